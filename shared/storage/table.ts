@@ -1,0 +1,36 @@
+/**
+ * The single DynamoDB table: the one declaration that the CDK stack and the local bootstrap both read.
+ *
+ * Items are addressed by `pk`/`sk`. Two overloaded global secondary indexes (`gsi1`, `gsi2`) serve the
+ * secondary access patterns; an item sets the index attributes only for the patterns it takes part in.
+ * `expiresAt` (epoch seconds) is the TTL attribute; DynamoDB deletes expired items late and the local
+ * runtime never does, so every read of expiring data checks it (see {@link isExpired}).
+ *
+ * Access patterns (key prefixes are the contract; `#` separates parts):
+ *
+ * | pattern                                  | index  | partition key                 | sort key            |
+ * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |
+ * | OIDC model by id (tokens by id hash)     | table  | `oidc#<Model>#<id>`           | `oidc`              |
+ * | OIDC Session by uid                      | gsi1   | `oidc-uid#<uid>`              | `oidc`              |
+ * | OIDC DeviceCode by user code             | gsi1   | `oidc-user-code#<userCode>`   | `oidc`              |
+ * | OIDC tokens and codes by grant id        | gsi2   | `oidc-grant#<grantId>`        | `<Model>#<id>`      |
+ * | issuer by credit code (uniqueness claim) | table  | `issuer#<creditCode>`         | `issuer`            |
+ * | issuer by id                             | gsi1   | `issuer-id#<id>`              | `issuer`            |
+ * | all issuers (trust list)                 | gsi2   | `issuers`                     | `<creditCode>`      |
+ */
+export const table = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  globalSecondaryIndexes: [
+    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+} as const;
+
+export type IndexName = (typeof table.globalSecondaryIndexes)[number]['indexName'];
+
+/** True when an item carrying the TTL attribute has passed it at `nowSeconds`. */
+export function isExpired(item: { expiresAt?: number } | undefined, nowSeconds: number): boolean {
+  return item?.expiresAt !== undefined && item.expiresAt <= nowSeconds;
+}
