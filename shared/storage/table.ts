@@ -17,6 +17,8 @@
  * | issuer by credit code (uniqueness claim) | table  | `issuer#<creditCode>`         | `issuer`            |
  * | issuer by id                             | gsi1   | `issuer-id#<id>`              | `issuer`            |
  * | all issuers (trust list)                 | gsi2   | `issuers`                     | `<creditCode>`      |
+ * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
+ * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  */
 export const table = {
   partitionKey: 'pk',

@@ -1,0 +1,50 @@
+import serverless from 'serverless-http';
+import { dependencies } from '../shared/dependencies.js';
+import { errorResult } from '../shared/http/api-handler.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { cookieKeys } from '../shared/sso/cookie-keys.js';
+import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
+import { createProvider } from '../shared/sso/provider.js';
+
+type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResult>;
+
+let ready: Promise<ServerlessHandler> | undefined;
+
+async function build(): Promise<ServerlessHandler> {
+  const deps = dependencies();
+  const signer = deps.platformSigner;
+  const provider = createProvider({
+    issuerUrl: deps.config.issuerUrl,
+    adapter: deps.adapter,
+    signingKey: await kmsSigningKey(signer, await signer.publicKey()),
+    clientSecrets: deps.secrets,
+    cookieKeys: await cookieKeys(deps.lookupMac),
+    accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+  });
+  return serverless(provider, {
+    binary: false,
+    // serverless-http presents every request as TLS; the local runtime serves plain http and says so.
+    request: (request: { socket: { encrypted?: boolean } }, event: HttpEvent) => {
+      request.socket.encrypted = event.headers['x-forwarded-proto'] !== 'http';
+    },
+  }) as unknown as ServerlessHandler;
+}
+
+/**
+ * The OpenID provider (discovery, JWKS, authorization, token, userinfo, introspection, revocation,
+ * logout) behind API Gateway. The provider is built once per container; it needs the platform key's
+ * public half first, which costs one KMS call per cold start.
+ */
+export async function handler(event: HttpEvent): Promise<HttpResult> {
+  ready ??= build().catch((error: unknown) => {
+    ready = undefined;
+    throw error;
+  });
+  try {
+    return await (
+      await ready
+    )(event, {});
+  } catch (error) {
+    return errorResult(error, event.requestContext?.requestId);
+  }
+}

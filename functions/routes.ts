@@ -1,0 +1,48 @@
+/**
+ * The one route table. The CDK stack builds API Gateway routes from it and the local server dispatches
+ * from it; nothing else lists routes.
+ *
+ * `function` names the entry point `functions/<function>.ts` (its export `handler`). `auth` documents who
+ * may call: `public`; `oauth` (the OpenID provider authenticates the client or person itself); or a
+ * bearer token with the named scope, which the function checks against the token store.
+ */
+export const functionNames = ['health', 'oidc', 'admin'] as const;
+export type FunctionName = (typeof functionNames)[number];
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
+export type RouteAuth = 'public' | 'oauth' | { scope: string };
+
+export interface Route {
+  method: Method;
+  /** API Gateway syntax: `{name}` for one segment, `{name+}` for the rest of the path. */
+  path: string;
+  function: FunctionName;
+  auth: RouteAuth;
+}
+
+const oidc = (path: string): Route => ({ method: 'ANY', path, function: 'oidc', auth: 'oauth' });
+
+export const routes: readonly Route[] = [
+  { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
+
+  oidc('/.well-known/openid-configuration'),
+  oidc('/.well-known/jwks.json'),
+  oidc('/authorize'),
+  oidc('/authorize/{uid}'),
+  oidc('/token'),
+  oidc('/request'),
+  oidc('/token/introspection'),
+  oidc('/token/revocation'),
+  oidc('/userinfo'),
+  oidc('/session/end'),
+  oidc('/session/end/confirm'),
+  oidc('/session/end/success'),
+
+  { method: 'POST', path: '/admin/issuers', function: 'admin', auth: { scope: 'admin' } },
+  { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
+];
+
+/** The API Gateway route key of a route, e.g. `POST /admin/issuers`. */
+export function routeKey(route: Route): string {
+  return `${route.method} ${route.path}`;
+}

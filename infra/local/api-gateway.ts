@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpEvent, HttpResult } from '../../shared/http/types.js';
+import type { RouteMatch } from './route-matcher.js';
+
+/** API Gateway's own limit on a request payload; our handlers bound their bodies far lower. */
+export const apiGatewayMaxBodyBytes = 10 * 1024 * 1024;
+
+const textTypes = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript))/i;
+
+/**
+ * Builds the HTTP API payload-format 2.0 event that API Gateway would hand the function: lower-cased
+ * headers with repeated values joined by commas, cookies split out, the query string raw and parsed,
+ * binary bodies in base64.
+ */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: Buffer,
+  matched: RouteMatch,
+  options: { stage?: string } = {},
+): HttpEvent {
+  const url = new URL(request.url ?? '/', 'http://local');
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, value] of Object.entries(request.headersDistinct)) {
+    if (!value) continue;
+    if (name === 'cookie') {
+      cookies = value
+        .flatMap((v) => v.split(';'))
+        .map((c) => c.trim())
+        .filter(Boolean);
+      continue;
+    }
+    headers[name] = value.join(',');
+  }
+  headers['x-forwarded-proto'] ??= 'http';
+  headers['x-forwarded-for'] ??= request.socket.remoteAddress ?? '127.0.0.1';
+
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || textTypes.test(contentType);
+  const now = Date.now();
+  const method = request.method ?? 'GET';
+  const routeKey = `${matched.route.method} ${matched.route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(Object.keys(matched.pathParameters).length > 0 ? { pathParameters: matched.pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: (headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion}`,
+        sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: options.stage ?? '$default',
+      time: new Date(now).toUTCString(),
+      timeEpoch: now,
+    },
+    ...(body.length > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+/** Writes a function's result as API Gateway would: `cookies` become `Set-Cookie` headers. */
+export function writeResult(response: ServerResponse, result: HttpResult): void {
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {}))
+    headers[name.toLowerCase()] = String(value);
+  if (result.cookies && result.cookies.length > 0) headers['set-cookie'] = result.cookies;
+  const body =
+    result.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  headers['content-length'] = body.length;
+  response.writeHead(result.statusCode ?? 200, headers);
+  response.end(body);
+}

@@ -1,0 +1,147 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { bytesToBigInt } from './kms-ecdsa.js';
+
+/** The KMS key kinds the emulator implements, each with the one usage it allows. */
+export const KEY_KINDS = {
+  ECC_NIST_P256: 'SIGN_VERIFY',
+  HMAC_256: 'GENERATE_VERIFY_MAC',
+  SYMMETRIC_DEFAULT: 'ENCRYPT_DECRYPT',
+} as const;
+
+export type KeySpec = keyof typeof KEY_KINDS;
+export type KeyUsage = (typeof KEY_KINDS)[KeySpec];
+
+const keyRecordSchema = z.object({
+  keyId: z.uuid(),
+  arn: z.string(),
+  description: z.string(),
+  keySpec: z.enum(['ECC_NIST_P256', 'HMAC_256', 'SYMMETRIC_DEFAULT']),
+  keyUsage: z.enum(['SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'ENCRYPT_DECRYPT']),
+  keyState: z.enum(['Enabled', 'PendingDeletion']),
+  /** Epoch milliseconds. */
+  creationDate: z.number(),
+  deletionDate: z.number().optional(),
+  pendingWindowInDays: z.number().optional(),
+  policy: z.string().optional(),
+  tags: z.record(z.string(), z.string()),
+  /** PKCS8 PEM for ECC keys, base64 key bytes for HMAC and symmetric keys. */
+  material: z.string(),
+});
+
+const aliasRecordSchema = z.object({
+  aliasName: z.string(),
+  aliasArn: z.string(),
+  targetKeyId: z.uuid(),
+  creationDate: z.number(),
+  lastUpdatedDate: z.number(),
+});
+
+const storeFileSchema = z.object({
+  version: z.literal(1),
+  keys: z.array(keyRecordSchema),
+  aliases: z.array(aliasRecordSchema),
+});
+
+export type KeyRecord = z.infer<typeof keyRecordSchema>;
+export type AliasRecord = z.infer<typeof aliasRecordSchema>;
+
+/** Key material parsed once per key and process. */
+export interface EcMaterial {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  /** Private scalar, for signing digests. */
+  d: bigint;
+  /** Public point, for verifying digests. */
+  q: { x: bigint; y: bigint };
+}
+
+/**
+ * The emulator's keys and aliases: held in memory, persisted as one JSON file under `<dataDir>/kms/`
+ * after every change (written to a temporary file, synced, then renamed over the old one, so a crash
+ * leaves either the old or the new file). Writes are serialised in call order.
+ *
+ * The file holds private key material in clear: it is a local development store, created owner-only.
+ */
+export class KmsKeyStore {
+  readonly keys = new Map<string, KeyRecord>();
+  readonly aliases = new Map<string, AliasRecord>();
+  private readonly ecMaterial = new Map<string, EcMaterial>();
+  private writes: Promise<void> = Promise.resolve();
+  private writeCount = 0;
+
+  private constructor(private readonly file: string) {}
+
+  /** Opens (or creates) the store of `dataDir`; a corrupt file fails loudly rather than losing keys. */
+  static async open(dataDir: string): Promise<KmsKeyStore> {
+    const dir = join(dataDir, 'kms');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const store = new KmsKeyStore(join(dir, 'keys.json'));
+    let text: string | undefined;
+    try {
+      text = await readFile(store.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (text !== undefined) {
+      const parsed = storeFileSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) {
+        throw new Error(`KMS emulator store ${store.file} is not valid: ${z.prettifyError(parsed.error)}`);
+      }
+      for (const key of parsed.data.keys) store.keys.set(key.keyId, key);
+      for (const alias of parsed.data.aliases) store.aliases.set(alias.aliasName, alias);
+    }
+    return store;
+  }
+
+  /** Writes the current state; resolves once this state (or a later one) is on disk. */
+  persist(): Promise<void> {
+    const snapshot = JSON.stringify(
+      { version: 1, keys: [...this.keys.values()], aliases: [...this.aliases.values()] },
+      null,
+      2,
+    );
+    const temp = `${this.file}.${process.pid}.${++this.writeCount}.tmp`;
+    const write = this.writes.then(async () => {
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(snapshot, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, this.file);
+    });
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Resolves when every write requested so far has finished. */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  ec(key: KeyRecord): EcMaterial {
+    let material = this.ecMaterial.get(key.keyId);
+    if (!material) {
+      const privateKey = createPrivateKey(key.material);
+      const jwk = privateKey.export({ format: 'jwk' });
+      const scalar = (value: string | undefined): bigint =>
+        bytesToBigInt(Buffer.from(value ?? '', 'base64url'));
+      material = {
+        privateKey,
+        publicKey: createPublicKey(privateKey),
+        d: scalar(jwk.d),
+        q: { x: scalar(jwk.x), y: scalar(jwk.y) },
+      };
+      this.ecMaterial.set(key.keyId, material);
+    }
+    return material;
+  }
+
+  secret(key: KeyRecord): Buffer {
+    return Buffer.from(key.material, 'base64');
+  }
+}

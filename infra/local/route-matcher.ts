@@ -1,0 +1,83 @@
+import type { Route } from '../../functions/routes.js';
+
+export interface RouteMatch {
+  route: Route;
+  pathParameters: Record<string, string>;
+}
+
+type Segment = { literal: string } | { param: string } | { greedy: string };
+
+function segments(path: string): Segment[] {
+  return path
+    .split('/')
+    .filter(Boolean)
+    .map((part) => {
+      const variable = /^\{([A-Za-z0-9_]+)(\+?)\}$/.exec(part);
+      if (!variable) return { literal: part };
+      return variable[2] ? { greedy: variable[1] ?? '' } : { param: variable[1] ?? '' };
+    });
+}
+
+function match(template: Segment[], parts: string[]): Record<string, string> | undefined {
+  const parameters: Record<string, string> = {};
+  for (const [i, segment] of template.entries()) {
+    if ('greedy' in segment) {
+      if (i >= parts.length) return undefined;
+      parameters[segment.greedy] = parts.slice(i).join('/');
+      return parameters;
+    }
+    const part = parts[i];
+    if (part === undefined) return undefined;
+    if ('literal' in segment) {
+      if (segment.literal !== part) return undefined;
+    } else {
+      parameters[segment.param] = decodeURIComponent(part);
+    }
+  }
+  return template.length === parts.length ? parameters : undefined;
+}
+
+/** More literal segments first, greedy last, an exact method before `ANY`: API Gateway's precedence. */
+function specificity(template: Segment[], route: Route): number[] {
+  const literals = template.filter((s) => 'literal' in s).length;
+  const greedy = template.some((s) => 'greedy' in s) ? 1 : 0;
+  return [-greedy, literals, template.length, route.method === 'ANY' ? 0 : 1];
+}
+
+/**
+ * Selects the route API Gateway (HTTP API) would select for a request, with its path parameters.
+ *
+ * @example
+ * ```ts
+ * const matchRoute = routeMatcher(routes);
+ * matchRoute('GET', '/licences/1.2.156'); // { route, pathParameters: { id: '1.2.156' } }
+ * ```
+ */
+export function routeMatcher(routes: readonly Route[]) {
+  const compiled = routes.map((route) => ({ route, template: segments(route.path) }));
+  return (method: string, path: string): RouteMatch | undefined => {
+    const parts = path.split('/').filter(Boolean);
+    let best: { match: RouteMatch; score: number[] } | undefined;
+    for (const { route, template } of compiled) {
+      if (route.method !== 'ANY' && route.method !== method) continue;
+      let pathParameters: Record<string, string> | undefined;
+      try {
+        pathParameters = match(template, parts);
+      } catch {
+        continue; // a malformed percent-encoding matches no route
+      }
+      if (!pathParameters) continue;
+      const score = specificity(template, route);
+      if (!best || compare(score, best.score) > 0) best = { match: { route, pathParameters }, score };
+    }
+    return best?.match;
+  };
+}
+
+function compare(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

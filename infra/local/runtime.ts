@@ -1,0 +1,112 @@
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { routes } from '../../functions/routes.js';
+import type { Config } from '../../shared/config.js';
+import { dependencies, resetDependencies } from '../../shared/dependencies.js';
+import { ensureTable } from '../../shared/storage/create-table.js';
+import { createDynamoClient } from '../../shared/storage/dynamo-client.js';
+import { ensurePlatformKeys } from './bootstrap-keys.js';
+import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
+import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
+import { seedDemo, type DemoCredentials } from './seed.js';
+import { createLocalServer } from './server.js';
+
+export interface LocalRuntime {
+  baseUrl: string;
+  credentials: DemoCredentials;
+  credentialsFile: string;
+  /** The embedded KMS emulator (absent when pointed at LocalStack or AWS), for fault injection. */
+  kms: KmsEmulator | undefined;
+  close(): Promise<void>;
+}
+
+export class PortInUseError extends Error {
+  readonly code = 'port_in_use';
+  constructor(port: number) {
+    super(
+      `Port ${port} is already in use: stop the other process or choose another with PORT=3001 npm start`,
+    );
+  }
+}
+
+/**
+ * The embedded default: DynamoDB (dynalite, LevelDB under `DATA_DIR`) and the KMS emulator in this
+ * process unless `AWS_ENDPOINT_URL` or real AWS is configured, one HTTP server playing API Gateway in
+ * front of the same handlers Lambda runs, the table and platform keys created when absent, and the demo
+ * seeded. Requests wait until all of that is in place.
+ *
+ * The runtime is the launcher of the handlers, so it is what sets their environment (endpoints, the
+ * issuer URL of a port chosen at random); the handlers then read it through `loadConfig` as in Lambda.
+ *
+ * @example
+ * ```ts
+ * const runtime = await startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: tmp }), process.env);
+ * await fetch(`${runtime.baseUrl}/healthz`);
+ * await runtime.close();
+ * ```
+ */
+export async function startLocalRuntime(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalRuntime> {
+  await mkdir(config.dataDir, { recursive: true });
+  const embedded = config.dynamodbEndpoint === undefined && config.kmsEndpoint === undefined;
+  let dynamo: LocalDynamo | undefined;
+  let kms: KmsEmulator | undefined;
+  if (embedded) {
+    dynamo = await startLocalDynamo({ dataDir: config.dataDir });
+    kms = await startKmsEmulator({ dataDir: config.dataDir });
+    env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
+    env.AWS_ACCESS_KEY_ID ??= 'local';
+    env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  }
+
+  let ready!: () => void;
+  const readiness = new Promise<void>((resolve) => (ready = resolve));
+  const server = createLocalServer(routes, { ready: readiness });
+
+  const stopEmbedded = async () => {
+    await dynamo?.close();
+    await kms?.close();
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(error.code === 'EADDRINUSE' ? new PortInUseError(config.port) : error),
+      );
+      server.listen(config.port, resolve);
+    });
+  } catch (error) {
+    await stopEmbedded();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  env.ISSUER_URL ??= `http://localhost:${port}`;
+  resetDependencies();
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    resetDependencies();
+    await stopEmbedded();
+  };
+
+  try {
+    const deps = dependencies();
+    await ensureTable(
+      createDynamoClient({ region: deps.config.region, endpoint: deps.config.dynamodbEndpoint }),
+      deps.config.tableName,
+    );
+    await ensurePlatformKeys(deps.kms, deps.config);
+    const credentials = await seedDemo(deps, deps.config.issuerUrl);
+    const credentialsFile = join(config.dataDir, 'credentials.json');
+    await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+    await chmod(credentialsFile, 0o600);
+    ready();
+    return { baseUrl: deps.config.issuerUrl, credentials, credentialsFile, kms, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

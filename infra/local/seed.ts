@@ -1,0 +1,104 @@
+import { NotFoundError } from '../../shared/errors.js';
+import type { Dependencies } from '../../shared/dependencies.js';
+import { parseCreditCode } from '../../shared/identity/credit-code.js';
+import { maskIdNumber, parseIdNumber } from '../../shared/identity/id-number.js';
+import { personLookupKey } from '../../shared/identity/lookup-key.js';
+import { createIssuer } from '../../shared/issuers/create-issuer.js';
+import { clientMetadata, registerClientInput } from '../../shared/sso/register-client.js';
+import { demo } from './demo-data.js';
+
+/** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
+export interface DemoCredentials {
+  baseUrl: string;
+  admin: { clientId: string; clientSecret: string };
+  issuer: { id: string; clientId: string; clientSecret: string };
+  verifier: { clientId: string; clientSecret: string };
+  platform: { clientId: string; clientSecret: string; redirectUri: string };
+  citizen: { idNumber: string; name: string };
+  entity: { creditCode: string; name: string; representativeIdNumber: string };
+}
+
+/**
+ * Puts the demo in place through the same use cases the API runs, idempotently: a second start finds
+ * what the first made and changes nothing but what depends on the base URL.
+ */
+export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<DemoCredentials> {
+  const { clients, secrets } = deps;
+  await clients.save({
+    client_id: demo.clients.admin,
+    client_name: 'Demo operator',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'admin',
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
+  await clients.save(
+    clientMetadata(
+      demo.clients.verifier,
+      registerClientInput.parse({ name: 'Demo verifier app', scopes: ['licences:verify'] }),
+    ),
+  );
+  const redirectUri = `${baseUrl}/demo/callback`;
+  await clients.save(
+    clientMetadata(
+      demo.clients.platform,
+      registerClientInput.parse({
+        name: 'Demo government platform',
+        redirectUris: [redirectUri],
+        postLogoutRedirectUris: [`${baseUrl}/demo`],
+        scopes: ['openid', 'profile', 'idcard', 'entity', 'licences', 'offline_access'],
+      }),
+    ),
+  );
+
+  const issuer =
+    (await deps.issuers.findByCreditCode(demo.issuer.creditCode)) ??
+    (
+      await createIssuer(
+        {
+          ...demo.issuer,
+          creditCode: parseCreditCode(demo.issuer.creditCode),
+          licenceTypes: [...demo.issuer.licenceTypes],
+        },
+        deps,
+      )
+    ).issuer;
+  if (!issuer.clientId) throw new NotFoundError(`The demo issuer ${issuer.id} has no OAuth client`);
+
+  const today = new Date(deps.clock.now());
+  const citizenId = parseIdNumber(demo.citizen.idNumber, today);
+  const citizenKey = await personLookupKey(deps.lookupMac, citizenId);
+  await deps.registry.putPerson({
+    lookupKey: citizenKey,
+    name: demo.citizen.name,
+    masked: maskIdNumber(citizenId),
+  });
+  await deps.registry.putEntity({
+    creditCode: parseCreditCode(demo.entity.creditCode),
+    name: demo.entity.name,
+    representativeLookupKey: citizenKey,
+    representativeMasked: maskIdNumber(citizenId),
+  });
+
+  return {
+    baseUrl,
+    admin: { clientId: demo.clients.admin, clientSecret: await secrets.secretFor(demo.clients.admin) },
+    issuer: {
+      id: issuer.id,
+      clientId: issuer.clientId,
+      clientSecret: await secrets.secretFor(issuer.clientId),
+    },
+    verifier: {
+      clientId: demo.clients.verifier,
+      clientSecret: await secrets.secretFor(demo.clients.verifier),
+    },
+    platform: {
+      clientId: demo.clients.platform,
+      clientSecret: await secrets.secretFor(demo.clients.platform),
+      redirectUri,
+    },
+    citizen: { idNumber: demo.citizen.idNumber, name: demo.citizen.name },
+    entity: { ...demo.entity, representativeIdNumber: demo.citizen.idNumber },
+  };
+}

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { FunctionName, Route } from '../../functions/routes.js';
+import type { HttpHandler } from '../../shared/http/types.js';
+import { logger } from '../../shared/logger.js';
+import { apiGatewayMaxBodyBytes, toApiGatewayEvent, writeResult } from './api-gateway.js';
+import { routeMatcher } from './route-matcher.js';
+
+/** Loads the Lambda handler of a function: the same module Lambda runs. */
+export type HandlerLoader = (name: FunctionName) => Promise<HttpHandler>;
+
+export const importHandler: HandlerLoader = async (name) => {
+  const module = (await import(`../../functions/${name}.js`)) as { handler: HttpHandler };
+  return module.handler;
+};
+
+class BodyTooLarge extends Error {}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The local stand-in for API Gateway (HTTP API): matches the route table as API Gateway does, turns the
+ * request into a payload-format 2.0 event (once `ready` has resolved), calls the function's handler and writes its result. Answers
+ * that API Gateway itself would give (no route, payload too large, function crashed) look like its own.
+ */
+export function createLocalServer(
+  routes: readonly Route[],
+  options: { loadHandler?: HandlerLoader; ready?: Promise<void> } = {},
+): Server {
+  const { loadHandler = importHandler, ready = Promise.resolve() } = options;
+  const matchRoute = routeMatcher(routes);
+  const handlers = new Map<FunctionName, Promise<HttpHandler>>();
+  const handlerFor = (name: FunctionName) => {
+    let handler = handlers.get(name);
+    if (!handler) {
+      handler = loadHandler(name);
+      handlers.set(name, handler);
+    }
+    return handler;
+  };
+
+  return createServer(async (request, response) => {
+    await ready;
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    const matched = matchRoute(request.method ?? 'GET', path);
+    if (!matched) {
+      writeResult(response, gatewayError(404, 'Not Found'));
+      request.resume();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(request, apiGatewayMaxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        writeResult(response, gatewayError(413, 'Request Entity Too Large'));
+        request.destroy();
+        return;
+      }
+      throw error;
+    }
+    try {
+      const handler = await handlerFor(matched.route.function);
+      writeResult(response, await handler(toApiGatewayEvent(request, body, matched)));
+    } catch (error) {
+      logger.error('function failed', { function: matched.route.function, error: String(error) });
+      writeResult(response, gatewayError(500, 'Internal Server Error'));
+    }
+  });
+}
+
+function gatewayError(statusCode: number, message: string) {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
+}

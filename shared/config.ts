@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
+
+/**
+ * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
+ * newcomer needs none of them; the CDK stack sets what differs in AWS.
+ */
+const schema = z.object({
+  PORT: port.default(3000),
+  DATA_DIR: z.string().min(1).default('.data'),
+  ISSUER_URL: optionalUrl,
+  AWS_REGION: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as cn-north-1')
+    .default('cn-north-1'),
+  AWS_ENDPOINT_URL: optionalUrl,
+  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
+  AWS_ENDPOINT_URL_KMS: optionalUrl,
+  TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+    .default('elicence'),
+  PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
+  LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
+  ISSUER_KEY_POLICY: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+});
+
+export interface Config {
+  readonly port: number;
+  readonly dataDir: string;
+  /** Public base URL; the OpenID issuer identifier and the audience of our API's access tokens. */
+  readonly issuerUrl: string;
+  readonly region: string;
+  readonly dynamodbEndpoint: string | undefined;
+  readonly kmsEndpoint: string | undefined;
+  readonly tableName: string;
+  readonly platformKeyId: string;
+  readonly lookupMacKeyId: string;
+  /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
+  readonly issuerKeyPolicy: string | undefined;
+  readonly accessTokenTtlSeconds: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(readonly issues: ReadonlyArray<{ variable: string; message: string }>) {
+    super(`Invalid configuration: ${issues.map((i) => `${i.variable} ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once. This is the only reader of `process.env` in the service.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(); // throws ConfigError naming each bad variable
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0]), message: issue.message })),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    dataDir: e.DATA_DIR,
+    issuerUrl: (e.ISSUER_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    region: e.AWS_REGION,
+    dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
+    kmsEndpoint: e.AWS_ENDPOINT_URL_KMS ?? e.AWS_ENDPOINT_URL,
+    tableName: e.TABLE_NAME,
+    platformKeyId: e.PLATFORM_KEY_ID,
+    lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
+    issuerKeyPolicy: e.ISSUER_KEY_POLICY,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

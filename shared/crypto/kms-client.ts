@@ -1,0 +1,36 @@
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+
+/** How to reach KMS: AWS itself by region, or an emulator / LocalStack through `endpoint`. */
+export interface KmsClientOptions {
+  region: string;
+  /** For example the local emulator's `http://127.0.0.1:4599`; omitted in AWS. */
+  endpoint?: string;
+  /** Attempts per call, the first included (default 5); throttling is retried with backoff. */
+  maxAttempts?: number;
+  /** Static credentials (locally); omitted, the SDK's default provider chain applies (the Lambda role). */
+  credentials?: KMSClientConfig['credentials'];
+}
+
+/** Default attempts: KMS throttles per account and region, and bursts of signatures should ride it out. */
+export const DEFAULT_KMS_MAX_ATTEMPTS = 5;
+
+/**
+ * Builds the one KMS client a container should share: the SDK's standard retry strategy (exponential
+ * backoff with jitter, a longer base delay for `ThrottlingException`), `maxAttempts` 5 unless told.
+ *
+ * @example
+ * ```ts
+ * const kms = createKmsClient({ region: 'cn-north-1' });
+ * const signer = new KmsSigner(kms, 'alias/platform-signing');
+ * ```
+ */
+export function createKmsClient(options: KmsClientOptions): KMSClient {
+  return new KMSClient({
+    region: options.region,
+    maxAttempts: options.maxAttempts ?? DEFAULT_KMS_MAX_ATTEMPTS,
+    // Pinned so AWS_RETRY_MODE=adaptive cannot make a Lambda wait on its client-side rate limiter.
+    retryMode: 'standard',
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  });
+}

@@ -1,0 +1,83 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Adapter } from 'oidc-provider';
+import { systemClock, type Clock } from './clock.js';
+import { loadConfig, type Config } from './config.js';
+import { createKmsClient } from './crypto/kms-client.js';
+import { KmsKeyManager } from './crypto/kms-key-manager.js';
+import { KmsMac } from './crypto/kms-mac.js';
+import { KmsSigner } from './crypto/kms-signer.js';
+import type { KeyManager } from './crypto/key-manager.js';
+import type { Mac } from './crypto/mac.js';
+import type { AccessTokenLookup } from './http/authenticate.js';
+import { DynamoRegistry } from './identity/dynamo-registry.js';
+import { DynamoIssuerStore } from './issuers/dynamo-issuer-store.js';
+import type { IssuerStore } from './issuers/issuer-store.js';
+import { logger } from './logger.js';
+import { ClientSecrets } from './sso/client-secrets.js';
+import type { ClientStore } from './sso/client-store.js';
+import { createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
+import { DynamoClientStore } from './sso/dynamo-client-store.js';
+import { createDocumentClient } from './storage/dynamo-client.js';
+
+/**
+ * Everything a function needs, built once per container (cold start) from the configuration. Building
+ * makes no network call; clients connect on first use.
+ */
+export interface Dependencies {
+  config: Config;
+  clock: Clock;
+  kms: KMSClient;
+  doc: DynamoDBDocumentClient;
+  adapter: new (model: string) => Adapter;
+  platformSigner: KmsSigner;
+  lookupMac: Mac;
+  secrets: ClientSecrets;
+  keys: KeyManager;
+  signerFor(keyId: string): KmsSigner;
+  issuers: IssuerStore;
+  registry: DynamoRegistry;
+  clients: ClientStore;
+  accessTokens: AccessTokenLookup;
+}
+
+export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
+  logger.setLogLevel(config.logLevel as Parameters<typeof logger.setLogLevel>[0]);
+  const kms = createKmsClient({ region: config.region, endpoint: config.kmsEndpoint });
+  const doc = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  const adapter = createDynamoAdapter({ doc, tableName: config.tableName, clock });
+  const lookupMac = new KmsMac(kms, config.lookupMacKeyId);
+  const clientSecrets = new ClientSecrets(lookupMac);
+  return {
+    config,
+    clock,
+    kms,
+    doc,
+    adapter,
+    platformSigner: new KmsSigner(kms, config.platformKeyId),
+    lookupMac,
+    secrets: clientSecrets,
+    keys: new KmsKeyManager(kms, config.issuerKeyPolicy),
+    signerFor: (keyId) => new KmsSigner(kms, keyId),
+    issuers: new DynamoIssuerStore(doc, config.tableName),
+    registry: new DynamoRegistry(doc, config.tableName),
+    clients: new DynamoClientStore(adapter),
+    accessTokens: async (token) => {
+      const record = await findAccessToken({ doc, tableName: config.tableName, clock }, token);
+      return record?.clientId ? { ...record, clientId: record.clientId } : undefined;
+    },
+  };
+}
+
+let current: Dependencies | undefined;
+
+/** The container's dependencies, built from the environment on first use. */
+export function dependencies(): Dependencies {
+  current ??= buildDependencies(loadConfig());
+  return current;
+}
+
+/** Forgets the built dependencies; the local runtime calls it when it stops, so a restart reads anew. */
+export function resetDependencies(): void {
+  current = undefined;
+}

@@ -1,0 +1,87 @@
+import { ServiceError } from '../errors.js';
+import { logger } from '../logger.js';
+import { problem } from './response.js';
+import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/**
+ * The one boundary between our API's use cases and HTTP: a {@link ServiceError} below 500 becomes its
+ * problem document; anything else is logged and answered with a generic `server_error` that carries
+ * only the request id, so no internals leave the service.
+ *
+ * @example
+ * ```ts
+ * export const handler = apiHandler(async (event) => json(200, await useCase(parse(event))));
+ * ```
+ */
+export function apiHandler(handle: HttpHandler): HttpHandler {
+  return async (event: HttpEvent): Promise<HttpResult> => {
+    const requestId = event.requestContext?.requestId;
+    logger.appendKeys({ requestId, route: event.routeKey });
+    try {
+      return await handle(event);
+    } catch (error) {
+      return errorResult(error, requestId);
+    } finally {
+      logger.removeKeys(['requestId', 'route']);
+    }
+  };
+}
+
+export function errorResult(error: unknown, requestId: string | undefined): HttpResult {
+  if (error instanceof ServiceError && error.expose) {
+    logger.info('request refused', { code: error.code, status: error.status });
+    return problem(
+      {
+        status: error.status,
+        code: error.code,
+        title: titles[error.status] ?? 'Error',
+        detail: error.message,
+        errors: error.errors,
+        requestId,
+      },
+      error instanceof AuthenticationError ? { 'www-authenticate': error.challenge } : {},
+    );
+  }
+  logger.error('request failed', error instanceof Error ? error : String(error));
+  const status = error instanceof ServiceError ? error.status : 500;
+  return problem({
+    status,
+    code: status === 503 ? 'temporarily_unavailable' : 'server_error',
+    title: titles[status] ?? 'Internal Server Error',
+    detail: 'The service could not complete the request; quote the request id when reporting it',
+    requestId,
+  });
+}
+
+/** A 401 or 403 that also tells the client how to authenticate (RFC 6750 §3). */
+export class AuthenticationError extends ServiceError {
+  readonly challenge: string;
+
+  constructor(
+    code: 'invalid_token' | 'insufficient_scope' | 'invalid_request',
+    status: 401 | 403,
+    message: string,
+  ) {
+    super(code, status, message);
+    this.name = 'AuthenticationError';
+    const description = message.replace(/["\\]/g, '');
+    this.challenge =
+      code === 'invalid_request' && status === 401
+        ? 'Bearer'
+        : `Bearer error="${code}", error_description="${description}"`;
+  }
+}

@@ -1,0 +1,69 @@
+import { AuthenticationError } from './api-handler.js';
+import { header } from './request.js';
+import type { HttpEvent } from './types.js';
+
+/** What our API needs to know of a stored access token (the provider's opaque token record). */
+export interface AccessTokenRecord {
+  clientId: string;
+  scope?: string;
+  aud?: string | string[];
+  exp?: number;
+  accountId?: string;
+  extra?: Record<string, unknown>;
+}
+
+/** Finds the stored record of an opaque access token, or nothing when it is unknown or expired. */
+export type AccessTokenLookup = (token: string) => Promise<AccessTokenRecord | undefined>;
+
+export interface Caller {
+  clientId: string;
+  scopes: ReadonlySet<string>;
+  accountId: string | undefined;
+}
+
+const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]{20,512}=*)$/;
+
+/**
+ * Authenticates the bearer token of a request for our API: it must be ours, unexpired, meant for this
+ * API (`aud`), and carry `requiredScope`. A missing or bad token is a 401, a missing scope a 403.
+ *
+ * @example
+ * ```ts
+ * const caller = await authenticate(event, lookup, { audience: config.issuerUrl, requiredScope: 'admin', nowSeconds });
+ * ```
+ */
+export async function authenticate(
+  event: HttpEvent,
+  lookup: AccessTokenLookup,
+  options: { audience: string; requiredScope: string; nowSeconds: number },
+): Promise<Caller> {
+  const authorization = header(event, 'authorization');
+  if (!authorization) {
+    throw new AuthenticationError(
+      'invalid_request',
+      401,
+      'An access token is required: Authorization: Bearer <token>',
+    );
+  }
+  const token = bearerPattern.exec(authorization)?.[1];
+  if (!token)
+    throw new AuthenticationError('invalid_token', 401, 'The Authorization header is not a Bearer token');
+
+  const record = await lookup(token);
+  if (!record || record.exp === undefined || record.exp <= options.nowSeconds) {
+    throw new AuthenticationError('invalid_token', 401, 'The access token is unknown, revoked or expired');
+  }
+  const audiences = Array.isArray(record.aud) ? record.aud : record.aud ? [record.aud] : [];
+  if (!audiences.includes(options.audience)) {
+    throw new AuthenticationError('invalid_token', 401, 'The access token is not meant for this API');
+  }
+  const scopes = new Set((record.scope ?? '').split(' ').filter(Boolean));
+  if (!scopes.has(options.requiredScope)) {
+    throw new AuthenticationError(
+      'insufficient_scope',
+      403,
+      `The access token lacks the scope ${options.requiredScope}`,
+    );
+  }
+  return { clientId: record.clientId, scopes, accountId: record.accountId };
+}

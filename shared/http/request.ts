@@ -1,0 +1,72 @@
+import type { z } from 'zod';
+import { ServiceError } from '../errors.js';
+import type { HttpEvent } from './types.js';
+
+/** Largest request body our API accepts, before any parsing. */
+export const maxBodyBytes = 64 * 1024;
+
+/** Lower-cased header lookup; API Gateway v2 already lower-cases, but tests and proxies may not. */
+export function header(event: HttpEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+/** The raw body bytes, decoded from base64 when API Gateway encoded them. */
+export function bodyBytes(event: HttpEvent): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/** Turns zod issues into the `errors: [{ path, message }]` of our problem documents. */
+export function zodErrors(error: z.ZodError): Array<{ path: string; message: string }> {
+  return error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+/**
+ * Validates a JSON request body against `schema`: the size is bounded before anything is parsed
+ * (413), the media type must be JSON (415), the text must be JSON (400 `malformed_json`) and match the
+ * schema (400 `invalid_request` with each failing path).
+ *
+ * @example
+ * ```ts
+ * const input = parseJsonBody(event, z.strictObject({ name: z.string() }));
+ * ```
+ */
+export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
+  const bytes = bodyBytes(event);
+  if (bytes.length > maxBodyBytes) {
+    throw new ServiceError('payload_too_large', 413, `The request body exceeds ${maxBodyBytes} bytes`);
+  }
+  const contentType = header(event, 'content-type');
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
+    throw new ServiceError(
+      'unsupported_media_type',
+      415,
+      `Content-Type must be application/json, not ${contentType ? JSON.stringify(contentType) : 'absent'}`,
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new ServiceError('malformed_json', 400, 'The request body is not valid UTF-8 JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const errors = zodErrors(parsed.error);
+    throw new ServiceError(
+      'invalid_request',
+      400,
+      `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,26 @@
+import type { Mac } from '../crypto/mac.js';
+import type { CreditCode } from './credit-code.js';
+import type { IdNumber } from './id-number.js';
+
+/**
+ * The key under which a person or entity is found: HMAC-SHA-256 (in KMS) of the normalised number, in
+ * base64url. No raw ID number is ever a table key or an index value; without the KMS key, a table copy
+ * cannot be searched by number either.
+ *
+ * @example
+ * ```ts
+ * const key = await personLookupKey(mac, parseIdNumber(input, today));
+ * ```
+ */
+export function personLookupKey(mac: Mac, idNumber: IdNumber): Promise<string> {
+  return lookupKey(mac, 'person', idNumber);
+}
+
+export function entityLookupKey(mac: Mac, creditCode: CreditCode): Promise<string> {
+  return lookupKey(mac, 'entity', creditCode);
+}
+
+async function lookupKey(mac: Mac, kind: string, normalised: string): Promise<string> {
+  const bytes = await mac.mac(new TextEncoder().encode(`elicence/lookup/${kind}\0${normalised}`));
+  return Buffer.from(bytes).toString('base64url');
+}

@@ -1,0 +1,28 @@
+/** A person as the population registry (人口库) knows them, found by lookup key, never by raw number. */
+export interface RegisteredPerson {
+  lookupKey: string;
+  name: string;
+  /** The masked ID number, for display. */
+  masked: string;
+}
+
+/** An entity as the legal-entity registry (法人库) knows it. */
+export interface RegisteredEntity {
+  creditCode: string;
+  name: string;
+  /** Lookup key of the legal representative's ID number. */
+  representativeLookupKey: string;
+  representativeMasked: string;
+}
+
+/**
+ * The authoritative registries that assurance levels are checked against. In government deployments
+ * these are the national population and legal-entity databases; locally a seeded table.
+ */
+export interface PopulationRegistry {
+  findPerson(lookupKey: string): Promise<RegisteredPerson | undefined>;
+}
+
+export interface EntityRegistry {
+  findEntity(creditCode: string): Promise<RegisteredEntity | undefined>;
+}

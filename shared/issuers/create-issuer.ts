@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import type { Clock } from '../clock.js';
+import type { KeyManager } from '../crypto/key-manager.js';
+import type { Signer } from '../crypto/signer.js';
+import { parseCreditCode } from '../identity/credit-code.js';
+import { logger } from '../logger.js';
+import { randomId } from '../random-id.js';
+import type { ClientSecrets } from '../sso/client-secrets.js';
+import type { ClientStore } from '../sso/client-store.js';
+import type { Issuer } from './issuer.js';
+import type { IssuerStore } from './issuer-store.js';
+
+export const createIssuerInput = z.strictObject({
+  name: z.string().trim().min(2).max(100),
+  creditCode: z.string().transform((value, ctx) => {
+    try {
+      return parseCreditCode(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  region: z.string().regex(/^[1-8]\d{5}$/, 'must be a six-digit administrative division code'),
+  licenceTypes: z
+    .array(z.string().regex(/^[a-z][a-z0-9-]{1,47}$/, 'must be a licence type code such as driving-licence'))
+    .min(1)
+    .max(50)
+    .transform((codes) => [...new Set(codes)]),
+});
+export type CreateIssuerInput = z.output<typeof createIssuerInput>;
+
+export interface CreateIssuerDependencies {
+  issuers: IssuerStore;
+  keys: KeyManager;
+  signerFor(keyId: string): Signer;
+  clients: ClientStore;
+  secrets: ClientSecrets;
+  clock: Clock;
+}
+
+export interface CreatedIssuer {
+  issuer: Issuer;
+  clientSecret: string;
+}
+
+/**
+ * Onboards an issuing agency: claims its credit code (one conditional write, so concurrent duplicates
+ * yield exactly one issuer), creates its own KMS signing key and its OAuth client (scope
+ * `licences:issue`), then activates it. If any step fails, what was created is undone and the credit
+ * code released, so a retry starts clean.
+ *
+ * @example
+ * ```ts
+ * const { issuer, clientSecret } = await createIssuer(input, deps);
+ * ```
+ */
+export async function createIssuer(
+  input: CreateIssuerInput,
+  deps: CreateIssuerDependencies,
+): Promise<CreatedIssuer> {
+  const claimed = await deps.issuers.claim({
+    id: randomId('iss'),
+    name: input.name,
+    creditCode: input.creditCode,
+    region: input.region,
+    licenceTypes: input.licenceTypes,
+    status: 'provisioning',
+    createdAt: new Date(deps.clock.now()).toISOString(),
+    version: 0,
+  });
+
+  let keyId: string | undefined;
+  let clientId: string | undefined;
+  try {
+    const key = await deps.keys.createSigningKey({
+      description: `elicence issuer ${claimed.id} (${claimed.creditCode})`,
+      tags: { service: 'elicence', role: 'issuer-signing', issuer: claimed.id },
+      alias: `alias/elicence/issuer/${claimed.id}`,
+    });
+    keyId = key.keyId;
+    const kid = await deps.signerFor(key.keyId).kid();
+
+    clientId = randomId('cl');
+    await deps.clients.save({
+      client_id: clientId,
+      client_name: claimed.name,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      scope: 'licences:issue',
+      token_endpoint_auth_method: 'client_secret_basic',
+      issuer_id: claimed.id,
+    });
+
+    const issuer = await deps.issuers.save({ ...claimed, status: 'active', keyId, kid, clientId });
+    return { issuer, clientSecret: await deps.secrets.secretFor(clientId) };
+  } catch (error) {
+    await undo(deps, claimed, keyId, clientId);
+    throw error;
+  }
+}
+
+async function undo(deps: CreateIssuerDependencies, claimed: Issuer, keyId?: string, clientId?: string) {
+  const steps: Array<[string, () => Promise<void>]> = [
+    ['client', async () => void (clientId && (await deps.clients.delete(clientId)))],
+    ['key', async () => void (keyId && (await deps.keys.scheduleDeletion(keyId)))],
+    ['claim', () => deps.issuers.release(claimed)],
+  ];
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      logger.error('issuer onboarding could not be undone', { issuerId: claimed.id, what, error });
+    }
+  }
+}

@@ -1,0 +1,15 @@
+import type { Issuer } from './issuer.js';
+
+/**
+ * Where issuers are kept. Contract: `claim` is the single conditional write that makes a credit code
+ * unique (a second claim fails with `ConflictError` code `issuer_exists`, also under concurrency);
+ * `save` replaces under optimistic concurrency (`ConflictError` when `version` moved on); `release`
+ * removes a claim that never became active, and nothing else.
+ */
+export interface IssuerStore {
+  claim(issuer: Issuer): Promise<Issuer>;
+  save(issuer: Issuer): Promise<Issuer>;
+  release(issuer: Issuer): Promise<void>;
+  findById(id: string): Promise<Issuer | undefined>;
+  findByCreditCode(creditCode: string): Promise<Issuer | undefined>;
+}

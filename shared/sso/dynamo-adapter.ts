@@ -1,0 +1,285 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+
+import { epochSeconds, type Clock } from '../clock.js';
+import { isConditionalCheckFailed, type ItemKey } from '../storage/conditional.js';
+import { isExpired } from '../storage/table.js';
+
+/** What the adapter needs: the table and the time. */
+export interface DynamoAdapterDeps {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+}
+
+/**
+ * Models whose id is a bearer credential: stored under the SHA-256 of the id, with `jti` stripped from the
+ * payload, so that reading the table yields no usable token. Each is only ever looked up by its id.
+ *
+ * DeviceCode is deliberately not here: the provider finds it by user code and then saves it under its `jti`
+ * (and copies that `jti` into the Interaction), so the raw id must be recoverable from the item. Session
+ * likewise is found by uid and re-saved.
+ */
+const HASHED_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+]);
+
+/** Models that belong to a grant and die with it (the same set as the provider's memory adapter). */
+const GRANT_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+/** DynamoDB rejects partition keys over 2048 bytes; such an id cannot have been stored. */
+const MAX_KEY_BYTES = 1024;
+const BATCH_SIZE = 25;
+const BATCH_ATTEMPTS = 8;
+const SK = 'oidc';
+
+/** The opaque-token models a resource server accepts as bearer access tokens. */
+export type AccessTokenModel = 'AccessToken' | 'ClientCredentials';
+
+interface OidcItem extends ItemKey {
+  payload: AdapterPayload;
+  expiresAt?: number;
+  gsi1pk?: string;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+function storageKey(model: string, id: string): string {
+  return HASHED_MODELS.has(model) ? sha256(id) : id;
+}
+
+function fits(value: string): boolean {
+  return Buffer.byteLength(value) <= MAX_KEY_BYTES;
+}
+
+/** The primary key of an OIDC model's item: `oidc#<Model>#<id, or its hash for bearer models>`. */
+export function oidcItemKey(model: string, id: string): ItemKey {
+  return { pk: `oidc#${model}#${storageKey(model, id)}`, sk: SK };
+}
+
+async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),
+  );
+  const item = Item as OidcItem | undefined;
+  return item && !isExpired(item, epochSeconds(deps.clock)) ? item : undefined;
+}
+
+/** Reads a model by id; for bearer models the `jti` the provider expects is put back from the id. */
+async function findModel(
+  deps: DynamoAdapterDeps,
+  model: string,
+  id: string,
+): Promise<AdapterPayload | undefined> {
+  if (!fits(id)) return undefined;
+  const item = await getLive(deps, oidcItemKey(model, id));
+  if (!item) return undefined;
+  return HASHED_MODELS.has(model) ? { ...item.payload, jti: id } : item.payload;
+}
+
+async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
+  for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+    let requests = keys.slice(start, start + BATCH_SIZE).map((key) => ({ DeleteRequest: { Key: key } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt === BATCH_ATTEMPTS) throw new Error('BatchWrite left items unprocessed after retries');
+      if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000) * Math.random());
+      const { UnprocessedItems } = await deps.doc.send(
+        new BatchWriteCommand({ RequestItems: { [deps.tableName]: requests } }),
+      );
+      requests = (UnprocessedItems?.[deps.tableName] ?? []) as typeof requests;
+    }
+  }
+}
+
+/** The provider's own error for a lost consume race, loaded lazily so resource servers need not bundle it. */
+async function alreadyConsumed(model: string): Promise<Error> {
+  const { errors } = await import('oidc-provider');
+  return model === 'PushedAuthorizationRequest'
+    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+    : new errors.InvalidGrant(`${model} was already used or revoked`);
+}
+
+/**
+ * oidc-provider's storage on the single table, one adapter instance per model. Every state change is one
+ * write of one item; secondary lookups go through the overloaded GSIs (see `shared/storage/table.ts`).
+ */
+class DynamoAdapter implements Adapter {
+  constructor(
+    private readonly deps: DynamoAdapterDeps,
+    private readonly model: string,
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const key = storageKey(this.model, id);
+    if (!fits(key)) throw new Error(`${this.model} id is too long to store`);
+    // Payloads are JSON data: the round trip drops undefined and turns anything exotic into what JSON would.
+    const stored = JSON.parse(JSON.stringify(payload)) as AdapterPayload;
+    if (HASHED_MODELS.has(this.model)) delete stored.jti;
+
+    const { uid, userCode, grantId } = payload;
+    const item = {
+      ...oidcItemKey(this.model, id),
+      payload: stored,
+      ...(typeof expiresIn === 'number' &&
+        expiresIn > 0 && { expiresAt: epochSeconds(this.deps.clock) + expiresIn }),
+      ...(this.model === 'Session' && uid && { gsi1pk: `oidc-uid#${uid}`, gsi1sk: SK }),
+      ...(this.model === 'DeviceCode' && userCode && { gsi1pk: `oidc-user-code#${userCode}`, gsi1sk: SK }),
+      ...(GRANT_MODELS.has(this.model) &&
+        grantId && { gsi2pk: `oidc-grant#${grantId}`, gsi2sk: `${this.model}#${key}` }),
+    };
+    await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return findModel(this.deps, this.model, id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findByGsi1(`oidc-uid#${uid}`);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findByGsi1(`oidc-user-code#${userCode}`);
+  }
+
+  /**
+   * Marks the item consumed, once. The provider checks `consumed` after `find` and then calls this, so two
+   * concurrent redemptions of one code or refresh token can both pass that check; the condition here lets
+   * only the first through, and the loser gets the provider's own `invalid_grant` (or `invalid_request_uri`
+   * for PAR) instead of a second set of tokens.
+   */
+  async consume(id: string): Promise<void> {
+    try {
+      await this.deps.doc.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: oidcItemKey(this.model, id),
+          UpdateExpression: 'SET #payload.#consumed = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#payload.#consumed)',
+          ExpressionAttributeNames: { '#payload': 'payload', '#consumed': 'consumed' },
+          ExpressionAttributeValues: { ':now': epochSeconds(this.deps.clock) },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw await alreadyConsumed(this.model);
+      throw error;
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (!fits(storageKey(this.model, id))) return;
+    await this.deps.doc.send(
+      new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
+    );
+  }
+
+  /** Deletes every token and code of the grant, whatever this adapter's model, as the memory adapter does. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const keys: ItemKey[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.doc.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :grant',
+          ExpressionAttributeValues: { ':grant': `oidc-grant#${grantId}` },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      keys.push(...((page.Items ?? []) as ItemKey[]).map(({ pk, sk }) => ({ pk, sk })));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    await batchDelete(this.deps, keys);
+  }
+
+  /**
+   * GSI reads are eventually consistent: each candidate is re-read by key, so a stale index entry (an item
+   * since destroyed, expired or re-keyed) is never returned.
+   */
+  private async findByGsi1(gsi1pk: string): Promise<AdapterPayload | undefined> {
+    if (!fits(gsi1pk)) return undefined;
+    const { Items } = await this.deps.doc.send(
+      new QueryCommand({
+        TableName: this.deps.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
+        ExpressionAttributeValues: { ':pk': gsi1pk, ':sk': SK },
+        ProjectionExpression: 'pk',
+      }),
+    );
+    const prefix = `oidc#${this.model}#`;
+    for (const { pk } of (Items ?? []) as Array<Pick<ItemKey, 'pk'>>) {
+      if (!pk.startsWith(prefix)) continue;
+      const item = await getLive(this.deps, { pk, sk: SK });
+      if (item && item.gsi1pk === gsi1pk) return item.payload;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The class to pass as oidc-provider's `adapter`: the provider instantiates it once per model name.
+ *
+ * @example
+ * ```ts
+ * const provider = new Provider(issuer, { adapter: createDynamoAdapter({ doc, tableName, clock: systemClock }) });
+ * ```
+ */
+export function createDynamoAdapter(deps: DynamoAdapterDeps): AdapterConstructor {
+  return class extends DynamoAdapter {
+    constructor(model: string) {
+      super(deps, model);
+    }
+  };
+}
+
+/**
+ * Validates an opaque bearer access token the way a resource server must, without the provider or KMS:
+ * looks it up by hash under each accepted model and returns its payload (with `jti`), or undefined when
+ * unknown or expired. Scope, audience and binding checks remain the caller's.
+ *
+ * @example
+ * ```ts
+ * const token = await findAccessToken(deps, bearer);
+ * if (!token?.scope?.split(' ').includes('licence:read')) throw new ServiceError('invalid_token', 401, 'Invalid token');
+ * ```
+ */
+export async function findAccessToken(
+  deps: DynamoAdapterDeps,
+  token: string,
+  models: readonly AccessTokenModel[] = ['AccessToken', 'ClientCredentials'],
+): Promise<AdapterPayload | undefined> {
+  if (token.length === 0) return undefined;
+  const now = epochSeconds(deps.clock);
+  const found = await Promise.all(models.map((model) => findModel(deps, model, token)));
+  return found.find((payload) => payload !== undefined && (payload.exp === undefined || payload.exp > now));
+}

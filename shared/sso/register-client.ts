@@ -1,0 +1,109 @@
+import type { ClientMetadata } from 'oidc-provider';
+import { z } from 'zod';
+import { randomId } from '../random-id.js';
+import type { ClientSecrets } from './client-secrets.js';
+import type { ClientStore } from './client-store.js';
+
+/** Scopes the admin may grant a registered platform or verifier app (not `admin`, not `licences:issue`). */
+const registrableScopes = [
+  'openid',
+  'profile',
+  'idcard',
+  'entity',
+  'licences',
+  'offline_access',
+  'licences:verify',
+];
+
+const redirectUri = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .refine((value) => !value.includes('#'), 'must not contain a fragment')
+  .refine((value) => {
+    const url = new URL(value);
+    return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  }, 'must use https (http only for localhost)');
+
+export const registerClientInput = z
+  .strictObject({
+    name: z.string().trim().min(2).max(100),
+    redirectUris: z.array(redirectUri).max(10).default([]),
+    scopes: z
+      .array(z.enum(registrableScopes as [string, ...string[]]))
+      .min(1)
+      .transform((s) => [...new Set(s)]),
+    postLogoutRedirectUris: z.array(redirectUri).max(10).optional(),
+    tokenEndpointAuthMethod: z
+      .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
+      .default('client_secret_basic'),
+    jwksUri: z.url({ protocol: /^https$/ }).optional(),
+  })
+  .superRefine((input, ctx) => {
+    const signsIn = input.scopes.some((s) => s !== 'licences:verify');
+    if (signsIn && input.redirectUris.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redirectUris'],
+        message: 'required for scopes that sign people in',
+      });
+    }
+    if (input.tokenEndpointAuthMethod === 'none' && input.scopes.includes('licences:verify')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokenEndpointAuthMethod'],
+        message: 'a public client cannot use client credentials (licences:verify)',
+      });
+    }
+    if (input.tokenEndpointAuthMethod === 'private_key_jwt' && !input.jwksUri) {
+      ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: 'required with private_key_jwt' });
+    }
+  });
+export type RegisterClientInput = z.output<typeof registerClientInput>;
+
+export interface RegisteredClient {
+  clientId: string;
+  /** Shown once; absent for public clients and `private_key_jwt`. */
+  clientSecret?: string;
+}
+
+/**
+ * Registers a relying platform (authorization code + PKCE) or a verifier app (client credentials with
+ * `licences:verify`), or one client that is both. Grant types follow from the scopes asked for.
+ *
+ * @example
+ * ```ts
+ * await registerClient({ name: '政务服务网', redirectUris: ['https://gov.example/cb'], scopes: ['openid'] }, deps);
+ * ```
+ */
+export async function registerClient(
+  input: RegisterClientInput,
+  deps: { clients: ClientStore; secrets: ClientSecrets },
+): Promise<RegisteredClient> {
+  const clientId = randomId('cl');
+  await deps.clients.save(clientMetadata(clientId, input));
+  const hasSecret = input.tokenEndpointAuthMethod.startsWith('client_secret');
+  return { clientId, ...(hasSecret ? { clientSecret: await deps.secrets.secretFor(clientId) } : {}) };
+}
+
+/** The provider's metadata for a client registered with `input`: grant types follow from the scopes. */
+export function clientMetadata(
+  clientId: string,
+  input: RegisterClientInput,
+): ClientMetadata & { client_id: string } {
+  const signsIn = input.redirectUris.length > 0;
+  return {
+    client_id: clientId,
+    client_name: input.name,
+    grant_types: [
+      ...(signsIn ? ['authorization_code'] : []),
+      ...(signsIn && input.scopes.includes('offline_access') ? ['refresh_token'] : []),
+      ...(input.scopes.includes('licences:verify') ? ['client_credentials'] : []),
+    ],
+    response_types: signsIn ? ['code'] : [],
+    redirect_uris: input.redirectUris,
+    post_logout_redirect_uris: input.postLogoutRedirectUris ?? [],
+    scope: input.scopes.join(' '),
+    token_endpoint_auth_method: input.tokenEndpointAuthMethod,
+    ...(input.jwksUri ? { jwks_uri: input.jwksUri } : {}),
+  };
+}

@@ -1,0 +1,52 @@
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Where the table lives: AWS by region, or a local endpoint (dynalite, LocalStack). */
+export interface DynamoClientOptions {
+  region: string;
+  /** E.g. `http://127.0.0.1:8000`; omitted for AWS. */
+  endpoint?: string;
+  /** SDK attempts per request, retries included (SDK default 3). */
+  maxAttempts?: number;
+  /** Static credentials, for local endpoints; omitted to use the SDK's default provider chain. */
+  credentials?: DynamoDBClientConfig['credentials'];
+}
+
+/** Low-level client, for table administration (see `ensureTable`). */
+export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
+  return new DynamoDBClient({
+    region: options.region,
+    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+    ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+    ...(options.credentials !== undefined && { credentials: options.credentials }),
+  });
+}
+
+/**
+ * Wraps a low-level client with the project's marshalling rules: `undefined` values are dropped (optional
+ * fields simply do not appear in the item) and class instances are rejected rather than silently turned
+ * into maps, so only plain data reaches the table. The document client shares, and on `destroy()` closes,
+ * the wrapped client's connections.
+ */
+export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+/**
+ * The document client every data module uses.
+ *
+ * @example
+ * ```ts
+ * const doc = createDocumentClient({ region: 'cn-north-1' });
+ * const local = createDocumentClient({
+ *   region: 'local',
+ *   endpoint: 'http://127.0.0.1:8000',
+ *   credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+ * });
+ * ```
+ */
+export function createDocumentClient(options: DynamoClientOptions): DynamoDBDocumentClient {
+  return documentClientFor(createDynamoClient(options));
+}

@@ -1,0 +1,430 @@
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Provider, { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import type { Clock } from '../../../shared/clock.js';
+import {
+  createDynamoAdapter,
+  findAccessToken,
+  type DynamoAdapterDeps,
+} from '../../../shared/sso/dynamo-adapter.js';
+import { ensureTable } from '../../../shared/storage/create-table.js';
+import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
+
+const tableName = 'oidc-adapter';
+
+const BEARER_MODELS = [
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+];
+
+class TestClock implements Clock {
+  constructor(private ms: number) {}
+  now(): number {
+    return this.ms;
+  }
+  advanceSeconds(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+}
+
+const tokenId = () => randomBytes(32).toString('base64url');
+
+describe('oidc-provider DynamoDB adapter', () => {
+  let dataDir: string;
+  let dynamo: LocalDynamo;
+  let doc: DynamoDBDocumentClient;
+  let clock: TestClock;
+  let deps: DynamoAdapterDeps;
+  let Adapter: AdapterConstructor;
+  const adapter = (model: string): Adapter => new Adapter(model);
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'elicence-oidc-'));
+    dynamo = await startLocalDynamo({ dataDir });
+    const client = createDynamoClient({
+      region: 'local',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await ensureTable(client, tableName);
+    doc = documentClientFor(client);
+  });
+
+  beforeEach(() => {
+    clock = new TestClock(Date.now());
+    deps = { doc, tableName, clock };
+    Adapter = createDynamoAdapter(deps);
+  });
+
+  afterAll(async () => {
+    doc?.destroy();
+    await dynamo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function scanAll(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  describe('upsert and find', () => {
+    it('round-trips a payload for a plain model', async () => {
+      const id = tokenId();
+      const payload: AdapterPayload = { jti: id, kind: 'Grant', accountId: 'acc-1', clientId: 'rp', exp: 1 };
+      await adapter('Grant').upsert(id, payload, 3600);
+      expect(await adapter('Grant').find(id)).toEqual(payload);
+      expect(await adapter('Session').find(id)).toBeUndefined();
+    });
+
+    it('round-trips a bearer model, giving back the jti it did not store', async () => {
+      const id = tokenId();
+      const payload: AdapterPayload = {
+        jti: id,
+        kind: 'AccessToken',
+        grantId: 'g',
+        scope: 'openid',
+        extra: {},
+      };
+      await adapter('AccessToken').upsert(id, payload, 3600);
+      expect(await adapter('AccessToken').find(id)).toEqual(payload);
+    });
+
+    it('replaces the item on a second upsert', async () => {
+      const id = tokenId();
+      await adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction', returnTo: '/a' }, 60);
+      await adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction', returnTo: '/b' }, 60);
+      expect(await adapter('Interaction').find(id)).toMatchObject({ returnTo: '/b' });
+    });
+
+    it('reads items past their lifetime as absent, by the injected clock', async () => {
+      const id = tokenId();
+      await adapter('AuthorizationCode').upsert(id, { jti: id, kind: 'AuthorizationCode' }, 60);
+      clock.advanceSeconds(59);
+      expect(await adapter('AuthorizationCode').find(id)).toBeDefined();
+      clock.advanceSeconds(1);
+      expect(await adapter('AuthorizationCode').find(id)).toBeUndefined();
+    });
+
+    it('keeps items upserted without expiresIn', async () => {
+      const id = tokenId();
+      await adapter('Client').upsert(id, { client_id: id }, undefined);
+      clock.advanceSeconds(10 * 365 * 24 * 3600);
+      expect(await adapter('Client').find(id)).toEqual({ client_id: id });
+    });
+
+    it('finds nothing for unknown or absurdly long ids instead of failing', async () => {
+      expect(await adapter('Session').find(tokenId())).toBeUndefined();
+      expect(await adapter('Client').find('x'.repeat(5000))).toBeUndefined();
+      expect(await adapter('Session').findByUid('x'.repeat(5000))).toBeUndefined();
+    });
+  });
+
+  describe('secondary lookups', () => {
+    it('finds a Session by uid, and stops once it is destroyed or expired', async () => {
+      const id = tokenId();
+      const uid = tokenId();
+      const payload: AdapterPayload = { jti: id, kind: 'Session', uid, accountId: 'acc-1' };
+      await adapter('Session').upsert(id, payload, 600);
+      expect(await adapter('Session').findByUid(uid)).toEqual(payload);
+
+      clock.advanceSeconds(600);
+      expect(await adapter('Session').findByUid(uid)).toBeUndefined();
+
+      const other = tokenId();
+      await adapter('Session').upsert(other, { ...payload, jti: other }, 600);
+      expect(await adapter('Session').findByUid(uid)).toMatchObject({ jti: other });
+      await adapter('Session').destroy(other);
+      expect(await adapter('Session').findByUid(uid)).toBeUndefined();
+    });
+
+    it('finds a DeviceCode by user code, with the jti the provider needs to save it again', async () => {
+      const id = tokenId();
+      const payload: AdapterPayload = { jti: id, kind: 'DeviceCode', userCode: 'BCDFGHJK', clientId: 'tv' };
+      await adapter('DeviceCode').upsert(id, payload, 600);
+      expect(await adapter('DeviceCode').findByUserCode('BCDFGHJK')).toEqual(payload);
+      expect(await adapter('DeviceCode').findByUserCode('BCDFGHJL')).toBeUndefined();
+      clock.advanceSeconds(600);
+      expect(await adapter('DeviceCode').findByUserCode('BCDFGHJK')).toBeUndefined();
+    });
+
+    it('does not index uid or userCode of other models', async () => {
+      const id = tokenId();
+      await adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction', uid: 'shared-uid' }, 60);
+      expect(await adapter('Session').findByUid('shared-uid')).toBeUndefined();
+    });
+  });
+
+  describe('consume', () => {
+    it('sets consumed once; a second find shows it', async () => {
+      const id = tokenId();
+      await adapter('AuthorizationCode').upsert(id, { jti: id, kind: 'AuthorizationCode', grantId: 'g' }, 60);
+      clock.advanceSeconds(5);
+      await adapter('AuthorizationCode').consume(id);
+      expect(await adapter('AuthorizationCode').find(id)).toMatchObject({
+        jti: id,
+        consumed: Math.floor(clock.now() / 1000),
+      });
+    });
+
+    it('turns a second consume into the provider’s invalid_grant and keeps the first timestamp', async () => {
+      const id = tokenId();
+      await adapter('RefreshToken').upsert(id, { jti: id, kind: 'RefreshToken' }, 60);
+      await adapter('RefreshToken').consume(id);
+      const { consumed } = (await adapter('RefreshToken').find(id)) as AdapterPayload;
+      clock.advanceSeconds(10);
+      const second = adapter('RefreshToken').consume(id);
+      await expect(second).rejects.toBeInstanceOf(errors.InvalidGrant);
+      await expect(second).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+      expect(await adapter('RefreshToken').find(id)).toMatchObject({ consumed });
+    });
+
+    it('lets exactly one of concurrent redemptions consume a code', async () => {
+      const id = tokenId();
+      await adapter('AuthorizationCode').upsert(id, { jti: id, kind: 'AuthorizationCode' }, 60);
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => adapter('AuthorizationCode').consume(id)),
+      );
+      expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    });
+
+    it('answers invalid_request_uri for a reused pushed authorization request', async () => {
+      const id = tokenId();
+      await adapter('PushedAuthorizationRequest').upsert(
+        id,
+        { jti: id, kind: 'PushedAuthorizationRequest' },
+        60,
+      );
+      await adapter('PushedAuthorizationRequest').consume(id);
+      await expect(adapter('PushedAuthorizationRequest').consume(id)).rejects.toBeInstanceOf(
+        errors.InvalidRequestUri,
+      );
+    });
+
+    it('does not create an item when consuming an unknown id', async () => {
+      const id = tokenId();
+      await expect(adapter('AuthorizationCode').consume(id)).rejects.toBeInstanceOf(errors.InvalidGrant);
+      expect(await adapter('AuthorizationCode').find(id)).toBeUndefined();
+    });
+  });
+
+  describe('destroy and revokeByGrantId', () => {
+    it('destroys one item', async () => {
+      const id = tokenId();
+      await adapter('AccessToken').upsert(id, { jti: id, kind: 'AccessToken' }, 60);
+      await adapter('AccessToken').destroy(id);
+      expect(await adapter('AccessToken').find(id)).toBeUndefined();
+      await adapter('AccessToken').destroy(id);
+    });
+
+    it('removes every token and code of the grant (more than one batch) and nothing else', async () => {
+      const grantId = tokenId();
+      const otherGrant = tokenId();
+      const ofGrant: Array<[string, string]> = [
+        ...Array.from({ length: 30 }, (): [string, string] => ['AccessToken', tokenId()]),
+        ...Array.from({ length: 3 }, (): [string, string] => ['RefreshToken', tokenId()]),
+        ['AuthorizationCode', tokenId()],
+        ['DeviceCode', tokenId()],
+      ];
+      const kept: Array<[string, string]> = [
+        ['AccessToken', tokenId()],
+        ['RefreshToken', tokenId()],
+      ];
+      const upsert = ([model, id]: [string, string], grant: string) =>
+        adapter(model).upsert(id, { jti: id, kind: model, grantId: grant }, 3600);
+      await Promise.all([
+        ...ofGrant.map((entry) => upsert(entry, grantId)),
+        ...kept.map((entry) => upsert(entry, otherGrant)),
+      ]);
+      const interaction = tokenId();
+      await adapter('Interaction').upsert(
+        interaction,
+        { jti: interaction, kind: 'Interaction', grantId },
+        3600,
+      );
+      await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId: 'acc' }, 3600);
+
+      await adapter('RefreshToken').revokeByGrantId(grantId);
+
+      for (const [model, id] of ofGrant) expect(await adapter(model).find(id)).toBeUndefined();
+      for (const [model, id] of kept) expect(await adapter(model).find(id)).toBeDefined();
+      expect(await adapter('Interaction').find(interaction)).toBeDefined();
+      expect(await adapter('Grant').find(grantId)).toBeDefined();
+    });
+
+    it('is a no-op for a grant without tokens', async () => {
+      await adapter('AccessToken').revokeByGrantId(tokenId());
+    });
+  });
+
+  it('stores bearer models so that the table holds no usable token', async () => {
+    const ids = BEARER_MODELS.map((model) => [model, tokenId()] as const);
+    for (const [model, id] of ids) {
+      await adapter(model).upsert(
+        id,
+        { jti: id, kind: model, grantId: 'grant-for-hash-test', accountId: 'acc-1', clientId: 'rp' },
+        600,
+      );
+      await adapter(model).consume(id);
+    }
+
+    const dump = JSON.stringify(await scanAll());
+    for (const [model, id] of ids) {
+      expect(dump, model).not.toContain(id);
+      expect(await adapter(model).find(id)).toMatchObject({ jti: id, kind: model });
+    }
+  });
+
+  describe('findAccessToken', () => {
+    it('finds access tokens and client credentials tokens by value and respects expiry', async () => {
+      const access = tokenId();
+      const credentials = tokenId();
+      await adapter('AccessToken').upsert(
+        access,
+        { jti: access, kind: 'AccessToken', scope: 'licence:read' },
+        60,
+      );
+      await adapter('ClientCredentials').upsert(
+        credentials,
+        { jti: credentials, kind: 'ClientCredentials' },
+        120,
+      );
+
+      expect(await findAccessToken(deps, access)).toMatchObject({ jti: access, scope: 'licence:read' });
+      expect(await findAccessToken(deps, credentials)).toMatchObject({
+        jti: credentials,
+        kind: 'ClientCredentials',
+      });
+      expect(await findAccessToken(deps, credentials, ['AccessToken'])).toBeUndefined();
+
+      clock.advanceSeconds(60);
+      expect(await findAccessToken(deps, access)).toBeUndefined();
+      expect(await findAccessToken(deps, credentials)).toBeDefined();
+    });
+
+    it('rejects a token whose payload exp has passed even if the item lives longer', async () => {
+      const access = tokenId();
+      const exp = Math.floor(clock.now() / 1000) + 10;
+      await adapter('AccessToken').upsert(access, { jti: access, kind: 'AccessToken', exp }, 3600);
+      clock.advanceSeconds(10);
+      expect(await findAccessToken(deps, access)).toBeUndefined();
+    });
+
+    it('does not accept other bearer credentials or unknown values', async () => {
+      const refresh = tokenId();
+      await adapter('RefreshToken').upsert(refresh, { jti: refresh, kind: 'RefreshToken' }, 60);
+      expect(await findAccessToken(deps, refresh)).toBeUndefined();
+      expect(await findAccessToken(deps, tokenId())).toBeUndefined();
+      expect(await findAccessToken(deps, '')).toBeUndefined();
+    });
+  });
+
+  describe('through oidc-provider models', () => {
+    let provider: Provider;
+    const rp = async () => {
+      const client = await provider.Client.find('rp');
+      if (!client) throw new Error('static client rp is missing');
+      return client;
+    };
+
+    beforeAll(() => {
+      provider = new Provider('http://localhost:3000', {
+        adapter: createDynamoAdapter({ doc, tableName, clock: { now: () => Date.now() } }),
+        clients: [
+          {
+            client_id: 'rp',
+            client_secret: 'a-secret-that-is-long-enough-for-tests',
+            redirect_uris: ['https://rp.example/cb'],
+            id_token_signed_response_alg: 'ES256',
+            grant_types: [
+              'authorization_code',
+              'refresh_token',
+              'urn:ietf:params:oauth:grant-type:device_code',
+            ],
+          },
+        ],
+        features: { deviceFlow: { enabled: true }, devInteractions: { enabled: false } },
+        jwks: {
+          keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })],
+        },
+        ttl: { AccessToken: 3600, AuthorizationCode: 60, DeviceCode: 600 },
+      });
+    });
+
+    it('saves and finds an access token under its opaque value', async () => {
+      const client = await rp();
+      const token = new provider.AccessToken({
+        accountId: 'acc-1',
+        client,
+        grantId: 'g-1',
+        gty: 'authorization_code',
+        scope: 'openid',
+      });
+      const value = await token.save();
+      const found = await provider.AccessToken.find(value);
+      expect(found).toMatchObject({ jti: value, accountId: 'acc-1', scope: 'openid', clientId: 'rp' });
+      expect(
+        await findAccessToken({ doc, tableName, clock: { now: () => Date.now() } }, value),
+      ).toMatchObject({
+        jti: value,
+      });
+    });
+
+    it('detects authorization code reuse after consume', async () => {
+      const client = await rp();
+      const code = new provider.AuthorizationCode({
+        accountId: 'acc-1',
+        client,
+        grantId: 'g-2',
+        gty: 'authorization_code',
+        redirectUri: 'https://rp.example/cb',
+        scope: 'openid',
+      });
+      const value = await code.save();
+      const first = await provider.AuthorizationCode.find(value);
+      await first?.consume();
+      const second = await provider.AuthorizationCode.find(value);
+      expect(second).toMatchObject({ consumed: expect.any(Number) });
+      await expect(first?.consume()).rejects.toBeInstanceOf(errors.InvalidGrant);
+    });
+
+    it('updates the same device code after finding it by user code', async () => {
+      const client = await rp();
+      const deviceCode = new provider.DeviceCode({
+        client,
+        grantId: 'g-3',
+        params: {},
+        userCode: 'WXYZBCDF',
+        deviceInfo: {},
+      });
+      const value = await deviceCode.save();
+
+      const byUserCode = await provider.DeviceCode.findByUserCode('WXYZBCDF');
+      if (!byUserCode) throw new Error('device code not found by user code');
+      expect(byUserCode.jti).toBe(value);
+      byUserCode.accountId = 'acc-1';
+      await byUserCode.save();
+
+      const polled = await provider.DeviceCode.find(value);
+      expect(polled?.accountId).toBe('acc-1');
+    });
+  });
+});
