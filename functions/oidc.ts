@@ -1,5 +1,5 @@
 import serverless from 'serverless-http';
-import { dependencies } from '../shared/dependencies.js';
+import { dependencies, type Dependencies } from '../shared/dependencies.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys } from '../shared/sso/cookie-keys.js';
@@ -8,10 +8,10 @@ import { createProvider } from '../shared/sso/provider.js';
 
 type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResult>;
 
-let ready: Promise<ServerlessHandler> | undefined;
+/** One provider per set of dependencies: once per container in Lambda, anew after a local restart. */
+const built = new WeakMap<Dependencies, Promise<ServerlessHandler>>();
 
-async function build(): Promise<ServerlessHandler> {
-  const deps = dependencies();
+async function build(deps: Dependencies): Promise<ServerlessHandler> {
   const signer = deps.platformSigner;
   const provider = createProvider({
     issuerUrl: deps.config.issuerUrl,
@@ -36,14 +36,16 @@ async function build(): Promise<ServerlessHandler> {
  * public half first, which costs one KMS call per cold start.
  */
 export async function handler(event: HttpEvent): Promise<HttpResult> {
-  ready ??= build().catch((error: unknown) => {
-    ready = undefined;
-    throw error;
-  });
+  const deps = dependencies();
+  let ready = built.get(deps);
+  if (!ready) {
+    ready = build(deps);
+    ready.catch(() => built.delete(deps));
+    built.set(deps, ready);
+  }
   try {
-    return await (
-      await ready
-    )(event, {});
+    const serve = await ready;
+    return await serve(event, {});
   } catch (error) {
     return errorResult(error, event.requestContext?.requestId);
   }

@@ -71,13 +71,16 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
 
 let current: Dependencies | undefined;
 
-/** The container's dependencies, built from the environment on first use. */
+/** The container's dependencies: those provided by a launcher, else built from the environment on first use. */
 export function dependencies(): Dependencies {
   current ??= buildDependencies(loadConfig());
   return current;
 }
 
-/** Forgets the built dependencies; the local runtime calls it when it stops, so a restart reads anew. */
-export function resetDependencies(): void {
-  current = undefined;
+/**
+ * Sets the dependencies handlers will use: the local runtime provides those of the endpoints and port it
+ * chose; `undefined` forgets them, so that the next use reads the environment again.
+ */
+export function provideDependencies(deps: Dependencies | undefined): void {
+  current = deps;
 }

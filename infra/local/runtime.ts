@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { routes } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
-import { dependencies, resetDependencies } from '../../shared/dependencies.js';
+import { buildDependencies, provideDependencies } from '../../shared/dependencies.js';
 import { ensureTable } from '../../shared/storage/create-table.js';
 import { createDynamoClient } from '../../shared/storage/dynamo-client.js';
 import { ensurePlatformKeys } from './bootstrap-keys.js';
@@ -36,12 +36,12 @@ export class PortInUseError extends Error {
  * front of the same handlers Lambda runs, the table and platform keys created when absent, and the demo
  * seeded. Requests wait until all of that is in place.
  *
- * The runtime is the launcher of the handlers, so it is what sets their environment (endpoints, the
- * issuer URL of a port chosen at random); the handlers then read it through `loadConfig` as in Lambda.
+ * The runtime launches the handlers, so it provides their dependencies, built from `config` with the
+ * endpoints and port it chose (`PORT=0` picks a free port, as tests do).
  *
  * @example
  * ```ts
- * const runtime = await startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: tmp }), process.env);
+ * const runtime = await startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: tmp }));
  * await fetch(`${runtime.baseUrl}/healthz`);
  * await runtime.close();
  * ```
@@ -57,8 +57,7 @@ export async function startLocalRuntime(
   if (embedded) {
     dynamo = await startLocalDynamo({ dataDir: config.dataDir });
     kms = await startKmsEmulator({ dataDir: config.dataDir });
-    env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-    env.AWS_ENDPOINT_URL_KMS = kms.endpoint;
+    // The SDK's credential chain needs some credentials; the embedded services ignore them.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';
   }
@@ -83,17 +82,21 @@ export async function startLocalRuntime(
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  env.ISSUER_URL ??= `http://localhost:${port}`;
-  resetDependencies();
+  const deps = buildDependencies({
+    ...config,
+    issuerUrl: config.port === 0 ? `http://localhost:${port}` : config.issuerUrl,
+    dynamodbEndpoint: dynamo?.endpoint ?? config.dynamodbEndpoint,
+    kmsEndpoint: kms?.endpoint ?? config.kmsEndpoint,
+  });
+  provideDependencies(deps);
   const close = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    resetDependencies();
+    provideDependencies(undefined);
     await stopEmbedded();
   };
 
   try {
-    const deps = dependencies();
     await ensureTable(
       createDynamoClient({ region: deps.config.region, endpoint: deps.config.dynamodbEndpoint }),
       deps.config.tableName,

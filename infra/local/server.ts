@@ -9,7 +9,8 @@ import { routeMatcher } from './route-matcher.js';
 export type HandlerLoader = (name: FunctionName) => Promise<HttpHandler>;
 
 export const importHandler: HandlerLoader = async (name) => {
-  const module = (await import(`../../functions/${name}.js`)) as { handler: HttpHandler };
+  const entry = new URL(`../../functions/${name}.ts`, import.meta.url).href;
+  const module = (await import(/* @vite-ignore */ entry)) as { handler: HttpHandler };
   return module.handler;
 };
 

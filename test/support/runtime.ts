@@ -1,0 +1,37 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../shared/config.js';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+
+export interface TestRuntime extends LocalRuntime {
+  dataDir: string;
+}
+
+/** The real local runtime on a free port, with its data in a new temporary folder unless one is given. */
+export async function startTestRuntime(dataDir?: string): Promise<TestRuntime> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'elicence-test-')));
+  const runtime = await startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'SILENT' }));
+  return { ...runtime, dataDir: dir };
+}
+
+/** A client-credentials access token from the runtime's token endpoint. */
+export async function clientCredentialsToken(
+  runtime: Pick<LocalRuntime, 'baseUrl'>,
+  client: { clientId: string; clientSecret: string },
+  scope: string,
+): Promise<string> {
+  const response = await fetch(`${runtime.baseUrl}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!response.ok || !body.access_token) {
+    throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
+  }
+  return body.access_token;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../shared/config.js';
+
+describe('configuration', () => {
+  it('needs nothing to run locally', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      dataDir: '.data',
+      issuerUrl: 'http://localhost:3000',
+      region: 'cn-north-1',
+      tableName: 'elicence',
+      dynamodbEndpoint: undefined,
+      kmsEndpoint: undefined,
+    });
+  });
+
+  it('derives the issuer URL from the port, and drops a trailing slash from an explicit one', () => {
+    expect(loadConfig({ PORT: '8080' }).issuerUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER_URL: 'https://id.gov.example/' }).issuerUrl).toBe('https://id.gov.example');
+  });
+
+  it('points every AWS client at AWS_ENDPOINT_URL unless a service-specific endpoint is set', () => {
+    const config = loadConfig({
+      AWS_ENDPOINT_URL: 'http://localhost:4566',
+      AWS_ENDPOINT_URL_KMS: 'http://localhost:4599',
+    });
+    expect(config.dynamodbEndpoint).toBe('http://localhost:4566');
+    expect(config.kmsEndpoint).toBe('http://localhost:4599');
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['ISSUER_URL', 'ftp://example.com'],
+    ['AWS_REGION', 'Beijing'],
+    ['TABLE_NAME', 'ab'],
+    ['LOG_LEVEL', 'LOUD'],
+    ['ACCESS_TOKEN_TTL_SECONDS', '5'],
+  ])('refuses %s=%s with a message naming the variable', (variable, value) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`\\b${variable}\\b`));
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'x', TABLE_NAME: '!' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual(['PORT', 'TABLE_NAME']);
+    }
+  });
+});
