@@ -9,7 +9,7 @@ import {
   timingSafeEqual,
   verify,
 } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { derToJose, joseToDer } from '../../shared/crypto/der.js';
 import { bigIntToBytes, bytesToBigInt, signDigest, verifyDigest } from './kms-ecdsa.js';
 import {

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { bytesToBigInt } from './kms-ecdsa.js';
 
 /** The KMS key kinds the emulator implements, each with the one usage it allows. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ServiceError } from '../errors.js';
 import type { HttpEvent } from './types.js';
 

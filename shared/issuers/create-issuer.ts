@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
 
 import { epochSeconds, type Clock } from '../clock.js';
+import { ConflictError } from '../errors.js';
 import { isConditionalCheckFailed, type ItemKey } from '../storage/conditional.js';
 import { isExpired } from '../storage/table.js';
 
@@ -118,14 +119,6 @@ async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<vo
   }
 }
 
-/** The provider's own error for a lost consume race, loaded lazily so resource servers need not bundle it. */
-async function alreadyConsumed(model: string): Promise<Error> {
-  const { errors } = await import('oidc-provider');
-  return model === 'PushedAuthorizationRequest'
-    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
-    : new errors.InvalidGrant(`${model} was already used or revoked`);
-}
-
 /**
  * oidc-provider's storage on the single table, one adapter instance per model. Every state change is one
  * write of one item; secondary lookups go through the overloaded GSIs (see `shared/storage/table.ts`).
@@ -188,7 +181,11 @@ class DynamoAdapter implements Adapter {
         }),
       );
     } catch (error) {
-      if (isConditionalCheckFailed(error)) throw await alreadyConsumed(this.model);
+      if (isConditionalCheckFailed(error)) {
+        throw new ConflictError(`${this.model} was already used or revoked`, 'already_consumed', {
+          cause: error,
+        });
+      }
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
 import type { ExternalSigningKey } from 'oidc-provider';
+import { ConflictError } from '../errors.js';
 import type { ClientSecrets } from './client-secrets.js';
 import { allScopes, apiScopes } from './scopes.js';
 
@@ -52,7 +53,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   };
 
   const configuration: Configuration = {
-    adapter: withDerivedClientSecrets(deps.adapter, deps.clientSecrets),
+    adapter: providerAdapter(deps.adapter, deps.clientSecrets),
     clients: [],
     jwks: { keys: [deps.signingKey as never] },
     routes: providerRoutes,
@@ -109,11 +110,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
 }
 
 /**
- * Client records are stored without their secret; the secret is derived again on load (see
- * {@link ClientSecrets}).
+ * The storage adapter as the provider needs it: client records are stored without their secret, which
+ * is derived again on load (see {@link ClientSecrets}); a lost race to consume a code or token is the
+ * provider's own `invalid_grant` (or `invalid_request_uri` for a pushed request).
  */
-function withDerivedClientSecrets(Base: AdapterConstructor, secrets: ClientSecrets): AdapterConstructor {
-  return class ClientSecretAdapter extends Base {
+export function providerAdapter(Base: AdapterConstructor, secrets: ClientSecrets): AdapterConstructor {
+  return class ProviderAdapter extends Base {
     readonly #model: string;
 
     constructor(model: string) {
@@ -127,6 +129,17 @@ function withDerivedClientSecrets(Base: AdapterConstructor, secrets: ClientSecre
         return payload;
       }
       return { ...payload, client_secret: await secrets.secretFor(id) };
+    }
+
+    override async consume(id: string): Promise<void> {
+      try {
+        await super.consume(id);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        throw this.#model === 'PushedAuthorizationRequest'
+          ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+          : new errors.InvalidGrant(error.message);
+      }
     }
   };
 }

@@ -1,5 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
-import { z } from 'zod';
+import * as z from 'zod';
 import { randomId } from '../random-id.js';
 import type { ClientSecrets } from './client-secrets.js';
 import type { ClientStore } from './client-store.js';

@@ -1,5 +1,5 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,9 @@ import {
   findAccessToken,
   type DynamoAdapterDeps,
 } from '../../../shared/sso/dynamo-adapter.js';
+import { ConflictError } from '../../../shared/errors.js';
+import { ClientSecrets } from '../../../shared/sso/client-secrets.js';
+import { providerAdapter } from '../../../shared/sso/provider.js';
 import { ensureTable } from '../../../shared/storage/create-table.js';
 import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
 
@@ -185,15 +188,15 @@ describe('oidc-provider DynamoDB adapter', () => {
       });
     });
 
-    it('turns a second consume into the provider’s invalid_grant and keeps the first timestamp', async () => {
+    it('refuses a second consume as already_consumed and keeps the first timestamp', async () => {
       const id = tokenId();
       await adapter('RefreshToken').upsert(id, { jti: id, kind: 'RefreshToken' }, 60);
       await adapter('RefreshToken').consume(id);
       const { consumed } = (await adapter('RefreshToken').find(id)) as AdapterPayload;
       clock.advanceSeconds(10);
       const second = adapter('RefreshToken').consume(id);
-      await expect(second).rejects.toBeInstanceOf(errors.InvalidGrant);
-      await expect(second).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
+      await expect(second).rejects.toBeInstanceOf(ConflictError);
+      await expect(second).rejects.toMatchObject({ code: 'already_consumed' });
       expect(await adapter('RefreshToken').find(id)).toMatchObject({ consumed });
     });
 
@@ -206,7 +209,7 @@ describe('oidc-provider DynamoDB adapter', () => {
       expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
     });
 
-    it('answers invalid_request_uri for a reused pushed authorization request', async () => {
+    it('refuses a reused pushed authorization request', async () => {
       const id = tokenId();
       await adapter('PushedAuthorizationRequest').upsert(
         id,
@@ -214,14 +217,12 @@ describe('oidc-provider DynamoDB adapter', () => {
         60,
       );
       await adapter('PushedAuthorizationRequest').consume(id);
-      await expect(adapter('PushedAuthorizationRequest').consume(id)).rejects.toBeInstanceOf(
-        errors.InvalidRequestUri,
-      );
+      await expect(adapter('PushedAuthorizationRequest').consume(id)).rejects.toBeInstanceOf(ConflictError);
     });
 
     it('does not create an item when consuming an unknown id', async () => {
       const id = tokenId();
-      await expect(adapter('AuthorizationCode').consume(id)).rejects.toBeInstanceOf(errors.InvalidGrant);
+      await expect(adapter('AuthorizationCode').consume(id)).rejects.toBeInstanceOf(ConflictError);
       expect(await adapter('AuthorizationCode').find(id)).toBeUndefined();
     });
   });
@@ -345,9 +346,17 @@ describe('oidc-provider DynamoDB adapter', () => {
       return client;
     };
 
+    const secrets = new ClientSecrets({
+      mac: async (data) => createHmac('sha256', 'test').update(data).digest(),
+    });
+
     beforeAll(() => {
       provider = new Provider('http://localhost:3000', {
-        adapter: createDynamoAdapter({ doc, tableName, clock: { now: () => Date.now() } }),
+        // As the OpenID function wires it: the provider's own errors for lost consume races.
+        adapter: providerAdapter(
+          createDynamoAdapter({ doc, tableName, clock: { now: () => Date.now() } }),
+          secrets,
+        ),
         clients: [
           {
             client_id: 'rp',

@@ -1,0 +1,5 @@
+import coldStart from './cold-start.bench.js';
+import signer from './signer.bench.js';
+
+/** `npm run bench`: every benchmark in one run, each printing ours next to its baseline. */
+for (const bench of [signer, coldStart]) await bench();
