@@ -101,16 +101,18 @@ export async function createIssuer(
 }
 
 async function undo(deps: CreateIssuerDependencies, claimed: Issuer, keyId?: string, clientId?: string) {
-  const steps: Array<[string, () => Promise<void>]> = [
-    ['client', async () => void (clientId && (await deps.clients.delete(clientId)))],
-    ['key', async () => void (keyId && (await deps.keys.scheduleDeletion(keyId)))],
-    ['claim', () => deps.issuers.release(claimed)],
-  ];
-  for (const [what, step] of steps) {
+  const attempt = async (what: string, step: () => Promise<void>) => {
     try {
       await step();
     } catch (error) {
-      logger.error('issuer onboarding could not be undone', { issuerId: claimed.id, what, error });
+      logger.error('issuer onboarding could not be undone', {
+        issuerId: claimed.id,
+        what,
+        error: String(error),
+      });
     }
-  }
+  };
+  if (clientId) await attempt('client', () => deps.clients.delete(clientId));
+  if (keyId) await attempt('key', () => deps.keys.scheduleDeletion(keyId));
+  await attempt('claim', () => deps.issuers.release(claimed));
 }

@@ -79,7 +79,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
     features: {
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Only the client a token was issued to may introspect it: the provider's default lets any
+        // confidential client (a verifier app, a platform) learn the scope and client of anyone's token.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       revocation: { enabled: true },
       devInteractions: { enabled: false },
       resourceIndicators: {

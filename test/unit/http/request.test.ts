@@ -1,0 +1,67 @@
+import * as z from 'zod';
+import { describe, expect, it } from 'vitest';
+import { ServiceError } from '../../../shared/errors.js';
+import { maxBodyBytes, parseJsonBody } from '../../../shared/http/request.js';
+import type { HttpEvent } from '../../../shared/http/types.js';
+
+const schema = z.strictObject({ name: z.string().min(2), count: z.number().int().optional() });
+
+function event(body: string | undefined, contentType?: string, isBase64Encoded = false): HttpEvent {
+  return {
+    headers: contentType ? { 'content-type': contentType } : {},
+    body,
+    isBase64Encoded,
+  } as unknown as HttpEvent;
+}
+
+function refusal(e: HttpEvent): ServiceError {
+  try {
+    parseJsonBody(e, schema);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ServiceError);
+    return error as ServiceError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('parsing a JSON request body', () => {
+  it('returns the validated value, also from a base64 body and with a charset', () => {
+    expect(parseJsonBody(event('{"name":"ab"}', 'application/json'), schema)).toEqual({ name: 'ab' });
+    const encoded = Buffer.from('{"name":"数据局"}').toString('base64');
+    expect(parseJsonBody(event(encoded, 'application/json; charset=utf-8', true), schema)).toEqual({
+      name: '数据局',
+    });
+  });
+
+  it('refuses a body over the limit with 413 before looking at it', () => {
+    const error = refusal(event('x'.repeat(maxBodyBytes + 1), 'text/plain'));
+    expect([error.status, error.code]).toEqual([413, 'payload_too_large']);
+  });
+
+  it.each([undefined, 'text/plain', 'application/x-www-form-urlencoded'])(
+    'refuses content type %s with 415',
+    (contentType) => {
+      const error = refusal(event('{"name":"ab"}', contentType));
+      expect([error.status, error.code]).toEqual([415, 'unsupported_media_type']);
+    },
+  );
+
+  it.each(['{"name":', '', 'null x', '\u00ff'])('refuses malformed JSON %j with 400', (body) => {
+    const error = refusal(event(body, 'application/json'));
+    expect([error.status, error.code]).toEqual([400, 'malformed_json']);
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    const error = refusal(
+      event(Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), 'application/json', true),
+    );
+    expect(error.code).toBe('malformed_json');
+  });
+
+  it('names each failing field, unknown ones included', () => {
+    const error = refusal(event('{"name":"a","count":1.5,"extra":true}', 'application/json'));
+    expect([error.status, error.code]).toEqual([400, 'invalid_request']);
+    expect(error.errors.map((e) => e.path).sort()).toEqual(['(body)', 'count', 'name']);
+    expect(error.message).toContain('extra');
+  });
+});
