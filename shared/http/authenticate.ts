@@ -19,6 +19,8 @@ export interface Caller {
   clientId: string;
   scopes: ReadonlySet<string>;
   accountId: string | undefined;
+  /** Set for an issuing agency's machine client: the issuer it acts as. */
+  issuerId: string | undefined;
 }
 
 const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]{20,512}=*)$/;
@@ -65,5 +67,11 @@ export async function authenticate(
       `The access token lacks the scope ${options.requiredScope}`,
     );
   }
-  return { clientId: record.clientId, scopes, accountId: record.accountId };
+  const issuerId = record.extra?.issuer_id;
+  return {
+    clientId: record.clientId,
+    scopes,
+    accountId: record.accountId,
+    issuerId: typeof issuerId === 'string' ? issuerId : undefined,
+  };
 }

@@ -78,7 +78,9 @@ export async function createIssuer(
       alias: `alias/elicence/issuer/${claimed.id}`,
     });
     keyId = key.keyId;
-    const kid = await deps.signerFor(key.keyId).kid();
+    const signer = deps.signerFor(key.keyId);
+    const publicJwk = await signer.publicJwk();
+    const kid = await signer.kid();
 
     clientId = randomId('cl');
     await deps.clients.save({
@@ -92,7 +94,7 @@ export async function createIssuer(
       issuer_id: claimed.id,
     });
 
-    const issuer = await deps.issuers.save({ ...claimed, status: 'active', keyId, kid, clientId });
+    const issuer = await deps.issuers.save({ ...claimed, status: 'active', keyId, kid, publicJwk, clientId });
     return { issuer, clientSecret: await deps.secrets.secretFor(clientId) };
   } catch (error) {
     await undo(deps, claimed, keyId, clientId);

@@ -77,4 +77,23 @@ export class DynamoIssuerStore implements IssuerStore {
     // The index is eventually consistent: read the item itself for the current version.
     return found ? this.findByCreditCode(String(found.creditCode)) : undefined;
   }
+
+  async listAll(): Promise<Issuer[]> {
+    const issuers: Issuer[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'issuers' },
+          ExclusiveStartKey,
+        }),
+      );
+      issuers.push(...(page.Items ?? []).map(fromItem));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return issuers;
+  }
 }

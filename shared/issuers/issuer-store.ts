@@ -12,4 +12,6 @@ export interface IssuerStore {
   release(issuer: Issuer): Promise<void>;
   findById(id: string): Promise<Issuer | undefined>;
   findByCreditCode(creditCode: string): Promise<Issuer | undefined>;
+  /** Every issuer, withdrawn ones included (for the trust list). */
+  listAll(): Promise<Issuer[]>;
 }

@@ -1,3 +1,5 @@
+import type { JWK } from 'jose';
+
 /**
  * An issuing agency (发证机关). `provisioning` while its key and OAuth client are being created; `active`
  * once it may issue; `withdrawn` when it may no longer (it stays in the trust list so old verdicts can be
@@ -15,6 +17,8 @@ export interface Issuer {
   keyId?: string;
   /** RFC 7638 thumbprint of that key's public JWK. */
   kid?: string;
+  /** The public half of that key, as published in the trust list (no KMS call to list issuers). */
+  publicJwk?: JWK;
   clientId?: string;
   createdAt: string;
   version: number;

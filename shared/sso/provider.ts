@@ -101,6 +101,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
       ClientCredentials: deps.accessTokenTtlSeconds,
       AccessToken: deps.accessTokenTtlSeconds,
     },
+    // An issuer's machine tokens name the issuer, so our API knows whose licences a caller may touch
+    // from the token record alone.
+    extraTokenClaims: (ctx, token) => {
+      const issuerId = token.kind === 'ClientCredentials' ? ctx.oidc.client?.['issuer_id'] : undefined;
+      return typeof issuerId === 'string' ? { issuer_id: issuerId } : undefined;
+    },
     findAccount: () => undefined,
     renderError: (ctx, out) => {
       ctx.type = 'application/json; charset=utf-8';

@@ -43,6 +43,10 @@ export class InMemoryIssuerStore implements IssuerStore {
   async findByCreditCode(creditCode: string): Promise<Issuer | undefined> {
     return this.byCreditCode.get(creditCode);
   }
+
+  async listAll(): Promise<Issuer[]> {
+    return [...this.byCreditCode.values()];
+  }
 }
 
 /** Keys as real in-memory P-256 signers; `failNext` makes the next creation fail. */
