@@ -6,7 +6,15 @@
  * may call: `public`; `oauth` (the OpenID provider authenticates the client or person itself); or a
  * bearer token with the named scope, which the function checks against the token store.
  */
-export const functionNames = ['health', 'oidc', 'admin'] as const;
+export const functionNames = [
+  'health',
+  'oidc',
+  'admin',
+  'catalogue',
+  'status-lists',
+  'trust-list',
+  'licences',
+] as const;
 export type FunctionName = (typeof functionNames)[number];
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
@@ -24,6 +32,9 @@ const oidc = (path: string): Route => ({ method: 'ANY', path, function: 'oidc', 
 
 export const routes: readonly Route[] = [
   { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
+  { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
+  { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
+  { method: 'GET', path: '/status-lists/{listId}', function: 'status-lists', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
   oidc('/.well-known/jwks.json'),
@@ -37,6 +48,13 @@ export const routes: readonly Route[] = [
   oidc('/session/end'),
   oidc('/session/end/confirm'),
   oidc('/session/end/success'),
+
+  { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
+  { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
+  { method: 'GET', path: '/licences/{id}', function: 'licences', auth: { scope: 'licences:issue' } },
+  { method: 'POST', path: '/licences/{id}/status', function: 'licences', auth: { scope: 'licences:issue' } },
+  { method: 'GET', path: '/licences/{id}/qr.svg', function: 'licences', auth: { scope: 'licences:issue' } },
+  { method: 'GET', path: '/licences/{id}/qr.png', function: 'licences', auth: { scope: 'licences:issue' } },
 
   { method: 'POST', path: '/admin/issuers', function: 'admin', auth: { scope: 'admin' } },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },

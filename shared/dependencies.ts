@@ -10,9 +10,19 @@ import { KmsSigner } from './crypto/kms-signer.js';
 import type { KeyManager } from './crypto/key-manager.js';
 import type { Mac } from './crypto/mac.js';
 import type { AccessTokenLookup } from './http/authenticate.js';
+import { DynamoAuditTrail } from './audit/dynamo-audit-trail.js';
+import type { AuditTrail } from './audit/audit-trail.js';
 import { DynamoRegistry } from './identity/dynamo-registry.js';
+import { DynamoIdempotencyStore } from './licence/dynamo-idempotency-store.js';
+import { DynamoLicenceStore } from './licence/dynamo-licence-store.js';
+import type { IdempotencyStore } from './licence/idempotency-store.js';
+import type { LicenceStore } from './licence/licence-store.js';
 import { DynamoIssuerStore } from './issuers/dynamo-issuer-store.js';
 import type { IssuerStore } from './issuers/issuer-store.js';
+import { DynamoStatusListStore } from './licence/status-list-dynamo-store.js';
+import type { StatusListStore } from './licence/status-list-store.js';
+import { DynamoTrustListStore } from './licence/trust-list-dynamo-store.js';
+import type { TrustListStore } from './licence/trust-list-store.js';
 import { logger } from './logger.js';
 import { ClientSecrets } from './sso/client-secrets.js';
 import type { ClientStore } from './sso/client-store.js';
@@ -36,7 +46,12 @@ export interface Dependencies {
   keys: KeyManager;
   signerFor(keyId: string): KmsSigner;
   issuers: IssuerStore;
+  statusLists: StatusListStore;
+  trustList: TrustListStore;
   registry: DynamoRegistry;
+  licences: LicenceStore;
+  idempotency: IdempotencyStore;
+  audit: AuditTrail;
   clients: ClientStore;
   accessTokens: AccessTokenLookup;
 }
@@ -60,7 +75,12 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
     keys: new KmsKeyManager(kms, config.issuerKeyPolicy),
     signerFor: (keyId) => new KmsSigner(kms, keyId),
     issuers: new DynamoIssuerStore(doc, config.tableName),
+    statusLists: new DynamoStatusListStore(doc, config.tableName),
+    trustList: new DynamoTrustListStore(doc, config.tableName),
     registry: new DynamoRegistry(doc, config.tableName),
+    licences: new DynamoLicenceStore(doc, config.tableName),
+    idempotency: new DynamoIdempotencyStore(doc, config.tableName, clock),
+    audit: new DynamoAuditTrail(doc, config.tableName),
     clients: new DynamoClientStore(adapter),
     accessTokens: async (token) => {
       const record = await findAccessToken({ doc, tableName: config.tableName, clock }, token);

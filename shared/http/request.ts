@@ -70,3 +70,25 @@ export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S):
   }
   return parsed.data;
 }
+
+/**
+ * Validates the query string against `schema` (400 `invalid_request` naming each failing parameter).
+ *
+ * @example
+ * ```ts
+ * const { limit } = parseQuery(event, z.strictObject({ limit: z.coerce.number().int().default(20) }));
+ * ```
+ */
+export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
+  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) {
+    const errors = zodErrors(parsed.error);
+    throw new ServiceError(
+      'invalid_request',
+      400,
+      `Invalid query: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+  return parsed.data;
+}

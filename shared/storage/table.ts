@@ -17,6 +17,15 @@
  * | issuer by credit code (uniqueness claim) | table  | `issuer#<creditCode>`         | `issuer`            |
  * | issuer by id                             | gsi1   | `issuer-id#<id>`              | `issuer`            |
  * | all issuers (trust list)                 | gsi2   | `issuers`                     | `<creditCode>`      |
+ * | licence by id                            | table  | `licence#<id>`                | `licence`           |
+ * | licences of a holder, newest first       | gsi1   | `holder#<lookupKey>`          | `licence#<issuedAt>#<id>` |
+ * | licences of an issuer, newest first      | gsi2   | `issuer-licences#<issuerId>`  | `<issuedAt>#<id>`   |
+ * | issuance by Idempotency-Key (24 h TTL)   | table  | `idempotency#<issuerId>#<key>`| `idempotency`       |
+ * | audit entries of a day, in time order    | table  | `audit#<YYYY-MM-DD>`          | `<at>#<random>`     |
+ * | audit entries of a licence               | gsi1   | `audit-licence#<licenceId>`   | `<at>#<random>`     |
+ * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
+ * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
+ * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
  * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  */

@@ -1,0 +1,104 @@
+import { epochSeconds } from '../shared/clock.js';
+import { dependencies } from '../shared/dependencies.js';
+import { ServiceError } from '../shared/errors.js';
+import { apiHandler } from '../shared/http/api-handler.js';
+import { authenticate } from '../shared/http/authenticate.js';
+import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
+import { json } from '../shared/http/response.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
+import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
+import { licenceView } from '../shared/licence/licence.js';
+import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
+import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
+
+/** The issuing agencies' API (scope `licences:issue`): issue, read, list, change status, render QR codes. */
+export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
+  const deps = dependencies();
+  const caller = await authenticate(event, deps.accessTokens, {
+    audience: deps.config.issuerUrl,
+    requiredScope: 'licences:issue',
+    nowSeconds: epochSeconds(deps.clock),
+  });
+  if (!caller.issuerId) {
+    throw new ServiceError('not_an_issuer', 403, 'This client is not an issuing agency’s client');
+  }
+  const issuerId = caller.issuerId;
+  const requestId = event.requestContext.requestId;
+  const id = event.pathParameters?.id ?? '';
+  const now = () => new Date(deps.clock.now());
+
+  switch (event.routeKey) {
+    case 'POST /licences': {
+      const key = idempotencyKey.safeParse(header(event, 'idempotency-key'));
+      if (!key.success) {
+        throw new ServiceError(
+          'idempotency_key_required',
+          400,
+          'Send an Idempotency-Key header holding a UUID',
+          [{ path: 'Idempotency-Key', message: 'required: a UUID' }],
+        );
+      }
+      const input = parseJsonBody(event, issueLicenceInput);
+      const { licence, issuer, created } = await issueLicence(
+        input,
+        { issuerId, clientId: caller.clientId, idempotencyKey: key.data, requestId },
+        { ...deps, issuerUrl: deps.config.issuerUrl },
+      );
+      return json(created ? 201 : 200, licenceView(licence, issuer, now()), {
+        location: `/licences/${encodeURIComponent(licence.id)}`,
+      });
+    }
+    case 'GET /licences': {
+      const page = await listIssuedLicences(parseQuery(event, listLicencesQuery), issuerId, deps);
+      return json(200, {
+        items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      });
+    }
+    case 'GET /licences/{id}': {
+      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      return json(200, licenceView(licence, issuer, now()));
+    }
+    case 'POST /licences/{id}/status': {
+      const input = parseJsonBody(event, changeStatusInput);
+      const licence = await changeLicenceStatus(
+        id,
+        input,
+        { issuerId, clientId: caller.clientId, requestId },
+        deps,
+      );
+      const issuer = await deps.issuers.findById(issuerId);
+      if (!issuer) throw new ServiceError('issuer_inactive', 403, 'This client’s issuer does not exist');
+      return json(200, licenceView(licence, issuer, now()));
+    }
+    case 'GET /licences/{id}/qr.svg': {
+      const { licence } = await readIssuedLicence(id, issuerId, deps);
+      return {
+        statusCode: 200,
+        headers: qrHeaders('image/svg+xml'),
+        body: await renderQrSvg(licence.credential),
+      };
+    }
+    case 'GET /licences/{id}/qr.png': {
+      const { licence } = await readIssuedLicence(id, issuerId, deps);
+      const png = await renderQrPng(licence.credential);
+      return {
+        statusCode: 200,
+        headers: qrHeaders('image/png'),
+        body: png.toString('base64'),
+        isBase64Encoded: true,
+      };
+    }
+    default:
+      throw new ServiceError('route_not_found', 404, `No licence route ${event.routeKey}`);
+  }
+});
+
+function qrHeaders(contentType: string): Record<string, string> {
+  return {
+    'content-type': contentType,
+    'cache-control': 'private, no-store',
+    'x-content-type-options': 'nosniff',
+  };
+}

@@ -1,0 +1,22 @@
+import { dependencies } from '../shared/dependencies.js';
+import { apiHandler } from '../shared/http/api-handler.js';
+import { trustListMediaType } from '../shared/licence/trust-list.js';
+import { trustListToken } from '../shared/licence/trust-list-token.js';
+
+/**
+ * `GET /trust-list` (public): the platform-signed list of issuers and their keys. Cacheable by anyone for
+ * its `ttl`, and readable cross-origin so that browser verifiers can load it.
+ */
+export const handler = apiHandler(async () => {
+  const { jws, ttl } = await trustListToken(dependencies());
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': trustListMediaType,
+      'cache-control': `public, max-age=${ttl}`,
+      'access-control-allow-origin': '*',
+      'x-content-type-options': 'nosniff',
+    },
+    body: jws,
+  };
+});

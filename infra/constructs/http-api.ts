@@ -1,0 +1,148 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { routeKey, type FunctionName, type Route } from '../../functions/routes.js';
+
+export interface ServiceApiProps {
+  /** Steady-state requests per second and burst for the whole stage (API Gateway's token bucket). */
+  throttle: { rateLimit: number; burstLimit: number };
+  accessLogRetention: logs.RetentionDays;
+}
+
+/**
+ * Access log fields: who, which route, what came back, how long it took. The route key rather than the
+ * path, and no query string: paths and queries can carry interaction ids and OAuth parameters.
+ */
+const accessLogFormat = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    sourceIp: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationStatus: '$context.integrationStatus',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+/** Why a route has no API Gateway authorizer, by the route table's `auth`. */
+function unauthorizedRouteReason(route: Route): string {
+  const { auth } = route;
+  if (auth === 'public') {
+    return `Public by design (${routeKey(route)}): read-only information meant for anyone (health, the licence catalogue), no personal data.`;
+  }
+  if (auth === 'oauth') {
+    return 'OpenID provider endpoint: oidc-provider authenticates clients (client secret, private_key_jwt, PKCE) and people itself; an authorizer would break the OAuth protocol, which must answer unauthenticated callers with OAuth errors.';
+  }
+  return `Bearer token with scope "${auth.scope}": the function validates the opaque OAuth access token against the token store (expiry, audience, scope) itself; a Lambda authorizer would repeat that lookup on every call.`;
+}
+
+/**
+ * The HTTP API (API Gateway v2): payload format 2.0 to Lambda, the `$default` stage only (a named stage
+ * would prefix every path, and the OpenID provider builds its endpoint URLs and cookie paths from the
+ * issuer URL without it), access logs, stage-wide throttling, and a 5xx-rate alarm.
+ *
+ * No CORS configuration: API Gateway's would answer preflight requests for every route, the authorization
+ * endpoint included, which a browser never calls cross-origin. The OpenID provider answers CORS itself on
+ * the endpoints browsers call from other origins (discovery, JWKS, token, userinfo), since `ANY` routes pass
+ * `OPTIONS` to it; the admin API is called server to server.
+ */
+export class ServiceApi extends Construct {
+  readonly api: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ServiceApiProps) {
+    super(scope, id);
+    this.api = new apigw.HttpApi(this, 'Api', {
+      apiName: 'elicence',
+      description: 'elicence: e-licences and unified identity',
+      createDefaultStage: false,
+    });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stage = this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogs),
+        format: accessLogFormat,
+      },
+    });
+
+    this.alarms.push(this.serverErrorRateAlarm());
+  }
+
+  /**
+   * The issuer URL and API base: `https://<api id>.execute-api.<region>.<url suffix>`, without a trailing
+   * slash. API Gateway's own `ApiEndpoint` attribute, so functions can take it in their environment: they
+   * depend on the API resource, while the API's routes depend on the functions, with no cycle.
+   */
+  get endpoint(): string {
+    return this.api.apiEndpoint;
+  }
+
+  /** Adds one API Gateway route per route-table entry, each to the integration of its function. */
+  addRoutes(routes: readonly Route[], functions: Record<FunctionName, lambda.IFunction>): void {
+    const integrations = new Map<FunctionName, HttpLambdaIntegration>();
+    const integrationOf = (name: FunctionName) => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${name}Integration`, functions[name], {
+          payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+        });
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+
+    for (const route of routes) {
+      const key = routeKey(route);
+      const httpRoute = new apigw.HttpRoute(this, `Route ${key.replace(/\//g, '_')}`, {
+        httpApi: this.api,
+        routeKey: apigw.HttpRouteKey.with(route.path, apigw.HttpMethod[route.method]),
+        integration: integrationOf(route.function),
+      });
+      Validations.of(httpRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: unauthorizedRouteReason(route),
+      });
+    }
+  }
+
+  /** More than 5 % of requests answered 5xx in two of three 5-minute periods. */
+  private serverErrorRateAlarm(): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    return new cloudwatch.Alarm(this, 'ServerErrorRate', {
+      alarmDescription: 'elicence API: more than 5% of requests answered with a 5xx status',
+      metric: new cloudwatch.MathExpression({
+        label: '5xx rate (%)',
+        expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+        usingMetrics: {
+          errors: this.api.metricServerError({ period, statistic: 'Sum' }),
+          requests: this.api.metricCount({ period, statistic: 'Sum' }),
+        },
+        period,
+      }),
+      threshold: 5,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

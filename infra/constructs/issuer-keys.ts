@@ -1,0 +1,164 @@
+import { Aws, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+
+/**
+ * The tags `shared/issuers/create-issuer.ts` puts on every issuer key, and the alias prefix it uses. The
+ * permissions below depend on them: change them together.
+ */
+export const issuerKeyTags = { service: 'elicence', role: 'issuer-signing' } as const;
+export const issuerKeyTagKeys = ['service', 'role', 'issuer'];
+export const issuerAliasPrefix = 'alias/elicence/issuer/';
+
+const signingActions = ['kms:Sign', 'kms:GetPublicKey'];
+const anyKeyArn = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
+const issuerAliasArn = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:${issuerAliasPrefix}*`;
+
+/** Conditions that hold only for keys carrying both issuer tags (so never for the platform key). */
+const taggedIssuerKey = {
+  StringEquals: {
+    'aws:ResourceTag/service': issuerKeyTags.service,
+    'aws:ResourceTag/role': issuerKeyTags.role,
+  },
+};
+
+/** Conditions on a request that creates or tags a key: it must carry the issuer tags and no others. */
+const issuerTagsInRequest = {
+  StringEquals: {
+    'aws:RequestTag/service': issuerKeyTags.service,
+    'aws:RequestTag/role': issuerKeyTags.role,
+  },
+  'ForAllValues:StringEquals': { 'aws:TagKeys': issuerKeyTagKeys },
+};
+
+/**
+ * One KMS key per issuer, created by the `admin` function at onboarding (`KmsKeyManager.createSigningKey`),
+ * so that one agency's compromise is contained and revocable. Nothing in the stack knows these keys in
+ * advance, so access to them is attribute-based, by their tags.
+ *
+ * **The onboarding role** (`provisioner`, IAM, in a policy of its own):
+ * - `kms:CreateKey` only with the request tags `service=elicence`, `role=issuer-signing` (and no tag keys
+ *   but `service`, `role`, `issuer`), and only ES256 keys (`kms:KeySpec`, `kms:KeyUsage`);
+ * - `kms:TagResource` under the same tag conditions (KMS checks it for the tags given to CreateKey);
+ * - `kms:CreateAlias` on aliases `alias/elicence/issuer/*` and on keys tagged as issuer keys;
+ * - `kms:GetPublicKey` (the new key's `kid`) and `kms:ScheduleKeyDeletion` (rollback) on keys tagged as
+ *   issuer keys. Both tags are required, so the role can never touch the platform key.
+ *
+ * **The signing roles** (`signers`, IAM): `kms:Sign` and `kms:GetPublicKey` on keys tagged
+ * `service=elicence` and `role=issuer-signing`. A function that comes to sign licences later needs only
+ * this grant: no issuer key's policy has to change.
+ *
+ * **The issuer key policy** (JSON given to the admin function as `ISSUER_KEY_POLICY`, attached by CreateKey,
+ * fixed for the key's life):
+ * - the account root with `kms:*`, which enables IAM policies: the grants above are what decide;
+ * - the onboarding and signing roles of today by name, for what each does. KMS may take up to five
+ *   minutes before a new key's tags count for authorisation, so without this the tag conditions could
+ *   refuse the onboarding's own CreateAlias, GetPublicKey or rollback, and the first licences of a new
+ *   issuer. The onboarding role also gets `kms:PutKeyPolicy`: KMS's lockout safety check refuses CreateKey
+ *   unless the new policy lets the caller update it later. That role can already schedule these keys'
+ *   deletion, so this adds little power.
+ */
+export class IssuerKeyProvisioning extends Construct {
+  /** The key policy for new issuer keys, as a JSON string (with CloudFormation tokens). */
+  readonly keyPolicyJson: string;
+
+  constructor(scope: Construct, id: string, props: { provisioner: iam.IRole; signers: iam.IRole[] }) {
+    super(scope, id);
+    const role = props.provisioner;
+
+    // A policy of its own (rather than the role's default policy) so that its findings and their reasons
+    // stay here, next to the design they follow.
+    const policy = new iam.Policy(this, 'Policy', { roles: [role] });
+    policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'CreateIssuerKeys',
+        actions: ['kms:CreateKey'],
+        resources: ['*'], // CreateKey has no resource: the conditions are what constrain it.
+        conditions: {
+          ...issuerTagsInRequest,
+          StringEquals: {
+            ...issuerTagsInRequest.StringEquals,
+            'kms:KeySpec': 'ECC_NIST_P256',
+            'kms:KeyUsage': 'SIGN_VERIFY',
+          },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'TagIssuerKeysAtCreation',
+        actions: ['kms:TagResource'],
+        resources: [anyKeyArn],
+        conditions: issuerTagsInRequest,
+      }),
+      new iam.PolicyStatement({
+        sid: 'NameIssuerKeys',
+        actions: ['kms:CreateAlias'],
+        resources: [issuerAliasArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ManageIssuerKeys',
+        actions: ['kms:CreateAlias', 'kms:GetPublicKey', 'kms:ScheduleKeyDeletion'],
+        resources: [anyKeyArn],
+        conditions: taggedIssuerKey,
+      }),
+    );
+
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'kms:CreateKey has no resource to name; it is allowed only with the issuer tags and only for ECC_NIST_P256 SIGN_VERIFY keys.',
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+      reason:
+        'Issuer keys are created at onboarding, so no ARN is known in advance: every key statement is conditioned on the issuer tags (aws:RequestTag when tagging at creation, aws:ResourceTag service=elicence and role=issuer-signing otherwise).',
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:${issuerAliasPrefix}*]`,
+      reason: `Aliases of issuer keys only (${issuerAliasPrefix}<issuer id>), one per issuer onboarded.`,
+    });
+
+    for (const signer of props.signers) {
+      signer.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'SignWithIssuerKeys',
+          actions: signingActions,
+          resources: [anyKeyArn],
+          conditions: taggedIssuerKey,
+        }),
+      );
+      Validations.of(signer).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+        reason:
+          'Signs with whichever issuer key the request is for: issuer keys are created at onboarding, so the statement is conditioned on their tags (aws:ResourceTag service=elicence and role=issuer-signing).',
+      });
+    }
+
+    const keyPolicy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'EnableIamPolicies',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: ['kms:*'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'Onboarding',
+          principals: [new iam.ArnPrincipal(role.roleArn)],
+          actions: ['kms:CreateAlias', 'kms:GetPublicKey', 'kms:ScheduleKeyDeletion', 'kms:PutKeyPolicy'],
+          resources: ['*'],
+        }),
+        ...(props.signers.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'Signing',
+                principals: props.signers.map((signer) => new iam.ArnPrincipal(signer.roleArn)),
+                actions: signingActions,
+                resources: ['*'],
+              }),
+            ]
+          : []),
+      ],
+    });
+    this.keyPolicyJson = Stack.of(this).toJsonString(keyPolicy.toJSON());
+  }
+}

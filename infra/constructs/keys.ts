@@ -1,0 +1,118 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/** The aliases the service's configuration names by default (see `shared/config.ts`). */
+export const platformKeyAlias = 'alias/elicence-platform';
+export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
+
+/**
+ * What the account itself may do with a key whose use is reserved to named roles: administer it (describe,
+ * enable/disable, update its policy, tag, schedule deletion, CloudFormation's own updates), but no
+ * cryptographic operation and no `CreateGrant`. An IAM policy elsewhere in the account therefore cannot
+ * make another principal sign or MAC with it; only an audited key policy change could.
+ */
+const accountAdministration = [
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:Describe*',
+  'kms:List*',
+  'kms:Get*',
+  'kms:Enable*',
+  'kms:Disable*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+  'kms:RevokeGrant',
+];
+
+/** A key policy that lets the account administer the key but not use it; users are added by name. */
+function administrationOnlyPolicy(): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AccountAdministersButDoesNotUse',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: accountAdministration,
+        resources: ['*'],
+      }),
+    ],
+  });
+}
+
+/**
+ * The service's own KMS keys:
+ *
+ * - `platform` (ECC_NIST_P256, SIGN_VERIFY): signs ID tokens, presentations and the trust list. Whoever can
+ *   sign with it can impersonate anyone to every relying party, so its key policy names its users (only the
+ *   `oidc` function's role today) and gives the account administration only.
+ * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, OAuth client secrets and cookie
+ *   keys. Same policy shape: named users only.
+ * - `table` (symmetric, rotated yearly): encrypts the DynamoDB table. DynamoDB uses it on the callers'
+ *   behalf, so it keeps KMS's default policy (IAM decides) and callers get it only via DynamoDB.
+ *
+ * Asymmetric and HMAC keys cannot rotate automatically; rotating them means a new key and alias (see
+ * DESIGN.md, "Key rotation"). All keys are retained when the stack is deleted: what they signed outlives it.
+ */
+export class ServiceKeys extends Construct {
+  readonly platform: kms.Key;
+  readonly lookupMac: kms.Key;
+  readonly table: kms.Key;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.platform = new kms.Key(this, 'Platform', {
+      description: 'elicence platform signing key (ID tokens, presentations, trust list)',
+      keySpec: kms.KeySpec.ECC_NIST_P256,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      alias: platformKeyAlias,
+      policy: administrationOnlyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.lookupMac = new kms.Key(this, 'LookupMac', {
+      description: 'elicence HMAC key (identifier lookup keys, OAuth client secrets, cookie keys)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      alias: lookupMacKeyAlias,
+      policy: administrationOnlyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.table = new kms.Key(this, 'Table', {
+      description: 'elicence DynamoDB table encryption key',
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(365),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /** Lets `role` sign with the platform key and read its public key (the JWKS), nothing else. */
+  allowPlatformSigning(role: iam.IRole): void {
+    allowUse(this.platform, role, ['kms:Sign', 'kms:GetPublicKey']);
+  }
+
+  /** Lets `role` compute HMACs with the lookup key. */
+  allowLookupMac(role: iam.IRole): void {
+    allowUse(this.lookupMac, role, ['kms:GenerateMac']);
+  }
+}
+
+/**
+ * Grants use of a key in both places that can: the key policy names the role (without it the key would
+ * refuse, since the account is not trusted to use it) and the role's own policy names the key (so the
+ * role's permissions read as what it does).
+ */
+function allowUse(key: kms.Key, role: iam.IRole, actions: string[]): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: `UseBy${role.node.path.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 100),
+      principals: [role],
+      actions,
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [key.keyArn] }));
+}

@@ -1,0 +1,154 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FunctionName } from '../../functions/routes.js';
+import { bundling, requireBanner } from '../bundling.js';
+
+export interface ServiceFunctionProps {
+  /** The entry point `functions/<name>.ts`. */
+  name: FunctionName;
+  /** The repository root (where `functions/` and `package-lock.json` are). */
+  rootDir: string;
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  /** The function's own settings (`shared/config.ts`); the runtime settings common to all are added here. */
+  environment: Record<string, string>;
+  /** Powertools' log level, also the service's `LOG_LEVEL` where the function reads its configuration. */
+  logLevel: string;
+  logRetention: logs.RetentionDays;
+  /**
+   * Whether the code calls KMS: then `ThrottlingException`s that outlived the SDK's retries are counted in
+   * the function's logs and raise an alarm (KMS has no throttling metric of its own).
+   */
+  callsKms: boolean;
+}
+
+/**
+ * One Lambda function of the service: bundled with local esbuild exactly as `infra/bundling.ts` says (ESM
+ * for Node 22, minified, source maps, `keepNames`, the `createRequire` banner), on arm64, traced with X-Ray,
+ * logging to its own log group with a retention, under its own role that starts with nothing but writing
+ * its logs. Its alarms (errors, throttles) come with it.
+ */
+export class ServiceFunction extends Construct {
+  readonly role: iam.Role;
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+
+    // An explicit role instead of the default one, which would carry the AWSLambdaBasicExecutionRole
+    // managed policy (logs in any group); this one writes to its own log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `elicence ${props.name} function`,
+    });
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(props.rootDir, 'functions', `${props.name}.ts`),
+      handler: 'handler',
+      projectRoot: props.rootDir,
+      depsLockFilePath: path.join(props.rootDir, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: {
+        ...props.environment,
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'elicence',
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: bundling.target,
+        minify: bundling.minify,
+        sourceMap: bundling.sourcemap,
+        keepNames: bundling.keepNames,
+        mainFields: [...bundling.mainFields],
+        banner: requireBanner,
+        // Bundle the AWS SDK too, as the local build does: the pinned version, tree-shaken, instead of
+        // whichever version the runtime happens to carry.
+        externalModules: [],
+        // Local esbuild only: synthesis must never need Docker.
+        forceDockerBundling: false,
+      },
+    });
+
+    this.alarms.push(
+      new cloudwatch.Alarm(this, 'Errors', {
+        alarmDescription: `elicence ${props.name}: invocations failed (unhandled errors, timeouts)`,
+        metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'Throttles', {
+        alarmDescription: `elicence ${props.name}: invocations throttled (concurrency limit reached)`,
+        metric: this.function.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    if (props.callsKms) this.alarmOnKmsThrottling(props.name);
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x on purpose: the bundles target node22 (infra/bundling.ts) and the service is built, tested and benchmarked for it; move runtime and target together.',
+    });
+    // X-Ray accepts no resource-level permissions: the statement CDK adds for active tracing is on "*".
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) are on "*": X-Ray has no resource-level permissions.',
+    });
+  }
+
+  /**
+   * KMS publishes no per-key throttling metric (only account-wide usage against quotas in `AWS/Usage`), and
+   * the SDK retries a throttled call up to 5 times (`shared/crypto/kms-client.ts`). What matters is a call
+   * that still failed: the function then logs the error through Powertools (`error.name`), and this filter
+   * counts those. DynamoDB on demand reports its own throttling differently, so in these functions a
+   * `ThrottlingException` is KMS's.
+   */
+  private alarmOnKmsThrottling(name: FunctionName): void {
+    const filter = this.logGroup.addMetricFilter('ThrottledCalls', {
+      filterPattern: logs.FilterPattern.stringValue('$.error.name', '=', 'ThrottlingException'),
+      // One namespace per function (each has its own log group): a filter cannot set a constant dimension.
+      metricNamespace: `Elicence/${name}`,
+      metricName: 'ThrottlingExceptions',
+      metricValue: '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.alarms.push(
+      new cloudwatch.Alarm(this, 'KmsThrottling', {
+        alarmDescription: `elicence ${name}: KMS calls throttled beyond the SDK's retries`,
+        metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+}

@@ -1,0 +1,225 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { functionNames, routes, type FunctionName } from '../functions/routes.js';
+import { ServiceApi } from './constructs/http-api.js';
+import { IssuerKeyProvisioning } from './constructs/issuer-keys.js';
+import { ServiceKeys } from './constructs/keys.js';
+import { ServiceFunction } from './constructs/service-function.js';
+import { ServiceTable, type TableAccess } from './constructs/table.js';
+
+/** The repository root: function entries and the lock file are found from here. */
+const rootDir = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * What one function is and what its code uses. Environment and permissions are derived from it, so a
+ * function gets a variable or a permission only for what it does.
+ */
+interface FunctionSpec {
+  description: string;
+  memorySize: number;
+  timeout: Duration;
+  /** Reads its configuration (`dependencies()`, `shared/config.ts`): gets ISSUER_URL and LOG_LEVEL. */
+  config?: true;
+  /** Table access, as the adapters it calls use it (gets TABLE_NAME). */
+  table?: TableAccess;
+  /** Signs with the platform key and publishes its public key (gets PLATFORM_KEY_ID). */
+  platformSigning?: true;
+  /** Computes HMACs with the lookup key (gets LOOKUP_MAC_KEY_ID). */
+  lookupMac?: true;
+  /** Creates issuer keys at onboarding (gets ISSUER_KEY_POLICY), or signs with them. */
+  issuerKeys?: 'provision' | 'sign';
+  /** Further settings of its own. */
+  environment?: Record<string, string>;
+}
+
+const item = {
+  get: 'dynamodb:GetItem',
+  put: 'dynamodb:PutItem',
+  update: 'dynamodb:UpdateItem',
+  delete: 'dynamodb:DeleteItem',
+  batchWrite: 'dynamodb:BatchWriteItem',
+} as const;
+
+/**
+ * Every function of the route table. A `Record` over its names: a function added there must be described
+ * here before the stack compiles. Each entry says what the code does today; keep them in step.
+ */
+const functionSpecs: Record<FunctionName, FunctionSpec> = {
+  health: { description: 'elicence health check', memorySize: 512, timeout: Duration.seconds(3) },
+  catalogue: { description: 'elicence licence catalogue', memorySize: 512, timeout: Duration.seconds(5) },
+  // The OpenID provider. Its storage adapter (shared/sso/dynamo-adapter.ts) gets, puts, updates (consume),
+  // deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid, device codes by user code)
+  // and gsi2 (tokens by grant). It signs ID tokens with the platform key and derives client secrets and
+  // cookie keys with the MAC key. oidc-provider is a heavy import, and the cold start also calls KMS twice:
+  // more memory buys the CPU for both.
+  oidc: {
+    description: 'elicence OpenID provider',
+    memorySize: 1024,
+    timeout: Duration.seconds(10),
+    config: true,
+    table: {
+      items: [item.get, item.put, item.update, item.delete, item.batchWrite],
+      queries: ['gsi1', 'gsi2'],
+    },
+    platformSigning: true,
+    lookupMac: true,
+    environment: { ACCESS_TOKEN_TTL_SECONDS: '600' },
+  },
+  // Operators' API. Reads access tokens (get), claims, saves and releases issuers and saves or deletes
+  // clients (conditional put, delete), derives client secrets (MAC) and creates issuer keys. It never
+  // signs with the platform key. Onboarding makes several calls in a row and undoes them on failure.
+  admin: {
+    description: 'elicence operators API',
+    memorySize: 512,
+    timeout: Duration.seconds(15),
+    config: true,
+    table: { items: [item.get, item.put, item.delete] },
+    lookupMac: true,
+    issuerKeys: 'provision',
+  },
+  // Issuing agencies' API. Access tokens, licences, idempotency records, status-list counters and lists,
+  // audit entries (get, conditional put, update); issuers by id (gsi1), licences by holder (gsi1) and by
+  // issuer (gsi2). Signs credentials with the issuer's key; holder lookup keys with the MAC key.
+  licences: {
+    description: 'elicence issuing agencies API',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+    table: { items: [item.get, item.put, item.update], queries: ['gsi1', 'gsi2'] },
+    lookupMac: true,
+    issuerKeys: 'sign',
+  },
+  // Status List Tokens: reads the list and its issuer (get, gsi1), signs with the issuer's key when the
+  // stored token is stale, and stores the new one (conditional put or update).
+  'status-lists': {
+    description: 'elicence status lists',
+    memorySize: 512,
+    timeout: Duration.seconds(5),
+    config: true,
+    table: { items: [item.get, item.put, item.update], queries: ['gsi1'] },
+    issuerKeys: 'sign',
+  },
+  // The trust list: every issuer (gsi2), signed with the platform key when the stored one is stale, and
+  // stored (get, conditional put).
+  'trust-list': {
+    description: 'elicence trust list',
+    memorySize: 512,
+    timeout: Duration.seconds(5),
+    config: true,
+    table: { items: [item.get, item.put], queries: ['gsi2'] },
+    platformSigning: true,
+  },
+};
+
+/** The spec of `name`, failing clearly when the route table gained a function this stack does not know. */
+function specOf(name: FunctionName): FunctionSpec {
+  const spec = functionSpecs[name] as FunctionSpec | undefined;
+  if (!spec) throw new Error(`infra/stack.ts: no description of function "${name}" in functionSpecs`);
+  return spec;
+}
+
+export interface ElicenceStackProps extends StackProps {
+  /**
+   * The public base URL, when a custom domain fronts the API. Default: the API's own endpoint
+   * `https://<api id>.execute-api.<region>.<url suffix>`.
+   */
+  issuerUrl?: string;
+  /** Log level of every function (Powertools and the service's `LOG_LEVEL`). Default `INFO`. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Stage-wide API throttling. Default 200 requests per second, bursts of 400. */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/**
+ * The whole service in one stack: its KMS keys, the single DynamoDB table (from `shared/storage/table.ts`),
+ * one Lambda function per entry point, and the HTTP API whose routes are the route table
+ * (`functions/routes.ts`), each function with only the environment and permissions its code uses.
+ *
+ * Environment-agnostic: nothing is looked up in an account at synthesis.
+ */
+export class ElicenceStack extends Stack {
+  readonly keys: ServiceKeys;
+  readonly data: ServiceTable;
+  readonly http: ServiceApi;
+  readonly issuerKeys: IssuerKeyProvisioning;
+  readonly functions: Record<FunctionName, ServiceFunction>;
+
+  constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
+    super(scope, id, props);
+    const logLevel = props.logLevel ?? 'INFO';
+
+    this.keys = new ServiceKeys(this, 'Keys');
+    this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
+    this.http = new ServiceApi(this, 'Http', {
+      throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
+      accessLogRetention: logs.RetentionDays.ONE_YEAR,
+    });
+    const { keys, data, http } = this;
+    // The issuer URL is the API's endpoint attribute: functions depend on the API resource only, while the
+    // routes depend on the functions, so there is no cycle (and no custom domain needed to break one).
+    const issuerUrl = props.issuerUrl ?? http.endpoint;
+
+    const functions = {} as Record<FunctionName, ServiceFunction>;
+    for (const name of functionNames) {
+      const spec = specOf(name);
+      functions[name] = new ServiceFunction(this, name, {
+        name,
+        rootDir,
+        description: spec.description,
+        memorySize: spec.memorySize,
+        timeout: spec.timeout,
+        // Keys are given by ARN, so a function uses exactly the key its permissions name.
+        environment: {
+          ...(spec.config && { ISSUER_URL: issuerUrl, LOG_LEVEL: logLevel }),
+          ...(spec.table && { TABLE_NAME: data.table.tableName }),
+          ...(spec.platformSigning && { PLATFORM_KEY_ID: keys.platform.keyArn }),
+          ...(spec.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
+          ...spec.environment,
+        },
+        logLevel,
+        logRetention: logs.RetentionDays.SIX_MONTHS,
+        callsKms: Boolean(spec.platformSigning || spec.lookupMac || spec.issuerKeys),
+      });
+      const { role } = functions[name];
+      if (spec.table) data.grant(role, spec.table);
+      if (spec.platformSigning) keys.allowPlatformSigning(role);
+      if (spec.lookupMac) keys.allowLookupMac(role);
+    }
+    this.functions = functions;
+
+    const withIssuerKeys = (use: FunctionSpec['issuerKeys']) =>
+      functionNames.filter((name) => specOf(name).issuerKeys === use).map((name) => functions[name]);
+    const [provisioner, ...others] = withIssuerKeys('provision');
+    if (!provisioner || others.length > 0) {
+      throw new Error('infra/stack.ts: exactly one function must provision issuer keys');
+    }
+    this.issuerKeys = new IssuerKeyProvisioning(this, 'IssuerKeys', {
+      provisioner: provisioner.role,
+      signers: withIssuerKeys('sign').map((fn) => fn.role),
+    });
+    provisioner.function.addEnvironment('ISSUER_KEY_POLICY', this.issuerKeys.keyPolicyJson);
+    for (const fn of [provisioner, ...withIssuerKeys('sign')]) fn.function.node.addDependency(this.issuerKeys);
+
+    http.addRoutes(
+      routes,
+      Object.fromEntries(functionNames.map((name) => [name, functions[name].function])) as Record<
+        FunctionName,
+        ServiceFunction['function']
+      >,
+    );
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });
+    new CfnOutput(this, 'IssuerUrl', { description: 'OpenID issuer identifier', value: issuerUrl });
+  }
+}
+
+/**
+ * Runs cdk-nag's AWS Solutions checks at synthesis: any finding not acknowledged (with its reason, next to
+ * the construct it concerns) fails the synth.
+ */
+export function addComplianceChecks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}

@@ -1,0 +1,372 @@
+import * as z from 'zod';
+import type { Mac } from '../crypto/mac.js';
+import { ServiceError } from '../errors.js';
+import { maskIdNumber, parseIdNumber } from '../identity/id-number.js';
+import { personLookupKey } from '../identity/lookup-key.js';
+
+export type HolderKind = 'person' | 'entity';
+
+/**
+ * A field that carries a third person's resident ID number (a business licence's legal
+ * representative, a spouse). The issuer sends it in clear so that it can be checked; the issuance use
+ * case then replaces it with {@link protectSensitiveFields} before anything is stored or signed, so the
+ * clear number never reaches the table, a credential, a QR code or a log.
+ */
+export interface SensitiveField {
+  /** The field the issuer sends, holding the clear ID number; marked `writeOnly` in the JSON Schema. */
+  readonly field: string;
+  /** The stored and signed field holding the display form, e.g. `110105********002X`. */
+  readonly maskedAs: string;
+  /**
+   * The stored and signed field holding the person's lookup key (keyed HMAC, `identity/lookup-key.ts`):
+   * how the service finds, for a signed-in person, the entities whose licence names them (the
+   * enterprise-agent flow) without ever storing the number.
+   */
+  readonly lookupKeyAs: string;
+}
+
+export interface LicenceType {
+  /** The stable kebab-case slug clients use, e.g. `business-licence`. */
+  readonly code: string;
+  /**
+   * Three digits, the type code of this type's licence identifiers (`licence-id.ts`). Assigned in
+   * order from `001`, never renumbered or reused: it is baked into every identifier already issued.
+   */
+  readonly typeCode: string;
+  readonly name: { readonly zh: string; readonly en: string };
+  readonly holderKind: HolderKind;
+  /** What the issuer sends as `fields`: a strict object, so unknown fields are refused. */
+  readonly fields: z.ZodType<Record<string, unknown>>;
+  /**
+   * Validity from `validFrom` when the issuer gives no `validUntil`, in days (a number of years,
+   * counting their leap days at most); `null` means no expiry.
+   */
+  readonly defaultValidityDays: number | null;
+  readonly sensitiveFields: readonly SensitiveField[];
+}
+
+// Field builders: every string is trimmed and bounded, every date a real calendar date.
+const text = (max: number, title: string) => z.string().trim().min(1).max(max).meta({ title });
+const date = (title: string) => z.iso.date().meta({ title, description: 'YYYY-MM-DD' });
+const code = (pattern: RegExp, title: string, description: string) =>
+  z.string().trim().regex(pattern).meta({ title, description });
+const personName = (title: string) => text(50, title);
+
+/**
+ * A resident ID number, checked in full (region, birth date, check digit) and normalised to upper case.
+ * "Not born in the future" is judged against the current time: the schema is static, and a day's
+ * difference from an injected clock cannot change the verdict on a real number.
+ */
+const idNumber = (title: string) =>
+  z
+    .string()
+    .regex(/^\d{17}[\dXx]$/, 'must be 17 digits followed by a digit or X')
+    .transform((value, context) => {
+      try {
+        return parseIdNumber(value, new Date());
+      } catch (error) {
+        context.issues.push({ code: 'custom', message: (error as Error).message, input: value });
+        return z.NEVER;
+      }
+    })
+    .meta({
+      title,
+      description: 'Resident ID number; stored and signed only as a masked form and a lookup key',
+      writeOnly: true,
+    });
+
+export const vehicleClasses = [
+  'A1',
+  'A2',
+  'A3',
+  'B1',
+  'B2',
+  'C1',
+  'C2',
+  'C3',
+  'C4',
+  'C5',
+  'C6',
+  'D',
+  'E',
+  'F',
+  'M',
+  'N',
+  'P',
+] as const;
+
+/** The licence types this platform issues. Add at the end; never change a `code` or `typeCode`. */
+export const licenceTypes: readonly LicenceType[] = [
+  {
+    code: 'business-licence',
+    typeCode: '001',
+    name: { zh: '营业执照', en: 'Business licence' },
+    holderKind: 'entity',
+    fields: z.strictObject({
+      entityType: text(100, '类型'),
+      legalRepresentativeName: personName('法定代表人'),
+      legalRepresentativeIdNumber: idNumber('法定代表人身份证件号码'),
+      registeredCapital: z
+        .strictObject({
+          amount: z.number().positive().max(1e15).meta({ title: '金额', description: 'In currency units' }),
+          currency: code(/^[A-Z]{3}$/, '币种', 'ISO 4217 code, e.g. CNY'),
+        })
+        .optional()
+        .meta({ title: '注册资本' }),
+      establishedOn: date('成立日期'),
+      businessScope: text(4000, '经营范围'),
+      address: text(200, '住所'),
+    }),
+    defaultValidityDays: null,
+    sensitiveFields: [
+      {
+        field: 'legalRepresentativeIdNumber',
+        maskedAs: 'legalRepresentativeIdMasked',
+        lookupKeyAs: 'legalRepresentativeLookupKey',
+      },
+    ],
+  },
+  {
+    code: 'production-operation-permit',
+    typeCode: '002',
+    name: { zh: '生产经营许可证', en: 'Production and operation permit' },
+    holderKind: 'entity',
+    fields: z.strictObject({
+      permitNumber: text(50, '许可证编号'),
+      permitCategory: text(100, '许可类别'),
+      scope: text(2000, '许可范围'),
+      address: text(200, '生产经营场所'),
+      principalName: personName('负责人').optional(),
+    }),
+    defaultValidityDays: 1826,
+    sensitiveFields: [],
+  },
+  {
+    code: 'driving-licence',
+    typeCode: '003',
+    name: { zh: '机动车驾驶证', en: 'Driving licence' },
+    holderKind: 'person',
+    fields: z.strictObject({
+      vehicleClass: z.enum(vehicleClasses).meta({ title: '准驾车型' }),
+      firstIssuedOn: date('初次领证日期'),
+      archiveNumber: code(/^\d{12}$/, '档案编号', 'Twelve digits'),
+    }),
+    // 《机动车驾驶证申领和使用规定》: a first licence is valid for six years; renewals are new versions.
+    defaultValidityDays: 2192,
+    sensitiveFields: [],
+  },
+  {
+    code: 'social-security-card',
+    typeCode: '004',
+    name: { zh: '社会保障卡', en: 'Social security card' },
+    holderKind: 'person',
+    fields: z.strictObject({
+      cardNumber: code(/^[0-9A-Z]{9}$/, '卡号', 'Nine characters of 0-9A-Z'),
+      issuingRegion: code(/^\d{6}$/, '发卡地', 'Six-digit administrative region code (GB/T 2260)'),
+      bank: text(100, '开户银行').optional(),
+    }),
+    defaultValidityDays: 3653,
+    sensitiveFields: [],
+  },
+  {
+    code: 'degree-certificate',
+    typeCode: '005',
+    name: { zh: '学位证书', en: 'Degree certificate' },
+    holderKind: 'person',
+    fields: z.strictObject({
+      degree: z
+        .enum(['bachelor', 'master', 'doctor'])
+        .meta({ title: '学位', description: '学士 / 硕士 / 博士' }),
+      major: text(100, '学科专业'),
+      university: text(100, '学位授予单位'),
+      conferredOn: date('授予日期'),
+      certificateNumber: code(/^\d{16}$/, '证书编号', 'Sixteen digits'),
+    }),
+    defaultValidityDays: null,
+    sensitiveFields: [],
+  },
+  {
+    code: 'professional-qualification',
+    typeCode: '006',
+    name: { zh: '职业资格证书', en: 'Professional qualification certificate' },
+    holderKind: 'person',
+    fields: z.strictObject({
+      profession: text(100, '职业（工种）'),
+      level: z.int().min(1).max(5).meta({
+        title: '等级',
+        description: '1 一级/高级技师, 2 二级/技师, 3 三级/高级工, 4 四级/中级工, 5 五级/初级工',
+      }),
+      certificateNumber: code(/^[0-9A-Z]{1,30}$/, '证书编号', 'Up to 30 characters of 0-9A-Z'),
+    }),
+    defaultValidityDays: null,
+    sensitiveFields: [],
+  },
+  {
+    code: 'marriage-certificate',
+    typeCode: '007',
+    name: { zh: '结婚证', en: 'Marriage certificate' },
+    holderKind: 'person',
+    fields: z.strictObject({
+      spouseName: personName('配偶姓名'),
+      spouseIdNumber: idNumber('配偶身份证件号码'),
+      registeredOn: date('登记日期'),
+      registrationAuthority: text(100, '登记机关'),
+      certificateNumber: text(50, '结婚证字号'),
+    }),
+    defaultValidityDays: null,
+    sensitiveFields: [
+      { field: 'spouseIdNumber', maskedAs: 'spouseIdMasked', lookupKeyAs: 'spouseLookupKey' },
+    ],
+  },
+  {
+    code: 'real-estate-title',
+    typeCode: '008',
+    name: { zh: '不动产权证书', en: 'Real estate title certificate' },
+    holderKind: 'person',
+    fields: z.strictObject({
+      certificateNumber: text(100, '不动产权证书号'),
+      unitNumber: code(/^[0-9A-Z]{28}$/, '不动产单元号', 'Twenty-eight characters of 0-9A-Z'),
+      propertyLocation: text(200, '坐落'),
+      area: z.number().positive().max(1e8).meta({ title: '面积', description: 'Square metres' }),
+      usage: text(100, '用途'),
+      rightType: text(100, '权利类型'),
+      landUseEndsOn: date('土地使用期限至').optional(),
+    }),
+    defaultValidityDays: null,
+    sensitiveFields: [],
+  },
+];
+
+const byCode = new Map(licenceTypes.map((type) => [type.code, type]));
+const byTypeCode = new Map(licenceTypes.map((type) => [type.typeCode, type]));
+
+/**
+ * The licence type with this slug, or nothing.
+ *
+ * @example
+ * ```ts
+ * findLicenceType('driving-licence')?.typeCode; // '003'
+ * ```
+ */
+export function findLicenceType(code: string): LicenceType | undefined {
+  return byCode.get(code);
+}
+
+/** The licence type of a licence identifier's type code, e.g. `findLicenceTypeByTypeCode('001')`. */
+export function findLicenceTypeByTypeCode(typeCode: string): LicenceType | undefined {
+  return byTypeCode.get(typeCode);
+}
+
+/** One entry of `GET /licence-types`. */
+export interface LicenceTypeView {
+  code: string;
+  name: string;
+  nameEn: string;
+  holderKind: HolderKind;
+  /** JSON Schema (draft 2020-12) of what the issuer sends as `fields`. */
+  fields: Record<string, unknown>;
+  defaultValidityDays: number | null;
+}
+
+/**
+ * The public view of a licence type, its fields as JSON Schema. The schema describes the issuer's
+ * input (`io: 'input'`): sensitive fields appear there, marked `writeOnly`.
+ *
+ * @example
+ * ```ts
+ * licenceTypeView(findLicenceType('driving-licence')!).fields.required; // ['vehicleClass', …]
+ * ```
+ */
+export function licenceTypeView(type: LicenceType): LicenceTypeView {
+  return {
+    code: type.code,
+    name: type.name.zh,
+    nameEn: type.name.en,
+    holderKind: type.holderKind,
+    fields: z.toJSONSchema(type.fields, { io: 'input' }) as Record<string, unknown>,
+    defaultValidityDays: type.defaultValidityDays,
+  };
+}
+
+let catalogue: readonly LicenceTypeView[] | undefined;
+
+/**
+ * The whole catalogue as `GET /licence-types` answers it; built once, since it never changes while
+ * the code runs.
+ *
+ * @example
+ * ```ts
+ * catalogueView().map((type) => type.code); // ['business-licence', 'production-operation-permit', …]
+ * ```
+ */
+export function catalogueView(): readonly LicenceTypeView[] {
+  catalogue ??= licenceTypes.map(licenceTypeView);
+  return catalogue;
+}
+
+export class InvalidFieldsError extends ServiceError {
+  constructor(message: string, errors: ReadonlyArray<{ path: string; message: string }>) {
+    super('invalid_fields', 400, message, errors);
+    this.name = 'InvalidFieldsError';
+  }
+}
+
+/**
+ * Validates a licence's `fields` against its type: the parsed, normalised fields, or an
+ * {@link InvalidFieldsError} (400 `invalid_fields`) listing each failure at its request path, e.g.
+ * `fields.vehicleClass`. Unknown fields are refused one by one.
+ *
+ * @example
+ * ```ts
+ * validateFields(findLicenceType('driving-licence')!, { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123456' });
+ * validateFields(type, { vehicleClass: 'Z9' }); // throws; errors[0].path === 'fields.vehicleClass'
+ * ```
+ */
+export function validateFields(type: LicenceType, fields: unknown): Record<string, unknown> {
+  const parsed = type.fields.safeParse(fields);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          path: fieldPath([...issue.path, key]),
+          message: `Unknown field for ${type.code}`,
+        }))
+      : [{ path: fieldPath(issue.path), message: issue.message }],
+  );
+  throw new InvalidFieldsError(
+    `Invalid fields for ${type.code}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    errors,
+  );
+}
+
+function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return ['fields', ...path.map(String)].join('.');
+}
+
+/**
+ * Replaces each sensitive field of validated fields by its masked form and lookup key, the form that
+ * is stored and signed. Fields without sensitive data come back unchanged (as a copy).
+ *
+ * @example
+ * ```ts
+ * await protectSensitiveFields(businessLicence, validateFields(businessLicence, input), mac);
+ * // { …, legalRepresentativeIdMasked: '110105********002X', legalRepresentativeLookupKey: 'q3…' }
+ * ```
+ */
+export async function protectSensitiveFields(
+  type: LicenceType,
+  fields: Record<string, unknown>,
+  mac: Mac,
+): Promise<Record<string, unknown>> {
+  const result = { ...fields };
+  for (const sensitive of type.sensitiveFields) {
+    const value = result[sensitive.field];
+    delete result[sensitive.field];
+    if (value === undefined) continue;
+    // Parsed again rather than trusted: this is the last gate before the number would be stored.
+    const id = parseIdNumber(String(value), new Date());
+    result[sensitive.maskedAs] = maskIdNumber(id);
+    result[sensitive.lookupKeyAs] = await personLookupKey(mac, id);
+  }
+  return result;
+}

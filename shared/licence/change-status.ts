@@ -1,0 +1,103 @@
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { logger } from '../logger.js';
+import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
+import type { LicenceStore } from './licence-store.js';
+import type { StatusListStore } from './status-list-store.js';
+
+export const changeStatusInput = z.strictObject({
+  status: z.enum(['valid', 'suspended', 'revoked']),
+  reason: z.string().trim().min(1).max(500),
+});
+export type ChangeStatusInput = z.output<typeof changeStatusInput>;
+
+/** Token Status List values: 0 valid, 1 invalid (our revoked), 2 suspended. */
+export const statusListValue = { valid: 0, revoked: 1, suspended: 2 } as const satisfies Record<
+  StoredStatus,
+  number
+>;
+
+const actions: Record<StoredStatus, LicenceEvent['action']> = {
+  valid: 'reinstated',
+  suspended: 'suspended',
+  revoked: 'revoked',
+};
+
+export interface ChangeStatusDependencies {
+  licences: LicenceStore;
+  statusLists: StatusListStore;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
+/**
+ * Suspends (暂扣), reinstates, or revokes (吊销/撤销) a licence of the caller's issuer. Revocation is
+ * final. The licence record changes in one conditional write under its `version`, with the history entry
+ * in the same write; then the status list (derived state) takes the new value. Asking for the status a
+ * licence already has changes nothing and re-applies it to the status list, which repairs a list an
+ * earlier failure left behind.
+ *
+ * @example
+ * ```ts
+ * await changeLicenceStatus(id, { status: 'suspended', reason: '交通违法记满12分' }, { issuerId, clientId }, deps);
+ * ```
+ */
+export async function changeLicenceStatus(
+  id: string,
+  input: ChangeStatusInput,
+  context: { issuerId: string; clientId: string; requestId?: string },
+  deps: ChangeStatusDependencies,
+): Promise<LicenceRecord> {
+  const current = await deps.licences.get(id);
+  // Another issuer's licence is not found, rather than forbidden: its existence is not theirs to learn.
+  if (!current || current.issuerId !== context.issuerId)
+    throw new NotFoundError(`No licence ${id} of this issuer`, 'licence_not_found');
+
+  let licence = current;
+  if (current.status !== input.status) {
+    if (current.status === 'revoked') {
+      throw new ConflictError(
+        'A revoked licence cannot change status: revocation is final',
+        'licence_revoked',
+      );
+    }
+    const at = new Date(deps.clock.now()).toISOString();
+    licence = await deps.licences.save({
+      ...current,
+      status: input.status,
+      statusReason: input.reason,
+      history: [
+        ...current.history,
+        {
+          at,
+          action: actions[input.status],
+          actor: context.clientId,
+          reason: input.reason,
+          requestId: context.requestId,
+        },
+      ],
+    });
+    await deps.audit
+      .record({
+        at,
+        actor: context.clientId,
+        action: `licence.${actions[input.status]}`,
+        licenceId: id,
+        issuerId: current.issuerId,
+        holderMasked: current.holder.masked,
+        requestId: context.requestId,
+        reason: input.reason,
+      })
+      .catch((error: unknown) =>
+        logger.error('audit entry not written', { licenceId: id, error: String(error) }),
+      );
+  }
+  await deps.statusLists.setStatus(
+    licence.statusList.listId,
+    licence.statusList.idx,
+    statusListValue[licence.status],
+  );
+  return licence;
+}

@@ -1,0 +1,106 @@
+import { epochSeconds, type Clock } from '../clock.js';
+import { signCompactJws } from '../crypto/compact-jws.js';
+import type { Signer } from '../crypto/signer.js';
+import { NotFoundError } from '../errors.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
+import { LIST_SIZE, parseListId, statusListUri, type StatusListStore } from './status-list-store.js';
+
+/** The JOSE `typ` of a Status List Token (draft §5.1). */
+export const statusListTokenType = 'statuslist+jwt';
+/** Its media type, the `Content-Type` it is served with (draft §8.2). */
+export const statusListMediaType = 'application/statuslist+jwt';
+
+/** `ttl`: verifiers fetch a fresh list at most five minutes after a revocation. */
+export const STATUS_LIST_TTL_SECONDS = 300;
+/** `exp`: two days, so that an offline verifier can go on using a list it fetched. */
+export const STATUS_LIST_LIFETIME_SECONDS = 2 * 86_400;
+/**
+ * A cached token is re-signed once less than this remains before its `exp`, so every token served is good
+ * for at least a day, and an unchanged list costs at most one signature a day.
+ */
+export const STATUS_LIST_REFRESH_SECONDS = 86_400;
+
+export interface StatusListTokenDependencies {
+  statusLists: StatusListStore;
+  issuers: Pick<IssuerStore, 'findById'>;
+  signerFor(keyId: string): Signer;
+  clock: Clock;
+  config: { issuerUrl: string };
+}
+
+export interface StatusListTokenResult {
+  /** The compact JWS, served as is. */
+  jws: string;
+  /** Seconds a consumer may cache it (its `ttl` claim). */
+  ttl: number;
+}
+
+const notFound = (listId: string) =>
+  new NotFoundError(`There is no status list ${JSON.stringify(listId)}`, 'status_list_not_found');
+
+/**
+ * The Status List Token of a list (draft §5.1), signed by the key of the issuer that owns it, and signed
+ * lazily: the token stored with the list is served while it is for the list's current revision and URI
+ * and far enough from its `exp`; otherwise a new one is signed (one KMS call) and stored, a conditional
+ * write so that concurrent requests never overwrite a newer token (a request that loses that race serves
+ * the token it signed, which is just as current).
+ *
+ * A list that was allocated but never changed answers all valid; an unknown issuer, a list id that is not
+ * one, or a list beyond what the issuer allocated is a 404 `status_list_not_found`.
+ *
+ * Payload: `iss` (the issuer id, as in its credentials), `sub` (the list's URI), `iat`, `exp`, `ttl` and
+ * `status_list: { bits: 2, lst }`.
+ *
+ * @example
+ * ```ts
+ * const { jws, ttl } = await statusListToken('iss_4Zq0bS0e6jyU2KQ1.0', dependencies());
+ * ```
+ */
+export async function statusListToken(
+  listId: string,
+  deps: StatusListTokenDependencies,
+): Promise<StatusListTokenResult> {
+  const parsed = parseListId(listId);
+  if (!parsed) throw notFound(listId);
+  const issuer = await deps.issuers.findById(parsed.issuerId);
+  // A withdrawn issuer's lists stay served: verdicts on its licences still need them.
+  if (!issuer || issuer.status === 'provisioning' || !issuer.keyId) throw notFound(listId);
+
+  const snapshot = await deps.statusLists.find(listId);
+  if (!snapshot.stored && parsed.list * LIST_SIZE >= (await deps.statusLists.allocated(issuer.id))) {
+    throw notFound(listId);
+  }
+
+  const uri = statusListUri(deps.config.issuerUrl, listId);
+  const now = epochSeconds(deps.clock);
+  const cached = snapshot.token;
+  if (
+    cached &&
+    cached.revision === snapshot.revision &&
+    cached.uri === uri &&
+    cached.iat <= now &&
+    cached.exp - now > STATUS_LIST_REFRESH_SECONDS
+  ) {
+    return { jws: cached.jws, ttl: STATUS_LIST_TTL_SECONDS };
+  }
+
+  const exp = now + STATUS_LIST_LIFETIME_SECONDS;
+  const jws = await signCompactJws(
+    { typ: statusListTokenType },
+    {
+      iss: issuer.id,
+      sub: uri,
+      iat: now,
+      exp,
+      ttl: STATUS_LIST_TTL_SECONDS,
+      status_list: snapshot.statusList,
+    },
+    deps.signerFor(issuer.keyId),
+  );
+  await deps.statusLists.saveToken(
+    listId,
+    { jws, revision: snapshot.revision, uri, iat: now, exp },
+    snapshot,
+  );
+  return { jws, ttl: STATUS_LIST_TTL_SECONDS };
+}

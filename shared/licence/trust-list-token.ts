@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { epochSeconds, type Clock } from '../clock.js';
+import { signCompactJws } from '../crypto/compact-jws.js';
+import type { Signer } from '../crypto/signer.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
+import { canonicalJson, trustListIssuers, trustListTokenType } from './trust-list.js';
+import type { TrustListStore } from './trust-list-store.js';
+
+/** `ttl`: a new or withdrawn issuer reaches verifiers that follow it within the hour. */
+export const TRUST_LIST_TTL_SECONDS = 3_600;
+/** `exp`: a week, so that an offline verifier keeps its trust anchors through a long disconnection. */
+export const TRUST_LIST_LIFETIME_SECONDS = 7 * 86_400;
+/** Re-signed once less than a day remains, so every trust list served is good for at least six days. */
+export const TRUST_LIST_REFRESH_SECONDS = 86_400;
+
+export interface TrustListDependencies {
+  issuers: Pick<IssuerStore, 'listAll'>;
+  trustList: TrustListStore;
+  platformSigner: Signer;
+  clock: Clock;
+  config: { issuerUrl: string };
+}
+
+/**
+ * The trust list (互通互认): a JWT signed by the platform key (`typ: trust-list+jwt`) naming every issuer
+ * with its status and public keys, what offline verifiers and other regions' platforms need to check
+ * licences. Payload `{ iss, iat, exp, ttl, issuers: [{ id, name, creditCode, region, status, jwks }] }`.
+ *
+ * Signed lazily: the stored token is served while the content it was signed over (issuers, issuer URL,
+ * ttl, platform key) hashes the same and it is more than {@link TRUST_LIST_REFRESH_SECONDS} from `exp`; otherwise a new
+ * one is signed (one KMS call) and stored with a conditional write, so concurrent requests do not fight.
+ *
+ * @example
+ * ```ts
+ * const { jws, ttl } = await trustListToken(dependencies());
+ * ```
+ */
+export async function trustListToken(deps: TrustListDependencies): Promise<{ jws: string; ttl: number }> {
+  const iss = deps.config.issuerUrl;
+  const issuers = trustListIssuers(await deps.issuers.listAll());
+  // The platform key's kid too: after a rotation the list is signed again by the new key.
+  const kid = await deps.platformSigner.kid();
+  const contentHash = createHash('sha256')
+    .update(canonicalJson({ iss, kid, ttl: TRUST_LIST_TTL_SECONDS, issuers }))
+    .digest('base64url');
+  const now = epochSeconds(deps.clock);
+
+  const cached = await deps.trustList.find();
+  if (
+    cached?.contentHash === contentHash &&
+    cached.iat <= now &&
+    cached.exp - now > TRUST_LIST_REFRESH_SECONDS
+  ) {
+    return { jws: cached.jws, ttl: TRUST_LIST_TTL_SECONDS };
+  }
+
+  const exp = now + TRUST_LIST_LIFETIME_SECONDS;
+  const jws = await signCompactJws(
+    { typ: trustListTokenType },
+    { iss, iat: now, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers },
+    deps.platformSigner,
+  );
+  await deps.trustList.save({ jws, contentHash, iat: now, exp }, cached?.version ?? 0);
+  return { jws, ttl: TRUST_LIST_TTL_SECONDS };
+}

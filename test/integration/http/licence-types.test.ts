@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+interface LicenceTypeEntry {
+  code: string;
+  name: string;
+  nameEn: string;
+  holderKind: string;
+  fields: Record<string, unknown>;
+  defaultValidityDays: number | null;
+}
+
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime?.close());
+
+describe('GET /licence-types', () => {
+  it('answers the public catalogue, cacheable, without a token', async () => {
+    const response = await fetch(`${runtime.baseUrl}/licence-types`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+
+    const catalogue = (await response.json()) as LicenceTypeEntry[];
+    expect(catalogue.length).toBeGreaterThanOrEqual(8);
+    expect(catalogue.map((entry) => entry.code)).toEqual(
+      expect.arrayContaining([
+        'business-licence',
+        'production-operation-permit',
+        'driving-licence',
+        'social-security-card',
+        'degree-certificate',
+        'professional-qualification',
+        'marriage-certificate',
+        'real-estate-title',
+      ]),
+    );
+    for (const entry of catalogue) {
+      expect(entry).toEqual({
+        code: expect.stringMatching(/^[a-z-]+$/),
+        name: expect.stringMatching(/\p{Script=Han}/u),
+        nameEn: expect.any(String),
+        holderKind: expect.stringMatching(/^(person|entity)$/),
+        fields: expect.objectContaining({
+          $schema: 'https://json-schema.org/draft/2020-12/schema',
+          type: 'object',
+          properties: expect.any(Object),
+          additionalProperties: false,
+        }),
+        defaultValidityDays: entry.defaultValidityDays === null ? null : expect.any(Number),
+      });
+    }
+    expect(catalogue.find((entry) => entry.code === 'business-licence')).toMatchObject({
+      name: '营业执照',
+      holderKind: 'entity',
+      fields: { properties: { legalRepresentativeIdNumber: { writeOnly: true } } },
+    });
+  });
+
+  it('refuses other methods', async () => {
+    const response = await fetch(`${runtime.baseUrl}/licence-types`, { method: 'POST' });
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(response.status).toBeLessThan(500);
+  });
+});

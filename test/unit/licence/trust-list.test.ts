@@ -1,0 +1,188 @@
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Signer } from '../../../shared/crypto/signer.js';
+import type { Issuer } from '../../../shared/issuers/issuer.js';
+import { canonicalJson, trustListIssuers, trustListPayload } from '../../../shared/licence/trust-list.js';
+import type { SignedTrustList, TrustListStore } from '../../../shared/licence/trust-list-store.js';
+import {
+  TRUST_LIST_LIFETIME_SECONDS,
+  TRUST_LIST_REFRESH_SECONDS,
+  TRUST_LIST_TTL_SECONDS,
+  trustListToken,
+} from '../../../shared/licence/trust-list-token.js';
+import { InMemoryIssuerStore } from '../../fakes/in-memory.js';
+import { LocalSigner } from '../../fakes/local-signer.js';
+
+/** A {@link Signer} that counts its signatures. */
+class CountingSigner implements Signer {
+  readonly alg = 'ES256';
+  signatures = 0;
+  constructor(readonly inner: LocalSigner = new LocalSigner()) {}
+  publicJwk = () => this.inner.publicJwk();
+  kid = () => this.inner.kid();
+  sign = (data: Uint8Array) => {
+    this.signatures++;
+    return this.inner.sign(data);
+  };
+}
+
+/** The {@link TrustListStore} contract in memory. */
+class InMemoryTrustListStore implements TrustListStore {
+  stored: (SignedTrustList & { version: number }) | undefined;
+  async find() {
+    return this.stored;
+  }
+  async save(token: SignedTrustList, expectedVersion: number) {
+    if ((this.stored?.version ?? 0) !== expectedVersion) return false;
+    this.stored = { ...token, version: expectedVersion + 1 };
+    return true;
+  }
+}
+
+const start = Date.UTC(2025, 0, 1) / 1000;
+
+async function issuer(id: string, status: Issuer['status'], creditCode: string): Promise<Issuer> {
+  const signer = new LocalSigner();
+  return {
+    id,
+    name: `Agency ${id}`,
+    creditCode,
+    region: '310000',
+    licenceTypes: ['business-licence'],
+    status,
+    keyId: `key-${id}`,
+    kid: await signer.kid(),
+    ...(status === 'provisioning' ? {} : { publicJwk: await signer.publicJwk() }),
+    createdAt: new Date(start * 1000).toISOString(),
+    version: 1,
+  };
+}
+
+describe('trustListIssuers', () => {
+  it('lists active and withdrawn issuers by id with their public key only, never provisioning ones', async () => {
+    const active = await issuer('iss_b', 'active', '11310000000000001B');
+    const withdrawn = await issuer('iss_a', 'withdrawn', '11310000000000002C');
+    const provisioning = await issuer('iss_c', 'provisioning', '11310000000000003D');
+    const entries = trustListIssuers([active, provisioning, withdrawn]);
+    expect(entries.map((entry) => [entry.id, entry.status])).toEqual([
+      ['iss_a', 'withdrawn'],
+      ['iss_b', 'active'],
+    ]);
+    expect(entries[1]).toEqual({
+      id: 'iss_b',
+      name: 'Agency iss_b',
+      creditCode: '11310000000000001B',
+      region: '310000',
+      status: 'active',
+      jwks: { keys: [{ ...active.publicJwk, kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' }] },
+    });
+    expect(Object.keys(entries[1]?.jwks.keys[0] ?? {}).sort()).toEqual(
+      ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'].sort(),
+    );
+  });
+});
+
+describe('canonicalJson', () => {
+  it('orders members at every level and drops undefined ones', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }], u: undefined })).toBe('{"a":[{"c":3,"d":2}],"b":1}');
+    expect(canonicalJson({ y: 'é', x: null })).toBe(canonicalJson({ x: null, y: 'é' }));
+  });
+});
+
+describe('trustListToken', () => {
+  let issuers: InMemoryIssuerStore;
+  let trustList: InMemoryTrustListStore;
+  let platformSigner: CountingSigner;
+  let now: number;
+  const deps = () => ({
+    issuers,
+    trustList,
+    platformSigner,
+    clock: { now: () => now * 1000 },
+    config: { issuerUrl: 'https://id.example.gov.cn' },
+  });
+
+  beforeEach(async () => {
+    issuers = new InMemoryIssuerStore();
+    trustList = new InMemoryTrustListStore();
+    platformSigner = new CountingSigner();
+    now = start;
+    await issuers.claim(await issuer('iss_one', 'active', '11310000000000001B'));
+  });
+
+  it('is a platform-signed trust-list+jwt with iss, iat, exp, ttl and the issuers', async () => {
+    const { jws, ttl } = await trustListToken(deps());
+    expect(ttl).toBe(TRUST_LIST_TTL_SECONDS);
+    expect(decodeProtectedHeader(jws)).toEqual({
+      typ: 'trust-list+jwt',
+      alg: 'ES256',
+      kid: await platformSigner.kid(),
+    });
+    const { payload } = await jwtVerify(
+      jws,
+      createLocalJWKSet({ keys: [await platformSigner.publicJwk()] }),
+      {
+        typ: 'trust-list+jwt',
+        algorithms: ['ES256'],
+        issuer: 'https://id.example.gov.cn',
+        currentDate: new Date(now * 1000),
+      },
+    );
+    const parsed = trustListPayload.parse(payload);
+    expect(parsed).toMatchObject({
+      iat: now,
+      exp: now + TRUST_LIST_LIFETIME_SECONDS,
+      ttl: TRUST_LIST_TTL_SECONDS,
+    });
+    expect(parsed.issuers.map((entry) => entry.id)).toEqual(['iss_one']);
+  });
+
+  it('signs once while nothing changes, and again when an issuer changes', async () => {
+    const first = await trustListToken(deps());
+    now += 3600;
+    expect((await trustListToken(deps())).jws).toBe(first.jws);
+    expect(platformSigner.signatures).toBe(1);
+
+    const stored = await issuers.findById('iss_one');
+    await issuers.save({ ...(stored as Issuer), status: 'withdrawn' });
+    const second = await trustListToken(deps());
+    expect(second.jws).not.toBe(first.jws);
+    expect(platformSigner.signatures).toBe(2);
+    const { payload } = await jwtVerify(
+      second.jws,
+      createLocalJWKSet({ keys: [await platformSigner.publicJwk()] }),
+      { currentDate: new Date(now * 1000) },
+    );
+    expect(trustListPayload.parse(payload).issuers[0]?.status).toBe('withdrawn');
+
+    await issuers.claim(await issuer('iss_two', 'provisioning', '11310000000000002C'));
+    expect((await trustListToken(deps())).jws).toBe(second.jws);
+    expect(platformSigner.signatures).toBe(2);
+  });
+
+  it('re-signs once less than a day remains before exp', async () => {
+    const first = await trustListToken(deps());
+    now += TRUST_LIST_LIFETIME_SECONDS - TRUST_LIST_REFRESH_SECONDS - 1;
+    expect((await trustListToken(deps())).jws).toBe(first.jws);
+    now += 1;
+    expect((await trustListToken(deps())).jws).not.toBe(first.jws);
+    expect(platformSigner.signatures).toBe(2);
+    expect(trustList.stored?.iat).toBe(now);
+  });
+
+  it('re-signs for another base URL and for another platform key', async () => {
+    await trustListToken(deps());
+    await trustListToken({ ...deps(), config: { issuerUrl: 'http://localhost:3001' } });
+    expect(platformSigner.signatures).toBe(2);
+    platformSigner = new CountingSigner();
+    await trustListToken(deps());
+    expect(platformSigner.signatures).toBe(1);
+  });
+
+  it('serves its own token when another request stored one first', async () => {
+    const racing = new InMemoryTrustListStore();
+    racing.save = async () => false;
+    const { jws } = await trustListToken({ ...deps(), trustList: racing });
+    expect(jws.split('.')).toHaveLength(3);
+  });
+});
