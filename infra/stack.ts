@@ -201,7 +201,8 @@ export class ElicenceStack extends Stack {
       signers: withIssuerKeys('sign').map((fn) => fn.role),
     });
     provisioner.function.addEnvironment('ISSUER_KEY_POLICY', this.issuerKeys.keyPolicyJson);
-    for (const fn of [provisioner, ...withIssuerKeys('sign')]) fn.function.node.addDependency(this.issuerKeys);
+    for (const fn of [provisioner, ...withIssuerKeys('sign')])
+      fn.function.node.addDependency(this.issuerKeys);
 
     http.addRoutes(
       routes,

@@ -4,6 +4,9 @@ import { parseCreditCode } from '../../shared/identity/credit-code.js';
 import { maskIdNumber, parseIdNumber } from '../../shared/identity/id-number.js';
 import { personLookupKey } from '../../shared/identity/lookup-key.js';
 import { createIssuer } from '../../shared/issuers/create-issuer.js';
+import type { Issuer } from '../../shared/issuers/issuer.js';
+import { entityLookupKey } from '../../shared/identity/lookup-key.js';
+import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { clientMetadata, registerClientInput } from '../../shared/sso/register-client.js';
 import { demo } from './demo-data.js';
 
@@ -81,6 +84,8 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     representativeMasked: maskIdNumber(citizenId),
   });
 
+  await issueDemoLicences(deps, issuer, baseUrl);
+
   return {
     baseUrl,
     admin: { clientId: demo.clients.admin, clientSecret: await secrets.secretFor(demo.clients.admin) },
@@ -101,4 +106,54 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     citizen: { idNumber: demo.citizen.idNumber, name: demo.citizen.name },
     entity: { ...demo.entity, representativeIdNumber: demo.citizen.idNumber },
   };
+}
+
+/**
+ * The demo citizen's driving licence and the demo entity's business licence (naming the citizen as legal
+ * representative), issued through the same use case as the API, once: a holder who has a licence of the
+ * type from the demo issuer gets no second one.
+ */
+async function issueDemoLicences(deps: Dependencies, issuer: Issuer, baseUrl: string): Promise<void> {
+  const today = new Date(deps.clock.now());
+  const citizenKey = await personLookupKey(deps.lookupMac, parseIdNumber(demo.citizen.idNumber, today));
+  const entityKey = await entityLookupKey(deps.lookupMac, parseCreditCode(demo.entity.creditCode));
+  const wanted = [
+    {
+      holderKey: citizenKey,
+      idempotencyKey: '6f1c0d2e-0000-4000-8000-000000000001',
+      input: {
+        type: 'driving-licence',
+        holder: { idNumber: demo.citizen.idNumber },
+        holderName: demo.citizen.name,
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2012-05-04', archiveNumber: '110100123456' },
+      },
+    },
+    {
+      holderKey: entityKey,
+      idempotencyKey: '6f1c0d2e-0000-4000-8000-000000000002',
+      input: {
+        type: 'business-licence',
+        holder: { creditCode: demo.entity.creditCode },
+        holderName: demo.entity.name,
+        fields: {
+          entityType: '有限责任公司(自然人投资或控股)',
+          legalRepresentativeName: demo.citizen.name,
+          legalRepresentativeIdNumber: demo.citizen.idNumber,
+          registeredCapital: { amount: 1_000_000, currency: 'CNY' },
+          establishedOn: '2018-03-15',
+          businessScope: '技术开发、技术咨询、技术服务;软件开发;数据处理。',
+          address: '北京市朝阳区示范路1号',
+        },
+      },
+    },
+  ];
+  for (const { holderKey, idempotencyKey, input } of wanted) {
+    const held = await deps.licences.listByHolder(holderKey);
+    if (held.some((licence) => licence.type === input.type && licence.issuerId === issuer.id)) continue;
+    await issueLicence(
+      issueLicenceInput.parse(input),
+      { issuerId: issuer.id, clientId: issuer.clientId ?? 'seed', idempotencyKey },
+      { ...deps, issuerUrl: baseUrl },
+    );
+  }
 }

@@ -1,10 +1,11 @@
-import { StatusListError, type Compression } from './status-list.js';
-
 /**
  * {@link Compression} with the web platform's Compression Streams (`'deflate'` is the ZLIB format the draft
  * requires), for verifiers in a browser; Node 18+ has the same globals. Browsers choose their own
  * compression level, so the service writes lists with `status-list-zlib.ts` instead.
+ *
+ * @packageDocumentation
  */
+import { StatusListError, type Compression } from './status-list.js';
 
 function streamOf(bytes: Uint8Array): ReadableStream<Uint8Array> {
   return new ReadableStream({

@@ -1,6 +1,3 @@
-import { base64url } from 'jose';
-import * as z from 'zod';
-
 /**
  * The IETF Token Status List (draft-ietf-oauth-status-list, "TSL"): the byte array, its compressed JSON form
  * `{ bits, lst }`, and reading and writing single statuses. Pure and portable (Node and browsers): the
@@ -10,7 +7,11 @@ import * as z from 'zod';
  * Layout (draft §4.1): with `bits` per status, entry `i` sits in byte `floor(i * bits / 8)` at bit offset
  * `(i * bits) % 8`, counted from the least significant bit. With our 2 bits: byte `floor(i / 4)`, bits
  * `(i % 4) * 2`.
+ *
+ * @packageDocumentation
  */
+import { base64url } from 'jose';
+import * as z from 'zod';
 
 /** The Status Types of draft §7.1 that we use. 0x03 is application specific and unused here. */
 export const StatusType = { VALID: 0, INVALID: 1, SUSPENDED: 2 } as const;
