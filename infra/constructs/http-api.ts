@@ -39,7 +39,7 @@ const accessLogFormat = AccessLogFormat.custom(
 function unauthorizedRouteReason(route: Route): string {
   const { auth } = route;
   if (auth === 'public') {
-    return `Public by design (${routeKey(route)}): read-only information meant for anyone (health, the licence catalogue), no personal data.`;
+    return `Public by design (${routeKey(route)}): read-only information published for anyone (verifiers, browsers, monitoring), with no personal data; the stage throttling bounds it.`;
   }
   if (auth === 'oauth') {
     return 'OpenID provider endpoint: oidc-provider authenticates clients (client secret, private_key_jwt, PKCE) and people itself; an authorizer would break the OAuth protocol, which must answer unauthenticated callers with OAuth errors.';
@@ -55,7 +55,8 @@ function unauthorizedRouteReason(route: Route): string {
  * No CORS configuration: API Gateway's would answer preflight requests for every route, the authorization
  * endpoint included, which a browser never calls cross-origin. The OpenID provider answers CORS itself on
  * the endpoints browsers call from other origins (discovery, JWKS, token, userinfo), since `ANY` routes pass
- * `OPTIONS` to it; the admin API is called server to server.
+ * `OPTIONS` to it; the trust list and status lists are simple GETs that send `Access-Control-Allow-Origin`
+ * themselves; the admin and issuer APIs are called server to server.
  */
 export class ServiceApi extends Construct {
   readonly api: apigw.HttpApi;

@@ -127,9 +127,10 @@ export class ServiceFunction extends Construct {
   /**
    * KMS publishes no per-key throttling metric (only account-wide usage against quotas in `AWS/Usage`), and
    * the SDK retries a throttled call up to 5 times (`shared/crypto/kms-client.ts`). What matters is a call
-   * that still failed: the function then logs the error through Powertools (`error.name`), and this filter
-   * counts those. DynamoDB on demand reports its own throttling differently, so in these functions a
-   * `ThrottlingException` is KMS's.
+   * that still failed: the function logs it through Powertools (`error.name`), and this filter counts them.
+   * KMS is these functions' only dependency that throttles with `ThrottlingException` in practice (DynamoDB
+   * on demand mostly answers `ProvisionedThroughputExceededException`). Errors that oidc-provider handles
+   * internally (a token endpoint's signature) are not logged and show up in the API's 5xx rate instead.
    */
   private alarmOnKmsThrottling(name: FunctionName): void {
     const filter = this.logGroup.addMetricFilter('ThrottledCalls', {

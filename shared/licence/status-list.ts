@@ -18,6 +18,23 @@ export const StatusType = { VALID: 0, INVALID: 1, SUSPENDED: 2 } as const;
 /** A status we write: 0 valid, 1 invalid (our "revoked"), 2 suspended. */
 export type StatusValue = (typeof StatusType)[keyof typeof StatusType];
 
+/**
+ * The entry that records a licence status: revoked is INVALID, suspended SUSPENDED, valid VALID. Expiry
+ * has no entry: a verifier reads it from the credential's `exp`, which the draft makes take precedence.
+ *
+ * @example
+ * ```ts
+ * await statusLists.setStatus(licence.statusList.listId, licence.statusList.idx, statusValueFor('revoked'));
+ * ```
+ */
+export function statusValueFor(status: 'valid' | 'suspended' | 'revoked'): StatusValue {
+  return status === 'revoked'
+    ? StatusType.INVALID
+    : status === 'suspended'
+      ? StatusType.SUSPENDED
+      : StatusType.VALID;
+}
+
 /** Bits per status the draft allows. */
 export type StatusBits = 1 | 2 | 4 | 8;
 /** Our lists use 2 bits per entry: valid, revoked and suspended need three values. */

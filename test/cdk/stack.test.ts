@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -49,7 +49,7 @@ describe('ElicenceStack', () => {
   let stack: ElicenceStack;
   let template: Template;
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
-    stack.getLogicalId(construct.node.defaultChild as CfnFunction);
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const functionId = (name: FunctionName) => logicalId(stack.functions[name].function);
   const roleId = (name: FunctionName) => logicalId(stack.functions[name].role);
 
@@ -312,12 +312,19 @@ describe('ElicenceStack', () => {
 
     it('reaches the table key through DynamoDB only', () => {
       const tableKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] };
-      const statements = grants('oidc', 'kms:Decrypt');
-      expect(statements).toHaveLength(1);
-      expect(statements[0]).toMatchObject({
-        Resource: tableKeyArn,
-        Condition: { StringLike: { 'kms:ViaService': Match.anyValue() } },
-      });
+      for (const name of functionNames) {
+        const statements = roleStatements(name).filter(
+          (s) => JSON.stringify(s.Resource) === JSON.stringify(tableKeyArn),
+        );
+        const usesTable = roleStatements(name).some((s) =>
+          actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+        );
+        expect(statements, name).toHaveLength(usesTable ? 1 : 0);
+        for (const statement of statements) {
+          const viaService = (statement.Condition?.StringLike as Json | undefined)?.['kms:ViaService'];
+          expect(render(viaService)).toBe('dynamodb.*.${AWS::URLSuffix}');
+        }
+      }
     });
 
     it('lets admin create issuer keys only with the issuer tags, and manage only keys so tagged', () => {
@@ -382,9 +389,10 @@ describe('ElicenceStack', () => {
       });
       expect(bySid.Onboarding).toMatchObject({ Principal: { AWS: `\${${roleId('admin')}.Arn}` } });
       expect(actionsOf(bySid.Onboarding!)).not.toContain('kms:Sign');
-      expect(bySid.Signing?.Principal).toEqual({
-        AWS: [`\${${roleId('licences')}.Arn}`, `\${${roleId('status-lists')}.Arn}`],
-      });
+      const signers = [(bySid.Signing?.Principal as { AWS: string | string[] }).AWS].flat();
+      expect(new Set(signers)).toEqual(
+        new Set([`\${${roleId('licences')}.Arn}`, `\${${roleId('status-lists')}.Arn}`]),
+      );
     });
 
     it('uses no AWS managed policy', () => {
@@ -440,13 +448,12 @@ describe('cdk-nag (AWS Solutions)', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     new ElicenceStack(app, 'Elicence');
     addComplianceChecks(app);
-    const assembly = app.synth();
-    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
-      pluginReports: Array<{ summary: { status: string }; violations: unknown[] }>;
+    let assembly: ReturnType<App['synth']> | undefined;
+    expect(() => (assembly = app.synth())).not.toThrow();
+    const report = JSON.parse(readFileSync(join(assembly!.directory, 'validation-report.json'), 'utf8')) as {
+      pluginReports: Array<{ violations: unknown[] }>;
     };
-    for (const plugin of report.pluginReports) {
-      expect(plugin.violations).toEqual([]);
-    }
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
   });
 
   it('does fail the synth on a finding (the checks run)', () => {
@@ -455,7 +462,7 @@ describe('cdk-nag (AWS Solutions)', () => {
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:*'], resources: ['*'] }));
     addComplianceChecks(app);
-    expect(() => app.synth()).toThrow(/Validation failed/);
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Action::kms:\*\]/);
   });
 });
 
@@ -469,14 +476,11 @@ describe('bundling', () => {
       const assembly = app.synth();
       const template = Template.fromStack(stack).toJSON();
       for (const name of functionNames) {
-        const fn =
-          template.Resources[
-            stack.getLogicalId(stack.functions[name].function.node.defaultChild as CfnFunction)
-          ];
-        const assetDir = join(
-          assembly.directory,
-          `asset.${fn.Metadata['aws:asset:path'].replace(/^asset\./, '')}`,
-        );
+        const fn = template.Resources[
+          stack.getLogicalId(stack.functions[name].function.node.defaultChild as CfnFunction)
+        ] as { Properties: { Code: { S3Key: string } } };
+        // The asset's S3 key is `<hash>.zip`; the cloud assembly keeps its content in `asset.<hash>/`.
+        const assetDir = join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
         expect(readdirSync(assetDir).sort(), name).toEqual(['index.mjs', 'index.mjs.map']);
         const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
         expect(code.startsWith(requireBanner), name).toBe(true);
@@ -487,5 +491,5 @@ describe('bundling', () => {
       if (previousDocker === undefined) delete process.env.CDK_DOCKER;
       else process.env.CDK_DOCKER = previousDocker;
     }
-  }, 60_000);
+  });
 });

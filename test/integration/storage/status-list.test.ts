@@ -9,7 +9,12 @@ import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.
 import type { Signer } from '../../../shared/crypto/signer.js';
 import { NotFoundError } from '../../../shared/errors.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
-import { decodeStatusList, readStatus, StatusType } from '../../../shared/licence/status-list.js';
+import {
+  decodeStatusList,
+  readStatus,
+  StatusType,
+  type StatusValue,
+} from '../../../shared/licence/status-list.js';
 import { DynamoStatusListStore } from '../../../shared/licence/status-list-dynamo-store.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import {
@@ -169,6 +174,7 @@ describe('status lists against dynalite', () => {
         RangeError,
       );
       await expect(store.setStatus('iss_x.0', -1, StatusType.INVALID)).rejects.toBeInstanceOf(RangeError);
+      await expect(store.setStatus('iss_x.0', 0, 3 as StatusValue)).rejects.toBeInstanceOf(RangeError);
     });
   });
 

@@ -10,6 +10,7 @@ import {
   statusListByteLength,
   StatusListError,
   StatusType,
+  statusValueFor,
   writeStatus,
   type Compression,
   type StatusBits,
@@ -65,6 +66,12 @@ describe('the byte array (draft §4.1)', () => {
     twoBitExample.statuses.forEach((status, idx) => writeStatus(bytes, idx, status));
     expect([...bytes]).toEqual(twoBitExample.bytes);
     expect(twoBitExample.statuses.map((_, idx) => readStatus(bytes, idx))).toEqual(twoBitExample.statuses);
+  });
+
+  it('records licence statuses as the draft’s Status Types', () => {
+    expect(statusValueFor('valid')).toBe(0);
+    expect(statusValueFor('revoked')).toBe(1);
+    expect(statusValueFor('suspended')).toBe(2);
   });
 
   it('sizes lists by bits per entry', () => {
