@@ -32,6 +32,13 @@ export interface KmsEmulator {
   endpoint: string;
   /** Replaces the current faults; `setFaults({})` clears them. */
   setFaults(faults: KmsFaults): void;
+  /**
+   * Calls received per supported operation (`Sign`, `GenerateMac`, …) since the start or the last
+   * {@link resetStats}, throttled attempts included: each SDK retry is a call. A fresh copy.
+   */
+  stats(): Record<string, number>;
+  /** Sets every count of {@link stats} back to zero. */
+  resetStats(): void;
   /** Stops the server (open connections included) and waits for pending writes. */
   close(): Promise<void>;
 }
@@ -126,6 +133,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Kms
   const operations = kmsOperations(store);
   let faults: Required<KmsFaults> = { throttleRate: 0, latencyMs: 0 };
   let throttle = new Throttle(0);
+  let calls = new Map<string, number>();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
@@ -141,6 +149,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Kms
     if (!operation) {
       throw new KmsFault('UnsupportedOperationException', `Operation ${String(target)} is not supported.`);
     }
+    calls.set(name, (calls.get(name) ?? 0) + 1);
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
     if (throttle.next()) throw new KmsFault('ThrottlingException', 'Rate exceeded');
     const output = await operation(parseInput(body), { region: requestRegion(req), now: Date.now() });
@@ -182,6 +191,10 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Kms
       if (!(latencyMs >= 0 && Number.isFinite(latencyMs))) throw new RangeError('latencyMs must be >= 0');
       faults = { throttleRate, latencyMs };
       throttle = new Throttle(throttleRate);
+    },
+    stats: () => Object.fromEntries(calls),
+    resetStats() {
+      calls = new Map();
     },
     async close() {
       const closed = new Promise<void>((resolve, reject) =>

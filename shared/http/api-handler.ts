@@ -56,6 +56,19 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
       error instanceof AuthenticationError ? { 'www-authenticate': error.challenge } : {},
     );
   }
+  if (isThrottling(error)) {
+    logger.warn('dependency throttled the request', { error: (error as Error).name });
+    return problem(
+      {
+        status: 503,
+        code: 'temporarily_unavailable',
+        title: titles[503] ?? 'Service Unavailable',
+        detail: 'The service is busy; retry after a short wait',
+        requestId,
+      },
+      { 'retry-after': '1' },
+    );
+  }
   logger.error('request failed', error instanceof Error ? error : String(error));
   const status = error instanceof ServiceError ? error.status : 500;
   return problem({
@@ -65,6 +78,16 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
     detail: 'The service could not complete the request; quote the request id when reporting it',
     requestId,
   });
+}
+
+/** AWS answers that outlasted the SDK's retries: the caller should retry, not report a fault. */
+function isThrottling(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return (
+    name === 'ThrottlingException' ||
+    name === 'ProvisionedThroughputExceededException' ||
+    name === 'RequestLimitExceeded'
+  );
 }
 
 /** A 401 or 403 that also tells the client how to authenticate (RFC 6750 §3). */

@@ -94,10 +94,18 @@ export async function changeLicenceStatus(
         logger.error('audit entry not written', { licenceId: id, error: String(error) }),
       );
   }
-  await deps.statusLists.setStatus(
-    licence.statusList.listId,
-    licence.statusList.idx,
-    statusListValue[licence.status],
-  );
+  // A concurrent change of this licence may have saved a newer status while this list write waited (it
+  // retries under contention), and written the list before it: write again until the list carries the
+  // status of the version read after the write. The last writer then always leaves the latest status.
+  for (let applied = licence; ;) {
+    await deps.statusLists.setStatus(
+      applied.statusList.listId,
+      applied.statusList.idx,
+      statusListValue[applied.status],
+    );
+    const latest = await deps.licences.get(id);
+    if (!latest || latest.version === applied.version) break;
+    applied = latest;
+  }
   return licence;
 }

@@ -1,0 +1,154 @@
+import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { dependencies } from '../../shared/dependencies.js';
+import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
+import { drivingLicenceBody, issueLicence as issueOverHttp, newIdNumber } from '../support/licences.js';
+import { clientCredentialsToken, startTestRuntime } from '../support/runtime.js';
+
+const ISSUANCES = 200;
+const CONCURRENCY = 8;
+const WARM_UP = 20;
+const NODE_SIGNATURES = 20_000;
+
+interface Measured {
+  n: number;
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+/** The value below which `q` of the sorted samples fall (nearest rank). */
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** Runs `task` `total` times with at most `concurrency` in flight: rate and latency percentiles. */
+async function measure(total: number, concurrency: number, task: () => Promise<unknown>): Promise<Measured> {
+  const latencies: number[] = [];
+  let started = 0;
+  const worker = async () => {
+    while (started < total) {
+      started++;
+      const begin = performance.now();
+      await task();
+      latencies.push(performance.now() - begin);
+    }
+  };
+  const begin = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - begin;
+  latencies.sort((a, b) => a - b);
+  return {
+    n: total,
+    rate: (total / elapsed) * 1000,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
+}
+
+/** Calls per operation, per issuance, e.g. `GenerateMac 1.00, Sign 1.00`. */
+function perIssuance(stats: Record<string, number>, n: number): string {
+  const entries = Object.entries(stats).sort(([a], [b]) => a.localeCompare(b));
+  if (entries.length === 0) return '-';
+  return entries.map(([operation, count]) => `${operation} ${(count / n).toFixed(2)}`).join(', ');
+}
+
+/** Counts the commands the runtime's DynamoDB client sends, by command name (SDK retries not included). */
+function countDynamoCommands(): { stats(): Record<string, number>; reset(): void } {
+  let counts = new Map<string, number>();
+  dependencies().doc.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = (context.commandName ?? '?').replace(/Command$/, '');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchCountCommands' },
+  );
+  return {
+    stats: () => Object.fromEntries(counts),
+    reset: () => {
+      counts = new Map();
+    },
+  };
+}
+
+/**
+ * Licence issuance per second through the local runtime over HTTP (token check, validation, KMS
+ * GenerateMac for the holder's lookup key, idempotency record, status-list slot, KMS Sign, licence write),
+ * with p50/p99 latency and the KMS (emulator statistics) and DynamoDB calls each issuance makes, next to two baselines measured in the same
+ * run: the same use case called in process (no HTTP, no token check), and raw `node:crypto` ES256 signing
+ * of the same signing input (the physical limit of one signature).
+ */
+export default async function run(): Promise<void> {
+  const runtime = await startTestRuntime();
+  try {
+    const emulator = runtime.kms;
+    if (!emulator) throw new Error('the bench needs the embedded KMS emulator');
+    const token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    let credential = '';
+    const overHttp = async () => {
+      const response = await issueOverHttp(runtime, token, drivingLicenceBody(newIdNumber()));
+      const body = (await response.json()) as { credential?: string };
+      if (response.status !== 201 || !body.credential) {
+        throw new Error(`issuance failed: ${response.status} ${JSON.stringify(body)}`);
+      }
+      credential = body.credential;
+    };
+    const deps = { ...dependencies(), issuerUrl: runtime.baseUrl };
+    const dynamo = countDynamoCommands();
+    const { issuer } = runtime.credentials;
+    const inProcess = () =>
+      issueLicence(
+        issueLicenceInput.parse(drivingLicenceBody(newIdNumber())),
+        { issuerId: issuer.id, clientId: issuer.clientId, idempotencyKey: randomUUID() },
+        deps,
+      );
+
+    await measure(WARM_UP, CONCURRENCY, overHttp);
+    await measure(WARM_UP, CONCURRENCY, inProcess);
+
+    emulator.resetStats();
+    dynamo.reset();
+    const http = await measure(ISSUANCES, CONCURRENCY, overHttp);
+    const httpCalls = { kms: emulator.stats(), dynamo: dynamo.stats() };
+    emulator.resetStats();
+    dynamo.reset();
+    const direct = await measure(ISSUANCES, CONCURRENCY, inProcess);
+    const directCalls = { kms: emulator.stats(), dynamo: dynamo.stats() };
+
+    // The credential's own signing input, signed by a key in this process.
+    const signingInput = Buffer.from(credential.slice(0, credential.lastIndexOf('.')));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const nodeSign = async () => sign('sha256', signingInput, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    await measure(1000, 1, nodeSign);
+    const node = await measure(NODE_SIGNATURES, 1, nodeSign);
+
+    const row = (name: string, concurrency: number, m: Measured) =>
+      `${name.padEnd(46)} ${String(m.n).padStart(6)} ${String(concurrency).padStart(5)} ` +
+      `${m.rate.toFixed(0).padStart(8)} ${m.p50.toFixed(2).padStart(8)} ${m.p99.toFixed(2).padStart(8)}`;
+    console.log(`\nLicence issuance (driving licence, ${signingInput.length}-byte JWS signing input)`);
+    console.log(
+      `${'path'.padEnd(46)} ${'n'.padStart(6)} ${'conc'.padStart(5)} ${'ops/s'.padStart(8)} ` +
+        `${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
+    );
+    console.log(row('A  POST /licences, local runtime over HTTP', CONCURRENCY, http));
+    console.log(row('B  issueLicence use case in process (baseline)', CONCURRENCY, direct));
+    console.log(row('C  node:crypto ES256 sign in process (baseline)', 1, node));
+    console.log(
+      `ratio A/B ${(http.rate / direct.rate).toFixed(3)}, A/C ${(http.rate / node.rate).toFixed(4)}\n` +
+        `calls per issuance  A: KMS ${perIssuance(httpCalls.kms, http.n)}; ` +
+        `DynamoDB ${perIssuance(httpCalls.dynamo, http.n)}\n` +
+        `                    B: KMS ${perIssuance(directCalls.kms, direct.n)}; ` +
+        `DynamoDB ${perIssuance(directCalls.dynamo, direct.n)}`,
+    );
+  } finally {
+    await runtime.close();
+    await rm(runtime.dataDir, { recursive: true, force: true });
+  }
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  await run();
+}

@@ -1,0 +1,478 @@
+import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idNumberCheckCharacter } from '../../../shared/identity/id-number.js';
+import { formatLicenceId } from '../../../shared/licence/licence-id.js';
+import { expectProblem, issuerBody, newCreditCode, postJson, scanItems } from '../../support/http-api.js';
+import {
+  businessLicenceBody,
+  drivingLicenceBody,
+  expectJson,
+  getWithToken,
+  issued,
+  issueLicence,
+  licencePath,
+  listAll,
+  maskedIdNumber,
+  newIdNumber,
+  type LicenceJson,
+} from '../../support/licences.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+let runtime: TestRuntime;
+let token: string;
+let adminToken: string;
+let verifierToken: string;
+/** A second issuer, allowed business licences only. */
+let other: { id: string; creditCode: string; token: string };
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  const { issuer, admin, verifier } = runtime.credentials;
+  token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+  adminToken = await clientCredentialsToken(runtime, admin, 'admin');
+  verifierToken = await clientCredentialsToken(runtime, verifier, 'licences:verify');
+  const created = await expectJson<{
+    id: string;
+    creditCode: string;
+    clientId: string;
+    clientSecret: string;
+  }>(
+    await postJson(runtime, '/admin/issuers', adminToken, issuerBody({ licenceTypes: ['business-licence'] })),
+    201,
+  );
+  other = {
+    id: created.id,
+    creditCode: created.creditCode,
+    token: await clientCredentialsToken(runtime, created, 'licences:issue'),
+  };
+});
+afterAll(async () => {
+  await runtime?.close();
+});
+
+/** A valid first 17 characters and every check character but the right one. */
+function wrongCheck(idNumber: string): { id: string; expected: string } {
+  const expected = idNumberCheckCharacter(idNumber.slice(0, 17));
+  const wrong = '0123456789X'.split('').find((c) => c !== expected)!;
+  return { id: `${idNumber.slice(0, 17)}${wrong}`, expected };
+}
+
+/** The 17 digits of a number with its birth date replaced, with the right check character. */
+function withBirthDate(birth: string): string {
+  const first17 = `110105${birth}123`;
+  return `${first17}${idNumberCheckCharacter(first17)}`;
+}
+
+describe('POST /licences: holder ID numbers are checked by rule, at holder.idNumber', () => {
+  const valid = newIdNumber();
+  const { id: badCheck, expected } = wrongCheck(valid);
+  const nextYear = new Date().getUTCFullYear() + 1;
+  const cases: Array<{ what: string; idNumber: string; rule: string | RegExp }> = [
+    { what: 'a wrong check character', idNumber: badCheck, rule: `check character should be ${expected}` },
+    { what: '17 characters', idNumber: valid.slice(0, 17), rule: 'ID number must be 18 characters, not 17' },
+    {
+      what: 'a letter inside',
+      idNumber: `${valid.slice(0, 10)}A${valid.slice(11)}`,
+      rule: 'ID number must be 17 digits followed by a digit or X',
+    },
+    {
+      what: 'a region that is not one',
+      idNumber: (() => {
+        const first17 = `990105${valid.slice(6, 17)}`;
+        return `${first17}${idNumberCheckCharacter(first17)}`;
+      })(),
+      rule: 'region code 990105 is not a region',
+    },
+    {
+      what: 'the 30th of February',
+      idNumber: withBirthDate('19900230'),
+      rule: 'birth date 19900230 is not a date',
+    },
+    {
+      what: 'a birth date in the future',
+      idNumber: withBirthDate(`${nextYear}0101`),
+      rule: `birth date ${nextYear}0101 is not a possible birth date`,
+    },
+  ];
+
+  for (const { what, idNumber, rule } of cases) {
+    it(`refuses ${what} (400 invalid_id_number)`, async () => {
+      const problem = await expectProblem(
+        await issueLicence(runtime, token, drivingLicenceBody(idNumber)),
+        400,
+        'invalid_id_number',
+      );
+      expect(problem.errors).toEqual([{ path: 'holder.idNumber', message: rule }]);
+      expect(problem.detail).toContain('holder.idNumber');
+      expect(problem.detail).toContain(rule);
+      // A refusal does not echo the number it refused.
+      expect(JSON.stringify(problem)).not.toContain(idNumber);
+    });
+  }
+
+  it('accepts a lower-case x check character, normalised', async () => {
+    let idNumber = newIdNumber();
+    while (!idNumber.endsWith('X')) idNumber = newIdNumber();
+    const licence = await issued(runtime, token, drivingLicenceBody(idNumber.toLowerCase()));
+    expect(licence.holder.masked).toBe(maskedIdNumber(idNumber));
+  });
+});
+
+describe('POST /licences: credit codes, fields and types are checked against the catalogue', () => {
+  it('refuses a business licence for a credit code with a wrong check character', async () => {
+    const creditCode = newCreditCode('91', '110105');
+    const last = creditCode.at(-1) === '0' ? '1' : '0';
+    const problem = await expectProblem(
+      await issueLicence(
+        runtime,
+        token,
+        businessLicenceBody(`${creditCode.slice(0, 17)}${last}`, newIdNumber()),
+      ),
+      400,
+      'invalid_credit_code',
+    );
+    expect(problem.errors).toEqual([
+      { path: 'holder.creditCode', message: `check character should be ${creditCode.at(-1)}` },
+    ]);
+  });
+
+  it('refuses fields against the type schema, naming each path (400 invalid_fields)', async () => {
+    const body = drivingLicenceBody(newIdNumber(), {
+      fields: { vehicleClass: 'Z9', firstIssuedOn: '2015-02-30', archiveNumber: '1234' },
+    });
+    const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_fields');
+    expect(problem.errors?.map((e) => e.path).sort()).toEqual([
+      'fields.archiveNumber',
+      'fields.firstIssuedOn',
+      'fields.vehicleClass',
+    ]);
+    expect(problem.detail).toContain('fields.vehicleClass');
+  });
+
+  it('refuses a missing required field at its path', async () => {
+    const body = drivingLicenceBody(newIdNumber(), {
+      fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01' },
+    });
+    const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_fields');
+    expect(problem.errors?.map((e) => e.path)).toEqual(['fields.archiveNumber']);
+  });
+
+  it('refuses an unknown field, naming it', async () => {
+    const body = drivingLicenceBody(newIdNumber());
+    body.fields = { ...(body.fields as object), colour: 'red' };
+    const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_fields');
+    expect(problem.errors).toEqual([{ path: 'fields.colour', message: expect.stringMatching(/unknown/i) }]);
+  });
+
+  it('refuses a legal representative ID number that breaks a rule, at its field path', async () => {
+    const { id } = wrongCheck(newIdNumber());
+    const body = businessLicenceBody(newCreditCode('91', '110105'), id);
+    const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_fields');
+    expect(problem.errors).toEqual([
+      { path: 'fields.legalRepresentativeIdNumber', message: expect.stringContaining('check character') },
+    ]);
+    expect(JSON.stringify(problem)).not.toContain(id);
+  });
+
+  it('refuses a credit code for a driving licence and an ID number for a business licence (400 holder_kind_mismatch)', async () => {
+    const driving = drivingLicenceBody('', { holder: { creditCode: newCreditCode('91') } });
+    const problem = await expectProblem(
+      await issueLicence(runtime, token, driving),
+      400,
+      'holder_kind_mismatch',
+    );
+    expect(problem.errors?.map((e) => e.path)).toEqual(['holder.idNumber']);
+
+    const business = businessLicenceBody('', newIdNumber(), { holder: { idNumber: newIdNumber() } });
+    const second = await expectProblem(
+      await issueLicence(runtime, token, business),
+      400,
+      'holder_kind_mismatch',
+    );
+    expect(second.errors?.map((e) => e.path)).toEqual(['holder.creditCode']);
+  });
+
+  it('refuses a holder with both an ID number and a credit code, or neither', async () => {
+    for (const holder of [{ idNumber: newIdNumber(), creditCode: newCreditCode('91') }, {}]) {
+      const problem = await expectProblem(
+        await issueLicence(runtime, token, drivingLicenceBody('', { holder })),
+        400,
+        'invalid_request',
+      );
+      expect(problem.errors?.some((e) => e.path.startsWith('holder'))).toBe(true);
+    }
+  });
+
+  it('refuses an unknown type (400 unknown_licence_type)', async () => {
+    const body = drivingLicenceBody(newIdNumber(), { type: 'fishing-licence' });
+    const problem = await expectProblem(
+      await issueLicence(runtime, token, body),
+      400,
+      'unknown_licence_type',
+    );
+    expect(problem.errors?.map((e) => e.path)).toEqual(['type']);
+  });
+
+  it('refuses a type this issuer may not issue (403 licence_type_not_allowed)', async () => {
+    const body = drivingLicenceBody(newIdNumber());
+    await expectProblem(await issueLicence(runtime, other.token, body), 403, 'licence_type_not_allowed');
+    // Its own type it may issue.
+    const licence = await issued(
+      runtime,
+      other.token,
+      businessLicenceBody(newCreditCode('91'), newIdNumber()),
+    );
+    expect(licence.issuer).toMatchObject({ id: other.id, creditCode: other.creditCode });
+  });
+
+  it('refuses validUntil before or at validFrom (400 invalid_validity)', async () => {
+    for (const validUntil of ['2024-12-31T23:59:59Z', '2025-01-01T00:00:00Z']) {
+      const body = drivingLicenceBody(newIdNumber(), { validFrom: '2025-01-01T00:00:00Z', validUntil });
+      const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_validity');
+      expect(problem.errors?.map((e) => e.path)).toEqual(['validUntil']);
+    }
+    const malformed = drivingLicenceBody(newIdNumber(), { validFrom: 'tomorrow' });
+    const problem = await expectProblem(
+      await issueLicence(runtime, token, malformed),
+      400,
+      'invalid_request',
+    );
+    expect(problem.errors?.map((e) => e.path)).toEqual(['validFrom']);
+  });
+
+  it('refuses malformed JSON (400 malformed_json)', async () => {
+    const response = await postJson(runtime, '/licences', token, '{"type":', {
+      'idempotency-key': randomUUID(),
+    });
+    await expectProblem(response, 400, 'malformed_json');
+  });
+});
+
+describe('POST /licences: who may issue', () => {
+  const idNumber = newIdNumber();
+  const body = drivingLicenceBody(idNumber);
+
+  it('refuses the verifier client’s token (403 insufficient_scope)', async () => {
+    await expectProblem(await issueLicence(runtime, verifierToken, body), 403, 'insufficient_scope');
+  });
+
+  it('refuses the admin token (403 insufficient_scope)', async () => {
+    await expectProblem(await issueLicence(runtime, adminToken, body), 403, 'insufficient_scope');
+  });
+
+  it('refuses a request without a token (401)', async () => {
+    const response = await postJson(runtime, '/licences', undefined, body, {
+      'idempotency-key': randomUUID(),
+    });
+    await expectProblem(response, 401);
+  });
+
+  it('refuses the verifier and admin tokens on the issuer’s reads too (403)', async () => {
+    for (const other of [verifierToken, adminToken]) {
+      await expectProblem(await getWithToken(runtime, '/licences', other), 403, 'insufficient_scope');
+    }
+  });
+
+  it('issued nothing for any of them', async () => {
+    expect(await listAll(runtime, token, `holder=${idNumber}`)).toEqual([]);
+  });
+});
+
+describe('POST /licences: Idempotency-Key', () => {
+  it('is required, as a UUID (400 idempotency_key_required)', async () => {
+    const body = drivingLicenceBody(newIdNumber());
+    const missing = await expectProblem(
+      await postJson(runtime, '/licences', token, body),
+      400,
+      'idempotency_key_required',
+    );
+    expect(missing.errors?.map((e) => e.path)).toEqual(['Idempotency-Key']);
+    await expectProblem(
+      await issueLicence(runtime, token, body, 'not-a-uuid'),
+      400,
+      'idempotency_key_required',
+    );
+  });
+
+  it('answers the same key with the same body 200 and the same licence; another body 409', async () => {
+    const key = randomUUID();
+    const body = drivingLicenceBody(newIdNumber());
+    const first = await expectJson<LicenceJson>(await issueLicence(runtime, token, body, key), 201);
+
+    const again = await issueLicence(runtime, token, body, key);
+    expect(again.headers.get('location')).toBe(licencePath(first.id));
+    expect(await expectJson<LicenceJson>(again, 200)).toEqual(first);
+
+    // The same request with its members in another order is the same request.
+    const reordered = Object.fromEntries(Object.entries(body).reverse());
+    expect((await expectJson<LicenceJson>(await issueLicence(runtime, token, reordered, key), 200)).id).toBe(
+      first.id,
+    );
+
+    const changed = { ...body, holderName: '另一个人' };
+    await expectProblem(await issueLicence(runtime, token, changed, key), 409, 'idempotency_key_reused');
+    const otherHolder = drivingLicenceBody(newIdNumber());
+    await expectProblem(await issueLicence(runtime, token, otherHolder, key), 409, 'idempotency_key_reused');
+
+    // The refusals changed nothing: the key still answers its licence.
+    expect((await expectJson<LicenceJson>(await issueLicence(runtime, token, body, key), 200)).id).toBe(
+      first.id,
+    );
+  });
+
+  it('is not consumed by a refused request', async () => {
+    const key = randomUUID();
+    const idNumber = newIdNumber();
+    const bad = drivingLicenceBody(idNumber, { fields: { vehicleClass: 'Z9' } });
+    await expectProblem(await issueLicence(runtime, token, bad, key), 400, 'invalid_fields');
+    await expectJson<LicenceJson>(await issueLicence(runtime, token, drivingLicenceBody(idNumber), key), 201);
+  });
+
+  it('belongs to its issuer: another issuer may use the same key for its own licence', async () => {
+    const key = randomUUID();
+    const mine = await expectJson<LicenceJson>(
+      await issueLicence(runtime, token, businessLicenceBody(newCreditCode('91'), newIdNumber()), key),
+      201,
+    );
+    const theirs = await expectJson<LicenceJson>(
+      await issueLicence(runtime, other.token, businessLicenceBody(newCreditCode('91'), newIdNumber()), key),
+      201,
+    );
+    expect(theirs.id).not.toBe(mine.id);
+    expect(theirs.issuer.id).toBe(other.id);
+  });
+});
+
+describe('reading and changing licences that are not there, or not one’s own', () => {
+  let theirs: LicenceJson;
+  let mine: LicenceJson;
+
+  beforeAll(async () => {
+    theirs = await issued(runtime, other.token, businessLicenceBody(newCreditCode('91'), newIdNumber()));
+    mine = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
+  });
+
+  const unknownIds = () => [
+    // Well formed, of this issuer, never issued.
+    formatLicenceId({
+      typeCode: '003',
+      issuerCreditCode: mine.issuer.creditCode,
+      serial: 999_999,
+      version: 1,
+    }),
+    'not-a-licence-id',
+  ];
+
+  it('answers 404 licence_not_found for an unknown licence on every route', async () => {
+    for (const id of unknownIds()) {
+      for (const suffix of ['', '/qr.png', '/qr.svg']) {
+        await expectProblem(
+          await getWithToken(runtime, `${licencePath(id)}${suffix}`, token),
+          404,
+          'licence_not_found',
+        );
+      }
+      const change = await postJson(runtime, `${licencePath(id)}/status`, token, {
+        status: 'revoked',
+        reason: 'test',
+      });
+      await expectProblem(change, 404, 'licence_not_found');
+    }
+  });
+
+  it('answers 404, not 403, for another issuer’s licence, and changes nothing', async () => {
+    for (const suffix of ['', '/qr.png', '/qr.svg']) {
+      await expectProblem(
+        await getWithToken(runtime, `${licencePath(theirs.id)}${suffix}`, token),
+        404,
+        'licence_not_found',
+      );
+      await expectProblem(
+        await getWithToken(runtime, `${licencePath(mine.id)}${suffix}`, other.token),
+        404,
+        'licence_not_found',
+      );
+    }
+    const change = await postJson(runtime, `${licencePath(theirs.id)}/status`, token, {
+      status: 'revoked',
+      reason: '不是我的',
+    });
+    await expectProblem(change, 404, 'licence_not_found');
+    const read = await expectJson<LicenceJson>(
+      await getWithToken(runtime, licencePath(theirs.id), other.token),
+      200,
+    );
+    expect(read.status).toBe('valid');
+
+    expect((await listAll(runtime, token)).map((l) => l.id)).not.toContain(theirs.id);
+    expect((await listAll(runtime, other.token)).map((l) => l.id)).not.toContain(mine.id);
+  });
+
+  it('refuses a status change to an unknown status or without a reason (400)', async () => {
+    for (const body of [
+      { status: 'expired', reason: 'x' },
+      { status: 'revoked' },
+      { status: 'revoked', reason: ' ' },
+    ]) {
+      const response = await postJson(runtime, `${licencePath(mine.id)}/status`, token, body);
+      await expectProblem(response, 400, 'invalid_request');
+    }
+    const read = await expectJson<LicenceJson>(await getWithToken(runtime, licencePath(mine.id), token), 200);
+    expect(read.status).toBe('valid');
+  });
+
+  it('refuses a bad holder query or status filter (400)', async () => {
+    const { id } = wrongCheck(newIdNumber());
+    const problem = await expectProblem(
+      await getWithToken(runtime, `/licences?holder=${id}`, token),
+      400,
+      'invalid_id_number',
+    );
+    expect(problem.errors?.map((e) => e.path)).toEqual(['holder']);
+    await expectProblem(await getWithToken(runtime, '/licences?status=lost', token), 400, 'invalid_request');
+    await expectProblem(await getWithToken(runtime, '/licences?limit=0', token), 400, 'invalid_request');
+  });
+});
+
+describe('a business licence naming its legal representative by ID number', () => {
+  const representative = newIdNumber('110108');
+  let licence: LicenceJson;
+
+  beforeAll(async () => {
+    licence = await issued(
+      runtime,
+      token,
+      businessLicenceBody(newCreditCode('91', '110108'), representative),
+    );
+  });
+
+  it('answers the masked number, never the raw one', () => {
+    expect(licence.fields).toMatchObject({
+      legalRepresentativeName: '张测试',
+      legalRepresentativeIdMasked: maskedIdNumber(representative),
+    });
+    expect(licence.fields).not.toHaveProperty('legalRepresentativeIdNumber');
+    expect(JSON.stringify(licence)).not.toContain(representative);
+  });
+
+  it('signs the masked number and a lookup key, never the raw one', () => {
+    const claims = decodeJwt(licence.credential) as { f: Record<string, unknown> };
+    expect(claims.f).toMatchObject({
+      legalRepresentativeIdMasked: maskedIdNumber(representative),
+      legalRepresentativeLookupKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    });
+    expect(claims.f).not.toHaveProperty('legalRepresentativeIdNumber');
+    expect(JSON.stringify(claims)).not.toContain(representative);
+  });
+
+  it('stores it nowhere in the table: not in the licence, its history, the audit trail or the idempotency record', async () => {
+    const [stored] = await scanItems(`licence#${licence.id}`);
+    expect(stored?.fields).toMatchObject({
+      legalRepresentativeIdMasked: maskedIdNumber(representative),
+      legalRepresentativeLookupKey: expect.any(String),
+    });
+    expect(stored?.fields).not.toHaveProperty('legalRepresentativeIdNumber');
+    expect(JSON.stringify(await scanItems(''))).not.toContain(representative);
+  });
+});
