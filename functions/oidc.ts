@@ -2,7 +2,7 @@ import serverless from 'serverless-http';
 import { dependencies, type Dependencies } from '../shared/dependencies.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { cookieKeys } from '../shared/sso/cookie-keys.js';
+import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
 import { createProvider } from '../shared/sso/provider.js';
 
@@ -19,6 +19,8 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     signingKey: await kmsSigningKey(signer, await signer.publicKey()),
     clientSecrets: deps.secrets,
     cookieKeys: await cookieKeys(deps.lookupMac),
+    pairwiseSalt: await pairwiseSalt(deps.lookupMac),
+    directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
   });
   return serverless(provider, {

@@ -14,6 +14,9 @@ export const functionNames = [
   'status-lists',
   'trust-list',
   'licences',
+  'verify',
+  'me',
+  'accounts',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -35,6 +38,8 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
   { method: 'GET', path: '/status-lists/{listId}', function: 'status-lists', auth: 'public' },
+  // Public; a verifier client's token (scope licences:verify) also sees the disclosed fields.
+  { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
   oidc('/.well-known/jwks.json'),
@@ -48,6 +53,8 @@ export const routes: readonly Route[] = [
   oidc('/session/end'),
   oidc('/session/end/confirm'),
   oidc('/session/end/success'),
+  oidc('/interaction/{uid}'),
+  oidc('/interaction/{uid}/{step}'),
 
   { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
   { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
@@ -57,7 +64,34 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/licences/{id}/qr.png', function: 'licences', auth: { scope: 'licences:issue' } },
 
   { method: 'POST', path: '/admin/issuers', function: 'admin', auth: { scope: 'admin' } },
+  { method: 'POST', path: '/admin/issuers/{id}/keys', function: 'admin', auth: { scope: 'admin' } },
+  { method: 'POST', path: '/admin/issuers/{id}/withdraw', function: 'admin', auth: { scope: 'admin' } },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
+
+  { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
+  { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
+  { method: 'POST', path: '/register', function: 'accounts', auth: 'public' },
+  { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
+  { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
+  { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
+  {
+    method: 'GET',
+    path: '/me/entities/{creditCode}/agents',
+    function: 'accounts',
+    auth: { scope: 'entity' },
+  },
+  {
+    method: 'POST',
+    path: '/me/entities/{creditCode}/agents',
+    function: 'accounts',
+    auth: { scope: 'entity' },
+  },
+  {
+    method: 'DELETE',
+    path: '/me/entities/{creditCode}/agents/{agentId}',
+    function: 'accounts',
+    auth: { scope: 'entity' },
+  },
 ];
 
 /** The API Gateway route key of a route, e.g. `POST /admin/issuers`. */

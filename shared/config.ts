@@ -24,6 +24,7 @@ const schema = z.object({
     .default('elicence'),
   PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
   LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
+  PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
@@ -40,6 +41,8 @@ export interface Config {
   readonly tableName: string;
   readonly platformKeyId: string;
   readonly lookupMacKeyId: string;
+  /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
+  readonly piiKeyId: string;
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -80,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tableName: e.TABLE_NAME,
     platformKeyId: e.PLATFORM_KEY_ID,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
+    piiKeyId: e.PII_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,

@@ -12,7 +12,18 @@ import type { Mac } from './crypto/mac.js';
 import type { AccessTokenLookup } from './http/authenticate.js';
 import { DynamoAuditTrail } from './audit/dynamo-audit-trail.js';
 import type { AuditTrail } from './audit/audit-trail.js';
+import type { AccountStore } from './identity/account-store.js';
+import { AccountsDirectory } from './identity/accounts-directory.js';
+import { DynamoAccountStore } from './identity/dynamo-account-store.js';
+import { DynamoEntityStore } from './identity/dynamo-entity-store.js';
+import { DynamoLoginAttemptStore } from './identity/dynamo-login-attempt-store.js';
 import { DynamoRegistry } from './identity/dynamo-registry.js';
+import type { EntityStore } from './identity/entity-store.js';
+import { KmsPiiCipher } from './identity/kms-pii-cipher.js';
+import type { LoginAttemptStore } from './identity/login-throttle.js';
+import type { PasswordHasher } from './identity/password-hasher.js';
+import type { PiiCipher } from './identity/pii-cipher.js';
+import { ScryptPasswordHasher } from './identity/scrypt-password-hasher.js';
 import { DynamoIdempotencyStore } from './licence/dynamo-idempotency-store.js';
 import { DynamoLicenceStore } from './licence/dynamo-licence-store.js';
 import type { IdempotencyStore } from './licence/idempotency-store.js';
@@ -27,6 +38,7 @@ import { logger } from './logger.js';
 import { ClientSecrets } from './sso/client-secrets.js';
 import type { ClientStore } from './sso/client-store.js';
 import { createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
+import type { IdentityDirectory } from './sso/identity-directory.js';
 import { DynamoClientStore } from './sso/dynamo-client-store.js';
 import { createDocumentClient } from './storage/dynamo-client.js';
 
@@ -54,6 +66,17 @@ export interface Dependencies {
   audit: AuditTrail;
   clients: ClientStore;
   accessTokens: AccessTokenLookup;
+  /** People's accounts (by ID-number lookup key and by opaque id). */
+  accounts: AccountStore;
+  /** Entity accounts, agent appointments and the representation index. */
+  entities: EntityStore;
+  /** Login throttle counters. */
+  loginAttempts: LoginAttemptStore;
+  passwords: PasswordHasher;
+  /** Encrypts recoverable personal data (ID numbers) under the PII key. */
+  pii: PiiCipher;
+  /** What the OpenID provider asks of the accounts domain (people, passwords, acting rights). */
+  directory: IdentityDirectory;
 }
 
 export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
@@ -63,7 +86,7 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
   const adapter = createDynamoAdapter({ doc, tableName: config.tableName, clock });
   const lookupMac = new KmsMac(kms, config.lookupMacKeyId);
   const clientSecrets = new ClientSecrets(lookupMac);
-  return {
+  const built: Omit<Dependencies, 'directory'> = {
     config,
     clock,
     kms,
@@ -86,7 +109,13 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
       const record = await findAccessToken({ doc, tableName: config.tableName, clock }, token);
       return record?.clientId ? { ...record, clientId: record.clientId } : undefined;
     },
+    accounts: new DynamoAccountStore(doc, config.tableName),
+    entities: new DynamoEntityStore(doc, config.tableName),
+    loginAttempts: new DynamoLoginAttemptStore(doc, config.tableName),
+    passwords: new ScryptPasswordHasher(),
+    pii: new KmsPiiCipher(kms, config.piiKeyId),
   };
+  return { ...built, directory: new AccountsDirectory(built) };
 }
 
 let current: Dependencies | undefined;

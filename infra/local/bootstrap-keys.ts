@@ -30,7 +30,8 @@ async function ensureKey(
 
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
- * signs ID tokens, presentations and the trust list, and the HMAC key for lookup keys and derived secrets.
+ * signs ID tokens, presentations and the trust list, the HMAC key for lookup keys and derived secrets,
+ * and the symmetric key that encrypts ID numbers for the `id_number` claim.
  */
 export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promise<void> {
   await ensureKey(kms, config.platformKeyId, 'ECC_NIST_P256', 'SIGN_VERIFY', 'elicence platform signing key');
@@ -40,5 +41,12 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
     'HMAC_256',
     'GENERATE_VERIFY_MAC',
     'elicence lookup and secret MAC key',
+  );
+  await ensureKey(
+    kms,
+    config.piiKeyId,
+    'SYMMETRIC_DEFAULT',
+    'ENCRYPT_DECRYPT',
+    'elicence personal data encryption key',
   );
 }

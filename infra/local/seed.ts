@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../shared/errors.js';
+import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import type { Dependencies } from '../../shared/dependencies.js';
 import { parseCreditCode } from '../../shared/identity/credit-code.js';
 import { maskIdNumber, parseIdNumber } from '../../shared/identity/id-number.js';
@@ -6,9 +6,10 @@ import { personLookupKey } from '../../shared/identity/lookup-key.js';
 import { createIssuer } from '../../shared/issuers/create-issuer.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import { entityLookupKey } from '../../shared/identity/lookup-key.js';
+import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { clientMetadata, registerClientInput } from '../../shared/sso/register-client.js';
-import { demo } from './demo-data.js';
+import { demo, registryPeople } from './demo-data.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
 export interface DemoCredentials {
@@ -17,7 +18,7 @@ export interface DemoCredentials {
   issuer: { id: string; clientId: string; clientSecret: string };
   verifier: { clientId: string; clientSecret: string };
   platform: { clientId: string; clientSecret: string; redirectUri: string };
-  citizen: { idNumber: string; name: string };
+  citizen: { idNumber: string; name: string; password: string };
   entity: { creditCode: string; name: string; representativeIdNumber: string };
 }
 
@@ -83,6 +84,8 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     representativeLookupKey: citizenKey,
     representativeMasked: maskIdNumber(citizenId),
   });
+  await seedPopulation(deps);
+  await ensureCitizenAccount(deps, citizenKey);
 
   await issueDemoLicences(deps, issuer, baseUrl);
 
@@ -103,7 +106,7 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
       clientSecret: await secrets.secretFor(demo.clients.platform),
       redirectUri,
     },
-    citizen: { idNumber: demo.citizen.idNumber, name: demo.citizen.name },
+    citizen: { idNumber: demo.citizen.idNumber, name: demo.citizen.name, password: demo.citizen.password },
     entity: { ...demo.entity, representativeIdNumber: demo.citizen.idNumber },
   };
 }
@@ -155,5 +158,36 @@ async function issueDemoLicences(deps: Dependencies, issuer: Issuer, baseUrl: st
       { issuerId: issuer.id, clientId: issuer.clientId ?? 'seed', idempotencyKey },
       { ...deps, issuerUrl: baseUrl },
     );
+  }
+}
+
+/** The synthetic population registry: rewriting a person writes the same item again. */
+async function seedPopulation(deps: Dependencies): Promise<void> {
+  const today = new Date(deps.clock.now());
+  await Promise.all(
+    registryPeople.map(async (person) => {
+      const id = parseIdNumber(person.idNumber, today);
+      await deps.registry.putPerson({
+        lookupKey: await personLookupKey(deps.lookupMac, id),
+        name: person.name,
+        masked: maskIdNumber(id),
+      });
+    }),
+  );
+}
+
+/**
+ * The demo citizen's account, registered once through the same use case as `POST /accounts` (so it is
+ * registry-verified); a later start finds it and leaves its password alone.
+ */
+async function ensureCitizenAccount(deps: Dependencies, citizenKey: string): Promise<void> {
+  if (await deps.accounts.findByLookupKey(citizenKey)) return;
+  try {
+    await registerPerson(
+      { idNumber: demo.citizen.idNumber, name: demo.citizen.name, password: demo.citizen.password },
+      deps,
+    );
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
   }
 }

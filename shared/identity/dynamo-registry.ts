@@ -1,9 +1,10 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem } from '../storage/conditional.js';
 import type { EntityRegistry, PopulationRegistry, RegisteredEntity, RegisteredPerson } from './registry.js';
 
 const personKey = (lookupKey: string) => ({ pk: `registry-person#${lookupKey}`, sk: 'person' });
 const entityKey = (creditCode: string) => ({ pk: `registry-entity#${creditCode}`, sk: 'entity' });
+const representativePartition = (lookupKey: string) => `registry-representative#${lookupKey}`;
 
 /** Both registries on the single table: the local stand-in for the national databases, filled by the seed. */
 export class DynamoRegistry implements PopulationRegistry, EntityRegistry {
@@ -19,13 +20,31 @@ export class DynamoRegistry implements PopulationRegistry, EntityRegistry {
 
   async findEntity(creditCode: string): Promise<RegisteredEntity | undefined> {
     const item = await getItem(this.doc, this.tableName, entityKey(creditCode), 0);
-    return (
-      item && {
-        creditCode,
-        name: String(item.name),
-        representativeLookupKey: String(item.representativeLookupKey),
-        representativeMasked: String(item.representativeMasked),
-      }
+    return item && toEntity(item);
+  }
+
+  /** Through gsi1; each hit is re-read by key, so a representative changed meanwhile is not returned. */
+  async entitiesRepresentedBy(representativeLookupKey: string): Promise<RegisteredEntity[]> {
+    const codes: string[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': representativePartition(representativeLookupKey) },
+          ProjectionExpression: 'creditCode',
+          ExclusiveStartKey,
+        }),
+      );
+      codes.push(...(page.Items ?? []).map((item) => String(item.creditCode)));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    const entities = await Promise.all(codes.map((code) => this.findEntity(code)));
+    return entities.filter(
+      (entity): entity is RegisteredEntity =>
+        entity !== undefined && entity.representativeLookupKey === representativeLookupKey,
     );
   }
 
@@ -38,7 +57,24 @@ export class DynamoRegistry implements PopulationRegistry, EntityRegistry {
 
   async putEntity(entity: RegisteredEntity): Promise<void> {
     await this.doc.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...entityKey(entity.creditCode), ...entity } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...entityKey(entity.creditCode),
+          gsi1pk: representativePartition(entity.representativeLookupKey),
+          gsi1sk: entity.creditCode,
+          ...entity,
+        },
+      }),
     );
   }
+}
+
+function toEntity(item: Record<string, unknown>): RegisteredEntity {
+  return {
+    creditCode: String(item.creditCode),
+    name: String(item.name),
+    representativeLookupKey: String(item.representativeLookupKey),
+    representativeMasked: String(item.representativeMasked),
+  };
 }

@@ -25,4 +25,6 @@ export interface PopulationRegistry {
 
 export interface EntityRegistry {
   findEntity(creditCode: string): Promise<RegisteredEntity | undefined>;
+  /** The entities whose legal representative has this lookup key (法人库 by representative). */
+  entitiesRepresentedBy(representativeLookupKey: string): Promise<RegisteredEntity[]>;
 }

@@ -1,7 +1,21 @@
-import Provider, { errors, type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type Adapter,
+  type AdapterPayload,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { ExternalSigningKey } from 'oidc-provider';
 import { ConflictError } from '../errors.js';
+import { parseAccountId } from './account-id.js';
 import type { ClientSecrets } from './client-secrets.js';
+import { accountFinder, acrValues } from './find-account.js';
+import type { IdentityDirectory } from './identity-directory.js';
+import { interactionRoutes } from './interactions.js';
+import { pageHeaders } from './pages/html.js';
+import { errorPage, loggedOutPage, logoutPage } from './pages/interaction-pages.js';
+import { pairwiseSubjects } from './pairwise.js';
 import { allScopes, apiScopes } from './scopes.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
@@ -16,6 +30,10 @@ export interface ProviderDependencies {
   /** Keys that sign the provider's cookies, newest first. */
   cookieKeys: string[];
   accessTokenTtlSeconds: number;
+  /** The accounts domain: passwords, people, entities, the right to act for one. */
+  directory: IdentityDirectory;
+  /** Secret for pairwise subjects (derived from the KMS MAC key once per container). */
+  pairwiseSalt: Uint8Array;
 }
 
 /** The paths the provider serves; `functions/routes.ts` routes each of them to the OpenID function. */
@@ -45,6 +63,7 @@ export const providerRoutes = {
  * ```
  */
 export function createProvider(deps: ProviderDependencies): Provider {
+  const pairwise = pairwiseSubjects(deps.pairwiseSalt);
   const resourceServer = {
     scope: apiScopes.join(' '),
     audience: deps.issuerUrl,
@@ -74,8 +93,44 @@ export function createProvider(deps: ProviderDependencies): Provider {
       response_types: ['code'],
       id_token_signed_response_alg: 'ES256',
       token_endpoint_auth_method: 'client_secret_basic',
+      subject_type: 'pairwise',
     },
-    extraClientMetadata: { properties: ['issuer_id'] },
+    // Every subject is pairwise: a `public` sub would expose internal account ids across platforms.
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: (_ctx, accountId, client) => {
+      const subject = parseAccountId(accountId);
+      return pairwise(
+        subject.kind === 'entity' ? subject.entityId : subject.personId,
+        String(client.sectorIdentifier ?? ''),
+      );
+    },
+    claims: {
+      acr: null,
+      auth_time: null,
+      sid: null,
+      openid: ['sub', 'acr'],
+      profile: ['name'],
+      idcard: ['id_number'],
+      entity: ['subject_type', 'credit_code', 'act'],
+    },
+    acrValues: Object.values(acrValues),
+    // ID tokens carry the claims of the granted scopes, so a platform needs no userinfo call.
+    conformIdTokenClaims: false,
+    findAccount: accountFinder(deps.directory, pairwise),
+    interactions: {
+      policy: interactionPolicyWithEntityChoice(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    loadExistingGrant: (ctx) => existingOrFirstPartyGrant(ctx, deps.issuerUrl),
+    rotateRefreshToken: true,
+    extraClientMetadata: {
+      properties: ['issuer_id', 'first_party'],
+      validator: (_ctx, key, value) => {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
     features: {
       externalSigningSupport: { enabled: true, ack: 'experimental-01' },
       clientCredentials: { enabled: true },
@@ -87,9 +142,29 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
       revocation: { enabled: true },
       devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.set(pageHeaders);
+          ctx.body = logoutPage(form);
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.set(pageHeaders);
+          ctx.body = loggedOutPage();
+        },
+      },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => deps.issuerUrl,
+        // Our API is the audience only when an API scope is asked for; otherwise the access token is
+        // for userinfo, as OpenID Connect expects.
+        defaultResource: (ctx, _client, oneOf) => {
+          if (oneOf) return oneOf;
+          const asked = String(ctx.oidc.params?.scope ?? '').split(' ');
+          return asked.some((scope) => (apiScopes as readonly string[]).includes(scope))
+            ? deps.issuerUrl
+            : undefined;
+        },
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resource) => {
           if (resource !== deps.issuerUrl) throw new errors.InvalidTarget();
@@ -100,6 +175,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
     ttl: {
       ClientCredentials: deps.accessTokenTtlSeconds,
       AccessToken: deps.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      Interaction: 3600,
+      Session: 8 * 3600,
+      Grant: 30 * 86_400,
+      RefreshToken: 30 * 86_400,
     },
     // An issuer's machine tokens name the issuer, so our API knows whose licences a caller may touch
     // from the token record alone.
@@ -107,17 +188,80 @@ export function createProvider(deps: ProviderDependencies): Provider {
       const issuerId = token.kind === 'ClientCredentials' ? ctx.oidc.client?.['issuer_id'] : undefined;
       return typeof issuerId === 'string' ? { issuer_id: issuerId } : undefined;
     },
-    findAccount: () => undefined,
+    // A person's browser gets a page; a program gets the OAuth error JSON.
     renderError: (ctx, out) => {
-      ctx.type = 'application/json; charset=utf-8';
-      ctx.body = { error: out.error, error_description: out.error_description };
+      if (ctx.accepts('html', 'json') === 'html') {
+        ctx.set(pageHeaders);
+        ctx.body = errorPage(
+          String(out.error),
+          out.error_description ? String(out.error_description) : undefined,
+        );
+      } else {
+        ctx.type = 'application/json; charset=utf-8';
+        ctx.body = { error: out.error, error_description: out.error_description };
+      }
     },
   };
 
   const provider = new Provider(deps.issuerUrl, configuration);
   // API Gateway and the local server terminate TLS and pass the scheme in X-Forwarded-Proto.
   provider.proxy = true;
+  provider.use(interactionRoutes(provider, deps.directory));
   return provider;
+}
+
+/**
+ * The provider's policy plus one prompt: acting for an entity (scope `entity`) and personal use are
+ * sessions of their own, so a request whose mode differs from the session's asks the person to choose
+ * an entity, or to return to personal use. With `prompt=none` that is `interaction_required`.
+ */
+function interactionPolicyWithEntityChoice() {
+  const policy = interactionPolicy.base();
+  policy.add(
+    new interactionPolicy.Prompt(
+      { name: 'select_entity', requestable: false },
+      new interactionPolicy.Check(
+        'entity_mode_mismatch',
+        'whom the End-User acts for must be chosen',
+        (ctx) => {
+          const accountId = ctx.oidc.session?.accountId;
+          if (!accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+          const wantsEntity = String(ctx.oidc.params?.scope ?? '')
+            .split(' ')
+            .includes('entity');
+          return wantsEntity !== (parseAccountId(accountId).kind === 'entity');
+        },
+      ),
+    ),
+    1,
+  );
+  return policy;
+}
+
+/**
+ * The grant a request continues: the one the session holds for the client, or for a first-party client
+ * (the service's own pages) a new grant of exactly what it asks for, without a consent page. Other
+ * clients get the consent page.
+ */
+async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC, apiResource: string) {
+  const { oidc } = ctx;
+  const { client, session } = oidc;
+  if (!client || !session?.accountId) return undefined;
+  const grantId =
+    (oidc.result?.consent as { grantId?: string } | undefined)?.grantId ??
+    session.grantIdFor(client.clientId);
+  if (grantId) return oidc.provider.Grant.find(grantId);
+  if (client['first_party'] !== true) return undefined;
+
+  const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  const asked = String(oidc.params?.scope ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const apiAsked = asked.filter((scope) => (apiScopes as readonly string[]).includes(scope));
+  grant.addOIDCScope(asked.filter((scope) => !apiAsked.includes(scope)).join(' '));
+  if (apiAsked.length > 0) grant.addResourceScope(apiResource, apiAsked.join(' '));
+  await grant.save();
+  return grant;
 }
 
 /**

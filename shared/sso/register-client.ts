@@ -37,6 +37,10 @@ export const registerClientInput = z
       .enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'])
       .default('client_secret_basic'),
     jwksUri: z.url({ protocol: /^https$/ }).optional(),
+    /** The service's own applications: no consent page (the person already trusts the service). */
+    firstParty: z.boolean().default(false),
+    /** OpenID Back-Channel Logout: where the platform is told that a session ended. */
+    backchannelLogoutUri: redirectUri.optional(),
   })
   .superRefine((input, ctx) => {
     const signsIn = input.scopes.some((s) => s !== 'licences:verify');
@@ -105,5 +109,9 @@ export function clientMetadata(
     scope: input.scopes.join(' '),
     token_endpoint_auth_method: input.tokenEndpointAuthMethod,
     ...(input.jwksUri ? { jwks_uri: input.jwksUri } : {}),
+    ...(input.firstParty ? { first_party: true } : {}),
+    ...(input.backchannelLogoutUri
+      ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
   };
 }

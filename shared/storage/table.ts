@@ -28,6 +28,17 @@
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
  * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
+ * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
+ * | person account by ID-number lookup key (uniqueness claim) | table | `account#<lookupKey>` | `person`   |
+ * | person account by opaque id              | gsi1   | `account-id#<id>`             | `person`            |
+ * | entity account by credit code (uniqueness claim) | table | `entity-account#<creditCode>` | `entity`     |
+ * | entity account by opaque id              | gsi1   | `entity-account-id#<id>`      | `entity`            |
+ * | agent appointments of an entity, one per person | table | `entity-agents#<creditCode>` | `person#<lookupKey>` |
+ * | agent appointments naming a person       | gsi1   | `agent-person#<lookupKey>`    | `<creditCode>`      |
+ * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
+ * | business licence named a person representative (derived hint) | table | `representation#<lookupKey>` | `<creditCode>` |
+ * | those hints of a person                  | gsi1   | `representation#<lookupKey>`  | `<creditCode>`      |
+ * | login throttle counter (TTL)             | table  | `login-attempts#account#<lookupKey>` or `login-attempts#source#<address>` | `login-attempts` |
  */
 export const table = {
   partitionKey: 'pk',

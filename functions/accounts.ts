@@ -1,0 +1,167 @@
+import { epochSeconds } from '../shared/clock.js';
+import { dependencies, type Dependencies } from '../shared/dependencies.js';
+import { ServiceError } from '../shared/errors.js';
+import { apiHandler } from '../shared/http/api-handler.js';
+import { authenticate } from '../shared/http/authenticate.js';
+import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
+import { json } from '../shared/http/response.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { logger } from '../shared/logger.js';
+import { agentView, authorityView } from '../shared/identity/entity-account.js';
+import {
+  appointAgent,
+  appointAgentInput,
+  canActFor,
+  entitiesFor,
+  listAgents,
+  withdrawAgent,
+} from '../shared/identity/entities.js';
+import { personAccountView, type PersonAccount } from '../shared/identity/person-account.js';
+import {
+  registerPageErrors,
+  registerPageHeaders,
+  renderRegisterPage,
+  type RegisterPageState,
+} from '../shared/identity/register-page.js';
+import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
+import { findPersonById } from '../shared/identity/verify-password.js';
+import { parseAccountId } from '../shared/sso/account-id.js';
+import * as z from 'zod';
+
+/**
+ * People's accounts: registration (`POST /accounts`, and the `/register` page), and the entities a
+ * signed-in person acts for and their agents (`/me/entities…`, scope `entity`).
+ */
+export async function handler(event: HttpEvent): Promise<HttpResult> {
+  return event.routeKey === 'GET /register' || event.routeKey === 'POST /register'
+    ? registerPage(event)
+    : api(event);
+}
+
+const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
+  const deps = dependencies();
+  const requestId = event.requestContext?.requestId;
+  if (event.routeKey === 'POST /accounts') {
+    const account = await registerPerson(parseJsonBody(event, registerPersonInput), deps, { requestId });
+    return json(201, personAccountView(account));
+  }
+
+  const person = await signedInPerson(event, deps);
+  const now = new Date(deps.clock.now());
+  const creditCode = event.pathParameters?.creditCode ?? '';
+  switch (event.routeKey) {
+    case 'GET /me/entities':
+      return json(200, { items: (await entitiesFor(person, now, deps)).map(authorityView) });
+    case 'POST /me/entities': {
+      const input = parseJsonBody(event, z.strictObject({ creditCode: z.string().max(64) }));
+      const authority = await canActFor(person, input.creditCode, now, deps);
+      if (!authority) {
+        throw new ServiceError(
+          'not_authorised_for_entity',
+          403,
+          'Neither the entity registry, nor a valid business licence, nor an appointment names you for this entity',
+        );
+      }
+      return json(200, authorityView(authority));
+    }
+    case 'GET /me/entities/{creditCode}/agents':
+      return json(200, {
+        items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now)),
+      });
+    case 'POST /me/entities/{creditCode}/agents': {
+      const input = parseJsonBody(event, appointAgentInput);
+      const appointment = await appointAgent(person, creditCode, input, deps, { requestId });
+      const { agentId, masked, scope, expiresAt } = agentView(appointment, now);
+      return json(
+        201,
+        { agentId, masked, scope, expiresAt },
+        {
+          location: `/me/entities/${encodeURIComponent(appointment.creditCode)}/agents/${encodeURIComponent(agentId)}`,
+        },
+      );
+    }
+    case 'DELETE /me/entities/{creditCode}/agents/{agentId}':
+      await withdrawAgent(person, creditCode, event.pathParameters?.agentId ?? '', deps, { requestId });
+      return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+    default:
+      throw new ServiceError('route_not_found', 404, `No accounts route ${event.routeKey}`);
+  }
+});
+
+/**
+ * The person behind a bearer token with scope `entity`: the person of a personal session, or the acting
+ * person of an entity session (whose rights are checked as that person's). A machine client's token is
+ * refused (403).
+ */
+async function signedInPerson(event: HttpEvent, deps: Dependencies): Promise<PersonAccount> {
+  const caller = await authenticate(event, deps.accessTokens, {
+    audience: deps.config.issuerUrl,
+    requiredScope: 'entity',
+    nowSeconds: epochSeconds(deps.clock),
+  });
+  const personId = caller.accountId ? parseAccountId(caller.accountId).personId : undefined;
+  const person = personId ? await findPersonById(personId, deps) : undefined;
+  if (!person) {
+    throw new ServiceError('person_required', 403, 'This route needs the access token of a signed-in person');
+  }
+  return person;
+}
+
+/** `GET /register` shows the form; `POST /register` (urlencoded) registers and shows the outcome. */
+async function registerPage(event: HttpEvent): Promise<HttpResult> {
+  const page = (statusCode: number, state: RegisterPageState = {}): HttpResult => ({
+    statusCode,
+    headers: { ...registerPageHeaders },
+    body: renderRegisterPage(state),
+  });
+  if (event.routeKey === 'GET /register') return page(200);
+
+  const bytes = bodyBytes(event);
+  if (bytes.length > maxBodyBytes) {
+    return page(413, { errors: [{ message: '提交的内容过大 · The form data is too large' }] });
+  }
+  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded') {
+    return page(415, { errors: [{ message: '请通过注册表单提交 · Please submit the registration form' }] });
+  }
+  if (!sameOrigin(event, dependencies().config.issuerUrl)) {
+    return page(403, { errors: [{ message: '请从本站注册页面提交 · Please submit from this site’s page' }] });
+  }
+  const form = new URLSearchParams(bytes.toString('utf8'));
+  const values = {
+    idNumber: (form.get('idNumber') ?? '').slice(0, 64),
+    name: (form.get('name') ?? '').slice(0, 200),
+  };
+  const password = (form.get('password') ?? '').slice(0, 1024);
+  if (password !== (form.get('passwordConfirm') ?? '')) {
+    return page(400, {
+      values,
+      errors: [{ field: 'passwordConfirm', message: '两次输入的密码不一致 · The passwords do not match' }],
+    });
+  }
+  try {
+    const deps = dependencies();
+    const account = await registerPerson({ ...values, password }, deps, {
+      requestId: event.requestContext?.requestId,
+    });
+    return page(201, { registered: personAccountView(account) });
+  } catch (error) {
+    if (error instanceof ServiceError && error.expose) {
+      return page(error.status, { values, errors: registerPageErrors(error) });
+    }
+    logger.error('registration failed', error instanceof Error ? error : String(error));
+    return page(500, { values, errors: registerPageErrors({ code: 'server_error', errors: [] }) });
+  }
+}
+
+/**
+ * A cross-site form post is refused: browsers send `Origin` (and `Sec-Fetch-Site`) with form posts, so
+ * another site cannot register accounts through its visitors' browsers. Clients that send neither
+ * (curl, tests) are let through: they could post to `/accounts` just as well.
+ */
+function sameOrigin(event: HttpEvent, issuerUrl: string): boolean {
+  const site = header(event, 'sec-fetch-site');
+  if (site && site !== 'same-origin' && site !== 'none') return false;
+  const origin = header(event, 'origin');
+  return origin === undefined || origin === new URL(issuerUrl).origin;
+}

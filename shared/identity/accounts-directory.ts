@@ -1,0 +1,123 @@
+import { ServiceError } from '../errors.js';
+import type {
+  ActingRight,
+  DirectoryEntity,
+  DirectoryPerson,
+  IdentityDirectory,
+  LoginOutcome,
+} from '../sso/identity-directory.js';
+import { parseCreditCode } from './credit-code.js';
+import type { ActingAuthority, EntityAccount } from './entity-account.js';
+import { canActFor, ensureEntityAccount, entitiesFor, type EntityDependencies } from './entities.js';
+import type { PersonAccount } from './person-account.js';
+import type { PiiCipher } from './pii-cipher.js';
+import {
+  findPersonById,
+  personIdNumber,
+  verifyPassword,
+  type VerifyPasswordDependencies,
+} from './verify-password.js';
+
+export type AccountsDirectoryDependencies = VerifyPasswordDependencies &
+  EntityDependencies & { pii: PiiCipher };
+
+const toPerson = (account: PersonAccount): DirectoryPerson => ({
+  id: account.id,
+  name: account.name,
+  assurance: account.assurance,
+});
+
+const toEntity = (entity: EntityAccount): DirectoryEntity => ({
+  id: entity.id,
+  creditCode: entity.creditCode,
+  name: entity.name,
+});
+
+/** The representative may do everything, which the OpenID side reads as "no scope limit". */
+const toRight = (authority: ActingAuthority): ActingRight =>
+  authority.role === 'agent'
+    ? { role: 'agent', scope: [...authority.scope], expiresAt: authority.expiresAt }
+    : { role: 'legal_representative' };
+
+/** A malformed credit code from a form is simply not one the person may act for. */
+function isClientError(error: unknown): boolean {
+  return error instanceof ServiceError && error.status === 400;
+}
+
+/**
+ * The OpenID provider's {@link IdentityDirectory}, answered by the accounts domain: people by opaque
+ * id, passwords through {@link verifyPassword} (throttled, indistinguishable), and acting rights
+ * through {@link canActFor} and {@link entitiesFor}, asked afresh at every call.
+ *
+ * @example
+ * ```ts
+ * const provider = createProvider({ …, directory: new AccountsDirectory(deps) });
+ * ```
+ */
+export class AccountsDirectory implements IdentityDirectory {
+  constructor(private readonly deps: AccountsDirectoryDependencies) {}
+
+  async checkPassword(input: { idNumber: string; password: string; source: string }): Promise<LoginOutcome> {
+    const result = await verifyPassword(input, this.deps);
+    return result.ok ? { ok: true, person: toPerson(result.account) } : result;
+  }
+
+  async findPerson(id: string): Promise<DirectoryPerson | undefined> {
+    const account = await findPersonById(id, this.deps);
+    return account && toPerson(account);
+  }
+
+  async personIdNumber(id: string): Promise<string | undefined> {
+    const account = await findPersonById(id, this.deps);
+    return account && personIdNumber(account, this.deps);
+  }
+
+  async entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>> {
+    const account = await findPersonById(personId, this.deps);
+    if (!account) return [];
+    const authorities = await entitiesFor(account, this.#now(), this.deps);
+    return authorities.map((authority) => ({ ...toEntity(authority.entity), ...toRight(authority) }));
+  }
+
+  async canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined> {
+    const account = await findPersonById(personId, this.deps);
+    if (!account) return undefined;
+    try {
+      const authority = await canActFor(account, creditCode, this.#now(), this.deps);
+      return authority && toRight(authority);
+    } catch (error) {
+      if (isClientError(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async findEntity(id: string): Promise<DirectoryEntity | undefined> {
+    const entity = await this.deps.entities.findEntityById(id);
+    return entity && toEntity(entity);
+  }
+
+  /**
+   * The entity's account; made here on first use only for an entity the registry knows (its name comes
+   * from there). {@link canActFor} makes it for entities proven by a business licence.
+   */
+  async entityAccount(creditCode: string): Promise<DirectoryEntity | undefined> {
+    let code;
+    try {
+      code = parseCreditCode(creditCode);
+    } catch (error) {
+      if (isClientError(error)) return undefined;
+      throw error;
+    }
+    const existing = await this.deps.entities.findEntityByCreditCode(code);
+    if (existing) return toEntity(existing);
+    const registered = await this.deps.registry.findEntity(code);
+    return (
+      registered &&
+      toEntity(await ensureEntityAccount({ creditCode: code, name: registered.name }, this.deps))
+    );
+  }
+
+  #now(): Date {
+    return new Date(this.deps.clock.now());
+  }
+}

@@ -1,0 +1,422 @@
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import type { Mac } from '../crypto/mac.js';
+import { ConflictError, NotFoundError, ServiceError } from '../errors.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
+import { effectiveStatus } from '../licence/licence.js';
+import type { LicenceStore } from '../licence/licence-store.js';
+import { logger } from '../logger.js';
+import { randomId } from '../random-id.js';
+import { parseCreditCode, type CreditCode } from './credit-code.js';
+import {
+  agentScopes,
+  appointmentInForce,
+  type ActingAuthority,
+  type AgentAppointment,
+  type EntityAccount,
+} from './entity-account.js';
+import type { EntityStore } from './entity-store.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
+import { entityLookupKey, personLookupKey } from './lookup-key.js';
+import type { PersonAccount } from './person-account.js';
+import type { EntityRegistry } from './registry.js';
+
+/** The licence type whose e-licence proves who represents an entity, and the field that says so. */
+const businessLicenceType = 'business-licence';
+const representativeField = 'legalRepresentativeLookupKey';
+/** The longest an appointment may run before the representative must renew it. */
+const maxAppointmentDays = 3 * 366;
+
+export interface EntityDependencies {
+  entities: EntityStore;
+  registry: EntityRegistry;
+  licences: Pick<LicenceStore, 'listByHolder'>;
+  issuers: Pick<IssuerStore, 'findById'>;
+  lookupMac: Mac;
+  clock: Clock;
+}
+
+/** Who is asking: a person's account (its opaque id and its ID number's lookup key). */
+export type Person = Pick<PersonAccount, 'id' | 'lookupKey'>;
+
+/**
+ * The entity's account, created on first use: one conditional write keyed by the credit code; a lost
+ * race reads the winner, so concurrent first uses agree on one `id`. `lookupKey` saves a MAC when the
+ * caller already has it.
+ *
+ * @example
+ * ```ts
+ * const entity = await ensureEntityAccount({ creditCode: parseCreditCode(code), name: '北京示范科技有限公司' }, deps);
+ * ```
+ */
+export async function ensureEntityAccount(
+  input: { creditCode: CreditCode; name: string; lookupKey?: string },
+  deps: Pick<EntityDependencies, 'entities' | 'clock' | 'lookupMac'>,
+): Promise<EntityAccount> {
+  const existing = await deps.entities.findEntityByCreditCode(input.creditCode);
+  if (existing) return existing;
+  try {
+    return await deps.entities.createEntity({
+      id: randomId('ent'),
+      creditCode: input.creditCode,
+      lookupKey: input.lookupKey ?? (await entityLookupKey(deps.lookupMac, input.creditCode)),
+      name: input.name,
+      createdAt: new Date(deps.clock.now()).toISOString(),
+    });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const winner = await deps.entities.findEntityByCreditCode(input.creditCode);
+    if (!winner) throw error;
+    return winner;
+  }
+}
+
+/** The entity account behind an opaque `ent_…` id (the OpenID side's entity subject). */
+export function findEntityById(
+  id: string,
+  deps: Pick<EntityDependencies, 'entities'>,
+): Promise<EntityAccount | undefined> {
+  return deps.entities.findEntityById(id);
+}
+
+/** The entity account of a credit code, if anyone has acted for it yet. */
+export function findEntityByCreditCode(
+  creditCode: string,
+  deps: Pick<EntityDependencies, 'entities'>,
+): Promise<EntityAccount | undefined> {
+  return deps.entities.findEntityByCreditCode(parseCreditCode(creditCode));
+}
+
+/**
+ * Whether the entity's current business licence names the person as legal representative: the newest
+ * business-licence e-licence of the entity that is valid at `now` (status valid, within its validity)
+ * and issued by an active issuer decides. An older licence naming a former representative does not
+ * count once a newer one exists. Returns the entity's name on the licence.
+ */
+async function businessLicenceNames(
+  person: Person,
+  creditCode: CreditCode,
+  entityKey: string,
+  now: Date,
+  deps: Pick<EntityDependencies, 'licences' | 'issuers'>,
+): Promise<{ name: string } | undefined> {
+  const licences = await deps.licences.listByHolder(entityKey);
+  for (const licence of licences) {
+    if (licence.type !== businessLicenceType || licence.holder.kind !== 'entity') continue;
+    if (licence.holder.masked !== creditCode) continue;
+    if (effectiveStatus(licence, now) !== 'valid' || Date.parse(licence.validFrom) > now.getTime()) continue;
+    const issuer = await deps.issuers.findById(licence.issuerId);
+    if (issuer?.status !== 'active') continue;
+    return licence.fields[representativeField] === person.lookupKey
+      ? { name: licence.holder.name }
+      : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * May `person` act for the entity `creditCode` at `now`, and as what? In order:
+ *
+ * 1. the entity registry (法人库) names the person as legal representative;
+ * 2. the entity's current business-licence e-licence names the person as legal representative — this
+ *    also records a derived index item so that {@link entitiesFor} lists the entity from then on;
+ * 3. the representative appointed the person as agent (经办人), not withdrawn and not expired.
+ *
+ * Creates the entity's account on first use (its `id` is the entity subject). Throws
+ * `InvalidCreditCodeError` (400) for a malformed code; otherwise undefined means "may not".
+ *
+ * Cheap enough to ask at every token issuance: two reads for a representative per the registry; else a
+ * licence query, an issuer read and an appointment read, and no KMS call once the entity's account
+ * exists (it keeps the entity's lookup key).
+ *
+ * @example
+ * ```ts
+ * const authority = await canActFor(account, form.entity, new Date(), deps);
+ * if (!authority) return refuse();
+ * authority.role; // 'legal_representative' | 'agent'
+ * authority.scope.includes('licences');
+ * ```
+ */
+export async function canActFor(
+  person: Person,
+  creditCodeInput: string,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<ActingAuthority | undefined> {
+  const creditCode = parseCreditCode(creditCodeInput);
+  const [registered, existing] = await Promise.all([
+    deps.registry.findEntity(creditCode),
+    deps.entities.findEntityByCreditCode(creditCode),
+  ]);
+  if (registered?.representativeLookupKey === person.lookupKey) {
+    const entity = existing ?? (await ensureEntityAccount({ creditCode, name: registered.name }, deps));
+    return { entity, role: 'legal_representative', scope: agentScopes, proof: 'entity-registry' };
+  }
+
+  const entityKey = existing?.lookupKey ?? (await entityLookupKey(deps.lookupMac, creditCode));
+  const [licensed, appointment] = await Promise.all([
+    businessLicenceNames(person, creditCode, entityKey, now, deps),
+    deps.entities.findAppointment(creditCode, person.lookupKey),
+  ]);
+  if (licensed) {
+    const entity =
+      existing ??
+      (await ensureEntityAccount(
+        { creditCode, name: registered?.name ?? licensed.name, lookupKey: entityKey },
+        deps,
+      ));
+    const known = await deps.entities.representationsOf(person.lookupKey);
+    if (!known.some((hint) => hint.creditCode === creditCode)) {
+      await deps.entities.recordRepresentation({
+        personLookupKey: person.lookupKey,
+        creditCode,
+        entityLookupKey: entityKey,
+        recordedAt: now.toISOString(),
+      });
+    }
+    return { entity, role: 'legal_representative', scope: agentScopes, proof: 'business-licence' };
+  }
+  // An appointment is only ever made for an entity whose account exists (the representative's check
+  // creates it), so an appointment without one is an orphan and counts for nothing.
+  if (existing && appointment && appointmentInForce(appointment, now)) {
+    return agentAuthority(existing, appointment);
+  }
+  return undefined;
+}
+
+function agentAuthority(entity: EntityAccount, appointment: AgentAppointment): ActingAuthority {
+  return {
+    entity,
+    role: 'agent',
+    scope: appointment.scope,
+    expiresAt: appointment.validUntil,
+    agentId: appointment.agentId,
+  };
+}
+
+/**
+ * Every entity the person may act for at `now`, by name: those the entity registry names them
+ * representative of, those whose business licence named them when last seen (re-checked now), and
+ * those that appointed them agent (in force). An entity found more than one way is listed once, as
+ * representative if it is so at all.
+ *
+ * @example
+ * ```ts
+ * const choices = await entitiesFor(account, new Date(), deps);
+ * // [{ entity: { id: 'ent_…', creditCode: '91110105MA01DEM078', name: '…' }, role: 'legal_representative', … }]
+ * ```
+ */
+export async function entitiesFor(
+  person: Person,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<ActingAuthority[]> {
+  const [registered, representations, appointments] = await Promise.all([
+    deps.registry.entitiesRepresentedBy(person.lookupKey),
+    deps.entities.representationsOf(person.lookupKey),
+    deps.entities.appointmentsFor(person.lookupKey),
+  ]);
+  const found = new Map<string, ActingAuthority>();
+
+  for (const entry of registered) {
+    const entity = await ensureEntityAccount(
+      { creditCode: parseCreditCode(entry.creditCode), name: entry.name },
+      deps,
+    );
+    found.set(entity.creditCode, {
+      entity,
+      role: 'legal_representative',
+      scope: agentScopes,
+      proof: 'entity-registry',
+    });
+  }
+  const licensed = await Promise.all(
+    representations
+      .filter((hint) => !found.has(hint.creditCode))
+      .map(async (hint) => {
+        const creditCode = parseCreditCode(hint.creditCode);
+        const named = await businessLicenceNames(person, creditCode, hint.entityLookupKey, now, deps);
+        return named && { creditCode, name: named.name, lookupKey: hint.entityLookupKey };
+      }),
+  );
+  for (const hit of licensed) {
+    if (!hit || found.has(hit.creditCode)) continue;
+    const entity = await ensureEntityAccount(hit, deps);
+    found.set(entity.creditCode, {
+      entity,
+      role: 'legal_representative',
+      scope: agentScopes,
+      proof: 'business-licence',
+    });
+  }
+  for (const appointment of appointments) {
+    if (found.has(appointment.creditCode) || !appointmentInForce(appointment, now)) continue;
+    const entity = await deps.entities.findEntityByCreditCode(appointment.creditCode);
+    if (entity) found.set(entity.creditCode, agentAuthority(entity, appointment));
+  }
+  return [...found.values()].sort((a, b) => a.entity.name.localeCompare(b.entity.name, 'zh-CN'));
+}
+
+/** The body of `POST /me/entities/{creditCode}/agents`. */
+export const appointAgentInput = z.strictObject({
+  idNumber: z.string().max(64),
+  scope: z
+    .array(z.enum(agentScopes))
+    .min(1)
+    .max(agentScopes.length * 2)
+    .transform((scope) => [...new Set(scope)]),
+  expiresAt: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+});
+export type AppointAgentInput = z.output<typeof appointAgentInput>;
+
+export interface AgentDependencies extends EntityDependencies {
+  audit: AuditTrail;
+}
+
+/** The caller must be the entity's legal representative (403 otherwise): agents cannot appoint agents. */
+async function requireRepresentative(
+  person: Person,
+  creditCode: string,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<EntityAccount> {
+  const authority = await canActFor(person, creditCode, now, deps);
+  if (authority?.role !== 'legal_representative') {
+    throw new ServiceError(
+      'not_legal_representative',
+      403,
+      'Only the legal representative of the entity may manage its agents',
+    );
+  }
+  return authority.entity;
+}
+
+/**
+ * The representative appoints an agent (委托经办人) by the agent's ID number, with a scope and an expiry
+ * (in the future, at most three years ahead). The agent needs no account yet: the appointment is keyed
+ * by the number's lookup key and takes effect when that person signs in. One appointment per person and
+ * entity: 409 `agent_exists` while one is in force.
+ *
+ * @example
+ * ```ts
+ * const appointment = await appointAgent(rep, '91110105MA01DEM078', { idNumber, scope: ['licences'], expiresAt }, deps);
+ * ```
+ */
+export async function appointAgent(
+  representative: Person,
+  creditCode: string,
+  input: AppointAgentInput,
+  deps: AgentDependencies,
+  context: { requestId?: string } = {},
+): Promise<AgentAppointment> {
+  const now = new Date(deps.clock.now());
+  const entity = await requireRepresentative(representative, creditCode, now, deps);
+  const errors: Array<{ path: string; message: string }> = [];
+  let idNumber: IdNumber | undefined;
+  try {
+    idNumber = parseIdNumber(input.idNumber, now);
+  } catch (error) {
+    errors.push({ path: 'idNumber', message: (error as Error).message });
+  }
+  const latest = now.getTime() + maxAppointmentDays * 86_400_000;
+  if (input.expiresAt.getTime() <= now.getTime() || input.expiresAt.getTime() > latest) {
+    errors.push({
+      path: 'expiresAt',
+      message: `must be in the future, at most ${maxAppointmentDays} days ahead`,
+    });
+  }
+  if (errors.length > 0 || !idNumber) {
+    throw new ServiceError(
+      'invalid_request',
+      400,
+      `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+  const agentKey = await personLookupKey(deps.lookupMac, idNumber);
+  if (agentKey === representative.lookupKey) {
+    throw new ServiceError('self_appointment', 400, 'The legal representative already acts for the entity', [
+      { path: 'idNumber', message: 'is the representative’s own' },
+    ]);
+  }
+  const appointment = await deps.entities.appoint(
+    {
+      agentId: randomId('agt'),
+      creditCode: entity.creditCode,
+      personLookupKey: agentKey,
+      masked: maskIdNumber(idNumber),
+      scope: input.scope,
+      validUntil: input.expiresAt.toISOString(),
+      status: 'active',
+      appointedAt: now.toISOString(),
+      appointedBy: representative.id,
+      version: 0,
+    },
+    now,
+  );
+  await audit(deps, {
+    at: appointment.appointedAt,
+    actor: representative.id,
+    action: 'agent.appointed',
+    holderMasked: appointment.masked,
+    reason: `${entity.creditCode} ${appointment.scope.join(' ')} until ${appointment.validUntil}`,
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  });
+  return appointment;
+}
+
+/**
+ * The representative withdraws an agent: from then on {@link canActFor} refuses the agent, so no new
+ * token names the entity for them. Withdrawing again changes nothing; an unknown `agentId` is a 404.
+ */
+export async function withdrawAgent(
+  representative: Person,
+  creditCode: string,
+  agentId: string,
+  deps: AgentDependencies,
+  context: { requestId?: string } = {},
+): Promise<AgentAppointment> {
+  const now = new Date(deps.clock.now());
+  const entity = await requireRepresentative(representative, creditCode, now, deps);
+  const appointment = (await deps.entities.appointmentsOf(entity.creditCode)).find(
+    (candidate) => candidate.agentId === agentId,
+  );
+  if (!appointment) throw new NotFoundError('The entity has no such agent', 'agent_not_found');
+  if (appointment.status === 'withdrawn') return appointment;
+  const withdrawn = await deps.entities.saveAppointment({
+    ...appointment,
+    status: 'withdrawn',
+    withdrawnAt: now.toISOString(),
+    withdrawnBy: representative.id,
+  });
+  await audit(deps, {
+    at: now.toISOString(),
+    actor: representative.id,
+    action: 'agent.withdrawn',
+    holderMasked: appointment.masked,
+    reason: entity.creditCode,
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  });
+  return withdrawn;
+}
+
+/** The entity's agents, withdrawn and expired ones included, for its representative only. */
+export async function listAgents(
+  representative: Person,
+  creditCode: string,
+  deps: EntityDependencies,
+): Promise<AgentAppointment[]> {
+  const now = new Date(deps.clock.now());
+  const entity = await requireRepresentative(representative, creditCode, now, deps);
+  const appointments = await deps.entities.appointmentsOf(entity.creditCode);
+  return appointments.sort((a, b) => b.appointedAt.localeCompare(a.appointedAt));
+}
+
+async function audit(deps: AgentDependencies, entry: Parameters<AuditTrail['record']>[0]): Promise<void> {
+  await deps.audit
+    .record(entry)
+    .catch((error: unknown) =>
+      logger.error('audit entry not written', { action: entry.action, error: String(error) }),
+    );
+}

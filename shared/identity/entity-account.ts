@@ -1,0 +1,113 @@
+/**
+ * A legal entity's account (法人账号), created the first time someone acts for the entity. `id` is
+ * opaque: the OpenID side derives the entity's pairwise `sub` from it, never from the credit code.
+ */
+export interface EntityAccount {
+  /** Opaque, `ent_…`. */
+  id: string;
+  /** Unified social credit code, normalised (public by law for registered entities). */
+  creditCode: string;
+  /**
+   * The credit code's lookup key (HMAC), under which the entity's licences are kept: stored so that
+   * checking an entity's business licence at every token issuance costs no KMS call.
+   */
+  lookupKey: string;
+  name: string;
+  createdAt: string;
+}
+
+/**
+ * What an agent (经办人) may be authorised to do for an entity, as OAuth scopes of tokens issued with the
+ * entity as subject. A representative may do all of them. Add here; never rename.
+ */
+export const agentScopes = ['licences'] as const;
+export type AgentScope = (typeof agentScopes)[number];
+
+/**
+ * A representative's appointment of an agent, one per (entity, person): re-appointing after a withdrawal
+ * or expiry replaces it (with a new `agentId`).
+ */
+export interface AgentAppointment {
+  /** Opaque, `agt_…`: how the representative names the appointment (withdrawal). */
+  agentId: string;
+  creditCode: string;
+  /** Lookup key of the agent's ID number: the agent need not have an account yet. */
+  personLookupKey: string;
+  /** The agent's masked ID number, for the representative's list. */
+  masked: string;
+  scope: AgentScope[];
+  /** RFC 3339: the appointment lapses then (stored as `validUntil`, apart from the table's TTL). */
+  validUntil: string;
+  status: 'active' | 'withdrawn';
+  appointedAt: string;
+  /** Account id of the representative who appointed. */
+  appointedBy: string;
+  withdrawnAt?: string;
+  withdrawnBy?: string;
+  version: number;
+}
+
+/**
+ * A business licence that names a person as legal representative, as recorded when first seen: a
+ * derived, idempotent index item that lets {@link EntityAccount} lists find the entity again. It is a
+ * hint only; the licence is re-checked every time.
+ */
+export interface Representation {
+  personLookupKey: string;
+  creditCode: string;
+  /** The entity's lookup key: its licences are found under it (`LicenceStore.listByHolder`). */
+  entityLookupKey: string;
+  recordedAt: string;
+}
+
+/** Why a person may act for an entity; `legal_representative` carries every {@link agentScopes}. */
+export type ActingAuthority =
+  | {
+      entity: EntityAccount;
+      role: 'legal_representative';
+      scope: readonly AgentScope[];
+      /** What proved it: the entity registry, or a valid business-licence e-licence naming the person. */
+      proof: 'entity-registry' | 'business-licence';
+    }
+  | {
+      entity: EntityAccount;
+      role: 'agent';
+      scope: readonly AgentScope[];
+      /** RFC 3339. */
+      expiresAt: string;
+      agentId: string;
+    };
+
+/** True when the appointment is in force at `now`. */
+export function appointmentInForce(appointment: AgentAppointment, now: Date): boolean {
+  return appointment.status === 'active' && Date.parse(appointment.validUntil) > now.getTime();
+}
+
+/** The agent as the representative sees it (`GET /me/entities/{creditCode}/agents`). */
+export function agentView(appointment: AgentAppointment, now: Date) {
+  return {
+    agentId: appointment.agentId,
+    masked: appointment.masked,
+    scope: appointment.scope,
+    expiresAt: appointment.validUntil,
+    status:
+      appointment.status === 'withdrawn'
+        ? ('withdrawn' as const)
+        : appointmentInForce(appointment, now)
+          ? ('active' as const)
+          : ('expired' as const),
+    appointedAt: appointment.appointedAt,
+    ...(appointment.withdrawnAt ? { withdrawnAt: appointment.withdrawnAt } : {}),
+  };
+}
+
+/** An authority as `GET /me/entities` lists it. */
+export function authorityView(authority: ActingAuthority) {
+  return {
+    creditCode: authority.entity.creditCode,
+    name: authority.entity.name,
+    role: authority.role,
+    scope: authority.scope,
+    ...(authority.role === 'agent' ? { expiresAt: authority.expiresAt } : {}),
+  };
+}

@@ -1,0 +1,27 @@
+import type { AgentAppointment, EntityAccount, Representation } from './entity-account.js';
+
+/**
+ * Where entity accounts, agent appointments and the derived representation index are kept.
+ *
+ * Contract: `createEntity` is the one conditional write that makes a credit code's account unique
+ * (`ConflictError` when it exists); `appoint` writes an appointment only where none is in force for
+ * the same (entity, person) at `now` (`ConflictError` code `agent_exists`); `saveAppointment` replaces
+ * under optimistic concurrency on `version`; `recordRepresentation` is idempotent. Reads by secondary
+ * index re-read each item by key, so they never return a stale appointment.
+ */
+export interface EntityStore {
+  createEntity(entity: EntityAccount): Promise<EntityAccount>;
+  findEntityByCreditCode(creditCode: string): Promise<EntityAccount | undefined>;
+  findEntityById(id: string): Promise<EntityAccount | undefined>;
+
+  appoint(appointment: AgentAppointment, now: Date): Promise<AgentAppointment>;
+  saveAppointment(appointment: AgentAppointment): Promise<AgentAppointment>;
+  findAppointment(creditCode: string, personLookupKey: string): Promise<AgentAppointment | undefined>;
+  /** Every appointment of an entity, withdrawn and expired ones included. */
+  appointmentsOf(creditCode: string): Promise<AgentAppointment[]>;
+  /** Every appointment naming a person, withdrawn and expired ones included. */
+  appointmentsFor(personLookupKey: string): Promise<AgentAppointment[]>;
+
+  recordRepresentation(representation: Representation): Promise<void>;
+  representationsOf(personLookupKey: string): Promise<Representation[]>;
+}

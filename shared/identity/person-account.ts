@@ -1,0 +1,57 @@
+/**
+ * How far a person's identity was checked (`acr` is derived from it): against the population registry
+ * (人口库) at registration, or only asserted by the person.
+ */
+export type Assurance = 'registry-verified' | 'self-asserted';
+
+/**
+ * A natural person's account (统一身份认证账号). The ID number appears only as its lookup key (HMAC, the
+ * table key), its masked form (display) and a KMS ciphertext (for the `id_number` claim released to
+ * entitled clients); `id` is opaque and is what the OpenID provider stores as `accountId`.
+ */
+export interface PersonAccount {
+  /** Opaque, `acc_…`: never derived from the ID number. */
+  id: string;
+  /** HMAC (KMS) of the normalised ID number: how the account is found at login. */
+  lookupKey: string;
+  /** Display form, e.g. `110105********002X`. */
+  masked: string;
+  /** KMS ciphertext (base64) of the ID number, encryption context `{ purpose: 'id-number', account: id }`. */
+  idNumberEncrypted: string;
+  name: string;
+  /** Self-describing scrypt hash (`$scrypt$ln=15,r=8,p=1$salt$hash`). */
+  passwordHash: string;
+  assurance: Assurance;
+  createdAt: string;
+  version: number;
+}
+
+/** What a person may see of their account: never the number, the hash or the ciphertext. */
+export function personAccountView(account: PersonAccount): {
+  masked: string;
+  name: string;
+  assurance: Assurance;
+} {
+  return { masked: account.masked, name: account.name, assurance: account.assurance };
+}
+
+/** The encryption context that binds an ID-number ciphertext to its account (KMS checks it on Decrypt). */
+export function idNumberEncryptionContext(accountId: string): Record<string, string> {
+  return { purpose: 'id-number', account: accountId };
+}
+
+/**
+ * A name as registries compare it: Unicode NFKC (full-width forms folded), no whitespace, and every
+ * separator dot of ethnic-minority names (`·`, `•`, `・`, `.`) as one `·`.
+ *
+ * @example
+ * ```ts
+ * comparableName(' 阿依古丽・买买提 ') === comparableName('阿依古丽·买买提'); // true
+ * ```
+ */
+export function comparableName(name: string): string {
+  return name
+    .normalize('NFKC')
+    .replace(/\s+/gu, '')
+    .replace(/[·•・.\u00b7\u2027\u30fb\uff65]/gu, '·');
+}

@@ -1,0 +1,158 @@
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import type { Mac } from '../crypto/mac.js';
+import { ConflictError, ServiceError } from '../errors.js';
+import { logger } from '../logger.js';
+import { randomId } from '../random-id.js';
+import type { AccountStore } from './account-store.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
+import { personLookupKey } from './lookup-key.js';
+import { passwordProblem, type PasswordHasher } from './password-hasher.js';
+import {
+  comparableName,
+  idNumberEncryptionContext,
+  type Assurance,
+  type PersonAccount,
+} from './person-account.js';
+import type { PiiCipher } from './pii-cipher.js';
+import type { PopulationRegistry } from './registry.js';
+
+/**
+ * The body of `POST /accounts`: the shape only, loosely bounded; the rules (ID number, name, password)
+ * are checked by {@link registerPerson}, which names every rule that fails at once.
+ */
+export const registerPersonInput = z.strictObject({
+  idNumber: z.string().max(64),
+  name: z.string().max(200),
+  password: z.string().max(1024),
+});
+export type RegisterPersonInput = z.output<typeof registerPersonInput>;
+
+export interface RegisterPersonDependencies {
+  accounts: AccountStore;
+  passwords: PasswordHasher;
+  pii: PiiCipher;
+  lookupMac: Mac;
+  registry: PopulationRegistry;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
+const maxNameLength = 50;
+
+/** The field errors of a registration, each naming the rule that failed; empty when all hold. */
+export function registrationProblems(
+  input: RegisterPersonInput,
+  today: Date,
+): { idNumber?: IdNumber; name: string; errors: Array<{ path: string; message: string }> } {
+  const errors: Array<{ path: string; message: string }> = [];
+  let idNumber: IdNumber | undefined;
+  try {
+    idNumber = parseIdNumber(input.idNumber, today);
+  } catch (error) {
+    errors.push({ path: 'idNumber', message: (error as Error).message });
+  }
+  const name = input.name.normalize('NFKC').trim().replace(/\s+/gu, ' ');
+  const nameLength = [...name].length;
+  if (nameLength === 0 || nameLength > maxNameLength) {
+    errors.push({ path: 'name', message: `must be 1 to ${maxNameLength} characters` });
+  } else if (/[\p{Cc}\p{Cf}<>]/u.test(name)) {
+    errors.push({ path: 'name', message: 'must not contain control characters or < >' });
+  }
+  const password = passwordProblem(input.password, idNumber);
+  if (password) errors.push({ path: 'password', message: password });
+  return { ...(idNumber ? { idNumber } : {}), name, errors };
+}
+
+/**
+ * Registers a natural person (注册): one account per ID number, checked against the population registry.
+ *
+ * - Every rule is checked first and every failure named (400 `invalid_request`, `errors[].path`).
+ * - An ID number that already has an account: 409 `account_exists` (checked before any hashing, so a
+ *   duplicate costs no scrypt; the conditional write stays the real guard against races).
+ * - The registry knows the number and the name matches: `registry-verified`, and the registry's spelling
+ *   is kept. It knows the number under another name: 400 `registry_mismatch`. This tells the caller that
+ *   the number is registered under a different name, which is no more than a successful registration
+ *   with the right name would tell; accepting instead (as self-asserted) would let anyone who knows a
+ *   registered person's number, which is not secret in practice, take that number's one account.
+ * - The registry does not know the number: accepted as `self-asserted` (the registry sets the level,
+ *   it does not gate registration; `acr` tells relying parties the difference).
+ *
+ * The number is stored only as its lookup key, masked form and a KMS ciphertext bound to the account id.
+ *
+ * @example
+ * ```ts
+ * const account = await registerPerson({ idNumber, name: '王小明', password }, deps);
+ * account.assurance; // 'registry-verified'
+ * ```
+ */
+export async function registerPerson(
+  input: RegisterPersonInput,
+  deps: RegisterPersonDependencies,
+  context: { requestId?: string } = {},
+): Promise<PersonAccount> {
+  const now = new Date(deps.clock.now());
+  const { idNumber, name, errors } = registrationProblems(input, now);
+  if (errors.length > 0 || !idNumber) {
+    throw new ServiceError(
+      'invalid_request',
+      400,
+      `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+  const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
+  if (await deps.accounts.findByLookupKey(lookupKey)) throw accountExists();
+
+  const registered = await deps.registry.findPerson(lookupKey);
+  let assurance: Assurance = 'self-asserted';
+  let accountName = name;
+  if (registered) {
+    if (comparableName(registered.name) !== comparableName(name)) {
+      throw new ServiceError(
+        'registry_mismatch',
+        400,
+        'The name does not match the population registry for this ID number',
+        [{ path: 'name', message: 'does not match the population registry' }],
+      );
+    }
+    assurance = 'registry-verified';
+    accountName = registered.name;
+  }
+
+  const id = randomId('acc');
+  const [passwordHash, idNumberEncrypted] = await Promise.all([
+    deps.passwords.hash(input.password),
+    deps.pii.encrypt(idNumber, idNumberEncryptionContext(id)),
+  ]);
+  const account = await deps.accounts.create({
+    id,
+    lookupKey,
+    masked: maskIdNumber(idNumber),
+    idNumberEncrypted,
+    name: accountName,
+    passwordHash,
+    assurance,
+    createdAt: now.toISOString(),
+    version: 0,
+  });
+  await deps.audit
+    .record({
+      at: account.createdAt,
+      actor: account.id,
+      action: 'account.registered',
+      holderMasked: account.masked,
+      reason: assurance,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+    })
+    .catch((error: unknown) =>
+      logger.error('audit entry not written', { accountId: account.id, error: String(error) }),
+    );
+  logger.info('account registered', { accountId: account.id, masked: account.masked, assurance });
+  return account;
+}
+
+function accountExists(): ConflictError {
+  return new ConflictError('An account with this ID number already exists', 'account_exists');
+}

@@ -1,0 +1,24 @@
+import type { Mac } from '../crypto/mac.js';
+
+/**
+ * Secrets every container agrees on without storing them: the KMS MAC of a fixed label. Rotating one
+ * means a new label version; keep the old one where old values must still verify.
+ */
+export async function derivedSecret(mac: Mac, label: string): Promise<Uint8Array> {
+  return mac.mac(new TextEncoder().encode(`elicence/${label}`));
+}
+
+/** The keys that sign the provider's cookies, newest first. */
+export async function cookieKeys(mac: Mac): Promise<string[]> {
+  const versions = ['v1'];
+  return Promise.all(
+    versions.map(async (version) =>
+      Buffer.from(await derivedSecret(mac, `cookie-key/${version}`)).toString('base64url'),
+    ),
+  );
+}
+
+/** The salt of pairwise subjects: changing it would change every platform's `sub`, so it never rotates. */
+export function pairwiseSalt(mac: Mac): Promise<Uint8Array> {
+  return derivedSecret(mac, 'pairwise-salt/v1');
+}

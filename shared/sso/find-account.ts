@@ -1,0 +1,54 @@
+import type { Account, FindAccount } from 'oidc-provider';
+import { parseAccountId } from './account-id.js';
+import type { IdentityDirectory } from './identity-directory.js';
+
+/** `acr` values: whether the population registry confirmed who signed in. */
+export const acrValues = {
+  'registry-verified': 'urn:elicence:acr:registry-verified',
+  'self-asserted': 'urn:elicence:acr:self-asserted',
+} as const;
+
+/**
+ * The provider's account lookup. A person's account answers `name` and, under scope `idcard` only,
+ * `id_number` (decrypted then, never stored in clear). An entity session answers the entity's `name`,
+ * `subject_type: 'legal_person'`, `credit_code` and `act: { sub }`, the acting person's pairwise subject
+ * for the same platform. The right to act is checked at every lookup, which the provider makes at every
+ * token issuance: a withdrawn agent gets no new token.
+ */
+export function accountFinder(
+  directory: IdentityDirectory,
+  pairwise: (internalId: string, sectorIdentifier: string) => string,
+): FindAccount {
+  return async (ctx, accountId): Promise<Account | undefined> => {
+    const subject = parseAccountId(accountId);
+    const person = await directory.findPerson(subject.personId);
+    if (!person) return undefined;
+
+    if (subject.kind === 'person') {
+      return {
+        accountId,
+        claims: async (_use, scope) => ({
+          sub: accountId,
+          name: person.name,
+          ...(scope.split(' ').includes('idcard')
+            ? { id_number: await directory.personIdNumber(subject.personId) }
+            : {}),
+        }),
+      };
+    }
+
+    const entity = await directory.findEntity(subject.entityId);
+    if (!entity || !(await directory.canActFor(subject.personId, entity.creditCode))) return undefined;
+    const sector = ctx.oidc.client?.sectorIdentifier as string | undefined;
+    return {
+      accountId,
+      claims: async () => ({
+        sub: accountId,
+        name: entity.name,
+        subject_type: 'legal_person',
+        credit_code: entity.creditCode,
+        ...(sector ? { act: { sub: pairwise(subject.personId, sector) } } : {}),
+      }),
+    };
+  };
+}

@@ -1,0 +1,43 @@
+/** A person as the OpenID side needs to know them. */
+export interface DirectoryPerson {
+  id: string;
+  name: string;
+  /** `registry-verified` when the population registry confirmed the number and name. */
+  assurance: 'registry-verified' | 'self-asserted';
+}
+
+export interface DirectoryEntity {
+  id: string;
+  creditCode: string;
+  name: string;
+}
+
+export interface ActingRight {
+  role: 'legal_representative' | 'agent';
+  /** For agents: what they may do (e.g. `licences`); absent for the legal representative. */
+  scope?: string[];
+  expiresAt?: string;
+}
+
+export type LoginOutcome =
+  | { ok: true; person: DirectoryPerson }
+  | { ok: false; reason: 'invalid_credentials' | 'throttled'; retryAfterSeconds?: number };
+
+/**
+ * What the OpenID provider asks of the accounts domain. Contract: `checkPassword` answers the same,
+ * in the same time, for an unknown number, an unknown account and a wrong password; it throttles per
+ * account and per source. `canActFor` is asked again at every token issuance, so a withdrawn agent gets
+ * no new token.
+ */
+export interface IdentityDirectory {
+  checkPassword(input: { idNumber: string; password: string; source: string }): Promise<LoginOutcome>;
+  findPerson(id: string): Promise<DirectoryPerson | undefined>;
+  /** The person's resident ID number in clear, for the `id_number` claim to entitled clients only. */
+  personIdNumber(id: string): Promise<string | undefined>;
+  /** The entities the person may act for now, with their names and the person's role. */
+  entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>>;
+  canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined>;
+  findEntity(id: string): Promise<DirectoryEntity | undefined>;
+  /** The entity's account, made on first use. */
+  entityAccount(creditCode: string): Promise<DirectoryEntity | undefined>;
+}

@@ -1,0 +1,240 @@
+import type { IncomingMessage } from 'node:http';
+import type Provider from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { logger } from '../logger.js';
+import { formatAccountId, parseAccountId } from './account-id.js';
+import { acrValues } from './find-account.js';
+import type { IdentityDirectory } from './identity-directory.js';
+import { pageHeaders } from './pages/html.js';
+import {
+  consentPage,
+  entityPage,
+  errorPage,
+  invalidCredentials,
+  invalidEntityChoice,
+  loginPage,
+  personalPage,
+  throttledMessage,
+} from './pages/interaction-pages.js';
+
+const maxFormBytes = 16 * 1024;
+const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort))?$/;
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    body += chunk.toString('utf8');
+    if (body.length > maxFormBytes) throw new errors.InvalidRequest('form too large');
+  }
+  return new URLSearchParams(body);
+}
+
+/**
+ * The interaction pages the provider sends people to (`/interaction/{uid}`): sign in, choose whom to
+ * act for, return to personal use, consent. Each finishes its step through the provider's own
+ * `interactionFinished`, which binds it to the browser's interaction cookie.
+ */
+export function interactionRoutes(provider: Provider, directory: IdentityDirectory) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
+    const matched = route.exec(ctx.path);
+    if (!matched) return next();
+    const action = matched[2];
+    const send = (status: number, body: string) => {
+      ctx.status = status;
+      ctx.set(pageHeaders);
+      ctx.body = body;
+    };
+    try {
+      if (ctx.method === 'GET' && action === undefined) return await show(ctx, send);
+      if (ctx.method === 'GET' && action === 'abort') {
+        return await provider.interactionFinished(
+          ctx.req,
+          ctx.res,
+          { error: 'access_denied', error_description: 'End-User aborted interaction' },
+          { mergeWithLastSubmission: false },
+        );
+      }
+      if (ctx.method !== 'POST' || action === undefined || action === 'abort') {
+        return send(405, errorPage('method_not_allowed', undefined));
+      }
+      const form = await readForm(ctx.req);
+      if (action === 'login') return await login(ctx, form, send);
+      if (action === 'entity') return await chooseEntity(ctx, form, send);
+      if (action === 'personal') return await backToPersonal(ctx);
+      return await confirm(ctx);
+    } catch (error) {
+      if (error instanceof errors.OIDCProviderError) {
+        return send(error.statusCode ?? 400, errorPage(error.error, error.error_description));
+      }
+      throw error;
+    }
+  };
+
+  async function clientName(clientId: unknown): Promise<string> {
+    const client = await provider.Client.find(String(clientId));
+    return String(client?.clientName ?? clientId);
+  }
+
+  async function show(ctx: KoaContextWithOIDC, send: (status: number, body: string) => void) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const name = await clientName(details.params.client_id);
+    const uid = details.uid;
+    switch (details.prompt.name) {
+      case 'login':
+        return send(
+          200,
+          loginPage({ uid, clientName: name, username: String(details.params.login_hint ?? '') }),
+        );
+      case 'select_entity': {
+        const subject = parseAccountId(String(details.session?.accountId ?? ''));
+        const person = await directory.findPerson(subject.personId);
+        if (!person) throw new errors.SessionNotFound('the signed-in person is no longer known');
+        if (subject.kind === 'entity') {
+          const entity = await directory.findEntity(subject.entityId);
+          return send(
+            200,
+            personalPage({ uid, clientName: name, entityName: entity?.name ?? '', personName: person.name }),
+          );
+        }
+        const entities = await directory.entitiesFor(subject.personId);
+        return send(200, entityPage({ uid, clientName: name, personName: person.name, entities }));
+      }
+      case 'consent': {
+        const scopes = String(details.params.scope ?? '').split(' ');
+        return send(200, consentPage({ uid, clientName: name, scopes }));
+      }
+      default:
+        return send(400, errorPage('unsupported_prompt', details.prompt.name));
+    }
+  }
+
+  async function login(
+    ctx: KoaContextWithOIDC,
+    form: URLSearchParams,
+    send: (status: number, body: string) => void,
+  ) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
+    const username = (form.get('username') ?? '').trim().slice(0, 32);
+    // The address API Gateway saw, not a client-supplied X-Forwarded-For entry.
+    const source = ctx.req.socket.remoteAddress ?? 'unknown';
+    const outcome = await directory.checkPassword({
+      idNumber: username,
+      password: form.get('password') ?? '',
+      source,
+    });
+    if (!outcome.ok) {
+      logger.info('sign-in refused', { reason: outcome.reason, clientId: details.params.client_id });
+      const message =
+        outcome.reason === 'throttled'
+          ? throttledMessage(outcome.retryAfterSeconds ?? 60)
+          : invalidCredentials;
+      if (outcome.reason === 'throttled') ctx.set('retry-after', String(outcome.retryAfterSeconds ?? 60));
+      return send(
+        outcome.reason === 'throttled' ? 429 : 401,
+        loginPage({
+          uid: details.uid,
+          clientName: await clientName(details.params.client_id),
+          username,
+          error: message,
+        }),
+      );
+    }
+    return provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { login: { accountId: outcome.person.id, acr: acrValues[outcome.person.assurance], amr: ['pwd'] } },
+      { mergeWithLastSubmission: false },
+    );
+  }
+
+  async function chooseEntity(
+    ctx: KoaContextWithOIDC,
+    form: URLSearchParams,
+    send: (status: number, body: string) => void,
+  ) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const subject = parseAccountId(String(details.session?.accountId ?? ''));
+    if (details.prompt.name !== 'select_entity' || subject.kind !== 'person') {
+      throw new errors.InvalidRequest('not an entity choice step');
+    }
+    const creditCode = (form.get('entity') ?? '').trim().toUpperCase();
+    const right = creditCode ? await directory.canActFor(subject.personId, creditCode) : undefined;
+    const entity = right ? await directory.entityAccount(creditCode) : undefined;
+    if (!entity) {
+      const person = await directory.findPerson(subject.personId);
+      return send(
+        403,
+        entityPage({
+          uid: details.uid,
+          clientName: await clientName(details.params.client_id),
+          personName: person?.name ?? '',
+          entities: await directory.entitiesFor(subject.personId),
+          error: invalidEntityChoice,
+        }),
+      );
+    }
+    return provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      {
+        login: {
+          accountId: formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),
+          acr: details.session?.acr,
+          amr: details.session?.amr ?? ['pwd'],
+        },
+      },
+      { mergeWithLastSubmission: false },
+    );
+  }
+
+  async function backToPersonal(ctx: KoaContextWithOIDC) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const subject = parseAccountId(String(details.session?.accountId ?? ''));
+    if (details.prompt.name !== 'select_entity' || subject.kind !== 'entity') {
+      throw new errors.InvalidRequest('not a return to personal use');
+    }
+    return provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      {
+        login: {
+          accountId: subject.personId,
+          acr: details.session?.acr,
+          amr: details.session?.amr ?? ['pwd'],
+        },
+      },
+      { mergeWithLastSubmission: false },
+    );
+  }
+
+  async function confirm(ctx: KoaContextWithOIDC) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'consent' || !details.session)
+      throw new errors.InvalidRequest('not a consent step');
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({
+          accountId: details.session.accountId,
+          clientId: String(details.params.client_id),
+        });
+    if (!grant) throw new errors.SessionNotFound('grant not found');
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    const grantId = await grant.save();
+    return provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { consent: details.grantId ? {} : { grantId } },
+      { mergeWithLastSubmission: true },
+    );
+  }
+}

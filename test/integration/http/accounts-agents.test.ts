@@ -1,0 +1,252 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { dependencies } from '../../../shared/dependencies.js';
+import { findPersonByIdNumber } from '../../../shared/identity/verify-password.js';
+import { expectProblem, newCreditCode, postJson } from '../../support/http-api.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+let runtime: TestRuntime;
+let citizenToken: string;
+
+/**
+ * An access token of a signed-in person, written through the provider's adapter as the provider would
+ * write it after an authorization-code flow with scope `entity`.
+ */
+async function personToken(accountId: string | undefined, scope = 'openid entity'): Promise<string> {
+  const deps = dependencies();
+  const jti = randomBytes(32).toString('base64url');
+  const iat = Math.floor(Date.now() / 1000);
+  await new deps.adapter('AccessToken').upsert(
+    jti,
+    {
+      jti,
+      kind: 'AccessToken',
+      ...(accountId ? { accountId } : {}),
+      clientId: runtime.credentials.platform.clientId,
+      scope,
+      aud: deps.config.issuerUrl,
+      iat,
+      exp: iat + 600,
+    },
+    600,
+  );
+  return jti;
+}
+
+/** Registers one of the seeded registry people and returns a token of theirs. */
+async function registeredPerson(index: number): Promise<{ idNumber: string; token: string; id: string }> {
+  const person = registryPeople[index]!;
+  const response = await postJson(runtime, '/accounts', undefined, {
+    ...person,
+    password: `Pass-${index}-2026`,
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  const account = await findPersonByIdNumber(person.idNumber, dependencies());
+  return { idNumber: person.idNumber, id: account!.id, token: await personToken(account!.id) };
+}
+
+const get = (path: string, token?: string) =>
+  fetch(`${runtime.baseUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+const del = (path: string, token: string) =>
+  fetch(`${runtime.baseUrl}${path}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+
+async function myEntities(token: string) {
+  const response = await get('/me/entities', token);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { items: Array<Record<string, unknown>> }).items;
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, dependencies());
+  citizenToken = await personToken(citizen!.id);
+});
+afterAll(() => runtime?.close());
+
+describe('entities a person acts for, and their agents', () => {
+  const entity = () => runtime.credentials.entity;
+  const agentsPath = () => `/me/entities/${entity().creditCode}/agents`;
+
+  it('lists the demo entity for the demo citizen, its legal representative per the entity registry', async () => {
+    expect(await myEntities(citizenToken)).toEqual([
+      {
+        creditCode: entity().creditCode,
+        name: entity().name,
+        role: 'legal_representative',
+        scope: ['licences'],
+      },
+    ]);
+  });
+
+  it('lets the representative appoint an agent, who then acts for the entity within scope and expiry', async () => {
+    const agent = await registeredPerson(5);
+    expect(await myEntities(agent.token)).toEqual([]);
+    const expiresAt = new Date(Date.now() + 30 * 86_400_000).toISOString();
+
+    const response = await postJson(runtime, agentsPath(), citizenToken, {
+      idNumber: agent.idNumber,
+      scope: ['licences'],
+      expiresAt,
+    });
+    const text = await response.text();
+    expect(response.status, text).toBe(201);
+    expect(text).not.toContain(agent.idNumber);
+    const appointed = JSON.parse(text) as { agentId: string };
+    expect(appointed).toEqual({
+      agentId: expect.stringMatching(/^agt_/),
+      masked: `${agent.idNumber.slice(0, 6)}********${agent.idNumber.slice(14)}`,
+      scope: ['licences'],
+      expiresAt,
+    });
+    expect(response.headers.get('location')).toBe(`${agentsPath()}/${appointed.agentId}`);
+
+    expect(await myEntities(agent.token)).toEqual([
+      { creditCode: entity().creditCode, name: entity().name, role: 'agent', scope: ['licences'], expiresAt },
+    ]);
+    expect(await dependencies().directory.canActFor(agent.id, entity().creditCode)).toEqual({
+      role: 'agent',
+      scope: ['licences'],
+      expiresAt,
+    });
+
+    // One appointment in force per person.
+    await expectProblem(
+      await postJson(runtime, agentsPath(), citizenToken, {
+        idNumber: agent.idNumber,
+        scope: ['licences'],
+        expiresAt,
+      }),
+      409,
+      'agent_exists',
+    );
+
+    // The agent may not manage agents.
+    const other = registryPeople[6]!;
+    await expectProblem(
+      await postJson(runtime, agentsPath(), agent.token, {
+        idNumber: other.idNumber,
+        scope: ['licences'],
+        expiresAt,
+      }),
+      403,
+      'not_legal_representative',
+    );
+    await expectProblem(
+      await del(`${agentsPath()}/${appointed.agentId}`, agent.token),
+      403,
+      'not_legal_representative',
+    );
+    await expectProblem(await get(agentsPath(), agent.token), 403, 'not_legal_representative');
+
+    // The representative sees the agent, then withdraws it: no more acting for the entity.
+    const listed = await get(agentsPath(), citizenToken);
+    expect(((await listed.json()) as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ agentId: appointed.agentId, status: 'active' }),
+    ]);
+    const withdrawn = await del(`${agentsPath()}/${appointed.agentId}`, citizenToken);
+    expect(withdrawn.status).toBe(204);
+    expect(await myEntities(agent.token)).toEqual([]);
+    expect(await dependencies().directory.canActFor(agent.id, entity().creditCode)).toBeUndefined();
+    expect((await del(`${agentsPath()}/${appointed.agentId}`, citizenToken)).status).toBe(204);
+    await expectProblem(await del(`${agentsPath()}/agt_unknown`, citizenToken), 404, 'agent_not_found');
+  });
+
+  it('refuses a bad appointment with the failing fields', async () => {
+    const problem = await expectProblem(
+      await postJson(runtime, agentsPath(), citizenToken, {
+        idNumber: registryPeople[7]!.idNumber,
+        scope: ['admin'],
+        expiresAt: 'tomorrow',
+      }),
+      400,
+      'invalid_request',
+    );
+    expect(problem.errors?.map((e) => e.path)).toEqual(['scope.0', 'expiresAt']);
+    await expectProblem(
+      await postJson(runtime, '/me/entities/91110105MA01DEM070/agents', citizenToken, {
+        idNumber: registryPeople[7]!.idNumber,
+        scope: ['licences'],
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+      400,
+      'invalid_credit_code',
+    );
+  });
+
+  it('counts a valid business licence naming the person as proof of representation, until it is revoked', async () => {
+    const person = await registeredPerson(8);
+    const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const creditCode = newCreditCode('91', '110105');
+    const issued = await postJson(
+      runtime,
+      '/licences',
+      issuerToken,
+      {
+        type: 'business-licence',
+        holder: { creditCode },
+        holderName: '北京测试贸易有限公司',
+        fields: {
+          entityType: '有限责任公司',
+          legalRepresentativeName: registryPeople[8]!.name,
+          legalRepresentativeIdNumber: person.idNumber,
+          establishedOn: '2020-01-02',
+          businessScope: '销售日用品。',
+          address: '北京市朝阳区测试路2号',
+        },
+      },
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(issued.status, await issued.clone().text()).toBe(201);
+    const licence = (await issued.json()) as { id: string };
+
+    // Not known to the entity registry: listed only once the person names the entity.
+    expect(await myEntities(person.token)).toEqual([]);
+    const claimed = await postJson(runtime, '/me/entities', person.token, { creditCode });
+    expect(claimed.status, await claimed.clone().text()).toBe(200);
+    expect(await claimed.json()).toEqual({
+      creditCode,
+      name: '北京测试贸易有限公司',
+      role: 'legal_representative',
+      scope: ['licences'],
+    });
+    expect((await myEntities(person.token)).map((e) => e.creditCode)).toEqual([creditCode]);
+
+    const revoked = await postJson(
+      runtime,
+      `/licences/${encodeURIComponent(licence.id)}/status`,
+      issuerToken,
+      {
+        status: 'revoked',
+        reason: 'test',
+      },
+    );
+    expect(revoked.status, await revoked.clone().text()).toBe(200);
+    expect(await myEntities(person.token)).toEqual([]);
+    await expectProblem(
+      await postJson(runtime, '/me/entities', person.token, { creditCode }),
+      403,
+      'not_authorised_for_entity',
+    );
+  });
+
+  it('needs a person’s access token with scope entity', async () => {
+    await expectProblem(await get('/me/entities'), 401, 'invalid_request');
+    await expectProblem(await get('/me/entities', 'x'.repeat(43)), 401, 'invalid_token');
+    const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, dependencies());
+    await expectProblem(
+      await get('/me/entities', await personToken(citizen!.id, 'openid')),
+      403,
+      'insufficient_scope',
+    );
+    await expectProblem(await get('/me/entities', await personToken(undefined)), 403, 'person_required');
+  });
+
+  it('accepts the acting person of an entity session', async () => {
+    const deps = dependencies();
+    const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, deps);
+    const entityAccount = await deps.directory.entityAccount(entity().creditCode);
+    const token = await personToken(`${entityAccount!.id}~${citizen!.id}`);
+    expect((await myEntities(token)).map((e) => e.creditCode)).toEqual([entity().creditCode]);
+  });
+});

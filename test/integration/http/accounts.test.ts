@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { newIdNumber } from '../../unit/identity/fakes.js';
+
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime?.close());
+
+const register = (body: unknown, headers: Record<string, string> = {}) =>
+  postJson(runtime, '/accounts', undefined, body, headers);
+
+/** Every registered number and password the tests used: none may appear in an answer or in the table. */
+const secrets = new Set<string>();
+
+async function registered(body: { idNumber: string; name: string; password: string }) {
+  secrets.add(body.idNumber);
+  secrets.add(body.password);
+  const response = await register(body);
+  const text = await response.text();
+  expect(response.status, text).toBe(201);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  for (const secret of secrets) expect(text).not.toContain(secret);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+const masked = (id: string) => `${id.slice(0, 6)}********${id.slice(14)}`;
+
+describe('POST /accounts', () => {
+  it('registers a person the population registry knows: 201, registry-verified, the number masked', async () => {
+    const person = registryPeople[0]!;
+    const body = await registered({ ...person, password: 'Li-Na-2026!' });
+    expect(body).toEqual({
+      masked: masked(person.idNumber),
+      name: person.name,
+      assurance: 'registry-verified',
+    });
+  });
+
+  it('registers a person the registry does not know as self-asserted', async () => {
+    const idNumber = newIdNumber();
+    expect(await registered({ idNumber, name: '赵六', password: 'Zhao-Liu-2026' })).toEqual({
+      masked: masked(idNumber),
+      name: '赵六',
+      assurance: 'self-asserted',
+    });
+  });
+
+  it('accepts a lower-case x and a minority name spelled with another separator dot', async () => {
+    const person = registryPeople.find((p) => p.name.includes('·'))!;
+    const body = await registered({
+      idNumber: person.idNumber.toLowerCase(),
+      name: person.name.replace('·', '・'),
+      password: 'Ayiguli-2026',
+    });
+    expect(body).toMatchObject({ name: person.name, assurance: 'registry-verified' });
+  });
+
+  it('refuses a second account for the same number: 409 account_exists', async () => {
+    const person = registryPeople[1]!;
+    await registered({ ...person, password: 'Zhang-Wei-1' });
+    const problem = await expectProblem(
+      await register({ ...person, password: 'Other-pass-2' }),
+      409,
+      'account_exists',
+    );
+    expect(JSON.stringify(problem)).not.toContain(person.idNumber);
+  });
+
+  it('refuses a name the registry has not for the number: 400 registry_mismatch, saying so', async () => {
+    const person = registryPeople[2]!;
+    const problem = await expectProblem(
+      await register({ ...person, name: '刘海', password: 'Liu-Hai-2026' }),
+      400,
+      'registry_mismatch',
+    );
+    expect(problem.detail).toMatch(/name does not match the population registry/);
+    expect(problem.errors).toEqual([{ path: 'name', message: 'does not match the population registry' }]);
+  });
+
+  it('names each broken rule: 400 invalid_request with the failing fields', async () => {
+    const problem = await expectProblem(
+      await register({ idNumber: '110105199013071239', name: ' ', password: '1234567' }),
+      400,
+      'invalid_request',
+    );
+    expect(problem.errors).toEqual([
+      { path: 'idNumber', message: 'birth date 19901307 is not a date' },
+      { path: 'name', message: 'must be 1 to 50 characters' },
+      { path: 'password', message: 'must be 8 to 128 characters' },
+    ]);
+    const wrongCheck = await expectProblem(
+      await register({ idNumber: '110105199003071230', name: '王', password: 'long-enough-1' }),
+      400,
+    );
+    expect(wrongCheck.errors).toEqual([{ path: 'idNumber', message: 'check character should be 9' }]);
+  });
+
+  it('refuses a body that is not the JSON it expects', async () => {
+    await expectProblem(await register({ idNumber: 1, name: '王' }), 400, 'invalid_request');
+    await expectProblem(
+      await register({ idNumber: newIdNumber(), name: '王', password: 'long-enough-1', admin: true }),
+      400,
+      'invalid_request',
+    );
+    await expectProblem(await register('{'), 400, 'malformed_json');
+    await expectProblem(await register('a=b', { 'content-type': 'text/plain' }), 415);
+  });
+
+  it('keeps no registered number and no password in clear anywhere in the table', async () => {
+    const table = JSON.stringify(await scanItems(''));
+    expect(secrets.size).toBeGreaterThan(4);
+    for (const secret of secrets) expect(table).not.toContain(secret);
+    // Nor the demo citizen's, whose account and business licence the seed made.
+    expect(table).not.toContain(runtime.credentials.citizen.idNumber);
+    expect(table).not.toContain(runtime.credentials.citizen.password);
+    // The accounts are there, under their lookup keys.
+    expect(await scanItems('account#')).toHaveLength(
+      1 /* the demo citizen */ + [...secrets].filter((s) => /^\d{17}/.test(s)).length,
+    );
+  });
+});
+
+describe('the /register page', () => {
+  const postForm = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${runtime.baseUrl}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields),
+    });
+
+  it('serves an HTML form with labelled inputs, in Chinese and English, with no external asset', async () => {
+    const response = await fetch(`${runtime.baseUrl}/register`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    const html = await response.text();
+    expect(html).toMatch(/<html lang="zh-CN">/);
+    expect(html).toContain('<label for="idNumber">公民身份号码');
+    expect(html).toContain('Resident ID number');
+    expect(html).not.toMatch(/<script|\bsrc=|<link/);
+  });
+
+  it('shows the errors and keeps the typed number and name, never the password', async () => {
+    const response = await postForm({
+      idNumber: '110105199003071230',
+      name: '王小明',
+      password: 'short',
+      passwordConfirm: 'short',
+    });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('value="110105199003071230"');
+    expect(html).toContain('value="王小明"');
+    expect(html).not.toContain('value="short"');
+    expect(html).toContain('check character should be 9');
+    expect(html).toContain('Password: must be 8 to 128 characters');
+    expect(html).toMatch(/role="alert"/);
+  });
+
+  it('says when the two passwords differ, and when the number already has an account', async () => {
+    const mismatch = await postForm({
+      idNumber: newIdNumber(),
+      name: '孙八',
+      password: 'Sun-Ba-2026',
+      passwordConfirm: 'Sun-Ba-2025',
+    });
+    expect(mismatch.status).toBe(400);
+    expect(await mismatch.text()).toContain('The passwords do not match');
+
+    const duplicate = await postForm({
+      idNumber: runtime.credentials.citizen.idNumber,
+      name: runtime.credentials.citizen.name,
+      password: 'Another-pass-3',
+      passwordConfirm: 'Another-pass-3',
+    });
+    expect(duplicate.status).toBe(409);
+    expect(await duplicate.text()).toContain('An account with this ID number already exists');
+  });
+
+  it('registers and shows the outcome with the masked number', async () => {
+    const person = registryPeople[3]!;
+    secrets.add(person.idNumber);
+    const response = await postForm({
+      ...person,
+      password: 'Chen-Jing-2026',
+      passwordConfirm: 'Chen-Jing-2026',
+    });
+    expect(response.status).toBe(201);
+    const html = await response.text();
+    expect(html).toContain('注册成功');
+    expect(html).toContain(masked(person.idNumber));
+    expect(html).not.toContain(person.idNumber);
+    expect(html).toContain('Checked against the population registry');
+  });
+
+  it('refuses a form posted from another site', async () => {
+    const person = registryPeople[4]!;
+    const response = await postForm(
+      { ...person, password: 'Yang-Fan-2026', passwordConfirm: 'Yang-Fan-2026' },
+      { origin: 'https://evil.example' },
+    );
+    expect(response.status).toBe(403);
+    expect(await scanItems('account#')).not.toContainEqual(expect.objectContaining({ name: person.name }));
+  });
+});

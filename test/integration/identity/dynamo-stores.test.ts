@@ -1,0 +1,218 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { ConflictError } from '../../../shared/errors.js';
+import { DynamoAccountStore } from '../../../shared/identity/dynamo-account-store.js';
+import { DynamoEntityStore } from '../../../shared/identity/dynamo-entity-store.js';
+import { DynamoLoginAttemptStore } from '../../../shared/identity/dynamo-login-attempt-store.js';
+import { DynamoRegistry } from '../../../shared/identity/dynamo-registry.js';
+import type { AgentAppointment } from '../../../shared/identity/entity-account.js';
+import { LoginThrottle } from '../../../shared/identity/login-throttle.js';
+import type { PersonAccount } from '../../../shared/identity/person-account.js';
+import { randomId } from '../../../shared/random-id.js';
+import { ensureTable } from '../../../shared/storage/create-table.js';
+import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
+import { newCreditCode, TestClock } from '../../unit/identity/fakes.js';
+
+const tableName = 'identity-stores';
+
+describe('identity stores on DynamoDB (dynalite)', () => {
+  let dataDir: string;
+  let dynamo: LocalDynamo;
+  let doc: DynamoDBDocumentClient;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'elicence-identity-'));
+    dynamo = await startLocalDynamo({ dataDir });
+    const client = createDynamoClient({
+      region: 'local',
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await ensureTable(client, tableName);
+    doc = documentClientFor(client);
+  });
+
+  afterAll(async () => {
+    doc?.destroy();
+    await dynamo?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const account = (overrides: Partial<PersonAccount> = {}): PersonAccount => ({
+    id: randomId('acc'),
+    lookupKey: randomId('lk'),
+    masked: '110105********1239',
+    idNumberEncrypted: 'c2VhbGVk',
+    name: '王小明',
+    passwordHash: '$scrypt$…',
+    assurance: 'registry-verified',
+    createdAt: '2026-03-01T08:00:00.000Z',
+    version: 0,
+    ...overrides,
+  });
+
+  describe('accounts', () => {
+    it('creates one account per lookup key, also under concurrency, and finds it by id', async () => {
+      const store = new DynamoAccountStore(doc, tableName);
+      const lookupKey = randomId('lk');
+      const contenders = Array.from({ length: 5 }, () => account({ lookupKey }));
+      const outcomes = await Promise.allSettled(contenders.map((a) => store.create(a)));
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const lost of outcomes.filter((o) => o.status === 'rejected')) {
+        expect(lost.reason).toBeInstanceOf(ConflictError);
+        expect(lost.reason).toMatchObject({ code: 'account_exists', status: 409 });
+      }
+      const winner = (won[0] as PromiseFulfilledResult<PersonAccount>).value;
+      expect(await store.findById(winner.id)).toEqual(winner);
+      expect(await store.findByLookupKey(lookupKey)).toEqual(winner);
+      expect(await store.findById('acc_unknown')).toBeUndefined();
+      expect(await store.findById('not-an-id')).toBeUndefined();
+    });
+
+    it('saves under optimistic concurrency', async () => {
+      const store = new DynamoAccountStore(doc, tableName);
+      const created = await store.create(account());
+      const saved = await store.save({ ...created, passwordHash: 'new' });
+      expect(saved).toMatchObject({ version: 2, passwordHash: 'new' });
+      await expect(store.save({ ...created, passwordHash: 'stale' })).rejects.toMatchObject({
+        code: 'account_changed',
+      });
+    });
+  });
+
+  describe('login attempt counters', () => {
+    it('compare and set, expire on read, forgive one atomically, and clear', async () => {
+      const store = new DynamoLoginAttemptStore(doc, tableName);
+      const key = randomId('account');
+      expect(await store.read(key, 1000)).toBeUndefined();
+      expect(await store.replace(key, undefined, { failures: 1, lastFailureAt: 1000 }, 4600, 1000)).toBe(
+        true,
+      );
+      expect(await store.replace(key, undefined, { failures: 1, lastFailureAt: 1000 }, 4600, 1000)).toBe(
+        false,
+      );
+      const first = { failures: 1, lastFailureAt: 1000 };
+      expect(await store.replace(key, first, { failures: 2, lastFailureAt: 1001 }, 4601, 1001)).toBe(true);
+      expect(await store.replace(key, first, { failures: 2, lastFailureAt: 1001 }, 4601, 1001)).toBe(false);
+      await store.forgiveOne(key, 1002);
+      expect(await store.read(key, 1002)).toEqual({ failures: 1, lastFailureAt: 1001 });
+      // Past its expiry the counter reads as absent and may be started afresh.
+      expect(await store.read(key, 4601)).toBeUndefined();
+      expect(await store.replace(key, undefined, { failures: 1, lastFailureAt: 4601 }, 8201, 4601)).toBe(
+        true,
+      );
+      await store.clear(key);
+      expect(await store.read(key, 4601)).toBeUndefined();
+      await store.forgiveOne(key, 4601);
+      expect(await store.read(key, 4601)).toBeUndefined();
+    });
+
+    it('let at most the free failures through a burst of parallel attempts', async () => {
+      const throttle = new LoginThrottle(new DynamoLoginAttemptStore(doc, tableName), new TestClock());
+      const key = { kind: 'account' as const, key: randomId('burst') };
+      const outcomes = await Promise.all(Array.from({ length: 30 }, () => throttle.admit([key])));
+      expect(outcomes.filter((o) => o.admitted).length).toBeLessThanOrEqual(5);
+      expect(outcomes.filter((o) => o.admitted).length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('throttle across calls with growing delays, and forget after the window', async () => {
+      const clock = new TestClock();
+      const throttle = new LoginThrottle(new DynamoLoginAttemptStore(doc, tableName), clock);
+      const key = { kind: 'account' as const, key: randomId('grow') };
+      for (let i = 0; i < 5; i++) expect((await throttle.admit([key])).admitted).toBe(true);
+      const waits = [];
+      for (let i = 0; i < 4; i++) {
+        const refused = await throttle.admit([key]);
+        if (refused.admitted) throw new Error('expected a wait');
+        waits.push(refused.retryAfterSeconds);
+        clock.advanceSeconds(refused.retryAfterSeconds);
+        expect((await throttle.admit([key])).admitted).toBe(true);
+      }
+      expect(waits).toEqual([1, 2, 4, 8]);
+      clock.advanceSeconds(3600);
+      expect((await throttle.admit([key])).admitted).toBe(true);
+    });
+  });
+
+  describe('entities and agents', () => {
+    const appointment = (creditCode: string, personLookupKey: string): AgentAppointment => ({
+      agentId: randomId('agt'),
+      creditCode,
+      personLookupKey,
+      masked: '310104********0248',
+      scope: ['licences'],
+      validUntil: '2026-06-01T00:00:00.000Z',
+      status: 'active',
+      appointedAt: '2026-03-01T08:00:00.000Z',
+      appointedBy: 'acc_rep',
+      version: 0,
+    });
+
+    it('keep one entity account per credit code, found by id', async () => {
+      const store = new DynamoEntityStore(doc, tableName);
+      const creditCode = newCreditCode();
+      const entity = { id: randomId('ent'), creditCode, lookupKey: 'k', name: 'N', createdAt: '' };
+      await store.createEntity(entity);
+      await expect(store.createEntity({ ...entity, id: randomId('ent') })).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+      expect(await store.findEntityById(entity.id)).toEqual(entity);
+      expect(await store.findEntityByCreditCode(creditCode)).toEqual(entity);
+    });
+
+    it('keep one appointment in force per person and entity, replaceable once withdrawn or lapsed', async () => {
+      const store = new DynamoEntityStore(doc, tableName);
+      const creditCode = newCreditCode();
+      const person = randomId('lk');
+      const before = new Date('2026-03-02T00:00:00Z');
+      const first = await store.appoint(appointment(creditCode, person), before);
+      await expect(store.appoint(appointment(creditCode, person), before)).rejects.toMatchObject({
+        code: 'agent_exists',
+      });
+      // Lapsed: a new appointment replaces it.
+      const second = await store.appoint(appointment(creditCode, person), new Date('2026-06-01T00:00:00Z'));
+      expect(second.agentId).not.toBe(first.agentId);
+      const withdrawn = await store.saveAppointment({ ...second, status: 'withdrawn' });
+      expect(withdrawn.version).toBe(2);
+      await expect(store.saveAppointment({ ...second, status: 'withdrawn' })).rejects.toMatchObject({
+        code: 'agent_changed',
+      });
+      const third = await store.appoint(appointment(creditCode, person), before);
+      expect(await store.findAppointment(creditCode, person)).toEqual(third);
+      expect(await store.appointmentsOf(creditCode)).toEqual([third]);
+      expect(await store.appointmentsFor(person)).toEqual([third]);
+    });
+
+    it('record representations idempotently', async () => {
+      const store = new DynamoEntityStore(doc, tableName);
+      const person = randomId('lk');
+      const hint = {
+        personLookupKey: person,
+        creditCode: newCreditCode(),
+        entityLookupKey: 'e',
+        recordedAt: 'x',
+      };
+      await store.recordRepresentation(hint);
+      await store.recordRepresentation(hint);
+      expect(await store.representationsOf(person)).toEqual([hint]);
+    });
+
+    it('find registry entities by their representative, and not once the representative changed', async () => {
+      const registry = new DynamoRegistry(doc, tableName);
+      const creditCode = newCreditCode();
+      const entity = { creditCode, name: 'E', representativeLookupKey: 'rep-1', representativeMasked: 'm' };
+      await registry.putEntity(entity);
+      expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([entity]);
+      await registry.putEntity({ ...entity, representativeLookupKey: 'rep-2' });
+      expect(await registry.entitiesRepresentedBy('rep-1')).toEqual([]);
+      expect(await registry.entitiesRepresentedBy('rep-2')).toEqual([
+        { ...entity, representativeLookupKey: 'rep-2' },
+      ]);
+    });
+  });
+});

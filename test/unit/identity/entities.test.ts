@@ -1,0 +1,306 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { maskIdNumber, parseIdNumber } from '../../../shared/identity/id-number.js';
+import {
+  appointAgent,
+  appointAgentInput,
+  canActFor,
+  ensureEntityAccount,
+  entitiesFor,
+  listAgents,
+  withdrawAgent,
+  type AgentDependencies,
+} from '../../../shared/identity/entities.js';
+import { entityLookupKey, personLookupKey } from '../../../shared/identity/lookup-key.js';
+import { parseCreditCode } from '../../../shared/identity/credit-code.js';
+import type { LicenceRecord } from '../../../shared/licence/licence.js';
+import { fakeMac } from '../../fakes/in-memory.js';
+import {
+  InMemoryAudit,
+  InMemoryEntityStore,
+  InMemoryIssuers,
+  InMemoryLicences,
+  InMemoryRegistry,
+  newCreditCode,
+  newIdNumber,
+  TestClock,
+} from './fakes.js';
+
+interface TestPerson {
+  id: string;
+  lookupKey: string;
+  idNumber: string;
+}
+
+async function person(name: string): Promise<TestPerson> {
+  const idNumber = newIdNumber();
+  return {
+    id: `acc_${name}`,
+    idNumber,
+    lookupKey: await personLookupKey(fakeMac, parseIdNumber(idNumber, new Date())),
+  };
+}
+
+describe('entities, representatives and agents', () => {
+  let clock: TestClock;
+  let deps: AgentDependencies & {
+    entities: InMemoryEntityStore;
+    registry: InMemoryRegistry;
+    licences: InMemoryLicences;
+    issuers: InMemoryIssuers;
+    audit: InMemoryAudit;
+  };
+  let rep: TestPerson;
+  let agent: TestPerson;
+  let stranger: TestPerson;
+  let registered: string;
+  const now = () => new Date(clock.now());
+  const appointInput = (idNumber: string, days = 30) =>
+    appointAgentInput.parse({
+      idNumber,
+      scope: ['licences', 'licences'],
+      expiresAt: new Date(clock.now() + days * 86_400_000).toISOString(),
+    });
+
+  /** A business licence of `creditCode` naming `representative`, issued `daysAgo` by issuer `iss_1`. */
+  async function businessLicence(
+    creditCode: string,
+    representative: TestPerson,
+    overrides: Partial<LicenceRecord> = {},
+    daysAgo = 10,
+  ): Promise<LicenceRecord> {
+    const issuedAt = new Date(clock.now() - daysAgo * 86_400_000).toISOString();
+    const licence: LicenceRecord = {
+      id: `1.2.156.3005.2.001.${creditCode}.${daysAgo}`,
+      type: 'business-licence',
+      issuerId: 'iss_1',
+      holder: {
+        kind: 'entity',
+        name: '上海测试有限公司',
+        masked: creditCode,
+        lookupKey: await entityLookupKey(fakeMac, parseCreditCode(creditCode)),
+      },
+      fields: {
+        legalRepresentativeName: '某某',
+        legalRepresentativeIdMasked: maskIdNumber(parseIdNumber(representative.idNumber, new Date())),
+        legalRepresentativeLookupKey: representative.lookupKey,
+      },
+      status: 'valid',
+      statusList: { listId: 'x', idx: 0 },
+      issuedAt,
+      validFrom: issuedAt,
+      credential: 'jws',
+      history: [],
+      version: 1,
+      ...overrides,
+    };
+    deps.licences.licences.push(licence);
+    return licence;
+  }
+
+  beforeEach(async () => {
+    clock = new TestClock();
+    deps = {
+      entities: new InMemoryEntityStore(),
+      registry: new InMemoryRegistry(),
+      licences: new InMemoryLicences(),
+      issuers: new InMemoryIssuers(),
+      audit: new InMemoryAudit(),
+      lookupMac: fakeMac,
+      clock,
+    };
+    deps.issuers.issuers.set('iss_1', { id: 'iss_1', status: 'active' });
+    [rep, agent, stranger] = await Promise.all([person('rep'), person('agent'), person('stranger')]);
+    registered = newCreditCode();
+    deps.registry.entities.set(registered, {
+      creditCode: registered,
+      name: '北京示范科技有限公司',
+      representativeLookupKey: rep.lookupKey,
+      representativeMasked: maskIdNumber(parseIdNumber(rep.idNumber, new Date())),
+    });
+  });
+
+  describe('the legal representative', () => {
+    it('is whom the entity registry names, and the entity gets an opaque account on first use', async () => {
+      const authority = await canActFor(rep, registered.toLowerCase(), now(), deps);
+      expect(authority).toMatchObject({
+        role: 'legal_representative',
+        proof: 'entity-registry',
+        scope: ['licences'],
+        entity: { id: expect.stringMatching(/^ent_/), creditCode: registered, name: '北京示范科技有限公司' },
+      });
+      expect((await canActFor(rep, registered, now(), deps))?.entity.id).toBe(authority?.entity.id);
+      expect(await canActFor(stranger, registered, now(), deps)).toBeUndefined();
+    });
+
+    it('is also whom a valid business licence names, and the entity is listed from then on', async () => {
+      const code = newCreditCode();
+      await businessLicence(code, stranger);
+      expect(await entitiesFor(stranger, now(), deps)).toEqual([]);
+      const authority = await canActFor(stranger, code, now(), deps);
+      expect(authority).toMatchObject({
+        role: 'legal_representative',
+        proof: 'business-licence',
+        entity: { creditCode: code, name: '上海测试有限公司' },
+      });
+      expect((await entitiesFor(stranger, now(), deps)).map((a) => a.entity.creditCode)).toEqual([code]);
+    });
+
+    it.each([
+      ['revoked', { status: 'revoked' as const }],
+      ['suspended', { status: 'suspended' as const }],
+      ['expired', { validUntil: '2026-01-01T00:00:00.000Z' }],
+      ['not yet valid', { validFrom: '2027-01-01T00:00:00.000Z' }],
+      ['of another type', { type: 'production-operation-permit' }],
+    ])('is not proven by a licence that is %s', async (_, overrides) => {
+      const code = newCreditCode();
+      await businessLicence(code, stranger, overrides);
+      expect(await canActFor(stranger, code, now(), deps)).toBeUndefined();
+    });
+
+    it('is not proven by a licence of a withdrawn issuer', async () => {
+      const code = newCreditCode();
+      await businessLicence(code, stranger, { issuerId: 'iss_gone' });
+      deps.issuers.issuers.set('iss_gone', { id: 'iss_gone', status: 'withdrawn' });
+      expect(await canActFor(stranger, code, now(), deps)).toBeUndefined();
+    });
+
+    it('is named by the newest business licence: a former representative loses the entity', async () => {
+      const code = newCreditCode();
+      await businessLicence(code, stranger, {}, 400);
+      expect(await canActFor(stranger, code, now(), deps)).toBeDefined();
+      await businessLicence(code, agent, {}, 5);
+      expect(await canActFor(stranger, code, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(stranger, now(), deps)).toEqual([]);
+      expect(await canActFor(agent, code, now(), deps)).toMatchObject({ role: 'legal_representative' });
+    });
+
+    it('is re-checked when listed: a revoked licence drops the entity from the list', async () => {
+      const code = newCreditCode();
+      const licence = await businessLicence(code, stranger);
+      await canActFor(stranger, code, now(), deps);
+      licence.status = 'revoked';
+      expect(await entitiesFor(stranger, now(), deps)).toEqual([]);
+    });
+  });
+
+  describe('agents', () => {
+    it('are appointed by the representative with a scope and an expiry, and may then act', async () => {
+      const appointment = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(appointment).toMatchObject({
+        agentId: expect.stringMatching(/^agt_/),
+        scope: ['licences'],
+        status: 'active',
+        masked: maskIdNumber(parseIdNumber(agent.idNumber, new Date())),
+        appointedBy: rep.id,
+      });
+      expect(JSON.stringify(appointment)).not.toContain(agent.idNumber);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({
+        role: 'agent',
+        scope: ['licences'],
+        expiresAt: appointment.validUntil,
+        agentId: appointment.agentId,
+      });
+      expect(await entitiesFor(agent, now(), deps)).toMatchObject([
+        { role: 'agent', entity: { creditCode: registered } },
+      ]);
+      expect(deps.audit.entries.map((e) => e.action)).toEqual(['agent.appointed']);
+    });
+
+    it('lapse at their expiry', async () => {
+      await appointAgent(rep, registered, appointInput(agent.idNumber, 1), deps);
+      clock.advanceSeconds(86_400);
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+    });
+
+    it('are withdrawn by the representative, and then may not act; withdrawing twice is harmless', async () => {
+      const { agentId } = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      await withdrawAgent(rep, registered, agentId, deps);
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+      await expect(withdrawAgent(rep, registered, agentId, deps)).resolves.toMatchObject({
+        status: 'withdrawn',
+      });
+      expect((await listAgents(rep, registered, deps)).map((a) => a.status)).toEqual(['withdrawn']);
+    });
+
+    it('may be appointed again after a withdrawal, under a new id; not twice while in force', async () => {
+      const first = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      await expect(appointAgent(rep, registered, appointInput(agent.idNumber), deps)).rejects.toMatchObject({
+        status: 409,
+        code: 'agent_exists',
+      });
+      await withdrawAgent(rep, registered, first.agentId, deps);
+      const second = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(second.agentId).not.toBe(first.agentId);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ agentId: second.agentId });
+    });
+
+    it('cannot appoint or withdraw agents themselves, nor can strangers (403)', async () => {
+      const { agentId } = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      for (const caller of [agent, stranger]) {
+        await expect(
+          appointAgent(caller, registered, appointInput(stranger.idNumber), deps),
+        ).rejects.toMatchObject({ status: 403, code: 'not_legal_representative' });
+        await expect(withdrawAgent(caller, registered, agentId, deps)).rejects.toMatchObject({ status: 403 });
+        await expect(listAgents(caller, registered, deps)).rejects.toMatchObject({ status: 403 });
+      }
+    });
+
+    it('need a valid ID number, an expiry in the future, and are not the representative', async () => {
+      await expect(
+        appointAgent(rep, registered, appointInput('110105199003071230'), deps),
+      ).rejects.toMatchObject({
+        status: 400,
+        errors: [{ path: 'idNumber', message: 'check character should be 9' }],
+      });
+      await expect(
+        appointAgent(rep, registered, appointInput(agent.idNumber, -1), deps),
+      ).rejects.toMatchObject({
+        status: 400,
+        errors: [{ path: 'expiresAt', message: expect.stringMatching(/future/) }],
+      });
+      await expect(appointAgent(rep, registered, appointInput(rep.idNumber), deps)).rejects.toMatchObject({
+        status: 400,
+        code: 'self_appointment',
+      });
+      expect(() =>
+        appointAgentInput.parse({
+          idNumber: agent.idNumber,
+          scope: ['admin'],
+          expiresAt: now().toISOString(),
+        }),
+      ).toThrow();
+    });
+
+    it('of an unknown id cannot be withdrawn (404)', async () => {
+      await expect(withdrawAgent(rep, registered, 'agt_nope', deps)).rejects.toMatchObject({
+        status: 404,
+        code: 'agent_not_found',
+      });
+    });
+  });
+
+  it('lists a person’s entities once each, as representative rather than agent, by name', async () => {
+    const other = newCreditCode();
+    deps.registry.entities.set(other, {
+      creditCode: other,
+      name: '阿尔法有限公司',
+      representativeLookupKey: stranger.lookupKey,
+      representativeMasked: '',
+    });
+    await appointAgent(stranger, other, appointInput(rep.idNumber), deps);
+    const listed = await entitiesFor(rep, now(), deps);
+    expect(listed.map((a) => [a.entity.name, a.role])).toEqual([
+      ['阿尔法有限公司', 'agent'],
+      ['北京示范科技有限公司', 'legal_representative'],
+    ]);
+  });
+
+  it('gives concurrent first uses of an entity one account: a lost race reads the winner', async () => {
+    const code = parseCreditCode(newCreditCode());
+    const winner = { id: 'ent_winner', creditCode: code, lookupKey: 'k', name: 'W', createdAt: '' };
+    deps.entities.raceWith = winner;
+    expect(await ensureEntityAccount({ creditCode: code, name: 'L' }, deps)).toEqual(winner);
+  });
+});

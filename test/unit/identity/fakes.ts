@@ -1,0 +1,297 @@
+import type { AuditEntry, AuditTrail } from '../../../shared/audit/audit-trail.js';
+import type { Clock } from '../../../shared/clock.js';
+import { ConflictError } from '../../../shared/errors.js';
+import type { AccountStore } from '../../../shared/identity/account-store.js';
+import type {
+  AgentAppointment,
+  EntityAccount,
+  Representation,
+} from '../../../shared/identity/entity-account.js';
+import type { EntityStore } from '../../../shared/identity/entity-store.js';
+import {
+  creditCodeCheckCharacter,
+  organisationCodeCheckCharacter,
+} from '../../../shared/identity/credit-code.js';
+import { idNumberCheckCharacter } from '../../../shared/identity/id-number.js';
+import type { AttemptCounter, LoginAttemptStore } from '../../../shared/identity/login-throttle.js';
+import type { PasswordHasher } from '../../../shared/identity/password-hasher.js';
+import type { PersonAccount } from '../../../shared/identity/person-account.js';
+import type { PiiCipher } from '../../../shared/identity/pii-cipher.js';
+import type {
+  EntityRegistry,
+  PopulationRegistry,
+  RegisteredEntity,
+  RegisteredPerson,
+} from '../../../shared/identity/registry.js';
+import type { Issuer } from '../../../shared/issuers/issuer.js';
+import type { LicenceRecord } from '../../../shared/licence/licence.js';
+
+/** A clock that moves only when told. */
+export class TestClock implements Clock {
+  constructor(private ms = Date.parse('2026-03-01T08:00:00Z')) {}
+  now(): number {
+    return this.ms;
+  }
+  advanceSeconds(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
+}
+
+let sequence = 0;
+/** A fresh valid resident ID number (Shanghai Xuhui, born 1990), unlike any earlier one in the process. */
+export function newIdNumber(): string {
+  sequence += 1;
+  const day = String(1 + (sequence % 28)).padStart(2, '0');
+  const month = String(1 + (Math.floor(sequence / 28) % 12)).padStart(2, '0');
+  const first17 = `310104${1950 + (Math.floor(sequence / 336) % 50)}${month}${day}${String(sequence % 1000).padStart(3, '0')}`;
+  return `${first17}${idNumberCheckCharacter(first17)}`;
+}
+
+export class InMemoryAccountStore implements AccountStore {
+  readonly byLookupKey = new Map<string, PersonAccount>();
+  lookups = 0;
+
+  async create(account: PersonAccount): Promise<PersonAccount> {
+    if (this.byLookupKey.has(account.lookupKey)) {
+      throw new ConflictError('An account with this ID number already exists', 'account_exists');
+    }
+    const created = { ...account, version: 1 };
+    this.byLookupKey.set(account.lookupKey, created);
+    return created;
+  }
+
+  async save(account: PersonAccount): Promise<PersonAccount> {
+    if (this.byLookupKey.get(account.lookupKey)?.version !== account.version)
+      throw new ConflictError('changed');
+    const saved = { ...account, version: account.version + 1 };
+    this.byLookupKey.set(account.lookupKey, saved);
+    return saved;
+  }
+
+  async findByLookupKey(lookupKey: string): Promise<PersonAccount | undefined> {
+    this.lookups += 1;
+    return this.byLookupKey.get(lookupKey);
+  }
+
+  async findById(id: string): Promise<PersonAccount | undefined> {
+    return [...this.byLookupKey.values()].find((account) => account.id === id);
+  }
+}
+
+/** The store contract in memory, `expiresAt` included. */
+export class InMemoryLoginAttemptStore implements LoginAttemptStore {
+  readonly counters = new Map<string, AttemptCounter & { expiresAt: number }>();
+  writes = 0;
+
+  async read(key: string, nowSeconds: number): Promise<AttemptCounter | undefined> {
+    return this.#live(key, nowSeconds);
+  }
+
+  #live(key: string, nowSeconds: number): AttemptCounter | undefined {
+    const counter = this.counters.get(key);
+    if (!counter || counter.expiresAt <= nowSeconds) return undefined;
+    return { failures: counter.failures, lastFailureAt: counter.lastFailureAt };
+  }
+
+  async replace(
+    key: string,
+    expected: AttemptCounter | undefined,
+    next: AttemptCounter,
+    expiresAt: number,
+    nowSeconds: number,
+  ): Promise<boolean> {
+    // Asynchronous like a real store, so that concurrent attempts interleave between read and write.
+    await Promise.resolve();
+    this.writes += 1;
+    // Compared and written in one synchronous step: the conditional write is atomic.
+    const current = this.#live(key, nowSeconds);
+    const same =
+      expected === undefined
+        ? current === undefined
+        : current?.failures === expected.failures && current.lastFailureAt === expected.lastFailureAt;
+    if (!same) return false;
+    this.counters.set(key, { ...next, expiresAt });
+    return true;
+  }
+
+  async forgiveOne(key: string, nowSeconds: number): Promise<void> {
+    this.writes += 1;
+    const counter = this.counters.get(key);
+    if (counter && counter.expiresAt > nowSeconds && counter.failures > 0) counter.failures -= 1;
+  }
+
+  async clear(key: string): Promise<void> {
+    this.writes += 1;
+    this.counters.delete(key);
+  }
+}
+
+/**
+ * A fast stand-in for scrypt that keeps the contract: `fake$<cost>$<password>`; counts every check so
+ * that tests can see that a missing account costs a check too.
+ */
+export class FakePasswordHasher implements PasswordHasher {
+  verifications: string[] = [];
+  constructor(private readonly cost = 2) {}
+
+  async hash(password: string): Promise<string> {
+    return `fake$${this.cost}$${password}`;
+  }
+
+  async verify(password: string, encoded: string): Promise<boolean> {
+    this.verifications.push(encoded);
+    const [, , stored] = /^fake\$(\d+)\$(.*)$/s.exec(encoded) ?? [];
+    if (stored === undefined) throw new Error('not a fake hash');
+    return stored === password;
+  }
+
+  needsRehash(encoded: string): boolean {
+    return Number(encoded.split('$')[1]) < this.cost;
+  }
+
+  dummyHash(): string {
+    return `fake$${this.cost}$\u0000no password matches`;
+  }
+}
+
+/** Reversible "encryption" that, like KMS, refuses a ciphertext under another context. */
+export class FakePiiCipher implements PiiCipher {
+  async encrypt(plaintext: string, context: Record<string, string>): Promise<string> {
+    return Buffer.from(JSON.stringify({ plaintext, context })).toString('base64');
+  }
+
+  async decrypt(ciphertext: string, context: Record<string, string>): Promise<string> {
+    const sealed = JSON.parse(Buffer.from(ciphertext, 'base64').toString()) as {
+      plaintext: string;
+      context: Record<string, string>;
+    };
+    if (JSON.stringify(sealed.context) !== JSON.stringify(context))
+      throw new Error('InvalidCiphertextException');
+    return sealed.plaintext;
+  }
+}
+
+export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
+  readonly people = new Map<string, RegisteredPerson>();
+  readonly entities = new Map<string, RegisteredEntity>();
+
+  async findPerson(lookupKey: string): Promise<RegisteredPerson | undefined> {
+    return this.people.get(lookupKey);
+  }
+
+  async findEntity(creditCode: string): Promise<RegisteredEntity | undefined> {
+    return this.entities.get(creditCode);
+  }
+
+  async entitiesRepresentedBy(lookupKey: string): Promise<RegisteredEntity[]> {
+    return [...this.entities.values()].filter((entity) => entity.representativeLookupKey === lookupKey);
+  }
+}
+
+export class InMemoryEntityStore implements EntityStore {
+  readonly entities = new Map<string, EntityAccount>();
+  readonly appointments = new Map<string, AgentAppointment>();
+  readonly representations = new Map<string, Representation>();
+  /** Makes the next `createEntity` lose a race to `entity` (written just before). */
+  raceWith: EntityAccount | undefined;
+
+  async createEntity(entity: EntityAccount): Promise<EntityAccount> {
+    if (this.raceWith) {
+      this.entities.set(this.raceWith.creditCode, this.raceWith);
+      this.raceWith = undefined;
+    }
+    if (this.entities.has(entity.creditCode)) throw new ConflictError('exists', 'entity_exists');
+    this.entities.set(entity.creditCode, entity);
+    return entity;
+  }
+
+  async findEntityByCreditCode(creditCode: string): Promise<EntityAccount | undefined> {
+    return this.entities.get(creditCode);
+  }
+
+  async findEntityById(id: string): Promise<EntityAccount | undefined> {
+    return [...this.entities.values()].find((entity) => entity.id === id);
+  }
+
+  async appoint(appointment: AgentAppointment, now: Date): Promise<AgentAppointment> {
+    const key = `${appointment.creditCode}/${appointment.personLookupKey}`;
+    const current = this.appointments.get(key);
+    if (current && current.status === 'active' && Date.parse(current.validUntil) > now.getTime()) {
+      throw new ConflictError('in force', 'agent_exists');
+    }
+    const written = { ...appointment, version: 1 };
+    this.appointments.set(key, written);
+    return written;
+  }
+
+  async saveAppointment(appointment: AgentAppointment): Promise<AgentAppointment> {
+    const key = `${appointment.creditCode}/${appointment.personLookupKey}`;
+    if (this.appointments.get(key)?.version !== appointment.version) throw new ConflictError('changed');
+    const saved = { ...appointment, version: appointment.version + 1 };
+    this.appointments.set(key, saved);
+    return saved;
+  }
+
+  async findAppointment(creditCode: string, personLookupKey: string): Promise<AgentAppointment | undefined> {
+    return this.appointments.get(`${creditCode}/${personLookupKey}`);
+  }
+
+  async appointmentsOf(creditCode: string): Promise<AgentAppointment[]> {
+    return [...this.appointments.values()].filter((a) => a.creditCode === creditCode);
+  }
+
+  async appointmentsFor(personLookupKey: string): Promise<AgentAppointment[]> {
+    return [...this.appointments.values()].filter((a) => a.personLookupKey === personLookupKey);
+  }
+
+  async recordRepresentation(representation: Representation): Promise<void> {
+    this.representations.set(
+      `${representation.personLookupKey}/${representation.creditCode}`,
+      representation,
+    );
+  }
+
+  async representationsOf(personLookupKey: string): Promise<Representation[]> {
+    return [...this.representations.values()].filter((r) => r.personLookupKey === personLookupKey);
+  }
+}
+
+/** Licences by holder lookup key, newest first as the real store lists them. */
+export class InMemoryLicences {
+  readonly licences: LicenceRecord[] = [];
+  async listByHolder(holderLookupKey: string): Promise<LicenceRecord[]> {
+    return this.licences
+      .filter((licence) => licence.holder.lookupKey === holderLookupKey)
+      .sort((a, b) => b.issuedAt.localeCompare(a.issuedAt));
+  }
+}
+
+export class InMemoryIssuers {
+  readonly issuers = new Map<string, Pick<Issuer, 'id' | 'status'>>();
+  async findById(id: string): Promise<Issuer | undefined> {
+    return this.issuers.get(id) as Issuer | undefined;
+  }
+}
+
+export class InMemoryAudit implements AuditTrail {
+  readonly entries: AuditEntry[] = [];
+  async record(entry: AuditEntry): Promise<void> {
+    this.entries.push(entry);
+  }
+  async forLicence(licenceId: string): Promise<AuditEntry[]> {
+    return this.entries.filter((entry) => entry.licenceId === licenceId);
+  }
+}
+
+const creditAlphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+let entitySequence = 0;
+/** A fresh valid unified social credit code of a company (`91`) in Beijing. */
+export function newCreditCode(): string {
+  entitySequence += 1;
+  const body = `MA${String(entitySequence).padStart(6, '0')}`
+    .split('')
+    .map((c) => (creditAlphabet.includes(c) ? c : '0'))
+    .join('');
+  const first17 = `91110105${body}${organisationCodeCheckCharacter(body)}`;
+  return `${first17}${creditCodeCheckCharacter(first17)}`;
+}
