@@ -5,47 +5,12 @@ import { dependencies } from '../../shared/dependencies.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { drivingLicenceBody, issueLicence as issueOverHttp, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken, startTestRuntime } from '../support/runtime.js';
+import { header, measure, row } from './measure.js';
 
 const ISSUANCES = 200;
 const CONCURRENCY = 8;
 const WARM_UP = 20;
 const NODE_SIGNATURES = 20_000;
-
-interface Measured {
-  n: number;
-  rate: number;
-  p50: number;
-  p99: number;
-}
-
-/** The value below which `q` of the sorted samples fall (nearest rank). */
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
-}
-
-/** Runs `task` `total` times with at most `concurrency` in flight: rate and latency percentiles. */
-async function measure(total: number, concurrency: number, task: () => Promise<unknown>): Promise<Measured> {
-  const latencies: number[] = [];
-  let started = 0;
-  const worker = async () => {
-    while (started < total) {
-      started++;
-      const begin = performance.now();
-      await task();
-      latencies.push(performance.now() - begin);
-    }
-  };
-  const begin = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = performance.now() - begin;
-  latencies.sort((a, b) => a - b);
-  return {
-    n: total,
-    rate: (total / elapsed) * 1000,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
-  };
-}
 
 /** Calls per operation, per issuance, e.g. `GenerateMac 1.00, Sign 1.00`. */
 function perIssuance(stats: Record<string, number>, n: number): string {
@@ -124,14 +89,8 @@ export default async function run(): Promise<void> {
     await measure(1000, 1, nodeSign);
     const node = await measure(NODE_SIGNATURES, 1, nodeSign);
 
-    const row = (name: string, concurrency: number, m: Measured) =>
-      `${name.padEnd(46)} ${String(m.n).padStart(6)} ${String(concurrency).padStart(5)} ` +
-      `${m.rate.toFixed(0).padStart(8)} ${m.p50.toFixed(2).padStart(8)} ${m.p99.toFixed(2).padStart(8)}`;
     console.log(`\nLicence issuance (driving licence, ${signingInput.length}-byte JWS signing input)`);
-    console.log(
-      `${'path'.padEnd(46)} ${'n'.padStart(6)} ${'conc'.padStart(5)} ${'ops/s'.padStart(8)} ` +
-        `${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)}`,
-    );
+    console.log(header());
     console.log(row('A  POST /licences, local runtime over HTTP', CONCURRENCY, http));
     console.log(row('B  issueLicence use case in process (baseline)', CONCURRENCY, direct));
     console.log(row('C  node:crypto ES256 sign in process (baseline)', 1, node));

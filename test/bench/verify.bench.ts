@@ -1,0 +1,392 @@
+import { createPublicKey, randomBytes, verify as cryptoVerify } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { compactVerify, importJWK } from 'jose';
+import QRCode from 'qrcode';
+import { signCompactJws } from '../../shared/crypto/compact-jws.js';
+import { dependencies } from '../../shared/dependencies.js';
+import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
+import { formatLicenceId } from '../../shared/licence/licence-id.js';
+import { createStatusBytes, encodeStatusList } from '../../shared/licence/status-list.js';
+import { createPresentation } from '../../shared/licence/presentation.js';
+import { webCryptoEs256, type PublicJwk } from '../../shared/verify/crypto.js';
+import { verificationUrl } from '../../shared/verify/input.js';
+import { nodeEs256, zlibCompression } from '../../shared/verify/node.js';
+import { OfflineTrustStore } from '../../shared/verify/offline-store.js';
+import { signPresentation, type PresentationClaims } from '../../shared/verify/presentation-format.js';
+import { createVerifier } from '../../shared/verify/verifier.js';
+import { LocalSigner } from '../fakes/local-signer.js';
+import { startTestRuntime } from '../support/runtime.js';
+
+const OFFLINE_VERIFICATIONS = 20_000;
+const HTTP_REQUESTS = 2_000;
+const CONCURRENCY = 16;
+const BASE = 'https://elicence.example.gov.cn';
+const ISSUER_ID = 'iss_Ds7nNYcR1LTVcPDd';
+const LICENCE_ID = formatLicenceId({
+  typeCode: '003',
+  issuerCreditCode: '11110000000013223T',
+  serial: 12345,
+  version: 1,
+});
+const BUSINESS_LICENCE_ID = formatLicenceId({
+  typeCode: '001',
+  issuerCreditCode: '11110000000013223T',
+  serial: 12346,
+  version: 1,
+});
+
+/** The value below which `q` of the sorted samples fall (nearest rank). */
+const percentile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+
+/** Operations per second of `task`, run `n` times one after another, after a warm-up. */
+async function sequentialRate(n: number, task: () => unknown): Promise<number> {
+  for (let i = 0; i < Math.min(2000, n / 10); i++) await task();
+  const begin = performance.now();
+  for (let i = 0; i < n; i++) await task();
+  return (n / (performance.now() - begin)) * 1000;
+}
+
+/** Rate and latency percentiles of `task` run `total` times with `concurrency` in flight. */
+async function concurrent(total: number, concurrency: number, task: () => Promise<unknown>) {
+  const latencies: number[] = [];
+  let started = 0;
+  const worker = async () => {
+    while (started < total) {
+      started++;
+      const begin = performance.now();
+      await task();
+      latencies.push(performance.now() - begin);
+    }
+  };
+  const begin = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - begin;
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: (total / elapsed) * 1000,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  };
+}
+
+const qrVersion = (text: string) => QRCode.create(text, { errorCorrectionLevel: 'M' }).version;
+
+/** A licence credential as issuance signs it: a typical driving licence. */
+function credentialClaims(now: number) {
+  return {
+    iss: ISSUER_ID,
+    jti: LICENCE_ID,
+    iat: now,
+    nbf: now,
+    exp: now + 6 * 365 * 86_400,
+    lt: 'driving-licence',
+    hol: { k: 'p', n: '王小明', m: '110105********1239', lk: 'Xq0kR2v5oM1n3pLw8sT4uY6zA9bC7dE0fG2hJ4kL6mN' },
+    f: { vehicleClass: 'C1', firstIssuedOn: '2012-05-04', archiveNumber: '110100123456' },
+    status: { status_list: { idx: 12345, uri: `${BASE}/status-lists/${ISSUER_ID}.0` } },
+  };
+}
+
+function presentationClaims(
+  now: number,
+  fields: Record<string, unknown>,
+  licence: Partial<PresentationClaims['licence']> = {},
+): PresentationClaims {
+  return {
+    id: Buffer.from(randomBytes(12)).toString('base64url'),
+    issuedAt: now,
+    expiresAt: now + 300,
+    licence: {
+      id: LICENCE_ID,
+      type: 'driving-licence',
+      holder: { kind: 'person', name: '王小明', masked: '110105********1239' },
+      status: 'valid',
+      validFrom: now - 365 * 86_400,
+      validUntil: now + 5 * 365 * 86_400,
+      fields,
+      ...licence,
+    },
+  };
+}
+
+/** Offline verifications/s of the library next to raw `crypto.verify` on the same signing input. */
+async function offline(): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const issuerSigner = new LocalSigner();
+  const platformSigner = new LocalSigner();
+  const issuerJwk = (await issuerSigner.publicJwk()) as PublicJwk;
+  const credential = await signCompactJws({ typ: 'licence+jwt' }, credentialClaims(now), issuerSigner);
+  const presentation = await signPresentation(
+    presentationClaims(now, { vehicleClass: 'C1', firstIssuedOn: '2012-05-04' }),
+    platformSigner,
+  );
+
+  // The verifier's data as an app holds it after a sync: a signed trust list and a signed status list.
+  const documents = new Map<string, string>([
+    ['/.well-known/jwks.json', JSON.stringify({ keys: [await platformSigner.publicJwk()] })],
+    [
+      '/trust-list',
+      await signCompactJws(
+        { typ: 'trust-list+jwt' },
+        {
+          iss: BASE,
+          iat: now,
+          exp: now + 7 * 86_400,
+          ttl: 3600,
+          issuers: [
+            {
+              id: ISSUER_ID,
+              name: '北京市政务服务管理局',
+              creditCode: '11110000000013223T',
+              region: '110000',
+              status: 'active',
+              jwks: { keys: [issuerJwk] },
+            },
+          ],
+        },
+        platformSigner,
+      ),
+    ],
+    [
+      `/status-lists/${ISSUER_ID}.0`,
+      await signCompactJws(
+        { typ: 'statuslist+jwt' },
+        {
+          iss: ISSUER_ID,
+          sub: `${BASE}/status-lists/${ISSUER_ID}.0`,
+          iat: now,
+          exp: now + 2 * 86_400,
+          ttl: 300,
+          status_list: await encodeStatusList(createStatusBytes(131_072), zlibCompression),
+        },
+        issuerSigner,
+      ),
+    ],
+  ]);
+  const fetchDocument = async (url: string | URL | Request) => {
+    const body = documents.get(String(url).slice(BASE.length));
+    return new Response(body ?? 'not found', { status: body ? 200 : 404 });
+  };
+  const store = new OfflineTrustStore({
+    baseUrl: BASE,
+    crypto: nodeEs256,
+    compression: zlibCompression,
+    fetch: fetchDocument,
+  });
+  await store.sync();
+  const verifier = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+  const webVerifier = createVerifier({ crypto: webCryptoEs256(), trust: store, status: store });
+  for (const [name, v] of [
+    ['node', verifier],
+    ['web', webVerifier],
+  ] as const) {
+    const check = await v.verify(credential);
+    if (check.verdict !== 'valid' || check.status.source !== 'status-list')
+      throw new Error(`${name}: ${JSON.stringify(check)}`);
+    if ((await v.verify(presentation)).verdict !== 'valid')
+      throw new Error(`${name}: presentation not valid`);
+  }
+
+  // Baseline: exactly the signature check the library must do, with the key already imported.
+  const dot = credential.lastIndexOf('.');
+  const signingInput = Buffer.from(credential.slice(0, dot));
+  const signature = Buffer.from(credential.slice(dot + 1), 'base64url');
+  const keyObject = createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: issuerJwk.x, y: issuerJwk.y },
+    format: 'jwk',
+  });
+  const raw = await sequentialRate(OFFLINE_VERIFICATIONS, () => {
+    if (!cryptoVerify('sha256', signingInput, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature))
+      throw new Error();
+  });
+  const ours = await sequentialRate(OFFLINE_VERIFICATIONS, () => verifier.verify(credential));
+  const josePublic = await importJWK(issuerJwk, 'ES256');
+  const jose = await sequentialRate(OFFLINE_VERIFICATIONS / 4, () =>
+    compactVerify(credential, josePublic, { algorithms: ['ES256'] }),
+  );
+  const web = await sequentialRate(OFFLINE_VERIFICATIONS / 4, () => webVerifier.verify(credential));
+  const ourPresentation = await sequentialRate(OFFLINE_VERIFICATIONS, () => verifier.verify(presentation));
+
+  const row = (name: string, rate: number) =>
+    `${name.padEnd(72)} ${rate.toFixed(0).padStart(8)} ${(1e6 / rate).toFixed(1).padStart(8)} ${(rate / raw).toFixed(2).padStart(7)}`;
+  console.log(`\nOffline verification (one core, sequential; ${signingInput.length}-byte signing input)`);
+  console.log(`${'path'.padEnd(72)} ${'ops/s'.padStart(8)} ${'µs/op'.padStart(8)} ${'× raw'.padStart(7)}`);
+  console.log(row('raw crypto.verify ES256 on the credential’s signing input (baseline)', raw));
+  console.log(row('library: licence credential, node:crypto, trust list + status list', ours));
+  console.log(row('library: presentation (EL1, COSE), node:crypto', ourPresentation));
+  console.log(row('library: licence credential, WebCrypto (the browser path)', web));
+  console.log(row('jose compactVerify alone (signature only, no trust, no status)', jose));
+  console.log(`target ≥ 0.80 × raw: ${(ours / raw).toFixed(2)} ${ours / raw >= 0.8 ? 'met' : 'NOT met'}`);
+}
+
+/** Bytes and QR versions (level M) of typical presentations and a typical licence credential. */
+async function sizes(): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const signer = new LocalSigner();
+  const credential = await signCompactJws({ typ: 'licence+jwt' }, credentialClaims(now), new LocalSigner());
+  const typicalFields = { vehicleClass: 'C1', firstIssuedOn: '2012-05-04' };
+  const rows: Array<Record<string, string | number>> = [];
+  const add = (what: string, text: string, mode: string) =>
+    rows.push({
+      what,
+      chars: text.length,
+      'bytes (UTF-8)': Buffer.byteLength(text),
+      mode,
+      'QR version (M)': qrVersion(text),
+    });
+
+  const typical = await signPresentation(presentationClaims(now, typicalFields), signer);
+  add(
+    'presentation, driving licence, no field shown',
+    await signPresentation(presentationClaims(now, {}), signer),
+    'alphanumeric',
+  );
+  add('presentation, driving licence, 2 fields (typical)', typical, 'alphanumeric');
+  add(
+    'presentation, driving licence, all 3 fields',
+    await signPresentation(
+      presentationClaims(now, { ...typicalFields, archiveNumber: '110100123456' }),
+      signer,
+    ),
+    'alphanumeric',
+  );
+  add(
+    'presentation, business licence, 2 fields',
+    await signPresentation(
+      presentationClaims(
+        now,
+        { entityType: '有限责任公司(自然人投资或控股)', legalRepresentativeName: '王小明' },
+        {
+          id: BUSINESS_LICENCE_ID,
+          type: 'business-licence',
+          holder: { kind: 'entity', name: '北京示范科技有限公司', masked: '91110105MA01DEM078' },
+          validUntil: undefined,
+        },
+      ),
+      signer,
+    ),
+    'alphanumeric',
+  );
+  add(
+    'presentation, typical, as a verification link',
+    verificationUrl('https://elicence.example.gov.cn/verify', typical),
+    'byte + alphanumeric',
+  );
+  // The alternative measured and rejected: the same presentation as a compact JWS.
+  const claims = presentationClaims(now, typicalFields);
+  add(
+    'the same presentation as a compact JWS (rejected)',
+    await signCompactJws(
+      { typ: 'presentation+jwt' },
+      {
+        jti: claims.id,
+        iat: claims.issuedAt,
+        exp: claims.expiresAt,
+        sub: LICENCE_ID,
+        lt: 'driving-licence',
+        hol: { k: 'p', n: '王小明', m: '110105********1239' },
+        st: 0,
+        nbf: claims.licence.validFrom,
+        lexp: claims.licence.validUntil,
+        f: typicalFields,
+      },
+      signer,
+    ),
+    'byte',
+  );
+  add('licence credential, driving licence (static QR, compact JWS)', credential, 'byte');
+  console.log(
+    '\nQR sizes at error correction M (EU Digital COVID Certificate for comparison: ~580 chars, versions 15–19)',
+  );
+  console.table(rows);
+}
+
+/** `POST /verify` through the local runtime at concurrency 16, next to `GET /healthz` on the same runtime. */
+async function online(): Promise<void> {
+  const runtime = await startTestRuntime();
+  try {
+    const deps = dependencies();
+    const { licence } = await issueLicence(
+      issueLicenceInput.parse({
+        type: 'driving-licence',
+        holder: { idNumber: '110105199003071239' },
+        holderName: '王小明',
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2012-05-04', archiveNumber: '110100123456' },
+      }),
+      {
+        issuerId: runtime.credentials.issuer.id,
+        clientId: 'bench',
+        idempotencyKey: '6f1c0d2e-0000-4000-8000-0000000000be',
+      },
+      { ...deps, issuerUrl: deps.config.issuerUrl },
+    );
+    const { token: presentation } = await createPresentation(
+      licence.id,
+      { disclose: ['vehicleClass'], ttlSeconds: 600 },
+      { holderLookupKeys: [licence.holder.lookupKey], actor: 'bench' },
+      deps,
+    );
+    const post = (qr: string) => async () => {
+      const response = await fetch(`${runtime.baseUrl}/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr }),
+      });
+      const body = (await response.json()) as { verdict?: string };
+      if (response.status !== 200 || body.verdict !== 'valid')
+        throw new Error(`${response.status} ${JSON.stringify(body)}`);
+    };
+    const health = async () => {
+      const response = await fetch(`${runtime.baseUrl}/healthz`);
+      await response.arrayBuffer();
+    };
+    await concurrent(200, CONCURRENCY, post(licence.credential));
+    await concurrent(200, CONCURRENCY, health);
+    const results = [
+      [
+        'POST /verify, licence credential (anonymous)',
+        await concurrent(HTTP_REQUESTS, CONCURRENCY, post(licence.credential)),
+      ],
+      [
+        'POST /verify, presentation (anonymous)',
+        await concurrent(HTTP_REQUESTS, CONCURRENCY, post(presentation)),
+      ],
+      [
+        'GET /healthz (baseline: the local runtime’s floor)',
+        await concurrent(HTTP_REQUESTS, CONCURRENCY, health),
+      ],
+    ] as const;
+    const floor = results[2][1].rate;
+    console.log(
+      `\nPOST /verify through the local runtime (concurrency ${CONCURRENCY}, ${HTTP_REQUESTS} requests each)`,
+    );
+    console.table(
+      results.map(([what, m]) => ({
+        what,
+        'requests/s': Math.round(m.rate),
+        'p50 ms': Number(m.p50.toFixed(1)),
+        'p99 ms': Number(m.p99.toFixed(1)),
+        '× healthz': Number((m.rate / floor).toFixed(2)),
+      })),
+    );
+    console.log(
+      'each /verify: issuer read (gsi1 query + get), licence get, audit put; no KMS call once the platform key is cached',
+    );
+  } finally {
+    await runtime.close();
+    await rm(runtime.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The verifier: offline speed next to raw crypto.verify, QR sizes, and POST /verify through the local runtime. */
+export default async function run(): Promise<void> {
+  await offline();
+  await sizes();
+  await online();
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  await run();
+}
