@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './clock.js';
 import { loadConfig, type Config } from './config.js';
 import { createKmsClient } from './crypto/kms-client.js';
 import { KmsKeyManager } from './crypto/kms-key-manager.js';
+import { keyedFingerprint } from './crypto/keyed-fingerprint.js';
 import { KmsMac } from './crypto/kms-mac.js';
 import { KmsSigner } from './crypto/kms-signer.js';
 import type { KeyManager } from './crypto/key-manager.js';
@@ -66,6 +67,8 @@ export interface Dependencies {
   audit: AuditTrail;
   clients: ClientStore;
   accessTokens: AccessTokenLookup;
+  /** Keyed fingerprints of idempotent request bodies. */
+  fingerprint(text: string): Promise<string>;
   /** People's accounts (by ID-number lookup key and by opaque id). */
   accounts: AccountStore;
   /** Entity accounts, agent appointments and the representation index. */
@@ -105,6 +108,7 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
     idempotency: new DynamoIdempotencyStore(doc, config.tableName, clock),
     audit: new DynamoAuditTrail(doc, config.tableName),
     clients: new DynamoClientStore(adapter),
+    fingerprint: keyedFingerprint(lookupMac, 'idempotency/v1'),
     accessTokens: async (token) => {
       const record = await findAccessToken({ doc, tableName: config.tableName, clock }, token);
       return record?.clientId ? { ...record, clientId: record.clientId } : undefined;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
@@ -6,8 +5,8 @@ import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Mac } from '../crypto/mac.js';
 import type { Signer } from '../crypto/signer.js';
 import { ConflictError, ServiceError } from '../errors.js';
-import { parseCreditCode } from '../identity/credit-code.js';
-import { maskIdNumber, parseIdNumber } from '../identity/id-number.js';
+import { parseCreditCode, type CreditCode } from '../identity/credit-code.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from '../identity/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identity/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -45,6 +44,8 @@ export interface IssueLicenceDependencies {
   statusLists: StatusListStore;
   signerFor(keyId: string): Signer;
   lookupMac: Mac;
+  /** Keyed fingerprint of a request body (see `keyedFingerprint`). */
+  fingerprint(text: string): Promise<string>;
   audit: AuditTrail;
   clock: Clock;
   /** Base of the status list URIs written into credentials. */
@@ -97,15 +98,15 @@ export async function issueLicence(
     throw new ServiceError('licence_type_not_allowed', 403, `This issuer may not issue ${type.code}`);
   }
   const now = new Date(deps.clock.now());
-  const holder = await resolveHolder(input, type, now, deps.lookupMac);
-  // Numbers of third persons (a legal representative, a spouse) become masked forms and lookup keys
-  // here, before anything is hashed, stored, signed or logged.
-  const fields = await protectSensitiveFields(type, validateFields(type, input.fields), deps.lookupMac);
+  const holderNumber = parseHolder(input, type, now);
+  const validFields = validateFields(type, input.fields);
   const { validFrom, validUntil } = validity(input, type, now);
 
-  const requestHash = createHash('sha256')
-    .update(canonicalJson({ ...input, holder: holder.lookupKey, fields }))
-    .digest('base64url');
+  // Keyed, so the stored fingerprint of a body with ID numbers in it cannot be brute-forced; computed
+  // before any KMS call, so a retry of a finished issuance costs none.
+  const requestHash = await deps.fingerprint(
+    canonicalJson({ ...input, holder: holderNumber, fields: validFields }),
+  );
   const record = await deps.idempotency.acquire({
     issuerId: issuer.id,
     key: context.idempotencyKey,
@@ -124,6 +125,17 @@ export async function issueLicence(
         'idempotency_key_reused',
       );
     }
+    if (record.licenceId) {
+      const done = await deps.licences.get(record.licenceId);
+      if (done) {
+        await deps.idempotency.release(record);
+        return { licence: done, issuer, created: false };
+      }
+    }
+    const holder = await holderFor(holderNumber, input.holderName, deps.lookupMac);
+    // Numbers of third persons (a legal representative, a spouse) become masked forms and lookup keys
+    // here, before anything is stored, signed or logged.
+    const fields = await protectSensitiveFields(type, validFields, deps.lookupMac);
     const allocation = record.allocation ?? (await reserveSlot(record, issuer.id, deps));
     const id = formatLicenceId({
       typeCode: type.typeCode,
@@ -202,30 +214,33 @@ async function reserveSlot(record: IdempotencyRecord, issuerId: string, deps: Is
   return deps.idempotency.recordAllocation(record, allocation);
 }
 
-async function resolveHolder(
-  input: IssueLicenceInput,
-  type: LicenceType,
-  now: Date,
-  mac: Mac,
-): Promise<Holder> {
+type HolderNumber = { idNumber: IdNumber } | { creditCode: CreditCode };
+
+/** The holder's number, checked against its standard and against the kind of holder the type has. */
+function parseHolder(input: IssueLicenceInput, type: LicenceType, now: Date): HolderNumber {
   const given = input.holder;
   if ('idNumber' in given) {
     if (type.holderKind !== 'person') throw holderKindMismatch(type, 'holder.creditCode');
-    const idNumber = withPath('holder.idNumber', () => parseIdNumber(given.idNumber, now));
-    return {
-      kind: 'person',
-      name: input.holderName,
-      masked: maskIdNumber(idNumber),
-      lookupKey: await personLookupKey(mac, idNumber),
-    };
+    return { idNumber: withPath('holder.idNumber', () => parseIdNumber(given.idNumber, now)) };
   }
   if (type.holderKind !== 'entity') throw holderKindMismatch(type, 'holder.idNumber');
-  const creditCode = withPath('holder.creditCode', () => parseCreditCode(given.creditCode));
+  return { creditCode: withPath('holder.creditCode', () => parseCreditCode(given.creditCode)) };
+}
+
+async function holderFor(number: HolderNumber, name: string, mac: Mac): Promise<Holder> {
+  if ('idNumber' in number) {
+    return {
+      kind: 'person',
+      name,
+      masked: maskIdNumber(number.idNumber),
+      lookupKey: await personLookupKey(mac, number.idNumber),
+    };
+  }
   return {
     kind: 'entity',
-    name: input.holderName,
-    masked: creditCode,
-    lookupKey: await entityLookupKey(mac, creditCode),
+    name,
+    masked: number.creditCode,
+    lookupKey: await entityLookupKey(mac, number.creditCode),
   };
 }
 
