@@ -25,10 +25,18 @@ interface FunctionSpec {
   config?: true;
   /** Table access, as the adapters it calls use it (gets TABLE_NAME). */
   table?: TableAccess;
-  /** Signs with the platform key and publishes its public key (gets PLATFORM_KEY_ID). */
-  platformSigning?: true;
+  /**
+   * Uses the platform key (gets PLATFORM_KEY_ID): `sign` signs with it and publishes its public key;
+   * `publicKey` only reads the public key, to verify what it signed.
+   */
+  platformKey?: 'sign' | 'publicKey';
   /** Computes HMACs with the lookup key (gets LOOKUP_MAC_KEY_ID). */
   lookupMac?: true;
+  /**
+   * Uses the PII key (gets PII_KEY_ID): `encrypt` seals ID numbers at registration, `decrypt` opens them
+   * for the `id_number` claim. Never both: whoever registers cannot read back, and the reader cannot forge.
+   */
+  pii?: 'encrypt' | 'decrypt';
   /** Creates issuer keys at onboarding (gets ISSUER_KEY_POLICY), or signs with them. */
   issuerKeys?: 'provision' | 'sign';
   /** Further settings of its own. */
@@ -52,9 +60,15 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
   catalogue: { description: 'elicence licence catalogue', memorySize: 512, timeout: Duration.seconds(5) },
   // The OpenID provider. Its storage adapter (shared/sso/dynamo-adapter.ts) gets, puts, updates (consume),
   // deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid, device codes by user code)
-  // and gsi2 (tokens by grant). It signs ID tokens with the platform key and derives client secrets and
-  // cookie keys with the MAC key. oidc-provider is a heavy import, and the cold start also calls KMS twice:
-  // more memory buys the CPU for both.
+  // and gsi2 (tokens by grant). Its accounts directory (shared/identity/accounts-directory.ts) checks
+  // passwords: login-attempt counters (get, conditional put, update to forgive one, delete on success),
+  // the account (get; put when rehashing), scrypt; finds people and entity accounts by id (gsi1, then get),
+  // and answers who may act for an entity: registry and appointment reads (get), entities by representative,
+  // representation hints, licences by holder and issuers by id (gsi1); it creates entity accounts and
+  // records representation hints (conditional put). It signs ID tokens with the platform key, derives
+  // client secrets, cookie keys and lookup keys with the MAC key, and decrypts ID numbers for the
+  // `id_number` claim with the PII key. oidc-provider is a heavy import, the cold start calls KMS twice,
+  // and every login runs scrypt (N=2^15, r=8: 32 MiB, CPU-bound): more memory buys the CPU for all three.
   oidc: {
     description: 'elicence OpenID provider',
     memorySize: 1024,
@@ -64,19 +78,22 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
       items: [item.get, item.put, item.update, item.delete, item.batchWrite],
       queries: ['gsi1', 'gsi2'],
     },
-    platformSigning: true,
+    platformKey: 'sign',
     lookupMac: true,
+    pii: 'decrypt',
     environment: { ACCESS_TOKEN_TTL_SECONDS: '600' },
   },
   // Operators' API. Reads access tokens (get), claims, saves and releases issuers and saves or deletes
-  // clients (conditional put, delete), derives client secrets (MAC) and creates issuer keys. It never
-  // signs with the platform key. Onboarding makes several calls in a row and undoes them on failure.
+  // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
+  // then get), writes audit entries (conditional put), derives client secrets (MAC) and creates issuer
+  // keys. It never signs with the platform key. Onboarding makes several calls in a row and undoes them
+  // on failure.
   admin: {
     description: 'elicence operators API',
     memorySize: 512,
     timeout: Duration.seconds(15),
     config: true,
-    table: { items: [item.get, item.put, item.delete] },
+    table: { items: [item.get, item.put, item.delete], queries: ['gsi1'] },
     lookupMac: true,
     issuerKeys: 'provision',
   },
@@ -110,7 +127,52 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(5),
     config: true,
     table: { items: [item.get, item.put], queries: ['gsi2'] },
-    platformSigning: true,
+    platformKey: 'sign',
+  },
+  // POST /verify (shared/verify/verify-scan.ts): an optional verifier's access token (get), the issuer by
+  // id (gsi1, then get) or by credit code (get), the licence's live status (get), one audit entry
+  // (conditional put). Signatures are checked locally: issuer keys come from the issuer records, and for
+  // presentations the platform key's public key from KMS (GetPublicKey, once per container). It signs
+  // nothing, with no key.
+  verify: {
+    description: 'elicence verification',
+    memorySize: 512,
+    timeout: Duration.seconds(5),
+    config: true,
+    table: { items: [item.get, item.put], queries: ['gsi1'] },
+    platformKey: 'publicKey',
+  },
+  // The holder's API (shared/licence/holder-licences.ts): the access token (get), the person and the entity
+  // acted for by id (gsi1, then get), whether the person may still act for it (registry, entity account and
+  // appointment reads (get); licences by holder, issuers by id, representation hints (gsi1); the entity's
+  // lookup key with the MAC key; an entity account or a representation hint recorded (conditional put)),
+  // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
+  // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) will sign with the platform key:
+  // add `platformKey: 'sign'` when that route joins the route table, not before.
+  me: {
+    description: 'elicence holder API',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+    table: { items: [item.get, item.put], queries: ['gsi1'] },
+    lookupMac: true,
+  },
+  // People's accounts. Registration (shared/identity/register-person.ts): the ID number's lookup key (MAC),
+  // the account and the population registry (get), scrypt, the ID number encrypted with the PII key, the
+  // account (conditional put), an audit entry (conditional put). Entities and agents
+  // (shared/identity/entities.ts): the access token (get), the person by id (gsi1, then get), who may act
+  // for what (as the holder API: get; gsi1 for registry entities by representative, representation hints,
+  // appointments by person, licences by holder and issuers by id), an entity's agents (gsi2, then get),
+  // entity accounts, hints and appointments written (conditional put; a withdrawal is a versioned put),
+  // audit entries (conditional put). scrypt like oidc's logins: the same memory for the same CPU.
+  accounts: {
+    description: 'elicence accounts and entities',
+    memorySize: 1024,
+    timeout: Duration.seconds(10),
+    config: true,
+    table: { items: [item.get, item.put], queries: ['gsi1', 'gsi2'] },
+    lookupMac: true,
+    pii: 'encrypt',
   },
 };
 
@@ -175,18 +237,22 @@ export class ElicenceStack extends Stack {
         environment: {
           ...(spec.config && { ISSUER_URL: issuerUrl, LOG_LEVEL: logLevel }),
           ...(spec.table && { TABLE_NAME: data.table.tableName }),
-          ...(spec.platformSigning && { PLATFORM_KEY_ID: keys.platform.keyArn }),
+          ...(spec.platformKey && { PLATFORM_KEY_ID: keys.platform.keyArn }),
           ...(spec.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
+          ...(spec.pii && { PII_KEY_ID: keys.pii.keyArn }),
           ...spec.environment,
         },
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
-        callsKms: Boolean(spec.platformSigning || spec.lookupMac || spec.issuerKeys),
+        callsKms: Boolean(spec.platformKey || spec.lookupMac || spec.pii || spec.issuerKeys),
       });
       const { role } = functions[name];
       if (spec.table) data.grant(role, spec.table);
-      if (spec.platformSigning) keys.allowPlatformSigning(role);
+      if (spec.platformKey === 'sign') keys.allowPlatformSigning(role);
+      if (spec.platformKey === 'publicKey') keys.allowPlatformPublicKey(role);
       if (spec.lookupMac) keys.allowLookupMac(role);
+      if (spec.pii === 'encrypt') keys.allowPiiEncryption(role);
+      if (spec.pii === 'decrypt') keys.allowPiiDecryption(role);
     }
     this.functions = functions;
 

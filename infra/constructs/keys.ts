@@ -2,10 +2,23 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
 
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
 export const platformKeyAlias = 'alias/elicence-platform';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
+export const piiKeyAlias = 'alias/elicence-pii';
+
+/**
+ * The only use of the PII key: an ID number bound to its account, under the encryption context
+ * `idNumberEncryptionContext` (`shared/identity/person-account.ts`) builds, `{ purpose: 'id-number',
+ * account: <id> }`. Every grant on the key requires that purpose and an account, so the key can neither
+ * encrypt nor decrypt anything else, nor a ciphertext bound to no account.
+ */
+const idNumberContext = {
+  StringEquals: { 'kms:EncryptionContext:purpose': idNumberEncryptionContext('').purpose },
+  Null: { 'kms:EncryptionContext:account': 'false' },
+};
 
 /**
  * What the account itself may do with a key whose use is reserved to named roles: administer it (describe,
@@ -48,10 +61,15 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  * The service's own KMS keys:
  *
  * - `platform` (ECC_NIST_P256, SIGN_VERIFY): signs ID tokens, presentations and the trust list. Whoever can
- *   sign with it can impersonate anyone to every relying party, so its key policy names its users (only the
- *   `oidc` function's role today) and gives the account administration only.
+ *   sign with it can impersonate anyone to every relying party, so its key policy names its users (the
+ *   roles of the functions that sign, and, for `kms:GetPublicKey` alone, of those that only verify) and
+ *   gives the account administration only.
  * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, OAuth client secrets and cookie
  *   keys. Same policy shape: named users only.
+ * - `pii` (symmetric ENCRYPT_DECRYPT, rotated yearly): encrypts the ID number of each account, so that it
+ *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
+ *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption
+ *   context. Rotation keeps the old key material, so earlier ciphertexts still decrypt.
  * - `table` (symmetric, rotated yearly): encrypts the DynamoDB table. DynamoDB uses it on the callers'
  *   behalf, so it keeps KMS's default policy (IAM decides) and callers get it only via DynamoDB.
  *
@@ -61,6 +79,7 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
 export class ServiceKeys extends Construct {
   readonly platform: kms.Key;
   readonly lookupMac: kms.Key;
+  readonly pii: kms.Key;
   readonly table: kms.Key;
 
   constructor(scope: Construct, id: string) {
@@ -81,6 +100,16 @@ export class ServiceKeys extends Construct {
       policy: administrationOnlyPolicy(),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.pii = new kms.Key(this, 'Pii', {
+      description: 'elicence personal data encryption key (ID numbers of accounts)',
+      keySpec: kms.KeySpec.SYMMETRIC_DEFAULT,
+      keyUsage: kms.KeyUsage.ENCRYPT_DECRYPT,
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(365),
+      alias: piiKeyAlias,
+      policy: administrationOnlyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.table = new kms.Key(this, 'Table', {
       description: 'elicence DynamoDB table encryption key',
       enableKeyRotation: true,
@@ -94,6 +123,21 @@ export class ServiceKeys extends Construct {
     allowUse(this.platform, role, ['kms:Sign', 'kms:GetPublicKey']);
   }
 
+  /** Lets `role` read the platform key's public key (to verify what it signed), but not sign. */
+  allowPlatformPublicKey(role: iam.IRole): void {
+    allowUse(this.platform, role, ['kms:GetPublicKey']);
+  }
+
+  /** Lets `role` encrypt ID numbers (registration) with the PII key, but not decrypt them. */
+  allowPiiEncryption(role: iam.IRole): void {
+    allowUse(this.pii, role, ['kms:Encrypt'], idNumberContext);
+  }
+
+  /** Lets `role` decrypt ID numbers (the `id_number` claim) with the PII key, but not encrypt. */
+  allowPiiDecryption(role: iam.IRole): void {
+    allowUse(this.pii, role, ['kms:Decrypt'], idNumberContext);
+  }
+
   /** Lets `role` compute HMACs with the lookup key. */
   allowLookupMac(role: iam.IRole): void {
     allowUse(this.lookupMac, role, ['kms:GenerateMac']);
@@ -105,14 +149,22 @@ export class ServiceKeys extends Construct {
  * refuse, since the account is not trusted to use it) and the role's own policy names the key (so the
  * role's permissions read as what it does).
  */
-function allowUse(key: kms.Key, role: iam.IRole, actions: string[]): void {
+function allowUse(
+  key: kms.Key,
+  role: iam.IRole,
+  actions: string[],
+  conditions?: Record<string, Record<string, unknown>>,
+): void {
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: `UseBy${role.node.path.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 100),
       principals: [role],
       actions,
       resources: ['*'],
+      ...(conditions && { conditions }),
     }),
   );
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: [key.keyArn] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ actions, resources: [key.keyArn], ...(conditions && { conditions }) }),
+  );
 }
