@@ -8,6 +8,7 @@ import Provider, {
 } from 'oidc-provider';
 import type { ExternalSigningKey } from 'oidc-provider';
 import { ConflictError } from '../errors.js';
+import { logger } from '../logger.js';
 import { parseAccountId } from './account-id.js';
 import type { ClientSecrets } from './client-secrets.js';
 import { accountFinder, acrValues } from './find-account.js';
@@ -65,7 +66,9 @@ export const providerRoutes = {
 export function createProvider(deps: ProviderDependencies): Provider {
   const pairwise = pairwiseSubjects(deps.pairwiseSalt);
   const resourceServer = {
-    scope: apiScopes.join(' '),
+    // `entity` is also an OpenID scope (its claims); on an API token it lets a representative manage
+    // the entity's agents (/me/entities).
+    scope: [...apiScopes, 'entity'].join(' '),
     audience: deps.issuerUrl,
     accessTokenFormat: 'opaque' as const,
     accessTokenTTL: deps.accessTokenTtlSeconds,
@@ -140,7 +143,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
         // confidential client (a verifier app, a platform) learn the scope and client of anyone's token.
         allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
@@ -206,6 +212,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const provider = new Provider(deps.issuerUrl, configuration);
   // API Gateway and the local server terminate TLS and pass the scheme in X-Forwarded-Proto.
   provider.proxy = true;
+  // The provider answers these itself (a generic error, or a logout that carries on); log them so an
+  // operator sees KMS or storage faults and undelivered back-channel logouts.
+  provider.on('server_error', (_ctx, error) => logger.error('OpenID provider server error', error));
+  provider.on('backchannel.error', (_ctx, error, client) =>
+    logger.warn('back-channel logout not delivered', { clientId: client.clientId, error: String(error) }),
+  );
   provider.use(interactionRoutes(provider, deps.directory));
   return provider;
 }
@@ -217,6 +229,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
  */
 function interactionPolicyWithEntityChoice() {
   const policy = interactionPolicy.base();
+  // A session whose account no longer resolves (an agent since withdrawn, an account gone) signs in
+  // again, or gets `login_required` with `prompt=none`; the provider would otherwise go on without an
+  // account or grant and fail with a server error.
+  policy
+    .get('login')
+    ?.checks.add(
+      new interactionPolicy.Check(
+        'account_unavailable',
+        'the End-User of the session can no longer be signed in as such',
+        'login_required',
+        (ctx) => Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.account,
+      ),
+    );
   policy.add(
     new interactionPolicy.Prompt(
       { name: 'select_entity', requestable: false },
@@ -240,8 +265,8 @@ function interactionPolicyWithEntityChoice() {
 
 /**
  * The grant a request continues: the one the session holds for the client, or for a first-party client
- * (the service's own pages) a new grant of exactly what it asks for, without a consent page. Other
- * clients get the consent page.
+ * (the service's own pages) a grant of what it asks for, without a consent page — a grant it already
+ * holds is extended when it asks for more. Other clients get the consent page.
  */
 async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC, apiResource: string) {
   const { oidc } = ctx;
@@ -250,15 +275,27 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC, apiResource: s
   const grantId =
     (oidc.result?.consent as { grantId?: string } | undefined)?.grantId ??
     session.grantIdFor(client.clientId);
-  if (grantId) return oidc.provider.Grant.find(grantId);
-  if (client['first_party'] !== true) return undefined;
+  const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (client['first_party'] !== true) return existing;
 
-  const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+  const grant =
+    existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   const asked = String(oidc.params?.scope ?? '')
     .split(' ')
     .filter(Boolean);
   const apiAsked = asked.filter((scope) => (apiScopes as readonly string[]).includes(scope));
-  grant.addOIDCScope(asked.filter((scope) => !apiAsked.includes(scope)).join(' '));
+  // Every scope of the provider's `scopes` list counts as an OpenID scope in its consent checks, the API
+  // scopes too (as the consent page grants them); API scopes are also scopes of our API resource.
+  const granted = new Set(grant.getOIDCScope().split(' '));
+  const grantedApi = new Set(grant.getResourceScope(apiResource).split(' '));
+  if (
+    existing &&
+    asked.every((scope) => granted.has(scope)) &&
+    apiAsked.every((scope) => grantedApi.has(scope))
+  ) {
+    return existing;
+  }
+  grant.addOIDCScope(asked.join(' '));
   if (apiAsked.length > 0) grant.addResourceScope(apiResource, apiAsked.join(' '));
   await grant.save();
   return grant;

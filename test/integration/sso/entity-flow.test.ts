@@ -1,0 +1,277 @@
+import { randomBytes } from 'node:crypto';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { dependencies } from '../../../shared/dependencies.js';
+import { findPersonByIdNumber } from '../../../shared/identity/verify-password.js';
+import { postJson } from '../../support/http-api.js';
+import {
+  authorizationRequest,
+  demoPlatform,
+  getWithToken,
+  refusal,
+  runFlow,
+  signIn,
+  verifyJwt,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * Acting for an enterprise: the demo citizen, legal representative of the demo entity, signs in and
+ * chooses the entity; the tokens name the entity as subject and the person as actor (`act`), and the
+ * holder API shows the entity's licences with the person's own. The representative appoints an agent,
+ * who then signs in for the entity; once withdrawn, the agent gets no new token.
+ */
+
+let runtime: TestRuntime;
+let platform: RelyingParty;
+
+const citizen = () => runtime.credentials.citizen;
+const entity = () => runtime.credentials.entity;
+const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+const entityScope = 'openid profile entity licences';
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  platform = await demoPlatform(runtime);
+});
+afterAll(() => runtime?.close());
+
+/** The `type` of each licence `GET /me/licences` lists for `token`, sorted. */
+async function licenceTypes(token: string): Promise<string[]> {
+  const response = await getWithToken(runtime, '/me/licences', token);
+  expect(response.status, await response.clone().text()).toBe(200);
+  const { items } = (await response.json()) as { items: Array<{ type: string }> };
+  return items.map((item) => item.type).sort();
+}
+
+/** The credit codes offered by the radio inputs named `entity` of an entity page. */
+function offeredEntities(html: string): string[] {
+  return [...html.matchAll(/<input\b[^>]*\bname="entity"[^>]*\bvalue="([^"]*)"/g)].map((m) => m[1]!);
+}
+
+describe('the legal representative acting for the entity', () => {
+  const ua = () => representative;
+  let representative: UserAgent;
+  let personalSub: string;
+  let personalToken: string;
+
+  beforeAll(() => {
+    representative = browser();
+  });
+
+  it('signs in personally first: the holder API lists only his own driving licence', async () => {
+    const { claims, tokens } = await signIn(
+      platform,
+      ua(),
+      { username: citizen().idNumber, password: citizen().password },
+      { scope: 'openid profile licences' },
+    );
+    expect(claims).toMatchObject({ name: citizen().name });
+    expect(claims).not.toHaveProperty('subject_type');
+    expect(claims).not.toHaveProperty('act');
+    personalSub = claims.sub;
+    personalToken = tokens.access_token;
+    expect(await licenceTypes(personalToken)).toEqual(['driving-licence']);
+  });
+
+  it('is offered the entity on a page of radio inputs named entity', async () => {
+    const request = await authorizationRequest(platform, { scope: entityScope });
+    const outcome = await runFlow(ua(), request.url);
+    expect(outcome.stoppedAt).toBe('entity');
+    expect(outcome.page?.status).toBe(200);
+    expect(offeredEntities(outcome.page!.html)).toEqual([entity().creditCode]);
+    expect(outcome.page!.html).toContain('法定代表人');
+  });
+
+  it('gets tokens naming the entity as subject and himself as actor, without typing the password again', async () => {
+    const { steps, claims, tokens } = await signIn(
+      platform,
+      ua(),
+      { entity: entity().creditCode },
+      { scope: entityScope },
+    );
+    expect(steps).toEqual(['entity', 'consent']);
+    const { payload } = await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platform.clientId });
+    expect(payload).toMatchObject({
+      sub: claims.sub,
+      subject_type: 'legal_person',
+      credit_code: entity().creditCode,
+      name: entity().name,
+      act: { sub: personalSub },
+      acr: 'urn:elicence:acr:registry-verified',
+    });
+    expect(payload.sub).not.toBe(personalSub);
+
+    // The entity's business licence, and his own driving licence, in this session.
+    expect(await licenceTypes(tokens.access_token)).toEqual(['business-licence', 'driving-licence']);
+    // Acting for the entity is a session of its own: the personal session ended, and with it the
+    // grants it held, so the personal access token no longer works.
+    expect((await getWithToken(runtime, '/me/licences', personalToken)).status).toBe(401);
+  });
+
+  it('returns to personal use with one click, and the platform sees his personal sub again', async () => {
+    // A new personal session: the platform asks for consent again (the old grant ended with the session).
+    const { steps, claims } = await signIn(platform, ua(), { personal: true });
+    expect(steps).toEqual(['personal', 'consent']);
+    expect(claims.sub).toBe(personalSub);
+    expect(claims).not.toHaveProperty('credit_code');
+  });
+
+  // Known bug, failing on purpose: `entity` is an OpenID scope only, not a scope of the API resource, so no
+  // access token from a sign-in carries it for our API, and `/me/entities…` (scope `entity`) refuses
+  // every real token. The representative cannot manage agents through any platform.
+  it("lets the representative manage agents with his sign-in's access token (scope entity)", async () => {
+    const { tokens } = await signIn(platform, ua(), { entity: entity().creditCode }, { scope: entityScope });
+    const response = await getWithToken(
+      runtime,
+      `/me/entities/${entity().creditCode}/agents`,
+      tokens.access_token,
+    );
+    expect(response.status, await response.text()).toBe(200);
+  });
+});
+
+/**
+ * An access token of the representative with scope `entity` for our API, written through the provider's
+ * adapter as `test/integration/http/accounts-agents.test.ts` does: no sign-in can produce one yet (see
+ * the known bug above).
+ */
+async function representativeToken(): Promise<string> {
+  const deps = dependencies();
+  const account = await findPersonByIdNumber(citizen().idNumber, deps);
+  const jti = randomBytes(32).toString('base64url');
+  const iat = Math.floor(Date.now() / 1000);
+  await new deps.adapter('AccessToken').upsert(
+    jti,
+    {
+      jti,
+      kind: 'AccessToken',
+      accountId: account!.id,
+      clientId: platform.clientId,
+      scope: 'openid entity',
+      aud: runtime.baseUrl,
+      iat,
+      exp: iat + 600,
+    },
+    600,
+  );
+  return jti;
+}
+
+describe('an agent appointed by the representative', () => {
+  const agent = registryPeople[2]!;
+  const agentPassword = 'Agent-Pass-2026';
+  const agentsPath = () => `/me/entities/${entity().creditCode}/agents`;
+  let repToken: string;
+  let agentId: string;
+  let agentBrowser: UserAgent;
+  let agentTokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
+
+  beforeAll(async () => {
+    const registered = await postJson(runtime, '/accounts', undefined, { ...agent, password: agentPassword });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    repToken = await representativeToken();
+    agentBrowser = browser();
+  });
+
+  it('is appointed by the representative with scope licences', async () => {
+    const response = await postJson(runtime, agentsPath(), repToken, {
+      idNumber: agent.idNumber,
+      scope: ['licences'],
+      expiresAt: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    agentId = ((await response.json()) as { agentId: string }).agentId;
+  });
+
+  it('signs in for the entity, offered it as agent, and gets a refresh token with offline_access', async () => {
+    const request = await authorizationRequest(platform, {
+      scope: `${entityScope} offline_access`,
+      prompt: 'consent',
+    });
+    const atChoice = await runFlow(agentBrowser, request.url, {
+      username: agent.idNumber,
+      password: agentPassword,
+    });
+    expect(atChoice.stoppedAt).toBe('entity');
+    expect(offeredEntities(atChoice.page!.html)).toEqual([entity().creditCode]);
+    expect(atChoice.page!.html).toContain('经办人');
+
+    const { claims, tokens } = await signIn(
+      platform,
+      agentBrowser,
+      { entity: entity().creditCode },
+      { scope: `${entityScope} offline_access`, prompt: 'consent' },
+    );
+    const personal = await signIn(
+      platform,
+      browser(),
+      { username: agent.idNumber, password: agentPassword },
+      { scope: 'openid' },
+    );
+    expect(claims).toMatchObject({
+      subject_type: 'legal_person',
+      credit_code: entity().creditCode,
+      act: { sub: personal.claims.sub },
+    });
+    expect(tokens.refresh_token).toMatch(/\S{20,}/);
+    agentTokens = tokens;
+    // The agent's scope covers the entity's licences; the agent holds none personally.
+    expect(await licenceTypes(tokens.access_token)).toEqual(['business-licence']);
+
+    // While appointed, the refresh token works (and rotates).
+    const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+    expect(refreshed.claims()).toMatchObject({ sub: claims.sub, act: { sub: personal.claims.sub } });
+    agentTokens = refreshed;
+  });
+
+  it('once withdrawn, gets no new token by refresh, and no longer sees the entity', async () => {
+    const withdrawn = await fetch(`${runtime.baseUrl}${agentsPath()}/${agentId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${repToken}` },
+    });
+    expect(withdrawn.status).toBe(204);
+
+    const refused = await refusal(client.refreshTokenGrant(platform.config, agentTokens.refresh_token!));
+    expect(refused).toMatchObject({ error: 'invalid_grant', status: 400 });
+    // The access token still in hand no longer shows the entity's licences: the right is checked now.
+    expect(await licenceTypes(agentTokens.access_token)).toEqual([]);
+
+    // A new sign-in offers no entity to act for.
+    const request = await authorizationRequest(platform, { scope: entityScope });
+    const outcome = await runFlow(browser(), request.url, {
+      username: agent.idNumber,
+      password: agentPassword,
+    });
+    expect(outcome.stoppedAt).toBeUndefined();
+    expect(outcome.steps).toEqual(['login']);
+    expect(outcome.page?.status).toBe(200);
+    expect(offeredEntities(outcome.page!.html)).toEqual([]);
+    expect(outcome.page!.html).toContain('您目前不能代表任何企业办事');
+  });
+
+  it('once withdrawn, is asked to sign in again in the browser still acting for the entity', async () => {
+    // Silently: no.
+    const silent = await authorizationRequest(platform, { scope: entityScope, prompt: 'none' });
+    const refused = await runFlow(agentBrowser, silent.url);
+    expect(refused.callback?.searchParams.get('error')).toBe('login_required');
+    expect(refused.callback?.searchParams.has('code')).toBe(false);
+
+    // Otherwise the sign-in page, and after it no entity to act for.
+    const request = await authorizationRequest(platform, { scope: entityScope });
+    const outcome = await runFlow(agentBrowser, request.url, {
+      username: agent.idNumber,
+      password: agentPassword,
+      entity: entity().creditCode,
+    });
+    expect(outcome.steps).toEqual(['login']);
+    expect(outcome.callback).toBeUndefined();
+    expect(outcome.page?.status).toBe(200);
+    expect(offeredEntities(outcome.page!.html)).toEqual([]);
+    expect(outcome.page!.html).toContain('您目前不能代表任何企业办事');
+  });
+});

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminToken,
+  authorizationRequest,
+  callbackOf,
+  exchange,
+  getWithToken,
+  registerPlatform,
+  runFlow,
+  signIn,
+  verifyJwt,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * Single sign-on across platforms: a second platform gets its code from the session without the
+ * password, `prompt=none` answers at once, `prompt=login` and `max_age=0` ask for the password again;
+ * each platform sees its own pairwise `sub`; the ID number goes only under scope `idcard` and only to a
+ * platform registered for it.
+ */
+
+let runtime: TestRuntime;
+/** Not first-party (consent page), registered for `idcard`. */
+let platformA: RelyingParty;
+/** First-party (no consent page), not registered for `idcard`, registered for `licences`. */
+let platformB: RelyingParty;
+
+const citizen = () => runtime.credentials.citizen;
+const password = () => ({ username: citizen().idNumber, password: citizen().password });
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  const token = await adminToken(runtime);
+  platformA = await registerPlatform(runtime, token, {
+    name: '平台甲 Platform A',
+    redirectUris: ['https://platform-a.example/cb'],
+    scopes: ['openid', 'profile', 'idcard'],
+  });
+  platformB = await registerPlatform(runtime, token, {
+    name: '平台乙 Platform B',
+    redirectUris: ['https://platform-b.example/cb'],
+    scopes: ['openid', 'profile', 'licences'],
+    firstParty: true,
+  });
+});
+afterAll(() => runtime?.close());
+
+describe('single sign-on', () => {
+  const ua = () => browser;
+  let browser: UserAgent;
+  let subOnA: string;
+
+  beforeAll(() => {
+    browser = new UserAgent(runtime.baseUrl);
+  });
+
+  it('signs in on platform A with the password and a consent page', async () => {
+    const { steps, claims, tokens } = await signIn(platformA, ua(), password());
+    expect(steps).toEqual(['login', 'consent']);
+    expect(claims).toMatchObject({ name: citizen().name, acr: 'urn:elicence:acr:registry-verified' });
+    await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platformA.clientId });
+    subOnA = claims.sub;
+  });
+
+  it('gives first-party platform B its code from the session: no password, no consent page', async () => {
+    const { steps, claims, callback, tokens } = await signIn(platformB, ua(), {});
+    expect(steps).toEqual([]);
+    expect(callback.origin).toBe('https://platform-b.example');
+    expect(claims.name).toBe(citizen().name);
+    await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platformB.clientId });
+    // Pairwise: B cannot correlate its users with A's.
+    expect(claims.sub).not.toBe(subOnA);
+  });
+
+  it('shows first-party platform B no consent page when it later asks for more (licences)', async () => {
+    const { steps, tokens } = await signIn(platformB, ua(), {}, { scope: 'openid profile licences' });
+    expect(steps).toEqual([]);
+    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+
+    // Nor when it asks for an API scope at the first sign-in.
+    const fresh = await signIn(platformB, new UserAgent(runtime.baseUrl), password(), {
+      scope: 'openid profile licences',
+    });
+    expect(fresh.steps).toEqual(['login']);
+    expect((await getWithToken(runtime, '/me/licences', fresh.tokens.access_token)).status).toBe(200);
+  });
+
+  it('answers prompt=none on platform A at once with a code, the consent given before still holding', async () => {
+    const { steps, claims } = await signIn(platformA, ua(), {}, { prompt: 'none' });
+    expect(steps).toEqual([]);
+    expect(claims.sub).toBe(subOnA);
+  });
+
+  it('answers prompt=none with login_required in a browser without a session', async () => {
+    const request = await authorizationRequest(platformA, { prompt: 'none' });
+    const { callback } = await callbackOf(new UserAgent(runtime.baseUrl), request.url);
+    expect(callback.searchParams.get('error')).toBe('login_required');
+    expect(callback.searchParams.get('state')).toBe(request.state);
+    expect(callback.searchParams.get('iss')).toBe(runtime.baseUrl);
+    expect(callback.searchParams.has('code')).toBe(false);
+  });
+
+  it('gives platform A the same sub at every sign-in, in another browser too', async () => {
+    const again = await signIn(platformA, new UserAgent(runtime.baseUrl), password());
+    expect(again.steps).toEqual(['login', 'consent']);
+    expect(again.claims.sub).toBe(subOnA);
+    const sso = await signIn(platformA, ua(), {});
+    expect(sso.claims.sub).toBe(subOnA);
+  });
+
+  it('asks for the password again with prompt=login despite the session', async () => {
+    const request = await authorizationRequest(platformA, { prompt: 'login' });
+    const stopped = await runFlow(ua(), request.url);
+    expect(stopped.stoppedAt).toBe('login');
+    expect(stopped.page?.status).toBe(200);
+
+    const { callback, steps } = await callbackOf(ua(), request.url, password());
+    expect(steps).toEqual(['login']);
+    const tokens = await exchange(platformA, request, callback);
+    expect(tokens.claims()?.sub).toBe(subOnA);
+  });
+
+  it('asks for the password again with max_age=0, and reports auth_time', async () => {
+    const request = await authorizationRequest(platformA, { max_age: '0' });
+    const stopped = await runFlow(ua(), request.url);
+    expect(stopped.stoppedAt).toBe('login');
+
+    const before = Math.floor(Date.now() / 1000);
+    const { callback, steps } = await callbackOf(ua(), request.url, password());
+    expect(steps).toEqual(['login']);
+    const claims = (await exchange(platformA, request, callback)).claims()!;
+    expect(claims.sub).toBe(subOnA);
+    expect(claims.auth_time).toBeGreaterThanOrEqual(before - 1);
+  });
+});
+
+describe('the ID number (scope idcard)', () => {
+  it('goes to a platform registered for idcard that asks for it, after consent to it', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const { steps, claims } = await signIn(platformA, ua, password(), { scope: 'openid profile idcard' });
+    expect(steps).toEqual(['login', 'consent']);
+    expect(claims.id_number).toBe(citizen().idNumber);
+
+    // Without asking for idcard, the same platform gets no ID number.
+    const without = await signIn(platformA, ua, {});
+    expect(without.claims).not.toHaveProperty('id_number');
+  });
+
+  it('is refused with invalid_scope to a platform not registered for idcard', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const request = await authorizationRequest(platformB, { scope: 'openid profile idcard' });
+    const outcome = await runFlow(ua, request.url, password());
+    expect(outcome.steps).toEqual([]);
+    expect(outcome.callback?.origin).toBe('https://platform-b.example');
+    expect(outcome.callback?.searchParams.get('error')).toBe('invalid_scope');
+    expect(outcome.callback?.searchParams.has('code')).toBe(false);
+  });
+});

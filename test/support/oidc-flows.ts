@@ -1,0 +1,252 @@
+import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import * as client from 'openid-client';
+import { expect } from 'vitest';
+import { postJson } from './http-api.js';
+import { clientCredentialsToken } from './runtime.js';
+import type { TestRuntime } from './runtime.js';
+import { parseForm, type UserAgent } from './user-agent.js';
+
+/** A relying platform as the tests drive it: its registration and openid-client's configuration. */
+export interface RelyingParty {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  config: client.Configuration;
+}
+
+/** openid-client configured from our discovery document, with the secret in the Authorization header. */
+export function discover(
+  baseUrl: string,
+  credentials: { clientId: string; clientSecret: string },
+): Promise<client.Configuration> {
+  return client.discovery(
+    new URL(baseUrl),
+    credentials.clientId,
+    credentials.clientSecret,
+    client.ClientSecretBasic(credentials.clientSecret),
+    // The local runtime serves plain http; never in production.
+    { execute: [client.allowInsecureRequests] },
+  );
+}
+
+/** The demo platform of the seed (not first-party, redirect `${baseUrl}/demo/callback`). */
+export async function demoPlatform(runtime: TestRuntime): Promise<RelyingParty> {
+  const { platform } = runtime.credentials;
+  return { ...platform, config: await discover(runtime.baseUrl, platform) };
+}
+
+/** An admin access token (client credentials) of the demo operator. */
+export const adminToken = (runtime: TestRuntime) =>
+  clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+
+/** Registers a platform through `POST /admin/clients`; its first redirect URI is the one flows use. */
+export async function registerPlatform(
+  runtime: TestRuntime,
+  token: string,
+  body: {
+    name: string;
+    redirectUris: string[];
+    scopes: string[];
+    firstParty?: boolean;
+    postLogoutRedirectUris?: string[];
+    backchannelLogoutUri?: string;
+  },
+): Promise<RelyingParty> {
+  const response = await postJson(runtime, '/admin/clients', token, body);
+  expect(response.status, await response.clone().text()).toBe(201);
+  const { clientId, clientSecret } = (await response.json()) as { clientId: string; clientSecret: string };
+  return {
+    clientId,
+    clientSecret,
+    redirectUri: body.redirectUris[0]!,
+    config: await discover(runtime.baseUrl, { clientId, clientSecret }),
+  };
+}
+
+/** An authorization request as a relying party builds it: PKCE S256, nonce and state. */
+export interface AuthorizationRequest {
+  url: URL;
+  codeVerifier: string;
+  nonce: string;
+  state: string;
+}
+
+/** The authorization URL for `rp` (scope `openid profile` unless `params` says otherwise). */
+export async function authorizationRequest(
+  rp: RelyingParty,
+  params: Record<string, string> = {},
+): Promise<AuthorizationRequest> {
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const nonce = client.randomNonce();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(rp.config, {
+    redirect_uri: rp.redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+    ...params,
+  });
+  return { url, codeVerifier, nonce, state };
+}
+
+/** The interaction pages a flow can stop at, named by where their form posts. */
+export type Step = 'login' | 'entity' | 'personal' | 'consent';
+
+/** What the person does on each page; a page with no answer ends the flow there. */
+export interface Answers {
+  username?: string;
+  password?: string;
+  /** The credit code to choose on the entity page. */
+  entity?: string;
+  /** Go back to personal use when the session acts for an entity. */
+  personal?: boolean;
+  /** Allow on the consent page (default true). */
+  consent?: boolean;
+}
+
+export interface FlowOutcome {
+  /** Where the flow left the service: the relying party's redirect URI with the response. */
+  callback?: URL;
+  /** Where the flow stopped otherwise. */
+  page?: { url: URL; status: number; html: string };
+  /** The step of that page, when it is one. */
+  stoppedAt?: Step;
+  /** The interaction pages passed through, in order. */
+  steps: Step[];
+}
+
+const stepOfAction: Record<string, Step> = {
+  login: 'login',
+  entity: 'entity',
+  personal: 'personal',
+  confirm: 'consent',
+};
+
+/** The interaction step a page is, from the action of its first form. */
+export function stepOf(html: string): Step | undefined {
+  const action = parseForm(html)?.action ?? '';
+  const matched = /^\/interaction\/[^/]+\/(login|entity|personal|confirm)$/.exec(action);
+  return matched ? stepOfAction[matched[1]!] : undefined;
+}
+
+/**
+ * Drives a browser from `url` through the interaction pages with `answers`, until the flow leaves the
+ * service (`callback`) or reaches a page it has no answer for (`page`, `stoppedAt`).
+ */
+export async function runFlow(ua: UserAgent, url: URL | string, answers: Answers = {}): Promise<FlowOutcome> {
+  const steps: Step[] = [];
+  let outcome = await ua.navigate(url);
+  for (let hops = 0; hops < 10; hops++) {
+    if (outcome.leftTo) return { callback: outcome.leftTo, steps };
+    const page = outcome.page!;
+    const step = stepOf(page.html);
+    const form = parseForm(page.html);
+    const stop = { page, stoppedAt: step, steps };
+    if (!step || !form) return stop;
+    let fields: Record<string, string>;
+    switch (step) {
+      case 'login':
+        if (answers.username === undefined || answers.password === undefined) return stop;
+        fields = { username: answers.username, password: answers.password };
+        break;
+      case 'entity':
+        if (answers.entity === undefined) return stop;
+        fields = { entity: answers.entity };
+        break;
+      case 'personal':
+        if (!answers.personal) return stop;
+        fields = {};
+        break;
+      case 'consent':
+        if (answers.consent === false) return stop;
+        fields = form.fields;
+        break;
+    }
+    steps.push(step);
+    outcome = await ua.navigate(new URL(form.action, page.url), { form: fields });
+  }
+  throw new Error('the flow went round too many pages');
+}
+
+/** Runs a flow that must end at the relying party; fails with the page where it stopped otherwise. */
+export async function callbackOf(ua: UserAgent, url: URL | string, answers: Answers = {}) {
+  const outcome = await runFlow(ua, url, answers);
+  if (!outcome.callback) {
+    throw new Error(
+      `the flow stopped at ${outcome.stoppedAt ?? 'a page'} (${outcome.page?.status} ${outcome.page?.url.href}): ${outcome.page?.html.replace(/\s+/g, ' ').slice(0, 600)}`,
+    );
+  }
+  return { callback: outcome.callback, steps: outcome.steps };
+}
+
+/** The code exchange as the relying party makes it, with the checks openid-client performs. */
+export function exchange(rp: RelyingParty, request: AuthorizationRequest, callback: URL) {
+  return client.authorizationCodeGrant(rp.config, callback, {
+    pkceCodeVerifier: request.codeVerifier,
+    expectedNonce: request.nonce,
+    expectedState: request.state,
+  });
+}
+
+/** One complete sign-in on `rp`: authorization request, the pages, the code exchange. */
+export async function signIn(
+  rp: RelyingParty,
+  ua: UserAgent,
+  answers: Answers,
+  params: Record<string, string> = {},
+) {
+  const request = await authorizationRequest(rp, params);
+  const { callback, steps } = await callbackOf(ua, request.url, answers);
+  const tokens = await exchange(rp, request, callback);
+  const claims = tokens.claims();
+  if (!claims) throw new Error('no ID token');
+  return { request, callback, steps, tokens, claims };
+}
+
+const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+/** Verifies a JWT of ours (ID token, logout token) against the published JWKS, ES256 only. */
+export function verifyJwt(
+  baseUrl: string,
+  jwt: string,
+  options: { audience: string; typ?: string },
+): Promise<{ payload: JWTPayload; protectedHeader: { alg: string; kid?: string; typ?: string } }> {
+  let jwks = jwksCache.get(baseUrl);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(`${baseUrl}/.well-known/jwks.json`));
+    jwksCache.set(baseUrl, jwks);
+  }
+  return jwtVerify(jwt, jwks, {
+    algorithms: ['ES256'],
+    issuer: baseUrl,
+    audience: options.audience,
+    ...(options.typ ? { typ: options.typ } : {}),
+  });
+}
+
+/** Fetches `path` of our API with a bearer token. */
+export function getWithToken(runtime: TestRuntime, path: string, token: string): Promise<Response> {
+  return fetch(`${runtime.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+}
+
+/**
+ * The OAuth error and HTTP status of a refused openid-client call: a `ResponseBodyError` carries the
+ * error of the JSON body; a `WWWAuthenticateChallengeError` (a 401 with `WWW-Authenticate`, as for a
+ * wrong client secret) carries it as a challenge parameter.
+ */
+export async function refusal(call: Promise<unknown>): Promise<{ error?: string; status?: number }> {
+  const refused = await call.then(
+    () => undefined,
+    (e: unknown) => e as { error?: string; status?: number; cause?: unknown },
+  );
+  expect(refused, 'expected the call to be refused').toBeDefined();
+  const challenges = Array.isArray(refused!.cause)
+    ? (refused!.cause as Array<{ parameters?: Record<string, string> }>)
+    : [];
+  return {
+    error: refused!.error ?? challenges.find((c) => c.parameters?.error)?.parameters?.error,
+    status: refused!.status,
+  };
+}
