@@ -8,21 +8,36 @@ import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { createIssuer, createIssuerInput } from '../shared/issuers/create-issuer.js';
 import { issuerView } from '../shared/issuers/issuer.js';
+import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
+import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
 import { registerClient, registerClientInput } from '../shared/sso/register-client.js';
 
-/** The operators' API (scope `admin`): onboarding issuers and registering relying parties. */
+/**
+ * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them, and
+ * registering relying parties.
+ */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
-  await authenticate(event, deps.accessTokens, {
+  const caller = await authenticate(event, deps.accessTokens, {
     audience: deps.config.issuerUrl,
     requiredScope: 'admin',
     nowSeconds: epochSeconds(deps.clock),
   });
+  const context = { clientId: caller.clientId, requestId: event.requestContext?.requestId };
+  const issuerId = event.pathParameters?.id ?? '';
 
   switch (event.routeKey) {
     case 'POST /admin/issuers': {
       const { issuer, clientSecret } = await createIssuer(parseJsonBody(event, createIssuerInput), deps);
       return json(201, { ...issuerView(issuer), clientSecret }, { location: `/admin/issuers/${issuer.id}` });
+    }
+    case 'POST /admin/issuers/{id}/keys': {
+      const input = parseJsonBody(event, rotateIssuerKeyInput);
+      return json(201, issuerView(await rotateIssuerKey(issuerId, input, context, deps)));
+    }
+    case 'POST /admin/issuers/{id}/withdraw': {
+      const input = parseJsonBody(event, withdrawIssuerInput);
+      return json(200, issuerView(await withdrawIssuer(issuerId, input, context, deps)));
     }
     case 'POST /admin/clients':
       return json(201, await registerClient(parseJsonBody(event, registerClientInput), deps));

@@ -5,7 +5,10 @@ import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { holderLicences } from '../shared/licence/holder-licences.js';
+import { holderLicences, holderLookupKeys } from '../shared/licence/holder-licences.js';
+import { createPresentation, createPresentationInput } from '../shared/licence/presentation.js';
+import { renderQrSvg } from '../shared/licence/qr.js';
+import { parseJsonBody } from '../shared/http/request.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { parseAccountId } from '../shared/sso/account-id.js';
 
@@ -26,6 +29,24 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     case 'GET /me/licences': {
       const held = await holderLicences(subject, deps);
       return json(200, { items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)) });
+    }
+    case 'POST /me/licences/{id}/presentations': {
+      const input = parseJsonBody(event, createPresentationInput);
+      const presentation = await createPresentation(
+        event.pathParameters?.id ?? '',
+        input,
+        {
+          holderLookupKeys: await holderLookupKeys(subject, deps),
+          actor: caller.accountId,
+          requestId: event.requestContext.requestId,
+        },
+        deps,
+      );
+      return json(201, {
+        token: presentation.token,
+        qr: { text: presentation.token, svg: await renderQrSvg(presentation.token) },
+        expiresAt: presentation.expiresAt,
+      });
     }
     default:
       throw new ServiceError('route_not_found', 404, `No holder route ${event.routeKey}`);

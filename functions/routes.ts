@@ -72,6 +72,7 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'POST', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
+  { method: 'POST', path: '/me/licences/{id}/presentations', function: 'me', auth: { scope: 'licences' } },
   { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   {

@@ -147,8 +147,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
   // appointment reads (get); licences by holder, issuers by id, representation hints (gsi1); the entity's
   // lookup key with the MAC key; an entity account or a representation hint recorded (conditional put)),
   // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
-  // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) will sign with the platform key:
-  // add `platformKey: 'sign'` when that route joins the route table, not before.
+  // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) sign with the platform key.
   me: {
     description: 'elicence holder API',
     memorySize: 512,
@@ -156,6 +155,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     config: true,
     table: { items: [item.get, item.put], queries: ['gsi1'] },
     lookupMac: true,
+    platformKey: 'sign',
   },
   // People's accounts. Registration (shared/identity/register-person.ts): the ID number's lookup key (MAC),
   // the account and the population registry (get), scrypt, the ID number encrypted with the PII key, the

@@ -48,6 +48,23 @@ export async function holderLicences(
   return held;
 }
 
+/**
+ * The lookup keys of the holders whose licences the signed-in person may see and show: their own, and
+ * the entity's while they act for it with a role that covers licences. Checked now, not at sign-in.
+ */
+export async function holderLookupKeys(subject: SessionSubject, deps: HolderDependencies): Promise<string[]> {
+  const person = await findPersonById(subject.personId, deps);
+  if (!person) throw new ServiceError('account_not_found', 403, 'The signed-in account no longer exists');
+  const keys = [person.lookupKey];
+  if (subject.kind === 'entity') {
+    const entity = await findEntityById(subject.entityId, deps);
+    const authority =
+      entity && (await canActFor(person, entity.creditCode, new Date(deps.clock.now()), deps));
+    if (entity && authority?.scope.includes('licences')) keys.push(entity.lookupKey);
+  }
+  return keys;
+}
+
 /** One of the licences {@link holderLicences} lists; any other is not found. */
 export async function holderLicence(
   id: string,

@@ -1,6 +1,7 @@
 import type { JWK } from 'jose';
 import * as z from 'zod';
 import type { Issuer } from '../issuers/issuer.js';
+import { publishedKeys } from '../issuers/issuer-keys.js';
 
 /** The JOSE `typ` of the trust list. */
 export const trustListTokenType = 'trust-list+jwt';
@@ -63,7 +64,8 @@ function publicMembers(jwk: JWK): TrustListIssuer['jwks']['keys'][number] {
 /**
  * The issuers a trust list names, sorted by id: every issuer that finished onboarding, the withdrawn ones
  * included (verdicts on what they issued must still be explainable), never one still `provisioning` or
- * without a key. Only public key members are copied.
+ * without a key. Each with every key whose licences may still be valid: its current key and those
+ * rotated out, not those withdrawn (`issuers/issuer-keys.ts`). Only public key members are copied.
  *
  * @example
  * ```ts
@@ -82,7 +84,7 @@ export function trustListIssuers(issuers: readonly Issuer[]): TrustListIssuer[] 
       creditCode: issuer.creditCode,
       region: issuer.region,
       status: issuer.status,
-      jwks: { keys: [publicMembers(issuer.publicJwk)] },
+      jwks: { keys: publishedKeys(issuer).map(publicMembers) },
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

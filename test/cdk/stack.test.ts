@@ -189,7 +189,7 @@ describe('ElicenceStack', () => {
       'status-lists': [...service, 'TABLE_NAME'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
-      me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
+      me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
       accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
@@ -377,30 +377,28 @@ describe('ElicenceStack', () => {
         'status-lists': issuerSigning,
         'trust-list': ['kms:GetPublicKey platform', 'kms:Sign platform'],
         verify: ['kms:GetPublicKey platform'],
-        me: ['kms:GenerateMac lookupMac'],
+        me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey platform', 'kms:Sign platform'],
         accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
 
-    it('lets oidc and the trust list sign with the platform key; verify only reads its public key', () => {
-      for (const name of ['oidc', 'trust-list'] as const) {
+    it('lets oidc, the trust list and presentations sign with the platform key; verify only reads it', () => {
+      for (const name of ['oidc', 'trust-list', 'me'] as const) {
         expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn()]);
         expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
       }
       expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
-      for (const name of ['verify', 'admin', 'accounts', 'me'] as const) {
+      for (const name of ['verify', 'admin', 'accounts'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
-      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'me'] as const) {
+      for (const name of ['admin', 'licences', 'status-lists', 'accounts'] as const) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.platform));
       }
     });
 
     it('lets the holder API sign with the platform key when, and only when, it offers presentations', () => {
       // POST /me/licences/{id}/presentations signs with the platform key (shared/licence/presentation.ts).
-      // Until the route table has it, `me` gets no platform key at all; when it lands, give `me`
-      // `platformKey: 'sign'` in infra/stack.ts and update the pins above and below.
       const presents = routes.some(
         (route) => route.function === 'me' && route.path.endsWith('/presentations'),
       );
@@ -411,8 +409,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['oidc', 'trust-list'],
-        'kms:GetPublicKey': ['oidc', 'trust-list', 'verify'],
+        'kms:Sign': ['me', 'oidc', 'trust-list'],
+        'kms:GetPublicKey': ['me', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');

@@ -1,0 +1,38 @@
+import { epochSeconds } from '../shared/clock.js';
+import { dependencies } from '../shared/dependencies.js';
+import { ServiceError } from '../shared/errors.js';
+import { apiHandler } from '../shared/http/api-handler.js';
+import { authenticate } from '../shared/http/authenticate.js';
+import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
+import { json } from '../shared/http/response.js';
+import type { HttpEvent } from '../shared/http/types.js';
+import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verify/verify-scan.js';
+
+/**
+ * `POST /verify` (public): `{ qr }` → `{ verdict, checkedAt, licence?, issuer? }`. Anyone may ask; a
+ * verifier client's bearer token (scope `licences:verify`) also sees the disclosed fields. A token that
+ * is sent must be good: a bad one is a 401, one without the scope a 403, never silently anonymous. A scan
+ * that is not a credential is a verdict (`malformed`); a body that is not `{ qr: string }` is a 400, and
+ * one over 16 KiB a 413.
+ */
+export const handler = apiHandler(async (event: HttpEvent) => {
+  const deps = dependencies();
+  if (bodyBytes(event).length > maxVerifyBodyBytes) {
+    throw new ServiceError('payload_too_large', 413, `The request body exceeds ${maxVerifyBodyBytes} bytes`);
+  }
+  const caller = header(event, 'authorization')
+    ? await authenticate(event, deps.accessTokens, {
+        audience: deps.config.issuerUrl,
+        requiredScope: 'licences:verify',
+        nowSeconds: epochSeconds(deps.clock),
+      })
+    : undefined;
+  const { qr } = parseJsonBody(event, verifyRequest);
+  const answer = await verifyScan(
+    qr,
+    caller && { clientId: caller.clientId },
+    { requestId: event.requestContext?.requestId },
+    deps,
+  );
+  return json(200, answer);
+});

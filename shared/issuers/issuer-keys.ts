@@ -1,0 +1,32 @@
+import type { JWK } from 'jose';
+import type { Issuer, IssuerKey } from './issuer.js';
+
+/**
+ * Every key an issuer has had, oldest first. An issuer that never rotated has no `keys` and only its
+ * current key, made when it was onboarded.
+ *
+ * @example
+ * ```ts
+ * issuerKeyHistory(issuer).at(-1)?.kid === issuer.kid; // true: the last is the current key
+ * ```
+ */
+export function issuerKeyHistory(issuer: Issuer): IssuerKey[] {
+  if (issuer.keys && issuer.keys.length > 0) return issuer.keys;
+  if (!issuer.keyId || !issuer.kid || !issuer.publicJwk) return [];
+  return [{ kid: issuer.kid, keyId: issuer.keyId, publicJwk: issuer.publicJwk, createdAt: issuer.createdAt }];
+}
+
+/**
+ * The public keys a trust list publishes for an issuer: the current one and every one rotated out, since
+ * licences they signed may still be valid (a licence type may have no expiry), but none withdrawn.
+ *
+ * @example
+ * ```ts
+ * const jwks = { keys: publishedKeys(issuer) };
+ * ```
+ */
+export function publishedKeys(issuer: Issuer): JWK[] {
+  return issuerKeyHistory(issuer)
+    .filter((key) => key.withdrawnAt === undefined)
+    .map((key) => key.publicJwk);
+}

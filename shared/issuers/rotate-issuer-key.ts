@@ -1,0 +1,99 @@
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import type { KeyManager } from '../crypto/key-manager.js';
+import type { Signer } from '../crypto/signer.js';
+import { NotFoundError, ServiceError } from '../errors.js';
+import { logger } from '../logger.js';
+import type { Issuer } from './issuer.js';
+import { issuerKeyHistory } from './issuer-keys.js';
+import type { IssuerStore } from './issuer-store.js';
+
+export const rotateIssuerKeyInput = z.strictObject({
+  /**
+   * `keep` (a scheduled rotation): the previous key stops signing but stays published, so everything it
+   * signed still verifies. `withdraw` (the key is compromised, or lost): it leaves the trust list at once,
+   * and everything it signed verifies as `unknown_issuer` until the issuer signs it again.
+   */
+  previousKey: z.enum(['keep', 'withdraw']).default('keep'),
+});
+export type RotateIssuerKeyInput = z.output<typeof rotateIssuerKeyInput>;
+
+export interface RotateIssuerKeyDependencies {
+  issuers: IssuerStore;
+  keys: KeyManager;
+  signerFor(keyId: string): Signer;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
+/**
+ * Gives an active issuer a new KMS signing key, which signs its licences and status lists from now on
+ * (issuance signs with `issuer.keyId`, the current key). The previous key stays in the issuer's `keys`,
+ * published or withdrawn as asked. One conditional write of the issuer; if it loses a race the new key
+ * is scheduled for deletion and the caller gets a 409 to retry.
+ *
+ * @example
+ * ```ts
+ * const issuer = await rotateIssuerKey('iss_4Zq0bS0e6jyU2KQ1', { previousKey: 'keep' }, { clientId }, deps);
+ * ```
+ */
+export async function rotateIssuerKey(
+  issuerId: string,
+  input: RotateIssuerKeyInput,
+  context: { clientId: string; requestId?: string },
+  deps: RotateIssuerKeyDependencies,
+): Promise<Issuer> {
+  const issuer = await deps.issuers.findById(issuerId);
+  if (!issuer) throw new NotFoundError(`No issuer ${issuerId}`, 'issuer_not_found');
+  const history = issuerKeyHistory(issuer);
+  if (issuer.status !== 'active' || history.length === 0) {
+    throw new ServiceError(
+      'issuer_not_active',
+      409,
+      `Issuer ${issuerId} is ${issuer.status}: only an active issuer's key rotates`,
+    );
+  }
+
+  const key = await deps.keys.createSigningKey({
+    description: `elicence issuer ${issuer.id} (${issuer.creditCode}), key ${history.length + 1}`,
+    tags: { service: 'elicence', role: 'issuer-signing', issuer: issuer.id },
+    alias: `alias/elicence/issuer/${issuer.id}/${history.length + 1}`,
+  });
+  try {
+    const signer = deps.signerFor(key.keyId);
+    const publicJwk = await signer.publicJwk();
+    const kid = await signer.kid();
+    const now = new Date(deps.clock.now()).toISOString();
+    const keys = history.map((previous) =>
+      previous.kid === issuer.kid
+        ? {
+            ...previous,
+            retiredAt: now,
+            ...(input.previousKey === 'withdraw' ? { withdrawnAt: now } : {}),
+          }
+        : previous,
+    );
+    keys.push({ kid, keyId: key.keyId, publicJwk, createdAt: now });
+    const saved = await deps.issuers.save({ ...issuer, keyId: key.keyId, kid, publicJwk, keys });
+    await deps.audit
+      .record({
+        at: now,
+        actor: context.clientId,
+        action:
+          input.previousKey === 'withdraw' ? 'issuer.key-rotated.previous-withdrawn' : 'issuer.key-rotated',
+        issuerId: issuer.id,
+        requestId: context.requestId,
+        reason: `kid ${issuer.kid} → ${kid}`,
+      })
+      .catch((error: unknown) => logger.error('audit entry not written', { issuerId, error: String(error) }));
+    return saved;
+  } catch (error) {
+    await deps.keys
+      .scheduleDeletion(key.keyId)
+      .catch((cleanup: unknown) =>
+        logger.error('unused issuer key not scheduled for deletion', { issuerId, error: String(cleanup) }),
+      );
+    throw error;
+  }
+}

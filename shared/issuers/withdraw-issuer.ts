@@ -1,0 +1,61 @@
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { NotFoundError, ServiceError } from '../errors.js';
+import { logger } from '../logger.js';
+import type { Issuer } from './issuer.js';
+import type { IssuerStore } from './issuer-store.js';
+
+export const withdrawIssuerInput = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+export type WithdrawIssuerInput = z.output<typeof withdrawIssuerInput>;
+
+export interface WithdrawIssuerDependencies {
+  issuers: IssuerStore;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
+/**
+ * Withdraws an issuing agency (撤销发证机关资格): it may no longer issue (issuance requires `active`), and
+ * verifiers give its licences `unknown_issuer`. It stays in the trust list, marked `withdrawn`, so that
+ * those verdicts can say who it was; its status lists stay served. Final: there is no way back, an
+ * agency that is trusted again is onboarded anew. One conditional write.
+ *
+ * @example
+ * ```ts
+ * await withdrawIssuer('iss_4Zq0bS0e6jyU2KQ1', { reason: '机构撤并' }, { clientId }, deps);
+ * ```
+ */
+export async function withdrawIssuer(
+  issuerId: string,
+  input: WithdrawIssuerInput,
+  context: { clientId: string; requestId?: string },
+  deps: WithdrawIssuerDependencies,
+): Promise<Issuer> {
+  const issuer = await deps.issuers.findById(issuerId);
+  if (!issuer) throw new NotFoundError(`No issuer ${issuerId}`, 'issuer_not_found');
+  if (issuer.status === 'withdrawn') {
+    throw new ServiceError('issuer_withdrawn', 409, `Issuer ${issuerId} is already withdrawn`);
+  }
+  if (issuer.status !== 'active') {
+    throw new ServiceError('issuer_not_active', 409, `Issuer ${issuerId} is still being onboarded`);
+  }
+  const now = new Date(deps.clock.now()).toISOString();
+  const saved = await deps.issuers.save({
+    ...issuer,
+    status: 'withdrawn',
+    withdrawnAt: now,
+    withdrawalReason: input.reason,
+  });
+  await deps.audit
+    .record({
+      at: now,
+      actor: context.clientId,
+      action: 'issuer.withdrawn',
+      issuerId,
+      requestId: context.requestId,
+      reason: input.reason,
+    })
+    .catch((error: unknown) => logger.error('audit entry not written', { issuerId, error: String(error) }));
+  return saved;
+}

@@ -1,0 +1,168 @@
+/**
+ * Presentations (亮证): the dynamic QR code a holder shows, signed by the platform key. Format and size
+ * in `shared/verify/presentation-format.ts`; verified by the same library as licence credentials.
+ *
+ * @packageDocumentation
+ */
+import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { epochSeconds, type Clock } from '../clock.js';
+import type { Signer } from '../crypto/signer.js';
+import { NotFoundError, ServiceError } from '../errors.js';
+import { logger } from '../logger.js';
+import { base64urlEncode } from '../verify/base64url.js';
+import {
+  presentationIdLength,
+  presentationLifetime,
+  signPresentation,
+  type PresentationClaims,
+} from '../verify/presentation-format.js';
+import { findLicenceType } from './catalogue.js';
+import type { LicenceStore } from './licence-store.js';
+
+/** A presentation lives five minutes unless the holder asks otherwise (30 s to 10 min). */
+export const DEFAULT_PRESENTATION_TTL_SECONDS = 300;
+
+/** `POST /me/licences/{id}/presentations` (API.md): which fields to show, and for how long. */
+export const createPresentationInput = z.strictObject({
+  disclose: z
+    .array(z.string().min(1).max(64))
+    .max(50)
+    .default([])
+    .transform((names) => [...new Set(names)]),
+  ttlSeconds: z
+    .int()
+    .min(presentationLifetime.min)
+    .max(presentationLifetime.max)
+    .default(DEFAULT_PRESENTATION_TTL_SECONDS),
+});
+export type CreatePresentationInput = z.input<typeof createPresentationInput>;
+
+export interface CreatePresentationDependencies {
+  licences: Pick<LicenceStore, 'get'>;
+  platformSigner: Signer;
+  audit: AuditTrail;
+  clock: Clock;
+  /** Random bytes for the unique id; `crypto.randomBytes` unless a test fixes them. */
+  randomBytes?: (size: number) => Uint8Array;
+}
+
+export interface PresentationContext {
+  /** Lookup keys of the holders the caller may present for: the person, and entities acted for. */
+  holderLookupKeys: readonly string[];
+  /** Who asked (the account or client), for the audit trail. */
+  actor: string;
+  requestId?: string;
+}
+
+export interface CreatedPresentation {
+  /** The QR text, `EL1:…` (alphanumeric mode); also what `POST /verify` takes as `qr`. */
+  token: string;
+  /** The unique id (base64url of 12 random bytes). */
+  id: string;
+  issuedAt: string;
+  expiresAt: string;
+  /** The fields it shows. */
+  disclosed: string[];
+}
+
+/**
+ * Makes a presentation of one of the caller's licences: signed by the platform key (one KMS signature),
+ * valid for `ttlSeconds` (30–600, default 300), with a random 96-bit unique id, the licence's status now,
+ * the masked holder number, and only the fields named in `disclose` (none unless asked). A field the
+ * licence does not carry, or a lookup key, is a 400 `field_not_disclosable`; a licence the caller does
+ * not hold is a 404, as if it did not exist. Any status may be presented: a suspended or revoked licence
+ * shows as such to the verifier. Audited as `licence.presented`.
+ *
+ * @example
+ * ```ts
+ * const { token, expiresAt } = await createPresentation(
+ *   licenceId,
+ *   { disclose: ['vehicleClass'], ttlSeconds: 120 },
+ *   { holderLookupKeys: [account.lookupKey], actor: account.id },
+ *   deps,
+ * );
+ * const svg = await renderQrSvg(token);
+ * ```
+ */
+export async function createPresentation(
+  licenceId: string,
+  input: CreatePresentationInput,
+  context: PresentationContext,
+  deps: CreatePresentationDependencies,
+): Promise<CreatedPresentation> {
+  const { disclose, ttlSeconds } = parseInput(input);
+  const licence = await deps.licences.get(licenceId);
+  if (!licence || !context.holderLookupKeys.includes(licence.holder.lookupKey)) {
+    throw new NotFoundError(`No licence ${licenceId} of this holder`, 'licence_not_found');
+  }
+  const hidden = new Set(
+    findLicenceType(licence.type)?.sensitiveFields.map((field) => field.lookupKeyAs) ?? [],
+  );
+  const errors = disclose.flatMap((name, index) =>
+    Object.hasOwn(licence.fields, name) && !hidden.has(name)
+      ? []
+      : [{ path: `disclose.${index}`, message: `${licence.type} ${licenceId} has no field ${name} to show` }],
+  );
+  if (errors.length > 0) {
+    throw new ServiceError(
+      'field_not_disclosable',
+      400,
+      errors.map((error) => error.message).join('; '),
+      errors,
+    );
+  }
+
+  const issuedAt = epochSeconds(deps.clock);
+  const expiresAt = issuedAt + ttlSeconds;
+  const claims: PresentationClaims = {
+    id: base64urlEncode((deps.randomBytes ?? randomBytes)(presentationIdLength)),
+    issuedAt,
+    expiresAt,
+    licence: {
+      id: licence.id,
+      type: licence.type,
+      holder: { kind: licence.holder.kind, name: licence.holder.name, masked: licence.holder.masked },
+      status: licence.status,
+      validFrom: Math.floor(Date.parse(licence.validFrom) / 1000),
+      ...(licence.validUntil ? { validUntil: Math.floor(Date.parse(licence.validUntil) / 1000) } : {}),
+      fields: Object.fromEntries(disclose.map((name) => [name, licence.fields[name]])),
+    },
+  };
+  const token = await signPresentation(claims, deps.platformSigner);
+  const at = new Date(issuedAt * 1000).toISOString();
+  await deps.audit
+    .record({
+      at,
+      actor: context.actor,
+      action: 'licence.presented',
+      licenceId: licence.id,
+      issuerId: licence.issuerId,
+      requestId: context.requestId,
+      reason: `presentation ${claims.id}, ${ttlSeconds} s, fields: ${disclose.join(',') || 'none'}`,
+    })
+    .catch((error: unknown) => logger.error('audit entry not written', { licenceId, error: String(error) }));
+  return {
+    token,
+    id: claims.id,
+    issuedAt: at,
+    expiresAt: new Date(expiresAt * 1000).toISOString(),
+    disclosed: disclose,
+  };
+}
+
+function parseInput(input: CreatePresentationInput) {
+  const parsed = createPresentationInput.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
+    message: issue.message,
+  }));
+  throw new ServiceError(
+    'invalid_request',
+    400,
+    `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    errors,
+  );
+}

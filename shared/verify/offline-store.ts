@@ -1,0 +1,449 @@
+/**
+ * Offline mode: the trust list, the platform keys and every status list, fetched while online, checked,
+ * and kept with the time they were fetched, so that a verifier goes on giving verdicts with the network
+ * gone, and says how old its data is (`stale` past each token's `ttl`) rather than pretending.
+ *
+ * Everything kept is verified when it arrives: the trust list against the platform keys
+ * (`typ: trust-list+jwt`), each status list against the keys the trust list gives its issuer
+ * (`typ: statuslist+jwt`, `iss` = that issuer); ES256 only. A failed sync leaves what was there.
+ *
+ * @packageDocumentation
+ */
+import {
+  DEFAULT_MAX_STATUS_LIST_BYTES,
+  decodeStatusList,
+  readStatus,
+  StatusType,
+  type Compression,
+  type StatusBits,
+} from '../licence/status-list.js';
+import { streamCompression } from '../licence/status-list-streams.js';
+import { trustListPayload, type TrustListPayload } from '../licence/trust-list.js';
+import { statusListTokenClaims, statusListTokenType, trustListTokenType } from './claims.js';
+import type { Es256Verifier, PublicJwk } from './crypto.js';
+import { readCompactJws } from './jws.js';
+import { KeyCache } from './key-cache.js';
+import type {
+  Freshness,
+  StatusAnswer,
+  StatusQuery,
+  StatusSource,
+  TrustAnchors,
+  TrustedIssuer,
+} from './trust.js';
+
+export interface OfflineTrustStoreOptions {
+  /** The service's public base URL, e.g. `https://elicence.example.gov.cn`. */
+  baseUrl: string;
+  /** ES256: `nodeEs256` in Node, `webCryptoEs256()` in browsers. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each implementation has its own key type
+  crypto: Es256Verifier<any>;
+  /** ZLIB for status lists: Compression Streams unless given (`zlibCompression` in Node is faster). */
+  compression?: Compression;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch. */
+  clock?: () => number;
+  /**
+   * The platform's public keys, pinned (shipped with the app): then `/.well-known/jwks.json` is never
+   * fetched, and a network attacker cannot substitute a trust list. Fetched over HTTPS otherwise.
+   */
+  platformKeys?: readonly PublicJwk[];
+  /** Bound on a decompressed status list (1 MiB unless given; ours are 32 KiB). */
+  maxStatusListBytes?: number;
+  /** Lists fetched per issuer at most (each holds 131,072 licences). */
+  maxListsPerIssuer?: number;
+}
+
+/** Everything a store holds, as the signed tokens it came in: what an app persists between runs. */
+export interface OfflineSnapshot {
+  version: 1;
+  platformKeys: { keys: PublicJwk[]; fetchedAt: number };
+  trustList: { jws: string; fetchedAt: number };
+  statusLists: Array<{ jws: string; fetchedAt: number }>;
+}
+
+export interface SyncReport {
+  issuers: number;
+  statusLists: number;
+  /** Lists that could not be refreshed (their previous copy, if any, is kept). */
+  failures: Array<{ url: string; code: SyncErrorCode }>;
+}
+
+/** Largest document a sync accepts. */
+const maxDocumentLength = 4 * 1024 * 1024;
+
+export type SyncErrorCode = 'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token';
+
+/** A sync that could not get a usable trust list or platform keys; the store keeps what it had. */
+export class SyncError extends Error {
+  constructor(
+    readonly code: SyncErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SyncError';
+  }
+}
+
+interface KeptTrustList {
+  jws: string;
+  fetchedAt: number;
+  ttl: number;
+  exp: number;
+  fresh: Freshness;
+  stale: Freshness;
+  byId: Map<string, TrustedIssuer>;
+  byCreditCode: Map<string, TrustedIssuer>;
+}
+
+interface KeptStatusList {
+  jws: string;
+  fetchedAt: number;
+  iss: string;
+  sub: string;
+  ttl: number;
+  exp: number;
+  bits: StatusBits;
+  bytes: Uint8Array;
+  /** The answer for each status value, within the `ttl` and past it. */
+  freshAnswers: Array<StatusAnswer | undefined>;
+  staleAnswers: Array<StatusAnswer | undefined>;
+}
+
+const statusOf: Record<number, StatusAnswer['status'] | undefined> = {
+  [StatusType.VALID]: 'valid',
+  [StatusType.INVALID]: 'revoked',
+  [StatusType.SUSPENDED]: 'suspended',
+};
+
+function answersFor(fetchedAt: number, stale: boolean): Array<StatusAnswer | undefined> {
+  const freshness = Object.freeze({ fetchedAt, stale });
+  return [0, 1, 2, 3].map((value) => {
+    const status = statusOf[value];
+    return status && Object.freeze({ status, source: 'status-list' as const, freshness });
+  });
+}
+
+function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
+  return payload.issuers.map((entry) => ({
+    id: entry.id,
+    name: entry.name,
+    creditCode: entry.creditCode,
+    region: entry.region,
+    status: entry.status,
+    keys: entry.jwks.keys,
+  }));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyncError('bad_response', 'The JWKS is not JSON', { cause: error });
+  }
+}
+
+function platformKeysOf(value: unknown): PublicJwk[] {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new SyncError('bad_response', 'The JWKS has no keys');
+  return keys.filter(
+    (key): key is PublicJwk =>
+      typeof key === 'object' &&
+      key !== null &&
+      key.kty === 'EC' &&
+      key.crv === 'P-256' &&
+      typeof key.x === 'string' &&
+      typeof key.y === 'string' &&
+      typeof key.kid === 'string' &&
+      (key.alg === undefined || key.alg === 'ES256'),
+  );
+}
+
+/**
+ * Trust and statuses for offline verification; give it to {@link createVerifier} as both `trust` and
+ * `status`.
+ *
+ * @example
+ * ```ts
+ * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto: nodeEs256 });
+ * await store.sync();                                   // online
+ * localStorage.setItem('elicence', JSON.stringify(store.snapshot()));
+ * // … next start, maybe offline:
+ * await store.restore(JSON.parse(localStorage.getItem('elicence')!));
+ * const verifier = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+ * ```
+ */
+export class OfflineTrustStore implements TrustAnchors, StatusSource {
+  private readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+  private readonly clock: () => number;
+  private readonly compression: Compression;
+  private readonly keys: KeyCache;
+  private readonly maxStatusListBytes: number;
+  private readonly maxListsPerIssuer: number;
+  private platform: { keys: PublicJwk[]; fetchedAt: number } | undefined;
+  private trustList: KeptTrustList | undefined;
+  private lists = new Map<string, KeptStatusList>();
+
+  constructor(private readonly options: OfflineTrustStoreOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.clock = options.clock ?? (() => Date.now());
+    this.compression = options.compression ?? streamCompression;
+    this.keys = new KeyCache(options.crypto);
+    this.maxStatusListBytes = options.maxStatusListBytes ?? DEFAULT_MAX_STATUS_LIST_BYTES / 4;
+    this.maxListsPerIssuer = options.maxListsPerIssuer ?? 64;
+    if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
+  }
+
+  /**
+   * Fetches and checks the platform keys (unless pinned), the trust list, and every status list of every
+   * active issuer (`/status-lists/<issuer>.0`, `.1`, … until a 404). Throws {@link SyncError} when the
+   * trust list cannot be had; a status list that fails is reported and its previous copy kept.
+   */
+  async sync(): Promise<SyncReport> {
+    const platform = this.options.platformKeys
+      ? { keys: [...this.options.platformKeys], fetchedAt: this.clock() }
+      : {
+          keys: platformKeysOf(parseJson(await this.get('/.well-known/jwks.json'))),
+          fetchedAt: this.clock(),
+        };
+    const trustJws = await this.get('/trust-list');
+    const trustList = await this.readTrustList(trustJws, platform.keys, this.clock());
+    if (trustList.exp * 1000 <= this.clock())
+      throw new SyncError('expired_token', 'The trust list has expired');
+
+    const lists = new Map<string, KeptStatusList>();
+    const failures: SyncReport['failures'] = [];
+    const active = [...trustList.byId.values()].filter((issuer) => issuer.status === 'active');
+    await pool(active, 4, async (issuer) => {
+      for (let n = 0; n < this.maxListsPerIssuer; n++) {
+        const path = `/status-lists/${encodeURIComponent(`${issuer.id}.${n}`)}`;
+        try {
+          const jws = await this.fetchText(path, true);
+          if (jws === undefined) break;
+          const list = await this.readStatusList(jws, trustList, this.clock());
+          if (list.exp * 1000 <= this.clock())
+            throw new SyncError('expired_token', 'The status list has expired');
+          if (!list.sub.endsWith(path) && !list.sub.endsWith(`/status-lists/${issuer.id}.${n}`)) {
+            throw new SyncError('invalid_token', 'The status list names another list');
+          }
+          lists.set(list.sub, list);
+        } catch (error) {
+          failures.push({
+            url: this.baseUrl + path,
+            code: error instanceof SyncError ? error.code : 'invalid_token',
+          });
+          // Keep what we had for this issuer: an old list says more than none.
+          for (const [sub, kept] of this.lists)
+            if (kept.iss === issuer.id && !lists.has(sub)) lists.set(sub, kept);
+          break;
+        }
+      }
+    });
+    this.platform = platform;
+    this.trustList = trustList;
+    this.lists = lists;
+    return { issuers: trustList.byId.size, statusLists: lists.size, failures };
+  }
+
+  /** What the store holds, to persist; {@link restore} checks it all again. */
+  snapshot(): OfflineSnapshot {
+    if (!this.platform || !this.trustList) throw new SyncError('bad_response', 'Nothing synced yet');
+    return {
+      version: 1,
+      platformKeys: { keys: [...this.platform.keys], fetchedAt: this.platform.fetchedAt },
+      trustList: { jws: this.trustList.jws, fetchedAt: this.trustList.fetchedAt },
+      statusLists: [...this.lists.values()].map((list) => ({ jws: list.jws, fetchedAt: list.fetchedAt })),
+    };
+  }
+
+  /**
+   * Loads a {@link snapshot}, verifying every token again (against pinned platform keys when given),
+   * with the times they were first fetched, so staleness carries over. Throws {@link SyncError} and keeps
+   * what it had when the snapshot is not one or does not verify.
+   */
+  async restore(snapshot: OfflineSnapshot): Promise<void> {
+    if (
+      snapshot?.version !== 1 ||
+      typeof snapshot.trustList?.jws !== 'string' ||
+      !Number.isFinite(snapshot.trustList.fetchedAt) ||
+      !Number.isFinite(snapshot.platformKeys?.fetchedAt) ||
+      !Array.isArray(snapshot.statusLists)
+    ) {
+      throw new SyncError('bad_response', 'Not a snapshot of this store');
+    }
+    const platform = this.options.platformKeys
+      ? { keys: [...this.options.platformKeys], fetchedAt: snapshot.platformKeys.fetchedAt }
+      : { keys: platformKeysOf(snapshot.platformKeys), fetchedAt: snapshot.platformKeys.fetchedAt };
+    const trustList = await this.readTrustList(
+      snapshot.trustList.jws,
+      platform.keys,
+      snapshot.trustList.fetchedAt,
+    );
+    const lists = new Map<string, KeptStatusList>();
+    for (const kept of snapshot.statusLists) {
+      if (typeof kept?.jws !== 'string' || !Number.isFinite(kept.fetchedAt)) {
+        throw new SyncError('bad_response', 'Not a snapshot of this store');
+      }
+      const list = await this.readStatusList(kept.jws, trustList, kept.fetchedAt);
+      lists.set(list.sub, list);
+    }
+    this.platform = platform;
+    this.trustList = trustList;
+    this.lists = lists;
+  }
+
+  issuerById(id: string): TrustedIssuer | undefined {
+    return this.trustList?.byId.get(id);
+  }
+
+  issuerByCreditCode(creditCode: string): TrustedIssuer | undefined {
+    return this.trustList?.byCreditCode.get(creditCode);
+  }
+
+  platformKeys(): readonly PublicJwk[] {
+    return this.platform?.keys ?? [];
+  }
+
+  /** The trust list's age; stale once older than its `ttl`. */
+  freshness(): Freshness | undefined {
+    const kept = this.trustList;
+    if (!kept) return undefined;
+    return this.clock() > kept.fetchedAt + kept.ttl * 1000 ? kept.stale : kept.fresh;
+  }
+
+  /**
+   * The status a synced list gives a credential, with its age; nothing when the list is not held, names
+   * another issuer, or is past its `exp` (the draft forbids using it then).
+   */
+  status(query: StatusQuery): StatusAnswer | undefined {
+    if (!query.list) return undefined;
+    const list = this.lists.get(query.list.uri);
+    const now = this.clock();
+    if (!list || list.iss !== query.issuerId || list.exp * 1000 <= now) return undefined;
+    let value: number;
+    try {
+      value = readStatus(list.bytes, query.list.idx, list.bits);
+    } catch {
+      return undefined;
+    }
+    // Answers are made once per list (per value, fresh or stale): nothing is allocated per verification.
+    const answers = now > list.fetchedAt + list.ttl * 1000 ? list.staleAnswers : list.freshAnswers;
+    return answers[value];
+  }
+
+  /** The body at `path`; a 404 is `undefined` when `notFoundIsEnd`, any other failure a {@link SyncError}. */
+  private async fetchText(path: string, notFoundIsEnd: boolean): Promise<string | undefined> {
+    let response: Response;
+    try {
+      response = await this.fetch(this.baseUrl + path, { headers: { accept: '*/*' } });
+    } catch (error) {
+      throw new SyncError('unreachable', `${path}: ${String(error)}`, { cause: error });
+    }
+    if (notFoundIsEnd && response.status === 404) return undefined;
+    if (!response.ok) throw new SyncError('bad_response', `${path}: HTTP ${response.status}`);
+    const text = await response.text();
+    // Ours are far smaller (a status list token is ~45 KB at most): a larger answer is not one of them.
+    if (text.length > maxDocumentLength) throw new SyncError('bad_response', `${path}: answer too large`);
+    return text;
+  }
+
+  private async get(path: string): Promise<string> {
+    return (await this.fetchText(path, false)) ?? '';
+  }
+
+  /** Verifies a compact JWS of type `typ` against `keys` (by `kid`, ES256 only); its payload. */
+  private async verified(
+    jws: string,
+    typ: string,
+    keys: readonly PublicJwk[],
+  ): Promise<Record<string, unknown>> {
+    let token;
+    try {
+      token = readCompactJws(jws.trim());
+    } catch (error) {
+      throw new SyncError('invalid_token', `Not a ${typ}`, { cause: error });
+    }
+    const jwk = keys.find((key) => key.kid === token.header.kid);
+    if (token.header.alg !== 'ES256' || token.header.typ !== typ || !jwk) {
+      throw new SyncError('invalid_token', `Not a ${typ} signed by a trusted key`);
+    }
+    if (!(await this.keys.verify(jwk, token.signature, token.signingInput))) {
+      throw new SyncError('invalid_token', `The ${typ} signature does not verify`);
+    }
+    return token.payload;
+  }
+
+  private async readTrustList(
+    jws: string,
+    platformKeys: readonly PublicJwk[],
+    fetchedAt: number,
+  ): Promise<KeptTrustList> {
+    const parsed = trustListPayload.safeParse(await this.verified(jws, trustListTokenType, platformKeys));
+    if (!parsed.success) throw new SyncError('invalid_token', 'The trust list claims are malformed');
+    const issuers = issuersOf(parsed.data);
+    return {
+      jws,
+      fetchedAt,
+      ttl: parsed.data.ttl,
+      exp: parsed.data.exp,
+      fresh: Object.freeze({ fetchedAt, stale: false }),
+      stale: Object.freeze({ fetchedAt, stale: true }),
+      byId: new Map(issuers.map((issuer) => [issuer.id, issuer])),
+      byCreditCode: new Map(issuers.map((issuer) => [issuer.creditCode, issuer])),
+    };
+  }
+
+  private async readStatusList(
+    jws: string,
+    trustList: KeptTrustList,
+    fetchedAt: number,
+  ): Promise<KeptStatusList> {
+    let iss: unknown;
+    try {
+      iss = readCompactJws(jws.trim()).payload.iss;
+    } catch (error) {
+      throw new SyncError('invalid_token', 'Not a status list token', { cause: error });
+    }
+    const issuer = typeof iss === 'string' ? trustList.byId.get(iss) : undefined;
+    if (!issuer) throw new SyncError('invalid_token', 'A status list of an issuer not in the trust list');
+    const claims = statusListTokenClaims.safeParse(
+      await this.verified(jws, statusListTokenType, issuer.keys),
+    );
+    if (!claims.success) throw new SyncError('invalid_token', 'The status list claims are malformed');
+    let decoded;
+    try {
+      decoded = await decodeStatusList(claims.data.status_list, this.compression, {
+        maxBytes: this.maxStatusListBytes,
+      });
+    } catch (error) {
+      throw new SyncError('invalid_token', 'The status list cannot be decoded', { cause: error });
+    }
+    return {
+      jws,
+      fetchedAt,
+      iss: issuer.id,
+      sub: claims.data.sub,
+      ttl: claims.data.ttl,
+      exp: claims.data.exp,
+      bits: decoded.bits,
+      bytes: decoded.bytes,
+      freshAnswers: answersFor(fetchedAt, false),
+      staleAnswers: answersFor(fetchedAt, true),
+    };
+  }
+}
+
+/** Runs `task` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,60 @@
+/**
+ * The ports a verifier reads its trust and statuses through. An offline app gives it an
+ * {@link OfflineTrustStore} (synced trust list and status lists); the service gives it its own stores
+ * (`shared/verify/online.ts`). Either may answer synchronously.
+ *
+ * @packageDocumentation
+ */
+import type { PublicJwk } from './crypto.js';
+import type { LicenceStatusValue } from './verdict.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** An issuer as the trust list names it. */
+export interface TrustedIssuer {
+  id: string;
+  name: string;
+  creditCode: string;
+  region?: string;
+  /** A withdrawn issuer stays listed so that verdicts on its licences can say who it was. */
+  status: 'active' | 'withdrawn';
+  /** Every key whose signatures may still be valid: the current one and those rotated out, not those withdrawn. */
+  keys: readonly PublicJwk[];
+}
+
+/** How old the data behind an answer is: `fetchedAt` in milliseconds since the epoch. */
+export interface Freshness {
+  fetchedAt: number;
+  /** Older than its `ttl`. */
+  stale: boolean;
+}
+
+/** Who may sign: the issuers (licences, status lists) and the platform (presentations). */
+export interface TrustAnchors {
+  issuerById(id: string): MaybePromise<TrustedIssuer | undefined>;
+  issuerByCreditCode(creditCode: string): MaybePromise<TrustedIssuer | undefined>;
+  /** The platform's public keys, as `/.well-known/jwks.json` publishes them. */
+  platformKeys(): MaybePromise<readonly PublicJwk[]>;
+  /** The age of the trust data; absent when it is read live. */
+  freshness?(): Freshness | undefined;
+}
+
+/** Which licence's status is asked for, and where its credential says the status is listed. */
+export interface StatusQuery {
+  licenceId: string;
+  issuerId: string;
+  /** From a credential's `status.status_list`; presentations carry none. */
+  list?: { uri: string; idx: number };
+}
+
+export interface StatusAnswer {
+  status: LicenceStatusValue;
+  source: 'online' | 'status-list';
+  /** For a status list: when it was fetched and whether it is older than its `ttl`. */
+  freshness?: Freshness;
+}
+
+/** Where statuses come from; `undefined` means "cannot say" (never a guess). */
+export interface StatusSource {
+  status(query: StatusQuery): MaybePromise<StatusAnswer | undefined>;
+}

@@ -1,0 +1,111 @@
+/**
+ * What a verification answers: one of the verdicts of API.md, a stable reason, and the data that may be
+ * shown. Only a verdict reached after the signature verified carries licence data; nothing read from an
+ * unverified token is ever returned.
+ *
+ * @packageDocumentation
+ */
+
+/** The verdicts of API.md, in no particular order. */
+export const verdicts = [
+  'valid',
+  'suspended',
+  'revoked',
+  'expired',
+  'not_yet_valid',
+  'invalid_signature',
+  'unknown_issuer',
+  'malformed',
+] as const;
+export type Verdict = (typeof verdicts)[number];
+
+/**
+ * Why the verdict is what it is, stable for apps and logs:
+ * - `valid`: `ok`;
+ * - `malformed`: the input could not be read (`too_large`, `not_a_credential`, `invalid_url`,
+ *   `invalid_base64url`, `invalid_base45`, `invalid_cbor`, `invalid_cose`, `invalid_jws`) or is not ours
+ *   (`unexpected_type`, `invalid_claims`, `presentation_lifetime`);
+ * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …) or `signature_mismatch`;
+ * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
+ *   e.g. a withdrawn key);
+ * - `expired` / `not_yet_valid`: `licence_expired`, `presentation_expired`, `licence_not_yet_valid`,
+ *   `presentation_not_yet_valid`;
+ * - `revoked` / `suspended`: `status_revoked`, `status_suspended`.
+ */
+export type VerdictReason =
+  | 'ok'
+  | 'too_large'
+  | 'not_a_credential'
+  | 'invalid_url'
+  | 'invalid_base64url'
+  | 'invalid_base45'
+  | 'invalid_cbor'
+  | 'invalid_cose'
+  | 'invalid_jws'
+  | 'invalid_claims'
+  | 'unexpected_type'
+  | 'presentation_lifetime'
+  | 'alg_not_allowed'
+  | 'signature_mismatch'
+  | 'issuer_not_trusted'
+  | 'issuer_withdrawn'
+  | 'key_not_trusted'
+  | 'licence_expired'
+  | 'licence_not_yet_valid'
+  | 'presentation_expired'
+  | 'presentation_not_yet_valid'
+  | 'status_revoked'
+  | 'status_suspended';
+
+/** A licence status as statuses are stored and listed. */
+export type LicenceStatusValue = 'valid' | 'suspended' | 'revoked';
+
+/** The licence as the verified token discloses it. */
+export interface DisclosedLicence {
+  id: string;
+  type: string;
+  holder: { kind: 'person' | 'entity'; name: string; masked: string };
+  /** The fields the token carries: all of a credential's, only the chosen ones of a presentation. */
+  fields: Record<string, unknown>;
+  validFrom: string;
+  validUntil?: string;
+}
+
+/** Where the status behind the verdict came from, and how fresh it is. */
+export interface StatusCheck {
+  /**
+   * `online`: the issuer's record, now; `status-list`: a signed status list (see `stale`);
+   * `presentation`: the status the platform signed into the presentation when it was made;
+   * `none`: no status could be had (an offline verifier without this licence's list): the verdict then
+   * speaks for signature and validity period only.
+   */
+  source: 'online' | 'status-list' | 'presentation' | 'none';
+  status?: LicenceStatusValue;
+  /** For a status list: older than its `ttl`. */
+  stale?: boolean;
+}
+
+export interface VerificationResult {
+  verdict: Verdict;
+  reason: VerdictReason;
+  /** What was scanned, once recognised. */
+  format?: 'credential' | 'presentation';
+  checkedAt: string;
+  licence?: DisclosedLicence;
+  issuer?: { id: string; name: string; creditCode: string; region?: string };
+  /** For presentations: its unique id, its validity, and the licence status it was made with. */
+  presentation?: {
+    id: string;
+    issuedAt: string;
+    expiresAt: string;
+    statusAtPresentation: LicenceStatusValue;
+  };
+  status: StatusCheck;
+  /**
+   * True when any data the verdict rests on (trust list, status list) is older than its `ttl`: the
+   * verdict is what that data said, and the app should say so (and sync when it can).
+   */
+  stale: boolean;
+  /** Seconds since the oldest data the verdict rests on was fetched; absent when it was all live. */
+  dataAge?: number;
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeEs256, zlibCompression } from '../../../shared/verify/node.js';
+import { OfflineTrustStore } from '../../../shared/verify/offline-store.js';
+import { createVerifier } from '../../../shared/verify/verifier.js';
+import { expectProblem, issuerBody, postJson } from '../../support/http-api.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
+
+let runtime: TestRuntime;
+let admin: string;
+let issuer: { id: string; kid: string; clientId: string; clientSecret: string };
+let issuerToken: string;
+let first: IssuedLicence;
+
+interface IssuerAnswer {
+  id: string;
+  kid: string;
+  status: string;
+  keys?: Array<{ kid: string; createdAt: string; retiredAt?: string; withdrawnAt?: string; keyId?: string }>;
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+  const response = await postJson(
+    runtime,
+    '/admin/issuers',
+    admin,
+    issuerBody({ licenceTypes: ['driving-licence'] }),
+  );
+  expect(response.status).toBe(201);
+  issuer = (await response.json()) as typeof issuer;
+  issuerToken = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+  first = await issueDrivingLicence(runtime, issuerToken);
+});
+afterAll(() => runtime?.close());
+
+const rotate = (body: unknown = {}, token = admin, id = issuer.id) =>
+  postJson(runtime, `/admin/issuers/${encodeURIComponent(id)}/keys`, token, body);
+const withdraw = (body: unknown = { reason: '机构撤并' }, token = admin, id = issuer.id) =>
+  postJson(runtime, `/admin/issuers/${encodeURIComponent(id)}/withdraw`, token, body);
+
+async function trustListKids(): Promise<{ status: string; kids: string[] }> {
+  const store = new OfflineTrustStore({
+    baseUrl: runtime.baseUrl,
+    crypto: nodeEs256,
+    compression: zlibCompression,
+  });
+  await store.sync();
+  const entry = store.issuerById(issuer.id);
+  return { status: entry?.status ?? 'absent', kids: entry?.keys.map((key) => key.kid ?? '') ?? [] };
+}
+
+describe('keys over time', () => {
+  let second: IssuedLicence;
+  let secondKid: string;
+
+  it('POST /admin/issuers/{id}/keys: a new key signs from now on, and licences of both keys verify', async () => {
+    const response = await rotate();
+    const rotated = (await response.json()) as IssuerAnswer;
+    expect(response.status, JSON.stringify(rotated)).toBe(201);
+    expect(rotated.kid).not.toBe(issuer.kid);
+    expect(rotated.keys).toEqual([
+      expect.objectContaining({ kid: issuer.kid, retiredAt: expect.any(String) }),
+      expect.objectContaining({ kid: rotated.kid }),
+    ]);
+    expect(JSON.stringify(rotated)).not.toContain('keyId');
+    secondKid = rotated.kid;
+
+    second = await issueDrivingLicence(runtime, issuerToken);
+    expect(decodeProtectedHeader(first.credential).kid).toBe(issuer.kid);
+    expect(decodeProtectedHeader(second.credential).kid).toBe(secondKid);
+    expect((await verified(runtime, first.credential)).verdict).toBe('valid');
+    expect((await verified(runtime, second.credential)).verdict).toBe('valid');
+
+    expect(await trustListKids()).toEqual({ status: 'active', kids: [issuer.kid, secondKid] });
+    const store = new OfflineTrustStore({
+      baseUrl: runtime.baseUrl,
+      crypto: nodeEs256,
+      compression: zlibCompression,
+    });
+    await store.sync();
+    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    expect((await offline.verify(first.credential)).verdict).toBe('valid');
+    expect((await offline.verify(second.credential)).verdict).toBe('valid');
+  });
+
+  it('a key withdrawn at rotation (compromise) leaves the trust list: its licences are unknown_issuer', async () => {
+    const response = await rotate({ previousKey: 'withdraw' });
+    const rotated = (await response.json()) as IssuerAnswer;
+    expect(response.status).toBe(201);
+    expect(rotated.keys?.find((key) => key.kid === secondKid)?.withdrawnAt).toEqual(expect.any(String));
+
+    expect(await verified(runtime, second.credential)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+    expect((await verified(runtime, first.credential)).verdict).toBe('valid');
+    expect(await trustListKids()).toEqual({ status: 'active', kids: [issuer.kid, rotated.kid] });
+
+    const store = new OfflineTrustStore({
+      baseUrl: runtime.baseUrl,
+      crypto: nodeEs256,
+      compression: zlibCompression,
+    });
+    await store.sync();
+    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    expect((await offline.verify(second.credential)).verdict).toBe('unknown_issuer');
+  });
+
+  it('POST /admin/issuers/{id}/withdraw: it stays listed as withdrawn; its licences are unknown_issuer; it may not issue', async () => {
+    const response = await withdraw();
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      id: issuer.id,
+      status: 'withdrawn',
+      withdrawalReason: '机构撤并',
+    });
+
+    expect(await verified(runtime, first.credential)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'issuer_withdrawn',
+      issuer: { id: issuer.id },
+    });
+    expect((await trustListKids()).status).toBe('withdrawn');
+    const refused = await postJson(
+      runtime,
+      '/licences',
+      issuerToken,
+      {
+        type: 'driving-licence',
+        holder: { idNumber: '110105199003071239' },
+        holderName: '李测试',
+        fields: {},
+      },
+      { 'idempotency-key': randomUUID() },
+    );
+    await expectProblem(refused, 403, 'issuer_inactive');
+  });
+
+  it('refuses what makes no sense: unknown issuer 404, withdrawn issuer 409, bad body 400, no admin scope 403', async () => {
+    await expectProblem(await rotate({}, admin, 'iss_doesNotExist'), 404, 'issuer_not_found');
+    await expectProblem(await rotate(), 409, 'issuer_not_active');
+    await expectProblem(await withdraw(), 409, 'issuer_withdrawn');
+    await expectProblem(
+      await rotate({ previousKey: 'burn' }, admin, runtime.credentials.issuer.id),
+      400,
+      'invalid_request',
+    );
+    await expectProblem(await withdraw({}, admin, runtime.credentials.issuer.id), 400, 'invalid_request');
+    const { verifier } = await demoTokens(runtime);
+    await expectProblem(await rotate({}, verifier, runtime.credentials.issuer.id), 403, 'insufficient_scope');
+  });
+});

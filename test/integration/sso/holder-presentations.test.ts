@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import {
+  adminToken,
+  getWithToken,
+  registerPlatform,
+  signIn,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+let runtime: TestRuntime;
+let wallet: RelyingParty;
+let accessToken: string;
+
+interface HeldLicence {
+  id: string;
+  type: string;
+  fields: Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  wallet = await registerPlatform(runtime, await adminToken(runtime), {
+    name: 'Wallet',
+    redirectUris: ['https://wallet.example/cb'],
+    scopes: ['openid', 'profile', 'licences'],
+    firstParty: true,
+  });
+  const { citizen } = runtime.credentials;
+  const { tokens } = await signIn(
+    wallet,
+    new UserAgent(runtime.baseUrl),
+    { username: citizen.idNumber, password: citizen.password },
+    { scope: 'openid licences' },
+  );
+  accessToken = tokens.access_token;
+});
+afterAll(() => runtime?.close());
+
+function present(licenceId: string, body: unknown, token = accessToken) {
+  return fetch(`${runtime.baseUrl}/me/licences/${encodeURIComponent(licenceId)}/presentations`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('a holder shows a licence as a short-lived QR code (亮证)', () => {
+  let drivingLicence: HeldLicence;
+
+  it('lists the signed-in person’s own licences', async () => {
+    const response = await getWithToken(runtime, '/me/licences', accessToken);
+    expect(response.status).toBe(200);
+    const { items } = (await response.json()) as { items: HeldLicence[] };
+    expect(items.map((l) => l.type)).toEqual(['driving-licence']);
+    drivingLicence = items[0]!;
+  });
+
+  it('makes a presentation QR with only the chosen fields, which a verifier app reads as valid', async () => {
+    const response = await present(drivingLicence.id, { disclose: ['vehicleClass'], ttlSeconds: 60 });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as {
+      token: string;
+      qr: { text: string; svg: string };
+      expiresAt: string;
+    };
+    expect(body.token).toMatch(/^EL1:[0-9A-Z $%*+\-./:]+$/);
+    expect(body.qr.text).toBe(body.token);
+    expect(body.qr.svg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+    const lifetime = Date.parse(body.expiresAt) - Date.now();
+    expect(lifetime).toBeGreaterThan(50_000);
+    expect(lifetime).toBeLessThanOrEqual(60_000);
+
+    const verifierToken = await clientCredentialsToken(
+      runtime,
+      runtime.credentials.verifier,
+      'licences:verify',
+    );
+    const verdict = await fetch(`${runtime.baseUrl}/verify`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${verifierToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ qr: body.token }),
+    });
+    const result = (await verdict.json()) as {
+      verdict: string;
+      licence?: { id: string; fields?: Record<string, unknown> };
+    };
+    expect(result.verdict).toBe('valid');
+    expect(result.licence?.id).toBe(drivingLicence.id);
+    expect(result.licence?.fields).toEqual({ vehicleClass: drivingLicence.fields.vehicleClass });
+  });
+
+  it('refuses a lifetime outside 30 to 600 seconds, naming the field', async () => {
+    for (const ttlSeconds of [5, 601]) {
+      const response = await present(drivingLicence.id, { ttlSeconds });
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as { errors: Array<{ path: string }> };
+      expect(problem.errors.map((e) => e.path)).toContain('ttlSeconds');
+    }
+  });
+
+  it('does not present a licence the person does not hold', async () => {
+    const held = (await (await getWithToken(runtime, '/me/licences', accessToken)).json()) as {
+      items: HeldLicence[];
+    };
+    const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const all = (await (await getWithToken(runtime, '/licences?limit=100', issuerToken)).json()) as {
+      items: HeldLicence[];
+    };
+    const someoneElses = all.items.find((licence) => !held.items.some((mine) => mine.id === licence.id));
+    expect(someoneElses).toBeDefined();
+    expect((await present(someoneElses!.id, {})).status).toBe(404);
+  });
+
+  it('requires a person’s token with scope licences', async () => {
+    const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    expect((await present(drivingLicence.id, {}, issuerToken)).status).toBe(403);
+    expect((await getWithToken(runtime, '/me/licences', 'x'.repeat(43))).status).toBe(401);
+  });
+});

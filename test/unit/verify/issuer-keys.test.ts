@@ -1,0 +1,136 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
+import { issuerView, type Issuer } from '../../../shared/issuers/issuer.js';
+import { issuerKeyHistory, publishedKeys } from '../../../shared/issuers/issuer-keys.js';
+import { rotateIssuerKey } from '../../../shared/issuers/rotate-issuer-key.js';
+import { withdrawIssuer } from '../../../shared/issuers/withdraw-issuer.js';
+import { trustListIssuers } from '../../../shared/licence/trust-list.js';
+import { ConflictError } from '../../../shared/errors.js';
+import { InMemoryIssuerStore, InMemoryKeyManager } from '../../fakes/in-memory.js';
+
+let issuers: InMemoryIssuerStore;
+let keys: InMemoryKeyManager;
+let entries: AuditEntry[];
+let issuer: Issuer;
+let time: number;
+const context = { clientId: 'demo-admin' };
+
+function deps() {
+  return {
+    issuers,
+    keys,
+    signerFor: keys.signerFor,
+    audit: { record: async (entry: AuditEntry) => void entries.push(entry), forLicence: async () => [] },
+    clock: { now: () => time },
+  };
+}
+
+beforeEach(async () => {
+  issuers = new InMemoryIssuerStore();
+  keys = new InMemoryKeyManager();
+  entries = [];
+  time = Date.parse('2025-06-01T08:00:00Z');
+  const { keyId } = await keys.createSigningKey();
+  const signer = keys.signerFor(keyId);
+  issuer = await issuers.claim({
+    id: 'iss_Rotating00000000',
+    name: '测试局',
+    creditCode: '11110000000013223T',
+    region: '110000',
+    licenceTypes: ['driving-licence'],
+    status: 'active',
+    keyId,
+    kid: await signer.kid(),
+    publicJwk: await signer.publicJwk(),
+    createdAt: '2025-01-01T00:00:00.000Z',
+    version: 0,
+  });
+});
+
+describe('rotating an issuer’s key', () => {
+  it('makes a new key current and keeps the old one published, so older licences still verify', async () => {
+    time += 1000;
+    const rotated = await rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps());
+    expect(rotated.keyId).toBe('key-2');
+    expect(rotated.kid).toBe(await keys.signerFor('key-2').kid());
+    expect(issuerKeyHistory(rotated)).toEqual([
+      expect.objectContaining({
+        kid: issuer.kid,
+        keyId: 'key-1',
+        createdAt: issuer.createdAt,
+        retiredAt: new Date(time).toISOString(),
+      }),
+      expect.objectContaining({ kid: rotated.kid, keyId: 'key-2', createdAt: new Date(time).toISOString() }),
+    ]);
+    expect(publishedKeys(rotated).map((jwk) => jwk.kid)).toEqual([issuer.kid, rotated.kid]);
+    expect(trustListIssuers([rotated])[0]?.jwks.keys.map((jwk) => jwk.kid)).toEqual([
+      issuer.kid,
+      rotated.kid,
+    ]);
+    expect(entries).toEqual([expect.objectContaining({ action: 'issuer.key-rotated', issuerId: issuer.id })]);
+  });
+
+  it('withdraws the previous key from the trust list when asked (compromise)', async () => {
+    const rotated = await rotateIssuerKey(issuer.id, { previousKey: 'withdraw' }, context, deps());
+    expect(publishedKeys(rotated).map((jwk) => jwk.kid)).toEqual([rotated.kid]);
+    const again = await rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps());
+    expect(publishedKeys(again).map((jwk) => jwk.kid)).toEqual([rotated.kid, again.kid]);
+    expect(issuerKeyHistory(again)).toHaveLength(3);
+  });
+
+  it('never shows KMS key ids in the admin view', async () => {
+    const rotated = await rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps());
+    expect(JSON.stringify(issuerView(rotated))).not.toContain('key-');
+    expect(issuerView(rotated).keys).toHaveLength(2);
+  });
+
+  it('schedules the new key for deletion when the issuer changed meanwhile (409)', async () => {
+    const stale = issuers.save.bind(issuers);
+    issuers.save = async (_next) => {
+      issuers.save = stale;
+      throw new ConflictError('changed', 'issuer_changed');
+    };
+    await expect(rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())).rejects.toMatchObject({
+      status: 409,
+    });
+    expect([...keys.scheduledForDeletion]).toEqual(['key-2']);
+    expect((await issuers.findById(issuer.id))?.keyId).toBe('key-1');
+  });
+
+  it('refuses unknown (404) and withdrawn (409) issuers', async () => {
+    await expect(
+      rotateIssuerKey('iss_nobody', { previousKey: 'keep' }, context, deps()),
+    ).rejects.toMatchObject({
+      status: 404,
+      code: 'issuer_not_found',
+    });
+    await withdrawIssuer(issuer.id, { reason: '机构撤并' }, context, deps());
+    await expect(rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())).rejects.toMatchObject({
+      status: 409,
+      code: 'issuer_not_active',
+    });
+  });
+});
+
+describe('withdrawing an issuer', () => {
+  it('marks it withdrawn, once, and keeps it and its keys in the trust list', async () => {
+    const withdrawn = await withdrawIssuer(issuer.id, { reason: '机构撤并' }, context, deps());
+    expect(withdrawn).toMatchObject({
+      status: 'withdrawn',
+      withdrawalReason: '机构撤并',
+      withdrawnAt: new Date(time).toISOString(),
+    });
+    expect(trustListIssuers([withdrawn])).toEqual([
+      expect.objectContaining({
+        id: issuer.id,
+        status: 'withdrawn',
+        jwks: { keys: [expect.objectContaining({ kid: issuer.kid })] },
+      }),
+    ]);
+    await expect(withdrawIssuer(issuer.id, { reason: 'again' }, context, deps())).rejects.toMatchObject({
+      status: 409,
+      code: 'issuer_withdrawn',
+    });
+    expect(entries.map((entry) => entry.action)).toEqual(['issuer.withdrawn']);
+  });
+});

@@ -1,0 +1,277 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
+import {
+  createStatusBytes,
+  encodeStatusList,
+  StatusType,
+  writeStatus,
+} from '../../../shared/licence/status-list.js';
+import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
+import type { PublicJwk } from '../../../shared/verify/crypto.js';
+import { nodeEs256 } from '../../../shared/verify/node.js';
+import {
+  OfflineTrustStore,
+  SyncError,
+  type OfflineTrustStoreOptions,
+} from '../../../shared/verify/offline-store.js';
+import { createVerifier } from '../../../shared/verify/verifier.js';
+import { LocalSigner } from '../../fakes/local-signer.js';
+import { createWorld, NOW, type World } from './world.js';
+
+const BASE = 'https://elicence.test';
+
+/** The service as an offline verifier sees it: signed documents at paths, and a switch for the network. */
+class FakeService {
+  readonly documents = new Map<string, { status: number; body: string }>();
+  readonly requests: string[] = [];
+  online = true;
+
+  fetch = async (input: string | URL | Request): Promise<Response> => {
+    const url = String(input);
+    this.requests.push(url);
+    if (!this.online) throw new TypeError('fetch failed: network is unreachable');
+    const document = this.documents.get(url.slice(BASE.length));
+    return new Response(document?.body ?? '{"status":404}', { status: document?.status ?? 404 });
+  };
+
+  put(path: string, body: string, status = 200): void {
+    this.documents.set(path, { status, body });
+  }
+}
+
+let world: World;
+let service: FakeService;
+let now: number;
+const clock = () => now * 1000;
+let statuses: Uint8Array;
+
+async function publishTrustList(
+  options: { signer?: LocalSigner; withdrawn?: boolean; extraKeys?: PublicJwk[] } = {},
+) {
+  const payload = {
+    iss: BASE,
+    iat: now,
+    exp: now + 7 * 86_400,
+    ttl: 3600,
+    issuers: [
+      {
+        id: world.issuer.id,
+        name: world.issuer.name,
+        creditCode: world.issuer.creditCode,
+        region: '110000',
+        status: options.withdrawn ? 'withdrawn' : 'active',
+        jwks: { keys: [...world.issuer.keys, ...(options.extraKeys ?? [])] },
+      },
+    ],
+  };
+  service.put(
+    '/trust-list',
+    await signCompactJws({ typ: 'trust-list+jwt' }, payload, options.signer ?? world.platformSigner),
+  );
+}
+
+async function publishStatusList(
+  list = 0,
+  options: { signer?: LocalSigner; lifetime?: number; statusList?: unknown } = {},
+) {
+  const sub = `${BASE}/status-lists/${world.issuer.id}.${list}`;
+  const payload = {
+    iss: world.issuer.id,
+    sub,
+    iat: now,
+    exp: now + (options.lifetime ?? 2 * 86_400),
+    ttl: 300,
+    status_list: options.statusList ?? (await encodeStatusList(statuses, zlibCompression)),
+  };
+  service.put(
+    `/status-lists/${world.issuer.id}.${list}`,
+    await signCompactJws({ typ: 'statuslist+jwt' }, payload, options.signer ?? world.issuerSigner),
+  );
+}
+
+function storeOf(options: Partial<OfflineTrustStoreOptions> = {}) {
+  return new OfflineTrustStore({
+    baseUrl: BASE,
+    crypto: nodeEs256,
+    fetch: service.fetch,
+    clock,
+    compression: zlibCompression,
+    ...options,
+  });
+}
+
+const verifierOf = (store: OfflineTrustStore) =>
+  createVerifier({ crypto: nodeEs256, trust: store, status: store, clock });
+
+beforeEach(async () => {
+  world = await createWorld();
+  service = new FakeService();
+  now = NOW;
+  statuses = createStatusBytes(1024);
+  service.put('/.well-known/jwks.json', JSON.stringify({ keys: world.trust.platform }));
+  await publishTrustList();
+  await publishStatusList(0);
+});
+
+describe('OfflineTrustStore', () => {
+  it('once synced, verifies with the network gone: signature, issuer and status from the lists', async () => {
+    const store = storeOf({ compression: undefined }); // Compression Streams, as in a browser
+    expect(await store.sync()).toEqual({ issuers: 1, statusLists: 1, failures: [] });
+    service.online = false;
+    const verifier = verifierOf(store);
+    expect(await verifier.verify(await world.credential())).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'status-list', status: 'valid', stale: false },
+      stale: false,
+      dataAge: 0,
+    });
+    expect(await verifier.verify(await world.presentation())).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'presentation', status: 'valid' },
+    });
+  });
+
+  it('reads revoked and suspended entries of the status list', async () => {
+    writeStatus(statuses, 7, StatusType.INVALID);
+    writeStatus(statuses, 8, StatusType.SUSPENDED);
+    await publishStatusList(0);
+    const store = storeOf();
+    await store.sync();
+    const verifier = verifierOf(store);
+    expect((await verifier.verify(await world.credential())).verdict).toBe('revoked');
+    const eighth = await world.credential({
+      claims: { status: { status_list: { idx: 8, uri: `${BASE}/status-lists/${world.issuer.id}.0` } } },
+    });
+    expect((await verifier.verify(eighth)).verdict).toBe('suspended');
+  });
+
+  it('says its data is stale past the status list’s ttl, and how old it is, rather than pretending', async () => {
+    const store = storeOf();
+    await store.sync();
+    service.online = false;
+    now += 301;
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'status-list', stale: true },
+      stale: true,
+      dataAge: 301,
+    });
+  });
+
+  it('uses no status list past its exp: the verdict then rests on signature and dates only', async () => {
+    await publishStatusList(0, { lifetime: 600 });
+    const store = storeOf();
+    await store.sync();
+    now += 601;
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'none' },
+      stale: false,
+    });
+    now += 3600;
+    expect((await verifierOf(store).verify(await world.credential())).stale).toBe(true); // the trust list's ttl
+  });
+
+  it('learns of a revocation at the next sync after the ttl', async () => {
+    const store = storeOf();
+    await store.sync();
+    writeStatus(statuses, 7, StatusType.INVALID);
+    await publishStatusList(0);
+    expect((await verifierOf(store).verify(await world.credential())).verdict).toBe('valid');
+    now += 301;
+    await store.sync();
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'revoked',
+      stale: false,
+    });
+  });
+
+  it('fetches every list of an issuer until a 404', async () => {
+    await publishStatusList(1);
+    const store = storeOf();
+    expect((await store.sync()).statusLists).toBe(2);
+    expect(service.requests.filter((url) => url.includes('/status-lists/'))).toEqual([
+      `${BASE}/status-lists/${world.issuer.id}.0`,
+      `${BASE}/status-lists/${world.issuer.id}.1`,
+      `${BASE}/status-lists/${world.issuer.id}.2`,
+    ]);
+  });
+
+  it('keeps what it had when a sync fails: unreachable, or a trust list not signed by the platform', async () => {
+    const store = storeOf();
+    await store.sync();
+    service.online = false;
+    await expect(store.sync()).rejects.toMatchObject({ code: 'unreachable' });
+    service.online = true;
+    await publishTrustList({ signer: new LocalSigner() });
+    await expect(store.sync()).rejects.toBeInstanceOf(SyncError);
+    expect((await verifierOf(store).verify(await world.credential())).verdict).toBe('valid');
+  });
+
+  it('refuses a status list signed by a key its issuer does not have, or one that inflates without bound', async () => {
+    await publishStatusList(0, { signer: new LocalSigner() });
+    const store = storeOf();
+    const report = await store.sync();
+    expect(report.failures).toEqual([
+      { url: `${BASE}/status-lists/${world.issuer.id}.0`, code: 'invalid_token' },
+    ]);
+    expect((await verifierOf(store).verify(await world.credential())).status.source).toBe('none');
+
+    const bomb = await encodeStatusList(new Uint8Array(8 * 1024 * 1024), zlibCompression); // 8 MiB of zeros
+    expect(bomb.lst.length).toBeLessThan(20_000);
+    await publishStatusList(0, { statusList: bomb });
+    expect((await storeOf().sync()).failures).toHaveLength(1);
+  });
+
+  it('with pinned platform keys, never fetches the JWKS and refuses a trust list signed otherwise', async () => {
+    const store = storeOf({ platformKeys: world.trust.platform });
+    await store.sync();
+    expect(service.requests).not.toContain(`${BASE}/.well-known/jwks.json`);
+    service.put('/.well-known/jwks.json', JSON.stringify({ keys: [await new LocalSigner().publicJwk()] }));
+    const impostor = new LocalSigner();
+    await publishTrustList({ signer: impostor });
+    await expect(storeOf({ platformKeys: world.trust.platform }).sync()).rejects.toMatchObject({
+      code: 'invalid_token',
+    });
+  });
+
+  it('survives a restart through a snapshot, checked again, with its original age', async () => {
+    const store = storeOf();
+    await store.sync();
+    const snapshot = JSON.parse(JSON.stringify(store.snapshot())) as ReturnType<
+      OfflineTrustStore['snapshot']
+    >;
+    service.online = false;
+    now += 120;
+    const restored = storeOf();
+    await restored.restore(snapshot);
+    expect(await verifierOf(restored).verify(await world.credential())).toMatchObject({
+      verdict: 'valid',
+      dataAge: 120,
+    });
+    const jws = snapshot.trustList.jws;
+    const middle = Math.floor(jws.length / 3); // inside the payload
+    const flipped = `${jws.slice(0, middle)}${jws[middle] === 'A' ? 'B' : 'A'}${jws.slice(middle + 1)}`;
+    const tampered = { ...snapshot, trustList: { ...snapshot.trustList, jws: flipped } };
+    await expect(storeOf().restore(tampered)).rejects.toBeInstanceOf(SyncError);
+  });
+
+  it('names a withdrawn issuer, and fetches no lists for it', async () => {
+    await publishTrustList({ withdrawn: true });
+    const store = storeOf();
+    expect((await store.sync()).statusLists).toBe(0);
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'issuer_withdrawn',
+      issuer: { id: world.issuer.id },
+    });
+  });
+
+  it('reports what it cannot use as a SyncError: a JWKS that is not JSON, a snapshot that is not one', async () => {
+    service.put('/.well-known/jwks.json', '<html>maintenance</html>');
+    await expect(storeOf().sync()).rejects.toMatchObject({ name: 'SyncError', code: 'bad_response' });
+    for (const snapshot of [{}, null, { version: 1 }, { version: 1, trustList: { jws: 1 } }]) {
+      await expect(storeOf().restore(snapshot as never)).rejects.toBeInstanceOf(SyncError);
+    }
+  });
+});
