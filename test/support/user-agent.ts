@@ -14,7 +14,10 @@ export class UserAgent {
   ) {}
 
   #leaves(url: URL): boolean {
-    return url.origin !== new URL(this.baseUrl).origin || this.callbacks.some((prefix) => url.href.startsWith(prefix));
+    return (
+      url.origin !== new URL(this.baseUrl).origin ||
+      this.callbacks.some((prefix) => url.href.startsWith(prefix))
+    );
   }
 
   cookieHeader(url: URL): string {
