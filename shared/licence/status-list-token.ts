@@ -78,6 +78,8 @@ export async function statusListToken(
     cached &&
     cached.revision === snapshot.revision &&
     cached.uri === uri &&
+    // Signed by the issuer's current key: after a rotation or a withdrawn key, verifiers would refuse it.
+    signedBy(cached.jws) === issuer.kid &&
     cached.iat <= now &&
     cached.exp - now > STATUS_LIST_REFRESH_SECONDS
   ) {
@@ -103,4 +105,16 @@ export async function statusListToken(
     snapshot,
   );
   return { jws, ttl: STATUS_LIST_TTL_SECONDS };
+}
+
+/** The `kid` in a compact JWS's protected header. */
+function signedBy(jws: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(jws.slice(0, jws.indexOf('.')), 'base64url').toString('utf8')) as {
+      kid?: unknown;
+    };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
 }

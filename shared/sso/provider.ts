@@ -145,7 +145,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
       },
       revocation: {
         enabled: true,
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+        // Only a token's own client may revoke it; a confidential client is told so (RFC 7009 §2.2.1
+        // leaves the answer to the server), a public one gets the usual silent 200.
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
       },
       devInteractions: { enabled: false },
       backchannelLogout: { enabled: true },
