@@ -1,7 +1,8 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomId } from '../random-id.js';
 import { putNew } from '../storage/conditional.js';
 import type { AuditEntry, AuditTrail } from './audit-trail.js';
+import { queryAll } from '../storage/query-all.js';
 
 /**
  * {@link AuditTrail} on the single table: entries partitioned by day (`audit#YYYY-MM-DD`) for the
@@ -24,24 +25,15 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   async forLicence(licenceId: string): Promise<AuditEntry[]> {
-    const entries: AuditEntry[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': `audit-licence#${licenceId}` },
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...entry } = item;
-        entries.push(entry as AuditEntry);
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `audit-licence#${licenceId}` },
+    });
+    const entries = items.map(
+      ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...entry }) => entry as unknown as AuditEntry,
+    );
     return entries;
   }
 }

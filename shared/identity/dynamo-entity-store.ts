@@ -1,8 +1,9 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
 import { getItem, isConditionalCheckFailed, putNew, putVersioned } from '../storage/conditional.js';
 import type { AgentAppointment, EntityAccount, Representation } from './entity-account.js';
 import type { EntityStore } from './entity-store.js';
+import { queryAll } from '../storage/query-all.js';
 
 const entityKey = (creditCode: string) => ({ pk: `entity-account#${creditCode}`, sk: 'entity' });
 const entityIdPartition = (id: string) => `entity-account-id#${id}`;
@@ -164,22 +165,12 @@ export class DynamoEntityStore implements EntityStore {
     partition: string,
     attribute?: string,
   ): Promise<Array<Record<string, unknown>>> {
-    const items: Array<Record<string, unknown>> = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: index,
-          KeyConditionExpression: `${index}pk = :pk`,
-          ExpressionAttributeValues: { ':pk': partition },
-          ...(attribute ? { ProjectionExpression: attribute } : {}),
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
+    return queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: index,
+      KeyConditionExpression: `${index}pk = :pk`,
+      ExpressionAttributeValues: { ':pk': partition },
+      ...(attribute ? { ProjectionExpression: attribute } : {}),
+    });
   }
 }

@@ -1,6 +1,7 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem } from '../storage/conditional.js';
 import type { EntityRegistry, PopulationRegistry, RegisteredEntity, RegisteredPerson } from './registry.js';
+import { queryAll } from '../storage/query-all.js';
 
 const personKey = (lookupKey: string) => ({ pk: `registry-person#${lookupKey}`, sk: 'person' });
 const entityKey = (creditCode: string) => ({ pk: `registry-entity#${creditCode}`, sk: 'entity' });
@@ -25,22 +26,14 @@ export class DynamoRegistry implements PopulationRegistry, EntityRegistry {
 
   /** Through gsi1; each hit is re-read by key, so a representative changed meanwhile is not returned. */
   async entitiesRepresentedBy(representativeLookupKey: string): Promise<RegisteredEntity[]> {
-    const codes: string[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': representativePartition(representativeLookupKey) },
-          ProjectionExpression: 'creditCode',
-          ExclusiveStartKey,
-        }),
-      );
-      codes.push(...(page.Items ?? []).map((item) => String(item.creditCode)));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const hits = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': representativePartition(representativeLookupKey) },
+      ProjectionExpression: 'creditCode',
+    });
+    const codes = hits.map((item) => String(item.creditCode));
     const entities = await Promise.all(codes.map((code) => this.findEntity(code)));
     return entities.filter(
       (entity): entity is RegisteredEntity =>

@@ -2,6 +2,7 @@ import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-s
 import { getItem, isConditionalCheckFailed, putNew, putVersioned } from '../storage/conditional.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
+import { queryAll } from '../storage/query-all.js';
 
 const key = (creditCode: string) => ({ pk: `issuer#${creditCode}`, sk: 'issuer' });
 
@@ -79,21 +80,12 @@ export class DynamoIssuerStore implements IssuerStore {
   }
 
   async listAll(): Promise<Issuer[]> {
-    const issuers: Issuer[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'issuers' },
-          ExclusiveStartKey,
-        }),
-      );
-      issuers.push(...(page.Items ?? []).map(fromItem));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return issuers;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'issuers' },
+    });
+    return items.map(fromItem);
   }
 }

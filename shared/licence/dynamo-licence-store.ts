@@ -3,6 +3,7 @@ import { ServiceError } from '../errors.js';
 import { getItem, putNew, putVersioned } from '../storage/conditional.js';
 import type { LicenceRecord } from './licence.js';
 import type { LicencePage, LicenceQuery, LicenceStore } from './licence-store.js';
+import { queryAll } from '../storage/query-all.js';
 
 const key = (id: string) => ({ pk: `licence#${id}`, sk: 'licence' });
 const holderPartition = (lookupKey: string) => `holder#${lookupKey}`;
@@ -127,23 +128,14 @@ export class DynamoLicenceStore implements LicenceStore {
   }
 
   async listByHolder(holderLookupKey: string): Promise<LicenceRecord[]> {
-    const items: LicenceRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :licence)',
-          ExpressionAttributeValues: { ':pk': holderPartition(holderLookupKey), ':licence': 'licence#' },
-          ScanIndexForward: false,
-          ExclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []).map(fromItem));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :licence)',
+      ExpressionAttributeValues: { ':pk': holderPartition(holderLookupKey), ':licence': 'licence#' },
+      ScanIndexForward: false,
+    });
+    return items.map(fromItem);
   }
 
   /** Reads until a page is full: a filter applies after DynamoDB's own `Limit`, so one read may be short. */

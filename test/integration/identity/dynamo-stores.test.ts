@@ -1,9 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { DynamoAccountStore } from '../../../shared/identity/dynamo-account-store.js';
 import { DynamoEntityStore } from '../../../shared/identity/dynamo-entity-store.js';
@@ -13,33 +10,21 @@ import type { AgentAppointment } from '../../../shared/identity/entity-account.j
 import { LoginThrottle } from '../../../shared/identity/login-throttle.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';
 import { randomId } from '../../../shared/random-id.js';
-import { ensureTable } from '../../../shared/storage/create-table.js';
-import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
 import { newCreditCode, TestClock } from '../../unit/identity/fakes.js';
 
 const tableName = 'identity-stores';
 
 describe('identity stores on DynamoDB (dynalite)', () => {
-  let dataDir: string;
-  let dynamo: LocalDynamo;
+  let table: TestTable;
   let doc: DynamoDBDocumentClient;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'elicence-identity-'));
-    dynamo = await startLocalDynamo({ dataDir });
-    const client = createDynamoClient({
-      region: 'local',
-      endpoint: dynamo.endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await ensureTable(client, tableName);
-    doc = documentClientFor(client);
+    table = await startTestTable(tableName);
+    doc = table.doc;
   });
 
   afterAll(async () => {
-    doc?.destroy();
-    await dynamo?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await table?.close();
   });
 
   const account = (overrides: Partial<PersonAccount> = {}): PersonAccount => ({

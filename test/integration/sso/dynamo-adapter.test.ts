@@ -1,12 +1,9 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Provider, { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import type { Clock } from '../../../shared/clock.js';
 import {
   createDynamoAdapter,
@@ -16,8 +13,6 @@ import {
 import { ConflictError } from '../../../shared/errors.js';
 import { ClientSecrets } from '../../../shared/sso/client-secrets.js';
 import { providerAdapter } from '../../../shared/sso/provider.js';
-import { ensureTable } from '../../../shared/storage/create-table.js';
-import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
 
 const tableName = 'oidc-adapter';
 
@@ -46,8 +41,7 @@ class TestClock implements Clock {
 const tokenId = () => randomBytes(32).toString('base64url');
 
 describe('oidc-provider DynamoDB adapter', () => {
-  let dataDir: string;
-  let dynamo: LocalDynamo;
+  let table: TestTable;
   let doc: DynamoDBDocumentClient;
   let clock: TestClock;
   let deps: DynamoAdapterDeps;
@@ -55,15 +49,8 @@ describe('oidc-provider DynamoDB adapter', () => {
   const adapter = (model: string): Adapter => new Adapter(model);
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'elicence-oidc-'));
-    dynamo = await startLocalDynamo({ dataDir });
-    const client = createDynamoClient({
-      region: 'local',
-      endpoint: dynamo.endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await ensureTable(client, tableName);
-    doc = documentClientFor(client);
+    table = await startTestTable(tableName);
+    doc = table.doc;
   });
 
   beforeEach(() => {
@@ -73,9 +60,7 @@ describe('oidc-provider DynamoDB adapter', () => {
   });
 
   afterAll(async () => {
-    doc?.destroy();
-    await dynamo?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await table?.close();
   });
 
   async function scanAll(): Promise<Record<string, unknown>[]> {

@@ -1,41 +1,26 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { getItem, putNew, putVersioned } from '../../../shared/storage/conditional.js';
-import { ensureTable } from '../../../shared/storage/create-table.js';
-import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
 
 const tableName = 'conditional';
 const now = 1_700_000_000;
 
 describe('conditional writes against dynalite', () => {
-  let dataDir: string;
-  let dynamo: LocalDynamo;
+  let table: TestTable;
   let doc: DynamoDBDocumentClient;
   let keyCounter = 0;
   const freshKey = () => ({ pk: `test#${++keyCounter}`, sk: 'test' });
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'elicence-conditional-'));
-    dynamo = await startLocalDynamo({ dataDir });
-    const client = createDynamoClient({
-      region: 'local',
-      endpoint: dynamo.endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await ensureTable(client, tableName);
-    doc = documentClientFor(client);
+    table = await startTestTable(tableName);
+    doc = table.doc;
   });
 
   afterAll(async () => {
-    doc?.destroy();
-    await dynamo?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await table?.close();
   });
 
   describe('putNew', () => {

@@ -1,11 +1,8 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import { NotFoundError } from '../../../shared/errors.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
@@ -24,8 +21,6 @@ import {
   statusListToken,
 } from '../../../shared/licence/status-list-token.js';
 import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
-import { ensureTable } from '../../../shared/storage/create-table.js';
-import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
 import { InMemoryIssuerStore } from '../../fakes/in-memory.js';
 import { LocalSigner } from '../../fakes/local-signer.js';
 
@@ -46,30 +41,20 @@ class CountingSigner implements Signer {
 }
 
 describe('status lists against dynalite', () => {
-  let dataDir: string;
-  let dynamo: LocalDynamo;
+  let table: TestTable;
   let doc: DynamoDBDocumentClient;
   let store: DynamoStatusListStore;
   let issuerCounter = 0;
   const freshIssuerId = () => `iss_test${++issuerCounter}`;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'elicence-status-lists-'));
-    dynamo = await startLocalDynamo({ dataDir });
-    const client = createDynamoClient({
-      region: 'local',
-      endpoint: dynamo.endpoint,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await ensureTable(client, tableName);
-    doc = documentClientFor(client);
+    table = await startTestTable(tableName);
+    doc = table.doc;
     store = new DynamoStatusListStore(doc, tableName);
   });
 
   afterAll(async () => {
-    doc?.destroy();
-    await dynamo?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await table?.close();
   });
 
   const statusesOf = async (listId: string, indexes: number[]) => {

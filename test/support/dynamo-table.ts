@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { startLocalDynamo } from '../../infra/local/dynamo.js';
+import { ensureTable } from '../../shared/storage/create-table.js';
+import { createDynamoClient, documentClientFor } from '../../shared/storage/dynamo-client.js';
+
+export interface TestTable {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The single table, created from its declaration in a dynalite of its own (LevelDB in a new temporary
+ * folder): the real DynamoDB protocol for adapter tests, without the rest of the runtime.
+ */
+export async function startTestTable(tableName: string): Promise<TestTable> {
+  const dataDir = await mkdtemp(join(tmpdir(), `elicence-${tableName}-`));
+  const dynamo = await startLocalDynamo({ dataDir });
+  const client = createDynamoClient({
+    region: 'local',
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await ensureTable(client, tableName);
+  const doc = documentClientFor(client);
+  return {
+    doc,
+    tableName,
+    close: async () => {
+      doc.destroy();
+      await dynamo.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
