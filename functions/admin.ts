@@ -1,9 +1,10 @@
+import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
 import { dependencies } from '../shared/dependencies.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
-import { parseJsonBody } from '../shared/http/request.js';
+import { parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { createIssuer, createIssuerInput } from '../shared/issuers/create-issuer.js';
@@ -11,6 +12,9 @@ import { issuerView } from '../shared/issuers/issuer.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
 import { registerClient, registerClientInput } from '../shared/sso/register-client.js';
+
+/** A licence's audit trail: who issued, suspended, reinstated, revoked or verified it, and when. */
+const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
 
 /**
  * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them, and
@@ -38,6 +42,10 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     case 'POST /admin/issuers/{id}/withdraw': {
       const input = parseJsonBody(event, withdrawIssuerInput);
       return json(200, issuerView(await withdrawIssuer(issuerId, input, context, deps)));
+    }
+    case 'GET /admin/audit': {
+      const { licence } = parseQuery(event, auditQuery);
+      return json(200, { items: await deps.audit.forLicence(licence) });
     }
     case 'POST /admin/clients':
       return json(201, await registerClient(parseJsonBody(event, registerClientInput), deps));

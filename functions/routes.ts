@@ -67,6 +67,7 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/admin/issuers/{id}/keys', function: 'admin', auth: { scope: 'admin' } },
   { method: 'POST', path: '/admin/issuers/{id}/withdraw', function: 'admin', auth: { scope: 'admin' } },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
+  { method: 'GET', path: '/admin/audit', function: 'admin', auth: { scope: 'admin' } },
 
   { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
