@@ -37,3 +37,24 @@ export class NotFoundError extends ServiceError {
     this.name = 'NotFoundError';
   }
 }
+
+/**
+ * The 400 of a request that fails validation: one `errors` entry per failing path, and a detail that
+ * names them all.
+ *
+ * @example
+ * ```ts
+ * throw invalidRequest([{ path: 'ttlSeconds', message: 'must be 30 to 600' }]);
+ * ```
+ */
+export function invalidRequest(
+  errors: ReadonlyArray<{ path: string; message: string }>,
+  what = 'Invalid request',
+): ServiceError {
+  return new ServiceError(
+    'invalid_request',
+    400,
+    `${what}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
+    errors,
+  );
+}

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { ServiceError } from '../errors.js';
+import { ServiceError, invalidRequest } from '../errors.js';
 import type { HttpEvent } from './types.js';
 
 /** Largest request body our API accepts, before any parsing. */
@@ -61,12 +61,7 @@ export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S):
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const errors = zodErrors(parsed.error);
-    throw new ServiceError(
-      'invalid_request',
-      400,
-      `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-      errors,
-    );
+    throw invalidRequest(errors);
   }
   return parsed.data;
 }
@@ -83,12 +78,7 @@ export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) {
     const errors = zodErrors(parsed.error);
-    throw new ServiceError(
-      'invalid_request',
-      400,
-      `Invalid query: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-      errors,
-    );
+    throw invalidRequest(errors, 'Invalid query');
   }
   return parsed.data;
 }

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ConflictError, NotFoundError, ServiceError } from '../errors.js';
+import { ConflictError, NotFoundError, ServiceError, invalidRequest } from '../errors.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { effectiveStatus } from '../licence/licence.js';
 import type { LicenceStore } from '../licence/licence-store.js';
@@ -327,12 +327,7 @@ export async function appointAgent(
     });
   }
   if (errors.length > 0 || !idNumber) {
-    throw new ServiceError(
-      'invalid_request',
-      400,
-      `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-      errors,
-    );
+    throw invalidRequest(errors);
   }
   const agentKey = await personLookupKey(deps.lookupMac, idNumber);
   if (agentKey === representative.lookupKey) {

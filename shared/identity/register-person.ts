@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ConflictError, ServiceError } from '../errors.js';
+import { ConflictError, ServiceError, invalidRequest } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
@@ -95,12 +95,7 @@ export async function registerPerson(
   const now = new Date(deps.clock.now());
   const { idNumber, name, errors } = registrationProblems(input, now);
   if (errors.length > 0 || !idNumber) {
-    throw new ServiceError(
-      'invalid_request',
-      400,
-      `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-      errors,
-    );
+    throw invalidRequest(errors);
   }
   const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
   if (await deps.accounts.findByLookupKey(lookupKey)) throw accountExists();

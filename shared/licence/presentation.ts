@@ -9,7 +9,7 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
-import { NotFoundError, ServiceError } from '../errors.js';
+import { NotFoundError, ServiceError, invalidRequest } from '../errors.js';
 import { logger } from '../logger.js';
 import { base64urlEncode } from '../verify/base64url.js';
 import {
@@ -159,10 +159,5 @@ function parseInput(input: CreatePresentationInput) {
     path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
     message: issue.message,
   }));
-  throw new ServiceError(
-    'invalid_request',
-    400,
-    `Invalid request: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,
-    errors,
-  );
+  throw invalidRequest(errors);
 }
