@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { randomId } from '../random-id.js';
 import { putNew } from '../storage/conditional.js';
@@ -5,8 +6,15 @@ import type { AuditEntry, AuditTrail } from './audit-trail.js';
 import { queryAll } from '../storage/query-all.js';
 
 /**
- * {@link AuditTrail} on the single table: entries partitioned by day (`audit#YYYY-MM-DD`) for the
- * operator's chronological reading, and indexed by licence (gsi1) for one licence's story.
+ * Partitions per day. Every verification writes an entry, so one partition a day would cap the service
+ * near DynamoDB's 1,000 writes/s per partition; entries spread over this many, chosen at random.
+ */
+export const auditShards = 16;
+
+/**
+ * {@link AuditTrail} on the single table: entries partitioned by day and shard
+ * (`audit#YYYY-MM-DD#<shard>`, read in time order by merging the shards), and indexed by licence (gsi1)
+ * for one licence's story.
  */
 export class DynamoAuditTrail implements AuditTrail {
   constructor(
@@ -17,7 +25,7 @@ export class DynamoAuditTrail implements AuditTrail {
   async record(entry: AuditEntry): Promise<void> {
     const sk = `${entry.at}#${randomId('audit')}`;
     await putNew(this.doc, this.tableName, {
-      pk: `audit#${entry.at.slice(0, 10)}`,
+      pk: `audit#${entry.at.slice(0, 10)}#${randomInt(auditShards)}`,
       sk,
       ...(entry.licenceId ? { gsi1pk: `audit-licence#${entry.licenceId}`, gsi1sk: sk } : {}),
       ...entry,

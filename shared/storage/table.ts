@@ -21,7 +21,7 @@
  * | licences of a holder, newest first       | gsi1   | `holder#<lookupKey>`          | `licence#<issuedAt>#<id>` |
  * | licences of an issuer, newest first      | gsi2   | `issuer-licences#<issuerId>`  | `<issuedAt>#<id>`   |
  * | issuance by Idempotency-Key (24 h TTL)   | table  | `idempotency#<issuerId>#<key>`| `idempotency`       |
- * | audit entries of a day, in time order    | table  | `audit#<YYYY-MM-DD>`          | `<at>#<random>`     |
+ * | audit entries of a day (16 shards)       | table  | `audit#<YYYY-MM-DD>#<0-15>`   | `<at>#<random>`     |
  * | audit entries of a licence               | gsi1   | `audit-licence#<licenceId>`   | `<at>#<random>`     |
  * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
