@@ -42,7 +42,10 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
   const requestId = event.requestContext?.requestId;
   if (event.routeKey === 'POST /accounts') {
-    const account = await registerPerson(parseJsonBody(event, registerPersonInput), deps, { requestId });
+    const account = await registerPerson(parseJsonBody(event, registerPersonInput), deps, {
+      requestId,
+      source: event.requestContext.http.sourceIp,
+    });
     return json(201, personAccountView(account));
   }
 
@@ -143,6 +146,7 @@ async function registerPage(event: HttpEvent): Promise<HttpResult> {
     const deps = dependencies();
     const account = await registerPerson({ ...values, password }, deps, {
       requestId: event.requestContext?.requestId,
+      source: event.requestContext.http.sourceIp,
     });
     return page(201, { registered: personAccountView(account) });
   } catch (error) {

@@ -157,7 +157,8 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     lookupMac: true,
     platformKey: 'sign',
   },
-  // People's accounts. Registration (shared/identity/register-person.ts): the ID number's lookup key (MAC),
+  // People's accounts. Registration (shared/identity/register-person.ts): the source's attempt counter (get,
+  // conditional put), the ID number's lookup key (MAC),
   // the account and the population registry (get), scrypt, the ID number encrypted with the PII key, the
   // account (conditional put), an audit entry (conditional put). Entities and agents
   // (shared/identity/entities.ts): the access token (get), the person by id (gsi1, then get), who may act

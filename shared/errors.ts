@@ -31,6 +31,17 @@ export class ConflictError extends ServiceError {
   }
 }
 
+/** Refused for now, not for good: the client may try again after `retryAfterSeconds` (429 + Retry-After). */
+export class TooManyRequestsError extends ServiceError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('too_many_requests', 429, message);
+    this.name = 'TooManyRequestsError';
+  }
+}
+
 export class NotFoundError extends ServiceError {
   constructor(message: string, code = 'not_found') {
     super(code, 404, message);

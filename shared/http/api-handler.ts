@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { ServiceError, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
 import { problem } from './response.js';
 import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
@@ -53,7 +53,11 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
         errors: error.errors,
         requestId,
       },
-      error instanceof AuthenticationError ? { 'www-authenticate': error.challenge } : {},
+      error instanceof AuthenticationError
+        ? { 'www-authenticate': error.challenge }
+        : error instanceof TooManyRequestsError
+          ? { 'retry-after': String(error.retryAfterSeconds) }
+          : {},
     );
   }
   if (isThrottling(error)) {

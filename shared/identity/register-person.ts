@@ -2,11 +2,12 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ConflictError, ServiceError, invalidRequest } from '../errors.js';
+import { ConflictError, ServiceError, invalidRequest, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
+import { LoginThrottle, sourceKey, type LoginAttemptStore } from './login-throttle.js';
 import { personLookupKey } from './lookup-key.js';
 import { passwordProblem, type PasswordHasher } from './password-hasher.js';
 import {
@@ -31,6 +32,7 @@ export type RegisterPersonInput = z.output<typeof registerPersonInput>;
 
 export interface RegisterPersonDependencies {
   accounts: AccountStore;
+  loginAttempts: LoginAttemptStore;
   passwords: PasswordHasher;
   pii: PiiCipher;
   lookupMac: Mac;
@@ -90,8 +92,9 @@ export function registrationProblems(
 export async function registerPerson(
   input: RegisterPersonInput,
   deps: RegisterPersonDependencies,
-  context: { requestId?: string } = {},
+  context: { requestId?: string; source?: string } = {},
 ): Promise<PersonAccount> {
+  if (context.source) await admitRegistration(context.source, deps);
   const now = new Date(deps.clock.now());
   const { idNumber, name, errors } = registrationProblems(input, now);
   if (errors.length > 0 || !idNumber) {
@@ -150,4 +153,21 @@ export async function registerPerson(
 
 function accountExists(): ConflictError {
   return new ConflictError('An account with this ID number already exists', 'account_exists');
+}
+
+/**
+ * Registrations are counted per source address, valid or not, before anything is checked: each one
+ * answers whether a number has an account (409), so an address gets the same budget as for sign-in
+ * failures (50 an hour, then a growing wait), on a counter of its own.
+ */
+async function admitRegistration(source: string, deps: RegisterPersonDependencies): Promise<void> {
+  const admission = await new LoginThrottle(deps.loginAttempts, deps.clock).admit([
+    { kind: 'source', key: `registration:${sourceKey(source)}` },
+  ]);
+  if (!admission.admitted) {
+    throw new TooManyRequestsError(
+      `Too many registrations from this address; try again in ${admission.retryAfterSeconds} seconds`,
+      admission.retryAfterSeconds,
+    );
+  }
 }

@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+let runtime: TestRuntime;
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime?.close());
+
+const register = (body: unknown) =>
+  fetch(`${runtime.baseUrl}/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+it('counts registrations per source address, valid or not, and then asks it to wait', async () => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    expect((await register({ idNumber: '110105194912310021', name: '测试', password: 'x' })).status).toBe(
+      400,
+    );
+  }
+  const refused = await register({
+    idNumber: '110105199001011237',
+    name: '张三',
+    password: 'a-good-password-2026',
+  });
+  expect(refused.status).toBe(429);
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(await refused.json()).toMatchObject({ code: 'too_many_requests', status: 429 });
+});
