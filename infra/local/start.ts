@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       `  issuer    client ${c.issuer.clientId} / ${c.issuer.clientSecret} (issuer ${c.issuer.id})`,
       `  verifier  client ${c.verifier.clientId} / ${c.verifier.clientSecret}`,
       `  platform  client ${c.platform.clientId} / ${c.platform.clientSecret}`,
-      `  citizen   ${c.citizen.name} ${c.citizen.idNumber}`,
+      `  citizen   ${c.citizen.name} ${c.citizen.idNumber} / ${c.citizen.password} (sign in with these)`,
       `  entity    ${c.entity.name} ${c.entity.creditCode}`,
       '',
       'Press Ctrl+C to stop.',
