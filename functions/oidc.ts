@@ -12,11 +12,13 @@ type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResu
 const built = new WeakMap<Dependencies, Promise<ServerlessHandler>>();
 
 async function build(deps: Dependencies): Promise<ServerlessHandler> {
-  const signer = deps.platformSigner;
+  const signingKey = (signer: typeof deps.platformSigner) =>
+    signer.publicKey().then((publicKey) => kmsSigningKey(signer, publicKey));
   const provider = createProvider({
     issuerUrl: deps.config.issuerUrl,
     adapter: deps.adapter,
-    signingKey: await kmsSigningKey(signer, await signer.publicKey()),
+    signingKey: await signingKey(deps.platformSigner),
+    previousKeys: await Promise.all(deps.platformPreviousSigners.map(signingKey)),
     clientSecrets: deps.secrets,
     cookieKeys: await cookieKeys(deps.lookupMac),
     pairwiseSalt: await pairwiseSalt(deps.lookupMac),

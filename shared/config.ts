@@ -23,6 +23,15 @@ const schema = z.object({
     .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
     .default('elicence'),
   PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
+  PLATFORM_PREVIOUS_KEY_IDS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
   LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
   PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
   ISSUER_KEY_POLICY: z.string().optional(),
@@ -40,6 +49,11 @@ export interface Config {
   readonly kmsEndpoint: string | undefined;
   readonly tableName: string;
   readonly platformKeyId: string;
+  /**
+   * Platform keys that signed before the current one: still published (JWKS) and trusted for what they
+   * signed until it has all expired, never used to sign. Empty unless a rotation is under way.
+   */
+  readonly platformPreviousKeyIds: readonly string[];
   readonly lookupMacKeyId: string;
   /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
   readonly piiKeyId: string;
@@ -82,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kmsEndpoint: e.AWS_ENDPOINT_URL_KMS ?? e.AWS_ENDPOINT_URL,
     tableName: e.TABLE_NAME,
     platformKeyId: e.PLATFORM_KEY_ID,
+    platformPreviousKeyIds: e.PLATFORM_PREVIOUS_KEY_IDS,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,

@@ -54,6 +54,8 @@ export interface Dependencies {
   doc: DynamoDBDocumentClient;
   adapter: new (model: string) => Adapter;
   platformSigner: KmsSigner;
+  /** Keys of a platform-key rotation under way: published and trusted, never signing. */
+  platformPreviousSigners: KmsSigner[];
   lookupMac: Mac;
   secrets: ClientSecrets;
   keys: KeyManager;
@@ -96,6 +98,7 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
     doc,
     adapter,
     platformSigner: new KmsSigner(kms, config.platformKeyId),
+    platformPreviousSigners: config.platformPreviousKeyIds.map((keyId) => new KmsSigner(kms, keyId)),
     lookupMac,
     secrets: clientSecrets,
     keys: new KmsKeyManager(kms, config.issuerKeyPolicy),

@@ -26,7 +26,13 @@ export interface ProviderDependencies {
   issuerUrl: string;
   /** Also the audience (resource indicator) of the access tokens for our own API. */
   adapter: AdapterConstructor;
+  /** The platform key that signs. */
   signingKey: ExternalSigningKey;
+  /**
+   * Keys of a rotation under way: published in the JWKS, so ID tokens and logout tokens they signed still
+   * verify, but never chosen to sign (the provider signs with the first key of an algorithm).
+   */
+  previousKeys?: ExternalSigningKey[];
   clientSecrets: ClientSecrets;
   /** Keys that sign the provider's cookies, newest first. */
   cookieKeys: string[];
@@ -77,7 +83,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const configuration: Configuration = {
     adapter: providerAdapter(deps.adapter, deps.clientSecrets),
     clients: [],
-    jwks: { keys: [deps.signingKey as never] },
+    jwks: { keys: [deps.signingKey, ...(deps.previousKeys ?? [])] as never[] },
     routes: providerRoutes,
     scopes: [...allScopes],
     responseTypes: ['code'],

@@ -41,6 +41,8 @@ export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undef
 export function storeTrust(deps: {
   issuers: Pick<IssuerStore, 'findById' | 'findByCreditCode'>;
   platformSigner: Pick<Signer, 'publicJwk'>;
+  /** Platform keys of a rotation under way: presentations they signed stay verifiable. */
+  platformPreviousSigners?: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
 }): TrustAnchors {
   const creditCodes = new Map<string, string>();
   return {
@@ -59,7 +61,10 @@ export function storeTrust(deps: {
       return trustedIssuer(issuer);
     },
     issuerByCreditCode: async (creditCode) => trustedIssuer(await deps.issuers.findByCreditCode(creditCode)),
-    platformKeys: async () => [(await deps.platformSigner.publicJwk()) as PublicJwk],
+    platformKeys: async () =>
+      (await Promise.all(
+        [deps.platformSigner, ...(deps.platformPreviousSigners ?? [])].map((signer) => signer.publicJwk()),
+      )) as PublicJwk[],
   };
 }
 

@@ -8,10 +8,18 @@ export interface TestRuntime extends LocalRuntime {
   dataDir: string;
 }
 
-/** The real local runtime on a free port, with its data in a new temporary folder unless one is given. */
-export async function startTestRuntime(dataDir?: string): Promise<TestRuntime> {
+/**
+ * The real local runtime on a free port, with its data in a new temporary folder unless one is given;
+ * `env` adds configuration variables.
+ */
+export async function startTestRuntime(
+  dataDir?: string,
+  env: Record<string, string> = {},
+): Promise<TestRuntime> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'elicence-test-')));
-  const runtime = await startLocalRuntime(loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'SILENT' }));
+  const runtime = await startLocalRuntime(
+    loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'SILENT', ...env }),
+  );
   return { ...runtime, dataDir: dir };
 }
 
