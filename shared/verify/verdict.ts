@@ -1,3 +1,5 @@
+import type { FormatErrorCode } from './errors.js';
+
 /**
  * What a verification answers: one of the verdicts of API.md, a stable reason, and the data that may be
  * shown. Only a verdict reached after the signature verified carries licence data; nothing read from an
@@ -34,16 +36,8 @@ export type Verdict = (typeof verdicts)[number];
  */
 export type VerdictReason =
   | 'ok'
-  | 'too_large'
-  | 'not_a_credential'
-  | 'invalid_url'
-  | 'invalid_base64url'
-  | 'invalid_base45'
-  | 'invalid_cbor'
-  | 'invalid_cose'
-  | 'invalid_jws'
-  | 'invalid_claims'
-  | 'unexpected_type'
+  // Every way the input can fail to parse is a reason of its own (a `malformed` verdict).
+  | FormatErrorCode
   | 'presentation_lifetime'
   | 'alg_not_allowed'
   | 'signature_mismatch'
