@@ -5,6 +5,7 @@ import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
+import { sameOrigin } from '../shared/web/form.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { agentView, authorityView } from '../shared/identity/entity-account.js';
@@ -156,16 +157,4 @@ async function registerPage(event: HttpEvent): Promise<HttpResult> {
     logger.error('registration failed', error instanceof Error ? error : String(error));
     return page(500, { values, errors: registerPageErrors({ code: 'server_error', errors: [] }) });
   }
-}
-
-/**
- * A cross-site form post is refused: browsers send `Origin` (and `Sec-Fetch-Site`) with form posts, so
- * another site cannot register accounts through its visitors' browsers. Clients that send neither
- * (curl, tests) are let through: they could post to `/accounts` just as well.
- */
-function sameOrigin(event: HttpEvent, issuerUrl: string): boolean {
-  const site = header(event, 'sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') return false;
-  const origin = header(event, 'origin');
-  return origin === undefined || origin === new URL(issuerUrl).origin;
 }

@@ -3,8 +3,9 @@
  * from it; nothing else lists routes.
  *
  * `function` names the entry point `functions/<function>.ts` (its export `handler`). `auth` documents who
- * may call: `public`; `oauth` (the OpenID provider authenticates the client or person itself); or a
- * bearer token with the named scope, which the function checks against the token store.
+ * may call: `public`; `oauth` (the OpenID provider authenticates the client or person itself); `session`
+ * (a page of ours: the function reads its sealed session cookie, and refuses posts from other sites);
+ * or a bearer token with the named scope, which the function checks against the token store.
  */
 export const functionNames = [
   'health',
@@ -17,11 +18,15 @@ export const functionNames = [
   'verify',
   'me',
   'accounts',
+  'web',
+  'wallet',
+  'demo-platform',
+  'console',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
-export type RouteAuth = 'public' | 'oauth' | { scope: string };
+export type RouteAuth = 'public' | 'oauth' | 'session' | { scope: string };
 
 export interface Route {
   method: Method;
@@ -94,6 +99,33 @@ export const routes: readonly Route[] = [
     function: 'accounts',
     auth: { scope: 'entity' },
   },
+
+  // The pages people use (DESIGN.md, shared/web): server-rendered, our own scripts only.
+  { method: 'GET', path: '/', function: 'web', auth: 'public' },
+  { method: 'GET', path: '/assets/{file}', function: 'web', auth: 'public' },
+  { method: 'GET', path: '/sw.js', function: 'web', auth: 'public' },
+  { method: 'GET', path: '/verifier', function: 'web', auth: 'public' },
+
+  { method: 'GET', path: '/wallet', function: 'wallet', auth: 'session' },
+  { method: 'GET', path: '/wallet/login', function: 'wallet', auth: 'session' },
+  { method: 'GET', path: '/wallet/callback', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/logout', function: 'wallet', auth: 'session' },
+  { method: 'GET', path: '/wallet/licences/{id}', function: 'wallet', auth: 'session' },
+  { method: 'GET', path: '/wallet/licences/{id}/qr', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/licences/{id}/presentations', function: 'wallet', auth: 'session' },
+
+  { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
+  { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },
+  { method: 'GET', path: '/demo/callback', function: 'demo-platform', auth: 'session' },
+  { method: 'POST', path: '/demo/logout', function: 'demo-platform', auth: 'session' },
+
+  { method: 'GET', path: '/console', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/console/login', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
+  { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/console/licences', function: 'console', auth: 'session' },
+  { method: 'GET', path: '/console/licences/{id}', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/console/licences/{id}/status', function: 'console', auth: 'session' },
 ];
 
 /** The API Gateway route key of a route, e.g. `POST /admin/issuers`. */

@@ -39,6 +39,8 @@ interface FunctionSpec {
   pii?: 'encrypt' | 'decrypt';
   /** Creates issuer keys at onboarding (gets ISSUER_KEY_POLICY), or signs with them. */
   issuerKeys?: 'provision' | 'sign';
+  /** Serves the browser assets, built by `infra/web-assets.ts` into its bundle's `web-assets/` folder. */
+  webAssets?: true;
   /** Further settings of its own. */
   environment?: Record<string, string>;
 }
@@ -175,6 +177,40 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     lookupMac: true,
     pii: 'encrypt',
   },
+  // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
+  // verifier page verifies in the browser from the public trust and status lists.
+  web: {
+    description: 'elicence pages and browser assets',
+    memorySize: 512,
+    timeout: Duration.seconds(5),
+    config: true,
+    webAssets: true,
+    environment: { WEB_ASSETS_DIR: '/var/task/web-assets' },
+  },
+  // The wallet, the demo platform and the issuer console are backends-for-frontends: OAuth clients of the
+  // service's own public API over HTTPS, like any platform, with no table or signing permission. Each
+  // derives (MAC key) its client secret where it has one and the key sealing its session cookie.
+  wallet: {
+    description: 'elicence wallet pages',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+    lookupMac: true,
+  },
+  'demo-platform': {
+    description: 'elicence demo relying platform',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+    lookupMac: true,
+  },
+  console: {
+    description: 'elicence issuer console',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+    lookupMac: true,
+  },
 };
 
 /** The spec of `name`, failing clearly when the route table gained a function this stack does not know. */
@@ -246,6 +282,7 @@ export class ElicenceStack extends Stack {
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
         callsKms: Boolean(spec.platformKey || spec.lookupMac || spec.pii || spec.issuerKeys),
+        webAssets: spec.webAssets ?? false,
       });
       const { role } = functions[name];
       if (spec.table) data.grant(role, spec.table);

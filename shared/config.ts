@@ -36,6 +36,7 @@ const schema = z.object({
   PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
 });
 
@@ -60,6 +61,8 @@ export interface Config {
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
+  /** Where the browser assets were built (beside the `web` function's code in Lambda). */
+  readonly webAssetsDir: string;
   readonly logLevel: string;
 }
 
@@ -101,6 +104,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     piiKeyId: e.PII_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    webAssetsDir: e.WEB_ASSETS_DIR,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -41,6 +41,9 @@ import type { ClientStore } from './sso/client-store.js';
 import { createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
 import type { IdentityDirectory } from './sso/identity-directory.js';
 import { DynamoClientStore } from './sso/dynamo-client-store.js';
+import { derivedSecret } from './sso/derived-secrets.js';
+import { DirectoryAssets, type AssetSource } from './web/assets.js';
+import { CookieSealer } from './web/sealed-cookie.js';
 import { createDocumentClient } from './storage/dynamo-client.js';
 
 /**
@@ -82,6 +85,10 @@ export interface Dependencies {
   pii: PiiCipher;
   /** What the OpenID provider asks of the accounts domain (people, passwords, acting rights). */
   directory: IdentityDirectory;
+  /** The browser files the pages load. */
+  webAssets: AssetSource;
+  /** Seals the web pages' session cookies (a key derived from the MAC key, never stored). */
+  cookieSealer: CookieSealer;
 }
 
 export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
@@ -121,6 +128,8 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
     loginAttempts: new DynamoLoginAttemptStore(doc, config.tableName),
     passwords: new ScryptPasswordHasher(),
     pii: new KmsPiiCipher(kms, config.piiKeyId),
+    webAssets: new DirectoryAssets(config.webAssetsDir),
+    cookieSealer: new CookieSealer(() => derivedSecret(lookupMac, 'web-session/v1')),
   };
   return { ...built, directory: new AccountsDirectory(built) };
 }

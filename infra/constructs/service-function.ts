@@ -27,6 +27,8 @@ export interface ServiceFunctionProps {
    * the function's logs and raise an alarm (KMS has no throttling metric of its own).
    */
   callsKms: boolean;
+  /** Whether the bundle carries the browser assets (`web-assets/`, built by `infra/web-assets.ts`). */
+  webAssets: boolean;
 }
 
 /**
@@ -88,6 +90,16 @@ export class ServiceFunction extends Construct {
         externalModules: [],
         // Local esbuild only: synthesis must never need Docker.
         forceDockerBundling: false,
+        ...(props.webAssets && {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            // The same esbuild build the local runtime serves from memory, written beside the code.
+            afterBundling: (inputDir: string, outputDir: string) => [
+              `node --import tsx "${inputDir}/infra/web-assets.ts" "${outputDir}/web-assets"`,
+            ],
+          },
+        }),
       },
     });
 

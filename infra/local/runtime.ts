@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { routes } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
 import { buildDependencies, provideDependencies } from '../../shared/dependencies.js';
+import { MemoryAssets } from '../../shared/web/assets.js';
+import { webAssetsOnce } from '../web-assets.js';
 import { ensureTable } from '../../shared/storage/create-table.js';
 import { createDynamoClient } from '../../shared/storage/dynamo-client.js';
 import { ensurePlatformKeys } from './bootstrap-keys.js';
@@ -88,7 +90,7 @@ export async function startLocalRuntime(
     dynamodbEndpoint: dynamo?.endpoint ?? config.dynamodbEndpoint,
     kmsEndpoint: kms?.endpoint ?? config.kmsEndpoint,
   });
-  provideDependencies(deps);
+  provideDependencies({ ...deps, webAssets: new MemoryAssets(webAssetsOnce) });
   const close = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,3 +1,4 @@
+import { builtInClient } from './built-in-clients.js';
 import Provider, {
   errors,
   interactionPolicy,
@@ -81,7 +82,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   };
 
   const configuration: Configuration = {
-    adapter: providerAdapter(deps.adapter, deps.clientSecrets),
+    adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
     clients: [],
     jwks: { keys: [deps.signingKey, ...(deps.previousKeys ?? [])] as never[] },
     routes: providerRoutes,
@@ -315,10 +316,15 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC, apiResource: s
 
 /**
  * The storage adapter as the provider needs it: client records are stored without their secret, which
- * is derived again on load (see {@link ClientSecrets}); a lost race to consume a code or token is the
+ * is derived again on load (see {@link ClientSecrets}); the service's own clients come from code (see
+ * {@link builtInClient}); a lost race to consume a code or token is the
  * provider's own `invalid_grant` (or `invalid_request_uri` for a pushed request).
  */
-export function providerAdapter(Base: AdapterConstructor, secrets: ClientSecrets): AdapterConstructor {
+export function providerAdapter(
+  Base: AdapterConstructor,
+  secrets: ClientSecrets,
+  issuerUrl: string,
+): AdapterConstructor {
   return class ProviderAdapter extends Base {
     readonly #model: string;
 
@@ -328,7 +334,8 @@ export function providerAdapter(Base: AdapterConstructor, secrets: ClientSecrets
     }
 
     override async find(id: string): Promise<AdapterPayload | undefined | void> {
-      const payload = await super.find(id);
+      const payload =
+        (this.#model === 'Client' ? builtInClient(id, issuerUrl) : undefined) ?? (await super.find(id));
       if (this.#model !== 'Client' || !payload || payload.token_endpoint_auth_method === 'none') {
         return payload;
       }

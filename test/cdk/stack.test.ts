@@ -1,3 +1,4 @@
+import { staticWebAssets, webAssetEntries } from '../../infra/web-assets.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
@@ -122,6 +123,9 @@ describe('ElicenceStack', () => {
           expect(reason, routeKey(route)).toContain(`(${routeKey(route)})`);
           if (route.method === 'GET') expect(reason).toMatch(/read-only/);
           else expect(reason, routeKey(route)).not.toMatch(/read-only/);
+        } else if (route.auth === 'session') {
+          expect(reason, routeKey(route)).toContain('sealed');
+          expect(reason, routeKey(route)).toContain(`(${routeKey(route)})`);
         } else if (route.auth !== 'oauth') {
           expect(reason, routeKey(route)).toContain(`scope "${route.auth.scope}"`);
         }
@@ -191,6 +195,10 @@ describe('ElicenceStack', () => {
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
       accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
+      web: [...service, 'WEB_ASSETS_DIR'],
+      wallet: [...service, 'LOOKUP_MAC_KEY_ID'],
+      'demo-platform': [...service, 'LOOKUP_MAC_KEY_ID'],
+      console: [...service, 'LOOKUP_MAC_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
@@ -272,6 +280,9 @@ describe('ElicenceStack', () => {
         'verify',
         'me',
         'accounts',
+        'wallet',
+        'demo-platform',
+        'console',
       ] as const;
       for (const name of callKms) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -379,6 +390,10 @@ describe('ElicenceStack', () => {
         verify: ['kms:GetPublicKey platform'],
         me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey platform', 'kms:Sign platform'],
         accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
+        web: [],
+        wallet: ['kms:GenerateMac lookupMac'],
+        'demo-platform': ['kms:GenerateMac lookupMac'],
+        console: ['kms:GenerateMac lookupMac'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -426,7 +441,16 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.lookupMac)].Properties;
       expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
       const macArn = { 'Fn::GetAtt': [logicalId(stack.keys.lookupMac), 'Arn'] };
-      const users = ['accounts', 'admin', 'licences', 'me', 'oidc'] as const;
+      const users = [
+        'accounts',
+        'admin',
+        'console',
+        'demo-platform',
+        'licences',
+        'me',
+        'oidc',
+        'wallet',
+      ] as const;
       for (const name of users) {
         expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toEqual([macArn]);
       }
@@ -526,6 +550,10 @@ describe('ElicenceStack', () => {
         verify: { items: [get, put], queries: ['gsi1'] },
         me: { items: [get, put], queries: ['gsi1'] },
         accounts: { items: [get, put], queries: ['gsi1', 'gsi2'] },
+        web: { items: [], queries: [] },
+        wallet: { items: [], queries: [] },
+        'demo-platform': { items: [], queries: [] },
+        console: { items: [], queries: [] },
       };
       for (const name of functionNames) {
         expect(itemActions(name), name).toEqual([...expected[name].items].sort());
@@ -716,7 +744,14 @@ describe('bundling', () => {
         ] as { Properties: { Code: { S3Key: string } } };
         // The asset's S3 key is `<hash>.zip`; the cloud assembly keeps its content in `asset.<hash>/`.
         const assetDir = join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
-        expect(readdirSync(assetDir).sort(), name).toEqual(['index.mjs', 'index.mjs.map']);
+        const expectedFiles = ['index.mjs', 'index.mjs.map', ...(name === 'web' ? ['web-assets'] : [])];
+        expect(readdirSync(assetDir).sort(), name).toEqual(expectedFiles);
+        if (name === 'web') {
+          // The browser assets, built by the same esbuild step the local runtime runs.
+          expect(readdirSync(join(assetDir, 'web-assets')).sort()).toEqual(
+            [...Object.keys(webAssetEntries), ...Object.keys(staticWebAssets)].sort(),
+          );
+        }
         const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
         expect(code.startsWith(requireBanner), name).toBe(true);
         expect(code).toContain('//# sourceMappingURL=index.mjs.map');

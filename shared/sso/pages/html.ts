@@ -1,44 +1,6 @@
-/** Markup that is already safe: produced by {@link html}, never by concatenating input. */
-export class SafeHtml {
-  constructor(readonly value: string) {}
-  toString(): string {
-    return this.value;
-  }
-}
+import { html, SafeHtml } from '../../web/html.js';
 
-const escapes: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => escapes[c] ?? c);
-}
-
-function render(value: unknown): string {
-  if (value instanceof SafeHtml) return value.value;
-  if (Array.isArray(value)) return value.map(render).join('');
-  if (value === undefined || value === null || value === false) return '';
-  return escapeHtml(String(value));
-}
-
-/**
- * A template tag that escapes every interpolated value unless it is {@link SafeHtml} (or a list of it):
- * the only way pages are built, so no input reaches the markup unescaped.
- *
- * @example
- * ```ts
- * html`<p>${userInput}</p>`; // <p>&lt;script&gt;…</p>
- * ```
- */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
-  return new SafeHtml(
-    strings.reduce((out, part, i) => out + part + (i < values.length ? render(values[i]) : ''), ''),
-  );
-}
+export { escapeHtml, html, SafeHtml } from '../../web/html.js';
 
 const style = `
 :root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --brand: #b3261e; --line: #d0d0d0; }

@@ -341,6 +341,7 @@ describe('oidc-provider DynamoDB adapter', () => {
         adapter: providerAdapter(
           createDynamoAdapter({ doc, tableName, clock: { now: () => Date.now() } }),
           secrets,
+          'http://localhost:3000',
         ),
         clients: [
           {

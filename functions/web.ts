@@ -1,0 +1,75 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as z from 'zod';
+import { dependencies } from '../shared/dependencies.js';
+import { NotFoundError } from '../shared/errors.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { assetResponse } from '../shared/web/assets.js';
+import { htmlPage, renderPage } from '../shared/web/layout.js';
+import { landingBody, type DemoSignIn } from '../shared/web/pages/landing-page.js';
+import { verifierBody, verifierScripts } from '../shared/web/pages/verifier-page.js';
+import { webHandler, type PageContext } from '../shared/web/web-handler.js';
+
+/** The landing page, the verifier page, the service worker and the browser assets: nothing personal. */
+export const handler = webHandler(
+  'home',
+  async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
+    switch (event.routeKey) {
+      case 'GET /':
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'home',
+            title: context.t('首页', 'Home'),
+            body: landingBody(context.t, await demoSignIn()),
+          }),
+        );
+      case 'GET /verifier':
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'verifier',
+            title: context.t('扫码核验', 'Verify a licence'),
+            body: verifierBody(context.t, context.lang),
+            scripts: verifierScripts,
+          }),
+        );
+      case 'GET /sw.js':
+        return asset(event, 'sw.js', { 'service-worker-allowed': '/' });
+      case 'GET /assets/{file}':
+        return asset(event, event.pathParameters?.file ?? '');
+      default:
+        throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
+    }
+  },
+  { secure: () => dependencies().config.issuerUrl.startsWith('https:') },
+);
+
+async function asset(event: HttpEvent, name: string, headers: Record<string, string> = {}) {
+  const bytes = await dependencies().webAssets.get(name);
+  if (!bytes) throw new NotFoundError(`No asset ${name}`, 'route_not_found');
+  const result = assetResponse(event, name, bytes);
+  return { ...result, headers: { ...result.headers, ...headers } };
+}
+
+const demoFile = z.object({
+  citizen: z.object({ idNumber: z.string(), name: z.string(), password: z.string() }),
+  issuer: z.object({ clientId: z.string(), clientSecret: z.string() }),
+  entity: z.object({ name: z.string(), creditCode: z.string() }),
+});
+
+/**
+ * The demo parties, when this is the local runtime: it writes `credentials.json` into the data folder.
+ * A deployed function has no such file, so nothing is shown there.
+ */
+async function demoSignIn(): Promise<DemoSignIn | undefined> {
+  try {
+    const text = await readFile(join(dependencies().config.dataDir, 'credentials.json'), 'utf8');
+    const parsed = demoFile.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,30 @@
+import type { ClientMetadata } from 'oidc-provider';
+import { clientMetadata, registerClientInput } from './register-client.js';
+
+/** The wallet pages' client id: a platform of the service itself, present wherever the service runs. */
+export const walletClientId = 'elicence-wallet';
+
+/**
+ * Clients that are part of the service rather than registered: the provider finds them in code, so a
+ * fresh deployment signs people into the wallet with nothing to register by hand. Their secrets are
+ * derived like every other client's (`ClientSecrets`).
+ *
+ * The wallet is first-party (no consent page) and asks for `licences` (the holder API) and, when a person
+ * signs in to act for an enterprise, `entity`.
+ */
+export function builtInClient(
+  clientId: string,
+  issuerUrl: string,
+): (ClientMetadata & { client_id: string }) | undefined {
+  if (clientId !== walletClientId) return undefined;
+  return clientMetadata(
+    walletClientId,
+    registerClientInput.parse({
+      name: '电子证照钱包 · E-licence wallet',
+      redirectUris: [`${issuerUrl}/wallet/callback`],
+      postLogoutRedirectUris: [`${issuerUrl}/wallet`],
+      scopes: ['openid', 'profile', 'licences', 'entity'],
+      firstParty: true,
+    }),
+  );
+}

@@ -1,0 +1,34 @@
+import { header } from '../http/request.js';
+import type { HttpEvent } from '../http/types.js';
+import { readCookie } from './cookies.js';
+
+/** Pages speak Simplified Chinese unless the visitor chose English (`?lang=en`, remembered in a cookie). */
+export type Lang = 'zh' | 'en';
+
+/** Picks the words of the page's language: `t('电子证照', 'E-licences')`. */
+export type Translate = (zh: string, en: string) => string;
+
+export const langCookie = 'lang';
+
+/** The language asked for by `?lang=`, else the remembered choice, else Simplified Chinese. */
+export function langOf(event: HttpEvent): Lang {
+  const asked = event.queryStringParameters?.lang ?? readCookie(event, langCookie);
+  return asked === 'en' ? 'en' : 'zh';
+}
+
+/** Whether this request changes the remembered language (so the answer sets the cookie). */
+export function langChosen(event: HttpEvent): Lang | undefined {
+  const asked = event.queryStringParameters?.lang;
+  return asked === 'en' || asked === 'zh' ? asked : undefined;
+}
+
+export function translator(lang: Lang): Translate {
+  return (zh, en) => (lang === 'en' ? en : zh);
+}
+
+/** The `Accept-Language` of the request is deliberately not consulted: the service is Chinese-first. */
+export const htmlLang = (lang: Lang) => (lang === 'en' ? 'en' : 'zh-CN');
+
+export function isHtmlNavigation(event: HttpEvent): boolean {
+  return (header(event, 'accept') ?? '').includes('text/html');
+}

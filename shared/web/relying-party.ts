@@ -1,0 +1,176 @@
+import * as client from 'openid-client';
+import * as z from 'zod';
+import { ServiceError } from '../errors.js';
+import type { HttpEvent } from '../http/types.js';
+
+/** What a sign-in started by {@link RelyingParty.begin} must find again at the callback (kept sealed). */
+export const pendingLogin = z.strictObject({
+  state: z.string().max(100),
+  nonce: z.string().max(100),
+  verifier: z.string().max(200),
+  /** Where to go after signing in: a local path only. */
+  returnTo: z
+    .string()
+    .max(500)
+    .regex(/^\/(?!\/)/)
+    .optional(),
+});
+export type PendingLogin = z.output<typeof pendingLogin>;
+
+export interface SignedIn {
+  accessToken: string;
+  /** Epoch seconds. */
+  accessTokenExpiresAt: number;
+  refreshToken?: string;
+  idToken: string;
+  claims: client.IDToken;
+}
+
+export interface RelyingPartyOptions {
+  /** Our own issuer: the pages sign in through the same OpenID provider as every other platform. */
+  issuerUrl: string;
+  clientId: string;
+  clientSecret: () => Promise<string>;
+  redirectUri: string;
+}
+
+/**
+ * The web pages' side of OpenID Connect, through `openid-client` (a certified relying-party library):
+ * authorization code with PKCE S256, `state` and `nonce`, the client authenticated with its secret, the
+ * ID token's issuer, audience, nonce and expiry checked (it comes straight from the token endpoint over
+ * TLS, so, as OpenID Connect Core 3.1.3.7 allows, its signature is not fetched and checked again). The pages are ordinary platforms of
+ * our own provider; they hold no privilege the provider would not give any other client.
+ *
+ * Discovery runs once per container, on first use.
+ *
+ * @example
+ * ```ts
+ * const rp = new RelyingParty({ issuerUrl, clientId: 'wallet', clientSecret, redirectUri });
+ * const { url, pending } = await rp.begin('openid licences');
+ * // … redirect to url, keep pending sealed, then at the callback:
+ * const signedIn = await rp.finish(event, pending);
+ * ```
+ */
+export class RelyingParty {
+  #config: Promise<client.Configuration> | undefined;
+
+  constructor(private readonly options: RelyingPartyOptions) {}
+
+  configuration(): Promise<client.Configuration> {
+    this.#config ??= this.discover();
+    this.#config.catch(() => (this.#config = undefined));
+    return this.#config;
+  }
+
+  async begin(
+    scope: string,
+    extra: Record<string, string> = {},
+    returnTo?: string,
+  ): Promise<{ url: string; pending: PendingLogin }> {
+    const config = await this.configuration();
+    const verifier = client.randomPKCECodeVerifier();
+    const pending: PendingLogin = {
+      state: client.randomState(),
+      nonce: client.randomNonce(),
+      verifier,
+      ...(returnTo ? { returnTo } : {}),
+    };
+    const url = client.buildAuthorizationUrl(config, {
+      ...extra,
+      redirect_uri: this.options.redirectUri,
+      scope,
+      state: pending.state,
+      nonce: pending.nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    return { url: url.href, pending };
+  }
+
+  /**
+   * Completes the sign-in at the callback. An answer that does not match the pending sign-in (another
+   * tab's, a replay, an error from the provider) is a 400 `login_expired` or `login_refused`.
+   */
+  async finish(event: HttpEvent, pending: PendingLogin | undefined): Promise<SignedIn> {
+    const query = event.queryStringParameters ?? {};
+    if (query.error) {
+      throw new ServiceError('login_refused', 400, `Sign-in was not completed (${query.error.slice(0, 60)})`);
+    }
+    if (!pending) throw new ServiceError('login_expired', 400, 'No sign-in is under way in this browser');
+    const config = await this.configuration();
+    const current = new URL(this.options.redirectUri);
+    current.search = event.rawQueryString ?? '';
+    let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+    try {
+      tokens = await client.authorizationCodeGrant(config, current, {
+        pkceCodeVerifier: pending.verifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+    } catch (error) {
+      if (isProtocolError(error)) {
+        throw new ServiceError(
+          'login_expired',
+          400,
+          'The sign-in answer did not match; please sign in again',
+          [],
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+    const claims = tokens.claims();
+    if (!tokens.id_token || !claims) throw new ServiceError('login_expired', 400, 'No ID token was returned');
+    return {
+      accessToken: tokens.access_token,
+      accessTokenExpiresAt: Math.floor(Date.now() / 1000) + (tokens.expiresIn() ?? 0),
+      ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
+      idToken: tokens.id_token,
+      claims,
+    };
+  }
+
+  async userinfo(accessToken: string, subject: string): Promise<Record<string, unknown>> {
+    return client.fetchUserInfo(await this.configuration(), accessToken, subject);
+  }
+
+  /** Revokes a token at the provider; a failure is reported to the caller, who still ends the session. */
+  async revoke(token: string, hint: 'access_token' | 'refresh_token'): Promise<void> {
+    await client.tokenRevocation(await this.configuration(), token, { token_type_hint: hint });
+  }
+
+  /** The provider's end-session URL (RP-initiated logout), returning to `postLogoutRedirectUri`. */
+  async endSessionUrl(idToken: string, postLogoutRedirectUri: string): Promise<string> {
+    return client.buildEndSessionUrl(await this.configuration(), {
+      id_token_hint: idToken,
+      post_logout_redirect_uri: postLogoutRedirectUri,
+    }).href;
+  }
+
+  private async discover(): Promise<client.Configuration> {
+    const secret = await this.options.clientSecret();
+    const insecure = new URL(this.options.issuerUrl).protocol === 'http:';
+    return client.discovery(
+      new URL(this.options.issuerUrl),
+      this.options.clientId,
+      secret,
+      client.ClientSecretBasic(secret),
+      // The local runtime serves plain http on localhost; in AWS the issuer is https.
+      insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+    );
+  }
+}
+
+/** Errors of the protocol itself (a mismatched state, a reused code), as opposed to a network failure. */
+function isProtocolError(error: unknown): boolean {
+  return (
+    error instanceof client.ResponseBodyError ||
+    error instanceof client.AuthorizationResponseError ||
+    (error instanceof Error &&
+      'code' in error &&
+      String((error as { code: unknown }).code).startsWith('OAUTH_'))
+  );
+}

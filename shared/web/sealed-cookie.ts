@@ -1,0 +1,73 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type * as z from 'zod';
+
+const ivBytes = 12;
+const tagBytes = 16;
+
+/**
+ * Session state kept in the visitor's browser, sealed with AES-256-GCM: nobody can read or alter it
+ * without the key, and a value sealed for one cookie name does not open under another (the name is
+ * the additional data). The expiry travels inside the sealed payload, so an old cookie replayed after
+ * its `Max-Age` is still refused.
+ *
+ * Stateless by design: the web pages keep no session table, so there is nothing to sweep (dynalite has
+ * no TTL) and a Lambda needs no table permission for sessions. Signing out therefore revokes the OAuth
+ * tokens at the provider as well as deleting the cookie.
+ *
+ * @example
+ * ```ts
+ * const sealer = new CookieSealer(() => derivedSecret(mac, 'web-session/v1'));
+ * const value = await sealer.seal('wallet', { accessToken }, 3600, nowSeconds);
+ * const session = await sealer.open('wallet', value, walletSession, nowSeconds); // undefined if forged or expired
+ * ```
+ */
+export class CookieSealer {
+  #key: Promise<Buffer> | undefined;
+
+  constructor(private readonly keyMaterial: () => Promise<Uint8Array>) {}
+
+  async seal(name: string, data: unknown, lifetimeSeconds: number, nowSeconds: number): Promise<string> {
+    const iv = randomBytes(ivBytes);
+    const cipher = createCipheriv('aes-256-gcm', await this.key(), iv);
+    cipher.setAAD(Buffer.from(name, 'utf8'));
+    const plaintext = Buffer.from(JSON.stringify({ exp: nowSeconds + lifetimeSeconds, data }), 'utf8');
+    const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return sealed.toString('base64url');
+  }
+
+  /** The sealed data if `value` was sealed by us for `name`, has not expired and matches `schema`. */
+  async open<S extends z.ZodType>(
+    name: string,
+    value: string | undefined,
+    schema: S,
+    nowSeconds: number,
+  ): Promise<z.output<S> | undefined> {
+    if (!value || value.length > 4096) return undefined;
+    const sealed = Buffer.from(value, 'base64url');
+    if (sealed.length < ivBytes + tagBytes) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', await this.key(), sealed.subarray(0, ivBytes));
+      decipher.setAAD(Buffer.from(name, 'utf8'));
+      decipher.setAuthTag(sealed.subarray(sealed.length - tagBytes));
+      const plaintext = Buffer.concat([
+        decipher.update(sealed.subarray(ivBytes, sealed.length - tagBytes)),
+        decipher.final(),
+      ]);
+      const { exp, data } = JSON.parse(plaintext.toString('utf8')) as { exp: unknown; data: unknown };
+      if (typeof exp !== 'number' || exp <= nowSeconds) return undefined;
+      const parsed = schema.safeParse(data);
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private key(): Promise<Buffer> {
+    this.#key ??= this.keyMaterial().then((bytes) => {
+      if (bytes.length < 32) throw new Error('The session key material must be at least 32 bytes');
+      return Buffer.from(bytes.subarray(0, 32));
+    });
+    this.#key.catch(() => (this.#key = undefined));
+    return this.#key;
+  }
+}

@@ -1,0 +1,106 @@
+import { ServiceError } from '../errors.js';
+import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
+import { logger } from '../logger.js';
+import { serializeCookie } from './cookies.js';
+import { html } from './html.js';
+import { langChosen, langCookie, langOf, translator, type Lang, type Translate } from './i18n.js';
+import { htmlPage, notice, renderPage, type Section } from './layout.js';
+
+/** What a page handler gets besides the event: the visitor's language and its translator. */
+export interface PageContext {
+  lang: Lang;
+  t: Translate;
+  /** The request path, for links back to this page. */
+  path: string;
+}
+
+/**
+ * The boundary of the web pages, like `apiHandler` for the API: an exposed {@link ServiceError} (below
+ * 500) becomes a page saying what went wrong in the visitor's language; anything else is logged and
+ * shown as a generic failure with the request id, so no internals reach the browser. A `?lang=` choice
+ * is remembered in a cookie.
+ *
+ * @example
+ * ```ts
+ * export const handler = webHandler('wallet', async (event, { t }) => htmlPage(200, …));
+ * ```
+ */
+export function webHandler(
+  section: Section,
+  handle: (event: HttpEvent, context: PageContext) => Promise<HttpResult>,
+  options: { secure: () => boolean } = { secure: () => false },
+): HttpHandler {
+  return async (event) => {
+    const requestId = event.requestContext?.requestId;
+    logger.appendKeys({ requestId, route: event.routeKey });
+    const lang = langOf(event);
+    const context: PageContext = { lang, t: translator(lang), path: event.rawPath };
+    try {
+      const result = await handle(event, context).catch((error: unknown) =>
+        errorPage(error, section, context, requestId),
+      );
+      const chosen = langChosen(event);
+      if (!chosen) return result;
+      const cookie = serializeCookie(langCookie, chosen, {
+        maxAge: 365 * 86_400,
+        secure: options.secure(),
+        httpOnly: false,
+      });
+      return { ...result, cookies: [...(result.cookies ?? []), cookie] };
+    } finally {
+      logger.removeKeys(['requestId', 'route']);
+    }
+  };
+}
+
+function errorPage(
+  error: unknown,
+  section: Section,
+  { lang, t, path }: PageContext,
+  requestId: string | undefined,
+): HttpResult {
+  const exposed = error instanceof ServiceError && error.expose;
+  if (exposed) logger.info('page request refused', { code: error.code, status: error.status });
+  else logger.error('page request failed', error instanceof Error ? error : String(error));
+  const status = exposed ? error.status : error instanceof ServiceError ? error.status : 500;
+  const title = exposed
+    ? t('无法完成请求', 'The request could not be completed')
+    : t('出错了', 'Something went wrong');
+  const message = exposed
+    ? (pageMessages[error.code]?.(t) ?? error.message)
+    : t(
+        `服务暂时无法完成请求。如需报告，请提供请求编号 ${requestId ?? ''}。`,
+        `The service could not complete the request. Quote request id ${requestId ?? ''} when reporting it.`,
+      );
+  return htmlPage(
+    status,
+    renderPage({
+      lang,
+      path,
+      section,
+      title,
+      body: html`<h1>${title}</h1>
+        ${notice('error', message)}
+        <p><a href="${sectionHome[section]}">${t('返回', 'Go back')}</a></p>`,
+    }),
+  );
+}
+
+const sectionHome: Record<Section, string> = {
+  home: '/',
+  wallet: '/wallet',
+  verifier: '/verifier',
+  demo: '/demo',
+  console: '/console',
+};
+
+/** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */
+const pageMessages: Partial<Record<string, (t: Translate) => string>> = {
+  cross_site_request: (t) => t('请从本站页面提交表单。', 'Please submit the form from this site’s own page.'),
+  login_expired: (t) =>
+    t(
+      '登录已过期或已在其他窗口完成，请重新登录。',
+      'The sign-in expired or finished in another window: please sign in again.',
+    ),
+  route_not_found: (t) => t('页面不存在。', 'There is no such page.'),
+};

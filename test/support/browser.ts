@@ -1,0 +1,83 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Where browser tests leave their screenshots for people to look at (ignored by git). */
+export const screenshotDir = join('test-results', 'screenshots');
+
+export const phone = { width: 390, height: 844 } as const;
+export const desktop = { width: 1280, height: 900 } as const;
+
+/**
+ * Launches headless Chromium with the flags this machine and CI need.
+ *
+ * @example
+ * ```ts
+ * const browser = await launchBrowser();
+ * const page = await newPage(browser, runtime.baseUrl);
+ * ```
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/**
+ * A fresh browser context (its own cookies and service workers) on `baseUrl`, phone- or desktop-sized,
+ * in Simplified Chinese unless another locale is asked for. Console errors and failed page scripts fail
+ * loudly through `errors`.
+ */
+export async function newPage(
+  browser: Browser,
+  baseUrl: string,
+  options: { viewport?: { width: number; height: number }; locale?: string; mobile?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({
+    baseURL: baseUrl,
+    viewport: options.viewport ?? desktop,
+    locale: options.locale ?? 'zh-CN',
+    isMobile: options.mobile ?? false,
+    hasTouch: options.mobile ?? false,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  return { context, page, errors };
+}
+
+/** Saves a full-page screenshot as `test-results/screenshots/<name>.png` and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  await mkdir(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/**
+ * Signs in on the unified identity's login page (wherever the page was sent there), choosing personal
+ * use or an entity if the chooser appears.
+ */
+export async function signInOnLoginPage(
+  page: Page,
+  credentials: { idNumber: string; password: string },
+  actFor: 'self' | string = 'self',
+): Promise<void> {
+  await page.getByLabel(/身份证号|Resident ID number/).fill(credentials.idNumber);
+  await page.getByLabel(/密码|Password/).fill(credentials.password);
+  await page.getByRole('button', { name: /登录|Sign in/ }).click();
+  await page.waitForLoadState();
+  const chooser = page.locator('input[name="entity"]');
+  if ((await chooser.count()) > 0 && new URL(page.url()).pathname.startsWith('/interaction/')) {
+    await page.locator(`input[name="entity"][value="${actFor}"]`).check();
+    await page.locator('form button[type="submit"]').first().click();
+    await page.waitForLoadState();
+  }
+}
