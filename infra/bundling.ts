@@ -5,6 +5,15 @@ export const requireBanner =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /**
+ * Modules replaced in Lambda bundles, relative to the repository root: the SDK's default credential chain
+ * becomes the environment provider (`infra/lambda-credentials.ts`), which is all Lambda uses. It keeps
+ * the STS, SSO and instance-metadata clients out of every bundle (about 140 KB of the licence function).
+ */
+export const lambdaAliases = {
+  '@aws-sdk/credential-provider-node': './infra/lambda-credentials.ts',
+} as const;
+
+/**
  * How every Lambda function is bundled, here and in the CDK stack: ESM for Node 22, minified, with
  * source maps. `keepNames` because oidc-provider looks its models up by class name.
  */
@@ -17,4 +26,5 @@ export const bundling = {
   sourcemap: true,
   mainFields: ['module', 'main'],
   banner: { js: requireBanner },
+  alias: { ...lambdaAliases },
 } as const satisfies Partial<BuildOptions>;

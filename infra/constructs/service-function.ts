@@ -7,7 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../functions/routes.js';
-import { bundling, requireBanner } from '../bundling.js';
+import { bundling, lambdaAliases, requireBanner } from '../bundling.js';
 
 export interface ServiceFunctionProps {
   /** The entry point `functions/<name>.ts`. */
@@ -85,6 +85,9 @@ export class ServiceFunction extends Construct {
         keepNames: bundling.keepNames,
         mainFields: [...bundling.mainFields],
         banner: requireBanner,
+        esbuildArgs: Object.fromEntries(
+          Object.entries(lambdaAliases).map(([module, path]) => [`--alias:${module}`, path]),
+        ),
         // Bundle the AWS SDK too, as the local build does: the pinned version, tree-shaken, instead of
         // whichever version the runtime happens to carry.
         externalModules: [],

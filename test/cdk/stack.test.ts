@@ -755,6 +755,8 @@ describe('bundling', () => {
         const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
         expect(code.startsWith(requireBanner), name).toBe(true);
         expect(code).toContain('//# sourceMappingURL=index.mjs.map');
+        // The SDK's credential chain is the environment only (infra/lambda-credentials.ts): no STS client.
+        expect(code, name).not.toContain('AssumeRoleWithWebIdentity');
         expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
       }
     } finally {
