@@ -1,6 +1,456 @@
-import { NotFoundError } from '../shared/errors.js';
-import { webHandler } from '../shared/web/web-handler.js';
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
+import { epochSeconds } from '../shared/clock.js';
+import { dependencies } from '../shared/dependencies.js';
+import { NotFoundError, ServiceError } from '../shared/errors.js';
+import { zodErrors } from '../shared/http/request.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import {
+  consoleCookie,
+  consoleSession,
+  expiredGraceSeconds,
+  revokeSession,
+  sealSession,
+  signIn,
+  type ConsoleSession,
+} from '../shared/web/console/console-session.js';
+import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/console/issue-form.js';
+import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
+import { statusLabel } from '../shared/web/console/labels.js';
+import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
+import { cookieName, readCookie, serializeCookie } from '../shared/web/cookies.js';
+import { CrossSiteError, formFields, sameOrigin } from '../shared/web/form.js';
+import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
+import { chooseTypeBody, issueFormBody } from '../shared/web/pages/console-issue-page.js';
+import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
+import { consoleListBody } from '../shared/web/pages/console-list-page.js';
+import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/console-sign-in-page.js';
+import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
-export const handler = webHandler('home', async (event) => {
-  throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
+const secure = () => dependencies().config.issuerUrl.startsWith('https:');
+
+const signInForm = z.strictObject({
+  clientId: z.string().trim().min(1).max(200),
+  clientSecret: z.string().min(1).max(500),
 });
+
+const statusForm = z.strictObject({
+  status: z.enum(['suspended', 'valid', 'revoked']),
+  reason: z.string().trim().min(1).max(500),
+  confirm: z.literal('yes').optional(),
+});
+
+const listQuery = z.object({
+  status: z.enum(['valid', 'suspended', 'revoked', 'expired']).optional().catch(undefined),
+  holder: z.string().trim().max(32).optional().catch(undefined),
+  cursor: z.string().max(2048).optional().catch(undefined),
+});
+
+/**
+ * The issuer console (发证机关控制台): a backend-for-frontend of the issuer API. An issuing agency
+ * signs in with its OAuth client (client credentials); the sealed cookie `console` keeps the access
+ * token, and every page is a call of the public API with it. No JavaScript: forms and redirects only.
+ */
+export const handler = webHandler(
+  'console',
+  async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
+    const deps = dependencies();
+    const now = epochSeconds(deps.clock);
+    const cookie = cookieName(consoleCookie, secure());
+    const session = await deps.cookieSealer.open(
+      consoleCookie,
+      readCookie(event, cookie),
+      consoleSession,
+      now,
+    );
+
+    if (event.routeKey === 'POST /console/login') return login(event, context, now);
+    if (event.routeKey === 'POST /console/logout') {
+      ensureSameOrigin(event);
+      if (session) await revokeSession(deps.config.issuerUrl, session, (id) => deps.secrets.secretFor(id));
+      return redirect('/console?m=signed-out', [clearCookie()]);
+    }
+    if (!session || session.expiresAt <= now) {
+      // A post without a session is answered like a page: sign in first. Nothing it asked is done.
+      if (event.requestContext.http.method === 'POST') ensureSameOrigin(event);
+      if (event.routeKey === 'GET /console' && !session)
+        return signInPage(context, 200, signInMessage(event, context));
+      return redirect('/console?m=expired', session ? [clearCookie()] : []);
+    }
+
+    const api = new IssuerApi(deps.config.issuerUrl, session.accessToken);
+    try {
+      return await route(event, context, session, api);
+    } catch (error) {
+      if (error instanceof TokenRejectedError) return redirect('/console?m=expired', [clearCookie()]);
+      throw error;
+    }
+  },
+  { secure },
+);
+
+async function route(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  const id = event.pathParameters?.id ?? '';
+  switch (event.routeKey) {
+    case 'GET /console':
+      return listPage(event, context, session, api);
+    case 'GET /console/licences/new': {
+      const types = await api.licenceTypes();
+      const code = event.queryStringParameters?.type;
+      const type = code ? types.find((entry) => entry.code === code) : undefined;
+      if (!type) {
+        const error = code ? t('没有这种证照类型。', 'There is no such licence type.') : undefined;
+        return page(
+          context,
+          code ? 404 : 200,
+          t('签发新证照', 'Issue a licence'),
+          chooseTypeBody(t, session.clientId, types, error),
+        );
+      }
+      const model = issueFormModel(type, t);
+      return page(
+        context,
+        200,
+        t('签发新证照', 'Issue a licence'),
+        issueFormBody(t, {
+          clientId: session.clientId,
+          model,
+          values: {},
+          errors: {},
+          idempotencyKey: randomUUID(),
+        }),
+      );
+    }
+    case 'POST /console/licences':
+      return issue(event, context, session, api);
+    case 'GET /console/licences/{id}': {
+      const done = event.queryStringParameters?.done;
+      return licencePage(context, session, api, id, 200, doneNotice(done, context));
+    }
+    case 'POST /console/licences/{id}/status':
+      return changeStatus(event, context, session, api, id);
+    default:
+      throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
+  }
+}
+
+async function login(event: HttpEvent, context: PageContext, now: number): Promise<HttpResult> {
+  const { t } = context;
+  const posted = readForm(event);
+  const parsed = signInForm.safeParse(posted);
+  if (!parsed.success) {
+    const errors: ConsoleSignInInput['errors'] = {};
+    for (const { path } of zodErrors(parsed.error)) {
+      if (path === 'clientId') errors.clientId = t('请填写客户端 ID。', 'Please enter the client id.');
+      if (path === 'clientSecret')
+        errors.clientSecret = t('请填写客户端密钥。', 'Please enter the client secret.');
+    }
+    return signInPage(context, 400, {
+      clientId: typeof posted.clientId === 'string' ? posted.clientId.slice(0, 200) : '',
+      errors,
+      message: {
+        kind: 'error',
+        text: t('请填写客户端 ID 和密钥。', 'Please enter the client id and secret.'),
+      },
+    });
+  }
+  const { clientId, clientSecret } = parsed.data;
+  const deps = dependencies();
+  const result = await signIn(deps.config.issuerUrl, clientId, clientSecret, now);
+  if ('failure' in result) {
+    const text = {
+      invalid_client: t('客户端 ID 或密钥不正确。', 'The client id or secret is not correct.'),
+      invalid_scope: t(
+        '此客户端不是发证机关的客户端，无权签发证照（licences:issue）。',
+        'This client is not an issuing agency’s client and may not issue licences (licences:issue).',
+      ),
+      unavailable: t(
+        '认证服务暂时不可用，请稍后再试。',
+        'The sign-in service is unavailable; please try again later.',
+      ),
+    }[result.failure];
+    const status = result.failure === 'unavailable' ? 503 : result.failure === 'invalid_scope' ? 403 : 401;
+    return signInPage(context, status, { clientId, message: { kind: 'error', text } });
+  }
+  const sealed = await sealSession(deps.cookieSealer, result.session, now);
+  const maxAge = result.session.expiresAt - now + expiredGraceSeconds;
+  return redirect('/console', [
+    serializeCookie(cookieName(consoleCookie, secure()), sealed, { maxAge, secure: secure() }),
+  ]);
+}
+
+async function listPage(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  const filters = listQuery.parse(event.queryStringParameters ?? {});
+  const [types, listed] = await Promise.all([
+    api.licenceTypes(),
+    api.list({ ...filters, limit: 20 }).then(
+      (page) => ({ page }),
+      (error: unknown) => {
+        if (error instanceof ApiProblem && error.status === 400) return { error };
+        throw error;
+      },
+    ),
+  ]);
+  const body = consoleListBody(t, {
+    clientId: session.clientId,
+    types,
+    filters,
+    page: 'page' in listed ? listed.page : { items: [] },
+    ...('error' in listed
+      ? {
+          notice: {
+            kind: 'error' as const,
+            text: t(
+              '筛选条件无效：请输入完整的身份证号码或统一社会信用代码。',
+              'Invalid filter: enter a full ID number or credit code.',
+            ),
+          },
+        }
+      : {}),
+  });
+  return page(context, 'error' in listed ? 400 : 200, t('发证机关控制台', 'Issuer console'), body);
+}
+
+async function issue(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  const posted = readForm(event);
+  const values: FormValues = Object.fromEntries(
+    Object.entries(posted).map(([name, value]) => [name, Array.isArray(value) ? value.at(-1) : value]),
+  );
+  const types = await api.licenceTypes();
+  const type = types.find((entry) => entry.code === values.type);
+  if (!type) {
+    return page(
+      context,
+      400,
+      t('签发新证照', 'Issue a licence'),
+      chooseTypeBody(t, session.clientId, types, t('请选择证照类型。', 'Please choose a licence type.')),
+    );
+  }
+  const model = issueFormModel(type, t);
+  const form = (status: number, errors: Record<string, string>, idempotencyKey: string, message?: string) =>
+    page(
+      context,
+      status,
+      t('签发新证照', 'Issue a licence'),
+      issueFormBody(t, {
+        clientId: session.clientId,
+        model,
+        values,
+        errors,
+        idempotencyKey,
+        ...(message ? { message } : {}),
+      }),
+    );
+  const key = z.uuid().safeParse(values.idempotencyKey);
+  if (!key.success) {
+    return form(
+      400,
+      {},
+      randomUUID(),
+      t('表单已失效，请重新提交。', 'The form is out of date; please submit it again.'),
+    );
+  }
+  const parsed = parseIssueForm(model, values, t);
+  // Nothing was issued under a refused form's key, so the corrected form gets a fresh one.
+  if ('errors' in parsed) return form(400, parsed.errors, randomUUID());
+  try {
+    const { licence } = await api.issue(parsed.request, key.data);
+    return redirect(`/console/licences/${encodeURIComponent(licence.id)}?done=issued`);
+  } catch (error) {
+    if (!(error instanceof ApiProblem)) throw error;
+    const names = new Set([
+      'holderNumber',
+      'holderName',
+      'validFrom',
+      'validUntil',
+      ...schemaFields(model.fields).map((f) => f.name),
+    ]);
+    switch (error.code) {
+      case 'licence_type_not_allowed':
+        return form(
+          403,
+          {},
+          randomUUID(),
+          t('本机关无权签发此类证照。', 'This issuer may not issue this type of licence.'),
+        );
+      case 'idempotency_key_in_use':
+        return form(
+          409,
+          {},
+          key.data,
+          t(
+            '这份表单正在处理中，请稍后再提交一次。',
+            'This form is being processed; submit it again in a moment.',
+          ),
+        );
+      case 'idempotency_key_reused':
+        return form(
+          409,
+          {},
+          randomUUID(),
+          t('表单内容已更改，请再提交一次。', 'The form changed since it was first sent; submit it again.'),
+        );
+      default: {
+        const errors = apiFieldErrors(error.errors, names);
+        if (error.status === 400 && Object.keys(errors).length > 0) return form(400, errors, randomUUID());
+        return form(error.status, {}, randomUUID(), error.message);
+      }
+    }
+  }
+}
+
+async function changeStatus(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+  id: string,
+): Promise<HttpResult> {
+  const { t } = context;
+  const posted = readForm(event);
+  const parsed = statusForm.safeParse(posted);
+  const status = statusForm.shape.status.safeParse(posted.status);
+  if (!status.success) throw new ServiceError('invalid_form', 400, 'Unknown status');
+  const reason = typeof posted.reason === 'string' ? posted.reason : '';
+  const errors: NonNullable<LicencePageInput['action']>['errors'] = {};
+  if (!parsed.success) {
+    for (const { path } of zodErrors(parsed.error)) {
+      if (path === 'reason')
+        errors.reason = t('请填写原因（最多 500 字）。', 'Please give a reason (at most 500 characters).');
+    }
+  }
+  if (status.data === 'revoked' && posted.confirm !== 'yes') {
+    errors.confirm = t('吊销无法撤回，请勾选确认。', 'Revocation cannot be undone: tick the box to confirm.');
+  }
+  if (!parsed.success || Object.keys(errors).length > 0) {
+    return licencePage(context, session, api, id, 400, undefined, { status: status.data, reason, errors });
+  }
+  try {
+    await api.changeStatus(id, parsed.data.status, parsed.data.reason);
+  } catch (error) {
+    if (!(error instanceof ApiProblem) || error.status === 404) throw error;
+    return licencePage(context, session, api, id, error.status, {
+      kind: 'error',
+      text: t(`无法变更状态：${error.message}`, `The status could not be changed: ${error.message}`),
+    });
+  }
+  return redirect(`/console/licences/${encodeURIComponent(id)}?done=${parsed.data.status}`);
+}
+
+async function licencePage(
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+  id: string,
+  statusCode: number,
+  notice?: LicencePageInput['notice'],
+  action?: LicencePageInput['action'],
+): Promise<HttpResult> {
+  const { t } = context;
+  const [licence, types, qr] = await Promise.all([
+    api.get(id),
+    api.licenceTypes(),
+    // A licence without its QR code is still worth showing.
+    api.qrSvg(id).catch((error: unknown) => {
+      if (error instanceof TokenRejectedError) throw error;
+      return undefined;
+    }),
+  ]);
+  // An action the status no longer allows (another tab changed it) is not offered again.
+  const shown = action && actionsFor(licence.status).includes(action.status) ? action : undefined;
+  return page(
+    context,
+    statusCode,
+    t('证照详情', 'Licence'),
+    licenceBody(t, {
+      clientId: session.clientId,
+      licence,
+      types,
+      ...(qr ? { qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qr, 'utf8').toString('base64')}` } : {}),
+      ...(notice ? { notice } : {}),
+      ...(shown ? { action: shown } : {}),
+    }),
+  );
+}
+
+function doneNotice(done: string | undefined, { t }: PageContext): LicencePageInput['notice'] {
+  switch (done) {
+    case 'issued':
+      return { kind: 'success', text: t('证照已签发。', 'The licence was issued.') };
+    case 'suspended':
+    case 'valid':
+    case 'revoked':
+      return {
+        kind: 'success',
+        text: t(`状态已变更为“${statusLabel(done, t)}”。`, `The status is now “${statusLabel(done, t)}”.`),
+      };
+    default:
+      return undefined;
+  }
+}
+
+function signInMessage(event: HttpEvent, { t }: PageContext): ConsoleSignInInput {
+  switch (event.queryStringParameters?.m) {
+    case 'expired':
+      return {
+        message: {
+          kind: 'info',
+          text: t('登录已过期，请重新登录。', 'Your session expired: please sign in again.'),
+        },
+      };
+    case 'signed-out':
+      return { message: { kind: 'success', text: t('已退出登录。', 'You have signed out.') } };
+    default:
+      return {};
+  }
+}
+
+function signInPage(context: PageContext, statusCode: number, input: ConsoleSignInInput): HttpResult {
+  return page(
+    context,
+    statusCode,
+    context.t('发证机关控制台', 'Issuer console'),
+    consoleSignInBody(context.t, input),
+  );
+}
+
+function page(
+  context: PageContext,
+  statusCode: number,
+  title: string,
+  body: ReturnType<typeof consoleSignInBody>,
+) {
+  return htmlPage(statusCode, renderPage({ ...context, section: 'console', title, body }));
+}
+
+function clearCookie(): string {
+  return serializeCookie(cookieName(consoleCookie, secure()), '', { maxAge: 0, secure: secure() });
+}
+
+function ensureSameOrigin(event: HttpEvent): void {
+  if (!sameOrigin(event, dependencies().config.issuerUrl)) throw new CrossSiteError();
+}
+
+/** The posted fields of a form from this site (refused from another site before anything is read). */
+function readForm(event: HttpEvent): Record<string, string | string[]> {
+  ensureSameOrigin(event);
+  return formFields(event);
+}

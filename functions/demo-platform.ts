@@ -1,6 +1,182 @@
-import { NotFoundError } from '../shared/errors.js';
-import { webHandler } from '../shared/web/web-handler.js';
+import * as z from 'zod';
+import { epochSeconds } from '../shared/clock.js';
+import { dependencies } from '../shared/dependencies.js';
+import { NotFoundError, ServiceError } from '../shared/errors.js';
+import { logger } from '../shared/logger.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { cookieName, readCookie, serializeCookie } from '../shared/web/cookies.js';
+import {
+  demoClientId,
+  demoLoginCookie,
+  demoLoginSeconds,
+  demoSession,
+  demoSessionCookie,
+  demoSessionSeconds,
+  idTokenClaims,
+  requestedScope,
+} from '../shared/web/demo/demo-session.js';
+import { parseForm } from '../shared/web/form.js';
+import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
+import { demoSignedInBody, demoSignedOutBody } from '../shared/web/pages/demo-page.js';
+import { pendingLogin, RelyingParty } from '../shared/web/relying-party.js';
+import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
-export const handler = webHandler('home', async (event) => {
-  throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
-});
+const secure = () => dependencies().config.issuerUrl.startsWith('https:');
+
+/** The sign-in under way, and the scopes it asked for (to show them once signed in). */
+const pendingDemoLogin = z.strictObject({ pending: pendingLogin, scope: z.string().max(200) });
+
+const relyingParties = new Map<string, RelyingParty>();
+
+/**
+ * The demo platform plays a separate platform that happens to run in this service: an ordinary,
+ * not first-party client of the provider, with its own (derived) secret, so its visitors see the
+ * consent page and it receives a pairwise `sub` like any other platform.
+ */
+function relyingParty(): RelyingParty {
+  const { config, secrets } = dependencies();
+  let rp = relyingParties.get(config.issuerUrl);
+  if (!rp) {
+    rp = new RelyingParty({
+      issuerUrl: config.issuerUrl,
+      clientId: demoClientId,
+      clientSecret: () => secrets.secretFor(demoClientId),
+      redirectUri: `${config.issuerUrl}/demo/callback`,
+    });
+    relyingParties.set(config.issuerUrl, rp);
+  }
+  return rp;
+}
+
+/**
+ * The demo relying platform: `/demo` (signed out: choose scopes and sign in; signed in: what it
+ * received), `/demo/login` → the provider, `/demo/callback` → back, `/demo/logout` → RP-initiated
+ * logout. Server-rendered, no JavaScript.
+ */
+export const handler = webHandler(
+  'demo',
+  async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
+    const deps = dependencies();
+    const now = epochSeconds(deps.clock);
+    const sessionCookie = cookieName(demoSessionCookie, secure());
+    const loginCookie = cookieName(demoLoginCookie, secure());
+    const session = await deps.cookieSealer.open(
+      demoSessionCookie,
+      readCookie(event, sessionCookie),
+      demoSession,
+      now,
+    );
+    const { t } = context;
+
+    switch (event.routeKey) {
+      case 'GET /demo': {
+        if (session) {
+          return page(
+            context,
+            200,
+            demoSignedInBody(t, {
+              idTokenClaims: idTokenClaims(session.idToken),
+              userinfo: session.userinfo,
+              scope: session.scope,
+            }),
+          );
+        }
+        const message =
+          event.queryStringParameters?.m === 'signed-out'
+            ? {
+                kind: 'success' as const,
+                text: t('您已退出本平台。', 'You have signed out of this platform.'),
+              }
+            : undefined;
+        return page(context, 200, demoSignedOutBody(t, message));
+      }
+      case 'GET /demo/login': {
+        const scope = requestedScope(new URLSearchParams(event.rawQueryString ?? ''));
+        const { url, pending } = await relyingParty().begin(
+          scope,
+          context.lang === 'en' ? { ui_locales: 'en' } : {},
+        );
+        const sealed = await deps.cookieSealer.seal(
+          demoLoginCookie,
+          { pending, scope },
+          demoLoginSeconds,
+          now,
+        );
+        return redirect(url, [
+          serializeCookie(loginCookie, sealed, { maxAge: demoLoginSeconds, secure: secure() }),
+        ]);
+      }
+      case 'GET /demo/callback': {
+        const started = await deps.cookieSealer.open(
+          demoLoginCookie,
+          readCookie(event, loginCookie),
+          pendingDemoLogin,
+          now,
+        );
+        const clearLogin = serializeCookie(loginCookie, '', { maxAge: 0, secure: secure() });
+        let signedIn;
+        try {
+          signedIn = await relyingParty().finish(event, started?.pending);
+        } catch (error) {
+          if (error instanceof ServiceError && error.code === 'login_refused') {
+            const body = demoSignedOutBody(t, {
+              kind: 'error',
+              text: t(
+                '登录未完成：您取消了登录或拒绝了授权。',
+                'Sign-in was not completed: it was cancelled or consent was refused.',
+              ),
+            });
+            return htmlPage(
+              400,
+              renderPage({ ...context, section: 'demo', title: t('演示平台', 'Demo platform'), body }),
+              [clearLogin],
+            );
+          }
+          throw error;
+        }
+        const rp = relyingParty();
+        const userinfo = await rp.userinfo(signedIn.accessToken, String(signedIn.claims.sub));
+        // The platform has read what it needs: its tokens go back rather than sit unused until they expire.
+        await Promise.all([
+          rp.revoke(signedIn.accessToken, 'access_token'),
+          ...(signedIn.refreshToken ? [rp.revoke(signedIn.refreshToken, 'refresh_token')] : []),
+        ]).catch((error: unknown) =>
+          logger.warn('demo platform could not revoke its tokens', {
+            error: error instanceof Error ? error.name : 'unknown',
+          }),
+        );
+        const sealed = await deps.cookieSealer.seal(
+          demoSessionCookie,
+          { idToken: signedIn.idToken, userinfo, scope: started?.scope ?? 'openid' },
+          demoSessionSeconds,
+          now,
+        );
+        return redirect('/demo', [
+          clearLogin,
+          serializeCookie(sessionCookie, sealed, { maxAge: demoSessionSeconds, secure: secure() }),
+        ]);
+      }
+      case 'POST /demo/logout': {
+        parseForm(event, deps.config.issuerUrl, z.object({}));
+        const clear = serializeCookie(sessionCookie, '', { maxAge: 0, secure: secure() });
+        if (!session) return redirect('/demo?m=signed-out', [clear]);
+        const url = await relyingParty().endSessionUrl(session.idToken, `${deps.config.issuerUrl}/demo`);
+        return redirect(url, [clear]);
+      }
+      default:
+        throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
+    }
+  },
+  { secure },
+);
+
+function page(
+  context: PageContext,
+  statusCode: number,
+  body: ReturnType<typeof demoSignedOutBody>,
+): HttpResult {
+  return htmlPage(
+    statusCode,
+    renderPage({ ...context, section: 'demo', title: context.t('演示平台', 'Demo platform'), body }),
+  );
+}

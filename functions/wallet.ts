@@ -1,6 +1,289 @@
-import { NotFoundError } from '../shared/errors.js';
-import { webHandler } from '../shared/web/web-handler.js';
+import { epochSeconds } from '../shared/clock.js';
+import { dependencies, type Dependencies } from '../shared/dependencies.js';
+import { NotFoundError, ServiceError } from '../shared/errors.js';
+import { parseJsonBody } from '../shared/http/request.js';
+import { json, problem } from '../shared/http/response.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { logger } from '../shared/logger.js';
+import { walletClientId } from '../shared/sso/built-in-clients.js';
+import { CrossSiteError, sameOrigin } from '../shared/web/form.js';
+import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
+import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
+import { licenceHref, signedInBody, signedOutBody } from '../shared/web/pages/wallet-home-page.js';
+import { licenceBody } from '../shared/web/pages/wallet-licence-page.js';
+import { qrBody, walletScripts } from '../shared/web/pages/wallet-qr-page.js';
+import { RelyingParty } from '../shared/web/relying-party.js';
+import {
+  checkDisclose,
+  discloseFromQuery,
+  refreshBody,
+  refreshLeadSeconds,
+  walletPresentationSeconds,
+} from '../shared/web/wallet/disclose.js';
+import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js';
+import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
+import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
+import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
-export const handler = webHandler('home', async (event) => {
-  throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
-});
+const secure = () => dependencies().config.issuerUrl.startsWith('https:');
+
+/**
+ * The wallet (我的证照): a backend-for-frontend that signs people in through our own OpenID provider as
+ * the first-party client `elicence-wallet` and then calls the public holder API with their access
+ * token, like any platform. Its session lives in a sealed cookie; it has no table of its own.
+ */
+export const handler = webHandler(
+  'wallet',
+  async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
+    if (event.routeKey === 'POST /wallet/licences/{id}/presentations') return refresh(event);
+    const back =
+      event.routeKey === 'GET /wallet/licences/{id}/qr'
+        ? licenceHref(event.pathParameters?.id ?? '')
+        : '/wallet';
+    try {
+      return await page(event, context);
+    } catch (error) {
+      return walletErrorPage(error, context, back);
+    }
+  },
+  { secure },
+);
+
+const parties = new Map<string, RelyingParty>();
+
+/** One relying party per issuer URL (a container serves one; the tests start several runtimes). */
+function relyingParty(deps: Dependencies): RelyingParty {
+  const { issuerUrl } = deps.config;
+  let party = parties.get(issuerUrl);
+  if (!party) {
+    party = new RelyingParty({
+      issuerUrl,
+      clientId: walletClientId,
+      clientSecret: () => deps.secrets.secretFor(walletClientId),
+      redirectUri: `${issuerUrl}/wallet/callback`,
+    });
+    parties.set(issuerUrl, party);
+  }
+  return party;
+}
+
+const personalScope = 'openid profile licences';
+const entityScope = `${personalScope} entity`;
+
+/** Wallet paths only, so that a crafted link cannot make the callback send the person elsewhere. */
+const returnPath = /^\/wallet(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
+
+/** The sign-in that comes back to `returnTo`, acting for an entity again if the session did. */
+function signInUrl(returnTo: string, entity: boolean): string {
+  const query = new URLSearchParams({ ...(entity ? { as: 'entity' } : {}), returnTo });
+  return `/wallet/login?${query.toString()}`;
+}
+
+function currentPath(event: HttpEvent): string {
+  const query = new URLSearchParams(event.rawQueryString ?? '');
+  query.delete('lang');
+  const rest = query.toString();
+  return rest ? `${event.rawPath}?${rest}` : event.rawPath;
+}
+
+async function page(event: HttpEvent, context: PageContext): Promise<HttpResult> {
+  const deps = dependencies();
+  const cookies = new WalletCookies(deps.cookieSealer, secure());
+  const now = epochSeconds(deps.clock);
+  const { t, lang } = context;
+  const title = t('我的证照', 'My licences');
+
+  /** The usable session, or the answer that gets one: sign-in, which the SSO session makes silent. */
+  const requireSession = async (): Promise<WalletSession | HttpResult> => {
+    const found = await cookies.session(event, now);
+    if (found?.usable) return found.session;
+    return redirect(signInUrl(currentPath(event), Boolean(found?.session.entity)));
+  };
+  /** The API refused the token before its expiry (revoked, signed out elsewhere): close the session. */
+  const ended = (error: unknown): HttpResult => {
+    if (!(error instanceof SessionEndedError)) throw error;
+    return htmlPage(200, renderPage({ ...context, section: 'wallet', title, body: signedOutBody(t, true) }), [
+      cookies.clearSession(),
+    ]);
+  };
+  const api = (session: WalletSession) => new HolderApi(deps.config.issuerUrl, session.accessToken);
+
+  switch (event.routeKey) {
+    case 'GET /wallet': {
+      const found = await cookies.session(event, now);
+      if (!found) {
+        return htmlPage(200, renderPage({ ...context, section: 'wallet', title, body: signedOutBody(t) }));
+      }
+      if (!found.usable) return redirect(signInUrl('/wallet', Boolean(found.session.entity)));
+      try {
+        const licences = await api(found.session).licences();
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title,
+            body: signedInBody(t, found.session, licences),
+          }),
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    }
+
+    case 'GET /wallet/login': {
+      const query = event.queryStringParameters ?? {};
+      const returnTo =
+        query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
+          ? query.returnTo
+          : undefined;
+      const { url, pending } = await relyingParty(deps).begin(
+        query.as === 'entity' ? entityScope : personalScope,
+        {},
+        returnTo,
+      );
+      return redirect(url, [await cookies.pendingCookie(pending, now)]);
+    }
+
+    case 'GET /wallet/callback': {
+      const pending = await cookies.pending(event, now);
+      const rp = relyingParty(deps);
+      const signedIn = await rp.finish(event, pending);
+      const previous = (await cookies.session(event, now))?.session;
+      const session = sessionFromSignIn(signedIn, previous);
+      return redirect(pending?.returnTo ?? '/wallet', [
+        await cookies.sessionCookie(session, now),
+        cookies.clearPending(),
+      ]);
+    }
+
+    case 'POST /wallet/logout': {
+      if (!sameOrigin(event, deps.config.issuerUrl)) throw new CrossSiteError();
+      const found = await cookies.session(event, now);
+      const clear = [cookies.clearSession(), cookies.clearPending()];
+      if (!found) return redirect('/wallet', clear);
+      const rp = relyingParty(deps);
+      // Revoked first so that the token stops working even if the person never confirms the provider's
+      // sign-out page; a failure still ends the wallet's session.
+      await rp.revoke(found.session.accessToken, 'access_token').catch((error: unknown) => {
+        logger.warn('wallet access token not revoked', { error: String(error) });
+      });
+      return redirect(
+        await rp.endSessionUrl(found.session.idToken, `${deps.config.issuerUrl}/wallet`),
+        clear,
+      );
+    }
+
+    case 'GET /wallet/licences/{id}': {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      try {
+        const licence = await api(session).licence(event.pathParameters?.id ?? '');
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: licenceTypeName(licence.type, t),
+            body: licenceBody(t, lang, licence),
+          }),
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    }
+
+    case 'GET /wallet/licences/{id}/qr': {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      const id = event.pathParameters?.id ?? '';
+      const disclose = discloseFromQuery(event);
+      try {
+        const holder = api(session);
+        const licence = await holder.licence(id);
+        checkDisclose(licence, disclose);
+        const presentation = await holder.present(id, { disclose, ttlSeconds: walletPresentationSeconds });
+        const expiresIn = Math.max(
+          0,
+          Math.floor((Date.parse(presentation.expiresAt) - deps.clock.now()) / 1000),
+        );
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: t('亮证二维码', 'Licence QR code'),
+            body: qrBody(t, lang, {
+              licence,
+              presentation,
+              disclose,
+              expiresIn,
+              refreshLeadSeconds,
+              signInUrl: signInUrl(currentPath(event), Boolean(session.entity)),
+            }),
+            scripts: walletScripts,
+          }),
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    }
+
+    default:
+      throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
+  }
+}
+
+/**
+ * `POST /wallet/licences/{id}/presentations`: the page script's refresh. JSON in and out, never a page
+ * or a redirect (a `fetch` would follow it silently): 403 from another site, 401 `signed_out` or
+ * `session_expired` (the script then offers, or makes, a new sign-in), the API's 400 and 404 as they
+ * are, otherwise `{ svg, expiresAt, expiresIn }`. The QR text itself is not sent: the picture is all the
+ * page needs.
+ */
+async function refresh(event: HttpEvent): Promise<HttpResult> {
+  const deps = dependencies();
+  const cookies = new WalletCookies(deps.cookieSealer, secure());
+  const requestId = event.requestContext?.requestId;
+  const refuse = (status: number, code: string, detail: string, headers: Record<string, string> = {}) =>
+    problem(
+      { status, code, title: code.replaceAll('_', ' '), detail, ...(requestId ? { requestId } : {}) },
+      headers,
+    );
+  try {
+    if (!sameOrigin(event, deps.config.issuerUrl)) {
+      return refuse(403, 'cross_site_request', 'Requests must come from this site’s own pages');
+    }
+    const found = await cookies.session(event, epochSeconds(deps.clock));
+    if (!found) return refuse(401, 'signed_out', 'Not signed in to the wallet');
+    if (!found.usable) return refuse(401, 'session_expired', 'The wallet sign-in needs renewing');
+    const { disclose } = parseJsonBody(event, refreshBody);
+    const presentation = await new HolderApi(deps.config.issuerUrl, found.session.accessToken).present(
+      event.pathParameters?.id ?? '',
+      { disclose, ttlSeconds: walletPresentationSeconds },
+    );
+    const expiresIn = Math.max(0, Math.floor((Date.parse(presentation.expiresAt) - deps.clock.now()) / 1000));
+    return json(200, { svg: presentation.svg, expiresAt: presentation.expiresAt, expiresIn });
+  } catch (error) {
+    if (error instanceof SessionEndedError) {
+      const answer = refuse(401, 'signed_out', 'The sign-in has ended');
+      return { ...answer, cookies: [cookies.clearSession()] };
+    }
+    if (error instanceof ServiceError && error.expose) {
+      return problem({
+        status: error.status,
+        code: error.code,
+        title: error.code.replaceAll('_', ' '),
+        detail: error.message,
+        errors: error.errors,
+        ...(requestId ? { requestId } : {}),
+      });
+    }
+    logger.error('wallet refresh failed', error instanceof Error ? error : String(error));
+    return refuse(
+      error instanceof ServiceError ? error.status : 500,
+      'server_error',
+      'The QR code could not be made',
+    );
+  }
+}

@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { parseListId } from './status-list-store.js';
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
@@ -128,6 +129,7 @@ export async function createPresentation(
       validFrom: Math.floor(Date.parse(licence.validFrom) / 1000),
       ...(licence.validUntil ? { validUntil: Math.floor(Date.parse(licence.validUntil) / 1000) } : {}),
       fields: Object.fromEntries(disclose.map((name) => [name, licence.fields[name]])),
+      ...statusEntry(licence.statusList),
     },
   };
   const token = await signPresentation(claims, deps.platformSigner);
@@ -160,4 +162,10 @@ function parseInput(input: CreatePresentationInput) {
     message: issue.message,
   }));
   throw invalidRequest(errors);
+}
+
+/** The licence's status list entry as a presentation carries it: the list's number under its issuer. */
+function statusEntry(entry: { listId: string; idx: number }): { statusList?: { list: number; idx: number } } {
+  const parsed = parseListId(entry.listId);
+  return parsed ? { statusList: { list: parsed.list, idx: entry.idx } } : {};
 }

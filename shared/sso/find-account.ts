@@ -1,3 +1,4 @@
+import { sectorOf } from './pairwise.js';
 import type { Account, FindAccount } from 'oidc-provider';
 import { parseAccountId } from './account-id.js';
 import type { IdentityDirectory } from './identity-directory.js';
@@ -39,7 +40,7 @@ export function accountFinder(
 
     const entity = await directory.findEntity(subject.entityId);
     if (!entity || !(await directory.canActFor(subject.personId, entity.creditCode))) return undefined;
-    const sector = ctx.oidc.client?.sectorIdentifier as string | undefined;
+    const sector = ctx.oidc.client ? sectorOf(ctx.oidc.client) : undefined;
     return {
       accountId,
       claims: async () => ({

@@ -17,7 +17,7 @@ import type { IdentityDirectory } from './identity-directory.js';
 import { interactionRoutes } from './interactions.js';
 import { pageHeaders } from './pages/html.js';
 import { errorPage, loggedOutPage, logoutPage } from './pages/interaction-pages.js';
-import { pairwiseSubjects } from './pairwise.js';
+import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes } from './scopes.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
@@ -109,10 +109,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     subjectTypes: ['pairwise'],
     pairwiseIdentifier: (_ctx, accountId, client) => {
       const subject = parseAccountId(accountId);
-      return pairwise(
-        subject.kind === 'entity' ? subject.entityId : subject.personId,
-        String(client.sectorIdentifier ?? ''),
-      );
+      return pairwise(subject.kind === 'entity' ? subject.entityId : subject.personId, sectorOf(client));
     },
     claims: {
       acr: null,

@@ -320,7 +320,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    */
   status(query: StatusQuery): StatusAnswer | undefined {
     if (!query.list) return undefined;
-    const list = this.lists.get(query.list.uri);
+    const list = this.listAt(query.list.uri);
     const now = this.clock();
     if (!list || list.iss !== query.issuerId || list.exp * 1000 <= now) return undefined;
     let value: number;
@@ -332,6 +332,16 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     // Answers are made once per list (per value, fresh or stale): nothing is allocated per verification.
     const answers = now > list.fetchedAt + list.ttl * 1000 ? list.staleAnswers : list.freshAnswers;
     return answers[value];
+  }
+
+  /** The list published at `uri`, absolute or (a presentation's entry) a path on the service. */
+  private listAt(uri: string): KeptStatusList | undefined {
+    if (!uri.startsWith('/')) return this.lists.get(uri);
+    const list = this.lists.get(this.baseUrl + uri);
+    if (list) return list;
+    // The service may sign list URIs under another host name than the one this store syncs from.
+    for (const [sub, kept] of this.lists) if (sub.endsWith(uri)) return kept;
+    return undefined;
   }
 
   /** The body at `path`; a 404 is `undefined` when `notFoundIsEnd`, any other failure a {@link SyncError}. */

@@ -24,7 +24,9 @@
  *   -65537 (private claim): {
  *     1: licence type code, 2: [holder kind "p" | "e", holder name, masked number],
  *     3: status when presented (Token Status List values: 0 valid, 1 revoked, 2 suspended),
- *     4: licence valid from (s), 5?: licence valid until (s), 6?: the fields the holder chose
+ *     4: licence valid from (s), 5?: licence valid until (s), 6?: the fields the holder chose,
+ *     7?: [list number, index]: the licence's entry in its issuer's status list `<issuer id>.<list number>`,
+ *         so that a verifier holding that list sees a change made after the presentation was shown
  *   }
  * }
  * ```
@@ -55,7 +57,15 @@ export const presentationLifetime = { min: 30, max: 600 } as const;
 const Claim = { sub: 2, exp: 4, iat: 6, cti: 7 } as const;
 /** A licence id after its root: type code, issuer credit code (GB 32100 alphabet), serial, version, check. */
 const licenceIdSuffix = /^\d{3}\.([0-9A-HJ-NPQRTUWXY]{18})\.(?:0|[1-9]\d{0,15})\.\d{3}\.[0-9A-Z]$/;
-const LicenceMember = { type: 1, holder: 2, status: 3, validFrom: 4, validUntil: 5, fields: 6 } as const;
+const LicenceMember = {
+  type: 1,
+  holder: 2,
+  status: 3,
+  validFrom: 4,
+  validUntil: 5,
+  fields: 6,
+  statusList: 7,
+} as const;
 const statusCodes: Record<LicenceStatusValue, number> = { valid: 0, revoked: 1, suspended: 2 };
 const statusOfCode: readonly LicenceStatusValue[] = ['valid', 'revoked', 'suspended'];
 
@@ -75,6 +85,8 @@ export interface PresentationClaims {
     validUntil?: number;
     /** Only the fields the holder chose to disclose. */
     fields: Record<string, unknown>;
+    /** The licence's entry in its issuer's status list `/status-lists/<issuer id>.<list>`, at `idx`. */
+    statusList?: { list: number; idx: number };
   };
 }
 
@@ -127,6 +139,9 @@ function payloadOf(claims: PresentationClaims): Uint8Array {
   if (licence.validUntil !== undefined) inner.set(LicenceMember.validUntil, licence.validUntil);
   if (Object.keys(licence.fields).length > 0) {
     inner.set(LicenceMember.fields, licence.fields as { [key: string]: CborInput });
+  }
+  if (licence.statusList) {
+    inner.set(LicenceMember.statusList, [licence.statusList.list, licence.statusList.idx]);
   }
   return encodeCbor(
     new Map<number, CborInput>([
@@ -283,7 +298,7 @@ export function readPresentationClaims(bytes: Uint8Array): {
   expectKeys(
     licence,
     [LicenceMember.type, LicenceMember.holder, LicenceMember.status, LicenceMember.validFrom],
-    [LicenceMember.validUntil, LicenceMember.fields],
+    [LicenceMember.validUntil, LicenceMember.fields, LicenceMember.statusList],
   );
   const holder = licence.get(LicenceMember.holder);
   if (!Array.isArray(holder) || holder.length !== 3 || (holder[0] !== 'p' && holder[0] !== 'e')) {
@@ -300,6 +315,16 @@ export function readPresentationClaims(bytes: Uint8Array): {
     fields = cborToJson(fieldsValue) as Record<string, unknown>;
   }
   const validUntilValue = licence.get(LicenceMember.validUntil);
+  const statusListValue = licence.get(LicenceMember.statusList);
+  let statusList: { list: number; idx: number } | undefined;
+  if (statusListValue !== undefined) {
+    const [list, idx] = Array.isArray(statusListValue) ? statusListValue : [];
+    const index = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+    if (!Array.isArray(statusListValue) || statusListValue.length !== 2 || !index(list) || !index(idx)) {
+      throw malformed('the status list entry must be [list number, index]');
+    }
+    statusList = { list, idx };
+  }
 
   return {
     claims: {
@@ -318,6 +343,7 @@ export function readPresentationClaims(bytes: Uint8Array): {
         validFrom: seconds(licence.get(LicenceMember.validFrom), 'valid from'),
         ...(validUntilValue === undefined ? {} : { validUntil: seconds(validUntilValue, 'valid until') }),
         fields,
+        ...(statusList ? { statusList } : {}),
       },
     },
     issuerCreditCode,

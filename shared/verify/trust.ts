@@ -43,7 +43,10 @@ export interface TrustAnchors {
 export interface StatusQuery {
   licenceId: string;
   issuerId: string;
-  /** From a credential's `status.status_list`; presentations carry none. */
+  /**
+   * A credential's `status.status_list` (an absolute URI), or the entry a presentation carries, as the
+   * path `/status-lists/{listId}` on the service that signed it.
+   */
   list?: { uri: string; idx: number };
 }
 

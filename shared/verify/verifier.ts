@@ -30,7 +30,14 @@ import {
   readPresentationClaims,
   readPresentationEnvelope,
 } from './presentation-format.js';
-import type { Freshness, StatusAnswer, StatusSource, TrustAnchors, TrustedIssuer } from './trust.js';
+import type {
+  Freshness,
+  StatusAnswer,
+  StatusQuery,
+  StatusSource,
+  TrustAnchors,
+  TrustedIssuer,
+} from './trust.js';
 import type {
   DisclosedLicence,
   LicenceStatusValue,
@@ -243,8 +250,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
             return out;
           }
           const { licence } = claims;
-          // Online, the licence's status now; offline, the status the platform signed in when it was shown.
-          return then(statusSource?.status({ licenceId: licence.id, issuerId: issuer.id }), (answer) => {
+          // The licence's status now where the source knows it (the record online, or the status list entry
+          // the presentation points to); otherwise the status the platform signed in when it was shown.
+          const entry = licence.statusList;
+          const query: StatusQuery = { licenceId: licence.id, issuerId: issuer.id };
+          if (entry) query.list = { uri: `/status-lists/${issuer.id}.${entry.list}`, idx: entry.idx };
+          return then(statusSource?.status(query), (answer) => {
             run.data.push(answer?.freshness);
             const judged = judge(
               answer?.status ?? licence.status,

@@ -10,7 +10,9 @@ import type { HttpEvent } from '../http/types.js';
  */
 export function sameOrigin(event: HttpEvent, baseUrl: string): boolean {
   const site = header(event, 'sec-fetch-site');
-  if (site && site !== 'same-origin' && site !== 'none') return false;
+  // Pages cannot set Sec-Fetch-Site, so where a browser sends it, it decides. It must: under our
+  // `Referrer-Policy: no-referrer` the Fetch standard makes a form post's Origin the string "null".
+  if (site) return site === 'same-origin' || site === 'none';
   const origin = header(event, 'origin');
   return origin === undefined || origin === new URL(baseUrl).origin;
 }

@@ -40,6 +40,7 @@ export function page(title: string, body: SafeHtml): string {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title}</title>
+        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
         <style>
           ${new SafeHtml(style)}
         </style>

@@ -1,1 +1,322 @@
-export {};
+/**
+ * The verifier page's script (`/assets/verifier.js`): reads a QR code from the camera, a photo or pasted
+ * text, verifies it here in the browser with the `elicence/verifier` library, and shows the verdict card.
+ * Registers the service worker and keeps the trust data in `localStorage`, so the page keeps working
+ * offline after one visit.
+ *
+ * @packageDocumentation
+ */
+import type { VerificationResult } from '../../verify/verdict.js';
+import { cameraAvailable, scanWithCamera, type CameraScan } from './verifier-camera.js';
+import { decodeImageFile } from './verifier-qr.js';
+import { TrustData } from './verifier-trust.js';
+import {
+  dataFreshnessLine,
+  fieldRows,
+  formatTime,
+  freshnessNote,
+  licenceTypeName,
+  message,
+  pageLang,
+  verdictWords,
+  type MessageKey,
+  type PageCatalogue,
+  type PageLang,
+  type VerdictContext,
+} from './verifier-words.js';
+
+const lang: PageLang = pageLang(document.documentElement.lang);
+const say = (key: MessageKey) => message(key, lang);
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`The verifier page lacks #${id}`);
+  return found as T;
+}
+
+function readCatalogue(root: HTMLElement): PageCatalogue {
+  try {
+    return JSON.parse(root.dataset.catalogue ?? '{}') as PageCatalogue;
+  } catch {
+    return {};
+  }
+}
+
+/** `el('p', 'class', 'text')`: elements are built with `textContent`, so nothing scanned becomes markup. */
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function definitionList(rows: Array<[string, string]>): HTMLDListElement {
+  const list = el('dl', 'fields');
+  for (const [term, value] of rows) {
+    list.append(el('dt', undefined, term), el('dd', undefined, value));
+  }
+  return list;
+}
+
+/** The verdict card: a coloured band with icon and words, then what the licence says, then freshness. */
+function renderVerdict(
+  card: HTMLElement,
+  result: VerificationResult,
+  context: VerdictContext,
+  catalogue: PageCatalogue,
+): void {
+  const words = verdictWords(result.verdict, lang);
+  const head = el('div', 'verdict-head');
+  head.append(el('span', 'verdict-icon', words.icon), el('span', 'verdict-title', words.title));
+  head.firstElementChild?.setAttribute('aria-hidden', 'true');
+  const body = el('div', 'verdict-body');
+  body.append(el('p', 'verdict-advice', words.advice));
+
+  const rows: Array<[string, string]> = [];
+  const { licence, issuer, presentation } = result;
+  if (licence) {
+    rows.push([say('licenceType'), licenceTypeName(licence.type, catalogue, lang)]);
+    const kind = say(licence.holder.kind === 'person' ? 'personHolder' : 'entityHolder');
+    rows.push([
+      say('holder'),
+      lang === 'en' ? `${licence.holder.name} (${kind})` : `${licence.holder.name}（${kind}）`,
+    ]);
+    rows.push([say('holderNumber'), licence.holder.masked]);
+  }
+  if (issuer) rows.push([say('issuer'), issuer.name]);
+  if (licence) {
+    const from = formatTime(licence.validFrom, lang, { dateOnly: true });
+    const until = licence.validUntil
+      ? formatTime(licence.validUntil, lang, { dateOnly: true })
+      : say('noExpiry');
+    rows.push([say('validity'), `${from} – ${until}`]);
+    rows.push([say('licenceId'), licence.id]);
+  }
+  if (presentation) rows.push([say('presentedAt'), formatTime(presentation.issuedAt, lang)]);
+  rows.push([say('checkedAt'), formatTime(result.checkedAt, lang)]);
+  body.append(definitionList(rows));
+
+  const fields = licence ? fieldRows(licence.type, licence.fields, catalogue, lang) : [];
+  if (fields.length > 0) {
+    body.append(el('h3', 'verdict-fields-title', say('fields')));
+    body.append(definitionList(fields.map((row) => [row.label, row.value])));
+  }
+
+  const note = freshnessNote(result, context, lang);
+  if (note) body.append(el('p', 'verdict-stale', note));
+
+  card.className = `verdict verdict-${words.tone}`;
+  card.dataset.verdict = result.verdict;
+  card.replaceChildren(head, body);
+}
+
+function start(): void {
+  const root = element<HTMLElement>('verifier');
+  const catalogue = readCatalogue(root);
+  const progress = element<HTMLParagraphElement>('verifier-progress');
+  const card = element<HTMLElement>('verdict');
+  const networkState = element<HTMLParagraphElement>('network-state');
+  const freshness = element<HTMLParagraphElement>('data-freshness');
+  const refreshButton = element<HTMLButtonElement>('data-refresh');
+  const scanStart = element<HTMLButtonElement>('scan-start');
+  const scanStop = element<HTMLButtonElement>('scan-stop');
+  const camera = element<HTMLDivElement>('camera');
+  const video = element<HTMLVideoElement>('camera-video');
+  const fileInput = element<HTMLInputElement>('qr-file');
+  const pasteForm = element<HTMLFormElement>('paste-form');
+  const pasteText = element<HTMLTextAreaElement>('qr-text');
+
+  let storage: Storage | undefined;
+  try {
+    storage = window.localStorage;
+  } catch {
+    storage = undefined;
+  }
+  const trust = new TrustData(location.origin, storage);
+  const loaded = trust.load();
+
+  const showProgress = (text: string, kind: 'info' | 'error' = 'info') => {
+    progress.textContent = text;
+    progress.className = `verifier-progress ${text ? kind : ''}`.trim();
+  };
+  // Chromium can report `onLine` while requests fail (and the reverse): the last sync has the last word.
+  let reachable = true;
+  const showNetwork = () => {
+    const online = navigator.onLine && reachable;
+    networkState.textContent = say(online ? 'online' : 'offline');
+    networkState.className = `verifier-network ${online ? 'online' : 'offline'}`;
+  };
+  const showFreshness = () => {
+    freshness.textContent = dataFreshnessLine(trust.summary(), Date.now(), lang);
+  };
+
+  const clearVerdict = () => {
+    card.replaceChildren();
+    card.className = 'verdict';
+    delete card.dataset.verdict;
+  };
+
+  let busy = 0;
+  const verify = async (text: string) => {
+    const run = ++busy;
+    clearVerdict();
+    showProgress(say('verifying'));
+    try {
+      await loaded;
+      const { result, context } = await trust.verify(text);
+      if (run !== busy) return;
+      reachable = !context.offline;
+      showNetwork();
+      showFreshness();
+      if (!trust.ready) {
+        showProgress(say('noTrustData'), 'error');
+        return;
+      }
+      showProgress('');
+      renderVerdict(card, result, context, catalogue);
+      card.scrollIntoView({
+        block: 'nearest',
+        behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth',
+      });
+    } catch {
+      if (run === busy) showProgress(say('verifyFailed'), 'error');
+    }
+  };
+
+  // Paste.
+  pasteForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = pasteText.value.trim();
+    if (!text) {
+      showProgress(say('emptyPaste'), 'error');
+      pasteText.setAttribute('aria-invalid', 'true');
+      pasteText.focus();
+      return;
+    }
+    pasteText.removeAttribute('aria-invalid');
+    void verify(text);
+  });
+  pasteText.addEventListener('input', () => pasteText.removeAttribute('aria-invalid'));
+
+  // Photo.
+  fileInput.addEventListener('change', async () => {
+    const file = fileInput.files?.[0];
+    if (!file) return;
+    clearVerdict();
+    showProgress(say('reading'));
+    let text: string | undefined;
+    try {
+      text = await decodeImageFile(file);
+    } catch {
+      showProgress(say('imageUnreadable'), 'error');
+      return;
+    } finally {
+      // The same photo chosen again must fire `change` again.
+      fileInput.value = '';
+    }
+    if (!text) {
+      showProgress(say('noQrInImage'), 'error');
+      return;
+    }
+    await verify(text);
+  });
+
+  // Camera.
+  let scan: CameraScan | undefined;
+  const cameraOff = () => {
+    camera.hidden = true;
+    scanStop.hidden = true;
+    scanStart.hidden = false;
+  };
+  scanStart.addEventListener('click', async () => {
+    if (!cameraAvailable()) {
+      showProgress(say('cameraUnsupported'), 'error');
+      return;
+    }
+    clearVerdict();
+    camera.hidden = false;
+    scanStart.hidden = true;
+    scanStop.hidden = false;
+    scanStop.focus();
+    showProgress(say('scanning'));
+    const current = scanWithCamera(video);
+    scan = current;
+    let text: string | undefined;
+    try {
+      text = await current.result;
+    } catch {
+      if (scan === current) {
+        cameraOff();
+        scanStart.focus();
+        showProgress(say('cameraDenied'), 'error');
+      }
+      return;
+    }
+    if (scan !== current) return;
+    scan = undefined;
+    cameraOff();
+    scanStart.focus();
+    if (text) await verify(text);
+    else showProgress('');
+  });
+  scanStop.addEventListener('click', () => scan?.stop());
+
+  // Trust data.
+  refreshButton.addEventListener('click', async () => {
+    refreshButton.disabled = true;
+    freshness.textContent = say('refreshing');
+    const outcome = await trust.refresh();
+    refreshButton.disabled = false;
+    reachable = outcome !== 'unreachable';
+    showNetwork();
+    showFreshness();
+    if (outcome !== 'ok') showProgress(say('refreshFailed'), 'error');
+    else if (progress.classList.contains('error')) showProgress('');
+  });
+  addEventListener('online', () => {
+    void trust.refresh().then((outcome) => {
+      reachable = outcome !== 'unreachable';
+      showNetwork();
+      showFreshness();
+    });
+  });
+  addEventListener('offline', showNetwork);
+  showNetwork();
+
+  void loaded.then(async () => {
+    showFreshness();
+    if (navigator.onLine) {
+      reachable = (await trust.refresh()) !== 'unreachable';
+      showNetwork();
+      showFreshness();
+    } else {
+      reachable = false;
+    }
+    // A verification link (`/verifier#<code>`) from a phone's camera app: verify what it carries.
+    if (location.hash.length > 1) {
+      const code = location.hash.slice(1);
+      history.replaceState(null, '', location.pathname + location.search);
+      let decoded = code;
+      try {
+        decoded = decodeURIComponent(code);
+      } catch {
+        // Left as it came: the verifier will call it malformed.
+      }
+      pasteText.value = decoded;
+      await verify(decoded);
+    }
+    root.dataset.ready = 'true';
+  });
+
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/sw.js', { scope: '/verifier' }).catch(() => {
+      // Without a worker the page still verifies; it just will not open offline.
+    });
+  }
+}
+
+start();

@@ -1,10 +1,128 @@
+import { catalogueView, licenceTypes } from '../../licence/catalogue.js';
+import type { PageCatalogue } from '../browser/verifier-words.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Lang, Translate } from '../i18n.js';
 
 export const verifierScripts = ['verifier.js'] as const;
 
-/** `/verifier`: the page the verifier script brings to life (scan, upload, paste → verdict card). */
+let catalogue: string | undefined;
+
+/**
+ * What the verifier script needs to name licence types and their fields, as JSON: the names in both
+ * languages, the field titles of the catalogue (a masked field under the title of the number it masks),
+ * and the lookup-key fields, which mean nothing to a person and are never shown. Carried in the page
+ * rather than fetched, so that the service worker's cached page has it offline.
+ *
+ * @example
+ * ```ts
+ * JSON.parse(verifierCatalogue())['driving-licence'].labels.vehicleClass; // '准驾车型'
+ * ```
+ */
+export function verifierCatalogue(): string {
+  catalogue ??= JSON.stringify(
+    Object.fromEntries(
+      licenceTypes.map((type) => {
+        const view = catalogueView().find((entry) => entry.code === type.code);
+        const properties = (view?.fields.properties ?? {}) as Record<string, { title?: unknown }>;
+        const labels: Record<string, string> = {};
+        for (const [key, schema] of Object.entries(properties)) {
+          if (typeof schema.title === 'string') labels[key] = schema.title;
+        }
+        for (const sensitive of type.sensitiveFields) {
+          const title = labels[sensitive.field];
+          if (title) labels[sensitive.maskedAs] = title;
+        }
+        return [
+          type.code,
+          {
+            name: { zh: type.name.zh, en: type.name.en },
+            labels,
+            hidden: type.sensitiveFields.map((sensitive) => sensitive.lookupKeyAs),
+          },
+        ];
+      }),
+    ) satisfies PageCatalogue,
+  );
+  return catalogue;
+}
+
+/**
+ * `/verifier` (扫码核验): three ways to read a QR code (camera, photo, pasted text), the verdict card, and
+ * the age of the saved trust data. The markup works as a form without the script's help only in that it
+ * says the script is needed: verification happens in the browser, with the `elicence/verifier` library.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'verifier', body: verifierBody(t, lang), scripts: verifierScripts });
+ * ```
+ */
 export function verifierBody(t: Translate, lang: Lang): SafeHtml {
   return html`<h1>${t('扫码核验', 'Verify a licence')}</h1>
-    <div id="verifier" data-lang="${lang}"></div>`;
+    <p class="lead">
+      ${t(
+        '扫描、上传或粘贴电子证照二维码，在本机核验数字签名和证照状态。首次访问后，断网也能核验。',
+        'Scan, upload or paste an e-licence QR code: its signature and status are checked on this device. After the first visit it works offline too.',
+      )}
+    </p>
+    <noscript>
+      <div class="notice error">${t('核验需要启用 JavaScript。', 'Verification needs JavaScript.')}</div>
+    </noscript>
+    <div id="verifier" class="verifier" data-lang="${lang}" data-catalogue="${verifierCatalogue()}">
+      <div class="verifier-inputs">
+        <section class="card verifier-way" aria-labelledby="way-camera">
+          <h2 id="way-camera">${t('用摄像头扫描', 'Scan with the camera')}</h2>
+          <p class="muted" id="camera-hint">
+            ${t('使用后置摄像头；识别到二维码后自动停止。', 'Uses the rear camera and stops once a code is read.')}
+          </p>
+          <button type="button" id="scan-start" aria-describedby="camera-hint">${t('扫描', 'Scan')}</button>
+          <button type="button" id="scan-stop" class="secondary" hidden>
+            ${t('停止扫描', 'Stop scanning')}
+          </button>
+          <div id="camera" class="verifier-camera" hidden>
+            <video id="camera-video" muted playsinline aria-label="${t('摄像头取景', 'Camera view')}"></video>
+            <span class="verifier-frame" aria-hidden="true"></span>
+          </div>
+        </section>
+        <section class="card verifier-way" aria-labelledby="way-photo">
+          <h2 id="way-photo">${t('上传照片', 'Upload a photo')}</h2>
+          <label for="qr-file">${t('上传二维码图片', 'Upload a photo of a QR code')}</label>
+          <p class="hint" id="qr-file-hint">
+            ${t('照片或截图均可，二维码需完整、清晰。', 'A photo or a screenshot, with the whole code sharp.')}
+          </p>
+          <input type="file" id="qr-file" accept="image/*" aria-describedby="qr-file-hint" />
+        </section>
+        <section class="card verifier-way" aria-labelledby="way-paste">
+          <h2 id="way-paste">${t('粘贴内容', 'Paste the text')}</h2>
+          <form id="paste-form" novalidate>
+            <label for="qr-text">${t('粘贴二维码内容', 'Paste the QR text')}</label>
+            <p class="hint" id="qr-text-hint">
+              ${t(
+                '扫码枪或其他应用读到的文字，或以 # 携带二维码内容的链接。',
+                'The text a scanner or another app read, or a link carrying the code after #.',
+              )}
+            </p>
+            <textarea
+              id="qr-text"
+              name="qr"
+              rows="4"
+              spellcheck="false"
+              autocapitalize="off"
+              autocomplete="off"
+              aria-describedby="qr-text-hint"
+            ></textarea>
+            <button type="submit" id="paste-verify">${t('核验', 'Verify')}</button>
+          </form>
+        </section>
+      </div>
+      <div class="verifier-outcome">
+        <p id="verifier-progress" class="verifier-progress" role="status" aria-live="polite"></p>
+        <section id="verdict" class="verdict" role="status" aria-live="polite" aria-atomic="true"></section>
+        <section class="card verifier-data" aria-labelledby="data-title">
+          <h2 id="data-title">${t('核验数据', 'Verification data')}</h2>
+          <p id="network-state" class="verifier-network"></p>
+          <p id="data-freshness">${t('正在读取已保存的数据…', 'Reading the saved data…')}</p>
+          <button type="button" id="data-refresh" class="secondary">${t('更新数据', 'Refresh data')}</button>
+        </section>
+      </div>
+    </div>`;
 }

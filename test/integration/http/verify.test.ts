@@ -188,7 +188,8 @@ describe('POST /verify: presentations (亮证)', () => {
       'archiveNumber',
     );
 
-    // Offline it carries the status it was made with; online the licence's status now wins.
+    // It points to the licence's status list entry: a verifier holding the list reads the status there,
+    // so a revocation after the QR was shown is seen at the next sync; online, the record decides at once.
     const store = new OfflineTrustStore({
       baseUrl: runtime.baseUrl,
       crypto: nodeEs256,
@@ -196,12 +197,18 @@ describe('POST /verify: presentations (亮证)', () => {
     });
     await store.sync();
     const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
-    await changeStatus(runtime, tokens.issuer, licence.id, 'revoked');
     expect(await offline.verify(scanned)).toMatchObject({
       verdict: 'valid',
-      status: { source: 'presentation' },
+      status: { source: 'status-list', status: 'valid' },
     });
+    await changeStatus(runtime, tokens.issuer, licence.id, 'revoked');
     expect((await verified(runtime, scanned)).verdict).toBe('revoked');
+    expect((await offline.verify(scanned)).verdict).toBe('valid');
+    await store.sync();
+    expect(await offline.verify(scanned)).toMatchObject({
+      verdict: 'revoked',
+      status: { source: 'status-list', status: 'revoked' },
+    });
   });
 });
 

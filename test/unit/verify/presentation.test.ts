@@ -98,6 +98,8 @@ describe('createPresentation', () => {
         legalRepresentativeName: '王小明',
         registeredCapital: { amount: 1_000_000.5, currency: 'CNY' },
       },
+      // Its entry in the issuer's status list, so a verifier holding the list sees later changes.
+      statusList: { list: Number(licence.statusList.listId.split('.').pop()), idx: licence.statusList.idx },
     });
     const verifier = createVerifier({ crypto: nodeEs256, trust: world.trust, clock: world.clock });
     expect(await verifier.verify(created.token)).toMatchObject({

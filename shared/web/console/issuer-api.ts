@@ -1,0 +1,204 @@
+import * as z from 'zod';
+import { ServiceError } from '../../errors.js';
+
+/** A licence as the issuer API answers it (API.md `Licence`); unknown members are kept out. */
+export const licenceSchema = z.object({
+  id: z.string(),
+  type: z.string(),
+  issuer: z.object({ id: z.string(), name: z.string(), creditCode: z.string() }),
+  holder: z.object({ kind: z.enum(['person', 'entity']), name: z.string(), masked: z.string() }),
+  fields: z.record(z.string(), z.unknown()),
+  status: z.enum(['valid', 'suspended', 'revoked', 'expired']),
+  statusReason: z.string().optional(),
+  issuedAt: z.string(),
+  validFrom: z.string(),
+  validUntil: z.string().optional(),
+  history: z
+    .array(
+      z.object({
+        at: z.string(),
+        action: z.string(),
+        actor: z.string().optional(),
+        reason: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+export type Licence = z.output<typeof licenceSchema>;
+export type LicenceStatus = Licence['status'];
+
+const licencePage = z.object({ items: z.array(licenceSchema), cursor: z.string().optional() });
+export type LicencePage = z.output<typeof licencePage>;
+
+/** One entry of `GET /licence-types`. */
+export const licenceTypeSchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  nameEn: z.string().optional(),
+  holderKind: z.enum(['person', 'entity']),
+  fields: z.record(z.string(), z.unknown()),
+  defaultValidityDays: z.number().nullable().optional(),
+});
+export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
+
+const problemSchema = z.object({
+  code: z.string().optional(),
+  title: z.string().optional(),
+  detail: z.string().optional(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+/** What `POST /licences` takes. */
+export interface IssueRequest {
+  type: string;
+  holder: { idNumber: string } | { creditCode: string };
+  holderName: string;
+  fields: Record<string, unknown>;
+  validFrom?: string;
+  validUntil?: string;
+}
+
+/** The access token was refused (expired or revoked): the console must sign in again. */
+export class TokenRejectedError extends ServiceError {
+  constructor() {
+    super('console_session_expired', 401, 'The issuer API refused the access token');
+    this.name = 'TokenRejectedError';
+  }
+}
+
+/**
+ * A refusal of the issuer API (problem+json), kept whole so the pages can show each `errors[].path`
+ * next to its field. Exposed: it is the API's own public message to this caller.
+ */
+export class ApiProblem extends ServiceError {
+  constructor(status: number, problem: z.output<typeof problemSchema>) {
+    super(
+      problem.code ?? 'api_error',
+      status,
+      problem.detail ?? problem.title ?? `HTTP ${status}`,
+      problem.errors ?? [],
+    );
+    this.name = 'ApiProblem';
+  }
+}
+
+let catalogueCache: { baseUrl: string; types: Promise<LicenceTypeEntry[]> } | undefined;
+
+/**
+ * The console's client of the issuer API, over HTTP with the issuer's access token: the console is a
+ * backend-for-frontend and holds no privilege of its own, so what an issuer can do here is exactly what
+ * it could do with its own API client, checked by the same function.
+ *
+ * @example
+ * ```ts
+ * const api = new IssuerApi(issuerUrl, session.accessToken);
+ * const { items, cursor } = await api.list({ status: 'valid' });
+ * ```
+ */
+export class IssuerApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly accessToken: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  /** This issuer's licences, newest first, a page at a time. */
+  async list(query: {
+    status?: string;
+    holder?: string;
+    cursor?: string;
+    limit?: number;
+  }): Promise<LicencePage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined && value !== '') params.set(name, String(value));
+    const search = params.size > 0 ? `?${params.toString()}` : '';
+    return licencePage.parse(await this.json('GET', `/licences${search}`));
+  }
+
+  async get(id: string): Promise<Licence> {
+    return licenceSchema.parse(await this.json('GET', `/licences/${encodeURIComponent(id)}`));
+  }
+
+  /** `POST /licences`: the same key with the same body answers the same licence (`created: false`). */
+  async issue(
+    request: IssueRequest,
+    idempotencyKey: string,
+  ): Promise<{ licence: Licence; created: boolean }> {
+    const response = await this.send('POST', '/licences', request, { 'idempotency-key': idempotencyKey });
+    return { licence: licenceSchema.parse(await response.json()), created: response.status === 201 };
+  }
+
+  async changeStatus(
+    id: string,
+    status: 'valid' | 'suspended' | 'revoked',
+    reason: string,
+  ): Promise<Licence> {
+    return licenceSchema.parse(
+      await this.json('POST', `/licences/${encodeURIComponent(id)}/status`, { status, reason }),
+    );
+  }
+
+  /** The licence credential's QR code as SVG text. */
+  async qrSvg(id: string): Promise<string> {
+    const response = await this.send('GET', `/licences/${encodeURIComponent(id)}/qr.svg`);
+    return response.text();
+  }
+
+  /**
+   * The public catalogue, fetched once per container and base URL: it changes only with a deployment,
+   * and the form generator needs it on every issuance page.
+   */
+  async licenceTypes(): Promise<LicenceTypeEntry[]> {
+    if (catalogueCache?.baseUrl !== this.baseUrl) {
+      const types = this.fetchCatalogue();
+      catalogueCache = { baseUrl: this.baseUrl, types };
+      types.catch(() => (catalogueCache = undefined));
+    }
+    return catalogueCache.types;
+  }
+
+  private async fetchCatalogue(): Promise<LicenceTypeEntry[]> {
+    const response = await this.fetchImpl(`${this.baseUrl}/licence-types`, {
+      headers: { accept: 'application/json' },
+    });
+    if (!response.ok) throw new Error(`GET /licence-types answered ${response.status}`);
+    return z.array(licenceTypeSchema).parse(await response.json());
+  }
+
+  private async json(method: string, path: string, body?: unknown): Promise<unknown> {
+    return (await this.send(method, path, body)).json();
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.accessToken}`,
+        accept: 'application/json, image/svg+xml',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (response.ok) return response;
+    if (response.status === 401) throw new TokenRejectedError();
+    const text = await response.text();
+    let parsed: ReturnType<typeof problemSchema.safeParse> | undefined;
+    try {
+      parsed = problemSchema.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    if (response.status >= 500 || !parsed?.success) {
+      // A fault of the API is ours, not the visitor's: the page boundary logs it and shows a request id.
+      throw new Error(`${method} ${path.split('?')[0]} answered ${response.status}`);
+    }
+    throw new ApiProblem(response.status, parsed.data);
+  }
+}

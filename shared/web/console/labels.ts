@@ -1,0 +1,59 @@
+import { html, type SafeHtml } from '../html.js';
+import type { Translate } from '../i18n.js';
+import type { LicenceStatus, LicenceTypeEntry } from './issuer-api.js';
+
+/**
+ * The words of a licence status. The badge repeats them in text, so the status never depends on
+ * colour alone.
+ *
+ * @example
+ * ```ts
+ * statusLabel('revoked', t); // '已吊销'
+ * ```
+ */
+export function statusLabel(status: LicenceStatus, t: Translate): string {
+  switch (status) {
+    case 'valid':
+      return t('有效', 'Valid');
+    case 'suspended':
+      return t('已暂停', 'Suspended');
+    case 'revoked':
+      return t('已吊销', 'Revoked');
+    case 'expired':
+      return t('已过期', 'Expired');
+  }
+}
+
+/** A status as a badge (the colours of app.css `.badge.<status>`). */
+export function statusBadge(status: LicenceStatus, t: Translate): SafeHtml {
+  return html`<span class="badge ${status}">${statusLabel(status, t)}</span>`;
+}
+
+/** The name of a licence type in the page's language, or its code when the catalogue lacks it. */
+export function typeName(code: string, types: readonly LicenceTypeEntry[], t: Translate): string {
+  const type = types.find((entry) => entry.code === code);
+  return type ? t(type.name, type.nameEn ?? type.name) : code;
+}
+
+/**
+ * The calendar day of an instant in Beijing time, the day printed on licences (UTC+8 all year).
+ *
+ * @example
+ * ```ts
+ * chinaDate('2026-03-01T16:30:00Z'); // '2026-03-02'
+ * ```
+ */
+export function chinaDate(instant: string | undefined): string | undefined {
+  if (!instant) return undefined;
+  const ms = Date.parse(instant);
+  return Number.isNaN(ms) ? undefined : new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
+}
+
+/** "2026-03-02 至 2032-03-02", or "起长期有效" without an end. */
+export function validityText(validFrom: string, validUntil: string | undefined, t: Translate): string {
+  const from = chinaDate(validFrom) ?? validFrom;
+  const until = chinaDate(validUntil);
+  return until
+    ? t(`${from} 至 ${until}`, `${from} to ${until}`)
+    : t(`${from} 起长期有效`, `From ${from}, no expiry`);
+}

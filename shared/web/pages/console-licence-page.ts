@@ -1,0 +1,260 @@
+import type { Licence, LicenceStatus, LicenceTypeEntry } from '../console/issuer-api.js';
+import { chinaDate, statusBadge, typeName, validityText } from '../console/labels.js';
+import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schema-form.js';
+import { attr, html, type SafeHtml } from '../html.js';
+import type { Translate } from '../i18n.js';
+import { notice } from '../layout.js';
+import { consoleBar } from './console-common.js';
+
+/** The status changes an issuer may ask for (`POST /licences/{id}/status`). */
+export type TargetStatus = 'suspended' | 'valid' | 'revoked';
+
+/**
+ * The actions that make sense from a status: a suspended licence can come back, a revoked one never
+ * (revocation is final), and any live or lapsed one can be revoked.
+ *
+ * @example
+ * ```ts
+ * actionsFor('suspended'); // ['valid', 'revoked']
+ * ```
+ */
+export function actionsFor(status: LicenceStatus): TargetStatus[] {
+  switch (status) {
+    case 'valid':
+      return ['suspended', 'revoked'];
+    case 'suspended':
+      return ['valid', 'revoked'];
+    case 'expired':
+      return ['revoked'];
+    case 'revoked':
+      return [];
+  }
+}
+
+export interface LicencePageInput {
+  clientId: string;
+  licence: Licence;
+  types: readonly LicenceTypeEntry[];
+  /** The QR code of the credential, as a `data:` URL (the page loads nothing from the API itself). */
+  qrDataUrl?: string;
+  notice?: { kind: 'error' | 'success' | 'info'; text: string };
+  /** A refused status change: its form shows the errors and keeps the reason. */
+  action?: { status: TargetStatus; reason?: string; errors: Partial<Record<'reason' | 'confirm', string>> };
+}
+
+const actionWords = (
+  t: Translate,
+): Record<TargetStatus, { heading: string; button: string; hint: string }> => ({
+  suspended: {
+    heading: t('暂停证照', 'Suspend the licence'),
+    button: t('暂停', 'Suspend'),
+    hint: t(
+      '暂停后核验结果为“已暂停”，之后可以恢复。',
+      'Verifiers will see “suspended”; it can be reinstated later.',
+    ),
+  },
+  valid: {
+    heading: t('恢复证照', 'Reinstate the licence'),
+    button: t('恢复', 'Reinstate'),
+    hint: t('恢复后证照重新有效。', 'The licence becomes valid again.'),
+  },
+  revoked: {
+    heading: t('吊销证照', 'Revoke the licence'),
+    button: t('吊销', 'Revoke'),
+    hint: t('吊销是最终的，无法恢复。', 'Revocation is final and cannot be undone.'),
+  },
+});
+
+/**
+ * `/console/licences/{id}`: everything the API says of one licence, its QR code, its history when the
+ * API gives one, and the status changes valid from its current status, each asking for a reason
+ * (revocation also for a confirmation, being final).
+ *
+ * @example
+ * ```ts
+ * licenceBody(t, { clientId, licence: await api.get(id), types, qrDataUrl });
+ * ```
+ */
+export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
+  const { licence } = input;
+  const type = input.types.find((entry) => entry.code === licence.type);
+  const nodes = type ? schemaFormModel(type.fields) : [];
+  const actions = actionsFor(licence.status);
+  return html`${consoleBar(t, input.clientId)}
+    <h1>${typeName(licence.type, input.types, t)} ${statusBadge(licence.status, t)}</h1>
+    ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
+    <div class="console-licence">
+      <section class="card" aria-labelledby="licence-facts">
+        <h2 id="licence-facts">${t('证照信息', 'Licence')}</h2>
+        <dl class="fields">
+          <dt>${t('证照编号', 'Licence number')}</dt>
+          <dd class="mono" id="licence-id">${licence.id}</dd>
+          <dt>${t('状态', 'Status')}</dt>
+          <dd id="licence-status">${statusBadge(licence.status, t)}</dd>
+          ${
+            licence.statusReason
+              ? html`<dt>${t('状态原因', 'Reason for status')}</dt>
+                  <dd>${licence.statusReason}</dd>`
+              : ''
+          }
+          <dt>${t('持证人', 'Holder')}</dt>
+          <dd>${licence.holder.name} <span class="mono">${licence.holder.masked}</span></dd>
+          <dt>${t('发证机关', 'Issuer')}</dt>
+          <dd>${licence.issuer.name}</dd>
+          <dt>${t('签发时间', 'Issued')}</dt>
+          <dd>${chinaDate(licence.issuedAt) ?? licence.issuedAt}</dd>
+          <dt>${t('有效期', 'Validity')}</dt>
+          <dd>${validityText(licence.validFrom, licence.validUntil, t)}</dd>
+        </dl>
+        <h3>${t('证照内容', 'Fields')}</h3>
+        <dl class="fields">${fieldRows(licence.fields, nodes)}</dl>
+      </section>
+      ${
+        input.qrDataUrl
+          ? html`<section class="card console-qr" aria-labelledby="licence-qr">
+              <h2 id="licence-qr">${t('证照二维码', 'Licence QR code')}</h2>
+              <img
+                src="${input.qrDataUrl}"
+                alt="${t('此证照凭证的二维码', 'QR code of this licence’s credential')}"
+                width="240"
+                height="240"
+              />
+              <p class="hint">
+                ${t('可打印在纸质证照上，供任何核验应用离线核验。', 'Printable on a paper licence; any verifier app can check it offline.')}
+              </p>
+            </section>`
+          : ''
+      }
+    </div>
+    ${
+      licence.history && licence.history.length > 0
+        ? html`<section aria-labelledby="licence-history">
+            <h2 id="licence-history">${t('变更记录', 'History')}</h2>
+            <ol class="console-history">
+              ${licence.history.map(
+                (event) =>
+                  html`<li>
+                    <time datetime="${event.at}">${chinaDate(event.at) ?? event.at}</time>
+                    ${historyAction(event.action, t)} ${event.reason ? html`：${event.reason}` : ''}
+                  </li>`,
+              )}
+            </ol>
+          </section>`
+        : ''
+    }
+    ${
+      actions.length > 0
+        ? html`<h2>${t('变更状态', 'Change the status')}</h2>
+            <div class="console-actions">
+              ${actions.map((status) => actionForm(t, licence.id, status, input.action))}
+            </div>`
+        : html`<p class="muted">
+            ${t('此证照已吊销，状态不能再变更。', 'This licence is revoked; its status can no longer change.')}
+          </p>`
+    }`;
+}
+
+function actionForm(
+  t: Translate,
+  id: string,
+  status: TargetStatus,
+  refused: LicencePageInput['action'],
+): SafeHtml {
+  const words = actionWords(t)[status];
+  const errors = refused?.status === status ? refused.errors : {};
+  const reason = refused?.status === status ? (refused.reason ?? '') : '';
+  const reasonId = `reason-${status}`;
+  const confirmId = `confirm-${status}`;
+  const describe = (fieldId: string, error: string | undefined, hint?: string) =>
+    [hint, error ? `${fieldId}-error` : undefined].filter(Boolean).join(' ') || undefined;
+  return html`<section class="card console-action ${status}" aria-labelledby="action-${status}">
+    <h3 id="action-${status}">${words.heading}</h3>
+    <p class="hint" id="action-${status}-hint">${words.hint}</p>
+    <form
+      method="post"
+      action="/console/licences/${encodeURIComponent(id)}/status"
+      id="action-form-${status}"
+      novalidate
+    >
+      <input type="hidden" name="status" value="${status}" />
+      <label for="${reasonId}">${t('原因', 'Reason')}</label>
+      <textarea
+        id="${reasonId}"
+        name="reason"
+        required
+        maxlength="500"
+        rows="2"
+        ${attr('aria-invalid', errors.reason ? 'true' : undefined)}
+        ${attr('aria-describedby', describe(reasonId, errors.reason))}
+      >
+${reason}</textarea>
+      ${errors.reason ? html`<p class="field-error" id="${reasonId}-error">${errors.reason}</p>` : ''}
+      ${
+        status === 'revoked'
+          ? html`<div class="field check">
+              <input
+                type="checkbox"
+                id="${confirmId}"
+                name="confirm"
+                value="yes"
+                required
+                ${attr('aria-invalid', errors.confirm ? 'true' : undefined)}
+                ${attr('aria-describedby', describe(confirmId, errors.confirm, `action-${status}-hint`))}
+              />
+              <label for="${confirmId}">${t('我确认吊销此证照', 'I confirm revoking this licence')}</label>
+              ${errors.confirm ? html`<p class="field-error" id="${confirmId}-error">${errors.confirm}</p>` : ''}
+            </div>`
+          : ''
+      }
+      <button
+        type="submit"
+        class="${status === 'revoked' ? 'danger' : status === 'valid' ? '' : 'secondary'}"
+      >
+        ${words.button}
+      </button>
+    </form>
+  </section>`;
+}
+
+function historyAction(action: string, t: Translate): string {
+  const words: Record<string, string> = {
+    issued: t('签发', 'Issued'),
+    suspended: t('暂停', 'Suspended'),
+    reinstated: t('恢复', 'Reinstated'),
+    revoked: t('吊销', 'Revoked'),
+  };
+  return words[action] ?? action;
+}
+
+/**
+ * The licence's fields under their schema titles. A third person's number is stored only masked
+ * (`…IdMasked` for the schema's `…IdNumber`), shown under its title; lookup keys are for the service's
+ * own matching and mean nothing to a reader, so they are left out.
+ */
+function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]): SafeHtml {
+  const all = schemaFields(nodes);
+  const titleOf = (key: string): string => {
+    const node =
+      nodes.find((n) => n.key === key) ?? nodes.find((n) => n.key === key.replace(/IdMasked$/, 'IdNumber'));
+    return node?.label ?? key;
+  };
+  const show = (value: unknown, key: string): string => {
+    if (value !== null && typeof value === 'object') {
+      return Object.entries(value as Record<string, unknown>)
+        .map(
+          ([inner, v]) =>
+            `${all.find((f) => f.name === `fields.${key}.${inner}`)?.label ?? inner}: ${String(v)}`,
+        )
+        .join('，');
+    }
+    if (typeof value === 'boolean') return value ? '✓' : '✗';
+    return String(value);
+  };
+  return html`${Object.entries(fields)
+    .filter(([key]) => !key.endsWith('LookupKey'))
+    .map(
+      ([key, value]) =>
+        html`<dt>${titleOf(key)}</dt>
+          <dd>${show(value, key)}</dd>`,
+    )}`;
+}

@@ -1,0 +1,79 @@
+import { attr, html, type SafeHtml } from '../html.js';
+import type { Translate } from '../i18n.js';
+import { notice } from '../layout.js';
+
+export interface ConsoleSignInInput {
+  /** The client id to keep in the form after a refusal. */
+  clientId?: string;
+  /** A refusal or an explanation (signed out, session expired) above the form. */
+  message?: { kind: 'error' | 'info' | 'success'; text: string };
+  /** Messages of single fields (`clientId`, `clientSecret`). */
+  errors?: Partial<Record<'clientId' | 'clientSecret', string>>;
+}
+
+/**
+ * `/console` signed out: what the console is and the issuing agency's sign-in with its OAuth client
+ * id and secret (client credentials). The secret input is never refilled.
+ *
+ * @example
+ * ```ts
+ * consoleSignInBody(t, { clientId, message: { kind: 'error', text: t('客户端 ID 或密钥不正确。', '…') } });
+ * ```
+ */
+export function consoleSignInBody(t: Translate, input: ConsoleSignInInput = {}): SafeHtml {
+  const errors = input.errors ?? {};
+  const field = (
+    name: 'clientId' | 'clientSecret',
+    label: string,
+    type: string,
+    value: string,
+    autocomplete: string,
+  ) => {
+    const error = errors[name];
+    const errorId = `${name}-error`;
+    return html`<label for="${name}">${label}</label>
+      <input
+        id="${name}"
+        name="${name}"
+        type="${type}"
+        value="${value}"
+        required
+        autocomplete="${autocomplete}"
+        spellcheck="false"
+        autocapitalize="off"
+        ${attr('aria-invalid', error ? 'true' : undefined)}
+        ${attr('aria-describedby', error ? errorId : input.message?.kind === 'error' ? 'console-sign-in-error' : undefined)}
+      />
+      ${error ? html`<p class="field-error" id="${errorId}">${error}</p>` : ''}`;
+  };
+  return html`<h1>${t('发证机关控制台', 'Issuer console')}</h1>
+    <p class="lead">
+      ${t(
+        '发证机关用其 OAuth 客户端登录，签发、查看、暂停、恢复和吊销本机关的电子证照。',
+        'Issuing agencies sign in with their OAuth client to issue, list, suspend, reinstate and revoke their licences.',
+      )}
+    </p>
+    ${
+      input.message
+        ? notice(
+            input.message.kind,
+            input.message.text,
+            input.message.kind === 'error' ? 'console-sign-in-error' : undefined,
+          )
+        : ''
+    }
+    <section class="card console-sign-in" aria-labelledby="console-sign-in-title">
+      <h2 id="console-sign-in-title">${t('登录', 'Sign in')}</h2>
+      <form method="post" action="/console/login" novalidate>
+        ${field('clientId', t('客户端 ID', 'Client id'), 'text', input.clientId ?? '', 'username')}
+        ${field('clientSecret', t('客户端密钥', 'Client secret'), 'password', '', 'current-password')}
+        <p class="hint">
+          ${t(
+            '密钥只用于向令牌端点换取访问令牌（client_credentials，范围 licences:issue），不会被保存。',
+            'The secret is used once, to obtain an access token (client_credentials, scope licences:issue), and is not kept.',
+          )}
+        </p>
+        <button type="submit">${t('登录', 'Sign in')}</button>
+      </form>
+    </section>`;
+}

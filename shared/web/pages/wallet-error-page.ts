@@ -1,0 +1,69 @@
+import { ServiceError } from '../../errors.js';
+import type { HttpResult } from '../../http/types.js';
+import { logger } from '../../logger.js';
+import { html, htmlPage, notice, renderPage } from '../layout.js';
+import type { Translate } from '../i18n.js';
+import type { PageContext } from '../web-handler.js';
+
+/** The wallet's own refusals, in words a holder understands; others go to the shared error page. */
+const messages: Partial<Record<string, (t: Translate) => string>> = {
+  licence_not_found: (t) =>
+    t(
+      '没有找到这张证照，或它不属于当前登录的身份。',
+      'There is no such licence, or it does not belong to the identity you signed in with.',
+    ),
+  invalid_disclose: (t) =>
+    t(
+      '所选的出示项目无效。请回到证照页面重新选择。',
+      'The choice of what to show is not valid. Go back to the licence and choose again.',
+    ),
+  field_not_disclosable: (t) =>
+    t(
+      '所选的出示项目无效。请回到证照页面重新选择。',
+      'The choice of what to show is not valid. Go back to the licence and choose again.',
+    ),
+  login_refused: (t) =>
+    t('登录未完成（已取消或被拒绝）。', 'The sign-in was not completed (cancelled or refused).'),
+  login_expired: (t) =>
+    t(
+      '登录已过期或已在其他窗口完成，请重新登录。',
+      'The sign-in expired or finished in another window: please sign in again.',
+    ),
+  not_a_person: (t) => t('当前登录身份不能查看证照。', 'This sign-in cannot see licences.'),
+  account_not_found: (t) => t('当前登录的账号已不存在。', 'The account you signed in with no longer exists.'),
+  holder_api_unavailable: (t) =>
+    t(
+      '暂时无法读取您的证照，请稍后再试。',
+      'Your licences cannot be read just now. Please try again shortly.',
+    ),
+};
+
+/**
+ * The wallet's error page for the refusals it knows (a licence that is not yours, a bad `disclose`
+ * choice, a cancelled sign-in, the holder API unreachable): the status of the error and a way back.
+ * Anything else is rethrown to `webHandler`, which logs it and shows its generic page.
+ *
+ * @example
+ * ```ts
+ * try { return await route(event, context); } catch (error) { return walletErrorPage(error, context); }
+ * ```
+ */
+export function walletErrorPage(error: unknown, context: PageContext, back = '/wallet'): HttpResult {
+  const words = error instanceof ServiceError ? messages[error.code] : undefined;
+  if (!words || !(error instanceof ServiceError)) throw error;
+  const { t } = context;
+  if (error.status >= 500) logger.error('wallet page failed', error);
+  else logger.info('wallet request refused', { code: error.code, status: error.status });
+  const title = t('无法完成请求', 'The request could not be completed');
+  return htmlPage(
+    error.status,
+    renderPage({
+      ...context,
+      section: 'wallet',
+      title,
+      body: html`<h1>${title}</h1>
+        ${notice('error', words(t), 'wallet-error')}
+        <p><a href="${back}">${t('返回', 'Go back')}</a></p>`,
+    }),
+  );
+}

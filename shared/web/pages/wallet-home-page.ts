@@ -1,0 +1,159 @@
+import { html, notice, type SafeHtml } from '../layout.js';
+import type { Translate } from '../i18n.js';
+import type { WalletLicence } from '../wallet/holder-api.js';
+import { calendarDate, licenceTypeName, statusBadge } from '../wallet/licence-format.js';
+import type { WalletSession } from '../wallet/session.js';
+
+/** The link to a licence's page in the wallet. */
+export const licenceHref = (id: string) => `/wallet/licences/${encodeURIComponent(id)}`;
+
+/**
+ * `/wallet` signed out: what the wallet is for, and the two ways in: as oneself, or as an enterprise's
+ * agent (which adds scope `entity`, so the sign-in asks whom to act for). `ended` explains why a
+ * session that the API no longer accepts was closed.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title: t('我的证照', 'My licences'), body: signedOutBody(t) });
+ * ```
+ */
+export function signedOutBody(t: Translate, ended = false): SafeHtml {
+  return html`<h1>${t('我的证照', 'My licences')}</h1>
+    ${
+      ended
+        ? notice(
+            'info',
+            t('登录已结束，请重新登录。', 'Your sign-in has ended: please sign in again.'),
+            'wallet-ended',
+          )
+        : html``
+    }
+    <p class="lead">
+      ${t(
+        '用统一身份认证登录，即可查看名下的电子证照，并在办事窗口出示会自动刷新的亮证二维码。',
+        'Sign in with the unified identity to see the electronic licences you hold and show them at a counter as a self-refreshing QR code.',
+      )}
+    </p>
+    <ul class="wallet-points">
+      <li>
+        ${t(
+          '二维码只在短时间内有效，截图无法长期冒用。',
+          'Each QR code is valid for a short time only, so a screenshot cannot be reused for long.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '由您选择出示哪些信息；默认只出示证照类型、姓名、遮蔽后的证件号码、状态和有效期。',
+          'You choose what to show; by default only the licence type, the holder’s name, the masked ID number, the status and the validity.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '企业的法定代表人或经办人可以代表企业登录，出示企业的证照。',
+          'An enterprise’s legal representative or appointed agent can sign in for it and show its licences.',
+        )}
+      </li>
+    </ul>
+    <p class="wallet-actions">
+      <a class="button" href="/wallet/login" id="wallet-sign-in">${t('登录', 'Sign in')}</a>
+      <a class="button secondary" href="/wallet/login?as=entity" id="wallet-sign-in-entity"
+        >${t('以企业经办人身份登录', 'Sign in as an enterprise agent')}</a
+      >
+    </p>`;
+}
+
+/**
+ * `/wallet` signed in: who is signed in (and for which enterprise), the wallet's pairwise `sub`, sign
+ * out, and one card per licence linking to its page.
+ *
+ * @example
+ * ```ts
+ * signedInBody(t, session, await api.licences());
+ * ```
+ */
+export function signedInBody(
+  t: Translate,
+  session: WalletSession,
+  licences: readonly WalletLicence[],
+): SafeHtml {
+  return html`<h1>${t('我的证照', 'My licences')}</h1>
+    ${identityCard(t, session)}
+    <h2 id="wallet-licences">${t('证照', 'Licences')}</h2>
+    ${
+      licences.length === 0
+        ? html`<p class="muted" id="wallet-empty">
+            ${t('当前登录身份名下暂无电子证照。', 'No electronic licences are held under this sign-in.')}
+          </p>`
+        : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
+            ${licences.map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
+          </ul>`
+    }`;
+}
+
+function identityCard(t: Translate, session: WalletSession): SafeHtml {
+  const entity = session.entity;
+  return html`<section class="card wallet-identity" aria-labelledby="wallet-who">
+    <h2 id="wallet-who">${t('当前登录', 'Signed in')}</h2>
+    <dl class="fields">
+      ${
+        session.name || !entity
+          ? html`<dt>${t('姓名', 'Name')}</dt>
+              <dd id="wallet-name">${session.name ?? t('（未提供）', '(not given)')}</dd>`
+          : html``
+      }
+      ${
+        entity
+          ? html`<dt>${t('代表企业', 'Acting for')}</dt>
+              <dd id="wallet-entity">
+                ${entity.name}<br /><small
+                  >${t('统一社会信用代码', 'Unified social credit code')}
+                  <span class="mono">${entity.creditCode}</span></small
+                >
+              </dd>`
+          : html``
+      }
+      <dt>${t('本应用中的标识 (sub)', 'Identifier in this app (sub)')}</dt>
+      <dd><code id="wallet-sub">${session.sub}</code></dd>
+    </dl>
+    <div class="wallet-actions">
+      <form method="post" action="/wallet/logout" class="inline">
+        <button type="submit" id="wallet-sign-out">${t('退出登录', 'Sign out')}</button>
+      </form>
+      ${
+        entity
+          ? html`<a class="button secondary" href="/wallet/login"
+              >${t('切换为个人身份', 'Switch to personal use')}</a
+            >`
+          : html`<a class="button secondary" href="/wallet/login?as=entity"
+              >${t('以企业经办人身份登录', 'Sign in as an enterprise agent')}</a
+            >`
+      }
+    </div>
+  </section>`;
+}
+
+/** One licence: type, issuer, holder, status badge and validity, linking to its page. */
+export function licenceCard(t: Translate, licence: WalletLicence): SafeHtml {
+  const badge = statusBadge(licence.status, t);
+  return html`<article class="card licence-card">
+    <h3><a href="${licenceHref(licence.id)}">${licenceTypeName(licence.type, t)}</a></h3>
+    <p><span class="badge ${badge.className}">${badge.text}</span></p>
+    <dl class="fields">
+      <dt>${t('持证人', 'Holder')}</dt>
+      <dd>${licence.holder.name}</dd>
+      <dt>${t('发证机关', 'Issuer')}</dt>
+      <dd>${licence.issuer.name}</dd>
+      <dt>${t('有效期', 'Valid')}</dt>
+      <dd>${validity(t, licence)}</dd>
+    </dl>
+  </article>`;
+}
+
+/** "2024-01-01 至 2030-01-01", or open-ended. */
+export function validity(t: Translate, licence: Pick<WalletLicence, 'validFrom' | 'validUntil'>): SafeHtml {
+  const from = html`<time datetime="${licence.validFrom}">${calendarDate(licence.validFrom)}</time>`;
+  return licence.validUntil
+    ? html`${from} ${t('至', 'to')}
+        <time datetime="${licence.validUntil}">${calendarDate(licence.validUntil)}</time>`
+    : html`${t('自', 'From')} ${from} ${t('起长期有效', 'with no expiry')}`;
+}

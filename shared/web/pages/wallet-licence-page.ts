@@ -1,0 +1,115 @@
+import { html, notice, type SafeHtml } from '../layout.js';
+import type { Lang, Translate } from '../i18n.js';
+import type { WalletLicence } from '../wallet/holder-api.js';
+import { dateTime, licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
+import { licenceHref, validity } from './wallet-home-page.js';
+
+/**
+ * `/wallet/licences/{id}`: everything the API says of the licence, with the catalogue's labels, and
+ * the form that shows it as a QR code. No box is ticked at first: the least a presentation can show
+ * (type, holder's name, masked number, status, validity) is also the default.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title, body: licenceBody(t, lang, licence) });
+ * ```
+ */
+export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): SafeHtml {
+  const badge = statusBadge(licence.status, t);
+  const fields = shownFields(licence, lang);
+  const typeName = licenceTypeName(licence.type, t);
+  return html`<p><a href="/wallet">← ${t('我的证照', 'My licences')}</a></p>
+    <h1>${typeName}</h1>
+    ${licence.status === 'valid' ? html`` : statusNotice(t, licence.status)}
+    <section class="card" aria-labelledby="licence-summary">
+      <h2 id="licence-summary">${t('基本信息', 'Summary')}</h2>
+      <dl class="fields">
+        <dt>${t('状态', 'Status')}</dt>
+        <dd>
+          <span class="badge ${badge.className}" id="licence-status">${badge.text}</span>
+          ${licence.statusReason ? html`<br /><small>${licence.statusReason}</small>` : html``}
+        </dd>
+        <dt>${t('持证人', 'Holder')}</dt>
+        <dd>${licence.holder.name}</dd>
+        <dt>${t('证件号码', 'ID number')}</dt>
+        <dd class="mono">${licence.holder.masked}</dd>
+        <dt>${t('发证机关', 'Issuer')}</dt>
+        <dd>
+          ${licence.issuer.name}<br /><small
+            >${t('统一社会信用代码', 'Unified social credit code')}
+            <span class="mono">${licence.issuer.creditCode}</span></small
+          >
+        </dd>
+        <dt>${t('有效期', 'Valid')}</dt>
+        <dd>${validity(t, licence)}</dd>
+        <dt>${t('签发时间', 'Issued')}</dt>
+        <dd><time datetime="${licence.issuedAt}">${dateTime(licence.issuedAt)}</time></dd>
+        <dt>${t('证照标识', 'Licence identifier')}</dt>
+        <dd class="mono">${licence.id}</dd>
+      </dl>
+    </section>
+    <section class="card" aria-labelledby="licence-fields">
+      <h2 id="licence-fields">${t('证照信息', 'Details')}</h2>
+      ${
+        fields.length === 0
+          ? html`<p class="muted">${t('此证照没有其他信息。', 'This licence has no further details.')}</p>`
+          : html`<dl class="fields">
+              ${fields.map(
+                (field) =>
+                  html`<dt>${field.label}</dt>
+                    <dd>${field.value}</dd>`,
+              )}
+            </dl>`
+      }
+      ${
+        licence.credential
+          ? html`<details class="wallet-credential">
+              <summary>
+                ${t('数字签名凭证（供技术核验）', 'Signed credential (for technical checks)')}
+              </summary>
+              <code>${licence.credential}</code>
+            </details>`
+          : html``
+      }
+    </section>
+    <section class="card" aria-labelledby="licence-present">
+      <h2 id="licence-present">${t('亮证', 'Show this licence')}</h2>
+      <form method="get" action="${licenceHref(licence.id)}/qr" id="disclose-form">
+        <fieldset>
+          <legend>${t('除基本信息外，还要出示', 'Besides the summary, also show')}</legend>
+          <p class="hint" id="disclose-hint">
+            ${t(
+              '核验方总能看到证照类型、持证人姓名、遮蔽后的证件号码、状态和有效期。只勾选办事所需的项目。',
+              'The verifier always sees the licence type, the holder’s name, the masked ID number, the status and the validity. Tick only what the counter needs.',
+            )}
+          </p>
+          ${fields.map(
+            (field) =>
+              html`<label for="disclose-${field.name}"
+                ><input
+                  type="checkbox"
+                  name="disclose"
+                  value="${field.name}"
+                  id="disclose-${field.name}"
+                  aria-describedby="disclose-hint"
+                />
+                <span>${field.label}</span></label
+              >`,
+          )}
+        </fieldset>
+        <button type="submit" id="show-qr">${t('出示二维码', 'Show QR code')}</button>
+      </form>
+    </section>`;
+}
+
+/** Why a licence that is not valid still shows: the verifier must see its status, so the holder should first. */
+export function statusNotice(t: Translate, status: string): SafeHtml {
+  return notice(
+    'info',
+    t(
+      `此证照当前状态为“${statusBadge(status, t).text}”。出示时核验方会看到这一状态。`,
+      `This licence is currently “${statusBadge(status, t).text}”. A verifier will see this status.`,
+    ),
+    'licence-status-notice',
+  );
+}

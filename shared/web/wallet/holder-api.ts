@@ -1,0 +1,148 @@
+import * as z from 'zod';
+import { NotFoundError, ServiceError } from '../../errors.js';
+import { logger } from '../../logger.js';
+
+/** A licence as `GET /me/licences` answers it (API.md); extra members are tolerated. */
+export const walletLicence = z.object({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1).max(100),
+  issuer: z.object({ id: z.string(), name: z.string(), creditCode: z.string() }),
+  holder: z.object({ kind: z.enum(['person', 'entity']), name: z.string(), masked: z.string() }),
+  fields: z.record(z.string(), z.unknown()),
+  status: z.string().max(40),
+  statusReason: z.string().optional(),
+  issuedAt: z.string(),
+  validFrom: z.string(),
+  validUntil: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type WalletLicence = z.output<typeof walletLicence>;
+
+const licenceList = z.object({ items: z.array(walletLicence) });
+
+const presentationAnswer = z.object({
+  token: z.string().min(1),
+  qr: z.object({ text: z.string(), svg: z.string().startsWith('<svg') }),
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+/** What the wallet keeps of a presentation: the picture and its expiry, never the token as text. */
+export interface WalletPresentation {
+  svg: string;
+  expiresAt: string;
+}
+
+const problemAnswer = z.object({
+  code: z.string().max(100).optional(),
+  detail: z.string().max(2000).optional(),
+  errors: z
+    .array(z.object({ path: z.string(), message: z.string() }))
+    .max(100)
+    .optional(),
+});
+
+/** The access token was refused: it expired or was revoked (signed out elsewhere). */
+export class SessionEndedError extends ServiceError {
+  constructor() {
+    super('session_ended', 401, 'The sign-in has ended; please sign in again');
+    this.name = 'SessionEndedError';
+  }
+}
+
+/** The holder API could not be reached or answered with a failure of its own. */
+export class HolderApiUnavailableError extends ServiceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('holder_api_unavailable', 502, message, [], options);
+    this.name = 'HolderApiUnavailableError';
+  }
+}
+
+/** Long enough for a KMS signature on a cold start, short enough that a page does not hang. */
+const timeoutMs = 10_000;
+
+/**
+ * The wallet's client of the public holder API: it calls `/me/licences` over HTTP with the person's
+ * access token, exactly as any other platform would, so the wallet holds no privilege of its own.
+ * Problem answers become errors the pages explain: 401 → {@link SessionEndedError}, 404 →
+ * `licence_not_found`, 400 → the API's code and field errors; anything else →
+ * {@link HolderApiUnavailableError}.
+ *
+ * @example
+ * ```ts
+ * const api = new HolderApi(config.issuerUrl, session.accessToken);
+ * const licences = await api.licences();
+ * const { svg, expiresAt } = await api.present(licences[0].id, { disclose: [], ttlSeconds: 120 });
+ * ```
+ */
+export class HolderApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly accessToken: string,
+    private readonly fetcher: typeof fetch = fetch,
+  ) {}
+
+  async licences(): Promise<WalletLicence[]> {
+    const body = await this.call('GET', '/me/licences', undefined, 200);
+    const parsed = licenceList.safeParse(body);
+    if (!parsed.success) throw new HolderApiUnavailableError('The licence list had an unexpected shape');
+    return parsed.data.items;
+  }
+
+  /** One of {@link licences}, or a 404 `licence_not_found`, as the API treats a licence one may not see. */
+  async licence(id: string): Promise<WalletLicence> {
+    const found = (await this.licences()).find((licence) => licence.id === id);
+    if (!found) throw new NotFoundError('No such licence among yours', 'licence_not_found');
+    return found;
+  }
+
+  async present(id: string, input: { disclose: string[]; ttlSeconds: number }): Promise<WalletPresentation> {
+    const body = await this.call('POST', `/me/licences/${encodeURIComponent(id)}/presentations`, input, 201);
+    const parsed = presentationAnswer.safeParse(body);
+    if (!parsed.success) throw new HolderApiUnavailableError('The presentation had an unexpected shape');
+    return { svg: parsed.data.qr.svg, expiresAt: parsed.data.expiresAt };
+  }
+
+  private async call(method: string, path: string, json: unknown, expected: number): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await this.fetcher(new URL(path, this.baseUrl), {
+        method,
+        headers: {
+          authorization: `Bearer ${this.accessToken}`,
+          accept: 'application/json',
+          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+        redirect: 'error',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new HolderApiUnavailableError('The holder API could not be reached', { cause: error });
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.status === expected) return body;
+    const problem = problemAnswer.safeParse(body);
+    const code = problem.success ? problem.data.code : undefined;
+    // The code and status only: a problem's detail may repeat what the request carried.
+    logger.info('holder API refused', {
+      path: path.split('/').slice(0, 3).join('/'),
+      status: response.status,
+      code,
+    });
+    if (response.status === 401) throw new SessionEndedError();
+    if (response.status === 404) {
+      throw new NotFoundError('No such licence among yours', 'licence_not_found');
+    }
+    if (response.status === 400 && problem.success) {
+      throw new ServiceError(
+        code ?? 'invalid_request',
+        400,
+        problem.data.detail ?? 'The request was refused',
+        problem.data.errors ?? [],
+      );
+    }
+    if (response.status === 403) {
+      throw new ServiceError(code ?? 'forbidden', 403, 'This sign-in may not see these licences');
+    }
+    throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
+  }
+}

@@ -1,0 +1,229 @@
+import { catalogueView, findLicenceType } from '../../licence/catalogue.js';
+import type { Lang, Translate } from '../i18n.js';
+import type { WalletLicence } from './holder-api.js';
+
+/**
+ * English labels of the catalogue's fields, by type and field. The catalogue titles its fields in
+ * Chinese only (they are the licences' official wording); English is the wallet's own translation.
+ */
+const englishLabels: Record<string, Record<string, string>> = {
+  'business-licence': {
+    entityType: 'Type of entity',
+    legalRepresentativeName: 'Legal representative',
+    legalRepresentativeIdMasked: 'Legal representative’s ID number',
+    registeredCapital: 'Registered capital',
+    establishedOn: 'Established on',
+    businessScope: 'Business scope',
+    address: 'Domicile',
+  },
+  'production-operation-permit': {
+    permitNumber: 'Permit number',
+    permitCategory: 'Permit category',
+    scope: 'Permitted scope',
+    address: 'Place of production and operation',
+    principalName: 'Person in charge',
+  },
+  'driving-licence': {
+    vehicleClass: 'Permitted vehicle class',
+    firstIssuedOn: 'First issued on',
+    archiveNumber: 'Archive number',
+  },
+  'social-security-card': { cardNumber: 'Card number', issuingRegion: 'Issuing region', bank: 'Bank' },
+  'degree-certificate': {
+    degree: 'Degree',
+    major: 'Discipline',
+    university: 'Awarding institution',
+    conferredOn: 'Conferred on',
+    certificateNumber: 'Certificate number',
+  },
+  'professional-qualification': {
+    profession: 'Occupation',
+    level: 'Level',
+    certificateNumber: 'Certificate number',
+  },
+  'marriage-certificate': {
+    spouseName: 'Spouse',
+    spouseIdMasked: 'Spouse’s ID number',
+    registeredOn: 'Registered on',
+    registrationAuthority: 'Registration authority',
+    certificateNumber: 'Certificate number',
+  },
+  'real-estate-title': {
+    certificateNumber: 'Certificate number',
+    unitNumber: 'Property unit number',
+    propertyLocation: 'Location',
+    area: 'Area',
+    usage: 'Use',
+    rightType: 'Type of right',
+    landUseEndsOn: 'Land use ends on',
+  },
+};
+
+interface FieldOrder {
+  /** Stored field names in the catalogue's order, masked forms where the issuer sent a clear number. */
+  names: string[];
+  /** Chinese titles by stored field name. */
+  titles: Map<string, string>;
+  /** Lookup keys: keyed hashes for the service's own use, neither readable nor disclosable. */
+  hidden: Set<string>;
+}
+
+const orders = new Map<string, FieldOrder>();
+
+function fieldOrder(typeCode: string): FieldOrder {
+  const cached = orders.get(typeCode);
+  if (cached) return cached;
+  const type = findLicenceType(typeCode);
+  const view = catalogueView().find((entry) => entry.code === typeCode);
+  const properties = (view?.fields.properties ?? {}) as Record<string, { title?: unknown }>;
+  const sensitive = new Map((type?.sensitiveFields ?? []).map((field) => [field.field, field]));
+  const order: FieldOrder = { names: [], titles: new Map(), hidden: new Set() };
+  for (const [name, schema] of Object.entries(properties)) {
+    const stored = sensitive.get(name)?.maskedAs ?? name;
+    order.names.push(stored);
+    if (typeof schema.title === 'string') order.titles.set(stored, schema.title);
+  }
+  for (const field of type?.sensitiveFields ?? []) order.hidden.add(field.lookupKeyAs);
+  orders.set(typeCode, order);
+  return order;
+}
+
+/** The licence type's name in the page's language; the code itself for a type this build does not know. */
+export function licenceTypeName(typeCode: string, t: Translate): string {
+  const type = findLicenceType(typeCode);
+  return type ? t(type.name.zh, type.name.en) : typeCode;
+}
+
+/** One field as the wallet shows it. */
+export interface ShownField {
+  name: string;
+  label: string;
+  value: string;
+}
+
+/**
+ * The licence's fields with human labels, in the catalogue's order (fields the catalogue does not name
+ * follow, under their own names). Lookup keys are left out: they are keyed hashes for the service's
+ * matching, meaningless to a person and never disclosable.
+ *
+ * @example
+ * ```ts
+ * shownFields(licence, 'zh'); // [{ name: 'vehicleClass', label: '准驾车型', value: 'C1' }, …]
+ * ```
+ */
+export function shownFields(licence: Pick<WalletLicence, 'type' | 'fields'>, lang: Lang): ShownField[] {
+  const order = fieldOrder(licence.type);
+  const present = Object.keys(licence.fields).filter((name) => !order.hidden.has(name));
+  const known = order.names.filter((name) => present.includes(name));
+  const rest = present.filter((name) => !order.names.includes(name));
+  return [...known, ...rest].map((name) => ({
+    name,
+    label: fieldLabel(licence.type, name, lang),
+    value: formatValue(licence.type, name, licence.fields[name], lang),
+  }));
+}
+
+/** The fields a holder may choose to show in a presentation: every shown field (API: no lookup key). */
+export function disclosableFields(licence: Pick<WalletLicence, 'type' | 'fields'>): Set<string> {
+  const { hidden } = fieldOrder(licence.type);
+  return new Set(Object.keys(licence.fields).filter((name) => !hidden.has(name)));
+}
+
+export function fieldLabel(typeCode: string, name: string, lang: Lang): string {
+  if (lang === 'en') return englishLabels[typeCode]?.[name] ?? name;
+  return fieldOrder(typeCode).titles.get(name) ?? name;
+}
+
+const degrees: Record<string, [string, string]> = {
+  bachelor: ['学士', 'Bachelor'],
+  master: ['硕士', 'Master'],
+  doctor: ['博士', 'Doctor'],
+};
+
+function formatValue(typeCode: string, name: string, value: unknown, lang: Lang): string {
+  const pick = (pair: [string, string]) => (lang === 'en' ? pair[1] : pair[0]);
+  if (typeCode === 'degree-certificate' && name === 'degree' && typeof value === 'string' && degrees[value]) {
+    return pick(degrees[value]);
+  }
+  if (typeCode === 'professional-qualification' && name === 'level' && typeof value === 'number') {
+    return lang === 'en' ? `Level ${value}` : `${value} 级`;
+  }
+  if (typeCode === 'real-estate-title' && name === 'area' && typeof value === 'number') {
+    return lang === 'en' ? `${value} m²` : `${value} 平方米`;
+  }
+  if (isMoney(value)) {
+    try {
+      return new Intl.NumberFormat(lang === 'en' ? 'en' : 'zh-CN', {
+        style: 'currency',
+        currency: value.currency,
+      }).format(value.amount);
+    } catch {
+      return `${value.amount} ${value.currency}`;
+    }
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .map(([key, inner]) => `${key}: ${typeof inner === 'object' ? JSON.stringify(inner) : String(inner)}`)
+      .join('; ');
+  }
+  return String(value);
+}
+
+function isMoney(value: unknown): value is { amount: number; currency: string } {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { amount?: unknown }).amount === 'number' &&
+    typeof (value as { currency?: unknown }).currency === 'string'
+  );
+}
+
+const statusWords: Record<string, [string, string]> = {
+  valid: ['有效', 'Valid'],
+  suspended: ['已暂停', 'Suspended'],
+  revoked: ['已吊销', 'Revoked'],
+  expired: ['已过期', 'Expired'],
+};
+
+/** The status's words and the badge class of app.css (`valid`, `suspended`, `revoked`, `expired`). */
+export function statusBadge(status: string, t: Translate): { text: string; className: string } {
+  const words = statusWords[status];
+  return words ? { text: t(words[0], words[1]), className: status } : { text: status, className: 'unknown' };
+}
+
+/**
+ * A timestamp as a calendar date in China Standard Time (the licences' own time zone), `YYYY-MM-DD`
+ * in both languages; the text itself if it is not a date.
+ *
+ * @example
+ * ```ts
+ * calendarDate('2030-05-31T16:00:00Z'); // '2030-06-01'
+ * ```
+ */
+export function calendarDate(value: string): string {
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return value;
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
+
+/** A timestamp with minutes, China Standard Time, for "issued at" and expiry moments. */
+export function dateTime(value: string): string {
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return value;
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: 'Asia/Shanghai',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
+    .format(at)
+    .replace(',', '');
+}

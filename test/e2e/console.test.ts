@@ -1,0 +1,101 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, newPage, phone, screenshot } from '../support/browser.js';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+
+describe('the issuer console in a browser', () => {
+  let runtime: TestRuntime;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.close();
+  });
+
+  async function signIn(page: Page): Promise<void> {
+    await page.goto('/console');
+    await page.getByLabel('客户端 ID').fill(runtime.credentials.issuer.clientId);
+    await page.getByLabel('客户端密钥').fill(runtime.credentials.issuer.clientSecret);
+    await page.getByRole('button', { name: '登录', exact: true }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('已签发证照');
+  }
+
+  it('signs in, issues a licence from the generated form, lists it and revokes it', async () => {
+    const { page, errors, context } = await newPage(browser, runtime.baseUrl);
+    await page.goto('/console');
+    // Keyboard only: the sign-in form is reachable and its focus visible.
+    await page.getByLabel('客户端 ID').focus();
+    await page.keyboard.type(runtime.credentials.issuer.clientId);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('clientSecret');
+    await page.keyboard.type('wrong-secret');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getByRole('alert').first().textContent())
+      .toContain('客户端 ID 或密钥不正确');
+    await expect(page.getByLabel('客户端 ID').inputValue()).resolves.toBe(
+      runtime.credentials.issuer.clientId,
+    );
+    // The refusal is a 401 page, which the browser reports as a failed load: expected here, and only here.
+    expect(errors).toEqual([
+      'console: Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+    ]);
+    errors.length = 0;
+
+    await signIn(page);
+    await page.getByRole('link', { name: '签发新证照' }).first().click();
+    await page.getByLabel(/机动车驾驶证/).check();
+    await page.getByRole('button', { name: '下一步' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('机动车驾驶证');
+
+    await page.getByLabel(/持证人公民身份号码/).fill(runtime.credentials.citizen.idNumber);
+    await page.getByLabel(/持证人姓名/).fill(runtime.credentials.citizen.name);
+    await page.getByLabel(/准驾车型/).selectOption('B1');
+    await page.getByLabel(/初次领证日期/).fill('2012-07-01');
+    await page.getByLabel(/档案编号/).fill('110100246810');
+    await page.getByRole('button', { name: '签发', exact: true }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('证照已签发');
+    const id = (await page.locator('#licence-id').textContent())!.trim();
+    expect(id).toMatch(/^1\.2\.156\.3005\.2\.003\./);
+    await expect(page.locator('img[src^="data:image/svg+xml;base64,"]').isVisible()).resolves.toBe(true);
+
+    await page.getByRole('link', { name: '已签发证照' }).click();
+    const row = page.getByRole('row').filter({ hasText: id });
+    await expect(row.count()).resolves.toBe(1);
+    await expect(row.textContent()).resolves.toContain('有效');
+    await row.getByRole('link', { name: id }).click();
+
+    const revoke = page.getByRole('region', { name: '吊销证照' });
+    await revoke.getByLabel('原因').fill('以欺骗手段取得驾驶证');
+    await revoke.getByLabel('我确认吊销此证照').check();
+    await revoke.getByRole('button', { name: '吊销' }).click();
+    await expect.poll(() => page.locator('#licence-status').textContent()).toContain('已吊销');
+    await expect(page.getByRole('button', { name: '暂停' }).count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: '恢复' }).count()).resolves.toBe(0);
+    await screenshot(page, 'console-licence');
+
+    await page.goto('/console?status=revoked');
+    await expect(page.getByRole('row').filter({ hasText: id }).textContent()).resolves.toContain('已吊销');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('fits a phone: the list reads as cards without sideways scrolling', async () => {
+    const { page, errors, context } = await newPage(browser, runtime.baseUrl, {
+      viewport: phone,
+      mobile: true,
+    });
+    await signIn(page);
+    await expect(page.getByRole('row').count()).resolves.toBeGreaterThan(1);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await screenshot(page, 'console-list-phone');
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await expect.poll(() => page.getByRole('status').first().textContent()).toContain('已退出登录');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,0 +1,310 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../shared/dependencies.js';
+import { createPresentation } from '../../shared/licence/presentation.js';
+import { chromiumPath, launchBrowser, newPage, phone, screenshot } from '../support/browser.js';
+import { postJson } from '../support/http-api.js';
+import {
+  drivingLicenceBody,
+  expectJson,
+  getWithToken,
+  issued,
+  licencePath,
+  newIdNumber,
+  type LicenceJson,
+} from '../support/licences.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
+
+/**
+ * Console errors and page failures, except the one 404 a sync is designed to meet: the store probes
+ * `/status-lists/<issuer>.<n>` upwards until a list is missing, and Chromium logs that answer.
+ */
+function unexpectedErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    const expectedEnd =
+      message.text().includes('404') && new URL(message.location().url).pathname.startsWith('/status-lists/');
+    if (message.type() === 'error' && !expectedEnd) errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}
+
+/**
+ * A Y4M video (what Chromium's fake camera plays) showing the PNG, centred on white: luma from the
+ * pixels, neutral chroma, in 4:2:0.
+ */
+function y4mOf(png: Buffer, side = 480): Buffer {
+  const image = PNG.sync.read(png);
+  const luma = Buffer.alloc(side * side, 255);
+  const left = Math.floor((side - image.width) / 2);
+  const top = Math.floor((side - image.height) / 2);
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const i = (y * image.width + x) * 4;
+      const grey = Math.round(
+        0.299 * (image.data[i] ?? 0) + 0.587 * (image.data[i + 1] ?? 0) + 0.114 * (image.data[i + 2] ?? 0),
+      );
+      luma[(top + y) * side + left + x] = grey;
+    }
+  }
+  const chroma = Buffer.alloc((side / 2) * (side / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), luma, chroma]);
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${side} H${side} F5:1 Ip A1:1 C420jpeg\n`), frame, frame]);
+}
+
+/** Opens the verifier and waits until its script has loaded (and, online, synced) the trust data. */
+async function openVerifier(page: Page, path = '/verifier'): Promise<void> {
+  // A verdict that does not come fails within the test's time, with the locator named.
+  page.setDefaultTimeout(10_000);
+  await page.goto(path);
+  await page.locator('#verifier[data-ready="true"]').waitFor();
+}
+
+async function pasteAndVerify(page: Page, text: string, label = '粘贴二维码内容', button = '核验') {
+  await page.getByLabel(label).fill(text);
+  await page.getByRole('button', { name: button, exact: true }).click();
+}
+
+/** The verdict card once it shows a verdict: its code and its words. */
+async function verdict(page: Page): Promise<{ code: string | null; text: string }> {
+  const card = page.locator('#verdict[data-verdict]');
+  await card.waitFor();
+  return { code: await card.getAttribute('data-verdict'), text: (await card.textContent()) ?? '' };
+}
+
+describe('the verifier page in a browser', () => {
+  let runtime: TestRuntime;
+  let browser: Browser;
+  let issuerToken: string;
+  let licence: LicenceJson;
+  let other: LicenceJson;
+
+  beforeAll(async () => {
+    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
+    issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    [licence, other] = await Promise.all([
+      issued(runtime, issuerToken, drivingLicenceBody(newIdNumber())),
+      issued(runtime, issuerToken, drivingLicenceBody(newIdNumber(), { holderName: '赵离线' })),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.close();
+  });
+
+  it('verifies pasted QR text in the browser itself: valid, with type, holder, issuer and fields', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    const errors = unexpectedErrors(page);
+    const serverVerifications: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/verify') serverVerifications.push(request.url());
+    });
+    await openVerifier(page);
+    await pasteAndVerify(page, licence.credential);
+    const { code, text } = await verdict(page);
+    expect(code).toBe('valid');
+    for (const words of ['有效', '机动车驾驶证', '李测试', licence.holder.masked, licence.issuer.name]) {
+      expect(text).toContain(words);
+    }
+    expect(text).toContain('准驾车型');
+    expect(text).toContain('C1');
+    await expect(page.locator('#verdict').getAttribute('role')).resolves.toBe('status');
+    await expect(page.locator('#data-freshness').textContent()).resolves.toContain('信任列表更新于');
+    expect(serverVerifications).toEqual([]);
+    await screenshot(page, 'verifier-valid');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('reads the QR code of the PNG the API renders', async () => {
+    const png = await getWithToken(runtime, `${licencePath(licence.id)}/qr.png`, issuerToken);
+    expect(png.status).toBe(200);
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    const errors = unexpectedErrors(page);
+    await openVerifier(page);
+    await page.getByLabel('上传二维码图片').setInputFiles({
+      name: 'licence.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from(await png.arrayBuffer()),
+    });
+    const { code, text } = await verdict(page);
+    expect(code).toBe('valid');
+    expect(text).toContain(licence.id);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('verifies a presentation (亮证) against the platform keys, showing only the disclosed fields', async () => {
+    const deps = dependencies();
+    const record = await deps.licences.get(other.id);
+    if (!record) throw new Error('the licence was not stored');
+    const { token } = await createPresentation(
+      other.id,
+      { disclose: ['vehicleClass'], ttlSeconds: 120 },
+      { holderLookupKeys: [record.holder.lookupKey], actor: 'test-holder' },
+      deps,
+    );
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    await pasteAndVerify(page, token);
+    const { code, text } = await verdict(page);
+    expect(code).toBe('valid');
+    expect(text).toContain('亮证时间');
+    expect(text).toContain('准驾车型');
+    expect(text).not.toContain('档案编号');
+    await context.close();
+  });
+
+  it('scans with the camera (a fake one playing the QR code) and releases it after reading', async () => {
+    const png = Buffer.from(
+      await (await getWithToken(runtime, `${licencePath(other.id)}/qr.png`, issuerToken)).arrayBuffer(),
+    );
+    const video = join(await mkdtemp(join(tmpdir(), 'elicence-camera-')), 'qr.y4m');
+    await writeFile(video, y4mOf(png));
+    const cameraBrowser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        `--use-file-for-fake-video-capture=${video}`,
+      ],
+    });
+    try {
+      const { page } = await newPage(cameraBrowser, runtime.baseUrl);
+      await openVerifier(page);
+      await page.getByRole('button', { name: '扫描', exact: true }).click();
+      const { code, text } = await verdict(page);
+      expect(code).toBe('valid');
+      expect(text).toContain('赵离线');
+      await expect(page.locator('#camera').isHidden()).resolves.toBe(true);
+      await expect(
+        page.locator('#camera-video').evaluate((v: HTMLVideoElement) => v.srcObject),
+      ).resolves.toBe(null);
+    } finally {
+      await cameraBrowser.close();
+    }
+  });
+
+  it('says when a photo holds no QR code', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    const icon = await fetch(`${runtime.baseUrl}/assets/icon.svg`);
+    await page.getByLabel('上传二维码图片').setInputFiles({
+      name: 'icon.svg',
+      mimeType: 'image/svg+xml',
+      buffer: Buffer.from(await icon.arrayBuffer()),
+    });
+    await expect
+      .poll(() => page.locator('#verifier-progress').textContent())
+      .toMatch(/没有找到二维码|无法打开/);
+    await expect(page.locator('#verdict[data-verdict]').count()).resolves.toBe(0);
+    await context.close();
+  });
+
+  it('shows a licence revoked a moment ago as revoked, though the page synced before', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    await pasteAndVerify(page, licence.credential);
+    expect((await verdict(page)).code).toBe('valid');
+
+    await expectJson(
+      await postJson(runtime, `${licencePath(licence.id)}/status`, issuerToken, {
+        status: 'revoked',
+        reason: '测试吊销',
+      }),
+      200,
+    );
+    await pasteAndVerify(page, licence.credential);
+    await page.locator('#verdict[data-verdict="revoked"]').waitFor();
+    const { text } = await verdict(page);
+    expect(text).toContain('已吊销');
+    expect(text).not.toContain('离线');
+    await context.close();
+  });
+
+  it('calls text that is no licence malformed', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    await pasteAndVerify(page, 'https://example.com/not-a-licence#hello');
+    const { code, text } = await verdict(page);
+    expect(code).toBe('malformed');
+    expect(text).toContain('不是电子证照');
+
+    // Empty input is refused at the field, not sent for a verdict.
+    await pasteAndVerify(page, '   ');
+    await expect(page.getByLabel('粘贴二维码内容').getAttribute('aria-invalid')).resolves.toBe('true');
+    await context.close();
+  });
+
+  it('verifies offline after one visit, from the service worker and the saved trust data', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    const kept = await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+      const cache = await caches.open('elicence-verifier-v1');
+      return (await cache.keys()).map((request) => new URL(request.url).pathname).sort();
+    });
+    expect(kept).toEqual(['/assets/app.css', '/assets/icon.svg', '/assets/verifier.js', '/verifier']);
+
+    await context.setOffline(true);
+    await page.reload();
+    await page.locator('#verifier[data-ready="true"]').waitFor();
+    await expect(page.locator('#network-state').textContent()).resolves.toContain('离线');
+    await expect(page.locator('#data-freshness').textContent()).resolves.toMatch(
+      /信任列表更新于 .+（刚刚）；状态列表（\d+ 个）更新于/,
+    );
+
+    await pasteAndVerify(page, other.credential);
+    const { code, text } = await verdict(page);
+    expect(code).toBe('valid');
+    expect(text).toContain('赵离线');
+    expect(text).toContain('离线核验');
+
+    // The revocation seen online was saved with the status lists: offline it still reads revoked.
+    await pasteAndVerify(page, licence.credential);
+    await page.locator('#verdict[data-verdict="revoked"]').waitFor();
+    await context.setOffline(false);
+    await context.close();
+  });
+
+  it('fits a phone and speaks English', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+    const errors = unexpectedErrors(page);
+    await openVerifier(page, '/verifier?lang=en');
+    await expect(page.getByLabel('Upload a photo of a QR code').count()).resolves.toBe(1);
+    await expect(page.getByRole('button', { name: 'Scan', exact: true }).isVisible()).resolves.toBe(true);
+    await pasteAndVerify(page, other.credential, 'Paste the QR text', 'Verify');
+    const { code, text } = await verdict(page);
+    expect(code).toBe('valid');
+    expect(text).toContain('Valid');
+    expect(text).toContain('Driving licence');
+    expect(text).toContain('Vehicle class');
+    // Nothing wider than the phone: no sideways scrolling to read the verdict.
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(
+      phone.width,
+    );
+    await screenshot(page, 'verifier-phone');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('is usable from the keyboard alone', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    await openVerifier(page);
+    await page.getByLabel('粘贴二维码内容').focus();
+    await page.keyboard.insertText(other.credential);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe('核验');
+    await page.keyboard.press('Enter');
+    expect((await verdict(page)).code).toBe('valid');
+    await context.close();
+  });
+});

@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { parseForm, UserAgent } from '../../support/user-agent.js';
+
+/** A licence of the demo issuer's driving-licence type, as the generated form posts it. */
+const drivingFields = {
+  'fields.vehicleClass': 'C1',
+  'fields.firstIssuedOn': '2015-03-01',
+  'fields.archiveNumber': '110100654321',
+};
+
+describe('the issuer console over HTTP', () => {
+  let runtime: TestRuntime;
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  /** A browser signed in to the console as the demo issuer. */
+  async function signedIn(): Promise<UserAgent> {
+    const ua = new UserAgent(runtime.baseUrl);
+    const { clientId, clientSecret } = runtime.credentials.issuer;
+    const response = await ua.request('/console/login', { form: { clientId, clientSecret } });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/console');
+    expect(ua.cookieHeader(new URL(runtime.baseUrl))).toMatch(/console=/);
+    return ua;
+  }
+
+  /** The hidden inputs of a fresh issuance form of `type` (its type and idempotency key). */
+  async function issueForm(ua: UserAgent, type: string): Promise<Record<string, string>> {
+    const page = await ua.request(`/console/licences/new?type=${type}`);
+    expect(page.status).toBe(200);
+    const form = parseForm(await page.text(), 'issue-form');
+    expect(form?.action).toBe('/console/licences');
+    expect(form?.fields.idempotencyKey).toMatch(/^[0-9a-f-]{36}$/);
+    return { type: form!.fields.type!, idempotencyKey: form!.fields.idempotencyKey! };
+  }
+
+  it('refuses wrong credentials with a 401 page that keeps the client id, never the secret', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const clientId = runtime.credentials.issuer.clientId;
+    const response = await ua.request('/console/login', {
+      form: { clientId, clientSecret: 'not-the-secret-at-all' },
+    });
+    expect(response.status).toBe(401);
+    const html = await response.text();
+    expect(html).toContain('客户端 ID 或密钥不正确');
+    expect(html).toMatch(new RegExp(`id="clientId"[^>]*value="${clientId}"`));
+    expect(html).not.toContain('not-the-secret-at-all');
+    expect(response.headers.getSetCookie().some((c) => c.startsWith('console='))).toBe(false);
+
+    const empty = await ua.request('/console/login', { form: { clientId: '', clientSecret: '' } });
+    expect(empty.status).toBe(400);
+    expect(await empty.text()).toMatch(
+      /id="clientId"[^>]*aria-invalid="true"[^>]*aria-describedby="clientId-error"|id="clientId"[^>]*aria-describedby="clientId-error"/s,
+    );
+
+    // A client that is not an issuer's gets a token, but not for the issuer API.
+    const verifier = await ua.request('/console/login', { form: runtime.credentials.verifier });
+    expect(verifier.status).toBe(403);
+    expect(await verifier.text()).toContain('licences:issue');
+  });
+
+  it('refuses posts from another site with 403, signed in or not', async () => {
+    const { clientId, clientSecret } = runtime.credentials.issuer;
+    const crossSite = {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: 'https://evil.example',
+      'sec-fetch-site': 'cross-site',
+    };
+    const login = await fetch(`${runtime.baseUrl}/console/login`, {
+      method: 'POST',
+      headers: crossSite,
+      body: new URLSearchParams({ clientId, clientSecret }),
+      redirect: 'manual',
+    });
+    expect(login.status).toBe(403);
+    expect(login.headers.getSetCookie()).toEqual([]);
+
+    const ua = await signedIn();
+    const fields = await issueForm(ua, 'driving-licence');
+    const issue = await fetch(`${runtime.baseUrl}/console/licences`, {
+      method: 'POST',
+      headers: { ...crossSite, cookie: ua.cookieHeader(new URL(runtime.baseUrl)) },
+      body: new URLSearchParams({
+        ...fields,
+        ...drivingFields,
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+      }),
+      redirect: 'manual',
+    });
+    expect(issue.status).toBe(403);
+  });
+
+  it('issues a licence from the generated form, once per form however often it is sent', async () => {
+    const ua = await signedIn();
+    const form = {
+      ...(await issueForm(ua, 'driving-licence')),
+      holderNumber: runtime.credentials.citizen.idNumber,
+      holderName: runtime.credentials.citizen.name,
+      validFrom: '',
+      validUntil: '',
+      ...drivingFields,
+    };
+    const first = await ua.request('/console/licences', { form });
+    expect(first.status).toBe(303);
+    const location = first.headers.get('location')!;
+    expect(location).toMatch(/^\/console\/licences\/1\.2\.156\.3005\.2\.003\..+\?done=issued$/);
+    const again = await ua.request('/console/licences', { form });
+    expect(again.status).toBe(303);
+    expect(again.headers.get('location')).toBe(location);
+
+    const detail = await ua.request(location);
+    expect(detail.status).toBe(200);
+    const html = await detail.text();
+    expect(html).toContain('证照已签发');
+    expect(html).toContain('110100654321');
+    expect(html).toMatch(/<img\s+src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
+    // The holder's number appears masked only.
+    expect(html).not.toContain(runtime.credentials.citizen.idNumber);
+    expect(html).toContain('暂停');
+    expect(html).not.toContain('action-form-valid');
+
+    const id = decodeURIComponent(location.split('/')[3]!.split('?')[0]!);
+    const list = await (await ua.request('/console')).text();
+    expect(list.split(`href="/console/licences/${encodeURIComponent(id)}"`).length - 1).toBe(1);
+    const filtered = await (await ua.request('/console?status=revoked')).text();
+    expect(filtered).not.toContain(encodeURIComponent(id));
+  });
+
+  it('shows the API’s and its own validation errors next to their fields, keeping the values', async () => {
+    const ua = await signedIn();
+    const hidden = await issueForm(ua, 'driving-licence');
+    const base = {
+      ...hidden,
+      holderName: '王小明',
+      ...drivingFields,
+    };
+    // A check character the form cannot judge: the API refuses `holder.idNumber`.
+    const wrongCheck = `${runtime.credentials.citizen.idNumber.slice(0, 17)}${runtime.credentials.citizen.idNumber.endsWith('0') ? '1' : '0'}`;
+    const refused = await ua.request('/console/licences', { form: { ...base, holderNumber: wrongCheck } });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toMatch(
+      /id="field-holderNumber"[^>]*aria-describedby="[^"]*field-holderNumber-error"[^>]*aria-invalid="true"/s,
+    );
+    expect(html).toContain('id="field-holderNumber-error"');
+    expect(html).toContain(`value="110100654321"`);
+    expect(html).toContain('href="#field-holderNumber"');
+    // A refused form gets a fresh key: nothing was issued under the old one.
+    expect(parseForm(html, 'issue-form')?.fields.idempotencyKey).not.toBe(hidden.idempotencyKey);
+
+    const local = await ua.request('/console/licences', {
+      form: { ...base, holderNumber: runtime.credentials.citizen.idNumber, 'fields.vehicleClass': 'Z9' },
+    });
+    expect(local.status).toBe(400);
+    expect(await local.text()).toMatch(/id="field-fields-vehicleClass-error">请从列表中选择/);
+
+    // The demo issuer may not issue social security cards: the API's 403, said in the form.
+    const other = await issueForm(ua, 'social-security-card');
+    const forbidden = await ua.request('/console/licences', {
+      form: {
+        ...other,
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+        'fields.cardNumber': 'A12345678',
+        'fields.issuingRegion': '110105',
+      },
+    });
+    expect(forbidden.status).toBe(403);
+    expect(await forbidden.text()).toContain('本机关无权签发此类证照');
+  });
+
+  it('asks for a reason and, to revoke, a confirmation; then revokes for good', async () => {
+    const ua = await signedIn();
+    const issued = await ua.request('/console/licences', {
+      form: {
+        ...(await issueForm(ua, 'driving-licence')),
+        holderNumber: runtime.credentials.citizen.idNumber,
+        holderName: '王小明',
+        ...drivingFields,
+        'fields.archiveNumber': '110100777777',
+      },
+    });
+    const path = issued.headers.get('location')!.split('?')[0]!;
+
+    const noReason = await ua.request(`${path}/status`, { form: { status: 'suspended', reason: ' ' } });
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+
+    const unconfirmed = await ua.request(`${path}/status`, {
+      form: { status: 'revoked', reason: '以欺骗手段取得' },
+    });
+    expect(unconfirmed.status).toBe(400);
+    const unconfirmedHtml = await unconfirmed.text();
+    expect(unconfirmedHtml).toMatch(/id="confirm-revoked"[^>]*aria-invalid="true"/s);
+    expect(unconfirmedHtml).toContain('以欺骗手段取得');
+    expect(unconfirmedHtml).toContain('badge valid');
+
+    const suspended = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reason: '记满 12 分' },
+    });
+    expect(suspended.status).toBe(303);
+    const suspendedHtml = await (await ua.request(suspended.headers.get('location')!)).text();
+    expect(suspendedHtml).toContain('状态已变更为“已暂停”');
+    expect(suspendedHtml).toContain('action-form-valid');
+    expect(suspendedHtml).not.toContain('action-form-suspended');
+
+    const revoked = await ua.request(`${path}/status`, {
+      form: { status: 'revoked', reason: '以欺骗手段取得', confirm: 'yes' },
+    });
+    expect(revoked.status).toBe(303);
+    const revokedHtml = await (await ua.request(revoked.headers.get('location')!)).text();
+    expect(revokedHtml).toContain('<span class="badge revoked">已吊销</span>');
+    expect(revokedHtml).not.toContain('action-form-');
+
+    const tooLate = await ua.request(`${path}/status`, { form: { status: 'valid', reason: '误操作' } });
+    expect(tooLate.status).toBe(409);
+  });
+
+  it('treats a tampered or foreign cookie as signed out', async () => {
+    const ua = await signedIn();
+    const sealed = /console=([^;]+)/.exec(ua.cookieHeader(new URL(runtime.baseUrl)))![1]!;
+    const flipped = `${sealed.slice(0, 20)}${sealed[20] === 'A' ? 'B' : 'A'}${sealed.slice(21)}`;
+    for (const cookie of [`console=${flipped}`, 'console=garbage', `demo=${sealed}`]) {
+      const page = await fetch(`${runtime.baseUrl}/console`, { headers: { cookie } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('action="/console/login"');
+      expect(html).not.toContain('console-bar');
+      const deep = await fetch(`${runtime.baseUrl}/console/licences/new`, {
+        headers: { cookie },
+        redirect: 'manual',
+      });
+      expect(deep.status).toBe(303);
+    }
+  });
+
+  it('signs out by revoking the token: the old cookie no longer works', async () => {
+    const ua = await signedIn();
+    const oldCookie = ua.cookieHeader(new URL(runtime.baseUrl));
+    expect((await ua.request('/console')).status).toBe(200);
+    const out = await ua.request('/console/logout', { form: {} });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/console?m=signed-out');
+    expect(ua.cookieHeader(new URL(runtime.baseUrl))).not.toContain('console=');
+    // The cookie replayed: it still opens, but the token inside was revoked at the provider.
+    const replayed = await fetch(`${runtime.baseUrl}/console`, {
+      headers: { cookie: oldCookie },
+      redirect: 'manual',
+    });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get('location')).toBe('/console?m=expired');
+    const expired = await fetch(`${runtime.baseUrl}/console?m=expired`);
+    expect(await expired.text()).toContain('登录已过期');
+  });
+});

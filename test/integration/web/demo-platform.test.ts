@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminToken, callbackOf, registerPlatform, runFlow, signIn } from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { parseForm, UserAgent } from '../../support/user-agent.js';
+
+/** The text of the element with `attribute` in `html` (a `<code>` the page marks for tests and people). */
+function textOf(html: string, attribute: string): string | undefined {
+  const match = new RegExp(`<code ${attribute}>([^<]*)</code>`).exec(html);
+  return match?.[1]?.replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
+/** The markup of the claim group of `scope`. */
+function group(html: string, scope: string): string {
+  const start = html.indexOf(`id="demo-scope-${scope}"`);
+  if (start < 0) return '';
+  const end = html.indexOf('</section>', start);
+  return html.slice(start, end);
+}
+
+describe('the demo platform over HTTP', () => {
+  let runtime: TestRuntime;
+
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+  });
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  /** Signs in on the demo platform with `scopes`, through login and consent; the page it lands on. */
+  async function demoSignIn(ua: UserAgent, scopes: string[], answers: { entity?: string } = {}) {
+    const { citizen } = runtime.credentials;
+    const query = scopes.map((s) => `scope=${s}`).join('&');
+    const { callback, steps } = await callbackOf(ua, `/demo/login?${query}`, {
+      username: citizen.idNumber,
+      password: citizen.password,
+      ...answers,
+    });
+    expect(callback.pathname).toBe('/demo/callback');
+    const back = await ua.request(callback);
+    expect(back.status).toBe(303);
+    expect(back.headers.get('location')).toBe('/demo');
+    const page = await ua.request('/demo');
+    expect(page.status).toBe(200);
+    return { html: await page.text(), steps };
+  }
+
+  it('signs in through consent and shows its pairwise sub and the claims of each scope', async () => {
+    const ua = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+    const signedOut = await (await ua.request('/demo')).text();
+    expect(signedOut).toContain('使用统一身份认证登录');
+    expect(signedOut).toContain('action="/demo/login"');
+
+    const { html, steps } = await demoSignIn(ua, ['profile', 'idcard']);
+    // Not first-party: the person is asked before anything is shared.
+    expect(steps).toEqual(['login', 'consent']);
+    const sub = textOf(html, 'id="demo-sub"');
+    expect(sub).toMatch(/^[\w-]{16,}$/);
+    expect(html).toContain('<code id="demo-acr">');
+    expect(group(html, 'openid')).toContain('data-claim="sub"');
+    expect(group(html, 'profile')).toContain(`>${runtime.credentials.citizen.name}</code>`);
+    expect(textOf(group(html, 'idcard'), 'data-claim="id_number"')).toBe(
+      runtime.credentials.citizen.idNumber,
+    );
+    expect(group(html, 'entity')).toBe('');
+    expect(group(html, 'token')).toContain('data-claim="iss"');
+    expect(html).toContain('openid profile idcard');
+
+    // Another platform, same person, same SSO session: another subject.
+    const other = await registerPlatform(runtime, await adminToken(runtime), {
+      name: 'Another platform',
+      redirectUris: ['https://other-platform.example/callback'],
+      scopes: ['openid', 'profile'],
+    });
+    const { claims } = await signIn(other, ua, { consent: true });
+    expect(claims.sub).toBeTruthy();
+    expect(claims.sub).not.toBe(sub);
+
+    // The same platform again: the same subject.
+    const second = await demoSignIn(ua, []);
+    expect(textOf(second.html, 'id="demo-sub"')).toBe(sub);
+    expect(group(second.html, 'idcard')).toBe('');
+  });
+
+  it('shows the entity, its credit code and the acting person when signing in for an entity', async () => {
+    const ua = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+    const { html, steps } = await demoSignIn(ua, ['profile', 'entity'], {
+      entity: runtime.credentials.entity.creditCode,
+    });
+    expect(steps).toContain('entity');
+    const entity = group(html, 'entity');
+    expect(textOf(entity, 'data-claim="credit_code"')).toBe(runtime.credentials.entity.creditCode);
+    expect(textOf(entity, 'data-claim="subject_type"')).toBe('legal_person');
+    expect(entity).toContain('data-claim="act"');
+  });
+
+  it('signs out of the platform and of the unified identity (RP-initiated logout)', async () => {
+    const ua = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+    await demoSignIn(ua, ['profile']);
+
+    const out = await ua.request('/demo/logout', { form: {} });
+    expect(out.status).toBe(303);
+    const endSession = new URL(out.headers.get('location')!);
+    expect(endSession.pathname).toBe('/session/end');
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${runtime.baseUrl}/demo`);
+    expect(endSession.searchParams.get('id_token_hint')).toBeTruthy();
+    expect(ua.cookieHeader(new URL(runtime.baseUrl))).not.toMatch(/(^|; )demo=/);
+
+    const confirm = await ua.navigate(endSession);
+    const form = parseForm(confirm.page!.html, 'op.logoutForm');
+    expect(form).toBeDefined();
+    const done = await ua.navigate(new URL(form!.action, runtime.baseUrl), {
+      form: { ...form!.fields, logout: 'yes' },
+    });
+    expect(done.page?.url.pathname).toBe('/demo');
+    expect(done.page?.html).toContain('使用统一身份认证登录');
+    expect(done.page?.html).not.toContain('id="demo-sub"');
+
+    // The provider's session ended too: signing in again asks for the password.
+    const again = await runFlow(ua, '/demo/login?scope=profile');
+    expect(again.stoppedAt).toBe('login');
+  });
+
+  it('refuses a callback that no sign-in in this browser started, and a cross-site logout', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const stray = await ua.request('/demo/callback?code=abc&state=xyz');
+    expect(stray.status).toBe(400);
+    expect(await stray.text()).toContain('登录已过期');
+
+    const denied = await ua.request('/demo/callback?error=access_denied&state=xyz');
+    expect(denied.status).toBe(400);
+    expect(await denied.text()).toContain('登录未完成');
+
+    const crossSite = await fetch(`${runtime.baseUrl}/demo/logout`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+      redirect: 'manual',
+    });
+    expect(crossSite.status).toBe(403);
+  });
+});
