@@ -9,7 +9,6 @@ import {
   consoleCookie,
   consoleSession,
   expiredGraceSeconds,
-  revokeSession,
   sealSession,
   signIn,
   type ConsoleSession,
@@ -67,7 +66,8 @@ export const handler = webHandler(
     if (event.routeKey === 'POST /console/login') return login(event, context, now);
     if (event.routeKey === 'POST /console/logout') {
       ensureSameOrigin(event);
-      if (session) await revokeSession(deps.config.issuerUrl, session, (id) => deps.secrets.secretFor(id));
+      // The token is not revoked: revocation needs the issuer's secret, which the console never keeps (and
+      // cannot derive: it holds the web key only). It lapses within ACCESS_TOKEN_TTL_SECONDS.
       return redirect('/console?m=signed-out', [clearCookie()]);
     }
     if (!session || session.expiresAt <= now) {

@@ -32,6 +32,8 @@ interface FunctionSpec {
   platformKey?: 'sign' | 'publicKey';
   /** Computes HMACs with the lookup key (gets LOOKUP_MAC_KEY_ID). */
   lookupMac?: true;
+  /** Computes HMACs with the web key (gets WEB_KEY_ID): page sessions and page clients' secrets. */
+  webMac?: true;
   /**
    * Uses the PII key (gets PII_KEY_ID): `encrypt` seals ID numbers at registration, `decrypt` opens them
    * for the `id_number` claim. Never both: whoever registers cannot read back, and the reader cannot forge.
@@ -69,7 +71,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
   // representation hints, licences by holder and issuers by id (gsi1); it creates entity accounts and
   // records representation hints (conditional put). It signs ID tokens with the platform key, derives
   // client secrets, cookie keys and lookup keys with the MAC key, and decrypts ID numbers for the
-  // `id_number` claim with the PII key. oidc-provider is a heavy import, the cold start calls KMS twice,
+  // `id_number` claim with the PII key; the page clients' secrets come from the web key. oidc-provider is a heavy import, the cold start calls KMS twice,
   // and every login runs scrypt (N=2^15, r=8: 32 MiB, CPU-bound): more memory buys the CPU for all three.
   oidc: {
     description: 'elicence OpenID provider',
@@ -82,6 +84,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     },
     platformKey: 'sign',
     lookupMac: true,
+    webMac: true,
     pii: 'decrypt',
     environment: { ACCESS_TOKEN_TTL_SECONDS: '600' },
   },
@@ -189,27 +192,28 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
   },
   // The wallet, the demo platform and the issuer console are backends-for-frontends: OAuth clients of the
   // service's own public API over HTTPS, like any platform, with no table or signing permission. Each
-  // derives (MAC key) its client secret where it has one and the key sealing its session cookie.
+  // derives from the web key (never the lookup key) the key sealing its session cookie and, for the wallet
+  // and the demo platform, its own client secret.
   wallet: {
     description: 'elicence wallet pages',
     memorySize: 512,
     timeout: Duration.seconds(10),
     config: true,
-    lookupMac: true,
+    webMac: true,
   },
   'demo-platform': {
     description: 'elicence demo relying platform',
     memorySize: 512,
     timeout: Duration.seconds(10),
     config: true,
-    lookupMac: true,
+    webMac: true,
   },
   console: {
     description: 'elicence issuer console',
     memorySize: 512,
     timeout: Duration.seconds(10),
     config: true,
-    lookupMac: true,
+    webMac: true,
   },
 };
 
@@ -276,12 +280,13 @@ export class ElicenceStack extends Stack {
           ...(spec.table && { TABLE_NAME: data.table.tableName }),
           ...(spec.platformKey && { PLATFORM_KEY_ID: keys.platform.keyArn }),
           ...(spec.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
+          ...(spec.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(spec.pii && { PII_KEY_ID: keys.pii.keyArn }),
           ...spec.environment,
         },
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
-        callsKms: Boolean(spec.platformKey || spec.lookupMac || spec.pii || spec.issuerKeys),
+        callsKms: Boolean(spec.platformKey || spec.lookupMac || spec.webMac || spec.pii || spec.issuerKeys),
         webAssets: spec.webAssets ?? false,
       });
       const { role } = functions[name];
@@ -289,6 +294,7 @@ export class ElicenceStack extends Stack {
       if (spec.platformKey === 'sign') keys.allowPlatformSigning(role);
       if (spec.platformKey === 'publicKey') keys.allowPlatformPublicKey(role);
       if (spec.lookupMac) keys.allowLookupMac(role);
+      if (spec.webMac) keys.allowWebMac(role);
       if (spec.pii === 'encrypt') keys.allowPiiEncryption(role);
       if (spec.pii === 'decrypt') keys.allowPiiDecryption(role);
     }

@@ -34,6 +34,7 @@ const schema = z.object({
     ),
   LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
   PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
+  WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
@@ -58,6 +59,12 @@ export interface Config {
   readonly lookupMacKeyId: string;
   /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
   readonly piiKeyId: string;
+  /**
+   * HMAC key (`GENERATE_VERIFY_MAC`) of the web pages: seals their session cookies and derives the secrets
+   * of the service's own page clients (wallet, demo platform). Kept apart from the lookup key, from which
+   * every other client's secret derives, so a page function cannot mint an operator's or issuer's secret.
+   */
+  readonly webKeyId: string;
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -102,6 +109,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     platformPreviousKeyIds: e.PLATFORM_PREVIOUS_KEY_IDS,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
+    webKeyId: e.WEB_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     webAssetsDir: e.WEB_ASSETS_DIR,

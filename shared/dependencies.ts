@@ -41,6 +41,7 @@ import type { ClientStore } from './sso/client-store.js';
 import { createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
 import type { IdentityDirectory } from './sso/identity-directory.js';
 import { DynamoClientStore } from './sso/dynamo-client-store.js';
+import { pageClientIds } from './sso/built-in-clients.js';
 import { derivedSecret } from './sso/derived-secrets.js';
 import { DirectoryAssets, type AssetSource } from './web/assets.js';
 import { CookieSealer } from './web/sealed-cookie.js';
@@ -87,7 +88,7 @@ export interface Dependencies {
   directory: IdentityDirectory;
   /** The browser files the pages load. */
   webAssets: AssetSource;
-  /** Seals the web pages' session cookies (a key derived from the MAC key, never stored). */
+  /** Seals the web pages' session cookies (a key derived from the web key, never stored). */
   cookieSealer: CookieSealer;
 }
 
@@ -97,7 +98,8 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
   const doc = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
   const adapter = createDynamoAdapter({ doc, tableName: config.tableName, clock });
   const lookupMac = new KmsMac(kms, config.lookupMacKeyId);
-  const clientSecrets = new ClientSecrets(lookupMac);
+  const webMac = new KmsMac(kms, config.webKeyId);
+  const clientSecrets = new ClientSecrets(lookupMac, { ids: pageClientIds, mac: webMac });
   const built: Omit<Dependencies, 'directory'> = {
     config,
     clock,
@@ -129,7 +131,7 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
     passwords: new ScryptPasswordHasher(),
     pii: new KmsPiiCipher(kms, config.piiKeyId),
     webAssets: new DirectoryAssets(config.webAssetsDir),
-    cookieSealer: new CookieSealer(() => derivedSecret(lookupMac, 'web-session/v1')),
+    cookieSealer: new CookieSealer(() => derivedSecret(webMac, 'web-session/v1')),
   };
   return { ...built, directory: new AccountsDirectory(built) };
 }

@@ -8,6 +8,7 @@ import { idNumberEncryptionContext } from '../../shared/identity/person-account.
 export const platformKeyAlias = 'alias/elicence-platform';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
+export const webKeyAlias = 'alias/elicence-web';
 
 /**
  * The only use of the PII key: an ID number bound to its account, under the encryption context
@@ -66,6 +67,9 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  *   gives the account administration only.
  * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, OAuth client secrets and cookie
  *   keys. Same policy shape: named users only.
+ * - `web` (HMAC_256): seals the web pages' session cookies and derives the secrets of the service's own
+ *   page clients (wallet, demo platform). The page functions hold this key only, never `lookupMac`, so
+ *   none of them can derive an operator's, issuer's or platform's client secret. Same policy shape.
  * - `pii` (symmetric ENCRYPT_DECRYPT, rotated yearly): encrypts the ID number of each account, so that it
  *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
  *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption
@@ -79,6 +83,7 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
 export class ServiceKeys extends Construct {
   readonly platform: kms.Key;
   readonly lookupMac: kms.Key;
+  readonly web: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
 
@@ -97,6 +102,14 @@ export class ServiceKeys extends Construct {
       keySpec: kms.KeySpec.HMAC_256,
       keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
       alias: lookupMacKeyAlias,
+      policy: administrationOnlyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.web = new kms.Key(this, 'Web', {
+      description: 'elicence web pages HMAC key (session cookies, secrets of the page clients)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      alias: webKeyAlias,
       policy: administrationOnlyPolicy(),
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -141,6 +154,11 @@ export class ServiceKeys extends Construct {
   /** Lets `role` compute HMACs with the lookup key. */
   allowLookupMac(role: iam.IRole): void {
     allowUse(this.lookupMac, role, ['kms:GenerateMac']);
+  }
+
+  /** Lets `role` compute HMACs with the web key. */
+  allowWebMac(role: iam.IRole): void {
+    allowUse(this.web, role, ['kms:GenerateMac']);
   }
 }
 

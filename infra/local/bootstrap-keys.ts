@@ -31,7 +31,7 @@ async function ensureKey(
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
  * signs ID tokens, presentations and the trust list, the HMAC key for lookup keys and derived secrets,
- * and the symmetric key that encrypts ID numbers for the `id_number` claim.
+ * the web pages' HMAC key, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  */
 export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promise<void> {
   await ensureKey(kms, config.platformKeyId, 'ECC_NIST_P256', 'SIGN_VERIFY', 'elicence platform signing key');
@@ -42,6 +42,7 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
     'GENERATE_VERIFY_MAC',
     'elicence lookup and secret MAC key',
   );
+  await ensureKey(kms, config.webKeyId, 'HMAC_256', 'GENERATE_VERIFY_MAC', 'elicence web pages MAC key');
   await ensureKey(
     kms,
     config.piiKeyId,

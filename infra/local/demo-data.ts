@@ -1,3 +1,4 @@
+import { demoPlatformClientId } from '../../shared/sso/built-in-clients.js';
 import { idNumberCheckCharacter } from '../../shared/identity/id-number.js';
 
 /**
@@ -56,6 +57,6 @@ export const demo = {
   clients: {
     admin: 'demo-admin',
     verifier: 'demo-verifier',
-    platform: 'demo-platform',
+    platform: demoPlatformClientId,
   },
 } as const;

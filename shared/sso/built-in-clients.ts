@@ -4,6 +4,12 @@ import { clientMetadata, registerClientInput } from './register-client.js';
 /** The wallet pages' client id: a platform of the service itself, present wherever the service runs. */
 export const walletClientId = 'elicence-wallet';
 
+/** The demo platform's client id (registered by the local seed only). */
+export const demoPlatformClientId = 'demo-platform';
+
+/** Clients played by the service's own page functions: their secrets derive from the web key. */
+export const pageClientIds: readonly string[] = [walletClientId, demoPlatformClientId];
+
 /**
  * Clients that are part of the service rather than registered: the provider finds them in code, so a
  * fresh deployment signs people into the wallet with nothing to register by hand. Their secrets are

@@ -19,12 +19,21 @@ const label = 'elicence/oauth-client-secret/v1\0';
 export class ClientSecrets {
   readonly #cache = new Map<string, Promise<string>>();
 
-  constructor(private readonly mac: Mac) {}
+  /**
+   * @param mac derives every registered client's secret.
+   * @param pageClients the service's own page clients, whose secrets derive from the web key instead, so
+   *   that the page functions, which hold only that key, can authenticate as themselves and as no one else.
+   */
+  constructor(
+    private readonly mac: Mac,
+    private readonly pageClients?: { ids: readonly string[]; mac: Mac },
+  ) {}
 
   secretFor(clientId: string): Promise<string> {
     let secret = this.#cache.get(clientId);
     if (!secret) {
-      secret = this.mac
+      const mac = this.pageClients?.ids.includes(clientId) ? this.pageClients.mac : this.mac;
+      secret = mac
         .mac(new TextEncoder().encode(label + clientId))
         .then((bytes) => Buffer.from(bytes).toString('base64url'));
       secret.catch(() => this.#cache.delete(clientId));

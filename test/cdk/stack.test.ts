@@ -185,6 +185,7 @@ describe('ElicenceStack', () => {
         'TABLE_NAME',
         'PLATFORM_KEY_ID',
         'LOOKUP_MAC_KEY_ID',
+        'WEB_KEY_ID',
         'PII_KEY_ID',
         'ACCESS_TOKEN_TTL_SECONDS',
       ],
@@ -196,9 +197,9 @@ describe('ElicenceStack', () => {
       me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
       accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
       web: [...service, 'WEB_ASSETS_DIR'],
-      wallet: [...service, 'LOOKUP_MAC_KEY_ID'],
-      'demo-platform': [...service, 'LOOKUP_MAC_KEY_ID'],
-      console: [...service, 'LOOKUP_MAC_KEY_ID'],
+      wallet: [...service, 'WEB_KEY_ID'],
+      'demo-platform': [...service, 'WEB_KEY_ID'],
+      console: [...service, 'WEB_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
@@ -314,6 +315,7 @@ describe('ElicenceStack', () => {
       const named: Array<[string, { node: { defaultChild?: unknown } }]> = [
         ['platform', stack.keys.platform],
         ['lookupMac', stack.keys.lookupMac],
+        ['web', stack.keys.web],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
       ];
@@ -372,6 +374,7 @@ describe('ElicenceStack', () => {
         oidc: [
           'kms:Decrypt pii',
           'kms:GenerateMac lookupMac',
+          'kms:GenerateMac web',
           'kms:GetPublicKey platform',
           'kms:Sign platform',
         ],
@@ -391,9 +394,9 @@ describe('ElicenceStack', () => {
         me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey platform', 'kms:Sign platform'],
         accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
         web: [],
-        wallet: ['kms:GenerateMac lookupMac'],
-        'demo-platform': ['kms:GenerateMac lookupMac'],
-        console: ['kms:GenerateMac lookupMac'],
+        wallet: ['kms:GenerateMac web'],
+        'demo-platform': ['kms:GenerateMac web'],
+        console: ['kms:GenerateMac web'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -437,22 +440,30 @@ describe('ElicenceStack', () => {
       });
     });
 
+    it('gives the page functions the web key only: they cannot derive any other client’s secret', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.web)].Properties;
+      expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      const webArn = { 'Fn::GetAtt': [logicalId(stack.keys.web), 'Arn'] };
+      const users = ['console', 'demo-platform', 'oidc', 'wallet'] as const;
+      for (const name of users) {
+        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(webArn);
+      }
+      expect(keyUsers(stack.keys.web)).toEqual({ 'kms:GenerateMac': [...users] });
+      for (const name of ['console', 'demo-platform', 'wallet', 'web'] as const) {
+        expect(
+          kmsPermissions(name).filter((p) => p.includes('lookupMac')),
+          name,
+        ).toEqual([]);
+      }
+    });
+
     it('lets the functions that derive lookup keys or client secrets compute MACs with the lookup key', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.lookupMac)].Properties;
       expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
       const macArn = { 'Fn::GetAtt': [logicalId(stack.keys.lookupMac), 'Arn'] };
-      const users = [
-        'accounts',
-        'admin',
-        'console',
-        'demo-platform',
-        'licences',
-        'me',
-        'oidc',
-        'wallet',
-      ] as const;
+      const users = ['accounts', 'admin', 'licences', 'me', 'oidc'] as const;
       for (const name of users) {
-        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toEqual([macArn]);
+        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(macArn);
       }
       expect(keyUsers(stack.keys.lookupMac)).toEqual({ 'kms:GenerateMac': [...users] });
       template.hasResourceProperties('AWS::KMS::Alias', {

@@ -120,35 +120,6 @@ function refusalOf(error: unknown): { error: string; status: number } | undefine
   return undefined;
 }
 
-/**
- * Revokes the session's access token at the provider (RFC 7009), which only the token's own client may
- * do, authenticated. The console never keeps the secret the visitor typed; client secrets in this
- * service are derived from the MAC key (`ClientSecrets`), which the console's function holds to seal its
- * cookie, so it derives the secret again for this one request. `false` when the provider refused (a
- * secret that is not derived, a network failure): the token then simply runs out.
- *
- * @example
- * ```ts
- * await revokeSession(issuerUrl, session, (id) => dependencies().secrets.secretFor(id));
- * ```
- */
-export async function revokeSession(
-  issuerUrl: string,
-  session: ConsoleSession,
-  secretFor: (clientId: string) => Promise<string>,
-): Promise<boolean> {
-  try {
-    const config = await configurationFor(issuerUrl, session.clientId, await secretFor(session.clientId));
-    await client.tokenRevocation(config, session.accessToken, { token_type_hint: 'access_token' });
-    return true;
-  } catch (error) {
-    logger.warn('console sign-out could not revoke the token', {
-      error: error instanceof Error ? error.name : 'unknown',
-    });
-    return false;
-  }
-}
-
 /** Seals a session into the cookie value; it lives as long as the token plus {@link expiredGraceSeconds}. */
 export function sealSession(
   sealer: CookieSealer,
