@@ -10,6 +10,7 @@ async function main(): Promise<void> {
     [
       '',
       `e-licence and unified identity service: ${runtime.baseUrl}`,
+      `  pages      ${runtime.baseUrl}/  (wallet /wallet, verifier /verifier, demo platform /demo, issuer console /console)`,
       `  health     ${runtime.baseUrl}/healthz`,
       `  discovery  ${runtime.baseUrl}/.well-known/openid-configuration`,
       `  data       ${config.dataDir} (${runtime.kms ? 'embedded DynamoDB and KMS' : 'external AWS endpoints'})`,
