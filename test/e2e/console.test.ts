@@ -1,34 +1,24 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, phone, screenshot } from '../support/browser.js';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, phone, screenshot } from '../support/browser.js';
 
 describe('the issuer console in a browser', () => {
-  let runtime: TestRuntime;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await runtime?.close();
-  });
+  const suite = browserSuite();
 
   async function signIn(page: Page): Promise<void> {
     await page.goto('/console');
-    await page.getByLabel('客户端 ID').fill(runtime.credentials.issuer.clientId);
-    await page.getByLabel('客户端密钥').fill(runtime.credentials.issuer.clientSecret);
+    await page.getByLabel('客户端 ID').fill(suite.runtime.credentials.issuer.clientId);
+    await page.getByLabel('客户端密钥').fill(suite.runtime.credentials.issuer.clientSecret);
     await page.getByRole('button', { name: '登录', exact: true }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('已签发证照');
   }
 
   it('signs in, issues a licence from the generated form, lists it and revokes it', async () => {
-    const { page, errors, context } = await newPage(browser, runtime.baseUrl);
+    const { page, errors, context } = await suite.newPage();
     await page.goto('/console');
     // Keyboard only: the sign-in form is reachable and its focus visible.
     await page.getByLabel('客户端 ID').focus();
-    await page.keyboard.type(runtime.credentials.issuer.clientId);
+    await page.keyboard.type(suite.runtime.credentials.issuer.clientId);
     await page.keyboard.press('Tab');
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('clientSecret');
     await page.keyboard.type('wrong-secret');
@@ -37,7 +27,7 @@ describe('the issuer console in a browser', () => {
       .poll(() => page.getByRole('alert').first().textContent())
       .toContain('客户端 ID 或密钥不正确');
     await expect(page.getByLabel('客户端 ID').inputValue()).resolves.toBe(
-      runtime.credentials.issuer.clientId,
+      suite.runtime.credentials.issuer.clientId,
     );
     // The refusal is a 401 page, which the browser reports as a failed load: expected here, and only here.
     expect(errors).toEqual([
@@ -51,8 +41,8 @@ describe('the issuer console in a browser', () => {
     await page.getByRole('button', { name: '下一步' }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('机动车驾驶证');
 
-    await page.getByLabel(/持证人公民身份号码/).fill(runtime.credentials.citizen.idNumber);
-    await page.getByLabel(/持证人姓名/).fill(runtime.credentials.citizen.name);
+    await page.getByLabel(/持证人公民身份号码/).fill(suite.runtime.credentials.citizen.idNumber);
+    await page.getByLabel(/持证人姓名/).fill(suite.runtime.credentials.citizen.name);
     await page.getByLabel(/准驾车型/).selectOption('B1');
     await page.getByLabel(/初次领证日期/).fill('2012-07-01');
     await page.getByLabel(/档案编号/).fill('110100246810');
@@ -84,7 +74,7 @@ describe('the issuer console in a browser', () => {
   });
 
   it('fits a phone: the list reads as cards without sideways scrolling', async () => {
-    const { page, errors, context } = await newPage(browser, runtime.baseUrl, {
+    const { page, errors, context } = await suite.newPage({
       viewport: phone,
       mobile: true,
     });

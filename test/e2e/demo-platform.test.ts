@@ -1,46 +1,35 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
 
 describe('the demo platform in a browser', () => {
-  let runtime: TestRuntime;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await runtime?.close();
-  });
+  const suite = browserSuite();
 
   it('signs in through the unified identity with consent, shows what it received, and signs out', async () => {
-    const { page, errors, context } = await newPage(browser, runtime.baseUrl);
+    const { page, errors, context } = await suite.newPage();
     // The provider's own pages link no icon, so the browser asks for /favicon.ico: not this page's fault.
     await context.route('**/favicon.ico', (route) => route.fulfill({ status: 204 }));
     await page.goto('/demo');
     await page.getByLabel(/身份证号码（idcard）/).check();
     await page.getByRole('button', { name: '使用统一身份认证登录' }).click();
     await page.waitForURL(/\/interaction\//);
-    await signInOnLoginPage(page, runtime.credentials.citizen);
+    await signInOnLoginPage(page, suite.runtime.credentials.citizen);
     // The demo platform is not first-party: the person allows it to see the ID number.
     await page.getByRole('button', { name: /同意|Allow/ }).click();
-    await page.waitForURL(`${runtime.baseUrl}/demo`);
+    await page.waitForURL(`${suite.runtime.baseUrl}/demo`);
 
     const sub = (await page.locator('#demo-sub').textContent())!.trim();
     expect(sub.length).toBeGreaterThan(15);
     await expect(page.locator('#demo-acr').textContent()).resolves.not.toBe('—');
     const idcard = page.getByRole('region', { name: /idcard/ });
-    await expect(idcard.textContent()).resolves.toContain(runtime.credentials.citizen.idNumber);
+    await expect(idcard.textContent()).resolves.toContain(suite.runtime.credentials.citizen.idNumber);
     const profile = page.getByRole('region', { name: /profile/ });
-    await expect(profile.textContent()).resolves.toContain(runtime.credentials.citizen.name);
+    await expect(profile.textContent()).resolves.toContain(suite.runtime.credentials.citizen.name);
     await screenshot(page, 'demo-platform');
 
     await page.getByRole('button', { name: '退出登录' }).click();
     await page.waitForURL(/\/session\/end/);
     await page.getByRole('button', { name: /^\s*退出\s*Sign out\s*$|^退出$/ }).click();
-    await page.waitForURL(`${runtime.baseUrl}/demo`);
+    await page.waitForURL(`${suite.runtime.baseUrl}/demo`);
     await expect(page.getByRole('button', { name: '使用统一身份认证登录' }).isVisible()).resolves.toBe(true);
     await expect(page.locator('#demo-sub').count()).resolves.toBe(0);
     expect(errors).toEqual([]);
@@ -48,7 +37,7 @@ describe('the demo platform in a browser', () => {
   });
 
   it('reads well on a phone, in English too', async () => {
-    const { page, errors, context } = await newPage(browser, runtime.baseUrl, {
+    const { page, errors, context } = await suite.newPage({
       viewport: phone,
       mobile: true,
     });

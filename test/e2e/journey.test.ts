@@ -1,7 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, phone, screenshot, screenshotDir } from '../support/browser.js';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, phone, screenshot, screenshotDir } from '../support/browser.js';
 import { join } from 'node:path';
 
 /**
@@ -11,16 +10,7 @@ import { join } from 'node:path';
  * Screenshots land in `test-results/screenshots/journey-*.png`.
  */
 describe('the newcomer’s journey, in a browser', () => {
-  let runtime: TestRuntime;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await runtime?.close();
-  });
+  const suite = browserSuite();
 
   async function verdictOfUpload(page: Page, file: string): Promise<string | null> {
     await page.goto('/verifier');
@@ -32,8 +22,8 @@ describe('the newcomer’s journey, in a browser', () => {
 
   // First: the journey below revokes the citizen's driving licence.
   it('on a phone: the wallet shows a QR code and the verifier reads it', async () => {
-    const { citizen } = runtime.credentials;
-    const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+    const { citizen } = suite.runtime.credentials;
+    const { page, context } = await suite.newPage({ viewport: phone, mobile: true });
     await page.goto('/wallet');
     await page
       .getByRole('link', { name: /^登录$/ })
@@ -59,15 +49,15 @@ describe('the newcomer’s journey, in a browser', () => {
     await qr.screenshot({ path: qrPhoto });
     await screenshot(page, 'journey-phone-wallet-qr');
 
-    const counter = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+    const counter = await suite.newPage({ viewport: phone, mobile: true });
     await expect(verdictOfUpload(counter.page, qrPhoto)).resolves.toBe('valid');
     await screenshot(counter.page, 'journey-phone-verifier');
     await Promise.all([context.close(), counter.context.close()]);
   });
 
   it('wallet QR → verifier "valid" → issuer revokes → verifier "revoked"; the demo platform’s sub differs', async () => {
-    const { citizen, issuer } = runtime.credentials;
-    const { page, context, errors } = await newPage(browser, runtime.baseUrl);
+    const { citizen, issuer } = suite.runtime.credentials;
+    const { page, context, errors } = await suite.newPage();
 
     // The citizen signs in to the wallet; a wrong password first.
     await page.goto('/wallet');
@@ -100,13 +90,13 @@ describe('the newcomer’s journey, in a browser', () => {
     await screenshot(page, 'journey-wallet-qr-page');
 
     // A verifier uploads the photo of the QR code.
-    const counter = await newPage(browser, runtime.baseUrl);
+    const counter = await suite.newPage();
     await expect(verdictOfUpload(counter.page, qrPhoto)).resolves.toBe('valid');
     await expect(counter.page.locator('#verdict').textContent()).resolves.toContain('有效');
     await screenshot(counter.page, 'journey-verifier-valid');
 
     // The issuer revokes the licence in the console.
-    const agency = await newPage(browser, runtime.baseUrl);
+    const agency = await suite.newPage();
     await agency.page.goto('/console');
     await agency.page.getByLabel('客户端 ID').fill(issuer.clientId);
     await agency.page.getByLabel('客户端密钥').fill(issuer.clientSecret);

@@ -1,36 +1,25 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, phone } from '../support/browser.js';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, phone } from '../support/browser.js';
 
 describe('the landing page in a browser', () => {
-  let runtime: TestRuntime;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await runtime?.close();
-  });
+  const suite = browserSuite();
 
   it('says what the service is, links every page, and shows the local demo accounts', async () => {
-    const { page, errors, context } = await newPage(browser, runtime.baseUrl);
+    const { page, errors, context } = await suite.newPage();
     await page.goto('/');
     await expect.poll(() => page.title()).toContain('电子证照');
     for (const name of ['我的证照', '扫码核验', '演示平台', '发证机关控制台']) {
       await expect(page.getByRole('link', { name }).first().isVisible()).resolves.toBe(true);
     }
     const demo = page.getByRole('region', { name: /演示账号/ });
-    await expect(demo.textContent()).resolves.toContain(runtime.credentials.citizen.idNumber);
-    await expect(demo.textContent()).resolves.toContain(runtime.credentials.citizen.password);
+    await expect(demo.textContent()).resolves.toContain(suite.runtime.credentials.citizen.idNumber);
+    await expect(demo.textContent()).resolves.toContain(suite.runtime.credentials.citizen.password);
     expect(errors).toEqual([]);
     await context.close();
   });
 
   it('switches to English and remembers the choice', async () => {
-    const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+    const { page, context } = await suite.newPage({ viewport: phone, mobile: true });
     await page.goto('/');
     await page.getByRole('link', { name: 'English' }).click();
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
@@ -42,16 +31,18 @@ describe('the landing page in a browser', () => {
   });
 
   it('serves the stylesheet itself, with a strict content security policy', async () => {
-    const response = await fetch(`${runtime.baseUrl}/`);
+    const response = await fetch(`${suite.runtime.baseUrl}/`);
     const csp = response.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    const css = await fetch(`${runtime.baseUrl}/assets/app.css`);
+    const css = await fetch(`${suite.runtime.baseUrl}/assets/app.css`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     const etag = css.headers.get('etag') ?? '';
-    const again = await fetch(`${runtime.baseUrl}/assets/app.css`, { headers: { 'if-none-match': etag } });
+    const again = await fetch(`${suite.runtime.baseUrl}/assets/app.css`, {
+      headers: { 'if-none-match': etag },
+    });
     expect(again.status).toBe(304);
-    expect((await fetch(`${runtime.baseUrl}/assets/..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${suite.runtime.baseUrl}/assets/..%2Fpackage.json`)).status).toBe(404);
   });
 });

@@ -1,6 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestRuntime, type TestRuntime } from './runtime.js';
 
 /** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -80,4 +82,47 @@ export async function signInOnLoginPage(
     await page.locator('form button[type="submit"]').first().click();
     await page.waitForLoadState();
   }
+}
+
+/** A describe block's real local runtime and browser, started once before its tests and closed after. */
+export interface BrowserSuite {
+  readonly runtime: TestRuntime;
+  readonly browser: Browser;
+  /** {@link newPage} on this suite's runtime. */
+  newPage(options?: Parameters<typeof newPage>[2]): ReturnType<typeof newPage>;
+}
+
+/**
+ * Starts the runtime and the browser for the calling `describe` block (in parallel: both take a second or
+ * two) and closes them after its tests.
+ *
+ * @example
+ * ```ts
+ * const suite = browserSuite();
+ * it('…', async () => { const { page } = await suite.newPage(); await page.goto('/'); });
+ * ```
+ */
+export function browserSuite(): BrowserSuite {
+  let runtime: TestRuntime | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.close();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('browserSuite: used before its beforeAll ran');
+    return value;
+  };
+  return {
+    get runtime() {
+      return started(runtime);
+    },
+    get browser() {
+      return started(browser);
+    },
+    newPage: (options) => newPage(started(browser), started(runtime).baseUrl, options),
+  };
 }
