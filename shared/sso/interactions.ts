@@ -5,7 +5,7 @@ import { logger } from '../logger.js';
 import { formatAccountId, parseAccountId } from './account-id.js';
 import { acrValues } from './find-account.js';
 import type { IdentityDirectory } from './identity-directory.js';
-import { pageHeaders } from './pages/html.js';
+import { pageHeaders, pageLang, pageView, type PageView } from './pages/html.js';
 import {
   consentPage,
   entityPage,
@@ -16,6 +16,8 @@ import {
   personalPage,
   throttledMessage,
 } from './pages/interaction-pages.js';
+
+type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const maxFormBytes = 16 * 1024;
 const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort))?$/;
@@ -35,17 +37,30 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * `interactionFinished`, which binds it to the browser's interaction cookie.
  */
 export function interactionRoutes(provider: Provider, directory: IdentityDirectory) {
+  const secure = provider.issuer.startsWith('https:');
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     const matched = route.exec(ctx.path);
     if (!matched) return next();
     const action = matched[2];
+    // The language switch leads to the step's own page, `GET /interaction/{uid}`, which shows whatever
+    // step the interaction is at (the provider finds it by its cookie; the query plays no part), also
+    // from a page that answered a form post.
+    const view = pageView(pageLang(ctx, secure), (other) => `/interaction/${matched[1]}?lang=${other}`);
+    // Forms of these pages may end, through redirects, at the platform's redirect URI.
+    let redirectTo: string | undefined;
     const send = (status: number, body: string) => {
       ctx.status = status;
-      ctx.set(pageHeaders);
+      ctx.set(pageHeaders(redirectTo));
       ctx.body = body;
     };
+    const details = async () => {
+      const found = await provider.interactionDetails(ctx.req, ctx.res);
+      const uri = found.params.redirect_uri;
+      redirectTo = typeof uri === 'string' ? uri : undefined;
+      return found;
+    };
     try {
-      if (ctx.method === 'GET' && action === undefined) return await show(ctx, send);
+      if (ctx.method === 'GET' && action === undefined) return await show(ctx, view, details, send);
       if (ctx.method === 'GET' && action === 'abort') {
         return await provider.interactionFinished(
           ctx.req,
@@ -55,16 +70,16 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
         );
       }
       if (ctx.method !== 'POST' || action === undefined || action === 'abort') {
-        return send(405, errorPage('method_not_allowed', undefined));
+        return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);
-      if (action === 'login') return await login(ctx, form, send);
-      if (action === 'entity') return await chooseEntity(ctx, form, send);
+      if (action === 'login') return await login(ctx, view, details, form, send);
+      if (action === 'entity') return await chooseEntity(ctx, view, details, form, send);
       if (action === 'personal') return await backToPersonal(ctx);
       return await confirm(ctx);
     } catch (error) {
       if (error instanceof errors.OIDCProviderError) {
-        return send(error.statusCode ?? 400, errorPage(error.error, error.error_description));
+        return send(error.statusCode ?? 400, errorPage(view, error.error, error.error_description));
       }
       throw error;
     }
@@ -75,15 +90,20 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     return String(client?.clientName ?? clientId);
   }
 
-  async function show(ctx: KoaContextWithOIDC, send: (status: number, body: string) => void) {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+  async function show(
+    ctx: KoaContextWithOIDC,
+    view: PageView,
+    interactionDetails: () => Promise<InteractionDetails>,
+    send: (status: number, body: string) => void,
+  ) {
+    const details = await interactionDetails();
     const name = await clientName(details.params.client_id);
     const uid = details.uid;
     switch (details.prompt.name) {
       case 'login':
         return send(
           200,
-          loginPage({ uid, clientName: name, username: String(details.params.login_hint ?? '') }),
+          loginPage(view, { uid, clientName: name, username: String(details.params.login_hint ?? '') }),
         );
       case 'select_entity': {
         const subject = parseAccountId(String(details.session?.accountId ?? ''));
@@ -93,27 +113,34 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
           const entity = await directory.findEntity(subject.entityId);
           return send(
             200,
-            personalPage({ uid, clientName: name, entityName: entity?.name ?? '', personName: person.name }),
+            personalPage(view, {
+              uid,
+              clientName: name,
+              entityName: entity?.name ?? '',
+              personName: person.name,
+            }),
           );
         }
         const entities = await directory.entitiesFor(subject.personId);
-        return send(200, entityPage({ uid, clientName: name, personName: person.name, entities }));
+        return send(200, entityPage(view, { uid, clientName: name, personName: person.name, entities }));
       }
       case 'consent': {
         const scopes = String(details.params.scope ?? '').split(' ');
-        return send(200, consentPage({ uid, clientName: name, scopes }));
+        return send(200, consentPage(view, { uid, clientName: name, scopes }));
       }
       default:
-        return send(400, errorPage('unsupported_prompt', details.prompt.name));
+        return send(400, errorPage(view, 'unsupported_prompt', details.prompt.name));
     }
   }
 
   async function login(
     ctx: KoaContextWithOIDC,
+    view: PageView,
+    interactionDetails: () => Promise<InteractionDetails>,
     form: URLSearchParams,
     send: (status: number, body: string) => void,
   ) {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const details = await interactionDetails();
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
     const username = (form.get('username') ?? '').trim().slice(0, 32);
     // The address API Gateway saw, not a client-supplied X-Forwarded-For entry.
@@ -127,12 +154,12 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
       logger.info('sign-in refused', { reason: outcome.reason, clientId: details.params.client_id });
       const message =
         outcome.reason === 'throttled'
-          ? throttledMessage(outcome.retryAfterSeconds ?? 60)
-          : invalidCredentials;
+          ? throttledMessage(view.t, outcome.retryAfterSeconds ?? 60)
+          : invalidCredentials(view.t);
       if (outcome.reason === 'throttled') ctx.set('retry-after', String(outcome.retryAfterSeconds ?? 60));
       return send(
         outcome.reason === 'throttled' ? 429 : 401,
-        loginPage({
+        loginPage(view, {
           uid: details.uid,
           clientName: await clientName(details.params.client_id),
           username,
@@ -150,10 +177,12 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
 
   async function chooseEntity(
     ctx: KoaContextWithOIDC,
+    view: PageView,
+    interactionDetails: () => Promise<InteractionDetails>,
     form: URLSearchParams,
     send: (status: number, body: string) => void,
   ) {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const details = await interactionDetails();
     const subject = parseAccountId(String(details.session?.accountId ?? ''));
     if (details.prompt.name !== 'select_entity' || subject.kind !== 'person') {
       throw new errors.InvalidRequest('not an entity choice step');
@@ -165,12 +194,12 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
       const person = await directory.findPerson(subject.personId);
       return send(
         403,
-        entityPage({
+        entityPage(view, {
           uid: details.uid,
           clientName: await clientName(details.params.client_id),
           personName: person?.name ?? '',
           entities: await directory.entitiesFor(subject.personId),
-          error: invalidEntityChoice,
+          error: invalidEntityChoice(view.t),
         }),
       );
     }

@@ -15,7 +15,7 @@ import type { ClientSecrets } from './client-secrets.js';
 import { accountFinder, acrValues } from './find-account.js';
 import type { IdentityDirectory } from './identity-directory.js';
 import { interactionRoutes } from './interactions.js';
-import { pageHeaders } from './pages/html.js';
+import { pageHeaders, pageLang, pageView, withLang, type PageView } from './pages/html.js';
 import { errorPage, loggedOutPage, logoutPage } from './pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes } from './scopes.js';
@@ -81,6 +81,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
     accessTokenTTL: deps.accessTokenTtlSeconds,
   };
 
+  const secure = deps.issuerUrl.startsWith('https:');
+  /** The visitor's language, the language switch leading to `switchUrl` (path and query) in the other. */
+  const view = (ctx: KoaContextWithOIDC, switchUrl: string): PageView =>
+    pageView(pageLang(ctx, secure), (other) => withLang(switchUrl, other));
+
   const configuration: Configuration = {
     adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
     clients: [],
@@ -128,7 +133,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       policy: interactionPolicyWithEntityChoice(),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    loadExistingGrant: (ctx) => existingOrFirstPartyGrant(ctx, deps.issuerUrl),
+    loadExistingGrant: existingOrFirstPartyGrant,
     rotateRefreshToken: true,
     extraClientMetadata: {
       properties: ['issuer_id', 'first_party'],
@@ -162,12 +167,15 @@ export function createProvider(deps: ProviderDependencies): Provider {
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: (ctx, form) => {
-          ctx.set(pageHeaders);
-          ctx.body = logoutPage(form);
+          // The confirmation ends, through redirects, at the platform's post-logout URI (validated by
+          // the provider by now, or dropped).
+          const postLogout = ctx.oidc.params?.post_logout_redirect_uri;
+          ctx.set(pageHeaders(typeof postLogout === 'string' ? postLogout : undefined));
+          ctx.body = logoutPage(view(ctx, logoutRequestUrl(ctx)), form);
         },
         postLogoutSuccessSource: (ctx) => {
-          ctx.set(pageHeaders);
-          ctx.body = loggedOutPage();
+          ctx.set(pageHeaders());
+          ctx.body = loggedOutPage(view(ctx, ctx.url));
         },
       },
       resourceIndicators: {
@@ -207,8 +215,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // A person's browser gets a page; a program gets the OAuth error JSON.
     renderError: (ctx, out) => {
       if (ctx.accepts('html', 'json') === 'html') {
-        ctx.set(pageHeaders);
+        ctx.set(pageHeaders());
+        // A GET shows the same error again in the other language; a form post cannot be repeated by a
+        // link, so its page switches to the home page in that language.
         ctx.body = errorPage(
+          view(ctx, ctx.method === 'GET' ? ctx.url : '/'),
           String(out.error),
           out.error_description ? String(out.error_description) : undefined,
         );
@@ -274,11 +285,31 @@ function interactionPolicyWithEntityChoice() {
 }
 
 /**
+ * The logout request as a link: its own URL when it came as a GET; a posted request (whose parameters a
+ * link cannot post) as the GET of the same parameters, which the end-session endpoint accepts alike.
+ */
+function logoutRequestUrl(ctx: KoaContextWithOIDC): string {
+  if (ctx.method === 'GET') return ctx.url;
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(ctx.oidc.params ?? {})) {
+    if (typeof value === 'string') query.set(name, value);
+  }
+  return `${ctx.path}?${query.toString()}`;
+}
+
+/**
  * The grant a request continues: the one the session holds for the client, or for a first-party client
  * (the service's own pages) a grant of what it asks for, without a consent page — a grant it already
  * holds is extended when it asks for more. Other clients get the consent page.
+ *
+ * The first-party grant covers exactly what the provider's consent checks look for: every asked scope
+ * as an OpenID scope, and, for each resource server of the request (`ctx.oidc.resourceServers`, resolved
+ * before the grant is loaded), the asked scopes that server offers. Deriving the resource scopes from
+ * the resource server rather than from a list of our own keeps the two from drifting apart: `entity` is
+ * a scope of our API too, and a grant that left it out sent the wallet to the consent page whenever it
+ * asked for `entity` with `licences`.
  */
-async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC, apiResource: string) {
+async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
   const { oidc } = ctx;
   const { client, session } = oidc;
   if (!client || !session?.accountId) return undefined;
@@ -290,23 +321,24 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC, apiResource: s
 
   const grant =
     existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-  const asked = String(oidc.params?.scope ?? '')
-    .split(' ')
-    .filter(Boolean);
-  const apiAsked = asked.filter((scope) => (apiScopes as readonly string[]).includes(scope));
+  const asked = [...oidc.requestParamScopes].filter(Boolean);
+  const askedOf = Object.entries(oidc.resourceServers ?? {}).map(
+    ([indicator, server]) => [indicator, asked.filter((scope) => server.scopes.has(scope))] as const,
+  );
   // Every scope of the provider's `scopes` list counts as an OpenID scope in its consent checks, the API
-  // scopes too (as the consent page grants them); API scopes are also scopes of our API resource.
+  // scopes too (as the consent page grants them).
   const granted = new Set(grant.getOIDCScope().split(' '));
-  const grantedApi = new Set(grant.getResourceScope(apiResource).split(' '));
-  if (
-    existing &&
+  const covered =
     asked.every((scope) => granted.has(scope)) &&
-    apiAsked.every((scope) => grantedApi.has(scope))
-  ) {
-    return existing;
-  }
+    askedOf.every(([indicator, scopes]) => {
+      const grantedThere = new Set(grant.getResourceScope(indicator).split(' '));
+      return scopes.every((scope) => grantedThere.has(scope));
+    });
+  if (existing && covered) return existing;
   grant.addOIDCScope(asked.join(' '));
-  if (apiAsked.length > 0) grant.addResourceScope(apiResource, apiAsked.join(' '));
+  for (const [indicator, scopes] of askedOf) {
+    if (scopes.length > 0) grant.addResourceScope(indicator, scopes.join(' '));
+  }
   await grant.save();
   return grant;
 }

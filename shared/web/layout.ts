@@ -39,6 +39,13 @@ export interface PageInput {
   body: SafeHtml;
   /** Our own scripts under `/assets/`, loaded as deferred modules. */
   scripts?: readonly string[];
+  /**
+   * Where the language switch leads, when `path?lang=…` would not show the same page again (a page
+   * answering a form post, or one whose query matters). Default: `${path}?lang=<the other language>`.
+   */
+  langSwitchHref?: string;
+  /** Leaves out the site navigation, for pages that are a step of a flow (signing in). */
+  hideNavigation?: boolean;
 }
 
 const sections: ReadonlyArray<{ id: Section; href: string; zh: string; en: string }> = [
@@ -76,21 +83,25 @@ export function renderPage(input: PageInput): string {
         <a class="skip" href="#main">${t('跳到正文', 'Skip to content')}</a>
         <header class="site">
           <a class="brand" href="/">${t('电子证照 · 统一身份认证', 'E-licences · Unified identity')}</a>
-          <nav aria-label="${t('主导航', 'Main')}">
-            <ul>
-              ${sections.map(
-                (s) =>
-                  html`<li>
-                    <a href="${s.href}" ${attr('aria-current', s.id === input.section && 'page')}
-                      >${t(s.zh, s.en)}</a
-                    >
-                  </li>`,
-              )}
-            </ul>
-          </nav>
+          ${
+            input.hideNavigation
+              ? html``
+              : html`<nav aria-label="${t('主导航', 'Main')}">
+                  <ul>
+                    ${sections.map(
+                      (s) =>
+                        html`<li>
+                          <a href="${s.href}" ${attr('aria-current', s.id === input.section && 'page')}
+                            >${t(s.zh, s.en)}</a
+                          >
+                        </li>`,
+                    )}
+                  </ul>
+                </nav>`
+          }
           <a
             class="lang"
-            href="${input.path}?lang=${other}"
+            href="${input.langSwitchHref ?? `${input.path}?lang=${other}`}"
             lang="${htmlLang(other)}"
             hreflang="${htmlLang(other)}"
             >${other === 'en' ? 'English' : '中文'}</a

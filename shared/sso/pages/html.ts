@@ -1,53 +1,104 @@
-import { html, SafeHtml } from '../../web/html.js';
+import { serializeCookie } from '../../web/cookies.js';
+import { langCookie, translator, type Lang, type Translate } from '../../web/i18n.js';
+import { renderPage } from '../../web/layout.js';
+import type { SafeHtml } from '../../web/html.js';
 
 export { escapeHtml, html, SafeHtml } from '../../web/html.js';
 
-const style = `
-:root { color-scheme: light; --ink: #1a1a1a; --muted: #555; --brand: #b3261e; --line: #d0d0d0; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; color: var(--ink); background: #f5f5f5; }
-header { background: var(--brand); color: #fff; padding: 12px 16px; font-weight: 600; }
-main { max-width: 28rem; margin: 24px auto; background: #fff; padding: 24px; border: 1px solid var(--line); border-radius: 8px; }
-h1 { font-size: 1.4rem; margin: 0 0 8px; }
-p.lead { color: var(--muted); margin-top: 0; }
-label { display: block; font-weight: 600; margin: 16px 0 4px; }
-input[type=text], input[type=password] { width: 100%; padding: 10px; font-size: 1rem; border: 1px solid #767676; border-radius: 4px; }
-fieldset { border: 1px solid var(--line); border-radius: 4px; margin: 16px 0; }
-fieldset label { font-weight: 400; margin: 8px 0; display: flex; gap: 8px; align-items: flex-start; }
-button, a.button { display: inline-block; margin-top: 20px; padding: 10px 20px; font-size: 1rem; border-radius: 4px; border: 1px solid var(--brand); background: var(--brand); color: #fff; cursor: pointer; text-decoration: none; }
-button.secondary, a.secondary { background: #fff; color: var(--brand); }
-:focus-visible { outline: 3px solid #1565c0; outline-offset: 2px; }
-.error { border-left: 4px solid var(--brand); background: #fdecea; padding: 8px 12px; margin: 16px 0; }
-ul.claims { padding-left: 1.2rem; }
-small { color: var(--muted); }
-`;
+/**
+ * Security headers of the unified identity's pages: the site's stylesheet and icon, no script at all,
+ * no framing, nothing cached. Forms post only here, and may end where the request being answered is
+ * going: `redirectTo` (the client's validated `redirect_uri`, or the logout's `post_logout_redirect_uri`)
+ * is a form target too, since `form-action` also governs the redirects that follow a form post, and the
+ * provider answers a finished sign-in or logout with a redirect to the platform.
+ */
+export function pageHeaders(redirectTo?: string): Record<string, string> {
+  const target = redirectTo ? formTarget(redirectTo) : undefined;
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': [
+      "default-src 'none'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      `form-action 'self'${target ? ` ${target}` : ''}`,
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+  };
+}
 
-/** Security headers for every page we render: no scripts, no framing, nothing cached. */
-export const pageHeaders = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-} as const;
+/** The CSP source of a redirect URI: its origin, for http(s) only (registration allows nothing else). */
+function formTarget(uri: string): string | undefined {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
-/** A complete page: Simplified Chinese first, with English alongside, readable on a phone. */
-export function page(title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-    <html lang="zh-CN">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
-        <style>
-          ${new SafeHtml(style)}
-        </style>
-      </head>
-      <body>
-        <header>统一身份认证 <span lang="en">Unified identity</span></header>
-        <main>${body}</main>
-      </body>
-    </html>`.value;
+/** The little the provider's Koa context offers to find the visitor's language. */
+export interface LangRequest {
+  query: Record<string, string | string[] | undefined>;
+  cookies: { get(name: string, options?: { signed?: boolean }): string | undefined };
+  append(field: string, value: string): void;
+}
+
+/**
+ * The visitor's language as the rest of the site finds it (`langOf`): `?lang=`, else the `lang` cookie,
+ * else Simplified Chinese. A `?lang=` choice is remembered in the same cookie the site sets, so the
+ * form posts that follow (which carry no query) answer in it too. The cookie is read unsigned: the
+ * provider signs its own cookies, and Koa would otherwise look for a `lang.sig` the site never sets.
+ */
+export function pageLang(ctx: LangRequest, secure: boolean): Lang {
+  const asked = ctx.query['lang'];
+  const chosen = asked === 'en' || asked === 'zh' ? asked : undefined;
+  if (chosen) {
+    ctx.append(
+      'set-cookie',
+      serializeCookie(langCookie, chosen, { maxAge: 365 * 86_400, secure, httpOnly: false }),
+    );
+    return chosen;
+  }
+  return ctx.cookies.get(langCookie, { signed: false }) === 'en' ? 'en' : 'zh';
+}
+
+/** `pathAndQuery` with its `lang` parameter set to `lang`, the rest of the query kept. */
+export function withLang(pathAndQuery: string, lang: Lang): string {
+  const url = new URL(pathAndQuery, 'http://localhost');
+  url.searchParams.set('lang', lang);
+  return `${url.pathname}${url.search}`;
+}
+
+/** How a page of the unified identity is shown: its language and where the language switch leads. */
+export interface PageView {
+  lang: Lang;
+  t: Translate;
+  /** This same page (or step) in the other language. */
+  langSwitchHref: string;
+}
+
+/** A {@link PageView} in `lang`, switching through `switchTo(otherLang)`. */
+export function pageView(lang: Lang, switchTo: (other: Lang) => string): PageView {
+  return { lang, t: translator(lang), langSwitchHref: switchTo(lang === 'en' ? 'zh' : 'en') };
+}
+
+/**
+ * A complete page in the site's layout and stylesheet. The site navigation is left out: these pages are
+ * a step of a platform's sign-in or logout, often a platform of another organisation, and links to the
+ * wallet, verifier or console would only lead away from the step (and from its interaction) half way.
+ */
+export function page(view: PageView, title: string, body: SafeHtml): string {
+  return renderPage({
+    lang: view.lang,
+    path: '/',
+    title,
+    section: 'home',
+    body,
+    langSwitchHref: view.langSwitchHref,
+    hideNavigation: true,
+  });
 }

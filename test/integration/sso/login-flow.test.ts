@@ -158,11 +158,11 @@ describe('authorization code flow with PKCE, nonce and state', () => {
 });
 
 describe('the sign-in page', () => {
-  it('is in Simplified Chinese with English alongside, and labels both inputs', async () => {
+  it('is in Simplified Chinese (English a click away), and labels both inputs', async () => {
     const { page } = await loginPage();
     expect(page.status).toBe(200);
     expect(page.html).toMatch(/<html lang="zh-CN">/);
-    expect(page.html).toMatch(/<span lang="en">[^<]*Sign in[^<]*<\/span>/);
+    expect(page.html).toMatch(/<a\b[^>]*\bhref="[^"]*\?lang=en"[^>]*>English<\/a\s*>/);
     expect(page.html).toMatch(/<label for="username">[^<]*身份证号/);
     expect(page.html).toMatch(/<label for="password">[^<]*密码/);
     expect(page.html).toMatch(/<input\b[^>]*\bid="username"[^>]*\bname="username"/);
@@ -187,7 +187,7 @@ describe('the sign-in page', () => {
       expect(answer.html).not.toContain(password);
       answers.push(alerts(answer.html));
     }
-    expect(answers[0]).toEqual(['身份证号或密码不正确。 The ID number or password is not correct.']);
+    expect(answers[0]).toEqual(['身份证号或密码不正确。']);
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
   });
@@ -215,9 +215,7 @@ describe('the sign-in page', () => {
       expect(throttled, `statuses ${statuses.join(',')}`).toBeDefined();
       const retryAfter = Number(throttled!.headers.get('retry-after'));
       expect(retryAfter).toBeGreaterThanOrEqual(1);
-      expect(alerts(throttled!.html)).toEqual([
-        `尝试次数过多，请在 ${retryAfter} 秒后重试。 Too many attempts: try again in ${retryAfter} seconds.`,
-      ]);
+      expect(alerts(throttled!.html)).toEqual([`尝试次数过多，请在 ${retryAfter} 秒后重试。`]);
       expect(typedUsername(throttled!.html)).toBe(person.idNumber);
     }
   });
