@@ -120,9 +120,7 @@ describe('the legal representative acting for the entity', () => {
     expect(claims).not.toHaveProperty('credit_code');
   });
 
-  // Known bug, failing on purpose: `entity` is an OpenID scope only, not a scope of the API resource, so no
-  // access token from a sign-in carries it for our API, and `/me/entities…` (scope `entity`) refuses
-  // every real token. The representative cannot manage agents through any platform.
+  // `entity` is also a scope of the API resource, so a sign-in's access token can manage agents.
   it("lets the representative manage agents with his sign-in's access token (scope entity)", async () => {
     const { tokens } = await signIn(platform, ua(), { entity: entity().creditCode }, { scope: entityScope });
     const response = await getWithToken(
@@ -136,8 +134,7 @@ describe('the legal representative acting for the entity', () => {
 
 /**
  * An access token of the representative with scope `entity` for our API, written through the provider's
- * adapter as `test/integration/http/accounts-agents.test.ts` does: no sign-in can produce one yet (see
- * the known bug above).
+ * adapter as `test/integration/http/accounts-agents.test.ts` does, for the cases that need no sign-in.
  */
 async function representativeToken(): Promise<string> {
   const deps = dependencies();
