@@ -107,7 +107,7 @@ export function renderPage(input: PageInput): string {
             >${other === 'en' ? 'English' : '中文'}</a
           >
         </header>
-        <main id="main" tabindex="-1">${input.body}</main>
+        <main id="main" tabindex="-1" ${attr('class', input.hideNavigation && 'step')}>${input.body}</main>
       </body>
     </html>`.value;
 }
