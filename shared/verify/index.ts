@@ -44,6 +44,7 @@ export {
   SyncError,
   type OfflineSnapshot,
   type OfflineTrustStoreOptions,
+  type RefreshInit,
   type SyncErrorCode,
   type SyncReport,
 } from './offline-store.js';

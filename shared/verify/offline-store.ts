@@ -7,6 +7,10 @@
  * (`typ: trust-list+jwt`), each status list against the keys the trust list gives its issuer
  * (`typ: statuslist+jwt`, `iss` = that issuer); ES256 only. A failed sync leaves what was there.
  *
+ * An app that is online can keep its data current without syncing everything before each verdict:
+ * {@link OfflineTrustStore.refreshStatusList} fetches the one list a verdict rests on, and
+ * {@link OfflineTrustStore.refreshTrustList} the trust list (and platform keys), with the same checks.
+ *
  * @packageDocumentation
  */
 import {
@@ -95,6 +99,8 @@ interface KeptTrustList {
   stale: Freshness;
   byId: Map<string, TrustedIssuer>;
   byCreditCode: Map<string, TrustedIssuer>;
+  /** Whether a status list verified earlier still holds: its issuer active, with the key that signed it. */
+  vouchesFor(list: KeptStatusList): boolean;
 }
 
 interface KeptStatusList {
@@ -104,6 +110,8 @@ interface KeptStatusList {
   sub: string;
   ttl: number;
   exp: number;
+  /** The issuer key that signed it: the list is dropped when a new trust list no longer has that key. */
+  key: PublicJwk;
   bits: StatusBits;
   bytes: Uint8Array;
   /** The answer for each status value, within the `ttl` and past it. */
@@ -161,6 +169,38 @@ function platformKeysOf(value: unknown): PublicJwk[] {
 }
 
 /**
+ * The list id (`<issuer id>.<n>`, decoded) a status list URI names, absolute (a credential's) or a path
+ * (a presentation's entry); undefined for anything but `/status-lists/<list id>`.
+ */
+function statusListIdOf(uri: string): string | undefined {
+  let pathname: string;
+  try {
+    // Only the path is used: lists are fetched from the store's own service, never from a host a scan names.
+    pathname = new URL(uri, 'https://base.invalid').pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /^\/status-lists\/([^/]+)$/.exec(pathname);
+  if (!match?.[1]) return undefined;
+  try {
+    const listId = decodeURIComponent(match[1]);
+    return /^[^/]+\.\d+$/.test(listId) ? listId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a token's `sub` names the list with this id: the service encodes the id in its URIs. */
+function namesList(sub: string, listId: string): boolean {
+  return (
+    sub.endsWith(`/status-lists/${encodeURIComponent(listId)}`) || sub.endsWith(`/status-lists/${listId}`)
+  );
+}
+
+/** A fetch's options a caller may set: e.g. `{ cache: 'no-store' }`, or a `signal` to give up. */
+export type RefreshInit = Pick<RequestInit, 'cache' | 'signal'>;
+
+/**
  * Trust and statuses for offline verification; give it to {@link createVerifier} as both `trust` and
  * `status`.
  *
@@ -201,34 +241,23 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * Fetches and checks the platform keys (unless pinned), the trust list, and every status list of every
    * active issuer (`/status-lists/<issuer>.0`, `.1`, … until a 404). Throws {@link SyncError} when the
    * trust list cannot be had; a status list that fails is reported and its previous copy kept.
+   *
+   * Each list is one request, and each issuer's last is a 404: an app that verifies online should call
+   * this now and then (at start, on demand) and {@link refreshStatusList} before a verdict.
    */
   async sync(): Promise<SyncReport> {
-    const platform = this.options.platformKeys
-      ? { keys: [...this.options.platformKeys], fetchedAt: this.clock() }
-      : {
-          keys: platformKeysOf(parseJson(await this.get('/.well-known/jwks.json'))),
-          fetchedAt: this.clock(),
-        };
-    const trustJws = await this.get('/trust-list');
-    const trustList = await this.readTrustList(trustJws, platform.keys, this.clock());
-    if (trustList.exp * 1000 <= this.clock())
-      throw new SyncError('expired_token', 'The trust list has expired');
+    const { platform, trustList } = await this.fetchTrust(undefined);
 
     const lists = new Map<string, KeptStatusList>();
     const failures: SyncReport['failures'] = [];
     const active = [...trustList.byId.values()].filter((issuer) => issuer.status === 'active');
     await pool(active, 4, async (issuer) => {
       for (let n = 0; n < this.maxListsPerIssuer; n++) {
-        const path = `/status-lists/${encodeURIComponent(`${issuer.id}.${n}`)}`;
+        const listId = `${issuer.id}.${n}`;
+        const path = `/status-lists/${encodeURIComponent(listId)}`;
         try {
-          const jws = await this.fetchText(path, true);
-          if (jws === undefined) break;
-          const list = await this.readStatusList(jws, trustList, this.clock());
-          if (list.exp * 1000 <= this.clock())
-            throw new SyncError('expired_token', 'The status list has expired');
-          if (!list.sub.endsWith(path) && !list.sub.endsWith(`/status-lists/${issuer.id}.${n}`)) {
-            throw new SyncError('invalid_token', 'The status list names another list');
-          }
+          const list = await this.fetchStatusList(listId, trustList, undefined, true);
+          if (list === undefined) break;
           lists.set(list.sub, list);
         } catch (error) {
           failures.push({
@@ -242,10 +271,82 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
         }
       }
     });
+    // A list refreshed alone while this sync ran is newer than the copy the sync fetched: it stays.
+    for (const [sub, kept] of this.lists) {
+      const fetched = lists.get(sub);
+      if (fetched && kept.fetchedAt > fetched.fetchedAt && trustList.vouchesFor(kept)) lists.set(sub, kept);
+    }
     this.platform = platform;
     this.trustList = trustList;
     this.lists = lists;
     return { issuers: trustList.byId.size, statusLists: lists.size, failures };
+  }
+
+  /**
+   * Fetches and checks the platform keys (unless pinned) and the trust list alone, as {@link sync} does,
+   * and keeps the status lists already held whose issuer is still active with the key that signed them.
+   * For an issuer the store does not know yet, or a trust list past its `ttl`, without fetching every
+   * status list. Throws {@link SyncError} and keeps what it had when the trust list cannot be had.
+   *
+   * @example
+   * ```ts
+   * const result = await verifier.verify(scan);
+   * if (result.verdict === 'unknown_issuer' && result.reason === 'issuer_not_trusted') {
+   *   await store.refreshTrustList();          // a newly registered issuer, perhaps
+   *   return verifier.verify(scan);
+   * }
+   * ```
+   */
+  async refreshTrustList(init?: RefreshInit): Promise<{ issuers: number }> {
+    const { platform, trustList } = await this.fetchTrust(init);
+    const lists = new Map<string, KeptStatusList>();
+    for (const [sub, kept] of this.lists) if (trustList.vouchesFor(kept)) lists.set(sub, kept);
+    this.platform = platform;
+    this.trustList = trustList;
+    this.lists = lists;
+    return { issuers: trustList.byId.size };
+  }
+
+  /**
+   * Fetches, checks and keeps the one status list at `uri`: a credential's `status.status_list.uri`
+   * (absolute) or a presentation's entry (`/status-lists/<issuer id>.<n>`, see {@link StatusQuery}). The
+   * checks are those of {@link sync}: signed by a key the trust list gives its issuer, `typ`
+   * `statuslist+jwt`, `sub` naming this list (the very `uri`, when absolute) of that issuer, not past its
+   * `exp`; its `ttl` then governs staleness. The list is fetched from this store's `baseUrl` (the path of
+   * `uri`), never from a host a scan names. Needs a trust list (a {@link sync} or {@link restore} first).
+   * Throws {@link SyncError} and keeps the previous copy when the list cannot be had or does not verify.
+   *
+   * One request, and no 404 probe: the way to get a verdict that reflects a revocation of a moment ago.
+   *
+   * @example
+   * ```ts
+   * await store.refreshStatusList(
+   *   'https://elicence.example.gov.cn/status-lists/iss_x.0',
+   *   { cache: 'no-store' },                            // past the HTTP cache, which would hide a revocation
+   * );
+   * const result = await verifier.verify(scan);        // status from the list just fetched
+   * ```
+   */
+  async refreshStatusList(uri: string, init?: RefreshInit): Promise<{ uri: string; fetchedAt: number }> {
+    const listId = statusListIdOf(uri);
+    if (listId === undefined) throw new SyncError('bad_response', `Not a status list URI: ${uri}`);
+    const trustList = this.trustList;
+    if (!trustList) throw new SyncError('bad_response', 'No trust list yet: sync first');
+    const list = await this.fetchStatusList(listId, trustList, init, false);
+    if (!list) throw new SyncError('bad_response', `No status list at ${uri}`);
+    // A credential looks its list up by the exact URI it carries: a token naming another host will not do.
+    if (!uri.startsWith('/') && list.sub !== uri) {
+      throw new SyncError('invalid_token', 'The status list names another list');
+    }
+    // As in a sync, only an active issuer's lists are kept; and a sync may meanwhile have brought another
+    // trust list, which must vouch for the list too.
+    if (!(this.trustList ?? trustList).vouchesFor(list)) {
+      throw new SyncError('invalid_token', 'The status list’s issuer is withdrawn or no longer has that key');
+    }
+    // One copy per list: an older copy under another host name would otherwise answer path lookups.
+    for (const [sub, kept] of this.lists) if (kept !== list && namesList(sub, listId)) this.lists.delete(sub);
+    this.lists.set(list.sub, list);
+    return { uri: list.sub, fetchedAt: list.fetchedAt };
   }
 
   /** What the store holds, to persist; {@link restore} checks it all again. */
@@ -345,10 +446,14 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   }
 
   /** The body at `path`; a 404 is `undefined` when `notFoundIsEnd`, any other failure a {@link SyncError}. */
-  private async fetchText(path: string, notFoundIsEnd: boolean): Promise<string | undefined> {
+  private async fetchText(
+    path: string,
+    notFoundIsEnd: boolean,
+    init?: RefreshInit,
+  ): Promise<string | undefined> {
     let response: Response;
     try {
-      response = await this.fetch(this.baseUrl + path, { headers: { accept: '*/*' } });
+      response = await this.fetch(this.baseUrl + path, { ...init, headers: { accept: '*/*' } });
     } catch (error) {
       throw new SyncError('unreachable', `${path}: ${String(error)}`, { cause: error });
     }
@@ -360,16 +465,57 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return text;
   }
 
-  private async get(path: string): Promise<string> {
-    return (await this.fetchText(path, false)) ?? '';
+  private async get(path: string, init?: RefreshInit): Promise<string> {
+    return (await this.fetchText(path, false, init)) ?? '';
   }
 
-  /** Verifies a compact JWS of type `typ` against `keys` (by `kid`, ES256 only); its payload. */
+  /** The platform keys (fetched unless pinned) and the trust list they sign, checked and not expired. */
+  private async fetchTrust(
+    init: RefreshInit | undefined,
+  ): Promise<{ platform: { keys: PublicJwk[]; fetchedAt: number }; trustList: KeptTrustList }> {
+    const platform = this.options.platformKeys
+      ? { keys: [...this.options.platformKeys], fetchedAt: this.clock() }
+      : {
+          keys: platformKeysOf(parseJson(await this.get('/.well-known/jwks.json', init))),
+          fetchedAt: this.clock(),
+        };
+    const trustJws = await this.get('/trust-list', init);
+    const trustList = await this.readTrustList(trustJws, platform.keys, this.clock());
+    if (trustList.exp * 1000 <= this.clock())
+      throw new SyncError('expired_token', 'The trust list has expired');
+    return { platform, trustList };
+  }
+
+  /**
+   * The status list `listId` (`<issuer id>.<n>`), fetched and checked: signed for its issuer, naming that
+   * list, not expired. Undefined on a 404 when `notFoundIsEnd` (a sync's probe); a {@link SyncError} else.
+   */
+  private async fetchStatusList(
+    listId: string,
+    trustList: KeptTrustList,
+    init: RefreshInit | undefined,
+    notFoundIsEnd: boolean,
+  ): Promise<KeptStatusList | undefined> {
+    // The list is at least as fresh as the request: its start is the conservative age, and it orders a list
+    // refreshed alone after a sync's copy requested earlier but answered later (see `sync`).
+    const requestedAt = this.clock();
+    const jws = await this.fetchText(`/status-lists/${encodeURIComponent(listId)}`, notFoundIsEnd, init);
+    if (jws === undefined) return undefined;
+    const list = await this.readStatusList(jws, trustList, requestedAt);
+    if (list.exp * 1000 <= this.clock()) throw new SyncError('expired_token', 'The status list has expired');
+    // Signed by its issuer and naming the list asked for: no issuer can stand in for another's list.
+    if (!listId.startsWith(`${list.iss}.`) || !namesList(list.sub, listId)) {
+      throw new SyncError('invalid_token', 'The status list names another list');
+    }
+    return list;
+  }
+
+  /** Verifies a compact JWS of type `typ` against `keys` (by `kid`, ES256 only); its payload and the key. */
   private async verified(
     jws: string,
     typ: string,
     keys: readonly PublicJwk[],
-  ): Promise<Record<string, unknown>> {
+  ): Promise<{ payload: Record<string, unknown>; key: PublicJwk }> {
     let token;
     try {
       token = readCompactJws(jws.trim());
@@ -383,7 +529,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     if (!(await this.keys.verify(jwk, token.signature, token.signingInput))) {
       throw new SyncError('invalid_token', `The ${typ} signature does not verify`);
     }
-    return token.payload;
+    return { payload: token.payload, key: jwk };
   }
 
   private async readTrustList(
@@ -391,9 +537,12 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     platformKeys: readonly PublicJwk[],
     fetchedAt: number,
   ): Promise<KeptTrustList> {
-    const parsed = trustListPayload.safeParse(await this.verified(jws, trustListTokenType, platformKeys));
+    const parsed = trustListPayload.safeParse(
+      (await this.verified(jws, trustListTokenType, platformKeys)).payload,
+    );
     if (!parsed.success) throw new SyncError('invalid_token', 'The trust list claims are malformed');
     const issuers = issuersOf(parsed.data);
+    const byId = new Map(issuers.map((issuer) => [issuer.id, issuer]));
     return {
       jws,
       fetchedAt,
@@ -401,8 +550,15 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       exp: parsed.data.exp,
       fresh: Object.freeze({ fetchedAt, stale: false }),
       stale: Object.freeze({ fetchedAt, stale: true }),
-      byId: new Map(issuers.map((issuer) => [issuer.id, issuer])),
+      byId,
       byCreditCode: new Map(issuers.map((issuer) => [issuer.creditCode, issuer])),
+      vouchesFor(list) {
+        const issuer = byId.get(list.iss);
+        return (
+          issuer?.status === 'active' &&
+          issuer.keys.some((key) => key.x === list.key.x && key.y === list.key.y)
+        );
+      },
     };
   }
 
@@ -419,9 +575,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     }
     const issuer = typeof iss === 'string' ? trustList.byId.get(iss) : undefined;
     if (!issuer) throw new SyncError('invalid_token', 'A status list of an issuer not in the trust list');
-    const claims = statusListTokenClaims.safeParse(
-      await this.verified(jws, statusListTokenType, issuer.keys),
-    );
+    const { payload, key } = await this.verified(jws, statusListTokenType, issuer.keys);
+    const claims = statusListTokenClaims.safeParse(payload);
     if (!claims.success) throw new SyncError('invalid_token', 'The status list claims are malformed');
     let decoded;
     try {
@@ -438,6 +593,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       sub: claims.data.sub,
       ttl: claims.data.ttl,
       exp: claims.data.exp,
+      key,
       bits: decoded.bits,
       bytes: decoded.bytes,
       freshAnswers: answersFor(fetchedAt, false),

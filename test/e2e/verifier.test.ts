@@ -20,8 +20,9 @@ import {
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
 /**
- * Console errors and page failures, except the one 404 a sync is designed to meet: the store probes
- * `/status-lists/<issuer>.<n>` upwards until a list is missing, and Chromium logs that answer.
+ * Console errors and page failures, except the one 404 a full sync is designed to meet (when the page
+ * opens, or on "更新数据"): the store probes `/status-lists/<issuer>.<n>` upwards until a list is missing,
+ * and Chromium logs that answer. A scan fetches only the list it needs, and never meets one.
  */
 function unexpectedErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -32,6 +33,30 @@ function unexpectedErrors(page: Page): string[] {
     if (message.type() === 'error' && !expectedEnd) errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/** What the page fetched of the trust data (`/status-lists/…`, `/trust-list`, the JWKS), and its 404s. */
+function trustDataRequests(page: Page): { paths: string[]; missing: string[] } {
+  const seen = { paths: [] as string[], missing: [] as string[] };
+  const trustData = (path: string) =>
+    path.startsWith('/status-lists/') || path === '/trust-list' || path === '/.well-known/jwks.json';
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (trustData(pathname)) seen.paths.push(pathname);
+  });
+  page.on('response', (response) => {
+    const { pathname } = new URL(response.url());
+    if (trustData(pathname) && response.status() === 404) seen.missing.push(pathname);
+  });
+  return seen;
+}
+
+/** The path of the status list a credential points to (`status.status_list.uri`). */
+function statusListPathOf(credential: string): string {
+  const payload = JSON.parse(Buffer.from(credential.split('.')[1] ?? '', 'base64url').toString()) as {
+    status: { status_list: { uri: string } };
+  };
+  return new URL(payload.status.status_list.uri).pathname;
 }
 
 /**
@@ -227,6 +252,48 @@ describe('the verifier page in a browser', () => {
     const { text } = await verdict(page);
     expect(text).toContain('已吊销');
     expect(text).not.toContain('离线');
+    await context.close();
+  });
+
+  it('fetches per scan only the status list the verdict rests on: no full sync, no 404 probe', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    const errors = unexpectedErrors(page);
+    const seen = trustDataRequests(page);
+    await openVerifier(page);
+    // Opening the page syncs everything, the probe's 404 included: that is the first sync.
+    expect(seen.paths).toContain('/trust-list');
+    expect(seen.missing.length).toBeGreaterThan(0);
+    seen.paths.length = 0;
+    seen.missing.length = 0;
+
+    // A credential: its one list, fetched again so a revocation of a moment ago shows.
+    for (const credential of [other.credential, licence.credential, other.credential]) {
+      await pasteAndVerify(page, credential);
+      await verdict(page);
+      expect(seen.paths.splice(0)).toEqual([statusListPathOf(credential)]);
+    }
+
+    // A presentation: its licence's list (the same path, as its entry names it); the trust list is fresh
+    // and the platform key known, so nothing else.
+    const deps = dependencies();
+    const record = await deps.licences.get(other.id);
+    if (!record) throw new Error('the licence was not stored');
+    const { token } = await createPresentation(
+      other.id,
+      { disclose: [], ttlSeconds: 120 },
+      { holderLookupKeys: [record.holder.lookupKey], actor: 'test-holder' },
+      deps,
+    );
+    await pasteAndVerify(page, token);
+    expect((await verdict(page)).code).toBe('valid');
+    expect(seen.paths.splice(0)).toEqual([statusListPathOf(other.credential)]);
+
+    // Text that is no licence fetches nothing.
+    await pasteAndVerify(page, 'https://example.com/not-a-licence');
+    expect((await verdict(page)).code).toBe('malformed');
+    expect(seen.paths).toEqual([]);
+    expect(seen.missing).toEqual([]);
+    expect(errors).toEqual([]);
     await context.close();
   });
 

@@ -1,8 +1,10 @@
 /**
- * The verifier page's trust data: an {@link OfflineTrustStore} saved in `localStorage` after every sync,
- * so the page verifies with no network at all after one online visit, and re-synced before each verdict
- * while online, so a licence revoked a moment ago reads as revoked (the status lists' `ttl` of minutes is
- * fine for an offline app, not for a counter that is online).
+ * The verifier page's trust data: an {@link OfflineTrustStore} saved in `localStorage` after every
+ * refresh, so the page verifies with no network at all after one online visit. A full sync (platform keys,
+ * trust list, every status list of every issuer) runs when the page opens and on demand; before each
+ * verdict while online, only what that verdict rests on is fetched again, so a licence revoked a moment ago
+ * reads as revoked (the status lists' `ttl` of minutes is fine for an offline app, not for a counter that
+ * is online) at the cost of one request, not one per list of every issuer.
  *
  * @packageDocumentation
  */
@@ -12,6 +14,7 @@ import {
   SyncError,
   webCryptoEs256,
   type OfflineSnapshot,
+  type StatusSource,
   type VerificationResult,
   type Verifier,
 } from '../../verify/index.js';
@@ -56,6 +59,25 @@ export interface Verification {
   context: VerdictContext;
 }
 
+/** The outcome of a failed refresh, from what it threw. */
+function failureOf(error: unknown): RefreshOutcome {
+  return error instanceof SyncError && error.code === 'unreachable' ? 'unreachable' : 'failed';
+}
+
+/** Several refreshes as one: any unreachable makes the verdict an offline one, else any failure counts. */
+function combined(outcomes: readonly RefreshOutcome[]): RefreshOutcome {
+  if (outcomes.includes('unreachable')) return 'unreachable';
+  return outcomes.includes('failed') ? 'failed' : 'ok';
+}
+
+/**
+ * Whether a verdict may change with a newer trust list (and platform keys): a signer the saved list does
+ * not know (a newly registered issuer, a rotated key), or a trust list past its `ttl`.
+ */
+function trustMayHelp(result: VerificationResult, trustStale: boolean): boolean {
+  return trustStale || result.reason === 'issuer_not_trusted' || result.reason === 'key_not_trusted';
+}
+
 /**
  * The page's verifier over saved and refreshed trust data.
  *
@@ -71,6 +93,12 @@ export class TrustData {
   private readonly verifier: Verifier;
   private saved: OfflineSnapshot | undefined;
   private syncing: Promise<RefreshOutcome> | undefined;
+  /**
+   * The status list each licence verified last was looked up in, by licence id: the list a verdict rests
+   * on, which is the one to fetch again. Recorded as the verifier asks (only for a licence whose signature
+   * held), so a forged scan never makes the page fetch anything.
+   */
+  private readonly listsAsked = new Map<string, string>();
 
   constructor(
     baseUrl: string,
@@ -82,10 +110,21 @@ export class TrustData {
       baseUrl,
       crypto,
       // The lists are served `max-age=ttl`: revalidating skips the HTTP cache, which would hide a revocation.
+      // A caller's own `cache` (the refresh before a verdict asks for `no-store`) wins.
       fetch: (input, init) =>
-        fetch(input, { ...init, cache: 'no-cache', signal: AbortSignal.timeout(requestTimeout) }),
+        fetch(input, { cache: 'no-cache', ...init, signal: AbortSignal.timeout(requestTimeout) }),
     });
-    this.verifier = createVerifier({ crypto, trust: this.store, status: this.store });
+    const status: StatusSource = {
+      status: (query) => {
+        if (query.list) {
+          // Bounded: entries are removed once read, but a verification that throws leaves one behind.
+          if (this.listsAsked.size >= 64) this.listsAsked.clear();
+          this.listsAsked.set(query.licenceId, query.list.uri);
+        }
+        return this.store.status(query);
+      },
+    };
+    this.verifier = createVerifier({ crypto, trust: this.store, status });
   }
 
   /** Restores the saved snapshot (each token is verified again); a damaged one is dropped. */
@@ -116,21 +155,21 @@ export class TrustData {
   }
 
   /**
-   * Syncs now and saves what came: `ok` only when the trust list and every status list were refreshed;
-   * `unreachable` when the network failed (the saved data stands); `failed` when the service answered
-   * but something could not be refreshed (a list that did not verify keeps its previous copy). Calls
-   * made while a sync runs share it.
+   * Syncs everything now and saves what came: `ok` only when the trust list and every status list were
+   * refreshed; `unreachable` when the network failed (the saved data stands); `failed` when the service
+   * answered but something could not be refreshed (a list that did not verify keeps its previous copy).
+   * Calls made while a sync runs share it. Each issuer's lists are probed up to a 404: for the page's
+   * opening and the "update data" button, not for every verdict (see {@link verify}).
    */
   refresh(): Promise<RefreshOutcome> {
     this.syncing ??= (async (): Promise<RefreshOutcome> => {
       try {
         const report = await this.store.sync();
-        this.saved = this.store.snapshot();
-        this.save(this.saved);
+        this.keep();
         if (report.failures.length === 0) return 'ok';
         return report.failures.every((failure) => failure.code === 'unreachable') ? 'unreachable' : 'failed';
       } catch (error) {
-        return error instanceof SyncError && error.code === 'unreachable' ? 'unreachable' : 'failed';
+        return failureOf(error);
       } finally {
         this.syncing = undefined;
       }
@@ -139,13 +178,68 @@ export class TrustData {
   }
 
   /**
-   * The verdict on `scan`: after a sync when the browser is online (so statuses are current), from the
-   * saved data otherwise, with what the page needs to say about freshness.
+   * The verdict on `scan`, with what the page needs to say about freshness. Offline, from the saved data.
+   * Online, with nothing saved yet, after a full sync. Online otherwise, with the saved data first, and
+   * then again after fetching just what that verdict rests on: the trust list (and platform keys) when the
+   * signer is unknown or the saved list is past its `ttl`; the licence's status list (past any HTTP
+   * cache) when it has one. A credential scan so costs one request, and never a 404.
    */
   async verify(scan: string): Promise<Verification> {
-    const outcome = this.isOnline() ? await this.refresh() : 'unreachable';
+    if (!this.isOnline()) return this.verdict(await this.check(scan), 'unreachable');
+    // The page's opening sync may still run: wait for it (it may be what makes the data ready); the list is
+    // fetched again below all the same, since the sync's copy may predate a revocation.
+    if (this.syncing) await this.syncing;
+    if (!this.ready) {
+      const outcome = await this.refresh();
+      return this.verdict(await this.check(scan), outcome);
+    }
+
+    const outcomes: RefreshOutcome[] = [];
+    let checked = await this.check(scan);
+    if (trustMayHelp(checked.result, this.store.freshness()?.stale ?? true)) {
+      outcomes.push(await this.attempt(() => this.store.refreshTrustList({ cache: 'no-store' })));
+      checked = await this.check(scan);
+    }
+    const { list } = checked;
+    // With the service just found unreachable, a second request would only add another timeout's wait.
+    if (list !== undefined && !outcomes.includes('unreachable')) {
+      outcomes.push(await this.attempt(() => this.store.refreshStatusList(list, { cache: 'no-store' })));
+      checked = await this.check(scan);
+    }
+    return this.verdict(checked, combined(outcomes));
+  }
+
+  /** A verification with the data held now, and the status list it looked the licence up in, if any. */
+  private async check(scan: string): Promise<{ result: VerificationResult; list: string | undefined }> {
     const result = await this.verifier.verify(scan);
-    return { result, context: { refreshed: outcome === 'ok', offline: outcome === 'unreachable' } };
+    const id = result.licence?.id;
+    const list = id === undefined ? undefined : this.listsAsked.get(id);
+    if (id !== undefined) this.listsAsked.delete(id);
+    return { result, list };
+  }
+
+  private verdict(checked: { result: VerificationResult }, outcome: RefreshOutcome): Verification {
+    return {
+      result: checked.result,
+      context: { refreshed: outcome === 'ok', offline: outcome === 'unreachable' },
+    };
+  }
+
+  /** One targeted refresh, saved when it succeeds; its outcome, never a throw. */
+  private async attempt(refresh: () => Promise<unknown>): Promise<RefreshOutcome> {
+    try {
+      await refresh();
+      this.keep();
+      return 'ok';
+    } catch (error) {
+      return failureOf(error);
+    }
+  }
+
+  /** Saves what the store holds now, for the next visit (offline, perhaps). */
+  private keep(): void {
+    this.saved = this.store.snapshot();
+    this.save(this.saved);
   }
 
   private save(snapshot: OfflineSnapshot): void {

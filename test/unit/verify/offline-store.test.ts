@@ -12,6 +12,7 @@ import { nodeEs256 } from '../../../shared/verify/node.js';
 import {
   OfflineTrustStore,
   SyncError,
+  type OfflineSnapshot,
   type OfflineTrustStoreOptions,
 } from '../../../shared/verify/offline-store.js';
 import { createVerifier } from '../../../shared/verify/verifier.js';
@@ -273,5 +274,238 @@ describe('OfflineTrustStore', () => {
     for (const snapshot of [{}, null, { version: 1 }, { version: 1, trustList: { jws: 1 } }]) {
       await expect(storeOf().restore(snapshot as never)).rejects.toBeInstanceOf(SyncError);
     }
+  });
+});
+
+describe('OfflineTrustStore, refreshing one list or the trust list alone', () => {
+  const listUri = () => `${BASE}/status-lists/${world.issuer.id}.0`;
+  const listPath = () => `/status-lists/${world.issuer.id}.0`;
+  /** A presentation pointing at entry 7 of list `list`, as the wallet shows it. */
+  const presentationAt = (list = 0) => world.presentation({}, { statusList: { list, idx: 7 } });
+  const statusRequests = () => service.requests.filter((url) => url.includes('/status-lists/'));
+
+  async function revokeSeventh(list = 0) {
+    writeStatus(statuses, 7, StatusType.INVALID);
+    await publishStatusList(list);
+  }
+
+  it('fetches just the list asked for, by a credential’s URI, and the verdict uses it at once', async () => {
+    const store = storeOf();
+    await store.sync();
+    await revokeSeventh();
+    service.requests.length = 0;
+    now += 5; // well within the ttl: only the refresh can tell
+    expect(await store.refreshStatusList(listUri(), { cache: 'no-store' })).toEqual({
+      uri: listUri(),
+      fetchedAt: now * 1000,
+    });
+    expect(service.requests).toEqual([listUri()]);
+    const verifier = verifierOf(store);
+    expect(await verifier.verify(await world.credential())).toMatchObject({
+      verdict: 'revoked',
+      status: { source: 'status-list', status: 'revoked', stale: false },
+    });
+    // The same list answers a presentation's entry, a path on the service.
+    expect(await verifier.verify(await presentationAt(0))).toMatchObject({
+      verdict: 'revoked',
+      status: { source: 'status-list', status: 'revoked' },
+    });
+  });
+
+  it('fetches a list by a presentation’s path, one the last sync did not have, and keeps it in snapshots', async () => {
+    const store = storeOf();
+    await store.sync();
+    writeStatus(statuses, 7, StatusType.SUSPENDED);
+    await publishStatusList(1);
+    service.requests.length = 0;
+    const path = `/status-lists/${world.issuer.id}.1`;
+    await store.refreshStatusList(path);
+    expect(service.requests).toEqual([BASE + path]);
+    expect((await verifierOf(store).verify(await presentationAt(1))).verdict).toBe('suspended');
+    const credential = await world.credential({
+      claims: { status: { status_list: { idx: 7, uri: BASE + path } } },
+    });
+    expect((await verifierOf(store).verify(credential)).verdict).toBe('suspended');
+
+    const restored = storeOf();
+    await restored.restore(JSON.parse(JSON.stringify(store.snapshot())) as OfflineSnapshot);
+    expect((await verifierOf(restored).verify(credential)).verdict).toBe('suspended');
+    expect(store.snapshot().statusLists).toHaveLength(2);
+  });
+
+  it('refuses a forged list, one naming another list or issuer, or an expired one, and keeps the old copy', async () => {
+    const store = storeOf();
+    await store.sync();
+    writeStatus(statuses, 7, StatusType.INVALID);
+    const keptValid = async () =>
+      expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+        verdict: 'valid',
+        status: { source: 'status-list', status: 'valid' },
+      });
+
+    await publishStatusList(0, { signer: new LocalSigner() }); // not the issuer's key
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'invalid_token' });
+    await keptValid();
+
+    // Genuine, but list 1 served where list 0 is asked for: a replay of another list's entries.
+    await publishStatusList(1);
+    service.put(listPath(), service.documents.get(`/status-lists/${world.issuer.id}.1`)?.body ?? '');
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(store.refreshStatusList(listPath())).rejects.toMatchObject({ code: 'invalid_token' });
+    await keptValid();
+
+    await publishStatusList(0, { lifetime: -1 });
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'expired_token' });
+    await keptValid();
+
+    // A credential's URI must be the token's `sub` exactly: the store answers it by that key.
+    await publishStatusList(0);
+    await expect(
+      store.refreshStatusList(`https://elsewhere.test/status-lists/${world.issuer.id}.0`),
+    ).rejects.toMatchObject({ code: 'invalid_token' });
+    await keptValid();
+
+    service.documents.delete(listPath());
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'bad_response' });
+    service.online = false;
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'unreachable' });
+    await keptValid();
+  });
+
+  it('refuses a list signed by another issuer of the trust list, claiming this issuer’s list', async () => {
+    const other = new LocalSigner();
+    const otherId = 'iss_OtherIssuer000000';
+    const payload = {
+      iss: BASE,
+      iat: now,
+      exp: now + 86_400,
+      ttl: 3600,
+      issuers: [
+        {
+          id: world.issuer.id,
+          name: world.issuer.name,
+          creditCode: world.issuer.creditCode,
+          region: '110000',
+          status: 'active',
+          jwks: { keys: world.issuer.keys },
+        },
+        {
+          id: otherId,
+          name: '另一个局',
+          creditCode: '91330100716105852F',
+          region: '330100',
+          status: 'active',
+          jwks: { keys: [await other.publicJwk()] },
+        },
+      ],
+    };
+    service.put(
+      '/trust-list',
+      await signCompactJws({ typ: 'trust-list+jwt' }, payload, world.platformSigner),
+    );
+    const store = storeOf();
+    await store.sync();
+    const forged = {
+      iss: otherId,
+      sub: listUri(),
+      iat: now,
+      exp: now + 86_400,
+      ttl: 300,
+      status_list: await encodeStatusList(createStatusBytes(1024).fill(0xff), zlibCompression),
+    };
+    service.put(listPath(), await signCompactJws({ typ: 'statuslist+jwt' }, forged, other));
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'invalid_token' });
+    expect((await verifierOf(store).verify(await world.credential())).status.status).toBe('valid');
+  });
+
+  it('fetches nothing for a URI that is no status list, nor for one on another host than its own', async () => {
+    const store = storeOf();
+    await store.sync();
+    service.requests.length = 0;
+    for (const uri of [
+      'https://evil.test/steal',
+      '/trust-list',
+      '/status-lists/',
+      '/status-lists/x/y',
+      'a b',
+    ]) {
+      await expect(store.refreshStatusList(uri)).rejects.toMatchObject({ code: 'bad_response' });
+    }
+    expect(service.requests).toEqual([]);
+    // Another host's list URI is fetched from this store's service, by its path.
+    await store
+      .refreshStatusList(`https://evil.test/status-lists/${world.issuer.id}.0`)
+      .catch(() => undefined);
+    expect(service.requests).toEqual([listUri()]);
+  });
+
+  it('needs a trust list first', async () => {
+    await expect(storeOf().refreshStatusList(listUri())).rejects.toBeInstanceOf(SyncError);
+    expect(service.requests).toEqual([]);
+  });
+
+  it('refreshes the trust list alone: a new key is known, the lists it still vouches for are kept', async () => {
+    const store = storeOf();
+    await store.sync();
+    const rotated = new LocalSigner();
+    await publishTrustList({ extraKeys: [(await rotated.publicJwk()) as PublicJwk] });
+    const byNewKey = await world.credential({ signer: rotated });
+    expect((await verifierOf(store).verify(byNewKey)).reason).toBe('key_not_trusted');
+    service.requests.length = 0;
+    expect(await store.refreshTrustList()).toEqual({ issuers: 1 });
+    expect(service.requests).toEqual([`${BASE}/.well-known/jwks.json`, `${BASE}/trust-list`]);
+    expect(await verifierOf(store).verify(byNewKey)).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'status-list' },
+    });
+
+    // The issuer's list key withdrawn: its lists go too (restore would refuse them).
+    const issuerSigner = world.issuerSigner;
+    await publishStatusList(0, { signer: rotated });
+    await store.refreshStatusList(listUri());
+    world.issuer.keys = [await issuerSigner.publicJwk()] as PublicJwk[];
+    await publishTrustList();
+    await store.refreshTrustList();
+    expect(store.snapshot().statusLists).toEqual([]);
+    await publishTrustList({ withdrawn: true });
+    await store.refreshTrustList();
+    expect((await verifierOf(store).verify(await world.credential())).reason).toBe('issuer_withdrawn');
+  });
+
+  it('keeps what it had when the trust list cannot be had', async () => {
+    const store = storeOf({ platformKeys: world.trust.platform });
+    await store.sync();
+    await publishTrustList({ signer: new LocalSigner() });
+    await expect(store.refreshTrustList()).rejects.toMatchObject({ code: 'invalid_token' });
+    service.online = false;
+    await expect(store.refreshTrustList()).rejects.toMatchObject({ code: 'unreachable' });
+    expect((await verifierOf(store).verify(await world.credential())).verdict).toBe('valid');
+    expect(statusRequests()).toHaveLength(2); // the sync's list and its 404
+  });
+
+  it('does not lose a list refreshed alone to a sync that fetched it earlier', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holdNext = false;
+    const slow = storeOf({
+      fetch: async (input) => {
+        const response = await service.fetch(input as string);
+        if (String(input).endsWith('.0') && holdNext) {
+          holdNext = false;
+          await held; // the sync's copy of list 0, fetched before the revocation, arrives late
+        }
+        return response;
+      },
+    });
+    await slow.sync();
+    holdNext = true;
+    const syncing = slow.sync();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await revokeSeventh();
+    now += 1;
+    await slow.refreshStatusList(listUri(), { cache: 'no-store' });
+    release();
+    await syncing;
+    expect((await verifierOf(slow).verify(await world.credential())).verdict).toBe('revoked');
   });
 });
