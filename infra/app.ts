@@ -6,8 +6,11 @@ import { addComplianceChecks, ElicenceStack } from './stack.js';
  * credentials name; synthesis needs neither.
  */
 const app = new App();
+const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
+  // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
+  ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
 });
 addComplianceChecks(app);
 app.synth();

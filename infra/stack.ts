@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { functionNames, routes, type FunctionName } from '../functions/routes.js';
+import { AlarmNotifications } from './constructs/alarm-notifications.js';
 import { ServiceApi } from './constructs/http-api.js';
 import { IssuerKeyProvisioning } from './constructs/issuer-keys.js';
 import { ServiceKeys } from './constructs/keys.js';
@@ -234,6 +235,8 @@ export interface ElicenceStackProps extends StackProps {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Stage-wide API throttling. Default 200 requests per second, bursts of 400. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** An email address told of every alarm (it must confirm the subscription). */
+  alarmEmail?: string;
 }
 
 /**
@@ -249,6 +252,7 @@ export class ElicenceStack extends Stack {
   readonly http: ServiceApi;
   readonly issuerKeys: IssuerKeyProvisioning;
   readonly functions: Record<FunctionName, ServiceFunction>;
+  readonly alarmNotifications: AlarmNotifications;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -322,6 +326,16 @@ export class ElicenceStack extends Stack {
       >,
     );
 
+    this.alarmNotifications = new AlarmNotifications(this, 'Alarms', { email: props.alarmEmail });
+    this.alarmNotifications.notifyOn([
+      ...http.alarms,
+      ...functionNames.flatMap((name) => functions[name].alarms),
+    ]);
+
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm notifies (subscribe pagers or chat here)',
+      value: this.alarmNotifications.topic.topicArn,
+    });
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });
     new CfnOutput(this, 'IssuerUrl', { description: 'OpenID issuer identifier', value: issuerUrl });
   }

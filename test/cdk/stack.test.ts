@@ -148,6 +148,48 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     });
 
+    it('tells the alarm topic of every alarm, firing and recovering; the topic is encrypted and TLS-only', () => {
+      const topic = { Ref: logicalId(stack.alarmNotifications.topic) };
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+        Properties: { AlarmActions?: unknown[]; OKActions?: unknown[] };
+      }>;
+      // The API's 5xx rate, each function's errors and throttles, and KMS throttling where KMS is called.
+      expect(alarms.length).toBeGreaterThan(2 * functionNames.length);
+      for (const alarm of alarms) {
+        expect(alarm.Properties.AlarmActions).toEqual([topic]);
+        expect(alarm.Properties.OKActions).toEqual([topic]);
+      }
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack.alarmNotifications.key), 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        }),
+      });
+      const keyPolicy = template.toJSON().Resources[logicalId(stack.alarmNotifications.key)].Properties
+        .KeyPolicy as { Statement: Statement[] };
+      expect(keyPolicy.Statement).toContainEqual(
+        expect.objectContaining({
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        }),
+      );
+      template.hasOutput('AlarmTopicArn', { Value: topic });
+      template.resourceCountIs('AWS::SNS::Subscription', 0);
+    });
+
+    it('subscribes the alarm email when one is given', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const withEmail = new ElicenceStack(app, 'Elicence', { alarmEmail: 'ops@example.gov.cn' });
+      Template.fromStack(withEmail).hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: 'ops@example.gov.cn',
+      });
+    });
+
     it('configures no CORS in API Gateway (the OpenID provider answers it itself)', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
         ProtocolType: 'HTTP',
