@@ -13,6 +13,7 @@ import {
   OfflineTrustStore,
   SyncError,
   webCryptoEs256,
+  type Freshness,
   type OfflineSnapshot,
   type StatusSource,
   type VerificationResult,
@@ -71,11 +72,24 @@ function combined(outcomes: readonly RefreshOutcome[]): RefreshOutcome {
 }
 
 /**
- * Whether a verdict may change with a newer trust list (and platform keys): a signer the saved list does
- * not know (a newly registered issuer, a rotated key), or a trust list past its `ttl`.
+ * How old the saved trust list may be at a counter that is online. Its `ttl` (an hour) suits an offline
+ * app; a counter should learn within minutes that an issuer was withdrawn or a key taken out after a
+ * compromise, at the cost of two requests every few minutes.
  */
-function trustMayHelp(result: VerificationResult, trustStale: boolean): boolean {
-  return trustStale || result.reason === 'issuer_not_trusted' || result.reason === 'key_not_trusted';
+export const onlineTrustMaxAgeMs = 5 * 60_000;
+
+/**
+ * Whether a verdict may change with a newer trust list (and platform keys): a signer the saved list does
+ * not know (a newly registered issuer, a rotated key), or a trust list older than `onlineTrustMaxAgeMs`.
+ */
+function trustMayHelp(result: VerificationResult, trust: Freshness | undefined, now: number): boolean {
+  return (
+    !trust ||
+    trust.stale ||
+    now - trust.fetchedAt > onlineTrustMaxAgeMs ||
+    result.reason === 'issuer_not_trusted' ||
+    result.reason === 'key_not_trusted'
+  );
 }
 
 /**
@@ -181,7 +195,7 @@ export class TrustData {
    * The verdict on `scan`, with what the page needs to say about freshness. Offline, from the saved data.
    * Online, with nothing saved yet, after a full sync. Online otherwise, with the saved data first, and
    * then again after fetching just what that verdict rests on: the trust list (and platform keys) when the
-   * signer is unknown or the saved list is past its `ttl`; the licence's status list (past any HTTP
+   * signer is unknown or the saved list is older than {@link onlineTrustMaxAgeMs}; the licence's status list (past any HTTP
    * cache) when it has one. A credential scan so costs one request, and never a 404.
    */
   async verify(scan: string): Promise<Verification> {
@@ -196,7 +210,7 @@ export class TrustData {
 
     const outcomes: RefreshOutcome[] = [];
     let checked = await this.check(scan);
-    if (trustMayHelp(checked.result, this.store.freshness()?.stale ?? true)) {
+    if (trustMayHelp(checked.result, this.store.freshness(), Date.now())) {
       outcomes.push(await this.attempt(() => this.store.refreshTrustList({ cache: 'no-store' })));
       checked = await this.check(scan);
     }

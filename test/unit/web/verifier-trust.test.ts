@@ -9,7 +9,7 @@ import {
 import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
 import type { PublicJwk } from '../../../shared/verify/crypto.js';
 import type { TrustedIssuer } from '../../../shared/verify/trust.js';
-import { snapshotKey, TrustData } from '../../../shared/web/browser/verifier-trust.js';
+import { onlineTrustMaxAgeMs, snapshotKey, TrustData } from '../../../shared/web/browser/verifier-trust.js';
 import { LocalSigner } from '../../fakes/local-signer.js';
 import { createWorld, NOW, type World } from '../verify/world.js';
 
@@ -238,6 +238,20 @@ describe('TrustData: what the verifier page fetches per verdict', () => {
     await publishStatusList();
     const { result } = await trust.verify(await world.credential());
     expect(result).toMatchObject({ verdict: 'valid', stale: false });
+    expect(service.take()).toEqual(['/.well-known/jwks.json', '/trust-list', listPath]);
+  });
+
+  it('online, fetches the trust list again after five minutes (a withdrawal shows within minutes), not before', async () => {
+    const { trust } = await openedPage();
+    await trust.verify(await world.credential());
+    expect(service.take()).toEqual([listPath]);
+    vi.setSystemTime(Date.now() + onlineTrustMaxAgeMs - 1000);
+    await trust.verify(await world.credential());
+    expect(service.take()).toEqual([listPath]);
+    vi.setSystemTime(Date.now() + 2000);
+    await publishTrustList();
+    await publishStatusList();
+    await trust.verify(await world.credential());
     expect(service.take()).toEqual(['/.well-known/jwks.json', '/trust-list', listPath]);
   });
 
