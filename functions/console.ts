@@ -48,7 +48,8 @@ const listQuery = z.object({
 /**
  * The issuer console (发证机关控制台): a backend-for-frontend of the issuer API. An issuing agency
  * signs in with its OAuth client (client credentials); the sealed cookie `console` keeps the access
- * token, and every page is a call of the public API with it. No JavaScript: forms and redirects only.
+ * token, the session is registered server-side (so signing out ends every copy of the cookie), and every
+ * page is a call of the public API with the token. No JavaScript: forms and redirects only.
  */
 export const handler = webHandler(
   'console',
@@ -66,8 +67,14 @@ export const handler = webHandler(
     if (event.routeKey === 'POST /console/login') return login(event, context, now);
     if (event.routeKey === 'POST /console/logout') {
       ensureSameOrigin(event);
-      // The token is not revoked: revocation needs the issuer's secret, which the console never keeps (and
-      // cannot derive: it holds the web key only). It lapses within ACCESS_TOKEN_TTL_SECONDS.
+      // The session is closed server-side, so a copy of the cookie stops working too. The token itself is
+      // not revoked: that needs the issuer's secret, which the console never keeps (nor can derive: it holds
+      // the web key only); unreachable from the browser, it lapses within ACCESS_TOKEN_TTL_SECONDS.
+      if (session) await deps.webSessions.close(session.sid);
+      return redirect('/console?m=signed-out', [clearCookie()]);
+    }
+    if (session && session.expiresAt > now && !(await deps.webSessions.isOpen(session.sid, now))) {
+      if (event.requestContext.http.method === 'POST') ensureSameOrigin(event);
       return redirect('/console?m=signed-out', [clearCookie()]);
     }
     if (!session || session.expiresAt <= now) {
@@ -178,6 +185,7 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
     const status = result.failure === 'unavailable' ? 503 : result.failure === 'invalid_scope' ? 403 : 401;
     return signInPage(context, status, { clientId, message: { kind: 'error', text } });
   }
+  await deps.webSessions.open(result.session.sid, result.session.expiresAt);
   const sealed = await sealSession(deps.cookieSealer, result.session, now);
   const maxAge = result.session.expiresAt - now + expiredGraceSeconds;
   return redirect('/console', [

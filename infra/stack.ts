@@ -215,6 +215,9 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(10),
     config: true,
     webMac: true,
+    // Its open sessions (shared/web/session-registry.ts): registered at sign-in (conditional put), read on
+    // every page (get), deleted at sign-out.
+    table: { items: [item.get, item.put, item.delete] },
   },
 };
 

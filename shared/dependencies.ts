@@ -45,6 +45,7 @@ import { pageClientIds } from './sso/built-in-clients.js';
 import { derivedSecret } from './sso/derived-secrets.js';
 import { DirectoryAssets, type AssetSource } from './web/assets.js';
 import { CookieSealer } from './web/sealed-cookie.js';
+import { DynamoSessionRegistry, type SessionRegistry } from './web/session-registry.js';
 import { createDocumentClient } from './storage/dynamo-client.js';
 
 /**
@@ -90,6 +91,8 @@ export interface Dependencies {
   webAssets: AssetSource;
   /** Seals the web pages' session cookies (a key derived from the web key, never stored). */
   cookieSealer: CookieSealer;
+  /** Which page sessions are still open (the console's), so that signing out ends every copy. */
+  webSessions: SessionRegistry;
 }
 
 export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
@@ -132,6 +135,7 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
     pii: new KmsPiiCipher(kms, config.piiKeyId),
     webAssets: new DirectoryAssets(config.webAssetsDir),
     cookieSealer: new CookieSealer(() => derivedSecret(webMac, 'web-session/v1')),
+    webSessions: new DynamoSessionRegistry(doc, config.tableName),
   };
   return { ...built, directory: new AccountsDirectory(built) };
 }

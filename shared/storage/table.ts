@@ -39,6 +39,7 @@
  * | business licence named a person representative (derived hint) | table | `representation#<lookupKey>` | `<creditCode>` |
  * | those hints of a person                  | gsi1   | `representation#<lookupKey>`  | `<creditCode>`      |
  * | login throttle counter (TTL)             | table  | `login-attempts#account#<lookupKey>` or `login-attempts#source#<address>` | `login-attempts` |
+ * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
  */
 export const table = {
   partitionKey: 'pk',

@@ -241,7 +241,7 @@ describe('ElicenceStack', () => {
       web: [...service, 'WEB_ASSETS_DIR'],
       wallet: [...service, 'WEB_KEY_ID'],
       'demo-platform': [...service, 'WEB_KEY_ID'],
-      console: [...service, 'WEB_KEY_ID'],
+      console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
@@ -606,7 +606,7 @@ describe('ElicenceStack', () => {
         web: { items: [], queries: [] },
         wallet: { items: [], queries: [] },
         'demo-platform': { items: [], queries: [] },
-        console: { items: [], queries: [] },
+        console: { items: [get, put, del], queries: [] },
       };
       for (const name of functionNames) {
         expect(itemActions(name), name).toEqual([...expected[name].items].sort());

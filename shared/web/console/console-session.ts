@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import * as z from 'zod';
 import { logger } from '../../logger.js';
@@ -15,6 +16,8 @@ export const consoleCookie = 'console';
  * token request, and forgotten.
  */
 export const consoleSession = z.strictObject({
+  /** The server-side registration of this session (`SessionRegistry`): closed at sign-out. */
+  sid: z.string().min(16).max(64),
   accessToken: z.string().min(1).max(2000),
   /** Epoch seconds. */
   expiresAt: z.number().int(),
@@ -94,6 +97,7 @@ export async function signIn(
     if (!granted.includes(consoleScope)) return { failure: 'invalid_scope' };
     return {
       session: {
+        sid: randomBytes(24).toString('base64url'),
         accessToken: tokens.access_token,
         expiresAt: nowSeconds + (tokens.expiresIn() ?? 600),
         clientId,

@@ -243,7 +243,7 @@ describe('the issuer console over HTTP', () => {
     }
   });
 
-  it('signs out by deleting the session; a replayed cookie lasts no longer than its token', async () => {
+  it('signs out for good: a copy of the cookie taken before stops working; an expired one asks to sign in', async () => {
     const ua = await signedIn();
     const oldCookie = ua.cookieHeader(new URL(runtime.baseUrl));
     expect((await ua.request('/console')).status).toBe(200);
@@ -251,15 +251,26 @@ describe('the issuer console over HTTP', () => {
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/console?m=signed-out');
     expect(ua.cookieHeader(new URL(runtime.baseUrl))).not.toContain('console=');
-    // The console keeps no secret to revoke the token with, so a copy of the cookie taken before
-    // sign-out works until the token's own expiry (ACCESS_TOKEN_TTL_SECONDS), and not after: the sealed
-    // session carries that expiry.
-    const replayed = await fetch(`${runtime.baseUrl}/console`, { headers: { cookie: oldCookie } });
-    expect(replayed.status).toBe(200);
+    // The session was closed server-side: the replayed cookie still opens, but its session is over.
+    const replayed = await fetch(`${runtime.baseUrl}/console`, {
+      headers: { cookie: oldCookie },
+      redirect: 'manual',
+    });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get('location')).toBe('/console?m=signed-out');
+    const issue = await fetch(`${runtime.baseUrl}/console/licences`, {
+      method: 'POST',
+      headers: { cookie: oldCookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'type=driving-licence',
+      redirect: 'manual',
+    });
+    expect(issue.status).toBe(303);
+    expect(issue.headers.get('location')).toBe('/console?m=signed-out');
+
     const now = Math.floor(Date.now() / 1000);
     const lapsed = await sealSession(
       dependencies().cookieSealer,
-      { accessToken: 'a-token-that-has-lapsed', expiresAt: now - 1, clientId: 'cl_x' },
+      { sid: 'a-session-id-that-has-lapsed', accessToken: 'a-token', expiresAt: now - 1, clientId: 'cl_x' },
       now,
     );
     const afterExpiry = await fetch(`${runtime.baseUrl}/console`, {
