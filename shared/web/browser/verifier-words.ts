@@ -178,8 +178,13 @@ export function formatAge(seconds: number, lang: PageLang): string {
   return lang === 'en' ? `${n} ${en}${n === 1 ? '' : 's'} ago` : `${n} ${zh}前`;
 }
 
+/** The zone the pages show times in. */
+export const beijingTime = 'Asia/Shanghai';
+
 /**
  * A moment as people there read it: `2025年3月1日 14:05` / `1 Mar 2025, 14:05`; `dateOnly` drops the time.
+ * Beijing time unless another zone is given, as the wallet and the console show it and as licences are
+ * dated, whatever zone the verifying device is set to.
  *
  * @example
  * ```ts
@@ -196,7 +201,7 @@ export function formatTime(
   return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', {
     dateStyle: lang === 'en' ? 'medium' : 'long',
     ...(options.dateOnly ? {} : { timeStyle: 'short' }),
-    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+    timeZone: options.timeZone ?? beijingTime,
     hourCycle: 'h23',
   }).format(date);
 }

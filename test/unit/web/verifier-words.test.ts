@@ -70,6 +70,9 @@ describe('times and ages', () => {
     expect(formatTime(at, 'zh', { timeZone: 'Asia/Shanghai' })).toBe('2025年3月1日 14:05');
     expect(formatTime(at, 'zh', { timeZone: 'Asia/Shanghai', dateOnly: true })).toBe('2025年3月1日');
     expect(formatTime('not a date', 'en')).toBe('not a date');
+    // Beijing time by default, whatever zone the device is set to (as the wallet and console show times).
+    expect(formatTime(at, 'zh')).toBe('2025年3月1日 14:05');
+    expect(formatTime('2025-02-28T16:30:00Z', 'zh', { dateOnly: true })).toBe('2025年3月1日');
   });
 });
 
