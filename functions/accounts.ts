@@ -1,11 +1,13 @@
 import { epochSeconds } from '../shared/clock.js';
 import { dependencies, type Dependencies } from '../shared/dependencies.js';
-import { ServiceError } from '../shared/errors.js';
+import { ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import { sameOrigin } from '../shared/web/form.js';
+import { htmlPage } from '../shared/web/layout.js';
+import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { agentView, authorityView } from '../shared/identity/entity-account.js';
@@ -20,7 +22,6 @@ import {
 import { personAccountView, type PersonAccount } from '../shared/identity/person-account.js';
 import {
   registerPageErrors,
-  registerPageHeaders,
   renderRegisterPage,
   type RegisterPageState,
 } from '../shared/identity/register-page.js';
@@ -111,50 +112,75 @@ async function signedInPerson(event: HttpEvent, deps: Dependencies): Promise<Per
   return person;
 }
 
-/** `GET /register` shows the form; `POST /register` (urlencoded) registers and shows the outcome. */
-async function registerPage(event: HttpEvent): Promise<HttpResult> {
-  const page = (statusCode: number, state: RegisterPageState = {}): HttpResult => ({
-    statusCode,
-    headers: { ...registerPageHeaders },
-    body: renderRegisterPage(state),
-  });
-  if (event.routeKey === 'GET /register') return page(200);
+/**
+ * `GET /register` shows the form; `POST /register` (urlencoded) registers and shows the outcome. A page
+ * of the site like the others: the visitor's language (a `?lang=` choice remembered in the cookie, so
+ * the post that follows answers in it too) and the site's headers.
+ */
+const registerPage = webHandler(
+  'home',
+  async (event: HttpEvent, { lang, t }: PageContext): Promise<HttpResult> => {
+    const page = (
+      statusCode: number,
+      state: RegisterPageState = {},
+      headers: Record<string, string> = {},
+    ): HttpResult => {
+      const result = htmlPage(statusCode, renderRegisterPage(lang, state));
+      return { ...result, headers: { ...result.headers, ...headers } };
+    };
+    if (event.routeKey === 'GET /register') return page(200);
 
-  const bytes = bodyBytes(event);
-  if (bytes.length > maxBodyBytes) {
-    return page(413, { errors: [{ message: '提交的内容过大 · The form data is too large' }] });
-  }
-  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
-  if (mediaType !== 'application/x-www-form-urlencoded') {
-    return page(415, { errors: [{ message: '请通过注册表单提交 · Please submit the registration form' }] });
-  }
-  if (!sameOrigin(event, dependencies().config.issuerUrl)) {
-    return page(403, { errors: [{ message: '请从本站注册页面提交 · Please submit from this site’s page' }] });
-  }
-  const form = new URLSearchParams(bytes.toString('utf8'));
-  const values = {
-    idNumber: (form.get('idNumber') ?? '').slice(0, 64),
-    name: (form.get('name') ?? '').slice(0, 200),
-  };
-  const password = (form.get('password') ?? '').slice(0, 1024);
-  if (password !== (form.get('passwordConfirm') ?? '')) {
-    return page(400, {
-      values,
-      errors: [{ field: 'passwordConfirm', message: '两次输入的密码不一致 · The passwords do not match' }],
-    });
-  }
-  try {
-    const deps = dependencies();
-    const account = await registerPerson({ ...values, password }, deps, {
-      requestId: event.requestContext?.requestId,
-      source: event.requestContext.http.sourceIp,
-    });
-    return page(201, { registered: personAccountView(account) });
-  } catch (error) {
-    if (error instanceof ServiceError && error.expose) {
-      return page(error.status, { values, errors: registerPageErrors(error) });
+    const bytes = bodyBytes(event);
+    if (bytes.length > maxBodyBytes) {
+      return page(413, { errors: [{ message: t('提交的内容过大。', 'The form data is too large.') }] });
     }
-    logger.error('registration failed', error instanceof Error ? error : String(error));
-    return page(500, { values, errors: registerPageErrors({ code: 'server_error', errors: [] }) });
-  }
-}
+    const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== 'application/x-www-form-urlencoded') {
+      return page(415, {
+        errors: [{ message: t('请通过注册表单提交。', 'Please submit the registration form.') }],
+      });
+    }
+    if (!sameOrigin(event, dependencies().config.issuerUrl)) {
+      return page(403, {
+        errors: [{ message: t('请从本站注册页面提交。', 'Please submit from this site’s own page.') }],
+      });
+    }
+    const form = new URLSearchParams(bytes.toString('utf8'));
+    const values = {
+      idNumber: (form.get('idNumber') ?? '').slice(0, 64),
+      name: (form.get('name') ?? '').slice(0, 200),
+    };
+    const password = (form.get('password') ?? '').slice(0, 1024);
+    if (password !== (form.get('passwordConfirm') ?? '')) {
+      return page(400, {
+        values,
+        errors: [
+          {
+            field: 'passwordConfirm',
+            message: t('两次输入的密码不一致。', 'The passwords do not match.'),
+          },
+        ],
+      });
+    }
+    try {
+      const deps = dependencies();
+      const account = await registerPerson({ ...values, password }, deps, {
+        requestId: event.requestContext?.requestId,
+        source: event.requestContext.http.sourceIp,
+      });
+      return page(201, { registered: personAccountView(account) });
+    } catch (error) {
+      if (error instanceof ServiceError && error.expose) {
+        logger.info('registration refused', { code: error.code, status: error.status });
+        return page(
+          error.status,
+          { values, errors: registerPageErrors(t, error) },
+          error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
+        );
+      }
+      logger.error('registration failed', error instanceof Error ? error : String(error));
+      return page(500, { values, errors: registerPageErrors(t, { code: 'server_error', errors: [] }) });
+    }
+  },
+  { secure: () => dependencies().config.issuerUrl.startsWith('https:') },
+);

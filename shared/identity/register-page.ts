@@ -1,227 +1,244 @@
-import { createHash } from 'node:crypto';
+import { attr, html, type SafeHtml } from '../web/html.js';
+import { translator, type Lang, type Translate } from '../web/i18n.js';
+import { renderPage } from '../web/layout.js';
 import type { Assurance } from './person-account.js';
+
+type Field = 'idNumber' | 'name' | 'password' | 'passwordConfirm';
 
 /** What the form shows: the values typed (never the password), the errors by field, or the result. */
 export interface RegisterPageState {
   values?: { idNumber?: string; name?: string };
   /** `field` is one of the form's input names, or absent for a form-wide message. */
-  errors?: ReadonlyArray<{ field?: 'idNumber' | 'name' | 'password' | 'passwordConfirm'; message: string }>;
+  errors?: ReadonlyArray<{ field?: Field; message: string }>;
   registered?: { masked: string; name: string; assurance: Assurance };
 }
 
-const style = `
-:root { color-scheme: light dark; font-family: system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; }
-body { margin: 0; line-height: 1.6; background: Canvas; color: CanvasText; }
-main { max-width: 32rem; margin: 0 auto; padding: 2rem 1rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
-.en { display: block; font-size: .9em; opacity: .85; }
-label { display: block; font-weight: 600; margin-top: 1.25rem; }
-.hint { display: block; font-size: .875rem; opacity: .85; }
-input { display: block; box-sizing: border-box; width: 100%; margin-top: .25rem; padding: .6rem; font-size: 1rem;
-  border: 2px solid #555; border-radius: 4px; background: Field; color: FieldText; }
-input[aria-invalid="true"] { border-color: #b00020; }
-input:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
-.error { color: #b00020; font-weight: 600; }
-@media (prefers-color-scheme: dark) { .error, input[aria-invalid="true"] { color: #ff8a80; border-color: #ff8a80; } }
-.summary { border: 3px solid #b00020; padding: .75rem 1rem; margin: 1rem 0; }
-.summary h2, .done h2 { font-size: 1.125rem; margin: 0 0 .5rem; }
-.done { border: 3px solid #2e7d32; padding: .75rem 1rem; margin: 1rem 0; }
-button { margin-top: 1.5rem; padding: .7rem 1.5rem; font-size: 1rem; font-weight: 600; border: 0; border-radius: 4px;
-  background: #1a5fb4; color: #fff; cursor: pointer; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { font-weight: 600; } dd { margin: 0; }
-`;
-
-/** The CSP source of the one inline style: no external assets, no script at all. */
-const styleHash = `'sha256-${createHash('sha256').update(style).digest('base64')}'`;
-
-/** Response headers of the page: no caching, no framing, nothing loaded from elsewhere. */
-export const registerPageHeaders: Readonly<Record<string, string>> = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': `default-src 'none'; style-src ${styleHash}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+const labels: Record<Field, (t: Translate) => string> = {
+  idNumber: (t) => t('公民身份号码', 'Resident ID number'),
+  name: (t) => t('姓名', 'Name'),
+  password: (t) => t('密码', 'Password'),
+  passwordConfirm: (t) => t('确认密码', 'Confirm password'),
 };
 
-/** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
+const isField = (name: string): name is Field => Object.hasOwn(labels, name);
 
-const fields = {
-  idNumber: { zh: '公民身份号码', en: 'Resident ID number' },
-  name: { zh: '姓名', en: 'Name' },
-  password: { zh: '密码', en: 'Password' },
-  passwordConfirm: { zh: '确认密码', en: 'Confirm password' },
-} as const;
-type Field = keyof typeof fields;
-
-const assuranceText: Record<Assurance, string> = {
-  'registry-verified': '已通过人口信息核验 <span lang="en">Checked against the population registry</span>',
-  'self-asserted':
-    '本人声明，未经人口信息核验 <span lang="en">Self-asserted, not checked against the population registry</span>',
+/** The input of each field: what browsers and password managers need to fill it, and its bounds. */
+const inputs: Record<
+  Field,
+  { type: 'text' | 'password'; attributes: Record<string, string | number>; hint?: (t: Translate) => string }
+> = {
+  idNumber: {
+    type: 'text',
+    attributes: {
+      autocomplete: 'username',
+      autocapitalize: 'characters',
+      spellcheck: 'false',
+      minlength: 18,
+      maxlength: 18,
+      pattern: '[0-9]{17}[0-9Xx]',
+    },
+    hint: (t) => t('18 位，末位可为 X', '18 characters; the last may be X'),
+  },
+  name: {
+    type: 'text',
+    attributes: { autocomplete: 'name', maxlength: 50 },
+    hint: (t) => t('与身份证件一致', 'As on your identity card'),
+  },
+  password: {
+    type: 'password',
+    attributes: { autocomplete: 'new-password', minlength: 8, maxlength: 128 },
+    hint: (t) =>
+      t('8 至 128 个字符，不得包含身份证号码', '8 to 128 characters, not containing your ID number'),
+  },
+  passwordConfirm: { type: 'password', attributes: { autocomplete: 'new-password', maxlength: 128 } },
 };
 
-function bilingual(label: { zh: string; en: string }): string {
-  return `${label.zh} <span class="en" lang="en">${label.en}</span>`;
-}
+const assuranceText: Record<Assurance, (t: Translate) => string> = {
+  'registry-verified': (t) => t('已通过人口信息核验', 'Checked against the population registry'),
+  'self-asserted': (t) =>
+    t('本人声明，未经人口信息核验', 'Self-asserted, not checked against the population registry'),
+};
 
-function input(
-  field: Field,
-  attributes: string,
-  hint: string | undefined,
-  value: string | undefined,
-  errors: readonly string[],
-): string {
-  const described = [hint ? `${field}-hint` : '', errors.length > 0 ? `${field}-error` : '']
-    .filter(Boolean)
-    .join(' ');
-  return `
-      <label for="${field}">${bilingual(fields[field])}</label>
-      ${hint ? `<span class="hint" id="${field}-hint">${hint}</span>` : ''}
-      ${
-        errors.length > 0
-          ? `<span class="error" id="${field}-error">${errors.map(escapeHtml).join('<br>')}</span>`
-          : ''
-      }
-      <input id="${field}" name="${field}" ${attributes}${value !== undefined ? ` value="${escapeHtml(value)}"` : ''}${
-        described ? ` aria-describedby="${described}"` : ''
-      }${errors.length > 0 ? ' aria-invalid="true"' : ''} required>`;
+function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {
+  const { type, attributes, hint } = inputs[name];
+  const hintId = hint ? `${name}-hint` : undefined;
+  const errorId = errors.length > 0 ? `${name}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  // The error sits between the label and the input, so it is read, and seen when zoomed in, before the
+  // input it is about.
+  return html`<label for="${name}">${labels[name](t)}</label>
+    ${hint ? html`<span class="hint" id="${hintId}">${hint(t)}</span>` : ''}
+    ${
+      errorId
+        ? html`<p class="field-error" id="${errorId}">
+            ${errors.map((e, i) => (i > 0 ? html`<br />${e}` : e))}
+          </p>`
+        : ''
+    }
+    <input
+      id="${name}"
+      name="${name}"
+      type="${type}"
+      ${Object.entries(attributes).map(([key, v]) => html`${attr(key, v)} `)}
+      ${attr('value', value)}
+      ${attr('aria-describedby', describedBy)}
+      ${attr('aria-invalid', errorId ? 'true' : undefined)}
+      required
+    />`;
 }
 
 /**
- * The registration page (`GET /register`, and the answer to `POST /register`): a plain HTML form in
- * Simplified Chinese with English, every input labelled, errors listed in a summary that links to each
- * field and repeated beside it (`aria-describedby`), the typed ID number and name kept, the password
- * never echoed. No script, no external asset.
+ * The registration page (`GET /register`, and the answer to `POST /register`): a step of signing in
+ * (reached from the login page), so in the site's layout without its navigation, in one language with
+ * the switch. Every input is labelled; errors are listed in a summary that links to each field and
+ * repeated beside it (`aria-describedby`); the typed ID number and name are kept, the password never
+ * echoed. No script.
  *
  * @example
  * ```ts
- * renderRegisterPage({ values: { idNumber: '1101', name: '王小明' }, errors: [{ field: 'idNumber', message: '…' }] });
+ * renderRegisterPage('zh', { values: { idNumber: '1101', name: '王小明' }, errors: [{ field: 'idNumber', message: '…' }] });
  * ```
  */
-export function renderRegisterPage(state: RegisterPageState = {}): string {
+export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): string {
+  const t = translator(lang);
   const errors = state.errors ?? [];
-  const errorsOf = (field: Field) => errors.filter((e) => e.field === field).map((e) => e.message);
+  const errorsOf = (name: Field) => errors.filter((e) => e.field === name).map((e) => e.message);
   const summary =
     errors.length === 0
       ? ''
-      : `
-    <div class="summary" role="alert" aria-labelledby="summary-title" tabindex="-1">
-      <h2 id="summary-title">请更正以下问题 <span class="en" lang="en">Please correct the following</span></h2>
-      <ul>
-        ${errors
-          .map((e) =>
-            e.field
-              ? `<li><a href="#${e.field}">${escapeHtml(e.message)}</a></li>`
-              : `<li>${escapeHtml(e.message)}</li>`,
-          )
-          .join('\n        ')}
-      </ul>
-    </div>`;
-  const done = state.registered
-    ? `
-    <section class="done" role="status" aria-labelledby="done-title">
-      <h2 id="done-title">注册成功 <span class="en" lang="en">Registration complete</span></h2>
-      <dl>
-        <dt>${fields.idNumber.zh}</dt><dd>${escapeHtml(state.registered.masked)}</dd>
-        <dt>${fields.name.zh}</dt><dd>${escapeHtml(state.registered.name)}</dd>
-        <dt>认证级别</dt><dd>${assuranceText[state.registered.assurance]}</dd>
-      </dl>
-      <p>现在可以使用身份证号码和密码登录各政务服务平台。<span class="en" lang="en">You can now sign in to government service platforms with your ID number and password.</span></p>
-    </section>`
-    : '';
-  const form = state.registered
-    ? ''
-    : `
-    <form method="post" action="/register" novalidate>
-      ${input(
-        'idNumber',
-        'type="text" autocomplete="username" autocapitalize="characters" spellcheck="false" minlength="18" maxlength="18" pattern="[0-9]{17}[0-9Xx]"',
-        '18 位，末位可为 X <span lang="en">18 characters; the last may be X</span>',
-        state.values?.idNumber,
-        errorsOf('idNumber'),
-      )}
-      ${input(
-        'name',
-        'type="text" autocomplete="name" maxlength="50"',
-        '与身份证件一致 <span lang="en">As on your identity card</span>',
-        state.values?.name,
-        errorsOf('name'),
-      )}
-      ${input(
-        'password',
-        'type="password" autocomplete="new-password" minlength="8" maxlength="128"',
-        '8 至 128 个字符，不得包含身份证号码 <span lang="en">8 to 128 characters, not containing your ID number</span>',
-        undefined,
-        errorsOf('password'),
-      )}
-      ${input('passwordConfirm', 'type="password" autocomplete="new-password" maxlength="128"', undefined, undefined, errorsOf('passwordConfirm'))}
-      <button type="submit">注册 <span lang="en">Register</span></button>
-    </form>`;
-  return `<!doctype html>
-<html lang="zh-CN">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>${errors.length > 0 ? '错误：' : ''}注册统一身份认证账号 · Register</title>
-  <style>${style}</style>
-</head>
-<body>
-  <main>
-    <h1>注册统一身份认证账号 <span class="en" lang="en">Register for unified identity sign-in</span></h1>
-    <p>一个账号，登录所有政务服务平台。<span class="en" lang="en">One account for every government service platform.</span></p>${summary}${done}${form}
-  </main>
-</body>
-</html>
-`;
+      : html`<div class="notice error" role="alert" aria-labelledby="summary-title" id="error-summary">
+          <h2 id="summary-title">${t('请更正以下问题', 'Please correct the following')}</h2>
+          <ul>
+            ${errors.map((e) =>
+              e.field ? html`<li><a href="#${e.field}">${e.message}</a></li>` : html`<li>${e.message}</li>`,
+            )}
+          </ul>
+        </div>`;
+  const registered = state.registered;
+  const content = registered
+    ? html`<section class="notice success" role="status" aria-labelledby="done-title">
+          <h2 id="done-title">${t('注册成功', 'Registration complete')}</h2>
+          <dl class="fields">
+            <dt>${labels.idNumber(t)}</dt>
+            <dd>${registered.masked}</dd>
+            <dt>${labels.name(t)}</dt>
+            <dd>${registered.name}</dd>
+            <dt>${t('认证级别', 'Assurance')}</dt>
+            <dd>${assuranceText[registered.assurance](t)}</dd>
+          </dl>
+        </section>
+        <p>
+          ${t(
+            '现在可以使用身份证号码和密码登录各政务服务平台。',
+            'You can now sign in to government service platforms with your ID number and password.',
+          )}
+        </p>
+        <p><a class="button" href="/wallet">${t('查看我的证照', 'Go to my licences')}</a></p>`
+    : html`<form method="post" action="/register" novalidate>
+        ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
+        ${field('name', t, state.values?.name, errorsOf('name'))}
+        ${field('password', t, undefined, errorsOf('password'))}
+        ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}
+        <button type="submit">${t('注册', 'Register')}</button>
+      </form>`;
+  const title = t('注册统一身份认证账号', 'Register for unified identity sign-in');
+  return renderPage({
+    lang,
+    path: '/register',
+    // The title says first that something went wrong: it is what a screen reader announces on load.
+    title: errors.length > 0 ? `${t('错误：', 'Error: ')}${title}` : title,
+    section: 'home',
+    hideNavigation: true,
+    body: html`<h1>${title}</h1>
+      <p class="lead">
+        ${t('一个账号，登录所有政务服务平台。', 'One account for every government service platform.')}
+      </p>
+      ${summary} ${content}`,
+  });
 }
 
-const fieldPrefix: Record<Field, string> = {
-  idNumber: '公民身份号码有误',
-  name: '姓名有误',
-  password: '密码不符合要求',
-  passwordConfirm: '确认密码有误',
-};
+/**
+ * The English rule messages of `registrationProblems` (ID number, name, password) in Chinese. A message
+ * not listed here is shown as it is, in English, rather than not at all.
+ */
+const chineseRules: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]> = [
+  [/^ID number must be 18 characters, not (\d+)$/, (m) => `应为 18 位，现为 ${m[1]} 位`],
+  [/^ID number must be 17 digits followed by a digit or X$/, () => '应为 17 位数字加一位数字或 X'],
+  [/^region code (\d+) is not a region$/, (m) => `地址码 ${m[1]} 不是有效的行政区划代码`],
+  [/^birth date (\d+) is not a date$/, (m) => `出生日期 ${m[1]} 不是有效日期`],
+  [/^birth date (\d+) is not a possible birth date$/, (m) => `出生日期 ${m[1]} 不可能是出生日期`],
+  [/^check character should be (\S)$/, (m) => `校验码应为 ${m[1]}`],
+  [/^must be (\d+) to (\d+) characters$/, (m) => `应为 ${m[1]} 至 ${m[2]} 个字符`],
+  [/^must not contain control characters or < >$/, () => '不得包含控制字符或 < >'],
+  [/^must not be only spaces$/, () => '不得只有空格'],
+  [/^must not contain the ID number$/, () => '不得包含身份证号码'],
+];
+
+function ruleMessage(t: Translate, message: string): string {
+  const chinese = chineseRules.flatMap(([pattern, say]) => {
+    const match = message.match(pattern);
+    return match ? [say(match)] : [];
+  })[0];
+  return t(chinese ?? message, message);
+}
 
 /**
- * The page's errors for a refused registration: the `errors[]` of `registerPerson`'s 400, the registry
- * mismatch and the duplicate in both languages. Anything else gets one form-wide message.
+ * The page's errors for a refused registration, in the page's language: the `errors[]` of
+ * `registerPerson`'s 400, the registry mismatch, the duplicate and the wait after too many attempts.
+ * Anything else gets one form-wide message.
  */
-export function registerPageErrors(error: {
-  code: string;
-  errors: ReadonlyArray<{ path: string; message: string }>;
-}): NonNullable<RegisterPageState['errors']> {
+export function registerPageErrors(
+  t: Translate,
+  error: {
+    code: string;
+    errors: ReadonlyArray<{ path: string; message: string }>;
+    retryAfterSeconds?: number;
+  },
+): NonNullable<RegisterPageState['errors']> {
   switch (error.code) {
     case 'account_exists':
       return [
         {
           field: 'idNumber',
-          message:
-            '该号码已注册账号，请直接登录 · An account with this ID number already exists; sign in instead',
+          message: t(
+            '该号码已注册账号，请直接登录。',
+            'An account with this ID number already exists; sign in instead.',
+          ),
         },
       ];
     case 'registry_mismatch':
       return [
         {
           field: 'name',
-          message: '姓名与人口信息登记不符 · The name does not match the population registry',
+          message: t('姓名与人口信息登记不符。', 'The name does not match the population registry.'),
+        },
+      ];
+    case 'too_many_requests':
+      return [
+        {
+          message:
+            error.retryAfterSeconds === undefined
+              ? t('尝试次数过多，请稍后再试。', 'Too many attempts: please try again later.')
+              : t(
+                  `尝试次数过多，请在 ${error.retryAfterSeconds} 秒后重试。`,
+                  `Too many attempts: try again in ${error.retryAfterSeconds} seconds.`,
+                ),
         },
       ];
     case 'invalid_request':
-      return error.errors.map((e) => {
-        const field = e.path in fields ? (e.path as Field) : undefined;
-        return field
-          ? { field, message: `${fieldPrefix[field]} · ${fields[field].en}: ${e.message}` }
-          : { message: e.message };
-      });
+      return error.errors.map((e) =>
+        isField(e.path)
+          ? { field: e.path, message: `${labels[e.path](t)}${t('：', ': ')}${ruleMessage(t, e.message)}` }
+          : { message: ruleMessage(t, e.message) },
+      );
     default:
       return [
-        { message: '注册未能完成，请稍后再试 · Registration could not be completed; please try again later' },
+        {
+          message: t(
+            '注册未能完成，请稍后再试。',
+            'Registration could not be completed; please try again later.',
+          ),
+        },
       ];
   }
 }

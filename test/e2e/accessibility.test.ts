@@ -62,6 +62,12 @@ describe('every page passes the automated WCAG 2.1 AA checks (axe-core)', () => 
     await page.getByRole('button', { name: '核验' }).click();
     await page.locator('#verdict[data-verdict]').waitFor();
     checked['/verifier (verdict)'] = await violations(page);
+    // The register form refused (empty): the error summary and the errors beside the fields.
+    await page.goto('/register');
+    await page.getByRole('button', { name: '注册' }).click();
+    await page.locator('#error-summary').waitFor();
+    await page.locator('input[aria-invalid="true"]').first().waitFor();
+    checked['/register (errors)'] = await violations(page);
     await context.close();
 
     const mobile = await suite.newPage({ viewport: phone, mobile: true });

@@ -28,4 +28,21 @@ it('counts registrations per source address, valid or not, and then asks it to w
   expect(refused.status).toBe(429);
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(await refused.json()).toMatchObject({ code: 'too_many_requests', status: 429 });
+
+  // The form shares the count: it says how long to wait, in its language, with the same Retry-After.
+  const page = await fetch(`${runtime.baseUrl}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      idNumber: '110105199001011237',
+      name: '张三',
+      password: 'a-good-password-2026',
+      passwordConfirm: 'a-good-password-2026',
+    }),
+  });
+  expect(page.status).toBe(429);
+  const wait = Number(page.headers.get('retry-after'));
+  expect(wait).toBeGreaterThan(0);
+  expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+  expect(await page.text()).toContain(`尝试次数过多，请在 ${wait} 秒后重试。`);
 });

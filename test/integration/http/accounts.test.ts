@@ -133,17 +133,31 @@ describe('the /register page', () => {
       body: new URLSearchParams(fields),
     });
 
-  it('serves an HTML form with labelled inputs, in Chinese and English, with no external asset', async () => {
+  it('serves an HTML form with labelled inputs in the site layout, in Chinese unless English is chosen', async () => {
     const response = await fetch(`${runtime.baseUrl}/register`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(response.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
-    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    // The site's headers: its own stylesheet only, no inline style, no framing.
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toMatch(/style-src 'self'(;|$)/);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toMatch(/frame-ancestors 'none'/);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('set-cookie')).toBeNull();
     const html = await response.text();
     expect(html).toMatch(/<html lang="zh-CN">/);
-    expect(html).toContain('<label for="idNumber">公民身份号码');
-    expect(html).toContain('Resident ID number');
-    expect(html).not.toMatch(/<script|\bsrc=|<link/);
+    expect(html).toContain('<label for="idNumber">公民身份号码</label>');
+    expect(html).not.toContain('Resident ID number');
+    expect(html).toContain('href="/assets/app.css"');
+    expect(html).not.toMatch(/<script|<style/);
+
+    const english = await fetch(`${runtime.baseUrl}/register?lang=en`);
+    expect(english.status).toBe(200);
+    expect(english.headers.get('set-cookie')).toMatch(/^lang=en;/);
+    const englishHtml = await english.text();
+    expect(englishHtml).toMatch(/<html lang="en">/);
+    expect(englishHtml).toContain('<label for="idNumber">Resident ID number</label>');
+    expect(englishHtml).not.toContain('公民身份号码');
   });
 
   it('shows the errors and keeps the typed number and name, never the password', async () => {
@@ -158,9 +172,20 @@ describe('the /register page', () => {
     expect(html).toContain('value="110105199003071230"');
     expect(html).toContain('value="王小明"');
     expect(html).not.toContain('value="short"');
-    expect(html).toContain('check character should be 9');
-    expect(html).toContain('Password: must be 8 to 128 characters');
+    expect(html).toContain('公民身份号码：校验码应为 9');
+    expect(html).toContain('密码：应为 8 至 128 个字符');
     expect(html).toMatch(/role="alert"/);
+
+    // The remembered choice of English answers the post in English.
+    const english = await postForm(
+      { idNumber: '110105199003071230', name: '王小明', password: 'short', passwordConfirm: 'short' },
+      { cookie: 'lang=en' },
+    );
+    expect(english.status).toBe(400);
+    const englishHtml = await english.text();
+    expect(englishHtml).toContain('Resident ID number: check character should be 9');
+    expect(englishHtml).toContain('Password: must be 8 to 128 characters');
+    expect(englishHtml).not.toContain('校验码');
   });
 
   it('says when the two passwords differ, and when the number already has an account', async () => {
@@ -171,7 +196,7 @@ describe('the /register page', () => {
       passwordConfirm: 'Sun-Ba-2025',
     });
     expect(mismatch.status).toBe(400);
-    expect(await mismatch.text()).toContain('The passwords do not match');
+    expect(await mismatch.text()).toContain('两次输入的密码不一致');
 
     const duplicate = await postForm({
       idNumber: runtime.credentials.citizen.idNumber,
@@ -180,7 +205,7 @@ describe('the /register page', () => {
       passwordConfirm: 'Another-pass-3',
     });
     expect(duplicate.status).toBe(409);
-    expect(await duplicate.text()).toContain('An account with this ID number already exists');
+    expect(await duplicate.text()).toContain('该号码已注册账号');
   });
 
   it('registers and shows the outcome with the masked number', async () => {
@@ -196,7 +221,31 @@ describe('the /register page', () => {
     expect(html).toContain('注册成功');
     expect(html).toContain(masked(person.idNumber));
     expect(html).not.toContain(person.idNumber);
-    expect(html).toContain('Checked against the population registry');
+    expect(html).toContain('已通过人口信息核验');
+  });
+
+  it('refuses what is not its form: too large (413), another media type (415), a cross-site fetch (403)', async () => {
+    const large = await postForm({
+      idNumber: 'x'.repeat(70_000),
+      name: '',
+      password: '',
+      passwordConfirm: '',
+    });
+    expect(large.status).toBe(413);
+    expect(await large.text()).toContain('提交的内容过大');
+    const json = await fetch(`${runtime.baseUrl}/register?lang=en`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(json.status).toBe(415);
+    expect(json.headers.get('content-security-policy')).toMatch(/style-src 'self'/);
+    expect(await json.text()).toContain('Please submit the registration form.');
+    const crossSite = await postForm(
+      { ...registryPeople[5]!, password: 'Zhao-Min-2026', passwordConfirm: 'Zhao-Min-2026' },
+      { 'sec-fetch-site': 'cross-site' },
+    );
+    expect(crossSite.status).toBe(403);
   });
 
   it('refuses a form posted from another site', async () => {
@@ -206,6 +255,7 @@ describe('the /register page', () => {
       { origin: 'https://evil.example' },
     );
     expect(response.status).toBe(403);
+    expect(await response.text()).toContain('请从本站注册页面提交');
     expect(await scanItems('account#')).not.toContainEqual(expect.objectContaining({ name: person.name }));
   });
 });

@@ -1,29 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import {
-  registerPageErrors,
-  registerPageHeaders,
-  renderRegisterPage,
-} from '../../../shared/identity/register-page.js';
+import { registerPageErrors, renderRegisterPage } from '../../../shared/identity/register-page.js';
+import { translator } from '../../../shared/web/i18n.js';
+
+const zh = translator('zh');
+const en = translator('en');
 
 describe('the registration page', () => {
-  it('is a labelled form in Simplified Chinese with English, posting to /register, with no external asset or script', () => {
-    const html = renderRegisterPage();
+  it('is a labelled form in the site layout, in Simplified Chinese only, posting to /register', () => {
+    const html = renderRegisterPage('zh');
     expect(html).toMatch(/<html lang="zh-CN">/);
-    expect(html).toMatch(/<form method="post" action="\/register"/);
+    expect(html).toContain('<link rel="stylesheet" href="/assets/app.css" />');
+    expect(html).not.toMatch(/<style|style=|<script/);
+    // A sign-in step: the narrow card, no site navigation, the switch to English.
+    expect(html).toMatch(/<main id="main" tabindex="-1" class="step">/);
+    expect(html).not.toContain('<nav');
+    expect(html).toMatch(/<a\s+class="lang"\s+href="\/register\?lang=en"/);
+    expect(html).toMatch(/<form method="post" action="\/register" novalidate>/);
     for (const field of ['idNumber', 'name', 'password', 'passwordConfirm']) {
       expect(html).toMatch(new RegExp(`<label for="${field}">`));
-      expect(html).toMatch(new RegExp(`<input id="${field}" name="${field}"`));
+      expect(html).toMatch(new RegExp(`<input\\s+id="${field}"\\s+name="${field}"`));
     }
-    expect(html).toContain('公民身份号码');
-    expect(html).toContain('lang="en">Resident ID number');
-    expect(html).not.toMatch(/<script|\bsrc=|<link|https?:\/\//);
-    expect(registerPageHeaders['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(html).toContain('<label for="idNumber">公民身份号码</label>');
+    expect(html).toMatch(/id="idNumber"[^>]*autocomplete="username"[^>]*pattern="\[0-9\]\{17\}\[0-9Xx\]"/);
+    expect(html).toMatch(
+      /id="password"[^>]*type="password"[^>]*autocomplete="new-password"[^>]*minlength="8"/,
+    );
+    expect(html).toMatch(/id="passwordConfirm"[^>]*autocomplete="new-password"/);
+    expect(html).toContain('<span class="hint" id="idNumber-hint">18 位，末位可为 X</span>');
+    // Every attribute apart from the next one.
+    expect(html).not.toMatch(/="[^"]*"[a-z]/);
+    expect(html).not.toMatch(/Resident ID number|Register/);
+  });
+
+  it('speaks English alone when asked, switching back to Chinese', () => {
+    const html = renderRegisterPage('en');
+    expect(html).toMatch(/<html lang="en">/);
+    expect(html).toContain('<label for="idNumber">Resident ID number</label>');
+    expect(html).toContain(
+      '<span class="hint" id="password-hint">8 to 128 characters, not containing your ID number</span>',
+    );
+    expect(html).toMatch(/<a\s+class="lang"\s+href="\/register\?lang=zh"/);
+    expect(html).not.toMatch(/公民身份号码|注册统一/);
   });
 
   it('keeps the typed values, escaped, but never a password, and ties each error to its field', () => {
-    const html = renderRegisterPage({
+    const html = renderRegisterPage('zh', {
       values: { idNumber: '"><script>alert(1)</script>', name: '王<小>明' },
-      errors: registerPageErrors({
+      errors: registerPageErrors(zh, {
         code: 'invalid_request',
         errors: [
           { path: 'idNumber', message: 'check character should be 9' },
@@ -34,33 +57,58 @@ describe('the registration page', () => {
     expect(html).not.toContain('<script>');
     expect(html).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
     expect(html).toContain('value="王&lt;小&gt;明"');
-    expect(html).toMatch(/<input id="password" name="password" type="password"[^>]*aria-invalid="true"/);
-    expect(html).not.toMatch(/<input id="password"[^>]*value=/);
-    expect(html).toMatch(/role="alert"/);
-    expect(html).toMatch(
-      /<li><a href="#idNumber">公民身份号码有误 · Resident ID number: check character should be 9<\/a><\/li>/,
-    );
-    expect(html).toMatch(/aria-describedby="idNumber-hint idNumber-error" aria-invalid="true"/);
-    expect(html).toContain('check character should be 9');
+    expect(html).toMatch(/<input\s+id="password"[^>]*aria-invalid="true"/);
+    expect(html).not.toMatch(/<input\s+id="password"[^>]*value=/);
+    expect(html).not.toMatch(/<input\s+id="name"[^>]*aria-invalid/);
+    expect(html).toMatch(/class="notice error" role="alert"/);
+    expect(html).toContain('<li><a href="#idNumber">公民身份号码：校验码应为 9</a></li>');
+    expect(html).toContain('<li><a href="#password">密码：应为 8 至 128 个字符</a></li>');
+    expect(html).toMatch(/<p class="field-error" id="idNumber-error">\s*公民身份号码：校验码应为 9\s*<\/p>/);
+    expect(html).toMatch(/aria-describedby="idNumber-hint idNumber-error"\s+aria-invalid="true"/);
     expect(html).toMatch(/<title>错误：/);
   });
 
-  it('explains a duplicate and a registry mismatch in both languages', () => {
-    expect(registerPageErrors({ code: 'account_exists', errors: [] })).toEqual([
-      { field: 'idNumber', message: expect.stringMatching(/已注册.*already exists/) },
+  it('in English, names the field and the rule as the service states it', () => {
+    const errors = registerPageErrors(en, {
+      code: 'invalid_request',
+      errors: [
+        { path: 'idNumber', message: 'check character should be 9' },
+        { path: 'somethingElse', message: 'is odd' },
+      ],
+    });
+    expect(errors).toEqual([
+      { field: 'idNumber', message: 'Resident ID number: check character should be 9' },
+      { message: 'is odd' },
     ]);
-    expect(registerPageErrors({ code: 'registry_mismatch', errors: [] })).toEqual([
-      { field: 'name', message: expect.stringMatching(/不符.*does not match the population registry/) },
+    expect(renderRegisterPage('en', { errors })).toMatch(/<title>Error: /);
+  });
+
+  it('explains a duplicate, a registry mismatch and a wait in the page’s language', () => {
+    expect(registerPageErrors(zh, { code: 'account_exists', errors: [] })).toEqual([
+      { field: 'idNumber', message: expect.stringMatching(/^该号码已注册/) },
+    ]);
+    expect(registerPageErrors(en, { code: 'registry_mismatch', errors: [] })).toEqual([
+      { field: 'name', message: 'The name does not match the population registry.' },
+    ]);
+    expect(registerPageErrors(zh, { code: 'too_many_requests', errors: [], retryAfterSeconds: 42 })).toEqual([
+      { message: '尝试次数过多，请在 42 秒后重试。' },
+    ]);
+    expect(registerPageErrors(en, { code: 'server_error', errors: [] })).toEqual([
+      { message: expect.stringMatching(/could not be completed/) },
     ]);
   });
 
   it('shows the outcome with the masked number and the assurance level, and no form', () => {
-    const html = renderRegisterPage({
-      registered: { masked: '110105********1239', name: '王小明', assurance: 'registry-verified' },
-    });
+    const registered = {
+      masked: '110105********1239',
+      name: '王小明',
+      assurance: 'registry-verified',
+    } as const;
+    const html = renderRegisterPage('zh', { registered });
     expect(html).toContain('注册成功');
-    expect(html).toContain('110105********1239');
-    expect(html).toContain('Checked against the population registry');
+    expect(html).toContain('<dd>110105********1239</dd>');
+    expect(html).toContain('已通过人口信息核验');
     expect(html).not.toContain('<form');
+    expect(renderRegisterPage('en', { registered })).toContain('Checked against the population registry');
   });
 });
