@@ -106,7 +106,14 @@ async function route(
   const id = event.pathParameters?.id ?? '';
   switch (event.routeKey) {
     case 'GET /console':
-      return listPage(event, context, session, api);
+      // A holder in the query is ignored: that filter is only ever posted.
+      return listPage(context, session, api, {
+        ...listQuery.parse(event.queryStringParameters ?? {}),
+        holder: undefined,
+      });
+    case 'POST /console':
+      // A holder filter is posted (never put in a URL); the same list page answers.
+      return listPage(context, session, api, listQuery.parse(flatten(readForm(event))));
     case 'GET /console/licences/new': {
       const types = await api.licenceTypes();
       const code = event.queryStringParameters?.type;
@@ -194,13 +201,12 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
 }
 
 async function listPage(
-  event: HttpEvent,
   context: PageContext,
   session: ConsoleSession,
   api: IssuerApi,
+  filters: z.output<typeof listQuery>,
 ): Promise<HttpResult> {
   const { t } = context;
-  const filters = listQuery.parse(event.queryStringParameters ?? {});
   const [types, listed] = await Promise.all([
     api.licenceTypes(),
     api.list({ ...filters, limit: 20 }).then(
@@ -455,6 +461,13 @@ function clearCookie(): string {
 
 function ensureSameOrigin(event: HttpEvent): void {
   if (!sameOrigin(event, dependencies().config.issuerUrl)) throw new CrossSiteError();
+}
+
+/** Posted fields as single values: a repeated field keeps its first. */
+function flatten(fields: Record<string, string | string[]>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [name, Array.isArray(value) ? (value[0] ?? '') : value]),
+  );
 }
 
 /** The posted fields of a form from this site (refused from another site before anything is read). */

@@ -120,6 +120,8 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/demo/logout', function: 'demo-platform', auth: 'session' },
 
   { method: 'GET', path: '/console', function: 'console', auth: 'session' },
+  // The list filtered by holder: posted, so that an ID number never lands in a URL or the history.
+  { method: 'POST', path: '/console', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/login', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
   { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },

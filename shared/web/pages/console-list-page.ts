@@ -26,17 +26,13 @@ const statuses = ['valid', 'suspended', 'revoked', 'expired'] as const;
  */
 export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml {
   const { page, filters, types } = input;
-  const next = new URLSearchParams();
-  if (filters.status) next.set('status', filters.status);
-  if (filters.holder) next.set('holder', filters.holder);
-  if (page.cursor) next.set('cursor', page.cursor);
   const filtered = Boolean(filters.status || filters.holder);
   return html`${consoleBar(t, input.clientId)}
     <h1>${t('已签发证照', 'Issued licences')}</h1>
     ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
     <p><a class="button" href="/console/licences/new">${t('签发新证照', 'Issue a licence')}</a></p>
     <form
-      method="get"
+      method="post"
       action="/console"
       class="console-filters"
       role="search"
@@ -119,15 +115,21 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
             </table>
           </div>`
     }
-    <p class="console-pager">
-      ${filters.cursor ? html`<a href="/console${filtered ? `?${firstPage(filters)}` : ''}">${t('第一页', 'First page')}</a>` : ''}
-      ${page.cursor ? html`<a href="/console?${next.toString()}" rel="next">${t('下一页', 'Next page')}</a>` : ''}
-    </p>`;
+    <div class="console-pager">
+      ${filters.cursor ? pageForm(t('第一页', 'First page'), filters, undefined) : ''}
+      ${page.cursor ? pageForm(t('下一页', 'Next page'), filters, page.cursor) : ''}
+    </div>`;
 }
 
-function firstPage(filters: ConsoleListInput['filters']): string {
-  const params = new URLSearchParams();
-  if (filters.status) params.set('status', filters.status);
-  if (filters.holder) params.set('holder', filters.holder);
-  return params.toString();
+/**
+ * A pager button: the filters and the cursor travel as posted fields, so a holder's number never
+ * appears in a URL, the history or a server log.
+ */
+function pageForm(label: string, filters: ConsoleListInput['filters'], cursor: string | undefined): SafeHtml {
+  return html`<form method="post" action="/console" class="inline">
+    ${filters.status ? html`<input type="hidden" name="status" value="${filters.status}" />` : ''}
+    ${filters.holder ? html`<input type="hidden" name="holder" value="${filters.holder}" />` : ''}
+    ${cursor ? html`<input type="hidden" name="cursor" value="${cursor}" />` : ''}
+    <button type="submit" class="secondary">${label}</button>
+  </form>`;
 }

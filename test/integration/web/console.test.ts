@@ -135,6 +135,36 @@ describe('the issuer console over HTTP', () => {
     expect(filtered).not.toContain(encodeURIComponent(id));
   });
 
+  it('filters by holder only through a posted form: the number never appears in a URL', async () => {
+    const ua = await signedIn();
+    const { idNumber } = runtime.credentials.citizen;
+    const { creditCode } = runtime.credentials.entity;
+    const list = await (await ua.request('/console')).text();
+    expect(list).toMatch(/<form\s+method="post"\s+action="\/console"/);
+
+    const mine = await ua.request('/console', { form: { holder: idNumber } });
+    expect(mine.status).toBe(200);
+    const html = await mine.text();
+    expect(html).toContain('机动车驾驶证');
+    expect(html).not.toContain('营业执照');
+    // The number stays in the form field, and in no link.
+    expect(html.match(/href="[^"]*"/g)?.join(' ') ?? '').not.toContain(idNumber.slice(0, 10));
+
+    const entity = await (await ua.request('/console', { form: { holder: creditCode } })).text();
+    expect(entity).toContain('营业执照');
+    expect(entity).not.toContain('机动车驾驶证');
+
+    // A holder put in the query is ignored, so no link or bookmark can carry one.
+    const queried = await (await ua.request(`/console?holder=${creditCode}`)).text();
+    expect(queried).toContain('机动车驾驶证');
+    const crossSite = await fetch(`${runtime.baseUrl}/console`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
+      body: `holder=${idNumber}`,
+    });
+    expect(crossSite.status).toBe(403);
+  });
+
   it('shows the API’s and its own validation errors next to their fields, keeping the values', async () => {
     const ua = await signedIn();
     const hidden = await issueForm(ua, 'driving-licence');
