@@ -8,6 +8,7 @@ import { json } from '../shared/http/response.js';
 import { sameOrigin } from '../shared/web/form.js';
 import { htmlPage } from '../shared/web/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
+import { servedOverHttps } from '../shared/web/cookies.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { agentView, authorityView } from '../shared/identity/entity-account.js';
@@ -182,5 +183,5 @@ const registerPage = webHandler(
       return page(500, { values, errors: registerPageErrors(t, { code: 'server_error', errors: [] }) });
     }
   },
-  { secure: () => dependencies().config.issuerUrl.startsWith('https:') },
+  { secure: () => servedOverHttps(dependencies().config.issuerUrl) },
 );

@@ -9,7 +9,7 @@ import {
   consoleCookie,
   consoleSession,
   expiredGraceSeconds,
-  sealSession,
+  sessionLifetimeSeconds,
   signIn,
   type ConsoleSession,
 } from '../shared/web/console/console-session.js';
@@ -17,7 +17,8 @@ import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/co
 import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
 import { statusLabel } from '../shared/web/console/labels.js';
 import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
-import { cookieName, readCookie, serializeCookie } from '../shared/web/cookies.js';
+import { servedOverHttps } from '../shared/web/cookies.js';
+import { SealedCookie } from '../shared/web/sealed-cookie.js';
 import { CrossSiteError, formFields, sameOrigin } from '../shared/web/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
 import { chooseTypeBody, issueFormBody } from '../shared/web/pages/console-issue-page.js';
@@ -26,7 +27,7 @@ import { consoleListBody } from '../shared/web/pages/console-list-page.js';
 import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/console-sign-in-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
-const secure = () => dependencies().config.issuerUrl.startsWith('https:');
+const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 
 const signInForm = z.strictObject({
   clientId: z.string().trim().min(1).max(200),
@@ -56,13 +57,7 @@ export const handler = webHandler(
   async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
     const deps = dependencies();
     const now = epochSeconds(deps.clock);
-    const cookie = cookieName(consoleCookie, secure());
-    const session = await deps.cookieSealer.open(
-      consoleCookie,
-      readCookie(event, cookie),
-      consoleSession,
-      now,
-    );
+    const session = await sessionCookie().read(event, now);
 
     if (event.routeKey === 'POST /console/login') return login(event, context, now);
     if (event.routeKey === 'POST /console/logout') {
@@ -113,7 +108,7 @@ async function route(
       });
     case 'POST /console':
       // A holder filter is posted (never put in a URL); the same list page answers.
-      return listPage(context, session, api, listQuery.parse(flatten(readForm(event))));
+      return listPage(context, session, api, listQuery.parse(singleValues(readForm(event))));
     case 'GET /console/licences/new': {
       const types = await api.licenceTypes();
       const code = event.queryStringParameters?.type;
@@ -193,10 +188,8 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
     return signInPage(context, status, { clientId, message: { kind: 'error', text } });
   }
   await deps.webSessions.open(result.session.sid, result.session.expiresAt);
-  const sealed = await sealSession(deps.cookieSealer, result.session, now);
-  const maxAge = result.session.expiresAt - now + expiredGraceSeconds;
   return redirect('/console', [
-    serializeCookie(cookieName(consoleCookie, secure()), sealed, { maxAge, secure: secure() }),
+    await sessionCookie().write(result.session, now, sessionLifetimeSeconds(result.session, now)),
   ]);
 }
 
@@ -245,9 +238,7 @@ async function issue(
 ): Promise<HttpResult> {
   const { t } = context;
   const posted = readForm(event);
-  const values: FormValues = Object.fromEntries(
-    Object.entries(posted).map(([name, value]) => [name, Array.isArray(value) ? value.at(-1) : value]),
-  );
+  const values: FormValues = singleValues(posted);
   const types = await api.licenceTypes();
   const type = types.find((entry) => entry.code === values.type);
   if (!type) {
@@ -455,18 +446,32 @@ function page(
   return htmlPage(statusCode, renderPage({ ...context, section: 'console', title, body }));
 }
 
+/** The console's sealed session cookie. */
+function sessionCookie(): SealedCookie<typeof consoleSession> {
+  return new SealedCookie(
+    dependencies().cookieSealer,
+    consoleCookie,
+    consoleSession,
+    expiredGraceSeconds,
+    secure(),
+  );
+}
+
 function clearCookie(): string {
-  return serializeCookie(cookieName(consoleCookie, secure()), '', { maxAge: 0, secure: secure() });
+  return sessionCookie().clear();
 }
 
 function ensureSameOrigin(event: HttpEvent): void {
   if (!sameOrigin(event, dependencies().config.issuerUrl)) throw new CrossSiteError();
 }
 
-/** Posted fields as single values: a repeated field keeps its first. */
-function flatten(fields: Record<string, string | string[]>): Record<string, string> {
+/** Posted fields as single values: a `name[]` list keeps its last, as a repeated plain field does. */
+function singleValues(fields: Record<string, string | string[]>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(fields).map(([name, value]) => [name, Array.isArray(value) ? (value[0] ?? '') : value]),
+    Object.entries(fields).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? (value.at(-1) ?? '') : value,
+    ]),
   );
 }
 

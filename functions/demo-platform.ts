@@ -4,7 +4,8 @@ import { dependencies } from '../shared/dependencies.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { cookieName, readCookie, serializeCookie } from '../shared/web/cookies.js';
+import { servedOverHttps } from '../shared/web/cookies.js';
+import { SealedCookie, type CookieSealer } from '../shared/web/sealed-cookie.js';
 import {
   demoClientId,
   demoLoginCookie,
@@ -21,12 +22,20 @@ import { demoSignedInBody, demoSignedOutBody } from '../shared/web/pages/demo-pa
 import { pendingLogin, RelyingParty } from '../shared/web/relying-party.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
-const secure = () => dependencies().config.issuerUrl.startsWith('https:');
+const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 
 /** The sign-in under way, and the scopes it asked for (to show them once signed in). */
 const pendingDemoLogin = z.strictObject({ pending: pendingLogin, scope: z.string().max(200) });
 
 const relyingParties = new Map<string, RelyingParty>();
+
+/** The demo platform's two sealed cookies: its session, and the sign-in under way. */
+function demoCookies(sealer: CookieSealer) {
+  return {
+    session: new SealedCookie(sealer, demoSessionCookie, demoSession, demoSessionSeconds, secure()),
+    login: new SealedCookie(sealer, demoLoginCookie, pendingDemoLogin, demoLoginSeconds, secure()),
+  };
+}
 
 /**
  * The demo platform plays a separate platform that happens to run in this service: an ordinary,
@@ -58,14 +67,8 @@ export const handler = webHandler(
   async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
     const deps = dependencies();
     const now = epochSeconds(deps.clock);
-    const sessionCookie = cookieName(demoSessionCookie, secure());
-    const loginCookie = cookieName(demoLoginCookie, secure());
-    const session = await deps.cookieSealer.open(
-      demoSessionCookie,
-      readCookie(event, sessionCookie),
-      demoSession,
-      now,
-    );
+    const cookies = demoCookies(deps.cookieSealer);
+    const session = await cookies.session.read(event, now);
     const { t } = context;
 
     switch (event.routeKey) {
@@ -96,24 +99,11 @@ export const handler = webHandler(
           scope,
           context.lang === 'en' ? { ui_locales: 'en' } : {},
         );
-        const sealed = await deps.cookieSealer.seal(
-          demoLoginCookie,
-          { pending, scope },
-          demoLoginSeconds,
-          now,
-        );
-        return redirect(url, [
-          serializeCookie(loginCookie, sealed, { maxAge: demoLoginSeconds, secure: secure() }),
-        ]);
+        return redirect(url, [await cookies.login.write({ pending, scope }, now)]);
       }
       case 'GET /demo/callback': {
-        const started = await deps.cookieSealer.open(
-          demoLoginCookie,
-          readCookie(event, loginCookie),
-          pendingDemoLogin,
-          now,
-        );
-        const clearLogin = serializeCookie(loginCookie, '', { maxAge: 0, secure: secure() });
+        const started = await cookies.login.read(event, now);
+        const clearLogin = cookies.login.clear();
         let signedIn;
         try {
           signedIn = await relyingParty().finish(event, started?.pending);
@@ -145,20 +135,17 @@ export const handler = webHandler(
             error: error instanceof Error ? error.name : 'unknown',
           }),
         );
-        const sealed = await deps.cookieSealer.seal(
-          demoSessionCookie,
-          { idToken: signedIn.idToken, userinfo, scope: started?.scope ?? 'openid' },
-          demoSessionSeconds,
-          now,
-        );
         return redirect('/demo', [
           clearLogin,
-          serializeCookie(sessionCookie, sealed, { maxAge: demoSessionSeconds, secure: secure() }),
+          await cookies.session.write(
+            { idToken: signedIn.idToken, userinfo, scope: started?.scope ?? 'openid' },
+            now,
+          ),
         ]);
       }
       case 'POST /demo/logout': {
         parseForm(event, deps.config.issuerUrl, z.object({}));
-        const clear = serializeCookie(sessionCookie, '', { maxAge: 0, secure: secure() });
+        const clear = cookies.session.clear();
         if (!session) return redirect('/demo?m=signed-out', [clear]);
         const url = await relyingParty().endSessionUrl(session.idToken, `${deps.config.issuerUrl}/demo`);
         return redirect(url, [clear]);

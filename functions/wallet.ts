@@ -24,8 +24,9 @@ import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
+import { servedOverHttps } from '../shared/web/cookies.js';
 
-const secure = () => dependencies().config.issuerUrl.startsWith('https:');
+const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 
 /**
  * The wallet (我的证照): a backend-for-frontend that signs people in through our own OpenID provider as

@@ -9,6 +9,7 @@ import { htmlPage, renderPage } from '../shared/web/layout.js';
 import { landingBody, type DemoSignIn } from '../shared/web/pages/landing-page.js';
 import { verifierBody, verifierScripts } from '../shared/web/pages/verifier-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
+import { servedOverHttps } from '../shared/web/cookies.js';
 
 /** The landing page, the verifier page, the service worker and the browser assets: nothing personal. */
 export const handler = webHandler(
@@ -44,7 +45,7 @@ export const handler = webHandler(
         throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
     }
   },
-  { secure: () => dependencies().config.issuerUrl.startsWith('https:') },
+  { secure: () => servedOverHttps(dependencies().config.issuerUrl) },
 );
 
 async function asset(event: HttpEvent, name: string, headers: Record<string, string> = {}) {
@@ -60,16 +61,21 @@ const demoFile = z.object({
   entity: z.object({ name: z.string(), creditCode: z.string() }),
 });
 
+const demoSignIns = new Map<string, Promise<DemoSignIn | undefined>>();
+
 /**
- * The demo parties, when this is the local runtime: it writes `credentials.json` into the data folder.
- * A deployed function has no such file, so nothing is shown there.
+ * The demo parties, when this is the local runtime: it writes `credentials.json` into the data folder
+ * before it answers any request. A deployed function has no such file, so nothing is shown there. Read
+ * once per container (per data folder: tests run several runtimes in one process).
  */
-async function demoSignIn(): Promise<DemoSignIn | undefined> {
-  try {
-    const text = await readFile(join(dependencies().config.dataDir, 'credentials.json'), 'utf8');
-    const parsed = demoFile.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
+function demoSignIn(): Promise<DemoSignIn | undefined> {
+  const file = join(dependencies().config.dataDir, 'credentials.json');
+  let found = demoSignIns.get(file);
+  if (!found) {
+    found = readFile(file, 'utf8')
+      .then((text) => demoFile.parse(JSON.parse(text)))
+      .catch(() => undefined);
+    demoSignIns.set(file, found);
   }
+  return found;
 }

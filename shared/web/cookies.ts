@@ -35,3 +35,8 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
 export function cookieName(name: string, secure: boolean): string {
   return secure ? `__Host-${name}` : name;
 }
+
+/** Whether the service is served over https, so that its cookies are `Secure` and `__Host-` prefixed. */
+export function servedOverHttps(baseUrl: string): boolean {
+  return baseUrl.startsWith('https:');
+}

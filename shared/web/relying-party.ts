@@ -41,7 +41,7 @@ export interface RelyingPartyOptions {
  * TLS, so, as OpenID Connect Core 3.1.3.7 allows, its signature is not fetched and checked again). The pages are ordinary platforms of
  * our own provider; they hold no privilege the provider would not give any other client.
  *
- * Discovery runs once per container, on first use.
+ * Discovery runs once per container, on first use, and is shared with every other client built here.
  *
  * @example
  * ```ts
@@ -151,17 +151,57 @@ export class RelyingParty {
   }
 
   private async discover(): Promise<client.Configuration> {
-    const secret = await this.options.clientSecret();
-    const insecure = new URL(this.options.issuerUrl).protocol === 'http:';
-    return client.discovery(
-      new URL(this.options.issuerUrl),
-      this.options.clientId,
-      secret,
-      client.ClientSecretBasic(secret),
-      // The local runtime serves plain http on localhost; in AWS the issuer is https.
-      insecure ? { execute: [client.allowInsecureRequests] } : undefined,
-    );
+    const { issuerUrl, clientId } = this.options;
+    return configurationFor(issuerUrl, clientId, await this.options.clientSecret());
   }
+}
+
+const metadataCache = new Map<string, Promise<client.ServerMetadata>>();
+
+// The local runtime serves plain http on localhost; in AWS the issuer is https.
+const insecure = (issuerUrl: string) =>
+  new URL(issuerUrl).protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined;
+
+/**
+ * Our provider's metadata, discovered once per container. It does not depend on the client, so every
+ * client's configuration (the page clients', and each issuer's in the console) is built from this one
+ * answer instead of discovering again.
+ */
+function serverMetadata(issuerUrl: string): Promise<client.ServerMetadata> {
+  let metadata = metadataCache.get(issuerUrl);
+  if (!metadata) {
+    metadata = client
+      .discovery(new URL(issuerUrl), 'metadata-discovery', undefined, client.None(), insecure(issuerUrl))
+      .then((config) => config.serverMetadata());
+    metadata.catch(() => metadataCache.delete(issuerUrl));
+    metadataCache.set(issuerUrl, metadata);
+  }
+  return metadata;
+}
+
+/**
+ * An openid-client configuration for a confidential client of our provider, authenticating with its
+ * secret in the Authorization header.
+ *
+ * @example
+ * ```ts
+ * const config = await configurationFor(issuerUrl, 'cl_3f9a…', secret);
+ * await client.clientCredentialsGrant(config, { scope: 'licences:issue' });
+ * ```
+ */
+export async function configurationFor(
+  issuerUrl: string,
+  clientId: string,
+  clientSecret: string,
+): Promise<client.Configuration> {
+  const config = new client.Configuration(
+    await serverMetadata(issuerUrl),
+    clientId,
+    clientSecret,
+    client.ClientSecretBasic(clientSecret),
+  );
+  if (insecure(issuerUrl)) client.allowInsecureRequests(config);
+  return config;
 }
 
 /** Errors of the protocol itself (a mismatched state, a reused code), as opposed to a network failure. */

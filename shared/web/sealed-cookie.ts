@@ -1,5 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type * as z from 'zod';
+import type { HttpEvent } from '../http/types.js';
+import { cookieName, readCookie, serializeCookie } from './cookies.js';
 
 const ivBytes = 12;
 const tagBytes = 16;
@@ -69,5 +71,52 @@ export class CookieSealer {
     });
     this.#key.catch(() => (this.#key = undefined));
     return this.#key;
+  }
+}
+
+/**
+ * One sealed cookie of a page function: its name on the wire (`__Host-` on https, see `cookieName`), its
+ * schema and lifetime. Reading opens and checks it; writing seals and serialises it; clearing expires it.
+ * The logical name (without the prefix) is what the value is sealed for, so a value never opens under
+ * another cookie's name.
+ *
+ * @example
+ * ```ts
+ * const login = new SealedCookie(sealer, 'wallet-login', pendingLogin, 600, secure);
+ * const pending = await login.read(event, now);
+ * return redirect(url, [await login.write(next, now)]);
+ * ```
+ */
+export class SealedCookie<S extends z.ZodType> {
+  /** The name the browser keeps it under. */
+  readonly wireName: string;
+
+  constructor(
+    private readonly sealer: CookieSealer,
+    readonly name: string,
+    private readonly schema: S,
+    private readonly lifetimeSeconds: number,
+    private readonly secure: boolean,
+  ) {
+    this.wireName = cookieName(name, secure);
+  }
+
+  read(event: HttpEvent, nowSeconds: number): Promise<z.output<S> | undefined> {
+    return this.sealer.open(this.name, readCookie(event, this.wireName), this.schema, nowSeconds);
+  }
+
+  /** The `Set-Cookie` value holding `data` for `lifetimeSeconds` (default: the cookie's own lifetime). */
+  async write(
+    data: z.output<S>,
+    nowSeconds: number,
+    lifetimeSeconds = this.lifetimeSeconds,
+  ): Promise<string> {
+    const value = await this.sealer.seal(this.name, data, lifetimeSeconds, nowSeconds);
+    return serializeCookie(this.wireName, value, { maxAge: lifetimeSeconds, secure: this.secure });
+  }
+
+  /** The `Set-Cookie` value that deletes it. */
+  clear(): string {
+    return serializeCookie(this.wireName, '', { maxAge: 0, secure: this.secure });
   }
 }

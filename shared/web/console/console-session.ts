@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
+import { configurationFor } from '../relying-party.js';
 import * as z from 'zod';
 import { logger } from '../../logger.js';
 import type { CookieSealer } from '../sealed-cookie.js';
@@ -33,44 +34,6 @@ export const expiredGraceSeconds = 12 * 3600;
 
 /** Why a sign-in failed, in terms the page can explain. */
 export type SignInFailure = 'invalid_client' | 'invalid_scope' | 'unavailable';
-
-const metadataCache = new Map<string, Promise<client.ServerMetadata>>();
-
-/**
- * The authorization server's metadata, discovered once per container. openid-client needs a client to
- * discover; the metadata does not depend on it, so every issuer's {@link client.Configuration} is built
- * from this one answer instead of discovering again per sign-in.
- */
-function serverMetadata(issuerUrl: string): Promise<client.ServerMetadata> {
-  let metadata = metadataCache.get(issuerUrl);
-  if (!metadata) {
-    metadata = client
-      .discovery(new URL(issuerUrl), 'console-discovery', undefined, client.None(), insecure(issuerUrl))
-      .then((config) => config.serverMetadata());
-    metadata.catch(() => metadataCache.delete(issuerUrl));
-    metadataCache.set(issuerUrl, metadata);
-  }
-  return metadata;
-}
-
-// The local runtime serves plain http on localhost; in AWS the issuer is https.
-const insecure = (issuerUrl: string) =>
-  new URL(issuerUrl).protocol === 'http:' ? { execute: [client.allowInsecureRequests] } : undefined;
-
-async function configurationFor(
-  issuerUrl: string,
-  clientId: string,
-  clientSecret: string,
-): Promise<client.Configuration> {
-  const config = new client.Configuration(
-    await serverMetadata(issuerUrl),
-    clientId,
-    clientSecret,
-    client.ClientSecretBasic(clientSecret),
-  );
-  if (insecure(issuerUrl)) client.allowInsecureRequests(config);
-  return config;
-}
 
 /**
  * Signs an issuing agency's client in with the client-credentials grant at our own token endpoint,
@@ -124,16 +87,16 @@ function refusalOf(error: unknown): { error: string; status: number } | undefine
   return undefined;
 }
 
-/** Seals a session into the cookie value; it lives as long as the token plus {@link expiredGraceSeconds}. */
+/** How long the cookie of `session` lives: as long as its token, plus {@link expiredGraceSeconds}. */
+export function sessionLifetimeSeconds(session: ConsoleSession, nowSeconds: number): number {
+  return Math.max(1, session.expiresAt - nowSeconds) + expiredGraceSeconds;
+}
+
+/** Seals a session into the cookie value, for {@link sessionLifetimeSeconds}. */
 export function sealSession(
   sealer: CookieSealer,
   session: ConsoleSession,
   nowSeconds: number,
 ): Promise<string> {
-  return sealer.seal(
-    consoleCookie,
-    session,
-    Math.max(1, session.expiresAt - nowSeconds) + expiredGraceSeconds,
-    nowSeconds,
-  );
+  return sealer.seal(consoleCookie, session, sessionLifetimeSeconds(session, nowSeconds), nowSeconds);
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ServiceError } from '../../errors.js';
+import { apiRequest, readProblem, type ProblemDocument } from '../api-request.js';
 
 /** A licence as the issuer API answers it (API.md `Licence`); unknown members are kept out. */
 export const licenceSchema = z.object({
@@ -41,13 +42,6 @@ export const licenceTypeSchema = z.object({
 });
 export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
 
-const problemSchema = z.object({
-  code: z.string().optional(),
-  title: z.string().optional(),
-  detail: z.string().optional(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
-
 /** What `POST /licences` takes. */
 export interface IssueRequest {
   type: string;
@@ -71,7 +65,7 @@ export class TokenRejectedError extends ServiceError {
  * next to its field. Exposed: it is the API's own public message to this caller.
  */
 export class ApiProblem extends ServiceError {
-  constructor(status: number, problem: z.output<typeof problemSchema>) {
+  constructor(status: number, problem: ProblemDocument) {
     super(
       problem.code ?? 'api_error',
       status,
@@ -176,29 +170,18 @@ export class IssuerApi {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Response> {
-    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.accessToken}`,
-        accept: 'application/json, image/svg+xml',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    const response = await apiRequest(this.baseUrl, this.accessToken, method, path, {
+      json: body,
+      headers: { accept: 'application/json, image/svg+xml', ...headers },
+      fetch: this.fetchImpl,
     });
     if (response.ok) return response;
     if (response.status === 401) throw new TokenRejectedError();
-    const text = await response.text();
-    let parsed: ReturnType<typeof problemSchema.safeParse> | undefined;
-    try {
-      parsed = problemSchema.safeParse(JSON.parse(text));
-    } catch {
-      parsed = undefined;
-    }
-    if (response.status >= 500 || !parsed?.success) {
+    const problem = await readProblem(response);
+    if (response.status >= 500 || !problem) {
       // A fault of the API is ours, not the visitor's: the page boundary logs it and shows a request id.
       throw new Error(`${method} ${path.split('?')[0]} answered ${response.status}`);
     }
-    throw new ApiProblem(response.status, parsed.data);
+    throw new ApiProblem(response.status, problem);
   }
 }

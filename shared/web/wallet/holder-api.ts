@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { NotFoundError, ServiceError } from '../../errors.js';
 import { logger } from '../../logger.js';
+import { apiRequest, readProblem } from '../api-request.js';
 
 /** A licence as `GET /me/licences` answers it (API.md); extra members are tolerated. */
 export const walletLicence = z.object({
@@ -31,15 +32,6 @@ export interface WalletPresentation {
   expiresAt: string;
 }
 
-const problemAnswer = z.object({
-  code: z.string().max(100).optional(),
-  detail: z.string().max(2000).optional(),
-  errors: z
-    .array(z.object({ path: z.string(), message: z.string() }))
-    .max(100)
-    .optional(),
-});
-
 /** The access token was refused: it expired or was revoked (signed out elsewhere). */
 export class SessionEndedError extends ServiceError {
   constructor() {
@@ -57,8 +49,6 @@ export class HolderApiUnavailableError extends ServiceError {
 }
 
 /** Long enough for a KMS signature on a cold start, short enough that a page does not hang. */
-const timeoutMs = 10_000;
-
 /**
  * The wallet's client of the public holder API: it calls `/me/licences` over HTTP with the person's
  * access token, exactly as any other platform would, so the wallet holds no privilege of its own.
@@ -104,24 +94,16 @@ export class HolderApi {
   private async call(method: string, path: string, json: unknown, expected: number): Promise<unknown> {
     let response: Response;
     try {
-      response = await this.fetcher(new URL(path, this.baseUrl), {
-        method,
-        headers: {
-          authorization: `Bearer ${this.accessToken}`,
-          accept: 'application/json',
-          ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-        redirect: 'error',
-        signal: AbortSignal.timeout(timeoutMs),
+      response = await apiRequest(this.baseUrl, this.accessToken, method, path, {
+        json,
+        fetch: this.fetcher,
       });
     } catch (error) {
       throw new HolderApiUnavailableError('The holder API could not be reached', { cause: error });
     }
-    const body: unknown = await response.json().catch(() => undefined);
-    if (response.status === expected) return body;
-    const problem = problemAnswer.safeParse(body);
-    const code = problem.success ? problem.data.code : undefined;
+    if (response.status === expected) return response.json().catch(() => undefined);
+    const problem = await readProblem(response);
+    const code = problem?.code;
     // The code and status only: a problem's detail may repeat what the request carried.
     logger.info('holder API refused', {
       path: path.split('/').slice(0, 3).join('/'),
@@ -132,12 +114,12 @@ export class HolderApi {
     if (response.status === 404) {
       throw new NotFoundError('No such licence among yours', 'licence_not_found');
     }
-    if (response.status === 400 && problem.success) {
+    if (response.status === 400 && problem) {
       throw new ServiceError(
         code ?? 'invalid_request',
         400,
-        problem.data.detail ?? 'The request was refused',
-        problem.data.errors ?? [],
+        problem.detail ?? 'The request was refused',
+        problem.errors ?? [],
       );
     }
     if (response.status === 403) {

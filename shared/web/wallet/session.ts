@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { HttpEvent } from '../../http/types.js';
-import { cookieName, readCookie, serializeCookie } from '../cookies.js';
+import { cookieName } from '../cookies.js';
 import { pendingLogin, type PendingLogin } from '../relying-party.js';
-import type { CookieSealer } from '../sealed-cookie.js';
+import { SealedCookie, type CookieSealer } from '../sealed-cookie.js';
 
 /**
  * How long the wallet's cookie lives: as long as the provider's SSO session (8 h). The access token
@@ -66,50 +66,39 @@ export type FoundSession = { session: WalletSession; usable: boolean } | undefin
  */
 export class WalletCookies {
   readonly names: ReturnType<typeof walletCookieNames>;
+  readonly #session: SealedCookie<typeof walletSession>;
+  readonly #pending: SealedCookie<typeof pendingLogin>;
 
-  constructor(
-    private readonly sealer: CookieSealer,
-    private readonly secure: boolean,
-  ) {
+  constructor(sealer: CookieSealer, secure: boolean) {
     this.names = walletCookieNames(secure);
+    this.#session = new SealedCookie(sealer, 'wallet', walletSession, walletSessionSeconds, secure);
+    this.#pending = new SealedCookie(sealer, 'wallet-login', pendingLogin, pendingLoginSeconds, secure);
   }
 
   async session(event: HttpEvent, nowSeconds: number): Promise<FoundSession> {
-    const session = await this.sealer.open(
-      this.names.session,
-      readCookie(event, this.names.session),
-      walletSession,
-      nowSeconds,
-    );
+    const session = await this.#session.read(event, nowSeconds);
     if (!session) return undefined;
     return { session, usable: session.accessTokenExpiresAt - accessTokenMarginSeconds > nowSeconds };
   }
 
-  async sessionCookie(session: WalletSession, nowSeconds: number): Promise<string> {
-    const value = await this.sealer.seal(this.names.session, session, walletSessionSeconds, nowSeconds);
-    return serializeCookie(this.names.session, value, { maxAge: walletSessionSeconds, secure: this.secure });
+  sessionCookie(session: WalletSession, nowSeconds: number): Promise<string> {
+    return this.#session.write(session, nowSeconds);
   }
 
   pending(event: HttpEvent, nowSeconds: number): Promise<PendingLogin | undefined> {
-    return this.sealer.open(
-      this.names.pending,
-      readCookie(event, this.names.pending),
-      pendingLogin,
-      nowSeconds,
-    );
+    return this.#pending.read(event, nowSeconds);
   }
 
-  async pendingCookie(pending: PendingLogin, nowSeconds: number): Promise<string> {
-    const value = await this.sealer.seal(this.names.pending, pending, pendingLoginSeconds, nowSeconds);
-    return serializeCookie(this.names.pending, value, { maxAge: pendingLoginSeconds, secure: this.secure });
+  pendingCookie(pending: PendingLogin, nowSeconds: number): Promise<string> {
+    return this.#pending.write(pending, nowSeconds);
   }
 
   clearSession(): string {
-    return serializeCookie(this.names.session, '', { maxAge: 0, secure: this.secure });
+    return this.#session.clear();
   }
 
   clearPending(): string {
-    return serializeCookie(this.names.pending, '', { maxAge: 0, secure: this.secure });
+    return this.#pending.clear();
   }
 }
 
