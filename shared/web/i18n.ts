@@ -1,6 +1,6 @@
 import { header } from '../http/request.js';
 import type { HttpEvent } from '../http/types.js';
-import { readCookie } from './cookies.js';
+import { readCookie, serializeCookie } from './cookies.js';
 
 /** Pages speak Simplified Chinese unless the visitor chose English (`?lang=en`, remembered in a cookie). */
 export type Lang = 'zh' | 'en';
@@ -14,6 +14,14 @@ export const langCookie = 'lang';
 export function langOf(event: HttpEvent): Lang {
   const asked = event.queryStringParameters?.lang ?? readCookie(event, langCookie);
   return asked === 'en' ? 'en' : 'zh';
+}
+
+/**
+ * The `Set-Cookie` value remembering a language choice for a year. Readable by scripts on purpose: it
+ * holds nothing but `zh` or `en`.
+ */
+export function langCookieHeader(lang: Lang, secure: boolean): string {
+  return serializeCookie(langCookie, lang, { maxAge: 365 * 86_400, secure, httpOnly: false });
 }
 
 /** Whether this request changes the remembered language (so the answer sets the cookie). */

@@ -1,9 +1,8 @@
 import { ServiceError } from '../errors.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
-import { serializeCookie } from './cookies.js';
 import { html } from './html.js';
-import { langChosen, langCookie, langOf, translator, type Lang, type Translate } from './i18n.js';
+import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './i18n.js';
 import { htmlPage, notice, renderPage, type Section } from './layout.js';
 
 /** What a page handler gets besides the event: the visitor's language and its translator. */
@@ -41,11 +40,7 @@ export function webHandler(
       );
       const chosen = langChosen(event);
       if (!chosen) return result;
-      const cookie = serializeCookie(langCookie, chosen, {
-        maxAge: 365 * 86_400,
-        secure: options.secure(),
-        httpOnly: false,
-      });
+      const cookie = langCookieHeader(chosen, options.secure());
       return { ...result, cookies: [...(result.cookies ?? []), cookie] };
     } finally {
       logger.removeKeys(['requestId', 'route']);

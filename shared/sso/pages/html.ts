@@ -1,5 +1,4 @@
-import { serializeCookie } from '../../web/cookies.js';
-import { langCookie, translator, type Lang, type Translate } from '../../web/i18n.js';
+import { langCookie, langCookieHeader, translator, type Lang, type Translate } from '../../web/i18n.js';
 import { renderPage } from '../../web/layout.js';
 import type { SafeHtml } from '../../web/html.js';
 
@@ -57,10 +56,7 @@ export function pageLang(ctx: LangRequest, secure: boolean): Lang {
   const asked = ctx.query['lang'];
   const chosen = asked === 'en' || asked === 'zh' ? asked : undefined;
   if (chosen) {
-    ctx.append(
-      'set-cookie',
-      serializeCookie(langCookie, chosen, { maxAge: 365 * 86_400, secure, httpOnly: false }),
-    );
+    ctx.append('set-cookie', langCookieHeader(chosen, secure));
     return chosen;
   }
   return ctx.cookies.get(langCookie, { signed: false }) === 'en' ? 'en' : 'zh';
