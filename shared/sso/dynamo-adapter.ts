@@ -31,7 +31,7 @@ export interface DynamoAdapterDeps {
  * (and copies that `jti` into the Interaction), so the raw id must be recoverable from the item. Session
  * likewise is found by uid and re-saved.
  */
-export const hashedModels: ReadonlySet<string> = new Set([
+const HASHED_MODELS: ReadonlySet<string> = new Set([
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
@@ -73,7 +73,7 @@ function sha256(value: string): string {
 }
 
 function storageKey(model: string, id: string): string {
-  return hashedModels.has(model) ? sha256(id) : id;
+  return HASHED_MODELS.has(model) ? sha256(id) : id;
 }
 
 function fits(value: string): boolean {
@@ -102,7 +102,7 @@ async function findModel(
   if (!fits(id)) return undefined;
   const item = await getLive(deps, oidcItemKey(model, id));
   if (!item) return undefined;
-  return hashedModels.has(model) ? { ...item.payload, jti: id } : item.payload;
+  return HASHED_MODELS.has(model) ? { ...item.payload, jti: id } : item.payload;
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
@@ -134,7 +134,7 @@ class DynamoAdapter implements Adapter {
     if (!fits(key)) throw new Error(`${this.model} id is too long to store`);
     // Payloads are JSON data: the round trip drops undefined and turns anything exotic into what JSON would.
     const stored = JSON.parse(JSON.stringify(payload)) as AdapterPayload;
-    if (hashedModels.has(this.model)) delete stored.jti;
+    if (HASHED_MODELS.has(this.model)) delete stored.jti;
 
     const { uid, userCode, grantId } = payload;
     const item = {
