@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
+import type { KeyRole } from '../../functions/grants.js';
 
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
 export const platformKeyAlias = 'alias/elicence-platform';
@@ -131,34 +132,13 @@ export class ServiceKeys extends Construct {
     });
   }
 
-  /** Lets `role` sign with the platform key and read its public key (the JWKS), nothing else. */
-  allowPlatformSigning(role: iam.IRole): void {
-    allowUse(this.platform, role, ['kms:Sign', 'kms:GetPublicKey']);
-  }
-
-  /** Lets `role` read the platform key's public key (to verify what it signed), but not sign. */
-  allowPlatformPublicKey(role: iam.IRole): void {
-    allowUse(this.platform, role, ['kms:GetPublicKey']);
-  }
-
-  /** Lets `role` encrypt ID numbers (registration) with the PII key, but not decrypt them. */
-  allowPiiEncryption(role: iam.IRole): void {
-    allowUse(this.pii, role, ['kms:Encrypt'], idNumberContext);
-  }
-
-  /** Lets `role` decrypt ID numbers (the `id_number` claim) with the PII key, but not encrypt. */
-  allowPiiDecryption(role: iam.IRole): void {
-    allowUse(this.pii, role, ['kms:Decrypt'], idNumberContext);
-  }
-
-  /** Lets `role` compute HMACs with the lookup key. */
-  allowLookupMac(role: iam.IRole): void {
-    allowUse(this.lookupMac, role, ['kms:GenerateMac']);
-  }
-
-  /** Lets `role` compute HMACs with the web key. */
-  allowWebMac(role: iam.IRole): void {
-    allowUse(this.web, role, ['kms:GenerateMac']);
+  /**
+   * Lets `role` take `actions` on one of these keys, as `kmsActions` (functions/grants.ts) says: signing
+   * and public-key reads of the platform key, MACs with the lookup or web key, encryption or decryption
+   * with the PII key (only under the ID-number encryption context).
+   */
+  allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {
+    allowUse(this[key], role, [...actions], key === 'pii' ? idNumberContext : undefined);
   }
 }
 

@@ -3,22 +3,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { table as declaration, type IndexName } from '../../shared/storage/table.js';
-
-/** The item-level DynamoDB actions a function may be granted (the document client's commands). */
-export type ItemAction =
-  | 'dynamodb:GetItem'
-  | 'dynamodb:PutItem'
-  | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem'
-  | 'dynamodb:BatchWriteItem';
-
-export interface TableAccess {
-  /** Actions on the table's items. */
-  items: ItemAction[];
-  /** Indexes the function queries; `Query` is granted on these indexes only, never on the base table. */
-  queries?: IndexName[];
-}
+import type { ItemAction, TableGrant } from '../../functions/grants.js';
+import { table as declaration } from '../../shared/storage/table.js';
 
 /**
  * What DynamoDB needs from KMS when it encrypts or decrypts with the table key on a caller's behalf (the
@@ -72,11 +58,21 @@ export class ServiceTable extends Construct {
     }
   }
 
-  /** Grants exactly `access` (plus the table key, through DynamoDB only) to `role`. */
-  grant(role: iam.IRole, access: TableAccess): void {
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: access.items, resources: [this.table.tableArn] }),
-    );
+  /**
+   * Grants exactly `access` (plus the table key, through DynamoDB only) to `role`: each item action on
+   * the partition keys it names (`dynamodb:LeadingKeys`, every key of a request must match), `Query` on
+   * the indexes named.
+   */
+  grant(role: iam.IRole, access: TableGrant): void {
+    for (const [action, keys] of Object.entries(access.items) as Array<[ItemAction, readonly string[]]>) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [`dynamodb:${action}`],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...keys] } },
+        }),
+      );
+    }
     if (access.queries?.length) {
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({

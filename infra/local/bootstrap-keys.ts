@@ -7,6 +7,7 @@ import {
   type KeyUsageType,
   type KMSClient,
 } from '@aws-sdk/client-kms';
+import type { KeyRole } from '../../functions/grants.js';
 import type { Config } from '../../shared/config.js';
 
 async function ensureKey(
@@ -50,4 +51,30 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
     'ENCRYPT_DECRYPT',
     'elicence personal data encryption key',
   );
+}
+
+/**
+ * The service's own keys by every id a call may name them with (alias, key id, ARN: signers sign by the
+ * ARN that GetPublicKey returned), for the local grant guard. A previous platform key that does not exist
+ * is left out.
+ */
+export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<Map<string, KeyRole>> {
+  const named: Array<[string, Exclude<KeyRole, 'issuer'>]> = [
+    [config.platformKeyId, 'platform'],
+    ...config.platformPreviousKeyIds.map((id): [string, 'platform'] => [id, 'platform']),
+    [config.lookupMacKeyId, 'lookupMac'],
+    [config.webKeyId, 'web'],
+    [config.piiKeyId, 'pii'],
+  ];
+  const roles = new Map<string, KeyRole>();
+  for (const [keyId, role] of named) {
+    roles.set(keyId, role);
+    try {
+      const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+      for (const id of [KeyMetadata?.KeyId, KeyMetadata?.Arn]) if (id) roles.set(id, role);
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+  }
+  return roles;
 }

@@ -1,14 +1,17 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { functionGrants } from '../../functions/grants.js';
 import { routes } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
 import { buildDependencies, provideDependencies } from '../../shared/dependencies.js';
 import { MemoryAssets } from '../../shared/web/assets.js';
 import { webAssetsOnce } from '../web-assets.js';
 import { ensureTable } from '../../shared/storage/create-table.js';
+import { table } from '../../shared/storage/table.js';
 import { createDynamoClient } from '../../shared/storage/dynamo-client.js';
-import { ensurePlatformKeys } from './bootstrap-keys.js';
+import { ensurePlatformKeys, serviceKeyRoles } from './bootstrap-keys.js';
+import { guardGrants } from './grant-guard.js';
 import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
@@ -104,6 +107,11 @@ export async function startLocalRuntime(
       deps.config.tableName,
     );
     await ensurePlatformKeys(deps.kms, deps.config);
+    guardGrants(deps, {
+      grantsOf: (name) => functionGrants[name],
+      keyRoles: await serviceKeyRoles(deps.kms, deps.config),
+      partitionKey: table.partitionKey,
+    });
     const credentials = await seedDemo(deps, deps.config.issuerUrl);
     const credentialsFile = join(config.dataDir, 'credentials.json');
     await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });

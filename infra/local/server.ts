@@ -3,6 +3,7 @@ import type { FunctionName, Route } from '../../functions/routes.js';
 import type { HttpHandler } from '../../shared/http/types.js';
 import { logger } from '../../shared/logger.js';
 import { apiGatewayMaxBodyBytes, toApiGatewayEvent, writeResult } from './api-gateway.js';
+import { invocation } from './invocation.js';
 import { routeMatcher } from './route-matcher.js';
 
 /** Loads the Lambda handler of a function: the same module Lambda runs. */
@@ -71,8 +72,10 @@ export function createLocalServer(
       throw error;
     }
     try {
-      const handler = await handlerFor(matched.route.function);
-      writeResult(response, await handler(toApiGatewayEvent(request, body, matched)));
+      const functionName = matched.route.function;
+      const handler = await handlerFor(functionName);
+      const event = toApiGatewayEvent(request, body, matched);
+      writeResult(response, await invocation.run({ functionName }, () => handler(event)));
     } catch (error) {
       logger.error('function failed', { function: matched.route.function, error: String(error) });
       writeResult(response, gatewayError(500, 'Internal Server Error'));

@@ -7,6 +7,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { functionGrants, kmsActions } from '../../functions/grants.js';
 import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
 import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack } from '../../infra/stack.js';
@@ -623,6 +624,90 @@ describe('ElicenceStack', () => {
           ),
           name,
         ).toEqual([]);
+      }
+    });
+
+    it('grants each item action on the partition keys of functions/grants.ts only (LeadingKeys)', () => {
+      const tableArn = { 'Fn::GetAtt': [logicalId(stack.data.table), 'Arn'] };
+      for (const name of functionNames) {
+        const onTable = roleStatements(name).filter(
+          (s) => JSON.stringify(s.Resource) === JSON.stringify(tableArn),
+        );
+        const synthesized = Object.fromEntries(
+          onTable.map((s) => {
+            expect(actionsOf(s), name).toHaveLength(1);
+            expect(Object.keys(s.Condition ?? {}), name).toEqual(['ForAllValues:StringLike']);
+            const like = s.Condition!['ForAllValues:StringLike'] as Json;
+            return [actionsOf(s)[0], [like['dynamodb:LeadingKeys']].flat()];
+          }),
+        );
+        const declared = Object.fromEntries(
+          Object.entries(functionGrants[name].table?.items ?? {}).map(([action, keys]) => [
+            `dynamodb:${action}`,
+            keys,
+          ]),
+        );
+        expect(synthesized, name).toEqual(declared);
+      }
+    });
+
+    it('names key prefixes, never a bare wildcard, and keeps the sensitive partitions to their owners', () => {
+      const writers = (prefix: string) =>
+        functionNames.filter((name) =>
+          Object.entries(functionGrants[name].table?.items ?? {}).some(
+            ([action, keys]) => action !== 'GetItem' && keys.some((key) => key.startsWith(prefix)),
+          ),
+        );
+      const readers = (prefix: string) =>
+        functionNames.filter((name) =>
+          (functionGrants[name].table?.items.GetItem ?? []).some((key) => key.startsWith(prefix)),
+        );
+      for (const name of functionNames) {
+        for (const keys of Object.values(functionGrants[name].table?.items ?? {})) {
+          for (const key of keys) expect(key, name).toMatch(/^[a-z-]+(#[A-Za-z-]+)*(#\*)?$/);
+        }
+      }
+      // Sessions, grants, codes and clients are the OpenID provider's; admin saves issuers' clients only.
+      expect(writers('oidc#')).toEqual(['oidc', 'admin']);
+      expect(functionGrants.admin.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
+        'oidc#Client#*',
+      ]);
+      // Every other reader of oidc# items looks up bearer tokens, nothing else.
+      for (const name of readers('oidc#').filter((n) => n !== 'oidc')) {
+        expect(
+          functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
+          name,
+        ).toEqual(['oidc#AccessToken#*', 'oidc#ClientCredentials#*']);
+      }
+      // Licences are written by the issuing API alone; verification only reads them.
+      expect(writers('licence#')).toEqual(['licences']);
+      expect(writers('account#')).toEqual(['oidc', 'accounts']);
+      expect(readers('registry-person#')).toEqual(['accounts']);
+      expect(writers('trust-list')).toEqual(['trust-list']);
+      expect(functionGrants.console.table?.items).toEqual({
+        GetItem: ['web-session#*'],
+        PutItem: ['web-session#*'],
+        DeleteItem: ['web-session#*'],
+      });
+    });
+
+    it('gives each role exactly the KMS actions the local runtime enforces (kmsActions)', () => {
+      const keyRole = (key: string) => (key.startsWith('issuer') || key === '*' ? 'issuer' : key);
+      for (const name of functionNames) {
+        const synthesized: Record<string, string[]> = {};
+        for (const permission of kmsPermissions(name)) {
+          const [action, key] = permission.split(' ') as [string, string];
+          const actions = (synthesized[keyRole(key)] ??= []);
+          if (!actions.includes(action)) actions.push(action);
+        }
+        const declared = Object.fromEntries(
+          Object.entries(kmsActions(functionGrants[name])).map(([key, actions]) => [
+            key,
+            [...actions].sort(),
+          ]),
+        );
+        for (const actions of Object.values(synthesized)) actions.sort();
+        expect(synthesized, name).toEqual(declared);
       }
     });
 

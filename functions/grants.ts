@@ -1,0 +1,267 @@
+import type { IndexName } from '../shared/storage/table.js';
+import type { FunctionName } from './routes.js';
+
+/** The item-level DynamoDB actions a function may be granted (the document client's commands). */
+export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+
+export interface TableGrant {
+  /**
+   * Per action, the partition keys it may name: IAM `StringLike` patterns over the key prefixes of
+   * `shared/storage/table.ts`, enforced by `dynamodb:LeadingKeys` (every key of a batch must match).
+   */
+  items: Partial<Record<ItemAction, readonly string[]>>;
+  /**
+   * Indexes the function queries. `Query` is granted on these indexes only, never on the base table, and
+   * without a key condition: IAM's `dynamodb:LeadingKeys` is documented for the table's partition key, so
+   * an index query is bounded by the index (and what it projects), not by its key.
+   */
+  queries?: readonly IndexName[];
+}
+
+/**
+ * What one function may touch, as its code uses it. The CDK stack turns this into the function's role
+ * policies and environment; the local runtime refuses, as IAM would, any call outside it
+ * (`infra/local/grant-guard.ts`), so the test suite proves each grant is enough for what the tests do.
+ */
+export interface FunctionGrants {
+  table?: TableGrant;
+  /**
+   * The platform key: `sign` signs with it and publishes its public key; `publicKey` only reads the
+   * public key, to verify what it signed.
+   */
+  platformKey?: 'sign' | 'publicKey';
+  /** Computes HMACs with the lookup key. */
+  lookupMac?: true;
+  /** Computes HMACs with the web key: page sessions and page clients' secrets. */
+  webMac?: true;
+  /**
+   * The PII key: `encrypt` seals ID numbers at registration, `decrypt` opens them for the `id_number`
+   * claim. Never both: whoever registers cannot read back, and the reader cannot forge.
+   */
+  pii?: 'encrypt' | 'decrypt';
+  /** Creates issuer keys at onboarding, or signs with them. */
+  issuerKeys?: 'provision' | 'sign';
+}
+
+/** Which key a KMS call is on: the service's own keys by name, any other key is an issuer's. */
+export type KeyRole = 'platform' | 'lookupMac' | 'web' | 'pii' | 'issuer';
+
+const sign = ['kms:Sign', 'kms:GetPublicKey'];
+
+/**
+ * The KMS actions `grants` allow on each key. Issuer-key provisioning is `kms:CreateKey` and tagging at
+ * creation, naming the key, reading its public key and scheduling its deletion on rollback
+ * (`infra/constructs/issuer-keys.ts` adds the tag conditions).
+ */
+export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, readonly string[]>> {
+  return {
+    ...(grants.platformKey && {
+      platform: grants.platformKey === 'sign' ? sign : ['kms:GetPublicKey'],
+    }),
+    ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
+    ...(grants.webMac && { web: ['kms:GenerateMac'] }),
+    ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
+    ...(grants.issuerKeys && {
+      issuer:
+        grants.issuerKeys === 'sign'
+          ? sign
+          : [
+              'kms:CreateKey',
+              'kms:TagResource',
+              'kms:CreateAlias',
+              'kms:GetPublicKey',
+              'kms:ScheduleKeyDeletion',
+            ],
+    }),
+  };
+}
+
+/** Bearer tokens are looked up by the hash of the token, under either model (shared/sso/dynamo-adapter.ts). */
+const accessTokens = ['oidc#AccessToken#*', 'oidc#ClientCredentials#*'];
+
+/**
+ * Every function of the route table. A `Record` over its names: a function added there must be granted
+ * here before anything compiles. Each entry says what the code does today; keep them in step (the local
+ * runtime fails the tests of a function that outgrows its grants).
+ */
+export const functionGrants: Record<FunctionName, FunctionGrants> = {
+  health: {},
+  catalogue: {},
+  // The OpenID provider. Its storage adapter (shared/sso/dynamo-adapter.ts) owns every `oidc#` item: gets,
+  // puts, updates (consume), deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid,
+  // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
+  // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
+  // update to forgive one, delete on success), the account (get; put when rehashing), scrypt; finds people
+  // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
+  // appointment reads (get), entities by representative, representation hints, licences by holder and
+  // issuers by id (gsi1); it creates entity accounts and records representation hints (conditional put).
+  // It signs ID tokens with the platform key, derives client secrets, cookie keys and lookup keys with
+  // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
+  // secrets come from the web key.
+  oidc: {
+    table: {
+      items: {
+        GetItem: [
+          'oidc#*',
+          'login-attempts#*',
+          'account#*',
+          'entity-account#*',
+          'entity-agents#*',
+          'registry-entity#*',
+          'issuer#*',
+        ],
+        PutItem: ['oidc#*', 'login-attempts#*', 'account#*', 'entity-account#*', 'representation#*'],
+        UpdateItem: ['oidc#*', 'login-attempts#*'],
+        DeleteItem: ['oidc#*', 'login-attempts#*'],
+        BatchWriteItem: ['oidc#*'],
+      },
+      queries: ['gsi1', 'gsi2'],
+    },
+    platformKey: 'sign',
+    lookupMac: true,
+    webMac: true,
+    pii: 'decrypt',
+  },
+  // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
+  // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
+  // then get), reads a licence's audit entries (gsi1), writes audit entries (conditional put), derives
+  // client secrets (MAC) and creates issuer keys. It never signs with the platform key. Onboarding makes
+  // several calls in a row and undoes them on failure.
+  admin: {
+    table: {
+      items: {
+        GetItem: [...accessTokens, 'issuer#*'],
+        PutItem: ['issuer#*', 'oidc#Client#*', 'audit#*'],
+        DeleteItem: ['issuer#*', 'oidc#Client#*'],
+      },
+      queries: ['gsi1'],
+    },
+    lookupMac: true,
+    issuerKeys: 'provision',
+  },
+  // Issuing agencies' API. Access tokens, licences (get, conditional put), idempotency records (update),
+  // status-list counters (update) and lists (get, versioned put), audit entries (conditional put); issuers
+  // by id (gsi1, then get), licences by holder (gsi1) and by issuer (gsi2). Signs credentials with the
+  // issuer's key; holder lookup keys with the MAC key.
+  licences: {
+    table: {
+      items: {
+        GetItem: [...accessTokens, 'issuer#*', 'licence#*', 'status-list#*'],
+        PutItem: ['licence#*', 'status-list#*', 'audit#*'],
+        UpdateItem: ['idempotency#*', 'status-list-counter#*'],
+      },
+      queries: ['gsi1', 'gsi2'],
+    },
+    lookupMac: true,
+    issuerKeys: 'sign',
+  },
+  // Status List Tokens: reads the list, its issuer's list count and the issuer (get, gsi1), signs with the
+  // issuer's key when the stored token is stale, and stores the new one (conditional put or update).
+  'status-lists': {
+    table: {
+      items: {
+        GetItem: ['issuer#*', 'status-list#*', 'status-list-counter#*'],
+        PutItem: ['status-list#*'],
+        UpdateItem: ['status-list#*'],
+      },
+      queries: ['gsi1'],
+    },
+    issuerKeys: 'sign',
+  },
+  // The trust list: every issuer (gsi2), signed with the platform key when the stored one is stale, and
+  // stored (get, conditional put).
+  'trust-list': {
+    table: { items: { GetItem: ['trust-list'], PutItem: ['trust-list'] }, queries: ['gsi2'] },
+    platformKey: 'sign',
+  },
+  // POST /verify (shared/verify/verify-scan.ts): an optional verifier's access token (get), the issuer by
+  // id (gsi1, then get) or by credit code (get), the licence's live status (get), one audit entry
+  // (conditional put). Signatures are checked locally: issuer keys come from the issuer records, and for
+  // presentations the platform key's public key from KMS (GetPublicKey, once per container). It signs
+  // nothing, with no key.
+  verify: {
+    table: {
+      items: { GetItem: [...accessTokens, 'issuer#*', 'licence#*'], PutItem: ['audit#*'] },
+      queries: ['gsi1'],
+    },
+    platformKey: 'publicKey',
+  },
+  // The holder's API (shared/licence/holder-licences.ts): the access token (get), the person and the entity
+  // acted for by id (gsi1, then get), whether the person may still act for it (registry, entity account and
+  // appointment reads (get); licences by holder, issuers by id, representation hints (gsi1); the entity's
+  // lookup key with the MAC key; an entity account or a representation hint recorded (conditional put)),
+  // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
+  // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) read the licence (get), sign
+  // with the platform key and write an audit entry.
+  me: {
+    table: {
+      items: {
+        GetItem: [
+          ...accessTokens,
+          'account#*',
+          'entity-account#*',
+          'entity-agents#*',
+          'registry-entity#*',
+          'issuer#*',
+          'licence#*',
+        ],
+        PutItem: ['entity-account#*', 'representation#*', 'audit#*'],
+      },
+      queries: ['gsi1'],
+    },
+    lookupMac: true,
+    platformKey: 'sign',
+  },
+  // People's accounts. Registration (shared/identity/register-person.ts): the source's attempt counter (get,
+  // conditional put), the ID number's lookup key (MAC), the account and the population registry (get),
+  // scrypt, the ID number encrypted with the PII key, the account (conditional put), an audit entry
+  // (conditional put). Entities and agents (shared/identity/entities.ts): the access token (get), the
+  // person by id (gsi1, then get), who may act for what (as the holder API: get; gsi1 for registry entities
+  // by representative, representation hints, appointments by person, licences by holder and issuers by
+  // id), an entity's agents (gsi2, then get), entity accounts, hints and appointments written (conditional
+  // put; a withdrawal is a versioned put), audit entries (conditional put).
+  accounts: {
+    table: {
+      items: {
+        GetItem: [
+          ...accessTokens,
+          'login-attempts#source#*',
+          'account#*',
+          'registry-person#*',
+          'registry-entity#*',
+          'entity-account#*',
+          'entity-agents#*',
+          'issuer#*',
+        ],
+        PutItem: [
+          'login-attempts#source#*',
+          'account#*',
+          'entity-account#*',
+          'entity-agents#*',
+          'representation#*',
+          'audit#*',
+        ],
+      },
+      queries: ['gsi1', 'gsi2'],
+    },
+    lookupMac: true,
+    pii: 'encrypt',
+  },
+  // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
+  // verifier page verifies in the browser from the public trust and status lists.
+  web: {},
+  // The wallet, the demo platform and the issuer console are backends-for-frontends: OAuth clients of the
+  // service's own public API over HTTPS, like any platform, with no signing permission. Each derives from
+  // the web key (never the lookup key) the key sealing its session cookie and, for the wallet and the
+  // demo platform, its own client secret.
+  wallet: { webMac: true },
+  'demo-platform': { webMac: true },
+  // The console's open sessions (shared/web/session-registry.ts): registered at sign-in (conditional put),
+  // read on every page (get), deleted at sign-out.
+  console: {
+    webMac: true,
+    table: {
+      items: { GetItem: ['web-session#*'], PutItem: ['web-session#*'], DeleteItem: ['web-session#*'] },
+    },
+  },
+};

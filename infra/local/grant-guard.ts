@@ -1,0 +1,130 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { InitializeMiddleware } from '@smithy/types';
+import { kmsActions, type FunctionGrants, type ItemAction, type KeyRole } from '../../functions/grants.js';
+import type { FunctionName } from '../../functions/routes.js';
+import { invocation } from './invocation.js';
+
+/**
+ * What IAM answers when a role lacks a permission, as the SDK would surface it: a client fault the service
+ * code does not expect, so the request fails (a 500) and the test that made it fails with this message.
+ */
+export class LocalAccessDenied extends Error {
+  override readonly name = 'AccessDeniedException';
+  readonly $fault = 'client';
+  readonly $metadata = { httpStatusCode: 400 };
+}
+
+/** IAM's `StringLike`: `*` is any run of characters, `?` any one; everything else is literal. */
+export function stringLike(pattern: string, value: string): boolean {
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${source}$`, 's').test(value);
+}
+
+type Item = Record<string, unknown>;
+
+/** The partition-key values a request names (`dynamodb:LeadingKeys`), native or marshalled. */
+function leadingKeys(action: string, input: Item, partitionKey: string): string[] {
+  const value = (item: unknown) => {
+    const raw = (item as Item | undefined)?.[partitionKey];
+    return typeof raw === 'string' ? raw : String((raw as { S?: string } | undefined)?.S);
+  };
+  if (action === 'BatchWriteItem') {
+    const writes = Object.values(input.RequestItems as Record<string, Item[]>).flat();
+    return writes.map((write) =>
+      value((write.PutRequest as Item | undefined)?.Item ?? (write.DeleteRequest as Item | undefined)?.Key),
+    );
+  }
+  return [value(input.Key ?? input.Item)];
+}
+
+/** Why a DynamoDB request is refused under `grants`, or `undefined` when IAM would allow it. */
+export function dynamoRefusal(
+  grants: FunctionGrants,
+  action: string,
+  input: Item,
+  partitionKey: string,
+): string | undefined {
+  const table = grants.table;
+  if (!table) return `dynamodb:${action}: no table access`;
+  if (action === 'Query') {
+    const index = input.IndexName as string | undefined;
+    if (index === undefined) return 'dynamodb:Query on the base table: queries are granted on indexes only';
+    return table.queries?.includes(index as never) ? undefined : `dynamodb:Query on index ${index}`;
+  }
+  const patterns = table.items[action as ItemAction];
+  if (!patterns) return `dynamodb:${action}`;
+  const refused = leadingKeys(action, input, partitionKey).find(
+    (key) => !patterns.some((pattern) => stringLike(pattern, key)),
+  );
+  return refused === undefined ? undefined : `dynamodb:${action} on partition key ${refused}`;
+}
+
+/** Why a KMS request on a key of `role` is refused under `grants`, or `undefined` when it is allowed. */
+export function kmsRefusal(grants: FunctionGrants, action: string, role: KeyRole): string | undefined {
+  const allowed = kmsActions(grants)[role] ?? [];
+  return allowed.includes(`kms:${action}`) ? undefined : `kms:${action} on the ${role} key`;
+}
+
+function guard<Input extends object, Output extends object>(
+  grantsOf: (name: FunctionName) => FunctionGrants,
+  refusal: (grants: FunctionGrants, action: string, input: Item) => string | undefined,
+): InitializeMiddleware<Input, Output> {
+  return (next, context) => async (args) => {
+    const functionName = invocation.getStore()?.functionName;
+    if (functionName) {
+      const action = String(context.commandName).replace(/Command$/, '');
+      const refused = refusal(grantsOf(functionName), action, args.input as Item);
+      if (refused) {
+        throw new LocalAccessDenied(
+          `Function ${functionName} is not granted ${refused} (functions/grants.ts): IAM would refuse this in AWS`,
+        );
+      }
+    }
+    return next(args);
+  };
+}
+
+/**
+ * Makes the local runtime refuse what IAM would refuse in AWS: every DynamoDB and KMS call made while a
+ * function runs (see {@link invocation}) is checked against that function's grants
+ * (`functions/grants.ts`), the declaration the CDK stack turns into its role's policies. Calls outside
+ * any function (table and key bootstrap, the demo seed, tests arranging data) are the operator's and pass.
+ *
+ * dynalite and the KMS emulator ignore IAM, so this is what tests the least-privilege policies here: a
+ * function whose code comes to need a key prefix, an index or a key it was not granted fails its tests
+ * with the missing grant named, instead of failing in AWS with an `AccessDeniedException`.
+ *
+ * `keyRoles` names the service's own keys by every id a call may use (alias, key id, ARN); any other
+ * key is an issuer's.
+ *
+ * @example
+ * ```ts
+ * guardGrants(deps, { grantsOf: (name) => functionGrants[name], keyRoles, partitionKey: table.partitionKey });
+ * ```
+ */
+export function guardGrants(
+  clients: { doc: DynamoDBDocumentClient; kms: KMSClient },
+  options: {
+    grantsOf: (name: FunctionName) => FunctionGrants;
+    keyRoles: ReadonlyMap<string, KeyRole>;
+    partitionKey: string;
+  },
+): void {
+  const { grantsOf, keyRoles, partitionKey } = options;
+  const step = { step: 'initialize', priority: 'low', name: 'localGrantGuard' } as const;
+  clients.doc.middlewareStack.add(
+    guard(grantsOf, (grants, action, input) => dynamoRefusal(grants, action, input, partitionKey)),
+    step,
+  );
+  clients.kms.middlewareStack.add(
+    guard(grantsOf, (grants, action, input) => {
+      const keyId = (input.KeyId ?? input.TargetKeyId) as string | undefined;
+      return kmsRefusal(grants, action, (keyId && keyRoles.get(keyId)) || 'issuer');
+    }),
+    step,
+  );
+}
