@@ -141,17 +141,21 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
 }
 
 let current: Dependencies | undefined;
+let provided: (() => Dependencies) | undefined;
 
 /** The container's dependencies: those provided by a launcher, else built from the environment on first use. */
 export function dependencies(): Dependencies {
+  if (provided) return provided();
   current ??= buildDependencies(loadConfig());
   return current;
 }
 
 /**
- * Sets the dependencies handlers will use: the local runtime provides those of the endpoints and port it
- * chose; `undefined` forgets them, so that the next use reads the environment again.
+ * Sets the dependencies handlers will use: one set, or a function choosing the set for each call (the
+ * local runtime gives each function a container of its own, as Lambda does, with its own clients and
+ * caches). `undefined` forgets them, so that the next use reads the environment again.
  */
-export function provideDependencies(deps: Dependencies | undefined): void {
-  current = deps;
+export function provideDependencies(deps: Dependencies | (() => Dependencies) | undefined): void {
+  provided = typeof deps === 'function' ? deps : deps && (() => deps);
+  current = undefined;
 }

@@ -3,7 +3,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
 import { kmsActions, type FunctionGrants, type ItemAction, type KeyRole } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
-import { invocation } from './invocation.js';
 
 /**
  * What IAM answers when a role lacks a permission, as the SDK would surface it: a client fault the service
@@ -70,29 +69,25 @@ export function kmsRefusal(grants: FunctionGrants, action: string, role: KeyRole
 }
 
 function guard<Input extends object, Output extends object>(
-  grantsOf: (name: FunctionName) => FunctionGrants,
-  refusal: (grants: FunctionGrants, action: string, input: Item) => string | undefined,
+  functionName: FunctionName,
+  refusal: (action: string, input: Item) => string | undefined,
 ): InitializeMiddleware<Input, Output> {
   return (next, context) => async (args) => {
-    const functionName = invocation.getStore()?.functionName;
-    if (functionName) {
-      const action = String(context.commandName).replace(/Command$/, '');
-      const refused = refusal(grantsOf(functionName), action, args.input as Item);
-      if (refused) {
-        throw new LocalAccessDenied(
-          `Function ${functionName} is not granted ${refused} (functions/grants.ts): IAM would refuse this in AWS`,
-        );
-      }
+    const refused = refusal(String(context.commandName).replace(/Command$/, ''), args.input as Item);
+    if (refused) {
+      throw new LocalAccessDenied(
+        `Function ${functionName} is not granted ${refused} (functions/grants.ts): IAM would refuse this in AWS`,
+      );
     }
     return next(args);
   };
 }
 
 /**
- * Makes the local runtime refuse what IAM would refuse in AWS: every DynamoDB and KMS call made while a
- * function runs (see {@link invocation}) is checked against that function's grants
- * (`functions/grants.ts`), the declaration the CDK stack turns into its role's policies. Calls outside
- * any function (table and key bootstrap, the demo seed, tests arranging data) are the operator's and pass.
+ * Makes a function's clients refuse what IAM would refuse its role in AWS: every DynamoDB and KMS call is
+ * checked against the function's grants (`functions/grants.ts`), the declaration the CDK stack turns
+ * into the role's policies. The local runtime gives each function a container of its own with clients
+ * so guarded; the operator's (bootstrap, the demo seed, tests arranging data) are not.
  *
  * dynalite and the KMS emulator ignore IAM, so this is what tests the least-privilege policies here: a
  * function whose code comes to need a key prefix, an index or a key it was not granted fails its tests
@@ -103,25 +98,31 @@ function guard<Input extends object, Output extends object>(
  *
  * @example
  * ```ts
- * guardGrants(deps, { grantsOf: (name) => functionGrants[name], keyRoles, partitionKey: table.partitionKey });
+ * guardGrants(container, {
+ *   functionName: 'verify',
+ *   grants: functionGrants.verify,
+ *   keyRoles: await serviceKeyRoles(kms, config),
+ *   partitionKey: table.partitionKey,
+ * });
  * ```
  */
 export function guardGrants(
   clients: { doc: DynamoDBDocumentClient; kms: KMSClient },
   options: {
-    grantsOf: (name: FunctionName) => FunctionGrants;
+    functionName: FunctionName;
+    grants: FunctionGrants;
     keyRoles: ReadonlyMap<string, KeyRole>;
     partitionKey: string;
   },
 ): void {
-  const { grantsOf, keyRoles, partitionKey } = options;
+  const { functionName, grants, keyRoles, partitionKey } = options;
   const step = { step: 'initialize', priority: 'low', name: 'localGrantGuard' } as const;
   clients.doc.middlewareStack.add(
-    guard(grantsOf, (grants, action, input) => dynamoRefusal(grants, action, input, partitionKey)),
+    guard(functionName, (action, input) => dynamoRefusal(grants, action, input, partitionKey)),
     step,
   );
   clients.kms.middlewareStack.add(
-    guard(grantsOf, (grants, action, input) => {
+    guard(functionName, (action, input) => {
       const keyId = (input.KeyId ?? input.TargetKeyId) as string | undefined;
       return kmsRefusal(grants, action, (keyId && keyRoles.get(keyId)) || 'issuer');
     }),

@@ -1,10 +1,10 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { functionGrants } from '../../functions/grants.js';
-import { routes } from '../../functions/routes.js';
+import { functionGrants, type KeyRole } from '../../functions/grants.js';
+import { routes, type FunctionName } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
-import { buildDependencies, provideDependencies } from '../../shared/dependencies.js';
+import { buildDependencies, provideDependencies, type Dependencies } from '../../shared/dependencies.js';
 import { MemoryAssets } from '../../shared/web/assets.js';
 import { webAssetsOnce } from '../web-assets.js';
 import { ensureTable } from '../../shared/storage/create-table.js';
@@ -12,6 +12,7 @@ import { table } from '../../shared/storage/table.js';
 import { createDynamoClient } from '../../shared/storage/dynamo-client.js';
 import { ensurePlatformKeys, serviceKeyRoles } from './bootstrap-keys.js';
 import { guardGrants } from './grant-guard.js';
+import { invocation } from './invocation.js';
 import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
@@ -87,17 +88,44 @@ export async function startLocalRuntime(
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  const deps = buildDependencies({
+  const functionConfig: Config = {
     ...config,
     issuerUrl: config.port === 0 ? `http://localhost:${port}` : config.issuerUrl,
     dynamodbEndpoint: dynamo?.endpoint ?? config.dynamodbEndpoint,
     kmsEndpoint: kms?.endpoint ?? config.kmsEndpoint,
+  };
+  const webAssets = new MemoryAssets(webAssetsOnce);
+  // The operator's set: bootstrap, the demo seed, and tests arranging or inspecting data.
+  const deps = { ...buildDependencies(functionConfig), webAssets };
+  // One container per function, as in Lambda: its own clients and caches, and its own grants enforced.
+  let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
+  const containers = new Map<FunctionName, Dependencies>();
+  const containerOf = (functionName: FunctionName) => {
+    let container = containers.get(functionName);
+    if (!container) {
+      container = { ...buildDependencies(functionConfig), webAssets };
+      guardGrants(container, {
+        functionName,
+        grants: functionGrants[functionName],
+        keyRoles,
+        partitionKey: table.partitionKey,
+      });
+      containers.set(functionName, container);
+    }
+    return container;
+  };
+  provideDependencies(() => {
+    const running = invocation.getStore();
+    return running ? containerOf(running.functionName) : deps;
   });
-  provideDependencies({ ...deps, webAssets: new MemoryAssets(webAssetsOnce) });
   const close = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     provideDependencies(undefined);
+    for (const container of [deps, ...containers.values()]) {
+      container.doc.destroy();
+      container.kms.destroy();
+    }
     await stopEmbedded();
   };
 
@@ -107,11 +135,7 @@ export async function startLocalRuntime(
       deps.config.tableName,
     );
     await ensurePlatformKeys(deps.kms, deps.config);
-    guardGrants(deps, {
-      grantsOf: (name) => functionGrants[name],
-      keyRoles: await serviceKeyRoles(deps.kms, deps.config),
-      partitionKey: table.partitionKey,
-    });
+    keyRoles = await serviceKeyRoles(deps.kms, deps.config);
     const credentials = await seedDemo(deps, deps.config.issuerUrl);
     const credentialsFile = join(config.dataDir, 'credentials.json');
     await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });

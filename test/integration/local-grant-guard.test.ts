@@ -4,45 +4,54 @@ import { join } from 'node:path';
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionGrants, type FunctionGrants } from '../../functions/grants.js';
+import { functionGrants, type KeyRole } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
 import { ensurePlatformKeys, serviceKeyRoles } from '../../infra/local/bootstrap-keys.js';
 import { guardGrants, LocalAccessDenied, stringLike } from '../../infra/local/grant-guard.js';
-import { invocation } from '../../infra/local/invocation.js';
 import { startKmsEmulator, type KmsEmulator } from '../../infra/local/kms-emulator.js';
 import { loadConfig } from '../../shared/config.js';
 import { createKmsClient } from '../../shared/crypto/kms-client.js';
+import { createDynamoClient, documentClientFor } from '../../shared/storage/dynamo-client.js';
 import { table } from '../../shared/storage/table.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 
 const tableName = 'guarded';
 const config = loadConfig({});
-const as = <T>(functionName: FunctionName, run: () => Promise<T>) => invocation.run({ functionName }, run);
 
-describe('the local runtime refuses what IAM would (grant guard)', () => {
+describe('a function’s clients refuse what IAM would refuse its role (local grant guard)', () => {
   let data: TestTable;
   let emulator: KmsEmulator;
-  let kms: KMSClient;
+  let operatorKms: KMSClient;
   let dataDir: string;
+  let keyRoles: Map<string, KeyRole>;
+  const made: Array<{ destroy(): void }> = [];
 
+  /** The clients of `functionName`'s container, guarded by its grants. */
+  function clientsOf(functionName: FunctionName) {
+    const local = { region: config.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    const doc = documentClientFor(createDynamoClient({ ...local, endpoint: data.endpoint }));
+    const kms = createKmsClient({ ...local, endpoint: emulator.endpoint });
+    made.push(doc, kms);
+    guardGrants(
+      { doc, kms },
+      { functionName, grants: functionGrants[functionName], keyRoles, partitionKey: table.partitionKey },
+    );
+    return { doc, kms };
+  }
   beforeAll(async () => {
     data = await startTestTable(tableName);
     dataDir = await mkdtemp(join(tmpdir(), 'elicence-guard-'));
     emulator = await startKmsEmulator({ dataDir });
-    kms = createKmsClient({
+    operatorKms = createKmsClient({
       region: config.region,
       endpoint: emulator.endpoint,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
-    await ensurePlatformKeys(kms, config);
-    const grantsOf = (name: FunctionName): FunctionGrants => functionGrants[name];
-    guardGrants(
-      { doc: data.doc, kms },
-      { grantsOf, keyRoles: await serviceKeyRoles(kms, config), partitionKey: table.partitionKey },
-    );
+    await ensurePlatformKeys(operatorKms, config);
+    keyRoles = await serviceKeyRoles(operatorKms, config);
   });
   afterAll(async () => {
-    kms?.destroy();
+    for (const client of [...made, operatorKms]) client?.destroy();
     await emulator?.close();
     await data?.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -52,17 +61,16 @@ describe('the local runtime refuses what IAM would (grant guard)', () => {
   const audit = { pk: 'audit#2026-11-22#3', sk: '2026-11-22T00:00:00Z#a' };
 
   it('lets a function do what it is granted: verify reads a licence and writes an audit entry', async () => {
+    const verify = clientsOf('verify');
     await data.doc.send(new PutCommand({ TableName: tableName, Item: { ...licence, status: 'valid' } }));
-    const read = await as('verify', () =>
-      data.doc.send(new GetCommand({ TableName: tableName, Key: licence })),
-    );
+    const read = await verify.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
     expect(read.Item?.status).toBe('valid');
-    await as('verify', () => data.doc.send(new PutCommand({ TableName: tableName, Item: audit })));
+    await verify.doc.send(new PutCommand({ TableName: tableName, Item: audit }));
   });
 
   it('refuses an action outside the grant, naming the function, action and key, and writes nothing', async () => {
-    const attempt = as('verify', () =>
-      data.doc.send(new PutCommand({ TableName: tableName, Item: { ...licence, status: 'revoked' } })),
+    const attempt = clientsOf('verify').doc.send(
+      new PutCommand({ TableName: tableName, Item: { ...licence, status: 'revoked' } }),
     );
     await expect(attempt).rejects.toThrow(LocalAccessDenied);
     await expect(attempt).rejects.toThrow(
@@ -74,11 +82,12 @@ describe('the local runtime refuses what IAM would (grant guard)', () => {
 
   it('refuses a read of a partition the function was not granted (the console reads only its sessions)', async () => {
     await expect(
-      as('console', () => data.doc.send(new GetCommand({ TableName: tableName, Key: licence }))),
+      clientsOf('console').doc.send(new GetCommand({ TableName: tableName, Key: licence })),
     ).rejects.toThrow('Function console is not granted dynamodb:GetItem on partition key licence#lic_1');
   });
 
   it('refuses a batch when any one of its keys is outside the grant, as ForAllValues does', async () => {
+    const oidc = clientsOf('oidc');
     const batch = (pk: string) =>
       new BatchWriteCommand({
         RequestItems: {
@@ -88,8 +97,8 @@ describe('the local runtime refuses what IAM would (grant guard)', () => {
           ],
         },
       });
-    await as('oidc', () => data.doc.send(batch('oidc#RefreshToken#b')));
-    await expect(as('oidc', () => data.doc.send(batch('licence#lic_1')))).rejects.toThrow(
+    await oidc.doc.send(batch('oidc#RefreshToken#b'));
+    await expect(oidc.doc.send(batch('licence#lic_1'))).rejects.toThrow(
       'dynamodb:BatchWriteItem on partition key licence#lic_1',
     );
   });
@@ -102,29 +111,30 @@ describe('the local runtime refuses what IAM would (grant guard)', () => {
         KeyConditionExpression: index ? `${index}pk = :pk` : 'pk = :pk',
         ExpressionAttributeValues: { ':pk': 'issuer-id#x' },
       });
-    await as('verify', () => data.doc.send(query('gsi1')));
-    await expect(as('verify', () => data.doc.send(query('gsi2')))).rejects.toThrow(
-      'dynamodb:Query on index gsi2',
-    );
-    await expect(as('oidc', () => data.doc.send(query()))).rejects.toThrow(
-      'queries are granted on indexes only',
-    );
+    const verify = clientsOf('verify');
+    await verify.doc.send(query('gsi1'));
+    await expect(verify.doc.send(query('gsi2'))).rejects.toThrow('dynamodb:Query on index gsi2');
+    await expect(clientsOf('oidc').doc.send(query())).rejects.toThrow('queries are granted on indexes only');
   });
 
   it('checks KMS calls by key, whether the key is named by alias, key id or ARN', async () => {
+    const wallet = clientsOf('wallet');
     const mac = (keyId: string) =>
       new GenerateMacCommand({ KeyId: keyId, Message: Buffer.from('x'), MacAlgorithm: 'HMAC_SHA_256' });
-    await as('wallet', () => kms.send(mac(config.webKeyId)));
-    await expect(as('wallet', () => kms.send(mac(config.lookupMacKeyId)))).rejects.toThrow(
+    await wallet.kms.send(mac(config.webKeyId));
+    await expect(wallet.kms.send(mac(config.lookupMacKeyId))).rejects.toThrow(
       'Function wallet is not granted kms:GenerateMac on the lookupMac key',
     );
-    const roles = await serviceKeyRoles(kms, config);
-    const lookupArn = [...roles].find(([id, role]) => role === 'lookupMac' && id.startsWith('arn:'))?.[0];
+    const lookupArn = [...keyRoles].find(([id, role]) => role === 'lookupMac' && id.startsWith('arn:'))?.[0];
     expect(lookupArn).toBeDefined();
-    await expect(as('wallet', () => kms.send(mac(lookupArn!)))).rejects.toThrow(LocalAccessDenied);
+    await expect(wallet.kms.send(mac(lookupArn!))).rejects.toThrow(LocalAccessDenied);
+    // An issuer key is any key but the service's own: signing with one is the licence functions' alone.
+    await expect(wallet.kms.send(mac('0f0e0d0c-0000-4000-8000-000000000000'))).rejects.toThrow(
+      'kms:GenerateMac on the issuer key',
+    );
   });
 
-  it('lets calls outside any function through: bootstrap, seeding and tests are the operator', async () => {
+  it('leaves the operator’s clients alone: bootstrap, seeding and tests arranging data', async () => {
     await data.doc.send(new PutCommand({ TableName: tableName, Item: { ...licence, status: 'revoked' } }));
   });
 });

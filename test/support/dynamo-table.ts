@@ -9,6 +9,8 @@ import { createDynamoClient, documentClientFor } from '../../shared/storage/dyna
 export interface TestTable {
   doc: DynamoDBDocumentClient;
   tableName: string;
+  /** The dynalite's `http://host:port`, for clients of a test's own. */
+  endpoint: string;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,7 @@ export async function startTestTable(tableName: string): Promise<TestTable> {
   return {
     doc,
     tableName,
+    endpoint: dynamo.endpoint,
     close: async () => {
       doc.destroy();
       await dynamo.close();
