@@ -1,5 +1,20 @@
 import { epochSeconds } from '../shared/clock.js';
-import { dependencies, type Dependencies } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  accessTokens,
+  accounts,
+  entities,
+  registry,
+  licences,
+  issuers,
+  audit,
+  lookupMac,
+  pii,
+  passwords,
+  loginAttempts,
+} from '../shared/dependencies.js';
 import { ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
@@ -30,6 +45,24 @@ import { registerPerson, registerPersonInput } from '../shared/identity/register
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/sso/account-id.js';
 import * as z from 'zod';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({
+  kms,
+  doc,
+  accessTokens,
+  accounts,
+  entities,
+  registry,
+  licences,
+  issuers,
+  audit,
+  lookupMac,
+  pii,
+  passwords,
+  loginAttempts,
+});
+type Dependencies = ReturnType<typeof dependencies>;
 
 /**
  * People's accounts: registration (`POST /accounts`, and the `/register` page), and the entities a

@@ -1,6 +1,20 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { dependencies } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  adapter,
+  accessTokens,
+  issuers,
+  clients,
+  audit,
+  lookupMac,
+  webMac,
+  secrets,
+  keys,
+  signerFor,
+} from '../shared/dependencies.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
@@ -12,6 +26,22 @@ import { issuerView } from '../shared/issuers/issuer.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
 import { registerClient, registerClientInput } from '../shared/sso/register-client.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({
+  kms,
+  doc,
+  adapter,
+  accessTokens,
+  issuers,
+  clients,
+  audit,
+  lookupMac,
+  webMac,
+  secrets,
+  keys,
+  signerFor,
+});
 
 /** A licence's audit trail: who issued, suspended, reinstated, revoked or verified it, and when. */
 const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { dependencies } from '../shared/dependencies.js';
+import { composition, kms, doc, webMac, cookieSealer, webSessions } from '../shared/dependencies.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -26,6 +26,9 @@ import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pa
 import { consoleListBody } from '../shared/web/pages/console-list-page.js';
 import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/console-sign-in-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 

@@ -1,5 +1,18 @@
 import { epochSeconds } from '../shared/clock.js';
-import { dependencies } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  accessTokens,
+  issuers,
+  licences,
+  idempotency,
+  statusLists,
+  audit,
+  lookupMac,
+  signerFor,
+  fingerprint,
+} from '../shared/dependencies.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
@@ -11,6 +24,21 @@ import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licen
 import { licenceView } from '../shared/licence/licence.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({
+  kms,
+  doc,
+  accessTokens,
+  issuers,
+  licences,
+  idempotency,
+  statusLists,
+  audit,
+  lookupMac,
+  signerFor,
+  fingerprint,
+});
 
 /** The issuing agencies' API (scope `licences:issue`): issue, read, list, change status, render QR codes. */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {

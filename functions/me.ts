@@ -1,5 +1,18 @@
 import { epochSeconds } from '../shared/clock.js';
-import { dependencies } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  accessTokens,
+  accounts,
+  entities,
+  registry,
+  licences,
+  issuers,
+  audit,
+  lookupMac,
+  platformSigner,
+} from '../shared/dependencies.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
@@ -11,6 +24,21 @@ import { renderQrSvg } from '../shared/licence/qr.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { parseAccountId } from '../shared/sso/account-id.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({
+  kms,
+  doc,
+  accessTokens,
+  accounts,
+  entities,
+  registry,
+  licences,
+  issuers,
+  audit,
+  lookupMac,
+  platformSigner,
+});
 
 /** The holder's API (a person's token with scope `licences`): my licences, and showing one as a QR code. */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {

@@ -1,10 +1,51 @@
 import serverless from 'serverless-http';
-import { dependencies, type Dependencies } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  adapter,
+  platformSigner,
+  platformPreviousSigners,
+  lookupMac,
+  webMac,
+  secrets,
+  issuers,
+  registry,
+  licences,
+  accounts,
+  entities,
+  loginAttempts,
+  passwords,
+  pii,
+  directory,
+} from '../shared/dependencies.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
 import { createProvider } from '../shared/sso/provider.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({
+  kms,
+  doc,
+  adapter,
+  platformSigner,
+  platformPreviousSigners,
+  lookupMac,
+  webMac,
+  secrets,
+  issuers,
+  registry,
+  licences,
+  accounts,
+  entities,
+  loginAttempts,
+  passwords,
+  pii,
+  directory,
+});
+type Dependencies = ReturnType<typeof dependencies>;
 
 type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResult>;
 

@@ -1,7 +1,10 @@
-import { dependencies } from '../shared/dependencies.js';
+import { composition, kms, doc, issuers, statusLists, signerFor } from '../shared/dependencies.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { statusListMediaType, statusListToken } from '../shared/licence/status-list-token.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({ kms, doc, issuers, statusLists, signerFor });
 
 /**
  * `GET /status-lists/{listId}` (public): the list's Status List Token, signed by its issuer. Cacheable by

@@ -1,5 +1,15 @@
 import { epochSeconds } from '../shared/clock.js';
-import { dependencies } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  accessTokens,
+  issuers,
+  licences,
+  audit,
+  platformSigner,
+  platformPreviousSigners,
+} from '../shared/dependencies.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
@@ -7,6 +17,18 @@ import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verify/verify-scan.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({
+  kms,
+  doc,
+  accessTokens,
+  issuers,
+  licences,
+  audit,
+  platformSigner,
+  platformPreviousSigners,
+});
 
 /**
  * `POST /verify` (public): `{ qr }` → `{ verdict, checkedAt, licence?, issuer? }`. Anyone may ask; a

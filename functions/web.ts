@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { dependencies } from '../shared/dependencies.js';
+import { composition, webAssets } from '../shared/dependencies.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { assetResponse } from '../shared/web/assets.js';
@@ -10,6 +10,9 @@ import { landingBody, type DemoSignIn } from '../shared/web/pages/landing-page.j
 import { verifierBody, verifierScripts } from '../shared/web/pages/verifier-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/cookies.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({ webAssets });
 
 /** The landing page, the verifier page, the service worker and the browser assets: nothing personal. */
 export const handler = webHandler(

@@ -14,7 +14,7 @@ import type { AccessTokenLookup } from './http/authenticate.js';
 import { DynamoAuditTrail } from './audit/dynamo-audit-trail.js';
 import type { AuditTrail } from './audit/audit-trail.js';
 import type { AccountStore } from './identity/account-store.js';
-import { AccountsDirectory } from './identity/accounts-directory.js';
+import { AccountsDirectory, type AccountsDirectoryDependencies } from './identity/accounts-directory.js';
 import { DynamoAccountStore } from './identity/dynamo-account-store.js';
 import { DynamoEntityStore } from './identity/dynamo-entity-store.js';
 import { DynamoLoginAttemptStore } from './identity/dynamo-login-attempt-store.js';
@@ -62,6 +62,8 @@ export interface Dependencies {
   /** Keys of a platform-key rotation under way: published and trusted, never signing. */
   platformPreviousSigners: KmsSigner[];
   lookupMac: Mac;
+  /** MACs with the web key: page cookies and the page clients' secrets. */
+  webMac: Mac;
   secrets: ClientSecrets;
   keys: KeyManager;
   signerFor(keyId: string): KmsSigner;
@@ -95,67 +97,187 @@ export interface Dependencies {
   webSessions: SessionRegistry;
 }
 
-export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
+type Given = 'config' | 'clock';
+/** What a factory reads from the container: the dependencies `K`, and always the configuration and clock. */
+export type Needs<K extends keyof Dependencies = never> = Pick<Dependencies, K | Given>;
+type Buildable = Exclude<keyof Dependencies, Given>;
+
+/*
+ * One factory per dependency, each a top-level binding that names exactly what it reads, so that a
+ * function's bundle holds the adapters it composes and no others (esbuild drops unused bindings).
+ */
+export const kms = (c: Needs) => createKmsClient({ region: c.config.region, endpoint: c.config.kmsEndpoint });
+export const doc = (c: Needs) =>
+  createDocumentClient({ region: c.config.region, endpoint: c.config.dynamodbEndpoint });
+export const adapter = (c: Needs<'doc'>) =>
+  createDynamoAdapter({ doc: c.doc, tableName: c.config.tableName, clock: c.clock });
+export const platformSigner = (c: Needs<'kms'>) => new KmsSigner(c.kms, c.config.platformKeyId);
+export const platformPreviousSigners = (c: Needs<'kms'>) =>
+  c.config.platformPreviousKeyIds.map((keyId) => new KmsSigner(c.kms, keyId));
+export const lookupMac = (c: Needs<'kms'>): Mac => new KmsMac(c.kms, c.config.lookupMacKeyId);
+export const webMac = (c: Needs<'kms'>): Mac => new KmsMac(c.kms, c.config.webKeyId);
+export const secrets = (c: Needs<'lookupMac' | 'webMac'>) =>
+  new ClientSecrets(c.lookupMac, { ids: pageClientIds, mac: c.webMac });
+export const keys = (c: Needs<'kms'>): KeyManager => new KmsKeyManager(c.kms, c.config.issuerKeyPolicy);
+export const signerFor =
+  (c: Needs<'kms'>) =>
+  (keyId: string): KmsSigner =>
+    new KmsSigner(c.kms, keyId);
+export const issuers = (c: Needs<'doc'>): IssuerStore => new DynamoIssuerStore(c.doc, c.config.tableName);
+export const statusLists = (c: Needs<'doc'>): StatusListStore =>
+  new DynamoStatusListStore(c.doc, c.config.tableName);
+export const trustList = (c: Needs<'doc'>): TrustListStore =>
+  new DynamoTrustListStore(c.doc, c.config.tableName);
+export const registry = (c: Needs<'doc'>) => new DynamoRegistry(c.doc, c.config.tableName);
+export const licences = (c: Needs<'doc'>): LicenceStore => new DynamoLicenceStore(c.doc, c.config.tableName);
+export const idempotency = (c: Needs<'doc'>): IdempotencyStore =>
+  new DynamoIdempotencyStore(c.doc, c.config.tableName, c.clock);
+export const audit = (c: Needs<'doc'>): AuditTrail => new DynamoAuditTrail(c.doc, c.config.tableName);
+export const clients = (c: Needs<'adapter'>): ClientStore => new DynamoClientStore(c.adapter);
+export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
+export const accessTokens =
+  (c: Needs<'doc'>): AccessTokenLookup =>
+  async (token) => {
+    const record = await findAccessToken(
+      { doc: c.doc, tableName: c.config.tableName, clock: c.clock },
+      token,
+    );
+    return record?.clientId ? { ...record, clientId: record.clientId } : undefined;
+  };
+export const accounts = (c: Needs<'doc'>): AccountStore => new DynamoAccountStore(c.doc, c.config.tableName);
+export const entities = (c: Needs<'doc'>): EntityStore => new DynamoEntityStore(c.doc, c.config.tableName);
+export const loginAttempts = (c: Needs<'doc'>): LoginAttemptStore =>
+  new DynamoLoginAttemptStore(c.doc, c.config.tableName);
+export const passwords = (): PasswordHasher => new ScryptPasswordHasher();
+export const pii = (c: Needs<'kms'>): PiiCipher => new KmsPiiCipher(c.kms, c.config.piiKeyId);
+export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory => new AccountsDirectory(c);
+export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
+export const cookieSealer = (c: Needs<'webMac'>) =>
+  new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
+export const webSessions = (c: Needs<'doc'>): SessionRegistry =>
+  new DynamoSessionRegistry(c.doc, c.config.tableName);
+
+/** A factory for each of `K`, each able to read every dependency of `K` (so a missing one fails to compile). */
+export type Factories<K extends Buildable> = {
+  [P in K]: (container: Needs<NoInfer<K>>) => Dependencies[P];
+};
+
+/**
+ * A container that builds each dependency on first use, once, from its factory. Building makes no network
+ * call; clients connect on first use.
+ */
+export function container<K extends Buildable>(
+  config: Config,
+  clock: Clock,
+  factories: Factories<K>,
+): Needs<K> {
   logger.setLogLevel(config.logLevel as Parameters<typeof logger.setLogLevel>[0]);
-  const kms = createKmsClient({ region: config.region, endpoint: config.kmsEndpoint });
-  const doc = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
-  const adapter = createDynamoAdapter({ doc, tableName: config.tableName, clock });
-  const lookupMac = new KmsMac(kms, config.lookupMacKeyId);
-  const webMac = new KmsMac(kms, config.webKeyId);
-  const clientSecrets = new ClientSecrets(lookupMac, { ids: pageClientIds, mac: webMac });
-  const built: Omit<Dependencies, 'directory'> = {
-    config,
-    clock,
+  const built = { config, clock } as Needs<K>;
+  for (const [name, factory] of Object.entries(factories) as Array<[K, Factories<K>[K]]>) {
+    Object.defineProperty(built, name, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = factory(built);
+        Object.defineProperty(built, name, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return built;
+}
+
+/** Every dependency: the local runtime's containers, and tests and benchmarks that use them all. */
+export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
+  return container(config, clock, {
     kms,
     doc,
     adapter,
-    platformSigner: new KmsSigner(kms, config.platformKeyId),
-    platformPreviousSigners: config.platformPreviousKeyIds.map((keyId) => new KmsSigner(kms, keyId)),
+    platformSigner,
+    platformPreviousSigners,
     lookupMac,
-    secrets: clientSecrets,
-    keys: new KmsKeyManager(kms, config.issuerKeyPolicy),
-    signerFor: (keyId) => new KmsSigner(kms, keyId),
-    issuers: new DynamoIssuerStore(doc, config.tableName),
-    statusLists: new DynamoStatusListStore(doc, config.tableName),
-    trustList: new DynamoTrustListStore(doc, config.tableName),
-    registry: new DynamoRegistry(doc, config.tableName),
-    licences: new DynamoLicenceStore(doc, config.tableName),
-    idempotency: new DynamoIdempotencyStore(doc, config.tableName, clock),
-    audit: new DynamoAuditTrail(doc, config.tableName),
-    clients: new DynamoClientStore(adapter),
-    fingerprint: keyedFingerprint(lookupMac, 'idempotency/v1'),
-    accessTokens: async (token) => {
-      const record = await findAccessToken({ doc, tableName: config.tableName, clock }, token);
-      return record?.clientId ? { ...record, clientId: record.clientId } : undefined;
-    },
-    accounts: new DynamoAccountStore(doc, config.tableName),
-    entities: new DynamoEntityStore(doc, config.tableName),
-    loginAttempts: new DynamoLoginAttemptStore(doc, config.tableName),
-    passwords: new ScryptPasswordHasher(),
-    pii: new KmsPiiCipher(kms, config.piiKeyId),
-    webAssets: new DirectoryAssets(config.webAssetsDir),
-    cookieSealer: new CookieSealer(() => derivedSecret(webMac, 'web-session/v1')),
-    webSessions: new DynamoSessionRegistry(doc, config.tableName),
-  };
-  return { ...built, directory: new AccountsDirectory(built) };
-}
-
-let current: Dependencies | undefined;
-let provided: (() => Dependencies) | undefined;
-
-/** The container's dependencies: those provided by a launcher, else built from the environment on first use. */
-export function dependencies(): Dependencies {
-  if (provided) return provided();
-  current ??= buildDependencies(loadConfig());
-  return current;
+    webMac,
+    secrets,
+    keys,
+    signerFor,
+    issuers,
+    statusLists,
+    trustList,
+    registry,
+    licences,
+    idempotency,
+    audit,
+    clients,
+    fingerprint,
+    accessTokens,
+    accounts,
+    entities,
+    loginAttempts,
+    passwords,
+    pii,
+    directory,
+    webAssets,
+    cookieSealer,
+    webSessions,
+  });
 }
 
 /**
- * Sets the dependencies handlers will use: one set, or a function choosing the set for each call (the
- * local runtime gives each function a container of its own, as Lambda does, with its own clients and
- * caches). `undefined` forgets them, so that the next use reads the environment again.
+ * What a launcher that runs the handlers itself (the local runtime) gives them: the full set it uses as
+ * the operator (bootstrap, seeding, tests), whose configuration and clock every function's own
+ * composition is then built from, and a hook run once on each such container before its first use.
  */
-export function provideDependencies(deps: Dependencies | (() => Dependencies) | undefined): void {
-  provided = typeof deps === 'function' ? deps : deps && (() => deps);
-  current = undefined;
+export interface Launch {
+  operator: Dependencies;
+  prepare?(container: Partial<Dependencies>): void;
+}
+
+let launch: Launch | undefined;
+let fromEnvironment: Dependencies | undefined;
+
+/** Every dependency: the launcher's operator set, else one built from the environment. */
+export function dependencies(): Dependencies {
+  if (launch) return launch.operator;
+  fromEnvironment ??= buildDependencies(loadConfig());
+  return fromEnvironment;
+}
+
+/**
+ * A function's own composition: what its handler uses, built once per container (a cold start) from the
+ * environment, and only from `factories`, so that the bundle holds nothing else. Under a launcher, it is
+ * built from the launcher's configuration instead, once per launch.
+ *
+ * @example
+ * ```ts
+ * const dependencies = composition({ doc, kms, licences, audit, accessTokens });
+ * export const handler = apiHandler(async (event) => {
+ *   const deps = dependencies();
+ * });
+ * ```
+ */
+export function composition<K extends Buildable>(factories: Factories<K>): () => Needs<K> {
+  const launched = new WeakMap<Launch, Needs<K>>();
+  let own: Needs<K> | undefined;
+  return () => {
+    if (!launch) {
+      own ??= container(loadConfig(), systemClock, factories);
+      return own;
+    }
+    let built = launched.get(launch);
+    if (!built) {
+      built = container(launch.operator.config, launch.operator.clock, factories);
+      launch.prepare?.(built);
+      launched.set(launch, built);
+    }
+    return built;
+  };
+}
+
+/**
+ * Hands the handlers a launcher's configuration (see {@link Launch}); `undefined` forgets it, so that the
+ * next use reads the environment again.
+ */
+export function provideDependencies(provided: Launch | undefined): void {
+  launch = provided;
+  fromEnvironment = undefined;
 }

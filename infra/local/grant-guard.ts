@@ -91,7 +91,8 @@ function guard<Input extends object, Output extends object>(
  *
  * dynalite and the KMS emulator ignore IAM, so this is what tests the least-privilege policies here: a
  * function whose code comes to need a key prefix, an index or a key it was not granted fails its tests
- * with the missing grant named, instead of failing in AWS with an `AccessDeniedException`.
+ * with the missing grant named, instead of failing in AWS with an `AccessDeniedException`. A container
+ * without a DynamoDB or KMS client (a function that composed none) is left as it is.
  *
  * `keyRoles` names the service's own keys by every id a call may use (alias, key id, ARN); any other
  * key is an issuer's.
@@ -107,7 +108,7 @@ function guard<Input extends object, Output extends object>(
  * ```
  */
 export function guardGrants(
-  clients: { doc: DynamoDBDocumentClient; kms: KMSClient },
+  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient },
   options: {
     functionName: FunctionName;
     grants: FunctionGrants;
@@ -117,11 +118,11 @@ export function guardGrants(
 ): void {
   const { functionName, grants, keyRoles, partitionKey } = options;
   const step = { step: 'initialize', priority: 'low', name: 'localGrantGuard' } as const;
-  clients.doc.middlewareStack.add(
+  clients.doc?.middlewareStack.add(
     guard(functionName, (action, input) => dynamoRefusal(grants, action, input, partitionKey)),
     step,
   );
-  clients.kms.middlewareStack.add(
+  clients.kms?.middlewareStack.add(
     guard(functionName, (action, input) => {
       const keyId = (input.KeyId ?? input.TargetKeyId) as string | undefined;
       return kmsRefusal(grants, action, (keyId && keyRoles.get(keyId)) || 'issuer');

@@ -2,7 +2,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { functionGrants, type KeyRole } from '../../functions/grants.js';
-import { routes, type FunctionName } from '../../functions/routes.js';
+import { routes } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
 import { buildDependencies, provideDependencies, type Dependencies } from '../../shared/dependencies.js';
 import { MemoryAssets } from '../../shared/web/assets.js';
@@ -97,34 +97,35 @@ export async function startLocalRuntime(
   const webAssets = new MemoryAssets(webAssetsOnce);
   // The operator's set: bootstrap, the demo seed, and tests arranging or inspecting data.
   const deps = { ...buildDependencies(functionConfig), webAssets };
-  // One container per function, as in Lambda: its own clients and caches, and its own grants enforced.
+  // Each function builds its own container from its own composition, as in Lambda: its own clients and
+  // caches, with its grants enforced on them and the browser assets served from memory.
   let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
-  const containers = new Map<FunctionName, Dependencies>();
-  const containerOf = (functionName: FunctionName) => {
-    let container = containers.get(functionName);
-    if (!container) {
-      container = { ...buildDependencies(functionConfig), webAssets };
-      guardGrants(container, {
-        functionName,
-        grants: functionGrants[functionName],
-        keyRoles,
-        partitionKey: table.partitionKey,
-      });
-      containers.set(functionName, container);
-    }
-    return container;
-  };
-  provideDependencies(() => {
-    const running = invocation.getStore();
-    return running ? containerOf(running.functionName) : deps;
+  const containers: Array<Partial<Dependencies>> = [];
+  provideDependencies({
+    operator: deps,
+    prepare: (container) => {
+      containers.push(container);
+      if ('webAssets' in container) {
+        Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
+      }
+      const running = invocation.getStore();
+      if (running) {
+        guardGrants(container, {
+          functionName: running.functionName,
+          grants: functionGrants[running.functionName],
+          keyRoles,
+          partitionKey: table.partitionKey,
+        });
+      }
+    },
   });
   const close = async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     provideDependencies(undefined);
-    for (const container of [deps, ...containers.values()]) {
-      container.doc.destroy();
-      container.kms.destroy();
+    for (const container of [deps, ...containers]) {
+      container.doc?.destroy();
+      container.kms?.destroy();
     }
     await stopEmbedded();
   };

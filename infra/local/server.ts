@@ -73,9 +73,11 @@ export function createLocalServer(
     }
     try {
       const functionName = matched.route.function;
-      const handler = await handlerFor(functionName);
       const event = toApiGatewayEvent(request, body, matched);
-      writeResult(response, await invocation.run({ functionName }, () => handler(event)));
+      const result = await invocation.run({ functionName }, async () =>
+        (await handlerFor(functionName))(event),
+      );
+      writeResult(response, result);
     } catch (error) {
       logger.error('function failed', { function: matched.route.function, error: String(error) });
       writeResult(response, gatewayError(500, 'Internal Server Error'));

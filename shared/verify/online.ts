@@ -42,7 +42,7 @@ export function storeTrust(deps: {
   issuers: Pick<IssuerStore, 'findById' | 'findByCreditCode'>;
   platformSigner: Pick<Signer, 'publicJwk'>;
   /** Platform keys of a rotation under way: presentations they signed stay verifiable. */
-  platformPreviousSigners?: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
+  platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
 }): TrustAnchors {
   const creditCodes = new Map<string, string>();
   return {
@@ -63,7 +63,7 @@ export function storeTrust(deps: {
     issuerByCreditCode: async (creditCode) => trustedIssuer(await deps.issuers.findByCreditCode(creditCode)),
     platformKeys: async () =>
       (await Promise.all(
-        [deps.platformSigner, ...(deps.platformPreviousSigners ?? [])].map((signer) => signer.publicJwk()),
+        [deps.platformSigner, ...deps.platformPreviousSigners].map((signer) => signer.publicJwk()),
       )) as PublicJwk[],
   };
 }

@@ -27,7 +27,7 @@ export interface VerifyScanDependencies {
   issuers: Pick<IssuerStore, 'findById' | 'findByCreditCode'>;
   licences: Pick<LicenceStore, 'get'>;
   platformSigner: Pick<Signer, 'publicJwk'>;
-  platformPreviousSigners?: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
+  platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
   audit: AuditTrail;
   clock: Clock;
 }
