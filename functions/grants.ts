@@ -30,6 +30,11 @@ export interface FunctionGrants {
    * public key, to verify what it signed.
    */
   platformKey?: 'sign' | 'publicKey';
+  /**
+   * Reads the public keys of platform keys being retired, while a rotation is under way: the JWKS keeps
+   * publishing them and verification keeps trusting them, so that what they signed still verifies.
+   */
+  previousPlatformKeys?: true;
   /** Computes HMACs with the lookup key. */
   lookupMac?: true;
   /** Computes HMACs with the web key: page sessions and page clients' secrets. */
@@ -44,7 +49,7 @@ export interface FunctionGrants {
 }
 
 /** Which key a KMS call is on: the service's own keys by name, any other key is an issuer's. */
-export type KeyRole = 'platform' | 'lookupMac' | 'web' | 'pii' | 'issuer';
+export type KeyRole = 'platform' | 'previousPlatform' | 'lookupMac' | 'web' | 'pii' | 'issuer';
 
 const sign = ['kms:Sign', 'kms:GetPublicKey'];
 
@@ -58,6 +63,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.platformKey && {
       platform: grants.platformKey === 'sign' ? sign : ['kms:GetPublicKey'],
     }),
+    ...(grants.previousPlatformKeys && { previousPlatform: ['kms:GetPublicKey'] }),
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
@@ -95,7 +101,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
   // appointment reads (get), entities by representative, representation hints, licences by holder and
   // issuers by id (gsi1); it creates entity accounts and records representation hints (conditional put).
-  // It signs ID tokens with the platform key, derives client secrets, cookie keys and lookup keys with
+  // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key.
   oidc: {
@@ -118,6 +124,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
     },
     platformKey: 'sign',
+    previousPlatformKeys: true,
     lookupMac: true,
     webMac: true,
     pii: 'decrypt',
@@ -177,14 +184,15 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // POST /verify (shared/verify/verify-scan.ts): an optional verifier's access token (get), the issuer by
   // id (gsi1, then get) or by credit code (get), the licence's live status (get), one audit entry
   // (conditional put). Signatures are checked locally: issuer keys come from the issuer records, and for
-  // presentations the platform key's public key from KMS (GetPublicKey, once per container). It signs
-  // nothing, with no key.
+  // presentations the platform keys' public keys from KMS (GetPublicKey, once per container), the keys
+  // being retired included. It signs nothing, with no key.
   verify: {
     table: {
       items: { GetItem: [...accessTokens, 'issuer#*', 'licence#*'], PutItem: ['audit#*'] },
       queries: ['gsi1'],
     },
     platformKey: 'publicKey',
+    previousPlatformKeys: true,
   },
   // The holder's API (shared/licence/holder-licences.ts): the access token (get), the person and the entity
   // acted for by id (gsi1, then get), whether the person may still act for it (registry, entity account and

@@ -7,10 +7,13 @@ import { addComplianceChecks, ElicenceStack } from './stack.js';
  */
 const app = new App();
 const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
+const platformKeys: unknown = app.node.tryGetContext('platformKeys');
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
   // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
   ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
+  // `-c platformKeys=2,1` while platform key generation 2 replaces 1: the signing one first.
+  ...(platformKeys !== undefined && { platformKeys: String(platformKeys).split(',') }),
 });
 addComplianceChecks(app);
 app.synth();

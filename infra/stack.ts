@@ -133,6 +133,12 @@ export interface ElicenceStackProps extends StackProps {
   throttle?: { rateLimit: number; burstLimit: number };
   /** An email address told of every alarm (it must confirm the subscription). */
   alarmEmail?: string;
+  /**
+   * The platform key generations, the signing one first. Default `['1']`. To rotate, deploy `['2', '1']`:
+   * generation 2 signs, generation 1 stays published and trusted; once what it signed has expired, deploy
+   * `['2']` (see README, "Backup and key rotation").
+   */
+  platformKeys?: readonly string[];
 }
 
 /**
@@ -154,7 +160,7 @@ export class ElicenceStack extends Stack {
     super(scope, id, props);
     const logLevel = props.logLevel ?? 'INFO';
 
-    this.keys = new ServiceKeys(this, 'Keys');
+    this.keys = new ServiceKeys(this, 'Keys', { platformKeys: props.platformKeys });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
@@ -181,6 +187,10 @@ export class ElicenceStack extends Stack {
           ...(spec.config && { ISSUER_URL: issuerUrl, LOG_LEVEL: logLevel }),
           ...(grants.table && { TABLE_NAME: data.table.tableName }),
           ...(grants.platformKey && { PLATFORM_KEY_ID: keys.platform.keyArn }),
+          ...(grants.previousPlatformKeys &&
+            keys.previousPlatform.length > 0 && {
+              PLATFORM_PREVIOUS_KEY_IDS: keys.previousPlatform.map((key) => key.keyArn).join(','),
+            }),
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.pii && { PII_KEY_ID: keys.pii.keyArn }),

@@ -82,22 +82,31 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  * DESIGN.md, "Key rotation"). All keys are retained when the stack is deleted: what they signed outlives it.
  */
 export class ServiceKeys extends Construct {
+  /** The platform key that signs. */
   readonly platform: kms.Key;
+  /** Platform keys being retired: still published and trusted, never signing. */
+  readonly previousPlatform: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: { platformKeys?: readonly string[] } = {}) {
     super(scope, id);
-    this.platform = new kms.Key(this, 'Platform', {
-      description: 'elicence platform signing key (ID tokens, presentations, trust list)',
-      keySpec: kms.KeySpec.ECC_NIST_P256,
-      keyUsage: kms.KeyUsage.SIGN_VERIFY,
-      alias: platformKeyAlias,
-      policy: administrationOnlyPolicy(),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
+    const [current, ...previous] = platformGenerations(props.platformKeys ?? ['1']);
+    const platformKey = (generation: string) =>
+      new kms.Key(this, generation === '1' ? 'Platform' : `Platform${generation}`, {
+        description: `elicence platform signing key, generation ${generation} (ID tokens, presentations, trust list)`,
+        keySpec: kms.KeySpec.ECC_NIST_P256,
+        keyUsage: kms.KeyUsage.SIGN_VERIFY,
+        policy: administrationOnlyPolicy(),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.platform = platformKey(current!);
+    this.previousPlatform = previous.map(platformKey);
+    // An alias of its own, so that a rotation moves it (an update in place) rather than creating it anew
+    // on the new key while the old key still holds the name.
+    new kms.Alias(this, 'PlatformAlias', { aliasName: platformKeyAlias, targetKey: this.platform });
     this.lookupMac = new kms.Key(this, 'LookupMac', {
       description: 'elicence HMAC key (identifier lookup keys, OAuth client secrets, cookie keys)',
       keySpec: kms.KeySpec.HMAC_256,
@@ -138,8 +147,29 @@ export class ServiceKeys extends Construct {
    * with the PII key (only under the ID-number encryption context).
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {
-    allowUse(this[key], role, [...actions], key === 'pii' ? idNumberContext : undefined);
+    for (const used of key === 'previousPlatform' ? this.previousPlatform : [this[key]]) {
+      allowUse(used, role, [...actions], key === 'pii' ? idNumberContext : undefined);
+    }
   }
+}
+
+/**
+ * The platform key generations, the signing one first (`['2', '1']` while generation 2 replaces 1). Each
+ * generation is a key of its own that keeps its logical id, so a rotation adds a key and retiring one
+ * only removes it from the stack (it is retained in the account).
+ */
+function platformGenerations(generations: readonly string[]): string[] {
+  if (generations.length === 0 || new Set(generations).size !== generations.length) {
+    throw new Error(
+      `platformKeys: give distinct generations, the signing one first (got ${generations.join(',')})`,
+    );
+  }
+  for (const generation of generations) {
+    if (!/^[1-9]\d{0,3}$/.test(generation)) {
+      throw new Error(`platformKeys: a generation is a number from 1 to 9999 (got "${generation}")`);
+    }
+  }
+  return [...generations];
 }
 
 /**

@@ -61,7 +61,7 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
 export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<Map<string, KeyRole>> {
   const named: Array<[string, Exclude<KeyRole, 'issuer'>]> = [
     [config.platformKeyId, 'platform'],
-    ...config.platformPreviousKeyIds.map((id): [string, 'platform'] => [id, 'platform']),
+    ...config.platformPreviousKeyIds.map((id): [string, 'previousPlatform'] => [id, 'previousPlatform']),
     [config.lookupMacKeyId, 'lookupMac'],
     [config.webKeyId, 'web'],
     [config.piiKeyId, 'pii'],

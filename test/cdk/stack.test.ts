@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { functionGrants, kmsActions } from '../../functions/grants.js';
 import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
 import { requireBanner } from '../../infra/bundling.js';
-import { addComplianceChecks, ElicenceStack } from '../../infra/stack.js';
+import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
 import { table } from '../../shared/storage/table.js';
 
@@ -25,9 +25,9 @@ interface Statement {
 }
 
 /** Synthesises the stack without bundling: NodejsFunction skips esbuild for stacks not listed here. */
-function synthesize(): { stack: ElicenceStack; template: Template } {
+function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ElicenceStack(app, 'Elicence');
+  const stack = new ElicenceStack(app, 'Elicence', props);
   return { stack, template: Template.fromStack(stack) };
 }
 
@@ -700,11 +700,11 @@ describe('ElicenceStack', () => {
           const actions = (synthesized[keyRole(key)] ??= []);
           if (!actions.includes(action)) actions.push(action);
         }
+        // No rotation is under way in this stack: there is no previous platform key to grant.
         const declared = Object.fromEntries(
-          Object.entries(kmsActions(functionGrants[name])).map(([key, actions]) => [
-            key,
-            [...actions].sort(),
-          ]),
+          Object.entries(kmsActions(functionGrants[name]))
+            .filter(([key]) => key !== 'previousPlatform')
+            .map(([key, actions]) => [key, [...actions].sort()]),
         );
         for (const actions of Object.values(synthesized)) actions.sort();
         expect(synthesized, name).toEqual(declared);
@@ -843,6 +843,84 @@ describe('ElicenceStack', () => {
     });
   });
 });
+
+describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', () => {
+  const rotating = synthesize({ platformKeys: ['2', '1'] });
+  const resources = rotating.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const [previous] = rotating.stack.keys.previousPlatform;
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
+
+  it('keeps generation 1 under its logical id and adds generation 2, both ES256 signing keys', () => {
+    expect(idOf(previous!)).toBe(logicalIdOfDefaultPlatformKey());
+    for (const key of [rotating.stack.keys.platform, previous!]) {
+      expect(resources[idOf(key)]!.Properties).toMatchObject({
+        KeySpec: 'ECC_NIST_P256',
+        KeyUsage: 'SIGN_VERIFY',
+      });
+    }
+    const aliases = Object.values(resources).filter((r) => r.Type === 'AWS::KMS::Alias');
+    const platformAlias = aliases.find((a) => a.Properties.AliasName === 'alias/elicence-platform');
+    expect(platformAlias?.Properties.TargetKeyId).toEqual(arnOf(rotating.stack.keys.platform));
+  });
+
+  it('signs with generation 2 and gives generation 1 to the functions that publish or trust it', () => {
+    for (const name of functionNames) {
+      const fn = Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
+      )!;
+      const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
+      if (functionGrants[name].platformKey) {
+        expect(variables.PLATFORM_KEY_ID, name).toEqual(arnOf(rotating.stack.keys.platform));
+      }
+      const previousIds = functionGrants[name].previousPlatformKeys ? arnOf(previous!) : undefined;
+      expect(variables.PLATFORM_PREVIOUS_KEY_IDS, name).toEqual(previousIds);
+    }
+  });
+
+  it('lets oidc and verify read generation 1’s public key, and nobody sign with it', () => {
+    const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey'], ['kms:GetPublicKey']]);
+    expect(users.map((st) => JSON.stringify(st.Principal)).sort()).toEqual(
+      (['oidc', 'verify'] as const)
+        .map((name) => JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf(name), 'Arn'] } }))
+        .sort(),
+    );
+    const onPrevious = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((st) => JSON.stringify(st.Resource) === JSON.stringify(arnOf(previous!)));
+    expect(onPrevious.flatMap(actionsOf)).toEqual(['kms:GetPublicKey', 'kms:GetPublicKey']);
+  });
+
+  it('passes cdk-nag', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new ElicenceStack(app, 'Elicence', { platformKeys: ['2', '1'] });
+    addComplianceChecks(app);
+    const report = JSON.parse(
+      readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8'),
+    ) as { pluginReports: Array<{ violations: unknown[] }> };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+
+  it('refuses generations that are not distinct numbers', () => {
+    for (const platformKeys of [[], ['2', '2'], ['v2'], ['0']]) {
+      expect(() => synthesize({ platformKeys }), JSON.stringify(platformKeys)).toThrow(/platformKeys/);
+    }
+  });
+});
+
+/** The platform key's logical id in a stack with no rotation under way. */
+function logicalIdOfDefaultPlatformKey(): string {
+  const { stack } = synthesize();
+  return stack.getLogicalId(stack.keys.platform.node.defaultChild as CfnElement);
+}
 
 describe('cdk-nag (AWS Solutions)', () => {
   it('finds nothing unacknowledged in the app', () => {
