@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { composition, kms, lookupMac, webMac, secrets, cookieSealer } from '../shared/dependencies.js';
+import { composition, cookieSealer, kms, pageClientSecrets, webMac } from '../shared/dependencies.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -23,7 +23,7 @@ import { pendingLogin, RelyingParty } from '../shared/web/relying-party.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, lookupMac, webMac, secrets, cookieSealer });
+const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cookieSealer });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 

@@ -1,5 +1,5 @@
 import { epochSeconds } from '../shared/clock.js';
-import { composition, kms, lookupMac, webMac, secrets, cookieSealer } from '../shared/dependencies.js';
+import { composition, cookieSealer, kms, pageClientSecrets, webMac } from '../shared/dependencies.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
@@ -27,7 +27,7 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/cookies.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, lookupMac, webMac, secrets, cookieSealer });
+const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cookieSealer });
 type Dependencies = ReturnType<typeof dependencies>;
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);

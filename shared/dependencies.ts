@@ -118,6 +118,17 @@ export const lookupMac = (c: Needs<'kms'>): Mac => new KmsMac(c.kms, c.config.lo
 export const webMac = (c: Needs<'kms'>): Mac => new KmsMac(c.kms, c.config.webKeyId);
 export const secrets = (c: Needs<'lookupMac' | 'webMac'>) =>
   new ClientSecrets(c.lookupMac, { ids: pageClientIds, mac: c.webMac });
+/**
+ * The page functions' client secrets: their own clients' only, derived from the web key. They hold no
+ * lookup key, so asking for any other client's secret is refused here rather than by KMS.
+ */
+export const pageClientSecrets = (c: Needs<'webMac'>) =>
+  new ClientSecrets(
+    {
+      mac: () => Promise.reject(new Error('A page function derives only its own clients’ secrets')),
+    },
+    { ids: pageClientIds, mac: c.webMac },
+  );
 export const keys = (c: Needs<'kms'>): KeyManager => new KmsKeyManager(c.kms, c.config.issuerKeyPolicy);
 export const signerFor =
   (c: Needs<'kms'>) =>
