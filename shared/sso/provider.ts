@@ -118,9 +118,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     claims: {
       acr: null,
+      // How the person authenticated (RFC 8176): `pwd` for every sign-in today, kept across single sign-on.
+      amr: null,
       auth_time: null,
       sid: null,
-      openid: ['sub', 'acr'],
+      openid: ['sub', 'acr', 'amr'],
       profile: ['name'],
       idcard: ['id_number'],
       entity: ['subject_type', 'credit_code', 'act'],

@@ -133,6 +133,7 @@ describe('single sign-on', () => {
     const claims = (await exchange(platformA, request, callback)).claims()!;
     expect(claims.sub).toBe(subOnA);
     expect(claims.auth_time).toBeGreaterThanOrEqual(before - 1);
+    expect(claims.amr).toEqual(['pwd']);
   });
 });
 
