@@ -175,10 +175,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     issuerKeys: 'sign',
   },
-  // The trust list: every issuer (gsi2), signed with the platform key when the stored one is stale, and
-  // stored (get, conditional put).
+  // The trust list: every issuer (gsi2) and each active issuer's status-list count (get), signed with the
+  // platform key when the stored one is stale, and stored (get, conditional put).
   'trust-list': {
-    table: { items: { GetItem: ['trust-list'], PutItem: ['trust-list'] }, queries: ['gsi2'] },
+    table: {
+      items: { GetItem: ['trust-list', 'status-list-counter#*'], PutItem: ['trust-list'] },
+      queries: ['gsi2'],
+    },
     platformKey: 'sign',
   },
   // POST /verify (shared/verify/verify-scan.ts): an optional verifier's access token (get), the issuer by

@@ -1,10 +1,18 @@
-import { composition, kms, doc, issuers, trustList, platformSigner } from '../shared/dependencies.js';
+import {
+  composition,
+  kms,
+  doc,
+  issuers,
+  trustList,
+  platformSigner,
+  statusLists,
+} from '../shared/dependencies.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { trustListMediaType } from '../shared/licence/trust-list.js';
 import { trustListToken } from '../shared/licence/trust-list-token.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, issuers, trustList, platformSigner });
+const dependencies = composition({ kms, doc, issuers, statusLists, trustList, platformSigner });
 
 /**
  * `GET /trust-list` (public): the platform-signed list of issuers and their keys. Cacheable by anyone for

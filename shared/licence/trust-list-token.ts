@@ -4,6 +4,7 @@ import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { canonicalJson, trustListIssuers, trustListTokenType } from './trust-list.js';
+import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import type { TrustListStore } from './trust-list-store.js';
 
 /** `ttl`: a new or withdrawn issuer reaches verifiers that follow it within the hour. */
@@ -15,6 +16,7 @@ export const TRUST_LIST_REFRESH_SECONDS = 86_400;
 
 export interface TrustListDependencies {
   issuers: Pick<IssuerStore, 'listAll'>;
+  statusLists: Pick<StatusListStore, 'allocated'>;
   trustList: TrustListStore;
   platformSigner: Signer;
   clock: Clock;
@@ -24,7 +26,8 @@ export interface TrustListDependencies {
 /**
  * The trust list (互通互认): a JWT signed by the platform key (`typ: trust-list+jwt`) naming every issuer
  * with its status and public keys, what offline verifiers and other regions' platforms need to check
- * licences. Payload `{ iss, iat, exp, ttl, issuers: [{ id, name, creditCode, region, status, jwks }] }`.
+ * licences. Payload `{ iss, iat, exp, ttl, issuers: [{ id, name, creditCode, region, status, jwks,
+ * statusLists }] }`, `statusLists` (how many lists an active issuer has) re-signing the list when it grows.
  *
  * Signed lazily: the stored token is served while the content it was signed over (issuers, issuer URL,
  * ttl, platform key) hashes the same and it is more than {@link TRUST_LIST_REFRESH_SECONDS} from `exp`; otherwise a new
@@ -37,7 +40,19 @@ export interface TrustListDependencies {
  */
 export async function trustListToken(deps: TrustListDependencies): Promise<{ jws: string; ttl: number }> {
   const iss = deps.config.issuerUrl;
-  const issuers = trustListIssuers(await deps.issuers.listAll());
+  const all = await deps.issuers.listAll();
+  // Each active issuer's list count, so that verifiers fetch exactly its lists instead of probing to a 404.
+  const counts = new Map(
+    await Promise.all(
+      all
+        .filter((issuer) => issuer.status === 'active')
+        .map(async (issuer) => {
+          const allocated = await deps.statusLists.allocated(issuer.id);
+          return [issuer.id, Math.ceil(allocated / LIST_SIZE)] as const;
+        }),
+    ),
+  );
+  const issuers = trustListIssuers(all, counts);
   // The platform key's kid too: after a rotation the list is signed again by the new key.
   const kid = await deps.platformSigner.kid();
   const contentHash = createHash('sha256')

@@ -26,6 +26,11 @@ export const trustListIssuer = z.object({
   region: z.string(),
   status: z.enum(['active', 'withdrawn']),
   jwks: z.object({ keys: z.array(publicJwk).min(1) }),
+  /**
+   * How many status lists an active issuer has (`<id>.0` to `<id>.<n-1>`), so that a verifier fetches
+   * exactly those. Absent from lists signed before it was published: then a verifier probes to a 404.
+   */
+  statusLists: z.number().int().min(0).max(10_000).optional(),
 });
 export type TrustListIssuer = z.output<typeof trustListIssuer>;
 
@@ -65,27 +70,35 @@ function publicMembers(jwk: JWK): TrustListIssuer['jwks']['keys'][number] {
  * The issuers a trust list names, sorted by id: every issuer that finished onboarding, the withdrawn ones
  * included (verdicts on what they issued must still be explainable), never one still `provisioning` or
  * without a key. Each with every key whose licences may still be valid: its current key and those
- * rotated out, not those withdrawn (`issuers/issuer-keys.ts`). Only public key members are copied.
+ * rotated out, not those withdrawn (`issuers/issuer-keys.ts`). Only public key members are copied. An
+ * active issuer whose count is in `statusListCounts` also says how many status lists it has.
  *
  * @example
  * ```ts
  * const entries = trustListIssuers(await issuers.listAll());
  * ```
  */
-export function trustListIssuers(issuers: readonly Issuer[]): TrustListIssuer[] {
+export function trustListIssuers(
+  issuers: readonly Issuer[],
+  statusListCounts: ReadonlyMap<string, number> = new Map(),
+): TrustListIssuer[] {
   return issuers
     .filter(
       (issuer): issuer is Issuer & { status: 'active' | 'withdrawn'; publicJwk: JWK } =>
         issuer.status !== 'provisioning' && issuer.publicJwk !== undefined,
     )
-    .map((issuer) => ({
-      id: issuer.id,
-      name: issuer.name,
-      creditCode: issuer.creditCode,
-      region: issuer.region,
-      status: issuer.status,
-      jwks: { keys: publishedKeys(issuer).map(publicMembers) },
-    }))
+    .map((issuer) => {
+      const statusLists = issuer.status === 'active' ? statusListCounts.get(issuer.id) : undefined;
+      return {
+        id: issuer.id,
+        name: issuer.name,
+        creditCode: issuer.creditCode,
+        region: issuer.region,
+        status: issuer.status,
+        jwks: { keys: publishedKeys(issuer).map(publicMembers) },
+        ...(statusLists !== undefined && { statusLists }),
+      };
+    })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 

@@ -141,6 +141,7 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     region: entry.region,
     status: entry.status,
     keys: entry.jwks.keys,
+    ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
   }));
 }
 
@@ -239,11 +240,12 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
 
   /**
    * Fetches and checks the platform keys (unless pinned), the trust list, and every status list of every
-   * active issuer (`/status-lists/<issuer>.0`, `.1`, … until a 404). Throws {@link SyncError} when the
-   * trust list cannot be had; a status list that fails is reported and its previous copy kept.
+   * active issuer (`/status-lists/<issuer>.0`, `.1`, … as many as the trust list says; for a trust list
+   * that does not say, until a 404). Throws {@link SyncError} when the trust list cannot be had; a status
+   * list that fails is reported and its previous copy kept.
    *
-   * Each list is one request, and each issuer's last is a 404: an app that verifies online should call
-   * this now and then (at start, on demand) and {@link refreshStatusList} before a verdict.
+   * Each list is one request: an app that verifies online should call this now and then (at start, on
+   * demand) and {@link refreshStatusList} before a verdict.
    */
   async sync(): Promise<SyncReport> {
     const { platform, trustList } = await this.fetchTrust(undefined);
@@ -252,11 +254,14 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     const failures: SyncReport['failures'] = [];
     const active = [...trustList.byId.values()].filter((issuer) => issuer.status === 'active');
     await pool(active, 4, async (issuer) => {
-      for (let n = 0; n < this.maxListsPerIssuer; n++) {
+      // The trust list says how many lists there are; one signed before it said so leaves a probe to a 404.
+      const counted = issuer.statusLists !== undefined;
+      const count = Math.min(issuer.statusLists ?? this.maxListsPerIssuer, this.maxListsPerIssuer);
+      for (let n = 0; n < count; n++) {
         const listId = `${issuer.id}.${n}`;
         const path = `/status-lists/${encodeURIComponent(listId)}`;
         try {
-          const list = await this.fetchStatusList(listId, trustList, undefined, true);
+          const list = await this.fetchStatusList(listId, trustList, undefined, !counted);
           if (list === undefined) break;
           lists.set(list.sub, list);
         } catch (error) {

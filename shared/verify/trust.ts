@@ -20,6 +20,8 @@ export interface TrustedIssuer {
   status: 'active' | 'withdrawn';
   /** Every key whose signatures may still be valid: the current one and those rotated out, not those withdrawn. */
   keys: readonly PublicJwk[];
+  /** How many status lists it has, when the trust list says (`<id>.0` to `<id>.<n-1>`). */
+  statusLists?: number;
 }
 
 /** How old the data behind an answer is: `fetchedAt` in milliseconds since the epoch. */

@@ -2,6 +2,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
+import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import { canonicalJson, trustListIssuers, trustListPayload } from '../../../shared/licence/trust-list.js';
 import type { SignedTrustList, TrustListStore } from '../../../shared/licence/trust-list-store.js';
 import {
@@ -94,8 +95,11 @@ describe('trustListToken', () => {
   let trustList: InMemoryTrustListStore;
   let platformSigner: CountingSigner;
   let now: number;
+  /** Status-list entries allocated per issuer: the counter the list count derives from. */
+  let allocated: Map<string, number>;
   const deps = () => ({
     issuers,
+    statusLists: { allocated: async (issuerId: string) => allocated.get(issuerId) ?? 0 },
     trustList,
     platformSigner,
     clock: { now: () => now * 1000 },
@@ -106,6 +110,7 @@ describe('trustListToken', () => {
     issuers = new InMemoryIssuerStore();
     trustList = new InMemoryTrustListStore();
     platformSigner = new CountingSigner();
+    allocated = new Map();
     now = start;
     await issuers.claim(await issuer('iss_one', 'active', '11310000000000001B'));
   });
@@ -158,6 +163,34 @@ describe('trustListToken', () => {
     await issuers.claim(await issuer('iss_two', 'provisioning', '11310000000000002C'));
     expect((await trustListToken(deps())).jws).toBe(second.jws);
     expect(platformSigner.signatures).toBe(2);
+  });
+
+  it('says how many status lists each active issuer has, and signs again when one is added', async () => {
+    const countOf = async (jws: string) => {
+      const { payload } = await jwtVerify(
+        jws,
+        createLocalJWKSet({ keys: [await platformSigner.publicJwk()] }),
+        { currentDate: new Date(now * 1000) },
+      );
+      return trustListPayload.parse(payload).issuers.map((entry) => entry.statusLists);
+    };
+    const none = await trustListToken(deps());
+    expect(await countOf(none.jws)).toEqual([0]);
+
+    allocated.set('iss_one', 1);
+    const one = await trustListToken(deps());
+    expect(await countOf(one.jws)).toEqual([1]);
+    allocated.set('iss_one', LIST_SIZE);
+    expect((await trustListToken(deps())).jws).toBe(one.jws);
+    allocated.set('iss_one', LIST_SIZE + 1);
+    const two = await trustListToken(deps());
+    expect(await countOf(two.jws)).toEqual([2]);
+    expect(platformSigner.signatures).toBe(3);
+
+    // A withdrawn issuer's lists are not fetched: nothing it issued can be valid.
+    const stored = await issuers.findById('iss_one');
+    await issuers.save({ ...(stored as Issuer), status: 'withdrawn' });
+    expect(await countOf((await trustListToken(deps())).jws)).toEqual([undefined]);
   });
 
   it('re-signs once less than a day remains before exp', async () => {

@@ -47,7 +47,7 @@ const clock = () => now * 1000;
 let statuses: Uint8Array;
 
 async function publishTrustList(
-  options: { signer?: LocalSigner; withdrawn?: boolean; extraKeys?: PublicJwk[] } = {},
+  options: { signer?: LocalSigner; withdrawn?: boolean; extraKeys?: PublicJwk[]; statusLists?: number } = {},
 ) {
   const payload = {
     iss: BASE,
@@ -62,6 +62,7 @@ async function publishTrustList(
         region: '110000',
         status: options.withdrawn ? 'withdrawn' : 'active',
         jwks: { keys: [...world.issuer.keys, ...(options.extraKeys ?? [])] },
+        ...(options.statusLists !== undefined && { statusLists: options.statusLists }),
       },
     ],
   };
@@ -195,6 +196,26 @@ describe('OfflineTrustStore', () => {
       `${BASE}/status-lists/${world.issuer.id}.0`,
       `${BASE}/status-lists/${world.issuer.id}.1`,
       `${BASE}/status-lists/${world.issuer.id}.2`,
+    ]);
+  });
+
+  it('fetches exactly the lists the trust list counts, with no 404 probe', async () => {
+    await publishStatusList(1);
+    await publishTrustList({ statusLists: 2 });
+    const store = storeOf();
+    expect(await store.sync()).toMatchObject({ statusLists: 2, failures: [] });
+    expect(service.requests.filter((url) => url.includes('/status-lists/'))).toEqual([
+      `${BASE}/status-lists/${world.issuer.id}.0`,
+      `${BASE}/status-lists/${world.issuer.id}.1`,
+    ]);
+  });
+
+  it('reports a list the trust list counts but the service does not serve', async () => {
+    await publishTrustList({ statusLists: 2 });
+    const report = await storeOf().sync();
+    expect(report.statusLists).toBe(1);
+    expect(report.failures).toEqual([
+      expect.objectContaining({ url: `${BASE}/status-lists/${world.issuer.id}.1` }),
     ]);
   });
 
