@@ -8,9 +8,13 @@ export const requireBanner =
  * Modules replaced in Lambda bundles, relative to the repository root: the SDK's default credential chain
  * becomes the environment provider (`infra/lambda-credentials.ts`), which is all Lambda uses. It keeps
  * the STS, SSO and instance-metadata clients out of every bundle (about 140 KB of the licence function).
+ * And one media-type database instead of two.
  */
 export const lambdaAliases = {
   '@aws-sdk/credential-provider-node': './infra/lambda-credentials.ts',
+  // koa's own mime-types and its `accepts` pin different versions of the same JSON database of media
+  // types (1.54 and 1.52); one copy of the newer serves both, 136 KB less in `oidc`.
+  'mime-db': './node_modules/mime-db/index.js',
 } as const;
 
 /**

@@ -16,10 +16,12 @@ import { invocation } from './invocation.js';
 import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
-import { createLocalServer } from './server.js';
+import { createLocalServer, type HandlerLoader } from './server.js';
 
 export interface LocalRuntime {
   baseUrl: string;
+  /** The configuration the functions run with: the endpoints and port chosen included. */
+  config: Config;
   credentials: DemoCredentials;
   credentialsFile: string;
   /** The embedded KMS emulator (absent when pointed at LocalStack or AWS), for fault injection. */
@@ -55,6 +57,7 @@ export class PortInUseError extends Error {
 export async function startLocalRuntime(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
+  options: { loadHandler?: HandlerLoader } = {},
 ): Promise<LocalRuntime> {
   await mkdir(config.dataDir, { recursive: true });
   const embedded = config.dynamodbEndpoint === undefined && config.kmsEndpoint === undefined;
@@ -70,7 +73,7 @@ export async function startLocalRuntime(
 
   let ready!: () => void;
   const readiness = new Promise<void>((resolve) => (ready = resolve));
-  const server = createLocalServer(routes, { ready: readiness });
+  const server = createLocalServer(routes, { ready: readiness, loadHandler: options.loadHandler });
 
   const stopEmbedded = async () => {
     await dynamo?.close();
@@ -142,7 +145,14 @@ export async function startLocalRuntime(
     await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     await chmod(credentialsFile, 0o600);
     ready();
-    return { baseUrl: deps.config.issuerUrl, credentials, credentialsFile, kms, close };
+    return {
+      baseUrl: deps.config.issuerUrl,
+      config: functionConfig,
+      credentials,
+      credentialsFile,
+      kms,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

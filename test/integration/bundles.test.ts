@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionName } from '../../functions/routes.js';
+import { bundling } from '../../infra/bundling.js';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { importHandler } from '../../infra/local/server.js';
+import { loadConfig } from '../../shared/config.js';
+import type { HttpHandler } from '../../shared/http/types.js';
+import { clientCredentialsToken } from '../support/runtime.js';
+import {
+  drivingLicenceBody,
+  getWithToken,
+  issued,
+  licencePath,
+  newIdNumber,
+  verifiedTrustList,
+} from '../support/licences.js';
+
+/** The functions a licence's life crosses, bundled exactly as the CDK stack bundles them. */
+const bundled: readonly FunctionName[] = [
+  'health',
+  'oidc',
+  'licences',
+  'verify',
+  'trust-list',
+  'status-lists',
+];
+
+/**
+ * The bundles, not the sources: what Lambda runs. Each is configured by its environment alone, as in
+ * Lambda (the local runtime's launcher is the sources' module, which a bundle does not share), takes its
+ * credentials from the environment provider the bundling aliases in, and composes only what its handler
+ * uses, with our files declared free of side effects. A bundling mistake there (a dropped module, a
+ * renamed class oidc-provider looks up, a missing alias) shows here and nowhere else.
+ */
+describe('the Lambda bundles, run as Lambda runs them', () => {
+  let runtime: LocalRuntime;
+  let outdir: string;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    outdir = await mkdtemp(join(tmpdir(), 'elicence-bundles-'));
+    dataDir = await mkdtemp(join(tmpdir(), 'elicence-bundles-data-'));
+    await Promise.all(
+      bundled.map((name) =>
+        build({
+          ...bundling,
+          entryPoints: [join('functions', `${name}.ts`)],
+          bundle: true,
+          outfile: join(outdir, `${name}.mjs`),
+          logLevel: 'error',
+        }),
+      ),
+    );
+    const loadHandler = async (name: FunctionName): Promise<HttpHandler> => {
+      if (!bundled.includes(name)) return importHandler(name);
+      const module = (await import(pathToFileURL(join(outdir, `${name}.mjs`)).href)) as {
+        handler: HttpHandler;
+      };
+      return module.handler;
+    };
+    runtime = await startLocalRuntime(
+      loadConfig({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'SILENT' }),
+      process.env,
+      { loadHandler },
+    );
+    // What the stack gives each function, pointed at the embedded services; bundles load on first request.
+    Object.assign(process.env, {
+      ISSUER_URL: runtime.baseUrl,
+      AWS_REGION: runtime.config.region,
+      AWS_ENDPOINT_URL_DYNAMODB: runtime.config.dynamodbEndpoint,
+      AWS_ENDPOINT_URL_KMS: runtime.config.kmsEndpoint,
+      TABLE_NAME: runtime.config.tableName,
+      LOG_LEVEL: 'SILENT',
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await runtime?.close();
+    await rm(outdir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers the health check and OpenID discovery', async () => {
+    expect((await fetch(`${runtime.baseUrl}/healthz`)).status).toBe(200);
+    const discovery = (await (await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+    };
+    expect(discovery.issuer).toBe(runtime.baseUrl);
+  });
+
+  it('issues a licence, renders its QR code, verifies it and publishes its lists', async () => {
+    const token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const licence = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
+    expect(licence.status).toBe('valid');
+
+    const png = await getWithToken(runtime, `${licencePath(licence.id)}/qr.png`, token);
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+
+    const verified = await fetch(`${runtime.baseUrl}/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ qr: licence.credential }),
+    });
+    expect(((await verified.json()) as { verdict: string }).verdict).toBe('valid');
+
+    const trustList = await verifiedTrustList(runtime);
+    const issuer = trustList.issuers.find((entry) => entry.id === runtime.credentials.issuer.id);
+    expect(issuer?.statusLists).toBe(1);
+    const list = await fetch(`${runtime.baseUrl}/status-lists/${encodeURIComponent(`${issuer?.id}.0`)}`);
+    expect(list.status).toBe(200);
+  });
+});
