@@ -10,7 +10,9 @@ import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.
 import { importHandler } from '../../infra/local/server.js';
 import { loadConfig } from '../../shared/config.js';
 import type { HttpHandler } from '../../shared/http/types.js';
+import { runFlow } from '../support/oidc-flows.js';
 import { clientCredentialsToken } from '../support/runtime.js';
+import { UserAgent } from '../support/user-agent.js';
 import {
   drivingLicenceBody,
   getWithToken,
@@ -20,7 +22,7 @@ import {
   verifiedTrustList,
 } from '../support/licences.js';
 
-/** The functions a licence's life crosses, bundled exactly as the CDK stack bundles them. */
+/** The functions a licence's life and a wallet sign-in cross, bundled exactly as the CDK stack bundles them. */
 const bundled: readonly FunctionName[] = [
   'health',
   'oidc',
@@ -28,6 +30,8 @@ const bundled: readonly FunctionName[] = [
   'verify',
   'trust-list',
   'status-lists',
+  'wallet',
+  'me',
 ];
 
 /**
@@ -118,5 +122,16 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
     expect(issuer?.statusLists).toBe(1);
     const list = await fetch(`${runtime.baseUrl}/status-lists/${encodeURIComponent(`${issuer?.id}.0`)}`);
     expect(list.status).toBe(200);
+  });
+
+  it('signs a citizen in to the wallet, which derives its own secret and lists their licences', async () => {
+    const { citizen } = runtime.credentials;
+    const outcome = await runFlow(new UserAgent(runtime.baseUrl), '/wallet/login', {
+      username: citizen.idNumber,
+      password: citizen.password,
+    });
+    expect(outcome.page?.url.pathname).toBe('/wallet');
+    expect(outcome.page?.status).toBe(200);
+    expect(outcome.page?.html).toContain('class="card licence-card"');
   });
 });
