@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
+import { composition } from '../shared/dependencies.js';
 import {
-  composition,
   kms,
   doc,
   adapter,
@@ -14,7 +14,7 @@ import {
   secrets,
   keys,
   signerFor,
-} from '../shared/dependencies.js';
+} from '../shared/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';

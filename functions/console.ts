@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { composition, kms, doc, webMac, cookieSealer, webSessions } from '../shared/dependencies.js';
+import { composition } from '../shared/dependencies.js';
+import { kms, doc, webMac, cookieSealer, webSessions } from '../shared/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';

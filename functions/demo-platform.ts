@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { composition, cookieSealer, kms, pageClientSecrets, webMac } from '../shared/dependencies.js';
+import { composition } from '../shared/dependencies.js';
+import { cookieSealer, kms, pageClientSecrets, webMac } from '../shared/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';

@@ -1,6 +1,6 @@
 import { epochSeconds } from '../shared/clock.js';
+import { composition } from '../shared/dependencies.js';
 import {
-  composition,
   kms,
   doc,
   accessTokens,
@@ -12,7 +12,7 @@ import {
   audit,
   lookupMac,
   platformSigner,
-} from '../shared/dependencies.js';
+} from '../shared/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';

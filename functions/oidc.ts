@@ -1,6 +1,6 @@
 import serverless from 'serverless-http';
+import { composition } from '../shared/dependencies.js';
 import {
-  composition,
   kms,
   doc,
   adapter,
@@ -18,7 +18,7 @@ import {
   passwords,
   pii,
   directory,
-} from '../shared/dependencies.js';
+} from '../shared/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';

@@ -1,12 +1,5 @@
-import {
-  composition,
-  kms,
-  doc,
-  issuers,
-  trustList,
-  platformSigner,
-  statusLists,
-} from '../shared/dependencies.js';
+import { composition } from '../shared/dependencies.js';
+import { kms, doc, issuers, trustList, platformSigner, statusLists } from '../shared/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { trustListMediaType } from '../shared/licence/trust-list.js';
 import { trustListToken } from '../shared/licence/trust-list-token.js';

@@ -1,5 +1,6 @@
 import { epochSeconds } from '../shared/clock.js';
-import { composition, cookieSealer, kms, pageClientSecrets, webMac } from '../shared/dependencies.js';
+import { composition } from '../shared/dependencies.js';
+import { cookieSealer, kms, pageClientSecrets, webMac } from '../shared/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';

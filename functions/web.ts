@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { composition, webAssets } from '../shared/dependencies.js';
+import { composition } from '../shared/dependencies.js';
+import { webAssets } from '../shared/factories.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { assetResponse } from '../shared/web/assets.js';

@@ -175,7 +175,9 @@ export class ElicenceStack extends Stack {
     for (const name of functionNames) {
       const spec = specOf(name);
       const grants = functionGrants[name];
-      const { issuer: _issuerKeys, ...serviceKeys } = kmsActions(grants);
+      const kmsByKey = kmsActions(grants);
+      // Issuer keys are granted by IssuerKeyProvisioning below, by tag.
+      const { issuer: _issuerKeys, ...serviceKeys } = kmsByKey;
       functions[name] = new ServiceFunction(this, name, {
         name,
         rootDir,
@@ -198,7 +200,7 @@ export class ElicenceStack extends Stack {
         },
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
-        callsKms: Object.keys(kmsActions(grants)).length > 0,
+        callsKms: Object.keys(kmsByKey).length > 0,
         webAssets: spec.webAssets ?? false,
       });
       const { role } = functions[name];

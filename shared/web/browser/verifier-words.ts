@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { VerificationResult, Verdict } from '../../verify/verdict.js';
+import { chinaTimeFormatter } from '../china-time.js';
 
 export type PageLang = 'zh' | 'en';
 
@@ -178,9 +179,6 @@ export function formatAge(seconds: number, lang: PageLang): string {
   return lang === 'en' ? `${n} ${en}${n === 1 ? '' : 's'} ago` : `${n} ${zh}前`;
 }
 
-/** The zone the pages show times in. */
-export const beijingTime = 'Asia/Shanghai';
-
 /**
  * A moment as people there read it: `2025年3月1日 14:05` / `1 Mar 2025, 14:05`; `dateOnly` drops the time.
  * Beijing time unless another zone is given, as the wallet and the console show it and as licences are
@@ -198,10 +196,10 @@ export function formatTime(
 ): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(lang === 'en' ? 'en-GB' : 'zh-CN', {
+  return chinaTimeFormatter(lang === 'en' ? 'en-GB' : 'zh-CN', {
     dateStyle: lang === 'en' ? 'medium' : 'long',
     ...(options.dateOnly ? {} : { timeStyle: 'short' }),
-    timeZone: options.timeZone ?? beijingTime,
+    ...(options.timeZone && { timeZone: options.timeZone }),
     hourCycle: 'h23',
   }).format(date);
 }

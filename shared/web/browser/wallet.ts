@@ -7,6 +7,7 @@
  *
  * @packageDocumentation
  */
+import { clockTime } from '../china-time.js';
 import { countdown, crossedMark, shouldRefresh } from './wallet-timer.js';
 
 interface Refreshed {
@@ -97,13 +98,7 @@ function start(root: HTMLElement): void {
       deadline = Date.now() + body.expiresIn * 1000;
       lastRemaining = Number.POSITIVE_INFINITY;
       expiresAtText.dateTime = body.expiresAt;
-      expiresAtText.textContent = new Intl.DateTimeFormat('en-GB', {
-        timeZone: 'Asia/Shanghai',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        hourCycle: 'h23',
-      }).format(Date.parse(body.expiresAt));
+      expiresAtText.textContent = clockTime(body.expiresAt);
       figure.classList.remove('expired');
       problem.hidden = true;
       failures = 0;

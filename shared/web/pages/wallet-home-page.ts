@@ -1,7 +1,8 @@
 import { html, notice, type SafeHtml } from '../layout.js';
 import type { Translate } from '../i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
-import { calendarDate, licenceTypeName, statusBadge } from '../wallet/licence-format.js';
+import { calendarDate } from '../china-time.js';
+import { licenceTypeName, statusBadge } from '../wallet/licence-format.js';
 import type { WalletSession } from '../wallet/session.js';
 
 /** The link to a licence's page in the wallet. */

@@ -1,7 +1,8 @@
 import { attr, html, type SafeHtml } from '../layout.js';
 import type { Lang, Translate } from '../i18n.js';
 import type { WalletLicence, WalletPresentation } from '../wallet/holder-api.js';
-import { calendarDate, licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
+import { calendarDate, clockTime } from '../china-time.js';
+import { licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
 import { countdown } from '../browser/wallet-timer.js';
 import { licenceHref } from './wallet-home-page.js';
 import { statusNotice } from './wallet-licence-page.js';
@@ -137,15 +138,4 @@ export function qrBody(t: Translate, lang: Lang, input: QrPageInput): SafeHtml {
 function queryOf(disclose: readonly string[]): string {
   const query = new URLSearchParams(disclose.map((name) => ['disclose', name])).toString();
   return query ? `?${query}` : '';
-}
-
-/** `HH:mm:ss` in China Standard Time. */
-function clockTime(value: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Asia/Shanghai',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  }).format(Date.parse(value));
 }

@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config.js';
 import type { Mac } from '../../../shared/crypto/mac.js';
-import { container, pageClientSecrets, webMac } from '../../../shared/dependencies.js';
+import { container } from '../../../shared/dependencies.js';
+import { pageClientSecrets, webMac } from '../../../shared/factories.js';
 import { demoPlatformClientId, walletClientId } from '../../../shared/sso/built-in-clients.js';
 
 const config = loadConfig({});
