@@ -18,7 +18,8 @@ import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { holderLicences, holderLookupKeys } from '../shared/licence/holder-licences.js';
+import { holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
+import { readerAssurance } from '../shared/licence/licence-reader.js';
 import { createPresentation, createPresentationInput } from '../shared/licence/presentation.js';
 import { renderQrSvg } from '../shared/licence/qr.js';
 import { parseJsonBody } from '../shared/http/request.js';
@@ -52,11 +53,16 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     throw new ServiceError('not_a_person', 403, 'This token does not stand for a signed-in person');
   const subject = parseAccountId(caller.accountId);
   const now = new Date(deps.clock.now());
+  const reader = await licenceReader(subject, deps);
 
   switch (event.routeKey) {
     case 'GET /me/licences': {
-      const held = await holderLicences(subject, deps);
-      return json(200, { items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)) });
+      const held = await holderLicences(reader, deps);
+      return json(200, {
+        items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)),
+        // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
+        assurance: readerAssurance(reader),
+      });
     }
     case 'POST /me/licences/{id}/presentations': {
       const input = parseJsonBody(event, createPresentationInput);
@@ -64,7 +70,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         event.pathParameters?.id ?? '',
         input,
         {
-          holderLookupKeys: await holderLookupKeys(subject, deps),
+          ...reader,
           actor: caller.accountId,
           requestId: event.requestContext.requestId,
         },

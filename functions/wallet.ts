@@ -122,14 +122,14 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       }
       if (!found.usable) return redirect(signInUrl('/wallet', Boolean(found.session.entity)));
       try {
-        const licences = await api(found.session).licences();
+        const holding = await api(found.session).holding();
         return htmlPage(
           200,
           renderPage({
             ...context,
             section: 'wallet',
             title,
-            body: signedInBody(t, found.session, licences),
+            body: signedInBody(t, found.session, holding.licences, holding.stepUpTo),
           }),
         );
       } catch (error) {

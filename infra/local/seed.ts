@@ -6,6 +6,7 @@ import { personLookupKey } from '../../shared/identity/lookup-key.js';
 import { createIssuer } from '../../shared/issuers/create-issuer.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import { entityLookupKey } from '../../shared/identity/lookup-key.js';
+import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { clientMetadata, registerClientInput } from '../../shared/sso/register-client.js';
@@ -178,16 +179,20 @@ async function seedPopulation(deps: Dependencies): Promise<void> {
 
 /**
  * The demo citizen's account, registered once through the same use case as `POST /accounts` (so it is
- * registry-verified); a later start finds it and leaves its password alone.
+ * registry-verified), then proven in person (level 3, as if checked at a service counter), which reading
+ * licences needs; a later start finds it and leaves its password alone. An account seeded before levels
+ * existed is raised to level 3 too.
  */
 async function ensureCitizenAccount(deps: Dependencies, citizenKey: string): Promise<void> {
-  if (await deps.accounts.findByLookupKey(citizenKey)) return;
-  try {
-    await registerPerson(
-      { idNumber: demo.citizen.idNumber, name: demo.citizen.name, password: demo.citizen.password },
-      deps,
-    );
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
+  if (!(await deps.accounts.findByLookupKey(citizenKey))) {
+    try {
+      await registerPerson(
+        { idNumber: demo.citizen.idNumber, name: demo.citizen.name, password: demo.citizen.password },
+        deps,
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
   }
+  await proveInPerson(citizenKey, { actor: 'seed' }, deps);
 }

@@ -6,6 +6,7 @@ import type {
   IdentityDirectory,
   LoginOutcome,
 } from '../sso/identity-directory.js';
+import { acrOf, assuranceLevelOf } from './assurance.js';
 import { parseCreditCode } from './credit-code.js';
 import type { ActingAuthority, EntityAccount } from './entity-account.js';
 import { canActFor, ensureEntityAccount, entitiesFor, type EntityDependencies } from './entities.js';
@@ -24,7 +25,7 @@ export type AccountsDirectoryDependencies = VerifyPasswordDependencies &
 const toPerson = (account: PersonAccount): DirectoryPerson => ({
   id: account.id,
   name: account.name,
-  assurance: account.assurance,
+  acr: acrOf(assuranceLevelOf(account)),
 });
 
 const toEntity = (entity: EntityAccount): DirectoryEntity => ({

@@ -1,8 +1,10 @@
 /**
- * How far a person's identity was checked (`acr` is derived from it): against the population registry
- * (人口库) at registration, or only asserted by the person.
+ * How far a person's identity was checked; its level (`identity/assurance.ts`) gives `acr`. Only asserted
+ * by the person (level 1), checked against the population registry (人口库) at registration (level 2), or
+ * proven in person (level 3: the local seed's demo citizen, as if checked at a service counter). The
+ * possession factors of the assurance issue (SMS, passkeys, scan-to-login) add their own values.
  */
-export type Assurance = 'registry-verified' | 'self-asserted';
+export type Assurance = 'self-asserted' | 'registry-verified' | 'in-person-verified';
 
 /**
  * A natural person's account (统一身份认证账号). The ID number appears only as its lookup key (HMAC, the

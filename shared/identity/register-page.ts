@@ -53,10 +53,19 @@ const inputs: Record<
   passwordConfirm: { type: 'password', attributes: { autocomplete: 'new-password', maxlength: 128 } },
 };
 
+// Levels 1 and 2 cannot read licences (level 3 by default): say so, so that an empty wallet is no surprise.
 const assuranceText: Record<Assurance, (t: Translate) => string> = {
-  'registry-verified': (t) => t('已通过人口信息核验', 'Checked against the population registry'),
+  'registry-verified': (t) =>
+    t(
+      '二级（已通过人口信息核验）；查看电子证照需三级认证',
+      'Level 2 (checked against the population registry); reading licences needs level 3',
+    ),
   'self-asserted': (t) =>
-    t('本人声明，未经人口信息核验', 'Self-asserted, not checked against the population registry'),
+    t(
+      '一级（本人声明，未经人口信息核验）；查看电子证照需三级认证',
+      'Level 1 (self-asserted, not checked against the population registry); reading licences needs level 3',
+    ),
+  'in-person-verified': (t) => t('三级（已当面核验）', 'Level 3 (proven in person)'),
 };
 
 function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {

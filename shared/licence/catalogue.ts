@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Mac } from '../crypto/mac.js';
+import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
 import { ServiceError } from '../errors.js';
 import { maskIdNumber, parseIdNumber } from '../identity/id-number.js';
 import { personLookupKey } from '../identity/lookup-key.js';
@@ -43,6 +44,27 @@ export interface LicenceType {
    */
   readonly defaultValidityDays: number | null;
   readonly sensitiveFields: readonly SensitiveField[];
+  /**
+   * The assurance level a person needs to read or show licences of this type (`licence-reader.ts`);
+   * {@link defaultMinAssurance} when absent. Lower it only for a type whose licences reveal nothing a
+   * person who merely knows the holder's number and name should not see.
+   */
+  readonly minAssurance?: AssuranceLevel;
+  /**
+   * Whether an issuer may issue this type only to holders in its jurisdiction (`issuers/jurisdiction.ts`):
+   * an entity's division is in its credit code, a person's in the first six digits of the ID number.
+   * Only where the holder's division decides which authority is competent; a person's number records
+   * where they were first registered, not where they live, so no person type is regional today.
+   */
+  readonly regional: boolean;
+}
+
+/** Reading a person's licences needs level 3 unless the type says otherwise (API.md, identity assurance). */
+export const defaultMinAssurance: AssuranceLevel = 3;
+
+/** The level a person needs to read or show licences of `type`. */
+export function minAssuranceOf(type: Pick<LicenceType, 'minAssurance'>): AssuranceLevel {
+  return type.minAssurance ?? defaultMinAssurance;
 }
 
 // Field builders: every string is trimmed and bounded, every date a real calendar date.
@@ -118,6 +140,8 @@ export const licenceTypes: readonly LicenceType[] = [
       address: text(200, '住所'),
     }),
     defaultValidityDays: null,
+    // 营业执照: registered by the market regulator of the division in the credit code.
+    regional: true,
     sensitiveFields: [
       {
         field: 'legalRepresentativeIdNumber',
@@ -139,6 +163,7 @@ export const licenceTypes: readonly LicenceType[] = [
       principalName: personName('负责人').optional(),
     }),
     defaultValidityDays: 1826,
+    regional: true,
     sensitiveFields: [],
   },
   {
@@ -153,6 +178,7 @@ export const licenceTypes: readonly LicenceType[] = [
     }),
     // 《机动车驾驶证申领和使用规定》: a first licence is valid for six years; renewals are new versions.
     defaultValidityDays: 2192,
+    regional: false,
     sensitiveFields: [],
   },
   {
@@ -166,6 +192,7 @@ export const licenceTypes: readonly LicenceType[] = [
       bank: text(100, '开户银行').optional(),
     }),
     defaultValidityDays: 3653,
+    regional: false,
     sensitiveFields: [],
   },
   {
@@ -183,6 +210,7 @@ export const licenceTypes: readonly LicenceType[] = [
       certificateNumber: code(/^\d{16}$/, '证书编号', 'Sixteen digits'),
     }),
     defaultValidityDays: null,
+    regional: false,
     sensitiveFields: [],
   },
   {
@@ -199,6 +227,7 @@ export const licenceTypes: readonly LicenceType[] = [
       certificateNumber: code(/^[0-9A-Z]{1,30}$/, '证书编号', 'Up to 30 characters of 0-9A-Z'),
     }),
     defaultValidityDays: null,
+    regional: false,
     sensitiveFields: [],
   },
   {
@@ -214,6 +243,7 @@ export const licenceTypes: readonly LicenceType[] = [
       certificateNumber: text(50, '结婚证字号'),
     }),
     defaultValidityDays: null,
+    regional: false,
     sensitiveFields: [
       { field: 'spouseIdNumber', maskedAs: 'spouseIdMasked', lookupKeyAs: 'spouseLookupKey' },
     ],
@@ -233,6 +263,7 @@ export const licenceTypes: readonly LicenceType[] = [
       landUseEndsOn: date('土地使用期限至').optional(),
     }),
     defaultValidityDays: null,
+    regional: false,
     sensitiveFields: [],
   },
 ];
@@ -266,6 +297,10 @@ export interface LicenceTypeView {
   /** JSON Schema (draft 2020-12) of what the issuer sends as `fields`. */
   fields: Record<string, unknown>;
   defaultValidityDays: number | null;
+  /** The `acr` a person needs to read or show licences of this type, e.g. `urn:elicence:loa:3`. */
+  minAssurance: string;
+  /** Issued only to holders in the issuer's jurisdiction. */
+  regional: boolean;
 }
 
 /**
@@ -285,6 +320,8 @@ export function licenceTypeView(type: LicenceType): LicenceTypeView {
     holderKind: type.holderKind,
     fields: z.toJSONSchema(type.fields, { io: 'input' }) as Record<string, unknown>,
     defaultValidityDays: type.defaultValidityDays,
+    minAssurance: acrOf(minAssuranceOf(type)),
+    regional: type.regional,
   };
 }
 

@@ -5,6 +5,8 @@ import type { AccountStore } from '../identity/account-store.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { SessionSubject } from '../sso/account-id.js';
 import type { LicenceRecord } from './licence.js';
+import { readableBy, type LicenceReader } from './licence-reader.js';
+import { assuranceLevelOf } from '../identity/assurance.js';
 
 export type HolderDependencies = EntityDependencies & { accounts: AccountStore };
 
@@ -14,29 +16,50 @@ export interface HeldLicence {
 }
 
 /**
- * The licences a signed-in person may see and show: their own, plus, while they act for an entity
- * whose licences their role covers (the legal representative, or an agent with scope `licences`), the
- * entity's. The right to act is checked now, not when the token was issued.
+ * The reader a signed-in person is: the holders whose licences they may see and show (their own, plus,
+ * while they act for an entity whose licences their role covers — the legal representative, or an
+ * agent with scope `licences` — the entity's), and the assurance level their account reached. The right
+ * to act is checked now, not when the token was issued. What they may then read is decided by
+ * `readerMay` (`licence-reader.ts`), the one check.
  *
  * @example
  * ```ts
- * const held = await holderLicences(parseAccountId(caller.accountId), deps);
+ * const reader = await licenceReader(parseAccountId(caller.accountId), deps);
  * ```
  */
-export async function holderLicences(
+export async function licenceReader(
   subject: SessionSubject,
   deps: HolderDependencies,
-): Promise<HeldLicence[]> {
+): Promise<LicenceReader> {
   const person = await findPersonById(subject.personId, deps);
   if (!person) throw new ServiceError('account_not_found', 403, 'The signed-in account no longer exists');
-  const holderKeys = [person.lookupKey];
+  const keys = [person.lookupKey];
   if (subject.kind === 'entity') {
     const entity = await findEntityById(subject.entityId, deps);
     const authority =
       entity && (await canActFor(person, entity.creditCode, new Date(deps.clock.now()), deps));
-    if (entity && authority?.scope.includes('licences')) holderKeys.push(entity.lookupKey);
+    if (entity && authority?.scope.includes('licences')) keys.push(entity.lookupKey);
   }
-  const licences = (await Promise.all(holderKeys.map((key) => deps.licences.listByHolder(key)))).flat();
+  return { holderLookupKeys: keys, level: assuranceLevelOf(person) };
+}
+
+/**
+ * The licences a signed-in reader may see and show (see {@link licenceReader}): those of the holders
+ * they stand for, of the types their assurance level opens.
+ *
+ * @example
+ * ```ts
+ * const held = await holderLicences(await licenceReader(subject, deps), deps);
+ * ```
+ */
+export async function holderLicences(
+  reader: LicenceReader,
+  deps: Pick<HolderDependencies, 'licences' | 'issuers'>,
+): Promise<HeldLicence[]> {
+  const licences = readableBy(
+    reader,
+    (await Promise.all(reader.holderLookupKeys.map((key) => deps.licences.listByHolder(key)))).flat(),
+  );
   const issuers = new Map<string, Issuer | undefined>();
   const held: HeldLicence[] = [];
   for (const licence of licences) {
@@ -48,30 +71,13 @@ export async function holderLicences(
   return held;
 }
 
-/**
- * The lookup keys of the holders whose licences the signed-in person may see and show: their own, and
- * the entity's while they act for it with a role that covers licences. Checked now, not at sign-in.
- */
-export async function holderLookupKeys(subject: SessionSubject, deps: HolderDependencies): Promise<string[]> {
-  const person = await findPersonById(subject.personId, deps);
-  if (!person) throw new ServiceError('account_not_found', 403, 'The signed-in account no longer exists');
-  const keys = [person.lookupKey];
-  if (subject.kind === 'entity') {
-    const entity = await findEntityById(subject.entityId, deps);
-    const authority =
-      entity && (await canActFor(person, entity.creditCode, new Date(deps.clock.now()), deps));
-    if (entity && authority?.scope.includes('licences')) keys.push(entity.lookupKey);
-  }
-  return keys;
-}
-
 /** One of the licences {@link holderLicences} lists; any other is not found. */
 export async function holderLicence(
   id: string,
-  subject: SessionSubject,
+  reader: LicenceReader,
   deps: HolderDependencies,
 ): Promise<HeldLicence> {
-  const found = (await holderLicences(subject, deps)).find((held) => held.licence.id === id);
+  const found = (await holderLicences(reader, deps)).find((held) => held.licence.id === id);
   if (!found) throw new NotFoundError(`No licence ${id} of yours`, 'licence_not_found');
   return found;
 }

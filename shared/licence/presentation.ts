@@ -19,7 +19,14 @@ import {
   signPresentation,
   type PresentationClaims,
 } from '../verify/presentation-format.js';
-import { findLicenceType } from './catalogue.js';
+import { acrOf } from '../identity/assurance.js';
+import { findLicenceType, minAssuranceOf } from './catalogue.js';
+import {
+  InsufficientAssuranceError,
+  readerMay,
+  requireLevelForLicenceId,
+  type LicenceReader,
+} from './licence-reader.js';
 import type { LicenceStore } from './licence-store.js';
 
 /** A presentation lives five minutes unless the holder asks otherwise (30 s to 10 min). */
@@ -49,9 +56,8 @@ export interface CreatePresentationDependencies {
   randomBytes?: (size: number) => Uint8Array;
 }
 
-export interface PresentationContext {
-  /** Lookup keys of the holders the caller may present for: the person, and entities acted for. */
-  holderLookupKeys: readonly string[];
+/** Who presents: a {@link LicenceReader} (whose licences, at what assurance level). */
+export interface PresentationContext extends LicenceReader {
   /** Who asked (the account or client), for the audit trail. */
   actor: string;
   requestId?: string;
@@ -72,7 +78,8 @@ export interface CreatedPresentation {
  * Makes a presentation of one of the caller's licences: signed by the platform key (one KMS signature),
  * valid for `ttlSeconds` (30–600, default 300), with a random 96-bit unique id, the licence's status now,
  * the masked holder number, and only the fields named in `disclose` (none unless asked). A field the
- * licence does not carry, or a lookup key, is a 400 `field_not_disclosable`; a licence the caller does
+ * licence does not carry, or a lookup key, is a 400 `field_not_disclosable`; a licence of a type that needs
+ * a higher assurance level than the caller's is a 403 `insufficient_assurance`; a licence the caller does
  * not hold is a 404, as if it did not exist. Any status may be presented: a suspended or revoked licence
  * shows as such to the verifier. Audited as `licence.presented`.
  *
@@ -81,7 +88,7 @@ export interface CreatedPresentation {
  * const { token, expiresAt } = await createPresentation(
  *   licenceId,
  *   { disclose: ['vehicleClass'], ttlSeconds: 120 },
- *   { holderLookupKeys: [account.lookupKey], actor: account.id },
+ *   { holderLookupKeys: [account.lookupKey], level: assuranceLevelOf(account), actor: account.id },
  *   deps,
  * );
  * const svg = await renderQrSvg(token);
@@ -94,9 +101,14 @@ export async function createPresentation(
   deps: CreatePresentationDependencies,
 ): Promise<CreatedPresentation> {
   const { disclose, ttlSeconds } = parseInput(input);
+  requireLevelForLicenceId(context, licenceId);
   const licence = await deps.licences.get(licenceId);
-  if (!licence || !context.holderLookupKeys.includes(licence.holder.lookupKey)) {
+  const may = licence ? readerMay(context, licence) : 'not_holder';
+  if (!licence || may === 'not_holder') {
     throw new NotFoundError(`No licence ${licenceId} of this holder`, 'licence_not_found');
+  }
+  if (may === 'insufficient_assurance') {
+    throw new InsufficientAssuranceError(acrOf(minAssuranceOf(findLicenceType(licence.type) ?? {})));
   }
   const hidden = new Set(
     findLicenceType(licence.type)?.sensitiveFields.map((field) => field.lookupKeyAs) ?? [],

@@ -3,12 +3,6 @@ import type { Account, FindAccount } from 'oidc-provider';
 import { parseAccountId } from './account-id.js';
 import type { IdentityDirectory } from './identity-directory.js';
 
-/** `acr` values: whether the population registry confirmed who signed in. */
-export const acrValues = {
-  'registry-verified': 'urn:elicence:acr:registry-verified',
-  'self-asserted': 'urn:elicence:acr:self-asserted',
-} as const;
-
 /**
  * The provider's account lookup. A person's account answers `name` and, under scope `idcard` only,
  * `id_number` (decrypted then, never stored in clear). An entity session answers the entity's `name`,

@@ -2,8 +2,8 @@
 export interface DirectoryPerson {
   id: string;
   name: string;
-  /** `registry-verified` when the population registry confirmed the number and name. */
-  assurance: 'registry-verified' | 'self-asserted';
+  /** The `acr` of the person's assurance level, e.g. `urn:elicence:loa:3` (`identity/assurance.ts`). */
+  acr: string;
 }
 
 export interface DirectoryEntity {

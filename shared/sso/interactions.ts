@@ -3,7 +3,6 @@ import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { logger } from '../logger.js';
 import { formatAccountId, parseAccountId } from './account-id.js';
-import { acrValues } from './find-account.js';
 import type { IdentityDirectory } from './identity-directory.js';
 import { pageHeaders, pageLang, pageView, type PageView } from './pages/html.js';
 import {
@@ -170,7 +169,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     return provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { login: { accountId: outcome.person.id, acr: acrValues[outcome.person.assurance], amr: ['pwd'] } },
+      { login: { accountId: outcome.person.id, acr: outcome.person.acr, amr: ['pwd'] } },
       { mergeWithLastSubmission: false },
     );
   }

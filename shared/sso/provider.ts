@@ -12,7 +12,8 @@ import { ConflictError } from '../errors.js';
 import { logger } from '../logger.js';
 import { parseAccountId } from './account-id.js';
 import type { ClientSecrets } from './client-secrets.js';
-import { accountFinder, acrValues } from './find-account.js';
+import { acrValuesSupported } from '../identity/assurance.js';
+import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from './identity-directory.js';
 import { interactionRoutes } from './interactions.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from './pages/html.js';
@@ -127,7 +128,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       idcard: ['id_number'],
       entity: ['subject_type', 'credit_code', 'act'],
     },
-    acrValues: Object.values(acrValues),
+    acrValues: [...acrValuesSupported],
     // ID tokens carry the claims of the granted scopes, so a platform needs no userinfo call.
     conformIdTokenClaims: false,
     findAccount: accountFinder(deps.directory, pairwise),

@@ -368,7 +368,7 @@ async function online(): Promise<void> {
     const { token: presentation } = await createPresentation(
       licence.id,
       { disclose: ['vehicleClass'], ttlSeconds: 600 },
-      { holderLookupKeys: [licence.holder.lookupKey], actor: 'bench' },
+      { holderLookupKeys: [licence.holder.lookupKey], level: 3, actor: 'bench' },
       deps,
     );
     const post = (qr: string) => async () => {

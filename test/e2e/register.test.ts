@@ -78,6 +78,8 @@ describe('registering through the /register form', () => {
     await signInOnLoginPage(page, { idNumber: person.idNumber, password });
     await page.waitForURL(/\/wallet$/);
     await expect(page.locator('#wallet-name').textContent()).resolves.toBe(person.name);
+    // A registered account is level 2: the wallet says why no licence shows, and how to see them.
+    await expect(page.locator('#wallet-step-up').textContent()).resolves.toContain('三级身份认证');
     expect(realErrors(errors)).toEqual([]);
     await context.close();
   });

@@ -171,7 +171,7 @@ describe('the verifier page in a browser', () => {
     const { token } = await createPresentation(
       other.id,
       { disclose: ['vehicleClass'], ttlSeconds: 120 },
-      { holderLookupKeys: [record.holder.lookupKey], actor: 'test-holder' },
+      { holderLookupKeys: [record.holder.lookupKey], level: 3, actor: 'test-holder' },
       deps,
     );
     const { page, context } = await newPage(browser, runtime.baseUrl);
@@ -281,7 +281,7 @@ describe('the verifier page in a browser', () => {
     const { token } = await createPresentation(
       other.id,
       { disclose: [], ttlSeconds: 120 },
-      { holderLookupKeys: [record.holder.lookupKey], actor: 'test-holder' },
+      { holderLookupKeys: [record.holder.lookupKey], level: 3, actor: 'test-holder' },
       deps,
     );
     await pasteAndVerify(page, token);

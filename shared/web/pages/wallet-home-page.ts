@@ -69,17 +69,30 @@ export function signedOutBody(t: Translate, ended = false): SafeHtml {
  *
  * @example
  * ```ts
- * signedInBody(t, session, await api.licences());
+ * const { licences, stepUpTo } = await api.holding();
+ * signedInBody(t, session, licences, stepUpTo);
  * ```
  */
 export function signedInBody(
   t: Translate,
   session: WalletSession,
   licences: readonly WalletLicence[],
+  stepUpTo?: string,
 ): SafeHtml {
   return html`<h1>${t('我的证照', 'My licences')}</h1>
     ${identityCard(t, session)}
     <h2 id="wallet-licences">${t('证照', 'Licences')}</h2>
+    ${
+      stepUpTo
+        ? html`<p class="notice" id="wallet-step-up" role="status">
+            ${t(
+              '您的账号尚未达到三级身份认证，部分电子证照不会显示。请持居民身份证到政务服务窗口当面核验后再查看。',
+              'Your account has not reached assurance level 3, so some licences are not shown. Have your identity checked in person at a government service counter to see them.',
+            )}
+            <small class="mono">${stepUpTo}</small>
+          </p>`
+        : ''
+    }
     ${
       licences.length === 0
         ? html`<p class="muted" id="wallet-empty">

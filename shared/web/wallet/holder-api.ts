@@ -19,7 +19,16 @@ export const walletLicence = z.object({
 });
 export type WalletLicence = z.output<typeof walletLicence>;
 
-const licenceList = z.object({ items: z.array(walletLicence) });
+const licenceList = z.object({
+  items: z.array(walletLicence),
+  assurance: z.object({ acr: z.string(), stepUpTo: z.string().optional() }).optional(),
+});
+
+/** The signed-in person's licences, and the `acr` that more licence types would need, if any. */
+export interface WalletHolding {
+  licences: WalletLicence[];
+  stepUpTo?: string;
+}
 
 const presentationAnswer = z.object({
   token: z.string().min(1),
@@ -71,10 +80,16 @@ export class HolderApi {
   ) {}
 
   async licences(): Promise<WalletLicence[]> {
+    return (await this.holding()).licences;
+  }
+
+  /** {@link licences}, with what the API says of the person's assurance level. */
+  async holding(): Promise<WalletHolding> {
     const body = await this.call('GET', '/me/licences', undefined, 200);
     const parsed = licenceList.safeParse(body);
     if (!parsed.success) throw new HolderApiUnavailableError('The licence list had an unexpected shape');
-    return parsed.data.items;
+    const stepUpTo = parsed.data.assurance?.stepUpTo;
+    return { licences: parsed.data.items, ...(stepUpTo ? { stepUpTo } : {}) };
   }
 
   /** One of {@link licences}, or a 404 `licence_not_found`, as the API treats a licence one may not see. */

@@ -51,12 +51,15 @@ describe('GET /licence-types', () => {
           additionalProperties: false,
         }),
         defaultValidityDays: entry.defaultValidityDays === null ? null : expect.any(Number),
+        minAssurance: 'urn:elicence:loa:3',
+        regional: expect.any(Boolean),
       });
     }
     expect(catalogue.find((entry) => entry.code === 'business-licence')).toMatchObject({
       name: '营业执照',
       holderKind: 'entity',
       fields: { properties: { legalRepresentativeIdNumber: { writeOnly: true } } },
+      regional: true,
     });
   });
 

@@ -22,7 +22,7 @@ beforeAll(async () => {
     await createPresentation(
       licence.id,
       { disclose: ['vehicleClass'], ttlSeconds: 600 },
-      { holderLookupKeys: [record?.holder.lookupKey ?? ''], actor: 'test-holder' },
+      { holderLookupKeys: [record?.holder.lookupKey ?? ''], level: 3, actor: 'test-holder' },
       deps,
     )
   ).token;

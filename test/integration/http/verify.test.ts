@@ -172,7 +172,7 @@ describe('POST /verify: presentations (亮证)', () => {
     const { token } = await createPresentation(
       licence.id,
       { disclose: ['vehicleClass', 'firstIssuedOn'], ttlSeconds: 120 },
-      { holderLookupKeys: [record.holder.lookupKey], actor: 'test-holder' },
+      { holderLookupKeys: [record.holder.lookupKey], level: 3, actor: 'test-holder' },
       deps,
     );
     expect(QRCode.create(token, { errorCorrectionLevel: 'M' }).version).toBeLessThanOrEqual(12);

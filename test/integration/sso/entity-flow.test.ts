@@ -1,3 +1,4 @@
+import { proveAccountInPerson } from '../../support/assurance.js';
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,7 +102,7 @@ describe('the legal representative acting for the entity', () => {
       credit_code: entity().creditCode,
       name: entity().name,
       act: { sub: personalSub },
-      acr: 'urn:elicence:acr:registry-verified',
+      acr: 'urn:elicence:loa:3',
     });
     expect(payload.sub).not.toBe(personalSub);
 
@@ -170,6 +171,8 @@ describe('an agent appointed by the representative', () => {
   beforeAll(async () => {
     const registered = await postJson(runtime, '/accounts', undefined, { ...agent, password: agentPassword });
     expect(registered.status, await registered.clone().text()).toBe(201);
+    // Reading the entity's licences needs level 3, as reading one's own does.
+    await proveAccountInPerson(runtime, agent.idNumber);
     repToken = await representativeToken();
     agentBrowser = browser();
   });

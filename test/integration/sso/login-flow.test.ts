@@ -125,7 +125,7 @@ describe('authorization code flow with PKCE, nonce and state', () => {
       iss: runtime.baseUrl,
       aud: platform.clientId,
       nonce: request.nonce,
-      acr: 'urn:elicence:acr:registry-verified',
+      acr: 'urn:elicence:loa:3',
       name: citizen().name,
     });
     expect(payload.sub).toMatch(/\S{16,}/);

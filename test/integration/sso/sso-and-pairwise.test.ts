@@ -59,7 +59,7 @@ describe('single sign-on', () => {
   it('signs in on platform A with the password and a consent page', async () => {
     const { steps, claims, tokens } = await signIn(platformA, ua(), password());
     expect(steps).toEqual(['login', 'consent']);
-    expect(claims).toMatchObject({ name: citizen().name, acr: 'urn:elicence:acr:registry-verified' });
+    expect(claims).toMatchObject({ name: citizen().name, acr: 'urn:elicence:loa:3' });
     await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platformA.clientId });
     subOnA = claims.sub;
   });

@@ -109,6 +109,6 @@ describe('the registration page', () => {
     expect(html).toContain('<dd>110105********1239</dd>');
     expect(html).toContain('已通过人口信息核验');
     expect(html).not.toContain('<form');
-    expect(renderRegisterPage('en', { registered })).toContain('Checked against the population registry');
+    expect(renderRegisterPage('en', { registered })).toContain('checked against the population registry');
   });
 });

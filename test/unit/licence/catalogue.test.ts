@@ -118,7 +118,16 @@ describe('the licence catalogue', () => {
     expect(JSON.parse(JSON.stringify(view))).toEqual(view);
     for (const entry of view) {
       expect(Object.keys(entry).sort()).toEqual(
-        ['code', 'defaultValidityDays', 'fields', 'holderKind', 'name', 'nameEn'].sort(),
+        [
+          'code',
+          'defaultValidityDays',
+          'fields',
+          'holderKind',
+          'minAssurance',
+          'name',
+          'nameEn',
+          'regional',
+        ].sort(),
       );
       expect(entry.fields).toMatchObject({
         $schema: 'https://json-schema.org/draft/2020-12/schema',

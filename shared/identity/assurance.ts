@@ -1,0 +1,44 @@
+import type { Assurance } from './person-account.js';
+
+/**
+ * Identity assurance levels (API.md, "Identity assurance (v2)"), published as `acr` values:
+ *
+ * - 1, self-asserted: the person typed a number and a name that no registry confirmed;
+ * - 2, real-name (实名): the number and name match the population registry;
+ * - 3, level 2 plus proof that the person behind the account is the person the number names (a possession
+ *   factor bound to that person, or a check in person at a service counter).
+ *
+ * Level 2 proves only that the number and the name belong together, and both are easy to learn. Anything
+ * that reads a person's licences therefore needs level 3 by default (`licence/licence-reader.ts`).
+ */
+export type AssuranceLevel = 1 | 2 | 3;
+
+export const assuranceLevels: readonly AssuranceLevel[] = [1, 2, 3];
+
+/** The `acr` value of a level, e.g. `urn:elicence:loa:3`. */
+export function acrOf(level: AssuranceLevel): string {
+  return `urn:elicence:loa:${level}`;
+}
+
+/** Every `acr` value the service issues (discovery's `acr_values_supported`). */
+export const acrValuesSupported: readonly string[] = assuranceLevels.map(acrOf);
+
+const levels: Record<Assurance, AssuranceLevel> = {
+  'self-asserted': 1,
+  'registry-verified': 2,
+  'in-person-verified': 3,
+};
+
+/**
+ * The level an account has reached, from how its identity was checked.
+ *
+ * @example
+ * ```ts
+ * assuranceLevelOf({ assurance: 'registry-verified' }); // 2
+ * ```
+ */
+export function assuranceLevelOf(account: { assurance: Assurance }): AssuranceLevel {
+  // An unknown value (a record written by a newer version, a corrupted item) counts as the lowest level:
+  // when the level cannot be told, the answer is no.
+  return levels[account.assurance] ?? 1;
+}

@@ -1,0 +1,43 @@
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { NotFoundError } from '../errors.js';
+import type { AccountStore } from './account-store.js';
+import type { PersonAccount } from './person-account.js';
+
+export interface ProveInPersonDependencies {
+  accounts: AccountStore;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
+/**
+ * Records that the person behind an account was checked in person (level 3, `identity/assurance.ts`):
+ * at a service counter, the clerk compared the person with their resident ID card. The local seed uses
+ * it for the demo citizen, so the demo wallet has licences to show before the assurance issue brings
+ * the online ways to level 3 (SMS, passkeys, scan-to-login); no HTTP route calls it yet. One conditional
+ * write (the account's `version`), audited as `account.proven`.
+ *
+ * @example
+ * ```ts
+ * await proveInPerson(account.lookupKey, { actor: 'seed' }, deps);
+ * ```
+ */
+export async function proveInPerson(
+  lookupKey: string,
+  context: { actor: string; requestId?: string },
+  deps: ProveInPersonDependencies,
+): Promise<PersonAccount> {
+  const account = await deps.accounts.findByLookupKey(lookupKey);
+  if (!account) throw new NotFoundError('No account has this ID number', 'account_not_found');
+  if (account.assurance === 'in-person-verified') return account;
+  const saved = await deps.accounts.save({ ...account, assurance: 'in-person-verified' });
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: context.actor,
+    action: 'account.proven',
+    holderMasked: saved.masked,
+    reason: 'in-person',
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  });
+  return saved;
+}

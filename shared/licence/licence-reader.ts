@@ -1,0 +1,87 @@
+import { ServiceError } from '../errors.js';
+import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
+import { findLicenceType, findLicenceTypeByTypeCode, licenceTypes, minAssuranceOf } from './catalogue.js';
+import type { LicenceRecord } from './licence.js';
+
+/**
+ * Someone reading a holder's licences: a signed-in person, for themselves and for the entities they act
+ * for. `holderLookupKeys` says whose licences they hold; `level` how well they proved who they are.
+ */
+export interface LicenceReader {
+  /** The person's own lookup key, and those of the entities they act for with a role covering licences. */
+  holderLookupKeys: readonly string[];
+  /** The assurance level reached (`identity/assurance.ts`). */
+  level: AssuranceLevel;
+}
+
+/** The reader is the holder, but below the level the licence type requires (403). */
+export class InsufficientAssuranceError extends ServiceError {
+  constructor(readonly requiredAcr: string) {
+    super(
+      'insufficient_assurance',
+      403,
+      `Reading these licences needs assurance level ${requiredAcr} (acr); sign in at that level`,
+    );
+    this.name = 'InsufficientAssuranceError';
+  }
+}
+
+/**
+ * THE check of who may read a licence (issue 12, finding 1). Every reader of a person's or an entity's
+ * licences (the holder API, presentations, the wallet through them, and sharing) decides here, and
+ * nowhere else: the reader must hold it (their own number, or an entity they act for), and have reached
+ * the level its type requires (`minAssurance`, level 3 by default). An account that merely registered a
+ * number (level 1 or 2) reads nothing of a level-3 type, so a squatter who registered somebody else's
+ * number sees none of that person's licences.
+ *
+ * The assurance issue extends `LicenceReader.level` (how a sign-in reaches level 3), not this function.
+ *
+ * @example
+ * ```ts
+ * if (readerMay(reader, licence) === 'yes') show(licence);
+ * ```
+ */
+export function readerMay(
+  reader: LicenceReader,
+  licence: Pick<LicenceRecord, 'type' | 'holder'>,
+): 'yes' | 'not_holder' | 'insufficient_assurance' {
+  if (!reader.holderLookupKeys.includes(licence.holder.lookupKey)) return 'not_holder';
+  const type = findLicenceType(licence.type);
+  // A type no longer in the catalogue has no level to compare against: fail closed.
+  if (!type || reader.level < minAssuranceOf(type)) return 'insufficient_assurance';
+  return 'yes';
+}
+
+/** The licences among `licences` that `reader` may read. */
+export function readableBy<T extends Pick<LicenceRecord, 'type' | 'holder'>>(
+  reader: LicenceReader,
+  licences: readonly T[],
+): T[] {
+  return licences.filter((licence) => readerMay(reader, licence) === 'yes');
+}
+
+/**
+ * Refuses before any lookup a licence id whose type (the type code inside the GB/T 36904 id) needs a
+ * higher level than the reader's: the answer then depends only on the id and the reader, never on
+ * whether such a licence exists, so it tells a low-level account nothing about the holder.
+ */
+export function requireLevelForLicenceId(reader: LicenceReader, licenceId: string): void {
+  const typeCode = /^1\.2\.156\.3005\.2\.(\d{3})\./.exec(licenceId)?.[1];
+  const type = typeCode ? findLicenceTypeByTypeCode(typeCode) : undefined;
+  if (type && reader.level < minAssuranceOf(type)) {
+    throw new InsufficientAssuranceError(acrOf(minAssuranceOf(type)));
+  }
+}
+
+/**
+ * What `GET /me/licences` says of the reader's level: its `acr`, and the level that some licence types
+ * need when the reader is below it. Computed from the catalogue alone, so it reveals nothing about which
+ * licences the holder has.
+ */
+export function readerAssurance(reader: LicenceReader): { acr: string; stepUpTo?: string } {
+  const highest = Math.max(...licenceTypes.map(minAssuranceOf)) as AssuranceLevel;
+  return {
+    acr: acrOf(reader.level),
+    ...(reader.level < highest ? { stepUpTo: acrOf(highest) } : {}),
+  };
+}
