@@ -98,7 +98,7 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
         throw new ServiceError(
           'not_authorised_for_entity',
           403,
-          'Neither the entity registry, nor a valid business licence, nor an appointment names you for this entity',
+          'Neither the entity registry nor an appointment by its legal representative names you for this entity',
         );
       }
       return json(200, authorityView(authority));

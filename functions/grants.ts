@@ -99,8 +99,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
   // update to forgive one, delete on success), the account (get; put when rehashing), scrypt; finds people
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
-  // appointment reads (get), entities by representative, representation hints, licences by holder and
-  // issuers by id (gsi1); it creates entity accounts and records representation hints (conditional put).
+  // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key.
@@ -116,7 +115,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'registry-entity#*',
           'issuer#*',
         ],
-        PutItem: ['oidc#*', 'login-attempts#*', 'account#*', 'entity-account#*', 'representation#*'],
+        PutItem: ['oidc#*', 'login-attempts#*', 'account#*', 'entity-account#*'],
         UpdateItem: ['oidc#*', 'login-attempts#*'],
         DeleteItem: ['oidc#*', 'login-attempts#*'],
         BatchWriteItem: ['oidc#*'],
@@ -199,8 +198,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   },
   // The holder's API (shared/licence/holder-licences.ts): the access token (get), the person and the entity
   // acted for by id (gsi1, then get), whether the person may still act for it (registry, entity account and
-  // appointment reads (get); licences by holder, issuers by id, representation hints (gsi1); the entity's
-  // lookup key with the MAC key; an entity account or a representation hint recorded (conditional put)),
+  // appointment reads (get); the entity's lookup key with the MAC key; an entity account created
+  // (conditional put)),
   // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
   // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) read the licence (get), sign
   // with the platform key and write an audit entry.
@@ -216,7 +215,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'issuer#*',
           'licence#*',
         ],
-        PutItem: ['entity-account#*', 'representation#*', 'audit#*'],
+        PutItem: ['entity-account#*', 'audit#*'],
       },
       queries: ['gsi1'],
     },
@@ -228,8 +227,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // scrypt, the ID number encrypted with the PII key, the account (conditional put), an audit entry
   // (conditional put). Entities and agents (shared/identity/entities.ts): the access token (get), the
   // person by id (gsi1, then get), who may act for what (as the holder API: get; gsi1 for registry entities
-  // by representative, representation hints, appointments by person, licences by holder and issuers by
-  // id), an entity's agents (gsi2, then get), entity accounts, hints and appointments written (conditional
+  // by representative and appointments by person), an entity's agents (gsi2, then get), entity accounts
+  // and appointments written (conditional
   // put; a withdrawal is a versioned put), audit entries (conditional put).
   accounts: {
     table: {
@@ -244,14 +243,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'entity-agents#*',
           'issuer#*',
         ],
-        PutItem: [
-          'login-attempts#source#*',
-          'account#*',
-          'entity-account#*',
-          'entity-agents#*',
-          'representation#*',
-          'audit#*',
-        ],
+        PutItem: ['login-attempts#source#*', 'account#*', 'entity-account#*', 'entity-agents#*', 'audit#*'],
       },
       queries: ['gsi1', 'gsi2'],
     },

@@ -1,7 +1,7 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors.js';
 import { getItem, isConditionalCheckFailed, putNew, putVersioned } from '../storage/conditional.js';
-import type { AgentAppointment, EntityAccount, Representation } from './entity-account.js';
+import type { AgentAppointment, EntityAccount } from './entity-account.js';
 import type { EntityStore } from './entity-store.js';
 import { queryAll } from '../storage/query-all.js';
 
@@ -12,13 +12,8 @@ const agentKey = (creditCode: string, personLookupKey: string) => ({
   sk: `person#${personLookupKey}`,
 });
 const agentPersonPartition = (personLookupKey: string) => `agent-person#${personLookupKey}`;
-const representationKey = (personLookupKey: string, creditCode: string) => ({
-  pk: `representation#${personLookupKey}`,
-  sk: creditCode,
-});
 
 const entityAgentsPartition = (creditCode: string) => `entity-agents#${creditCode}`;
-const representationPartition = (personLookupKey: string) => `representation#${personLookupKey}`;
 
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
@@ -39,8 +34,7 @@ function appointmentItem(appointment: AgentAppointment) {
 /**
  * {@link EntityStore} on the single table: entity accounts under `entity-account#<creditCode>` (by id
  * through gsi1), appointments under `entity-agents#<creditCode>` one per person (by person through gsi1,
- * by entity through gsi2, each hit re-read by key), and the representation hints under
- * `representation#<personLookupKey>` (through gsi1).
+ * by entity through gsi2, each hit re-read by key).
  */
 export class DynamoEntityStore implements EntityStore {
   constructor(
@@ -134,26 +128,6 @@ export class DynamoEntityStore implements EntityStore {
       ),
     );
     return found.filter((appointment): appointment is AgentAppointment => appointment !== undefined);
-  }
-
-  async recordRepresentation(representation: Representation): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...representationKey(representation.personLookupKey, representation.creditCode),
-          gsi1pk: representationPartition(representation.personLookupKey),
-          gsi1sk: representation.creditCode,
-          ...representation,
-        },
-      }),
-    );
-  }
-
-  /** From gsi1, eventually consistent: a hint just recorded may show a moment later (it is re-checked anyway). */
-  async representationsOf(personLookupKey: string): Promise<Representation[]> {
-    const items = await this.#query('gsi1', representationPartition(personLookupKey));
-    return items.map((item) => strip<Representation>(item));
   }
 
   /**

@@ -3,9 +3,6 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
 import { ConflictError, NotFoundError, ServiceError, invalidRequest } from '../errors.js';
-import type { IssuerStore } from '../issuers/issuer-store.js';
-import { effectiveStatus } from '../licence/licence.js';
-import type { LicenceStore } from '../licence/licence-store.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import { parseCreditCode, type CreditCode } from './credit-code.js';
@@ -22,17 +19,12 @@ import { entityLookupKey, personLookupKey } from './lookup-key.js';
 import type { PersonAccount } from './person-account.js';
 import type { EntityRegistry } from './registry.js';
 
-/** The licence type whose e-licence proves who represents an entity, and the field that says so. */
-const businessLicenceType = 'business-licence';
-const representativeField = 'legalRepresentativeLookupKey';
 /** The longest an appointment may run before the representative must renew it. */
 const maxAppointmentDays = 3 * 366;
 
 export interface EntityDependencies {
   entities: EntityStore;
   registry: EntityRegistry;
-  licences: Pick<LicenceStore, 'listByHolder'>;
-  issuers: Pick<IssuerStore, 'findById'>;
   lookupMac: Mac;
   clock: Clock;
 }
@@ -89,46 +81,20 @@ export function findEntityByCreditCode(
 }
 
 /**
- * Whether the entity's current business licence names the person as legal representative: the newest
- * business-licence e-licence of the entity that is valid at `now` (status valid, within its validity)
- * and issued by an active issuer decides. An older licence naming a former representative does not
- * count once a newer one exists. Returns the entity's name on the licence.
- */
-async function businessLicenceNames(
-  person: Person,
-  creditCode: CreditCode,
-  entityKey: string,
-  now: Date,
-  deps: Pick<EntityDependencies, 'licences' | 'issuers'>,
-): Promise<{ name: string } | undefined> {
-  const licences = await deps.licences.listByHolder(entityKey);
-  for (const licence of licences) {
-    if (licence.type !== businessLicenceType || licence.holder.kind !== 'entity') continue;
-    if (licence.holder.masked !== creditCode) continue;
-    if (effectiveStatus(licence, now) !== 'valid' || Date.parse(licence.validFrom) > now.getTime()) continue;
-    const issuer = await deps.issuers.findById(licence.issuerId);
-    if (issuer?.status !== 'active') continue;
-    return licence.fields[representativeField] === person.lookupKey
-      ? { name: licence.holder.name }
-      : undefined;
-  }
-  return undefined;
-}
-
-/**
  * May `person` act for the entity `creditCode` at `now`, and as what? In order:
  *
- * 1. the entity registry (法人库) names the person as legal representative;
- * 2. the entity's current business-licence e-licence names the person as legal representative — this
- *    also records a derived index item so that {@link entitiesFor} lists the entity from then on;
- * 3. the representative appointed the person as agent (经办人), not withdrawn and not expired.
+ * 1. the entity registry (法人库, the business registry) names the person as legal representative;
+ * 2. that representative appointed the person as agent (经办人), not withdrawn and not expired.
+ *
+ * Who represents an entity comes from the registry only, never from a licence: any issuer allowed
+ * business licences could otherwise name anyone the representative of any enterprise (issue 12,
+ * finding 2). A business licence's representative fields are what the issuer wrote, shown as such.
  *
  * Creates the entity's account on first use (its `id` is the entity subject). Throws
  * `InvalidCreditCodeError` (400) for a malformed code; otherwise undefined means "may not".
  *
- * Cheap enough to ask at every token issuance: two reads for a representative per the registry; else a
- * licence query, an issuer read and an appointment read, and no KMS call once the entity's account
- * exists (it keeps the entity's lookup key).
+ * Cheap enough to ask at every token issuance: two reads for a representative per the registry; else
+ * one appointment read more.
  *
  * @example
  * ```ts
@@ -154,29 +120,7 @@ export async function canActFor(
     return { entity, role: 'legal_representative', scope: agentScopes, proof: 'entity-registry' };
   }
 
-  const entityKey = existing?.lookupKey ?? (await entityLookupKey(deps.lookupMac, creditCode));
-  const [licensed, appointment] = await Promise.all([
-    businessLicenceNames(person, creditCode, entityKey, now, deps),
-    deps.entities.findAppointment(creditCode, person.lookupKey),
-  ]);
-  if (licensed) {
-    const entity =
-      existing ??
-      (await ensureEntityAccount(
-        { creditCode, name: registered?.name ?? licensed.name, lookupKey: entityKey },
-        deps,
-      ));
-    const known = await deps.entities.representationsOf(person.lookupKey);
-    if (!known.some((hint) => hint.creditCode === creditCode)) {
-      await deps.entities.recordRepresentation({
-        personLookupKey: person.lookupKey,
-        creditCode,
-        entityLookupKey: entityKey,
-        recordedAt: now.toISOString(),
-      });
-    }
-    return { entity, role: 'legal_representative', scope: agentScopes, proof: 'business-licence' };
-  }
+  const appointment = await deps.entities.findAppointment(creditCode, person.lookupKey);
   // An appointment is only ever made for an entity whose account exists (the representative's check
   // creates it), so an appointment without one is an orphan and counts for nothing.
   if (existing && appointment && appointmentInForce(appointment, now)) {
@@ -197,9 +141,8 @@ function agentAuthority(entity: EntityAccount, appointment: AgentAppointment): A
 
 /**
  * Every entity the person may act for at `now`, by name: those the entity registry names them
- * representative of, those whose business licence named them when last seen (re-checked now), and
- * those that appointed them agent (in force). An entity found more than one way is listed once, as
- * representative if it is so at all.
+ * representative of, and those that appointed them agent (in force). An entity found both ways is listed
+ * once, as represented.
  *
  * @example
  * ```ts
@@ -212,9 +155,8 @@ export async function entitiesFor(
   now: Date,
   deps: EntityDependencies,
 ): Promise<ActingAuthority[]> {
-  const [registered, representations, appointments] = await Promise.all([
+  const [registered, appointments] = await Promise.all([
     deps.registry.entitiesRepresentedBy(person.lookupKey),
-    deps.entities.representationsOf(person.lookupKey),
     deps.entities.appointmentsFor(person.lookupKey),
   ]);
   const found = new Map<string, ActingAuthority>();
@@ -229,25 +171,6 @@ export async function entitiesFor(
       role: 'legal_representative',
       scope: agentScopes,
       proof: 'entity-registry',
-    });
-  }
-  const licensed = await Promise.all(
-    representations
-      .filter((hint) => !found.has(hint.creditCode))
-      .map(async (hint) => {
-        const creditCode = parseCreditCode(hint.creditCode);
-        const named = await businessLicenceNames(person, creditCode, hint.entityLookupKey, now, deps);
-        return named && { creditCode, name: named.name, lookupKey: hint.entityLookupKey };
-      }),
-  );
-  for (const hit of licensed) {
-    if (!hit || found.has(hit.creditCode)) continue;
-    const entity = await ensureEntityAccount(hit, deps);
-    found.set(entity.creditCode, {
-      entity,
-      role: 'legal_representative',
-      scope: agentScopes,
-      proof: 'business-licence',
     });
   }
   for (const appointment of appointments) {

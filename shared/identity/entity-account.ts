@@ -47,27 +47,14 @@ export interface AgentAppointment {
   version: number;
 }
 
-/**
- * A business licence that names a person as legal representative, as recorded when first seen: a
- * derived, idempotent index item that lets {@link EntityAccount} lists find the entity again. It is a
- * hint only; the licence is re-checked every time.
- */
-export interface Representation {
-  personLookupKey: string;
-  creditCode: string;
-  /** The entity's lookup key: its licences are found under it (`LicenceStore.listByHolder`). */
-  entityLookupKey: string;
-  recordedAt: string;
-}
-
 /** Why a person may act for an entity; `legal_representative` carries every {@link agentScopes}. */
 export type ActingAuthority =
   | {
       entity: EntityAccount;
       role: 'legal_representative';
       scope: readonly AgentScope[];
-      /** What proved it: the entity registry, or a valid business-licence e-licence naming the person. */
-      proof: 'entity-registry' | 'business-licence';
+      /** What proved it: the entity registry (法人库), the only source of who represents an entity. */
+      proof: 'entity-registry';
     }
   | {
       entity: EntityAccount;

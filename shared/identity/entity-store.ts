@@ -1,12 +1,12 @@
-import type { AgentAppointment, EntityAccount, Representation } from './entity-account.js';
+import type { AgentAppointment, EntityAccount } from './entity-account.js';
 
 /**
- * Where entity accounts, agent appointments and the derived representation index are kept.
+ * Where entity accounts and agent appointments are kept (who represents an entity is the registry's).
  *
  * Contract: `createEntity` is the one conditional write that makes a credit code's account unique
  * (`ConflictError` when it exists); `appoint` writes an appointment only where none is in force for
  * the same (entity, person) at `now` (`ConflictError` code `agent_exists`); `saveAppointment` replaces
- * under optimistic concurrency on `version`; `recordRepresentation` is idempotent. Reads by secondary
+ * under optimistic concurrency on `version`. Reads by secondary
  * index re-read each item by key, so they never return a stale appointment.
  */
 export interface EntityStore {
@@ -21,7 +21,4 @@ export interface EntityStore {
   appointmentsOf(creditCode: string): Promise<AgentAppointment[]>;
   /** Every appointment naming a person, withdrawn and expired ones included. */
   appointmentsFor(personLookupKey: string): Promise<AgentAppointment[]>;
-
-  recordRepresentation(representation: Representation): Promise<void>;
-  representationsOf(personLookupKey: string): Promise<Representation[]>;
 }

@@ -10,6 +10,8 @@ import type { ClientStore } from '../sso/client-store.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
 
+const divisionCode = z.string().regex(/^[1-8]\d{5}$/, 'must be a six-digit administrative division code');
+
 export const createIssuerInput = z.strictObject({
   name: z.string().trim().min(2).max(100),
   creditCode: z.string().transform((value, ctx) => {
@@ -20,7 +22,14 @@ export const createIssuerInput = z.strictObject({
       return z.NEVER;
     }
   }),
-  region: z.string().regex(/^[1-8]\d{5}$/, 'must be a six-digit administrative division code'),
+  region: divisionCode,
+  /** Where it may issue regional licence types; its `region` by default. */
+  jurisdiction: z
+    .array(divisionCode)
+    .min(1)
+    .max(100)
+    .transform((codes) => [...new Set(codes)])
+    .optional(),
   licenceTypes: z
     .array(z.string().regex(/^[a-z][a-z0-9-]{1,47}$/, 'must be a licence type code such as driving-licence'))
     .min(1)
@@ -63,6 +72,7 @@ export async function createIssuer(
     name: input.name,
     creditCode: input.creditCode,
     region: input.region,
+    jurisdiction: input.jurisdiction ?? [input.region],
     licenceTypes: input.licenceTypes,
     status: 'provisioning',
     createdAt: new Date(deps.clock.now()).toISOString(),

@@ -27,6 +27,11 @@ export interface Issuer {
   creditCode: string;
   /** Six-digit administrative division code (GB/T 2260) of the agency's jurisdiction. */
   region: string;
+  /**
+   * Division codes (GB/T 2260) whose holders it may issue regional licence types to (`jurisdiction.ts`);
+   * its `region` alone when absent (issuers onboarded before jurisdictions existed).
+   */
+  jurisdiction?: string[];
   licenceTypes: string[];
   status: 'provisioning' | 'active' | 'withdrawn';
   /** KMS key id of the issuer's own signing key. */

@@ -1,9 +1,7 @@
 import * as z from 'zod';
-import type { Mac } from '../crypto/mac.js';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
 import { ServiceError } from '../errors.js';
 import { maskIdNumber, parseIdNumber } from '../identity/id-number.js';
-import { personLookupKey } from '../identity/lookup-key.js';
 
 export type HolderKind = 'person' | 'entity';
 
@@ -19,9 +17,10 @@ export interface SensitiveField {
   /** The stored and signed field holding the display form, e.g. `110105********002X`. */
   readonly maskedAs: string;
   /**
-   * The stored and signed field holding the person's lookup key (keyed HMAC, `identity/lookup-key.ts`):
-   * how the service finds, for a signed-in person, the entities whose licence names them (the
-   * enterprise-agent flow) without ever storing the number.
+   * A field that licences issued before issue 12 carry: the person's lookup key (keyed HMAC), once used
+   * to find the entities whose licence named them. Who represents an entity now comes from the business
+   * registry alone, and a lookup key in a credential is a handle that links a person across licences, so
+   * it is no longer written; where an old licence has it, it is never shown, disclosed or listed.
    */
   readonly lookupKeyAs: string;
 }
@@ -380,21 +379,26 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return ['fields', ...path.map(String)].join('.');
 }
 
+/** The fields of old licences that hold a third person's lookup key: never shown nor disclosed. */
+export function hiddenFields(type: LicenceType | undefined): ReadonlySet<string> {
+  return new Set(type?.sensitiveFields.map((field) => field.lookupKeyAs) ?? []);
+}
+
 /**
- * Replaces each sensitive field of validated fields by its masked form and lookup key, the form that
- * is stored and signed. Fields without sensitive data come back unchanged (as a copy).
+ * Replaces each sensitive field of validated fields by its masked form, the form that is stored and
+ * signed; no lookup key or other handle of the third person is kept. Fields without sensitive data come
+ * back unchanged (as a copy).
  *
  * @example
  * ```ts
- * await protectSensitiveFields(businessLicence, validateFields(businessLicence, input), mac);
- * // { …, legalRepresentativeIdMasked: '110105********002X', legalRepresentativeLookupKey: 'q3…' }
+ * protectSensitiveFields(businessLicence, validateFields(businessLicence, input));
+ * // { …, legalRepresentativeIdMasked: '110105********002X' }
  * ```
  */
-export async function protectSensitiveFields(
+export function protectSensitiveFields(
   type: LicenceType,
   fields: Record<string, unknown>,
-  mac: Mac,
-): Promise<Record<string, unknown>> {
+): Record<string, unknown> {
   const result = { ...fields };
   for (const sensitive of type.sensitiveFields) {
     const value = result[sensitive.field];
@@ -403,7 +407,6 @@ export async function protectSensitiveFields(
     // Parsed again rather than trusted: this is the last gate before the number would be stored.
     const id = parseIdNumber(String(value), new Date());
     result[sensitive.maskedAs] = maskIdNumber(id);
-    result[sensitive.lookupKeyAs] = await personLookupKey(mac, id);
   }
   return result;
 }

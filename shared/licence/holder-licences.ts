@@ -5,10 +5,16 @@ import type { AccountStore } from '../identity/account-store.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { SessionSubject } from '../sso/account-id.js';
 import type { LicenceRecord } from './licence.js';
+import type { LicenceStore } from './licence-store.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
 import { readableBy, type LicenceReader } from './licence-reader.js';
 import { assuranceLevelOf } from '../identity/assurance.js';
 
-export type HolderDependencies = EntityDependencies & { accounts: AccountStore };
+export type HolderDependencies = EntityDependencies & {
+  accounts: AccountStore;
+  licences: Pick<LicenceStore, 'listByHolder'>;
+  issuers: Pick<IssuerStore, 'findById'>;
+};
 
 export interface HeldLicence {
   licence: LicenceRecord;

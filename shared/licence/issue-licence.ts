@@ -10,6 +10,7 @@ import { maskIdNumber, parseIdNumber, type IdNumber } from '../identity/id-numbe
 import { entityLookupKey, personLookupKey } from '../identity/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { logger } from '../logger.js';
 import { findLicenceType, protectSensitiveFields, validateFields, type LicenceType } from './catalogue.js';
@@ -65,7 +66,8 @@ export const licenceCredentialType = 'licence+jwt';
 /**
  * Issues a licence (签发电子证照) once per `Idempotency-Key`:
  *
- * 1. the issuer must be active and allowed the type; holder kind, number and fields must fit the type;
+ * 1. the issuer must be active and allowed the type; holder kind, number and fields must fit the type; a
+ *    regional type goes only to holders in the issuer's jurisdiction (`issuers/jurisdiction.ts`);
  * 2. the key is taken (one conditional write); the same key with another body is a 409, and while
  *    another request holds it, a retryable 409;
  * 3. a status-list slot is reserved with a single atomic counter and recorded under the key, so a retry
@@ -99,6 +101,13 @@ export async function issueLicence(
   }
   const now = new Date(deps.clock.now());
   const holderNumber = parseHolder(input, type, now);
+  if (type.regional && !inJurisdiction(issuer, holderDivision(holderNumber))) {
+    throw new ServiceError(
+      'outside_jurisdiction',
+      403,
+      `A ${type.code} is issued only to holders in the issuer’s jurisdiction (${jurisdictionOf(issuer).join(', ')}); this holder is in ${holderDivision(holderNumber)}`,
+    );
+  }
   const validFields = validateFields(type, input.fields);
   const { validFrom, validUntil } = validity(input, type, now);
 
@@ -133,9 +142,9 @@ export async function issueLicence(
       }
     }
     const holder = await holderFor(holderNumber, input.holderName, deps.lookupMac);
-    // Numbers of third persons (a legal representative, a spouse) become masked forms and lookup keys
-    // here, before anything is stored, signed or logged.
-    const fields = await protectSensitiveFields(type, validFields, deps.lookupMac);
+    // Numbers of third persons (a legal representative, a spouse) become masked forms here, before
+    // anything is stored, signed or logged.
+    const fields = protectSensitiveFields(type, validFields);
     const allocation = record.allocation ?? (await reserveSlot(record, issuer.id, deps));
     const id = formatLicenceId({
       typeCode: type.typeCode,

@@ -1,4 +1,5 @@
 import type { Issuer } from '../issuers/issuer.js';
+import { findLicenceType, hiddenFields } from './catalogue.js';
 
 export type StoredStatus = 'valid' | 'suspended' | 'revoked';
 export type LicenceStatus = StoredStatus | 'expired';
@@ -59,7 +60,7 @@ export function licenceView(
     type: licence.type,
     issuer: { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode },
     holder: { kind: licence.holder.kind, name: licence.holder.name, masked: licence.holder.masked },
-    fields: licence.fields,
+    fields: shownFields(licence),
     status: effectiveStatus(licence, now),
     ...(licence.statusReason ? { statusReason: licence.statusReason } : {}),
     issuedAt: licence.issuedAt,
@@ -69,3 +70,10 @@ export function licenceView(
   };
 }
 export type LicenceView = ReturnType<typeof licenceView>;
+
+/** A licence's fields as the API shows them: without the lookup keys that licences issued before kept. */
+function shownFields(licence: Pick<LicenceRecord, 'type' | 'fields'>): Record<string, unknown> {
+  const hidden = hiddenFields(findLicenceType(licence.type));
+  if (hidden.size === 0) return licence.fields;
+  return Object.fromEntries(Object.entries(licence.fields).filter(([name]) => !hidden.has(name)));
+}

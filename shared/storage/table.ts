@@ -36,8 +36,6 @@
  * | agent appointments of an entity, one per person | table | `entity-agents#<creditCode>` | `person#<lookupKey>` |
  * | agent appointments naming a person       | gsi1   | `agent-person#<lookupKey>`    | `<creditCode>`      |
  * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
- * | business licence named a person representative (derived hint) | table | `representation#<lookupKey>` | `<creditCode>` |
- * | those hints of a person                  | gsi1   | `representation#<lookupKey>`  | `<creditCode>`      |
  * | login throttle counter (TTL)             | table  | `login-attempts#account#<lookupKey>` or `login-attempts#source#<address>` | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
  */

@@ -173,20 +173,6 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(await store.appointmentsFor(person)).toEqual([third]);
     });
 
-    it('record representations idempotently', async () => {
-      const store = new DynamoEntityStore(doc, tableName);
-      const person = randomId('lk');
-      const hint = {
-        personLookupKey: person,
-        creditCode: newCreditCode(),
-        entityLookupKey: 'e',
-        recordedAt: 'x',
-      };
-      await store.recordRepresentation(hint);
-      await store.recordRepresentation(hint);
-      expect(await store.representationsOf(person)).toEqual([hint]);
-    });
-
     it('find registry entities by their representative, and not once the representative changed', async () => {
       const registry = new DynamoRegistry(doc, tableName);
       const creditCode = newCreditCode();

@@ -2,11 +2,7 @@ import type { AuditEntry, AuditTrail } from '../../../shared/audit/audit-trail.j
 import type { Clock } from '../../../shared/clock.js';
 import { ConflictError } from '../../../shared/errors.js';
 import type { AccountStore } from '../../../shared/identity/account-store.js';
-import type {
-  AgentAppointment,
-  EntityAccount,
-  Representation,
-} from '../../../shared/identity/entity-account.js';
+import type { AgentAppointment, EntityAccount } from '../../../shared/identity/entity-account.js';
 import type { EntityStore } from '../../../shared/identity/entity-store.js';
 import {
   creditCodeCheckCharacter,
@@ -191,7 +187,6 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
 export class InMemoryEntityStore implements EntityStore {
   readonly entities = new Map<string, EntityAccount>();
   readonly appointments = new Map<string, AgentAppointment>();
-  readonly representations = new Map<string, Representation>();
   /** Makes the next `createEntity` lose a race to `entity` (written just before). */
   raceWith: EntityAccount | undefined;
 
@@ -242,17 +237,6 @@ export class InMemoryEntityStore implements EntityStore {
 
   async appointmentsFor(personLookupKey: string): Promise<AgentAppointment[]> {
     return [...this.appointments.values()].filter((a) => a.personLookupKey === personLookupKey);
-  }
-
-  async recordRepresentation(representation: Representation): Promise<void> {
-    this.representations.set(
-      `${representation.personLookupKey}/${representation.creditCode}`,
-      representation,
-    );
-  }
-
-  async representationsOf(personLookupKey: string): Promise<Representation[]> {
-    return [...this.representations.values()].filter((r) => r.personLookupKey === personLookupKey);
   }
 }
 

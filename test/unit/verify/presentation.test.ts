@@ -156,7 +156,12 @@ describe('createPresentation', () => {
 
   it('does not present someone else’s licence: 404 as if it did not exist', async () => {
     await expect(
-      createPresentation(licence.id, {}, { holderLookupKeys: ['b3RoZXI'], level: 3, actor: 'acct_other' }, deps()),
+      createPresentation(
+        licence.id,
+        {},
+        { holderLookupKeys: ['b3RoZXI'], level: 3, actor: 'acct_other' },
+        deps(),
+      ),
     ).rejects.toMatchObject({ status: 404, code: 'licence_not_found' });
     await expect(createPresentation(licenceId(8), {}, holder, deps())).rejects.toMatchObject({ status: 404 });
   });

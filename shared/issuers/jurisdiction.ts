@@ -1,0 +1,44 @@
+import type { Issuer } from './issuer.js';
+
+/**
+ * Administrative division codes (GB/T 2260) the issuer serves: its `jurisdiction`, or, for an issuer
+ * onboarded before jurisdictions existed, its `region`.
+ */
+export function jurisdictionOf(issuer: Pick<Issuer, 'region' | 'jurisdiction'>): readonly string[] {
+  return issuer.jurisdiction && issuer.jurisdiction.length > 0 ? issuer.jurisdiction : [issuer.region];
+}
+
+/**
+ * Whether a jurisdiction code covers a division: a province code (`310000`) covers every division of
+ * that province (`31xxxx`), a prefecture code (`310100`) its counties (`3101xx`), and a county code
+ * (`310104`) itself only. Codes are read two digits at a time, as GB/T 2260 builds them.
+ *
+ * @example
+ * ```ts
+ * covers('310000', '310104'); // true
+ * covers('310100', '310230'); // false
+ * ```
+ */
+export function covers(jurisdiction: string, division: string): boolean {
+  if (!/^\d{6}$/.test(jurisdiction) || !/^\d{6}$/.test(division)) return false;
+  const prefix = jurisdiction.endsWith('0000')
+    ? jurisdiction.slice(0, 2)
+    : jurisdiction.endsWith('00')
+      ? jurisdiction.slice(0, 4)
+      : jurisdiction;
+  return division.startsWith(prefix);
+}
+
+/**
+ * The division a holder's number places them in: an enterprise's unified social credit code carries the
+ * registering authority's division in characters 3–8 (GB 32100); a resident ID number carries the
+ * division of first registration in its first six digits (GB 11643).
+ */
+export function holderDivision(holder: { idNumber: string } | { creditCode: string }): string {
+  return 'idNumber' in holder ? holder.idNumber.slice(0, 6) : holder.creditCode.slice(2, 8);
+}
+
+/** Whether `issuer` may issue a regional licence to a holder in `division`. */
+export function inJurisdiction(issuer: Pick<Issuer, 'region' | 'jurisdiction'>, division: string): boolean {
+  return jurisdictionOf(issuer).some((code) => covers(code, division));
+}
