@@ -29,7 +29,10 @@ export type Verdict = (typeof verdicts)[number];
  *   (`unexpected_type`, `invalid_claims`, `presentation_lifetime`);
  * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …) or `signature_mismatch`;
  * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
- *   e.g. a withdrawn key);
+ *   e.g. a withdrawn key); online also `licence_not_on_record` (validly signed, but the service never
+ *   issued it), `record_mismatch` (another issuer, type or credential on record), `licence_id_mismatch`
+ *   (the id names another credit code or type than the signer's), `type_not_allowed` (a type the
+ *   signer may not issue);
  * - `expired` / `not_yet_valid`: `licence_expired`, `presentation_expired`, `licence_not_yet_valid`,
  *   `presentation_not_yet_valid`;
  * - `revoked` / `suspended`: `status_revoked`, `status_suspended`.
@@ -49,7 +52,12 @@ export type VerdictReason =
   | 'presentation_expired'
   | 'presentation_not_yet_valid'
   | 'status_revoked'
-  | 'status_suspended';
+  | 'status_suspended'
+  // Online only (`verify-scan.ts`): the signed token does not match the licence record.
+  | 'licence_not_on_record'
+  | 'record_mismatch'
+  | 'licence_id_mismatch'
+  | 'type_not_allowed';
 
 /** A licence status as statuses are stored and listed. */
 export type LicenceStatusValue = 'valid' | 'suspended' | 'revoked';

@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { findLicenceType } from '../licence/catalogue.js';
+import { parseLicenceId } from '../licence/licence-id.js';
 import type { LicenceStore } from '../licence/licence-store.js';
 import { logger } from '../logger.js';
 import { createNodeVerifier } from './node.js';
@@ -92,9 +93,59 @@ function verifierFor(deps: VerifyScanDependencies): Verifier {
   return verifier;
 }
 
+/** Verdicts reached only after the signature and the signer's trust were checked. */
+const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
+  'valid',
+  'suspended',
+  'revoked',
+  'expired',
+  'not_yet_valid',
+]);
+
+/**
+ * Online, the licence record is the truth (issue 12, finding 3): a validly signed token is not `valid`
+ * unless the service issued that licence, to that issuer, of that type, under a licence id naming that
+ * issuer's credit code and type, of a type the issuer is allowed — and, for a credential, unless it is the
+ * very credential on record (so an id can never have two credentials that verify). Anything else is
+ * `unknown_issuer`: the signer is not known to have issued this licence. Verdicts that did not get that
+ * far (`malformed`, `invalid_signature`, `unknown_issuer`) stand as they are.
+ */
+async function onRecord(
+  qr: string,
+  result: VerificationResult,
+  deps: Pick<VerifyScanDependencies, 'licences' | 'issuers'>,
+): Promise<VerificationResult> {
+  const { licence, issuer } = result;
+  if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
+  const record = await deps.licences.get(licence.id);
+  const refuse = (reason: VerificationResult['reason']): VerificationResult => {
+    logger.warn('verified token does not match the licence record', { reason });
+    // Nothing the token claims is shown: it is a claim the service cannot stand behind.
+    const { licence: _licence, issuer: _issuer, ...rest } = result;
+    return { ...rest, verdict: 'unknown_issuer', reason, status: { source: 'online' } };
+  };
+  if (!record) return refuse('licence_not_on_record');
+  if (record.issuerId !== issuer.id || record.type !== licence.type) return refuse('record_mismatch');
+  let parsed: ReturnType<typeof parseLicenceId>;
+  try {
+    parsed = parseLicenceId(licence.id);
+  } catch {
+    return refuse('record_mismatch');
+  }
+  const type = findLicenceType(licence.type);
+  if (parsed.issuerCreditCode !== issuer.creditCode || parsed.typeCode !== type?.typeCode) {
+    return refuse('licence_id_mismatch');
+  }
+  const signer = await deps.issuers.findById(issuer.id);
+  if (!signer?.licenceTypes.includes(licence.type)) return refuse('type_not_allowed');
+  if (result.format === 'credential' && !qr.includes(record.credential)) return refuse('record_mismatch');
+  return result;
+}
+
 /**
  * Verifies a scan online: signature and trust as the library does, the status from the licence record
- * (so a revocation counts at once, for credentials and presentations alike), then what the caller may
+ * (so a revocation counts at once, for credentials and presentations alike), the token checked against
+ * that record (see {@link onRecord}: it fails closed), then what the caller may
  * see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier clients the
  * holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
  * (only when its signature verified: anything else is a claim nobody made), the verdict and the time, and
@@ -111,7 +162,7 @@ export async function verifyScan(
   context: { requestId?: string },
   deps: VerifyScanDependencies,
 ): Promise<VerifyResponse> {
-  const result = await verifierFor(deps).verify(qr);
+  const result = await onRecord(qr, await verifierFor(deps).verify(qr), deps);
   const response: VerifyResponse = {
     verdict: result.verdict,
     reason: result.reason,
