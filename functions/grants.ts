@@ -223,7 +223,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     platformKey: 'sign',
   },
-  // People's accounts. Registration (shared/identity/register-person.ts): the source's attempt counter (get,
+  // People's accounts. Registration (shared/identity/register-person.ts): the source's registration counter (get,
   // conditional put), the ID number's lookup key (MAC), the account and the population registry (get),
   // scrypt, the ID number encrypted with the PII key, the account (conditional put), an audit entry
   // (conditional put). Entities and agents (shared/identity/entities.ts): the access token (get), the
@@ -236,7 +236,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [
           ...accessTokens,
-          'login-attempts#source#*',
+          'login-attempts#registration#*',
           'account#*',
           'registry-person#*',
           'registry-entity#*',
@@ -245,7 +245,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'issuer#*',
         ],
         PutItem: [
-          'login-attempts#source#*',
+          'login-attempts#registration#*',
           'account#*',
           'entity-account#*',
           'entity-agents#*',
