@@ -97,7 +97,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // puts, updates (consume), deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
-  // update to forgive one, delete on success), the account (get; put when rehashing), scrypt; finds people
+  // update to forgive one, delete on success; the same counters throttle failed client authentications at
+  // the token, introspection, revocation and PAR endpoints), the account (get; put when rehashing), scrypt; finds people
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
   // appointment reads (get), entities by representative, representation hints, licences by holder and
   // issuers by id (gsi1); it creates entity accounts and records representation hints (conditional put).
