@@ -22,7 +22,12 @@ afterAll(() => runtime?.close());
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 /** A client-credentials token request for the demo issuer client from `address`, with `secret`. */
-async function tokenFrom(address: string, secret: string, path = '/token') {
+async function tokenFrom(
+  address: string,
+  secret: string,
+  path = '/token',
+  extra: Record<string, string> = {},
+) {
   const { clientId } = runtime.credentials.issuer;
   const response = await fetchFrom(address)(`${runtime.baseUrl}${path}`, {
     method: 'POST',
@@ -30,6 +35,7 @@ async function tokenFrom(address: string, secret: string, path = '/token') {
       authorization: basicAuth({ clientId, clientSecret: secret }),
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
+      ...extra,
     },
     body: new URLSearchParams(
       path === '/token' ? { grant_type: 'client_credentials', scope: 'licences:issue' } : { token: 'x' },
@@ -80,6 +86,9 @@ describe('guessing a client secret at the token endpoint', () => {
     expect(rightDuringBlock.body.error_description).toBe(again.body.error_description);
     expect(rightDuringBlock.body.error).toBe('invalid_client');
     expect(rightDuringBlock.body.access_token).toBeUndefined();
+    // A forwarding header the client writes itself does not move it to another address.
+    const spoofed = await tokenFrom(attacker, right, '/token', { 'x-forwarded-for': '127.0.0.6' });
+    expect(spoofed.status).toBe(429);
     // The other client-authenticating endpoints share the count.
     expect((await tokenFrom(attacker, right, '/token/introspection')).status).toBe(429);
     expect((await tokenFrom(attacker, right, '/token/revocation')).status).toBe(429);
