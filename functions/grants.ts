@@ -97,7 +97,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // puts, updates (consume), deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
-  // update to forgive one, delete on success), the account (get; put when rehashing), scrypt; finds people
+  // update to forgive one, delete on success; the same counters throttle failed client authentications at
+  // the token, introspection, revocation and PAR endpoints), the account (get; put when rehashing), scrypt; finds people
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
@@ -222,7 +223,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     platformKey: 'sign',
   },
-  // People's accounts. Registration (shared/identity/register-person.ts): the source's attempt counter (get,
+  // People's accounts. Registration (shared/identity/register-person.ts): the source's registration counter (get,
   // conditional put), the ID number's lookup key (MAC), the account and the population registry (get),
   // scrypt, the ID number encrypted with the PII key, the account (conditional put), an audit entry
   // (conditional put). Entities and agents (shared/identity/entities.ts): the access token (get), the
@@ -235,7 +236,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [
           ...accessTokens,
-          'login-attempts#source#*',
+          'login-attempts#registration#*',
           'account#*',
           'registry-person#*',
           'registry-entity#*',
@@ -243,7 +244,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'entity-agents#*',
           'issuer#*',
         ],
-        PutItem: ['login-attempts#source#*', 'account#*', 'entity-account#*', 'entity-agents#*', 'audit#*'],
+        PutItem: [
+          'login-attempts#registration#*',
+          'account#*',
+          'entity-account#*',
+          'entity-agents#*',
+          'audit#*',
+        ],
       },
       queries: ['gsi1', 'gsi2'],
     },

@@ -23,6 +23,7 @@ import { errorResult } from '../shared/http/api-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
+import { throttleClientAuthentication } from '../shared/sso/client-auth-throttle.js';
 import { createProvider } from '../shared/sso/provider.js';
 
 /** What this function's handler uses, built once per container. */
@@ -78,7 +79,9 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
 /**
  * The OpenID provider (discovery, JWKS, authorization, token, userinfo, introspection, revocation,
  * logout) behind API Gateway. The provider is built once per container; it needs the platform key's
- * public half first, which costs one KMS call per cold start.
+ * public half first, which costs one KMS call per cold start. Failed client authentications are
+ * throttled per client and address before the provider sees a request (see
+ * {@link throttleClientAuthentication}).
  */
 export async function handler(event: HttpEvent): Promise<HttpResult> {
   const deps = dependencies();
@@ -90,7 +93,8 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
   }
   try {
     const serve = await ready;
-    return await serve(event, {});
+    // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
+    return await throttleClientAuthentication(event, (request) => serve(request, {}), deps);
   } catch (error) {
     return errorResult(error, event.requestContext?.requestId);
   }

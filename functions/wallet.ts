@@ -7,12 +7,12 @@ import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { walletClientId } from '../shared/sso/built-in-clients.js';
-import { CrossSiteError, sameOrigin } from '../shared/web/form.js';
+import { CrossSiteError, crossSiteNavigation, sameOrigin } from '../shared/web/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
 import { licenceHref, signedInBody, signedOutBody } from '../shared/web/pages/wallet-home-page.js';
 import { licenceBody } from '../shared/web/pages/wallet-licence-page.js';
-import { qrBody, walletScripts } from '../shared/web/pages/wallet-qr-page.js';
+import { qrBody, qrConfirmBody, walletScripts } from '../shared/web/pages/wallet-qr-page.js';
 import { RelyingParty } from '../shared/web/relying-party.js';
 import {
   checkDisclose,
@@ -200,9 +200,22 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     }
 
     case 'GET /wallet/licences/{id}/qr': {
+      const id = event.pathParameters?.id ?? '';
+      // Showing the page signs a presentation and audits it: another site's link or frame must not make
+      // a signed-in visitor's wallet do that. It gets a button instead, whose click comes from this site.
+      if (crossSiteNavigation(event, deps.config.issuerUrl)) {
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: t('亮证二维码', 'Licence QR code'),
+            body: qrConfirmBody(t, id, currentPath(event)),
+          }),
+        );
+      }
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
-      const id = event.pathParameters?.id ?? '';
       const disclose = discloseFromQuery(event);
       try {
         const holder = api(session);

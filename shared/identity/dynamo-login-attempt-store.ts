@@ -7,7 +7,8 @@ const itemKey = (key: string) => ({ pk: `login-attempts#${key}`, sk: SK });
 
 /**
  * {@link LoginAttemptStore} on the single table: one small item per counter
- * (`login-attempts#account#<lookupKey>` or `login-attempts#source#<address>`), expiring through the
+ * (`login-attempts#<kind>#<key>`, e.g. `login-attempts#pair#<lookupKey>.<source digest>`; no raw ID number
+ * and no address in clear), expiring through the
  * table's TTL attribute in AWS and through the `expiresAt` check on every read locally.
  */
 export class DynamoLoginAttemptStore implements LoginAttemptStore {

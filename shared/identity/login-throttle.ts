@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { epochSeconds, type Clock } from '../clock.js';
+import type { Mac } from '../crypto/mac.js';
 
 /** One throttle counter as stored: consecutive failed logins and when the last one was counted. */
 export interface AttemptCounter {
@@ -32,31 +34,97 @@ export interface LoginAttemptStore {
 }
 
 /**
- * How one kind of counter throttles: `freeFailures` consecutive failures cost nothing; from then on each
- * failure makes the next attempt wait `2^(failures - freeFailures)` seconds, at most `maxDelaySeconds`.
- * A counter with no failure for `windowSeconds` is forgotten.
+ * How one kind of counter throttles: `freeFailures` failures cost nothing; from then on each failure
+ * makes the next attempt wait `2^(failures - freeFailures)` seconds, at most `maxDelaySeconds`.
+ *
+ * Without `leakSeconds` the failures are consecutive: a counter with no failure for `windowSeconds` is
+ * forgotten. With it the counter is a leaky bucket: one failure drains away every `leakSeconds`, so a
+ * steady trickle below that rate never adds up (many people's typos behind one address, or a patient
+ * attacker's few guesses a day), and `windowSeconds` only bounds how long the item is kept.
  */
 export interface ThrottlePolicy {
   freeFailures: number;
   maxDelaySeconds: number;
   windowSeconds: number;
+  leakSeconds?: number;
 }
 
-/** Per account (the typed ID number): a person mistypes a few times; a guesser gets ~4 tries an hour. */
-export const accountThrottle: ThrottlePolicy = { freeFailures: 5, maxDelaySeconds: 900, windowSeconds: 3600 };
 /**
- * Per source address: looser, since a service hall or a carrier NAT puts many people behind one address,
- * but it stops one address from spraying a common password over many accounts.
+ * Per (account, source address) pair, the main counter: a person mistypes a few times; a guesser from one
+ * address gets 5 free tries, then 1, 2, 4… s waits up to 15 minutes (about 15 tries in the first hour,
+ * then 4 an hour). It blocks only that pair: the owner signing in from elsewhere is not affected.
  */
-export const sourceThrottle: ThrottlePolicy = { freeFailures: 50, maxDelaySeconds: 300, windowSeconds: 3600 };
+export const pairThrottle: ThrottlePolicy = { freeFailures: 5, maxDelaySeconds: 900, windowSeconds: 3600 };
 
-/** The wait after `failures` consecutive failures, in seconds. */
+/**
+ * Per account (the typed number's lookup key) whatever the address: the ceiling on a guess spread over
+ * many addresses. It drains 12 failures an hour (one per 5 minutes), faster than the 4 an hour a
+ * single address keeps up past its pair's first burst of about 15, so no single address ever fills its
+ * 50 free failures and locks the owner out; only many addresses together do, and then the waits grow
+ * to 15 minutes for everyone using a password on that account (see the README: stronger factors).
+ */
+export const accountThrottle: ThrottlePolicy = {
+  freeFailures: 50,
+  maxDelaySeconds: 900,
+  windowSeconds: 6 * 3600,
+  leakSeconds: 300,
+};
+
+/**
+ * Per source address, whatever the account: slows a password spray (one address, many accounts, each
+ * pair fresh). Loose, since a service hall or a carrier NAT puts many people behind one address: it
+ * drains 60 failures an hour on top of 100 free, and its wait never exceeds a minute, so a shared
+ * address is at worst slowed, never locked. A sprayer keeps about 60 guesses an hour per address.
+ */
+export const sourceThrottle: ThrottlePolicy = {
+  freeFailures: 100,
+  maxDelaySeconds: 60,
+  windowSeconds: 3 * 3600,
+  leakSeconds: 60,
+};
+
+/**
+ * Registrations per source address: each answers whether a number has an account (409), so an address
+ * gets 50 an hour, then a growing wait up to 5 minutes.
+ */
+export const registrationThrottle: ThrottlePolicy = {
+  freeFailures: 50,
+  maxDelaySeconds: 300,
+  windowSeconds: 3600,
+};
+
+/**
+ * Failed client authentications per (client id, source address) at the token, introspection and
+ * revocation endpoints: a client's software that got its secret wrong a few times is not stopped; a
+ * guesser waits as on the login page. Per pair only: a ceiling per client would let anyone stop a
+ * platform's sign-ins, and a generated secret (256 bits) is not guessed anyway.
+ */
+export const clientThrottle: ThrottlePolicy = { freeFailures: 5, maxDelaySeconds: 900, windowSeconds: 3600 };
+
+/** The wait after `failures` failures, in seconds. */
 export function delayAfter(failures: number, policy: ThrottlePolicy): number {
-  if (failures < policy.freeFailures) return 0;
-  return Math.min(2 ** (failures - policy.freeFailures), policy.maxDelaySeconds);
+  const whole = Math.floor(failures + 1e-9);
+  if (whole < policy.freeFailures) return 0;
+  return Math.min(2 ** (whole - policy.freeFailures), policy.maxDelaySeconds);
 }
 
-/** Until when (epoch seconds) a counter blocks new attempts; at or before `lastFailureAt` means not at all. */
+/** The failures a counter holds at `now`: as stored, or less what has leaked away since. */
+export function liveFailures(
+  counter: AttemptCounter | undefined,
+  policy: ThrottlePolicy,
+  now: number,
+): number {
+  if (!counter) return 0;
+  if (!policy.leakSeconds) return counter.failures;
+  const leaked = Math.max(0, now - counter.lastFailureAt) / policy.leakSeconds;
+  // Rounded to a thousandth, so that the stored value (a DynamoDB number) reads back exactly.
+  return Math.max(0, Math.round((counter.failures - leaked) * 1000) / 1000);
+}
+
+/**
+ * Until when (epoch seconds) a counter blocks new attempts: its last failure plus the wait that failure
+ * earned; at or before `lastFailureAt` means not at all.
+ */
 export function blockedUntil(counter: AttemptCounter | undefined, policy: ThrottlePolicy): number {
   const delay = counter ? delayAfter(counter.failures, policy) : 0;
   // No delay, no block, even if another container's clock put the last failure a little ahead of ours.
@@ -83,8 +151,45 @@ export function sourceKey(source: string): string {
     .join(':')}::/64`;
 }
 
+/**
+ * A source address as a counter key: a keyed digest (HMAC-SHA-256) of its {@link sourceKey}, since an
+ * address is personal data too and the table should not list who tried to sign in from where. The HMAC
+ * key is derived from the lookup MAC key once per container, so a login costs no extra KMS call.
+ */
+export async function sourceDigest(mac: Mac, source: string): Promise<string> {
+  let key = digestKeys.get(mac);
+  if (!key) {
+    key = mac.mac(new TextEncoder().encode('elicence/throttle/source-digest-key')).then(Buffer.from);
+    key.catch(() => digestKeys.delete(mac));
+    digestKeys.set(mac, key);
+  }
+  return createHmac('sha256', await key)
+    .update(sourceKey(source))
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
+}
+
+const digestKeys = new WeakMap<Mac, Promise<Buffer>>();
+
+/**
+ * The counters of a password sign-in: the (account, source) pair, the account's ceiling and the source's
+ * spray counter. `lookupKey` is the typed number's lookup key, never the number.
+ */
+export async function loginThrottleKeys(mac: Mac, lookupKey: string, source: string): Promise<ThrottleKey[]> {
+  const from = await sourceDigest(mac, source);
+  return [
+    { kind: 'pair', key: `${lookupKey}.${from}` },
+    { kind: 'account', key: lookupKey },
+    { kind: 'source', key: from },
+  ];
+}
+
+/** What a counter counts; each kind has its own policy and its own key prefix in the table. */
+export type ThrottleKind = 'pair' | 'account' | 'source' | 'registration' | 'client';
+
 export interface ThrottleKey {
-  kind: 'account' | 'source';
+  kind: ThrottleKind;
   key: string;
 }
 
@@ -92,11 +197,23 @@ export interface ThrottleKey {
 export type Admission =
   { admitted: true; keys: readonly ThrottleKey[] } | { admitted: false; retryAfterSeconds: number };
 
+const defaultPolicies: Record<ThrottleKind, ThrottlePolicy> = {
+  pair: pairThrottle,
+  account: accountThrottle,
+  source: sourceThrottle,
+  registration: registrationThrottle,
+  client: clientThrottle,
+};
+
+/** Counters that a success starts over; the others (shared with other people) only get it back. */
+const clearedOnSuccess: ReadonlySet<ThrottleKind> = new Set(['pair', 'client']);
+
 /** Attempts that lose the race for a counter this many times are answered "throttled". */
 const MAX_CLAIM_ROUNDS = 5;
 
 /**
- * Login throttling per account and per source address, with counters in the store.
+ * Login throttling on several counters at once (for a password: the pair, the account and the source;
+ * see {@link loginThrottleKeys}), kept in the store.
  *
  * An attempt is counted as a failure *before* its password is checked (a conditional write on the
  * counter as read), and taken back when it succeeds. Counting afterwards would let a burst of parallel
@@ -104,38 +221,55 @@ const MAX_CLAIM_ROUNDS = 5;
  * most `freeFailures` guesses ever run without a wait. A failed attempt thus costs exactly one write per
  * counter; a successful one a second write to take it back.
  *
+ * An attempt refused by any counter is counted on none: otherwise an attacker whose own pair is blocked
+ * would keep filling the account's ceiling with refused attempts, and lock its owner out after all.
+ *
  * @example
  * ```ts
  * const throttle = new LoginThrottle(store, clock);
- * const admission = await throttle.admit([{ kind: 'account', key: lookupKey }, { kind: 'source', key: sourceKey(ip) }]);
+ * const admission = await throttle.admit(await loginThrottleKeys(mac, lookupKey, sourceIp));
  * if (!admission.admitted) return { ok: false, reason: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
  * if (passwordOk) await throttle.succeeded(admission.keys);
  * ```
  */
 export class LoginThrottle {
+  readonly #policies: Record<ThrottleKind, ThrottlePolicy>;
+
   constructor(
     private readonly store: LoginAttemptStore,
     private readonly clock: Clock,
-    private readonly policies: Record<ThrottleKey['kind'], ThrottlePolicy> = {
-      account: accountThrottle,
-      source: sourceThrottle,
-    },
-  ) {}
+    policies: Partial<Record<ThrottleKind, ThrottlePolicy>> = {},
+  ) {
+    this.#policies = { ...defaultPolicies, ...policies };
+  }
 
   /** Checks every counter and, when none blocks, counts this attempt on each of them. */
   async admit(keys: readonly ThrottleKey[]): Promise<Admission> {
+    // First look: a blocked attempt writes nothing.
+    const waiting = (await Promise.all(keys.map((key) => this.retryAfter(key)))).filter((wait) => wait > 0);
+    if (waiting.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
     const outcomes = await Promise.all(keys.map((key) => this.#claim(key)));
     const waits = outcomes.filter((wait): wait is number => wait !== undefined);
-    if (waits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...waits) };
-    return { admitted: true, keys };
+    if (waits.length === 0) return { admitted: true, keys };
+    // A parallel attempt blocked a counter in between: the counters this one did count get it back.
+    const now = epochSeconds(this.clock);
+    await Promise.all(
+      keys
+        .filter((_, index) => outcomes[index] === undefined)
+        .map((key) => this.store.forgiveOne(storageKey(key), now)),
+    );
+    return { admitted: false, retryAfterSeconds: Math.max(...waits) };
   }
 
-  /** The password was right: the account's counter starts over; the source only gets this attempt back. */
+  /**
+   * The credential was right: a pair's (or client's) counter starts over; counters shared with other
+   * people (the account's ceiling, the source's) only get this attempt back.
+   */
   async succeeded(keys: readonly ThrottleKey[]): Promise<void> {
     const now = epochSeconds(this.clock);
     await Promise.all(
       keys.map((key) =>
-        key.kind === 'account'
+        clearedOnSuccess.has(key.kind)
           ? this.store.clear(storageKey(key))
           : this.store.forgiveOne(storageKey(key), now),
       ),
@@ -146,19 +280,19 @@ export class LoginThrottle {
   async retryAfter(key: ThrottleKey): Promise<number> {
     const now = epochSeconds(this.clock);
     const counter = await this.store.read(storageKey(key), now);
-    return Math.max(0, blockedUntil(counter, this.policies[key.kind]) - now);
+    return Math.max(0, blockedUntil(counter, this.#policies[key.kind]) - now);
   }
 
   /** Counts one attempt on `key`; undefined when counted, else the seconds to wait. */
   async #claim(key: ThrottleKey): Promise<number | undefined> {
-    const policy = this.policies[key.kind];
+    const policy = this.#policies[key.kind];
     const id = storageKey(key);
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
       const now = epochSeconds(this.clock);
       const counter = await this.store.read(id, now);
       const until = blockedUntil(counter, policy);
       if (until > now) return until - now;
-      const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: now };
+      const next = { failures: liveFailures(counter, policy, now) + 1, lastFailureAt: now };
       if (await this.store.replace(id, counter, next, now + policy.windowSeconds, now)) return undefined;
     }
     // Contended this hard, the counter is being hammered: the attacker waits, not the store.

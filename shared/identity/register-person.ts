@@ -7,7 +7,7 @@ import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
-import { LoginThrottle, sourceKey, type LoginAttemptStore } from './login-throttle.js';
+import { LoginThrottle, sourceDigest, type LoginAttemptStore } from './login-throttle.js';
 import { personLookupKey } from './lookup-key.js';
 import { passwordProblem, type PasswordHasher } from './password-hasher.js';
 import {
@@ -157,12 +157,12 @@ function accountExists(): ConflictError {
 
 /**
  * Registrations are counted per source address, valid or not, before anything is checked: each one
- * answers whether a number has an account (409), so an address gets the same budget as for sign-in
- * failures (50 an hour, then a growing wait), on a counter of its own.
+ * answers whether a number has an account (409), so an address gets 50 an hour, then a growing wait
+ * (`registrationThrottle` in login-throttle.ts), on a counter of its own, keyed by a digest of the address.
  */
 async function admitRegistration(source: string, deps: RegisterPersonDependencies): Promise<void> {
   const admission = await new LoginThrottle(deps.loginAttempts, deps.clock).admit([
-    { kind: 'source', key: `registration:${sourceKey(source)}` },
+    { kind: 'registration', key: await sourceDigest(deps.lookupMac, source) },
   ]);
   if (!admission.admitted) {
     throw new TooManyRequestsError(

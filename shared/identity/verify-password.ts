@@ -3,7 +3,7 @@ import type { Mac } from '../crypto/mac.js';
 import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
 import { parseIdNumber, type IdNumber } from './id-number.js';
-import { LoginThrottle, sourceKey, type LoginAttemptStore } from './login-throttle.js';
+import { LoginThrottle, loginThrottleKeys, type LoginAttemptStore } from './login-throttle.js';
 import { personLookupKey } from './lookup-key.js';
 import { maxPasswordLength, type PasswordHasher } from './password-hasher.js';
 import { idNumberEncryptionContext, type PersonAccount } from './person-account.js';
@@ -55,8 +55,10 @@ async function attemptKey(mac: Mac, typed: string, today: Date): Promise<{ key: 
  * one MAC, the throttle counters, one account read, and one scrypt — against the account's hash, or
  * against a dummy hash of the same parameters when there is no account.
  *
- * Throttling counts per typed number (its lookup key, whether or not an account has it) and per source
- * address; see {@link LoginThrottle}. A throttled attempt checks no password, so it cannot confirm a
+ * Throttling counts per (typed number, source address) pair, per typed number (a high ceiling for a guess
+ * spread over many addresses) and per source address (a loose one for a spray over many numbers); the
+ * number by its lookup key, whether or not an account has it, the address by a keyed digest. See
+ * {@link LoginThrottle} and {@link loginThrottleKeys}. A throttled attempt checks no password, so it cannot confirm a
  * guess; it answers `throttled` with the seconds to wait.
  *
  * @example
@@ -72,10 +74,7 @@ export async function verifyPassword(
 ): Promise<VerifyPasswordResult> {
   const { key, valid } = await attemptKey(deps.lookupMac, input.idNumber, new Date(deps.clock.now()));
   const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
-  const admission = await throttle.admit([
-    { kind: 'account', key },
-    { kind: 'source', key: sourceKey(input.source) },
-  ]);
+  const admission = await throttle.admit(await loginThrottleKeys(deps.lookupMac, key, input.source));
   if (!admission.admitted) {
     logger.info('login throttled', { retryAfterSeconds: admission.retryAfterSeconds });
     return { ok: false, reason: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };

@@ -17,6 +17,30 @@ export function sameOrigin(event: HttpEvent, baseUrl: string): boolean {
   return origin === undefined || origin === new URL(baseUrl).origin;
 }
 
+/**
+ * Whether a navigation (a GET) was started by another site: a link, a redirect or a frame there. Where
+ * the browser sends `Sec-Fetch-Site` it decides (`same-origin` is our own page, `none` a typed URL or
+ * a bookmark); a browser without fetch metadata still sends `Origin` with some requests and, unless a
+ * policy drops it, a `Referer` naming the page it came from. Neither header: not known to be foreign
+ * (our own pages send no Referer under `Referrer-Policy: no-referrer`).
+ *
+ * A page whose GET changes state (signs, audits) answers such a navigation without doing so.
+ */
+export function crossSiteNavigation(event: HttpEvent, baseUrl: string): boolean {
+  const site = header(event, 'sec-fetch-site');
+  if (site) return site !== 'same-origin' && site !== 'none';
+  const ours = new URL(baseUrl).origin;
+  const origin = header(event, 'origin');
+  if (origin !== undefined && origin !== ours) return true;
+  const referer = header(event, 'referer');
+  if (referer === undefined) return false;
+  try {
+    return new URL(referer).origin !== ours;
+  } catch {
+    return true;
+  }
+}
+
 /** A form post from another site, refused before anything else is read. */
 export class CrossSiteError extends ServiceError {
   constructor() {

@@ -7,10 +7,14 @@
 export class UserAgent {
   readonly #cookies = new Map<string, { value: string; path: string }>();
 
-  /** `callbacks`: URL prefixes where a flow ends even on the service's own origin (the demo platform). */
+  /**
+   * `callbacks`: URL prefixes where a flow ends even on the service's own origin (the demo platform);
+   * `fetcher`: how requests are sent (e.g. `fetchFrom(address)` to play a client at another address).
+   */
   constructor(
     readonly baseUrl: string,
     readonly callbacks: string[] = [],
+    readonly fetcher: typeof fetch = fetch,
   ) {}
 
   #leaves(url: URL): boolean {
@@ -61,7 +65,7 @@ export class UserAgent {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(target, {
+    const response = await this.fetcher(target, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       headers,
       body,

@@ -139,3 +139,28 @@ function queryOf(disclose: readonly string[]): string {
   const query = new URLSearchParams(disclose.map((name) => ['disclose', name])).toString();
   return query ? `?${query}` : '';
 }
+
+/**
+ * `/wallet/licences/{id}/qr` reached from another site (a link, a redirect, a frame there): nothing is
+ * signed or audited; the person is asked whether to show the QR code, and the button is a link to the
+ * same page, so following it is a navigation from this site. No script.
+ *
+ * @example
+ * ```ts
+ * if (crossSiteNavigation(event, issuerUrl)) return htmlPage(200, renderPage({ ...context, body: qrConfirmBody(t, id, path) }));
+ * ```
+ */
+export function qrConfirmBody(t: Translate, licenceId: string, qrHref: string): SafeHtml {
+  return html`<p><a href="${licenceHref(licenceId)}">← ${t('返回证照详情', 'Back to the licence')}</a></p>
+    <h1>${t('亮证二维码', 'Licence QR code')}</h1>
+    <section class="card" aria-labelledby="qr-confirm-heading">
+      <h2 id="qr-confirm-heading">${t('要出示此证照吗？', 'Show this licence?')}</h2>
+      <p>
+        ${t(
+          '您是从其他网站打开此页面的。二维码会向扫描它的人出示您的证照，请仅在您本人要出示时继续。',
+          'You opened this page from another site. The QR code shows your licence to whoever scans it: go on only if you mean to show it.',
+        )}
+      </p>
+      <p><a class="button" id="qr-confirm" href="${qrHref}">${t('出示二维码', 'Show QR code')}</a></p>
+    </section>`;
+}

@@ -99,7 +99,7 @@ describe('identity stores on DynamoDB (dynalite)', () => {
 
     it('let at most the free failures through a burst of parallel attempts', async () => {
       const throttle = new LoginThrottle(new DynamoLoginAttemptStore(doc, tableName), new TestClock());
-      const key = { kind: 'account' as const, key: randomId('burst') };
+      const key = { kind: 'pair' as const, key: randomId('burst') };
       const outcomes = await Promise.all(Array.from({ length: 30 }, () => throttle.admit([key])));
       expect(outcomes.filter((o) => o.admitted).length).toBeLessThanOrEqual(5);
       expect(outcomes.filter((o) => o.admitted).length).toBeGreaterThanOrEqual(1);
@@ -108,7 +108,7 @@ describe('identity stores on DynamoDB (dynalite)', () => {
     it('throttle across calls with growing delays, and forget after the window', async () => {
       const clock = new TestClock();
       const throttle = new LoginThrottle(new DynamoLoginAttemptStore(doc, tableName), clock);
-      const key = { kind: 'account' as const, key: randomId('grow') };
+      const key = { kind: 'pair' as const, key: randomId('grow') };
       for (let i = 0; i < 5; i++) expect((await throttle.admit([key])).admitted).toBe(true);
       const waits = [];
       for (let i = 0; i < 4; i++) {

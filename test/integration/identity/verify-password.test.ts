@@ -78,7 +78,7 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
     expect(Math.max(...medians) / Math.min(...medians), JSON.stringify(times)).toBeLessThan(2);
   });
 
-  it('throttles repeated failures across calls, for an unknown number as for a known one', async () => {
+  it('throttles repeated failures from one address across calls, for an unknown number as for a known one', async () => {
     const known = { idNumber: newIdNumber(), name: '钱七', password: 'Known-pass-1' };
     await registerPerson(known, deps);
     // A clock that stands still while scrypt runs, so that one-second waits are seen as such.
@@ -88,7 +88,7 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
       const outcomes: VerifyPasswordResult[] = [];
       for (let i = 0; i < 6; i++) {
         outcomes.push(
-          await verifyPassword({ idNumber, password: 'wrong-wrong', source: `198.18.0.${i}` }, check),
+          await verifyPassword({ idNumber, password: 'wrong-wrong', source: '198.18.0.1' }, check),
         );
       }
       return outcomes;
@@ -100,7 +100,7 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
     expect(await sequence(known.idNumber)).toEqual(expected);
     expect(await sequence(newIdNumber())).toEqual(expected);
     // The right password is refused too until the wait is over: a throttled attempt checks nothing.
-    const attempt = { ...known, source: '198.18.0.99' };
+    const attempt = { ...known, source: '198.18.0.1' };
     expect(await verifyPassword(attempt, check)).toMatchObject({ ok: false, reason: 'throttled' });
     clock.advanceSeconds(1);
     expect(await verifyPassword(attempt, check)).toMatchObject({ ok: true });

@@ -2,28 +2,45 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   accountThrottle,
   delayAfter,
+  liveFailures,
   LoginThrottle,
+  loginThrottleKeys,
+  pairThrottle,
+  sourceDigest,
   sourceKey,
   sourceThrottle,
   type ThrottleKey,
 } from '../../../shared/identity/login-throttle.js';
+import type { Mac } from '../../../shared/crypto/mac.js';
+import { createHmac } from 'node:crypto';
 import { InMemoryLoginAttemptStore, TestClock } from './fakes.js';
 
+const pair: ThrottleKey = { kind: 'pair', key: 'lookup-key-1.source-1' };
 const account: ThrottleKey = { kind: 'account', key: 'lookup-key-1' };
-const source: ThrottleKey = { kind: 'source', key: '203.0.113.7' };
+const source: ThrottleKey = { kind: 'source', key: 'source-1' };
 
 describe('throttle policy', () => {
-  it('lets five failures pass, then doubles the wait from one second, up to its cap', () => {
-    expect([0, 1, 4].map((n) => delayAfter(n, accountThrottle))).toEqual([0, 0, 0]);
-    expect([5, 6, 7, 8, 14].map((n) => delayAfter(n, accountThrottle))).toEqual([1, 2, 4, 8, 512]);
-    expect(delayAfter(15, accountThrottle)).toBe(900);
-    expect(delayAfter(500, accountThrottle)).toBe(900);
+  it('lets five failures of a pair pass, then doubles the wait from one second, up to its cap', () => {
+    expect([0, 1, 4].map((n) => delayAfter(n, pairThrottle))).toEqual([0, 0, 0]);
+    expect([5, 6, 7, 8, 14].map((n) => delayAfter(n, pairThrottle))).toEqual([1, 2, 4, 8, 512]);
+    expect(delayAfter(15, pairThrottle)).toBe(900);
+    expect(delayAfter(500, pairThrottle)).toBe(900);
   });
 
-  it('is looser per source address, which many people may share', () => {
-    expect(delayAfter(49, sourceThrottle)).toBe(0);
-    expect(delayAfter(50, sourceThrottle)).toBe(1);
-    expect(delayAfter(100, sourceThrottle)).toBe(300);
+  it('is looser per source address, which many people may share, and never waits more than a minute', () => {
+    expect(delayAfter(99, sourceThrottle)).toBe(0);
+    expect(delayAfter(100, sourceThrottle)).toBe(1);
+    expect(delayAfter(1000, sourceThrottle)).toBe(60);
+  });
+
+  it('has an account ceiling that drains faster than one address can fill it', () => {
+    expect(delayAfter(49, accountThrottle)).toBe(0);
+    expect(delayAfter(50, accountThrottle)).toBe(1);
+    // Past its first burst a pair keeps up one failure per 15 minutes; the ceiling drains three.
+    expect(3600 / pairThrottle.maxDelaySeconds).toBeLessThan(3600 / accountThrottle.leakSeconds!);
+    expect(liveFailures({ failures: 10, lastFailureAt: 0 }, accountThrottle, 900)).toBe(7);
+    expect(liveFailures({ failures: 10, lastFailureAt: 0 }, accountThrottle, 86_400)).toBe(0);
+    expect(liveFailures({ failures: 10, lastFailureAt: 0 }, pairThrottle, 900)).toBe(10);
   });
 
   it('counts an IPv6 address by its /64 and an IPv4-mapped one as IPv4', () => {
@@ -33,6 +50,28 @@ describe('throttle policy', () => {
     expect(sourceKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(sourceKey(' 203.0.113.7 ')).toBe('203.0.113.7');
     expect(sourceKey('')).toBe('unknown');
+  });
+
+  it('keys an address by a keyed digest, never in clear, with one MAC per container', async () => {
+    let macs = 0;
+    const mac: Mac = {
+      mac: async (data) => {
+        macs += 1;
+        return createHmac('sha256', 'test-key').update(data).digest();
+      },
+    };
+    const a = await sourceDigest(mac, '203.0.113.7');
+    expect(a).not.toContain('203');
+    expect(await sourceDigest(mac, '::ffff:203.0.113.7')).toBe(a);
+    expect(await sourceDigest(mac, '203.0.113.8')).not.toBe(a);
+    const keys = await loginThrottleKeys(mac, 'lookup', '2001:db8:1:2::1');
+    expect(keys).toEqual([
+      { kind: 'pair', key: `lookup.${await sourceDigest(mac, '2001:db8:1:2::ffff')}` },
+      { kind: 'account', key: 'lookup' },
+      { kind: 'source', key: await sourceDigest(mac, '2001:db8:1:2::ffff') },
+    ]);
+    expect(JSON.stringify(keys)).not.toContain('2001');
+    expect(macs).toBe(1);
   });
 });
 
@@ -48,7 +87,7 @@ describe('login throttling with a fake clock', () => {
   });
 
   /** One failed attempt: admitted (counted), password wrong, nothing taken back. */
-  const fail = () => throttle.admit([account, source]);
+  const fail = () => throttle.admit([pair, account, source]);
 
   it('admits five failures in a row without delay, then asks to wait 1, 2, 4, 8 s', async () => {
     for (let i = 0; i < 5; i++) expect(await fail()).toMatchObject({ admitted: true });
@@ -81,25 +120,22 @@ describe('login throttling with a fake clock', () => {
       clock.advanceSeconds(900);
     }
     await fail();
-    expect(await throttle.retryAfter(account)).toBe(900);
+    expect(await throttle.retryAfter(pair)).toBe(900);
+    expect(await throttle.retryAfter(account)).toBe(0);
   });
 
-  it('starts over after a success: the account counter is cleared', async () => {
+  it('starts over after a success: the pair’s counter is cleared, the shared ones only get it back', async () => {
     for (let i = 0; i < 5; i++) await fail();
     clock.advanceSeconds(1);
-    const admission = await throttle.admit([account, source]);
+    const admission = await fail();
     expect(admission.admitted).toBe(true);
     if (admission.admitted) await throttle.succeeded(admission.keys);
-    expect(await throttle.retryAfter(account)).toBe(0);
+    expect(await throttle.retryAfter(pair)).toBe(0);
+    expect(store.counters.has('pair#lookup-key-1.source-1')).toBe(false);
+    expect(store.counters.get('account#lookup-key-1')?.failures).toBeCloseTo(5, 1);
+    expect(store.counters.get('source#source-1')?.failures).toBeCloseTo(5, 1);
     for (let i = 0; i < 5; i++) expect(await fail()).toMatchObject({ admitted: true });
     expect(await fail()).toMatchObject({ admitted: false });
-  });
-
-  it('only takes the successful attempt back from the source, whose other failures still count', async () => {
-    for (let i = 0; i < 3; i++) await throttle.admit([source]);
-    const admission = await throttle.admit([source]);
-    if (admission.admitted) await throttle.succeeded(admission.keys);
-    expect(store.counters.get('source#203.0.113.7')?.failures).toBe(3);
   });
 
   it('forgets failures after an hour without any', async () => {
@@ -112,25 +148,103 @@ describe('login throttling with a fake clock', () => {
     expect(await fail()).toMatchObject({ admitted: false, retryAfterSeconds: 1 });
   });
 
-  it('throttles per account whatever the source, and per source whatever the account', async () => {
-    for (let i = 0; i < 5; i++) await throttle.admit([account, { kind: 'source', key: `198.51.100.${i}` }]);
-    expect(await throttle.admit([account, { kind: 'source', key: '198.51.100.99' }])).toMatchObject({
-      admitted: false,
-    });
-    for (let i = 0; i < 50; i++) await throttle.admit([{ kind: 'account', key: `k${i}` }, source]);
-    expect(await throttle.admit([{ kind: 'account', key: 'fresh' }, source])).toMatchObject({
-      admitted: false,
-      retryAfterSeconds: 1,
-    });
+  it('blocks a pair only: the same account from another address, and another account from it, go on', async () => {
+    for (let i = 0; i < 5; i++) await fail();
+    expect(await fail()).toMatchObject({ admitted: false, retryAfterSeconds: 1 });
+    const elsewhere = [
+      { kind: 'pair', key: 'lookup-key-1.source-2' },
+      account,
+      { kind: 'source', key: 'source-2' },
+    ] as const;
+    expect(await throttle.admit(elsewhere)).toMatchObject({ admitted: true });
+    const other = [
+      { kind: 'pair', key: 'lookup-key-2.source-1' },
+      { kind: 'account', key: 'lookup-key-2' },
+      source,
+    ] as const;
+    expect(await throttle.admit(other)).toMatchObject({ admitted: true });
+  });
+
+  it('counts a refused attempt nowhere, so a blocked pair cannot fill the account’s ceiling', async () => {
+    for (let i = 0; i < 5; i++) await fail();
+    for (let i = 0; i < 100; i++) expect(await fail()).toMatchObject({ admitted: false });
+    expect(store.counters.get('account#lookup-key-1')?.failures).toBe(5);
+    expect(store.counters.get('source#source-1')?.failures).toBe(5);
+  });
+
+  it('never lets one address, guessing as fast as allowed for a week, lock the account for others', async () => {
+    for (let elapsed = 0; elapsed < 7 * 86_400;) {
+      const outcome = await fail();
+      const wait = outcome.admitted ? 0 : outcome.retryAfterSeconds;
+      clock.advanceSeconds(Math.max(wait, 1));
+      elapsed += Math.max(wait, 1);
+    }
+    expect(await throttle.retryAfter(account)).toBe(0);
+    expect(
+      liveFailures(store.counters.get('account#lookup-key-1'), accountThrottle, clock.now() / 1000),
+    ).toBeLessThan(accountThrottle.freeFailures / 2);
+  });
+
+  it('stops a guess spread over many addresses at the account’s ceiling', async () => {
+    for (let i = 0; i < 50; i++) {
+      const from = [
+        { kind: 'pair', key: `lookup-key-1.s${i}` },
+        account,
+        { kind: 'source', key: `s${i}` },
+      ] as const;
+      expect(await throttle.admit(from)).toMatchObject({ admitted: true });
+    }
+    const fresh = [
+      { kind: 'pair', key: 'lookup-key-1.new' },
+      account,
+      { kind: 'source', key: 'new' },
+    ] as const;
+    expect(await throttle.admit(fresh)).toMatchObject({ admitted: false, retryAfterSeconds: 1 });
+  });
+
+  it('slows a spray from one address over many accounts, but only for a minute at most', async () => {
+    for (let i = 0; i < 100; i++) {
+      const keys = [
+        { kind: 'pair', key: `k${i}.source-1` },
+        { kind: 'account', key: `k${i}` },
+        source,
+      ] as const;
+      expect(await throttle.admit(keys)).toMatchObject({ admitted: true });
+    }
+    const next = [
+      { kind: 'pair', key: 'fresh.source-1' },
+      { kind: 'account', key: 'fresh' },
+      source,
+    ] as const;
+    expect(await throttle.admit(next)).toMatchObject({ admitted: false, retryAfterSeconds: 1 });
+    let admitted = 0;
+    for (let i = 0; i < 200; i++) {
+      const spray = [
+        { kind: 'pair', key: `more${i}.source-1` },
+        { kind: 'account', key: `more${i}` },
+        source,
+      ] as const;
+      const outcome = await throttle.admit(spray);
+      if (outcome.admitted) {
+        admitted += 1;
+        clock.advanceSeconds(1);
+      } else {
+        expect(outcome.retryAfterSeconds).toBeLessThanOrEqual(60);
+        clock.advanceSeconds(outcome.retryAfterSeconds);
+      }
+    }
+    // Held at the rate the counter drains: about one guess a minute.
+    const minutes = (clock.now() / 1000 - Date.parse('2026-03-01T08:00:00Z') / 1000) / 60;
+    expect(admitted).toBeLessThanOrEqual(minutes + 10);
   });
 
   it('serialises a burst of parallel guesses: at most the free five get through', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 40 }, () => throttle.admit([account])));
+    const outcomes = await Promise.all(Array.from({ length: 40 }, () => throttle.admit([pair])));
     expect(outcomes.filter((outcome) => outcome.admitted)).toHaveLength(5);
   });
 
   it('writes once per counter for a failed attempt', async () => {
     await fail();
-    expect(store.writes).toBe(2);
+    expect(store.writes).toBe(3);
   });
 });

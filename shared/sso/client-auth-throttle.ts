@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Mac } from '../crypto/mac.js';
+import { header } from '../http/request.js';
+import type { HttpEvent, HttpResult } from '../http/types.js';
+import { logger } from '../logger.js';
+import {
+  LoginThrottle,
+  sourceDigest,
+  type LoginAttemptStore,
+  type ThrottleKey,
+} from '../identity/login-throttle.js';
+import { providerRoutes } from './provider.js';
+
+/** The provider's endpoints that authenticate a client (RFC 6749 §2.3, RFC 7662, RFC 7009, RFC 9126). */
+const clientAuthenticatingPaths: ReadonlySet<string> = new Set([
+  providerRoutes.token,
+  providerRoutes.introspection,
+  providerRoutes.revocation,
+  providerRoutes.pushed_authorization_request,
+]);
+
+export interface ClientAuthThrottleDependencies {
+  loginAttempts: LoginAttemptStore;
+  lookupMac: Mac;
+  clock: Clock;
+}
+
+/**
+ * Throttles client authentication at the provider's token, introspection, revocation and pushed
+ * authorization endpoints: failures counted per (client id, source address) on the login throttle's
+ * counters (kind `client`, see `clientThrottle`), five free, then waits of 1, 2, 4… s up to 15 minutes.
+ *
+ * It wraps the provider rather than hooking into it: the client id is read from the request as the
+ * provider reads it (the Basic `Authorization` header, else `client_id` in the form), the attempt is
+ * counted before the provider sees it (so a burst of parallel guesses is serialised, as for passwords),
+ * and taken back unless the provider answered `invalid_client`. While the pair is blocked the request
+ * never reaches the provider, so no secret is compared and the right one is refused like a wrong one:
+ * 429 with `Retry-After` (RFC 6585) and the OAuth error body `invalid_client` (RFC 6749 §5.2), which
+ * OAuth libraries surface as an error and HTTP clients know to retry later. A 401 would tell a client
+ * holding the right secret that it is wrong. The address is API Gateway's source IP (the connection's),
+ * never `X-Forwarded-For`, which the client writes.
+ *
+ * @example
+ * ```ts
+ * return throttleClientAuthentication(event, (e) => serve(e, {}), deps);
+ * ```
+ */
+export async function throttleClientAuthentication(
+  event: HttpEvent,
+  serve: (event: HttpEvent) => Promise<HttpResult>,
+  deps: ClientAuthThrottleDependencies,
+): Promise<HttpResult> {
+  if (event.requestContext.http.method !== 'POST' || !clientAuthenticatingPaths.has(event.rawPath)) {
+    return serve(event);
+  }
+  const clientId = presentedClientId(event);
+  // No client named: the provider refuses it (invalid_request) without looking any secret up.
+  if (clientId === undefined) return serve(event);
+
+  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+  const key: ThrottleKey = {
+    kind: 'client',
+    key: `${clientKey(clientId)}.${await sourceDigest(deps.lookupMac, event.requestContext.http.sourceIp)}`,
+  };
+  const admission = await throttle.admit([key]);
+  if (!admission.admitted) {
+    logger.info('client authentication throttled', { retryAfterSeconds: admission.retryAfterSeconds });
+    return throttled(admission.retryAfterSeconds);
+  }
+  const result = await serve(event);
+  if (isInvalidClient(result)) {
+    logger.info('client authentication failed', { path: event.rawPath });
+  } else {
+    await throttle.succeeded(admission.keys);
+  }
+  return result;
+}
+
+/**
+ * The client id a request presents, as oidc-provider reads it: from HTTP Basic (RFC 6749 §2.3.1, each
+ * part form-urlencoded), else the form's `client_id` (client_secret_post, a public client, a client
+ * assertion's sender). Undefined when there is none or it cannot be read.
+ */
+export function presentedClientId(event: HttpEvent): string | undefined {
+  const authorization = header(event, 'authorization');
+  const basic = /^basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization?.trim() ?? '');
+  if (basic?.[1]) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      try {
+        return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, '%20'));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/x-www-form-urlencoded' || !event.body) return undefined;
+  const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return new URLSearchParams(body).get('client_id') || undefined;
+}
+
+/** A client id as a counter key: as it is when short and plain, else its SHA-256 (bounded key size). */
+function clientKey(clientId: string): string {
+  return /^[A-Za-z0-9._~-]{1,100}$/.test(clientId)
+    ? clientId
+    : `sha256-${createHash('sha256').update(clientId).digest('base64url')}`;
+}
+
+function isInvalidClient(result: HttpResult): boolean {
+  if (result.statusCode !== 401 || typeof result.body !== 'string') return false;
+  try {
+    const body = JSON.parse(
+      result.isBase64Encoded ? Buffer.from(result.body, 'base64').toString() : result.body,
+    );
+    return (body as { error?: unknown }).error === 'invalid_client';
+  } catch {
+    // Not the provider's JSON: a 401 of these endpoints is a failed client authentication all the same.
+    return true;
+  }
+}
+
+function throttled(retryAfterSeconds: number): HttpResult {
+  return {
+    statusCode: 429,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'retry-after': String(retryAfterSeconds),
+    },
+    body: JSON.stringify({
+      error: 'invalid_client',
+      error_description:
+        'too many failed client authentications from this address; retry after the time in Retry-After',
+    }),
+  };
+}

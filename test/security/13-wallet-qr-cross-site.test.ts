@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getWithToken } from '../support/licences.js';
+import { adminToken, runFlow } from '../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { UserAgent } from '../support/user-agent.js';
+
+/**
+ * Finding 13: `GET /wallet/licences/{id}/qr` signed a presentation (and wrote a `licence.presented`
+ * audit entry) on any navigation, so another site could make a signed-in visitor's wallet sign
+ * presentations by linking or framing that URL. A cross-site navigation must change nothing; the
+ * person's own clicks (same-origin) and a typed URL (Sec-Fetch-Site: none) still show the QR code.
+ */
+
+let runtime: TestRuntime;
+let ua: UserAgent;
+let licenceId: string;
+let admin: string;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  ua = new UserAgent(runtime.baseUrl);
+  const { citizen } = runtime.credentials;
+  const outcome = await runFlow(ua, '/wallet/login', {
+    username: citizen.idNumber,
+    password: citizen.password,
+  });
+  expect(outcome.page?.url.pathname).toBe('/wallet');
+  licenceId = decodeURIComponent(
+    /href="\/wallet\/licences\/([^"]+)"/.exec(outcome.page?.html ?? '')?.[1] ?? '',
+  );
+  expect(licenceId).not.toBe('');
+  admin = await adminToken(runtime);
+});
+afterAll(() => runtime?.close());
+
+const qrPath = () => `/wallet/licences/${encodeURIComponent(licenceId)}/qr`;
+
+/** The QR page as a browser navigation with the signed-in wallet's cookies and these fetch metadata. */
+async function navigate(headers: Record<string, string>) {
+  const url = new URL(qrPath(), runtime.baseUrl);
+  const response = await fetch(url, {
+    headers: { accept: 'text/html', cookie: ua.cookieHeader(url), ...headers },
+    redirect: 'manual',
+  });
+  return { status: response.status, html: await response.text() };
+}
+
+/** How many presentations of the licence the audit trail records. */
+async function presentations(): Promise<number> {
+  const response = await getWithToken(
+    runtime,
+    `/admin/audit?licence=${encodeURIComponent(licenceId)}`,
+    admin,
+  );
+  expect(response.status).toBe(200);
+  const { items } = (await response.json()) as { items: Array<{ action: string }> };
+  return items.filter((entry) => entry.action === 'licence.presented').length;
+}
+
+const showsQr = (html: string) => html.includes('id="presentation-qr"');
+
+describe('a cross-site navigation to the wallet QR page', () => {
+  it.each([
+    ['Sec-Fetch-Site: cross-site', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }],
+    ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' }],
+    ['no fetch metadata, a foreign Referer', { referer: 'https://evil.example/page' }],
+    ['no fetch metadata, a foreign Origin', { origin: 'https://evil.example' }],
+  ])(
+    'signs nothing and audits nothing (%s), but offers the person a button to show it',
+    async (_, headers) => {
+      const before = await presentations();
+      const page = await navigate(headers);
+      expect(page.status).toBe(200);
+      expect(showsQr(page.html)).toBe(false);
+      expect(page.html).not.toContain('data:image/svg+xml');
+      // The way on is a link to the same page: the person's click is a same-origin navigation.
+      expect(page.html).toContain(`href="${qrPath()}"`);
+      expect(page.html).not.toMatch(/<script(?![^>]*\bsrc=)/);
+      expect(await presentations()).toBe(before);
+    },
+  );
+});
+
+describe('the person’s own navigation', () => {
+  it.each([
+    [
+      'a click in the wallet (same-origin)',
+      { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' },
+    ],
+    ['a typed URL or bookmark (none)', { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }],
+    ['a client without fetch metadata', {}],
+  ])('shows a signed QR code and audits it (%s)', async (_, headers) => {
+    const before = await presentations();
+    const page = await navigate(headers);
+    expect(page.status).toBe(200);
+    expect(showsQr(page.html)).toBe(true);
+    expect(await presentations()).toBe(before + 1);
+  });
+});

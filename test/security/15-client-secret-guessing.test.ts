@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchFrom } from '../support/from-address.js';
+import { basicAuth } from '../support/http-api.js';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+
+/**
+ * Finding 15: client-secret guessing at the token endpoint was not throttled. Failed client
+ * authentications now count per (client id, source address) with growing waits; a throttled attempt
+ * checks no secret (429, Retry-After and an OAuth error body for the right secret as for a wrong one),
+ * and the same client from another address is not affected.
+ *
+ * Clients at different addresses: requests leave from 127.0.0.x, and the runtime takes the client's
+ * address from the connection, as API Gateway does.
+ */
+
+let runtime: TestRuntime;
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime?.close());
+
+const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+/** A client-credentials token request for the demo issuer client from `address`, with `secret`. */
+async function tokenFrom(
+  address: string,
+  secret: string,
+  path = '/token',
+  extra: Record<string, string> = {},
+) {
+  const { clientId } = runtime.credentials.issuer;
+  const response = await fetchFrom(address)(`${runtime.baseUrl}${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: basicAuth({ clientId, clientSecret: secret }),
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...extra,
+    },
+    body: new URLSearchParams(
+      path === '/token' ? { grant_type: 'client_credentials', scope: 'licences:issue' } : { token: 'x' },
+    ).toString(),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    retryAfter: Number(response.headers.get('retry-after') ?? 0),
+    contentType: response.headers.get('content-type') ?? '',
+    body: (text ? JSON.parse(text) : {}) as {
+      error?: string;
+      error_description?: string;
+      access_token?: string;
+    },
+  };
+}
+
+describe('guessing a client secret at the token endpoint', () => {
+  it('is throttled per client and address; the right secret is refused during the wait; other addresses go on', async () => {
+    const attacker = '127.0.0.5';
+    const right = runtime.credentials.issuer.clientSecret;
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof tokenFrom>> | undefined;
+    for (let guess = 0; guess < 12 && !refused; guess++) {
+      const answer = await tokenFrom(attacker, `wrong-secret-${guess}`);
+      statuses.push(answer.status);
+      if (answer.status === 429) refused = answer;
+      else expect(answer.body.error).toBe('invalid_client');
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(refused, `statuses ${statuses.join(',')}`).toBeDefined();
+    expect(refused!.retryAfter).toBeGreaterThanOrEqual(1);
+    // An OAuth error body, as every OAuth library reads one.
+    expect(refused!.contentType).toMatch(/^application\/json/);
+    expect(refused!.body.error).toBe('invalid_client');
+    expect(refused!.body.error_description).toMatch(/retry/i);
+
+    // Sit out the wait, guess again: the next wait is longer.
+    await sleep(refused!.retryAfter);
+    expect((await tokenFrom(attacker, 'wrong-secret-after')).status).toBe(401);
+    const again = await tokenFrom(attacker, 'wrong-secret-again');
+    expect(again.status).toBe(429);
+
+    // The right secret during the wait: refused alike, so a guess cannot be confirmed while blocked.
+    const rightDuringBlock = await tokenFrom(attacker, right);
+    expect(rightDuringBlock.status).toBe(429);
+    expect(rightDuringBlock.body.error_description).toBe(again.body.error_description);
+    expect(rightDuringBlock.body.error).toBe('invalid_client');
+    expect(rightDuringBlock.body.access_token).toBeUndefined();
+    // A forwarding header the client writes itself does not move it to another address.
+    const spoofed = await tokenFrom(attacker, right, '/token', { 'x-forwarded-for': '127.0.0.6' });
+    expect(spoofed.status).toBe(429);
+    // The other client-authenticating endpoints share the count.
+    expect((await tokenFrom(attacker, right, '/token/introspection')).status).toBe(429);
+    expect((await tokenFrom(attacker, right, '/token/revocation')).status).toBe(429);
+
+    // The issuer's own servers, at another address, are not affected.
+    const elsewhere = await tokenFrom('127.0.0.6', right);
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.body.access_token).toBeTruthy();
+
+    // After the wait the right secret works from the attacker's address too (and starts the count over).
+    await sleep(rightDuringBlock.retryAfter);
+    const after = await tokenFrom(attacker, right);
+    expect(after.status).toBe(200);
+    expect(after.body.access_token).toBeTruthy();
+    for (let i = 0; i < 5; i++) expect((await tokenFrom(attacker, `wrong-later-${i}`)).status).toBe(401);
+  }, 60_000);
+});
