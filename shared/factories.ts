@@ -37,6 +37,7 @@ import type { ClientStore } from './sso/client-store.js';
 import { derivedSecret } from './sso/derived-secrets.js';
 import { createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
 import { DynamoClientStore } from './sso/dynamo-client-store.js';
+import { AesGcmPayloadSealer } from './sso/sealed-payloads.js';
 import type { IdentityDirectory } from './sso/identity-directory.js';
 import { createDocumentClient } from './storage/dynamo-client.js';
 import { DirectoryAssets, type AssetSource } from './web/assets.js';
@@ -51,8 +52,14 @@ import { DynamoSessionRegistry, type SessionRegistry } from './web/session-regis
 export const kms = (c: Needs) => createKmsClient({ region: c.config.region, endpoint: c.config.kmsEndpoint });
 export const doc = (c: Needs) =>
   createDocumentClient({ region: c.config.region, endpoint: c.config.dynamodbEndpoint });
-export const adapter = (c: Needs<'doc'>) =>
-  createDynamoAdapter({ doc: c.doc, tableName: c.config.tableName, clock: c.clock });
+/** The provider's storage; authorization requests are sealed with a key derived from the web key. */
+export const adapter = (c: Needs<'doc' | 'webMac'>) =>
+  createDynamoAdapter({
+    doc: c.doc,
+    tableName: c.config.tableName,
+    clock: c.clock,
+    sealer: new AesGcmPayloadSealer(() => derivedSecret(c.webMac, 'oidc-payload/v1')),
+  });
 export const platformSigner = (c: Needs<'kms'>) => new KmsSigner(c.kms, c.config.platformKeyId);
 export const platformPreviousSigners = (c: Needs<'kms'>) =>
   c.config.platformPreviousKeyIds.map((keyId) => new KmsSigner(c.kms, keyId));
