@@ -322,3 +322,18 @@ export async function findAccessToken(
   const found = await Promise.all(models.map((model) => findModel(deps, model, token)));
   return found.find((payload) => payload !== undefined && (payload.exp === undefined || payload.exp > now));
 }
+
+/**
+ * Whether a client is still stored (built-in clients, which the provider finds in code, are the caller's
+ * to allow). A resource server asks this of every token it accepts: deleting a client then ends the tokens
+ * it holds at once, which no search of the tokens (stored by hash, by grant) could do as cheaply.
+ *
+ * @example
+ * ```ts
+ * if (!(await clientStillRegistered(deps, record.clientId))) throw new AuthenticationError('invalid_token', 401, '…');
+ * ```
+ */
+export async function clientStillRegistered(deps: DynamoAdapterDeps, clientId: string): Promise<boolean> {
+  if (clientId.length === 0 || !fits(clientId)) return false;
+  return (await getLive(deps, oidcItemKey('Client', clientId))) !== undefined;
+}

@@ -6,10 +6,11 @@ import { rotateIssuerKey } from '../../../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer } from '../../../shared/issuers/withdraw-issuer.js';
 import { trustListIssuers } from '../../../shared/licence/trust-list.js';
 import { ConflictError } from '../../../shared/errors.js';
-import { InMemoryIssuerStore, InMemoryKeyManager } from '../../fakes/in-memory.js';
+import { InMemoryClientStore, InMemoryIssuerStore, InMemoryKeyManager } from '../../fakes/in-memory.js';
 
 let issuers: InMemoryIssuerStore;
 let keys: InMemoryKeyManager;
+let clients: InMemoryClientStore;
 let entries: AuditEntry[];
 let issuer: Issuer;
 let time: number;
@@ -22,12 +23,15 @@ function deps() {
     signerFor: keys.signerFor,
     audit: { record: async (entry: AuditEntry) => void entries.push(entry), forLicence: async () => [] },
     clock: { now: () => time },
+    clients,
   };
 }
 
 beforeEach(async () => {
   issuers = new InMemoryIssuerStore();
   keys = new InMemoryKeyManager();
+  clients = new InMemoryClientStore();
+  await clients.save({ client_id: 'cl_rotating' });
   entries = [];
   time = Date.parse('2025-06-01T08:00:00Z');
   const { keyId } = await keys.createSigningKey();
@@ -42,6 +46,7 @@ beforeEach(async () => {
     keyId,
     kid: await signer.kid(),
     publicJwk: await signer.publicJwk(),
+    clientId: 'cl_rotating',
     createdAt: '2025-01-01T00:00:00.000Z',
     version: 0,
   });
@@ -132,5 +137,7 @@ describe('withdrawing an issuer', () => {
       code: 'issuer_withdrawn',
     });
     expect(entries.map((entry) => entry.action)).toEqual(['issuer.withdrawn']);
+    // Its OAuth client ended with it: no new token, and our API refuses the tokens it holds.
+    expect(clients.clients.has('cl_rotating')).toBe(false);
   });
 });
