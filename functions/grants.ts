@@ -82,8 +82,11 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
   };
 }
 
-/** Bearer tokens are looked up by the hash of the token, under either model (shared/sso/dynamo-adapter.ts). */
-const accessTokens = ['oidc#AccessToken#*', 'oidc#ClientCredentials#*'];
+/**
+ * Bearer tokens are looked up by the hash of the token, under either model, and accepted only while their
+ * client is still registered (shared/sso/dynamo-adapter.ts, shared/factories.ts `accessTokens`).
+ */
+const accessTokens = ['oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*'];
 
 /**
  * Every function of the route table. A `Record` over its names: a function added there must be granted

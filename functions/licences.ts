@@ -52,6 +52,12 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     throw new ServiceError('not_an_issuer', 403, 'This client is not an issuing agency’s client');
   }
   const issuerId = caller.issuerId;
+  // A withdrawn issuer's client is deleted with it, which ends its tokens already; an issuer withdrawn
+  // before that (its client left in place) is refused here, on every route, reads included.
+  const acting = await deps.issuers.findById(issuerId);
+  if (acting?.status !== 'active') {
+    throw new ServiceError('issuer_inactive', 403, 'This client’s issuer is withdrawn or does not exist');
+  }
   const requestId = event.requestContext.requestId;
   const id = event.pathParameters?.id ?? '';
   const now = () => new Date(deps.clock.now());

@@ -31,12 +31,13 @@ import { DynamoStatusListStore } from './licence/status-list-dynamo-store.js';
 import type { StatusListStore } from './licence/status-list-store.js';
 import { DynamoTrustListStore } from './licence/trust-list-dynamo-store.js';
 import type { TrustListStore } from './licence/trust-list-store.js';
-import { pageClientIds } from './sso/built-in-clients.js';
+import { builtInClientIds, pageClientIds } from './sso/built-in-clients.js';
 import { ClientSecrets } from './sso/client-secrets.js';
 import type { ClientStore } from './sso/client-store.js';
 import { derivedSecret } from './sso/derived-secrets.js';
-import { createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
+import { clientStillRegistered, createDynamoAdapter, findAccessToken } from './sso/dynamo-adapter.js';
 import { DynamoClientStore } from './sso/dynamo-client-store.js';
+import { AesGcmPayloadSealer } from './sso/sealed-payloads.js';
 import type { IdentityDirectory } from './sso/identity-directory.js';
 import { createDocumentClient } from './storage/dynamo-client.js';
 import { DirectoryAssets, type AssetSource } from './web/assets.js';
@@ -51,8 +52,14 @@ import { DynamoSessionRegistry, type SessionRegistry } from './web/session-regis
 export const kms = (c: Needs) => createKmsClient({ region: c.config.region, endpoint: c.config.kmsEndpoint });
 export const doc = (c: Needs) =>
   createDocumentClient({ region: c.config.region, endpoint: c.config.dynamodbEndpoint });
-export const adapter = (c: Needs<'doc'>) =>
-  createDynamoAdapter({ doc: c.doc, tableName: c.config.tableName, clock: c.clock });
+/** The provider's storage; authorization requests are sealed with a key derived from the web key. */
+export const adapter = (c: Needs<'doc' | 'webMac'>) =>
+  createDynamoAdapter({
+    doc: c.doc,
+    tableName: c.config.tableName,
+    clock: c.clock,
+    sealer: new AesGcmPayloadSealer(() => derivedSecret(c.webMac, 'oidc-payload/v1')),
+  });
 export const platformSigner = (c: Needs<'kms'>) => new KmsSigner(c.kms, c.config.platformKeyId);
 export const platformPreviousSigners = (c: Needs<'kms'>) =>
   c.config.platformPreviousKeyIds.map((keyId) => new KmsSigner(c.kms, keyId));
@@ -88,14 +95,19 @@ export const idempotency = (c: Needs<'doc'>): IdempotencyStore =>
 export const audit = (c: Needs<'doc'>): AuditTrail => new DynamoAuditTrail(c.doc, c.config.tableName);
 export const clients = (c: Needs<'adapter'>): ClientStore => new DynamoClientStore(c.adapter);
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
+/**
+ * Bearer tokens of our API: found by hash, and only while their client is still registered, so that
+ * deleting a client (an issuer withdrawn) ends its tokens on their next request, without finding them.
+ */
 export const accessTokens =
   (c: Needs<'doc'>): AccessTokenLookup =>
   async (token) => {
-    const record = await findAccessToken(
-      { doc: c.doc, tableName: c.config.tableName, clock: c.clock },
-      token,
-    );
-    return record?.clientId ? { ...record, clientId: record.clientId } : undefined;
+    const deps = { doc: c.doc, tableName: c.config.tableName, clock: c.clock };
+    const record = await findAccessToken(deps, token);
+    if (!record?.clientId) return undefined;
+    const registered =
+      builtInClientIds.includes(record.clientId) || (await clientStillRegistered(deps, record.clientId));
+    return registered ? { ...record, clientId: record.clientId } : undefined;
   };
 export const accounts = (c: Needs<'doc'>): AccountStore => new DynamoAccountStore(c.doc, c.config.tableName);
 export const entities = (c: Needs<'doc'>): EntityStore => new DynamoEntityStore(c.doc, c.config.tableName);

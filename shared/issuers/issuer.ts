@@ -45,6 +45,11 @@ export interface Issuer {
    * reads an issuer without it as having only its current key).
    */
   keys?: IssuerKey[];
+  /**
+   * A key rotation under way (`shared/issuers/rotate-issuer-key.ts`): the lock that lets exactly one of
+   * concurrent rotations create a key, and the alias that key gets.
+   */
+  rotation?: { startedAt: string; alias: string };
   /** When it was withdrawn, and why. */
   withdrawnAt?: string;
   withdrawalReason?: string;
@@ -54,10 +59,13 @@ export interface Issuer {
 }
 
 /** The issuer as the admin API answers it (without KMS key ids, an internal detail). */
-export function issuerView(issuer: Issuer): Omit<Issuer, 'keyId' | 'version' | 'status' | 'keys'> & {
+export function issuerView(issuer: Issuer): Omit<
+  Issuer,
+  'keyId' | 'version' | 'status' | 'keys' | 'rotation'
+> & {
   status: string;
   keys?: Array<Omit<IssuerKey, 'keyId'>>;
 } {
-  const { keyId: _keyId, version: _version, keys, ...view } = issuer;
+  const { keyId: _keyId, version: _version, rotation: _rotation, keys, ...view } = issuer;
   return keys ? { ...view, keys: keys.map(({ keyId: _id, ...key }) => key) } : view;
 }

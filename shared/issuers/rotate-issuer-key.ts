@@ -3,7 +3,7 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';
-import { NotFoundError, ServiceError } from '../errors.js';
+import { ConflictError, NotFoundError, ServiceError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
 import { issuerKeyHistory } from './issuer-keys.js';
@@ -28,10 +28,31 @@ export interface RotateIssuerKeyDependencies {
 }
 
 /**
+ * How long a rotation holds its issuer's lock. A rotation takes seconds (one CreateKey, one GetPublicKey,
+ * two writes); a lock older than this belongs to one that crashed, and the next rotation takes it over.
+ */
+export const rotationLockMs = 5 * 60_000;
+
+const inProgress = (issuerId: string, cause?: unknown) =>
+  new ConflictError(
+    `A key rotation of issuer ${issuerId} is in progress; retry once it is done`,
+    'rotation_in_progress',
+    { cause },
+  );
+
+/**
  * Gives an active issuer a new KMS signing key, which signs its licences and status lists from now on
  * (issuance signs with `issuer.keyId`, the current key). The previous key stays in the issuer's `keys`,
- * published or withdrawn as asked. One conditional write of the issuer; if it loses a race the new key
- * is scheduled for deletion and the caller gets a 409 to retry.
+ * published or withdrawn as asked.
+ *
+ * Exactly one of concurrent rotations wins. Before any key exists, a conditional write of the issuer
+ * (its `version`) records the rotation (`rotation`: when, and the alias the new key gets); every other
+ * rotation then fails that write, or sees the lock, and is answered `409 rotation_in_progress` having
+ * created nothing. The winner creates the key and, in a second conditional write, makes it current and
+ * drops the lock. If anything fails after the key exists, the key is scheduled for deletion and the lock
+ * released, so a key that never became current never signs. A crash leaves the lock, which expires after
+ * {@link rotationLockMs}; the rotation that takes it over names its alias apart, since the crashed one
+ * may have taken the usual name.
  *
  * @example
  * ```ts
@@ -54,12 +75,40 @@ export async function rotateIssuerKey(
       `Issuer ${issuerId} is ${issuer.status}: only an active issuer's key rotates`,
     );
   }
+  const startedAt = deps.clock.now();
+  const held = issuer.rotation;
+  if (held && startedAt - Date.parse(held.startedAt) < rotationLockMs) throw inProgress(issuerId);
 
-  const key = await deps.keys.createSigningKey({
-    description: `elicence issuer ${issuer.id} (${issuer.creditCode}), key ${history.length + 1}`,
-    tags: { service: 'elicence', role: 'issuer-signing', issuer: issuer.id },
-    alias: `alias/elicence/issuer/${issuer.id}/${history.length + 1}`,
-  });
+  const alias = `alias/elicence/issuer/${issuer.id}/${history.length + 1}${held ? `.${issuer.version + 1}` : ''}`;
+  let locked: Issuer;
+  try {
+    locked = await deps.issuers.save({
+      ...issuer,
+      rotation: { startedAt: new Date(startedAt).toISOString(), alias },
+    });
+  } catch (error) {
+    if (error instanceof ConflictError) throw inProgress(issuerId, error);
+    throw error;
+  }
+  const release = () =>
+    deps.issuers
+      .save(withoutLock(locked))
+      .then(() => undefined)
+      .catch((cleanup: unknown) =>
+        logger.error('issuer key rotation lock not released', { issuerId, error: String(cleanup) }),
+      );
+
+  let key: { keyId: string };
+  try {
+    key = await deps.keys.createSigningKey({
+      description: `elicence issuer ${issuer.id} (${issuer.creditCode}), key ${history.length + 1}`,
+      tags: { service: 'elicence', role: 'issuer-signing', issuer: issuer.id },
+      alias,
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
   try {
     const signer = deps.signerFor(key.keyId);
     const publicJwk = await signer.publicJwk();
@@ -75,7 +124,13 @@ export async function rotateIssuerKey(
         : previous,
     );
     keys.push({ kid, keyId: key.keyId, publicJwk, createdAt: now });
-    const saved = await deps.issuers.save({ ...issuer, keyId: key.keyId, kid, publicJwk, keys });
+    const saved = await deps.issuers.save({
+      ...withoutLock(locked),
+      keyId: key.keyId,
+      kid,
+      publicJwk,
+      keys,
+    });
     await deps.audit
       .record({
         at: now,
@@ -94,6 +149,12 @@ export async function rotateIssuerKey(
       .catch((cleanup: unknown) =>
         logger.error('unused issuer key not scheduled for deletion', { issuerId, error: String(cleanup) }),
       );
+    await release();
     throw error;
   }
+}
+
+function withoutLock(issuer: Issuer): Issuer {
+  const { rotation: _lock, ...rest } = issuer;
+  return rest;
 }

@@ -5,12 +5,14 @@ import { NotFoundError, ServiceError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
+import type { ClientStore } from '../sso/client-store.js';
 
 export const withdrawIssuerInput = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export type WithdrawIssuerInput = z.output<typeof withdrawIssuerInput>;
 
 export interface WithdrawIssuerDependencies {
   issuers: IssuerStore;
+  clients: ClientStore;
   audit: AuditTrail;
   clock: Clock;
 }
@@ -20,6 +22,12 @@ export interface WithdrawIssuerDependencies {
  * verifiers give its licences `unknown_issuer`. It stays in the trust list, marked `withdrawn`, so that
  * those verdicts can say who it was; its status lists stay served. Final: there is no way back, an
  * agency that is trusted again is onboarded anew. One conditional write.
+ *
+ * Its OAuth client ends first: no new token, and the tokens it holds stop on their next request (our API
+ * accepts a token only while its client is registered, see `clientStillRegistered`). Deleting first fails
+ * closed: if the status write then fails, the issuer cannot act and the withdrawal can be repeated. A
+ * repeated withdrawal also deletes the client again, so an issuer withdrawn before clients were ended
+ * with it loses its client too (and is answered 409 as before).
  *
  * @example
  * ```ts
@@ -34,6 +42,7 @@ export async function withdrawIssuer(
 ): Promise<Issuer> {
   const issuer = await deps.issuers.findById(issuerId);
   if (!issuer) throw new NotFoundError(`No issuer ${issuerId}`, 'issuer_not_found');
+  if (issuer.status !== 'provisioning' && issuer.clientId) await deps.clients.delete(issuer.clientId);
   if (issuer.status === 'withdrawn') {
     throw new ServiceError('issuer_withdrawn', 409, `Issuer ${issuerId} is already withdrawn`);
   }

@@ -58,6 +58,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
         requestHash: String(item.requestHash),
         lockedUntil: Number(item.lockedUntil),
         ...(item.allocation ? { allocation: item.allocation as IdempotencyRecord['allocation'] } : {}),
+        ...(typeof item.credential === 'string' ? { credential: item.credential } : {}),
         ...(typeof item.licenceId === 'string' ? { licenceId: item.licenceId } : {}),
       };
     } catch (error) {
@@ -71,7 +72,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(input.issuerId, input.key),
-        UpdateExpression: 'SET requestHash = :hash, expiresAt = :expires REMOVE allocation, licenceId',
+        UpdateExpression:
+          'SET requestHash = :hash, expiresAt = :expires REMOVE allocation, credential, licenceId',
         ExpressionAttributeValues: { ':hash': input.requestHash, ':expires': now + retentionSeconds },
       }),
     );
@@ -92,6 +94,19 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       }),
     );
     return (Attributes as { allocation: NonNullable<IdempotencyRecord['allocation']> }).allocation;
+  }
+
+  async recordCredential(record: IdempotencyRecord, credential: string): Promise<string> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(record.issuerId, record.key),
+        UpdateExpression: 'SET credential = if_not_exists(credential, :credential)',
+        ExpressionAttributeValues: { ':credential': credential },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return String((Attributes as { credential: string }).credential);
   }
 
   async release(record: IdempotencyRecord, licenceId?: string): Promise<void> {

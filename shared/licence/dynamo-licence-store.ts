@@ -138,6 +138,32 @@ export class DynamoLicenceStore implements LicenceStore {
     return items.map(fromItem);
   }
 
+  /**
+   * The licences behind index hits, each read again by key: an index entry is only a pointer. A hit whose
+   * item is gone, or now sits under another index key, is stale and dropped (locally, dynalite writes an
+   * index before its item, so a write that dies between them leaves such an entry; in AWS an index lags
+   * its table), and no licence is listed twice. The item read is the current one (status, credential).
+   */
+  async #current(hits: Record<string, unknown>[], index: Index): Promise<LicenceRecord[]> {
+    const skName = `${index.name}sk`;
+    const seen = new Set<string>();
+    const unique = hits.filter((hit) => {
+      const pk = String(hit.pk);
+      if (seen.has(pk)) return false;
+      seen.add(pk);
+      return true;
+    });
+    const items = await Promise.all(
+      unique.map((hit) => getItem(this.doc, this.tableName, { pk: String(hit.pk), sk: String(hit.sk) }, 0)),
+    );
+    return items
+      .filter(
+        (item, i): item is NonNullable<typeof item> =>
+          item !== undefined && item[skName] === unique[i]![skName],
+      )
+      .map(fromItem);
+  }
+
   /** Reads until a page is full: a filter applies after DynamoDB's own `Limit`, so one read may be short. */
   async #page(
     index: Index,
@@ -168,7 +194,7 @@ export class DynamoLicenceStore implements LicenceStore {
     const pageItems = items.slice(0, query.limit);
     const resumeAt = items.length > query.limit ? pageItems.at(-1) : start;
     return {
-      items: pageItems.map(fromItem),
+      items: await this.#current(pageItems, index),
       ...(resumeAt ? { cursor: encodeCursor(resumeAt, index) } : {}),
     };
   }

@@ -4,8 +4,17 @@ export interface IdempotencyRecord {
   key: string;
   /** SHA-256 of the normalised request: the same key with another body is refused. */
   requestHash: string;
-  /** The status-list slot (and serial) reserved for this issuance, once reserved. */
-  allocation?: { serial: number; listId: string; idx: number };
+  /**
+   * The status-list slot (and serial) reserved for this issuance, once reserved, and the issuance time
+   * pinned with it (absent from records written before it was), so that every attempt signs the same
+   * claims and writes the licence under the same index keys.
+   */
+  allocation?: { serial: number; listId: string; idx: number; issuedAt?: string };
+  /**
+   * The credential signed for that slot, recorded before the licence is written: a retry writes this one
+   * rather than signing another, so one licence id never has two credentials.
+   */
+  credential?: string;
   /** The licence, once written. */
   licenceId?: string;
   /** While a request holds the key, others with the same key wait (409) instead of racing it. */
@@ -17,6 +26,7 @@ export interface IdempotencyRecord {
  * - `acquire` creates the record or takes the lock of an existing one in one conditional write; it
  *   returns the record, or `undefined` when another request holds the lock;
  * - `recordAllocation` sets the allocation only if none is set, and returns the one that stands;
+ * - `recordCredential` sets the credential only if none is set, and returns the one that stands;
  * - `release` records the licence id (if given) and frees the lock.
  */
 export interface IdempotencyStore {
@@ -29,5 +39,6 @@ export interface IdempotencyStore {
     record: IdempotencyRecord,
     allocation: NonNullable<IdempotencyRecord['allocation']>,
   ): Promise<NonNullable<IdempotencyRecord['allocation']>>;
+  recordCredential(record: IdempotencyRecord, credential: string): Promise<string>;
   release(record: IdempotencyRecord, licenceId?: string): Promise<void>;
 }

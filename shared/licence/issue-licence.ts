@@ -70,11 +70,19 @@ export const licenceCredentialType = 'licence+jwt';
  *    regional type goes only to holders in the issuer's jurisdiction (`issuers/jurisdiction.ts`);
  * 2. the key is taken (one conditional write); the same key with another body is a 409, and while
  *    another request holds it, a retryable 409;
- * 3. a status-list slot is reserved with a single atomic counter and recorded under the key, so a retry
- *    after any later failure reuses it: no gaps, no duplicates;
- * 4. the credential is signed by the issuer's own KMS key: one signature per licence;
+ * 3. a status-list slot is reserved with a single atomic counter and recorded under the key with the
+ *    issuance time, so a retry after any later failure reuses both: no duplicates, and the same claims;
+ * 4. the credential is signed by the issuer's own KMS key and recorded under the key before the licence
+ *    is written, so a retry writes that credential rather than signing another: one licence id never
+ *    has two credentials (a signature made by an attempt that died before recording it was never
+ *    stored or answered, so nobody holds it);
  * 5. the licence is written in one conditional write, with its first history entry; its id follows from
- *    the slot, so a retry finds what an earlier attempt wrote.
+ *    the slot and its index keys from the pinned time, so a retry finds or overwrites exactly what an
+ *    earlier attempt wrote.
+ *
+ * A serial can be skipped (a gap in the status list), never reused: only when an attempt dies between
+ * the counter's increment and recording it (or the increment is repeated by a retry of its own call).
+ * No credential names that slot, so it stays `valid` and unread; see the README.
  *
  * @example
  * ```ts
@@ -109,7 +117,9 @@ export async function issueLicence(
     );
   }
   const validFields = validateFields(type, input.fields);
-  const { validFrom, validUntil } = validity(input, type, now);
+  // Checked now, so a bad request is refused before anything is reserved; computed again below from
+  // the pinned issuance time.
+  validity(input, type, now);
 
   // Keyed, so the stored fingerprint of a body with ID numbers in it cannot be brute-forced; computed
   // before any KMS call, so a retry of a finished issuance costs none.
@@ -145,7 +155,10 @@ export async function issueLicence(
     // Numbers of third persons (a legal representative, a spouse) become masked forms here, before
     // anything is stored, signed or logged.
     const fields = protectSensitiveFields(type, validFields);
-    const allocation = record.allocation ?? (await reserveSlot(record, issuer.id, deps));
+    const allocation = record.allocation ?? (await reserveSlot(record, issuer.id, now, deps));
+    // The time of the attempt that reserved the slot: every retry signs and writes the same.
+    const issuedAt = allocation.issuedAt ? new Date(allocation.issuedAt) : now;
+    const { validFrom, validUntil } = validity(input, type, issuedAt);
     const id = formatLicenceId({
       typeCode: type.typeCode,
       issuerCreditCode: issuer.creditCode,
@@ -159,26 +172,31 @@ export async function issueLicence(
     }
 
     const statusUri = `${deps.issuerUrl}/status-lists/${encodeURIComponent(allocation.listId)}`;
-    const credential = await signCompactJws(
-      { typ: licenceCredentialType },
-      {
-        iss: issuer.id,
-        jti: id,
-        iat: Math.floor(now.getTime() / 1000),
-        nbf: Math.floor(Date.parse(validFrom) / 1000),
-        ...(validUntil ? { exp: Math.floor(Date.parse(validUntil) / 1000) } : {}),
-        lt: type.code,
-        hol: {
-          k: holder.kind === 'person' ? 'p' : 'e',
-          n: holder.name,
-          m: holder.masked,
-          lk: holder.lookupKey,
-        },
-        f: fields,
-        status: { status_list: { idx: allocation.idx, uri: statusUri } },
-      },
-      deps.signerFor(issuer.keyId),
-    );
+    const credential =
+      record.credential ??
+      (await deps.idempotency.recordCredential(
+        record,
+        await signCompactJws(
+          { typ: licenceCredentialType },
+          {
+            iss: issuer.id,
+            jti: id,
+            iat: Math.floor(issuedAt.getTime() / 1000),
+            nbf: Math.floor(Date.parse(validFrom) / 1000),
+            ...(validUntil ? { exp: Math.floor(Date.parse(validUntil) / 1000) } : {}),
+            lt: type.code,
+            hol: {
+              k: holder.kind === 'person' ? 'p' : 'e',
+              n: holder.name,
+              m: holder.masked,
+              lk: holder.lookupKey,
+            },
+            f: fields,
+            status: { status_list: { idx: allocation.idx, uri: statusUri } },
+          },
+          deps.signerFor(issuer.keyId),
+        ),
+      ));
     const licence: LicenceRecord = {
       id,
       type: type.code,
@@ -187,12 +205,17 @@ export async function issueLicence(
       fields,
       status: 'valid',
       statusList: { listId: allocation.listId, idx: allocation.idx },
-      issuedAt: now.toISOString(),
+      issuedAt: issuedAt.toISOString(),
       validFrom,
       ...(validUntil ? { validUntil } : {}),
       credential,
       history: [
-        { at: now.toISOString(), action: 'issued', actor: context.clientId, requestId: context.requestId },
+        {
+          at: issuedAt.toISOString(),
+          action: 'issued',
+          actor: context.clientId,
+          requestId: context.requestId,
+        },
       ],
       version: 0,
     };
@@ -218,9 +241,14 @@ export async function issueLicence(
   }
 }
 
-async function reserveSlot(record: IdempotencyRecord, issuerId: string, deps: IssueLicenceDependencies) {
+async function reserveSlot(
+  record: IdempotencyRecord,
+  issuerId: string,
+  now: Date,
+  deps: IssueLicenceDependencies,
+) {
   const allocation = await deps.statusLists.allocate(issuerId);
-  return deps.idempotency.recordAllocation(record, allocation);
+  return deps.idempotency.recordAllocation(record, { ...allocation, issuedAt: now.toISOString() });
 }
 
 type HolderNumber = { idNumber: IdNumber } | { creditCode: CreditCode };

@@ -10,6 +10,9 @@ export const demoPlatformClientId = 'demo-platform';
 /** Clients played by the service's own page functions: their secrets derive from the web key. */
 export const pageClientIds: readonly string[] = [walletClientId, demoPlatformClientId];
 
+/** The ids of the clients {@link builtInClient} answers (no metadata built, for a cheap check). */
+export const builtInClientIds: readonly string[] = [walletClientId];
+
 /**
  * Clients that are part of the service rather than registered: the provider finds them in code, so a
  * fresh deployment signs people into the wallet with nothing to register by hand. Their secrets are
@@ -22,7 +25,7 @@ export function builtInClient(
   clientId: string,
   issuerUrl: string,
 ): (ClientMetadata & { client_id: string }) | undefined {
-  if (clientId !== walletClientId) return undefined;
+  if (!builtInClientIds.includes(clientId)) return undefined;
   return clientMetadata(
     walletClientId,
     registerClientInput.parse({

@@ -15,12 +15,18 @@ import { epochSeconds, type Clock } from '../clock.js';
 import { ConflictError } from '../errors.js';
 import { isConditionalCheckFailed, type ItemKey } from '../storage/conditional.js';
 import { isExpired } from '../storage/table.js';
+import type { PayloadSealer } from './sealed-payloads.js';
 
-/** What the adapter needs: the table and the time. */
+/** What the adapter needs: the table, the time, and the key that seals authorization requests. */
 export interface DynamoAdapterDeps {
   doc: DynamoDBDocumentClient;
   tableName: string;
   clock: Clock;
+  /**
+   * Seals the payloads of {@link SEALED_MODELS}. A composition that stores none of them (the operators'
+   * API saves clients only) may leave it out: writing such a model without it then fails, never in clear.
+   */
+  sealer?: PayloadSealer;
 }
 
 /**
@@ -43,6 +49,21 @@ const HASHED_MODELS: ReadonlySet<string> = new Set([
   'PreAuthorizedCode',
 ]);
 
+/**
+ * Models that hold an authorization request as the platform sent it: its parameters (`login_hint`, which
+ * platforms fill with the person's ID number, `id_token_hint`, whose ID token may carry `id_number`), the
+ * pushed request object, the login prompt's details. Their payloads are sealed at rest (AES-256-GCM, bound
+ * to the item's key): the login page still prefills the hint it was given, read back through the
+ * provider, but the table never holds the number. `consumed` stays outside the seal, since `consume` is a
+ * conditional update of that one attribute.
+ */
+const SEALED_MODELS: ReadonlySet<string> = new Set([
+  'Interaction',
+  'PushedAuthorizationRequest',
+  'BackchannelAuthenticationRequest',
+  'DeviceCode',
+]);
+
 /** Models that belong to a grant and die with it (the same set as the provider's memory adapter). */
 const GRANT_MODELS: ReadonlySet<string> = new Set([
   'AccessToken',
@@ -63,6 +84,7 @@ const SK = 'oidc';
 export type AccessTokenModel = 'AccessToken' | 'ClientCredentials';
 
 interface OidcItem extends ItemKey {
+  /** The provider's payload; for a sealed model `{ sealed, consumed? }`. */
   payload: AdapterPayload;
   expiresAt?: number;
   gsi1pk?: string;
@@ -93,6 +115,15 @@ async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem 
   return item && !isExpired(item, epochSeconds(deps.clock)) ? item : undefined;
 }
 
+/** The provider's payload of an item: opened when sealed (a payload stored before sealing reads as is). */
+async function payloadOf(deps: DynamoAdapterDeps, model: string, item: OidcItem): Promise<AdapterPayload> {
+  const { sealed, consumed } = item.payload as { sealed?: unknown; consumed?: unknown };
+  if (!SEALED_MODELS.has(model) || typeof sealed !== 'string') return item.payload;
+  if (!deps.sealer) throw new Error(`${model} is sealed and this adapter has no key to open it`);
+  const opened = (await deps.sealer.open(item.pk, sealed)) as AdapterPayload;
+  return consumed === undefined ? opened : { ...opened, consumed: consumed as number };
+}
+
 /** Reads a model by id; for bearer models the `jti` the provider expects is put back from the id. */
 async function findModel(
   deps: DynamoAdapterDeps,
@@ -102,7 +133,8 @@ async function findModel(
   if (!fits(id)) return undefined;
   const item = await getLive(deps, oidcItemKey(model, id));
   if (!item) return undefined;
-  return HASHED_MODELS.has(model) ? { ...item.payload, jti: id } : item.payload;
+  const payload = await payloadOf(deps, model, item);
+  return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
@@ -137,9 +169,19 @@ class DynamoAdapter implements Adapter {
     if (HASHED_MODELS.has(this.model)) delete stored.jti;
 
     const { uid, userCode, grantId } = payload;
+    const itemKey = oidcItemKey(this.model, id);
+    let written: AdapterPayload = stored;
+    if (SEALED_MODELS.has(this.model)) {
+      if (!this.deps.sealer) throw new Error(`${this.model} must be sealed and this adapter has no key`);
+      const { consumed, ...rest } = stored;
+      written = {
+        sealed: await this.deps.sealer.seal(itemKey.pk, rest),
+        ...(consumed === undefined ? {} : { consumed }),
+      } as AdapterPayload;
+    }
     const item = {
-      ...oidcItemKey(this.model, id),
-      payload: stored,
+      ...itemKey,
+      payload: written,
       ...(typeof expiresIn === 'number' &&
         expiresIn > 0 && { expiresAt: epochSeconds(this.deps.clock) + expiresIn }),
       ...(this.model === 'Session' && uid && { gsi1pk: `oidc-uid#${uid}`, gsi1sk: SK }),
@@ -237,7 +279,7 @@ class DynamoAdapter implements Adapter {
     for (const { pk } of (Items ?? []) as Array<Pick<ItemKey, 'pk'>>) {
       if (!pk.startsWith(prefix)) continue;
       const item = await getLive(this.deps, { pk, sk: SK });
-      if (item && item.gsi1pk === gsi1pk) return item.payload;
+      if (item && item.gsi1pk === gsi1pk) return payloadOf(this.deps, this.model, item);
     }
     return undefined;
   }
@@ -279,4 +321,19 @@ export async function findAccessToken(
   const now = epochSeconds(deps.clock);
   const found = await Promise.all(models.map((model) => findModel(deps, model, token)));
   return found.find((payload) => payload !== undefined && (payload.exp === undefined || payload.exp > now));
+}
+
+/**
+ * Whether a client is still stored (built-in clients, which the provider finds in code, are the caller's
+ * to allow). A resource server asks this of every token it accepts: deleting a client then ends the tokens
+ * it holds at once, which no search of the tokens (stored by hash, by grant) could do as cheaply.
+ *
+ * @example
+ * ```ts
+ * if (!(await clientStillRegistered(deps, record.clientId))) throw new AuthenticationError('invalid_token', 401, '…');
+ * ```
+ */
+export async function clientStillRegistered(deps: DynamoAdapterDeps, clientId: string): Promise<boolean> {
+  if (clientId.length === 0 || !fits(clientId)) return false;
+  return (await getLive(deps, oidcItemKey('Client', clientId))) !== undefined;
 }

@@ -672,12 +672,13 @@ describe('ElicenceStack', () => {
       expect(functionGrants.admin.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Client#*',
       ]);
-      // Every other reader of oidc# items looks up bearer tokens, nothing else.
+      // Every other reader of oidc# items looks up bearer tokens, and whether their client is still
+      // registered (a deleted client's tokens stop), nothing else.
       for (const name of readers('oidc#').filter((n) => n !== 'oidc')) {
         expect(
           functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
           name,
-        ).toEqual(['oidc#AccessToken#*', 'oidc#ClientCredentials#*']);
+        ).toEqual(['oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*']);
       }
       // Licences are written by the issuing API alone; verification only reads them.
       expect(writers('licence#')).toEqual(['licences']);

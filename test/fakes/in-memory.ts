@@ -53,12 +53,15 @@ export class InMemoryIssuerStore implements IssuerStore {
 export class InMemoryKeyManager implements KeyManager {
   readonly signers = new Map<string, LocalSigner>();
   readonly scheduledForDeletion = new Set<string>();
+  /** The alias each key was created with, by key id. */
+  readonly aliases = new Map<string, string>();
   failNext: Error | undefined;
 
-  async createSigningKey(): Promise<{ keyId: string; arn: string }> {
+  async createSigningKey(input?: { alias?: string }): Promise<{ keyId: string; arn: string }> {
     if (this.failNext) throw this.failNext;
     const keyId = `key-${this.signers.size + 1}`;
     this.signers.set(keyId, new LocalSigner());
+    if (input?.alias) this.aliases.set(keyId, input.alias);
     return { keyId, arn: `arn:aws-cn:kms:cn-north-1:000000000000:key/${keyId}` };
   }
 

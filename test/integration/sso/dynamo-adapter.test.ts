@@ -1,4 +1,4 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
 import { ConflictError } from '../../../shared/errors.js';
 import { ClientSecrets } from '../../../shared/sso/client-secrets.js';
 import { providerAdapter } from '../../../shared/sso/provider.js';
+import { AesGcmPayloadSealer } from '../../../shared/sso/sealed-payloads.js';
 
 const tableName = 'oidc-adapter';
 
@@ -38,6 +39,9 @@ class TestClock implements Clock {
   }
 }
 
+/** The payload key, as the functions derive it from the web key (here a fixed test key). */
+const sealer = new AesGcmPayloadSealer(async () => randomBytes(32));
+
 const tokenId = () => randomBytes(32).toString('base64url');
 
 describe('oidc-provider DynamoDB adapter', () => {
@@ -55,7 +59,7 @@ describe('oidc-provider DynamoDB adapter', () => {
 
   beforeEach(() => {
     clock = new TestClock(Date.now());
-    deps = { doc, tableName, clock };
+    deps = { doc, tableName, clock, sealer };
     Adapter = createDynamoAdapter(deps);
   });
 
@@ -75,6 +79,54 @@ describe('oidc-provider DynamoDB adapter', () => {
   }
 
   describe('upsert and find', () => {
+    it('seals authorization requests at rest: the hint reads back, the item holds no trace of it', async () => {
+      const id = tokenId();
+      const hint = '11010519491231002X';
+      const payload: AdapterPayload = {
+        jti: id,
+        kind: 'Interaction',
+        params: { client_id: 'rp', login_hint: hint },
+        prompt: { name: 'login', reasons: [], details: { login_hint: hint } },
+      };
+      await adapter('Interaction').upsert(id, payload, 60);
+      expect(await adapter('Interaction').find(id)).toEqual(payload);
+      const stored = (await scanAll()).filter((item) => String(item.pk).startsWith('oidc#Interaction#'));
+      expect(stored).toHaveLength(1);
+      expect(JSON.stringify(stored)).not.toContain(hint);
+      expect(JSON.stringify(stored)).not.toContain('login_hint');
+
+      // Pushed requests are consumed once, outside the seal; a payload moved to another item does not open.
+      const request = tokenId();
+      await adapter('PushedAuthorizationRequest').upsert(
+        request,
+        {
+          jti: request,
+          kind: 'PushedAuthorizationRequest',
+          request: `e30.${Buffer.from(hint).toString('base64url')}.`,
+        },
+        60,
+      );
+      await adapter('PushedAuthorizationRequest').consume(request);
+      expect(await adapter('PushedAuthorizationRequest').find(request)).toMatchObject({
+        consumed: expect.any(Number),
+        request: expect.stringContaining('e30.'),
+      });
+      const other = tokenId();
+      await adapter('Interaction').upsert(other, { jti: other, kind: 'Interaction' }, 60);
+      const moved = stored[0]!.payload;
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `oidc#Interaction#${other}`, sk: 'oidc', payload: moved },
+        }),
+      );
+      await expect(adapter('Interaction').find(other)).rejects.toThrow();
+
+      // Without its key, the adapter refuses to write such a model rather than store it in clear.
+      const unsealed = new (createDynamoAdapter({ doc, tableName, clock }))('Interaction');
+      await expect(unsealed.upsert(tokenId(), payload, 60)).rejects.toThrow(/sealed/);
+    });
+
     it('round-trips a payload for a plain model', async () => {
       const id = tokenId();
       const payload: AdapterPayload = { jti: id, kind: 'Grant', accountId: 'acc-1', clientId: 'rp', exp: 1 };
@@ -339,7 +391,7 @@ describe('oidc-provider DynamoDB adapter', () => {
       provider = new Provider('http://localhost:3000', {
         // As the OpenID function wires it: the provider's own errors for lost consume races.
         adapter: providerAdapter(
-          createDynamoAdapter({ doc, tableName, clock: { now: () => Date.now() } }),
+          createDynamoAdapter({ doc, tableName, clock: { now: () => Date.now() }, sealer }),
           secrets,
           'http://localhost:3000',
         ),

@@ -2,14 +2,15 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import { issuerView, type Issuer } from '../../../shared/issuers/issuer.js';
 import { issuerKeyHistory, publishedKeys } from '../../../shared/issuers/issuer-keys.js';
-import { rotateIssuerKey } from '../../../shared/issuers/rotate-issuer-key.js';
+import { rotateIssuerKey, rotationLockMs } from '../../../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer } from '../../../shared/issuers/withdraw-issuer.js';
 import { trustListIssuers } from '../../../shared/licence/trust-list.js';
 import { ConflictError } from '../../../shared/errors.js';
-import { InMemoryIssuerStore, InMemoryKeyManager } from '../../fakes/in-memory.js';
+import { InMemoryClientStore, InMemoryIssuerStore, InMemoryKeyManager } from '../../fakes/in-memory.js';
 
 let issuers: InMemoryIssuerStore;
 let keys: InMemoryKeyManager;
+let clients: InMemoryClientStore;
 let entries: AuditEntry[];
 let issuer: Issuer;
 let time: number;
@@ -22,12 +23,15 @@ function deps() {
     signerFor: keys.signerFor,
     audit: { record: async (entry: AuditEntry) => void entries.push(entry), forLicence: async () => [] },
     clock: { now: () => time },
+    clients,
   };
 }
 
 beforeEach(async () => {
   issuers = new InMemoryIssuerStore();
   keys = new InMemoryKeyManager();
+  clients = new InMemoryClientStore();
+  await clients.save({ client_id: 'cl_rotating' });
   entries = [];
   time = Date.parse('2025-06-01T08:00:00Z');
   const { keyId } = await keys.createSigningKey();
@@ -42,6 +46,7 @@ beforeEach(async () => {
     keyId,
     kid: await signer.kid(),
     publicJwk: await signer.publicJwk(),
+    clientId: 'cl_rotating',
     createdAt: '2025-01-01T00:00:00.000Z',
     version: 0,
   });
@@ -84,17 +89,51 @@ describe('rotating an issuer’s key', () => {
     expect(issuerView(rotated).keys).toHaveLength(2);
   });
 
-  it('schedules the new key for deletion when the issuer changed meanwhile (409)', async () => {
-    const stale = issuers.save.bind(issuers);
-    issuers.save = async (_next) => {
-      issuers.save = stale;
-      throw new ConflictError('changed', 'issuer_changed');
+  it('schedules the new key for deletion when the issuer changed meanwhile (409), and releases its lock', async () => {
+    const save = issuers.save.bind(issuers);
+    let writes = 0;
+    issuers.save = async (next) => {
+      writes += 1;
+      // The second write makes the new key current: the issuer changed since the lock was taken.
+      if (writes === 2) throw new ConflictError('changed', 'issuer_changed');
+      return save(next);
     };
     await expect(rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())).rejects.toMatchObject({
       status: 409,
     });
+    issuers.save = save;
     expect([...keys.scheduledForDeletion]).toEqual(['key-2']);
-    expect((await issuers.findById(issuer.id))?.keyId).toBe('key-1');
+    const after = await issuers.findById(issuer.id);
+    expect(after?.keyId).toBe('key-1');
+    expect(after?.rotation).toBeUndefined();
+  });
+
+  it('lets one of concurrent rotations through: the others get 409 rotation_in_progress and make no key', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const refused of results.filter((r) => r.status === 'rejected')) {
+      expect(refused.reason).toMatchObject({ status: 409, code: 'rotation_in_progress' });
+    }
+    expect(issuerKeyHistory((await issuers.findById(issuer.id))!)).toHaveLength(2);
+    expect(keys.scheduledForDeletion.size).toBe(0);
+  });
+
+  it('takes over the lock of a rotation that crashed, once it is old enough, under an alias of its own', async () => {
+    const crashed = await issuers.save({
+      ...issuer,
+      rotation: { startedAt: new Date(time).toISOString(), alias: `alias/elicence/issuer/${issuer.id}/2` },
+    });
+    await expect(rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())).rejects.toMatchObject({
+      code: 'rotation_in_progress',
+    });
+    time += rotationLockMs;
+    const rotated = await rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps());
+    expect(rotated.rotation).toBeUndefined();
+    expect(keys.aliases.get(rotated.keyId!)).toBe(
+      `alias/elicence/issuer/${issuer.id}/2.${crashed.version + 1}`,
+    );
   });
 
   it('refuses unknown (404) and withdrawn (409) issuers', async () => {
@@ -132,5 +171,7 @@ describe('withdrawing an issuer', () => {
       code: 'issuer_withdrawn',
     });
     expect(entries.map((entry) => entry.action)).toEqual(['issuer.withdrawn']);
+    // Its OAuth client ended with it: no new token, and our API refuses the tokens it holds.
+    expect(clients.clients.has('cl_rotating')).toBe(false);
   });
 });
