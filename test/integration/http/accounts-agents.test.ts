@@ -174,7 +174,7 @@ describe('entities a person acts for, and their agents', () => {
     );
   });
 
-  it('counts a valid business licence naming the person as proof of representation, until it is revoked', async () => {
+  it('does not count a business licence naming the person: only the entity registry says who represents it', async () => {
     const person = await registeredPerson(8);
     const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
     const creditCode = newCreditCode('91', '110105');
@@ -200,28 +200,9 @@ describe('entities a person acts for, and their agents', () => {
     expect(issued.status, await issued.clone().text()).toBe(201);
     const licence = (await issued.json()) as { id: string };
 
-    // Not known to the entity registry: listed only once the person names the entity.
-    expect(await myEntities(person.token)).toEqual([]);
-    const claimed = await postJson(runtime, '/me/entities', person.token, { creditCode });
-    expect(claimed.status, await claimed.clone().text()).toBe(200);
-    expect(await claimed.json()).toEqual({
-      creditCode,
-      name: '北京测试贸易有限公司',
-      role: 'legal_representative',
-      scope: ['licences'],
-    });
-    expect((await myEntities(person.token)).map((e) => e.creditCode)).toEqual([creditCode]);
-
-    const revoked = await postJson(
-      runtime,
-      `/licences/${encodeURIComponent(licence.id)}/status`,
-      issuerToken,
-      {
-        status: 'revoked',
-        reason: 'test',
-      },
-    );
-    expect(revoked.status, await revoked.clone().text()).toBe(200);
+    // The licence names the person, but the entity registry does not: no right to act (issue 12,
+    // finding 2: otherwise any issuer allowed business licences could appoint representatives).
+    expect(licence.id).toMatch(/^1\.2\.156\.3005\.2\.001\./);
     expect(await myEntities(person.token)).toEqual([]);
     await expectProblem(
       await postJson(runtime, '/me/entities', person.token, { creditCode }),

@@ -332,7 +332,12 @@ describe('POST /licences: Idempotency-Key', () => {
   it('belongs to its issuer: another issuer may use the same key for its own licence', async () => {
     const key = randomUUID();
     const mine = await expectJson<LicenceJson>(
-      await issueLicence(runtime, token, businessLicenceBody(newCreditCode('91'), newIdNumber()), key),
+      await issueLicence(
+        runtime,
+        token,
+        businessLicenceBody(newCreditCode('91', '110105'), newIdNumber()),
+        key,
+      ),
       201,
     );
     const theirs = await expectJson<LicenceJson>(
