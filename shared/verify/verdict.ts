@@ -27,7 +27,9 @@ export type Verdict = (typeof verdicts)[number];
  * - `malformed`: the input could not be read (`too_large`, `not_a_credential`, `invalid_url`,
  *   `invalid_base64url`, `invalid_base45`, `invalid_cbor`, `invalid_cose`, `invalid_jws`) or is not ours
  *   (`unexpected_type`, `invalid_claims`, `presentation_lifetime`);
- * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …) or `signature_mismatch`;
+ * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …), `signature_high_s`
+ *   (an ECDSA signature whose `s` is above n/2: the malleable twin of a valid one, never what we sign) or
+ *   `signature_mismatch`;
  * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
  *   e.g. a withdrawn key);
  * - `expired` / `not_yet_valid`: `licence_expired`, `presentation_expired`, `licence_not_yet_valid`,
@@ -40,6 +42,7 @@ export type VerdictReason =
   | FormatErrorCode
   | 'presentation_lifetime'
   | 'alg_not_allowed'
+  | 'signature_high_s'
   | 'signature_mismatch'
   | 'issuer_not_trusted'
   | 'issuer_withdrawn'

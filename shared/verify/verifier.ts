@@ -8,7 +8,7 @@
  *    `typ` must be ours → `malformed`;
  * 3. the signer: the issuer in the trust list (credentials) or the platform (presentations), and a key
  *    published for it → `unknown_issuer`;
- * 4. the signature → `invalid_signature`;
+ * 4. the signature, low-S only (the high-S twin of a valid signature is refused) → `invalid_signature`;
  * 5. the claims, strictly → `malformed`; the issuer of a presentation's licence must be trusted too;
  * 6. the status: `revoked`, then `suspended`, win over everything after them;
  * 7. the periods, with the clock skew tolerated: a presentation's own, then the licence's →
@@ -18,7 +18,7 @@
  */
 import { licenceCredentialType, readLicenceClaims } from './claims.js';
 import { coseEs256 } from './cose.js';
-import type { Es256Verifier, PublicJwk, VerifierCodec } from './crypto.js';
+import { isLowS, type Es256Verifier, type PublicJwk, type VerifierCodec } from './crypto.js';
 import { FormatError } from './errors.js';
 import { readScan } from './input.js';
 import { portableCodec, readCompactJws } from './jws.js';
@@ -180,6 +180,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const issuer = trustedIssuer(run, found);
       const jwk = keyWithKid(issuer.keys, kid);
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
+      if (!isLowS(jws.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, jws.signature, jws.signingInput), (holds) => {
         if (!holds) throw stop('invalid_signature', 'signature_mismatch');
         const claims = readLicenceClaims(jws.payload);
@@ -235,6 +236,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         (key) => key.kid !== undefined && sameBytes(presentationKeyId(key.kid), envelope.kid),
       );
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
+      if (!isLowS(envelope.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, envelope.signature, envelope.signedBytes), (holds) => {
         if (!holds) throw stop('invalid_signature', 'signature_mismatch');
         const { claims, issuerCreditCode } = readPresentationClaims(envelope.payload);
