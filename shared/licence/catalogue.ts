@@ -18,9 +18,10 @@ export interface SensitiveField {
   /** The stored and signed field holding the display form, e.g. `110105********002X`. */
   readonly maskedAs: string;
   /**
-   * The stored and signed field holding the person's lookup key (keyed HMAC, `identity/lookup-key.ts`):
-   * how the service finds, for a signed-in person, the entities whose licence names them (the
-   * enterprise-agent flow) without ever storing the number.
+   * The stored field holding the person's lookup key (keyed HMAC, `identity/lookup-key.ts`): how the
+   * service finds, for a signed-in person, the entities whose licence names them (the enterprise-agent
+   * flow) without ever storing the number. Server-side only: never signed into a credential nor answered
+   * (see {@link publicFields}); credentials issued before carry it, and verifiers hide it.
    */
   readonly lookupKeyAs: string;
 }
@@ -341,6 +342,28 @@ export function validateFields(type: LicenceType, fields: unknown): Record<strin
 
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return ['fields', ...path.map(String)].join('.');
+}
+
+/**
+ * The fields as they may leave the service, in a credential or an API answer: without the lookup keys
+ * {@link protectSensitiveFields} stored. A lookup key is the same for one person in every licence of every
+ * issuer (it is how the service finds them), so anything that carried it would hand every verifier and
+ * platform a handle linking that person's licences; it stays in the licence record, server-side.
+ *
+ * @example
+ * ```ts
+ * publicFields(businessLicence, record.fields); // { …, legalRepresentativeIdMasked: '110105********002X' }
+ * ```
+ */
+export function publicFields(
+  type: LicenceType | undefined,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  const sensitive = type?.sensitiveFields ?? [];
+  if (sensitive.length === 0) return fields;
+  const result = { ...fields };
+  for (const field of sensitive) delete result[field.lookupKeyAs];
+  return result;
 }
 
 /**
