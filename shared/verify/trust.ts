@@ -24,10 +24,17 @@ export interface TrustedIssuer {
   statusLists?: number;
 }
 
-/** How old the data behind an answer is: `fetchedAt` in milliseconds since the epoch. */
+/**
+ * How old the data behind an answer is, in milliseconds since the epoch. Age and staleness count from
+ * `issuedAt`, the signed token's `iat`: a token fetched a moment ago may have been signed days ago (an old
+ * copy replayed, a cache), and it says only what was true then.
+ */
 export interface Freshness {
+  /** When the token was signed (its `iat`). */
+  issuedAt: number;
+  /** When this copy was fetched. */
   fetchedAt: number;
-  /** Older than its `ttl`. */
+  /** Older than its `ttl`, counted from `issuedAt`. */
   stale: boolean;
 }
 
@@ -55,7 +62,7 @@ export interface StatusQuery {
 export interface StatusAnswer {
   status: LicenceStatusValue;
   source: 'online' | 'status-list';
-  /** For a status list: when it was fetched and whether it is older than its `ttl`. */
+  /** For a status list: when it was signed and fetched, and whether it is older than its `ttl`. */
   freshness?: Freshness;
 }
 

@@ -99,10 +99,14 @@ export interface VerificationResult {
   };
   status: StatusCheck;
   /**
-   * True when any data the verdict rests on (trust list, status list) is older than its `ttl`: the
+   * True when any data the verdict rests on (trust list, status list) is older than its `ttl`, counted
+   * from the token's `iat`: the
    * verdict is what that data said, and the app should say so (and sync when it can).
    */
   stale: boolean;
-  /** Seconds since the oldest data the verdict rests on was fetched; absent when it was all live. */
+  /**
+   * Seconds since the oldest data the verdict rests on was signed (its `iat`, not when it was fetched);
+   * absent when it was all live.
+   */
   dataAge?: number;
 }

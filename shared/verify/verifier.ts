@@ -346,7 +346,8 @@ function result(run: Run, verdict: Verdict, reason: VerdictReason): Verification
   let oldest = Infinity;
   for (const piece of run.data) {
     if (!piece) continue;
-    if (piece.fetchedAt < oldest) oldest = piece.fetchedAt;
+    // Counted from when the data was signed, not fetched: an old token fetched now is old data.
+    if (piece.issuedAt < oldest) oldest = piece.issuedAt;
     if (piece.stale) out.stale = true;
   }
   if (oldest !== Infinity) out.dataAge = Math.max(0, Math.floor((run.now - oldest) / 1000));

@@ -8,6 +8,7 @@ import type { SignedTrustList, TrustListStore } from '../../../shared/licence/tr
 import {
   TRUST_LIST_LIFETIME_SECONDS,
   TRUST_LIST_REFRESH_SECONDS,
+  TRUST_LIST_RESIGN_AGE_SECONDS,
   TRUST_LIST_TTL_SECONDS,
   trustListToken,
 } from '../../../shared/licence/trust-list-token.js';
@@ -144,8 +145,11 @@ describe('trustListToken', () => {
 
   it('signs once while nothing changes, and again when an issuer changes', async () => {
     const first = await trustListToken(deps());
-    now += 3600;
-    expect((await trustListToken(deps())).jws).toBe(first.jws);
+    now += TRUST_LIST_RESIGN_AGE_SECONDS - 1;
+    const cached = await trustListToken(deps());
+    expect(cached.jws).toBe(first.jws);
+    // Cacheable for what is left of its ttl from its iat, not a whole ttl from now.
+    expect(cached.ttl).toBe(TRUST_LIST_TTL_SECONDS - TRUST_LIST_RESIGN_AGE_SECONDS + 1);
     expect(platformSigner.signatures).toBe(1);
 
     const stored = await issuers.findById('iss_one');
@@ -193,14 +197,20 @@ describe('trustListToken', () => {
     expect(await countOf((await trustListToken(deps())).jws)).toEqual([undefined]);
   });
 
-  it('re-signs once less than a day remains before exp', async () => {
+  it('re-signs once half its ttl has passed, so verifiers counting from iat always get a fresh list', async () => {
     const first = await trustListToken(deps());
-    now += TRUST_LIST_LIFETIME_SECONDS - TRUST_LIST_REFRESH_SECONDS - 1;
+    now += TRUST_LIST_RESIGN_AGE_SECONDS - 1;
     expect((await trustListToken(deps())).jws).toBe(first.jws);
     now += 1;
-    expect((await trustListToken(deps())).jws).not.toBe(first.jws);
+    const second = await trustListToken(deps());
+    expect(second.jws).not.toBe(first.jws);
+    expect(second.ttl).toBe(TRUST_LIST_TTL_SECONDS);
     expect(platformSigner.signatures).toBe(2);
     expect(trustList.stored?.iat).toBe(now);
+    // The exp rule still holds, though half a ttl always comes first.
+    expect(TRUST_LIST_RESIGN_AGE_SECONDS).toBeLessThan(
+      TRUST_LIST_LIFETIME_SECONDS - TRUST_LIST_REFRESH_SECONDS,
+    );
   });
 
   it('re-signs for another base URL and for another platform key', async () => {

@@ -280,6 +280,7 @@ describe('TrustData: what the verifier page fetches per verdict', () => {
     const { trust, storage } = await openedPage();
     const before = trust.summary();
     vi.setSystemTime(Date.now() + 60_000);
+    await publishStatusList(); // signed again (a change): the freshness line counts from a list's iat
     await trust.verify(await world.credential());
     expect(trust.summary()).toEqual({ ...before, statusListsAt: Date.now() });
     expect(JSON.parse(storage.getItem(snapshotKey) ?? '{}').statusLists[0].fetchedAt).toBe(Date.now());
