@@ -3,6 +3,7 @@ import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { findLicenceType } from './catalogue.js';
 import { canonicalJson, trustListIssuers, trustListTokenType } from './trust-list.js';
 import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import type { TrustListStore } from './trust-list-store.js';
@@ -32,7 +33,7 @@ export interface TrustListDependencies {
  * The trust list (互通互认): a JWT signed by the platform key (`typ: trust-list+jwt`) naming every issuer
  * with its status and public keys, what offline verifiers and other regions' platforms need to check
  * licences. Payload `{ iss, iat, exp, ttl, issuers: [{ id, name, creditCode, region, status, jwks,
- * statusLists }] }`, `statusLists` (how many lists an active issuer has) re-signing the list when it grows.
+ * licenceTypes: [{ code, typeCode }], statusLists }] }`, `statusLists` (how many lists an active issuer has) re-signing the list when it grows.
  *
  * Signed lazily: the stored token is served while the content it was signed over (issuers, issuer URL,
  * ttl, platform key) hashes the same, it is younger than {@link TRUST_LIST_RESIGN_AGE_SECONDS} and more
@@ -59,7 +60,7 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
         }),
     ),
   );
-  const issuers = trustListIssuers(all, counts);
+  const issuers = trustListIssuers(all, counts, (code) => findLicenceType(code)?.typeCode);
   // The platform key's kid too: after a rotation the list is signed again by the new key.
   const kid = await deps.platformSigner.kid();
   const contentHash = createHash('sha256')

@@ -157,6 +157,8 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     region: entry.region,
     status: entry.status,
     keys: entry.jwks.keys,
+    // A list signed before it named the types grants none: fail closed rather than trust any type.
+    licenceTypes: entry.licenceTypes ?? [],
     ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
   }));
 }

@@ -20,8 +20,21 @@ export interface TrustedIssuer {
   status: 'active' | 'withdrawn';
   /** Every key whose signatures may still be valid: the current one and those rotated out, not those withdrawn. */
   keys: readonly PublicJwk[];
+  /**
+   * The licence types it may issue, with the three-digit type code of their licence ids. A credential or
+   * presentation of another type, or whose id (`1.2.156.3005.2.<typeCode>.<creditCode>.…`) names another
+   * type code or another credit code than this issuer's, is not valid (`unknown_issuer`). Empty: it may
+   * issue nothing (a trust list signed before it said so).
+   */
+  licenceTypes: readonly LicenceTypeGrant[];
   /** How many status lists it has, when the trust list says (`<id>.0` to `<id>.<n-1>`). */
   statusLists?: number;
+}
+
+/** A licence type an issuer may issue: its code (`driving-licence`) and its id's type code (`003`). */
+export interface LicenceTypeGrant {
+  code: string;
+  typeCode: string;
 }
 
 /**

@@ -31,7 +31,10 @@ export type Verdict = (typeof verdicts)[number];
  *   (an ECDSA signature whose `s` is above n/2: the malleable twin of a valid one, never what we sign) or
  *   `signature_mismatch`;
  * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
- *   e.g. a withdrawn key);
+ *   e.g. a withdrawn key); and a signer trusted, but not for this licence: `licence_type_not_allowed`
+ *   (the trust list does not give it this type), `licence_id_issuer_mismatch` (the GB/T 36904 id names
+ *   another credit code than the signer's), `licence_id_type_mismatch` (the id's type code is not the
+ *   type's). A licence id that is not one is `malformed` (`invalid_claims`);
  * - `expired` / `not_yet_valid`: `licence_expired`, `presentation_expired`, `licence_not_yet_valid`,
  *   `presentation_not_yet_valid`;
  * - `revoked` / `suspended`: `status_revoked`, `status_suspended`.
@@ -47,6 +50,9 @@ export type VerdictReason =
   | 'issuer_not_trusted'
   | 'issuer_withdrawn'
   | 'key_not_trusted'
+  | 'licence_type_not_allowed'
+  | 'licence_id_issuer_mismatch'
+  | 'licence_id_type_mismatch'
   | 'licence_expired'
   | 'licence_not_yet_valid'
   | 'presentation_expired'

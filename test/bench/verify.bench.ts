@@ -154,6 +154,10 @@ async function offline(): Promise<void> {
               region: '110000',
               status: 'active',
               jwks: { keys: [issuerJwk] },
+              licenceTypes: [
+                { code: 'business-licence', typeCode: '001' },
+                { code: 'driving-licence', typeCode: '003' },
+              ],
             },
           ],
         },

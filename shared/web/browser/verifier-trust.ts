@@ -92,7 +92,9 @@ function trustMayHelp(result: VerificationResult, trust: Freshness | undefined, 
     trust.stale ||
     now - trust.fetchedAt > onlineTrustMaxAgeMs ||
     result.reason === 'issuer_not_trusted' ||
-    result.reason === 'key_not_trusted'
+    result.reason === 'key_not_trusted' ||
+    // A type given to the issuer since the saved list was signed (or a list from before types were listed).
+    result.reason === 'licence_type_not_allowed'
   );
 }
 

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../shared/dependencies.js';
+import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { decodeStatusList, readStatus, StatusType } from '../../../shared/licence/status-list.js';
 import { trustListPayload, type TrustListPayload } from '../../../shared/licence/trust-list.js';
 import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
@@ -63,6 +64,8 @@ describe('GET /trust-list', () => {
           expect.objectContaining({ kty: 'EC', crv: 'P-256', kid: stored?.kid, x: stored?.publicJwk?.x }),
         ],
       },
+      // What it may issue, with the type code its licence ids carry: offline verifiers check both.
+      licenceTypes: stored?.licenceTypes.map((code) => ({ code, typeCode: findLicenceType(code)?.typeCode })),
       // How many status lists to fetch: the demo's licences all fit the first.
       statusLists: 1,
     });

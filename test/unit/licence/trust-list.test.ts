@@ -2,6 +2,7 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
+import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import { canonicalJson, trustListIssuers, trustListPayload } from '../../../shared/licence/trust-list.js';
 import type { SignedTrustList, TrustListStore } from '../../../shared/licence/trust-list-store.js';
@@ -65,7 +66,11 @@ describe('trustListIssuers', () => {
     const active = await issuer('iss_b', 'active', '11310000000000001B');
     const withdrawn = await issuer('iss_a', 'withdrawn', '11310000000000002C');
     const provisioning = await issuer('iss_c', 'provisioning', '11310000000000003D');
-    const entries = trustListIssuers([active, provisioning, withdrawn]);
+    const entries = trustListIssuers(
+      [active, provisioning, withdrawn],
+      new Map(),
+      (code) => findLicenceType(code)?.typeCode,
+    );
     expect(entries.map((entry) => [entry.id, entry.status])).toEqual([
       ['iss_a', 'withdrawn'],
       ['iss_b', 'active'],
@@ -77,6 +82,8 @@ describe('trustListIssuers', () => {
       region: '310000',
       status: 'active',
       jwks: { keys: [{ ...active.publicJwk, kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' }] },
+      // The types it may issue, with their ids' type code: what an offline verifier checks.
+      licenceTypes: [{ code: 'business-licence', typeCode: '001' }],
     });
     expect(Object.keys(entries[1]?.jwks.keys[0] ?? {}).sort()).toEqual(
       ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'].sort(),

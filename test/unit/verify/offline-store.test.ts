@@ -62,6 +62,7 @@ async function publishTrustList(
         region: '110000',
         status: options.withdrawn ? 'withdrawn' : 'active',
         jwks: { keys: [...world.issuer.keys, ...(options.extraKeys ?? [])] },
+        licenceTypes: world.issuer.licenceTypes,
         ...(options.statusLists !== undefined && { statusLists: options.statusLists }),
       },
     ],
@@ -409,6 +410,7 @@ describe('OfflineTrustStore, refreshing one list or the trust list alone', () =>
           region: '110000',
           status: 'active',
           jwks: { keys: world.issuer.keys },
+          licenceTypes: world.issuer.licenceTypes,
         },
         {
           id: otherId,
