@@ -9,7 +9,8 @@ const dependencies = composition({ kms, doc, issuers, statusLists, signerFor });
 
 /**
  * `GET /status-lists/{listId}` (public): the list's Status List Token, signed by its issuer. Cacheable by
- * anyone for its `ttl` (the token says so too, and the draft makes the claims win over HTTP headers);
+ * anyone for what is left of its `ttl` counted from its `iat` (verifiers count freshness from there; the
+ * token says its `ttl` too, and the draft makes the claims win over HTTP headers);
  * readable cross-origin so that browser verifiers can fetch it (draft §8.1).
  */
 export const handler = apiHandler(async (event: HttpEvent) => {

@@ -9,7 +9,8 @@ const dependencies = composition({ kms, doc, issuers, statusLists, trustList, pl
 
 /**
  * `GET /trust-list` (public): the platform-signed list of issuers and their keys. Cacheable by anyone for
- * its `ttl`, and readable cross-origin so that browser verifiers can load it.
+ * what is left of its `ttl` counted from its `iat`, and readable cross-origin so that browser verifiers can
+ * load it.
  */
 export const handler = apiHandler(async () => {
   const { jws, ttl } = await trustListToken(dependencies());

@@ -105,3 +105,32 @@ export function joseToDer(jose: Uint8Array, partLength = 32): Uint8Array {
   const body = [...encodeInteger(jose.subarray(0, partLength)), ...encodeInteger(jose.subarray(partLength))];
   return Uint8Array.from([SEQUENCE, ...encodeLength(body.length), ...body]);
 }
+
+/** The order n of the P-256 group (FIPS 186-4 D.1.2.3). */
+const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/**
+ * The low-S form of a JOSE ES256 signature (`r‖s`, 64 bytes): `s` replaced by `n - s` when it is above
+ * n/2. ECDSA accepts both `(r, s)` and `(r, n - s)`, so without this every signature would have a second
+ * valid encoding (a credential or presentation with two spellings, a different hash, a "new" token that
+ * is the same). KMS, like OpenSSL, returns either half at random; every signer passes its signatures
+ * through here, and the verifier (`shared/verify/crypto.ts`) refuses the high half.
+ *
+ * @example
+ * ```ts
+ * const jose = lowS(derToJose(kmsSignature)); // s ≤ n/2
+ * ```
+ */
+export function lowS(jose: Uint8Array): Uint8Array {
+  if (jose.length !== 64) throw malformed(`expected 64 bytes, got ${jose.length}`);
+  let s = 0n;
+  for (let i = 32; i < 64; i++) s = (s << 8n) | BigInt(jose[i] ?? 0);
+  if (s <= P256_ORDER >> 1n) return jose;
+  const out = Uint8Array.from(jose);
+  let flipped = P256_ORDER - s;
+  for (let i = 63; i >= 32; i--) {
+    out[i] = Number(flipped & 0xffn);
+    flipped >>= 8n;
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ServiceError } from '../errors.js';
-import { derToJose } from './der.js';
+import { derToJose, lowS } from './der.js';
 import type { Signer } from './signer.js';
 
 interface PublicKeyInfo {
@@ -60,7 +60,8 @@ function cachedPublicKey(kms: KMSClient, keyId: string): Promise<PublicKeyInfo> 
 /**
  * ES256 {@link Signer} backed by an AWS KMS `ECC_NIST_P256` / `SIGN_VERIFY` key: the private key never
  * leaves KMS. Data is hashed locally (SHA-256) and KMS signs the digest (`MessageType: DIGEST`), so
- * input size is unbounded and only 32 bytes travel; KMS's DER signature is returned in JOSE `r‖s` form.
+ * input size is unbounded and only 32 bytes travel; KMS's DER signature is returned in JOSE `r‖s` form,
+ * always low-S (verifiers refuse the other).
  *
  * The public key is read once per container (GetPublicKey) and its RFC 7638 thumbprint is the `kid`.
  * Signing uses the key ARN that GetPublicKey reported, so an alias re-pointed during the container's
@@ -117,6 +118,7 @@ export class KmsSigner implements Signer {
     if (!response.Signature) {
       throw new ServiceError('invalid_signature_encoding', 500, 'KMS returned no signature');
     }
-    return derToJose(response.Signature, 32);
+    // KMS returns either of the two valid `s`; only the low one is ever published (see `lowS`).
+    return lowS(derToJose(response.Signature, 32));
   }
 }

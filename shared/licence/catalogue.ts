@@ -379,9 +379,26 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return ['fields', ...path.map(String)].join('.');
 }
 
-/** The fields of old licences that hold a third person's lookup key: never shown nor disclosed. */
-export function hiddenFields(type: LicenceType | undefined): ReadonlySet<string> {
-  return new Set(type?.sensitiveFields.map((field) => field.lookupKeyAs) ?? []);
+/**
+ * The fields as they may leave the service, in a credential or an API answer: without the lookup keys
+ * that licences issued before issue 12 stored (see {@link SensitiveField.lookupKeyAs}). A lookup key is the same for one person in every licence of every
+ * issuer (it is how the service finds them), so anything that carried it would hand every verifier and
+ * platform a handle linking that person's licences.
+ *
+ * @example
+ * ```ts
+ * publicFields(businessLicence, record.fields); // { …, legalRepresentativeIdMasked: '110105********002X' }
+ * ```
+ */
+export function publicFields(
+  type: LicenceType | undefined,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  const sensitive = type?.sensitiveFields ?? [];
+  if (sensitive.length === 0) return fields;
+  const result = { ...fields };
+  for (const field of sensitive) delete result[field.lookupKeyAs];
+  return result;
 }
 
 /**

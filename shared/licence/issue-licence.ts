@@ -13,7 +13,13 @@ import type { IssuerStore } from '../issuers/issuer-store.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { logger } from '../logger.js';
-import { findLicenceType, protectSensitiveFields, validateFields, type LicenceType } from './catalogue.js';
+import {
+  findLicenceType,
+  protectSensitiveFields,
+  publicFields,
+  validateFields,
+  type LicenceType,
+} from './catalogue.js';
 import type { IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
 import type { Holder, LicenceRecord } from './licence.js';
 import { formatLicenceId } from './licence-id.js';
@@ -75,7 +81,8 @@ export const licenceCredentialType = 'licence+jwt';
  * 4. the credential is signed by the issuer's own KMS key and recorded under the key before the licence
  *    is written, so a retry writes that credential rather than signing another: one licence id never
  *    has two credentials (a signature made by an attempt that died before recording it was never
- *    stored or answered, so nobody holds it);
+ *    stored or answered, so nobody holds it); it names the holder by kind, name and masked number only
+ *    (no lookup key: nothing links one person's licences);
  * 5. the licence is written in one conditional write, with its first history entry; its id follows from
  *    the slot and its index keys from the pinned time, so a retry finds or overwrites exactly what an
  *    earlier attempt wrote.
@@ -185,13 +192,10 @@ export async function issueLicence(
             nbf: Math.floor(Date.parse(validFrom) / 1000),
             ...(validUntil ? { exp: Math.floor(Date.parse(validUntil) / 1000) } : {}),
             lt: type.code,
-            hol: {
-              k: holder.kind === 'person' ? 'p' : 'e',
-              n: holder.name,
-              m: holder.masked,
-              lk: holder.lookupKey,
-            },
-            f: fields,
+            // No lookup key, the holder's or a third person's: it is the same in every licence of that
+            // person from every issuer, a handle any verifier could link them by. It stays in the record.
+            hol: { k: holder.kind === 'person' ? 'p' : 'e', n: holder.name, m: holder.masked },
+            f: publicFields(type, fields),
             status: { status_list: { idx: allocation.idx, uri: statusUri } },
           },
           deps.signerFor(issuer.keyId),

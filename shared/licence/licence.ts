@@ -1,5 +1,5 @@
 import type { Issuer } from '../issuers/issuer.js';
-import { findLicenceType, hiddenFields } from './catalogue.js';
+import { findLicenceType, publicFields } from './catalogue.js';
 
 export type StoredStatus = 'valid' | 'suspended' | 'revoked';
 export type LicenceStatus = StoredStatus | 'expired';
@@ -49,7 +49,7 @@ export function effectiveStatus(licence: LicenceRecord, now: Date): LicenceStatu
   return licence.status;
 }
 
-/** The API's `Licence` (API.md): no lookup key, no internal bookkeeping. */
+/** The API's `Licence` (API.md): no lookup key (the holder's or in its fields), no internal bookkeeping. */
 export function licenceView(
   licence: LicenceRecord,
   issuer: Pick<Issuer, 'id' | 'name' | 'creditCode'>,
@@ -60,7 +60,7 @@ export function licenceView(
     type: licence.type,
     issuer: { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode },
     holder: { kind: licence.holder.kind, name: licence.holder.name, masked: licence.holder.masked },
-    fields: shownFields(licence),
+    fields: publicFields(findLicenceType(licence.type), licence.fields),
     status: effectiveStatus(licence, now),
     ...(licence.statusReason ? { statusReason: licence.statusReason } : {}),
     issuedAt: licence.issuedAt,
@@ -70,10 +70,3 @@ export function licenceView(
   };
 }
 export type LicenceView = ReturnType<typeof licenceView>;
-
-/** A licence's fields as the API shows them: without the lookup keys that licences issued before kept. */
-function shownFields(licence: Pick<LicenceRecord, 'type' | 'fields'>): Record<string, unknown> {
-  const hidden = hiddenFields(findLicenceType(licence.type));
-  if (hidden.size === 0) return licence.fields;
-  return Object.fromEntries(Object.entries(licence.fields).filter(([name]) => !hidden.has(name)));
-}

@@ -16,9 +16,15 @@ export const STATUS_LIST_TTL_SECONDS = 300;
 export const STATUS_LIST_LIFETIME_SECONDS = 2 * 86_400;
 /**
  * A cached token is re-signed once less than this remains before its `exp`, so every token served is good
- * for at least a day, and an unchanged list costs at most one signature a day.
+ * for at least a day.
  */
 export const STATUS_LIST_REFRESH_SECONDS = 86_400;
+/**
+ * A cached token is re-signed once it is this old: verifiers count a list's freshness from its `iat` (an
+ * old token replayed must not pass for news), so every token served has at least half its `ttl` of
+ * freshness left. An unchanged list that is being read costs one signature per 150 s.
+ */
+export const STATUS_LIST_RESIGN_AGE_SECONDS = STATUS_LIST_TTL_SECONDS / 2;
 
 export interface StatusListTokenDependencies {
   statusLists: StatusListStore;
@@ -31,7 +37,10 @@ export interface StatusListTokenDependencies {
 export interface StatusListTokenResult {
   /** The compact JWS, served as is. */
   jws: string;
-  /** Seconds a consumer may cache it (its `ttl` claim). */
+  /**
+   * Seconds a consumer may cache it: what is left of its `ttl` counted from its `iat` (the `ttl` claim
+   * itself for a token signed now), so that no cache hands out a token verifiers would find stale.
+   */
   ttl: number;
 }
 
@@ -40,8 +49,8 @@ const notFound = (listId: string) =>
 
 /**
  * The Status List Token of a list (draft §5.1), signed by the key of the issuer that owns it, and signed
- * lazily: the token stored with the list is served while it is for the list's current revision and URI
- * and far enough from its `exp`; otherwise a new one is signed (one KMS call) and stored, a conditional
+ * lazily: the token stored with the list is served while it is for the list's current revision and URI,
+ * younger than {@link STATUS_LIST_RESIGN_AGE_SECONDS} and far enough from its `exp`; otherwise a new one is signed (one KMS call) and stored, a conditional
  * write so that concurrent requests never overwrite a newer token (a request that loses that race serves
  * the token it signed, which is just as current).
  *
@@ -81,9 +90,10 @@ export async function statusListToken(
     // Signed by the issuer's current key: after a rotation or a withdrawn key, verifiers would refuse it.
     signedBy(cached.jws) === issuer.kid &&
     cached.iat <= now &&
+    now - cached.iat < STATUS_LIST_RESIGN_AGE_SECONDS &&
     cached.exp - now > STATUS_LIST_REFRESH_SECONDS
   ) {
-    return { jws: cached.jws, ttl: STATUS_LIST_TTL_SECONDS };
+    return { jws: cached.jws, ttl: cached.iat + STATUS_LIST_TTL_SECONDS - now };
   }
 
   const exp = now + STATUS_LIST_LIFETIME_SECONDS;

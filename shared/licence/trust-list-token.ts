@@ -3,6 +3,7 @@ import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { findLicenceType } from './catalogue.js';
 import { canonicalJson, trustListIssuers, trustListTokenType } from './trust-list.js';
 import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import type { TrustListStore } from './trust-list-store.js';
@@ -13,6 +14,11 @@ export const TRUST_LIST_TTL_SECONDS = 3_600;
 export const TRUST_LIST_LIFETIME_SECONDS = 7 * 86_400;
 /** Re-signed once less than a day remains, so every trust list served is good for at least six days. */
 export const TRUST_LIST_REFRESH_SECONDS = 86_400;
+/**
+ * Re-signed once this old: verifiers count its freshness from its `iat` (an old list replayed must not
+ * pass for news), so every trust list served has at least half its `ttl` left. One signature per 30 min.
+ */
+export const TRUST_LIST_RESIGN_AGE_SECONDS = TRUST_LIST_TTL_SECONDS / 2;
 
 export interface TrustListDependencies {
   issuers: Pick<IssuerStore, 'listAll'>;
@@ -27,10 +33,11 @@ export interface TrustListDependencies {
  * The trust list (互通互认): a JWT signed by the platform key (`typ: trust-list+jwt`) naming every issuer
  * with its status and public keys, what offline verifiers and other regions' platforms need to check
  * licences. Payload `{ iss, iat, exp, ttl, issuers: [{ id, name, creditCode, region, status, jwks,
- * statusLists }] }`, `statusLists` (how many lists an active issuer has) re-signing the list when it grows.
+ * licenceTypes: [{ code, typeCode }], statusLists }] }`, `statusLists` (how many lists an active issuer has) re-signing the list when it grows.
  *
  * Signed lazily: the stored token is served while the content it was signed over (issuers, issuer URL,
- * ttl, platform key) hashes the same and it is more than {@link TRUST_LIST_REFRESH_SECONDS} from `exp`; otherwise a new
+ * ttl, platform key) hashes the same, it is younger than {@link TRUST_LIST_RESIGN_AGE_SECONDS} and more
+ * than {@link TRUST_LIST_REFRESH_SECONDS} from `exp`; otherwise a new
  * one is signed (one KMS call) and stored with a conditional write, so concurrent requests do not fight.
  *
  * @example
@@ -38,6 +45,7 @@ export interface TrustListDependencies {
  * const { jws, ttl } = await trustListToken(dependencies());
  * ```
  */
+/** The token, and `ttl`: the seconds a consumer may cache it (what is left of its `ttl` from its `iat`). */
 export async function trustListToken(deps: TrustListDependencies): Promise<{ jws: string; ttl: number }> {
   const iss = deps.config.issuerUrl;
   const all = await deps.issuers.listAll();
@@ -52,7 +60,7 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
         }),
     ),
   );
-  const issuers = trustListIssuers(all, counts);
+  const issuers = trustListIssuers(all, counts, (code) => findLicenceType(code)?.typeCode);
   // The platform key's kid too: after a rotation the list is signed again by the new key.
   const kid = await deps.platformSigner.kid();
   const contentHash = createHash('sha256')
@@ -64,9 +72,11 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
   if (
     cached?.contentHash === contentHash &&
     cached.iat <= now &&
+    now - cached.iat < TRUST_LIST_RESIGN_AGE_SECONDS &&
     cached.exp - now > TRUST_LIST_REFRESH_SECONDS
   ) {
-    return { jws: cached.jws, ttl: TRUST_LIST_TTL_SECONDS };
+    // What is left of its ttl: no cache should hand out a list verifiers would find stale.
+    return { jws: cached.jws, ttl: cached.iat + TRUST_LIST_TTL_SECONDS - now };
   }
 
   const exp = now + TRUST_LIST_LIFETIME_SECONDS;

@@ -27,6 +27,16 @@ export const trustListIssuer = z.object({
   status: z.enum(['active', 'withdrawn']),
   jwks: z.object({ keys: z.array(publicJwk).min(1) }),
   /**
+   * The licence types it may issue, each with the three-digit type code its licence ids carry
+   * (`1.2.156.3005.2.<typeCode>.<creditCode>.…`): an offline verifier refuses a credential of any other
+   * type, or whose id names another type code or another credit code than the signer's. Absent from lists
+   * signed before it was published: a verifier then accepts no licence of that issuer (fail closed).
+   */
+  licenceTypes: z
+    .array(z.object({ code: z.string().min(1).max(64), typeCode: z.string().regex(/^\d{3}$/) }))
+    .max(200)
+    .optional(),
+  /**
    * How many status lists an active issuer has (`<id>.0` to `<id>.<n-1>`), so that a verifier fetches
    * exactly those. Absent from lists signed before it was published: then a verifier probes to a 404.
    */
@@ -71,16 +81,20 @@ function publicMembers(jwk: JWK): TrustListIssuer['jwks']['keys'][number] {
  * included (verdicts on what they issued must still be explainable), never one still `provisioning` or
  * without a key. Each with every key whose licences may still be valid: its current key and those
  * rotated out, not those withdrawn (`issuers/issuer-keys.ts`). Only public key members are copied. An
- * active issuer whose count is in `statusListCounts` also says how many status lists it has.
+ * active issuer whose count is in `statusListCounts` also says how many status lists it has. Each says
+ * the licence types it may issue with their type codes, from `typeCodeOf` (the catalogue, given by the
+ * caller so that verifiers importing this module do not load it); a type without a code is left out, so
+ * a verifier refuses its licences rather than guess.
  *
  * @example
  * ```ts
- * const entries = trustListIssuers(await issuers.listAll());
+ * const entries = trustListIssuers(await issuers.listAll(), counts, (code) => findLicenceType(code)?.typeCode);
  * ```
  */
 export function trustListIssuers(
   issuers: readonly Issuer[],
   statusListCounts: ReadonlyMap<string, number> = new Map(),
+  typeCodeOf: (code: string) => string | undefined = () => undefined,
 ): TrustListIssuer[] {
   return issuers
     .filter(
@@ -96,6 +110,10 @@ export function trustListIssuers(
         region: issuer.region,
         status: issuer.status,
         jwks: { keys: publishedKeys(issuer).map(publicMembers) },
+        licenceTypes: issuer.licenceTypes.flatMap((code) => {
+          const typeCode = typeCodeOf(code);
+          return typeCode === undefined ? [] : [{ code, typeCode }];
+        }),
         ...(statusLists !== undefined && { statusLists }),
       };
     })

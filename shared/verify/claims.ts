@@ -18,7 +18,8 @@ const seconds = z.int().min(0);
 
 /**
  * A licence credential's payload: `iss` (issuer id), `jti` (licence id), `iat`, `nbf`, `exp?`, `lt`
- * (type), `hol` (holder kind, name, masked number; its lookup key is never shown), `f` (fields),
+ * (type), `hol` (holder kind, name, masked number; credentials issued before 2026-12 also carry a lookup
+ * key `lk`, never read), `f` (fields),
  * `status.status_list` (where its status is listed). Other members are allowed and ignored.
  */
 export interface LicenceCredentialClaims {

@@ -22,7 +22,8 @@ type MaybePromise<T> = T | Promise<T>;
 /**
  * ES256 verification (ECDSA P-256 with SHA-256 over `data`, the signature in the 64-byte `r‖s` form of
  * JOSE and COSE). `importKey` may refuse a key by throwing; `verify` answers false for any signature
- * that does not verify, including one of the wrong length, and should not throw.
+ * that does not verify, including one of the wrong length or a high-S one ({@link isLowS}), and should
+ * not throw. The verifier refuses high-S signatures itself too, whatever implementation it is given.
  */
 export interface Es256Verifier<Key = unknown> {
   importKey(jwk: PublicJwk): MaybePromise<Key>;
@@ -38,6 +39,33 @@ export interface VerifierCodec {
   base64url(text: string): Uint8Array;
   /** The bytes of text known to be ASCII (a JWS signing input). */
   ascii(text: string): Uint8Array;
+}
+
+/** ⌊n/2⌋ of the P-256 group order, big-endian: the largest `s` of a canonical (low-S) signature. */
+const halfOrder = Uint8Array.from([
+  0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73,
+  0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+]);
+
+/**
+ * Whether a 64-byte `r‖s` signature is in low-S form (`s ≤ n/2`). ECDSA also accepts `(r, n − s)` for
+ * every valid `(r, s)`: refusing the high half leaves each credential and presentation exactly one valid
+ * encoding (our signers always emit the low one). A byte comparison, no big integers: it runs on every
+ * verification.
+ *
+ * @example
+ * ```ts
+ * if (!isLowS(signature)) return false;
+ * ```
+ */
+export function isLowS(signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  for (let i = 0; i < 32; i++) {
+    const byte = signature[32 + i] as number;
+    const limit = halfOrder[i] as number;
+    if (byte !== limit) return byte < limit;
+  }
+  return true;
 }
 
 /** The public members of a P-256 JWK, checked for shape: 32-byte coordinates in base64url. */
@@ -64,7 +92,8 @@ export function webCryptoEs256(subtle: SubtleCrypto = globalThis.crypto.subtle):
     importKey: (jwk) =>
       subtle.importKey('jwk', p256Members(jwk), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']),
     verify: async (key, signature, data) => {
-      if (signature.length !== 64) return false;
+      // WebCrypto accepts (r, n − s) as readily as (r, s): only the canonical half is ours.
+      if (!isLowS(signature)) return false;
       try {
         return await subtle.verify(algorithm, key, signature as BufferSource, data as BufferSource);
       } catch {

@@ -36,6 +36,7 @@ export type {
   StatusAnswer,
   StatusQuery,
   StatusSource,
+  LicenceTypeGrant,
   TrustAnchors,
   TrustedIssuer,
 } from './trust.js';

@@ -1,4 +1,4 @@
-import type { Es256Verifier, PublicJwk } from './crypto.js';
+import { isLowS, type Es256Verifier, type PublicJwk } from './crypto.js';
 
 /**
  * Imported keys, by their coordinates: each trusted key is imported once (WebCrypto `importKey` or
@@ -42,6 +42,8 @@ export class KeyCache {
   }
 
   private check(key: unknown, signature: Uint8Array, data: Uint8Array): boolean | Promise<boolean> {
+    // Whatever the implementation: a high-S twin of a valid signature is refused (see `isLowS`).
+    if (!isLowS(signature)) return false;
     const verified = this.crypto.verify(key, signature, data);
     return verified instanceof Promise ? verified.then((ok) => ok === true) : verified === true;
   }

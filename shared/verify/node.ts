@@ -16,7 +16,7 @@
  * @packageDocumentation
  */
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { p256Members, type Es256Verifier, type VerifierCodec } from './crypto.js';
+import { isLowS, p256Members, type Es256Verifier, type VerifierCodec } from './crypto.js';
 import { FormatError } from './errors.js';
 
 import { createVerifier, type Verifier, type VerifierOptions } from './verifier.js';
@@ -36,7 +36,8 @@ export { zlibCompression } from '../licence/status-list-zlib.js';
 export const nodeEs256: Es256Verifier<KeyObject> = {
   importKey: (jwk) => createPublicKey({ key: p256Members(jwk), format: 'jwk' }),
   verify: (key, signature, data) => {
-    if (signature.length !== 64) return false;
+    // OpenSSL accepts (r, n − s) as readily as (r, s): only the canonical half is ours.
+    if (!isLowS(signature)) return false;
     try {
       return verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
     } catch {

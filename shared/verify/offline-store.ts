@@ -7,6 +7,12 @@
  * (`typ: trust-list+jwt`), each status list against the keys the trust list gives its issuer
  * (`typ: statuslist+jwt`, `iss` = that issuer); ES256 only. A failed sync leaves what was there.
  *
+ * Time runs forward only: a trust list or status list signed earlier (`iat`) than the copy held is
+ * refused (`rolled_back`) and the held copy stays, so that no one who can answer the store's requests (a
+ * network attacker, a stale cache) can bring back a list from before a revocation or a withdrawal. Age and
+ * staleness count from each token's `iat`, never from when it was fetched: an old token fetched now is
+ * old data.
+ *
  * An app that is online can keep its data current without syncing everything before each verdict:
  * {@link OfflineTrustStore.refreshStatusList} fetches the one list a verdict rests on, and
  * {@link OfflineTrustStore.refreshTrustList} the trust list (and platform keys), with the same checks.
@@ -62,8 +68,9 @@ export interface OfflineTrustStoreOptions {
 export interface OfflineSnapshot {
   version: 1;
   platformKeys: { keys: PublicJwk[]; fetchedAt: number };
-  trustList: { jws: string; fetchedAt: number };
-  statusLists: Array<{ jws: string; fetchedAt: number }>;
+  /** `issuedAt` (the token's `iat`, ms) is for display; {@link OfflineTrustStore.restore} reads it from the token. */
+  trustList: { jws: string; fetchedAt: number; issuedAt?: number };
+  statusLists: Array<{ jws: string; fetchedAt: number; issuedAt?: number }>;
 }
 
 export interface SyncReport {
@@ -76,7 +83,12 @@ export interface SyncReport {
 /** Largest document a sync accepts. */
 const maxDocumentLength = 4 * 1024 * 1024;
 
-export type SyncErrorCode = 'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token';
+/**
+ * `rolled_back`: the token was signed before the copy already held (an older `iat`): refused, the held
+ * copy kept.
+ */
+export type SyncErrorCode =
+  'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token' | 'rolled_back';
 
 /** A sync that could not get a usable trust list or platform keys; the store keeps what it had. */
 export class SyncError extends Error {
@@ -93,6 +105,8 @@ export class SyncError extends Error {
 interface KeptTrustList {
   jws: string;
   fetchedAt: number;
+  /** Its `iat`, in seconds. */
+  iat: number;
   ttl: number;
   exp: number;
   fresh: Freshness;
@@ -106,6 +120,8 @@ interface KeptTrustList {
 interface KeptStatusList {
   jws: string;
   fetchedAt: number;
+  /** Its `iat`, in seconds. */
+  iat: number;
   iss: string;
   sub: string;
   ttl: number;
@@ -125,8 +141,8 @@ const statusOf: Record<number, StatusAnswer['status'] | undefined> = {
   [StatusType.SUSPENDED]: 'suspended',
 };
 
-function answersFor(fetchedAt: number, stale: boolean): Array<StatusAnswer | undefined> {
-  const freshness = Object.freeze({ fetchedAt, stale });
+function answersFor(issuedAt: number, fetchedAt: number, stale: boolean): Array<StatusAnswer | undefined> {
+  const freshness = Object.freeze({ issuedAt, fetchedAt, stale });
   return [0, 1, 2, 3].map((value) => {
     const status = statusOf[value];
     return status && Object.freeze({ status, source: 'status-list' as const, freshness });
@@ -141,6 +157,8 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     region: entry.region,
     status: entry.status,
     keys: entry.jwks.keys,
+    // A list signed before it named the types grants none: fail closed rather than trust any type.
+    licenceTypes: entry.licenceTypes ?? [],
     ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
   }));
 }
@@ -249,6 +267,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    */
   async sync(): Promise<SyncReport> {
     const { platform, trustList } = await this.fetchTrust(undefined);
+    this.refuseOlderTrustList(trustList);
 
     const lists = new Map<string, KeptStatusList>();
     const failures: SyncReport['failures'] = [];
@@ -276,11 +295,13 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
         }
       }
     });
-    // A list refreshed alone while this sync ran is newer than the copy the sync fetched: it stays.
+    // A list refreshed alone while this sync ran may be newer than the copy the sync fetched: it stays.
     for (const [sub, kept] of this.lists) {
       const fetched = lists.get(sub);
-      if (fetched && kept.fetchedAt > fetched.fetchedAt && trustList.vouchesFor(kept)) lists.set(sub, kept);
+      if (fetched && newer(kept, fetched) && trustList.vouchesFor(kept)) lists.set(sub, kept);
     }
+    // A refreshTrustList that completed meanwhile may hold a newer trust list than this sync's.
+    this.refuseOlderTrustList(trustList);
     this.platform = platform;
     this.trustList = trustList;
     this.lists = lists;
@@ -304,6 +325,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    */
   async refreshTrustList(init?: RefreshInit): Promise<{ issuers: number }> {
     const { platform, trustList } = await this.fetchTrust(init);
+    this.refuseOlderTrustList(trustList);
     const lists = new Map<string, KeptStatusList>();
     for (const [sub, kept] of this.lists) if (trustList.vouchesFor(kept)) lists.set(sub, kept);
     this.platform = platform;
@@ -319,7 +341,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * `statuslist+jwt`, `sub` naming this list (the very `uri`, when absolute) of that issuer, not past its
    * `exp`; its `ttl` then governs staleness. The list is fetched from this store's `baseUrl` (the path of
    * `uri`), never from a host a scan names. Needs a trust list (a {@link sync} or {@link restore} first).
-   * Throws {@link SyncError} and keeps the previous copy when the list cannot be had or does not verify.
+   * Throws {@link SyncError} and keeps the previous copy when the list cannot be had, does not verify, or
+   * was signed before the copy held (`rolled_back`).
    *
    * One request, and no 404 probe: the way to get a verdict that reflects a revocation of a moment ago.
    *
@@ -348,6 +371,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     if (!(this.trustList ?? trustList).vouchesFor(list)) {
       throw new SyncError('invalid_token', 'The status list’s issuer is withdrawn or no longer has that key');
     }
+    // Again after the fetch: a sync or another refresh may have brought a newer copy meanwhile.
+    this.refuseOlderStatusList(listId, list);
     // One copy per list: an older copy under another host name would otherwise answer path lookups.
     for (const [sub, kept] of this.lists) if (kept !== list && namesList(sub, listId)) this.lists.delete(sub);
     this.lists.set(list.sub, list);
@@ -360,15 +385,24 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return {
       version: 1,
       platformKeys: { keys: [...this.platform.keys], fetchedAt: this.platform.fetchedAt },
-      trustList: { jws: this.trustList.jws, fetchedAt: this.trustList.fetchedAt },
-      statusLists: [...this.lists.values()].map((list) => ({ jws: list.jws, fetchedAt: list.fetchedAt })),
+      trustList: {
+        jws: this.trustList.jws,
+        fetchedAt: this.trustList.fetchedAt,
+        issuedAt: this.trustList.iat * 1000,
+      },
+      statusLists: [...this.lists.values()].map((list) => ({
+        jws: list.jws,
+        fetchedAt: list.fetchedAt,
+        issuedAt: list.iat * 1000,
+      })),
     };
   }
 
   /**
    * Loads a {@link snapshot}, verifying every token again (against pinned platform keys when given),
-   * with the times they were first fetched, so staleness carries over. Throws {@link SyncError} and keeps
-   * what it had when the snapshot is not one or does not verify.
+   * with the times they were first fetched. Throws {@link SyncError} and keeps what it had when the
+   * snapshot is not one or does not verify, or when its trust list was signed before the one held
+   * (`rolled_back`); a status list the store holds a newer copy of keeps that copy.
    */
   async restore(snapshot: OfflineSnapshot): Promise<void> {
     if (
@@ -388,14 +422,17 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       platform.keys,
       snapshot.trustList.fetchedAt,
     );
+    this.refuseOlderTrustList(trustList);
     const lists = new Map<string, KeptStatusList>();
     for (const kept of snapshot.statusLists) {
       if (typeof kept?.jws !== 'string' || !Number.isFinite(kept.fetchedAt)) {
         throw new SyncError('bad_response', 'Not a snapshot of this store');
       }
       const list = await this.readStatusList(kept.jws, trustList, kept.fetchedAt);
-      lists.set(list.sub, list);
+      const held = this.lists.get(list.sub);
+      lists.set(list.sub, held && newer(held, list) && trustList.vouchesFor(held) ? held : list);
     }
+    this.refuseOlderTrustList(trustList);
     this.platform = platform;
     this.trustList = trustList;
     this.lists = lists;
@@ -413,11 +450,11 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return this.platform?.keys ?? [];
   }
 
-  /** The trust list's age; stale once older than its `ttl`. */
+  /** The trust list's age; stale once older than its `ttl`, counted from its `iat`. */
   freshness(): Freshness | undefined {
     const kept = this.trustList;
     if (!kept) return undefined;
-    return this.clock() > kept.fetchedAt + kept.ttl * 1000 ? kept.stale : kept.fresh;
+    return this.clock() > (kept.iat + kept.ttl) * 1000 ? kept.stale : kept.fresh;
   }
 
   /**
@@ -436,7 +473,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       return undefined;
     }
     // Answers are made once per list (per value, fresh or stale): nothing is allocated per verification.
-    const answers = now > list.fetchedAt + list.ttl * 1000 ? list.staleAnswers : list.freshAnswers;
+    // Stale counted from when the list was signed: a list fetched now but signed long ago is old news.
+    const answers = now > (list.iat + list.ttl) * 1000 ? list.staleAnswers : list.freshAnswers;
     return answers[value];
   }
 
@@ -512,7 +550,31 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     if (!listId.startsWith(`${list.iss}.`) || !namesList(list.sub, listId)) {
       throw new SyncError('invalid_token', 'The status list names another list');
     }
+    this.refuseOlderStatusList(listId, list);
     return list;
+  }
+
+  /** Refuses a trust list signed before the one held: a rollback would undo withdrawals and key removals. */
+  private refuseOlderTrustList(trustList: KeptTrustList): void {
+    const held = this.trustList;
+    if (held && trustList.iat < held.iat) {
+      throw new SyncError(
+        'rolled_back',
+        `The trust list was signed at ${trustList.iat}, before the one held (${held.iat})`,
+      );
+    }
+  }
+
+  /** Refuses a status list signed before the copy held of the same list: it would undo revocations. */
+  private refuseOlderStatusList(listId: string, list: KeptStatusList): void {
+    for (const [sub, held] of this.lists) {
+      if (held !== list && namesList(sub, listId) && list.iat < held.iat) {
+        throw new SyncError(
+          'rolled_back',
+          `The status list ${listId} was signed at ${list.iat}, before the copy held (${held.iat})`,
+        );
+      }
+    }
   }
 
   /** Verifies a compact JWS of type `typ` against `keys` (by `kid`, ES256 only); its payload and the key. */
@@ -548,13 +610,15 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     if (!parsed.success) throw new SyncError('invalid_token', 'The trust list claims are malformed');
     const issuers = issuersOf(parsed.data);
     const byId = new Map(issuers.map((issuer) => [issuer.id, issuer]));
+    const issuedAt = parsed.data.iat * 1000;
     return {
       jws,
       fetchedAt,
+      iat: parsed.data.iat,
       ttl: parsed.data.ttl,
       exp: parsed.data.exp,
-      fresh: Object.freeze({ fetchedAt, stale: false }),
-      stale: Object.freeze({ fetchedAt, stale: true }),
+      fresh: Object.freeze({ issuedAt, fetchedAt, stale: false }),
+      stale: Object.freeze({ issuedAt, fetchedAt, stale: true }),
       byId,
       byCreditCode: new Map(issuers.map((issuer) => [issuer.creditCode, issuer])),
       vouchesFor(list) {
@@ -591,9 +655,11 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     } catch (error) {
       throw new SyncError('invalid_token', 'The status list cannot be decoded', { cause: error });
     }
+    const { iat } = claims.data;
     return {
       jws,
       fetchedAt,
+      iat,
       iss: issuer.id,
       sub: claims.data.sub,
       ttl: claims.data.ttl,
@@ -601,10 +667,15 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       key,
       bits: decoded.bits,
       bytes: decoded.bytes,
-      freshAnswers: answersFor(fetchedAt, false),
-      staleAnswers: answersFor(fetchedAt, true),
+      freshAnswers: answersFor(iat * 1000, fetchedAt, false),
+      staleAnswers: answersFor(iat * 1000, fetchedAt, true),
     };
   }
+}
+
+/** Whether `a` is a later copy than `b`: signed later, or signed at the same second and fetched later. */
+function newer(a: KeptStatusList, b: KeptStatusList): boolean {
+  return a.iat > b.iat || (a.iat === b.iat && a.fetchedAt > b.fetchedAt);
 }
 
 /** Runs `task` over `items`, at most `limit` at a time. */

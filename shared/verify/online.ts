@@ -10,6 +10,7 @@ import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { publishedKeys } from '../issuers/issuer-keys.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { findLicenceType } from '../licence/catalogue.js';
 import type { LicenceStore } from '../licence/licence-store.js';
 import type { PublicJwk } from './crypto.js';
 import type { StatusSource, TrustAnchors, TrustedIssuer } from './trust.js';
@@ -24,6 +25,11 @@ export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undef
     region: issuer.region,
     status: issuer.status,
     keys: publishedKeys(issuer) as PublicJwk[],
+    // As the trust list says them: the types it may issue, with the type code their ids carry.
+    licenceTypes: issuer.licenceTypes.flatMap((code) => {
+      const typeCode = findLicenceType(code)?.typeCode;
+      return typeCode === undefined ? [] : [{ code, typeCode }];
+    }),
   };
 }
 

@@ -20,14 +20,34 @@ export interface TrustedIssuer {
   status: 'active' | 'withdrawn';
   /** Every key whose signatures may still be valid: the current one and those rotated out, not those withdrawn. */
   keys: readonly PublicJwk[];
+  /**
+   * The licence types it may issue, with the three-digit type code of their licence ids. A credential or
+   * presentation of another type, or whose id (`1.2.156.3005.2.<typeCode>.<creditCode>.…`) names another
+   * type code or another credit code than this issuer's, is not valid (`unknown_issuer`). Empty: it may
+   * issue nothing (a trust list signed before it said so).
+   */
+  licenceTypes: readonly LicenceTypeGrant[];
   /** How many status lists it has, when the trust list says (`<id>.0` to `<id>.<n-1>`). */
   statusLists?: number;
 }
 
-/** How old the data behind an answer is: `fetchedAt` in milliseconds since the epoch. */
+/** A licence type an issuer may issue: its code (`driving-licence`) and its id's type code (`003`). */
+export interface LicenceTypeGrant {
+  code: string;
+  typeCode: string;
+}
+
+/**
+ * How old the data behind an answer is, in milliseconds since the epoch. Age and staleness count from
+ * `issuedAt`, the signed token's `iat`: a token fetched a moment ago may have been signed days ago (an old
+ * copy replayed, a cache), and it says only what was true then.
+ */
 export interface Freshness {
+  /** When the token was signed (its `iat`). */
+  issuedAt: number;
+  /** When this copy was fetched. */
   fetchedAt: number;
-  /** Older than its `ttl`. */
+  /** Older than its `ttl`, counted from `issuedAt`. */
   stale: boolean;
 }
 
@@ -55,7 +75,7 @@ export interface StatusQuery {
 export interface StatusAnswer {
   status: LicenceStatusValue;
   source: 'online' | 'status-list';
-  /** For a status list: when it was fetched and whether it is older than its `ttl`. */
+  /** For a status list: when it was signed and fetched, and whether it is older than its `ttl`. */
   freshness?: Freshness;
 }
 

@@ -27,12 +27,16 @@ export type Verdict = (typeof verdicts)[number];
  * - `malformed`: the input could not be read (`too_large`, `not_a_credential`, `invalid_url`,
  *   `invalid_base64url`, `invalid_base45`, `invalid_cbor`, `invalid_cose`, `invalid_jws`) or is not ours
  *   (`unexpected_type`, `invalid_claims`, `presentation_lifetime`);
- * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …) or `signature_mismatch`;
+ * - `invalid_signature`: `alg_not_allowed` (anything but ES256: `none`, HS256, …), `signature_high_s`
+ *   (an ECDSA signature whose `s` is above n/2: the malleable twin of a valid one, never what we sign) or
+ *   `signature_mismatch`;
  * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
- *   e.g. a withdrawn key); online also `licence_not_on_record` (validly signed, but the service never
- *   issued it), `record_mismatch` (another issuer, type or credential on record), `licence_id_mismatch`
- *   (the id names another credit code or type than the signer's), `type_not_allowed` (a type the
- *   signer may not issue);
+ *   e.g. a withdrawn key); and a signer trusted, but not for this licence: `licence_type_not_allowed`
+ *   (the trust list does not give it this type), `licence_id_issuer_mismatch` (the GB/T 36904 id names
+ *   another credit code than the signer's), `licence_id_type_mismatch` (the id's type code is not the
+ *   type's). A licence id that is not one is `malformed` (`invalid_claims`). Online (`verify-scan.ts`) the
+ *   licence record decides too: `licence_not_on_record` (validly signed, but the service never issued
+ *   it), `record_mismatch` (another issuer, type or credential on record);
  * - `expired` / `not_yet_valid`: `licence_expired`, `presentation_expired`, `licence_not_yet_valid`,
  *   `presentation_not_yet_valid`;
  * - `revoked` / `suspended`: `status_revoked`, `status_suspended`.
@@ -43,10 +47,14 @@ export type VerdictReason =
   | FormatErrorCode
   | 'presentation_lifetime'
   | 'alg_not_allowed'
+  | 'signature_high_s'
   | 'signature_mismatch'
   | 'issuer_not_trusted'
   | 'issuer_withdrawn'
   | 'key_not_trusted'
+  | 'licence_type_not_allowed'
+  | 'licence_id_issuer_mismatch'
+  | 'licence_id_type_mismatch'
   | 'licence_expired'
   | 'licence_not_yet_valid'
   | 'presentation_expired'
@@ -55,9 +63,7 @@ export type VerdictReason =
   | 'status_suspended'
   // Online only (`verify-scan.ts`): the signed token does not match the licence record.
   | 'licence_not_on_record'
-  | 'record_mismatch'
-  | 'licence_id_mismatch'
-  | 'type_not_allowed';
+  | 'record_mismatch';
 
 /** A licence status as statuses are stored and listed. */
 export type LicenceStatusValue = 'valid' | 'suspended' | 'revoked';
@@ -104,10 +110,14 @@ export interface VerificationResult {
   };
   status: StatusCheck;
   /**
-   * True when any data the verdict rests on (trust list, status list) is older than its `ttl`: the
+   * True when any data the verdict rests on (trust list, status list) is older than its `ttl`, counted
+   * from the token's `iat`: the
    * verdict is what that data said, and the app should say so (and sync when it can).
    */
   stale: boolean;
-  /** Seconds since the oldest data the verdict rests on was fetched; absent when it was all live. */
+  /**
+   * Seconds since the oldest data the verdict rests on was signed (its `iat`, not when it was fetched);
+   * absent when it was all live.
+   */
   dataAge?: number;
 }

@@ -8,8 +8,10 @@
  *    `typ` must be ours → `malformed`;
  * 3. the signer: the issuer in the trust list (credentials) or the platform (presentations), and a key
  *    published for it → `unknown_issuer`;
- * 4. the signature → `invalid_signature`;
+ * 4. the signature, low-S only (the high-S twin of a valid signature is refused) → `invalid_signature`;
  * 5. the claims, strictly → `malformed`; the issuer of a presentation's licence must be trusted too;
+ *    and trusted for this licence: its type among the issuer's, the id's type code that type's and the
+ *    id's credit code the issuer's → `unknown_issuer` (a trusted key signing what it may not);
  * 6. the status: `revoked`, then `suspended`, win over everything after them;
  * 7. the periods, with the clock skew tolerated: a presentation's own, then the licence's →
  *    `expired` / `not_yet_valid`; else `valid`.
@@ -18,7 +20,7 @@
  */
 import { licenceCredentialType, readLicenceClaims } from './claims.js';
 import { coseEs256 } from './cose.js';
-import type { Es256Verifier, PublicJwk, VerifierCodec } from './crypto.js';
+import { isLowS, type Es256Verifier, type PublicJwk, type VerifierCodec } from './crypto.js';
 import { FormatError } from './errors.js';
 import { readScan } from './input.js';
 import { portableCodec, readCompactJws } from './jws.js';
@@ -82,6 +84,26 @@ class EarlyVerdict extends Error {
   }
 }
 const stop = (verdict: Verdict, reason: VerdictReason) => new EarlyVerdict(verdict, reason);
+
+/** A GB/T 36904 licence id: root, type code, issuer credit code (GB 32100 alphabet), serial, version, check. */
+const licenceIdPattern =
+  /^1\.2\.156\.3005\.2\.(\d{3})\.([0-9A-HJ-NPQRTUWXY]{18})\.(?:0|[1-9]\d{0,15})\.\d{3}\.[0-9A-Z]$/;
+
+/**
+ * Whether `issuer` may have issued licence `id` of `type`: the trust list gives it that type, and the id
+ * names that type's code and the issuer's own credit code. A signature proves who signed; this, that the
+ * signer had the authority (one issuer's key must not vouch for another's licences, nor for a type it was
+ * never given). Throws the verdict when not.
+ */
+function checkAuthority(issuer: TrustedIssuer, type: string, id: string): void {
+  const parts = licenceIdPattern.exec(id);
+  if (!parts) throw stop('malformed', 'invalid_claims');
+  let grant: TrustedIssuer['licenceTypes'][number] | undefined;
+  for (const candidate of issuer.licenceTypes) if (candidate.code === type) grant = candidate;
+  if (!grant) throw stop('unknown_issuer', 'licence_type_not_allowed');
+  if (parts[2] !== issuer.creditCode) throw stop('unknown_issuer', 'licence_id_issuer_mismatch');
+  if (parts[1] !== grant.typeCode) throw stop('unknown_issuer', 'licence_id_type_mismatch');
+}
 
 /** The key with this `kid`: a loop, not `find`, since this runs on every verification. */
 function keyWithKid(keys: readonly PublicJwk[], kid: string): PublicJwk | undefined {
@@ -180,6 +202,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const issuer = trustedIssuer(run, found);
       const jwk = keyWithKid(issuer.keys, kid);
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
+      if (!isLowS(jws.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, jws.signature, jws.signingInput), (holds) => {
         if (!holds) throw stop('invalid_signature', 'signature_mismatch');
         const claims = readLicenceClaims(jws.payload);
@@ -188,6 +211,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           out.issuer = issuerView(issuer);
           return out;
         }
+        const refused = authorityRefused(run, issuer, claims.lt, claims.jti);
+        if (refused) return refused;
         const asked = statusSource?.status({
           licenceId: claims.jti,
           issuerId: claims.iss,
@@ -235,6 +260,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         (key) => key.kid !== undefined && sameBytes(presentationKeyId(key.kid), envelope.kid),
       );
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
+      if (!isLowS(envelope.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, envelope.signature, envelope.signedBytes), (holds) => {
         if (!holds) throw stop('invalid_signature', 'signature_mismatch');
         const { claims, issuerCreditCode } = readPresentationClaims(envelope.payload);
@@ -250,6 +276,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
             return out;
           }
           const { licence } = claims;
+          const refused = authorityRefused(run, issuer, licence.type, licence.id);
+          if (refused) return refused;
           // The licence's status now where the source knows it (the record online, or the status list entry
           // the presentation points to); otherwise the status the platform signed in when it was shown.
           const entry = licence.statusList;
@@ -299,6 +327,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
   }
 
+  /** The verdict when `issuer` had no authority for this licence (naming the signer), else undefined. */
+  function authorityRefused(
+    run: Run,
+    issuer: TrustedIssuer,
+    type: string,
+    id: string,
+  ): VerificationResult | undefined {
+    try {
+      checkAuthority(issuer, type, id);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof EarlyVerdict)) throw error;
+      const out = result(run, error.verdict, error.reason);
+      if (error.verdict === 'unknown_issuer') out.issuer = issuerView(issuer);
+      return out;
+    }
+  }
+
   /** The verdict an early end (a verdict thrown, or input we cannot read) stands for; anything else is a port's failure. */
   function ended(run: Run, error: unknown): VerificationResult {
     if (error instanceof EarlyVerdict) return result(run, error.verdict, error.reason);
@@ -344,7 +390,8 @@ function result(run: Run, verdict: Verdict, reason: VerdictReason): Verification
   let oldest = Infinity;
   for (const piece of run.data) {
     if (!piece) continue;
-    if (piece.fetchedAt < oldest) oldest = piece.fetchedAt;
+    // Counted from when the data was signed, not fetched: an old token fetched now is old data.
+    if (piece.issuedAt < oldest) oldest = piece.issuedAt;
     if (piece.stale) out.stale = true;
   }
   if (oldest !== Infinity) out.dataAge = Math.max(0, Math.floor((run.now - oldest) / 1000));

@@ -103,17 +103,18 @@ const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
 ]);
 
 /**
- * Online, the licence record is the truth (issue 12, finding 3): a validly signed token is not `valid`
- * unless the service issued that licence, to that issuer, of that type, under a licence id naming that
- * issuer's credit code and type, of a type the issuer is allowed — and, for a credential, unless it is the
- * very credential on record (so an id can never have two credentials that verify). Anything else is
- * `unknown_issuer`: the signer is not known to have issued this licence. Verdicts that did not get that
- * far (`malformed`, `invalid_signature`, `unknown_issuer`) stand as they are.
+ * Online, the licence record is the truth (issue 12, finding 3). The library has already refused a type
+ * the signer is not given and a licence id naming another credit code or type (from the issuer record,
+ * read live by `storeTrust`). Then a validly signed token is not `valid` unless the service issued that
+ * licence, to that issuer, of that type — and, for a credential, unless it is the very credential on
+ * record (so an id can never have two credentials that verify). Anything else is `unknown_issuer`: the
+ * signer is not known to have issued this licence. Verdicts that did not get that far (`malformed`,
+ * `invalid_signature`, `unknown_issuer`) stand as they are.
  */
 async function onRecord(
   qr: string,
   result: VerificationResult,
-  deps: Pick<VerifyScanDependencies, 'licences' | 'issuers'>,
+  deps: Pick<VerifyScanDependencies, 'licences'>,
 ): Promise<VerificationResult> {
   const { licence, issuer } = result;
   if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
@@ -132,12 +133,10 @@ async function onRecord(
   } catch {
     return refuse('record_mismatch');
   }
-  const type = findLicenceType(licence.type);
-  if (parsed.issuerCreditCode !== issuer.creditCode || parsed.typeCode !== type?.typeCode) {
-    return refuse('licence_id_mismatch');
-  }
-  const signer = await deps.issuers.findById(issuer.id);
-  if (!signer?.licenceTypes.includes(licence.type)) return refuse('type_not_allowed');
+  // The library checked these against the trust it was given; checked again here against the record's
+  // own id, as cheap as it is, so that no change there can open this door.
+  if (parsed.issuerCreditCode !== issuer.creditCode) return refuse('licence_id_issuer_mismatch');
+  if (parsed.typeCode !== findLicenceType(licence.type)?.typeCode) return refuse('licence_id_type_mismatch');
   if (result.format === 'credential' && !qr.includes(record.credential)) return refuse('record_mismatch');
   return result;
 }

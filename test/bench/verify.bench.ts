@@ -94,7 +94,7 @@ function credentialClaims(now: number) {
     nbf: now,
     exp: now + 6 * 365 * 86_400,
     lt: 'driving-licence',
-    hol: { k: 'p', n: '王小明', m: '110105********1239', lk: 'Xq0kR2v5oM1n3pLw8sT4uY6zA9bC7dE0fG2hJ4kL6mN' },
+    hol: { k: 'p', n: '王小明', m: '110105********1239' },
     f: { vehicleClass: 'C1', firstIssuedOn: '2012-05-04', archiveNumber: '110100123456' },
     status: { status_list: { idx: 12345, uri: `${BASE}/status-lists/${ISSUER_ID}.0` } },
   };
@@ -154,6 +154,10 @@ async function offline(): Promise<void> {
               region: '110000',
               status: 'active',
               jwks: { keys: [issuerJwk] },
+              licenceTypes: [
+                { code: 'business-licence', typeCode: '001' },
+                { code: 'driving-licence', typeCode: '003' },
+              ],
             },
           ],
         },

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { lowS } from '../../shared/crypto/der.js';
 import type { Signer } from '../../shared/crypto/signer.js';
 
 /** A {@link Signer} over an in-memory P-256 key: real ES256 signatures, for tests that need no KMS. */
@@ -25,6 +26,7 @@ export class LocalSigner implements Signer {
   }
 
   async sign(data: Uint8Array): Promise<Uint8Array> {
-    return sign('sha256', data, { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
+    // Low-S, as `KmsSigner` signs: the verifier refuses the other half.
+    return lowS(sign('sha256', data, { key: this.privateKey, dsaEncoding: 'ieee-p1363' }));
   }
 }

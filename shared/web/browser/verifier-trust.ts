@@ -26,10 +26,13 @@ export const snapshotKey = 'elicence.verifier.snapshot.v1';
 /** A request that hangs this long counts as unreachable: the saved data answers instead. */
 const requestTimeout = 6000;
 
-/** When the saved data was fetched, for the freshness line. */
+/**
+ * How old the saved data is, for the freshness line: when each token was signed (its `iat`), which is how
+ * old what it says is, whenever this page fetched it.
+ */
 export interface DataSummary {
   trustListAt: number;
-  /** The oldest status list's fetch time; undefined when no issuer publishes one yet. */
+  /** The oldest status list's signing time; undefined when no issuer publishes one yet. */
   statusListsAt: number | undefined;
   statusLists: number;
 }
@@ -44,9 +47,10 @@ export interface DataSummary {
  */
 export function summarise(snapshot: OfflineSnapshot | undefined): DataSummary | undefined {
   if (!snapshot) return undefined;
-  const times = snapshot.statusLists.map((list) => list.fetchedAt);
+  // Snapshots saved before they carried `issuedAt` fall back to the fetch time.
+  const times = snapshot.statusLists.map((list) => list.issuedAt ?? list.fetchedAt);
   return {
-    trustListAt: snapshot.trustList.fetchedAt,
+    trustListAt: snapshot.trustList.issuedAt ?? snapshot.trustList.fetchedAt,
     statusListsAt: times.length > 0 ? Math.min(...times) : undefined,
     statusLists: times.length,
   };
@@ -88,7 +92,9 @@ function trustMayHelp(result: VerificationResult, trust: Freshness | undefined, 
     trust.stale ||
     now - trust.fetchedAt > onlineTrustMaxAgeMs ||
     result.reason === 'issuer_not_trusted' ||
-    result.reason === 'key_not_trusted'
+    result.reason === 'key_not_trusted' ||
+    // A type given to the issuer since the saved list was signed (or a list from before types were listed).
+    result.reason === 'licence_type_not_allowed'
   );
 }
 

@@ -64,8 +64,11 @@ const verdictTable: Record<Verdict, { tone: Tone; zh: [string, string]; en: [str
   },
   unknown_issuer: {
     tone: 'bad',
-    zh: ['未知发证机关', '签发者不在信任列表中（或已被撤销信任），不能接受。'],
-    en: ['Unknown issuer', 'The signer is not (or no longer) on the trust list: do not accept it.'],
+    zh: ['未知发证机关', '签发者不在信任列表中（或已被撤销信任），或无权签发此证照，不能接受。'],
+    en: [
+      'Unknown issuer',
+      'The signer is not (or no longer) on the trust list, or may not issue this licence: do not accept it.',
+    ],
   },
   malformed: {
     tone: 'bad',

@@ -461,9 +461,10 @@ describe('a business licence naming its legal representative by ID number', () =
     expect(JSON.stringify(licence)).not.toContain(representative);
   });
 
-  it('signs the masked number, never the raw one nor a lookup key of the person', () => {
+  it('signs the masked number, never the raw one nor its lookup key (a handle on that person)', () => {
     const claims = decodeJwt(licence.credential) as { f: Record<string, unknown> };
     expect(claims.f).toMatchObject({ legalRepresentativeIdMasked: maskedIdNumber(representative) });
+    expect(claims.f).not.toHaveProperty('legalRepresentativeLookupKey');
     expect(claims.f).not.toHaveProperty('legalRepresentativeIdNumber');
     expect(claims.f).not.toHaveProperty('legalRepresentativeLookupKey');
     expect(JSON.stringify(claims)).not.toContain(representative);

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../shared/dependencies.js';
+import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { decodeStatusList, readStatus, StatusType } from '../../../shared/licence/status-list.js';
 import { trustListPayload, type TrustListPayload } from '../../../shared/licence/trust-list.js';
 import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
@@ -30,7 +31,12 @@ describe('GET /trust-list', () => {
   it('answers a cacheable platform-signed trust-list+jwt', async () => {
     expect(trustListResponse.status, trustListToken).toBe(200);
     expect(trustListResponse.headers.get('content-type')).toBe('application/trust-list+jwt');
-    expect(trustListResponse.headers.get('cache-control')).toBe('public, max-age=3600');
+    // Cacheable for what is left of its ttl counted from its iat (it is re-signed after half of it).
+    const trustMaxAge = Number(
+      /^public, max-age=(\d+)$/.exec(trustListResponse.headers.get('cache-control') ?? '')?.[1],
+    );
+    expect(trustMaxAge).toBeGreaterThanOrEqual(1800);
+    expect(trustMaxAge).toBeLessThanOrEqual(3600);
     expect(trustListResponse.headers.get('access-control-allow-origin')).toBe('*');
 
     const { payload, protectedHeader } = await jwtVerify(trustListToken, await platformJwks(), {
@@ -58,6 +64,8 @@ describe('GET /trust-list', () => {
           expect.objectContaining({ kty: 'EC', crv: 'P-256', kid: stored?.kid, x: stored?.publicJwk?.x }),
         ],
       },
+      // What it may issue, with the type code its licence ids carry: offline verifiers check both.
+      licenceTypes: stored?.licenceTypes.map((code) => ({ code, typeCode: findLicenceType(code)?.typeCode })),
       // How many status lists to fetch: the demo's licences all fit the first.
       statusLists: 1,
     });
@@ -97,7 +105,10 @@ describe('GET /status-lists/{listId}', () => {
     const jws = await response.text();
     expect(response.status, jws).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/statuslist+jwt');
-    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    // Cacheable for what is left of its ttl counted from its iat (it is re-signed after half of it).
+    const maxAge = Number(/^public, max-age=(\d+)$/.exec(response.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThanOrEqual(150);
+    expect(maxAge).toBeLessThanOrEqual(300);
 
     const { payload } = await jwtVerify(jws, issuerKeys(), {
       typ: 'statuslist+jwt',

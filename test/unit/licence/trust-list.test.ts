@@ -2,12 +2,14 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
+import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import { canonicalJson, trustListIssuers, trustListPayload } from '../../../shared/licence/trust-list.js';
 import type { SignedTrustList, TrustListStore } from '../../../shared/licence/trust-list-store.js';
 import {
   TRUST_LIST_LIFETIME_SECONDS,
   TRUST_LIST_REFRESH_SECONDS,
+  TRUST_LIST_RESIGN_AGE_SECONDS,
   TRUST_LIST_TTL_SECONDS,
   trustListToken,
 } from '../../../shared/licence/trust-list-token.js';
@@ -64,7 +66,11 @@ describe('trustListIssuers', () => {
     const active = await issuer('iss_b', 'active', '11310000000000001B');
     const withdrawn = await issuer('iss_a', 'withdrawn', '11310000000000002C');
     const provisioning = await issuer('iss_c', 'provisioning', '11310000000000003D');
-    const entries = trustListIssuers([active, provisioning, withdrawn]);
+    const entries = trustListIssuers(
+      [active, provisioning, withdrawn],
+      new Map(),
+      (code) => findLicenceType(code)?.typeCode,
+    );
     expect(entries.map((entry) => [entry.id, entry.status])).toEqual([
       ['iss_a', 'withdrawn'],
       ['iss_b', 'active'],
@@ -76,6 +82,8 @@ describe('trustListIssuers', () => {
       region: '310000',
       status: 'active',
       jwks: { keys: [{ ...active.publicJwk, kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' }] },
+      // The types it may issue, with their ids' type code: what an offline verifier checks.
+      licenceTypes: [{ code: 'business-licence', typeCode: '001' }],
     });
     expect(Object.keys(entries[1]?.jwks.keys[0] ?? {}).sort()).toEqual(
       ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y'].sort(),
@@ -144,8 +152,11 @@ describe('trustListToken', () => {
 
   it('signs once while nothing changes, and again when an issuer changes', async () => {
     const first = await trustListToken(deps());
-    now += 3600;
-    expect((await trustListToken(deps())).jws).toBe(first.jws);
+    now += TRUST_LIST_RESIGN_AGE_SECONDS - 1;
+    const cached = await trustListToken(deps());
+    expect(cached.jws).toBe(first.jws);
+    // Cacheable for what is left of its ttl from its iat, not a whole ttl from now.
+    expect(cached.ttl).toBe(TRUST_LIST_TTL_SECONDS - TRUST_LIST_RESIGN_AGE_SECONDS + 1);
     expect(platformSigner.signatures).toBe(1);
 
     const stored = await issuers.findById('iss_one');
@@ -193,14 +204,20 @@ describe('trustListToken', () => {
     expect(await countOf((await trustListToken(deps())).jws)).toEqual([undefined]);
   });
 
-  it('re-signs once less than a day remains before exp', async () => {
+  it('re-signs once half its ttl has passed, so verifiers counting from iat always get a fresh list', async () => {
     const first = await trustListToken(deps());
-    now += TRUST_LIST_LIFETIME_SECONDS - TRUST_LIST_REFRESH_SECONDS - 1;
+    now += TRUST_LIST_RESIGN_AGE_SECONDS - 1;
     expect((await trustListToken(deps())).jws).toBe(first.jws);
     now += 1;
-    expect((await trustListToken(deps())).jws).not.toBe(first.jws);
+    const second = await trustListToken(deps());
+    expect(second.jws).not.toBe(first.jws);
+    expect(second.ttl).toBe(TRUST_LIST_TTL_SECONDS);
     expect(platformSigner.signatures).toBe(2);
     expect(trustList.stored?.iat).toBe(now);
+    // The exp rule still holds, though half a ttl always comes first.
+    expect(TRUST_LIST_RESIGN_AGE_SECONDS).toBeLessThan(
+      TRUST_LIST_LIFETIME_SECONDS - TRUST_LIST_REFRESH_SECONDS,
+    );
   });
 
   it('re-signs for another base URL and for another platform key', async () => {

@@ -62,6 +62,7 @@ async function publishTrustList(
         region: '110000',
         status: options.withdrawn ? 'withdrawn' : 'active',
         jwks: { keys: [...world.issuer.keys, ...(options.extraKeys ?? [])] },
+        licenceTypes: world.issuer.licenceTypes,
         ...(options.statusLists !== undefined && { statusLists: options.statusLists }),
       },
     ],
@@ -178,9 +179,9 @@ describe('OfflineTrustStore', () => {
     const store = storeOf();
     await store.sync();
     writeStatus(statuses, 7, StatusType.INVALID);
-    await publishStatusList(0);
-    expect((await verifierOf(store).verify(await world.credential())).verdict).toBe('valid');
     now += 301;
+    await publishStatusList(0); // signed now, as the service re-signs a list that changed
+    expect((await verifierOf(store).verify(await world.credential())).verdict).toBe('valid');
     await store.sync();
     expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
       verdict: 'revoked',
@@ -409,6 +410,7 @@ describe('OfflineTrustStore, refreshing one list or the trust list alone', () =>
           region: '110000',
           status: 'active',
           jwks: { keys: world.issuer.keys },
+          licenceTypes: world.issuer.licenceTypes,
         },
         {
           id: otherId,

@@ -15,7 +15,7 @@ import {
   readPresentationEnvelope,
 } from '../../../shared/verify/presentation-format.js';
 import { createVerifier } from '../../../shared/verify/verifier.js';
-import { createWorld, licenceId, NOW, type World } from './world.js';
+import { createWorld, ISSUER_CREDIT_CODE, licenceId, NOW, type World } from './world.js';
 
 class FakeAudit implements AuditTrail {
   readonly entries: AuditEntry[] = [];
@@ -45,7 +45,7 @@ beforeEach(async () => {
   world = await createWorld();
   audit = new FakeAudit();
   licence = {
-    id: licenceId(7),
+    id: licenceId(7, ISSUER_CREDIT_CODE, '001'),
     type: 'business-licence',
     issuerId: world.issuer.id,
     holder: {

@@ -20,8 +20,9 @@ export const DAY = 86_400;
 /** The demo issuer's credit code: valid by GB 32100. */
 export const ISSUER_CREDIT_CODE = '11110000000013223T';
 
-export function licenceId(serial: number, creditCode = ISSUER_CREDIT_CODE): string {
-  return formatLicenceId({ typeCode: '003', issuerCreditCode: creditCode, serial, version: 1 });
+/** A licence id; type code `003` (driving licence) unless told. */
+export function licenceId(serial: number, creditCode = ISSUER_CREDIT_CODE, typeCode = '003'): string {
+  return formatLicenceId({ typeCode, issuerCreditCode: creditCode, serial, version: 1 });
 }
 
 /** Trust anchors in memory, whose issuers and platform keys a test changes at will. */
@@ -75,6 +76,10 @@ export async function createWorld() {
     region: '110000',
     status: 'active',
     keys: [(await issuerSigner.publicJwk()) as PublicJwk],
+    licenceTypes: [
+      { code: 'business-licence', typeCode: '001' },
+      { code: 'driving-licence', typeCode: '003' },
+    ],
   };
   trust.issuers.set(issuer.id, issuer);
   trust.platform = [(await platformSigner.publicJwk()) as PublicJwk];

@@ -11,7 +11,7 @@ import type { PublicJwk } from '../../../shared/verify/crypto.js';
 import type { TrustedIssuer } from '../../../shared/verify/trust.js';
 import { onlineTrustMaxAgeMs, snapshotKey, TrustData } from '../../../shared/web/browser/verifier-trust.js';
 import { LocalSigner } from '../../fakes/local-signer.js';
-import { createWorld, NOW, type World } from '../verify/world.js';
+import { createWorld, licenceId, NOW, type World } from '../verify/world.js';
 
 const BASE = 'https://elicence.test';
 
@@ -80,6 +80,7 @@ async function publishTrustList() {
       region: '110000',
       status: issuer.status,
       jwks: { keys: issuer.keys },
+      licenceTypes: issuer.licenceTypes,
     })),
   };
   service.documents.set(
@@ -210,6 +211,7 @@ describe('TrustData: what the verifier page fetches per verdict', () => {
       creditCode: '91330100716105852F',
       status: 'active',
       keys: [(await newcomer.publicJwk()) as PublicJwk],
+      licenceTypes: [{ code: 'driving-licence', typeCode: '003' }],
     };
     issuers = [world.issuer, issuer];
     await publishTrustList();
@@ -218,6 +220,8 @@ describe('TrustData: what the verifier page fetches per verdict', () => {
       signer: newcomer,
       claims: {
         iss: issuer.id,
+        // Its own licence: the id names its credit code (another's would be refused).
+        jti: licenceId(7, issuer.creditCode),
         status: { status_list: { idx: 7, uri: `${BASE}/status-lists/${issuer.id}.0` } },
       },
     });
@@ -280,6 +284,7 @@ describe('TrustData: what the verifier page fetches per verdict', () => {
     const { trust, storage } = await openedPage();
     const before = trust.summary();
     vi.setSystemTime(Date.now() + 60_000);
+    await publishStatusList(); // signed again (a change): the freshness line counts from a list's iat
     await trust.verify(await world.credential());
     expect(trust.summary()).toEqual({ ...before, statusListsAt: Date.now() });
     expect(JSON.parse(storage.getItem(snapshotKey) ?? '{}').statusLists[0].fetchedAt).toBe(Date.now());
