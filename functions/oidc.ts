@@ -66,13 +66,29 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
   });
+  const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {
     binary: false,
-    // serverless-http presents every request as TLS; the local runtime serves plain http and says so.
-    request: (request: { socket: { encrypted?: boolean } }, event: HttpEvent) => {
-      request.socket.encrypted = event.headers['x-forwarded-proto'] !== 'http';
-    },
+    request: (request: { socket: { encrypted?: boolean }; headers: Record<string, unknown> }) =>
+      pinPublicOrigin(request, origin),
   }) as unknown as ServerlessHandler;
+}
+
+/**
+ * The provider builds every URL it publishes (discovery, the JWKS URI, redirects, the forms of its pages)
+ * from the request's scheme and host. Those come from ISSUER_URL alone: the Host header and the headers
+ * a proxy would set (X-Forwarded-Host, X-Forwarded-Proto, Forwarded) are the client's to forge, as API
+ * Gateway passes them through, so they are replaced or dropped before the provider sees the request.
+ */
+function pinPublicOrigin(
+  request: { socket: { encrypted?: boolean }; headers: Record<string, unknown> },
+  origin: URL,
+): void {
+  request.socket.encrypted = origin.protocol === 'https:';
+  for (const name of ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) {
+    delete request.headers[name];
+  }
+  request.headers.host = origin.host;
 }
 
 /**
