@@ -20,6 +20,7 @@ import {
   directory,
 } from '../shared/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
+import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
@@ -105,9 +106,10 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     built.set(deps, ready);
   }
   try {
+    checkRequestLine(event);
     const serve = await ready;
-    return await serve(event, {});
+    return withEdgeHeaders(await serve(event, {}));
   } catch (error) {
-    return errorResult(error, event.requestContext?.requestId);
+    return withEdgeHeaders(errorResult(error, event.requestContext?.requestId));
   }
 }
