@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Route } from '../../functions/routes.js';
-import { issuerBody, newCreditCode, postJson } from '../support/http-api.js';
+import { basicAuth, issuerBody, newCreditCode, postJson } from '../support/http-api.js';
 import { drivingLicenceBody, newIdNumber } from '../support/licences.js';
 import { adminToken, registerPlatform, runFlow, signIn } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
@@ -136,13 +136,18 @@ function mutate(value: unknown, depth = 0): unknown {
 
 let runtime: TestRuntime;
 const tokens: Record<string, string> = {};
-const cookies: Record<'console' | 'wallet', string> = { console: '', wallet: '' };
+const cookies: Record<'console' | 'wallet' | 'interaction', string> = {
+  console: '',
+  wallet: '',
+  interaction: '',
+};
 const known: {
   licenceIds: string[];
   issuerId: string;
   creditCode: string;
   qr: string;
-} = { licenceIds: [], issuerId: '', creditCode: '', qr: '' };
+  uid: string;
+} = { licenceIds: [], issuerId: '', creditCode: '', qr: '', uid: '' };
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
@@ -194,6 +199,12 @@ beforeAll(async () => {
   const walletAgent = new UserAgent(runtime.baseUrl);
   await runFlow(walletAgent, '/wallet/login', login);
   cookies.wallet = walletAgent.cookieHeader(new URL('/wallet', runtime.baseUrl));
+  // A sign-in under way at the demo platform: its interaction and the browser's cookies for it.
+  const browser = new UserAgent(runtime.baseUrl);
+  const started = await runFlow(browser, `/demo/login`, {});
+  known.uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(started.page?.url.pathname ?? '')?.[1] ?? '';
+  cookies.interaction = browser.cookieHeader(new URL(`/interaction/${known.uid}`, runtime.baseUrl));
+  expect(known.uid).not.toBe('');
   expect(cookies.console).toMatch(/console/);
   expect(cookies.wallet).toMatch(/wallet/);
 }, 120_000);
@@ -251,7 +262,11 @@ const formExamples: Record<string, () => Record<string, unknown>> = {
     response_type: 'code',
     scope: 'openid',
   }),
-  'ANY /interaction/{uid}/{step}': () => ({ username: fullWidthIdNumber, password: 'x' }),
+  'ANY /interaction/{uid}/{step}': () => ({
+    username: fullWidthIdNumber,
+    password: 'x',
+    entity: known.creditCode,
+  }),
   'ANY /session/end/confirm': () => ({ xsrf: 'x', logout: 'yes' }),
 };
 
@@ -301,7 +316,7 @@ function parameterValue(name: string): string {
     case 'agentId':
       return `agt_${'A'.repeat(16)}`;
     case 'uid':
-      return pick(['abcdefghijklmnopqrstu', 'x'.repeat(64)]);
+      return pick([known.uid, known.uid, 'abcdefghijklmnopqrstu', 'x'.repeat(64)]);
     case 'step':
       return pick(['login', 'entity', 'personal', 'confirm', 'abort']);
     case 'file':
@@ -394,6 +409,10 @@ function authorization(route: Route): string | undefined {
   const scope = typeof route.auth === 'object' ? route.auth.scope : undefined;
   const choice = random();
   if (scope && choice < 0.6) return `Bearer ${tokens[scope]}`;
+  if (route.auth === 'oauth' && choice < 0.5) {
+    const { admin, issuer, verifier, platform } = runtime.credentials;
+    return basicAuth(pick([admin, issuer, verifier, platform]));
+  }
   if (choice < 0.7) return `Bearer ${pick(Object.values(tokens))}`;
   if (choice < 0.8) return undefined;
   return pick([
@@ -440,12 +459,14 @@ function fuzzRequest(n: number, turn: readonly Route[]): FuzzRequest {
   const headers: Record<string, string> = {};
   const auth = authorization(route);
   if (auth) headers.authorization = auth;
-  if (route.auth === 'session' || chance(0.1)) {
+  if (route.auth === 'session' || route.auth === 'oauth' || chance(0.1)) {
     const cookie = pick([
       cookies.console,
       cookies.wallet,
+      cookies.interaction,
+      cookies.interaction,
       `${cookies.console}; ${cookies.wallet}`,
-      'console=x.y.z',
+      'console=x.y.z; _interaction=x; _session=y',
       '',
     ]);
     if (cookie) headers.cookie = cookie;
