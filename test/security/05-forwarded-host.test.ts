@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { startHttpsTestRuntime, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { parseForm } from '../support/user-agent.js';
 
 /**
@@ -68,11 +68,6 @@ const forgeries: Record<string, Record<string, string>> = {
 
 let runtime: TestRuntime;
 
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-});
-afterAll(() => runtime?.close());
-
 /** Every absolute URL an answer names (headers and body), which must all be on the public origin or elsewhere than the forged one. */
 function expectOnlyOurOrigin(answer: Answer, what: string) {
   const text = `${JSON.stringify(answer.headers)}\n${answer.body}`;
@@ -92,6 +87,12 @@ function expectOnlyOurOrigin(answer: Answer, what: string) {
 }
 
 describe('forged forwarding headers change no published URL', () => {
+  // One runtime at a time per process (the handlers serve the runtime started last).
+  beforeAll(async () => {
+    runtime = await startTestRuntime();
+  });
+  afterAll(() => runtime?.close());
+
   it.each(Object.entries(forgeries))('discovery and JWKS with a forged %s', async (_name, headers) => {
     const discovery = await raw(runtime.baseUrl, '/.well-known/openid-configuration', {
       headers: { ...headers, accept: 'application/json' },
@@ -206,4 +207,38 @@ describe('forged forwarding headers change no published URL', () => {
       }
     },
   );
+});
+
+describe('on an https public origin', () => {
+  let https: Awaited<ReturnType<typeof startHttpsTestRuntime>>;
+
+  beforeAll(async () => {
+    https = await startHttpsTestRuntime();
+  });
+  afterAll(() => https?.close());
+
+  it.each([
+    ['X-Forwarded-Proto http', { 'x-forwarded-proto': 'http' }],
+    ['Forwarded proto=http', { forwarded: 'proto=http' }],
+    ['Host and X-Forwarded-Host', { host: evil, 'x-forwarded-host': evil }],
+  ])('discovery with a forged %s names only the https origin', async (_name, headers) => {
+    const discovery = await raw(https.listener, '/.well-known/openid-configuration', {
+      headers: { ...headers, accept: 'application/json' },
+    });
+    expect(discovery.status).toBe(200);
+    const metadata = JSON.parse(discovery.body) as Record<string, unknown>;
+    expect(metadata.issuer).toBe(https.baseUrl);
+    for (const [name, value] of Object.entries(metadata)) {
+      if (typeof value === 'string' && /^https?:/.test(value)) {
+        expect(value.startsWith(`${https.baseUrl}/`) || value === https.baseUrl, `${name}: ${value}`).toBe(
+          true,
+        );
+      }
+    }
+    // The provider's cookies are Secure on https whatever the request says.
+    const page = await raw(https.listener, '/session/end', { headers });
+    const cookies = (page.headers['set-cookie'] as string[] | undefined) ?? [];
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) expect(cookie.toLowerCase()).toContain('secure');
+  });
 });

@@ -1,6 +1,5 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { startHttpsTestRuntime, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { basicAuth } from '../support/http-api.js';
 
 /**
@@ -11,14 +10,6 @@ import { basicAuth } from '../support/http-api.js';
  * The https runtime listens on plain http on a port chosen here, with ISSUER_URL naming https on that
  * port, as a deployment behind TLS-terminating API Gateway does; the requests go to the listener.
  */
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let https: TestRuntime;
 let http: TestRuntime;
@@ -90,12 +81,9 @@ const probes = (runtime: () => TestRuntime): Probe[] => [
 // One runtime at a time: the handlers of a process serve the runtime started last.
 describe('Strict-Transport-Security when the public origin is https', () => {
   beforeAll(async () => {
-    const port = await freePort();
-    https = await startTestRuntime(undefined, {
-      PORT: String(port),
-      ISSUER_URL: `https://localhost:${port}`,
-    });
-    httpsListener = `http://localhost:${port}`;
+    const started = await startHttpsTestRuntime();
+    https = started;
+    httpsListener = started.listener;
   });
   afterAll(() => https?.close());
 
