@@ -20,6 +20,7 @@ import {
   directory,
 } from '../shared/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
+import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
@@ -67,13 +68,29 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
   });
+  const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {
     binary: false,
-    // serverless-http presents every request as TLS; the local runtime serves plain http and says so.
-    request: (request: { socket: { encrypted?: boolean } }, event: HttpEvent) => {
-      request.socket.encrypted = event.headers['x-forwarded-proto'] !== 'http';
-    },
+    request: (request: { socket: { encrypted?: boolean }; headers: Record<string, unknown> }) =>
+      pinPublicOrigin(request, origin),
   }) as unknown as ServerlessHandler;
+}
+
+/**
+ * The provider builds every URL it publishes (discovery, the JWKS URI, redirects, the forms of its pages)
+ * from the request's scheme and host. Those come from ISSUER_URL alone: the Host header and the headers
+ * a proxy would set (X-Forwarded-Host, X-Forwarded-Proto, Forwarded) are the client's to forge, as API
+ * Gateway passes them through, so they are replaced or dropped before the provider sees the request.
+ */
+function pinPublicOrigin(
+  request: { socket: { encrypted?: boolean }; headers: Record<string, unknown> },
+  origin: URL,
+): void {
+  request.socket.encrypted = origin.protocol === 'https:';
+  for (const name of ['x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'forwarded']) {
+    delete request.headers[name];
+  }
+  request.headers.host = origin.host;
 }
 
 /**
@@ -92,10 +109,11 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     built.set(deps, ready);
   }
   try {
+    checkRequestLine(event);
     const serve = await ready;
     // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
-    return await throttleClientAuthentication(event, (request) => serve(request, {}), deps);
+    return withEdgeHeaders(await throttleClientAuthentication(event, (request) => serve(request, {}), deps));
   } catch (error) {
-    return errorResult(error, event.requestContext?.requestId);
+    return withEdgeHeaders(errorResult(error, event.requestContext?.requestId));
   }
 }

@@ -28,28 +28,58 @@ export type FunctionName = (typeof functionNames)[number];
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
 export type RouteAuth = 'public' | 'oauth' | 'session' | { scope: string };
 
+/**
+ * The kinds of path parameter, each with a shape (`parameterRules` in shared/http/edge.ts) that every
+ * function checks before it reads a parameter, so that no id reaches a table or a library unbounded.
+ */
+export type ParameterKind =
+  | 'licenceId'
+  | 'issuerId'
+  | 'listId'
+  | 'creditCode'
+  | 'agentId'
+  | 'interactionUid'
+  | 'interactionStep'
+  | 'assetFile';
+
 export interface Route {
   method: Method;
   /** API Gateway syntax: `{name}` for one segment, `{name+}` for the rest of the path. */
   path: string;
   function: FunctionName;
   auth: RouteAuth;
+  /** The kind of each `{name}` of the path; a parameter without one is refused (404). */
+  parameters?: Readonly<Record<string, ParameterKind>>;
 }
 
-const oidc = (path: string): Route => ({ method: 'ANY', path, function: 'oidc', auth: 'oauth' });
+const oidc = (path: string, parameters?: Route['parameters']): Route => ({
+  method: 'ANY',
+  path,
+  function: 'oidc',
+  auth: 'oauth',
+  ...(parameters ? { parameters } : {}),
+});
+const licence = { id: 'licenceId' } as const;
+const issuer = { id: 'issuerId' } as const;
 
 export const routes: readonly Route[] = [
   { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
   { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
-  { method: 'GET', path: '/status-lists/{listId}', function: 'status-lists', auth: 'public' },
+  {
+    method: 'GET',
+    path: '/status-lists/{listId}',
+    function: 'status-lists',
+    auth: 'public',
+    parameters: { listId: 'listId' },
+  },
   // Public; a verifier client's token (scope licences:verify) also sees the disclosed fields.
   { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
   oidc('/.well-known/jwks.json'),
   oidc('/authorize'),
-  oidc('/authorize/{uid}'),
+  oidc('/authorize/{uid}', { uid: 'interactionUid' }),
   oidc('/token'),
   oidc('/request'),
   oidc('/token/introspection'),
@@ -58,19 +88,55 @@ export const routes: readonly Route[] = [
   oidc('/session/end'),
   oidc('/session/end/confirm'),
   oidc('/session/end/success'),
-  oidc('/interaction/{uid}'),
-  oidc('/interaction/{uid}/{step}'),
+  oidc('/interaction/{uid}', { uid: 'interactionUid' }),
+  oidc('/interaction/{uid}/{step}', { uid: 'interactionUid', step: 'interactionStep' }),
 
   { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
   { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
-  { method: 'GET', path: '/licences/{id}', function: 'licences', auth: { scope: 'licences:issue' } },
-  { method: 'POST', path: '/licences/{id}/status', function: 'licences', auth: { scope: 'licences:issue' } },
-  { method: 'GET', path: '/licences/{id}/qr.svg', function: 'licences', auth: { scope: 'licences:issue' } },
-  { method: 'GET', path: '/licences/{id}/qr.png', function: 'licences', auth: { scope: 'licences:issue' } },
+  {
+    method: 'GET',
+    path: '/licences/{id}',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  {
+    method: 'POST',
+    path: '/licences/{id}/status',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  {
+    method: 'GET',
+    path: '/licences/{id}/qr.svg',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  {
+    method: 'GET',
+    path: '/licences/{id}/qr.png',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
 
   { method: 'POST', path: '/admin/issuers', function: 'admin', auth: { scope: 'admin' } },
-  { method: 'POST', path: '/admin/issuers/{id}/keys', function: 'admin', auth: { scope: 'admin' } },
-  { method: 'POST', path: '/admin/issuers/{id}/withdraw', function: 'admin', auth: { scope: 'admin' } },
+  {
+    method: 'POST',
+    path: '/admin/issuers/{id}/keys',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: issuer,
+  },
+  {
+    method: 'POST',
+    path: '/admin/issuers/{id}/withdraw',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: issuer,
+  },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
   { method: 'GET', path: '/admin/audit', function: 'admin', auth: { scope: 'admin' } },
 
@@ -78,7 +144,13 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'POST', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
-  { method: 'POST', path: '/me/licences/{id}/presentations', function: 'me', auth: { scope: 'licences' } },
+  {
+    method: 'POST',
+    path: '/me/licences/{id}/presentations',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: licence,
+  },
   { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   {
@@ -86,23 +158,32 @@ export const routes: readonly Route[] = [
     path: '/me/entities/{creditCode}/agents',
     function: 'accounts',
     auth: { scope: 'entity' },
+    parameters: { creditCode: 'creditCode' },
   },
   {
     method: 'POST',
     path: '/me/entities/{creditCode}/agents',
     function: 'accounts',
     auth: { scope: 'entity' },
+    parameters: { creditCode: 'creditCode' },
   },
   {
     method: 'DELETE',
     path: '/me/entities/{creditCode}/agents/{agentId}',
     function: 'accounts',
     auth: { scope: 'entity' },
+    parameters: { creditCode: 'creditCode', agentId: 'agentId' },
   },
 
   // The pages people use (DESIGN.md, shared/web): server-rendered, our own scripts only.
   { method: 'GET', path: '/', function: 'web', auth: 'public' },
-  { method: 'GET', path: '/assets/{file}', function: 'web', auth: 'public' },
+  {
+    method: 'GET',
+    path: '/assets/{file}',
+    function: 'web',
+    auth: 'public',
+    parameters: { file: 'assetFile' },
+  },
   { method: 'GET', path: '/sw.js', function: 'web', auth: 'public' },
   { method: 'GET', path: '/verifier', function: 'web', auth: 'public' },
 
@@ -110,9 +191,21 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: '/wallet/login', function: 'wallet', auth: 'session' },
   { method: 'GET', path: '/wallet/callback', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/logout', function: 'wallet', auth: 'session' },
-  { method: 'GET', path: '/wallet/licences/{id}', function: 'wallet', auth: 'session' },
-  { method: 'GET', path: '/wallet/licences/{id}/qr', function: 'wallet', auth: 'session' },
-  { method: 'POST', path: '/wallet/licences/{id}/presentations', function: 'wallet', auth: 'session' },
+  { method: 'GET', path: '/wallet/licences/{id}', function: 'wallet', auth: 'session', parameters: licence },
+  {
+    method: 'GET',
+    path: '/wallet/licences/{id}/qr',
+    function: 'wallet',
+    auth: 'session',
+    parameters: licence,
+  },
+  {
+    method: 'POST',
+    path: '/wallet/licences/{id}/presentations',
+    function: 'wallet',
+    auth: 'session',
+    parameters: licence,
+  },
 
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },
@@ -126,8 +219,20 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
   { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/licences', function: 'console', auth: 'session' },
-  { method: 'GET', path: '/console/licences/{id}', function: 'console', auth: 'session' },
-  { method: 'POST', path: '/console/licences/{id}/status', function: 'console', auth: 'session' },
+  {
+    method: 'GET',
+    path: '/console/licences/{id}',
+    function: 'console',
+    auth: 'session',
+    parameters: licence,
+  },
+  {
+    method: 'POST',
+    path: '/console/licences/{id}/status',
+    function: 'console',
+    auth: 'session',
+    parameters: licence,
+  },
 ];
 
 /** The API Gateway route key of a route, e.g. `POST /admin/issuers`. */

@@ -33,8 +33,14 @@ export function toApiGatewayEvent(
     }
     headers[name] = value.join(',');
   }
-  headers['x-forwarded-proto'] ??= 'http';
-  headers['x-forwarded-for'] ??= request.socket.remoteAddress ?? '127.0.0.1';
+  // As API Gateway does: the scheme and port are its own (a client's values are overwritten), and the
+  // address it saw is appended to any X-Forwarded-For the client sent. No function trusts these.
+  const source = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+  headers['x-forwarded-proto'] = 'http';
+  headers['x-forwarded-port'] = String(request.socket.localPort ?? '');
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${source}`
+    : source;
 
   const query: Record<string, string> = {};
   for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;

@@ -1,5 +1,6 @@
 import { ServiceError, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
+import { checkRequestLine, withEdgeHeaders } from './edge.js';
 import { problem } from './response.js';
 import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
 
@@ -11,6 +12,7 @@ const titles: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -20,7 +22,8 @@ const titles: Record<number, string> = {
 /**
  * The one boundary between our API's use cases and HTTP: a {@link ServiceError} below 500 becomes its
  * problem document; anything else is logged and answered with a generic `server_error` that carries
- * only the request id, so no internals leave the service.
+ * only the request id, so no internals leave the service. The request line is bounded first, and every
+ * answer gets the edge's headers (see `./edge.ts`).
  *
  * @example
  * ```ts
@@ -32,9 +35,10 @@ export function apiHandler(handle: HttpHandler): HttpHandler {
     const requestId = event.requestContext?.requestId;
     logger.appendKeys({ requestId, route: event.routeKey });
     try {
-      return await handle(event);
+      checkRequestLine(event);
+      return withEdgeHeaders(await handle(event));
     } catch (error) {
-      return errorResult(error, requestId);
+      return withEdgeHeaders(errorResult(error, requestId));
     } finally {
       logger.removeKeys(['requestId', 'route']);
     }

@@ -234,8 +234,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
   };
 
   const provider = new Provider(deps.issuerUrl, configuration);
-  // API Gateway and the local server terminate TLS and pass the scheme in X-Forwarded-Proto.
-  provider.proxy = true;
+  // No proxy header is trusted: the scheme and host are the public origin's (functions/oidc.ts pins
+  // them), and the client's address is the one API Gateway saw, not an X-Forwarded-For entry.
+  provider.proxy = false;
   // The provider answers these itself (a generic error, or a logout that carries on); log them so an
   // operator sees KMS or storage faults and undelivered back-channel logouts.
   provider.on('server_error', (_ctx, error) => logger.error('OpenID provider server error', error));

@@ -20,7 +20,13 @@ const redirectUri = z
   .max(2000)
   .refine((value) => !value.includes('#'), 'must not contain a fragment')
   .refine((value) => {
-    const url = new URL(value);
+    // zod runs this check also on a value the URL check refused (already reported): not a fault.
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return true;
+    }
     return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   }, 'must use https (http only for localhost)');
 

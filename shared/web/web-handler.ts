@@ -1,4 +1,5 @@
 import { ServiceError } from '../errors.js';
+import { checkRequestLine, withEdgeHeaders } from '../http/edge.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
 import { html } from './html.js';
@@ -35,13 +36,16 @@ export function webHandler(
     const lang = langOf(event);
     const context: PageContext = { lang, t: translator(lang), path: event.rawPath };
     try {
-      const result = await handle(event, context).catch((error: unknown) =>
-        errorPage(error, section, context, requestId),
-      );
+      const result = await Promise.resolve()
+        .then(() => {
+          checkRequestLine(event);
+          return handle(event, context);
+        })
+        .catch((error: unknown) => errorPage(error, section, context, requestId));
       const chosen = langChosen(event);
-      if (!chosen) return result;
+      if (!chosen) return withEdgeHeaders(result);
       const cookie = langCookieHeader(chosen, options.secure());
-      return { ...result, cookies: [...(result.cookies ?? []), cookie] };
+      return withEdgeHeaders({ ...result, cookies: [...(result.cookies ?? []), cookie] });
     } finally {
       logger.removeKeys(['requestId', 'route']);
     }
@@ -98,4 +102,6 @@ const pageMessages: Partial<Record<string, (t: Translate) => string>> = {
       'The sign-in expired or finished in another window: please sign in again.',
     ),
   route_not_found: (t) => t('页面不存在。', 'There is no such page.'),
+  licence_not_found: (t) => t('没有找到这张证照。', 'There is no such licence.'),
+  uri_too_long: (t) => t('网址过长。', 'The address is too long.'),
 };

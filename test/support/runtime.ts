@@ -1,4 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../shared/config.js';
@@ -21,6 +22,25 @@ export async function startTestRuntime(
     loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'SILENT', ...env }),
   );
   return { ...runtime, dataDir: dir };
+}
+
+/**
+ * A runtime whose public origin (ISSUER_URL) is `https://localhost:<port>` while it listens on plain http
+ * on that port, as a deployment behind TLS-terminating API Gateway does: `listener` is where to send the
+ * requests. Its pages cannot reach its own OpenID provider (nothing answers https there), so flows that
+ * need the page functions to call the provider do not work on it. One runtime at a time per process: the
+ * handlers serve the runtime started last.
+ */
+export async function startHttpsTestRuntime(): Promise<TestRuntime & { listener: string }> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const runtime = await startTestRuntime(undefined, {
+    PORT: String(port),
+    ISSUER_URL: `https://localhost:${port}`,
+  });
+  return { ...runtime, listener: `http://localhost:${port}` };
 }
 
 /** A client-credentials access token from the runtime's token endpoint. */
