@@ -276,6 +276,15 @@ export class LoginThrottle {
     );
   }
 
+  /**
+   * Takes back the attempt {@link admit} counted, without forgetting earlier failures: for an attempt
+   * that neither failed nor proved anything (refused before any secret was checked).
+   */
+  async withdrawn(keys: readonly ThrottleKey[]): Promise<void> {
+    const now = epochSeconds(this.clock);
+    await Promise.all(keys.map((key) => this.store.forgiveOne(storageKey(key), now)));
+  }
+
   /** How long `key` blocks right now, in whole seconds (0: not blocked). */
   async retryAfter(key: ThrottleKey): Promise<number> {
     const now = epochSeconds(this.clock);

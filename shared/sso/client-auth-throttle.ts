@@ -34,7 +34,10 @@ export interface ClientAuthThrottleDependencies {
  * It wraps the provider rather than hooking into it: the client id is read from the request as the
  * provider reads it (the Basic `Authorization` header, else `client_id` in the form), the attempt is
  * counted before the provider sees it (so a burst of parallel guesses is serialised, as for passwords),
- * and taken back unless the provider answered `invalid_client`. While the pair is blocked the request
+ * kept when the provider answered `invalid_client`, and the counter cleared only when it answered with
+ * success (2xx), which only an authenticated client gets. Any other answer (a malformed request refused
+ * before the secret was looked at, say) takes back this attempt alone: otherwise one such request after
+ * every five guesses would reset the count for ever. While the pair is blocked the request
  * never reaches the provider, so no secret is compared and the right one is refused like a wrong one:
  * 429 with `Retry-After` (RFC 6585) and the OAuth error body `invalid_client` (RFC 6749 §5.2), which
  * OAuth libraries surface as an error and HTTP clients know to retry later. A 401 would tell a client
@@ -71,8 +74,10 @@ export async function throttleClientAuthentication(
   const result = await serve(event);
   if (isInvalidClient(result)) {
     logger.info('client authentication failed', { path: event.rawPath });
-  } else {
+  } else if ((result.statusCode ?? 500) >= 200 && (result.statusCode ?? 500) < 300) {
     await throttle.succeeded(admission.keys);
+  } else {
+    await throttle.withdrawn(admission.keys);
   }
   return result;
 }

@@ -14,6 +14,7 @@ import { parseLicenceId } from '../licence/licence-id.js';
 import type { LicenceStore } from '../licence/licence-store.js';
 import { logger } from '../logger.js';
 import { createNodeVerifier } from './node.js';
+import { readScan } from './input.js';
 import { recordStatus, storeTrust } from './online.js';
 import type { VerificationResult } from './verdict.js';
 import type { Verifier } from './verifier.js';
@@ -137,7 +138,11 @@ async function onRecord(
   // own id, as cheap as it is, so that no change there can open this door.
   if (parsed.issuerCreditCode !== issuer.creditCode) return refuse('licence_id_issuer_mismatch');
   if (parsed.typeCode !== findLicenceType(licence.type)?.typeCode) return refuse('licence_id_type_mismatch');
-  if (result.format === 'credential' && !qr.includes(record.credential)) return refuse('record_mismatch');
+  // The very credential on record, compared whole: the text the verifier read, not any text the scan
+  // contains (a link could carry the recorded credential in its query and another in its fragment).
+  if (result.format === 'credential' && readScan(qr).text !== record.credential) {
+    return refuse('record_mismatch');
+  }
   return result;
 }
 

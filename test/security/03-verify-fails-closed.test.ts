@@ -75,12 +75,22 @@ describe('finding 3: online verification fails closed', () => {
     expect(await verify(twin)).toMatchObject({ verdict: 'unknown_issuer', reason: 'record_mismatch' });
   });
 
-  it('a credential claiming another type than the record’s is not valid', async () => {
-    const answer = await verify(await forge(demoIssuer, { lt: 'business-licence' }));
-    expect(answer.verdict).not.toBe('valid');
+  it('a credential of another type than the record’s is not valid', async () => {
+    // A business licence id of the demo issuer whose record says it is a driving licence: the library
+    // finds nothing wrong (the type, its code in the id and the issuer agree), the record does.
+    const id = formatLicenceId({
+      typeCode: '001',
+      issuerCreditCode: demoIssuer.creditCode,
+      serial: 4240,
+      version: 1,
+    });
+    const record = await deps.licences.get(genuine.id);
+    await deps.licences.create({ ...record!, id, version: 0 });
+    const answer = await verify(await forge(demoIssuer, { jti: id, lt: 'business-licence' }));
+    expect(answer).toMatchObject({ verdict: 'unknown_issuer', reason: 'record_mismatch' });
   });
 
-  it('another issuer signing a credential for a licence on record under the demo issuer is not valid', async () => {
+  it('a credential signed by another issuer than the record’s is not valid', async () => {
     const admin = await adminToken(runtime);
     const created = await postJson(
       runtime,
@@ -90,8 +100,23 @@ describe('finding 3: online verification fails closed', () => {
     );
     expect(created.status).toBe(201);
     const other = (await deps.issuers.findById(((await created.json()) as { id: string }).id))!;
-    const answer = await verify(await forge(other, { iss: other.id }));
+    // An id under the other issuer's own code, whose record says the demo issuer issued it.
+    const id = formatLicenceId({
+      typeCode: '003',
+      issuerCreditCode: other.creditCode,
+      serial: 4241,
+      version: 1,
+    });
+    const record = await deps.licences.get(genuine.id);
+    await deps.licences.create({ ...record!, id, version: 0 });
+    const answer = await verify(await forge(other, { iss: other.id, jti: id }));
     expect(answer).toMatchObject({ verdict: 'unknown_issuer', reason: 'record_mismatch' });
+  });
+
+  it('a link carrying the recorded credential beside another one is judged by the one it shows', async () => {
+    const twin = await forge(demoIssuer, { iat: (decodeJwt(genuine.credential).iat ?? 0) - 2 });
+    const link = `${runtime.baseUrl}/verifier?c=${genuine.credential}#${twin}`;
+    expect(await verify(link)).toMatchObject({ verdict: 'unknown_issuer', reason: 'record_mismatch' });
   });
 
   it('a licence whose id names another credit code than its signer’s is not valid', async () => {

@@ -105,4 +105,19 @@ describe('guessing a client secret at the token endpoint', () => {
     expect(after.body.access_token).toBeTruthy();
     for (let i = 0; i < 5; i++) expect((await tokenFrom(attacker, `wrong-later-${i}`)).status).toBe(401);
   }, 60_000);
+
+  it('cannot be reset by a request the provider refuses before checking any secret', async () => {
+    // Four guesses, then a Basic-auth request the provider refuses as malformed (400, no secret looked
+    // at), again and again: the count must keep growing, not start over at each malformed request.
+    const attacker = '127.0.0.7';
+    const statuses: number[] = [];
+    for (let round = 0; round < 4 && !statuses.includes(429); round++) {
+      for (let guess = 0; guess < 4; guess++) {
+        statuses.push((await tokenFrom(attacker, `wrong-${round}-${guess}`)).status);
+      }
+      const malformed = await tokenFrom(attacker, 'wrong', '/token', { 'content-type': 'text/plain' });
+      expect(malformed.status).toBeLessThan(500);
+    }
+    expect(statuses, `statuses ${statuses.join(',')}`).toContain(429);
+  }, 60_000);
 });

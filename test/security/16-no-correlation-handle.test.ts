@@ -90,9 +90,11 @@ describe('no credential carries a lookup key', () => {
     expect(lookupKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const [cardRecord] = await scanItems(`licence#${card.id}`);
     expect((cardRecord?.holder as { lookupKey: string }).lookupKey).toBe(lookupKey);
-    // The business licence's record keeps the representative's key: the enterprise-agent flow needs it.
+    // A third person's number in the fields (the legal representative's) keeps no lookup key at all:
+    // who represents an enterprise comes from the business registry, not from its licence.
     const [businessRecord] = await scanItems(`licence#${business.id}`);
-    expect((businessRecord?.fields as Record<string, unknown>).legalRepresentativeLookupKey).toBe(lookupKey);
+    expect(businessRecord?.fields).not.toHaveProperty('legalRepresentativeLookupKey');
+    expect(JSON.stringify(businessRecord)).not.toContain(lookupKey);
   });
 
   it('the holder is kind, name and masked number, nothing more, in every new credential', () => {

@@ -30,7 +30,7 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
   it('signs the demo citizen in with the seeded password', async () => {
     const { idNumber, password } = runtime.credentials.citizen;
     const result = await verifyPassword({ idNumber, password, source: '192.0.2.1' }, deps);
-    expect(result).toMatchObject({ ok: true, account: { name: '王小明', assurance: 'registry-verified' } });
+    expect(result).toMatchObject({ ok: true, account: { name: '王小明', assurance: 'in-person-verified' } });
     if (!result.ok) return;
     expect(result.account.id).toMatch(/^acc_/);
     expect(await findPersonById(result.account.id, deps)).toEqual(result.account);
