@@ -17,7 +17,8 @@ import type { EntityStore } from './entity-store.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
 import { entityLookupKey, personLookupKey } from './lookup-key.js';
 import type { PersonAccount } from './person-account.js';
-import type { EntityRegistry } from './registry.js';
+import type { EntityRegistry, RegisteredEntity } from './registry.js';
+import { acrOf, assuranceLevelOf } from './assurance.js';
 
 /** The longest an appointment may run before the representative must renew it. */
 const maxAppointmentDays = 3 * 366;
@@ -29,8 +30,26 @@ export interface EntityDependencies {
   clock: Clock;
 }
 
-/** Who is asking: a person's account (its opaque id and its ID number's lookup key). */
-export type Person = Pick<PersonAccount, 'id' | 'lookupKey'>;
+/** Who is asking: a person's account (its opaque id, its ID number's lookup key, how it was proven). */
+export type Person = Pick<PersonAccount, 'id' | 'lookupKey' | 'assurance'>;
+
+/**
+ * Whether an appointment stands now: in force, and made by the person the business registry names
+ * representative today. An appointment made by anyone else (a former representative, or, before issue
+ * 12, someone a forged business licence named) counts for nothing.
+ */
+function appointmentStands(
+  appointment: AgentAppointment | undefined,
+  registered: RegisteredEntity | undefined,
+  now: Date,
+): appointment is AgentAppointment {
+  return (
+    appointment !== undefined &&
+    registered !== undefined &&
+    appointmentInForce(appointment, now) &&
+    appointment.appointedByLookupKey === registered.representativeLookupKey
+  );
+}
 
 /**
  * The entity's account, created on first use: one conditional write keyed by the credit code; a lost
@@ -123,7 +142,7 @@ export async function canActFor(
   const appointment = await deps.entities.findAppointment(creditCode, person.lookupKey);
   // An appointment is only ever made for an entity whose account exists (the representative's check
   // creates it), so an appointment without one is an orphan and counts for nothing.
-  if (existing && appointment && appointmentInForce(appointment, now)) {
+  if (existing && appointmentStands(appointment, registered, now)) {
     return agentAuthority(existing, appointment);
   }
   return undefined;
@@ -175,8 +194,13 @@ export async function entitiesFor(
   }
   for (const appointment of appointments) {
     if (found.has(appointment.creditCode) || !appointmentInForce(appointment, now)) continue;
-    const entity = await deps.entities.findEntityByCreditCode(appointment.creditCode);
-    if (entity) found.set(entity.creditCode, agentAuthority(entity, appointment));
+    const [entity, registeredEntity] = await Promise.all([
+      deps.entities.findEntityByCreditCode(appointment.creditCode),
+      deps.registry.findEntity(appointment.creditCode),
+    ]);
+    if (entity && appointmentStands(appointment, registeredEntity, now)) {
+      found.set(entity.creditCode, agentAuthority(entity, appointment));
+    }
   }
   return [...found.values()].sort((a, b) => a.entity.name.localeCompare(b.entity.name, 'zh-CN'));
 }
@@ -197,7 +221,11 @@ export interface AgentDependencies extends EntityDependencies {
   audit: AuditTrail;
 }
 
-/** The caller must be the entity's legal representative (403 otherwise): agents cannot appoint agents. */
+/**
+ * The caller must be the entity's legal representative (403 otherwise): agents cannot appoint agents.
+ * And proven to level 3: an appointment hands the entity's licences to someone, so a person who merely
+ * registered the representative's number (level 2 at most) must not make one.
+ */
 async function requireRepresentative(
   person: Person,
   creditCode: string,
@@ -210,6 +238,13 @@ async function requireRepresentative(
       'not_legal_representative',
       403,
       'Only the legal representative of the entity may manage its agents',
+    );
+  }
+  if (assuranceLevelOf(person) < 3) {
+    throw new ServiceError(
+      'insufficient_assurance',
+      403,
+      `Managing an entity's agents needs assurance level ${acrOf(3)} (acr); sign in at that level`,
     );
   }
   return authority.entity;
@@ -269,6 +304,7 @@ export async function appointAgent(
       status: 'active',
       appointedAt: now.toISOString(),
       appointedBy: representative.id,
+      appointedByLookupKey: representative.lookupKey,
       version: 0,
     },
     now,

@@ -42,6 +42,12 @@ export interface AgentAppointment {
   appointedAt: string;
   /** Account id of the representative who appointed. */
   appointedBy: string;
+  /**
+   * Lookup key of the representative who appointed: the appointment counts only while the business
+   * registry still names that person representative. Absent on appointments made before it was
+   * recorded, which therefore count for nothing (the representative appoints again).
+   */
+  appointedByLookupKey?: string;
   withdrawnAt?: string;
   withdrawnBy?: string;
   version: number;

@@ -1,3 +1,4 @@
+import type { Assurance } from '../../../shared/identity/person-account.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { maskIdNumber, parseIdNumber } from '../../../shared/identity/id-number.js';
 import {
@@ -29,14 +30,16 @@ interface TestPerson {
   id: string;
   lookupKey: string;
   idNumber: string;
+  assurance: Assurance;
 }
 
-async function person(name: string): Promise<TestPerson> {
+async function person(name: string, assurance: Assurance = 'in-person-verified'): Promise<TestPerson> {
   const idNumber = newIdNumber();
   return {
     id: `acc_${name}`,
     idNumber,
     lookupKey: await personLookupKey(fakeMac, parseIdNumber(idNumber, new Date())),
+    assurance,
   };
 }
 
@@ -233,6 +236,34 @@ describe('entities, representatives and agents', () => {
           expiresAt: now().toISOString(),
         }),
       ).toThrow();
+    });
+
+    it('count only while the business registry names their appointer representative', async () => {
+      await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });
+      // The registry now names someone else: the former representative's agents lapse with them.
+      deps.registry.entities.set(registered, {
+        ...deps.registry.entities.get(registered)!,
+        representativeLookupKey: stranger.lookupKey,
+      });
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+    });
+
+    it('made before the appointer was recorded count for nothing (fail closed)', async () => {
+      const appointment = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      const { appointedByLookupKey: _recorded, ...old } = appointment;
+      await deps.entities.saveAppointment(old);
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+    });
+
+    it('are not appointed by a representative below level 3 (someone who only registered the number)', async () => {
+      const squatter = { ...rep, assurance: 'registry-verified' as const };
+      await expect(
+        appointAgent(squatter, registered, appointInput(agent.idNumber), deps),
+      ).rejects.toMatchObject({ status: 403, code: 'insufficient_assurance' });
+      expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
     });
 
     it('of an unknown id cannot be withdrawn (404)', async () => {
