@@ -1,3 +1,4 @@
+import { lowS } from './der.js';
 import type { Signer } from './signer.js';
 
 const encoder = new TextEncoder();
@@ -21,4 +22,25 @@ export async function signCompactJws(
   const signingInput = `${base64url(encoder.encode(JSON.stringify(protectedHeader)))}.${base64url(encoder.encode(JSON.stringify(payload)))}`;
   const signature = await signer.sign(encoder.encode(signingInput));
   return `${signingInput}.${base64url(signature)}`;
+}
+
+/**
+ * An ES256 compact JWS with its signature in low-S form (`der.ts`, {@link lowS}): the same header,
+ * payload and validity, but the one encoding verifiers accept. Signatures made before every signer
+ * normalised them are high-S half the time; reading a stored credential through this serves it in its
+ * one accepted form, with no KMS call. Anything that is not a three-part JWS with a 64-byte signature is
+ * returned unchanged.
+ *
+ * @example
+ * ```ts
+ * const credential = lowSCompactJws(item.credential);
+ * ```
+ */
+export function lowSCompactJws(jws: string): string {
+  const dot = jws.lastIndexOf('.');
+  if (dot < 0 || jws.indexOf('.') === dot) return jws;
+  const signature = Buffer.from(jws.slice(dot + 1), 'base64url');
+  if (signature.length !== 64) return jws;
+  const low = lowS(signature);
+  return low === signature ? jws : `${jws.slice(0, dot + 1)}${base64url(low)}`;
 }

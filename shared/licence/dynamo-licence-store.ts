@@ -1,3 +1,4 @@
+import { lowSCompactJws } from '../crypto/compact-jws.js';
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ServiceError } from '../errors.js';
 import { getItem, putNew, putVersioned } from '../storage/conditional.js';
@@ -23,7 +24,13 @@ function toItem(licence: LicenceRecord) {
 
 function fromItem(item: Record<string, unknown>): LicenceRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...licence } = item;
-  return licence as unknown as LicenceRecord;
+  const record = licence as unknown as LicenceRecord;
+  // Credentials signed before every signature was low-S are high-S half the time, and verifiers now
+  // refuse that form: each is read in its low-S twin (same claims, still valid, no KMS call), and the
+  // next write of the record stores it so.
+  return typeof record.credential === 'string'
+    ? { ...record, credential: lowSCompactJws(record.credential) }
+    : record;
 }
 
 type Index = { name: 'gsi1' | 'gsi2'; partition: string };
