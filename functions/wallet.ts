@@ -5,9 +5,11 @@ import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import * as z from 'zod';
+import type { CookieSealer } from '../shared/web/sealed-cookie.js';
 import { logger } from '../shared/logger.js';
 import { walletClientId } from '../shared/sso/built-in-clients.js';
-import { CrossSiteError, crossSiteNavigation, sameOrigin } from '../shared/web/form.js';
+import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
 import { licenceHref, signedInBody, signedOutBody } from '../shared/web/pages/wallet-home-page.js';
@@ -92,6 +94,30 @@ function currentPath(event: HttpEvent): string {
   return rest ? `${event.rawPath}?${rest}` : event.rawPath;
 }
 
+/**
+ * The wallet QR page's confirmation link: `?confirm=` a value sealed for this licence and this session's
+ * `sub`, for two minutes. Another site can neither make one for a visitor nor reuse its own (it names
+ * another `sub`), so following it is the visitor's own click on our page, whatever the browser sends.
+ */
+class QrConfirmation {
+  static readonly #name = 'wallet-qr-confirm';
+  static readonly #schema = z.strictObject({ licence: z.string(), sub: z.string() });
+
+  constructor(private readonly sealer: CookieSealer) {}
+
+  async href(licenceId: string, sub: string, now: number): Promise<string> {
+    const value = await this.sealer.seal(QrConfirmation.#name, { licence: licenceId, sub }, 120, now);
+    return `/wallet/licences/${encodeURIComponent(licenceId)}/qr?${new URLSearchParams({ confirm: value }).toString()}`;
+  }
+
+  async valid(event: HttpEvent, licenceId: string, sub: string, now: number): Promise<boolean> {
+    const value = new URLSearchParams(event.rawQueryString ?? '').get('confirm');
+    if (!value || value.length > 1024) return false;
+    const opened = await this.sealer.open(QrConfirmation.#name, value, QrConfirmation.#schema, now);
+    return opened?.licence === licenceId && opened.sub === sub;
+  }
+}
+
 async function page(event: HttpEvent, context: PageContext): Promise<HttpResult> {
   const deps = dependencies();
   const cookies = new WalletCookies(deps.cookieSealer, secure());
@@ -113,6 +139,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     ]);
   };
   const api = (session: WalletSession) => new HolderApi(deps.config.issuerUrl, session.accessToken);
+  const qrConfirmation = new QrConfirmation(deps.cookieSealer);
 
   switch (event.routeKey) {
     case 'GET /wallet': {
@@ -201,21 +228,22 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
     case 'GET /wallet/licences/{id}/qr': {
       const id = event.pathParameters?.id ?? '';
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
       // Showing the page signs a presentation and audits it: another site's link or frame must not make
-      // a signed-in visitor's wallet do that. It gets a button instead, whose click comes from this site.
-      if (crossSiteNavigation(event, deps.config.issuerUrl)) {
+      // a signed-in visitor's wallet do that. Unless the browser says the navigation is our own (or
+      // typed), the page asks first, with a link only this session can follow (no fields disclosed).
+      if (!sameSiteNavigation(event) && !(await qrConfirmation.valid(event, id, session.sub, now))) {
         return htmlPage(
           200,
           renderPage({
             ...context,
             section: 'wallet',
             title: t('亮证二维码', 'Licence QR code'),
-            body: qrConfirmBody(t, id, currentPath(event)),
+            body: qrConfirmBody(t, id, await qrConfirmation.href(id, session.sub, now)),
           }),
         );
       }
-      const session = await requireSession();
-      if (!('accessToken' in session)) return session;
       const disclose = discloseFromQuery(event);
       try {
         const holder = api(session);

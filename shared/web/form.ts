@@ -18,27 +18,17 @@ export function sameOrigin(event: HttpEvent, baseUrl: string): boolean {
 }
 
 /**
- * Whether a navigation (a GET) was started by another site: a link, a redirect or a frame there. Where
- * the browser sends `Sec-Fetch-Site` it decides (`same-origin` is our own page, `none` a typed URL or
- * a bookmark); a browser without fetch metadata still sends `Origin` with some requests and, unless a
- * policy drops it, a `Referer` naming the page it came from. Neither header: not known to be foreign
- * (our own pages send no Referer under `Referrer-Policy: no-referrer`).
+ * Whether the browser says a navigation (a GET) is our own: `Sec-Fetch-Site` is `same-origin` (a link or
+ * script on our pages) or `none` (a typed URL, a bookmark). Pages cannot set that header. Anything else
+ * (another site's link, redirect or frame, or a browser that sends no fetch metadata) is not known to be
+ * ours: under our `Referrer-Policy: no-referrer` our own pages send no Referer to tell them apart by.
  *
- * A page whose GET changes state (signs, audits) answers such a navigation without doing so.
+ * A page whose GET changes state (signs, audits) does so only then, or after a confirmation that only
+ * the visitor's session can make (the wallet's QR page).
  */
-export function crossSiteNavigation(event: HttpEvent, baseUrl: string): boolean {
+export function sameSiteNavigation(event: HttpEvent): boolean {
   const site = header(event, 'sec-fetch-site');
-  if (site) return site !== 'same-origin' && site !== 'none';
-  const ours = new URL(baseUrl).origin;
-  const origin = header(event, 'origin');
-  if (origin !== undefined && origin !== ours) return true;
-  const referer = header(event, 'referer');
-  if (referer === undefined) return false;
-  try {
-    return new URL(referer).origin !== ours;
-  } catch {
-    return true;
-  }
+  return site === 'same-origin' || site === 'none';
 }
 
 /** A form post from another site, refused before anything else is read. */

@@ -36,8 +36,8 @@ afterAll(() => runtime?.close());
 const qrPath = () => `/wallet/licences/${encodeURIComponent(licenceId)}/qr`;
 
 /** The QR page as a browser navigation with the signed-in wallet's cookies and these fetch metadata. */
-async function navigate(headers: Record<string, string>) {
-  const url = new URL(qrPath(), runtime.baseUrl);
+async function navigate(headers: Record<string, string>, path = qrPath()) {
+  const url = new URL(path, runtime.baseUrl);
   const response = await fetch(url, {
     headers: { accept: 'text/html', cookie: ua.cookieHeader(url), ...headers },
     redirect: 'manual',
@@ -65,6 +65,9 @@ describe('a cross-site navigation to the wallet QR page', () => {
     ['Sec-Fetch-Site: same-site', { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'navigate' }],
     ['no fetch metadata, a foreign Referer', { referer: 'https://evil.example/page' }],
     ['no fetch metadata, a foreign Origin', { origin: 'https://evil.example' }],
+    // A browser without fetch metadata, sent by a page with referrerpolicy=no-referrer: not known to be
+    // ours, so it is asked too.
+    ['no fetch metadata at all', {}],
   ])(
     'signs nothing and audits nothing (%s), but offers the person a button to show it',
     async (_, headers) => {
@@ -73,8 +76,8 @@ describe('a cross-site navigation to the wallet QR page', () => {
       expect(page.status).toBe(200);
       expect(showsQr(page.html)).toBe(false);
       expect(page.html).not.toContain('data:image/svg+xml');
-      // The way on is a link to the same page: the person's click is a same-origin navigation.
-      expect(page.html).toContain(`href="${qrPath()}"`);
+      // The way on is a link to the same page that only this session could have made.
+      expect(page.html).toContain(`href="${qrPath()}?confirm=`);
       expect(page.html).not.toMatch(/<script(?![^>]*\bsrc=)/);
       expect(await presentations()).toBe(before);
     },
@@ -88,12 +91,34 @@ describe('the person’s own navigation', () => {
       { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' },
     ],
     ['a typed URL or bookmark (none)', { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' }],
-    ['a client without fetch metadata', {}],
   ])('shows a signed QR code and audits it (%s)', async (_, headers) => {
     const before = await presentations();
     const page = await navigate(headers);
     expect(page.status).toBe(200);
     expect(showsQr(page.html)).toBe(true);
     expect(await presentations()).toBe(before + 1);
+  });
+
+  it('shows it after the person follows the confirmation link, even without fetch metadata', async () => {
+    const asked = await navigate({});
+    const link = /href="([^"]*\?confirm=[^"]*)"/.exec(asked.html)?.[1]?.replaceAll('&amp;', '&');
+    expect(link).toBeDefined();
+    const before = await presentations();
+    const page = await navigate({}, link);
+    expect(showsQr(page.html)).toBe(true);
+    expect(await presentations()).toBe(before + 1);
+    // The link names its licence: it opens no other.
+    const otherLink = link!.replace(encodeURIComponent(licenceId), encodeURIComponent(`${licenceId}X`));
+    expect(showsQr((await navigate({}, otherLink)).html)).toBe(false);
+  });
+
+  it('does not accept a confirmation made for another session or a forged one', async () => {
+    const before = await presentations();
+    for (const confirm of ['x', 'A'.repeat(60), 'A'.repeat(5000)]) {
+      const page = await navigate({}, `${qrPath()}?confirm=${confirm}`);
+      expect(page.status).toBe(200);
+      expect(showsQr(page.html)).toBe(false);
+    }
+    expect(await presentations()).toBe(before);
   });
 });

@@ -147,7 +147,7 @@ function queryOf(disclose: readonly string[]): string {
  *
  * @example
  * ```ts
- * if (crossSiteNavigation(event, issuerUrl)) return htmlPage(200, renderPage({ ...context, body: qrConfirmBody(t, id, path) }));
+ * if (!sameSiteNavigation(event)) return htmlPage(200, renderPage({ ...context, body: qrConfirmBody(t, id, href) }));
  * ```
  */
 export function qrConfirmBody(t: Translate, licenceId: string, qrHref: string): SafeHtml {
@@ -157,8 +157,8 @@ export function qrConfirmBody(t: Translate, licenceId: string, qrHref: string): 
       <h2 id="qr-confirm-heading">${t('要出示此证照吗？', 'Show this licence?')}</h2>
       <p>
         ${t(
-          '您是从其他网站打开此页面的。二维码会向扫描它的人出示您的证照，请仅在您本人要出示时继续。',
-          'You opened this page from another site. The QR code shows your licence to whoever scans it: go on only if you mean to show it.',
+          '此页面可能是从其他网站打开的。二维码会向扫描它的人出示您的证照（不含任何可选字段），请仅在您本人要出示时继续。',
+          'This page may have been opened from another site. The QR code shows your licence (without any optional field) to whoever scans it: go on only if you mean to show it.',
         )}
       </p>
       <p><a class="button" id="qr-confirm" href="${qrHref}">${t('出示二维码', 'Show QR code')}</a></p>

@@ -66,6 +66,9 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
+/** What a browser sends on a click from one of the wallet's own pages (see `sameSiteNavigation`). */
+const fromTheWallet = { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' };
+
 describe('the wallet over plain HTTP', () => {
   it('signs in through the provider and lists the citizen’s licences without the raw ID number', async () => {
     const response = await ua.request('/wallet');
@@ -174,7 +177,7 @@ describe('the wallet over plain HTTP', () => {
       `/wallet/licences/${unknown}/qr`,
       '/wallet/licences/%3Cb%3E',
     ]) {
-      const response = await ua.request(path);
+      const response = await ua.request(path, { headers: fromTheWallet });
       expect(response.status, path).toBe(404);
       const html = await response.text();
       expect(html).toContain('没有找到这张证照');
@@ -191,13 +194,15 @@ describe('the wallet over plain HTTP', () => {
       '?disclose=noSuchField',
       `?${Array.from({ length: 51 }, (_, i) => `disclose=f${i}`).join('&')}`,
     ]) {
-      const response = await ua.request(base + query);
+      const response = await ua.request(base + query, { headers: fromTheWallet });
       expect(response.status, query).toBe(400);
       const html = await response.text();
       expect(html).toContain('所选的出示项目无效');
       expect(html).not.toContain('<script>');
     }
-    const ok = await ua.request(`${base}?disclose=vehicleClass&disclose=firstIssuedOn`);
+    const ok = await ua.request(`${base}?disclose=vehicleClass&disclose=firstIssuedOn`, {
+      headers: fromTheWallet,
+    });
     expect(ok.status).toBe(200);
     const html = await ok.text();
     expect(html).toContain('id="presentation-qr"');
