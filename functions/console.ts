@@ -183,12 +183,18 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
         '此客户端不是发证机关的客户端，无权签发证照（licences:issue）。',
         'This client is not an issuing agency’s client and may not issue licences (licences:issue).',
       ),
+      throttled: t(
+        `此客户端登录失败次数过多，请 ${result.retryAfterSeconds ?? 60} 秒后再试。`,
+        `Too many failed sign-ins for this client; try again in ${result.retryAfterSeconds ?? 60} seconds.`,
+      ),
       unavailable: t(
         '认证服务暂时不可用，请稍后再试。',
         'The sign-in service is unavailable; please try again later.',
       ),
     }[result.failure];
-    const status = result.failure === 'unavailable' ? 503 : result.failure === 'invalid_scope' ? 403 : 401;
+    const status = { unavailable: 503, invalid_scope: 403, throttled: 429, invalid_client: 401 }[
+      result.failure
+    ];
     return signInPage(context, status, { clientId, message: { kind: 'error', text } });
   }
   await deps.webSessions.open(result.session.sid, result.session.expiresAt);

@@ -33,7 +33,7 @@ export type ConsoleSession = z.output<typeof consoleSession>;
 export const expiredGraceSeconds = 12 * 3600;
 
 /** Why a sign-in failed, in terms the page can explain. */
-export type SignInFailure = 'invalid_client' | 'invalid_scope' | 'unavailable';
+export type SignInFailure = 'invalid_client' | 'invalid_scope' | 'throttled' | 'unavailable';
 
 /**
  * Signs an issuing agency's client in with the client-credentials grant at our own token endpoint,
@@ -52,7 +52,7 @@ export async function signIn(
   clientId: string,
   clientSecret: string,
   nowSeconds: number,
-): Promise<{ session: ConsoleSession } | { failure: SignInFailure }> {
+): Promise<{ session: ConsoleSession } | { failure: SignInFailure; retryAfterSeconds?: number }> {
   try {
     const config = await configurationFor(issuerUrl, clientId, clientSecret);
     const tokens = await client.clientCredentialsGrant(config, { scope: consoleScope });
@@ -70,6 +70,14 @@ export async function signIn(
     const refusal = refusalOf(error);
     if (refusal) {
       logger.info('console sign-in refused', { error: refusal.error, status: refusal.status });
+      // The token endpoint throttles failed client authentications (429, Retry-After): not a wrong
+      // secret, and the person should be told to wait rather than to retype it.
+      if (refusal.status === 429) {
+        const retryAfter = Number(
+          error instanceof client.ResponseBodyError ? error.response.headers.get('retry-after') : NaN,
+        );
+        return { failure: 'throttled', retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : 60 };
+      }
       return { failure: refusal.error === 'invalid_scope' ? 'invalid_scope' : 'invalid_client' };
     }
     logger.error('console sign-in failed', error instanceof Error ? error.message : String(error));

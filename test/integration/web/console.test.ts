@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../shared/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { issuerBody, postJson } from '../../support/http-api.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /** A licence of the demo issuer's driving-licence type, as the generated form posts it. */
@@ -309,5 +310,25 @@ describe('the issuer console over HTTP', () => {
     });
     expect(afterExpiry.status).toBe(303);
     expect(afterExpiry.headers.get('location')).toBe('/console?m=expired');
+  });
+
+  it('says so, with a 429 page, when the token endpoint throttles the client after failed sign-ins', async () => {
+    // A client of its own, so that throttling it leaves the demo issuer's sign-ins to the other tests.
+    const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const created = await postJson(runtime, '/admin/issuers', admin, issuerBody());
+    const { clientId } = (await created.json()) as { clientId: string };
+    const ua = new UserAgent(runtime.baseUrl);
+    const statuses: number[] = [];
+    let html = '';
+    for (let attempt = 0; attempt < 8 && !statuses.includes(429); attempt++) {
+      const response = await ua.request('/console/login', {
+        form: { clientId, clientSecret: `wrong-${attempt}` },
+      });
+      statuses.push(response.status);
+      html = await response.text();
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.at(-1)).toBe(429);
+    expect(html).toMatch(/登录失败次数过多，请 \d+ 秒后再试/);
   });
 });
