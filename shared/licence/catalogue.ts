@@ -380,10 +380,18 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 /**
- * The fields as they may leave the service, in a credential or an API answer: without the lookup keys
- * that licences issued before issue 12 stored (see {@link SensitiveField.lookupKeyAs}). A lookup key is the same for one person in every licence of every
- * issuer (it is how the service finds them), so anything that carried it would hand every verifier and
- * platform a handle linking that person's licences.
+ * The fields that hold a third person's lookup key in licences issued before issue 12 (see
+ * {@link SensitiveField.lookupKeyAs}): never shown, disclosed or signed. The one list every reader uses.
+ */
+export function lookupKeyFields(type: Pick<LicenceType, 'sensitiveFields'> | undefined): ReadonlySet<string> {
+  return new Set(type?.sensitiveFields.map((field) => field.lookupKeyAs) ?? []);
+}
+
+/**
+ * The fields as they may leave the service, in a credential or an API answer: without the
+ * {@link lookupKeyFields}. A lookup key is the same for one person in every licence of every issuer (it
+ * is how the service finds them), so anything that carried it would hand every verifier and platform a
+ * handle linking that person's licences.
  *
  * @example
  * ```ts
@@ -394,11 +402,9 @@ export function publicFields(
   type: LicenceType | undefined,
   fields: Record<string, unknown>,
 ): Record<string, unknown> {
-  const sensitive = type?.sensitiveFields ?? [];
-  if (sensitive.length === 0) return fields;
-  const result = { ...fields };
-  for (const field of sensitive) delete result[field.lookupKeyAs];
-  return result;
+  const hidden = lookupKeyFields(type);
+  if (hidden.size === 0) return fields;
+  return Object.fromEntries(Object.entries(fields).filter(([name]) => !hidden.has(name)));
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   type PresentationClaims,
 } from '../verify/presentation-format.js';
 import { acrOf } from '../identity/assurance.js';
-import { findLicenceType, minAssuranceOf } from './catalogue.js';
+import { findLicenceType, lookupKeyFields, minAssuranceOf } from './catalogue.js';
 import {
   InsufficientAssuranceError,
   readerMay,
@@ -110,9 +110,7 @@ export async function createPresentation(
   if (may === 'insufficient_assurance') {
     throw new InsufficientAssuranceError(acrOf(minAssuranceOf(findLicenceType(licence.type) ?? {})));
   }
-  const hidden = new Set(
-    findLicenceType(licence.type)?.sensitiveFields.map((field) => field.lookupKeyAs) ?? [],
-  );
+  const hidden = lookupKeyFields(findLicenceType(licence.type));
   const errors = disclose.flatMap((name, index) =>
     Object.hasOwn(licence.fields, name) && !hidden.has(name)
       ? []

@@ -9,7 +9,7 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
-import { findLicenceType } from '../licence/catalogue.js';
+import { findLicenceType, publicFields } from '../licence/catalogue.js';
 import { parseLicenceId } from '../licence/licence-id.js';
 import type { LicenceStore } from '../licence/licence-store.js';
 import { logger } from '../logger.js';
@@ -74,8 +74,7 @@ export function maskPersonName(name: string): string {
 
 /** Fields a verifier client may see: all the token discloses except lookup keys (pseudonyms, not data). */
 function visibleFields(type: string, fields: Record<string, unknown>): Record<string, unknown> {
-  const hidden = new Set(findLicenceType(type)?.sensitiveFields.map((field) => field.lookupKeyAs) ?? []);
-  return Object.fromEntries(Object.entries(fields).filter(([name]) => !hidden.has(name)));
+  return publicFields(findLicenceType(type), fields);
 }
 
 /** One verifier per set of dependencies: its imported keys are kept across requests. */

@@ -1,4 +1,4 @@
-import { catalogueView, licenceTypes } from '../../licence/catalogue.js';
+import { catalogueView, licenceTypes, lookupKeyFields } from '../../licence/catalogue.js';
 import type { PageCatalogue } from '../browser/verifier-words.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Lang, Translate } from '../i18n.js';
@@ -37,7 +37,7 @@ export function verifierCatalogue(): string {
           {
             name: { zh: type.name.zh, en: type.name.en },
             labels,
-            hidden: type.sensitiveFields.map((sensitive) => sensitive.lookupKeyAs),
+            hidden: [...lookupKeyFields(type)],
           },
         ];
       }),

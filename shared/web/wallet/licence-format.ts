@@ -1,4 +1,4 @@
-import { catalogueView, findLicenceType } from '../../licence/catalogue.js';
+import { catalogueView, findLicenceType, lookupKeyFields } from '../../licence/catalogue.js';
 import type { Lang, Translate } from '../i18n.js';
 import type { WalletLicence } from './holder-api.js';
 
@@ -77,13 +77,12 @@ function fieldOrder(typeCode: string): FieldOrder {
   const view = catalogueView().find((entry) => entry.code === typeCode);
   const properties = (view?.fields.properties ?? {}) as Record<string, { title?: unknown }>;
   const sensitive = new Map((type?.sensitiveFields ?? []).map((field) => [field.field, field]));
-  const order: FieldOrder = { names: [], titles: new Map(), hidden: new Set() };
+  const order: FieldOrder = { names: [], titles: new Map(), hidden: new Set(lookupKeyFields(type)) };
   for (const [name, schema] of Object.entries(properties)) {
     const stored = sensitive.get(name)?.maskedAs ?? name;
     order.names.push(stored);
     if (typeof schema.title === 'string') order.titles.set(stored, schema.title);
   }
-  for (const field of type?.sensitiveFields ?? []) order.hidden.add(field.lookupKeyAs);
   orders.set(typeCode, order);
   return order;
 }
