@@ -117,7 +117,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'entity-account#*',
           'entity-agents#*',
           'registry-entity#*',
-          'issuer#*',
         ],
         PutItem: ['oidc#*', 'login-attempts#*', 'account#*', 'entity-account#*'],
         UpdateItem: ['oidc#*', 'login-attempts#*'],
@@ -245,7 +244,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           'registry-entity#*',
           'entity-account#*',
           'entity-agents#*',
-          'issuer#*',
         ],
         PutItem: [
           'login-attempts#registration#*',

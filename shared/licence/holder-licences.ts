@@ -1,4 +1,4 @@
-import { NotFoundError, ServiceError } from '../errors.js';
+import { ServiceError } from '../errors.js';
 import { canActFor, findEntityById, type EntityDependencies } from '../identity/entities.js';
 import { findPersonById } from '../identity/verify-password.js';
 import type { AccountStore } from '../identity/account-store.js';
@@ -75,15 +75,4 @@ export async function holderLicences(
     if (issuer) held.push({ licence, issuer });
   }
   return held;
-}
-
-/** One of the licences {@link holderLicences} lists; any other is not found. */
-export async function holderLicence(
-  id: string,
-  reader: LicenceReader,
-  deps: HolderDependencies,
-): Promise<HeldLicence> {
-  const found = (await holderLicences(reader, deps)).find((held) => held.licence.id === id);
-  if (!found) throw new NotFoundError(`No licence ${id} of yours`, 'licence_not_found');
-  return found;
 }
