@@ -423,7 +423,7 @@ async function online(): Promise<void> {
       })),
     );
     console.log(
-      'each /verify: issuer get (its credit code cached by id), licence get, audit put; no KMS call once the platform key is cached',
+      'each /verify: issuer get (its credit code cached by id), licence get twice (its status, then the record check), audit put; no KMS call once the platform key is cached',
     );
   } finally {
     await runtime.close();
