@@ -128,7 +128,10 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
  * person of an entity session (whose rights are checked as that person's). A machine client's token is
  * refused (403).
  */
-async function signedInPerson(event: HttpEvent, deps: Dependencies): Promise<PersonAccount> {
+async function signedInPerson(
+  event: HttpEvent,
+  deps: Dependencies,
+): Promise<PersonAccount & { acr?: string }> {
   const caller = await authenticate(event, deps.accessTokens, {
     audience: deps.config.issuerUrl,
     requiredScope: 'entity',
@@ -139,7 +142,7 @@ async function signedInPerson(event: HttpEvent, deps: Dependencies): Promise<Per
   if (!person) {
     throw new ServiceError('person_required', 403, 'This route needs the access token of a signed-in person');
   }
-  return person;
+  return { ...person, acr: caller.acr };
 }
 
 /**

@@ -53,7 +53,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     throw new ServiceError('not_a_person', 403, 'This token does not stand for a signed-in person');
   const subject = parseAccountId(caller.accountId);
   const now = new Date(deps.clock.now());
-  const reader = await licenceReader(subject, deps);
+  const reader = await licenceReader(subject, caller.acr, deps);
 
   switch (event.routeKey) {
     case 'GET /me/licences': {

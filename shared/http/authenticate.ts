@@ -21,6 +21,8 @@ export interface Caller {
   accountId: string | undefined;
   /** Set for an issuing agency's machine client: the issuer it acts as. */
   issuerId: string | undefined;
+  /** For a person's token: the `acr` of the sign-in it came from (`identity/assurance.ts`). */
+  acr: string | undefined;
 }
 
 const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]{20,512}=*)$/;
@@ -68,10 +70,12 @@ export async function authenticate(
     );
   }
   const issuerId = record.extra?.issuer_id;
+  const acr = record.extra?.acr;
   return {
     clientId: record.clientId,
     scopes,
     accountId: record.accountId,
     issuerId: typeof issuerId === 'string' ? issuerId : undefined,
+    acr: typeof acr === 'string' ? acr : undefined,
   };
 }

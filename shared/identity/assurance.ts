@@ -29,6 +29,27 @@ const levels: Record<Assurance, AssuranceLevel> = {
   'in-person-verified': 3,
 };
 
+/** The level an `acr` value names, or nothing for any other value. */
+export function levelOfAcr(acr: unknown): AssuranceLevel | undefined {
+  return assuranceLevels.find((level) => acrOf(level) === acr);
+}
+
+/**
+ * The level a signed-in person acts at: the lower of what their account has reached and what the
+ * sign-in behind their token reached (its `acr`). A token without an `acr` we issued counts as level 1:
+ * when the level cannot be told, the answer is no. Today a sign-in's `acr` is the account's level; the
+ * possession factors of the assurance issue make it depend on how the person signed in, and a token
+ * from before an account was raised keeps its lower level until the person signs in again.
+ *
+ * @example
+ * ```ts
+ * signedInLevel(account, caller.acr); // 3 for a level-3 account signed in at level 3
+ * ```
+ */
+export function signedInLevel(account: { assurance: Assurance }, acr: unknown): AssuranceLevel {
+  return Math.min(assuranceLevelOf(account), levelOfAcr(acr) ?? 1) as AssuranceLevel;
+}
+
 /**
  * The level an account has reached, from how its identity was checked.
  *

@@ -18,7 +18,7 @@ import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
 import { entityLookupKey, personLookupKey } from './lookup-key.js';
 import type { PersonAccount } from './person-account.js';
 import type { EntityRegistry, RegisteredEntity } from './registry.js';
-import { acrOf, assuranceLevelOf } from './assurance.js';
+import { acrOf, signedInLevel } from './assurance.js';
 
 /** The longest an appointment may run before the representative must renew it. */
 const maxAppointmentDays = 3 * 366;
@@ -30,8 +30,11 @@ export interface EntityDependencies {
   clock: Clock;
 }
 
-/** Who is asking: a person's account (its opaque id, its ID number's lookup key, how it was proven). */
-export type Person = Pick<PersonAccount, 'id' | 'lookupKey' | 'assurance'>;
+/**
+ * Who is asking: a person's account (its opaque id, its ID number's lookup key, how it was proven) and,
+ * when they ask through a token, the `acr` of the sign-in behind it.
+ */
+export type Person = Pick<PersonAccount, 'id' | 'lookupKey' | 'assurance'> & { acr?: string };
 
 /**
  * Whether an appointment stands now: in force, and made by the person the business registry names
@@ -223,8 +226,9 @@ export interface AgentDependencies extends EntityDependencies {
 
 /**
  * The caller must be the entity's legal representative (403 otherwise): agents cannot appoint agents.
- * And proven to level 3: an appointment hands the entity's licences to someone, so a person who merely
- * registered the representative's number (level 2 at most) must not make one.
+ * And signed in at level 3 (`signedInLevel`: the account and the sign-in): an appointment hands the
+ * entity's licences to someone, so a person who merely registered the representative's number (level 2
+ * at most) must not make one.
  */
 async function requireRepresentative(
   person: Person,
@@ -240,7 +244,7 @@ async function requireRepresentative(
       'Only the legal representative of the entity may manage its agents',
     );
   }
-  if (assuranceLevelOf(person) < 3) {
+  if (signedInLevel(person, person.acr) < 3) {
     throw new ServiceError(
       'insufficient_assurance',
       403,

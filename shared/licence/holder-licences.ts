@@ -8,7 +8,7 @@ import type { LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { readableBy, type LicenceReader } from './licence-reader.js';
-import { assuranceLevelOf } from '../identity/assurance.js';
+import { signedInLevel } from '../identity/assurance.js';
 
 export type HolderDependencies = EntityDependencies & {
   accounts: AccountStore;
@@ -24,17 +24,19 @@ export interface HeldLicence {
 /**
  * The reader a signed-in person is: the holders whose licences they may see and show (their own, plus,
  * while they act for an entity whose licences their role covers — the legal representative, or an
- * agent with scope `licences` — the entity's), and the assurance level their account reached. The right
+ * agent with scope `licences` — the entity's), and the assurance level they act at: the lower of their
+ * account's and their sign-in's (`signedInLevel`). The right
  * to act is checked now, not when the token was issued. What they may then read is decided by
  * `readerMay` (`licence-reader.ts`), the one check.
  *
  * @example
  * ```ts
- * const reader = await licenceReader(parseAccountId(caller.accountId), deps);
+ * const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
  * ```
  */
 export async function licenceReader(
   subject: SessionSubject,
+  acr: string | undefined,
   deps: HolderDependencies,
 ): Promise<LicenceReader> {
   const person = await findPersonById(subject.personId, deps);
@@ -46,7 +48,7 @@ export async function licenceReader(
       entity && (await canActFor(person, entity.creditCode, new Date(deps.clock.now()), deps));
     if (entity && authority?.scope.includes('licences')) keys.push(entity.lookupKey);
   }
-  return { holderLookupKeys: keys, level: assuranceLevelOf(person) };
+  return { holderLookupKeys: keys, level: signedInLevel(person, acr) };
 }
 
 /**

@@ -210,10 +210,17 @@ export function createProvider(deps: ProviderDependencies): Provider {
       RefreshToken: 30 * 86_400,
     },
     // An issuer's machine tokens name the issuer, so our API knows whose licences a caller may touch
-    // from the token record alone.
+    // from the token record alone. A person's access token carries the `acr` of the sign-in it came
+    // from (the code's, or the refresh token's), so that readers of licences gate on how the person
+    // signed in, not only on what their account once reached (licence/holder-licences.ts).
     extraTokenClaims: (ctx, token) => {
-      const issuerId = token.kind === 'ClientCredentials' ? ctx.oidc.client?.['issuer_id'] : undefined;
-      return typeof issuerId === 'string' ? { issuer_id: issuerId } : undefined;
+      if (token.kind === 'ClientCredentials') {
+        const issuerId = ctx.oidc.client?.['issuer_id'];
+        return typeof issuerId === 'string' ? { issuer_id: issuerId } : undefined;
+      }
+      const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
+      const acr = code?.acr ?? refresh?.acr;
+      return typeof acr === 'string' ? { acr } : undefined;
     },
     // A person's browser gets a page; a program gets the OAuth error JSON.
     renderError: (ctx, out) => {

@@ -26,6 +26,8 @@ async function personToken(accountId: string | undefined, scope = 'openid entity
       clientId: runtime.credentials.platform.clientId,
       scope,
       aud: deps.config.issuerUrl,
+      // As the provider records it: the sign-in's acr (the accounts used here are the demo citizen's, level 3).
+      extra: { acr: 'urn:elicence:loa:3' },
       iat,
       exp: iat + 600,
     },

@@ -151,6 +151,8 @@ async function representativeToken(): Promise<string> {
       clientId: platform.clientId,
       scope: 'openid entity',
       aud: runtime.baseUrl,
+      // As the provider records it: the acr of the sign-in (the demo citizen's, level 3).
+      extra: { acr: 'urn:elicence:loa:3' },
       iat,
       exp: iat + 600,
     },

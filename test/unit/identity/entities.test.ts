@@ -31,6 +31,8 @@ interface TestPerson {
   lookupKey: string;
   idNumber: string;
   assurance: Assurance;
+  /** The sign-in's acr, as a token carries it. */
+  acr: string;
 }
 
 async function person(name: string, assurance: Assurance = 'in-person-verified'): Promise<TestPerson> {
@@ -40,6 +42,7 @@ async function person(name: string, assurance: Assurance = 'in-person-verified')
     idNumber,
     lookupKey: await personLookupKey(fakeMac, parseIdNumber(idNumber, new Date())),
     assurance,
+    acr: 'urn:elicence:loa:3',
   };
 }
 
