@@ -136,7 +136,7 @@ export interface ElicenceStackProps extends StackProps {
   /**
    * The platform key generations, the signing one first. Default `['1']`. To rotate, deploy `['2', '1']`:
    * generation 2 signs, generation 1 stays published and trusted; once what it signed has expired, deploy
-   * `['2']` (see README, "Backup and key rotation").
+   * `['2']` (see docs/operating.md, "Backup and key rotation").
    */
   platformKeys?: readonly string[];
 }

@@ -61,7 +61,7 @@ export const pairThrottle: ThrottlePolicy = { freeFailures: 5, maxDelaySeconds: 
  * many addresses. It drains 12 failures an hour (one per 5 minutes), faster than the 4 an hour a
  * single address keeps up past its pair's first burst of about 15, so no single address ever fills its
  * 50 free failures and locks the owner out; only many addresses together do, and then the waits grow
- * to 15 minutes for everyone using a password on that account (see the README: stronger factors).
+ * to 15 minutes for everyone using a password on that account (see docs/security.md: stronger factors).
  */
 export const accountThrottle: ThrottlePolicy = {
   freeFailures: 50,

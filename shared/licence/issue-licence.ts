@@ -89,7 +89,7 @@ export const licenceCredentialType = 'licence+jwt';
  *
  * A serial can be skipped (a gap in the status list), never reused: only when an attempt dies between
  * the counter's increment and recording it (or the increment is repeated by a retry of its own call).
- * No credential names that slot, so it stays `valid` and unread; see the README.
+ * No credential names that slot, so it stays `valid` and unread; see docs/getting-started.md.
  *
  * @example
  * ```ts
