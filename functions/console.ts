@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from '../shared/dependencies.js';
-import { kms, doc, webMac, cookieSealer, webSessions } from '../shared/factories.js';
+import { kms, doc, webMac, cookieSealer, webSessions, relayedAddresses } from '../shared/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -29,7 +29,7 @@ import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions });
+const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 
@@ -175,7 +175,13 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
   }
   const { clientId, clientSecret } = parsed.data;
   const deps = dependencies();
-  const result = await signIn(deps.config.issuerUrl, clientId, clientSecret, now);
+  const result = await signIn(
+    deps.config.issuerUrl,
+    clientId,
+    clientSecret,
+    now,
+    await deps.relayedAddresses.vouch(event.requestContext.http.sourceIp, clientId),
+  );
   if ('failure' in result) {
     const text = {
       invalid_client: t('客户端 ID 或密钥不正确。', 'The client id or secret is not correct.'),

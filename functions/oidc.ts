@@ -16,6 +16,7 @@ import {
   passwords,
   pii,
   directory,
+  relayedAddresses,
 } from '../shared/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -42,6 +43,7 @@ const dependencies = composition({
   passwords,
   pii,
   directory,
+  relayedAddresses,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 

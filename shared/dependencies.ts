@@ -1,3 +1,4 @@
+import type { RelayedAddresses } from './sso/relayed-address.js';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Adapter } from 'oidc-provider';
@@ -75,6 +76,8 @@ export interface Dependencies {
   cookieSealer: CookieSealer;
   /** Which page sessions are still open (the console's), so that signing out ends every copy. */
   webSessions: SessionRegistry;
+  /** A visitor's address vouched for by a page function calling the token endpoint for them. */
+  relayedAddresses: RelayedAddresses;
 }
 
 type Given = 'config' | 'clock';

@@ -1,3 +1,4 @@
+import { RelayedAddresses } from './sso/relayed-address.js';
 import type { AuditTrail } from './audit/audit-trail.js';
 import { DynamoAuditTrail } from './audit/dynamo-audit-trail.js';
 import type { KeyManager } from './crypto/key-manager.js';
@@ -119,5 +120,7 @@ export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory =
 export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
 export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
+export const relayedAddresses = (c: Needs<'webMac'>) =>
+  new RelayedAddresses(() => derivedSecret(c.webMac, 'relayed-address/v1'), c.clock);
 export const webSessions = (c: Needs<'doc'>): SessionRegistry =>
   new DynamoSessionRegistry(c.doc, c.config.tableName);

@@ -1,3 +1,4 @@
+import { relayedAddressHeader, type RelayedAddresses } from './relayed-address.js';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
@@ -23,6 +24,7 @@ const clientAuthenticatingPaths: ReadonlySet<string> = new Set([
 export interface ClientAuthThrottleDependencies {
   loginAttempts: LoginAttemptStore;
   lookupMac: Mac;
+  relayedAddresses: RelayedAddresses;
   clock: Clock;
 }
 
@@ -62,9 +64,14 @@ export async function throttleClientAuthentication(
   if (clientId === undefined) return serve(event);
 
   const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+  // The console calls for its visitors and vouches for their address; anyone else is counted at the
+  // address API Gateway saw (a header the client writes is worth nothing without the page key's MAC).
+  const address =
+    (await deps.relayedAddresses.read(header(event, relayedAddressHeader), clientId)) ??
+    event.requestContext.http.sourceIp;
   const key: ThrottleKey = {
     kind: 'client',
-    key: `${clientKey(clientId)}.${await sourceDigest(deps.lookupMac, event.requestContext.http.sourceIp)}`,
+    key: `${clientKey(clientId)}.${await sourceDigest(deps.lookupMac, address)}`,
   };
   const admission = await throttle.admit([key]);
   if (!admission.admitted) {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFrom } from '../support/from-address.js';
-import { basicAuth } from '../support/http-api.js';
-import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { basicAuth, issuerBody, postJson } from '../support/http-api.js';
+import { UserAgent } from '../support/user-agent.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
 /**
  * Finding 15: client-secret guessing at the token endpoint was not throttled. Failed client
@@ -27,8 +28,8 @@ async function tokenFrom(
   secret: string,
   path = '/token',
   extra: Record<string, string> = {},
+  clientId = runtime.credentials.issuer.clientId,
 ) {
-  const { clientId } = runtime.credentials.issuer;
   const response = await fetchFrom(address)(`${runtime.baseUrl}${path}`, {
     method: 'POST',
     headers: {
@@ -119,5 +120,42 @@ describe('guessing a client secret at the token endpoint', () => {
       expect(malformed.status).toBeLessThan(500);
     }
     expect(statuses, `statuses ${statuses.join(',')}`).toContain(429);
+  }, 60_000);
+
+  it('through the console, counts each visitor at their own address, so nobody can lock an issuer out', async () => {
+    // A client of its own, so that this test's failures touch no other test's client.
+    const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const created = await postJson(runtime, '/admin/issuers', admin, issuerBody());
+    const issuer = (await created.json()) as { clientId: string; clientSecret: string };
+    const consoleSignIn = (address: string, clientSecret: string) =>
+      new UserAgent(runtime.baseUrl, [], fetchFrom(address)).request('/console/login', {
+        form: { clientId: issuer.clientId, clientSecret },
+      });
+
+    // The attacker fails at the console until it throttles them.
+    const statuses: number[] = [];
+    for (let guess = 0; guess < 8 && !statuses.includes(429); guess++) {
+      statuses.push((await consoleSignIn('127.0.0.10', `wrong-${guess}`)).status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.at(-1)).toBe(429);
+
+    // A client cannot claim to be relayed from elsewhere: the header without the console's MAC is
+    // ignored, so the blocked address stays blocked.
+    const forged = await tokenFrom(
+      '127.0.0.10',
+      issuer.clientSecret,
+      '/token',
+      {
+        'x-elicence-relayed-for': `${Buffer.from('127.0.0.12').toString('base64url')}.${Math.floor(Date.now() / 1000)}.AAAA`,
+      },
+      issuer.clientId,
+    );
+    expect(forged.status).toBe(429);
+
+    // The issuer's own staff, at another address, signs in to the console at once.
+    const staff = await consoleSignIn('127.0.0.11', issuer.clientSecret);
+    expect(staff.status).toBe(303);
+    expect(staff.headers.get('location')).toBe('/console');
   }, 60_000);
 });

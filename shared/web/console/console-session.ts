@@ -1,3 +1,4 @@
+import { relayedAddressHeader } from '../../sso/relayed-address.js';
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { configurationFor } from '../relying-party.js';
@@ -43,7 +44,7 @@ export type SignInFailure = 'invalid_client' | 'invalid_scope' | 'throttled' | '
  *
  * @example
  * ```ts
- * const result = await signIn(issuerUrl, 'cl_3f9a…', secret, nowSeconds);
+ * const result = await signIn(issuerUrl, 'cl_3f9a…', secret, nowSeconds, await relayed.vouch(sourceIp, 'cl_3f9a…'));
  * if ('session' in result) setCookie(await sealSession(sealer, result.session, nowSeconds));
  * ```
  */
@@ -52,9 +53,21 @@ export async function signIn(
   clientId: string,
   clientSecret: string,
   nowSeconds: number,
+  relayedFor?: string,
 ): Promise<{ session: ConsoleSession } | { failure: SignInFailure; retryAfterSeconds?: number }> {
   try {
     const config = await configurationFor(issuerUrl, clientId, clientSecret);
+    if (relayedFor) {
+      // The visitor's address, vouched for (`sso/relayed-address.ts`): the token endpoint then throttles
+      // failed sign-ins per visitor, not per console.
+      config[client.customFetch] = (url, options) =>
+        fetch(url, {
+          ...options,
+          // The library's body type is wider than the DOM's (a Uint8Array view); it sends a string here.
+          body: options.body as BodyInit | undefined,
+          headers: { ...options.headers, [relayedAddressHeader]: relayedFor },
+        });
+    }
     const tokens = await client.clientCredentialsGrant(config, { scope: consoleScope });
     const granted = (tokens.scope ?? consoleScope).split(' ');
     if (!granted.includes(consoleScope)) return { failure: 'invalid_scope' };
