@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from '../shared/dependencies.js';
 import { cookieSealer, kms, pageClientSecrets, webMac } from '../shared/factories.js';
@@ -5,6 +6,7 @@ import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { header } from '../shared/http/request.js';
 import * as z from 'zod';
 import type { CookieSealer } from '../shared/web/sealed-cookie.js';
 import { logger } from '../shared/logger.js';
@@ -81,6 +83,16 @@ const entityScope = `${personalScope} entity`;
 /** Wallet paths only, so that a crafted link cannot make the callback send the person elsewhere. */
 const returnPath = /^\/wallet(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
 
+/**
+ * A place to come back to after signing in, but never a QR page: that would sign a presentation, with
+ * the fields the link chose, on a navigation that began elsewhere (a sign-in form's submit starts a
+ * same-origin chain). The person comes back to the licence page and shows the QR code from there.
+ */
+function notStraightToQr(returnTo: string): string {
+  const qr = /^\/wallet\/licences\/([^/?]+)\/qr(?:\?.*)?$/.exec(returnTo);
+  return qr ? `/wallet/licences/${qr[1]}` : returnTo;
+}
+
 /** The sign-in that comes back to `returnTo`, acting for an entity again if the session did. */
 function signInUrl(returnTo: string, entity: boolean): string {
   const query = new URLSearchParams({ ...(entity ? { as: 'entity' } : {}), returnTo });
@@ -95,26 +107,39 @@ function currentPath(event: HttpEvent): string {
 }
 
 /**
- * The wallet QR page's confirmation link: `?confirm=` a value sealed for this licence and this session's
- * `sub`, for two minutes. Another site can neither make one for a visitor nor reuse its own (it names
- * another `sub`), so following it is the visitor's own click on our page, whatever the browser sends.
+ * The wallet QR page's confirmation link, for browsers that send no fetch metadata: `?confirm=` a value
+ * sealed for this licence and this very sign-in (a digest of its access token, which no other session,
+ * not even a colleague acting for the same enterprise, shares), for two minutes. Another site can neither
+ * make one for a visitor nor pass on its own; it is refused from any browser that does say where a
+ * navigation comes from (those need no confirmation for their own clicks); and following it discloses no
+ * optional field, whatever the link adds.
  */
 class QrConfirmation {
   static readonly #name = 'wallet-qr-confirm';
-  static readonly #schema = z.strictObject({ licence: z.string(), sub: z.string() });
+  static readonly #schema = z.strictObject({ licence: z.string(), session: z.string() });
 
   constructor(private readonly sealer: CookieSealer) {}
 
-  async href(licenceId: string, sub: string, now: number): Promise<string> {
-    const value = await this.sealer.seal(QrConfirmation.#name, { licence: licenceId, sub }, 120, now);
+  static #binding(session: WalletSession): string {
+    return createHash('sha256').update(session.accessToken).digest('base64url');
+  }
+
+  async href(licenceId: string, session: WalletSession, now: number): Promise<string> {
+    const value = await this.sealer.seal(
+      QrConfirmation.#name,
+      { licence: licenceId, session: QrConfirmation.#binding(session) },
+      120,
+      now,
+    );
     return `/wallet/licences/${encodeURIComponent(licenceId)}/qr?${new URLSearchParams({ confirm: value }).toString()}`;
   }
 
-  async valid(event: HttpEvent, licenceId: string, sub: string, now: number): Promise<boolean> {
+  async valid(event: HttpEvent, licenceId: string, session: WalletSession, now: number): Promise<boolean> {
+    if (header(event, 'sec-fetch-site') !== undefined) return false;
     const value = new URLSearchParams(event.rawQueryString ?? '').get('confirm');
     if (!value || value.length > 1024) return false;
     const opened = await this.sealer.open(QrConfirmation.#name, value, QrConfirmation.#schema, now);
-    return opened?.licence === licenceId && opened.sub === sub;
+    return opened?.licence === licenceId && opened.session === QrConfirmation.#binding(session);
   }
 }
 
@@ -168,7 +193,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       const query = event.queryStringParameters ?? {};
       const returnTo =
         query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
-          ? query.returnTo
+          ? notStraightToQr(query.returnTo)
           : undefined;
       const { url, pending } = await relyingParty(deps).begin(
         query.as === 'entity' ? entityScope : personalScope,
@@ -228,23 +253,30 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
     case 'GET /wallet/licences/{id}/qr': {
       const id = event.pathParameters?.id ?? '';
+      // Showing the page signs a presentation and audits it: another site's link or frame must not make
+      // a visitor's wallet do that. Unless the browser says the navigation is our own (or typed), the
+      // page asks first, with a link only this sign-in can follow, which discloses no optional field;
+      // a signed-out visitor signs in and lands on the licence page, never straight on a QR code.
+      const ours = sameSiteNavigation(event);
+      const found = await cookies.session(event, now);
+      if (!ours && !found?.usable) {
+        return redirect(signInUrl(licenceHref(id), Boolean(found?.session.entity)));
+      }
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
-      // Showing the page signs a presentation and audits it: another site's link or frame must not make
-      // a signed-in visitor's wallet do that. Unless the browser says the navigation is our own (or
-      // typed), the page asks first, with a link only this session can follow (no fields disclosed).
-      if (!sameSiteNavigation(event) && !(await qrConfirmation.valid(event, id, session.sub, now))) {
+      const confirmed = !ours && (await qrConfirmation.valid(event, id, session, now));
+      if (!ours && !confirmed) {
         return htmlPage(
           200,
           renderPage({
             ...context,
             section: 'wallet',
             title: t('亮证二维码', 'Licence QR code'),
-            body: qrConfirmBody(t, id, await qrConfirmation.href(id, session.sub, now)),
+            body: qrConfirmBody(t, id, await qrConfirmation.href(id, session, now)),
           }),
         );
       }
-      const disclose = discloseFromQuery(event);
+      const disclose = confirmed ? [] : discloseFromQuery(event);
       try {
         const holder = api(session);
         const licence = await holder.licence(id);

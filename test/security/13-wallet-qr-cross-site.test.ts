@@ -36,14 +36,35 @@ afterAll(() => runtime?.close());
 const qrPath = () => `/wallet/licences/${encodeURIComponent(licenceId)}/qr`;
 
 /** The QR page as a browser navigation with the signed-in wallet's cookies and these fetch metadata. */
-async function navigate(headers: Record<string, string>, path = qrPath()) {
+async function navigate(headers: Record<string, string>, path = qrPath(), browser = ua) {
   const url = new URL(path, runtime.baseUrl);
   const response = await fetch(url, {
-    headers: { accept: 'text/html', cookie: ua.cookieHeader(url), ...headers },
+    headers: { accept: 'text/html', cookie: browser.cookieHeader(url), ...headers },
     redirect: 'manual',
   });
-  return { status: response.status, html: await response.text() };
+  return {
+    status: response.status,
+    location: response.headers.get('location'),
+    html: await response.text(),
+  };
 }
+
+/** How many presentations of the licence disclosed some optional field, as the audit trail says. */
+async function presentationsWithFields(): Promise<number> {
+  const response = await getWithToken(
+    runtime,
+    `/admin/audit?licence=${encodeURIComponent(licenceId)}`,
+    admin,
+  );
+  const { items } = (await response.json()) as { items: Array<{ action: string; reason?: string }> };
+  return items.filter(
+    (entry) => entry.action === 'licence.presented' && !/fields: none$/.test(entry.reason ?? ''),
+  ).length;
+}
+
+/** The confirmation link a page offers, as a path. */
+const confirmLink = (html: string) =>
+  /href="([^"]*\?confirm=[^"]*)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
 
 /** How many presentations of the licence the audit trail records. */
 async function presentations(): Promise<number> {
@@ -110,6 +131,56 @@ describe('the person’s own navigation', () => {
     // The link names its licence: it opens no other.
     const otherLink = link!.replace(encodeURIComponent(licenceId), encodeURIComponent(`${licenceId}X`));
     expect(showsQr((await navigate({}, otherLink)).html)).toBe(false);
+  });
+
+  it('discloses no optional field through a confirmation link, whatever the link adds', async () => {
+    const link = confirmLink((await navigate({})).html)!;
+    const [before, withFields] = [await presentations(), await presentationsWithFields()];
+    const page = await navigate({}, `${link}&disclose=vehicleClass&disclose=firstIssuedOn`);
+    expect(showsQr(page.html)).toBe(true);
+    expect(await presentations()).toBe(before + 1);
+    expect(await presentationsWithFields()).toBe(withFields);
+  });
+
+  it('accepts a confirmation link only from a browser without fetch metadata', async () => {
+    const link = confirmLink((await navigate({})).html)!;
+    const before = await presentations();
+    const crossSite = await navigate({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }, link);
+    expect(showsQr(crossSite.html)).toBe(false);
+    expect(await presentations()).toBe(before);
+  });
+
+  it('does not accept the confirmation of another sign-in, even of the same person', async () => {
+    const other = new UserAgent(runtime.baseUrl);
+    const { citizen } = runtime.credentials;
+    await runFlow(other, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    const theirs = confirmLink((await navigate({}, qrPath(), other)).html)!;
+    const before = await presentations();
+    expect(showsQr((await navigate({}, theirs)).html)).toBe(false);
+    expect(await presentations()).toBe(before);
+  });
+
+  it('sends a signed-out visitor from another site to sign in, back to the licence page, not the QR', async () => {
+    const signedOut = new UserAgent(runtime.baseUrl);
+    const answer = await navigate(
+      { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+      `${qrPath()}?disclose=vehicleClass`,
+      signedOut,
+    );
+    expect(answer.status).toBe(303);
+    const returnTo = new URL(answer.location!, runtime.baseUrl).searchParams.get('returnTo');
+    expect(returnTo).toBe(`/wallet/licences/${encodeURIComponent(licenceId)}`);
+    // And a sign-in link that names a QR page as where to come back to comes back to the licence page,
+    // having signed and recorded nothing.
+    const before = await presentations();
+    const { citizen } = runtime.credentials;
+    const outcome = await runFlow(
+      signedOut,
+      `/wallet/login?returnTo=${encodeURIComponent(`${qrPath()}?disclose=vehicleClass`)}`,
+      { username: citizen.idNumber, password: citizen.password },
+    );
+    expect(outcome.page?.url.pathname).toBe(`/wallet/licences/${encodeURIComponent(licenceId)}`);
+    expect(await presentations()).toBe(before);
   });
 
   it('does not accept a confirmation made for another session or a forged one', async () => {
