@@ -28,8 +28,8 @@ export async function signCompactJws(
  * An ES256 compact JWS with its signature in low-S form (`der.ts`, {@link lowS}): the same header,
  * payload and validity, but the one encoding verifiers accept. Signatures made before every signer
  * normalised them are high-S half the time; reading a stored credential through this serves it in its
- * one accepted form, with no KMS call. Anything that is not a three-part JWS with a 64-byte signature is
- * returned unchanged.
+ * one accepted form, with no KMS call. Anything that is not a three-part ES256 JWS with a 64-byte
+ * signature is returned unchanged.
  *
  * @example
  * ```ts
@@ -37,10 +37,19 @@ export async function signCompactJws(
  * ```
  */
 export function lowSCompactJws(jws: string): string {
+  const parts = jws.split('.');
+  if (parts.length !== 3 || !isEs256Header(parts[0] ?? '')) return jws;
   const dot = jws.lastIndexOf('.');
-  if (dot < 0 || jws.indexOf('.') === dot) return jws;
   const signature = Buffer.from(jws.slice(dot + 1), 'base64url');
   if (signature.length !== 64) return jws;
   const low = lowS(signature);
   return low === signature ? jws : `${jws.slice(0, dot + 1)}${base64url(low)}`;
+}
+
+function isEs256Header(encoded: string): boolean {
+  try {
+    return (JSON.parse(Buffer.from(encoded, 'base64url').toString()) as { alg?: unknown }).alg === 'ES256';
+  } catch {
+    return false;
+  }
 }

@@ -75,10 +75,18 @@ export class DynamoEntityStore implements EntityStore {
         new PutCommand({
           TableName: this.tableName,
           Item: appointmentItem(written),
-          // ISO 8601 UTC strings of one format compare as their instants do.
-          ConditionExpression: 'attribute_not_exists(pk) OR #status = :withdrawn OR validUntil <= :now',
+          // ISO 8601 UTC strings of one format compare as their instants do. An appointment made by
+          // someone other than this appointer (a former representative, or one recorded before the
+          // appointer was) no longer stands, so the representative of today may replace it.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #status = :withdrawn OR validUntil <= :now OR ' +
+            'attribute_not_exists(appointedByLookupKey) OR appointedByLookupKey <> :appointer',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':withdrawn': 'withdrawn', ':now': now.toISOString() },
+          ExpressionAttributeValues: {
+            ':withdrawn': 'withdrawn',
+            ':now': now.toISOString(),
+            ':appointer': appointment.appointedByLookupKey ?? '',
+          },
         }),
       );
     } catch (error) {

@@ -45,7 +45,7 @@ export interface AgentAppointment {
   /**
    * Lookup key of the representative who appointed: the appointment counts only while the business
    * registry still names that person representative. Absent on appointments made before it was
-   * recorded, which therefore count for nothing (the representative appoints again).
+   * recorded, which therefore count for nothing; the representative appoints again, which replaces them.
    */
   appointedByLookupKey?: string;
   withdrawnAt?: string;

@@ -5,7 +5,8 @@ import type { AgentAppointment, EntityAccount } from './entity-account.js';
  *
  * Contract: `createEntity` is the one conditional write that makes a credit code's account unique
  * (`ConflictError` when it exists); `appoint` writes an appointment only where none is in force for
- * the same (entity, person) at `now` (`ConflictError` code `agent_exists`); `saveAppointment` replaces
+ * the same (entity, person) at `now` by the same appointer (`ConflictError` code `agent_exists`; one made
+ * by another appointer no longer stands and is replaced); `saveAppointment` replaces
  * under optimistic concurrency on `version`. Reads by secondary
  * index re-read each item by key, so they never return a stale appointment.
  */

@@ -57,7 +57,7 @@ export async function licenceReader(
  *
  * @example
  * ```ts
- * const held = await holderLicences(await licenceReader(subject, deps), deps);
+ * const held = await holderLicences(await licenceReader(subject, caller.acr, deps), deps);
  * ```
  */
 export async function holderLicences(

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
-import { signCompactJws } from '../crypto/compact-jws.js';
+import { lowSCompactJws, signCompactJws } from '../crypto/compact-jws.js';
 import type { Mac } from '../crypto/mac.js';
 import type { Signer } from '../crypto/signer.js';
 import { ConflictError, ServiceError } from '../errors.js';
@@ -179,28 +179,30 @@ export async function issueLicence(
     }
 
     const statusUri = `${deps.issuerUrl}/status-lists/${encodeURIComponent(allocation.listId)}`;
-    const credential =
-      record.credential ??
-      (await deps.idempotency.recordCredential(
-        record,
-        await signCompactJws(
-          { typ: licenceCredentialType },
-          {
-            iss: issuer.id,
-            jti: id,
-            iat: Math.floor(issuedAt.getTime() / 1000),
-            nbf: Math.floor(Date.parse(validFrom) / 1000),
-            ...(validUntil ? { exp: Math.floor(Date.parse(validUntil) / 1000) } : {}),
-            lt: type.code,
-            // No lookup key, the holder's or a third person's: it is the same in every licence of that
-            // person from every issuer, a handle any verifier could link them by. It stays in the record.
-            hol: { k: holder.kind === 'person' ? 'p' : 'e', n: holder.name, m: holder.masked },
-            f: publicFields(type, fields),
-            status: { status_list: { idx: allocation.idx, uri: statusUri } },
-          },
-          deps.signerFor(issuer.keyId),
-        ),
-      ));
+    // A credential recorded by an attempt before every signature was low-S is stored in its low-S twin.
+    const credential = record.credential
+      ? lowSCompactJws(record.credential)
+      : await deps.idempotency.recordCredential(
+          record,
+          await signCompactJws(
+            { typ: licenceCredentialType },
+            {
+              iss: issuer.id,
+              jti: id,
+              iat: Math.floor(issuedAt.getTime() / 1000),
+              nbf: Math.floor(Date.parse(validFrom) / 1000),
+              ...(validUntil ? { exp: Math.floor(Date.parse(validUntil) / 1000) } : {}),
+              lt: type.code,
+              // No lookup key, the holder's or a third person's: it is the same in every licence of that
+              // person from every issuer, a handle any verifier could link them by. The holder's stays in the
+              // record, server-side.
+              hol: { k: holder.kind === 'person' ? 'p' : 'e', n: holder.name, m: holder.masked },
+              f: publicFields(type, fields),
+              status: { status_list: { idx: allocation.idx, uri: statusUri } },
+            },
+            deps.signerFor(issuer.keyId),
+          ),
+        );
     const licence: LicenceRecord = {
       id,
       type: type.code,

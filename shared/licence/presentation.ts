@@ -88,7 +88,7 @@ export interface CreatedPresentation {
  * const { token, expiresAt } = await createPresentation(
  *   licenceId,
  *   { disclose: ['vehicleClass'], ttlSeconds: 120 },
- *   { holderLookupKeys: [account.lookupKey], level: assuranceLevelOf(account), actor: account.id },
+ *   { ...(await licenceReader(subject, caller.acr, deps)), actor: caller.accountId },
  *   deps,
  * );
  * const svg = await renderQrSvg(token);

@@ -86,10 +86,13 @@ export async function signIn(
       // The token endpoint throttles failed client authentications (429, Retry-After): not a wrong
       // secret, and the person should be told to wait rather than to retype it.
       if (refusal.status === 429) {
-        const retryAfter = Number(
-          error instanceof client.ResponseBodyError ? error.response.headers.get('retry-after') : NaN,
-        );
-        return { failure: 'throttled', retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : 60 };
+        const header =
+          error instanceof client.ResponseBodyError ? error.response.headers.get('retry-after') : null;
+        const retryAfter = header === null ? NaN : Number(header);
+        return {
+          failure: 'throttled',
+          retryAfterSeconds: Number.isInteger(retryAfter) && retryAfter > 0 ? retryAfter : 60,
+        };
       }
       return { failure: refusal.error === 'invalid_scope' ? 'invalid_scope' : 'invalid_client' };
     }

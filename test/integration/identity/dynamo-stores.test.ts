@@ -135,6 +135,7 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       status: 'active',
       appointedAt: '2026-03-01T08:00:00.000Z',
       appointedBy: 'acc_rep',
+      appointedByLookupKey: 'rep-lookup-key',
       version: 0,
     });
 
@@ -171,6 +172,25 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(await store.findAppointment(creditCode, person)).toEqual(third);
       expect(await store.appointmentsOf(creditCode)).toEqual([third]);
       expect(await store.appointmentsFor(person)).toEqual([third]);
+    });
+
+    it('let the representative of today replace an appointment another appointer made', async () => {
+      const store = new DynamoEntityStore(doc, tableName);
+      const creditCode = newCreditCode();
+      const person = randomId('lk');
+      const at = new Date('2026-03-02T00:00:00Z');
+      const { appointedByLookupKey: _recorded, ...unrecorded } = appointment(creditCode, person);
+      await store.appoint(unrecorded, at);
+      const byToday = await store.appoint(appointment(creditCode, person), at);
+      await expect(store.appoint(appointment(creditCode, person), at)).rejects.toMatchObject({
+        code: 'agent_exists',
+      });
+      const bySuccessor = await store.appoint(
+        { ...appointment(creditCode, person), appointedByLookupKey: 'successor' },
+        at,
+      );
+      expect(bySuccessor.agentId).not.toBe(byToday.agentId);
+      expect(await store.findAppointment(creditCode, person)).toEqual(bySuccessor);
     });
 
     it('find registry entities by their representative, and not once the representative changed', async () => {

@@ -259,6 +259,9 @@ describe('entities, representatives and agents', () => {
       await deps.entities.saveAppointment(old);
       expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
       expect(await entitiesFor(agent, now(), deps)).toEqual([]);
+      // The representative appoints again, which replaces the old appointment.
+      const again = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ agentId: again.agentId });
     });
 
     it('are not appointed by a representative below level 3 (someone who only registered the number)', async () => {

@@ -211,7 +211,13 @@ export class InMemoryEntityStore implements EntityStore {
   async appoint(appointment: AgentAppointment, now: Date): Promise<AgentAppointment> {
     const key = `${appointment.creditCode}/${appointment.personLookupKey}`;
     const current = this.appointments.get(key);
-    if (current && current.status === 'active' && Date.parse(current.validUntil) > now.getTime()) {
+    if (
+      current &&
+      current.status === 'active' &&
+      Date.parse(current.validUntil) > now.getTime() &&
+      current.appointedByLookupKey !== undefined &&
+      current.appointedByLookupKey === appointment.appointedByLookupKey
+    ) {
       throw new ConflictError('in force', 'agent_exists');
     }
     const written = { ...appointment, version: 1 };
