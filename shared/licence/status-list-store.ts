@@ -51,8 +51,9 @@ export interface SignedStatusList {
  * licence changed and repairable by writing the same value again.
  *
  * - `allocate` reserves the next serial of an issuer in one atomic write: concurrent callers get distinct,
- *   consecutive serials from 0, with no gaps. Record the result (issuance keeps it in its idempotency
- *   record) so that a retry reuses it instead of allocating again.
+ *   consecutive serials from 0. Record the result (issuance keeps it in its idempotency record) so that a
+ *   retry reuses it instead of allocating again; a serial is skipped only when its caller dies before
+ *   recording it (nothing then refers to it).
  * - `setStatus` is idempotent: setting the value an entry already has changes nothing (no new revision).
  * - `find` of a list never written answers an all-valid snapshot with `stored: false`; whether the list
  *   exists at all is {@link allocated}'s to say.
