@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type * as z from 'zod';
 import { ServiceError } from '../errors.js';
 import { bodyBytes, header, maxBodyBytes, zodErrors } from '../http/request.js';
 import type { HttpEvent } from '../http/types.js';
@@ -86,12 +86,3 @@ export function formFields(event: HttpEvent): Record<string, string | string[]> 
   }
   return fields;
 }
-
-/** An optional text field: a blank input means absent. */
-export const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .transform((v) => (v === '' ? undefined : v))
-    .optional();

@@ -1,4 +1,3 @@
-import { header } from '../http/request.js';
 import type { HttpEvent } from '../http/types.js';
 import { readCookie, serializeCookie } from './cookies.js';
 
@@ -36,7 +35,3 @@ export function translator(lang: Lang): Translate {
 
 /** The `Accept-Language` of the request is deliberately not consulted: the service is Chinese-first. */
 export const htmlLang = (lang: Lang) => (lang === 'en' ? 'en' : 'zh-CN');
-
-export function isHtmlNavigation(event: HttpEvent): boolean {
-  return (header(event, 'accept') ?? '').includes('text/html');
-}
