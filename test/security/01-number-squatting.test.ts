@@ -4,6 +4,7 @@
  * both are easy to learn; reading licences needs the type's level, 3 by default.
  */
 import { randomUUID } from 'node:crypto';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../infra/local/demo-data.js';
 import { proveAccountInPerson } from '../support/assurance.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   platform = await registerPlatform(runtime, await adminToken(runtime), {
     name: 'Holder app',
     redirectUris: ['https://holder.example/cb'],
-    scopes: ['openid', 'profile', 'licences'],
+    scopes: ['openid', 'profile', 'licences', 'offline_access'],
     firstParty: true,
   });
   issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
@@ -145,6 +146,25 @@ describe('finding 1: registering someone’s ID number does not give their licen
     const body = (await (await getWithToken(runtime, '/me/licences', tokens.access_token)).json()) as {
       items: unknown[];
     };
+    expect(body.items.length).toBeGreaterThan(0);
+  });
+
+  it('a refreshed access token keeps the sign-in’s level, so the holder keeps reading', async () => {
+    const { citizen } = runtime.credentials;
+    const { tokens } = await signIn(
+      platform,
+      new UserAgent(runtime.baseUrl),
+      { username: citizen.idNumber, password: citizen.password },
+      { scope: 'openid licences offline_access', prompt: 'consent' },
+    );
+    expect(tokens.refresh_token).toBeTruthy();
+    const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
+    expect(refreshed.access_token).not.toBe(tokens.access_token);
+    const body = (await (await getWithToken(runtime, '/me/licences', refreshed.access_token)).json()) as {
+      items: unknown[];
+      assurance: { acr: string };
+    };
+    expect(body.assurance.acr).toBe('urn:elicence:loa:3');
     expect(body.items.length).toBeGreaterThan(0);
   });
 });

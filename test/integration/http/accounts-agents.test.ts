@@ -13,7 +13,11 @@ let citizenToken: string;
  * An access token of a signed-in person, written through the provider's adapter as the provider would
  * write it after an authorization-code flow with scope `entity`.
  */
-async function personToken(accountId: string | undefined, scope = 'openid entity'): Promise<string> {
+async function personToken(
+  accountId: string | undefined,
+  scope = 'openid entity',
+  acr = 'urn:elicence:loa:3',
+): Promise<string> {
   const deps = dependencies();
   const jti = randomBytes(32).toString('base64url');
   const iat = Math.floor(Date.now() / 1000);
@@ -26,8 +30,8 @@ async function personToken(accountId: string | undefined, scope = 'openid entity
       clientId: runtime.credentials.platform.clientId,
       scope,
       aud: deps.config.issuerUrl,
-      // As the provider records it: the sign-in's acr (the accounts used here are the demo citizen's, level 3).
-      extra: { acr: 'urn:elicence:loa:3' },
+      // As the provider records it: the sign-in's acr (level 3 unless a test says otherwise).
+      extra: { acr },
       iat,
       exp: iat + 600,
     },
@@ -152,6 +156,21 @@ describe('entities a person acts for, and their agents', () => {
     expect(await dependencies().directory.canActFor(agent.id, entity().creditCode)).toBeUndefined();
     expect((await del(`${agentsPath()}/${appointed.agentId}`, citizenToken)).status).toBe(204);
     await expectProblem(await del(`${agentsPath()}/agt_unknown`, citizenToken), 404, 'agent_not_found');
+  });
+
+  it('refuses to let the representative manage agents from a sign-in below level 3', async () => {
+    const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, dependencies());
+    // The account is level 3, but this sign-in reached level 2 only.
+    const token = await personToken(citizen!.id, 'openid entity', 'urn:elicence:loa:2');
+    await expectProblem(
+      await postJson(runtime, `/me/entities/${runtime.credentials.entity.creditCode}/agents`, token, {
+        idNumber: registryPeople[9]!.idNumber,
+        scope: ['licences'],
+        expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+      403,
+      'insufficient_assurance',
+    );
   });
 
   it('refuses a bad appointment with the failing fields', async () => {
