@@ -194,8 +194,16 @@ export interface ThrottleKey {
 }
 
 /** The outcome of asking to try a password. */
+/** One counter an admitted attempt was counted on: as it was before, and as the attempt wrote it. */
+export interface CountedAttempt {
+  key: ThrottleKey;
+  before: AttemptCounter | undefined;
+  after: AttemptCounter;
+}
+
 export type Admission =
-  { admitted: true; keys: readonly ThrottleKey[] } | { admitted: false; retryAfterSeconds: number };
+  | { admitted: true; keys: readonly ThrottleKey[]; counted: readonly CountedAttempt[] }
+  | { admitted: false; retryAfterSeconds: number };
 
 const defaultPolicies: Record<ThrottleKind, ThrottlePolicy> = {
   pair: pairThrottle,
@@ -249,15 +257,11 @@ export class LoginThrottle {
     const waiting = (await Promise.all(keys.map((key) => this.retryAfter(key)))).filter((wait) => wait > 0);
     if (waiting.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
     const outcomes = await Promise.all(keys.map((key) => this.#claim(key)));
-    const waits = outcomes.filter((wait): wait is number => wait !== undefined);
-    if (waits.length === 0) return { admitted: true, keys };
+    const counted = outcomes.filter((outcome): outcome is CountedAttempt => typeof outcome !== 'number');
+    const waits = outcomes.filter((outcome): outcome is number => typeof outcome === 'number');
+    if (waits.length === 0) return { admitted: true, keys, counted };
     // A parallel attempt blocked a counter in between: the counters this one did count get it back.
-    const now = epochSeconds(this.clock);
-    await Promise.all(
-      keys
-        .filter((_, index) => outcomes[index] === undefined)
-        .map((key) => this.store.forgiveOne(storageKey(key), now)),
-    );
+    await this.withdrawn(counted);
     return { admitted: false, retryAfterSeconds: Math.max(...waits) };
   }
 
@@ -277,12 +281,22 @@ export class LoginThrottle {
   }
 
   /**
-   * Takes back the attempt {@link admit} counted, without forgetting earlier failures: for an attempt
-   * that neither failed nor proved anything (refused before any secret was checked).
+   * Takes back the attempts {@link admit} counted, without forgetting earlier failures: for an attempt
+   * that neither failed nor proved anything (refused before any secret was checked). Where no other
+   * attempt counted since, each counter is put back exactly as it was, its time of last failure too, so
+   * that taking an attempt back never restarts a wait; otherwise it gets one failure back.
    */
-  async withdrawn(keys: readonly ThrottleKey[]): Promise<void> {
+  async withdrawn(counted: readonly CountedAttempt[]): Promise<void> {
     const now = epochSeconds(this.clock);
-    await Promise.all(keys.map((key) => this.store.forgiveOne(storageKey(key), now)));
+    await Promise.all(
+      counted.map(async ({ key, before, after }) => {
+        const id = storageKey(key);
+        const restored = before ?? { failures: 0, lastFailureAt: 0 };
+        const expiresAt = now + this.#policies[key.kind].windowSeconds;
+        if (await this.store.replace(id, after, restored, expiresAt, now)) return;
+        await this.store.forgiveOne(id, now);
+      }),
+    );
   }
 
   /** How long `key` blocks right now, in whole seconds (0: not blocked). */
@@ -292,8 +306,8 @@ export class LoginThrottle {
     return Math.max(0, blockedUntil(counter, this.#policies[key.kind]) - now);
   }
 
-  /** Counts one attempt on `key`; undefined when counted, else the seconds to wait. */
-  async #claim(key: ThrottleKey): Promise<number | undefined> {
+  /** Counts one attempt on `key`: the counter before and after, or else the seconds to wait. */
+  async #claim(key: ThrottleKey): Promise<CountedAttempt | number> {
     const policy = this.#policies[key.kind];
     const id = storageKey(key);
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
@@ -302,7 +316,9 @@ export class LoginThrottle {
       const until = blockedUntil(counter, policy);
       if (until > now) return until - now;
       const next = { failures: liveFailures(counter, policy, now) + 1, lastFailureAt: now };
-      if (await this.store.replace(id, counter, next, now + policy.windowSeconds, now)) return undefined;
+      if (await this.store.replace(id, counter, next, now + policy.windowSeconds, now)) {
+        return { key, before: counter, after: next };
+      }
     }
     // Contended this hard, the counter is being hammered: the attacker waits, not the store.
     return 1;

@@ -84,7 +84,7 @@ export async function throttleClientAuthentication(
   } else if ((result.statusCode ?? 500) >= 200 && (result.statusCode ?? 500) < 300) {
     await throttle.succeeded(admission.keys);
   } else {
-    await throttle.withdrawn(admission.keys);
+    await throttle.withdrawn(admission.counted);
   }
   return result;
 }
