@@ -17,6 +17,7 @@ import {
   pii,
   directory,
   relayedAddresses,
+  cookieSealer,
 } from '../shared/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -44,6 +45,7 @@ const dependencies = composition({
   pii,
   directory,
   relayedAddresses,
+  cookieSealer,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 

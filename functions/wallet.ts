@@ -8,6 +8,7 @@ import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { header } from '../shared/http/request.js';
 import * as z from 'zod';
+import type { SafeHtml } from '../shared/web/html.js';
 import type { CookieSealer } from '../shared/web/sealed-cookie.js';
 import { logger } from '../shared/logger.js';
 import { walletClientId } from '../shared/sso/built-in-clients.js';
@@ -165,6 +166,15 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
   };
   const api = (session: WalletSession) => new HolderApi(deps.config.issuerUrl, session.accessToken);
   const qrConfirmation = new QrConfirmation(deps.cookieSealer);
+  /** The QR page's frame: the wallet section, its title, and the QR scripts when the code is shown. */
+  const qrPage = (body: SafeHtml, scripts?: typeof walletScripts) =>
+    renderPage({
+      ...context,
+      section: 'wallet',
+      title: t('亮证二维码', 'Licence QR code'),
+      body,
+      ...(scripts ? { scripts } : {}),
+    });
 
   switch (event.routeKey) {
     case 'GET /wallet': {
@@ -259,22 +269,13 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       // a signed-out visitor signs in and lands on the licence page, never straight on a QR code.
       const ours = sameSiteNavigation(event);
       const found = await cookies.session(event, now);
-      if (!ours && !found?.usable) {
+      if (!found?.usable) {
         return redirect(signInUrl(licenceHref(id), Boolean(found?.session.entity)));
       }
-      const session = await requireSession();
-      if (!('accessToken' in session)) return session;
+      const session = found.session;
       const confirmed = !ours && (await qrConfirmation.valid(event, id, session, now));
       if (!ours && !confirmed) {
-        return htmlPage(
-          200,
-          renderPage({
-            ...context,
-            section: 'wallet',
-            title: t('亮证二维码', 'Licence QR code'),
-            body: qrConfirmBody(t, id, await qrConfirmation.href(id, session, now)),
-          }),
-        );
+        return htmlPage(200, qrPage(qrConfirmBody(t, id, await qrConfirmation.href(id, session, now))));
       }
       const disclose = confirmed ? [] : discloseFromQuery(event);
       try {
@@ -288,11 +289,8 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         );
         return htmlPage(
           200,
-          renderPage({
-            ...context,
-            section: 'wallet',
-            title: t('亮证二维码', 'Licence QR code'),
-            body: qrBody(t, lang, {
+          qrPage(
+            qrBody(t, lang, {
               licence,
               presentation,
               disclose,
@@ -300,8 +298,8 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
               refreshLeadSeconds,
               signInUrl: signInUrl(currentPath(event), Boolean(session.entity)),
             }),
-            scripts: walletScripts,
-          }),
+            walletScripts,
+          ),
         );
       } catch (error) {
         return ended(error);

@@ -120,7 +120,6 @@ export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory =
 export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
 export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
-export const relayedAddresses = (c: Needs<'webMac'>) =>
-  new RelayedAddresses(() => derivedSecret(c.webMac, 'relayed-address/v1'), c.clock);
+export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
 export const webSessions = (c: Needs<'doc'>): SessionRegistry =>
   new DynamoSessionRegistry(c.doc, c.config.tableName);

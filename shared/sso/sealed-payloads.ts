@@ -1,7 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-
-const ivBytes = 12;
-const tagBytes = 16;
+import { AesGcmSealer } from '../crypto/aes-gcm-sealer.js';
 
 /**
  * Seals what the OpenID provider stores of an authorization request (its parameters, `login_hint` and
@@ -15,8 +12,8 @@ export interface PayloadSealer {
 }
 
 /**
- * {@link PayloadSealer} with a key derived from KMS key material on first use (`derivedSecret` of the web
- * key), cached per container; nothing of the key is stored.
+ * {@link PayloadSealer} on the service's one sealing mechanism ({@link AesGcmSealer}), with a key derived
+ * from the web key, cached per container.
  *
  * @example
  * ```ts
@@ -24,40 +21,4 @@ export interface PayloadSealer {
  * const sealed = await sealer.seal('oidc#Interaction#abc', { params: { login_hint: '…' } });
  * ```
  */
-export class AesGcmPayloadSealer implements PayloadSealer {
-  #key: Promise<Buffer> | undefined;
-
-  constructor(private readonly keyMaterial: () => Promise<Uint8Array>) {}
-
-  async seal(boundTo: string, payload: unknown): Promise<string> {
-    const iv = randomBytes(ivBytes);
-    const cipher = createCipheriv('aes-256-gcm', await this.key(), iv);
-    cipher.setAAD(Buffer.from(boundTo, 'utf8'));
-    const plaintext = Buffer.from(JSON.stringify(payload), 'utf8');
-    return Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]).toString(
-      'base64url',
-    );
-  }
-
-  async open(boundTo: string, sealed: string): Promise<unknown> {
-    const bytes = Buffer.from(sealed, 'base64url');
-    if (bytes.length < ivBytes + tagBytes) throw new Error('sealed payload too short');
-    const decipher = createDecipheriv('aes-256-gcm', await this.key(), bytes.subarray(0, ivBytes));
-    decipher.setAAD(Buffer.from(boundTo, 'utf8'));
-    decipher.setAuthTag(bytes.subarray(bytes.length - tagBytes));
-    const plaintext = Buffer.concat([
-      decipher.update(bytes.subarray(ivBytes, bytes.length - tagBytes)),
-      decipher.final(),
-    ]);
-    return JSON.parse(plaintext.toString('utf8')) as unknown;
-  }
-
-  private key(): Promise<Buffer> {
-    this.#key ??= this.keyMaterial().then((bytes) => {
-      if (bytes.length < 32) throw new Error('The payload key material must be at least 32 bytes');
-      return Buffer.from(bytes.subarray(0, 32));
-    });
-    this.#key.catch(() => (this.#key = undefined));
-    return this.#key;
-  }
-}
+export { AesGcmSealer as AesGcmPayloadSealer };

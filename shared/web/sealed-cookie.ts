@@ -1,10 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { AesGcmSealer } from '../crypto/aes-gcm-sealer.js';
 import type * as z from 'zod';
 import type { HttpEvent } from '../http/types.js';
 import { cookieName, readCookie, serializeCookie } from './cookies.js';
-
-const ivBytes = 12;
-const tagBytes = 16;
 
 /**
  * Session state kept in the visitor's browser, sealed with AES-256-GCM: nobody can read or alter it
@@ -24,17 +21,14 @@ const tagBytes = 16;
  * ```
  */
 export class CookieSealer {
-  #key: Promise<Buffer> | undefined;
+  readonly #sealer: AesGcmSealer;
 
-  constructor(private readonly keyMaterial: () => Promise<Uint8Array>) {}
+  constructor(keyMaterial: () => Promise<Uint8Array>) {
+    this.#sealer = new AesGcmSealer(keyMaterial);
+  }
 
-  async seal(name: string, data: unknown, lifetimeSeconds: number, nowSeconds: number): Promise<string> {
-    const iv = randomBytes(ivBytes);
-    const cipher = createCipheriv('aes-256-gcm', await this.key(), iv);
-    cipher.setAAD(Buffer.from(name, 'utf8'));
-    const plaintext = Buffer.from(JSON.stringify({ exp: nowSeconds + lifetimeSeconds, data }), 'utf8');
-    const sealed = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return sealed.toString('base64url');
+  seal(name: string, data: unknown, lifetimeSeconds: number, nowSeconds: number): Promise<string> {
+    return this.#sealer.seal(name, { exp: nowSeconds + lifetimeSeconds, data });
   }
 
   /** The sealed data if `value` was sealed by us for `name`, has not expired and matches `schema`. */
@@ -45,32 +39,16 @@ export class CookieSealer {
     nowSeconds: number,
   ): Promise<z.output<S> | undefined> {
     if (!value || value.length > 4096) return undefined;
-    const sealed = Buffer.from(value, 'base64url');
-    if (sealed.length < ivBytes + tagBytes) return undefined;
+    let opened: unknown;
     try {
-      const decipher = createDecipheriv('aes-256-gcm', await this.key(), sealed.subarray(0, ivBytes));
-      decipher.setAAD(Buffer.from(name, 'utf8'));
-      decipher.setAuthTag(sealed.subarray(sealed.length - tagBytes));
-      const plaintext = Buffer.concat([
-        decipher.update(sealed.subarray(ivBytes, sealed.length - tagBytes)),
-        decipher.final(),
-      ]);
-      const { exp, data } = JSON.parse(plaintext.toString('utf8')) as { exp: unknown; data: unknown };
-      if (typeof exp !== 'number' || exp <= nowSeconds) return undefined;
-      const parsed = schema.safeParse(data);
-      return parsed.success ? parsed.data : undefined;
+      opened = await this.#sealer.open(name, value);
     } catch {
       return undefined;
     }
-  }
-
-  private key(): Promise<Buffer> {
-    this.#key ??= this.keyMaterial().then((bytes) => {
-      if (bytes.length < 32) throw new Error('The session key material must be at least 32 bytes');
-      return Buffer.from(bytes.subarray(0, 32));
-    });
-    this.#key.catch(() => (this.#key = undefined));
-    return this.#key;
+    const { exp, data } = (opened ?? {}) as { exp?: unknown; data?: unknown };
+    if (typeof exp !== 'number' || exp <= nowSeconds) return undefined;
+    const parsed = schema.safeParse(data);
+    return parsed.success ? parsed.data : undefined;
   }
 }
 
