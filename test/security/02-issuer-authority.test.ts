@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../infra/local/demo-data.js';
 import { proveAccountInPerson } from '../support/assurance.js';
-import { issuerBody, newCreditCode, postJson } from '../support/http-api.js';
+import { issuerBody, newCreditCode, onboardIssuer, postJson } from '../support/http-api.js';
 import { businessLicenceBody, drivingLicenceBody, newIdNumber } from '../support/licences.js';
 import {
   adminToken,
@@ -35,12 +35,7 @@ afterAll(() => runtime?.close());
 async function onboard(
   overrides: Record<string, unknown>,
 ): Promise<{ token: string; body: Record<string, unknown> }> {
-  const response = await postJson(runtime, '/admin/issuers', admin, issuerBody(overrides));
-  expect(response.status, await response.clone().text()).toBe(201);
-  const body = (await response.json()) as { clientId: string; clientSecret: string } & Record<
-    string,
-    unknown
-  >;
+  const body = await onboardIssuer(runtime, admin, overrides);
   return { token: await clientCredentialsToken(runtime, body, 'licences:issue'), body };
 }
 

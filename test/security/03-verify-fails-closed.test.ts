@@ -14,7 +14,7 @@ import { buildDependencies, type Dependencies } from '../../shared/dependencies.
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import { formatLicenceId } from '../../shared/licence/licence-id.js';
-import { issuerBody, postJson } from '../support/http-api.js';
+import { onboardIssuer, postJson } from '../support/http-api.js';
 import { drivingLicenceBody, newIdNumber, type LicenceJson } from '../support/licences.js';
 import { adminToken } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
@@ -92,14 +92,8 @@ describe('finding 3: online verification fails closed', () => {
 
   it('a credential signed by another issuer than the record’s is not valid', async () => {
     const admin = await adminToken(runtime);
-    const created = await postJson(
-      runtime,
-      '/admin/issuers',
-      admin,
-      issuerBody({ licenceTypes: ['driving-licence'] }),
-    );
-    expect(created.status).toBe(201);
-    const other = (await deps.issuers.findById(((await created.json()) as { id: string }).id))!;
+    const created = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const other = (await deps.issuers.findById(created.id))!;
     // An id under the other issuer's own code, whose record says the demo issuer issued it.
     const id = formatLicenceId({
       typeCode: '003',

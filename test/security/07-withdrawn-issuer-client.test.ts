@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issuerBody, postJson, tokenRequest } from '../support/http-api.js';
+import { onboardIssuer, postJson, tokenRequest } from '../support/http-api.js';
 import { drivingLicenceBody, getWithToken, issued, licencePath, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
@@ -18,14 +18,7 @@ let licenceId: string;
 beforeAll(async () => {
   runtime = await startTestRuntime();
   admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-  const created = await postJson(
-    runtime,
-    '/admin/issuers',
-    admin,
-    issuerBody({ licenceTypes: ['driving-licence'] }),
-  );
-  expect(created.status).toBe(201);
-  issuer = (await created.json()) as typeof issuer;
+  issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
   licenceId = (await issued(runtime, token, drivingLicenceBody(newIdNumber()))).id;
 });

@@ -1,7 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListAliasesCommand } from '@aws-sdk/client-kms';
-import { emulatorKms, issuerBody, issuerItems, postJson } from '../support/http-api.js';
+import { emulatorKms, issuerItems, onboardIssuer, postJson } from '../support/http-api.js';
 import { drivingLicenceBody, issued, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
@@ -18,14 +18,7 @@ let issuer: { id: string; kid: string; clientId: string; clientSecret: string };
 beforeAll(async () => {
   runtime = await startTestRuntime();
   admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-  const created = await postJson(
-    runtime,
-    '/admin/issuers',
-    admin,
-    issuerBody({ licenceTypes: ['driving-licence'] }),
-  );
-  expect(created.status).toBe(201);
-  issuer = (await created.json()) as typeof issuer;
+  issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
 });
 afterAll(() => runtime?.close());
 

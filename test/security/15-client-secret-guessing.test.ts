@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFrom } from '../support/from-address.js';
-import { basicAuth, issuerBody, postJson } from '../support/http-api.js';
+import { basicAuth, onboardIssuer } from '../support/http-api.js';
 import { UserAgent } from '../support/user-agent.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
@@ -125,8 +125,7 @@ describe('guessing a client secret at the token endpoint', () => {
   it('through the console, counts each visitor at their own address, so nobody can lock an issuer out', async () => {
     // A client of its own, so that this test's failures touch no other test's client.
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-    const created = await postJson(runtime, '/admin/issuers', admin, issuerBody());
-    const issuer = (await created.json()) as { clientId: string; clientSecret: string };
+    const issuer = await onboardIssuer(runtime, admin);
     const consoleSignIn = (address: string, clientSecret: string) =>
       new UserAgent(runtime.baseUrl, [], fetchFrom(address)).request('/console/login', {
         form: { clientId: issuer.clientId, clientSecret },

@@ -33,6 +33,23 @@ export function issuerBody(overrides: Record<string, unknown> = {}): Record<stri
   };
 }
 
+/** An issuer as `POST /admin/issuers` answers it: its client id and secret are shown this once. */
+export type OnboardedIssuer = { id: string; kid: string; clientId: string; clientSecret: string } & Record<
+  string,
+  unknown
+>;
+
+/** Onboards an issuer from {@link issuerBody} with `overrides`, expecting 201, and answers it. */
+export async function onboardIssuer(
+  runtime: Pick<LocalRuntime, 'baseUrl'>,
+  adminToken: string,
+  overrides: Record<string, unknown> = {},
+): Promise<OnboardedIssuer> {
+  const response = await postJson(runtime, '/admin/issuers', adminToken, issuerBody(overrides));
+  expect(response.status, await response.clone().text()).toBe(201);
+  return (await response.json()) as OnboardedIssuer;
+}
+
 /** `POST` of a JSON body (or raw text) with an optional bearer token. */
 export function postJson(
   runtime: Pick<LocalRuntime, 'baseUrl'>,

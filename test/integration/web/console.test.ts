@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../shared/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { issuerBody, postJson } from '../../support/http-api.js';
+import { onboardIssuer } from '../../support/http-api.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /** A licence of the demo issuer's driving-licence type, as the generated form posts it. */
@@ -315,8 +315,7 @@ describe('the issuer console over HTTP', () => {
   it('says so, with a 429 page, when the token endpoint throttles the client after failed sign-ins', async () => {
     // A client of its own, so that throttling it leaves the demo issuer's sign-ins to the other tests.
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
-    const created = await postJson(runtime, '/admin/issuers', admin, issuerBody());
-    const { clientId } = (await created.json()) as { clientId: string };
+    const { clientId } = await onboardIssuer(runtime, admin);
     const ua = new UserAgent(runtime.baseUrl);
     const statuses: number[] = [];
     let html = '';
