@@ -1,5 +1,5 @@
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
+import { composition } from './composition/dependencies.js';
 import {
   kms,
   doc,
@@ -12,16 +12,16 @@ import {
   pii,
   passwords,
   loginAttempts,
-} from '../shared/factories.js';
+} from './composition/factories.js';
 import { ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
-import { sameOrigin } from '../shared/web/form.js';
-import { htmlPage } from '../shared/web/layout.js';
+import { sameOrigin } from '../shared/web/kit/form.js';
+import { htmlPage } from '../shared/web/kit/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
-import { servedOverHttps } from '../shared/web/cookies.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { agentView, authorityView } from '../shared/identity/entity-account.js';
@@ -38,10 +38,10 @@ import {
   registerPageErrors,
   renderRegisterPage,
   type RegisterPageState,
-} from '../shared/identity/register-page.js';
+} from '../shared/web/pages/register-page.js';
 import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
-import { parseAccountId } from '../shared/sso/account-id.js';
+import { parseAccountId } from '../shared/identifiers/account-id.js';
 import * as z from 'zod';
 
 /** What this function's handler uses, built once per container. */

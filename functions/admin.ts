@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
+import { composition } from './composition/dependencies.js';
 import {
   kms,
   doc,
@@ -14,7 +14,7 @@ import {
   secrets,
   keys,
   signerFor,
-} from '../shared/factories.js';
+} from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
-import { kms, doc, webMac, cookieSealer, webSessions, relayedAddresses } from '../shared/factories.js';
+import { composition } from './composition/dependencies.js';
+import { kms, doc, webMac, cookieSealer, webSessions, relayedAddresses } from './composition/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -18,10 +18,10 @@ import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/co
 import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
 import { statusLabel } from '../shared/web/console/labels.js';
 import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
-import { servedOverHttps } from '../shared/web/cookies.js';
-import { SealedCookie } from '../shared/web/sealed-cookie.js';
-import { CrossSiteError, formFields, sameOrigin } from '../shared/web/form.js';
-import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
+import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
+import { CrossSiteError, formFields, sameOrigin } from '../shared/web/kit/form.js';
+import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { chooseTypeBody, issueFormBody } from '../shared/web/pages/console-issue-page.js';
 import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
 import { consoleListBody } from '../shared/web/pages/console-list-page.js';

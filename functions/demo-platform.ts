@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
-import { cookieSealer, kms, pageClientSecrets, webMac } from '../shared/factories.js';
+import { composition } from './composition/dependencies.js';
+import { cookieSealer, kms, pageClientSecrets, webMac } from './composition/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { servedOverHttps } from '../shared/web/cookies.js';
-import { SealedCookie, type CookieSealer } from '../shared/web/sealed-cookie.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
+import { SealedCookie, type CookieSealer } from '../shared/web/kit/sealed-cookie.js';
 import {
   demoClientId,
   demoLoginCookie,
@@ -17,8 +17,8 @@ import {
   idTokenClaims,
   requestedScope,
 } from '../shared/web/demo/demo-session.js';
-import { parseForm } from '../shared/web/form.js';
-import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
+import { parseForm } from '../shared/web/kit/form.js';
+import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { demoSignedInBody, demoSignedOutBody } from '../shared/web/pages/demo-page.js';
 import { pendingLogin, RelyingParty } from '../shared/web/relying-party.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';

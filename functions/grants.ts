@@ -1,4 +1,4 @@
-import type { IndexName } from '../shared/storage/table.js';
+import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
 
 /** The item-level DynamoDB actions a function may be granted (the document client's commands). */
@@ -7,7 +7,7 @@ export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | '
 export interface TableGrant {
   /**
    * Per action, the partition keys it may name: IAM `StringLike` patterns over the key prefixes of
-   * `shared/storage/table.ts`, enforced by `dynamodb:LeadingKeys` (every key of a batch must match).
+   * `shared/adapters/dynamo/table.ts`, enforced by `dynamodb:LeadingKeys` (every key of a batch must match).
    */
   items: Partial<Record<ItemAction, readonly string[]>>;
   /**
@@ -84,7 +84,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
 
 /**
  * Bearer tokens are looked up by the hash of the token, under either model, and accepted only while their
- * client is still registered (shared/sso/dynamo-adapter.ts, shared/factories.ts `accessTokens`).
+ * client is still registered (shared/adapters/dynamo/oidc-adapter.ts, functions/composition/factories.ts `accessTokens`).
  */
 const accessTokens = ['oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*'];
 
@@ -96,7 +96,7 @@ const accessTokens = ['oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Cl
 export const functionGrants: Record<FunctionName, FunctionGrants> = {
   health: {},
   catalogue: {},
-  // The OpenID provider. Its storage adapter (shared/sso/dynamo-adapter.ts) owns every `oidc#` item: gets,
+  // The OpenID provider. Its storage adapter (shared/adapters/dynamo/oidc-adapter.ts) owns every `oidc#` item: gets,
   // puts, updates (consume), deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
@@ -186,7 +186,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     platformKey: 'sign',
   },
-  // POST /verify (shared/verify/verify-scan.ts): an optional verifier's access token (get), the issuer by
+  // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
   // id (gsi1, then get) or by credit code (get), the licence's live status (get), one audit entry
   // (conditional put). Signatures are checked locally: issuer keys come from the issuer records, and for
   // presentations the platform keys' public keys from KMS (GetPublicKey, once per container), the keys
@@ -267,7 +267,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // demo platform, its own client secret.
   wallet: { webMac: true },
   'demo-platform': { webMac: true },
-  // The console's open sessions (shared/web/session-registry.ts): registered at sign-in (conditional put),
+  // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out.
   console: {
     webMac: true,

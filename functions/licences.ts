@@ -1,5 +1,5 @@
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
+import { composition } from './composition/dependencies.js';
 import {
   kms,
   doc,
@@ -12,7 +12,7 @@ import {
   lookupMac,
   signerFor,
   fingerprint,
-} from '../shared/factories.js';
+} from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';

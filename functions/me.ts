@@ -1,5 +1,5 @@
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
+import { composition } from './composition/dependencies.js';
 import {
   kms,
   doc,
@@ -12,7 +12,7 @@ import {
   audit,
   lookupMac,
   platformSigner,
-} from '../shared/factories.js';
+} from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
@@ -24,7 +24,7 @@ import { createPresentation, createPresentationInput } from '../shared/licence/p
 import { renderQrSvg } from '../shared/licence/qr.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { licenceView } from '../shared/licence/licence.js';
-import { parseAccountId } from '../shared/sso/account-id.js';
+import { parseAccountId } from '../shared/identifiers/account-id.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({

@@ -1,5 +1,5 @@
 import serverless from 'serverless-http';
-import { composition } from '../shared/dependencies.js';
+import { composition } from './composition/dependencies.js';
 import {
   kms,
   doc,
@@ -18,7 +18,7 @@ import {
   directory,
   relayedAddresses,
   cookieSealer,
-} from '../shared/factories.js';
+} from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';

@@ -1,5 +1,5 @@
-import { composition } from '../shared/dependencies.js';
-import { kms, doc, issuers, statusLists, signerFor } from '../shared/factories.js';
+import { composition } from './composition/dependencies.js';
+import { kms, doc, issuers, statusLists, signerFor } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { statusListMediaType, statusListToken } from '../shared/licence/status-list-token.js';

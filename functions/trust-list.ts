@@ -1,5 +1,5 @@
-import { composition } from '../shared/dependencies.js';
-import { kms, doc, issuers, trustList, platformSigner, statusLists } from '../shared/factories.js';
+import { composition } from './composition/dependencies.js';
+import { kms, doc, issuers, trustList, platformSigner, statusLists } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { trustListMediaType } from '../shared/licence/trust-list.js';
 import { trustListToken } from '../shared/licence/trust-list-token.js';

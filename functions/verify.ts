@@ -1,5 +1,5 @@
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
+import { composition } from './composition/dependencies.js';
 import {
   kms,
   doc,
@@ -9,14 +9,14 @@ import {
   audit,
   platformSigner,
   platformPreviousSigners,
-} from '../shared/factories.js';
+} from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
-import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verify/verify-scan.js';
+import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verification/verify-scan.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 import { epochSeconds } from '../shared/clock.js';
-import { composition } from '../shared/dependencies.js';
-import { cookieSealer, kms, pageClientSecrets, webMac } from '../shared/factories.js';
+import { composition } from './composition/dependencies.js';
+import { cookieSealer, kms, pageClientSecrets, webMac } from './composition/factories.js';
 import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { header } from '../shared/http/request.js';
 import * as z from 'zod';
-import type { SafeHtml } from '../shared/web/html.js';
-import type { CookieSealer } from '../shared/web/sealed-cookie.js';
+import type { SafeHtml } from '../shared/web/kit/html.js';
+import type { CookieSealer } from '../shared/web/kit/sealed-cookie.js';
 import { logger } from '../shared/logger.js';
-import { walletClientId } from '../shared/sso/built-in-clients.js';
-import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/form.js';
-import { htmlPage, redirect, renderPage } from '../shared/web/layout.js';
+import { walletClientId } from '../shared/identifiers/client-ids.js';
+import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/kit/form.js';
+import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
 import { licenceHref, signedInBody, signedOutBody } from '../shared/web/pages/wallet-home-page.js';
 import { licenceBody } from '../shared/web/pages/wallet-licence-page.js';
@@ -30,7 +30,7 @@ import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
-import { servedOverHttps } from '../shared/web/cookies.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cookieSealer });

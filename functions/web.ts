@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { composition } from '../shared/dependencies.js';
-import { webAssets } from '../shared/factories.js';
+import { composition } from './composition/dependencies.js';
+import { webAssets } from './composition/factories.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { assetResponse } from '../shared/web/assets.js';
-import { htmlPage, renderPage } from '../shared/web/layout.js';
+import { htmlPage, renderPage } from '../shared/web/kit/layout.js';
 import { landingBody, type DemoSignIn } from '../shared/web/pages/landing-page.js';
 import { verifierBody, verifierScripts } from '../shared/web/pages/verifier-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
-import { servedOverHttps } from '../shared/web/cookies.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ webAssets });

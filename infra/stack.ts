@@ -142,7 +142,7 @@ export interface ElicenceStackProps extends StackProps {
 }
 
 /**
- * The whole service in one stack: its KMS keys, the single DynamoDB table (from `shared/storage/table.ts`),
+ * The whole service in one stack: its KMS keys, the single DynamoDB table (from `shared/adapters/dynamo/table.ts`),
  * one Lambda function per entry point, and the HTTP API whose routes are the route table
  * (`functions/routes.ts`), each function with only the environment and permissions its code uses.
  *

@@ -141,7 +141,7 @@ export class ServiceFunction extends Construct {
 
   /**
    * KMS publishes no per-key throttling metric (only account-wide usage against quotas in `AWS/Usage`), and
-   * the SDK retries a throttled call up to 5 times (`shared/crypto/kms-client.ts`). What matters is a call
+   * the SDK retries a throttled call up to 5 times (`shared/adapters/kms/client.ts`). What matters is a call
    * that still failed: the function logs it through Powertools (`error.name`), and this filter counts them.
    * KMS is these functions' only dependency that throttles with `ThrottlingException` in practice (DynamoDB
    * on demand mostly answers `ProvisionedThroughputExceededException`). Errors that oidc-provider handles

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { ItemAction, TableGrant } from '../../functions/grants.js';
-import { table as declaration } from '../../shared/storage/table.js';
+import { table as declaration } from '../../shared/adapters/dynamo/table.js';
 
 /**
  * What DynamoDB needs from KMS when it encrypts or decrypts with the table key on a caller's behalf (the
@@ -21,10 +21,10 @@ const tableKeyActions = [
 const string = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
 
 /**
- * The single table, built from `shared/storage/table.ts` (keys, indexes and TTL attribute are read from
+ * The single table, built from `shared/adapters/dynamo/table.ts` (keys, indexes and TTL attribute are read from
  * there, never restated): on-demand, point-in-time recovery, deletion protection, encrypted with the
  * customer-managed key given. Key attributes are strings and indexes project all attributes, as the local
- * bootstrap (`shared/storage/create-table.ts`) creates them.
+ * bootstrap (`shared/adapters/dynamo/create-table.ts`) creates them.
  *
  * `Table` rather than `TableV2` so that cdk-nag's point-in-time-recovery rule can see it.
  */

@@ -1,5 +1,5 @@
-import { demoPlatformClientId } from '../../shared/sso/built-in-clients.js';
-import { idNumberCheckCharacter } from '../../shared/identity/id-number.js';
+import { demoPlatformClientId } from '../../shared/identifiers/client-ids.js';
+import { idNumberCheckCharacter } from '../../shared/identifiers/id-number.js';
 
 /**
  * The synthetic population registry (人口库) of the local demo, besides the demo citizen: name, region

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { functionGrants, type KeyRole } from '../../functions/grants.js';
 import { routes } from '../../functions/routes.js';
 import type { Config } from '../../shared/config.js';
-import { buildDependencies, provideDependencies, type Dependencies } from '../../shared/dependencies.js';
+import {
+  buildDependencies,
+  provideDependencies,
+  type Dependencies,
+} from '../../functions/composition/dependencies.js';
 import { MemoryAssets } from '../../shared/web/assets.js';
 import { webAssetsOnce } from '../web-assets.js';
-import { ensureTable } from '../../shared/storage/create-table.js';
-import { table } from '../../shared/storage/table.js';
-import { createDynamoClient } from '../../shared/storage/dynamo-client.js';
+import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
+import { table } from '../../shared/adapters/dynamo/table.js';
+import { createDynamoClient } from '../../shared/adapters/dynamo/client.js';
 import { ensurePlatformKeys, serviceKeyRoles } from './bootstrap-keys.js';
 import { guardGrants } from './grant-guard.js';
 import { invocation } from './invocation.js';

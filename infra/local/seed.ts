@@ -1,11 +1,11 @@
 import { ConflictError, NotFoundError } from '../../shared/errors.js';
-import type { Dependencies } from '../../shared/dependencies.js';
-import { parseCreditCode } from '../../shared/identity/credit-code.js';
-import { maskIdNumber, parseIdNumber } from '../../shared/identity/id-number.js';
-import { personLookupKey } from '../../shared/identity/lookup-key.js';
+import type { Dependencies } from '../../functions/composition/dependencies.js';
+import { parseCreditCode } from '../../shared/identifiers/credit-code.js';
+import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { createIssuer } from '../../shared/issuers/create-issuer.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
-import { entityLookupKey } from '../../shared/identity/lookup-key.js';
+import { entityLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';

@@ -114,7 +114,7 @@ const P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc6
  * n/2. ECDSA accepts both `(r, s)` and `(r, n - s)`, so without this every signature would have a second
  * valid encoding (a credential or presentation with two spellings, a different hash, a "new" token that
  * is the same). KMS, like OpenSSL, returns either half at random; every signer passes its signatures
- * through here, and the verifier (`shared/verify/crypto.ts`) refuses the high half.
+ * through here, and the verifier (`packages/verifier/src/crypto.ts`) refuses the high half.
  *
  * @example
  * ```ts

@@ -1,5 +1,5 @@
 import { routes, type ParameterKind } from '../../functions/routes.js';
-import { composition } from '../dependencies.js';
+import { composition } from '../../functions/composition/dependencies.js';
 import { ServiceError } from '../errors.js';
 import type { HttpEvent, HttpResult } from './types.js';
 

@@ -5,9 +5,9 @@ import type {
   DirectoryPerson,
   IdentityDirectory,
   LoginOutcome,
-} from '../sso/identity-directory.js';
+} from './identity-directory.js';
 import { acrOf, assuranceLevelOf } from './assurance.js';
-import { parseCreditCode } from './credit-code.js';
+import { parseCreditCode } from '../identifiers/credit-code.js';
 import type { ActingAuthority, EntityAccount } from './entity-account.js';
 import { canActFor, ensureEntityAccount, entitiesFor, type EntityDependencies } from './entities.js';
 import type { PersonAccount } from './person-account.js';

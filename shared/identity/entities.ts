@@ -5,7 +5,7 @@ import type { Mac } from '../crypto/mac.js';
 import { ConflictError, NotFoundError, ServiceError, invalidRequest } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
-import { parseCreditCode, type CreditCode } from './credit-code.js';
+import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import {
   agentScopes,
   appointmentInForce,
@@ -14,8 +14,8 @@ import {
   type EntityAccount,
 } from './entity-account.js';
 import type { EntityStore } from './entity-store.js';
-import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
-import { entityLookupKey, personLookupKey } from './lookup-key.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { PersonAccount } from './person-account.js';
 import type { EntityRegistry, RegisteredEntity } from './registry.js';
 import { acrOf, signedInLevel } from './assurance.js';

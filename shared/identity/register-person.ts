@@ -6,9 +6,9 @@ import { ConflictError, ServiceError, invalidRequest, TooManyRequestsError } fro
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
-import { maskIdNumber, parseIdNumber, type IdNumber } from './id-number.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { LoginThrottle, sourceDigest, type LoginAttemptStore } from './login-throttle.js';
-import { personLookupKey } from './lookup-key.js';
+import { personLookupKey } from '../identifiers/lookup-key.js';
 import { passwordProblem, type PasswordHasher } from './password-hasher.js';
 import {
   comparableName,

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';
-import { parseCreditCode } from '../identity/credit-code.js';
+import { parseCreditCode } from '../identifiers/credit-code.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { ClientSecrets } from '../sso/client-secrets.js';

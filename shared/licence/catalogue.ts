@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
 import { ServiceError } from '../errors.js';
-import { maskIdNumber, parseIdNumber } from '../identity/id-number.js';
+import { maskIdNumber, parseIdNumber } from '../identifiers/id-number.js';
 
 export type HolderKind = 'person' | 'entity';
 

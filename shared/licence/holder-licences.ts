@@ -3,7 +3,7 @@ import { canActFor, findEntityById, type EntityDependencies } from '../identity/
 import { findPersonById } from '../identity/verify-password.js';
 import type { AccountStore } from '../identity/account-store.js';
 import type { Issuer } from '../issuers/issuer.js';
-import type { SessionSubject } from '../sso/account-id.js';
+import type { SessionSubject } from '../identifiers/account-id.js';
 import type { LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';

@@ -5,9 +5,9 @@ import { lowSCompactJws, signCompactJws } from '../crypto/compact-jws.js';
 import type { Mac } from '../crypto/mac.js';
 import type { Signer } from '../crypto/signer.js';
 import { ConflictError, ServiceError } from '../errors.js';
-import { parseCreditCode, type CreditCode } from '../identity/credit-code.js';
-import { maskIdNumber, parseIdNumber, type IdNumber } from '../identity/id-number.js';
-import { entityLookupKey, personLookupKey } from '../identity/lookup-key.js';
+import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
+import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
@@ -22,7 +22,7 @@ import {
 } from './catalogue.js';
 import type { IdempotencyRecord, IdempotencyStore } from './idempotency-store.js';
 import type { Holder, LicenceRecord } from './licence.js';
-import { formatLicenceId } from './licence-id.js';
+import { formatLicenceId } from '../identifiers/licence-id.js';
 import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
 

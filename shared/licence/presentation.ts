@@ -1,6 +1,6 @@
 /**
  * Presentations (亮证): the dynamic QR code a holder shows, signed by the platform key. Format and size
- * in `shared/verify/presentation-format.ts`; verified by the same library as licence credentials.
+ * in `packages/verifier/src/presentation-format.ts`; verified by the same library as licence credentials.
  *
  * @packageDocumentation
  */
@@ -12,13 +12,13 @@ import { epochSeconds, type Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import { NotFoundError, ServiceError, invalidRequest } from '../errors.js';
 import { logger } from '../logger.js';
-import { base64urlEncode } from '../verify/base64url.js';
+import { base64urlEncode } from '../../packages/verifier/src/base64url.js';
 import {
   presentationIdLength,
   presentationLifetime,
   signPresentation,
   type PresentationClaims,
-} from '../verify/presentation-format.js';
+} from '../../packages/verifier/src/presentation-format.js';
 import { acrOf } from '../identity/assurance.js';
 import { findLicenceType, lookupKeyFields, minAssuranceOf } from './catalogue.js';
 import {

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import type { Mac } from '../crypto/mac.js';
 import { NotFoundError, ServiceError } from '../errors.js';
-import { parseCreditCode } from '../identity/credit-code.js';
-import { parseIdNumber } from '../identity/id-number.js';
-import { entityLookupKey, personLookupKey } from '../identity/lookup-key.js';
+import { parseCreditCode } from '../identifiers/credit-code.js';
+import { parseIdNumber } from '../identifiers/id-number.js';
+import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import type { LicenceRecord } from './licence.js';

@@ -1,4 +1,4 @@
-import type { StatusList, StatusValue } from './status-list.js';
+import type { StatusList, StatusValue } from '../../packages/verifier/src/status-list.js';
 
 /**
  * Entries per status list: 2^17 = 131,072 licences, 32 KiB uncompressed at 2 bits each. Large enough for

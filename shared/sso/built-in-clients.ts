@@ -1,14 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
+import { walletClientId } from '../identifiers/client-ids.js';
 import { clientMetadata, registerClientInput } from './register-client.js';
-
-/** The wallet pages' client id: a platform of the service itself, present wherever the service runs. */
-export const walletClientId = 'elicence-wallet';
-
-/** The demo platform's client id (registered by the local seed only). */
-export const demoPlatformClientId = 'demo-platform';
-
-/** Clients played by the service's own page functions: their secrets derive from the web key. */
-export const pageClientIds: readonly string[] = [walletClientId, demoPlatformClientId];
 
 /** The ids of the clients {@link builtInClient} answers (no metadata built, for a cheap check). */
 export const builtInClientIds: readonly string[] = [walletClientId];

@@ -1,4 +1,4 @@
-import { relayedAddressHeader, type RelayedAddresses } from './relayed-address.js';
+import { relayedAddressHeader, type RelayedAddresses } from '../web/kit/relayed-address.js';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';

@@ -1,7 +1,7 @@
 import { sectorOf } from './pairwise.js';
 import type { Account, FindAccount } from 'oidc-provider';
-import { parseAccountId } from './account-id.js';
-import type { IdentityDirectory } from './identity-directory.js';
+import { parseAccountId } from '../identifiers/account-id.js';
+import type { IdentityDirectory } from '../identity/identity-directory.js';
 
 /**
  * The provider's account lookup. A person's account answers `name` and, under scope `idcard` only,

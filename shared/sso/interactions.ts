@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { logger } from '../logger.js';
-import { formatAccountId, parseAccountId } from './account-id.js';
-import type { IdentityDirectory } from './identity-directory.js';
-import { pageHeaders, pageLang, pageView, type PageView } from './pages/html.js';
+import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
+import type { IdentityDirectory } from '../identity/identity-directory.js';
+import { pageHeaders, pageLang, pageView, type PageView } from '../web/pages/interaction-html.js';
 import {
   consentPage,
   entityPage,
@@ -14,7 +14,7 @@ import {
   loginPage,
   personalPage,
   throttledMessage,
-} from './pages/interaction-pages.js';
+} from '../web/pages/interaction-pages.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 

@@ -10,14 +10,14 @@ import Provider, {
 import type { ExternalSigningKey } from 'oidc-provider';
 import { ConflictError } from '../errors.js';
 import { logger } from '../logger.js';
-import { parseAccountId } from './account-id.js';
+import { parseAccountId } from '../identifiers/account-id.js';
 import type { ClientSecrets } from './client-secrets.js';
 import { acrValuesSupported } from '../identity/assurance.js';
 import { accountFinder } from './find-account.js';
-import type { IdentityDirectory } from './identity-directory.js';
+import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
-import { pageHeaders, pageLang, pageView, withLang, type PageView } from './pages/html.js';
-import { errorPage, loggedOutPage, logoutPage } from './pages/interaction-pages.js';
+import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
+import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes } from './scopes.js';
 

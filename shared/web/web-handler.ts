@@ -2,9 +2,9 @@ import { ServiceError } from '../errors.js';
 import { checkRequestLine, withEdgeHeaders } from '../http/edge.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
-import { html } from './html.js';
-import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './i18n.js';
-import { htmlPage, notice, renderPage, type Section } from './layout.js';
+import { html } from './kit/html.js';
+import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './kit/i18n.js';
+import { htmlPage, notice, renderPage, type Section } from './kit/layout.js';
 
 /** What a page handler gets besides the event: the visitor's language and its translator. */
 export interface PageContext {

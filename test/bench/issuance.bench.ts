@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { dependencies } from '../../shared/dependencies.js';
+import { dependencies } from '../../functions/composition/dependencies.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { drivingLicenceBody, issueLicence as issueOverHttp, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken, startTestRuntime } from '../support/runtime.js';

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { startKmsEmulator } from '../../infra/local/kms-emulator.js';
-import { createKmsClient } from '../../shared/crypto/kms-client.js';
-import { KmsSigner } from '../../shared/crypto/kms-signer.js';
+import { createKmsClient } from '../../shared/adapters/kms/client.js';
+import { KmsSigner } from '../../shared/adapters/kms/signer.js';
 
 const KMS_SIGNATURES = 2000;
 const CONCURRENCY = 8;

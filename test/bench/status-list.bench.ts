@@ -7,9 +7,9 @@ import {
   StatusType,
   writeStatus,
   type StatusValue,
-} from '../../shared/licence/status-list.js';
+} from '../../packages/verifier/src/status-list.js';
 import { LIST_SIZE } from '../../shared/licence/status-list-store.js';
-import { zlibCompression } from '../../shared/licence/status-list-zlib.js';
+import { zlibCompression } from '../../packages/verifier/src/status-list-zlib.js';
 
 /** mulberry32: a small seeded PRNG, so that every run measures the same lists. */
 function seeded(seed: number): () => number {

@@ -4,23 +4,23 @@ import { pathToFileURL } from 'node:url';
 import { compactVerify, importJWK } from 'jose';
 import QRCode from 'qrcode';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
-import { dependencies } from '../../shared/dependencies.js';
+import { dependencies } from '../../functions/composition/dependencies.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
-import { formatLicenceId } from '../../shared/licence/licence-id.js';
-import { createStatusBytes, encodeStatusList } from '../../shared/licence/status-list.js';
+import { formatLicenceId } from '../../shared/identifiers/licence-id.js';
+import { createStatusBytes, encodeStatusList } from '../../packages/verifier/src/status-list.js';
 import { createPresentation } from '../../shared/licence/presentation.js';
-import { webCryptoEs256, type PublicJwk } from '../../shared/verify/crypto.js';
-import { verificationUrl } from '../../shared/verify/input.js';
-import { createNodeVerifier, nodeEs256, zlibCompression } from '../../shared/verify/node.js';
-import { OfflineTrustStore } from '../../shared/verify/offline-store.js';
+import { webCryptoEs256, type PublicJwk } from '../../packages/verifier/src/crypto.js';
+import { verificationUrl } from '../../packages/verifier/src/input.js';
+import { createNodeVerifier, nodeEs256, zlibCompression } from '../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../packages/verifier/src/offline-store.js';
 import {
   readPresentationEnvelope,
   signPresentation,
   type PresentationClaims,
-} from '../../shared/verify/presentation-format.js';
-import { createVerifier } from '../../shared/verify/verifier.js';
-import { verifyScan } from '../../shared/verify/verify-scan.js';
-import { LocalSigner } from '../fakes/local-signer.js';
+} from '../../packages/verifier/src/presentation-format.js';
+import { createVerifier } from '../../packages/verifier/src/verifier.js';
+import { verifyScan } from '../../shared/verification/verify-scan.js';
+import { LocalSigner } from '../support/local-signer.js';
 import { measure } from './measure.js';
 import { startTestRuntime } from '../support/runtime.js';
 

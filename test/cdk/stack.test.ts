@@ -12,7 +12,7 @@ import { functionNames, routeKey, routes, type FunctionName } from '../../functi
 import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
-import { table } from '../../shared/storage/table.js';
+import { table } from '../../shared/adapters/dynamo/table.js';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -805,7 +805,7 @@ describe('ElicenceStack', () => {
   });
 
   describe('table', () => {
-    it('is the declaration of shared/storage/table.ts', () => {
+    it('is the declaration of shared/adapters/dynamo/table.ts', () => {
       const keySchema = (partitionKey: string, sortKey: string) => [
         { AttributeName: partitionKey, KeyType: 'HASH' },
         { AttributeName: sortKey, KeyType: 'RANGE' },

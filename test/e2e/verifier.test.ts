@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../shared/dependencies.js';
+import { dependencies } from '../../functions/composition/dependencies.js';
 import { createPresentation } from '../../shared/licence/presentation.js';
 import { chromiumPath, launchBrowser, newPage, phone, screenshot } from '../support/browser.js';
 import { postJson } from '../support/http-api.js';

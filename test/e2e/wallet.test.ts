@@ -2,7 +2,7 @@ import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presentationPrefix } from '../../shared/verify/presentation-format.js';
+import { presentationPrefix } from '../../packages/verifier/src/presentation-format.js';
 import { launchBrowser, newPage, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
 

@@ -39,10 +39,10 @@ import { calculateJwkThumbprint, compactVerify, importJWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsEmulator, type KmsEmulator } from '../../infra/local/kms-emulator.js';
 import { joseToDer } from '../../shared/crypto/der.js';
-import { createKmsClient } from '../../shared/crypto/kms-client.js';
-import { KmsKeyManager } from '../../shared/crypto/kms-key-manager.js';
-import { KmsMac } from '../../shared/crypto/kms-mac.js';
-import { KmsSigner } from '../../shared/crypto/kms-signer.js';
+import { createKmsClient } from '../../shared/adapters/kms/client.js';
+import { KmsKeyManager } from '../../shared/adapters/kms/key-manager.js';
+import { KmsMac } from '../../shared/adapters/kms/mac.js';
+import { KmsSigner } from '../../shared/adapters/kms/signer.js';
 
 const REGION = 'cn-north-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -10,9 +10,9 @@ import { ensurePlatformKeys, serviceKeyRoles } from '../../infra/local/bootstrap
 import { guardGrants, LocalAccessDenied, stringLike } from '../../infra/local/grant-guard.js';
 import { startKmsEmulator, type KmsEmulator } from '../../infra/local/kms-emulator.js';
 import { loadConfig } from '../../shared/config.js';
-import { createKmsClient } from '../../shared/crypto/kms-client.js';
-import { createDynamoClient, documentClientFor } from '../../shared/storage/dynamo-client.js';
-import { table } from '../../shared/storage/table.js';
+import { createKmsClient } from '../../shared/adapters/kms/client.js';
+import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
+import { table } from '../../shared/adapters/dynamo/table.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 
 const tableName = 'guarded';

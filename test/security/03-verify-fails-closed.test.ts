@@ -10,10 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies, type Dependencies } from '../../shared/dependencies.js';
+import { buildDependencies, type Dependencies } from '../../functions/composition/dependencies.js';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
-import { formatLicenceId } from '../../shared/licence/licence-id.js';
+import { formatLicenceId } from '../../shared/identifiers/licence-id.js';
 import { onboardIssuer, postJson } from '../support/http-api.js';
 import { drivingLicenceBody, newIdNumber, type LicenceJson } from '../support/licences.js';
 import { adminToken } from '../support/oidc-flows.js';

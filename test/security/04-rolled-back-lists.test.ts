@@ -15,16 +15,16 @@ import {
   encodeStatusList,
   StatusType,
   writeStatus,
-} from '../../shared/licence/status-list.js';
-import { zlibCompression } from '../../shared/licence/status-list-zlib.js';
-import { createNodeVerifier, nodeEs256 } from '../../shared/verify/node.js';
+} from '../../packages/verifier/src/status-list.js';
+import { zlibCompression } from '../../packages/verifier/src/status-list-zlib.js';
+import { createNodeVerifier, nodeEs256 } from '../../packages/verifier/src/node.js';
 import {
   OfflineTrustStore,
   SyncError,
   type OfflineTrustStoreOptions,
-} from '../../shared/verify/offline-store.js';
-import { webCryptoEs256 } from '../../shared/verify/crypto.js';
-import { createVerifier } from '../../shared/verify/verifier.js';
+} from '../../packages/verifier/src/offline-store.js';
+import { webCryptoEs256 } from '../../packages/verifier/src/crypto.js';
+import { createVerifier } from '../../packages/verifier/src/verifier.js';
 import { createWorld, NOW, type World } from '../unit/verify/world.js';
 
 const BASE = 'https://elicence.test';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../infra/local/demo-data.js';
-import { createDynamoClient, documentClientFor } from '../../shared/storage/dynamo-client.js';
+import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 import { postJson } from '../support/http-api.js';
 import {
   businessLicenceBody,

@@ -80,13 +80,13 @@ describe('a withdrawn issuer’s client (finding 7)', () => {
   });
 
   it('left the licence as it was (the refused status change did nothing)', async () => {
-    const { dependencies } = await import('../../shared/dependencies.js');
+    const { dependencies } = await import('../../functions/composition/dependencies.js');
     expect((await dependencies().licences.get(licenceId))?.status).toBe('valid');
   });
 
   it('an issuer withdrawn before clients ended with it: its client is refused, and withdrawing again ends it', async () => {
     const { clientItems } = await import('../support/http-api.js');
-    const { dependencies } = await import('../../shared/dependencies.js');
+    const { dependencies } = await import('../../functions/composition/dependencies.js');
     // The client record as onboarding saved it, put back as an older withdrawal left it.
     await dependencies().clients.save({
       client_id: issuer.clientId,

@@ -164,7 +164,7 @@ describe('a crash mid-issuance (finding 10)', () => {
   });
 
   // Depends on the online verifier requiring the licence record to exist and to hold this very credential
-  // (functions/verify.ts, shared/verify/*): the credential of an issuance that never completed was
+  // (functions/verify.ts, packages/verifier/src/*): the credential of an issuance that never completed was
   // answered to nobody, but it was signed.
   it('a credential signed by an issuance that never completed does not verify online', async () => {
     const unwritten = [...crashed.entries()].filter(([id]) => !listedIds.has(id));

@@ -11,18 +11,18 @@ import { CreateKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-k
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsEmulator, type KmsEmulator } from '../../infra/local/kms-emulator.js';
 import { derToJose, lowS } from '../../shared/crypto/der.js';
-import { createKmsClient } from '../../shared/crypto/kms-client.js';
-import { KmsSigner } from '../../shared/crypto/kms-signer.js';
+import { createKmsClient } from '../../shared/adapters/kms/client.js';
+import { KmsSigner } from '../../shared/adapters/kms/signer.js';
 import { kmsSigningKey } from '../../shared/sso/kms-signing-key.js';
-import { base45Decode, base45Encode } from '../../shared/verify/base45.js';
-import { CborTag, decodeCbor, encodeCbor, type CborValue } from '../../shared/verify/cbor.js';
-import { isLowS, webCryptoEs256, type PublicJwk } from '../../shared/verify/crypto.js';
-import { createNodeVerifier, nodeEs256 } from '../../shared/verify/node.js';
-import { OfflineTrustStore } from '../../shared/verify/offline-store.js';
-import { presentationPrefix } from '../../shared/verify/presentation-format.js';
-import { createVerifier, type Verifier } from '../../shared/verify/verifier.js';
+import { base45Decode, base45Encode } from '../../packages/verifier/src/base45.js';
+import { CborTag, decodeCbor, encodeCbor, type CborValue } from '../../packages/verifier/src/cbor.js';
+import { isLowS, webCryptoEs256, type PublicJwk } from '../../packages/verifier/src/crypto.js';
+import { createNodeVerifier, nodeEs256 } from '../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../packages/verifier/src/offline-store.js';
+import { presentationPrefix } from '../../packages/verifier/src/presentation-format.js';
+import { createVerifier, type Verifier } from '../../packages/verifier/src/verifier.js';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
-import { LocalSigner } from '../fakes/local-signer.js';
+import { LocalSigner } from '../support/local-signer.js';
 import { createWorld, FakeStatus, NOW, type World } from '../unit/verify/world.js';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../shared/dependencies.js';
-import { isLowS } from '../../shared/verify/crypto.js';
+import { dependencies } from '../../functions/composition/dependencies.js';
+import { isLowS } from '../../packages/verifier/src/crypto.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { postJson, scanItems } from '../support/http-api.js';
 import { drivingLicenceBody, newIdNumber, type LicenceJson } from '../support/licences.js';

@@ -8,8 +8,11 @@
  */
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeVerifier } from '../../shared/verify/node.js';
-import { readPresentationClaims, readPresentationEnvelope } from '../../shared/verify/presentation-format.js';
+import { createNodeVerifier } from '../../packages/verifier/src/node.js';
+import {
+  readPresentationClaims,
+  readPresentationEnvelope,
+} from '../../packages/verifier/src/presentation-format.js';
 import { postJson, scanItems } from '../support/http-api.js';
 import {
   businessLicenceBody,

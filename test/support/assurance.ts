@@ -1,6 +1,6 @@
-import { buildDependencies } from '../../shared/dependencies.js';
-import { parseIdNumber } from '../../shared/identity/id-number.js';
-import { personLookupKey } from '../../shared/identity/lookup-key.js';
+import { buildDependencies } from '../../functions/composition/dependencies.js';
+import { parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamo } from '../../infra/local/dynamo.js';
-import { ensureTable } from '../../shared/storage/create-table.js';
-import { createDynamoClient, documentClientFor } from '../../shared/storage/dynamo-client.js';
+import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
+import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 
 export interface TestTable {
   doc: DynamoDBDocumentClient;

@@ -2,11 +2,11 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { dependencies } from '../../shared/dependencies.js';
+import { dependencies } from '../../functions/composition/dependencies.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
-} from '../../shared/identity/credit-code.js';
+} from '../../shared/identifiers/credit-code.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 
 /** The 31 characters GB 32100 allows, which are also valid GB 11714 organisation-code characters. */

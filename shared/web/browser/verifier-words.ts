@@ -5,8 +5,8 @@
  *
  * @packageDocumentation
  */
-import type { VerificationResult, Verdict } from '../../verify/verdict.js';
-import { chinaTimeFormatter } from '../china-time.js';
+import type { VerificationResult, Verdict } from '../../../packages/verifier/src/verdict.js';
+import { chinaTimeFormatter } from '../kit/china-time.js';
 
 export type PageLang = 'zh' | 'en';
 

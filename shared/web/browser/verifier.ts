@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import type { VerificationResult } from '../../verify/verdict.js';
+import type { VerificationResult } from '../../../packages/verifier/src/verdict.js';
 import { cameraAvailable, scanWithCamera, type CameraScan } from './verifier-camera.js';
 import { decodeImageFile } from './verifier-qr.js';
 import { TrustData } from './verifier-trust.js';

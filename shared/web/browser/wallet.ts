@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-import { clockTime } from '../china-time.js';
+import { clockTime } from '../kit/china-time.js';
 import { countdown, crossedMark, shouldRefresh } from './wallet-timer.js';
 
 interface Refreshed {

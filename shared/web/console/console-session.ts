@@ -1,10 +1,10 @@
-import { relayedAddressHeader } from '../../sso/relayed-address.js';
+import { relayedAddressHeader } from '../kit/relayed-address.js';
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { configurationFor } from '../relying-party.js';
 import * as z from 'zod';
 import { logger } from '../../logger.js';
-import type { CookieSealer } from '../sealed-cookie.js';
+import type { CookieSealer } from '../kit/sealed-cookie.js';
 
 /** The scope of the issuer API: a console session can do nothing else. */
 export const consoleScope = 'licences:issue';

@@ -1,4 +1,4 @@
-import type { Translate } from '../i18n.js';
+import type { Translate } from '../kit/i18n.js';
 import type { IssueRequest, LicenceTypeEntry } from './issuer-api.js';
 import {
   isCalendarDate,

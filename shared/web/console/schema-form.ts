@@ -1,5 +1,5 @@
-import { attr, html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
 
 /** The kinds of input a JSON Schema property becomes. */
 export type FieldKind = 'text' | 'textarea' | 'select' | 'date' | 'integer' | 'number' | 'checkbox';

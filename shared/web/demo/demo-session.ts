@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import * as z from 'zod';
 
 /** The demo platform's client id, seeded by `infra/local/seed.ts` (not first-party: consent is asked). */
-export { demoPlatformClientId as demoClientId } from '../../sso/built-in-clients.js';
+export { demoPlatformClientId as demoClientId } from '../../identifiers/client-ids.js';
 
 /** Sealed cookie of a sign-in under way (state, nonce, PKCE verifier): ten minutes to finish it. */
 export const demoLoginCookie = 'demo-login';

@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
+import { html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
 
 /**
  * The bar above every signed-in console page: who is signed in (the client id, not a person), the way

@@ -7,9 +7,9 @@ import {
   type FieldErrors,
   type FormValues,
 } from '../console/schema-form.js';
-import { attr, html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
-import { notice } from '../layout.js';
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
+import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
 
 /**

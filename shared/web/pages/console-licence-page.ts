@@ -1,9 +1,9 @@
 import type { Licence, LicenceStatus, LicenceTypeEntry } from '../console/issuer-api.js';
 import { chinaDate, statusBadge, typeName, validityText } from '../console/labels.js';
 import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schema-form.js';
-import { attr, html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
-import { notice } from '../layout.js';
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
+import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
 
 /** The status changes an issuer may ask for (`POST /licences/{id}/status`). */

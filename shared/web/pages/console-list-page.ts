@@ -1,8 +1,8 @@
 import type { LicencePage, LicenceTypeEntry } from '../console/issuer-api.js';
 import { statusBadge, statusLabel, typeName, validityText } from '../console/labels.js';
-import { attr, html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
-import { notice } from '../layout.js';
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
+import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
 
 export interface ConsoleListInput {

@@ -1,6 +1,6 @@
-import { attr, html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
-import { notice } from '../layout.js';
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
+import { notice } from '../kit/layout.js';
 
 export interface ConsoleSignInInput {
   /** The client id to keep in the form after a refusal. */

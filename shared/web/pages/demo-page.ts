@@ -1,7 +1,7 @@
 import { claimsByScope, optionalScopes, type ShownClaim } from '../demo/demo-session.js';
-import { attr, html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
-import { notice } from '../layout.js';
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
+import { notice } from '../kit/layout.js';
 
 const scopeWords = (t: Translate): Record<string, { title: string; what: string }> => ({
   openid: {

@@ -1,5 +1,5 @@
-import { html, type SafeHtml } from '../html.js';
-import type { Translate } from '../i18n.js';
+import { html, type SafeHtml } from '../kit/html.js';
+import type { Translate } from '../kit/i18n.js';
 
 /** The demo parties' sign-in details, shown on the landing page of the local runtime only. */
 export interface DemoSignIn {

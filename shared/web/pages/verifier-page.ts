@@ -1,7 +1,7 @@
 import { catalogueView, licenceTypes, lookupKeyFields } from '../../licence/catalogue.js';
 import type { PageCatalogue } from '../browser/verifier-words.js';
-import { html, type SafeHtml } from '../html.js';
-import type { Lang, Translate } from '../i18n.js';
+import { html, type SafeHtml } from '../kit/html.js';
+import type { Lang, Translate } from '../kit/i18n.js';
 
 export const verifierScripts = ['verifier.js'] as const;
 

@@ -1,8 +1,8 @@
 import { ServiceError } from '../../errors.js';
 import type { HttpResult } from '../../http/types.js';
 import { logger } from '../../logger.js';
-import { html, htmlPage, notice, renderPage } from '../layout.js';
-import type { Translate } from '../i18n.js';
+import { html, htmlPage, notice, renderPage } from '../kit/layout.js';
+import type { Translate } from '../kit/i18n.js';
 import type { PageContext } from '../web-handler.js';
 
 /** The wallet's own refusals, in words a holder understands; others go to the shared error page. */

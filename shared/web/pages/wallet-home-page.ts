@@ -1,7 +1,7 @@
-import { html, notice, type SafeHtml } from '../layout.js';
-import type { Translate } from '../i18n.js';
+import { html, notice, type SafeHtml } from '../kit/layout.js';
+import type { Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
-import { calendarDate } from '../china-time.js';
+import { calendarDate } from '../kit/china-time.js';
 import { licenceTypeName, statusBadge } from '../wallet/licence-format.js';
 import type { WalletSession } from '../wallet/session.js';
 

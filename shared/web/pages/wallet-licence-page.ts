@@ -1,7 +1,7 @@
-import { html, notice, type SafeHtml } from '../layout.js';
-import type { Lang, Translate } from '../i18n.js';
+import { html, notice, type SafeHtml } from '../kit/layout.js';
+import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
-import { dateTime } from '../china-time.js';
+import { dateTime } from '../kit/china-time.js';
 import { licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
 import { licenceHref, validity } from './wallet-home-page.js';
 

@@ -1,7 +1,7 @@
-import { attr, html, type SafeHtml } from '../layout.js';
-import type { Lang, Translate } from '../i18n.js';
+import { attr, html, type SafeHtml } from '../kit/layout.js';
+import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence, WalletPresentation } from '../wallet/holder-api.js';
-import { calendarDate, clockTime } from '../china-time.js';
+import { calendarDate, clockTime } from '../kit/china-time.js';
 import { licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
 import { countdown } from '../browser/wallet-timer.js';
 import { licenceHref } from './wallet-home-page.js';

@@ -1,5 +1,5 @@
 import { catalogueView, findLicenceType, lookupKeyFields } from '../../licence/catalogue.js';
-import type { Lang, Translate } from '../i18n.js';
+import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence } from './holder-api.js';
 
 /**

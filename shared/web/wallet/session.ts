@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { HttpEvent } from '../../http/types.js';
-import { cookieName } from '../cookies.js';
+import { cookieName } from '../kit/cookies.js';
 import { pendingLogin, type PendingLogin } from '../relying-party.js';
-import { SealedCookie, type CookieSealer } from '../sealed-cookie.js';
+import { SealedCookie, type CookieSealer } from '../kit/sealed-cookie.js';
 
 /**
  * How long the wallet's cookie lives: as long as the provider's SSO session (8 h). The access token

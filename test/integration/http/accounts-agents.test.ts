@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { findPersonByIdNumber } from '../../../shared/identity/verify-password.js';
 import { expectProblem, newCreditCode, postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';

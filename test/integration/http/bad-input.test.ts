@@ -2,11 +2,11 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { AuthenticationError } from '../../../shared/http/api-handler.js';
 import { authenticate } from '../../../shared/http/authenticate.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
-import { findAccessToken, oidcItemKey } from '../../../shared/sso/dynamo-adapter.js';
+import { findAccessToken, oidcItemKey } from '../../../shared/adapters/dynamo/oidc-adapter.js';
 import {
   basicAuth,
   clientItems,

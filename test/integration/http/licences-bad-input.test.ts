@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idNumberCheckCharacter } from '../../../shared/identity/id-number.js';
-import { formatLicenceId } from '../../../shared/licence/licence-id.js';
+import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
+import { formatLicenceId } from '../../../shared/identifiers/licence-id.js';
 import { expectProblem, issuerBody, newCreditCode, postJson, scanItems } from '../../support/http-api.js';
 import {
   businessLicenceBody,

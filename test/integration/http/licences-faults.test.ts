@@ -3,8 +3,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KmsEmulator } from '../../../infra/local/kms-emulator.js';
-import { parseLicenceId } from '../../../shared/licence/licence-id.js';
-import { StatusType } from '../../../shared/licence/status-list.js';
+import { parseLicenceId } from '../../../shared/identifiers/licence-id.js';
+import { StatusType } from '../../../packages/verifier/src/status-list.js';
 import { emulatorKms } from '../../support/http-api.js';
 import {
   drivingLicenceBody,

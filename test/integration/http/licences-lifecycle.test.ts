@@ -2,8 +2,8 @@ import { decodeJwt } from 'jose';
 import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLicenceId } from '../../../shared/licence/licence-id.js';
-import { StatusType } from '../../../shared/licence/status-list.js';
+import { parseLicenceId } from '../../../shared/identifiers/licence-id.js';
+import { StatusType } from '../../../packages/verifier/src/status-list.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import {
   drivingLicenceBody,

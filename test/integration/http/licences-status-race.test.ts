@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { randomInt } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeStatusList, readStatus, StatusType } from '../../../shared/licence/status-list.js';
-import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
+import { decodeStatusList, readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 import { postJson } from '../../support/http-api.js';
 import {
   drivingLicenceBody,

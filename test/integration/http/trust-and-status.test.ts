@@ -1,10 +1,10 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
-import { decodeStatusList, readStatus, StatusType } from '../../../shared/licence/status-list.js';
+import { decodeStatusList, readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
 import { trustListPayload, type TrustListPayload } from '../../../shared/licence/trust-list.js';
-import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeEs256, zlibCompression } from '../../../shared/verify/node.js';
-import { OfflineTrustStore } from '../../../shared/verify/offline-store.js';
-import { createVerifier } from '../../../shared/verify/verifier.js';
+import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { expectProblem, issuerBody, postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';

@@ -1,11 +1,11 @@
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { renderQrPng } from '../../../shared/licence/qr.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
-import { nodeEs256, zlibCompression } from '../../../shared/verify/node.js';
-import { OfflineTrustStore } from '../../../shared/verify/offline-store.js';
-import { createVerifier } from '../../../shared/verify/verifier.js';
+import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies, type Dependencies } from '../../../shared/dependencies.js';
+import { dependencies, type Dependencies } from '../../../functions/composition/dependencies.js';
 import { registerPerson } from '../../../shared/identity/register-person.js';
 import {
   findPersonById,

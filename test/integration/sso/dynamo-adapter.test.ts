@@ -9,7 +9,7 @@ import {
   createDynamoAdapter,
   findAccessToken,
   type DynamoAdapterDeps,
-} from '../../../shared/sso/dynamo-adapter.js';
+} from '../../../shared/adapters/dynamo/oidc-adapter.js';
 import { ConflictError } from '../../../shared/errors.js';
 import { ClientSecrets } from '../../../shared/sso/client-secrets.js';
 import { providerAdapter } from '../../../shared/sso/provider.js';

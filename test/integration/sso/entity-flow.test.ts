@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { findPersonByIdNumber } from '../../../shared/identity/verify-password.js';
 import { postJson } from '../../support/http-api.js';
 import {

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { walletClientId } from '../../../shared/sso/built-in-clients.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import {
   adminToken,
   authorizationRequest,

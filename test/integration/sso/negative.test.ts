@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../shared/dependencies.js';
-import { oidcItemKey } from '../../../shared/sso/dynamo-adapter.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { oidcItemKey } from '../../../shared/adapters/dynamo/oidc-adapter.js';
 import {
   adminToken,
   authorizationRequest,

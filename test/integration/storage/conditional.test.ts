@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import { ConflictError } from '../../../shared/errors.js';
-import { getItem, putNew, putVersioned } from '../../../shared/storage/conditional.js';
+import { getItem, putNew, putVersioned } from '../../../shared/adapters/dynamo/conditional.js';
 
 const tableName = 'conditional';
 const now = 1_700_000_000;

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoSessionRegistry } from '../../../shared/web/session-registry.js';
+import { DynamoSessionRegistry } from '../../../shared/adapters/dynamo/session-registry.js';
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 
 const tableName = 'sessions';

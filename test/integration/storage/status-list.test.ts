@@ -11,8 +11,8 @@ import {
   readStatus,
   StatusType,
   type StatusValue,
-} from '../../../shared/licence/status-list.js';
-import { DynamoStatusListStore } from '../../../shared/licence/status-list-dynamo-store.js';
+} from '../../../packages/verifier/src/status-list.js';
+import { DynamoStatusListStore } from '../../../shared/adapters/dynamo/status-list-store.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
 import {
   STATUS_LIST_LIFETIME_SECONDS,
@@ -21,9 +21,9 @@ import {
   STATUS_LIST_TTL_SECONDS,
   statusListToken,
 } from '../../../shared/licence/status-list-token.js';
-import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
-import { InMemoryIssuerStore } from '../../fakes/in-memory.js';
-import { LocalSigner } from '../../fakes/local-signer.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
+import { InMemoryIssuerStore } from '../../support/in-memory.js';
+import { LocalSigner } from '../../support/local-signer.js';
 
 const tableName = 'status-lists';
 const issuerUrl = 'https://id.example.gov.cn';

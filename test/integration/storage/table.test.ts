@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
-import { createTableInput, ensureTable } from '../../../shared/storage/create-table.js';
-import { createDynamoClient, documentClientFor } from '../../../shared/storage/dynamo-client.js';
-import { table } from '../../../shared/storage/table.js';
+import { createTableInput, ensureTable } from '../../../shared/adapters/dynamo/create-table.js';
+import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
+import { table } from '../../../shared/adapters/dynamo/table.js';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { expect } from 'vitest';
-import { idNumberCheckCharacter } from '../../../shared/identity/id-number.js';
+import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
 import { postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
 

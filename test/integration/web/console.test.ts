@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { onboardIssuer } from '../../support/http-api.js';

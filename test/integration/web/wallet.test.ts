@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../shared/dependencies.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import { walletCookieNames, walletSession, type WalletSession } from '../../../shared/web/wallet/session.js';
 import { runFlow } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';

@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../shared/config.js';
 import type { Mac } from '../../../shared/crypto/mac.js';
-import { container } from '../../../shared/dependencies.js';
-import { pageClientSecrets, webMac } from '../../../shared/factories.js';
-import { demoPlatformClientId, walletClientId } from '../../../shared/sso/built-in-clients.js';
+import { container } from '../../../functions/composition/dependencies.js';
+import { pageClientSecrets, webMac } from '../../../functions/composition/factories.js';
+import { demoPlatformClientId, walletClientId } from '../../../shared/identifiers/client-ids.js';
 
 const config = loadConfig({});
 const clock = { now: () => 0 };

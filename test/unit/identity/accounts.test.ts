@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Mac } from '../../../shared/crypto/mac.js';
 import type { ServiceError } from '../../../shared/errors.js';
-import { maskIdNumber, parseIdNumber } from '../../../shared/identity/id-number.js';
-import { personLookupKey } from '../../../shared/identity/lookup-key.js';
+import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { sourceDigest } from '../../../shared/identity/login-throttle.js';
 import { registerPerson, type RegisterPersonDependencies } from '../../../shared/identity/register-person.js';
 import {
@@ -11,7 +11,7 @@ import {
   personIdNumber,
   verifyPassword,
 } from '../../../shared/identity/verify-password.js';
-import { fakeMac } from '../../fakes/in-memory.js';
+import { fakeMac } from '../../support/in-memory.js';
 import {
   FakePasswordHasher,
   FakePiiCipher,

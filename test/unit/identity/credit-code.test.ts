@@ -6,7 +6,7 @@ import {
   InvalidCreditCodeError,
   organisationCodeCheckCharacter,
   parseCreditCode,
-} from '../../../shared/identity/credit-code.js';
+} from '../../../shared/identifiers/credit-code.js';
 
 const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 

@@ -1,6 +1,6 @@
 import type { Assurance } from '../../../shared/identity/person-account.js';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { maskIdNumber, parseIdNumber } from '../../../shared/identity/id-number.js';
+import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import {
   appointAgent,
   appointAgentInput,
@@ -11,10 +11,10 @@ import {
   withdrawAgent,
   type AgentDependencies,
 } from '../../../shared/identity/entities.js';
-import { entityLookupKey, personLookupKey } from '../../../shared/identity/lookup-key.js';
-import { parseCreditCode } from '../../../shared/identity/credit-code.js';
+import { entityLookupKey, personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { parseCreditCode } from '../../../shared/identifiers/credit-code.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import { fakeMac } from '../../fakes/in-memory.js';
+import { fakeMac } from '../../support/in-memory.js';
 import {
   InMemoryAudit,
   InMemoryEntityStore,

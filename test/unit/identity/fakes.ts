@@ -7,8 +7,8 @@ import type { EntityStore } from '../../../shared/identity/entity-store.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
-} from '../../../shared/identity/credit-code.js';
-import { idNumberCheckCharacter } from '../../../shared/identity/id-number.js';
+} from '../../../shared/identifiers/credit-code.js';
+import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
 import type { AttemptCounter, LoginAttemptStore } from '../../../shared/identity/login-throttle.js';
 import type { PasswordHasher } from '../../../shared/identity/password-hasher.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';

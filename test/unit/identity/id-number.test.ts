@@ -6,7 +6,7 @@ import {
   InvalidIdNumberError,
   maskIdNumber,
   parseIdNumber,
-} from '../../../shared/identity/id-number.js';
+} from '../../../shared/identifiers/id-number.js';
 
 const today = new Date('2026-11-22T00:00:00Z');
 

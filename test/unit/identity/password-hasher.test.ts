@@ -3,7 +3,7 @@ import { passwordProblem } from '../../../shared/identity/password-hasher.js';
 import {
   InvalidPasswordHashError,
   ScryptPasswordHasher,
-} from '../../../shared/identity/scrypt-password-hasher.js';
+} from '../../../shared/adapters/scrypt/password-hasher.js';
 
 const hasher = new ScryptPasswordHasher();
 const pattern = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { registerPageErrors, renderRegisterPage } from '../../../shared/identity/register-page.js';
-import { translator } from '../../../shared/web/i18n.js';
+import { registerPageErrors, renderRegisterPage } from '../../../shared/web/pages/register-page.js';
+import { translator } from '../../../shared/web/kit/i18n.js';
 
 const zh = translator('zh');
 const en = translator('en');

@@ -6,7 +6,7 @@ import {
   InMemoryClientStore,
   InMemoryIssuerStore,
   InMemoryKeyManager,
-} from '../../fakes/in-memory.js';
+} from '../../support/in-memory.js';
 
 const input = createIssuerInput.parse({
   name: '上海市市场监督管理局',

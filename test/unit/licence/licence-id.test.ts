@@ -4,14 +4,14 @@ import { ServiceError } from '../../../shared/errors.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
-} from '../../../shared/identity/credit-code.js';
+} from '../../../shared/identifiers/credit-code.js';
 import {
   formatLicenceId,
   InvalidLicenceIdError,
   licenceIdRoot,
   mod3736CheckCharacter,
   parseLicenceId,
-} from '../../../shared/licence/licence-id.js';
+} from '../../../shared/identifiers/licence-id.js';
 
 const alphanumeric = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const creditCodeAlphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';

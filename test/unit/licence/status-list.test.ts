@@ -14,9 +14,9 @@ import {
   writeStatus,
   type Compression,
   type StatusBits,
-} from '../../../shared/licence/status-list.js';
-import { streamCompression } from '../../../shared/licence/status-list-streams.js';
-import { inflateStatusBytes, zlibCompression } from '../../../shared/licence/status-list-zlib.js';
+} from '../../../packages/verifier/src/status-list.js';
+import { streamCompression } from '../../../packages/verifier/src/status-list-streams.js';
+import { inflateStatusBytes, zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 
 // Test vectors of draft-ietf-oauth-status-list (§4.1, §4.2 and appendix "Test vectors"): Node's zlib at
 // level 9 reproduces the draft's `lst` byte for byte.

@@ -13,8 +13,8 @@ import {
   TRUST_LIST_TTL_SECONDS,
   trustListToken,
 } from '../../../shared/licence/trust-list-token.js';
-import { InMemoryIssuerStore } from '../../fakes/in-memory.js';
-import { LocalSigner } from '../../fakes/local-signer.js';
+import { InMemoryIssuerStore } from '../../support/in-memory.js';
+import { LocalSigner } from '../../support/local-signer.js';
 
 /** A {@link Signer} that counts its signatures. */
 class CountingSigner implements Signer {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 describe('the verifier package export', () => {
   it('bundles for a browser with no Node API on its path', async () => {
     const result = await build({
-      entryPoints: ['shared/verify/index.ts'],
+      entryPoints: ['packages/verifier/src/index.ts'],
       bundle: true,
       platform: 'browser',
       format: 'esm',
@@ -25,10 +25,10 @@ describe('the verifier package export', () => {
   it('is exported from package.json for Node and for browsers', async () => {
     const { default: pkg } = await import('../../../package.json', { with: { type: 'json' } });
     expect(pkg.exports).toMatchObject({
-      './verifier': './shared/verify/index.ts',
-      './verifier/node': './shared/verify/node.ts',
+      './verifier': './packages/verifier/src/index.ts',
+      './verifier/node': './packages/verifier/src/node.ts',
     });
-    const node = await import('../../../shared/verify/node.js');
+    const node = await import('../../../packages/verifier/src/node.js');
     expect(typeof node.createVerifier).toBe('function');
     expect(typeof node.nodeEs256.verify).toBe('function');
   });

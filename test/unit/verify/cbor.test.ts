@@ -7,8 +7,8 @@ import {
   encodeCbor,
   maxCborDepth,
   type CborValue,
-} from '../../../shared/verify/cbor.js';
-import { FormatError } from '../../../shared/verify/errors.js';
+} from '../../../packages/verifier/src/cbor.js';
+import { FormatError } from '../../../packages/verifier/src/errors.js';
 
 const hex = (value: string) => Uint8Array.from(Buffer.from(value.replaceAll(' ', ''), 'hex'));
 const toHex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base45Decode, base45Encode } from '../../../shared/verify/base45.js';
-import { base64urlDecode, base64urlEncode } from '../../../shared/verify/base64url.js';
-import { FormatError } from '../../../shared/verify/errors.js';
-import { nodeCodec } from '../../../shared/verify/node.js';
+import { base45Decode, base45Encode } from '../../../packages/verifier/src/base45.js';
+import { base64urlDecode, base64urlEncode } from '../../../packages/verifier/src/base64url.js';
+import { FormatError } from '../../../packages/verifier/src/errors.js';
+import { nodeCodec } from '../../../packages/verifier/src/node.js';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytes = (value: string) => new TextEncoder().encode(value);

@@ -6,7 +6,7 @@ import { rotateIssuerKey, rotationLockMs } from '../../../shared/issuers/rotate-
 import { withdrawIssuer } from '../../../shared/issuers/withdraw-issuer.js';
 import { trustListIssuers } from '../../../shared/licence/trust-list.js';
 import { ConflictError } from '../../../shared/errors.js';
-import { InMemoryClientStore, InMemoryIssuerStore, InMemoryKeyManager } from '../../fakes/in-memory.js';
+import { InMemoryClientStore, InMemoryIssuerStore, InMemoryKeyManager } from '../../support/in-memory.js';
 
 let issuers: InMemoryIssuerStore;
 let keys: InMemoryKeyManager;

@@ -5,18 +5,18 @@ import {
   encodeStatusList,
   StatusType,
   writeStatus,
-} from '../../../shared/licence/status-list.js';
-import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
-import type { PublicJwk } from '../../../shared/verify/crypto.js';
-import { nodeEs256 } from '../../../shared/verify/node.js';
+} from '../../../packages/verifier/src/status-list.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
+import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import { nodeEs256 } from '../../../packages/verifier/src/node.js';
 import {
   OfflineTrustStore,
   SyncError,
   type OfflineSnapshot,
   type OfflineTrustStoreOptions,
-} from '../../../shared/verify/offline-store.js';
-import { createVerifier } from '../../../shared/verify/verifier.js';
-import { LocalSigner } from '../../fakes/local-signer.js';
+} from '../../../packages/verifier/src/offline-store.js';
+import { createVerifier } from '../../../packages/verifier/src/verifier.js';
+import { LocalSigner } from '../../support/local-signer.js';
 import { createWorld, NOW, type World } from './world.js';
 
 const BASE = 'https://elicence.test';

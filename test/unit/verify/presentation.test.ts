@@ -3,18 +3,18 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../../shared/audit/audit-trail.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
-import { base45Decode } from '../../../shared/verify/base45.js';
-import { decodeCbor, encodeCbor } from '../../../shared/verify/cbor.js';
-import { nodeEs256 } from '../../../shared/verify/node.js';
-import { coseSigStructure } from '../../../shared/verify/cose.js';
+import { base45Decode } from '../../../packages/verifier/src/base45.js';
+import { decodeCbor, encodeCbor } from '../../../packages/verifier/src/cbor.js';
+import { nodeEs256 } from '../../../packages/verifier/src/node.js';
+import { coseSigStructure } from '../../../packages/verifier/src/cose.js';
 import {
   presentationPrefix,
   presentationProtectedHeader,
   presentationText,
   readPresentationClaims,
   readPresentationEnvelope,
-} from '../../../shared/verify/presentation-format.js';
-import { createVerifier } from '../../../shared/verify/verifier.js';
+} from '../../../packages/verifier/src/presentation-format.js';
+import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { createWorld, ISSUER_CREDIT_CODE, licenceId, NOW, type World } from './world.js';
 
 class FakeAudit implements AuditTrail {

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { PublicJwk } from '../../../shared/verify/crypto.js';
-import { webCryptoEs256 } from '../../../shared/verify/crypto.js';
-import { verificationUrl } from '../../../shared/verify/input.js';
-import { nodeEs256 } from '../../../shared/verify/node.js';
-import { createVerifier } from '../../../shared/verify/verifier.js';
-import { LocalSigner } from '../../fakes/local-signer.js';
+import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import { webCryptoEs256 } from '../../../packages/verifier/src/crypto.js';
+import { verificationUrl } from '../../../packages/verifier/src/input.js';
+import { nodeEs256 } from '../../../packages/verifier/src/node.js';
+import { createVerifier } from '../../../packages/verifier/src/verifier.js';
+import { LocalSigner } from '../../support/local-signer.js';
 import { createWorld, DAY, FakeStatus, forgedJws, NOW, type World } from './world.js';
 
 let world: World;

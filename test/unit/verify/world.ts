@@ -1,17 +1,20 @@
 import { createHmac } from 'node:crypto';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
-import { formatLicenceId } from '../../../shared/licence/licence-id.js';
-import type { PublicJwk } from '../../../shared/verify/crypto.js';
-import { signPresentation, type PresentationClaims } from '../../../shared/verify/presentation-format.js';
+import { formatLicenceId } from '../../../shared/identifiers/licence-id.js';
+import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import {
+  signPresentation,
+  type PresentationClaims,
+} from '../../../packages/verifier/src/presentation-format.js';
 import type {
   StatusAnswer,
   StatusQuery,
   StatusSource,
   TrustAnchors,
   TrustedIssuer,
-} from '../../../shared/verify/trust.js';
-import type { LicenceStatusValue } from '../../../shared/verify/verdict.js';
-import { LocalSigner } from '../../fakes/local-signer.js';
+} from '../../../packages/verifier/src/trust.js';
+import type { LicenceStatusValue } from '../../../packages/verifier/src/verdict.js';
+import { LocalSigner } from '../../support/local-signer.js';
 
 /** 2025-06-01T08:00:00Z: the instant the tests' clocks read, in seconds. */
 export const NOW = 1_748_764_800;

@@ -9,7 +9,7 @@ import {
   valuesOf,
   type FormValues,
 } from '../../../shared/web/console/schema-form.js';
-import { translator } from '../../../shared/web/i18n.js';
+import { translator } from '../../../shared/web/kit/i18n.js';
 
 const t = translator('zh');
 const en = translator('en');

@@ -5,12 +5,12 @@ import {
   encodeStatusList,
   StatusType,
   writeStatus,
-} from '../../../shared/licence/status-list.js';
-import { zlibCompression } from '../../../shared/licence/status-list-zlib.js';
-import type { PublicJwk } from '../../../shared/verify/crypto.js';
-import type { TrustedIssuer } from '../../../shared/verify/trust.js';
+} from '../../../packages/verifier/src/status-list.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
+import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import type { TrustedIssuer } from '../../../packages/verifier/src/trust.js';
 import { onlineTrustMaxAgeMs, snapshotKey, TrustData } from '../../../shared/web/browser/verifier-trust.js';
-import { LocalSigner } from '../../fakes/local-signer.js';
+import { LocalSigner } from '../../support/local-signer.js';
 import { createWorld, licenceId, NOW, type World } from '../verify/world.js';
 
 const BASE = 'https://elicence.test';

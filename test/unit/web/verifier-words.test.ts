@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { verdicts } from '../../../shared/verify/verdict.js';
+import { verdicts } from '../../../packages/verifier/src/verdict.js';
 import { decodeSizes, maxDecodeSide } from '../../../shared/web/browser/verifier-qr.js';
 import { summarise } from '../../../shared/web/browser/verifier-trust.js';
 import {

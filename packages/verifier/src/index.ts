@@ -1,0 +1,64 @@
+/**
+ * The e-licence verifier (扫码核验), for apps in browsers and in Node: give it whatever a scanner read and
+ * get a verdict. Nothing here uses a Node API; `./node.ts` adds the faster Node crypto.
+ *
+ * @example
+ * ```ts
+ * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from 'elicence/verifier';
+ *
+ * const crypto = webCryptoEs256();
+ * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto });
+ * await store.sync();
+ * const verifier = createVerifier({ crypto, trust: store, status: store });
+ * const { verdict, licence, stale } = await verifier.verify(scannedText);
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  createVerifier,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  type Verifier,
+  type VerifierOptions,
+} from './verifier.js';
+export {
+  verdicts,
+  type DisclosedLicence,
+  type LicenceStatusValue,
+  type StatusCheck,
+  type Verdict,
+  type VerdictReason,
+  type VerificationResult,
+} from './verdict.js';
+export { webCryptoEs256, type Es256Verifier, type PublicJwk } from './crypto.js';
+export type {
+  Freshness,
+  StatusAnswer,
+  StatusQuery,
+  StatusSource,
+  LicenceTypeGrant,
+  TrustAnchors,
+  TrustedIssuer,
+} from './trust.js';
+export {
+  OfflineTrustStore,
+  SyncError,
+  type OfflineSnapshot,
+  type OfflineTrustStoreOptions,
+  type RefreshInit,
+  type SyncErrorCode,
+  type SyncReport,
+} from './offline-store.js';
+export { maxScanLength, readScan, verificationUrl, type Scan } from './input.js';
+export {
+  presentationPrefix,
+  presentationLifetime,
+  readPresentationClaims,
+  readPresentationEnvelope,
+  signPresentation,
+  presentationToBeSigned,
+  presentationText,
+  type PresentationClaims,
+} from './presentation-format.js';
+export { streamCompression } from './status-list-streams.js';
+export { FormatError, type FormatErrorCode } from './errors.js';

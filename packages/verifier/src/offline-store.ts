@@ -1,0 +1,691 @@
+/**
+ * Offline mode: the trust list, the platform keys and every status list, fetched while online, checked,
+ * and kept with the time they were fetched, so that a verifier goes on giving verdicts with the network
+ * gone, and says how old its data is (`stale` past each token's `ttl`) rather than pretending.
+ *
+ * Everything kept is verified when it arrives: the trust list against the platform keys
+ * (`typ: trust-list+jwt`), each status list against the keys the trust list gives its issuer
+ * (`typ: statuslist+jwt`, `iss` = that issuer); ES256 only. A failed sync leaves what was there.
+ *
+ * Time runs forward only: a trust list or status list signed earlier (`iat`) than the copy held is
+ * refused (`rolled_back`) and the held copy stays, so that no one who can answer the store's requests (a
+ * network attacker, a stale cache) can bring back a list from before a revocation or a withdrawal. Age and
+ * staleness count from each token's `iat`, never from when it was fetched: an old token fetched now is
+ * old data.
+ *
+ * An app that is online can keep its data current without syncing everything before each verdict:
+ * {@link OfflineTrustStore.refreshStatusList} fetches the one list a verdict rests on, and
+ * {@link OfflineTrustStore.refreshTrustList} the trust list (and platform keys), with the same checks.
+ *
+ * @packageDocumentation
+ */
+import {
+  DEFAULT_MAX_STATUS_LIST_BYTES,
+  decodeStatusList,
+  readStatus,
+  StatusType,
+  type Compression,
+  type StatusBits,
+} from './status-list.js';
+import { streamCompression } from './status-list-streams.js';
+import { trustListPayload, type TrustListPayload } from '../../../shared/licence/trust-list.js';
+import { statusListTokenClaims, statusListTokenType, trustListTokenType } from './claims.js';
+import type { Es256Verifier, PublicJwk } from './crypto.js';
+import { readCompactJws } from './jws.js';
+import { KeyCache } from './key-cache.js';
+import type {
+  Freshness,
+  StatusAnswer,
+  StatusQuery,
+  StatusSource,
+  TrustAnchors,
+  TrustedIssuer,
+} from './trust.js';
+
+export interface OfflineTrustStoreOptions {
+  /** The service's public base URL, e.g. `https://elicence.example.gov.cn`. */
+  baseUrl: string;
+  /** ES256: `nodeEs256` in Node, `webCryptoEs256()` in browsers. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each implementation has its own key type
+  crypto: Es256Verifier<any>;
+  /** ZLIB for status lists: Compression Streams unless given (`zlibCompression` in Node is faster). */
+  compression?: Compression;
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch. */
+  clock?: () => number;
+  /**
+   * The platform's public keys, pinned (shipped with the app): then `/.well-known/jwks.json` is never
+   * fetched, and a network attacker cannot substitute a trust list. Fetched over HTTPS otherwise.
+   */
+  platformKeys?: readonly PublicJwk[];
+  /** Bound on a decompressed status list (1 MiB unless given; ours are 32 KiB). */
+  maxStatusListBytes?: number;
+  /** Lists fetched per issuer at most (each holds 131,072 licences). */
+  maxListsPerIssuer?: number;
+}
+
+/** Everything a store holds, as the signed tokens it came in: what an app persists between runs. */
+export interface OfflineSnapshot {
+  version: 1;
+  platformKeys: { keys: PublicJwk[]; fetchedAt: number };
+  /** `issuedAt` (the token's `iat`, ms) is for display; {@link OfflineTrustStore.restore} reads it from the token. */
+  trustList: { jws: string; fetchedAt: number; issuedAt?: number };
+  statusLists: Array<{ jws: string; fetchedAt: number; issuedAt?: number }>;
+}
+
+export interface SyncReport {
+  issuers: number;
+  statusLists: number;
+  /** Lists that could not be refreshed (their previous copy, if any, is kept). */
+  failures: Array<{ url: string; code: SyncErrorCode }>;
+}
+
+/** Largest document a sync accepts. */
+const maxDocumentLength = 4 * 1024 * 1024;
+
+/**
+ * `rolled_back`: the token was signed before the copy already held (an older `iat`): refused, the held
+ * copy kept.
+ */
+export type SyncErrorCode =
+  'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token' | 'rolled_back';
+
+/** A sync that could not get a usable trust list or platform keys; the store keeps what it had. */
+export class SyncError extends Error {
+  constructor(
+    readonly code: SyncErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SyncError';
+  }
+}
+
+interface KeptTrustList {
+  jws: string;
+  fetchedAt: number;
+  /** Its `iat`, in seconds. */
+  iat: number;
+  ttl: number;
+  exp: number;
+  fresh: Freshness;
+  stale: Freshness;
+  byId: Map<string, TrustedIssuer>;
+  byCreditCode: Map<string, TrustedIssuer>;
+  /** Whether a status list verified earlier still holds: its issuer active, with the key that signed it. */
+  vouchesFor(list: KeptStatusList): boolean;
+}
+
+interface KeptStatusList {
+  jws: string;
+  fetchedAt: number;
+  /** Its `iat`, in seconds. */
+  iat: number;
+  iss: string;
+  sub: string;
+  ttl: number;
+  exp: number;
+  /** The issuer key that signed it: the list is dropped when a new trust list no longer has that key. */
+  key: PublicJwk;
+  bits: StatusBits;
+  bytes: Uint8Array;
+  /** The answer for each status value, within the `ttl` and past it. */
+  freshAnswers: Array<StatusAnswer | undefined>;
+  staleAnswers: Array<StatusAnswer | undefined>;
+}
+
+const statusOf: Record<number, StatusAnswer['status'] | undefined> = {
+  [StatusType.VALID]: 'valid',
+  [StatusType.INVALID]: 'revoked',
+  [StatusType.SUSPENDED]: 'suspended',
+};
+
+function answersFor(issuedAt: number, fetchedAt: number, stale: boolean): Array<StatusAnswer | undefined> {
+  const freshness = Object.freeze({ issuedAt, fetchedAt, stale });
+  return [0, 1, 2, 3].map((value) => {
+    const status = statusOf[value];
+    return status && Object.freeze({ status, source: 'status-list' as const, freshness });
+  });
+}
+
+function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
+  return payload.issuers.map((entry) => ({
+    id: entry.id,
+    name: entry.name,
+    creditCode: entry.creditCode,
+    region: entry.region,
+    status: entry.status,
+    keys: entry.jwks.keys,
+    // A list signed before it named the types grants none: fail closed rather than trust any type.
+    licenceTypes: entry.licenceTypes ?? [],
+    ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
+  }));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SyncError('bad_response', 'The JWKS is not JSON', { cause: error });
+  }
+}
+
+function platformKeysOf(value: unknown): PublicJwk[] {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new SyncError('bad_response', 'The JWKS has no keys');
+  return keys.filter(
+    (key): key is PublicJwk =>
+      typeof key === 'object' &&
+      key !== null &&
+      key.kty === 'EC' &&
+      key.crv === 'P-256' &&
+      typeof key.x === 'string' &&
+      typeof key.y === 'string' &&
+      typeof key.kid === 'string' &&
+      (key.alg === undefined || key.alg === 'ES256'),
+  );
+}
+
+/**
+ * The list id (`<issuer id>.<n>`, decoded) a status list URI names, absolute (a credential's) or a path
+ * (a presentation's entry); undefined for anything but `/status-lists/<list id>`.
+ */
+function statusListIdOf(uri: string): string | undefined {
+  let pathname: string;
+  try {
+    // Only the path is used: lists are fetched from the store's own service, never from a host a scan names.
+    pathname = new URL(uri, 'https://base.invalid').pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /^\/status-lists\/([^/]+)$/.exec(pathname);
+  if (!match?.[1]) return undefined;
+  try {
+    const listId = decodeURIComponent(match[1]);
+    return /^[^/]+\.\d+$/.test(listId) ? listId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a token's `sub` names the list with this id: the service encodes the id in its URIs. */
+function namesList(sub: string, listId: string): boolean {
+  return (
+    sub.endsWith(`/status-lists/${encodeURIComponent(listId)}`) || sub.endsWith(`/status-lists/${listId}`)
+  );
+}
+
+/** A fetch's options a caller may set: e.g. `{ cache: 'no-store' }`, or a `signal` to give up. */
+export type RefreshInit = Pick<RequestInit, 'cache' | 'signal'>;
+
+/**
+ * Trust and statuses for offline verification; give it to {@link createVerifier} as both `trust` and
+ * `status`.
+ *
+ * @example
+ * ```ts
+ * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto: nodeEs256 });
+ * await store.sync();                                   // online
+ * localStorage.setItem('elicence', JSON.stringify(store.snapshot()));
+ * // … next start, maybe offline:
+ * await store.restore(JSON.parse(localStorage.getItem('elicence')!));
+ * const verifier = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+ * ```
+ */
+export class OfflineTrustStore implements TrustAnchors, StatusSource {
+  private readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+  private readonly clock: () => number;
+  private readonly compression: Compression;
+  private readonly keys: KeyCache;
+  private readonly maxStatusListBytes: number;
+  private readonly maxListsPerIssuer: number;
+  private platform: { keys: PublicJwk[]; fetchedAt: number } | undefined;
+  private trustList: KeptTrustList | undefined;
+  private lists = new Map<string, KeptStatusList>();
+
+  constructor(private readonly options: OfflineTrustStoreOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.clock = options.clock ?? (() => Date.now());
+    this.compression = options.compression ?? streamCompression;
+    this.keys = new KeyCache(options.crypto);
+    this.maxStatusListBytes = options.maxStatusListBytes ?? DEFAULT_MAX_STATUS_LIST_BYTES / 4;
+    this.maxListsPerIssuer = options.maxListsPerIssuer ?? 64;
+    if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
+  }
+
+  /**
+   * Fetches and checks the platform keys (unless pinned), the trust list, and every status list of every
+   * active issuer (`/status-lists/<issuer>.0`, `.1`, … as many as the trust list says; for a trust list
+   * that does not say, until a 404). Throws {@link SyncError} when the trust list cannot be had; a status
+   * list that fails is reported and its previous copy kept.
+   *
+   * Each list is one request: an app that verifies online should call this now and then (at start, on
+   * demand) and {@link refreshStatusList} before a verdict.
+   */
+  async sync(): Promise<SyncReport> {
+    const { platform, trustList } = await this.fetchTrust(undefined);
+    this.refuseOlderTrustList(trustList);
+
+    const lists = new Map<string, KeptStatusList>();
+    const failures: SyncReport['failures'] = [];
+    const active = [...trustList.byId.values()].filter((issuer) => issuer.status === 'active');
+    await pool(active, 4, async (issuer) => {
+      // The trust list says how many lists there are; one signed before it said so leaves a probe to a 404.
+      const counted = issuer.statusLists !== undefined;
+      const count = Math.min(issuer.statusLists ?? this.maxListsPerIssuer, this.maxListsPerIssuer);
+      for (let n = 0; n < count; n++) {
+        const listId = `${issuer.id}.${n}`;
+        const path = `/status-lists/${encodeURIComponent(listId)}`;
+        try {
+          const list = await this.fetchStatusList(listId, trustList, undefined, !counted);
+          if (list === undefined) break;
+          lists.set(list.sub, list);
+        } catch (error) {
+          failures.push({
+            url: this.baseUrl + path,
+            code: error instanceof SyncError ? error.code : 'invalid_token',
+          });
+          // Keep what we had for this issuer: an old list says more than none.
+          for (const [sub, kept] of this.lists)
+            if (kept.iss === issuer.id && !lists.has(sub)) lists.set(sub, kept);
+          break;
+        }
+      }
+    });
+    // A list refreshed alone while this sync ran may be newer than the copy the sync fetched: it stays.
+    for (const [sub, kept] of this.lists) {
+      const fetched = lists.get(sub);
+      if (fetched && newer(kept, fetched) && trustList.vouchesFor(kept)) lists.set(sub, kept);
+    }
+    // A refreshTrustList that completed meanwhile may hold a newer trust list than this sync's.
+    this.refuseOlderTrustList(trustList);
+    this.platform = platform;
+    this.trustList = trustList;
+    this.lists = lists;
+    return { issuers: trustList.byId.size, statusLists: lists.size, failures };
+  }
+
+  /**
+   * Fetches and checks the platform keys (unless pinned) and the trust list alone, as {@link sync} does,
+   * and keeps the status lists already held whose issuer is still active with the key that signed them.
+   * For an issuer the store does not know yet, or a trust list past its `ttl`, without fetching every
+   * status list. Throws {@link SyncError} and keeps what it had when the trust list cannot be had.
+   *
+   * @example
+   * ```ts
+   * const result = await verifier.verify(scan);
+   * if (result.verdict === 'unknown_issuer' && result.reason === 'issuer_not_trusted') {
+   *   await store.refreshTrustList();          // a newly registered issuer, perhaps
+   *   return verifier.verify(scan);
+   * }
+   * ```
+   */
+  async refreshTrustList(init?: RefreshInit): Promise<{ issuers: number }> {
+    const { platform, trustList } = await this.fetchTrust(init);
+    this.refuseOlderTrustList(trustList);
+    const lists = new Map<string, KeptStatusList>();
+    for (const [sub, kept] of this.lists) if (trustList.vouchesFor(kept)) lists.set(sub, kept);
+    this.platform = platform;
+    this.trustList = trustList;
+    this.lists = lists;
+    return { issuers: trustList.byId.size };
+  }
+
+  /**
+   * Fetches, checks and keeps the one status list at `uri`: a credential's `status.status_list.uri`
+   * (absolute) or a presentation's entry (`/status-lists/<issuer id>.<n>`, see {@link StatusQuery}). The
+   * checks are those of {@link sync}: signed by a key the trust list gives its issuer, `typ`
+   * `statuslist+jwt`, `sub` naming this list (the very `uri`, when absolute) of that issuer, not past its
+   * `exp`; its `ttl` then governs staleness. The list is fetched from this store's `baseUrl` (the path of
+   * `uri`), never from a host a scan names. Needs a trust list (a {@link sync} or {@link restore} first).
+   * Throws {@link SyncError} and keeps the previous copy when the list cannot be had, does not verify, or
+   * was signed before the copy held (`rolled_back`).
+   *
+   * One request, and no 404 probe: the way to get a verdict that reflects a revocation of a moment ago.
+   *
+   * @example
+   * ```ts
+   * await store.refreshStatusList(
+   *   'https://elicence.example.gov.cn/status-lists/iss_x.0',
+   *   { cache: 'no-store' },                            // past the HTTP cache, which would hide a revocation
+   * );
+   * const result = await verifier.verify(scan);        // status from the list just fetched
+   * ```
+   */
+  async refreshStatusList(uri: string, init?: RefreshInit): Promise<{ uri: string; fetchedAt: number }> {
+    const listId = statusListIdOf(uri);
+    if (listId === undefined) throw new SyncError('bad_response', `Not a status list URI: ${uri}`);
+    const trustList = this.trustList;
+    if (!trustList) throw new SyncError('bad_response', 'No trust list yet: sync first');
+    const list = await this.fetchStatusList(listId, trustList, init, false);
+    if (!list) throw new SyncError('bad_response', `No status list at ${uri}`);
+    // A credential looks its list up by the exact URI it carries: a token naming another host will not do.
+    if (!uri.startsWith('/') && list.sub !== uri) {
+      throw new SyncError('invalid_token', 'The status list names another list');
+    }
+    // As in a sync, only an active issuer's lists are kept; and a sync may meanwhile have brought another
+    // trust list, which must vouch for the list too.
+    if (!(this.trustList ?? trustList).vouchesFor(list)) {
+      throw new SyncError('invalid_token', 'The status list’s issuer is withdrawn or no longer has that key');
+    }
+    // Again after the fetch: a sync or another refresh may have brought a newer copy meanwhile.
+    this.refuseOlderStatusList(listId, list);
+    // One copy per list: an older copy under another host name would otherwise answer path lookups.
+    for (const [sub, kept] of this.lists) if (kept !== list && namesList(sub, listId)) this.lists.delete(sub);
+    this.lists.set(list.sub, list);
+    return { uri: list.sub, fetchedAt: list.fetchedAt };
+  }
+
+  /** What the store holds, to persist; {@link restore} checks it all again. */
+  snapshot(): OfflineSnapshot {
+    if (!this.platform || !this.trustList) throw new SyncError('bad_response', 'Nothing synced yet');
+    return {
+      version: 1,
+      platformKeys: { keys: [...this.platform.keys], fetchedAt: this.platform.fetchedAt },
+      trustList: {
+        jws: this.trustList.jws,
+        fetchedAt: this.trustList.fetchedAt,
+        issuedAt: this.trustList.iat * 1000,
+      },
+      statusLists: [...this.lists.values()].map((list) => ({
+        jws: list.jws,
+        fetchedAt: list.fetchedAt,
+        issuedAt: list.iat * 1000,
+      })),
+    };
+  }
+
+  /**
+   * Loads a {@link snapshot}, verifying every token again (against pinned platform keys when given),
+   * with the times they were first fetched. Throws {@link SyncError} and keeps what it had when the
+   * snapshot is not one or does not verify, or when its trust list was signed before the one held
+   * (`rolled_back`); a status list the store holds a newer copy of keeps that copy.
+   */
+  async restore(snapshot: OfflineSnapshot): Promise<void> {
+    if (
+      snapshot?.version !== 1 ||
+      typeof snapshot.trustList?.jws !== 'string' ||
+      !Number.isFinite(snapshot.trustList.fetchedAt) ||
+      !Number.isFinite(snapshot.platformKeys?.fetchedAt) ||
+      !Array.isArray(snapshot.statusLists)
+    ) {
+      throw new SyncError('bad_response', 'Not a snapshot of this store');
+    }
+    const platform = this.options.platformKeys
+      ? { keys: [...this.options.platformKeys], fetchedAt: snapshot.platformKeys.fetchedAt }
+      : { keys: platformKeysOf(snapshot.platformKeys), fetchedAt: snapshot.platformKeys.fetchedAt };
+    const trustList = await this.readTrustList(
+      snapshot.trustList.jws,
+      platform.keys,
+      snapshot.trustList.fetchedAt,
+    );
+    this.refuseOlderTrustList(trustList);
+    const lists = new Map<string, KeptStatusList>();
+    for (const kept of snapshot.statusLists) {
+      if (typeof kept?.jws !== 'string' || !Number.isFinite(kept.fetchedAt)) {
+        throw new SyncError('bad_response', 'Not a snapshot of this store');
+      }
+      const list = await this.readStatusList(kept.jws, trustList, kept.fetchedAt);
+      const held = this.lists.get(list.sub);
+      lists.set(list.sub, held && newer(held, list) && trustList.vouchesFor(held) ? held : list);
+    }
+    this.refuseOlderTrustList(trustList);
+    this.platform = platform;
+    this.trustList = trustList;
+    this.lists = lists;
+  }
+
+  issuerById(id: string): TrustedIssuer | undefined {
+    return this.trustList?.byId.get(id);
+  }
+
+  issuerByCreditCode(creditCode: string): TrustedIssuer | undefined {
+    return this.trustList?.byCreditCode.get(creditCode);
+  }
+
+  platformKeys(): readonly PublicJwk[] {
+    return this.platform?.keys ?? [];
+  }
+
+  /** The trust list's age; stale once older than its `ttl`, counted from its `iat`. */
+  freshness(): Freshness | undefined {
+    const kept = this.trustList;
+    if (!kept) return undefined;
+    return this.clock() > (kept.iat + kept.ttl) * 1000 ? kept.stale : kept.fresh;
+  }
+
+  /**
+   * The status a synced list gives a credential, with its age; nothing when the list is not held, names
+   * another issuer, or is past its `exp` (the draft forbids using it then).
+   */
+  status(query: StatusQuery): StatusAnswer | undefined {
+    if (!query.list) return undefined;
+    const list = this.listAt(query.list.uri);
+    const now = this.clock();
+    if (!list || list.iss !== query.issuerId || list.exp * 1000 <= now) return undefined;
+    let value: number;
+    try {
+      value = readStatus(list.bytes, query.list.idx, list.bits);
+    } catch {
+      return undefined;
+    }
+    // Answers are made once per list (per value, fresh or stale): nothing is allocated per verification.
+    // Stale counted from when the list was signed: a list fetched now but signed long ago is old news.
+    const answers = now > (list.iat + list.ttl) * 1000 ? list.staleAnswers : list.freshAnswers;
+    return answers[value];
+  }
+
+  /** The list published at `uri`, absolute or (a presentation's entry) a path on the service. */
+  private listAt(uri: string): KeptStatusList | undefined {
+    if (!uri.startsWith('/')) return this.lists.get(uri);
+    const list = this.lists.get(this.baseUrl + uri);
+    if (list) return list;
+    // The service may sign list URIs under another host name than the one this store syncs from.
+    for (const [sub, kept] of this.lists) if (sub.endsWith(uri)) return kept;
+    return undefined;
+  }
+
+  /** The body at `path`; a 404 is `undefined` when `notFoundIsEnd`, any other failure a {@link SyncError}. */
+  private async fetchText(
+    path: string,
+    notFoundIsEnd: boolean,
+    init?: RefreshInit,
+  ): Promise<string | undefined> {
+    let response: Response;
+    try {
+      response = await this.fetch(this.baseUrl + path, { ...init, headers: { accept: '*/*' } });
+    } catch (error) {
+      throw new SyncError('unreachable', `${path}: ${String(error)}`, { cause: error });
+    }
+    if (notFoundIsEnd && response.status === 404) return undefined;
+    if (!response.ok) throw new SyncError('bad_response', `${path}: HTTP ${response.status}`);
+    const text = await response.text();
+    // Ours are far smaller (a status list token is ~45 KB at most): a larger answer is not one of them.
+    if (text.length > maxDocumentLength) throw new SyncError('bad_response', `${path}: answer too large`);
+    return text;
+  }
+
+  private async get(path: string, init?: RefreshInit): Promise<string> {
+    return (await this.fetchText(path, false, init)) ?? '';
+  }
+
+  /** The platform keys (fetched unless pinned) and the trust list they sign, checked and not expired. */
+  private async fetchTrust(
+    init: RefreshInit | undefined,
+  ): Promise<{ platform: { keys: PublicJwk[]; fetchedAt: number }; trustList: KeptTrustList }> {
+    const platform = this.options.platformKeys
+      ? { keys: [...this.options.platformKeys], fetchedAt: this.clock() }
+      : {
+          keys: platformKeysOf(parseJson(await this.get('/.well-known/jwks.json', init))),
+          fetchedAt: this.clock(),
+        };
+    const trustJws = await this.get('/trust-list', init);
+    const trustList = await this.readTrustList(trustJws, platform.keys, this.clock());
+    if (trustList.exp * 1000 <= this.clock())
+      throw new SyncError('expired_token', 'The trust list has expired');
+    return { platform, trustList };
+  }
+
+  /**
+   * The status list `listId` (`<issuer id>.<n>`), fetched and checked: signed for its issuer, naming that
+   * list, not expired. Undefined on a 404 when `notFoundIsEnd` (a sync's probe); a {@link SyncError} else.
+   */
+  private async fetchStatusList(
+    listId: string,
+    trustList: KeptTrustList,
+    init: RefreshInit | undefined,
+    notFoundIsEnd: boolean,
+  ): Promise<KeptStatusList | undefined> {
+    // The list is at least as fresh as the request: its start is the conservative age, and it orders a list
+    // refreshed alone after a sync's copy requested earlier but answered later (see `sync`).
+    const requestedAt = this.clock();
+    const jws = await this.fetchText(`/status-lists/${encodeURIComponent(listId)}`, notFoundIsEnd, init);
+    if (jws === undefined) return undefined;
+    const list = await this.readStatusList(jws, trustList, requestedAt);
+    if (list.exp * 1000 <= this.clock()) throw new SyncError('expired_token', 'The status list has expired');
+    // Signed by its issuer and naming the list asked for: no issuer can stand in for another's list.
+    if (!listId.startsWith(`${list.iss}.`) || !namesList(list.sub, listId)) {
+      throw new SyncError('invalid_token', 'The status list names another list');
+    }
+    this.refuseOlderStatusList(listId, list);
+    return list;
+  }
+
+  /** Refuses a trust list signed before the one held: a rollback would undo withdrawals and key removals. */
+  private refuseOlderTrustList(trustList: KeptTrustList): void {
+    const held = this.trustList;
+    if (held && trustList.iat < held.iat) {
+      throw new SyncError(
+        'rolled_back',
+        `The trust list was signed at ${trustList.iat}, before the one held (${held.iat})`,
+      );
+    }
+  }
+
+  /** Refuses a status list signed before the copy held of the same list: it would undo revocations. */
+  private refuseOlderStatusList(listId: string, list: KeptStatusList): void {
+    for (const [sub, held] of this.lists) {
+      if (held !== list && namesList(sub, listId) && list.iat < held.iat) {
+        throw new SyncError(
+          'rolled_back',
+          `The status list ${listId} was signed at ${list.iat}, before the copy held (${held.iat})`,
+        );
+      }
+    }
+  }
+
+  /** Verifies a compact JWS of type `typ` against `keys` (by `kid`, ES256 only); its payload and the key. */
+  private async verified(
+    jws: string,
+    typ: string,
+    keys: readonly PublicJwk[],
+  ): Promise<{ payload: Record<string, unknown>; key: PublicJwk }> {
+    let token;
+    try {
+      token = readCompactJws(jws.trim());
+    } catch (error) {
+      throw new SyncError('invalid_token', `Not a ${typ}`, { cause: error });
+    }
+    const jwk = keys.find((key) => key.kid === token.header.kid);
+    if (token.header.alg !== 'ES256' || token.header.typ !== typ || !jwk) {
+      throw new SyncError('invalid_token', `Not a ${typ} signed by a trusted key`);
+    }
+    if (!(await this.keys.verify(jwk, token.signature, token.signingInput))) {
+      throw new SyncError('invalid_token', `The ${typ} signature does not verify`);
+    }
+    return { payload: token.payload, key: jwk };
+  }
+
+  private async readTrustList(
+    jws: string,
+    platformKeys: readonly PublicJwk[],
+    fetchedAt: number,
+  ): Promise<KeptTrustList> {
+    const parsed = trustListPayload.safeParse(
+      (await this.verified(jws, trustListTokenType, platformKeys)).payload,
+    );
+    if (!parsed.success) throw new SyncError('invalid_token', 'The trust list claims are malformed');
+    const issuers = issuersOf(parsed.data);
+    const byId = new Map(issuers.map((issuer) => [issuer.id, issuer]));
+    const issuedAt = parsed.data.iat * 1000;
+    return {
+      jws,
+      fetchedAt,
+      iat: parsed.data.iat,
+      ttl: parsed.data.ttl,
+      exp: parsed.data.exp,
+      fresh: Object.freeze({ issuedAt, fetchedAt, stale: false }),
+      stale: Object.freeze({ issuedAt, fetchedAt, stale: true }),
+      byId,
+      byCreditCode: new Map(issuers.map((issuer) => [issuer.creditCode, issuer])),
+      vouchesFor(list) {
+        const issuer = byId.get(list.iss);
+        return (
+          issuer?.status === 'active' &&
+          issuer.keys.some((key) => key.x === list.key.x && key.y === list.key.y)
+        );
+      },
+    };
+  }
+
+  private async readStatusList(
+    jws: string,
+    trustList: KeptTrustList,
+    fetchedAt: number,
+  ): Promise<KeptStatusList> {
+    let iss: unknown;
+    try {
+      iss = readCompactJws(jws.trim()).payload.iss;
+    } catch (error) {
+      throw new SyncError('invalid_token', 'Not a status list token', { cause: error });
+    }
+    const issuer = typeof iss === 'string' ? trustList.byId.get(iss) : undefined;
+    if (!issuer) throw new SyncError('invalid_token', 'A status list of an issuer not in the trust list');
+    const { payload, key } = await this.verified(jws, statusListTokenType, issuer.keys);
+    const claims = statusListTokenClaims.safeParse(payload);
+    if (!claims.success) throw new SyncError('invalid_token', 'The status list claims are malformed');
+    let decoded;
+    try {
+      decoded = await decodeStatusList(claims.data.status_list, this.compression, {
+        maxBytes: this.maxStatusListBytes,
+      });
+    } catch (error) {
+      throw new SyncError('invalid_token', 'The status list cannot be decoded', { cause: error });
+    }
+    const { iat } = claims.data;
+    return {
+      jws,
+      fetchedAt,
+      iat,
+      iss: issuer.id,
+      sub: claims.data.sub,
+      ttl: claims.data.ttl,
+      exp: claims.data.exp,
+      key,
+      bits: decoded.bits,
+      bytes: decoded.bytes,
+      freshAnswers: answersFor(iat * 1000, fetchedAt, false),
+      staleAnswers: answersFor(iat * 1000, fetchedAt, true),
+    };
+  }
+}
+
+/** Whether `a` is a later copy than `b`: signed later, or signed at the same second and fetched later. */
+function newer(a: KeptStatusList, b: KeptStatusList): boolean {
+  return a.iat > b.iat || (a.iat === b.iat && a.fetchedAt > b.fetchedAt);
+}
+
+/** Runs `task` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,47 @@
+import { randomInt } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { randomId } from '../../random-id.js';
+import { putNew } from './conditional.js';
+import type { AuditEntry, AuditTrail } from '../../audit/audit-trail.js';
+import { queryAll } from './query-all.js';
+
+/**
+ * Partitions per day. Every verification writes an entry, so one partition a day would cap the service
+ * near DynamoDB's 1,000 writes/s per partition; entries spread over this many, chosen at random.
+ */
+export const auditShards = 16;
+
+/**
+ * {@link AuditTrail} on the single table: entries partitioned by day and shard
+ * (`audit#YYYY-MM-DD#<shard>`, read in time order by merging the shards), and indexed by licence (gsi1)
+ * for one licence's story.
+ */
+export class DynamoAuditTrail implements AuditTrail {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(entry: AuditEntry): Promise<void> {
+    const sk = `${entry.at}#${randomId('audit')}`;
+    await putNew(this.doc, this.tableName, {
+      pk: `audit#${entry.at.slice(0, 10)}#${randomInt(auditShards)}`,
+      sk,
+      ...(entry.licenceId ? { gsi1pk: `audit-licence#${entry.licenceId}`, gsi1sk: sk } : {}),
+      ...entry,
+    });
+  }
+
+  async forLicence(licenceId: string): Promise<AuditEntry[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': `audit-licence#${licenceId}` },
+    });
+    const entries = items.map(
+      ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...entry }) => entry as unknown as AuditEntry,
+    );
+    return entries;
+  }
+}

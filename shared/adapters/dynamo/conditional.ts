@@ -1,0 +1,135 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+import { ConflictError } from '../../errors.js';
+import { isExpired } from './table.js';
+
+/** The primary key of an item in the single table. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** An item as written: its key, optional TTL (`expiresAt`, epoch seconds) and any other attributes. */
+export type Item = ItemKey & { expiresAt?: number } & Record<string, unknown>;
+
+/** What to throw when a condition fails, if the caller wants a domain-specific code and message. */
+export interface ConflictOptions {
+  conflict?: { code: string; message: string };
+}
+
+/** True for the error DynamoDB returns when a write's condition did not hold. */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
+
+function toConflict(error: unknown, options: ConflictOptions, fallback: string): unknown {
+  if (!isConditionalCheckFailed(error)) return error;
+  const { code, message } = options.conflict ?? { code: 'conflict', message: fallback };
+  return new ConflictError(message, code, { cause: error });
+}
+
+/**
+ * Creates an item, failing with {@link ConflictError} if its key is taken: the one conditional write that
+ * claims a unique key (a credit code, an idempotency key). With `nowSeconds`, an item already past its
+ * `expiresAt` counts as absent and is replaced, since DynamoDB deletes expired items late and dynalite never.
+ *
+ * @example
+ * ```ts
+ * await putNew(doc, tableName, { pk: `issuer#${creditCode}`, sk: 'issuer', name }, {
+ *   conflict: { code: 'issuer_exists', message: 'An issuer with this credit code already exists' },
+ * });
+ * ```
+ */
+export async function putNew(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Item,
+  options: ConflictOptions & { nowSeconds?: number } = {},
+): Promise<void> {
+  const expiredOk = options.nowSeconds !== undefined;
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: expiredOk
+          ? 'attribute_not_exists(pk) OR expiresAt <= :now'
+          : 'attribute_not_exists(pk)',
+        ...(expiredOk && { ExpressionAttributeValues: { ':now': options.nowSeconds } }),
+      }),
+    );
+  } catch (error) {
+    throw toConflict(error, options, 'The item already exists');
+  }
+}
+
+/**
+ * Replaces an item under optimistic concurrency: writes it with `version: expectedVersion + 1` only if the
+ * stored `version` is still `expectedVersion`, else throws {@link ConflictError} and leaves the item as it
+ * was. `expectedVersion` 0 means "must not exist yet", so versions start at 1. Returns the written item.
+ *
+ * @example
+ * ```ts
+ * const current = await getItem<Licence>(doc, tableName, key, epochSeconds(clock));
+ * await putVersioned(doc, tableName, { ...current, status: 'revoked' }, current.version);
+ * ```
+ */
+export async function putVersioned<T extends Item>(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: T,
+  expectedVersion: number,
+  options: ConflictOptions = {},
+): Promise<T & { version: number }> {
+  const written = { ...item, version: expectedVersion + 1 };
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: written,
+        ...(expectedVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': expectedVersion },
+            }),
+      }),
+    );
+  } catch (error) {
+    throw toConflict(error, options, 'The item changed since it was read');
+  }
+  return written;
+}
+
+/**
+ * Reads an item by key, strongly consistent unless asked otherwise, treating an item past its `expiresAt`
+ * as absent.
+ *
+ * @example
+ * ```ts
+ * const code = await getItem<CodeItem>(doc, tableName, { pk: `code#${id}`, sk: 'code' }, epochSeconds(clock));
+ * if (!code) throw new NotFoundError('Unknown or expired code');
+ * ```
+ */
+export async function getItem<T extends Item = Item>(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  key: ItemKey,
+  nowSeconds: number,
+  options: { consistentRead?: boolean } = {},
+): Promise<T | undefined> {
+  const { Item: found } = await doc.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: { pk: key.pk, sk: key.sk },
+      ConsistentRead: options.consistentRead ?? true,
+    }),
+  );
+  const item = found as T | undefined;
+  return item === undefined || isExpired(item, nowSeconds) ? undefined : item;
+}

@@ -1,0 +1,91 @@
+import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
+import type { Issuer } from '../../issuers/issuer.js';
+import type { IssuerStore } from '../../issuers/issuer-store.js';
+import { queryAll } from './query-all.js';
+
+const key = (creditCode: string) => ({ pk: `issuer#${creditCode}`, sk: 'issuer' });
+
+function toItem(issuer: Issuer) {
+  return {
+    ...key(issuer.creditCode),
+    gsi1pk: `issuer-id#${issuer.id}`,
+    gsi1sk: 'issuer',
+    gsi2pk: 'issuers',
+    gsi2sk: issuer.creditCode,
+    ...issuer,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Issuer {
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g1s, gsi2pk: _g2, gsi2sk: _g2s, ...issuer } = item;
+  return issuer as unknown as Issuer;
+}
+
+/** {@link IssuerStore} on the single table: one item per issuer, keyed by its credit code. */
+export class DynamoIssuerStore implements IssuerStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(issuer: Issuer): Promise<Issuer> {
+    const claimed = { ...issuer, version: 1 };
+    await putNew(this.doc, this.tableName, toItem(claimed), {
+      conflict: { code: 'issuer_exists', message: 'An issuer with this credit code already exists' },
+    });
+    return claimed;
+  }
+
+  async save(issuer: Issuer): Promise<Issuer> {
+    const written = await putVersioned(this.doc, this.tableName, toItem(issuer), issuer.version, {
+      conflict: { code: 'issuer_changed', message: 'The issuer changed since it was read' },
+    });
+    return fromItem(written);
+  }
+
+  async release(issuer: Issuer): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key(issuer.creditCode),
+          ConditionExpression: '#status = :provisioning AND id = :id',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':provisioning': 'provisioning', ':id': issuer.id },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async findByCreditCode(creditCode: string): Promise<Issuer | undefined> {
+    const item = await getItem(this.doc, this.tableName, key(creditCode), 0);
+    return item && fromItem(item);
+  }
+
+  async findById(id: string): Promise<Issuer | undefined> {
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
+        ExpressionAttributeValues: { ':pk': `issuer-id#${id}`, ':sk': 'issuer' },
+      }),
+    );
+    const found = Items?.[0];
+    // The index is eventually consistent: read the item itself for the current version.
+    return found ? this.findByCreditCode(String(found.creditCode)) : undefined;
+  }
+
+  async listAll(): Promise<Issuer[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'issuers' },
+    });
+    return items.map(fromItem);
+  }
+}

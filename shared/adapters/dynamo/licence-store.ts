@@ -1,0 +1,208 @@
+import { lowSCompactJws } from '../../crypto/compact-jws.js';
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ServiceError } from '../../errors.js';
+import { getItem, putNew, putVersioned } from './conditional.js';
+import type { LicenceRecord } from '../../licence/licence.js';
+import type { LicencePage, LicenceQuery, LicenceStore } from '../../licence/licence-store.js';
+import { queryAll } from './query-all.js';
+
+const key = (id: string) => ({ pk: `licence#${id}`, sk: 'licence' });
+const holderPartition = (lookupKey: string) => `holder#${lookupKey}`;
+const issuerPartition = (issuerId: string) => `issuer-licences#${issuerId}`;
+const maxPageScans = 20;
+
+function toItem(licence: LicenceRecord) {
+  return {
+    ...key(licence.id),
+    gsi1pk: holderPartition(licence.holder.lookupKey),
+    gsi1sk: `licence#${licence.issuedAt}#${licence.id}`,
+    gsi2pk: issuerPartition(licence.issuerId),
+    gsi2sk: `${licence.issuedAt}#${licence.id}`,
+    ...licence,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): LicenceRecord {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...licence } = item;
+  const record = licence as unknown as LicenceRecord;
+  // Credentials signed before every signature was low-S are high-S half the time, and verifiers now
+  // refuse that form: each is read in its low-S twin (same claims, still valid, no KMS call), and the
+  // next write of the record stores it so.
+  return typeof record.credential === 'string'
+    ? { ...record, credential: lowSCompactJws(record.credential) }
+    : record;
+}
+
+type Index = { name: 'gsi1' | 'gsi2'; partition: string };
+
+function encodeCursor(item: Record<string, unknown>, index: Index): string {
+  const pkName = `${index.name}pk`;
+  const skName = `${index.name}sk`;
+  return Buffer.from(
+    JSON.stringify({ pk: item.pk, sk: item.sk, [pkName]: item[pkName], [skName]: item[skName] }),
+  ).toString('base64url');
+}
+
+/** A cursor may only continue the query it came from: same index, same partition. */
+function decodeCursor(cursor: string, index: Index): Record<string, string> {
+  const invalid = new ServiceError('invalid_cursor', 400, 'The cursor does not belong to this query');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  const names = ['pk', 'sk', `${index.name}pk`, `${index.name}sk`];
+  if (
+    typeof decoded !== 'object' ||
+    decoded === null ||
+    Object.keys(decoded).length !== names.length ||
+    !names.every((n) => typeof (decoded as Record<string, unknown>)[n] === 'string') ||
+    (decoded as Record<string, string>)[`${index.name}pk`] !== index.partition
+  ) {
+    throw invalid;
+  }
+  return decoded as Record<string, string>;
+}
+
+function statusFilter(query: LicenceQuery) {
+  const now = { ':now': query.now.toISOString() };
+  switch (query.status) {
+    case undefined:
+      return undefined;
+    case 'valid':
+      return {
+        expression: '#status = :status AND (attribute_not_exists(validUntil) OR validUntil > :now)',
+        values: { ':status': 'valid', ...now },
+      };
+    case 'expired':
+      return {
+        expression: '#status = :status AND validUntil <= :now',
+        values: { ':status': 'valid', ...now },
+      };
+    default:
+      return { expression: '#status = :status', values: { ':status': query.status } };
+  }
+}
+
+/** {@link LicenceStore} on the single table: one item per licence, found by holder (gsi1) and issuer (gsi2). */
+export class DynamoLicenceStore implements LicenceStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(licence: LicenceRecord): Promise<LicenceRecord> {
+    const created = { ...licence, version: 1 };
+    await putNew(this.doc, this.tableName, toItem(created), {
+      conflict: { code: 'licence_exists', message: `Licence ${licence.id} already exists` },
+    });
+    return created;
+  }
+
+  async get(id: string): Promise<LicenceRecord | undefined> {
+    const item = await getItem(this.doc, this.tableName, key(id), 0);
+    return item && fromItem(item);
+  }
+
+  async save(licence: LicenceRecord): Promise<LicenceRecord> {
+    const saved = await putVersioned(this.doc, this.tableName, toItem(licence), licence.version, {
+      conflict: {
+        code: 'licence_changed',
+        message: 'The licence changed meanwhile; read it again and retry',
+      },
+    });
+    return fromItem(saved);
+  }
+
+  async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {
+    const filters: string[] = [];
+    const values: Record<string, unknown> = {};
+    const status = statusFilter(query);
+    if (status) {
+      filters.push(status.expression);
+      Object.assign(values, status.values);
+    }
+    let index: Index;
+    if (query.holderLookupKey) {
+      index = { name: 'gsi1', partition: holderPartition(query.holderLookupKey) };
+      filters.push('issuerId = :issuerId');
+      values[':issuerId'] = issuerId;
+    } else {
+      index = { name: 'gsi2', partition: issuerPartition(issuerId) };
+    }
+    return this.#page(index, query, filters, values);
+  }
+
+  async listByHolder(holderLookupKey: string): Promise<LicenceRecord[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :licence)',
+      ExpressionAttributeValues: { ':pk': holderPartition(holderLookupKey), ':licence': 'licence#' },
+      ScanIndexForward: false,
+    });
+    return items.map(fromItem);
+  }
+
+  /**
+   * The licences behind index hits, each read again by key: an index entry is only a pointer. A hit whose
+   * item is gone, or now sits under another index key, is stale and dropped (locally, dynalite writes an
+   * index before its item, so a write that dies between them leaves such an entry; in AWS an index lags
+   * its table), and no licence is listed twice. The item read is the current one (status, credential).
+   */
+  async #current(hits: Record<string, unknown>[], index: Index): Promise<LicenceRecord[]> {
+    const skName = `${index.name}sk`;
+    const seen = new Set<string>();
+    const unique = hits.filter((hit) => {
+      const pk = String(hit.pk);
+      if (seen.has(pk)) return false;
+      seen.add(pk);
+      return true;
+    });
+    const items = await Promise.all(
+      unique.map((hit) => getItem(this.doc, this.tableName, { pk: String(hit.pk), sk: String(hit.sk) }, 0)),
+    );
+    return items
+      .filter(
+        (item, i): item is NonNullable<typeof item> =>
+          item !== undefined && item[skName] === unique[i]![skName],
+      )
+      .map(fromItem);
+  }
+
+  /** Reads until a page is full: a filter applies after DynamoDB's own `Limit`, so one read may be short. */
+  async #page(
+    index: Index,
+    query: LicenceQuery,
+    filters: string[],
+    values: Record<string, unknown>,
+  ): Promise<LicencePage> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: index.name,
+      KeyConditionExpression: `${index.name}pk = :pk`,
+      ExpressionAttributeValues: { ':pk': index.partition, ...values },
+      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+      ...(values[':status'] !== undefined ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+      ScanIndexForward: false,
+      Limit: query.limit,
+    };
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined = query.cursor
+      ? decodeCursor(query.cursor, index)
+      : undefined;
+    for (let scans = 0; scans < maxPageScans; scans++) {
+      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+      if (!start || items.length >= query.limit) break;
+    }
+    const pageItems = items.slice(0, query.limit);
+    const resumeAt = items.length > query.limit ? pageItems.at(-1) : start;
+    return {
+      items: await this.#current(pageItems, index),
+      ...(resumeAt ? { cursor: encodeCursor(resumeAt, index) } : {}),
+    };
+  }
+}

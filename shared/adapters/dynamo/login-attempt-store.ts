@@ -1,0 +1,78 @@
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem, isConditionalCheckFailed } from './conditional.js';
+import type { AttemptCounter, LoginAttemptStore } from '../../identity/login-throttle.js';
+
+const SK = 'login-attempts';
+const itemKey = (key: string) => ({ pk: `login-attempts#${key}`, sk: SK });
+
+/**
+ * {@link LoginAttemptStore} on the single table: one small item per counter
+ * (`login-attempts#<kind>#<key>`, e.g. `login-attempts#pair#<lookupKey>.<source digest>`; no raw ID number
+ * and no address in clear), expiring through the
+ * table's TTL attribute in AWS and through the `expiresAt` check on every read locally.
+ */
+export class DynamoLoginAttemptStore implements LoginAttemptStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async read(key: string, nowSeconds: number): Promise<AttemptCounter | undefined> {
+    const item = await getItem(this.doc, this.tableName, itemKey(key), nowSeconds);
+    return item && { failures: Number(item.failures), lastFailureAt: Number(item.lastFailureAt) };
+  }
+
+  async replace(
+    key: string,
+    expected: AttemptCounter | undefined,
+    next: AttemptCounter,
+    expiresAt: number,
+    nowSeconds: number,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...itemKey(key), ...next, expiresAt },
+          ...(expected === undefined
+            ? {
+                ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+                ExpressionAttributeValues: { ':now': nowSeconds },
+              }
+            : {
+                ConditionExpression: 'failures = :failures AND lastFailureAt = :last AND expiresAt > :now',
+                ExpressionAttributeValues: {
+                  ':failures': expected.failures,
+                  ':last': expected.lastFailureAt,
+                  ':now': nowSeconds,
+                },
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async forgiveOne(key: string, nowSeconds: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKey(key),
+          UpdateExpression: 'SET failures = failures - :one',
+          ConditionExpression: 'attribute_exists(pk) AND failures > :zero AND expiresAt > :now',
+          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': nowSeconds },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async clear(key: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey(key) }));
+  }
+}

@@ -1,0 +1,339 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+
+import { epochSeconds, type Clock } from '../../clock.js';
+import { ConflictError } from '../../errors.js';
+import { isConditionalCheckFailed, type ItemKey } from './conditional.js';
+import { isExpired } from './table.js';
+import type { PayloadSealer } from '../../sso/sealed-payloads.js';
+
+/** What the adapter needs: the table, the time, and the key that seals authorization requests. */
+export interface DynamoAdapterDeps {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+  /**
+   * Seals the payloads of {@link SEALED_MODELS}. A composition that stores none of them (the operators'
+   * API saves clients only) may leave it out: writing such a model without it then fails, never in clear.
+   */
+  sealer?: PayloadSealer;
+}
+
+/**
+ * Models whose id is a bearer credential: stored under the SHA-256 of the id, with `jti` stripped from the
+ * payload, so that reading the table yields no usable token. Each is only ever looked up by its id.
+ *
+ * DeviceCode is deliberately not here: the provider finds it by user code and then saves it under its `jti`
+ * (and copies that `jti` into the Interaction), so the raw id must be recoverable from the item. Session
+ * likewise is found by uid and re-saved.
+ */
+const HASHED_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'ClientCredentials',
+  'BackchannelAuthenticationRequest',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
+  'PushedAuthorizationRequest',
+  'PreAuthorizedCode',
+]);
+
+/**
+ * Models that hold an authorization request as the platform sent it: its parameters (`login_hint`, which
+ * platforms fill with the person's ID number, `id_token_hint`, whose ID token may carry `id_number`), the
+ * pushed request object, the login prompt's details. Their payloads are sealed at rest (AES-256-GCM, bound
+ * to the item's key): the login page still prefills the hint it was given, read back through the
+ * provider, but the table never holds the number. `consumed` stays outside the seal, since `consume` is a
+ * conditional update of that one attribute.
+ */
+const SEALED_MODELS: ReadonlySet<string> = new Set([
+  'Interaction',
+  'PushedAuthorizationRequest',
+  'BackchannelAuthenticationRequest',
+  'DeviceCode',
+]);
+
+/** Models that belong to a grant and die with it (the same set as the provider's memory adapter). */
+const GRANT_MODELS: ReadonlySet<string> = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+]);
+
+/** DynamoDB rejects partition keys over 2048 bytes; such an id cannot have been stored. */
+const MAX_KEY_BYTES = 1024;
+const BATCH_SIZE = 25;
+const BATCH_ATTEMPTS = 8;
+const SK = 'oidc';
+
+/** The opaque-token models a resource server accepts as bearer access tokens. */
+export type AccessTokenModel = 'AccessToken' | 'ClientCredentials';
+
+interface OidcItem extends ItemKey {
+  /** The provider's payload; for a sealed model `{ sealed, consumed? }`. */
+  payload: AdapterPayload;
+  expiresAt?: number;
+  gsi1pk?: string;
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+function storageKey(model: string, id: string): string {
+  return HASHED_MODELS.has(model) ? sha256(id) : id;
+}
+
+function fits(value: string): boolean {
+  return Buffer.byteLength(value) <= MAX_KEY_BYTES;
+}
+
+/** The primary key of an OIDC model's item: `oidc#<Model>#<id, or its hash for bearer models>`. */
+export function oidcItemKey(model: string, id: string): ItemKey {
+  return { pk: `oidc#${model}#${storageKey(model, id)}`, sk: SK };
+}
+
+async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {
+  const { Item } = await deps.doc.send(
+    new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),
+  );
+  const item = Item as OidcItem | undefined;
+  return item && !isExpired(item, epochSeconds(deps.clock)) ? item : undefined;
+}
+
+/** The provider's payload of an item: opened when sealed (a payload stored before sealing reads as is). */
+async function payloadOf(deps: DynamoAdapterDeps, model: string, item: OidcItem): Promise<AdapterPayload> {
+  const { sealed, consumed } = item.payload as { sealed?: unknown; consumed?: unknown };
+  if (!SEALED_MODELS.has(model) || typeof sealed !== 'string') return item.payload;
+  if (!deps.sealer) throw new Error(`${model} is sealed and this adapter has no key to open it`);
+  const opened = (await deps.sealer.open(item.pk, sealed)) as AdapterPayload;
+  return consumed === undefined ? opened : { ...opened, consumed: consumed as number };
+}
+
+/** Reads a model by id; for bearer models the `jti` the provider expects is put back from the id. */
+async function findModel(
+  deps: DynamoAdapterDeps,
+  model: string,
+  id: string,
+): Promise<AdapterPayload | undefined> {
+  if (!fits(id)) return undefined;
+  const item = await getLive(deps, oidcItemKey(model, id));
+  if (!item) return undefined;
+  const payload = await payloadOf(deps, model, item);
+  return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
+}
+
+async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
+  for (let start = 0; start < keys.length; start += BATCH_SIZE) {
+    let requests = keys.slice(start, start + BATCH_SIZE).map((key) => ({ DeleteRequest: { Key: key } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt === BATCH_ATTEMPTS) throw new Error('BatchWrite left items unprocessed after retries');
+      if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000) * Math.random());
+      const { UnprocessedItems } = await deps.doc.send(
+        new BatchWriteCommand({ RequestItems: { [deps.tableName]: requests } }),
+      );
+      requests = (UnprocessedItems?.[deps.tableName] ?? []) as typeof requests;
+    }
+  }
+}
+
+/**
+ * oidc-provider's storage on the single table, one adapter instance per model. Every state change is one
+ * write of one item; secondary lookups go through the overloaded GSIs (see `shared/adapters/dynamo/table.ts`).
+ */
+class DynamoAdapter implements Adapter {
+  constructor(
+    private readonly deps: DynamoAdapterDeps,
+    private readonly model: string,
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const key = storageKey(this.model, id);
+    if (!fits(key)) throw new Error(`${this.model} id is too long to store`);
+    // Payloads are JSON data: the round trip drops undefined and turns anything exotic into what JSON would.
+    const stored = JSON.parse(JSON.stringify(payload)) as AdapterPayload;
+    if (HASHED_MODELS.has(this.model)) delete stored.jti;
+
+    const { uid, userCode, grantId } = payload;
+    const itemKey = oidcItemKey(this.model, id);
+    let written: AdapterPayload = stored;
+    if (SEALED_MODELS.has(this.model)) {
+      if (!this.deps.sealer) throw new Error(`${this.model} must be sealed and this adapter has no key`);
+      const { consumed, ...rest } = stored;
+      written = {
+        sealed: await this.deps.sealer.seal(itemKey.pk, rest),
+        ...(consumed === undefined ? {} : { consumed }),
+      } as AdapterPayload;
+    }
+    const item = {
+      ...itemKey,
+      payload: written,
+      ...(typeof expiresIn === 'number' &&
+        expiresIn > 0 && { expiresAt: epochSeconds(this.deps.clock) + expiresIn }),
+      ...(this.model === 'Session' && uid && { gsi1pk: `oidc-uid#${uid}`, gsi1sk: SK }),
+      ...(this.model === 'DeviceCode' && userCode && { gsi1pk: `oidc-user-code#${userCode}`, gsi1sk: SK }),
+      ...(GRANT_MODELS.has(this.model) &&
+        grantId && { gsi2pk: `oidc-grant#${grantId}`, gsi2sk: `${this.model}#${key}` }),
+    };
+    await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return findModel(this.deps, this.model, id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.findByGsi1(`oidc-uid#${uid}`);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.findByGsi1(`oidc-user-code#${userCode}`);
+  }
+
+  /**
+   * Marks the item consumed, once. The provider checks `consumed` after `find` and then calls this, so two
+   * concurrent redemptions of one code or refresh token can both pass that check; the condition here lets
+   * only the first through, and the loser gets the provider's own `invalid_grant` (or `invalid_request_uri`
+   * for PAR) instead of a second set of tokens.
+   */
+  async consume(id: string): Promise<void> {
+    try {
+      await this.deps.doc.send(
+        new UpdateCommand({
+          TableName: this.deps.tableName,
+          Key: oidcItemKey(this.model, id),
+          UpdateExpression: 'SET #payload.#consumed = :now',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#payload.#consumed)',
+          ExpressionAttributeNames: { '#payload': 'payload', '#consumed': 'consumed' },
+          ExpressionAttributeValues: { ':now': epochSeconds(this.deps.clock) },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        throw new ConflictError(`${this.model} was already used or revoked`, 'already_consumed', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async destroy(id: string): Promise<void> {
+    if (!fits(storageKey(this.model, id))) return;
+    await this.deps.doc.send(
+      new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
+    );
+  }
+
+  /** Deletes every token and code of the grant, whatever this adapter's model, as the memory adapter does. */
+  async revokeByGrantId(grantId: string): Promise<void> {
+    const keys: ItemKey[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.deps.doc.send(
+        new QueryCommand({
+          TableName: this.deps.tableName,
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :grant',
+          ExpressionAttributeValues: { ':grant': `oidc-grant#${grantId}` },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      keys.push(...((page.Items ?? []) as ItemKey[]).map(({ pk, sk }) => ({ pk, sk })));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    await batchDelete(this.deps, keys);
+  }
+
+  /**
+   * GSI reads are eventually consistent: each candidate is re-read by key, so a stale index entry (an item
+   * since destroyed, expired or re-keyed) is never returned.
+   */
+  private async findByGsi1(gsi1pk: string): Promise<AdapterPayload | undefined> {
+    if (!fits(gsi1pk)) return undefined;
+    const { Items } = await this.deps.doc.send(
+      new QueryCommand({
+        TableName: this.deps.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
+        ExpressionAttributeValues: { ':pk': gsi1pk, ':sk': SK },
+        ProjectionExpression: 'pk',
+      }),
+    );
+    const prefix = `oidc#${this.model}#`;
+    for (const { pk } of (Items ?? []) as Array<Pick<ItemKey, 'pk'>>) {
+      if (!pk.startsWith(prefix)) continue;
+      const item = await getLive(this.deps, { pk, sk: SK });
+      if (item && item.gsi1pk === gsi1pk) return payloadOf(this.deps, this.model, item);
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The class to pass as oidc-provider's `adapter`: the provider instantiates it once per model name.
+ *
+ * @example
+ * ```ts
+ * const provider = new Provider(issuer, { adapter: createDynamoAdapter({ doc, tableName, clock: systemClock }) });
+ * ```
+ */
+export function createDynamoAdapter(deps: DynamoAdapterDeps): AdapterConstructor {
+  return class extends DynamoAdapter {
+    constructor(model: string) {
+      super(deps, model);
+    }
+  };
+}
+
+/**
+ * Validates an opaque bearer access token the way a resource server must, without the provider or KMS:
+ * looks it up by hash under each accepted model and returns its payload (with `jti`), or undefined when
+ * unknown or expired. Scope, audience and binding checks remain the caller's.
+ *
+ * @example
+ * ```ts
+ * const token = await findAccessToken(deps, bearer);
+ * if (!token?.scope?.split(' ').includes('licence:read')) throw new ServiceError('invalid_token', 401, 'Invalid token');
+ * ```
+ */
+export async function findAccessToken(
+  deps: DynamoAdapterDeps,
+  token: string,
+  models: readonly AccessTokenModel[] = ['AccessToken', 'ClientCredentials'],
+): Promise<AdapterPayload | undefined> {
+  if (token.length === 0) return undefined;
+  const now = epochSeconds(deps.clock);
+  const found = await Promise.all(models.map((model) => findModel(deps, model, token)));
+  return found.find((payload) => payload !== undefined && (payload.exp === undefined || payload.exp > now));
+}
+
+/**
+ * Whether a client is still stored (built-in clients, which the provider finds in code, are the caller's
+ * to allow). A resource server asks this of every token it accepts: deleting a client then ends the tokens
+ * it holds at once, which no search of the tokens (stored by hash, by grant) could do as cheaply.
+ *
+ * @example
+ * ```ts
+ * if (!(await clientStillRegistered(deps, record.clientId))) throw new AuthenticationError('invalid_token', 401, '…');
+ * ```
+ */
+export async function clientStillRegistered(deps: DynamoAdapterDeps, clientId: string): Promise<boolean> {
+  if (clientId.length === 0 || !fits(clientId)) return false;
+  return (await getLive(deps, oidcItemKey('Client', clientId))) !== undefined;
+}

@@ -1,0 +1,78 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem } from './conditional.js';
+import type {
+  EntityRegistry,
+  PopulationRegistry,
+  RegisteredEntity,
+  RegisteredPerson,
+} from '../../identity/registry.js';
+import { queryAll } from './query-all.js';
+
+const personKey = (lookupKey: string) => ({ pk: `registry-person#${lookupKey}`, sk: 'person' });
+const entityKey = (creditCode: string) => ({ pk: `registry-entity#${creditCode}`, sk: 'entity' });
+const representativePartition = (lookupKey: string) => `registry-representative#${lookupKey}`;
+
+/** Both registries on the single table: the local stand-in for the national databases, filled by the seed. */
+export class DynamoRegistry implements PopulationRegistry, EntityRegistry {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async findPerson(lookupKey: string): Promise<RegisteredPerson | undefined> {
+    const item = await getItem(this.doc, this.tableName, personKey(lookupKey), 0);
+    return item && { lookupKey, name: String(item.name), masked: String(item.masked) };
+  }
+
+  async findEntity(creditCode: string): Promise<RegisteredEntity | undefined> {
+    const item = await getItem(this.doc, this.tableName, entityKey(creditCode), 0);
+    return item && toEntity(item);
+  }
+
+  /** Through gsi1; each hit is re-read by key, so a representative changed meanwhile is not returned. */
+  async entitiesRepresentedBy(representativeLookupKey: string): Promise<RegisteredEntity[]> {
+    const hits = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': representativePartition(representativeLookupKey) },
+      ProjectionExpression: 'creditCode',
+    });
+    const codes = hits.map((item) => String(item.creditCode));
+    const entities = await Promise.all(codes.map((code) => this.findEntity(code)));
+    return entities.filter(
+      (entity): entity is RegisteredEntity =>
+        entity !== undefined && entity.representativeLookupKey === representativeLookupKey,
+    );
+  }
+
+  /** Records a person; recording the same person again overwrites with the same values. */
+  async putPerson(person: RegisteredPerson): Promise<void> {
+    await this.doc.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...personKey(person.lookupKey), ...person } }),
+    );
+  }
+
+  async putEntity(entity: RegisteredEntity): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...entityKey(entity.creditCode),
+          gsi1pk: representativePartition(entity.representativeLookupKey),
+          gsi1sk: entity.creditCode,
+          ...entity,
+        },
+      }),
+    );
+  }
+}
+
+function toEntity(item: Record<string, unknown>): RegisteredEntity {
+  return {
+    creditCode: String(item.creditCode),
+    name: String(item.name),
+    representativeLookupKey: String(item.representativeLookupKey),
+    representativeMasked: String(item.representativeMasked),
+  };
+}

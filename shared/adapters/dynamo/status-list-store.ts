@@ -1,0 +1,237 @@
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConflictError, ServiceError } from '../../errors.js';
+import { getItem, isConditionalCheckFailed, putVersioned, type Item } from './conditional.js';
+import {
+  createStatusBytes,
+  readStatus,
+  statusListByteLength,
+  statusListFromCompressed,
+  STATUS_BITS,
+  StatusType,
+  writeStatus,
+  type StatusValue,
+} from '../../../packages/verifier/src/status-list.js';
+import {
+  allocationFor,
+  LIST_SIZE,
+  parseListId,
+  type SignedStatusList,
+  type StatusListAllocation,
+  type StatusListSnapshot,
+  type StatusListStore,
+} from '../../licence/status-list-store.js';
+import { deflateStatusBytes, inflateStatusBytes } from '../../../packages/verifier/src/status-list-zlib.js';
+
+const LIST_BYTES = statusListByteLength(LIST_SIZE);
+/** An untouched list compressed: 32 KiB of zeros become about 50 bytes. */
+let emptyList: Uint8Array | undefined;
+const emptyCompressed = () => (emptyList ??= deflateStatusBytes(createStatusBytes(LIST_SIZE)));
+/** Writers of one list retry a lost race this many times; 20 concurrent writers need at most 20 rounds. */
+const MAX_ATTEMPTS = 30;
+
+const counterKey = (issuerId: string) => ({
+  pk: `status-list-counter#${issuerId}`,
+  sk: 'status-list-counter',
+});
+const listKey = (listId: string) => ({ pk: `status-list#${listId}`, sk: 'status-list' });
+
+type ListItem = Item & {
+  issuerId: string;
+  list: number;
+  size: number;
+  bits: number;
+  /** The list's byte array, ZLIB-compressed: the `lst` bytes as they are served. */
+  bitmap: Uint8Array;
+  revision: number;
+  version: number;
+  tokenJws?: string;
+  tokenRevision?: number;
+  tokenUri?: string;
+  tokenIat?: number;
+  tokenExp?: number;
+};
+
+function parse(listId: string): { issuerId: string; list: number } {
+  const parsed = parseListId(listId);
+  if (!parsed) throw new RangeError(`Not a status list id: ${JSON.stringify(listId)}`);
+  return parsed;
+}
+
+/** Full jitter, capped: spreads competing writers of one list apart. */
+const backoff = (attempt: number) => sleep(Math.random() * Math.min(100, 4 * 2 ** attempt));
+
+/**
+ * {@link StatusListStore} on the single table: one counter item per issuer, one item per list holding its
+ * compressed byte array, a `revision` and the last signed token.
+ *
+ * The byte array is stored compressed: with 1% of a list changed its item weighs about 2 KB instead of
+ * 32 KiB, so each status change reads and writes a few capacity units rather than dozens, and the stored bytes are exactly
+ * the `lst` the token carries, so serving a list never recompresses it.
+ *
+ * @example
+ * ```ts
+ * const statusLists = new DynamoStatusListStore(doc, config.tableName);
+ * const { serial, listId, idx } = await statusLists.allocate(issuer.id);
+ * await statusLists.setStatus(listId, idx, StatusType.INVALID);
+ * ```
+ */
+export class DynamoStatusListStore implements StatusListStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** One `UpdateItem ADD`: DynamoDB serialises writes to one item, so each caller gets its own new value. */
+  async allocate(issuerId: string): Promise<StatusListAllocation> {
+    allocationFor(issuerId, 0); // refuses an id that could not name a list, before anything is written
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: counterKey(issuerId),
+        UpdateExpression: 'ADD #allocated :one SET issuerId = :issuerId',
+        ExpressionAttributeNames: { '#allocated': 'allocated' },
+        ExpressionAttributeValues: { ':one': 1, ':issuerId': issuerId },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return allocationFor(issuerId, Number(Attributes?.allocated) - 1);
+  }
+
+  async allocated(issuerId: string): Promise<number> {
+    const item = await getItem(this.doc, this.tableName, counterKey(issuerId), 0);
+    return Number(item?.allocated ?? 0);
+  }
+
+  async setStatus(listId: string, idx: number, value: StatusValue): Promise<void> {
+    const { issuerId, list } = parse(listId);
+    if (!Number.isSafeInteger(idx) || idx < 0 || idx >= LIST_SIZE) {
+      throw new RangeError(`Index ${idx} is outside a status list of ${LIST_SIZE} entries`);
+    }
+    if (!Object.values(StatusType).includes(value)) throw new RangeError(`Not a status value: ${value}`);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const item = await this.read(listId);
+      const bytes = item ? inflateStatusBytes(item.bitmap, LIST_BYTES) : createStatusBytes(LIST_SIZE);
+      if (readStatus(bytes, idx) === value) return;
+      writeStatus(bytes, idx, value);
+      // The token is left out on purpose: it was signed at an older revision and is stale from now on.
+      const next = {
+        ...listKey(listId),
+        issuerId,
+        list,
+        size: LIST_SIZE,
+        bits: STATUS_BITS,
+        bitmap: deflateStatusBytes(bytes),
+        revision: (item?.revision ?? 0) + 1,
+      };
+      try {
+        await putVersioned(this.doc, this.tableName, next, item?.version ?? 0);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        await backoff(attempt);
+      }
+    }
+    throw new ServiceError(
+      'status_list_contended',
+      503,
+      `Status list ${listId} kept changing during ${MAX_ATTEMPTS} attempts`,
+    );
+  }
+
+  async find(listId: string): Promise<StatusListSnapshot> {
+    parse(listId);
+    const item = await this.read(listId);
+    if (!item) {
+      return {
+        listId,
+        revision: 0,
+        statusList: statusListFromCompressed(emptyCompressed()),
+        token: undefined,
+        stored: false,
+      };
+    }
+    const token =
+      item.tokenJws !== undefined &&
+      item.tokenRevision !== undefined &&
+      item.tokenUri !== undefined &&
+      item.tokenIat !== undefined &&
+      item.tokenExp !== undefined
+        ? {
+            jws: item.tokenJws,
+            revision: item.tokenRevision,
+            uri: item.tokenUri,
+            iat: item.tokenIat,
+            exp: item.tokenExp,
+          }
+        : undefined;
+    return {
+      listId,
+      revision: item.revision,
+      statusList: statusListFromCompressed(item.bitmap),
+      token,
+      stored: true,
+    };
+  }
+
+  async saveToken(listId: string, token: SignedStatusList, seen: StatusListSnapshot): Promise<boolean> {
+    const { issuerId, list } = parse(listId);
+    const fields = {
+      tokenJws: token.jws,
+      tokenRevision: token.revision,
+      tokenUri: token.uri,
+      tokenIat: token.iat,
+      tokenExp: token.exp,
+    };
+    try {
+      if (!seen.stored) {
+        // First token of an untouched list: create the item, unless a status change created it meanwhile.
+        await putVersioned(
+          this.doc,
+          this.tableName,
+          {
+            ...listKey(listId),
+            issuerId,
+            list,
+            size: LIST_SIZE,
+            bits: STATUS_BITS,
+            bitmap: emptyCompressed(),
+            revision: 0,
+            ...fields,
+          },
+          0,
+        );
+        return true;
+      }
+      // Not versioned: a token is a cache of one revision, and must not make status writers retry.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: listKey(listId),
+          UpdateExpression:
+            'SET tokenJws = :jws, tokenRevision = :revision, tokenUri = :uri, tokenIat = :iat, tokenExp = :exp',
+          ConditionExpression:
+            seen.token === undefined
+              ? 'revision = :revision AND attribute_not_exists(tokenIat)'
+              : 'revision = :revision AND tokenIat = :seenIat AND tokenRevision = :seenRevision',
+          ExpressionAttributeValues: {
+            ':jws': token.jws,
+            ':revision': token.revision,
+            ':uri': token.uri,
+            ':iat': token.iat,
+            ':exp': token.exp,
+            ...(seen.token && { ':seenIat': seen.token.iat, ':seenRevision': seen.token.revision }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConflictError || isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async read(listId: string): Promise<ListItem | undefined> {
+    return getItem<ListItem>(this.doc, this.tableName, listKey(listId), 0);
+  }
+}

@@ -1,0 +1,68 @@
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  ScheduleKeyDeletionCommand,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
+import { ServiceError } from '../../errors.js';
+import type { KeyManager } from '../../crypto/key-manager.js';
+
+/** The shortest window KMS allows: a mistaken deletion can still be cancelled within it. */
+const PENDING_WINDOW_IN_DAYS = 7;
+
+/**
+ * {@link KeyManager} on AWS KMS: ES256 signing keys (`ECC_NIST_P256`, `SIGN_VERIFY`), tagged, optionally
+ * aliased, with a fixed key policy when one is given (production); without it KMS applies its default
+ * policy (the account's IAM decides).
+ *
+ * @example
+ * ```ts
+ * const keys = new KmsKeyManager(kms, keyPolicyJson);
+ * const { keyId } = await keys.createSigningKey({
+ *   description: 'Issuer 91350100M000100Y43 licence signing key',
+ *   tags: { issuer: 'issuer-123' },
+ *   alias: 'alias/issuer-123',
+ * });
+ * ```
+ */
+export class KmsKeyManager implements KeyManager {
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly policy?: string,
+  ) {}
+
+  async createSigningKey(input: {
+    description: string;
+    tags: Record<string, string>;
+    alias?: string;
+  }): Promise<{ keyId: string; arn: string }> {
+    const created = await this.kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_P256',
+        KeyUsage: 'SIGN_VERIFY',
+        Description: input.description,
+        Tags: Object.entries(input.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+        ...(this.policy === undefined ? {} : { Policy: this.policy }),
+      }),
+    );
+    const keyId = created.KeyMetadata?.KeyId;
+    const arn = created.KeyMetadata?.Arn;
+    if (!keyId || !arn) throw new ServiceError('kms_no_key', 500, 'KMS CreateKey returned no key id');
+    if (input.alias !== undefined) {
+      try {
+        await this.kms.send(new CreateAliasCommand({ AliasName: input.alias, TargetKeyId: keyId }));
+      } catch (error) {
+        // Without its alias nobody can find the key: retire it rather than leave it billed and orphaned.
+        await this.scheduleDeletion(keyId).catch(() => undefined);
+        throw error;
+      }
+    }
+    return { keyId, arn };
+  }
+
+  async scheduleDeletion(keyId: string): Promise<void> {
+    await this.kms.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: PENDING_WINDOW_IN_DAYS }),
+    );
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * `POST /verify` (API.md), the use case: the verdict on what a scanner read, with live statuses, the
+ * disclosure the caller is entitled to, and one audit entry.
+ *
+ * @packageDocumentation
+ */
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import type { Signer } from '../crypto/signer.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
+import { findLicenceType, publicFields } from '../licence/catalogue.js';
+import { parseLicenceId } from '../identifiers/licence-id.js';
+import type { LicenceStore } from '../licence/licence-store.js';
+import { logger } from '../logger.js';
+import { createNodeVerifier } from '../../packages/verifier/src/node.js';
+import { readScan } from '../../packages/verifier/src/input.js';
+import { recordStatus, storeTrust } from './online.js';
+import type { VerificationResult } from '../../packages/verifier/src/verdict.js';
+import type { Verifier } from '../../packages/verifier/src/verifier.js';
+
+/** The body of `POST /verify`; the text is bounded by the verifier itself (a longer scan is `malformed`). */
+export const verifyRequest = z.strictObject({ qr: z.string() });
+
+/** Largest `POST /verify` body: a scan is at most 4 KiB, so 16 KiB leaves room for JSON escapes. */
+export const maxVerifyBodyBytes = 16 * 1024;
+
+export interface VerifyScanDependencies {
+  issuers: Pick<IssuerStore, 'findById' | 'findByCreditCode'>;
+  licences: Pick<LicenceStore, 'get'>;
+  platformSigner: Pick<Signer, 'publicJwk'>;
+  platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
+  audit: AuditTrail;
+  clock: Clock;
+}
+
+/** Who asked: a verifier client (scope `licences:verify`) sees the disclosed fields; anyone else does not. */
+export interface VerifyCaller {
+  clientId: string;
+}
+
+export interface VerifyResponse {
+  verdict: VerificationResult['verdict'];
+  /** The stable reason behind the verdict (see `packages/verifier/src/verdict.ts`). */
+  reason: VerificationResult['reason'];
+  format?: VerificationResult['format'];
+  checkedAt: string;
+  licence?: {
+    id: string;
+    type: string;
+    holder: { kind: 'person' | 'entity'; name: string; masked: string };
+    fields?: Record<string, unknown>;
+    validFrom: string;
+    validUntil?: string;
+  };
+  issuer?: { id: string; name: string; creditCode: string };
+}
+
+/**
+ * A person's name as anonymous callers see it: the first character and, for names of three characters
+ * or more, the last, the rest starred (`王小明` → `王*明`, `李四` → `李*`). Entity names are public.
+ *
+ * @example
+ * ```ts
+ * maskPersonName('欧阳小明'); // '欧**明'
+ * ```
+ */
+export function maskPersonName(name: string): string {
+  const chars = Array.from(name);
+  if (chars.length <= 1) return '*';
+  if (chars.length === 2) return `${chars[0]}*`;
+  return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars.at(-1)}`;
+}
+
+/** Fields a verifier client may see: all the token discloses except lookup keys (pseudonyms, not data). */
+function visibleFields(type: string, fields: Record<string, unknown>): Record<string, unknown> {
+  return publicFields(findLicenceType(type), fields);
+}
+
+/** One verifier per set of dependencies: its imported keys are kept across requests. */
+const verifiers = new WeakMap<VerifyScanDependencies, Verifier>();
+
+function verifierFor(deps: VerifyScanDependencies): Verifier {
+  let verifier = verifiers.get(deps);
+  if (!verifier) {
+    verifier = createNodeVerifier({
+      trust: storeTrust(deps),
+      status: recordStatus(deps.licences),
+      clock: () => deps.clock.now(),
+    });
+    verifiers.set(deps, verifier);
+  }
+  return verifier;
+}
+
+/** Verdicts reached only after the signature and the signer's trust were checked. */
+const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
+  'valid',
+  'suspended',
+  'revoked',
+  'expired',
+  'not_yet_valid',
+]);
+
+/**
+ * Online, the licence record is the truth (issue 12, finding 3). The library has already refused a type
+ * the signer is not given and a licence id naming another credit code or type (from the issuer record,
+ * read live by `storeTrust`). Then a validly signed token is not `valid` unless the service issued that
+ * licence, to that issuer, of that type — and, for a credential, unless it is the very credential on
+ * record (so an id can never have two credentials that verify). Anything else is `unknown_issuer`: the
+ * signer is not known to have issued this licence. Verdicts that did not get that far (`malformed`,
+ * `invalid_signature`, `unknown_issuer`) stand as they are.
+ */
+async function onRecord(
+  qr: string,
+  result: VerificationResult,
+  deps: Pick<VerifyScanDependencies, 'licences'>,
+): Promise<VerificationResult> {
+  const { licence, issuer } = result;
+  if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
+  const record = await deps.licences.get(licence.id);
+  const refuse = (reason: VerificationResult['reason']): VerificationResult => {
+    logger.warn('verified token does not match the licence record', { reason });
+    // Nothing the token claims is shown: it is a claim the service cannot stand behind.
+    const { licence: _licence, issuer: _issuer, ...rest } = result;
+    return { ...rest, verdict: 'unknown_issuer', reason, status: { source: 'online' } };
+  };
+  if (!record) return refuse('licence_not_on_record');
+  if (record.issuerId !== issuer.id || record.type !== licence.type) return refuse('record_mismatch');
+  let parsed: ReturnType<typeof parseLicenceId>;
+  try {
+    parsed = parseLicenceId(licence.id);
+  } catch {
+    return refuse('record_mismatch');
+  }
+  // The library checked these against the trust it was given; checked again here against the record's
+  // own id, as cheap as it is, so that no change there can open this door.
+  if (parsed.issuerCreditCode !== issuer.creditCode) return refuse('licence_id_issuer_mismatch');
+  if (parsed.typeCode !== findLicenceType(licence.type)?.typeCode) return refuse('licence_id_type_mismatch');
+  // The very credential on record, compared whole: the text the verifier read, not any text the scan
+  // contains (a link could carry the recorded credential in its query and another in its fragment).
+  if (result.format === 'credential' && readScan(qr).text !== record.credential) {
+    return refuse('record_mismatch');
+  }
+  return result;
+}
+
+/**
+ * Verifies a scan online: signature and trust as the library does, the status from the licence record
+ * (so a revocation counts at once, for credentials and presentations alike), the token checked against
+ * that record (see {@link onRecord}: it fails closed), then what the caller may
+ * see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier clients the
+ * holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
+ * (only when its signature verified: anything else is a claim nobody made), the verdict and the time, and
+ * nothing about the holder.
+ *
+ * @example
+ * ```ts
+ * const answer = await verifyScan(body.qr, caller, { requestId }, deps); // { verdict: 'valid', … }
+ * ```
+ */
+export async function verifyScan(
+  qr: string,
+  caller: VerifyCaller | undefined,
+  context: { requestId?: string },
+  deps: VerifyScanDependencies,
+): Promise<VerifyResponse> {
+  const result = await onRecord(qr, await verifierFor(deps).verify(qr), deps);
+  const response: VerifyResponse = {
+    verdict: result.verdict,
+    reason: result.reason,
+    ...(result.format ? { format: result.format } : {}),
+    checkedAt: result.checkedAt,
+  };
+  const { licence, issuer } = result;
+  if (licence) {
+    const holder = licence.holder;
+    response.licence = {
+      id: licence.id,
+      type: licence.type,
+      holder: {
+        kind: holder.kind,
+        name: caller || holder.kind === 'entity' ? holder.name : maskPersonName(holder.name),
+        masked: holder.masked,
+      },
+      ...(caller ? { fields: visibleFields(licence.type, licence.fields) } : {}),
+      validFrom: licence.validFrom,
+      ...(licence.validUntil ? { validUntil: licence.validUntil } : {}),
+    };
+  }
+  if (issuer) response.issuer = { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode };
+
+  await deps.audit
+    .record({
+      at: result.checkedAt,
+      actor: caller?.clientId ?? 'anonymous',
+      action: 'licence.verified',
+      ...(licence ? { licenceId: licence.id } : {}),
+      ...(issuer ? { issuerId: issuer.id } : {}),
+      verdict: result.verdict,
+      reason: result.reason,
+      requestId: context.requestId,
+    })
+    .catch((error: unknown) => logger.error('audit entry not written', { error: String(error) }));
+  return response;
+}

@@ -1,0 +1,88 @@
+import type * as z from 'zod';
+import { ServiceError } from '../../errors.js';
+import { bodyBytes, header, maxBodyBytes, zodErrors } from '../../http/request.js';
+import type { HttpEvent } from '../../http/types.js';
+
+/**
+ * A cross-site form post is refused: browsers send `Origin` (and `Sec-Fetch-Site`) with form posts and
+ * `fetch`, so another site cannot act through its visitors' browsers. Clients that send neither (curl,
+ * tests) are let through: they hold no visitor's cookies.
+ */
+export function sameOrigin(event: HttpEvent, baseUrl: string): boolean {
+  const site = header(event, 'sec-fetch-site');
+  // Pages cannot set Sec-Fetch-Site, so where a browser sends it, it decides. It must: under our
+  // `Referrer-Policy: no-referrer` the Fetch standard makes a form post's Origin the string "null".
+  if (site) return site === 'same-origin' || site === 'none';
+  const origin = header(event, 'origin');
+  return origin === undefined || origin === new URL(baseUrl).origin;
+}
+
+/**
+ * Whether the browser says a navigation (a GET) is our own: `Sec-Fetch-Site` is `same-origin` (a link or
+ * script on our pages) or `none` (a typed URL, a bookmark). Pages cannot set that header. Anything else
+ * (another site's link, redirect or frame, or a browser that sends no fetch metadata) is not known to be
+ * ours: under our `Referrer-Policy: no-referrer` our own pages send no Referer to tell them apart by.
+ *
+ * A page whose GET changes state (signs, audits) does so only then, or after a confirmation that only
+ * the visitor's session can make (the wallet's QR page).
+ */
+export function sameSiteNavigation(event: HttpEvent): boolean {
+  const site = header(event, 'sec-fetch-site');
+  return site === 'same-origin' || site === 'none';
+}
+
+/** A form post from another site, refused before anything else is read. */
+export class CrossSiteError extends ServiceError {
+  constructor() {
+    super('cross_site_request', 403, 'Forms must be submitted from this site’s own pages');
+    this.name = 'CrossSiteError';
+  }
+}
+
+/**
+ * Reads an `application/x-www-form-urlencoded` post from this site into `schema` (fields as strings;
+ * a repeated field keeps its last value unless the schema asks for an array under `name[]`): 403 when
+ * it comes from another site, 413 when too large, 415 for another media type, 400 naming each bad field.
+ *
+ * @example
+ * ```ts
+ * const { reason } = parseForm(event, baseUrl, z.strictObject({ reason: z.string().max(200) }));
+ * ```
+ */
+export function parseForm<S extends z.ZodType>(event: HttpEvent, baseUrl: string, schema: S): z.output<S> {
+  if (!sameOrigin(event, baseUrl)) throw new CrossSiteError();
+  const fields = formFields(event);
+  const parsed = schema.safeParse(fields);
+  if (!parsed.success) {
+    const errors = zodErrors(parsed.error);
+    throw new ServiceError(
+      'invalid_form',
+      400,
+      `Please correct: ${errors.map((e) => e.path).join(', ')}`,
+      errors,
+    );
+  }
+  return parsed.data;
+}
+
+/** The raw fields of a urlencoded post (bounded), before any schema. */
+export function formFields(event: HttpEvent): Record<string, string | string[]> {
+  const bytes = bodyBytes(event);
+  if (bytes.length > maxBodyBytes) {
+    throw new ServiceError('payload_too_large', 413, `The form exceeds ${maxBodyBytes} bytes`);
+  }
+  const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
+  if (bytes.length > 0 && mediaType !== 'application/x-www-form-urlencoded') {
+    throw new ServiceError('unsupported_media_type', 415, 'Submit the form as urlencoded data');
+  }
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {
+    if (name.endsWith('[]')) {
+      const list = fields[name.slice(0, -2)];
+      fields[name.slice(0, -2)] = Array.isArray(list) ? [...list, value] : [value];
+    } else {
+      fields[name] = value;
+    }
+  }
+  return fields;
+}

@@ -1,0 +1,233 @@
+import type { Translate } from '../kit/i18n.js';
+import { html, page, SafeHtml, type PageView } from './interaction-html.js';
+
+function errorBox(message: string | undefined) {
+  return message ? html`<div class="notice error" role="alert" id="form-error">${message}</div>` : html``;
+}
+
+/** The sign-in form of API.md: inputs `username` (ID number) and `password`. */
+export function loginPage(
+  view: PageView,
+  input: {
+    uid: string;
+    clientName: string;
+    username?: string;
+    error?: string;
+  },
+): string {
+  const { t } = view;
+  const describedBy = input.error ? 'form-error' : undefined;
+  return page(
+    view,
+    t('登录', 'Sign in'),
+    html`<h1>${t('登录', 'Sign in')}</h1>
+      <p class="lead">${t(`继续前往 ${input.clientName}`, `to continue to ${input.clientName}`)}</p>
+      ${errorBox(input.error)}
+      <form class="card" method="post" action="/interaction/${input.uid}/login" novalidate>
+        <label for="username">${t('身份证号', 'Resident ID number')}</label>
+        <input
+          type="text"
+          id="username"
+          name="username"
+          autocomplete="username"
+          inputmode="text"
+          maxlength="18"
+          required
+          autofocus
+          value="${input.username ?? ''}"
+          aria-describedby="${describedBy ?? ''}"
+        />
+        <label for="password">${t('密码', 'Password')}</label>
+        <input
+          type="password"
+          id="password"
+          name="password"
+          autocomplete="current-password"
+          maxlength="128"
+          required
+        />
+        <button type="submit">${t('登录', 'Sign in')}</button>
+        <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
+      </form>
+      <p>
+        <small
+          >${t('还没有账号？', 'No account yet?')} <a href="/register">${t('注册', 'Register')}</a></small
+        >
+      </p>`,
+  );
+}
+
+/** One message for a wrong password, an unknown ID number and a malformed one. */
+export const invalidCredentials = (t: Translate) =>
+  t('身份证号或密码不正确。', 'The ID number or password is not correct.');
+
+export const invalidEntityChoice = (t: Translate) =>
+  t('您不能代表该企业办事。', 'You may not act for that enterprise.');
+
+export function throttledMessage(t: Translate, retryAfterSeconds: number) {
+  return t(
+    `尝试次数过多，请在 ${retryAfterSeconds} 秒后重试。`,
+    `Too many attempts: try again in ${retryAfterSeconds} seconds.`,
+  );
+}
+
+/** The choice of whom to act for: radio inputs named `entity` carrying credit codes (API.md). */
+export function entityPage(
+  view: PageView,
+  input: {
+    uid: string;
+    clientName: string;
+    personName: string;
+    entities: Array<{ creditCode: string; name: string; role: 'legal_representative' | 'agent' }>;
+    error?: string;
+  },
+): string {
+  const { t } = view;
+  const roles = {
+    legal_representative: t('法定代表人', 'legal representative'),
+    agent: t('经办人', 'agent'),
+  };
+  const body =
+    input.entities.length === 0
+      ? html`<p>${t('您目前不能代表任何企业办事。', 'You may not act for any enterprise at present.')}</p>
+          <a class="button secondary" href="/interaction/${input.uid}/abort">${t('返回', 'Go back')}</a>`
+      : html`<form method="post" action="/interaction/${input.uid}/entity">
+          <fieldset>
+            <legend>${t('选择办事主体', 'Choose whom you act for')}</legend>
+            ${input.entities.map(
+              (entity, i) =>
+                html`<label
+                  ><input
+                    type="radio"
+                    name="entity"
+                    value="${entity.creditCode}"
+                    ${i === 0 ? html`checked` : html``}
+                  />
+                  <span
+                    >${entity.name}<br /><small>${entity.creditCode} · ${roles[entity.role]}</small></span
+                  ></label
+                >`,
+            )}
+          </fieldset>
+          <button type="submit">${t('继续', 'Continue')}</button>
+          <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
+        </form>`;
+  return page(
+    view,
+    t('选择办事主体', 'Choose whom you act for'),
+    html`<h1>${t('以企业身份办事', 'Act for an enterprise')}</h1>
+      <p class="lead">
+        ${t(
+          `${input.personName}，${input.clientName} 请求以企业身份登录。`,
+          `${input.clientName} asks you to sign in for an enterprise.`,
+        )}
+      </p>
+      ${errorBox(input.error)} ${body}`,
+  );
+}
+
+/** Back from acting for an entity to personal use: one click, the person already signed in. */
+export function personalPage(
+  view: PageView,
+  input: {
+    uid: string;
+    clientName: string;
+    entityName: string;
+    personName: string;
+  },
+): string {
+  const { t } = view;
+  return page(
+    view,
+    t('以个人身份继续', 'Continue as yourself'),
+    html`<h1>${t('以个人身份继续', 'Continue as yourself')}</h1>
+      <p class="lead">
+        ${t(
+          `您正在代表 ${input.entityName} 办事。${input.clientName} 需要您以个人身份（${input.personName}）登录。`,
+          `You are acting for ${input.entityName}. ${input.clientName} needs you to sign in as yourself.`,
+        )}
+      </p>
+      <form method="post" action="/interaction/${input.uid}/personal">
+        <button type="submit">${t('以个人身份继续', 'Continue as myself')}</button>
+        <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
+      </form>`,
+  );
+}
+
+const claimDescriptions: Record<string, (t: Translate) => string> = {
+  openid: (t) => t('一个只供该平台使用的匿名标识', 'an identifier for this platform only'),
+  profile: (t) => t('姓名或企业名称', 'your name, or the enterprise’s name'),
+  idcard: (t) => t('身份证号', 'your resident ID number'),
+  entity: (t) =>
+    t('企业名称、统一社会信用代码、经办人标识', 'the enterprise’s credit code, and that you act for it'),
+  licences: (t) => t('查看您的电子证照', 'read your electronic licences'),
+  offline_access: (t) => t('在您离开后继续访问', 'keep access when you are away'),
+};
+
+/** Consent for platforms that are not first-party: exactly what would be released. */
+export function consentPage(
+  view: PageView,
+  input: { uid: string; clientName: string; scopes: string[] },
+): string {
+  const { t } = view;
+  const items = input.scopes.flatMap((scope) => {
+    const describe = claimDescriptions[scope];
+    return describe ? [html`<li>${describe(t)}</li>`] : [];
+  });
+  return page(
+    view,
+    t('授权', 'Consent'),
+    html`<h1>${t('授权', 'Consent')}</h1>
+      <p class="lead">${t(`${input.clientName} 请求获得：`, `${input.clientName} asks for:`)}</p>
+      <ul>
+        ${items}
+      </ul>
+      <form method="post" action="/interaction/${input.uid}/confirm">
+        <button type="submit">${t('同意', 'Allow')}</button>
+        <a class="button secondary" href="/interaction/${input.uid}/abort">${t('拒绝', 'Deny')}</a>
+      </form>`,
+  );
+}
+
+export function errorPage(view: PageView, error: string, description: string | undefined): string {
+  const { t } = view;
+  return page(
+    view,
+    t('出错了', 'Something went wrong'),
+    html`<h1>${t('出错了', 'Something went wrong')}</h1>
+      <p class="notice error" role="alert">
+        <code>${error}</code>${description ? html`: ${description}` : html``}
+      </p>
+      <p><a href="/">${t('返回首页', 'Home')}</a></p>`,
+  );
+}
+
+/**
+ * RP-initiated logout: the provider's own form (its action URL and CSRF token, built by the provider, so
+ * trusted markup) and the two choices. No script: the buttons submit the form through their `form`
+ * attribute.
+ */
+export function logoutPage(view: PageView, providerForm: string): string {
+  const { t } = view;
+  return page(
+    view,
+    t('退出登录', 'Sign out'),
+    html`<h1>${t('退出登录', 'Sign out')}</h1>
+      <p class="lead">${t('要退出统一身份认证吗？', 'Sign out of the unified identity?')}</p>
+      ${new SafeHtml(providerForm)}
+      <button type="submit" form="op.logoutForm" name="logout" value="yes">${t('退出', 'Sign out')}</button>
+      <button type="submit" form="op.logoutForm" class="secondary">
+        ${t('保持登录', 'Stay signed in')}
+      </button>`,
+  );
+}
+
+export function loggedOutPage(view: PageView): string {
+  const { t } = view;
+  return page(
+    view,
+    t('已退出', 'Signed out'),
+    html`<h1>${t('已退出', 'Signed out')}</h1>
+      <p>${t('您已退出统一身份认证。', 'You have signed out of the unified identity.')}</p>`,
+  );
+}

@@ -1,0 +1,253 @@
+import { attr, html, type SafeHtml } from '../kit/html.js';
+import { translator, type Lang, type Translate } from '../kit/i18n.js';
+import { renderPage } from '../kit/layout.js';
+import type { Assurance } from '../../identity/person-account.js';
+
+type Field = 'idNumber' | 'name' | 'password' | 'passwordConfirm';
+
+/** What the form shows: the values typed (never the password), the errors by field, or the result. */
+export interface RegisterPageState {
+  values?: { idNumber?: string; name?: string };
+  /** `field` is one of the form's input names, or absent for a form-wide message. */
+  errors?: ReadonlyArray<{ field?: Field; message: string }>;
+  registered?: { masked: string; name: string; assurance: Assurance };
+}
+
+const labels: Record<Field, (t: Translate) => string> = {
+  idNumber: (t) => t('公民身份号码', 'Resident ID number'),
+  name: (t) => t('姓名', 'Name'),
+  password: (t) => t('密码', 'Password'),
+  passwordConfirm: (t) => t('确认密码', 'Confirm password'),
+};
+
+const isField = (name: string): name is Field => Object.hasOwn(labels, name);
+
+/** The input of each field: what browsers and password managers need to fill it, and its bounds. */
+const inputs: Record<
+  Field,
+  { type: 'text' | 'password'; attributes: Record<string, string | number>; hint?: (t: Translate) => string }
+> = {
+  idNumber: {
+    type: 'text',
+    attributes: {
+      autocomplete: 'username',
+      autocapitalize: 'characters',
+      spellcheck: 'false',
+      minlength: 18,
+      maxlength: 18,
+      pattern: '[0-9]{17}[0-9Xx]',
+    },
+    hint: (t) => t('18 位，末位可为 X', '18 characters; the last may be X'),
+  },
+  name: {
+    type: 'text',
+    attributes: { autocomplete: 'name', maxlength: 50 },
+    hint: (t) => t('与身份证件一致', 'As on your identity card'),
+  },
+  password: {
+    type: 'password',
+    attributes: { autocomplete: 'new-password', minlength: 8, maxlength: 128 },
+    hint: (t) =>
+      t('8 至 128 个字符，不得包含身份证号码', '8 to 128 characters, not containing your ID number'),
+  },
+  passwordConfirm: { type: 'password', attributes: { autocomplete: 'new-password', maxlength: 128 } },
+};
+
+// Levels 1 and 2 cannot read licences (level 3 by default): say so, so that an empty wallet is no surprise.
+const assuranceText: Record<Assurance, (t: Translate) => string> = {
+  'registry-verified': (t) =>
+    t(
+      '二级（已通过人口信息核验）；查看电子证照需三级认证',
+      'Level 2 (checked against the population registry); reading licences needs level 3',
+    ),
+  'self-asserted': (t) =>
+    t(
+      '一级（本人声明，未经人口信息核验）；查看电子证照需三级认证',
+      'Level 1 (self-asserted, not checked against the population registry); reading licences needs level 3',
+    ),
+  'in-person-verified': (t) => t('三级（已当面核验）', 'Level 3 (proven in person)'),
+};
+
+function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {
+  const { type, attributes, hint } = inputs[name];
+  const hintId = hint ? `${name}-hint` : undefined;
+  const errorId = errors.length > 0 ? `${name}-error` : undefined;
+  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
+  // The error sits between the label and the input, so it is read, and seen when zoomed in, before the
+  // input it is about.
+  return html`<label for="${name}">${labels[name](t)}</label>
+    ${hint ? html`<span class="hint" id="${hintId}">${hint(t)}</span>` : ''}
+    ${
+      errorId
+        ? html`<p class="field-error" id="${errorId}">
+            ${errors.map((e, i) => (i > 0 ? html`<br />${e}` : e))}
+          </p>`
+        : ''
+    }
+    <input
+      id="${name}"
+      name="${name}"
+      type="${type}"
+      ${Object.entries(attributes).map(([key, v]) => html`${attr(key, v)} `)}
+      ${attr('value', value)}
+      ${attr('aria-describedby', describedBy)}
+      ${attr('aria-invalid', errorId ? 'true' : undefined)}
+      required
+    />`;
+}
+
+/**
+ * The registration page (`GET /register`, and the answer to `POST /register`): a step of signing in
+ * (reached from the login page), so in the site's layout without its navigation, in one language with
+ * the switch. Every input is labelled; errors are listed in a summary that links to each field and
+ * repeated beside it (`aria-describedby`); the typed ID number and name are kept, the password never
+ * echoed. No script.
+ *
+ * @example
+ * ```ts
+ * renderRegisterPage('zh', { values: { idNumber: '1101', name: '王小明' }, errors: [{ field: 'idNumber', message: '…' }] });
+ * ```
+ */
+export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): string {
+  const t = translator(lang);
+  const errors = state.errors ?? [];
+  const errorsOf = (name: Field) => errors.filter((e) => e.field === name).map((e) => e.message);
+  const summary =
+    errors.length === 0
+      ? ''
+      : html`<div class="notice error" role="alert" aria-labelledby="summary-title" id="error-summary">
+          <h2 id="summary-title">${t('请更正以下问题', 'Please correct the following')}</h2>
+          <ul>
+            ${errors.map((e) =>
+              e.field ? html`<li><a href="#${e.field}">${e.message}</a></li>` : html`<li>${e.message}</li>`,
+            )}
+          </ul>
+        </div>`;
+  const registered = state.registered;
+  const content = registered
+    ? html`<section class="notice success" role="status" aria-labelledby="done-title">
+          <h2 id="done-title">${t('注册成功', 'Registration complete')}</h2>
+          <dl class="fields">
+            <dt>${labels.idNumber(t)}</dt>
+            <dd>${registered.masked}</dd>
+            <dt>${labels.name(t)}</dt>
+            <dd>${registered.name}</dd>
+            <dt>${t('认证级别', 'Assurance')}</dt>
+            <dd>${assuranceText[registered.assurance](t)}</dd>
+          </dl>
+        </section>
+        <p>
+          ${t(
+            '现在可以使用身份证号码和密码登录各政务服务平台。',
+            'You can now sign in to government service platforms with your ID number and password.',
+          )}
+        </p>
+        <p><a class="button" href="/wallet">${t('查看我的证照', 'Go to my licences')}</a></p>`
+    : html`<form method="post" action="/register" novalidate>
+        ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
+        ${field('name', t, state.values?.name, errorsOf('name'))}
+        ${field('password', t, undefined, errorsOf('password'))}
+        ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}
+        <button type="submit">${t('注册', 'Register')}</button>
+      </form>`;
+  const title = t('注册统一身份认证账号', 'Register for unified identity sign-in');
+  return renderPage({
+    lang,
+    path: '/register',
+    // The title says first that something went wrong: it is what a screen reader announces on load.
+    title: errors.length > 0 ? `${t('错误：', 'Error: ')}${title}` : title,
+    section: 'home',
+    hideNavigation: true,
+    body: html`<h1>${title}</h1>
+      <p class="lead">
+        ${t('一个账号，登录所有政务服务平台。', 'One account for every government service platform.')}
+      </p>
+      ${summary} ${content}`,
+  });
+}
+
+/**
+ * The English rule messages of `registrationProblems` (ID number, name, password) in Chinese. A message
+ * not listed here is shown as it is, in English, rather than not at all.
+ */
+const chineseRules: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]> = [
+  [/^ID number must be 18 characters, not (\d+)$/, (m) => `应为 18 位，现为 ${m[1]} 位`],
+  [/^ID number must be 17 digits followed by a digit or X$/, () => '应为 17 位数字加一位数字或 X'],
+  [/^region code (\d+) is not a region$/, (m) => `地址码 ${m[1]} 不是有效的行政区划代码`],
+  [/^birth date (\d+) is not a date$/, (m) => `出生日期 ${m[1]} 不是有效日期`],
+  [/^birth date (\d+) is not a possible birth date$/, (m) => `出生日期 ${m[1]} 不可能是出生日期`],
+  [/^check character should be (\S)$/, (m) => `校验码应为 ${m[1]}`],
+  [/^must be (\d+) to (\d+) characters$/, (m) => `应为 ${m[1]} 至 ${m[2]} 个字符`],
+  [/^must not contain control characters or < >$/, () => '不得包含控制字符或 < >'],
+  [/^must not be only spaces$/, () => '不得只有空格'],
+  [/^must not contain the ID number$/, () => '不得包含身份证号码'],
+];
+
+function ruleMessage(t: Translate, message: string): string {
+  const chinese = chineseRules.flatMap(([pattern, say]) => {
+    const match = message.match(pattern);
+    return match ? [say(match)] : [];
+  })[0];
+  return t(chinese ?? message, message);
+}
+
+/**
+ * The page's errors for a refused registration, in the page's language: the `errors[]` of
+ * `registerPerson`'s 400, the registry mismatch, the duplicate and the wait after too many attempts.
+ * Anything else gets one form-wide message.
+ */
+export function registerPageErrors(
+  t: Translate,
+  error: {
+    code: string;
+    errors: ReadonlyArray<{ path: string; message: string }>;
+    retryAfterSeconds?: number;
+  },
+): NonNullable<RegisterPageState['errors']> {
+  switch (error.code) {
+    case 'account_exists':
+      return [
+        {
+          field: 'idNumber',
+          message: t(
+            '该号码已注册账号，请直接登录。',
+            'An account with this ID number already exists; sign in instead.',
+          ),
+        },
+      ];
+    case 'registry_mismatch':
+      return [
+        {
+          field: 'name',
+          message: t('姓名与人口信息登记不符。', 'The name does not match the population registry.'),
+        },
+      ];
+    case 'too_many_requests':
+      return [
+        {
+          message:
+            error.retryAfterSeconds === undefined
+              ? t('尝试次数过多，请稍后再试。', 'Too many attempts: please try again later.')
+              : t(
+                  `尝试次数过多，请在 ${error.retryAfterSeconds} 秒后重试。`,
+                  `Too many attempts: try again in ${error.retryAfterSeconds} seconds.`,
+                ),
+        },
+      ];
+    case 'invalid_request':
+      return error.errors.map((e) =>
+        isField(e.path)
+          ? { field: e.path, message: `${labels[e.path](t)}${t('：', ': ')}${ruleMessage(t, e.message)}` }
+          : { message: ruleMessage(t, e.message) },
+      );
+    default:
+      return [
+        {
+          message: t(
+            '注册未能完成，请稍后再试。',
+            'Registration could not be completed; please try again later.',
+          ),
+        },
+      ];
+  }
+}
