@@ -1,3 +1,4 @@
+import { leadingKeys as partitions } from '../shared/adapters/dynamo/keys.js';
 import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
 
@@ -7,7 +8,8 @@ export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | '
 export interface TableGrant {
   /**
    * Per action, the partition keys it may name: IAM `StringLike` patterns over the key prefixes of
-   * `shared/adapters/dynamo/table.ts`, enforced by `dynamodb:LeadingKeys` (every key of a batch must match).
+   * `shared/adapters/dynamo/keys.ts` (built there, from the prefixes the adapters write), enforced by
+   * `dynamodb:LeadingKeys` (every key of a batch must match).
    */
   items: Partial<Record<ItemAction, readonly string[]>>;
   /**
@@ -86,7 +88,11 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
  * Bearer tokens are looked up by the hash of the token, under either model, and accepted only while their
  * client is still registered (shared/adapters/dynamo/oidc-adapter.ts, functions/composition/factories.ts `accessTokens`).
  */
-const accessTokens = ['oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*'];
+const accessTokens = [
+  partitions.oidcModel('AccessToken'),
+  partitions.oidcModel('ClientCredentials'),
+  partitions.oidcModel('Client'),
+];
 
 /**
  * Every function of the route table. A `Record` over its names: a function added there must be granted
@@ -111,17 +117,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     table: {
       items: {
         GetItem: [
-          'oidc#*',
-          'login-attempts#*',
-          'account#*',
-          'entity-account#*',
-          'entity-agents#*',
-          'registry-entity#*',
+          partitions.oidc,
+          partitions.loginAttempts,
+          partitions.account,
+          partitions.entityAccount,
+          partitions.entityAgents,
+          partitions.registryEntity,
         ],
-        PutItem: ['oidc#*', 'login-attempts#*', 'account#*', 'entity-account#*'],
-        UpdateItem: ['oidc#*', 'login-attempts#*'],
-        DeleteItem: ['oidc#*', 'login-attempts#*'],
-        BatchWriteItem: ['oidc#*'],
+        PutItem: [partitions.oidc, partitions.loginAttempts, partitions.account, partitions.entityAccount],
+        UpdateItem: [partitions.oidc, partitions.loginAttempts],
+        DeleteItem: [partitions.oidc, partitions.loginAttempts],
+        BatchWriteItem: [partitions.oidc],
       },
       queries: ['gsi1', 'gsi2'],
     },
@@ -139,9 +145,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   admin: {
     table: {
       items: {
-        GetItem: [...accessTokens, 'issuer#*'],
-        PutItem: ['issuer#*', 'oidc#Client#*', 'audit#*'],
-        DeleteItem: ['issuer#*', 'oidc#Client#*'],
+        GetItem: [...accessTokens, partitions.issuer],
+        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.audit],
+        DeleteItem: [partitions.issuer, partitions.oidcModel('Client')],
       },
       queries: ['gsi1'],
     },
@@ -155,9 +161,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   licences: {
     table: {
       items: {
-        GetItem: [...accessTokens, 'issuer#*', 'licence#*', 'status-list#*'],
-        PutItem: ['licence#*', 'status-list#*', 'audit#*'],
-        UpdateItem: ['idempotency#*', 'status-list-counter#*'],
+        GetItem: [...accessTokens, partitions.issuer, partitions.licence, partitions.statusList],
+        PutItem: [partitions.licence, partitions.statusList, partitions.audit],
+        UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1', 'gsi2'],
     },
@@ -169,9 +175,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   'status-lists': {
     table: {
       items: {
-        GetItem: ['issuer#*', 'status-list#*', 'status-list-counter#*'],
-        PutItem: ['status-list#*'],
-        UpdateItem: ['status-list#*'],
+        GetItem: [partitions.issuer, partitions.statusList, partitions.statusListCounter],
+        PutItem: [partitions.statusList],
+        UpdateItem: [partitions.statusList],
       },
       queries: ['gsi1'],
     },
@@ -181,7 +187,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // platform key when the stored one is stale, and stored (get, conditional put).
   'trust-list': {
     table: {
-      items: { GetItem: ['trust-list', 'status-list-counter#*'], PutItem: ['trust-list'] },
+      items: {
+        GetItem: [partitions.trustList, partitions.statusListCounter],
+        PutItem: [partitions.trustList],
+      },
       queries: ['gsi2'],
     },
     platformKey: 'sign',
@@ -193,7 +202,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // being retired included. It signs nothing, with no key.
   verify: {
     table: {
-      items: { GetItem: [...accessTokens, 'issuer#*', 'licence#*'], PutItem: ['audit#*'] },
+      items: {
+        GetItem: [...accessTokens, partitions.issuer, partitions.licence],
+        PutItem: [partitions.audit],
+      },
       queries: ['gsi1'],
     },
     platformKey: 'publicKey',
@@ -211,14 +223,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [
           ...accessTokens,
-          'account#*',
-          'entity-account#*',
-          'entity-agents#*',
-          'registry-entity#*',
-          'issuer#*',
-          'licence#*',
+          partitions.account,
+          partitions.entityAccount,
+          partitions.entityAgents,
+          partitions.registryEntity,
+          partitions.issuer,
+          partitions.licence,
         ],
-        PutItem: ['entity-account#*', 'audit#*'],
+        PutItem: [partitions.entityAccount, partitions.audit],
       },
       queries: ['gsi1'],
     },
@@ -238,19 +250,19 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [
           ...accessTokens,
-          'login-attempts#registration#*',
-          'account#*',
-          'registry-person#*',
-          'registry-entity#*',
-          'entity-account#*',
-          'entity-agents#*',
+          partitions.loginAttemptsOf('registration'),
+          partitions.account,
+          partitions.registryPerson,
+          partitions.registryEntity,
+          partitions.entityAccount,
+          partitions.entityAgents,
         ],
         PutItem: [
-          'login-attempts#registration#*',
-          'account#*',
-          'entity-account#*',
-          'entity-agents#*',
-          'audit#*',
+          partitions.loginAttemptsOf('registration'),
+          partitions.account,
+          partitions.entityAccount,
+          partitions.entityAgents,
+          partitions.audit,
         ],
       },
       queries: ['gsi1', 'gsi2'],
@@ -272,7 +284,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   console: {
     webMac: true,
     table: {
-      items: { GetItem: ['web-session#*'], PutItem: ['web-session#*'], DeleteItem: ['web-session#*'] },
+      items: {
+        GetItem: [partitions.webSession],
+        PutItem: [partitions.webSession],
+        DeleteItem: [partitions.webSession],
+      },
     },
   },
 };

@@ -2,12 +2,15 @@ import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 import { getItem, putNew, putVersioned } from './conditional.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
-
-const key = (lookupKey: string) => ({ pk: `account#${lookupKey}`, sk: 'person' });
-const idPartition = (id: string) => `account-id#${id}`;
+import { indexKeys, keys, sortKeys } from './keys.js';
 
 function toItem(account: PersonAccount) {
-  return { ...key(account.lookupKey), gsi1pk: idPartition(account.id), gsi1sk: 'person', ...account };
+  return {
+    ...keys.account(account.lookupKey),
+    gsi1pk: indexKeys.accountId(account.id),
+    gsi1sk: sortKeys.person,
+    ...account,
+  };
 }
 
 function fromItem(item: Record<string, unknown>): PersonAccount {
@@ -41,7 +44,7 @@ export class DynamoAccountStore implements AccountStore {
   }
 
   async findByLookupKey(lookupKey: string): Promise<PersonAccount | undefined> {
-    const item = await getItem(this.doc, this.tableName, key(lookupKey), 0);
+    const item = await getItem(this.doc, this.tableName, keys.account(lookupKey), 0);
     return item && fromItem(item);
   }
 
@@ -56,7 +59,7 @@ export class DynamoAccountStore implements AccountStore {
         TableName: this.tableName,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
-        ExpressionAttributeValues: { ':pk': idPartition(id), ':sk': 'person' },
+        ExpressionAttributeValues: { ':pk': indexKeys.accountId(id), ':sk': sortKeys.person },
         ProjectionExpression: 'lookupKey',
       }),
     );

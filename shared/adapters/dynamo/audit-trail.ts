@@ -4,6 +4,7 @@ import { randomId } from '../../random-id.js';
 import { putNew } from './conditional.js';
 import type { AuditEntry, AuditTrail } from '../../audit/audit-trail.js';
 import { queryAll } from './query-all.js';
+import { indexKeys, keys } from './keys.js';
 
 /**
  * Partitions per day. Every verification writes an entry, so one partition a day would cap the service
@@ -23,11 +24,10 @@ export class DynamoAuditTrail implements AuditTrail {
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    const sk = `${entry.at}#${randomId('audit')}`;
+    const key = keys.audit(entry.at, randomInt(auditShards), randomId('audit'));
     await putNew(this.doc, this.tableName, {
-      pk: `audit#${entry.at.slice(0, 10)}#${randomInt(auditShards)}`,
-      sk,
-      ...(entry.licenceId ? { gsi1pk: `audit-licence#${entry.licenceId}`, gsi1sk: sk } : {}),
+      ...key,
+      ...(entry.licenceId ? { gsi1pk: indexKeys.auditLicence(entry.licenceId), gsi1sk: key.sk } : {}),
       ...entry,
     });
   }
@@ -37,7 +37,7 @@ export class DynamoAuditTrail implements AuditTrail {
       TableName: this.tableName,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': `audit-licence#${licenceId}` },
+      ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(licenceId) },
     });
     const entries = items.map(
       ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...entry }) => entry as unknown as AuditEntry,

@@ -39,7 +39,7 @@ function toConflict(error: unknown, options: ConflictOptions, fallback: string):
  *
  * @example
  * ```ts
- * await putNew(doc, tableName, { pk: `issuer#${creditCode}`, sk: 'issuer', name }, {
+ * await putNew(doc, tableName, { ...keys.issuer(creditCode), name }, {
  *   conflict: { code: 'issuer_exists', message: 'An issuer with this credit code already exists' },
  * });
  * ```

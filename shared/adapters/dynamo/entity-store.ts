@@ -4,16 +4,7 @@ import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './condi
 import type { AgentAppointment, EntityAccount } from '../../identity/entity-account.js';
 import type { EntityStore } from '../../identity/entity-store.js';
 import { queryAll } from './query-all.js';
-
-const entityKey = (creditCode: string) => ({ pk: `entity-account#${creditCode}`, sk: 'entity' });
-const entityIdPartition = (id: string) => `entity-account-id#${id}`;
-const agentKey = (creditCode: string, personLookupKey: string) => ({
-  pk: `entity-agents#${creditCode}`,
-  sk: `person#${personLookupKey}`,
-});
-const agentPersonPartition = (personLookupKey: string) => `agent-person#${personLookupKey}`;
-
-const entityAgentsPartition = (creditCode: string) => `entity-agents#${creditCode}`;
+import { indexKeys, keys, sortKeys } from './keys.js';
 
 function strip<T>(item: Record<string, unknown>): T {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...rest } = item;
@@ -22,10 +13,10 @@ function strip<T>(item: Record<string, unknown>): T {
 
 function appointmentItem(appointment: AgentAppointment) {
   return {
-    ...agentKey(appointment.creditCode, appointment.personLookupKey),
-    gsi1pk: agentPersonPartition(appointment.personLookupKey),
+    ...keys.entityAgent(appointment.creditCode, appointment.personLookupKey),
+    gsi1pk: indexKeys.agentPerson(appointment.personLookupKey),
     gsi1sk: appointment.creditCode,
-    gsi2pk: entityAgentsPartition(appointment.creditCode),
+    gsi2pk: indexKeys.entityAgents(appointment.creditCode),
     gsi2sk: appointment.personLookupKey,
     ...appointment,
   };
@@ -46,20 +37,25 @@ export class DynamoEntityStore implements EntityStore {
     await putNew(
       this.doc,
       this.tableName,
-      { ...entityKey(entity.creditCode), gsi1pk: entityIdPartition(entity.id), gsi1sk: 'entity', ...entity },
+      {
+        ...keys.entityAccount(entity.creditCode),
+        gsi1pk: indexKeys.entityAccountId(entity.id),
+        gsi1sk: sortKeys.entity,
+        ...entity,
+      },
       { conflict: { code: 'entity_exists', message: 'An account for this entity already exists' } },
     );
     return entity;
   }
 
   async findEntityByCreditCode(creditCode: string): Promise<EntityAccount | undefined> {
-    const item = await getItem(this.doc, this.tableName, entityKey(creditCode), 0);
+    const item = await getItem(this.doc, this.tableName, keys.entityAccount(creditCode), 0);
     return item && strip<EntityAccount>(item);
   }
 
   async findEntityById(id: string): Promise<EntityAccount | undefined> {
     if (!/^ent_[A-Za-z0-9_-]{1,64}$/.test(id)) return undefined;
-    const items = await this.#query('gsi1', entityIdPartition(id), 'creditCode');
+    const items = await this.#query('gsi1', indexKeys.entityAccountId(id), 'creditCode');
     for (const { creditCode } of items as Array<{ creditCode?: string }>) {
       if (!creditCode) continue;
       const entity = await this.findEntityByCreditCode(creditCode);
@@ -114,12 +110,12 @@ export class DynamoEntityStore implements EntityStore {
   }
 
   async findAppointment(creditCode: string, personLookupKey: string): Promise<AgentAppointment | undefined> {
-    const item = await getItem(this.doc, this.tableName, agentKey(creditCode, personLookupKey), 0);
+    const item = await getItem(this.doc, this.tableName, keys.entityAgent(creditCode, personLookupKey), 0);
     return item && strip<AgentAppointment>(item);
   }
 
   async appointmentsOf(creditCode: string): Promise<AgentAppointment[]> {
-    const items = await this.#query('gsi2', entityAgentsPartition(creditCode), 'personLookupKey');
+    const items = await this.#query('gsi2', indexKeys.entityAgents(creditCode), 'personLookupKey');
     const found = await Promise.all(
       (items as Array<{ personLookupKey?: string }>).map(({ personLookupKey }) =>
         personLookupKey ? this.findAppointment(creditCode, personLookupKey) : undefined,
@@ -129,7 +125,7 @@ export class DynamoEntityStore implements EntityStore {
   }
 
   async appointmentsFor(personLookupKey: string): Promise<AgentAppointment[]> {
-    const items = await this.#query('gsi1', agentPersonPartition(personLookupKey), 'creditCode');
+    const items = await this.#query('gsi1', indexKeys.agentPerson(personLookupKey), 'creditCode');
     const found = await Promise.all(
       (items as Array<{ creditCode?: string }>).map(({ creditCode }) =>
         creditCode ? this.findAppointment(creditCode, personLookupKey) : undefined,

@@ -2,15 +2,13 @@ import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { epochSeconds, type Clock } from '../../clock.js';
 import { isConditionalCheckFailed } from './conditional.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../licence/idempotency-store.js';
+import { keys } from './keys.js';
 
 const retentionSeconds = 24 * 60 * 60;
 /** Longer than any request may run (the Lambda timeout), so a crashed request's lock frees itself. */
 const lockSeconds = 30;
 
-const key = (issuerId: string, idempotencyKey: string) => ({
-  pk: `idempotency#${issuerId}#${idempotencyKey}`,
-  sk: 'idempotency',
-});
+const key = keys.idempotency;
 
 /** {@link IdempotencyStore} on the single table, one item per issuer and key, expiring after a day. */
 export class DynamoIdempotencyStore implements IdempotencyStore {

@@ -3,15 +3,16 @@ import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './condi
 import type { Issuer } from '../../issuers/issuer.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
 import { queryAll } from './query-all.js';
+import { fixedPartitions, indexKeys, keys, sortKeys } from './keys.js';
 
-const key = (creditCode: string) => ({ pk: `issuer#${creditCode}`, sk: 'issuer' });
+const key = keys.issuer;
 
 function toItem(issuer: Issuer) {
   return {
     ...key(issuer.creditCode),
-    gsi1pk: `issuer-id#${issuer.id}`,
-    gsi1sk: 'issuer',
-    gsi2pk: 'issuers',
+    gsi1pk: indexKeys.issuerId(issuer.id),
+    gsi1sk: sortKeys.issuer,
+    gsi2pk: fixedPartitions.issuers,
     gsi2sk: issuer.creditCode,
     ...issuer,
   };
@@ -71,7 +72,7 @@ export class DynamoIssuerStore implements IssuerStore {
         TableName: this.tableName,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
-        ExpressionAttributeValues: { ':pk': `issuer-id#${id}`, ':sk': 'issuer' },
+        ExpressionAttributeValues: { ':pk': indexKeys.issuerId(id), ':sk': sortKeys.issuer },
       }),
     );
     const found = Items?.[0];
@@ -84,7 +85,7 @@ export class DynamoIssuerStore implements IssuerStore {
       TableName: this.tableName,
       IndexName: 'gsi2',
       KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'issuers' },
+      ExpressionAttributeValues: { ':pk': fixedPartitions.issuers },
     });
     return items.map(fromItem);
   }

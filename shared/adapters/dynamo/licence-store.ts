@@ -5,19 +5,20 @@ import { getItem, putNew, putVersioned } from './conditional.js';
 import type { LicenceRecord } from '../../licence/licence.js';
 import type { LicencePage, LicenceQuery, LicenceStore } from '../../licence/licence-store.js';
 import { queryAll } from './query-all.js';
+import { indexKeys, keys, sortPrefixes } from './keys.js';
 
-const key = (id: string) => ({ pk: `licence#${id}`, sk: 'licence' });
-const holderPartition = (lookupKey: string) => `holder#${lookupKey}`;
-const issuerPartition = (issuerId: string) => `issuer-licences#${issuerId}`;
+const key = keys.licence;
+const holderPartition = indexKeys.holder;
+const issuerPartition = indexKeys.issuerLicences;
 const maxPageScans = 20;
 
 function toItem(licence: LicenceRecord) {
   return {
     ...key(licence.id),
     gsi1pk: holderPartition(licence.holder.lookupKey),
-    gsi1sk: `licence#${licence.issuedAt}#${licence.id}`,
+    gsi1sk: indexKeys.holderLicence(licence.issuedAt, licence.id),
     gsi2pk: issuerPartition(licence.issuerId),
-    gsi2sk: `${licence.issuedAt}#${licence.id}`,
+    gsi2sk: indexKeys.issuerLicence(licence.issuedAt, licence.id),
     ...licence,
   };
 }
@@ -139,7 +140,10 @@ export class DynamoLicenceStore implements LicenceStore {
       TableName: this.tableName,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :pk AND begins_with(gsi1sk, :licence)',
-      ExpressionAttributeValues: { ':pk': holderPartition(holderLookupKey), ':licence': 'licence#' },
+      ExpressionAttributeValues: {
+        ':pk': holderPartition(holderLookupKey),
+        ':licence': sortPrefixes.holderLicence,
+      },
       ScanIndexForward: false,
     });
     return items.map(fromItem);

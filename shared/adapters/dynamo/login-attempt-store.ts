@@ -1,9 +1,9 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem, isConditionalCheckFailed } from './conditional.js';
 import type { AttemptCounter, LoginAttemptStore } from '../../identity/login-throttle.js';
+import { keys } from './keys.js';
 
-const SK = 'login-attempts';
-const itemKey = (key: string) => ({ pk: `login-attempts#${key}`, sk: SK });
+const itemKey = keys.loginAttempts;
 
 /**
  * {@link LoginAttemptStore} on the single table: one small item per counter

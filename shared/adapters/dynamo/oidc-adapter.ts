@@ -16,6 +16,7 @@ import { ConflictError } from '../../errors.js';
 import { isConditionalCheckFailed, type ItemKey } from './conditional.js';
 import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
+import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 
 /** What the adapter needs: the table, the time, and the key that seals authorization requests. */
 export interface DynamoAdapterDeps {
@@ -78,7 +79,6 @@ const GRANT_MODELS: ReadonlySet<string> = new Set([
 const MAX_KEY_BYTES = 1024;
 const BATCH_SIZE = 25;
 const BATCH_ATTEMPTS = 8;
-const SK = 'oidc';
 
 /** The opaque-token models a resource server accepts as bearer access tokens. */
 export type AccessTokenModel = 'AccessToken' | 'ClientCredentials';
@@ -104,7 +104,7 @@ function fits(value: string): boolean {
 
 /** The primary key of an OIDC model's item: `oidc#<Model>#<id, or its hash for bearer models>`. */
 export function oidcItemKey(model: string, id: string): ItemKey {
-  return { pk: `oidc#${model}#${storageKey(model, id)}`, sk: SK };
+  return keys.oidc(model, storageKey(model, id));
 }
 
 async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {
@@ -184,10 +184,14 @@ class DynamoAdapter implements Adapter {
       payload: written,
       ...(typeof expiresIn === 'number' &&
         expiresIn > 0 && { expiresAt: epochSeconds(this.deps.clock) + expiresIn }),
-      ...(this.model === 'Session' && uid && { gsi1pk: `oidc-uid#${uid}`, gsi1sk: SK }),
-      ...(this.model === 'DeviceCode' && userCode && { gsi1pk: `oidc-user-code#${userCode}`, gsi1sk: SK }),
+      ...(this.model === 'Session' && uid && { gsi1pk: indexKeys.oidcUid(uid), gsi1sk: sortKeys.oidc }),
+      ...(this.model === 'DeviceCode' &&
+        userCode && { gsi1pk: indexKeys.oidcUserCode(userCode), gsi1sk: sortKeys.oidc }),
       ...(GRANT_MODELS.has(this.model) &&
-        grantId && { gsi2pk: `oidc-grant#${grantId}`, gsi2sk: `${this.model}#${key}` }),
+        grantId && {
+          gsi2pk: indexKeys.oidcGrant(grantId),
+          gsi2sk: indexKeys.oidcGrantMember(this.model, key),
+        }),
     };
     await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
   }
@@ -197,11 +201,11 @@ class DynamoAdapter implements Adapter {
   }
 
   findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    return this.findByGsi1(`oidc-uid#${uid}`);
+    return this.findByGsi1(indexKeys.oidcUid(uid));
   }
 
   findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    return this.findByGsi1(`oidc-user-code#${userCode}`);
+    return this.findByGsi1(indexKeys.oidcUserCode(userCode));
   }
 
   /**
@@ -249,7 +253,7 @@ class DynamoAdapter implements Adapter {
           TableName: this.deps.tableName,
           IndexName: 'gsi2',
           KeyConditionExpression: 'gsi2pk = :grant',
-          ExpressionAttributeValues: { ':grant': `oidc-grant#${grantId}` },
+          ExpressionAttributeValues: { ':grant': indexKeys.oidcGrant(grantId) },
           ProjectionExpression: 'pk, sk',
           ExclusiveStartKey: startKey,
         }),
@@ -271,14 +275,14 @@ class DynamoAdapter implements Adapter {
         TableName: this.deps.tableName,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
-        ExpressionAttributeValues: { ':pk': gsi1pk, ':sk': SK },
+        ExpressionAttributeValues: { ':pk': gsi1pk, ':sk': sortKeys.oidc },
         ProjectionExpression: 'pk',
       }),
     );
-    const prefix = `oidc#${this.model}#`;
+    const prefix = `${prefixes.oidc}${this.model}#`;
     for (const { pk } of (Items ?? []) as Array<Pick<ItemKey, 'pk'>>) {
       if (!pk.startsWith(prefix)) continue;
-      const item = await getLive(this.deps, { pk, sk: SK });
+      const item = await getLive(this.deps, { pk, sk: sortKeys.oidc });
       if (item && item.gsi1pk === gsi1pk) return payloadOf(this.deps, this.model, item);
     }
     return undefined;

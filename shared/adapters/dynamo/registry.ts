@@ -7,10 +7,11 @@ import type {
   RegisteredPerson,
 } from '../../identity/registry.js';
 import { queryAll } from './query-all.js';
+import { indexKeys, keys } from './keys.js';
 
-const personKey = (lookupKey: string) => ({ pk: `registry-person#${lookupKey}`, sk: 'person' });
-const entityKey = (creditCode: string) => ({ pk: `registry-entity#${creditCode}`, sk: 'entity' });
-const representativePartition = (lookupKey: string) => `registry-representative#${lookupKey}`;
+const personKey = keys.registryPerson;
+const entityKey = keys.registryEntity;
+const representativePartition = indexKeys.registryRepresentative;
 
 /** Both registries on the single table: the local stand-in for the national databases, filled by the seed. */
 export class DynamoRegistry implements PopulationRegistry, EntityRegistry {

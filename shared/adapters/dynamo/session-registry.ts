@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem, putNew } from './conditional.js';
+import { keys } from './keys.js';
 
 /**
  * Which page sessions are still open, server-side. The session itself stays in the sealed cookie (the
@@ -16,10 +17,8 @@ export interface SessionRegistry {
   close(sessionId: string): Promise<void>;
 }
 
-const keyOf = (sessionId: string) => ({
-  pk: `web-session#${createHash('sha256').update(sessionId).digest('base64url')}`,
-  sk: 'web-session',
-});
+const keyOf = (sessionId: string) =>
+  keys.webSession(createHash('sha256').update(sessionId).digest('base64url'));
 
 /**
  * {@link SessionRegistry} in the service's table: one item per open session, carrying the TTL attribute

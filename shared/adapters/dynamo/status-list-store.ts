@@ -22,6 +22,7 @@ import {
   type StatusListStore,
 } from '../../licence/status-list-store.js';
 import { deflateStatusBytes, inflateStatusBytes } from '../../../packages/verifier/src/status-list-zlib.js';
+import { keys } from './keys.js';
 
 const LIST_BYTES = statusListByteLength(LIST_SIZE);
 /** An untouched list compressed: 32 KiB of zeros become about 50 bytes. */
@@ -30,11 +31,8 @@ const emptyCompressed = () => (emptyList ??= deflateStatusBytes(createStatusByte
 /** Writers of one list retry a lost race this many times; 20 concurrent writers need at most 20 rounds. */
 const MAX_ATTEMPTS = 30;
 
-const counterKey = (issuerId: string) => ({
-  pk: `status-list-counter#${issuerId}`,
-  sk: 'status-list-counter',
-});
-const listKey = (listId: string) => ({ pk: `status-list#${listId}`, sk: 'status-list' });
+const counterKey = keys.statusListCounter;
+const listKey = keys.statusList;
 
 type ListItem = Item & {
   issuerId: string;

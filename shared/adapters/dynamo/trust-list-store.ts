@@ -2,8 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../errors.js';
 import { getItem, putVersioned } from './conditional.js';
 import type { SignedTrustList, TrustListStore } from '../../licence/trust-list-store.js';
+import { keys } from './keys.js';
 
-const key = { pk: 'trust-list', sk: 'trust-list' } as const;
+const key = keys.trustList();
 
 /**
  * {@link TrustListStore} on the single table: one item, replaced under optimistic concurrency.

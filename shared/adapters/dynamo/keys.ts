@@ -1,0 +1,204 @@
+import type { ThrottleKind } from '../../identity/login-throttle.js';
+import type { ItemKey } from './conditional.js';
+
+/*
+ * The single table's keys, spelled once: the adapters build every key they write or query from here, and
+ * `functions/grants.ts` builds every IAM `dynamodb:LeadingKeys` pattern from the same constants, so that
+ * renaming a prefix changes what is written and what is granted together. The strings are the stored
+ * data's contract: changing one orphans every item written under it (`test/unit/adapters/dynamo-keys.test.ts`
+ * pins them).
+ *
+ * Access patterns (`#` separates parts; `gsi1` and `gsi2` are the overloaded indexes of `./table.ts`):
+ *
+ * | pattern                                  | index  | partition key                 | sort key            |
+ * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |
+ * | OIDC model by id (tokens by id hash)     | table  | `oidc#<Model>#<id>`           | `oidc`              |
+ * | OIDC Session by uid                      | gsi1   | `oidc-uid#<uid>`              | `oidc`              |
+ * | OIDC DeviceCode by user code             | gsi1   | `oidc-user-code#<userCode>`   | `oidc`              |
+ * | OIDC tokens and codes by grant id        | gsi2   | `oidc-grant#<grantId>`        | `<Model>#<id>`      |
+ * | issuer by credit code (uniqueness claim) | table  | `issuer#<creditCode>`         | `issuer`            |
+ * | issuer by id                             | gsi1   | `issuer-id#<id>`              | `issuer`            |
+ * | all issuers (trust list)                 | gsi2   | `issuers`                     | `<creditCode>`      |
+ * | licence by id                            | table  | `licence#<id>`                | `licence`           |
+ * | licences of a holder, newest first       | gsi1   | `holder#<lookupKey>`          | `licence#<issuedAt>#<id>` |
+ * | licences of an issuer, newest first      | gsi2   | `issuer-licences#<issuerId>`  | `<issuedAt>#<id>`   |
+ * | issuance by Idempotency-Key (24 h TTL)   | table  | `idempotency#<issuerId>#<key>`| `idempotency`       |
+ * | audit entries of a day (16 shards)       | table  | `audit#<YYYY-MM-DD>#<0-15>`   | `<at>#<random>`     |
+ * | audit entries of a licence               | gsi1   | `audit-licence#<licenceId>`   | `<at>#<random>`     |
+ * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
+ * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
+ * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
+ * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
+ * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
+ * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
+ * | person account by ID-number lookup key (uniqueness claim) | table | `account#<lookupKey>` | `person`   |
+ * | person account by opaque id              | gsi1   | `account-id#<id>`             | `person`            |
+ * | entity account by credit code (uniqueness claim) | table | `entity-account#<creditCode>` | `entity`     |
+ * | entity account by opaque id              | gsi1   | `entity-account-id#<id>`      | `entity`            |
+ * | agent appointments of an entity, one per person | table | `entity-agents#<creditCode>` | `person#<lookupKey>` |
+ * | agent appointments naming a person       | gsi1   | `agent-person#<lookupKey>`    | `<creditCode>`      |
+ * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
+ * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
+ * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
+ */
+
+/** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
+export const prefixes = {
+  oidc: 'oidc#',
+  oidcUid: 'oidc-uid#',
+  oidcUserCode: 'oidc-user-code#',
+  oidcGrant: 'oidc-grant#',
+  issuer: 'issuer#',
+  issuerId: 'issuer-id#',
+  licence: 'licence#',
+  holder: 'holder#',
+  issuerLicences: 'issuer-licences#',
+  idempotency: 'idempotency#',
+  audit: 'audit#',
+  auditLicence: 'audit-licence#',
+  statusListCounter: 'status-list-counter#',
+  statusList: 'status-list#',
+  registryPerson: 'registry-person#',
+  registryEntity: 'registry-entity#',
+  registryRepresentative: 'registry-representative#',
+  account: 'account#',
+  accountId: 'account-id#',
+  entityAccount: 'entity-account#',
+  entityAccountId: 'entity-account-id#',
+  entityAgents: 'entity-agents#',
+  agentPerson: 'agent-person#',
+  loginAttempts: 'login-attempts#',
+  webSession: 'web-session#',
+} as const;
+
+/** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
+export const fixedPartitions = {
+  trustList: 'trust-list',
+  issuers: 'issuers',
+} as const;
+
+/** The constant sort keys: each names its item's kind within a partition. */
+export const sortKeys = {
+  oidc: 'oidc',
+  issuer: 'issuer',
+  licence: 'licence',
+  idempotency: 'idempotency',
+  statusListCounter: 'status-list-counter',
+  statusList: 'status-list',
+  trustList: 'trust-list',
+  person: 'person',
+  entity: 'entity',
+  loginAttempts: 'login-attempts',
+  webSession: 'web-session',
+} as const;
+
+/** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
+export const sortPrefixes = {
+  holderLicence: 'licence#',
+  agent: 'person#',
+} as const;
+
+/** The primary key of each kind of item. */
+export const keys = {
+  /** `storedId` is the id as the OIDC adapter stores it (the SHA-256 of a bearer credential). */
+  oidc: (model: string, storedId: string): ItemKey => ({
+    pk: `${prefixes.oidc}${model}#${storedId}`,
+    sk: sortKeys.oidc,
+  }),
+  issuer: (creditCode: string): ItemKey => ({ pk: `${prefixes.issuer}${creditCode}`, sk: sortKeys.issuer }),
+  licence: (id: string): ItemKey => ({ pk: `${prefixes.licence}${id}`, sk: sortKeys.licence }),
+  idempotency: (issuerId: string, idempotencyKey: string): ItemKey => ({
+    pk: `${prefixes.idempotency}${issuerId}#${idempotencyKey}`,
+    sk: sortKeys.idempotency,
+  }),
+  /** An audit entry at `at` (ISO 8601): partitioned by its day and `shard`, sorted by time. */
+  audit: (at: string, shard: number, entryId: string): ItemKey => ({
+    pk: `${prefixes.audit}${at.slice(0, 10)}#${shard}`,
+    sk: `${at}#${entryId}`,
+  }),
+  statusListCounter: (issuerId: string): ItemKey => ({
+    pk: `${prefixes.statusListCounter}${issuerId}`,
+    sk: sortKeys.statusListCounter,
+  }),
+  statusList: (listId: string): ItemKey => ({
+    pk: `${prefixes.statusList}${listId}`,
+    sk: sortKeys.statusList,
+  }),
+  trustList: (): ItemKey => ({ pk: fixedPartitions.trustList, sk: sortKeys.trustList }),
+  registryPerson: (lookupKey: string): ItemKey => ({
+    pk: `${prefixes.registryPerson}${lookupKey}`,
+    sk: sortKeys.person,
+  }),
+  registryEntity: (creditCode: string): ItemKey => ({
+    pk: `${prefixes.registryEntity}${creditCode}`,
+    sk: sortKeys.entity,
+  }),
+  account: (lookupKey: string): ItemKey => ({ pk: `${prefixes.account}${lookupKey}`, sk: sortKeys.person }),
+  entityAccount: (creditCode: string): ItemKey => ({
+    pk: `${prefixes.entityAccount}${creditCode}`,
+    sk: sortKeys.entity,
+  }),
+  entityAgent: (creditCode: string, personLookupKey: string): ItemKey => ({
+    pk: `${prefixes.entityAgents}${creditCode}`,
+    sk: `${sortPrefixes.agent}${personLookupKey}`,
+  }),
+  /** `counter` is the login throttle's own `<kind>#<key>`. */
+  loginAttempts: (counter: string): ItemKey => ({
+    pk: `${prefixes.loginAttempts}${counter}`,
+    sk: sortKeys.loginAttempts,
+  }),
+  /** `sessionDigest` is the SHA-256 of the session id: the table never holds a usable id. */
+  webSession: (sessionDigest: string): ItemKey => ({
+    pk: `${prefixes.webSession}${sessionDigest}`,
+    sk: sortKeys.webSession,
+  }),
+} as const;
+
+/** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
+export const indexKeys = {
+  oidcUid: (uid: string) => `${prefixes.oidcUid}${uid}`,
+  oidcUserCode: (userCode: string) => `${prefixes.oidcUserCode}${userCode}`,
+  oidcGrant: (grantId: string) => `${prefixes.oidcGrant}${grantId}`,
+  /** A grant's token or code within its grant's partition. */
+  oidcGrantMember: (model: string, storedId: string) => `${model}#${storedId}`,
+  issuerId: (id: string) => `${prefixes.issuerId}${id}`,
+  holder: (lookupKey: string) => `${prefixes.holder}${lookupKey}`,
+  holderLicence: (issuedAt: string, id: string) => `${sortPrefixes.holderLicence}${issuedAt}#${id}`,
+  issuerLicences: (issuerId: string) => `${prefixes.issuerLicences}${issuerId}`,
+  issuerLicence: (issuedAt: string, id: string) => `${issuedAt}#${id}`,
+  auditLicence: (licenceId: string) => `${prefixes.auditLicence}${licenceId}`,
+  registryRepresentative: (lookupKey: string) => `${prefixes.registryRepresentative}${lookupKey}`,
+  accountId: (id: string) => `${prefixes.accountId}${id}`,
+  entityAccountId: (id: string) => `${prefixes.entityAccountId}${id}`,
+  agentPerson: (personLookupKey: string) => `${prefixes.agentPerson}${personLookupKey}`,
+  entityAgents: (creditCode: string) => `${prefixes.entityAgents}${creditCode}`,
+} as const;
+
+type Prefixes = typeof prefixes;
+type AnyUnder<P extends string> = `${P}*`;
+
+/** IAM `StringLike` over every partition key that starts with `prefix`. */
+const anyUnder = <P extends string>(prefix: P): AnyUnder<P> => `${prefix}*`;
+
+/**
+ * The IAM `dynamodb:LeadingKeys` patterns (`StringLike`) of the table's partitions, for
+ * `functions/grants.ts`: each prefix's pattern matches every item of that kind, the fixed partitions match
+ * themselves, and the narrower patterns name one OIDC model or one kind of login-throttle counter.
+ *
+ * @example
+ * ```ts
+ * const grant = { GetItem: [leadingKeys.licence, leadingKeys.oidcModel('AccessToken')] };
+ * // { GetItem: ['licence#*', 'oidc#AccessToken#*'] }
+ * ```
+ */
+export const leadingKeys = {
+  ...(Object.fromEntries(Object.entries(prefixes).map(([name, prefix]) => [name, anyUnder(prefix)])) as {
+    [K in keyof Prefixes]: AnyUnder<Prefixes[K]>;
+  }),
+  trustList: fixedPartitions.trustList,
+  /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
+  oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
+  /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */
+  loginAttemptsOf: <K extends ThrottleKind>(kind: K) =>
+    anyUnder(`${prefixes.loginAttempts}${kind}#` as const),
+} as const;

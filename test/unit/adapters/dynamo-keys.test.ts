@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { stringLike } from '../../../infra/local/grant-guard.js';
+import {
+  fixedPartitions,
+  indexKeys,
+  keys,
+  leadingKeys,
+  prefixes,
+  sortKeys,
+  sortPrefixes,
+} from '../../../shared/adapters/dynamo/keys.js';
+
+/*
+ * The key strings are the stored data's contract: an item written under a prefix is found again only under
+ * that exact prefix, and IAM grants name them. These expectations are spelled out by hand on purpose; a
+ * change here means every stored item of that kind needs migrating, not just this test updating.
+ */
+describe('the table’s keys, as stored', () => {
+  it('keeps every partition-key prefix, fixed partition and sort key as written today', () => {
+    expect(prefixes).toEqual({
+      oidc: 'oidc#',
+      oidcUid: 'oidc-uid#',
+      oidcUserCode: 'oidc-user-code#',
+      oidcGrant: 'oidc-grant#',
+      issuer: 'issuer#',
+      issuerId: 'issuer-id#',
+      licence: 'licence#',
+      holder: 'holder#',
+      issuerLicences: 'issuer-licences#',
+      idempotency: 'idempotency#',
+      audit: 'audit#',
+      auditLicence: 'audit-licence#',
+      statusListCounter: 'status-list-counter#',
+      statusList: 'status-list#',
+      registryPerson: 'registry-person#',
+      registryEntity: 'registry-entity#',
+      registryRepresentative: 'registry-representative#',
+      account: 'account#',
+      accountId: 'account-id#',
+      entityAccount: 'entity-account#',
+      entityAccountId: 'entity-account-id#',
+      entityAgents: 'entity-agents#',
+      agentPerson: 'agent-person#',
+      loginAttempts: 'login-attempts#',
+      webSession: 'web-session#',
+    });
+    expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
+    expect(sortKeys).toEqual({
+      oidc: 'oidc',
+      issuer: 'issuer',
+      licence: 'licence',
+      idempotency: 'idempotency',
+      statusListCounter: 'status-list-counter',
+      statusList: 'status-list',
+      trustList: 'trust-list',
+      person: 'person',
+      entity: 'entity',
+      loginAttempts: 'login-attempts',
+      webSession: 'web-session',
+    });
+    expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
+  });
+
+  it('builds each item’s primary key as stored', () => {
+    expect(keys.oidc('AccessToken', 'h4sh')).toEqual({ pk: 'oidc#AccessToken#h4sh', sk: 'oidc' });
+    expect(keys.issuer('91350100M000100Y43')).toEqual({ pk: 'issuer#91350100M000100Y43', sk: 'issuer' });
+    expect(keys.licence('lic_1')).toEqual({ pk: 'licence#lic_1', sk: 'licence' });
+    expect(keys.idempotency('iss_1', 'k-1')).toEqual({ pk: 'idempotency#iss_1#k-1', sk: 'idempotency' });
+    expect(keys.audit('2026-11-22T08:00:00.000Z', 7, 'audit_x')).toEqual({
+      pk: 'audit#2026-11-22#7',
+      sk: '2026-11-22T08:00:00.000Z#audit_x',
+    });
+    expect(keys.statusListCounter('iss_1')).toEqual({
+      pk: 'status-list-counter#iss_1',
+      sk: 'status-list-counter',
+    });
+    expect(keys.statusList('iss_1.0')).toEqual({ pk: 'status-list#iss_1.0', sk: 'status-list' });
+    expect(keys.trustList()).toEqual({ pk: 'trust-list', sk: 'trust-list' });
+    expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
+    expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
+    expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
+    expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });
+    expect(keys.entityAgent('cc', 'lk')).toEqual({ pk: 'entity-agents#cc', sk: 'person#lk' });
+    expect(keys.loginAttempts('pair#lk.src')).toEqual({
+      pk: 'login-attempts#pair#lk.src',
+      sk: 'login-attempts',
+    });
+    expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
+  });
+
+  it('builds the index keys as stored', () => {
+    expect(indexKeys.oidcUid('u')).toBe('oidc-uid#u');
+    expect(indexKeys.oidcUserCode('ABCD')).toBe('oidc-user-code#ABCD');
+    expect(indexKeys.oidcGrant('g')).toBe('oidc-grant#g');
+    expect(indexKeys.oidcGrantMember('RefreshToken', 'h')).toBe('RefreshToken#h');
+    expect(indexKeys.issuerId('iss_1')).toBe('issuer-id#iss_1');
+    expect(indexKeys.holder('lk')).toBe('holder#lk');
+    expect(indexKeys.holderLicence('2026-01-01T00:00:00Z', 'lic_1')).toBe(
+      'licence#2026-01-01T00:00:00Z#lic_1',
+    );
+    expect(indexKeys.issuerLicences('iss_1')).toBe('issuer-licences#iss_1');
+    expect(indexKeys.issuerLicence('2026-01-01T00:00:00Z', 'lic_1')).toBe('2026-01-01T00:00:00Z#lic_1');
+    expect(indexKeys.auditLicence('lic_1')).toBe('audit-licence#lic_1');
+    expect(indexKeys.registryRepresentative('lk')).toBe('registry-representative#lk');
+    expect(indexKeys.accountId('acc_1')).toBe('account-id#acc_1');
+    expect(indexKeys.entityAccountId('ent_1')).toBe('entity-account-id#ent_1');
+    expect(indexKeys.agentPerson('lk')).toBe('agent-person#lk');
+    expect(indexKeys.entityAgents('cc')).toBe('entity-agents#cc');
+  });
+});
+
+describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
+  it('grants each prefix as `<prefix>*`, the trust list exactly, and one OIDC model or counter kind', () => {
+    for (const [name, prefix] of Object.entries(prefixes)) {
+      expect(leadingKeys[name as keyof typeof prefixes]).toBe(`${prefix}*`);
+    }
+    expect(leadingKeys.trustList).toBe('trust-list');
+    expect(leadingKeys.oidcModel('AccessToken')).toBe('oidc#AccessToken#*');
+    expect(leadingKeys.loginAttemptsOf('registration')).toBe('login-attempts#registration#*');
+  });
+
+  it('matches the keys the builders make, and not the neighbouring kinds', () => {
+    expect(stringLike(leadingKeys.licence, keys.licence('lic_1').pk)).toBe(true);
+    expect(stringLike(leadingKeys.issuer, keys.issuer('cc').pk)).toBe(true);
+    // `issuer#*` must not reach the issuer-id or issuer-licences partitions, nor `status-list#*` the counters.
+    expect(stringLike(leadingKeys.issuer, indexKeys.issuerId('x'))).toBe(false);
+    expect(stringLike(leadingKeys.statusList, keys.statusListCounter('iss_1').pk)).toBe(false);
+    expect(stringLike(leadingKeys.trustList, keys.trustList().pk)).toBe(true);
+    expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
+    expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);
+    expect(
+      stringLike(leadingKeys.loginAttemptsOf('registration'), keys.loginAttempts('registration#d').pk),
+    ).toBe(true);
+    expect(stringLike(leadingKeys.loginAttemptsOf('registration'), keys.loginAttempts('pair#d').pk)).toBe(
+      false,
+    );
+  });
+});
