@@ -1,94 +1,10 @@
-import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
-import type { KMSClient } from '@aws-sdk/client-kms';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Adapter } from 'oidc-provider';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { loadConfig, type Config } from '../../shared/config.js';
-import type { KmsSigner } from '../../shared/adapters/kms/signer.js';
-import type { KeyManager } from '../../shared/crypto/key-manager.js';
-import type { Mac } from '../../shared/crypto/mac.js';
-import type { AccessTokenLookup } from '../../shared/http/authenticate.js';
-import type { AuditTrail } from '../../shared/audit/audit-trail.js';
-import type { AccountStore } from '../../shared/identity/account-store.js';
-import type { DynamoRegistry } from '../../shared/adapters/dynamo/registry.js';
-import type { EntityStore } from '../../shared/identity/entity-store.js';
-import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js';
-import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
-import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
-import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
-import type { LicenceStore } from '../../shared/licence/licence-store.js';
-import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
-import type { StatusListStore } from '../../shared/licence/status-list-store.js';
-import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
 import { logger } from '../../shared/logger.js';
-import type { ClientSecrets } from '../../shared/sso/client-secrets.js';
-import type { ClientStore } from '../../shared/sso/client-store.js';
-import type { IdentityDirectory } from '../../shared/identity/identity-directory.js';
-import type { AssetSource } from '../../shared/web/assets.js';
-import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
-import type { SessionRegistry } from '../../shared/adapters/dynamo/session-registry.js';
 import * as factories from './factories.js';
+import type { Buildable, Dependencies, Factories, Needs } from './needs.js';
 
-/**
- * Everything a function needs, built once per container (cold start) from the configuration. Building
- * makes no network call; clients connect on first use.
- */
-export interface Dependencies {
-  config: Config;
-  clock: Clock;
-  kms: KMSClient;
-  doc: DynamoDBDocumentClient;
-  adapter: new (model: string) => Adapter;
-  platformSigner: KmsSigner;
-  /** Keys of a platform-key rotation under way: published and trusted, never signing. */
-  platformPreviousSigners: KmsSigner[];
-  lookupMac: Mac;
-  /** MACs with the web key: page cookies and the page clients' secrets. */
-  webMac: Mac;
-  secrets: ClientSecrets;
-  keys: KeyManager;
-  signerFor(keyId: string): KmsSigner;
-  issuers: IssuerStore;
-  statusLists: StatusListStore;
-  trustList: TrustListStore;
-  registry: DynamoRegistry;
-  licences: LicenceStore;
-  idempotency: IdempotencyStore;
-  audit: AuditTrail;
-  clients: ClientStore;
-  accessTokens: AccessTokenLookup;
-  /** Keyed fingerprints of idempotent request bodies. */
-  fingerprint(text: string): Promise<string>;
-  /** People's accounts (by ID-number lookup key and by opaque id). */
-  accounts: AccountStore;
-  /** Entity accounts, agent appointments and the representation index. */
-  entities: EntityStore;
-  /** Login throttle counters. */
-  loginAttempts: LoginAttemptStore;
-  passwords: PasswordHasher;
-  /** Encrypts recoverable personal data (ID numbers) under the PII key. */
-  pii: PiiCipher;
-  /** What the OpenID provider asks of the accounts domain (people, passwords, acting rights). */
-  directory: IdentityDirectory;
-  /** The browser files the pages load. */
-  webAssets: AssetSource;
-  /** Seals the web pages' session cookies (a key derived from the web key, never stored). */
-  cookieSealer: CookieSealer;
-  /** Which page sessions are still open (the console's), so that signing out ends every copy. */
-  webSessions: SessionRegistry;
-  /** A visitor's address vouched for by a page function calling the token endpoint for them. */
-  relayedAddresses: RelayedAddresses;
-}
-
-type Given = 'config' | 'clock';
-/** What a factory reads from the container: the dependencies `K`, and always the configuration and clock. */
-export type Needs<K extends keyof Dependencies = never> = Pick<Dependencies, K | Given>;
-type Buildable = Exclude<keyof Dependencies, Given>;
-
-/** A factory for each of `K`, each able to read every dependency of `K` (so a missing one fails to compile). */
-export type Factories<K extends Buildable> = {
-  [P in K]: (container: Needs<NoInfer<K>>) => Dependencies[P];
-};
+export type { Buildable, Connections, Dependencies, Factories, Needs } from './needs.js';
 
 /**
  * A container that builds each dependency on first use, once, from its factory. Building makes no network

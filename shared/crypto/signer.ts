@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 
 /**
@@ -13,4 +14,17 @@ export interface Signer {
   publicJwk(): Promise<JWK>;
   kid(): Promise<string>;
   sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * A {@link Signer} that also gives its public key as a Node `KeyObject`: the form the OpenID provider
+ * asks for, synchronously, of each of its signing keys (see `shared/sso/kms-signing-key.ts`).
+ *
+ * @example
+ * ```ts
+ * const key = await kmsSigningKey(platformSigner, await platformSigner.publicKey());
+ * ```
+ */
+export interface KeyObjectSigner extends Signer {
+  publicKey(): Promise<KeyObject>;
 }

@@ -28,3 +28,13 @@ export interface EntityRegistry {
   /** The entities whose legal representative has this lookup key (法人库 by representative). */
   entitiesRepresentedBy(representativeLookupKey: string): Promise<RegisteredEntity[]>;
 }
+
+/**
+ * Both registries kept by the service itself, in its own storage: the local stand-in for the national
+ * databases, read as {@link PopulationRegistry} and {@link EntityRegistry} and filled by the demo seed.
+ * Recording a person or entity again overwrites it with the values given.
+ */
+export interface RegistryStore extends PopulationRegistry, EntityRegistry {
+  putPerson(person: RegisteredPerson): Promise<void>;
+  putEntity(entity: RegisteredEntity): Promise<void>;
+}

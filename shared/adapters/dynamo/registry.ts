@@ -1,11 +1,6 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem } from './conditional.js';
-import type {
-  EntityRegistry,
-  PopulationRegistry,
-  RegisteredEntity,
-  RegisteredPerson,
-} from '../../identity/registry.js';
+import type { RegisteredEntity, RegisteredPerson, RegistryStore } from '../../identity/registry.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 
@@ -13,8 +8,8 @@ const personKey = keys.registryPerson;
 const entityKey = keys.registryEntity;
 const representativePartition = indexKeys.registryRepresentative;
 
-/** Both registries on the single table: the local stand-in for the national databases, filled by the seed. */
-export class DynamoRegistry implements PopulationRegistry, EntityRegistry {
+/** {@link RegistryStore} on the single table: the local stand-in for the national databases, filled by the seed. */
+export class DynamoRegistry implements RegistryStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,

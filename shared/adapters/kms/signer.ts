@@ -3,7 +3,7 @@ import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/clien
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { ServiceError } from '../../errors.js';
 import { derToJose, lowS } from '../../crypto/der.js';
-import type { Signer } from '../../crypto/signer.js';
+import type { KeyObjectSigner } from '../../crypto/signer.js';
 
 interface PublicKeyInfo {
   /** The key's ARN as KMS reported it: signing uses it, so the signing key is the one behind `kid`. */
@@ -58,7 +58,7 @@ function cachedPublicKey(kms: KMSClient, keyId: string): Promise<PublicKeyInfo> 
 }
 
 /**
- * ES256 {@link Signer} backed by an AWS KMS `ECC_NIST_P256` / `SIGN_VERIFY` key: the private key never
+ * ES256 {@link KeyObjectSigner} backed by an AWS KMS `ECC_NIST_P256` / `SIGN_VERIFY` key: the private key never
  * leaves KMS. Data is hashed locally (SHA-256) and KMS signs the digest (`MessageType: DIGEST`), so
  * input size is unbounded and only 32 bytes travel; KMS's DER signature is returned in JOSE `r‖s` form,
  * always low-S (verifiers refuse the other).
@@ -78,7 +78,7 @@ function cachedPublicKey(kms: KMSClient, keyId: string): Promise<PublicKeyInfo> 
  * const jws = `${signingInput}.${b64url(await signer.sign(new TextEncoder().encode(signingInput)))}`;
  * ```
  */
-export class KmsSigner implements Signer {
+export class KmsSigner implements KeyObjectSigner {
   readonly alg = 'ES256' as const;
 
   constructor(

@@ -1,0 +1,107 @@
+import type { Adapter } from 'oidc-provider';
+import type { KmsConnection } from '../../shared/adapters/kms/index.js';
+import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
+import type { AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Config } from '../../shared/config.js';
+import type { KeyManager } from '../../shared/crypto/key-manager.js';
+import type { Mac } from '../../shared/crypto/mac.js';
+import type { KeyObjectSigner, Signer } from '../../shared/crypto/signer.js';
+import type { AccessTokenLookup } from '../../shared/http/authenticate.js';
+import type { AccountStore } from '../../shared/identity/account-store.js';
+import type { EntityStore } from '../../shared/identity/entity-store.js';
+import type { IdentityDirectory } from '../../shared/identity/identity-directory.js';
+import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js';
+import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
+import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
+import type { RegistryStore } from '../../shared/identity/registry.js';
+import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
+import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
+import type { LicenceStore } from '../../shared/licence/licence-store.js';
+import type { StatusListStore } from '../../shared/licence/status-list-store.js';
+import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
+import type { ClientSecrets } from '../../shared/sso/client-secrets.js';
+import type { ClientStore } from '../../shared/sso/client-store.js';
+import type { AssetSource } from '../../shared/web/assets.js';
+import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
+import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
+import type { SessionRegistry } from '../../shared/web/session-registry.js';
+
+/*
+ * The composition's types, apart from the code that builds them: `factories.ts` reads them, and
+ * `dependencies.ts` reads them and the factories, so the composition root has no import cycle.
+ */
+
+/**
+ * The connections a container's adapters share: one client each for the table and for KMS, built on first
+ * use. Only the adapters' builders read them (and the local launcher, which guards and closes them): no
+ * handler or use case does.
+ */
+export interface Connections {
+  /** The table, through one DynamoDB document client. */
+  doc: TableConnection;
+  /** KMS, through one client. */
+  kms: KmsConnection;
+}
+
+/**
+ * Everything a function needs, built once per container (cold start) from the configuration. Building
+ * makes no network call; clients connect on first use. Apart from the {@link Connections}, each is a port.
+ */
+export interface Dependencies extends Connections {
+  config: Config;
+  clock: Clock;
+  /** The OpenID provider's storage (oidc-provider's own port), one instance per model. */
+  adapter: new (model: string) => Adapter;
+  platformSigner: KeyObjectSigner;
+  /** Keys of a platform-key rotation under way: published and trusted, never signing. */
+  platformPreviousSigners: KeyObjectSigner[];
+  lookupMac: Mac;
+  /** MACs with the web key: page cookies and the page clients' secrets. */
+  webMac: Mac;
+  secrets: ClientSecrets;
+  keys: KeyManager;
+  signerFor(keyId: string): Signer;
+  issuers: IssuerStore;
+  statusLists: StatusListStore;
+  trustList: TrustListStore;
+  /** The population and entity registries (the local stand-in, which the seed fills). */
+  registry: RegistryStore;
+  licences: LicenceStore;
+  idempotency: IdempotencyStore;
+  audit: AuditTrail;
+  clients: ClientStore;
+  accessTokens: AccessTokenLookup;
+  /** Keyed fingerprints of idempotent request bodies. */
+  fingerprint(text: string): Promise<string>;
+  /** People's accounts (by ID-number lookup key and by opaque id). */
+  accounts: AccountStore;
+  /** Entity accounts, agent appointments and the representation index. */
+  entities: EntityStore;
+  /** Login throttle counters. */
+  loginAttempts: LoginAttemptStore;
+  passwords: PasswordHasher;
+  /** Encrypts recoverable personal data (ID numbers) under the PII key. */
+  pii: PiiCipher;
+  /** What the OpenID provider asks of the accounts domain (people, passwords, acting rights). */
+  directory: IdentityDirectory;
+  /** The browser files the pages load. */
+  webAssets: AssetSource;
+  /** Seals the web pages' session cookies (a key derived from the web key, never stored). */
+  cookieSealer: CookieSealer;
+  /** Which page sessions are still open (the console's), so that signing out ends every copy. */
+  webSessions: SessionRegistry;
+  /** A visitor's address vouched for by a page function calling the token endpoint for them. */
+  relayedAddresses: RelayedAddresses;
+}
+
+type Given = 'config' | 'clock';
+/** What a factory reads from the container: the dependencies `K`, and always the configuration and clock. */
+export type Needs<K extends keyof Dependencies = never> = Pick<Dependencies, K | Given>;
+/** Every dependency a factory builds (the configuration and clock are given). */
+export type Buildable = Exclude<keyof Dependencies, Given>;
+
+/** A factory for each of `K`, each able to read every dependency of `K` (so a missing one fails to compile). */
+export type Factories<K extends Buildable> = {
+  [P in K]: (container: Needs<NoInfer<K>>) => Dependencies[P];
+};

@@ -1,0 +1,127 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Adapter } from 'oidc-provider';
+import type { AuditTrail } from '../../audit/audit-trail.js';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { AccessTokenLookup } from '../../http/authenticate.js';
+import type { AccountStore } from '../../identity/account-store.js';
+import type { EntityStore } from '../../identity/entity-store.js';
+import type { LoginAttemptStore } from '../../identity/login-throttle.js';
+import type { RegistryStore } from '../../identity/registry.js';
+import type { IssuerStore } from '../../issuers/issuer-store.js';
+import type { IdempotencyStore } from '../../licence/idempotency-store.js';
+import type { LicenceStore } from '../../licence/licence-store.js';
+import type { StatusListStore } from '../../licence/status-list-store.js';
+import type { TrustListStore } from '../../licence/trust-list-store.js';
+import type { ClientStore } from '../../sso/client-store.js';
+import type { PayloadSealer } from '../../sso/sealed-payloads.js';
+import type { SessionRegistry } from '../../web/session-registry.js';
+import { DynamoAccountStore } from './account-store.js';
+import { DynamoAuditTrail } from './audit-trail.js';
+import { createDocumentClient } from './client.js';
+import { DynamoClientStore } from './client-store.js';
+import { DynamoEntityStore } from './entity-store.js';
+import { DynamoIdempotencyStore } from './idempotency-store.js';
+import { DynamoIssuerStore } from './issuer-store.js';
+import { DynamoLicenceStore } from './licence-store.js';
+import { DynamoLoginAttemptStore } from './login-attempt-store.js';
+import { clientStillRegistered, createDynamoAdapter, findAccessToken } from './oidc-adapter.js';
+import { DynamoRegistry } from './registry.js';
+import { DynamoSessionRegistry } from './session-registry.js';
+import { DynamoStatusListStore } from './status-list-store.js';
+import { DynamoTrustListStore } from './trust-list-store.js';
+
+/*
+ * The composition root's way in to the DynamoDB adapters: one connection per container, and one builder
+ * per port, each returning the port. The composition names no SDK type and builds no SDK client; each
+ * builder is a binding of its own, so a function's bundle holds the adapters it composes and no others.
+ */
+
+/**
+ * The service's table as the Dynamo adapters of one container share it: the one document client (one pool
+ * of connections), carrying the table's name. The composition passes it to the builders below and looks no
+ * further; the local launcher (`infra/`) guards and closes the client, and tests arrange data through it.
+ */
+export type TableConnection = DynamoDBDocumentClient & { readonly tableName: string };
+
+/**
+ * Connects to the configured table (AWS by region, or a local endpoint). Makes no network call: the client
+ * connects on first use.
+ *
+ * @example
+ * ```ts
+ * const table = connectTable(loadConfig());
+ * const licences = dynamoLicenceStore(table);
+ * ```
+ */
+export function connectTable(
+  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName'>,
+): TableConnection {
+  const client = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  return Object.assign(client, { tableName: config.tableName });
+}
+
+export const dynamoIssuerStore = (table: TableConnection): IssuerStore =>
+  new DynamoIssuerStore(table, table.tableName);
+export const dynamoStatusListStore = (table: TableConnection): StatusListStore =>
+  new DynamoStatusListStore(table, table.tableName);
+export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
+  new DynamoTrustListStore(table, table.tableName);
+export const dynamoRegistryStore = (table: TableConnection): RegistryStore =>
+  new DynamoRegistry(table, table.tableName);
+export const dynamoLicenceStore = (table: TableConnection): LicenceStore =>
+  new DynamoLicenceStore(table, table.tableName);
+export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>
+  new DynamoIdempotencyStore(table, table.tableName, clock);
+export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
+  new DynamoAuditTrail(table, table.tableName);
+export const dynamoAccountStore = (table: TableConnection): AccountStore =>
+  new DynamoAccountStore(table, table.tableName);
+export const dynamoEntityStore = (table: TableConnection): EntityStore =>
+  new DynamoEntityStore(table, table.tableName);
+export const dynamoLoginAttemptStore = (table: TableConnection): LoginAttemptStore =>
+  new DynamoLoginAttemptStore(table, table.tableName);
+export const dynamoSessionRegistry = (table: TableConnection): SessionRegistry =>
+  new DynamoSessionRegistry(table, table.tableName);
+
+/**
+ * The OpenID provider's storage (its `adapter` option, one instance per model). `sealer` seals the models
+ * that hold authorization requests; a composition that stores none of them may leave it out.
+ */
+export const dynamoOidcAdapter = (
+  table: TableConnection,
+  clock: Clock,
+  sealer?: PayloadSealer,
+): new (model: string) => Adapter =>
+  createDynamoAdapter({
+    doc: table,
+    tableName: table.tableName,
+    clock,
+    ...(sealer && { sealer }),
+  });
+
+/** {@link ClientStore} through the provider's storage adapter, so that the provider finds what is saved. */
+export const dynamoClientStore = (adapter: new (model: string) => Adapter): ClientStore =>
+  new DynamoClientStore(adapter);
+
+/**
+ * Bearer tokens of the service's API: found by hash, and only while their client is still registered (the
+ * built-in clients, which the provider finds in code, always are), so that deleting a client ends its
+ * tokens on their next request without finding them.
+ *
+ * @example
+ * ```ts
+ * const accessTokens = dynamoAccessTokens(table, systemClock, builtInClientIds);
+ * const record = await accessTokens(bearer);
+ * ```
+ */
+export const dynamoAccessTokens =
+  (table: TableConnection, clock: Clock, builtInClientIds: readonly string[]): AccessTokenLookup =>
+  async (token) => {
+    const deps = { doc: table, tableName: table.tableName, clock };
+    const record = await findAccessToken(deps, token);
+    if (!record?.clientId) return undefined;
+    const registered =
+      builtInClientIds.includes(record.clientId) || (await clientStillRegistered(deps, record.clientId));
+    return registered ? { ...record, clientId: record.clientId } : undefined;
+  };
