@@ -34,8 +34,9 @@ import type { SessionRegistry } from '../../shared/web/session-registry.js';
 
 /**
  * The connections a container's adapters share: one client each for the table and for KMS, built on first
- * use. Only the adapters' builders read them (and the local launcher, which guards and closes them): no
- * handler or use case does.
+ * use. Only the adapters' builders (`shared/adapters/{dynamo,kms}/index.ts`) read them, and outside the
+ * functions the local launcher (which guards and closes them) and tests arranging data: no handler or use
+ * case does. A function names them in its composition so that its adapters share one client each.
  */
 export interface Connections {
   /** The table, through one DynamoDB document client. */
