@@ -25,7 +25,7 @@ import { createIssuer, createIssuerInput } from '../shared/issuers/create-issuer
 import { issuerView } from '../shared/issuers/issuer.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
-import { registerClient, registerClientInput } from '../shared/sso/register-client.js';
+import { registerClient, registerClientInput } from '../shared/clients/register-client.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({

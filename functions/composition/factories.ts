@@ -34,8 +34,8 @@ import {
 } from '../../shared/identity/accounts-directory.js';
 import type { IdentityDirectory } from '../../shared/identity/identity-directory.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
-import { builtInClientIds } from '../../shared/sso/built-in-clients.js';
-import { ClientSecrets } from '../../shared/sso/client-secrets.js';
+import { builtInClientIds } from '../../shared/clients/built-in-clients.js';
+import { ClientSecrets } from '../../shared/clients/client-secrets.js';
 import { derivedSecret } from '../../shared/sso/derived-secrets.js';
 import { AesGcmPayloadSealer } from '../../shared/sso/sealed-payloads.js';
 import { DirectoryAssets, type AssetSource } from '../../shared/web/assets.js';

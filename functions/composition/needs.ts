@@ -20,8 +20,8 @@ import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
 import type { StatusListStore } from '../../shared/licence/status-list-store.js';
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
-import type { ClientSecrets } from '../../shared/sso/client-secrets.js';
-import type { ClientStore } from '../../shared/sso/client-store.js';
+import type { ClientSecrets } from '../../shared/clients/client-secrets.js';
+import type { ClientStore } from '../../shared/clients/client-store.js';
 import type { AssetSource } from '../../shared/web/assets.js';
 import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
 import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';

@@ -9,7 +9,7 @@ import { entityLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
-import { clientMetadata, registerClientInput } from '../../shared/sso/register-client.js';
+import { clientMetadata, registerClientInput } from '../../shared/clients/register-client.js';
 import { demo, registryPeople } from './demo-data.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */

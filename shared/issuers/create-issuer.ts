@@ -5,8 +5,8 @@ import type { Signer } from '../crypto/signer.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
-import type { ClientSecrets } from '../sso/client-secrets.js';
-import type { ClientStore } from '../sso/client-store.js';
+import type { ClientSecrets } from '../clients/client-secrets.js';
+import type { ClientStore } from '../clients/client-store.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
 

@@ -5,7 +5,7 @@ import { NotFoundError, ServiceError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
-import type { ClientStore } from '../sso/client-store.js';
+import type { ClientStore } from '../clients/client-store.js';
 
 export const withdrawIssuerInput = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export type WithdrawIssuerInput = z.output<typeof withdrawIssuerInput>;

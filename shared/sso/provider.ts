@@ -1,4 +1,4 @@
-import { builtInClient } from './built-in-clients.js';
+import { builtInClient } from '../clients/built-in-clients.js';
 import Provider, {
   errors,
   interactionPolicy,
@@ -11,7 +11,7 @@ import type { ExternalSigningKey } from 'oidc-provider';
 import { ConflictError } from '../errors.js';
 import { logger } from '../logger.js';
 import { parseAccountId } from '../identifiers/account-id.js';
-import type { ClientSecrets } from './client-secrets.js';
+import type { ClientSecrets } from '../clients/client-secrets.js';
 import { acrValuesSupported } from '../identity/assurance.js';
 import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';

@@ -5,7 +5,7 @@ import type { Mac } from '../../shared/crypto/mac.js';
 import { ConflictError } from '../../shared/errors.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
-import type { ClientStore } from '../../shared/sso/client-store.js';
+import type { ClientStore } from '../../shared/clients/client-store.js';
 import { LocalSigner } from './local-signer.js';
 
 /** An HMAC with a fixed test key. */

@@ -1,5 +1,5 @@
 import type { Adapter, ClientMetadata } from 'oidc-provider';
-import type { ClientStore } from '../../sso/client-store.js';
+import type { ClientStore } from '../../clients/client-store.js';
 
 /** {@link ClientStore} through the provider's own storage adapter, so the provider finds what we save. */
 export class DynamoClientStore implements ClientStore {

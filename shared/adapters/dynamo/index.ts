@@ -13,7 +13,7 @@ import type { IdempotencyStore } from '../../licence/idempotency-store.js';
 import type { LicenceStore } from '../../licence/licence-store.js';
 import type { StatusListStore } from '../../licence/status-list-store.js';
 import type { TrustListStore } from '../../licence/trust-list-store.js';
-import type { ClientStore } from '../../sso/client-store.js';
+import type { ClientStore } from '../../clients/client-store.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';

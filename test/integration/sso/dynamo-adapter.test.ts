@@ -11,7 +11,7 @@ import {
   type DynamoAdapterDeps,
 } from '../../../shared/adapters/dynamo/oidc-adapter.js';
 import { ConflictError } from '../../../shared/errors.js';
-import { ClientSecrets } from '../../../shared/sso/client-secrets.js';
+import { ClientSecrets } from '../../../shared/clients/client-secrets.js';
 import { providerAdapter } from '../../../shared/sso/provider.js';
 import { AesGcmPayloadSealer } from '../../../shared/sso/sealed-payloads.js';
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createIssuer, createIssuerInput } from '../../../shared/issuers/create-issuer.js';
-import { ClientSecrets } from '../../../shared/sso/client-secrets.js';
+import { ClientSecrets } from '../../../shared/clients/client-secrets.js';
 import {
   fakeMac,
   InMemoryClientStore,
