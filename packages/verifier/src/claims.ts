@@ -86,7 +86,7 @@ export interface StatusListTokenClaims {
   iat: number;
   exp: number;
   ttl: number;
-  /** Present, and read by `decodeStatusList`. */
+  /** Any value, if the member is there: `decodeStatusList` reads it. */
   status_list: unknown;
 }
 
@@ -110,7 +110,7 @@ export const statusListTokenClaims = guard(
       isInteger(iat, 0) &&
       isInteger(exp, 0) &&
       isInteger(ttl, 1) &&
-      status_list !== undefined
+      'status_list' in value
       ? { iss, sub, iat, exp, ttl, status_list }
       : undefined;
   },
