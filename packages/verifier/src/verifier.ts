@@ -143,7 +143,7 @@ interface Run {
  *
  * @example
  * ```ts
- * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from 'elicence/verifier';
+ * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from '@elicence/verifier';
  *
  * const crypto = webCryptoEs256();
  * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto });
