@@ -20,4 +20,39 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The verifier is a package of its own (browsers, apps): nothing from outside its folder, no dependency.
+    // Only its Node entry and the zlib compression only that entry loads may use Node's crypto and zlib.
+    files: ['packages/verifier/**/*.{ts,js,mjs,cjs}'],
+    rules: {
+      'no-restricted-imports': ['error', verifierImports({ node: false })],
+    },
+  },
+  {
+    files: ['packages/verifier/src/node.ts', 'packages/verifier/src/status-list-zlib.ts'],
+    rules: {
+      'no-restricted-imports': ['error', verifierImports({ node: true })],
+    },
+  },
 );
+
+/**
+ * `no-restricted-imports` options for the verifier package: relative imports only (a bare name is a
+ * dependency, which it must not have), none reaching the service's folders.
+ */
+function verifierImports({ node }) {
+  return {
+    patterns: [
+      {
+        regex: node ? '^(?!\\.{1,2}/|node:crypto$|node:zlib$)' : '^(?!\\.{1,2}/)',
+        message: node
+          ? 'The verifier imports only its own files, and on its Node entry node:crypto and node:zlib.'
+          : 'The verifier imports only its own files (relative paths): no package, no Node builtin.',
+      },
+      {
+        group: ['**/shared/**', '**/functions/**', '**/infra/**', '**/test/**', '**/node_modules/**'],
+        message: 'The verifier imports nothing from outside packages/verifier.',
+      },
+    ],
+  };
+}

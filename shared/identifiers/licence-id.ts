@@ -1,8 +1,12 @@
+import { licenceIdRoot } from '../../packages/verifier/src/licence-id.js';
 import { ServiceError } from '../errors.js';
 import { parseCreditCode, type CreditCode } from './credit-code.js';
 
-/** The OID arc of electronic licences (GB/T 36904): every licence identifier starts with it. */
-export const licenceIdRoot = '1.2.156.3005.2';
+/**
+ * The OID arc of electronic licences (GB/T 36904): every licence identifier starts with it. Defined by
+ * the verifier package, which reads ids and may import nothing of the service's.
+ */
+export { licenceIdRoot };
 
 /** ISO 7064 MOD 37,36 works over these 36 characters, in the order of their values 0..35. */
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';

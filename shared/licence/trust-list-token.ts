@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { trustListTokenType } from '../../packages/verifier/src/trust-list.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { findLicenceType } from './catalogue.js';
-import { canonicalJson, trustListIssuers, trustListTokenType } from './trust-list.js';
+import { canonicalJson, trustListIssuers } from './trust-list.js';
 import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import type { TrustListStore } from './trust-list-store.js';
 

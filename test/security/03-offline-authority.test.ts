@@ -21,7 +21,7 @@ import { OfflineTrustStore } from '../../packages/verifier/src/offline-store.js'
 import { createVerifier, type Verifier } from '../../packages/verifier/src/verifier.js';
 import { LocalSigner } from '../support/local-signer.js';
 import { startTestRuntime, clientCredentialsToken, type TestRuntime } from '../support/runtime.js';
-import { trustListPayload } from '../../shared/licence/trust-list.js';
+import { trustListPayload } from '../../packages/verifier/src/trust-list.js';
 import { decodeJwt } from 'jose';
 import { issued } from '../support/licences.js';
 import { createWorld, licenceId, NOW, type World } from '../unit/verify/world.js';

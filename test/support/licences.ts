@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { idNumberCheckCharacter } from '../../shared/identifiers/id-number.js';
 import { decodeStatusList, readStatus } from '../../packages/verifier/src/status-list.js';
 import { zlibCompression } from '../../packages/verifier/src/status-list-zlib.js';
-import { trustListPayload, type TrustListPayload } from '../../shared/licence/trust-list.js';
+import { trustListPayload, type TrustListPayload } from '../../packages/verifier/src/trust-list.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { postJson } from './http-api.js';
 

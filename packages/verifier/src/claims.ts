@@ -1,20 +1,16 @@
 /**
- * The claims of the JOSE tokens a verifier reads, as zod schemas. Extra members are allowed and ignored;
- * every member we use is typed and bounded.
+ * The claims of the JOSE tokens a verifier reads. Extra members are allowed and ignored; every member we
+ * use is typed and bounded. (The trust list's are in `trust-list.ts`.)
  *
  * @packageDocumentation
  */
-import * as z from 'zod';
 import { FormatError } from './errors.js';
+import { guard, isInteger, isObject, isString } from './guard.js';
 
 /** The JOSE `typ` of a licence credential (set by `shared/licence/issue-licence.ts`). */
 export const licenceCredentialType = 'licence+jwt';
 /** The JOSE `typ` of a Status List Token. */
 export const statusListTokenType = 'statuslist+jwt';
-/** The JOSE `typ` of the trust list. */
-export const trustListTokenType = 'trust-list+jwt';
-
-const seconds = z.int().min(0);
 
 /**
  * A licence credential's payload: `iss` (issuer id), `jti` (licence id), `iat`, `nbf`, `exp?`, `lt`
@@ -34,11 +30,10 @@ export interface LicenceCredentialClaims {
   status: { status_list: { idx: number; uri: string } };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Non-empty and at most `max` UTF-16 units (not code points as {@link isString}: this check came first). */
 const isText = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= max;
-const isSeconds = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isSeconds = (value: unknown): value is number => isInteger(value, 0);
 
 /**
  * Reads a verified credential's claims, checking each member used for type and bounds. Written by hand
@@ -85,11 +80,38 @@ export function readLicenceClaims(payload: Record<string, unknown>): LicenceCred
 }
 
 /** A Status List Token's payload (draft-ietf-oauth-status-list §5.1); `status_list` is decoded apart. */
-export const statusListTokenClaims = z.object({
-  iss: z.string().min(1).max(100),
-  sub: z.string().min(1).max(2048),
-  iat: seconds,
-  exp: seconds,
-  ttl: z.int().positive(),
-  status_list: z.unknown(),
-});
+export interface StatusListTokenClaims {
+  iss: string;
+  sub: string;
+  iat: number;
+  exp: number;
+  ttl: number;
+  /** Any value, if the member is there: `decodeStatusList` reads it. */
+  status_list: unknown;
+}
+
+/**
+ * Reads a verified Status List Token's payload: `parse` throws {@link FormatError} `invalid_claims`,
+ * `safeParse` answers `{ success, data | error }`.
+ *
+ * @example
+ * ```ts
+ * const claims = statusListTokenClaims.safeParse(payload);
+ * if (claims.success) await decodeStatusList(claims.data.status_list, compression);
+ * ```
+ */
+export const statusListTokenClaims = guard(
+  'the claims of a status list token',
+  (value): StatusListTokenClaims | undefined => {
+    if (!isObject(value)) return undefined;
+    const { iss, sub, iat, exp, ttl, status_list } = value;
+    return isString(iss, 1, 100) &&
+      isString(sub, 1, 2048) &&
+      isInteger(iat, 0) &&
+      isInteger(exp, 0) &&
+      isInteger(ttl, 1) &&
+      'status_list' in value
+      ? { iss, sub, iat, exp, ttl, status_list }
+      : undefined;
+  },
+);

@@ -1,10 +1,12 @@
 /**
  * The e-licence verifier (扫码核验), for apps in browsers and in Node: give it whatever a scanner read and
- * get a verdict. Nothing here uses a Node API; `./node.ts` adds the faster Node crypto.
+ * get a verdict. Nothing here uses a Node API; `./node.ts` adds the faster Node crypto. The package
+ * depends on nothing and imports nothing from outside its folder (its codecs, CBOR, COSE, base45,
+ * base64url, the status list and the trust list, are its own), so it runs wherever modern JavaScript does.
  *
  * @example
  * ```ts
- * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from 'elicence/verifier';
+ * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from '@elicence/verifier';
  *
  * const crypto = webCryptoEs256();
  * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto });

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * import { createVerifier, nodeEs256, OfflineTrustStore, zlibCompression } from 'elicence/verifier/node';
+ * import { createVerifier, nodeEs256, OfflineTrustStore, zlibCompression } from '@elicence/verifier/node';
  *
  * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto: nodeEs256, compression: zlibCompression });
  * await store.sync();

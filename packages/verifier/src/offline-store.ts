@@ -28,8 +28,7 @@ import {
   type StatusBits,
 } from './status-list.js';
 import { streamCompression } from './status-list-streams.js';
-import { trustListPayload, type TrustListPayload } from '../../../shared/licence/trust-list.js';
-import { statusListTokenClaims, statusListTokenType, trustListTokenType } from './claims.js';
+import { statusListTokenClaims, statusListTokenType } from './claims.js';
 import type { Es256Verifier, PublicJwk } from './crypto.js';
 import { readCompactJws } from './jws.js';
 import { KeyCache } from './key-cache.js';
@@ -41,6 +40,7 @@ import type {
   TrustAnchors,
   TrustedIssuer,
 } from './trust.js';
+import { trustListPayload, trustListTokenType, type TrustListPayload } from './trust-list.js';
 
 export interface OfflineTrustStoreOptions {
   /** The service's public base URL, e.g. `https://elicence.example.gov.cn`. */

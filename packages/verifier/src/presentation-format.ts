@@ -33,12 +33,12 @@
  *
  * @packageDocumentation
  */
-import { licenceIdRoot } from '../../../shared/identifiers/licence-id.js';
 import { base45Decode, base45Encode } from './base45.js';
 import { base64urlDecode, base64urlEncode } from './base64url.js';
 import { cborToJson, decodeCbor, encodeCbor, type CborInput, type CborValue } from './cbor.js';
 import { CoseHeader, coseEs256, coseSigStructure, decodeCoseSign1, encodeCoseSign1 } from './cose.js';
 import { FormatError } from './errors.js';
+import { licenceIdRoot, licenceIdSuffixPattern } from './licence-id.js';
 import type { LicenceStatusValue } from './verdict.js';
 
 /** Starts every presentation; the `1` versions the layout. */
@@ -55,8 +55,6 @@ export const presentationIdLength = 12;
 export const presentationLifetime = { min: 30, max: 600 } as const;
 
 const Claim = { sub: 2, exp: 4, iat: 6, cti: 7 } as const;
-/** A licence id after its root: type code, issuer credit code (GB 32100 alphabet), serial, version, check. */
-const licenceIdSuffix = /^\d{3}\.([0-9A-HJ-NPQRTUWXY]{18})\.(?:0|[1-9]\d{0,15})\.\d{3}\.[0-9A-Z]$/;
 const LicenceMember = {
   type: 1,
   holder: 2,
@@ -288,10 +286,10 @@ export function readPresentationClaims(bytes: Uint8Array): {
     throw malformed('cti must be 8 to 32 bytes');
   const sub = text(payload.get(Claim.sub), 'sub', 64);
   // The platform signed it, so its shape is checked, not its check character (that was done at issuance).
-  const parts = licenceIdSuffix.exec(sub);
+  const parts = licenceIdSuffixPattern.exec(sub);
   if (!parts) throw malformed('sub is not a licence id');
   const licenceId = `${licenceIdRoot}.${sub}`;
-  const issuerCreditCode = parts[1] as string;
+  const issuerCreditCode = parts[2] as string;
 
   const licence = payload.get(licenceClaim);
   if (!(licence instanceof Map)) throw malformed('The licence claim must be a map');

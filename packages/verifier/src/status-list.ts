@@ -10,8 +10,8 @@
  *
  * @packageDocumentation
  */
-import { base64url } from 'jose';
-import * as z from 'zod';
+import { base64urlDecode, base64urlEncode } from './base64url.js';
+import { isObject } from './guard.js';
 
 /** The Status Types of draft §7.1 that we use. 0x03 is application specific and unused here. */
 export const StatusType = { VALID: 0, INVALID: 1, SUSPENDED: 2 } as const;
@@ -85,12 +85,18 @@ export class StatusListError extends Error {
   }
 }
 
-const bitsSchema = z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]);
+const isBits = (value: unknown): value is StatusBits =>
+  value === 1 || value === 2 || value === 4 || value === 8;
+
 /** The `status_list` claim, with any further members (`aggregation_uri`) allowed and ignored. */
-const statusListSchema = z.object({ bits: bitsSchema, lst: z.string().regex(/^[A-Za-z0-9_-]*$/) });
+function readStatusListClaim(value: unknown): StatusList | undefined {
+  if (!isObject(value)) return undefined;
+  const { bits, lst } = value;
+  return isBits(bits) && typeof lst === 'string' && /^[A-Za-z0-9_-]*$/.test(lst) ? { bits, lst } : undefined;
+}
 
 function assertBits(bits: number): asserts bits is StatusBits {
-  if (bits !== 1 && bits !== 2 && bits !== 4 && bits !== 8) {
+  if (!isBits(bits)) {
     throw new RangeError(`bits must be 1, 2, 4 or 8, not ${bits}`);
   }
 }
@@ -194,7 +200,7 @@ export async function encodeStatusList(
 /** The `status_list` claim for bytes that are already compressed (as our store keeps them). */
 export function statusListFromCompressed(compressed: Uint8Array, bits: StatusBits = STATUS_BITS): StatusList {
   assertBits(bits);
-  return { bits, lst: base64url.encode(compressed) };
+  return { bits, lst: base64urlEncode(compressed) };
 }
 
 /**
@@ -214,14 +220,14 @@ export async function decodeStatusList(
   options: { maxBytes?: number } = {},
 ): Promise<DecodedStatusList> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_STATUS_LIST_BYTES;
-  const parsed = statusListSchema.safeParse(value);
-  if (!parsed.success) {
+  const claim = readStatusListClaim(value);
+  if (!claim) {
     throw new StatusListError(
       'malformed_status_list',
       'status_list must be { bits: 1 | 2 | 4 | 8, lst: base64url }',
     );
   }
-  const { bits, lst } = parsed.data;
+  const { bits, lst } = claim;
   // DEFLATE never grows data by more than 5 bytes per 16 KiB stored block plus the 6-byte ZLIB frame, so
   // anything longer than this cannot inflate within the bound: refuse before decoding it at all.
   const maxCompressed = maxBytes + Math.ceil(maxBytes / 16_384) * 5 + 64;
@@ -230,7 +236,7 @@ export async function decodeStatusList(
   }
   let compressed: Uint8Array;
   try {
-    compressed = base64url.decode(lst);
+    compressed = base64urlDecode(lst);
   } catch (error) {
     throw new StatusListError('malformed_status_list', 'lst is not base64url', { cause: error });
   }

@@ -25,6 +25,7 @@ import { FormatError } from './errors.js';
 import { readScan } from './input.js';
 import { portableCodec, readCompactJws } from './jws.js';
 import { KeyCache } from './key-cache.js';
+import { licenceIdPattern } from './licence-id.js';
 import {
   cwtContentFormat,
   presentationKeyId,
@@ -85,10 +86,6 @@ class EarlyVerdict extends Error {
 }
 const stop = (verdict: Verdict, reason: VerdictReason) => new EarlyVerdict(verdict, reason);
 
-/** A GB/T 36904 licence id: root, type code, issuer credit code (GB 32100 alphabet), serial, version, check. */
-const licenceIdPattern =
-  /^1\.2\.156\.3005\.2\.(\d{3})\.([0-9A-HJ-NPQRTUWXY]{18})\.(?:0|[1-9]\d{0,15})\.\d{3}\.[0-9A-Z]$/;
-
 /**
  * Whether `issuer` may have issued licence `id` of `type`: the trust list gives it that type, and the id
  * names that type's code and the issuer's own credit code. A signature proves who signed; this, that the
@@ -146,7 +143,7 @@ interface Run {
  *
  * @example
  * ```ts
- * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from 'elicence/verifier';
+ * import { createVerifier, OfflineTrustStore, webCryptoEs256 } from '@elicence/verifier';
  *
  * const crypto = webCryptoEs256();
  * const store = new OfflineTrustStore({ baseUrl: 'https://elicence.example.gov.cn', crypto });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { decodeStatusList, readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
-import { trustListPayload, type TrustListPayload } from '../../../shared/licence/trust-list.js';
+import { trustListPayload, type TrustListPayload } from '../../../packages/verifier/src/trust-list.js';
 import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 

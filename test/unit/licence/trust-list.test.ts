@@ -4,7 +4,8 @@ import type { Signer } from '../../../shared/crypto/signer.js';
 import type { Issuer } from '../../../shared/issuers/issuer.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { LIST_SIZE } from '../../../shared/licence/status-list-store.js';
-import { canonicalJson, trustListIssuers, trustListPayload } from '../../../shared/licence/trust-list.js';
+import { trustListPayload } from '../../../packages/verifier/src/trust-list.js';
+import { canonicalJson, trustListIssuers } from '../../../shared/licence/trust-list.js';
 import type { SignedTrustList, TrustListStore } from '../../../shared/licence/trust-list-store.js';
 import {
   TRUST_LIST_LIFETIME_SECONDS,

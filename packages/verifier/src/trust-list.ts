@@ -1,0 +1,140 @@
+/**
+ * The trust list's format: the claims of the platform-signed `trust-list+jwt` that names every issuer, its
+ * status, its public keys, the licence types it may issue and how many status lists it has. Verifiers read
+ * it with {@link trustListPayload}; the service builds it in `shared/licence/trust-list.ts`.
+ *
+ * @packageDocumentation
+ */
+import { guard, isInteger, isObject, isString, readArray } from './guard.js';
+
+/** The JOSE `typ` of the trust list. */
+export const trustListTokenType = 'trust-list+jwt';
+
+/** An issuer's public key as the trust list carries it: ES256 on P-256, public members only. */
+export interface TrustListKey {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  kid: string;
+  alg?: 'ES256';
+  use?: 'sig';
+}
+
+/** One issuer as the trust list names it: who it is, whether it may still issue, and its public keys. */
+export interface TrustListIssuer {
+  id: string;
+  name: string;
+  creditCode: string;
+  region: string;
+  status: 'active' | 'withdrawn';
+  jwks: { keys: TrustListKey[] };
+  /**
+   * The licence types it may issue, each with the three-digit type code its licence ids carry
+   * (`1.2.156.3005.2.<typeCode>.<creditCode>.…`): an offline verifier refuses a credential of any other
+   * type, or whose id names another type code or another credit code than the signer's. Absent from lists
+   * signed before it was published: a verifier then accepts no licence of that issuer (fail closed).
+   */
+  licenceTypes?: { code: string; typeCode: string }[];
+  /**
+   * How many status lists an active issuer has (`<id>.0` to `<id>.<n-1>`), so that a verifier fetches
+   * exactly those. Absent from lists signed before it was published: then a verifier probes to a 404.
+   */
+  statusLists?: number;
+}
+
+/** The trust list's claims. */
+export interface TrustListPayload {
+  iss: string;
+  iat: number;
+  exp: number;
+  ttl: number;
+  issuers: TrustListIssuer[];
+}
+
+/** A P-256 coordinate: 32 bytes in unpadded base64url. */
+const coordinate = /^[A-Za-z0-9_-]{43}$/;
+const typeCodePattern = /^\d{3}$/;
+
+function readKey(value: unknown): TrustListKey | undefined {
+  if (!isObject(value)) return undefined;
+  const { kty, crv, x, y, kid, alg, use } = value;
+  if (
+    kty !== 'EC' ||
+    crv !== 'P-256' ||
+    typeof x !== 'string' ||
+    !coordinate.test(x) ||
+    typeof y !== 'string' ||
+    !coordinate.test(y) ||
+    !isString(kid, 1) ||
+    (alg !== undefined && alg !== 'ES256') ||
+    (use !== undefined && use !== 'sig')
+  ) {
+    return undefined;
+  }
+  return {
+    kty,
+    crv,
+    x,
+    y,
+    kid,
+    ...(alg !== undefined && { alg }),
+    ...(use !== undefined && { use }),
+  };
+}
+
+function readLicenceType(value: unknown): { code: string; typeCode: string } | undefined {
+  if (!isObject(value)) return undefined;
+  const { code, typeCode } = value;
+  return isString(code, 1, 64) && typeof typeCode === 'string' && typeCodePattern.test(typeCode)
+    ? { code, typeCode }
+    : undefined;
+}
+
+function readIssuer(value: unknown): TrustListIssuer | undefined {
+  if (!isObject(value)) return undefined;
+  const { id, name, creditCode, region, status, jwks, licenceTypes, statusLists } = value;
+  if (
+    !isString(id, 1) ||
+    !isString(name) ||
+    !isString(creditCode) ||
+    !isString(region) ||
+    (status !== 'active' && status !== 'withdrawn') ||
+    !isObject(jwks) ||
+    (statusLists !== undefined && !isInteger(statusLists, 0, 10_000))
+  ) {
+    return undefined;
+  }
+  const keys = readArray(jwks.keys, readKey, 1);
+  const types = licenceTypes === undefined ? undefined : readArray(licenceTypes, readLicenceType, 0, 200);
+  if (keys === undefined || (licenceTypes !== undefined && types === undefined)) return undefined;
+  return {
+    id,
+    name,
+    creditCode,
+    region,
+    status,
+    jwks: { keys },
+    ...(types !== undefined && { licenceTypes: types }),
+    ...(statusLists !== undefined && { statusLists }),
+  };
+}
+
+/**
+ * The trust list's claims, for verifiers to check after the signature (`typ: 'trust-list+jwt'`, ES256,
+ * a platform key): any key but ES256 on P-256 is refused, and only the public members of a key are kept.
+ * `parse` throws {@link FormatError} `invalid_claims`; `safeParse` answers `{ success, data | error }`.
+ *
+ * @example
+ * ```ts
+ * const { payload } = await jwtVerify(token, platformJwks, { typ: 'trust-list+jwt', algorithms: ['ES256'] });
+ * const trustList = trustListPayload.parse(payload);
+ * ```
+ */
+export const trustListPayload = guard('the claims of a trust list', (value): TrustListPayload | undefined => {
+  if (!isObject(value)) return undefined;
+  const { iss, iat, exp, ttl } = value;
+  if (!isString(iss) || !isInteger(iat) || !isInteger(exp) || !isInteger(ttl, 1)) return undefined;
+  const issuers = readArray(value.issuers, readIssuer);
+  return issuers && { iss, iat, exp, ttl, issuers };
+});
