@@ -10,7 +10,7 @@ import {
   type VerifyPasswordResult,
 } from '../../../shared/identity/verify-password.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { newIdNumber, TestClock } from '../../unit/identity/fakes.js';
+import { newIdNumber, TestClock } from '../../support/in-memory-identity.js';
 
 let runtime: TestRuntime;
 let deps: Dependencies;

@@ -21,7 +21,7 @@ import {
   InMemoryRegistry,
   newIdNumber,
   TestClock,
-} from './fakes.js';
+} from '../../support/in-memory-identity.js';
 
 /** Counts MACs: a login must cost one, whatever was typed. */
 class CountingMac implements Mac {

@@ -1,26 +1,26 @@
-import type { AuditEntry, AuditTrail } from '../../../shared/audit/audit-trail.js';
-import type { Clock } from '../../../shared/clock.js';
-import { ConflictError } from '../../../shared/errors.js';
-import type { AccountStore } from '../../../shared/identity/account-store.js';
-import type { AgentAppointment, EntityAccount } from '../../../shared/identity/entity-account.js';
-import type { EntityStore } from '../../../shared/identity/entity-store.js';
+import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { Clock } from '../../shared/clock.js';
+import { ConflictError } from '../../shared/errors.js';
+import type { AccountStore } from '../../shared/identity/account-store.js';
+import type { AgentAppointment, EntityAccount } from '../../shared/identity/entity-account.js';
+import type { EntityStore } from '../../shared/identity/entity-store.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
-} from '../../../shared/identifiers/credit-code.js';
-import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
-import type { AttemptCounter, LoginAttemptStore } from '../../../shared/identity/login-throttle.js';
-import type { PasswordHasher } from '../../../shared/identity/password-hasher.js';
-import type { PersonAccount } from '../../../shared/identity/person-account.js';
-import type { PiiCipher } from '../../../shared/identity/pii-cipher.js';
+} from '../../shared/identifiers/credit-code.js';
+import { idNumberCheckCharacter } from '../../shared/identifiers/id-number.js';
+import type { AttemptCounter, LoginAttemptStore } from '../../shared/identity/login-throttle.js';
+import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
+import type { PersonAccount } from '../../shared/identity/person-account.js';
+import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type {
   EntityRegistry,
   PopulationRegistry,
   RegisteredEntity,
   RegisteredPerson,
-} from '../../../shared/identity/registry.js';
-import type { Issuer } from '../../../shared/issuers/issuer.js';
-import type { LicenceRecord } from '../../../shared/licence/licence.js';
+} from '../../shared/identity/registry.js';
+import type { Issuer } from '../../shared/issuers/issuer.js';
+import type { LicenceRecord } from '../../shared/licence/licence.js';
 
 /** A clock that moves only when told. */
 export class TestClock implements Clock {
