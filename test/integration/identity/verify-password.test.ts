@@ -3,7 +3,6 @@ import { dependencies, type Dependencies } from '../../../functions/composition/
 import { registerPerson } from '../../../shared/identity/register-person.js';
 import {
   findPersonById,
-  findPersonByIdNumber,
   personIdNumber,
   verifyPassword,
   type VerifyPasswordDependencies,
@@ -37,7 +36,9 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
   });
 
   it('decrypts the ID number for the id_number claim, and only under the account it belongs to', async () => {
-    const account = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, deps);
+    const { idNumber, password } = runtime.credentials.citizen;
+    const login = await verifyPassword({ idNumber, password, source: '192.0.2.2' }, deps);
+    const account = login.ok ? login.account : undefined;
     expect(account).toBeDefined();
     expect(await personIdNumber(account!, deps)).toBe(runtime.credentials.citizen.idNumber);
     await expect(personIdNumber({ ...account!, id: 'acc_someone_else' }, deps)).rejects.toThrow();
