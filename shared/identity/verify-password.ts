@@ -128,18 +128,6 @@ export function findPersonById(
 }
 
 /**
- * The account registered for an ID number (for operators' tools and tests; logins go through
- * {@link verifyPassword}). Throws `InvalidIdNumberError` (400) for a malformed number.
- */
-export async function findPersonByIdNumber(
-  idNumber: string,
-  deps: { accounts: AccountStore; lookupMac: Mac; clock: Clock },
-): Promise<PersonAccount | undefined> {
-  const id = parseIdNumber(idNumber, new Date(deps.clock.now()));
-  return deps.accounts.findByLookupKey(await personLookupKey(deps.lookupMac, id));
-}
-
-/**
  * The person's ID number in clear, for the `id_number` claim only (one KMS Decrypt, which CloudTrail
  * records). Never log or store what it returns.
  *

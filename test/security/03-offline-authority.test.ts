@@ -24,7 +24,7 @@ import { startTestRuntime, clientCredentialsToken, type TestRuntime } from '../s
 import { trustListPayload } from '../../packages/verifier/src/trust-list.js';
 import { decodeJwt } from 'jose';
 import { issued } from '../support/licences.js';
-import { createWorld, licenceId, NOW, type World } from '../unit/verify/world.js';
+import { createWorld, licenceId, NOW, type World } from '../support/verifier-world.js';
 
 const BASE = 'https://elicence.test';
 /** A second agency on the same trust list, with its own key and credit code. */

@@ -25,7 +25,7 @@ import {
 } from '../../packages/verifier/src/offline-store.js';
 import { webCryptoEs256 } from '../../packages/verifier/src/crypto.js';
 import { createVerifier } from '../../packages/verifier/src/verifier.js';
-import { createWorld, NOW, type World } from '../unit/verify/world.js';
+import { createWorld, NOW, type World } from '../support/verifier-world.js';
 
 const BASE = 'https://elicence.test';
 

@@ -23,7 +23,7 @@ import { presentationPrefix } from '../../packages/verifier/src/presentation-for
 import { createVerifier, type Verifier } from '../../packages/verifier/src/verifier.js';
 import { signCompactJws } from '../../shared/crypto/compact-jws.js';
 import { LocalSigner } from '../support/local-signer.js';
-import { createWorld, FakeStatus, NOW, type World } from '../unit/verify/world.js';
+import { createWorld, FakeStatus, NOW, type World } from '../support/verifier-world.js';
 
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 

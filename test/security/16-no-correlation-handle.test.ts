@@ -27,7 +27,7 @@ import { adminToken, registerPlatform, signIn } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
 import { newCreditCode } from '../support/http-api.js';
-import { createWorld, FakeStatus } from '../unit/verify/world.js';
+import { createWorld, FakeStatus } from '../support/verifier-world.js';
 
 let runtime: TestRuntime;
 let demoIssuerToken: string;

@@ -39,3 +39,38 @@ export async function startTestTable(tableName: string): Promise<TestTable> {
     },
   };
 }
+
+export interface TestDynamo {
+  /** A new, empty table in this dynalite: one per test keeps tests apart, and costs a few milliseconds. */
+  newTable(): Promise<{ doc: DynamoDBDocumentClient; tableName: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * One dynalite (LevelDB in a new temporary folder) for a test file, handing out fresh tables of the
+ * service's declaration: what the contract suites run the DynamoDB adapters on.
+ */
+export async function startTestDynamo(): Promise<TestDynamo> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'elicence-contract-'));
+  const dynamo = await startLocalDynamo({ dataDir });
+  const client = createDynamoClient({
+    region: 'local',
+    endpoint: dynamo.endpoint,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const doc = documentClientFor(client);
+  let tables = 0;
+  return {
+    async newTable() {
+      tables += 1;
+      const tableName = `contract-${tables}`;
+      await ensureTable(client, tableName);
+      return { doc, tableName };
+    },
+    close: async () => {
+      doc.destroy();
+      await dynamo.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

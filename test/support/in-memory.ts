@@ -6,6 +6,7 @@ import { ConflictError } from '../../shared/errors.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { ClientStore } from '../../shared/clients/client-store.js';
+import type { SessionRegistry } from '../../shared/web/session-registry.js';
 import { LocalSigner } from './local-signer.js';
 
 /** An HMAC with a fixed test key. */
@@ -24,7 +25,7 @@ export class InMemoryIssuerStore implements IssuerStore {
 
   async save(issuer: Issuer): Promise<Issuer> {
     if (this.byCreditCode.get(issuer.creditCode)?.version !== issuer.version)
-      throw new ConflictError('changed');
+      throw new ConflictError('The issuer changed since it was read', 'issuer_changed');
     const saved = { ...issuer, version: issuer.version + 1 };
     this.byCreditCode.set(issuer.creditCode, saved);
     return saved;
@@ -76,16 +77,39 @@ export class InMemoryKeyManager implements KeyManager {
   };
 }
 
+/** The {@link ClientStore} contract in memory: what the provider would load, by client id. */
 export class InMemoryClientStore implements ClientStore {
   readonly clients = new Map<string, ClientMetadata>();
   failNext: Error | undefined;
 
   async save(metadata: ClientMetadata & { client_id: string }): Promise<void> {
     if (this.failNext) throw this.failNext;
-    this.clients.set(metadata.client_id, metadata);
+    // Never the secret: secrets are derived (`ClientSecrets`), as `DynamoClientStore` stores them.
+    const { client_secret: _secret, ...stored } = metadata;
+    this.clients.set(metadata.client_id, stored);
   }
 
   async delete(clientId: string): Promise<void> {
     this.clients.delete(clientId);
+  }
+}
+
+/** The {@link SessionRegistry} contract in memory: `open` claims an id once, expiry counts on read. */
+export class InMemorySessionRegistry implements SessionRegistry {
+  readonly expiries = new Map<string, number>();
+
+  async open(sessionId: string, expiresAt: number): Promise<void> {
+    // `DynamoSessionRegistry.open` is a conditional create: an id is never opened twice.
+    if (this.expiries.has(sessionId)) throw new ConflictError('The item already exists');
+    this.expiries.set(sessionId, expiresAt);
+  }
+
+  async isOpen(sessionId: string, nowSeconds: number): Promise<boolean> {
+    const expiresAt = this.expiries.get(sessionId);
+    return expiresAt !== undefined && expiresAt > nowSeconds;
+  }
+
+  async close(sessionId: string): Promise<void> {
+    this.expiries.delete(sessionId);
   }
 }

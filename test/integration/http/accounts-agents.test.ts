@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
-import { findPersonByIdNumber } from '../../../shared/identity/verify-password.js';
 import { expectProblem, newCreditCode, postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
@@ -40,16 +39,25 @@ async function personToken(
   return jti;
 }
 
+/** A person's account id, from a sign-in with their password (the login page's path). */
+async function signedInAccountId(idNumber: string, password: string): Promise<string> {
+  const login = await dependencies().directory.checkPassword({ idNumber, password, source: '192.0.2.80' });
+  if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+  return login.person.id;
+}
+
+/** The demo citizen's account id. */
+const citizenId = () =>
+  signedInAccountId(runtime.credentials.citizen.idNumber, runtime.credentials.citizen.password);
+
 /** Registers one of the seeded registry people and returns a token of theirs. */
 async function registeredPerson(index: number): Promise<{ idNumber: string; token: string; id: string }> {
   const person = registryPeople[index]!;
-  const response = await postJson(runtime, '/accounts', undefined, {
-    ...person,
-    password: `Pass-${index}-2026`,
-  });
+  const password = `Pass-${index}-2026`;
+  const response = await postJson(runtime, '/accounts', undefined, { ...person, password });
   expect(response.status, await response.clone().text()).toBe(201);
-  const account = await findPersonByIdNumber(person.idNumber, dependencies());
-  return { idNumber: person.idNumber, id: account!.id, token: await personToken(account!.id) };
+  const id = await signedInAccountId(person.idNumber, password);
+  return { idNumber: person.idNumber, id, token: await personToken(id) };
 }
 
 const get = (path: string, token?: string) =>
@@ -65,8 +73,7 @@ async function myEntities(token: string) {
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
-  const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, dependencies());
-  citizenToken = await personToken(citizen!.id);
+  citizenToken = await personToken(await citizenId());
 });
 afterAll(() => runtime?.close());
 
@@ -159,9 +166,8 @@ describe('entities a person acts for, and their agents', () => {
   });
 
   it('refuses to let the representative manage agents from a sign-in below level 3', async () => {
-    const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, dependencies());
     // The account is level 3, but this sign-in reached level 2 only.
-    const token = await personToken(citizen!.id, 'openid entity', 'urn:elicence:loa:2');
+    const token = await personToken(await citizenId(), 'openid entity', 'urn:elicence:loa:2');
     await expectProblem(
       await postJson(runtime, `/me/entities/${runtime.credentials.entity.creditCode}/agents`, token, {
         idNumber: registryPeople[9]!.idNumber,
@@ -235,9 +241,8 @@ describe('entities a person acts for, and their agents', () => {
   it('needs a person’s access token with scope entity', async () => {
     await expectProblem(await get('/me/entities'), 401, 'invalid_request');
     await expectProblem(await get('/me/entities', 'x'.repeat(43)), 401, 'invalid_token');
-    const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, dependencies());
     await expectProblem(
-      await get('/me/entities', await personToken(citizen!.id, 'openid')),
+      await get('/me/entities', await personToken(await citizenId(), 'openid')),
       403,
       'insufficient_scope',
     );
@@ -246,9 +251,8 @@ describe('entities a person acts for, and their agents', () => {
 
   it('accepts the acting person of an entity session', async () => {
     const deps = dependencies();
-    const citizen = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, deps);
     const entityAccount = await deps.directory.entityAccount(entity().creditCode);
-    const token = await personToken(`${entityAccount!.id}~${citizen!.id}`);
+    const token = await personToken(`${entityAccount!.id}~${await citizenId()}`);
     expect((await myEntities(token)).map((e) => e.creditCode)).toEqual([entity().creditCode]);
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { newIdNumber } from '../../unit/identity/fakes.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
 
 let runtime: TestRuntime;
 

@@ -10,7 +10,7 @@ import type { AgentAppointment } from '../../../shared/identity/entity-account.j
 import { LoginThrottle } from '../../../shared/identity/login-throttle.js';
 import type { PersonAccount } from '../../../shared/identity/person-account.js';
 import { randomId } from '../../../shared/random-id.js';
-import { newCreditCode, TestClock } from '../../unit/identity/fakes.js';
+import { newCreditCode, TestClock } from '../../support/in-memory-identity.js';
 
 const tableName = 'identity-stores';
 

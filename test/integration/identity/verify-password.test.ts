@@ -3,14 +3,13 @@ import { dependencies, type Dependencies } from '../../../functions/composition/
 import { registerPerson } from '../../../shared/identity/register-person.js';
 import {
   findPersonById,
-  findPersonByIdNumber,
   personIdNumber,
   verifyPassword,
   type VerifyPasswordDependencies,
   type VerifyPasswordResult,
 } from '../../../shared/identity/verify-password.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { newIdNumber, TestClock } from '../../unit/identity/fakes.js';
+import { newIdNumber, TestClock } from '../../support/in-memory-identity.js';
 
 let runtime: TestRuntime;
 let deps: Dependencies;
@@ -37,7 +36,9 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
   });
 
   it('decrypts the ID number for the id_number claim, and only under the account it belongs to', async () => {
-    const account = await findPersonByIdNumber(runtime.credentials.citizen.idNumber, deps);
+    const { idNumber, password } = runtime.credentials.citizen;
+    const login = await verifyPassword({ idNumber, password, source: '192.0.2.2' }, deps);
+    const account = login.ok ? login.account : undefined;
     expect(account).toBeDefined();
     expect(await personIdNumber(account!, deps)).toBe(runtime.credentials.citizen.idNumber);
     await expect(personIdNumber({ ...account!, id: 'acc_someone_else' }, deps)).rejects.toThrow();

@@ -4,7 +4,6 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
-import { findPersonByIdNumber } from '../../../shared/identity/verify-password.js';
 import { postJson } from '../../support/http-api.js';
 import {
   authorizationRequest,
@@ -139,7 +138,10 @@ describe('the legal representative acting for the entity', () => {
  */
 async function representativeToken(): Promise<string> {
   const deps = dependencies();
-  const account = await findPersonByIdNumber(citizen().idNumber, deps);
+  // The citizen's account, found as the login page finds it.
+  const login = await deps.directory.checkPassword({ ...citizen(), source: '192.0.2.81' });
+  if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+  const account = login.person;
   const jti = randomBytes(32).toString('base64url');
   const iat = Math.floor(Date.now() / 1000);
   await new deps.adapter('AccessToken').upsert(
@@ -147,7 +149,7 @@ async function representativeToken(): Promise<string> {
     {
       jti,
       kind: 'AccessToken',
-      accountId: account!.id,
+      accountId: account.id,
       clientId: platform.clientId,
       scope: 'openid entity',
       aud: runtime.baseUrl,

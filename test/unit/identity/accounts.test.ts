@@ -5,12 +5,7 @@ import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-numb
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { sourceDigest } from '../../../shared/identity/login-throttle.js';
 import { registerPerson, type RegisterPersonDependencies } from '../../../shared/identity/register-person.js';
-import {
-  findPersonById,
-  findPersonByIdNumber,
-  personIdNumber,
-  verifyPassword,
-} from '../../../shared/identity/verify-password.js';
+import { findPersonById, personIdNumber, verifyPassword } from '../../../shared/identity/verify-password.js';
 import { fakeMac } from '../../support/in-memory.js';
 import {
   FakePasswordHasher,
@@ -21,7 +16,7 @@ import {
   InMemoryRegistry,
   newIdNumber,
   TestClock,
-} from './fakes.js';
+} from '../../support/in-memory-identity.js';
 
 /** Counts MACs: a login must cost one, whatever was typed. */
 class CountingMac implements Mac {
@@ -203,7 +198,8 @@ describe('people: registration and password check', () => {
     });
 
     it('rehashes a password hash with weaker parameters after a good login', async () => {
-      const account = await findPersonByIdNumber(registered.idNumber, deps);
+      const login = await verifyPassword({ idNumber: registered.idNumber, password, source }, deps);
+      const account = login.ok ? login.account : undefined;
       deps.accounts.byLookupKey.set(account!.lookupKey, { ...account!, passwordHash: `fake$1$${password}` });
       const result = await verifyPassword({ idNumber: registered.idNumber, password, source }, deps);
       expect(result.ok && result.account.passwordHash).toBe(`fake$2$${password}`);

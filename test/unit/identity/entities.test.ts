@@ -24,7 +24,7 @@ import {
   newCreditCode,
   newIdNumber,
   TestClock,
-} from './fakes.js';
+} from '../../support/in-memory-identity.js';
 
 interface TestPerson {
   id: string;

@@ -13,7 +13,7 @@ import {
 } from '../../../shared/identity/login-throttle.js';
 import type { Mac } from '../../../shared/crypto/mac.js';
 import { createHmac } from 'node:crypto';
-import { InMemoryLoginAttemptStore, TestClock } from './fakes.js';
+import { InMemoryLoginAttemptStore, TestClock } from '../../support/in-memory-identity.js';
 
 const pair: ThrottleKey = { kind: 'pair', key: 'lookup-key-1.source-1' };
 const account: ThrottleKey = { kind: 'account', key: 'lookup-key-1' };

@@ -17,7 +17,7 @@ import {
 } from '../../../packages/verifier/src/offline-store.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { LocalSigner } from '../../support/local-signer.js';
-import { createWorld, NOW, type World } from './world.js';
+import { createWorld, NOW, type World } from '../../support/verifier-world.js';
 
 const BASE = 'https://elicence.test';
 

@@ -15,7 +15,7 @@ import {
   readPresentationEnvelope,
 } from '../../../packages/verifier/src/presentation-format.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
-import { createWorld, ISSUER_CREDIT_CODE, licenceId, NOW, type World } from './world.js';
+import { createWorld, ISSUER_CREDIT_CODE, licenceId, NOW, type World } from '../../support/verifier-world.js';
 
 class FakeAudit implements AuditTrail {
   readonly entries: AuditEntry[] = [];

@@ -5,7 +5,7 @@ import { verificationUrl } from '../../../packages/verifier/src/input.js';
 import { nodeEs256 } from '../../../packages/verifier/src/node.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { LocalSigner } from '../../support/local-signer.js';
-import { createWorld, DAY, FakeStatus, forgedJws, NOW, type World } from './world.js';
+import { createWorld, DAY, FakeStatus, forgedJws, NOW, type World } from '../../support/verifier-world.js';
 
 let world: World;
 let status: FakeStatus;

@@ -11,7 +11,7 @@ import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
 import type { TrustedIssuer } from '../../../packages/verifier/src/trust.js';
 import { onlineTrustMaxAgeMs, snapshotKey, TrustData } from '../../../shared/web/browser/verifier-trust.js';
 import { LocalSigner } from '../../support/local-signer.js';
-import { createWorld, licenceId, NOW, type World } from '../verify/world.js';
+import { createWorld, licenceId, NOW, type World } from '../../support/verifier-world.js';
 
 const BASE = 'https://elicence.test';
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { base45Decode, base45Encode } from '../../../packages/verifier/src/base45.js';
-import { createNodeVerifier, nodeEs256 } from '../../../packages/verifier/src/node.js';
-import { presentationPrefix } from '../../../packages/verifier/src/presentation-format.js';
-import { verdicts, type VerificationResult } from '../../../packages/verifier/src/verdict.js';
-import { createVerifier, type Verifier } from '../../../packages/verifier/src/verifier.js';
-import { createWorld, FakeStatus, type World } from './world.js';
+import { base45Decode, base45Encode } from '../../packages/verifier/src/base45.js';
+import { createNodeVerifier, nodeEs256 } from '../../packages/verifier/src/node.js';
+import { presentationPrefix } from '../../packages/verifier/src/presentation-format.js';
+import { verdicts, type VerificationResult } from '../../packages/verifier/src/verdict.js';
+import { createVerifier, type Verifier } from '../../packages/verifier/src/verifier.js';
+import { createWorld, FakeStatus, type World } from '../support/verifier-world.js';
 
 let world: World;
 /** The portable verifier (as in browsers) and the Node one (`nodeCodec`, as `POST /verify` uses). */

@@ -1,26 +1,26 @@
-import type { AuditEntry, AuditTrail } from '../../../shared/audit/audit-trail.js';
-import type { Clock } from '../../../shared/clock.js';
-import { ConflictError } from '../../../shared/errors.js';
-import type { AccountStore } from '../../../shared/identity/account-store.js';
-import type { AgentAppointment, EntityAccount } from '../../../shared/identity/entity-account.js';
-import type { EntityStore } from '../../../shared/identity/entity-store.js';
+import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { Clock } from '../../shared/clock.js';
+import { ConflictError } from '../../shared/errors.js';
+import type { AccountStore } from '../../shared/identity/account-store.js';
+import type { AgentAppointment, EntityAccount } from '../../shared/identity/entity-account.js';
+import type { EntityStore } from '../../shared/identity/entity-store.js';
 import {
   creditCodeCheckCharacter,
   organisationCodeCheckCharacter,
-} from '../../../shared/identifiers/credit-code.js';
-import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
-import type { AttemptCounter, LoginAttemptStore } from '../../../shared/identity/login-throttle.js';
-import type { PasswordHasher } from '../../../shared/identity/password-hasher.js';
-import type { PersonAccount } from '../../../shared/identity/person-account.js';
-import type { PiiCipher } from '../../../shared/identity/pii-cipher.js';
+} from '../../shared/identifiers/credit-code.js';
+import { idNumberCheckCharacter } from '../../shared/identifiers/id-number.js';
+import type { AttemptCounter, LoginAttemptStore } from '../../shared/identity/login-throttle.js';
+import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
+import type { PersonAccount } from '../../shared/identity/person-account.js';
+import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type {
   EntityRegistry,
   PopulationRegistry,
   RegisteredEntity,
   RegisteredPerson,
-} from '../../../shared/identity/registry.js';
-import type { Issuer } from '../../../shared/issuers/issuer.js';
-import type { LicenceRecord } from '../../../shared/licence/licence.js';
+} from '../../shared/identity/registry.js';
+import type { Issuer } from '../../shared/issuers/issuer.js';
+import type { LicenceRecord } from '../../shared/licence/licence.js';
 
 /** A clock that moves only when told. */
 export class TestClock implements Clock {
@@ -58,7 +58,7 @@ export class InMemoryAccountStore implements AccountStore {
 
   async save(account: PersonAccount): Promise<PersonAccount> {
     if (this.byLookupKey.get(account.lookupKey)?.version !== account.version)
-      throw new ConflictError('changed');
+      throw new ConflictError('The account changed meanwhile; try again', 'account_changed');
     const saved = { ...account, version: account.version + 1 };
     this.byLookupKey.set(account.lookupKey, saved);
     return saved;
@@ -182,6 +182,15 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
   async entitiesRepresentedBy(lookupKey: string): Promise<RegisteredEntity[]> {
     return [...this.entities.values()].filter((entity) => entity.representativeLookupKey === lookupKey);
   }
+
+  /** Records a person, as the seed fills `DynamoRegistry`. */
+  async putPerson(person: RegisteredPerson): Promise<void> {
+    this.people.set(person.lookupKey, person);
+  }
+
+  async putEntity(entity: RegisteredEntity): Promise<void> {
+    this.entities.set(entity.creditCode, entity);
+  }
 }
 
 export class InMemoryEntityStore implements EntityStore {
@@ -227,7 +236,8 @@ export class InMemoryEntityStore implements EntityStore {
 
   async saveAppointment(appointment: AgentAppointment): Promise<AgentAppointment> {
     const key = `${appointment.creditCode}/${appointment.personLookupKey}`;
-    if (this.appointments.get(key)?.version !== appointment.version) throw new ConflictError('changed');
+    if (this.appointments.get(key)?.version !== appointment.version)
+      throw new ConflictError('The appointment changed meanwhile; try again', 'agent_changed');
     const saved = { ...appointment, version: appointment.version + 1 };
     this.appointments.set(key, saved);
     return saved;
@@ -268,8 +278,11 @@ export class InMemoryAudit implements AuditTrail {
   async record(entry: AuditEntry): Promise<void> {
     this.entries.push(entry);
   }
+  /** Oldest first, as the table's index orders them (by `at`; entries of one instant as written). */
   async forLicence(licenceId: string): Promise<AuditEntry[]> {
-    return this.entries.filter((entry) => entry.licenceId === licenceId);
+    return this.entries
+      .filter((entry) => entry.licenceId === licenceId)
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 }
 

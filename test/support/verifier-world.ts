@@ -1,20 +1,20 @@
 import { createHmac } from 'node:crypto';
-import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
-import { formatLicenceId } from '../../../shared/identifiers/licence-id.js';
-import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import { signCompactJws } from '../../shared/crypto/compact-jws.js';
+import { formatLicenceId } from '../../shared/identifiers/licence-id.js';
+import type { PublicJwk } from '../../packages/verifier/src/crypto.js';
 import {
   signPresentation,
   type PresentationClaims,
-} from '../../../packages/verifier/src/presentation-format.js';
+} from '../../packages/verifier/src/presentation-format.js';
 import type {
   StatusAnswer,
   StatusQuery,
   StatusSource,
   TrustAnchors,
   TrustedIssuer,
-} from '../../../packages/verifier/src/trust.js';
-import type { LicenceStatusValue } from '../../../packages/verifier/src/verdict.js';
-import { LocalSigner } from '../../support/local-signer.js';
+} from '../../packages/verifier/src/trust.js';
+import type { LicenceStatusValue } from '../../packages/verifier/src/verdict.js';
+import { LocalSigner } from './local-signer.js';
 
 /** 2025-06-01T08:00:00Z: the instant the tests' clocks read, in seconds. */
 export const NOW = 1_748_764_800;

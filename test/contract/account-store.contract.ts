@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../shared/errors.js';
+import type { AccountStore } from '../../shared/identity/account-store.js';
+import type { PersonAccount } from '../../shared/identity/person-account.js';
+import { randomId } from '../../shared/random-id.js';
+import { rejection, type Make } from './subject.js';
+
+function account(overrides: Partial<PersonAccount> = {}): PersonAccount {
+  return {
+    id: randomId('acc'),
+    lookupKey: `lk-${randomUUID()}`,
+    masked: '310104********0248',
+    idNumberEncrypted: 'sealed',
+    name: '张测试',
+    passwordHash: 'fake$2$secret',
+    assurance: 'self-asserted',
+    createdAt: '2026-03-01T08:00:00.000Z',
+    version: 0,
+    ...overrides,
+  };
+}
+
+/**
+ * The {@link AccountStore} contract: one account per lookup key (`account_exists`, also under
+ * concurrency), found by id at once, saved under its version (`account_changed`).
+ */
+export function accountStoreContract(name: string, make: Make<{ store: AccountStore }>): void {
+  describe(`AccountStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    let store: AccountStore;
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('creates at version 1, found by lookup key and by id; unknown ones are not found', async () => {
+      const person = account();
+      const created = await store.create(person);
+      expect(created).toEqual({ ...person, version: 1 });
+      expect(await store.findByLookupKey(person.lookupKey)).toEqual(created);
+      expect(await store.findById(person.id)).toEqual(created);
+      expect(await store.findById(randomId('acc'))).toBeUndefined();
+      expect(await store.findByLookupKey(`lk-${randomUUID()}`)).toBeUndefined();
+    });
+
+    it('keeps one account per lookup key: of concurrent creates one wins, the rest are account_exists', async () => {
+      const lookupKey = `lk-${randomUUID()}`;
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 5 }, () => store.create(account({ lookupKey }))),
+      );
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') {
+          expect(outcome.reason).toBeInstanceOf(ConflictError);
+          expect(outcome.reason).toMatchObject({ code: 'account_exists' });
+        }
+      }
+      expect((await store.findByLookupKey(lookupKey))?.id).toBe(won[0]?.value.id);
+    });
+
+    it('saves under the version read: a stale save is account_changed and changes nothing', async () => {
+      const created = await store.create(account());
+      const proven = await store.save({ ...created, assurance: 'registry-verified' });
+      expect(proven).toMatchObject({ assurance: 'registry-verified', version: 2 });
+      expect(await store.findById(created.id)).toEqual(proven);
+      const error = await rejection(store.save({ ...created, passwordHash: 'fake$2$other' }));
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ code: 'account_changed' });
+      expect(await store.findByLookupKey(created.lookupKey)).toEqual(proven);
+    });
+  });
+}

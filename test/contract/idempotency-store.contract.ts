@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
+import type { TestClock } from '../support/in-memory-identity.js';
+import type { Make } from './subject.js';
+
+/**
+ * The {@link IdempotencyStore} contract: one holder of a key at a time (its lock lapses after 30 s), the
+ * first allocation and credential stand, a released key answers its licence for a day, then starts over.
+ */
+export function idempotencyStoreContract(
+  name: string,
+  make: Make<{ store: IdempotencyStore; clock: TestClock }>,
+): void {
+  describe(`IdempotencyStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    let store: IdempotencyStore;
+    const input = () => ({ issuerId: 'iss_contract', key: randomUUID(), requestHash: 'hash-a' });
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('creates a record on first use and holds its lock against a second request', async () => {
+      const key = input();
+      const record = await store.acquire(key);
+      expect(record).toMatchObject({ ...key });
+      expect(record?.allocation).toBeUndefined();
+      expect(record?.licenceId).toBeUndefined();
+      expect(await store.acquire(key)).toBeUndefined();
+      expect(await store.acquire({ ...key, requestHash: 'hash-b' })).toBeUndefined();
+      // Another issuer's key of the same value is another record.
+      expect(await store.acquire({ ...key, issuerId: 'iss_other' })).toMatchObject({ issuerId: 'iss_other' });
+    });
+
+    it('keeps the first allocation and the first credential whatever later calls offer', async () => {
+      const record = (await store.acquire(input()))!;
+      const first = { serial: 4, listId: 'iss_contract.0', idx: 4, issuedAt: '2026-01-01T00:00:00.000Z' };
+      expect(await store.recordAllocation(record, first)).toEqual(first);
+      expect(await store.recordAllocation(record, { ...first, serial: 5, idx: 5 })).toEqual(first);
+      expect(await store.recordCredential(record, 'jws-one')).toBe('jws-one');
+      expect(await store.recordCredential(record, 'jws-two')).toBe('jws-one');
+    });
+
+    it('after release answers what was recorded, to the next request with the same key', async () => {
+      const key = input();
+      const record = (await store.acquire(key))!;
+      const allocation = {
+        serial: 0,
+        listId: 'iss_contract.0',
+        idx: 0,
+        issuedAt: '2026-01-01T00:00:00.000Z',
+      };
+      await store.recordAllocation(record, allocation);
+      await store.recordCredential(record, 'jws-one');
+      await store.release(record, 'lic-1');
+      const again = await store.acquire({ ...key, requestHash: 'hash-b' });
+      // The stored hash stands: the caller compares it with its own to refuse a reused key.
+      expect(again).toMatchObject({
+        requestHash: 'hash-a',
+        allocation,
+        credential: 'jws-one',
+        licenceId: 'lic-1',
+      });
+      expect(await store.acquire(key)).toBeUndefined();
+    });
+
+    it('frees the lock without a licence id on a failed attempt, keeping what was recorded', async () => {
+      const key = input();
+      const record = (await store.acquire(key))!;
+      await store.recordCredential(record, 'jws-one');
+      await store.release(record);
+      const again = await store.acquire(key);
+      expect(again).toMatchObject({ credential: 'jws-one' });
+      expect(again?.licenceId).toBeUndefined();
+    });
+
+    it('lets a crashed request’s lock lapse after 30 seconds', async () => {
+      const key = input();
+      await store.acquire(key);
+      subject.clock.advanceSeconds(30);
+      expect(await store.acquire(key)).toBeUndefined();
+      subject.clock.advanceSeconds(1);
+      expect(await store.acquire(key)).toMatchObject({ requestHash: 'hash-a' });
+    });
+
+    it('forgets a record after a day: the key starts over with the new request', async () => {
+      const key = input();
+      const record = (await store.acquire(key))!;
+      await store.recordCredential(record, 'jws-one');
+      await store.release(record, 'lic-1');
+      subject.clock.advanceSeconds(24 * 60 * 60);
+      const fresh = await store.acquire({ ...key, requestHash: 'hash-b' });
+      expect(fresh).toMatchObject({ requestHash: 'hash-b' });
+      expect(fresh?.credential).toBeUndefined();
+      expect(fresh?.licenceId).toBeUndefined();
+      expect(await store.acquire(key)).toBeUndefined();
+    });
+  });
+}

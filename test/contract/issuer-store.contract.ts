@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../shared/errors.js';
+import type { Issuer } from '../../shared/issuers/issuer.js';
+import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
+import { rejection, type Make } from './subject.js';
+
+/** An issuer being onboarded; id and credit code fresh unless given. */
+function provisioning(overrides: Partial<Issuer> = {}): Issuer {
+  const unique = randomUUID().replaceAll('-', '').toUpperCase();
+  return {
+    id: `iss_${unique.slice(0, 16)}`,
+    name: '测试市公安局交通管理局',
+    creditCode: `1131${unique.slice(0, 14)}`,
+    region: '310000',
+    licenceTypes: ['driving-licence'],
+    status: 'provisioning',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    version: 0,
+    ...overrides,
+  };
+}
+
+/**
+ * The {@link IssuerStore} contract: a credit code claimed once (`issuer_exists`), saves under the
+ * version (`issuer_changed`), a release that removes only a claim still provisioning, and reads by id,
+ * credit code and all.
+ */
+export function issuerStoreContract(name: string, make: Make<{ store: IssuerStore }>): void {
+  describe(`IssuerStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    let store: IssuerStore;
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('claims a credit code at version 1, found by id and by credit code; unknown ones are not found', async () => {
+      const issuer = provisioning();
+      const claimed = await store.claim(issuer);
+      expect(claimed).toEqual({ ...issuer, version: 1 });
+      expect(await store.findById(issuer.id)).toEqual(claimed);
+      expect(await store.findByCreditCode(issuer.creditCode)).toEqual(claimed);
+      expect(await store.findById('iss_unknown')).toBeUndefined();
+      expect(await store.findByCreditCode('11310000000000000X')).toBeUndefined();
+    });
+
+    it('lets exactly one of concurrent claims of a credit code win; the others are issuer_exists', async () => {
+      const creditCode = provisioning().creditCode;
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 5 }, () => store.claim(provisioning({ creditCode }))),
+      );
+      const won = outcomes.filter((outcome) => outcome.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const outcome of outcomes) {
+        if (outcome.status === 'rejected') {
+          expect(outcome.reason).toBeInstanceOf(ConflictError);
+          expect(outcome.reason).toMatchObject({ code: 'issuer_exists' });
+        }
+      }
+      expect((await store.findByCreditCode(creditCode))?.id).toBe(won[0]?.value.id);
+    });
+
+    it('saves under the version read: a stale save is issuer_changed and changes nothing', async () => {
+      const claimed = await store.claim(provisioning());
+      const active = await store.save({ ...claimed, status: 'active', keyId: 'key-1' });
+      expect(active).toMatchObject({ status: 'active', keyId: 'key-1', version: 2 });
+      expect(await store.findById(claimed.id)).toEqual(active);
+      const error = await rejection(store.save({ ...claimed, status: 'withdrawn' }));
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ code: 'issuer_changed' });
+      expect(await store.findByCreditCode(claimed.creditCode)).toEqual(active);
+    });
+
+    it('releases a claim still provisioning, and nothing else', async () => {
+      const abandoned = await store.claim(provisioning());
+      await store.release(abandoned);
+      expect(await store.findByCreditCode(abandoned.creditCode)).toBeUndefined();
+      expect(await store.findById(abandoned.id)).toBeUndefined();
+
+      const active = await store.save({ ...(await store.claim(provisioning())), status: 'active' });
+      await store.release(active);
+      expect(await store.findById(active.id)).toEqual(active);
+
+      // Another issuer's claim of the same credit code is not released by a stale copy of the first.
+      const mine = await store.claim(provisioning());
+      await store.release({ ...mine, id: 'iss_someone_else' });
+      expect(await store.findById(mine.id)).toEqual(mine);
+    });
+
+    it('lists every issuer, withdrawn ones included', async () => {
+      const a = await store.claim(provisioning());
+      const b = await store.save({ ...(await store.claim(provisioning())), status: 'withdrawn' });
+      const all = await store.listAll();
+      expect(all).toEqual(expect.arrayContaining([a, b]));
+      expect(all).toHaveLength(2);
+    });
+  });
+}

@@ -1,0 +1,16 @@
+import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js';
+import { InMemoryIssuerStore } from '../support/in-memory.js';
+import { issuerStoreContract } from './issuer-store.contract.js';
+import { nothingToClean, useDynamo } from './subject.js';
+
+const dynamo = useDynamo();
+
+issuerStoreContract('InMemoryIssuerStore', async () => ({
+  store: new InMemoryIssuerStore(),
+  cleanup: nothingToClean,
+}));
+
+issuerStoreContract('DynamoIssuerStore on dynalite', async () => {
+  const { doc, tableName } = await dynamo.newTable();
+  return { store: new DynamoIssuerStore(doc, tableName), cleanup: nothingToClean };
+});

@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js';
+import type { Make } from './subject.js';
+
+const now = 1_772_352_000;
+
+/**
+ * The {@link LoginAttemptStore} contract: compare-and-set of a counter (absent and expired alike count
+ * as absent), expiry on read, an atomic forgiveness that never goes below zero, and clearing.
+ */
+export function loginAttemptStoreContract(name: string, make: Make<{ store: LoginAttemptStore }>): void {
+  describe(`LoginAttemptStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    let store: LoginAttemptStore;
+    let key: string;
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+      key = `pair#${randomUUID()}`;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('writes a first counter only where none is, then only over the counter expected', async () => {
+      expect(await store.read(key, now)).toBeUndefined();
+      const one = { failures: 1, lastFailureAt: now };
+      expect(await store.replace(key, undefined, one, now + 600, now)).toBe(true);
+      expect(await store.replace(key, undefined, one, now + 600, now)).toBe(false);
+      expect(await store.read(key, now)).toEqual(one);
+
+      const two = { failures: 2, lastFailureAt: now + 1 };
+      expect(await store.replace(key, { failures: 2, lastFailureAt: now }, two, now + 600, now)).toBe(false);
+      expect(await store.replace(key, { failures: 1, lastFailureAt: now - 1 }, two, now + 600, now)).toBe(
+        false,
+      );
+      expect(await store.replace(key, one, two, now + 600, now + 1)).toBe(true);
+      expect(await store.read(key, now + 1)).toEqual(two);
+    });
+
+    it('lets exactly one of concurrent writers of the same expected counter win', async () => {
+      const outcomes = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) =>
+          store.replace(key, undefined, { failures: 1, lastFailureAt: now + i }, now + 600, now),
+        ),
+      );
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('treats a counter past its expiry as absent, for reads and for writes', async () => {
+      await store.replace(key, undefined, { failures: 3, lastFailureAt: now }, now + 60, now);
+      expect(await store.read(key, now + 59)).toEqual({ failures: 3, lastFailureAt: now });
+      expect(await store.read(key, now + 60)).toBeUndefined();
+      const stale = { failures: 3, lastFailureAt: now };
+      expect(
+        await store.replace(key, stale, { failures: 4, lastFailureAt: now + 60 }, now + 600, now + 60),
+      ).toBe(false);
+      const fresh = { failures: 1, lastFailureAt: now + 60 };
+      expect(await store.replace(key, undefined, fresh, now + 600, now + 60)).toBe(true);
+      expect(await store.read(key, now + 60)).toEqual(fresh);
+    });
+
+    it('forgives one failure of a live counter, never below zero, and not of an expired one', async () => {
+      await store.replace(key, undefined, { failures: 1, lastFailureAt: now }, now + 60, now);
+      await store.forgiveOne(key, now);
+      expect(await store.read(key, now)).toEqual({ failures: 0, lastFailureAt: now });
+      await store.forgiveOne(key, now);
+      expect(await store.read(key, now)).toEqual({ failures: 0, lastFailureAt: now });
+      await store.forgiveOne(`pair#${randomUUID()}`, now);
+
+      const other = `pair#${randomUUID()}`;
+      await store.replace(other, undefined, { failures: 2, lastFailureAt: now }, now + 60, now);
+      await store.forgiveOne(other, now + 60);
+      expect(await store.read(other, now + 59)).toEqual({ failures: 2, lastFailureAt: now });
+    });
+
+    it('forgets a counter on clear', async () => {
+      await store.replace(key, undefined, { failures: 5, lastFailureAt: now }, now + 600, now);
+      await store.clear(key);
+      expect(await store.read(key, now)).toBeUndefined();
+      await store.clear(key);
+      expect(await store.replace(key, undefined, { failures: 1, lastFailureAt: now }, now + 600, now)).toBe(
+        true,
+      );
+    });
+  });
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type {
+  EntityRegistry,
+  PopulationRegistry,
+  RegisteredEntity,
+  RegisteredPerson,
+} from '../../shared/identity/registry.js';
+import { newCreditCode } from '../support/in-memory-identity.js';
+import type { Make } from './subject.js';
+
+/** A registry and how the seed fills it (not part of the port: the national databases are read-only). */
+export interface SeededRegistry {
+  registry: PopulationRegistry & EntityRegistry;
+  putPerson(person: RegisteredPerson): Promise<void>;
+  putEntity(entity: RegisteredEntity): Promise<void>;
+}
+
+/**
+ * The {@link PopulationRegistry} and {@link EntityRegistry} contract: people by lookup key, entities by
+ * credit code and by their representative of today.
+ */
+export function registryContract(name: string, make: Make<SeededRegistry>): void {
+  describe(`PopulationRegistry and EntityRegistry contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    beforeEach(async () => {
+      subject = await make();
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('finds a recorded person by lookup key, and nobody else', async () => {
+      const person = { lookupKey: `lk-${randomUUID()}`, name: '张测试', masked: '310104********0248' };
+      await subject.putPerson(person);
+      expect(await subject.registry.findPerson(person.lookupKey)).toEqual(person);
+      expect(await subject.registry.findPerson(`lk-${randomUUID()}`)).toBeUndefined();
+    });
+
+    it('finds entities by credit code and by representative, and not once the representative changed', async () => {
+      const representative = `lk-${randomUUID()}`;
+      const entity = (creditCode: string): RegisteredEntity => ({
+        creditCode,
+        name: '北京测试科技有限公司',
+        representativeLookupKey: representative,
+        representativeMasked: '110105********1234',
+      });
+      const [a, b] = [entity(newCreditCode()), entity(newCreditCode())];
+      await subject.putEntity(a);
+      await subject.putEntity(b);
+      expect(await subject.registry.findEntity(a.creditCode)).toEqual(a);
+      expect(await subject.registry.findEntity(newCreditCode())).toBeUndefined();
+      const byCode = (x: RegisteredEntity, y: RegisteredEntity) => x.creditCode.localeCompare(y.creditCode);
+      expect((await subject.registry.entitiesRepresentedBy(representative)).sort(byCode)).toEqual(
+        [a, b].sort(byCode),
+      );
+
+      const successor = { ...b, representativeLookupKey: `lk-${randomUUID()}` };
+      await subject.putEntity(successor);
+      expect(await subject.registry.entitiesRepresentedBy(representative)).toEqual([a]);
+      expect(await subject.registry.entitiesRepresentedBy(successor.representativeLookupKey)).toEqual([
+        successor,
+      ]);
+      expect(await subject.registry.entitiesRepresentedBy(`lk-${randomUUID()}`)).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,257 @@
+import { epochSeconds, type Clock } from '../../shared/clock.js';
+import { ConflictError, ServiceError } from '../../shared/errors.js';
+import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
+import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
+import type { LicencePage, LicenceQuery, LicenceStore } from '../../shared/licence/licence-store.js';
+import {
+  allocationFor,
+  LIST_SIZE,
+  parseListId,
+  type SignedStatusList,
+  type StatusListAllocation,
+  type StatusListSnapshot,
+  type StatusListStore,
+} from '../../shared/licence/status-list-store.js';
+import type { SignedTrustList, TrustListStore } from '../../shared/licence/trust-list-store.js';
+import {
+  createStatusBytes,
+  readStatus,
+  statusListFromCompressed,
+  StatusType,
+  writeStatus,
+  type StatusValue,
+} from '../../packages/verifier/src/status-list.js';
+import { deflateStatusBytes } from '../../packages/verifier/src/status-list-zlib.js';
+
+/**
+ * The {@link LicenceStore} contract in memory: the same conflict codes, the same order (newest first by
+ * issuance time, then id) and cursors that, like the table's, only continue the query they came from.
+ * Records are copied in and out, as a table would.
+ */
+export class InMemoryLicenceStore implements LicenceStore {
+  readonly byId = new Map<string, LicenceRecord>();
+
+  async create(licence: LicenceRecord): Promise<LicenceRecord> {
+    if (this.byId.has(licence.id))
+      throw new ConflictError(`Licence ${licence.id} already exists`, 'licence_exists');
+    const created = { ...structuredClone(licence), version: 1 };
+    this.byId.set(licence.id, created);
+    return structuredClone(created);
+  }
+
+  async get(id: string): Promise<LicenceRecord | undefined> {
+    const found = this.byId.get(id);
+    return found && structuredClone(found);
+  }
+
+  async save(licence: LicenceRecord): Promise<LicenceRecord> {
+    if (this.byId.get(licence.id)?.version !== licence.version) {
+      throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
+    }
+    const saved = { ...structuredClone(licence), version: licence.version + 1 };
+    this.byId.set(licence.id, saved);
+    return structuredClone(saved);
+  }
+
+  async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {
+    const scope = query.holderLookupKey ? `holder:${query.holderLookupKey}` : `issuer:${issuerId}`;
+    const matching = this.#newestFirst().filter(
+      (licence) =>
+        licence.issuerId === issuerId &&
+        (query.holderLookupKey === undefined || licence.holder.lookupKey === query.holderLookupKey) &&
+        (query.status === undefined || effectiveStatus(licence, query.now) === query.status),
+    );
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
+    const rest = after === undefined ? matching : matching.filter((licence) => sortKey(licence) < after);
+    const items = rest.slice(0, query.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map((licence) => structuredClone(licence)),
+      ...(rest.length > query.limit && last ? { cursor: encodeCursor(scope, sortKey(last)) } : {}),
+    };
+  }
+
+  async listByHolder(holderLookupKey: string): Promise<LicenceRecord[]> {
+    return this.#newestFirst()
+      .filter((licence) => licence.holder.lookupKey === holderLookupKey)
+      .map((licence) => structuredClone(licence));
+  }
+
+  #newestFirst(): LicenceRecord[] {
+    return [...this.byId.values()].sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1));
+  }
+}
+
+const sortKey = (licence: LicenceRecord) => `${licence.issuedAt}#${licence.id}`;
+
+const encodeCursor = (scope: string, after: string) =>
+  Buffer.from(JSON.stringify({ scope, after })).toString('base64url');
+
+function decodeCursor(cursor: string, scope: string): string {
+  try {
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      typeof decoded === 'object' &&
+      decoded !== null &&
+      (decoded as { scope?: unknown }).scope === scope &&
+      typeof (decoded as { after?: unknown }).after === 'string'
+    ) {
+      return (decoded as { after: string }).after;
+    }
+  } catch {
+    // falls through to the refusal
+  }
+  throw new ServiceError('invalid_cursor', 400, 'The cursor does not belong to this query');
+}
+
+/** Longer than a request may run, as `DynamoIdempotencyStore` locks. */
+const lockSeconds = 30;
+const retentionSeconds = 24 * 60 * 60;
+
+type StoredIdempotency = Omit<IdempotencyRecord, 'key'> & { key: string; expiresAt: number };
+
+/** The {@link IdempotencyStore} contract in memory: a 30 s lock and a 24 h record, on the given clock. */
+export class InMemoryIdempotencyStore implements IdempotencyStore {
+  readonly records = new Map<string, StoredIdempotency>();
+
+  constructor(private readonly clock: Clock) {}
+
+  async acquire(input: {
+    issuerId: string;
+    key: string;
+    requestHash: string;
+  }): Promise<IdempotencyRecord | undefined> {
+    const now = epochSeconds(this.clock);
+    const id = `${input.issuerId}#${input.key}`;
+    const current = this.records.get(id);
+    if (!current || current.expiresAt <= now) {
+      // A new record, or an expired one that stands for nothing any more.
+      const fresh = { ...input, lockedUntil: now + lockSeconds, expiresAt: now + retentionSeconds };
+      this.records.set(id, fresh);
+      return withoutExpiry(fresh);
+    }
+    if (current.lockedUntil >= now) return undefined;
+    current.lockedUntil = now + lockSeconds;
+    return withoutExpiry(current);
+  }
+
+  async recordAllocation(
+    record: IdempotencyRecord,
+    allocation: NonNullable<IdempotencyRecord['allocation']>,
+  ): Promise<NonNullable<IdempotencyRecord['allocation']>> {
+    const stored = this.#stored(record);
+    stored.allocation ??= { ...allocation };
+    return { ...stored.allocation };
+  }
+
+  async recordCredential(record: IdempotencyRecord, credential: string): Promise<string> {
+    const stored = this.#stored(record);
+    stored.credential ??= credential;
+    return stored.credential;
+  }
+
+  async release(record: IdempotencyRecord, licenceId?: string): Promise<void> {
+    const stored = this.#stored(record);
+    stored.lockedUntil = 0;
+    if (licenceId) stored.licenceId = licenceId;
+  }
+
+  #stored(record: IdempotencyRecord): StoredIdempotency {
+    const stored = this.records.get(`${record.issuerId}#${record.key}`);
+    if (!stored) throw new Error(`no idempotency record ${record.issuerId}/${record.key}`);
+    return stored;
+  }
+}
+
+function withoutExpiry({ expiresAt: _expiresAt, ...record }: StoredIdempotency): IdempotencyRecord {
+  return structuredClone(record);
+}
+
+interface StoredList {
+  bytes: Uint8Array;
+  revision: number;
+  token?: SignedStatusList;
+}
+
+/**
+ * The {@link StatusListStore} contract in memory: one counter per issuer, lists of {@link LIST_SIZE}
+ * entries whose revision counts changes, and a token kept only for the revision it was signed at.
+ */
+export class InMemoryStatusListStore implements StatusListStore {
+  readonly counters = new Map<string, number>();
+  readonly lists = new Map<string, StoredList>();
+
+  async allocate(issuerId: string): Promise<StatusListAllocation> {
+    allocationFor(issuerId, 0); // refuses an id that could not name a list
+    const serial = this.counters.get(issuerId) ?? 0;
+    this.counters.set(issuerId, serial + 1);
+    return allocationFor(issuerId, serial);
+  }
+
+  async allocated(issuerId: string): Promise<number> {
+    return this.counters.get(issuerId) ?? 0;
+  }
+
+  async setStatus(listId: string, idx: number, value: StatusValue): Promise<void> {
+    parse(listId);
+    if (!Number.isSafeInteger(idx) || idx < 0 || idx >= LIST_SIZE) {
+      throw new RangeError(`Index ${idx} is outside a status list of ${LIST_SIZE} entries`);
+    }
+    if (!Object.values(StatusType).includes(value)) throw new RangeError(`Not a status value: ${value}`);
+    const list = this.lists.get(listId);
+    const bytes = list ? list.bytes.slice() : createStatusBytes(LIST_SIZE);
+    if (readStatus(bytes, idx) === value) return;
+    writeStatus(bytes, idx, value);
+    // A new revision: the token signed at the old one is stale and dropped.
+    this.lists.set(listId, { bytes, revision: (list?.revision ?? 0) + 1 });
+  }
+
+  async find(listId: string): Promise<StatusListSnapshot> {
+    parse(listId);
+    const list = this.lists.get(listId);
+    return {
+      listId,
+      revision: list?.revision ?? 0,
+      statusList: statusListFromCompressed(deflateStatusBytes(list?.bytes ?? createStatusBytes(LIST_SIZE))),
+      token: list?.token && { ...list.token },
+      stored: list !== undefined,
+    };
+  }
+
+  async saveToken(listId: string, token: SignedStatusList, seen: StatusListSnapshot): Promise<boolean> {
+    parse(listId);
+    const list = this.lists.get(listId);
+    if (!seen.stored) {
+      if (list) return false;
+      this.lists.set(listId, { bytes: createStatusBytes(LIST_SIZE), revision: 0, token: { ...token } });
+      return true;
+    }
+    if (!list || list.revision !== token.revision) return false;
+    const unchanged =
+      seen.token === undefined
+        ? list.token === undefined
+        : list.token?.iat === seen.token.iat && list.token.revision === seen.token.revision;
+    if (!unchanged) return false;
+    list.token = { ...token };
+    return true;
+  }
+}
+
+function parse(listId: string): void {
+  if (!parseListId(listId)) throw new RangeError(`Not a status list id: ${JSON.stringify(listId)}`);
+}
+
+/** The {@link TrustListStore} contract in memory: one token, replaced under its version. */
+export class InMemoryTrustListStore implements TrustListStore {
+  stored: (SignedTrustList & { version: number }) | undefined;
+
+  async find(): Promise<(SignedTrustList & { version: number }) | undefined> {
+    return this.stored && { ...this.stored };
+  }
+
+  async save(token: SignedTrustList, expectedVersion: number): Promise<boolean> {
+    if ((this.stored?.version ?? 0) !== expectedVersion) return false;
+    this.stored = { ...token, version: expectedVersion + 1 };
+    return true;
+  }
+}

@@ -1,0 +1,98 @@
+import { keyedFingerprint } from '../../shared/crypto/keyed-fingerprint.js';
+import type { Issuer } from '../../shared/issuers/issuer.js';
+import type { ChangeStatusDependencies } from '../../shared/licence/change-status.js';
+import type { IssueLicenceDependencies } from '../../shared/licence/issue-licence.js';
+import type { VerifyScanDependencies } from '../../shared/verification/verify-scan.js';
+import { fakeMac, InMemoryIssuerStore } from './in-memory.js';
+import { InMemoryAudit, TestClock } from './in-memory-identity.js';
+import {
+  InMemoryIdempotencyStore,
+  InMemoryLicenceStore,
+  InMemoryStatusListStore,
+} from './in-memory-licence.js';
+import { LocalSigner } from './local-signer.js';
+
+export const issuerUrl = 'https://id.example.gov.cn';
+
+/**
+ * The licence use cases' ports, all in memory, with real ES256 keys: an issuer signs with its own
+ * {@link LocalSigner}, the platform with another. Issuers are added with {@link LicenceWorld.addIssuer}.
+ */
+export function licenceWorld() {
+  const clock = new TestClock(Date.parse('2026-03-01T08:00:00Z'));
+  const issuers = new InMemoryIssuerStore();
+  const licences = new InMemoryLicenceStore();
+  const idempotency = new InMemoryIdempotencyStore(clock);
+  const statusLists = new InMemoryStatusListStore();
+  const audit = new InMemoryAudit();
+  const signers = new Map<string, LocalSigner>();
+  const platformSigner = new LocalSigner();
+  let issuerCount = 0;
+
+  const issueDeps: IssueLicenceDependencies = {
+    issuers,
+    licences,
+    idempotency,
+    statusLists,
+    signerFor: (keyId) => {
+      const signer = signers.get(keyId);
+      if (!signer) throw new Error(`no key ${keyId}`);
+      return signer;
+    },
+    lookupMac: fakeMac,
+    fingerprint: keyedFingerprint(fakeMac, 'idempotency/v1'),
+    audit,
+    clock,
+    issuerUrl,
+  };
+  const statusDeps: ChangeStatusDependencies = { licences, statusLists, audit, clock };
+  const verifyDeps: VerifyScanDependencies = {
+    issuers,
+    licences,
+    platformSigner,
+    platformPreviousSigners: [],
+    audit,
+    clock,
+  };
+
+  /** An active issuer with a key of its own, as onboarding leaves it. */
+  async function addIssuer(overrides: Partial<Issuer> = {}): Promise<Issuer & { signer: LocalSigner }> {
+    issuerCount += 1;
+    const signer = new LocalSigner();
+    const keyId = `key-${issuerCount}`;
+    signers.set(keyId, signer);
+    const publicJwk = await signer.publicJwk();
+    const claimed = await issuers.claim({
+      id: `iss_world${issuerCount}`,
+      name: '北京市公安局公安交通管理局',
+      // Government-agency credit codes (`11…`) with valid check characters.
+      creditCode: ['11110000000013223T', '11310000000024686D'][issuerCount - 1] ?? '11110000000013223T',
+      region: '110000',
+      licenceTypes: ['driving-licence', 'business-licence'],
+      status: 'active',
+      keyId,
+      kid: publicJwk.kid,
+      publicJwk,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      version: 0,
+      ...overrides,
+    });
+    return { ...claimed, signer };
+  }
+
+  return {
+    clock,
+    issuers,
+    licences,
+    idempotency,
+    statusLists,
+    audit,
+    platformSigner,
+    issueDeps,
+    statusDeps,
+    verifyDeps,
+    addIssuer,
+  };
+}
+
+export type LicenceWorld = ReturnType<typeof licenceWorld>;

@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
+import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
+import {
+  issueLicence,
+  issueLicenceInput,
+  licenceCredentialType,
+} from '../../../shared/licence/issue-licence.js';
+import type { LicenceRecord } from '../../../shared/licence/licence.js';
+import { verifyScan } from '../../../shared/verification/verify-scan.js';
+import { licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
+import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
+
+const verifier = { clientId: 'cl_verifier' };
+
+describe('verifyScan (POST /verify)', () => {
+  let world: LicenceWorld;
+  let issuer: Awaited<ReturnType<LicenceWorld['addIssuer']>>;
+  let licence: LicenceRecord;
+  beforeEach(async () => {
+    world = licenceWorld();
+    issuer = await world.addIssuer();
+    ({ licence } = await issueLicence(
+      issueLicenceInput.parse(drivingLicenceBody(newIdNumber())),
+      { issuerId: issuer.id, clientId: 'cl_issuer', idempotencyKey: randomUUID() },
+      world.issueDeps,
+    ));
+    world.audit.entries.length = 0;
+  });
+
+  const verify = (qr: string, caller?: { clientId: string }) =>
+    verifyScan(qr, caller, { requestId: 'req-3' }, world.verifyDeps);
+
+  it('finds a credential on record valid: anonymous callers see the name masked and no fields', async () => {
+    const answer = await verify(licence.credential);
+    expect(answer).toMatchObject({
+      verdict: 'valid',
+      reason: 'ok',
+      format: 'credential',
+      licence: {
+        id: licence.id,
+        type: 'driving-licence',
+        holder: { kind: 'person', name: '李*试', masked: licence.holder.masked },
+        validFrom: licence.validFrom,
+      },
+      issuer: { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode },
+    });
+    expect(answer.licence?.fields).toBeUndefined();
+    expect(world.audit.entries).toEqual([
+      expect.objectContaining({
+        actor: 'anonymous',
+        action: 'licence.verified',
+        licenceId: licence.id,
+        issuerId: issuer.id,
+        verdict: 'valid',
+        requestId: 'req-3',
+      }),
+    ]);
+    // Nothing about the holder goes into the audit trail.
+    expect(JSON.stringify(world.audit.entries)).not.toContain(licence.holder.masked);
+  });
+
+  it('shows a verifier client the name and the disclosed fields', async () => {
+    const answer = await verify(licence.credential, verifier);
+    expect(answer.verdict).toBe('valid');
+    expect(answer.licence?.holder.name).toBe('李测试');
+    expect(answer.licence?.fields).toMatchObject({ vehicleClass: 'C1' });
+    expect(world.audit.entries[0]?.actor).toBe('cl_verifier');
+  });
+
+  it('answers the status on record at once: suspended, then revoked', async () => {
+    const change = (status: 'suspended' | 'revoked') =>
+      changeLicenceStatus(
+        licence.id,
+        { status, reason: '测试' },
+        { issuerId: issuer.id, clientId: 'cl_issuer' },
+        world.statusDeps,
+      );
+    await change('suspended');
+    expect(await verify(licence.credential)).toMatchObject({
+      verdict: 'suspended',
+      reason: 'status_suspended',
+    });
+    await change('revoked');
+    expect(await verify(licence.credential)).toMatchObject({ verdict: 'revoked', reason: 'status_revoked' });
+  });
+
+  it('does not trust a signer the issuer store does not know (unknown_issuer), and discloses nothing', async () => {
+    world.issuers.byCreditCode.delete(issuer.creditCode);
+    const answer = await verify(licence.credential, verifier);
+    expect(answer.verdict).toBe('unknown_issuer');
+    expect(answer.licence).toBeUndefined();
+    expect(answer.issuer).toBeUndefined();
+    expect(world.audit.entries[0]).not.toHaveProperty('licenceId');
+  });
+
+  it('fails closed on a validly signed credential that is not the one on record', async () => {
+    // The issuer's own key signs the same claims again: a second credential for one licence id.
+    const twin = await signCompactJws(
+      { typ: licenceCredentialType },
+      decodeJwt(licence.credential),
+      issuer.signer,
+    );
+    expect(twin).not.toBe(licence.credential);
+    const answer = await verify(twin, verifier);
+    expect(answer).toMatchObject({ verdict: 'unknown_issuer', reason: 'record_mismatch' });
+    expect(answer.licence).toBeUndefined();
+
+    world.licences.byId.delete(licence.id);
+    expect(await verify(licence.credential)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'licence_not_on_record',
+    });
+  });
+
+  it('refuses a changed signature and what is not a credential, without naming a licence', async () => {
+    const [header, payload, signature] = licence.credential.split('.') as [string, string, string];
+    const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    expect((await verify(`${header}.${payload}.${flipped}`)).verdict).toBe('invalid_signature');
+    const malformed = await verify('hello, verifier');
+    expect(malformed.verdict).toBe('malformed');
+    expect(malformed.licence).toBeUndefined();
+    expect(world.audit.entries.map((entry) => entry.licenceId)).toEqual([undefined, undefined]);
+  });
+});
