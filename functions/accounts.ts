@@ -1,5 +1,5 @@
-import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { handledAbove, routesOf } from './dispatch.js';
 import {
   kms,
   doc,
@@ -15,13 +15,12 @@ import {
 } from './composition/factories.js';
 import { ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticate } from '../shared/http/authenticate.js';
+import { authenticateBearer } from '../shared/http/authenticate.js';
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import { sameOrigin } from '../shared/web/kit/form.js';
 import { htmlPage } from '../shared/web/kit/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
-import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { agentView, authorityView } from '../shared/identity/entity-account.js';
@@ -59,21 +58,20 @@ const dependencies = composition({
   loginAttempts,
 });
 type Dependencies = ReturnType<typeof dependencies>;
+const served = routesOf('accounts');
 
 /**
  * People's accounts: registration (`POST /accounts`, and the `/register` page), and the entities a
  * signed-in person acts for and their agents (`/me/entities…`, scope `entity`).
  */
 export async function handler(event: HttpEvent): Promise<HttpResult> {
-  return event.routeKey === 'GET /register' || event.routeKey === 'POST /register'
-    ? registerPage(event)
-    : api(event);
+  return served.is(event, 'GET /register', 'POST /register') ? registerPage(event) : api(event);
 }
 
 const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
   const requestId = event.requestContext?.requestId;
-  if (event.routeKey === 'POST /accounts') {
+  if (served.is(event, 'POST /accounts')) {
     const account = await registerPerson(parseJsonBody(event, registerPersonInput), deps, {
       requestId,
       source: event.requestContext.http.sourceIp,
@@ -84,10 +82,13 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const person = await signedInPerson(event, deps);
   const now = new Date(deps.clock.now());
   const creditCode = event.pathParameters?.creditCode ?? '';
-  switch (event.routeKey) {
-    case 'GET /me/entities':
-      return json(200, { items: (await entitiesFor(person, now, deps)).map(authorityView) });
-    case 'POST /me/entities': {
+  return served.dispatch(event, {
+    'POST /accounts': handledAbove,
+    'GET /register': handledAbove,
+    'POST /register': handledAbove,
+    'GET /me/entities': async () =>
+      json(200, { items: (await entitiesFor(person, now, deps)).map(authorityView) }),
+    'POST /me/entities': async () => {
       const input = parseJsonBody(event, z.strictObject({ creditCode: z.string().max(64) }));
       const authority = await canActFor(person, input.creditCode, now, deps);
       if (!authority) {
@@ -98,12 +99,12 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
         );
       }
       return json(200, authorityView(authority));
-    }
-    case 'GET /me/entities/{creditCode}/agents':
-      return json(200, {
+    },
+    'GET /me/entities/{creditCode}/agents': async () =>
+      json(200, {
         items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now)),
-      });
-    case 'POST /me/entities/{creditCode}/agents': {
+      }),
+    'POST /me/entities/{creditCode}/agents': async () => {
       const input = parseJsonBody(event, appointAgentInput);
       const appointment = await appointAgent(person, creditCode, input, deps, { requestId });
       const { agentId, masked, scope, expiresAt } = agentView(appointment, now);
@@ -114,14 +115,13 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
           location: `/me/entities/${encodeURIComponent(appointment.creditCode)}/agents/${encodeURIComponent(agentId)}`,
         },
       );
-    }
-    case 'DELETE /me/entities/{creditCode}/agents/{agentId}':
+    },
+    'DELETE /me/entities/{creditCode}/agents/{agentId}': async () => {
       await withdrawAgent(person, creditCode, event.pathParameters?.agentId ?? '', deps, { requestId });
       return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
-    default:
-      throw new ServiceError('route_not_found', 404, `No accounts route ${event.routeKey}`);
-  }
-});
+    },
+  });
+}, served.edge);
 
 /**
  * The person behind a bearer token with scope `entity`: the person of a personal session, or the acting
@@ -132,11 +132,7 @@ async function signedInPerson(
   event: HttpEvent,
   deps: Dependencies,
 ): Promise<PersonAccount & { acr?: string }> {
-  const caller = await authenticate(event, deps.accessTokens, {
-    audience: deps.config.issuerUrl,
-    requiredScope: 'entity',
-    nowSeconds: epochSeconds(deps.clock),
-  });
+  const caller = await authenticateBearer(event, 'entity', deps);
   const personId = caller.accountId ? parseAccountId(caller.accountId).personId : undefined;
   const person = personId ? await findPersonById(personId, deps) : undefined;
   if (!person) {
@@ -161,7 +157,7 @@ const registerPage = webHandler(
       const result = htmlPage(statusCode, renderRegisterPage(lang, state));
       return { ...result, headers: { ...result.headers, ...headers } };
     };
-    if (event.routeKey === 'GET /register') return page(200);
+    if (served.is(event, 'GET /register')) return page(200);
 
     const bytes = bodyBytes(event);
     if (bytes.length > maxBodyBytes) {
@@ -215,5 +211,5 @@ const registerPage = webHandler(
       return page(500, { values, errors: registerPageErrors(t, { code: 'server_error', errors: [] }) });
     }
   },
-  { secure: () => servedOverHttps(dependencies().config.issuerUrl) },
+  served.edge,
 );

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import {
   kms,
   doc,
@@ -15,9 +15,8 @@ import {
   keys,
   signerFor,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticate } from '../shared/http/authenticate.js';
+import { authenticateBearer } from '../shared/http/authenticate.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
@@ -42,6 +41,7 @@ const dependencies = composition({
   keys,
   signerFor,
 });
+const served = routesOf('admin');
 
 /** A licence's audit trail: who issued, suspended, reinstated, revoked or verified it, and when. */
 const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
@@ -52,34 +52,28 @@ const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
-  const caller = await authenticate(event, deps.accessTokens, {
-    audience: deps.config.issuerUrl,
-    requiredScope: 'admin',
-    nowSeconds: epochSeconds(deps.clock),
-  });
+  const caller = await authenticateBearer(event, 'admin', deps);
   const context = { clientId: caller.clientId, requestId: event.requestContext?.requestId };
   const issuerId = event.pathParameters?.id ?? '';
 
-  switch (event.routeKey) {
-    case 'POST /admin/issuers': {
+  return served.dispatch(event, {
+    'POST /admin/issuers': async () => {
       const { issuer, clientSecret } = await createIssuer(parseJsonBody(event, createIssuerInput), deps);
       return json(201, { ...issuerView(issuer), clientSecret }, { location: `/admin/issuers/${issuer.id}` });
-    }
-    case 'POST /admin/issuers/{id}/keys': {
+    },
+    'POST /admin/issuers/{id}/keys': async () => {
       const input = parseJsonBody(event, rotateIssuerKeyInput);
       return json(201, issuerView(await rotateIssuerKey(issuerId, input, context, deps)));
-    }
-    case 'POST /admin/issuers/{id}/withdraw': {
+    },
+    'POST /admin/issuers/{id}/withdraw': async () => {
       const input = parseJsonBody(event, withdrawIssuerInput);
       return json(200, issuerView(await withdrawIssuer(issuerId, input, context, deps)));
-    }
-    case 'GET /admin/audit': {
+    },
+    'GET /admin/audit': async () => {
       const { licence } = parseQuery(event, auditQuery);
       return json(200, { items: await deps.audit.forLicence(licence) });
-    }
-    case 'POST /admin/clients':
-      return json(201, await registerClient(parseJsonBody(event, registerClientInput), deps));
-    default:
-      throw new ServiceError('route_not_found', 404, `No admin route ${event.routeKey}`);
-  }
-});
+    },
+    'POST /admin/clients': async () =>
+      json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
+  });
+}, served.edge);

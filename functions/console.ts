@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { handledAbove, routesOf } from './dispatch.js';
 import { kms, doc, webMac, cookieSealer, webSessions, relayedAddresses } from './composition/factories.js';
-import { NotFoundError, ServiceError } from '../shared/errors.js';
+import { ServiceError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import {
@@ -32,6 +33,7 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
+const served = routesOf('console');
 
 const signInForm = z.strictObject({
   clientId: z.string().trim().min(1).max(200),
@@ -63,8 +65,8 @@ export const handler = webHandler(
     const now = epochSeconds(deps.clock);
     const session = await sessionCookie().read(event, now);
 
-    if (event.routeKey === 'POST /console/login') return login(event, context, now);
-    if (event.routeKey === 'POST /console/logout') {
+    if (served.is(event, 'POST /console/login')) return login(event, context, now);
+    if (served.is(event, 'POST /console/logout')) {
       ensureSameOrigin(event);
       // The session is closed server-side, so a copy of the cookie stops working too. The token itself is
       // not revoked: that needs the issuer's secret, which the console never keeps (nor can derive: it holds
@@ -79,7 +81,7 @@ export const handler = webHandler(
     if (!session || session.expiresAt <= now) {
       // A post without a session is answered like a page: sign in first. Nothing it asked is done.
       if (event.requestContext.http.method === 'POST') ensureSameOrigin(event);
-      if (event.routeKey === 'GET /console' && !session)
+      if (served.is(event, 'GET /console') && !session)
         return signInPage(context, 200, signInMessage(event, context));
       return redirect('/console?m=expired', session ? [clearCookie()] : []);
     }
@@ -92,7 +94,7 @@ export const handler = webHandler(
       throw error;
     }
   },
-  { secure },
+  served.edge,
 );
 
 async function route(
@@ -103,17 +105,18 @@ async function route(
 ): Promise<HttpResult> {
   const { t } = context;
   const id = event.pathParameters?.id ?? '';
-  switch (event.routeKey) {
-    case 'GET /console':
-      // A holder in the query is ignored: that filter is only ever posted.
-      return listPage(context, session, api, {
+  return served.dispatch(event, {
+    'POST /console/login': handledAbove,
+    'POST /console/logout': handledAbove,
+    // A holder in the query is ignored: that filter is only ever posted.
+    'GET /console': () =>
+      listPage(context, session, api, {
         ...listQuery.parse(event.queryStringParameters ?? {}),
         holder: undefined,
-      });
-    case 'POST /console':
-      // A holder filter is posted (never put in a URL); the same list page answers.
-      return listPage(context, session, api, listQuery.parse(singleValues(readForm(event))));
-    case 'GET /console/licences/new': {
+      }),
+    // A holder filter is posted (never put in a URL); the same list page answers.
+    'POST /console': () => listPage(context, session, api, listQuery.parse(singleValues(readForm(event)))),
+    'GET /console/licences/new': async () => {
       const types = await api.licenceTypes();
       const code = event.queryStringParameters?.type;
       const type = code ? types.find((entry) => entry.code === code) : undefined;
@@ -139,18 +142,14 @@ async function route(
           idempotencyKey: randomUUID(),
         }),
       );
-    }
-    case 'POST /console/licences':
-      return issue(event, context, session, api);
-    case 'GET /console/licences/{id}': {
+    },
+    'POST /console/licences': () => issue(event, context, session, api),
+    'GET /console/licences/{id}': () => {
       const done = event.queryStringParameters?.done;
       return licencePage(context, session, api, id, 200, doneNotice(done, context));
-    }
-    case 'POST /console/licences/{id}/status':
-      return changeStatus(event, context, session, api, id);
-    default:
-      throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
-  }
+    },
+    'POST /console/licences/{id}/status': () => changeStatus(event, context, session, api, id),
+  });
 }
 
 async function login(event: HttpEvent, context: PageContext, now: number): Promise<HttpResult> {

@@ -1,8 +1,9 @@
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import { cookieSealer, kms, pageClientSecrets, webMac } from './composition/factories.js';
-import { NotFoundError, ServiceError } from '../shared/errors.js';
+import { ServiceError } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
@@ -27,6 +28,7 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cookieSealer });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
+const served = routesOf('demo-platform');
 
 /** The sign-in under way, and the scopes it asked for (to show them once signed in). */
 const pendingDemoLogin = z.strictObject({ pending: pendingLogin, scope: z.string().max(200) });
@@ -75,8 +77,8 @@ export const handler = webHandler(
     const session = await cookies.session.read(event, now);
     const { t } = context;
 
-    switch (event.routeKey) {
-      case 'GET /demo': {
+    return served.dispatch(event, {
+      'GET /demo': async () => {
         if (session) {
           return page(
             context,
@@ -96,16 +98,16 @@ export const handler = webHandler(
               }
             : undefined;
         return page(context, 200, demoSignedOutBody(t, message));
-      }
-      case 'GET /demo/login': {
+      },
+      'GET /demo/login': async () => {
         const scope = requestedScope(new URLSearchParams(event.rawQueryString ?? ''));
         const { url, pending } = await relyingParty().begin(
           scope,
           context.lang === 'en' ? { ui_locales: 'en' } : {},
         );
         return redirect(url, [await cookies.login.write({ pending, scope }, now)]);
-      }
-      case 'GET /demo/callback': {
+      },
+      'GET /demo/callback': async () => {
         const started = await cookies.login.read(event, now);
         const clearLogin = cookies.login.clear();
         let signedIn;
@@ -146,19 +148,17 @@ export const handler = webHandler(
             now,
           ),
         ]);
-      }
-      case 'POST /demo/logout': {
+      },
+      'POST /demo/logout': async () => {
         parseForm(event, deps.config.issuerUrl, z.object({}));
         const clear = cookies.session.clear();
         if (!session) return redirect('/demo?m=signed-out', [clear]);
         const url = await relyingParty().endSessionUrl(session.idToken, `${deps.config.issuerUrl}/demo`);
         return redirect(url, [clear]);
-      }
-      default:
-        throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
-    }
+      },
+    });
   },
-  { secure },
+  served.edge,
 );
 
 function page(

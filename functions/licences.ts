@@ -1,5 +1,5 @@
-import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import {
   kms,
   doc,
@@ -15,7 +15,7 @@ import {
 } from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticate } from '../shared/http/authenticate.js';
+import { authenticateBearer } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -39,15 +39,12 @@ const dependencies = composition({
   signerFor,
   fingerprint,
 });
+const served = routesOf('licences');
 
 /** The issuing agencies' API (scope `licences:issue`): issue, read, list, change status, render QR codes. */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
-  const caller = await authenticate(event, deps.accessTokens, {
-    audience: deps.config.issuerUrl,
-    requiredScope: 'licences:issue',
-    nowSeconds: epochSeconds(deps.clock),
-  });
+  const caller = await authenticateBearer(event, 'licences:issue', deps);
   if (!caller.issuerId) {
     throw new ServiceError('not_an_issuer', 403, 'This client is not an issuing agency’s client');
   }
@@ -62,8 +59,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const id = event.pathParameters?.id ?? '';
   const now = () => new Date(deps.clock.now());
 
-  switch (event.routeKey) {
-    case 'POST /licences': {
+  return served.dispatch(event, {
+    'POST /licences': async () => {
       const key = idempotencyKey.safeParse(header(event, 'idempotency-key'));
       if (!key.success) {
         throw new ServiceError(
@@ -82,19 +79,19 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return json(created ? 201 : 200, licenceView(licence, issuer, now()), {
         location: `/licences/${encodeURIComponent(licence.id)}`,
       });
-    }
-    case 'GET /licences': {
+    },
+    'GET /licences': async () => {
       const page = await listIssuedLicences(parseQuery(event, listLicencesQuery), issuerId, deps);
       return json(200, {
         items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
         ...(page.cursor ? { cursor: page.cursor } : {}),
       });
-    }
-    case 'GET /licences/{id}': {
+    },
+    'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
       return json(200, licenceView(licence, issuer, now()));
-    }
-    case 'POST /licences/{id}/status': {
+    },
+    'POST /licences/{id}/status': async () => {
       const input = parseJsonBody(event, changeStatusInput);
       const licence = await changeLicenceStatus(
         id,
@@ -105,16 +102,16 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const issuer = await deps.issuers.findById(issuerId);
       if (!issuer) throw new ServiceError('issuer_inactive', 403, 'This client’s issuer does not exist');
       return json(200, licenceView(licence, issuer, now()));
-    }
-    case 'GET /licences/{id}/qr.svg': {
+    },
+    'GET /licences/{id}/qr.svg': async () => {
       const { licence } = await readIssuedLicence(id, issuerId, deps);
       return {
         statusCode: 200,
         headers: qrHeaders('image/svg+xml'),
         body: await renderQrSvg(licence.credential),
       };
-    }
-    case 'GET /licences/{id}/qr.png': {
+    },
+    'GET /licences/{id}/qr.png': async () => {
       const { licence } = await readIssuedLicence(id, issuerId, deps);
       const png = await renderQrPng(licence.credential);
       return {
@@ -123,11 +120,9 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         body: png.toString('base64'),
         isBase64Encoded: true,
       };
-    }
-    default:
-      throw new ServiceError('route_not_found', 404, `No licence route ${event.routeKey}`);
-  }
-});
+    },
+  });
+}, served.edge);
 
 function qrHeaders(contentType: string): Record<string, string> {
   return {

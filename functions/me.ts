@@ -1,5 +1,5 @@
-import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import {
   kms,
   doc,
@@ -15,7 +15,7 @@ import {
 } from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticate } from '../shared/http/authenticate.js';
+import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
@@ -40,38 +40,36 @@ const dependencies = composition({
   lookupMac,
   platformSigner,
 });
+const served = routesOf('me');
 
 /** The holder's API (a person's token with scope `licences`): my licences, and showing one as a QR code. */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
-  const caller = await authenticate(event, deps.accessTokens, {
-    audience: deps.config.issuerUrl,
-    requiredScope: 'licences',
-    nowSeconds: epochSeconds(deps.clock),
-  });
+  const caller = await authenticateBearer(event, 'licences', deps);
   if (!caller.accountId)
     throw new ServiceError('not_a_person', 403, 'This token does not stand for a signed-in person');
-  const subject = parseAccountId(caller.accountId);
+  const actor = caller.accountId;
+  const subject = parseAccountId(actor);
   const now = new Date(deps.clock.now());
   const reader = await licenceReader(subject, caller.acr, deps);
 
-  switch (event.routeKey) {
-    case 'GET /me/licences': {
+  return served.dispatch(event, {
+    'GET /me/licences': async () => {
       const held = await holderLicences(reader, deps);
       return json(200, {
         items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)),
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
         assurance: readerAssurance(reader),
       });
-    }
-    case 'POST /me/licences/{id}/presentations': {
+    },
+    'POST /me/licences/{id}/presentations': async () => {
       const input = parseJsonBody(event, createPresentationInput);
       const presentation = await createPresentation(
         event.pathParameters?.id ?? '',
         input,
         {
           ...reader,
-          actor: caller.accountId,
+          actor,
           requestId: event.requestContext.requestId,
         },
         deps,
@@ -81,8 +79,6 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         qr: { text: presentation.token, svg: await renderQrSvg(presentation.token) },
         expiresAt: presentation.expiresAt,
       });
-    }
-    default:
-      throw new ServiceError('route_not_found', 404, `No holder route ${event.routeKey}`);
-  }
-});
+    },
+  });
+}, served.edge);

@@ -1,5 +1,7 @@
 import serverless from 'serverless-http';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
+import { providerRoutes } from './routes.js';
 import {
   kms,
   doc,
@@ -48,6 +50,9 @@ const dependencies = composition({
   cookieSealer,
 });
 type Dependencies = ReturnType<typeof dependencies>;
+const served = routesOf('oidc');
+/** Where the provider serves each endpoint: where the route table sends it, and nowhere else. */
+const routes = providerRoutes();
 
 type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResult>;
 
@@ -67,6 +72,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     pairwiseSalt: await pairwiseSalt(deps.lookupMac),
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
+    routes,
   });
   const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {
@@ -109,11 +115,12 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     built.set(deps, ready);
   }
   try {
-    checkRequestLine(event);
+    checkRequestLine(event, served.edge.parametersOf(event.routeKey));
     const serve = await ready;
     // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
-    return withEdgeHeaders(await throttleClientAuthentication(event, (request) => serve(request, {}), deps));
+    const answer = await throttleClientAuthentication(event, (request) => serve(request, {}), deps, routes);
+    return withEdgeHeaders(answer, served.edge.secure());
   } catch (error) {
-    return withEdgeHeaders(errorResult(error, event.requestContext?.requestId));
+    return withEdgeHeaders(errorResult(error, event.requestContext?.requestId), served.edge.secure());
   }
 }

@@ -1,3 +1,8 @@
+import type { ParameterKind } from '../shared/http/edge.js';
+import type { ProviderEndpoint } from '../shared/sso/provider.js';
+
+export type { ParameterKind };
+
 /**
  * The one route table. The CDK stack builds API Gateway routes from it and the local server dispatches
  * from it; nothing else lists routes.
@@ -28,41 +33,37 @@ export type FunctionName = (typeof functionNames)[number];
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
 export type RouteAuth = 'public' | 'oauth' | 'session' | { scope: string };
 
-/**
- * The kinds of path parameter, each with a shape (`parameterRules` in shared/http/edge.ts) that every
- * function checks before it reads a parameter, so that no id reaches a table or a library unbounded.
- */
-export type ParameterKind =
-  | 'licenceId'
-  | 'issuerId'
-  | 'listId'
-  | 'creditCode'
-  | 'agentId'
-  | 'interactionUid'
-  | 'interactionStep'
-  | 'assetFile';
-
 export interface Route {
   method: Method;
   /** API Gateway syntax: `{name}` for one segment, `{name+}` for the rest of the path. */
   path: string;
   function: FunctionName;
   auth: RouteAuth;
-  /** The kind of each `{name}` of the path; a parameter without one is refused (404). */
+  /**
+   * The kind of each `{name}` of the path (shapes in `parameterRules`, shared/http/edge.ts, checked before
+   * the function reads a parameter, so that no id reaches a table or a library unbounded); a parameter
+   * without one is refused (404).
+   */
   parameters?: Readonly<Record<string, ParameterKind>>;
+  /**
+   * For the OpenID function: the provider endpoint served at this path, for those whose path the
+   * provider lets us choose (its `routes` option, built from this table by {@link providerRoutes}).
+   */
+  endpoint?: ProviderEndpoint;
 }
 
-const oidc = (path: string, parameters?: Route['parameters']): Route => ({
-  method: 'ANY',
-  path,
-  function: 'oidc',
-  auth: 'oauth',
-  ...(parameters ? { parameters } : {}),
-});
+/** A route of the OpenID function, which hands every method of it to the provider. */
+function oidc<
+  const Path extends string,
+  const Extra extends Pick<Route, 'parameters' | 'endpoint'> = Record<never, never>,
+>(path: Path, extra?: Extra): { method: 'ANY'; path: Path; function: 'oidc'; auth: 'oauth' } & Extra {
+  return { method: 'ANY', path, function: 'oidc', auth: 'oauth', ...(extra as Extra) };
+}
 const licence = { id: 'licenceId' } as const;
 const issuer = { id: 'issuerId' } as const;
 
-export const routes: readonly Route[] = [
+/** The table with its literal types, from which route keys are derived ({@link RouteKey}). */
+const table = [
   { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
   { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
@@ -77,19 +78,19 @@ export const routes: readonly Route[] = [
   { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
-  oidc('/.well-known/jwks.json'),
-  oidc('/authorize'),
-  oidc('/authorize/{uid}', { uid: 'interactionUid' }),
-  oidc('/token'),
-  oidc('/request'),
-  oidc('/token/introspection'),
-  oidc('/token/revocation'),
-  oidc('/userinfo'),
-  oidc('/session/end'),
+  oidc('/.well-known/jwks.json', { endpoint: 'jwks' }),
+  oidc('/authorize', { endpoint: 'authorization' }),
+  oidc('/authorize/{uid}', { parameters: { uid: 'interactionUid' } }),
+  oidc('/token', { endpoint: 'token' }),
+  oidc('/request', { endpoint: 'pushed_authorization_request' }),
+  oidc('/token/introspection', { endpoint: 'introspection' }),
+  oidc('/token/revocation', { endpoint: 'revocation' }),
+  oidc('/userinfo', { endpoint: 'userinfo' }),
+  oidc('/session/end', { endpoint: 'end_session' }),
   oidc('/session/end/confirm'),
   oidc('/session/end/success'),
-  oidc('/interaction/{uid}', { uid: 'interactionUid' }),
-  oidc('/interaction/{uid}/{step}', { uid: 'interactionUid', step: 'interactionStep' }),
+  oidc('/interaction/{uid}', { parameters: { uid: 'interactionUid' } }),
+  oidc('/interaction/{uid}/{step}', { parameters: { uid: 'interactionUid', step: 'interactionStep' } }),
 
   { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
   { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
@@ -233,9 +234,52 @@ export const routes: readonly Route[] = [
     auth: 'session',
     parameters: licence,
   },
-];
+] as const satisfies readonly Route[];
+
+export const routes: readonly Route[] = table;
+
+type TableRoute = (typeof table)[number];
+/** Each route's own key (distributed over the union, so that no method is paired with another's path). */
+type KeyOf<R> = R extends { method: infer M extends string; path: infer P extends string }
+  ? `${M} ${P}`
+  : never;
+
+/**
+ * The API Gateway route keys (`"METHOD /path"`) of the routes of function `F`, from the table: a
+ * misspelled key, or one of another function, does not compile.
+ *
+ * @example
+ * ```ts
+ * const key: RouteKey<'admin'> = 'POST /admin/issuers';
+ * ```
+ */
+export type RouteKey<F extends FunctionName = FunctionName> = KeyOf<Extract<TableRoute, { function: F }>>;
 
 /** The API Gateway route key of a route, e.g. `POST /admin/issuers`. */
 export function routeKey(route: Route): string {
   return `${route.method} ${route.path}`;
+}
+
+/** The table's routes that place a provider endpoint, each with its literal endpoint and path. */
+type Placing = Extract<TableRoute, { endpoint: string }>;
+
+/**
+ * The paths of the OpenID provider's endpoints, from the table's `endpoint`s: the provider's `routes`
+ * option, so that it serves each endpoint exactly where API Gateway sends it. Its type names each
+ * endpoint the table places, so an endpoint left out of the table fails to compile where the provider is
+ * given its routes.
+ *
+ * @example
+ * ```ts
+ * createProvider({ …, routes: providerRoutes() }); // { token: '/token', … }
+ * ```
+ */
+export function providerRoutes(): { readonly [R in Placing as R['endpoint']]: R['path'] } {
+  const placed: Partial<Record<ProviderEndpoint, string>> = {};
+  for (const route of routes) {
+    if (route.function !== 'oidc' || !route.endpoint) continue;
+    if (placed[route.endpoint]) throw new Error(`Two routes place the provider's ${route.endpoint}`);
+    placed[route.endpoint] = route.path;
+  }
+  return placed as ReturnType<typeof providerRoutes>;
 }

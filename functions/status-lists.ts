@@ -1,4 +1,5 @@
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import { kms, doc, issuers, statusLists, signerFor } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import type { HttpEvent } from '../shared/http/types.js';
@@ -25,4 +26,4 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     body: jws,
   };
-});
+}, routesOf('status-lists').edge);

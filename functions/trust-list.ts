@@ -1,4 +1,5 @@
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import { kms, doc, issuers, trustList, platformSigner, statusLists } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { trustListMediaType } from '../shared/licence/trust-list.js';
@@ -24,4 +25,4 @@ export const handler = apiHandler(async () => {
     },
     body: jws,
   };
-});
+}, routesOf('trust-list').edge);

@@ -1,5 +1,5 @@
-import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import {
   kms,
   doc,
@@ -12,7 +12,7 @@ import {
 } from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticate } from '../shared/http/authenticate.js';
+import { authenticateBearer } from '../shared/http/authenticate.js';
 import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
@@ -43,11 +43,7 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     throw new ServiceError('payload_too_large', 413, `The request body exceeds ${maxVerifyBodyBytes} bytes`);
   }
   const caller = header(event, 'authorization')
-    ? await authenticate(event, deps.accessTokens, {
-        audience: deps.config.issuerUrl,
-        requiredScope: 'licences:verify',
-        nowSeconds: epochSeconds(deps.clock),
-      })
+    ? await authenticateBearer(event, 'licences:verify', deps)
     : undefined;
   const { qr } = parseJsonBody(event, verifyRequest);
   const answer = await verifyScan(
@@ -57,4 +53,4 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     deps,
   );
   return json(200, answer);
-});
+}, routesOf('verify').edge);

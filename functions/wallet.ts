@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
+import { handledAbove, routesOf } from './dispatch.js';
 import { cookieSealer, kms, pageClientSecrets, webMac } from './composition/factories.js';
-import { NotFoundError, ServiceError } from '../shared/errors.js';
+import { ServiceError } from '../shared/errors.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -37,6 +38,7 @@ const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cook
 type Dependencies = ReturnType<typeof dependencies>;
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
+const served = routesOf('wallet');
 
 /**
  * The wallet (我的证照): a backend-for-frontend that signs people in through our own OpenID provider as
@@ -46,18 +48,17 @@ const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 export const handler = webHandler(
   'wallet',
   async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
-    if (event.routeKey === 'POST /wallet/licences/{id}/presentations') return refresh(event);
-    const back =
-      event.routeKey === 'GET /wallet/licences/{id}/qr'
-        ? licenceHref(event.pathParameters?.id ?? '')
-        : '/wallet';
+    if (served.is(event, 'POST /wallet/licences/{id}/presentations')) return refresh(event);
+    const back = served.is(event, 'GET /wallet/licences/{id}/qr')
+      ? licenceHref(event.pathParameters?.id ?? '')
+      : '/wallet';
     try {
       return await page(event, context);
     } catch (error) {
       return walletErrorPage(error, context, back);
     }
   },
-  { secure },
+  served.edge,
 );
 
 const parties = new Map<string, RelyingParty>();
@@ -176,8 +177,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       ...(scripts ? { scripts } : {}),
     });
 
-  switch (event.routeKey) {
-    case 'GET /wallet': {
+  return served.dispatch(event, {
+    'POST /wallet/licences/{id}/presentations': handledAbove,
+    'GET /wallet': async () => {
       const found = await cookies.session(event, now);
       if (!found) {
         return htmlPage(200, renderPage({ ...context, section: 'wallet', title, body: signedOutBody(t) }));
@@ -197,9 +199,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       } catch (error) {
         return ended(error);
       }
-    }
+    },
 
-    case 'GET /wallet/login': {
+    'GET /wallet/login': async () => {
       const query = event.queryStringParameters ?? {};
       const returnTo =
         query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
@@ -211,9 +213,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         returnTo,
       );
       return redirect(url, [await cookies.pendingCookie(pending, now)]);
-    }
+    },
 
-    case 'GET /wallet/callback': {
+    'GET /wallet/callback': async () => {
       const pending = await cookies.pending(event, now);
       const rp = relyingParty(deps);
       const signedIn = await rp.finish(event, pending);
@@ -223,9 +225,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         await cookies.sessionCookie(session, now),
         cookies.clearPending(),
       ]);
-    }
+    },
 
-    case 'POST /wallet/logout': {
+    'POST /wallet/logout': async () => {
       if (!sameOrigin(event, deps.config.issuerUrl)) throw new CrossSiteError();
       const found = await cookies.session(event, now);
       const clear = [cookies.clearSession(), cookies.clearPending()];
@@ -240,9 +242,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         await rp.endSessionUrl(found.session.idToken, `${deps.config.issuerUrl}/wallet`),
         clear,
       );
-    }
+    },
 
-    case 'GET /wallet/licences/{id}': {
+    'GET /wallet/licences/{id}': async () => {
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       try {
@@ -259,9 +261,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       } catch (error) {
         return ended(error);
       }
-    }
+    },
 
-    case 'GET /wallet/licences/{id}/qr': {
+    'GET /wallet/licences/{id}/qr': async () => {
       const id = event.pathParameters?.id ?? '';
       // Showing the page signs a presentation and audits it: another site's link or frame must not make
       // a visitor's wallet do that. Unless the browser says the navigation is our own (or typed), the
@@ -304,11 +306,8 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       } catch (error) {
         return ended(error);
       }
-    }
-
-    default:
-      throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
-  }
+    },
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
 import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
 import { webAssets } from './composition/factories.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -10,18 +11,18 @@ import { htmlPage, renderPage } from '../shared/web/kit/layout.js';
 import { landingBody, type DemoSignIn } from '../shared/web/pages/landing-page.js';
 import { verifierBody, verifierScripts } from '../shared/web/pages/verifier-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
-import { servedOverHttps } from '../shared/web/kit/cookies.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ webAssets });
+const served = routesOf('web');
 
 /** The landing page, the verifier page, the service worker and the browser assets: nothing personal. */
 export const handler = webHandler(
   'home',
   async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
-    switch (event.routeKey) {
-      case 'GET /':
-        return htmlPage(
+    return served.dispatch(event, {
+      'GET /': async () =>
+        htmlPage(
           200,
           renderPage({
             ...context,
@@ -29,9 +30,9 @@ export const handler = webHandler(
             title: context.t('首页', 'Home'),
             body: landingBody(context.t, await demoSignIn()),
           }),
-        );
-      case 'GET /verifier':
-        return htmlPage(
+        ),
+      'GET /verifier': () =>
+        htmlPage(
           200,
           renderPage({
             ...context,
@@ -40,16 +41,12 @@ export const handler = webHandler(
             body: verifierBody(context.t, context.lang),
             scripts: verifierScripts,
           }),
-        );
-      case 'GET /sw.js':
-        return asset(event, 'sw.js', { 'service-worker-allowed': '/' });
-      case 'GET /assets/{file}':
-        return asset(event, event.pathParameters?.file ?? '');
-      default:
-        throw new NotFoundError(`No page ${event.routeKey}`, 'route_not_found');
-    }
+        ),
+      'GET /sw.js': () => asset(event, 'sw.js', { 'service-worker-allowed': '/' }),
+      'GET /assets/{file}': () => asset(event, event.pathParameters?.file ?? ''),
+    });
   },
-  { secure: () => servedOverHttps(dependencies().config.issuerUrl) },
+  served.edge,
 );
 
 async function asset(event: HttpEvent, name: string, headers: Record<string, string> = {}) {

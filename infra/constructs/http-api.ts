@@ -6,7 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { routeKey, type FunctionName, type Route } from '../../functions/routes.js';
+import { routeKey, type FunctionName, type Route, type RouteKey } from '../../functions/routes.js';
 
 export interface ServiceApiProps {
   /** Steady-state requests per second and burst for the whole stage (API Gateway's token bucket). */
@@ -39,7 +39,7 @@ const accessLogFormat = AccessLogFormat.custom(
  * Why each public route that takes input from anyone (anything but a GET) is public. A public write
  * route missing here is not acknowledged, so cdk-nag fails the synth until its reason is written down.
  */
-const publicWriteReasons: Partial<Record<string, string>> = {
+const publicWriteReasons: Partial<Record<RouteKey, string>> = {
   'POST /verify':
     'Public by design (POST /verify): anyone holding a scanned licence or presentation may ask for its verdict, as the QR codes printed on licences invite; anonymous callers get the verdict, licence type, issuer, validity and the holder’s masked name and number. A bearer token, when sent, is validated by the function against the token store (scope licences:verify) and only adds the disclosed fields. The body is bounded (16 KiB), the function only reads and writes an audit entry, and the stage throttling bounds it.',
   'POST /accounts':
@@ -57,7 +57,7 @@ function unauthorizedRouteReason(route: Route): string | undefined {
   if (auth === 'public') {
     return route.method === 'GET'
       ? `Public by design (${routeKey(route)}): read-only, published for anyone (verifiers, browsers, monitoring), and without personal data; the stage throttling bounds it.`
-      : publicWriteReasons[routeKey(route)];
+      : publicWriteReasons[routeKey(route) as RouteKey];
   }
   if (auth === 'oauth') {
     return 'OpenID provider endpoint: oidc-provider authenticates clients (client secret, private_key_jwt, PKCE) and people itself; an authorizer would break the OAuth protocol, which must answer unauthenticated callers with OAuth errors.';

@@ -1,6 +1,6 @@
 import { ServiceError, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
-import { checkRequestLine, withEdgeHeaders } from './edge.js';
+import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { problem } from './response.js';
 import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
 
@@ -22,23 +22,23 @@ const titles: Record<number, string> = {
 /**
  * The one boundary between our API's use cases and HTTP: a {@link ServiceError} below 500 becomes its
  * problem document; anything else is logged and answered with a generic `server_error` that carries
- * only the request id, so no internals leave the service. The request line is bounded first, and every
- * answer gets the edge's headers (see `./edge.ts`).
+ * only the request id, so no internals leave the service. The request line is bounded first, by the
+ * route's parameter kinds that `edge` gives, and every answer gets the edge's headers (see `./edge.ts`).
  *
  * @example
  * ```ts
- * export const handler = apiHandler(async (event) => json(200, await useCase(parse(event))));
+ * export const handler = apiHandler(async (event) => json(200, await useCase(parse(event))), served.edge);
  * ```
  */
-export function apiHandler(handle: HttpHandler): HttpHandler {
+export function apiHandler(handle: HttpHandler, edge: Edge): HttpHandler {
   return async (event: HttpEvent): Promise<HttpResult> => {
     const requestId = event.requestContext?.requestId;
     logger.appendKeys({ requestId, route: event.routeKey });
     try {
-      checkRequestLine(event);
-      return withEdgeHeaders(await handle(event));
+      checkRequestLine(event, edge.parametersOf(event.routeKey));
+      return withEdgeHeaders(await handle(event), edge.secure());
     } catch (error) {
-      return withEdgeHeaders(errorResult(error, requestId));
+      return withEdgeHeaders(errorResult(error, requestId), edge.secure());
     } finally {
       logger.removeKeys(['requestId', 'route']);
     }

@@ -1,3 +1,4 @@
+import { epochSeconds, type Clock } from '../clock.js';
 import { AuthenticationError } from './api-handler.js';
 import { header } from './request.js';
 import type { HttpEvent } from './types.js';
@@ -78,4 +79,32 @@ export async function authenticate(
     issuerId: typeof issuerId === 'string' ? issuerId : undefined,
     acr: typeof acr === 'string' ? acr : undefined,
   };
+}
+
+/** What {@link authenticateBearer} reads: the token store, the API's own URL (the audience) and the clock. */
+export interface BearerDependencies {
+  accessTokens: AccessTokenLookup;
+  config: { issuerUrl: string };
+  clock: Clock;
+}
+
+/**
+ * The caller of one of our API's routes, by its bearer token with `requiredScope` ({@link authenticate}):
+ * the token is meant for this API (the audience is ISSUER_URL) and unexpired at the dependencies' clock.
+ *
+ * @example
+ * ```ts
+ * const caller = await authenticateBearer(event, 'licences:issue', deps); // 401 or 403 otherwise
+ * ```
+ */
+export function authenticateBearer(
+  event: HttpEvent,
+  requiredScope: string,
+  deps: BearerDependencies,
+): Promise<Caller> {
+  return authenticate(event, deps.accessTokens, {
+    audience: deps.config.issuerUrl,
+    requiredScope,
+    nowSeconds: epochSeconds(deps.clock),
+  });
 }

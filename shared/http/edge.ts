@@ -1,5 +1,3 @@
-import { routes, type ParameterKind } from '../../functions/routes.js';
-import { composition } from '../../functions/composition/dependencies.js';
 import { ServiceError } from '../errors.js';
 import type { HttpEvent, HttpResult } from './types.js';
 
@@ -8,6 +6,35 @@ import type { HttpEvent, HttpResult } from './types.js';
  * (`apiHandler`, `webHandler`, the OpenID function): the bounds on the request line and its path
  * parameters, and the headers every answer carries.
  */
+
+/**
+ * The kinds of path parameter, each with a shape ({@link parameterRules}) that every function checks
+ * before it reads a parameter, so that no id reaches a table or a library unbounded. The route table
+ * (functions/routes.ts) gives each parameter of each route its kind.
+ */
+export type ParameterKind =
+  | 'licenceId'
+  | 'issuerId'
+  | 'listId'
+  | 'creditCode'
+  | 'agentId'
+  | 'interactionUid'
+  | 'interactionStep'
+  | 'assetFile';
+
+/**
+ * What the edge needs to know of the function it fronts, which the function knows from the route table
+ * and its configuration (functions/dispatch.ts builds it).
+ */
+export interface Edge {
+  /**
+   * The kind of each path parameter of the route with this key; `undefined` for a route without
+   * parameters or a key the function does not serve (then any parameter is refused).
+   */
+  parametersOf(routeKey: string): Readonly<Record<string, ParameterKind>> | undefined;
+  /** Whether the public origin (ISSUER_URL) is https. */
+  secure(): boolean;
+}
 
 /** Longest request path the service reads; each parameter in it is bounded far lower (below). */
 export const maxPathLength = 4096;
@@ -63,21 +90,21 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
   },
 };
 
-const parametersOf = new Map(
-  routes.map((route) => [`${route.method} ${route.path}`, route.parameters ?? {}]),
-);
-
 /**
  * Refuses a request line the service will not read: a path or query string over its bound (414), or a
- * path parameter outside the shape of its kind (404, naming the parameter). A parameter that the route
- * table gives no kind is refused too, so a route added without one fails closed.
+ * path parameter outside the shape of its kind (404, naming the parameter). `kinds` are those the route
+ * table gives the event's route ({@link Edge.parametersOf}); a parameter without one is refused too, so a
+ * route added without one fails closed.
  *
  * @example
  * ```ts
- * checkRequestLine(event); // throws ServiceError 414 or 404
+ * checkRequestLine(event, { id: 'licenceId' }); // throws ServiceError 414 or 404
  * ```
  */
-export function checkRequestLine(event: HttpEvent): void {
+export function checkRequestLine(
+  event: HttpEvent,
+  kinds: Readonly<Partial<Record<string, ParameterKind>>> | undefined,
+): void {
   const path = event.rawPath ?? '';
   const query = event.rawQueryString ?? '';
   if (path.length > maxPathLength || query.length > maxQueryLength) {
@@ -87,9 +114,8 @@ export function checkRequestLine(event: HttpEvent): void {
       `The request path is limited to ${maxPathLength} characters and the query to ${maxQueryLength}`,
     );
   }
-  const kinds: Partial<Record<string, ParameterKind>> = parametersOf.get(event.routeKey) ?? {};
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
-    const kind = kinds[name];
+    const kind = kinds?.[name];
     const rule = kind ? parameterRules[kind] : undefined;
     if (!rule) {
       throw new ServiceError('not_found', 404, `The path parameter ${name} is not one this route takes`, [
@@ -104,9 +130,6 @@ export function checkRequestLine(event: HttpEvent): void {
   }
 }
 
-/** The configuration of the function (only its public origin is read here). */
-const configuration = composition({});
-
 /**
  * A year. Not `includeSubDomains`: the service owns its public host, not the domain's other hosts, and
  * its cookies are `__Host-` prefixed, so a sibling host cannot plant them anyway.
@@ -115,10 +138,15 @@ const hsts = 'max-age=31536000';
 
 /**
  * An answer with the headers every answer carries: `Strict-Transport-Security` when the public origin
- * (ISSUER_URL) is https, so that a browser never again speaks plain http to it; none on the local
- * runtime's http, where it would pin `localhost` to a TLS it does not have.
+ * (ISSUER_URL) is https (`secure`), so that a browser never again speaks plain http to it; none on the
+ * local runtime's http, where it would pin `localhost` to a TLS it does not have.
+ *
+ * @example
+ * ```ts
+ * return withEdgeHeaders(await handle(event), edge.secure());
+ * ```
  */
-export function withEdgeHeaders(result: HttpResult): HttpResult {
-  if (!configuration().config.issuerUrl.startsWith('https:')) return result;
+export function withEdgeHeaders(result: HttpResult, secure: boolean): HttpResult {
+  if (!secure) return result;
   return { ...result, headers: { ...result.headers, 'strict-transport-security': hsts } };
 }

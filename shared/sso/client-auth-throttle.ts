@@ -11,15 +11,15 @@ import {
   type LoginAttemptStore,
   type ThrottleKey,
 } from '../identity/login-throttle.js';
-import { providerRoutes } from './provider.js';
+import type { ProviderRoutes } from './provider.js';
 
 /** The provider's endpoints that authenticate a client (RFC 6749 §2.3, RFC 7662, RFC 7009, RFC 9126). */
-const clientAuthenticatingPaths: ReadonlySet<string> = new Set([
-  providerRoutes.token,
-  providerRoutes.introspection,
-  providerRoutes.revocation,
-  providerRoutes.pushed_authorization_request,
-]);
+const clientAuthenticating = [
+  'token',
+  'introspection',
+  'revocation',
+  'pushed_authorization_request',
+] as const;
 
 export interface ClientAuthThrottleDependencies {
   loginAttempts: LoginAttemptStore;
@@ -48,15 +48,18 @@ export interface ClientAuthThrottleDependencies {
  *
  * @example
  * ```ts
- * return throttleClientAuthentication(event, (e) => serve(e, {}), deps);
+ * return throttleClientAuthentication(event, (e) => serve(e, {}), deps, providerRoutes());
  * ```
  */
 export async function throttleClientAuthentication(
   event: HttpEvent,
   serve: (event: HttpEvent) => Promise<HttpResult>,
   deps: ClientAuthThrottleDependencies,
+  /** Where the provider serves its endpoints: the route table's paths. */
+  routes: Pick<ProviderRoutes, (typeof clientAuthenticating)[number]>,
 ): Promise<HttpResult> {
-  if (event.requestContext.http.method !== 'POST' || !clientAuthenticatingPaths.has(event.rawPath)) {
+  const authenticatesClient = clientAuthenticating.some((endpoint) => routes[endpoint] === event.rawPath);
+  if (event.requestContext.http.method !== 'POST' || !authenticatesClient) {
     return serve(event);
   }
   const clientId = presentedClientId(event);

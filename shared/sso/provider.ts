@@ -43,19 +43,26 @@ export interface ProviderDependencies {
   directory: IdentityDirectory;
   /** Secret for pairwise subjects (derived from the KMS MAC key once per container). */
   pairwiseSalt: Uint8Array;
+  /** The paths of its endpoints, as the route table routes them to the OpenID function. */
+  routes: ProviderRoutes;
 }
 
-/** The paths the provider serves; `functions/routes.ts` routes each of them to the OpenID function. */
-export const providerRoutes = {
-  authorization: '/authorize',
-  token: '/token',
-  userinfo: '/userinfo',
-  jwks: '/.well-known/jwks.json',
-  introspection: '/token/introspection',
-  revocation: '/token/revocation',
-  end_session: '/session/end',
-  pushed_authorization_request: '/request',
-} as const;
+/**
+ * The provider endpoints whose paths we choose (`oidc-provider`'s `routes` option); the others follow
+ * from these (`/authorize/{uid}`, `/session/end/confirm`) or are fixed (`/.well-known/openid-configuration`).
+ */
+export type ProviderEndpoint =
+  | 'authorization'
+  | 'token'
+  | 'userinfo'
+  | 'jwks'
+  | 'introspection'
+  | 'revocation'
+  | 'end_session'
+  | 'pushed_authorization_request';
+
+/** Where the provider serves each endpoint: the route table's paths (`providerRoutes` in functions/routes.ts). */
+export type ProviderRoutes = Readonly<Record<ProviderEndpoint, string>>;
 
 /**
  * Builds the OpenID provider (panva's `oidc-provider`) on our storage and our KMS key.
@@ -67,7 +74,7 @@ export const providerRoutes = {
  *
  * @example
  * ```ts
- * const provider = createProvider({ issuerUrl, adapter, signingKey, clientSecrets, cookieKeys, accessTokenTtlSeconds: 600 });
+ * const provider = createProvider({ issuerUrl, adapter, signingKey, clientSecrets, cookieKeys, accessTokenTtlSeconds: 600, routes });
  * const koaCallback = provider.callback();
  * ```
  */
@@ -91,7 +98,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
     clients: [],
     jwks: { keys: [deps.signingKey, ...(deps.previousKeys ?? [])] as never[] },
-    routes: providerRoutes,
+    routes: { ...deps.routes },
     scopes: [...allScopes],
     responseTypes: ['code'],
     cookies: { keys: deps.cookieKeys },

@@ -1,5 +1,5 @@
 import { ServiceError } from '../errors.js';
-import { checkRequestLine, withEdgeHeaders } from '../http/edge.js';
+import { checkRequestLine, withEdgeHeaders, type Edge } from '../http/edge.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
 import { html } from './kit/html.js';
@@ -18,17 +18,18 @@ export interface PageContext {
  * The boundary of the web pages, like `apiHandler` for the API: an exposed {@link ServiceError} (below
  * 500) becomes a page saying what went wrong in the visitor's language; anything else is logged and
  * shown as a generic failure with the request id, so no internals reach the browser. A `?lang=` choice
- * is remembered in a cookie.
+ * is remembered in a cookie (`Secure` when `edge.secure()`). The request line is bounded first, by the
+ * route's parameter kinds that `edge` gives, and every answer gets the edge's headers.
  *
  * @example
  * ```ts
- * export const handler = webHandler('wallet', async (event, { t }) => htmlPage(200, …));
+ * export const handler = webHandler('wallet', async (event, { t }) => htmlPage(200, …), served.edge);
  * ```
  */
 export function webHandler(
   section: Section,
   handle: (event: HttpEvent, context: PageContext) => Promise<HttpResult>,
-  options: { secure: () => boolean } = { secure: () => false },
+  edge: Edge,
 ): HttpHandler {
   return async (event) => {
     const requestId = event.requestContext?.requestId;
@@ -38,14 +39,15 @@ export function webHandler(
     try {
       const result = await Promise.resolve()
         .then(() => {
-          checkRequestLine(event);
+          checkRequestLine(event, edge.parametersOf(event.routeKey));
           return handle(event, context);
         })
         .catch((error: unknown) => errorPage(error, section, context, requestId));
       const chosen = langChosen(event);
-      if (!chosen) return withEdgeHeaders(result);
-      const cookie = langCookieHeader(chosen, options.secure());
-      return withEdgeHeaders({ ...result, cookies: [...(result.cookies ?? []), cookie] });
+      const secure = edge.secure();
+      if (!chosen) return withEdgeHeaders(result, secure);
+      const cookie = langCookieHeader(chosen, secure);
+      return withEdgeHeaders({ ...result, cookies: [...(result.cookies ?? []), cookie] }, secure);
     } finally {
       logger.removeKeys(['requestId', 'route']);
     }
