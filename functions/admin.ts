@@ -15,7 +15,7 @@ import {
   keys,
   signerFor,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { NotFoundError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
@@ -80,6 +80,6 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     case 'POST /admin/clients':
       return json(201, await registerClient(parseJsonBody(event, registerClientInput), deps));
     default:
-      throw new ServiceError('route_not_found', 404, `No admin route ${event.routeKey}`);
+      throw new NotFoundError(`No admin route ${event.routeKey}`, 'route_not_found');
   }
 });

@@ -13,7 +13,7 @@ import {
   lookupMac,
   platformSigner,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { ForbiddenError, NotFoundError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticate } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
@@ -50,7 +50,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     nowSeconds: epochSeconds(deps.clock),
   });
   if (!caller.accountId)
-    throw new ServiceError('not_a_person', 403, 'This token does not stand for a signed-in person');
+    throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
   const subject = parseAccountId(caller.accountId);
   const now = new Date(deps.clock.now());
   const reader = await licenceReader(subject, caller.acr, deps);
@@ -83,6 +83,6 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       });
     }
     default:
-      throw new ServiceError('route_not_found', 404, `No holder route ${event.routeKey}`);
+      throw new NotFoundError(`No holder route ${event.routeKey}`, 'route_not_found');
   }
 });

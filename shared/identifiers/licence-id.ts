@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { parseCreditCode, type CreditCode } from './credit-code.js';
 
 /** The OID arc of electronic licences (GB/T 36904): every licence identifier starts with it. */
@@ -34,9 +34,9 @@ export interface ParsedLicenceId extends LicenceIdParts {
   check: string;
 }
 
-export class InvalidLicenceIdError extends ServiceError {
+export class InvalidLicenceIdError extends InvalidInputError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('invalid_licence_id', 400, message, [], options);
+    super(message, 'invalid_licence_id', options);
     this.name = 'InvalidLicenceIdError';
   }
 }
