@@ -13,8 +13,9 @@ import {
   passwords,
   loginAttempts,
 } from './composition/factories.js';
-import { ServiceError, TooManyRequestsError } from '../shared/errors.js';
+import { ForbiddenError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
+import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
@@ -92,10 +93,9 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
       const input = parseJsonBody(event, z.strictObject({ creditCode: z.string().max(64) }));
       const authority = await canActFor(person, input.creditCode, now, deps);
       if (!authority) {
-        throw new ServiceError(
-          'not_authorised_for_entity',
-          403,
+        throw new ForbiddenError(
           'Neither the entity registry nor an appointment by its legal representative names you for this entity',
+          'not_authorised_for_entity',
         );
       }
       return json(200, authorityView(authority));
@@ -136,7 +136,7 @@ async function signedInPerson(
   const personId = caller.accountId ? parseAccountId(caller.accountId).personId : undefined;
   const person = personId ? await findPersonById(personId, deps) : undefined;
   if (!person) {
-    throw new ServiceError('person_required', 403, 'This route needs the access token of a signed-in person');
+    throw new ForbiddenError('This route needs the access token of a signed-in person', 'person_required');
   }
   return { ...person, acr: caller.acr };
 }
@@ -200,9 +200,10 @@ const registerPage = webHandler(
       return page(201, { registered: personAccountView(account) });
     } catch (error) {
       if (error instanceof ServiceError && error.expose) {
-        logger.info('registration refused', { code: error.code, status: error.status });
+        const status = httpStatusOf(error);
+        logger.info('registration refused', { code: error.code, status });
         return page(
-          error.status,
+          status,
           { values, errors: registerPageErrors(t, error) },
           error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
         );

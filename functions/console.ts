@@ -4,7 +4,7 @@ import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
 import { handledAbove, routesOf } from './dispatch.js';
 import { kms, doc, webMac, cookieSealer, webSessions, relayedAddresses } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { InvalidInputError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import {
@@ -348,7 +348,7 @@ async function changeStatus(
   const posted = readForm(event);
   const parsed = statusForm.safeParse(posted);
   const status = statusForm.shape.status.safeParse(posted.status);
-  if (!status.success) throw new ServiceError('invalid_form', 400, 'Unknown status');
+  if (!status.success) throw new InvalidInputError('Unknown status', 'invalid_form');
   const reason = typeof posted.reason === 'string' ? posted.reason : '';
   const errors: NonNullable<LicencePageInput['action']>['errors'] = {};
   if (!parsed.success) {

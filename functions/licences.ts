@@ -13,7 +13,7 @@ import {
   signerFor,
   fingerprint,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
@@ -46,14 +46,14 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const deps = dependencies();
   const caller = await authenticateBearer(event, 'licences:issue', deps);
   if (!caller.issuerId) {
-    throw new ServiceError('not_an_issuer', 403, 'This client is not an issuing agency’s client');
+    throw new ForbiddenError('This client is not an issuing agency’s client', 'not_an_issuer');
   }
   const issuerId = caller.issuerId;
   // A withdrawn issuer's client is deleted with it, which ends its tokens already; an issuer withdrawn
   // before that (its client left in place) is refused here, on every route, reads included.
   const acting = await deps.issuers.findById(issuerId);
   if (acting?.status !== 'active') {
-    throw new ServiceError('issuer_inactive', 403, 'This client’s issuer is withdrawn or does not exist');
+    throw new ForbiddenError('This client’s issuer is withdrawn or does not exist', 'issuer_inactive');
   }
   const requestId = event.requestContext.requestId;
   const id = event.pathParameters?.id ?? '';
@@ -63,11 +63,12 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     'POST /licences': async () => {
       const key = idempotencyKey.safeParse(header(event, 'idempotency-key'));
       if (!key.success) {
-        throw new ServiceError(
-          'idempotency_key_required',
-          400,
+        throw new InvalidInputError(
           'Send an Idempotency-Key header holding a UUID',
-          [{ path: 'Idempotency-Key', message: 'required: a UUID' }],
+          'idempotency_key_required',
+          {
+            errors: [{ path: 'Idempotency-Key', message: 'required: a UUID' }],
+          },
         );
       }
       const input = parseJsonBody(event, issueLicenceInput);
@@ -100,7 +101,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         deps,
       );
       const issuer = await deps.issuers.findById(issuerId);
-      if (!issuer) throw new ServiceError('issuer_inactive', 403, 'This client’s issuer does not exist');
+      if (!issuer) throw new ForbiddenError('This client’s issuer does not exist', 'issuer_inactive');
       return json(200, licenceView(licence, issuer, now()));
     },
     'GET /licences/{id}/qr.svg': async () => {

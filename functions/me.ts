@@ -13,7 +13,7 @@ import {
   lookupMac,
   platformSigner,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { ForbiddenError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
@@ -47,7 +47,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const deps = dependencies();
   const caller = await authenticateBearer(event, 'licences', deps);
   if (!caller.accountId)
-    throw new ServiceError('not_a_person', 403, 'This token does not stand for a signed-in person');
+    throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
   const actor = caller.accountId;
   const subject = parseAccountId(actor);
   const now = new Date(deps.clock.now());

@@ -10,7 +10,7 @@ import {
   platformSigner,
   platformPreviousSigners,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { TooLargeError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
@@ -40,7 +40,7 @@ const dependencies = composition({
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   if (bodyBytes(event).length > maxVerifyBodyBytes) {
-    throw new ServiceError('payload_too_large', 413, `The request body exceeds ${maxVerifyBodyBytes} bytes`);
+    throw new TooLargeError(`The request body exceeds ${maxVerifyBodyBytes} bytes`, 'payload_too_large');
   }
   const caller = header(event, 'authorization')
     ? await authenticateBearer(event, 'licences:verify', deps)

@@ -4,6 +4,7 @@ import { composition } from './composition/dependencies.js';
 import { handledAbove, routesOf } from './dispatch.js';
 import { cookieSealer, kms, pageClientSecrets, webMac } from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
+import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -347,7 +348,7 @@ async function refresh(event: HttpEvent): Promise<HttpResult> {
     }
     if (error instanceof ServiceError && error.expose) {
       return problem({
-        status: error.status,
+        status: httpStatusOf(error),
         code: error.code,
         title: error.code.replaceAll('_', ' '),
         detail: error.message,
@@ -357,7 +358,7 @@ async function refresh(event: HttpEvent): Promise<HttpResult> {
     }
     logger.error('wallet refresh failed', error instanceof Error ? error : String(error));
     return refuse(
-      error instanceof ServiceError ? error.status : 500,
+      error instanceof ServiceError ? httpStatusOf(error) : 500,
       'server_error',
       'The QR code could not be made',
     );

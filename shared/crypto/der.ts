@@ -1,12 +1,12 @@
-import { ServiceError } from '../errors.js';
+import { InternalError } from '../errors.js';
 
 const SEQUENCE = 0x30;
 const INTEGER = 0x02;
 /** The largest coordinate we convert: P-521 (66 bytes); its DER body still fits a one-byte long-form length. */
 const MAX_PART_LENGTH = 66;
 
-function malformed(message: string): ServiceError {
-  return new ServiceError('invalid_signature_encoding', 500, `Malformed ECDSA signature: ${message}`);
+function malformed(message: string): InternalError {
+  return new InternalError(`Malformed ECDSA signature: ${message}`, 'invalid_signature_encoding');
 }
 
 function checkPartLength(partLength: number): void {
@@ -58,7 +58,7 @@ function readInteger(
  * return) into the JOSE form of RFC 7518 §3.4: `r‖s`, each left-padded to `partLength` bytes.
  *
  * Strict DER: anything else (other tags, lengths that disagree, trailing bytes, negative, zero,
- * over-long or non-minimal integers) throws `ServiceError` `invalid_signature_encoding`.
+ * over-long or non-minimal integers) throws an `InternalError` `invalid_signature_encoding`.
  *
  * @param partLength bytes per coordinate: 32 for P-256 (ES256), 48 for P-384, 66 for P-521.
  * @example

@@ -1,6 +1,7 @@
-import { ServiceError, TooManyRequestsError } from '../errors.js';
+import { ServiceError, TooManyRequestsError, type ErrorKind } from '../errors.js';
 import { logger } from '../logger.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
+import { httpStatusOf } from './error-mapping.js';
 import { problem } from './response.js';
 import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
 
@@ -47,12 +48,13 @@ export function apiHandler(handle: HttpHandler, edge: Edge): HttpHandler {
 
 export function errorResult(error: unknown, requestId: string | undefined): HttpResult {
   if (error instanceof ServiceError && error.expose) {
-    logger.info('request refused', { code: error.code, status: error.status });
+    const status = httpStatusOf(error);
+    logger.info('request refused', { code: error.code, status });
     return problem(
       {
-        status: error.status,
+        status,
         code: error.code,
-        title: titles[error.status] ?? 'Error',
+        title: titles[status] ?? 'Error',
         detail: error.message,
         errors: error.errors,
         requestId,
@@ -78,7 +80,7 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
     );
   }
   logger.error('request failed', error instanceof Error ? error : String(error));
-  const status = error instanceof ServiceError ? error.status : 500;
+  const status = error instanceof ServiceError ? httpStatusOf(error) : 500;
   return problem({
     status,
     code: status === 503 ? 'temporarily_unavailable' : 'server_error',
@@ -98,16 +100,21 @@ function isThrottling(error: unknown): boolean {
   );
 }
 
-/** A 401 or 403 that also tells the client how to authenticate (RFC 6750 §3). */
+/**
+ * A 401 or 403 that also tells the client how to authenticate (RFC 6750 §3): an error of the HTTP edge,
+ * so it names its status, which must be the one its kind maps to.
+ */
 export class AuthenticationError extends ServiceError {
+  readonly kind: ErrorKind;
   readonly challenge: string;
 
   constructor(
     code: 'invalid_token' | 'insufficient_scope' | 'invalid_request',
-    status: 401 | 403,
+    readonly status: 401 | 403,
     message: string,
   ) {
-    super(code, status, message);
+    super(code, message);
+    this.kind = status === 401 ? 'unauthenticated' : 'forbidden';
     this.name = 'AuthenticationError';
     const description = message.replace(/["\\]/g, '');
     this.challenge =

@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { NotFoundError, UriTooLongError } from '../errors.js';
 import type { HttpEvent, HttpResult } from './types.js';
 
 /**
@@ -98,7 +98,7 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
  *
  * @example
  * ```ts
- * checkRequestLine(event, { id: 'licenceId' }); // throws ServiceError 414 or 404
+ * checkRequestLine(event, { id: 'licenceId' }); // throws UriTooLongError (414) or NotFoundError (404)
  * ```
  */
 export function checkRequestLine(
@@ -108,24 +108,23 @@ export function checkRequestLine(
   const path = event.rawPath ?? '';
   const query = event.rawQueryString ?? '';
   if (path.length > maxPathLength || query.length > maxQueryLength) {
-    throw new ServiceError(
-      'uri_too_long',
-      414,
+    throw new UriTooLongError(
       `The request path is limited to ${maxPathLength} characters and the query to ${maxQueryLength}`,
+      'uri_too_long',
     );
   }
   for (const [name, value] of Object.entries(event.pathParameters ?? {})) {
     const kind = kinds?.[name];
     const rule = kind ? parameterRules[kind] : undefined;
     if (!rule) {
-      throw new ServiceError('not_found', 404, `The path parameter ${name} is not one this route takes`, [
-        { path: name, message: 'not a parameter of this route' },
-      ]);
+      throw new NotFoundError(`The path parameter ${name} is not one this route takes`, 'not_found', {
+        errors: [{ path: name, message: 'not a parameter of this route' }],
+      });
     }
     if (value === undefined || !rule.pattern.test(value)) {
-      throw new ServiceError(rule.notFound, 404, `There is no such ${name}: it must be ${rule.allows}`, [
-        { path: name, message: `must be ${rule.allows}` },
-      ]);
+      throw new NotFoundError(`There is no such ${name}: it must be ${rule.allows}`, rule.notFound, {
+        errors: [{ path: name, message: `must be ${rule.allows}` }],
+      });
     }
   }
 }

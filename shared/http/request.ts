@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { ServiceError, invalidRequest } from '../errors.js';
+import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError, invalidRequest } from '../errors.js';
 import type { HttpEvent } from './types.js';
 
 /** Largest request body our API accepts, before any parsing. */
@@ -41,22 +41,21 @@ export function zodErrors(error: z.ZodError): Array<{ path: string; message: str
 export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
   const bytes = bodyBytes(event);
   if (bytes.length > maxBodyBytes) {
-    throw new ServiceError('payload_too_large', 413, `The request body exceeds ${maxBodyBytes} bytes`);
+    throw new TooLargeError(`The request body exceeds ${maxBodyBytes} bytes`, 'payload_too_large');
   }
   const contentType = header(event, 'content-type');
   const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json' && !mediaType?.endsWith('+json')) {
-    throw new ServiceError(
-      'unsupported_media_type',
-      415,
+    throw new UnsupportedMediaTypeError(
       `Content-Type must be application/json, not ${contentType ? JSON.stringify(contentType) : 'absent'}`,
+      'unsupported_media_type',
     );
   }
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
-    throw new ServiceError('malformed_json', 400, 'The request body is not valid UTF-8 JSON');
+    throw new InvalidInputError('The request body is not valid UTF-8 JSON', 'malformed_json');
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {

@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 
 /** The 31 characters of GB 32100 (no I, O, S, V, Z), in the order of their values 0..30. */
 const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
@@ -8,9 +8,9 @@ const organisationWeights = [3, 7, 9, 10, 5, 8, 4, 2];
 
 export type CreditCode = string & { readonly __brand: 'CreditCode' };
 
-export class InvalidCreditCodeError extends ServiceError {
+export class InvalidCreditCodeError extends InvalidInputError {
   constructor(message: string) {
-    super('invalid_credit_code', 400, message);
+    super(message, 'invalid_credit_code');
     this.name = 'InvalidCreditCodeError';
   }
 }

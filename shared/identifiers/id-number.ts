@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 
 const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const checkCharacters = '10X98765432';
@@ -10,9 +10,9 @@ const provinces = new Set([
 
 export type IdNumber = string & { readonly __brand: 'IdNumber' };
 
-export class InvalidIdNumberError extends ServiceError {
+export class InvalidIdNumberError extends InvalidInputError {
   constructor(message: string) {
-    super('invalid_id_number', 400, message);
+    super(message, 'invalid_id_number');
     this.name = 'InvalidIdNumberError';
   }
 }

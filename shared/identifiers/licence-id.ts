@@ -1,5 +1,5 @@
 import { licenceIdRoot } from '../../packages/verifier/src/licence-id.js';
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { parseCreditCode, type CreditCode } from './credit-code.js';
 
 /**
@@ -38,9 +38,9 @@ export interface ParsedLicenceId extends LicenceIdParts {
   check: string;
 }
 
-export class InvalidLicenceIdError extends ServiceError {
+export class InvalidLicenceIdError extends InvalidInputError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('invalid_licence_id', 400, message, [], options);
+    super(message, 'invalid_licence_id', options);
     this.name = 'InvalidLicenceIdError';
   }
 }

@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type {
   ActingRight,
   DirectoryEntity,
@@ -42,7 +42,7 @@ const toRight = (authority: ActingAuthority): ActingRight =>
 
 /** A malformed credit code from a form is simply not one the person may act for. */
 function isClientError(error: unknown): boolean {
-  return error instanceof ServiceError && error.status === 400;
+  return error instanceof InvalidInputError;
 }
 
 /**

@@ -2,7 +2,13 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ConflictError, NotFoundError, ServiceError, invalidRequest } from '../errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  invalidRequest,
+} from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
@@ -238,17 +244,15 @@ async function requireRepresentative(
 ): Promise<EntityAccount> {
   const authority = await canActFor(person, creditCode, now, deps);
   if (authority?.role !== 'legal_representative') {
-    throw new ServiceError(
-      'not_legal_representative',
-      403,
+    throw new ForbiddenError(
       'Only the legal representative of the entity may manage its agents',
+      'not_legal_representative',
     );
   }
   if (signedInLevel(person, person.acr) < 3) {
-    throw new ServiceError(
-      'insufficient_assurance',
-      403,
+    throw new ForbiddenError(
       `Managing an entity's agents needs assurance level ${acrOf(3)} (acr); sign in at that level`,
+      'insufficient_assurance',
     );
   }
   return authority.entity;
@@ -293,9 +297,9 @@ export async function appointAgent(
   }
   const agentKey = await personLookupKey(deps.lookupMac, idNumber);
   if (agentKey === representative.lookupKey) {
-    throw new ServiceError('self_appointment', 400, 'The legal representative already acts for the entity', [
-      { path: 'idNumber', message: 'is the representative’s own' },
-    ]);
+    throw new InvalidInputError('The legal representative already acts for the entity', 'self_appointment', {
+      errors: [{ path: 'idNumber', message: 'is the representative’s own' }],
+    });
   }
   const appointment = await deps.entities.appoint(
     {

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ConflictError, ServiceError, invalidRequest, TooManyRequestsError } from '../errors.js';
+import { ConflictError, InvalidInputError, invalidRequest, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
@@ -108,11 +108,10 @@ export async function registerPerson(
   let accountName = name;
   if (registered) {
     if (comparableName(registered.name) !== comparableName(name)) {
-      throw new ServiceError(
-        'registry_mismatch',
-        400,
+      throw new InvalidInputError(
         'The name does not match the population registry for this ID number',
-        [{ path: 'name', message: 'does not match the population registry' }],
+        'registry_mismatch',
+        { errors: [{ path: 'name', message: 'does not match the population registry' }] },
       );
     }
     assurance = 'registry-verified';

@@ -3,7 +3,7 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';
-import { ConflictError, NotFoundError, ServiceError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
 import { issuerKeyHistory } from './issuer-keys.js';
@@ -69,10 +69,9 @@ export async function rotateIssuerKey(
   if (!issuer) throw new NotFoundError(`No issuer ${issuerId}`, 'issuer_not_found');
   const history = issuerKeyHistory(issuer);
   if (issuer.status !== 'active' || history.length === 0) {
-    throw new ServiceError(
-      'issuer_not_active',
-      409,
+    throw new ConflictError(
       `Issuer ${issuerId} is ${issuer.status}: only an active issuer's key rotates`,
+      'issuer_not_active',
     );
   }
   const startedAt = deps.clock.now();

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
-import { NotFoundError, ServiceError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
@@ -44,10 +44,10 @@ export async function withdrawIssuer(
   if (!issuer) throw new NotFoundError(`No issuer ${issuerId}`, 'issuer_not_found');
   if (issuer.status !== 'provisioning' && issuer.clientId) await deps.clients.delete(issuer.clientId);
   if (issuer.status === 'withdrawn') {
-    throw new ServiceError('issuer_withdrawn', 409, `Issuer ${issuerId} is already withdrawn`);
+    throw new ConflictError(`Issuer ${issuerId} is already withdrawn`, 'issuer_withdrawn');
   }
   if (issuer.status !== 'active') {
-    throw new ServiceError('issuer_not_active', 409, `Issuer ${issuerId} is still being onboarded`);
+    throw new ConflictError(`Issuer ${issuerId} is still being onboarded`, 'issuer_not_active');
   }
   const now = new Date(deps.clock.now()).toISOString();
   const saved = await deps.issuers.save({

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { maskIdNumber, parseIdNumber } from '../identifiers/id-number.js';
 
 export type HolderKind = 'person' | 'entity';
@@ -340,16 +340,16 @@ export function catalogueView(): readonly LicenceTypeView[] {
   return catalogue;
 }
 
-export class InvalidFieldsError extends ServiceError {
+export class InvalidFieldsError extends InvalidInputError {
   constructor(message: string, errors: ReadonlyArray<{ path: string; message: string }>) {
-    super('invalid_fields', 400, message, errors);
+    super(message, 'invalid_fields', { errors });
     this.name = 'InvalidFieldsError';
   }
 }
 
 /**
  * Validates a licence's `fields` against its type: the parsed, normalised fields, or an
- * {@link InvalidFieldsError} (400 `invalid_fields`) listing each failure at its request path, e.g.
+ * {@link InvalidFieldsError} (`invalid_fields`) listing each failure at its request path, e.g.
  * `fields.vehicleClass`. Unknown fields are refused one by one.
  *
  * @example

@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { ForbiddenError } from '../errors.js';
 import { canActFor, findEntityById, type EntityDependencies } from '../identity/entities.js';
 import { findPersonById } from '../identity/verify-password.js';
 import type { AccountStore } from '../identity/account-store.js';
@@ -40,7 +40,7 @@ export async function licenceReader(
   deps: HolderDependencies,
 ): Promise<LicenceReader> {
   const person = await findPersonById(subject.personId, deps);
-  if (!person) throw new ServiceError('account_not_found', 403, 'The signed-in account no longer exists');
+  if (!person) throw new ForbiddenError('The signed-in account no longer exists', 'account_not_found');
   const keys = [person.lookupKey];
   if (subject.kind === 'entity') {
     const entity = await findEntityById(subject.entityId, deps);

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { lowSCompactJws, signCompactJws } from '../crypto/compact-jws.js';
 import type { Mac } from '../crypto/mac.js';
 import type { Signer } from '../crypto/signer.js';
-import { ConflictError, ServiceError } from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidInputError } from '../errors.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
@@ -103,24 +103,23 @@ export async function issueLicence(
 ): Promise<{ licence: LicenceRecord; issuer: Issuer; created: boolean }> {
   const issuer = await deps.issuers.findById(context.issuerId);
   if (!issuer || issuer.status !== 'active' || !issuer.keyId) {
-    throw new ServiceError('issuer_inactive', 403, 'This client’s issuer is not active and may not issue');
+    throw new ForbiddenError('This client’s issuer is not active and may not issue', 'issuer_inactive');
   }
   const type = findLicenceType(input.type);
   if (!type) {
-    throw new ServiceError('unknown_licence_type', 400, `Unknown licence type ${input.type}`, [
-      { path: 'type', message: 'not in the catalogue (GET /licence-types)' },
-    ]);
+    throw new InvalidInputError(`Unknown licence type ${input.type}`, 'unknown_licence_type', {
+      errors: [{ path: 'type', message: 'not in the catalogue (GET /licence-types)' }],
+    });
   }
   if (!issuer.licenceTypes.includes(type.code)) {
-    throw new ServiceError('licence_type_not_allowed', 403, `This issuer may not issue ${type.code}`);
+    throw new ForbiddenError(`This issuer may not issue ${type.code}`, 'licence_type_not_allowed');
   }
   const now = new Date(deps.clock.now());
   const holderNumber = parseHolder(input, type, now);
   if (type.regional && !inJurisdiction(issuer, holderDivision(holderNumber))) {
-    throw new ServiceError(
-      'outside_jurisdiction',
-      403,
+    throw new ForbiddenError(
       `A ${type.code} is issued only to holders in the issuer’s jurisdiction (${jurisdictionOf(issuer).join(', ')}); this holder is in ${holderDivision(holderNumber)}`,
+      'outside_jurisdiction',
     );
   }
   const validFields = validateFields(type, input.fields);
@@ -288,9 +287,9 @@ async function holderFor(number: HolderNumber, name: string, mac: Mac): Promise<
 }
 
 function holderKindMismatch(type: LicenceType, expectedPath: string) {
-  return new ServiceError('holder_kind_mismatch', 400, `A ${type.code} is issued to a ${type.holderKind}`, [
-    { path: expectedPath, message: `required: a ${type.code} is issued to a ${type.holderKind}` },
-  ]);
+  return new InvalidInputError(`A ${type.code} is issued to a ${type.holderKind}`, 'holder_kind_mismatch', {
+    errors: [{ path: expectedPath, message: `required: a ${type.code} is issued to a ${type.holderKind}` }],
+  });
 }
 
 /** Runs a parser whose errors name the rule, and adds the request path they refer to. */
@@ -298,10 +297,10 @@ function withPath<T>(path: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ServiceError && error.status === 400) {
-      throw new ServiceError(error.code, 400, `${path}: ${error.message}`, [
-        { path, message: error.message },
-      ]);
+    if (error instanceof InvalidInputError) {
+      throw new InvalidInputError(`${path}: ${error.message}`, error.code, {
+        errors: [{ path, message: error.message }],
+      });
     }
     throw error;
   }
@@ -315,9 +314,9 @@ function validity(input: IssueLicenceInput, type: LicenceType, now: Date) {
       ? undefined
       : new Date(Date.parse(validFrom) + type.defaultValidityDays * 86_400_000).toISOString());
   if (validUntil && validUntil <= validFrom) {
-    throw new ServiceError('invalid_validity', 400, 'validUntil must be after validFrom', [
-      { path: 'validUntil', message: 'must be after validFrom' },
-    ]);
+    throw new InvalidInputError('validUntil must be after validFrom', 'invalid_validity', {
+      errors: [{ path: 'validUntil', message: 'must be after validFrom' }],
+    });
   }
   return { validFrom, validUntil };
 }

@@ -1,4 +1,4 @@
-import { ServiceError } from '../errors.js';
+import { ForbiddenError } from '../errors.js';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
 import { findLicenceType, findLicenceTypeByTypeCode, licenceTypes, minAssuranceOf } from './catalogue.js';
 import type { LicenceRecord } from './licence.js';
@@ -14,13 +14,12 @@ export interface LicenceReader {
   level: AssuranceLevel;
 }
 
-/** The reader is the holder, but below the level the licence type requires (403). */
-export class InsufficientAssuranceError extends ServiceError {
+/** The reader is the holder, but below the level the licence type requires. */
+export class InsufficientAssuranceError extends ForbiddenError {
   constructor(readonly requiredAcr: string) {
     super(
-      'insufficient_assurance',
-      403,
       `Reading these licences needs assurance level ${requiredAcr} (acr); sign in at that level`,
+      'insufficient_assurance',
     );
     this.name = 'InsufficientAssuranceError';
   }

@@ -18,7 +18,7 @@ export interface LicenceQuery {
 /**
  * Where licences are kept. Contract: `create` is one conditional write that fails with `ConflictError`
  * if the id exists; `save` replaces under optimistic concurrency on `version`; lists are newest first;
- * a cursor is only valid for the query that produced it (else `ServiceError` 400 `invalid_cursor`).
+ * a cursor is only valid for the query that produced it (else an `InvalidInputError` `invalid_cursor`).
  */
 export interface LicenceStore {
   create(licence: LicenceRecord): Promise<LicenceRecord>;

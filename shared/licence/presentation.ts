@@ -10,7 +10,7 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
-import { NotFoundError, ServiceError, invalidRequest } from '../errors.js';
+import { InvalidInputError, NotFoundError, invalidRequest } from '../errors.js';
 import { logger } from '../logger.js';
 import { base64urlEncode } from '../../packages/verifier/src/base64url.js';
 import {
@@ -117,12 +117,9 @@ export async function createPresentation(
       : [{ path: `disclose.${index}`, message: `${licence.type} ${licenceId} has no field ${name} to show` }],
   );
   if (errors.length > 0) {
-    throw new ServiceError(
-      'field_not_disclosable',
-      400,
-      errors.map((error) => error.message).join('; '),
+    throw new InvalidInputError(errors.map((error) => error.message).join('; '), 'field_not_disclosable', {
       errors,
-    );
+    });
   }
 
   const issuedAt = epochSeconds(deps.clock);

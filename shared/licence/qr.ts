@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import { ServiceError } from '../errors.js';
+import { InternalError } from '../errors.js';
 
 /**
  * Error correction M (about 15 % of the symbol recoverable): the usual choice for printed and on-screen
@@ -12,10 +12,10 @@ const margin = 4;
 const scale = 4;
 
 /** The text does not fit a QR code at level M (more than version 40 holds). */
-export class QrCapacityError extends ServiceError {
+export class QrCapacityError extends InternalError {
   constructor(length: number, options?: { cause?: unknown }) {
-    // A 500: what we encode is ours to keep small, so exceeding the capacity is our defect.
-    super('qr_capacity_exceeded', 500, `${length} characters do not fit a QR code at level M`, [], options);
+    // Internal: what we encode is ours to keep small, so exceeding the capacity is our defect.
+    super(`${length} characters do not fit a QR code at level M`, 'qr_capacity_exceeded', options);
     this.name = 'QrCapacityError';
   }
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Mac } from '../crypto/mac.js';
-import { NotFoundError, ServiceError } from '../errors.js';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
 import { parseIdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
@@ -39,7 +39,7 @@ export async function listIssuedLicences(
   deps: { licences: LicenceStore; issuers: IssuerStore; lookupMac: Mac; clock: { now(): number } },
 ): Promise<LicencePage & { issuer: Issuer }> {
   const issuer = await deps.issuers.findById(issuerId);
-  if (!issuer) throw new ServiceError('issuer_inactive', 403, 'This client’s issuer does not exist');
+  if (!issuer) throw new ForbiddenError('This client’s issuer does not exist', 'issuer_inactive');
   const now = new Date(deps.clock.now());
   const holderLookupKey = query.holder ? await holderKey(query.holder, now, deps.lookupMac) : undefined;
   const page = await deps.licences.listByIssuer(issuerId, {
@@ -58,10 +58,10 @@ async function holderKey(holder: string, now: Date, mac: Mac): Promise<string> {
       ? await personLookupKey(mac, parseIdNumber(holder, now))
       : await entityLookupKey(mac, parseCreditCode(holder));
   } catch (error) {
-    if (error instanceof ServiceError && error.status === 400) {
-      throw new ServiceError(error.code, 400, `holder: ${error.message}`, [
-        { path: 'holder', message: error.message },
-      ]);
+    if (error instanceof InvalidInputError) {
+      throw new InvalidInputError(`holder: ${error.message}`, error.code, {
+        errors: [{ path: 'holder', message: error.message }],
+      });
     }
     throw error;
   }

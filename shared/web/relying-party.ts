@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import * as z from 'zod';
-import { ServiceError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { HttpEvent } from '../http/types.js';
 
 /** What a sign-in started by {@link RelyingParty.begin} must find again at the callback (kept sealed). */
@@ -89,14 +89,14 @@ export class RelyingParty {
 
   /**
    * Completes the sign-in at the callback. An answer that does not match the pending sign-in (another
-   * tab's, a replay, an error from the provider) is a 400 `login_expired` or `login_refused`.
+   * tab's, a replay, an error from the provider) is an invalid input, `login_expired` or `login_refused`.
    */
   async finish(event: HttpEvent, pending: PendingLogin | undefined): Promise<SignedIn> {
     const query = event.queryStringParameters ?? {};
     if (query.error) {
-      throw new ServiceError('login_refused', 400, `Sign-in was not completed (${query.error.slice(0, 60)})`);
+      throw new InvalidInputError(`Sign-in was not completed (${query.error.slice(0, 60)})`, 'login_refused');
     }
-    if (!pending) throw new ServiceError('login_expired', 400, 'No sign-in is under way in this browser');
+    if (!pending) throw new InvalidInputError('No sign-in is under way in this browser', 'login_expired');
     const config = await this.configuration();
     const current = new URL(this.options.redirectUri);
     current.search = event.rawQueryString ?? '';
@@ -110,11 +110,9 @@ export class RelyingParty {
       });
     } catch (error) {
       if (isProtocolError(error)) {
-        throw new ServiceError(
-          'login_expired',
-          400,
+        throw new InvalidInputError(
           'The sign-in answer did not match; please sign in again',
-          [],
+          'login_expired',
           {
             cause: error,
           },
@@ -123,7 +121,7 @@ export class RelyingParty {
       throw error;
     }
     const claims = tokens.claims();
-    if (!tokens.id_token || !claims) throw new ServiceError('login_expired', 400, 'No ID token was returned');
+    if (!tokens.id_token || !claims) throw new InvalidInputError('No ID token was returned', 'login_expired');
     return {
       accessToken: tokens.access_token,
       accessTokenExpiresAt: Math.floor(Date.now() / 1000) + (tokens.expiresIn() ?? 0),

@@ -1,5 +1,6 @@
 import { ServiceError } from '../errors.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from '../http/edge.js';
+import { httpStatusOf } from '../http/error-mapping.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
 import { html } from './kit/html.js';
@@ -61,9 +62,9 @@ function errorPage(
   requestId: string | undefined,
 ): HttpResult {
   const exposed = error instanceof ServiceError && error.expose;
-  if (exposed) logger.info('page request refused', { code: error.code, status: error.status });
+  const status = error instanceof ServiceError ? httpStatusOf(error) : 500;
+  if (exposed) logger.info('page request refused', { code: error.code, status });
   else logger.error('page request failed', error instanceof Error ? error : String(error));
-  const status = exposed ? error.status : error instanceof ServiceError ? error.status : 500;
   const title = exposed
     ? t('无法完成请求', 'The request could not be completed')
     : t('出错了', 'Something went wrong');

@@ -1,5 +1,5 @@
 import { epochSeconds, type Clock } from '../../shared/clock.js';
-import { ConflictError, ServiceError } from '../../shared/errors.js';
+import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
 import type { LicencePage, LicenceQuery, LicenceStore } from '../../shared/licence/licence-store.js';
@@ -101,7 +101,7 @@ function decodeCursor(cursor: string, scope: string): string {
   } catch {
     // falls through to the refusal
   }
-  throw new ServiceError('invalid_cursor', 400, 'The cursor does not belong to this query');
+  throw new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor');
 }
 
 /** Longer than a request may run, as `DynamoIdempotencyStore` locks. */

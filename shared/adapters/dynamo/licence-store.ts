@@ -1,6 +1,6 @@
 import { lowSCompactJws } from '../../crypto/compact-jws.js';
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { ServiceError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { getItem, putNew, putVersioned } from './conditional.js';
 import type { LicenceRecord } from '../../licence/licence.js';
 import type { LicencePage, LicenceQuery, LicenceStore } from '../../licence/licence-store.js';
@@ -46,7 +46,7 @@ function encodeCursor(item: Record<string, unknown>, index: Index): string {
 
 /** A cursor may only continue the query it came from: same index, same partition. */
 function decodeCursor(cursor: string, index: Index): Record<string, string> {
-  const invalid = new ServiceError('invalid_cursor', 400, 'The cursor does not belong to this query');
+  const invalid = new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor');
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -313,7 +313,7 @@ export function createDynamoAdapter(deps: DynamoAdapterDeps): AdapterConstructor
  * @example
  * ```ts
  * const token = await findAccessToken(deps, bearer);
- * if (!token?.scope?.split(' ').includes('licence:read')) throw new ServiceError('invalid_token', 401, 'Invalid token');
+ * if (!token?.scope?.split(' ').includes('licence:read')) throw new UnauthenticatedError('Invalid token', 'invalid_token');
  * ```
  */
 export async function findAccessToken(
@@ -334,7 +334,7 @@ export async function findAccessToken(
  *
  * @example
  * ```ts
- * if (!(await clientStillRegistered(deps, record.clientId))) throw new AuthenticationError('invalid_token', 401, '…');
+ * if (!(await clientStillRegistered(deps, record.clientId))) throw new UnauthenticatedError('…', 'invalid_token');
  * ```
  */
 export async function clientStillRegistered(deps: DynamoAdapterDeps, clientId: string): Promise<boolean> {

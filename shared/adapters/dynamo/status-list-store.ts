@@ -1,6 +1,6 @@
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConflictError, ServiceError } from '../../errors.js';
+import { ConflictError, UnavailableError } from '../../errors.js';
 import { getItem, isConditionalCheckFailed, putVersioned, type Item } from './conditional.js';
 import {
   createStatusBytes,
@@ -130,10 +130,9 @@ export class DynamoStatusListStore implements StatusListStore {
         await backoff(attempt);
       }
     }
-    throw new ServiceError(
-      'status_list_contended',
-      503,
+    throw new UnavailableError(
       `Status list ${listId} kept changing during ${MAX_ATTEMPTS} attempts`,
+      'status_list_contended',
     );
   }
 

@@ -4,7 +4,7 @@ import {
   ScheduleKeyDeletionCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
-import { ServiceError } from '../../errors.js';
+import { InternalError } from '../../errors.js';
 import type { KeyManager } from '../../crypto/key-manager.js';
 
 /** The shortest window KMS allows: a mistaken deletion can still be cancelled within it. */
@@ -47,7 +47,7 @@ export class KmsKeyManager implements KeyManager {
     );
     const keyId = created.KeyMetadata?.KeyId;
     const arn = created.KeyMetadata?.Arn;
-    if (!keyId || !arn) throw new ServiceError('kms_no_key', 500, 'KMS CreateKey returned no key id');
+    if (!keyId || !arn) throw new InternalError('KMS CreateKey returned no key id', 'kms_no_key');
     if (input.alias !== undefined) {
       try {
         await this.kms.send(new CreateAliasCommand({ AliasName: input.alias, TargetKeyId: keyId }));

@@ -1,5 +1,5 @@
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ServiceError } from '../../errors.js';
+import { InternalError } from '../../errors.js';
 import type { Mac } from '../../crypto/mac.js';
 
 /**
@@ -22,7 +22,7 @@ export class KmsMac implements Mac {
     const response = await this.kms.send(
       new GenerateMacCommand({ KeyId: this.keyId, Message: data, MacAlgorithm: 'HMAC_SHA_256' }),
     );
-    if (!response.Mac) throw new ServiceError('kms_no_mac', 500, 'KMS returned no MAC');
+    if (!response.Mac) throw new InternalError('KMS returned no MAC', 'kms_no_mac');
     return response.Mac;
   }
 }

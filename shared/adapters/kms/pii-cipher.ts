@@ -1,5 +1,5 @@
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { ServiceError } from '../../errors.js';
+import { InternalError } from '../../errors.js';
 import type { PiiCipher } from '../../identity/pii-cipher.js';
 
 /**
@@ -28,7 +28,7 @@ export class KmsPiiCipher implements PiiCipher {
         EncryptionContext: context,
       }),
     );
-    if (!CiphertextBlob) throw new ServiceError('kms_no_ciphertext', 500, 'KMS returned no ciphertext');
+    if (!CiphertextBlob) throw new InternalError('KMS returned no ciphertext', 'kms_no_ciphertext');
     return Buffer.from(CiphertextBlob).toString('base64');
   }
 
@@ -41,7 +41,7 @@ export class KmsPiiCipher implements PiiCipher {
         EncryptionContext: context,
       }),
     );
-    if (!Plaintext) throw new ServiceError('kms_no_plaintext', 500, 'KMS returned no plaintext');
+    if (!Plaintext) throw new InternalError('KMS returned no plaintext', 'kms_no_plaintext');
     return new TextDecoder().decode(Plaintext);
   }
 }

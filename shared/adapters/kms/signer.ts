@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { ServiceError } from '../../errors.js';
+import { InternalError } from '../../errors.js';
 import { derToJose, lowS } from '../../crypto/der.js';
 import type { KeyObjectSigner } from '../../crypto/signer.js';
 
@@ -21,8 +21,8 @@ interface PublicKeyInfo {
  */
 const publicKeys = new WeakMap<KMSClient, Map<string, Promise<PublicKeyInfo>>>();
 
-function unsupported(keyId: string, reason: string): ServiceError {
-  return new ServiceError('unsupported_key', 500, `KMS key ${keyId} cannot sign ES256: ${reason}`);
+function unsupported(keyId: string, reason: string): InternalError {
+  return new InternalError(`KMS key ${keyId} cannot sign ES256: ${reason}`, 'unsupported_key');
 }
 
 async function fetchPublicKey(kms: KMSClient, keyId: string): Promise<PublicKeyInfo> {
@@ -68,7 +68,7 @@ function cachedPublicKey(kms: KMSClient, keyId: string): Promise<PublicKeyInfo> 
  * life cannot produce signatures under a stale `kid`.
  *
  * SDK errors (after the client's retries) propagate unchanged; a key of the wrong kind throws
- * `ServiceError` `unsupported_key`, an unreadable signature `invalid_signature_encoding`.
+ * `InternalError` `unsupported_key`, an unreadable signature `invalid_signature_encoding`.
  *
  * @example
  * ```ts
@@ -116,7 +116,7 @@ export class KmsSigner implements KeyObjectSigner {
       }),
     );
     if (!response.Signature) {
-      throw new ServiceError('invalid_signature_encoding', 500, 'KMS returned no signature');
+      throw new InternalError('KMS returned no signature', 'invalid_signature_encoding');
     }
     // KMS returns either of the two valid `s`; only the low one is ever published (see `lowS`).
     return lowS(derToJose(response.Signature, 32));

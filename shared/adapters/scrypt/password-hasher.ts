@@ -1,5 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { ServiceError } from '../../errors.js';
+import { InternalError } from '../../errors.js';
 import type { PasswordHasher } from '../../identity/password-hasher.js';
 
 /** scrypt cost: N = 2^logN, block size r, parallelism p. */
@@ -24,9 +24,9 @@ const HASH_BYTES = 32;
 const LIMITS = { logN: [14, 20], r: [1, 16], p: [1, 4], hashBytes: [16, 64], saltBytes: [16, 64] } as const;
 const encodedPattern = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
-export class InvalidPasswordHashError extends ServiceError {
+export class InvalidPasswordHashError extends InternalError {
   constructor(message: string) {
-    super('invalid_password_hash', 500, message);
+    super(message, 'invalid_password_hash');
     this.name = 'InvalidPasswordHashError';
   }
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { ServiceError } from '../../errors.js';
+import { ServiceError, UnauthenticatedError, type ErrorKind } from '../../errors.js';
+import { errorKindOfStatus } from '../../http/error-mapping.js';
 import { apiRequest, readProblem, type ProblemDocument } from '../api-request.js';
 
 /** A licence as the issuer API answers it (API.md `Licence`); unknown members are kept out. */
@@ -53,25 +54,29 @@ export interface IssueRequest {
 }
 
 /** The access token was refused (expired or revoked): the console must sign in again. */
-export class TokenRejectedError extends ServiceError {
+export class TokenRejectedError extends UnauthenticatedError {
   constructor() {
-    super('console_session_expired', 401, 'The issuer API refused the access token');
+    super('The issuer API refused the access token', 'console_session_expired');
     this.name = 'TokenRejectedError';
   }
 }
 
 /**
  * A refusal of the issuer API (problem+json), kept whole so the pages can show each `errors[].path`
- * next to its field. Exposed: it is the API's own public message to this caller.
+ * next to its field. Exposed: it is the API's own public message to this caller. It keeps the status
+ * the API answered, and is of the kind that status stands for, so a page relays the same status.
  */
 export class ApiProblem extends ServiceError {
-  constructor(status: number, problem: ProblemDocument) {
-    super(
-      problem.code ?? 'api_error',
-      status,
-      problem.detail ?? problem.title ?? `HTTP ${status}`,
-      problem.errors ?? [],
-    );
+  readonly kind: ErrorKind;
+
+  constructor(
+    readonly status: number,
+    problem: ProblemDocument,
+  ) {
+    super(problem.code ?? 'api_error', problem.detail ?? problem.title ?? `HTTP ${status}`, {
+      errors: problem.errors ?? [],
+    });
+    this.kind = errorKindOfStatus(status);
     this.name = 'ApiProblem';
   }
 }

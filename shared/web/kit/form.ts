@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { ServiceError } from '../../errors.js';
+import { ForbiddenError, InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from '../../errors.js';
 import { bodyBytes, header, maxBodyBytes, zodErrors } from '../../http/request.js';
 import type { HttpEvent } from '../../http/types.js';
 
@@ -32,9 +32,9 @@ export function sameSiteNavigation(event: HttpEvent): boolean {
 }
 
 /** A form post from another site, refused before anything else is read. */
-export class CrossSiteError extends ServiceError {
+export class CrossSiteError extends ForbiddenError {
   constructor() {
-    super('cross_site_request', 403, 'Forms must be submitted from this site’s own pages');
+    super('Forms must be submitted from this site’s own pages', 'cross_site_request');
     this.name = 'CrossSiteError';
   }
 }
@@ -55,12 +55,9 @@ export function parseForm<S extends z.ZodType>(event: HttpEvent, baseUrl: string
   const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     const errors = zodErrors(parsed.error);
-    throw new ServiceError(
-      'invalid_form',
-      400,
-      `Please correct: ${errors.map((e) => e.path).join(', ')}`,
+    throw new InvalidInputError(`Please correct: ${errors.map((e) => e.path).join(', ')}`, 'invalid_form', {
       errors,
-    );
+    });
   }
   return parsed.data;
 }
@@ -69,11 +66,11 @@ export function parseForm<S extends z.ZodType>(event: HttpEvent, baseUrl: string
 export function formFields(event: HttpEvent): Record<string, string | string[]> {
   const bytes = bodyBytes(event);
   if (bytes.length > maxBodyBytes) {
-    throw new ServiceError('payload_too_large', 413, `The form exceeds ${maxBodyBytes} bytes`);
+    throw new TooLargeError(`The form exceeds ${maxBodyBytes} bytes`, 'payload_too_large');
   }
   const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (bytes.length > 0 && mediaType !== 'application/x-www-form-urlencoded') {
-    throw new ServiceError('unsupported_media_type', 415, 'Submit the form as urlencoded data');
+    throw new UnsupportedMediaTypeError('Submit the form as urlencoded data', 'unsupported_media_type');
   }
   const fields: Record<string, string | string[]> = {};
   for (const [name, value] of new URLSearchParams(bytes.toString('utf8'))) {

@@ -1,5 +1,6 @@
 import { ServiceError } from '../../errors.js';
 import type { HttpResult } from '../../http/types.js';
+import { httpStatusOf } from '../../http/error-mapping.js';
 import { logger } from '../../logger.js';
 import { html, htmlPage, notice, renderPage } from '../kit/layout.js';
 import type { Translate } from '../kit/i18n.js';
@@ -52,11 +53,12 @@ export function walletErrorPage(error: unknown, context: PageContext, back = '/w
   const words = error instanceof ServiceError ? messages[error.code] : undefined;
   if (!words || !(error instanceof ServiceError)) throw error;
   const { t } = context;
-  if (error.status >= 500) logger.error('wallet page failed', error);
-  else logger.info('wallet request refused', { code: error.code, status: error.status });
+  const status = httpStatusOf(error);
+  if (status >= 500) logger.error('wallet page failed', error);
+  else logger.info('wallet request refused', { code: error.code, status });
   const title = t('无法完成请求', 'The request could not be completed');
   return htmlPage(
-    error.status,
+    status,
     renderPage({
       ...context,
       section: 'wallet',

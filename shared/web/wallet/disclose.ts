@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { ServiceError } from '../../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import type { HttpEvent } from '../../http/types.js';
 import type { WalletLicence } from './holder-api.js';
 import { disclosableFields } from './licence-format.js';
@@ -26,9 +26,9 @@ export const discloseList = z
 export const refreshBody = z.strictObject({ disclose: discloseList.default([]) });
 
 /** A `disclose` choice that is malformed or names a field this licence cannot show: a 400 page. */
-export class InvalidDiscloseError extends ServiceError {
+export class InvalidDiscloseError extends InvalidInputError {
   constructor(errors: ReadonlyArray<{ path: string; message: string }>) {
-    super('invalid_disclose', 400, `Cannot show: ${errors.map((e) => e.message).join('; ')}`, errors);
+    super(`Cannot show: ${errors.map((e) => e.message).join('; ')}`, 'invalid_disclose', { errors });
     this.name = 'InvalidDiscloseError';
   }
 }

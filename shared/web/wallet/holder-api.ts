@@ -1,5 +1,11 @@
 import * as z from 'zod';
-import { NotFoundError, ServiceError } from '../../errors.js';
+import {
+  DependencyError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../../errors.js';
 import { logger } from '../../logger.js';
 import { apiRequest, readProblem } from '../api-request.js';
 
@@ -42,17 +48,17 @@ export interface WalletPresentation {
 }
 
 /** The access token was refused: it expired or was revoked (signed out elsewhere). */
-export class SessionEndedError extends ServiceError {
+export class SessionEndedError extends UnauthenticatedError {
   constructor() {
-    super('session_ended', 401, 'The sign-in has ended; please sign in again');
+    super('The sign-in has ended; please sign in again', 'session_ended');
     this.name = 'SessionEndedError';
   }
 }
 
 /** The holder API could not be reached or answered with a failure of its own. */
-export class HolderApiUnavailableError extends ServiceError {
+export class HolderApiUnavailableError extends DependencyError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('holder_api_unavailable', 502, message, [], options);
+    super(message, 'holder_api_unavailable', options);
     this.name = 'HolderApiUnavailableError';
   }
 }
@@ -130,15 +136,12 @@ export class HolderApi {
       throw new NotFoundError('No such licence among yours', 'licence_not_found');
     }
     if (response.status === 400 && problem) {
-      throw new ServiceError(
-        code ?? 'invalid_request',
-        400,
-        problem.detail ?? 'The request was refused',
-        problem.errors ?? [],
-      );
+      throw new InvalidInputError(problem.detail ?? 'The request was refused', code ?? 'invalid_request', {
+        errors: problem.errors ?? [],
+      });
     }
     if (response.status === 403) {
-      throw new ServiceError(code ?? 'forbidden', 403, 'This sign-in may not see these licences');
+      throw new ForbiddenError('This sign-in may not see these licences', code ?? 'forbidden');
     }
     throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
   }

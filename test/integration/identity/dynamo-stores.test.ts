@@ -50,7 +50,7 @@ describe('identity stores on DynamoDB (dynalite)', () => {
       expect(won).toHaveLength(1);
       for (const lost of outcomes.filter((o) => o.status === 'rejected')) {
         expect(lost.reason).toBeInstanceOf(ConflictError);
-        expect(lost.reason).toMatchObject({ code: 'account_exists', status: 409 });
+        expect(lost.reason).toMatchObject({ code: 'account_exists', kind: 'conflict' });
       }
       const winner = (won[0] as PromiseFulfilledResult<PersonAccount>).value;
       expect(await store.findById(winner.id)).toEqual(winner);

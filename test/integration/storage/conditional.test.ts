@@ -29,7 +29,7 @@ describe('conditional writes against dynalite', () => {
       await putNew(doc, tableName, { ...key, owner: 'first' });
       const second = putNew(doc, tableName, { ...key, owner: 'second' });
       await expect(second).rejects.toBeInstanceOf(ConflictError);
-      await expect(second).rejects.toMatchObject({ code: 'conflict', status: 409 });
+      await expect(second).rejects.toMatchObject({ code: 'conflict', kind: 'conflict' });
       expect(await getItem(doc, tableName, key, now)).toMatchObject({ owner: 'first' });
     });
 

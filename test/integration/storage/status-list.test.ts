@@ -328,7 +328,7 @@ describe('status lists against dynalite', () => {
       for (const listId of [`${issuer.id}.1`, 'iss_unknown.0', 'nonsense', `${issuer.id}.01`, '']) {
         const refused = statusListToken(listId, deps());
         await expect(refused).rejects.toBeInstanceOf(NotFoundError);
-        await expect(refused).rejects.toMatchObject({ code: 'status_list_not_found', status: 404 });
+        await expect(refused).rejects.toMatchObject({ code: 'status_list_not_found', kind: 'not_found' });
       }
       expect(signer.signatures).toBe(0);
     });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../shared/errors.js';
+import { httpStatusOf } from '../../../shared/http/error-mapping.js';
 import { maxBodyBytes, parseJsonBody } from '../../../shared/http/request.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
 
@@ -35,20 +36,20 @@ describe('parsing a JSON request body', () => {
 
   it('refuses a body over the limit with 413 before looking at it', () => {
     const error = refusal(event('x'.repeat(maxBodyBytes + 1), 'text/plain'));
-    expect([error.status, error.code]).toEqual([413, 'payload_too_large']);
+    expect([httpStatusOf(error), error.code]).toEqual([413, 'payload_too_large']);
   });
 
   it.each([undefined, 'text/plain', 'application/x-www-form-urlencoded'])(
     'refuses content type %s with 415',
     (contentType) => {
       const error = refusal(event('{"name":"ab"}', contentType));
-      expect([error.status, error.code]).toEqual([415, 'unsupported_media_type']);
+      expect([httpStatusOf(error), error.code]).toEqual([415, 'unsupported_media_type']);
     },
   );
 
   it.each(['{"name":', '', 'null x', '\u00ff'])('refuses malformed JSON %j with 400', (body) => {
     const error = refusal(event(body, 'application/json'));
-    expect([error.status, error.code]).toEqual([400, 'malformed_json']);
+    expect([httpStatusOf(error), error.code]).toEqual([400, 'malformed_json']);
   });
 
   it('refuses bytes that are not UTF-8', () => {
@@ -60,7 +61,7 @@ describe('parsing a JSON request body', () => {
 
   it('names each failing field, unknown ones included', () => {
     const error = refusal(event('{"name":"a","count":1.5,"extra":true}', 'application/json'));
-    expect([error.status, error.code]).toEqual([400, 'invalid_request']);
+    expect([httpStatusOf(error), error.code]).toEqual([400, 'invalid_request']);
     expect(error.errors.map((e) => e.path).sort()).toEqual(['(body)', 'count', 'name']);
     expect(error.message).toContain('extra');
   });

@@ -84,7 +84,7 @@ describe('people: registration and password check', () => {
 
     it('refuses a name the registry does not have for the number, saying so', async () => {
       const error = await registerPerson({ ...registered, name: '张三', password }, deps).catch((e) => e);
-      expect(error).toMatchObject({ status: 400, code: 'registry_mismatch' });
+      expect(error).toMatchObject({ kind: 'invalid_input', code: 'registry_mismatch' });
       expect((error as Error).message).toMatch(/name does not match the population registry/);
       expect(deps.accounts.byLookupKey.size).toBe(0);
     });
@@ -93,7 +93,7 @@ describe('people: registration and password check', () => {
       await registerPerson({ ...registered, password }, deps);
       await expect(registerPerson({ ...registered, password: 'Another-pass-2' }, deps)).rejects.toMatchObject(
         {
-          status: 409,
+          kind: 'conflict',
           code: 'account_exists',
         },
       );
@@ -104,7 +104,7 @@ describe('people: registration and password check', () => {
         { idNumber: '110105199003071230', name: '', password: 'short' },
         deps,
       ).catch((e) => e)) as ServiceError;
-      expect(error).toMatchObject({ status: 400, code: 'invalid_request' });
+      expect(error).toMatchObject({ kind: 'invalid_input', code: 'invalid_request' });
       expect(error.errors).toEqual([
         { path: 'idNumber', message: 'check character should be 9' },
         { path: 'name', message: 'must be 1 to 50 characters' },

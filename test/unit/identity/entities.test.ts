@@ -195,7 +195,7 @@ describe('entities, representatives and agents', () => {
     it('may be appointed again after a withdrawal, under a new id; not twice while in force', async () => {
       const first = await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
       await expect(appointAgent(rep, registered, appointInput(agent.idNumber), deps)).rejects.toMatchObject({
-        status: 409,
+        kind: 'conflict',
         code: 'agent_exists',
       });
       await withdrawAgent(rep, registered, first.agentId, deps);
@@ -209,9 +209,11 @@ describe('entities, representatives and agents', () => {
       for (const caller of [agent, stranger]) {
         await expect(
           appointAgent(caller, registered, appointInput(stranger.idNumber), deps),
-        ).rejects.toMatchObject({ status: 403, code: 'not_legal_representative' });
-        await expect(withdrawAgent(caller, registered, agentId, deps)).rejects.toMatchObject({ status: 403 });
-        await expect(listAgents(caller, registered, deps)).rejects.toMatchObject({ status: 403 });
+        ).rejects.toMatchObject({ kind: 'forbidden', code: 'not_legal_representative' });
+        await expect(withdrawAgent(caller, registered, agentId, deps)).rejects.toMatchObject({
+          kind: 'forbidden',
+        });
+        await expect(listAgents(caller, registered, deps)).rejects.toMatchObject({ kind: 'forbidden' });
       }
     });
 
@@ -219,17 +221,17 @@ describe('entities, representatives and agents', () => {
       await expect(
         appointAgent(rep, registered, appointInput('110105199003071230'), deps),
       ).rejects.toMatchObject({
-        status: 400,
+        kind: 'invalid_input',
         errors: [{ path: 'idNumber', message: 'check character should be 9' }],
       });
       await expect(
         appointAgent(rep, registered, appointInput(agent.idNumber, -1), deps),
       ).rejects.toMatchObject({
-        status: 400,
+        kind: 'invalid_input',
         errors: [{ path: 'expiresAt', message: expect.stringMatching(/future/) }],
       });
       await expect(appointAgent(rep, registered, appointInput(rep.idNumber), deps)).rejects.toMatchObject({
-        status: 400,
+        kind: 'invalid_input',
         code: 'self_appointment',
       });
       expect(() =>
@@ -268,13 +270,13 @@ describe('entities, representatives and agents', () => {
       const squatter = { ...rep, assurance: 'registry-verified' as const };
       await expect(
         appointAgent(squatter, registered, appointInput(agent.idNumber), deps),
-      ).rejects.toMatchObject({ status: 403, code: 'insufficient_assurance' });
+      ).rejects.toMatchObject({ kind: 'forbidden', code: 'insufficient_assurance' });
       expect(await canActFor(agent, registered, now(), deps)).toBeUndefined();
     });
 
     it('of an unknown id cannot be withdrawn (404)', async () => {
       await expect(withdrawAgent(rep, registered, 'agt_nope', deps)).rejects.toMatchObject({
-        status: 404,
+        kind: 'not_found',
         code: 'agent_not_found',
       });
     });

@@ -180,7 +180,7 @@ describe('validating licence fields', () => {
       vehicleClass: 'Z9',
       firstIssuedOn: '2023-02-29',
     });
-    expect(error).toMatchObject({ code: 'invalid_fields', status: 400 });
+    expect(error).toMatchObject({ code: 'invalid_fields', kind: 'invalid_input' });
     expect(error.errors.map((e) => e.path).sort()).toEqual(
       ['fields.archiveNumber', 'fields.firstIssuedOn', 'fields.vehicleClass'].sort(),
     );

@@ -99,7 +99,7 @@ describe('rotating an issuer’s key', () => {
       return save(next);
     };
     await expect(rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())).rejects.toMatchObject({
-      status: 409,
+      kind: 'conflict',
     });
     issuers.save = save;
     expect([...keys.scheduledForDeletion]).toEqual(['key-2']);
@@ -114,7 +114,7 @@ describe('rotating an issuer’s key', () => {
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const refused of results.filter((r) => r.status === 'rejected')) {
-      expect(refused.reason).toMatchObject({ status: 409, code: 'rotation_in_progress' });
+      expect(refused.reason).toMatchObject({ kind: 'conflict', code: 'rotation_in_progress' });
     }
     expect(issuerKeyHistory((await issuers.findById(issuer.id))!)).toHaveLength(2);
     expect(keys.scheduledForDeletion.size).toBe(0);
@@ -140,12 +140,12 @@ describe('rotating an issuer’s key', () => {
     await expect(
       rotateIssuerKey('iss_nobody', { previousKey: 'keep' }, context, deps()),
     ).rejects.toMatchObject({
-      status: 404,
+      kind: 'not_found',
       code: 'issuer_not_found',
     });
     await withdrawIssuer(issuer.id, { reason: '机构撤并' }, context, deps());
     await expect(rotateIssuerKey(issuer.id, { previousKey: 'keep' }, context, deps())).rejects.toMatchObject({
-      status: 409,
+      kind: 'conflict',
       code: 'issuer_not_active',
     });
   });
@@ -167,7 +167,7 @@ describe('withdrawing an issuer', () => {
       }),
     ]);
     await expect(withdrawIssuer(issuer.id, { reason: 'again' }, context, deps())).rejects.toMatchObject({
-      status: 409,
+      kind: 'conflict',
       code: 'issuer_withdrawn',
     });
     expect(entries.map((entry) => entry.action)).toEqual(['issuer.withdrawn']);

@@ -142,13 +142,13 @@ describe('createPresentation', () => {
         deps(),
       ),
     ).rejects.toMatchObject({
-      status: 400,
+      kind: 'invalid_input',
       code: 'field_not_disclosable',
       errors: [{ path: 'disclose.0' }, { path: 'disclose.1' }],
     });
     for (const ttlSeconds of [29, 601, 1.5]) {
       await expect(createPresentation(licence.id, { ttlSeconds }, holder, deps())).rejects.toMatchObject({
-        status: 400,
+        kind: 'invalid_input',
         code: 'invalid_request',
       });
     }
@@ -162,8 +162,10 @@ describe('createPresentation', () => {
         { holderLookupKeys: ['b3RoZXI'], level: 3, actor: 'acct_other' },
         deps(),
       ),
-    ).rejects.toMatchObject({ status: 404, code: 'licence_not_found' });
-    await expect(createPresentation(licenceId(8), {}, holder, deps())).rejects.toMatchObject({ status: 404 });
+    ).rejects.toMatchObject({ kind: 'not_found', code: 'licence_not_found' });
+    await expect(createPresentation(licenceId(8), {}, holder, deps())).rejects.toMatchObject({
+      kind: 'not_found',
+    });
   });
 });
 
