@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { licenceCredentialType } from '../../packages/verifier/src/claims.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 import { lowSCompactJws, signCompactJws } from '../crypto/compact-jws.js';
@@ -65,9 +66,6 @@ export interface IssueContext {
   idempotencyKey: string;
   requestId?: string;
 }
-
-/** Typ of the licence credential's JOSE header: verifiers refuse any other. */
-export const licenceCredentialType = 'licence+jwt';
 
 /**
  * Issues a licence (签发电子证照) once per `Idempotency-Key`:

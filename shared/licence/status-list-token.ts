@@ -2,11 +2,10 @@ import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import { NotFoundError } from '../errors.js';
+import { statusListTokenType } from '../../packages/verifier/src/claims.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { LIST_SIZE, parseListId, statusListUri, type StatusListStore } from './status-list-store.js';
 
-/** The JOSE `typ` of a Status List Token (draft §5.1). */
-export const statusListTokenType = 'statuslist+jwt';
 /** Its media type, the `Content-Type` it is served with (draft §8.2). */
 export const statusListMediaType = 'application/statuslist+jwt';
 

@@ -58,7 +58,7 @@ export async function signIn(
   try {
     const config = await configurationFor(issuerUrl, clientId, clientSecret);
     if (relayedFor) {
-      // The visitor's address, vouched for (`sso/relayed-address.ts`): the token endpoint then throttles
+      // The visitor's address, vouched for (`web/kit/relayed-address.ts`): the token endpoint then throttles
       // failed sign-ins per visitor, not per console.
       config[client.customFetch] = (url, options) =>
         fetch(url, {

@@ -1,7 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { handledAbove, routesOf, type RouteHandlers } from '../../../functions/dispatch.js';
 import { providerRoutes, routeKey, routes, type RouteKey } from '../../../functions/routes.js';
-import { ServiceError } from '../../../shared/errors.js';
+import { NotFoundError } from '../../../shared/errors.js';
+import { httpStatusOf } from '../../../shared/http/error-mapping.js';
 import type { HttpEvent, HttpResult } from '../../../shared/http/types.js';
 
 /**
@@ -87,8 +88,9 @@ describe('routesOf(fn).dispatch', () => {
     ['a prototype key', '__proto__'],
   ])('answers %s with the 404 route_not_found', async (_what, key) => {
     const refused = await served.dispatch(event(key), handlers).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(ServiceError);
-    expect(refused).toMatchObject({ status: 404, code: 'route_not_found' });
+    expect(refused).toBeInstanceOf(NotFoundError);
+    expect(refused).toMatchObject({ code: 'route_not_found' });
+    expect(httpStatusOf(refused as NotFoundError)).toBe(404);
   });
 
   it('refuses a route marked handledAbove like an unknown one', async () => {
@@ -98,7 +100,7 @@ describe('routesOf(fn).dispatch', () => {
         'POST /me/licences/{id}/presentations': handledAbove,
       })
       .catch((error: unknown) => error);
-    expect(refused).toMatchObject({ status: 404, code: 'route_not_found' });
+    expect(refused).toMatchObject({ code: 'route_not_found' });
   });
 
   it('tells whether an event came by one of the given routes', () => {

@@ -3,11 +3,8 @@ import { decodeJwt } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
-import {
-  issueLicence,
-  issueLicenceInput,
-  licenceCredentialType,
-} from '../../../shared/licence/issue-licence.js';
+import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
+import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { verifyScan } from '../../../shared/verification/verify-scan.js';
 import { licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
