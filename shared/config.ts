@@ -38,6 +38,8 @@ const schema = z.object({
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
+  // Where text messages go: the outbox file under DATA_DIR (the local runtime). Amazon SNS comes with its adapter.
+  SMS_SENDER: z.enum(['outbox']).default('outbox'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
 });
 
@@ -70,6 +72,8 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   /** Where the browser assets were built (beside the `web` function's code in Lambda). */
   readonly webAssetsDir: string;
+  /** Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`. */
+  readonly smsSender: 'outbox';
   readonly logLevel: string;
 }
 
@@ -113,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     webAssetsDir: e.WEB_ASSETS_DIR,
+    smsSender: e.SMS_SENDER,
     logLevel: e.LOG_LEVEL,
   };
 }

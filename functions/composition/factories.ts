@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
+import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import {
   connectTable,
   dynamoAccessTokens,
@@ -102,6 +105,8 @@ export const passwords = (): PasswordHasher => new ScryptPasswordHasher();
 export const pii = (c: Needs<'kms'>) => kmsPiiCipher(c.kms, c.config.piiKeyId);
 export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory => new AccountsDirectory(c);
 export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
+export const sms = (c: Needs): SmsSender =>
+  new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
 export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);

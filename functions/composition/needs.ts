@@ -15,6 +15,7 @@ import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js'
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type { RegistryStore } from '../../shared/identity/registry.js';
+import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
@@ -94,6 +95,8 @@ export interface Dependencies extends Connections {
   webSessions: SessionRegistry;
   /** A visitor's address vouched for by a page function calling the token endpoint for them. */
   relayedAddresses: RelayedAddresses;
+  /** Sends text messages (one-time codes): the outbox file locally, Amazon SNS in AWS. */
+  sms: SmsSender;
 }
 
 type Given = 'config' | 'clock';

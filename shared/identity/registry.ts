@@ -23,6 +23,15 @@ export interface PopulationRegistry {
   findPerson(lookupKey: string): Promise<RegisteredPerson | undefined>;
 }
 
+/**
+ * The mobile carriers' real-name check (运营商三要素核验): is this mobile number registered, under this
+ * name, to the person with this ID number. Only a number it confirms may carry the codes that prove level
+ * 3; it answers yes or no and never says whose a number is.
+ */
+export interface CarrierRegistry {
+  confirms(query: { lookupKey: string; name: string; phone: string }): Promise<boolean>;
+}
+
 export interface EntityRegistry {
   findEntity(creditCode: string): Promise<RegisteredEntity | undefined>;
   /** The entities whose legal representative has this lookup key (法人库 by representative). */
