@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'cdk.out', '.data', 'coverage', 'dist', 'test-results', '.tmp'] },
+  { ignores: ['node_modules', 'cdk.out', '.data', 'coverage', '**/dist', 'test-results', '.tmp'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     // The verifier is a package of its own (browsers, apps): nothing from outside its folder, no dependency.
     // Only its Node entry and the zlib compression only that entry loads may use Node's crypto and zlib.
-    files: ['packages/verifier/**/*.{ts,js,mjs,cjs}'],
+    files: ['packages/verifier/src/**/*.{ts,js,mjs,cjs}'],
     rules: {
       'no-restricted-imports': ['error', verifierImports({ node: false })],
     },

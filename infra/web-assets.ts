@@ -20,7 +20,7 @@ export const staticWebAssets: Readonly<Record<string, string>> = {
 
 /**
  * Bundles the browser code with esbuild (ES2022 modules, minified, nothing fetched from elsewhere at run
- * time): the verifier page runs the same `elicence/verifier` library as Node does. Used by the local
+ * time): the verifier page runs the same `@elicence/verifier` package as Node and apps do. Used by the local
  * runtime (in memory) and by the CDK bundling of the `web` function (written beside its code).
  */
 export async function buildWebAssets(): Promise<Map<string, Uint8Array>> {
@@ -39,6 +39,9 @@ export async function buildWebAssets(): Promise<Map<string, Uint8Array>> {
     minify: true,
     legalComments: 'none',
     logLevel: 'silent',
+    // The pages import the verifier by its package name, as an outside app does; here the name is its
+    // source, the same code `npm pack` builds for apps (test/integration/verifier-package.test.ts).
+    alias: { '@elicence/verifier': './packages/verifier/src/index.ts' },
   });
   const files = new Map(result.outputFiles.map((file) => [basename(file.path), file.contents]));
   for (const [name, source] of Object.entries(staticWebAssets)) {

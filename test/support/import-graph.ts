@@ -36,6 +36,9 @@ export function importsOf(file: string): Import[] {
   const source = readFileSync(join(repoRoot, file), 'utf8');
   const { importedFiles } = ts.preProcessFile(source, true, true);
   return importedFiles.map(({ fileName }) => {
+    // The verifier package by its name (the pages import it so, as apps do) is its source here.
+    if (fileName === '@elicence/verifier')
+      return { target: 'packages/verifier/src/index.ts', relative: true };
     if (!fileName.startsWith('.')) return { target: fileName, relative: false };
     const path = posix.normalize(posix.join(posix.dirname(file), fileName)).replace(/\.js$/, '.ts');
     return { target: path, relative: true };

@@ -18,7 +18,7 @@ import {
   type StatusSource,
   type VerificationResult,
   type Verifier,
-} from '../../../packages/verifier/src/index.js';
+} from '@elicence/verifier';
 import type { VerdictContext } from './verifier-words.js';
 
 export const snapshotKey = 'elicence.verifier.snapshot.v1';

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { VerificationResult, Verdict } from '../../../packages/verifier/src/verdict.js';
+import type { VerificationResult, Verdict } from '@elicence/verifier';
 import { chinaTimeFormatter } from '../kit/china-time.js';
 
 export type PageLang = 'zh' | 'en';

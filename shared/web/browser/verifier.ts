@@ -1,12 +1,12 @@
 /**
  * The verifier page's script (`/assets/verifier.js`): reads a QR code from the camera, a photo or pasted
- * text, verifies it here in the browser with the `elicence/verifier` library, and shows the verdict card.
+ * text, verifies it here in the browser with the `@elicence/verifier` package, and shows the verdict card.
  * Registers the service worker and keeps the trust data in `localStorage`, so the page keeps working
  * offline after one visit.
  *
  * @packageDocumentation
  */
-import type { VerificationResult } from '../../../packages/verifier/src/verdict.js';
+import type { VerificationResult } from '@elicence/verifier';
 import { cameraAvailable, scanWithCamera, type CameraScan } from './verifier-camera.js';
 import { decodeImageFile } from './verifier-qr.js';
 import { TrustData } from './verifier-trust.js';

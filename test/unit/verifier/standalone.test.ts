@@ -95,7 +95,10 @@ describe('packages/verifier stands alone', () => {
     expect(manifest).toMatchObject({
       name: '@elicence/verifier',
       type: 'module',
-      exports: { '.': './src/index.ts', './node': './src/node.ts' },
+      exports: {
+        '.': { types: './dist/index.d.ts', import: './dist/index.js' },
+        './node': { types: './dist/node.d.ts', import: './dist/node.js' },
+      },
     });
     for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'bundleDependencies']) {
       expect(manifest[field] ?? {}, field).toEqual({});
