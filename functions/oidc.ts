@@ -77,6 +77,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
     routes,
     scanLogins: new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds),
+    scanLoginWaitSeconds: deps.config.scanLoginWaitSeconds,
     clock: deps.clock,
   });
   const origin = new URL(deps.config.issuerUrl);

@@ -50,6 +50,8 @@ export interface ProviderDependencies {
   routes: ProviderRoutes;
   /** Scan-to-login codes (扫码登录): the sign-in page shows one, the waiting page completes it. */
   scanLogins: ScanLogins;
+  /** How long the scan-to-login waiting page holds its request open for the wallet's answer. */
+  scanLoginWaitSeconds: number;
   clock: Clock;
 }
 
@@ -268,6 +270,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     issuerUrl: deps.issuerUrl,
     directory: deps.directory,
     clock: deps.clock,
+    waitSeconds: deps.scanLoginWaitSeconds,
   });
   provider.use(interactionRoutes(provider, deps.directory, scanLogin));
   return provider;

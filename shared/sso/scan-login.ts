@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { epochSeconds, type Clock } from '../clock.js';
@@ -32,6 +33,8 @@ export const scanLoginAmr = ['mca'] as const;
 const cookieBase = 'scan-login';
 /** The cookie outlives the code, so that a late reload is told "expired" rather than "another browser". */
 const cookieSeconds = 3600;
+/** How often the held request looks at the code again. */
+const pollMilliseconds = 1000;
 const cookieValue = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
 /** The sign-in page's step as the interaction routes pass it. */
@@ -58,6 +61,8 @@ export class ScanLoginInteractions {
       issuerUrl: string;
       directory: IdentityDirectory;
       clock: Clock;
+      /** How long the waiting page holds its request open for the wallet's answer (a long poll). */
+      waitSeconds: number;
     },
   ) {
     this.#scan = deps.scan;
@@ -100,9 +105,10 @@ export class ScanLoginInteractions {
   }
 
   /**
-   * `GET /interaction/{uid}/scan`: still waiting (the page again, reloading itself), confirmed (the
-   * sign-in completes at level 3 for the person who confirmed, and the code is used up), or a clear page
-   * for a code that expired, was used, was refused, or was shown in another browser.
+   * `GET /interaction/{uid}/scan`, a long poll: the request is held open (checking once a second) for up
+   * to `waitSeconds` until the wallet has answered. Confirmed, the sign-in completes at level 3 for the
+   * person who confirmed, and the code is used up; still waiting, the page offers to wait again; a code
+   * that expired, was used, was refused, or was shown in another browser gets a clear page.
    */
   async wait(
     ctx: KoaContextWithOIDC,
@@ -117,7 +123,13 @@ export class ScanLoginInteractions {
     try {
       if (!held) throw scanLoginError('other_browser');
       const [, code = '', binding = ''] = held;
-      const outcome = await this.#scan.redeem({ code, binding, interactionUid: details.uid });
+      const redeem = () => this.#scan.redeem({ code, binding, interactionUid: details.uid });
+      const deadline = this.deps.clock.now() + this.deps.waitSeconds * 1000;
+      let outcome = await redeem();
+      while (outcome.state === 'pending' && this.deps.clock.now() + pollMilliseconds <= deadline) {
+        await sleep(pollMilliseconds);
+        outcome = await redeem();
+      }
       if (outcome.state === 'pending') {
         return send(200, scanWaitingPage(view, await this.#shown(details.uid, code, outcome.expiresAt)));
       }

@@ -54,6 +54,7 @@ export function userAgentSummary(userAgent: string | undefined): string {
  */
 export function approximateAddress(address: string | undefined): string | undefined {
   if (!address) return undefined;
+  if (address === '::1') return address; // this machine: nothing to hide
   const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/i.exec(address);
   if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.x`;
   if (!/^[0-9a-f:]+$/i.test(address) || !address.includes(':')) return undefined;

@@ -46,8 +46,6 @@ export interface PageInput {
   langSwitchHref?: string;
   /** Leaves out the site navigation, for pages that are a step of a flow (signing in). */
   hideNavigation?: boolean;
-  /** Reloads the page every so many seconds (`<meta http-equiv="refresh">`): polling with no script. */
-  refreshSeconds?: number;
 }
 
 const sections: ReadonlyArray<{ id: Section; href: string; zh: string; en: string }> = [
@@ -79,7 +77,6 @@ export function renderPage(input: PageInput): string {
         <title>${input.title} · ${t('电子证照与统一身份认证', 'E-licences and unified identity')}</title>
         <link rel="icon" href="/assets/icon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/assets/app.css" />
-        ${input.refreshSeconds ? html`<meta http-equiv="refresh" content="${input.refreshSeconds}" />` : html``}
         ${(input.scripts ?? []).map((src) => html`<script type="module" src="/assets/${src}"></script>`)}
       </head>
       <body>

@@ -87,14 +87,8 @@ export function pageView(lang: Lang, switchTo: (other: Lang) => string): PageVie
  * a step of a platform's sign-in or logout, often a platform of another organisation, and links to the
  * wallet, verifier or console would only lead away from the step (and from its interaction) half way.
  */
-export function page(
-  view: PageView,
-  title: string,
-  body: SafeHtml,
-  options: { refreshSeconds?: number } = {},
-): string {
+export function page(view: PageView, title: string, body: SafeHtml): string {
   return renderPage({
-    ...options,
     lang: view.lang,
     path: '/',
     title,

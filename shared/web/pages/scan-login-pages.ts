@@ -7,12 +7,11 @@ import { page, type PageView } from './interaction-html.js';
 
 /*
  * The pages of scan-to-login (扫码登录): on the sign-in page, the QR code, its link and a way on; the
- * waiting page, which reloads itself (no script) until the wallet has confirmed; and in the wallet, the
- * request to confirm, naming the platform and the browser that asks.
+ * waiting page, whose request the server holds open for the wallet's answer (a long poll, no script) and
+ * which offers to wait again; and in the wallet, the request to confirm, naming the platform and the
+ * browser that asks. No page reloads itself: an automatic refresh takes the page away from people who
+ * read it with a screen reader or slowly (WCAG 2.2.1), and axe refuses `<meta http-equiv="refresh">`.
  */
-
-/** How often the waiting page reloads itself. */
-export const waitingRefreshSeconds = 2;
 
 /** The code as the sign-in page shows it: the link, its QR code as an SVG, and the seconds it has left. */
 export interface ShownScanCode {
@@ -58,17 +57,18 @@ export function scanLoginSection(view: PageView, code: ShownScanCode): SafeHtml 
         '用已达到三级身份认证的“我的证照”扫描二维码，核对平台名称后点“确认登录”。',
         'Scan the code with “My licences” signed in at assurance level 3, check the platform’s name, and confirm.',
       )}
+      ${t('然后点“已扫码，继续”。', 'Then choose “Scanned: continue”.')}
     </p>
     ${qrImage(t, code)}
-    <form method="get" action="/interaction/${code.uid}/scan">
-      <button type="submit" class="secondary" id="scan-login-continue">
-        ${t('已扫码，等待确认', 'I scanned it: wait for my confirmation')}
-      </button>
-    </form>
+    <p>
+      <a class="button secondary" id="scan-login-continue" href="/interaction/${code.uid}/scan"
+        >${t('已扫码，继续', 'Scanned: continue')}</a
+      >
+    </p>
   </section>`;
 }
 
-/** The waiting page: the same code, reloading itself until the wallet has answered. */
+/** The waiting page: the wallet has not answered yet; the same code, and a way to wait again. */
 export function scanWaitingPage(view: PageView, code: ShownScanCode): string {
   const { t } = view;
   return page(
@@ -76,16 +76,21 @@ export function scanWaitingPage(view: PageView, code: ShownScanCode): string {
     t('扫码登录', 'Sign in with the wallet'),
     html`<h1>${t('扫码登录', 'Sign in with the wallet')}</h1>
       <p class="lead" role="status" id="scan-login-waiting">
-        ${t('等待在“我的证照”中确认登录……', 'Waiting for your confirmation in “My licences”…')}
+        ${t(
+          '尚未收到“我的证照”中的确认。确认后点“继续等待”。',
+          'No confirmation from “My licences” yet. Confirm there, then choose “Keep waiting”.',
+        )}
       </p>
       ${qrImage(t, code)}
       <p>
+        <a class="button" id="scan-login-wait-again" href="/interaction/${code.uid}/scan"
+          >${t('继续等待', 'Keep waiting')}</a
+        >
         <a class="button secondary" href="/interaction/${code.uid}"
           >${t('改用密码登录', 'Sign in with a password instead')}</a
         >
         <a class="button secondary" href="/interaction/${code.uid}/abort">${t('取消', 'Cancel')}</a>
       </p>`,
-    { refreshSeconds: waitingRefreshSeconds },
   );
 }
 

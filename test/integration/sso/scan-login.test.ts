@@ -17,10 +17,12 @@ import { UserAgent } from '../../support/user-agent.js';
 /*
  * Scan-to-login (扫码登录) over real HTTP, with two cookie jars: the browser that shows the sign-in page
  * and its QR code, and a wallet session that opens the code's link and confirms. The codes of this
- * runtime live a few seconds (SCAN_LOGIN_SECONDS), so that expiry can be seen without a fake clock.
+ * runtime live a few seconds (SCAN_LOGIN_SECONDS), so that expiry can be seen without a fake clock, and
+ * its waiting page holds a request open for two seconds (SCAN_LOGIN_WAIT_SECONDS).
  */
 
 const lifetimeSeconds = 6;
+const waitSeconds = 2;
 let runtime: TestRuntime;
 let rp: RelyingParty;
 /** A wallet signed in as the demo citizen, at level 3 (the seed proves them in person). */
@@ -92,7 +94,10 @@ async function poll(shown: Shown) {
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, { SCAN_LOGIN_SECONDS: String(lifetimeSeconds) });
+  runtime = await startTestRuntime(undefined, {
+    SCAN_LOGIN_SECONDS: String(lifetimeSeconds),
+    SCAN_LOGIN_WAIT_SECONDS: String(waitSeconds),
+  });
   rp = await demoPlatform(runtime);
   const { citizen } = runtime.credentials;
   wallet = await walletSignedIn(citizen.idNumber, citizen.password);
@@ -115,11 +120,13 @@ describe('scan-to-login', () => {
 
   it('signs the showing browser in at level 3 (amr mca) once the wallet confirms, and not before', async () => {
     const shown = await showSignIn();
-    // Waiting: the page reloads itself, no script.
+    // Waiting: the request is held open, then the page offers to wait again; no script, no refresh.
+    const started = Date.now();
     const waiting = await poll(shown);
+    expect(Date.now() - started).toBeGreaterThanOrEqual((waitSeconds - 1) * 1000);
     expect(waiting.page?.status).toBe(200);
-    expect(waiting.page?.html).toMatch(/<meta http-equiv="refresh" content="2"/);
-    expect(waiting.page?.html).not.toMatch(/<script/);
+    expect(waiting.page?.html).toContain(`href="/interaction/${shown.uid}/scan"`);
+    expect(waiting.page?.html).not.toMatch(/<script|http-equiv="refresh"/);
 
     // The wallet's page names the platform and the browser; opening it confirms nothing.
     const opened = await wallet.request(pathOf(shown.link));
@@ -141,6 +148,19 @@ describe('scan-to-login', () => {
     expect(claims.acr).toBe('urn:elicence:loa:3');
     expect(claims.amr).toEqual(['mca']);
     expect(claims.name).toBe(runtime.credentials.citizen.name);
+  });
+
+  it('answers a waiting request as soon as the wallet confirms (long poll)', async () => {
+    const shown = await showSignIn();
+    const started = Date.now();
+    const waiting = poll(shown);
+    await sleep(300);
+    expect((await answer(wallet, shown.link, 'confirm')).status).toBe(200);
+    const done = await waiting;
+    expect(done.leftTo?.href.startsWith(rp.redirectUri)).toBe(true);
+    // One request: the held one completed; it did not run out and come back as the waiting page.
+    expect(Date.now() - started).toBeLessThan(waitSeconds * 1000 + 1500);
+    expect((await exchange(rp, shown.request, done.leftTo!)).claims()?.amr).toEqual(['mca']);
   });
 
   it('refuses a replay: the code confirms once and completes once', async () => {
