@@ -197,6 +197,31 @@ export class ScanLogins {
    */
   async redeem(input: { code: string; binding: string; interactionUid: string }): Promise<Redeemed> {
     const now = epochSeconds(this.clock);
+    const record = await this.#held(input, now);
+    if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
+    const completed = await this.store.advance(record.codeHash, 'confirmed', 'completed', now);
+    if (!completed?.personId) throw scanLoginError('used');
+    return { state: 'confirmed', personId: completed.personId };
+  }
+
+  /**
+   * The showing browser's code as {@link redeem} would find it, without using it up: its state and
+   * expiry, or the same problems.
+   */
+  async peek(input: {
+    code: string;
+    binding: string;
+    interactionUid: string;
+  }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
+    const record = await this.#held(input, epochSeconds(this.clock));
+    return { state: record.state === 'pending' ? 'pending' : 'confirmed', expiresAt: record.codeExpiresAt };
+  }
+
+  /** The record of the showing browser's code, waiting or confirmed and unexpired, or its problem. */
+  async #held(
+    input: { code: string; binding: string; interactionUid: string },
+    now: number,
+  ): Promise<ScanLoginRecord> {
     const record = await this.#find(input.code, now);
     if (
       !sameDigest(record.bindingHash, digest(input.binding)) ||
@@ -207,10 +232,7 @@ export class ScanLogins {
     if (record.state === 'cancelled') throw scanLoginError('cancelled');
     if (record.state === 'completed') throw scanLoginError('used');
     if (record.codeExpiresAt <= now) throw scanLoginError('expired');
-    if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
-    const completed = await this.store.advance(record.codeHash, 'confirmed', 'completed', now);
-    if (!completed?.personId) throw scanLoginError('used');
-    return { state: 'confirmed', personId: completed.personId };
+    return record;
   }
 
   async #find(code: string, now: number): Promise<ScanLoginRecord> {

@@ -33,6 +33,11 @@ export const scanLoginAmr = ['mca'] as const;
 const cookieBase = 'scan-login';
 /** The cookie outlives the code, so that a late reload is told "expired" rather than "another browser". */
 const cookieSeconds = 3600;
+/**
+ * A code shown again keeps its place only with this much time left (or a quarter of its lifetime, if
+ * shorter); otherwise a new one is made.
+ */
+const keepSeconds = 30;
 /** How often the held request looks at the code again. */
 const pollMilliseconds = 1000;
 const cookieValue = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
@@ -81,6 +86,9 @@ export class ScanLoginInteractions {
    */
   async section(ctx: KoaContextWithOIDC, view: PageView, step: ScanLoginStep): Promise<SafeHtml | undefined> {
     try {
+      // The same page shown again (a language switch, a reload) keeps its code while it has time left.
+      const kept = await this.#stillShowable(ctx, step.uid);
+      if (kept) return scanLoginSection(view, await this.#shown(step.uid, kept.code, kept.expiresAt));
       const shown = await this.#scan.begin({
         interactionUid: step.uid,
         clientId: step.clientId,
@@ -153,6 +161,25 @@ export class ScanLoginInteractions {
         scanProblemPage(view, details.uid, problem),
       );
     }
+  }
+
+  /** This browser's code for this sign-in, if still waiting with at least {@link keepSeconds} left. */
+  async #stillShowable(
+    ctx: KoaContextWithOIDC,
+    uid: string,
+  ): Promise<{ code: string; expiresAt: number } | undefined> {
+    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    if (!held) return undefined;
+    const [, code = '', binding = ''] = held;
+    const outcome = await this.#scan.peek({ code, binding, interactionUid: uid }).catch((error: unknown) => {
+      if (scanLoginProblemOf(error)) return undefined;
+      throw error;
+    });
+    const enough =
+      epochSeconds(this.deps.clock) + Math.min(keepSeconds, Math.floor(this.#scan.lifetimeSeconds / 4));
+    // A confirmed code is kept whatever its time left: the next "continue" completes it.
+    const keep = outcome && (outcome.state === 'confirmed' || outcome.expiresAt >= enough);
+    return keep ? { code, expiresAt: outcome.expiresAt } : undefined;
   }
 
   async #shown(uid: string, code: string, expiresAt: number): Promise<ShownScanCode> {

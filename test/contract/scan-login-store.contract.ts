@@ -116,6 +116,9 @@ export function scanLoginStoreContract(name: string, make: Make<{ store: ScanLog
         const own = { code: shown.code, binding: shown.binding, interactionUid: 'uid-1' };
         expect(await scan.redeem(own)).toMatchObject({ state: 'pending' });
         await scan.confirm(shown.code, 'person-1');
+        // Looking does not use it up.
+        expect(await scan.peek(own)).toMatchObject({ state: 'confirmed' });
+        expect(await problem(scan.peek({ ...own, interactionUid: 'uid-2' }))).toBe('other_browser');
         expect(await problem(scan.confirm(shown.code, 'person-2'))).toBe('used');
         const stranger = { ...own, binding: randomBytes(32).toString('base64url') };
         expect(await problem(scan.redeem(stranger))).toBe('other_browser');

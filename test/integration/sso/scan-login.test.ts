@@ -113,7 +113,9 @@ describe('scan-to-login', () => {
     // The password form stays the page's first form.
     expect(/<form[^>]*action="([^"]+)"/.exec(shown.html)?.[1]).toBe(`/interaction/${shown.uid}/login`);
     expect(scanCookie(shown.browser)).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
-    // Each showing is a new code.
+    // The same sign-in page shown again (here in English) keeps its code; a new sign-in gets a new one.
+    const shownAgain = await shown.browser.navigate(`/interaction/${shown.uid}?lang=en`);
+    expect(/id="scan-login-link"[^>]*href="([^"]+)"/.exec(shownAgain.page!.html)?.[1]).toBe(shown.link);
     const again = await showSignIn(shown.browser);
     expect(again.link).not.toBe(shown.link);
   });
