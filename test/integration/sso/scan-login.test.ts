@@ -252,9 +252,16 @@ describe('scan-to-login', () => {
 
   it('sends a signed-out visitor of the link to sign in to the wallet first', async () => {
     const shown = await showSignIn();
-    const stranger = await new UserAgent(runtime.baseUrl).request(pathOf(shown.link));
+    const visitor = new UserAgent(runtime.baseUrl);
+    const stranger = await visitor.request(pathOf(shown.link));
     expect(stranger.status).toBe(303);
-    expect(stranger.headers.get('location')).toMatch(/^\/wallet\/login\?returnTo=%2Fscan-login%2F/);
+    const location = stranger.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/wallet\/login\?returnTo=%2Fscan-login%2F/);
+    // Signed in, they come back to the request, which still waits for their answer.
+    const { citizen } = runtime.credentials;
+    const back = await runFlow(visitor, location, { username: citizen.idNumber, password: citizen.password });
+    expect(back.page?.url.pathname).toBe(pathOf(shown.link));
+    expect(back.page?.html).toContain('id="scan-login-confirm"');
     const unknown = await wallet.request(`/scan-login/${randomBytes(32).toString('base64url')}`);
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('id="scan-login-problem"');
