@@ -112,7 +112,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
-  // secrets come from the web key.
+  // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
+  // (conditional put), the waiting page reads it and uses it up (get, conditional update).
   oidc: {
     table: {
       items: {
@@ -123,9 +124,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.registryEntity,
+          partitions.scanLogin,
         ],
-        PutItem: [partitions.oidc, partitions.loginAttempts, partitions.account, partitions.entityAccount],
-        UpdateItem: [partitions.oidc, partitions.loginAttempts],
+        PutItem: [
+          partitions.oidc,
+          partitions.loginAttempts,
+          partitions.account,
+          partitions.entityAccount,
+          partitions.scanLogin,
+        ],
+        UpdateItem: [partitions.oidc, partitions.loginAttempts, partitions.scanLogin],
         DeleteItem: [partitions.oidc, partitions.loginAttempts],
         BatchWriteItem: [partitions.oidc],
       },
@@ -277,7 +285,19 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // service's own public API over HTTPS, like any platform, with no signing permission. Each derives from
   // the web key (never the lookup key) the key sealing its session cookie and, for the wallet and the
   // demo platform, its own client secret.
-  wallet: { webMac: true },
+  // The wallet also confirms scan-to-login codes (/scan-login/{code}): it reads its own session's access
+  // token (get) and the person behind it (gsi1, then get) to know their level, as the API would, and
+  // reads and updates the code (get, conditional update); it writes nothing else.
+  wallet: {
+    webMac: true,
+    table: {
+      items: {
+        GetItem: [...accessTokens, partitions.account, partitions.scanLogin],
+        UpdateItem: [partitions.scanLogin],
+      },
+      queries: ['gsi1'],
+    },
+  },
   'demo-platform': { webMac: true },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out.

@@ -20,6 +20,7 @@ import {
   directory,
   relayedAddresses,
   cookieSealer,
+  scanLogins,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -28,6 +29,7 @@ import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
 import { throttleClientAuthentication } from '../shared/sso/client-auth-throttle.js';
 import { createProvider } from '../shared/sso/provider.js';
+import { ScanLogins } from '../shared/identity/scan-login.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -48,6 +50,7 @@ const dependencies = composition({
   directory,
   relayedAddresses,
   cookieSealer,
+  scanLogins,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');
@@ -73,6 +76,9 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
     routes,
+    scanLogins: new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds),
+    scanLoginWaitSeconds: deps.config.scanLoginWaitSeconds,
+    clock: deps.clock,
   });
   const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {

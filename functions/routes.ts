@@ -61,6 +61,7 @@ function oidc<
 }
 const licence = { id: 'licenceId' } as const;
 const issuer = { id: 'issuerId' } as const;
+const scanCode = { code: 'scanLoginCode' } as const;
 
 /** The table with its literal types, from which route keys are derived ({@link RouteKey}). */
 const table = [
@@ -207,6 +208,9 @@ const table = [
     auth: 'session',
     parameters: licence,
   },
+  // Scan-to-login (扫码登录): the wallet's session confirms a code shown on a sign-in page.
+  { method: 'GET', path: '/scan-login/{code}', function: 'wallet', auth: 'session', parameters: scanCode },
+  { method: 'POST', path: '/scan-login/{code}', function: 'wallet', auth: 'session', parameters: scanCode },
 
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },

@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
 import { handledAbove, routesOf } from './dispatch.js';
-import { cookieSealer, kms, pageClientSecrets, webMac } from './composition/factories.js';
+import {
+  accessTokens,
+  accounts,
+  cookieSealer,
+  doc,
+  kms,
+  pageClientSecrets,
+  scanLogins,
+  webMac,
+} from './composition/factories.js';
 import { ServiceError } from '../shared/errors.js';
 import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { parseJsonBody } from '../shared/http/request.js';
@@ -33,9 +42,28 @@ import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
+import { parseForm } from '../shared/web/kit/form.js';
+import { acrOf } from '../shared/identity/assurance.js';
+import { ScanLogins, scanLoginProblemOf } from '../shared/identity/scan-login.js';
+import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
+import {
+  scanAnsweredBody,
+  scanConfirmBody,
+  scanStepUpBody,
+  scanWalletProblemBody,
+} from '../shared/web/pages/scan-login-pages.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cookieSealer });
+const dependencies = composition({
+  kms,
+  webMac,
+  secrets: pageClientSecrets,
+  cookieSealer,
+  doc,
+  accessTokens,
+  accounts,
+  scanLogins,
+});
 type Dependencies = ReturnType<typeof dependencies>;
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
@@ -84,7 +112,8 @@ const personalScope = 'openid profile licences';
 const entityScope = `${personalScope} entity`;
 
 /** Wallet paths only, so that a crafted link cannot make the callback send the person elsewhere. */
-const returnPath = /^\/wallet(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$/;
+const returnPath =
+  /^(?:\/wallet(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?|\/scan-login\/[A-Za-z0-9_-]{1,64})$/;
 
 /**
  * A place to come back to after signing in, but never a QR page: that would sign a presentation, with
@@ -180,6 +209,8 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
   return served.dispatch(event, {
     'POST /wallet/licences/{id}/presentations': handledAbove,
+    'GET /scan-login/{code}': () => scanLogin(event, context),
+    'POST /scan-login/{code}': () => scanLogin(event, context),
     'GET /wallet': async () => {
       const found = await cookies.session(event, now);
       if (!found) {
@@ -208,9 +239,10 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
           ? notStraightToQr(query.returnTo)
           : undefined;
+      // `acr=3` (the scan-to-login page's step-up link) asks the provider for level 3.
       const { url, pending } = await relyingParty(deps).begin(
         query.as === 'entity' ? entityScope : personalScope,
-        {},
+        query.acr === '3' ? { acr_values: acrOf(3) } : {},
         returnTo,
       );
       return redirect(url, [await cookies.pendingCookie(pending, now)]);
@@ -362,5 +394,70 @@ async function refresh(event: HttpEvent): Promise<HttpResult> {
       'server_error',
       'The QR code could not be made',
     );
+  }
+}
+
+const scanDecision = z.strictObject({ decision: z.enum(['confirm', 'cancel']) });
+
+/**
+ * `/scan-login/{code}` (扫码登录): the request of a sign-in page, as the wallet shows it (which platform,
+ * which browser, when), and its answer, 确认登录 or 取消, posted from this page with the wallet session.
+ * The person must be signed in to the wallet at level 3 (as the API sees their token); below it they are
+ * told to step up. Nothing completes without the posted confirmation: opening the link only shows it.
+ */
+async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpResult> {
+  const deps = dependencies();
+  const cookies = new WalletCookies(deps.cookieSealer, secure());
+  const now = epochSeconds(deps.clock);
+  const { t } = context;
+  const code = event.pathParameters?.code ?? '';
+  const here = `/scan-login/${code}`;
+  const show = (status: number, body: SafeHtml) =>
+    htmlPage(
+      status,
+      renderPage({ ...context, section: 'wallet', title: t('扫码登录确认', 'Confirm the sign-in'), body }),
+    );
+  // A post from another site is refused before anything else is read.
+  const decision =
+    event.requestContext.http.method === 'POST'
+      ? parseForm(event, deps.config.issuerUrl, scanDecision).decision
+      : undefined;
+  const found = await cookies.session(event, now);
+  if (!found?.usable) return redirect(signInUrl(here, Boolean(found?.session.entity)));
+  const approver = await approverOf(found.session, deps);
+  if (!approver) return redirect(signInUrl(here, Boolean(found.session.entity)), [cookies.clearSession()]);
+  if (approver.level < 3) {
+    return show(
+      403,
+      scanStepUpBody(t, `/wallet/login?${new URLSearchParams({ acr: '3', returnTo: here }).toString()}`),
+    );
+  }
+  const scan = new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds);
+  try {
+    if (decision === undefined) {
+      const request = await scan.pending(code);
+      return show(
+        200,
+        scanConfirmBody(
+          t,
+          {
+            code,
+            clientName: request.clientName,
+            userAgent: request.browser.userAgent,
+            ...(request.browser.address ? { address: request.browser.address } : {}),
+            shownAt: new Date(request.shownAt * 1000).toISOString(),
+          },
+          approver.name,
+        ),
+      );
+    }
+    const answered =
+      decision === 'confirm' ? await scan.confirm(code, approver.personId) : await scan.cancel(code);
+    logger.info('scan-to-login answered in the wallet', { decision, clientId: answered.clientId });
+    return show(200, scanAnsweredBody(t, decision, answered.clientName));
+  } catch (error) {
+    const problem = scanLoginProblemOf(error);
+    if (!problem || !(error instanceof ServiceError)) throw error;
+    return show(httpStatusOf(error), scanWalletProblemBody(t, problem));
   }
 }

@@ -40,6 +40,11 @@ const schema = z.object({
   WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
   // Where text messages go: the outbox file under DATA_DIR (the local runtime). Amazon SNS comes with its adapter.
   SMS_SENDER: z.enum(['outbox']).default('outbox'),
+  // How long a scan-to-login code lives (API.md: at most 120 s); tests shorten it to see expiry.
+  SCAN_LOGIN_SECONDS: z.coerce.number().int().min(1).max(120).default(120),
+  // How long the scan-to-login waiting page holds its request open for the wallet's answer (a long poll);
+  // kept under the OpenID function's 10 s timeout.
+  SCAN_LOGIN_WAIT_SECONDS: z.coerce.number().int().min(0).max(8).default(6),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
 });
 
@@ -74,6 +79,10 @@ export interface Config {
   readonly webAssetsDir: string;
   /** Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`. */
   readonly smsSender: 'outbox';
+  /** Seconds a scan-to-login code lives (`SCAN_LOGIN_SECONDS`, 1 to 120, default 120). */
+  readonly scanLoginSeconds: number;
+  /** Seconds the waiting page waits for the wallet's answer before showing itself again (0 to 8, default 6). */
+  readonly scanLoginWaitSeconds: number;
   readonly logLevel: string;
 }
 
@@ -118,6 +127,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     webAssetsDir: e.WEB_ASSETS_DIR,
     smsSender: e.SMS_SENDER,
+    scanLoginSeconds: e.SCAN_LOGIN_SECONDS,
+    scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     logLevel: e.LOG_LEVEL,
   };
 }

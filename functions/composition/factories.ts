@@ -14,6 +14,7 @@ import {
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
   dynamoRegistryStore,
+  dynamoScanLoginStore,
   dynamoSessionRegistry,
   dynamoStatusListStore,
   dynamoTrustListStore,
@@ -111,3 +112,4 @@ export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
 export const webSessions = (c: Needs<'doc'>) => dynamoSessionRegistry(c.doc);
+export const scanLogins = (c: Needs<'doc'>) => dynamoScanLoginStore(c.doc);

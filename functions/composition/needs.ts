@@ -16,6 +16,7 @@ import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type { RegistryStore } from '../../shared/identity/registry.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
+import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
@@ -97,6 +98,8 @@ export interface Dependencies extends Connections {
   relayedAddresses: RelayedAddresses;
   /** Sends text messages (one-time codes): the outbox file locally, Amazon SNS in AWS. */
   sms: SmsSender;
+  /** Scan-to-login codes (扫码登录), stored by the hash of the code. */
+  scanLogins: ScanLoginStore;
 }
 
 type Given = 'config' | 'clock';

@@ -20,6 +20,7 @@ export type ParameterKind =
   | 'agentId'
   | 'interactionUid'
   | 'interactionStep'
+  | 'scanLoginCode'
   | 'assetFile';
 
 /**
@@ -83,6 +84,8 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
   // The OpenID provider's interaction and pushed-request handles.
   interactionUid: { ...urlSafe(64), notFound: 'not_found' },
   interactionStep: { pattern: /^[a-z]{1,16}$/, allows: '1 to 16 of a-z', notFound: 'not_found' },
+  // A scan-to-login code (256 bits in base64url); the wallet says "unknown" on a page for any other.
+  scanLoginCode: { ...urlSafe(64), notFound: 'scan_login_unknown' },
   assetFile: {
     pattern: /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/,
     allows: '1 to 128 of A-Z a-z 0-9 . _ -',

@@ -15,11 +15,12 @@ import {
   personalPage,
   throttledMessage,
 } from '../web/pages/interaction-pages.js';
+import type { ScanLoginInteractions } from './scan-login.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const maxFormBytes = 16 * 1024;
-const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort))?$/;
+const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan))?$/;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   let body = '';
@@ -35,7 +36,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * act for, return to personal use, consent. Each finishes its step through the provider's own
  * `interactionFinished`, which binds it to the browser's interaction cookie.
  */
-export function interactionRoutes(provider: Provider, directory: IdentityDirectory) {
+export function interactionRoutes(
+  provider: Provider,
+  directory: IdentityDirectory,
+  scanLogin?: ScanLoginInteractions,
+) {
   const secure = provider.issuer.startsWith('https:');
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     const matched = route.exec(ctx.path);
@@ -60,6 +65,9 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     };
     try {
       if (ctx.method === 'GET' && action === undefined) return await show(ctx, view, details, send);
+      if (ctx.method === 'GET' && action === 'scan' && scanLogin) {
+        return await scanLogin.wait(ctx, provider, view, send);
+      }
       if (ctx.method === 'GET' && action === 'abort') {
         return await provider.interactionFinished(
           ctx.req,
@@ -68,7 +76,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
           { mergeWithLastSubmission: false },
         );
       }
-      if (ctx.method !== 'POST' || action === undefined || action === 'abort') {
+      if (ctx.method !== 'POST' || action === undefined || action === 'abort' || action === 'scan') {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);
@@ -99,11 +107,22 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     const name = await clientName(details.params.client_id);
     const uid = details.uid;
     switch (details.prompt.name) {
-      case 'login':
+      case 'login': {
+        const scan = await scanLogin?.section(ctx, view, {
+          uid,
+          clientId: String(details.params.client_id),
+          clientName: name,
+        });
         return send(
           200,
-          loginPage(view, { uid, clientName: name, username: String(details.params.login_hint ?? '') }),
+          loginPage(view, {
+            uid,
+            clientName: name,
+            username: String(details.params.login_hint ?? ''),
+            ...(scan ? { scan } : {}),
+          }),
         );
+      }
       case 'select_entity': {
         const subject = parseAccountId(String(details.session?.accountId ?? ''));
         const person = await directory.findPerson(subject.personId);

@@ -16,6 +16,9 @@ import { acrValuesSupported } from '../identity/assurance.js';
 import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
+import type { Clock } from '../clock.js';
+import type { ScanLogins } from '../identity/scan-login.js';
+import { ScanLoginInteractions } from './scan-login.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
@@ -45,6 +48,11 @@ export interface ProviderDependencies {
   pairwiseSalt: Uint8Array;
   /** The paths of its endpoints, as the route table routes them to the OpenID function. */
   routes: ProviderRoutes;
+  /** Scan-to-login codes (扫码登录): the sign-in page shows one, the waiting page completes it. */
+  scanLogins: ScanLogins;
+  /** How long the scan-to-login waiting page holds its request open for the wallet's answer. */
+  scanLoginWaitSeconds: number;
+  clock: Clock;
 }
 
 /**
@@ -257,7 +265,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.on('backchannel.error', (_ctx, error, client) =>
     logger.warn('back-channel logout not delivered', { clientId: client.clientId, error: String(error) }),
   );
-  provider.use(interactionRoutes(provider, deps.directory));
+  const scanLogin = new ScanLoginInteractions({
+    scan: deps.scanLogins,
+    issuerUrl: deps.issuerUrl,
+    directory: deps.directory,
+    clock: deps.clock,
+    waitSeconds: deps.scanLoginWaitSeconds,
+  });
+  provider.use(interactionRoutes(provider, deps.directory, scanLogin));
   return provider;
 }
 

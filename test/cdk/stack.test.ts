@@ -240,7 +240,7 @@ describe('ElicenceStack', () => {
       me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
       accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
       web: [...service, 'WEB_ASSETS_DIR'],
-      wallet: [...service, 'WEB_KEY_ID'],
+      wallet: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       'demo-platform': [...service, 'WEB_KEY_ID'],
       console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
     };
@@ -605,7 +605,8 @@ describe('ElicenceStack', () => {
         me: { items: [get, put], queries: ['gsi1'] },
         accounts: { items: [get, put], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },
-        wallet: { items: [], queries: [] },
+        // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).
+        wallet: { items: [get, update], queries: ['gsi1'] },
         'demo-platform': { items: [], queries: [] },
         console: { items: [get, put, del], queries: [] },
       };

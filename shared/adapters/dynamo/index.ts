@@ -8,6 +8,7 @@ import type { AccountStore } from '../../identity/account-store.js';
 import type { EntityStore } from '../../identity/entity-store.js';
 import type { LoginAttemptStore } from '../../identity/login-throttle.js';
 import type { RegistryStore } from '../../identity/registry.js';
+import type { ScanLoginStore } from '../../identity/scan-login.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../licence/idempotency-store.js';
 import type { LicenceStore } from '../../licence/licence-store.js';
@@ -27,6 +28,7 @@ import { DynamoLicenceStore } from './licence-store.js';
 import { DynamoLoginAttemptStore } from './login-attempt-store.js';
 import { clientStillRegistered, createDynamoAdapter, findAccessToken } from './oidc-adapter.js';
 import { DynamoRegistry } from './registry.js';
+import { DynamoScanLoginStore } from './scan-login-store.js';
 import { DynamoSessionRegistry } from './session-registry.js';
 import { DynamoStatusListStore } from './status-list-store.js';
 import { DynamoTrustListStore } from './trust-list-store.js';
@@ -83,6 +85,8 @@ export const dynamoLoginAttemptStore = (table: TableConnection): LoginAttemptSto
   new DynamoLoginAttemptStore(table, table.tableName);
 export const dynamoSessionRegistry = (table: TableConnection): SessionRegistry =>
   new DynamoSessionRegistry(table, table.tableName);
+export const dynamoScanLoginStore = (table: TableConnection): ScanLoginStore =>
+  new DynamoScanLoginStore(table, table.tableName);
 
 /**
  * The OpenID provider's storage (its `adapter` option, one instance per model). `sealer` seals the models

@@ -13,6 +13,8 @@ export function loginPage(
     clientName: string;
     username?: string;
     error?: string;
+    /** The scan-to-login section (QR code and link), after the form (`sso/scan-login.ts`). */
+    scan?: SafeHtml;
   },
 ): string {
   const { t } = view;
@@ -49,6 +51,7 @@ export function loginPage(
         <button type="submit">${t('登录', 'Sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
       </form>
+      ${input.scan ?? html``}
       <p>
         <small
           >${t('还没有账号？', 'No account yet?')} <a href="/register">${t('注册', 'Register')}</a></small

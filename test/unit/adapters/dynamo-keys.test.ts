@@ -43,6 +43,7 @@ describe('the table’s keys, as stored', () => {
       agentPerson: 'agent-person#',
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
+      scanLogin: 'scan-login#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -57,6 +58,7 @@ describe('the table’s keys, as stored', () => {
       entity: 'entity',
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
+      scanLogin: 'scan-login',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -86,6 +88,7 @@ describe('the table’s keys, as stored', () => {
       sk: 'login-attempts',
     });
     expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
+    expect(keys.scanLogin('digest')).toEqual({ pk: 'scan-login#digest', sk: 'scan-login' });
   });
 
   it('builds the index keys as stored', () => {

@@ -1,0 +1,264 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { epochSeconds, type Clock } from '../clock.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+
+/**
+ * Scan-to-login (扫码登录, API.md "Identity assurance (v2)"): the sign-in page shows a code as a QR code
+ * and a link; a person signed in to the wallet at level 3 opens it, reads which platform asks and from
+ * which browser, and confirms; the page that showed the code then completes the sign-in at level 3.
+ *
+ * A code is 256 random bits, lives `lifetimeSeconds` (at most 120), is confirmed once and completes once.
+ * It is bound to the browser that showed it by a second secret (the binding) that only that browser holds,
+ * in a cookie: whoever learns the code (from the QR code, over a shoulder, relayed by an attacker) can
+ * confirm it, but only that browser can complete it. The table holds the SHA-256 of both, never either.
+ */
+
+/** Where a code is: shown and waiting, confirmed in a wallet, refused there, or used up by its browser. */
+export type ScanLoginState = 'pending' | 'confirmed' | 'cancelled' | 'completed';
+
+/** What the wallet shows of the browser that asks: enough to recognise one's own, nothing precise. */
+export interface ScanLoginBrowser {
+  /** A summary of its user agent, e.g. `Chrome 131 · Windows`. */
+  userAgent: string;
+  /** The network it asked from, approximately (the /24 of an IPv4 address, the /48 of an IPv6 one). */
+  address?: string;
+}
+
+export interface ScanLoginRecord {
+  /** SHA-256 (base64url) of the code: the record's key. */
+  codeHash: string;
+  /** SHA-256 (base64url) of the binding secret the showing browser holds in a cookie. */
+  bindingHash: string;
+  /** The sign-in (OpenID interaction) the code completes. */
+  interactionUid: string;
+  clientId: string;
+  /** The platform's name as the person will read it on the wallet's page. */
+  clientName: string;
+  browser: ScanLoginBrowser;
+  /** Epoch seconds. */
+  shownAt: number;
+  /** Epoch seconds: after this the code neither confirms nor completes. */
+  codeExpiresAt: number;
+  state: ScanLoginState;
+  /** The person (account id) who confirmed. */
+  personId?: string;
+}
+
+/**
+ * Storage of scan-to-login codes, by the hash of the code. Records outlive their code for a while (so a
+ * late visitor is told the code expired rather than that it never existed), never for long.
+ */
+export interface ScanLoginStore {
+  /** Stores a new record; a ConflictError if one exists under that hash. */
+  create(record: ScanLoginRecord): Promise<void>;
+  /** The record, its code expired or not, while it is kept; nothing once it is gone or never was. */
+  find(codeHash: string, nowSeconds: number): Promise<ScanLoginRecord | undefined>;
+  /**
+   * Moves the record from `from` to `to` in one conditional write, only while its code is unexpired at
+   * `nowSeconds`, recording `personId` when given: the record as written, or nothing when it was not at
+   * `from` (already confirmed, cancelled, used) or has expired. Of two racing callers one wins.
+   */
+  advance(
+    codeHash: string,
+    from: ScanLoginState,
+    to: ScanLoginState,
+    nowSeconds: number,
+    personId?: string,
+  ): Promise<ScanLoginRecord | undefined>;
+}
+
+/** How long a code lives at most (API.md). */
+export const maxScanLoginSeconds = 120;
+
+/** The shape of a code in a URL: 256 bits in base64url. */
+export const scanLoginCodePattern = /^[A-Za-z0-9_-]{43}$/;
+
+const digest = (value: string) => createHash('sha256').update(value).digest('base64url');
+
+/** Why a code cannot be used: each gets its own clear page. */
+export type ScanLoginProblem = 'unknown' | 'expired' | 'used' | 'cancelled' | 'other_browser';
+
+const problemCode = (problem: ScanLoginProblem) => `scan_login_${problem}`;
+
+/** The error of a code that cannot be used, by kind, with `problem` for the page. */
+export function scanLoginError(problem: ScanLoginProblem): Error & { problem: ScanLoginProblem } {
+  const message = {
+    unknown: 'The scan-to-login code is not known',
+    expired: 'The scan-to-login code has expired',
+    used: 'The scan-to-login code has already been used',
+    cancelled: 'The scan-to-login request was refused in the wallet',
+    other_browser: 'The scan-to-login code was shown in another browser',
+  }[problem];
+  const error =
+    problem === 'unknown'
+      ? new NotFoundError(message, problemCode(problem))
+      : problem === 'other_browser'
+        ? new ForbiddenError(message, problemCode(problem))
+        : new ConflictError(message, problemCode(problem));
+  return Object.assign(error, { problem });
+}
+
+/** The problem a scan-to-login error stands for, or nothing for any other error. */
+export function scanLoginProblemOf(error: unknown): ScanLoginProblem | undefined {
+  const problem = (error as { problem?: unknown } | undefined)?.problem;
+  return typeof problem === 'string' &&
+    error instanceof Error &&
+    /^scan_login_/.test(String((error as { code?: unknown }).code))
+    ? (problem as ScanLoginProblem)
+    : undefined;
+}
+
+/** What the showing browser keeps: the code (for the QR code and lookups) and the binding secret. */
+export interface ShownCode {
+  code: string;
+  binding: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+/** What completing a sign-in finds: still waiting, or confirmed by `personId` (now used up). */
+export type Redeemed = { state: 'pending'; expiresAt: number } | { state: 'confirmed'; personId: string };
+
+/**
+ * The scan-to-login use cases, over a {@link ScanLoginStore}.
+ *
+ * @example
+ * ```ts
+ * const scan = new ScanLogins(store, clock, 120);
+ * const shown = await scan.begin({ interactionUid, clientId, clientName, browser });
+ * // the wallet, for a person at level 3:
+ * await scan.confirm(code, personId);
+ * // the browser that showed it:
+ * const outcome = await scan.redeem({ code, binding, interactionUid }); // { state: 'confirmed', personId }
+ * ```
+ */
+export class ScanLogins {
+  readonly lifetimeSeconds: number;
+
+  constructor(
+    private readonly store: ScanLoginStore,
+    private readonly clock: Clock,
+    lifetimeSeconds: number = maxScanLoginSeconds,
+  ) {
+    this.lifetimeSeconds = Math.min(Math.max(1, Math.floor(lifetimeSeconds)), maxScanLoginSeconds);
+  }
+
+  /** A new code for a sign-in page, bound to the browser that will hold `binding`. */
+  async begin(input: {
+    interactionUid: string;
+    clientId: string;
+    clientName: string;
+    browser: ScanLoginBrowser;
+  }): Promise<ShownCode> {
+    const now = epochSeconds(this.clock);
+    const code = randomBytes(32).toString('base64url');
+    const binding = randomBytes(32).toString('base64url');
+    const expiresAt = now + this.lifetimeSeconds;
+    await this.store.create({
+      codeHash: digest(code),
+      bindingHash: digest(binding),
+      interactionUid: input.interactionUid,
+      clientId: input.clientId,
+      clientName: input.clientName.slice(0, 200),
+      browser: {
+        userAgent: input.browser.userAgent.slice(0, 120),
+        ...(input.browser.address ? { address: input.browser.address.slice(0, 64) } : {}),
+      },
+      shownAt: now,
+      codeExpiresAt: expiresAt,
+      state: 'pending',
+    });
+    return { code, binding, expiresAt };
+  }
+
+  /** The request a wallet is asked to confirm: a waiting, unexpired code, or the problem with it. */
+  async pending(code: string): Promise<ScanLoginRecord> {
+    const now = epochSeconds(this.clock);
+    const record = await this.#find(code, now);
+    if (record.state !== 'pending') throw scanLoginError(record.state === 'cancelled' ? 'cancelled' : 'used');
+    if (record.codeExpiresAt <= now) throw scanLoginError('expired');
+    return record;
+  }
+
+  /** The person `personId`, signed in to the wallet at level 3 (the caller's check), confirms. Once. */
+  async confirm(code: string, personId: string): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'confirmed', personId);
+  }
+
+  /** The person refuses in the wallet: the code is dead, and the showing browser is told so. */
+  async cancel(code: string): Promise<ScanLoginRecord> {
+    return this.#advance(code, 'cancelled');
+  }
+
+  /**
+   * The showing browser asks how its code stands: still waiting, or confirmed (and then used up, so that
+   * it completes one sign-in only). Anyone else, whatever code they present, learns nothing but
+   * `other_browser`, and a code the wallet refused, that expired or was used fails with its problem.
+   */
+  async redeem(input: { code: string; binding: string; interactionUid: string }): Promise<Redeemed> {
+    const now = epochSeconds(this.clock);
+    const record = await this.#held(input, now);
+    if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
+    const completed = await this.store.advance(record.codeHash, 'confirmed', 'completed', now);
+    if (!completed?.personId) throw scanLoginError('used');
+    return { state: 'confirmed', personId: completed.personId };
+  }
+
+  /**
+   * The showing browser's code as {@link redeem} would find it, without using it up: its state and
+   * expiry, or the same problems.
+   */
+  async peek(input: {
+    code: string;
+    binding: string;
+    interactionUid: string;
+  }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
+    const record = await this.#held(input, epochSeconds(this.clock));
+    return { state: record.state === 'pending' ? 'pending' : 'confirmed', expiresAt: record.codeExpiresAt };
+  }
+
+  /** The record of the showing browser's code, waiting or confirmed and unexpired, or its problem. */
+  async #held(
+    input: { code: string; binding: string; interactionUid: string },
+    now: number,
+  ): Promise<ScanLoginRecord> {
+    const record = await this.#find(input.code, now);
+    if (
+      !sameDigest(record.bindingHash, digest(input.binding)) ||
+      record.interactionUid !== input.interactionUid
+    ) {
+      throw scanLoginError('other_browser');
+    }
+    if (record.state === 'cancelled') throw scanLoginError('cancelled');
+    if (record.state === 'completed') throw scanLoginError('used');
+    if (record.codeExpiresAt <= now) throw scanLoginError('expired');
+    return record;
+  }
+
+  async #find(code: string, now: number): Promise<ScanLoginRecord> {
+    if (!scanLoginCodePattern.test(code)) throw scanLoginError('unknown');
+    const record = await this.store.find(digest(code), now);
+    if (!record) throw scanLoginError('unknown');
+    return record;
+  }
+
+  async #advance(code: string, to: 'confirmed' | 'cancelled', personId?: string): Promise<ScanLoginRecord> {
+    const now = epochSeconds(this.clock);
+    const record = await this.pending(code);
+    const moved = await this.store.advance(record.codeHash, 'pending', to, now, personId);
+    if (moved) return moved;
+    // Lost a race, or expired in between: say which.
+    return Promise.reject(
+      await this.pending(code).then(
+        () => scanLoginError('used'),
+        (error: unknown) => error,
+      ),
+    );
+  }
+}
+
+function sameDigest(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

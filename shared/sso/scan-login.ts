@@ -1,0 +1,198 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type Provider from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { epochSeconds, type Clock } from '../clock.js';
+import { ServiceError } from '../errors.js';
+import { httpStatusOf } from '../http/error-mapping.js';
+import { acrOf } from '../identity/assurance.js';
+import type { IdentityDirectory } from '../identity/identity-directory.js';
+import type { ScanLogins } from '../identity/scan-login.js';
+import { scanLoginError, scanLoginProblemOf } from '../identity/scan-login.js';
+import { renderQrSvg } from '../licence/qr.js';
+import { logger } from '../logger.js';
+import { approximateAddress, userAgentSummary } from '../web/kit/browser-summary.js';
+import { cookieName, serializeCookie } from '../web/kit/cookies.js';
+import type { SafeHtml } from '../web/kit/html.js';
+import type { PageView } from '../web/pages/interaction-html.js';
+import {
+  scanLoginSection,
+  scanProblemPage,
+  scanWaitingPage,
+  type ShownScanCode,
+} from '../web/pages/scan-login-pages.js';
+
+/**
+ * How a sign-in completed by scan-to-login is described in `amr`: `mca`, RFC 8176's "multiple-channel
+ * authentication" (the sign-in involves more than one distinct channel: the browser shows the code, and a
+ * second device, holding a wallet session at level 3, approves). The level comes from that wallet session
+ * (`acr` `urn:elicence:loa:3`); `amr` says how this sign-in was made.
+ */
+export const scanLoginAmr = ['mca'] as const;
+
+/** The cookie binding a shown code to the browser that showed it: `<code>.<binding>`, HttpOnly. */
+const cookieBase = 'scan-login';
+/** The cookie outlives the code, so that a late reload is told "expired" rather than "another browser". */
+const cookieSeconds = 3600;
+/**
+ * A code shown again keeps its place only with this much time left (or a quarter of its lifetime, if
+ * shorter); otherwise a new one is made.
+ */
+const keepSeconds = 30;
+/** How often the held request looks at the code again. */
+const pollMilliseconds = 1000;
+const cookieValue = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+
+/** The sign-in page's step as the interaction routes pass it. */
+export interface ScanLoginStep {
+  uid: string;
+  clientId: string;
+  clientName: string;
+}
+
+/**
+ * The provider side of scan-to-login (扫码登录): the sign-in page shows a fresh code (QR code and link)
+ * and binds it to the browser with a cookie; `GET /interaction/{uid}/scan` is the waiting page, which
+ * reloads itself until the wallet has confirmed and then completes the sign-in, for the person who
+ * confirmed, at level 3. The wallet side is `functions/wallet.ts` (`/scan-login/{code}`).
+ */
+export class ScanLoginInteractions {
+  readonly #scan: ScanLogins;
+  readonly #secure: boolean;
+  readonly #cookie: string;
+
+  constructor(
+    private readonly deps: {
+      scan: ScanLogins;
+      issuerUrl: string;
+      directory: IdentityDirectory;
+      clock: Clock;
+      /** How long the waiting page holds its request open for the wallet's answer (a long poll). */
+      waitSeconds: number;
+    },
+  ) {
+    this.#scan = deps.scan;
+    this.#secure = deps.issuerUrl.startsWith('https:');
+    this.#cookie = cookieName(cookieBase, this.#secure);
+  }
+
+  /** The link a wallet opens: `ISSUER_URL/scan-login/<code>`. */
+  urlOf(code: string): string {
+    return `${this.deps.issuerUrl}/scan-login/${code}`;
+  }
+
+  /**
+   * A new code for the sign-in page, its cookie set on the answer; the section to show, or nothing when
+   * the code cannot be made (the page then offers the password alone, and the fault is logged).
+   */
+  async section(ctx: KoaContextWithOIDC, view: PageView, step: ScanLoginStep): Promise<SafeHtml | undefined> {
+    try {
+      // The same page shown again (a language switch, a reload) keeps its code while it has time left.
+      const kept = await this.#stillShowable(ctx, step.uid);
+      if (kept) return scanLoginSection(view, await this.#shown(step.uid, kept.code, kept.expiresAt));
+      const shown = await this.#scan.begin({
+        interactionUid: step.uid,
+        clientId: step.clientId,
+        clientName: step.clientName,
+        browser: {
+          userAgent: userAgentSummary(ctx.get('user-agent')),
+          ...optional('address', approximateAddress(ctx.req.socket.remoteAddress)),
+        },
+      });
+      ctx.append(
+        'set-cookie',
+        serializeCookie(this.#cookie, `${shown.code}.${shown.binding}`, {
+          secure: this.#secure,
+          maxAge: cookieSeconds,
+        }),
+      );
+      return scanLoginSection(view, await this.#shown(step.uid, shown.code, shown.expiresAt));
+    } catch (error) {
+      logger.error('scan-to-login code not made', error instanceof Error ? error : String(error));
+      return undefined;
+    }
+  }
+
+  /**
+   * `GET /interaction/{uid}/scan`, a long poll: the request is held open (checking once a second) for up
+   * to `waitSeconds` until the wallet has answered. Confirmed, the sign-in completes at level 3 for the
+   * person who confirmed, and the code is used up; still waiting, the page offers to wait again; a code
+   * that expired, was used, was refused, or was shown in another browser gets a clear page.
+   */
+  async wait(
+    ctx: KoaContextWithOIDC,
+    provider: Provider,
+    view: PageView,
+    send: (status: number, body: string) => void,
+  ): Promise<void> {
+    // The provider finds the interaction by this browser's interaction cookie, and refuses another's.
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
+    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    try {
+      if (!held) throw scanLoginError('other_browser');
+      const [, code = '', binding = ''] = held;
+      const redeem = () => this.#scan.redeem({ code, binding, interactionUid: details.uid });
+      const deadline = this.deps.clock.now() + this.deps.waitSeconds * 1000;
+      let outcome = await redeem();
+      while (outcome.state === 'pending' && this.deps.clock.now() + pollMilliseconds <= deadline) {
+        await sleep(pollMilliseconds);
+        outcome = await redeem();
+      }
+      if (outcome.state === 'pending') {
+        return send(200, scanWaitingPage(view, await this.#shown(details.uid, code, outcome.expiresAt)));
+      }
+      const person = await this.deps.directory.findPerson(outcome.personId);
+      // The wallet confirmed at level 3; an account since lowered or gone signs in no one.
+      if (!person || person.acr !== acrOf(3)) throw scanLoginError('unknown');
+      ctx.append('set-cookie', serializeCookie(this.#cookie, '', { secure: this.#secure, maxAge: 0 }));
+      logger.info('scan-to-login completed', { clientId: details.params.client_id });
+      await provider.interactionFinished(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: person.id, acr: acrOf(3), amr: [...scanLoginAmr] } },
+        { mergeWithLastSubmission: false },
+      );
+    } catch (error) {
+      const problem = scanLoginProblemOf(error);
+      if (!problem) throw error;
+      logger.info('scan-to-login refused', { problem });
+      return send(
+        error instanceof ServiceError ? httpStatusOf(error) : 400,
+        scanProblemPage(view, details.uid, problem),
+      );
+    }
+  }
+
+  /** This browser's code for this sign-in, if still waiting with at least {@link keepSeconds} left. */
+  async #stillShowable(
+    ctx: KoaContextWithOIDC,
+    uid: string,
+  ): Promise<{ code: string; expiresAt: number } | undefined> {
+    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    if (!held) return undefined;
+    const [, code = '', binding = ''] = held;
+    const outcome = await this.#scan.peek({ code, binding, interactionUid: uid }).catch((error: unknown) => {
+      if (scanLoginProblemOf(error)) return undefined;
+      throw error;
+    });
+    const enough =
+      epochSeconds(this.deps.clock) + Math.min(keepSeconds, Math.floor(this.#scan.lifetimeSeconds / 4));
+    // A confirmed code is kept whatever its time left: the next "continue" completes it.
+    const keep = outcome && (outcome.state === 'confirmed' || outcome.expiresAt >= enough);
+    return keep ? { code, expiresAt: outcome.expiresAt } : undefined;
+  }
+
+  async #shown(uid: string, code: string, expiresAt: number): Promise<ShownScanCode> {
+    const url = this.urlOf(code);
+    return {
+      uid,
+      url,
+      qrSvg: await renderQrSvg(url),
+      expiresIn: Math.max(0, expiresAt - epochSeconds(this.deps.clock)),
+    };
+  }
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}

@@ -1,0 +1,223 @@
+import type { ScanLoginProblem } from '../../identity/scan-login.js';
+import { dateTime } from '../kit/china-time.js';
+import type { Translate } from '../kit/i18n.js';
+import type { SafeHtml } from '../kit/layout.js';
+import { html, notice } from '../kit/layout.js';
+import { page, type PageView } from './interaction-html.js';
+
+/*
+ * The pages of scan-to-login (扫码登录): on the sign-in page, the QR code, its link and a way on; the
+ * waiting page, whose request the server holds open for the wallet's answer (a long poll, no script) and
+ * which offers to wait again; and in the wallet, the request to confirm, naming the platform and the
+ * browser that asks. No page reloads itself: an automatic refresh takes the page away from people who
+ * read it with a screen reader or slowly (WCAG 2.2.1), and axe refuses `<meta http-equiv="refresh">`.
+ */
+
+/** The code as the sign-in page shows it: the link, its QR code as an SVG, and the seconds it has left. */
+export interface ShownScanCode {
+  uid: string;
+  url: string;
+  qrSvg: string;
+  expiresIn: number;
+}
+
+function qrImage(t: Translate, code: ShownScanCode): SafeHtml {
+  const src = `data:image/svg+xml;base64,${Buffer.from(code.qrSvg, 'utf8').toString('base64')}`;
+  return html`<img
+      class="qr"
+      id="scan-login-qr"
+      src="${src}"
+      width="220"
+      height="220"
+      alt="${t('扫码登录二维码', 'Scan-to-login QR code')}"
+    />
+    <p>
+      <small
+        >${t('或在已登录的设备上打开：', 'Or open on a signed-in device:')}
+        <a id="scan-login-link" class="mono" href="${code.url}">${code.url}</a></small
+      >
+    </p>
+    <p>
+      <small
+        >${t(
+          `二维码 ${code.expiresIn} 秒内有效，只能使用一次。`,
+          `The code is valid for ${code.expiresIn} seconds, once.`,
+        )}</small
+      >
+    </p>`;
+}
+
+/** The sign-in page's scan-to-login section: after the password form, so that form stays the first. */
+export function scanLoginSection(view: PageView, code: ShownScanCode): SafeHtml {
+  const { t } = view;
+  return html`<section class="card" aria-labelledby="scan-login-heading" id="scan-login">
+    <h2 id="scan-login-heading">${t('扫码登录', 'Sign in with the wallet')}</h2>
+    <p>
+      ${t(
+        '用已达到三级身份认证的“我的证照”扫描二维码，核对平台名称后点“确认登录”。',
+        'Scan the code with “My licences” signed in at assurance level 3, check the platform’s name, and confirm.',
+      )}
+      ${t('然后点“已扫码，继续”。', 'Then choose “Scanned: continue”.')}
+    </p>
+    ${qrImage(t, code)}
+    <p>
+      <a class="button secondary" id="scan-login-continue" href="/interaction/${code.uid}/scan"
+        >${t('已扫码，继续', 'Scanned: continue')}</a
+      >
+    </p>
+  </section>`;
+}
+
+/** The waiting page: the wallet has not answered yet; the same code, and a way to wait again. */
+export function scanWaitingPage(view: PageView, code: ShownScanCode): string {
+  const { t } = view;
+  return page(
+    view,
+    t('扫码登录', 'Sign in with the wallet'),
+    html`<h1>${t('扫码登录', 'Sign in with the wallet')}</h1>
+      <p class="lead" role="status" id="scan-login-waiting">
+        ${t(
+          '尚未收到“我的证照”中的确认。确认后点“继续等待”。',
+          'No confirmation from “My licences” yet. Confirm there, then choose “Keep waiting”.',
+        )}
+      </p>
+      ${qrImage(t, code)}
+      <p>
+        <a class="button" id="scan-login-wait-again" href="/interaction/${code.uid}/scan"
+          >${t('继续等待', 'Keep waiting')}</a
+        >
+        <a class="button secondary" href="/interaction/${code.uid}"
+          >${t('改用密码登录', 'Sign in with a password instead')}</a
+        >
+        <a class="button secondary" href="/interaction/${code.uid}/abort">${t('取消', 'Cancel')}</a>
+      </p>`,
+  );
+}
+
+/** Each problem, in words a person understands. */
+export function scanProblemMessage(t: Translate, problem: ScanLoginProblem): string {
+  switch (problem) {
+    case 'unknown':
+      return t('这个扫码登录二维码无效。', 'This scan-to-login code is not valid.');
+    case 'expired':
+      return t(
+        '这个扫码登录二维码已过期（有效期 120 秒），请刷新登录页获取新的二维码。',
+        'This scan-to-login code has expired (it lasts 120 seconds): reload the sign-in page for a new one.',
+      );
+    case 'used':
+      return t(
+        '这个扫码登录二维码已经使用过，不能再次使用。',
+        'This scan-to-login code has already been used and cannot be used again.',
+      );
+    case 'cancelled':
+      return t('登录已在“我的证照”中被取消。', 'The sign-in was refused in “My licences”.');
+    case 'other_browser':
+      return t(
+        '这个二维码是在另一个浏览器中显示的，只有显示它的浏览器才能完成登录。',
+        'This code was shown in another browser: only the browser that showed it can complete the sign-in.',
+      );
+  }
+}
+
+/** A code that cannot complete the sign-in here, and the way back to a fresh sign-in page. */
+export function scanProblemPage(view: PageView, uid: string, problem: ScanLoginProblem): string {
+  const { t } = view;
+  return page(
+    view,
+    t('扫码登录失败', 'Scan-to-login failed'),
+    html`<h1>${t('扫码登录失败', 'Scan-to-login failed')}</h1>
+      ${notice('error', scanProblemMessage(t, problem), 'scan-login-problem')}
+      <p>
+        <a class="button" href="/interaction/${uid}">${t('重新登录', 'Sign in again')}</a>
+      </p>`,
+  );
+}
+
+/** What the wallet shows of a request to sign in. */
+export interface ScanRequestView {
+  code: string;
+  clientName: string;
+  userAgent: string;
+  address?: string;
+  /** ISO 8601. */
+  shownAt: string;
+}
+
+/** The wallet's request to confirm: which platform, which browser, when; 确认登录 or 取消. */
+export function scanConfirmBody(t: Translate, request: ScanRequestView, personName?: string): SafeHtml {
+  return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>
+    <p class="lead">
+      ${t(
+        `${request.clientName} 请求以${personName ? ` ${personName} 的` : '您的'}身份登录（三级身份认证）。`,
+        `${request.clientName} asks to sign you in (assurance level 3).`,
+      )}
+    </p>
+    <dl class="card" id="scan-login-request">
+      <dt>${t('平台', 'Platform')}</dt>
+      <dd id="scan-login-client">${request.clientName}</dd>
+      <dt>${t('浏览器', 'Browser')}</dt>
+      <dd>${request.userAgent || t('未知', 'unknown')}</dd>
+      <dt>${t('网络地址（大致）', 'Network (approximate)')}</dt>
+      <dd>${request.address ?? t('未知', 'unknown')}</dd>
+      <dt>${t('二维码显示时间', 'Code shown at')}</dt>
+      <dd>${dateTime(request.shownAt)}</dd>
+    </dl>
+    ${notice(
+      'info',
+      t(
+        '只有当这是您本人刚刚在上述浏览器中打开的登录页面时才确认。如果二维码是别人发给您的，请点“取消”。',
+        'Confirm only if you just opened this sign-in yourself, in that browser. If someone sent you this code, cancel.',
+      ),
+    )}
+    <form method="post" action="/scan-login/${request.code}">
+      <button type="submit" name="decision" value="confirm" id="scan-login-confirm">
+        ${t('确认登录', 'Confirm sign-in')}
+      </button>
+      <button type="submit" name="decision" value="cancel" class="secondary" id="scan-login-cancel">
+        ${t('取消', 'Cancel')}
+      </button>
+    </form>`;
+}
+
+/** After the wallet's answer. */
+export function scanAnsweredBody(t: Translate, decision: 'confirm' | 'cancel', clientName: string): SafeHtml {
+  return decision === 'confirm'
+    ? html`<h1>${t('已确认登录', 'Sign-in confirmed')}</h1>
+        ${notice(
+          'success',
+          t(
+            `已确认登录 ${clientName}。请回到显示二维码的浏览器继续。`,
+            `You confirmed the sign-in to ${clientName}. Go back to the browser that showed the code.`,
+          ),
+          'scan-login-done',
+        )}
+        <p><a href="/wallet">${t('返回我的证照', 'Back to my licences')}</a></p>`
+    : html`<h1>${t('已取消登录', 'Sign-in refused')}</h1>
+        ${notice(
+          'info',
+          t(`已拒绝 ${clientName} 的登录请求。`, `You refused the sign-in to ${clientName}.`),
+          'scan-login-done',
+        )}
+        <p><a href="/wallet">${t('返回我的证照', 'Back to my licences')}</a></p>`;
+}
+
+/** The wallet is signed in below level 3: step up first (not a silent refusal). */
+export function scanStepUpBody(t: Translate, stepUpHref: string): SafeHtml {
+  return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>
+    ${notice(
+      'error',
+      t(
+        '扫码登录需要“我的证照”以三级身份认证登录。请先提升认证等级（例如短信验证码、通行密钥或到政务服务窗口当面核验），再重新扫码。',
+        'Scan-to-login needs “My licences” signed in at assurance level 3. Raise your level first (an SMS code, a passkey, or a check in person at a service counter), then scan again.',
+      ),
+      'scan-login-step-up',
+    )}
+    <p><a class="button" href="${stepUpHref}">${t('提升认证等级', 'Raise my assurance level')}</a></p>`;
+}
+
+/** A code the wallet cannot confirm (expired, used, refused, unknown). */
+export function scanWalletProblemBody(t: Translate, problem: ScanLoginProblem): SafeHtml {
+  return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>
+    ${notice('error', scanProblemMessage(t, problem), 'scan-login-problem')}
+    <p><a href="/wallet">${t('返回我的证照', 'Back to my licences')}</a></p>`;
+}

@@ -1,0 +1,56 @@
+import { epochSeconds, type Clock } from '../../clock.js';
+import type { AccessTokenLookup } from '../../http/authenticate.js';
+import { parseAccountId } from '../../identifiers/account-id.js';
+import { walletClientId } from '../../identifiers/client-ids.js';
+import type { AccountStore } from '../../identity/account-store.js';
+import { signedInLevel, type AssuranceLevel } from '../../identity/assurance.js';
+import type { WalletSession } from './session.js';
+
+/** What finding the approver reads: the token store (as the API does), the accounts and the clock. */
+export interface ApproverDependencies {
+  accessTokens: AccessTokenLookup;
+  accounts: AccountStore;
+  clock: Clock;
+}
+
+/** The person behind a wallet session, and the level they are signed in at. */
+export interface Approver {
+  personId: string;
+  name: string;
+  level: AssuranceLevel;
+}
+
+/**
+ * The person a wallet session stands for, as the API would see its access token: the token must still be
+ * stored and unexpired (a revoked or signed-out session approves nothing), and the level is the lower of
+ * the account's and the sign-in's (`signedInLevel`, the same rule that gates licences). While acting for
+ * an entity, the approver is the acting person: scan-to-login signs in a person, who may then choose an
+ * entity on the platform as after any sign-in.
+ *
+ * @example
+ * ```ts
+ * const approver = await approverOf(session, deps); // undefined when the token no longer works
+ * if (approver?.level === 3) await scan.confirm(code, approver.personId);
+ * ```
+ */
+export async function approverOf(
+  session: WalletSession,
+  deps: ApproverDependencies,
+): Promise<Approver | undefined> {
+  const record = await deps.accessTokens(session.accessToken);
+  if (
+    !record?.accountId ||
+    record.clientId !== walletClientId ||
+    record.exp === undefined ||
+    record.exp <= epochSeconds(deps.clock)
+  )
+    return undefined;
+  const subject = parseAccountId(record.accountId);
+  const account = await deps.accounts.findById(subject.personId);
+  if (!account) return undefined;
+  return {
+    personId: account.id,
+    name: account.name,
+    level: signedInLevel(account, record.extra?.acr),
+  };
+}

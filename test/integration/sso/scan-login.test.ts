@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { postJson } from '../../support/http-api.js';
+import {
+  authorizationRequest,
+  demoPlatform,
+  exchange,
+  runFlow,
+  type AuthorizationRequest,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/*
+ * Scan-to-login (扫码登录) over real HTTP, with two cookie jars: the browser that shows the sign-in page
+ * and its QR code, and a wallet session that opens the code's link and confirms. The codes of this
+ * runtime live a few seconds (SCAN_LOGIN_SECONDS), so that expiry can be seen without a fake clock, and
+ * its waiting page holds a request open for two seconds (SCAN_LOGIN_WAIT_SECONDS).
+ */
+
+const lifetimeSeconds = 6;
+const waitSeconds = 2;
+let runtime: TestRuntime;
+let rp: RelyingParty;
+/** A wallet signed in as the demo citizen, at level 3 (the seed proves them in person). */
+let wallet: UserAgent;
+
+/** A browser on the demo platform's sign-in page: its interaction, its code's link and path. */
+interface Shown {
+  browser: UserAgent;
+  request: AuthorizationRequest;
+  uid: string;
+  link: string;
+  html: string;
+}
+
+async function showSignIn(
+  browser = new UserAgent(runtime.baseUrl, [rp.redirectUri]),
+  params: Record<string, string> = {},
+): Promise<Shown> {
+  const request = await authorizationRequest(rp, params);
+  const outcome = await runFlow(browser, request.url);
+  expect(outcome.stoppedAt).toBe('login');
+  const html = outcome.page!.html;
+  const uid = /^\/interaction\/([^/]+)$/.exec(outcome.page!.url.pathname)?.[1] ?? '';
+  const link = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(html)?.[1] ?? '';
+  return { browser, request, uid, link, html };
+}
+
+const pathOf = (link: string) => new URL(link).pathname;
+const scanCookieName = 'scan-login';
+const scanCookie = (browser: UserAgent) =>
+  browser
+    .cookieHeader(new URL('/', runtime.baseUrl))
+    .split('; ')
+    .find((pair) => pair.startsWith(`${scanCookieName}=`))
+    ?.slice(scanCookieName.length + 1);
+
+/** A GET of `path` with `browser`'s cookies, the scan-to-login cookie replaced by `value`. */
+function withScanCookie(browser: UserAgent, path: string, value: string) {
+  const url = new URL(path, runtime.baseUrl);
+  const cookies = browser
+    .cookieHeader(url)
+    .split('; ')
+    .filter((pair) => pair && !pair.startsWith(`${scanCookieName}=`));
+  return fetch(url, {
+    headers: { accept: 'text/html', cookie: [...cookies, `${scanCookieName}=${value}`].join('; ') },
+    redirect: 'manual',
+  });
+}
+
+async function walletSignedIn(idNumber: string, password: string): Promise<UserAgent> {
+  const agent = new UserAgent(runtime.baseUrl);
+  const outcome = await runFlow(agent, '/wallet/login', { username: idNumber, password });
+  expect(outcome.page?.url.pathname).toBe('/wallet');
+  return agent;
+}
+
+async function answer(agent: UserAgent, link: string, decision: 'confirm' | 'cancel') {
+  const response = await agent.request(pathOf(link), { form: { decision } });
+  return { status: response.status, html: await response.text() };
+}
+
+/**
+ * The waiting page's poll: the page (still waiting, or a problem), or where the finished sign-in left
+ * (after the demo platform's consent page, which the person allows).
+ */
+async function poll(shown: Shown) {
+  const outcome = await runFlow(shown.browser, `/interaction/${shown.uid}/scan`);
+  return { leftTo: outcome.callback, page: outcome.page, steps: outcome.steps };
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(undefined, {
+    SCAN_LOGIN_SECONDS: String(lifetimeSeconds),
+    SCAN_LOGIN_WAIT_SECONDS: String(waitSeconds),
+  });
+  rp = await demoPlatform(runtime);
+  const { citizen } = runtime.credentials;
+  wallet = await walletSignedIn(citizen.idNumber, citizen.password);
+});
+afterAll(() => runtime?.close());
+
+describe('scan-to-login', () => {
+  it('shows a QR code and the same ISSUER_URL link on the sign-in page, bound by an HttpOnly cookie', async () => {
+    const shown = await showSignIn();
+    expect(shown.link).toMatch(new RegExp(`^${runtime.baseUrl}/scan-login/[A-Za-z0-9_-]{43}$`));
+    expect(shown.html).toMatch(/<img[^>]*id="scan-login-qr"[^>]*src="data:image\/svg\+xml;base64,/);
+    expect(shown.html).not.toMatch(/<script/);
+    // The password form stays the page's first form.
+    expect(/<form[^>]*action="([^"]+)"/.exec(shown.html)?.[1]).toBe(`/interaction/${shown.uid}/login`);
+    expect(scanCookie(shown.browser)).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    // The same sign-in page shown again (here in English) keeps its code; a new sign-in gets a new one.
+    const shownAgain = await shown.browser.navigate(`/interaction/${shown.uid}?lang=en`);
+    expect(/id="scan-login-link"[^>]*href="([^"]+)"/.exec(shownAgain.page!.html)?.[1]).toBe(shown.link);
+    const again = await showSignIn(shown.browser);
+    expect(again.link).not.toBe(shown.link);
+  });
+
+  it('signs the showing browser in at level 3 (amr mca) once the wallet confirms, and not before', async () => {
+    const shown = await showSignIn();
+    // Waiting: the request is held open, then the page offers to wait again; no script, no refresh.
+    const started = Date.now();
+    const waiting = await poll(shown);
+    expect(Date.now() - started).toBeGreaterThanOrEqual((waitSeconds - 1) * 1000);
+    expect(waiting.page?.status).toBe(200);
+    expect(waiting.page?.html).toContain(`href="/interaction/${shown.uid}/scan"`);
+    expect(waiting.page?.html).not.toMatch(/<script|http-equiv="refresh"/);
+
+    // The wallet's page names the platform and the browser; opening it confirms nothing.
+    const opened = await wallet.request(pathOf(shown.link));
+    const page = await opened.text();
+    expect(opened.status).toBe(200);
+    expect(page).toContain('确认登录');
+    expect(page).toMatch(/id="scan-login-client">[^<]*\S[^<]*</);
+    expect(page).toContain('127.0.0.x');
+    expect((await poll(shown)).page?.status).toBe(200);
+
+    const confirmed = await answer(wallet, shown.link, 'confirm');
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.html).toContain('id="scan-login-done"');
+
+    const done = await poll(shown);
+    expect(done.leftTo?.href.startsWith(rp.redirectUri)).toBe(true);
+    const tokens = await exchange(rp, shown.request, done.leftTo!);
+    const claims = tokens.claims()!;
+    expect(claims.acr).toBe('urn:elicence:loa:3');
+    expect(claims.amr).toEqual(['mca']);
+    expect(claims.name).toBe(runtime.credentials.citizen.name);
+  });
+
+  it('answers a waiting request as soon as the wallet confirms (long poll)', async () => {
+    const shown = await showSignIn();
+    const started = Date.now();
+    const waiting = poll(shown);
+    await sleep(300);
+    expect((await answer(wallet, shown.link, 'confirm')).status).toBe(200);
+    const done = await waiting;
+    expect(done.leftTo?.href.startsWith(rp.redirectUri)).toBe(true);
+    // One request: the held one completed; it did not run out and come back as the waiting page.
+    expect(Date.now() - started).toBeLessThan(waitSeconds * 1000 + 1500);
+    expect((await exchange(rp, shown.request, done.leftTo!)).claims()?.amr).toEqual(['mca']);
+  });
+
+  it('refuses a replay: the code confirms once and completes once', async () => {
+    const shown = await showSignIn();
+    const held = scanCookie(shown.browser)!;
+    expect((await answer(wallet, shown.link, 'confirm')).status).toBe(200);
+    const again = await answer(wallet, shown.link, 'confirm');
+    expect(again.status).toBe(409);
+    expect(again.html).toContain('已经使用过');
+    const done = await poll(shown);
+    expect(done.leftTo).toBeDefined();
+
+    // The used code, presented again by the same browser for its next sign-in, completes nothing.
+    const next = await showSignIn(shown.browser, { prompt: 'login' });
+    const replayed = await withScanCookie(shown.browser, `/interaction/${next.uid}/scan`, held);
+    expect(replayed.status).toBeGreaterThanOrEqual(400);
+    expect(replayed.headers.get('location')).toBeNull();
+    // And the wallet finds it used.
+    const opened = await wallet.request(pathOf(shown.link));
+    expect(opened.status).toBe(409);
+  });
+
+  it('completes only the browser that showed the code, whoever confirms it', async () => {
+    const victim = await showSignIn();
+    const attacker = await showSignIn();
+    const victimCookie = scanCookie(victim.browser)!;
+    const victimCode = victimCookie.split('.')[0]!;
+    expect((await answer(wallet, victim.link, 'confirm')).status).toBe(200);
+
+    // The attacker knows the code (it is in the QR code) but not the victim's binding secret.
+    const guessed = await withScanCookie(
+      attacker.browser,
+      `/interaction/${attacker.uid}/scan`,
+      `${victimCode}.${randomBytes(32).toString('base64url')}`,
+    );
+    expect(guessed.status).toBe(403);
+    expect(await guessed.text()).toContain('另一个浏览器');
+    // Even the victim's whole cookie completes nothing in another sign-in.
+    const stolen = await withScanCookie(attacker.browser, `/interaction/${attacker.uid}/scan`, victimCookie);
+    expect(stolen.status).toBe(403);
+    // A browser without the cookie is told the same.
+    const bare = await new UserAgent(runtime.baseUrl).request(`/interaction/${victim.uid}/scan`);
+    expect(bare.status).toBeGreaterThanOrEqual(400);
+
+    const done = await poll(victim);
+    expect(done.leftTo?.href.startsWith(rp.redirectUri)).toBe(true);
+    expect((await exchange(rp, victim.request, done.leftTo!)).claims()?.acr).toBe('urn:elicence:loa:3');
+  });
+
+  it('tells a wallet below level 3 to step up, and its confirmation completes nothing', async () => {
+    const person = registryPeople[7]!;
+    const password = 'Scan-Login-2026';
+    const registered = await postJson(runtime, '/accounts', undefined, { ...person, password });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const levelTwo = await walletSignedIn(person.idNumber, password);
+
+    const shown = await showSignIn();
+    const opened = await levelTwo.request(pathOf(shown.link));
+    const page = await opened.text();
+    expect(opened.status).toBe(403);
+    expect(page).toContain('id="scan-login-step-up"');
+    expect(page).toMatch(/href="\/wallet\/login\?acr=3&amp;returnTo=%2Fscan-login%2F/);
+    const refused = await answer(levelTwo, shown.link, 'confirm');
+    expect(refused.status).toBe(403);
+    const still = await poll(shown);
+    expect(still.page?.status).toBe(200);
+    expect(still.page?.html).toContain('id="scan-login-waiting"');
+  });
+
+  it('refuses a cross-site confirmation, and a code refused in the wallet fails with a clear page', async () => {
+    const shown = await showSignIn();
+    const crossSite = await wallet.request(pathOf(shown.link), {
+      form: { decision: 'confirm' },
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await poll(shown)).page?.html).toContain('id="scan-login-waiting"');
+    const bad = await wallet.request(pathOf(shown.link), { form: { decision: 'maybe' } });
+    expect(bad.status).toBe(400);
+
+    expect((await answer(wallet, shown.link, 'cancel')).status).toBe(200);
+    const cancelled = await poll(shown);
+    expect(cancelled.page?.status).toBe(409);
+    expect(cancelled.page?.html).toContain('id="scan-login-problem"');
+    expect(cancelled.page?.html).toContain('被取消');
+  });
+
+  it('sends a signed-out visitor of the link to sign in to the wallet first', async () => {
+    const shown = await showSignIn();
+    const visitor = new UserAgent(runtime.baseUrl);
+    const stranger = await visitor.request(pathOf(shown.link));
+    expect(stranger.status).toBe(303);
+    const location = stranger.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/wallet\/login\?returnTo=%2Fscan-login%2F/);
+    // Signed in, they come back to the request, which still waits for their answer.
+    const { citizen } = runtime.credentials;
+    const back = await runFlow(visitor, location, { username: citizen.idNumber, password: citizen.password });
+    expect(back.page?.url.pathname).toBe(pathOf(shown.link));
+    expect(back.page?.html).toContain('id="scan-login-confirm"');
+    const unknown = await wallet.request(`/scan-login/${randomBytes(32).toString('base64url')}`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain('id="scan-login-problem"');
+  });
+
+  it('expires: after its lifetime the code neither confirms nor completes', async () => {
+    const shown = await showSignIn();
+    await sleep((lifetimeSeconds + 1) * 1000);
+    const late = await answer(wallet, shown.link, 'confirm');
+    expect(late.status).toBe(409);
+    expect(late.html).toContain('已过期');
+    const expired = await poll(shown);
+    expect(expired.page?.status).toBe(409);
+    expect(expired.page?.html).toContain('已过期');
+  });
+});
