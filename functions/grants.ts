@@ -112,7 +112,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
-  // secrets come from the web key.
+  // secrets come from the web key. Passkey sign-in (shared/sso/passkey-interaction.ts): sign-in challenges
+  // stored (put) and taken (delete), the passkey read (get) and its counter moved (conditional update).
   oidc: {
     table: {
       items: {
@@ -123,10 +124,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.registryEntity,
+          partitions.passkey,
         ],
-        PutItem: [partitions.oidc, partitions.loginAttempts, partitions.account, partitions.entityAccount],
-        UpdateItem: [partitions.oidc, partitions.loginAttempts],
-        DeleteItem: [partitions.oidc, partitions.loginAttempts],
+        PutItem: [
+          partitions.oidc,
+          partitions.loginAttempts,
+          partitions.account,
+          partitions.entityAccount,
+          partitions.passkeyChallenge,
+        ],
+        UpdateItem: [partitions.oidc, partitions.loginAttempts, partitions.passkey],
+        DeleteItem: [partitions.oidc, partitions.loginAttempts, partitions.passkeyChallenge],
         BatchWriteItem: [partitions.oidc],
       },
       queries: ['gsi1', 'gsi2'],
@@ -218,6 +226,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
   // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) read the licence (get), sign
   // with the platform key and write an audit entry.
+  // Passkeys (shared/identity/passkeys.ts): an account's passkeys (gsi1), a passkey enrolled (conditional
+  // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
   me: {
     table: {
       items: {
@@ -230,7 +240,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.issuer,
           partitions.licence,
         ],
-        PutItem: [partitions.entityAccount, partitions.audit],
+        PutItem: [
+          partitions.entityAccount,
+          partitions.audit,
+          partitions.passkey,
+          partitions.passkeyChallenge,
+        ],
+        DeleteItem: [partitions.passkey, partitions.passkeyChallenge],
       },
       queries: ['gsi1'],
     },

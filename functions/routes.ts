@@ -152,6 +152,17 @@ const table = [
     auth: { scope: 'licences' },
     parameters: licence,
   },
+  // Passkeys (shared/identity/passkeys.ts): a person signed in at level 3 lists, enrols and removes them.
+  { method: 'GET', path: '/me/passkeys', function: 'me', auth: { scope: 'licences' } },
+  { method: 'POST', path: '/me/passkeys/options', function: 'me', auth: { scope: 'licences' } },
+  { method: 'POST', path: '/me/passkeys', function: 'me', auth: { scope: 'licences' } },
+  {
+    method: 'DELETE',
+    path: '/me/passkeys/{id}',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: { id: 'passkeyId' },
+  },
   { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   {

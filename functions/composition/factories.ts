@@ -13,6 +13,7 @@ import {
   dynamoLicenceStore,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
+  dynamoPasskeyStore,
   dynamoRegistryStore,
   dynamoSessionRegistry,
   dynamoStatusListStore,
@@ -111,3 +112,4 @@ export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
 export const webSessions = (c: Needs<'doc'>) => dynamoSessionRegistry(c.doc);
+export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);

@@ -40,6 +40,9 @@ import type { ItemKey } from './conditional.js';
  * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
  * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
+ * | passkey by credential id                 | table  | `passkey#<credentialId>`      | `passkey`           |
+ * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
+ * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -69,6 +72,9 @@ export const prefixes = {
   agentPerson: 'agent-person#',
   loginAttempts: 'login-attempts#',
   webSession: 'web-session#',
+  passkey: 'passkey#',
+  passkeysOf: 'passkeys-of#',
+  passkeyChallenge: 'passkey-challenge#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -90,6 +96,8 @@ export const sortKeys = {
   entity: 'entity',
   loginAttempts: 'login-attempts',
   webSession: 'web-session',
+  passkey: 'passkey',
+  passkeyChallenge: 'passkey-challenge',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -152,6 +160,14 @@ export const keys = {
     pk: `${prefixes.webSession}${sessionDigest}`,
     sk: sortKeys.webSession,
   }),
+  passkey: (credentialId: string): ItemKey => ({
+    pk: `${prefixes.passkey}${credentialId}`,
+    sk: sortKeys.passkey,
+  }),
+  passkeyChallenge: (challenge: string): ItemKey => ({
+    pk: `${prefixes.passkeyChallenge}${challenge}`,
+    sk: sortKeys.passkeyChallenge,
+  }),
 } as const;
 
 /** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
@@ -172,6 +188,8 @@ export const indexKeys = {
   entityAccountId: (id: string) => `${prefixes.entityAccountId}${id}`,
   agentPerson: (personLookupKey: string) => `${prefixes.agentPerson}${personLookupKey}`,
   entityAgents: (creditCode: string) => `${prefixes.entityAgents}${creditCode}`,
+  passkeysOf: (accountId: string) => `${prefixes.passkeysOf}${accountId}`,
+  passkeyOf: (createdAt: string, credentialId: string) => `${createdAt}#${credentialId}`,
 } as const;
 
 type Prefixes = typeof prefixes;

@@ -43,6 +43,9 @@ describe('the table’s keys, as stored', () => {
       agentPerson: 'agent-person#',
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
+      passkey: 'passkey#',
+      passkeysOf: 'passkeys-of#',
+      passkeyChallenge: 'passkey-challenge#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -57,6 +60,8 @@ describe('the table’s keys, as stored', () => {
       entity: 'entity',
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
+      passkey: 'passkey',
+      passkeyChallenge: 'passkey-challenge',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -86,6 +91,10 @@ describe('the table’s keys, as stored', () => {
       sk: 'login-attempts',
     });
     expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
+    expect(keys.passkey('cred')).toEqual({ pk: 'passkey#cred', sk: 'passkey' });
+    expect(keys.passkeyChallenge('ch')).toEqual({ pk: 'passkey-challenge#ch', sk: 'passkey-challenge' });
+    expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');
+    expect(indexKeys.passkeyOf('2026-01-01T00:00:00Z', 'cred')).toBe('2026-01-01T00:00:00Z#cred');
   });
 
   it('builds the index keys as stored', () => {
