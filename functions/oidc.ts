@@ -20,6 +20,7 @@ import {
   directory,
   relayedAddresses,
   cookieSealer,
+  passkeys,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -48,6 +49,7 @@ const dependencies = composition({
   directory,
   relayedAddresses,
   cookieSealer,
+  passkeys,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');
@@ -73,6 +75,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
     routes,
+    passkeys: { passkeys: deps.passkeys, clock: deps.clock },
   });
   const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {

@@ -219,6 +219,18 @@ const table = [
     parameters: licence,
   },
 
+  // Passkeys in the wallet: the page, the script's two enrolment calls (JSON), removal (a form).
+  { method: 'GET', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/passkeys/options', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
+  {
+    method: 'POST',
+    path: '/wallet/passkeys/{id}/remove',
+    function: 'wallet',
+    auth: 'session',
+    parameters: { id: 'passkeyId' },
+  },
+
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/callback', function: 'demo-platform', auth: 'session' },

@@ -17,6 +17,8 @@ import {
 } from '../web/pages/interaction-pages.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+/** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
+type Send = (status: number, body: string, options?: { scripts?: boolean }) => void;
 
 const maxFormBytes = 16 * 1024;
 const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort))?$/;
@@ -47,9 +49,9 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     const view = pageView(pageLang(ctx, secure), (other) => `/interaction/${matched[1]}?lang=${other}`);
     // Forms of these pages may end, through redirects, at the platform's redirect URI.
     let redirectTo: string | undefined;
-    const send = (status: number, body: string) => {
+    const send: Send = (status, body, options) => {
       ctx.status = status;
-      ctx.set(pageHeaders(redirectTo));
+      ctx.set(pageHeaders(redirectTo, options));
       ctx.body = body;
     };
     const details = async () => {
@@ -93,7 +95,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     ctx: KoaContextWithOIDC,
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
-    send: (status: number, body: string) => void,
+    send: Send,
   ) {
     const details = await interactionDetails();
     const name = await clientName(details.params.client_id);
@@ -103,6 +105,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
         return send(
           200,
           loginPage(view, { uid, clientName: name, username: String(details.params.login_hint ?? '') }),
+          { scripts: true },
         );
       case 'select_entity': {
         const subject = parseAccountId(String(details.session?.accountId ?? ''));
@@ -137,7 +140,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
     form: URLSearchParams,
-    send: (status: number, body: string) => void,
+    send: Send,
   ) {
     const details = await interactionDetails();
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
@@ -164,6 +167,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
           username,
           error: message,
         }),
+        { scripts: true },
       );
     }
     return provider.interactionFinished(
@@ -179,7 +183,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
     form: URLSearchParams,
-    send: (status: number, body: string) => void,
+    send: Send,
   ) {
     const details = await interactionDetails();
     const subject = parseAccountId(String(details.session?.accountId ?? ''));

@@ -16,6 +16,8 @@ import { acrValuesSupported } from '../identity/assurance.js';
 import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
+import { passkeyInteractionRoutes } from './passkey-interaction.js';
+import type { PasskeyDependencies } from '../identity/passkeys.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
@@ -45,6 +47,8 @@ export interface ProviderDependencies {
   pairwiseSalt: Uint8Array;
   /** The paths of its endpoints, as the route table routes them to the OpenID function. */
   routes: ProviderRoutes;
+  /** Passkeys and the clock, for signing in with a passkey (`passkey-interaction.ts`). */
+  passkeys: PasskeyDependencies;
 }
 
 /**
@@ -256,6 +260,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
   provider.on('server_error', (_ctx, error) => logger.error('OpenID provider server error', error));
   provider.on('backchannel.error', (_ctx, error, client) =>
     logger.warn('back-channel logout not delivered', { clientId: client.clientId, error: String(error) }),
+  );
+  provider.use(
+    passkeyInteractionRoutes(provider, {
+      ...deps.passkeys,
+      directory: deps.directory,
+      issuerUrl: deps.issuerUrl,
+    }),
   );
   provider.use(interactionRoutes(provider, deps.directory));
   return provider;
