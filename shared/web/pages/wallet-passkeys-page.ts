@@ -47,7 +47,7 @@ export function passkeysBody(
     ${
       passkeys.length === 0
         ? html`<p class="muted" id="passkeys-empty">${t('尚未添加通行密钥。', 'No passkeys yet.')}</p>`
-        : html`<ul class="cards" role="list" aria-labelledby="passkeys-list">
+        : html`<ul class="cards wallet-cards" role="list" aria-labelledby="passkeys-list">
             ${passkeys.map(
               (passkey, i) =>
                 html`<li>
