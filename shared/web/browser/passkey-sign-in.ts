@@ -25,6 +25,8 @@ function start(section: HTMLElement): void {
     });
   const fail = (key: 'failed' | 'cancelled') => {
     problem.textContent = section.dataset[key] ?? '';
+    // An alert only while it says something: an empty one would be announced, or counted, for nothing.
+    problem.setAttribute('role', 'alert');
     problem.hidden = false;
     button.disabled = false;
     button.removeAttribute('aria-busy');

@@ -26,7 +26,7 @@ export function passkeySection(view: PageView, uid: string): SafeHtml {
     <p>
       ${t('已在“我的证照”中添加通行密钥？无需输入密码。', 'Added a passkey in your wallet? No password needed.')}
     </p>
-    <p class="notice error" role="alert" id="passkey-error" hidden></p>
+    <p class="notice error" id="passkey-error" hidden></p>
     <button type="button" class="secondary" id="passkey-button">
       ${t('使用通行密钥登录', 'Sign in with a passkey')}
     </button>

@@ -93,7 +93,7 @@ export function passkeysBody(
       <h2 id="passkey-enrol-heading">${t('添加通行密钥', 'Add a passkey')}</h2>
       <label for="passkey-name">${t('名称（可选）', 'Name (optional)')}</label>
       <input type="text" id="passkey-name" name="name" maxlength="40" autocomplete="off" />
-      <p class="notice error" role="alert" id="passkey-enrol-error" hidden></p>
+      <p class="notice error" id="passkey-enrol-error" hidden></p>
       <button type="button" id="passkey-add">${t('添加通行密钥', 'Add a passkey')}</button>
     </section>`;
 }
