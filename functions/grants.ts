@@ -113,7 +113,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
-  // (conditional put), the waiting page reads it and uses it up (get, conditional update).
+  // (conditional put), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
+  // (shared/sso/passkey-interaction.ts): sign-in challenges stored (put) and taken (delete), the passkey
+  // read (get) and its counter moved (conditional update).
   oidc: {
     table: {
       items: {
@@ -125,6 +127,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAgents,
           partitions.registryEntity,
           partitions.scanLogin,
+          partitions.passkey,
         ],
         PutItem: [
           partitions.oidc,
@@ -132,9 +135,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.account,
           partitions.entityAccount,
           partitions.scanLogin,
+          partitions.passkeyChallenge,
         ],
-        UpdateItem: [partitions.oidc, partitions.loginAttempts, partitions.scanLogin],
-        DeleteItem: [partitions.oidc, partitions.loginAttempts],
+        UpdateItem: [partitions.oidc, partitions.loginAttempts, partitions.scanLogin, partitions.passkey],
+        DeleteItem: [partitions.oidc, partitions.loginAttempts, partitions.passkeyChallenge],
         BatchWriteItem: [partitions.oidc],
       },
       queries: ['gsi1', 'gsi2'],
@@ -226,6 +230,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
   // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) read the licence (get), sign
   // with the platform key and write an audit entry.
+  // Passkeys (shared/identity/passkeys.ts): an account's passkeys (gsi1), a passkey enrolled (conditional
+  // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
   me: {
     table: {
       items: {
@@ -238,7 +244,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.issuer,
           partitions.licence,
         ],
-        PutItem: [partitions.entityAccount, partitions.audit],
+        PutItem: [
+          partitions.entityAccount,
+          partitions.audit,
+          partitions.passkey,
+          partitions.passkeyChallenge,
+        ],
+        DeleteItem: [partitions.passkey, partitions.passkeyChallenge],
       },
       queries: ['gsi1'],
     },

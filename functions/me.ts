@@ -12,6 +12,7 @@ import {
   audit,
   lookupMac,
   platformSigner,
+  passkeys,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -25,6 +26,16 @@ import { renderQrSvg } from '../shared/licence/qr.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
+import {
+  enrolPasskey,
+  enrolPasskeyInput,
+  listPasskeys,
+  passkeyRegistrationOptions,
+  relyingPartyOf,
+  removePasskey,
+  type PasskeyOwner,
+} from '../shared/identity/passkeys.js';
+import { findPersonById } from '../shared/identity/verify-password.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -39,6 +50,7 @@ const dependencies = composition({
   audit,
   lookupMac,
   platformSigner,
+  passkeys,
 });
 const served = routesOf('me');
 
@@ -53,7 +65,26 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const now = new Date(deps.clock.now());
   const reader = await licenceReader(subject, caller.acr, deps);
 
+  /** The person behind the token, at the level `licenceReader` computed (`signedInLevel`). */
+  const owner = async (): Promise<PasskeyOwner> => {
+    const person = await findPersonById(subject.personId, deps);
+    if (!person) throw new ForbiddenError('The signed-in account no longer exists', 'account_not_found');
+    return { accountId: person.id, name: person.name, level: reader.level };
+  };
+  const rp = relyingPartyOf(deps.config.issuerUrl);
+
   return served.dispatch(event, {
+    'GET /me/passkeys': async () => json(200, { items: await listPasskeys(await owner(), deps) }),
+    'POST /me/passkeys/options': async () =>
+      json(200, await passkeyRegistrationOptions(await owner(), rp, deps)),
+    'POST /me/passkeys': async () => {
+      const input = parseJsonBody(event, enrolPasskeyInput);
+      return json(201, await enrolPasskey(await owner(), input, rp, deps));
+    },
+    'DELETE /me/passkeys/{id}': async () => {
+      await removePasskey(await owner(), event.pathParameters?.id ?? '', deps);
+      return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+    },
     'GET /me/licences': async () => {
       const held = await holderLicences(reader, deps);
       return json(200, {

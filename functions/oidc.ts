@@ -21,6 +21,7 @@ import {
   relayedAddresses,
   cookieSealer,
   scanLogins,
+  passkeys,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -51,6 +52,7 @@ const dependencies = composition({
   relayedAddresses,
   cookieSealer,
   scanLogins,
+  passkeys,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');
@@ -79,6 +81,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     scanLogins: new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds),
     scanLoginWaitSeconds: deps.config.scanLoginWaitSeconds,
     clock: deps.clock,
+    passkeys: { passkeys: deps.passkeys, clock: deps.clock },
   });
   const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {

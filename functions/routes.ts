@@ -153,6 +153,17 @@ const table = [
     auth: { scope: 'licences' },
     parameters: licence,
   },
+  // Passkeys (shared/identity/passkeys.ts): a person signed in at level 3 lists, enrols and removes them.
+  { method: 'GET', path: '/me/passkeys', function: 'me', auth: { scope: 'licences' } },
+  { method: 'POST', path: '/me/passkeys/options', function: 'me', auth: { scope: 'licences' } },
+  { method: 'POST', path: '/me/passkeys', function: 'me', auth: { scope: 'licences' } },
+  {
+    method: 'DELETE',
+    path: '/me/passkeys/{id}',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: { id: 'passkeyId' },
+  },
   { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   {
@@ -211,6 +222,18 @@ const table = [
   // Scan-to-login (扫码登录): the wallet's session confirms a code shown on a sign-in page.
   { method: 'GET', path: '/scan-login/{code}', function: 'wallet', auth: 'session', parameters: scanCode },
   { method: 'POST', path: '/scan-login/{code}', function: 'wallet', auth: 'session', parameters: scanCode },
+
+  // Passkeys in the wallet: the page, the script's two enrolment calls (JSON), removal (a form).
+  { method: 'GET', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/passkeys/options', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
+  {
+    method: 'POST',
+    path: '/wallet/passkeys/{id}/remove',
+    function: 'wallet',
+    auth: 'session',
+    parameters: { id: 'passkeyId' },
+  },
 
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },

@@ -38,6 +38,8 @@ import {
   walletPresentationSeconds,
 } from '../shared/web/wallet/disclose.js';
 import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js';
+import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-api.js';
+import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
@@ -78,6 +80,9 @@ export const handler = webHandler(
   'wallet',
   async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
     if (served.is(event, 'POST /wallet/licences/{id}/presentations')) return refresh(event);
+    if (served.is(event, 'POST /wallet/passkeys/options') || served.is(event, 'POST /wallet/passkeys')) {
+      return relayPasskeyEnrolment(event);
+    }
     const back = served.is(event, 'GET /wallet/licences/{id}/qr')
       ? licenceHref(event.pathParameters?.id ?? '')
       : '/wallet';
@@ -211,6 +216,51 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     'POST /wallet/licences/{id}/presentations': handledAbove,
     'GET /scan-login/{code}': () => scanLogin(event, context),
     'POST /scan-login/{code}': () => scanLogin(event, context),
+    'POST /wallet/passkeys/options': handledAbove,
+    'POST /wallet/passkeys': handledAbove,
+
+    'GET /wallet/passkeys': async () => {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      const query = new URLSearchParams(event.rawQueryString ?? '');
+      const passkeysTitle = t('通行密钥', 'Passkeys');
+      const show = (body: SafeHtml, scripts?: typeof walletPasskeyScripts) =>
+        htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: passkeysTitle,
+            body,
+            ...(scripts ? { scripts } : {}),
+          }),
+        );
+      try {
+        const passkeys = await new PasskeysApi(deps.config.issuerUrl, session.accessToken).list();
+        return show(
+          passkeysBody(t, { passkeys, added: query.has('added'), removed: query.has('removed') }),
+          walletPasskeyScripts,
+        );
+      } catch (error) {
+        if (error instanceof PasskeyStepUpError) return show(passkeysBody(t, { stepUp: true }));
+        return ended(error);
+      }
+    },
+
+    'POST /wallet/passkeys/{id}/remove': async () => {
+      if (!sameOrigin(event, deps.config.issuerUrl)) throw new CrossSiteError();
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      try {
+        await new PasskeysApi(deps.config.issuerUrl, session.accessToken).remove(
+          event.pathParameters?.id ?? '',
+        );
+        return redirect('/wallet/passkeys?removed=1');
+      } catch (error) {
+        if (error instanceof PasskeyStepUpError) return redirect('/wallet/passkeys');
+        return ended(error);
+      }
+    },
     'GET /wallet': async () => {
       const found = await cookies.session(event, now);
       if (!found) {
@@ -341,6 +391,40 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       }
     },
   });
+}
+
+/**
+ * `POST /wallet/passkeys/options` and `POST /wallet/passkeys`: the passkeys page script's two enrolment
+ * calls, relayed to the holder API (`/me/passkeys/options`, `/me/passkeys`) with the session's token and
+ * answered as the API answered. JSON only: 403 from another site, 401 when signed out or the API refused
+ * the token.
+ */
+async function relayPasskeyEnrolment(event: HttpEvent): Promise<HttpResult> {
+  const deps = dependencies();
+  const cookies = new WalletCookies(deps.cookieSealer, secure());
+  const refuse = (status: number, code: string, detail: string) =>
+    problem({ status, code, title: code.replaceAll('_', ' '), detail });
+  if (!sameOrigin(event, deps.config.issuerUrl)) {
+    return refuse(403, 'cross_site_request', 'Requests must come from this site’s own pages');
+  }
+  const found = await cookies.session(event, epochSeconds(deps.clock));
+  if (!found?.usable) return refuse(401, 'signed_out', 'Not signed in to the wallet');
+  const api = new PasskeysApi(deps.config.issuerUrl, found.session.accessToken);
+  try {
+    const relayed = served.is(event, 'POST /wallet/passkeys/options')
+      ? await api.options()
+      : await api.enrol(parseJsonBody(event, z.unknown()));
+    return json(relayed.status, relayed.body ?? {});
+  } catch (error) {
+    if (error instanceof SessionEndedError) {
+      return { ...refuse(401, 'signed_out', 'The sign-in has ended'), cookies: [cookies.clearSession()] };
+    }
+    if (error instanceof ServiceError && error.expose) {
+      return refuse(httpStatusOf(error), error.code, error.message);
+    }
+    logger.error('wallet passkey relay failed', error instanceof Error ? error : String(error));
+    return refuse(502, 'holder_api_unavailable', 'The passkey could not be added');
+  }
 }
 
 /**

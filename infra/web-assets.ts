@@ -10,6 +10,8 @@ export const webAssetEntries: Readonly<Record<string, string>> = {
   'app.css': 'shared/web/browser/app.css',
   'verifier.js': 'shared/web/browser/verifier.ts',
   'wallet.js': 'shared/web/browser/wallet.ts',
+  'wallet-passkeys.js': 'shared/web/browser/wallet-passkeys.ts',
+  'passkey-sign-in.js': 'shared/web/browser/passkey-sign-in.ts',
   'sw.js': 'shared/web/browser/service-worker.ts',
 };
 

@@ -13,6 +13,7 @@ import {
   dynamoLicenceStore,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
+  dynamoPasskeyStore,
   dynamoRegistryStore,
   dynamoScanLoginStore,
   dynamoSessionRegistry,
@@ -113,3 +114,4 @@ export const cookieSealer = (c: Needs<'webMac'>) =>
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
 export const webSessions = (c: Needs<'doc'>) => dynamoSessionRegistry(c.doc);
 export const scanLogins = (c: Needs<'doc'>) => dynamoScanLoginStore(c.doc);
+export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);

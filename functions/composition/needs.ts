@@ -12,6 +12,7 @@ import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { EntityStore } from '../../shared/identity/entity-store.js';
 import type { IdentityDirectory } from '../../shared/identity/identity-directory.js';
 import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js';
+import type { PasskeyStore } from '../../shared/identity/passkeys.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type { RegistryStore } from '../../shared/identity/registry.js';
@@ -100,6 +101,8 @@ export interface Dependencies extends Connections {
   sms: SmsSender;
   /** Scan-to-login codes (扫码登录), stored by the hash of the code. */
   scanLogins: ScanLoginStore;
+  /** People's passkeys and the challenges of their WebAuthn ceremonies. */
+  passkeys: PasskeyStore;
 }
 
 type Given = 'config' | 'clock';

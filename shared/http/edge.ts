@@ -21,7 +21,8 @@ export type ParameterKind =
   | 'interactionUid'
   | 'interactionStep'
   | 'scanLoginCode'
-  | 'assetFile';
+  | 'assetFile'
+  | 'passkeyId';
 
 /**
  * What the edge needs to know of the function it fronts, which the function knows from the route table
@@ -91,6 +92,8 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
     allows: '1 to 128 of A-Z a-z 0-9 . _ -',
     notFound: 'route_not_found',
   },
+  // A WebAuthn credential id, base64url (shared/identity/passkeys.ts bounds enrolled ones alike).
+  passkeyId: { ...urlSafe(1024), notFound: 'passkey_not_found' },
 };
 
 /**

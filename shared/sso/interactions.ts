@@ -18,6 +18,8 @@ import {
 import type { ScanLoginInteractions } from './scan-login.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+/** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
+type Send = (status: number, body: string, options?: { scripts?: boolean }) => void;
 
 const maxFormBytes = 16 * 1024;
 const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan))?$/;
@@ -52,9 +54,9 @@ export function interactionRoutes(
     const view = pageView(pageLang(ctx, secure), (other) => `/interaction/${matched[1]}?lang=${other}`);
     // Forms of these pages may end, through redirects, at the platform's redirect URI.
     let redirectTo: string | undefined;
-    const send = (status: number, body: string) => {
+    const send: Send = (status, body, options) => {
       ctx.status = status;
-      ctx.set(pageHeaders(redirectTo));
+      ctx.set(pageHeaders(redirectTo, options));
       ctx.body = body;
     };
     const details = async () => {
@@ -101,7 +103,7 @@ export function interactionRoutes(
     ctx: KoaContextWithOIDC,
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
-    send: (status: number, body: string) => void,
+    send: Send,
   ) {
     const details = await interactionDetails();
     const name = await clientName(details.params.client_id);
@@ -121,6 +123,7 @@ export function interactionRoutes(
             username: String(details.params.login_hint ?? ''),
             ...(scan ? { scan } : {}),
           }),
+          { scripts: true },
         );
       }
       case 'select_entity': {
@@ -156,7 +159,7 @@ export function interactionRoutes(
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
     form: URLSearchParams,
-    send: (status: number, body: string) => void,
+    send: Send,
   ) {
     const details = await interactionDetails();
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
@@ -183,6 +186,7 @@ export function interactionRoutes(
           username,
           error: message,
         }),
+        { scripts: true },
       );
     }
     return provider.interactionFinished(
@@ -198,7 +202,7 @@ export function interactionRoutes(
     view: PageView,
     interactionDetails: () => Promise<InteractionDetails>,
     form: URLSearchParams,
-    send: (status: number, body: string) => void,
+    send: Send,
   ) {
     const details = await interactionDetails();
     const subject = parseAccountId(String(details.session?.accountId ?? ''));

@@ -19,6 +19,8 @@ import { interactionRoutes } from './interactions.js';
 import type { Clock } from '../clock.js';
 import type { ScanLogins } from '../identity/scan-login.js';
 import { ScanLoginInteractions } from './scan-login.js';
+import { passkeyInteractionRoutes } from './passkey-interaction.js';
+import type { PasskeyDependencies } from '../identity/passkeys.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
@@ -53,6 +55,8 @@ export interface ProviderDependencies {
   /** How long the scan-to-login waiting page holds its request open for the wallet's answer. */
   scanLoginWaitSeconds: number;
   clock: Clock;
+  /** Passkeys and the clock, for signing in with a passkey (`passkey-interaction.ts`). */
+  passkeys: PasskeyDependencies;
 }
 
 /**
@@ -272,6 +276,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
     clock: deps.clock,
     waitSeconds: deps.scanLoginWaitSeconds,
   });
+  provider.use(
+    passkeyInteractionRoutes(provider, {
+      ...deps.passkeys,
+      directory: deps.directory,
+      issuerUrl: deps.issuerUrl,
+    }),
+  );
   provider.use(interactionRoutes(provider, deps.directory, scanLogin));
   return provider;
 }

@@ -602,7 +602,7 @@ describe('ElicenceStack', () => {
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi2'] },
         verify: { items: [get, put], queries: ['gsi1'] },
-        me: { items: [get, put], queries: ['gsi1'] },
+        me: { items: [get, put, del], queries: ['gsi1'] },
         accounts: { items: [get, put], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },
         // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).

@@ -89,7 +89,7 @@ describe('every page passes the automated WCAG 2.1 AA checks (axe-core)', () => 
     checked['login'] = await violations(page);
     await page.getByLabel(/身份证号/).fill(citizen.idNumber);
     await page.getByLabel(/密码/).fill('wrong-password');
-    await page.getByRole('button', { name: /登录/ }).click();
+    await page.getByRole('button', { name: /^登录$/ }).click();
     checked['login (error)'] = await violations(page);
     await signInOnLoginPage(page, citizen);
     await page.waitForURL(/\/wallet$/);

@@ -31,7 +31,7 @@ describe('the newcomer’s journey, in a browser', () => {
       .click();
     await page.getByLabel(/身份证号/).fill(citizen.idNumber);
     await page.getByLabel(/密码/).fill(citizen.password);
-    await page.getByRole('button', { name: /登录/ }).click();
+    await page.getByRole('button', { name: /^登录$/ }).click();
     await page.waitForURL(/\/wallet$/);
     await screenshot(page, 'journey-phone-wallet');
     await page
@@ -67,11 +67,11 @@ describe('the newcomer’s journey, in a browser', () => {
       .click();
     await page.getByLabel(/身份证号/).fill(citizen.idNumber);
     await page.getByLabel(/密码/).fill('not-the-password');
-    await page.getByRole('button', { name: /登录/ }).click();
+    await page.getByRole('button', { name: /^登录$/ }).click();
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/身份证号或密码不正确/);
     await expect(page.getByLabel(/身份证号/).inputValue()).resolves.toBe(citizen.idNumber);
     await page.getByLabel(/密码/).fill(citizen.password);
-    await page.getByRole('button', { name: /登录/ }).click();
+    await page.getByRole('button', { name: /^登录$/ }).click();
     await page.waitForURL(/\/wallet$/);
     const walletSub = (await page.locator('#wallet-sub').textContent())?.trim();
     expect(walletSub).toMatch(/\S{10,}/);

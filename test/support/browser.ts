@@ -74,7 +74,7 @@ export async function signInOnLoginPage(
 ): Promise<void> {
   await page.getByLabel(/身份证号|Resident ID number/).fill(credentials.idNumber);
   await page.getByLabel(/密码|Password/).fill(credentials.password);
-  await page.getByRole('button', { name: /登录|Sign in/ }).click();
+  await page.getByRole('button', { name: /^(登录|Sign in)$/ }).click();
   await page.waitForLoadState();
   const chooser = page.locator('input[name="entity"]');
   if ((await chooser.count()) > 0 && new URL(page.url()).pathname.startsWith('/interaction/')) {

@@ -32,6 +32,8 @@ import { DynamoScanLoginStore } from './scan-login-store.js';
 import { DynamoSessionRegistry } from './session-registry.js';
 import { DynamoStatusListStore } from './status-list-store.js';
 import { DynamoTrustListStore } from './trust-list-store.js';
+import { DynamoPasskeyStore } from './passkey-store.js';
+import type { PasskeyStore } from '../../identity/passkeys.js';
 
 /*
  * The composition root's way in to the DynamoDB adapters: one connection per container, and one builder
@@ -83,6 +85,8 @@ export const dynamoEntityStore = (table: TableConnection): EntityStore =>
   new DynamoEntityStore(table, table.tableName);
 export const dynamoLoginAttemptStore = (table: TableConnection): LoginAttemptStore =>
   new DynamoLoginAttemptStore(table, table.tableName);
+export const dynamoPasskeyStore = (table: TableConnection): PasskeyStore =>
+  new DynamoPasskeyStore(table, table.tableName);
 export const dynamoSessionRegistry = (table: TableConnection): SessionRegistry =>
   new DynamoSessionRegistry(table, table.tableName);
 export const dynamoScanLoginStore = (table: TableConnection): ScanLoginStore =>

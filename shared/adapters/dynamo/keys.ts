@@ -41,6 +41,9 @@ import type { ItemKey } from './conditional.js';
  * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
  * | scan-to-login code (TTL), by SHA-256 of the code | table | `scan-login#<sha256>` | `scan-login`      |
+ * | passkey by credential id                 | table  | `passkey#<credentialId>`      | `passkey`           |
+ * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
+ * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -71,6 +74,9 @@ export const prefixes = {
   loginAttempts: 'login-attempts#',
   webSession: 'web-session#',
   scanLogin: 'scan-login#',
+  passkey: 'passkey#',
+  passkeysOf: 'passkeys-of#',
+  passkeyChallenge: 'passkey-challenge#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -93,6 +99,8 @@ export const sortKeys = {
   loginAttempts: 'login-attempts',
   webSession: 'web-session',
   scanLogin: 'scan-login',
+  passkey: 'passkey',
+  passkeyChallenge: 'passkey-challenge',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -160,6 +168,14 @@ export const keys = {
     pk: `${prefixes.scanLogin}${codeDigest}`,
     sk: sortKeys.scanLogin,
   }),
+  passkey: (credentialId: string): ItemKey => ({
+    pk: `${prefixes.passkey}${credentialId}`,
+    sk: sortKeys.passkey,
+  }),
+  passkeyChallenge: (challenge: string): ItemKey => ({
+    pk: `${prefixes.passkeyChallenge}${challenge}`,
+    sk: sortKeys.passkeyChallenge,
+  }),
 } as const;
 
 /** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
@@ -180,6 +196,8 @@ export const indexKeys = {
   entityAccountId: (id: string) => `${prefixes.entityAccountId}${id}`,
   agentPerson: (personLookupKey: string) => `${prefixes.agentPerson}${personLookupKey}`,
   entityAgents: (creditCode: string) => `${prefixes.entityAgents}${creditCode}`,
+  passkeysOf: (accountId: string) => `${prefixes.passkeysOf}${accountId}`,
+  passkeyOf: (createdAt: string, credentialId: string) => `${createdAt}#${credentialId}`,
 } as const;
 
 type Prefixes = typeof prefixes;

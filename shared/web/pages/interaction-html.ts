@@ -11,7 +11,10 @@ export { escapeHtml, html, SafeHtml } from '../kit/html.js';
  * is a form target too, since `form-action` also governs the redirects that follow a form post, and the
  * provider answers a finished sign-in or logout with a redirect to the platform.
  */
-export function pageHeaders(redirectTo?: string): Record<string, string> {
+export function pageHeaders(
+  redirectTo?: string,
+  options: { scripts?: boolean } = {},
+): Record<string, string> {
   const target = redirectTo ? formTarget(redirectTo) : undefined;
   return {
     'content-type': 'text/html; charset=utf-8',
@@ -23,6 +26,8 @@ export function pageHeaders(redirectTo?: string): Record<string, string> {
       `form-action 'self'${target ? ` ${target}` : ''}`,
       "frame-ancestors 'none'",
       "base-uri 'none'",
+      // Only the sign-in page loads a script: its passkey button's, our own file, talking to us alone.
+      ...(options.scripts ? ["script-src 'self'", "connect-src 'self'"] : []),
     ].join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
@@ -87,8 +92,9 @@ export function pageView(lang: Lang, switchTo: (other: Lang) => string): PageVie
  * a step of a platform's sign-in or logout, often a platform of another organisation, and links to the
  * wallet, verifier or console would only lead away from the step (and from its interaction) half way.
  */
-export function page(view: PageView, title: string, body: SafeHtml): string {
+export function page(view: PageView, title: string, body: SafeHtml, scripts?: readonly string[]): string {
   return renderPage({
+    ...(scripts ? { scripts } : {}),
     lang: view.lang,
     path: '/',
     title,

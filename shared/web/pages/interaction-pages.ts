@@ -1,5 +1,6 @@
 import type { Translate } from '../kit/i18n.js';
 import { html, page, SafeHtml, type PageView } from './interaction-html.js';
+import { passkeySection, passkeySignInScripts } from './passkey-sign-in-page.js';
 
 function errorBox(message: string | undefined) {
   return message ? html`<div class="notice error" role="alert" id="form-error">${message}</div>` : html``;
@@ -51,12 +52,13 @@ export function loginPage(
         <button type="submit">${t('登录', 'Sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
       </form>
-      ${input.scan ?? html``}
+      ${passkeySection(view, input.uid)} ${input.scan ?? html``}
       <p>
         <small
           >${t('还没有账号？', 'No account yet?')} <a href="/register">${t('注册', 'Register')}</a></small
         >
       </p>`,
+    passkeySignInScripts,
   );
 }
 

@@ -133,6 +133,9 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
       <form method="post" action="/wallet/logout" class="inline">
         <button type="submit" id="wallet-sign-out">${t('退出登录', 'Sign out')}</button>
       </form>
+      <a class="button secondary" href="/wallet/passkeys" id="wallet-passkeys"
+        >${t('通行密钥', 'Passkeys')}</a
+      >
       ${
         entity
           ? html`<a class="button secondary" href="/wallet/login"

@@ -44,6 +44,9 @@ describe('the table’s keys, as stored', () => {
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
       scanLogin: 'scan-login#',
+      passkey: 'passkey#',
+      passkeysOf: 'passkeys-of#',
+      passkeyChallenge: 'passkey-challenge#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -59,6 +62,8 @@ describe('the table’s keys, as stored', () => {
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
       scanLogin: 'scan-login',
+      passkey: 'passkey',
+      passkeyChallenge: 'passkey-challenge',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -89,6 +94,10 @@ describe('the table’s keys, as stored', () => {
     });
     expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
     expect(keys.scanLogin('digest')).toEqual({ pk: 'scan-login#digest', sk: 'scan-login' });
+    expect(keys.passkey('cred')).toEqual({ pk: 'passkey#cred', sk: 'passkey' });
+    expect(keys.passkeyChallenge('ch')).toEqual({ pk: 'passkey-challenge#ch', sk: 'passkey-challenge' });
+    expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');
+    expect(indexKeys.passkeyOf('2026-01-01T00:00:00Z', 'cred')).toBe('2026-01-01T00:00:00Z#cred');
   });
 
   it('builds the index keys as stored', () => {

@@ -12,6 +12,13 @@ import type { HttpEvent, HttpResult } from '../../../shared/http/types.js';
  */
 
 const ok = (body: string) => (): HttpResult => ({ statusCode: 200, body });
+/** The `me` function's passkey routes, beside the licence routes these tests are about. */
+const passkeyHandlers = {
+  'GET /me/passkeys': ok('passkeys'),
+  'POST /me/passkeys/options': ok('options'),
+  'POST /me/passkeys': ok('enrol'),
+  'DELETE /me/passkeys/{id}': ok('remove'),
+} as const;
 const event = (key: string) => ({ routeKey: key }) as HttpEvent;
 
 describe('route keys are the table’s', () => {
@@ -26,7 +33,7 @@ describe('route keys are the table’s', () => {
     expectTypeOf<RouteKey<'health'>>().toEqualTypeOf<'GET /healthz'>();
     // Each method with its own path only: no `GET /me/licences/{id}/presentations` from a cross product.
     expectTypeOf<RouteKey<'me'>>().toEqualTypeOf<
-      'GET /me/licences' | 'POST /me/licences/{id}/presentations'
+      'GET /me/licences' | 'POST /me/licences/{id}/presentations' | keyof typeof passkeyHandlers
     >();
     for (const fn of ['admin', 'health', 'me'] as const) {
       const keys = routes.filter((route) => route.function === fn).map(routeKey);
@@ -49,12 +56,14 @@ describe('route keys are the table’s', () => {
     const complete: RouteHandlers<'me'> = {
       'GET /me/licences': ok('list'),
       'POST /me/licences/{id}/presentations': ok('present'),
+      ...passkeyHandlers,
     };
     // @ts-expect-error: `POST /me/licences/{id}/presentations` is missing
-    const missing: RouteHandlers<'me'> = { 'GET /me/licences': ok('list') };
+    const missing: RouteHandlers<'me'> = { 'GET /me/licences': ok('list'), ...passkeyHandlers };
     const misspelled: RouteHandlers<'me'> = {
       'GET /me/licences': ok('list'),
       'POST /me/licences/{id}/presentations': ok('present'),
+      ...passkeyHandlers,
       // @ts-expect-error: no such route
       'POST /me/licence/{id}/presentations': ok('typo'),
     };
@@ -72,6 +81,7 @@ describe('routesOf(fn).dispatch', () => {
   const handlers: RouteHandlers<'me'> = {
     'GET /me/licences': ok('list'),
     'POST /me/licences/{id}/presentations': ok('present'),
+    ...passkeyHandlers,
   };
 
   it('runs the handler of the event’s route', async () => {

@@ -1,0 +1,136 @@
+import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem, isConditionalCheckFailed, putNew } from './conditional.js';
+import { indexKeys, keys } from './keys.js';
+import { queryAll } from './query-all.js';
+import { isExpired } from './table.js';
+import type { PasskeyChallenge, PasskeyStore, StoredPasskey } from '../../identity/passkeys.js';
+
+const passkeyFields = [
+  'id',
+  'accountId',
+  'publicKey',
+  'counter',
+  'transports',
+  'deviceType',
+  'backedUp',
+  'name',
+  'createdAt',
+  'lastUsedAt',
+] as const;
+
+function toPasskey(item: Record<string, unknown>): StoredPasskey {
+  const passkey = Object.fromEntries(
+    passkeyFields.filter((field) => item[field] !== undefined).map((field) => [field, item[field]]),
+  ) as unknown as StoredPasskey;
+  return { ...passkey, counter: Number(passkey.counter), transports: [...(passkey.transports ?? [])] };
+}
+
+/**
+ * {@link PasskeyStore} on the single table: a passkey is an item `passkey#<credentialId>` (so that the
+ * credential id is unique across accounts, by the conditional put), indexed in gsi1 under its account; a
+ * ceremony challenge is an item `passkey-challenge#<challenge>` with the TTL attribute, taken by a delete
+ * that returns the old item, so that exactly one taker gets it.
+ */
+export class DynamoPasskeyStore implements PasskeyStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async add(passkey: StoredPasskey): Promise<void> {
+    await putNew(
+      this.doc,
+      this.tableName,
+      {
+        ...keys.passkey(passkey.id),
+        ...passkey,
+        gsi1pk: indexKeys.passkeysOf(passkey.accountId),
+        gsi1sk: indexKeys.passkeyOf(passkey.createdAt, passkey.id),
+      },
+      { conflict: { code: 'passkey_exists', message: 'This passkey is already enrolled' } },
+    );
+  }
+
+  async find(credentialId: string): Promise<StoredPasskey | undefined> {
+    const item = await getItem(this.doc, this.tableName, keys.passkey(credentialId), 0, {
+      consistentRead: true,
+    });
+    return item && toPasskey(item);
+  }
+
+  async listFor(accountId: string): Promise<StoredPasskey[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': indexKeys.passkeysOf(accountId) },
+    });
+    return items.map(toPasskey);
+  }
+
+  async remove(accountId: string, credentialId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.passkey(credentialId),
+          ConditionExpression: 'accountId = :account',
+          ExpressionAttributeValues: { ':account': accountId },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordUse(
+    credentialId: string,
+    use: { previousCounter: number; counter: number; at: string },
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.passkey(credentialId),
+          UpdateExpression: 'SET #counter = :counter, lastUsedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND #counter = :previous',
+          ExpressionAttributeNames: { '#counter': 'counter' },
+          ExpressionAttributeValues: {
+            ':counter': use.counter,
+            ':previous': use.previousCounter,
+            ':at': use.at,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async saveChallenge(challenge: PasskeyChallenge): Promise<void> {
+    await putNew(this.doc, this.tableName, { ...keys.passkeyChallenge(challenge.challenge), ...challenge });
+  }
+
+  async takeChallenge(challenge: string, nowSeconds: number): Promise<PasskeyChallenge | undefined> {
+    const answer = await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.passkeyChallenge(challenge),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    const item = answer.Attributes;
+    if (!item || isExpired(item as { expiresAt?: number }, nowSeconds)) return undefined;
+    if (item.purpose !== 'enrol' && item.purpose !== 'sign-in') return undefined;
+    return {
+      challenge: String(item.challenge),
+      purpose: item.purpose,
+      boundTo: String(item.boundTo),
+      expiresAt: Number(item.expiresAt),
+    };
+  }
+}

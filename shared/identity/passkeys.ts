@@ -1,0 +1,373 @@
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import * as z from 'zod';
+import { epochSeconds, type Clock } from '../clock.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnauthenticatedError,
+} from '../errors.js';
+import { logger } from '../logger.js';
+import { acrOf, type AssuranceLevel } from './assurance.js';
+
+/**
+ * Passkeys (通行密钥, WebAuthn discoverable credentials with user verification), API.md "Identity assurance
+ * (v2)": a person signed in at level 3 enrols one in the wallet; signing in with it reaches level 3. Every
+ * WebAuthn message is built and checked by `@simplewebauthn/server`; this file decides only what to ask
+ * for, what to store and when to refuse.
+ */
+
+/** A passkey as stored, per account. The public key is the COSE key the authenticator registered. */
+export interface StoredPasskey {
+  /** The credential id (base64url), unique across accounts. */
+  id: string;
+  /** The person's account id (`acc_…`). */
+  accountId: string;
+  /** The COSE public key, base64url. */
+  publicKey: string;
+  /** The signature counter last seen; 0 for authenticators that keep none. */
+  counter: number;
+  transports: string[];
+  /** `multiDevice` for a synced passkey, `singleDevice` for one bound to its authenticator. */
+  deviceType: 'singleDevice' | 'multiDevice';
+  backedUp: boolean;
+  /** The person's label for it (e.g. "我的手机"). */
+  name: string;
+  createdAt: string;
+  lastUsedAt?: string;
+}
+
+/** What a WebAuthn ceremony's challenge was issued for: an account's enrolment or a sign-in's interaction. */
+export interface PasskeyChallenge {
+  /** The challenge as sent (base64url). */
+  challenge: string;
+  purpose: 'enrol' | 'sign-in';
+  /** The account id (enrolment) or the interaction uid (sign-in) it was issued to. */
+  boundTo: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+/**
+ * Where passkeys and ceremony challenges are kept. Contract: `add` refuses a credential id already stored
+ * (ConflictError `passkey_exists`), whoever owns it; `remove` removes only the owner's and says whether it
+ * did; `recordUse` writes the new counter only if the stored counter is still `previousCounter` and the
+ * passkey still exists (false otherwise: removed meanwhile, or a concurrent use won); `takeChallenge`
+ * deletes and returns a challenge once, never an expired one, so that each challenge is answered at most
+ * once, also under concurrency.
+ */
+export interface PasskeyStore {
+  add(passkey: StoredPasskey): Promise<void>;
+  find(credentialId: string): Promise<StoredPasskey | undefined>;
+  listFor(accountId: string): Promise<StoredPasskey[]>;
+  remove(accountId: string, credentialId: string): Promise<boolean>;
+  recordUse(
+    credentialId: string,
+    use: { previousCounter: number; counter: number; at: string },
+  ): Promise<boolean>;
+  saveChallenge(challenge: PasskeyChallenge): Promise<void>;
+  takeChallenge(challenge: string, nowSeconds: number): Promise<PasskeyChallenge | undefined>;
+}
+
+/** The relying party: the service's host as `rpID`, its origin, and its name shown by authenticators. */
+export interface RelyingPartyIdentity {
+  rpId: string;
+  origin: string;
+  rpName: string;
+}
+
+/** The relying party of a deployment, from its public URL (ISSUER_URL): `rpID` is the host name. */
+export function relyingPartyOf(issuerUrl: string): RelyingPartyIdentity {
+  const url = new URL(issuerUrl);
+  return { rpId: url.hostname, origin: url.origin, rpName: '电子证照与统一身份认证' };
+}
+
+export interface PasskeyDependencies {
+  passkeys: PasskeyStore;
+  clock: Clock;
+}
+
+/** How long a person has to answer the authenticator's prompt (the challenge lives as long). */
+export const challengeSeconds = 300;
+/** At most this many passkeys per account: enough for every device a person has, bounded for the table. */
+export const maxPasskeysPerAccount = 10;
+
+/** The level needed to enrol or manage passkeys: a passkey itself opens level 3. */
+const requiredLevel: AssuranceLevel = 3;
+
+/** The user handle WebAuthn keeps with the credential: the opaque account id, never the ID number. */
+export function userHandleOf(accountId: string): string {
+  return Buffer.from(accountId, 'utf8').toString('base64url');
+}
+
+/** The signed-in person managing their passkeys, at the level their sign-in reached (`signedInLevel`). */
+export interface PasskeyOwner {
+  accountId: string;
+  name: string;
+  level: AssuranceLevel;
+}
+
+function requireLevel3(owner: PasskeyOwner): void {
+  if (owner.level < requiredLevel) {
+    throw new ForbiddenError(
+      `Managing passkeys needs assurance level ${acrOf(requiredLevel)} (acr); sign in at that level`,
+      'insufficient_assurance',
+    );
+  }
+}
+
+/** What a person sees of a passkey: never the public key. */
+export function passkeyView(passkey: StoredPasskey) {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    createdAt: passkey.createdAt,
+    ...(passkey.lastUsedAt ? { lastUsedAt: passkey.lastUsedAt } : {}),
+    synced: passkey.backedUp,
+  };
+}
+export type PasskeyView = ReturnType<typeof passkeyView>;
+
+/** The passkeys of the signed-in person (level 3). */
+export async function listPasskeys(owner: PasskeyOwner, deps: PasskeyDependencies): Promise<PasskeyView[]> {
+  requireLevel3(owner);
+  return (await deps.passkeys.listFor(owner.accountId)).map(passkeyView);
+}
+
+/**
+ * The options for `navigator.credentials.create` (`startRegistration` in the browser): a discoverable
+ * credential with user verification required, excluding the person's existing passkeys. The challenge is
+ * stored, bound to the account, for {@link challengeSeconds}.
+ */
+export async function passkeyRegistrationOptions(
+  owner: PasskeyOwner,
+  rp: RelyingPartyIdentity,
+  deps: PasskeyDependencies,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  requireLevel3(owner);
+  const existing = await deps.passkeys.listFor(owner.accountId);
+  if (existing.length >= maxPasskeysPerAccount) {
+    throw new ConflictError(`At most ${maxPasskeysPerAccount} passkeys per account`, 'too_many_passkeys');
+  }
+  const options = await generateRegistrationOptions({
+    rpName: rp.rpName,
+    rpID: rp.rpId,
+    userName: owner.name,
+    userDisplayName: owner.name,
+    userID: Buffer.from(owner.accountId, 'utf8'),
+    timeout: challengeSeconds * 1000,
+    attestationType: 'none',
+    excludeCredentials: existing.map((passkey) => ({ id: passkey.id, transports: passkey.transports })),
+    authenticatorSelection: {
+      residentKey: 'required',
+      requireResidentKey: true,
+      userVerification: 'required',
+    },
+  });
+  await deps.passkeys.saveChallenge({
+    challenge: options.challenge,
+    purpose: 'enrol',
+    boundTo: owner.accountId,
+    expiresAt: epochSeconds(deps.clock) + challengeSeconds,
+  });
+  return options;
+}
+
+/** The body of an enrolment: the browser's `RegistrationResponseJSON` and an optional label. */
+export const enrolPasskeyInput = z.strictObject({
+  name: z.string().trim().max(40).optional(),
+  response: z.looseObject({
+    id: z.string().min(1).max(1024),
+    rawId: z.string().min(1).max(1024),
+    type: z.literal('public-key'),
+    response: z.looseObject({
+      clientDataJSON: z.string().min(1).max(8192),
+      attestationObject: z.string().min(1).max(16384),
+    }),
+  }),
+});
+export type EnrolPasskeyInput = z.output<typeof enrolPasskeyInput>;
+
+/** A challenge check for `@simplewebauthn/server`: takes the challenge (once) and checks what it was for. */
+function challengeOf(
+  purpose: PasskeyChallenge['purpose'],
+  boundTo: string,
+  deps: PasskeyDependencies,
+): (challenge: string) => Promise<boolean> {
+  return async (challenge) => {
+    if (challenge.length > 512) return false;
+    const taken = await deps.passkeys.takeChallenge(challenge, epochSeconds(deps.clock));
+    return taken?.purpose === purpose && taken.boundTo === boundTo;
+  };
+}
+
+/**
+ * Verifies the authenticator's answer to {@link passkeyRegistrationOptions} and stores the passkey. The
+ * challenge must be one issued to this account and unused; user verification is required.
+ */
+export async function enrolPasskey(
+  owner: PasskeyOwner,
+  input: EnrolPasskeyInput,
+  rp: RelyingPartyIdentity,
+  deps: PasskeyDependencies,
+): Promise<PasskeyView> {
+  requireLevel3(owner);
+  let verified;
+  try {
+    verified = await verifyRegistrationResponse({
+      response: input.response as unknown as RegistrationResponseJSON,
+      expectedChallenge: challengeOf('enrol', owner.accountId, deps),
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpId,
+      requireUserVerification: true,
+    });
+  } catch (error) {
+    logger.info('passkey enrolment refused', { reason: error instanceof Error ? error.message : 'unknown' });
+    throw new InvalidInputError('The passkey could not be verified', 'invalid_passkey', {
+      errors: [{ path: 'response', message: 'not a valid answer to a current enrolment challenge' }],
+    });
+  }
+  if (!verified.verified) {
+    throw new InvalidInputError('The passkey could not be verified', 'invalid_passkey', {
+      errors: [{ path: 'response', message: 'not verified' }],
+    });
+  }
+  const info = verified.registrationInfo;
+  const now = new Date(deps.clock.now()).toISOString();
+  const passkey: StoredPasskey = {
+    id: info.credential.id,
+    accountId: owner.accountId,
+    publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),
+    counter: info.credential.counter,
+    transports: (info.credential.transports ?? []).slice(0, 8),
+    deviceType: info.credentialDeviceType,
+    backedUp: info.credentialBackedUp,
+    name: input.name || '通行密钥',
+    createdAt: now,
+  };
+  await deps.passkeys.add(passkey);
+  return passkeyView(passkey);
+}
+
+/** Removes one of the signed-in person's passkeys (level 3); another's, or an unknown one, is a 404. */
+export async function removePasskey(
+  owner: PasskeyOwner,
+  credentialId: string,
+  deps: PasskeyDependencies,
+): Promise<void> {
+  requireLevel3(owner);
+  if (!(await deps.passkeys.remove(owner.accountId, credentialId))) {
+    throw new NotFoundError('No such passkey among yours', 'passkey_not_found');
+  }
+}
+
+/**
+ * The options for `navigator.credentials.get` on the sign-in page: no credential list (the authenticator
+ * offers its discoverable credentials for this site), user verification required, the challenge stored and
+ * bound to the sign-in's interaction.
+ */
+export async function passkeySignInOptions(
+  interactionUid: string,
+  rp: RelyingPartyIdentity,
+  deps: PasskeyDependencies,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const options = await generateAuthenticationOptions({
+    rpID: rp.rpId,
+    userVerification: 'required',
+    timeout: challengeSeconds * 1000,
+  });
+  await deps.passkeys.saveChallenge({
+    challenge: options.challenge,
+    purpose: 'sign-in',
+    boundTo: interactionUid,
+    expiresAt: epochSeconds(deps.clock) + challengeSeconds,
+  });
+  return options;
+}
+
+export const passkeyAssertion = z.looseObject({
+  id: z.string().min(1).max(1024),
+  rawId: z.string().min(1).max(1024),
+  type: z.literal('public-key'),
+  response: z.looseObject({
+    clientDataJSON: z.string().min(1).max(8192),
+    authenticatorData: z.string().min(1).max(8192),
+    signature: z.string().min(1).max(2048),
+    userHandle: z.string().max(512).optional(),
+  }),
+});
+
+/** The passkey sign-in failed: one answer for an unknown, removed, replayed or forged assertion. */
+export class PasskeySignInError extends UnauthenticatedError {
+  constructor() {
+    super('The passkey could not be verified', 'invalid_passkey');
+    this.name = 'PasskeySignInError';
+  }
+}
+
+/**
+ * RFC 8176 `amr` of a passkey sign-in. `swk` (proof of possession of a software-secured key), not `hwk`:
+ * with attestation `none` the service cannot tell a hardware-bound key from a synced one, and most
+ * passkeys are synced through a cloud keychain; claiming hardware would overstate what was checked.
+ */
+export const passkeyAmr = ['swk'] as const;
+
+/**
+ * Verifies a passkey assertion for the sign-in `interactionUid`: a challenge issued to that interaction
+ * and not yet used, a stored passkey whose user handle matches, user verification, and a counter that
+ * moved forward (when the authenticator keeps one). Returns the account it signs in.
+ */
+export async function verifyPasskeySignIn(
+  interactionUid: string,
+  assertion: z.output<typeof passkeyAssertion>,
+  rp: RelyingPartyIdentity,
+  deps: PasskeyDependencies,
+): Promise<{ accountId: string; amr: string[] }> {
+  const stored = await deps.passkeys.find(assertion.id);
+  const refuse = (reason: string) => {
+    logger.info('passkey sign-in refused', { reason });
+    return new PasskeySignInError();
+  };
+  if (!stored) throw refuse('unknown credential');
+  const handle = assertion.response.userHandle;
+  if (handle !== undefined && handle !== userHandleOf(stored.accountId)) throw refuse('user handle mismatch');
+  let verified;
+  try {
+    verified = await verifyAuthenticationResponse({
+      response: assertion as unknown as AuthenticationResponseJSON,
+      expectedChallenge: challengeOf('sign-in', interactionUid, deps),
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.rpId,
+      credential: {
+        id: stored.id,
+        publicKey: Buffer.from(stored.publicKey, 'base64url'),
+        counter: stored.counter,
+        transports: stored.transports,
+      },
+      requireUserVerification: true,
+    });
+  } catch (error) {
+    throw refuse(error instanceof Error ? error.message : 'unknown');
+  }
+  if (!verified.verified) throw refuse('not verified');
+  const { newCounter } = verified.authenticationInfo;
+  // The library refuses a counter that did not move forward; the conditional write refuses one that a
+  // concurrent sign-in moved meanwhile, and a passkey removed meanwhile.
+  const recorded = await deps.passkeys.recordUse(stored.id, {
+    previousCounter: stored.counter,
+    counter: newCounter,
+    at: new Date(deps.clock.now()).toISOString(),
+  });
+  if (!recorded) throw refuse('counter or passkey changed meanwhile');
+  return { accountId: stored.accountId, amr: [...passkeyAmr] };
+}

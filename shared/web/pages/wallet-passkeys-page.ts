@@ -1,0 +1,99 @@
+import { calendarDate } from '../kit/china-time.js';
+import type { Translate } from '../kit/i18n.js';
+import { html, notice, type SafeHtml } from '../kit/layout.js';
+import type { WalletPasskey } from '../wallet/passkeys-api.js';
+
+/** The passkeys page's script (`shared/web/browser/wallet-passkeys.ts`). */
+export const walletPasskeyScripts = ['wallet-passkeys.js'] as const;
+
+/**
+ * `/wallet/passkeys` (通行密钥): the person's passkeys, each with a remove button (a server-rendered form),
+ * and the button 添加通行密钥, which the page's script reveals when the browser has WebAuthn; or, below level
+ * 3, why passkeys cannot be managed yet.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title, body: passkeysBody(t, { passkeys }), scripts: walletPasskeyScripts });
+ * ```
+ */
+export function passkeysBody(
+  t: Translate,
+  input: { passkeys?: readonly WalletPasskey[]; stepUp?: boolean; added?: boolean; removed?: boolean },
+): SafeHtml {
+  const heading = html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
+    <h1>${t('通行密钥', 'Passkeys')}</h1>
+    <p class="lead">
+      ${t(
+        '通行密钥让您用手机或电脑的指纹、面容或锁屏密码登录，无需输入密码，登录即达到三级身份认证。',
+        'A passkey lets you sign in with your phone’s or computer’s fingerprint, face or screen lock, with no password, at assurance level 3.',
+      )}
+    </p>`;
+  if (input.stepUp || !input.passkeys) {
+    return html`${heading}
+    ${notice(
+      'info',
+      t(
+        '只有以三级身份认证登录时才能添加或管理通行密钥。',
+        'Passkeys can be added and managed only when you are signed in at assurance level 3.',
+      ),
+      'passkeys-step-up',
+    )}`;
+  }
+  const passkeys = input.passkeys;
+  return html`${heading}
+    ${input.added ? notice('success', t('已添加通行密钥。', 'The passkey was added.'), 'passkeys-added') : html``}
+    ${input.removed ? notice('success', t('已删除通行密钥。', 'The passkey was removed.'), 'passkeys-removed') : html``}
+    <h2 id="passkeys-list">${t('已添加的通行密钥', 'Your passkeys')}</h2>
+    ${
+      passkeys.length === 0
+        ? html`<p class="muted" id="passkeys-empty">${t('尚未添加通行密钥。', 'No passkeys yet.')}</p>`
+        : html`<ul class="cards wallet-cards" role="list" aria-labelledby="passkeys-list">
+            ${passkeys.map(
+              (passkey, i) =>
+                html`<li>
+                  <article class="card passkey">
+                    <h3 id="passkey-${i}">${passkey.name}</h3>
+                    <dl class="fields">
+                      <dt>${t('添加于', 'Added')}</dt>
+                      <dd><time datetime="${passkey.createdAt}">${calendarDate(passkey.createdAt)}</time></dd>
+                      <dt>${t('最近使用', 'Last used')}</dt>
+                      <dd>
+                        ${
+                          passkey.lastUsedAt
+                            ? html`<time datetime="${passkey.lastUsedAt}"
+                                >${calendarDate(passkey.lastUsedAt)}</time
+                              >`
+                            : t('从未使用', 'Never')
+                        }
+                      </dd>
+                    </dl>
+                    <form
+                      method="post"
+                      action="/wallet/passkeys/${encodeURIComponent(passkey.id)}/remove"
+                      class="inline"
+                    >
+                      <button type="submit" class="secondary" aria-describedby="passkey-${i}">
+                        ${t('删除', 'Remove')}
+                      </button>
+                    </form>
+                  </article>
+                </li>`,
+            )}
+          </ul>`
+    }
+    <section
+      class="card"
+      id="passkey-enrol"
+      hidden
+      data-failed="${t('未能添加通行密钥，请重试。', 'The passkey could not be added: please try again.')}"
+      data-cancelled="${t('已取消添加。', 'Adding the passkey was cancelled.')}"
+      data-ended="${t('登录已结束，请重新登录。', 'Your sign-in has ended: please sign in again.')}"
+      aria-labelledby="passkey-enrol-heading"
+    >
+      <h2 id="passkey-enrol-heading">${t('添加通行密钥', 'Add a passkey')}</h2>
+      <label for="passkey-name">${t('名称（可选）', 'Name (optional)')}</label>
+      <input type="text" id="passkey-name" name="name" maxlength="40" autocomplete="off" />
+      <p class="notice error" id="passkey-enrol-error" hidden></p>
+      <button type="button" id="passkey-add">${t('添加通行密钥', 'Add a passkey')}</button>
+    </section>`;
+}

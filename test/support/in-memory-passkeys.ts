@@ -1,0 +1,53 @@
+import { ConflictError } from '../../shared/errors.js';
+import type { PasskeyChallenge, PasskeyStore, StoredPasskey } from '../../shared/identity/passkeys.js';
+
+/** {@link PasskeyStore} in memory, for unit tests; passes the same contract suite as the Dynamo adapter. */
+export class InMemoryPasskeyStore implements PasskeyStore {
+  readonly passkeys = new Map<string, StoredPasskey>();
+  readonly challenges = new Map<string, PasskeyChallenge>();
+
+  async add(passkey: StoredPasskey): Promise<void> {
+    if (this.passkeys.has(passkey.id)) {
+      throw new ConflictError('This passkey is already enrolled', 'passkey_exists');
+    }
+    this.passkeys.set(passkey.id, structuredClone(passkey));
+  }
+
+  async find(credentialId: string): Promise<StoredPasskey | undefined> {
+    const found = this.passkeys.get(credentialId);
+    return found && structuredClone(found);
+  }
+
+  async listFor(accountId: string): Promise<StoredPasskey[]> {
+    return [...this.passkeys.values()]
+      .filter((passkey) => passkey.accountId === accountId)
+      .sort((a, b) => `${a.createdAt}#${a.id}`.localeCompare(`${b.createdAt}#${b.id}`))
+      .map((passkey) => structuredClone(passkey));
+  }
+
+  async remove(accountId: string, credentialId: string): Promise<boolean> {
+    if (this.passkeys.get(credentialId)?.accountId !== accountId) return false;
+    return this.passkeys.delete(credentialId);
+  }
+
+  async recordUse(
+    credentialId: string,
+    use: { previousCounter: number; counter: number; at: string },
+  ): Promise<boolean> {
+    const found = this.passkeys.get(credentialId);
+    if (!found || found.counter !== use.previousCounter) return false;
+    this.passkeys.set(credentialId, { ...found, counter: use.counter, lastUsedAt: use.at });
+    return true;
+  }
+
+  async saveChallenge(challenge: PasskeyChallenge): Promise<void> {
+    if (this.challenges.has(challenge.challenge)) throw new ConflictError('The item already exists');
+    this.challenges.set(challenge.challenge, { ...challenge });
+  }
+
+  async takeChallenge(challenge: string, nowSeconds: number): Promise<PasskeyChallenge | undefined> {
+    const found = this.challenges.get(challenge);
+    this.challenges.delete(challenge);
+    return found && found.expiresAt > nowSeconds ? found : undefined;
+  }
+}

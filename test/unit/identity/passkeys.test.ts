@@ -1,0 +1,211 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../../../shared/errors.js';
+import {
+  challengeSeconds,
+  enrolPasskey,
+  listPasskeys,
+  maxPasskeysPerAccount,
+  passkeyAssertion,
+  passkeyRegistrationOptions,
+  passkeySignInOptions,
+  PasskeySignInError,
+  relyingPartyOf,
+  removePasskey,
+  verifyPasskeySignIn,
+  type PasskeyOwner,
+} from '../../../shared/identity/passkeys.js';
+import { TestClock } from '../../support/in-memory-identity.js';
+import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
+import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
+
+const rp = relyingPartyOf('https://id.example.gov.cn');
+const owner: PasskeyOwner = { accountId: 'acc_owner', name: '王小明', level: 3 };
+
+describe('passkeys (use cases, with a software authenticator)', () => {
+  let store: InMemoryPasskeyStore;
+  let clock: TestClock;
+  let deps: { passkeys: InMemoryPasskeyStore; clock: TestClock };
+  let authenticator: SoftwareAuthenticator;
+
+  const enrol = async (who = owner, device = authenticator) => {
+    const options = await passkeyRegistrationOptions(who, rp, deps);
+    return enrolPasskey(who, { name: '手机', response: device.register(options) as never }, rp, deps);
+  };
+  const signIn = async (uid = 'uid-1', device = authenticator) => {
+    const options = await passkeySignInOptions(uid, rp, deps);
+    return { options, assertion: passkeyAssertion.parse(device.assert(options)) };
+  };
+
+  beforeEach(() => {
+    store = new InMemoryPasskeyStore();
+    clock = new TestClock();
+    deps = { passkeys: store, clock };
+    authenticator = new SoftwareAuthenticator(rp.origin);
+  });
+
+  it('asks for a discoverable credential with user verification, for the service’s host', async () => {
+    const options = await passkeyRegistrationOptions(owner, rp, deps);
+    expect(options.rp).toEqual({ id: 'id.example.gov.cn', name: rp.rpName });
+    expect(options.authenticatorSelection).toMatchObject({
+      residentKey: 'required',
+      userVerification: 'required',
+    });
+    // The user handle is the opaque account id, never an ID number.
+    expect(Buffer.from(options.user.id, 'base64url').toString()).toBe('acc_owner');
+  });
+
+  it('enrols at level 3, lists the passkey without its key, and signs in with it at amr swk', async () => {
+    const view = await enrol();
+    expect(view).toEqual({
+      id: authenticator.credentialId,
+      name: '手机',
+      createdAt: expect.any(String),
+      synced: false,
+    });
+    expect(await listPasskeys(owner, deps)).toEqual([view]);
+    const { assertion } = await signIn();
+    await expect(verifyPasskeySignIn('uid-1', assertion, rp, deps)).resolves.toEqual({
+      accountId: 'acc_owner',
+      amr: ['swk'],
+    });
+    expect((await store.find(authenticator.credentialId))?.lastUsedAt).toBeDefined();
+  });
+
+  it('refuses to enrol, list or remove below level 3', async () => {
+    const low = { ...owner, level: 2 as const };
+    for (const attempt of [
+      passkeyRegistrationOptions(low, rp, deps),
+      listPasskeys(low, deps),
+      removePasskey(low, 'x', deps),
+    ]) {
+      const error = await attempt.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ForbiddenError);
+      expect((error as ForbiddenError).code).toBe('insufficient_assurance');
+    }
+    // An answer to a level-3 challenge does not enrol once the sign-in is below level 3.
+    const options = await passkeyRegistrationOptions(owner, rp, deps);
+    await expect(
+      enrolPasskey(low, { response: authenticator.register(options) as never }, rp, deps),
+    ).rejects.toBeInstanceOf(ForbiddenError);
+  });
+
+  it('refuses an enrolment answering another account’s challenge, or one already used, or expired', async () => {
+    const options = await passkeyRegistrationOptions({ ...owner, accountId: 'acc_other' }, rp, deps);
+    const response = authenticator.register(options) as never;
+    await expect(enrolPasskey(owner, { response }, rp, deps)).rejects.toBeInstanceOf(InvalidInputError);
+    // That attempt spent the challenge: not even its own account can use it now.
+    await expect(
+      enrolPasskey({ ...owner, accountId: 'acc_other' }, { response }, rp, deps),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+
+    const late = await passkeyRegistrationOptions(owner, rp, deps);
+    clock.advanceSeconds(challengeSeconds);
+    await expect(
+      enrolPasskey(owner, { response: authenticator.register(late) as never }, rp, deps),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+    expect(await listPasskeys(owner, deps)).toEqual([]);
+  });
+
+  it('refuses an enrolment without user verification', async () => {
+    authenticator.userVerified = false;
+    await expect(enrol()).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
+  it('refuses a credential already enrolled, by anyone', async () => {
+    await enrol();
+    const again = await enrol({ ...owner, accountId: 'acc_other' }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ConflictError);
+  });
+
+  it('bounds the passkeys of an account', async () => {
+    for (let i = 0; i < maxPasskeysPerAccount; i++) await enrol(owner, new SoftwareAuthenticator(rp.origin));
+    await expect(passkeyRegistrationOptions(owner, rp, deps)).rejects.toMatchObject({
+      code: 'too_many_passkeys',
+    });
+  });
+
+  it('refuses a replayed assertion (the challenge is single-use), also within the same sign-in', async () => {
+    // No counter to catch it: only the challenge being spent refuses the replay.
+    authenticator.counts = false;
+    await enrol();
+    const { assertion } = await signIn();
+    await verifyPasskeySignIn('uid-1', assertion, rp, deps);
+    await expect(verifyPasskeySignIn('uid-1', assertion, rp, deps)).rejects.toBeInstanceOf(
+      PasskeySignInError,
+    );
+  });
+
+  it('refuses an assertion for another sign-in’s challenge, or an enrolment challenge, or an expired one', async () => {
+    await enrol();
+    const { assertion } = await signIn('uid-1');
+    await expect(verifyPasskeySignIn('uid-2', assertion, rp, deps)).rejects.toBeInstanceOf(
+      PasskeySignInError,
+    );
+
+    const enrolOptions = await passkeyRegistrationOptions(owner, rp, deps);
+    const forged = passkeyAssertion.parse(
+      authenticator.assert({ challenge: enrolOptions.challenge, rpId: rp.rpId }),
+    );
+    await expect(verifyPasskeySignIn('acc_owner', forged, rp, deps)).rejects.toBeInstanceOf(
+      PasskeySignInError,
+    );
+
+    const late = await signIn('uid-3');
+    clock.advanceSeconds(challengeSeconds);
+    await expect(verifyPasskeySignIn('uid-3', late.assertion, rp, deps)).rejects.toBeInstanceOf(
+      PasskeySignInError,
+    );
+  });
+
+  it('refuses a counter that went backwards (a cloned authenticator), and a use without user verification', async () => {
+    await enrol();
+    authenticator.counter = 10;
+    await verifyPasskeySignIn('uid-1', (await signIn('uid-1')).assertion, rp, deps);
+    authenticator.counter = 3;
+    await expect(
+      verifyPasskeySignIn('uid-2', (await signIn('uid-2')).assertion, rp, deps),
+    ).rejects.toBeInstanceOf(PasskeySignInError);
+    expect((await store.find(authenticator.credentialId))?.counter).toBe(11);
+
+    authenticator.counter = 20;
+    authenticator.userVerified = false;
+    await expect(
+      verifyPasskeySignIn('uid-3', (await signIn('uid-3')).assertion, rp, deps),
+    ).rejects.toBeInstanceOf(PasskeySignInError);
+  });
+
+  it('accepts an authenticator that keeps no counter (always 0)', async () => {
+    authenticator.counts = false;
+    await enrol();
+    await verifyPasskeySignIn('uid-1', (await signIn('uid-1')).assertion, rp, deps);
+    await expect(
+      verifyPasskeySignIn('uid-2', (await signIn('uid-2')).assertion, rp, deps),
+    ).resolves.toMatchObject({ accountId: 'acc_owner' });
+  });
+
+  it('refuses a removed passkey, and a user handle that is not the passkey’s account', async () => {
+    await enrol();
+    authenticator.userHandle = Buffer.from('acc_someone_else').toString('base64url');
+    await expect(
+      verifyPasskeySignIn('uid-1', (await signIn('uid-1')).assertion, rp, deps),
+    ).rejects.toBeInstanceOf(PasskeySignInError);
+
+    await expect(
+      removePasskey({ ...owner, accountId: 'acc_other' }, authenticator.credentialId, deps),
+    ).rejects.toBeInstanceOf(NotFoundError);
+    await removePasskey(owner, authenticator.credentialId, deps);
+    authenticator.userHandle = Buffer.from('acc_owner').toString('base64url');
+    await expect(
+      verifyPasskeySignIn('uid-2', (await signIn('uid-2')).assertion, rp, deps),
+    ).rejects.toBeInstanceOf(PasskeySignInError);
+  });
+
+  it('refuses an assertion made for another origin (a phishing site relaying the challenge)', async () => {
+    await enrol();
+    authenticator.origin = 'https://id.example.gov.cn.evil.example';
+    const { assertion } = await signIn('uid-1');
+    await expect(verifyPasskeySignIn('uid-1', assertion, rp, deps)).rejects.toBeInstanceOf(
+      PasskeySignInError,
+    );
+  });
+});
