@@ -40,6 +40,9 @@ import type { ItemKey } from './conditional.js';
  * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
  * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
+ * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
+ * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
+ * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -69,6 +72,8 @@ export const prefixes = {
   agentPerson: 'agent-person#',
   loginAttempts: 'login-attempts#',
   webSession: 'web-session#',
+  smsCode: 'sms-code#',
+  oidcAccount: 'oidc-account#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -90,6 +95,7 @@ export const sortKeys = {
   entity: 'entity',
   loginAttempts: 'login-attempts',
   webSession: 'web-session',
+  smsCode: 'sms-code',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -152,6 +158,11 @@ export const keys = {
     pk: `${prefixes.webSession}${sessionDigest}`,
     sk: sortKeys.webSession,
   }),
+  /** `codeDigest` is the keyed digest of the code's purpose, person and phone. */
+  smsCode: (codeDigest: string): ItemKey => ({
+    pk: `${prefixes.smsCode}${codeDigest}`,
+    sk: sortKeys.smsCode,
+  }),
 } as const;
 
 /** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
@@ -159,6 +170,8 @@ export const indexKeys = {
   oidcUid: (uid: string) => `${prefixes.oidcUid}${uid}`,
   oidcUserCode: (userCode: string) => `${prefixes.oidcUserCode}${userCode}`,
   oidcGrant: (grantId: string) => `${prefixes.oidcGrant}${grantId}`,
+  /** A person's grants and sessions (entity sessions too, by the acting person). */
+  oidcAccount: (personId: string) => `${prefixes.oidcAccount}${personId}`,
   /** A grant's token or code within its grant's partition. */
   oidcGrantMember: (model: string, storedId: string) => `${model}#${storedId}`,
   issuerId: (id: string) => `${prefixes.issuerId}${id}`,

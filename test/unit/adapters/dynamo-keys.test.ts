@@ -43,6 +43,8 @@ describe('the table’s keys, as stored', () => {
       agentPerson: 'agent-person#',
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
+      smsCode: 'sms-code#',
+      oidcAccount: 'oidc-account#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -57,6 +59,7 @@ describe('the table’s keys, as stored', () => {
       entity: 'entity',
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
+      smsCode: 'sms-code',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -86,6 +89,8 @@ describe('the table’s keys, as stored', () => {
       sk: 'login-attempts',
     });
     expect(keys.webSession('digest')).toEqual({ pk: 'web-session#digest', sk: 'web-session' });
+    expect(keys.smsCode('digest')).toEqual({ pk: 'sms-code#digest', sk: 'sms-code' });
+    expect(indexKeys.oidcAccount('acc_1')).toBe('oidc-account#acc_1');
   });
 
   it('builds the index keys as stored', () => {
