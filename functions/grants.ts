@@ -110,6 +110,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // the token, introspection, revocation and PAR endpoints), the account (get; put when rehashing), scrypt; finds people
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
+  // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
+  // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
+  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key.
@@ -123,10 +126,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.registryEntity,
+          partitions.registryPerson,
         ],
-        PutItem: [partitions.oidc, partitions.loginAttempts, partitions.account, partitions.entityAccount],
-        UpdateItem: [partitions.oidc, partitions.loginAttempts],
-        DeleteItem: [partitions.oidc, partitions.loginAttempts],
+        PutItem: [
+          partitions.oidc,
+          partitions.loginAttempts,
+          partitions.account,
+          partitions.entityAccount,
+          partitions.smsCode,
+        ],
+        UpdateItem: [partitions.oidc, partitions.loginAttempts, partitions.smsCode],
+        DeleteItem: [partitions.oidc, partitions.loginAttempts, partitions.smsCode],
         BatchWriteItem: [partitions.oidc],
       },
       queries: ['gsi1', 'gsi2'],

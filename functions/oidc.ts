@@ -20,6 +20,10 @@ import {
   directory,
   relayedAddresses,
   cookieSealer,
+  sms,
+  smsCodes,
+  signIns,
+  carrier,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -48,6 +52,10 @@ const dependencies = composition({
   directory,
   relayedAddresses,
   cookieSealer,
+  sms,
+  smsCodes,
+  signIns,
+  carrier,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');
@@ -73,6 +81,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
     routes,
+    proofs: deps,
   });
   const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
+import type { CarrierRegistry } from '../../shared/identity/registry.js';
 import {
   connectTable,
   dynamoAccessTokens,
@@ -15,6 +16,8 @@ import {
   dynamoOidcAdapter,
   dynamoRegistryStore,
   dynamoSessionRegistry,
+  dynamoSignInRevocation,
+  dynamoSmsCodeStore,
   dynamoStatusListStore,
   dynamoTrustListStore,
 } from '../../shared/adapters/dynamo/index.js';
@@ -111,3 +114,11 @@ export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
 export const webSessions = (c: Needs<'doc'>) => dynamoSessionRegistry(c.doc);
+export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
+export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);
+/**
+ * The carrier registry. Until its adapter is composed here (the registries' part of the assurance issue),
+ * it confirms no phone: nobody reaches level 3 by SMS rather than anybody by any phone (fail closed).
+ * Tests replace it through the local runtime (`startTestRuntime`'s `replace`).
+ */
+export const carrier = (): CarrierRegistry => ({ confirms: async () => false });

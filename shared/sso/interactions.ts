@@ -15,11 +15,14 @@ import {
   personalPage,
   throttledMessage,
 } from '../web/pages/interaction-pages.js';
+import type { PhoneProofDependencies } from '../identity/phone-proof.js';
+import { isStepUp, phoneInteractions } from './phone-interactions.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 const maxFormBytes = 16 * 1024;
-const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort))?$/;
+const route =
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|stepup|reset|unmet))?$/;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   let body = '';
@@ -35,8 +38,13 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
  * act for, return to personal use, consent. Each finishes its step through the provider's own
  * `interactionFinished`, which binds it to the browser's interaction cookie.
  */
-export function interactionRoutes(provider: Provider, directory: IdentityDirectory) {
+export function interactionRoutes(
+  provider: Provider,
+  directory: IdentityDirectory,
+  proofs: PhoneProofDependencies,
+) {
   const secure = provider.issuer.startsWith('https:');
+  const phone = phoneInteractions(provider, proofs);
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     const matched = route.exec(ctx.path);
     if (!matched) return next();
@@ -68,13 +76,22 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
           { mergeWithLastSubmission: false },
         );
       }
-      if (ctx.method !== 'POST' || action === undefined || action === 'abort') {
+      if (ctx.method === 'GET' && action === 'unmet') return await phone.unmet(ctx);
+      if (ctx.method === 'GET' && action === 'reset') {
+        return await phone.reset(ctx, view, await details(), undefined, send);
+      }
+      if (ctx.method !== 'POST' || action === undefined || action === 'abort' || action === 'unmet') {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);
       if (action === 'login') return await login(ctx, view, details, form, send);
       if (action === 'entity') return await chooseEntity(ctx, view, details, form, send);
       if (action === 'personal') return await backToPersonal(ctx);
+      if (action === 'stepup') {
+        const found = await details();
+        return await phone.stepUp(ctx, view, found, await clientName(found.params.client_id), form, send);
+      }
+      if (action === 'reset') return await phone.reset(ctx, view, await details(), form, send);
       return await confirm(ctx);
     } catch (error) {
       if (error instanceof errors.OIDCProviderError) {
@@ -100,6 +117,7 @@ export function interactionRoutes(provider: Provider, directory: IdentityDirecto
     const uid = details.uid;
     switch (details.prompt.name) {
       case 'login':
+        if (isStepUp(details)) return phone.stepUp(ctx, view, details, name, undefined, send);
         return send(
           200,
           loginPage(view, { uid, clientName: name, username: String(details.params.login_hint ?? '') }),

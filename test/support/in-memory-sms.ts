@@ -1,3 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Mac } from '../../shared/crypto/mac.js';
+import { parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import type { CarrierRegistry } from '../../shared/identity/registry.js';
 import type { SmsCodeStore, StoredSmsCode } from '../../shared/identity/sms-code-store.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
@@ -65,4 +70,44 @@ export class RecordingSignInRevocation implements SignInRevocation {
   async endAll(personId: string, options: { keepSession?: string } = {}): Promise<void> {
     this.ended.push({ personId, ...options });
   }
+}
+
+/**
+ * A carrier registry (三要素核验) for the local runtime in tests, by ID number: confirms the (number, name,
+ * phone) triples added to it. Given to the runtime with `startTestRuntime(…, { carrier: (operator) =>
+ * carrier.using(operator.lookupMac) })`, as the lookup keys it is asked about are the runtime's.
+ */
+export class CarrierOfNumbers implements CarrierRegistry {
+  readonly #people: Array<{ idNumber: string; name: string; phone: string }> = [];
+  #mac: Mac | undefined;
+
+  using(mac: Mac): this {
+    this.#mac = mac;
+    return this;
+  }
+
+  add(person: { idNumber: string; name: string; phone: string }): void {
+    this.#people.push(person);
+  }
+
+  async confirms(query: { lookupKey: string; name: string; phone: string }): Promise<boolean> {
+    if (!this.#mac) throw new Error('CarrierOfNumbers needs the runtime’s lookup MAC (using)');
+    for (const person of this.#people) {
+      if (person.name !== query.name || person.phone !== query.phone) continue;
+      const key = await personLookupKey(this.#mac, parseIdNumber(person.idNumber, new Date()));
+      if (key === query.lookupKey) return true;
+    }
+    return false;
+  }
+}
+
+/** The texts the local runtime sent (its outbox file), oldest first. */
+export async function outbox(
+  dataDir: string,
+): Promise<Array<{ at: string; to: string; text: string; code?: string }>> {
+  const text = await readFile(join(dataDir, 'outbox', 'sms.jsonl'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { at: string; to: string; text: string; code?: string });
 }
