@@ -218,6 +218,10 @@ describe('step-up by acr_values', () => {
     const first = await authorizationRequest(platform);
     const { callback } = await callbackOf(ua, first.url, { username: p.idNumber, password: p.password });
     expect((await exchange(platform, first, callback)).claims()!.acr).toBe('urn:elicence:loa:2');
+    // Asked for level 3 without interaction: refused, not passed at level 2.
+    const quiet = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3', prompt: 'none' });
+    const refusedQuietly = await runFlow(ua, quiet.url, {});
+    expect(refusedQuietly.callback?.searchParams.get('error')).toBe('interaction_required');
     // The same browser, asked for level 3: the step-up page, not a code for the platform.
     const second = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
     const outcome = await runFlow(ua, second.url, {});
