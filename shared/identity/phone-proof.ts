@@ -9,7 +9,8 @@ import {
   admitSend,
   checkSmsCode,
   phoneDigest,
-  sendSmsCode,
+  deliverSmsCode,
+  prepareSmsCode,
   type SmsCodeDependencies,
   type SmsCodeSubject,
 } from './sms-codes.js';
@@ -42,11 +43,16 @@ export async function requestPhoneProof(
 ): Promise<ProofRequest> {
   const admission = await admitSend({ phone: subject.phone, source }, deps);
   if (!admission.admitted) return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
-  const person = await deps.registry.findPerson(subject.lookupKey);
+  // The code is made and hashed either way, so that the time taken says less about the answer; what is
+  // left (storing and texting it) is documented in docs/sign-in.md.
+  const [prepared, person] = await Promise.all([
+    prepareSmsCode(subject, deps),
+    deps.registry.findPerson(subject.lookupKey),
+  ]);
   const confirmed =
     person !== undefined &&
     (await deps.carrier.confirms({ lookupKey: subject.lookupKey, name: person.name, phone: subject.phone }));
-  if (confirmed) await sendSmsCode(subject, deps);
+  if (confirmed) await deliverSmsCode(prepared, deps);
   else logger.info('sms code not sent: phone not confirmed for the person', { purpose: subject.purpose });
   return { status: 'requested' };
 }

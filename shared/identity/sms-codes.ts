@@ -140,20 +140,43 @@ export async function admitSend(
   return { admitted: true };
 }
 
+/** A new code for a subject, made and hashed but not yet stored or sent. */
+export interface PreparedSmsCode {
+  subject: SmsCodeSubject;
+  code: string;
+  key: string;
+  codeMac: string;
+}
+
 /**
- * Makes a new code for `subject` (six digits from the CSPRNG), stores its keyed hash (replacing any earlier
- * code of the subject) and texts it to the phone. The caller has admitted the send ({@link admitSend}) and
- * checked that the phone may carry it.
+ * Makes a new code for `subject` (six digits from the CSPRNG) and its keyed hash: the work of a send that
+ * does not depend on whether the phone may carry it, so a caller can do it either way.
  */
-export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependencies): Promise<void> {
+export async function prepareSmsCode(
+  subject: SmsCodeSubject,
+  deps: Pick<SmsCodeDependencies, 'lookupMac'>,
+): Promise<PreparedSmsCode> {
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const key = await codeKey(deps.lookupMac, subject);
-  await deps.smsCodes.put(key, {
-    codeMac: await codeMacOf(deps.lookupMac, key, code),
+  return { subject, code, key, codeMac: await codeMacOf(deps.lookupMac, key, code) };
+}
+
+/**
+ * Stores a prepared code's keyed hash (replacing any earlier code of the subject) and texts the code to
+ * the phone. The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
+ */
+export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDependencies): Promise<void> {
+  await deps.smsCodes.put(prepared.key, {
+    codeMac: prepared.codeMac,
     expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
   });
-  await deps.sms.send({ to: subject.phone, text: smsCodeText(code), code });
-  logger.info('sms code sent', { purpose: subject.purpose });
+  await deps.sms.send({ to: prepared.subject.phone, text: smsCodeText(prepared.code), code: prepared.code });
+  logger.info('sms code sent', { purpose: prepared.subject.purpose });
+}
+
+/** {@link prepareSmsCode} then {@link deliverSmsCode}. */
+export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependencies): Promise<void> {
+  await deliverSmsCode(await prepareSmsCode(subject, deps), deps);
 }
 
 export type SmsCodeCheck = { ok: true } | { ok: false; reason: 'wrong_code' | 'expired_code' };
