@@ -52,7 +52,12 @@ export function interactionRoutes(
     // The language switch leads to the step's own page, `GET /interaction/{uid}`, which shows whatever
     // step the interaction is at (the provider finds it by its cookie; the query plays no part), also
     // from a page that answered a form post.
-    const view = pageView(pageLang(ctx, secure), (other) => `/interaction/${matched[1]}?lang=${other}`);
+    // The reset page is not a step of the provider's: its switch leads to the reset page itself.
+    const page = action === 'reset' ? '/reset' : '';
+    const view = pageView(
+      pageLang(ctx, secure),
+      (other) => `/interaction/${matched[1]}${page}?lang=${other}`,
+    );
     // Forms of these pages may end, through redirects, at the platform's redirect URI.
     let redirectTo: string | undefined;
     const send = (status: number, body: string) => {

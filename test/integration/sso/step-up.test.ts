@@ -274,6 +274,11 @@ describe('password reset, and the real owner winning', () => {
     const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
     const form = await ua.navigate(reset);
     expect(form.page!.html).toContain('获取验证码');
+    // Its language switch stays on the reset page.
+    expect(form.page!.html).toContain(`href="/interaction/${uidOf(atLogin.page!.html)}/reset?lang=en"`);
+    expect((await ua.navigate(new URL(`${reset.pathname}?lang=en`, reset))).page!.html).toContain(
+      'Send code',
+    );
     const fields = { idNumber: p.idNumber, phone: p.phone };
     expect((await ua.navigate(reset, { form: { ...fields, send: '1' } })).page!.status).toBe(200);
     const code = (await lastCodeTo(p.phone))!;
