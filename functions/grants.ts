@@ -110,6 +110,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // the token, introspection, revocation and PAR endpoints), the account (get; put when rehashing), scrypt; finds people
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
+  // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
+  // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
+  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
@@ -128,6 +131,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryEntity,
           partitions.scanLogin,
           partitions.passkey,
+          partitions.registryPerson,
         ],
         PutItem: [
           partitions.oidc,
@@ -136,9 +140,21 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.scanLogin,
           partitions.passkeyChallenge,
+          partitions.smsCode,
         ],
-        UpdateItem: [partitions.oidc, partitions.loginAttempts, partitions.scanLogin, partitions.passkey],
-        DeleteItem: [partitions.oidc, partitions.loginAttempts, partitions.passkeyChallenge],
+        UpdateItem: [
+          partitions.oidc,
+          partitions.loginAttempts,
+          partitions.scanLogin,
+          partitions.passkey,
+          partitions.smsCode,
+        ],
+        DeleteItem: [
+          partitions.oidc,
+          partitions.loginAttempts,
+          partitions.passkeyChallenge,
+          partitions.smsCode,
+        ],
         BatchWriteItem: [partitions.oidc],
       },
       queries: ['gsi1', 'gsi2'],

@@ -22,6 +22,10 @@ import {
   cookieSealer,
   scanLogins,
   passkeys,
+  sms,
+  smsCodes,
+  signIns,
+  carrier,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -53,6 +57,10 @@ const dependencies = composition({
   cookieSealer,
   scanLogins,
   passkeys,
+  sms,
+  smsCodes,
+  signIns,
+  carrier,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');
@@ -82,6 +90,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     scanLoginWaitSeconds: deps.config.scanLoginWaitSeconds,
     clock: deps.clock,
     passkeys: { passkeys: deps.passkeys, clock: deps.clock },
+    proofs: deps,
   });
   const origin = new URL(deps.config.issuerUrl);
   return serverless(provider, {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
+import type { CarrierRegistry } from '../../shared/identity/registry.js';
 import {
   connectTable,
   dynamoAccessTokens,
@@ -17,6 +18,8 @@ import {
   dynamoRegistryStore,
   dynamoScanLoginStore,
   dynamoSessionRegistry,
+  dynamoSignInRevocation,
+  dynamoSmsCodeStore,
   dynamoStatusListStore,
   dynamoTrustListStore,
 } from '../../shared/adapters/dynamo/index.js';
@@ -115,3 +118,11 @@ export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddress
 export const webSessions = (c: Needs<'doc'>) => dynamoSessionRegistry(c.doc);
 export const scanLogins = (c: Needs<'doc'>) => dynamoScanLoginStore(c.doc);
 export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);
+export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
+export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);
+/**
+ * The carrier registry. Until its adapter is composed here (the registries' part of the assurance issue),
+ * it confirms no phone: nobody reaches level 3 by SMS rather than anybody by any phone (fail closed).
+ * Tests replace it through the local runtime (`startTestRuntime`'s `replace`).
+ */
+export const carrier = (): CarrierRegistry => ({ confirms: async () => false });

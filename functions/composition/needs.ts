@@ -15,7 +15,9 @@ import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js'
 import type { PasskeyStore } from '../../shared/identity/passkeys.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
-import type { RegistryStore } from '../../shared/identity/registry.js';
+import type { CarrierRegistry, RegistryStore } from '../../shared/identity/registry.js';
+import type { SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+import type { SmsCodeStore } from '../../shared/identity/sms-code-store.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
@@ -103,6 +105,12 @@ export interface Dependencies extends Connections {
   scanLogins: ScanLoginStore;
   /** People's passkeys and the challenges of their WebAuthn ceremonies. */
   passkeys: PasskeyStore;
+  /** Pending SMS codes (keyed hashes only). */
+  smsCodes: SmsCodeStore;
+  /** Ends every sign-in of a person (the real owner taking an account back). */
+  signIns: SignInRevocation;
+  /** The carriers' real-name check (三要素核验): does this phone belong to this person. */
+  carrier: CarrierRegistry;
 }
 
 type Given = 'config' | 'clock';

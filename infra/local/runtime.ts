@@ -7,6 +7,7 @@ import type { Config } from '../../shared/config.js';
 import {
   buildDependencies,
   provideDependencies,
+  type Buildable,
   type Dependencies,
 } from '../../functions/composition/dependencies.js';
 import { MemoryAssets } from '../../shared/web/assets.js';
@@ -32,6 +33,12 @@ export interface LocalRuntime {
   kms: KmsEmulator | undefined;
   close(): Promise<void>;
 }
+
+/**
+ * Dependencies a test puts in place of their factories' (a fake of an outside service the runtime cannot
+ * reach), each built once from the operator's set and given to every function that composes it.
+ */
+export type Replacements = { [K in Buildable]?: (operator: Dependencies) => Dependencies[K] };
 
 export class PortInUseError extends Error {
   readonly code = 'port_in_use';
@@ -61,7 +68,7 @@ export class PortInUseError extends Error {
 export async function startLocalRuntime(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
-  options: { loadHandler?: HandlerLoader } = {},
+  options: { loadHandler?: HandlerLoader; replace?: Replacements } = {},
 ): Promise<LocalRuntime> {
   await mkdir(config.dataDir, { recursive: true });
   const embedded = config.dynamodbEndpoint === undefined && config.kmsEndpoint === undefined;
@@ -104,6 +111,15 @@ export async function startLocalRuntime(
   const webAssets = new MemoryAssets(webAssetsOnce);
   // The operator's set: bootstrap, the demo seed, and tests arranging or inspecting data.
   const deps = { ...buildDependencies(functionConfig), webAssets };
+  const replaced = new Map<string, unknown>();
+  const replace = (container: Partial<Dependencies>) => {
+    for (const [name, make] of Object.entries(options.replace ?? {})) {
+      if (!(name in container) && container !== deps) continue;
+      if (!replaced.has(name)) replaced.set(name, (make as (operator: Dependencies) => unknown)(deps));
+      Object.defineProperty(container, name, { value: replaced.get(name), enumerable: true });
+    }
+  };
+  replace(deps);
   // Each function builds its own container from its own composition, as in Lambda: its own clients and
   // caches, with its grants enforced on them and the browser assets served from memory.
   let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
@@ -112,6 +128,7 @@ export async function startLocalRuntime(
     operator: deps,
     prepare: (container) => {
       containers.push(container);
+      replace(container);
       if ('webAssets' in container) {
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }

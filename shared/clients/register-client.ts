@@ -47,6 +47,14 @@ export const registerClientInput = z
     firstParty: z.boolean().default(false),
     /** OpenID Back-Channel Logout: where the platform is told that a session ended. */
     backchannelLogoutUri: redirectUri.optional(),
+    /**
+     * The lowest assurance level (`acr`, `urn:elicence:loa:1..3`: identity/assurance.ts, a layer this one
+     * does not import) every sign-in at this platform must reach; a person below it is stepped up.
+     */
+    minAcr: z
+      .string()
+      .regex(/^urn:elicence:loa:[123]$/, 'must be one of acr_values_supported (urn:elicence:loa:1..3)')
+      .optional(),
   })
   .superRefine((input, ctx) => {
     const signsIn = input.scopes.some((s) => s !== 'licences:verify');
@@ -116,6 +124,7 @@ export function clientMetadata(
     token_endpoint_auth_method: input.tokenEndpointAuthMethod,
     ...(input.jwksUri ? { jwks_uri: input.jwksUri } : {}),
     ...(input.firstParty ? { first_party: true } : {}),
+    ...(input.minAcr ? { min_acr: input.minAcr } : {}),
     ...(input.backchannelLogoutUri
       ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),

@@ -6,7 +6,7 @@ import type {
   IdentityDirectory,
   LoginOutcome,
 } from './identity-directory.js';
-import { acrOf, assuranceLevelOf } from './assurance.js';
+import { acrOf, passwordSignInLevel } from './assurance.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
 import type { ActingAuthority, EntityAccount } from './entity-account.js';
 import { canActFor, ensureEntityAccount, entitiesFor, type EntityDependencies } from './entities.js';
@@ -25,7 +25,7 @@ export type AccountsDirectoryDependencies = VerifyPasswordDependencies &
 const toPerson = (account: PersonAccount): DirectoryPerson => ({
   id: account.id,
   name: account.name,
-  acr: acrOf(assuranceLevelOf(account)),
+  acr: acrOf(passwordSignInLevel(account)),
 });
 
 const toEntity = (entity: EntityAccount): DirectoryEntity => ({

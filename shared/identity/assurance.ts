@@ -27,6 +27,7 @@ const levels: Record<Assurance, AssuranceLevel> = {
   'self-asserted': 1,
   'registry-verified': 2,
   'in-person-verified': 3,
+  'possession-verified': 3,
 };
 
 /** The level an `acr` value names, or nothing for any other value. */
@@ -62,4 +63,51 @@ export function assuranceLevelOf(account: { assurance: Assurance }): AssuranceLe
   // An unknown value (a record written by a newer version, a corrupted item) counts as the lowest level:
   // when the level cannot be told, the answer is no.
   return levels[account.assurance] ?? 1;
+}
+
+/**
+ * The level a sign-in with the password alone reaches: the account's level, except that an account raised
+ * to level 3 by possession (an SMS code) reaches level 3 only when a possession factor is used again (a
+ * stolen password must not carry level 3): level 2 then, and a platform that asks for 3 gets the step-up.
+ * An account proven in person keeps its level (the counter check bound the person to the account).
+ *
+ * @example
+ * ```ts
+ * passwordSignInLevel({ assurance: 'possession-verified' }); // 2
+ * ```
+ */
+export function passwordSignInLevel(account: { assurance: Assurance }): AssuranceLevel {
+  const level = assuranceLevelOf(account);
+  return account.assurance === 'possession-verified' ? (Math.min(level, 2) as AssuranceLevel) : level;
+}
+
+/**
+ * The level a request asks for: the lowest level among its `acr_values` (a minimum: any level at or above
+ * one listed will do), an essential `acr` claim's value or values likewise, and the client's registered
+ * minimum (`min_acr`); the highest of these. Values that name no level are ignored; nothing asked is 1.
+ *
+ * @example
+ * ```ts
+ * requiredLevel({ acrValues: 'urn:elicence:loa:3' }); // 3
+ * ```
+ */
+export function requiredLevel(asked: {
+  acrValues?: unknown;
+  essentialAcr?: { value?: unknown; values?: unknown };
+  clientMinAcr?: unknown;
+}): AssuranceLevel {
+  const lowest = (values: unknown[]): AssuranceLevel | undefined => {
+    const levels = values.map(levelOfAcr).filter((level): level is AssuranceLevel => level !== undefined);
+    return levels.length > 0 ? (Math.min(...levels) as AssuranceLevel) : undefined;
+  };
+  const fromValues = typeof asked.acrValues === 'string' ? lowest(asked.acrValues.split(' ')) : undefined;
+  const essential = asked.essentialAcr;
+  const fromClaim = essential
+    ? lowest([
+        ...(Array.isArray(essential.values) ? essential.values : []),
+        ...(essential.value ? [essential.value] : []),
+      ])
+    : undefined;
+  const fromClient = levelOfAcr(asked.clientMinAcr);
+  return Math.max(1, fromValues ?? 1, fromClaim ?? 1, fromClient ?? 1) as AssuranceLevel;
 }

@@ -1,10 +1,11 @@
 /**
  * How far a person's identity was checked; its level (`identity/assurance.ts`) gives `acr`. Only asserted
- * by the person (level 1), checked against the population registry (人口库) at registration (level 2), or
- * proven in person (level 3: the local seed's demo citizen, as if checked at a service counter). The
- * possession factors of the assurance issue (SMS, passkeys, scan-to-login) add their own values.
+ * by the person (level 1), checked against the population registry (人口库) at registration (level 2),
+ * proven in person (level 3: the local seed's demo citizen, as if checked at a service counter), or proven
+ * by possession (level 3: an SMS code to the phone the carrier registry confirms for the number,
+ * `identity/phone-proof.ts`).
  */
-export type Assurance = 'self-asserted' | 'registry-verified' | 'in-person-verified';
+export type Assurance = 'self-asserted' | 'registry-verified' | 'in-person-verified' | 'possession-verified';
 
 /**
  * A natural person's account (统一身份认证账号). The ID number appears only as its lookup key (HMAC, the
@@ -24,6 +25,11 @@ export interface PersonAccount {
   /** Self-describing scrypt hash (`$scrypt$ln=15,r=8,p=1$salt$hash`). */
   passwordHash: string;
   assurance: Assurance;
+  /**
+   * Keyed digest (`identity/sms-codes.ts` `phoneDigest`) of the mobile number that last proved level 3 for
+   * this account; absent until one did. Never the number in clear.
+   */
+  provenPhone?: string;
   createdAt: string;
   version: number;
 }

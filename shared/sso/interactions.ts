@@ -16,13 +16,16 @@ import {
   throttledMessage,
 } from '../web/pages/interaction-pages.js';
 import type { ScanLoginInteractions } from './scan-login.js';
+import type { PhoneProofDependencies } from '../identity/phone-proof.js';
+import { isStepUp, phoneInteractions } from './phone-interactions.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
 type Send = (status: number, body: string, options?: { scripts?: boolean }) => void;
 
 const maxFormBytes = 16 * 1024;
-const route = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan))?$/;
+const route =
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan|stepup|reset|unmet))?$/;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   let body = '';
@@ -41,9 +44,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 export function interactionRoutes(
   provider: Provider,
   directory: IdentityDirectory,
+  proofs: PhoneProofDependencies,
   scanLogin?: ScanLoginInteractions,
 ) {
   const secure = provider.issuer.startsWith('https:');
+  const phone = phoneInteractions(provider, proofs);
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     const matched = route.exec(ctx.path);
     if (!matched) return next();
@@ -51,7 +56,12 @@ export function interactionRoutes(
     // The language switch leads to the step's own page, `GET /interaction/{uid}`, which shows whatever
     // step the interaction is at (the provider finds it by its cookie; the query plays no part), also
     // from a page that answered a form post.
-    const view = pageView(pageLang(ctx, secure), (other) => `/interaction/${matched[1]}?lang=${other}`);
+    // The reset page is not a step of the provider's: its switch leads to the reset page itself.
+    const page = action === 'reset' ? '/reset' : '';
+    const view = pageView(
+      pageLang(ctx, secure),
+      (other) => `/interaction/${matched[1]}${page}?lang=${other}`,
+    );
     // Forms of these pages may end, through redirects, at the platform's redirect URI.
     let redirectTo: string | undefined;
     const send: Send = (status, body, options) => {
@@ -78,13 +88,28 @@ export function interactionRoutes(
           { mergeWithLastSubmission: false },
         );
       }
-      if (ctx.method !== 'POST' || action === undefined || action === 'abort' || action === 'scan') {
+      if (ctx.method === 'GET' && action === 'unmet') return await phone.unmet(ctx);
+      if (ctx.method === 'GET' && action === 'reset') {
+        return await phone.reset(ctx, view, await details(), undefined, send);
+      }
+      if (
+        ctx.method !== 'POST' ||
+        action === undefined ||
+        action === 'abort' ||
+        action === 'unmet' ||
+        action === 'scan'
+      ) {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);
       if (action === 'login') return await login(ctx, view, details, form, send);
       if (action === 'entity') return await chooseEntity(ctx, view, details, form, send);
       if (action === 'personal') return await backToPersonal(ctx);
+      if (action === 'stepup') {
+        const found = await details();
+        return await phone.stepUp(ctx, view, found, await clientName(found.params.client_id), form, send);
+      }
+      if (action === 'reset') return await phone.reset(ctx, view, await details(), form, send);
       return await confirm(ctx);
     } catch (error) {
       if (error instanceof errors.OIDCProviderError) {
@@ -110,6 +135,7 @@ export function interactionRoutes(
     const uid = details.uid;
     switch (details.prompt.name) {
       case 'login': {
+        if (isStepUp(details)) return phone.stepUp(ctx, view, details, name, undefined, send);
         const scan = await scanLogin?.section(ctx, view, {
           uid,
           clientId: String(details.params.client_id),

@@ -12,7 +12,9 @@ import { ConflictError } from '../errors.js';
 import { logger } from '../logger.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import type { ClientSecrets } from '../clients/client-secrets.js';
-import { acrValuesSupported } from '../identity/assurance.js';
+import { acrValuesSupported, levelOfAcr, requiredLevel } from '../identity/assurance.js';
+import type { PhoneProofDependencies } from '../identity/phone-proof.js';
+import { stepUpReason } from './phone-interactions.js';
 import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
@@ -57,6 +59,8 @@ export interface ProviderDependencies {
   clock: Clock;
   /** Passkeys and the clock, for signing in with a passkey (`passkey-interaction.ts`). */
   passkeys: PasskeyDependencies;
+  /** What proving level 3 by SMS needs: the step-up of a sign-in and the password reset. */
+  proofs: PhoneProofDependencies;
 }
 
 /**
@@ -158,10 +162,13 @@ export function createProvider(deps: ProviderDependencies): Provider {
     loadExistingGrant: existingOrFirstPartyGrant,
     rotateRefreshToken: true,
     extraClientMetadata: {
-      properties: ['issuer_id', 'first_party'],
+      properties: ['issuer_id', 'first_party', 'min_acr'],
       validator: (_ctx, key, value) => {
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+        if (key === 'min_acr' && value !== undefined && levelOfAcr(value) === undefined) {
+          throw new errors.InvalidClientMetadata('min_acr must be one of acr_values_supported');
         }
       },
     },
@@ -185,6 +192,20 @@ export function createProvider(deps: ProviderDependencies): Provider {
         },
       },
       devInteractions: { enabled: false },
+      // The claims parameter only to ask for a level (an essential `acr`): any other claim asked through
+      // it would be granted on the consent page beyond the client's scopes (the `id_number` of a platform
+      // not entitled to `idcard`), so a request that asks for one is refused.
+      claimsParameter: {
+        enabled: true,
+        assertClaimsParameter: (_ctx, claims) => {
+          for (const [where, asked] of Object.entries(claims ?? {})) {
+            const names = asked && typeof asked === 'object' ? Object.keys(asked) : [];
+            if (where !== 'id_token' || names.some((name) => name !== 'acr')) {
+              throw new errors.InvalidRequest('the claims parameter may ask only for acr in the id_token');
+            }
+          }
+        },
+      },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -283,7 +304,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
       issuerUrl: deps.issuerUrl,
     }),
   );
-  provider.use(interactionRoutes(provider, deps.directory, scanLogin));
+  provider.use(interactionRoutes(provider, deps.directory, deps.proofs, scanLogin));
   return provider;
 }
 
@@ -307,6 +328,35 @@ function interactionPolicyWithEntityChoice() {
         (ctx) => Boolean(ctx.oidc.session?.accountId) && !ctx.oidc.account,
       ),
     );
+  // Levels are ordered: a platform's `acr_values`, an essential `acr` claim or the client's `min_acr`
+  // name a minimum, met by that level or a higher one. The provider's own checks want the session's
+  // `acr` to be one of the values asked for exactly, which would send a level-3 session asked for level 2
+  // round the sign-in forever; ours replaces them. A live session below the level asked for goes to the
+  // step-up page (`phone-interactions.ts`), never silently through.
+  const login = policy.get('login');
+  login?.checks.remove('essential_acr');
+  login?.checks.remove('essential_acrs');
+  login?.checks.add(
+    new interactionPolicy.Check(
+      stepUpReason,
+      'the End-User must reach a higher authentication level',
+      'interaction_required',
+      (ctx) => {
+        const { oidc } = ctx;
+        if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        const asked = requiredLevel({
+          acrValues: oidc.params?.acr_values,
+          essentialAcr: (
+            oidc.claims as { id_token?: { acr?: { essential?: boolean; value?: unknown; values?: unknown } } }
+          )?.id_token?.acr?.essential
+            ? (oidc.claims as { id_token: { acr: { value?: unknown; values?: unknown } } }).id_token.acr
+            : undefined,
+          clientMinAcr: oidc.client?.['min_acr'],
+        });
+        return (levelOfAcr(oidc.acr) ?? 1) < asked;
+      },
+    ),
+  );
   policy.add(
     new interactionPolicy.Prompt(
       { name: 'select_entity', requestable: false },

@@ -684,7 +684,9 @@ describe('ElicenceStack', () => {
       // Licences are written by the issuing API alone; verification only reads them.
       expect(writers('licence#')).toEqual(['licences']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
-      expect(readers('registry-person#')).toEqual(['accounts']);
+      // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
+      expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
+      expect(writers('sms-code#')).toEqual(['oidc']);
       expect(writers('trust-list')).toEqual(['trust-list']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],

@@ -50,6 +50,7 @@ export async function registerPlatform(
     firstParty?: boolean;
     postLogoutRedirectUris?: string[];
     backchannelLogoutUri?: string;
+    minAcr?: string;
   },
 ): Promise<RelyingParty> {
   const response = await postJson(runtime, '/admin/clients', token, body);

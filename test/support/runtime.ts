@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../shared/config.js';
-import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { startLocalRuntime, type LocalRuntime, type Replacements } from '../../infra/local/runtime.js';
 
 export interface TestRuntime extends LocalRuntime {
   dataDir: string;
@@ -11,15 +11,19 @@ export interface TestRuntime extends LocalRuntime {
 
 /**
  * The real local runtime on a free port, with its data in a new temporary folder unless one is given;
- * `env` adds configuration variables.
+ * `env` adds configuration variables; `replace` puts fakes of outside services in place of their
+ * factories' (see {@link Replacements}).
  */
 export async function startTestRuntime(
   dataDir?: string,
   env: Record<string, string> = {},
+  replace?: Replacements,
 ): Promise<TestRuntime> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'elicence-test-')));
   const runtime = await startLocalRuntime(
     loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'SILENT', ...env }),
+    process.env,
+    { replace },
   );
   return { ...runtime, dataDir: dir };
 }

@@ -9,6 +9,8 @@ import type { EntityStore } from '../../identity/entity-store.js';
 import type { LoginAttemptStore } from '../../identity/login-throttle.js';
 import type { RegistryStore } from '../../identity/registry.js';
 import type { ScanLoginStore } from '../../identity/scan-login.js';
+import type { SmsCodeStore } from '../../identity/sms-code-store.js';
+import type { SignInRevocation } from '../../identity/sign-in-revocation.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../licence/idempotency-store.js';
 import type { LicenceStore } from '../../licence/licence-store.js';
@@ -30,6 +32,8 @@ import { clientStillRegistered, createDynamoAdapter, findAccessToken } from './o
 import { DynamoRegistry } from './registry.js';
 import { DynamoScanLoginStore } from './scan-login-store.js';
 import { DynamoSessionRegistry } from './session-registry.js';
+import { DynamoSmsCodeStore } from './sms-code-store.js';
+import { endSignInsOf } from './oidc-adapter.js';
 import { DynamoStatusListStore } from './status-list-store.js';
 import { DynamoTrustListStore } from './trust-list-store.js';
 import { DynamoPasskeyStore } from './passkey-store.js';
@@ -91,6 +95,13 @@ export const dynamoSessionRegistry = (table: TableConnection): SessionRegistry =
   new DynamoSessionRegistry(table, table.tableName);
 export const dynamoScanLoginStore = (table: TableConnection): ScanLoginStore =>
   new DynamoScanLoginStore(table, table.tableName);
+export const dynamoSmsCodeStore = (table: TableConnection): SmsCodeStore =>
+  new DynamoSmsCodeStore(table, table.tableName);
+/** Ends a person's sign-ins: the provider's sessions and grants of the person, and every token of them. */
+export const dynamoSignInRevocation = (table: TableConnection, clock: Clock): SignInRevocation => ({
+  endAll: (personId, options) =>
+    endSignInsOf({ doc: table, tableName: table.tableName, clock }, personId, options),
+});
 
 /**
  * The OpenID provider's storage (its `adapter` option, one instance per model). `sealer` seals the models

@@ -44,6 +44,9 @@ import type { ItemKey } from './conditional.js';
  * | passkey by credential id                 | table  | `passkey#<credentialId>`      | `passkey`           |
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
+ * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
+ * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
+ * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -77,6 +80,8 @@ export const prefixes = {
   passkey: 'passkey#',
   passkeysOf: 'passkeys-of#',
   passkeyChallenge: 'passkey-challenge#',
+  smsCode: 'sms-code#',
+  oidcAccount: 'oidc-account#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -101,6 +106,7 @@ export const sortKeys = {
   scanLogin: 'scan-login',
   passkey: 'passkey',
   passkeyChallenge: 'passkey-challenge',
+  smsCode: 'sms-code',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -176,6 +182,11 @@ export const keys = {
     pk: `${prefixes.passkeyChallenge}${challenge}`,
     sk: sortKeys.passkeyChallenge,
   }),
+  /** `codeDigest` is the keyed digest of the code's purpose, person and phone. */
+  smsCode: (codeDigest: string): ItemKey => ({
+    pk: `${prefixes.smsCode}${codeDigest}`,
+    sk: sortKeys.smsCode,
+  }),
 } as const;
 
 /** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
@@ -183,6 +194,8 @@ export const indexKeys = {
   oidcUid: (uid: string) => `${prefixes.oidcUid}${uid}`,
   oidcUserCode: (userCode: string) => `${prefixes.oidcUserCode}${userCode}`,
   oidcGrant: (grantId: string) => `${prefixes.oidcGrant}${grantId}`,
+  /** A person's grants and sessions (entity sessions too, by the acting person). */
+  oidcAccount: (personId: string) => `${prefixes.oidcAccount}${personId}`,
   /** A grant's token or code within its grant's partition. */
   oidcGrantMember: (model: string, storedId: string) => `${model}#${storedId}`,
   issuerId: (id: string) => `${prefixes.issuerId}${id}`,

@@ -16,6 +16,7 @@ import { ConflictError } from '../../errors.js';
 import { isConditionalCheckFailed, type ItemKey } from './conditional.js';
 import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
+import { parseAccountId } from '../../identifiers/account-id.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 
 /** What the adapter needs: the table, the time, and the key that seals authorization requests. */
@@ -74,6 +75,22 @@ const GRANT_MODELS: ReadonlySet<string> = new Set([
   'BackchannelAuthenticationRequest',
   'PreAuthorizedCode',
 ]);
+
+/**
+ * Models indexed by the person they belong to (gsi2, `oidc-account#<personId>`), so that every sign-in of a
+ * person can be ended at once ({@link endSignInsOf}); their own gsi2 is otherwise unused.
+ */
+const ACCOUNT_MODELS: ReadonlySet<string> = new Set(['Grant', 'Session']);
+
+/** The person an account id names (an entity session's acting person), or nothing for a malformed id. */
+function personOf(accountId: unknown): string | undefined {
+  if (typeof accountId !== 'string' || accountId.length === 0) return undefined;
+  try {
+    return parseAccountId(accountId).personId;
+  } catch {
+    return undefined;
+  }
+}
 
 /** DynamoDB rejects partition keys over 2048 bytes; such an id cannot have been stored. */
 const MAX_KEY_BYTES = 1024;
@@ -168,7 +185,8 @@ class DynamoAdapter implements Adapter {
     const stored = JSON.parse(JSON.stringify(payload)) as AdapterPayload;
     if (HASHED_MODELS.has(this.model)) delete stored.jti;
 
-    const { uid, userCode, grantId } = payload;
+    const { uid, userCode, grantId, accountId } = payload;
+    const person = ACCOUNT_MODELS.has(this.model) ? personOf(accountId) : undefined;
     const itemKey = oidcItemKey(this.model, id);
     let written: AdapterPayload = stored;
     if (SEALED_MODELS.has(this.model)) {
@@ -192,6 +210,10 @@ class DynamoAdapter implements Adapter {
           gsi2pk: indexKeys.oidcGrant(grantId),
           gsi2sk: indexKeys.oidcGrantMember(this.model, key),
         }),
+      ...(person && {
+        gsi2pk: indexKeys.oidcAccount(person),
+        gsi2sk: indexKeys.oidcGrantMember(this.model, key),
+      }),
     };
     await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
   }
@@ -245,23 +267,7 @@ class DynamoAdapter implements Adapter {
 
   /** Deletes every token and code of the grant, whatever this adapter's model, as the memory adapter does. */
   async revokeByGrantId(grantId: string): Promise<void> {
-    const keys: ItemKey[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.deps.doc.send(
-        new QueryCommand({
-          TableName: this.deps.tableName,
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :grant',
-          ExpressionAttributeValues: { ':grant': indexKeys.oidcGrant(grantId) },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      keys.push(...((page.Items ?? []) as ItemKey[]).map(({ pk, sk }) => ({ pk, sk })));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    await batchDelete(this.deps, keys);
+    await batchDelete(this.deps, await gsi2Members(this.deps, indexKeys.oidcGrant(grantId)));
   }
 
   /**
@@ -287,6 +293,62 @@ class DynamoAdapter implements Adapter {
     }
     return undefined;
   }
+}
+
+/** The keys of every item in a gsi2 partition. */
+async function gsi2Members(deps: DynamoAdapterDeps, gsi2pk: string): Promise<ItemKey[]> {
+  const found: ItemKey[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.doc.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': gsi2pk },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    found.push(...((page.Items ?? []) as ItemKey[]).map(({ pk, sk }) => ({ pk, sk })));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return found;
+}
+
+/**
+ * Ends every sign-in of a person at once: each of their grants (personal, and acting for an entity) with
+ * every code, refresh and access token of it, and each of their provider sessions but `keepSession` (the
+ * session id, as the session cookie holds it). Found through gsi2 (`oidc-account#<personId>`); the index
+ * is eventually consistent, so a grant saved a moment ago may be missed: callers change what the sign-in
+ * rests on (the password, the account's state) first.
+ *
+ * @example
+ * ```ts
+ * await endSignInsOf(deps, account.id, { keepSession: details.session.cookie });
+ * ```
+ */
+export async function endSignInsOf(
+  deps: DynamoAdapterDeps,
+  personId: string,
+  options: { keepSession?: string } = {},
+): Promise<void> {
+  if (!fits(personId)) return;
+  const members = await gsi2Members(deps, indexKeys.oidcAccount(personId));
+  const grantPrefix = `${prefixes.oidc}Grant#`;
+  const kept = options.keepSession === undefined ? undefined : oidcItemKey('Session', options.keepSession).pk;
+  for (const member of members) {
+    if (member.pk.startsWith(grantPrefix)) {
+      await batchDelete(
+        deps,
+        await gsi2Members(deps, indexKeys.oidcGrant(member.pk.slice(grantPrefix.length))),
+      );
+    }
+  }
+  await batchDelete(
+    deps,
+    members.filter((member) => member.pk !== kept),
+  );
 }
 
 /**

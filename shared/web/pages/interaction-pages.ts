@@ -57,6 +57,9 @@ export function loginPage(
         <small
           >${t('还没有账号？', 'No account yet?')} <a href="/register">${t('注册', 'Register')}</a></small
         >
+      </p>
+      <p>
+        <small><a href="/interaction/${input.uid}/reset">${t('忘记密码', 'Forgot your password?')}</a></small>
       </p>`,
     passkeySignInScripts,
   );

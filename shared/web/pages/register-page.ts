@@ -66,6 +66,8 @@ const assuranceText: Record<Assurance, (t: Translate) => string> = {
       'Level 1 (self-asserted, not checked against the population registry); reading licences needs level 3',
     ),
   'in-person-verified': (t) => t('三级（已当面核验）', 'Level 3 (proven in person)'),
+  'possession-verified': (t) =>
+    t('三级（已短信核验本人手机）', 'Level 3 (proven by a code to their own phone)'),
 };
 
 function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {

@@ -47,6 +47,8 @@ describe('the table’s keys, as stored', () => {
       passkey: 'passkey#',
       passkeysOf: 'passkeys-of#',
       passkeyChallenge: 'passkey-challenge#',
+      smsCode: 'sms-code#',
+      oidcAccount: 'oidc-account#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -64,6 +66,7 @@ describe('the table’s keys, as stored', () => {
       scanLogin: 'scan-login',
       passkey: 'passkey',
       passkeyChallenge: 'passkey-challenge',
+      smsCode: 'sms-code',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -98,6 +101,8 @@ describe('the table’s keys, as stored', () => {
     expect(keys.passkeyChallenge('ch')).toEqual({ pk: 'passkey-challenge#ch', sk: 'passkey-challenge' });
     expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');
     expect(indexKeys.passkeyOf('2026-01-01T00:00:00Z', 'cred')).toBe('2026-01-01T00:00:00Z#cred');
+    expect(keys.smsCode('digest')).toEqual({ pk: 'sms-code#digest', sk: 'sms-code' });
+    expect(indexKeys.oidcAccount('acc_1')).toBe('oidc-account#acc_1');
   });
 
   it('builds the index keys as stored', () => {

@@ -1,0 +1,23 @@
+/** One pending SMS code as stored: never the code itself, only its keyed hash. */
+export interface StoredSmsCode {
+  /** Keyed hash (HMAC) of the code, bound to the code's key. */
+  codeMac: string;
+  /** Tries counted so far, this one included when returned by {@link SmsCodeStore.countTry}. */
+  tries: number;
+  /** Epoch seconds after which the code is dead. */
+  expiresAt: number;
+}
+
+/**
+ * Where pending SMS codes live, one per key (a keyed digest of purpose, person and phone: no ID number or
+ * phone number in clear). Contract: `put` replaces any earlier code of the key (its tries start over);
+ * `countTry` counts one try atomically on a live code that has tries left and returns it as counted, or
+ * nothing (absent, expired, or out of tries): so concurrent guesses never get more than `maxTries` between
+ * them; `consume` deletes the code only if it still has this hash and is live, exactly once under
+ * concurrency. Reads treat a code past its `expiresAt` as absent.
+ */
+export interface SmsCodeStore {
+  put(key: string, code: { codeMac: string; expiresAt: number }): Promise<void>;
+  countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined>;
+  consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean>;
+}

@@ -1,0 +1,206 @@
+import { randomInt, timingSafeEqual } from 'node:crypto';
+import { epochSeconds, type Clock } from '../clock.js';
+import type { Mac } from '../crypto/mac.js';
+import { logger } from '../logger.js';
+import { sourceDigest, type LoginAttemptStore } from './login-throttle.js';
+import type { SmsCodeStore } from './sms-code-store.js';
+import type { SmsSender } from './sms-sender.js';
+
+/**
+ * How SMS codes behave: a code lives 5 minutes and takes at most 5 tries; a phone number gets at most one
+ * code a minute and 10 a day; a source address 200 a day whatever the phones, with no interval between
+ * them (a service hall or a carrier NAT puts many people behind one address, each phone still limited).
+ */
+export const smsCodePolicy = {
+  ttlSeconds: 300,
+  maxTries: 5,
+  phoneIntervalSeconds: 60,
+  phoneDailyCap: 10,
+  sourceIntervalSeconds: 0,
+  sourceDailyCap: 200,
+} as const;
+
+/** What a code proves possession for: signing in at level 3, or resetting the password. */
+export type SmsCodePurpose = 'step-up' | 'reset';
+
+export interface SmsCodeDependencies {
+  smsCodes: SmsCodeStore;
+  /** The login throttle's counters, reused for the send limits (keys `sms-send#…`). */
+  loginAttempts: LoginAttemptStore;
+  sms: SmsSender;
+  lookupMac: Mac;
+  clock: Clock;
+}
+
+/** What a code is for: a purpose, the person (ID-number lookup key) and the phone it went to. */
+export interface SmsCodeSubject {
+  purpose: SmsCodePurpose;
+  lookupKey: string;
+  /** E.164, see {@link normalisePhone}. */
+  phone: string;
+}
+
+/**
+ * A mainland mobile number as typed (`13800138000`, `+86 138 0013 8000`, `0086-138…`) in E.164
+ * (`+8613800138000`), or nothing when it is not one.
+ */
+export function normalisePhone(typed: string): string | undefined {
+  const digits = typed
+    .normalize('NFKC')
+    .trim()
+    .slice(0, 32)
+    .replace(/[\s()-]/g, '');
+  const national = /^(?:\+86|0086|86)?(1[3-9]\d{9})$/.exec(digits)?.[1];
+  return national ? `+86${national}` : undefined;
+}
+
+/** The text of a code, in Chinese, naming the service. */
+export function smsCodeText(code: string): string {
+  return `【电子证照】您的验证码是 ${code}，5 分钟内有效。请勿告诉他人。`;
+}
+
+async function macOf(mac: Mac, text: string): Promise<string> {
+  return Buffer.from(await mac.mac(new TextEncoder().encode(text))).toString('base64url');
+}
+
+/** A keyed digest of a phone number: how an account records the phone that proved it, never in clear. */
+export function phoneDigest(mac: Mac, phone: string): Promise<string> {
+  return macOf(mac, `elicence/phone\0${phone}`);
+}
+
+function codeKey(mac: Mac, subject: SmsCodeSubject): Promise<string> {
+  return macOf(mac, `elicence/sms-code\0${subject.purpose}\0${subject.lookupKey}\0${subject.phone}`);
+}
+
+function codeMacOf(mac: Mac, key: string, code: string): Promise<string> {
+  return macOf(mac, `elicence/sms-code/value\0${key}\0${code}`);
+}
+
+export type SendAdmission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
+
+/**
+ * Counts one send on the phone's and the source's limits ({@link smsCodePolicy}): an interval counter that
+ * exists only while the interval runs (claimed by one conditional write, so two parallel sends cannot
+ * both pass), and a daily counter. A send refused by one limit counts on none of the daily counters.
+ */
+export async function admitSend(
+  input: { phone: string; source: string },
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'>,
+): Promise<SendAdmission> {
+  const now = epochSeconds(deps.clock);
+  const phone = await phoneDigest(deps.lookupMac, input.phone);
+  const source = await sourceDigest(deps.lookupMac, input.source);
+  const limits = [
+    {
+      key: `sms-send#phone#${phone}`,
+      interval: smsCodePolicy.phoneIntervalSeconds,
+      cap: smsCodePolicy.phoneDailyCap,
+    },
+    {
+      key: `sms-send#source#${source}`,
+      interval: smsCodePolicy.sourceIntervalSeconds,
+      cap: smsCodePolicy.sourceDailyCap,
+    },
+  ];
+  const store = deps.loginAttempts;
+  // The daily counters first (read only), so that a send refused there claims no interval.
+  const daily = await Promise.all(limits.map((limit) => store.read(`${limit.key}#day`, now)));
+  const full = daily.map((counter, i) =>
+    counter && counter.failures >= limits[i]!.cap ? counter : undefined,
+  );
+  const waits = full.flatMap((counter) => (counter ? [counter.lastFailureAt + 86_400 - now] : []));
+  if (waits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(1, ...waits) };
+  // The intervals: looked at first (a refused send writes nothing), then each claimed by one
+  // conditional write; a claim lost to a parallel send gives back the ones this send made.
+  const running = await Promise.all(limits.map((limit) => store.read(`${limit.key}#interval`, now)));
+  const intervalWaits = running.flatMap((counter, i) =>
+    counter ? [Math.max(1, counter.lastFailureAt + limits[i]!.interval - now)] : [],
+  );
+  if (intervalWaits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...intervalWaits) };
+  const claimed: string[] = [];
+  for (const limit of limits.filter((limit) => limit.interval > 0)) {
+    const key = `${limit.key}#interval`;
+    if (
+      !(await store.replace(key, undefined, { failures: 1, lastFailureAt: now }, now + limit.interval, now))
+    ) {
+      await Promise.all(claimed.map((mine) => store.clear(mine)));
+      return { admitted: false, retryAfterSeconds: limit.interval };
+    }
+    claimed.push(key);
+  }
+  for (const [i, limit] of limits.entries()) {
+    // The window of a daily counter starts at its first send (kept as `lastFailureAt`).
+    for (let round = 0; round < 5; round++) {
+      const counter = round === 0 ? daily[i] : await store.read(`${limit.key}#day`, now);
+      const start = counter?.lastFailureAt ?? now;
+      const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: start };
+      if (await store.replace(`${limit.key}#day`, counter, next, start + 86_400, now)) break;
+    }
+  }
+  return { admitted: true };
+}
+
+/** A new code for a subject, made and hashed but not yet stored or sent. */
+export interface PreparedSmsCode {
+  subject: SmsCodeSubject;
+  code: string;
+  key: string;
+  codeMac: string;
+}
+
+/**
+ * Makes a new code for `subject` (six digits from the CSPRNG) and its keyed hash: the work of a send that
+ * does not depend on whether the phone may carry it, so a caller can do it either way.
+ */
+export async function prepareSmsCode(
+  subject: SmsCodeSubject,
+  deps: Pick<SmsCodeDependencies, 'lookupMac'>,
+): Promise<PreparedSmsCode> {
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const key = await codeKey(deps.lookupMac, subject);
+  return { subject, code, key, codeMac: await codeMacOf(deps.lookupMac, key, code) };
+}
+
+/**
+ * Stores a prepared code's keyed hash (replacing any earlier code of the subject) and texts the code to
+ * the phone. The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
+ */
+export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDependencies): Promise<void> {
+  await deps.smsCodes.put(prepared.key, {
+    codeMac: prepared.codeMac,
+    expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
+  });
+  await deps.sms.send({ to: prepared.subject.phone, text: smsCodeText(prepared.code), code: prepared.code });
+  logger.info('sms code sent', { purpose: prepared.subject.purpose });
+}
+
+/** {@link prepareSmsCode} then {@link deliverSmsCode}. */
+export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependencies): Promise<void> {
+  await deliverSmsCode(await prepareSmsCode(subject, deps), deps);
+}
+
+export type SmsCodeCheck = { ok: true } | { ok: false; reason: 'wrong_code' | 'expired_code' };
+
+/**
+ * Checks a typed code against the subject's pending one: each check counts one try first (at most
+ * {@link smsCodePolicy.maxTries}, then the code is dead), and a right code is consumed, so it works once.
+ * A code that is absent, expired, out of tries or already used is `expired_code`.
+ */
+export async function checkSmsCode(
+  subject: SmsCodeSubject,
+  typed: string,
+  deps: Pick<SmsCodeDependencies, 'smsCodes' | 'lookupMac' | 'clock'>,
+): Promise<SmsCodeCheck> {
+  const now = epochSeconds(deps.clock);
+  const key = await codeKey(deps.lookupMac, subject);
+  const pending = await deps.smsCodes.countTry(key, smsCodePolicy.maxTries, now);
+  if (!pending) return { ok: false, reason: 'expired_code' };
+  const code = typed.normalize('NFKC').replace(/\s/g, '').slice(0, 16);
+  const given = Buffer.from(await codeMacOf(deps.lookupMac, key, code));
+  const stored = Buffer.from(pending.codeMac);
+  const matches = /^\d{6}$/.test(code) && given.length === stored.length && timingSafeEqual(given, stored);
+  if (!matches) return { ok: false, reason: 'wrong_code' };
+  return (await deps.smsCodes.consume(key, pending.codeMac, now))
+    ? { ok: true }
+    : { ok: false, reason: 'expired_code' };
+}

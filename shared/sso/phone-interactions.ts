@@ -1,0 +1,193 @@
+import type Provider from 'oidc-provider';
+import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { parseAccountId } from '../identifiers/account-id.js';
+import { parseIdNumber } from '../identifiers/id-number.js';
+import { personLookupKey } from '../identifiers/lookup-key.js';
+import { acrOf } from '../identity/assurance.js';
+import { passwordProblem } from '../identity/password-hasher.js';
+import {
+  completePhoneProof,
+  requestPhoneProof,
+  type PhoneProofDependencies,
+} from '../identity/phone-proof.js';
+import { normalisePhone } from '../identity/sms-codes.js';
+import type { PageView } from '../web/pages/interaction-html.js';
+import {
+  codeRequested,
+  codeThrottled,
+  expiredCode,
+  fieldProblem,
+  resetPage,
+  stepUpPage,
+  wrongCode,
+  type PageMessage,
+} from '../web/pages/interaction-phone-pages.js';
+
+type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Send = (status: number, body: string) => void;
+
+/** The check of the login prompt that asks for a step-up (`provider.ts`). */
+export const stepUpReason = 'acr_too_low';
+
+/** Whether the interaction is the step-up of a signed-in person rather than a sign-in. */
+export function isStepUp(details: InteractionDetails): boolean {
+  return (
+    details.prompt.name === 'login' &&
+    Boolean(details.session?.accountId) &&
+    details.prompt.reasons.includes(stepUpReason)
+  );
+}
+
+/** The source address, as API Gateway saw it. */
+const sourceOf = (ctx: KoaContextWithOIDC) => ctx.req.socket.remoteAddress ?? 'unknown';
+
+/**
+ * The interaction steps that prove level 3 with an SMS code (`identity/phone-proof.ts`): the step-up of a
+ * signed-in person (`/interaction/{uid}/stepup`), the password reset (`/interaction/{uid}/reset`), and the
+ * way out when the person cannot (`/interaction/{uid}/unmet`: the platform gets
+ * `unmet_authentication_requirements`).
+ */
+export function phoneInteractions(provider: Provider, proofs: PhoneProofDependencies) {
+  const finish = (ctx: KoaContextWithOIDC, login: { accountId: string; acr: string; amr: string[] }) =>
+    provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+
+  return {
+    async unmet(ctx: KoaContextWithOIDC) {
+      return provider.interactionFinished(
+        ctx.req,
+        ctx.res,
+        {
+          error: 'unmet_authentication_requirements',
+          error_description: 'the End-User could not reach the requested authentication level',
+        },
+        { mergeWithLastSubmission: false },
+      );
+    },
+
+    async stepUp(
+      ctx: KoaContextWithOIDC,
+      view: PageView,
+      details: InteractionDetails,
+      clientName: string,
+      form: URLSearchParams | undefined,
+      send: Send,
+    ) {
+      if (!isStepUp(details) || !details.session) throw new errors.InvalidRequest('not a step-up step');
+      const show = (status: number, phone: string | undefined, message?: PageMessage) =>
+        send(status, stepUpPage(view, { uid: details.uid, clientName, phone, message }));
+      if (!form) return show(200, undefined);
+      const typedPhone = (form.get('phone') ?? '').slice(0, 32);
+      const phone = normalisePhone(typedPhone);
+      if (!phone) {
+        return show(
+          400,
+          typedPhone,
+          fieldProblem(view.t('请输入正确的手机号（phone）。', 'Enter a valid mobile number (phone).')),
+        );
+      }
+      const { accountId, cookie } = details.session;
+      const account = await proofs.accounts.findById(parseAccountId(accountId).personId);
+      if (!account) throw new errors.SessionNotFound('the signed-in person is no longer known');
+      const subject = { purpose: 'step-up' as const, lookupKey: account.lookupKey, phone };
+      if (form.has('send')) {
+        const request = await requestPhoneProof(subject, sourceOf(ctx), proofs);
+        if (request.status === 'throttled') {
+          ctx.set('retry-after', String(request.retryAfterSeconds));
+          return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds));
+        }
+        return show(200, typedPhone, codeRequested(view.t));
+      }
+      const outcome = await completePhoneProof(
+        subject,
+        form.get('code') ?? '',
+        { keepSession: cookie },
+        proofs,
+      );
+      if (!outcome.ok) {
+        return show(
+          400,
+          typedPhone,
+          outcome.reason === 'wrong_code' ? wrongCode(view.t) : expiredCode(view.t),
+        );
+      }
+      const amr = [...new Set([...(details.session.amr ?? ['pwd']), 'sms'])];
+      return finish(ctx, { accountId, acr: acrOf(3), amr });
+    },
+
+    async reset(
+      ctx: KoaContextWithOIDC,
+      view: PageView,
+      details: InteractionDetails,
+      form: URLSearchParams | undefined,
+      send: Send,
+    ) {
+      if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
+      const show = (status: number, fields: { idNumber?: string; phone?: string }, message?: PageMessage) =>
+        send(status, resetPage(view, { uid: details.uid, ...fields, message }));
+      if (!form) return show(200, {});
+      const typedId = (form.get('idNumber') ?? '').trim().slice(0, 32);
+      const typedPhone = (form.get('phone') ?? '').slice(0, 32);
+      const fields = { idNumber: typedId, phone: typedPhone };
+      let idNumber;
+      try {
+        idNumber = parseIdNumber(typedId, new Date(proofs.clock.now()));
+      } catch {
+        return show(
+          400,
+          fields,
+          fieldProblem(
+            view.t('请输入正确的身份证号（idNumber）。', 'Enter a valid resident ID number (idNumber).'),
+          ),
+        );
+      }
+      const phone = normalisePhone(typedPhone);
+      if (!phone) {
+        return show(
+          400,
+          fields,
+          fieldProblem(view.t('请输入正确的手机号（phone）。', 'Enter a valid mobile number (phone).')),
+        );
+      }
+      const lookupKey = await personLookupKey(proofs.lookupMac, idNumber);
+      const subject = { purpose: 'reset' as const, lookupKey, phone };
+      if (form.has('send')) {
+        const request = await requestPhoneProof(subject, sourceOf(ctx), proofs);
+        if (request.status === 'throttled') {
+          ctx.set('retry-after', String(request.retryAfterSeconds));
+          return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds));
+        }
+        return show(200, fields, codeRequested(view.t));
+      }
+      const password = form.get('password') ?? '';
+      const problem = passwordProblem(password, idNumber);
+      if (problem)
+        return show(
+          400,
+          fields,
+          fieldProblem(`${view.t('新密码（password）：', 'New password (password): ')}${problem}`),
+        );
+      const outcome = await completePhoneProof(
+        subject,
+        form.get('code') ?? '',
+        { newPassword: password, keepSession: details.session?.cookie },
+        proofs,
+      );
+      if (!outcome.ok) {
+        if (outcome.reason === 'no_account') {
+          return show(
+            404,
+            fields,
+            fieldProblem(
+              view.t(
+                '该身份证号尚未注册账号，请先注册。',
+                'No account has this ID number yet: register first.',
+              ),
+            ),
+          );
+        }
+        return show(400, fields, outcome.reason === 'wrong_code' ? wrongCode(view.t) : expiredCode(view.t));
+      }
+      return finish(ctx, { accountId: outcome.account.id, acr: acrOf(3), amr: ['sms'] });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Translate } from '../kit/i18n.js';
+import { html, page, type PageView } from './interaction-html.js';
+
+/** A notice (role status) or an error (role alert) above a form. */
+function notice(message: { text: string; error?: boolean } | undefined) {
+  if (!message) return html``;
+  return message.error
+    ? html`<div class="notice error" role="alert" id="form-error">${message.text}</div>`
+    : html`<div class="notice" role="status" id="form-notice">${message.text}</div>`;
+}
+
+export type PageMessage = { text: string; error?: boolean };
+
+/** The same answer whether or not the phone belongs to the person: the form is no oracle. */
+export const codeRequested = (t: Translate): PageMessage => ({
+  text: t(
+    '如果该手机号是运营商登记在您名下的号码，验证码已发送，5 分钟内有效。',
+    'If this mobile number is registered to you with its carrier, a code is on its way; it is valid for 5 minutes.',
+  ),
+});
+
+export const wrongCode = (t: Translate): PageMessage => ({
+  text: t('验证码不正确。', 'The code is not correct.'),
+  error: true,
+});
+
+export const expiredCode = (t: Translate): PageMessage => ({
+  text: t(
+    '验证码已失效（超时、已使用或尝试次数过多），请重新获取。',
+    'The code is no longer valid (expired, used, or tried too often): ask for a new one.',
+  ),
+  error: true,
+});
+
+export const codeThrottled = (t: Translate, seconds: number): PageMessage => ({
+  text: t(`发送过于频繁，请在 ${seconds} 秒后重试。`, `Too many codes: try again in ${seconds} seconds.`),
+  error: true,
+});
+
+export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
+
+function phoneAndCode(t: Translate, phone: string | undefined) {
+  return html`<label for="phone">${t('手机号', 'Mobile number')}</label>
+    <input
+      type="tel"
+      id="phone"
+      name="phone"
+      autocomplete="tel-national"
+      inputmode="tel"
+      maxlength="20"
+      value="${phone ?? ''}"
+    />
+    <button type="submit" name="send" value="1" class="secondary" formnovalidate>
+      ${t('获取验证码', 'Send code')}
+    </button>
+    <label for="code">${t('短信验证码', 'Code from the text message')}</label>
+    <input
+      type="text"
+      id="code"
+      name="code"
+      autocomplete="one-time-code"
+      inputmode="numeric"
+      pattern="[0-9]{6}"
+      maxlength="6"
+    />`;
+}
+
+/**
+ * The step-up of a sign-in (API.md, "Identity assurance (v2)"): the platform asks for level 3, the person
+ * proves it with a code sent to their own mobile number. A server-rendered form; no script.
+ */
+export function stepUpPage(
+  view: PageView,
+  input: { uid: string; clientName: string; phone?: string; message?: PageMessage },
+): string {
+  const { t } = view;
+  return page(
+    view,
+    t('验证本人手机', 'Confirm it is you'),
+    html`<h1>${t('验证本人手机', 'Confirm it is you')}</h1>
+      <p class="lead">
+        ${t(
+          `${input.clientName} 要求更高的身份认证等级（三级）。请输入运营商登记在您本人名下的手机号，获取短信验证码。`,
+          `${input.clientName} asks for a higher assurance level (3). Enter the mobile number registered to you with its carrier and ask for a code.`,
+        )}
+      </p>
+      ${notice(input.message)}
+      <form class="card" method="post" action="/interaction/${input.uid}/stepup" novalidate>
+        ${phoneAndCode(t, input.phone)}
+        <button type="submit">${t('验证', 'Confirm')}</button>
+        <a class="button secondary" href="/interaction/${input.uid}/unmet"
+          >${t('无法验证，返回', 'I cannot, go back')}</a
+        >
+      </form>`,
+  );
+}
+
+/**
+ * Password reset (忘记密码): ID number and mobile number, a code to that phone, a new password. It proves
+ * level 3 and signs the person in.
+ */
+export function resetPage(
+  view: PageView,
+  input: { uid: string; idNumber?: string; phone?: string; message?: PageMessage },
+): string {
+  const { t } = view;
+  return page(
+    view,
+    t('找回密码', 'Reset your password'),
+    html`<h1>${t('找回密码', 'Reset your password')}</h1>
+      <p class="lead">
+        ${t(
+          '输入身份证号和运营商登记在您名下的手机号，获取验证码后设置新密码。',
+          'Enter your ID number and the mobile number registered to you with its carrier, ask for a code, then set a new password.',
+        )}
+      </p>
+      ${notice(input.message)}
+      <form class="card" method="post" action="/interaction/${input.uid}/reset" novalidate>
+        <label for="idNumber">${t('身份证号', 'Resident ID number')}</label>
+        <input
+          type="text"
+          id="idNumber"
+          name="idNumber"
+          autocomplete="username"
+          maxlength="18"
+          value="${input.idNumber ?? ''}"
+        />
+        ${phoneAndCode(t, input.phone)}
+        <label for="password">${t('新密码', 'New password')}</label>
+        <input type="password" id="password" name="password" autocomplete="new-password" maxlength="128" />
+        <button type="submit">${t('重设密码并登录', 'Reset and sign in')}</button>
+        <a class="button secondary" href="/interaction/${input.uid}">${t('返回登录', 'Back to sign-in')}</a>
+      </form>`,
+  );
+}

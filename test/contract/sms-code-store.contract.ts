@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SmsCodeStore } from '../../shared/identity/sms-code-store.js';
+import type { Make } from './subject.js';
+
+const now = 1_772_352_000;
+
+/**
+ * The {@link SmsCodeStore} contract: a new code replaces the old one and its tries; tries are counted
+ * atomically up to the maximum, never on an expired code; a code is consumed once, only with its own hash.
+ */
+export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeStore }>): void {
+  describe(`SmsCodeStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    let store: SmsCodeStore;
+    let key: string;
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+      key = randomUUID();
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('counts tries up to the maximum, then the code is dead', async () => {
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      for (let i = 1; i <= 5; i++) {
+        expect(await store.countTry(key, 5, now)).toEqual({
+          codeMac: 'mac-1',
+          tries: i,
+          expiresAt: now + 300,
+        });
+      }
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+    });
+
+    it('gives concurrent tries no more than the maximum between them', async () => {
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      const tries = await Promise.all(Array.from({ length: 12 }, () => store.countTry(key, 5, now)));
+      expect(tries.filter(Boolean)).toHaveLength(5);
+    });
+
+    it('replaces an earlier code and starts its tries over', async () => {
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      await store.countTry(key, 5, now);
+      await store.put(key, { codeMac: 'mac-2', expiresAt: now + 400 });
+      expect(await store.countTry(key, 5, now)).toEqual({ codeMac: 'mac-2', tries: 1, expiresAt: now + 400 });
+      expect(await store.consume(key, 'mac-1', now)).toBe(false);
+    });
+
+    it('treats a code past its expiry as absent', async () => {
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      expect(await store.countTry(key, 5, now + 300)).toBeUndefined();
+      expect(await store.consume(key, 'mac-1', now + 300)).toBe(false);
+    });
+
+    it('consumes a code once, only with its hash, also under concurrency', async () => {
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      expect(await store.consume(key, 'other', now)).toBe(false);
+      const outcomes = await Promise.all([1, 2, 3, 4].map(() => store.consume(key, 'mac-1', now)));
+      expect(outcomes.filter(Boolean)).toHaveLength(1);
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+    });
+  });
+}

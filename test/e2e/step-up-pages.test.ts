@@ -1,0 +1,116 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDependencies } from '../../functions/composition/dependencies.js';
+import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
+import { launchBrowser, newPage, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { postJson } from '../support/http-api.js';
+import { newIdNumber } from '../support/in-memory-identity.js';
+import { CarrierOfNumbers, outbox } from '../support/in-memory-sms.js';
+import { authorizationRequest, demoPlatform } from '../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+
+const require = createRequire(import.meta.url);
+
+/** The WCAG 2.1 A/AA violations axe-core finds on the page as it is. */
+async function violations(page: Page): Promise<string[]> {
+  await page.evaluate(await readFile(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  const found = (await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
+      .axe;
+    return (await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
+      .violations;
+  })) as Array<{ id: string; nodes: Array<{ target: unknown[] }> }>;
+  return found.map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/**
+ * The step-up and reset pages in Chromium, with no script of theirs: a platform asks for level 3, the
+ * person signs in with the password, asks for a code (获取验证码), types it and reaches the platform; the
+ * reset page from the sign-in page's 忘记密码 link. Each page passes axe.
+ */
+describe('the SMS pages in a browser', () => {
+  const carrier = new CarrierOfNumbers();
+  let runtime: TestRuntime;
+  let browser: Browser;
+  const person = {
+    idNumber: newIdNumber(),
+    name: '张浏览',
+    phone: '+8613912340001',
+    password: 'browser-pass-1',
+  };
+
+  beforeAll(async () => {
+    [runtime, browser] = await Promise.all([
+      startTestRuntime(undefined, {}, { carrier: (operator) => carrier.using(operator.lookupMac) }),
+      launchBrowser(),
+    ]);
+    const deps = buildDependencies(runtime.config);
+    const id = parseIdNumber(person.idNumber, new Date());
+    await deps.registry.putPerson({
+      lookupKey: await personLookupKey(deps.lookupMac, id),
+      name: person.name,
+      masked: maskIdNumber(id),
+    });
+    deps.doc.destroy();
+    deps.kms.destroy();
+    carrier.add(person);
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      idNumber: person.idNumber,
+      name: person.name,
+      password: person.password,
+    });
+    expect(registered.status).toBe(201);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.close();
+  });
+
+  it('steps up by SMS and passes axe on each page', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    const checked: Record<string, string[]> = {};
+    const platform = await demoPlatform(runtime);
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    await page.goto(request.url.href);
+    await signInOnLoginPage(page, person);
+    await page.getByRole('button', { name: '获取验证码' }).waitFor();
+    checked['step-up'] = await violations(page);
+    await page.getByLabel('手机号').fill(person.phone);
+    await page.getByRole('button', { name: '获取验证码' }).click();
+    await page.locator('#form-notice').waitFor();
+    checked['step-up (code sent)'] = await violations(page);
+    await screenshot(page, 'step-up');
+    const code = (await outbox(runtime.dataDir)).filter((m) => m.to === person.phone).at(-1)!.code!;
+    await page.getByLabel('短信验证码').fill(code === '000000' ? '000001' : '000000');
+    await page.getByRole('button', { name: '验证', exact: true }).click();
+    await page.locator('#form-error').waitFor();
+    checked['step-up (wrong code)'] = await violations(page);
+    await page.getByLabel('短信验证码').fill(code);
+    await page.getByRole('button', { name: '验证', exact: true }).click();
+    await page.getByRole('button', { name: /同意/ }).click();
+    await page.waitForURL(/\/demo\/callback\?code=/);
+    await context.close();
+    expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
+  });
+
+  it('the reset page, linked from the sign-in page, passes axe', async () => {
+    const { page, context } = await newPage(browser, runtime.baseUrl);
+    const checked: Record<string, string[]> = {};
+    const request = await authorizationRequest(await demoPlatform(runtime));
+    await page.goto(request.url.href);
+    await page.getByRole('link', { name: '忘记密码' }).click();
+    await page.getByRole('button', { name: '获取验证码' }).waitFor();
+    checked['reset'] = await violations(page);
+    await screenshot(page, 'password-reset');
+    await page.getByLabel('身份证号').fill(person.idNumber);
+    await page.getByLabel('手机号').fill('12345');
+    await page.getByRole('button', { name: '获取验证码' }).click();
+    await page.locator('#form-error').waitFor();
+    checked['reset (error)'] = await violations(page);
+    await context.close();
+    expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
+  });
+});

@@ -1,0 +1,378 @@
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { postJson } from '../../support/http-api.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
+import {
+  adminToken,
+  authorizationRequest,
+  callbackOf,
+  demoPlatform,
+  exchange,
+  getWithToken,
+  refusal,
+  registerPlatform,
+  runFlow,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { drivingLicenceBody, issued } from '../../support/licences.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * Step-up to level 3 by SMS in the sign-in (acr_values, an essential acr claim, a client's minAcr, a live
+ * session below the level), the way out (`unmet_authentication_requirements`), the password reset, and the
+ * real owner taking back a number someone else registered, over real HTTP with openid-client.
+ */
+
+let runtime: TestRuntime;
+let platform: RelyingParty;
+const carrier = new CarrierOfNumbers();
+const browser = () =>
+  new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`, 'https://platform.example/']);
+let phoneSeq = 0;
+
+interface Person {
+  idNumber: string;
+  name: string;
+  phone: string;
+  password: string;
+}
+
+/** A person the population registry knows, with a phone the carrier confirms, and an account. */
+async function person(options: { account?: boolean } = {}): Promise<Person> {
+  phoneSeq += 1;
+  const p = {
+    idNumber: newIdNumber(),
+    name: `测试${'甲乙丙丁戊己庚辛壬癸'[phoneSeq % 10]}${phoneSeq}`,
+    phone: `+861390000${String(1000 + phoneSeq)}`,
+    password: `pass-${phoneSeq}-secret`,
+  };
+  const deps = buildDependencies(runtime.config);
+  const id = parseIdNumber(p.idNumber, new Date());
+  await deps.registry.putPerson({
+    lookupKey: await personLookupKey(deps.lookupMac, id),
+    name: p.name,
+    masked: maskIdNumber(id),
+  });
+  deps.doc.destroy();
+  deps.kms.destroy();
+  carrier.add(p);
+  if (options.account !== false) await register(p);
+  return p;
+}
+
+async function register(p: { idNumber: string; name: string; password: string }) {
+  const response = await postJson(runtime, '/accounts', undefined, {
+    idNumber: p.idNumber,
+    name: p.name,
+    password: p.password,
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+}
+
+/** The ids of the licences `GET /me/licences` shows for `token`, and the level it reads at. */
+async function licencesSeen(token: string) {
+  const response = await getWithToken(runtime, '/me/licences', token);
+  expect(
+    response.status,
+    `${response.headers.get('www-authenticate')} ${await response.clone().text()}`,
+  ).toBe(200);
+  const body = (await response.json()) as { items: Array<{ id: string }>; assurance: { acr: string } };
+  return { ids: body.items.map((item) => item.id), acr: body.assurance.acr };
+}
+
+/** The status of the sign-in form's answer to a password, in a new browser. */
+async function passwordAnswer(url: URL, username: string, password: string): Promise<number> {
+  const ua = browser();
+  const atLogin = await ua.navigate(url);
+  const answered = await ua.navigate(
+    new URL(`/interaction/${uidOf(atLogin.page!.html)}/login`, runtime.baseUrl),
+    {
+      form: { username, password },
+    },
+  );
+  return answered.page?.status ?? 302;
+}
+
+/** The interaction uid of a page (from its form's action). */
+const uidOf = (html: string) => /action="\/interaction\/([^/"]+)\//.exec(html)![1]!;
+
+/** The last code the runtime texted to `phone`. */
+async function lastCodeTo(phone: string): Promise<string | undefined> {
+  return (await outbox(runtime.dataDir)).filter((m) => m.to === phone).at(-1)?.code;
+}
+
+/** Asks for a code on the step-up page and types it: the flow goes on to its next page or the platform. */
+async function stepUp(ua: UserAgent, html: string, phone: string) {
+  const action = new URL(`/interaction/${uidOf(html)}/stepup`, runtime.baseUrl);
+  const sent = await ua.navigate(action, { form: { phone, send: '1' } });
+  expect(sent.page?.status).toBe(200);
+  expect(sent.page?.html).toContain('验证码已发送');
+  const code = await lastCodeTo(phone);
+  expect(code).toMatch(/^\d{6}$/);
+  return ua.navigate(action, { form: { phone, code: code! } });
+}
+
+/** Goes on from an outcome of `navigate` through the remaining pages (consent) to the platform. */
+async function onToPlatform(ua: UserAgent, outcome: Awaited<ReturnType<UserAgent['navigate']>>) {
+  if (outcome.leftTo) return outcome.leftTo;
+  return (await callbackOf(ua, outcome.page!.url, {})).callback;
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(
+    undefined,
+    {},
+    { carrier: (operator) => carrier.using(operator.lookupMac) },
+  );
+  platform = await demoPlatform(runtime);
+});
+afterAll(() => runtime?.close());
+
+describe('step-up by acr_values', () => {
+  it('discovery lists the levels', async () => {
+    const discovery = (await (await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`)).json()) as {
+      acr_values_supported: string[];
+    };
+    expect(discovery.acr_values_supported).toEqual([
+      'urn:elicence:loa:1',
+      'urn:elicence:loa:2',
+      'urn:elicence:loa:3',
+    ]);
+  });
+
+  it('a level-2 person asked for level 3 proves it by SMS: acr loa:3, amr pwd and sms', async () => {
+    const p = await person();
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    expect(atStepUp.callback).toBeUndefined();
+    expect(atStepUp.page!.html).toContain('获取验证码');
+    expect(atStepUp.page!.html).toContain('name="code"');
+    const text = (await stepUp(ua, atStepUp.page!.html, p.phone)).page;
+    expect((await outbox(runtime.dataDir)).at(-1)!.text).toMatch(
+      /^【电子证照】您的验证码是 \d{6}，5 分钟内有效。/,
+    );
+    const callback = await onToPlatform(ua, { page: text });
+    const tokens = await exchange(platform, request, callback);
+    const claims = tokens.claims()!;
+    expect(claims.acr).toBe('urn:elicence:loa:3');
+    expect(claims.amr).toEqual(['pwd', 'sms']);
+    // The account is level 3 now: the same person's licences API answers (no licence yet, but no refusal).
+    const me = await getWithToken(runtime, '/me/licences', tokens.access_token);
+    expect(me.status).not.toBe(403);
+  });
+
+  it('a phone the carrier does not confirm gets no code, and the same answer', async () => {
+    const p = await person();
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const other = '+8613700000001';
+    const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    const sent = await ua.navigate(action, { form: { phone: other, send: '1' } });
+    expect(sent.page?.html).toContain('验证码已发送');
+    expect(await lastCodeTo(other)).toBeUndefined();
+    const bad = await ua.navigate(action, { form: { phone: 'not a phone', send: '1' } });
+    expect(bad.page?.status).toBe(400);
+    expect(bad.page?.html).toContain('phone');
+  });
+
+  it('an essential acr claim asks the same', async () => {
+    const p = await person();
+    const ua = browser();
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:elicence:loa:3'] } } });
+    const request = await authorizationRequest(platform, { claims });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    expect(atStepUp.page!.html).toContain('获取验证码');
+    const done = await onToPlatform(ua, await stepUp(ua, atStepUp.page!.html, p.phone));
+    expect((await exchange(platform, request, done)).claims()!.acr).toBe('urn:elicence:loa:3');
+  });
+
+  it('the claims parameter asks for nothing but acr (no claim beyond the client’s scopes)', async () => {
+    const claims = JSON.stringify({ id_token: { id_number: { essential: true } } });
+    const request = await authorizationRequest(platform, { claims });
+    const out = await browser().navigate(request.url);
+    expect(out.leftTo?.searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('the person who cannot leaves, and the platform gets unmet_authentication_requirements', async () => {
+    const p = await person();
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const out = await ua.navigate(
+      new URL(`/interaction/${uidOf(atStepUp.page!.html)}/unmet`, runtime.baseUrl),
+    );
+    expect(out.leftTo?.searchParams.get('error')).toBe('unmet_authentication_requirements');
+  });
+
+  it('a live session below the level asked for steps up, never silently passes', async () => {
+    const p = await person();
+    const ua = browser();
+    // Signed in at level 2 first.
+    const first = await authorizationRequest(platform);
+    const { callback } = await callbackOf(ua, first.url, { username: p.idNumber, password: p.password });
+    expect((await exchange(platform, first, callback)).claims()!.acr).toBe('urn:elicence:loa:2');
+    // Asked for level 3 without interaction: refused, not passed at level 2.
+    const quiet = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3', prompt: 'none' });
+    const refusedQuietly = await runFlow(ua, quiet.url, {});
+    expect(refusedQuietly.callback?.searchParams.get('error')).toBe('interaction_required');
+    // The same browser, asked for level 3: the step-up page, not a code for the platform.
+    const second = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const outcome = await runFlow(ua, second.url, {});
+    expect(outcome.callback).toBeUndefined();
+    expect(outcome.page!.html).toContain('获取验证码');
+    const done = await onToPlatform(ua, await stepUp(ua, outcome.page!.html, p.phone));
+    expect((await exchange(platform, second, done)).claims()).toMatchObject({
+      acr: 'urn:elicence:loa:3',
+      amr: ['pwd', 'sms'],
+    });
+    // With prompt=none and a level-2 request the level-3 session goes straight through.
+    const third = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:2', prompt: 'none' });
+    const silent = await runFlow(ua, third.url, {});
+    expect((await exchange(platform, third, silent.callback!)).claims()!.acr).toBe('urn:elicence:loa:3');
+  });
+
+  it('a platform registered with minAcr gets level 3 without asking', async () => {
+    const token = await adminToken(runtime);
+    const strict = await registerPlatform(runtime, token, {
+      name: 'Strict platform',
+      redirectUris: ['https://platform.example/cb'],
+      scopes: ['openid', 'profile'],
+      minAcr: 'urn:elicence:loa:3',
+    });
+    const p = await person();
+    const ua = browser();
+    const request = await authorizationRequest(strict);
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    expect(atStepUp.page!.html).toContain('获取验证码');
+    const done = await onToPlatform(ua, await stepUp(ua, atStepUp.page!.html, p.phone));
+    expect((await exchange(strict, request, done)).claims()!.acr).toBe('urn:elicence:loa:3');
+    const refused = await postJson(runtime, '/admin/clients', token, {
+      name: 'Bad',
+      redirectUris: ['https://platform.example/cb'],
+      scopes: ['openid'],
+      minAcr: 'urn:other:5',
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('minAcr');
+  });
+});
+
+describe('password reset, and the real owner winning', () => {
+  it('resets the password with a code to the confirmed phone, and signs in at level 3', async () => {
+    const p = await person();
+    const ua = browser();
+    const request = await authorizationRequest(platform);
+    const atLogin = await runFlow(ua, request.url, {});
+    expect(atLogin.page!.html).toContain('忘记密码');
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    const form = await ua.navigate(reset);
+    expect(form.page!.html).toContain('获取验证码');
+    // Its language switch stays on the reset page.
+    expect(form.page!.html).toContain(`href="/interaction/${uidOf(atLogin.page!.html)}/reset?lang=en"`);
+    expect((await ua.navigate(new URL(`${reset.pathname}?lang=en`, reset))).page!.html).toContain(
+      'Send code',
+    );
+    const fields = { idNumber: p.idNumber, phone: p.phone };
+    expect((await ua.navigate(reset, { form: { ...fields, send: '1' } })).page!.status).toBe(200);
+    const code = (await lastCodeTo(p.phone))!;
+    const weak = await ua.navigate(reset, { form: { ...fields, code, password: 'short' } });
+    expect(weak.page!.status).toBe(400);
+    expect(weak.page!.html).toContain('password');
+    const done = await ua.navigate(reset, { form: { ...fields, code, password: 'a-new-password-1' } });
+    const tokens = await exchange(platform, request, await onToPlatform(ua, done));
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:elicence:loa:3', amr: ['sms'] });
+    // The new password works, the old one no longer.
+    const again = await authorizationRequest(platform);
+    expect(await passwordAnswer(again.url, p.idNumber, p.password)).toBe(401);
+    const fresh = await runFlow(browser(), again.url, { username: p.idNumber, password: 'a-new-password-1' });
+    expect(fresh.steps, fresh.page?.html.replace(/\s+/g, ' ').slice(0, 3000)).toEqual(['login', 'consent']);
+    expect(fresh.callback).toBeDefined();
+  });
+
+  it('the squatter can neither reach level 3 nor read licences; the owner’s reset ends the squatter’s tokens', async () => {
+    // Someone registers the owner's number and name (both easy to learn) with a password of their own.
+    const owner = await person({ account: false });
+    const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const licence = await issued(
+      runtime,
+      issuerToken,
+      drivingLicenceBody(owner.idNumber, { holderName: owner.name }),
+    );
+    const squatter = { ...owner, password: 'squatter-password-1', phone: '+8613600000666' };
+    await register(squatter);
+
+    const ua = browser();
+    const request = await authorizationRequest(platform, {
+      scope: 'openid profile licences offline_access',
+      prompt: 'consent',
+    });
+    const { callback } = await callbackOf(ua, request.url, {
+      username: owner.idNumber,
+      password: squatter.password,
+    });
+    const tokens = await exchange(platform, request, callback);
+    expect(tokens.claims()!.acr).toBe('urn:elicence:loa:2');
+    expect(tokens.refresh_token).toBeDefined();
+    // Licences need level 3: the squatter sees none of the owner's.
+    expect(await licencesSeen(tokens.access_token)).toEqual({ ids: [], acr: 'urn:elicence:loa:2' });
+
+    // The step-up: the squatter's own phone is not the owner's, so no code; guessing the owner's fails.
+    const up = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, up.url, {});
+    const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    await ua.navigate(action, { form: { phone: squatter.phone, send: '1' } });
+    expect(await lastCodeTo(squatter.phone)).toBeUndefined();
+    const guessed = await ua.navigate(action, { form: { phone: squatter.phone, code: '123456' } });
+    expect(guessed.page!.status).toBe(400);
+    expect(guessed.leftTo).toBeUndefined();
+
+    // Until the owner acts, the squatter's tokens work.
+    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+
+    // The owner resets the password from another browser: the account is theirs, at level 3.
+    const mine = browser();
+    const ownRequest = await authorizationRequest(platform, { scope: 'openid profile licences' });
+    const atLogin = await runFlow(mine, ownRequest.url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    const fields = { idNumber: owner.idNumber, phone: owner.phone };
+    await mine.navigate(reset, { form: { ...fields, send: '1' } });
+    const done = await mine.navigate(reset, {
+      form: { ...fields, code: (await lastCodeTo(owner.phone))!, password: 'owner-password-1' },
+    });
+    const ownTokens = await exchange(platform, ownRequest, await onToPlatform(mine, done));
+    expect(ownTokens.claims()!.acr).toBe('urn:elicence:loa:3');
+    expect(await licencesSeen(ownTokens.access_token)).toEqual({
+      ids: [licence.id],
+      acr: 'urn:elicence:loa:3',
+    });
+
+    // The squatter's access token and refresh token stop at once, and the old password opens nothing.
+    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(401);
+    expect(await refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!))).toMatchObject({
+      error: 'invalid_grant',
+    });
+    expect(
+      await passwordAnswer((await authorizationRequest(platform)).url, owner.idNumber, squatter.password),
+    ).toBe(401);
+    // The squatter's browser session is gone too: a new request there asks for a password again.
+    const back = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+    expect(back.stoppedAt).toBe('login');
+  });
+
+  it('registration still answers only 409 for a number that has an account', async () => {
+    const p = await person();
+    const again = await postJson(runtime, '/accounts', undefined, {
+      idNumber: p.idNumber,
+      name: p.name,
+      password: 'whatever-1234',
+    });
+    expect(again.status).toBe(409);
+  });
+});

@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Mac } from '../../shared/crypto/mac.js';
+import { parseIdNumber } from '../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
+import type { CarrierRegistry } from '../../shared/identity/registry.js';
+import type { SmsCodeStore, StoredSmsCode } from '../../shared/identity/sms-code-store.js';
+import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
+import type { SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+
+/** The {@link SmsCodeStore} contract in memory. */
+export class InMemorySmsCodeStore implements SmsCodeStore {
+  readonly codes = new Map<string, StoredSmsCode>();
+
+  async put(key: string, code: { codeMac: string; expiresAt: number }): Promise<void> {
+    this.codes.set(key, { ...code, tries: 0 });
+  }
+
+  async countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined> {
+    // Asynchronous like a real store; the check and the count are then one synchronous step.
+    await Promise.resolve();
+    const code = this.codes.get(key);
+    if (!code || code.expiresAt <= nowSeconds || code.tries >= maxTries) return undefined;
+    const counted = { ...code, tries: code.tries + 1 };
+    this.codes.set(key, counted);
+    return { ...counted };
+  }
+
+  async consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean> {
+    await Promise.resolve();
+    const code = this.codes.get(key);
+    if (!code || code.codeMac !== codeMac || code.expiresAt <= nowSeconds) return false;
+    this.codes.delete(key);
+    return true;
+  }
+}
+
+/**
+ * A carrier registry (三要素核验) for tests: confirms exactly the (lookup key, name, phone) triples it was
+ * given. Not the registries' adapter: tests use it until that one is composed.
+ */
+export class FakeCarrierRegistry implements CarrierRegistry {
+  readonly people: Array<{ lookupKey: string; name: string; phone: string }> = [];
+  asked = 0;
+
+  constructor(people: Array<{ lookupKey: string; name: string; phone: string }> = []) {
+    this.people.push(...people);
+  }
+
+  async confirms(query: { lookupKey: string; name: string; phone: string }): Promise<boolean> {
+    this.asked += 1;
+    return this.people.some(
+      (person) =>
+        person.lookupKey === query.lookupKey && person.name === query.name && person.phone === query.phone,
+    );
+  }
+}
+
+/** Texts kept in memory, newest last. */
+export class MemorySmsSender implements SmsSender {
+  readonly sent: SmsMessage[] = [];
+  async send(message: SmsMessage): Promise<void> {
+    this.sent.push(message);
+  }
+}
+
+/** Records whose sign-ins were ended. */
+export class RecordingSignInRevocation implements SignInRevocation {
+  readonly ended: Array<{ personId: string; keepSession?: string }> = [];
+  async endAll(personId: string, options: { keepSession?: string } = {}): Promise<void> {
+    this.ended.push({ personId, ...options });
+  }
+}
+
+/**
+ * A carrier registry (三要素核验) for the local runtime in tests, by ID number: confirms the (number, name,
+ * phone) triples added to it. Given to the runtime with `startTestRuntime(…, { carrier: (operator) =>
+ * carrier.using(operator.lookupMac) })`, as the lookup keys it is asked about are the runtime's.
+ */
+export class CarrierOfNumbers implements CarrierRegistry {
+  readonly #people: Array<{ idNumber: string; name: string; phone: string }> = [];
+  #mac: Mac | undefined;
+
+  using(mac: Mac): this {
+    this.#mac = mac;
+    return this;
+  }
+
+  add(person: { idNumber: string; name: string; phone: string }): void {
+    this.#people.push(person);
+  }
+
+  async confirms(query: { lookupKey: string; name: string; phone: string }): Promise<boolean> {
+    if (!this.#mac) throw new Error('CarrierOfNumbers needs the runtime’s lookup MAC (using)');
+    for (const person of this.#people) {
+      if (person.name !== query.name || person.phone !== query.phone) continue;
+      const key = await personLookupKey(this.#mac, parseIdNumber(person.idNumber, new Date()));
+      if (key === query.lookupKey) return true;
+    }
+    return false;
+  }
+}
+
+/** The texts the local runtime sent (its outbox file), oldest first. */
+export async function outbox(
+  dataDir: string,
+): Promise<Array<{ at: string; to: string; text: string; code?: string }>> {
+  const text = await readFile(join(dataDir, 'outbox', 'sms.jsonl'), 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { at: string; to: string; text: string; code?: string });
+}
