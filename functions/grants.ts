@@ -48,6 +48,11 @@ export interface FunctionGrants {
   pii?: 'encrypt' | 'decrypt';
   /** Creates issuer keys at onboarding, or signs with them. */
   issuerKeys?: 'provision' | 'sign';
+  /**
+   * Sends text messages: `sns:Publish` straight to phone numbers (never to a topic) in AWS; locally the
+   * grant guard refuses the outbox to a function without it.
+   */
+  sms?: true;
 }
 
 /** Which key a KMS call is on: the service's own keys by name, any other key is an issuer's. */
@@ -112,7 +117,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
-  // secrets come from the web key.
+  // secrets come from the web key. It asks the local carrier registry (get, the phone digested with the
+  // MAC key) and sends one-time codes by SMS (step-up, password reset).
   oidc: {
     table: {
       items: {
@@ -123,6 +129,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.registryEntity,
+          partitions.registryCarrier,
         ],
         PutItem: [partitions.oidc, partitions.loginAttempts, partitions.account, partitions.entityAccount],
         UpdateItem: [partitions.oidc, partitions.loginAttempts],
@@ -136,6 +143,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     webMac: true,
     pii: 'decrypt',
+    sms: true,
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
   // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
@@ -244,7 +252,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // person by id (gsi1, then get), who may act for what (as the holder API: get; gsi1 for registry entities
   // by representative and appointments by person), an entity's agents (gsi2, then get), entity accounts
   // and appointments written (conditional
-  // put; a withdrawal is a versioned put), audit entries (conditional put).
+  // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
+  // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
+  // key; it sends one-time codes by SMS (confirming a phone).
   accounts: {
     table: {
       items: {
@@ -254,6 +264,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.account,
           partitions.registryPerson,
           partitions.registryEntity,
+          partitions.registryCarrier,
           partitions.entityAccount,
           partitions.entityAgents,
         ],
@@ -269,6 +280,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     lookupMac: true,
     pii: 'encrypt',
+    sms: true,
   },
   // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
   // verifier page verifies in the browser from the public trust and status lists.

@@ -14,7 +14,7 @@ import type { IdentityDirectory } from '../../shared/identity/identity-directory
 import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
-import type { RegistryStore } from '../../shared/identity/registry.js';
+import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
@@ -67,8 +67,16 @@ export interface Dependencies extends Connections {
   issuers: IssuerStore;
   statusLists: StatusListStore;
   trustList: TrustListStore;
-  /** The population and entity registries (the local stand-in, which the seed fills). */
+  /**
+   * The population and entity registries: the local stand-in, which the seed fills; with
+   * `REGISTRIES=http`, people are found through the population service instead (entities stay local).
+   */
   registry: RegistryStore;
+  /**
+   * The carriers' real-name check (三要素核验): the local stand-in the seed fills (its own table items),
+   * or the carrier service over HTTP with `REGISTRIES=http` (the seed's writes then stay on the table).
+   */
+  carrier: CarrierStore;
   licences: LicenceStore;
   idempotency: IdempotencyStore;
   audit: AuditTrail;

@@ -40,6 +40,7 @@ import type { ItemKey } from './conditional.js';
  * | agent appointments of an entity          | gsi2   | `entity-agents#<creditCode>`  | `<lookupKey>`       |
  * | login throttle counter (TTL)             | table  | `login-attempts#<kind>#<key>`: kind `pair`, `account`, `source`, `registration` or `client`; addresses as keyed digests | `login-attempts` |
  * | open page session (TTL), by SHA-256 of its id | table | `web-session#<sha256>`   | `web-session`       |
+ * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -69,6 +70,7 @@ export const prefixes = {
   agentPerson: 'agent-person#',
   loginAttempts: 'login-attempts#',
   webSession: 'web-session#',
+  registryCarrier: 'registry-carrier#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -90,6 +92,7 @@ export const sortKeys = {
   entity: 'entity',
   loginAttempts: 'login-attempts',
   webSession: 'web-session',
+  subscriber: 'subscriber',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -151,6 +154,11 @@ export const keys = {
   webSession: (sessionDigest: string): ItemKey => ({
     pk: `${prefixes.webSession}${sessionDigest}`,
     sk: sortKeys.webSession,
+  }),
+  /** `phoneKey` is the keyed digest of the number (`phoneLookupKey`): the table never holds a phone. */
+  registryCarrier: (lookupKey: string, phoneKey: string): ItemKey => ({
+    pk: `${prefixes.registryCarrier}${lookupKey}#${phoneKey}`,
+    sk: sortKeys.subscriber,
   }),
 } as const;
 

@@ -43,6 +43,7 @@ describe('the table’s keys, as stored', () => {
       agentPerson: 'agent-person#',
       loginAttempts: 'login-attempts#',
       webSession: 'web-session#',
+      registryCarrier: 'registry-carrier#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -57,6 +58,7 @@ describe('the table’s keys, as stored', () => {
       entity: 'entity',
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
+      subscriber: 'subscriber',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -78,6 +80,7 @@ describe('the table’s keys, as stored', () => {
     expect(keys.trustList()).toEqual({ pk: 'trust-list', sk: 'trust-list' });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
+    expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });
     expect(keys.entityAgent('cc', 'lk')).toEqual({ pk: 'entity-agents#cc', sk: 'person#lk' });
