@@ -133,3 +133,52 @@ describe('POST /accounts with a phone', () => {
     expect(second).toEqual(first);
   });
 });
+
+describe('the /register page with a phone', () => {
+  const postForm = (fields: Record<string, string>) =>
+    fetch(`${runtime.baseUrl}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+
+  it('offers an optional, labelled phone input', async () => {
+    const html = await (await fetch(`${runtime.baseUrl}/register`)).text();
+    expect(html).toContain('<label for="phone">手机号码（选填）</label>');
+    const input = html.match(/<input\s+id="phone"[^>]*>/)?.[0] ?? '';
+    expect(input).toMatch(/type="tel"/);
+    expect(input).toMatch(/autocomplete="tel"/);
+    expect(input).not.toMatch(/\brequired\b/);
+  });
+
+  it('keeps a confirmed phone, and takes an empty one as none', async () => {
+    const [withPhone, without] = [registryPeople[16]!, registryPeople[17]!];
+    const first = await postForm({ ...withPhone, password: 'He-Xue-2026!', passwordConfirm: 'He-Xue-2026!' });
+    expect(first.status, await first.text()).toBe(201);
+    expect((await storedAccount(withPhone.idNumber))?.phone?.confirmedAt).toEqual(expect.any(String));
+    const second = await postForm({
+      ...without,
+      phone: '',
+      password: 'Gao-Feng-2026',
+      passwordConfirm: 'Gao-Feng-2026',
+    });
+    expect(second.status, await second.text()).toBe(201);
+    expect((await storedAccount(without.idNumber))?.phone).toBeUndefined();
+  });
+
+  it('names a malformed phone beside its input, in the page’s language, and keeps what was typed', async () => {
+    const person = registryPeople[18]!;
+    const response = await postForm({
+      ...person,
+      phone: '15509328716',
+      password: 'Ayi-2026-ok',
+      passwordConfirm: 'Ayi-2026-ok',
+    });
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('手机号码（选填）：应为以 +86 开头的手机号码，例如 +8613912345678');
+    expect(html).toContain('href="#phone"');
+    expect(html).toContain('value="15509328716"');
+    expect(await storedAccount(person.idNumber)).toBeUndefined();
+  });
+});
