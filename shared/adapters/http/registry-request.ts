@@ -53,6 +53,11 @@ export async function postToRegistry(
   } catch {
     throw new RegistryUnanswered(signal.aborted ? 'timeout' : 'unreachable');
   }
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > maxAnswerBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new RegistryUnanswered(response.status === 200 ? 'malformed' : 'status', response.status);
+  }
   let text: string;
   try {
     text = await response.text();
