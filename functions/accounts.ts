@@ -7,6 +7,7 @@ import {
   accounts,
   entities,
   registry,
+  carrier,
   audit,
   lookupMac,
   pii,
@@ -52,6 +53,7 @@ const dependencies = composition({
   accounts,
   entities,
   registry,
+  carrier,
   audit,
   lookupMac,
   pii,
@@ -178,6 +180,7 @@ const registerPage = webHandler(
     const values = {
       idNumber: (form.get('idNumber') ?? '').slice(0, 64),
       name: (form.get('name') ?? '').slice(0, 200),
+      phone: (form.get('phone') ?? '').slice(0, 64),
     };
     const password = (form.get('password') ?? '').slice(0, 1024);
     if (password !== (form.get('passwordConfirm') ?? '')) {
@@ -193,10 +196,16 @@ const registerPage = webHandler(
     }
     try {
       const deps = dependencies();
-      const account = await registerPerson({ ...values, password }, deps, {
-        requestId: event.requestContext?.requestId,
-        source: event.requestContext.http.sourceIp,
-      });
+      // An empty phone input is no phone: the field is optional.
+      const { phone, ...required } = values;
+      const account = await registerPerson(
+        { ...required, ...(phone.trim() ? { phone } : {}), password },
+        deps,
+        {
+          requestId: event.requestContext?.requestId,
+          source: event.requestContext.http.sourceIp,
+        },
+      );
       return page(201, { registered: personAccountView(account) });
     } catch (error) {
       if (error instanceof ServiceError && error.expose) {

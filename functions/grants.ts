@@ -48,6 +48,11 @@ export interface FunctionGrants {
   pii?: 'encrypt' | 'decrypt';
   /** Creates issuer keys at onboarding, or signs with them. */
   issuerKeys?: 'provision' | 'sign';
+  /**
+   * Sends text messages: `sns:Publish` straight to phone numbers (never to a topic) in AWS; locally the
+   * grant guard refuses the outbox to a function without it.
+   */
+  sms?: true;
 }
 
 /** Which key a KMS call is on: the service's own keys by name, any other key is an issuer's. */
@@ -118,7 +123,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
   // (conditional put), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
   // (shared/sso/passkey-interaction.ts): sign-in challenges stored (put) and taken (delete), the passkey
-  // read (get) and its counter moved (conditional update).
+  // read (get) and its counter moved (conditional update). It asks the local carrier
+  // registry (get, the phone digested with the MAC key) and sends one-time codes by SMS (step-up, reset).
   oidc: {
     table: {
       items: {
@@ -132,6 +138,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.scanLogin,
           partitions.passkey,
           partitions.registryPerson,
+          partitions.registryCarrier,
         ],
         PutItem: [
           partitions.oidc,
@@ -164,6 +171,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     webMac: true,
     pii: 'decrypt',
+    sms: true,
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
   // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
@@ -280,7 +288,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // person by id (gsi1, then get), who may act for what (as the holder API: get; gsi1 for registry entities
   // by representative and appointments by person), an entity's agents (gsi2, then get), entity accounts
   // and appointments written (conditional
-  // put; a withdrawal is a versioned put), audit entries (conditional put).
+  // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
+  // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
+  // key; it sends one-time codes by SMS (confirming a phone).
   accounts: {
     table: {
       items: {
@@ -290,6 +300,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.account,
           partitions.registryPerson,
           partitions.registryEntity,
+          partitions.registryCarrier,
           partitions.entityAccount,
           partitions.entityAgents,
         ],
@@ -305,6 +316,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     lookupMac: true,
     pii: 'encrypt',
+    sms: true,
   },
   // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
   // verifier page verifies in the browser from the public trust and status lists.

@@ -196,11 +196,13 @@ export class ElicenceStack extends Stack {
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.pii && { PII_KEY_ID: keys.pii.keyArn }),
+          ...(grants.sms && { SMS_SENDER: 'sns' }),
           ...spec.environment,
         },
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
         callsKms: Object.keys(kmsByKey).length > 0,
+        sendsSms: grants.sms === true,
         webAssets: spec.webAssets ?? false,
       });
       const { role } = functions[name];

@@ -2,6 +2,17 @@ import * as z from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
+/** A registry's endpoint: https, or http to this machine only (a test's fake); ID numbers go there. */
+const registryUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((url) => isHttpsOrLoopback(new URL(url)), 'must be an https URL (http only to localhost)')
+  .optional();
+
+/** Whether a URL is https, or plain http to the loopback interface (where nothing crosses a network). */
+export function isHttpsOrLoopback(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
 
 /**
  * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
@@ -38,8 +49,20 @@ const schema = z.object({
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
-  // Where text messages go: the outbox file under DATA_DIR (the local runtime). Amazon SNS comes with its adapter.
-  SMS_SENDER: z.enum(['outbox']).default('outbox'),
+  // Where text messages go: the outbox file under DATA_DIR (the local runtime), or Amazon SNS (the stack).
+  SMS_SENDER: z.enum(['outbox', 'sns']).default('outbox'),
+  AWS_ENDPOINT_URL_SNS: optionalUrl,
+  SMS_SENDER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits (an SNS sender id)')
+    .optional(),
+  // Where the population and carrier registries are: the table the seed fills, or HTTP services.
+  REGISTRIES: z.enum(['local', 'http']).default('local'),
+  POPULATION_REGISTRY_URL: registryUrl,
+  POPULATION_REGISTRY_TOKEN: z.string().min(1).optional(),
+  CARRIER_REGISTRY_URL: registryUrl,
+  CARRIER_REGISTRY_TOKEN: z.string().min(1).optional(),
+  REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
   // How long a scan-to-login code lives (API.md: at most 120 s); tests shorten it to see expiry.
   SCAN_LOGIN_SECONDS: z.coerce.number().int().min(1).max(120).default(120),
   // How long the scan-to-login waiting page holds its request open for the wallet's answer (a long poll);
@@ -77,13 +100,34 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   /** Where the browser assets were built (beside the `web` function's code in Lambda). */
   readonly webAssetsDir: string;
-  /** Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`. */
-  readonly smsSender: 'outbox';
+  /** Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`, or `sns`, Amazon SNS. */
+  readonly smsSender: 'outbox' | 'sns';
+  readonly snsEndpoint: string | undefined;
+  /** The SNS sender id (`AWS.SNS.SMS.SenderID`), where the destination supports one. */
+  readonly smsSenderId: string | undefined;
+  /** The registries the service asks: `local` (the seeded table) or over HTTP (see docs/operating.md). */
+  readonly registries: RegistriesConfig;
   /** Seconds a scan-to-login code lives (`SCAN_LOGIN_SECONDS`, 1 to 120, default 120). */
   readonly scanLoginSeconds: number;
   /** Seconds the waiting page waits for the wallet's answer before showing itself again (0 to 8, default 6). */
   readonly scanLoginWaitSeconds: number;
   readonly logLevel: string;
+}
+
+/** Where the population and carrier registries are. */
+export type RegistriesConfig =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 'http';
+      readonly population: RegistryEndpoint;
+      readonly carrier: RegistryEndpoint;
+      readonly timeoutMs: number;
+    };
+
+export interface RegistryEndpoint {
+  readonly url: string;
+  /** Sent as `Authorization: Bearer <token>`; never logged. */
+  readonly token: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +154,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const e = parsed.data;
+  if (e.REGISTRIES === 'http') {
+    const missing = (['POPULATION_REGISTRY_URL', 'CARRIER_REGISTRY_URL'] as const).filter((name) => !e[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, message: 'is required when REGISTRIES=http' })),
+      );
+    }
+  }
   return {
     port: e.PORT,
     dataDir: e.DATA_DIR,
@@ -129,6 +181,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsSender: e.SMS_SENDER,
     scanLoginSeconds: e.SCAN_LOGIN_SECONDS,
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
+    snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
+    smsSenderId: e.SMS_SENDER_ID,
+    registries:
+      e.REGISTRIES === 'http'
+        ? {
+            kind: 'http',
+            population: { url: e.POPULATION_REGISTRY_URL ?? '', token: e.POPULATION_REGISTRY_TOKEN },
+            carrier: { url: e.CARRIER_REGISTRY_URL ?? '', token: e.CARRIER_REGISTRY_TOKEN },
+            timeoutMs: e.REGISTRY_TIMEOUT_MS,
+          }
+        : { kind: 'local' },
     logLevel: e.LOG_LEVEL,
   };
 }

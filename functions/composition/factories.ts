@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
-import type { CarrierRegistry } from '../../shared/identity/registry.js';
+import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
+import { httpCarrierRegistry, httpPopulationRegistry } from '../../shared/adapters/http/index.js';
+import { snsSmsSender } from '../../shared/adapters/sns/index.js';
 import {
   connectTable,
   dynamoAccessTokens,
   dynamoAccountStore,
   dynamoAuditTrail,
+  dynamoCarrierRegistry,
   dynamoClientStore,
   dynamoEntityStore,
   dynamoIdempotencyStore,
@@ -92,7 +95,37 @@ export const signerFor =
 export const issuers = (c: Needs<'doc'>) => dynamoIssuerStore(c.doc);
 export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
-export const registry = (c: Needs<'doc'>) => dynamoRegistryStore(c.doc);
+/**
+ * The registries the seed fills, in the table; with `REGISTRIES=http`, people are found through the
+ * population service (entities and the seed's writes stay on the table, which nothing then reads for people).
+ */
+export const registry = (c: Needs<'doc'>): RegistryStore => {
+  const local = dynamoRegistryStore(c.doc);
+  const registries = c.config.registries;
+  if (registries.kind === 'local') return local;
+  const population = httpPopulationRegistry(registries.population, registries.timeoutMs);
+  return {
+    findPerson: (lookupKey, idNumber) => population.findPerson(lookupKey, idNumber),
+    findEntity: (creditCode) => local.findEntity(creditCode),
+    entitiesRepresentedBy: (lookupKey) => local.entitiesRepresentedBy(lookupKey),
+    putPerson: (person) => local.putPerson(person),
+    putEntity: (entity) => local.putEntity(entity),
+  };
+};
+/**
+ * The carriers' check: the table the seed fills (phones keyed by the lookup MAC), or with
+ * `REGISTRIES=http` the carrier service (the seed's writes then stay on the table, which nothing reads).
+ */
+export const carrier = (c: Needs<'doc' | 'lookupMac'>): CarrierStore => {
+  const local = dynamoCarrierRegistry(c.doc, c.lookupMac);
+  const registries = c.config.registries;
+  if (registries.kind === 'local') return local;
+  const service = httpCarrierRegistry(registries.carrier, registries.timeoutMs);
+  return {
+    confirms: (query) => service.confirms(query),
+    putSubscriber: (subscriber) => local.putSubscriber(subscriber),
+  };
+};
 export const licences = (c: Needs<'doc'>) => dynamoLicenceStore(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
@@ -110,8 +143,11 @@ export const passwords = (): PasswordHasher => new ScryptPasswordHasher();
 export const pii = (c: Needs<'kms'>) => kmsPiiCipher(c.kms, c.config.piiKeyId);
 export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory => new AccountsDirectory(c);
 export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
+/** Text messages: the outbox file (`SMS_SENDER=outbox`, locally) or Amazon SNS (`SMS_SENDER=sns`, the stack). */
 export const sms = (c: Needs): SmsSender =>
-  new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
+  c.config.smsSender === 'sns'
+    ? snsSmsSender(c.config)
+    : new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
 export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
@@ -120,9 +156,3 @@ export const scanLogins = (c: Needs<'doc'>) => dynamoScanLoginStore(c.doc);
 export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);
 export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
 export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);
-/**
- * The carrier registry. Until its adapter is composed here (the registries' part of the assurance issue),
- * it confirms no phone: nobody reaches level 3 by SMS rather than anybody by any phone (fail closed).
- * Tests replace it through the local runtime (`startTestRuntime`'s `replace`).
- */
-export const carrier = (): CarrierRegistry => ({ confirms: async () => false });

@@ -15,7 +15,7 @@ import type { LoginAttemptStore } from '../../shared/identity/login-throttle.js'
 import type { PasskeyStore } from '../../shared/identity/passkeys.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
-import type { CarrierRegistry, RegistryStore } from '../../shared/identity/registry.js';
+import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
 import type { SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
 import type { SmsCodeStore } from '../../shared/identity/sms-code-store.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
@@ -71,8 +71,16 @@ export interface Dependencies extends Connections {
   issuers: IssuerStore;
   statusLists: StatusListStore;
   trustList: TrustListStore;
-  /** The population and entity registries (the local stand-in, which the seed fills). */
+  /**
+   * The population and entity registries: the local stand-in, which the seed fills; with
+   * `REGISTRIES=http`, people are found through the population service instead (entities stay local).
+   */
   registry: RegistryStore;
+  /**
+   * The carriers' real-name check (三要素核验): the local stand-in the seed fills (its own table items),
+   * or the carrier service over HTTP with `REGISTRIES=http` (the seed's writes then stay on the table).
+   */
+  carrier: CarrierStore;
   licences: LicenceStore;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
@@ -109,8 +117,6 @@ export interface Dependencies extends Connections {
   smsCodes: SmsCodeStore;
   /** Ends every sign-in of a person (the real owner taking an account back). */
   signIns: SignInRevocation;
-  /** The carriers' real-name check (三要素核验): does this phone belong to this person. */
-  carrier: CarrierRegistry;
 }
 
 type Given = 'config' | 'clock';

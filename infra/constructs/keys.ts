@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
+import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import type { KeyRole } from '../../functions/grants.js';
 
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
@@ -12,13 +12,19 @@ export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
 
 /**
- * The only use of the PII key: an ID number bound to its account, under the encryption context
- * `idNumberEncryptionContext` (`shared/identity/person-account.ts`) builds, `{ purpose: 'id-number',
- * account: <id> }`. Every grant on the key requires that purpose and an account, so the key can neither
- * encrypt nor decrypt anything else, nor a ciphertext bound to no account.
+ * The only uses of the PII key: an ID number or a confirmed phone number bound to its account, under the
+ * encryption contexts `idNumberEncryptionContext` and `phoneEncryptionContext`
+ * (`shared/identity/person-account.ts`) build, `{ purpose: 'id-number' | 'phone', account: <id> }`.
+ * Every grant on the key requires one of those purposes and an account, so the key can neither encrypt
+ * nor decrypt anything else, nor a ciphertext bound to no account.
  */
 const idNumberContext = {
-  StringEquals: { 'kms:EncryptionContext:purpose': idNumberEncryptionContext('').purpose },
+  StringEquals: {
+    'kms:EncryptionContext:purpose': [
+      idNumberEncryptionContext('').purpose,
+      phoneEncryptionContext('').purpose,
+    ],
+  },
   Null: { 'kms:EncryptionContext:account': 'false' },
 };
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -27,6 +27,11 @@ export interface ServiceFunctionProps {
    * the function's logs and raise an alarm (KMS has no throttling metric of its own).
    */
   callsKms: boolean;
+  /**
+   * Whether the code sends text messages: then the role may `sns:Publish` to phone numbers (SMS), and
+   * never to a topic or an application endpoint.
+   */
+  sendsSms?: boolean;
   /** Whether the bundle carries the browser assets (`web-assets/`, built by `infra/web-assets.ts`). */
   webAssets: boolean;
 }
@@ -131,12 +136,33 @@ export class ServiceFunction extends Construct {
       reason:
         'nodejs22.x on purpose: the bundles target node22 (infra/bundling.ts) and the service is built, tested and benchmarked for it; move runtime and target together.',
     });
+    if (props.sendsSms) this.allowSms();
     // X-Ray accepts no resource-level permissions: the statement CDK adds for active tracing is on "*".
+    // SMS to a phone number has no resource ARN: IAM evaluates such a publish against "*".
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) are on "*": X-Ray has no resource-level permissions.',
+      reason: props.sendsSms
+        ? 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing, no resource-level permissions) and sns:Publish are on "*": a text message to a phone number has no resource ARN, and publishing to any topic or endpoint ARN is denied by the statement beside it.'
+        : 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) are on "*": X-Ray has no resource-level permissions.',
     });
+  }
+
+  /**
+   * `sns:Publish` straight to phone numbers: allowed on "*" (an SMS has no resource ARN), and denied on
+   * every SNS ARN, so that the role cannot publish to a topic or a mobile push endpoint of the account.
+   */
+  private allowSms(): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'SendSms', actions: ['sns:Publish'], resources: ['*'] }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'NoTopicPublishing',
+        effect: iam.Effect.DENY,
+        actions: ['sns:Publish'],
+        resources: [`arn:${Aws.PARTITION}:sns:*:*:*`],
+      }),
+    );
   }
 
   /**

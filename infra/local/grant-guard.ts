@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
 import { kmsActions, type FunctionGrants, type ItemAction, type KeyRole } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
+import type { SmsSender } from '../../shared/identity/sms-sender.js';
 
 /**
  * What IAM answers when a role lacks a permission, as the SDK would surface it: a client fault the service
@@ -94,6 +95,9 @@ function guard<Input extends object, Output extends object>(
  * with the missing grant named, instead of failing in AWS with an `AccessDeniedException`. A container
  * without a DynamoDB or KMS client (a function that composed none) is left as it is.
  *
+ * Text messages locally go to the outbox file, through no SDK client: a container that composed an SMS
+ * sender without the `sms` grant (`sns:Publish` in AWS) gets one that refuses every message instead.
+ *
  * `keyRoles` names the service's own keys by every id a call may use (alias, key id, ARN); any other
  * key is an issuer's.
  *
@@ -108,7 +112,7 @@ function guard<Input extends object, Output extends object>(
  * ```
  */
 export function guardGrants(
-  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient },
+  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient; sms?: SmsSender },
   options: {
     functionName: FunctionName;
     grants: FunctionGrants;
@@ -129,4 +133,18 @@ export function guardGrants(
     }),
     step,
   );
+  if ('sms' in clients && !grants.sms) {
+    // Replaces the container's (lazy) sender without building it.
+    Object.defineProperty(clients, 'sms', {
+      enumerable: true,
+      value: {
+        send: () =>
+          Promise.reject(
+            new LocalAccessDenied(
+              `Function ${functionName} is not granted sns:Publish (sms in functions/grants.ts): IAM would refuse this in AWS`,
+            ),
+          ),
+      } satisfies SmsSender,
+    });
+  }
 }

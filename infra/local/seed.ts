@@ -10,7 +10,7 @@ import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { clientMetadata, registerClientInput } from '../../shared/clients/register-client.js';
-import { demo, registryPeople } from './demo-data.js';
+import { demo, registryPeople, syntheticPeople, type SyntheticPerson } from './demo-data.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
 export interface DemoCredentials {
@@ -19,8 +19,10 @@ export interface DemoCredentials {
   issuer: { id: string; clientId: string; clientSecret: string };
   verifier: { clientId: string; clientSecret: string };
   platform: { clientId: string; clientSecret: string; redirectUri: string };
-  citizen: { idNumber: string; name: string; password: string };
+  citizen: { idNumber: string; name: string; password: string; phone: string };
   entity: { creditCode: string; name: string; representativeIdNumber: string };
+  /** Synthetic people both registries know (the carrier by their phone) who have no account yet. */
+  people: SyntheticPerson[];
 }
 
 /**
@@ -107,8 +109,14 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
       clientSecret: await secrets.secretFor(demo.clients.platform),
       redirectUri,
     },
-    citizen: { idNumber: demo.citizen.idNumber, name: demo.citizen.name, password: demo.citizen.password },
+    citizen: {
+      idNumber: demo.citizen.idNumber,
+      name: demo.citizen.name,
+      password: demo.citizen.password,
+      phone: demo.citizen.phone,
+    },
     entity: { ...demo.entity, representativeIdNumber: demo.citizen.idNumber },
+    people: await peopleWithoutAccounts(deps),
   };
 }
 
@@ -162,24 +170,38 @@ async function issueDemoLicences(deps: Dependencies, issuer: Issuer, baseUrl: st
   }
 }
 
-/** The synthetic population registry: rewriting a person writes the same item again. */
+/**
+ * The synthetic population and carrier registries, both from the same people (the demo citizen
+ * included): rewriting a person or a subscriber writes the same item again.
+ */
 async function seedPopulation(deps: Dependencies): Promise<void> {
   const today = new Date(deps.clock.now());
   await Promise.all(
-    registryPeople.map(async (person) => {
+    syntheticPeople.map(async (person) => {
       const id = parseIdNumber(person.idNumber, today);
-      await deps.registry.putPerson({
-        lookupKey: await personLookupKey(deps.lookupMac, id),
-        name: person.name,
-        masked: maskIdNumber(id),
-      });
+      const lookupKey = await personLookupKey(deps.lookupMac, id);
+      await deps.registry.putPerson({ lookupKey, name: person.name, masked: maskIdNumber(id) });
+      await deps.carrier.putSubscriber({ lookupKey, name: person.name, phone: person.phone });
     }),
   );
 }
 
+/** The synthetic people (not the citizen) who have no account at this start, for `credentials.json`. */
+async function peopleWithoutAccounts(deps: Dependencies): Promise<SyntheticPerson[]> {
+  const today = new Date(deps.clock.now());
+  const held = await Promise.all(
+    registryPeople.map(async (person) =>
+      deps.accounts.findByLookupKey(
+        await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, today)),
+      ),
+    ),
+  );
+  return registryPeople.filter((_, index) => held[index] === undefined).map((person) => ({ ...person }));
+}
+
 /**
  * The demo citizen's account, registered once through the same use case as `POST /accounts` (so it is
- * registry-verified), then proven in person (level 3, as if checked at a service counter), which reading
+ * registry-verified, with the phone the carrier registry confirms), then proven in person (level 3, as if checked at a service counter), which reading
  * licences needs; a later start finds it and leaves its password alone. An account seeded before levels
  * existed is raised to level 3 too.
  */
@@ -187,7 +209,12 @@ async function ensureCitizenAccount(deps: Dependencies, citizenKey: string): Pro
   if (!(await deps.accounts.findByLookupKey(citizenKey))) {
     try {
       await registerPerson(
-        { idNumber: demo.citizen.idNumber, name: demo.citizen.name, password: demo.citizen.password },
+        {
+          idNumber: demo.citizen.idNumber,
+          name: demo.citizen.name,
+          password: demo.citizen.password,
+          phone: demo.citizen.phone,
+        },
         deps,
       );
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { Mac } from '../crypto/mac.js';
 import type { CreditCode } from './credit-code.js';
 import type { IdNumber } from './id-number.js';
+import type { PhoneNumber } from './phone.js';
 
 /**
  * The key under which a person or entity is found: HMAC-SHA-256 (in KMS) of the normalised number, in
@@ -18,6 +19,14 @@ export function personLookupKey(mac: Mac, idNumber: IdNumber): Promise<string> {
 
 export function entityLookupKey(mac: Mac, creditCode: CreditCode): Promise<string> {
   return lookupKey(mac, 'entity', creditCode);
+}
+
+/**
+ * The keyed digest of a mobile number (HMAC in KMS, like the ID-number lookup key, under its own label):
+ * how a phone is found or compared without being stored in clear.
+ */
+export function phoneLookupKey(mac: Mac, phone: PhoneNumber): Promise<string> {
+  return lookupKey(mac, 'phone', phone);
 }
 
 async function lookupKey(mac: Mac, kind: string, normalised: string): Promise<string> {

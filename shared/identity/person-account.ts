@@ -30,8 +30,26 @@ export interface PersonAccount {
    * this account; absent until one did. Never the number in clear.
    */
   provenPhone?: string;
+  /**
+   * The mobile number the carrier registry confirmed for this ID number and name (三要素), when one was
+   * given and confirmed: the one number one-time codes may go to. Absent when none was given or the
+   * carrier did not confirm it (accepted as unconfirmed, and not kept).
+   */
+  phone?: ConfirmedPhone;
   createdAt: string;
   version: number;
+}
+
+/** A confirmed mobile number, as an account keeps it: never in clear. */
+export interface ConfirmedPhone {
+  /** KMS ciphertext (base64) of the E.164 number, encryption context {@link phoneEncryptionContext}. */
+  encrypted: string;
+  /** Keyed digest of the number (`phoneLookupKey`): finds or compares it without decrypting. */
+  lookupKey: string;
+  /** Display form, e.g. `139****5678`. */
+  masked: string;
+  /** When the carrier registry confirmed it (RFC 3339). */
+  confirmedAt: string;
 }
 
 /** What a person may see of their account: never the number, the hash or the ciphertext. */
@@ -46,6 +64,11 @@ export function personAccountView(account: PersonAccount): {
 /** The encryption context that binds an ID-number ciphertext to its account (KMS checks it on Decrypt). */
 export function idNumberEncryptionContext(accountId: string): Record<string, string> {
   return { purpose: 'id-number', account: accountId };
+}
+
+/** The encryption context that binds a phone ciphertext to its account. */
+export function phoneEncryptionContext(accountId: string): Record<string, string> {
+  return { purpose: 'phone', account: accountId };
 }
 
 /**

@@ -1,7 +1,9 @@
+import type { IdNumber } from '../identifiers/id-number.js';
 import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
 import { assuranceLevelOf } from './assurance.js';
 import type { PasswordHasher } from './password-hasher.js';
+import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
 import type { CarrierRegistry, PopulationRegistry } from './registry.js';
 import type { SignInRevocation } from './sign-in-revocation.js';
@@ -26,6 +28,8 @@ export interface PhoneProofDependencies extends SmsCodeDependencies {
   carrier: CarrierRegistry;
   passwords: PasswordHasher;
   signIns: SignInRevocation;
+  /** Reads the account's ID number back for the registries' HTTP services (the step-up knows no other). */
+  pii: PiiCipher;
 }
 
 export type ProofRequest = { status: 'requested' } | { status: 'throttled'; retryAfterSeconds: number };
@@ -40,6 +44,8 @@ export async function requestPhoneProof(
   subject: SmsCodeSubject,
   source: string,
   deps: PhoneProofDependencies,
+  /** The ID number itself: the registries' HTTP services need it (the lookup key is our own MAC). */
+  idNumber?: IdNumber,
 ): Promise<ProofRequest> {
   const admission = await admitSend({ phone: subject.phone, source }, deps);
   if (!admission.admitted) return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
@@ -47,11 +53,16 @@ export async function requestPhoneProof(
   // left (storing and texting it) is documented in docs/sign-in.md.
   const [prepared, person] = await Promise.all([
     prepareSmsCode(subject, deps),
-    deps.registry.findPerson(subject.lookupKey),
+    deps.registry.findPerson(subject.lookupKey, idNumber),
   ]);
   const confirmed =
     person !== undefined &&
-    (await deps.carrier.confirms({ lookupKey: subject.lookupKey, name: person.name, phone: subject.phone }));
+    (await deps.carrier.confirms({
+      lookupKey: subject.lookupKey,
+      name: person.name,
+      phone: subject.phone,
+      ...(idNumber ? { idNumber } : {}),
+    }));
   if (confirmed) await deliverSmsCode(prepared, deps);
   else logger.info('sms code not sent: phone not confirmed for the person', { purpose: subject.purpose });
   return { status: 'requested' };

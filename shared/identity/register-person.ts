@@ -8,16 +8,19 @@ import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { LoginThrottle, sourceDigest, type LoginAttemptStore } from './login-throttle.js';
-import { personLookupKey } from '../identifiers/lookup-key.js';
+import { personLookupKey, phoneLookupKey } from '../identifiers/lookup-key.js';
 import { passwordProblem, type PasswordHasher } from './password-hasher.js';
 import {
   comparableName,
   idNumberEncryptionContext,
+  phoneEncryptionContext,
   type Assurance,
+  type ConfirmedPhone,
   type PersonAccount,
 } from './person-account.js';
 import type { PiiCipher } from './pii-cipher.js';
-import type { PopulationRegistry } from './registry.js';
+import type { CarrierRegistry, PopulationRegistry } from './registry.js';
+import { maskPhone, phoneNumber, type PhoneNumber } from '../identifiers/phone.js';
 
 /**
  * The body of `POST /accounts`: the shape only, loosely bounded; the rules (ID number, name, password)
@@ -27,6 +30,8 @@ export const registerPersonInput = z.strictObject({
   idNumber: z.string().max(64),
   name: z.string().max(200),
   password: z.string().max(1024),
+  /** Optional: a mobile number in E.164 form, kept (confirmed) only if the carrier registry confirms it. */
+  phone: z.string().max(64).optional(),
 });
 export type RegisterPersonInput = z.output<typeof registerPersonInput>;
 
@@ -37,6 +42,7 @@ export interface RegisterPersonDependencies {
   pii: PiiCipher;
   lookupMac: Mac;
   registry: PopulationRegistry;
+  carrier: CarrierRegistry;
   audit: AuditTrail;
   clock: Clock;
 }
@@ -47,7 +53,12 @@ const maxNameLength = 50;
 export function registrationProblems(
   input: RegisterPersonInput,
   today: Date,
-): { idNumber?: IdNumber; name: string; errors: Array<{ path: string; message: string }> } {
+): {
+  idNumber?: IdNumber;
+  name: string;
+  phone?: PhoneNumber;
+  errors: Array<{ path: string; message: string }>;
+} {
   const errors: Array<{ path: string; message: string }> = [];
   let idNumber: IdNumber | undefined;
   try {
@@ -64,7 +75,13 @@ export function registrationProblems(
   }
   const password = passwordProblem(input.password, idNumber);
   if (password) errors.push({ path: 'password', message: password });
-  return { ...(idNumber ? { idNumber } : {}), name, errors };
+  let phone: PhoneNumber | undefined;
+  if (input.phone !== undefined) {
+    const parsed = phoneNumber.safeParse(input.phone);
+    if (parsed.success) phone = parsed.data;
+    else errors.push({ path: 'phone', message: parsed.error.issues[0]?.message ?? 'is not a mobile number' });
+  }
+  return { ...(idNumber ? { idNumber } : {}), name, ...(phone ? { phone } : {}), errors };
 }
 
 /**
@@ -80,6 +97,10 @@ export function registrationProblems(
  *   registered person's number, which is not secret in practice, take that number's one account.
  * - The registry does not know the number: accepted as `self-asserted` (the registry sets the level,
  *   it does not gate registration; `acr` tells relying parties the difference).
+ * - A `phone` (E.164, `+86…`) that the carrier registry confirms for this ID number and name is kept,
+ *   encrypted and as a keyed digest, as the account's confirmed phone; one it does not confirm (or a
+ *   carrier that does not answer) is accepted as unconfirmed: the account is created and the phone not
+ *   kept. The answer is the same either way, and the level is not raised: a code sent to it does that.
  *
  * The number is stored only as its lookup key, masked form and a KMS ciphertext bound to the account id.
  *
@@ -96,14 +117,14 @@ export async function registerPerson(
 ): Promise<PersonAccount> {
   if (context.source) await admitRegistration(context.source, deps);
   const now = new Date(deps.clock.now());
-  const { idNumber, name, errors } = registrationProblems(input, now);
+  const { idNumber, name, phone, errors } = registrationProblems(input, now);
   if (errors.length > 0 || !idNumber) {
     throw invalidRequest(errors);
   }
   const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
   if (await deps.accounts.findByLookupKey(lookupKey)) throw accountExists();
 
-  const registered = await deps.registry.findPerson(lookupKey);
+  const registered = await deps.registry.findPerson(lookupKey, idNumber);
   let assurance: Assurance = 'self-asserted';
   let accountName = name;
   if (registered) {
@@ -119,9 +140,10 @@ export async function registerPerson(
   }
 
   const id = randomId('acc');
-  const [passwordHash, idNumberEncrypted] = await Promise.all([
+  const [passwordHash, idNumberEncrypted, confirmedPhone] = await Promise.all([
     deps.passwords.hash(input.password),
     deps.pii.encrypt(idNumber, idNumberEncryptionContext(id)),
+    phone && confirmPhone({ id, lookupKey, idNumber, name: accountName, phone, at: now }, deps),
   ]);
   const account = await deps.accounts.create({
     id,
@@ -131,6 +153,7 @@ export async function registerPerson(
     name: accountName,
     passwordHash,
     assurance,
+    ...(confirmedPhone ? { phone: confirmedPhone } : {}),
     createdAt: now.toISOString(),
     version: 0,
   });
@@ -146,8 +169,31 @@ export async function registerPerson(
     .catch((error: unknown) =>
       logger.error('audit entry not written', { accountId: account.id, error: String(error) }),
     );
-  logger.info('account registered', { accountId: account.id, masked: account.masked, assurance });
+  logger.info('account registered', {
+    accountId: account.id,
+    masked: account.masked,
+    assurance,
+    phone: phone ? (confirmedPhone ? 'confirmed' : 'unconfirmed') : 'none',
+  });
   return account;
+}
+
+/**
+ * A phone given at registration, as the account keeps it if the carrier registry confirms it for this
+ * ID number and name (三要素核验); `undefined` (accepted as unconfirmed, and not kept) otherwise. It does
+ * not raise the level: only a code sent to it and typed back proves possession.
+ */
+async function confirmPhone(
+  query: { id: string; lookupKey: string; idNumber: IdNumber; name: string; phone: PhoneNumber; at: Date },
+  deps: RegisterPersonDependencies,
+): Promise<ConfirmedPhone | undefined> {
+  const { id, lookupKey, idNumber, name, phone, at } = query;
+  if (!(await deps.carrier.confirms({ lookupKey, name, phone, idNumber }))) return undefined;
+  const [encrypted, phoneKey] = await Promise.all([
+    deps.pii.encrypt(phone, phoneEncryptionContext(id)),
+    phoneLookupKey(deps.lookupMac, phone),
+  ]);
+  return { encrypted, lookupKey: phoneKey, masked: maskPhone(phone), confirmedAt: at.toISOString() };
 }
 
 function accountExists(): ConflictError {

@@ -1,3 +1,5 @@
+import type { IdNumber } from '../identifiers/id-number.js';
+
 /** A person as the population registry (人口库) knows them, found by lookup key, never by raw number. */
 export interface RegisteredPerson {
   lookupKey: string;
@@ -20,7 +22,11 @@ export interface RegisteredEntity {
  * these are the national population and legal-entity databases; locally a seeded table.
  */
 export interface PopulationRegistry {
-  findPerson(lookupKey: string): Promise<RegisteredPerson | undefined>;
+  /**
+   * The person with this lookup key. The real registries are asked by ID number, not by our lookup key:
+   * a caller that holds the number passes it too (registration does), and the HTTP adapter needs it.
+   */
+  findPerson(lookupKey: string, idNumber?: IdNumber): Promise<RegisteredPerson | undefined>;
 }
 
 /**
@@ -29,7 +35,29 @@ export interface PopulationRegistry {
  * 3; it answers yes or no and never says whose a number is.
  */
 export interface CarrierRegistry {
-  confirms(query: { lookupKey: string; name: string; phone: string }): Promise<boolean>;
+  /**
+   * `phone` in E.164 form (`+8613…`). The real carriers are asked by ID number: a caller that holds the
+   * number passes `idNumber` too; the HTTP adapter answers `false` without it (fail closed). No answer, a
+   * late one or a malformed one is `false` as well: only a clear yes confirms.
+   */
+  confirms(query: { lookupKey: string; name: string; phone: string; idNumber?: IdNumber }): Promise<boolean>;
+}
+
+/** A subscriber as the local carrier registry records it. */
+export interface CarrierSubscriber {
+  lookupKey: string;
+  name: string;
+  /** E.164 (`+8613…`); the store keeps only a keyed digest of it. */
+  phone: string;
+}
+
+/**
+ * The carriers' registry kept by the service itself: the local stand-in, filled by the demo seed from the
+ * same synthetic people as the population registry. A person may have several numbers; recording one
+ * again overwrites its name.
+ */
+export interface CarrierStore extends CarrierRegistry {
+  putSubscriber(subscriber: CarrierSubscriber): Promise<void>;
 }
 
 export interface EntityRegistry {

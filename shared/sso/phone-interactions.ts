@@ -1,9 +1,10 @@
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { parseAccountId } from '../identifiers/account-id.js';
-import { parseIdNumber } from '../identifiers/id-number.js';
+import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import { acrOf } from '../identity/assurance.js';
+import { idNumberEncryptionContext, type PersonAccount } from '../identity/person-account.js';
 import { passwordProblem } from '../identity/password-hasher.js';
 import {
   completePhoneProof,
@@ -90,7 +91,8 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
       if (!account) throw new errors.SessionNotFound('the signed-in person is no longer known');
       const subject = { purpose: 'step-up' as const, lookupKey: account.lookupKey, phone };
       if (form.has('send')) {
-        const request = await requestPhoneProof(subject, sourceOf(ctx), proofs);
+        const idNumber = await accountIdNumber(account, proofs);
+        const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
           return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds));
@@ -151,7 +153,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
       const lookupKey = await personLookupKey(proofs.lookupMac, idNumber);
       const subject = { purpose: 'reset' as const, lookupKey, phone };
       if (form.has('send')) {
-        const request = await requestPhoneProof(subject, sourceOf(ctx), proofs);
+        const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
           return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds));
@@ -190,4 +192,10 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
       return finish(ctx, { accountId: outcome.account.id, acr: acrOf(3), amr: ['sms'] });
     },
   };
+}
+
+/** The account's ID number, decrypted for the registries' HTTP services (which cannot read our lookup key). */
+async function accountIdNumber(account: PersonAccount, proofs: PhoneProofDependencies): Promise<IdNumber> {
+  const clear = await proofs.pii.decrypt(account.idNumberEncrypted, idNumberEncryptionContext(account.id));
+  return parseIdNumber(clear, new Date());
 }

@@ -11,7 +11,7 @@ import { functionGrants, kmsActions } from '../../functions/grants.js';
 import { functionNames, routeKey, routes, type FunctionName } from '../../functions/routes.js';
 import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
-import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
+import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import { table } from '../../shared/adapters/dynamo/table.js';
 
 type Json = Record<string, unknown>;
@@ -231,6 +231,7 @@ describe('ElicenceStack', () => {
         'WEB_KEY_ID',
         'PII_KEY_ID',
         'ACCESS_TOKEN_TTL_SECONDS',
+        'SMS_SENDER',
       ],
       admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY'],
       licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
@@ -238,7 +239,7 @@ describe('ElicenceStack', () => {
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
-      accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
+      accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID', 'SMS_SENDER'],
       web: [...service, 'WEB_ASSETS_DIR'],
       wallet: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       'demo-platform': [...service, 'WEB_KEY_ID'],
@@ -347,9 +348,14 @@ describe('ElicenceStack', () => {
     const piiKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.pii), 'Arn'] });
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
-    /** The ID-number encryption context, as the code builds it, as IAM conditions. */
+    /** The ID-number and phone encryption contexts, as the code builds them, as IAM conditions. */
     const idNumberContext = () => ({
-      StringEquals: { 'kms:EncryptionContext:purpose': idNumberEncryptionContext('acc_x').purpose },
+      StringEquals: {
+        'kms:EncryptionContext:purpose': [
+          idNumberEncryptionContext('acc_x').purpose,
+          phoneEncryptionContext('acc_x').purpose,
+        ],
+      },
       Null: { 'kms:EncryptionContext:account': 'false' },
     });
 
@@ -798,6 +804,38 @@ describe('ElicenceStack', () => {
       expect(new Set(signers)).toEqual(
         new Set([`\${${roleId('licences')}.Arn}`, `\${${roleId('status-lists')}.Arn}`]),
       );
+    });
+
+    it('lets exactly the functions that send SMS publish to phone numbers, never to a topic, and sets SMS_SENDER=sns', () => {
+      const senders = functionNames.filter((name) => functionGrants[name].sms).sort();
+      expect(senders).toEqual(['accounts', 'oidc']);
+      for (const name of functionNames) {
+        const statements = roleStatements(name).filter((s) =>
+          actionsOf(s).some((action) => action.startsWith('sns:')),
+        );
+        if (!senders.includes(name)) {
+          expect(statements, name).toEqual([]);
+          expect(environmentOf(name).SMS_SENDER, name).toBeUndefined();
+          continue;
+        }
+        expect(
+          statements.map((s) => ({ Effect: s.Effect, Action: s.Action, Resource: render(s.Resource) })),
+          name,
+        ).toEqual([
+          { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+          { Effect: 'Deny', Action: 'sns:Publish', Resource: 'arn:${AWS::Partition}:sns:*:*:*' },
+        ]);
+        expect(environmentOf(name).SMS_SENDER, name).toBe('sns');
+      }
+      // No other SNS permission anywhere: the alarm topic is published to by CloudWatch, not by a function.
+      const anySns = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
+        (
+          policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }
+        ).Properties.PolicyDocument.Statement.filter((s) =>
+          actionsOf(s).some((action) => action.startsWith('sns:')),
+        ),
+      );
+      expect(anySns).toHaveLength(senders.length * 2);
     });
 
     it('uses no AWS managed policy', () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms';
@@ -13,6 +13,8 @@ import { loadConfig } from '../../shared/config.js';
 import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 import { table } from '../../shared/adapters/dynamo/table.js';
+import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
+import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 
 const tableName = 'guarded';
@@ -149,5 +151,36 @@ describe('stringLike, as IAM matches', () => {
     expect(stringLike('a?c', 'abc')).toBe(true);
     expect(stringLike('a.c', 'abc')).toBe(false);
     expect(stringLike('oidc#AccessToken#*', 'oidc#Session#x')).toBe(false);
+  });
+});
+
+describe('text messages under the local grant guard', () => {
+  it('refuses a text message from a function without the sms grant, and lets the senders send', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'elicence-sms-guard-'));
+    const outbox = join(dataDir, 'outbox', 'sms.jsonl');
+    const keyRoles = new Map<string, KeyRole>();
+    const message = {
+      to: '+8613912345678',
+      text: '【电子证照】验证码 123456，5 分钟内有效。',
+      code: '123456',
+    };
+    const containerOf = (functionName: FunctionName) => {
+      const container = { sms: new OutboxSmsSender(outbox, { now: () => Date.now() }) as SmsSender };
+      guardGrants(container, {
+        functionName,
+        grants: functionGrants[functionName],
+        keyRoles,
+        partitionKey: table.partitionKey,
+      });
+      return container;
+    };
+    for (const refused of ['verify', 'me', 'wallet', 'admin'] as const) {
+      const attempt = containerOf(refused).sms.send(message);
+      await expect(attempt).rejects.toThrow(LocalAccessDenied);
+      await expect(attempt).rejects.toThrow(`Function ${refused} is not granted sns:Publish`);
+    }
+    await expect(readFile(outbox, 'utf8')).rejects.toThrow(/ENOENT/);
+    for (const sender of ['accounts', 'oidc'] as const) await containerOf(sender).sms.send(message);
+    expect((await readFile(outbox, 'utf8')).trim().split('\n')).toHaveLength(2);
   });
 });

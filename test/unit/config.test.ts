@@ -37,9 +37,35 @@ describe('configuration', () => {
     ['TABLE_NAME', 'ab'],
     ['LOG_LEVEL', 'LOUD'],
     ['ACCESS_TOKEN_TTL_SECONDS', '5'],
+    ['SMS_SENDER', 'pigeon'],
+    ['SMS_SENDER_ID', 'elicence-sender'],
+    ['AWS_ENDPOINT_URL_SNS', 'sns.local'],
+    ['REGISTRIES', 'ldap'],
+    ['POPULATION_REGISTRY_URL', 'http://population.example/v1'],
+    ['CARRIER_REGISTRY_URL', 'ftp://127.0.0.1/c'],
+    ['REGISTRY_TIMEOUT_MS', '10'],
   ])('refuses %s=%s with a message naming the variable', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`\\b${variable}\\b`));
+  });
+
+  it('sends text messages to the outbox unless told SNS, at the SNS endpoint given or AWS_ENDPOINT_URL', () => {
+    expect(loadConfig({})).toMatchObject({
+      smsSender: 'outbox',
+      snsEndpoint: undefined,
+      smsSenderId: undefined,
+    });
+    expect(loadConfig({ SMS_SENDER: 'sns', SMS_SENDER_ID: 'ELICENCE' })).toMatchObject({
+      smsSender: 'sns',
+      smsSenderId: 'ELICENCE',
+    });
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://localhost:4566' }).snsEndpoint).toBe(
+      'http://localhost:4566',
+    );
+    expect(
+      loadConfig({ AWS_ENDPOINT_URL: 'http://localhost:4566', AWS_ENDPOINT_URL_SNS: 'http://localhost:4575' })
+        .snsEndpoint,
+    ).toBe('http://localhost:4575');
   });
 
   it('names every bad variable at once', () => {

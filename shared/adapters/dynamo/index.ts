@@ -7,7 +7,8 @@ import type { AccessTokenLookup } from '../../http/authenticate.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import type { EntityStore } from '../../identity/entity-store.js';
 import type { LoginAttemptStore } from '../../identity/login-throttle.js';
-import type { RegistryStore } from '../../identity/registry.js';
+import type { CarrierStore, RegistryStore } from '../../identity/registry.js';
+import type { Mac } from '../../crypto/mac.js';
 import type { ScanLoginStore } from '../../identity/scan-login.js';
 import type { SmsCodeStore } from '../../identity/sms-code-store.js';
 import type { SignInRevocation } from '../../identity/sign-in-revocation.js';
@@ -21,6 +22,7 @@ import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';
 import { DynamoAuditTrail } from './audit-trail.js';
+import { DynamoCarrierRegistry } from './carrier-registry.js';
 import { createDocumentClient } from './client.js';
 import { DynamoClientStore } from './client-store.js';
 import { DynamoEntityStore } from './entity-store.js';
@@ -77,6 +79,9 @@ export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
   new DynamoTrustListStore(table, table.tableName);
 export const dynamoRegistryStore = (table: TableConnection): RegistryStore =>
   new DynamoRegistry(table, table.tableName);
+/** The local carrier registry; `mac` (the lookup key) digests the phone numbers it keys by. */
+export const dynamoCarrierRegistry = (table: TableConnection, mac: Mac): CarrierStore =>
+  new DynamoCarrierRegistry(table, table.tableName, mac);
 export const dynamoLicenceStore = (table: TableConnection): LicenceStore =>
   new DynamoLicenceStore(table, table.tableName);
 export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>

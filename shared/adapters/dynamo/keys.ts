@@ -47,6 +47,7 @@ import type { ItemKey } from './conditional.js';
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
+ * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -82,6 +83,7 @@ export const prefixes = {
   passkeyChallenge: 'passkey-challenge#',
   smsCode: 'sms-code#',
   oidcAccount: 'oidc-account#',
+  registryCarrier: 'registry-carrier#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -107,6 +109,7 @@ export const sortKeys = {
   passkey: 'passkey',
   passkeyChallenge: 'passkey-challenge',
   smsCode: 'sms-code',
+  subscriber: 'subscriber',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -186,6 +189,11 @@ export const keys = {
   smsCode: (codeDigest: string): ItemKey => ({
     pk: `${prefixes.smsCode}${codeDigest}`,
     sk: sortKeys.smsCode,
+  }),
+  /** `phoneKey` is the keyed digest of the number (`phoneLookupKey`): the table never holds a phone. */
+  registryCarrier: (lookupKey: string, phoneKey: string): ItemKey => ({
+    pk: `${prefixes.registryCarrier}${lookupKey}#${phoneKey}`,
+    sk: sortKeys.subscriber,
   }),
 } as const;
 

@@ -3,11 +3,11 @@ import { translator, type Lang, type Translate } from '../kit/i18n.js';
 import { renderPage } from '../kit/layout.js';
 import type { Assurance } from '../../identity/person-account.js';
 
-type Field = 'idNumber' | 'name' | 'password' | 'passwordConfirm';
+type Field = 'idNumber' | 'name' | 'phone' | 'password' | 'passwordConfirm';
 
 /** What the form shows: the values typed (never the password), the errors by field, or the result. */
 export interface RegisterPageState {
-  values?: { idNumber?: string; name?: string };
+  values?: { idNumber?: string; name?: string; phone?: string };
   /** `field` is one of the form's input names, or absent for a form-wide message. */
   errors?: ReadonlyArray<{ field?: Field; message: string }>;
   registered?: { masked: string; name: string; assurance: Assurance };
@@ -16,6 +16,7 @@ export interface RegisterPageState {
 const labels: Record<Field, (t: Translate) => string> = {
   idNumber: (t) => t('公民身份号码', 'Resident ID number'),
   name: (t) => t('姓名', 'Name'),
+  phone: (t) => t('手机号码（选填）', 'Mobile number (optional)'),
   password: (t) => t('密码', 'Password'),
   passwordConfirm: (t) => t('确认密码', 'Confirm password'),
 };
@@ -25,7 +26,12 @@ const isField = (name: string): name is Field => Object.hasOwn(labels, name);
 /** The input of each field: what browsers and password managers need to fill it, and its bounds. */
 const inputs: Record<
   Field,
-  { type: 'text' | 'password'; attributes: Record<string, string | number>; hint?: (t: Translate) => string }
+  {
+    type: 'text' | 'password' | 'tel';
+    attributes: Record<string, string | number>;
+    hint?: (t: Translate) => string;
+    optional?: true;
+  }
 > = {
   idNumber: {
     type: 'text',
@@ -43,6 +49,16 @@ const inputs: Record<
     type: 'text',
     attributes: { autocomplete: 'name', maxlength: 50 },
     hint: (t) => t('与身份证件一致', 'As on your identity card'),
+  },
+  phone: {
+    type: 'tel',
+    attributes: { autocomplete: 'tel', inputmode: 'tel', maxlength: 20 },
+    hint: (t) =>
+      t(
+        '以 +86 开头，例如 +8613912345678；须为本人实名登记的号码',
+        'Starting +86, such as +8613912345678; it must be registered to you under your real name',
+      ),
+    optional: true,
   },
   password: {
     type: 'password',
@@ -71,7 +87,7 @@ const assuranceText: Record<Assurance, (t: Translate) => string> = {
 };
 
 function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {
-  const { type, attributes, hint } = inputs[name];
+  const { type, attributes, hint, optional } = inputs[name];
   const hintId = hint ? `${name}-hint` : undefined;
   const errorId = errors.length > 0 ? `${name}-error` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
@@ -94,7 +110,7 @@ function field(name: Field, t: Translate, value: string | undefined, errors: rea
       ${attr('value', value)}
       ${attr('aria-describedby', describedBy)}
       ${attr('aria-invalid', errorId ? 'true' : undefined)}
-      required
+      ${optional ? '' : html`required`}
     />`;
 }
 
@@ -148,6 +164,7 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
     : html`<form method="post" action="/register" novalidate>
         ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
         ${field('name', t, state.values?.name, errorsOf('name'))}
+        ${field('phone', t, state.values?.phone, errorsOf('phone'))}
         ${field('password', t, undefined, errorsOf('password'))}
         ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}
         <button type="submit">${t('注册', 'Register')}</button>
@@ -183,6 +200,10 @@ const chineseRules: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]>
   [/^must not contain control characters or < >$/, () => '不得包含控制字符或 < >'],
   [/^must not be only spaces$/, () => '不得只有空格'],
   [/^must not contain the ID number$/, () => '不得包含身份证号码'],
+  [
+    /^must be a mainland mobile number in E\.164 form, such as (\+\d+)$/,
+    (m) => `应为以 +86 开头的手机号码，例如 ${m[1]}`,
+  ],
 ];
 
 function ruleMessage(t: Translate, message: string): string {

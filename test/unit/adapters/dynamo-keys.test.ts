@@ -49,6 +49,7 @@ describe('the table’s keys, as stored', () => {
       passkeyChallenge: 'passkey-challenge#',
       smsCode: 'sms-code#',
       oidcAccount: 'oidc-account#',
+      registryCarrier: 'registry-carrier#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -67,6 +68,7 @@ describe('the table’s keys, as stored', () => {
       passkey: 'passkey',
       passkeyChallenge: 'passkey-challenge',
       smsCode: 'sms-code',
+      subscriber: 'subscriber',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -88,6 +90,7 @@ describe('the table’s keys, as stored', () => {
     expect(keys.trustList()).toEqual({ pk: 'trust-list', sk: 'trust-list' });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
+    expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });
     expect(keys.entityAgent('cc', 'lk')).toEqual({ pk: 'entity-agents#cc', sk: 'person#lk' });

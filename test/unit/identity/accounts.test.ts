@@ -7,6 +7,7 @@ import { sourceDigest } from '../../../shared/identity/login-throttle.js';
 import { registerPerson, type RegisterPersonDependencies } from '../../../shared/identity/register-person.js';
 import { findPersonById, personIdNumber, verifyPassword } from '../../../shared/identity/verify-password.js';
 import { fakeMac } from '../../support/in-memory.js';
+import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
 import {
   FakePasswordHasher,
   FakePiiCipher,
@@ -34,6 +35,7 @@ describe('people: registration and password check', () => {
     accounts: InMemoryAccountStore;
     passwords: FakePasswordHasher;
     registry: InMemoryRegistry;
+    carrier: InMemoryCarrierRegistry;
     audit: InMemoryAudit;
     lookupMac: CountingMac;
     loginAttempts: InMemoryLoginAttemptStore;
@@ -48,6 +50,7 @@ describe('people: registration and password check', () => {
       pii: new FakePiiCipher(),
       lookupMac: new CountingMac(),
       registry: new InMemoryRegistry(),
+      carrier: new InMemoryCarrierRegistry(),
       audit: new InMemoryAudit(),
       loginAttempts: new InMemoryLoginAttemptStore(),
       clock: new TestClock(),

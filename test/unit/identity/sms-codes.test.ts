@@ -18,6 +18,7 @@ import {
 } from '../../../shared/identity/sms-codes.js';
 import {
   FakePasswordHasher,
+  FakePiiCipher,
   InMemoryAccountStore,
   InMemoryLoginAttemptStore,
   InMemoryRegistry,
@@ -47,6 +48,7 @@ function world() {
     carrier: new FakeCarrierRegistry(),
     passwords: new FakePasswordHasher(),
     signIns: new RecordingSignInRevocation(),
+    pii: new FakePiiCipher(),
   } satisfies PhoneProofDependencies;
   return { clock, deps };
 }

@@ -1,0 +1,24 @@
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Config } from '../../config.js';
+import type { SmsSender } from '../../identity/sms-sender.js';
+import { SnsSmsSender } from './sms-sender.js';
+
+/*
+ * The composition root's way in to the SNS adapter: the builder returns the port, so the composition
+ * names no SDK type.
+ */
+
+/**
+ * The SNS sender of a container, from the configuration (`AWS_ENDPOINT_URL_SNS` for an emulator, the
+ * region otherwise; the function's role supplies the credentials). Makes no network call until a send.
+ */
+export function snsSmsSender(config: Pick<Config, 'region' | 'snsEndpoint' | 'smsSenderId'>): SmsSender {
+  const client = new SNSClient({
+    region: config.region,
+    // One retry: a publish retried after an ambiguous failure may send the same text twice, which is harmless.
+    maxAttempts: 2,
+    retryMode: 'standard',
+    ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
+  });
+  return new SnsSmsSender(client, config.smsSenderId);
+}
