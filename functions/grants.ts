@@ -117,7 +117,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
-  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items).
+  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
+  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
@@ -161,6 +162,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.loginAttempts,
           partitions.passkeyChallenge,
           partitions.smsCode,
+          partitions.passkey,
         ],
         BatchWriteItem: [partitions.oidc],
       },
