@@ -292,7 +292,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // and appointments written (conditional
   // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
   // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
-  // key; it sends one-time codes by SMS (confirming a phone).
+  // key; it sends one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
+  // pending codes (put, update a try, conditional delete) and the send limits (get, conditional put, delete).
   accounts: {
     table: {
       items: {
@@ -305,6 +306,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryCarrier,
           partitions.entityAccount,
           partitions.entityAgents,
+          partitions.smsSendLimits,
         ],
         PutItem: [
           partitions.loginAttemptsOf('registration'),
@@ -312,7 +314,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.audit,
+          partitions.smsSendLimits,
+          partitions.smsCode,
         ],
+        UpdateItem: [partitions.smsCode],
+        DeleteItem: [partitions.smsSendLimits, partitions.smsCode],
       },
       queries: ['gsi1', 'gsi2'],
     },

@@ -46,7 +46,7 @@ export type ProofRequest = { status: 'requested' } | { status: 'throttled'; retr
 export async function requestPhoneProof(
   subject: SmsCodeSubject,
   source: string,
-  deps: PhoneProofDependencies,
+  deps: SmsCodeDependencies & Pick<PhoneProofDependencies, 'registry' | 'carrier'>,
   /** The ID number itself: the registries' HTTP services need it (the lookup key is our own MAC). */
   idNumber?: IdNumber,
 ): Promise<ProofRequest> {
