@@ -100,7 +100,8 @@ export function registrationProblems(
  * - A `phone` (E.164, `+86…`) that the carrier registry confirms for this ID number and name is kept,
  *   encrypted and as a keyed digest, as the account's confirmed phone; one it does not confirm (or a
  *   carrier that does not answer) is accepted as unconfirmed: the account is created and the phone not
- *   kept. The answer is the same either way, and the level is not raised: a code sent to it does that.
+ *   kept. The answer is the same either way, and the level is not raised: a code sent to it does that
+ *   (`provePhone`, the `/register` page's code: a registry-verified account then starts at level 3).
  *
  * The number is stored only as its lookup key, masked form and a KMS ciphertext bound to the account id.
  *
