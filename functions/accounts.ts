@@ -13,6 +13,8 @@ import {
   pii,
   passwords,
   loginAttempts,
+  sms,
+  smsCodes,
 } from './composition/factories.js';
 import { ForbiddenError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -41,6 +43,7 @@ import {
   type RegisterPageState,
 } from '../shared/web/pages/register-page.js';
 import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
+import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
 import * as z from 'zod';
@@ -59,6 +62,8 @@ const dependencies = composition({
   pii,
   passwords,
   loginAttempts,
+  sms,
+  smsCodes,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('accounts');
@@ -183,7 +188,7 @@ const registerPage = webHandler(
       phone: (form.get('phone') ?? '').slice(0, 64),
     };
     const password = (form.get('password') ?? '').slice(0, 1024);
-    if (password !== (form.get('passwordConfirm') ?? '')) {
+    if (!form.has('send') && password !== (form.get('passwordConfirm') ?? '')) {
       return page(400, {
         values,
         errors: [
@@ -198,8 +203,18 @@ const registerPage = webHandler(
       const deps = dependencies();
       // An empty phone input is no phone: the field is optional.
       const { phone, ...required } = values;
-      const account = await registerPerson(
-        { ...required, ...(phone.trim() ? { phone } : {}), password },
+      const given = { ...required, ...(phone.trim() ? { phone } : {}) };
+      if (form.has('send')) {
+        // 获取验证码: the same answer whether or not the carrier confirms the phone (no oracle).
+        const sent = await sendRegistrationCode(given, event.requestContext.http.sourceIp, deps);
+        if (sent.status === 'throttled') {
+          throw new TooManyRequestsError('Too many codes requested', sent.retryAfterSeconds);
+        }
+        return page(200, { values, codeRequested: true });
+      }
+      const account = await registerWithPhoneCode(
+        { ...given, password },
+        (form.get('code') ?? '').slice(0, 16),
         deps,
         {
           requestId: event.requestContext?.requestId,

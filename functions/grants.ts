@@ -117,7 +117,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
-  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items).
+  // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
+  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
@@ -161,6 +162,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.loginAttempts,
           partitions.passkeyChallenge,
           partitions.smsCode,
+          partitions.passkey,
         ],
         BatchWriteItem: [partitions.oidc],
       },
@@ -290,7 +292,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // and appointments written (conditional
   // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
   // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
-  // key; it sends one-time codes by SMS (confirming a phone).
+  // key; it sends one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
+  // pending codes (put, update a try, conditional delete) and the send limits (get, conditional put, delete).
   accounts: {
     table: {
       items: {
@@ -303,6 +306,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryCarrier,
           partitions.entityAccount,
           partitions.entityAgents,
+          partitions.smsSendLimits,
         ],
         PutItem: [
           partitions.loginAttemptsOf('registration'),
@@ -310,7 +314,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.audit,
+          partitions.smsSendLimits,
+          partitions.smsCode,
         ],
+        UpdateItem: [partitions.smsCode],
+        DeleteItem: [partitions.smsSendLimits, partitions.smsCode],
       },
       queries: ['gsi1', 'gsi2'],
     },

@@ -2,6 +2,7 @@ import type { IdNumber } from '../identifiers/id-number.js';
 import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
 import { assuranceLevelOf } from './assurance.js';
+import type { PasskeyStore } from './passkeys.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
@@ -28,6 +29,8 @@ export interface PhoneProofDependencies extends SmsCodeDependencies {
   carrier: CarrierRegistry;
   passwords: PasswordHasher;
   signIns: SignInRevocation;
+  /** A squatted account's passkeys are removed when the real owner takes it over. */
+  passkeys: PasskeyStore;
   /** Reads the account's ID number back for the registries' HTTP services (the step-up knows no other). */
   pii: PiiCipher;
 }
@@ -43,7 +46,7 @@ export type ProofRequest = { status: 'requested' } | { status: 'throttled'; retr
 export async function requestPhoneProof(
   subject: SmsCodeSubject,
   source: string,
-  deps: PhoneProofDependencies,
+  deps: SmsCodeDependencies & Pick<PhoneProofDependencies, 'registry' | 'carrier'>,
   /** The ID number itself: the registries' HTTP services need it (the lookup key is our own MAC). */
   idNumber?: IdNumber,
 ): Promise<ProofRequest> {
@@ -83,7 +86,8 @@ export type ProofOutcome =
  * account that never reached level 3 under this phone (someone else may have registered the number) is
  * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
  * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
- * so the old one opens nothing again.
+ * so the old one opens nothing again; every passkey of it is removed too, so that no authenticator the
+ * squatter kept opens it again.
  *
  * @example
  * ```ts
@@ -110,10 +114,20 @@ export async function completePhoneProof(
       passwordHash: await deps.passwords.hash(options.newPassword),
     }),
   });
+  // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
+  if (tookOver) await removePasskeys(account.id, deps.passkeys);
   if (tookOver || options.newPassword !== undefined) {
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
   }
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: saved, tookOver };
+}
+
+/** Removes every passkey of an account taken over: none of them was enrolled by the real owner. */
+async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promise<void> {
+  const held = await passkeys.listFor(accountId);
+  await Promise.all(held.map((passkey) => passkeys.remove(accountId, passkey.id)));
+  if (held.length > 0)
+    logger.info('passkeys of a taken-over account removed', { accountId, count: held.length });
 }

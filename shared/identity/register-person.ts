@@ -100,7 +100,8 @@ export function registrationProblems(
  * - A `phone` (E.164, `+86…`) that the carrier registry confirms for this ID number and name is kept,
  *   encrypted and as a keyed digest, as the account's confirmed phone; one it does not confirm (or a
  *   carrier that does not answer) is accepted as unconfirmed: the account is created and the phone not
- *   kept. The answer is the same either way, and the level is not raised: a code sent to it does that.
+ *   kept. The answer is the same either way, and the level is not raised: a code sent to it does that
+ *   (`provePhone`, the `/register` page's code: a registry-verified account then starts at level 3).
  *
  * The number is stored only as its lookup key, masked form and a KMS ciphertext bound to the account id.
  *
@@ -114,6 +115,12 @@ export async function registerPerson(
   input: RegisterPersonInput,
   deps: RegisterPersonDependencies,
   context: { requestId?: string; source?: string } = {},
+  /**
+   * The registration page's proof of the phone (shared/identity/register-phone-code.ts): checks the code
+   * sent to it and answers the phone's digest, or throws. Given a right code, a registry-verified account
+   * with a confirmed phone starts at level 3 (`possession-verified`).
+   */
+  provePhone?: (subject: { lookupKey: string; phone: PhoneNumber }) => Promise<string>,
 ): Promise<PersonAccount> {
   if (context.source) await admitRegistration(context.source, deps);
   const now = new Date(deps.clock.now());
@@ -139,6 +146,10 @@ export async function registerPerson(
     accountName = registered.name;
   }
 
+  // The code is checked only once every other rule holds, so that a refusal for another field spends none
+  // of its tries.
+  const provenPhone = phone && provePhone ? await provePhone({ lookupKey, phone }) : undefined;
+
   const id = randomId('acc');
   const [passwordHash, idNumberEncrypted, confirmedPhone] = await Promise.all([
     deps.passwords.hash(input.password),
@@ -152,8 +163,10 @@ export async function registerPerson(
     idNumberEncrypted,
     name: accountName,
     passwordHash,
-    assurance,
+    assurance:
+      provenPhone && confirmedPhone && assurance === 'registry-verified' ? 'possession-verified' : assurance,
     ...(confirmedPhone ? { phone: confirmedPhone } : {}),
+    ...(provenPhone && confirmedPhone ? { provenPhone } : {}),
     createdAt: now.toISOString(),
     version: 0,
   });
@@ -163,7 +176,7 @@ export async function registerPerson(
       actor: account.id,
       action: 'account.registered',
       holderMasked: account.masked,
-      reason: assurance,
+      reason: account.assurance,
       ...(context.requestId ? { requestId: context.requestId } : {}),
     })
     .catch((error: unknown) =>
@@ -172,7 +185,7 @@ export async function registerPerson(
   logger.info('account registered', {
     accountId: account.id,
     masked: account.masked,
-    assurance,
+    assurance: account.assurance,
     phone: phone ? (confirmedPhone ? 'confirmed' : 'unconfirmed') : 'none',
   });
   return account;

@@ -21,7 +21,7 @@ export const smsCodePolicy = {
 } as const;
 
 /** What a code proves possession for: signing in at level 3, or resetting the password. */
-export type SmsCodePurpose = 'step-up' | 'reset';
+export type SmsCodePurpose = 'step-up' | 'reset' | 'register';
 
 export interface SmsCodeDependencies {
   smsCodes: SmsCodeStore;

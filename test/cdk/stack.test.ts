@@ -609,7 +609,8 @@ describe('ElicenceStack', () => {
         'trust-list': { items: [get, put], queries: ['gsi2'] },
         verify: { items: [get, put], queries: ['gsi1'] },
         me: { items: [get, put, del], queries: ['gsi1'] },
-        accounts: { items: [get, put], queries: ['gsi1', 'gsi2'] },
+        // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
+        accounts: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },
         // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).
         wallet: { items: [get, update], queries: ['gsi1'] },
@@ -692,7 +693,8 @@ describe('ElicenceStack', () => {
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
-      expect(writers('sms-code#')).toEqual(['oidc']);
+      // Codes: the sign-in's step-up and reset, and confirming a phone on the /register page.
+      expect(writers('sms-code#')).toEqual(['oidc', 'accounts']);
       expect(writers('trust-list')).toEqual(['trust-list']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],

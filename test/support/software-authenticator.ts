@@ -49,6 +49,11 @@ export class SoftwareAuthenticator {
     );
   }
 
+  /** The credential's COSE public key (base64url), as the store keeps it: to seed a passkey directly. */
+  publicKey(): string {
+    return b64url(this.#cosePublicKey());
+  }
+
   #clientData(type: string, challenge: string): Buffer {
     return Buffer.from(JSON.stringify({ type, challenge, origin: this.origin, crossOrigin: false }));
   }

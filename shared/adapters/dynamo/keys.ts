@@ -248,4 +248,6 @@ export const leadingKeys = {
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */
   loginAttemptsOf: <K extends ThrottleKind>(kind: K) =>
     anyUnder(`${prefixes.loginAttempts}${kind}#` as const),
+  /** The send limits of SMS codes (shared/identity/sms-codes.ts `admitSend`): `login-attempts#sms-send#*`. */
+  smsSendLimits: anyUnder(`${prefixes.loginAttempts}sms-send#` as const),
 } as const;

@@ -3,7 +3,7 @@ import { translator, type Lang, type Translate } from '../kit/i18n.js';
 import { renderPage } from '../kit/layout.js';
 import type { Assurance } from '../../identity/person-account.js';
 
-type Field = 'idNumber' | 'name' | 'phone' | 'password' | 'passwordConfirm';
+type Field = 'idNumber' | 'name' | 'phone' | 'code' | 'password' | 'passwordConfirm';
 
 /** What the form shows: the values typed (never the password), the errors by field, or the result. */
 export interface RegisterPageState {
@@ -11,12 +11,16 @@ export interface RegisterPageState {
   /** `field` is one of the form's input names, or absent for a form-wide message. */
   errors?: ReadonlyArray<{ field?: Field; message: string }>;
   registered?: { masked: string; name: string; assurance: Assurance };
+  /** A code was asked for (获取验证码): the same notice whether or not one went out. */
+  codeRequested?: boolean;
 }
 
 const labels: Record<Field, (t: Translate) => string> = {
   idNumber: (t) => t('公民身份号码', 'Resident ID number'),
   name: (t) => t('姓名', 'Name'),
   phone: (t) => t('手机号码（选填）', 'Mobile number (optional)'),
+  code: (t) =>
+    t('短信验证码（填写手机号码时必填）', 'Code from the text message (needed with a mobile number)'),
   password: (t) => t('密码', 'Password'),
   passwordConfirm: (t) => t('确认密码', 'Confirm password'),
 };
@@ -57,6 +61,16 @@ const inputs: Record<
       t(
         '以 +86 开头，例如 +8613912345678；须为本人实名登记的号码',
         'Starting +86, such as +8613912345678; it must be registered to you under your real name',
+      ),
+    optional: true,
+  },
+  code: {
+    type: 'text',
+    attributes: { autocomplete: 'one-time-code', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6 },
+    hint: (t) =>
+      t(
+        '先点击“获取验证码”；验证码只发送到运营商登记在您名下的号码',
+        'Press “Send code” first; a code goes only to a number registered to you with its carrier',
       ),
     optional: true,
   },
@@ -165,6 +179,10 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
         ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
         ${field('name', t, state.values?.name, errorsOf('name'))}
         ${field('phone', t, state.values?.phone, errorsOf('phone'))}
+        <button type="submit" name="send" value="1" class="secondary" formnovalidate>
+          ${t('获取验证码', 'Send code')}
+        </button>
+        ${field('code', t, undefined, errorsOf('code'))}
         ${field('password', t, undefined, errorsOf('password'))}
         ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}
         <button type="submit">${t('注册', 'Register')}</button>
@@ -181,8 +199,18 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
       <p class="lead">
         ${t('一个账号，登录所有政务服务平台。', 'One account for every government service platform.')}
       </p>
-      ${summary} ${content}`,
+      ${summary} ${state.codeRequested ? requestedNotice(t) : ''} ${content}`,
   });
+}
+
+/** The same notice whether or not a code went out: the form is no oracle for the carrier registry. */
+function requestedNotice(t: Translate): SafeHtml {
+  return html`<p class="notice" role="status">
+    ${t(
+      '如果该手机号是运营商登记在您名下的号码，验证码已发送，5 分钟内有效。请填写验证码和密码后注册。',
+      'If this mobile number is registered to you with its carrier, a code is on its way; it is valid for 5 minutes. Enter it and a password, then register.',
+    )}
+  </p>`;
 }
 
 /**
@@ -200,6 +228,10 @@ const chineseRules: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]>
   [/^must not contain control characters or < >$/, () => '不得包含控制字符或 < >'],
   [/^must not be only spaces$/, () => '不得只有空格'],
   [/^must not contain the ID number$/, () => '不得包含身份证号码'],
+  [/^is needed to send a code$/, () => '获取验证码需填写手机号码'],
+  [/^is needed: send a code to the phone first$/, () => '填写了手机号码时必填：请先获取验证码'],
+  [/^is not the code sent$/, () => '不正确'],
+  [/^has expired or was used: send a new one$/, () => '已失效（超时、已使用或尝试次数过多），请重新获取'],
   [
     /^must be a mainland mobile number in E\.164 form, such as (\+\d+)$/,
     (m) => `应为以 +86 开头的手机号码，例如 ${m[1]}`,

@@ -6,6 +6,7 @@ import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneEncryptionContext } from '../../../shared/identity/person-account.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
+import { outbox } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -153,7 +154,15 @@ describe('the /register page with a phone', () => {
 
   it('keeps a confirmed phone, and takes an empty one as none', async () => {
     const [withPhone, without] = [registryPeople[16]!, registryPeople[17]!];
-    const first = await postForm({ ...withPhone, password: 'He-Xue-2026!', passwordConfirm: 'He-Xue-2026!' });
+    // A phone on the page needs the code sent to it (test/integration/http/register-phone-code.test.ts).
+    expect((await postForm({ ...withPhone, send: '1' })).status).toBe(200);
+    const code = (await outbox(runtime.dataDir)).filter((m) => m.to === withPhone.phone).at(-1)?.code;
+    const first = await postForm({
+      ...withPhone,
+      code: code ?? '',
+      password: 'He-Xue-2026!',
+      passwordConfirm: 'He-Xue-2026!',
+    });
     expect(first.status, await first.text()).toBe(201);
     expect((await storedAccount(withPhone.idNumber))?.phone?.confirmedAt).toEqual(expect.any(String));
     const second = await postForm({

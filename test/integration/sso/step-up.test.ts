@@ -21,6 +21,8 @@ import {
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { drivingLicenceBody, issued } from '../../support/licences.js';
 import { UserAgent } from '../../support/user-agent.js';
+import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
+import { userHandleOf } from '../../../shared/identity/passkeys.js';
 
 /**
  * Step-up to level 3 by SMS in the sign-in (acr_values, an essential acr claim, a client's minAcr, a live
@@ -364,6 +366,67 @@ describe('password reset, and the real owner winning', () => {
     // The squatter's browser session is gone too: a new request there asks for a password again.
     const back = await runFlow(ua, (await authorizationRequest(platform)).url, {});
     expect(back.stoppedAt).toBe('login');
+  });
+
+  it('the owner’s reset removes the squatter’s passkeys: they sign in no more', async () => {
+    const owner = await person({ account: false });
+    const squatter = { ...owner, password: 'squatter-password-2' };
+    await register(squatter);
+    // Enrolling a passkey needs level 3, which the squatter cannot reach (the test above): the passkey is
+    // put in the store directly, standing for one enrolled through any gap, with a real key behind it.
+    const authenticator = new SoftwareAuthenticator(new URL(runtime.baseUrl).origin);
+    const deps = buildDependencies(runtime.config);
+    try {
+      const id = parseIdNumber(owner.idNumber, new Date());
+      const account = (await deps.accounts.findByLookupKey(await personLookupKey(deps.lookupMac, id)))!;
+      await deps.passkeys.add({
+        id: authenticator.credentialId,
+        accountId: account.id,
+        publicKey: authenticator.publicKey(),
+        counter: 0,
+        transports: ['internal'],
+        deviceType: 'singleDevice',
+        backedUp: false,
+        name: 'squatter',
+        createdAt: new Date().toISOString(),
+      });
+      authenticator.userHandle = userHandleOf(account.id);
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    /** The status of a passkey sign-in answered by the squatter's authenticator. */
+    const passkeySignIn = async () => {
+      const ua = browser();
+      const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+      const uid = uidOf(atLogin.page!.html);
+      const post = (path: string, body: unknown) => {
+        const url = new URL(`/interaction/${uid}/${path}`, runtime.baseUrl);
+        return fetch(url, {
+          method: 'POST',
+          headers: {
+            cookie: ua.cookieHeader(url),
+            origin: new URL(runtime.baseUrl).origin,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify(body),
+        });
+      };
+      const options = await post('passkeyoptions', {});
+      return (await post('passkey', authenticator.assert((await options.json()) as never))).status;
+    };
+    expect(await passkeySignIn()).toBe(200);
+
+    // The owner resets the password with a code to the phone the carrier confirms.
+    const mine = browser();
+    const atLogin = await runFlow(mine, (await authorizationRequest(platform)).url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    const fields = { idNumber: owner.idNumber, phone: owner.phone };
+    await mine.navigate(reset, { form: { ...fields, send: '1' } });
+    await mine.navigate(reset, {
+      form: { ...fields, code: (await lastCodeTo(owner.phone))!, password: 'owner-password-2' },
+    });
+    expect(await passkeySignIn()).toBe(401);
   });
 
   it('registration still answers only 409 for a number that has an account', async () => {

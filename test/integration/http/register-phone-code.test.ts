@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { outbox } from '../../support/in-memory-sms.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+/**
+ * Confirming a phone at registration by SMS code, on the `/register` page over real HTTP: the seeded
+ * people are in both registries with their phones, and the local SMS sender writes the codes to
+ * DATA_DIR/outbox/sms.jsonl.
+ */
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime?.close());
+
+const postForm = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+  fetch(`${runtime.baseUrl}/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields),
+  });
+
+async function storedAccount(idNumber: string) {
+  const deps = dependencies();
+  const key = await personLookupKey(deps.lookupMac, parseIdNumber(idNumber, new Date()));
+  return deps.accounts.findByLookupKey(key);
+}
+
+const codesTo = async (phone: string) =>
+  (await outbox(runtime.dataDir)).filter((m) => m.to === phone).map((m) => m.code);
+
+const notice = '如果该手机号是运营商登记在您名下的号码，验证码已发送';
+
+describe('the /register page with a phone', () => {
+  it('sends a code to a phone the carrier confirms; a wrong code is refused, the right one registers at level 3', async () => {
+    const person = registryPeople[15]!;
+    const fields = { idNumber: person.idNumber, name: person.name, phone: person.phone };
+    const sent = await postForm({ ...fields, send: '1' });
+    expect(sent.status).toBe(200);
+    const sentHtml = await sent.text();
+    expect(sentHtml).toContain(notice);
+    expect(sentHtml).toContain(`value="${person.idNumber}"`);
+    const [code] = await codesTo(person.phone);
+    expect(code).toMatch(/^\d{6}$/);
+
+    const password = 'Reg-Code-2026!';
+    const wrong = await postForm({
+      ...fields,
+      code: code === '123456' ? '654321' : '123456',
+      password,
+      passwordConfirm: password,
+    });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('短信验证码（填写手机号码时必填）：不正确');
+    expect(await storedAccount(person.idNumber)).toBeUndefined();
+
+    const done = await postForm({ ...fields, code: code!, password, passwordConfirm: password });
+    const html = await done.text();
+    expect(done.status, html).toBe(201);
+    expect(html).toContain('三级（已短信核验本人手机）');
+    expect(html).not.toContain(person.phone.slice(3));
+    const account = await storedAccount(person.idNumber);
+    expect(account).toMatchObject({ assurance: 'possession-verified', provenPhone: expect.any(String) });
+    expect(account?.phone?.masked).toMatch(/^\d{3}\*{4}\d{4}$/);
+
+    // The code worked once: the same form again is the number's 409, and the code is spent anyway.
+    const again = await postForm({ ...fields, code: code!, password, passwordConfirm: password });
+    expect(again.status).toBe(409);
+  });
+
+  it('sends no code to a phone the carrier does not confirm, answers the same, and never registers with it', async () => {
+    const person = registryPeople[16]!;
+    const othersPhone = registryPeople[17]!.phone;
+    const fields = { idNumber: person.idNumber, name: person.name, phone: othersPhone };
+    const sent = await postForm({ ...fields, send: '1' });
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain(notice);
+    expect(await codesTo(othersPhone)).toEqual([]);
+
+    const password = 'Not-Mine-2026!';
+    for (const code of ['123456', '000000']) {
+      const guessed = await postForm({ ...fields, code, password, passwordConfirm: password });
+      expect(guessed.status).toBe(400);
+      expect(await guessed.text()).toContain('已失效');
+    }
+    expect(await storedAccount(person.idNumber)).toBeUndefined();
+
+    // Without the phone the person registers at level 2.
+    const withoutPhone = await postForm({
+      idNumber: person.idNumber,
+      name: person.name,
+      phone: '',
+      password,
+      passwordConfirm: password,
+    });
+    expect(withoutPhone.status).toBe(201);
+    expect(await storedAccount(person.idNumber)).toMatchObject({ assurance: 'registry-verified' });
+    expect((await storedAccount(person.idNumber))?.provenPhone).toBeUndefined();
+  });
+
+  it('asks for the code when a phone is given without one, and names the fields wrong before sending', async () => {
+    const person = registryPeople[18]!;
+    const password = 'No-Code-2026!';
+    const noCode = await postForm({
+      idNumber: person.idNumber,
+      name: person.name,
+      phone: person.phone,
+      password,
+      passwordConfirm: password,
+    });
+    expect(noCode.status).toBe(400);
+    expect(await noCode.text()).toContain('填写了手机号码时必填：请先获取验证码');
+    expect(await storedAccount(person.idNumber)).toBeUndefined();
+
+    const bad = await postForm({ idNumber: '110105199003071230', name: person.name, phone: '', send: '1' });
+    expect(bad.status).toBe(400);
+    const badHtml = await bad.text();
+    expect(badHtml).toContain('校验码应为 9');
+    expect(badHtml).toContain('获取验证码需填写手机号码');
+    expect(badHtml).not.toContain(notice);
+
+    // In English too.
+    const english = await postForm(
+      { idNumber: person.idNumber, name: person.name, phone: person.phone, send: '1' },
+      { cookie: 'lang=en' },
+    );
+    expect(english.status).toBe(200);
+    expect(await english.text()).toContain('If this mobile number is registered to you with its carrier');
+  });
+});
