@@ -45,7 +45,7 @@ import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { parseForm } from '../shared/web/kit/form.js';
-import { acrOf } from '../shared/identity/assurance.js';
+import { stepUpHref, wantedAcr } from '../shared/web/wallet/step-up.js';
 import { ScanLogins, scanLoginProblemOf } from '../shared/identity/scan-login.js';
 import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
 import {
@@ -289,10 +289,12 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
           ? notStraightToQr(query.returnTo)
           : undefined;
-      // `acr=3` (the scan-to-login page's step-up link) asks the provider for level 3.
+      // `acr=3` (the wallet's step-up links, 提升认证等级) asks the provider for that level: its step-up
+      // page then shows even within a live single sign-on session below it.
+      const acr = wantedAcr(query.acr);
       const { url, pending } = await relyingParty(deps).begin(
         query.as === 'entity' ? entityScope : personalScope,
-        query.acr === '3' ? { acr_values: acrOf(3) } : {},
+        acr ? { acr_values: acr } : {},
         returnTo,
       );
       return redirect(url, [await cookies.pendingCookie(pending, now)]);
@@ -511,10 +513,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
   const approver = await approverOf(found.session, deps);
   if (!approver) return redirect(signInUrl(here, Boolean(found.session.entity)), [cookies.clearSession()]);
   if (approver.level < 3) {
-    return show(
-      403,
-      scanStepUpBody(t, `/wallet/login?${new URLSearchParams({ acr: '3', returnTo: here }).toString()}`),
-    );
+    return show(403, scanStepUpBody(t, stepUpHref(here)));
   }
   const scan = new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds);
   try {

@@ -4,6 +4,8 @@ import type { WalletLicence } from '../wallet/holder-api.js';
 import { calendarDate } from '../kit/china-time.js';
 import { licenceTypeName, statusBadge } from '../wallet/licence-format.js';
 import type { WalletSession } from '../wallet/session.js';
+import { stepUpHref } from '../wallet/step-up.js';
+import { levelOfAcr } from '../../identity/assurance.js';
 
 /** The link to a licence's page in the wallet. */
 export const licenceHref = (id: string) => `/wallet/licences/${encodeURIComponent(id)}`;
@@ -85,12 +87,20 @@ export function signedInBody(
     ${
       stepUpTo
         ? html`<p class="notice" id="wallet-step-up" role="status">
-            ${t(
-              '您的账号尚未达到三级身份认证，部分电子证照不会显示。请持居民身份证到政务服务窗口当面核验后再查看。',
-              'Your account has not reached assurance level 3, so some licences are not shown. Have your identity checked in person at a government service counter to see them.',
-            )}
-            <small class="mono">${stepUpTo}</small>
-          </p>`
+              ${t(
+                '您当前的登录未达到三级身份认证，部分电子证照不会显示。可用本人手机号的短信验证码提升认证等级，或持居民身份证到政务服务窗口当面核验。',
+                'This sign-in is below assurance level 3, so some licences are not shown. Raise your level with an SMS code sent to your own mobile number, or have your identity checked in person at a government service counter.',
+              )}
+              <small class="mono">${stepUpTo}</small>
+            </p>
+            <p>
+              <a
+                class="button"
+                id="wallet-step-up-link"
+                href="${stepUpHref('/wallet', { level: levelOfAcr(stepUpTo) ?? 3, entity: Boolean(session.entity) })}"
+                >${t('提升认证等级', 'Raise your level')}</a
+              >
+            </p>`
         : ''
     }
     ${
