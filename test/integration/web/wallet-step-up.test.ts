@@ -3,7 +3,7 @@ import { dependencies } from '../../../functions/composition/dependencies.js';
 import { walletCookieNames, walletSession } from '../../../shared/web/wallet/session.js';
 import { postJson } from '../../support/http-api.js';
 import { outbox } from '../../support/in-memory-sms.js';
-import { runFlow } from '../../support/oidc-flows.js';
+import { authorizationRequest, demoPlatform, exchange, runFlow } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { demoTokens, issueDrivingLicence } from '../verify/helpers.js';
@@ -130,6 +130,37 @@ describe('raising the level from the wallet', () => {
     expect(back.page?.url.pathname).toBe('/wallet/passkeys');
     expect(back.page?.html).not.toContain('id="passkeys-step-up"');
     expect(back.page?.html).toContain('id="passkeys-list"');
+  });
+
+  it('scan-to-login below level 3: the wallet’s link up comes back to the code, which then confirms', async () => {
+    const person = await registered(5);
+    const rp = await demoPlatform(runtime);
+    const browser = new UserAgent(runtime.baseUrl, [rp.redirectUri]);
+    const request = await authorizationRequest(rp);
+    const shown = await runFlow(browser, request.url);
+    expect(shown.stoppedAt).toBe('login');
+    const uid = /^\/interaction\/([^/]+)$/.exec(shown.page!.url.pathname)![1]!;
+    const scanPath = new URL(/id="scan-login-link"[^>]*href="([^"]+)"/.exec(shown.page!.html)![1]!).pathname;
+
+    const { ua } = await walletSignedIn(person, '/wallet/login');
+    const refused = await ua.request(scanPath);
+    const refusedHtml = await refused.text();
+    expect(refused.status).toBe(403);
+    const link = hrefOf(refusedHtml, 'scan-login-step-up-link');
+    expect(link).toBe(`/wallet/login?acr=3&returnTo=${encodeURIComponent(scanPath)}`);
+
+    const atStepUp = await ua.navigate(new URL(link!, runtime.baseUrl));
+    const back = await proveByPhone(ua, atStepUp.page!.html, person.phone);
+    expect(back.page?.url.pathname).toBe(scanPath);
+    expect(back.page?.status).toBe(200);
+    expect(back.page?.html).not.toContain('id="scan-login-step-up"');
+
+    const confirmed = await ua.request(scanPath, { form: { decision: 'confirm' } });
+    const confirmedHtml = await confirmed.text();
+    expect(confirmed.status, confirmedHtml).toBe(200);
+    const done = await runFlow(browser, `/interaction/${uid}/scan`);
+    expect(done.callback?.href.startsWith(rp.redirectUri), done.page?.html).toBe(true);
+    expect((await exchange(rp, request, done.callback!)).claims()?.acr).toBe('urn:elicence:loa:3');
   });
 
   it('a returnTo off this origin is ignored: the sign-in lands on the wallet', async () => {
