@@ -12,7 +12,7 @@ import {
   scanLogins,
   webMac,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
@@ -26,7 +26,12 @@ import { walletClientId } from '../shared/identifiers/client-ids.js';
 import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/kit/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
-import { licenceHref, signedInBody, signedOutBody } from '../shared/web/pages/wallet-home-page.js';
+import {
+  licenceHref,
+  licenceStepUpBody,
+  signedInBody,
+  signedOutBody,
+} from '../shared/web/pages/wallet-home-page.js';
 import { licenceBody } from '../shared/web/pages/wallet-licence-page.js';
 import { qrBody, qrConfirmBody, walletScripts } from '../shared/web/pages/wallet-qr-page.js';
 import { RelyingParty } from '../shared/web/relying-party.js';
@@ -332,8 +337,16 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     'GET /wallet/licences/{id}': async () => {
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
+      const id = event.pathParameters?.id ?? '';
       try {
-        const licence = await api(session).licence(event.pathParameters?.id ?? '');
+        const holding = await api(session).holding();
+        const licence = holding.licences.find((held) => held.id === id);
+        if (!licence && holding.stepUpTo) {
+          // Below the level some types need, the list hides them: the way up, back to this page.
+          const body = licenceStepUpBody(t, session, licenceHref(id), holding.stepUpTo);
+          return htmlPage(403, renderPage({ ...context, section: 'wallet', title, body }));
+        }
+        if (!licence) throw new NotFoundError('No such licence among yours', 'licence_not_found');
         return htmlPage(
           200,
           renderPage({

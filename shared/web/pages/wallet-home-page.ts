@@ -184,3 +184,39 @@ export function validity(t: Translate, licence: Pick<WalletLicence, 'validFrom' 
         <time datetime="${licence.validUntil}">${calendarDate(licence.validUntil)}</time>`
     : html`${t('自', 'From')} ${from} ${t('起长期有效', 'with no expiry')}`;
 }
+
+/**
+ * A licence page the sign-in's level does not open (the licence list hides types above it, so the
+ * licence is not found among the person's): not a dead end but the way up, coming back to this page.
+ * Shown whether or not such a licence exists, so it tells a low-level sign-in nothing about the holder.
+ *
+ * @example
+ * ```ts
+ * licenceStepUpBody(t, session, '/wallet/licences/1.2.156…', 'urn:elicence:loa:3');
+ * ```
+ */
+export function licenceStepUpBody(
+  t: Translate,
+  session: WalletSession,
+  returnTo: string,
+  stepUpTo: string,
+): SafeHtml {
+  return html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
+    <h1>${t('需要更高的认证等级', 'A higher level is needed')}</h1>
+    ${notice(
+      'info',
+      t(
+        '查看这张电子证照需要三级身份认证。可用本人手机号的短信验证码提升认证等级，或持居民身份证到政务服务窗口当面核验。',
+        'This licence can be seen only at assurance level 3. Raise your level with an SMS code sent to your own mobile number, or have your identity checked in person at a government service counter.',
+      ),
+      'wallet-licence-step-up',
+    )}
+    <p>
+      <a
+        class="button"
+        id="wallet-step-up-link"
+        href="${stepUpHref(returnTo, { level: levelOfAcr(stepUpTo) ?? 3, entity: Boolean(session.entity) })}"
+        >${t('提升认证等级', 'Raise your level')}</a
+      >
+    </p>`;
+}

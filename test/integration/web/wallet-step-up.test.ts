@@ -104,6 +104,20 @@ describe('raising the level from the wallet', () => {
     expect(page.html).toContain('提升认证等级');
     expect(await sessionAcr(ua)).toBe('urn:elicence:loa:2');
 
+    // The licence's own page (a bookmark, a link) is the same way up, and says the same of a licence
+    // that does not exist: it tells a level-2 sign-in nothing about the holder.
+    const licencePath = `/wallet/licences/${encodeURIComponent(licence.id)}`;
+    const licencePage = await ua.request(licencePath);
+    const licenceHtml = await licencePage.text();
+    expect(licencePage.status).toBe(403);
+    expect(licenceHtml).toContain('id="wallet-licence-step-up"');
+    expect(hrefOf(licenceHtml, 'wallet-step-up-link')).toBe(
+      `/wallet/login?acr=3&returnTo=${encodeURIComponent(licencePath)}`,
+    );
+    const noSuch = await ua.request(`/wallet/licences/${encodeURIComponent(`${licence.id}0`)}`);
+    expect(noSuch.status).toBe(403);
+    expect(await noSuch.text()).toContain('id="wallet-licence-step-up"');
+
     // Within the live SSO session, no password again: straight to the step-up page.
     const atStepUp = await ua.navigate(new URL(link!, runtime.baseUrl));
     expect(atStepUp.page?.html).toContain('获取验证码');
@@ -115,6 +129,9 @@ describe('raising the level from the wallet', () => {
     expect(back.page?.html).not.toContain('id="wallet-step-up"');
     expect(back.page?.html).toContain(`href="/wallet/licences/${encodeURIComponent(licence.id)}"`);
     expect(await sessionAcr(ua)).toBe('urn:elicence:loa:3');
+    const opened = await ua.request(licencePath);
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toContain('机动车驾驶证');
   });
 
   it('the passkeys page below level 3 links up and comes back to the passkeys', async () => {
