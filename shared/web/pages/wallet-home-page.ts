@@ -106,7 +106,11 @@ export function signedInBody(
     ${
       licences.length === 0
         ? html`<p class="muted" id="wallet-empty">
-            ${t('当前登录身份名下暂无电子证照。', 'No electronic licences are held under this sign-in.')}
+            ${
+              stepUpTo
+                ? t('当前认证等级下暂无可显示的电子证照。', 'No licences can be shown at this level.')
+                : t('当前登录身份名下暂无电子证照。', 'No electronic licences are held under this sign-in.')
+            }
           </p>`
         : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
             ${licences.map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
