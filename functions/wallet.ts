@@ -280,7 +280,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
             ...context,
             section: 'wallet',
             title,
-            body: signedInBody(t, found.session, holding.licences, holding.stepUpTo),
+            body: signedInBody(t, found.session, holding.licences, holding.stepUpTo, {
+              stepUpUnmet: event.queryStringParameters?.stepUp === 'unmet',
+            }),
           }),
         );
       } catch (error) {
@@ -307,6 +309,19 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
     'GET /wallet/callback': async () => {
       const pending = await cookies.pending(event, now);
+      const answer = event.queryStringParameters ?? {};
+      // A person who could not raise their level (无法验证，返回) goes back to the wallet, still signed in
+      // as before, and is told so: not an error page. Only for this browser's own sign-in (its `state`).
+      if (
+        answer.error === 'unmet_authentication_requirements' &&
+        pending !== undefined &&
+        answer.state === pending.state
+      ) {
+        const back = pending.returnTo?.startsWith('/wallet') ? pending.returnTo : '/wallet';
+        const url = new URL(back, deps.config.issuerUrl);
+        url.searchParams.set('stepUp', 'unmet');
+        return redirect(`${url.pathname}${url.search}`, [cookies.clearPending()]);
+      }
       const rp = relyingParty(deps);
       const signedIn = await rp.finish(event, pending);
       const previous = (await cookies.session(event, now))?.session;

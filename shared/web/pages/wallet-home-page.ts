@@ -80,8 +80,21 @@ export function signedInBody(
   session: WalletSession,
   licences: readonly WalletLicence[],
   stepUpTo?: string,
+  options: { stepUpUnmet?: boolean } = {},
 ): SafeHtml {
   return html`<h1>${t('我的证照', 'My licences')}</h1>
+    ${
+      options.stepUpUnmet && stepUpTo
+        ? notice(
+            'error',
+            t(
+              '未能提升认证等级，您仍以原等级登录。可稍后用本人手机号重试，或持居民身份证到政务服务窗口当面核验。',
+              'Your level was not raised; you are still signed in at your previous level. Try again later with your own mobile number, or have your identity checked in person at a service counter.',
+            ),
+            'wallet-step-up-unmet',
+          )
+        : html``
+    }
     ${identityCard(t, session)}
     <h2 id="wallet-licences">${t('证照', 'Licences')}</h2>
     ${

@@ -180,6 +180,24 @@ describe('raising the level from the wallet', () => {
     expect((await exchange(rp, request, done.callback!)).claims()?.acr).toBe('urn:elicence:loa:3');
   });
 
+  it('a person who cannot raise their level goes back to the wallet, still signed in, and is told so', async () => {
+    const person = await registered(7);
+    const { ua, page } = await walletSignedIn(person, '/wallet/login');
+    const atStepUp = await ua.navigate(new URL(hrefOf(page.html, 'wallet-step-up-link')!, runtime.baseUrl));
+    const uid = /action="\/interaction\/([^/"]+)\/stepup"/.exec(atStepUp.page!.html)![1]!;
+    const back = await ua.navigate(new URL(`/interaction/${uid}/unmet`, runtime.baseUrl));
+    expect(back.page?.url.pathname).toBe('/wallet');
+    expect(back.page?.status).toBe(200);
+    expect(back.page?.html).toContain('id="wallet-step-up-unmet"');
+    expect(back.page?.html).toContain('id="wallet-step-up-link"');
+    expect(back.page?.html).toContain('id="wallet-name"');
+    expect(await sessionAcr(ua)).toBe('urn:elicence:loa:2');
+    // Another browser's (or a crafted) error answer is not taken for this one's.
+    const crafted = await ua.request('/wallet/callback?error=unmet_authentication_requirements&state=forged');
+    expect(crafted.status).toBeGreaterThanOrEqual(400);
+    expect(crafted.status).toBeLessThan(500);
+  });
+
   it('a returnTo off this origin is ignored: the sign-in lands on the wallet', async () => {
     const person = await registered(4);
     for (const returnTo of [
