@@ -12,7 +12,7 @@ import {
   scanLogins,
   webMac,
 } from './composition/factories.js';
-import { ServiceError } from '../shared/errors.js';
+import { NotFoundError, ServiceError } from '../shared/errors.js';
 import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
@@ -26,7 +26,12 @@ import { walletClientId } from '../shared/identifiers/client-ids.js';
 import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/kit/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
-import { licenceHref, signedInBody, signedOutBody } from '../shared/web/pages/wallet-home-page.js';
+import {
+  licenceHref,
+  licenceStepUpBody,
+  signedInBody,
+  signedOutBody,
+} from '../shared/web/pages/wallet-home-page.js';
 import { licenceBody } from '../shared/web/pages/wallet-licence-page.js';
 import { qrBody, qrConfirmBody, walletScripts } from '../shared/web/pages/wallet-qr-page.js';
 import { RelyingParty } from '../shared/web/relying-party.js';
@@ -45,7 +50,7 @@ import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { parseForm } from '../shared/web/kit/form.js';
-import { acrOf } from '../shared/identity/assurance.js';
+import { stepUpHref, wantedAcr } from '../shared/web/wallet/step-up.js';
 import { ScanLogins, scanLoginProblemOf } from '../shared/identity/scan-login.js';
 import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
 import {
@@ -275,7 +280,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
             ...context,
             section: 'wallet',
             title,
-            body: signedInBody(t, found.session, holding.licences, holding.stepUpTo),
+            body: signedInBody(t, found.session, holding.licences, holding.stepUpTo, {
+              stepUpUnmet: event.queryStringParameters?.stepUp === 'unmet',
+            }),
           }),
         );
       } catch (error) {
@@ -289,10 +296,12 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         query.returnTo && returnPath.test(query.returnTo) && query.returnTo.length <= 500
           ? notStraightToQr(query.returnTo)
           : undefined;
-      // `acr=3` (the scan-to-login page's step-up link) asks the provider for level 3.
+      // `acr=3` (the wallet's step-up links, 提升认证等级) asks the provider for that level: its step-up
+      // page then shows even within a live single sign-on session below it.
+      const acr = wantedAcr(query.acr);
       const { url, pending } = await relyingParty(deps).begin(
         query.as === 'entity' ? entityScope : personalScope,
-        query.acr === '3' ? { acr_values: acrOf(3) } : {},
+        acr ? { acr_values: acr } : {},
         returnTo,
       );
       return redirect(url, [await cookies.pendingCookie(pending, now)]);
@@ -300,6 +309,19 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
     'GET /wallet/callback': async () => {
       const pending = await cookies.pending(event, now);
+      const answer = event.queryStringParameters ?? {};
+      // A person who could not raise their level (无法验证，返回) goes back to the wallet, still signed in
+      // as before, and is told so: not an error page. Only for this browser's own sign-in (its `state`).
+      if (
+        answer.error === 'unmet_authentication_requirements' &&
+        pending !== undefined &&
+        answer.state === pending.state
+      ) {
+        const back = pending.returnTo?.startsWith('/wallet') ? pending.returnTo : '/wallet';
+        const url = new URL(back, deps.config.issuerUrl);
+        url.searchParams.set('stepUp', 'unmet');
+        return redirect(`${url.pathname}${url.search}`, [cookies.clearPending()]);
+      }
       const rp = relyingParty(deps);
       const signedIn = await rp.finish(event, pending);
       const previous = (await cookies.session(event, now))?.session;
@@ -330,8 +352,16 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     'GET /wallet/licences/{id}': async () => {
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
+      const id = event.pathParameters?.id ?? '';
       try {
-        const licence = await api(session).licence(event.pathParameters?.id ?? '');
+        const holding = await api(session).holding();
+        const licence = holding.licences.find((held) => held.id === id);
+        if (!licence && holding.stepUpTo) {
+          // Below the level some types need, the list hides them: the way up, back to this page.
+          const body = licenceStepUpBody(t, session, licenceHref(id), holding.stepUpTo);
+          return htmlPage(403, renderPage({ ...context, section: 'wallet', title, body }));
+        }
+        if (!licence) throw new NotFoundError('No such licence among yours', 'licence_not_found');
         return htmlPage(
           200,
           renderPage({
@@ -511,10 +541,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
   const approver = await approverOf(found.session, deps);
   if (!approver) return redirect(signInUrl(here, Boolean(found.session.entity)), [cookies.clearSession()]);
   if (approver.level < 3) {
-    return show(
-      403,
-      scanStepUpBody(t, `/wallet/login?${new URLSearchParams({ acr: '3', returnTo: here }).toString()}`),
-    );
+    return show(403, scanStepUpBody(t, stepUpHref(here)));
   }
   const scan = new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds);
   try {

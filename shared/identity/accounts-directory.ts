@@ -6,7 +6,7 @@ import type {
   IdentityDirectory,
   LoginOutcome,
 } from './identity-directory.js';
-import { acrOf, passwordSignInLevel } from './assurance.js';
+import { acrOf, assuranceLevelOf, passwordSignInLevel } from './assurance.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
 import type { ActingAuthority, EntityAccount } from './entity-account.js';
 import { canActFor, ensureEntityAccount, entitiesFor, type EntityDependencies } from './entities.js';
@@ -26,6 +26,7 @@ const toPerson = (account: PersonAccount): DirectoryPerson => ({
   id: account.id,
   name: account.name,
   acr: acrOf(passwordSignInLevel(account)),
+  accountAcr: acrOf(assuranceLevelOf(account)),
 });
 
 const toEntity = (entity: EntityAccount): DirectoryEntity => ({

@@ -4,6 +4,12 @@ export interface DirectoryPerson {
   name: string;
   /** The `acr` of the person's assurance level, e.g. `urn:elicence:loa:3` (`identity/assurance.ts`). */
   acr: string;
+  /**
+   * The `acr` of the level the account itself has reached, which a possession factor (an SMS code, a
+   * passkey, a wallet confirming scan-to-login) brings a sign-in up to; `acr` above is what the password
+   * alone reaches.
+   */
+  accountAcr?: string;
 }
 
 export interface DirectoryEntity {

@@ -142,8 +142,10 @@ export class ScanLoginInteractions {
         return send(200, scanWaitingPage(view, await this.#shown(details.uid, code, outcome.expiresAt)));
       }
       const person = await this.deps.directory.findPerson(outcome.personId);
-      // The wallet confirmed at level 3; an account since lowered or gone signs in no one.
-      if (!person || person.acr !== acrOf(3)) throw scanLoginError('unknown');
+      // The wallet confirmed at level 3; an account since lowered or gone signs in no one. The account's
+      // own level counts (not the password's): the wallet's confirmation is the possession factor, so an
+      // account raised by an SMS code (possession-verified) signs in at level 3 here too.
+      if (!person || (person.accountAcr ?? person.acr) !== acrOf(3)) throw scanLoginError('unknown');
       ctx.append('set-cookie', serializeCookie(this.#cookie, '', { secure: this.#secure, maxAge: 0 }));
       logger.info('scan-to-login completed', { clientId: details.params.client_id });
       await provider.interactionFinished(

@@ -212,7 +212,11 @@ export function scanStepUpBody(t: Translate, stepUpHref: string): SafeHtml {
       ),
       'scan-login-step-up',
     )}
-    <p><a class="button" href="${stepUpHref}">${t('提升认证等级', 'Raise my assurance level')}</a></p>`;
+    <p>
+      <a class="button" id="scan-login-step-up-link" href="${stepUpHref}"
+        >${t('提升认证等级', 'Raise your level')}</a
+      >
+    </p>`;
 }
 
 /** A code the wallet cannot confirm (expired, used, refused, unknown). */

@@ -4,6 +4,8 @@ import type { WalletLicence } from '../wallet/holder-api.js';
 import { calendarDate } from '../kit/china-time.js';
 import { licenceTypeName, statusBadge } from '../wallet/licence-format.js';
 import type { WalletSession } from '../wallet/session.js';
+import { stepUpHref } from '../wallet/step-up.js';
+import { levelOfAcr } from '../../identity/assurance.js';
 
 /** The link to a licence's page in the wallet. */
 export const licenceHref = (id: string) => `/wallet/licences/${encodeURIComponent(id)}`;
@@ -78,25 +80,50 @@ export function signedInBody(
   session: WalletSession,
   licences: readonly WalletLicence[],
   stepUpTo?: string,
+  options: { stepUpUnmet?: boolean } = {},
 ): SafeHtml {
   return html`<h1>${t('我的证照', 'My licences')}</h1>
+    ${
+      options.stepUpUnmet && stepUpTo
+        ? notice(
+            'error',
+            t(
+              '未能提升认证等级，您仍以原等级登录。可稍后用本人手机号重试，或持居民身份证到政务服务窗口当面核验。',
+              'Your level was not raised; you are still signed in at your previous level. Try again later with your own mobile number, or have your identity checked in person at a service counter.',
+            ),
+            'wallet-step-up-unmet',
+          )
+        : html``
+    }
     ${identityCard(t, session)}
     <h2 id="wallet-licences">${t('证照', 'Licences')}</h2>
     ${
       stepUpTo
         ? html`<p class="notice" id="wallet-step-up" role="status">
-            ${t(
-              '您的账号尚未达到三级身份认证，部分电子证照不会显示。请持居民身份证到政务服务窗口当面核验后再查看。',
-              'Your account has not reached assurance level 3, so some licences are not shown. Have your identity checked in person at a government service counter to see them.',
-            )}
-            <small class="mono">${stepUpTo}</small>
-          </p>`
+              ${t(
+                '您当前的登录未达到三级身份认证，部分电子证照不会显示。可用本人手机号的短信验证码提升认证等级，或持居民身份证到政务服务窗口当面核验。',
+                'This sign-in is below assurance level 3, so some licences are not shown. Raise your level with an SMS code sent to your own mobile number, or have your identity checked in person at a government service counter.',
+              )}
+              <small class="mono">${stepUpTo}</small>
+            </p>
+            <p>
+              <a
+                class="button"
+                id="wallet-step-up-link"
+                href="${stepUpHref('/wallet', { level: levelOfAcr(stepUpTo) ?? 3, entity: Boolean(session.entity) })}"
+                >${t('提升认证等级', 'Raise your level')}</a
+              >
+            </p>`
         : ''
     }
     ${
       licences.length === 0
         ? html`<p class="muted" id="wallet-empty">
-            ${t('当前登录身份名下暂无电子证照。', 'No electronic licences are held under this sign-in.')}
+            ${
+              stepUpTo
+                ? t('当前认证等级下暂无可显示的电子证照。', 'No licences can be shown at this level.')
+                : t('当前登录身份名下暂无电子证照。', 'No electronic licences are held under this sign-in.')
+            }
           </p>`
         : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
             ${licences.map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
@@ -173,4 +200,40 @@ export function validity(t: Translate, licence: Pick<WalletLicence, 'validFrom' 
     ? html`${from} ${t('至', 'to')}
         <time datetime="${licence.validUntil}">${calendarDate(licence.validUntil)}</time>`
     : html`${t('自', 'From')} ${from} ${t('起长期有效', 'with no expiry')}`;
+}
+
+/**
+ * A licence page the sign-in's level does not open (the licence list hides types above it, so the
+ * licence is not found among the person's): not a dead end but the way up, coming back to this page.
+ * Shown whether or not such a licence exists, so it tells a low-level sign-in nothing about the holder.
+ *
+ * @example
+ * ```ts
+ * licenceStepUpBody(t, session, '/wallet/licences/1.2.156…', 'urn:elicence:loa:3');
+ * ```
+ */
+export function licenceStepUpBody(
+  t: Translate,
+  session: WalletSession,
+  returnTo: string,
+  stepUpTo: string,
+): SafeHtml {
+  return html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
+    <h1>${t('需要更高的认证等级', 'A higher level is needed')}</h1>
+    ${notice(
+      'info',
+      t(
+        '查看这张电子证照需要三级身份认证。可用本人手机号的短信验证码提升认证等级，或持居民身份证到政务服务窗口当面核验。',
+        'This licence can be seen only at assurance level 3. Raise your level with an SMS code sent to your own mobile number, or have your identity checked in person at a government service counter.',
+      ),
+      'wallet-licence-step-up',
+    )}
+    <p>
+      <a
+        class="button"
+        id="wallet-step-up-link"
+        href="${stepUpHref(returnTo, { level: levelOfAcr(stepUpTo) ?? 3, entity: Boolean(session.entity) })}"
+        >${t('提升认证等级', 'Raise your level')}</a
+      >
+    </p>`;
 }

@@ -2,6 +2,7 @@ import { calendarDate } from '../kit/china-time.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletPasskey } from '../wallet/passkeys-api.js';
+import { stepUpHref } from '../wallet/step-up.js';
 
 /** The passkeys page's script (`shared/web/browser/wallet-passkeys.ts`). */
 export const walletPasskeyScripts = ['wallet-passkeys.js'] as const;
@@ -30,14 +31,19 @@ export function passkeysBody(
     </p>`;
   if (input.stepUp || !input.passkeys) {
     return html`${heading}
-    ${notice(
-      'info',
-      t(
-        '只有以三级身份认证登录时才能添加或管理通行密钥。',
-        'Passkeys can be added and managed only when you are signed in at assurance level 3.',
-      ),
-      'passkeys-step-up',
-    )}`;
+      ${notice(
+        'info',
+        t(
+          '只有以三级身份认证登录时才能添加或管理通行密钥。',
+          'Passkeys can be added and managed only when you are signed in at assurance level 3.',
+        ),
+        'passkeys-step-up',
+      )}
+      <p>
+        <a class="button" id="passkeys-step-up-link" href="${stepUpHref('/wallet/passkeys')}"
+          >${t('提升认证等级', 'Raise your level')}</a
+        >
+      </p>`;
   }
   const passkeys = input.passkeys;
   return html`${heading}

@@ -1,0 +1,39 @@
+import { acrOf, assuranceLevels, levelOfAcr, type AssuranceLevel } from '../../identity/assurance.js';
+import { InvalidInputError } from '../../errors.js';
+
+/**
+ * The level a wallet sign-in asks for (`/wallet/login?acr=…`): a level number (`3`) or its `acr` value
+ * (`urn:elicence:loa:3`, as `GET /me/licences` names it in `stepUpTo`). Absent asks for none; anything
+ * else is refused naming the field, rather than signing in at a level the person did not ask for.
+ *
+ * @example
+ * ```ts
+ * wantedAcr('3'); // 'urn:elicence:loa:3'
+ * wantedAcr(undefined); // undefined
+ * ```
+ */
+export function wantedAcr(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const level = levelOfAcr(value) ?? assuranceLevels.find((candidate) => String(candidate) === value.trim());
+  if (!level) throw new InvalidInputError('acr must be 1, 2, 3 or urn:elicence:loa:1..3');
+  return acrOf(level);
+}
+
+/**
+ * The wallet's own link up to `level` (提升认证等级): signing in again through the provider with
+ * `acr_values`, which shows the step-up page even within a live single sign-on session, and coming back
+ * to `returnTo` (a wallet path) with the new token.
+ *
+ * @example
+ * ```ts
+ * stepUpHref('/wallet/passkeys'); // '/wallet/login?acr=3&returnTo=%2Fwallet%2Fpasskeys'
+ * ```
+ */
+export function stepUpHref(returnTo: string, options: { level?: AssuranceLevel; entity?: boolean } = {}) {
+  const query = new URLSearchParams({
+    ...(options.entity ? { as: 'entity' } : {}),
+    acr: String(options.level ?? 3),
+    returnTo,
+  });
+  return `/wallet/login?${query.toString()}`;
+}
