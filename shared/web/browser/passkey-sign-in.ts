@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { browserSupportsWebAuthn, startAuthentication } from '@simplewebauthn/browser';
+import { onPasskeyClick, postJson } from './passkey-button.js';
 
 function start(section: HTMLElement): void {
   const button = section.querySelector<HTMLButtonElement>('#passkey-button');
@@ -16,44 +17,21 @@ function start(section: HTMLElement): void {
   if (!browserSupportsWebAuthn()) return;
   section.hidden = false;
 
-  const post = (step: string, body: unknown) =>
-    fetch(`/interaction/${uid}/${step}`, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-    });
-  const fail = (key: 'failed' | 'cancelled') => {
-    problem.textContent = section.dataset[key] ?? '';
-    // An alert only while it says something: an empty one would be announced, or counted, for nothing.
-    problem.setAttribute('role', 'alert');
-    problem.hidden = false;
-    button.disabled = false;
-    button.removeAttribute('aria-busy');
-  };
+  const post = (step: string, body: unknown) => postJson(`/interaction/${uid}/${step}`, body);
 
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    button.setAttribute('aria-busy', 'true');
-    problem.hidden = true;
-    void (async () => {
-      try {
-        const options = await post('passkeyoptions', {});
-        if (!options.ok) return fail('failed');
-        const assertion = await startAuthentication({ optionsJSON: await options.json() });
-        const answer = await post('passkey', assertion);
-        const body = (await answer.json().catch(() => undefined)) as { location?: unknown } | undefined;
-        const next =
-          typeof body?.location === 'string' ? new URL(body.location, window.location.href) : undefined;
-        if (answer.ok && next?.origin === window.location.origin) {
-          window.location.assign(next.href);
-          return;
-        }
-        fail('failed');
-      } catch (error) {
-        fail(error instanceof Error && error.name === 'NotAllowedError' ? 'cancelled' : 'failed');
-      }
-    })();
+  onPasskeyClick(section, button, problem, async () => {
+    const options = await post('passkeyoptions', {});
+    if (!options.ok) return 'failed';
+    const assertion = await startAuthentication({ optionsJSON: await options.json() });
+    const answer = await post('passkey', assertion);
+    const body = (await answer.json().catch(() => undefined)) as { location?: unknown } | undefined;
+    const next =
+      typeof body?.location === 'string' ? new URL(body.location, window.location.href) : undefined;
+    if (answer.ok && next?.origin === window.location.origin) {
+      window.location.assign(next.href);
+      return undefined;
+    }
+    return 'failed';
   });
 }
 

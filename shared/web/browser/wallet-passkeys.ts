@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { browserSupportsWebAuthn, startRegistration } from '@simplewebauthn/browser';
+import { onPasskeyClick, postJson } from './passkey-button.js';
 
 function start(section: HTMLElement): void {
   const button = section.querySelector<HTMLButtonElement>('#passkey-add');
@@ -16,41 +17,17 @@ function start(section: HTMLElement): void {
   if (!browserSupportsWebAuthn()) return;
   section.hidden = false;
 
-  const post = (path: string, body: unknown) =>
-    fetch(path, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-    });
-  const fail = (key: 'failed' | 'cancelled' | 'ended') => {
-    problem.textContent = section.dataset[key] ?? '';
-    // An alert only while it says something: an empty one would be announced, or counted, for nothing.
-    problem.setAttribute('role', 'alert');
-    problem.hidden = false;
-    button.disabled = false;
-    button.removeAttribute('aria-busy');
-  };
-
-  button.addEventListener('click', () => {
-    button.disabled = true;
-    button.setAttribute('aria-busy', 'true');
-    problem.hidden = true;
-    void (async () => {
-      try {
-        const options = await post('/wallet/passkeys/options', {});
-        if (options.status === 401) return fail('ended');
-        if (!options.ok) return fail('failed');
-        const response = await startRegistration({ optionsJSON: await options.json() });
-        const name = nameInput.value.trim();
-        const enrolled = await post('/wallet/passkeys', { response, ...(name ? { name } : {}) });
-        if (enrolled.status === 401) return fail('ended');
-        if (!enrolled.ok) return fail('failed');
-        window.location.assign('/wallet/passkeys?added=1');
-      } catch (error) {
-        fail(error instanceof Error && error.name === 'NotAllowedError' ? 'cancelled' : 'failed');
-      }
-    })();
+  onPasskeyClick(section, button, problem, async () => {
+    const options = await postJson('/wallet/passkeys/options', {});
+    if (options.status === 401) return 'ended';
+    if (!options.ok) return 'failed';
+    const response = await startRegistration({ optionsJSON: await options.json() });
+    const name = nameInput.value.trim();
+    const enrolled = await postJson('/wallet/passkeys', { response, ...(name ? { name } : {}) });
+    if (enrolled.status === 401) return 'ended';
+    if (!enrolled.ok) return 'failed';
+    window.location.assign('/wallet/passkeys?added=1');
+    return undefined;
   });
 }
 
