@@ -3,6 +3,7 @@ import { routeKey, routes, type FunctionName, type RouteKey } from './routes.js'
 import { NotFoundError } from '../shared/errors.js';
 import type { Edge, ParameterKind } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
 
 /**
  * Marks a route of the handler map that the function answers before it dispatches (a sign-in form that
@@ -61,7 +62,7 @@ export function routesOf<F extends FunctionName>(fn: F): FunctionRoutes<F> {
   return {
     edge: {
       parametersOf: (key) => kinds.get(key),
-      secure: () => configuration().config.issuerUrl.startsWith('https:'),
+      secure: () => servedOverHttps(configuration().config.issuerUrl),
     },
     is: (event, ...keys) => keys.some((key) => key === event.routeKey),
     dispatch: async (event, handlers) => {

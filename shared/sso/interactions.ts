@@ -18,6 +18,7 @@ import {
 import type { ScanLoginInteractions } from './scan-login.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { isStepUp, phoneInteractions } from './phone-interactions.js';
+import { servedOverHttps } from '../web/kit/cookies.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
@@ -47,7 +48,7 @@ export function interactionRoutes(
   proofs: PhoneProofDependencies,
   scanLogin?: ScanLoginInteractions,
 ) {
-  const secure = provider.issuer.startsWith('https:');
+  const secure = servedOverHttps(provider.issuer);
   const phone = phoneInteractions(provider, proofs);
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     const matched = route.exec(ctx.path);

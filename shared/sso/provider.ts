@@ -27,6 +27,7 @@ import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes } from './scopes.js';
+import { servedOverHttps } from '../web/kit/cookies.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -105,7 +106,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     accessTokenTTL: deps.accessTokenTtlSeconds,
   };
 
-  const secure = deps.issuerUrl.startsWith('https:');
+  const secure = servedOverHttps(deps.issuerUrl);
   /** The visitor's language, the language switch leading to `switchUrl` (path and query) in the other. */
   const view = (ctx: KoaContextWithOIDC, switchUrl: string): PageView =>
     pageView(pageLang(ctx, secure), (other) => withLang(switchUrl, other));

@@ -11,7 +11,7 @@ import { scanLoginError, scanLoginProblemOf } from '../identity/scan-login.js';
 import { renderQrSvg } from '../licence/qr.js';
 import { logger } from '../logger.js';
 import { approximateAddress, userAgentSummary } from '../web/kit/browser-summary.js';
-import { cookieName, serializeCookie } from '../web/kit/cookies.js';
+import { cookieName, serializeCookie, servedOverHttps } from '../web/kit/cookies.js';
 import type { SafeHtml } from '../web/kit/html.js';
 import type { PageView } from '../web/pages/interaction-html.js';
 import {
@@ -71,7 +71,7 @@ export class ScanLoginInteractions {
     },
   ) {
     this.#scan = deps.scan;
-    this.#secure = deps.issuerUrl.startsWith('https:');
+    this.#secure = servedOverHttps(deps.issuerUrl);
     this.#cookie = cookieName(cookieBase, this.#secure);
   }
 
