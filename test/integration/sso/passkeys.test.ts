@@ -7,6 +7,7 @@ import {
   exchange,
   getWithToken,
   registerPlatform,
+  runFlow,
   signIn,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
@@ -172,6 +173,42 @@ describe('signing in with a passkey', () => {
       body: '{',
     });
     expect(notJson.status).toBe(400);
+  });
+
+  // Issue 13, item 8: an agent or representative acting for an enterprise signs in at level 3 the same ways.
+  it('signs the legal representative in for the enterprise by passkey, at level 3, acting for it', async () => {
+    const { entity } = runtime.credentials;
+    const entityPlatform = await registerPlatform(runtime, await adminToken(runtime), {
+      name: 'Enterprise platform',
+      redirectUris: ['https://passkey-entity-rp.example/cb'],
+      scopes: ['openid', 'profile', 'entity'],
+      firstParty: true,
+    });
+    const ua = new UserAgent(runtime.baseUrl);
+    const request = await authorizationRequest(entityPlatform, {
+      scope: 'openid profile entity',
+      acr_values: 'urn:elicence:loa:3',
+    });
+    const signInPage = await ua.navigate(request.url);
+    const uid = /\/interaction\/([^/?]+)/.exec(signInPage.page?.url.pathname ?? '')?.[1];
+    const options = await post(ua, `/interaction/${uid}/passkeyoptions`, {});
+    const answer = await post(
+      ua,
+      `/interaction/${uid}/passkey`,
+      authenticator.assert((await options.json()) as never),
+    );
+    expect(answer.status).toBe(200);
+    const { location } = (await answer.json()) as { location: string };
+    const flow = await runFlow(ua, location, { entity: entity.creditCode });
+    expect(flow.steps).toContain('entity');
+    const tokens = await exchange(entityPlatform, request, flow.callback!);
+    expect(tokens.claims()).toMatchObject({
+      acr: 'urn:elicence:loa:3',
+      amr: ['swk'],
+      subject_type: 'legal_person',
+      credit_code: entity.creditCode,
+      act: { sub: expect.any(String) },
+    });
   });
 
   it('no longer signs in with a removed passkey', async () => {
