@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Mac } from '../../shared/crypto/mac.js';
 import { parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
-import type { CarrierRegistry, CarrierStore, CarrierSubscriber } from '../../shared/identity/registry.js';
+import type { CarrierStore, CarrierSubscriber } from '../../shared/identity/registry.js';
 import type { SmsCodeStore, StoredSmsCode } from '../../shared/identity/sms-code-store.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
 import type { SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
@@ -32,27 +32,6 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     if (!code || code.codeMac !== codeMac || code.expiresAt <= nowSeconds) return false;
     this.codes.delete(key);
     return true;
-  }
-}
-
-/**
- * A carrier registry (三要素核验) for tests: confirms exactly the (lookup key, name, phone) triples it was
- * given. Not the registries' adapter: tests use it until that one is composed.
- */
-export class FakeCarrierRegistry implements CarrierRegistry {
-  readonly people: Array<{ lookupKey: string; name: string; phone: string }> = [];
-  asked = 0;
-
-  constructor(people: Array<{ lookupKey: string; name: string; phone: string }> = []) {
-    this.people.push(...people);
-  }
-
-  async confirms(query: { lookupKey: string; name: string; phone: string }): Promise<boolean> {
-    this.asked += 1;
-    return this.people.some(
-      (person) =>
-        person.lookupKey === query.lookupKey && person.name === query.name && person.phone === query.phone,
-    );
   }
 }
 

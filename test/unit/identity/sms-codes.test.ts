@@ -1,3 +1,4 @@
+import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
@@ -27,7 +28,6 @@ import {
 } from '../../support/in-memory-identity.js';
 import { fakeMac } from '../../support/in-memory.js';
 import {
-  FakeCarrierRegistry,
   InMemorySmsCodeStore,
   MemorySmsSender,
   RecordingSignInRevocation,
@@ -47,7 +47,7 @@ function world() {
     clock,
     accounts: new InMemoryAccountStore(),
     registry: new InMemoryRegistry(),
-    carrier: new FakeCarrierRegistry(),
+    carrier: new InMemoryCarrierRegistry(),
     passwords: new FakePasswordHasher(),
     signIns: new RecordingSignInRevocation(),
     passkeys: new InMemoryPasskeyStore(),
@@ -189,7 +189,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     w = world();
     lookupKey = await personLookupKey(fakeMac, parseIdNumber(newIdNumber(), new Date()));
     await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
-    w.deps.carrier.people.push({ lookupKey, name: '王小明', phone });
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
     await w.deps.accounts.create(squatter());
   });
 
