@@ -25,9 +25,11 @@ let runtime: TestRuntime;
 
 beforeAll(async () => {
   const work = await mkdtemp(join(tmpdir(), 'verifier-app-'));
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: packageDir });
-  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string }>;
-  tarball = join(work, packed!.filename);
+  // The tarball is the one file `npm pack` leaves in an empty folder (its output mixes the build's log in).
+  await run('npm', ['pack', '--pack-destination', work], { cwd: packageDir });
+  const [packed] = (await readdir(work)).filter((name) => name.endsWith('.tgz'));
+  if (!packed) throw new Error('npm pack left no tarball');
+  tarball = join(work, packed);
   app = join(work, 'app');
   await run('mkdir', ['-p', app]);
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
