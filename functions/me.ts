@@ -15,6 +15,7 @@ import {
   passkeys,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
+import { walletClientId } from '../shared/identifiers/client-ids.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
@@ -67,6 +68,12 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
 
   /** The person behind the token, at the level `licenceReader` computed (`signedInLevel`). */
   const owner = async (): Promise<PasskeyOwner> => {
+    // Passkeys are managed in the wallet only. Attestation is `none`, so nothing proves that a passkey
+    // comes from an authenticator in the person's hands: any other platform holding their token could
+    // enrol one of its own making and sign in as them, at level 3, for as long as it stays.
+    if (caller.clientId !== walletClientId) {
+      throw new ForbiddenError('Passkeys are managed in the wallet (我的证照) only', 'wallet_only');
+    }
     const person = await findPersonById(subject.personId, deps);
     if (!person) throw new ForbiddenError('The signed-in account no longer exists', 'account_not_found');
     return { accountId: person.id, name: person.name, level: reader.level };
@@ -78,8 +85,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     'POST /me/passkeys/options': async () =>
       json(200, await passkeyRegistrationOptions(await owner(), rp, deps)),
     'POST /me/passkeys': async () => {
-      const input = parseJsonBody(event, enrolPasskeyInput);
-      return json(201, await enrolPasskey(await owner(), input, rp, deps));
+      const person = await owner();
+      return json(201, await enrolPasskey(person, parseJsonBody(event, enrolPasskeyInput), rp, deps));
     },
     'DELETE /me/passkeys/{id}': async () => {
       await removePasskey(await owner(), event.pathParameters?.id ?? '', deps);

@@ -130,11 +130,19 @@ export async function admitSend(
   }
   for (const [i, limit] of limits.entries()) {
     // The window of a daily counter starts at its first send (kept as `lastFailureAt`).
-    for (let round = 0; round < 5; round++) {
+    let counted = false;
+    for (let round = 0; round < 5 && !counted; round++) {
       const counter = round === 0 ? daily[i] : await store.read(`${limit.key}#day`, now);
+      if (counter && counter.failures >= limit.cap) break;
       const start = counter?.lastFailureAt ?? now;
       const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: start };
-      if (await store.replace(`${limit.key}#day`, counter, next, start + 86_400, now)) break;
+      counted = await store.replace(`${limit.key}#day`, counter, next, start + 86_400, now);
+    }
+    // Fail closed: a send this request could not count (parallel sends kept winning, or they filled the
+    // day meanwhile) is not admitted, so a burst from one address cannot slip past its daily cap.
+    if (!counted) {
+      await Promise.all(claimed.map((mine) => store.clear(mine)));
+      return { admitted: false, retryAfterSeconds: limit.interval || 60 };
     }
   }
   return { admitted: true };

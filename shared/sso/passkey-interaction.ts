@@ -87,7 +87,7 @@ export function passkeyInteractionRoutes(
       if (!person) return refuse(401, 'invalid_passkey', 'The passkey could not be verified');
       // A passkey is a possession factor enrolled at level 3: the sign-in reaches level 3, but never more
       // than the account itself now stands at.
-      const level = Math.min(levelOfAcr(person.acr) ?? 1, 3) as AssuranceLevel;
+      const level = Math.min(levelOfAcr(person.accountAcr ?? person.acr) ?? 1, 3) as AssuranceLevel;
       const location = await provider.interactionResult(
         ctx.req,
         ctx.res,

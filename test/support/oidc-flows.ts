@@ -1,6 +1,8 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import { expect } from 'vitest';
+import { dependencies } from '../../functions/composition/dependencies.js';
+import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { postJson } from './http-api.js';
 import { clientCredentialsToken } from './runtime.js';
 import type { TestRuntime } from './runtime.js';
@@ -33,6 +35,20 @@ export function discover(
 export async function demoPlatform(runtime: TestRuntime): Promise<RelyingParty> {
   const { platform } = runtime.credentials;
   return { ...platform, config: await discover(runtime.baseUrl, platform) };
+}
+
+/**
+ * The wallet itself as a relying party (built in, first-party, redirect `${baseUrl}/wallet/callback`), its
+ * secret derived as the wallet function derives it: for the holder API's wallet-only routes.
+ */
+export async function walletPlatform(runtime: TestRuntime): Promise<RelyingParty> {
+  const clientSecret = await dependencies().secrets.secretFor(walletClientId);
+  const credentials = {
+    clientId: walletClientId,
+    clientSecret,
+    redirectUri: `${runtime.baseUrl}/wallet/callback`,
+  };
+  return { ...credentials, config: await discover(runtime.baseUrl, credentials) };
 }
 
 /** An admin access token (client credentials) of the demo operator. */

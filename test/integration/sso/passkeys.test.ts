@@ -9,6 +9,7 @@ import {
   registerPlatform,
   runFlow,
   signIn,
+  walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -22,6 +23,7 @@ import { UserAgent } from '../../support/user-agent.js';
 let runtime: TestRuntime;
 let platform: RelyingParty;
 let citizenToken: string;
+let wallet: RelyingParty;
 let authenticator: SoftwareAuthenticator;
 
 beforeAll(async () => {
@@ -33,9 +35,11 @@ beforeAll(async () => {
     firstParty: true,
   });
   const { citizen } = runtime.credentials;
+  // Passkeys are managed in the wallet: the holder API's passkey routes take the wallet's tokens only.
+  wallet = await walletPlatform(runtime);
   const { tokens } = await signIn(
-    platform,
-    new UserAgent(runtime.baseUrl),
+    wallet,
+    new UserAgent(runtime.baseUrl, [wallet.redirectUri]),
     { username: citizen.idNumber, password: citizen.password },
     { scope: 'openid licences' },
   );
@@ -82,12 +86,33 @@ describe('/me/passkeys', () => {
     expect((await del('/me/passkeys/not*an*id', citizenToken)).status).toBe(404);
   });
 
+  // Review finding: a platform holding a person's level-3 token with scope `licences` could enrol a
+  // passkey of its own making (attestation `none` proves no authenticator) and then sign in as them.
+  it("refuses another platform's level-3 token (403 wallet_only): passkeys are managed in the wallet", async () => {
+    const { citizen } = runtime.credentials;
+    const { tokens } = await signIn(
+      platform,
+      new UserAgent(runtime.baseUrl),
+      { username: citizen.idNumber, password: citizen.password },
+      { scope: 'openid licences' },
+    );
+    for (const response of [
+      await getWithToken(runtime, '/me/passkeys', tokens.access_token),
+      await postJson(runtime, '/me/passkeys/options', tokens.access_token, {}),
+      await postJson(runtime, '/me/passkeys', tokens.access_token, { response: {} }),
+      await del(`/me/passkeys/${authenticator.credentialId}`, tokens.access_token),
+    ]) {
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ code: 'wallet_only' });
+    }
+  });
+
   it('refuses a person below level 3 (403 insufficient_assurance), and a caller without a token', async () => {
     const person = { idNumber: newIdNumber(), name: '李自述', password: 'a-long-enough-password-1' };
     expect((await postJson(runtime, '/accounts', undefined, person)).status).toBe(201);
     const { tokens } = await signIn(
-      platform,
-      new UserAgent(runtime.baseUrl),
+      wallet,
+      new UserAgent(runtime.baseUrl, [wallet.redirectUri]),
       { username: person.idNumber, password: person.password },
       { scope: 'openid licences' },
     );

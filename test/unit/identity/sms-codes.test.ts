@@ -154,6 +154,30 @@ describe('SMS codes', () => {
     expect(await send('192.0.2.100')).toEqual({ admitted: true });
   });
 
+  // Review finding: a send whose daily count kept losing to parallel sends was admitted uncounted, so a
+  // burst from one address could pass its daily cap. Here every count is lost, as a burst would make it.
+  it('refuses a send it could not count against its daily caps (fail closed)', async () => {
+    const store = w.deps.loginAttempts;
+    const losing: typeof store = new Proxy(store, {
+      get(target, property) {
+        if (property !== 'replace') {
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        const replace: typeof store.replace = (key, ...rest) =>
+          key.endsWith('#day') ? Promise.resolve(false) : target.replace(key, ...rest);
+        return replace;
+      },
+    });
+    const admission = await admitSend(
+      { phone, source: '198.51.100.9' },
+      { ...w.deps, loginAttempts: losing },
+    );
+    expect(admission.admitted).toBe(false);
+    // What it claimed is given back: once counts go through again, the same send is admitted.
+    expect(await admitSend({ phone, source: '198.51.100.9' }, w.deps)).toEqual({ admitted: true });
+  });
+
   it('throttles resends per source address, whatever the phone: a daily cap', async () => {
     const send = (n: number) =>
       admitSend({ phone: `+86138${String(10_000_000 + n).slice(-8)}`, source: '198.51.100.7' }, w.deps);
