@@ -1,51 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, phone, signInOnLoginPage } from '../support/browser.js';
-
-const require = createRequire(import.meta.url);
-let axeSource: string;
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown[] }>;
-}
-
-/**
- * The WCAG 2.1 A and AA rules axe-core can check (labels, names, contrast, landmarks, language, ARIA)
- * on the page as it is now. axe runs through the DevTools protocol, so the page's own CSP stays on.
- */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
-      .axe;
-    const result = await axe.run({
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return result.violations;
-  });
-  return (found as AxeViolation[]).map(
-    (v) => `${v.id} (${v.impact ?? '?'}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
+import { describe, expect, it } from 'vitest';
+import { axeViolations, browserSuite, phone, signInOnLoginPage } from '../support/browser.js';
 
 describe('every page passes the automated WCAG 2.1 AA checks (axe-core)', () => {
   const suite = browserSuite();
-
-  beforeAll(async () => {
-    axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  });
 
   it('finds what it should (the harness can fail): an unlabelled input, low contrast, no language', async () => {
     const { page, context } = await suite.newPage();
     await page.setContent(
       '<html><body><main><input type="text"><p style="color:#bbb;background:#fff">faint</p></main></body></html>',
     );
-    const found = (await violations(page)).map((v) => v.split(' ')[0]);
+    const found = (await axeViolations(page)).map((v) => v.split(' ')[0]);
     expect(found).toEqual(expect.arrayContaining(['label', 'color-contrast', 'html-has-lang']));
     await context.close();
   });
@@ -55,25 +19,25 @@ describe('every page passes the automated WCAG 2.1 AA checks (axe-core)', () => 
     const checked: Record<string, string[]> = {};
     for (const path of ['/', '/?lang=en', '/verifier', '/wallet', '/demo', '/console', '/register']) {
       await page.goto(path);
-      checked[path] = await violations(page);
+      checked[path] = await axeViolations(page);
     }
     await page.goto('/verifier?lang=zh');
     await page.getByLabel('粘贴二维码内容').fill('not a licence');
     await page.getByRole('button', { name: '核验' }).click();
     await page.locator('#verdict[data-verdict]').waitFor();
-    checked['/verifier (verdict)'] = await violations(page);
+    checked['/verifier (verdict)'] = await axeViolations(page);
     // The register form refused (empty): the error summary and the errors beside the fields.
     await page.goto('/register');
     await page.getByRole('button', { name: '注册' }).click();
     await page.locator('#error-summary').waitFor();
     await page.locator('input[aria-invalid="true"]').first().waitFor();
-    checked['/register (errors)'] = await violations(page);
+    checked['/register (errors)'] = await axeViolations(page);
     await context.close();
 
     const mobile = await suite.newPage({ viewport: phone, mobile: true });
     for (const path of ['/', '/verifier']) {
       await mobile.page.goto(path);
-      checked[`${path} (phone)`] = await violations(mobile.page);
+      checked[`${path} (phone)`] = await axeViolations(mobile.page);
     }
     await mobile.context.close();
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
@@ -86,37 +50,37 @@ describe('every page passes the automated WCAG 2.1 AA checks (axe-core)', () => 
 
     await page.goto('/wallet');
     await page.getByRole('link', { name: '登录', exact: true }).click();
-    checked['login'] = await violations(page);
+    checked['login'] = await axeViolations(page);
     await page.getByLabel(/身份证号/).fill(citizen.idNumber);
     await page.getByLabel(/密码/).fill('wrong-password');
     await page.getByRole('button', { name: /^登录$/ }).click();
-    checked['login (error)'] = await violations(page);
+    checked['login (error)'] = await axeViolations(page);
     await signInOnLoginPage(page, citizen);
     await page.waitForURL(/\/wallet$/);
-    checked['wallet'] = await violations(page);
+    checked['wallet'] = await axeViolations(page);
     await page.locator('article.licence-card').first().getByRole('link').first().click();
-    checked['wallet licence'] = await violations(page);
+    checked['wallet licence'] = await axeViolations(page);
     await page.getByRole('button', { name: '出示二维码' }).click();
     await page.locator('#presentation-qr').waitFor();
-    checked['wallet QR'] = await violations(page);
+    checked['wallet QR'] = await axeViolations(page);
 
     await page.goto('/demo');
     await page.getByRole('button', { name: '使用统一身份认证登录' }).click();
-    checked['consent'] = await violations(page);
+    checked['consent'] = await axeViolations(page);
     await page.getByRole('button', { name: /同意/ }).click();
     await page.waitForURL(/\/demo$/);
-    checked['demo (signed in)'] = await violations(page);
+    checked['demo (signed in)'] = await axeViolations(page);
 
     await page.goto('/console');
     await page.getByLabel('客户端 ID').fill(issuer.clientId);
     await page.getByLabel('客户端密钥').fill(issuer.clientSecret);
     await page.getByRole('button', { name: /登录/ }).click();
-    checked['console'] = await violations(page);
+    checked['console'] = await axeViolations(page);
     await page.goto('/console/licences/new?type=driving-licence');
-    checked['console new licence'] = await violations(page);
+    checked['console new licence'] = await axeViolations(page);
     await page.goto('/console');
     await page.locator('table a[href^="/console/licences/"]').first().click();
-    checked['console licence'] = await violations(page);
+    checked['console licence'] = await axeViolations(page);
     await context.close();
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
   });

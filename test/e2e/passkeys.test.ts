@@ -1,27 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, newPage, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, launchBrowser, newPage, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
-
-const require = createRequire(import.meta.url);
-
-/** The WCAG 2.1 A and AA violations axe-core finds on the page as it is now (as accessibility.test.ts). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(await readFile(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  const found = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
-      .axe;
-    const result = await axe.run({
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return result.violations;
-  });
-  return (found as Array<{ id: string; nodes: Array<{ target: unknown[] }> }>).map(
-    (v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
-}
 
 /**
  * Chromium's virtual authenticator (CDP `WebAuthn`): a platform authenticator that keeps discoverable
@@ -88,7 +68,7 @@ describe('passkeys in a browser (Chromium’s virtual authenticator)', () => {
     await page.getByRole('button', { name: '添加通行密钥' }).click();
     await page.waitForURL('**/wallet/passkeys?added=1');
     await expect(page.locator('article.passkey h3').allTextContents()).resolves.toEqual(['测试手机']);
-    await expect(violations(page)).resolves.toEqual([]);
+    await expect(axeViolations(page)).resolves.toEqual([]);
     await screenshot(page, 'passkeys-wallet');
     expect(errors.filter((e) => !e.includes('favicon'))).toEqual([]);
   });
@@ -154,7 +134,7 @@ describe('passkeys in a browser (Chromium’s virtual authenticator)', () => {
     await page.getByRole('button', { name: '使用通行密钥登录' }).click();
     await page.locator('#passkey-error:not([hidden])').waitFor();
     await expect(page.locator('#passkey-error').textContent()).resolves.toContain('通行密钥验证失败');
-    await expect(violations(page)).resolves.toEqual([]);
+    await expect(axeViolations(page)).resolves.toEqual([]);
     expect(new URL(page.url()).pathname).toMatch(/^\/interaction\//);
     await screenshot(page, 'passkeys-removed-refused');
   });

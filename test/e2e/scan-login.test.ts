@@ -1,32 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
-
-const require = createRequire(import.meta.url);
-let axeSource: string;
-
-/** The WCAG 2.1 A and AA violations axe-core finds on the page as it is now (as accessibility.test.ts). */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const found = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
-      .axe;
-    const result = await axe.run({
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
-    });
-    return result.violations;
-  });
-  return (found as Array<{ id: string; help: string }>).map((v) => `${v.id}: ${v.help}`);
-}
+import { describe, expect, it } from 'vitest';
+import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
 
 describe('scan-to-login (扫码登录) in Chromium, with two browser contexts', () => {
   const suite = browserSuite();
-
-  beforeAll(async () => {
-    axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  });
 
   it(
     'signs the desktop browser in to the demo platform at level 3 once the phone’s wallet confirms',
@@ -48,20 +24,20 @@ describe('scan-to-login (扫码登录) in Chromium, with two browser contexts', 
       await expect(qr.isVisible()).resolves.toBe(true);
       const link = (await desk.page.locator('#scan-login-link').getAttribute('href'))!;
       expect(link).toMatch(new RegExp(`^${suite.runtime.baseUrl}/scan-login/[A-Za-z0-9_-]{43}$`));
-      expect(await violations(desk.page)).toEqual([]);
+      expect(await axeViolations(desk.page)).toEqual([]);
       await screenshot(desk.page, 'scan-login-sign-in');
 
       // Not yet confirmed: the held request runs out, and the page offers to wait again.
       await desk.page.getByRole('link', { name: '已扫码，继续' }).click();
       await desk.page.waitForURL(/\/interaction\/[^/]+\/scan$/);
       await expect(desk.page.locator('#scan-login-waiting').isVisible()).resolves.toBe(true);
-      expect(await violations(desk.page)).toEqual([]);
+      expect(await axeViolations(desk.page)).toEqual([]);
 
       // The phone opens the link: which platform asks, from which browser; then 确认登录.
       await phoneSide.page.goto(link);
       await expect(phoneSide.page.locator('#scan-login-client').textContent()).resolves.toMatch(/\S/);
       await expect(phoneSide.page.locator('#scan-login-request').textContent()).resolves.toMatch(/Chrome/);
-      expect(await violations(phoneSide.page)).toEqual([]);
+      expect(await axeViolations(phoneSide.page)).toEqual([]);
       await screenshot(phoneSide.page, 'scan-login-wallet-confirm');
       await phoneSide.page.getByRole('button', { name: '确认登录' }).click();
       await expect(phoneSide.page.locator('#scan-login-done').textContent()).resolves.toContain('已确认登录');

@@ -1,30 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../functions/composition/dependencies.js';
 import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
-import { launchBrowser, newPage, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, launchBrowser, newPage, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { postJson } from '../support/http-api.js';
 import { newIdNumber } from '../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../support/in-memory-sms.js';
 import { authorizationRequest, demoPlatform } from '../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
-
-const require = createRequire(import.meta.url);
-
-/** The WCAG 2.1 A/AA violations axe-core finds on the page as it is. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(await readFile(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  const found = (await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
-      .axe;
-    return (await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
-      .violations;
-  })) as Array<{ id: string; nodes: Array<{ target: unknown[] }> }>;
-  return found.map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /**
  * The step-up and reset pages in Chromium, with no script of theirs: a platform asks for level 3, the
@@ -77,17 +61,17 @@ describe('the SMS pages in a browser', () => {
     await page.goto(request.url.href);
     await signInOnLoginPage(page, person);
     await page.getByRole('button', { name: '获取验证码' }).waitFor();
-    checked['step-up'] = await violations(page);
+    checked['step-up'] = await axeViolations(page);
     await page.getByLabel('手机号').fill(person.phone);
     await page.getByRole('button', { name: '获取验证码' }).click();
     await page.locator('#form-notice').waitFor();
-    checked['step-up (code sent)'] = await violations(page);
+    checked['step-up (code sent)'] = await axeViolations(page);
     await screenshot(page, 'step-up');
     const code = (await outbox(runtime.dataDir)).filter((m) => m.to === person.phone).at(-1)!.code!;
     await page.getByLabel('短信验证码').fill(code === '000000' ? '000001' : '000000');
     await page.getByRole('button', { name: '验证', exact: true }).click();
     await page.locator('#form-error').waitFor();
-    checked['step-up (wrong code)'] = await violations(page);
+    checked['step-up (wrong code)'] = await axeViolations(page);
     await page.getByLabel('短信验证码').fill(code);
     await page.getByRole('button', { name: '验证', exact: true }).click();
     await page.getByRole('button', { name: /同意/ }).click();
@@ -103,13 +87,13 @@ describe('the SMS pages in a browser', () => {
     await page.goto(request.url.href);
     await page.getByRole('link', { name: '忘记密码' }).click();
     await page.getByRole('button', { name: '获取验证码' }).waitFor();
-    checked['reset'] = await violations(page);
+    checked['reset'] = await axeViolations(page);
     await screenshot(page, 'password-reset');
     await page.getByLabel('身份证号').fill(person.idNumber);
     await page.getByLabel('手机号').fill('12345');
     await page.getByRole('button', { name: '获取验证码' }).click();
     await page.locator('#form-error').waitFor();
-    checked['reset (error)'] = await violations(page);
+    checked['reset (error)'] = await axeViolations(page);
     await context.close();
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
   });

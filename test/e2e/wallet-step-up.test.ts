@@ -1,25 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { postJson } from '../support/http-api.js';
 import { outbox } from '../support/in-memory-sms.js';
 import { demoTokens, issueDrivingLicence } from '../integration/verify/helpers.js';
-
-const require = createRequire(import.meta.url);
-
-/** The WCAG 2.1 A/AA violations axe-core finds on the page as it is. */
-async function violations(page: Page): Promise<string[]> {
-  await page.evaluate(await readFile(require.resolve('axe-core/axe.min.js'), 'utf8'));
-  const found = (await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
-      .axe;
-    return (await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))
-      .violations;
-  })) as Array<{ id: string; nodes: Array<{ target: unknown[] }> }>;
-  return found.map((v) => `${v.id} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 /**
  * The wallet's way up in Chromium: a level-2 person signed in to 我的证照 sees no licences and the button
@@ -52,7 +35,7 @@ describe('raising the level from the wallet in a browser', () => {
     await page.waitForURL(/\/wallet$/);
     await page.locator('#wallet-step-up').waitFor();
     expect(await page.locator('.licence-card').count()).toBe(0);
-    checked['wallet (level 2)'] = await violations(page);
+    checked['wallet (level 2)'] = await axeViolations(page);
     await screenshot(page, 'wallet-step-up');
 
     await page.getByRole('link', { name: '提升认证等级' }).click();
@@ -68,7 +51,7 @@ describe('raising the level from the wallet in a browser', () => {
     await page.waitForURL(/\/wallet$/);
     await page.locator('.licence-card').first().waitFor();
     expect(await page.locator('#wallet-step-up').count()).toBe(0);
-    checked['wallet (level 3)'] = await violations(page);
+    checked['wallet (level 3)'] = await axeViolations(page);
     await context.close();
     expect(errors).toEqual([]);
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));

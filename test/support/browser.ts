@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
@@ -125,4 +126,29 @@ export function browserSuite(): BrowserSuite {
     },
     newPage: (options) => newPage(started(browser), started(runtime).baseUrl, options),
   };
+}
+
+let axeSource: Promise<string> | undefined;
+
+/**
+ * The WCAG 2.1 A and AA violations axe-core finds on the page as it is now (labels, names, contrast,
+ * landmarks, language, ARIA), one line each: `<rule id> (<impact>): <help> at <targets>`. axe runs through
+ * the DevTools protocol, so the page's own CSP stays on.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  axeSource ??= readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(await axeSource);
+  const found = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (o: unknown) => Promise<{ violations: unknown }> } })
+      .axe;
+    const result = await axe.run({
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return result.violations;
+  });
+  return (
+    found as Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }>
+  ).map(
+    (v) => `${v.id} (${v.impact ?? '?'}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
 }
