@@ -222,14 +222,15 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     issuerKeys: 'sign',
   },
   // The trust list: every issuer (gsi2) and each active issuer's status-list count (get), signed with the
-  // platform key when the stored one is stale, and stored (get, conditional put).
+  // platform key when the stored one is stale, and stored (get, conditional put). GET /issuers/{id}: the
+  // issuer by id (gsi1, then get).
   'trust-list': {
     table: {
       items: {
-        GetItem: [partitions.trustList, partitions.statusListCounter],
+        GetItem: [partitions.trustList, partitions.statusListCounter, partitions.issuer],
         PutItem: [partitions.trustList],
       },
-      queries: ['gsi2'],
+      queries: ['gsi2', 'gsi1'],
     },
     platformKey: 'sign',
   },

@@ -67,7 +67,17 @@ const scanCode = { code: 'scanLoginCode' } as const;
 const table = [
   { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
   { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
+  // A credential's `vct` (shared/licence/issue-licence.ts).
+  {
+    method: 'GET',
+    path: '/licence-types/{code}',
+    function: 'catalogue',
+    auth: 'public',
+    parameters: { code: 'licenceTypeCode' },
+  },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
+  // A credential's `iss`: the issuer's public metadata and keys, as the trust list names it.
+  { method: 'GET', path: '/issuers/{id}', function: 'trust-list', auth: 'public', parameters: issuer },
   {
     method: 'GET',
     path: '/status-lists/{listId}',

@@ -15,6 +15,7 @@ import type { HttpEvent, HttpResult } from './types.js';
 export type ParameterKind =
   | 'licenceId'
   | 'issuerId'
+  | 'licenceTypeCode'
   | 'listId'
   | 'creditCode'
   | 'agentId'
@@ -69,6 +70,12 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
     notFound: 'licence_not_found',
   },
   issuerId: { ...urlSafe(100), notFound: 'issuer_not_found' },
+  // A licence type's kebab-case slug (shared/licence/catalogue.ts).
+  licenceTypeCode: {
+    pattern: /^[a-z0-9-]{1,64}$/,
+    allows: '1 to 64 of a-z 0-9 -',
+    notFound: 'licence_type_not_found',
+  },
   // `<issuer id>.<list number>` (shared/licence/status-list-store.ts).
   listId: {
     pattern: /^[A-Za-z0-9_-]{1,100}\.(?:0|[1-9]\d{0,14})$/,

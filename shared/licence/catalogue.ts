@@ -295,6 +295,11 @@ export interface LicenceTypeView {
   holderKind: HolderKind;
   /** JSON Schema (draft 2020-12) of what the issuer sends as `fields`. */
   fields: Record<string, unknown>;
+  /**
+   * JSON Schema (draft 2020-12) of `fields` as a `Licence` returns them (and a credential signs them): each
+   * third person's ID number replaced by its masked form, nothing else changed.
+   */
+  licenceFields: Record<string, unknown>;
   defaultValidityDays: number | null;
   /** The `acr` a person needs to read or show licences of this type, e.g. `urn:elicence:loa:3`. */
   minAssurance: string;
@@ -312,16 +317,43 @@ export interface LicenceTypeView {
  * ```
  */
 export function licenceTypeView(type: LicenceType): LicenceTypeView {
+  const fields = z.toJSONSchema(type.fields, { io: 'input' }) as Record<string, unknown>;
   return {
     code: type.code,
     name: type.name.zh,
     nameEn: type.name.en,
     holderKind: type.holderKind,
-    fields: z.toJSONSchema(type.fields, { io: 'input' }) as Record<string, unknown>,
+    fields,
+    licenceFields: returnedFieldsSchema(type, fields),
     defaultValidityDays: type.defaultValidityDays,
     minAssurance: acrOf(minAssuranceOf(type)),
     regional: type.regional,
   };
+}
+
+/** A masked resident ID number as `maskIdNumber` writes it: region, eight stars, the last four. */
+const maskedIdNumberSchema = {
+  type: 'string',
+  pattern: '^\\d{6}\\*{8}\\d{3}[\\dX]$',
+  description: 'Masked resident ID number: the region code, eight stars, the last four characters',
+};
+
+/**
+ * The schema of `fields` as licences return them, derived from the issuing schema by the same rule
+ * {@link protectSensitiveFields} applies to the data: each sensitive field leaves, its masked form takes
+ * its place (required where it was). Derived rather than written twice, so the two cannot drift; a test
+ * validates every returned licence of every type against it.
+ */
+function returnedFieldsSchema(type: LicenceType, input: Record<string, unknown>): Record<string, unknown> {
+  const properties = { ...(input.properties as Record<string, Record<string, unknown>>) };
+  const required = new Set((input.required as string[] | undefined) ?? []);
+  for (const sensitive of type.sensitiveFields) {
+    const title = properties[sensitive.field]?.title;
+    delete properties[sensitive.field];
+    properties[sensitive.maskedAs] = { ...maskedIdNumberSchema, ...(title ? { title } : {}) };
+    if (required.delete(sensitive.field)) required.add(sensitive.maskedAs);
+  }
+  return { ...input, properties, required: [...required] };
 }
 
 let catalogue: readonly LicenceTypeView[] | undefined;

@@ -184,7 +184,10 @@ export async function issueLicence(
           await signCompactJws(
             { typ: licenceCredentialType },
             {
-              iss: issuer.id,
+              // URLs, as SD-JWT VC and other credential libraries expect: GET <iss> answers the issuer's
+              // public metadata and keys, GET <vct> the type (API.md v2). Verifiers read the old bare id too.
+              iss: issuerUrl(deps.issuerUrl, issuer.id),
+              vct: licenceTypeUri(deps.issuerUrl, type.code),
               jti: id,
               iat: Math.floor(issuedAt.getTime() / 1000),
               nbf: Math.floor(Date.parse(validFrom) / 1000),
@@ -242,6 +245,31 @@ export async function issueLicence(
     await deps.idempotency.release(record).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A credential's `iss`: the issuer's URL, `<baseUrl>/issuers/<issuer id>` (served by `GET /issuers/{id}`).
+ *
+ * @example
+ * ```ts
+ * issuerUrl('https://elicence.example.gov.cn', 'iss_8kq2'); // 'https://elicence.example.gov.cn/issuers/iss_8kq2'
+ * ```
+ */
+export function issuerUrl(baseUrl: string, issuerId: string): string {
+  return `${baseUrl}/issuers/${encodeURIComponent(issuerId)}`;
+}
+
+/**
+ * A credential's `vct`: the licence type's URI, `<baseUrl>/licence-types/<code>` (served by
+ * `GET /licence-types/{code}`).
+ *
+ * @example
+ * ```ts
+ * licenceTypeUri('https://elicence.example.gov.cn', 'driving-licence'); // '…/licence-types/driving-licence'
+ * ```
+ */
+export function licenceTypeUri(baseUrl: string, code: string): string {
+  return `${baseUrl}/licence-types/${encodeURIComponent(code)}`;
 }
 
 async function reserveSlot(

@@ -6,8 +6,11 @@
  */
 import type { JWK } from 'jose';
 import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
+import { NotFoundError } from '../errors.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { publishedKeys } from '../issuers/issuer-keys.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
+import { findLicenceType } from './catalogue.js';
 
 /** The media type it is served with, after its `typ` (RFC 7515 §4.1.9). */
 export const trustListMediaType = 'application/trust-list+jwt';
@@ -87,4 +90,27 @@ export function canonicalJson(value: unknown): string {
     return `{${members.join(',')}}`;
   }
   return JSON.stringify(value);
+}
+
+/**
+ * `GET /issuers/{id}`, the document a credential's `iss` URL answers: the issuer as the trust list names
+ * it (id, name, credit code, region, status, public keys, the licence types it may issue), nothing more.
+ * A withdrawn issuer still answers, with `status: 'withdrawn'`, as it stays in the trust list: credentials
+ * it signed before must still say who signed them. One still being onboarded, or unknown, is a 404.
+ *
+ * @example
+ * ```ts
+ * const metadata = await issuerMetadata('iss_8kq2', deps); // { id, name, creditCode, region, status, jwks, licenceTypes }
+ * ```
+ */
+export async function issuerMetadata(
+  id: string,
+  deps: { issuers: Pick<IssuerStore, 'findById'> },
+): Promise<TrustListIssuer> {
+  const issuer = await deps.issuers.findById(id);
+  const [entry] = issuer
+    ? trustListIssuers([issuer], new Map(), (code) => findLicenceType(code)?.typeCode)
+    : [];
+  if (!entry) throw new NotFoundError(`No issuer ${id}`, 'issuer_not_found');
+  return entry;
 }

@@ -13,13 +13,18 @@ export const licenceCredentialType = 'licence+jwt';
 export const statusListTokenType = 'statuslist+jwt';
 
 /**
- * A licence credential's payload: `iss` (issuer id), `jti` (licence id), `iat`, `nbf`, `exp?`, `lt`
- * (type), `hol` (holder kind, name, masked number; credentials issued before 2026-12 also carry a lookup
- * key `lk`, never read), `f` (fields),
- * `status.status_list` (where its status is listed). Other members are allowed and ignored.
+ * A licence credential's payload: `iss` (the issuer's URL `<baseUrl>/issuers/<issuer id>`; credentials
+ * issued before 2026-12 carry the bare issuer id, read the same way, see {@link issuerIdOf}), `vct?` (the
+ * type's URI `<baseUrl>/licence-types/<lt>`, absent from those older credentials), `jti` (licence id),
+ * `iat`, `nbf`, `exp?`, `lt` (type), `hol` (holder kind, name, masked number; credentials issued before
+ * 2026-12 also carry a lookup key `lk`, never read), `f` (fields), `status.status_list` (where its status
+ * is listed). Other members are allowed and ignored.
  */
 export interface LicenceCredentialClaims {
   iss: string;
+  /** The issuer's id, from `iss`. */
+  issuerId: string;
+  vct?: string;
   jti: string;
   iat: number;
   nbf: number;
@@ -28,6 +33,37 @@ export interface LicenceCredentialClaims {
   hol: { k: 'p' | 'e'; n: string; m: string };
   f: Record<string, unknown>;
   status: { status_list: { idx: number; uri: string } };
+}
+
+/** The longest `iss` read: an issuer URL under any reasonable base URL. */
+export const maxIssuerUrlLength = 512;
+
+const issuerUrlPattern = /^https?:\/\/[^/?#\s]+(?:\/[^?#\s]*)?\/issuers\/([^/?#\s]+)$/;
+
+/**
+ * The issuer id a credential's `iss` names: the last segment of an issuer URL
+ * (`https://…/issuers/iss_8kq2`, the form since 2026-12), or the `iss` itself when it is no URL (the bare
+ * id of older credentials, accepted until they expire). Undefined for a URL of any other shape. Whose URL
+ * it is matters less than it seems: the id finds the issuer in the trust list, and only that issuer's
+ * trusted keys can have signed the credential.
+ *
+ * @example
+ * ```ts
+ * issuerIdOf('https://elicence.example.gov.cn/issuers/iss_8kq2'); // 'iss_8kq2'
+ * issuerIdOf('iss_8kq2'); // 'iss_8kq2' (a credential issued before 2026-12)
+ * ```
+ */
+export function issuerIdOf(iss: string): string | undefined {
+  if (iss.length === 0 || iss.length > maxIssuerUrlLength) return undefined;
+  if (!iss.includes(':')) return iss.length <= 100 ? iss : undefined;
+  const segment = issuerUrlPattern.exec(iss)?.[1];
+  if (segment === undefined) return undefined;
+  try {
+    const id = decodeURIComponent(segment);
+    return id.length > 0 && id.length <= 100 ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Non-empty and at most `max` UTF-16 units (not code points as {@link isString}: this check came first). */
@@ -46,15 +82,19 @@ const isSeconds = (value: unknown): value is number => isInteger(value, 0);
  * ```
  */
 export function readLicenceClaims(payload: Record<string, unknown>): LicenceCredentialClaims {
-  const { iss, jti, iat, nbf, exp, lt, hol, f, status } = payload;
+  const { iss, vct, jti, iat, nbf, exp, lt, hol, f, status } = payload;
   const list = isObject(status) ? status.status_list : undefined;
+  const issuerId = typeof iss === 'string' ? issuerIdOf(iss) : undefined;
   if (
-    !isText(iss, 100) ||
+    typeof iss !== 'string' ||
+    issuerId === undefined ||
     !isText(jti, 64) ||
     !isSeconds(iat) ||
     !isSeconds(nbf) ||
     (exp !== undefined && !isSeconds(exp)) ||
     !isText(lt, 64) ||
+    // The type's URI must name the same type as `lt`, which is what the trust list's grants are checked on.
+    (vct !== undefined && (!isText(vct, maxIssuerUrlLength) || !vct.endsWith(`/licence-types/${lt}`))) ||
     !isObject(hol) ||
     (hol.k !== 'p' && hol.k !== 'e') ||
     !isText(hol.n, 200) ||
@@ -68,6 +108,8 @@ export function readLicenceClaims(payload: Record<string, unknown>): LicenceCred
   }
   return {
     iss,
+    issuerId,
+    ...(vct === undefined ? {} : { vct }),
     jti,
     iat,
     nbf,

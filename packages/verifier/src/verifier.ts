@@ -18,7 +18,7 @@
  *
  * @packageDocumentation
  */
-import { licenceCredentialType, readLicenceClaims } from './claims.js';
+import { issuerIdOf, licenceCredentialType, readLicenceClaims } from './claims.js';
 import { coseEs256 } from './cose.js';
 import { isLowS, type Es256Verifier, type PublicJwk, type VerifierCodec } from './crypto.js';
 import { FormatError } from './errors.js';
@@ -191,11 +191,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (jws.header.crit !== undefined) throw stop('malformed', 'invalid_jws');
     const { kid } = jws.header;
     const { iss } = jws.payload;
-    if (typeof kid !== 'string' || typeof iss !== 'string' || iss.length > 100) {
-      throw stop('malformed', 'invalid_claims');
-    }
+    // The issuer's URL, or the bare id of a credential issued before 2026-12: both name it by id.
+    const issuerId = typeof iss === 'string' ? issuerIdOf(iss) : undefined;
+    if (typeof kid !== 'string' || issuerId === undefined) throw stop('malformed', 'invalid_claims');
 
-    return then(trust.issuerById(iss), (found) => {
+    return then(trust.issuerById(issuerId), (found) => {
       const issuer = trustedIssuer(run, found);
       const jwk = keyWithKid(issuer.keys, kid);
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
@@ -212,7 +212,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         if (refused) return refused;
         const asked = statusSource?.status({
           licenceId: claims.jti,
-          issuerId: claims.iss,
+          issuerId: issuer.id,
           list: claims.status.status_list,
         });
         return then(asked, (answer) => {

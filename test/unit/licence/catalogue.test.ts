@@ -1,3 +1,5 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../shared/errors.js';
@@ -11,6 +13,11 @@ import {
   validateFields,
   type LicenceType,
 } from '../../../shared/licence/catalogue.js';
+
+// ajv-formats is CommonJS: under NodeNext its default import is the module object, at run time the function.
+const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => Ajv2020;
 
 const representative = '11010519491231002X';
 
@@ -120,6 +127,7 @@ describe('the licence catalogue', () => {
           'defaultValidityDays',
           'fields',
           'holderKind',
+          'licenceFields',
           'minAssurance',
           'name',
           'nameEn',
@@ -144,6 +152,23 @@ describe('the licence catalogue', () => {
       required: ['vehicleClass', 'firstIssuedOn', 'archiveNumber'],
     });
   });
+
+  it.each(Object.entries(samples))(
+    'publishes the schema of %s fields as a licence returns them: issued fields validate against one, returned against the other',
+    (code, fields) => {
+      const entry = catalogueView().find((candidate) => candidate.code === code)!;
+      const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
+      const returned = protectSensitiveFields(type(code), validateFields(type(code), fields));
+      expect(ajv.validate(entry.fields, fields), ajv.errorsText()).toBe(true);
+      expect(ajv.validate(entry.licenceFields, returned), ajv.errorsText()).toBe(true);
+      if (type(code).sensitiveFields.length > 0) {
+        // Where a number is masked, the issuing schema does not describe what a licence returns (the
+        // finding this schema answers), and the returned schema refuses a clear number.
+        expect(ajv.validate(entry.fields, returned)).toBe(false);
+        expect(ajv.validate(entry.licenceFields, fields)).toBe(false);
+      }
+    },
+  );
 
   it('marks the sensitive ID number write-only in the published schema', () => {
     const business = catalogueView().find((entry) => entry.code === 'business-licence');

@@ -72,7 +72,9 @@ describe('issueLicence', () => {
       algorithms: ['ES256'],
     });
     expect(payload).toMatchObject({
-      iss: issuer.id,
+      // API.md v2: the issuer's URL and the type's URI, not internal ids.
+      iss: `${issuerUrl}/issuers/${issuer.id}`,
+      vct: `${issuerUrl}/licence-types/driving-licence`,
       jti: licence.id,
       lt: 'driving-licence',
       hol: { k: 'p', n: '李测试', m: licence.holder.masked },
