@@ -196,11 +196,24 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // status-list counters (update) and lists (get, versioned put), audit entries (conditional put); issuers
   // by id (gsi1, then get), licences by holder (gsi1) and by issuer (gsi2). Signs credentials with the
   // issuer's key; holder lookup keys with the MAC key.
+  // GET /licences/{id} for its holder (a person's token): who the reader is, as the holder API reads it
+  // (shared/licence/holder-licences.ts: the person by id (gsi1, then get), the entity acted for and whether
+  // they may still act for it (registry, entity account and appointment reads; an entity account created
+  // (conditional put))).
   licences: {
     table: {
       items: {
-        GetItem: [...accessTokens, partitions.issuer, partitions.licence, partitions.statusList],
-        PutItem: [partitions.licence, partitions.statusList, partitions.audit],
+        GetItem: [
+          ...accessTokens,
+          partitions.issuer,
+          partitions.licence,
+          partitions.statusList,
+          partitions.account,
+          partitions.entityAccount,
+          partitions.entityAgents,
+          partitions.registryEntity,
+        ],
+        PutItem: [partitions.licence, partitions.statusList, partitions.audit, partitions.entityAccount],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1', 'gsi2'],

@@ -4,6 +4,9 @@ import {
   kms,
   doc,
   accessTokens,
+  accounts,
+  entities,
+  registry,
   issuers,
   licences,
   idempotency,
@@ -14,6 +17,7 @@ import {
   fingerprint,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
+import { parseAccountId } from '../shared/identifiers/account-id.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
@@ -21,7 +25,9 @@ import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
 import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
+import { licenceReader } from '../shared/licence/holder-licences.js';
 import { licenceView } from '../shared/licence/licence.js';
+import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
 
@@ -30,6 +36,9 @@ const dependencies = composition({
   kms,
   doc,
   accessTokens,
+  accounts,
+  entities,
+  registry,
   issuers,
   licences,
   idempotency,
@@ -41,10 +50,30 @@ const dependencies = composition({
 });
 const served = routesOf('licences');
 
-/** The issuing agencies' API (scope `licences:issue`): issue, read, list, change status, render QR codes. */
+/**
+ * The issuing agencies' API (scope `licences:issue`): issue, read, list, change status, render QR codes.
+ * `GET /licences/{id}` also answers the licence's holder (a person's token with scope `licences`), under
+ * the same rule as `/me/licences`; to anyone else a licence that is not theirs does not exist (404).
+ */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
-  const caller = await authenticateBearer(event, 'licences:issue', deps);
+  const holderRoute = served.is(event, 'GET /licences/{id}');
+  const caller = await authenticateBearer(
+    event,
+    holderRoute ? ['licences:issue', 'licences'] : 'licences:issue',
+    deps,
+  );
+  if (holderRoute && !caller.scopes.has('licences:issue')) {
+    // A person's token (scope `licences`): their own licences and their entities', as /me/licences.
+    if (!caller.accountId) {
+      throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
+    }
+    const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
+    const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
+    return json(200, licenceView(licence, issuer, new Date(deps.clock.now())), {
+      'cache-control': 'private, no-store',
+    });
+  }
   if (!caller.issuerId) {
     throw new ForbiddenError('This client is not an issuing agency’s client', 'not_an_issuer');
   }

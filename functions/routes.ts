@@ -31,7 +31,11 @@ export const functionNames = [
 export type FunctionName = (typeof functionNames)[number];
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
-export type RouteAuth = 'public' | 'oauth' | 'session' | { scope: string };
+/**
+ * `alsoScope`: a second kind of caller the route serves, with a token carrying that scope instead (the
+ * function decides what each may see; `GET /licences/{id}`: the issuer, or the licence's holder).
+ */
+export type RouteAuth = 'public' | 'oauth' | 'session' | { scope: string; alsoScope?: string };
 
 export interface Route {
   method: Method;
@@ -109,7 +113,8 @@ const table = [
     method: 'GET',
     path: '/licences/{id}',
     function: 'licences',
-    auth: { scope: 'licences:issue' },
+    // Its issuer, or its holder's token (API.md); anyone else a 404.
+    auth: { scope: 'licences:issue', alsoScope: 'licences' },
     parameters: licence,
   },
   {

@@ -65,7 +65,8 @@ function unauthorizedRouteReason(route: Route): string | undefined {
   if (auth === 'session') {
     return `A page of the service (${routeKey(route)}): people sign in through the OpenID provider and the function keeps the result in a sealed (AES-256-GCM) HttpOnly, SameSite=Lax session cookie that it checks itself; it refuses form posts from other sites (Origin and Sec-Fetch-Site), and calls the API with the person's or issuer's own access token. An API Gateway authorizer cannot read a sealed cookie.`;
   }
-  return `Bearer token with scope "${auth.scope}": the function validates the opaque OAuth access token against the token store (expiry, audience, scope) itself; a Lambda authorizer would repeat that lookup on every call.`;
+  const scopes = auth.alsoScope ? `"${auth.scope}" or "${auth.alsoScope}"` : `"${auth.scope}"`;
+  return `Bearer token with scope ${scopes}: the function validates the opaque OAuth access token against the token store (expiry, audience, scope) itself; a Lambda authorizer would repeat that lookup on every call.`;
 }
 
 /**

@@ -40,7 +40,8 @@ const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]{20,512}=*)$/;
 export async function authenticate(
   event: HttpEvent,
   lookup: AccessTokenLookup,
-  options: { audience: string; requiredScope: string; nowSeconds: number },
+  /** `requiredScope`: one scope, or a list of which the token must carry at least one. */
+  options: { audience: string; requiredScope: string | readonly string[]; nowSeconds: number },
 ): Promise<Caller> {
   const authorization = header(event, 'authorization');
   if (!authorization) {
@@ -63,11 +64,13 @@ export async function authenticate(
     throw new AuthenticationError('invalid_token', 401, 'The access token is not meant for this API');
   }
   const scopes = new Set((record.scope ?? '').split(' ').filter(Boolean));
-  if (!scopes.has(options.requiredScope)) {
+  const accepted =
+    typeof options.requiredScope === 'string' ? [options.requiredScope] : options.requiredScope;
+  if (!accepted.some((scope) => scopes.has(scope))) {
     throw new AuthenticationError(
       'insufficient_scope',
       403,
-      `The access token lacks the scope ${options.requiredScope}`,
+      `The access token lacks the scope ${accepted.join(' or ')}`,
     );
   }
   const issuerId = record.extra?.issuer_id;
@@ -99,7 +102,7 @@ export interface BearerDependencies {
  */
 export function authenticateBearer(
   event: HttpEvent,
-  requiredScope: string,
+  requiredScope: string | readonly string[],
   deps: BearerDependencies,
 ): Promise<Caller> {
   return authenticate(event, deps.accessTokens, {

@@ -1,7 +1,10 @@
-import { ForbiddenError } from '../errors.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
+import type { Issuer } from '../issuers/issuer.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
 import { findLicenceType, findLicenceTypeByTypeCode, licenceTypes, minAssuranceOf } from './catalogue.js';
 import type { LicenceRecord } from './licence.js';
+import type { LicenceStore } from './licence-store.js';
 
 /**
  * Someone reading a holder's licences: a signed-in person, for themselves and for the entities they act
@@ -83,4 +86,33 @@ export function readerAssurance(reader: LicenceReader): { acr: string; stepUpTo?
     acr: acrOf(reader.level),
     ...(reader.level < highest ? { stepUpTo: acrOf(highest) } : {}),
   };
+}
+
+/**
+ * `GET /licences/{id}` for a holder: the licence, if `reader` may read it ({@link readerMay}), with its
+ * issuer. A licence that is not theirs (or does not exist, or whose issuer is gone) is the same 404, so
+ * the answer never tells whether someone else holds that id; a type above the reader's level is a 403
+ * decided from the id alone, before any lookup ({@link requireLevelForLicenceId}).
+ *
+ * @example
+ * ```ts
+ * const { licence, issuer } = await readHeldLicence(id, await licenceReader(subject, acr, deps), deps);
+ * ```
+ */
+export async function readHeldLicence(
+  licenceId: string,
+  reader: LicenceReader,
+  deps: { licences: Pick<LicenceStore, 'get'>; issuers: Pick<IssuerStore, 'findById'> },
+): Promise<{ licence: LicenceRecord; issuer: Issuer }> {
+  requireLevelForLicenceId(reader, licenceId);
+  const licence = await deps.licences.get(licenceId);
+  const may = licence ? readerMay(reader, licence) : 'not_holder';
+  const issuer = licence && may !== 'not_holder' ? await deps.issuers.findById(licence.issuerId) : undefined;
+  if (!licence || !issuer || may === 'not_holder') {
+    throw new NotFoundError(`No licence ${licenceId} of this holder`, 'licence_not_found');
+  }
+  if (may === 'insufficient_assurance') {
+    throw new InsufficientAssuranceError(acrOf(minAssuranceOf(findLicenceType(licence.type) ?? {})));
+  }
+  return { licence, issuer };
 }

@@ -606,7 +606,7 @@ describe('ElicenceStack', () => {
         admin: { items: [get, put, del], queries: ['gsi1'] },
         licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
-        'trust-list': { items: [get, put], queries: ['gsi2'] },
+        'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
         verify: { items: [get, put], queries: ['gsi1'] },
         me: { items: [get, put, del], queries: ['gsi1'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.

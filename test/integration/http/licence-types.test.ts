@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectProblem } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 interface LicenceTypeEntry {
@@ -50,6 +51,13 @@ describe('GET /licence-types', () => {
           properties: expect.any(Object),
           additionalProperties: false,
         }),
+        // The fields as a licence returns them (masked numbers in place of the issued ones).
+        licenceFields: expect.objectContaining({
+          $schema: 'https://json-schema.org/draft/2020-12/schema',
+          type: 'object',
+          properties: expect.any(Object),
+          additionalProperties: false,
+        }),
         defaultValidityDays: entry.defaultValidityDays === null ? null : expect.any(Number),
         minAssurance: 'urn:elicence:loa:3',
         regional: expect.any(Boolean),
@@ -61,6 +69,25 @@ describe('GET /licence-types', () => {
       fields: { properties: { legalRepresentativeIdNumber: { writeOnly: true } } },
       regional: true,
     });
+  });
+
+  it('answers one type at GET /licence-types/{code}, the URI a credential names as its vct', async () => {
+    const all = (await (await fetch(`${runtime.baseUrl}/licence-types`)).json()) as LicenceTypeEntry[];
+    const response = await fetch(`${runtime.baseUrl}/licence-types/driving-licence`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await response.json()).toEqual(all.find((entry) => entry.code === 'driving-licence'));
+    await expectProblem(
+      await fetch(`${runtime.baseUrl}/licence-types/fishing-licence`),
+      404,
+      'licence_type_not_found',
+    );
+    // Outside the shape of a code: refused at the edge, the same 404.
+    await expectProblem(
+      await fetch(`${runtime.baseUrl}/licence-types/Driving_Licence`),
+      404,
+      'licence_type_not_found',
+    );
   });
 
   it('refuses other methods', async () => {

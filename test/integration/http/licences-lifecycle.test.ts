@@ -96,7 +96,8 @@ describe('a driving licence from issuance to revocation', () => {
   it('has a credential that verifies against the issuer key of the trust list, with the claims', async () => {
     claims = await verifyCredential(licence.credential, keys);
     expect(claims).toMatchObject({
-      iss: runtime.credentials.issuer.id,
+      iss: `${runtime.baseUrl}/issuers/${runtime.credentials.issuer.id}`,
+      vct: `${runtime.baseUrl}/licence-types/driving-licence`,
       jti: licence.id,
       iat: seconds(licence.issuedAt),
       nbf: seconds(licence.validFrom),
