@@ -32,6 +32,7 @@ import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
+import { withPresentationKids } from '../shared/sso/presentation-kids.js';
 import { throttleClientAuthentication } from '../shared/sso/client-auth-throttle.js';
 import { createProvider } from '../shared/sso/provider.js';
 import { ScanLogins } from '../shared/identity/scan-login.js';
@@ -137,7 +138,9 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     const serve = await ready;
     // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
     const answer = await throttleClientAuthentication(event, (request) => serve(request, {}), deps, routes);
-    return withEdgeHeaders(answer, served.edge.secure());
+    // The JWKS also names the platform keys by the short kid presentations carry (presentation-kids.ts).
+    const published = served.is(event, 'ANY /.well-known/jwks.json') ? withPresentationKids(answer) : answer;
+    return withEdgeHeaders(published, served.edge.secure());
   } catch (error) {
     return withEdgeHeaders(errorResult(error, event.requestContext?.requestId), served.edge.secure());
   }

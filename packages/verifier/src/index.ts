@@ -55,6 +55,7 @@ export { maxScanLength, readScan, verificationUrl, type Scan } from './input.js'
 export {
   presentationPrefix,
   presentationLifetime,
+  presentationJwksKid,
   readPresentationClaims,
   readPresentationEnvelope,
   signPresentation,

@@ -15,7 +15,8 @@
  *
  * ```
  * EL1:<base45( 18([ h'{1: -7, 4: kid, 16: 61}', {}, payload, signature ]) )>
- *   kid: the first 8 bytes of the platform key's RFC 7638 thumbprint (as the EU certificate does)
+ *   kid: the first 8 bytes of the platform key's RFC 7638 thumbprint (as the EU certificate does); the
+ *        JWKS publishes the key under its base64url too ({@link presentationJwksKid}) besides the full one
  *   16 (typ, RFC 9596): 61, the CoAP content format of application/cwt
  * payload = {
  *   2 (sub): licence id without the GB/T 36904 root "1.2.156.3005.2." (its credit code names the issuer),
@@ -119,6 +120,21 @@ export function presentationKeyId(kid: string): Uint8Array {
     bytes = new TextEncoder().encode(kid);
   }
   return bytes.slice(0, presentationKidLength);
+}
+
+/**
+ * The `kid` under which `/.well-known/jwks.json` also publishes a platform key for presentations: the
+ * base64url of the COSE key id, {@link presentationKeyId} (11 characters). A COSE library finds the key by
+ * the usual rule, the JWK whose `kid` is the base64url of the COSE `kid`; the full RFC 7638 thumbprint, the
+ * key's `kid` for JOSE, would make every presentation 24 bytes (36 QR characters) longer, past version 12.
+ *
+ * @example
+ * ```ts
+ * presentationJwksKid(await platformSigner.kid()); // 'q1w2e3r4t5y' — the JWKS lists the key under both kids
+ * ```
+ */
+export function presentationJwksKid(kid: string): string {
+  return base64urlEncode(presentationKeyId(kid));
 }
 
 function payloadOf(claims: PresentationClaims): Uint8Array {

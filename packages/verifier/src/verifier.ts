@@ -25,6 +25,7 @@ import { FormatError } from './errors.js';
 import { readScan } from './input.js';
 import { portableCodec, readCompactJws } from './jws.js';
 import { KeyCache } from './key-cache.js';
+import { base64urlEncode } from './base64url.js';
 import { licenceIdPattern } from './licence-id.js';
 import {
   cwtContentFormat,
@@ -253,9 +254,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (envelope.typ !== cwtContentFormat) throw stop('malformed', 'unexpected_type');
 
     return then(trust.platformKeys(), (platformKeys) => {
-      const jwk = platformKeys.find(
-        (key) => key.kid !== undefined && sameBytes(presentationKeyId(key.kid), envelope.kid),
-      );
+      // The JWK whose kid is the COSE kid in base64url (the JWKS publishes that short form too), else
+      // the one whose full thumbprint kid it prefixes: keys pinned in an app, JWKS fetched before 2026-12.
+      const jwk =
+        keyWithKid(platformKeys, base64urlEncode(envelope.kid)) ??
+        platformKeys.find(
+          (key) => key.kid !== undefined && sameBytes(presentationKeyId(key.kid), envelope.kid),
+        );
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
       if (!isLowS(envelope.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, envelope.signature, envelope.signedBytes), (holds) => {

@@ -7,11 +7,14 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
+import { createPublicKey, verify } from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JWK } from 'jose';
+import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
+import { readPresentationEnvelope } from '../../../packages/verifier/src/presentation-format.js';
 import {
   createNodeVerifier,
   nodeEs256,
@@ -103,6 +106,11 @@ describe('iss and vct are URLs that answer', () => {
       issuer: String(claims.iss),
     });
     expect(payload.jti).toBe(licence.id);
+  });
+
+  it('keeps the printed credential QR within version 25 at level M (the URLs cost about 130 characters)', () => {
+    expect(licence.credential.length).toBeLessThan(1_000);
+    expect(QRCode.create(licence.credential, { errorCorrectionLevel: 'M' }).version).toBeLessThanOrEqual(25);
   });
 
   it('names the type by its URI, which answers the type', async () => {
@@ -298,6 +306,47 @@ describe('GET /licences/{id} for the holder', () => {
     const other = await onboardIssuer(runtime, admin);
     const token = await clientCredentialsToken(runtime, other, 'licences:issue');
     await expectProblem(await getWithToken(runtime, licencePath(own.id), token), 404);
+  });
+});
+
+describe('the presentation kid is a JWKS kid', () => {
+  it('publishes each platform key also under the base64url of the COSE kid, which verifies a presentation', async () => {
+    const { citizen } = runtime.credentials;
+    const token = await holderToken(citizen.idNumber, citizen.password);
+    const { items } = await expectJson<{ items: LicenceJson[] }>(
+      await getWithToken(runtime, '/me/licences', token),
+      200,
+    );
+    const response = await postJson(
+      runtime,
+      `/me/licences/${encodeURIComponent(items[0]!.id)}/presentations`,
+      token,
+      {
+        disclose: ['vehicleClass'],
+      },
+    );
+    const { token: qr } = await expectJson<{ token: string }>(response, 201);
+    // Still within QR version 12 at level M: the COSE kid stays 8 bytes.
+    expect(QRCode.create(qr, { errorCorrectionLevel: 'M' }).version).toBeLessThanOrEqual(12);
+    const envelope = readPresentationEnvelope(qr);
+
+    // A COSE library's lookup: the JWK whose kid is the base64url of the COSE kid, nothing of ours.
+    const jwksResponse = await fetch(`${runtime.baseUrl}/.well-known/jwks.json`);
+    expect(jwksResponse.status).toBe(200);
+    const jwks = (await jwksResponse.json()) as { keys: Array<JWK & { kid: string }> };
+    const kid = Buffer.from(envelope.kid).toString('base64url');
+    const matching = jwks.keys.filter((key) => key.kid === kid);
+    expect(matching).toHaveLength(1);
+    const key = createPublicKey({ key: matching[0]!, format: 'jwk' });
+    expect(
+      verify('sha256', envelope.signedBytes, { key, dsaEncoding: 'ieee-p1363' }, envelope.signature),
+    ).toBe(true);
+    // The same key under its thumbprint too (JOSE: ID tokens, the trust list), whose prefix the COSE kid is.
+    const full = jwks.keys.find((key) => key.kid !== kid && key.x === matching[0]!.x)!;
+    expect(full.kid).toMatch(/^[\w-]{43}$/);
+    expect(Buffer.from(full.kid, 'base64url').subarray(0, 8)).toEqual(Buffer.from(envelope.kid));
+    // Every key of the JWKS has a distinct kid: a JOSE library picking by kid finds exactly one.
+    expect(new Set(jwks.keys.map((entry) => entry.kid)).size).toBe(jwks.keys.length);
   });
 });
 

@@ -3,6 +3,7 @@ import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
 import { webCryptoEs256 } from '../../../packages/verifier/src/crypto.js';
 import { verificationUrl } from '../../../packages/verifier/src/input.js';
 import { nodeEs256 } from '../../../packages/verifier/src/node.js';
+import { presentationJwksKid } from '../../../packages/verifier/src/presentation-format.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { LocalSigner } from '../../support/local-signer.js';
 import { createWorld, DAY, FakeStatus, forgedJws, NOW, type World } from '../../support/verifier-world.js';
@@ -346,5 +347,70 @@ describe('a presentation (EL1: CWT in COSE_Sign1, platform key)', () => {
     const link = verificationUrl('https://elicence.test/verify', presentation);
     expect(link).not.toMatch(/\s/);
     expect((await verifierOf().verify(link)).verdict).toBe('valid');
+  });
+});
+
+describe('credential conventions (API.md v2) and the older form', () => {
+  const base = 'https://elicence.example.gov.cn';
+  const v2 = (overrides: Record<string, unknown> = {}) =>
+    world.credential({
+      claims: {
+        iss: `${base}/issuers/${world.issuer.id}`,
+        vct: `${base}/licence-types/driving-licence`,
+        ...overrides,
+      },
+    });
+
+  it('reads iss as the issuer’s URL, and the older bare id alike', async () => {
+    for (const credential of [await v2(), await world.credential()]) {
+      status.queries.length = 0;
+      expect(await verifierOf().verify(credential)).toMatchObject({
+        verdict: 'valid',
+        issuer: { id: world.issuer.id },
+      });
+      // The status source is asked by issuer id, whatever form iss took.
+      expect(status.queries).toEqual([expect.objectContaining({ issuerId: world.issuer.id })]);
+    }
+  });
+
+  it.each([
+    ['another path', `${base}/clients/iss_TestIssuer0000000`],
+    ['a query', `${base}/issuers/iss_TestIssuer0000000?x=1`],
+    ['another scheme', 'urn:issuers/iss_TestIssuer0000000'],
+    ['a trailing slash', `${base}/issuers/iss_TestIssuer0000000/`],
+    ['too long', `${base}/${'a/'.repeat(300)}issuers/iss_TestIssuer0000000`],
+  ])('refuses an iss URL with %s as malformed', async (_, iss) => {
+    expect(await verifierOf().verify(await v2({ iss }))).toMatchObject({
+      verdict: 'malformed',
+      reason: 'invalid_claims',
+    });
+  });
+
+  it('an issuer URL naming an unknown id is unknown_issuer', async () => {
+    expect(await verifierOf().verify(await v2({ iss: `${base}/issuers/iss_Nobody` }))).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'issuer_not_trusted',
+    });
+  });
+
+  it('a vct naming another type than lt is malformed (the grants are checked on lt)', async () => {
+    const result = await verifierOf().verify(await v2({ vct: `${base}/licence-types/business-licence` }));
+    expect(result).toMatchObject({ verdict: 'malformed', reason: 'invalid_claims' });
+  });
+
+  it('finds the platform key by the short kid the JWKS publishes, and by the full thumbprint alone', async () => {
+    const full = (await world.platformSigner.publicJwk()) as PublicJwk;
+    const short = { ...full, kid: presentationJwksKid(full.kid!) };
+    expect(short.kid).toHaveLength(11);
+    for (const keys of [[full], [short], [full, short], [short, full]]) {
+      world.trust.platform = keys;
+      expect(await verifierOf().verify(await world.presentation())).toMatchObject({ verdict: 'valid' });
+    }
+    // A key listed under the presentation's short kid that is another key does not verify it.
+    const other = (await new LocalSigner().publicJwk()) as PublicJwk;
+    world.trust.platform = [{ ...other, kid: short.kid }];
+    expect(await verifierOf().verify(await world.presentation())).toMatchObject({
+      verdict: 'invalid_signature',
+    });
   });
 });
