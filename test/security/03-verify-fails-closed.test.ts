@@ -49,6 +49,10 @@ async function verify(qr: string): Promise<{ verdict: string; reason: string; li
 /** A credential signed by `issuer`'s own key: the genuine licence's claims with `changes` applied. */
 async function forge(issuer: Issuer, changes: Record<string, unknown>): Promise<string> {
   const claims = { ...decodeJwt(genuine.credential), ...changes };
+  // A careful forger keeps the type's URI in step with the type, so the forgery reaches the record check.
+  if (typeof changes.lt === 'string' && !('vct' in changes)) {
+    claims.vct = String(claims.vct).replace(/[^/]+$/, changes.lt);
+  }
   return signCompactJws({ typ: 'licence+jwt' }, claims, deps.signerFor(issuer.keyId!));
 }
 

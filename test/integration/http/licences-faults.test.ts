@@ -184,7 +184,10 @@ describe('issuance while KMS throttles 30% of calls', () => {
       const claims = new Map<string, CredentialClaims>();
       for (const licence of all) claims.set(licence.id, await verifyCredential(licence.credential, keys));
       for (const licence of all as LicenceJson[]) {
-        expect(claims.get(licence.id)).toMatchObject({ iss: runtime.credentials.issuer.id, jti: licence.id });
+        expect(claims.get(licence.id)).toMatchObject({
+          iss: `${runtime.baseUrl}/issuers/${runtime.credentials.issuer.id}`,
+          jti: licence.id,
+        });
       }
 
       // Status-list slots: one list, indexes 0..n-1 each exactly once, and each licence's serial is its idx.

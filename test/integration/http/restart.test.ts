@@ -17,6 +17,7 @@ import {
   tokenRequest,
 } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { thumbprintKeys } from '../../support/jwks.js';
 
 interface CreatedIssuer {
   id: string;
@@ -50,7 +51,8 @@ async function restart(port: string): Promise<TestRuntime> {
 }
 
 async function platformKid(baseUrl: string): Promise<string> {
-  const { keys } = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+  const { keys: all } = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as { keys: JWK[] };
+  const keys = thumbprintKeys(all);
   expect(keys).toHaveLength(1);
   return keys[0]!.kid!;
 }
