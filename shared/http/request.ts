@@ -5,6 +5,31 @@ import type { HttpEvent } from './types.js';
 /** Largest request body our API accepts, before any parsing. */
 export const maxBodyBytes = 64 * 1024;
 
+/**
+ * Deepest nesting of arrays and objects a JSON body may have. No request of ours needs more than a few
+ * levels; a deeper value parses, but anything that walks it recursively (`JSON.stringify` when the wallet
+ * relays a body, a schema) can overflow the stack: a 500 from a 64 KiB body of brackets.
+ */
+export const maxJsonDepth = 32;
+
+/** The deepest nesting of `[` and `{` in JSON text (outside strings), without building anything. */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return deepest;
+}
+
 /** Lower-cased header lookup; API Gateway v2 already lower-cases, but tests and proxies may not. */
 export function header(event: HttpEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -51,11 +76,22 @@ export function parseJsonBody<S extends z.ZodType>(event: HttpEvent, schema: S):
       'unsupported_media_type',
     );
   }
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    value = JSON.parse(text);
   } catch {
     throw new InvalidInputError('The request body is not valid UTF-8 JSON', 'malformed_json');
+  }
+  if (jsonDepth(text) > maxJsonDepth) {
+    throw new InvalidInputError(
+      `The request body nests deeper than ${maxJsonDepth} levels`,
+      'malformed_json',
+      {
+        errors: [{ path: '(body)', message: `nests deeper than ${maxJsonDepth} levels` }],
+      },
+    );
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {

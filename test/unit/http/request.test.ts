@@ -52,6 +52,32 @@ describe('parsing a JSON request body', () => {
     expect([httpStatusOf(error), error.code]).toEqual([400, 'malformed_json']);
   });
 
+  it('refuses JSON nested deeper than 32 levels with 400, whatever the schema (it would overflow a relay)', () => {
+    const deep = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    // 30,000 levels parse, and then JSON.stringify of the value throws a RangeError: the wallet's passkey
+    // relay answered 502 to it (the route fuzz found it).
+    expect(() => JSON.stringify(JSON.parse(deep(30_000)))).toThrow(RangeError);
+    for (const body of [deep(30_000), `${'{"a":'.repeat(33)}1${'}'.repeat(33)}`]) {
+      for (const anything of [z.unknown(), schema]) {
+        let refused: unknown;
+        try {
+          parseJsonBody(event(body, 'application/json'), anything);
+        } catch (error) {
+          refused = error;
+        }
+        expect(refused).toBeInstanceOf(ServiceError);
+        expect([httpStatusOf(refused as ServiceError), (refused as ServiceError).code]).toEqual([
+          400,
+          'malformed_json',
+        ]);
+      }
+    }
+    // 32 levels, and brackets inside strings (escaped quotes included), are fine.
+    expect(parseJsonBody(event(deep(32), 'application/json'), z.unknown())).toBeDefined();
+    const text = `{"name":"${'[{'.repeat(40)}\\"${'['.repeat(40)}"}`;
+    expect(parseJsonBody(event(text, 'application/json'), schema).name).toMatch(/^\[\{/);
+  });
+
   it('refuses bytes that are not UTF-8', () => {
     const error = refusal(
       event(Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), 'application/json', true),
