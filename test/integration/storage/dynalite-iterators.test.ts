@@ -1,3 +1,4 @@
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, ScanCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -158,6 +159,15 @@ describe('the embedded DynamoDB closes its LevelDB iterators', () => {
       }),
     );
     expect(none.Count).toBe(0);
+    await expectAllIteratorsClosed(before);
+  });
+
+  it('after ListTables, whole and cut short by a Limit', async () => {
+    const before = openedIterators;
+    const all = await doc.send(new ListTablesCommand({}));
+    expect(all.TableNames).toContain(table.tableName);
+    const limited = await doc.send(new ListTablesCommand({ Limit: 1 }));
+    expect(limited.TableNames).toHaveLength(1);
     await expectAllIteratorsClosed(before);
   });
 });
