@@ -40,7 +40,16 @@ async function folderSize(dir: string): Promise<{ bytes: number; files: number }
   let files = 0;
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+    // LevelDB deletes files as it compacts: one listed a moment ago may be gone.
+    const size = await stat(join(entry.parentPath, entry.name)).then(
+      (s) => s.size,
+      (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      },
+    );
+    if (size === undefined) continue;
+    bytes += size;
     files += 1;
   }
   return { bytes, files };
