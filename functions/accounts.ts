@@ -30,6 +30,7 @@ import { logger } from '../shared/logger.js';
 import { agentView, authorityView } from '../shared/identity/entity-account.js';
 import {
   appointAgent,
+  actForEntityInput,
   appointAgentInput,
   canActFor,
   entitiesFor,
@@ -46,7 +47,6 @@ import { registerPerson, registerPersonInput } from '../shared/identity/register
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
-import * as z from 'zod';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -97,7 +97,7 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'GET /me/entities': async () =>
       json(200, { items: (await entitiesFor(person, now, deps)).map(authorityView) }),
     'POST /me/entities': async () => {
-      const input = parseJsonBody(event, z.strictObject({ creditCode: z.string().max(64) }));
+      const input = parseJsonBody(event, actForEntityInput);
       const authority = await canActFor(person, input.creditCode, now, deps);
       if (!authority) {
         throw new ForbiddenError(

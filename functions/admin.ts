@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import { auditQuery } from '../shared/audit/audit-trail.js';
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
 import {
@@ -42,9 +42,6 @@ const dependencies = composition({
   signerFor,
 });
 const served = routesOf('admin');
-
-/** A licence's audit trail: who issued, suspended, reinstated, revoked or verified it, and when. */
-const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
 
 /**
  * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them, and

@@ -20,9 +20,14 @@ import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
+import type * as z from 'zod';
+import { heldLicencesSchema, holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
 import { readerAssurance } from '../shared/licence/licence-reader.js';
-import { createPresentation, createPresentationInput } from '../shared/licence/presentation.js';
+import {
+  createPresentation,
+  createPresentationInput,
+  presentationAnswer,
+} from '../shared/licence/presentation.js';
 import { renderQrSvg } from '../shared/licence/qr.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { licenceView } from '../shared/licence/licence.js';
@@ -98,7 +103,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)),
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
         assurance: readerAssurance(reader),
-      });
+      } satisfies z.output<typeof heldLicencesSchema>);
     },
     'POST /me/licences/{id}/presentations': async () => {
       const input = parseJsonBody(event, createPresentationInput);
@@ -112,11 +117,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         },
         deps,
       );
-      return json(201, {
-        token: presentation.token,
-        qr: { text: presentation.token, svg: await renderQrSvg(presentation.token) },
-        expiresAt: presentation.expiresAt,
-      });
+      return json(201, presentationAnswer(presentation, await renderQrSvg(presentation.token)));
     },
   });
 }, served.edge);
