@@ -1,13 +1,35 @@
+import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
+import { openApiDocument } from './openapi/document.js';
+import { operations } from './openapi/operations.js';
+import { routes } from './routes.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { json } from '../shared/http/response.js';
+import type { HttpEvent } from '../shared/http/types.js';
 import { catalogueView } from '../shared/licence/catalogue.js';
 
+/** The configuration, for the document's `servers` (ISSUER_URL). */
+const configuration = composition({});
+const served = routesOf('catalogue');
+/** Built on the first request and kept: it depends only on the code and ISSUER_URL. */
+let document: { issuerUrl: string; body: unknown } | undefined;
+
 /**
- * `GET /licence-types`: the licence catalogue, each type's fields as JSON Schema. Public and the same
- * for everyone until the next deployment, so shared caches may keep it for five minutes.
+ * `GET /licence-types`: the licence catalogue, each type's fields as JSON Schema; `GET /openapi.json`:
+ * the OpenAPI 3.1 document of the API (functions/openapi/). Both public and the same for everyone until
+ * the next deployment, so shared caches may keep them for five minutes.
  */
 export const handler = apiHandler(
-  async () => json(200, catalogueView(), { 'cache-control': 'public, max-age=300' }),
-  routesOf('catalogue').edge,
+  async (event: HttpEvent) =>
+    served.dispatch(event, {
+      'GET /licence-types': () => json(200, catalogueView(), { 'cache-control': 'public, max-age=300' }),
+      'GET /openapi.json': () => {
+        const { issuerUrl } = configuration().config;
+        if (document?.issuerUrl !== issuerUrl) {
+          document = { issuerUrl, body: openApiDocument(routes, operations, { issuerUrl }) };
+        }
+        return json(200, document.body, { 'cache-control': 'public, max-age=300' });
+      },
+    }),
+  served.edge,
 );

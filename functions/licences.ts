@@ -22,7 +22,8 @@ import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
 import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
 import type * as z from 'zod';
-import { licencePageSchema, licenceView } from '../shared/licence/licence.js';
+import type { licencePageSchema } from '../shared/licence/licence.js';
+import { licenceView } from '../shared/licence/licence.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
 

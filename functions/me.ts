@@ -21,7 +21,8 @@ import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import type * as z from 'zod';
-import { heldLicencesSchema, holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
+import type { heldLicencesSchema } from '../shared/licence/holder-licences.js';
+import { holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
 import { readerAssurance } from '../shared/licence/licence-reader.js';
 import {
   createPresentation,
