@@ -307,7 +307,7 @@ export const operations: Operations = {
     tag: 'Entities',
     body: actForEntityInput,
     responses: { 200: { description: 'My authority for it', schema: authorityViewSchema } },
-    problems: { 403: ['person_required', 'not_authorised_for_entity'] },
+    problems: { 400: ['invalid_credit_code'], 403: ['person_required', 'not_authorised_for_entity'] },
   },
   'GET /me/entities/{creditCode}/agents': {
     operationId: 'listAgents',
