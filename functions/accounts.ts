@@ -27,7 +27,14 @@ import { htmlPage } from '../shared/web/kit/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
-import { agentView, authorityView } from '../shared/identity/entity-account.js';
+import type * as z from 'zod';
+import {
+  agentView,
+  authorityView,
+  type agentListSchema,
+  type appointedAgentSchema,
+  type authorityListSchema,
+} from '../shared/identity/entity-account.js';
 import {
   appointAgent,
   actForEntityInput,
@@ -95,7 +102,9 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'GET /register': handledAbove,
     'POST /register': handledAbove,
     'GET /me/entities': async () =>
-      json(200, { items: (await entitiesFor(person, now, deps)).map(authorityView) }),
+      json(200, {
+        items: (await entitiesFor(person, now, deps)).map(authorityView),
+      } satisfies z.output<typeof authorityListSchema>),
     'POST /me/entities': async () => {
       const input = parseJsonBody(event, actForEntityInput);
       const authority = await canActFor(person, input.creditCode, now, deps);
@@ -110,14 +119,14 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'GET /me/entities/{creditCode}/agents': async () =>
       json(200, {
         items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now)),
-      }),
+      } satisfies z.output<typeof agentListSchema>),
     'POST /me/entities/{creditCode}/agents': async () => {
       const input = parseJsonBody(event, appointAgentInput);
       const appointment = await appointAgent(person, creditCode, input, deps, { requestId });
       const { agentId, masked, scope, expiresAt } = agentView(appointment, now);
       return json(
         201,
-        { agentId, masked, scope, expiresAt },
+        { agentId, masked, scope, expiresAt } satisfies z.output<typeof appointedAgentSchema>,
         {
           location: `/me/entities/${encodeURIComponent(appointment.creditCode)}/agents/${encodeURIComponent(agentId)}`,
         },

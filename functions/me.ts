@@ -37,6 +37,7 @@ import {
   enrolPasskey,
   enrolPasskeyInput,
   listPasskeys,
+  type passkeyListSchema,
   passkeyRegistrationOptions,
   relyingPartyOf,
   removePasskey,
@@ -87,7 +88,10 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const rp = relyingPartyOf(deps.config.issuerUrl);
 
   return served.dispatch(event, {
-    'GET /me/passkeys': async () => json(200, { items: await listPasskeys(await owner(), deps) }),
+    'GET /me/passkeys': async () =>
+      json(200, { items: await listPasskeys(await owner(), deps) } satisfies z.output<
+        typeof passkeyListSchema
+      >),
     'POST /me/passkeys/options': async () =>
       json(200, await passkeyRegistrationOptions(await owner(), rp, deps)),
     'POST /me/passkeys': async () => {

@@ -2,15 +2,18 @@ import * as z from 'zod';
 import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
 import { registerClientInput, registeredClientSchema } from '../../shared/clients/register-client.js';
+import { healthSchema } from '../../shared/http/response.js';
 import { actForEntityInput, appointAgentInput } from '../../shared/identity/entities.js';
 import {
-  agentViewSchema,
+  agentListSchema,
   appointedAgentSchema,
+  authorityListSchema,
   authorityViewSchema,
 } from '../../shared/identity/entity-account.js';
 import {
   enrolPasskeyInput,
   passkeyCreationOptionsSchema,
+  passkeyListSchema,
   passkeyViewSchema,
 } from '../../shared/identity/passkeys.js';
 import { personAccountViewSchema } from '../../shared/identity/person-account.js';
@@ -51,7 +54,7 @@ export const operations: Operations = {
     summary: 'The service runs and its configuration parses',
     tag: 'Service',
     responses: {
-      200: { description: 'Up', schema: z.object({ status: z.literal('ok') }).meta({ title: 'Health' }) },
+      200: { description: 'Up', schema: healthSchema },
     },
   },
   'GET /licence-types': {
@@ -260,7 +263,7 @@ export const operations: Operations = {
     responses: {
       200: {
         description: 'Them',
-        schema: z.object({ items: z.array(passkeyViewSchema) }).meta({ title: 'Passkeys' }),
+        schema: passkeyListSchema,
       },
     },
     problems: passkeyProblems,
@@ -296,7 +299,7 @@ export const operations: Operations = {
     responses: {
       200: {
         description: 'With my role in each',
-        schema: z.object({ items: z.array(authorityViewSchema) }).meta({ title: 'EntityAuthorities' }),
+        schema: authorityListSchema,
       },
     },
     problems: { 403: ['person_required'] },
@@ -316,7 +319,7 @@ export const operations: Operations = {
     responses: {
       200: {
         description: 'Them',
-        schema: z.object({ items: z.array(agentViewSchema) }).meta({ title: 'Agents' }),
+        schema: agentListSchema,
       },
     },
     problems: { 403: ['person_required', 'not_legal_representative'] },

@@ -15,6 +15,9 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
+/** What `GET /healthz` answers. */
+export const healthSchema = z.object({ status: z.literal('ok') }).meta({ title: 'Health' });
+
 export interface Problem {
   status: number;
   code: string;

@@ -103,6 +103,9 @@ export const agentViewSchema = z
     ],
   });
 
+/** What `GET /me/entities/{creditCode}/agents` answers. */
+export const agentListSchema = z.object({ items: z.array(agentViewSchema) }).meta({ title: 'Agents' });
+
 /** What `POST /me/entities/{creditCode}/agents` answers: the new appointment. */
 export const appointedAgentSchema = agentViewSchema
   .pick({ agentId: true, masked: true, scope: true, expiresAt: true })
@@ -146,6 +149,11 @@ export const authorityViewSchema = z
       },
     ],
   });
+
+/** What `GET /me/entities` answers. */
+export const authorityListSchema = z
+  .object({ items: z.array(authorityViewSchema) })
+  .meta({ title: 'EntityAuthorities' });
 
 /** An authority as `GET /me/entities` lists it. */
 export function authorityView(authority: ActingAuthority): z.output<typeof authorityViewSchema> {

@@ -140,6 +140,9 @@ export const passkeyViewSchema = z
     examples: [{ id: 'm3cQ1x…', name: '我的手机', createdAt: '2026-03-01T09:30:00.000Z', synced: true }],
   });
 
+/** What `GET /me/passkeys` answers. */
+export const passkeyListSchema = z.object({ items: z.array(passkeyViewSchema) }).meta({ title: 'Passkeys' });
+
 /**
  * What `POST /me/passkeys/options` answers: WebAuthn's `PublicKeyCredentialCreationOptionsJSON`, for
  * `navigator.credentials.create` (or `startRegistration` of `@simplewebauthn/browser`).

@@ -6,13 +6,7 @@ import { isDocumented } from '../../../functions/openapi/document.js';
 import { routeKey, routes } from '../../../functions/routes.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { issuerBody, newCreditCode } from '../../support/http-api.js';
-import {
-  drivingLicenceBody,
-  issued,
-  issueLicence,
-  licencePath,
-  newIdNumber,
-} from '../../support/licences.js';
+import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
 import { adminToken } from '../../support/oidc-flows.js';
 import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
