@@ -1,7 +1,5 @@
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
-import { openApiDocument } from './openapi/document.js';
-import { operations } from './openapi/operations.js';
 import { routes } from './routes.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { json } from '../shared/http/response.js';
@@ -23,9 +21,15 @@ export const handler = apiHandler(
   async (event: HttpEvent) =>
     served.dispatch(event, {
       'GET /licence-types': () => json(200, catalogueView(), { 'cache-control': 'public, max-age=300' }),
-      'GET /openapi.json': () => {
+      'GET /openapi.json': async () => {
         const { issuerUrl } = configuration().config;
         if (document?.issuerUrl !== issuerUrl) {
+          // Loaded on first use: the operations import every area's schemas, and with them libraries
+          // (WebAuthn, the verifier) that `GET /licence-types` has no use for on a cold start.
+          const [{ openApiDocument }, { operations }] = await Promise.all([
+            import('./openapi/document.js'),
+            import('./openapi/operations.js'),
+          ]);
           document = { issuerUrl, body: openApiDocument(routes, operations, { issuerUrl }) };
         }
         return json(200, document.body, { 'cache-control': 'public, max-age=300' });
