@@ -204,18 +204,28 @@ export function openApiDocument(
     }
     for (const [status, codes] of [...problems].sort(([a], [b]) => a - b)) {
       const list = [...codes];
+      const title = titles[status] ?? 'Refused';
       answers[String(status)] = {
-        description: `${titles[status] ?? 'Refused'}: \`code\` is one of ${list.map((c) => `\`${c}\``).join(', ')}`,
+        description: `${title}: \`code\` is one of ${list.map((c) => `\`${c}\``).join(', ')}`,
         content: {
           'application/problem+json': {
             schema: problem,
-            example: {
-              type: `urn:elicence:problem:${list[0]}`,
-              title: titles[status] ?? 'Refused',
-              status,
-              detail: `Refused: ${list[0]}`,
-              code: list[0],
-            },
+            // One example per code: what a client can expect, and what the tests check answers against.
+            examples: Object.fromEntries(
+              list.map((code) => [
+                code,
+                {
+                  summary: code,
+                  value: {
+                    type: `urn:elicence:problem:${code}`,
+                    title,
+                    status,
+                    detail: `Refused: ${code}`,
+                    code,
+                  },
+                },
+              ]),
+            ),
           },
         },
       };

@@ -3,6 +3,8 @@ import addFormats from 'ajv-formats';
 
 interface MediaType {
   schema?: Record<string, unknown>;
+  /** For a problem: one example per `code` the status can carry. */
+  examples?: Record<string, unknown>;
 }
 interface OpenApiLike {
   paths: Record<
@@ -18,7 +20,8 @@ export interface DocumentCheck {
   schema(name: string, value: unknown): string[];
   /**
    * A real answer against the document: its status must be documented for the route (`default` only
-   * for 5xx), its media type too, and its body must validate against that media type's schema.
+   * for 5xx), its media type too, and its body must validate against that media type's schema; a
+   * problem's `code` must be one the document lists (an example of) for that status.
    */
   response(
     method: string,
@@ -85,7 +88,14 @@ export function compileDocument(document: unknown): DocumentCheck {
           return ['the body is not JSON'];
         }
       }
-      return errorsOf(compile(media.schema), value);
+      const errors = errorsOf(compile(media.schema), value);
+      const code = (value as { code?: unknown } | null)?.code;
+      if (mediaType === 'application/problem+json' && media.examples && typeof code === 'string') {
+        if (!Object.hasOwn(media.examples, code)) {
+          errors.push(`${status} ${code} is not a code the document lists for ${method} ${path}`);
+        }
+      }
+      return errors;
     },
   };
 }

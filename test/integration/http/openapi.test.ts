@@ -375,5 +375,19 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     expect(
       check.response('GET', '/healthz', { status: 200, contentType: 'text/html', body: '<p>' })[0],
     ).toMatch(/came as text\/html/);
+    const unlisted = {
+      type: 'urn:elicence:problem:teapot',
+      title: 'Conflict',
+      status: 409,
+      detail: 'x',
+      code: 'teapot',
+    };
+    expect(
+      check.response('POST', '/admin/issuers', {
+        status: 409,
+        contentType: 'application/problem+json',
+        body: JSON.stringify(unlisted),
+      }),
+    ).toEqual(['409 teapot is not a code the document lists for POST /admin/issuers']);
   });
 });

@@ -82,6 +82,8 @@ describe('the OpenAPI document', () => {
       { bearer: ['licences:verify'] },
     ]);
     expect(document.paths['/healthz']!.get!.security).toEqual([]);
+    const conflict = JSON.stringify(document.paths['/admin/issuers']!.post!.responses['409']);
+    expect(conflict).toContain('"issuer_exists"');
     expect(document.paths['/licences']!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
       'query:holder',
       'query:status',
