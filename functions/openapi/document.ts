@@ -3,7 +3,7 @@ import { undocumentedFunctions, undocumentedRoutes, type Operation } from './ope
 import { routeKey, type Route } from '../routes.js';
 import { parameterRules } from '../../shared/http/edge.js';
 import { problemDocumentSchema } from '../../shared/http/response.js';
-import { statusOfKind } from '../../shared/http/error-mapping.js';
+import { problemTitles as titles } from '../../shared/http/api-handler.js';
 import { apiScopes, identityScopes } from '../../shared/sso/scopes.js';
 
 type Json = Record<string, unknown>;
@@ -28,9 +28,6 @@ export function isDocumented(route: Route): boolean {
     !(undocumentedRoutes as readonly string[]).includes(routeKey(route))
   );
 }
-
-const titles: Record<number, string> = {};
-for (const [kind, status] of Object.entries(statusOfKind)) titles[status] ??= kind;
 
 /** A zod schema as JSON Schema 2020-12, without the `$schema` a document part must not repeat. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
