@@ -108,8 +108,35 @@ afterAll(() => runtime?.close());
 describe('the answers of every documented route match GET /openapi.json', () => {
   it('serves the document with ISSUER_URL as its server', async () => {
     const response = await call('GET /openapi.json', '/openapi.json');
-    const body = (await expectStatus(response, 200).then((r) => r.json())) as { servers: unknown };
+    const body = (await expectStatus(response, 200).then((r) => r.json())) as {
+      servers: unknown;
+      components: {
+        securitySchemes: {
+          oauth2: {
+            flows: {
+              clientCredentials: { tokenUrl: string; scopes: Record<string, string> };
+              authorizationCode: {
+                authorizationUrl: string;
+                tokenUrl: string;
+                scopes: Record<string, string>;
+              };
+            };
+          };
+        };
+      };
+    };
     expect(body.servers).toEqual([{ url: runtime.config.issuerUrl }]);
+    // The security schemes say what discovery says: the same endpoints and scopes.
+    const discovery = (await (await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`)).json()) as {
+      token_endpoint: string;
+      authorization_endpoint: string;
+      scopes_supported: string[];
+    };
+    const { clientCredentials, authorizationCode } = body.components.securitySchemes.oauth2.flows;
+    expect(clientCredentials.tokenUrl).toBe(discovery.token_endpoint);
+    expect(authorizationCode.tokenUrl).toBe(discovery.token_endpoint);
+    expect(authorizationCode.authorizationUrl).toBe(discovery.authorization_endpoint);
+    expect(Object.keys(authorizationCode.scopes).sort()).toEqual([...discovery.scopes_supported].sort());
     await expectStatus(await call('GET /openapi.json', `/openapi.json${tooLongQuery}`), 414);
   });
 
