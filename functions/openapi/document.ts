@@ -56,7 +56,10 @@ class Components {
     return { $ref: `#/components/schemas/${name}` };
   }
 
-  /** Registers the titled schemas nested in those referenced, so that they become components too. */
+  /**
+   * The referenced schemas as JSON Schema, by name; one nested in another is a `$ref` when it is
+   * referenced itself, and inlined otherwise.
+   */
   schemas(): Record<string, Json> {
     if (this.names.size === 0) return {};
     const { schemas } = z.toJSONSchema(this.registry, {
