@@ -21,6 +21,8 @@ import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
 import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
+import type * as z from 'zod';
+import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
@@ -86,7 +88,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return json(200, {
         items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
         ...(page.cursor ? { cursor: page.cursor } : {}),
-      });
+      } satisfies z.output<typeof licencePageSchema>);
     },
     'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);

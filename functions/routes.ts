@@ -67,6 +67,8 @@ const scanCode = { code: 'scanLoginCode' } as const;
 const table = [
   { method: 'GET', path: '/healthz', function: 'health', auth: 'public' },
   { method: 'GET', path: '/licence-types', function: 'catalogue', auth: 'public' },
+  // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
+  { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public' },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
   {
     method: 'GET',

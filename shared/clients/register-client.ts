@@ -78,11 +78,20 @@ export const registerClientInput = z
   });
 export type RegisterClientInput = z.output<typeof registerClientInput>;
 
-export interface RegisteredClient {
-  clientId: string;
-  /** Shown once; absent for public clients and `private_key_jwt`. */
-  clientSecret?: string;
-}
+/** What `POST /admin/clients` answers: {@link registerClient} is typed by it; the OpenAPI document publishes it. */
+export const registeredClientSchema = z
+  .object({
+    clientId: z.string(),
+    clientSecret: z
+      .string()
+      .optional()
+      .meta({ description: 'Shown once; absent for public clients and `private_key_jwt`' }),
+  })
+  .meta({
+    title: 'RegisteredClient',
+    examples: [{ clientId: 'cl_8Hk2mQ0xV3', clientSecret: 'Xk1…shown-once' }],
+  });
+export type RegisteredClient = z.output<typeof registeredClientSchema>;
 
 /**
  * Registers a relying platform (authorization code + PKCE) or a verifier app (client credentials with
