@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { drivingLicenceBody, issueLicence, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken } from '../support/runtime.js';
+import type { GoalRow } from './goals.js';
 import { measure } from './measure.js';
 
 const DEFAULT_ISSUANCES = 10_000;
@@ -132,7 +133,7 @@ const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
  * npx tsx test/bench/local-runtime-memory.bench.ts 2000     # a quicker look
  * ```
  */
-export default async function run(total = DEFAULT_ISSUANCES): Promise<void> {
+export default async function run(total = DEFAULT_ISSUANCES): Promise<GoalRow[]> {
   const dataDir = await mkdtemp(join(tmpdir(), 'elicence-memory-'));
   const levelDir = join(dataDir, 'dynamo');
   const { child, baseUrl } = await startRuntimeProcess(dataDir);
@@ -190,6 +191,15 @@ export default async function run(total = DEFAULT_ISSUANCES): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
+    const ratio = last.folder.bytes / live.bytes;
+    return [
+      {
+        what: `local runtime RSS / data folder after ${issued.toLocaleString('en')} issuances`,
+        measured: `${mib(last.m.rss)} / ${ratio.toFixed(2)}× live data (${mib(live.bytes)})`,
+        goal: '≤ 400 MiB / ≤ 3× live data',
+        met: last.m.rss <= 400 * MiB && ratio <= 3,
+      },
+    ];
   } finally {
     await stop(child);
     await rm(dataDir, { recursive: true, force: true });
