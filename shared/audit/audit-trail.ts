@@ -15,6 +15,14 @@ export const auditEntrySchema = z
     requestId: z.string().optional(),
     reason: z.string().optional(),
     verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
+    licenceType: z
+      .string()
+      .optional()
+      .meta({ description: 'The licence type (`driving-licence`), on entries about one licence' }),
+    purpose: z
+      .string()
+      .optional()
+      .meta({ description: 'For shares with a platform (授权用证): the purpose the platform stated' }),
   })
   .meta({
     title: 'AuditEntry',
@@ -35,8 +43,13 @@ export const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) }
 /** What `GET /admin/audit` answers: a licence's entries, oldest first. */
 export const auditTrailSchema = z.object({ items: z.array(auditEntrySchema) }).meta({ title: 'AuditTrail' });
 
-/** One entry of the audit trail (`GET /admin/audit` lists them). */
-export type AuditEntry = z.output<typeof auditEntrySchema>;
+/**
+ * One entry of the audit trail (`GET /admin/audit` lists them). `holderKey` is the licence holder's
+ * lookup key (the keyed MAC of their ID number or credit code, as the licence stores it, never the
+ * number itself): whose usage record (用证记录) a share, verification or presentation belongs to. It is
+ * stored, never answered.
+ */
+export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: string };
 
 /** Append-only: `record` never overwrites, and nothing updates or deletes an entry. */
 export interface AuditTrail {
