@@ -36,8 +36,14 @@ export interface ProviderDependencies {
   issuerUrl: string;
   /** Also the audience (resource indicator) of the access tokens for our own API. */
   adapter: AdapterConstructor;
-  /** The platform key that signs. */
+  /** The platform key that signs (ES256): ID tokens by default, logout tokens. */
   signingKey: ExternalSigningKey;
+  /**
+   * The platform's RSA key (RS256): the ID tokens (and logout tokens) of clients registered with
+   * `id_token_signed_response_alg: RS256`, for platforms whose OpenID library expects OpenID Connect's
+   * mandatory algorithm.
+   */
+  rsaSigningKey: ExternalSigningKey;
   /**
    * Keys of a rotation under way: published in the JWKS, so ID tokens and logout tokens they signed still
    * verify, but never chosen to sign (the provider signs with the first key of an algorithm).
@@ -117,14 +123,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const configuration: Configuration = {
     adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
     clients: [],
-    jwks: { keys: [deps.signingKey, ...(deps.previousKeys ?? [])] as never[] },
+    // The provider signs with the first key of the algorithm a client uses: the current keys come first.
+    jwks: { keys: [deps.signingKey, deps.rsaSigningKey, ...(deps.previousKeys ?? [])] as never[] },
     routes: { ...deps.routes },
     scopes: [...allScopes],
     responseTypes: ['code'],
     cookies: { keys: deps.cookieKeys },
     pkce: { required: () => true },
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256'],
+      // RS256 is OpenID Connect's mandatory-to-implement algorithm; a client chooses it at registration.
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
       userinfoSigningAlgValues: ['ES256'],
       introspectionSigningAlgValues: ['ES256'],
       authorizationSigningAlgValues: ['ES256'],
