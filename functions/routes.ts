@@ -81,6 +81,8 @@ const table = [
   { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
+  // RFC 8414 metadata: the discovery document again (shared/sso/provider.ts, authorizationServerMetadata).
+  oidc('/.well-known/oauth-authorization-server'),
   oidc('/.well-known/jwks.json', { endpoint: 'jwks' }),
   oidc('/authorize', { endpoint: 'authorization' }),
   oidc('/authorize/{uid}', { parameters: { uid: 'interactionUid' } }),
