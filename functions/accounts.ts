@@ -27,9 +27,17 @@ import { htmlPage } from '../shared/web/kit/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
-import { agentView, authorityView } from '../shared/identity/entity-account.js';
+import type * as z from 'zod';
+import {
+  agentView,
+  authorityView,
+  type agentListSchema,
+  type appointedAgentSchema,
+  type authorityListSchema,
+} from '../shared/identity/entity-account.js';
 import {
   appointAgent,
+  actForEntityInput,
   appointAgentInput,
   canActFor,
   entitiesFor,
@@ -46,7 +54,6 @@ import { registerPerson, registerPersonInput } from '../shared/identity/register
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
-import * as z from 'zod';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -95,9 +102,11 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'GET /register': handledAbove,
     'POST /register': handledAbove,
     'GET /me/entities': async () =>
-      json(200, { items: (await entitiesFor(person, now, deps)).map(authorityView) }),
+      json(200, {
+        items: (await entitiesFor(person, now, deps)).map(authorityView),
+      } satisfies z.output<typeof authorityListSchema>),
     'POST /me/entities': async () => {
-      const input = parseJsonBody(event, z.strictObject({ creditCode: z.string().max(64) }));
+      const input = parseJsonBody(event, actForEntityInput);
       const authority = await canActFor(person, input.creditCode, now, deps);
       if (!authority) {
         throw new ForbiddenError(
@@ -110,14 +119,14 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'GET /me/entities/{creditCode}/agents': async () =>
       json(200, {
         items: (await listAgents(person, creditCode, deps)).map((a) => agentView(a, now)),
-      }),
+      } satisfies z.output<typeof agentListSchema>),
     'POST /me/entities/{creditCode}/agents': async () => {
       const input = parseJsonBody(event, appointAgentInput);
       const appointment = await appointAgent(person, creditCode, input, deps, { requestId });
       const { agentId, masked, scope, expiresAt } = agentView(appointment, now);
       return json(
         201,
-        { agentId, masked, scope, expiresAt },
+        { agentId, masked, scope, expiresAt } satisfies z.output<typeof appointedAgentSchema>,
         {
           location: `/me/entities/${encodeURIComponent(appointment.creditCode)}/agents/${encodeURIComponent(agentId)}`,
         },

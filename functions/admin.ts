@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import type * as z from 'zod';
+import { auditQuery, type auditTrailSchema } from '../shared/audit/audit-trail.js';
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
 import {
@@ -20,7 +21,11 @@ import { authenticateBearer } from '../shared/http/authenticate.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
-import { createIssuer, createIssuerInput } from '../shared/issuers/create-issuer.js';
+import {
+  createIssuer,
+  createIssuerInput,
+  type createdIssuerAnswerSchema,
+} from '../shared/issuers/create-issuer.js';
 import { issuerView } from '../shared/issuers/issuer.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
@@ -43,9 +48,6 @@ const dependencies = composition({
 });
 const served = routesOf('admin');
 
-/** A licence's audit trail: who issued, suspended, reinstated, revoked or verified it, and when. */
-const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
-
 /**
  * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them, and
  * registering relying parties.
@@ -59,7 +61,8 @@ export const handler = apiHandler(async (event: HttpEvent) => {
   return served.dispatch(event, {
     'POST /admin/issuers': async () => {
       const { issuer, clientSecret } = await createIssuer(parseJsonBody(event, createIssuerInput), deps);
-      return json(201, { ...issuerView(issuer), clientSecret }, { location: `/admin/issuers/${issuer.id}` });
+      const answer: z.output<typeof createdIssuerAnswerSchema> = { ...issuerView(issuer), clientSecret };
+      return json(201, answer, { location: `/admin/issuers/${issuer.id}` });
     },
     'POST /admin/issuers/{id}/keys': async () => {
       const input = parseJsonBody(event, rotateIssuerKeyInput);
@@ -71,7 +74,9 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'GET /admin/audit': async () => {
       const { licence } = parseQuery(event, auditQuery);
-      return json(200, { items: await deps.audit.forLicence(licence) });
+      return json(200, { items: await deps.audit.forLicence(licence) } satisfies z.output<
+        typeof auditTrailSchema
+      >);
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),

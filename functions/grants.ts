@@ -37,6 +37,12 @@ export interface FunctionGrants {
    * publishing them and verification keeps trusting them, so that what they signed still verifies.
    */
   previousPlatformKeys?: true;
+  /**
+   * The platform's RSA key, which signs RS256 ID tokens (and logout tokens) for the platforms registered
+   * for RS256 and nothing else: signs with it and publishes it in the JWKS, the RSA keys being retired
+   * included (their public keys only) while a rotation is under way.
+   */
+  platformRsaKey?: 'sign';
   /** Computes HMACs with the lookup key. */
   lookupMac?: true;
   /** Computes HMACs with the web key: page sessions and page clients' secrets. */
@@ -56,7 +62,15 @@ export interface FunctionGrants {
 }
 
 /** Which key a KMS call is on: the service's own keys by name, any other key is an issuer's. */
-export type KeyRole = 'platform' | 'previousPlatform' | 'lookupMac' | 'web' | 'pii' | 'issuer';
+export type KeyRole =
+  | 'platform'
+  | 'previousPlatform'
+  | 'platformRsa'
+  | 'previousPlatformRsa'
+  | 'lookupMac'
+  | 'web'
+  | 'pii'
+  | 'issuer';
 
 const sign = ['kms:Sign', 'kms:GetPublicKey'];
 
@@ -71,6 +85,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
       platform: grants.platformKey === 'sign' ? sign : ['kms:GetPublicKey'],
     }),
     ...(grants.previousPlatformKeys && { previousPlatform: ['kms:GetPublicKey'] }),
+    ...(grants.platformRsaKey && { platformRsa: sign, previousPlatformRsa: ['kms:GetPublicKey'] }),
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
@@ -170,6 +185,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     platformKey: 'sign',
     previousPlatformKeys: true,
+    platformRsaKey: 'sign',
     lookupMac: true,
     webMac: true,
     pii: 'decrypt',

@@ -26,6 +26,8 @@ import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
 import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
 import { licenceReader } from '../shared/licence/holder-licences.js';
+import type * as z from 'zod';
+import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
@@ -115,7 +117,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return json(200, {
         items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
         ...(page.cursor ? { cursor: page.cursor } : {}),
-      });
+      } satisfies z.output<typeof licencePageSchema>);
     },
     'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);

@@ -20,9 +20,15 @@ import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import type * as z from 'zod';
+import type { heldLicencesSchema } from '../shared/licence/holder-licences.js';
 import { holderLicences, licenceReader } from '../shared/licence/holder-licences.js';
 import { readerAssurance } from '../shared/licence/licence-reader.js';
-import { createPresentation, createPresentationInput } from '../shared/licence/presentation.js';
+import {
+  createPresentation,
+  createPresentationInput,
+  presentationAnswer,
+} from '../shared/licence/presentation.js';
 import { renderQrSvg } from '../shared/licence/qr.js';
 import { parseJsonBody } from '../shared/http/request.js';
 import { licenceView } from '../shared/licence/licence.js';
@@ -31,6 +37,7 @@ import {
   enrolPasskey,
   enrolPasskeyInput,
   listPasskeys,
+  type passkeyListSchema,
   passkeyRegistrationOptions,
   relyingPartyOf,
   removePasskey,
@@ -81,7 +88,10 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const rp = relyingPartyOf(deps.config.issuerUrl);
 
   return served.dispatch(event, {
-    'GET /me/passkeys': async () => json(200, { items: await listPasskeys(await owner(), deps) }),
+    'GET /me/passkeys': async () =>
+      json(200, { items: await listPasskeys(await owner(), deps) } satisfies z.output<
+        typeof passkeyListSchema
+      >),
     'POST /me/passkeys/options': async () =>
       json(200, await passkeyRegistrationOptions(await owner(), rp, deps)),
     'POST /me/passkeys': async () => {
@@ -98,7 +108,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)),
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
         assurance: readerAssurance(reader),
-      });
+      } satisfies z.output<typeof heldLicencesSchema>);
     },
     'POST /me/licences/{id}/presentations': async () => {
       const input = parseJsonBody(event, createPresentationInput);
@@ -112,11 +122,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         },
         deps,
       );
-      return json(201, {
-        token: presentation.token,
-        qr: { text: presentation.token, svg: await renderQrSvg(presentation.token) },
-        expiresAt: presentation.expiresAt,
-      });
+      return json(201, presentationAnswer(presentation, await renderQrSvg(presentation.token)));
     },
   });
 }, served.edge);

@@ -8,6 +8,8 @@ import {
   adapter,
   platformSigner,
   platformPreviousSigners,
+  platformRsaSigner,
+  platformRsaPreviousSigners,
   lookupMac,
   webMac,
   secrets,
@@ -44,6 +46,8 @@ const dependencies = composition({
   adapter,
   platformSigner,
   platformPreviousSigners,
+  platformRsaSigner,
+  platformRsaPreviousSigners,
   lookupMac,
   webMac,
   secrets,
@@ -74,13 +78,16 @@ type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResu
 const built = new WeakMap<Dependencies, Promise<ServerlessHandler>>();
 
 async function build(deps: Dependencies): Promise<ServerlessHandler> {
-  const signingKey = (signer: typeof deps.platformSigner) =>
+  const signingKey = (signer: typeof deps.platformSigner | typeof deps.platformRsaSigner) =>
     signer.publicKey().then((publicKey) => kmsSigningKey(signer, publicKey));
   const provider = createProvider({
     issuerUrl: deps.config.issuerUrl,
     adapter: deps.adapter,
     signingKey: await signingKey(deps.platformSigner),
-    previousKeys: await Promise.all(deps.platformPreviousSigners.map(signingKey)),
+    rsaSigningKey: await signingKey(deps.platformRsaSigner),
+    previousKeys: await Promise.all(
+      [...deps.platformPreviousSigners, ...deps.platformRsaPreviousSigners].map(signingKey),
+    ),
     clientSecrets: deps.secrets,
     cookieKeys: await cookieKeys(deps.lookupMac),
     pairwiseSalt: await pairwiseSalt(deps.lookupMac),

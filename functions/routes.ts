@@ -79,6 +79,8 @@ const table = [
     auth: 'public',
     parameters: { code: 'licenceTypeCode' },
   },
+  // The OpenAPI 3.1 document of every API route (functions/openapi/), built once per container.
+  { method: 'GET', path: '/openapi.json', function: 'catalogue', auth: 'public' },
   { method: 'GET', path: '/trust-list', function: 'trust-list', auth: 'public' },
   // A credential's `iss`: the issuer's public metadata and keys, as the trust list names it.
   { method: 'GET', path: '/issuers/{id}', function: 'trust-list', auth: 'public', parameters: issuer },
@@ -93,6 +95,8 @@ const table = [
   { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
+  // RFC 8414 metadata: the discovery document again (shared/sso/provider.ts, authorizationServerMetadata).
+  oidc('/.well-known/oauth-authorization-server'),
   oidc('/.well-known/jwks.json', { endpoint: 'jwks' }),
   oidc('/authorize', { endpoint: 'authorization' }),
   oidc('/authorize/{uid}', { parameters: { uid: 'interactionUid' } }),

@@ -8,12 +8,15 @@ import { addComplianceChecks, ElicenceStack } from './stack.js';
 const app = new App();
 const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
 const platformKeys: unknown = app.node.tryGetContext('platformKeys');
+const platformRsaKeys: unknown = app.node.tryGetContext('platformRsaKeys');
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
   // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
   ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
   // `-c platformKeys=2,1` while platform key generation 2 replaces 1: the signing one first.
   ...(platformKeys !== undefined && { platformKeys: String(platformKeys).split(',') }),
+  // `-c platformRsaKeys=2,1` likewise for the RSA key that signs RS256 ID tokens.
+  ...(platformRsaKeys !== undefined && { platformRsaKeys: String(platformRsaKeys).split(',') }),
 });
 addComplianceChecks(app);
 app.synth();

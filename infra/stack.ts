@@ -139,6 +139,8 @@ export interface ElicenceStackProps extends StackProps {
    * `['2']` (see docs/operating.md, "Backup and key rotation").
    */
   platformKeys?: readonly string[];
+  /** The RSA platform key generations (RS256 ID tokens), rotated as {@link platformKeys}. Default `['1']`. */
+  platformRsaKeys?: readonly string[];
 }
 
 /**
@@ -160,7 +162,10 @@ export class ElicenceStack extends Stack {
     super(scope, id, props);
     const logLevel = props.logLevel ?? 'INFO';
 
-    this.keys = new ServiceKeys(this, 'Keys', { platformKeys: props.platformKeys });
+    this.keys = new ServiceKeys(this, 'Keys', {
+      platformKeys: props.platformKeys,
+      platformRsaKeys: props.platformRsaKeys,
+    });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
@@ -192,6 +197,11 @@ export class ElicenceStack extends Stack {
           ...(grants.previousPlatformKeys &&
             keys.previousPlatform.length > 0 && {
               PLATFORM_PREVIOUS_KEY_IDS: keys.previousPlatform.map((key) => key.keyArn).join(','),
+            }),
+          ...(grants.platformRsaKey && { PLATFORM_RSA_KEY_ID: keys.platformRsa.keyArn }),
+          ...(grants.platformRsaKey &&
+            keys.previousPlatformRsa.length > 0 && {
+              PLATFORM_RSA_PREVIOUS_KEY_IDS: keys.previousPlatformRsa.map((key) => key.keyArn).join(','),
             }),
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),

@@ -43,6 +43,16 @@ const schema = z.object({
         .map((id) => id.trim())
         .filter(Boolean),
     ),
+  PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
+  PLATFORM_RSA_PREVIOUS_KEY_IDS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
   LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
   PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
   WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
@@ -86,6 +96,13 @@ export interface Config {
    * signed until it has all expired, never used to sign. Empty unless a rotation is under way.
    */
   readonly platformPreviousKeyIds: readonly string[];
+  /**
+   * The platform's RSA_2048 key: signs the ID tokens of platforms registered with
+   * `idTokenSignedResponseAlg: "RS256"`, nothing else.
+   */
+  readonly platformRsaKeyId: string;
+  /** RSA platform keys being retired, as {@link platformPreviousKeyIds} for the ES256 key. */
+  readonly platformRsaPreviousKeyIds: readonly string[];
   readonly lookupMacKeyId: string;
   /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
   readonly piiKeyId: string;
@@ -172,6 +189,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tableName: e.TABLE_NAME,
     platformKeyId: e.PLATFORM_KEY_ID,
     platformPreviousKeyIds: e.PLATFORM_PREVIOUS_KEY_IDS,
+    platformRsaKeyId: e.PLATFORM_RSA_KEY_ID,
+    platformRsaPreviousKeyIds: e.PLATFORM_RSA_PREVIOUS_KEY_IDS,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
     webKeyId: e.WEB_KEY_ID,

@@ -32,6 +32,7 @@ import {
   kmsMac,
   kmsPiiCipher,
   kmsSigner,
+  kmsRsaSigner,
 } from '../../shared/adapters/kms/index.js';
 import { ScryptPasswordHasher } from '../../shared/adapters/scrypt/password-hasher.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
@@ -72,6 +73,9 @@ export const adapter = (c: Needs<'doc' | 'webMac'>) =>
 export const platformSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.platformKeyId);
 export const platformPreviousSigners = (c: Needs<'kms'>) =>
   c.config.platformPreviousKeyIds.map((keyId) => kmsSigner(c.kms, keyId));
+export const platformRsaSigner = (c: Needs<'kms'>) => kmsRsaSigner(c.kms, c.config.platformRsaKeyId);
+export const platformRsaPreviousSigners = (c: Needs<'kms'>) =>
+  c.config.platformRsaPreviousKeyIds.map((keyId) => kmsRsaSigner(c.kms, keyId));
 export const lookupMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.lookupMacKeyId);
 export const webMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.webKeyId);
 export const secrets = (c: Needs<'lookupMac' | 'webMac'>) =>

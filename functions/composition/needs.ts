@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import type { Mac } from '../../shared/crypto/mac.js';
-import type { KeyObjectSigner, Signer } from '../../shared/crypto/signer.js';
+import type { KeyObjectSigner, RsaKeyObjectSigner, Signer } from '../../shared/crypto/signer.js';
 import type { AccessTokenLookup } from '../../shared/http/authenticate.js';
 import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { EntityStore } from '../../shared/identity/entity-store.js';
@@ -62,6 +62,10 @@ export interface Dependencies extends Connections {
   platformSigner: KeyObjectSigner;
   /** Keys of a platform-key rotation under way: published and trusted, never signing. */
   platformPreviousSigners: KeyObjectSigner[];
+  /** The RSA platform key: RS256 ID tokens only. */
+  platformRsaSigner: RsaKeyObjectSigner;
+  /** RSA keys of a rotation under way: published, never signing. */
+  platformRsaPreviousSigners: RsaKeyObjectSigner[];
   lookupMac: Mac;
   /** MACs with the web key: page cookies and the page clients' secrets. */
   webMac: Mac;

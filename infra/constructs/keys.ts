@@ -7,6 +7,7 @@ import type { KeyRole } from '../../functions/grants.js';
 
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
 export const platformKeyAlias = 'alias/elicence-platform';
+export const platformRsaKeyAlias = 'alias/elicence-platform-rsa';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
@@ -72,6 +73,10 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  *   sign with it can impersonate anyone to every relying party, so its key policy names its users (the
  *   roles of the functions that sign, and, for `kms:GetPublicKey` alone, of those that only verify) and
  *   gives the account administration only.
+ * - `platformRsa` (RSA_2048, SIGN_VERIFY): signs the ID tokens (and logout tokens) of platforms registered
+ *   for RS256, OpenID Connect's mandatory algorithm, and nothing else. Same policy shape as `platform`; it
+ *   rotates the same way, by generations (`platformRsaKeys`), its retiring keys published until what they
+ *   signed has expired.
  * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, OAuth client secrets and cookie
  *   keys. Same policy shape: named users only.
  * - `web` (HMAC_256): seals the web pages' session cookies and derives the secrets of the service's own
@@ -92,12 +97,20 @@ export class ServiceKeys extends Construct {
   readonly platform: kms.Key;
   /** Platform keys being retired: still published and trusted, never signing. */
   readonly previousPlatform: kms.Key[];
+  /** The RSA platform key that signs RS256 ID tokens. */
+  readonly platformRsa: kms.Key;
+  /** RSA platform keys being retired: still published, never signing. */
+  readonly previousPlatformRsa: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
 
-  constructor(scope: Construct, id: string, props: { platformKeys?: readonly string[] } = {}) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: { platformKeys?: readonly string[]; platformRsaKeys?: readonly string[] } = {},
+  ) {
     super(scope, id);
     const [current, ...previous] = platformGenerations(props.platformKeys ?? ['1']);
     const platformKey = (generation: string) =>
@@ -113,6 +126,21 @@ export class ServiceKeys extends Construct {
     // An alias of its own, so that a rotation moves it (an update in place) rather than creating it anew
     // on the new key while the old key still holds the name.
     new kms.Alias(this, 'PlatformAlias', { aliasName: platformKeyAlias, targetKey: this.platform });
+    const [currentRsa, ...previousRsa] = platformGenerations(
+      props.platformRsaKeys ?? ['1'],
+      'platformRsaKeys',
+    );
+    const platformRsaKey = (generation: string) =>
+      new kms.Key(this, generation === '1' ? 'PlatformRsa' : `PlatformRsa${generation}`, {
+        description: `elicence platform RSA signing key, generation ${generation} (RS256 ID tokens)`,
+        keySpec: kms.KeySpec.RSA_2048,
+        keyUsage: kms.KeyUsage.SIGN_VERIFY,
+        policy: administrationOnlyPolicy(),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.platformRsa = platformRsaKey(currentRsa!);
+    this.previousPlatformRsa = previousRsa.map(platformRsaKey);
+    new kms.Alias(this, 'PlatformRsaAlias', { aliasName: platformRsaKeyAlias, targetKey: this.platformRsa });
     this.lookupMac = new kms.Key(this, 'LookupMac', {
       description: 'elicence HMAC key (identifier lookup keys, OAuth client secrets, cookie keys)',
       keySpec: kms.KeySpec.HMAC_256,
@@ -153,8 +181,14 @@ export class ServiceKeys extends Construct {
    * with the PII key (only under the ID-number encryption context).
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {
-    for (const used of key === 'previousPlatform' ? this.previousPlatform : [this[key]]) {
-      allowUse(used, role, [...actions], key === 'pii' ? idNumberContext : undefined);
+    const used =
+      key === 'previousPlatform'
+        ? this.previousPlatform
+        : key === 'previousPlatformRsa'
+          ? this.previousPlatformRsa
+          : [this[key]];
+    for (const usedKey of used) {
+      allowUse(usedKey, role, [...actions], key === 'pii' ? idNumberContext : undefined);
     }
   }
 }
@@ -164,15 +198,15 @@ export class ServiceKeys extends Construct {
  * generation is a key of its own that keeps its logical id, so a rotation adds a key and retiring one
  * only removes it from the stack (it is retained in the account).
  */
-function platformGenerations(generations: readonly string[]): string[] {
+function platformGenerations(generations: readonly string[], option = 'platformKeys'): string[] {
   if (generations.length === 0 || new Set(generations).size !== generations.length) {
     throw new Error(
-      `platformKeys: give distinct generations, the signing one first (got ${generations.join(',')})`,
+      `${option}: give distinct generations, the signing one first (got ${generations.join(',')})`,
     );
   }
   for (const generation of generations) {
     if (!/^[1-9]\d{0,3}$/.test(generation)) {
-      throw new Error(`platformKeys: a generation is a number from 1 to 9999 (got "${generation}")`);
+      throw new Error(`${option}: a generation is a number from 1 to 9999 (got "${generation}")`);
     }
   }
   return [...generations];

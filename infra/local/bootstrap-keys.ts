@@ -31,11 +31,18 @@ async function ensureKey(
 
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
- * signs ID tokens, presentations and the trust list, the HMAC key for lookup keys and derived secrets,
+ * signs ID tokens, presentations and the trust list, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
  * the web pages' HMAC key, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  */
 export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promise<void> {
   await ensureKey(kms, config.platformKeyId, 'ECC_NIST_P256', 'SIGN_VERIFY', 'elicence platform signing key');
+  await ensureKey(
+    kms,
+    config.platformRsaKeyId,
+    'RSA_2048',
+    'SIGN_VERIFY',
+    'elicence platform RSA signing key (RS256 ID tokens)',
+  );
   await ensureKey(
     kms,
     config.lookupMacKeyId,
@@ -62,6 +69,11 @@ export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<M
   const named: Array<[string, Exclude<KeyRole, 'issuer'>]> = [
     [config.platformKeyId, 'platform'],
     ...config.platformPreviousKeyIds.map((id): [string, 'previousPlatform'] => [id, 'previousPlatform']),
+    [config.platformRsaKeyId, 'platformRsa'],
+    ...config.platformRsaPreviousKeyIds.map((id): [string, 'previousPlatformRsa'] => [
+      id,
+      'previousPlatformRsa',
+    ]),
     [config.lookupMacKeyId, 'lookupMac'],
     [config.webKeyId, 'web'],
     [config.piiKeyId, 'pii'],

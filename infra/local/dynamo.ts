@@ -1,5 +1,6 @@
 import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -8,6 +9,13 @@ import { join } from 'node:path';
 export interface LocalDynamo {
   /** `http://host:port`, for the SDK's `endpoint`. */
   endpoint: string;
+  /**
+   * DynamoDB operations served since the start or {@link resetStats}, by name (`Query`, `GetItem`, …),
+   * each SDK retry counted: what `npm run bench` reports per flow. A fresh copy.
+   */
+  stats(): Record<string, number>;
+  /** Sets every count of {@link stats} back to zero. */
+  resetStats(): void;
   /** Stops serving and closes the LevelDB store, releasing its lock; the directory can then be reopened. */
   close(): Promise<void>;
 }
@@ -64,6 +72,13 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
   await assertStoreOpens(path);
 
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  let calls = new Map<string, number>();
+  // The operation is in the target header (`DynamoDB_20120810.Query`); counted before dynalite answers.
+  server.prependListener('request', (request: IncomingMessage) => {
+    const target = request.headers['x-amz-target'];
+    const operation = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
+    calls.set(operation, (calls.get(operation) ?? 0) + 1);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -77,6 +92,10 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://${urlHost}:${port}`,
+    stats: () => Object.fromEntries(calls),
+    resetStats() {
+      calls = new Map();
+    },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

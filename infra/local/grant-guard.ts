@@ -17,12 +17,23 @@ export class LocalAccessDenied extends Error {
 
 /** IAM's `StringLike`: `*` is any run of characters, `?` any one; everything else is literal. */
 export function stringLike(pattern: string, value: string): boolean {
-  const source = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 's').test(value);
+  let compiled = compiledPatterns.get(pattern);
+  if (!compiled) {
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    compiled = new RegExp(`^${source}$`, 's');
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled.test(value);
 }
+
+/**
+ * Each grant pattern compiled once: the guard checks every DynamoDB call, and compiling per call was the
+ * local runtime's own cost in `npm run bench` (issue 16). The patterns are the grants', a fixed set.
+ */
+const compiledPatterns = new Map<string, RegExp>();
 
 type Item = Record<string, unknown>;
 

@@ -1,13 +1,18 @@
 import {
+  constants,
   createCipheriv,
   createDecipheriv,
+  createHash,
   createHmac,
   generateKeyPairSync,
+  privateEncrypt,
+  publicDecrypt,
   randomBytes,
   randomUUID,
   sign,
   timingSafeEqual,
   verify,
+  type KeyObject,
 } from 'node:crypto';
 import * as z from 'zod';
 import { derToJose, joseToDer } from '../../shared/crypto/der.js';
@@ -132,7 +137,7 @@ function keyMetadata(key: KeyRecord): Record<string, unknown> {
     CustomerMasterKeySpec: key.keySpec,
     KeySpec: key.keySpec,
     MultiRegion: false,
-    ...(key.keyUsage === 'SIGN_VERIFY' ? { SigningAlgorithms: ['ECDSA_SHA_256'] } : {}),
+    ...(key.keyUsage === 'SIGN_VERIFY' ? { SigningAlgorithms: [signingAlgorithmOf(key)] } : {}),
     ...(key.keyUsage === 'GENERATE_VERIFY_MAC' ? { MacAlgorithms: ['HMAC_SHA_256'] } : {}),
     ...(key.keyUsage === 'ENCRYPT_DECRYPT' ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : {}),
     ...(key.deletionDate === undefined
@@ -164,7 +169,48 @@ function signatureValid(
   }
 }
 
+/** The one signing algorithm the emulator offers per asymmetric key spec (KMS offers more for RSA). */
+function signingAlgorithmOf(key: KeyRecord): string {
+  return key.keySpec === 'RSA_2048' ? 'RSASSA_PKCS1_V1_5_SHA_256' : 'ECDSA_SHA_256';
+}
+
+/** DER of the DigestInfo prefix for SHA-256 (RFC 8017 §9.2, note 1): what PKCS #1 v1.5 signs, then the digest. */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+
+/**
+ * RSASSA-PKCS1-v1_5 with SHA-256 over a message or a caller-supplied digest. Node's `crypto.sign` hashes
+ * its input itself, so a digest is signed as KMS does: the private-key operation with type-1 padding over
+ * DigestInfo(SHA-256, digest), which is exactly the PKCS #1 v1.5 signature of the original message.
+ */
+function rsaSign(privateKey: KeyObject, messageType: 'RAW' | 'DIGEST', message: Buffer): Buffer {
+  const digest = messageType === 'RAW' ? createHash('sha256').update(message).digest() : message;
+  return privateEncrypt(
+    { key: privateKey, padding: constants.RSA_PKCS1_PADDING },
+    Buffer.concat([SHA256_DIGEST_INFO, digest]),
+  );
+}
+
+function rsaSignatureValid(
+  publicKey: KeyObject,
+  messageType: 'RAW' | 'DIGEST',
+  message: Buffer,
+  signature: Buffer,
+): boolean {
+  const digest = messageType === 'RAW' ? createHash('sha256').update(message).digest() : message;
+  try {
+    const recovered = publicDecrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, signature);
+    const expected = Buffer.concat([SHA256_DIGEST_INFO, digest]);
+    return recovered.length === expected.length && timingSafeEqual(recovered, expected);
+  } catch {
+    return false;
+  }
+}
+
 function newMaterial(spec: KeySpec): string {
+  if (spec === 'RSA_2048') {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+    return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
   if (spec === 'ECC_NIST_P256') {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -213,11 +259,18 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
     }
   }
 
-  function checkDigest(messageType: string, message: Buffer): void {
+  function checkDigest(key: KeyRecord, messageType: string, message: Buffer): void {
     if (messageType === 'DIGEST' && message.length !== 32) {
-      throw new KmsFault('ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+      throw new KmsFault(
+        'ValidationException',
+        `Digest is invalid length for algorithm ${signingAlgorithmOf(key)}.`,
+      );
     }
   }
+
+  /** The public key of a signing key, whichever its kind. */
+  const publicKeyOf = (key: KeyRecord): KeyObject =>
+    key.keySpec === 'RSA_2048' ? store.rsa(key).publicKey : store.ec(key).publicKey;
 
   function findAlias(name: string) {
     if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.startsWith('alias/aws/')) {
@@ -363,18 +416,22 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
       const key = usableKey(input.KeyId, ctx, 'SIGN_VERIFY', 'GetPublicKey');
       return {
         KeyId: key.arn,
-        PublicKey: b64(store.ec(key).publicKey.export({ type: 'spki', format: 'der' })),
+        PublicKey: b64(publicKeyOf(key).export({ type: 'spki', format: 'der' })),
         CustomerMasterKeySpec: key.keySpec,
         KeySpec: key.keySpec,
         KeyUsage: key.keyUsage,
-        SigningAlgorithms: ['ECDSA_SHA_256'],
+        SigningAlgorithms: [signingAlgorithmOf(key)],
       };
     }),
 
     Sign: operation(signing, (input, ctx) => {
       const key = usableKey(input.KeyId, ctx, 'SIGN_VERIFY', 'Sign');
-      checkAlgorithm(key, input.SigningAlgorithm, 'ECDSA_SHA_256');
-      checkDigest(input.MessageType, input.Message);
+      checkAlgorithm(key, input.SigningAlgorithm, signingAlgorithmOf(key));
+      checkDigest(key, input.MessageType, input.Message);
+      if (key.keySpec === 'RSA_2048') {
+        const signature = rsaSign(store.rsa(key).privateKey, input.MessageType, input.Message);
+        return { KeyId: key.arn, Signature: b64(signature), SigningAlgorithm: input.SigningAlgorithm };
+      }
       const material = store.ec(key);
       let signature: Uint8Array;
       if (input.MessageType === 'RAW') {
@@ -388,9 +445,12 @@ export function kmsOperations(store: KmsKeyStore): ReadonlyMap<string, Operation
 
     Verify: operation(signing.extend({ Signature: blob(MAX_CIPHERTEXT) }), (input, ctx) => {
       const key = usableKey(input.KeyId, ctx, 'SIGN_VERIFY', 'Verify');
-      checkAlgorithm(key, input.SigningAlgorithm, 'ECDSA_SHA_256');
-      checkDigest(input.MessageType, input.Message);
-      const valid = signatureValid(store.ec(key), input.MessageType, input.Message, input.Signature);
+      checkAlgorithm(key, input.SigningAlgorithm, signingAlgorithmOf(key));
+      checkDigest(key, input.MessageType, input.Message);
+      const valid =
+        key.keySpec === 'RSA_2048'
+          ? rsaSignatureValid(store.rsa(key).publicKey, input.MessageType, input.Message, input.Signature)
+          : signatureValid(store.ec(key), input.MessageType, input.Message, input.Signature);
       if (!valid) throw new KmsFault('KMSInvalidSignatureException', 'The signature is not valid.');
       return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: input.SigningAlgorithm };
     }),

@@ -7,6 +7,7 @@ import { bytesToBigInt } from './kms-ecdsa.js';
 /** The KMS key kinds the emulator implements, each with the one usage it allows. */
 export const KEY_KINDS = {
   ECC_NIST_P256: 'SIGN_VERIFY',
+  RSA_2048: 'SIGN_VERIFY',
   HMAC_256: 'GENERATE_VERIFY_MAC',
   SYMMETRIC_DEFAULT: 'ENCRYPT_DECRYPT',
 } as const;
@@ -18,7 +19,7 @@ const keyRecordSchema = z.object({
   keyId: z.uuid(),
   arn: z.string(),
   description: z.string(),
-  keySpec: z.enum(['ECC_NIST_P256', 'HMAC_256', 'SYMMETRIC_DEFAULT']),
+  keySpec: z.enum(['ECC_NIST_P256', 'RSA_2048', 'HMAC_256', 'SYMMETRIC_DEFAULT']),
   keyUsage: z.enum(['SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'ENCRYPT_DECRYPT']),
   keyState: z.enum(['Enabled', 'PendingDeletion']),
   /** Epoch milliseconds. */
@@ -27,7 +28,7 @@ const keyRecordSchema = z.object({
   pendingWindowInDays: z.number().optional(),
   policy: z.string().optional(),
   tags: z.record(z.string(), z.string()),
-  /** PKCS8 PEM for ECC keys, base64 key bytes for HMAC and symmetric keys. */
+  /** PKCS8 PEM for ECC and RSA keys, base64 key bytes for HMAC and symmetric keys. */
   material: z.string(),
 });
 
@@ -69,6 +70,7 @@ export class KmsKeyStore {
   readonly keys = new Map<string, KeyRecord>();
   readonly aliases = new Map<string, AliasRecord>();
   private readonly ecMaterial = new Map<string, EcMaterial>();
+  private readonly rsaMaterial = new Map<string, { privateKey: KeyObject; publicKey: KeyObject }>();
   private writes: Promise<void> = Promise.resolve();
   private writeCount = 0;
 
@@ -137,6 +139,17 @@ export class KmsKeyStore {
         q: { x: scalar(jwk.x), y: scalar(jwk.y) },
       };
       this.ecMaterial.set(key.keyId, material);
+    }
+    return material;
+  }
+
+  /** An RSA key's private and public halves, parsed once per key and process. */
+  rsa(key: KeyRecord): { privateKey: KeyObject; publicKey: KeyObject } {
+    let material = this.rsaMaterial.get(key.keyId);
+    if (!material) {
+      const privateKey = createPrivateKey(key.material);
+      material = { privateKey, publicKey: createPublicKey(privateKey) };
+      this.rsaMaterial.set(key.keyId, material);
     }
     return material;
   }

@@ -31,6 +31,8 @@ export interface LocalRuntime {
   credentialsFile: string;
   /** The embedded KMS emulator (absent when pointed at LocalStack or AWS), for fault injection. */
   kms: KmsEmulator | undefined;
+  /** The embedded DynamoDB (absent when pointed at LocalStack or AWS), for its operation counts. */
+  dynamo: LocalDynamo | undefined;
   close(): Promise<void>;
 }
 
@@ -172,6 +174,7 @@ export async function startLocalRuntime(
       credentials,
       credentialsFile,
       kms,
+      dynamo,
       close,
     };
   } catch (error) {

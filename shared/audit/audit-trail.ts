@@ -1,20 +1,55 @@
+import * as z from 'zod';
+
 /**
  * One trace of a state change (网上留痕). It names who did what to which licence and when; the holder
  * appears only in masked form.
  */
-export interface AuditEntry {
-  at: string;
-  /** The OAuth client (or account) that acted. */
-  actor: string;
-  action: string;
-  licenceId?: string;
-  issuerId?: string;
-  holderMasked?: string;
-  requestId?: string;
-  reason?: string;
-  /** For verifications: the verdict given. */
-  verdict?: string;
-}
+export const auditEntrySchema = z
+  .object({
+    at: z.string().meta({ description: 'RFC 3339' }),
+    actor: z.string().meta({ description: 'The OAuth client (or account) that acted' }),
+    action: z.string().meta({ description: '`licence.issued`, `licence.revoked`, `licence.verified`, …' }),
+    licenceId: z.string().optional(),
+    issuerId: z.string().optional(),
+    holderMasked: z.string().optional(),
+    requestId: z.string().optional(),
+    reason: z.string().optional(),
+    verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
+    licenceType: z
+      .string()
+      .optional()
+      .meta({ description: 'The licence type (`driving-licence`), on entries about one licence' }),
+    purpose: z
+      .string()
+      .optional()
+      .meta({ description: 'For shares with a platform (授权用证): the purpose the platform stated' }),
+  })
+  .meta({
+    title: 'AuditEntry',
+    examples: [
+      {
+        at: '2026-03-01T09:30:00.000Z',
+        actor: 'iss_3kq9x',
+        action: 'licence.issued',
+        licenceId: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+        issuerId: 'iss_3kq9x',
+        holderMasked: '110105********002X',
+      },
+    ],
+  });
+/** `GET /admin/audit?licence=`: the licence whose trail is asked for. */
+export const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
+
+/** What `GET /admin/audit` answers: a licence's entries, oldest first. */
+export const auditTrailSchema = z.object({ items: z.array(auditEntrySchema) }).meta({ title: 'AuditTrail' });
+
+/**
+ * One entry of the audit trail (`GET /admin/audit` lists them). `holderKey` is the licence holder's
+ * lookup key (the keyed MAC of their ID number or credit code, as the licence stores it, never the
+ * number itself): whose usage record (用证记录) a share, verification or presentation belongs to. It is
+ * stored, never answered.
+ */
+export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: string };
 
 /** Append-only: `record` never overwrites, and nothing updates or deletes an entry. */
 export interface AuditTrail {

@@ -45,6 +45,12 @@ export const registerClientInput = z
     jwksUri: z.url({ protocol: /^https$/ }).optional(),
     /** The service's own applications: no consent page (the person already trusts the service). */
     firstParty: z.boolean().default(false),
+    /**
+     * How the platform's ID tokens (and logout tokens) are signed: ES256 with the platform key, or RS256
+     * with the platform's RSA key for OpenID libraries that expect OpenID Connect's mandatory algorithm
+     * (Spring Security's default ID token decoder, for one).
+     */
+    idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).default('ES256'),
     /** OpenID Back-Channel Logout: where the platform is told that a session ended. */
     backchannelLogoutUri: redirectUri.optional(),
     /**
@@ -78,11 +84,20 @@ export const registerClientInput = z
   });
 export type RegisterClientInput = z.output<typeof registerClientInput>;
 
-export interface RegisteredClient {
-  clientId: string;
-  /** Shown once; absent for public clients and `private_key_jwt`. */
-  clientSecret?: string;
-}
+/** What `POST /admin/clients` answers: {@link registerClient} is typed by it; the OpenAPI document publishes it. */
+export const registeredClientSchema = z
+  .object({
+    clientId: z.string(),
+    clientSecret: z
+      .string()
+      .optional()
+      .meta({ description: 'Shown once; absent for public clients and `private_key_jwt`' }),
+  })
+  .meta({
+    title: 'RegisteredClient',
+    examples: [{ clientId: 'cl_8Hk2mQ0xV3', clientSecret: 'Xk1…shown-once' }],
+  });
+export type RegisteredClient = z.output<typeof registeredClientSchema>;
 
 /**
  * Registers a relying platform (authorization code + PKCE) or a verifier app (client credentials with
@@ -125,6 +140,8 @@ export function clientMetadata(
     ...(input.jwksUri ? { jwks_uri: input.jwksUri } : {}),
     ...(input.firstParty ? { first_party: true } : {}),
     ...(input.minAcr ? { min_acr: input.minAcr } : {}),
+    // ES256 is the provider's default for every client; only the exception is stored.
+    ...(input.idTokenSignedResponseAlg === 'RS256' ? { id_token_signed_response_alg: 'RS256' } : {}),
     ...(input.backchannelLogoutUri
       ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),

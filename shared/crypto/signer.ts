@@ -28,3 +28,23 @@ export interface Signer {
 export interface KeyObjectSigner extends Signer {
   publicKey(): Promise<KeyObject>;
 }
+
+/**
+ * A signer of RS256 (RSASSA-PKCS1-v1_5 with SHA-256, RSA 2048) in a keystore the private key never
+ * leaves: only for ID tokens of relying parties registered for RS256 (OpenID Connect's mandatory
+ * algorithm). Licences, presentations and the trust list stay ES256 ({@link Signer}). `sign` returns the
+ * 256-byte PKCS #1 v1.5 signature of `data`; `publicJwk` carries `kty: RSA`, `kid` (the RFC 7638
+ * thumbprint), `alg: RS256` and `use: sig`.
+ *
+ * @example
+ * ```ts
+ * const key = await kmsSigningKey(rsaSigner, await rsaSigner.publicKey());
+ * ```
+ */
+export interface RsaKeyObjectSigner {
+  readonly alg: 'RS256';
+  publicJwk(): Promise<JWK>;
+  kid(): Promise<string>;
+  sign(data: Uint8Array): Promise<Uint8Array>;
+  publicKey(): Promise<KeyObject>;
+}

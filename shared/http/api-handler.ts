@@ -5,7 +5,8 @@ import { httpStatusOf } from './error-mapping.js';
 import { problem } from './response.js';
 import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
 
-const titles: Record<number, string> = {
+/** The `title` of each status's problem documents (the OpenAPI document's examples use them too). */
+export const problemTitles: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -54,7 +55,7 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
       {
         status,
         code: error.code,
-        title: titles[status] ?? 'Error',
+        title: problemTitles[status] ?? 'Error',
         detail: error.message,
         errors: error.errors,
         requestId,
@@ -72,7 +73,7 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
       {
         status: 503,
         code: 'temporarily_unavailable',
-        title: titles[503] ?? 'Service Unavailable',
+        title: problemTitles[503] ?? 'Service Unavailable',
         detail: 'The service is busy; retry after a short wait',
         requestId,
       },
@@ -84,7 +85,7 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
   return problem({
     status,
     code: status === 503 ? 'temporarily_unavailable' : 'server_error',
-    title: titles[status] ?? 'Internal Server Error',
+    title: problemTitles[status] ?? 'Internal Server Error',
     detail: 'The service could not complete the request; quote the request id when reporting it',
     requestId,
   });

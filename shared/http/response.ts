@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import type { HttpResult } from './types.js';
 
 const securityHeaders = {
@@ -14,6 +15,9 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
+/** What `GET /healthz` answers. */
+export const healthSchema = z.object({ status: z.literal('ok') }).meta({ title: 'Health' });
+
 export interface Problem {
   status: number;
   code: string;
@@ -22,6 +26,39 @@ export interface Problem {
   errors?: ReadonlyArray<{ path: string; message: string }>;
   requestId?: string;
 }
+
+/**
+ * The body of every refusal (RFC 9457 `application/problem+json`): `code` is the stable machine code,
+ * `errors` names each failing input. The OpenAPI document (`GET /openapi.json`) publishes this schema.
+ */
+export const problemDocumentSchema = z
+  .object({
+    type: z.string().meta({ description: '`urn:elicence:problem:<code>`' }),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string(),
+    code: z.string().meta({ description: 'Stable machine-readable code, e.g. `invalid_request`' }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'One entry per failing input, named by its path (`fields.vehicleClass`)' }),
+    requestId: z.string().optional().meta({ description: 'Quote it when reporting a problem' }),
+  })
+  .meta({
+    title: 'Problem',
+    examples: [
+      {
+        type: 'urn:elicence:problem:invalid_request',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'Invalid request: holderName: Too small: expected string to have >=1 characters',
+        code: 'invalid_request',
+        errors: [{ path: 'holderName', message: 'Too small: expected string to have >=1 characters' }],
+        requestId: 'Jc1bPh7yIAMEb2Q=',
+      },
+    ],
+  });
+export type ProblemDocument = z.output<typeof problemDocumentSchema>;
 
 /** An RFC 9457 problem document with our stable `code`. */
 export function problem(p: Problem, headers: Record<string, string> = {}): HttpResult {
@@ -34,8 +71,8 @@ export function problem(p: Problem, headers: Record<string, string> = {}): HttpR
       status: p.status,
       detail: p.detail,
       code: p.code,
-      ...(p.errors && p.errors.length > 0 ? { errors: p.errors } : {}),
+      ...(p.errors && p.errors.length > 0 ? { errors: [...p.errors] } : {}),
       ...(p.requestId ? { requestId: p.requestId } : {}),
-    }),
+    } satisfies ProblemDocument),
   };
 }

@@ -214,6 +214,9 @@ export async function entitiesFor(
   return [...found.values()].sort((a, b) => a.entity.name.localeCompare(b.entity.name, 'zh-CN'));
 }
 
+/** `POST /me/entities`: the entity the signed-in person asks to act for. */
+export const actForEntityInput = z.strictObject({ creditCode: z.string().max(64) });
+
 /** The body of `POST /me/entities/{creditCode}/agents`. */
 export const appointAgentInput = z.strictObject({
   idNumber: z.string().max(64),

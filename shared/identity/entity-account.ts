@@ -1,3 +1,5 @@
+import * as z from 'zod';
+
 /**
  * A legal entity's account (法人账号), created the first time someone acts for the entity. `id` is
  * opaque: the OpenID side derives the entity's pairwise `sub` from it, never from the credit code.
@@ -76,8 +78,41 @@ export function appointmentInForce(appointment: AgentAppointment, now: Date): bo
   return appointment.status === 'active' && Date.parse(appointment.validUntil) > now.getTime();
 }
 
+/** An agent as `GET /me/entities/{creditCode}/agents` lists it ({@link agentView}). */
+export const agentViewSchema = z
+  .object({
+    agentId: z.string(),
+    masked: z.string().meta({ description: 'The agent’s masked ID number' }),
+    scope: z.array(z.enum(agentScopes)),
+    expiresAt: z.string().meta({ description: 'RFC 3339' }),
+    status: z.enum(['active', 'withdrawn', 'expired']),
+    appointedAt: z.string(),
+    withdrawnAt: z.string().optional(),
+  })
+  .meta({
+    title: 'Agent',
+    examples: [
+      {
+        agentId: 'agt_Qm3x9Lp0',
+        masked: '110105********0011',
+        scope: ['licences'],
+        expiresAt: '2026-12-31T00:00:00.000Z',
+        status: 'active',
+        appointedAt: '2026-03-01T09:30:00.000Z',
+      },
+    ],
+  });
+
+/** What `GET /me/entities/{creditCode}/agents` answers. */
+export const agentListSchema = z.object({ items: z.array(agentViewSchema) }).meta({ title: 'Agents' });
+
+/** What `POST /me/entities/{creditCode}/agents` answers: the new appointment. */
+export const appointedAgentSchema = agentViewSchema
+  .pick({ agentId: true, masked: true, scope: true, expiresAt: true })
+  .meta({ title: 'AppointedAgent' });
+
 /** The agent as the representative sees it (`GET /me/entities/{creditCode}/agents`). */
-export function agentView(appointment: AgentAppointment, now: Date) {
+export function agentView(appointment: AgentAppointment, now: Date): z.output<typeof agentViewSchema> {
   return {
     agentId: appointment.agentId,
     masked: appointment.masked,
@@ -94,13 +129,39 @@ export function agentView(appointment: AgentAppointment, now: Date) {
   };
 }
 
+/** Why a person may act for an entity, as `GET /me/entities` lists it ({@link authorityView}). */
+export const authorityViewSchema = z
+  .object({
+    creditCode: z.string(),
+    name: z.string(),
+    role: z.enum(['legal_representative', 'agent']),
+    scope: z.array(z.enum(agentScopes)),
+    expiresAt: z.string().optional().meta({ description: 'For an agent: when the appointment lapses' }),
+  })
+  .meta({
+    title: 'EntityAuthority',
+    examples: [
+      {
+        creditCode: '91110000MA01ABCD2X',
+        name: '北京示例科技有限公司',
+        role: 'legal_representative',
+        scope: ['licences'],
+      },
+    ],
+  });
+
+/** What `GET /me/entities` answers. */
+export const authorityListSchema = z
+  .object({ items: z.array(authorityViewSchema) })
+  .meta({ title: 'EntityAuthorities' });
+
 /** An authority as `GET /me/entities` lists it. */
-export function authorityView(authority: ActingAuthority) {
+export function authorityView(authority: ActingAuthority): z.output<typeof authorityViewSchema> {
   return {
     creditCode: authority.entity.creditCode,
     name: authority.entity.name,
     role: authority.role,
-    scope: authority.scope,
+    scope: [...authority.scope],
     ...(authority.role === 'agent' ? { expiresAt: authority.expiresAt } : {}),
   };
 }

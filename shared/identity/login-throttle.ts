@@ -251,18 +251,45 @@ export class LoginThrottle {
     this.#policies = { ...defaultPolicies, ...policies };
   }
 
-  /** Checks every counter and, when none blocks, counts this attempt on each of them. */
+  /**
+   * Checks every counter and, when none blocks, counts this attempt on each of them. Each counter is read
+   * once: the claim starts from what the check read (its write is conditional on it, so a parallel
+   * attempt in between only costs a retry).
+   */
   async admit(keys: readonly ThrottleKey[]): Promise<Admission> {
     // First look: a blocked attempt writes nothing.
-    const waiting = (await Promise.all(keys.map((key) => this.retryAfter(key)))).filter((wait) => wait > 0);
+    const now = epochSeconds(this.clock);
+    const read = await Promise.all(keys.map((key) => this.store.read(storageKey(key), now)));
+    const waiting = keys
+      .map((key, i) => Math.max(0, blockedUntil(read[i], this.#policies[key.kind]) - now))
+      .filter((wait) => wait > 0);
     if (waiting.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
-    const outcomes = await Promise.all(keys.map((key) => this.#claim(key)));
+    const outcomes = await Promise.all(keys.map((key, i) => this.#claim(key, { counter: read[i], now })));
     const counted = outcomes.filter((outcome): outcome is CountedAttempt => typeof outcome !== 'number');
     const waits = outcomes.filter((outcome): outcome is number => typeof outcome === 'number');
     if (waits.length === 0) return { admitted: true, keys, counted };
     // A parallel attempt blocked a counter in between: the counters this one did count get it back.
     await this.withdrawn(counted);
     return { admitted: false, retryAfterSeconds: Math.max(...waits) };
+  }
+
+  /**
+   * Checks `key` without counting anything: for credentials no one can guess online (client secrets are
+   * 256-bit MACs), whose failures are counted after the fact by {@link failed}. One read; `hadFailures`
+   * says whether a success has a counter to clear.
+   */
+  async check(key: ThrottleKey): Promise<{ retryAfterSeconds: number; hadFailures: boolean }> {
+    const now = epochSeconds(this.clock);
+    const counter = await this.store.read(storageKey(key), now);
+    return {
+      retryAfterSeconds: Math.max(0, blockedUntil(counter, this.#policies[key.kind]) - now),
+      hadFailures: counter !== undefined,
+    };
+  }
+
+  /** Counts one failure on `key` after the fact (see {@link check}). */
+  async failed(key: ThrottleKey): Promise<void> {
+    await this.#claim(key, undefined, { evenIfBlocked: true });
   }
 
   /**
@@ -306,15 +333,22 @@ export class LoginThrottle {
     return Math.max(0, blockedUntil(counter, this.#policies[key.kind]) - now);
   }
 
-  /** Counts one attempt on `key`: the counter before and after, or else the seconds to wait. */
-  async #claim(key: ThrottleKey): Promise<CountedAttempt | number> {
+  /**
+   * Counts one attempt on `key`: the counter before and after, or else the seconds to wait. `first` is
+   * the counter as just read, for the first round.
+   */
+  async #claim(
+    key: ThrottleKey,
+    first?: { counter: AttemptCounter | undefined; now: number },
+    options: { evenIfBlocked?: boolean } = {},
+  ): Promise<CountedAttempt | number> {
     const policy = this.#policies[key.kind];
     const id = storageKey(key);
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-      const now = epochSeconds(this.clock);
-      const counter = await this.store.read(id, now);
+      const now = round === 0 && first ? first.now : epochSeconds(this.clock);
+      const counter = round === 0 && first ? first.counter : await this.store.read(id, now);
       const until = blockedUntil(counter, policy);
-      if (until > now) return until - now;
+      if (until > now && !options.evenIfBlocked) return until - now;
       const next = { failures: liveFailures(counter, policy, now) + 1, lastFailureAt: now };
       if (await this.store.replace(id, counter, next, now + policy.windowSeconds, now)) {
         return { key, before: counter, after: next };

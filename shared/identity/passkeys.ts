@@ -126,8 +126,40 @@ function requireLevel3(owner: PasskeyOwner): void {
   }
 }
 
+/** A passkey as `GET /me/passkeys` lists it ({@link passkeyView}): never the public key. */
+export const passkeyViewSchema = z
+  .object({
+    id: z.string().meta({ description: 'The credential id (base64url)' }),
+    name: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().optional(),
+    synced: z.boolean().meta({ description: 'Backed up by its provider (a synced passkey)' }),
+  })
+  .meta({
+    title: 'Passkey',
+    examples: [{ id: 'm3cQ1x…', name: '我的手机', createdAt: '2026-03-01T09:30:00.000Z', synced: true }],
+  });
+
+/** What `GET /me/passkeys` answers. */
+export const passkeyListSchema = z.object({ items: z.array(passkeyViewSchema) }).meta({ title: 'Passkeys' });
+
+/**
+ * What `POST /me/passkeys/options` answers: WebAuthn's `PublicKeyCredentialCreationOptionsJSON`, for
+ * `navigator.credentials.create` (or `startRegistration` of `@simplewebauthn/browser`).
+ */
+export const passkeyCreationOptionsSchema = z
+  .looseObject({
+    challenge: z.string(),
+    rp: z.looseObject({ name: z.string(), id: z.string().optional() }),
+    user: z.looseObject({ id: z.string(), name: z.string(), displayName: z.string() }),
+    pubKeyCredParams: z.array(z.looseObject({ type: z.literal('public-key'), alg: z.int() })),
+    timeout: z.int().optional(),
+    excludeCredentials: z.array(z.looseObject({ id: z.string(), type: z.literal('public-key') })).optional(),
+  })
+  .meta({ title: 'PasskeyCreationOptions' });
+
 /** What a person sees of a passkey: never the public key. */
-export function passkeyView(passkey: StoredPasskey) {
+export function passkeyView(passkey: StoredPasskey): z.output<typeof passkeyViewSchema> {
   return {
     id: passkey.id,
     name: passkey.name,
@@ -136,7 +168,7 @@ export function passkeyView(passkey: StoredPasskey) {
     synced: passkey.backedUp,
   };
 }
-export type PasskeyView = ReturnType<typeof passkeyView>;
+export type PasskeyView = z.output<typeof passkeyViewSchema>;
 
 /** The passkeys of the signed-in person (level 3). */
 export async function listPasskeys(owner: PasskeyOwner, deps: PasskeyDependencies): Promise<PasskeyView[]> {

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+
 /**
  * How far a person's identity was checked; its level (`identity/assurance.ts`) gives `acr`. Only asserted
  * by the person (level 1), checked against the population registry (人口库) at registration (level 2),
@@ -52,12 +54,20 @@ export interface ConfirmedPhone {
   confirmedAt: string;
 }
 
+/** What `POST /accounts` answers: never the number, the hash or the ciphertext. */
+export const personAccountViewSchema = z
+  .object({
+    masked: z.string().meta({ description: 'The masked ID number' }),
+    name: z.string(),
+    assurance: z.enum(['self-asserted', 'registry-verified', 'in-person-verified', 'possession-verified']),
+  })
+  .meta({
+    title: 'PersonAccount',
+    examples: [{ masked: '110105********002X', name: '张三', assurance: 'registry-verified' }],
+  });
+
 /** What a person may see of their account: never the number, the hash or the ciphertext. */
-export function personAccountView(account: PersonAccount): {
-  masked: string;
-  name: string;
-  assurance: Assurance;
-} {
+export function personAccountView(account: PersonAccount): z.output<typeof personAccountViewSchema> {
   return { masked: account.masked, name: account.name, assurance: account.assurance };
 }
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { issuerViewSchema } from './issuer.js';
 import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';
@@ -46,6 +47,11 @@ export interface CreateIssuerDependencies {
   secrets: ClientSecrets;
   clock: Clock;
 }
+
+/** What `POST /admin/issuers` answers: the issuer, and its client's secret (shown once). */
+export const createdIssuerAnswerSchema = issuerViewSchema
+  .extend({ clientSecret: z.string().meta({ description: 'The secret of its client; shown once' }) })
+  .meta({ title: 'CreatedIssuer' });
 
 export interface CreatedIssuer {
   issuer: Issuer;

@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import * as z from 'zod';
 
 /**
  * One signing key an issuer has had. The current key is also `Issuer.keyId`/`kid`/`publicJwk`; a key
@@ -58,14 +59,68 @@ export interface Issuer {
   version: number;
 }
 
+const publicJwkSchema = z
+  .looseObject({ kty: z.string().optional() })
+  .meta({ description: 'The public key (JWK); its RFC 7638 thumbprint is `kid`' });
+
+/**
+ * The issuer as the admin API answers it, without KMS key ids (an internal detail): {@link issuerView}
+ * builds it and is typed by it; the OpenAPI document publishes it.
+ */
+export const issuerViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    creditCode: z.string(),
+    region: z.string().meta({ description: 'GB/T 2260 division code of its jurisdiction' }),
+    jurisdiction: z.array(z.string()).optional(),
+    licenceTypes: z.array(z.string()),
+    status: z.enum(['provisioning', 'active', 'withdrawn']),
+    kid: z.string().optional(),
+    publicJwk: publicJwkSchema.optional(),
+    keys: z
+      .array(
+        z.object({
+          kid: z.string(),
+          publicJwk: publicJwkSchema,
+          createdAt: z.string(),
+          retiredAt: z.string().optional(),
+          withdrawnAt: z.string().optional(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'Every key it has had, once a key was rotated' }),
+    withdrawnAt: z.string().optional(),
+    withdrawalReason: z.string().optional(),
+    clientId: z.string().optional().meta({ description: 'Its OAuth client (client credentials)' }),
+    createdAt: z.string(),
+  })
+  .meta({
+    title: 'Issuer',
+    examples: [
+      {
+        id: 'iss_3kq9x',
+        name: '北京市公安局公安交通管理局',
+        creditCode: '11110000000021135M',
+        region: '110000',
+        licenceTypes: ['driving-licence'],
+        status: 'active',
+        kid: 'cW8pXk2D0u7mQ3oRZbHq1l9sJm8nVt4eXyAa5Bc6Dd0',
+        publicJwk: {
+          kty: 'EC',
+          crv: 'P-256',
+          x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+          y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+        },
+        clientId: 'iss_3kq9x',
+        createdAt: '2026-01-05T08:00:00.000Z',
+      },
+    ],
+  });
+export type IssuerView = z.output<typeof issuerViewSchema>;
+
 /** The issuer as the admin API answers it (without KMS key ids, an internal detail). */
-export function issuerView(issuer: Issuer): Omit<
-  Issuer,
-  'keyId' | 'version' | 'status' | 'keys' | 'rotation'
-> & {
-  status: string;
-  keys?: Array<Omit<IssuerKey, 'keyId'>>;
-} {
+export function issuerView(issuer: Issuer): IssuerView {
   const { keyId: _keyId, version: _version, rotation: _rotation, keys, ...view } = issuer;
   return keys ? { ...view, keys: keys.map(({ keyId: _id, ...key }) => key) } : view;
 }

@@ -287,25 +287,51 @@ export function findLicenceTypeByTypeCode(typeCode: string): LicenceType | undef
   return byTypeCode.get(typeCode);
 }
 
-/** One entry of `GET /licence-types`. */
-export interface LicenceTypeView {
-  code: string;
-  name: string;
-  nameEn: string;
-  holderKind: HolderKind;
-  /** JSON Schema (draft 2020-12) of what the issuer sends as `fields`. */
-  fields: Record<string, unknown>;
-  /**
-   * JSON Schema (draft 2020-12) of `fields` as a `Licence` returns them (and a credential signs them): each
-   * third person's ID number replaced by its masked form, nothing else changed.
-   */
-  licenceFields: Record<string, unknown>;
-  defaultValidityDays: number | null;
-  /** The `acr` a person needs to read or show licences of this type, e.g. `urn:elicence:loa:3`. */
-  minAssurance: string;
-  /** Issued only to holders in the issuer's jurisdiction. */
-  regional: boolean;
-}
+/** One entry of `GET /licence-types` ({@link licenceTypeView} is typed by it). */
+export const licenceTypeViewSchema = z
+  .object({
+    code: z.string(),
+    name: z.string(),
+    nameEn: z.string(),
+    holderKind: z.enum(['person', 'entity']),
+    fields: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'JSON Schema (draft 2020-12) of what the issuer sends as `fields`' }),
+    licenceFields: z.record(z.string(), z.unknown()).meta({
+      description:
+        'JSON Schema (draft 2020-12) of `fields` as a `Licence` returns them (and a credential signs them): each third person’s ID number replaced by its masked form',
+    }),
+    defaultValidityDays: z.int().nullable(),
+    minAssurance: z.string().meta({
+      description:
+        'The `acr` a person needs to read or show licences of this type, e.g. `urn:elicence:loa:3`',
+    }),
+    regional: z.boolean().meta({ description: 'Issued only to holders in the issuer’s jurisdiction' }),
+  })
+  .meta({
+    title: 'LicenceType',
+    examples: [
+      {
+        code: 'social-security-card',
+        name: '社会保障卡',
+        nameEn: 'Social security card',
+        holderKind: 'person',
+        fields: { type: 'object', properties: { cardNumber: { type: 'string' } }, required: ['cardNumber'] },
+        licenceFields: {
+          type: 'object',
+          properties: { cardNumber: { type: 'string' } },
+          required: ['cardNumber'],
+        },
+        defaultValidityDays: 3653,
+        minAssurance: 'urn:elicence:loa:3',
+        regional: false,
+      },
+    ],
+  });
+export type LicenceTypeView = z.output<typeof licenceTypeViewSchema>;
+
+/** The whole of `GET /licence-types`. */
+export const catalogueSchema = z.array(licenceTypeViewSchema).meta({ title: 'LicenceTypes' });
 
 /**
  * The public view of a licence type, its fields as JSON Schema. The schema describes the issuer's

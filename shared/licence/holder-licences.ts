@@ -1,14 +1,20 @@
+import * as z from 'zod';
 import { ForbiddenError } from '../errors.js';
 import { canActFor, findEntityById, type EntityDependencies } from '../identity/entities.js';
 import { findPersonById } from '../identity/verify-password.js';
 import type { AccountStore } from '../identity/account-store.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { SessionSubject } from '../identifiers/account-id.js';
-import type { LicenceRecord } from './licence.js';
+import { licenceViewSchema, type LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
-import { readableBy, type LicenceReader } from './licence-reader.js';
+import { readableBy, readerAssuranceSchema, type LicenceReader } from './licence-reader.js';
 import { signedInLevel } from '../identity/assurance.js';
+
+/** What `GET /me/licences` answers: the licences the reader's level opens, and that level. */
+export const heldLicencesSchema = z
+  .object({ items: z.array(licenceViewSchema), assurance: readerAssuranceSchema })
+  .meta({ title: 'HeldLicences' });
 
 export type HolderDependencies = EntityDependencies & {
   accounts: AccountStore;

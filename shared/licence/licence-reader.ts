@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { ForbiddenError, NotFoundError } from '../errors.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -75,12 +76,23 @@ export function requireLevelForLicenceId(reader: LicenceReader, licenceId: strin
   }
 }
 
+/** What `GET /me/licences` says of the reader's level ({@link readerAssurance}). */
+export const readerAssuranceSchema = z
+  .object({
+    acr: z.string().meta({ description: 'The level of the sign-in, e.g. `urn:elicence:loa:3`' }),
+    stepUpTo: z
+      .string()
+      .optional()
+      .meta({ description: 'The level that would open licence types this one does not (none are listed)' }),
+  })
+  .meta({ title: 'ReaderAssurance' });
+
 /**
  * What `GET /me/licences` says of the reader's level: its `acr`, and the level that some licence types
  * need when the reader is below it. Computed from the catalogue alone, so it reveals nothing about which
  * licences the holder has.
  */
-export function readerAssurance(reader: LicenceReader): { acr: string; stepUpTo?: string } {
+export function readerAssurance(reader: LicenceReader): z.output<typeof readerAssuranceSchema> {
   const highest = Math.max(...licenceTypes.map(minAssuranceOf)) as AssuranceLevel;
   return {
     acr: acrOf(reader.level),

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import type { Issuer } from '../issuers/issuer.js';
 import { findLicenceType, publicFields } from './catalogue.js';
 
@@ -49,12 +50,63 @@ export function effectiveStatus(licence: LicenceRecord, now: Date): LicenceStatu
   return licence.status;
 }
 
+const issuerRef = z.object({ id: z.string(), name: z.string(), creditCode: z.string() });
+
+/**
+ * The API's `Licence` (API.md) as `GET /licences/{id}` and the lists answer it; {@link licenceView}
+ * builds it and is typed by it, and the OpenAPI document publishes it, so the two cannot drift.
+ */
+export const licenceViewSchema = z
+  .object({
+    id: z.string().meta({ description: 'GB/T 36904 licence identifier' }),
+    type: z.string().meta({ description: 'Licence type code (`GET /licence-types`)' }),
+    issuer: issuerRef,
+    holder: z.object({
+      kind: z.enum(['person', 'entity']),
+      name: z.string(),
+      masked: z.string().meta({ description: 'Masked ID number, or the credit code of an entity' }),
+    }),
+    fields: z.record(z.string(), z.unknown()).meta({ description: 'As stored and signed' }),
+    status: z.enum(['valid', 'suspended', 'revoked', 'expired']),
+    statusReason: z.string().optional(),
+    issuedAt: z.string().meta({ description: 'RFC 3339' }),
+    validFrom: z.string().meta({ description: 'RFC 3339' }),
+    validUntil: z.string().optional().meta({ description: 'RFC 3339; absent for no expiry' }),
+    credential: z.string().meta({ description: 'The signed credential (JWS), as its QR code carries it' }),
+  })
+  .meta({
+    title: 'Licence',
+    examples: [
+      {
+        id: '1.2.156.3005.2.003.11310000MA1K3C4P5X.0001.1.3',
+        type: 'driving-licence',
+        issuer: { id: 'iss_3kq9x', name: '北京市公安局公安交通管理局', creditCode: '11110000000021135M' },
+        holder: { kind: 'person', name: '张三', masked: '110105********002X' },
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123456' },
+        status: 'valid',
+        issuedAt: '2026-01-05T08:00:00.000Z',
+        validFrom: '2026-01-05T08:00:00.000Z',
+        validUntil: '2032-01-05T08:00:00.000Z',
+        credential: 'eyJhbGciOiJFUzI1NiIsInR5cCI6InZjK2p3dCJ9.eyJ…',
+      },
+    ],
+  });
+export type LicenceView = z.output<typeof licenceViewSchema>;
+
+/** A page of licences (`GET /licences`): `cursor` fetches the next one, and is absent on the last. */
+export const licencePageSchema = z
+  .object({
+    items: z.array(licenceViewSchema),
+    cursor: z.string().optional().meta({ description: 'Pass as `?cursor=` for the next page' }),
+  })
+  .meta({ title: 'LicencePage' });
+
 /** The API's `Licence` (API.md): no lookup key (the holder's or in its fields), no internal bookkeeping. */
 export function licenceView(
   licence: LicenceRecord,
   issuer: Pick<Issuer, 'id' | 'name' | 'creditCode'>,
   now: Date,
-) {
+): LicenceView {
   return {
     id: licence.id,
     type: licence.type,
@@ -69,4 +121,3 @@ export function licenceView(
     credential: licence.credential,
   };
 }
-export type LicenceView = ReturnType<typeof licenceView>;

@@ -63,6 +63,47 @@ export interface PresentationContext extends LicenceReader {
   requestId?: string;
 }
 
+/** What `POST /me/licences/{id}/presentations` answers ({@link presentationAnswer}). */
+export const presentationAnswerSchema = z
+  .object({
+    token: z.string().meta({ description: 'The QR text, `EL1:…`; what `POST /verify` takes as `qr`' }),
+    qr: z.object({ text: z.string(), svg: z.string().meta({ description: 'The QR code as SVG' }) }),
+    expiresAt: z.string().meta({ description: 'RFC 3339' }),
+  })
+  .meta({
+    title: 'Presentation',
+    examples: [
+      {
+        token: 'EL1:6BFOXN*TS0BI$ZD.P9UOL97O4-2HH77HRM3HSZ4PZH-SBQJ0',
+        qr: {
+          text: 'EL1:6BFOXN*TS0BI$ZD.P9UOL97O4-2HH77HRM3HSZ4PZH-SBQJ0',
+          svg: '<svg xmlns="http://www.w3.org/2000/svg" …/>',
+        },
+        expiresAt: '2026-03-01T09:35:00.000Z',
+      },
+    ],
+  });
+
+/**
+ * The answer to a presentation request: the token, its QR code (`svg`, rendered by the caller's
+ * `renderQrSvg`) and when it expires.
+ *
+ * @example
+ * ```ts
+ * json(201, presentationAnswer(presentation, await renderQrSvg(presentation.token)));
+ * ```
+ */
+export function presentationAnswer(
+  presentation: Pick<CreatedPresentation, 'token' | 'expiresAt'>,
+  svg: string,
+): z.output<typeof presentationAnswerSchema> {
+  return {
+    token: presentation.token,
+    qr: { text: presentation.token, svg },
+    expiresAt: presentation.expiresAt,
+  };
+}
+
 export interface CreatedPresentation {
   /** The QR text, `EL1:…` (alphanumeric mode); also what `POST /verify` takes as `qr`. */
   token: string;

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import type { JWK } from 'jose';
+import * as z from 'zod';
 import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
 import { NotFoundError } from '../errors.js';
 import type { Issuer } from '../issuers/issuer.js';
@@ -91,6 +92,35 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** What `GET /issuers/{id}` answers (for the OpenAPI document; {@link issuerMetadata} builds it). */
+export const issuerMetadataSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    creditCode: z.string(),
+    region: z.string(),
+    status: z.enum(['active', 'withdrawn']),
+    jwks: z.object({
+      keys: z.array(
+        z.object({
+          kty: z.literal('EC'),
+          crv: z.literal('P-256'),
+          x: z.string(),
+          y: z.string(),
+          kid: z.string(),
+          alg: z.literal('ES256').optional(),
+          use: z.literal('sig').optional(),
+        }),
+      ),
+    }),
+    licenceTypes: z.array(z.object({ code: z.string(), typeCode: z.string() })).optional(),
+  })
+  .meta({
+    title: 'IssuerMetadata',
+    description:
+      'An issuer as the trust list names it: the document a credential’s `iss` URL answers. Unsigned: trust its keys through the signed trust list',
+  });
 
 /**
  * `GET /issuers/{id}`, the document a credential's `iss` URL answers: the issuer as the trust list names

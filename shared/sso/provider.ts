@@ -26,7 +26,7 @@ import type { PasskeyDependencies } from '../identity/passkeys.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
-import { allScopes, apiScopes } from './scopes.js';
+import { allScopes, apiScopes, identityScopes } from './scopes.js';
 import { servedOverHttps } from '../web/kit/cookies.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
@@ -36,8 +36,14 @@ export interface ProviderDependencies {
   issuerUrl: string;
   /** Also the audience (resource indicator) of the access tokens for our own API. */
   adapter: AdapterConstructor;
-  /** The platform key that signs. */
+  /** The platform key that signs (ES256): ID tokens by default, logout tokens. */
   signingKey: ExternalSigningKey;
+  /**
+   * The platform's RSA key (RS256): the ID tokens (and logout tokens) of clients registered with
+   * `id_token_signed_response_alg: RS256`, for platforms whose OpenID library expects OpenID Connect's
+   * mandatory algorithm.
+   */
+  rsaSigningKey: ExternalSigningKey;
   /**
    * Keys of a rotation under way: published in the JWKS, so ID tokens and logout tokens they signed still
    * verify, but never chosen to sign (the provider signs with the first key of an algorithm).
@@ -99,8 +105,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const pairwise = pairwiseSubjects(deps.pairwiseSalt);
   const resourceServer = {
     // `entity` is also an OpenID scope (its claims); on an API token it lets a representative manage
-    // the entity's agents (/me/entities).
-    scope: [...apiScopes, 'entity'].join(' '),
+    // the entity's agents (/me/entities). The other OpenID scopes are scopes of our API too: the provider
+    // gives a token for a resource only that resource's scopes, and without them a token asked with
+    // `openid profile licences` said `scope: "licences"` in the token response and was refused at
+    // userinfo for want of `openid` (userinfo is one of this issuer's endpoints, see `acceptOwnAudience`).
+    scope: [...new Set([...apiScopes, ...identityScopes])].join(' '),
     audience: deps.issuerUrl,
     accessTokenFormat: 'opaque' as const,
     accessTokenTTL: deps.accessTokenTtlSeconds,
@@ -114,14 +123,16 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const configuration: Configuration = {
     adapter: providerAdapter(deps.adapter, deps.clientSecrets, deps.issuerUrl),
     clients: [],
-    jwks: { keys: [deps.signingKey, ...(deps.previousKeys ?? [])] as never[] },
+    // The provider signs with the first key of the algorithm a client uses: the current keys come first.
+    jwks: { keys: [deps.signingKey, deps.rsaSigningKey, ...(deps.previousKeys ?? [])] as never[] },
     routes: { ...deps.routes },
     scopes: [...allScopes],
     responseTypes: ['code'],
     cookies: { keys: deps.cookieKeys },
     pkce: { required: () => true },
     enabledJWA: {
-      idTokenSigningAlgValues: ['ES256'],
+      // RS256 is OpenID Connect's mandatory-to-implement algorithm; a client chooses it at registration.
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
       userinfoSigningAlgValues: ['ES256'],
       introspectionSigningAlgValues: ['ES256'],
       authorizationSigningAlgValues: ['ES256'],
@@ -282,6 +293,9 @@ export function createProvider(deps: ProviderDependencies): Provider {
   };
 
   const provider = new Provider(deps.issuerUrl, configuration);
+  acceptOwnAudienceAtUserinfo(provider, deps.issuerUrl);
+  includeSidForEveryClient(provider);
+  provider.use(authorizationServerMetadata);
   // No proxy header is trusted: the scheme and host are the public origin's (functions/oidc.ts pins
   // them), and the client's address is the one API Gateway saw, not an X-Forwarded-For entry.
   provider.proxy = false;
@@ -307,6 +321,59 @@ export function createProvider(deps: ProviderDependencies): Provider {
   );
   provider.use(interactionRoutes(provider, deps.directory, deps.proofs, scanLogin));
   return provider;
+}
+
+/** Where RFC 8414 clients look for the metadata (`/.well-known/oauth-authorization-server`). */
+export const authorizationServerMetadataPath = '/.well-known/oauth-authorization-server';
+
+/**
+ * RFC 8414 authorization server metadata. The provider serves only OpenID discovery, whose document is
+ * a superset of RFC 8414's (same issuer, same endpoint members; RFC 8414 §5 lets the two documents be
+ * one): the request is answered by the discovery endpoint itself, so the two can never differ.
+ */
+async function authorizationServerMetadata(ctx: KoaContextWithOIDC, next: () => Promise<unknown>) {
+  if (ctx.path === authorizationServerMetadataPath && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+    ctx.path = '/.well-known/openid-configuration';
+  }
+  await next();
+}
+
+/**
+ * Userinfo for every access token that carries `openid`. The provider refuses any token with an
+ * audience there (it treats a token as either for userinfo or for a resource server); a platform that
+ * asks `openid profile licences` gets one token whose audience is our API, the issuer's own URL, and
+ * userinfo is an endpoint of that same issuer. So at userinfo, and only there, a token whose audience
+ * is exactly the issuer is read without that audience; tokens for any other audience are still refused,
+ * and the provider's own checks (the `openid` scope, expiry, the grant) all still apply.
+ */
+function acceptOwnAudienceAtUserinfo(provider: Provider, issuerUrl: string): void {
+  type Find = (
+    jti: string,
+    options?: { ignoreExpiration?: boolean },
+  ) => Promise<{ aud?: unknown } | undefined>;
+  const model = provider.AccessToken as unknown as { find: Find };
+  const find: Find = model.find.bind(model);
+  model.find = async (jti, options) => {
+    const token = await find(jti, options);
+    if (token?.aud === issuerUrl && Provider.ctx?.oidc?.route === 'userinfo') {
+      // Only this in-memory copy, which userinfo reads and never saves.
+      token.aud = undefined;
+    }
+    return token;
+  };
+}
+
+/**
+ * `sid` in every ID token. The provider adds it only for clients registered for back-channel (or
+ * front-channel) logout with sessions; discovery says `backchannel_logout_session_supported`, and a
+ * platform needs the `sid` of its ID token to match a later logout token, or to log out one session.
+ */
+function includeSidForEveryClient(provider: Provider): void {
+  Object.defineProperty(provider.Client.prototype, 'includeSid', {
+    value: () => true,
+    configurable: true,
+    writable: true,
+  });
 }
 
 /**

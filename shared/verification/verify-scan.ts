@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import * as z from 'zod';
+import { verdicts } from '../../packages/verifier/src/verdict.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
@@ -39,22 +40,60 @@ export interface VerifyCaller {
   clientId: string;
 }
 
-export interface VerifyResponse {
-  verdict: VerificationResult['verdict'];
-  /** The stable reason behind the verdict (see `packages/verifier/src/verdict.ts`). */
+/**
+ * What `POST /verify` answers: {@link verifyScan} is typed by it; the OpenAPI document publishes it.
+ * `licence` and `issuer` come only with a verdict reached after the signature verified.
+ */
+export const verifyResponseSchema = z
+  .object({
+    verdict: z.enum(verdicts),
+    reason: z.string().meta({
+      description: 'The stable reason behind the verdict (`ok`, `status_revoked`, `signature_mismatch`, …)',
+    }),
+    format: z.enum(['credential', 'presentation']).optional(),
+    checkedAt: z.string().meta({ description: 'RFC 3339' }),
+    licence: z
+      .object({
+        id: z.string(),
+        type: z.string(),
+        holder: z.object({
+          kind: z.enum(['person', 'entity']),
+          name: z.string().meta({ description: 'A person’s name is masked for anonymous callers' }),
+          masked: z.string(),
+        }),
+        fields: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .meta({ description: 'Only for a verifier client’s token (scope `licences:verify`)' }),
+        validFrom: z.string(),
+        validUntil: z.string().optional(),
+      })
+      .optional(),
+    issuer: z.object({ id: z.string(), name: z.string(), creditCode: z.string() }).optional(),
+  })
+  .meta({
+    title: 'VerifyAnswer',
+    examples: [
+      {
+        verdict: 'valid',
+        reason: 'ok',
+        format: 'credential',
+        checkedAt: '2026-03-01T09:30:00.000Z',
+        licence: {
+          id: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+          type: 'driving-licence',
+          holder: { kind: 'person', name: '张*', masked: '110105********002X' },
+          validFrom: '2026-01-05T08:00:00.000Z',
+          validUntil: '2032-01-05T08:00:00.000Z',
+        },
+        issuer: { id: 'iss_3kq9x', name: '北京市公安局公安交通管理局', creditCode: '11110000000021135M' },
+      },
+      { verdict: 'malformed', reason: 'not_a_credential', checkedAt: '2026-03-01T09:30:00.000Z' },
+    ],
+  });
+export type VerifyResponse = z.output<typeof verifyResponseSchema> & {
   reason: VerificationResult['reason'];
-  format?: VerificationResult['format'];
-  checkedAt: string;
-  licence?: {
-    id: string;
-    type: string;
-    holder: { kind: 'person' | 'entity'; name: string; masked: string };
-    fields?: Record<string, unknown>;
-    validFrom: string;
-    validUntil?: string;
-  };
-  issuer?: { id: string; name: string; creditCode: string };
-}
+};
 
 /**
  * A person's name as anonymous callers see it: the first character and, for names of three characters

@@ -227,6 +227,7 @@ describe('ElicenceStack', () => {
         ...service,
         'TABLE_NAME',
         'PLATFORM_KEY_ID',
+        'PLATFORM_RSA_KEY_ID',
         'LOOKUP_MAC_KEY_ID',
         'WEB_KEY_ID',
         'PII_KEY_ID',
@@ -345,6 +346,7 @@ describe('ElicenceStack', () => {
 
   describe('permissions', () => {
     const platformKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platform), 'Arn'] });
+    const platformRsaKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platformRsa), 'Arn'] });
     const piiKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.pii), 'Arn'] });
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
@@ -363,6 +365,7 @@ describe('ElicenceStack', () => {
     function keyName(resource: unknown): string {
       const named: Array<[string, { node: { defaultChild?: unknown } }]> = [
         ['platform', stack.keys.platform],
+        ['platformRsa', stack.keys.platformRsa],
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
         ['pii', stack.keys.pii],
@@ -425,7 +428,9 @@ describe('ElicenceStack', () => {
           'kms:GenerateMac lookupMac',
           'kms:GenerateMac web',
           'kms:GetPublicKey platform',
+          'kms:GetPublicKey platformRsa',
           'kms:Sign platform',
+          'kms:Sign platformRsa',
         ],
         admin: [
           'kms:CreateAlias issuer aliases',
@@ -452,8 +457,10 @@ describe('ElicenceStack', () => {
 
     it('lets oidc, the trust list and presentations sign with the platform key; verify only reads it', () => {
       for (const name of ['oidc', 'trust-list', 'me'] as const) {
-        expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn()]);
-        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
+        // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
+        const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
+        expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
       }
       expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
       for (const name of ['verify', 'admin', 'accounts'] as const) {
@@ -462,6 +469,23 @@ describe('ElicenceStack', () => {
       for (const name of ['admin', 'licences', 'status-lists', 'accounts'] as const) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.platform));
       }
+    });
+
+    it('has an RSA_2048 platform key for RS256 ID tokens, used by the OpenID provider alone', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.platformRsa)].Properties;
+      expect(key).toMatchObject({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' });
+      expect(keyUsers(stack.keys.platformRsa)).toEqual({
+        'kms:Sign': ['oidc'],
+        'kms:GetPublicKey': ['oidc'],
+      });
+      for (const statement of key.KeyPolicy.Statement as Statement[]) {
+        expect(actionsOf(statement)).not.toContain('kms:*');
+        expect(actionsOf(statement)).not.toContain('kms:CreateGrant');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-platform-rsa',
+        TargetKeyId: platformRsaKeyArn(),
+      });
     });
 
     it('lets the holder API sign with the platform key when, and only when, it offers presentations', () => {
@@ -715,7 +739,7 @@ describe('ElicenceStack', () => {
         // No rotation is under way in this stack: there is no previous platform key to grant.
         const declared = Object.fromEntries(
           Object.entries(kmsActions(functionGrants[name]))
-            .filter(([key]) => key !== 'previousPlatform')
+            .filter(([key]) => key !== 'previousPlatform' && key !== 'previousPlatformRsa')
             .map(([key, actions]) => [key, [...actions].sort()]),
         );
         for (const actions of Object.values(synthesized)) actions.sort();
@@ -957,6 +981,50 @@ describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', 
     for (const platformKeys of [[], ['2', '2'], ['v2'], ['0']]) {
       expect(() => synthesize({ platformKeys }), JSON.stringify(platformKeys)).toThrow(/platformKeys/);
     }
+  });
+});
+
+describe('ElicenceStack during an RSA platform key rotation (platformRsaKeys: [2, 1])', () => {
+  const rotating = synthesize({ platformRsaKeys: ['2', '1'] });
+  const resources = rotating.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const [previous] = rotating.stack.keys.previousPlatformRsa;
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
+
+  it('keeps generation 1 under its logical id, signs with generation 2 and publishes both from oidc', () => {
+    const { stack } = synthesize();
+    expect(idOf(previous!)).toBe(stack.getLogicalId(stack.keys.platformRsa.node.defaultChild as CfnElement));
+    for (const key of [rotating.stack.keys.platformRsa, previous!]) {
+      expect(resources[idOf(key)]!.Properties).toMatchObject({
+        KeySpec: 'RSA_2048',
+        KeyUsage: 'SIGN_VERIFY',
+      });
+    }
+    const alias = Object.values(resources).find(
+      (r) => r.Type === 'AWS::KMS::Alias' && r.Properties.AliasName === 'alias/elicence-platform-rsa',
+    );
+    expect(alias?.Properties.TargetKeyId).toEqual(arnOf(rotating.stack.keys.platformRsa));
+    const oidc = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf('oidc')),
+    )!;
+    const variables = (oidc.Properties.Environment as { Variables: Json }).Variables;
+    expect(variables.PLATFORM_RSA_KEY_ID).toEqual(arnOf(rotating.stack.keys.platformRsa));
+    expect(variables.PLATFORM_RSA_PREVIOUS_KEY_IDS).toEqual(arnOf(previous!));
+    const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey']]);
+    expect(JSON.stringify(users[0]!.Principal)).toBe(
+      JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf('oidc'), 'Arn'] } }),
+    );
+  });
+
+  it('refuses generations that are not distinct numbers', () => {
+    expect(() => synthesize({ platformRsaKeys: ['1', '1'] })).toThrow(/platformRsaKeys/);
   });
 });
 

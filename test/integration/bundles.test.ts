@@ -22,9 +22,13 @@ import {
   verifiedTrustList,
 } from '../support/licences.js';
 
-/** The functions a licence's life and a wallet sign-in cross, bundled exactly as the CDK stack bundles them. */
+/**
+ * The functions a licence's life and a wallet sign-in cross, and the catalogue (for /openapi.json),
+ * bundled exactly as the CDK stack bundles them.
+ */
 const bundled: readonly FunctionName[] = [
   'health',
+  'catalogue',
   'oidc',
   'licences',
   'verify',
@@ -94,6 +98,13 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
       issuer: string;
     };
     expect(discovery.issuer).toBe(runtime.baseUrl);
+    // The OpenAPI document: its component titles come from zod's registry, which the bundle must keep.
+    const openApi = (await (await fetch(`${runtime.baseUrl}/openapi.json`)).json()) as {
+      servers: unknown;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(openApi.servers).toEqual([{ url: runtime.baseUrl }]);
+    expect(Object.keys(openApi.components.schemas)).toEqual(expect.arrayContaining(['Licence', 'Problem']));
   });
 
   it('issues a licence, renders its QR code, verifies it and publishes its lists', async () => {

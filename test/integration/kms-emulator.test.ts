@@ -42,7 +42,7 @@ import { joseToDer } from '../../shared/crypto/der.js';
 import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { KmsKeyManager } from '../../shared/adapters/kms/key-manager.js';
 import { KmsMac } from '../../shared/adapters/kms/mac.js';
-import { KmsSigner } from '../../shared/adapters/kms/signer.js';
+import { KmsRsaSigner, KmsSigner } from '../../shared/adapters/kms/signer.js';
 
 const REGION = 'cn-north-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -350,6 +350,112 @@ describe('KmsSigner against the emulator', () => {
       manager.createSigningKey({ description: 'dup', tags: {}, alias: 'alias/issuer-1' }),
     );
     expect(error).toBeInstanceOf(AlreadyExistsException);
+  });
+});
+
+describe('RSA_2048 keys and KmsRsaSigner (RS256 ID tokens)', () => {
+  it('signs RS256 that node, jose and KMS Verify accept, under the RSA thumbprint kid, one Sign per signature', async () => {
+    const keyId = await createKey('RSA_2048', 'SIGN_VERIFY');
+    const counted = client();
+    const commands = countCommands(counted);
+    const signer = new KmsRsaSigner(counted, keyId);
+    const jwk = await signer.publicJwk();
+    expect(jwk).toMatchObject({ kty: 'RSA', e: 'AQAB', alg: 'RS256', use: 'sig' });
+    expect(jwk).not.toHaveProperty('d');
+    expect(jwk.kid).toBe(await calculateJwkThumbprint({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'sha256'));
+
+    const header = b64url(JSON.stringify({ alg: 'RS256', kid: jwk.kid }));
+    const signingInput = `${header}.${b64url('{"sub":"x"}')}`;
+    const signature = await signer.sign(encoder.encode(signingInput));
+    expect(signature).toHaveLength(256);
+    expect(commands.get('SignCommand')).toBe(1);
+    expect(commands.get('GetPublicKeyCommand')).toBe(1);
+
+    const publicKey = createPublicKey({ key: await spkiOf(keyId), format: 'der', type: 'spki' });
+    expect(nodeVerify('sha256', encoder.encode(signingInput), publicKey, signature)).toBe(true);
+    const { protectedHeader } = await compactVerify(
+      `${signingInput}.${b64url(signature)}`,
+      await importJWK(jwk, 'RS256'),
+      { algorithms: ['RS256'] },
+    );
+    expect(protectedHeader.kid).toBe(jwk.kid);
+    for (const [MessageType, Message] of [
+      ['RAW', encoder.encode(signingInput)],
+      ['DIGEST', sha256(encoder.encode(signingInput))],
+    ] as const) {
+      const verified = await kms.send(
+        new VerifyCommand({
+          KeyId: keyId,
+          Message,
+          MessageType,
+          Signature: signature,
+          SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+        }),
+      );
+      expect(verified.SignatureValid).toBe(true);
+    }
+    const flipped = Buffer.from(signature);
+    flipped[100]! ^= 1;
+    await expect(
+      kms.send(
+        new VerifyCommand({
+          KeyId: keyId,
+          Message: encoder.encode(signingInput),
+          Signature: flipped,
+          SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
+  });
+
+  it('signs RAW messages as node does, and refuses ECDSA on an RSA key and RSA on an EC key', async () => {
+    const rsaKey = await createKey('RSA_2048', 'SIGN_VERIFY');
+    const message = encoder.encode('raw message');
+    const { Signature, SigningAlgorithm } = await kms.send(
+      new SignCommand({ KeyId: rsaKey, Message: message, SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' }),
+    );
+    expect(SigningAlgorithm).toBe('RSASSA_PKCS1_V1_5_SHA_256');
+    const publicKey = createPublicKey({ key: await spkiOf(rsaKey), format: 'der', type: 'spki' });
+    expect(nodeVerify('sha256', message, publicKey, Signature!)).toBe(true);
+    const described = await kms.send(new DescribeKeyCommand({ KeyId: rsaKey }));
+    expect(described.KeyMetadata).toMatchObject({
+      KeySpec: 'RSA_2048',
+      KeyUsage: 'SIGN_VERIFY',
+      SigningAlgorithms: ['RSASSA_PKCS1_V1_5_SHA_256'],
+    });
+    await expect(
+      kms.send(new SignCommand({ KeyId: rsaKey, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' })),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    const ecKey = await createKey('ECC_NIST_P256', 'SIGN_VERIFY');
+    await expect(
+      kms.send(
+        new SignCommand({ KeyId: ecKey, Message: message, SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    // Each signer refuses the other kind of key rather than sign under the wrong algorithm.
+    await expect(new KmsRsaSigner(kms, ecKey).kid()).rejects.toThrow(/cannot sign RS256/);
+    await expect(new KmsSigner(kms, rsaKey).kid()).rejects.toThrow(/cannot sign ES256/);
+  });
+
+  it('keeps an RSA key across a restart with the same data directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kms-emulator-rsa-'));
+    try {
+      const first = await startKmsEmulator({ dataDir: dir });
+      const keyId = await createKey('RSA_2048', 'SIGN_VERIFY', client(first.endpoint));
+      const spki = await spkiOf(keyId, client(first.endpoint));
+      await first.close();
+      const second = await startKmsEmulator({ dataDir: dir });
+      try {
+        const data = encoder.encode('after restart');
+        const signature = await new KmsRsaSigner(client(second.endpoint), keyId).sign(data);
+        const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
+        expect(nodeVerify('sha256', data, publicKey, signature)).toBe(true);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -78,8 +78,10 @@ export class InMemoryAccountStore implements AccountStore {
 export class InMemoryLoginAttemptStore implements LoginAttemptStore {
   readonly counters = new Map<string, AttemptCounter & { expiresAt: number }>();
   writes = 0;
+  reads = 0;
 
   async read(key: string, nowSeconds: number): Promise<AttemptCounter | undefined> {
+    this.reads += 1;
     return this.#live(key, nowSeconds);
   }
 

@@ -67,6 +67,7 @@ export async function registerPlatform(
     postLogoutRedirectUris?: string[];
     backchannelLogoutUri?: string;
     minAcr?: string;
+    idTokenSignedResponseAlg?: 'ES256' | 'RS256';
   },
 ): Promise<RelyingParty> {
   const response = await postJson(runtime, '/admin/clients', token, body);
@@ -224,11 +225,14 @@ export async function signIn(
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-/** Verifies a JWT of ours (ID token, logout token) against the published JWKS, ES256 only. */
+/**
+ * Verifies a JWT of ours (ID token, logout token) against the published JWKS: ES256 only, unless the
+ * relying party was registered for RS256 (`alg`).
+ */
 export function verifyJwt(
   baseUrl: string,
   jwt: string,
-  options: { audience: string; typ?: string },
+  options: { audience: string; typ?: string; alg?: 'ES256' | 'RS256' },
 ): Promise<{ payload: JWTPayload; protectedHeader: { alg: string; kid?: string; typ?: string } }> {
   let jwks = jwksCache.get(baseUrl);
   if (!jwks) {
@@ -236,7 +240,7 @@ export function verifyJwt(
     jwksCache.set(baseUrl, jwks);
   }
   return jwtVerify(jwt, jwks, {
-    algorithms: ['ES256'],
+    algorithms: [options.alg ?? 'ES256'],
     issuer: baseUrl,
     audience: options.audience,
     ...(options.typ ? { typ: options.typ } : {}),

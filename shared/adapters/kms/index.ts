@@ -2,13 +2,13 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { Config } from '../../config.js';
 import type { KeyManager } from '../../crypto/key-manager.js';
 import type { Mac } from '../../crypto/mac.js';
-import type { KeyObjectSigner } from '../../crypto/signer.js';
+import type { KeyObjectSigner, RsaKeyObjectSigner } from '../../crypto/signer.js';
 import type { PiiCipher } from '../../identity/pii-cipher.js';
 import { createKmsClient } from './client.js';
 import { KmsKeyManager } from './key-manager.js';
 import { KmsMac } from './mac.js';
 import { KmsPiiCipher } from './pii-cipher.js';
-import { KmsSigner } from './signer.js';
+import { KmsRsaSigner, KmsSigner } from './signer.js';
 
 /*
  * The composition root's way in to the KMS adapters: one connection per container, and one builder per
@@ -38,6 +38,9 @@ export function connectKms(config: Pick<Config, 'region' | 'kmsEndpoint'>): KmsC
 
 /** Signs with the KMS key `keyId` (key id, ARN or alias). */
 export const kmsSigner = (kms: KmsConnection, keyId: string): KeyObjectSigner => new KmsSigner(kms, keyId);
+/** Signs RS256 with the KMS `RSA_2048` key `keyId` (ID tokens of platforms registered for RS256). */
+export const kmsRsaSigner = (kms: KmsConnection, keyId: string): RsaKeyObjectSigner =>
+  new KmsRsaSigner(kms, keyId);
 /** HMACs with the KMS key `keyId`. */
 export const kmsMac = (kms: KmsConnection, keyId: string): Mac => new KmsMac(kms, keyId);
 /** Creates issuer keys; `policy` is the key policy they are created with (the account default if omitted). */

@@ -173,6 +173,11 @@ describe('an invalid registration', () => {
       path: 'tokenEndpointAuthMethod',
     },
     {
+      why: 'asks for an ID token algorithm other than ES256 or RS256',
+      body: { ...valid, idTokenSignedResponseAlg: 'HS256' },
+      path: 'idTokenSignedResponseAlg',
+    },
+    {
       why: 'uses private_key_jwt without a jwksUri',
       body: { ...valid, tokenEndpointAuthMethod: 'private_key_jwt' },
       path: 'jwksUri',

@@ -49,10 +49,10 @@ describe('discovery', () => {
     });
   });
 
-  it('requires PKCE with S256 only, and signs ID tokens with ES256 only', () => {
+  it('requires PKCE with S256 only, and signs ID tokens with ES256, or RS256 for clients registered for it', () => {
     const metadata = admin.serverMetadata();
     expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
-    expect(metadata.id_token_signing_alg_values_supported).toEqual(['ES256']);
+    expect(metadata.id_token_signing_alg_values_supported).toEqual(['ES256', 'RS256']);
     expect(metadata.response_types_supported).toEqual(['code']);
     expect(metadata.grant_types_supported).toEqual(
       expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']),
@@ -62,13 +62,18 @@ describe('discovery', () => {
     );
   });
 
-  it("publishes the platform's P-256 KMS key in the JWKS, named by its thumbprint", async () => {
+  it("publishes the platform's P-256 and RSA KMS keys in the JWKS, each named by its thumbprint", async () => {
     const response = await fetch(admin.serverMetadata().jwks_uri!);
     expect(response.status).toBe(200);
-    // Besides the same key under its presentations' short kid (credentials.md).
+    // Besides the EC key under its presentations' short kid (credentials.md).
     const keys = thumbprintKeys(((await response.json()) as { keys: JWK[] }).keys);
-    expect(keys).toHaveLength(1);
-    const [key] = keys as [JWK];
+    expect(keys).toHaveLength(2);
+    const key = keys.find((k) => k.kty === 'EC')!;
+    const rsa = keys.find((k) => k.kty === 'RSA')!;
+    expect(rsa).toMatchObject({ kty: 'RSA', e: 'AQAB', alg: 'RS256', use: 'sig' });
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(rsa).not.toHaveProperty(member);
+    expect(rsa.kid).toBe(await calculateJwkThumbprint(rsa, 'sha256'));
+    expect(Buffer.from(rsa.n!, 'base64url')).toHaveLength(256);
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(key).not.toHaveProperty('d');
     expect(key.kid).toBe(await calculateJwkThumbprint(key, 'sha256'));
@@ -82,6 +87,14 @@ describe('discovery', () => {
         type: 'spki',
       }).export({ format: 'jwk' });
       expect({ x: key.x, y: key.y }).toEqual({ x: fromKms.x, y: fromKms.y });
+      const platformRsa = await kms.send(new GetPublicKeyCommand({ KeyId: 'alias/elicence-platform-rsa' }));
+      expect(platformRsa.KeySpec).toBe('RSA_2048');
+      const rsaFromKms = createPublicKey({
+        key: Buffer.from(platformRsa.PublicKey!),
+        format: 'der',
+        type: 'spki',
+      }).export({ format: 'jwk' });
+      expect({ n: rsa.n, e: rsa.e }).toEqual({ n: rsaFromKms.n, e: rsaFromKms.e });
     } finally {
       kms.destroy();
     }

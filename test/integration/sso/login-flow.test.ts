@@ -71,7 +71,7 @@ function typedUsername(html: string): string | undefined {
 }
 
 describe('discovery', () => {
-  it('describes a code-only provider with PKCE S256, ES256 ID tokens, pairwise subjects and RFC 9207 iss', () => {
+  it('describes a code-only provider with PKCE S256, ES256 (or RS256) ID tokens, pairwise subjects and RFC 9207 iss', () => {
     const metadata = platform.config.serverMetadata();
     expect(metadata).toMatchObject({
       issuer: runtime.baseUrl,
@@ -82,7 +82,7 @@ describe('discovery', () => {
       end_session_endpoint: `${runtime.baseUrl}/session/end`,
       response_types_supported: ['code'],
       code_challenge_methods_supported: ['S256'],
-      id_token_signing_alg_values_supported: ['ES256'],
+      id_token_signing_alg_values_supported: ['ES256', 'RS256'],
       subject_types_supported: ['pairwise'],
       authorization_response_iss_parameter_supported: true,
     });

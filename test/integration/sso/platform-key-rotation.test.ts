@@ -65,11 +65,12 @@ it('rotating the platform key: the new key signs, and what the old key signed ke
     PLATFORM_PREVIOUS_KEY_IDS: 'alias/elicence-platform',
   });
 
-  // Both keys are published, the new one first.
+  // Both keys are published, the new one first (beside the RSA key of RS256 platforms).
   const published = await jwks(runtime.baseUrl);
-  expect(published.keys).toHaveLength(2);
-  expect(published.keys[1]!.kid).toBe(oldKid);
-  const newKid = published.keys[0]!.kid;
+  const ecKeys = published.keys.filter((key) => key.kty === 'EC');
+  expect(ecKeys).toHaveLength(2);
+  expect(ecKeys[1]!.kid).toBe(oldKid);
+  const newKid = ecKeys[0]!.kid;
   expect(newKid).not.toBe(oldKid);
 
   // What the old key signed still verifies against the published keys.
@@ -93,4 +94,45 @@ it('rotating the platform key: the new key signs, and what the old key signed ke
   expect(decodeProtectedHeader(after.tokens.id_token!).kid).toBe(newKid);
   const trustList = await (await fetch(`${runtime.baseUrl}/trust-list`)).text();
   expect(decodeProtectedHeader(trustList).kid).toBe(newKid);
+});
+
+it('rotating the RSA platform key: the new key signs RS256 ID tokens, the old one stays published', async () => {
+  await runtime?.close();
+  runtime = await startTestRuntime();
+  const { dataDir } = runtime;
+  const platform = await registerPlatform(runtime, await adminToken(runtime), {
+    name: 'RS256 platform',
+    redirectUris: ['https://rs256.example/cb'],
+    scopes: ['openid', 'profile'],
+    idTokenSignedResponseAlg: 'RS256',
+  });
+  const { citizen } = runtime.credentials;
+  const password = { username: citizen.idNumber, password: citizen.password };
+  const before = await signIn(platform, new UserAgent(runtime.baseUrl), password);
+  const oldIdToken = before.tokens.id_token!;
+  expect(decodeProtectedHeader(oldIdToken).alg).toBe('RS256');
+  const oldKid = decodeProtectedHeader(oldIdToken).kid;
+
+  const { KeyMetadata } = await emulatorKms(runtime).send(
+    new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }),
+  );
+  await runtime.close();
+  runtime = await startTestRuntime(dataDir, {
+    PLATFORM_RSA_KEY_ID: KeyMetadata!.KeyId!,
+    PLATFORM_RSA_PREVIOUS_KEY_IDS: 'alias/elicence-platform-rsa',
+  });
+
+  const published = await jwks(runtime.baseUrl);
+  const rsaKeys = published.keys.filter((key) => key.kty === 'RSA');
+  expect(rsaKeys).toHaveLength(2);
+  expect(rsaKeys.every((key) => key.alg === 'RS256' && key.use === 'sig')).toBe(true);
+  expect(rsaKeys[1]!.kid).toBe(oldKid);
+  const newKid = rsaKeys[0]!.kid;
+  expect(newKid).not.toBe(oldKid);
+  await compactVerify(oldIdToken, createLocalJWKSet(published), { algorithms: ['RS256'] });
+
+  const rp: RelyingParty = { ...platform, config: await discover(runtime.baseUrl, platform) };
+  const after = await signIn(rp, new UserAgent(runtime.baseUrl), password);
+  expect(decodeProtectedHeader(after.tokens.id_token!)).toMatchObject({ alg: 'RS256', kid: newKid });
+  await compactVerify(after.tokens.id_token!, createLocalJWKSet(published), { algorithms: ['RS256'] });
 });

@@ -274,6 +274,43 @@ describe('back-channel logout', () => {
     expect(payload).not.toHaveProperty('nonce');
   });
 
+  it('signs the logout token with RS256 for a platform registered for RS256, with the sid of its ID token', async () => {
+    const rs256 = await registerPlatform(runtime, token, {
+      name: 'RS256 back-channel platform',
+      redirectUris: ['https://backchannel-rp.example/cb'],
+      postLogoutRedirectUris: ['https://backchannel-rp.example/signed-out'],
+      scopes: ['openid', 'profile'],
+      backchannelLogoutUri: receiverUrl,
+      idTokenSignedResponseAlg: 'RS256',
+    });
+    const ua = new UserAgent(runtime.baseUrl);
+    const { tokens, claims } = await signIn(rs256, ua, password());
+    const idToken = await verifyJwt(runtime.baseUrl, tokens.id_token!, {
+      audience: rs256.clientId,
+      alg: 'RS256',
+    });
+    expect(idToken.payload.sid).toBe(claims.sid);
+    received.length = 0;
+    const restore = deliverToLoopback(receiverUrl);
+    try {
+      await logOut(ua, rs256, tokens.id_token!, 'https://backchannel-rp.example/signed-out');
+    } finally {
+      restore();
+    }
+    expect(received).toHaveLength(1);
+    const { payload, protectedHeader } = await verifyJwt(
+      runtime.baseUrl,
+      received[0]!.body.get('logout_token')!,
+      {
+        audience: rs256.clientId,
+        typ: 'logout+jwt',
+        alg: 'RS256',
+      },
+    );
+    expect(protectedHeader.alg).toBe('RS256');
+    expect(payload).toMatchObject({ sub: claims.sub, sid: claims.sid });
+  });
+
   it("is not sent to a loopback address otherwise: the provider's SSRF guard refuses it, and logout goes on", async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const { tokens } = await signIn(rp, ua, password());

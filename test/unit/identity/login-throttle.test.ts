@@ -260,8 +260,44 @@ describe('login throttling with a fake clock', () => {
     expect(outcomes.filter((outcome) => outcome.admitted)).toHaveLength(5);
   });
 
-  it('writes once per counter for a failed attempt', async () => {
+  it('reads and writes once per counter for a failed attempt', async () => {
     await fail();
     expect(store.writes).toBe(3);
+    expect(store.reads).toBe(3);
+  });
+});
+
+describe('client authentication throttling (checked before, failures counted after)', () => {
+  const client: ThrottleKey = { kind: 'client', key: 'cl_1.source-1' };
+  let clock: TestClock;
+  let store: InMemoryLoginAttemptStore;
+  let throttle: LoginThrottle;
+  beforeEach(() => {
+    clock = new TestClock();
+    store = new InMemoryLoginAttemptStore();
+    throttle = new LoginThrottle(store, clock);
+  });
+
+  it('costs a client that authenticates one read and no write', async () => {
+    const check = await throttle.check(client);
+    expect(check).toEqual({ retryAfterSeconds: 0, hadFailures: false });
+    expect([store.reads, store.writes]).toEqual([1, 0]);
+  });
+
+  it('blocks after five failures counted after the fact, with the same waits as a pair', async () => {
+    const waits: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const check = await throttle.check(client);
+      waits.push(check.retryAfterSeconds);
+      if (check.retryAfterSeconds === 0) await throttle.failed(client);
+      clock.advanceSeconds(check.retryAfterSeconds);
+    }
+    expect(waits).toEqual([0, 0, 0, 0, 0, 1, 0]);
+    expect((await throttle.check(client)).retryAfterSeconds).toBe(2);
+    // A success after failures starts the count over.
+    clock.advanceSeconds(2);
+    expect((await throttle.check(client)).hadFailures).toBe(true);
+    await throttle.succeeded([client]);
+    expect(await throttle.check(client)).toEqual({ retryAfterSeconds: 0, hadFailures: false });
   });
 });

@@ -169,6 +169,8 @@ describe('the OpenID provider’s paths', () => {
     const placed = providerRoutes();
     const derived = [
       '/.well-known/openid-configuration',
+      // RFC 8414: answered by the discovery endpoint (shared/sso/provider.ts).
+      '/.well-known/oauth-authorization-server',
       `${placed.authorization}/{uid}`,
       `${placed.end_session}/confirm`,
       `${placed.end_session}/success`,

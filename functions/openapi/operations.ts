@@ -1,0 +1,379 @@
+import * as z from 'zod';
+import type { Operations } from './operation.js';
+import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
+import { registerClientInput, registeredClientSchema } from '../../shared/clients/register-client.js';
+import { healthSchema } from '../../shared/http/response.js';
+import { actForEntityInput, appointAgentInput } from '../../shared/identity/entities.js';
+import {
+  agentListSchema,
+  appointedAgentSchema,
+  authorityListSchema,
+  authorityViewSchema,
+} from '../../shared/identity/entity-account.js';
+import {
+  enrolPasskeyInput,
+  passkeyCreationOptionsSchema,
+  passkeyListSchema,
+  passkeyViewSchema,
+} from '../../shared/identity/passkeys.js';
+import { personAccountViewSchema } from '../../shared/identity/person-account.js';
+import { registerPersonInput } from '../../shared/identity/register-person.js';
+import { createIssuerInput, createdIssuerAnswerSchema } from '../../shared/issuers/create-issuer.js';
+import { issuerViewSchema } from '../../shared/issuers/issuer.js';
+import { rotateIssuerKeyInput } from '../../shared/issuers/rotate-issuer-key.js';
+import { withdrawIssuerInput } from '../../shared/issuers/withdraw-issuer.js';
+import { catalogueSchema, licenceTypeViewSchema } from '../../shared/licence/catalogue.js';
+import { changeStatusInput } from '../../shared/licence/change-status.js';
+import { heldLicencesSchema } from '../../shared/licence/holder-licences.js';
+import { idempotencyKey, issueLicenceInput } from '../../shared/licence/issue-licence.js';
+import { licencePageSchema, licenceViewSchema } from '../../shared/licence/licence.js';
+import { createPresentationInput, presentationAnswerSchema } from '../../shared/licence/presentation.js';
+import { listLicencesQuery } from '../../shared/licence/read-licences.js';
+import { statusListMediaType } from '../../shared/licence/status-list-token.js';
+import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
+import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';
+
+const signedToken = (what: string) => z.string().meta({ description: `${what} (compact JWS)` });
+const location = { location: 'The new resource' };
+const licenceAnswer = { description: 'The licence', schema: licenceViewSchema };
+/** Passkeys are managed with the wallet's own tokens, at level 3. */
+const passkeyProblems = {
+  403: ['wallet_only', 'not_a_person', 'account_not_found', 'insufficient_assurance'],
+};
+const issuerClientProblems = { 403: ['not_an_issuer', 'issuer_inactive'] };
+
+/**
+ * What the OpenAPI document (`GET /openapi.json`) says of each API route beyond the route table: the
+ * request schemas the functions validate with, the response schemas their builders are typed by, and the
+ * route's own problem codes. Keyed by route key: a route added to `routes.ts` (not a page, not OpenID)
+ * and left out here fails to compile.
+ */
+export const operations: Operations = {
+  'GET /healthz': {
+    operationId: 'health',
+    summary: 'The service runs and its configuration parses',
+    tag: 'Service',
+    responses: {
+      200: { description: 'Up', schema: healthSchema },
+    },
+  },
+  'GET /licence-types': {
+    operationId: 'listLicenceTypes',
+    summary: 'The licence catalogue: each type with the JSON Schema of its fields',
+    tag: 'Catalogue',
+    responses: {
+      200: {
+        description: 'Every licence type',
+        schema: catalogueSchema,
+        headers: { 'cache-control': 'public, max-age=300' },
+      },
+    },
+  },
+  'GET /licence-types/{code}': {
+    operationId: 'getLicenceType',
+    summary: 'One licence type: the URI a credential names as its `vct`',
+    tag: 'Catalogue',
+    responses: {
+      200: {
+        description: 'The licence type',
+        schema: licenceTypeViewSchema,
+        headers: { 'cache-control': 'public, max-age=300' },
+      },
+    },
+    problems: { 404: ['licence_type_not_found'] },
+  },
+  'GET /issuers/{id}': {
+    operationId: 'getIssuer',
+    summary: 'An issuer’s public metadata and keys: the URL a credential names as its `iss`',
+    description:
+      'The issuer as the trust list names it. A withdrawn issuer answers with `status: withdrawn`; one ' +
+      'being onboarded, or unknown, is a 404.',
+    tag: 'Verification',
+    responses: {
+      200: {
+        description: 'The issuer',
+        schema: issuerMetadataSchema,
+        headers: { 'cache-control': 'public, max-age=300' },
+      },
+    },
+    problems: { 404: ['issuer_not_found'] },
+  },
+  'GET /openapi.json': {
+    operationId: 'openApiDocument',
+    summary: 'This document',
+    tag: 'Catalogue',
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document of the API',
+        schema: z.record(z.string(), z.unknown()).meta({ title: 'OpenApiDocument' }),
+      },
+    },
+  },
+  'GET /trust-list': {
+    operationId: 'trustList',
+    summary: 'The platform-signed list of issuers and their keys',
+    tag: 'Verification',
+    responses: {
+      200: {
+        description: 'The trust list token',
+        schema: signedToken('Trust list'),
+        mediaType: trustListMediaType,
+      },
+    },
+  },
+  'GET /status-lists/{listId}': {
+    operationId: 'statusList',
+    summary: 'An issuer’s Status List Token (IETF Token Status List)',
+    tag: 'Verification',
+    responses: {
+      200: {
+        description: 'The status list token',
+        schema: signedToken('Status List Token'),
+        mediaType: statusListMediaType,
+      },
+    },
+  },
+  'POST /verify': {
+    operationId: 'verify',
+    summary: 'Verify a scanned QR code (credential or presentation)',
+    description:
+      'Public. A verifier client’s token (scope `licences:verify`) also sees the disclosed fields and the ' +
+      'holder’s full name. A scan that is not a credential is a verdict (`malformed`), not an error.',
+    tag: 'Verification',
+    body: verifyRequest,
+    optionalScope: 'licences:verify',
+    responses: { 200: { description: 'The verdict', schema: verifyResponseSchema } },
+  },
+
+  'POST /licences': {
+    operationId: 'issueLicence',
+    summary: 'Issue a licence',
+    description: 'Idempotent by `Idempotency-Key`: the same key and body answer the same licence (200).',
+    tag: 'Licences',
+    body: issueLicenceInput,
+    headers: {
+      'Idempotency-Key': {
+        schema: idempotencyKey,
+        required: true,
+        description: 'A UUID naming this issuance',
+      },
+    },
+    responses: {
+      201: { ...licenceAnswer, description: 'Issued', headers: location },
+      200: { ...licenceAnswer, description: 'Issued before with this Idempotency-Key', headers: location },
+    },
+    problems: {
+      ...issuerClientProblems,
+      400: [
+        'idempotency_key_required',
+        'invalid_fields',
+        'unknown_licence_type',
+        'holder_kind_mismatch',
+        'invalid_validity',
+      ],
+      403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
+      409: ['idempotency_key_reused'],
+    },
+  },
+  'GET /licences': {
+    operationId: 'listLicences',
+    summary: 'List the licences the caller’s issuer issued',
+    tag: 'Licences',
+    query: listLicencesQuery,
+    responses: { 200: { description: 'One page', schema: licencePageSchema } },
+    problems: issuerClientProblems,
+  },
+  'GET /licences/{id}': {
+    operationId: 'getLicence',
+    summary: 'Read a licence: its issuer’s client, or its holder’s token',
+    description:
+      'An issuer’s client (scope `licences:issue`) reads the licences its issuer issued; a person’s token ' +
+      '(scope `licences`) reads their own and those of an entity they act for, as `GET /me/licences`. Any ' +
+      'other licence is a 404, as one that does not exist.',
+    tag: 'Licences',
+    responses: { 200: licenceAnswer },
+    problems: {
+      ...issuerClientProblems,
+      403: [...issuerClientProblems[403], 'not_a_person', 'insufficient_assurance'],
+      404: ['licence_not_found'],
+    },
+  },
+  'POST /licences/{id}/status': {
+    operationId: 'changeLicenceStatus',
+    summary: 'Suspend, reinstate or revoke a licence',
+    tag: 'Licences',
+    body: changeStatusInput,
+    responses: { 200: { ...licenceAnswer, description: 'The licence with its new status' } },
+    problems: { ...issuerClientProblems, 409: ['licence_revoked', 'conflict'] },
+  },
+  'GET /licences/{id}/qr.svg': {
+    operationId: 'licenceQrSvg',
+    summary: 'The licence’s QR code as SVG',
+    tag: 'Licences',
+    responses: { 200: { description: 'SVG', schema: z.string(), mediaType: 'image/svg+xml' } },
+    problems: issuerClientProblems,
+  },
+  'GET /licences/{id}/qr.png': {
+    operationId: 'licenceQrPng',
+    summary: 'The licence’s QR code as PNG',
+    tag: 'Licences',
+    responses: {
+      200: {
+        description: 'PNG',
+        schema: z.string().meta({ contentMediaType: 'image/png' }),
+        mediaType: 'image/png',
+      },
+    },
+    problems: issuerClientProblems,
+  },
+
+  'POST /admin/issuers': {
+    operationId: 'createIssuer',
+    summary: 'Onboard an issuing agency: its signing key and its OAuth client',
+    tag: 'Admin',
+    body: createIssuerInput,
+    responses: { 201: { description: 'Onboarded', schema: createdIssuerAnswerSchema, headers: location } },
+    problems: { 409: ['issuer_exists'] },
+  },
+  'POST /admin/issuers/{id}/keys': {
+    operationId: 'rotateIssuerKey',
+    summary: 'Rotate an issuer’s signing key (or withdraw a compromised one)',
+    tag: 'Admin',
+    body: rotateIssuerKeyInput,
+    responses: { 201: { description: 'The issuer with its new key', schema: issuerViewSchema } },
+    problems: { 409: ['issuer_not_active', 'rotation_in_progress'] },
+  },
+  'POST /admin/issuers/{id}/withdraw': {
+    operationId: 'withdrawIssuer',
+    summary: 'Withdraw an issuer: it may no longer issue, and its client is deleted',
+    tag: 'Admin',
+    body: withdrawIssuerInput,
+    responses: { 200: { description: 'The withdrawn issuer', schema: issuerViewSchema } },
+    problems: { 409: ['issuer_withdrawn', 'issuer_not_active'] },
+  },
+  'POST /admin/clients': {
+    operationId: 'registerClient',
+    summary: 'Register a relying platform or a verifier app',
+    tag: 'Admin',
+    body: registerClientInput,
+    responses: { 201: { description: 'Registered', schema: registeredClientSchema } },
+  },
+  'GET /admin/audit': {
+    operationId: 'auditTrail',
+    summary: 'A licence’s audit trail',
+    tag: 'Admin',
+    query: auditQuery,
+    responses: { 200: { description: 'Its entries, oldest first', schema: auditTrailSchema } },
+  },
+
+  'POST /accounts': {
+    operationId: 'registerPerson',
+    summary: 'Register a person (checked against the population registry)',
+    tag: 'Accounts',
+    body: registerPersonInput,
+    responses: { 201: { description: 'Registered', schema: personAccountViewSchema } },
+    problems: { 400: ['registry_mismatch'], 409: ['account_exists'], 429: ['too_many_requests'] },
+  },
+  'GET /me/licences': {
+    operationId: 'myLicences',
+    summary: 'The signed-in holder’s licences',
+    tag: 'Holder',
+    responses: { 200: { description: 'The licences the sign-in’s level opens', schema: heldLicencesSchema } },
+    problems: { 403: ['not_a_person'] },
+  },
+  'POST /me/licences/{id}/presentations': {
+    operationId: 'createPresentation',
+    summary: 'Show one of my licences: a short-lived presentation and its QR code',
+    tag: 'Holder',
+    body: createPresentationInput,
+    responses: { 201: { description: 'The presentation', schema: presentationAnswerSchema } },
+    problems: {
+      400: ['field_not_disclosable'],
+      403: ['not_a_person', 'insufficient_assurance'],
+      409: ['licence_not_valid'],
+    },
+  },
+  'GET /me/passkeys': {
+    operationId: 'listPasskeys',
+    summary: 'My passkeys (wallet, level 3)',
+    tag: 'Holder',
+    responses: {
+      200: {
+        description: 'Them',
+        schema: passkeyListSchema,
+      },
+    },
+    problems: passkeyProblems,
+  },
+  'POST /me/passkeys/options': {
+    operationId: 'passkeyOptions',
+    summary: 'Options to create a passkey (WebAuthn)',
+    tag: 'Holder',
+    responses: {
+      200: { description: 'For navigator.credentials.create', schema: passkeyCreationOptionsSchema },
+    },
+    problems: { ...passkeyProblems, 409: ['too_many_passkeys'] },
+  },
+  'POST /me/passkeys': {
+    operationId: 'enrolPasskey',
+    summary: 'Enrol a passkey: the authenticator’s answer to the options',
+    tag: 'Holder',
+    body: enrolPasskeyInput,
+    responses: { 201: { description: 'Enrolled', schema: passkeyViewSchema } },
+    problems: { ...passkeyProblems, 400: ['invalid_passkey'] },
+  },
+  'DELETE /me/passkeys/{id}': {
+    operationId: 'removePasskey',
+    summary: 'Remove one of my passkeys',
+    tag: 'Holder',
+    responses: { 204: { description: 'Removed' } },
+    problems: passkeyProblems,
+  },
+  'GET /me/entities': {
+    operationId: 'myEntities',
+    summary: 'The entities I may act for',
+    tag: 'Entities',
+    responses: {
+      200: {
+        description: 'With my role in each',
+        schema: authorityListSchema,
+      },
+    },
+    problems: { 403: ['person_required'] },
+  },
+  'POST /me/entities': {
+    operationId: 'actForEntity',
+    summary: 'Ask to act for an entity (checked against the entity registry and appointments)',
+    tag: 'Entities',
+    body: actForEntityInput,
+    responses: { 200: { description: 'My authority for it', schema: authorityViewSchema } },
+    problems: { 400: ['invalid_credit_code'], 403: ['person_required', 'not_authorised_for_entity'] },
+  },
+  'GET /me/entities/{creditCode}/agents': {
+    operationId: 'listAgents',
+    summary: 'The agents of an entity I represent',
+    tag: 'Entities',
+    responses: {
+      200: {
+        description: 'Them',
+        schema: agentListSchema,
+      },
+    },
+    problems: { 403: ['person_required', 'not_legal_representative'] },
+  },
+  'POST /me/entities/{creditCode}/agents': {
+    operationId: 'appointAgent',
+    summary: 'Appoint an agent (经办人) of an entity I represent',
+    tag: 'Entities',
+    body: appointAgentInput,
+    responses: { 201: { description: 'Appointed', schema: appointedAgentSchema, headers: location } },
+    problems: { 400: ['self_appointment'], 403: ['person_required', 'not_legal_representative'] },
+  },
+  'DELETE /me/entities/{creditCode}/agents/{agentId}': {
+    operationId: 'withdrawAgent',
+    summary: 'Withdraw an agent’s appointment',
+    tag: 'Entities',
+    responses: { 204: { description: 'Withdrawn' } },
+    problems: { 403: ['person_required', 'not_legal_representative'] },
+  },
+};

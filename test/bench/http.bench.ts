@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import * as client from 'openid-client';
+import { functionGrants } from '../../functions/grants.js';
+import { dynamoRefusal } from '../../infra/local/grant-guard.js';
+import { invocation } from '../../infra/local/invocation.js';
+import { keys } from '../../shared/adapters/dynamo/keys.js';
+import { table } from '../../shared/adapters/dynamo/table.js';
+import { parseForm, UserAgent } from '../support/user-agent.js';
+import { median, spread, type GoalRow } from './goals.js';
+import { measure, type Measured } from './measure.js';
+import { baselineRedirectUri, total } from './processes/protocol.js';
+import { spawnBenchChild, type BenchChild } from './processes/spawn.js';
+
+const ROUNDS = 8;
+const SSO_PER_ROUND = 60;
+const SSO_CONCURRENCY = 4;
+const VERIFY_PER_ROUND = 400;
+const VERIFY_CONCURRENCY = 16;
+const COUNTED = 20;
+
+interface Flow {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  /** Takes a user agent from the authorization URL to the callback; returns the callback URL. */
+  authenticate(ua: UserAgent, url: URL): Promise<URL>;
+}
+
+const metadata = new Map<string, client.ServerMetadata>();
+async function cachedMetadata(baseUrl: string): Promise<client.ServerMetadata> {
+  let found = metadata.get(baseUrl);
+  if (!found) {
+    found = (
+      await client.discovery(new URL(baseUrl), 'x', undefined, undefined, {
+        execute: [client.allowInsecureRequests],
+      })
+    ).serverMetadata();
+    metadata.set(baseUrl, found);
+  }
+  return found;
+}
+
+/** authorize → (sign in) → code → token, as a relying party does it, with PKCE. */
+async function loginFlow(flow: Flow, ua: UserAgent): Promise<void> {
+  const config = new client.Configuration(
+    await cachedMetadata(flow.baseUrl),
+    flow.clientId,
+    flow.clientSecret,
+  );
+  client.allowInsecureRequests(config);
+  const verifier = client.randomPKCECodeVerifier();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: flow.redirectUri,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: 'bench',
+  });
+  const callback = await flow.authenticate(ua, url);
+  const tokens = await client.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: verifier,
+    expectedState: 'bench',
+  });
+  if (!tokens.id_token) throw new Error('no ID token');
+}
+
+/** A client-credentials token from a child's token endpoint. */
+async function machineToken(child: BenchChild, name: string, scope: string): Promise<string> {
+  const { clientId, clientSecret } = child.credentials[name] as { clientId: string; clientSecret: string };
+  const response = await fetch(`${child.baseUrl}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
+  });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`no ${scope} token: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/**
+ * Runs `tasks` in `rounds` interleaved rounds (their order alternating), each `n` times at `concurrency`:
+ * each task's rates per round, and the first task's ratio to the second within each round. Both see the
+ * same machine within a round, so the ratio holds when the machine is busy.
+ */
+async function interleaved(
+  rounds: number,
+  n: number,
+  concurrency: number,
+  ours: () => Promise<unknown>,
+  baseline: () => Promise<unknown>,
+): Promise<{ ours: Measured[]; baseline: Measured[]; ratios: number[] }> {
+  const result = { ours: [] as Measured[], baseline: [] as Measured[], ratios: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    let a: Measured;
+    let b: Measured;
+    if (round % 2 === 0) {
+      a = await measure(n, concurrency, ours);
+      b = await measure(n, concurrency, baseline);
+    } else {
+      b = await measure(n, concurrency, baseline);
+      a = await measure(n, concurrency, ours);
+    }
+    result.ours.push(a);
+    result.baseline.push(b);
+    result.ratios.push(a.rate / b.rate);
+  }
+  return result;
+}
+
+/** DynamoDB and KMS operations per call of `task`, run `n` times one after another. */
+async function perCall(
+  service: BenchChild,
+  n: number,
+  task: () => Promise<unknown>,
+): Promise<{ dynamo: number; kms: number; by: Record<string, number> }> {
+  await service.reset();
+  for (let i = 0; i < n; i++) await task();
+  const counts = await service.counts();
+  return {
+    dynamo: total(counts.dynamo) / n,
+    kms: total(counts.kms) / n,
+    by: Object.fromEntries(Object.entries(counts.dynamo).map(([op, count]) => [op, count / n])),
+  };
+}
+
+const describe = (by: Record<string, number>) =>
+  Object.entries(by)
+    .map(([op, n]) => `${op} ${n.toFixed(2).replace(/\.00$/, '')}`)
+    .join(', ');
+
+/**
+ * The local runtime's own cost, apart from the service's: the grant guard's check of one DynamoDB call
+ * and one async-context `run` per invocation, timed in this process (µs per call).
+ */
+function runtimeOverhead(): { guardMicros: number; contextMicros: number } {
+  const input = { TableName: 'elicence', Key: keys.oidc('Session', 'x'.repeat(43)) };
+  const n = 200_000;
+  let begin = performance.now();
+  for (let i = 0; i < n; i++) dynamoRefusal(functionGrants.oidc, 'GetItem', input, table.partitionKey);
+  const guardMicros = ((performance.now() - begin) * 1000) / n;
+  begin = performance.now();
+  for (let i = 0; i < n; i++) invocation.run({ functionName: 'oidc' }, () => i);
+  const contextMicros = ((performance.now() - begin) * 1000) / n;
+  return { guardMicros, contextMicros };
+}
+
+/**
+ * Sign-in and `POST /verify` over HTTP with the service (the local runtime), the baseline (oidc-provider
+ * alone) and this load generator in three processes, rounds interleaved: single sign-on against the
+ * baseline's single sign-on, `/verify` against `/healthz` on the same runtime, and the DynamoDB and KMS
+ * operations each flow costs, counted by the embedded DynamoDB itself (every function's calls).
+ */
+export default async function run(): Promise<GoalRow[]> {
+  const [service, baseline] = await Promise.all([spawnBenchChild('service'), spawnBenchChild('baseline')]);
+  try {
+    const admin = await machineToken(service, 'admin', 'admin');
+    const registered = (await (
+      await fetch(`${service.baseUrl}/admin/clients`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          name: 'Bench platform',
+          redirectUris: [baselineRedirectUri],
+          scopes: ['openid'],
+          firstParty: true,
+        }),
+      })
+    ).json()) as { clientId: string; clientSecret: string };
+    const citizen = service.credentials.citizen as { idNumber: string; password: string };
+    const ours: Flow = {
+      baseUrl: service.baseUrl,
+      redirectUri: baselineRedirectUri,
+      ...registered,
+      authenticate: async (ua, url) => {
+        let step = await ua.navigate(url);
+        if (step.page) {
+          const form = parseForm(step.page.html);
+          if (!form) throw new Error(`no sign-in form at ${step.page.url}`);
+          step = await ua.navigate(form.action, {
+            form: { username: citizen.idNumber, password: citizen.password },
+          });
+        }
+        if (!step.leftTo) throw new Error(`flow stopped at ${step.page?.url} (${step.page?.status})`);
+        return step.leftTo;
+      },
+    };
+    const platform = baseline.credentials.platform as { clientId: string; clientSecret: string };
+    const plain: Flow = {
+      baseUrl: baseline.baseUrl,
+      redirectUri: baselineRedirectUri,
+      ...platform,
+      authenticate: async (ua, url) => {
+        const step = await ua.navigate(url);
+        if (!step.leftTo) throw new Error(`baseline flow stopped at ${step.page?.url}`);
+        return step.leftTo;
+      },
+    };
+
+    // Sign-in: a complete login (password, scrypt) costs what it costs; single sign-on is the figure.
+    const password = await perCall(service, 5, () => loginFlow(ours, new UserAgent(service.baseUrl)));
+    const oursSignedIn = new UserAgent(service.baseUrl);
+    const plainSignedIn = new UserAgent(baseline.baseUrl);
+    await loginFlow(ours, oursSignedIn);
+    await loginFlow(plain, plainSignedIn);
+    const sso = await perCall(service, COUNTED, () => loginFlow(ours, oursSignedIn));
+    await measure(40, SSO_CONCURRENCY, () => loginFlow(plain, plainSignedIn));
+    const ssoRounds = await interleaved(
+      ROUNDS,
+      SSO_PER_ROUND,
+      SSO_CONCURRENCY,
+      () => loginFlow(ours, oursSignedIn),
+      () => loginFlow(plain, plainSignedIn),
+    );
+
+    // POST /verify: a licence issued over the issuers' API, verified anonymously and by a verifier app.
+    const issuerToken = await machineToken(service, 'issuer', 'licences:issue');
+    const issued = await fetch(`${service.baseUrl}/licences`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${issuerToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
+      body: JSON.stringify({
+        type: 'driving-licence',
+        holder: { idNumber: citizen.idNumber },
+        holderName: (service.credentials.citizen as { name: string }).name,
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2012-05-04', archiveNumber: '110100123456' },
+      }),
+    });
+    const { credential } = (await issued.json()) as { credential: string };
+    if (!credential) throw new Error(`issuance failed: ${issued.status}`);
+    const verifierToken = await machineToken(service, 'verifier', 'licences:verify');
+    const verify = (token?: string) => async () => {
+      const response = await fetch(`${service.baseUrl}/verify`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ qr: credential }),
+      });
+      const body = (await response.json()) as { verdict?: string };
+      if (response.status !== 200 || body.verdict !== 'valid')
+        throw new Error(`${response.status} ${JSON.stringify(body)}`);
+    };
+    const health = async () => {
+      const response = await fetch(`${service.baseUrl}/healthz`);
+      await response.arrayBuffer();
+    };
+    const anonymous = await perCall(service, COUNTED, verify());
+    const withToken = await perCall(service, COUNTED, verify(verifierToken));
+    await measure(200, VERIFY_CONCURRENCY, verify());
+    const verifyRounds = await interleaved(ROUNDS, VERIFY_PER_ROUND, VERIFY_CONCURRENCY, verify(), health);
+    const tokenRounds = await interleaved(
+      ROUNDS / 2,
+      VERIFY_PER_ROUND,
+      VERIFY_CONCURRENCY,
+      verify(verifierToken),
+      health,
+    );
+    const overhead = runtimeOverhead();
+
+    const rate = (runs: Measured[]) => Math.round(median(runs.map((m) => m.rate)));
+    const p50 = (runs: Measured[]) => median(runs.map((m) => m.p50)).toFixed(1);
+    console.log(
+      `\nOver HTTP, service, baseline and load generator in separate processes (${ROUNDS} interleaved rounds: medians)`,
+    );
+    console.table([
+      {
+        what: 'single sign-on (session cookie): ours',
+        'per s': rate(ssoRounds.ours),
+        'p50 ms': p50(ssoRounds.ours),
+      },
+      {
+        what: 'single sign-on: oidc-provider alone, in memory',
+        'per s': rate(ssoRounds.baseline),
+        'p50 ms': p50(ssoRounds.baseline),
+      },
+      {
+        what: 'POST /verify, credential, anonymous',
+        'per s': rate(verifyRounds.ours),
+        'p50 ms': p50(verifyRounds.ours),
+      },
+      {
+        what: 'POST /verify, credential, verifier token',
+        'per s': rate(tokenRounds.ours),
+        'p50 ms': p50(tokenRounds.ours),
+      },
+      { what: 'GET /healthz', 'per s': rate(verifyRounds.baseline), 'p50 ms': p50(verifyRounds.baseline) },
+    ]);
+    console.log(
+      [
+        `DynamoDB operations per flow, counted by the embedded DynamoDB:`,
+        `  login with password  ${password.dynamo.toFixed(1)} (${describe(password.by)}); KMS ${password.kms.toFixed(1)}`,
+        `  single sign-on       ${sso.dynamo.toFixed(1)} (${describe(sso.by)}); KMS ${sso.kms.toFixed(1)}`,
+        `  /verify anonymous    ${anonymous.dynamo.toFixed(1)} (${describe(anonymous.by)})`,
+        `  /verify with a token ${withToken.dynamo.toFixed(1)} (${describe(withToken.by)})`,
+        `The local runtime's own cost (not the service's): the grant guard ${overhead.guardMicros.toFixed(2)} µs per DynamoDB call,`,
+        `  async-context tracking ${overhead.contextMicros.toFixed(2)} µs per invocation; per single sign-on about ` +
+          `${(sso.dynamo * overhead.guardMicros + 4 * overhead.contextMicros).toFixed(0)} µs of ` +
+          `${(1e6 / median(ssoRounds.ours.map((m) => m.rate)) / 1).toFixed(0)} µs (${SSO_CONCURRENCY} in flight)`,
+      ].join('\n'),
+    );
+
+    const ssoRatio = median(ssoRounds.ratios);
+    const verifyRatio = median(verifyRounds.ratios);
+    return [
+      {
+        what: 'single-sign-on flows/s ÷ oidc-provider alone SSO flows/s (separate processes)',
+        measured: `${ssoRatio.toFixed(2)} (rounds ${spread(ssoRounds.ratios)})`,
+        goal: '≥ 0.5',
+        met: ssoRatio >= 0.5,
+      },
+      {
+        what: 'DynamoDB calls per SSO flow / per password login',
+        measured: `${sso.dynamo.toFixed(1)} / ${password.dynamo.toFixed(1)}`,
+        goal: '≤ 6 / ≤ 10',
+        met: sso.dynamo <= 6 && password.dynamo <= 10,
+      },
+      {
+        what: `POST /verify req/s ÷ GET /healthz req/s, concurrency ${VERIFY_CONCURRENCY}`,
+        measured: `${verifyRatio.toFixed(3)} (${rate(verifyRounds.ours)}/s; rounds ${spread(verifyRounds.ratios, 3)})`,
+        goal: '≥ 0.10',
+        met: verifyRatio >= 0.1,
+      },
+      {
+        what: 'DynamoDB calls per /verify (anonymous / with a token)',
+        measured: `${anonymous.dynamo.toFixed(1)} / ${withToken.dynamo.toFixed(1)}`,
+        goal: '≤ 2 / ≤ 2',
+        met: anonymous.dynamo <= 2 && withToken.dynamo <= 2,
+      },
+    ];
+  } finally {
+    await Promise.all([service.close(), baseline.close()]);
+  }
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  const { printGoals } = await import('./goals.js');
+  printGoals(await run());
+}

@@ -1,0 +1,430 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { isDocumented } from '../../../functions/openapi/document.js';
+import { routeKey, routes } from '../../../functions/routes.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
+import { issuerBody, newCreditCode } from '../../support/http-api.js';
+import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
+import { adminToken } from '../../support/oidc-flows.js';
+import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
+
+/**
+ * Every documented route over real HTTP, once answering as it should and once refusing, each answer
+ * checked against the document that `GET /openapi.json` serves (Ajv, JSON Schema 2020-12): an answer
+ * the document does not describe fails here.
+ */
+let runtime: TestRuntime;
+let check: DocumentCheck;
+let admin: string;
+let issuerToken: string;
+/** The demo citizen's tokens: of the wallet (passkeys) and of a platform, both at level 3. */
+let walletToken: string;
+let platformToken: string;
+/** Route key → the statuses it answered here, each checked against the document. */
+const exercised = new Map<string, Set<number>>();
+
+/**
+ * An access token of the demo citizen, written through the provider's adapter as the provider writes
+ * one after an authorization-code flow (as test/integration/http/accounts-agents.test.ts does).
+ */
+async function personToken(clientId: string, scope: string): Promise<string> {
+  const deps = dependencies();
+  const { citizen } = runtime.credentials;
+  const login = await deps.directory.checkPassword({
+    idNumber: citizen.idNumber,
+    password: citizen.password,
+    source: '192.0.2.81',
+  });
+  if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+  const jti = randomBytes(32).toString('base64url');
+  const iat = Math.floor(Date.now() / 1000);
+  await new deps.adapter('AccessToken').upsert(
+    jti,
+    {
+      jti,
+      kind: 'AccessToken',
+      accountId: login.person.id,
+      clientId,
+      scope,
+      aud: deps.config.issuerUrl,
+      extra: { acr: 'urn:elicence:loa:3' },
+      iat,
+      exp: iat + 600,
+    },
+    600,
+  );
+  return jti;
+}
+
+/** Sends a request and checks the answer against the document; `route` is the route key it takes. */
+async function call(
+  route: string,
+  path: string,
+  init: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const [method, template] = route.split(' ') as [string, string];
+  const response = await fetch(`${runtime.baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...init.headers,
+    },
+    ...(init.body === undefined
+      ? {}
+      : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+  });
+  const errors = await answerErrors(check, method, template, response);
+  expect(errors, `${route} → ${response.status}: ${await response.clone().text()}`).toEqual([]);
+  const statuses = exercised.get(route) ?? new Set<number>();
+  statuses.add(response.status);
+  exercised.set(route, statuses);
+  return response;
+}
+
+async function expectStatus(response: Response, status: number): Promise<Response> {
+  expect(response.status, await response.clone().text()).toBe(status);
+  return response;
+}
+
+const tooLongQuery = `?q=${'x'.repeat(9000)}`;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  const document = await fetch(`${runtime.baseUrl}/openapi.json`);
+  expect(document.status).toBe(200);
+  check = compileDocument(await document.json());
+  admin = await adminToken(runtime);
+  issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+  walletToken = await personToken(walletClientId, 'openid licences');
+  platformToken = await personToken(runtime.credentials.platform.clientId, 'openid licences entity');
+});
+afterAll(() => runtime?.close());
+
+describe('the answers of every documented route match GET /openapi.json', () => {
+  it('serves the document with ISSUER_URL as its server', async () => {
+    const response = await call('GET /openapi.json', '/openapi.json');
+    const body = (await expectStatus(response, 200).then((r) => r.json())) as {
+      servers: unknown;
+      components: {
+        securitySchemes: {
+          oauth2: {
+            flows: {
+              clientCredentials: { tokenUrl: string; scopes: Record<string, string> };
+              authorizationCode: {
+                authorizationUrl: string;
+                tokenUrl: string;
+                scopes: Record<string, string>;
+              };
+            };
+          };
+        };
+      };
+    };
+    expect(body.servers).toEqual([{ url: runtime.config.issuerUrl }]);
+    // The security schemes say what discovery says: the same endpoints and scopes.
+    const discovery = (await (await fetch(`${runtime.baseUrl}/.well-known/openid-configuration`)).json()) as {
+      token_endpoint: string;
+      authorization_endpoint: string;
+      scopes_supported: string[];
+    };
+    const { clientCredentials, authorizationCode } = body.components.securitySchemes.oauth2.flows;
+    expect(clientCredentials.tokenUrl).toBe(discovery.token_endpoint);
+    expect(authorizationCode.tokenUrl).toBe(discovery.token_endpoint);
+    expect(authorizationCode.authorizationUrl).toBe(discovery.authorization_endpoint);
+    expect(Object.keys(authorizationCode.scopes).sort()).toEqual([...discovery.scopes_supported].sort());
+    await expectStatus(await call('GET /openapi.json', `/openapi.json${tooLongQuery}`), 414);
+  });
+
+  it('public routes: health, catalogue, trust list, status lists, verify', async () => {
+    await expectStatus(await call('GET /healthz', '/healthz'), 200);
+    await expectStatus(await call('GET /healthz', `/healthz${tooLongQuery}`), 414);
+    await expectStatus(await call('GET /licence-types', '/licence-types'), 200);
+    await expectStatus(await call('GET /licence-types', `/licence-types${tooLongQuery}`), 414);
+    await expectStatus(await call('GET /licence-types/{code}', '/licence-types/driving-licence'), 200);
+    await expectStatus(await call('GET /licence-types/{code}', '/licence-types/fishing-licence'), 404);
+    const issuerId = runtime.credentials.issuer.id;
+    await expectStatus(await call('GET /issuers/{id}', `/issuers/${issuerId}`), 200);
+    await expectStatus(await call('GET /issuers/{id}', '/issuers/iss_nobody'), 404);
+    await expectStatus(await call('GET /trust-list', '/trust-list'), 200);
+    await expectStatus(await call('GET /trust-list', `/trust-list${tooLongQuery}`), 414);
+
+    const licence = await issued(runtime, issuerToken, drivingLicenceBody(newIdNumber()));
+    const claims = decodeJwt(licence.credential) as { status?: { status_list?: { uri?: string } } };
+    const listPath = new URL(String(claims.status?.status_list?.uri)).pathname;
+    await expectStatus(await call('GET /status-lists/{listId}', listPath), 200);
+    await expectStatus(await call('GET /status-lists/{listId}', '/status-lists/no*such'), 404);
+
+    await expectStatus(await call('POST /verify', '/verify', { body: { qr: licence.credential } }), 200);
+    const verifier = await clientCredentialsToken(runtime, runtime.credentials.verifier, 'licences:verify');
+    await expectStatus(
+      await call('POST /verify', '/verify', { token: verifier, body: { qr: licence.credential } }),
+      200,
+    );
+    await expectStatus(await call('POST /verify', '/verify', { body: { qr: 'EL1:???' } }), 200);
+    await expectStatus(await call('POST /verify', '/verify', { body: {} }), 400);
+    await expectStatus(
+      await call('POST /verify', '/verify', { token: 'x'.repeat(30), body: { qr: '' } }),
+      401,
+    );
+  });
+
+  it('the issuing agencies’ API', async () => {
+    const key = randomUUID();
+    const body = drivingLicenceBody(newIdNumber());
+    const idempotent = { token: issuerToken, body, headers: { 'idempotency-key': key } };
+    const created = await call('POST /licences', '/licences', idempotent);
+    const licence = (await (await expectStatus(created, 201)).json()) as { id: string };
+    await expectStatus(await call('POST /licences', '/licences', idempotent), 200);
+    await expectStatus(await call('POST /licences', '/licences', { token: issuerToken, body }), 400);
+    await expectStatus(
+      await call('POST /licences', '/licences', {
+        ...idempotent,
+        headers: { 'idempotency-key': randomUUID() },
+        body: { ...body, type: 'nope' },
+      }),
+      400,
+    );
+    await expectStatus(await call('POST /licences', '/licences', { body }), 401);
+
+    await expectStatus(await call('GET /licences', '/licences?limit=1', { token: issuerToken }), 200);
+    await expectStatus(await call('GET /licences', '/licences?limit=0', { token: issuerToken }), 400);
+    await expectStatus(
+      await call('GET /licences/{id}', licencePath(licence.id), { token: issuerToken }),
+      200,
+    );
+    await expectStatus(await call('GET /licences/{id}', licencePath('1.2.3'), { token: issuerToken }), 404);
+    // The holder's token reads the holder's own licences only (the wallet's token is the demo citizen's).
+    await expectStatus(
+      await call('GET /licences/{id}', licencePath(licence.id), { token: walletToken }),
+      404,
+    );
+    await expectStatus(
+      await call('GET /licences/{id}/qr.svg', `${licencePath(licence.id)}/qr.svg`, { token: issuerToken }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /licences/{id}/qr.svg', `${licencePath('1.2.3')}/qr.svg`, { token: issuerToken }),
+      404,
+    );
+    await expectStatus(
+      await call('GET /licences/{id}/qr.png', `${licencePath(licence.id)}/qr.png`, { token: issuerToken }),
+      200,
+    );
+    await expectStatus(await call('GET /licences/{id}/qr.png', `${licencePath(licence.id)}/qr.png`), 401);
+    const status = `${licencePath(licence.id)}/status`;
+    await expectStatus(
+      await call('POST /licences/{id}/status', status, {
+        token: issuerToken,
+        body: { status: 'suspended', reason: 'check' },
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /licences/{id}/status', status, { token: issuerToken, body: { status: 'gone' } }),
+      400,
+    );
+    // The admin's token lacks the scope.
+    await expectStatus(await call('GET /licences', '/licences', { token: admin }), 403);
+  });
+
+  it('the operators’ API', async () => {
+    const input = issuerBody({ licenceTypes: ['driving-licence'], region: '110000' });
+    const created = await call('POST /admin/issuers', '/admin/issuers', { token: admin, body: input });
+    const issuer = (await (await expectStatus(created, 201)).json()) as { id: string };
+    await expectStatus(
+      await call('POST /admin/issuers', '/admin/issuers', { token: admin, body: input }),
+      409,
+    );
+    const keys = `/admin/issuers/${issuer.id}/keys`;
+    await expectStatus(await call('POST /admin/issuers/{id}/keys', keys, { token: admin, body: {} }), 201);
+    await expectStatus(
+      await call('POST /admin/issuers/{id}/keys', '/admin/issuers/iss_none/keys', { token: admin, body: {} }),
+      404,
+    );
+    const withdraw = `/admin/issuers/${issuer.id}/withdraw`;
+    await expectStatus(
+      await call('POST /admin/issuers/{id}/withdraw', withdraw, { token: admin, body: { reason: 'test' } }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /admin/issuers/{id}/withdraw', withdraw, { token: admin, body: { reason: 'again' } }),
+      409,
+    );
+
+    const client = { name: 'OpenAPI verifier app', scopes: ['licences:verify'] };
+    await expectStatus(
+      await call('POST /admin/clients', '/admin/clients', { token: admin, body: client }),
+      201,
+    );
+    await expectStatus(await call('POST /admin/clients', '/admin/clients', { token: admin, body: '{' }), 400);
+
+    const licence = await issued(runtime, issuerToken, drivingLicenceBody(newIdNumber()));
+    await expectStatus(
+      await call('GET /admin/audit', `/admin/audit?licence=${encodeURIComponent(licence.id)}`, {
+        token: admin,
+      }),
+      200,
+    );
+    await expectStatus(await call('GET /admin/audit', '/admin/audit', { token: admin }), 400);
+  });
+
+  it('registration and the holder’s API', async () => {
+    const person = runtime.credentials.people[0]!;
+    const account = { idNumber: person.idNumber, name: person.name, password: 'Openapi-2026!' };
+    await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 201);
+    await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 409);
+
+    const mine = await issued(runtime, issuerToken, drivingLicenceBody(runtime.credentials.citizen.idNumber));
+    await expectStatus(await call('GET /me/licences', '/me/licences', { token: platformToken }), 200);
+    await expectStatus(
+      await call('GET /me/licences', '/me/licences', { token: 'not-a-token-but-long-enough' }),
+      401,
+    );
+    const presentations = `/me/licences/${encodeURIComponent(mine.id)}/presentations`;
+    await expectStatus(
+      await call('POST /me/licences/{id}/presentations', presentations, {
+        token: platformToken,
+        body: { disclose: ['vehicleClass'] },
+      }),
+      201,
+    );
+    await expectStatus(
+      await call('POST /me/licences/{id}/presentations', presentations, {
+        token: platformToken,
+        body: { ttlSeconds: 1 },
+      }),
+      400,
+    );
+
+    await expectStatus(await call('GET /me/passkeys', '/me/passkeys', { token: walletToken }), 200);
+    await expectStatus(await call('GET /me/passkeys', '/me/passkeys', { token: platformToken }), 403);
+    const options = await call('POST /me/passkeys/options', '/me/passkeys/options', {
+      token: walletToken,
+      body: {},
+    });
+    const optionsJson = (await (await expectStatus(options, 200)).json()) as Parameters<
+      SoftwareAuthenticator['register']
+    >[0];
+    await expectStatus(
+      await call('POST /me/passkeys/options', '/me/passkeys/options', { token: platformToken, body: {} }),
+      403,
+    );
+    const authenticator = new SoftwareAuthenticator(new URL(runtime.baseUrl).origin);
+    const enrol = { name: 'OpenAPI key', response: authenticator.register(optionsJson) };
+    await expectStatus(
+      await call('POST /me/passkeys', '/me/passkeys', { token: walletToken, body: enrol }),
+      201,
+    );
+    await expectStatus(
+      await call('POST /me/passkeys', '/me/passkeys', { token: walletToken, body: { name: 'x' } }),
+      400,
+    );
+    const passkey = `/me/passkeys/${authenticator.credentialId}`;
+    await expectStatus(await call('DELETE /me/passkeys/{id}', passkey, { token: walletToken }), 204);
+    await expectStatus(await call('DELETE /me/passkeys/{id}', passkey, { token: walletToken }), 404);
+  });
+
+  it('entities and their agents', async () => {
+    const { entity, people } = runtime.credentials;
+    await expectStatus(await call('GET /me/entities', '/me/entities', { token: platformToken }), 200);
+    await expectStatus(await call('GET /me/entities', '/me/entities'), 401);
+    await expectStatus(
+      await call('POST /me/entities', '/me/entities', {
+        token: platformToken,
+        body: { creditCode: entity.creditCode },
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /me/entities', '/me/entities', {
+        token: platformToken,
+        body: { creditCode: newCreditCode('91', '110105') },
+      }),
+      403,
+    );
+    const agents = `/me/entities/${entity.creditCode}/agents`;
+    const appointment = {
+      idNumber: people[1]!.idNumber,
+      scope: ['licences'],
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    };
+    const appointed = await call('POST /me/entities/{creditCode}/agents', agents, {
+      token: platformToken,
+      body: appointment,
+    });
+    const { agentId } = (await (await expectStatus(appointed, 201)).json()) as { agentId: string };
+    await expectStatus(
+      await call('POST /me/entities/{creditCode}/agents', agents, {
+        token: platformToken,
+        body: { ...appointment, idNumber: runtime.credentials.citizen.idNumber },
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('GET /me/entities/{creditCode}/agents', agents, { token: platformToken }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /me/entities/{creditCode}/agents', '/me/entities/no*code/agents', {
+        token: platformToken,
+      }),
+      404,
+    );
+    const agent = `${agents}/${agentId}`;
+    await expectStatus(
+      await call('DELETE /me/entities/{creditCode}/agents/{agentId}', agent, { token: platformToken }),
+      204,
+    );
+    await expectStatus(
+      await call('DELETE /me/entities/{creditCode}/agents/{agentId}', `${agents}/agt_none`, {
+        token: platformToken,
+      }),
+      404,
+    );
+  });
+
+  it('exercised every documented route, answering and refusing', () => {
+    const missing = routes
+      .filter(isDocumented)
+      .map(routeKey)
+      .filter((key) => {
+        const statuses = [...(exercised.get(key) ?? [])];
+        return !statuses.some((s) => s < 300) || !statuses.some((s) => s >= 400);
+      });
+    expect(missing).toEqual([]);
+  });
+
+  it('fails an answer the document does not describe', () => {
+    const licenceErrors = check.response('GET', '/licences/{id}', {
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ id: 'x', extra: true }),
+    });
+    expect(licenceErrors.length).toBeGreaterThan(0);
+    expect(
+      check.response('GET', '/healthz', { status: 418, contentType: 'application/json', body: '{}' }),
+    ).toEqual(['GET /healthz answered 418, which the document does not list']);
+    expect(
+      check.response('GET', '/healthz', { status: 200, contentType: 'text/html', body: '<p>' })[0],
+    ).toMatch(/came as text\/html/);
+    const unlisted = {
+      type: 'urn:elicence:problem:teapot',
+      title: 'Conflict',
+      status: 409,
+      detail: 'x',
+      code: 'teapot',
+    };
+    expect(
+      check.response('POST', '/admin/issuers', {
+        status: 409,
+        contentType: 'application/problem+json',
+        body: JSON.stringify(unlisted),
+      }),
+    ).toEqual(['409 teapot is not a code the document lists for POST /admin/issuers']);
+  });
+});

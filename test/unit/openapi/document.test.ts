@@ -1,0 +1,127 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { isDocumented, openApiDocument } from '../../../functions/openapi/document.js';
+import { operations } from '../../../functions/openapi/operations.js';
+import { routes, type Route } from '../../../functions/routes.js';
+import { compileDocument } from '../../support/openapi-responses.js';
+
+const issuerUrl = 'https://id.example.gov.cn';
+const document = openApiDocument(routes, operations, { issuerUrl }) as {
+  servers: Array<{ url: string }>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<string, unknown>;
+        security: unknown[];
+        parameters?: Array<{ name: string; in: string; schema: { pattern?: string } }>;
+      }
+    >
+  >;
+  components: { schemas: Record<string, { examples?: unknown[] }> };
+};
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const result = await new Validator().validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('documents every route that is not a page or the OpenID provider’s, with its method, and no other', () => {
+    const documented = routes.filter(isDocumented);
+    expect(documented.length).toBeGreaterThan(25);
+    for (const route of documented) {
+      expect(
+        document.paths[route.path]?.[route.method.toLowerCase()],
+        `${route.method} ${route.path}`,
+      ).toBeDefined();
+    }
+    const listed = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(listed.sort()).toEqual(documented.map((r) => `${r.method} ${r.path}`).sort());
+    expect(listed).not.toContain('GET /register');
+    expect(listed.some((key) => key.includes('/wallet') || key.includes('/token'))).toBe(false);
+  });
+
+  it('refuses a documented route without an operation, and an operation without a route', () => {
+    const extra: Route = { method: 'GET', path: '/new', function: 'catalogue', auth: 'public' };
+    expect(() => openApiDocument([...routes, extra], operations, { issuerUrl })).toThrow(
+      'No OpenAPI operation for GET /new',
+    );
+    const fewer = routes.filter((route) => route.path !== '/healthz');
+    expect(() => openApiDocument(fewer, operations, { issuerUrl })).toThrow('GET /healthz has no route');
+  });
+
+  it('names ISSUER_URL as its server and in its OAuth flows, and the scopes', () => {
+    expect(document.servers).toEqual([{ url: issuerUrl }]);
+    const text = JSON.stringify(document);
+    expect(text).toContain(`"tokenUrl":"${issuerUrl}/token"`);
+    expect(text).toContain('"licences:issue"');
+  });
+
+  it('gives each route its security, path parameter shapes and problems', () => {
+    const get = document.paths['/licences/{id}']!.get!;
+    // Its issuer's client, or its holder's token.
+    expect(get.security).toEqual([
+      { oauth2: ['licences:issue'] },
+      { bearer: ['licences:issue'] },
+      { oauth2: ['licences'] },
+      { bearer: ['licences'] },
+    ]);
+    expect(get.parameters).toEqual([
+      expect.objectContaining({
+        name: 'id',
+        in: 'path',
+        schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' },
+      }),
+    ]);
+    expect(Object.keys(get.responses)).toEqual(
+      expect.arrayContaining(['200', '401', '403', '404', 'default']),
+    );
+    expect(document.paths['/verify']!.post!.security).toEqual([
+      {},
+      { oauth2: ['licences:verify'] },
+      { bearer: ['licences:verify'] },
+    ]);
+    expect(document.paths['/healthz']!.get!.security).toEqual([]);
+    const conflict = JSON.stringify(document.paths['/admin/issuers']!.post!.responses['409']);
+    expect(conflict).toContain('"issuer_exists"');
+    expect(document.paths['/licences']!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
+      'query:holder',
+      'query:status',
+      'query:limit',
+      'query:cursor',
+    ]);
+  });
+
+  it('takes its request schemas from the zod schemas the functions validate with', () => {
+    const issueRequest = z.toJSONSchema(operations['POST /licences'].body as z.ZodType, {
+      target: 'draft-2020-12',
+      io: 'input',
+    });
+    const { $schema: _, ...expected } = issueRequest;
+    expect((document.components.schemas as Record<string, unknown>).IssueLicenceRequest).toEqual(expected);
+  });
+
+  it('has examples that validate against their own schemas (each schema’s and each problem’s)', () => {
+    const check = compileDocument(document);
+    let checked = 0;
+    for (const [name, schema] of Object.entries(document.components.schemas)) {
+      for (const example of schema.examples ?? []) {
+        expect(check.schema(name, example), `${name}: ${JSON.stringify(example)}`).toEqual([]);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(8);
+    // And the check can fail: a Licence without its credential is not one.
+    const { credential: _c, ...broken } = document.components.schemas.Licence!.examples![0] as Record<
+      string,
+      unknown
+    >;
+    expect(check.schema('Licence', broken)).not.toEqual([]);
+  });
+});
