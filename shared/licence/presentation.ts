@@ -188,7 +188,9 @@ export async function createPresentation(
       actor: context.actor,
       action: 'licence.presented',
       licenceId: licence.id,
+      licenceType: licence.type,
       issuerId: licence.issuerId,
+      holderKey: licence.holder.lookupKey,
       requestId: context.requestId,
       reason: `presentation ${claims.id}, ${ttlSeconds} s, fields: ${disclose.join(',') || 'none'}`,
     })
