@@ -150,6 +150,8 @@ const table = [
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'POST', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
+  // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
+  { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },
   {
     method: 'POST',
     path: '/me/licences/{id}/presentations',
