@@ -231,6 +231,8 @@ const table = [
 
   // Passkeys in the wallet: the page, the script's two enrolment calls (JSON), removal (a form).
   { method: 'GET', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
+  // The usage record (用证记录): the page reads GET /me/usage with the wallet's token.
+  { method: 'GET', path: '/wallet/usage', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/passkeys/options', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
   {
