@@ -83,7 +83,7 @@ beforeAll(async () => {
   wallet = await registerPlatform(runtime, await adminToken(runtime), {
     name: 'Wallet',
     redirectUris: ['https://wallet.example/cb'],
-    scopes: ['openid', 'profile', 'licences'],
+    scopes: ['openid', 'profile', 'licences', 'entity'],
     firstParty: true,
   });
   const { citizen } = runtime.credentials;
@@ -253,6 +253,35 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
       403,
       'first_party_only',
     );
+  });
+
+  it('covers the enterprise the person acts for in this session, and only in it', async () => {
+    const { citizen, entity } = runtime.credentials;
+    const { tokens } = await signIn(
+      wallet,
+      new UserAgent(runtime.baseUrl),
+      { username: citizen.idNumber, password: citizen.password, entity: entity.creditCode },
+      { scope: 'openid licences entity' },
+    );
+    const entityToken = tokens.access_token;
+    const held = (await (await getWithToken(runtime, '/me/licences', entityToken)).json()) as {
+      items: Array<{ id: string; type: string; credential: string }>;
+    };
+    const businessLicence = held.items.find((one) => one.type === 'business-licence')!;
+    expect(businessLicence).toBeDefined();
+    expect((await verify(businessLicence.credential)).verdict).toBe('valid');
+
+    const acting = await usage(entityToken);
+    expect(acting.items[0]).toEqual({
+      at: expect.any(String),
+      action: 'verified',
+      licenceId: businessLicence.id,
+      licenceType: 'business-licence',
+      verdict: 'valid',
+    });
+    // The person's own entries are there too; signed in for themselves, the enterprise's are not.
+    expect(acting.items.map((one) => one.licenceId)).toContain(licence.id);
+    expect((await usage(citizenToken)).items.map((one) => one.licenceId)).not.toContain(businessLicence.id);
   });
 
   it('GET /admin/audit never answers the holder’s lookup key', async () => {
