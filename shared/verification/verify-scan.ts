@@ -154,7 +154,7 @@ async function onRecord(
   qr: string,
   result: VerificationResult,
   deps: Pick<VerifyScanDependencies, 'licences'>,
-): Promise<VerificationResult> {
+): Promise<VerificationResult & { holderKey?: string }> {
   const { licence, issuer } = result;
   if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
   const record = await deps.licences.get(licence.id);
@@ -181,7 +181,8 @@ async function onRecord(
   if (result.format === 'credential' && readScan(qr).text !== record.credential) {
     return refuse('record_mismatch');
   }
-  return result;
+  // Whose usage record (用证记录) this verification belongs to, from the record just read.
+  return { ...result, holderKey: record.holder.lookupKey };
 }
 
 /**
@@ -190,8 +191,9 @@ async function onRecord(
  * that record (see {@link onRecord}: it fails closed), then what the caller may
  * see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier clients the
  * holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
- * (only when its signature verified: anything else is a claim nobody made), the verdict and the time, and
- * nothing about the holder.
+ * (only when its signature verified: anything else is a claim nobody made), its type, the verdict and the
+ * time, and of the holder only the lookup key of the licence on record (whose usage record it is: stored,
+ * never answered).
  *
  * @example
  * ```ts
@@ -234,8 +236,9 @@ export async function verifyScan(
       at: result.checkedAt,
       actor: caller?.clientId ?? 'anonymous',
       action: 'licence.verified',
-      ...(licence ? { licenceId: licence.id } : {}),
+      ...(licence ? { licenceId: licence.id, licenceType: licence.type } : {}),
       ...(issuer ? { issuerId: issuer.id } : {}),
+      ...(result.holderKey ? { holderKey: result.holderKey } : {}),
       verdict: result.verdict,
       reason: result.reason,
       requestId: context.requestId,

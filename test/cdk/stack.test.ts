@@ -632,7 +632,7 @@ describe('ElicenceStack', () => {
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
         verify: { items: [get, put], queries: ['gsi1'] },
-        me: { items: [get, put, del], queries: ['gsi1'] },
+        me: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
         accounts: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },
