@@ -13,7 +13,9 @@ import type { ItemKey } from './conditional.js';
  * | pattern                                  | index  | partition key                 | sort key            |
  * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |
  * | OIDC model by id (tokens by id hash)     | table  | `oidc#<Model>#<id>`           | `oidc`              |
- * | OIDC Session by uid                      | gsi1   | `oidc-uid#<uid>`              | `oidc`              |
+ * | access token of either kind, by id hash  | table  | `oidc#Bearer#<sha256>` (the item names its model) | `oidc` |
+ * | OIDC Session by id `<uid>.<random>` or by uid | table | `oidc#Session#<uid>`     | `oidc`              |
+ * | OIDC Session of the provider's own id form, by uid | gsi1 | `oidc-uid#<uid>`     | `oidc`              |
  * | OIDC DeviceCode by user code             | gsi1   | `oidc-user-code#<userCode>`   | `oidc`              |
  * | OIDC tokens and codes by grant id        | gsi2   | `oidc-grant#<grantId>`        | `<Model>#<id>`      |
  * | issuer by credit code (uniqueness claim) | table  | `issuer#<creditCode>`         | `issuer`            |
