@@ -63,9 +63,9 @@ describe('DynamoDB calls per sign-in (warm containers)', () => {
     await flow(signedIn, password()); // warms every container on the way
   });
 
-  it('a password login (authorize, sign-in page, password, code, token) makes at most 30', async () => {
+  it('a password login (authorize, sign-in page, password, code, token) makes at most 26', async () => {
     const { calls, by } = await counted(() => flow(browser(), password()));
-    expect(calls, by).toBeLessThanOrEqual(30);
+    expect(calls, by).toBeLessThanOrEqual(26);
   });
 
   it('a single sign-on (authorize with the session cookie, code, token) makes at most 11', async () => {
