@@ -422,10 +422,10 @@ class DynamoAdapter implements Adapter {
   async destroy(id: string): Promise<void> {
     if (!fits(storageKey(this.model, id))) return;
     if (this.model === 'Client') forgetClient(this.deps, id);
+    if (this.model === 'Session') sessionMemo(this.deps).delete(oidcItemKey(this.model, id).pk);
     if (this.model === 'Session' && uidOfSessionId(id)) {
       // Keyed by uid: only the session this id is the current id of (never one renewed since).
       const key = oidcItemKey(this.model, id);
-      sessionMemo(this.deps).delete(key.pk);
       try {
         await this.deps.doc.send(
           new DeleteCommand({
