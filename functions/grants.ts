@@ -114,6 +114,16 @@ const accessTokens = [
   partitions.oidcModel('Client'),
 ];
 
+/** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
+const grantMembers = [
+  partitions.oidcModel('AccessToken'),
+  partitions.oidcModel('AuthorizationCode'),
+  partitions.oidcModel('RefreshToken'),
+  partitions.oidcModel('DeviceCode'),
+  partitions.oidcModel('BackchannelAuthenticationRequest'),
+  partitions.oidcModel('PreAuthorizedCode'),
+];
+
 /**
  * Every function of the route table. A `Record` over its names: a function added there must be granted
  * here before anything compiles. Each entry says what the code does today; keep them in step (the local
@@ -274,6 +284,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // with the platform key and write an audit entry.
   // Passkeys (shared/identity/passkeys.ts): an account's passkeys (gsi1), a passkey enrolled (conditional
   // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
+  // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
+  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grant itself.
   me: {
     table: {
       items: {
@@ -285,6 +297,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryEntity,
           partitions.issuer,
           partitions.licence,
+          partitions.oidcModel('Grant'),
         ],
         PutItem: [
           partitions.entityAccount,
@@ -292,9 +305,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.passkey,
           partitions.passkeyChallenge,
         ],
-        DeleteItem: [partitions.passkey, partitions.passkeyChallenge],
+        DeleteItem: [partitions.passkey, partitions.passkeyChallenge, partitions.oidcModel('Grant')],
+        BatchWriteItem: grantMembers,
       },
-      queries: ['gsi1'],
+      queries: ['gsi1', 'gsi2'],
     },
     lookupMac: true,
     platformKey: 'sign',

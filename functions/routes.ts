@@ -168,6 +168,18 @@ const table = [
     auth: { scope: 'licences' },
     parameters: { id: 'passkeyId' },
   },
+  // Sharing licences with platforms (授权用证, shared/sharing/): the person's authorizations, and withdrawing one.
+  { method: 'GET', path: '/me/authorizations', function: 'me', auth: { scope: 'licences' } },
+  {
+    method: 'DELETE',
+    path: '/me/authorizations/{id}',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: { id: 'authorizationId' },
+  },
+  // A platform reads what a person shared with it: any of its access tokens for our API (scope `openid`)
+  // whose grant carries `licence_access` authorization details, which the function checks.
+  { method: 'GET', path: '/shared/licences', function: 'me', auth: { scope: 'openid' } },
   { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   {

@@ -18,6 +18,10 @@ const passkeyHandlers = {
   'POST /me/passkeys/options': ok('options'),
   'POST /me/passkeys': ok('enrol'),
   'DELETE /me/passkeys/{id}': ok('remove'),
+  // Sharing licences with platforms (授权用证) is served by `me` too.
+  'GET /me/authorizations': ok('authorizations'),
+  'DELETE /me/authorizations/{id}': ok('withdraw'),
+  'GET /shared/licences': ok('shared'),
 } as const;
 const event = (key: string) => ({ routeKey: key }) as HttpEvent;
 
