@@ -251,8 +251,20 @@ const table = [
     parameters: { id: 'passkeyId' },
   },
 
+  // The platforms the person let read their licences (已授权的平台), and withdrawing one (a form).
+  { method: 'GET', path: '/wallet/authorizations', function: 'wallet', auth: 'session' },
+  {
+    method: 'POST',
+    path: '/wallet/authorizations/{id}/withdraw',
+    function: 'wallet',
+    auth: 'session',
+    parameters: { id: 'authorizationId' },
+  },
+
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },
+  // 办理业务: the demo asks to read a driving licence (授权用证) and verifies what it receives.
+  { method: 'GET', path: '/demo/business', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/callback', function: 'demo-platform', auth: 'session' },
   { method: 'POST', path: '/demo/logout', function: 'demo-platform', auth: 'session' },
 

@@ -70,9 +70,7 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
       </ul>
     </li>`;
   });
-  const purposes = input.details.map(
-    (detail) => html`<blockquote lang="zh"><p>${detail.purpose}</p></blockquote>`,
-  );
+  const purposes = input.details.map((detail) => html`<blockquote><p>${detail.purpose}</p></blockquote>`);
   const title = t('授权用证', 'Share your licences');
   return page(
     view,

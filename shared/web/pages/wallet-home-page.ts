@@ -163,6 +163,9 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
       <a class="button secondary" href="/wallet/passkeys" id="wallet-passkeys"
         >${t('通行密钥', 'Passkeys')}</a
       >
+      <a class="button secondary" href="/wallet/authorizations" id="wallet-authorizations"
+        >${t('已授权的平台', 'Authorized platforms')}</a
+      >
       ${
         entity
           ? html`<a class="button secondary" href="/wallet/login"
