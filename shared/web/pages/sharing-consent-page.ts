@@ -89,7 +89,7 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
               )
         }
       </p>
-      <ul class="consent-types">
+      <ul class="cards" role="list">
         ${types}
       </ul>
       <h2>${t('用途（平台的说明）', 'Purpose (in the platform’s words)')}</h2>
