@@ -45,12 +45,20 @@ export interface StoredGrant {
   exp?: unknown;
 }
 
-/** The sharing view of a stored provider grant, or undefined when it carries no `licence_access`. */
-export function sharingGrantOf(id: string, stored: StoredGrant): SharingGrant | undefined {
+/**
+ * The sharing view of a stored provider grant, or undefined when it carries no `licence_access` or has
+ * expired at `nowSeconds` (storage deletes expired items late, or never locally: each read checks).
+ */
+export function sharingGrantOf(
+  id: string,
+  stored: StoredGrant,
+  nowSeconds: number,
+): SharingGrant | undefined {
   const details = licenceAccessDetails(stored.rar);
   if (details.length === 0 || typeof stored.clientId !== 'string' || typeof stored.accountId !== 'string') {
     return undefined;
   }
+  if (typeof stored.exp === 'number' && stored.exp <= nowSeconds) return undefined;
   return {
     id,
     clientId: stored.clientId,

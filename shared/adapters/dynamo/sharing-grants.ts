@@ -1,4 +1,4 @@
-import type { Clock } from '../../clock.js';
+import { epochSeconds, type Clock } from '../../clock.js';
 import {
   sharingGrantOf,
   type ClientNames,
@@ -25,14 +25,16 @@ export class DynamoSharingGrants implements SharingGrants {
   async listOf(personId: string): Promise<SharingGrant[]> {
     const found = await grantsOfPerson(this.#deps, personId);
     return found.flatMap(({ id, payload }) => {
-      const grant = sharingGrantOf(id, payload as StoredGrant);
+      const grant = sharingGrantOf(id, payload as StoredGrant, epochSeconds(this.#deps.clock));
       return grant ? [grant] : [];
     });
   }
 
   async find(grantId: string): Promise<SharingGrant | undefined> {
     const payload = await this.#grants.find(grantId);
-    return payload ? sharingGrantOf(grantId, payload as StoredGrant) : undefined;
+    return payload
+      ? sharingGrantOf(grantId, payload as StoredGrant, epochSeconds(this.#deps.clock))
+      : undefined;
   }
 
   async revoke(grantId: string): Promise<void> {
