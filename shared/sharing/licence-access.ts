@@ -69,7 +69,9 @@ export function parseLicenceAccess(detail: unknown, now: Date): LicenceAccessDet
         typeof part === 'number' ? `${path}[${part}]` : path ? `${path}.${String(part)}` : String(part),
       '',
     );
-    throw new LicenceAccessProblem(field || 'authorization_details', issue.message);
+    // A member this type does not have is named itself.
+    const unknown = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+    throw new LicenceAccessProblem(unknown ?? (field || 'authorization_details'), issue.message);
   }
   if (parsed.data.expires_at !== undefined) {
     const seconds = (Date.parse(parsed.data.expires_at) - now.getTime()) / 1000;
@@ -130,4 +132,25 @@ export function sharedFieldNames(type: LicenceType): string[] {
   const schema = z.toJSONSchema(type.fields, { io: 'input' }) as { properties?: Record<string, unknown> };
   const sensitive = new Map(type.sensitiveFields.map((field) => [field.field, field.maskedAs]));
   return Object.keys(schema.properties ?? {}).map((name) => sensitive.get(name) ?? name);
+}
+
+/**
+ * Whether a person acting for an enterprise may share these details: a licence type held by enterprises
+ * only as the enterprise's legal representative, or as an agent whose appointment covers licences (its
+ * `scope`); `right` undefined means they may not act for it (any more). Person types are the person's own.
+ *
+ * @example
+ * ```ts
+ * mayShareForEntity(details, { role: 'agent', scope: ['licences'] }); // true
+ * ```
+ */
+export function mayShareForEntity(
+  details: readonly LicenceAccessDetail[],
+  right: { role: 'legal_representative' | 'agent'; scope?: readonly string[] } | undefined,
+): boolean {
+  const entityTypes = grantedLicenceTypes(details).some(
+    (code) => findLicenceType(code)?.holderKind === 'entity',
+  );
+  if (!entityTypes) return true;
+  return right?.role === 'legal_representative' || Boolean(right?.scope?.includes('licences'));
 }

@@ -17,8 +17,12 @@ import {
   throttledMessage,
 } from '../web/pages/interaction-pages.js';
 import { sharingConsentPage } from '../web/pages/sharing-consent-page.js';
-import { licenceAccessDetails, levelToShare, type LicenceAccessDetail } from '../sharing/licence-access.js';
-import { findLicenceType } from '../licence/catalogue.js';
+import {
+  licenceAccessDetails,
+  levelToShare,
+  mayShareForEntity,
+  type LicenceAccessDetail,
+} from '../sharing/licence-access.js';
 import { levelOfAcr } from '../identity/assurance.js';
 import type { ScanLoginInteractions } from './scan-login.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
@@ -331,12 +335,8 @@ export function interactionRoutes(
     if (subject.kind === 'person') return { allowed: true };
     const entity = await directory.findEntity(subject.entityId);
     if (!entity) return { allowed: false };
-    const entityTypes = sharing
-      .flatMap((detail) => detail.licence_types)
-      .some((code) => findLicenceType(code)?.holderKind === 'entity');
     const right = await directory.canActFor(subject.personId, entity.creditCode);
-    const covers = right?.role === 'legal_representative' || Boolean(right?.scope?.includes('licences'));
-    return { allowed: !entityTypes || covers, entityName: entity.name };
+    return { allowed: mayShareForEntity(sharing, right), entityName: entity.name };
   }
 
   async function confirm(ctx: KoaContextWithOIDC) {

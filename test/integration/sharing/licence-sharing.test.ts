@@ -396,3 +396,49 @@ describe('a share through oauth4webapi, pushed (PAR)', () => {
     expect(await response.json()).toEqual({ items: [] });
   });
 });
+
+describe('acting for an enterprise', () => {
+  it('its legal representative shares the business licence: the consent page names the enterprise', async () => {
+    const { citizen, entity } = runtime.credentials;
+    const enterprisePlatform = await registerPlatform(runtime, admin, {
+      name: '企业年报测试平台',
+      redirectUris: ['https://annual-report.example/callback'],
+      scopes: ['openid', 'entity'],
+      authorizationDetailsTypes: ['licence_access'],
+    });
+    const ua = browser();
+    const details = [licenceAccess(['business-licence'], '企业年报公示')];
+    const request = await authorizationRequest(enterprisePlatform, {
+      scope: 'openid entity',
+      authorization_details: JSON.stringify(details),
+    });
+    const answers = { entity: entity.creditCode, consent: false };
+    let outcome = await runFlow(ua, request.url, {
+      username: citizen.idNumber,
+      password: citizen.password,
+      ...answers,
+    });
+    for (let hops = 0; outcome.page && outcome.stoppedAt !== 'consent' && hops < 4; hops++) {
+      if (outcome.page.html.includes('获取验证码')) {
+        const stepped = await stepUpBySms(runtime, ua, outcome.page.html, citizen.phone);
+        outcome = await runFlow(ua, stepped.page?.url ?? stepped.leftTo!, answers);
+      } else {
+        outcome = await runFlow(ua, outcome.page.url, answers);
+      }
+    }
+    expect(outcome.stoppedAt, outcome.callback?.href ?? outcome.page?.html.slice(0, 400)).toBe('consent');
+    expect(outcome.page!.html).toContain(entity.name);
+    expect(outcome.page!.html).toContain('营业执照');
+    expect(outcome.page!.html).not.toContain('role="alert"');
+    const { callback } = await callbackOf(ua, outcome.page!.url, {});
+    const tokens = await exchange(enterprisePlatform, request, callback);
+    expect(tokens.authorization_details).toEqual(details);
+    const response = await getWithToken(runtime, '/shared/licences', tokens.access_token);
+    expect(response.status, await response.clone().text()).toBe(200);
+    const { items } = (await response.json()) as { items: LicenceJson[] };
+    expect(items.length).toBeGreaterThanOrEqual(1);
+    expect(items.every((item) => item.type === 'business-licence' && item.holder.kind === 'entity')).toBe(
+      true,
+    );
+  });
+});
