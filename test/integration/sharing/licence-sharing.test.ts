@@ -200,6 +200,18 @@ describe('a share through openid-client', () => {
     expect(html).toMatch(/formaction="\/interaction\/[^"]+\/abort"/);
   });
 
+  it('asking again without a consent page (prompt=none) gets consent_required, never a code', async () => {
+    const request = await authorizationRequest(platform, {
+      prompt: 'none',
+      authorization_details: JSON.stringify([
+        licenceAccess(['driving-licence', 'social-security-card'], purpose),
+      ]),
+    });
+    const outcome = await runFlow(result.ua, request.url, {});
+    expect(outcome.callback?.searchParams.get('error')).toBe('consent_required');
+    expect(outcome.callback?.searchParams.get('code')).toBeNull();
+  });
+
   it('the token response echoes the granted authorization_details, and the sign-in is level 3', () => {
     expect(result.tokens.authorization_details).toEqual([
       { type: 'licence_access', licence_types: ['driving-licence'], purpose },
