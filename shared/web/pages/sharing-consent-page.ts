@@ -50,11 +50,11 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
     day: 'numeric',
     timeZone: 'Asia/Shanghai',
   });
-  const types = grantedLicenceTypes(input.details).map((code) => {
+  const types = grantedLicenceTypes(input.details).map((code, i) => {
     const type = findLicenceType(code)!;
     const fields = sharedFieldNames(type).map((name) => fieldLabel(code, name, view.lang));
-    return html`<li class="card">
-      <h2>${typeName(view, code)}</h2>
+    return html`<section class="card" aria-labelledby="shared-type-${i}">
+      <h2 id="shared-type-${i}">${typeName(view, code)}</h2>
       <p>${t('将提供：', 'What goes:')}</p>
       <ul>
         <li>
@@ -68,7 +68,7 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
           ${t('证照的电子签名（平台可自行核验）', 'the licence’s signature (the platform can verify it)')}
         </li>
       </ul>
-    </li>`;
+    </section>`;
   });
   const purposes = input.details.map((detail) => html`<blockquote><p>${detail.purpose}</p></blockquote>`);
   const title = t('授权用证', 'Share your licences');
@@ -89,9 +89,7 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
               )
         }
       </p>
-      <ul class="cards" role="list">
-        ${types}
-      </ul>
+      ${types}
       <h2>${t('用途（平台的说明）', 'Purpose (in the platform’s words)')}</h2>
       ${purposes}
       <h2>${t('授权期限', 'How long')}</h2>
