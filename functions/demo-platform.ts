@@ -21,6 +21,9 @@ import {
 import { parseForm } from '../shared/web/kit/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { demoSignedInBody, demoSignedOutBody } from '../shared/web/pages/demo-page.js';
+import { demoBusinessBody, demoBusinessStart } from '../shared/web/pages/demo-business-page.js';
+import { demoBusinessDetails, readAndVerify } from '../shared/web/demo/demo-business.js';
+import { html } from '../shared/web/kit/html.js';
 import { pendingLogin, RelyingParty } from '../shared/web/relying-party.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
@@ -30,8 +33,15 @@ const dependencies = composition({ kms, webMac, secrets: pageClientSecrets, cook
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 const served = routesOf('demo-platform');
 
-/** The sign-in under way, and the scopes it asked for (to show them once signed in). */
-const pendingDemoLogin = z.strictObject({ pending: pendingLogin, scope: z.string().max(200) });
+/**
+ * The sign-in under way, the scopes it asked for (to show them once signed in), and whether it is the
+ * 办理业务 example (which asked to read a driving licence).
+ */
+const pendingDemoLogin = z.strictObject({
+  pending: pendingLogin,
+  scope: z.string().max(200),
+  business: z.boolean().optional(),
+});
 
 const relyingParties = new Map<string, RelyingParty>();
 
@@ -83,11 +93,12 @@ export const handler = webHandler(
           return page(
             context,
             200,
-            demoSignedInBody(t, {
+            html`${demoSignedInBody(t, {
               idTokenClaims: idTokenClaims(session.idToken),
               userinfo: session.userinfo,
               scope: session.scope,
-            }),
+            })}
+            ${demoBusinessStart(t)}`,
           );
         }
         const message =
@@ -97,7 +108,15 @@ export const handler = webHandler(
                 text: t('您已退出本平台。', 'You have signed out of this platform.'),
               }
             : undefined;
-        return page(context, 200, demoSignedOutBody(t, message));
+        return page(context, 200, html`${demoSignedOutBody(t, message)} ${demoBusinessStart(t)}`);
+      },
+      'GET /demo/business': async () => {
+        const scope = 'openid profile';
+        const { url, pending } = await relyingParty().begin(scope, {
+          authorization_details: demoBusinessDetails(),
+          ...(context.lang === 'en' ? { ui_locales: 'en' } : {}),
+        });
+        return redirect(url, [await cookies.login.write({ pending, scope, business: true }, now)]);
       },
       'GET /demo/login': async () => {
         const scope = requestedScope(new URLSearchParams(event.rawQueryString ?? ''));
@@ -132,6 +151,34 @@ export const handler = webHandler(
         }
         const rp = relyingParty();
         const userinfo = await rp.userinfo(signedIn.accessToken, String(signedIn.claims.sub));
+        const signedInCookie = await cookies.session.write(
+          { idToken: signedIn.idToken, userinfo, scope: started?.scope ?? 'openid' },
+          now,
+        );
+        if (started?.business) {
+          // The platform reads the shared licence and verifies it itself; the access token then goes back
+          // (the authorization stays, listed in the person's wallet, until it ends or is withdrawn).
+          const outcome = await readAndVerify(
+            deps.config.issuerUrl,
+            signedIn.accessToken,
+            signedIn.authorizationDetails,
+          );
+          await rp.revoke(signedIn.accessToken, 'access_token').catch((error: unknown) =>
+            logger.warn('demo platform could not revoke its token', {
+              error: error instanceof Error ? error.name : 'unknown',
+            }),
+          );
+          return htmlPage(
+            200,
+            renderPage({
+              ...context,
+              section: 'demo',
+              title: t('办理业务', 'Doing business'),
+              body: demoBusinessBody(t, context.lang, outcome),
+            }),
+            [clearLogin, signedInCookie],
+          );
+        }
         // The platform has read what it needs: its tokens go back rather than sit unused until they expire.
         await Promise.all([
           rp.revoke(signedIn.accessToken, 'access_token'),
@@ -141,13 +188,7 @@ export const handler = webHandler(
             error: error instanceof Error ? error.name : 'unknown',
           }),
         );
-        return redirect('/demo', [
-          clearLogin,
-          await cookies.session.write(
-            { idToken: signedIn.idToken, userinfo, scope: started?.scope ?? 'openid' },
-            now,
-          ),
-        ]);
+        return redirect('/demo', [clearLogin, signedInCookie]);
       },
       'POST /demo/logout': async () => {
         parseForm(event, deps.config.issuerUrl, z.object({}));

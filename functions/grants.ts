@@ -116,6 +116,18 @@ const accessTokens = [
   partitions.oidcModel('Client'),
 ];
 
+/** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
+const grantMembers = [
+  // Access tokens of either kind, keyed by their hash since issue 16 (older ones under their model).
+  partitions.oidcModel('Bearer'),
+  partitions.oidcModel('AccessToken'),
+  partitions.oidcModel('AuthorizationCode'),
+  partitions.oidcModel('RefreshToken'),
+  partitions.oidcModel('DeviceCode'),
+  partitions.oidcModel('BackchannelAuthenticationRequest'),
+  partitions.oidcModel('PreAuthorizedCode'),
+];
+
 /**
  * Every function of the route table. A `Record` over its names: a function added there must be granted
  * here before anything compiles. Each entry says what the code does today; keep them in step (the local
@@ -292,6 +304,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
+  // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
+  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grant itself.
   me: {
     table: {
       items: {
@@ -303,6 +317,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryEntity,
           partitions.issuer,
           partitions.licence,
+          partitions.oidcModel('Grant'),
         ],
         PutItem: [
           partitions.entityAccount,
@@ -310,7 +325,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.passkey,
           partitions.passkeyChallenge,
         ],
-        DeleteItem: [partitions.passkey, partitions.passkeyChallenge],
+        DeleteItem: [partitions.passkey, partitions.passkeyChallenge, partitions.oidcModel('Grant')],
+        BatchWriteItem: grantMembers,
       },
       queries: ['gsi1', 'gsi2'],
     },

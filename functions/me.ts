@@ -15,6 +15,8 @@ import {
   passkeys,
   usage,
   clientReader,
+  sharingGrants,
+  clientNames,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
@@ -47,6 +49,12 @@ import {
   type PasskeyOwner,
 } from '../shared/identity/passkeys.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
+import {
+  listAuthorizations,
+  withdrawAuthorization,
+  type authorizationListSchema,
+} from '../shared/sharing/authorizations.js';
+import { sharedLicences, type sharedLicencesSchema } from '../shared/sharing/shared-licences.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -64,12 +72,28 @@ const dependencies = composition({
   passkeys,
   usage,
   clientReader,
+  sharingGrants,
+  clientNames,
 });
 const served = routesOf('me');
 
-/** The holder's API (a person's token with scope `licences`): my licences, and showing one as a QR code. */
+/**
+ * The holder's API (a person's token with scope `licences`): my licences, showing one as a QR code, my
+ * passkeys, the platforms I let read my licences; and the one route of the platforms themselves,
+ * `GET /shared/licences` (a platform's token whose grant carries `licence_access`).
+ */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
+  if (served.is(event, 'GET /shared/licences')) {
+    const platform = await authenticateBearer(event, 'openid', deps);
+    return json(
+      200,
+      (await sharedLicences(
+        { ...platform, requestId: event.requestContext.requestId },
+        deps,
+      )) satisfies z.output<typeof sharedLicencesSchema>,
+    );
+  }
   const caller = await authenticateBearer(event, 'licences', deps);
   if (!caller.accountId)
     throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
@@ -93,6 +117,18 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const rp = relyingPartyOf(deps.config.issuerUrl);
 
   return served.dispatch(event, {
+    'GET /shared/licences': () => {
+      throw new Error('served above, with the platform’s token');
+    },
+    'GET /me/authorizations': async () =>
+      json(
+        200,
+        (await listAuthorizations(subject.personId, deps)) satisfies z.output<typeof authorizationListSchema>,
+      ),
+    'DELETE /me/authorizations/{id}': async () => {
+      await withdrawAuthorization(subject.personId, event.pathParameters?.id ?? '', deps);
+      return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+    },
     'GET /me/passkeys': async () =>
       json(200, { items: await listPasskeys(await owner(), deps) } satisfies z.output<
         typeof passkeyListSchema

@@ -185,6 +185,18 @@ const table = [
     auth: { scope: 'licences' },
     parameters: { id: 'passkeyId' },
   },
+  // Sharing licences with platforms (授权用证, shared/sharing/): the person's authorizations, and withdrawing one.
+  { method: 'GET', path: '/me/authorizations', function: 'me', auth: { scope: 'licences' } },
+  {
+    method: 'DELETE',
+    path: '/me/authorizations/{id}',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: { id: 'authorizationId' },
+  },
+  // A platform reads what a person shared with it: any of its access tokens for our API (scope `openid`)
+  // whose grant carries `licence_access` authorization details, which the function checks.
+  { method: 'GET', path: '/shared/licences', function: 'me', auth: { scope: 'openid' } },
   { method: 'GET', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   { method: 'POST', path: '/me/entities', function: 'accounts', auth: { scope: 'entity' } },
   {
@@ -258,8 +270,20 @@ const table = [
     parameters: { id: 'passkeyId' },
   },
 
+  // The platforms the person let read their licences (已授权的平台), and withdrawing one (a form).
+  { method: 'GET', path: '/wallet/authorizations', function: 'wallet', auth: 'session' },
+  {
+    method: 'POST',
+    path: '/wallet/authorizations/{id}/withdraw',
+    function: 'wallet',
+    auth: 'session',
+    parameters: { id: 'authorizationId' },
+  },
+
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },
+  // 办理业务: the demo asks to read a driving licence (授权用证) and verifies what it receives.
+  { method: 'GET', path: '/demo/business', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/callback', function: 'demo-platform', auth: 'session' },
   { method: 'POST', path: '/demo/logout', function: 'demo-platform', auth: 'session' },
 

@@ -46,6 +46,8 @@ import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js
 import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-api.js';
 import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
 import { usageBody } from '../shared/web/pages/wallet-usage-page.js';
+import { AuthorizationsApi } from '../shared/web/wallet/authorizations-api.js';
+import { authorizationsBody } from '../shared/web/pages/wallet-authorizations-page.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
@@ -287,6 +289,40 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         return ended(error);
       }
     },
+    'GET /wallet/authorizations': async () => {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      try {
+        const items = await new AuthorizationsApi(deps.config.issuerUrl, session.accessToken).list();
+        const withdrawn = new URLSearchParams(event.rawQueryString ?? '').has('withdrawn');
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: t('已授权的平台', 'Authorized platforms'),
+            body: authorizationsBody(t, { items, withdrawn }),
+          }),
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    },
+
+    'POST /wallet/authorizations/{id}/withdraw': async () => {
+      if (!sameOrigin(event, deps.config.issuerUrl)) throw new CrossSiteError();
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      try {
+        await new AuthorizationsApi(deps.config.issuerUrl, session.accessToken).withdraw(
+          event.pathParameters?.id ?? '',
+        );
+        return redirect('/wallet/authorizations?withdrawn=1');
+      } catch (error) {
+        return ended(error);
+      }
+    },
+
     'GET /wallet': async () => {
       const found = await cookies.session(event, now);
       if (!found) {

@@ -22,6 +22,8 @@ import {
   dynamoScanLoginStore,
   dynamoSessionRegistry,
   dynamoSignInRevocation,
+  dynamoSharingGrants,
+  dynamoClientNames,
   dynamoSmsCodeStore,
   dynamoStatusListStore,
   dynamoTrustListStore,
@@ -166,3 +168,5 @@ export const scanLogins = (c: Needs<'doc'>) => dynamoScanLoginStore(c.doc);
 export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);
 export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
 export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);
+export const sharingGrants = (c: Needs<'doc'>) => dynamoSharingGrants(c.doc, c.clock);
+export const clientNames = (c: Needs<'doc'>) => dynamoClientNames(c.doc, c.clock);

@@ -32,6 +32,7 @@ import type { AssetSource } from '../../shared/web/assets.js';
 import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
 import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
+import type { ClientNames, SharingGrants } from '../../shared/sharing/authorizations.js';
 
 /*
  * The composition's types, apart from the code that builds them: `factories.ts` reads them, and
@@ -126,6 +127,10 @@ export interface Dependencies extends Connections {
   smsCodes: SmsCodeStore;
   /** Ends every sign-in of a person (the real owner taking an account back). */
   signIns: SignInRevocation;
+  /** The provider's grants that share licences with platforms (授权用证). */
+  sharingGrants: SharingGrants;
+  /** The registered platforms' names. */
+  clientNames: ClientNames;
 }
 
 type Given = 'config' | 'clock';

@@ -33,6 +33,8 @@ import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
 import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';
+import { authorizationListSchema } from '../../shared/sharing/authorizations.js';
+import { sharedLicencesSchema } from '../../shared/sharing/shared-licences.js';
 
 const signedToken = (what: string) => z.string().meta({ description: `${what} (compact JWS)` });
 const location = { location: 'The new resource' };
@@ -337,6 +339,32 @@ export const operations: Operations = {
     tag: 'Holder',
     responses: { 204: { description: 'Removed' } },
     problems: passkeyProblems,
+  },
+  'GET /me/authorizations': {
+    operationId: 'myAuthorizations',
+    summary: 'The platforms I let read my licences (已授权的平台), newest first',
+    tag: 'Sharing',
+    responses: { 200: { description: 'My authorizations', schema: authorizationListSchema } },
+    problems: { 403: ['not_a_person'] },
+  },
+  'DELETE /me/authorizations/{id}': {
+    operationId: 'withdrawAuthorization',
+    summary: 'Withdraw an authorization: the platform’s tokens stop working at once',
+    tag: 'Sharing',
+    responses: { 204: { description: 'Withdrawn' } },
+    problems: { 403: ['not_a_person'], 404: ['authorization_not_found'] },
+  },
+  'GET /shared/licences': {
+    operationId: 'sharedLicences',
+    summary: 'A platform reads the licences a person shared with it (授权用证)',
+    description:
+      'With an access token whose grant carries `licence_access` authorization details (RFC 9396): the ' +
+      'licences of the granted types that the person (or the enterprise they act for) holds, each with ' +
+      'its credential. A granted type the person holds no licence of adds nothing. Each licence returned ' +
+      'is recorded in the person’s usage record (用证记录).',
+    tag: 'Sharing',
+    responses: { 200: { description: 'The shared licences', schema: sharedLicencesSchema } },
+    problems: { 403: ['insufficient_authorization', 'account_not_found'] },
   },
   'GET /me/entities': {
     operationId: 'myEntities',

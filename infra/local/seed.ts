@@ -55,6 +55,8 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
         redirectUris: [redirectUri],
         postLogoutRedirectUris: [`${baseUrl}/demo`],
         scopes: ['openid', 'profile', 'idcard', 'entity', 'licences', 'offline_access'],
+        // The demo's 办理业务 example asks to read a driving licence (授权用证).
+        authorizationDetailsTypes: ['licence_access'],
       }),
     ),
   );

@@ -61,6 +61,15 @@ export const registerClientInput = z
       .string()
       .regex(/^urn:elicence:loa:[123]$/, 'must be one of acr_values_supported (urn:elicence:loa:1..3)')
       .optional(),
+    /**
+     * The Rich Authorization Request types (RFC 9396) the platform may ask for: `licence_access` lets it
+     * ask a person to share licences (授权用证, shared/sharing/). A client without it that asks gets
+     * `invalid_authorization_details`.
+     */
+    authorizationDetailsTypes: z
+      .array(z.enum(['licence_access']))
+      .transform((types) => [...new Set(types)])
+      .optional(),
   })
   .superRefine((input, ctx) => {
     const signsIn = input.scopes.some((s) => s !== 'licences:verify');
@@ -76,6 +85,13 @@ export const registerClientInput = z
         code: 'custom',
         path: ['tokenEndpointAuthMethod'],
         message: 'a public client cannot use client credentials (licences:verify)',
+      });
+    }
+    if (input.authorizationDetailsTypes?.length && input.redirectUris.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authorizationDetailsTypes'],
+        message: 'only for platforms that sign people in (redirectUris)',
       });
     }
     if (input.tokenEndpointAuthMethod === 'private_key_jwt' && !input.jwksUri) {
@@ -140,6 +156,9 @@ export function clientMetadata(
     ...(input.jwksUri ? { jwks_uri: input.jwksUri } : {}),
     ...(input.firstParty ? { first_party: true } : {}),
     ...(input.minAcr ? { min_acr: input.minAcr } : {}),
+    ...(input.authorizationDetailsTypes?.length
+      ? { authorization_details_types: input.authorizationDetailsTypes }
+      : {}),
     // ES256 is the provider's default for every client; only the exception is stored.
     ...(input.idTokenSignedResponseAlg === 'RS256' ? { id_token_signed_response_alg: 'RS256' } : {}),
     ...(input.backchannelLogoutUri

@@ -11,6 +11,10 @@ export interface AccessTokenRecord {
   exp?: number;
   accountId?: string;
   extra?: Record<string, unknown>;
+  /** The provider grant the token was issued under (a person's consent to the client). */
+  grantId?: string;
+  /** Its Rich Authorization Request details (RFC 9396), as granted. */
+  rar?: unknown;
 }
 
 /** Finds the stored record of an opaque access token, or nothing when it is unknown or expired. */
@@ -24,6 +28,10 @@ export interface Caller {
   issuerId: string | undefined;
   /** For a person's token: the `acr` of the sign-in it came from (`identity/assurance.ts`). */
   acr: string | undefined;
+  /** For a person's token: the grant it was issued under. */
+  grantId: string | undefined;
+  /** The token's authorization details (RFC 9396), as the provider granted them. */
+  authorizationDetails: unknown;
 }
 
 const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]{20,512}=*)$/;
@@ -81,6 +89,8 @@ export async function authenticate(
     accountId: record.accountId,
     issuerId: typeof issuerId === 'string' ? issuerId : undefined,
     acr: typeof acr === 'string' ? acr : undefined,
+    grantId: typeof record.grantId === 'string' ? record.grantId : undefined,
+    authorizationDetails: record.rar,
   };
 }
 

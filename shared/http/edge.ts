@@ -23,7 +23,8 @@ export type ParameterKind =
   | 'interactionStep'
   | 'scanLoginCode'
   | 'assetFile'
-  | 'passkeyId';
+  | 'passkeyId'
+  | 'authorizationId';
 
 /**
  * What the edge needs to know of the function it fronts, which the function knows from the route table
@@ -101,6 +102,8 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
   },
   // A WebAuthn credential id, base64url (shared/identity/passkeys.ts bounds enrolled ones alike).
   passkeyId: { ...urlSafe(1024), notFound: 'passkey_not_found' },
+  // A share's id: the OpenID provider's grant id (shared/sharing/authorizations.ts).
+  authorizationId: { ...urlSafe(64), notFound: 'authorization_not_found' },
 };
 
 /**

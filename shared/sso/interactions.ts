@@ -13,8 +13,17 @@ import {
   invalidEntityChoice,
   loginPage,
   personalPage,
+  scopeDescriptions,
   throttledMessage,
 } from '../web/pages/interaction-pages.js';
+import { sharingConsentPage } from '../web/pages/sharing-consent-page.js';
+import {
+  licenceAccessDetails,
+  levelToShare,
+  mayShareForEntity,
+  type LicenceAccessDetail,
+} from '../sharing/licence-access.js';
+import { levelOfAcr } from '../identity/assurance.js';
 import type { ScanLoginInteractions } from './scan-login.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { isStepUp, phoneInteractions } from './phone-interactions.js';
@@ -93,13 +102,17 @@ export function interactionRoutes(
       if (ctx.method === 'GET' && action === 'reset') {
         return await phone.reset(ctx, view, await details(), undefined, send);
       }
-      if (
-        ctx.method !== 'POST' ||
-        action === undefined ||
-        action === 'abort' ||
-        action === 'unmet' ||
-        action === 'scan'
-      ) {
+      // The consent page refuses with a submit button of its form (POST), the sign-in page with a link.
+      if (ctx.method === 'POST' && action === 'abort') {
+        await readForm(ctx.req);
+        return await provider.interactionFinished(
+          ctx.req,
+          ctx.res,
+          { error: 'access_denied', error_description: 'End-User refused the request' },
+          { mergeWithLastSubmission: false },
+        );
+      }
+      if (ctx.method !== 'POST' || action === undefined || action === 'unmet' || action === 'scan') {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);
@@ -174,6 +187,29 @@ export function interactionRoutes(
       }
       case 'consent': {
         const scopes = String(details.params.scope ?? '').split(' ');
+        const sharing = licenceAccessDetails((details.prompt.details as { rar?: unknown }).rar);
+        if (sharing.length > 0) {
+          const acting = await sharingAuthority(details.session?.accountId, sharing);
+          return send(
+            200,
+            sharingConsentPage(view, {
+              uid,
+              clientName: name,
+              details: sharing,
+              alsoReleased: scopeDescriptions(view.t, scopes),
+              ...(acting.entityName ? { entityName: acting.entityName } : {}),
+              ...(acting.allowed
+                ? {}
+                : {
+                    refusal: view.t(
+                      '您的经办人授权不包括证照，不能将企业的证照授权给平台。',
+                      'Your appointment as agent does not cover licences: you cannot share the enterprise’s licences.',
+                    ),
+                  }),
+              now: new Date(),
+            }),
+          );
+        }
         return send(200, consentPage(view, { uid, clientName: name, scopes }));
       }
       default:
@@ -273,10 +309,29 @@ export function interactionRoutes(
     });
   }
 
+  /**
+   * Whom a share is for and whether the person may approve it: personally, always; acting for an
+   * enterprise, a type held by enterprises only as its legal representative or as an agent whose
+   * appointment covers licences (asked now, not when the session began).
+   */
+  async function sharingAuthority(
+    accountId: unknown,
+    sharing: readonly LicenceAccessDetail[],
+  ): Promise<{ allowed: boolean; entityName?: string }> {
+    const subject = parseAccountId(String(accountId ?? ''));
+    if (subject.kind === 'person') return { allowed: true };
+    const entity = await directory.findEntity(subject.entityId);
+    if (!entity) return { allowed: false };
+    const right = await directory.canActFor(subject.personId, entity.creditCode);
+    return { allowed: mayShareForEntity(sharing, right), entityName: entity.name };
+  }
+
   async function confirm(ctx: KoaContextWithOIDC) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'consent' || !details.session)
       throw new errors.InvalidRequest('not a consent step');
+    const asked = (details.prompt.details as { rar?: unknown }).rar;
+    if (asked !== undefined) return confirmSharing(ctx, details, asked);
     const grant = details.grantId
       ? await provider.Grant.find(details.grantId)
       : new provider.Grant({
@@ -296,6 +351,52 @@ export function interactionRoutes(
     }
     const grantId = await grant.save();
     return finished(ctx, details, { consent: details.grantId ? {} : { grantId } }, { merge: true });
+  }
+
+  /**
+   * Approving a share (授权用证): a grant of its own, so that each authorization has its own purpose,
+   * expiry and withdrawal (`GET /me/authorizations`). It carries the sign-in's scopes (those of the
+   * session's grant for this platform, and those the request adds) and exactly the approved details
+   * (`addRar`), which the platform's code and tokens then carry. Refused unless the session has the
+   * level the licence types need (the sign-in step-up brought it there) and, acting for an enterprise,
+   * the appointment allows it.
+   */
+  async function confirmSharing(ctx: KoaContextWithOIDC, details: InteractionDetails, asked: unknown) {
+    const session = details.session!;
+    const sharing = licenceAccessDetails(asked);
+    if (!Array.isArray(asked) || sharing.length !== asked.length) {
+      throw new errors.InvalidAuthorizationDetails('only licence_access details can be approved here');
+    }
+    if ((levelOfAcr(session.acr) ?? 1) < levelToShare(sharing)) {
+      throw new errors.AccessDenied('the sign-in is below the level these licence types require');
+    }
+    if (!(await sharingAuthority(session.accountId, sharing)).allowed) {
+      throw new errors.AccessDenied('the appointment as agent does not cover licences');
+    }
+    const clientId = String(details.params.client_id);
+    const existing = details.grantId ? await provider.Grant.find(details.grantId) : undefined;
+    const grant = new provider.Grant({ accountId: session.accountId, clientId });
+    if (existing?.openid) grant.openid = structuredClone(existing.openid);
+    if (existing?.resources) grant.resources = structuredClone(existing.resources);
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+    for (const detail of sharing) grant.addRar(detail);
+    const grantId = await grant.save();
+    logger.info('licence access granted', { clientId, grantId });
+    return provider.interactionFinished(
+      ctx.req,
+      ctx.res,
+      { consent: { grantId } },
+      { mergeWithLastSubmission: true },
+    );
   }
 }
 

@@ -29,6 +29,7 @@ import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes, identityScopes } from './scopes.js';
 import { servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
+import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -234,14 +235,18 @@ export function createProvider(deps: ProviderDependencies): Provider {
           ctx.body = loggedOutPage(view(ctx, ctx.url));
         },
       },
+      // Rich Authorization Requests (RFC 9396): platforms registered for `licence_access` ask to read a
+      // person's licences (shared/sso/licence-access-rar.ts); the provider parses and checks the request.
+      richAuthorizationRequests: licenceAccessRar.feature(deps.clock),
       resourceIndicators: {
         enabled: true,
-        // Our API is the audience only when an API scope is asked for; otherwise the access token is
-        // for userinfo, as OpenID Connect expects.
+        // Our API is the audience only when an API scope or licence access is asked for; otherwise the
+        // access token is for userinfo, as OpenID Connect expects.
         defaultResource: (ctx, _client, oneOf) => {
           if (oneOf) return oneOf;
           const asked = String(ctx.oidc.params?.scope ?? '').split(' ');
-          return asked.some((scope) => (apiScopes as readonly string[]).includes(scope))
+          return asked.some((scope) => (apiScopes as readonly string[]).includes(scope)) ||
+            ctx.oidc.params?.authorization_details !== undefined
             ? deps.issuerUrl
             : undefined;
         },
@@ -254,12 +259,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     ttl: {
       ClientCredentials: deps.accessTokenTtlSeconds,
+      // A grant of licence access (授权用证) lasts as long as the platform asked, within the limits of
+      // shared/sharing/licence-access.ts; every other grant, 30 days.
+      Grant: (_ctx, grant) => licenceAccessRar.grantSeconds(grant, new Date(deps.clock.now())) ?? 30 * 86_400,
       AccessToken: deps.accessTokenTtlSeconds,
       AuthorizationCode: 60,
       IdToken: 600,
       Interaction: 3600,
       Session: 8 * 3600,
-      Grant: 30 * 86_400,
       RefreshToken: 30 * 86_400,
     },
     // An issuer's machine tokens name the issuer, so our API knows whose licences a caller may touch
@@ -444,6 +451,9 @@ function interactionPolicyWithEntityChoice() {
       (ctx) => {
         const { oidc } = ctx;
         if (!oidc.session?.accountId) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        // Sharing licences needs the level their types require (licence-reader.ts): a person below it
+        // is stepped up before the consent page, never refused there.
+        const toShare = licenceAccessAsked(oidc.params?.authorization_details);
         const asked = requiredLevel({
           acrValues: oidc.params?.acr_values,
           essentialAcr: (
@@ -453,7 +463,7 @@ function interactionPolicyWithEntityChoice() {
             : undefined,
           clientMinAcr: oidc.client?.['min_acr'],
         });
-        return (levelOfAcr(oidc.acr) ?? 1) < asked;
+        return (levelOfAcr(oidc.acr) ?? 1) < Math.max(asked, toShare);
       },
     ),
   );

@@ -24,6 +24,8 @@ export interface SignedIn {
   refreshToken?: string;
   idToken: string;
   claims: client.IDToken;
+  /** The authorization details (RFC 9396) the token response granted, when the request asked for some. */
+  authorizationDetails?: unknown;
 }
 
 export interface RelyingPartyOptions {
@@ -128,6 +130,7 @@ export class RelyingParty {
       ...(tokens.refresh_token ? { refreshToken: tokens.refresh_token } : {}),
       idToken: tokens.id_token,
       claims,
+      ...(tokens.authorization_details ? { authorizationDetails: tokens.authorization_details } : {}),
     };
   }
 

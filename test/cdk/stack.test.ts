@@ -632,7 +632,8 @@ describe('ElicenceStack', () => {
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
         verify: { items: [get, put], queries: ['gsi1'] },
-        me: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
+        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete).
+        me: { items: [get, put, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
         accounts: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },
@@ -699,18 +700,30 @@ describe('ElicenceStack', () => {
           for (const key of keys) expect(key, name).toMatch(/^[a-z-]+(#[A-Za-z-]+)*(#\*)?$/);
         }
       }
-      // Sessions, grants, codes and clients are the OpenID provider's; admin saves issuers' clients only.
-      expect(writers('oidc#')).toEqual(['oidc', 'admin']);
+      // Sessions, grants, codes and clients are the OpenID provider's; admin saves issuers' clients only;
+      // the holder's API deletes a grant and the tokens under it when the person withdraws a share.
+      expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me']);
+      expect(functionGrants.me.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([]);
+      expect(functionGrants.me.table?.items.DeleteItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
+        'oidc#Grant#*',
+      ]);
       expect(functionGrants.admin.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Client#*',
       ]);
       // Every other reader of oidc# items looks up bearer tokens, and whether their client is still
       // registered (a deleted client's tokens stop), nothing else.
+      // (The holder's API also reads grants: the shares it lists, and the grant a platform reads under.)
       for (const name of readers('oidc#').filter((n) => n !== 'oidc')) {
         expect(
           functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
           name,
-        ).toEqual(['oidc#Bearer#*', 'oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*']);
+        ).toEqual([
+          'oidc#Bearer#*',
+          'oidc#AccessToken#*',
+          'oidc#ClientCredentials#*',
+          'oidc#Client#*',
+          ...(name === 'me' ? ['oidc#Grant#*'] : []),
+        ]);
       }
       // Licences are written by the issuing API alone; verification only reads them.
       expect(writers('licence#')).toEqual(['licences']);

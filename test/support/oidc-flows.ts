@@ -68,6 +68,7 @@ export async function registerPlatform(
     backchannelLogoutUri?: string;
     minAcr?: string;
     idTokenSignedResponseAlg?: 'ES256' | 'RS256';
+    authorizationDetailsTypes?: string[];
   },
 ): Promise<RelyingParty> {
   const response = await postJson(runtime, '/admin/clients', token, body);

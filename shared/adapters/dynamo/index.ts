@@ -42,6 +42,8 @@ import { DynamoStatusListStore } from './status-list-store.js';
 import { DynamoTrustListStore } from './trust-list-store.js';
 import { DynamoPasskeyStore } from './passkey-store.js';
 import type { PasskeyStore } from '../../identity/passkeys.js';
+import type { ClientNames, SharingGrants } from '../../sharing/authorizations.js';
+import { DynamoClientNames, DynamoSharingGrants } from './sharing-grants.js';
 
 /*
  * The composition root's way in to the DynamoDB adapters: one connection per container, and one builder
@@ -111,6 +113,13 @@ export const dynamoSignInRevocation = (table: TableConnection, clock: Clock): Si
   endAll: (personId, options) =>
     endSignInsOf({ doc: table, tableName: table.tableName, clock }, personId, options),
 });
+
+/** The provider's grants that share licences with platforms (授权用证): listed, found, withdrawn. */
+export const dynamoSharingGrants = (table: TableConnection, clock: Clock): SharingGrants =>
+  new DynamoSharingGrants({ doc: table, tableName: table.tableName, clock });
+/** The registered platforms' names. */
+export const dynamoClientNames = (table: TableConnection, clock: Clock): ClientNames =>
+  new DynamoClientNames({ doc: table, tableName: table.tableName, clock });
 
 /**
  * The OpenID provider's storage (its `adapter` option, one instance per model). `sealer` seals the models

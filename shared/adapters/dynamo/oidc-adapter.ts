@@ -536,6 +536,36 @@ export async function endSignInsOf(
 }
 
 /**
+ * The live grants a person made (personally, or acting for an entity), each with its id, found through
+ * gsi2 (`oidc-account#<personId>`) and read again by key, so a grant since revoked or expired is never
+ * returned (one saved a moment ago may still be missing from the eventually consistent index).
+ *
+ * @example
+ * ```ts
+ * const grants = await grantsOfPerson(deps, personId); // [{ id, payload: { clientId, accountId, rar, … } }]
+ * ```
+ */
+export async function grantsOfPerson(
+  deps: DynamoAdapterDeps,
+  personId: string,
+): Promise<Array<{ id: string; payload: AdapterPayload }>> {
+  if (!fits(personId)) return [];
+  const grantPrefix = `${prefixes.oidc}Grant#`;
+  const members = (await gsi2Members(deps, indexKeys.oidcAccount(personId))).filter((member) =>
+    member.pk.startsWith(grantPrefix),
+  );
+  const found = await Promise.all(
+    members.map(async (member) => {
+      const item = await getLive(deps, member);
+      return item && personOf(item.payload.accountId) === personId
+        ? { id: member.pk.slice(grantPrefix.length), payload: item.payload }
+        : undefined;
+    }),
+  );
+  return found.filter((grant) => grant !== undefined);
+}
+
+/**
  * The class to pass as oidc-provider's `adapter`: the provider instantiates it once per model name.
  *
  * @example

@@ -172,6 +172,14 @@ const claimDescriptions: Record<string, (t: Translate) => string> = {
   offline_access: (t) => t('在您离开后继续访问', 'keep access when you are away'),
 };
 
+/** The words of what the asked scopes release (those the consent page lists), in the page's language. */
+export function scopeDescriptions(t: Translate, scopes: readonly string[]): string[] {
+  return scopes.flatMap((scope) => {
+    const describe = claimDescriptions[scope];
+    return describe ? [describe(t)] : [];
+  });
+}
+
 /** Consent for platforms that are not first-party: exactly what would be released. */
 export function consentPage(
   view: PageView,

@@ -164,6 +164,9 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
         >${t('通行密钥', 'Passkeys')}</a
       >
       <a class="button secondary" href="/wallet/usage" id="wallet-usage">${t('用证记录', 'Licence usage')}</a>
+      <a class="button secondary" href="/wallet/authorizations" id="wallet-authorizations"
+        >${t('已授权的平台', 'Authorized platforms')}</a
+      >
       ${
         entity
           ? html`<a class="button secondary" href="/wallet/login"

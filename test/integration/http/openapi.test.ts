@@ -31,7 +31,11 @@ const exercised = new Map<string, Set<number>>();
  * An access token of the demo citizen, written through the provider's adapter as the provider writes
  * one after an authorization-code flow (as test/integration/http/accounts-agents.test.ts does).
  */
-async function personToken(clientId: string, scope: string): Promise<string> {
+async function personToken(
+  clientId: string,
+  scope: string,
+  more: Record<string, unknown> = {},
+): Promise<string> {
   const deps = dependencies();
   const { citizen } = runtime.credentials;
   const login = await deps.directory.checkPassword({
@@ -54,10 +58,45 @@ async function personToken(clientId: string, scope: string): Promise<string> {
       extra: { acr: 'urn:elicence:loa:3' },
       iat,
       exp: iat + 600,
+      ...more,
     },
     600,
   );
   return jti;
+}
+
+/**
+ * A share of the demo citizen's driving licences with the demo platform (授权用证), written through the
+ * provider's adapter as the consent page writes one: its grant (with the approved details) and an access
+ * token issued under it.
+ */
+async function sharedToken(): Promise<{ grantId: string; token: string }> {
+  const deps = dependencies();
+  const { citizen, platform } = runtime.credentials;
+  const login = await deps.directory.checkPassword({
+    idNumber: citizen.idNumber,
+    password: citizen.password,
+    source: '192.0.2.82',
+  });
+  if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+  const rar = [{ type: 'licence_access', licence_types: ['driving-licence'], purpose: '办理车辆登记' }];
+  const grantId = randomBytes(16).toString('base64url');
+  const iat = Math.floor(Date.now() / 1000);
+  await new deps.adapter('Grant').upsert(
+    grantId,
+    {
+      jti: grantId,
+      kind: 'Grant',
+      accountId: login.person.id,
+      clientId: platform.clientId,
+      rar,
+      iat,
+      exp: iat + 600,
+    },
+    600,
+  );
+  const token = await personToken(platform.clientId, 'openid', { grantId, rar });
+  return { grantId, token };
 }
 
 /** Sends a request and checks the answer against the document; `route` is the route key it takes. */
@@ -356,6 +395,29 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('GET /me/usage', '/me/usage?limit=0', { token: walletToken }), 400);
     await expectStatus(await call('GET /me/usage', '/me/usage', { token: platformToken }), 403);
     await expectStatus(await call('GET /me/usage', '/me/usage'), 401);
+  });
+
+  it('sharing licences with a platform (授权用证)', async () => {
+    await issued(runtime, issuerToken, drivingLicenceBody(runtime.credentials.citizen.idNumber));
+    const { grantId, token } = await sharedToken();
+    await expectStatus(await call('GET /shared/licences', '/shared/licences', { token }), 200);
+    await expectStatus(await call('GET /shared/licences', '/shared/licences', { token: platformToken }), 403);
+    await expectStatus(await call('GET /shared/licences', '/shared/licences'), 401);
+    await expectStatus(
+      await call('GET /me/authorizations', '/me/authorizations', { token: walletToken }),
+      200,
+    );
+    await expectStatus(await call('GET /me/authorizations', '/me/authorizations'), 401);
+    const authorization = `/me/authorizations/${grantId}`;
+    await expectStatus(
+      await call('DELETE /me/authorizations/{id}', authorization, { token: walletToken }),
+      204,
+    );
+    await expectStatus(
+      await call('DELETE /me/authorizations/{id}', authorization, { token: walletToken }),
+      404,
+    );
+    await expectStatus(await call('GET /shared/licences', '/shared/licences', { token }), 401);
   });
 
   it('entities and their agents', async () => {

@@ -20,6 +20,10 @@ const passkeyHandlers = {
   'DELETE /me/passkeys/{id}': ok('remove'),
   // Not a passkey route: the usage record, carried along so that each map below stays complete.
   'GET /me/usage': ok('usage'),
+  // Sharing licences with platforms (授权用证) is served by `me` too.
+  'GET /me/authorizations': ok('authorizations'),
+  'DELETE /me/authorizations/{id}': ok('withdraw'),
+  'GET /shared/licences': ok('shared'),
 } as const;
 const event = (key: string) => ({ routeKey: key }) as HttpEvent;
 

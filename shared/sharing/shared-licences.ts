@@ -1,0 +1,83 @@
+import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import { ForbiddenError, UnauthenticatedError } from '../errors.js';
+import { parseAccountId } from '../identifiers/account-id.js';
+import { holderLicences, licenceReader, type HolderDependencies } from '../licence/holder-licences.js';
+import { licenceView, licenceViewSchema, type LicenceView } from '../licence/licence.js';
+import type { SharingGrants } from './authorizations.js';
+import { grantedLicenceTypes, licenceAccessDetails } from './licence-access.js';
+
+/** What `GET /shared/licences` answers: the granted types' licences, each with its credential. */
+export const sharedLicencesSchema = z
+  .object({ items: z.array(licenceViewSchema) })
+  .meta({ title: 'SharedLicences' });
+
+/** The platform's token, as the API read it: who holds it, for whom, under which grant, with what. */
+export interface SharingCaller {
+  clientId: string;
+  accountId: string | undefined;
+  acr: string | undefined;
+  grantId: string | undefined;
+  /** The token's authorization details (RFC 9396), as the provider granted them. */
+  authorizationDetails: unknown;
+  requestId?: string;
+}
+
+export type SharedLicencesDependencies = HolderDependencies & {
+  sharingGrants: Pick<SharingGrants, 'find'>;
+  audit: AuditTrail;
+};
+
+/**
+ * A platform reads the licences a person shared with it (授权用证): those of the holders the person
+ * stands for now (their own, or the entity's whose appointment covers licences, `licenceReader`), of
+ * the types the token's `licence_access` details grant, and that the sign-in's level opens
+ * (`readerMay`). A type the person holds no licence of simply adds nothing.
+ *
+ * The grant is read again, so a withdrawn authorization ends access even where a token outlived it.
+ * Every licence handed over leaves one audit entry (`licence.shared`: the platform, the licence, its
+ * type, the holder's lookup key, the purpose) before the answer goes: a share that could not be
+ * recorded is not made.
+ *
+ * @example
+ * ```ts
+ * const { items } = await sharedLicences({ clientId, accountId, acr, grantId, authorizationDetails: token.rar }, deps);
+ * ```
+ */
+export async function sharedLicences(
+  caller: SharingCaller,
+  deps: SharedLicencesDependencies,
+): Promise<{ items: LicenceView[] }> {
+  const details = licenceAccessDetails(caller.authorizationDetails);
+  if (details.length === 0 || !caller.accountId || !caller.grantId) {
+    throw new ForbiddenError(
+      'This token carries no licence_access authorization details',
+      'insufficient_authorization',
+    );
+  }
+  const grant = await deps.sharingGrants.find(caller.grantId);
+  if (!grant || grant.clientId !== caller.clientId || grant.accountId !== caller.accountId) {
+    throw new UnauthenticatedError('The authorization was withdrawn or has ended', 'invalid_token');
+  }
+  const types = new Set(grantedLicenceTypes(details));
+  const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
+  const held = (await holderLicences(reader, deps)).filter(({ licence }) => types.has(licence.type));
+  const now = new Date(deps.clock.now());
+  const at = now.toISOString();
+  await Promise.all(
+    held.map(({ licence }) =>
+      deps.audit.record({
+        at,
+        action: 'licence.shared',
+        actor: caller.clientId,
+        licenceId: licence.id,
+        licenceType: licence.type,
+        issuerId: licence.issuerId,
+        holderKey: licence.holder.lookupKey,
+        purpose: details.find((detail) => detail.licence_types.includes(licence.type))!.purpose,
+        ...(caller.requestId ? { requestId: caller.requestId } : {}),
+      }),
+    ),
+  );
+  return { items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)) };
+}

@@ -1,0 +1,79 @@
+import { calendarDate } from '../kit/china-time.js';
+import type { Translate } from '../kit/i18n.js';
+import { html, notice, type SafeHtml } from '../kit/layout.js';
+import type { WalletAuthorization } from '../wallet/authorizations-api.js';
+import { licenceTypeName } from '../wallet/licence-format.js';
+
+/**
+ * `/wallet/authorizations` (已授权的平台): each platform the person let read their licences (授权用证), with
+ * the licence types, the purpose in the platform's words, since when and until when, and a button (a
+ * server-rendered form) that withdraws it; the platform's tokens stop working at once.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title, body: authorizationsBody(t, { items }) });
+ * ```
+ */
+export function authorizationsBody(
+  t: Translate,
+  input: { items: readonly WalletAuthorization[]; withdrawn?: boolean },
+): SafeHtml {
+  return html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
+    <h1>${t('已授权的平台', 'Authorized platforms')}</h1>
+    <p class="lead">
+      ${t(
+        '这些平台经您同意，可以读取您的电子证照。撤回后，平台立即无法再读取。',
+        'With your consent, these platforms can read your electronic licences. Once you withdraw, a platform loses access at once.',
+      )}
+    </p>
+    ${
+      input.withdrawn
+        ? notice('success', t('已撤回授权。', 'The authorization was withdrawn.'), 'authorization-withdrawn')
+        : html``
+    }
+    ${
+      input.items.length === 0
+        ? html`<p class="muted" id="authorizations-empty">
+            ${t('您还没有授权任何平台使用您的证照。', 'You have not let any platform use your licences.')}
+          </p>`
+        : html`<ul
+            class="cards wallet-cards"
+            role="list"
+            aria-label="${t('已授权的平台', 'Authorized platforms')}"
+          >
+            ${input.items.map(
+              (item, i) =>
+                html`<li>
+                  <article class="card authorization">
+                    <h2 id="authorization-${i}">${item.client.name}</h2>
+                    <dl class="fields">
+                      <dt>${t('证照', 'Licences')}</dt>
+                      <dd>${item.licenceTypes.map((code) => licenceTypeName(code, t)).join('、')}</dd>
+                      <dt>${t('用途', 'Purpose')}</dt>
+                      <dd>${item.purpose}</dd>
+                      <dt>${t('授权时间', 'Granted')}</dt>
+                      <dd><time datetime="${item.grantedAt}">${calendarDate(item.grantedAt)}</time></dd>
+                      <dt>${t('有效期至', 'Until')}</dt>
+                      <dd>
+                        ${
+                          item.expiresAt
+                            ? html`<time datetime="${item.expiresAt}">${calendarDate(item.expiresAt)}</time>`
+                            : t('撤回为止', 'Until withdrawn')
+                        }
+                      </dd>
+                    </dl>
+                    <form
+                      method="post"
+                      action="/wallet/authorizations/${encodeURIComponent(item.id)}/withdraw"
+                      class="inline"
+                    >
+                      <button type="submit" class="secondary" aria-describedby="authorization-${i}">
+                        ${t('撤回授权', 'Withdraw')}
+                      </button>
+                    </form>
+                  </article>
+                </li>`,
+            )}
+          </ul>`
+    }`;
+}

@@ -1,0 +1,62 @@
+import {
+  sharingGrantOf,
+  type ClientNames,
+  type SharingGrant,
+  type SharingGrants,
+  type StoredGrant,
+} from '../../shared/sharing/authorizations.js';
+import { parseAccountId } from '../../shared/identifiers/account-id.js';
+
+/**
+ * {@link SharingGrants} in memory, with what the provider would write (grants, and tokens under a grant)
+ * arranged through {@link saveGrant} and {@link saveToken}.
+ */
+export class InMemorySharingGrants implements SharingGrants {
+  readonly grants = new Map<string, StoredGrant>();
+  /** Token ids by grant id. */
+  readonly tokens = new Map<string, Set<string>>();
+
+  constructor(private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000)) {}
+
+  saveGrant(id: string, grant: StoredGrant): void {
+    this.grants.set(id, { ...grant });
+  }
+
+  saveToken(tokenId: string, grantId: string): void {
+    const set = this.tokens.get(grantId) ?? new Set<string>();
+    set.add(tokenId);
+    this.tokens.set(grantId, set);
+  }
+
+  tokenExists(tokenId: string): boolean {
+    return [...this.tokens.values()].some((set) => set.has(tokenId));
+  }
+
+  async listOf(personId: string): Promise<SharingGrant[]> {
+    return [...this.grants.entries()].flatMap(([id, stored]) => {
+      if (typeof stored.accountId !== 'string') return [];
+      if (parseAccountId(stored.accountId).personId !== personId) return [];
+      const grant = sharingGrantOf(id, stored, this.nowSeconds());
+      return grant ? [grant] : [];
+    });
+  }
+
+  async find(grantId: string): Promise<SharingGrant | undefined> {
+    const stored = this.grants.get(grantId);
+    return stored ? sharingGrantOf(grantId, stored, this.nowSeconds()) : undefined;
+  }
+
+  async revoke(grantId: string): Promise<void> {
+    this.tokens.delete(grantId);
+    this.grants.delete(grantId);
+  }
+}
+
+/** {@link ClientNames} from a map. */
+export class InMemoryClientNames implements ClientNames {
+  constructor(private readonly names: Record<string, string> = {}) {}
+
+  async nameOf(clientId: string): Promise<string | undefined> {
+    return this.names[clientId];
+  }
+}
