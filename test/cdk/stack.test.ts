@@ -1104,5 +1104,6 @@ describe('bundling', () => {
       if (previousDocker === undefined) delete process.env.CDK_DOCKER;
       else process.env.CDK_DOCKER = previousDocker;
     }
-  });
+    // Fourteen bundles on a shared two-core machine: a budget, not a speed claim.
+  }, 180_000);
 });

@@ -167,6 +167,12 @@ interface CachedClient {
 
 /** Client metadata read per container (one document client per container), see `clientCacheSeconds`. */
 const clientCaches = new WeakMap<object, Map<string, CachedClient>>();
+/**
+ * Every client cache of this process, so that a change forgets the client in all of them: in Lambda that
+ * is the one container's; in the local runtime, where every function's container shares the process, a
+ * withdrawal counts at once everywhere (as the issuer cache does), not after `clientCacheSeconds`.
+ */
+const processClientCaches = new Set<WeakRef<Map<string, CachedClient>>>();
 
 function clientCache(deps: DynamoAdapterDeps): Map<string, CachedClient> | undefined {
   if (!deps.clientCacheSeconds || deps.clientCacheSeconds <= 0) return undefined;
@@ -174,6 +180,7 @@ function clientCache(deps: DynamoAdapterDeps): Map<string, CachedClient> | undef
   if (!cache) {
     cache = new Map();
     clientCaches.set(deps.doc, cache);
+    processClientCaches.add(new WeakRef(cache));
   }
   return cache;
 }
@@ -233,9 +240,13 @@ function rememberSession(deps: DynamoAdapterDeps, key: string, payload: AdapterP
  */
 const SESSION_RESAVE_FRACTION = 0.1;
 
-/** Forgets a client this container changed, so that its own next read sees the change. */
-function forgetClient(deps: DynamoAdapterDeps, id: string): void {
-  clientCaches.get(deps.doc)?.delete(id);
+/** Forgets a client this process changed, so that every container of it reads the change next. */
+function forgetClient(_deps: DynamoAdapterDeps, id: string): void {
+  for (const ref of processClientCaches) {
+    const cache = ref.deref();
+    if (cache) cache.delete(id);
+    else processClientCaches.delete(ref);
+  }
 }
 
 async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {
