@@ -254,15 +254,20 @@ async function answer(
   if (issuer) response.issuer = { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode };
 
   // Durable before the answer is released: a verdict whose entry cannot be written is an error instead.
-  await deps.audit.record({
-    at: result.checkedAt,
-    actor: caller?.clientId ?? 'anonymous',
-    action: 'licence.verified',
-    ...(licence ? { licenceId: licence.id } : {}),
-    ...(issuer ? { issuerId: issuer.id } : {}),
-    verdict: result.verdict,
-    reason: result.reason,
-    requestId: context.requestId,
-  });
+  await deps.audit
+    .record({
+      at: result.checkedAt,
+      actor: caller?.clientId ?? 'anonymous',
+      action: 'licence.verified',
+      ...(licence ? { licenceId: licence.id } : {}),
+      ...(issuer ? { issuerId: issuer.id } : {}),
+      verdict: result.verdict,
+      reason: result.reason,
+      requestId: context.requestId,
+    })
+    .catch((error: unknown) => {
+      logger.error('audit entry not written: no verdict is given', { error: String(error) });
+      throw error;
+    });
   return response;
 }
