@@ -74,9 +74,11 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'GET /admin/audit': async () => {
       const { licence } = parseQuery(event, auditQuery);
-      return json(200, { items: await deps.audit.forLicence(licence) } satisfies z.output<
-        typeof auditTrailSchema
-      >);
+      // The holder's lookup key is stored for their usage record (用证记录) and never answered.
+      const items = (await deps.audit.forLicence(licence)).map(
+        ({ holderKey: _holderKey, ...entry }) => entry,
+      );
+      return json(200, { items } satisfies z.output<typeof auditTrailSchema>);
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),

@@ -293,6 +293,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // with the platform key and write an audit entry.
   // Passkeys (shared/identity/passkeys.ts): an account's passkeys (gsi1), a passkey enrolled (conditional
   // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
+  // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
+  // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   me: {
     table: {
       items: {
@@ -313,7 +315,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         ],
         DeleteItem: [partitions.passkey, partitions.passkeyChallenge],
       },
-      queries: ['gsi1'],
+      queries: ['gsi1', 'gsi2'],
     },
     lookupMac: true,
     platformKey: 'sign',

@@ -1,6 +1,6 @@
 import { routesOf } from './dispatch.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import type { healthSchema} from '../shared/http/response.js';
+import type { healthSchema } from '../shared/http/response.js';
 import { json } from '../shared/http/response.js';
 import type * as z from 'zod';
 

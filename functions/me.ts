@@ -13,6 +13,8 @@ import {
   lookupMac,
   platformSigner,
   passkeys,
+  usage,
+  clientReader,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
@@ -30,7 +32,8 @@ import {
   presentationAnswer,
 } from '../shared/licence/presentation.js';
 import { renderQrSvg } from '../shared/licence/qr.js';
-import { parseJsonBody } from '../shared/http/request.js';
+import { parseJsonBody, parseQuery } from '../shared/http/request.js';
+import { usageOf, usageQuery } from '../shared/licence/usage.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
 import {
@@ -59,6 +62,8 @@ const dependencies = composition({
   lookupMac,
   platformSigner,
   passkeys,
+  usage,
+  clientReader,
 });
 const served = routesOf('me');
 
@@ -109,6 +114,21 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
         assurance: readerAssurance(reader),
       } satisfies z.output<typeof heldLicencesSchema>);
+    },
+    'GET /me/usage': async () => {
+      const query = parseQuery(event, usageQuery);
+      // The record names the other platforms and apps that used the person's licences: theirs to read in
+      // the wallet (or another first-party app), not any platform's that holds a `licences` token.
+      if (
+        caller.clientId !== walletClientId &&
+        (await deps.clientReader.find(caller.clientId))?.first_party !== true
+      ) {
+        throw new ForbiddenError(
+          'The usage record is read in the wallet (我的证照) only',
+          'first_party_only',
+        );
+      }
+      return json(200, await usageOf(reader, query, { usage: deps.usage, clients: deps.clientReader }));
     },
     'POST /me/licences/{id}/presentations': async () => {
       const input = parseJsonBody(event, createPresentationInput);

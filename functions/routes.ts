@@ -165,6 +165,8 @@ const table = [
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'POST', path: '/register', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
+  // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
+  { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },
   {
     method: 'POST',
     path: '/me/licences/{id}/presentations',
@@ -244,6 +246,8 @@ const table = [
 
   // Passkeys in the wallet: the page, the script's two enrolment calls (JSON), removal (a form).
   { method: 'GET', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
+  // The usage record (用证记录): the page reads GET /me/usage with the wallet's token.
+  { method: 'GET', path: '/wallet/usage', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/passkeys/options', function: 'wallet', auth: 'session' },
   { method: 'POST', path: '/wallet/passkeys', function: 'wallet', auth: 'session' },
   {

@@ -45,6 +45,7 @@ import {
 import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js';
 import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-api.js';
 import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
+import { usageBody } from '../shared/web/pages/wallet-usage-page.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
@@ -248,6 +249,26 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         );
       } catch (error) {
         if (error instanceof PasskeyStepUpError) return show(passkeysBody(t, { stepUp: true }));
+        return ended(error);
+      }
+    },
+
+    'GET /wallet/usage': async () => {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      const cursor = new URLSearchParams(event.rawQueryString ?? '').get('cursor') ?? undefined;
+      try {
+        const usage = await api(session).usage(cursor);
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: t('用证记录', 'Licence usage'),
+            body: usageBody(t, usage, { older: cursor !== undefined }),
+          }),
+        );
+      } catch (error) {
         return ended(error);
       }
     },

@@ -27,6 +27,7 @@ import {
   dynamoSmsCodeStore,
   dynamoStatusListStore,
   dynamoTrustListStore,
+  dynamoUsageRecord,
 } from '../../shared/adapters/dynamo/index.js';
 import {
   connectKms,
@@ -140,6 +141,9 @@ export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */
 export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc);
 export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
+export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
+/** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
+export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock));
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
 /**
  * Bearer tokens of our API: found by hash, and only while their client is still registered, so that

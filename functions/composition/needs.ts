@@ -27,6 +27,7 @@ import type { StatusListStore } from '../../shared/licence/status-list-store.js'
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
 import type { ClientSecrets } from '../../shared/clients/client-secrets.js';
 import type { ClientStore } from '../../shared/clients/client-store.js';
+import type { UsageRecord } from '../../shared/licence/usage-record.js';
 import type { AssetSource } from '../../shared/web/assets.js';
 import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
 import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
@@ -88,7 +89,11 @@ export interface Dependencies extends Connections {
   licences: LicenceStore;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
+  /** The usage record (用证记录): the audit entries of a holder, newest first. */
+  usage: UsageRecord;
   clients: ClientStore;
+  /** The client registry, read only (client names), without the provider's sealing key. */
+  clientReader: Pick<ClientStore, 'find'>;
   accessTokens: AccessTokenLookup;
   /** Keyed fingerprints of idempotent request bodies. */
   fingerprint(text: string): Promise<string>;

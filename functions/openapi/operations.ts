@@ -29,6 +29,7 @@ import { idempotencyKey, issueLicenceInput } from '../../shared/licence/issue-li
 import { licencePageSchema, licenceViewSchema } from '../../shared/licence/licence.js';
 import { createPresentationInput, presentationAnswerSchema } from '../../shared/licence/presentation.js';
 import { listLicencesQuery } from '../../shared/licence/read-licences.js';
+import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
 import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';
@@ -280,6 +281,14 @@ export const operations: Operations = {
     tag: 'Holder',
     responses: { 200: { description: 'The licences the sign-in’s level opens', schema: heldLicencesSchema } },
     problems: { 403: ['not_a_person'] },
+  },
+  'GET /me/usage': {
+    operationId: 'myUsage',
+    summary: 'My usage record (用证记录): who shared, verified or was shown my licences, newest first',
+    tag: 'Holder',
+    query: usageQuery,
+    responses: { 200: { description: 'One page', schema: usageSchema } },
+    problems: { 400: ['invalid_request', 'invalid_cursor'], 403: ['not_a_person', 'first_party_only'] },
   },
   'POST /me/licences/{id}/presentations': {
     operationId: 'createPresentation',

@@ -46,7 +46,7 @@ export class InsufficientAssuranceError extends ForbiddenError {
  */
 export function readerMay(
   reader: LicenceReader,
-  licence: Pick<LicenceRecord, 'type' | 'holder'>,
+  licence: Pick<LicenceRecord, 'type'> & { holder: Pick<LicenceRecord['holder'], 'lookupKey'> },
 ): 'yes' | 'not_holder' | 'insufficient_assurance' {
   if (!reader.holderLookupKeys.includes(licence.holder.lookupKey)) return 'not_holder';
   const type = findLicenceType(licence.type);

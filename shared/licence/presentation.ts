@@ -8,7 +8,7 @@ import { parseListId } from './status-list-store.js';
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
-import { epochSeconds, type Clock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import { InvalidInputError, NotFoundError, invalidRequest } from '../errors.js';
 import { logger } from '../logger.js';
@@ -163,7 +163,10 @@ export async function createPresentation(
     });
   }
 
-  const issuedAt = epochSeconds(deps.clock);
+  // The audit entry keeps the milliseconds the token's whole seconds drop: the usage record (用证记录) orders
+  // a presentation among the verifications around it by this time.
+  const now = deps.clock.now();
+  const issuedAt = Math.floor(now / 1000);
   const expiresAt = issuedAt + ttlSeconds;
   const claims: PresentationClaims = {
     id: base64urlEncode((deps.randomBytes ?? randomBytes)(presentationIdLength)),
@@ -184,11 +187,13 @@ export async function createPresentation(
   const at = new Date(issuedAt * 1000).toISOString();
   await deps.audit
     .record({
-      at,
+      at: new Date(now).toISOString(),
       actor: context.actor,
       action: 'licence.presented',
       licenceId: licence.id,
+      licenceType: licence.type,
       issuerId: licence.issuerId,
+      holderKey: licence.holder.lookupKey,
       requestId: context.requestId,
       reason: `presentation ${claims.id}, ${ttlSeconds} s, fields: ${disclose.join(',') || 'none'}`,
     })

@@ -159,7 +159,7 @@ async function onRecord(
   qr: string,
   result: VerificationResult,
   read: (licenceId: string) => Promise<LicenceRecord | undefined>,
-): Promise<VerificationResult> {
+): Promise<VerificationResult & { holderKey?: string }> {
   const { licence, issuer } = result;
   if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
   // The record the status came from (read once per verification), or read now if none was asked.
@@ -187,7 +187,8 @@ async function onRecord(
   if (result.format === 'credential' && readScan(qr).text !== record.credential) {
     return refuse('record_mismatch');
   }
-  return result;
+  // Whose usage record (用证记录) this verification belongs to, from the record just read.
+  return { ...result, holderKey: record.holder.lookupKey };
 }
 
 /**
@@ -196,11 +197,12 @@ async function onRecord(
  * that record (see {@link onRecord}: it fails closed; the record is read once, for both), then what the caller may
  * see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier clients the
  * holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
- * (only when its signature verified: anything else is a claim nobody made), the verdict and the time, and
- * nothing about the holder. The answer comes only once its entry is written: if it cannot be, the call
- * fails (no verdict goes unrecorded). `caller` may be a promise (the bearer check, run alongside the
- * verification so that its reads and the licence's go out together): it is awaited before anything is
- * disclosed or recorded, and its failure is the call's.
+ * (only when its signature verified: anything else is a claim nobody made), its type, the verdict and the
+ * time, and of the holder only the lookup key of the licence on record (whose usage record it is: stored,
+ * never answered). The answer comes only once its entry is written: if it cannot be, the call fails (no
+ * verdict goes unrecorded). `caller` may be a promise (the bearer check, run alongside the verification
+ * so that its reads and the licence's go out together): it is awaited before anything is disclosed or
+ * recorded, and its failure is the call's.
  *
  * @example
  * ```ts
@@ -225,7 +227,7 @@ export async function verifyScan(
 /** What the caller may see of a verdict, released once its audit entry is written. */
 async function answer(
   caller: VerifyCaller | undefined,
-  result: VerificationResult,
+  result: VerificationResult & { holderKey?: string },
   context: { requestId?: string },
   deps: VerifyScanDependencies,
 ): Promise<VerifyResponse> {
@@ -259,8 +261,9 @@ async function answer(
       at: result.checkedAt,
       actor: caller?.clientId ?? 'anonymous',
       action: 'licence.verified',
-      ...(licence ? { licenceId: licence.id } : {}),
+      ...(licence ? { licenceId: licence.id, licenceType: licence.type } : {}),
       ...(issuer ? { issuerId: issuer.id } : {}),
+      ...(result.holderKey ? { holderKey: result.holderKey } : {}),
       verdict: result.verdict,
       reason: result.reason,
       requestId: context.requestId,

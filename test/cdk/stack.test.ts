@@ -634,7 +634,7 @@ describe('ElicenceStack', () => {
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
         // Reads issued together go as one BatchGetItem; concurrent audit entries as one BatchWriteItem.
         verify: { items: [get, batchGet, put, batchWrite], queries: ['gsi1'] },
-        me: { items: [get, put, del], queries: ['gsi1'] },
+        me: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
         accounts: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },

@@ -34,8 +34,10 @@ export function clientStoreContract(name: string, make: Make<ObservedClientStore
       await subject.store.save(metadata);
       const { client_secret: _secret, ...stored } = metadata;
       expect(await subject.loaded(clientId)).toEqual(stored);
+      expect(await subject.store.find(clientId)).toEqual(stored);
       await subject.store.save({ ...metadata, scope: 'licences:verify' });
       expect(await subject.loaded(clientId)).toEqual({ ...stored, scope: 'licences:verify' });
+      expect(await subject.store.find(clientId)).toEqual({ ...stored, scope: 'licences:verify' });
     });
 
     it('deletes a client, and deleting an unknown one is no error', async () => {
@@ -47,6 +49,7 @@ export function clientStoreContract(name: string, make: Make<ObservedClientStore
       });
       await subject.store.delete(clientId);
       expect(await subject.loaded(clientId)).toBeUndefined();
+      expect(await subject.store.find(clientId)).toBeUndefined();
       await subject.store.delete(`cl_${randomUUID().slice(0, 8)}`);
     });
   });

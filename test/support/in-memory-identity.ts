@@ -1,4 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import {
+  positionOf,
+  usageCursor,
+  type UsagePage,
+  type UsageRecord,
+} from '../../shared/licence/usage-record.js';
 import type { Clock } from '../../shared/clock.js';
 import { ConflictError } from '../../shared/errors.js';
 import type { AccountStore } from '../../shared/identity/account-store.js';
@@ -275,10 +282,32 @@ export class InMemoryIssuers {
   }
 }
 
-export class InMemoryAudit implements AuditTrail {
+export class InMemoryAudit implements AuditTrail, UsageRecord {
   readonly entries: AuditEntry[] = [];
+  /** Each entry's position (`<at>#<id>`), as `DynamoAuditTrail` sorts it: the usage record's order. */
+  readonly #positions = new Map<AuditEntry, string>();
   async record(entry: AuditEntry): Promise<void> {
-    this.entries.push(entry);
+    const stored = { ...entry };
+    this.entries.push(stored);
+    this.#positions.set(stored, `${entry.at}#audit_${randomBytes(12).toString('base64url')}`);
+  }
+  /** Newest first, across the holders given; the cursor continues after the last entry answered. */
+  async forHolders(
+    holderKeys: readonly string[],
+    page: { limit: number; cursor?: string },
+  ): Promise<UsagePage> {
+    const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
+    const matching = this.entries
+      .filter((entry) => entry.holderKey !== undefined && holderKeys.includes(entry.holderKey))
+      .map((entry) => ({ entry, position: this.#positions.get(entry) ?? '' }))
+      .filter(({ position }) => before === undefined || position < before)
+      .sort((a, b) => (a.position < b.position ? 1 : -1));
+    const items = matching.slice(0, page.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(({ entry }) => ({ ...entry })),
+      ...(matching.length > page.limit && last ? { cursor: usageCursor(last.position) } : {}),
+    };
   }
   /** Oldest first, as the table's index orders them (by `at`; entries of one instant as written). */
   async forLicence(licenceId: string): Promise<AuditEntry[]> {

@@ -92,6 +92,10 @@ export class InMemoryClientStore implements ClientStore {
   async delete(clientId: string): Promise<void> {
     this.clients.delete(clientId);
   }
+
+  async find(clientId: string): Promise<ClientMetadata | undefined> {
+    return this.clients.get(clientId);
+  }
 }
 
 /** The {@link SessionRegistry} contract in memory: `open` claims an id once, expiry counts on read. */

@@ -19,14 +19,16 @@ function auditItem(entry: AuditEntry) {
   return {
     ...key,
     ...(entry.licenceId ? { gsi1pk: indexKeys.auditLicence(entry.licenceId), gsi1sk: key.sk } : {}),
+    // The usage record (用证记录) of the licence's holder: `DynamoUsageRecord` reads it, newest first.
+    ...(entry.holderKey ? { gsi2pk: indexKeys.auditHolder(entry.holderKey), gsi2sk: key.sk } : {}),
     ...entry,
   };
 }
 
 /**
  * {@link AuditTrail} on the single table: entries partitioned by day and shard
- * (`audit#YYYY-MM-DD#<shard>`, read in time order by merging the shards), and indexed by licence (gsi1)
- * for one licence's story.
+ * (`audit#YYYY-MM-DD#<shard>`, read in time order by merging the shards), indexed by licence (gsi1)
+ * for one licence's story, and by holder (gsi2, entries carrying `holderKey`) for their usage record.
  */
 export class DynamoAuditTrail implements AuditTrail {
   constructor(
@@ -46,7 +48,8 @@ export class DynamoAuditTrail implements AuditTrail {
       ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(licenceId) },
     });
     const entries = items.map(
-      ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...entry }) => entry as unknown as AuditEntry,
+      ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...entry }) =>
+        entry as unknown as AuditEntry,
     );
     return entries;
   }

@@ -17,4 +17,11 @@ export class DynamoClientStore implements ClientStore {
   async delete(clientId: string): Promise<void> {
     await this.#clients.destroy(clientId);
   }
+
+  async find(clientId: string): Promise<ClientMetadata | undefined> {
+    const found = await this.#clients.find(clientId);
+    if (!found) return undefined;
+    const { client_secret: _secret, ...stored } = found as ClientMetadata;
+    return stored as ClientMetadata;
+  }
 }

@@ -18,11 +18,13 @@ import type { LicenceStore } from '../../licence/licence-store.js';
 import type { StatusListStore } from '../../licence/status-list-store.js';
 import type { TrustListStore } from '../../licence/trust-list-store.js';
 import type { ClientStore } from '../../clients/client-store.js';
+import type { UsageRecord } from '../../licence/usage-record.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';
 import { DynamoAuditTrail, GroupCommitAuditTrail } from './audit-trail.js';
 import { coalesceReads } from './coalescing-reads.js';
+import { DynamoUsageRecord } from './usage-record.js';
 import { DynamoCarrierRegistry } from './carrier-registry.js';
 import { createDocumentClient } from './client.js';
 import { DynamoClientStore } from './client-store.js';
@@ -107,6 +109,8 @@ export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
 /** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
 export const dynamoGroupCommitAuditTrail = (table: TableConnection): AuditTrail =>
   new GroupCommitAuditTrail(table, table.tableName);
+export const dynamoUsageRecord = (table: TableConnection): UsageRecord =>
+  new DynamoUsageRecord(table, table.tableName);
 export const dynamoAccountStore = (table: TableConnection): AccountStore =>
   new DynamoAccountStore(table, table.tableName);
 export const dynamoEntityStore = (table: TableConnection): EntityStore =>

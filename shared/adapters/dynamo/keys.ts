@@ -25,6 +25,7 @@ import type { ItemKey } from './conditional.js';
  * | issuance by Idempotency-Key (24 h TTL)   | table  | `idempotency#<issuerId>#<key>`| `idempotency`       |
  * | audit entries of a day (16 shards)       | table  | `audit#<YYYY-MM-DD>#<0-15>`   | `<at>#<random>`     |
  * | audit entries of a licence               | gsi1   | `audit-licence#<licenceId>`   | `<at>#<random>`     |
+ * | usage record (用证记录): audit entries of a holder, newest first | gsi2 | `audit-holder#<lookupKey>` | `<at>#<random>` |
  * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
@@ -64,6 +65,7 @@ export const prefixes = {
   idempotency: 'idempotency#',
   audit: 'audit#',
   auditLicence: 'audit-licence#',
+  auditHolder: 'audit-holder#',
   statusListCounter: 'status-list-counter#',
   statusList: 'status-list#',
   registryPerson: 'registry-person#',
@@ -212,6 +214,8 @@ export const indexKeys = {
   issuerLicences: (issuerId: string) => `${prefixes.issuerLicences}${issuerId}`,
   issuerLicence: (issuedAt: string, id: string) => `${issuedAt}#${id}`,
   auditLicence: (licenceId: string) => `${prefixes.auditLicence}${licenceId}`,
+  /** A holder's usage record: the entries that carry their lookup key (shares, verifications, presentations). */
+  auditHolder: (lookupKey: string) => `${prefixes.auditHolder}${lookupKey}`,
   registryRepresentative: (lookupKey: string) => `${prefixes.registryRepresentative}${lookupKey}`,
   accountId: (id: string) => `${prefixes.accountId}${id}`,
   entityAccountId: (id: string) => `${prefixes.entityAccountId}${id}`,

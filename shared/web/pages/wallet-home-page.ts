@@ -163,6 +163,7 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
       <a class="button secondary" href="/wallet/passkeys" id="wallet-passkeys"
         >${t('通行密钥', 'Passkeys')}</a
       >
+      <a class="button secondary" href="/wallet/usage" id="wallet-usage">${t('用证记录', 'Licence usage')}</a>
       ${
         entity
           ? html`<a class="button secondary" href="/wallet/login"

@@ -47,6 +47,25 @@ export interface WalletPresentation {
   expiresAt: string;
 }
 
+/** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
+export const walletUsageEntry = z.object({
+  at: z.string(),
+  action: z.enum(['shared', 'verified', 'presented']),
+  licenceId: z.string().max(200),
+  licenceType: z.string().max(100),
+  client: z.object({ id: z.string(), name: z.string() }).optional(),
+  purpose: z.string().optional(),
+  verdict: z.string().max(40).optional(),
+});
+export type WalletUsageEntry = z.output<typeof walletUsageEntry>;
+
+const usagePage = z.object({ items: z.array(walletUsageEntry), cursor: z.string().max(512).optional() });
+/** One page of the usage record, newest first, and where the next (older) one starts. */
+export type WalletUsagePage = z.output<typeof usagePage>;
+
+/** How many entries a page of the wallet's usage record shows. */
+export const usagePageSize = 20;
+
 /** The access token was refused: it expired or was revoked (signed out elsewhere). */
 export class SessionEndedError extends UnauthenticatedError {
   constructor() {
@@ -105,6 +124,15 @@ export class HolderApi {
     return found;
   }
 
+  /** A page of the person's usage record (`GET /me/usage`), from `cursor` (a previous page's) on. */
+  async usage(cursor?: string): Promise<WalletUsagePage> {
+    const query = new URLSearchParams({ limit: String(usagePageSize), ...(cursor ? { cursor } : {}) });
+    const body = await this.call('GET', `/me/usage?${query.toString()}`, undefined, 200);
+    const parsed = usagePage.safeParse(body);
+    if (!parsed.success) throw new HolderApiUnavailableError('The usage record had an unexpected shape');
+    return parsed.data;
+  }
+
   async present(id: string, input: { disclose: string[]; ttlSeconds: number }): Promise<WalletPresentation> {
     const body = await this.call('POST', `/me/licences/${encodeURIComponent(id)}/presentations`, input, 201);
     const parsed = presentationAnswer.safeParse(body);
@@ -127,7 +155,7 @@ export class HolderApi {
     const code = problem?.code;
     // The code and status only: a problem's detail may repeat what the request carried.
     logger.info('holder API refused', {
-      path: path.split('/').slice(0, 3).join('/'),
+      path: path.split('?')[0]!.split('/').slice(0, 3).join('/'),
       status: response.status,
       code,
     });

@@ -329,6 +329,35 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('DELETE /me/passkeys/{id}', passkey, { token: walletToken }), 404);
   });
 
+  it('the usage record (用证记录)', async () => {
+    // Two presentations of one of the person's licences: a page of one, then the rest.
+    const held = (await (await call('GET /me/licences', '/me/licences', { token: walletToken })).json()) as {
+      items: Array<{ id: string }>;
+    };
+    const presentations = `/me/licences/${encodeURIComponent(held.items[0]!.id)}/presentations`;
+    for (const _ of [1, 2]) {
+      await expectStatus(
+        await call('POST /me/licences/{id}/presentations', presentations, { token: walletToken, body: {} }),
+        201,
+      );
+    }
+    const first = await call('GET /me/usage', '/me/usage?limit=1', { token: walletToken });
+    const { items, cursor } = (await (await expectStatus(first, 200)).json()) as {
+      items: unknown[];
+      cursor?: string;
+    };
+    expect(items).toHaveLength(1);
+    expect(cursor).toBeDefined();
+    await expectStatus(
+      await call('GET /me/usage', `/me/usage?cursor=${encodeURIComponent(cursor!)}`, { token: walletToken }),
+      200,
+    );
+    await expectStatus(await call('GET /me/usage', '/me/usage?cursor=nonsense', { token: walletToken }), 400);
+    await expectStatus(await call('GET /me/usage', '/me/usage?limit=0', { token: walletToken }), 400);
+    await expectStatus(await call('GET /me/usage', '/me/usage', { token: platformToken }), 403);
+    await expectStatus(await call('GET /me/usage', '/me/usage'), 401);
+  });
+
   it('entities and their agents', async () => {
     const { entity, people } = runtime.credentials;
     await expectStatus(await call('GET /me/entities', '/me/entities', { token: platformToken }), 200);

@@ -30,6 +30,7 @@ describe('the table’s keys, as stored', () => {
       idempotency: 'idempotency#',
       audit: 'audit#',
       auditLicence: 'audit-licence#',
+      auditHolder: 'audit-holder#',
       statusListCounter: 'status-list-counter#',
       statusList: 'status-list#',
       registryPerson: 'registry-person#',
@@ -121,6 +122,7 @@ describe('the table’s keys, as stored', () => {
     expect(indexKeys.issuerLicences('iss_1')).toBe('issuer-licences#iss_1');
     expect(indexKeys.issuerLicence('2026-01-01T00:00:00Z', 'lic_1')).toBe('2026-01-01T00:00:00Z#lic_1');
     expect(indexKeys.auditLicence('lic_1')).toBe('audit-licence#lic_1');
+    expect(indexKeys.auditHolder('hk_1')).toBe('audit-holder#hk_1');
     expect(indexKeys.registryRepresentative('lk')).toBe('registry-representative#lk');
     expect(indexKeys.accountId('acc_1')).toBe('account-id#acc_1');
     expect(indexKeys.entityAccountId('ent_1')).toBe('entity-account-id#ent_1');

@@ -18,6 +18,8 @@ const passkeyHandlers = {
   'POST /me/passkeys/options': ok('options'),
   'POST /me/passkeys': ok('enrol'),
   'DELETE /me/passkeys/{id}': ok('remove'),
+  // Not a passkey route: the usage record, carried along so that each map below stays complete.
+  'GET /me/usage': ok('usage'),
 } as const;
 const event = (key: string) => ({ routeKey: key }) as HttpEvent;
 

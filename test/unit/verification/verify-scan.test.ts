@@ -53,6 +53,9 @@ describe('verifyScan (POST /verify)', () => {
         issuerId: issuer.id,
         verdict: 'valid',
         requestId: 'req-3',
+        // The usage record (用证记录): the type, and whose it is by the record's lookup key (never answered).
+        licenceType: 'driving-licence',
+        holderKey: licence.holder.lookupKey,
       }),
     ]);
     // Nothing about the holder goes into the audit trail.
@@ -110,6 +113,8 @@ describe('verifyScan (POST /verify)', () => {
       verdict: 'unknown_issuer',
       reason: 'licence_not_on_record',
     });
+    // Neither is anybody's use of a licence: no holder's usage record gets them.
+    expect(world.audit.entries.map((entry) => entry.holderKey)).toEqual([undefined, undefined]);
   });
 
   it('refuses a changed signature and what is not a credential, without naming a licence', async () => {

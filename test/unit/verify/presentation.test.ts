@@ -107,7 +107,13 @@ describe('createPresentation', () => {
       presentation: { id: created.id },
     });
     expect(audit.entries).toEqual([
-      expect.objectContaining({ action: 'licence.presented', actor: 'acct_test', licenceId: licence.id }),
+      expect.objectContaining({
+        action: 'licence.presented',
+        actor: 'acct_test',
+        licenceId: licence.id,
+        licenceType: licence.type,
+        holderKey: licence.holder.lookupKey,
+      }),
     ]);
     expect(JSON.stringify(audit.entries)).not.toContain('王小明');
   });

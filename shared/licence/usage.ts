@@ -1,0 +1,147 @@
+/**
+ * `GET /me/usage` (API.md, 用证记录), the use case: every share, verification and presentation of the
+ * licences a signed-in person holds, newest first, saying who, what, when and why and nothing more.
+ *
+ * @packageDocumentation
+ */
+import * as z from 'zod';
+import type { AuditEntry } from '../audit/audit-trail.js';
+import type { ClientStore } from '../clients/client-store.js';
+import { readerMay, type LicenceReader } from './licence-reader.js';
+import type { UsageRecord } from './usage-record.js';
+
+/** `GET /me/usage?limit=&cursor=`: a page of at most `limit` entries (1–100, 20 by default). */
+export const usageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(512).optional(),
+});
+export type UsageQuery = z.output<typeof usageQuery>;
+
+/** The audit actions of the usage record, and how the record names them. */
+const usageActions = {
+  'licence.shared': 'shared',
+  'licence.verified': 'verified',
+  'licence.presented': 'presented',
+} as const satisfies Record<string, string>;
+
+/** One use of a licence, as its holder reads it. */
+export const usageEntrySchema = z
+  .object({
+    at: z.string().meta({ description: 'RFC 3339' }),
+    action: z.enum(['shared', 'verified', 'presented']),
+    licenceId: z.string(),
+    licenceType: z.string(),
+    client: z.object({ id: z.string(), name: z.string() }).optional().meta({
+      description: 'The platform or verifier app; absent for an anonymous verification and a presentation',
+    }),
+    purpose: z.string().optional().meta({ description: 'For shares: the purpose the platform stated' }),
+    verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
+  })
+  .meta({ title: 'UsageEntry' });
+export type UsageEntry = z.output<typeof usageEntrySchema>;
+
+/** What `GET /me/usage` answers. */
+export const usageSchema = z
+  .object({
+    items: z.array(usageEntrySchema),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Opaque; pass it back for the next page. Absent on the last' }),
+  })
+  .meta({
+    title: 'UsageRecord',
+    examples: [
+      {
+        items: [
+          {
+            at: '2026-12-05T02:31:00.000Z',
+            action: 'verified',
+            licenceId: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+            licenceType: 'driving-licence',
+            client: { id: 'cl_4Zq0bS0e6jyU2KQ1', name: '北京市公安局交通管理局' },
+            verdict: 'valid',
+          },
+          {
+            at: '2026-12-04T08:00:00.000Z',
+            action: 'verified',
+            licenceId: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+            licenceType: 'driving-licence',
+            verdict: 'valid',
+          },
+        ],
+        cursor: 'MjAyNi0xMi0wNFQwODowMDowMC4wMDBaI2F1ZGl0X3g',
+      },
+    ],
+  });
+export type UsageAnswer = z.output<typeof usageSchema>;
+
+export interface UsageDependencies {
+  usage: UsageRecord;
+  clients: Pick<ClientStore, 'find'>;
+}
+
+/**
+ * The usage record of a signed-in reader (see `licenceReader`): the entries of the holders they stand for
+ * (their own and, acting for an entity, the entity's), of the licence types their assurance level opens
+ * (the rule of `readerMay`: an account that merely registered a number learns nothing of that person's
+ * licences from here either), newest first. Each says who (the platform or verifier app by its registered
+ * name; an anonymous verification and the holder's own presentation name nobody), what (the licence, its
+ * type, the verdict), when, and why (a share's purpose); never the holder, the fields, the request or the
+ * reason text the audit trail keeps. An entry the reader's level does not open is left out of its page, so
+ * a page may hold fewer than `limit` entries while `cursor` says more follow.
+ *
+ * @example
+ * ```ts
+ * const page = await usageOf(reader, parseQuery(event, usageQuery), deps); // { items: [...], cursor }
+ * ```
+ */
+export async function usageOf(
+  reader: LicenceReader,
+  query: UsageQuery,
+  deps: UsageDependencies,
+): Promise<UsageAnswer> {
+  const page = await deps.usage.forHolders(reader.holderLookupKeys, {
+    limit: query.limit,
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  });
+  const names = new Map<string, Promise<string>>();
+  const nameOf = (clientId: string): Promise<string> => {
+    let name = names.get(clientId);
+    if (!name) {
+      // A client since deleted is still named, by its id: the person should see that someone used it.
+      name = deps.clients.find(clientId).then((client) => {
+        const registered = client?.client_name;
+        return typeof registered === 'string' && registered !== '' ? registered : clientId;
+      });
+      names.set(clientId, name);
+    }
+    return name;
+  };
+  const items = await Promise.all(
+    page.items.filter(readable(reader)).map(async (entry): Promise<UsageEntry> => {
+      const action = usageActions[entry.action as keyof typeof usageActions];
+      const byClient = action !== 'presented' && entry.actor !== 'anonymous';
+      return {
+        at: entry.at,
+        action,
+        licenceId: entry.licenceId ?? '',
+        licenceType: entry.licenceType ?? '',
+        ...(byClient ? { client: { id: entry.actor, name: await nameOf(entry.actor) } } : {}),
+        ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
+        ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
+      };
+    }),
+  );
+  return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/** An entry of the record the reader may see: a use of a licence they may read, of a known kind. */
+function readable(reader: LicenceReader): (entry: AuditEntry) => boolean {
+  return (entry) =>
+    Object.hasOwn(usageActions, entry.action) &&
+    entry.licenceId !== undefined &&
+    entry.licenceType !== undefined &&
+    entry.holderKey !== undefined &&
+    readerMay(reader, { type: entry.licenceType, holder: { lookupKey: entry.holderKey } }) === 'yes';
+}

@@ -1,0 +1,100 @@
+import { dateTime } from '../kit/china-time.js';
+import type { Translate } from '../kit/i18n.js';
+import { html, type SafeHtml } from '../kit/layout.js';
+import type { WalletUsageEntry, WalletUsagePage } from '../wallet/holder-api.js';
+import { licenceTypeName } from '../wallet/licence-format.js';
+
+/** The usage record's page. */
+export const usageHref = '/wallet/usage';
+
+/** The verdicts a verification of one's licence can have (a licence named only once its signature held). */
+const verdictWords: Record<string, [string, string]> = {
+  valid: ['有效', 'Valid'],
+  suspended: ['已暂停', 'Suspended'],
+  revoked: ['已吊销', 'Revoked'],
+  expired: ['已过期', 'Expired'],
+  not_yet_valid: ['尚未生效', 'Not yet valid'],
+};
+
+/** The badge of a verdict: its words and the badge class of app.css (wallet.css: `unknown`). */
+function verdictBadge(t: Translate, verdict: string): SafeHtml {
+  const words = verdictWords[verdict];
+  const className = words ? verdict : 'unknown';
+  return html`<span class="badge ${className}">${words ? t(words[0], words[1]) : verdict}</span>`;
+}
+
+/**
+ * One use of a licence as a sentence a person understands: who (the platform or verifier app by its
+ * registered name, 匿名 for an anonymous verification, 您 for their own presentation), what, why (a share's
+ * purpose), then the verdict and when, in China time.
+ */
+function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
+  const type = html`<strong>${licenceTypeName(entry.licenceType, t)}</strong>`;
+  const client = entry.client ? html`<strong class="usage-client">${entry.client.name}</strong>` : undefined;
+  switch (entry.action) {
+    case 'verified':
+      return client
+        ? html`${client} ${t('核验了您的', 'verified your')} ${type}`
+        : html`${t('匿名核验', 'Anonymous verification')}${t('：您的', ' of your')} ${type}`;
+    case 'presented':
+      return html`${t('您出示了', 'You showed your')} ${type}`;
+    case 'shared':
+      return html`${t('您授权', 'You allowed')} ${client ?? t('某平台', 'a platform')}
+      ${t('使用您的', 'to use your')}
+      ${type}${
+        entry.purpose
+          ? html`${t('，用途：', ', for: ')}<q class="usage-purpose">${entry.purpose}</q>`
+          : html``
+      }`;
+  }
+}
+
+function usageItem(t: Translate, entry: WalletUsageEntry): SafeHtml {
+  return html`<li class="usage-entry usage-${entry.action}">
+    <p class="usage-what">${usageSentence(t, entry)}</p>
+    <p class="usage-when muted">
+      ${entry.verdict ? html`${verdictBadge(t, entry.verdict)} · ` : html``}<time datetime="${entry.at}"
+        >${dateTime(entry.at)}</time
+      >
+    </p>
+  </li>`;
+}
+
+/**
+ * `/wallet/usage` (用证记录): every share, verification and presentation of the person's licences (and of
+ * the enterprise's, when they act for one), newest first, a page at a time; what the record keeps and
+ * who can read it in a sentence; links to the older entries and back to the newest.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title, body: usageBody(t, await api.usage(cursor), { older: Boolean(cursor) }) });
+ * ```
+ */
+export function usageBody(t: Translate, page: WalletUsagePage, options: { older: boolean }): SafeHtml {
+  const next = page.cursor
+    ? `${usageHref}?${new URLSearchParams({ cursor: page.cursor }).toString()}`
+    : undefined;
+  return html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
+    <h1>${t('用证记录', 'Licence usage')}</h1>
+    <p class="lead">
+      ${t(
+        '谁在何时、为何使用了您的证照：平台经您授权读取、核验方扫码核验、您本人出示。只有您本人能查看这些记录。',
+        'Who used your licences, when and why: platforms you allowed to read them, verifiers who scanned them, and your own showings. Only you can see this record.',
+      )}
+    </p>
+    ${options.older ? html`<p><a href="${usageHref}" id="usage-newest">${t('回到最新记录', 'Back to the newest')}</a></p>` : html``}
+    ${
+      page.items.length === 0
+        ? html`<p class="muted" id="usage-empty">
+            ${options.older ? t('没有更早的记录。', 'No older entries.') : t('您的证照尚未被使用。', 'Your licences have not been used yet.')}
+          </p>`
+        : html`<ol
+            class="usage-list"
+            id="usage-list"
+            aria-label="${t('用证记录，最新的在前', 'Licence usage, newest first')}"
+          >
+            ${page.items.map((entry) => usageItem(t, entry))}
+          </ol>`
+    }
+    ${next ? html`<p><a class="button secondary" href="${next}" id="usage-older" rel="next">${t('更早的记录', 'Older entries')}</a></p>` : html``}`;
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import { InvalidInputError } from '../../shared/errors.js';
+import type { UsageRecord } from '../../shared/licence/usage-record.js';
+import { rejection, type Make } from './subject.js';
+
+/**
+ * The {@link UsageRecord} contract: it reads what the {@link AuditTrail} wrote, the entries carrying one
+ * of the holders' keys, newest first, page by page, each entry once.
+ */
+export function usageRecordContract(
+  name: string,
+  make: Make<{ trail: AuditTrail; usage: UsageRecord }>,
+): void {
+  describe(`UsageRecord contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    beforeEach(async () => {
+      subject = await make();
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    const entry = (at: string, holderKey: string | undefined, action = 'licence.verified'): AuditEntry => ({
+      at,
+      actor: 'anonymous',
+      action,
+      licenceId: `lic-${randomUUID()}`,
+      licenceType: 'driving-licence',
+      verdict: 'valid',
+      ...(holderKey ? { holderKey } : {}),
+    });
+
+    it('answers a holder’s entries newest first, and no one else’s', async () => {
+      const [mine, theirs] = [`hk-${randomUUID()}`, `hk-${randomUUID()}`];
+      const first = entry('2026-12-01T08:00:00.000Z', mine, 'licence.presented');
+      const second = entry('2026-12-02T08:00:00.000Z', mine);
+      const third = { ...entry('2026-12-03T08:00:00.000Z', mine, 'licence.shared'), purpose: '办理车辆登记' };
+      for (const written of [second, third, first]) await subject.trail.record(written);
+      await subject.trail.record(entry('2026-12-02T09:00:00.000Z', theirs));
+      await subject.trail.record(entry('2026-12-02T10:00:00.000Z', undefined));
+
+      const page = await subject.usage.forHolders([mine], { limit: 10 });
+      expect(page).toEqual({ items: [third, second, first] });
+      expect(await subject.usage.forHolders([`hk-${randomUUID()}`], { limit: 10 })).toEqual({ items: [] });
+      expect(await subject.usage.forHolders([], { limit: 10 })).toEqual({ items: [] });
+    });
+
+    it('merges several holders (a person and the entity they act for) and pages through them once', async () => {
+      const [person, entity] = [`hk-${randomUUID()}`, `hk-${randomUUID()}`];
+      const written: AuditEntry[] = [];
+      for (let i = 0; i < 7; i++) {
+        const at = `2026-12-05T0${i}:00:00.000Z`;
+        written.push(entry(at, i % 2 === 0 ? person : entity));
+      }
+      // Two entries of one instant, one per holder: each comes once, in a stable order.
+      written.push(entry('2026-12-05T03:00:00.000Z', person));
+      for (const one of [...written].reverse()) await subject.trail.record(one);
+
+      const seen: AuditEntry[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await subject.usage.forHolders([person, entity], {
+          limit: 3,
+          ...(cursor ? { cursor } : {}),
+        });
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.items);
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor && pages < 10);
+      expect(pages).toBe(3);
+      expect(seen).toHaveLength(written.length);
+      expect(seen.map((one) => one.at)).toEqual(
+        written
+          .map((one) => one.at)
+          .sort()
+          .reverse(),
+      );
+      expect(new Set(seen.map((one) => one.licenceId)).size).toBe(written.length);
+      // A page that ends exactly at the last entry says so: no cursor to an empty page.
+      const exact = await subject.usage.forHolders([person], { limit: 5 });
+      expect(exact.items).toHaveLength(5);
+      expect(exact.cursor).toBeUndefined();
+    });
+
+    it('refuses a cursor it did not make, naming it', async () => {
+      for (const cursor of ['nonsense', 'bm90IGEgY3Vyc29y', '', `${'A'.repeat(300)}`, "' OR 1=1"]) {
+        const error = await rejection(subject.usage.forHolders([`hk-${randomUUID()}`], { limit: 5, cursor }));
+        expect(error, cursor).toBeInstanceOf(InvalidInputError);
+        expect((error as InvalidInputError).code).toBe('invalid_cursor');
+        expect((error as InvalidInputError).errors.map((e) => e.path)).toEqual(['cursor']);
+      }
+    });
+  });
+}

@@ -1,0 +1,309 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { proveAccountInPerson } from '../../support/assurance.js';
+import { expectProblem, postJson } from '../../support/http-api.js';
+import {
+  adminToken,
+  getWithToken,
+  registerPlatform,
+  signIn,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+import { issueDrivingLicence } from '../verify/helpers.js';
+
+/** `GET /me/usage` (API.md, 用证记录): the entries as the holder reads them. */
+interface UsageEntry {
+  at: string;
+  action: 'shared' | 'verified' | 'presented';
+  licenceId: string;
+  licenceType: string;
+  client?: { id: string; name: string };
+  purpose?: string;
+  verdict?: string;
+}
+interface UsagePage {
+  items: UsageEntry[];
+  cursor?: string;
+}
+
+let runtime: TestRuntime;
+let wallet: RelyingParty;
+let citizenToken: string;
+let licence: { id: string; credential: string };
+
+/** A first-party app's access token (scope `licences`) for a person who signs in with a password. */
+async function tokenOf(username: string, password: string): Promise<string> {
+  const { tokens } = await signIn(
+    wallet,
+    new UserAgent(runtime.baseUrl),
+    { username, password },
+    { scope: 'openid licences' },
+  );
+  return tokens.access_token;
+}
+
+async function usage(token: string, query = ''): Promise<UsagePage> {
+  const response = await getWithToken(runtime, `/me/usage${query}`, token);
+  expect(response.status, await response.clone().text()).toBe(200);
+  expect(response.headers.get('cache-control')).toContain('no-store');
+  return (await response.json()) as UsagePage;
+}
+
+function verify(qr: string, token?: string) {
+  return fetch(`${runtime.baseUrl}/verify`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ qr }),
+  }).then(async (response) => {
+    expect(response.status).toBe(200);
+    return (await response.json()) as { verdict: string };
+  });
+}
+
+/** Registers one of the seeded synthetic people, optionally proven in person (level 3). */
+async function registered(index: number, proven: boolean): Promise<{ idNumber: string; password: string }> {
+  const person = runtime.credentials.people[index]!;
+  const password = `Usage-Record-${index}-2026`;
+  const response = await postJson(runtime, '/accounts', undefined, {
+    idNumber: person.idNumber,
+    name: person.name,
+    password,
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  if (proven) await proveAccountInPerson(runtime, person.idNumber);
+  return { idNumber: person.idNumber, password };
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  wallet = await registerPlatform(runtime, await adminToken(runtime), {
+    name: 'Wallet',
+    redirectUris: ['https://wallet.example/cb'],
+    scopes: ['openid', 'profile', 'licences', 'entity'],
+    firstParty: true,
+  });
+  const { citizen } = runtime.credentials;
+  citizenToken = await tokenOf(citizen.idNumber, citizen.password);
+  const held = (await (await getWithToken(runtime, '/me/licences', citizenToken)).json()) as {
+    items: Array<{ id: string; type: string; credential: string }>;
+  };
+  licence = held.items.find((one) => one.type === 'driving-licence')!;
+  expect(licence).toBeDefined();
+});
+afterAll(() => runtime?.close());
+
+describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
+  let all: UsageEntry[];
+
+  it('lists an anonymous verification, a verifier app’s, a presentation and a share, newest first', async () => {
+    expect((await usage(citizenToken)).items).toEqual([]);
+
+    expect((await verify(licence.credential)).verdict).toBe('valid');
+    const verifierToken = await clientCredentialsToken(
+      runtime,
+      runtime.credentials.verifier,
+      'licences:verify',
+    );
+    expect((await verify(licence.credential, verifierToken)).verdict).toBe('valid');
+    const presented = await fetch(
+      `${runtime.baseUrl}/me/licences/${encodeURIComponent(licence.id)}/presentations`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${citizenToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ disclose: ['vehicleClass'] }),
+      },
+    );
+    expect(presented.status).toBe(201);
+    // A share with a platform (授权用证), written as the sharing route writes it: through the audit port.
+    const deps = buildDependencies(runtime.config);
+    const holderKey = await personLookupKey(
+      deps.lookupMac,
+      parseIdNumber(runtime.credentials.citizen.idNumber, new Date()),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await deps.audit.record({
+      at: new Date().toISOString(),
+      actor: runtime.credentials.platform.clientId,
+      action: 'licence.shared',
+      licenceId: licence.id,
+      licenceType: 'driving-licence',
+      holderKey,
+      purpose: '办理车辆登记',
+      requestId: 'req-that-the-holder-never-sees',
+    });
+
+    const { items, cursor } = await usage(citizenToken);
+    expect(cursor).toBeUndefined();
+    const base = { at: expect.any(String), licenceId: licence.id, licenceType: 'driving-licence' };
+    // toEqual, so nothing else is answered: no holder, no fields, no request ids, no reason text.
+    expect(items).toEqual([
+      {
+        ...base,
+        action: 'shared',
+        client: { id: runtime.credentials.platform.clientId, name: 'Demo government platform' },
+        purpose: '办理车辆登记',
+      },
+      { ...base, action: 'presented' },
+      {
+        ...base,
+        action: 'verified',
+        client: { id: runtime.credentials.verifier.clientId, name: 'Demo verifier app' },
+        verdict: 'valid',
+      },
+      { ...base, action: 'verified', verdict: 'valid' },
+    ]);
+    expect(items.map((one) => one.at)).toEqual(
+      items
+        .map((one) => one.at)
+        .sort()
+        .reverse(),
+    );
+    all = items;
+  });
+
+  it('pages through the record with limit and cursor, each entry once', async () => {
+    const seen: UsageEntry[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await usage(
+        citizenToken,
+        `?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(page.items).toHaveLength(1);
+      seen.push(...page.items);
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor && pages < 10);
+    expect(seen).toEqual(all);
+    const firstTwo = await usage(citizenToken, '?limit=2');
+    expect(firstTwo.items).toEqual(all.slice(0, 2));
+    expect((await usage(citizenToken, `?limit=2&cursor=${firstTwo.cursor}`)).items).toEqual(all.slice(2));
+  });
+
+  it('refuses a bad limit or cursor, naming it', async () => {
+    for (const [query, path] of [
+      ['?limit=0', 'limit'],
+      ['?limit=101', 'limit'],
+      ['?limit=ten', 'limit'],
+      ['?cursor=not-a-cursor', 'cursor'],
+      ['?cursor=', 'cursor'],
+      ['?colour=blue', ''],
+    ] as const) {
+      const response = await getWithToken(runtime, `/me/usage${query}`, citizenToken);
+      const body = await expectProblem(response, 400);
+      expect(['invalid_request', 'invalid_cursor'], query).toContain(body.code);
+      if (path)
+        expect(
+          body.errors?.map((e) => e.path),
+          query,
+        ).toContain(path);
+    }
+  });
+
+  it('is the holder’s alone: another person sees none of it, and their own uses only', async () => {
+    const other = await registered(0, true);
+    const otherToken = await tokenOf(other.idNumber, other.password);
+    // The other person verifying the citizen's licence is a use of the citizen's licence, not theirs.
+    expect((await verify(licence.credential)).verdict).toBe('valid');
+    expect((await usage(otherToken)).items).toEqual([]);
+    expect((await usage(citizenToken)).items).toHaveLength(all.length + 1);
+  });
+
+  it('shows nothing of a licence type the sign-in’s level does not open (a number merely registered)', async () => {
+    const person = await registered(1, false);
+    const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const theirs = await issueDrivingLicence(runtime, issuerToken, { holder: { idNumber: person.idNumber } });
+    expect((await verify(theirs.credential)).verdict).toBe('valid');
+    expect((await usage(await tokenOf(person.idNumber, person.password))).items).toEqual([]);
+
+    await proveAccountInPerson(runtime, person.idNumber);
+    const proven = await usage(await tokenOf(person.idNumber, person.password));
+    expect(proven.items).toEqual([
+      {
+        at: expect.any(String),
+        action: 'verified',
+        licenceId: theirs.id,
+        licenceType: 'driving-licence',
+        verdict: 'valid',
+      },
+    ]);
+  });
+
+  it('is read in a first-party app only: a platform holding the person’s licences token is refused', async () => {
+    const platform = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '某平台',
+      redirectUris: ['https://platform.example/cb'],
+      scopes: ['openid', 'profile', 'licences'],
+    });
+    const { citizen } = runtime.credentials;
+    const { tokens } = await signIn(
+      platform,
+      new UserAgent(runtime.baseUrl),
+      { username: citizen.idNumber, password: citizen.password },
+      { scope: 'openid licences' },
+    );
+    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+    await expectProblem(
+      await getWithToken(runtime, '/me/usage', tokens.access_token),
+      403,
+      'first_party_only',
+    );
+  });
+
+  it('covers the enterprise the person acts for in this session, and only in it', async () => {
+    const { citizen, entity } = runtime.credentials;
+    const { tokens } = await signIn(
+      wallet,
+      new UserAgent(runtime.baseUrl),
+      { username: citizen.idNumber, password: citizen.password, entity: entity.creditCode },
+      { scope: 'openid licences entity' },
+    );
+    const entityToken = tokens.access_token;
+    const held = (await (await getWithToken(runtime, '/me/licences', entityToken)).json()) as {
+      items: Array<{ id: string; type: string; credential: string }>;
+    };
+    const businessLicence = held.items.find((one) => one.type === 'business-licence')!;
+    expect(businessLicence).toBeDefined();
+    expect((await verify(businessLicence.credential)).verdict).toBe('valid');
+
+    const acting = await usage(entityToken);
+    expect(acting.items[0]).toEqual({
+      at: expect.any(String),
+      action: 'verified',
+      licenceId: businessLicence.id,
+      licenceType: 'business-licence',
+      verdict: 'valid',
+    });
+    // The person's own entries are there too; signed in for themselves, the enterprise's are not.
+    expect(acting.items.map((one) => one.licenceId)).toContain(licence.id);
+    expect((await usage(citizenToken)).items.map((one) => one.licenceId)).not.toContain(businessLicence.id);
+  });
+
+  it('GET /admin/audit never answers the holder’s lookup key', async () => {
+    const response = await getWithToken(
+      runtime,
+      `/admin/audit?licence=${encodeURIComponent(licence.id)}`,
+      await adminToken(runtime),
+    );
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const { items } = JSON.parse(text) as { items: Array<Record<string, unknown>> };
+    const uses = items.filter((one) =>
+      ['licence.verified', 'licence.presented', 'licence.shared'].includes(String(one.action)),
+    );
+    expect(uses.length).toBeGreaterThanOrEqual(5);
+    for (const one of uses) expect(one.licenceType).toBe('driving-licence');
+    expect(text).not.toContain('holderKey');
+    const deps = buildDependencies(runtime.config);
+    const holderKey = await personLookupKey(
+      deps.lookupMac,
+      parseIdNumber(runtime.credentials.citizen.idNumber, new Date()),
+    );
+    expect(text).not.toContain(holderKey);
+  });
+});

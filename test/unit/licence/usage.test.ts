@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
+import { usageOf, usageQuery } from '../../../shared/licence/usage.js';
+import { InMemoryClientStore } from '../../support/in-memory.js';
+import { InMemoryAudit } from '../../support/in-memory-identity.js';
+
+const licenceId = '1.2.156.3005.2.003.11110000000021135M.0001.1.3';
+
+async function world(entries: AuditEntry[]) {
+  const audit = new InMemoryAudit();
+  for (const entry of entries) await audit.record(entry);
+  const clients = new InMemoryClientStore();
+  await clients.save({ client_id: 'cl_verifier', client_name: '北京市公安局交通管理局' });
+  return { usage: audit, clients };
+}
+
+const use = (at: string, extra: Partial<AuditEntry>): AuditEntry => ({
+  at,
+  actor: 'anonymous',
+  action: 'licence.verified',
+  licenceId,
+  licenceType: 'driving-licence',
+  holderKey: 'hk_me',
+  ...extra,
+});
+
+describe('usageOf: the usage record as its holder reads it', () => {
+  const reader = { holderLookupKeys: ['hk_me'], level: 3 } as const;
+
+  it('says who, what, when and why, and nothing else the audit entry keeps', async () => {
+    const deps = await world([
+      use('2026-12-05T01:00:00.000Z', { verdict: 'valid', requestId: 'req-1', reason: 'ok' }),
+      use('2026-12-05T02:00:00.000Z', { actor: 'cl_verifier', verdict: 'revoked', issuerId: 'iss_1' }),
+      use('2026-12-05T03:00:00.000Z', {
+        actor: 'acct_me',
+        action: 'licence.presented',
+        reason: 'presentation x, 300 s, fields: vehicleClass',
+      }),
+      use('2026-12-05T04:00:00.000Z', {
+        actor: 'cl_gone',
+        action: 'licence.shared',
+        purpose: '办理车辆登记',
+      }),
+    ]);
+    expect(await usageOf(reader, usageQuery.parse({}), deps)).toEqual({
+      items: [
+        {
+          at: '2026-12-05T04:00:00.000Z',
+          action: 'shared',
+          licenceId,
+          licenceType: 'driving-licence',
+          // A client since deleted is still named, by its id.
+          client: { id: 'cl_gone', name: 'cl_gone' },
+          purpose: '办理车辆登记',
+        },
+        { at: '2026-12-05T03:00:00.000Z', action: 'presented', licenceId, licenceType: 'driving-licence' },
+        {
+          at: '2026-12-05T02:00:00.000Z',
+          action: 'verified',
+          licenceId,
+          licenceType: 'driving-licence',
+          client: { id: 'cl_verifier', name: '北京市公安局交通管理局' },
+          verdict: 'revoked',
+        },
+        {
+          at: '2026-12-05T01:00:00.000Z',
+          action: 'verified',
+          licenceId,
+          licenceType: 'driving-licence',
+          verdict: 'valid',
+        },
+      ],
+    });
+  });
+
+  it('leaves out other actions, unknown types and types above the reader’s level', async () => {
+    const deps = await world([
+      use('2026-12-05T01:00:00.000Z', { action: 'licence.revoked' }),
+      use('2026-12-05T02:00:00.000Z', { action: 'toString' }),
+      use('2026-12-05T03:00:00.000Z', { licenceType: 'no-such-type' }),
+      use('2026-12-05T04:00:00.000Z', { verdict: 'valid' }),
+    ]);
+    expect((await usageOf(reader, usageQuery.parse({}), deps)).items.map((one) => one.at)).toEqual([
+      '2026-12-05T04:00:00.000Z',
+    ]);
+    expect((await usageOf({ ...reader, level: 2 }, usageQuery.parse({}), deps)).items).toEqual([]);
+  });
+
+  it('validates limit and cursor, naming them', () => {
+    expect(usageQuery.safeParse({ limit: '0' }).error?.issues[0]?.path).toEqual(['limit']);
+    expect(usageQuery.safeParse({ limit: '101' }).error?.issues[0]?.path).toEqual(['limit']);
+    expect(usageQuery.safeParse({ cursor: 'x'.repeat(513) }).error?.issues[0]?.path).toEqual(['cursor']);
+    expect(usageQuery.parse({})).toEqual({ limit: 20 });
+  });
+});
