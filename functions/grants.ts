@@ -106,10 +106,12 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
 }
 
 /**
- * Bearer tokens are looked up by the hash of the token, under either model, and accepted only while their
- * client is still registered (shared/adapters/dynamo/oidc-adapter.ts, functions/composition/factories.ts `accessTokens`).
+ * Bearer tokens are looked up by the hash of the token, both kinds under one key (`oidc#Bearer#`; tokens
+ * issued before that under their own model's key), and accepted only while their client is still
+ * registered (shared/adapters/dynamo/oidc-adapter.ts, functions/composition/factories.ts `accessTokens`).
  */
 const accessTokens = [
+  partitions.oidcModel('Bearer'),
   partitions.oidcModel('AccessToken'),
   partitions.oidcModel('ClientCredentials'),
   partitions.oidcModel('Client'),
@@ -322,7 +324,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   },
   // People's accounts. Registration (shared/identity/register-person.ts): the source's registration counter (get,
   // conditional put), the ID number's lookup key (MAC), the account and the population registry (get),
-  // scrypt, the ID number encrypted with the PII key, the account (conditional put), an audit entry
+  // scrypt, the ID number encrypted with the PII key, the account and its ID-number claim (conditional puts;
+  // the account is deleted again when the claim is lost to a concurrent registration), an audit entry
   // (conditional put). Entities and agents (shared/identity/entities.ts): the access token (get), the
   // person by id (gsi1, then get), who may act for what (as the holder API: get; gsi1 for registry entities
   // by representative and appointments by person), an entity's agents (gsi2, then get), entity accounts
@@ -355,7 +358,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.smsCode,
         ],
         UpdateItem: [partitions.smsCode],
-        DeleteItem: [partitions.smsSendLimits, partitions.smsCode],
+        DeleteItem: [partitions.smsSendLimits, partitions.smsCode, partitions.account],
       },
       queries: ['gsi1', 'gsi2'],
     },

@@ -58,6 +58,7 @@ const schema = z.object({
   WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
   WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
   // Where text messages go: the outbox file under DATA_DIR (the local runtime), or Amazon SNS (the stack).
   SMS_SENDER: z.enum(['outbox', 'sns']).default('outbox'),
@@ -118,6 +119,12 @@ export interface Config {
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
+  /**
+   * How long a container keeps a platform's registration once read (`CLIENT_CACHE_SECONDS`, 0 to 300,
+   * default 30; 0 reads it every time): a deleted or changed client takes effect in the other containers
+   * within this time, at once in the one that changed it (docs/architecture.md, "Caches").
+   */
+  readonly clientCacheSeconds: number;
   /** Where the browser assets were built (beside the `web` function's code in Lambda). */
   readonly webAssetsDir: string;
   /** Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`, or `sns`, Amazon SNS. */
@@ -204,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webKeyId: e.WEB_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
     webAssetsDir: e.WEB_ASSETS_DIR,
     smsSender: e.SMS_SENDER,
     scanLoginSeconds: e.SCAN_LOGIN_SECONDS,

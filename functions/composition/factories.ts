@@ -74,6 +74,7 @@ export const adapter = (c: Needs<'doc' | 'webMac'>) =>
     c.doc,
     c.clock,
     new AesGcmPayloadSealer(() => derivedSecret(c.webMac, 'oidc-payload/v1')),
+    c.config.clientCacheSeconds,
   );
 export const platformSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.platformKeyId);
 export const platformPreviousSigners = (c: Needs<'kms'>) =>
@@ -149,7 +150,8 @@ export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupM
  * Bearer tokens of our API: found by hash, and only while their client is still registered, so that
  * deleting a client (an issuer withdrawn) ends its tokens on their next request, without finding them.
  */
-export const accessTokens = (c: Needs<'doc'>) => dynamoAccessTokens(c.doc, c.clock, builtInClientIds);
+export const accessTokens = (c: Needs<'doc'>) =>
+  dynamoAccessTokens(c.doc, c.clock, builtInClientIds, c.config.clientCacheSeconds);
 export const accounts = (c: Needs<'doc'>) => dynamoAccountStore(c.doc);
 export const entities = (c: Needs<'doc'>) => dynamoEntityStore(c.doc);
 export const loginAttempts = (c: Needs<'doc'>) => dynamoLoginAttemptStore(c.doc);

@@ -27,7 +27,11 @@ export interface LoginAttemptStore {
     expiresAt: number,
     nowSeconds: number,
   ): Promise<boolean>;
-  /** Takes one failure back, atomically, if the counter is live and above zero. */
+  /**
+   * Takes one failure back, atomically, if the counter is live and above zero; a counter left with no
+   * failure is removed (it blocks nothing and counts nothing, and the next attempt can then claim it with
+   * one write, see {@link LoginThrottle.admit}).
+   */
   forgiveOne(key: string, nowSeconds: number): Promise<void>;
   /** Forgets the counter. */
   clear(key: string): Promise<void>;
@@ -252,20 +256,43 @@ export class LoginThrottle {
   }
 
   /**
-   * Checks every counter and, when none blocks, counts this attempt on each of them. Each counter is read
-   * once: the claim starts from what the check read (its write is conditional on it, so a parallel
-   * attempt in between only costs a retry).
+   * Checks every counter and, when none blocks, counts this attempt on each of them. Most attempts meet
+   * no counter (a success clears or forgives it away): each counter is first claimed by creating it, a
+   * write that only an absent (or expired) counter lets through, so such an attempt costs one write per
+   * counter and no read. A counter that exists, blocked or not, refuses that write; it is then read once,
+   * and the claim starts from what was read (its write is conditional on it, so a parallel attempt in
+   * between only costs a retry). When one blocks, the counters this attempt created get it back.
    */
   async admit(keys: readonly ThrottleKey[]): Promise<Admission> {
-    // First look: a blocked attempt writes nothing.
     const now = epochSeconds(this.clock);
-    const read = await Promise.all(keys.map((key) => this.store.read(storageKey(key), now)));
-    const waiting = keys
+    const fresh: AttemptCounter = { failures: 1, lastFailureAt: now };
+    const created = await Promise.all(
+      keys.map((key) =>
+        this.store.replace(
+          storageKey(key),
+          undefined,
+          fresh,
+          now + this.#policies[key.kind].windowSeconds,
+          now,
+        ),
+      ),
+    );
+    const counted: CountedAttempt[] = keys
+      .filter((_key, i) => created[i])
+      .map((key) => ({ key, before: undefined, after: fresh }));
+    const existing = keys.filter((_key, i) => !created[i]);
+    if (existing.length === 0) return { admitted: true, keys, counted };
+
+    const read = await Promise.all(existing.map((key) => this.store.read(storageKey(key), now)));
+    const waiting = existing
       .map((key, i) => Math.max(0, blockedUntil(read[i], this.#policies[key.kind]) - now))
       .filter((wait) => wait > 0);
-    if (waiting.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
-    const outcomes = await Promise.all(keys.map((key, i) => this.#claim(key, { counter: read[i], now })));
-    const counted = outcomes.filter((outcome): outcome is CountedAttempt => typeof outcome !== 'number');
+    if (waiting.length > 0) {
+      await this.withdrawn(counted);
+      return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
+    }
+    const outcomes = await Promise.all(existing.map((key, i) => this.#claim(key, { counter: read[i], now })));
+    counted.push(...outcomes.filter((outcome): outcome is CountedAttempt => typeof outcome !== 'number'));
     const waits = outcomes.filter((outcome): outcome is number => typeof outcome === 'number');
     if (waits.length === 0) return { admitted: true, keys, counted };
     // A parallel attempt blocked a counter in between: the counters this one did count get it back.

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
-import { errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import { logger } from '../logger.js';
 import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
@@ -216,12 +216,9 @@ export function interactionRoutes(
         { scripts: true },
       );
     }
-    return provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: outcome.person.id, acr: outcome.person.acr, amr: ['pwd'] } },
-      { mergeWithLastSubmission: false },
-    );
+    return finished(ctx, details, {
+      login: { accountId: outcome.person.id, acr: outcome.person.acr, amr: ['pwd'] },
+    });
   }
 
   async function chooseEntity(
@@ -252,18 +249,13 @@ export function interactionRoutes(
         }),
       );
     }
-    return provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      {
-        login: {
-          accountId: formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),
-          acr: details.session?.acr,
-          amr: details.session?.amr ?? ['pwd'],
-        },
+    return finished(ctx, details, {
+      login: {
+        accountId: formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),
+        acr: details.session?.acr,
+        amr: details.session?.amr ?? ['pwd'],
       },
-      { mergeWithLastSubmission: false },
-    );
+    });
   }
 
   async function backToPersonal(ctx: KoaContextWithOIDC) {
@@ -272,18 +264,13 @@ export function interactionRoutes(
     if (details.prompt.name !== 'select_entity' || subject.kind !== 'entity') {
       throw new errors.InvalidRequest('not a return to personal use');
     }
-    return provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      {
-        login: {
-          accountId: subject.personId,
-          acr: details.session?.acr,
-          amr: details.session?.amr ?? ['pwd'],
-        },
+    return finished(ctx, details, {
+      login: {
+        accountId: subject.personId,
+        acr: details.session?.acr,
+        amr: details.session?.amr ?? ['pwd'],
       },
-      { mergeWithLastSubmission: false },
-    );
+    });
   }
 
   async function confirm(ctx: KoaContextWithOIDC) {
@@ -308,11 +295,26 @@ export function interactionRoutes(
       grant.addResourceScope(indicator, scopes.join(' '));
     }
     const grantId = await grant.save();
-    return provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { consent: details.grantId ? {} : { grantId } },
-      { mergeWithLastSubmission: true },
-    );
+    return finished(ctx, details, { consent: details.grantId ? {} : { grantId } }, { merge: true });
   }
+}
+
+/**
+ * What the provider's `interactionFinished` does, for an interaction this request has already read
+ * through `interactionDetails` (which checked it against the browser's interaction cookie): the result
+ * saved on it (merged with the last submission when `merge`, as the provider's option), and a 303 to
+ * where the provider resumes. The provider's own call would read the interaction a second time.
+ */
+async function finished(
+  ctx: KoaContextWithOIDC,
+  details: InteractionDetails,
+  result: InteractionResults,
+  options: { merge?: boolean } = {},
+): Promise<void> {
+  details.result = options.merge && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+  await details.persist();
+  ctx.res.statusCode = 303;
+  ctx.res.setHeader('Location', details.returnTo);
+  ctx.res.setHeader('Content-Length', '0');
+  ctx.res.end();
 }

@@ -28,6 +28,7 @@ import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-p
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes, identityScopes } from './scopes.js';
 import { servedOverHttps } from '../web/kit/cookies.js';
+import { sessionIdFor } from './session-ids.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -295,6 +296,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   const provider = new Provider(deps.issuerUrl, configuration);
   acceptOwnAudienceAtUserinfo(provider, deps.issuerUrl);
   includeSidForEveryClient(provider);
+  sessionIdsNamingTheirUid(provider);
   provider.use(authorizationServerMetadata);
   // No proxy header is trusted: the scheme and host are the public origin's (functions/oidc.ts pins
   // them), and the client's address is the one API Gateway saw, not an X-Forwarded-For entry.
@@ -371,6 +373,36 @@ function acceptOwnAudienceAtUserinfo(provider: Provider, issuerUrl: string): voi
 function includeSidForEveryClient(provider: Provider): void {
   Object.defineProperty(provider.Client.prototype, 'includeSid', {
     value: () => true,
+    configurable: true,
+    writable: true,
+  });
+}
+
+/**
+ * Session ids of the form `<uid>.<random>` ({@link sessionIdFor}): a new session, and a session whose id is
+ * renewed at sign-in, get one, so that the storage finds a session by id (its cookie) and by uid (the
+ * token endpoint) with one read of one item. Sessions stored with the provider's own ids keep them.
+ */
+function sessionIdsNamingTheirUid(provider: Provider): void {
+  interface SessionLike {
+    uid: string;
+    jti: string;
+    oldId?: string;
+    touched?: boolean;
+  }
+  const Session = provider.Session as unknown as { instantiate(payload?: object): SessionLike };
+  const instantiate = Session.instantiate.bind(Session);
+  Session.instantiate = (payload?: object) => {
+    const session = instantiate(payload);
+    if (!payload || !('jti' in payload)) session.jti = sessionIdFor(session.uid);
+    return session;
+  };
+  Object.defineProperty(provider.Session.prototype, 'resetIdentifier', {
+    value(this: SessionLike) {
+      this.oldId = this.jti;
+      this.jti = sessionIdFor(this.uid);
+      this.touched = true;
+    },
     configurable: true,
     writable: true,
   });

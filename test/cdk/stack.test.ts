@@ -722,7 +722,7 @@ describe('ElicenceStack', () => {
         expect(
           functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
           name,
-        ).toEqual(['oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*']);
+        ).toEqual(['oidc#Bearer#*', 'oidc#AccessToken#*', 'oidc#ClientCredentials#*', 'oidc#Client#*']);
       }
       // Licences are written by the issuing API alone; verification only reads them.
       expect(writers('licence#')).toEqual(['licences']);

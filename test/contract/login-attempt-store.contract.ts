@@ -61,12 +61,20 @@ export function loginAttemptStoreContract(name: string, make: Make<{ store: Logi
       expect(await store.read(key, now + 60)).toEqual(fresh);
     });
 
-    it('forgives one failure of a live counter, never below zero, and not of an expired one', async () => {
-      await store.replace(key, undefined, { failures: 1, lastFailureAt: now }, now + 60, now);
+    it('forgives one failure of a live counter, removes one left with none, and not of an expired one', async () => {
+      await store.replace(key, undefined, { failures: 3, lastFailureAt: now }, now + 60, now);
       await store.forgiveOne(key, now);
-      expect(await store.read(key, now)).toEqual({ failures: 0, lastFailureAt: now });
+      expect(await store.read(key, now)).toEqual({ failures: 2, lastFailureAt: now });
       await store.forgiveOne(key, now);
-      expect(await store.read(key, now)).toEqual({ failures: 0, lastFailureAt: now });
+      await store.forgiveOne(key, now);
+      // Left with no failure, the counter is gone: the next attempt claims it as new.
+      expect(await store.read(key, now)).toBeUndefined();
+      expect(await store.replace(key, undefined, { failures: 1, lastFailureAt: now }, now + 60, now)).toBe(
+        true,
+      );
+      await store.forgiveOne(key, now);
+      await store.forgiveOne(key, now);
+      expect(await store.read(key, now)).toBeUndefined();
       await store.forgiveOne(`pair#${randomUUID()}`, now);
 
       const other = `pair#${randomUUID()}`;

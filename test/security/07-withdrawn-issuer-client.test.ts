@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onboardIssuer, postJson, tokenRequest } from '../support/http-api.js';
 import { drivingLicenceBody, getWithToken, issued, licencePath, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
 /**
- * Finding 7: withdrawing an issuer ends its client at once. Its access tokens, obtained before, stop on
- * the next request (no list, no read, no QR, no status change, no issuance), and it gets no new token.
+ * Finding 7: withdrawing an issuer ends its client. Its access tokens, obtained before, stop on the next
+ * request (no list, no read, no QR, no status change, no issuance: the issuing API refuses an issuer that
+ * is not active at once), and it gets no new token once the containers that read its client registration
+ * have let it go: within CLIENT_CACHE_SECONDS (1 s here; docs/architecture.md, "Caches").
  */
+
+const clientCacheSeconds = 1;
+const afterClientCache = () => sleep(clientCacheSeconds * 1000 + 100);
 
 let runtime: TestRuntime;
 let admin: string;
@@ -16,7 +22,7 @@ let token: string;
 let licenceId: string;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime(undefined, { CLIENT_CACHE_SECONDS: String(clientCacheSeconds) });
   admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
   issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
@@ -68,7 +74,8 @@ describe('a withdrawn issuer’s client (finding 7)', () => {
     );
   });
 
-  it('gets no new token: invalid_client', async () => {
+  it('gets no new token once the client cache has let the client go: invalid_client', async () => {
+    await afterClientCache();
     const response = await tokenRequest(runtime, issuer, {
       grant_type: 'client_credentials',
       scope: 'licences:issue',
@@ -106,6 +113,7 @@ describe('a withdrawn issuer’s client (finding 7)', () => {
       reason: '再次撤销',
     });
     expect(again.status).toBe(409);
+    await afterClientCache();
     expect((await clientItems()).some((item) => String(item.pk) === `oidc#Client#${issuer.clientId}`)).toBe(
       false,
     );

@@ -122,7 +122,8 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
   async forgiveOne(key: string, nowSeconds: number): Promise<void> {
     this.writes += 1;
     const counter = this.counters.get(key);
-    if (counter && counter.expiresAt > nowSeconds && counter.failures > 0) counter.failures -= 1;
+    if (counter && counter.failures <= 1) this.counters.delete(key);
+    else if (counter && counter.expiresAt > nowSeconds && counter.failures > 0) counter.failures -= 1;
   }
 
   async clear(key: string): Promise<void> {

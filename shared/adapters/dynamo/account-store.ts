@@ -1,26 +1,37 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getItem, putNew, putVersioned } from './conditional.js';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem, isConditionalCheckFailed, putNew, type Item } from './conditional.js';
+import { ConflictError } from '../../errors.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
 
-function toItem(account: PersonAccount) {
-  return {
-    ...keys.account(account.lookupKey),
-    gsi1pk: indexKeys.accountId(account.id),
-    gsi1sk: sortKeys.person,
-    ...account,
-  };
-}
+const accountIdPattern = /^acc_[A-Za-z0-9_-]{1,64}$/;
 
 function fromItem(item: Record<string, unknown>): PersonAccount {
   const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, ...account } = item;
   return account as unknown as PersonAccount;
 }
 
+/** An ID-number claim as first stored: the whole account (it has a version); today's claim holds the id only. */
+function isLegacyAccount(item: Record<string, unknown>): boolean {
+  return typeof item['version'] === 'number';
+}
+
+const changed = () => new ConflictError('The account changed meanwhile; try again', 'account_changed');
+
 /**
- * {@link AccountStore} on the single table: one item per person under `account#<lookupKey>` (so the
- * uniqueness of an ID number is one conditional write), found by opaque id through gsi1.
+ * {@link AccountStore} on the single table, two items per person:
+ *
+ * - the account itself under its opaque id (`account#<id>`, sort key `account`), so that the provider's
+ *   lookup by id, at every authorization and token, is one strongly consistent read;
+ * - the claim of the ID number (`account#<lookupKey>`, sort key `person`) holding the id, so that the
+ *   uniqueness of an ID number is one conditional write; signing in by ID number reads it, then the account.
+ *
+ * Accounts stored before this layout are one item, the whole account under the claim's key, found by id
+ * through gsi1. They keep working (the claim's item is the account while no item exists under the id) and
+ * move on their next save: the account is written under its id (`attribute_not_exists(pk) OR version`, so
+ * a racing save of the old item loses), then the claim is reduced to the id. Until then a lookup by id of
+ * such an account costs the old index query and read.
  */
 export class DynamoAccountStore implements AccountStore {
   constructor(
@@ -28,32 +39,88 @@ export class DynamoAccountStore implements AccountStore {
     private readonly tableName: string,
   ) {}
 
+  /** The account first (a random id, which nothing finds yet), then the claim; a lost claim undoes it. */
   async create(account: PersonAccount): Promise<PersonAccount> {
     const created = { ...account, version: 1 };
-    await putNew(this.doc, this.tableName, toItem(created), {
-      conflict: { code: 'account_exists', message: 'An account with this ID number already exists' },
-    });
+    await putNew(this.doc, this.tableName, { ...keys.accountById(account.id), ...created });
+    try {
+      await putNew(
+        this.doc,
+        this.tableName,
+        { ...keys.account(account.lookupKey), id: account.id },
+        { conflict: { code: 'account_exists', message: 'An account with this ID number already exists' } },
+      );
+    } catch (error) {
+      await this.doc.send(
+        new DeleteCommand({ TableName: this.tableName, Key: keys.accountById(account.id) }),
+      );
+      throw error;
+    }
     return created;
   }
 
   async save(account: PersonAccount): Promise<PersonAccount> {
-    const saved = await putVersioned(this.doc, this.tableName, toItem(account), account.version, {
-      conflict: { code: 'account_changed', message: 'The account changed meanwhile; try again' },
-    });
-    return fromItem(saved);
+    const written = { ...account, version: account.version + 1 };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.accountById(account.id), ...written } satisfies Item,
+          // A missing item is an account still in the first layout (see the class): it moves now.
+          ConditionExpression: 'attribute_not_exists(pk) OR #version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': account.version },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw changed();
+      throw error;
+    }
+    await this.moveClaim(account);
+    return written;
   }
 
   async findByLookupKey(lookupKey: string): Promise<PersonAccount | undefined> {
-    const item = await getItem(this.doc, this.tableName, keys.account(lookupKey), 0);
-    return item && fromItem(item);
+    const claim = await getItem(this.doc, this.tableName, keys.account(lookupKey), 0);
+    const id = claim?.['id'];
+    if (!claim || typeof id !== 'string') return undefined;
+    const account = await this.findById(id, { legacy: false });
+    if (account) return account.lookupKey === lookupKey ? account : undefined;
+    return isLegacyAccount(claim) ? fromItem(claim) : undefined;
+  }
+
+  async findById(id: string, options: { legacy?: boolean } = {}): Promise<PersonAccount | undefined> {
+    if (!accountIdPattern.test(id)) return undefined;
+    const item = await getItem(this.doc, this.tableName, keys.accountById(id), 0);
+    if (item) return fromItem(item);
+    return options.legacy === false ? undefined : this.findLegacyById(id);
   }
 
   /**
-   * The index gives the lookup key; the item itself is then read by key, strongly consistent, so a
-   * stale index entry never yields an old password hash.
+   * The claim of a moved account reduced to its id: a conditional write that does nothing (and is told so)
+   * once the claim holds only the id, so a save costs no read for it.
    */
-  async findById(id: string): Promise<PersonAccount | undefined> {
-    if (!/^acc_[A-Za-z0-9_-]{1,64}$/.test(id)) return undefined;
+  private async moveClaim(account: PersonAccount): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.account(account.lookupKey), id: account.id },
+          ConditionExpression: '#id = :id AND attribute_exists(#version)',
+          ExpressionAttributeNames: { '#id': 'id', '#version': 'version' },
+          ExpressionAttributeValues: { ':id': account.id },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  /**
+   * An account of the first layout: the index gives the lookup key; the item itself is then read by key,
+   * strongly consistent, so a stale index entry never yields an old password hash.
+   */
+  private async findLegacyById(id: string): Promise<PersonAccount | undefined> {
     const { Items } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -65,8 +132,8 @@ export class DynamoAccountStore implements AccountStore {
     );
     for (const { lookupKey } of (Items ?? []) as Array<{ lookupKey?: string }>) {
       if (!lookupKey) continue;
-      const account = await this.findByLookupKey(lookupKey);
-      if (account?.id === id) return account;
+      const claim = await getItem(this.doc, this.tableName, keys.account(lookupKey), 0);
+      if (claim && isLegacyAccount(claim) && claim['id'] === id) return fromItem(claim);
     }
     return undefined;
   }

@@ -139,11 +139,13 @@ export const dynamoOidcAdapter = (
   table: TableConnection,
   clock: Clock,
   sealer?: PayloadSealer,
+  clientCacheSeconds = 0,
 ): new (model: string) => Adapter =>
   createDynamoAdapter({
     doc: table,
     tableName: table.tableName,
     clock,
+    clientCacheSeconds,
     ...(sealer && { sealer }),
   });
 
@@ -163,9 +165,14 @@ export const dynamoClientStore = (adapter: new (model: string) => Adapter): Clie
  * ```
  */
 export const dynamoAccessTokens =
-  (table: TableConnection, clock: Clock, builtInClientIds: readonly string[]): AccessTokenLookup =>
+  (
+    table: TableConnection,
+    clock: Clock,
+    builtInClientIds: readonly string[],
+    clientCacheSeconds = 0,
+  ): AccessTokenLookup =>
   async (token) => {
-    const deps = { doc: table, tableName: table.tableName, clock };
+    const deps = { doc: table, tableName: table.tableName, clock, clientCacheSeconds };
     const record = await findAccessToken(deps, token);
     if (!record?.clientId) return undefined;
     const registered =

@@ -13,7 +13,9 @@ import type { ItemKey } from './conditional.js';
  * | pattern                                  | index  | partition key                 | sort key            |
  * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |
  * | OIDC model by id (tokens by id hash)     | table  | `oidc#<Model>#<id>`           | `oidc`              |
- * | OIDC Session by uid                      | gsi1   | `oidc-uid#<uid>`              | `oidc`              |
+ * | access token of either kind, by id hash  | table  | `oidc#Bearer#<sha256>` (the item names its model) | `oidc` |
+ * | OIDC Session by id `<uid>.<random>` or by uid | table | `oidc#Session#<uid>`     | `oidc`              |
+ * | OIDC Session of the provider's own id form, by uid | gsi1 | `oidc-uid#<uid>`     | `oidc`              |
  * | OIDC DeviceCode by user code             | gsi1   | `oidc-user-code#<userCode>`   | `oidc`              |
  * | OIDC tokens and codes by grant id        | gsi2   | `oidc-grant#<grantId>`        | `<Model>#<id>`      |
  * | issuer by credit code (uniqueness claim) | table  | `issuer#<creditCode>`         | `issuer`            |
@@ -33,7 +35,8 @@ import type { ItemKey } from './conditional.js';
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
  * | person account by ID-number lookup key (uniqueness claim) | table | `account#<lookupKey>` | `person`   |
- * | person account by opaque id              | gsi1   | `account-id#<id>`             | `person`            |
+ * | person account by opaque id (the account itself) | table | `account#<id>`        | `account`           |
+ * | person account by opaque id (legacy, items not yet moved) | gsi1 | `account-id#<id>` | `person`        |
  * | entity account by credit code (uniqueness claim) | table | `entity-account#<creditCode>` | `entity`     |
  * | entity account by opaque id              | gsi1   | `entity-account-id#<id>`      | `entity`            |
  * | agent appointments of an entity, one per person | table | `entity-agents#<creditCode>` | `person#<lookupKey>` |
@@ -104,6 +107,8 @@ export const sortKeys = {
   statusList: 'status-list',
   trustList: 'trust-list',
   person: 'person',
+  /** The person account itself, under its opaque id (the `person` item is then its ID-number claim). */
+  account: 'account',
   entity: 'entity',
   loginAttempts: 'login-attempts',
   webSession: 'web-session',
@@ -155,7 +160,13 @@ export const keys = {
     pk: `${prefixes.registryEntity}${creditCode}`,
     sk: sortKeys.entity,
   }),
+  /** The claim of an ID number (`lookupKey`): the account's id, or, as first stored, the whole account. */
   account: (lookupKey: string): ItemKey => ({ pk: `${prefixes.account}${lookupKey}`, sk: sortKeys.person }),
+  /**
+   * The person account itself, by its opaque id: one strongly consistent read for the provider's every
+   * account lookup. Same prefix as the claim (so the same grants), told apart by the sort key.
+   */
+  accountById: (id: string): ItemKey => ({ pk: `${prefixes.account}${id}`, sk: sortKeys.account }),
   entityAccount: (creditCode: string): ItemKey => ({
     pk: `${prefixes.entityAccount}${creditCode}`,
     sk: sortKeys.entity,

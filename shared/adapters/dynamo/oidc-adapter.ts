@@ -17,6 +17,8 @@ import { isConditionalCheckFailed, type ItemKey } from './conditional.js';
 import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
+import { sameSessionId, uidOfSessionId } from '../../sso/session-ids.js';
+import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 
 /** What the adapter needs: the table, the time, and the key that seals authorization requests. */
@@ -29,6 +31,12 @@ export interface DynamoAdapterDeps {
    * API saves clients only) may leave it out: writing such a model without it then fails, never in clear.
    */
   sealer?: PayloadSealer;
+  /**
+   * How long this container keeps a client's stored metadata once read (`CLIENT_CACHE_SECONDS`); 0 or
+   * unset reads the table every time. A client saved or deleted through this container is forgotten at
+   * once; one changed by another container (the operators' API) is read again within this many seconds.
+   */
+  clientCacheSeconds?: number;
 }
 
 /**
@@ -65,6 +73,14 @@ const SEALED_MODELS: ReadonlySet<string> = new Set([
   'BackchannelAuthenticationRequest',
   'DeviceCode',
 ]);
+
+/**
+ * The opaque access tokens, of both kinds, share one partition (`oidc#Bearer#<hash>`) and say their model
+ * in the item: a resource server that accepts either kind finds a token with one read, not one per kind.
+ * The provider itself asks for one model at a time, and gets nothing for a token of the other.
+ */
+const BEARER_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'ClientCredentials']);
+const BEARER_PARTITION = 'Bearer';
 
 /** Models that belong to a grant and die with it (the same set as the provider's memory adapter). */
 const GRANT_MODELS: ReadonlySet<string> = new Set([
@@ -103,6 +119,8 @@ export type AccessTokenModel = 'AccessToken' | 'ClientCredentials';
 interface OidcItem extends ItemKey {
   /** The provider's payload; for a sealed model `{ sealed, consumed? }`. */
   payload: AdapterPayload;
+  /** The model of an item in a shared partition ({@link BEARER_MODELS}). */
+  model?: string;
   expiresAt?: number;
   gsi1pk?: string;
 }
@@ -111,17 +129,113 @@ function sha256(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
 }
 
+/**
+ * The id part of a model's key: the hash of a bearer credential; for a session whose id names its uid
+ * (`shared/sso/session-ids.ts`) the uid, so that one item is found by id and by uid alike.
+ */
 function storageKey(model: string, id: string): string {
-  return HASHED_MODELS.has(model) ? sha256(id) : id;
+  if (HASHED_MODELS.has(model)) return sha256(id);
+  return (model === 'Session' && uidOfSessionId(id)) || id;
 }
 
 function fits(value: string): boolean {
   return Buffer.byteLength(value) <= MAX_KEY_BYTES;
 }
 
-/** The primary key of an OIDC model's item: `oidc#<Model>#<id, or its hash for bearer models>`. */
+/**
+ * The primary key of an OIDC model's item: `oidc#<Model>#<id, or its hash for bearer models>`, and
+ * `oidc#Bearer#<hash>` for both kinds of access token.
+ */
 export function oidcItemKey(model: string, id: string): ItemKey {
-  return keys.oidc(model, storageKey(model, id));
+  return keys.oidc(BEARER_MODELS.has(model) ? BEARER_PARTITION : model, storageKey(model, id));
+}
+
+/**
+ * Where an access token was stored before the kinds shared a partition (`oidc#<Model>#<hash>`): read only
+ * when the new key holds nothing, so that tokens issued before the change keep working for the rest of
+ * their life (ACCESS_TOKEN_TTL_SECONDS at most); after that the fallback finds nothing and can go.
+ */
+function legacyBearerKey(model: string, id: string): ItemKey | undefined {
+  return BEARER_MODELS.has(model) ? keys.oidc(model, storageKey(model, id)) : undefined;
+}
+
+interface CachedClient {
+  item: OidcItem;
+  /** Milliseconds since the epoch, on the adapter's clock. */
+  until: number;
+}
+
+/** Client metadata read per container (one document client per container), see `clientCacheSeconds`. */
+const clientCaches = new WeakMap<object, Map<string, CachedClient>>();
+
+function clientCache(deps: DynamoAdapterDeps): Map<string, CachedClient> | undefined {
+  if (!deps.clientCacheSeconds || deps.clientCacheSeconds <= 0) return undefined;
+  let cache = clientCaches.get(deps.doc);
+  if (!cache) {
+    cache = new Map();
+    clientCaches.set(deps.doc, cache);
+  }
+  return cache;
+}
+
+/**
+ * A stored client, from this container's cache while fresh. Only a client found is kept (a client registered
+ * a moment ago works at once); a copy is handed out, so no caller can change what the next one reads.
+ */
+async function getClient(deps: DynamoAdapterDeps, id: string): Promise<OidcItem | undefined> {
+  const cache = clientCache(deps);
+  const now = deps.clock.now();
+  const cached = cache?.get(id);
+  if (cached && cached.until > now) return structuredClone(cached.item);
+  const item = await getLive(deps, oidcItemKey('Client', id));
+  if (cache) {
+    if (item) cache.set(id, { item: structuredClone(item), until: now + deps.clientCacheSeconds! * 1000 });
+    else cache.delete(id);
+  }
+  return item;
+}
+
+/**
+ * What this container last read or wrote of each session (its payload without the times, and when the item
+ * expires), so that the provider's re-save of a session it did not change, at the end of every request
+ * that carries the cookie, need not be written: see {@link DynamoAdapter.upsert}. Never used to answer a
+ * read. Bounded: past {@link SESSION_MEMO_LIMIT} entries the oldest go.
+ */
+const sessionMemos = new WeakMap<object, Map<string, { content: string; expiresAt?: number }>>();
+const SESSION_MEMO_LIMIT = 1000;
+
+/** A session's payload without the times every save changes (`iat`, `exp`), in a stable form. */
+function sessionContent(payload: AdapterPayload): string {
+  const { exp: _exp, iat: _iat, ...content } = payload;
+  return canonicalJson(content);
+}
+
+function sessionMemo(deps: DynamoAdapterDeps): Map<string, { content: string; expiresAt?: number }> {
+  let memo = sessionMemos.get(deps.doc);
+  if (!memo) {
+    memo = new Map();
+    sessionMemos.set(deps.doc, memo);
+  }
+  return memo;
+}
+
+function rememberSession(deps: DynamoAdapterDeps, key: string, payload: AdapterPayload, expiresAt?: number) {
+  const memo = sessionMemo(deps);
+  memo.delete(key);
+  if (memo.size >= SESSION_MEMO_LIMIT) memo.delete(memo.keys().next().value!);
+  memo.set(key, { content: sessionContent(payload), ...(expiresAt !== undefined && { expiresAt }) });
+}
+
+/**
+ * A session re-saved unchanged is written again only once a tenth of its lifetime has passed since it was
+ * last written: it stays alive while used (its expiry slides by at least 90% of the lifetime), and single
+ * sign-on does not cost a write per authorization.
+ */
+const SESSION_RESAVE_FRACTION = 0.1;
+
+/** Forgets a client this container changed, so that its own next read sees the change. */
+function forgetClient(deps: DynamoAdapterDeps, id: string): void {
+  clientCaches.get(deps.doc)?.delete(id);
 }
 
 async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {
@@ -141,6 +255,17 @@ async function payloadOf(deps: DynamoAdapterDeps, model: string, item: OidcItem)
   return consumed === undefined ? opened : { ...opened, consumed: consumed as number };
 }
 
+/** The live item of a model by id: clients through the cache, access tokens under their shared key. */
+async function findItem(deps: DynamoAdapterDeps, model: string, id: string): Promise<OidcItem | undefined> {
+  if (model === 'Client') return getClient(deps, id);
+  const item = await getLive(deps, oidcItemKey(model, id));
+  const legacy = legacyBearerKey(model, id);
+  if (!legacy) return item;
+  // The other kind of token (or one stored before the shared key) is not this model's.
+  if (item) return item.model === model ? item : undefined;
+  return getLive(deps, legacy);
+}
+
 /** Reads a model by id; for bearer models the `jti` the provider expects is put back from the id. */
 async function findModel(
   deps: DynamoAdapterDeps,
@@ -148,8 +273,14 @@ async function findModel(
   id: string,
 ): Promise<AdapterPayload | undefined> {
   if (!fits(id)) return undefined;
-  const item = await getLive(deps, oidcItemKey(model, id));
+  const item = await findItem(deps, model, id);
   if (!item) return undefined;
+  if (model === 'Session') {
+    // The item of a session is keyed by its uid: only the current id (the cookie) opens it.
+    const stored = item.payload.jti;
+    if (typeof stored !== 'string' || !sameSessionId(stored, id)) return undefined;
+    rememberSession(deps, item.pk, item.payload, item.expiresAt);
+  }
   const payload = await payloadOf(deps, model, item);
   return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
 }
@@ -197,12 +328,18 @@ class DynamoAdapter implements Adapter {
         ...(consumed === undefined ? {} : { consumed }),
       } as AdapterPayload;
     }
+    const expiresAt =
+      typeof expiresIn === 'number' && expiresIn > 0 ? epochSeconds(this.deps.clock) + expiresIn : undefined;
+    if (this.model === 'Session' && this.unchangedSession(itemKey.pk, stored, expiresAt, expiresIn)) return;
     const item = {
       ...itemKey,
+      ...(BEARER_MODELS.has(this.model) && { model: this.model }),
       payload: written,
-      ...(typeof expiresIn === 'number' &&
-        expiresIn > 0 && { expiresAt: epochSeconds(this.deps.clock) + expiresIn }),
-      ...(this.model === 'Session' && uid && { gsi1pk: indexKeys.oidcUid(uid), gsi1sk: sortKeys.oidc }),
+      ...(expiresAt !== undefined && { expiresAt }),
+      // A session whose id names its uid is found by uid under its own key; older ones through gsi1.
+      ...(this.model === 'Session' &&
+        uid &&
+        !uidOfSessionId(id) && { gsi1pk: indexKeys.oidcUid(uid), gsi1sk: sortKeys.oidc }),
       ...(this.model === 'DeviceCode' &&
         userCode && { gsi1pk: indexKeys.oidcUserCode(userCode), gsi1sk: sortKeys.oidc }),
       ...(GRANT_MODELS.has(this.model) &&
@@ -216,13 +353,37 @@ class DynamoAdapter implements Adapter {
       }),
     };
     await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
+    if (this.model === 'Client') forgetClient(this.deps, id);
+    if (this.model === 'Session') rememberSession(this.deps, itemKey.pk, stored, expiresAt);
+  }
+
+  /** Whether this save of a session changes nothing this container has just read or written but the times. */
+  private unchangedSession(
+    pk: string,
+    payload: AdapterPayload,
+    expiresAt: number | undefined,
+    expiresIn: number | undefined,
+  ): boolean {
+    const last = sessionMemo(this.deps).get(pk);
+    if (!last || last.expiresAt === undefined || expiresAt === undefined || expiresIn === undefined) {
+      return false;
+    }
+    return (
+      last.content === sessionContent(payload) &&
+      expiresAt - last.expiresAt < expiresIn * SESSION_RESAVE_FRACTION
+    );
   }
 
   find(id: string): Promise<AdapterPayload | undefined> {
     return findModel(this.deps, this.model, id);
   }
 
-  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+  /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (this.model === 'Session' && fits(uid) && !uid.includes('.')) {
+      const item = await getLive(this.deps, keys.oidc('Session', uid));
+      if (item && item.payload.uid === uid) return payloadOf(this.deps, this.model, item);
+    }
     return this.findByGsi1(indexKeys.oidcUid(uid));
   }
 
@@ -260,8 +421,31 @@ class DynamoAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     if (!fits(storageKey(this.model, id))) return;
-    await this.deps.doc.send(
-      new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
+    if (this.model === 'Client') forgetClient(this.deps, id);
+    if (this.model === 'Session') sessionMemo(this.deps).delete(oidcItemKey(this.model, id).pk);
+    if (this.model === 'Session' && uidOfSessionId(id)) {
+      // Keyed by uid: only the session this id is the current id of (never one renewed since).
+      const key = oidcItemKey(this.model, id);
+      try {
+        await this.deps.doc.send(
+          new DeleteCommand({
+            TableName: this.deps.tableName,
+            Key: key,
+            ConditionExpression: '#payload.#jti = :id',
+            ExpressionAttributeNames: { '#payload': 'payload', '#jti': 'jti' },
+            ExpressionAttributeValues: { ':id': id },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      return;
+    }
+    const legacy = legacyBearerKey(this.model, id);
+    await Promise.all(
+      [oidcItemKey(this.model, id), ...(legacy ? [legacy] : [])].map((Key) =>
+        this.deps.doc.send(new DeleteCommand({ TableName: this.deps.tableName, Key })),
+      ),
     );
   }
 
@@ -383,16 +567,31 @@ export async function findAccessToken(
   token: string,
   models: readonly AccessTokenModel[] = ['AccessToken', 'ClientCredentials'],
 ): Promise<AdapterPayload | undefined> {
-  if (token.length === 0) return undefined;
+  if (token.length === 0 || !fits(token)) return undefined;
   const now = epochSeconds(deps.clock);
-  const found = await Promise.all(models.map((model) => findModel(deps, model, token)));
-  return found.find((payload) => payload !== undefined && (payload.exp === undefined || payload.exp > now));
+  const live = (payload: AdapterPayload | undefined) =>
+    payload !== undefined && (payload.exp === undefined || payload.exp > now) ? payload : undefined;
+  // One read finds a token of either kind (they share a key); its item says which kind it is.
+  const item = await getLive(deps, keys.oidc(BEARER_PARTITION, sha256(token)));
+  if (item) {
+    if (!models.includes(item.model as AccessTokenModel)) return undefined;
+    return live({ ...(await payloadOf(deps, item.model!, item)), jti: token });
+  }
+  // Tokens issued before the shared key, read under their own model's key (see `legacyBearerKey`).
+  const found = await Promise.all(
+    models.map(async (model) => {
+      const legacy = await getLive(deps, legacyBearerKey(model, token)!);
+      return legacy && { ...(await payloadOf(deps, model, legacy)), jti: token };
+    }),
+  );
+  return found.map(live).find((payload) => payload !== undefined);
 }
 
 /**
  * Whether a client is still stored (built-in clients, which the provider finds in code, are the caller's
  * to allow). A resource server asks this of every token it accepts: deleting a client then ends the tokens
- * it holds at once, which no search of the tokens (stored by hash, by grant) could do as cheaply.
+ * it holds, which no search of the tokens (stored by hash, by grant) could do as cheaply: at once in the
+ * container that deleted it, and in the others within `clientCacheSeconds`.
  *
  * @example
  * ```ts
@@ -401,5 +600,5 @@ export async function findAccessToken(
  */
 export async function clientStillRegistered(deps: DynamoAdapterDeps, clientId: string): Promise<boolean> {
   if (clientId.length === 0 || !fits(clientId)) return false;
-  return (await getLive(deps, oidcItemKey('Client', clientId))) !== undefined;
+  return (await getClient(deps, clientId)) !== undefined;
 }

@@ -118,10 +118,11 @@ describe('POST /accounts', () => {
     // Nor the demo citizen's, whose account and business licence the seed made.
     expect(table).not.toContain(runtime.credentials.citizen.idNumber);
     expect(table).not.toContain(runtime.credentials.citizen.password);
-    // The accounts are there, under their lookup keys.
-    expect(await scanItems('account#')).toHaveLength(
-      1 /* the demo citizen */ + [...secrets].filter((s) => /^\d{17}/.test(s)).length,
-    );
+    // The accounts are there, each under its id, and each number's claim under its lookup key.
+    const accounts = 1 /* the demo citizen */ + [...secrets].filter((s) => /^\d{17}/.test(s)).length;
+    const items = await scanItems('account#');
+    expect(items.filter((item) => item['sk'] === 'account')).toHaveLength(accounts);
+    expect(items.filter((item) => item['sk'] === 'person')).toHaveLength(accounts);
   });
 });
 

@@ -1,11 +1,12 @@
-import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import Provider, { errors, type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import type { Clock } from '../../../shared/clock.js';
 import {
+  clientStillRegistered,
   createDynamoAdapter,
   findAccessToken,
   type DynamoAdapterDeps,
@@ -329,6 +330,141 @@ describe('oidc-provider DynamoDB adapter', () => {
       expect(dump, model).not.toContain(id);
       expect(await adapter(model).find(id)).toMatchObject({ jti: id, kind: model });
     }
+  });
+
+  describe('client metadata kept per container (clientCacheSeconds)', () => {
+    const client = (id: string) => ({ client_id: id, redirect_uris: ['https://rp.example/cb'] });
+
+    it('answers from the container for its lifetime, then reads the table again', async () => {
+      const cached = createDynamoAdapter({ ...deps, clientCacheSeconds: 30 });
+      const id = `cl_${tokenId().slice(0, 12)}`;
+      await new cached('Client').upsert(id, client(id), 0);
+      expect(await new cached('Client').find(id)).toMatchObject({ client_id: id });
+      // Deleted by another container (its own client and cache; here the table written directly).
+      await doc.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: `oidc#Client#${id}`, sk: 'oidc' } }),
+      );
+      expect(await new cached('Client').find(id)).toMatchObject({ client_id: id });
+      expect(await clientStillRegistered({ ...deps, clientCacheSeconds: 30 }, id)).toBe(true);
+      clock.advanceSeconds(30);
+      expect(await new cached('Client').find(id)).toBeUndefined();
+      expect(await clientStillRegistered({ ...deps, clientCacheSeconds: 30 }, id)).toBe(false);
+    });
+
+    it('forgets at once a client this container saves or deletes, and never keeps an unknown one', async () => {
+      const cached = createDynamoAdapter({ ...deps, clientCacheSeconds: 30 });
+      const id = `cl_${tokenId().slice(0, 12)}`;
+      expect(await new cached('Client').find(id)).toBeUndefined();
+      await adapter('Client').upsert(id, client(id), 0);
+      expect(await new cached('Client').find(id)).toMatchObject({ client_id: id });
+      await new cached('Client').upsert(id, { ...client(id), client_name: 'renamed' }, 0);
+      expect(await new cached('Client').find(id)).toMatchObject({ client_name: 'renamed' });
+      await new cached('Client').destroy(id);
+      expect(await new cached('Client').find(id)).toBeUndefined();
+    });
+
+    it('hands out copies: a caller changing what it got changes nothing for the next', async () => {
+      const cached = createDynamoAdapter({ ...deps, clientCacheSeconds: 30 });
+      const id = `cl_${tokenId().slice(0, 12)}`;
+      await adapter('Client').upsert(id, client(id), 0);
+      const first = (await new cached('Client').find(id)) as { redirect_uris: string[] };
+      first.redirect_uris.push('https://evil.example/cb');
+      expect(await new cached('Client').find(id)).toMatchObject({ redirect_uris: ['https://rp.example/cb'] });
+    });
+
+    it('reads the table every time without a lifetime', async () => {
+      const id = `cl_${tokenId().slice(0, 12)}`;
+      await adapter('Client').upsert(id, client(id), 0);
+      expect(await adapter('Client').find(id)).toBeDefined();
+      await doc.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: `oidc#Client#${id}`, sk: 'oidc' } }),
+      );
+      expect(await adapter('Client').find(id)).toBeUndefined();
+    });
+  });
+
+  describe('sessions keyed by the uid their id names', () => {
+    const uid = () => tokenId().slice(0, 21);
+
+    it('one item found by id and by uid; a renewed id leaves the old one opening nothing', async () => {
+      const sessionUid = uid();
+      const id = `${sessionUid}.${tokenId()}`;
+      await adapter('Session').upsert(
+        id,
+        { jti: id, uid: sessionUid, kind: 'Session', accountId: 'acc_1' },
+        600,
+      );
+      expect(await adapter('Session').find(id)).toMatchObject({ uid: sessionUid });
+      expect(await adapter('Session').findByUid!(sessionUid)).toMatchObject({ jti: id });
+      const renewed = `${sessionUid}.${tokenId()}`;
+      await adapter('Session').destroy(id);
+      await adapter('Session').upsert(renewed, { jti: renewed, uid: sessionUid, kind: 'Session' }, 600);
+      expect(await adapter('Session').find(id)).toBeUndefined();
+      expect(await adapter('Session').find(`${sessionUid}.${tokenId()}`)).toBeUndefined();
+      // A stale cookie cannot end the renewed session.
+      await adapter('Session').destroy(id);
+      expect(await adapter('Session').find(renewed)).toMatchObject({ jti: renewed });
+      expect(await adapter('Session').findByUid!(sessionUid)).toMatchObject({ jti: renewed });
+    });
+
+    it("a session stored under the provider's own id (before ids named the uid) is still found both ways", async () => {
+      const sessionUid = uid();
+      const id = tokenId();
+      await adapter('Session').upsert(id, { jti: id, uid: sessionUid, kind: 'Session' }, 600);
+      expect(await adapter('Session').find(id)).toMatchObject({ uid: sessionUid });
+      expect(await adapter('Session').findByUid!(sessionUid)).toMatchObject({ jti: id });
+    });
+
+    it('skips re-saving a session it has just read unchanged, but writes any change', async () => {
+      const sessionUid = uid();
+      const id = `${sessionUid}.${tokenId()}`;
+      const stored = { jti: id, uid: sessionUid, kind: 'Session', accountId: 'acc_1' };
+      await adapter('Session').upsert(id, { ...stored, exp: 1 }, 3600);
+      await adapter('Session').find(id);
+      // Deleted meanwhile elsewhere (a logout): an unchanged re-save must not bring it back.
+      await doc.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: `oidc#Session#${sessionUid}`, sk: 'oidc' } }),
+      );
+      clock.advanceSeconds(60);
+      await adapter('Session').upsert(id, { ...stored, exp: 2 }, 3600);
+      expect(await adapter('Session').find(id)).toBeUndefined();
+      // A change is written.
+      await adapter('Session').upsert(id, { ...stored, accountId: 'acc_2' }, 3600);
+      expect(await adapter('Session').find(id)).toMatchObject({ accountId: 'acc_2' });
+      // Unchanged but a tenth of its lifetime older: written again, so a used session stays alive.
+      clock.advanceSeconds(400);
+      await doc.send(
+        new DeleteCommand({ TableName: tableName, Key: { pk: `oidc#Session#${sessionUid}`, sk: 'oidc' } }),
+      );
+      await adapter('Session').upsert(id, { ...stored, accountId: 'acc_2' }, 3600);
+      expect(await adapter('Session').find(id)).toMatchObject({ accountId: 'acc_2' });
+    });
+  });
+
+  describe('access tokens of both kinds under one key', () => {
+    it('one read finds either kind; each model finds only its own', async () => {
+      const access = tokenId();
+      await adapter('AccessToken').upsert(access, { jti: access, kind: 'AccessToken' }, 60);
+      expect(await adapter('ClientCredentials').find(access)).toBeUndefined();
+      expect(await adapter('AccessToken').find(access)).toMatchObject({ jti: access });
+      const items = (await scanAll()).filter((item) => String(item['pk']).startsWith('oidc#Bearer#'));
+      expect(items.some((item) => item['model'] === 'AccessToken')).toBe(true);
+    });
+
+    it("a token stored under its model's own key (before the shared key) still works, and is revoked", async () => {
+      const legacy = tokenId();
+      const hash = createHash('sha256').update(legacy).digest('base64url');
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `oidc#AccessToken#${hash}`, sk: 'oidc', payload: { kind: 'AccessToken', scope: 'x' } },
+        }),
+      );
+      expect(await findAccessToken(deps, legacy)).toMatchObject({ jti: legacy, scope: 'x' });
+      expect(await adapter('AccessToken').find(legacy)).toMatchObject({ jti: legacy });
+      await adapter('AccessToken').destroy(legacy);
+      expect(await findAccessToken(deps, legacy)).toBeUndefined();
+    });
   });
 
   describe('findAccessToken', () => {

@@ -62,6 +62,7 @@ describe('the table’s keys, as stored', () => {
       statusList: 'status-list',
       trustList: 'trust-list',
       person: 'person',
+      account: 'account',
       entity: 'entity',
       loginAttempts: 'login-attempts',
       webSession: 'web-session',
@@ -93,6 +94,7 @@ describe('the table’s keys, as stored', () => {
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
     expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
+    expect(keys.accountById('acc_1')).toEqual({ pk: 'account#acc_1', sk: 'account' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });
     expect(keys.entityAgent('cc', 'lk')).toEqual({ pk: 'entity-agents#cc', sk: 'person#lk' });
     expect(keys.loginAttempts('pair#lk.src')).toEqual({

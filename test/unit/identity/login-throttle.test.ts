@@ -260,10 +260,35 @@ describe('login throttling with a fake clock', () => {
     expect(outcomes.filter((outcome) => outcome.admitted)).toHaveLength(5);
   });
 
-  it('reads and writes once per counter for a failed attempt', async () => {
+  it('claims an attempt that meets no counter with one write per counter and no read', async () => {
     await fail();
-    expect(store.writes).toBe(3);
-    expect(store.reads).toBe(3);
+    expect([store.reads, store.writes]).toEqual([0, 3]);
+  });
+
+  it('reads once and writes twice per counter for an attempt after a failure', async () => {
+    await fail();
+    store.reads = 0;
+    store.writes = 0;
+    await fail();
+    expect([store.reads, store.writes]).toEqual([3, 6]);
+  });
+
+  it('costs a success that met no counter six writes in all, and leaves no counter behind', async () => {
+    const admission = await fail();
+    expect(admission.admitted).toBe(true);
+    await throttle.succeeded([pair, account, source]);
+    expect([store.reads, store.writes]).toEqual([0, 6]);
+    expect(store.counters.size).toBe(0);
+  });
+
+  it('a blocked counter refuses the attempt, and the counters it created get it back', async () => {
+    for (let i = 0; i < 5; i++) await throttle.admit([pair]);
+    const fresh: ThrottleKey = { kind: 'source', key: 'source-fresh' };
+    const refused = await throttle.admit([pair, fresh]);
+    expect(refused).toEqual({ admitted: false, retryAfterSeconds: 1 });
+    expect(await store.read('source#source-fresh', Math.floor(clock.now() / 1000))).toMatchObject({
+      failures: 0,
+    });
   });
 });
 

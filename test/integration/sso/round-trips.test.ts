@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminToken,
+  authorizationRequest,
+  callbackOf,
+  exchange,
+  getWithToken,
+  registerPlatform,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * DynamoDB calls per sign-in, as the embedded DynamoDB counts them (`runtime.dynamo.stats()`): counts, not
+ * timings, so exact. Each is what a citizen waits for in AWS, a network round trip apiece. The containers
+ * are warm (a flow ran first), as they are for all but the first request of a Lambda container; what a
+ * warm container keeps is the client metadata (docs/architecture.md, "Caches"), never a session, grant,
+ * token, account or throttle counter.
+ */
+
+let runtime: TestRuntime;
+let platform: RelyingParty;
+
+async function counted<T>(run: () => Promise<T>): Promise<{ result: T; calls: number; by: string }> {
+  const dynamo = runtime.dynamo!;
+  dynamo.resetStats();
+  const result = await run();
+  const stats = dynamo.stats();
+  const calls = Object.values(stats).reduce((sum, n) => sum + n, 0);
+  return { result, calls, by: JSON.stringify(stats) };
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  platform = await registerPlatform(runtime, await adminToken(runtime), {
+    name: '往返 Round trips',
+    redirectUris: ['https://round-trips.example/cb'],
+    scopes: ['openid', 'profile'],
+    // As `npm run bench` registers its platform: no consent page, so the flow is the sign-in itself.
+    firstParty: true,
+  });
+});
+afterAll(() => runtime?.close());
+
+/** authorize → (the sign-in page, if no session) → code → token, openid-client as the relying party. */
+async function flow(ua: UserAgent, answers: { username?: string; password?: string } = {}) {
+  const request = await authorizationRequest(platform, { scope: 'openid profile' });
+  const { callback } = await callbackOf(ua, request.url, answers);
+  return exchange(platform, request, callback);
+}
+
+describe('DynamoDB calls per sign-in (warm containers)', () => {
+  const browser = () => new UserAgent(runtime.baseUrl);
+  const password = () => ({
+    username: runtime.credentials.citizen.idNumber,
+    password: runtime.credentials.citizen.password,
+  });
+  let signedIn: UserAgent;
+
+  beforeAll(async () => {
+    signedIn = browser();
+    await flow(signedIn, password()); // warms every container on the way
+  });
+
+  it('a password login (authorize, sign-in page, password, code, token) makes at most 26', async () => {
+    const { calls, by } = await counted(() => flow(browser(), password()));
+    expect(calls, by).toBeLessThanOrEqual(26);
+  });
+
+  it('a single sign-on (authorize with the session cookie, code, token) makes at most 11', async () => {
+    const { result, calls, by } = await counted(() => flow(signedIn));
+    expect(result.claims()?.sub).toBeTypeOf('string');
+    expect(calls, by).toBeLessThanOrEqual(11);
+  });
+
+  it('a bearer check reads the token once, whichever kind it is', async () => {
+    const { access_token: personal } = await flow(signedIn);
+    const machine = await adminToken(runtime);
+    // The first request of the container also reads each client's registration (kept CLIENT_CACHE_SECONDS).
+    for (const token of [personal, machine]) await getWithToken(runtime, '/me/licences', token);
+    for (const token of [personal, machine]) {
+      // /me/licences wants scope `licences`, which neither has: the answer follows the token read alone.
+      const { result, calls, by } = await counted(() => getWithToken(runtime, '/me/licences', token));
+      expect([401, 403]).toContain(result.status);
+      expect(calls, by).toBe(1);
+    }
+  });
+});
