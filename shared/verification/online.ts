@@ -1,9 +1,9 @@
 /**
  * The verifier's ports on the service's own stores, for `POST /verify`: issuers and their published keys
  * from the issuer records (the same data the trust list is signed from, kept per container for a short
- * lifetime), the platform key
- * from KMS (cached per container by `KmsSigner`), and statuses from the licence records themselves, so
- * that a revocation counts the moment it is written.
+ * lifetime), the platform key from KMS (cached per container by `KmsSigner`), and statuses from the
+ * licence records themselves, read once per verification, so that a revocation counts the moment it is
+ * written.
  *
  * @packageDocumentation
  */

@@ -149,7 +149,7 @@ const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
 /**
  * Online, the licence record is the truth (issue 12, finding 3). The library has already refused a type
  * the signer is not given and a licence id naming another credit code or type (from the issuer record,
- * read live by `storeTrust`). Then a validly signed token is not `valid` unless the service issued that
+ * read by `storeTrust`). Then a validly signed token is not `valid` unless the service issued that
  * licence, to that issuer, of that type — and, for a credential, unless it is the very credential on
  * record (so an id can never have two credentials that verify). Anything else is `unknown_issuer`: the
  * signer is not known to have issued this licence. Verdicts that did not get that far (`malformed`,
@@ -194,9 +194,9 @@ async function onRecord(
 /**
  * Verifies a scan online: signature and trust as the library does, the status from the licence record
  * (so a revocation counts at once, for credentials and presentations alike), the token checked against
- * that record (see {@link onRecord}: it fails closed; the record is read once, for both), then what the caller may
- * see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier clients the
- * holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
+ * that record (see {@link onRecord}: it fails closed; the record is read once, for both), then what the
+ * caller may see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier
+ * clients the holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
  * (only when its signature verified: anything else is a claim nobody made), its type, the verdict and the
  * time, and of the holder only the lookup key of the licence on record (whose usage record it is: stored,
  * never answered). The answer comes only once its entry is written: if it cannot be, the call fails (no
