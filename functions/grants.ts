@@ -3,7 +3,8 @@ import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
 
 /** The item-level DynamoDB actions a function may be granted (the document client's commands). */
-export type ItemAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+export type ItemAction =
+  'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
 
 export interface TableGrant {
   /**
@@ -278,15 +279,19 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     platformKey: 'sign',
   },
   // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
-  // id (gsi1, then get) or by credit code (get), the licence's live status (get), one audit entry
-  // (conditional put). Signatures are checked locally: issuer keys come from the issuer records, and for
-  // presentations the platform keys' public keys from KMS (GetPublicKey, once per container), the keys
-  // being retired included. It signs nothing, with no key.
+  // id (gsi1, then get) or by credit code (get; kept per container for ISSUER_CACHE_SECONDS), the licence's
+  // live status (get), one audit entry (conditional put). Reads issued together (the token and the
+  // licence) go as one BatchGetItem on the same keys (shared/adapters/dynamo/coalescing-reads.ts); entries
+  // of concurrent verifications as one BatchWriteItem (group commit). Signatures are checked locally:
+  // issuer keys come from the issuer records, and for presentations the platform keys' public keys from KMS
+  // (GetPublicKey, once per container), the keys being retired included. It signs nothing, with no key.
   verify: {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.licence],
+        BatchGetItem: [...accessTokens, partitions.issuer, partitions.licence],
         PutItem: [partitions.audit],
+        BatchWriteItem: [partitions.audit],
       },
       queries: ['gsi1'],
     },

@@ -79,6 +79,9 @@ const schema = z.object({
   // How long the scan-to-login waiting page holds its request open for the wallet's answer (a long poll);
   // kept under the OpenID function's 10 s timeout.
   SCAN_LOGIN_WAIT_SECONDS: z.coerce.number().int().min(0).max(8).default(6),
+  // How long a /verify container keeps an issuer record (docs/verifier.md): a withdrawal or key rotation
+  // made in another container counts within this time; 0 reads the record on every verification.
+  ISSUER_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
 });
 
@@ -135,6 +138,11 @@ export interface Config {
   readonly scanLoginSeconds: number;
   /** Seconds the waiting page waits for the wallet's answer before showing itself again (0 to 8, default 6). */
   readonly scanLoginWaitSeconds: number;
+  /**
+   * Seconds a `/verify` container keeps an issuer record before reading it again (`ISSUER_CACHE_SECONDS`,
+   * 0 to 60, default 30): the longest a withdrawal or key rotation made elsewhere takes to count there.
+   */
+  readonly issuerCacheSeconds: number;
   readonly logLevel: string;
 }
 
@@ -208,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsSender: e.SMS_SENDER,
     scanLoginSeconds: e.SCAN_LOGIN_SECONDS,
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
+    issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,
     registries:

@@ -33,8 +33,13 @@ export function container<K extends Buildable>(
 
 /** Every dependency, each from its factory: for the local runtime's operator, tests and benchmarks. */
 export function buildDependencies(config: Config, clock: Clock = systemClock): Dependencies {
-  // The page functions' variant of `secrets` is not a dependency of its own.
-  const { pageClientSecrets: _pageVariant, ...every } = factories;
+  // The variants (the page functions' `secrets`, /verify's `doc` and `audit`) are no dependencies of their own.
+  const {
+    pageClientSecrets: _pageVariant,
+    coalescingDoc: _coalescing,
+    groupCommitAudit: _groupCommit,
+    ...every
+  } = factories;
   return container(config, clock, every);
 }
 

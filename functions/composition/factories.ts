@@ -5,6 +5,7 @@ import type { CarrierStore, RegistryStore } from '../../shared/identity/registry
 import { httpCarrierRegistry, httpPopulationRegistry } from '../../shared/adapters/http/index.js';
 import { snsSmsSender } from '../../shared/adapters/sns/index.js';
 import {
+  connectCoalescingTable,
   connectTable,
   dynamoAccessTokens,
   dynamoAccountStore,
@@ -12,6 +13,7 @@ import {
   dynamoCarrierRegistry,
   dynamoClientStore,
   dynamoEntityStore,
+  dynamoGroupCommitAuditTrail,
   dynamoIdempotencyStore,
   dynamoIssuerStore,
   dynamoLicenceStore,
@@ -66,6 +68,8 @@ import type { Needs } from './needs.js';
  */
 export const kms = (c: Needs) => connectKms(c.config);
 export const doc = (c: Needs) => connectTable(c.config);
+/** `doc` whose GetItems issued together go as one BatchGetItem (`POST /verify`: the token and the licence). */
+export const coalescingDoc = (c: Needs) => connectCoalescingTable(c.config);
 /** The provider's storage; authorization requests are sealed with a key derived from the web key. */
 export const adapter = (c: Needs<'doc' | 'webMac'>) =>
   dynamoOidcAdapter(
@@ -137,6 +141,8 @@ export const carrier = (c: Needs<'doc' | 'lookupMac'>): CarrierStore => {
 export const licences = (c: Needs<'doc'>) => dynamoLicenceStore(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
+/** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */
+export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc);
 export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
 /** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */

@@ -49,6 +49,10 @@ function leadingKeys(action: string, input: Item, partitionKey: string): string[
       value((write.PutRequest as Item | undefined)?.Item ?? (write.DeleteRequest as Item | undefined)?.Key),
     );
   }
+  if (action === 'BatchGetItem') {
+    const reads = Object.values(input.RequestItems as Record<string, { Keys?: Item[] }>);
+    return reads.flatMap((read) => (read.Keys ?? []).map(value));
+  }
   return [value(input.Key ?? input.Item)];
 }
 

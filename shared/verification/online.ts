@@ -1,16 +1,19 @@
 /**
  * The verifier's ports on the service's own stores, for `POST /verify`: issuers and their published keys
- * from the issuer records (the same data the trust list is signed from, read live), the platform key
- * from KMS (cached per container by `KmsSigner`), and statuses from the licence records themselves, so
- * that a revocation counts the moment it is written.
+ * from the issuer records (the same data the trust list is signed from, kept per container for a short
+ * lifetime), the platform key from KMS (cached per container by `KmsSigner`), and statuses from the
+ * licence records themselves, read once per verification, so that a revocation counts the moment it is
+ * written.
  *
  * @packageDocumentation
  */
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
+import type { IssuerCache } from '../issuers/issuer-cache.js';
 import { publishedKeys } from '../issuers/issuer-keys.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { findLicenceType } from '../licence/catalogue.js';
+import type { LicenceRecord } from '../licence/licence.js';
 import type { LicenceStore } from '../licence/licence-store.js';
 import type { PublicJwk } from '../../packages/verifier/src/crypto.js';
 import type { StatusSource, TrustAnchors, TrustedIssuer } from '../../packages/verifier/src/trust.js';
@@ -34,14 +37,17 @@ export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undef
 }
 
 /**
- * {@link TrustAnchors} read live from the issuer store and the platform signer. Each verification reads
- * the issuer's record itself, so a withdrawal or a key rotation counts at once; only the mapping from
- * issuer id to credit code is kept, since it never changes, which turns the index query plus read of
- * `findById` into the single consistent read of `findByCreditCode`.
+ * {@link TrustAnchors} from the issuer store and the platform signer. Issuer records are kept in `cache`
+ * (per container, for its lifetime; see `shared/issuers/issuer-cache.ts`), so that a verification reads
+ * none in the common case: a withdrawal or key rotation counts at once in this process and within the
+ * cache's lifetime elsewhere. Without a cache, each verification reads the record. The mapping from
+ * issuer id to credit code is kept too, since it never changes, which turns the index query plus read of
+ * `findById` into the single consistent read of `findByCreditCode`. A hit answers synchronously, so that
+ * a verification issues its licence read in the same tick as the caller's token read (one batch).
  *
  * @example
  * ```ts
- * const verifier = createNodeVerifier({ trust: storeTrust(deps), status: recordStatus(deps.licences) });
+ * const trust = storeTrust({ ...deps, cache: new IssuerCache(30_000, systemClock) });
  * ```
  */
 export function storeTrust(deps: {
@@ -49,24 +55,53 @@ export function storeTrust(deps: {
   platformSigner: Pick<Signer, 'publicJwk'>;
   /** Platform keys of a rotation under way: presentations they signed stay verifiable. */
   platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
+  cache?: IssuerCache;
 }): TrustAnchors {
   const creditCodes = new Map<string, string>();
+  const cache = deps.cache;
+  /** The trust list's view, built once per issuer record read (the cache hands out the same record). */
+  const views = new WeakMap<Issuer, TrustedIssuer>();
+  const view = (issuer: Issuer | undefined): TrustedIssuer | undefined => {
+    if (!issuer) return undefined;
+    let trusted = views.get(issuer);
+    if (!trusted) {
+      trusted = trustedIssuer(issuer);
+      if (!trusted) return undefined;
+      views.set(issuer, trusted);
+    }
+    return trusted;
+  };
+  const byCreditCode = async (creditCode: string) => {
+    const issuer = await deps.issuers.findByCreditCode(creditCode);
+    return issuer && issuer.status !== 'provisioning' ? (cache?.put(issuer) ?? issuer) : issuer;
+  };
   return {
-    async issuerById(id) {
+    issuerById(id) {
       const creditCode = creditCodes.get(id);
       if (creditCode !== undefined) {
-        const issuer = await deps.issuers.findByCreditCode(creditCode);
-        if (issuer?.id === id) return trustedIssuer(issuer);
+        const cached = cache?.get(creditCode);
+        if (cached?.id === id) return view(cached);
       }
-      const issuer = await deps.issuers.findById(id);
-      if (issuer && issuer.status !== 'provisioning') {
-        // Bounded, and filled only by issuers that exist: random ids in hostile scans add nothing.
-        if (creditCodes.size >= 10_000) creditCodes.clear();
-        creditCodes.set(id, issuer.creditCode);
-      }
-      return trustedIssuer(issuer);
+      return (async () => {
+        if (creditCode !== undefined) {
+          const issuer = await byCreditCode(creditCode);
+          if (issuer?.id === id) return view(issuer);
+        }
+        const issuer = await deps.issuers.findById(id);
+        if (issuer && issuer.status !== 'provisioning') {
+          // Bounded, and filled only by issuers that exist: random ids in hostile scans add nothing.
+          if (creditCodes.size >= 10_000) creditCodes.clear();
+          creditCodes.set(id, issuer.creditCode);
+          cache?.put(issuer);
+        }
+        return view(issuer);
+      })();
     },
-    issuerByCreditCode: async (creditCode) => trustedIssuer(await deps.issuers.findByCreditCode(creditCode)),
+    issuerByCreditCode(creditCode) {
+      const cached = cache?.get(creditCode);
+      if (cached) return view(cached);
+      return byCreditCode(creditCode).then(view);
+    },
     platformKeys: async () =>
       (await Promise.all(
         [deps.platformSigner, ...deps.platformPreviousSigners].map((signer) => signer.publicJwk()),
@@ -75,20 +110,36 @@ export function storeTrust(deps: {
 }
 
 /**
- * {@link StatusSource} from the licence record: its stored status now. A licence that is not ours (or not
- * of the issuer that signed it) has no answer, rather than a guess.
+ * The licence record of one verification, read once: the {@link StatusSource} answers from it (its
+ * stored status now, so a revocation counts the moment it is written), and the record check after the
+ * verdict (`verify-scan.ts`) compares the token with the same record. A licence that is not ours (or not
+ * of the issuer that signed it) has no status, rather than a guess. One per verification, never shared:
+ * a record is never served to another verification.
  *
  * @example
  * ```ts
- * const status = recordStatus(deps.licences);
+ * const record = licenceRecordOnce(deps.licences);
+ * const result = await verifier.verify(qr, { status: record.status });
+ * const licence = await record.read(result.licence.id);
  * ```
  */
-export function recordStatus(licences: Pick<LicenceStore, 'get'>): StatusSource {
+export function licenceRecordOnce(licences: Pick<LicenceStore, 'get'>): {
+  status: StatusSource;
+  read(licenceId: string): Promise<LicenceRecord | undefined>;
+} {
+  let read: { licenceId: string; record: Promise<LicenceRecord | undefined> } | undefined;
+  const record = (licenceId: string) => {
+    if (read?.licenceId !== licenceId) read = { licenceId, record: licences.get(licenceId) };
+    return read.record;
+  };
   return {
-    async status(query) {
-      const licence = await licences.get(query.licenceId);
-      if (!licence || licence.issuerId !== query.issuerId) return undefined;
-      return { status: licence.status, source: 'online' };
+    status: {
+      async status(query) {
+        const licence = await record(query.licenceId);
+        if (!licence || licence.issuerId !== query.issuerId) return undefined;
+        return { status: licence.status, source: 'online' };
+      },
     },
+    read: record,
   };
 }

@@ -16,7 +16,10 @@ import type { LicenceStore } from '../licence/licence-store.js';
 import { logger } from '../logger.js';
 import { createNodeVerifier } from '../../packages/verifier/src/node.js';
 import { readScan } from '../../packages/verifier/src/input.js';
-import { recordStatus, storeTrust } from './online.js';
+import { licenceRecordOnce, storeTrust } from './online.js';
+import { IssuerCache } from '../issuers/issuer-cache.js';
+import type { Config } from '../config.js';
+import type { LicenceRecord } from '../licence/licence.js';
 import type { VerificationResult } from '../../packages/verifier/src/verdict.js';
 import type { Verifier } from '../../packages/verifier/src/verifier.js';
 
@@ -33,6 +36,8 @@ export interface VerifyScanDependencies {
   platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
   audit: AuditTrail;
   clock: Clock;
+  /** With it, issuer records are kept per container for `issuerCacheSeconds`; without, read each time. */
+  config?: Pick<Config, 'issuerCacheSeconds'>;
 }
 
 /** Who asked: a verifier client (scope `licences:verify`) sees the disclosed fields; anyone else does not. */
@@ -122,9 +127,9 @@ const verifiers = new WeakMap<VerifyScanDependencies, Verifier>();
 function verifierFor(deps: VerifyScanDependencies): Verifier {
   let verifier = verifiers.get(deps);
   if (!verifier) {
+    const lifetime = (deps.config?.issuerCacheSeconds ?? 0) * 1000;
     verifier = createNodeVerifier({
-      trust: storeTrust(deps),
-      status: recordStatus(deps.licences),
+      trust: storeTrust({ ...deps, ...(lifetime > 0 && { cache: new IssuerCache(lifetime, deps.clock) }) }),
       clock: () => deps.clock.now(),
     });
     verifiers.set(deps, verifier);
@@ -144,7 +149,7 @@ const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
 /**
  * Online, the licence record is the truth (issue 12, finding 3). The library has already refused a type
  * the signer is not given and a licence id naming another credit code or type (from the issuer record,
- * read live by `storeTrust`). Then a validly signed token is not `valid` unless the service issued that
+ * read by `storeTrust`). Then a validly signed token is not `valid` unless the service issued that
  * licence, to that issuer, of that type — and, for a credential, unless it is the very credential on
  * record (so an id can never have two credentials that verify). Anything else is `unknown_issuer`: the
  * signer is not known to have issued this licence. Verdicts that did not get that far (`malformed`,
@@ -153,11 +158,12 @@ const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
 async function onRecord(
   qr: string,
   result: VerificationResult,
-  deps: Pick<VerifyScanDependencies, 'licences'>,
+  read: (licenceId: string) => Promise<LicenceRecord | undefined>,
 ): Promise<VerificationResult & { holderKey?: string }> {
   const { licence, issuer } = result;
   if (!trustedVerdicts.has(result.verdict) || !licence || !issuer) return result;
-  const record = await deps.licences.get(licence.id);
+  // The record the status came from (read once per verification), or read now if none was asked.
+  const record = await read(licence.id);
   const refuse = (reason: VerificationResult['reason']): VerificationResult => {
     logger.warn('verified token does not match the licence record', { reason });
     // Nothing the token claims is shown: it is a claim the service cannot stand behind.
@@ -188,12 +194,15 @@ async function onRecord(
 /**
  * Verifies a scan online: signature and trust as the library does, the status from the licence record
  * (so a revocation counts at once, for credentials and presentations alike), the token checked against
- * that record (see {@link onRecord}: it fails closed), then what the caller may
- * see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier clients the
- * holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
+ * that record (see {@link onRecord}: it fails closed; the record is read once, for both), then what the
+ * caller may see: anonymous callers the type, issuer, masked holder, validity and verdict; verifier
+ * clients the holder's name and the disclosed fields too. Audited as `licence.verified` with the caller, the licence
  * (only when its signature verified: anything else is a claim nobody made), its type, the verdict and the
  * time, and of the holder only the lookup key of the licence on record (whose usage record it is: stored,
- * never answered).
+ * never answered). The answer comes only once its entry is written: if it cannot be, the call fails (no
+ * verdict goes unrecorded). `caller` may be a promise (the bearer check, run alongside the verification
+ * so that its reads and the licence's go out together): it is awaited before anything is disclosed or
+ * recorded, and its failure is the call's.
  *
  * @example
  * ```ts
@@ -202,11 +211,26 @@ async function onRecord(
  */
 export async function verifyScan(
   qr: string,
-  caller: VerifyCaller | undefined,
+  asking: VerifyCaller | undefined | Promise<VerifyCaller | undefined>,
   context: { requestId?: string },
   deps: VerifyScanDependencies,
 ): Promise<VerifyResponse> {
-  const result = await onRecord(qr, await verifierFor(deps).verify(qr), deps);
+  const record = licenceRecordOnce(deps.licences);
+  const verified = verifierFor(deps).verify(qr, { status: record.status });
+  // Both settle before either's failure is raised: nothing is left running unobserved.
+  const [caller, checked] = await Promise.allSettled([asking, verified]);
+  if (caller.status === 'rejected') throw caller.reason;
+  if (checked.status === 'rejected') throw checked.reason;
+  return answer(caller.value, await onRecord(qr, checked.value, record.read), context, deps);
+}
+
+/** What the caller may see of a verdict, released once its audit entry is written. */
+async function answer(
+  caller: VerifyCaller | undefined,
+  result: VerificationResult & { holderKey?: string },
+  context: { requestId?: string },
+  deps: VerifyScanDependencies,
+): Promise<VerifyResponse> {
   const response: VerifyResponse = {
     verdict: result.verdict,
     reason: result.reason,
@@ -231,6 +255,7 @@ export async function verifyScan(
   }
   if (issuer) response.issuer = { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode };
 
+  // Durable before the answer is released: a verdict whose entry cannot be written is an error instead.
   await deps.audit
     .record({
       at: result.checkedAt,
@@ -243,6 +268,9 @@ export async function verifyScan(
       reason: result.reason,
       requestId: context.requestId,
     })
-    .catch((error: unknown) => logger.error('audit entry not written', { error: String(error) }));
+    .catch((error: unknown) => {
+      logger.error('audit entry not written: no verdict is given', { error: String(error) });
+      throw error;
+    });
   return response;
 }

@@ -616,12 +616,13 @@ describe('ElicenceStack', () => {
           .sort();
       const index = (name: string) => `\${${logicalId(stack.data.table)}.Arn}/index/${name}`;
 
-      const [get, put, update, del, batchWrite] = [
+      const [get, put, update, del, batchWrite, batchGet] = [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
         'dynamodb:BatchWriteItem',
+        'dynamodb:BatchGetItem',
       ];
       const expected: Record<FunctionName, { items: string[]; queries: string[] }> = {
         health: { items: [], queries: [] },
@@ -631,7 +632,8 @@ describe('ElicenceStack', () => {
         licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
-        verify: { items: [get, put], queries: ['gsi1'] },
+        // Reads issued together go as one BatchGetItem; concurrent audit entries as one BatchWriteItem.
+        verify: { items: [get, batchGet, put, batchWrite], queries: ['gsi1'] },
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete).
         me: { items: [get, put, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
@@ -647,7 +649,11 @@ describe('ElicenceStack', () => {
         expect(queried(name), name).toEqual(expected[name].queries.map(index));
         const all = roleStatements(name).flatMap(actionsOf);
         expect(
-          all.filter((a) => a.startsWith('dynamodb:') && /Scan|Transact|BatchGet|\*/.test(a)),
+          all.filter(
+            (a) =>
+              a.startsWith('dynamodb:') &&
+              (/Scan|Transact|\*/.test(a) || (a === batchGet && name !== 'verify')),
+          ),
           name,
         ).toEqual([]);
         // Query on the indexes only, never on the base table.
@@ -688,13 +694,19 @@ describe('ElicenceStack', () => {
       const writers = (prefix: string) =>
         functionNames.filter((name) =>
           Object.entries(functionGrants[name].table?.items ?? {}).some(
-            ([action, keys]) => action !== 'GetItem' && keys.some((key) => key.startsWith(prefix)),
+            ([action, keys]) =>
+              action !== 'GetItem' && action !== 'BatchGetItem' && keys.some((key) => key.startsWith(prefix)),
           ),
         );
       const readers = (prefix: string) =>
         functionNames.filter((name) =>
           (functionGrants[name].table?.items.GetItem ?? []).some((key) => key.startsWith(prefix)),
         );
+      // A batch reads nothing a single read may not.
+      for (const name of functionNames) {
+        const items = functionGrants[name].table?.items;
+        for (const key of items?.BatchGetItem ?? []) expect(items?.GetItem, name).toContain(key);
+      }
       for (const name of functionNames) {
         for (const keys of Object.values(functionGrants[name].table?.items ?? {})) {
           for (const key of keys) expect(key, name).toMatch(/^[a-z-]+(#[A-Za-z-]+)*(#\*)?$/);

@@ -2,7 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionGrants, type KeyRole } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
@@ -102,6 +108,30 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await oidc.doc.send(batch('oidc#RefreshToken#b'));
     await expect(oidc.doc.send(batch('licence#lic_1'))).rejects.toThrow(
       'dynamodb:BatchWriteItem on partition key licence#lic_1',
+    );
+  });
+
+  it('checks every key of a BatchGetItem: /verify batches its token and licence reads, nothing else', async () => {
+    const verify = clientsOf('verify');
+    const batch = (pk: string) =>
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: [
+              { pk: 'licence#lic_1', sk: 'licence' },
+              { pk, sk: pk },
+            ],
+            ConsistentRead: true,
+          },
+        },
+      });
+    await verify.doc.send(batch('oidc#AccessToken#a'));
+    await expect(verify.doc.send(batch('account#acc_1'))).rejects.toThrow(
+      'Function verify is not granted dynamodb:BatchGetItem on partition key account#acc_1',
+    );
+    // A function granted GetItem but not BatchGetItem is refused the batch.
+    await expect(clientsOf('me').doc.send(batch('oidc#AccessToken#a'))).rejects.toThrow(
+      'not granted dynamodb:BatchGetItem',
     );
   });
 

@@ -92,6 +92,8 @@ export function licenceWorld() {
     statusDeps,
     verifyDeps,
     addIssuer,
+    /** Signing keys by KMS key id: a test rotating an issuer's key adds the new one here. */
+    signers,
   };
 }
 

@@ -22,6 +22,7 @@ export {
   DEFAULT_CLOCK_SKEW_SECONDS,
   type Verifier,
   type VerifierOptions,
+  type VerifyOptions,
 } from './verifier.js';
 export {
   verdicts,

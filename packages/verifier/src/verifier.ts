@@ -68,12 +68,21 @@ export interface VerifierOptions {
   clockSkewSeconds?: number;
 }
 
+/** Options of one verification. */
+export interface VerifyOptions {
+  /**
+   * The status source of this verification alone, in place of the verifier's: e.g. one that keeps the
+   * record it read, for the caller to check the token against that same record afterwards.
+   */
+  status?: StatusSource;
+}
+
 export interface Verifier {
   /**
    * The verdict on a scan. Whatever the input, the promise resolves to a verdict; it rejects only when
    * one of the ports fails (an online store that cannot be reached), since no honest verdict exists then.
    */
-  verify(scan: unknown): Promise<VerificationResult>;
+  verify(scan: unknown, options?: VerifyOptions): Promise<VerificationResult>;
 }
 
 /** A verdict reached before the end: thrown, so that each check reads as one line. */
@@ -137,6 +146,7 @@ interface Run {
   format?: 'credential' | 'presentation';
   /** The age of each piece of data consulted. */
   data: Array<Freshness | undefined>;
+  status: StatusSource | undefined;
 }
 
 /**
@@ -211,7 +221,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         }
         const refused = authorityRefused(run, issuer, claims.lt, claims.jti);
         if (refused) return refused;
-        const asked = statusSource?.status({
+        const asked = run.status?.status({
           licenceId: claims.jti,
           issuerId: issuer.id,
           list: claims.status.status_list,
@@ -285,7 +295,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           const entry = licence.statusList;
           const query: StatusQuery = { licenceId: licence.id, issuerId: issuer.id };
           if (entry) query.list = { uri: `/status-lists/${issuer.id}.${entry.list}`, idx: entry.idx };
-          return then(statusSource?.status(query), (answer) => {
+          return then(run.status?.status(query), (answer) => {
             run.data.push(answer?.freshness);
             const judged = judge(
               answer?.status ?? licence.status,
@@ -356,9 +366,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   return {
-    verify(scan: unknown): Promise<VerificationResult> {
+    verify(scan: unknown, verifyOptions?: VerifyOptions): Promise<VerificationResult> {
       const now = clock();
-      const run: Run = { now, checkedAt: new Date(now).toISOString(), data: [] };
+      const run: Run = {
+        now,
+        checkedAt: new Date(now).toISOString(),
+        data: [],
+        status: verifyOptions?.status ?? statusSource,
+      };
       try {
         const { format, text } = readScan(scan);
         run.format = format;

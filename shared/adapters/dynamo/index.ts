@@ -22,7 +22,8 @@ import type { UsageRecord } from '../../licence/usage-record.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';
-import { DynamoAuditTrail } from './audit-trail.js';
+import { DynamoAuditTrail, GroupCommitAuditTrail } from './audit-trail.js';
+import { coalesceReads } from './coalescing-reads.js';
 import { DynamoUsageRecord } from './usage-record.js';
 import { DynamoCarrierRegistry } from './carrier-registry.js';
 import { createDocumentClient } from './client.js';
@@ -75,6 +76,21 @@ export function connectTable(
   return Object.assign(client, { tableName: config.tableName });
 }
 
+/**
+ * {@link connectTable}, with the GetItems issued within one turn of the event loop sent as one
+ * BatchGetItem (see `coalesceReads`): for a function whose reads of different stores start together.
+ *
+ * @example
+ * ```ts
+ * const table = connectCoalescingTable(loadConfig()); // the role needs dynamodb:BatchGetItem too
+ * ```
+ */
+export function connectCoalescingTable(
+  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName'>,
+): TableConnection {
+  return coalesceReads(connectTable(config));
+}
+
 export const dynamoIssuerStore = (table: TableConnection): IssuerStore =>
   new DynamoIssuerStore(table, table.tableName);
 export const dynamoStatusListStore = (table: TableConnection): StatusListStore =>
@@ -92,6 +108,9 @@ export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): Id
   new DynamoIdempotencyStore(table, table.tableName, clock);
 export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
   new DynamoAuditTrail(table, table.tableName);
+/** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
+export const dynamoGroupCommitAuditTrail = (table: TableConnection): AuditTrail =>
+  new GroupCommitAuditTrail(table, table.tableName);
 export const dynamoUsageRecord = (table: TableConnection): UsageRecord =>
   new DynamoUsageRecord(table, table.tableName);
 export const dynamoAccountStore = (table: TableConnection): AccountStore =>

@@ -1,6 +1,7 @@
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
 import type { Issuer } from '../../issuers/issuer.js';
+import { announceIssuerChange } from '../../issuers/issuer-cache.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
 import { queryAll } from './query-all.js';
 import { fixedPartitions, indexKeys, keys, sortKeys } from './keys.js';
@@ -42,6 +43,8 @@ export class DynamoIssuerStore implements IssuerStore {
     const written = await putVersioned(this.doc, this.tableName, toItem(issuer), issuer.version, {
       conflict: { code: 'issuer_changed', message: 'The issuer changed since it was read' },
     });
+    // Verification caches of this process read it again at once (others within their lifetime).
+    announceIssuerChange(issuer.creditCode);
     return fromItem(written);
   }
 

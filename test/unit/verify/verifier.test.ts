@@ -115,6 +115,20 @@ describe('a licence credential (compact JWS, typ licence+jwt, ES256)', () => {
     });
   });
 
+  it('asks the status source given for one verification instead of its own, for that verification only', async () => {
+    const jti = world.credentialClaims().jti;
+    status.statuses.set(jti, 'valid');
+    const once = new FakeStatus();
+    once.statuses.set(jti, 'revoked');
+    const verifier = verifierOf();
+    const credential = await world.credential();
+    expect((await verifier.verify(credential, { status: once })).verdict).toBe('revoked');
+    expect(once.queries).toHaveLength(1);
+    expect(status.queries).toEqual([]);
+    expect((await verifier.verify(credential)).verdict).toBe('valid');
+    expect(once.queries).toHaveLength(1);
+  });
+
   it('is read from a verification link’s fragment, and with the spaces scanners add', async () => {
     const credential = await world.credential();
     const link = verificationUrl('https://elicence.test/verify', credential);

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { createPresentation } from '../../../shared/licence/presentation.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from './helpers.js';
+
+/**
+ * Issue 16: the DynamoDB calls one `POST /verify` makes, as the embedded DynamoDB counts them (counts, not
+ * timings). Each is a round trip a verifier waits for in AWS. Measured on a warm container (the first
+ * verification reads the issuer, which is then kept for ISSUER_CACHE_SECONDS).
+ */
+let runtime: TestRuntime;
+let tokens: Awaited<ReturnType<typeof demoTokens>>;
+let licence: IssuedLicence;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  tokens = await demoTokens(runtime);
+  licence = await issueDrivingLicence(runtime, tokens.issuer);
+});
+afterAll(() => runtime?.close());
+
+/** The table calls of one verification, by operation, and the verdict. */
+async function counted(qr: string, token?: string) {
+  const dynamo = runtime.dynamo;
+  if (!dynamo) throw new Error('the runtime has no embedded DynamoDB');
+  dynamo.resetStats();
+  const answer = await verified(runtime, qr, token);
+  const stats = dynamo.stats();
+  return { answer, stats, total: Object.values(stats).reduce((sum, n) => sum + n, 0) };
+}
+
+describe('POST /verify: table calls (issue 16)', () => {
+  it('anonymous: at most 2 — the licence read, the audit entry', async () => {
+    await verified(runtime, licence.credential);
+    const { answer, stats, total } = await counted(licence.credential);
+    expect(answer.verdict).toBe('valid');
+    expect(stats, JSON.stringify(stats)).toEqual({ GetItem: 1, PutItem: 1 });
+    expect(total).toBeLessThanOrEqual(2);
+  });
+
+  it('with a token: at most 2 — the token and the licence in one BatchGetItem, the audit entry', async () => {
+    await verified(runtime, licence.credential, tokens.verifier);
+    const { answer, stats, total } = await counted(licence.credential, tokens.verifier);
+    expect(answer.licence?.fields).toBeDefined();
+    // The bearer check reads the token with one key, its client kept per container (CLIENT_CACHE_SECONDS):
+    // that read and the licence's go out together.
+    expect(stats, JSON.stringify(stats)).toEqual({ BatchGetItem: 1, PutItem: 1 });
+    expect(total).toBeLessThanOrEqual(2);
+  });
+
+  it('a presentation, anonymous: the same 2', async () => {
+    const deps = dependencies();
+    const record = await deps.licences.get(licence.id);
+    if (!record) throw new Error('the licence was not stored');
+    const { token } = await createPresentation(
+      licence.id,
+      { disclose: ['vehicleClass'], ttlSeconds: 120 },
+      { holderLookupKeys: [record.holder.lookupKey], level: 3, actor: 'test-holder' },
+      deps,
+    );
+    await verified(runtime, token);
+    const { answer, stats } = await counted(token);
+    expect(answer).toMatchObject({ verdict: 'valid', format: 'presentation' });
+    expect(stats, JSON.stringify(stats)).toEqual({ GetItem: 1, PutItem: 1 });
+  });
+
+  it('a revocation still counts at once: the status is read, never kept', async () => {
+    const response = await fetch(`${runtime.baseUrl}/licences/${encodeURIComponent(licence.id)}/status`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.issuer}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'revoked', reason: 'test' }),
+    });
+    expect(response.status).toBe(200);
+    expect((await counted(licence.credential)).answer.verdict).toBe('revoked');
+  });
+});
