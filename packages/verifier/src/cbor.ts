@@ -159,6 +159,22 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** {@link compareBytes} of `bytes[aStart, aEnd)` and `bytes[bStart, bEnd)`. */
+function compareRanges(
+  bytes: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  bStart: number,
+  bEnd: number,
+): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = (bytes[aStart + i] as number) - (bytes[bStart + i] as number);
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
 /**
  * Encodes deterministically (RFC 8949 §4.2.1). Plain objects become maps with text keys; `undefined`
  * members are left out. Throws `RangeError` for what the subset cannot carry.
@@ -178,7 +194,14 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Reader {
   offset = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  /**
+   * @param share byte strings as views of `bytes` rather than copies: for callers that own `bytes` and
+   *   never change them (the presentation reader decodes its own base45 output).
+   */
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly share = false,
+  ) {}
 
   byte(): number {
     if (this.offset >= this.bytes.length) throw invalid('Unexpected end of CBOR data');
@@ -230,8 +253,10 @@ function read(r: Reader, depth: number): CborValue {
       return r.argument(info);
     case 1:
       return -1 - r.argument(info);
-    case 2:
-      return r.take(r.argument(info)).slice();
+    case 2: {
+      const bytes = r.take(r.argument(info));
+      return r.share ? bytes : bytes.slice();
+    }
     case 3:
       try {
         return textDecoder.decode(r.take(r.argument(info)));
@@ -251,16 +276,18 @@ function read(r: Reader, depth: number): CborValue {
       const n = r.argument(info);
       if (n * 2 > r.bytes.length - r.offset) throw invalid('CBOR map longer than the data');
       const map = new Map<CborKey, CborValue>();
-      let previous: Uint8Array | undefined;
+      // The previous key's encoding as offsets into the data: compared in place, no view per key.
+      let previousStart = -1;
+      let previousEnd = -1;
       for (let i = 0; i < n; i++) {
         const start = r.offset;
         const key = read(r, depth + 1);
         if (typeof key !== 'number' && typeof key !== 'string') throw invalid('CBOR map key of wrong type');
-        const encoded = r.bytes.subarray(start, r.offset);
-        if (previous && compareBytes(previous, encoded) >= 0) {
+        if (previousStart >= 0 && compareRanges(r.bytes, previousStart, previousEnd, start, r.offset) >= 0) {
           throw invalid('CBOR map keys unsorted or duplicated');
         }
-        previous = encoded;
+        previousStart = start;
+        previousEnd = r.offset;
         map.set(key, read(r, depth + 1));
       }
       return map;
@@ -293,7 +320,24 @@ function read(r: Reader, depth: number): CborValue {
  * ```
  */
 export function decodeCbor(bytes: Uint8Array): CborValue {
-  const r = new Reader(bytes);
+  return decodeCborItem(bytes, false);
+}
+
+/**
+ * {@link decodeCbor} with byte strings as views of `bytes` (no copies): for a caller that owns `bytes`
+ * and keeps it unchanged as long as the result lives. Not part of the package's API.
+ *
+ * @example
+ * ```ts
+ * const message = decodeCborSharing(base45Decode(text)); // the decoded buffer is ours alone
+ * ```
+ */
+export function decodeCborSharing(bytes: Uint8Array): CborValue {
+  return decodeCborItem(bytes, true);
+}
+
+function decodeCborItem(bytes: Uint8Array, share: boolean): CborValue {
+  const r = new Reader(bytes, share);
   let value: CborValue;
   try {
     value = read(r, 0);

@@ -36,7 +36,7 @@
  */
 import { base45Decode, base45Encode } from './base45.js';
 import { base64urlDecode, base64urlEncode } from './base64url.js';
-import { cborToJson, decodeCbor, encodeCbor, type CborInput, type CborValue } from './cbor.js';
+import { cborToJson, decodeCborSharing, encodeCbor, type CborInput, type CborValue } from './cbor.js';
 import { CoseHeader, coseEs256, coseSigStructure, decodeCoseSign1, encodeCoseSign1 } from './cose.js';
 import { FormatError } from './errors.js';
 import { licenceIdRoot, licenceIdSuffixPattern } from './licence-id.js';
@@ -224,7 +224,11 @@ export async function signPresentation(
 
 const malformed = (message: string) => new FormatError('invalid_claims', message);
 
-function expectKeys(map: Map<number | string, CborValue>, required: number[], optional: number[]): void {
+function expectKeys(
+  map: Map<number | string, CborValue>,
+  required: readonly number[],
+  optional: readonly number[],
+): void {
   for (const key of required) if (!map.has(key)) throw malformed(`Claim ${key} is missing`);
   for (const key of map.keys()) {
     if (typeof key !== 'number' || (!required.includes(key) && !optional.includes(key))) {
@@ -238,6 +242,23 @@ function text(value: CborValue | undefined, what: string, max: number): string {
     throw malformed(`${what} must be text`);
   return value;
 }
+
+/** The members a payload and its licence claim must and may have: made once, not per verification. */
+const claimsRequired: readonly number[] = [Claim.sub, Claim.exp, Claim.iat, Claim.cti, licenceClaim];
+const noMembers: readonly number[] = [];
+const licenceRequired: readonly number[] = [
+  LicenceMember.type,
+  LicenceMember.holder,
+  LicenceMember.status,
+  LicenceMember.validFrom,
+];
+const licenceOptional: readonly number[] = [
+  LicenceMember.validUntil,
+  LicenceMember.fields,
+  LicenceMember.statusList,
+];
+
+const isIndex = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 function seconds(value: CborValue | undefined, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -258,7 +279,8 @@ function seconds(value: CborValue | undefined, what: string): number {
  */
 export function readPresentationEnvelope(scan: string): PresentationEnvelope {
   if (!scan.startsWith(presentationPrefix)) throw new FormatError('not_a_credential', 'Not a presentation');
-  const cose = decodeCoseSign1(base45Decode(scan.slice(presentationPrefix.length)));
+  // The decoded bytes are this function's alone: COSE's byte strings stay views of them, not copies.
+  const cose = decodeCoseSign1(base45Decode(scan, presentationPrefix.length), true);
   const header = cose.protectedHeader;
   for (const label of header.keys()) {
     if (label !== CoseHeader.alg && label !== CoseHeader.kid && label !== CoseHeader.typ) {
@@ -294,9 +316,10 @@ export function readPresentationClaims(bytes: Uint8Array): {
   /** The issuer's credit code, from the licence id. */
   issuerCreditCode: string;
 } {
-  const payload = decodeCbor(bytes);
+  // Byte strings as views: none outlives this function (cti is returned as base64url text).
+  const payload = decodeCborSharing(bytes);
   if (!(payload instanceof Map)) throw malformed('The CWT claims must be a map');
-  expectKeys(payload, [Claim.sub, Claim.exp, Claim.iat, Claim.cti, licenceClaim], []);
+  expectKeys(payload, claimsRequired, noMembers);
   const cti = payload.get(Claim.cti);
   if (!(cti instanceof Uint8Array) || cti.length < 8 || cti.length > 32)
     throw malformed('cti must be 8 to 32 bytes');
@@ -309,11 +332,7 @@ export function readPresentationClaims(bytes: Uint8Array): {
 
   const licence = payload.get(licenceClaim);
   if (!(licence instanceof Map)) throw malformed('The licence claim must be a map');
-  expectKeys(
-    licence,
-    [LicenceMember.type, LicenceMember.holder, LicenceMember.status, LicenceMember.validFrom],
-    [LicenceMember.validUntil, LicenceMember.fields, LicenceMember.statusList],
-  );
+  expectKeys(licence, licenceRequired, licenceOptional);
   const holder = licence.get(LicenceMember.holder);
   if (!Array.isArray(holder) || holder.length !== 3 || (holder[0] !== 'p' && holder[0] !== 'e')) {
     throw malformed('holder must be [kind, name, masked number]');
@@ -333,33 +352,35 @@ export function readPresentationClaims(bytes: Uint8Array): {
   let statusList: { list: number; idx: number } | undefined;
   if (statusListValue !== undefined) {
     const [list, idx] = Array.isArray(statusListValue) ? statusListValue : [];
-    const index = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-    if (!Array.isArray(statusListValue) || statusListValue.length !== 2 || !index(list) || !index(idx)) {
+    if (!Array.isArray(statusListValue) || statusListValue.length !== 2 || !isIndex(list) || !isIndex(idx)) {
       throw malformed('the status list entry must be [list number, index]');
     }
     statusList = { list, idx };
   }
 
-  return {
-    claims: {
-      id: base64urlEncode(cti),
-      issuedAt: seconds(payload.get(Claim.iat), 'iat'),
-      expiresAt: seconds(payload.get(Claim.exp), 'exp'),
-      licence: {
-        id: licenceId,
-        type: text(licence.get(LicenceMember.type), 'type', 64),
-        holder: {
-          kind: holder[0] === 'p' ? 'person' : 'entity',
-          name: text(holder[1], 'holder name', 200),
-          masked: text(holder[2], 'masked number', 64),
-        },
-        status,
-        validFrom: seconds(licence.get(LicenceMember.validFrom), 'valid from'),
-        ...(validUntilValue === undefined ? {} : { validUntil: seconds(validUntilValue, 'valid until') }),
-        fields,
-        ...(statusList ? { statusList } : {}),
+  // Built by assignment in the order of the type, not by spreading fresh objects: this runs on every
+  // verification. The checks run in the same order as ever, so the same input fails the same way.
+  const id = base64urlEncode(cti);
+  const issuedAt = seconds(payload.get(Claim.iat), 'iat');
+  const expiresAt = seconds(payload.get(Claim.exp), 'exp');
+  // `fields` comes after `validUntil`, as it always has (a serialisation shows the same order).
+  const licenceClaims: Omit<PresentationClaims['licence'], 'fields'> & { fields?: Record<string, unknown> } =
+    {
+      id: licenceId,
+      type: text(licence.get(LicenceMember.type), 'type', 64),
+      holder: {
+        kind: holder[0] === 'p' ? 'person' : 'entity',
+        name: text(holder[1], 'holder name', 200),
+        masked: text(holder[2], 'masked number', 64),
       },
-    },
+      status,
+      validFrom: seconds(licence.get(LicenceMember.validFrom), 'valid from'),
+    };
+  if (validUntilValue !== undefined) licenceClaims.validUntil = seconds(validUntilValue, 'valid until');
+  licenceClaims.fields = fields;
+  if (statusList) licenceClaims.statusList = statusList;
+  return {
+    claims: { id, issuedAt, expiresAt, licence: licenceClaims as PresentationClaims['licence'] },
     issuerCreditCode,
   };
 }
