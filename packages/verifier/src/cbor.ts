@@ -243,6 +243,14 @@ class Reader {
   }
 }
 
+function decodeText(bytes: Uint8Array): string {
+  try {
+    return textDecoder.decode(bytes);
+  } catch {
+    throw invalid('CBOR text is not UTF-8');
+  }
+}
+
 function read(r: Reader, depth: number): CborValue {
   if (depth > maxCborDepth) throw invalid('CBOR nesting too deep');
   const initial = r.byte();
@@ -258,12 +266,7 @@ function read(r: Reader, depth: number): CborValue {
       return r.share ? bytes : bytes.slice();
     }
     case 3:
-      try {
-        return textDecoder.decode(r.take(r.argument(info)));
-      } catch (error) {
-        if (error instanceof FormatError) throw error;
-        throw invalid('CBOR text is not UTF-8');
-      }
+      return decodeText(r.take(r.argument(info)));
     case 4: {
       const n = r.argument(info);
       // Every item takes at least one byte: a count beyond what is left is a lie, refused before allocating.
@@ -347,6 +350,69 @@ function decodeCborItem(bytes: Uint8Array, share: boolean): CborValue {
   }
   if (r.offset !== bytes.length) throw invalid('Trailing bytes after the CBOR item');
   return value;
+}
+
+/**
+ * Reads the subset item by item, for a caller that knows the layout it expects and wants no intermediate
+ * maps or arrays (the presentation reader's fast path). Each method reads exactly one thing and throws
+ * {@link FormatError} on anything else; what it does accept it reads by the same rules as
+ * {@link decodeCbor} (shortest heads, UTF-8, bounds, nesting), so a layout read through it is a value
+ * `decodeCbor` would give too. Byte strings are views of the data.
+ *
+ * @example
+ * ```ts
+ * const c = new CborCursor(bytes);
+ * c.expect(0x82);
+ * const [list, idx] = [c.uint(), c.uint()];
+ * c.end();
+ * ```
+ */
+export class CborCursor {
+  private readonly r: Reader;
+
+  constructor(bytes: Uint8Array) {
+    this.r = new Reader(bytes, true);
+  }
+
+  /** The argument of the next head, which must be of major type `major`. */
+  head(major: number): number {
+    const initial = this.r.byte();
+    if (initial >> 5 !== major) throw invalid('Unexpected CBOR type');
+    return this.r.argument(initial & 0x1f);
+  }
+
+  /** The next byte, which must be `byte` (a known head or key in its only encoding). */
+  expect(byte: number): void {
+    if (this.r.byte() !== byte) throw invalid('Unexpected CBOR item');
+  }
+
+  /** The next byte, consumed: a caller compares it itself (a map key it knows the encoding of). */
+  byte(): number {
+    return this.r.byte();
+  }
+
+  /** An unsigned integer (at most 2^53 − 1). */
+  uint(): number {
+    return this.head(0);
+  }
+
+  text(): string {
+    return decodeText(this.r.take(this.head(3)));
+  }
+
+  bytes(): Uint8Array {
+    return this.r.take(this.head(2));
+  }
+
+  /** Any one item, as {@link decodeCbor} reads it at this nesting `depth`. */
+  item(depth: number): CborValue {
+    return read(this.r, depth);
+  }
+
+  /** Refuses trailing bytes. */
+  end(): void {
+    if (this.r.offset !== this.r.bytes.length) throw invalid('Trailing bytes after the CBOR item');
+  }
 }
 
 /**

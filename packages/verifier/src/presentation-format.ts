@@ -36,7 +36,14 @@
  */
 import { base45Decode, base45Encode } from './base45.js';
 import { base64urlDecode, base64urlEncode } from './base64url.js';
-import { cborToJson, decodeCborSharing, encodeCbor, type CborInput, type CborValue } from './cbor.js';
+import {
+  CborCursor,
+  cborToJson,
+  decodeCborSharing,
+  encodeCbor,
+  type CborInput,
+  type CborValue,
+} from './cbor.js';
 import { CoseHeader, coseEs256, coseSigStructure, decodeCoseSign1, encodeCoseSign1 } from './cose.js';
 import { FormatError } from './errors.js';
 import { licenceIdRoot, licenceIdSuffixPattern } from './licence-id.js';
@@ -280,7 +287,57 @@ function seconds(value: CborValue | undefined, what: string): number {
 export function readPresentationEnvelope(scan: string): PresentationEnvelope {
   if (!scan.startsWith(presentationPrefix)) throw new FormatError('not_a_credential', 'Not a presentation');
   // The decoded bytes are this function's alone: COSE's byte strings stay views of them, not copies.
-  const cose = decodeCoseSign1(base45Decode(scan, presentationPrefix.length), true);
+  const bytes = base45Decode(scan, presentationPrefix.length);
+  try {
+    return readCanonicalEnvelope(bytes);
+  } catch {
+    // Anything else, valid or not, is read by the general path, which also names what is wrong.
+    return readEnvelope(bytes);
+  }
+}
+
+/**
+ * The fast path of {@link readPresentationEnvelope}: the one layout our signers write, read in place
+ * (`d2 84`, the protected header `a3 01 26 04 <kid> 10 18 3d`, `a0`, the payload and the 64-byte
+ * signature). It throws on anything else, and what it accepts the general path reads the same.
+ * Exported for tests, not by the package.
+ *
+ * @internal
+ */
+export function readCanonicalEnvelope(bytes: Uint8Array): PresentationEnvelope {
+  const c = new CborCursor(bytes);
+  c.expect(0xd2); // tag 18
+  c.expect(0x84);
+  const protectedBytes = c.bytes();
+  c.expect(0xa0); // an empty unprotected header
+  const payload = c.bytes();
+  const signature = c.bytes();
+  c.end();
+  if (signature.length !== 64) throw malformed('signature');
+  const header = new CborCursor(protectedBytes);
+  header.expect(0xa3);
+  header.expect(CoseHeader.alg);
+  header.expect(0x26); // -7, ES256
+  header.expect(CoseHeader.kid);
+  const kid = header.bytes();
+  header.expect(CoseHeader.typ);
+  header.expect(0x18);
+  header.expect(cwtContentFormat);
+  header.end();
+  if (kid.length < 1 || kid.length > 32) throw malformed('kid');
+  return {
+    alg: coseEs256,
+    typ: cwtContentFormat,
+    kid,
+    signedBytes: coseSigStructure(protectedBytes, payload),
+    signature,
+    payload,
+  };
+}
+
+/** The general path of {@link readPresentationEnvelope}, for any COSE_Sign1 (exported for tests). @internal */
+export function readEnvelope(bytes: Uint8Array): PresentationEnvelope {
+  const cose = decodeCoseSign1(bytes, true);
   const header = cose.protectedHeader;
   for (const label of header.keys()) {
     if (label !== CoseHeader.alg && label !== CoseHeader.kid && label !== CoseHeader.typ) {
@@ -311,11 +368,131 @@ export function readPresentationEnvelope(scan: string): PresentationEnvelope {
  * const { claims, issuerCreditCode } = readPresentationClaims(envelope.payload);
  * ```
  */
-export function readPresentationClaims(bytes: Uint8Array): {
+export function readPresentationClaims(bytes: Uint8Array): ReadClaims {
+  try {
+    return readCanonicalClaims(bytes);
+  } catch {
+    // Anything else, valid or not, is read by the general path, which also names what is wrong.
+    return readClaims(bytes);
+  }
+}
+
+interface ReadClaims {
   claims: PresentationClaims;
   /** The issuer's credit code, from the licence id. */
   issuerCreditCode: string;
-} {
+}
+
+const licenceClaimKey = [0x3a, 0x00, 0x01, 0x00, 0x00] as const; // -65537
+/** The licence members every presentation has, as bits of their keys. */
+const requiredMembers =
+  (1 << LicenceMember.type) |
+  (1 << LicenceMember.holder) |
+  (1 << LicenceMember.status) |
+  (1 << LicenceMember.validFrom);
+
+/**
+ * The fast path of {@link readPresentationClaims}: the layout above as our signers write it (keys in
+ * their deterministic order, each value of its expected CBOR type), read straight into the claims without
+ * maps in between. It throws on anything else, and what it accepts the general path reads the same (a
+ * test holds them equal on valid and on mutated payloads). Exported for tests, not by the package.
+ *
+ * @internal
+ */
+export function readCanonicalClaims(bytes: Uint8Array): ReadClaims {
+  const c = new CborCursor(bytes);
+  c.expect(0xa5);
+  c.expect(Claim.sub);
+  const sub = c.text();
+  c.expect(Claim.exp);
+  const expiresAt = c.uint();
+  c.expect(Claim.iat);
+  const issuedAt = c.uint();
+  c.expect(Claim.cti);
+  const cti = c.bytes();
+  for (const byte of licenceClaimKey) c.expect(byte);
+  const members = c.head(5);
+  let type: string | undefined;
+  let kind: 'person' | 'entity' | undefined;
+  let name = '';
+  let masked = '';
+  let status: LicenceStatusValue | undefined;
+  let validFrom = 0;
+  let validUntil: number | undefined;
+  let fields: Record<string, unknown> = {};
+  let statusList: { list: number; idx: number } | undefined;
+  let seen = 0;
+  let previous = 0;
+  for (let i = 0; i < members; i++) {
+    const key = c.byte();
+    if (key <= previous || key > LicenceMember.statusList) throw malformed('licence member');
+    previous = key;
+    seen |= 1 << key;
+    switch (key) {
+      case LicenceMember.type:
+        type = c.text();
+        break;
+      case LicenceMember.holder: {
+        c.expect(0x83);
+        const k = c.text();
+        if (k !== 'p' && k !== 'e') throw malformed('holder');
+        kind = k === 'p' ? 'person' : 'entity';
+        name = c.text();
+        masked = c.text();
+        break;
+      }
+      case LicenceMember.status:
+        status = statusOfCode[c.uint()];
+        break;
+      case LicenceMember.validFrom:
+        validFrom = c.uint();
+        break;
+      case LicenceMember.validUntil:
+        validUntil = c.uint();
+        break;
+      case LicenceMember.fields: {
+        const value = c.item(2);
+        if (!(value instanceof Map) || value.size === 0) throw malformed('fields');
+        fields = cborToJson(value) as Record<string, unknown>;
+        break;
+      }
+      default: {
+        c.expect(0x82);
+        statusList = { list: c.uint(), idx: c.uint() };
+      }
+    }
+  }
+  c.end();
+  if ((seen & requiredMembers) !== requiredMembers || kind === undefined || status === undefined) {
+    throw malformed('licence members');
+  }
+  if (cti.length < 8 || cti.length > 32) throw malformed('cti');
+  const parts = licenceIdSuffixPattern.exec(sub);
+  if (!parts || sub.length > 64) throw malformed('sub');
+  const licenceType = text(type, 'type', 64);
+  const licence: Omit<PresentationClaims['licence'], 'fields'> & { fields?: Record<string, unknown> } = {
+    id: `${licenceIdRoot}.${sub}`,
+    type: licenceType,
+    holder: { kind, name: text(name, 'holder name', 200), masked: text(masked, 'masked number', 64) },
+    status,
+    validFrom,
+  };
+  if (validUntil !== undefined) licence.validUntil = validUntil;
+  licence.fields = fields;
+  if (statusList) licence.statusList = statusList;
+  return {
+    claims: {
+      id: base64urlEncode(cti),
+      issuedAt,
+      expiresAt,
+      licence: licence as PresentationClaims['licence'],
+    },
+    issuerCreditCode: parts[2] as string,
+  };
+}
+
+/** The general path of {@link readPresentationClaims}: decode, then check member by member (exported for tests). @internal */
+export function readClaims(bytes: Uint8Array): ReadClaims {
   // Byte strings as views: none outlives this function (cti is returned as base64url text).
   const payload = decodeCborSharing(bytes);
   if (!(payload instanceof Map)) throw malformed('The CWT claims must be a map');
