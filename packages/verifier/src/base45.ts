@@ -45,7 +45,8 @@ export function base45Encode(bytes: Uint8Array): string {
  * byte string exactly one encoding.
  *
  * Decodes from `start` on, so that a caller need not cut a prefix off first (`EL1:`): the groups are
- * counted from `start` in error messages.
+ * counted from `start` in error messages. With `room`, the bytes come after that many zero bytes, for
+ * the caller to write a header in front of them without copying (the presentation reader's Sig_structure).
  *
  * @example
  * ```ts
@@ -53,12 +54,12 @@ export function base45Encode(bytes: Uint8Array): string {
  * base45Decode('EL1:BB8', 4); // the bytes of 'AB'
  * ```
  */
-export function base45Decode(text: string, start = 0): Uint8Array {
+export function base45Decode(text: string, start = 0, room = 0): Uint8Array {
   const end = text.length;
   const length = end - start;
   if (length % 3 === 1) throw new FormatError('invalid_base45', 'Impossible base45 length');
-  const out = new Uint8Array(Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0));
-  let o = 0;
+  const out = new Uint8Array(room + Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0));
+  let o = room;
   let i = start;
   // Inlined lookups, one range check per group: presentations are verified on a hot path too.
   for (; i + 2 < end; i += 3) {

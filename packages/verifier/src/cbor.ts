@@ -195,22 +195,23 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 class Reader {
   offset = 0;
   /**
-   * @param share byte strings as views of `bytes` rather than copies: for callers that own `bytes` and
-   *   never change them (the presentation reader decodes its own base45 output).
+   * @param share byte strings as views of `data` rather than copies: for callers that own `bytes` and
+   *   never change it (the presentation reader decodes its own base45 output).
    */
   constructor(
-    readonly bytes: Uint8Array,
+    readonly data: Uint8Array,
     readonly share = false,
   ) {}
 
+  /** The next byte, consumed. */
   byte(): number {
-    if (this.offset >= this.bytes.length) throw invalid('Unexpected end of CBOR data');
-    return this.bytes[this.offset++] ?? 0;
+    if (this.offset >= this.data.length) throw invalid('Unexpected end of CBOR data');
+    return this.data[this.offset++] ?? 0;
   }
 
   take(n: number): Uint8Array {
-    if (n > this.bytes.length - this.offset) throw invalid('CBOR length beyond the data');
-    const out = this.bytes.subarray(this.offset, this.offset + n);
+    if (n > this.data.length - this.offset) throw invalid('CBOR length beyond the data');
+    const out = this.data.subarray(this.offset, this.offset + n);
     this.offset += n;
     return out;
   }
@@ -270,14 +271,14 @@ function read(r: Reader, depth: number): CborValue {
     case 4: {
       const n = r.argument(info);
       // Every item takes at least one byte: a count beyond what is left is a lie, refused before allocating.
-      if (n > r.bytes.length - r.offset) throw invalid('CBOR array longer than the data');
+      if (n > r.data.length - r.offset) throw invalid('CBOR array longer than the data');
       const items: CborValue[] = [];
       for (let i = 0; i < n; i++) items.push(read(r, depth + 1));
       return items;
     }
     case 5: {
       const n = r.argument(info);
-      if (n * 2 > r.bytes.length - r.offset) throw invalid('CBOR map longer than the data');
+      if (n * 2 > r.data.length - r.offset) throw invalid('CBOR map longer than the data');
       const map = new Map<CborKey, CborValue>();
       // The previous key's encoding as offsets into the data: compared in place, no view per key.
       let previousStart = -1;
@@ -286,7 +287,7 @@ function read(r: Reader, depth: number): CborValue {
         const start = r.offset;
         const key = read(r, depth + 1);
         if (typeof key !== 'number' && typeof key !== 'string') throw invalid('CBOR map key of wrong type');
-        if (previousStart >= 0 && compareRanges(r.bytes, previousStart, previousEnd, start, r.offset) >= 0) {
+        if (previousStart >= 0 && compareRanges(r.data, previousStart, previousEnd, start, r.offset) >= 0) {
           throw invalid('CBOR map keys unsorted or duplicated');
         }
         previousStart = start;
@@ -367,28 +368,23 @@ function decodeCborItem(bytes: Uint8Array, share: boolean): CborValue {
  * c.end();
  * ```
  */
-export class CborCursor {
-  private readonly r: Reader;
-
-  constructor(bytes: Uint8Array) {
-    this.r = new Reader(bytes, true);
+export class CborCursor extends Reader {
+  /** @param offset where to start reading: the bytes before it are not the item's. */
+  constructor(bytes: Uint8Array, offset = 0) {
+    super(bytes, true);
+    this.offset = offset;
   }
 
   /** The argument of the next head, which must be of major type `major`. */
   head(major: number): number {
-    const initial = this.r.byte();
+    const initial = this.byte();
     if (initial >> 5 !== major) throw invalid('Unexpected CBOR type');
-    return this.r.argument(initial & 0x1f);
+    return this.argument(initial & 0x1f);
   }
 
   /** The next byte, which must be `byte` (a known head or key in its only encoding). */
   expect(byte: number): void {
-    if (this.r.byte() !== byte) throw invalid('Unexpected CBOR item');
-  }
-
-  /** The next byte, consumed: a caller compares it itself (a map key it knows the encoding of). */
-  byte(): number {
-    return this.r.byte();
+    if (this.byte() !== byte) throw invalid('Unexpected CBOR item');
   }
 
   /** An unsigned integer (at most 2^53 − 1). */
@@ -397,21 +393,21 @@ export class CborCursor {
   }
 
   text(): string {
-    return decodeText(this.r.take(this.head(3)));
+    return decodeText(this.take(this.head(3)));
   }
 
   bytes(): Uint8Array {
-    return this.r.take(this.head(2));
+    return this.take(this.head(2));
   }
 
   /** Any one item, as {@link decodeCbor} reads it at this nesting `depth`. */
   item(depth: number): CborValue {
-    return read(this.r, depth);
+    return read(this, depth);
   }
 
   /** Refuses trailing bytes. */
   end(): void {
-    if (this.r.offset !== this.r.bytes.length) throw invalid('Trailing bytes after the CBOR item');
+    if (this.offset !== this.data.length) throw invalid('Trailing bytes after the CBOR item');
   }
 }
 

@@ -287,14 +287,21 @@ function seconds(value: CborValue | undefined, what: string): number {
 export function readPresentationEnvelope(scan: string): PresentationEnvelope {
   if (!scan.startsWith(presentationPrefix)) throw new FormatError('not_a_credential', 'Not a presentation');
   // The decoded bytes are this function's alone: COSE's byte strings stay views of them, not copies.
-  const bytes = base45Decode(scan, presentationPrefix.length);
+  const buffer = base45Decode(scan, presentationPrefix.length, envelopeRoom);
   try {
-    return readCanonicalEnvelope(bytes);
+    return readCanonicalEnvelope(buffer);
   } catch {
     // Anything else, valid or not, is read by the general path, which also names what is wrong.
-    return readEnvelope(bytes);
+    return readEnvelope(buffer.subarray(envelopeRoom));
   }
 }
+
+/**
+ * Bytes before a COSE_Sign1 in {@link readCanonicalEnvelope}'s buffer: with the message's own first two
+ * (tag 18, array of 4) they make room for the Sig_structure's first twelve (array of 4, "Signature1").
+ */
+export const envelopeRoom = 10;
+const sigStructureStart = encodeCbor(['Signature1', new Uint8Array(0)]).subarray(1, 12);
 
 /**
  * The fast path of {@link readPresentationEnvelope}: the one layout our signers write, read in place
@@ -302,15 +309,23 @@ export function readPresentationEnvelope(scan: string): PresentationEnvelope {
  * signature). It throws on anything else, and what it accepts the general path reads the same.
  * Exported for tests, not by the package.
  *
+ * `buffer` holds the message after {@link envelopeRoom} bytes. The signed bytes are made in place, with
+ * no copy: `["Signature1", protected, h'', payload]` is the message's own `protected, {}, payload` (their
+ * heads are the shortest, as in any Sig_structure) behind the array head and "Signature1" written into
+ * the room and over the message's first two bytes, and with `{}` (`a0`) turned into `h''` (`40`). The
+ * buffer is changed only once everything was read, and no view handed out covers a changed byte.
+ *
  * @internal
  */
-export function readCanonicalEnvelope(bytes: Uint8Array): PresentationEnvelope {
-  const c = new CborCursor(bytes);
+export function readCanonicalEnvelope(buffer: Uint8Array): PresentationEnvelope {
+  const c = new CborCursor(buffer, envelopeRoom);
   c.expect(0xd2); // tag 18
   c.expect(0x84);
   const protectedBytes = c.bytes();
+  const unprotectedAt = c.offset;
   c.expect(0xa0); // an empty unprotected header
   const payload = c.bytes();
+  const signedEnd = c.offset;
   const signature = c.bytes();
   c.end();
   if (signature.length !== 64) throw malformed('signature');
@@ -325,11 +340,14 @@ export function readCanonicalEnvelope(bytes: Uint8Array): PresentationEnvelope {
   header.expect(cwtContentFormat);
   header.end();
   if (kid.length < 1 || kid.length > 32) throw malformed('kid');
+  buffer[0] = 0x84; // array of 4
+  buffer.set(sigStructureStart, 1); // "Signature1", over the room and the message's `d2 84`
+  buffer[unprotectedAt] = 0x40; // h'' (no external data) where the message has {}
   return {
     alg: coseEs256,
     typ: cwtContentFormat,
     kid,
-    signedBytes: coseSigStructure(protectedBytes, payload),
+    signedBytes: buffer.subarray(0, signedEnd),
     signature,
     payload,
   };

@@ -59,8 +59,8 @@ describe('base45 (RFC 9285)', () => {
 });
 
 describe('base45Decode from an offset', () => {
-  it('decodes and refuses exactly what it does on the text cut at that offset, with the same message', () => {
-    const outcome = (run: () => Uint8Array) => {
+  it('decodes and refuses exactly what it does on the text cut at that offset, with the same message (after any room)', () => {
+    const outcome = (run: () => Uint8Array): { bytes?: Uint8Array; error?: string } => {
       try {
         return { bytes: run() };
       } catch (error) {
@@ -76,6 +76,12 @@ describe('base45Decode from an offset', () => {
           expect(outcome(() => base45Decode(text, start))).toEqual(
             outcome(() => base45Decode(text.slice(start))),
           );
+          const room = cut % 3;
+          expect(outcome(() => base45Decode(text, start, room).subarray(room))).toEqual(
+            outcome(() => base45Decode(text.slice(start))),
+          );
+          const roomy = outcome(() => base45Decode(text, start, room));
+          if (roomy.bytes) expect([...roomy.bytes.subarray(0, room)]).toEqual(new Array(room).fill(0));
         },
       ),
       { numRuns: 2000 },
