@@ -44,42 +44,48 @@ export function base45Encode(bytes: Uint8Array): string {
  * refused with {@link FormatError} `invalid_base45`. Each text then has exactly one decoding and each
  * byte string exactly one encoding.
  *
+ * Decodes from `start` on, so that a caller need not cut a prefix off first (`EL1:`): the groups are
+ * counted from `start` in error messages. With `room`, the bytes come after that many zero bytes, for
+ * the caller to write a header in front of them without copying (the presentation reader's Sig_structure).
+ *
  * @example
  * ```ts
  * new TextDecoder().decode(base45Decode('QED8WEX0')); // 'ietf!'
+ * base45Decode('EL1:BB8', 4); // the bytes of 'AB'
  * ```
  */
-export function base45Decode(text: string): Uint8Array {
-  const length = text.length;
+export function base45Decode(text: string, start = 0, room = 0): Uint8Array {
+  const end = text.length;
+  const length = end - start;
   if (length % 3 === 1) throw new FormatError('invalid_base45', 'Impossible base45 length');
-  const out = new Uint8Array(Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0));
-  let o = 0;
-  let i = 0;
+  const out = new Uint8Array(room + Math.floor(length / 3) * 2 + (length % 3 === 2 ? 1 : 0));
+  let o = room;
+  let i = start;
   // Inlined lookups, one range check per group: presentations are verified on a hot path too.
-  for (; i + 2 < length; i += 3) {
+  for (; i + 2 < end; i += 3) {
     const a = text.charCodeAt(i);
     const b = text.charCodeAt(i + 1);
     const c = text.charCodeAt(i + 2);
-    if ((a | b | c) > 127) throw invalidCharacter(i);
+    if ((a | b | c) > 127) throw invalidCharacter(i - start);
     const va = values[a] as number;
     const vb = values[b] as number;
     const vc = values[c] as number;
-    if ((va | vb | vc) < 0) throw invalidCharacter(i);
+    if ((va | vb | vc) < 0) throw invalidCharacter(i - start);
     const n = va + vb * 45 + vc * 2025;
-    if (n > 0xffff) throw new FormatError('invalid_base45', `Group at ${i} exceeds two bytes`);
+    if (n > 0xffff) throw new FormatError('invalid_base45', `Group at ${i - start} exceeds two bytes`);
     out[o] = n >> 8;
     out[o + 1] = n & 0xff;
     o += 2;
   }
-  if (i < length) {
+  if (i < end) {
     const a = text.charCodeAt(i);
     const b = text.charCodeAt(i + 1);
-    if ((a | b) > 127) throw invalidCharacter(i);
+    if ((a | b) > 127) throw invalidCharacter(i - start);
     const va = values[a] as number;
     const vb = values[b] as number;
-    if ((va | vb) < 0) throw invalidCharacter(i);
+    if ((va | vb) < 0) throw invalidCharacter(i - start);
     const n = va + vb * 45;
-    if (n > 0xff) throw new FormatError('invalid_base45', `Group at ${i} exceeds one byte`);
+    if (n > 0xff) throw new FormatError('invalid_base45', `Group at ${i - start} exceeds one byte`);
     out[o] = n;
   }
   return out;

@@ -159,6 +159,22 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** {@link compareBytes} of `bytes[aStart, aEnd)` and `bytes[bStart, bEnd)`. */
+function compareRanges(
+  bytes: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  bStart: number,
+  bEnd: number,
+): number {
+  const n = Math.min(aEnd - aStart, bEnd - bStart);
+  for (let i = 0; i < n; i++) {
+    const d = (bytes[aStart + i] as number) - (bytes[bStart + i] as number);
+    if (d !== 0) return d;
+  }
+  return aEnd - aStart - (bEnd - bStart);
+}
+
 /**
  * Encodes deterministically (RFC 8949 §4.2.1). Plain objects become maps with text keys; `undefined`
  * members are left out. Throws `RangeError` for what the subset cannot carry.
@@ -178,16 +194,24 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Reader {
   offset = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  /**
+   * @param share byte strings as views of `data` rather than copies: for callers that own `bytes` and
+   *   never change it (the presentation reader decodes its own base45 output).
+   */
+  constructor(
+    readonly data: Uint8Array,
+    readonly share = false,
+  ) {}
 
+  /** The next byte, consumed. */
   byte(): number {
-    if (this.offset >= this.bytes.length) throw invalid('Unexpected end of CBOR data');
-    return this.bytes[this.offset++] ?? 0;
+    if (this.offset >= this.data.length) throw invalid('Unexpected end of CBOR data');
+    return this.data[this.offset++] ?? 0;
   }
 
   take(n: number): Uint8Array {
-    if (n > this.bytes.length - this.offset) throw invalid('CBOR length beyond the data');
-    const out = this.bytes.subarray(this.offset, this.offset + n);
+    if (n > this.data.length - this.offset) throw invalid('CBOR length beyond the data');
+    const out = this.data.subarray(this.offset, this.offset + n);
     this.offset += n;
     return out;
   }
@@ -220,6 +244,14 @@ class Reader {
   }
 }
 
+function decodeText(bytes: Uint8Array): string {
+  try {
+    return textDecoder.decode(bytes);
+  } catch {
+    throw invalid('CBOR text is not UTF-8');
+  }
+}
+
 function read(r: Reader, depth: number): CborValue {
   if (depth > maxCborDepth) throw invalid('CBOR nesting too deep');
   const initial = r.byte();
@@ -230,37 +262,36 @@ function read(r: Reader, depth: number): CborValue {
       return r.argument(info);
     case 1:
       return -1 - r.argument(info);
-    case 2:
-      return r.take(r.argument(info)).slice();
+    case 2: {
+      const bytes = r.take(r.argument(info));
+      return r.share ? bytes : bytes.slice();
+    }
     case 3:
-      try {
-        return textDecoder.decode(r.take(r.argument(info)));
-      } catch (error) {
-        if (error instanceof FormatError) throw error;
-        throw invalid('CBOR text is not UTF-8');
-      }
+      return decodeText(r.take(r.argument(info)));
     case 4: {
       const n = r.argument(info);
       // Every item takes at least one byte: a count beyond what is left is a lie, refused before allocating.
-      if (n > r.bytes.length - r.offset) throw invalid('CBOR array longer than the data');
+      if (n > r.data.length - r.offset) throw invalid('CBOR array longer than the data');
       const items: CborValue[] = [];
       for (let i = 0; i < n; i++) items.push(read(r, depth + 1));
       return items;
     }
     case 5: {
       const n = r.argument(info);
-      if (n * 2 > r.bytes.length - r.offset) throw invalid('CBOR map longer than the data');
+      if (n * 2 > r.data.length - r.offset) throw invalid('CBOR map longer than the data');
       const map = new Map<CborKey, CborValue>();
-      let previous: Uint8Array | undefined;
+      // The previous key's encoding as offsets into the data: compared in place, no view per key.
+      let previousStart = -1;
+      let previousEnd = -1;
       for (let i = 0; i < n; i++) {
         const start = r.offset;
         const key = read(r, depth + 1);
         if (typeof key !== 'number' && typeof key !== 'string') throw invalid('CBOR map key of wrong type');
-        const encoded = r.bytes.subarray(start, r.offset);
-        if (previous && compareBytes(previous, encoded) >= 0) {
+        if (previousStart >= 0 && compareRanges(r.data, previousStart, previousEnd, start, r.offset) >= 0) {
           throw invalid('CBOR map keys unsorted or duplicated');
         }
-        previous = encoded;
+        previousStart = start;
+        previousEnd = r.offset;
         map.set(key, read(r, depth + 1));
       }
       return map;
@@ -293,7 +324,24 @@ function read(r: Reader, depth: number): CborValue {
  * ```
  */
 export function decodeCbor(bytes: Uint8Array): CborValue {
-  const r = new Reader(bytes);
+  return decodeCborItem(bytes, false);
+}
+
+/**
+ * {@link decodeCbor} with byte strings as views of `bytes` (no copies): for a caller that owns `bytes`
+ * and keeps it unchanged as long as the result lives. Not part of the package's API.
+ *
+ * @example
+ * ```ts
+ * const message = decodeCborSharing(base45Decode(text)); // the decoded buffer is ours alone
+ * ```
+ */
+export function decodeCborSharing(bytes: Uint8Array): CborValue {
+  return decodeCborItem(bytes, true);
+}
+
+function decodeCborItem(bytes: Uint8Array, share: boolean): CborValue {
+  const r = new Reader(bytes, share);
   let value: CborValue;
   try {
     value = read(r, 0);
@@ -303,6 +351,64 @@ export function decodeCbor(bytes: Uint8Array): CborValue {
   }
   if (r.offset !== bytes.length) throw invalid('Trailing bytes after the CBOR item');
   return value;
+}
+
+/**
+ * Reads the subset item by item, for a caller that knows the layout it expects and wants no intermediate
+ * maps or arrays (the presentation reader's fast path). Each method reads exactly one thing and throws
+ * {@link FormatError} on anything else; what it does accept it reads by the same rules as
+ * {@link decodeCbor} (shortest heads, UTF-8, bounds, nesting), so a layout read through it is a value
+ * `decodeCbor` would give too. Byte strings are views of the data.
+ *
+ * @example
+ * ```ts
+ * const c = new CborCursor(bytes);
+ * c.expect(0x82);
+ * const [list, idx] = [c.uint(), c.uint()];
+ * c.end();
+ * ```
+ */
+export class CborCursor extends Reader {
+  /** @param offset where to start reading: the bytes before it are not the item's. */
+  constructor(bytes: Uint8Array, offset = 0) {
+    super(bytes, true);
+    this.offset = offset;
+  }
+
+  /** The argument of the next head, which must be of major type `major`. */
+  head(major: number): number {
+    const initial = this.byte();
+    if (initial >> 5 !== major) throw invalid('Unexpected CBOR type');
+    return this.argument(initial & 0x1f);
+  }
+
+  /** The next byte, which must be `byte` (a known head or key in its only encoding). */
+  expect(byte: number): void {
+    if (this.byte() !== byte) throw invalid('Unexpected CBOR item');
+  }
+
+  /** An unsigned integer (at most 2^53 − 1). */
+  uint(): number {
+    return this.head(0);
+  }
+
+  text(): string {
+    return decodeText(this.take(this.head(3)));
+  }
+
+  bytes(): Uint8Array {
+    return this.take(this.head(2));
+  }
+
+  /** Any one item, as {@link decodeCbor} reads it at this nesting `depth`. */
+  item(depth: number): CborValue {
+    return read(this, depth);
+  }
+
+  /** Refuses trailing bytes. */
+  end(): void {
+    if (this.offset !== this.data.length) throw invalid('Trailing bytes after the CBOR item');
+  }
 }
 
 /**

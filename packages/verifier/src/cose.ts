@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { CborTag, decodeCbor, encodeCbor, type CborValue } from './cbor.js';
+import { CborTag, decodeCbor, decodeCborSharing, encodeCbor, type CborValue } from './cbor.js';
 import { FormatError } from './errors.js';
 
 /** The CBOR tag of a COSE_Sign1 message. */
@@ -35,30 +35,24 @@ const invalid = (message: string) => new FormatError('invalid_cose', message);
  * ```
  */
 export function coseSigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  // Written directly rather than through encodeCbor: one allocation on the verifier's hot path. The
-  // bytes are those of encodeCbor(['Signature1', protectedBytes, h'', payload]) (a test holds them equal).
-  const protectedHead = byteStringHead(protectedBytes.length);
-  const payloadHead = byteStringHead(payload.length);
+  // Written directly rather than through encodeCbor: one allocation on the verifier's hot path, no
+  // intermediate heads or arrays. The bytes are those of encodeCbor(['Signature1', protectedBytes, h'',
+  // payload]) (a test holds them equal).
   const out = new Uint8Array(
     sigStructurePrefix.length +
-      protectedHead.length +
+      byteStringHeadLength(protectedBytes.length) +
       protectedBytes.length +
       1 +
-      payloadHead.length +
+      byteStringHeadLength(payload.length) +
       payload.length,
   );
-  let o = 0;
-  for (const part of [
-    sigStructurePrefix,
-    protectedHead,
-    protectedBytes,
-    emptyByteString,
-    payloadHead,
-    payload,
-  ]) {
-    out.set(part, o);
-    o += part.length;
-  }
+  out.set(sigStructurePrefix, 0);
+  let o = writeByteStringHead(out, sigStructurePrefix.length, protectedBytes.length);
+  out.set(protectedBytes, o);
+  o += protectedBytes.length;
+  out[o++] = 0x40; // h'': no external additional data
+  o = writeByteStringHead(out, o, payload.length);
+  out.set(payload, o);
   return out;
 }
 
@@ -69,19 +63,34 @@ const sigStructurePrefix = encodeCbor([
   new Uint8Array(0),
   new Uint8Array(0),
 ]).subarray(0, 12);
-const emptyByteString = Uint8Array.of(0x40);
 
-function byteStringHead(length: number): Uint8Array {
-  if (length < 24) return Uint8Array.of(0x40 | length);
-  if (length < 0x100) return Uint8Array.of(0x58, length);
-  if (length < 0x10000) return Uint8Array.of(0x59, length >> 8, length & 0xff);
-  return Uint8Array.of(
-    0x5a,
-    (length >>> 24) & 0xff,
-    (length >>> 16) & 0xff,
-    (length >>> 8) & 0xff,
-    length & 0xff,
-  );
+function byteStringHeadLength(length: number): number {
+  return length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
+}
+
+/** Writes the shortest head of a byte string of `length` bytes at `o`; answers the offset after it. */
+function writeByteStringHead(out: Uint8Array, o: number, length: number): number {
+  if (length < 24) {
+    out[o] = 0x40 | length;
+    return o + 1;
+  }
+  if (length < 0x100) {
+    out[o] = 0x58;
+    out[o + 1] = length;
+    return o + 2;
+  }
+  if (length < 0x10000) {
+    out[o] = 0x59;
+    out[o + 1] = length >> 8;
+    out[o + 2] = length & 0xff;
+    return o + 3;
+  }
+  out[o] = 0x5a;
+  out[o + 1] = (length >>> 24) & 0xff;
+  out[o + 2] = (length >>> 16) & 0xff;
+  out[o + 3] = (length >>> 8) & 0xff;
+  out[o + 4] = length & 0xff;
+  return o + 5;
 }
 
 /**
@@ -103,15 +112,16 @@ export function encodeCoseSign1(
 /**
  * Reads a tagged COSE_Sign1 message, strictly: tag 18, four members, a protected header that is a
  * non-empty map, an empty unprotected header (anything unsigned there could be changed without breaking
- * the signature), an attached payload and a 64-byte signature. Throws {@link FormatError}.
+ * the signature), an attached payload and a 64-byte signature. Throws {@link FormatError}. With `share`,
+ * the byte strings are views of `bytes` rather than copies (for a caller that owns `bytes` and keeps it).
  *
  * @example
  * ```ts
  * const { protectedHeader, payload } = decodeCoseSign1(bytes);
  * ```
  */
-export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
-  const message = decodeCbor(bytes);
+export function decodeCoseSign1(bytes: Uint8Array, share = false): CoseSign1 {
+  const message = share ? decodeCborSharing(bytes) : decodeCbor(bytes);
   if (!(message instanceof CborTag) || message.tag !== coseSign1Tag) throw invalid('Not a tagged COSE_Sign1');
   const parts = message.value;
   if (!Array.isArray(parts) || parts.length !== 4) throw invalid('COSE_Sign1 must have four members');
@@ -126,7 +136,7 @@ export function decodeCoseSign1(bytes: Uint8Array): CoseSign1 {
   if (!(signature instanceof Uint8Array) || signature.length !== 64) {
     throw invalid('An ES256 signature is 64 bytes');
   }
-  const protectedHeader = decodeCbor(protectedBytes);
+  const protectedHeader = share ? decodeCborSharing(protectedBytes) : decodeCbor(protectedBytes);
   if (!(protectedHeader instanceof Map)) throw invalid('The protected header must be a map');
   return { protectedBytes, protectedHeader, payload, signature };
 }

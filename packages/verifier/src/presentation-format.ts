@@ -36,7 +36,14 @@
  */
 import { base45Decode, base45Encode } from './base45.js';
 import { base64urlDecode, base64urlEncode } from './base64url.js';
-import { cborToJson, decodeCbor, encodeCbor, type CborInput, type CborValue } from './cbor.js';
+import {
+  CborCursor,
+  cborToJson,
+  decodeCborSharing,
+  encodeCbor,
+  type CborInput,
+  type CborValue,
+} from './cbor.js';
 import { CoseHeader, coseEs256, coseSigStructure, decodeCoseSign1, encodeCoseSign1 } from './cose.js';
 import { FormatError } from './errors.js';
 import { licenceIdRoot, licenceIdSuffixPattern } from './licence-id.js';
@@ -224,7 +231,11 @@ export async function signPresentation(
 
 const malformed = (message: string) => new FormatError('invalid_claims', message);
 
-function expectKeys(map: Map<number | string, CborValue>, required: number[], optional: number[]): void {
+function expectKeys(
+  map: Map<number | string, CborValue>,
+  required: readonly number[],
+  optional: readonly number[],
+): void {
   for (const key of required) if (!map.has(key)) throw malformed(`Claim ${key} is missing`);
   for (const key of map.keys()) {
     if (typeof key !== 'number' || (!required.includes(key) && !optional.includes(key))) {
@@ -238,6 +249,23 @@ function text(value: CborValue | undefined, what: string, max: number): string {
     throw malformed(`${what} must be text`);
   return value;
 }
+
+/** The members a payload and its licence claim must and may have: made once, not per verification. */
+const claimsRequired: readonly number[] = [Claim.sub, Claim.exp, Claim.iat, Claim.cti, licenceClaim];
+const noMembers: readonly number[] = [];
+const licenceRequired: readonly number[] = [
+  LicenceMember.type,
+  LicenceMember.holder,
+  LicenceMember.status,
+  LicenceMember.validFrom,
+];
+const licenceOptional: readonly number[] = [
+  LicenceMember.validUntil,
+  LicenceMember.fields,
+  LicenceMember.statusList,
+];
+
+const isIndex = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 function seconds(value: CborValue | undefined, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -258,7 +286,76 @@ function seconds(value: CborValue | undefined, what: string): number {
  */
 export function readPresentationEnvelope(scan: string): PresentationEnvelope {
   if (!scan.startsWith(presentationPrefix)) throw new FormatError('not_a_credential', 'Not a presentation');
-  const cose = decodeCoseSign1(base45Decode(scan.slice(presentationPrefix.length)));
+  // The decoded bytes are this function's alone: COSE's byte strings stay views of them, not copies.
+  const buffer = base45Decode(scan, presentationPrefix.length, envelopeRoom);
+  try {
+    return readCanonicalEnvelope(buffer);
+  } catch {
+    // Anything else, valid or not, is read by the general path, which also names what is wrong.
+    return readEnvelope(buffer.subarray(envelopeRoom));
+  }
+}
+
+/**
+ * Bytes before a COSE_Sign1 in {@link readCanonicalEnvelope}'s buffer: with the message's own first two
+ * (tag 18, array of 4) they make room for the Sig_structure's first twelve (array of 4, "Signature1").
+ */
+export const envelopeRoom = 10;
+const sigStructureStart = encodeCbor(['Signature1', new Uint8Array(0)]).subarray(1, 12);
+
+/**
+ * The fast path of {@link readPresentationEnvelope}: the one layout our signers write, read in place
+ * (`d2 84`, the protected header `a3 01 26 04 <kid> 10 18 3d`, `a0`, the payload and the 64-byte
+ * signature). It throws on anything else, and what it accepts the general path reads the same.
+ * Exported for tests, not by the package.
+ *
+ * `buffer` holds the message after {@link envelopeRoom} bytes. The signed bytes are made in place, with
+ * no copy: `["Signature1", protected, h'', payload]` is the message's own `protected, {}, payload` (their
+ * heads are the shortest, as in any Sig_structure) behind the array head and "Signature1" written into
+ * the room and over the message's first two bytes, and with `{}` (`a0`) turned into `h''` (`40`). The
+ * buffer is changed only once everything was read, and no view handed out covers a changed byte.
+ *
+ * @internal
+ */
+export function readCanonicalEnvelope(buffer: Uint8Array): PresentationEnvelope {
+  const c = new CborCursor(buffer, envelopeRoom);
+  c.expect(0xd2); // tag 18
+  c.expect(0x84);
+  const protectedBytes = c.bytes();
+  const unprotectedAt = c.offset;
+  c.expect(0xa0); // an empty unprotected header
+  const payload = c.bytes();
+  const signedEnd = c.offset;
+  const signature = c.bytes();
+  c.end();
+  if (signature.length !== 64) throw malformed('signature');
+  const header = new CborCursor(protectedBytes);
+  header.expect(0xa3);
+  header.expect(CoseHeader.alg);
+  header.expect(0x26); // -7, ES256
+  header.expect(CoseHeader.kid);
+  const kid = header.bytes();
+  header.expect(CoseHeader.typ);
+  header.expect(0x18);
+  header.expect(cwtContentFormat);
+  header.end();
+  if (kid.length < 1 || kid.length > 32) throw malformed('kid');
+  buffer[0] = 0x84; // array of 4
+  buffer.set(sigStructureStart, 1); // "Signature1", over the room and the message's `d2 84`
+  buffer[unprotectedAt] = 0x40; // h'' (no external data) where the message has {}
+  return {
+    alg: coseEs256,
+    typ: cwtContentFormat,
+    kid,
+    signedBytes: buffer.subarray(0, signedEnd),
+    signature,
+    payload,
+  };
+}
+
+/** The general path of {@link readPresentationEnvelope}, for any COSE_Sign1 (exported for tests). @internal */
+export function readEnvelope(bytes: Uint8Array): PresentationEnvelope {
+  const cose = decodeCoseSign1(bytes, true);
   const header = cose.protectedHeader;
   for (const label of header.keys()) {
     if (label !== CoseHeader.alg && label !== CoseHeader.kid && label !== CoseHeader.typ) {
@@ -289,14 +386,135 @@ export function readPresentationEnvelope(scan: string): PresentationEnvelope {
  * const { claims, issuerCreditCode } = readPresentationClaims(envelope.payload);
  * ```
  */
-export function readPresentationClaims(bytes: Uint8Array): {
+export function readPresentationClaims(bytes: Uint8Array): ReadClaims {
+  try {
+    return readCanonicalClaims(bytes);
+  } catch {
+    // Anything else, valid or not, is read by the general path, which also names what is wrong.
+    return readClaims(bytes);
+  }
+}
+
+interface ReadClaims {
   claims: PresentationClaims;
   /** The issuer's credit code, from the licence id. */
   issuerCreditCode: string;
-} {
-  const payload = decodeCbor(bytes);
+}
+
+const licenceClaimKey = [0x3a, 0x00, 0x01, 0x00, 0x00] as const; // -65537
+/** The licence members every presentation has, as bits of their keys. */
+const requiredMembers =
+  (1 << LicenceMember.type) |
+  (1 << LicenceMember.holder) |
+  (1 << LicenceMember.status) |
+  (1 << LicenceMember.validFrom);
+
+/**
+ * The fast path of {@link readPresentationClaims}: the layout above as our signers write it (keys in
+ * their deterministic order, each value of its expected CBOR type), read straight into the claims without
+ * maps in between. It throws on anything else, and what it accepts the general path reads the same (a
+ * test holds them equal on valid and on mutated payloads). Exported for tests, not by the package.
+ *
+ * @internal
+ */
+export function readCanonicalClaims(bytes: Uint8Array): ReadClaims {
+  const c = new CborCursor(bytes);
+  c.expect(0xa5);
+  c.expect(Claim.sub);
+  const sub = c.text();
+  c.expect(Claim.exp);
+  const expiresAt = c.uint();
+  c.expect(Claim.iat);
+  const issuedAt = c.uint();
+  c.expect(Claim.cti);
+  const cti = c.bytes();
+  for (const byte of licenceClaimKey) c.expect(byte);
+  const members = c.head(5);
+  let type: string | undefined;
+  let kind: 'person' | 'entity' | undefined;
+  let name = '';
+  let masked = '';
+  let status: LicenceStatusValue | undefined;
+  let validFrom = 0;
+  let validUntil: number | undefined;
+  let fields: Record<string, unknown> = {};
+  let statusList: { list: number; idx: number } | undefined;
+  let seen = 0;
+  let previous = 0;
+  for (let i = 0; i < members; i++) {
+    const key = c.byte();
+    if (key <= previous || key > LicenceMember.statusList) throw malformed('licence member');
+    previous = key;
+    seen |= 1 << key;
+    switch (key) {
+      case LicenceMember.type:
+        type = c.text();
+        break;
+      case LicenceMember.holder: {
+        c.expect(0x83);
+        const k = c.text();
+        if (k !== 'p' && k !== 'e') throw malformed('holder');
+        kind = k === 'p' ? 'person' : 'entity';
+        name = c.text();
+        masked = c.text();
+        break;
+      }
+      case LicenceMember.status:
+        status = statusOfCode[c.uint()];
+        break;
+      case LicenceMember.validFrom:
+        validFrom = c.uint();
+        break;
+      case LicenceMember.validUntil:
+        validUntil = c.uint();
+        break;
+      case LicenceMember.fields: {
+        const value = c.item(2);
+        if (!(value instanceof Map) || value.size === 0) throw malformed('fields');
+        fields = cborToJson(value) as Record<string, unknown>;
+        break;
+      }
+      default: {
+        c.expect(0x82);
+        statusList = { list: c.uint(), idx: c.uint() };
+      }
+    }
+  }
+  c.end();
+  if ((seen & requiredMembers) !== requiredMembers || kind === undefined || status === undefined) {
+    throw malformed('licence members');
+  }
+  if (cti.length < 8 || cti.length > 32) throw malformed('cti');
+  const parts = licenceIdSuffixPattern.exec(sub);
+  if (!parts || sub.length > 64) throw malformed('sub');
+  const licenceType = text(type, 'type', 64);
+  const licence: Omit<PresentationClaims['licence'], 'fields'> & { fields?: Record<string, unknown> } = {
+    id: `${licenceIdRoot}.${sub}`,
+    type: licenceType,
+    holder: { kind, name: text(name, 'holder name', 200), masked: text(masked, 'masked number', 64) },
+    status,
+    validFrom,
+  };
+  if (validUntil !== undefined) licence.validUntil = validUntil;
+  licence.fields = fields;
+  if (statusList) licence.statusList = statusList;
+  return {
+    claims: {
+      id: base64urlEncode(cti),
+      issuedAt,
+      expiresAt,
+      licence: licence as PresentationClaims['licence'],
+    },
+    issuerCreditCode: parts[2] as string,
+  };
+}
+
+/** The general path of {@link readPresentationClaims}: decode, then check member by member (exported for tests). @internal */
+export function readClaims(bytes: Uint8Array): ReadClaims {
+  // Byte strings as views: none outlives this function (cti is returned as base64url text).
+  const payload = decodeCborSharing(bytes);
   if (!(payload instanceof Map)) throw malformed('The CWT claims must be a map');
-  expectKeys(payload, [Claim.sub, Claim.exp, Claim.iat, Claim.cti, licenceClaim], []);
+  expectKeys(payload, claimsRequired, noMembers);
   const cti = payload.get(Claim.cti);
   if (!(cti instanceof Uint8Array) || cti.length < 8 || cti.length > 32)
     throw malformed('cti must be 8 to 32 bytes');
@@ -309,11 +527,7 @@ export function readPresentationClaims(bytes: Uint8Array): {
 
   const licence = payload.get(licenceClaim);
   if (!(licence instanceof Map)) throw malformed('The licence claim must be a map');
-  expectKeys(
-    licence,
-    [LicenceMember.type, LicenceMember.holder, LicenceMember.status, LicenceMember.validFrom],
-    [LicenceMember.validUntil, LicenceMember.fields, LicenceMember.statusList],
-  );
+  expectKeys(licence, licenceRequired, licenceOptional);
   const holder = licence.get(LicenceMember.holder);
   if (!Array.isArray(holder) || holder.length !== 3 || (holder[0] !== 'p' && holder[0] !== 'e')) {
     throw malformed('holder must be [kind, name, masked number]');
@@ -333,33 +547,35 @@ export function readPresentationClaims(bytes: Uint8Array): {
   let statusList: { list: number; idx: number } | undefined;
   if (statusListValue !== undefined) {
     const [list, idx] = Array.isArray(statusListValue) ? statusListValue : [];
-    const index = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-    if (!Array.isArray(statusListValue) || statusListValue.length !== 2 || !index(list) || !index(idx)) {
+    if (!Array.isArray(statusListValue) || statusListValue.length !== 2 || !isIndex(list) || !isIndex(idx)) {
       throw malformed('the status list entry must be [list number, index]');
     }
     statusList = { list, idx };
   }
 
-  return {
-    claims: {
-      id: base64urlEncode(cti),
-      issuedAt: seconds(payload.get(Claim.iat), 'iat'),
-      expiresAt: seconds(payload.get(Claim.exp), 'exp'),
-      licence: {
-        id: licenceId,
-        type: text(licence.get(LicenceMember.type), 'type', 64),
-        holder: {
-          kind: holder[0] === 'p' ? 'person' : 'entity',
-          name: text(holder[1], 'holder name', 200),
-          masked: text(holder[2], 'masked number', 64),
-        },
-        status,
-        validFrom: seconds(licence.get(LicenceMember.validFrom), 'valid from'),
-        ...(validUntilValue === undefined ? {} : { validUntil: seconds(validUntilValue, 'valid until') }),
-        fields,
-        ...(statusList ? { statusList } : {}),
+  // Built by assignment in the order of the type, not by spreading fresh objects: this runs on every
+  // verification. The checks run in the same order as ever, so the same input fails the same way.
+  const id = base64urlEncode(cti);
+  const issuedAt = seconds(payload.get(Claim.iat), 'iat');
+  const expiresAt = seconds(payload.get(Claim.exp), 'exp');
+  // `fields` comes after `validUntil`, as it always has (a serialisation shows the same order).
+  const licenceClaims: Omit<PresentationClaims['licence'], 'fields'> & { fields?: Record<string, unknown> } =
+    {
+      id: licenceId,
+      type: text(licence.get(LicenceMember.type), 'type', 64),
+      holder: {
+        kind: holder[0] === 'p' ? 'person' : 'entity',
+        name: text(holder[1], 'holder name', 200),
+        masked: text(holder[2], 'masked number', 64),
       },
-    },
+      status,
+      validFrom: seconds(licence.get(LicenceMember.validFrom), 'valid from'),
+    };
+  if (validUntilValue !== undefined) licenceClaims.validUntil = seconds(validUntilValue, 'valid until');
+  licenceClaims.fields = fields;
+  if (statusList) licenceClaims.statusList = statusList;
+  return {
+    claims: { id, issuedAt, expiresAt, licence: licenceClaims as PresentationClaims['licence'] },
     issuerCreditCode,
   };
 }

@@ -26,10 +26,11 @@ import { readScan } from './input.js';
 import { portableCodec, readCompactJws } from './jws.js';
 import { KeyCache } from './key-cache.js';
 import { base64urlEncode } from './base64url.js';
+import { isoFromMillis, isoFromSeconds } from './iso-time.js';
 import { licenceIdPattern } from './licence-id.js';
 import {
   cwtContentFormat,
-  presentationKeyId,
+  presentationJwksKid,
   presentationLifetime,
   readPresentationClaims,
   readPresentationEnvelope,
@@ -131,13 +132,7 @@ function then<T>(value: T | Promise<T>, next: (value: T) => Answer): Answer {
   return value instanceof Promise ? value.then(next) : next(value);
 }
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+const iso = isoFromSeconds;
 
 /** What one verification has learnt so far, for the verdict whenever it ends. */
 interface Run {
@@ -170,6 +165,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keys = new KeyCache(options.crypto);
   const codec = options.codec ?? portableCodec;
   const { trust, status: statusSource } = options;
+  /** Each JWK kid's {@link presentationJwksKid}, computed once per kid rather than on every verification. */
+  const presentationKids = new Map<string, string>();
+
+  /** The first key whose thumbprint kid starts with the COSE kid (`coseKid`, in base64url), if any. */
+  function keyWithPresentationKid(
+    platformKeys: readonly PublicJwk[],
+    coseKid: string,
+  ): PublicJwk | undefined {
+    for (const key of platformKeys) {
+      if (key.kid === undefined) continue;
+      let short = presentationKids.get(key.kid);
+      if (short === undefined) {
+        // Bounded like the key cache: a long-lived verifier sees few platform keys, but never grows without end.
+        if (presentationKids.size >= 1024) presentationKids.clear();
+        short = presentationJwksKid(key.kid);
+        presentationKids.set(key.kid, short);
+      }
+      // base64url is one-to-one on bytes, so equal text is equal key id bytes (and equal length).
+      if (short === coseKid) return key;
+    }
+    return undefined;
+  }
 
   /** Status, then periods (in seconds), the skew tolerated: the verdict on a verified token. */
   function judge(
@@ -266,11 +283,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return then(trust.platformKeys(), (platformKeys) => {
       // The JWK whose kid is the COSE kid in base64url (the JWKS publishes that short form too), else
       // the one whose full thumbprint kid it prefixes: keys pinned in an app, JWKS fetched before 2026-12.
-      const jwk =
-        keyWithKid(platformKeys, base64urlEncode(envelope.kid)) ??
-        platformKeys.find(
-          (key) => key.kid !== undefined && sameBytes(presentationKeyId(key.kid), envelope.kid),
-        );
+      const coseKid = base64urlEncode(envelope.kid);
+      const jwk = keyWithKid(platformKeys, coseKid) ?? keyWithPresentationKid(platformKeys, coseKid);
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
       if (!isLowS(envelope.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, envelope.signature, envelope.signedBytes), (holds) => {
@@ -370,7 +384,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const now = clock();
       const run: Run = {
         now,
-        checkedAt: new Date(now).toISOString(),
+        checkedAt: isoFromMillis(now),
         data: [],
         status: verifyOptions?.status ?? statusSource,
       };
@@ -429,21 +443,21 @@ function licenceView(
 }
 
 function issuerView(issuer: TrustedIssuer) {
-  return {
+  // By assignment, not a spread of a fresh object: it runs on every verification.
+  const view: { id: string; name: string; creditCode: string; region?: string } = {
     id: issuer.id,
     name: issuer.name,
     creditCode: issuer.creditCode,
-    ...(issuer.region === undefined ? {} : { region: issuer.region }),
   };
+  if (issuer.region !== undefined) view.region = issuer.region;
+  return view;
 }
 
 function statusCheck(answer: StatusAnswer | undefined, carried?: LicenceStatusValue): StatusCheck {
   if (answer) {
-    return {
-      source: answer.source,
-      status: answer.status,
-      ...(answer.freshness ? { stale: answer.freshness.stale } : {}),
-    };
+    const check: StatusCheck = { source: answer.source, status: answer.status };
+    if (answer.freshness) check.stale = answer.freshness.stale;
+    return check;
   }
   return carried ? { source: 'presentation', status: carried } : { source: 'none' };
 }

@@ -58,6 +58,37 @@ describe('base45 (RFC 9285)', () => {
   });
 });
 
+describe('base45Decode from an offset', () => {
+  it('decodes and refuses exactly what it does on the text cut at that offset, with the same message (after any room)', () => {
+    const outcome = (run: () => Uint8Array): { bytes?: Uint8Array; error?: string } => {
+      try {
+        return { bytes: run() };
+      } catch (error) {
+        return { error: error instanceof FormatError ? `${error.code}: ${error.message}` : String(error) };
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom(...'EL1:0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:é\u0100') }),
+        fc.nat({ max: 8 }),
+        (text, cut) => {
+          const start = Math.min(cut, text.length);
+          expect(outcome(() => base45Decode(text, start))).toEqual(
+            outcome(() => base45Decode(text.slice(start))),
+          );
+          const room = cut % 3;
+          expect(outcome(() => base45Decode(text, start, room).subarray(room))).toEqual(
+            outcome(() => base45Decode(text.slice(start))),
+          );
+          const roomy = outcome(() => base45Decode(text, start, room));
+          if (roomy.bytes) expect([...roomy.bytes.subarray(0, room)]).toEqual(new Array(room).fill(0));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('base64url (RFC 4648 §5), strict', () => {
   it('agrees with Buffer on any bytes', () => {
     fc.assert(
