@@ -250,6 +250,19 @@ describe('a share through openid-client', () => {
     });
   });
 
+  it('the person finds the share in their usage record (用证记录): the platform by name, the type, the purpose', async () => {
+    const response = await getWithToken(runtime, '/me/usage', await personToken(result.ua));
+    expect(response.status).toBe(200);
+    const { items } = (await response.json()) as { items: Array<Record<string, unknown>> };
+    const share = items.find((item) => item.action === 'shared' && item.licenceId === driving.id);
+    expect(share).toMatchObject({
+      licenceType: 'driving-licence',
+      client: { id: platform.clientId },
+      purpose,
+    });
+    expect((share!.client as { name?: string }).name).toBeTruthy();
+  });
+
   it('refresh keeps the same grant: the details again, and the new token reads the same', async () => {
     const refreshed = await client.refreshTokenGrant(platform.config, result.tokens.refresh_token!);
     expect(refreshed.authorization_details).toEqual(result.tokens.authorization_details);
