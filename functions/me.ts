@@ -115,17 +115,30 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     return { accountId: person.id, name: person.name, level: reader.level };
   };
   const rp = relyingPartyOf(deps.config.issuerUrl);
+  /**
+   * The usage record and the authorizations name the other platforms that use the person's licences, and
+   * withdrawing ends one: theirs to do in the wallet (or another first-party app), not any platform's that
+   * holds a `licences` token (security review: a platform could list and withdraw a competitor's share).
+   */
+  const firstPartyOnly = async (message: string) => {
+    if (caller.clientId === walletClientId) return;
+    if ((await deps.clientReader.find(caller.clientId))?.first_party === true) return;
+    throw new ForbiddenError(message, 'first_party_only');
+  };
 
   return served.dispatch(event, {
     'GET /shared/licences': () => {
       throw new Error('served above, with the platform’s token');
     },
-    'GET /me/authorizations': async () =>
-      json(
+    'GET /me/authorizations': async () => {
+      await firstPartyOnly('Authorizations are managed in the wallet (我的证照) only');
+      return json(
         200,
         (await listAuthorizations(subject.personId, deps)) satisfies z.output<typeof authorizationListSchema>,
-      ),
+      );
+    },
     'DELETE /me/authorizations/{id}': async () => {
+      await firstPartyOnly('Authorizations are managed in the wallet (我的证照) only');
       await withdrawAuthorization(subject.personId, event.pathParameters?.id ?? '', deps);
       return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
     },
@@ -153,17 +166,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     'GET /me/usage': async () => {
       const query = parseQuery(event, usageQuery);
-      // The record names the other platforms and apps that used the person's licences: theirs to read in
-      // the wallet (or another first-party app), not any platform's that holds a `licences` token.
-      if (
-        caller.clientId !== walletClientId &&
-        (await deps.clientReader.find(caller.clientId))?.first_party !== true
-      ) {
-        throw new ForbiddenError(
-          'The usage record is read in the wallet (我的证照) only',
-          'first_party_only',
-        );
-      }
+      await firstPartyOnly('The usage record is read in the wallet (我的证照) only');
       return json(200, await usageOf(reader, query, { usage: deps.usage, clients: deps.clientReader }));
     },
     'POST /me/licences/{id}/presentations': async () => {

@@ -345,14 +345,14 @@ export const operations: Operations = {
     summary: 'The platforms I let read my licences (已授权的平台), newest first',
     tag: 'Sharing',
     responses: { 200: { description: 'My authorizations', schema: authorizationListSchema } },
-    problems: { 403: ['not_a_person'] },
+    problems: { 403: ['not_a_person', 'first_party_only'] },
   },
   'DELETE /me/authorizations/{id}': {
     operationId: 'withdrawAuthorization',
     summary: 'Withdraw an authorization: the platform’s tokens stop working at once',
     tag: 'Sharing',
     responses: { 204: { description: 'Withdrawn' } },
-    problems: { 403: ['not_a_person'], 404: ['authorization_not_found'] },
+    problems: { 403: ['not_a_person', 'first_party_only'], 404: ['authorization_not_found'] },
   },
   'GET /shared/licences': {
     operationId: 'sharedLicences',

@@ -409,6 +409,16 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
     await expectStatus(await call('GET /me/authorizations', '/me/authorizations'), 401);
     const authorization = `/me/authorizations/${grantId}`;
+    // Another platform holding the person's `licences` token neither lists nor withdraws their shares
+    // (security review: it could read a competitor's share and end it).
+    await expectStatus(
+      await call('GET /me/authorizations', '/me/authorizations', { token: platformToken }),
+      403,
+    );
+    await expectStatus(
+      await call('DELETE /me/authorizations/{id}', authorization, { token: platformToken }),
+      403,
+    );
     await expectStatus(
       await call('DELETE /me/authorizations/{id}', authorization, { token: walletToken }),
       204,
