@@ -15,9 +15,12 @@ import {
   lookupMac,
   signerFor,
   fingerprint,
+  clientReader,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
+import { walletClientId } from '../shared/identifiers/client-ids.js';
+import { recordShares } from '../shared/sharing/record-shares.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
@@ -49,6 +52,7 @@ const dependencies = composition({
   lookupMac,
   signerFor,
   fingerprint,
+  clientReader,
 });
 const served = routesOf('licences');
 
@@ -72,6 +76,21 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     }
     const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
     const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
+    // A platform other than the wallet reading it: a share, in the person's usage record (as /me/licences).
+    if (
+      caller.clientId !== walletClientId &&
+      (await deps.clientReader.find(caller.clientId))?.first_party !== true
+    ) {
+      await recordShares(
+        {
+          clientId: caller.clientId,
+          at: new Date(deps.clock.now()).toISOString(),
+          requestId: event.requestContext.requestId,
+        },
+        [licence],
+        deps,
+      );
+    }
     return json(200, licenceView(licence, issuer, new Date(deps.clock.now())), {
       'cache-control': 'private, no-store',
     });

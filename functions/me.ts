@@ -20,6 +20,7 @@ import {
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
+import { recordShares } from '../shared/sharing/record-shares.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
@@ -120,10 +121,11 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
    * withdrawing ends one: theirs to do in the wallet (or another first-party app), not any platform's that
    * holds a `licences` token (security review: a platform could list and withdraw a competitor's share).
    */
+  const isFirstParty = async () =>
+    caller.clientId === walletClientId ||
+    (await deps.clientReader.find(caller.clientId))?.first_party === true;
   const firstPartyOnly = async (message: string) => {
-    if (caller.clientId === walletClientId) return;
-    if ((await deps.clientReader.find(caller.clientId))?.first_party === true) return;
-    throw new ForbiddenError(message, 'first_party_only');
+    if (!(await isFirstParty())) throw new ForbiddenError(message, 'first_party_only');
   };
 
   return served.dispatch(event, {
@@ -158,6 +160,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     'GET /me/licences': async () => {
       const held = await holderLicences(reader, deps);
+      // A platform reading the person's licences through the holder API is a share like any other: the
+      // person finds it in their usage record (security review: it left no trace there).
+      if (!(await isFirstParty())) {
+        await recordShares(
+          { clientId: caller.clientId, at: now.toISOString(), requestId: event.requestContext.requestId },
+          held.map(({ licence }) => licence),
+          deps,
+        );
+      }
       return json(200, {
         items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)),
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).

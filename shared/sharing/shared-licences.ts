@@ -6,6 +6,7 @@ import { holderLicences, licenceReader, type HolderDependencies } from '../licen
 import { licenceView, licenceViewSchema, type LicenceView } from '../licence/licence.js';
 import type { SharingGrants } from './authorizations.js';
 import { grantedLicenceTypes, licenceAccessDetails } from './licence-access.js';
+import { recordShares } from './record-shares.js';
 
 /** What `GET /shared/licences` answers: the granted types' licences, each with its credential. */
 export const sharedLicencesSchema = z
@@ -64,20 +65,15 @@ export async function sharedLicences(
   const held = (await holderLicences(reader, deps)).filter(({ licence }) => types.has(licence.type));
   const now = new Date(deps.clock.now());
   const at = now.toISOString();
-  await Promise.all(
-    held.map(({ licence }) =>
-      deps.audit.record({
-        at,
-        action: 'licence.shared',
-        actor: caller.clientId,
-        licenceId: licence.id,
-        licenceType: licence.type,
-        issuerId: licence.issuerId,
-        holderKey: licence.holder.lookupKey,
-        purpose: details.find((detail) => detail.licence_types.includes(licence.type))!.purpose,
-        ...(caller.requestId ? { requestId: caller.requestId } : {}),
-      }),
-    ),
+  await recordShares(
+    {
+      clientId: caller.clientId,
+      at,
+      purposeOf: (licence) => details.find((detail) => detail.licence_types.includes(licence.type))?.purpose,
+      ...(caller.requestId ? { requestId: caller.requestId } : {}),
+    },
+    held.map(({ licence }) => licence),
+    deps,
   );
   return { items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)) };
 }

@@ -253,6 +253,16 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
       403,
       'first_party_only',
     );
+    // What that platform read through the holder API is a share, and the person sees it (security
+    // review: such reads left no trace in the record).
+    const own = (await (await getWithToken(runtime, '/me/usage', citizenToken)).json()) as {
+      items: UsageEntry[];
+    };
+    const read = own.items.filter(
+      (item) => item.action === 'shared' && item.client?.id === platform.clientId,
+    );
+    expect(read.map((item) => item.licenceId)).toContain(licence.id);
+    expect(read[0]!.client).toEqual({ id: platform.clientId, name: '某平台' });
   });
 
   it('covers the enterprise the person acts for in this session, and only in it', async () => {
