@@ -141,7 +141,9 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     'DELETE /me/authorizations/{id}': async () => {
       await firstPartyOnly('Authorizations are managed in the wallet (我的证照) only');
-      await withdrawAuthorization(subject.personId, event.pathParameters?.id ?? '', deps);
+      await withdrawAuthorization(subject.personId, event.pathParameters?.id ?? '', deps, {
+        requestId: event.requestContext.requestId,
+      });
       return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
     },
     'GET /me/passkeys': async () =>

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -134,17 +136,28 @@ export async function listAuthorizations(
  *
  * @example
  * ```ts
- * await withdrawAuthorization(subject.personId, grantId, { sharingGrants });
+ * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, audit, clock }, { requestId });
  * ```
  */
 export async function withdrawAuthorization(
   personId: string,
   grantId: string,
-  deps: { sharingGrants: SharingGrants },
+  deps: { sharingGrants: SharingGrants; audit: AuditTrail; clock: Clock },
+  context: { requestId?: string } = {},
 ): Promise<void> {
   const grant = grantId.length <= 200 ? await deps.sharingGrants.find(grantId) : undefined;
   if (!grant || parseAccountId(grant.accountId).personId !== personId) {
     throw new NotFoundError(`No authorization ${grantId.slice(0, 64)}`, 'authorization_not_found');
   }
   await deps.sharingGrants.revoke(grantId);
+  // A state change leaves its trace (security review): who withdrew which platform's access, to what.
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    action: 'authorization.withdrawn',
+    actor: grant.accountId,
+    reason: `client ${grant.clientId}, grant ${grant.id}, types ${grant.details
+      .flatMap((detail) => detail.licence_types)
+      .join(' ')}`,
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+  });
 }

@@ -34,7 +34,14 @@ export const licenceAccessDetailSchema = z.strictObject({
     .min(1)
     .max(8)
     .refine((codes) => new Set(codes).size === codes.length, 'each licence type only once'),
-  purpose: z.string().trim().min(1).max(200),
+  // Shown to the person on the consent page: one line of text, no control or invisible formatting
+  // characters (a bidi override or a newline could make it read as something the platform did not say).
+  purpose: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((text) => !/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(text), 'no control or formatting characters'),
   actions: z.array(z.literal('read')).min(1).max(1).optional(),
   expires_at: z.iso.datetime({ offset: true }).optional(),
 });

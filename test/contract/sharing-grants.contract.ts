@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
 import { listAuthorizations, withdrawAuthorization } from '../../shared/sharing/authorizations.js';
 import { NotFoundError } from '../../shared/errors.js';
+import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import { InMemoryClientNames } from '../support/in-memory-sharing.js';
 import { rejection, type Make } from './subject.js';
 
@@ -90,12 +91,21 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
           purpose: '办理车辆登记',
         }),
       ]);
-      expect(
-        await rejection(withdrawAuthorization('acc_other', mine, { sharingGrants: subject.store })),
-      ).toBeInstanceOf(NotFoundError);
+      const audit = new InMemoryAudit();
+      const deps = { sharingGrants: subject.store, audit, clock: new TestClock() };
+      expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
       expect(await subject.store.find(mine)).toBeDefined();
-      await withdrawAuthorization('acc_me', mine, { sharingGrants: subject.store });
+      expect(audit.entries).toEqual([]);
+      await withdrawAuthorization('acc_me', mine, deps);
       expect(await subject.store.find(mine)).toBeUndefined();
+      // The withdrawal is in the audit trail: who, which platform's grant, which types.
+      expect(audit.entries).toEqual([
+        expect.objectContaining({
+          action: 'authorization.withdrawn',
+          actor: 'acc_me',
+          reason: `client cl_platform, grant ${mine}, types driving-licence`,
+        }),
+      ]);
     });
   });
 }
