@@ -61,7 +61,11 @@ export async function sharedLicences(
     throw new UnauthenticatedError('The authorization was withdrawn or has ended', 'invalid_token');
   }
   const types = new Set(grantedLicenceTypes(details));
-  const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
+  const subject = parseAccountId(caller.accountId);
+  const reader = await licenceReader(subject, caller.acr, deps);
+  // Acting for an enterprise, the consent page asked for the enterprise's licences: the person's own
+  // (the reader's first key) do not go with them (security review L1).
+  if (subject.kind === 'entity') reader.holderLookupKeys = reader.holderLookupKeys.slice(1);
   const held = (await holderLicences(reader, deps)).filter(({ licence }) => types.has(licence.type));
   const now = new Date(deps.clock.now());
   const at = now.toISOString();

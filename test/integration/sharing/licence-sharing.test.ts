@@ -432,7 +432,9 @@ describe('acting for an enterprise', () => {
       authorizationDetailsTypes: ['licence_access'],
     });
     const ua = browser();
-    const details = [licenceAccess(['business-licence'], '企业年报公示')];
+    // The driving licence too, which the representative holds personally: acting for the enterprise, the
+    // page says the enterprise's licences, so the person's own must not go (security review L1).
+    const details = [licenceAccess(['business-licence', 'driving-licence'], '企业年报公示')];
     const request = await authorizationRequest(enterprisePlatform, {
       scope: 'openid entity',
       authorization_details: JSON.stringify(details),
