@@ -48,6 +48,17 @@ export function announceIssuerChange(creditCode: string): void {
  */
 export class IssuerCache {
   private readonly entries = new Map<string, { issuer: Issuer; until: number }>();
+  /**
+   * Bumped by every invalidation. A read that began before one may carry the record as it was before the
+   * change: {@link put} refuses it, so a change made in this process is never undone by a read that was
+   * already in flight (security review). Invalidations are rare, so one counter for all issuers will do.
+   */
+  #epoch = 0;
+
+  /** The moment a read begins, to hand back to {@link put} with what it read. */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   constructor(
     private readonly lifetimeMs: number,
@@ -66,9 +77,13 @@ export class IssuerCache {
     return undefined;
   }
 
-  /** Keeps `issuer` (just read) for the lifetime; returns it, to read as one expression. */
-  put(issuer: Issuer | undefined): Issuer | undefined {
+  /**
+   * Keeps `issuer` (just read) for the lifetime; returns it, to read as one expression. With `readSince`
+   * (the {@link epoch} when the read began), a record read across an invalidation is returned but not kept.
+   */
+  put(issuer: Issuer | undefined, readSince?: number): Issuer | undefined {
     if (!issuer || this.lifetimeMs <= 0) return issuer;
+    if (readSince !== undefined && readSince !== this.#epoch) return issuer;
     if (this.entries.size >= this.maxEntries) this.entries.clear();
     this.entries.set(issuer.creditCode, { issuer, until: this.clock.now() + this.lifetimeMs });
     return issuer;
@@ -76,6 +91,7 @@ export class IssuerCache {
 
   /** Forgets one issuer, or all of them. */
   invalidate(creditCode?: string): void {
+    this.#epoch += 1;
     if (creditCode === undefined) this.entries.clear();
     else this.entries.delete(creditCode);
   }

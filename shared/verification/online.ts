@@ -72,8 +72,9 @@ export function storeTrust(deps: {
     return trusted;
   };
   const byCreditCode = async (creditCode: string) => {
+    const readSince = cache?.epoch;
     const issuer = await deps.issuers.findByCreditCode(creditCode);
-    return issuer && issuer.status !== 'provisioning' ? (cache?.put(issuer) ?? issuer) : issuer;
+    return issuer && issuer.status !== 'provisioning' ? (cache?.put(issuer, readSince) ?? issuer) : issuer;
   };
   return {
     issuerById(id) {
@@ -87,12 +88,13 @@ export function storeTrust(deps: {
           const issuer = await byCreditCode(creditCode);
           if (issuer?.id === id) return view(issuer);
         }
+        const readSince = cache?.epoch;
         const issuer = await deps.issuers.findById(id);
         if (issuer && issuer.status !== 'provisioning') {
           // Bounded, and filled only by issuers that exist: random ids in hostile scans add nothing.
           if (creditCodes.size >= 10_000) creditCodes.clear();
           creditCodes.set(id, issuer.creditCode);
-          cache?.put(issuer);
+          cache?.put(issuer, readSince);
         }
         return view(issuer);
       })();

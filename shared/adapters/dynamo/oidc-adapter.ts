@@ -173,6 +173,8 @@ const clientCaches = new WeakMap<object, Map<string, CachedClient>>();
  * withdrawal counts at once everywhere (as the issuer cache does), not after `clientCacheSeconds`.
  */
 const processClientCaches = new Set<WeakRef<Map<string, CachedClient>>>();
+/** Counts the client changes of this process, so that a read in flight across one is not cached. */
+let clientChanges = 0;
 
 function clientCache(deps: DynamoAdapterDeps): Map<string, CachedClient> | undefined {
   if (!deps.clientCacheSeconds || deps.clientCacheSeconds <= 0) return undefined;
@@ -194,9 +196,12 @@ async function getClient(deps: DynamoAdapterDeps, id: string): Promise<OidcItem 
   const now = deps.clock.now();
   const cached = cache?.get(id);
   if (cached && cached.until > now) return structuredClone(cached.item);
+  const readSince = clientChanges;
   const item = await getLive(deps, oidcItemKey('Client', id));
   if (cache) {
-    if (item) cache.set(id, { item: structuredClone(item), until: now + deps.clientCacheSeconds! * 1000 });
+    // A change of this process while the read was in flight: the record may predate it, so it is not kept.
+    if (item && readSince === clientChanges)
+      cache.set(id, { item: structuredClone(item), until: now + deps.clientCacheSeconds! * 1000 });
     else cache.delete(id);
   }
   return item;
@@ -242,6 +247,7 @@ const SESSION_RESAVE_FRACTION = 0.1;
 
 /** Forgets a client this process changed, so that every container of it reads the change next. */
 function forgetClient(_deps: DynamoAdapterDeps, id: string): void {
+  clientChanges += 1;
   for (const ref of processClientCaches) {
     const cache = ref.deref();
     if (cache) cache.delete(id);

@@ -149,3 +149,20 @@ describe('IssuerCache', () => {
     expect(cache.get('D')).toBeUndefined();
   });
 });
+
+describe('the issuer cache and a read in flight across a change', () => {
+  it('does not keep a record read before an invalidation of this process (it would undo the change)', () => {
+    let now = 0;
+    const cache = new IssuerCache(30_000, { now: () => now });
+    const before = { creditCode: '11110000000013223T', id: 'iss_x', status: 'active' } as unknown as Issuer;
+    const readSince = cache.epoch;
+    // The withdrawal is written and announced while the read above is still on its way.
+    announceIssuerChange('11110000000013223T');
+    expect(cache.put(before, readSince)).toBe(before);
+    expect(cache.get('11110000000013223T')).toBeUndefined();
+    // A read that began after it is kept as usual.
+    expect(cache.put(before, cache.epoch)).toBe(before);
+    now += 1000;
+    expect(cache.get('11110000000013223T')).toBe(before);
+  });
+});
