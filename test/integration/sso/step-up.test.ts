@@ -208,6 +208,32 @@ describe('step-up by acr_values', () => {
     expect(bad.page?.html).toContain('phone');
   });
 
+  // Review finding (issue 13): each new code gave 5 new tries. Here four phones of the person, five
+  // wrong codes each, fill the day's ceiling of 20: the fifth phone's right code is refused too.
+  it('20 wrong codes a day across codes and phones, then 429, the right code too', async () => {
+    const p = await person();
+    const phones = Array.from({ length: 5 }, (_, i) => `+8613600${String(100_000 + phoneSeq * 10 + i)}`);
+    for (const phone of phones) carrier.add({ ...p, phone });
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    for (const phone of phones.slice(0, 4)) {
+      await ua.navigate(action, { form: { phone, send: '1' } });
+      const code = (await lastCodeTo(phone))!;
+      const wrong = code === '000000' ? '000001' : '000000';
+      for (let i = 0; i < 5; i++) {
+        expect((await ua.navigate(action, { form: { phone, code: wrong } })).page!.status).toBe(400);
+      }
+    }
+    const last = phones[4]!;
+    await ua.navigate(action, { form: { phone: last, send: '1' } });
+    const refused = await ua.navigate(action, { form: { phone: last, code: (await lastCodeTo(last))! } });
+    expect(refused.leftTo).toBeUndefined();
+    expect(refused.page!.status).toBe(429);
+    expect(refused.page!.html).toContain('今天输错验证码的次数过多');
+  });
+
   it('an essential acr claim asks the same', async () => {
     const p = await person();
     const ua = browser();
