@@ -148,7 +148,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
   // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
-  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete).
+  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete); a
+  // takeover and a password reset each write an audit entry (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
   // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
@@ -179,6 +180,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.scanLogin,
           partitions.passkeyChallenge,
           partitions.smsCode,
+          partitions.audit,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -349,7 +351,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
   // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
   // key; it sends one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
-  // pending codes (put, update a try, conditional delete) and the send limits (get, conditional put, delete).
+  // pending codes (put, update a try, conditional delete) and the send limits (get, conditional put, delete);
+  // the person's daily ceiling on wrong codes (get, conditional put, update and delete to give a try back).
   accounts: {
     table: {
       items: {
@@ -363,6 +366,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.smsSendLimits,
+          partitions.smsCheckLimits,
         ],
         PutItem: [
           partitions.loginAttemptsOf('registration'),
@@ -371,10 +375,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAgents,
           partitions.audit,
           partitions.smsSendLimits,
+          partitions.smsCheckLimits,
           partitions.smsCode,
         ],
-        UpdateItem: [partitions.smsCode],
-        DeleteItem: [partitions.smsSendLimits, partitions.smsCode, partitions.account],
+        UpdateItem: [partitions.smsCode, partitions.smsCheckLimits],
+        DeleteItem: [
+          partitions.smsSendLimits,
+          partitions.smsCheckLimits,
+          partitions.smsCode,
+          partitions.account,
+        ],
       },
       queries: ['gsi1', 'gsi2'],
     },

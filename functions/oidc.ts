@@ -28,6 +28,7 @@ import {
   smsCodes,
   signIns,
   carrier,
+  audit,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
@@ -66,6 +67,7 @@ const dependencies = composition({
   smsCodes,
   signIns,
   carrier,
+  audit,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('oidc');

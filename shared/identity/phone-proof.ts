@@ -1,3 +1,4 @@
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { IdNumber } from '../identifiers/id-number.js';
 import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
@@ -8,9 +9,11 @@ import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
 import type { CarrierRegistry, PopulationRegistry } from './registry.js';
 import type { SignInRevocation } from './sign-in-revocation.js';
+import { epochSeconds } from '../clock.js';
 import {
   admitSend,
   checkSmsCode,
+  countDaily,
   phoneDigest,
   deliverSmsCode,
   prepareSmsCode,
@@ -33,25 +36,79 @@ export interface PhoneProofDependencies extends SmsCodeDependencies {
   passkeys: PasskeyStore;
   /** Reads the account's ID number back for the registries' HTTP services (the step-up knows no other). */
   pii: PiiCipher;
+  /** Takeovers (`account.taken_over`) and password resets (`account.password_reset`) are recorded. */
+  audit: AuditTrail;
 }
 
-export type ProofRequest = { status: 'requested' } | { status: 'throttled'; retryAfterSeconds: number };
+export type ProofRequest =
+  | { status: 'requested' }
+  | { status: 'throttled'; retryAfterSeconds: number }
+  /** A reset asked for with a phone other than the one that proved the account (see {@link resetPhoneRefusal}). */
+  | { status: 'not_proven_phone' };
+
+/**
+ * Refused phones a day per person before the reset stops saying so: past it, a reset with another phone
+ * gets the same notice as any request (and still no code), so the refusal is no oracle for guessing which
+ * phone an account was proven by, and filling it locks no one out (the right phone still gets its code).
+ */
+export const resetPhoneRefusalsPerDay = 5;
+
+/**
+ * A password reset's code goes only to the phone that proved the account, when one did (`provenPhone`):
+ * another phone the carrier lists under the same person and name (a family SIM) must not replace the
+ * password and the proven phone behind its back. Accounts never proven by a phone keep the carrier's
+ * answer alone. `refuse` says whether the page may tell (the first {@link resetPhoneRefusalsPerDay} a
+ * day per person), `silent` that it must answer as for any request.
+ */
+async function resetPhoneRefusal(
+  subject: SmsCodeSubject,
+  deps: SmsCodeDependencies & Pick<PhoneProofDependencies, 'accounts'>,
+): Promise<'refuse' | 'silent' | undefined> {
+  const account = await deps.accounts.findByLookupKey(subject.lookupKey);
+  if (!account?.provenPhone) return undefined;
+  if ((await phoneDigest(deps.lookupMac, subject.phone)) === account.provenPhone) return undefined;
+  const told = await countDaily(
+    `sms-check#reset-phone#${subject.lookupKey}#day`,
+    resetPhoneRefusalsPerDay,
+    deps,
+    epochSeconds(deps.clock),
+  );
+  return told.counted ? 'refuse' : 'silent';
+}
 
 /**
  * Sends a code for `subject` if, and only if, the carrier registry confirms its phone for the person the
  * registry knows under its lookup key. The answer is the same either way (`requested`): it never tells
  * whether a number belongs to someone. The send limits count every request, confirmed or not, so that the
- * form is no oracle for the carrier registry either.
+ * form is no oracle for the carrier registry either. A reset (`purpose: 'reset'`, which needs `accounts`)
+ * on an account proven by a phone sends only to that phone: another is `not_proven_phone` (a few times a
+ * day per person, then `requested` without a code, see {@link resetPhoneRefusalsPerDay}).
+ *
+ * @example
+ * ```ts
+ * const request = await requestPhoneProof({ purpose: 'reset', lookupKey, phone }, sourceIp, deps, idNumber);
+ * ```
  */
 export async function requestPhoneProof(
   subject: SmsCodeSubject,
   source: string,
-  deps: SmsCodeDependencies & Pick<PhoneProofDependencies, 'registry' | 'carrier'>,
+  deps: SmsCodeDependencies &
+    Pick<PhoneProofDependencies, 'registry' | 'carrier'> &
+    Partial<Pick<PhoneProofDependencies, 'accounts'>>,
   /** The ID number itself: the registries' HTTP services need it (the lookup key is our own MAC). */
   idNumber?: IdNumber,
 ): Promise<ProofRequest> {
   const admission = await admitSend({ phone: subject.phone, source }, deps);
   if (!admission.admitted) return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
+  let withheld = false;
+  if (subject.purpose === 'reset') {
+    // Fail closed: a reset that cannot see the account's proven phone sends nothing.
+    if (!deps.accounts) throw new Error('a reset needs the accounts to find the proven phone');
+    const refusal = await resetPhoneRefusal(subject, { ...deps, accounts: deps.accounts });
+    if (refusal === 'refuse') return { status: 'not_proven_phone' };
+    // Past the day's refusals: the same work and answer as any request, without the code.
+    withheld = refusal === 'silent';
+  }
   // The code is made and hashed either way, so that the time taken says less about the answer; what is
   // left (storing and texting it) is documented in docs/sign-in.md.
   const [prepared, person] = await Promise.all([
@@ -66,7 +123,7 @@ export async function requestPhoneProof(
       phone: subject.phone,
       ...(idNumber ? { idNumber } : {}),
     }));
-  if (confirmed) await deliverSmsCode(prepared, deps);
+  if (confirmed && !withheld) await deliverSmsCode(prepared, deps);
   else logger.info('sms code not sent: phone not confirmed for the person', { purpose: subject.purpose });
   return { status: 'requested' };
 }
@@ -78,7 +135,8 @@ export type ProofOutcome =
       /** True when the account had never reached level 3 under this phone: its old sign-ins were ended. */
       tookOver: boolean;
     }
-  | { ok: false; reason: 'wrong_code' | 'expired_code' | 'no_account' };
+  | { ok: false; reason: 'wrong_code' | 'expired_code' | 'no_account' | 'not_proven_phone' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
  * Completes a proof: checks the code ({@link checkSmsCode}: 5 tries, 5 minutes, once), then raises the
@@ -87,7 +145,9 @@ export type ProofOutcome =
  * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
  * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
  * so the old one opens nothing again; every passkey of it is removed too, so that no authenticator the
- * squatter kept opens it again.
+ * squatter kept opens it again. A reset on an account proven by another phone is `not_proven_phone`
+ * before any code is checked. A takeover writes the audit entry `account.taken_over`, a reset
+ * `account.password_reset` (actor the account, no phone or ID number).
  *
  * @example
  * ```ts
@@ -100,11 +160,17 @@ export async function completePhoneProof(
   options: { newPassword?: string; keepSession?: string },
   deps: PhoneProofDependencies,
 ): Promise<ProofOutcome> {
+  const provenPhone = await phoneDigest(deps.lookupMac, subject.phone);
+  if (subject.purpose === 'reset') {
+    // No code goes to another phone (requestPhoneProof), but one sent before that rule must not count.
+    const before = await deps.accounts.findByLookupKey(subject.lookupKey);
+    if (before?.provenPhone && before.provenPhone !== provenPhone)
+      return { ok: false, reason: 'not_proven_phone' };
+  }
   const checked = await checkSmsCode(subject, code, deps);
   if (!checked.ok) return checked;
   const account = await deps.accounts.findByLookupKey(subject.lookupKey);
   if (!account) return { ok: false, reason: 'no_account' };
-  const provenPhone = await phoneDigest(deps.lookupMac, subject.phone);
   const tookOver = assuranceLevelOf(account) < 3 && account.provenPhone !== provenPhone;
   const saved = await deps.accounts.save({
     ...account,
@@ -120,6 +186,12 @@ export async function completePhoneProof(
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
   }
+  await recordAudit(
+    account.id,
+    subject.purpose,
+    { tookOver, reset: options.newPassword !== undefined },
+    deps,
+  );
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: saved, tookOver };
 }
@@ -130,4 +202,24 @@ async function removePasskeys(accountId: string, passkeys: PasskeyStore): Promis
   await Promise.all(held.map((passkey) => passkeys.remove(accountId, passkey.id)));
   if (held.length > 0)
     logger.info('passkeys of a taken-over account removed', { accountId, count: held.length });
+}
+
+/**
+ * The audit entries of a proof that changed who controls the account: the real owner taking it over
+ * (`account.taken_over`, `reason` the purpose) and a password replaced (`account.password_reset`). The
+ * actor is the account; no phone or ID number goes in. Awaited: the change is not answered before its
+ * trace is written (an entry that cannot be written fails the request, the change stays).
+ */
+async function recordAudit(
+  accountId: string,
+  purpose: SmsCodeSubject['purpose'],
+  what: { tookOver: boolean; reset: boolean },
+  deps: Pick<PhoneProofDependencies, 'audit' | 'clock'>,
+): Promise<void> {
+  const at = new Date(deps.clock.now()).toISOString();
+  const entries = [
+    ...(what.tookOver ? [{ at, actor: accountId, action: 'account.taken_over', reason: purpose }] : []),
+    ...(what.reset ? [{ at, actor: accountId, action: 'account.password_reset', reason: purpose }] : []),
+  ];
+  await Promise.all(entries.map((entry) => deps.audit.record(entry)));
 }

@@ -1,4 +1,4 @@
-import { invalidRequest, type FieldError } from '../errors.js';
+import { invalidRequest, TooManyRequestsError, type FieldError } from '../errors.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import type { PersonAccount } from './person-account.js';
 import { requestPhoneProof, type ProofRequest } from './phone-proof.js';
@@ -63,6 +63,9 @@ export async function registerWithPhoneCode(
       throw invalidRequest([{ path: 'code', message: 'is needed: send a code to the phone first' }]);
     }
     const checked = await checkSmsCode(subjectOf(lookupKey, phone), code, deps);
+    if (!checked.ok && checked.reason === 'throttled') {
+      throw new TooManyRequestsError('too many wrong codes today', checked.retryAfterSeconds);
+    }
     if (!checked.ok) {
       throw invalidRequest([
         {

@@ -18,6 +18,11 @@ export const smsCodePolicy = {
   phoneDailyCap: 10,
   sourceIntervalSeconds: 0,
   sourceDailyCap: 200,
+  /**
+   * Wrong codes a day per person and purpose, whatever the code: a new code gives new tries, so without
+   * this ceiling each resend (10 a day per phone) would give 5 more guesses.
+   */
+  personDailyFailureCap: 20,
 } as const;
 
 /** What a code proves possession for: signing in at level 3, or resetting the password. */
@@ -187,28 +192,85 @@ export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependen
   await deliverSmsCode(await prepareSmsCode(subject, deps), deps);
 }
 
-export type SmsCodeCheck = { ok: true } | { ok: false; reason: 'wrong_code' | 'expired_code' };
+export type SmsCodeCheck =
+  | { ok: true }
+  | { ok: false; reason: 'wrong_code' | 'expired_code' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+/**
+ * The login-throttle counter of a person's wrong codes for one purpose today (key documented in
+ * shared/adapters/dynamo/keys.ts: `login-attempts#sms-check#<purpose>#<lookupKey>#day`).
+ */
+function failureCounterKey(subject: SmsCodeSubject): string {
+  return `sms-check#${subject.purpose}#${subject.lookupKey}#day`;
+}
+
+/**
+ * Counts one event on a daily counter of the login throttle's store (`key`, at most `cap`), before the
+ * thing it limits is done: one conditional write on the counter as read, so parallel requests never pass
+ * the cap between them. The day starts at the first counted event. Refused when full, or when parallel
+ * requests kept winning the write (fail closed).
+ */
+export async function countDaily(
+  key: string,
+  cap: number,
+  deps: Pick<SmsCodeDependencies, 'loginAttempts'>,
+  now: number,
+): Promise<{ counted: true } | { counted: false; retryAfterSeconds: number }> {
+  for (let round = 0; round < 5; round++) {
+    const counter = await deps.loginAttempts.read(key, now);
+    if (counter && counter.failures >= cap) {
+      return { counted: false, retryAfterSeconds: Math.max(1, counter.lastFailureAt + 86_400 - now) };
+    }
+    const start = counter?.lastFailureAt ?? now;
+    const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: start };
+    if (await deps.loginAttempts.replace(key, counter, next, start + 86_400, now)) return { counted: true };
+  }
+  return { counted: false, retryAfterSeconds: 60 };
+}
 
 /**
  * Checks a typed code against the subject's pending one: each check counts one try first (at most
  * {@link smsCodePolicy.maxTries}, then the code is dead), and a right code is consumed, so it works once.
- * A code that is absent, expired, out of tries or already used is `expired_code`.
+ * A code that is absent, expired, out of tries or already used is `expired_code`. A check against a live
+ * code also counts on the person's daily ceiling for the purpose
+ * ({@link smsCodePolicy.personDailyFailureCap}, across codes and phones); once it is full, checks are
+ * `throttled` until a day after its first try, whatever the code. A check with no live code counts
+ * nothing there, so that no one without a code can fill someone's ceiling.
+ *
+ * @example
+ * ```ts
+ * const checked = await checkSmsCode({ purpose: 'reset', lookupKey, phone }, typed, deps);
+ * if (!checked.ok && checked.reason === 'throttled') answer429(checked.retryAfterSeconds);
+ * ```
  */
 export async function checkSmsCode(
   subject: SmsCodeSubject,
   typed: string,
-  deps: Pick<SmsCodeDependencies, 'smsCodes' | 'lookupMac' | 'clock'>,
+  deps: Pick<SmsCodeDependencies, 'smsCodes' | 'lookupMac' | 'clock' | 'loginAttempts'>,
 ): Promise<SmsCodeCheck> {
   const now = epochSeconds(deps.clock);
   const key = await codeKey(deps.lookupMac, subject);
   const pending = await deps.smsCodes.countTry(key, smsCodePolicy.maxTries, now);
   if (!pending) return { ok: false, reason: 'expired_code' };
+  // The person's daily ceiling: a right code gives its try back below.
+  const admitted = await countDaily(
+    failureCounterKey(subject),
+    smsCodePolicy.personDailyFailureCap,
+    deps,
+    now,
+  );
+  if (!admitted.counted) {
+    logger.info('sms code check refused: daily ceiling', { purpose: subject.purpose });
+    return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
+  }
   const code = typed.normalize('NFKC').replace(/\s/g, '').slice(0, 16);
   const given = Buffer.from(await codeMacOf(deps.lookupMac, key, code));
   const stored = Buffer.from(pending.codeMac);
   const matches = /^\d{6}$/.test(code) && given.length === stored.length && timingSafeEqual(given, stored);
   if (!matches) return { ok: false, reason: 'wrong_code' };
-  return (await deps.smsCodes.consume(key, pending.codeMac, now))
-    ? { ok: true }
-    : { ok: false, reason: 'expired_code' };
+  if (!(await deps.smsCodes.consume(key, pending.codeMac, now))) return { ok: false, reason: 'expired_code' };
+  // A right code was no failure: its try is given back.
+  await deps.loginAttempts.forgiveOne(failureCounterKey(subject), now);
+  return { ok: true };
 }

@@ -14,10 +14,12 @@ import {
 import { normalisePhone } from '../identity/sms-codes.js';
 import type { PageView } from '../web/pages/interaction-html.js';
 import {
+  checksThrottled,
   codeRequested,
   codeThrottled,
   expiredCode,
   fieldProblem,
+  notProvenPhone,
   resetPage,
   stepUpPage,
   wrongCode,
@@ -105,6 +107,10 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         { keepSession: cookie },
         proofs,
       );
+      if (!outcome.ok && outcome.reason === 'throttled') {
+        ctx.set('retry-after', String(outcome.retryAfterSeconds));
+        return show(429, typedPhone, checksThrottled(view.t, outcome.retryAfterSeconds));
+      }
       if (!outcome.ok) {
         return show(
           400,
@@ -158,6 +164,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
           ctx.set('retry-after', String(request.retryAfterSeconds));
           return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds));
         }
+        if (request.status === 'not_proven_phone') return show(400, fields, notProvenPhone(view.t));
         return show(200, fields, codeRequested(view.t));
       }
       const password = form.get('password') ?? '';
@@ -174,6 +181,13 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         { newPassword: password, keepSession: details.session?.cookie },
         proofs,
       );
+      if (!outcome.ok && outcome.reason === 'throttled') {
+        ctx.set('retry-after', String(outcome.retryAfterSeconds));
+        return show(429, fields, checksThrottled(view.t, outcome.retryAfterSeconds));
+      }
+      if (!outcome.ok && outcome.reason === 'not_proven_phone') {
+        return show(400, fields, notProvenPhone(view.t));
+      }
       if (!outcome.ok) {
         if (outcome.reason === 'no_account') {
           return show(

@@ -37,6 +37,27 @@ export const codeThrottled = (t: Translate, seconds: number): PageMessage => ({
   error: true,
 });
 
+/** The person's wrong codes for today are used up (shared/identity/sms-codes.ts `checkSmsCode`). */
+export const checksThrottled = (t: Translate, seconds: number): PageMessage => ({
+  text: t(
+    `今天输错验证码的次数过多，请在 ${Math.ceil(seconds / 3600)} 小时后重试。`,
+    `Too many wrong codes today: try again in ${Math.ceil(seconds / 3600)} hours.`,
+  ),
+  error: true,
+});
+
+/**
+ * A reset asked for with a phone other than the one that proved the account: the code goes only there.
+ * It names no phone, not even masked: anyone may type an ID number here.
+ */
+export const notProvenPhone = (t: Translate): PageMessage => ({
+  text: t(
+    '该账号已由另一手机号验证，重置密码的验证码只发送到该手机号。请使用该手机号；如已不再使用，请持身份证到政务服务窗口办理。',
+    'This account was proven by another mobile number: reset codes go to that number only. Use it; if you no longer have it, bring your ID card to a service counter.',
+  ),
+  error: true,
+});
+
 export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
 
 function phoneAndCode(t: Translate, phone: string | undefined) {

@@ -23,6 +23,8 @@ import { drivingLicenceBody, issued } from '../../support/licences.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
 import { userHandleOf } from '../../../shared/identity/passkeys.js';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../../shared/adapters/dynamo/keys.js';
 
 /**
  * Step-up to level 3 by SMS in the sign-in (acr_values, an essential acr claim, a client's minAcr, a live
@@ -98,6 +100,28 @@ async function passwordAnswer(url: URL, username: string, password: string): Pro
     },
   );
   return answered.page?.status ?? 302;
+}
+
+/** The audit entries (but its registration) an account wrote today (and yesterday, around midnight), read from the table. */
+async function auditEntriesOf(deps: ReturnType<typeof buildDependencies>, actor: string) {
+  const days = [new Date(), new Date(Date.now() - 86_400_000)].map((d) => d.toISOString());
+  const pages = await Promise.all(
+    days.flatMap((day) =>
+      Array.from({ length: 16 }, (_, shard) =>
+        deps.doc.send(
+          new QueryCommand({
+            TableName: runtime.config.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            FilterExpression: 'actor = :actor',
+            ExpressionAttributeValues: { ':pk': keys.audit(day, shard, 'x').pk, ':actor': actor },
+          }),
+        ),
+      ),
+    ),
+  );
+  return pages
+    .flatMap((page) => (page.Items ?? []) as Array<{ action: string; actor: string }>)
+    .filter((entry) => entry.action !== 'account.registered');
 }
 
 /** The interaction uid of a page (from its form's action). */
@@ -182,6 +206,32 @@ describe('step-up by acr_values', () => {
     const bad = await ua.navigate(action, { form: { phone: 'not a phone', send: '1' } });
     expect(bad.page?.status).toBe(400);
     expect(bad.page?.html).toContain('phone');
+  });
+
+  // Review finding (issue 13): each new code gave 5 new tries. Here four phones of the person, five
+  // wrong codes each, fill the day's ceiling of 20: the fifth phone's right code is refused too.
+  it('20 wrong codes a day across codes and phones, then 429, the right code too', async () => {
+    const p = await person();
+    const phones = Array.from({ length: 5 }, (_, i) => `+8613600${String(100_000 + phoneSeq * 10 + i)}`);
+    for (const phone of phones) carrier.add({ ...p, phone });
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    for (const phone of phones.slice(0, 4)) {
+      await ua.navigate(action, { form: { phone, send: '1' } });
+      const code = (await lastCodeTo(phone))!;
+      const wrong = code === '000000' ? '000001' : '000000';
+      for (let i = 0; i < 5; i++) {
+        expect((await ua.navigate(action, { form: { phone, code: wrong } })).page!.status).toBe(400);
+      }
+    }
+    const last = phones[4]!;
+    await ua.navigate(action, { form: { phone: last, send: '1' } });
+    const refused = await ua.navigate(action, { form: { phone: last, code: (await lastCodeTo(last))! } });
+    expect(refused.leftTo).toBeUndefined();
+    expect(refused.page!.status).toBe(429);
+    expect(refused.page!.html).toContain('今天输错验证码的次数过多');
   });
 
   it('an essential acr claim asks the same', async () => {
@@ -427,6 +477,73 @@ describe('password reset, and the real owner winning', () => {
       form: { ...fields, code: (await lastCodeTo(owner.phone))!, password: 'owner-password-2' },
     });
     expect(await passkeySignIn()).toBe(401);
+  });
+
+  // Security review (issue 13): a second phone the carrier lists under the owner's number and name (a
+  // family SIM) reset the password and replaced the proven phone. Takeovers and resets were not audited.
+  it('a reset goes only to the proven phone, and takeover and reset are in the audit trail', async () => {
+    const p = await person();
+    const family = `+8613700${String(200_000 + phoneSeq)}`;
+    carrier.add({ ...p, phone: family });
+    const resetIn = async (ua: UserAgent) => {
+      const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+      return new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    };
+    // The owner resets with their phone: the account is proven by it (and taken over: it was level 2).
+    const owner = browser();
+    const reset = await resetIn(owner);
+    const fields = { idNumber: p.idNumber, phone: p.phone };
+    await owner.navigate(reset, { form: { ...fields, send: '1' } });
+    const done = await owner.navigate(reset, {
+      form: { ...fields, code: (await lastCodeTo(p.phone))!, password: 'owner-password-9' },
+    });
+    expect(done.page?.status ?? 302, done.page?.html).not.toBe(400);
+
+    const deps = buildDependencies(runtime.config);
+    try {
+      const lookupKey = await personLookupKey(deps.lookupMac, parseIdNumber(p.idNumber, new Date()));
+      const account = (await deps.accounts.findByLookupKey(lookupKey))!;
+      const entries = await auditEntriesOf(deps, account.id);
+      expect(entries.map((e) => e.action).sort()).toEqual(['account.password_reset', 'account.taken_over']);
+      expect(JSON.stringify(entries)).not.toContain(p.idNumber);
+      expect(JSON.stringify(entries)).not.toContain(p.phone.slice(3));
+
+      // The family SIM: refused, in both languages, and no code goes to it.
+      const other = browser();
+      const otherReset = await resetIn(other);
+      const theirs = { idNumber: p.idNumber, phone: family };
+      const refused = await other.navigate(otherReset, { form: { ...theirs, send: '1' } });
+      expect(refused.page!.status).toBe(400);
+      expect(refused.page!.html).toContain('重置密码的验证码只发送到该手机号');
+      // Not even a masked hint of the proven phone: anyone may type an ID number here.
+      expect(refused.page!.html).not.toContain(p.phone.slice(3));
+      expect(refused.page!.html).not.toMatch(/\d{3}\*{4}\d{4}/);
+      // (Another number: the refusal counted on the first one's send limit, one a minute.)
+      const english = await other.navigate(new URL(`${otherReset.pathname}?lang=en`, otherReset), {
+        form: { ...theirs, phone: `+8613700${String(300_000 + phoneSeq)}`, send: '1' },
+      });
+      expect(english.page!.status).toBe(400);
+      expect(english.page!.html).toContain('reset codes go to that number only');
+      expect(await lastCodeTo(family)).toBeUndefined();
+      const guessed = await other.navigate(otherReset, {
+        form: { ...theirs, code: '123456', password: 'family-password-1' },
+      });
+      expect(guessed.page!.status).toBe(400);
+      // Nothing changed: the owner's password still opens the account, the family SIM's does not.
+      expect(
+        await passwordAnswer((await authorizationRequest(platform)).url, p.idNumber, 'family-password-1'),
+      ).toBe(401);
+      const fresh = await runFlow(browser(), (await authorizationRequest(platform)).url, {
+        username: p.idNumber,
+        password: 'owner-password-9',
+      });
+      expect(fresh.callback).toBeDefined();
+      expect((await deps.accounts.findByLookupKey(lookupKey))!.provenPhone).toBe(account.provenPhone);
+      expect(await auditEntriesOf(deps, account.id)).toHaveLength(2);
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
   });
 
   it('registration still answers only 409 for a number that has an account', async () => {

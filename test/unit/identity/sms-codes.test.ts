@@ -6,12 +6,14 @@ import type { PersonAccount } from '../../../shared/identity/person-account.js';
 import {
   completePhoneProof,
   requestPhoneProof,
+  resetPhoneRefusalsPerDay,
   type PhoneProofDependencies,
 } from '../../../shared/identity/phone-proof.js';
 import {
   admitSend,
   checkSmsCode,
   normalisePhone,
+  phoneDigest,
   sendSmsCode,
   smsCodePolicy,
   smsCodeText,
@@ -21,6 +23,7 @@ import {
   FakePasswordHasher,
   FakePiiCipher,
   InMemoryAccountStore,
+  InMemoryAudit,
   InMemoryLoginAttemptStore,
   InMemoryRegistry,
   newIdNumber,
@@ -52,6 +55,7 @@ function world() {
     signIns: new RecordingSignInRevocation(),
     passkeys: new InMemoryPasskeyStore(),
     pii: new FakePiiCipher(),
+    audit: new InMemoryAudit(),
   } satisfies PhoneProofDependencies;
   return { clock, deps };
 }
@@ -340,5 +344,249 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect(outcome).toEqual({ ok: false, reason: 'wrong_code' });
     expect((await w.deps.accounts.findByLookupKey(lookupKey))!.assurance).toBe('registry-verified');
     expect(w.deps.signIns.ended).toHaveLength(0);
+  });
+});
+
+// Review finding (issue 13): a resend gave 5 new tries, so the tries per person were 5 × resends.
+describe('the daily ceiling on wrong codes per person and purpose', () => {
+  let w: ReturnType<typeof world>;
+  const subject: SmsCodeSubject = { purpose: 'reset', lookupKey: 'lk-cap', phone };
+  const lastCode = () => w.deps.sms.sent.at(-1)!.code!;
+  const wrongFor = (code: string) => (code === '000000' ? '000001' : '000000');
+  beforeEach(() => {
+    w = world();
+  });
+
+  it('refuses every check, the right code too, after 20 wrong codes across resends, for a day', async () => {
+    const codes = smsCodePolicy.personDailyFailureCap / smsCodePolicy.maxTries;
+    for (let n = 0; n < codes; n++) {
+      await sendSmsCode(subject, w.deps);
+      for (let i = 0; i < smsCodePolicy.maxTries; i++) {
+        expect(await checkSmsCode(subject, wrongFor(lastCode()), w.deps)).toEqual({
+          ok: false,
+          reason: 'wrong_code',
+        });
+      }
+      w.clock.advanceSeconds(60);
+    }
+    // A new code, a new phone even: the person's day is used up.
+    await sendSmsCode({ ...subject, phone: '+8613900139000' }, w.deps);
+    const refused = await checkSmsCode({ ...subject, phone: '+8613900139000' }, lastCode(), w.deps);
+    expect(refused).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 86_400 - codes * 60 });
+    // Another purpose or another person is not affected.
+    await sendSmsCode({ ...subject, purpose: 'step-up' }, w.deps);
+    expect(await checkSmsCode({ ...subject, purpose: 'step-up' }, lastCode(), w.deps)).toEqual({ ok: true });
+    await sendSmsCode({ ...subject, lookupKey: 'lk-other' }, w.deps);
+    expect(await checkSmsCode({ ...subject, lookupKey: 'lk-other' }, lastCode(), w.deps)).toEqual({
+      ok: true,
+    });
+    // A day after the first wrong code, the right code works again.
+    w.clock.advanceSeconds(86_400);
+    await sendSmsCode(subject, w.deps);
+    expect(await checkSmsCode(subject, lastCode(), w.deps)).toEqual({ ok: true });
+  });
+
+  it('lets parallel guesses across codes have no more than the ceiling between them', async () => {
+    const subjects = Array.from({ length: 8 }, (_, i) => ({
+      ...subject,
+      phone: `+861380013800${i}`,
+    }));
+    for (const s of subjects) await sendSmsCode(s, w.deps);
+    const outcomes = await Promise.all(
+      subjects.flatMap((s) => Array.from({ length: 5 }, () => checkSmsCode(s, 'abc', w.deps))),
+    );
+    const wrong = outcomes.filter((o) => !o.ok && o.reason === 'wrong_code').length;
+    // Tries that lost the race for the counter too often are refused (fail closed), never let through.
+    expect(wrong).toBeLessThanOrEqual(smsCodePolicy.personDailyFailureCap);
+    expect(
+      outcomes
+        .filter((o) => o.ok || o.reason !== 'wrong_code')
+        .every((o) => !o.ok && o.reason === 'throttled'),
+    ).toBe(true);
+    // One by one afterwards, with new codes: the day's total is exactly the ceiling.
+    let more = 0;
+    for (const s of subjects) {
+      await sendSmsCode(s, w.deps);
+      for (let i = 0; i < 5; i++) {
+        const outcome = await checkSmsCode(s, 'abc', w.deps);
+        if (!outcome.ok && outcome.reason === 'wrong_code') more += 1;
+      }
+    }
+    expect(wrong + more).toBe(smsCodePolicy.personDailyFailureCap);
+  });
+
+  it('a right code gives its try back, and a check with no live code counts nothing', async () => {
+    for (let i = 0; i < 30; i++) {
+      expect(await checkSmsCode(subject, '123456', w.deps)).toEqual({ ok: false, reason: 'expired_code' });
+    }
+    for (let n = 0; n < 30; n++) {
+      await sendSmsCode(subject, w.deps);
+      expect(await checkSmsCode(subject, lastCode(), w.deps)).toEqual({ ok: true });
+    }
+  });
+});
+
+// Security review (issue 13): a reset with a second phone the carrier lists under the same person and
+// name (a family SIM) replaced the password and the proven phone, and kept the passkeys.
+describe('a password reset on an account proven by a phone', () => {
+  let w: ReturnType<typeof world>;
+  let lookupKey: string;
+  const source = '203.0.113.9';
+  const family = '+8613700137000';
+  const lastCode = () => w.deps.sms.sent.at(-1)!.code!;
+  const owner = (): PersonAccount => ({
+    id: 'acc_owner',
+    lookupKey,
+    masked: '310104********0011',
+    idNumberEncrypted: 'x',
+    name: '王小明',
+    passwordHash: 'fake$2$owner-password',
+    assurance: 'registry-verified',
+    createdAt: '2026-01-01T00:00:00Z',
+    version: 1,
+  });
+  beforeEach(async () => {
+    w = world();
+    lookupKey = await personLookupKey(fakeMac, parseIdNumber(newIdNumber(), new Date()));
+    await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone: family });
+    await w.deps.accounts.create(owner());
+  });
+
+  async function proveWith(p: string) {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone: p };
+    await requestPhoneProof(subject, source, w.deps);
+    expect(await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps)).toMatchObject({
+      ok: true,
+    });
+    w.clock.advanceSeconds(60);
+  }
+
+  it('sends the code only to the proven phone: another is refused and gets none', async () => {
+    await proveWith(phone);
+    const sent = w.deps.sms.sent.length;
+    const other = { purpose: 'reset' as const, lookupKey, phone: family };
+    expect(await requestPhoneProof(other, source, w.deps)).toEqual({ status: 'not_proven_phone' });
+    expect(w.deps.sms.sent).toHaveLength(sent);
+    // A code that reached the other phone anyway (sent before this rule) resets nothing.
+    await sendSmsCode(other, w.deps);
+    expect(await completePhoneProof(other, lastCode(), { newPassword: 'family-pass-1' }, w.deps)).toEqual({
+      ok: false,
+      reason: 'not_proven_phone',
+    });
+    const account = await w.deps.accounts.findByLookupKey(lookupKey);
+    expect(account!.passwordHash).toBe('fake$2$owner-password');
+    expect(account!.provenPhone).toBe(await phoneDigest(fakeMac, phone));
+    // The proven phone resets as before.
+    const mine = { purpose: 'reset' as const, lookupKey, phone };
+    expect(await requestPhoneProof(mine, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await completePhoneProof(mine, lastCode(), { newPassword: 'owner-pass-2' }, w.deps)).toMatchObject(
+      {
+        ok: true,
+        tookOver: false,
+      },
+    );
+  });
+
+  it('says so only a few times a day per person, then answers as for any request (no oracle)', async () => {
+    await proveWith(phone);
+    const sent = w.deps.sms.sent.length;
+    for (let i = 0; i < resetPhoneRefusalsPerDay; i++) {
+      const guess = `+86137001370${String(10 + i)}`;
+      expect(
+        await requestPhoneProof({ purpose: 'reset', lookupKey, phone: guess }, `198.51.100.${i}`, w.deps),
+      ).toEqual({
+        status: 'not_proven_phone',
+      });
+    }
+    expect(await requestPhoneProof({ purpose: 'reset', lookupKey, phone: family }, source, w.deps)).toEqual({
+      status: 'requested',
+    });
+    expect(w.deps.sms.sent).toHaveLength(sent);
+    // The owner's own phone still gets its code.
+    expect(await requestPhoneProof({ purpose: 'reset', lookupKey, phone }, '198.51.100.77', w.deps)).toEqual({
+      status: 'requested',
+    });
+    expect(w.deps.sms.sent).toHaveLength(sent + 1);
+  });
+
+  it('an account never proven by a phone resets with any phone the carrier confirms, as before', async () => {
+    const subject = { purpose: 'reset' as const, lookupKey, phone: family };
+    expect(await requestPhoneProof(subject, source, w.deps)).toEqual({ status: 'requested' });
+    expect(
+      await completePhoneProof(subject, lastCode(), { newPassword: 'family-pass-1' }, w.deps),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect((await w.deps.accounts.findByLookupKey(lookupKey))!.provenPhone).toBe(
+      await phoneDigest(fakeMac, family),
+    );
+  });
+});
+
+describe('takeovers and password resets are audited', () => {
+  let w: ReturnType<typeof world>;
+  let lookupKey: string;
+  const source = '203.0.113.10';
+  const idNumber = newIdNumber();
+  const lastCode = () => w.deps.sms.sent.at(-1)!.code!;
+  beforeEach(async () => {
+    w = world();
+    lookupKey = await personLookupKey(fakeMac, parseIdNumber(idNumber, new Date()));
+    await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
+    await w.deps.accounts.create({
+      id: 'acc_audited',
+      lookupKey,
+      masked: '310104********0011',
+      idNumberEncrypted: 'x',
+      name: '王小明',
+      passwordHash: 'fake$2$squatter-password',
+      assurance: 'registry-verified',
+      createdAt: '2026-01-01T00:00:00Z',
+      version: 1,
+    });
+  });
+
+  it('a reset that takes the account over writes account.taken_over and account.password_reset', async () => {
+    const subject = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { newPassword: 'owner-pass-1' }, w.deps);
+    const entries = w.deps.audit.entries;
+    expect(entries.map((e) => [e.action, e.actor, e.reason])).toEqual([
+      ['account.taken_over', 'acc_audited', 'reset'],
+      ['account.password_reset', 'acc_audited', 'reset'],
+    ]);
+    const stored = JSON.stringify(entries);
+    expect(stored).not.toContain('13800138000');
+    expect(stored).not.toContain(idNumber);
+    expect(entries[0]!.at).toBe(new Date(w.clock.now()).toISOString());
+  });
+
+  it('a step-up takeover writes account.taken_over only; a later step-up nothing; a later reset its reset', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestPhoneProof(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps);
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual(['account.taken_over']);
+    w.clock.advanceSeconds(60);
+    await requestPhoneProof(subject, source, w.deps);
+    await completePhoneProof(subject, lastCode(), { keepSession: 's2' }, w.deps);
+    expect(w.deps.audit.entries).toHaveLength(1);
+    w.clock.advanceSeconds(60);
+    const reset = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(reset, source, w.deps);
+    await completePhoneProof(reset, lastCode(), { newPassword: 'owner-pass-2' }, w.deps);
+    expect(w.deps.audit.entries.map((e) => e.action)).toEqual([
+      'account.taken_over',
+      'account.password_reset',
+    ]);
+  });
+
+  it('a wrong code writes nothing', async () => {
+    const subject = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(subject, source, w.deps);
+    await completePhoneProof(subject, 'abcdef', { newPassword: 'owner-pass-1' }, w.deps);
+    expect(w.deps.audit.entries).toHaveLength(0);
   });
 });
