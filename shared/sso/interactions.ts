@@ -391,6 +391,15 @@ export function interactionRoutes(
     for (const detail of sharing) grant.addRar(detail);
     const grantId = await grant.save();
     logger.info('licence access granted', { clientId, grantId });
+    // A consent is a state change, and leaves its trace (security review): who let which platform read
+    // which licence types, why, under which grant (withdrawal writes `authorization.withdrawn`).
+    await proofs.audit.record({
+      at: new Date(proofs.clock.now()).toISOString(),
+      action: 'authorization.granted',
+      actor: session.accountId,
+      reason: `client ${clientId}, grant ${grantId}, types ${sharing.flatMap((d) => d.licence_types).join(' ')}`,
+      purpose: sharing.map((detail) => detail.purpose).join('；'),
+    });
     return provider.interactionFinished(
       ctx.req,
       ctx.res,

@@ -1,6 +1,10 @@
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
 import { onboardIssuer, postJson } from '../../support/http-api.js';
 import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
 import { drivingLicenceBody, issued, type LicenceJson } from '../../support/licences.js';
@@ -319,6 +323,16 @@ describe('a share through openid-client', () => {
       items: unknown[];
     };
     expect(after.items).toHaveLength(0);
+    // The consent and its withdrawal are both in the audit trail, under the person's account.
+    const deps = buildDependencies(runtime.config);
+    const account = await deps.accounts.findByLookupKey(
+      await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date())),
+    );
+    const trail = await auditEntriesOf(deps.doc, runtime.config.tableName, account!.id);
+    expect(trail.map((entry) => entry.action)).toEqual(
+      expect.arrayContaining(['authorization.granted', 'authorization.withdrawn']),
+    );
+    expect(trail.find((entry) => entry.action === 'authorization.granted')).toMatchObject({ purpose });
     // The other person's share is untouched.
     expect((await getWithToken(runtime, '/shared/licences', otherShare.tokens.access_token)).status).toBe(
       200,

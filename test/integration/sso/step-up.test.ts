@@ -23,8 +23,7 @@ import { drivingLicenceBody, issued } from '../../support/licences.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
 import { userHandleOf } from '../../../shared/identity/passkeys.js';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { keys } from '../../../shared/adapters/dynamo/keys.js';
+import { auditEntriesOf as entriesOf } from '../../support/audit-entries.js';
 
 /**
  * Step-up to level 3 by SMS in the sign-in (acr_values, an essential acr claim, a client's minAcr, a live
@@ -104,24 +103,9 @@ async function passwordAnswer(url: URL, username: string, password: string): Pro
 
 /** The audit entries (but its registration) an account wrote today (and yesterday, around midnight), read from the table. */
 async function auditEntriesOf(deps: ReturnType<typeof buildDependencies>, actor: string) {
-  const days = [new Date(), new Date(Date.now() - 86_400_000)].map((d) => d.toISOString());
-  const pages = await Promise.all(
-    days.flatMap((day) =>
-      Array.from({ length: 16 }, (_, shard) =>
-        deps.doc.send(
-          new QueryCommand({
-            TableName: runtime.config.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            FilterExpression: 'actor = :actor',
-            ExpressionAttributeValues: { ':pk': keys.audit(day, shard, 'x').pk, ':actor': actor },
-          }),
-        ),
-      ),
-    ),
+  return (await entriesOf(deps.doc, runtime.config.tableName, actor)).filter(
+    (entry) => entry.action !== 'account.registered',
   );
-  return pages
-    .flatMap((page) => (page.Items ?? []) as Array<{ action: string; actor: string }>)
-    .filter((entry) => entry.action !== 'account.registered');
 }
 
 /** The interaction uid of a page (from its form's action). */
