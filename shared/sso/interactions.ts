@@ -339,16 +339,7 @@ export function interactionRoutes(
           clientId: String(details.params.client_id),
         });
     if (!grant) throw new errors.SessionNotFound('grant not found');
-    const missing = details.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-      grant.addResourceScope(indicator, scopes.join(' '));
-    }
+    addMissing(grant, details);
     const grantId = await grant.save();
     return finished(ctx, details, { consent: details.grantId ? {} : { grantId } }, { merge: true });
   }
@@ -378,16 +369,7 @@ export function interactionRoutes(
     const grant = new provider.Grant({ accountId: session.accountId, clientId });
     if (existing?.openid) grant.openid = structuredClone(existing.openid);
     if (existing?.resources) grant.resources = structuredClone(existing.resources);
-    const missing = details.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
-    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-      grant.addResourceScope(indicator, scopes.join(' '));
-    }
+    addMissing(grant, details);
     for (const detail of sharing) grant.addRar(detail);
     const grantId = await grant.save();
     logger.info('licence access granted', { clientId, grantId });
@@ -406,6 +388,20 @@ export function interactionRoutes(
       { consent: { grantId } },
       { mergeWithLastSubmission: true },
     );
+  }
+}
+
+/** Adds to `grant` what the consent prompt found missing: OpenID scopes and claims, resource scopes. */
+function addMissing(grant: InstanceType<Provider['Grant']>, details: InteractionDetails): void {
+  const missing = details.prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
   }
 }
 
