@@ -171,6 +171,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryPerson,
           partitions.registryCarrier,
         ],
+        // The code exchange reads the code's session and grant together (oidc-adapter.ts, readAheadForCode).
+        BatchGetItem: [partitions.oidc],
         PutItem: [
           partitions.oidc,
           partitions.loginAttempts,

@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   GetCommand,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 
 import { epochSeconds, type Clock } from '../../clock.js';
 import { ConflictError } from '../../errors.js';
@@ -284,7 +285,8 @@ async function findModel(
   id: string,
 ): Promise<AdapterPayload | undefined> {
   if (!fits(id)) return undefined;
-  const item = await findItem(deps, model, id);
+  const read = model === 'Grant' ? takeRead(deps, oidcItemKey(model, id).pk) : undefined;
+  const item = read ? read.item : await findItem(deps, model, id);
   if (!item) return undefined;
   if (model === 'Session') {
     // The item of a session is keyed by its uid: only the current id (the cookie) opens it.
@@ -294,6 +296,63 @@ async function findModel(
   }
   const payload = await payloadOf(deps, model, item);
   return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
+}
+
+/**
+ * Reads made together for the request under way (the provider's koa context, `Provider.ctx`): when the
+ * token endpoint reads an authorization code, the session and grant the provider reads next to check it
+ * (`checkSessionBinding`, then `validateGrant`) come in the same round trip, one BatchGetItem, instead of
+ * one GetItem each. Each entry answers once, within that request only, and only the read it stands for:
+ * it is the same consistent read made a few milliseconds earlier in the same request, never a cache across
+ * requests (a grant revoked after it is refused by the next request, as before).
+ */
+const requestReads = new WeakMap<object, Map<string, { item: OidcItem | undefined }>>();
+
+function requestContext(): object | undefined {
+  return (Provider as unknown as { ctx?: object }).ctx;
+}
+
+/** The item read for this request under `pk`, once; undefined when nothing was read ahead for it. */
+function takeRead(deps: DynamoAdapterDeps, pk: string): { item: OidcItem | undefined } | undefined {
+  const ctx = requestContext();
+  const reads = ctx && requestReads.get(ctx);
+  const read = reads?.get(`${deps.tableName}\u0000${pk}`);
+  if (read) reads!.delete(`${deps.tableName}\u0000${pk}`);
+  return read;
+}
+
+/**
+ * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}) and its grant in
+ * one BatchGetItem, kept for the provider's next two reads in this request. Only at the token endpoint's
+ * code exchange, and only for a code bound to a session: elsewhere the provider reads as it always did.
+ */
+async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
+  const ctx = requestContext() as { oidc?: { route?: string } } | undefined;
+  const { sessionUid, grantId, expiresWithSession } = payload;
+  if (!ctx || ctx.oidc?.route !== 'token' || !expiresWithSession) return;
+  if (typeof sessionUid !== 'string' || typeof grantId !== 'string') return;
+  if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return;
+  const wanted = [keys.oidc('Session', sessionUid), oidcItemKey('Grant', grantId)];
+  let requests: ItemKey[] = wanted;
+  const found: OidcItem[] = [];
+  for (let attempt = 0; requests.length > 0; attempt += 1) {
+    // Keys left unprocessed after retries are simply not read ahead: the provider then reads them itself.
+    if (attempt === BATCH_ATTEMPTS) break;
+    if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000) * Math.random());
+    const { Responses, UnprocessedKeys } = await deps.doc.send(
+      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: requests, ConsistentRead: true } } }),
+    );
+    found.push(...((Responses?.[deps.tableName] ?? []) as OidcItem[]));
+    requests = (UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as ItemKey[];
+  }
+  const now = epochSeconds(deps.clock);
+  const reads = new Map<string, { item: OidcItem | undefined }>();
+  for (const key of wanted) {
+    if (requests.some((left) => left.pk === key.pk)) continue;
+    const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
+    reads.set(`${deps.tableName}\u0000${key.pk}`, { item: item && !isExpired(item, now) ? item : undefined });
+  }
+  requestReads.set(ctx, reads);
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
@@ -385,14 +444,17 @@ class DynamoAdapter implements Adapter {
     );
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
-    return findModel(this.deps, this.model, id);
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const payload = await findModel(this.deps, this.model, id);
+    if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
+    return payload;
   }
 
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
     if (this.model === 'Session' && fits(uid) && !uid.includes('.')) {
-      const item = await getLive(this.deps, keys.oidc('Session', uid));
+      const read = takeRead(this.deps, keys.oidc('Session', uid).pk);
+      const item = read ? read.item : await getLive(this.deps, keys.oidc('Session', uid));
       if (item && item.payload.uid === uid) return payloadOf(this.deps, this.model, item);
     }
     return this.findByGsi1(indexKeys.oidcUid(uid));
