@@ -11,7 +11,7 @@ import type { IdentityDirectory } from '../identity/identity-directory.js';
  * token issuance: a withdrawn agent gets no new token.
  *
  * The token endpoint's lookup (the code exchange) reads the account again although authorize read it
- * moments before. Taking the claims authorize saw instead would be safe against a takeover or a password
+ * moments before (in the same round trip as the code's session and grant: oidc-adapter.ts, readAheadForCode). Taking the claims authorize saw instead would be safe against a takeover or a password
  * reset: those end the grant and every code of it (`SignInRevocation.endAll`), so the code redeems nothing
  * whatever this lookup answers (test/integration/sso/step-up.test.ts, "a code the squatter got before the
  * owner's reset"; without the revocation that code redeems, this read does not stop it). It is kept for now

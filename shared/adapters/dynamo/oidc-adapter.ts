@@ -285,7 +285,7 @@ async function findModel(
   id: string,
 ): Promise<AdapterPayload | undefined> {
   if (!fits(id)) return undefined;
-  const read = model === 'Grant' ? takeRead(deps, oidcItemKey(model, id).pk) : undefined;
+  const read = model === 'Grant' ? takeRead(deps, oidcItemKey(model, id)) : undefined;
   const item = read ? read.item : await findItem(deps, model, id);
   if (!item) return undefined;
   if (model === 'Session') {
@@ -301,8 +301,8 @@ async function findModel(
 /**
  * Reads made together for the request under way (the provider's koa context, `Provider.ctx`): when the
  * token endpoint reads an authorization code, the session and grant the provider reads next to check it
- * (`checkSessionBinding`, then `validateGrant`) come in the same round trip, one BatchGetItem, instead of
- * one GetItem each. Each entry answers once, within that request only, and only the read it stands for:
+ * (`checkSessionBinding`, then `validateGrant`, then the account lookup) come in the same round trip, one
+ * BatchGetItem, instead of one GetItem each. Each entry answers once, within that request only, and only the read it stands for:
  * it is the same consistent read made a few milliseconds earlier in the same request, never a cache across
  * requests (a grant revoked after it is refused by the next request, as before).
  */
@@ -312,18 +312,35 @@ function requestContext(): object | undefined {
   return (Provider as unknown as { ctx?: object }).ctx;
 }
 
-/** The item read for this request under `pk`, once; undefined when nothing was read ahead for it. */
-function takeRead(deps: DynamoAdapterDeps, pk: string): { item: OidcItem | undefined } | undefined {
-  const ctx = requestContext();
-  const reads = ctx && requestReads.get(ctx);
-  const read = reads?.get(`${deps.tableName}\u0000${pk}`);
-  if (read) reads!.delete(`${deps.tableName}\u0000${pk}`);
-  return read;
+function readKey(tableName: string, key: ItemKey): string {
+  return `${tableName}\u0000${key.pk}\u0000${key.sk}`;
 }
 
 /**
- * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}) and its grant in
- * one BatchGetItem, kept for the provider's next two reads in this request. Only at the token endpoint's
+ * The item read ahead for this request under `key`, once (`{ item: undefined }`: read, and absent or
+ * expired); undefined when nothing was read ahead for it, and always outside a provider request.
+ *
+ * @example
+ * ```ts
+ * const read = takeRequestRead(tableName, keys.accountById(id));
+ * const item = read ? read.item : await getItem(doc, tableName, keys.accountById(id), 0);
+ * ```
+ */
+export function takeRequestRead(tableName: string, key: ItemKey): { item: object | undefined } | undefined {
+  const ctx = requestContext();
+  const reads = ctx && requestReads.get(ctx);
+  const read = reads?.get(readKey(tableName, key));
+  if (read) reads!.delete(readKey(tableName, key));
+  return read;
+}
+
+function takeRead(deps: DynamoAdapterDeps, key: ItemKey): { item: OidcItem | undefined } | undefined {
+  return takeRequestRead(deps.tableName, key) as { item: OidcItem | undefined } | undefined;
+}
+
+/**
+ * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}), its grant and
+ * its person's account in one BatchGetItem, kept for the provider's next two reads in this request. Only at the token endpoint's
  * code exchange, and only for a code bound to a session: elsewhere the provider reads as it always did.
  */
 async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
@@ -332,7 +349,14 @@ async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload
   if (!ctx || ctx.oidc?.route !== 'token' || !expiresWithSession) return;
   if (typeof sessionUid !== 'string' || typeof grantId !== 'string') return;
   if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return;
-  const wanted = [keys.oidc('Session', sessionUid), oidcItemKey('Grant', grantId)];
+  // The person's account too (an entity account's acting person), which the provider's account lookup
+  // reads next (shared/sso/find-account.ts, through the account store's findById).
+  const person = personOf(payload.accountId);
+  const wanted = [
+    keys.oidc('Session', sessionUid),
+    oidcItemKey('Grant', grantId),
+    ...(person && fits(person) ? [keys.accountById(person)] : []),
+  ];
   let requests: ItemKey[] = wanted;
   const found: OidcItem[] = [];
   for (let attempt = 0; requests.length > 0; attempt += 1) {
@@ -350,7 +374,7 @@ async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload
   for (const key of wanted) {
     if (requests.some((left) => left.pk === key.pk)) continue;
     const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
-    reads.set(`${deps.tableName}\u0000${key.pk}`, { item: item && !isExpired(item, now) ? item : undefined });
+    reads.set(readKey(deps.tableName, key), { item: item && !isExpired(item, now) ? item : undefined });
   }
   requestReads.set(ctx, reads);
 }
@@ -453,7 +477,7 @@ class DynamoAdapter implements Adapter {
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
     if (this.model === 'Session' && fits(uid) && !uid.includes('.')) {
-      const read = takeRead(this.deps, keys.oidc('Session', uid).pk);
+      const read = takeRead(this.deps, keys.oidc('Session', uid));
       const item = read ? read.item : await getLive(this.deps, keys.oidc('Session', uid));
       if (item && item.payload.uid === uid) return payloadOf(this.deps, this.model, item);
     }
