@@ -340,7 +340,7 @@ function takeRead(deps: DynamoAdapterDeps, key: ItemKey): { item: OidcItem | und
 
 /**
  * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}), its grant and
- * its person's account in one BatchGetItem, kept for the provider's next two reads in this request. Only at the token endpoint's
+ * its person's account in one BatchGetItem, kept for the provider's next three reads in this request. Only at the token endpoint's
  * code exchange, and only for a code bound to a session: elsewhere the provider reads as it always did.
  */
 async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
@@ -357,6 +357,30 @@ async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload
     oidcItemKey('Grant', grantId),
     ...(person && fits(person) ? [keys.accountById(person)] : []),
   ];
+  await readAhead(deps, ctx, wanted);
+}
+
+/**
+ * At the authorization endpoint, once the session is found by its cookie: the grant of the client asking
+ * (by the request's `client_id`) and the session's account, which the provider reads next (`loadGrant`,
+ * the account lookup), in one BatchGetItem. Nothing when either is unknown: one item gains no call.
+ */
+async function readAheadForSession(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
+  const ctx = requestContext() as { oidc?: { route?: string }; query?: Record<string, unknown> } | undefined;
+  if (!ctx || ctx.oidc?.route !== 'authorization') return;
+  const clientId = ctx.query?.client_id;
+  const authorizations = payload.authorizations as Record<string, { grantId?: unknown }> | undefined;
+  const grantId =
+    typeof clientId === 'string' && authorizations && Object.hasOwn(authorizations, clientId)
+      ? authorizations[clientId]?.grantId
+      : undefined;
+  const person = personOf(payload.accountId);
+  if (typeof grantId !== 'string' || !fits(grantId) || !person || !fits(person)) return;
+  await readAhead(deps, ctx, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
+}
+
+/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them for this request. */
+async function readAhead(deps: DynamoAdapterDeps, ctx: object, wanted: ItemKey[]): Promise<void> {
   let requests: ItemKey[] = wanted;
   const found: OidcItem[] = [];
   for (let attempt = 0; requests.length > 0; attempt += 1) {
@@ -370,7 +394,7 @@ async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload
     requests = (UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as ItemKey[];
   }
   const now = epochSeconds(deps.clock);
-  const reads = new Map<string, { item: OidcItem | undefined }>();
+  const reads = requestReads.get(ctx) ?? new Map<string, { item: OidcItem | undefined }>();
   for (const key of wanted) {
     if (requests.some((left) => left.pk === key.pk)) continue;
     const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
@@ -471,6 +495,7 @@ class DynamoAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const payload = await findModel(this.deps, this.model, id);
     if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
+    if (payload && this.model === 'Session') await readAheadForSession(this.deps, payload);
     return payload;
   }
 

@@ -73,11 +73,12 @@ describe('DynamoDB calls per sign-in (warm containers)', () => {
     expect(calls, by).toBeLessThanOrEqual(24);
   });
 
-  // A single sign-on, 9: authorize (session, account and grant gets, code put); token (as above, 5).
-  it('a single sign-on (authorize with the session cookie, code, token) makes at most 9', async () => {
+  // A single sign-on, 8: authorize (session get; its grant for this client and its account in one batch
+  // get; code put); token (as above, 5).
+  it('a single sign-on (authorize with the session cookie, code, token) makes at most 8', async () => {
     const { result, calls, by } = await counted(() => flow(signedIn));
     expect(result.claims()?.sub).toBeTypeOf('string');
-    expect(calls, by).toBeLessThanOrEqual(9);
+    expect(calls, by).toBeLessThanOrEqual(8);
   });
 
   it('a bearer check reads the token once, whichever kind it is', async () => {
