@@ -172,6 +172,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryPerson,
           partitions.registryCarrier,
         ],
+        // The code exchange reads the code's session, grant and account together (oidc-adapter.ts,
+        // readAheadForCode).
+        BatchGetItem: [partitions.oidc, partitions.account],
         PutItem: [
           partitions.oidc,
           partitions.loginAttempts,

@@ -9,6 +9,14 @@ import type { IdentityDirectory } from '../identity/identity-directory.js';
  * `subject_type: 'legal_person'`, `credit_code` and `act: { sub }`, the acting person's pairwise subject
  * for the same platform. The right to act is checked at every lookup, which the provider makes at every
  * token issuance: a withdrawn agent gets no new token.
+ *
+ * The token endpoint's lookup (the code exchange) reads the account again although authorize read it
+ * moments before (in the same round trip as the code's session and grant: oidc-adapter.ts, readAheadForCode). Taking the claims authorize saw instead would be safe against a takeover or a password
+ * reset: those end the grant and every code of it (`SignInRevocation.endAll`), so the code redeems nothing
+ * whatever this lookup answers (test/integration/sso/step-up.test.ts, "a code the squatter got before the
+ * owner's reset"; without the revocation that code redeems, this read does not stop it). It is kept for now
+ * because the provider's code has no field for claims (a snapshot would mean putting the person's name in
+ * the code item), and because an entity account's right to act must be checked at every issuance.
  */
 export function accountFinder(
   directory: IdentityDirectory,

@@ -4,6 +4,7 @@ import { ConflictError } from '../../errors.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
+import { takeRequestRead } from './oidc-adapter.js';
 
 const accountIdPattern = /^acc_[A-Za-z0-9_-]{1,64}$/;
 
@@ -91,8 +92,10 @@ export class DynamoAccountStore implements AccountStore {
 
   async findById(id: string, options: { legacy?: boolean } = {}): Promise<PersonAccount | undefined> {
     if (!accountIdPattern.test(id)) return undefined;
-    const item = await getItem(this.doc, this.tableName, keys.accountById(id), 0);
-    if (item) return fromItem(item);
+    // Read ahead with the code at the token endpoint (oidc-adapter.ts, readAheadForCode), in that request only.
+    const ahead = takeRequestRead(this.tableName, keys.accountById(id));
+    const item = ahead ? ahead.item : await getItem(this.doc, this.tableName, keys.accountById(id), 0);
+    if (item) return fromItem(item as Item);
     return options.legacy === false ? undefined : this.findLegacyById(id);
   }
 

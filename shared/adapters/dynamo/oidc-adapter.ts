@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
   GetCommand,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
 
 import { epochSeconds, type Clock } from '../../clock.js';
 import { ConflictError } from '../../errors.js';
@@ -290,7 +291,8 @@ async function findModel(
   id: string,
 ): Promise<AdapterPayload | undefined> {
   if (!fits(id)) return undefined;
-  const item = await findItem(deps, model, id);
+  const read = model === 'Grant' ? takeRead(deps, oidcItemKey(model, id)) : undefined;
+  const item = read ? read.item : await findItem(deps, model, id);
   if (!item) return undefined;
   if (model === 'Session') {
     // The item of a session is keyed by its uid: only the current id (the cookie) opens it.
@@ -300,6 +302,111 @@ async function findModel(
   }
   const payload = await payloadOf(deps, model, item);
   return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
+}
+
+/**
+ * Reads made together for the request under way (the provider's koa context, `Provider.ctx`): when the
+ * token endpoint reads an authorization code, the session and grant the provider reads next to check it
+ * (`checkSessionBinding`, then `validateGrant`, then the account lookup) come in the same round trip, one
+ * BatchGetItem, instead of one GetItem each. Each entry answers once, within that request only, and only the read it stands for:
+ * it is the same consistent read made a few milliseconds earlier in the same request, never a cache across
+ * requests (a grant revoked after it is refused by the next request, as before).
+ */
+const requestReads = new WeakMap<object, Map<string, { item: OidcItem | undefined }>>();
+
+function requestContext(): object | undefined {
+  return (Provider as unknown as { ctx?: object }).ctx;
+}
+
+function readKey(tableName: string, key: ItemKey): string {
+  return `${tableName}\u0000${key.pk}\u0000${key.sk}`;
+}
+
+/**
+ * The item read ahead for this request under `key`, once (`{ item: undefined }`: read, and absent or
+ * expired); undefined when nothing was read ahead for it, and always outside a provider request.
+ *
+ * @example
+ * ```ts
+ * const read = takeRequestRead(tableName, keys.accountById(id));
+ * const item = read ? read.item : await getItem(doc, tableName, keys.accountById(id), 0);
+ * ```
+ */
+export function takeRequestRead(tableName: string, key: ItemKey): { item: object | undefined } | undefined {
+  const ctx = requestContext();
+  const reads = ctx && requestReads.get(ctx);
+  const read = reads?.get(readKey(tableName, key));
+  if (read) reads!.delete(readKey(tableName, key));
+  return read;
+}
+
+function takeRead(deps: DynamoAdapterDeps, key: ItemKey): { item: OidcItem | undefined } | undefined {
+  return takeRequestRead(deps.tableName, key) as { item: OidcItem | undefined } | undefined;
+}
+
+/**
+ * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}), its grant and
+ * its person's account in one BatchGetItem, kept for the provider's next three reads in this request. Only at the token endpoint's
+ * code exchange, and only for a code bound to a session: elsewhere the provider reads as it always did.
+ */
+async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
+  const ctx = requestContext() as { oidc?: { route?: string } } | undefined;
+  const { sessionUid, grantId, expiresWithSession } = payload;
+  if (!ctx || ctx.oidc?.route !== 'token' || !expiresWithSession) return;
+  if (typeof sessionUid !== 'string' || typeof grantId !== 'string') return;
+  if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return;
+  // The person's account too (an entity account's acting person), which the provider's account lookup
+  // reads next (shared/sso/find-account.ts, through the account store's findById).
+  const person = personOf(payload.accountId);
+  const wanted = [
+    keys.oidc('Session', sessionUid),
+    oidcItemKey('Grant', grantId),
+    ...(person && fits(person) ? [keys.accountById(person)] : []),
+  ];
+  await readAhead(deps, ctx, wanted);
+}
+
+/**
+ * At the authorization endpoint, once the session is found by its cookie: the grant of the client asking
+ * (by the request's `client_id`) and the session's account, which the provider reads next (`loadGrant`,
+ * the account lookup), in one BatchGetItem. Nothing when either is unknown: one item gains no call.
+ */
+async function readAheadForSession(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
+  const ctx = requestContext() as { oidc?: { route?: string }; query?: Record<string, unknown> } | undefined;
+  if (!ctx || ctx.oidc?.route !== 'authorization') return;
+  const clientId = ctx.query?.client_id;
+  const authorizations = payload.authorizations as Record<string, { grantId?: unknown }> | undefined;
+  const grantId =
+    typeof clientId === 'string' && authorizations && Object.hasOwn(authorizations, clientId)
+      ? authorizations[clientId]?.grantId
+      : undefined;
+  const person = personOf(payload.accountId);
+  if (typeof grantId !== 'string' || !fits(grantId) || !person || !fits(person)) return;
+  await readAhead(deps, ctx, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
+}
+
+/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them for this request. */
+async function readAhead(deps: DynamoAdapterDeps, ctx: object, wanted: ItemKey[]): Promise<void> {
+  let requests: ItemKey[] = wanted;
+  const found: OidcItem[] = [];
+  for (let attempt = 0; requests.length > 0; attempt += 1) {
+    // Keys left unprocessed after retries are simply not read ahead: the provider then reads them itself.
+    if (attempt === BATCH_ATTEMPTS) break;
+    if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000) * Math.random());
+    const { Responses, UnprocessedKeys } = await deps.doc.send(
+      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: requests, ConsistentRead: true } } }),
+    );
+    found.push(...((Responses?.[deps.tableName] ?? []) as OidcItem[]));
+    requests = (UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as ItemKey[];
+  }
+  const now = epochSeconds(deps.clock);
+  const reads = requestReads.get(ctx) ?? new Map<string, { item: OidcItem | undefined }>();
+  for (const key of wanted) {
+    if (requests.some((left) => left.pk === key.pk)) continue;
+    const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
+    reads.set(readKey(deps.tableName, key), { item: item && !isExpired(item, now) ? item : undefined });
+  }
+  requestReads.set(ctx, reads);
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
@@ -391,14 +498,18 @@ class DynamoAdapter implements Adapter {
     );
   }
 
-  find(id: string): Promise<AdapterPayload | undefined> {
-    return findModel(this.deps, this.model, id);
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const payload = await findModel(this.deps, this.model, id);
+    if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
+    if (payload && this.model === 'Session') await readAheadForSession(this.deps, payload);
+    return payload;
   }
 
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
     if (this.model === 'Session' && fits(uid) && !uid.includes('.')) {
-      const item = await getLive(this.deps, keys.oidc('Session', uid));
+      const read = takeRead(this.deps, keys.oidc('Session', uid));
+      const item = read ? read.item : await getLive(this.deps, keys.oidc('Session', uid));
       if (item && item.payload.uid === uid) return payloadOf(this.deps, this.model, item);
     }
     return this.findByGsi1(indexKeys.oidcUid(uid));

@@ -402,6 +402,35 @@ describe('password reset, and the real owner winning', () => {
     expect(back.stoppedAt).toBe('login');
   });
 
+  it('a code the squatter got before the owner’s reset redeems nothing: the takeover ends its grant', async () => {
+    // The token endpoint reads the account again (shared/sso/find-account.ts); whether or not it did, the
+    // code must die with the takeover, which ends the grant and every code of it.
+    const owner = await person({ account: false });
+    const squatter = { ...owner, password: 'squatter-password-3', phone: '+8613600000667' };
+    await register(squatter);
+    const request = await authorizationRequest(platform, { scope: 'openid profile', prompt: 'consent' });
+    const { callback } = await callbackOf(browser(), request.url, {
+      username: owner.idNumber,
+      password: squatter.password,
+    });
+
+    const mine = browser();
+    const ownRequest = await authorizationRequest(platform, { scope: 'openid profile' });
+    const atLogin = await runFlow(mine, ownRequest.url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    const fields = { idNumber: owner.idNumber, phone: owner.phone };
+    await mine.navigate(reset, { form: { ...fields, send: '1' } });
+    const done = await mine.navigate(reset, {
+      form: { ...fields, code: (await lastCodeTo(owner.phone))!, password: 'owner-password-3' },
+    });
+    expect((await exchange(platform, ownRequest, await onToPlatform(mine, done))).claims()!.acr).toBe(
+      'urn:elicence:loa:3',
+    );
+
+    // The squatter's code, issued before the takeover and never redeemed, yields no token.
+    expect(await refusal(exchange(platform, request, callback))).toMatchObject({ error: 'invalid_grant' });
+  });
+
   it('the owner’s reset removes the squatter’s passkeys: they sign in no more', async () => {
     const owner = await person({ account: false });
     const squatter = { ...owner, password: 'squatter-password-2' };

@@ -7,6 +7,7 @@ import {
   authorizationRequest,
   callbackOf,
   demoPlatform,
+  exchange,
   refusal,
   registerPlatform,
   signIn,
@@ -162,6 +163,18 @@ describe('RP-initiated logout', () => {
     const { callback } = await callbackOf(ua, request.url);
     expect(callback.searchParams.get('error')).toBe('login_required');
     expect(callback.searchParams.has('code')).toBe(false);
+  });
+
+  it('a code issued before the logout redeems nothing', async () => {
+    // The code exchange reads the code's session and grant ahead, in one call (oidc-adapter.ts,
+    // readAheadForCode): what it reads is the table after the logout, never an earlier request's read.
+    const ua = new UserAgent(runtime.baseUrl);
+    const { tokens } = await signIn(rp, ua, password());
+    const request = await authorizationRequest(rp, { scope: 'openid profile' });
+    const { callback } = await callbackOf(ua, request.url);
+    expect(callback.searchParams.has('code')).toBe(true);
+    await logOut(ua, rp, tokens.id_token!, 'https://logout-rp.example/signed-out');
+    expect(await refusal(exchange(rp, request, callback))).toMatchObject({ error: 'invalid_grant' });
   });
 
   it('refuses a post-logout URI that is not registered', async () => {
