@@ -103,7 +103,11 @@ export function coalesceReads<Client extends DynamoDBDocumentClient>(client: Cli
             const entry = byKey.get(id);
             if (!entry || answered.has(id)) continue;
             answered.add(id);
-            for (const read of entry.reads) read.resolve({ Item: item, $metadata: {} });
+            // Each reader its own copy, as separate GetItems would give: readers of one key may belong to
+            // concurrent requests, and none may change what another reads (security review).
+            entry.reads.forEach((read, i) =>
+              read.resolve({ Item: i === 0 ? item : structuredClone(item), $metadata: {} }),
+            );
           }
           const unprocessed = (
             output.UnprocessedKeys as Record<string, { Keys?: Array<Record<string, unknown>> }>

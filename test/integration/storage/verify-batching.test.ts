@@ -94,6 +94,8 @@ describe('coalesceReads', () => {
       await Promise.all([keys[0]!, keys[1]!, keys[0]!, missing, keys[2]!].map((key) => get(plain.doc, key))),
     );
     expect(answers.map((item) => item?.n)).toEqual([0, 1, 0, undefined, 2]);
+    // Two readers of one key get two objects: one changing its answer changes nothing for the other.
+    expect(answers[2]).not.toBe(answers[0]);
   });
 
   it('sends a lone read as a GetItem, and reads of later turns apart', async () => {
