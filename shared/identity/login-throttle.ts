@@ -35,6 +35,12 @@ export interface LoginAttemptStore {
   forgiveOne(key: string, nowSeconds: number): Promise<void>;
   /** Forgets the counter. */
   clear(key: string): Promise<void>;
+  /**
+   * Adds one failure at `nowSeconds`, atomically, however many add at once: a live counter goes up by
+   * one (its expiry moved to `expiresAt`), an absent or expired one starts at one. For counters without a
+   * leak, counted after the fact (client authentication).
+   */
+  countFailure(key: string, nowSeconds: number, expiresAt: number): Promise<void>;
 }
 
 /**
@@ -314,8 +320,18 @@ export class LoginThrottle {
     };
   }
 
-  /** Counts one failure on `key` after the fact (see {@link check}). */
+  /**
+   * Counts one failure on `key` after the fact (see {@link check}): an atomic add for a counter that does
+   * not leak, so a burst of parallel failures counts every one (security review: a read-and-replace gave
+   * up under contention and undercounted); a leaking counter is claimed as usual.
+   */
   async failed(key: ThrottleKey): Promise<void> {
+    const policy = this.#policies[key.kind];
+    if (!policy.leakSeconds) {
+      const now = epochSeconds(this.clock);
+      await this.store.countFailure(storageKey(key), now, now + policy.windowSeconds);
+      return;
+    }
     await this.#claim(key, undefined, { evenIfBlocked: true });
   }
 

@@ -39,6 +39,15 @@ export function loginAttemptStoreContract(name: string, make: Make<{ store: Logi
       expect(await store.read(key, now + 1)).toEqual(two);
     });
 
+    it('adds failures atomically: twenty at once count twenty, and an expired counter starts over', async () => {
+      await Promise.all(Array.from({ length: 20 }, () => store.countFailure(key, now, now + 600)));
+      expect(await store.read(key, now)).toEqual({ failures: 20, lastFailureAt: now });
+      await store.countFailure(key, now + 1, now + 601);
+      expect(await store.read(key, now + 1)).toEqual({ failures: 21, lastFailureAt: now + 1 });
+      await store.countFailure(key, now + 601, now + 1200);
+      expect(await store.read(key, now + 601)).toEqual({ failures: 1, lastFailureAt: now + 601 });
+    });
+
     it('lets exactly one of concurrent writers of the same expected counter win', async () => {
       const outcomes = await Promise.all(
         [1, 2, 3, 4, 5].map((i) =>

@@ -130,6 +130,14 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
     this.writes += 1;
     this.counters.delete(key);
   }
+
+  async countFailure(key: string, nowSeconds: number, expiresAt: number): Promise<void> {
+    await Promise.resolve();
+    this.writes += 1;
+    // Read and written in one synchronous step: the add is atomic.
+    const failures = (this.#live(key, nowSeconds)?.failures ?? 0) + 1;
+    this.counters.set(key, { failures, lastFailureAt: nowSeconds, expiresAt });
+  }
 }
 
 /**

@@ -89,4 +89,36 @@ export class DynamoLoginAttemptStore implements LoginAttemptStore {
   async clear(key: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: itemKey(key) }));
   }
+
+  /**
+   * One UpdateItem adds to a live counter (atomic however many run at once); an absent or expired one is
+   * started by a conditional put instead, and whichever of two starters loses adds to the winner's.
+   */
+  async countFailure(key: string, nowSeconds: number, expiresAt: number): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: itemKey(key),
+            UpdateExpression: 'SET failures = failures + :one, lastFailureAt = :now, expiresAt = :expires',
+            ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+            ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':expires': expiresAt },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      const started = await this.replace(
+        key,
+        undefined,
+        { failures: 1, lastFailureAt: nowSeconds },
+        expiresAt,
+        nowSeconds,
+      );
+      if (started) return;
+    }
+    throw new Error('The failure counter is contended beyond three rounds');
+  }
 }

@@ -303,6 +303,11 @@ describe('client authentication throttling (checked before, failures counted aft
     throttle = new LoginThrottle(store, clock);
   });
 
+  it('counts every one of a burst of parallel failures (none lost to contention)', async () => {
+    await Promise.all(Array.from({ length: 30 }, () => throttle.failed(client)));
+    expect(store.counters.get(`client#${client.key}`)?.failures).toBe(30);
+  });
+
   it('costs a client that authenticates one read and no write', async () => {
     const check = await throttle.check(client);
     expect(check).toEqual({ retryAfterSeconds: 0, hadFailures: false });
