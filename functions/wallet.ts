@@ -209,6 +209,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     ]);
   };
   const api = (session: WalletSession) => new HolderApi(deps.config.issuerUrl, session.accessToken);
+  const passkeysApi = (session: WalletSession) => new PasskeysApi(deps.config.issuerUrl, session.accessToken);
+  const authorizationsApi = (session: WalletSession) =>
+    new AuthorizationsApi(deps.config.issuerUrl, session.accessToken);
   const qrConfirmation = new QrConfirmation(deps.cookieSealer);
   /** The QR page's frame: the wallet section, its title, and the QR scripts when the code is shown. */
   const qrPage = (body: SafeHtml, scripts?: typeof walletScripts) =>
@@ -244,7 +247,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
           }),
         );
       try {
-        const passkeys = await new PasskeysApi(deps.config.issuerUrl, session.accessToken).list();
+        const passkeys = await passkeysApi(session).list();
         return show(
           passkeysBody(t, { passkeys, added: query.has('added'), removed: query.has('removed') }),
           walletPasskeyScripts,
@@ -280,9 +283,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       try {
-        await new PasskeysApi(deps.config.issuerUrl, session.accessToken).remove(
-          event.pathParameters?.id ?? '',
-        );
+        await passkeysApi(session).remove(event.pathParameters?.id ?? '');
         return redirect('/wallet/passkeys?removed=1');
       } catch (error) {
         if (error instanceof PasskeyStepUpError) return redirect('/wallet/passkeys');
@@ -293,7 +294,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       try {
-        const items = await new AuthorizationsApi(deps.config.issuerUrl, session.accessToken).list();
+        const items = await authorizationsApi(session).list();
         const withdrawn = new URLSearchParams(event.rawQueryString ?? '').has('withdrawn');
         return htmlPage(
           200,
@@ -314,9 +315,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       try {
-        await new AuthorizationsApi(deps.config.issuerUrl, session.accessToken).withdraw(
-          event.pathParameters?.id ?? '',
-        );
+        await authorizationsApi(session).withdraw(event.pathParameters?.id ?? '');
         return redirect('/wallet/authorizations?withdrawn=1');
       } catch (error) {
         return ended(error);

@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../crypto/constant-time.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 
@@ -224,7 +225,7 @@ export class ScanLogins {
   ): Promise<ScanLoginRecord> {
     const record = await this.#find(input.code, now);
     if (
-      !sameDigest(record.bindingHash, digest(input.binding)) ||
+      !constantTimeEqual(record.bindingHash, digest(input.binding)) ||
       record.interactionUid !== input.interactionUid
     ) {
       throw scanLoginError('other_browser');
@@ -255,10 +256,4 @@ export class ScanLogins {
       ),
     );
   }
-}
-
-function sameDigest(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -1,4 +1,5 @@
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { constantTimeEqual } from '../crypto/constant-time.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
 import { logger } from '../logger.js';
@@ -265,9 +266,8 @@ export async function checkSmsCode(
     return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
   }
   const code = typed.normalize('NFKC').replace(/\s/g, '').slice(0, 16);
-  const given = Buffer.from(await codeMacOf(deps.lookupMac, key, code));
-  const stored = Buffer.from(pending.codeMac);
-  const matches = /^\d{6}$/.test(code) && given.length === stored.length && timingSafeEqual(given, stored);
+  const matches =
+    /^\d{6}$/.test(code) && constantTimeEqual(await codeMacOf(deps.lookupMac, key, code), pending.codeMac);
   if (!matches) return { ok: false, reason: 'wrong_code' };
   if (!(await deps.smsCodes.consume(key, pending.codeMac, now))) return { ok: false, reason: 'expired_code' };
   // A right code was no failure: its try is given back.

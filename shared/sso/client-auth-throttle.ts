@@ -91,7 +91,7 @@ export async function throttleClientAuthentication(
   if (isInvalidClient(result)) {
     logger.info('client authentication failed', { path: event.rawPath });
     await throttle.failed(key);
-  } else if (check.hadFailures && (result.statusCode ?? 500) >= 200 && (result.statusCode ?? 500) < 300) {
+  } else if (check.hadFailures && isSuccess(result.statusCode ?? 500)) {
     await throttle.succeeded([key]);
   }
   return result;
@@ -128,6 +128,8 @@ function clientKey(clientId: string): string {
     ? clientId
     : `sha256-${createHash('sha256').update(clientId).digest('base64url')}`;
 }
+
+const isSuccess = (status: number) => status >= 200 && status < 300;
 
 function isInvalidClient(result: HttpResult): boolean {
   if (result.statusCode !== 401 || typeof result.body !== 'string') return false;

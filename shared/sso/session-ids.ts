@@ -1,4 +1,5 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../crypto/constant-time.js';
 
 /**
  * A provider session's id (the value of its cookie) that names the session's `uid`: `<uid>.<random>`.
@@ -26,8 +27,4 @@ export function uidOfSessionId(id: string): string | undefined {
 }
 
 /** Whether two session ids are equal, in time independent of where they differ. */
-export function sameSessionId(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
+export const sameSessionId = constantTimeEqual;

@@ -1,14 +1,11 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDependencies } from '../../functions/composition/dependencies.js';
-import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
-import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { axeViolations, launchBrowser, newPage, screenshot, signInOnLoginPage } from '../support/browser.js';
-import { postJson } from '../support/http-api.js';
 import { newIdNumber } from '../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../support/in-memory-sms.js';
 import { authorizationRequest, demoPlatform } from '../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import { registerPerson } from '../support/sharing-flows.js';
 
 /**
  * The step-up and reset pages in Chromium, with no script of theirs: a platform asks for level 3, the
@@ -31,22 +28,7 @@ describe('the SMS pages in a browser', () => {
       startTestRuntime(undefined, {}, { carrier: (operator) => carrier.using(operator.lookupMac) }),
       launchBrowser(),
     ]);
-    const deps = buildDependencies(runtime.config);
-    const id = parseIdNumber(person.idNumber, new Date());
-    await deps.registry.putPerson({
-      lookupKey: await personLookupKey(deps.lookupMac, id),
-      name: person.name,
-      masked: maskIdNumber(id),
-    });
-    deps.doc.destroy();
-    deps.kms.destroy();
-    carrier.add(person);
-    const registered = await postJson(runtime, '/accounts', undefined, {
-      idNumber: person.idNumber,
-      name: person.name,
-      password: person.password,
-    });
-    expect(registered.status).toBe(201);
+    await registerPerson(runtime, carrier, person);
   });
   afterAll(async () => {
     await browser?.close();

@@ -24,12 +24,20 @@ let sequence = 0;
  */
 export async function newPerson(runtime: TestRuntime, carrier: CarrierOfNumbers): Promise<TestPerson> {
   sequence += 1;
-  const person = {
+  return registerPerson(runtime, carrier, {
     idNumber: newIdNumber(),
     name: `共享${'甲乙丙丁戊己庚辛壬癸'[sequence % 10]}${sequence}`,
     phone: `+861380000${String(1000 + sequence + Math.floor(Math.random() * 8000))}`,
     password: `share-${sequence}-secret`,
-  };
+  });
+}
+
+/** Puts `person` in the population registry, their phone with `carrier`, and registers their account. */
+export async function registerPerson(
+  runtime: TestRuntime,
+  carrier: CarrierOfNumbers,
+  person: TestPerson,
+): Promise<TestPerson> {
   const deps = buildDependencies(runtime.config);
   const id = parseIdNumber(person.idNumber, new Date());
   await deps.registry.putPerson({

@@ -26,7 +26,7 @@ import { readScan } from './input.js';
 import { portableCodec, readCompactJws } from './jws.js';
 import { KeyCache } from './key-cache.js';
 import { base64urlEncode } from './base64url.js';
-import { isoFromMillis, isoFromSeconds } from './iso-time.js';
+import { isoFromMillis, isoFromSeconds as iso } from './iso-time.js';
 import { licenceIdPattern } from './licence-id.js';
 import {
   cwtContentFormat,
@@ -131,8 +131,6 @@ type Answer = VerificationResult | Promise<VerificationResult>;
 function then<T>(value: T | Promise<T>, next: (value: T) => Answer): Answer {
   return value instanceof Promise ? value.then(next) : next(value);
 }
-
-const iso = isoFromSeconds;
 
 /** What one verification has learnt so far, for the verdict whenever it ends. */
 interface Run {

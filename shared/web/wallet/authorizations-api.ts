@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { apiRequest } from '../api-request.js';
-import { HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** An authorization as `GET /me/authorizations` lists it (shared/sharing/authorizations.ts). */
 export const walletAuthorization = z.object({
@@ -47,11 +46,7 @@ export class AuthorizationsApi {
     throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
   }
 
-  private async request(method: string, path: string): Promise<Response> {
-    try {
-      return await apiRequest(this.baseUrl, this.accessToken, method, path);
-    } catch (error) {
-      throw new HolderApiUnavailableError('The holder API could not be reached', { cause: error });
-    }
+  private request(method: string, path: string): Promise<Response> {
+    return holderApiRequest(this.baseUrl, this.accessToken, method, path);
   }
 }

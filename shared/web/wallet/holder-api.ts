@@ -141,15 +141,10 @@ export class HolderApi {
   }
 
   private async call(method: string, path: string, json: unknown, expected: number): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await apiRequest(this.baseUrl, this.accessToken, method, path, {
-        json,
-        fetch: this.fetcher,
-      });
-    } catch (error) {
-      throw new HolderApiUnavailableError('The holder API could not be reached', { cause: error });
-    }
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, method, path, {
+      json,
+      fetch: this.fetcher,
+    });
     if (response.status === expected) return response.json().catch(() => undefined);
     const problem = await readProblem(response);
     const code = problem?.code;
@@ -172,5 +167,28 @@ export class HolderApi {
       throw new ForbiddenError('This sign-in may not see these licences', code ?? 'forbidden');
     }
     throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
+  }
+}
+
+/**
+ * A request to the holder API with the person's token, for the wallet's clients of it: a network failure
+ * is {@link HolderApiUnavailableError} (the pages say "try again later"), any answer is returned.
+ *
+ * @example
+ * ```ts
+ * const response = await holderApiRequest(baseUrl, session.accessToken, 'GET', '/me/authorizations');
+ * ```
+ */
+export async function holderApiRequest(
+  baseUrl: string,
+  accessToken: string,
+  method: string,
+  path: string,
+  options: Parameters<typeof apiRequest>[4] = {},
+): Promise<Response> {
+  try {
+    return await apiRequest(baseUrl, accessToken, method, path, options);
+  } catch (error) {
+    throw new HolderApiUnavailableError('The holder API could not be reached', { cause: error });
   }
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ForbiddenError } from '../../errors.js';
-import { apiRequest, readProblem } from '../api-request.js';
-import { HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+import { readProblem } from '../api-request.js';
+import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** A passkey as `GET /me/passkeys` lists it. */
 export const walletPasskey = z.object({
@@ -74,12 +74,8 @@ export class PasskeysApi {
     return { status: response.status, body: await response.json().catch(() => undefined) };
   }
 
-  private async request(method: string, path: string, json?: unknown): Promise<Response> {
-    try {
-      return await apiRequest(this.baseUrl, this.accessToken, method, path, { json });
-    } catch (error) {
-      throw new HolderApiUnavailableError('The holder API could not be reached', { cause: error });
-    }
+  private request(method: string, path: string, json?: unknown): Promise<Response> {
+    return holderApiRequest(this.baseUrl, this.accessToken, method, path, { json });
   }
 
   private async refusal(response: Response): Promise<Error> {
