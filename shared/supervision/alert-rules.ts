@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { AlertThresholds } from '../config.js';
 import { addDays, chinaDay, chinaDayStart, type SupervisionEvent } from './events.js';
-import { daysOf, type StatisticsStore } from './statistics.js';
+import { chinaDate, daysOf, type StatisticsStore } from './statistics.js';
 
 /** The rules, by the name an alert carries (docs/supervision-statistics-and-alerts.md describes each). */
 export const alertRules = [
@@ -263,10 +263,8 @@ export async function evaluateAlerts(
   return raised;
 }
 
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
-
 /** `GET /supervision/alerts?from=&to=`: China-time dates, both included (at most 366 days). */
-export const alertsQuery = z.strictObject({ from: date, to: date });
+export const alertsQuery = z.strictObject({ from: chinaDate, to: chinaDate });
 
 export const alertSchema = z
   .object({

@@ -91,7 +91,8 @@ export function aggregate(events: readonly SupervisionEvent[]): CounterIncrement
 /** The longest range `GET /supervision/stats` answers, in days (a year, leap years included). */
 export const maxStatisticsDays = 366;
 
-const day = z
+/** A date `YYYY-MM-DD` that exists (China time, as the supervision routes take them). */
+export const chinaDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine(
@@ -103,8 +104,8 @@ const day = z
 
 /** `GET /supervision/stats?from=&to=&issuer=&type=`: dates in China time, both days included. */
 export const statisticsQuery = z.strictObject({
-  from: day,
-  to: day,
+  from: chinaDate,
+  to: chinaDate,
   issuer: z.string().min(1).max(100).optional(),
   type: z.string().min(1).max(100).optional(),
 });
