@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { recordShares } from '../../../shared/sharing/record-shares.js';
 import { chinaDay } from '../../../shared/supervision/events.js';
 import { expectProblem, onboardIssuer } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -174,6 +176,13 @@ describe('verifications', () => {
 
 describe('GET /supervision/stats', () => {
   it('equals the events generated, per issuer and per type', async () => {
+    // A platform handed two licences (授权用证): the use case the shared-licences API runs, writing its
+    // audit entries through the runtime's table as that API does.
+    const deps = dependencies();
+    const shared = await Promise.all(
+      licences.slice(3, 5).map(async ({ id }) => (await deps.licences.get(id))!),
+    );
+    await recordShares({ clientId: 'cl_platform', at: new Date().toISOString() }, shared, deps);
     await runtime.drainStreams();
     const expected: Day = {
       date: today,
@@ -183,7 +192,7 @@ describe('GET /supervision/stats', () => {
       revoked: 2,
       // The forged and garbage scans name no issuer the service stands behind: not this issuer's.
       verified: { valid: 2, revoked: 1 },
-      shared: 0,
+      shared: 2,
     };
     expect(await statsOfIssuer()).toEqual([expected]);
     const byType = await get<{ days: Day[] }>(
