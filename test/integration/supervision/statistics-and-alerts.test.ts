@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { recordShares } from '../../../shared/sharing/record-shares.js';
 import { chinaDay } from '../../../shared/supervision/events.js';
-import { expectProblem, onboardIssuer } from '../../support/http-api.js';
+import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
@@ -86,6 +86,22 @@ describe('the supervisor client', () => {
       clientId: runtime.credentials.supervisor.clientId,
       clientSecret: expect.any(String),
     });
+  });
+
+  it('is created by the admin like other clients, with client credentials and no redirect URI', async () => {
+    const adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const response = await postJson(runtime, '/admin/clients', adminToken, {
+      name: '省政务服务管理办公室 (test)',
+      scopes: ['supervision'],
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    const client = (await response.json()) as { clientId: string; clientSecret: string };
+    const token = await clientCredentialsToken(runtime, client, 'supervision');
+    expect(
+      (await get<{ days: Day[] }>(`/supervision/stats?from=${today}&to=${today}`, token)).days,
+    ).toHaveLength(1);
+    // It may not ask for more than supervision.
+    await expect(clientCredentialsToken(runtime, client, 'admin')).rejects.toThrow(/400|invalid_scope/);
   });
 
   it('is the only kind of client the supervision routes answer', async () => {
