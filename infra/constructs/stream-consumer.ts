@@ -22,7 +22,8 @@ export interface StreamConsumerProps {
  * mapping that passes only inserts of items under one partition-key prefix (filtered by Lambda, so other
  * writes cost no invocation), in batches of up to 100 gathered for up to 5 s; a failing batch is split in
  * two and retried (bisect), up to 5 retries or 24 h, and what still fails is described in the dead-letter
- * queue (the records' stream positions, for replay), whose alarm says so.
+ * queue (the records' stream positions, for replay), whose alarm says so; another alarm says when the
+ * consumer falls more than 5 minutes behind (`IteratorAge`).
  *
  * @example
  * ```ts
@@ -64,6 +65,15 @@ export class StreamConsumer extends Construct {
       }),
     );
     this.alarms = [
+      // Statistics and alerts are as late as the consumer: a backlog of more than 5 minutes is worth a page.
+      new cloudwatch.Alarm(this, 'Backlog', {
+        alarmDescription: `elicence ${props.name}: the oldest stream record waits more than 5 minutes (statistics and alerts are late)`,
+        metric: props.consumer.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 300_000,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
       new cloudwatch.Alarm(this, 'FailedBatches', {
         alarmDescription: `elicence ${props.name}: stream batches failed every retry (see the dead-letter queue)`,
         metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({

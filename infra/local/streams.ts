@@ -21,7 +21,10 @@ const batchSize = 100;
 /** Attempts of a batch before it is given up (the mapping retries 5 times, bisecting). */
 const attempts = 3;
 
-/** The items a write request put: each PutItem's item, each BatchWriteItem's put requests. */
+/**
+ * The items a write request put: each PutItem's item, each BatchWriteItem's put requests (dynalite never
+ * leaves any unprocessed: a successful BatchWriteItem wrote them all).
+ */
 function putItems(write: WriteRequest, tableName: string): Image[] {
   if (write.input.TableName !== undefined && write.input.TableName !== tableName) return [];
   if (write.operation === 'PutItem') return write.input.Item ? [write.input.Item as Image] : [];

@@ -960,6 +960,13 @@ describe('ElicenceStack', () => {
         Threshold: 1,
         AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
       });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'IteratorAge',
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('supervision-events') } }],
+        Threshold: 300_000,
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
       expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
     });
