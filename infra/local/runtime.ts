@@ -209,6 +209,9 @@ export async function startLocalRuntime(
     const credentialsFile = join(config.dataDir, 'credentials.json');
     await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     await chmod(credentialsFile, 0o600);
+    // The seed's audit entries counted before the first request: the consumer (and its first import)
+    // is then idle when serving starts, as a deployed one is.
+    await stream?.drain();
     ready();
     return {
       baseUrl: deps.config.issuerUrl,
