@@ -19,6 +19,11 @@ export interface TableGrant {
    * an index query is bounded by the index (and what it projects), not by its key.
    */
   queries?: readonly IndexName[];
+  /**
+   * `Query` on the base table, on the partition keys these patterns match (`dynamodb:LeadingKeys`, which
+   * IAM applies to a base-table query's partition key): the audit chains' day partitions and registry.
+   */
+  partitionQueries?: readonly string[];
 }
 
 /**
@@ -184,6 +189,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.passkeyChallenge,
           partitions.smsCode,
           partitions.audit,
+          partitions.auditChain,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -220,7 +226,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer],
-        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.audit],
+        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.audit, partitions.auditChain],
         DeleteItem: [partitions.issuer, partitions.oidcModel('Client')],
       },
       queries: ['gsi1'],
@@ -249,7 +255,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAgents,
           partitions.registryEntity,
         ],
-        PutItem: [partitions.licence, partitions.statusList, partitions.audit, partitions.entityAccount],
+        PutItem: [
+          partitions.licence,
+          partitions.statusList,
+          partitions.audit,
+          partitions.auditChain,
+          partitions.entityAccount,
+        ],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1', 'gsi2'],
@@ -295,8 +307,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.licence],
         BatchGetItem: [...accessTokens, partitions.issuer, partitions.licence],
-        PutItem: [partitions.audit],
-        BatchWriteItem: [partitions.audit],
+        PutItem: [partitions.audit, partitions.auditChain],
+        BatchWriteItem: [partitions.audit, partitions.auditChain],
       },
       queries: ['gsi1'],
     },
@@ -332,6 +344,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [
           partitions.entityAccount,
           partitions.audit,
+          partitions.auditChain,
           partitions.passkey,
           partitions.passkeyChallenge,
         ],
@@ -377,6 +390,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.audit,
+          partitions.auditChain,
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
@@ -398,6 +412,21 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
   // verifier page verifies in the browser from the public trust and status lists.
   web: {},
+  // Supervision of the audit trail (shared/supervision/audit-chain*.ts, checkpoints.ts): the access token
+  // (get); a licence's entries (gsi1), a day range's entries and each chain's head (queries of the day
+  // partitions `audit#`), the chains registered on a day (query `audit-chain#`), the checkpoints (query,
+  // conditional put `audit-checkpoint`), signed with the platform key. Also run daily by a schedule.
+  audit: {
+    table: {
+      items: {
+        GetItem: [...accessTokens],
+        PutItem: [partitions.auditCheckpoints],
+      },
+      queries: ['gsi1'],
+      partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
+    },
+    platformKey: 'sign',
+  },
   // The wallet, the demo platform and the issuer console are backends-for-frontends: OAuth clients of the
   // service's own public API over HTTPS, like any platform, with no signing permission. Each derives from
   // the web key (never the lookup key) the key sealing its session cookie and, for the wallet and the

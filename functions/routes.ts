@@ -27,6 +27,7 @@ export const functionNames = [
   'wallet',
   'demo-platform',
   'console',
+  'audit',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -160,6 +161,20 @@ const table = [
   },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
   { method: 'GET', path: '/admin/audit', function: 'admin', auth: { scope: 'admin' } },
+  // Supervision (电子监察): the chained audit trail and its signed checkpoints.
+  { method: 'GET', path: '/supervision/audit', function: 'audit', auth: { scope: 'supervision' } },
+  {
+    method: 'GET',
+    path: '/supervision/audit/checkpoints',
+    function: 'audit',
+    auth: { scope: 'supervision' },
+  },
+  {
+    method: 'POST',
+    path: '/supervision/audit/checkpoints',
+    function: 'audit',
+    auth: { scope: 'supervision' },
+  },
 
   { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },

@@ -13,7 +13,11 @@ const registrableScopes = [
   'licences',
   'offline_access',
   'licences:verify',
+  'supervision',
 ];
+
+/** Scopes of machine clients (client credentials): a verifier app, a supervising office. */
+const machineScopes = ['licences:verify', 'supervision'];
 
 const redirectUri = z
   .url({ protocol: /^https?$/ })
@@ -72,7 +76,7 @@ export const registerClientInput = z
       .optional(),
   })
   .superRefine((input, ctx) => {
-    const signsIn = input.scopes.some((s) => s !== 'licences:verify');
+    const signsIn = input.scopes.some((s) => !machineScopes.includes(s));
     if (signsIn && input.redirectUris.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -80,7 +84,7 @@ export const registerClientInput = z
         message: 'required for scopes that sign people in',
       });
     }
-    if (input.tokenEndpointAuthMethod === 'none' && input.scopes.includes('licences:verify')) {
+    if (input.tokenEndpointAuthMethod === 'none' && input.scopes.some((s) => machineScopes.includes(s))) {
       ctx.addIssue({
         code: 'custom',
         path: ['tokenEndpointAuthMethod'],
@@ -146,7 +150,7 @@ export function clientMetadata(
     grant_types: [
       ...(signsIn ? ['authorization_code'] : []),
       ...(signsIn && input.scopes.includes('offline_access') ? ['refresh_token'] : []),
-      ...(input.scopes.includes('licences:verify') ? ['client_credentials'] : []),
+      ...(input.scopes.some((s) => machineScopes.includes(s)) ? ['client_credentials'] : []),
     ],
     response_types: signsIn ? ['code'] : [],
     redirect_uris: input.redirectUris,

@@ -31,6 +31,7 @@ describe('the table’s keys, as stored', () => {
       audit: 'audit#',
       auditLicence: 'audit-licence#',
       auditHolder: 'audit-holder#',
+      auditChain: 'audit-chain#',
       statusListCounter: 'status-list-counter#',
       statusList: 'status-list#',
       registryPerson: 'registry-person#',
@@ -52,7 +53,11 @@ describe('the table’s keys, as stored', () => {
       oidcAccount: 'oidc-account#',
       registryCarrier: 'registry-carrier#',
     });
-    expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
+    expect(fixedPartitions).toEqual({
+      trustList: 'trust-list',
+      issuers: 'issuers',
+      auditCheckpoints: 'audit-checkpoint',
+    });
     expect(sortKeys).toEqual({
       oidc: 'oidc',
       issuer: 'issuer',
@@ -72,7 +77,7 @@ describe('the table’s keys, as stored', () => {
       smsCode: 'sms-code',
       subscriber: 'subscriber',
     });
-    expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
+    expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#', auditChain: 'chain#' });
   });
 
   it('builds each item’s primary key as stored', () => {
