@@ -9,6 +9,7 @@ import type {
 } from '../../supervision/audit-chain-store.js';
 import type { ChainHead } from '../../supervision/audit-chain.js';
 import { chainIdPattern } from '../../supervision/audit-chain.js';
+import { daysFrom } from '../../supervision/checkpoints.js';
 import { auditShards, entryOf } from './audit-trail.js';
 import { putNew } from './conditional.js';
 import { fixedPartitions, keys, prefixes, sortPrefixes } from './keys.js';
@@ -43,15 +44,6 @@ function decodeCursor(cursor: string): Position {
   throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
     errors: [{ path: 'cursor', message }],
   });
-}
-
-/** The days `from`..`to` (inclusive, `YYYY-MM-DD`). */
-function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    days.push(new Date(t).toISOString().slice(0, 10));
-  }
-  return days;
 }
 
 /**
@@ -103,7 +95,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
   }): Promise<AuditPage> {
     const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const items: Record<string, unknown>[] = [];
-    for (const day of daysBetween(start?.d ?? query.from, query.to)) {
+    for (const day of daysFrom(start?.d ?? query.from, query.to)) {
       for (let shard = start?.d === day ? start.s : 0; shard < auditShards; shard += 1) {
         let after = start?.d === day && start.s === shard ? start.k : undefined;
         const pk = `${prefixes.audit}${day}#${shard}`;
