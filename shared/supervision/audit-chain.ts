@@ -59,13 +59,13 @@ export function genesisHash(chain: string): string {
  * hashedText({ at, actor, action, chain, seq: 1, prevHash }); // '{"action":…,"at":…,"chain":…,…}'
  * ```
  */
-export function hashedText(entry: Record<string, unknown>): string {
-  const { hash: _hash, holderKey: _holderKey, ...content } = entry;
+export function hashedText(entry: object): string {
+  const { hash: _hash, holderKey: _holderKey, ...content } = entry as Record<string, unknown>;
   return canonicalJson(content);
 }
 
 /** The `hash` of an entry: SHA-256 (hex) of {@link hashedText}. */
-export function entryHash(entry: Record<string, unknown>): string {
+export function entryHash(entry: object): string {
   return sha256(hashedText(entry));
 }
 
@@ -124,13 +124,13 @@ export interface TrailCheck {
  * ```
  */
 export function checkTrail(
-  entries: readonly Record<string, unknown>[],
+  entries: readonly object[],
   checkpoint: readonly ChainHead[] = [],
   days?: { from: string; to: string },
 ): TrailCheck {
   const chains = new Map<string, Record<string, unknown>[]>();
   let unchained = 0;
-  for (const entry of entries) {
+  for (const entry of entries as readonly Record<string, unknown>[]) {
     if (entry.chain === undefined) {
       unchained += 1;
       continue;
