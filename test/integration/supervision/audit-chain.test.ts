@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../../functions/audit.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { checkTrail, type ChainHead } from '../../../shared/supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
@@ -158,6 +159,14 @@ describe('checkpoints', () => {
       '/supervision/audit/checkpoints',
     );
     expect(listed.items[0]?.jws).toBe(jws);
+  });
+
+  it('signs one on the daily schedule too (the EventBridge event), within the function’s grants', async () => {
+    const before = await getJson<{ items: unknown[] }>('/supervision/audit/checkpoints');
+    const answer = await handler({ 'detail-type': 'Scheduled Event' });
+    expect(answer).toMatchObject({ at: expect.stringMatching(/^\d{4}-/) });
+    const after = await getJson<{ items: Array<{ at: string }> }>('/supervision/audit/checkpoints');
+    expect(after.items).toHaveLength(before.items.length + 1);
   });
 
   it('verifies the whole trail from the public API (module and command)', async () => {
