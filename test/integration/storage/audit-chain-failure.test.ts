@@ -3,7 +3,11 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoAuditTrail, GroupCommitAuditTrail, entryOf } from '../../../shared/adapters/dynamo/audit-trail.js';
+import {
+  DynamoAuditTrail,
+  GroupCommitAuditTrail,
+  entryOf,
+} from '../../../shared/adapters/dynamo/audit-trail.js';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
 import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
