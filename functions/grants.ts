@@ -297,7 +297,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   },
   // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
   // id (gsi1, then get) or by credit code (get; kept per container for ISSUER_CACHE_SECONDS), the licence's
-  // live status (get), one audit entry (conditional put). Reads issued together (the token and the
+  // live status (get), one audit entry (conditional put; a chain's first entry with its chain's registration,
+  // `audit-chain#`, shared/adapters/dynamo/audit-trail.ts). Reads issued together (the token and the
   // licence) go as one BatchGetItem on the same keys (shared/adapters/dynamo/coalescing-reads.ts); entries
   // of concurrent verifications as one BatchWriteItem (group commit). Signatures are checked locally:
   // issuer keys come from the issuer records, and for presentations the platform keys' public keys from KMS

@@ -63,6 +63,8 @@ export class DynamoAuditChainStore implements AuditChainStore {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': `${prefixes.auditChain}${day}` },
+      // A checkpoint signs what the table holds now: every chain registered so far.
+      ConsistentRead: true,
     });
     return items.map((item) => ({ chain: String(item.chain), shard: Number(item.shard) }));
   }
@@ -80,6 +82,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
         },
         ScanIndexForward: false,
         Limit: 1,
+        ConsistentRead: true,
       }),
     );
     const head = Items?.[0];
