@@ -8,13 +8,13 @@ import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { listAudit, supervisionAuditQuery } from '../shared/supervision/audit-chain-listing.js';
-import { checkpointInput, signCheckpoint } from '../shared/supervision/checkpoints.js';
+import { checkpointInput, checkpointListQuery, signCheckpoint } from '../shared/supervision/checkpoints.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ kms, doc, accessTokens, audit, auditChains, platformSigner });
 const served = routesOf('audit');
 
-/** How many checkpoints `GET /supervision/audit/checkpoints` lists, newest first. */
+/** How many checkpoints a page of `GET /supervision/audit/checkpoints` lists, newest first. */
 const LISTED_CHECKPOINTS = 50;
 
 const checkpointDeps = () => {
@@ -28,8 +28,10 @@ const http = apiHandler(async (event: HttpEvent) => {
   return served.dispatch(event, {
     'GET /supervision/audit': async () =>
       json(200, await listAudit(parseQuery(event, supervisionAuditQuery), deps)),
-    'GET /supervision/audit/checkpoints': async () =>
-      json(200, { items: await deps.auditChains.checkpoints(LISTED_CHECKPOINTS) }),
+    'GET /supervision/audit/checkpoints': async () => {
+      const { cursor } = parseQuery(event, checkpointListQuery);
+      return json(200, await deps.auditChains.checkpoints(LISTED_CHECKPOINTS, cursor));
+    },
     'POST /supervision/audit/checkpoints': async () => {
       const input = event.body ? parseJsonBody(event, checkpointInput) : {};
       const { at, jws } = await signCheckpoint(input, checkpointDeps());

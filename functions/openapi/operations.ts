@@ -7,6 +7,7 @@ import {
 } from '../../shared/supervision/audit-chain-listing.js';
 import {
   checkpointInput,
+  checkpointListQuery,
   checkpointListSchema,
   checkpointSchema,
 } from '../../shared/supervision/checkpoints.js';
@@ -282,6 +283,7 @@ export const operations: Operations = {
     summary: 'The audit trail with its hash chains (a licence’s, or a day range’s in chain order)',
     tag: 'Supervision',
     query: supervisionAuditQuery,
+    problems: { 400: ['invalid_request', 'invalid_cursor'] },
     responses: {
       200: {
         description: 'Entries, each with chain, seq, prevHash and hash',
@@ -293,7 +295,9 @@ export const operations: Operations = {
     operationId: 'auditCheckpoints',
     summary: 'Platform-signed checkpoints of the audit chains’ heads, newest first',
     tag: 'Supervision',
-    responses: { 200: { description: 'The latest 50', schema: checkpointListSchema } },
+    query: checkpointListQuery,
+    responses: { 200: { description: '50 a page, newest first', schema: checkpointListSchema } },
+    problems: { 400: ['invalid_request', 'invalid_cursor'] },
   },
   'POST /supervision/audit/checkpoints': {
     operationId: 'signAuditCheckpoint',

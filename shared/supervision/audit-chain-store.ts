@@ -30,7 +30,8 @@ export interface AuditPage {
  * (`undefined` for a chain with none); `entries` answers the entries of the days `from`..`to` (UTC days of
  * their partitions), each once across pages, a chain's entries in `seq` order, optionally only those of
  * one issuer; a cursor this port did not make is an `InvalidInputError` (`invalid_cursor`);
- * `checkpoints(limit)` answers the newest first.
+ * `checkpoints(limit, cursor?)` answers them newest first, `cursor` present when older ones follow (passed
+ * back, the next page; one it did not make is `invalid_cursor`).
  *
  * @example
  * ```ts
@@ -48,5 +49,5 @@ export interface AuditChainStore {
     cursor?: string;
   }): Promise<AuditPage>;
   saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
-  checkpoints(limit: number): Promise<StoredCheckpoint[]>;
+  checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }>;
 }

@@ -105,12 +105,22 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   }
 
   const asked = new Set(daysFrom(options.from, options.to));
-  const listed = (await call('/supervision/audit/checkpoints', { headers: auth })).body as {
-    items: Array<{ at: string; jws: string }>;
-  };
+  // Newest first, page by page, down to the first signed before the range began: no earlier one can name
+  // a chain of those days (a chain is started on its day).
+  const listed: Array<{ at: string; jws: string }> = [];
+  let page: string | undefined;
+  do {
+    const answer = (
+      await call(`/supervision/audit/checkpoints${page ? `?cursor=${encodeURIComponent(page)}` : ''}`, {
+        headers: auth,
+      })
+    ).body as { items: Array<{ at: string; jws: string }>; cursor?: string };
+    listed.push(...answer.items);
+    page = answer.cursor;
+  } while (page && (listed.at(-1)?.at ?? '') >= `${options.from}T00:00:00`);
   const checkpoints: VerifiedCheckpoint[] = [];
   const badCheckpoints: string[] = [];
-  for (const { at, jws } of listed.items) {
+  for (const { at, jws } of listed) {
     try {
       const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
         typ: checkpointTokenType,

@@ -60,8 +60,17 @@ export const checkpointSchema = z
   })
   .meta({ title: 'AuditCheckpoint' });
 export const checkpointListSchema = z
-  .object({ items: z.array(checkpointSchema) })
+  .object({
+    items: z.array(checkpointSchema),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Present when older checkpoints follow: pass it back as `cursor`' }),
+  })
   .meta({ title: 'AuditCheckpoints', description: 'Newest first' });
+
+/** `GET /supervision/audit/checkpoints`: the page after `cursor` (newest first). */
+export const checkpointListQuery = z.strictObject({ cursor: z.string().min(1).max(300).optional() });
 
 /** The days `from`..`to` (inclusive). */
 export function daysFrom(from: string, to: string): string[] {

@@ -95,10 +95,14 @@ export function auditChainStoreContract(
       for (const at of ['2026-12-05T00:15:00.000Z', '2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']) {
         await subject.store.saveCheckpoint({ at, jws: `jws-${at}` });
       }
-      expect((await subject.store.checkpoints(2)).map((c) => c.at)).toEqual([
-        '2026-12-07T00:15:00.000Z',
-        '2026-12-06T00:15:00.000Z',
-      ]);
+      const first = await subject.store.checkpoints(2);
+      expect(first.items.map((c) => c.at)).toEqual(['2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']);
+      expect(first.cursor).toBeDefined();
+      const next = await subject.store.checkpoints(2, first.cursor);
+      expect(next.items).toEqual([{ at: '2026-12-05T00:15:00.000Z', jws: 'jws-2026-12-05T00:15:00.000Z' }]);
+      expect(next.cursor).toBeUndefined();
+      const error = await rejection(subject.store.checkpoints(2, 'bm9wZQ'));
+      expect((error as InvalidInputError).errors.map((e) => e.path)).toEqual(['cursor']);
     });
   });
 }

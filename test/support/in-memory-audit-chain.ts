@@ -90,7 +90,24 @@ export class InMemoryAuditChains implements AuditChainStore {
     this.#checkpoints.push({ ...checkpoint });
   }
 
-  async checkpoints(limit: number): Promise<StoredCheckpoint[]> {
-    return [...this.#checkpoints].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, limit);
+  async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {
+    const all = [...this.#checkpoints].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+    let start = 0;
+    if (cursor !== undefined) {
+      start = /^c[0-9]{1,9}$/.test(cursor) ? Number(cursor.slice(1)) : -1;
+      if (start < 0 || start > all.length) {
+        throw new InvalidInputError(
+          'Invalid request: cursor: not a cursor of this listing',
+          'invalid_cursor',
+          {
+            errors: [{ path: 'cursor', message: 'not a cursor of this listing' }],
+          },
+        );
+      }
+    }
+    return {
+      items: all.slice(start, start + limit),
+      ...(start + limit < all.length ? { cursor: `c${start + limit}` } : {}),
+    };
   }
 }

@@ -145,18 +145,38 @@ export class DynamoAuditChainStore implements AuditChainStore {
     });
   }
 
-  async checkpoints(limit: number): Promise<StoredCheckpoint[]> {
-    const { Items } = await this.doc.send(
+  async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {
+    const before = cursor === undefined ? undefined : checkpointPosition(cursor);
+    const { Items = [], LastEvaluatedKey } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': fixedPartitions.auditCheckpoints },
+        KeyConditionExpression: before ? 'pk = :pk AND sk < :before' : 'pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': fixedPartitions.auditCheckpoints,
+          ...(before ? { ':before': before } : {}),
+        },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
-    return (Items ?? []).map((item) => ({ at: String(item.at), jws: String(item.jws) }));
+    const last = LastEvaluatedKey?.sk as string | undefined;
+    return {
+      items: Items.map((item) => ({ at: String(item.at), jws: String(item.jws) })),
+      ...(last ? { cursor: Buffer.from(last).toString('base64url') } : {}),
+    };
   }
+}
+
+/** The sort key a checkpoint cursor carries (`<at>#cp_<random>`); anything else is refused. */
+function checkpointPosition(cursor: string): string {
+  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString('utf8')
+    : '';
+  if (/^\d{4}-\d{2}-\d{2}T[0-9:.]{8,12}Z#cp_[A-Za-z0-9_-]{16}$/.test(decoded)) return decoded;
+  const message = 'not a cursor of this listing';
+  throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
+    errors: [{ path: 'cursor', message }],
+  });
 }
 
 /** The position at the start of the partition after `day`'s `shard`. */

@@ -337,6 +337,10 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
     await expectStatus(await call('GET /supervision/audit', '/supervision/audit', { token }), 400);
     await expectStatus(
+      await call('GET /supervision/audit', `/supervision/audit?from=${day}&to=${day}&cursor=nope`, { token }),
+      400,
+    );
+    await expectStatus(
       await call('GET /supervision/audit', `/supervision/audit?from=${day}&to=${day}`, { token: admin }),
       403,
     );
@@ -361,6 +365,12 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(
       await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints'),
       401,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints?cursor=nope', {
+        token,
+      }),
+      400,
     );
   });
 

@@ -100,7 +100,7 @@ describe('signCheckpoint', () => {
     expect(protectedHeader.kid).toBe(await signer.kid());
     expect(payload.days).toEqual(['2026-12-04', '2026-12-05']);
     expect((payload.chains as Array<{ seq: number }>).map((c) => c.seq).sort()).toEqual([1, 1, 2]);
-    expect(await chains.checkpoints(5)).toEqual([{ at: signed.at, jws: signed.jws }]);
+    expect(await chains.checkpoints(5)).toEqual({ items: [{ at: signed.at, jws: signed.jws }] });
   });
 
   it('takes both days or neither, at most 31 days', () => {
