@@ -172,9 +172,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryPerson,
           partitions.registryCarrier,
         ],
-        // The code exchange reads the code's session, grant and account together (oidc-adapter.ts,
-        // readAheadForCode).
-        BatchGetItem: [partitions.oidc, partitions.account],
+        // The code exchange reads the client-authentication counter, the code, its session, grant and
+        // account together (oidc-adapter.ts, readAheadCodeExchange and readAheadForCode).
+        BatchGetItem: [partitions.oidc, partitions.account, partitions.loginAttempts],
         PutItem: [
           partitions.oidc,
           partitions.loginAttempts,

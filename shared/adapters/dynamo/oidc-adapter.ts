@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Provider, { type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
@@ -19,6 +20,7 @@ import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
 import { sameSessionId, uidOfSessionId } from '../../sso/session-ids.js';
+import type { CodeReadHints } from '../../sso/code-ids.js';
 import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 
@@ -291,7 +293,7 @@ async function findModel(
   id: string,
 ): Promise<AdapterPayload | undefined> {
   if (!fits(id)) return undefined;
-  const read = model === 'Grant' ? takeRead(deps, oidcItemKey(model, id)) : undefined;
+  const read = READ_AHEAD_MODELS.has(model) ? takeRead(deps, oidcItemKey(model, id)) : undefined;
   const item = read ? read.item : await findItem(deps, model, id);
   if (!item) return undefined;
   if (model === 'Session') {
@@ -304,18 +306,54 @@ async function findModel(
   return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
 }
 
+/** Models whose reads by id may be answered by what was read ahead for the request (see below). */
+const READ_AHEAD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode']);
+
 /**
- * Reads made together for the request under way (the provider's koa context, `Provider.ctx`): when the
- * token endpoint reads an authorization code, the session and grant the provider reads next to check it
- * (`checkSessionBinding`, then `validateGrant`, then the account lookup) come in the same round trip, one
- * BatchGetItem, instead of one GetItem each. Each entry answers once, within that request only, and only the read it stands for:
- * it is the same consistent read made a few milliseconds earlier in the same request, never a cache across
- * requests (a grant revoked after it is refused by the next request, as before).
+ * Reads made together for the request under way: when the token endpoint exchanges an authorization
+ * code, the client-authentication counter, the code and the session, grant and account the provider
+ * reads next to check it (`checkSessionBinding`, then `validateGrant`, then the account lookup) come in
+ * one round trip, one BatchGetItem, instead of one GetItem each. Each entry answers once, within that
+ * request only, and only the read it stands for: it is the same consistent read made a few milliseconds
+ * earlier in the same request, never a cache across requests (a grant revoked after it is refused by the
+ * next request, as before).
+ *
+ * The request is the scope {@link withRequestReads} opens (the `oidc` function opens one per invocation,
+ * around its client-authentication throttle and the provider), else the provider's koa context
+ * (`Provider.ctx`).
  */
 const requestReads = new WeakMap<object, Map<string, { item: OidcItem | undefined }>>();
+const requestScope = new AsyncLocalStorage<Map<string, { item: OidcItem | undefined }>>();
+
+/**
+ * Runs one request with reads of its own: what is read ahead in it answers reads of it only, and is
+ * dropped when it ends.
+ *
+ * @example
+ * ```ts
+ * const answer = await withRequestReads(() => throttleClientAuthentication(event, serve, deps, routes));
+ * ```
+ */
+export function withRequestReads<T>(run: () => Promise<T>): Promise<T> {
+  return requestScope.run(new Map(), run);
+}
 
 function requestContext(): object | undefined {
   return (Provider as unknown as { ctx?: object }).ctx;
+}
+
+/** The reads of the request under way, made on first use; undefined outside any request. */
+function currentReads(): Map<string, { item: OidcItem | undefined }> | undefined {
+  const scoped = requestScope.getStore();
+  if (scoped) return scoped;
+  const ctx = requestContext();
+  if (!ctx) return undefined;
+  let reads = requestReads.get(ctx);
+  if (!reads) {
+    reads = new Map();
+    requestReads.set(ctx, reads);
+  }
+  return reads;
 }
 
 function readKey(tableName: string, key: ItemKey): string {
@@ -324,7 +362,7 @@ function readKey(tableName: string, key: ItemKey): string {
 
 /**
  * The item read ahead for this request under `key`, once (`{ item: undefined }`: read, and absent or
- * expired); undefined when nothing was read ahead for it, and always outside a provider request.
+ * expired); undefined when nothing was read ahead for it, and always outside a request.
  *
  * @example
  * ```ts
@@ -334,7 +372,7 @@ function readKey(tableName: string, key: ItemKey): string {
  */
 export function takeRequestRead(tableName: string, key: ItemKey): { item: object | undefined } | undefined {
   const ctx = requestContext();
-  const reads = ctx && requestReads.get(ctx);
+  const reads = requestScope.getStore() ?? (ctx && requestReads.get(ctx));
   const read = reads?.get(readKey(tableName, key));
   if (read) reads!.delete(readKey(tableName, key));
   return read;
@@ -346,24 +384,80 @@ function takeRead(deps: DynamoAdapterDeps, key: ItemKey): { item: OidcItem | und
 
 /**
  * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}), its grant and
- * its person's account in one BatchGetItem, kept for the provider's next three reads in this request. Only at the token endpoint's
- * code exchange, and only for a code bound to a session: elsewhere the provider reads as it always did.
+ * its person's account in one BatchGetItem, kept for the provider's next three reads in this request; those
+ * already read ahead with the code ({@link readAheadCodeExchange}, a code whose value named them) are not
+ * read again. Only at the token endpoint's code exchange, and only for a code bound to a session:
+ * elsewhere the provider reads as it always did.
  */
 async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
   const ctx = requestContext() as { oidc?: { route?: string } } | undefined;
-  const { sessionUid, grantId, expiresWithSession } = payload;
-  if (!ctx || ctx.oidc?.route !== 'token' || !expiresWithSession) return;
-  if (typeof sessionUid !== 'string' || typeof grantId !== 'string') return;
-  if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return;
+  if (!ctx || ctx.oidc?.route !== 'token') return;
+  const wanted = codeReads(payload);
+  if (wanted.length === 0) return;
+  const reads = currentReads()!;
+  await readAhead(
+    deps,
+    reads,
+    wanted.filter((key) => !reads.has(readKey(deps.tableName, key))),
+  );
+}
+
+/** What the provider reads after a session-bound code: its session, grant and person's account. */
+function codeReads(code: {
+  sessionUid?: unknown;
+  grantId?: unknown;
+  accountId?: unknown;
+  expiresWithSession?: unknown;
+}): ItemKey[] {
+  const { sessionUid, grantId, expiresWithSession } = code;
+  if (!expiresWithSession || typeof sessionUid !== 'string' || typeof grantId !== 'string') return [];
+  if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return [];
   // The person's account too (an entity account's acting person), which the provider's account lookup
   // reads next (shared/sso/find-account.ts, through the account store's findById).
-  const person = personOf(payload.accountId);
-  const wanted = [
+  const person = personOf(code.accountId);
+  return [
     keys.oidc('Session', sessionUid),
     oidcItemKey('Grant', grantId),
     ...(person && fits(person) ? [keys.accountById(person)] : []),
   ];
-  await readAhead(deps, ctx, wanted);
+}
+
+/**
+ * Before the token endpoint authenticates the client of a code exchange: one BatchGetItem reads `also`
+ * (the client-authentication throttle's counter, which the throttle then takes from this request's reads),
+ * the code, and the session, grant and account the code's value names (`hints`, opened by
+ * shared/sso/code-ids.ts), all kept for this request's reads. The names in the value are hints only: each entry answers nothing but the
+ * read of its own key, and the provider reads by what the stored code says, so a code value naming
+ * someone else's session finds no code and reads nothing that answers anyone (a value whose hints are
+ * wrong costs the reads the stored code needs afterwards, as a code without hints does). Outside a request
+ * scope it reads nothing (each read is then made where it is needed).
+ *
+ * @example
+ * ```ts
+ * await withRequestReads(async () => {
+ *   await readAheadCodeExchange(deps, code, codeIds.hintsOf(code), [keys.loginAttempts(counter)]);
+ *   return serve(event); // the counter, the code, its session, grant and account: no further read
+ * });
+ * ```
+ */
+export async function readAheadCodeExchange(
+  deps: DynamoAdapterDeps,
+  code: string,
+  hints: CodeReadHints | undefined,
+  also: readonly ItemKey[],
+): Promise<void> {
+  const reads = requestScope.getStore();
+  if (!reads) return;
+  const wanted = [...also];
+  if (code.length > 0 && fits(code)) {
+    wanted.push(oidcItemKey('AuthorizationCode', code));
+    const named = (value: string | undefined): value is string =>
+      value !== undefined && fits(value) && !value.includes('.');
+    if (named(hints?.sessionUid)) wanted.push(keys.oidc('Session', hints.sessionUid));
+    if (named(hints?.grantId)) wanted.push(oidcItemKey('Grant', hints.grantId));
+    if (named(hints?.personId)) wanted.push(keys.accountById(hints.personId));
+  }
+  await readAhead(deps, reads, wanted);
 }
 
 /**
@@ -382,11 +476,18 @@ async function readAheadForSession(deps: DynamoAdapterDeps, payload: AdapterPayl
       : undefined;
   const person = personOf(payload.accountId);
   if (typeof grantId !== 'string' || !fits(grantId) || !person || !fits(person)) return;
-  await readAhead(deps, ctx, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
+  await readAhead(deps, currentReads()!, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
 }
 
-/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them for this request. */
-async function readAhead(deps: DynamoAdapterDeps, ctx: object, wanted: ItemKey[]): Promise<void> {
+/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them in `reads`. */
+async function readAhead(
+  deps: DynamoAdapterDeps,
+  reads: Map<string, { item: OidcItem | undefined }>,
+  keysWanted: ItemKey[],
+): Promise<void> {
+  // DynamoDB refuses a batch naming a key twice.
+  const wanted = [...new Map(keysWanted.map((key) => [readKey(deps.tableName, key), key])).values()];
+  if (wanted.length === 0) return;
   let requests: ItemKey[] = wanted;
   const found: OidcItem[] = [];
   for (let attempt = 0; requests.length > 0; attempt += 1) {
@@ -400,13 +501,11 @@ async function readAhead(deps: DynamoAdapterDeps, ctx: object, wanted: ItemKey[]
     requests = (UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as ItemKey[];
   }
   const now = epochSeconds(deps.clock);
-  const reads = requestReads.get(ctx) ?? new Map<string, { item: OidcItem | undefined }>();
   for (const key of wanted) {
-    if (requests.some((left) => left.pk === key.pk)) continue;
+    if (requests.some((left) => left.pk === key.pk && left.sk === key.sk)) continue;
     const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
     reads.set(readKey(deps.tableName, key), { item: item && !isExpired(item, now) ? item : undefined });
   }
-  requestReads.set(ctx, reads);
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
