@@ -138,7 +138,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   health: {},
   catalogue: {},
   // The OpenID provider. Its storage adapter (shared/adapters/dynamo/oidc-adapter.ts) owns every `oidc#` item: gets,
-  // puts, updates (consume), deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid,
+  // puts, updates (consume), deletes, batch-deletes a grant's tokens, batch-puts the grant, code and session a
+  // sign-in ends with (one BatchWriteItem before the answer), and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
   // update to forgive one, delete on success; the same counters throttle failed client authentications at

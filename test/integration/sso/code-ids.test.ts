@@ -85,6 +85,9 @@ describe('authorization codes that name their reads', () => {
     expect(rest).toEqual([]);
     expect(random).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(sealed).toMatch(/^[A-Za-z0-9_-]+$/);
+    // docs/openid-connect.md tells platforms: about 220 characters, never over 512.
+    expect(code.length).toBeGreaterThan(150);
+    expect(code.length).toBeLessThan(300);
     const hints = codeIds.hintsOf(code)!;
     expect(hints.sessionUid).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(hints.grantId).toMatch(/^[A-Za-z0-9_-]+$/);
