@@ -415,15 +415,20 @@ async function flushHeld(): Promise<void> {
 async function flushHeldWrites(scope: RequestScope): Promise<void> {
   const held = [...scope.writes.values()];
   scope.writes.clear();
-  if (held.length === 0) return;
-  const { deps } = held[0]!;
-  if (held.length === 1) {
-    await deps.doc.send(new PutCommand({ TableName: deps.tableName, Item: held[0]!.item }));
-  } else {
-    await batchWrite(
-      deps,
-      held.map(({ item }) => ({ PutRequest: { Item: item } })),
-    );
+  // One batch per table (in practice there is one).
+  const byTable = new Map<string, PendingWrite[]>();
+  for (const write of held)
+    byTable.set(write.deps.tableName, [...(byTable.get(write.deps.tableName) ?? []), write]);
+  for (const writes of byTable.values()) {
+    const { deps } = writes[0]!;
+    if (writes.length === 1) {
+      await deps.doc.send(new PutCommand({ TableName: deps.tableName, Item: writes[0]!.item }));
+    } else {
+      await batchWrite(
+        deps,
+        writes.map(({ item }) => ({ PutRequest: { Item: item } })),
+      );
+    }
   }
   for (const write of held) write.written();
 }
@@ -516,11 +521,11 @@ function codeReads(code: {
  * Before the token endpoint authenticates the client of a code exchange: one BatchGetItem reads `also`
  * (the client-authentication throttle's counter, which the throttle then takes from this request's reads),
  * the code, and the session, grant and account the code's value names (`hints`, opened by
- * shared/sso/code-ids.ts), all kept for this request's reads. The names in the value are hints only: each entry answers nothing but the
- * read of its own key, and the provider reads by what the stored code says, so a code value naming
- * someone else's session finds no code and reads nothing that answers anyone (a value whose hints are
- * wrong costs the reads the stored code needs afterwards, as a code without hints does). Outside a request
- * scope it reads nothing (each read is then made where it is needed).
+ * shared/sso/code-ids.ts), all kept for this request's reads. The names in the value are hints only:
+ * each entry answers nothing but the read of its own key, and the provider reads by what the stored code
+ * says, so a code value naming someone else's session finds no code and reads nothing that answers
+ * anyone (a value whose hints are wrong costs the reads the stored code needs afterwards, as a code
+ * without hints does). Outside a request scope it reads nothing (each read is then made where needed).
  *
  * @example
  * ```ts
