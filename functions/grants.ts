@@ -148,7 +148,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   health: {},
   catalogue: {},
   // The OpenID provider. Its storage adapter (shared/adapters/dynamo/oidc-adapter.ts) owns every `oidc#` item: gets,
-  // puts, updates (consume), deletes, batch-deletes a grant's tokens, and queries gsi1 (sessions by uid,
+  // puts, updates (consume), deletes, batch-deletes a grant's tokens, batch-puts the grant, code and session a
+  // sign-in ends with (one BatchWriteItem before the answer), and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
   // update to forgive one, delete on success; the same counters throttle failed client authentications at
@@ -182,9 +183,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryPerson,
           partitions.registryCarrier,
         ],
-        // The code exchange reads the code's session, grant and account together (oidc-adapter.ts,
-        // readAheadForCode).
-        BatchGetItem: [partitions.oidc, partitions.account],
+        // The code exchange reads the client-authentication counter, the code, its session, grant and
+        // account together (oidc-adapter.ts, readAheadCodeExchange and readAheadForCode).
+        BatchGetItem: [partitions.oidc, partitions.account, partitions.loginAttempts],
         PutItem: [
           partitions.oidc,
           partitions.loginAttempts,

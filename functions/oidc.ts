@@ -17,6 +17,7 @@ import {
   accounts,
   entities,
   loginAttempts,
+  providerReads,
   passwords,
   pii,
   directory,
@@ -33,10 +34,14 @@ import {
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
+import { codeHintKey, cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
+import { CodeIds } from '../shared/sso/code-ids.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
 import { withPresentationKids } from '../shared/sso/presentation-kids.js';
-import { throttleClientAuthentication } from '../shared/sso/client-auth-throttle.js';
+import {
+  throttleClientAuthentication,
+  type ClientAuthThrottleDependencies,
+} from '../shared/sso/client-auth-throttle.js';
 import { createProvider } from '../shared/sso/provider.js';
 import { ScanLogins } from '../shared/identity/scan-login.js';
 
@@ -56,6 +61,7 @@ const dependencies = composition({
   accounts,
   entities,
   loginAttempts,
+  providerReads,
   passwords,
   pii,
   directory,
@@ -76,10 +82,18 @@ const routes = providerRoutes();
 
 type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResult>;
 
-/** One provider per set of dependencies: once per container in Lambda, anew after a local restart. */
-const built = new WeakMap<Dependencies, Promise<ServerlessHandler>>();
+/** The provider as a handler, and what its client-authentication throttle needs. */
+interface Built {
+  serve: ServerlessHandler;
+  throttle: ClientAuthThrottleDependencies;
+}
 
-async function build(deps: Dependencies): Promise<ServerlessHandler> {
+/** One provider per set of dependencies: once per container in Lambda, anew after a local restart. */
+const built = new WeakMap<Dependencies, Promise<Built>>();
+
+async function build(deps: Dependencies): Promise<Built> {
+  // Codes name, sealed, what the token endpoint reads with them: one round trip for the exchange.
+  const codeIds = new CodeIds(await codeHintKey(deps.lookupMac));
   const signingKey = (signer: typeof deps.platformSigner | typeof deps.platformRsaSigner) =>
     signer.publicKey().then((publicKey) => kmsSigningKey(signer, publicKey));
   const provider = createProvider({
@@ -93,6 +107,7 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     clientSecrets: deps.secrets,
     cookieKeys: await cookieKeys(deps.lookupMac),
     pairwiseSalt: await pairwiseSalt(deps.lookupMac),
+    codeIds,
     directory: deps.directory,
     accessTokenTtlSeconds: deps.config.accessTokenTtlSeconds,
     routes,
@@ -103,11 +118,19 @@ async function build(deps: Dependencies): Promise<ServerlessHandler> {
     proofs: deps,
   });
   const origin = new URL(deps.config.issuerUrl);
-  return serverless(provider, {
+  const serve = serverless(provider, {
     binary: false,
     request: (request: { socket: { encrypted?: boolean }; headers: Record<string, unknown> }) =>
       pinPublicOrigin(request, origin),
   }) as unknown as ServerlessHandler;
+  const throttle: ClientAuthThrottleDependencies = {
+    loginAttempts: deps.loginAttempts,
+    lookupMac: deps.lookupMac,
+    relayedAddresses: deps.relayedAddresses,
+    clock: deps.clock,
+    codeExchange: { codeIds, reads: deps.providerReads },
+  };
+  return { serve, throttle };
 }
 
 /**
@@ -144,9 +167,12 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
   }
   try {
     checkRequestLine(event, served.edge.parametersOf(event.routeKey));
-    const serve = await ready;
+    const { serve, throttle } = await ready;
     // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
-    const answer = await throttleClientAuthentication(event, (request) => serve(request, {}), deps, routes);
+    // Each invocation reads for itself: what one request reads ahead answers only that request's reads.
+    const answer = await deps.providerReads.scope(() =>
+      throttleClientAuthentication(event, (request) => serve(request, {}), throttle, routes),
+    );
     // The JWKS also names the platform keys by the short kid presentations carry (presentation-kids.ts).
     const published = served.is(event, 'ANY /.well-known/jwks.json') ? withPresentationKids(answer) : answer;
     return withEdgeHeaders(published, served.edge.secure());

@@ -22,6 +22,7 @@ import {
   dynamoLicenceStore,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
+  dynamoProviderReads,
   dynamoPasskeyStore,
   dynamoRegistryStore,
   dynamoScanLoginStore,
@@ -164,6 +165,7 @@ export const accessTokens = (c: Needs<'doc'>) =>
 export const accounts = (c: Needs<'doc'>) => dynamoAccountStore(c.doc);
 export const entities = (c: Needs<'doc'>) => dynamoEntityStore(c.doc);
 export const loginAttempts = (c: Needs<'doc'>) => dynamoLoginAttemptStore(c.doc);
+export const providerReads = (c: Needs<'doc'>) => dynamoProviderReads(c.doc, c.clock);
 export const passwords = (): PasswordHasher => new ScryptPasswordHasher();
 export const pii = (c: Needs<'kms'>) => kmsPiiCipher(c.kms, c.config.piiKeyId);
 export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory => new AccountsDirectory(c);

@@ -1,6 +1,7 @@
 import type { Adapter } from 'oidc-provider';
 import type { KmsConnection } from '../../shared/adapters/kms/index.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
+import type { ProviderReads } from '../../shared/sso/client-auth-throttle.js';
 import type { AuditTrail } from '../../shared/audit/audit-trail.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import type { Clock } from '../../shared/clock.js';
@@ -110,6 +111,8 @@ export interface Dependencies extends Connections {
   entities: EntityStore;
   /** Login throttle counters. */
   loginAttempts: LoginAttemptStore;
+  /** Reads made together for one request to the OpenID provider (the code exchange's, in one round trip). */
+  providerReads: ProviderReads;
   passwords: PasswordHasher;
   /** Encrypts recoverable personal data (ID numbers) under the PII key. */
   pii: PiiCipher;

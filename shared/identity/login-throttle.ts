@@ -405,3 +405,14 @@ export class LoginThrottle {
 function storageKey(key: ThrottleKey): string {
   return `${key.kind}#${key.key}`;
 }
+
+/**
+ * The store's id of a throttle counter (what {@link LoginAttemptStore.read} is asked for), for a caller
+ * that reads the counter ahead together with other items of the request (the token endpoint's).
+ *
+ * @example
+ * ```ts
+ * counterId({ kind: 'client', key: 'demo.3fa…' }); // 'client#demo.3fa…'
+ * ```
+ */
+export const counterId = storageKey;

@@ -8,10 +8,12 @@ import { logger } from '../logger.js';
 import {
   LoginThrottle,
   sourceDigest,
+  counterId,
   type LoginAttemptStore,
   type ThrottleKey,
 } from '../identity/login-throttle.js';
 import type { ProviderRoutes } from './provider.js';
+import type { CodeIds, CodeReadHints } from './code-ids.js';
 
 /** The provider's endpoints that authenticate a client (RFC 6749 §2.3, RFC 7662, RFC 7009, RFC 9126). */
 const clientAuthenticating = [
@@ -26,6 +28,27 @@ export interface ClientAuthThrottleDependencies {
   lookupMac: Mac;
   relayedAddresses: RelayedAddresses;
   clock: Clock;
+  /**
+   * Reads a code exchange's items together with the throttle's counter: the hints a code's value carries
+   * (`codeIds`, the provider's) and the reads of the request (see {@link ProviderReads}).
+   */
+  codeExchange?: { codeIds: CodeIds; reads: Pick<ProviderReads, 'codeExchange'> };
+}
+
+/**
+ * Reads made together for one request to the provider (shared/adapters/dynamo/oidc-adapter.ts): each
+ * answers once, the read of its own key, in that request only; never a cache across requests.
+ */
+export interface ProviderReads {
+  /** Runs one request with reads of its own (the `oidc` function: every invocation). */
+  scope<T>(run: () => Promise<T>): Promise<T>;
+  /**
+   * Reads ahead, in one round trip, what the token endpoint reads to exchange an authorization code: the
+   * client-authentication counter (`counter`, a {@link counterId}), the code, and the session, grant and
+   * account its value names (`hints`, shared/sso/code-ids.ts: unverified, so only ever read ahead).
+   * Outside a scope it reads nothing.
+   */
+  codeExchange(read: { counter: string; code: string; hints?: CodeReadHints }): Promise<void>;
 }
 
 /**
@@ -82,6 +105,13 @@ export async function throttleClientAuthentication(
   // success costs one read (the block check) and failures are counted after the provider refused them,
   // not claimed before as for passwords, whose parallel guesses must be serialised (issue 16: the
   // token endpoint made four table calls per request for this).
+  // A code exchange: the counter is read with the code and what the code names, in one round trip.
+  const code = event.rawPath === routes.token ? exchangedCode(event) : undefined;
+  if (code !== undefined && deps.codeExchange) {
+    const { codeIds, reads } = deps.codeExchange;
+    const hints = codeIds.hintsOf(code);
+    await reads.codeExchange({ counter: counterId(key), code, ...(hints && { hints }) });
+  }
   const check = await throttle.check(key);
   if (check.retryAfterSeconds > 0) {
     logger.info('client authentication throttled', { retryAfterSeconds: check.retryAfterSeconds });
@@ -116,10 +146,22 @@ export function presentedClientId(event: HttpEvent): string | undefined {
       }
     }
   }
+  return formOf(event)?.get('client_id') || undefined;
+}
+
+/** The code of an authorization-code grant in the request's form, or undefined. */
+function exchangedCode(event: HttpEvent): string | undefined {
+  const form = formOf(event);
+  if (form?.get('grant_type') !== 'authorization_code') return undefined;
+  return form.get('code') || undefined;
+}
+
+/** The request's urlencoded form, or undefined when it has none. */
+function formOf(event: HttpEvent): URLSearchParams | undefined {
   const mediaType = header(event, 'content-type')?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/x-www-form-urlencoded' || !event.body) return undefined;
   const body = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return new URLSearchParams(body).get('client_id') || undefined;
+  return new URLSearchParams(body);
 }
 
 /** A client id as a counter key: as it is when short and plain, else its SHA-256 (bounded key size). */

@@ -22,3 +22,11 @@ export async function cookieKeys(mac: Mac): Promise<string[]> {
 export function pairwiseSalt(mac: Mac): Promise<Uint8Array> {
   return derivedSecret(mac, 'pairwise-salt/v1');
 }
+
+/**
+ * The key that seals the read hints in authorization codes (shared/sso/code-ids.ts). Rotating it costs
+ * nothing but a read more for codes sealed under the old one (their hints no longer open).
+ */
+export function codeHintKey(mac: Mac): Promise<Uint8Array> {
+  return derivedSecret(mac, 'code-hints/v1');
+}

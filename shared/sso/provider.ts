@@ -29,6 +29,7 @@ import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes, identityScopes } from './scopes.js';
 import { servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
+import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
@@ -59,6 +60,11 @@ export interface ProviderDependencies {
   directory: IdentityDirectory;
   /** Secret for pairwise subjects (derived from the KMS MAC key once per container). */
   pairwiseSalt: Uint8Array;
+  /**
+   * Seals the read hints of authorization codes (`code-ids.ts`), so that the token endpoint reads a code
+   * and what it needs in one round trip; without it codes keep the provider's own form.
+   */
+  codeIds?: CodeIds;
   /** The paths of its endpoints, as the route table routes them to the OpenID function. */
   routes: ProviderRoutes;
   /** Scan-to-login codes (扫码登录): the sign-in page shows one, the waiting page completes it. */
@@ -304,6 +310,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   acceptOwnAudienceAtUserinfo(provider, deps.issuerUrl);
   includeSidForEveryClient(provider);
   sessionIdsNamingTheirUid(provider);
+  if (deps.codeIds) codeIdsNamingTheirReads(provider, deps.codeIds);
   provider.use(authorizationServerMetadata);
   // No proxy header is trusted: the scheme and host are the public origin's (functions/oidc.ts pins
   // them), and the client's address is the one API Gateway saw, not an X-Forwarded-For entry.
@@ -380,6 +387,37 @@ function acceptOwnAudienceAtUserinfo(provider: Provider, issuerUrl: string): voi
 function includeSidForEveryClient(provider: Provider): void {
   Object.defineProperty(provider.Client.prototype, 'includeSid', {
     value: () => true,
+    configurable: true,
+    writable: true,
+  });
+}
+
+/**
+ * Authorization codes whose value names, sealed, the session, grant and person the token endpoint reads
+ * with the code ({@link CodeIds}): `<the provider's own random id>.<sealed hints>`, so that the code
+ * exchange reads them all, with the client-authentication counter, in one round trip
+ * (shared/adapters/dynamo/oidc-adapter.ts, `readAheadCodeExchange`). The random part keeps the provider's
+ * full randomness; the hints serve reading ahead only (the provider goes by the stored code).
+ */
+function codeIdsNamingTheirReads(provider: Provider, codeIds: CodeIds): void {
+  interface CodeLike {
+    sessionUid?: string;
+    grantId?: string;
+    accountId?: string;
+  }
+  const prototype = provider.AuthorizationCode.prototype as unknown as {
+    generateTokenId(this: CodeLike): string;
+  };
+  const random = prototype.generateTokenId;
+  Object.defineProperty(prototype, 'generateTokenId', {
+    value(this: CodeLike) {
+      const personId = personOfAccountId(this.accountId);
+      return codeIds.idFor(random.call(this), {
+        ...(this.sessionUid !== undefined && { sessionUid: this.sessionUid }),
+        ...(this.grantId !== undefined && { grantId: this.grantId }),
+        ...(personId !== undefined && { personId }),
+      });
+    },
     configurable: true,
     writable: true,
   });

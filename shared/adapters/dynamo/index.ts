@@ -20,6 +20,8 @@ import type { TrustListStore } from '../../licence/trust-list-store.js';
 import type { ClientStore } from '../../clients/client-store.js';
 import type { UsageRecord } from '../../licence/usage-record.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
+import type { ProviderReads } from '../../sso/client-auth-throttle.js';
+import { keys } from './keys.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';
 import { DynamoAuditTrail, GroupCommitAuditTrail } from './audit-trail.js';
@@ -35,7 +37,13 @@ import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { DynamoIssuerStore } from './issuer-store.js';
 import { DynamoLicenceStore } from './licence-store.js';
 import { DynamoLoginAttemptStore } from './login-attempt-store.js';
-import { clientStillRegistered, createDynamoAdapter, findAccessToken } from './oidc-adapter.js';
+import {
+  clientStillRegistered,
+  createDynamoAdapter,
+  findAccessToken,
+  readAheadCodeExchange,
+  withRequestReads,
+} from './oidc-adapter.js';
 import { DynamoRegistry } from './registry.js';
 import { DynamoScanLoginStore } from './scan-login-store.js';
 import { DynamoSessionRegistry } from './session-registry.js';
@@ -168,6 +176,19 @@ export const dynamoOidcAdapter = (
     clientCacheSeconds,
     ...(sealer && { sealer }),
   });
+
+/**
+ * Reads made together for one request to the provider ({@link ProviderReads}): the scope, and the code
+ * exchange's read ahead (the client-authentication counter, the code, what its value names).
+ */
+export const dynamoProviderReads = (table: TableConnection, clock: Clock): ProviderReads => {
+  const deps = { doc: table, tableName: table.tableName, clock };
+  return {
+    scope: withRequestReads,
+    codeExchange: ({ counter, code, hints }) =>
+      readAheadCodeExchange(deps, code, hints, [keys.loginAttempts(counter)]),
+  };
+};
 
 /** {@link ClientStore} through the provider's storage adapter, so that the provider finds what is saved. */
 export const dynamoClientStore = (adapter: new (model: string) => Adapter): ClientStore =>

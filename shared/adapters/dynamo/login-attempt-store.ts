@@ -1,7 +1,8 @@
 import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getItem, isConditionalCheckFailed } from './conditional.js';
+import { getItem, isConditionalCheckFailed, type Item } from './conditional.js';
 import type { AttemptCounter, LoginAttemptStore } from '../../identity/login-throttle.js';
 import { keys } from './keys.js';
+import { takeRequestRead } from './oidc-adapter.js';
 
 const itemKey = keys.loginAttempts;
 
@@ -18,7 +19,10 @@ export class DynamoLoginAttemptStore implements LoginAttemptStore {
   ) {}
 
   async read(key: string, nowSeconds: number): Promise<AttemptCounter | undefined> {
-    const item = await getItem(this.doc, this.tableName, itemKey(key), nowSeconds);
+    // Read ahead with the code at the token endpoint (oidc-adapter.ts, readAheadCodeExchange), in that
+    // request only; expired counters came back as absent.
+    const ahead = takeRequestRead(this.tableName, itemKey(key)) as { item: Item | undefined } | undefined;
+    const item = ahead ? ahead.item : await getItem(this.doc, this.tableName, itemKey(key), nowSeconds);
     return item && { failures: Number(item.failures), lastFailureAt: Number(item.lastFailureAt) };
   }
 

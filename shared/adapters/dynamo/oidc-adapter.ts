@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Provider, { type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
@@ -19,6 +20,7 @@ import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
 import { sameSessionId, uidOfSessionId } from '../../sso/session-ids.js';
+import type { CodeReadHints } from '../../sso/code-ids.js';
 import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 
@@ -291,7 +293,7 @@ async function findModel(
   id: string,
 ): Promise<AdapterPayload | undefined> {
   if (!fits(id)) return undefined;
-  const read = model === 'Grant' ? takeRead(deps, oidcItemKey(model, id)) : undefined;
+  const read = READ_AHEAD_MODELS.has(model) ? takeRead(deps, oidcItemKey(model, id)) : undefined;
   const item = read ? read.item : await findItem(deps, model, id);
   if (!item) return undefined;
   if (model === 'Session') {
@@ -304,18 +306,149 @@ async function findModel(
   return HASHED_MODELS.has(model) ? { ...payload, jti: id } : payload;
 }
 
+/** Models whose reads by id may be answered by what was read ahead for the request (see below). */
+const READ_AHEAD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode']);
+
 /**
- * Reads made together for the request under way (the provider's koa context, `Provider.ctx`): when the
- * token endpoint reads an authorization code, the session and grant the provider reads next to check it
- * (`checkSessionBinding`, then `validateGrant`, then the account lookup) come in the same round trip, one
- * BatchGetItem, instead of one GetItem each. Each entry answers once, within that request only, and only the read it stands for:
- * it is the same consistent read made a few milliseconds earlier in the same request, never a cache across
- * requests (a grant revoked after it is refused by the next request, as before).
+ * Reads made together for the request under way: when the token endpoint exchanges an authorization
+ * code, the client-authentication counter, the code and the session, grant and account the provider
+ * reads next to check it (`checkSessionBinding`, then `validateGrant`, then the account lookup) come in
+ * one round trip, one BatchGetItem, instead of one GetItem each. Each entry answers once, within that
+ * request only, and only the read it stands for: it is the same consistent read made a few milliseconds
+ * earlier in the same request, never a cache across requests (a grant revoked after it is refused by the
+ * next request, as before).
+ *
+ * The request is the scope {@link withRequestReads} opens (the `oidc` function opens one per invocation,
+ * around its client-authentication throttle and the provider), else the provider's koa context
+ * (`Provider.ctx`).
  */
 const requestReads = new WeakMap<object, Map<string, { item: OidcItem | undefined }>>();
 
+/** One request's reads, and its writes held until it ends (see {@link withRequestReads}). */
+interface RequestScope {
+  reads: Map<string, { item: OidcItem | undefined }>;
+  /** Puts held for one BatchWriteItem at the end of the request, by key (the last put of a key wins). */
+  writes: Map<string, PendingWrite>;
+  /** Interactions this request deleted as it read them (`resume`): their `destroy` is already done. */
+  taken: Set<string>;
+  /** Once the request's writes are flushed nothing more is held: a late put is written at once. */
+  closed: boolean;
+}
+
+interface PendingWrite {
+  deps: DynamoAdapterDeps;
+  item: Record<string, unknown> & ItemKey;
+  /** What the adapter does once the item is written (remember a session, say). */
+  written(): void;
+}
+
+const requestScope = new AsyncLocalStorage<RequestScope>();
+
+/**
+ * Runs one request with reads of its own: what is read ahead in it answers reads of it only, and is
+ * dropped when it ends. Puts it holds (the provider's `resume`, see {@link heldPut}) are written, as one
+ * BatchWriteItem, before this resolves: if they cannot be written it rejects, so the answer that names
+ * them (the redirect with the code) is never sent.
+ *
+ * @example
+ * ```ts
+ * const answer = await withRequestReads(() => throttleClientAuthentication(event, serve, deps, routes));
+ * ```
+ */
+export function withRequestReads<T>(run: () => Promise<T>): Promise<T> {
+  const scope: RequestScope = { reads: new Map(), writes: new Map(), taken: new Set(), closed: false };
+  return requestScope.run(scope, async () => {
+    let answer: T;
+    try {
+      answer = await run();
+    } catch (error) {
+      // No answer to hold back: what the request held is not written (nothing will name it).
+      scope.closed = true;
+      scope.writes.clear();
+      throw error;
+    }
+    await flushHeldWrites(scope);
+    scope.closed = true;
+    return answer;
+  });
+}
+
+/**
+ * Models whose puts the provider's `resume` (the end of a sign-in) makes one after another, none read
+ * back in the request nor conditional: the grant, the code, the session. Held and written together as
+ * one BatchWriteItem when the request ends, before its answer leaves (two round trips fewer per sign-in).
+ */
+const HELD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode', 'Session']);
+
+/**
+ * The scope of a request in which the provider resumes an interaction for a browser with no one signed in
+ * (a sign-in's end): it reads the interaction and, on every path but one, destroys it; that one path (a
+ * session signed in as someone else, answered with a logout form) needs the interaction kept and cannot
+ * occur without a signed-in session.
+ */
+function takingInteraction(): RequestScope | undefined {
+  const scope = requestScope.getStore();
+  const ctx = requestContext() as
+    { oidc?: { route?: string; session?: { accountId?: unknown } } } | undefined;
+  if (!scope || scope.closed || ctx?.oidc?.route !== 'resume' || ctx.oidc.session?.accountId)
+    return undefined;
+  return scope;
+}
+
+/** Whether a put of `model` is held for the end of the request under way. */
+function heldPut(model: string): RequestScope | undefined {
+  const scope = requestScope.getStore();
+  if (!scope || scope.closed || !HELD_MODELS.has(model)) return undefined;
+  const ctx = requestContext() as { oidc?: { route?: string } } | undefined;
+  return ctx?.oidc?.route === 'resume' ? scope : undefined;
+}
+
+/**
+ * Writes what the request under way holds, before any other call of the adapter in it: every read, delete
+ * and conditional write then sees the table as if each put had been made when the provider asked.
+ */
+async function flushHeld(): Promise<void> {
+  const scope = requestScope.getStore();
+  if (scope && scope.writes.size > 0) await flushHeldWrites(scope);
+}
+
+async function flushHeldWrites(scope: RequestScope): Promise<void> {
+  const held = [...scope.writes.values()];
+  scope.writes.clear();
+  // One batch per table (in practice there is one).
+  const byTable = new Map<string, PendingWrite[]>();
+  for (const write of held)
+    byTable.set(write.deps.tableName, [...(byTable.get(write.deps.tableName) ?? []), write]);
+  for (const writes of byTable.values()) {
+    const { deps } = writes[0]!;
+    if (writes.length === 1) {
+      await deps.doc.send(new PutCommand({ TableName: deps.tableName, Item: writes[0]!.item }));
+    } else {
+      await batchWrite(
+        deps,
+        writes.map(({ item }) => ({ PutRequest: { Item: item } })),
+      );
+    }
+  }
+  for (const write of held) write.written();
+}
+
 function requestContext(): object | undefined {
   return (Provider as unknown as { ctx?: object }).ctx;
+}
+
+/** The reads of the request under way, made on first use; undefined outside any request. */
+function currentReads(): Map<string, { item: OidcItem | undefined }> | undefined {
+  const scoped = requestScope.getStore();
+  if (scoped) return scoped.reads;
+  const ctx = requestContext();
+  if (!ctx) return undefined;
+  let reads = requestReads.get(ctx);
+  if (!reads) {
+    reads = new Map();
+    requestReads.set(ctx, reads);
+  }
+  return reads;
 }
 
 function readKey(tableName: string, key: ItemKey): string {
@@ -324,7 +457,7 @@ function readKey(tableName: string, key: ItemKey): string {
 
 /**
  * The item read ahead for this request under `key`, once (`{ item: undefined }`: read, and absent or
- * expired); undefined when nothing was read ahead for it, and always outside a provider request.
+ * expired); undefined when nothing was read ahead for it, and always outside a request.
  *
  * @example
  * ```ts
@@ -334,7 +467,7 @@ function readKey(tableName: string, key: ItemKey): string {
  */
 export function takeRequestRead(tableName: string, key: ItemKey): { item: object | undefined } | undefined {
   const ctx = requestContext();
-  const reads = ctx && requestReads.get(ctx);
+  const reads = requestScope.getStore()?.reads ?? (ctx && requestReads.get(ctx));
   const read = reads?.get(readKey(tableName, key));
   if (read) reads!.delete(readKey(tableName, key));
   return read;
@@ -346,24 +479,80 @@ function takeRead(deps: DynamoAdapterDeps, key: ItemKey): { item: OidcItem | und
 
 /**
  * After a code is found, reads its session (by uid, see {@link DynamoAdapter.findByUid}), its grant and
- * its person's account in one BatchGetItem, kept for the provider's next three reads in this request. Only at the token endpoint's
- * code exchange, and only for a code bound to a session: elsewhere the provider reads as it always did.
+ * its person's account in one BatchGetItem, kept for the provider's next three reads in this request; those
+ * already read ahead with the code ({@link readAheadCodeExchange}, a code whose value named them) are not
+ * read again. Only at the token endpoint's code exchange, and only for a code bound to a session:
+ * elsewhere the provider reads as it always did.
  */
 async function readAheadForCode(deps: DynamoAdapterDeps, payload: AdapterPayload): Promise<void> {
   const ctx = requestContext() as { oidc?: { route?: string } } | undefined;
-  const { sessionUid, grantId, expiresWithSession } = payload;
-  if (!ctx || ctx.oidc?.route !== 'token' || !expiresWithSession) return;
-  if (typeof sessionUid !== 'string' || typeof grantId !== 'string') return;
-  if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return;
+  if (!ctx || ctx.oidc?.route !== 'token') return;
+  const wanted = codeReads(payload);
+  if (wanted.length === 0) return;
+  const reads = currentReads()!;
+  await readAhead(
+    deps,
+    reads,
+    wanted.filter((key) => !reads.has(readKey(deps.tableName, key))),
+  );
+}
+
+/** What the provider reads after a session-bound code: its session, grant and person's account. */
+function codeReads(code: {
+  sessionUid?: unknown;
+  grantId?: unknown;
+  accountId?: unknown;
+  expiresWithSession?: unknown;
+}): ItemKey[] {
+  const { sessionUid, grantId, expiresWithSession } = code;
+  if (!expiresWithSession || typeof sessionUid !== 'string' || typeof grantId !== 'string') return [];
+  if (!fits(sessionUid) || sessionUid.includes('.') || !fits(grantId)) return [];
   // The person's account too (an entity account's acting person), which the provider's account lookup
   // reads next (shared/sso/find-account.ts, through the account store's findById).
-  const person = personOf(payload.accountId);
-  const wanted = [
+  const person = personOf(code.accountId);
+  return [
     keys.oidc('Session', sessionUid),
     oidcItemKey('Grant', grantId),
     ...(person && fits(person) ? [keys.accountById(person)] : []),
   ];
-  await readAhead(deps, ctx, wanted);
+}
+
+/**
+ * Before the token endpoint authenticates the client of a code exchange: one BatchGetItem reads `also`
+ * (the client-authentication throttle's counter, which the throttle then takes from this request's reads),
+ * the code, and the session, grant and account the code's value names (`hints`, opened by
+ * shared/sso/code-ids.ts), all kept for this request's reads. The names in the value are hints only:
+ * each entry answers nothing but the read of its own key, and the provider reads by what the stored code
+ * says, so a code value naming someone else's session finds no code and reads nothing that answers
+ * anyone (a value whose hints are wrong costs the reads the stored code needs afterwards, as a code
+ * without hints does). Outside a request scope it reads nothing (each read is then made where needed).
+ *
+ * @example
+ * ```ts
+ * await withRequestReads(async () => {
+ *   await readAheadCodeExchange(deps, code, codeIds.hintsOf(code), [keys.loginAttempts(counter)]);
+ *   return serve(event); // the counter, the code, its session, grant and account: no further read
+ * });
+ * ```
+ */
+export async function readAheadCodeExchange(
+  deps: DynamoAdapterDeps,
+  code: string,
+  hints: CodeReadHints | undefined,
+  also: readonly ItemKey[],
+): Promise<void> {
+  const reads = requestScope.getStore()?.reads;
+  if (!reads) return;
+  const wanted = [...also];
+  if (code.length > 0 && fits(code)) {
+    wanted.push(oidcItemKey('AuthorizationCode', code));
+    const named = (value: string | undefined): value is string =>
+      value !== undefined && fits(value) && !value.includes('.');
+    if (named(hints?.sessionUid)) wanted.push(keys.oidc('Session', hints.sessionUid));
+    if (named(hints?.grantId)) wanted.push(oidcItemKey('Grant', hints.grantId));
+    if (named(hints?.personId)) wanted.push(keys.accountById(hints.personId));
+  }
+  await readAhead(deps, reads, wanted);
 }
 
 /**
@@ -382,11 +571,18 @@ async function readAheadForSession(deps: DynamoAdapterDeps, payload: AdapterPayl
       : undefined;
   const person = personOf(payload.accountId);
   if (typeof grantId !== 'string' || !fits(grantId) || !person || !fits(person)) return;
-  await readAhead(deps, ctx, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
+  await readAhead(deps, currentReads()!, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
 }
 
-/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them for this request. */
-async function readAhead(deps: DynamoAdapterDeps, ctx: object, wanted: ItemKey[]): Promise<void> {
+/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them in `reads`. */
+async function readAhead(
+  deps: DynamoAdapterDeps,
+  reads: Map<string, { item: OidcItem | undefined }>,
+  keysWanted: ItemKey[],
+): Promise<void> {
+  // DynamoDB refuses a batch naming a key twice.
+  const wanted = [...new Map(keysWanted.map((key) => [readKey(deps.tableName, key), key])).values()];
+  if (wanted.length === 0) return;
   let requests: ItemKey[] = wanted;
   const found: OidcItem[] = [];
   for (let attempt = 0; requests.length > 0; attempt += 1) {
@@ -400,18 +596,26 @@ async function readAhead(deps: DynamoAdapterDeps, ctx: object, wanted: ItemKey[]
     requests = (UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as ItemKey[];
   }
   const now = epochSeconds(deps.clock);
-  const reads = requestReads.get(ctx) ?? new Map<string, { item: OidcItem | undefined }>();
   for (const key of wanted) {
-    if (requests.some((left) => left.pk === key.pk)) continue;
+    if (requests.some((left) => left.pk === key.pk && left.sk === key.sk)) continue;
     const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
     reads.set(readKey(deps.tableName, key), { item: item && !isExpired(item, now) ? item : undefined });
   }
-  requestReads.set(ctx, reads);
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
-  for (let start = 0; start < keys.length; start += BATCH_SIZE) {
-    let requests = keys.slice(start, start + BATCH_SIZE).map((key) => ({ DeleteRequest: { Key: key } }));
+  await batchWrite(
+    deps,
+    keys.map((key) => ({ DeleteRequest: { Key: key } })),
+  );
+}
+
+type WriteRequest = { DeleteRequest: { Key: ItemKey } } | { PutRequest: { Item: Record<string, unknown> } };
+
+/** BatchWriteItem in chunks of 25, retrying what DynamoDB leaves unprocessed; throws if some stays so. */
+async function batchWrite(deps: DynamoAdapterDeps, all: WriteRequest[]): Promise<void> {
+  for (let start = 0; start < all.length; start += BATCH_SIZE) {
+    let requests = all.slice(start, start + BATCH_SIZE);
     for (let attempt = 0; requests.length > 0; attempt += 1) {
       if (attempt === BATCH_ATTEMPTS) throw new Error('BatchWrite left items unprocessed after retries');
       if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000) * Math.random());
@@ -443,11 +647,11 @@ class DynamoAdapter implements Adapter {
     const { uid, userCode, grantId, accountId } = payload;
     const person = ACCOUNT_MODELS.has(this.model) ? personOf(accountId) : undefined;
     const itemKey = oidcItemKey(this.model, id);
-    let written: AdapterPayload = stored;
+    let sealedOrNot: AdapterPayload = stored;
     if (SEALED_MODELS.has(this.model)) {
       if (!this.deps.sealer) throw new Error(`${this.model} must be sealed and this adapter has no key`);
       const { consumed, ...rest } = stored;
-      written = {
+      sealedOrNot = {
         sealed: await this.deps.sealer.seal(itemKey.pk, rest),
         ...(consumed === undefined ? {} : { consumed }),
       } as AdapterPayload;
@@ -458,7 +662,7 @@ class DynamoAdapter implements Adapter {
     const item = {
       ...itemKey,
       ...(BEARER_MODELS.has(this.model) && { model: this.model }),
-      payload: written,
+      payload: sealedOrNot,
       ...(expiresAt !== undefined && { expiresAt }),
       // A session whose id names its uid is found by uid under its own key; older ones through gsi1.
       ...(this.model === 'Session' &&
@@ -476,9 +680,18 @@ class DynamoAdapter implements Adapter {
         gsi2sk: indexKeys.oidcGrantMember(this.model, key),
       }),
     };
+    const written = () => {
+      if (this.model === 'Session') rememberSession(this.deps, itemKey.pk, stored, expiresAt);
+    };
+    const scope = heldPut(this.model);
+    if (scope) {
+      scope.writes.set(readKey(this.deps.tableName, itemKey), { deps: this.deps, item, written });
+      return;
+    }
+    await flushHeld();
     await this.deps.doc.send(new PutCommand({ TableName: this.deps.tableName, Item: item }));
     if (this.model === 'Client') forgetClient(this.deps, id);
-    if (this.model === 'Session') rememberSession(this.deps, itemKey.pk, stored, expiresAt);
+    written();
   }
 
   /** Whether this save of a session changes nothing this container has just read or written but the times. */
@@ -499,14 +712,38 @@ class DynamoAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    await flushHeld();
+    if (this.model === 'Interaction') {
+      const scope = takingInteraction();
+      if (scope) return this.take(scope, id);
+    }
     const payload = await findModel(this.deps, this.model, id);
     if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
     if (payload && this.model === 'Session') await readAheadForSession(this.deps, payload);
     return payload;
   }
 
+  /**
+   * Reads an interaction and deletes it in one call (DeleteItem returning the old item), where the provider
+   * reads it to resume and then destroys it ({@link takingInteraction}): one round trip instead of two, and
+   * of two resumes of one interaction at once only one finds it (before, both could read it before either
+   * deleted it). The provider's `destroy` of it that follows is then no call.
+   */
+  private async take(scope: RequestScope, id: string): Promise<AdapterPayload | undefined> {
+    const key = oidcItemKey(this.model, id);
+    if (!fits(key.pk)) return undefined;
+    const { Attributes } = await this.deps.doc.send(
+      new DeleteCommand({ TableName: this.deps.tableName, Key: key, ReturnValues: 'ALL_OLD' }),
+    );
+    scope.taken.add(readKey(this.deps.tableName, key));
+    const item = Attributes as OidcItem | undefined;
+    if (!item || isExpired(item, epochSeconds(this.deps.clock))) return undefined;
+    return payloadOf(this.deps, this.model, item);
+  }
+
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    await flushHeld();
     if (this.model === 'Session' && fits(uid) && !uid.includes('.')) {
       const read = takeRead(this.deps, keys.oidc('Session', uid));
       const item = read ? read.item : await getLive(this.deps, keys.oidc('Session', uid));
@@ -515,7 +752,8 @@ class DynamoAdapter implements Adapter {
     return this.findByGsi1(indexKeys.oidcUid(uid));
   }
 
-  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    await flushHeld();
     return this.findByGsi1(indexKeys.oidcUserCode(userCode));
   }
 
@@ -526,6 +764,7 @@ class DynamoAdapter implements Adapter {
    * for PAR) instead of a second set of tokens.
    */
   async consume(id: string): Promise<void> {
+    await flushHeld();
     try {
       await this.deps.doc.send(
         new UpdateCommand({
@@ -549,6 +788,9 @@ class DynamoAdapter implements Adapter {
 
   async destroy(id: string): Promise<void> {
     if (!fits(storageKey(this.model, id))) return;
+    await flushHeld();
+    const taken = requestScope.getStore()?.taken;
+    if (taken?.delete(readKey(this.deps.tableName, oidcItemKey(this.model, id)))) return;
     if (this.model === 'Client') forgetClient(this.deps, id);
     if (this.model === 'Session') sessionMemo(this.deps).delete(oidcItemKey(this.model, id).pk);
     if (this.model === 'Session' && uidOfSessionId(id)) {
@@ -579,6 +821,7 @@ class DynamoAdapter implements Adapter {
 
   /** Deletes every token and code of the grant, whatever this adapter's model, as the memory adapter does. */
   async revokeByGrantId(grantId: string): Promise<void> {
+    await flushHeld();
     await batchDelete(this.deps, await gsi2Members(this.deps, indexKeys.oidcGrant(grantId)));
   }
 
