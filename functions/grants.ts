@@ -60,6 +60,11 @@ export interface FunctionGrants {
    * grant guard refuses the outbox to a function without it.
    */
   sms?: true;
+  /**
+   * Publishes supervision alerts: `sns:Publish` to the stack's alarm topic (and nothing else) in AWS, its
+   * ARN given as `ALERT_TOPIC_ARN`; locally the outbox file.
+   */
+  alerts?: true;
 }
 
 /** Which key a KMS call is on: the service's own keys by name, any other key is an issuer's. */
@@ -416,6 +421,24 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
   },
   'demo-platform': { webMac: true },
+  // The supervisor's API (电子监察, shared/supervision/): its access token (get), the counters of the days
+  // asked for (gsi1, a month's counters per shard) and the alerts (gsi1, a month's alerts). Reads only.
+  supervision: {
+    table: { items: { GetItem: accessTokens }, queries: ['gsi1'] },
+  },
+  // The table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
+  // counters (update, ADD) and the rules' window counters (update, ADD), reads an issuer's past days for
+  // the issuance rule (gsi1), creates alerts (conditional put) and publishes them to the alarm topic.
+  'supervision-events': {
+    table: {
+      items: {
+        UpdateItem: [partitions.statistics, partitions.alertWindow],
+        PutItem: [partitions.alert],
+      },
+      queries: ['gsi1'],
+    },
+    alerts: true,
+  },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out.
   console: {

@@ -27,6 +27,11 @@ export const functionNames = [
   'wallet',
   'demo-platform',
   'console',
+  // 电子监察: the supervisor's API (statistics, alerts).
+  'supervision',
+  // No route: the consumer of the table's stream (audit entries → statistics and alerts), invoked by
+  // the event source mapping in AWS and by the local runtime's stream tap (infra/local/streams.ts).
+  'supervision-events',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -160,6 +165,9 @@ const table = [
   },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
   { method: 'GET', path: '/admin/audit', function: 'admin', auth: { scope: 'admin' } },
+  // 电子监察 (docs/supervision-statistics-and-alerts.md): counters and alerts kept by supervision-events.
+  { method: 'GET', path: '/supervision/stats', function: 'supervision', auth: { scope: 'supervision' } },
+  { method: 'GET', path: '/supervision/alerts', function: 'supervision', auth: { scope: 'supervision' } },
 
   { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },

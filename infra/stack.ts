@@ -11,6 +11,8 @@ import { IssuerKeyProvisioning } from './constructs/issuer-keys.js';
 import { ServiceKeys } from './constructs/keys.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
+import { StreamConsumer } from './constructs/stream-consumer.js';
+import { prefixes } from '../shared/adapters/dynamo/keys.js';
 
 /** The repository root: function entries and the lock file are found from here. */
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -112,6 +114,19 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(10),
     config: true,
   },
+  supervision: {
+    description: 'elicence supervision API',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+  },
+  // A batch of up to 100 audit entries: a few dozen counter updates and, rarely, an alert.
+  'supervision-events': {
+    description: 'elicence supervision stream consumer (statistics, alerts)',
+    memorySize: 512,
+    timeout: Duration.seconds(60),
+    config: true,
+  },
 };
 
 /** The spec of `name`, failing clearly when the route table gained a function this stack does not know. */
@@ -157,6 +172,7 @@ export class ElicenceStack extends Stack {
   readonly issuerKeys: IssuerKeyProvisioning;
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly alarmNotifications: AlarmNotifications;
+  readonly supervisionStream: StreamConsumer;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -175,6 +191,10 @@ export class ElicenceStack extends Stack {
     // The issuer URL is the API's endpoint attribute: functions depend on the API resource only, while the
     // routes depend on the functions, so there is no cycle (and no custom domain needed to break one).
     const issuerUrl = props.issuerUrl ?? http.endpoint;
+
+    // Before the functions: the alert publisher's role and environment name the topic.
+    this.alarmNotifications = new AlarmNotifications(this, 'Alarms', { email: props.alarmEmail });
+    const alarmTopic = this.alarmNotifications.topic;
 
     const functions = {} as Record<FunctionName, ServiceFunction>;
     for (const name of functionNames) {
@@ -207,16 +227,20 @@ export class ElicenceStack extends Stack {
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.pii && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && { SMS_SENDER: 'sns' }),
+          ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alarmTopic.topicArn }),
           ...spec.environment,
         },
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
         callsKms: Object.keys(kmsByKey).length > 0,
         sendsSms: grants.sms === true,
+        readsStream: name === 'supervision-events',
         webAssets: spec.webAssets ?? false,
       });
       const { role } = functions[name];
       if (grants.table) data.grant(role, grants.table);
+      // sns:Publish on the alarm topic only (and its key, to encrypt what it publishes).
+      if (grants.alerts) alarmTopic.grantPublish(role);
       for (const [key, actions] of Object.entries(serviceKeys)) {
         keys.allow(role, key as keyof typeof serviceKeys, actions);
       }
@@ -245,8 +269,15 @@ export class ElicenceStack extends Stack {
       >,
     );
 
-    this.alarmNotifications = new AlarmNotifications(this, 'Alarms', { email: props.alarmEmail });
+    // Audit entries reach the supervision consumer through the table's stream, never the request path.
+    this.supervisionStream = new StreamConsumer(this, 'SupervisionEvents', {
+      table: data.table,
+      consumer: functions['supervision-events'].function,
+      partitionKeyPrefix: prefixes.audit,
+      name: 'supervision-events',
+    });
     this.alarmNotifications.notifyOn([
+      ...this.supervisionStream.alarms,
       ...http.alarms,
       ...functionNames.flatMap((name) => functions[name].alarms),
     ]);

@@ -83,7 +83,45 @@ const schema = z.object({
   // made in another container counts within this time; 0 reads the record on every verification.
   ISSUER_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+  // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
+  ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  ALERT_SCAN_FAILURES_PER_LICENCE: z.coerce.number().int().min(1).max(100_000).default(5),
+  ALERT_SCAN_FAILURES_PER_VERIFIER: z.coerce.number().int().min(1).max(100_000).default(20),
+  ALERT_SCAN_FAILURES_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).default(200),
+  ALERT_BULK_STATUS_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  ALERT_BULK_STATUS_CHANGES: z.coerce.number().int().min(1).max(100_000).default(20),
+  ALERT_ISSUANCE_FACTOR: z.coerce.number().min(1).max(1000).default(3),
+  ALERT_ISSUANCE_MINIMUM: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
+  ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
+  ALERT_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
+    .optional(),
 });
+
+/**
+ * The alert rules' thresholds (shared/supervision/alert-rules.ts), each from its variable: a rule fires
+ * when its count in its window reaches the threshold.
+ */
+export interface AlertThresholds {
+  /** Window of the two scan-failure rules (`ALERT_SCAN_FAILURES_WINDOW_SECONDS`, default 600). */
+  readonly scanFailuresWindowSeconds: number;
+  /** `invalid_signature`/`malformed` verifications of one licence (`ALERT_SCAN_FAILURES_PER_LICENCE`, 5). */
+  readonly scanFailuresPerLicence: number;
+  /** The same by one verifier client (`ALERT_SCAN_FAILURES_PER_VERIFIER`, 20). */
+  readonly scanFailuresPerVerifier: number;
+  /** The same by every anonymous scanner together (`ALERT_SCAN_FAILURES_ANONYMOUS`, 200). */
+  readonly scanFailuresAnonymous: number;
+  /** Window of the bulk rule (`ALERT_BULK_STATUS_WINDOW_SECONDS`, default 3600). */
+  readonly bulkStatusWindowSeconds: number;
+  /** Revocations and suspensions by one issuer in that window (`ALERT_BULK_STATUS_CHANGES`, 20). */
+  readonly bulkStatusChanges: number;
+  /** Issued today above this many times the trailing 7-day daily mean (`ALERT_ISSUANCE_FACTOR`, 3)… */
+  readonly issuanceFactor: number;
+  /** …and at least this many (`ALERT_ISSUANCE_MINIMUM`, 50). */
+  readonly issuanceMinimum: number;
+}
 
 export interface Config {
   readonly port: number;
@@ -144,6 +182,11 @@ export interface Config {
    */
   readonly issuerCacheSeconds: number;
   readonly logLevel: string;
+  readonly alertThresholds: AlertThresholds;
+  /** Where alerts are announced: `outbox` (`DATA_DIR/outbox/alerts.jsonl`) or `sns` (the alarm topic). */
+  readonly alertPublisher: 'outbox' | 'sns';
+  /** The SNS topic alerts are published to (`ALERT_TOPIC_ARN`, the stack's alarm topic). */
+  readonly alertTopicArn: string | undefined;
 }
 
 /** Where the population and carrier registries are. */
@@ -194,6 +237,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  if (e.ALERT_PUBLISHER === 'sns' && !e.ALERT_TOPIC_ARN) {
+    throw new ConfigError([{ variable: 'ALERT_TOPIC_ARN', message: 'is required when ALERT_PUBLISHER=sns' }]);
+  }
   return {
     port: e.PORT,
     dataDir: e.DATA_DIR,
@@ -229,5 +275,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : { kind: 'local' },
     logLevel: e.LOG_LEVEL,
+    alertThresholds: {
+      scanFailuresWindowSeconds: e.ALERT_SCAN_FAILURES_WINDOW_SECONDS,
+      scanFailuresPerLicence: e.ALERT_SCAN_FAILURES_PER_LICENCE,
+      scanFailuresPerVerifier: e.ALERT_SCAN_FAILURES_PER_VERIFIER,
+      scanFailuresAnonymous: e.ALERT_SCAN_FAILURES_ANONYMOUS,
+      bulkStatusWindowSeconds: e.ALERT_BULK_STATUS_WINDOW_SECONDS,
+      bulkStatusChanges: e.ALERT_BULK_STATUS_CHANGES,
+      issuanceFactor: e.ALERT_ISSUANCE_FACTOR,
+      issuanceMinimum: e.ALERT_ISSUANCE_MINIMUM,
+    },
+    alertPublisher: e.ALERT_PUBLISHER,
+    alertTopicArn: e.ALERT_TOPIC_ARN,
   };
 }

@@ -3,7 +3,9 @@ import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
 import { httpCarrierRegistry, httpPopulationRegistry } from '../../shared/adapters/http/index.js';
-import { snsSmsSender } from '../../shared/adapters/sns/index.js';
+import { snsAlertPublisher, snsSmsSender } from '../../shared/adapters/sns/index.js';
+import { OutboxAlertPublisher } from '../../shared/adapters/outbox/alert-outbox.js';
+import type { AlertPublisher } from '../../shared/supervision/alert-rules.js';
 import {
   connectCoalescingTable,
   connectTable,
@@ -26,6 +28,9 @@ import {
   dynamoSignInRevocation,
   dynamoSharingGrants,
   dynamoClientNames,
+  dynamoStatisticsStore,
+  dynamoAlertStore,
+  dynamoAuditStream,
   dynamoSmsCodeStore,
   dynamoStatusListStore,
   dynamoTrustListStore,
@@ -176,3 +181,11 @@ export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
 export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);
 export const sharingGrants = (c: Needs<'doc'>) => dynamoSharingGrants(c.doc, c.clock);
 export const clientNames = (c: Needs<'doc'>) => dynamoClientNames(c.doc, c.clock);
+export const statistics = (c: Needs<'doc'>) => dynamoStatisticsStore(c.doc);
+export const alerts = (c: Needs<'doc'>) => dynamoAlertStore(c.doc);
+/** Alerts: the outbox file (`ALERT_PUBLISHER=outbox`, locally) or the alarm topic (`sns`, the stack). */
+export const alertPublisher = (c: Needs): AlertPublisher =>
+  c.config.alertPublisher === 'sns' && c.config.alertTopicArn
+    ? snsAlertPublisher(c.config, c.config.alertTopicArn)
+    : new OutboxAlertPublisher(join(c.config.dataDir, 'outbox', 'alerts.jsonl'));
+export const auditStream = () => dynamoAuditStream();

@@ -33,6 +33,9 @@ import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
 import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
 import type { ClientNames, SharingGrants } from '../../shared/sharing/authorizations.js';
+import type { StatisticsStore } from '../../shared/supervision/statistics.js';
+import type { AlertPublisher, AlertStore } from '../../shared/supervision/alert-rules.js';
+import type { AuditStream } from '../../shared/supervision/process-events.js';
 
 /*
  * The composition's types, apart from the code that builds them: `factories.ts` reads them, and
@@ -131,6 +134,14 @@ export interface Dependencies extends Connections {
   sharingGrants: SharingGrants;
   /** The registered platforms' names. */
   clientNames: ClientNames;
+  /** Supervision counters per China-time day, issuer and licence type (电子监察). */
+  statistics: StatisticsStore;
+  /** The alert rules' window counters and the alerts they raised. */
+  alerts: AlertStore;
+  /** Announces alerts: the outbox file locally, the stack's SNS alarm topic in AWS. */
+  alertPublisher: AlertPublisher;
+  /** Reads audit entries out of the table's stream records. */
+  auditStream: AuditStream;
 }
 
 type Given = 'config' | 'clock';

@@ -19,6 +19,8 @@ const scopeDescriptions: Record<(typeof apiScopes)[number] | (typeof identitySco
   'licences:issue': 'Issuing agencies: issue, read and change their licences (client credentials)',
   'licences:verify': 'Verifier apps: see disclosed fields in verifications (client credentials)',
   licences: 'A holder: read and show my licences, manage my passkeys (authorization code)',
+  supervision:
+    'The supervising office (电子监察): statistics, alerts and the chained audit trail (client credentials)',
 };
 
 /** Whether the OpenAPI document describes `route` (not a page, not the OpenID provider's). */

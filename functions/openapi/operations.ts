@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
+import { statisticsQuery, statisticsSchema } from '../../shared/supervision/statistics.js';
+import { alertListSchema, alertsQuery } from '../../shared/supervision/alert-rules.js';
 import { registerClientInput, registeredClientSchema } from '../../shared/clients/register-client.js';
 import { healthSchema } from '../../shared/http/response.js';
 import { actForEntityInput, appointAgentInput } from '../../shared/identity/entities.js';
@@ -267,6 +269,27 @@ export const operations: Operations = {
     tag: 'Admin',
     query: auditQuery,
     responses: { 200: { description: 'Its entries, oldest first', schema: auditTrailSchema } },
+  },
+
+  'GET /supervision/stats': {
+    operationId: 'supervisionStatistics',
+    summary: 'Statistics per China-time day: issuance, status changes, verifications by verdict, shares',
+    description:
+      'Every day from `from` to `to` (China time, both included, at most 366 days), zeros included, summed over the issuers and licence types asked for (all when none). Counted from the audit trail as it is written, within seconds.',
+    tag: 'Supervision',
+    query: statisticsQuery,
+    responses: { 200: { description: 'The days, in order', schema: statisticsSchema } },
+    problems: { 400: ['invalid_range'] },
+  },
+  'GET /supervision/alerts': {
+    operationId: 'supervisionAlerts',
+    summary: 'Alerts raised by the supervision rules, oldest first',
+    description:
+      'Alerts raised on the China-time days `from` to `to` (both included, at most 366 days): each names its rule, severity, subject (a licence, verifier client or issuer id) and why.',
+    tag: 'Supervision',
+    query: alertsQuery,
+    responses: { 200: { description: 'The alerts', schema: alertListSchema } },
+    problems: { 400: ['invalid_range'] },
   },
 
   'POST /accounts': {

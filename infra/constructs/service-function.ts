@@ -32,6 +32,8 @@ export interface ServiceFunctionProps {
    * never to a topic or an application endpoint.
    */
   sendsSms?: boolean;
+  /** Whether the function consumes the table's stream (then `dynamodb:ListStreams`, which has no resource, is on "*"). */
+  readsStream?: boolean;
   /** Whether the bundle carries the browser assets (`web-assets/`, built by `infra/web-assets.ts`). */
   webAssets: boolean;
 }
@@ -143,7 +145,9 @@ export class ServiceFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: props.sendsSms
         ? 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing, no resource-level permissions) and sns:Publish are on "*": a text message to a phone number has no resource ARN, and publishing to any topic or endpoint ARN is denied by the statement beside it.'
-        : 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) are on "*": X-Ray has no resource-level permissions.',
+        : props.readsStream
+          ? 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) and dynamodb:ListStreams (the event source mapping finding the table stream) are on "*": neither has resource-level permissions.'
+          : 'Only xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) are on "*": X-Ray has no resource-level permissions.',
     });
   }
 

@@ -46,6 +46,8 @@ export class ServiceTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       timeToLiveAttribute: declaration.ttlAttribute,
+      // New items as written, for the stream's consumers (supervision-events reads audit inserts).
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of declaration.globalSecondaryIndexes) {

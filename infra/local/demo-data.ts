@@ -75,6 +75,7 @@ export const demo = {
   clients: {
     admin: 'demo-admin',
     verifier: 'demo-verifier',
+    supervisor: 'demo-supervisor',
     platform: demoPlatformClientId,
   },
 } as const;

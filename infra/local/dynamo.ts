@@ -1,6 +1,6 @@
 import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -14,11 +14,35 @@ export interface LocalDynamo {
    * each SDK retry counted: what `npm run bench` reports per flow. A fresh copy.
    */
   stats(): Record<string, number>;
-  /** Sets every count of {@link stats} back to zero. */
+  /**
+   * The operations of stream consumers (requests marked with the {@link streamConsumerHeader}), by name:
+   * off the request path, so kept apart from {@link stats}, which counts what requests wait for.
+   */
+  streamStats(): Record<string, number>;
+  /** Sets every count of {@link stats} and {@link streamStats} back to zero. */
   resetStats(): void;
+  /**
+   * Calls `listener` with each write request dynalite answered with success (`PutItem`, `BatchWriteItem`;
+   * the request as sent, in DynamoDB JSON), once the answer is written: what the local stream tap
+   * (`./streams.ts`) turns into stream records. Returns a function that removes the listener.
+   */
+  onWrite(listener: WriteListener): () => void;
   /** Stops serving and closes the LevelDB store, releasing its lock; the directory can then be reopened. */
   close(): Promise<void>;
 }
+
+/** A successful write request, as the SDK sent it (DynamoDB JSON). */
+export interface WriteRequest {
+  operation: 'PutItem' | 'BatchWriteItem';
+  input: Record<string, unknown>;
+}
+export type WriteListener = (write: WriteRequest) => void;
+
+/** The header the local runtime puts on a stream consumer's requests (counted by {@link LocalDynamo.streamStats}). */
+export const streamConsumerHeader = 'x-local-stream-consumer';
+
+/** The writes whose requests the tap reads (no other request body is buffered). */
+const tappedWrites = new Set(['PutItem', 'BatchWriteItem']);
 
 export interface LocalDynamoOptions {
   /** Data root (e.g. `.data`); tables persist in LevelDB under `<dataDir>/dynamo`. */
@@ -73,11 +97,30 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
 
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   let calls = new Map<string, number>();
+  let streamCalls = new Map<string, number>();
   // The operation is in the target header (`DynamoDB_20120810.Query`); counted before dynalite answers.
-  server.prependListener('request', (request: IncomingMessage) => {
+  const listeners = new Set<WriteListener>();
+  server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
     const target = request.headers['x-amz-target'];
     const operation = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
-    calls.set(operation, (calls.get(operation) ?? 0) + 1);
+    const counts = request.headers[streamConsumerHeader] ? streamCalls : calls;
+    counts.set(operation, (counts.get(operation) ?? 0) + 1);
+    if (listeners.size === 0 || !tappedWrites.has(operation)) return;
+    // dynalite reads the body with 'data' listeners too, attached in this same turn: both see every chunk.
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('finish', () => {
+      if (response.statusCode !== 200) return;
+      let input: Record<string, unknown>;
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      for (const listener of listeners) {
+        listener({ operation: operation as WriteRequest['operation'], input });
+      }
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -93,8 +136,14 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
   return {
     endpoint: `http://${urlHost}:${port}`,
     stats: () => Object.fromEntries(calls),
+    streamStats: () => Object.fromEntries(streamCalls),
     resetStats() {
       calls = new Map();
+      streamCalls = new Map();
+    },
+    onWrite(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {

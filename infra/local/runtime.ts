@@ -1,3 +1,4 @@
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -18,9 +19,11 @@ import { createDynamoClient } from '../../shared/adapters/dynamo/client.js';
 import { ensurePlatformKeys, serviceKeyRoles } from './bootstrap-keys.js';
 import { guardGrants } from './grant-guard.js';
 import { invocation } from './invocation.js';
-import { startLocalDynamo, type LocalDynamo } from './dynamo.js';
+import { startLocalDynamo, streamConsumerHeader, type LocalDynamo } from './dynamo.js';
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
+import { tapStream, type LocalStream } from './streams.js';
+import { prefixes } from '../../shared/adapters/dynamo/keys.js';
 import { createLocalServer, type HandlerLoader } from './server.js';
 
 export interface LocalRuntime {
@@ -33,6 +36,13 @@ export interface LocalRuntime {
   kms: KmsEmulator | undefined;
   /** The embedded DynamoDB (absent when pointed at LocalStack or AWS), for its operation counts. */
   dynamo: LocalDynamo | undefined;
+  /**
+   * Resolves once every audit entry written so far has reached the supervision consumer
+   * (`supervision-events`, fed by the embedded DynamoDB's stream tap; at once without one).
+   */
+  drainStreams(): Promise<void>;
+  /** The stream batches the consumer failed every attempt at (in AWS: the dead-letter queue). */
+  streamFailures(): ReadonlyArray<{ records: number; error: string }>;
   close(): Promise<void>;
 }
 
@@ -41,6 +51,21 @@ export interface LocalRuntime {
  * reach), each built once from the operator's set and given to every function that composes it.
  */
 export type Replacements = { [K in Buildable]?: (operator: Dependencies) => Dependencies[K] };
+
+/**
+ * Marks the table requests of a stream consumer's container, so that the embedded DynamoDB counts them
+ * apart (`streamStats`): they are off the request path, and a request's count must not include them.
+ */
+function markStreamConsumer(container: Partial<Dependencies>): void {
+  container.doc?.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers[streamConsumerHeader] = '1';
+      return next(args);
+    },
+    { step: 'build', name: 'localStreamConsumerMark' },
+  );
+}
 
 export class PortInUseError extends Error {
   readonly code = 'port_in_use';
@@ -135,6 +160,7 @@ export async function startLocalRuntime(
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }
       const running = invocation.getStore();
+      if (running?.functionName === 'supervision-events' && dynamo) markStreamConsumer(container);
       if (running) {
         guardGrants(container, {
           functionName: running.functionName,
@@ -145,7 +171,23 @@ export async function startLocalRuntime(
       }
     },
   });
+  // DynamoDB Streams and the event source mapping, locally: audit inserts reach supervision-events.
+  const stream: LocalStream | undefined =
+    dynamo &&
+    tapStream(dynamo, {
+      tableName: functionConfig.tableName,
+      partitionKeyPrefix: prefixes.audit,
+      functionName: 'supervision-events',
+      load: async () => {
+        const entry = new URL('../../functions/supervision-events.ts', import.meta.url).href;
+        const module = (await import(/* @vite-ignore */ entry)) as {
+          handler: (event: DynamoDBStreamEvent) => Promise<void>;
+        };
+        return module.handler;
+      },
+    });
   const close = async () => {
+    await stream?.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     provideDependencies(undefined);
@@ -167,6 +209,9 @@ export async function startLocalRuntime(
     const credentialsFile = join(config.dataDir, 'credentials.json');
     await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     await chmod(credentialsFile, 0o600);
+    // The seed's audit entries counted before the first request: the consumer (and its first import)
+    // is then idle when serving starts, as a deployed one is.
+    await stream?.drain();
     ready();
     return {
       baseUrl: deps.config.issuerUrl,
@@ -175,6 +220,8 @@ export async function startLocalRuntime(
       credentialsFile,
       kms,
       dynamo,
+      drainStreams: async () => stream?.drain(),
+      streamFailures: () => stream?.failures ?? [],
       close,
     };
   } catch (error) {

@@ -18,6 +18,8 @@ export interface DemoCredentials {
   admin: { clientId: string; clientSecret: string };
   issuer: { id: string; clientId: string; clientSecret: string };
   verifier: { clientId: string; clientSecret: string };
+  /** The supervising office (电子监察): a client with scope `supervision`. */
+  supervisor: { clientId: string; clientSecret: string };
   platform: { clientId: string; clientSecret: string; redirectUri: string };
   citizen: { idNumber: string; name: string; password: string; phone: string };
   entity: { creditCode: string; name: string; representativeIdNumber: string };
@@ -44,6 +46,12 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     clientMetadata(
       demo.clients.verifier,
       registerClientInput.parse({ name: 'Demo verifier app', scopes: ['licences:verify'] }),
+    ),
+  );
+  await clients.save(
+    clientMetadata(
+      demo.clients.supervisor,
+      registerClientInput.parse({ name: 'Demo supervising office', scopes: ['supervision'] }),
     ),
   );
   const redirectUri = `${baseUrl}/demo/callback`;
@@ -105,6 +113,10 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     verifier: {
       clientId: demo.clients.verifier,
       clientSecret: await secrets.secretFor(demo.clients.verifier),
+    },
+    supervisor: {
+      clientId: demo.clients.supervisor,
+      clientSecret: await secrets.secretFor(demo.clients.supervisor),
     },
     platform: {
       clientId: demo.clients.platform,

@@ -13,7 +13,11 @@ const registrableScopes = [
   'licences',
   'offline_access',
   'licences:verify',
+  'supervision',
 ];
+
+/** Scopes of machine clients (client credentials): they sign nobody in, so they need no redirect URI. */
+const machineScopes: readonly string[] = ['licences:verify', 'supervision'];
 
 const redirectUri = z
   .url({ protocol: /^https?$/ })
@@ -72,7 +76,7 @@ export const registerClientInput = z
       .optional(),
   })
   .superRefine((input, ctx) => {
-    const signsIn = input.scopes.some((s) => s !== 'licences:verify');
+    const signsIn = input.scopes.some((s) => !machineScopes.includes(s));
     if (signsIn && input.redirectUris.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -80,11 +84,11 @@ export const registerClientInput = z
         message: 'required for scopes that sign people in',
       });
     }
-    if (input.tokenEndpointAuthMethod === 'none' && input.scopes.includes('licences:verify')) {
+    if (input.tokenEndpointAuthMethod === 'none' && input.scopes.some((s) => machineScopes.includes(s))) {
       ctx.addIssue({
         code: 'custom',
         path: ['tokenEndpointAuthMethod'],
-        message: 'a public client cannot use client credentials (licences:verify)',
+        message: 'a public client cannot use client credentials (licences:verify, supervision)',
       });
     }
     if (input.authorizationDetailsTypes?.length && input.redirectUris.length === 0) {
@@ -146,7 +150,7 @@ export function clientMetadata(
     grant_types: [
       ...(signsIn ? ['authorization_code'] : []),
       ...(signsIn && input.scopes.includes('offline_access') ? ['refresh_token'] : []),
-      ...(input.scopes.includes('licences:verify') ? ['client_credentials'] : []),
+      ...(input.scopes.some((s) => machineScopes.includes(s)) ? ['client_credentials'] : []),
     ],
     response_types: signsIn ? ['code'] : [],
     redirect_uris: input.redirectUris,

@@ -86,6 +86,7 @@ export async function changeLicenceStatus(
         action: `licence.${actions[input.status]}`,
         licenceId: id,
         issuerId: current.issuerId,
+        licenceType: current.type,
         holderMasked: current.holder.masked,
         requestId: context.requestId,
         reason: input.reason,

@@ -234,6 +234,8 @@ export async function issueLicence(
         action: 'licence.issued',
         licenceId: id,
         issuerId: issuer.id,
+        // Supervision counts per issuer and type (shared/supervision/statistics.ts).
+        licenceType: licence.type,
         holderMasked: holder.masked,
         requestId: context.requestId,
       })

@@ -1,5 +1,5 @@
 /** Scopes of our own API: held by machine clients (client credentials) or, for `licences`, by people. */
-export const apiScopes = ['admin', 'licences:issue', 'licences:verify', 'licences'] as const;
+export const apiScopes = ['admin', 'licences:issue', 'licences:verify', 'licences', 'supervision'] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
 /** OpenID scopes for people signing in to relying platforms. */

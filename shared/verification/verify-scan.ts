@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { verdicts } from '../../packages/verifier/src/verdict.js';
-import type { AuditTrail } from '../audit/audit-trail.js';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -221,11 +221,29 @@ export async function verifyScan(
   const [caller, checked] = await Promise.allSettled([asking, verified]);
   if (caller.status === 'rejected') throw caller.reason;
   if (checked.status === 'rejected') throw checked.reason;
-  return answer(caller.value, await onRecord(qr, checked.value, record.read), context, deps);
+  return answer(qr, caller.value, await onRecord(qr, checked.value, record.read), context, deps);
+}
+
+/**
+ * The licence id a credential whose signature failed claims to be (its unverified `jti`), when it is a
+ * well-formed licence id: supervision counts forged or tampered scans per licence by it
+ * (shared/supervision/alert-rules.ts). Never the licence's own audit entry: nobody made that claim.
+ */
+function claimedLicenceId(qr: string, result: VerificationResult): string | undefined {
+  if (result.verdict !== 'invalid_signature') return undefined;
+  try {
+    const [, payload] = readScan(qr).text.split('.');
+    if (!payload) return undefined;
+    const jti = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { jti?: unknown }).jti;
+    return typeof jti === 'string' ? parseLicenceId(jti).id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the caller may see of a verdict, released once its audit entry is written. */
 async function answer(
+  qr: string,
   caller: VerifyCaller | undefined,
   result: VerificationResult & { holderKey?: string },
   context: { requestId?: string },
@@ -256,21 +274,23 @@ async function answer(
   if (issuer) response.issuer = { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode };
 
   // Durable before the answer is released: a verdict whose entry cannot be written is an error instead.
-  await deps.audit
-    .record({
-      at: result.checkedAt,
-      actor: caller?.clientId ?? 'anonymous',
-      action: 'licence.verified',
-      ...(licence ? { licenceId: licence.id, licenceType: licence.type } : {}),
-      ...(issuer ? { issuerId: issuer.id } : {}),
-      ...(result.holderKey ? { holderKey: result.holderKey } : {}),
-      verdict: result.verdict,
-      reason: result.reason,
-      requestId: context.requestId,
-    })
-    .catch((error: unknown) => {
-      logger.error('audit entry not written: no verdict is given', { error: String(error) });
-      throw error;
-    });
+  const claimed = licence ? undefined : claimedLicenceId(qr, result);
+  const entry: AuditEntry & { claimedLicenceId?: string } = {
+    at: result.checkedAt,
+    actor: caller?.clientId ?? 'anonymous',
+    action: 'licence.verified',
+    ...(licence ? { licenceId: licence.id, licenceType: licence.type } : {}),
+    ...(issuer ? { issuerId: issuer.id } : {}),
+    ...(result.holderKey ? { holderKey: result.holderKey } : {}),
+    // Not the licence's entry (nobody made this claim): what supervision counts forged scans of.
+    ...(claimed ? { claimedLicenceId: claimed } : {}),
+    verdict: result.verdict,
+    reason: result.reason,
+    requestId: context.requestId,
+  };
+  await deps.audit.record(entry).catch((error: unknown) => {
+    logger.error('audit entry not written: no verdict is given', { error: String(error) });
+    throw error;
+  });
   return response;
 }

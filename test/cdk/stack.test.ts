@@ -245,6 +245,8 @@ describe('ElicenceStack', () => {
       wallet: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       'demo-platform': [...service, 'WEB_KEY_ID'],
       console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
+      supervision: [...service, 'TABLE_NAME'],
+      'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
@@ -370,6 +372,7 @@ describe('ElicenceStack', () => {
         ['web', stack.keys.web],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
+        ['alarm topic', stack.alarmNotifications.key],
       ];
       for (const [name, key] of named) {
         if (JSON.stringify(resource) === JSON.stringify({ 'Fn::GetAtt': [logicalId(key), 'Arn'] }))
@@ -451,6 +454,9 @@ describe('ElicenceStack', () => {
         wallet: ['kms:GenerateMac web'],
         'demo-platform': ['kms:GenerateMac web'],
         console: ['kms:GenerateMac web'],
+        supervision: [],
+        // Publishing to the encrypted alarm topic encrypts with its key.
+        'supervision-events': ['kms:Decrypt alarm topic', 'kms:GenerateDataKey* alarm topic'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -644,6 +650,9 @@ describe('ElicenceStack', () => {
         wallet: { items: [get, update], queries: ['gsi1'] },
         'demo-platform': { items: [], queries: [] },
         console: { items: [get, put, del], queries: [] },
+        // 电子监察: reads counters and alerts; the stream consumer adds to counters and creates alerts.
+        supervision: { items: [get], queries: ['gsi1'] },
+        'supervision-events': { items: [put, update], queries: ['gsi1'] },
       };
       for (const name of functionNames) {
         expect(itemActions(name), name).toEqual([...expected[name].items].sort());
@@ -757,7 +766,8 @@ describe('ElicenceStack', () => {
       const keyRole = (key: string) => (key.startsWith('issuer') || key === '*' ? 'issuer' : key);
       for (const name of functionNames) {
         const synthesized: Record<string, string[]> = {};
-        for (const permission of kmsPermissions(name)) {
+        // The alarm topic's key comes with publishing alerts (the `alerts` grant, tested on its own).
+        for (const permission of kmsPermissions(name).filter((p) => !p.endsWith(' alarm topic'))) {
           const [action, key] = permission.split(' ') as [string, string];
           const actions = (synthesized[keyRole(key)] ??= []);
           if (!actions.includes(action)) actions.push(action);
@@ -777,7 +787,10 @@ describe('ElicenceStack', () => {
       const tableKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] };
       for (const name of functionNames) {
         const statements = roleStatements(name).filter(
-          (s) => JSON.stringify(s.Resource) === JSON.stringify(tableKeyArn),
+          (s) =>
+            JSON.stringify(s.Resource) === JSON.stringify(tableKeyArn) &&
+            // The stream consumer decrypts the stream's records (tested with the stream).
+            !(name === 'supervision-events' && !s.Condition),
         );
         const usesTable = roleStatements(name).some((s) =>
           actionsOf(s).some((a) => a.startsWith('dynamodb:')),
@@ -862,8 +875,11 @@ describe('ElicenceStack', () => {
       const senders = functionNames.filter((name) => functionGrants[name].sms).sort();
       expect(senders).toEqual(['accounts', 'oidc']);
       for (const name of functionNames) {
-        const statements = roleStatements(name).filter((s) =>
-          actionsOf(s).some((action) => action.startsWith('sns:')),
+        const statements = roleStatements(name).filter(
+          (s) =>
+            actionsOf(s).some((action) => action.startsWith('sns:')) &&
+            // Publishing alerts to the alarm topic (the `alerts` grant, tested with the stream consumer).
+            JSON.stringify(s.Resource) !== JSON.stringify({ Ref: logicalId(stack.alarmNotifications.topic) }),
         );
         if (!senders.includes(name)) {
           expect(statements, name).toEqual([]);
@@ -879,7 +895,8 @@ describe('ElicenceStack', () => {
         ]);
         expect(environmentOf(name).SMS_SENDER, name).toBe('sns');
       }
-      // No other SNS permission anywhere: the alarm topic is published to by CloudWatch, not by a function.
+      // No other SNS permission anywhere: the alarm topic is published to by CloudWatch and, for alerts,
+      // by the functions granted `alerts` (one statement each).
       const anySns = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) =>
         (
           policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }
@@ -887,12 +904,109 @@ describe('ElicenceStack', () => {
           actionsOf(s).some((action) => action.startsWith('sns:')),
         ),
       );
-      expect(anySns).toHaveLength(senders.length * 2);
+      const alertPublishers = functionNames.filter((name) => functionGrants[name].alerts);
+      expect(anySns).toHaveLength(senders.length * 2 + alertPublishers.length);
     });
 
     it('uses no AWS managed policy', () => {
       for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
         expect((role as { Properties: Json }).Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('supervision stream (电子监察)', () => {
+    it('streams new images of the table', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      });
+    });
+
+    it('feeds supervision-events audit inserts only, in batches, bisecting, with a dead-letter queue', () => {
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map(
+        (mapping) => (mapping as { Properties: Json }).Properties,
+      );
+      expect(mappings).toHaveLength(1);
+      const [mapping] = mappings as [Json];
+      expect(mapping.FunctionName).toEqual({ Ref: functionId('supervision-events') });
+      expect(mapping.EventSourceArn).toEqual({
+        'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'],
+      });
+      expect(mapping).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 5,
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 5,
+        DestinationConfig: {
+          OnFailure: {
+            Destination: { 'Fn::GetAtt': [logicalId(stack.supervisionStream.deadLetters), 'Arn'] },
+          },
+        },
+      });
+      const filters = (mapping.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters;
+      expect(filters.map((filter) => JSON.parse(filter.Pattern) as unknown)).toEqual([
+        { eventName: ['INSERT'], dynamodb: { NewImage: { pk: { S: [{ prefix: 'audit#' }] } } } },
+      ]);
+    });
+
+    it('alarms on the dead-letter queue to the alarm topic; the queue is encrypted and TLS-only', () => {
+      const queue = logicalId(stack.supervisionStream.deadLetters);
+      template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'IteratorAge',
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('supervision-events') } }],
+        Threshold: 300_000,
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+      expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
+    });
+
+    it('lets the consumer read the stream, publish alerts to the alarm topic only, and nothing else', () => {
+      const topic = { Ref: logicalId(stack.alarmNotifications.topic) };
+      const statements = roleStatements('supervision-events');
+      const sns = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
+      expect(sns.map((s) => ({ Action: s.Action, Resource: s.Resource }))).toEqual([
+        { Action: 'sns:Publish', Resource: topic },
+      ]);
+      expect(environmentOf('supervision-events')).toMatchObject({
+        ALERT_PUBLISHER: 'sns',
+        ALERT_TOPIC_ARN: topic,
+      });
+      const streamArn = { 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] };
+      const onStream = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(streamArn));
+      expect(onStream.flatMap(actionsOf).sort()).toEqual([
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+      ]);
+      // Records of a table encrypted with its own key are decrypted with that key.
+      const tableKey = { 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] };
+      const onTableKey = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(tableKey));
+      expect(onTableKey.filter((s) => !s.Condition).map((s) => actionsOf(s).sort())).toEqual([
+        ['kms:Decrypt', 'kms:DescribeKey'],
+      ]);
+      // Finding the stream: ListStreams has no resource-level permission.
+      expect(
+        statements
+          .filter((s) => s.Resource === '*')
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('dynamodb:')),
+      ).toEqual(['dynamodb:ListStreams']);
+      // No other function reads the stream or publishes to the topic.
+      for (const name of functionNames.filter((n) => n !== 'supervision-events')) {
+        const text = JSON.stringify(roleStatements(name));
+        expect(text, name).not.toContain('StreamArn');
+        expect(text, name).not.toContain(logicalId(stack.alarmNotifications.topic));
       }
     });
   });

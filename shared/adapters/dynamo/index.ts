@@ -45,6 +45,12 @@ import { DynamoPasskeyStore } from './passkey-store.js';
 import type { PasskeyStore } from '../../identity/passkeys.js';
 import type { ClientNames, SharingGrants } from '../../sharing/authorizations.js';
 import { DynamoClientNames, DynamoSharingGrants } from './sharing-grants.js';
+import type { StatisticsStore } from '../../supervision/statistics.js';
+import type { AlertStore } from '../../supervision/alert-rules.js';
+import { DynamoStatisticsStore } from './statistics-store.js';
+import { DynamoAlertStore } from './alert-store.js';
+import type { AuditStream } from '../../supervision/process-events.js';
+import { auditEntriesOf } from './stream-records.js';
 
 /*
  * The composition root's way in to the DynamoDB adapters: one connection per container, and one builder
@@ -188,3 +194,11 @@ export const dynamoAccessTokens =
       builtInClientIds.includes(record.clientId) || (await clientStillRegistered(deps, record.clientId));
     return registered ? { ...record, clientId: record.clientId } : undefined;
   };
+/** The supervision counters (statistics per day, issuer and type). */
+export const dynamoStatisticsStore = (table: TableConnection): StatisticsStore =>
+  new DynamoStatisticsStore(table, table.tableName);
+/** The alert rules' counters and the alerts. */
+export const dynamoAlertStore = (table: TableConnection): AlertStore =>
+  new DynamoAlertStore(table, table.tableName);
+/** The audit entries of the table's stream records (supervision-events). */
+export const dynamoAuditStream = (): AuditStream => ({ entriesOf: auditEntriesOf });

@@ -53,6 +53,11 @@ import type { ItemKey } from './conditional.js';
  * | SMS code checks a day per person (TTL): wrong codes per purpose, refused reset phones | table | `login-attempts#sms-check#<step-up|reset|register|reset-phone>#<lookupKey>#day` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
  * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
+ * | supervision counter of a China-time day, issuer, type and shard (0-7) | table | `stats#<day>#<issuerId>#<type>#<shard>` | `stats` |
+ * | supervision counters of a month, by shard | gsi1 | `stats-month#<YYYY-MM>#<shard>` | `<day>#<issuerId>#<type>` |
+ * | alert rule counter of a subject and window (TTL) | table | `alert-window#<rule>#<subject>#<window start>` | `alert-window` |
+ * | supervision alert, by rule, subject and window (created once) | table | `alert#<rule>#<subject>#<window start>` | `alert` |
+ * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -90,6 +95,11 @@ export const prefixes = {
   smsCode: 'sms-code#',
   oidcAccount: 'oidc-account#',
   registryCarrier: 'registry-carrier#',
+  statistics: 'stats#',
+  statisticsMonth: 'stats-month#',
+  alertWindow: 'alert-window#',
+  alert: 'alert#',
+  alertsMonth: 'alerts#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -118,6 +128,9 @@ export const sortKeys = {
   passkeyChallenge: 'passkey-challenge',
   smsCode: 'sms-code',
   subscriber: 'subscriber',
+  statistics: 'stats',
+  alertWindow: 'alert-window',
+  alert: 'alert',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -209,6 +222,18 @@ export const keys = {
     pk: `${prefixes.registryCarrier}${lookupKey}#${phoneKey}`,
     sk: sortKeys.subscriber,
   }),
+  /** One shard of the supervision counter of a China-time `day`, an issuer and a licence type. */
+  statistics: (day: string, issuerId: string, licenceType: string, shard: number): ItemKey => ({
+    pk: `${prefixes.statistics}${day}#${issuerId}#${licenceType}#${shard}`,
+    sk: sortKeys.statistics,
+  }),
+  /** An alert rule's counter: `counter` is the rule's own `<rule>#<subject>#<window start>`. */
+  alertWindow: (counter: string): ItemKey => ({
+    pk: `${prefixes.alertWindow}${counter}`,
+    sk: sortKeys.alertWindow,
+  }),
+  /** An alert, by its id (`<rule>#<subject>#<window start>`): one per rule, subject and window. */
+  alert: (id: string): ItemKey => ({ pk: `${prefixes.alert}${id}`, sk: sortKeys.alert }),
 } as const;
 
 /** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
@@ -235,6 +260,12 @@ export const indexKeys = {
   entityAgents: (creditCode: string) => `${prefixes.entityAgents}${creditCode}`,
   passkeysOf: (accountId: string) => `${prefixes.passkeysOf}${accountId}`,
   passkeyOf: (createdAt: string, credentialId: string) => `${createdAt}#${credentialId}`,
+  /** The supervision counters of a month (`YYYY-MM` of their China-time day), one partition per shard. */
+  statisticsMonth: (month: string, shard: number) => `${prefixes.statisticsMonth}${month}#${shard}`,
+  statisticsOf: (day: string, issuerId: string, licenceType: string) => `${day}#${issuerId}#${licenceType}`,
+  /** The alerts raised in a month (`YYYY-MM` of `at`, UTC). */
+  alertsMonth: (month: string) => `${prefixes.alertsMonth}${month}`,
+  alertOf: (at: string, id: string) => `${at}#${id}`,
 } as const;
 
 type Prefixes = typeof prefixes;

@@ -2,6 +2,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { SnsSmsSender } from './sms-sender.js';
+import type { AlertPublisher } from '../../supervision/alert-rules.js';
+import { SnsAlertPublisher } from './alert-publisher.js';
 
 /*
  * The composition root's way in to the SNS adapter: the builder returns the port, so the composition
@@ -21,4 +23,18 @@ export function snsSmsSender(config: Pick<Config, 'region' | 'snsEndpoint' | 'sm
     ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
   });
   return new SnsSmsSender(client, config.smsSenderId);
+}
+
+/** The alert publisher of a container: the alarm topic `topicArn` through SNS. */
+export function snsAlertPublisher(
+  config: Pick<Config, 'region' | 'snsEndpoint'>,
+  topicArn: string,
+): AlertPublisher {
+  const client = new SNSClient({
+    region: config.region,
+    maxAttempts: 3,
+    retryMode: 'standard',
+    ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
+  });
+  return new SnsAlertPublisher(client, topicArn);
 }

@@ -312,6 +312,27 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('GET /admin/audit', '/admin/audit', { token: admin }), 400);
   });
 
+  it('the supervisor’s API', async () => {
+    const supervisor = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
+    await runtime.drainStreams();
+    const day = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const stats = `/supervision/stats?from=${day}&to=${day}`;
+    await expectStatus(await call('GET /supervision/stats', stats, { token: supervisor }), 200);
+    await expectStatus(
+      await call('GET /supervision/stats', '/supervision/stats?from=2020-01-02&to=2020-01-01', {
+        token: supervisor,
+      }),
+      400,
+    );
+    await expectStatus(await call('GET /supervision/stats', stats, { token: admin }), 403);
+    const alerts = `/supervision/alerts?from=${day}&to=${day}`;
+    await expectStatus(await call('GET /supervision/alerts', alerts, { token: supervisor }), 200);
+    await expectStatus(
+      await call('GET /supervision/alerts', '/supervision/alerts', { token: supervisor }),
+      400,
+    );
+  });
+
   it('registration and the holder’s API', async () => {
     const person = runtime.credentials.people[0]!;
     const account = { idNumber: person.idNumber, name: person.name, password: 'Openapi-2026!' };

@@ -39,6 +39,16 @@ describe('POST /verify: table calls (issue 16)', () => {
     expect(total).toBeLessThanOrEqual(2);
   });
 
+  it('leaves supervision (statistics, alerts) to the stream consumer, off the request path', async () => {
+    await runtime.drainStreams();
+    const { answer, total } = await counted(licence.credential);
+    await runtime.drainStreams();
+    expect(answer.verdict).toBe('valid');
+    expect(total).toBeLessThanOrEqual(2);
+    // The consumer counted it afterwards, with calls of its own that no verifier waited for.
+    expect(runtime.dynamo!.streamStats()).toMatchObject({ UpdateItem: expect.any(Number) });
+  });
+
   it('with a token: at most 2 — the token and the licence in one BatchGetItem, the audit entry', async () => {
     await verified(runtime, licence.credential, tokens.verifier);
     const { answer, stats, total } = await counted(licence.credential, tokens.verifier);

@@ -51,6 +51,11 @@ describe('the table’s keys, as stored', () => {
       smsCode: 'sms-code#',
       oidcAccount: 'oidc-account#',
       registryCarrier: 'registry-carrier#',
+      statistics: 'stats#',
+      statisticsMonth: 'stats-month#',
+      alertWindow: 'alert-window#',
+      alert: 'alert#',
+      alertsMonth: 'alerts#',
     });
     expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
     expect(sortKeys).toEqual({
@@ -71,6 +76,9 @@ describe('the table’s keys, as stored', () => {
       passkeyChallenge: 'passkey-challenge',
       smsCode: 'sms-code',
       subscriber: 'subscriber',
+      statistics: 'stats',
+      alertWindow: 'alert-window',
+      alert: 'alert',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
   });
@@ -93,6 +101,14 @@ describe('the table’s keys, as stored', () => {
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
     expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });
+    expect(keys.statistics('2026-03-01', 'iss_1', 'driving-licence', 3)).toEqual({
+      pk: 'stats#2026-03-01#iss_1#driving-licence#3',
+      sk: 'stats',
+    });
+    expect(keys.alert('bulk-status-change#iss_1#2026-03-01T09:00:00.000Z')).toEqual({
+      pk: 'alert#bulk-status-change#iss_1#2026-03-01T09:00:00.000Z',
+      sk: 'alert',
+    });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
     expect(keys.accountById('acc_1')).toEqual({ pk: 'account#acc_1', sk: 'account' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });

@@ -1,0 +1,90 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface StreamConsumerProps {
+  /** The table, with its stream enabled (`NEW_IMAGE`). */
+  table: dynamodb.ITable;
+  /** The consuming function. */
+  consumer: lambda.IFunction;
+  /** Only inserts of items whose partition key starts with this are delivered (`audit#`). */
+  partitionKeyPrefix: string;
+  /** What the alarm description calls the consumer. */
+  name: string;
+}
+
+/**
+ * A function fed by the table's stream (DynamoDB Streams, off the request path): an event source
+ * mapping that passes only inserts of items under one partition-key prefix (filtered by Lambda, so other
+ * writes cost no invocation), in batches of up to 100 gathered for up to 5 s; a failing batch is split in
+ * two and retried (bisect), up to 5 retries or 24 h, and what still fails is described in the dead-letter
+ * queue (the records' stream positions, for replay), whose alarm says so; another alarm says when the
+ * consumer falls more than 5 minutes behind (`IteratorAge`).
+ *
+ * @example
+ * ```ts
+ * const stream = new StreamConsumer(this, 'SupervisionEvents', { table, consumer, partitionKeyPrefix: 'audit#', name: 'supervision-events' });
+ * alarmNotifications.notifyOn(stream.alarms);
+ * ```
+ */
+export class StreamConsumer extends Construct {
+  readonly deadLetters: sqs.Queue;
+  readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: StreamConsumerProps) {
+    super(scope, id);
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the on-failure destination of the stream consumer: it holds the positions of batches that failed every retry, for replay; a queue behind it would add nothing.',
+    });
+    props.consumer.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(5),
+        bisectBatchOnError: true,
+        retryAttempts: 5,
+        maxRecordAge: Duration.hours(24),
+        onFailure: new SqsDlq(this.deadLetters),
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { pk: { S: lambda.FilterRule.beginsWith(props.partitionKeyPrefix) } } },
+          }),
+        ],
+      }),
+    );
+    this.alarms = [
+      // Statistics and alerts are as late as the consumer: a backlog of more than 5 minutes is worth a page.
+      new cloudwatch.Alarm(this, 'Backlog', {
+        alarmDescription: `elicence ${props.name}: the oldest stream record waits more than 5 minutes (statistics and alerts are late)`,
+        metric: props.consumer.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
+        threshold: 300_000,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'FailedBatches', {
+        alarmDescription: `elicence ${props.name}: stream batches failed every retry (see the dead-letter queue)`,
+        metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+  }
+}

@@ -1,0 +1,133 @@
+import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { logger } from '../../shared/logger.js';
+import type { FunctionName } from '../../functions/routes.js';
+import type { LocalDynamo, WriteRequest } from './dynamo.js';
+import { invocation } from './invocation.js';
+
+type Image = Record<string, AttributeValue>;
+type StreamHandler = (event: DynamoDBStreamEvent) => Promise<void>;
+
+export interface LocalStream {
+  /** Resolves once every record written so far has been delivered (or given up on). */
+  drain(): Promise<void>;
+  /** Batches that failed every attempt (locally in place of the dead-letter queue), newest last. */
+  readonly failures: ReadonlyArray<{ records: number; error: string }>;
+  /** Stops delivering; waits for the batch under way. */
+  stop(): Promise<void>;
+}
+
+/** As the stack's event source mapping (infra/constructs/stream-consumer.ts): batches of up to 100. */
+const batchSize = 100;
+/** Attempts of a batch before it is given up (the mapping retries 5 times, bisecting). */
+const attempts = 3;
+
+/**
+ * The items a write request put: each PutItem's item, each BatchWriteItem's put requests (dynalite never
+ * leaves any unprocessed: a successful BatchWriteItem wrote them all).
+ */
+function putItems(write: WriteRequest, tableName: string): Image[] {
+  if (write.input.TableName !== undefined && write.input.TableName !== tableName) return [];
+  if (write.operation === 'PutItem') return write.input.Item ? [write.input.Item as Image] : [];
+  const requests = (write.input.RequestItems as Record<string, Array<{ PutRequest?: { Item: Image } }>>)?.[
+    tableName
+  ];
+  return (requests ?? []).flatMap((request) => (request.PutRequest ? [request.PutRequest.Item] : []));
+}
+
+/**
+ * The local runtime's stand-in for DynamoDB Streams and the event source mapping in front of a consumer:
+ * every item put under `partitionKeyPrefix` (PutItem, BatchWriteItem; dynalite has no streams) becomes an
+ * `INSERT` record with its `NewImage`, as the stream delivers it, and records are handed to the consumer
+ * in write order, in batches of up to 100, one batch at a time, off the request path, inside the consumer's
+ * own invocation (its grants enforced). A batch that fails is retried, then recorded in {@link LocalStream.failures}.
+ *
+ * Every put counts as an insert: the audit trail's puts are conditional on the item not existing.
+ *
+ * @example
+ * ```ts
+ * const stream = tapStream(dynamo, { tableName, partitionKeyPrefix: 'audit#', functionName: 'supervision-events', load });
+ * await stream.drain();
+ * ```
+ */
+export function tapStream(
+  dynamo: LocalDynamo,
+  options: {
+    tableName: string;
+    partitionKeyPrefix: string;
+    functionName: FunctionName;
+    load: () => Promise<StreamHandler>;
+  },
+): LocalStream {
+  const queue: DynamoDBRecord[] = [];
+  const failures: Array<{ records: number; error: string }> = [];
+  let sequence = 0;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let handler: Promise<StreamHandler> | undefined;
+
+  const deliver = async (records: DynamoDBRecord[]) => {
+    handler ??= options.load();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt += 1) {
+      try {
+        await invocation.run({ functionName: options.functionName }, async () =>
+          (await handler!)({ Records: records }),
+        );
+        return;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    failures.push({ records: records.length, error: String(lastError) });
+    logger.error('stream batch failed every attempt', {
+      function: options.functionName,
+      records: records.length,
+      error: String(lastError),
+    });
+  };
+
+  const pump = async () => {
+    while (queue.length > 0 && !stopped) {
+      // Let the writes of this turn join the batch, as the mapping's batching window does.
+      await new Promise((resolve) => setImmediate(resolve));
+      await deliver(queue.splice(0, batchSize));
+    }
+    running = undefined;
+  };
+
+  const unsubscribe = dynamo.onWrite((write) => {
+    if (stopped) return;
+    for (const item of putItems(write, options.tableName)) {
+      const pk = item.pk?.S;
+      if (!pk?.startsWith(options.partitionKeyPrefix)) continue;
+      sequence += 1;
+      queue.push({
+        eventID: String(sequence),
+        eventName: 'INSERT',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'local',
+        dynamodb: {
+          Keys: { pk: item.pk!, ...(item.sk ? { sk: item.sk } : {}) },
+          NewImage: item,
+          SequenceNumber: String(sequence).padStart(21, '0'),
+          SizeBytes: JSON.stringify(item).length,
+          StreamViewType: 'NEW_IMAGE',
+        },
+      });
+    }
+    if (queue.length > 0) running ??= pump();
+  });
+
+  return {
+    failures,
+    async drain() {
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      await running;
+    },
+  };
+}

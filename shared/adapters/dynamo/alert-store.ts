@@ -1,0 +1,98 @@
+import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Alert, AlertStore, StoredAlert } from '../../supervision/alert-rules.js';
+import { isConditionalCheckFailed } from './conditional.js';
+import { queryAll } from './query-all.js';
+import { indexKeys, keys } from './keys.js';
+
+/** The UTC months (`YYYY-MM`) that instants `from`..`to` touch. */
+function monthsBetween(from: string, to: string): string[] {
+  const months: string[] = [];
+  const cursor = new Date(`${from.slice(0, 7)}-01T00:00:00.000Z`);
+  while (cursor.toISOString().slice(0, 7) <= to.slice(0, 7)) {
+    months.push(cursor.toISOString().slice(0, 7));
+    cursor.setUTCMonth(cursor.getUTCMonth() + 1);
+  }
+  return months;
+}
+
+/**
+ * {@link AlertStore} on the single table. A rule's counter is one item per rule, subject and window
+ * (`alert-window#…`), moved by `UpdateItem ADD` returning the new total (`UPDATED_NEW`), so concurrent
+ * batches never lose a count, and expiring (TTL) a day after its window. An alert is one item
+ * (`alert#<rule>#<subject>#<window>`) created with `attribute_not_exists`, so it exists once however many
+ * batches reach the threshold; gsi1 lists a month's alerts in time order (`alerts#<YYYY-MM>`).
+ *
+ * @example
+ * ```ts
+ * const alerts = new DynamoAlertStore(doc, 'elicence');
+ * const total = await alerts.count('bulk-status-change#iss_1#2026-03-01T09:00:00.000Z', 3, expiresAt);
+ * ```
+ */
+export class DynamoAlertStore implements AlertStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async count(key: string, n: number, expiresAt: number): Promise<number> {
+    const { Attributes } = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.alertWindow(key),
+        UpdateExpression: 'ADD #n :n SET expiresAt = if_not_exists(expiresAt, :expires)',
+        ExpressionAttributeNames: { '#n': 'n' },
+        ExpressionAttributeValues: { ':n': n, ':expires': expiresAt },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes?.n ?? n);
+  }
+
+  async create(alert: StoredAlert): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.alert(alert.id),
+            gsi1pk: indexKeys.alertsMonth(alert.at.slice(0, 7)),
+            gsi1sk: indexKeys.alertOf(alert.at, alert.id),
+            ...alert,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async list(query: { from: string; to: string }): Promise<Alert[]> {
+    const pages = await Promise.all(
+      monthsBetween(query.from, query.to).map((month) =>
+        queryAll(this.doc, {
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': indexKeys.alertsMonth(month),
+            ':from': query.from,
+            ':to': query.to,
+          },
+        }),
+      ),
+    );
+    return pages
+      .flat()
+      .filter((item) => String(item.at) >= query.from && String(item.at) < query.to)
+      .map((item) => ({
+        at: String(item.at),
+        rule: item.rule as Alert['rule'],
+        severity: item.severity as Alert['severity'],
+        subject: String(item.subject),
+        detail: String(item.detail),
+      }));
+  }
+}

@@ -1,0 +1,315 @@
+import * as z from 'zod';
+import type { AlertThresholds } from '../config.js';
+import { addDays, chinaDay, chinaDayStart, type SupervisionEvent } from './events.js';
+import { chinaDate, daysOf, type StatisticsStore } from './statistics.js';
+
+/** The rules, by the name an alert carries (docs/supervision-statistics-and-alerts.md describes each). */
+export const alertRules = [
+  'scan-failures-licence',
+  'scan-failures-verifier',
+  'bulk-status-change',
+  'issuance-volume',
+  'revoked-verified',
+] as const;
+export type AlertRule = (typeof alertRules)[number];
+export type Severity = 'high' | 'medium';
+
+/** The verdicts that say a scan was forged, tampered with or garbage (not merely stale). */
+export const failingVerdicts: readonly string[] = ['invalid_signature', 'malformed'];
+
+/** The subject of scans without a verifier client: every anonymous scan counts towards one subject. */
+export const anonymousSubject = 'anonymous';
+
+/** One alert as answered and published: which rule, how serious, about whom, and why (figures included). */
+export interface Alert {
+  at: string;
+  rule: AlertRule;
+  severity: Severity;
+  /** The licence id, verifier client id (or `anonymous`) or issuer id: never a holder's data. */
+  subject: string;
+  detail: string;
+}
+
+/** An alert as stored: its id is its rule, subject and window, so that it is created once. */
+export interface StoredAlert extends Alert {
+  id: string;
+}
+
+/**
+ * Where rule counters and alerts are kept. Counters are per rule, subject and window, added atomically;
+ * an alert is created once per id.
+ */
+export interface AlertStore {
+  /** Adds `n` to counter `key` (created at 0, forgotten after `expiresAt`, epoch seconds); the new total. */
+  count(key: string, n: number, expiresAt: number): Promise<number>;
+  /** Stores `alert` unless one with its id exists: `true` when this call stored it. */
+  create(alert: StoredAlert): Promise<boolean>;
+  /** The alerts raised from `from` to `to` (RFC 3339 instants, `to` excluded), oldest first. */
+  list(query: { from: string; to: string }): Promise<Alert[]>;
+}
+
+/** Where a new alert is announced (the stack's SNS alarm topic; locally an outbox file). */
+export interface AlertPublisher {
+  publish(alert: Alert): Promise<void>;
+}
+
+/** What one batch observed for one counter: a rule, a subject and a window. */
+interface Observation {
+  rule: AlertRule;
+  subject: string;
+  windowStart: number;
+  windowSeconds: number;
+  n: number;
+  lastAt: string;
+}
+
+/**
+ * What a container remembers between batches: the alerts it knows exist (so a storm above a threshold
+ * costs one counter update per batch, not a refused create per event) and the issuers' baselines per day
+ * (past days' counts, read once). Both only save calls: the store stays the authority.
+ */
+export interface AlertMemory {
+  created: Set<string>;
+  baselines: Map<string, number>;
+}
+
+export const newAlertMemory = (): AlertMemory => ({ created: new Set(), baselines: new Map() });
+
+const day = 86_400;
+
+function observe(
+  observations: Map<string, Observation>,
+  event: SupervisionEvent,
+  rule: AlertRule,
+  subject: string,
+  window: { start: number; seconds: number },
+): void {
+  const key = `${rule}#${subject}#${new Date(window.start).toISOString()}`;
+  const current = observations.get(key);
+  if (current) {
+    current.n += 1;
+    if (event.at > current.lastAt) current.lastAt = event.at;
+  } else {
+    observations.set(key, {
+      rule,
+      subject,
+      windowStart: window.start,
+      windowSeconds: window.seconds,
+      n: 1,
+      lastAt: event.at,
+    });
+  }
+}
+
+/** The fixed window of `seconds` that `at` falls in (windows start at multiples of it since the epoch). */
+function fixedWindow(at: string, seconds: number) {
+  const size = seconds * 1000;
+  return { start: Math.floor(Date.parse(at) / size) * size, seconds };
+}
+
+/** The China-time day of `at`, as a window. */
+function dayWindow(at: string) {
+  return { start: chinaDayStart(chinaDay(at)), seconds: day };
+}
+
+/** Which counters each event moves, per rule. */
+function observationsOf(events: readonly SupervisionEvent[], thresholds: AlertThresholds) {
+  const observations = new Map<string, Observation>();
+  for (const event of events) {
+    if (event.action === 'verified' && event.verdict && failingVerdicts.includes(event.verdict)) {
+      const window = fixedWindow(event.at, thresholds.scanFailuresWindowSeconds);
+      const target = event.licenceId ?? event.claimedLicenceId;
+      if (target) observe(observations, event, 'scan-failures-licence', target, window);
+      observe(observations, event, 'scan-failures-verifier', event.actor || anonymousSubject, window);
+    }
+    if (event.action === 'verified' && event.verdict === 'revoked' && event.licenceId) {
+      observe(observations, event, 'revoked-verified', event.licenceId, dayWindow(event.at));
+    }
+    if (event.action === 'revoked' || event.action === 'suspended') {
+      const window = fixedWindow(event.at, thresholds.bulkStatusWindowSeconds);
+      observe(observations, event, 'bulk-status-change', event.issuerId, window);
+    }
+    if (event.action === 'issued') {
+      observe(observations, event, 'issuance-volume', event.issuerId, dayWindow(event.at));
+    }
+  }
+  return observations;
+}
+
+const minutes = (seconds: number) => (seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
+
+/**
+ * The issuer's mean issued per day over the 7 China-time days before `today`, from the statistics
+ * counters (remembered per container: past days change only by late events).
+ */
+async function trailingMean(
+  issuerId: string,
+  today: string,
+  deps: { statistics: StatisticsStore; memory: AlertMemory },
+): Promise<number> {
+  const id = `${issuerId}#${today}`;
+  const known = deps.memory.baselines.get(id);
+  if (known !== undefined) return known;
+  const rows = await deps.statistics.read({ from: addDays(today, -7), to: addDays(today, -1), issuerId });
+  const mean = rows.reduce((sum, row) => sum + row.counts.issued, 0) / 7;
+  if (deps.memory.baselines.size > 10_000) deps.memory.baselines.clear();
+  deps.memory.baselines.set(id, mean);
+  return mean;
+}
+
+/** The threshold of `observation`'s rule and the sentence that explains an alert at `total`. */
+async function judge(
+  observation: Observation,
+  total: number,
+  thresholds: AlertThresholds,
+  deps: { statistics: StatisticsStore; memory: AlertMemory },
+): Promise<{ threshold: number; severity: Severity; detail: string } | undefined> {
+  const window = minutes(observation.windowSeconds);
+  switch (observation.rule) {
+    case 'scan-failures-licence': {
+      const threshold = thresholds.scanFailuresPerLicence;
+      return {
+        threshold,
+        severity: 'high',
+        detail: `${total} invalid_signature or malformed verifications of this licence within ${window} (threshold ${threshold})`,
+      };
+    }
+    case 'scan-failures-verifier': {
+      const anonymous = observation.subject === anonymousSubject;
+      const threshold = anonymous ? thresholds.scanFailuresAnonymous : thresholds.scanFailuresPerVerifier;
+      return {
+        threshold,
+        severity: anonymous ? 'medium' : 'high',
+        detail: `${total} invalid_signature or malformed verifications ${anonymous ? 'by anonymous scanners' : 'by this verifier app'} within ${window} (threshold ${threshold})`,
+      };
+    }
+    case 'bulk-status-change': {
+      const threshold = thresholds.bulkStatusChanges;
+      return {
+        threshold,
+        severity: 'high',
+        detail: `${total} licences revoked or suspended by this issuer within ${window} (threshold ${threshold})`,
+      };
+    }
+    case 'revoked-verified':
+      return {
+        threshold: 1,
+        severity: 'high',
+        detail: `a revoked licence was presented for verification (${total} time${total === 1 ? '' : 's'} today, China time)`,
+      };
+    case 'issuance-volume': {
+      // The baseline is read only once today's count could exceed the floor: most batches cost no read.
+      if (total < thresholds.issuanceMinimum) return undefined;
+      const today = chinaDay(observation.windowStart);
+      const mean = await trailingMean(observation.subject, today, deps);
+      const threshold = Math.max(thresholds.issuanceMinimum, Math.ceil(thresholds.issuanceFactor * mean));
+      return {
+        threshold,
+        severity: 'medium',
+        detail: `${total} licences issued today (China time) by this issuer, against a mean of ${mean.toFixed(1)} a day over the previous 7 days (threshold ${threshold}: ${thresholds.issuanceFactor}× the mean, at least ${thresholds.issuanceMinimum})`,
+      };
+    }
+  }
+}
+
+/**
+ * Runs the alert rules over a batch of events as they arrive: each rule's counter for the subject and
+ * window is moved by the batch's events in one atomic add, and when the total reaches the rule's
+ * threshold the alert is created (once: its id is its rule, subject and window, created conditionally)
+ * and published. Returns the alerts this call raised.
+ *
+ * Counters are fixed windows (the window `at` falls in, from the epoch; a China-time day for the daily
+ * rules), so a burst straddling two windows counts in both halves.
+ *
+ * @example
+ * ```ts
+ * const raised = await evaluateAlerts(events, { alerts, publisher, statistics, thresholds, memory });
+ * ```
+ */
+export async function evaluateAlerts(
+  events: readonly SupervisionEvent[],
+  deps: {
+    alerts: AlertStore;
+    publisher: AlertPublisher;
+    statistics: StatisticsStore;
+    thresholds: AlertThresholds;
+    memory: AlertMemory;
+  },
+): Promise<Alert[]> {
+  const raised: Alert[] = [];
+  for (const [key, observation] of observationsOf(events, deps.thresholds)) {
+    // Kept a day past the window's end: long enough for late events, short enough to cost nothing.
+    const expiresAt = Math.floor(observation.windowStart / 1000) + observation.windowSeconds + day;
+    const total = await deps.alerts.count(key, observation.n, expiresAt);
+    if (deps.memory.created.has(key)) continue;
+    const verdict = await judge(observation, total, deps.thresholds, deps);
+    if (!verdict || total < verdict.threshold) continue;
+    const alert: StoredAlert = {
+      id: key,
+      at: observation.lastAt,
+      rule: observation.rule,
+      severity: verdict.severity,
+      subject: observation.subject,
+      detail: verdict.detail,
+    };
+    const created = await deps.alerts.create(alert);
+    if (deps.memory.created.size > 10_000) deps.memory.created.clear();
+    deps.memory.created.add(key);
+    if (!created) continue;
+    const { id: _id, ...published } = alert;
+    await deps.publisher.publish(published);
+    raised.push(published);
+  }
+  return raised;
+}
+
+/** `GET /supervision/alerts?from=&to=`: China-time dates, both included (at most 366 days). */
+export const alertsQuery = z.strictObject({ from: chinaDate, to: chinaDate });
+
+export const alertSchema = z
+  .object({
+    at: z.string().meta({ description: 'RFC 3339: the event that reached the threshold' }),
+    rule: z.enum(alertRules),
+    severity: z.enum(['high', 'medium']),
+    subject: z
+      .string()
+      .meta({ description: 'A licence id, a verifier client id (or `anonymous`), or an issuer id' }),
+    detail: z.string().meta({ description: 'Why: the figure and the threshold' }),
+  })
+  .meta({ title: 'Alert' });
+
+export const alertListSchema = z.object({ items: z.array(alertSchema) }).meta({
+  title: 'SupervisionAlerts',
+  examples: [
+    {
+      items: [
+        {
+          at: '2026-03-01T09:30:00.000Z',
+          rule: 'bulk-status-change',
+          severity: 'high',
+          subject: 'iss_3kq9x',
+          detail: '20 licences revoked or suspended by this issuer within 60 min (threshold 20)',
+        },
+      ],
+    },
+  ],
+});
+
+/**
+ * The alerts raised on the China-time days `from` to `to` (both included; the range checked as the
+ * statistics' is), oldest first.
+ *
+ * @example
+ * ```ts
+ * const { items } = await listAlerts({ from: '2026-03-01', to: '2026-03-07' }, { alerts });
+ * ```
+ */
+export async function listAlerts(
+  query: z.output<typeof alertsQuery>,
+  deps: { alerts: AlertStore },
+): Promise<z.output<typeof alertListSchema>> {
+  daysOf(query.from, query.to);
+  const from = new Date(chinaDayStart(query.from)).toISOString();
+  const to = new Date(chinaDayStart(addDays(query.to, 1))).toISOString();
+  return { items: await deps.alerts.list({ from, to }) };
+}

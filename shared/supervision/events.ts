@@ -1,0 +1,85 @@
+import type { AuditEntry } from '../audit/audit-trail.js';
+
+/** China Standard Time, UTC+8 all year (no daylight saving): the day the supervising office counts in. */
+const chinaOffsetMs = 8 * 3_600_000;
+
+/**
+ * The China-time (UTC+8) calendar day of an instant, `YYYY-MM-DD`: statistics and alerts are kept per
+ * such day (API.md: "days in China time"), so 2026-03-01T17:00Z counts on 2026-03-02.
+ *
+ * @example
+ * ```ts
+ * chinaDay('2026-03-01T17:00:00.000Z'); // '2026-03-02'
+ * ```
+ */
+export function chinaDay(at: string | number): string {
+  const ms = typeof at === 'number' ? at : Date.parse(at);
+  return new Date(ms + chinaOffsetMs).toISOString().slice(0, 10);
+}
+
+/** The instant (epoch ms) at which China-time day `day` (`YYYY-MM-DD`) begins. */
+export function chinaDayStart(day: string): number {
+  return Date.parse(`${day}T00:00:00.000Z`) - chinaOffsetMs;
+}
+
+/** `day` moved by `delta` days (`YYYY-MM-DD` in, out). */
+export function addDays(day: string, delta: number): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + delta * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * An audit entry as supervision reads it: with, for a verification whose signature failed, the licence
+ * id the scan claimed (`claimedLicenceId`, unverified, written by shared/verification/verify-scan.ts).
+ */
+export type SupervisedEntry = AuditEntry & { claimedLicenceId?: string };
+
+/** What statistics and alert rules count: the audit actions about licences. */
+export const countedActions = ['issued', 'suspended', 'reinstated', 'revoked', 'verified', 'shared'] as const;
+export type CountedAction = (typeof countedActions)[number];
+
+/** Placeholder for an issuer or licence type the entry does not name (a malformed scan names neither). */
+export const unknownPart = '-';
+
+/**
+ * One supervised event, read from an audit entry: no holder data at all (the entry's masked holder and
+ * lookup key are dropped here, so nothing downstream can store or publish them).
+ */
+export interface SupervisionEvent {
+  at: string;
+  action: CountedAction;
+  /** The OAuth client that acted (a verifier app, an issuer's client), or `anonymous`. */
+  actor: string;
+  issuerId: string;
+  licenceType: string;
+  licenceId?: string;
+  /** The licence a scan whose signature failed claimed to be (unverified): what forged scans target. */
+  claimedLicenceId?: string;
+  verdict?: string;
+}
+
+/**
+ * The supervised event an audit entry records, or `undefined` for entries that are not about a licence's
+ * issuance, status, verification or sharing (accounts, sign-ins, presentations).
+ *
+ * @example
+ * ```ts
+ * toSupervisionEvent({ at, actor: 'cl_1', action: 'licence.verified', verdict: 'malformed' });
+ * // { at, actor: 'cl_1', action: 'verified', verdict: 'malformed', issuerId: '-', licenceType: '-' }
+ * ```
+ */
+export function toSupervisionEvent(entry: SupervisedEntry): SupervisionEvent | undefined {
+  if (!entry.action.startsWith('licence.')) return undefined;
+  const action = entry.action.slice('licence.'.length);
+  if (!(countedActions as readonly string[]).includes(action)) return undefined;
+  if (typeof entry.at !== 'string' || Number.isNaN(Date.parse(entry.at))) return undefined;
+  return {
+    at: entry.at,
+    action: action as CountedAction,
+    actor: entry.actor || 'anonymous',
+    issuerId: entry.issuerId ?? unknownPart,
+    licenceType: entry.licenceType ?? unknownPart,
+    ...(entry.licenceId ? { licenceId: entry.licenceId } : {}),
+    ...(entry.claimedLicenceId && !entry.licenceId ? { claimedLicenceId: entry.claimedLicenceId } : {}),
+    ...(action === 'verified' ? { verdict: entry.verdict ?? 'unknown' } : {}),
+  };
+}

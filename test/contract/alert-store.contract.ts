@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AlertStore, StoredAlert } from '../../shared/supervision/alert-rules.js';
+import type { Make } from './subject.js';
+
+/**
+ * The {@link AlertStore} contract: counters add atomically and answer the new total; an alert is created
+ * once per id however many callers race; alerts are listed by time, `to` excluded.
+ */
+export function alertStoreContract(name: string, make: Make<{ store: AlertStore }>): void {
+  describe(`AlertStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    beforeEach(async () => {
+      subject = await make();
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    const alert = (at: string, id = `bulk-status-change#iss_${randomUUID()}#${at}`): StoredAlert => ({
+      id,
+      at,
+      rule: 'bulk-status-change',
+      severity: 'high',
+      subject: 'iss_1',
+      detail: '20 licences revoked or suspended by this issuer within 60 min (threshold 20)',
+    });
+
+    it('adds to a counter atomically, 40 concurrent adds included, and answers each new total', async () => {
+      const key = `scan-failures-licence#${randomUUID()}#2026-03-01T00:00:00.000Z`;
+      const totals = await Promise.all(
+        Array.from({ length: 40 }, () => subject.store.count(key, 1, 2_000_000_000)),
+      );
+      expect([...totals].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(await subject.store.count(key, 5, 2_000_000_000)).toBe(45);
+      expect(await subject.store.count(`${key}-other`, 2, 2_000_000_000)).toBe(2);
+    });
+
+    it('creates an alert once, however many race to create it', async () => {
+      const one = alert('2026-03-01T09:00:00.000Z');
+      const created = await Promise.all(Array.from({ length: 10 }, () => subject.store.create(one)));
+      expect(created.filter(Boolean)).toHaveLength(1);
+      expect(await subject.store.create({ ...one, detail: 'again' })).toBe(false);
+      const { id: _id, ...answered } = one;
+      expect(
+        await subject.store.list({ from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' }),
+      ).toEqual([answered]);
+    });
+
+    it('lists alerts from `from` to `to` (excluded) in time order, across months', async () => {
+      const times = [
+        '2026-02-28T23:59:59.999Z',
+        '2026-03-01T00:00:00.000Z',
+        '2026-03-31T12:00:00.000Z',
+        '2026-04-01T00:00:00.000Z',
+      ];
+      for (const at of [...times].reverse()) await subject.store.create(alert(at));
+      const listed = await subject.store.list({
+        from: '2026-03-01T00:00:00.000Z',
+        to: '2026-04-01T00:00:00.000Z',
+      });
+      expect(listed.map((a) => a.at)).toEqual(times.slice(1, 3));
+      const all = await subject.store.list({
+        from: '2026-02-01T00:00:00.000Z',
+        to: '2026-05-01T00:00:00.000Z',
+      });
+      expect(all.map((a) => a.at)).toEqual(times);
+    });
+  });
+}

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addCounts,
+  emptyCounts,
+  readStatistics,
+  type Counts,
+  type StatisticsStore,
+} from '../../shared/supervision/statistics.js';
+import type { Make } from './subject.js';
+
+const counts = (partial: Partial<Counts>): Counts => ({ ...emptyCounts(), ...partial });
+
+/**
+ * The {@link StatisticsStore} contract, as `readStatistics` uses it: increments add up (concurrent ones
+ * too), whatever rows the store keeps per counter (shards) sum to the counts added, and reads select by
+ * days, issuer and type.
+ */
+export function statisticsStoreContract(name: string, make: Make<{ store: StatisticsStore }>): void {
+  describe(`StatisticsStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    beforeEach(async () => {
+      subject = await make();
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    const sum = async (query: { from: string; to: string; issuerId?: string; licenceType?: string }) =>
+      (await subject.store.read(query)).reduce((total, row) => addCounts(total, row.counts), emptyCounts());
+
+    it('adds increments up, 50 concurrent batches included, and reads them back summed', async () => {
+      const issuerId = `iss_${randomUUID()}`;
+      const one = { day: '2026-03-01', issuerId, licenceType: 'driving-licence' };
+      await Promise.all(
+        Array.from({ length: 50 }, () =>
+          subject.store.add([{ ...one, counts: counts({ issued: 1, verified: { valid: 2 } }) }]),
+        ),
+      );
+      await subject.store.add([
+        { ...one, counts: counts({ revoked: 3, verified: { invalid_signature: 1 } }) },
+      ]);
+      expect(await sum({ from: '2026-03-01', to: '2026-03-01', issuerId })).toEqual(
+        counts({ issued: 50, revoked: 3, verified: { valid: 100, invalid_signature: 1 } }),
+      );
+    });
+
+    it('selects by days (both ends included), issuer and type', async () => {
+      const issuerId = `iss_${randomUUID()}`;
+      const other = `iss_${randomUUID()}`;
+      await subject.store.add([
+        { day: '2026-02-28', issuerId, licenceType: 'driving-licence', counts: counts({ issued: 1 }) },
+        { day: '2026-03-01', issuerId, licenceType: 'driving-licence', counts: counts({ issued: 2 }) },
+        { day: '2026-03-01', issuerId, licenceType: 'business-licence', counts: counts({ shared: 4 }) },
+        { day: '2026-03-31', issuerId, licenceType: 'driving-licence', counts: counts({ suspended: 8 }) },
+        { day: '2026-04-01', issuerId, licenceType: 'driving-licence', counts: counts({ reinstated: 16 }) },
+        {
+          day: '2026-03-01',
+          issuerId: other,
+          licenceType: 'driving-licence',
+          counts: counts({ issued: 32 }),
+        },
+      ]);
+      expect(await sum({ from: '2026-03-01', to: '2026-03-31', issuerId })).toEqual(
+        counts({ issued: 2, shared: 4, suspended: 8 }),
+      );
+      expect(
+        await sum({ from: '2026-03-01', to: '2026-03-01', issuerId, licenceType: 'business-licence' }),
+      ).toEqual(counts({ shared: 4 }));
+      expect(await sum({ from: '2026-02-01', to: '2026-04-30', issuerId: other })).toEqual(
+        counts({ issued: 32 }),
+      );
+      const { days } = await readStatistics(
+        { from: '2026-02-28', to: '2026-03-02', issuer: issuerId, type: 'driving-licence' },
+        { statistics: subject.store },
+      );
+      expect(days).toEqual([
+        { date: '2026-02-28', ...counts({ issued: 1 }) },
+        { date: '2026-03-01', ...counts({ issued: 2 }) },
+        { date: '2026-03-02', ...counts({}) },
+      ]);
+    });
+  });
+}

@@ -1,0 +1,69 @@
+import type { Alert, AlertPublisher, AlertStore, StoredAlert } from '../../shared/supervision/alert-rules.js';
+import {
+  addCounts,
+  emptyCounts,
+  type CounterIncrement,
+  type CounterRow,
+  type StatisticsStore,
+} from '../../shared/supervision/statistics.js';
+
+/** {@link StatisticsStore} in memory: one counter per day, issuer and type (no shards to sum). */
+export class InMemoryStatistics implements StatisticsStore {
+  readonly counters = new Map<string, CounterRow>();
+
+  add(increments: readonly CounterIncrement[]): Promise<void> {
+    for (const { day, issuerId, licenceType, counts } of increments) {
+      const id = `${day}#${issuerId}#${licenceType}`;
+      const row = this.counters.get(id) ?? { day, issuerId, licenceType, counts: emptyCounts() };
+      addCounts(row.counts, counts);
+      this.counters.set(id, row);
+    }
+    return Promise.resolve();
+  }
+
+  read(query: { from: string; to: string; issuerId?: string; licenceType?: string }): Promise<CounterRow[]> {
+    return Promise.resolve(
+      [...this.counters.values()]
+        .filter((row) => row.day >= query.from && row.day <= query.to)
+        .filter((row) => !query.issuerId || row.issuerId === query.issuerId)
+        .filter((row) => !query.licenceType || row.licenceType === query.licenceType)
+        .map((row) => ({ ...row, counts: addCounts(emptyCounts(), row.counts) })),
+    );
+  }
+}
+
+/** {@link AlertStore} in memory. */
+export class InMemoryAlerts implements AlertStore {
+  readonly counters = new Map<string, number>();
+  readonly stored = new Map<string, StoredAlert>();
+
+  count(key: string, n: number): Promise<number> {
+    const total = (this.counters.get(key) ?? 0) + n;
+    this.counters.set(key, total);
+    return Promise.resolve(total);
+  }
+
+  create(alert: StoredAlert): Promise<boolean> {
+    if (this.stored.has(alert.id)) return Promise.resolve(false);
+    this.stored.set(alert.id, { ...alert });
+    return Promise.resolve(true);
+  }
+
+  list(query: { from: string; to: string }): Promise<Alert[]> {
+    return Promise.resolve(
+      [...this.stored.values()]
+        .filter((alert) => alert.at >= query.from && alert.at < query.to)
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1))
+        .map(({ id: _id, ...alert }) => alert),
+    );
+  }
+}
+
+/** {@link AlertPublisher} that keeps what it was handed. */
+export class RecordingPublisher implements AlertPublisher {
+  readonly published: Alert[] = [];
+  publish(alert: Alert): Promise<void> {
+    this.published.push(alert);
+    return Promise.resolve();
+  }
+}

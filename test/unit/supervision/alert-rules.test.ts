@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertThresholds } from '../../../shared/config.js';
+import { loadConfig } from '../../../shared/config.js';
+import { newAlertMemory } from '../../../shared/supervision/alert-rules.js';
+import type { SupervisedEntry } from '../../../shared/supervision/events.js';
+import { processAuditEntries } from '../../../shared/supervision/process-events.js';
+import { emptyCounts } from '../../../shared/supervision/statistics.js';
+import {
+  InMemoryAlerts,
+  InMemoryStatistics,
+  RecordingPublisher,
+} from '../../support/in-memory-supervision.js';
+
+const thresholds: AlertThresholds = {
+  scanFailuresWindowSeconds: 600,
+  scanFailuresPerLicence: 5,
+  scanFailuresPerVerifier: 20,
+  scanFailuresAnonymous: 200,
+  bulkStatusWindowSeconds: 3600,
+  bulkStatusChanges: 20,
+  issuanceFactor: 3,
+  issuanceMinimum: 50,
+};
+
+const licence = '1.2.156.3005.2.003.11110000000021135M.0001.1.3';
+
+function world(overrides: Partial<AlertThresholds> = {}) {
+  const statistics = new InMemoryStatistics();
+  const alerts = new InMemoryAlerts();
+  const publisher = new RecordingPublisher();
+  const deps = {
+    statistics,
+    alerts,
+    publisher,
+    thresholds: { ...thresholds, ...overrides },
+    memory: newAlertMemory(),
+  };
+  return {
+    statistics,
+    alerts,
+    publisher,
+    process: (entries: SupervisedEntry[]) => processAuditEntries(entries, deps),
+    raised: async () => alerts.list({ from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' }),
+  };
+}
+
+/** `n` entries a second apart from `start`. */
+function times(n: number, start = '2026-03-01T02:00:00.000Z'): string[] {
+  return Array.from({ length: n }, (_, i) => new Date(Date.parse(start) + i * 1000).toISOString());
+}
+
+const verification = (
+  at: string,
+  verdict: string,
+  extra: Partial<SupervisedEntry> = {},
+): SupervisedEntry => ({
+  at,
+  actor: 'cl_scanner',
+  action: 'licence.verified',
+  verdict,
+  ...extra,
+});
+
+describe('the alert rules', () => {
+  describe('scan-failures-licence: invalid_signature or malformed scans of one licence', () => {
+    it('fires at the threshold (5 in 10 min), once, and not one below', async () => {
+      const w = world();
+      await w.process(
+        times(4).map((at, i) =>
+          verification(at, i % 2 ? 'malformed' : 'invalid_signature', { claimedLicenceId: licence }),
+        ),
+      );
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-licence')).toEqual([]);
+      await w.process([
+        verification('2026-03-01T02:00:10.000Z', 'invalid_signature', { claimedLicenceId: licence }),
+      ]);
+      const raised = (await w.raised()).filter((a) => a.rule === 'scan-failures-licence');
+      expect(raised).toEqual([
+        {
+          at: '2026-03-01T02:00:10.000Z',
+          rule: 'scan-failures-licence',
+          severity: 'high',
+          subject: licence,
+          detail:
+            '5 invalid_signature or malformed verifications of this licence within 10 min (threshold 5)',
+        },
+      ]);
+      expect(w.publisher.published).toContainEqual(raised[0]);
+      await w.process([
+        verification('2026-03-01T02:00:11.000Z', 'invalid_signature', { claimedLicenceId: licence }),
+      ]);
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-licence')).toHaveLength(1);
+    });
+
+    it('counts each window apart, and not valid or expired scans', async () => {
+      const w = world();
+      // 4 in one window, 4 in the next: never 5 in one.
+      await w.process(
+        times(4, '2026-03-01T02:09:00.000Z').map((at) =>
+          verification(at, 'invalid_signature', { licenceId: licence }),
+        ),
+      );
+      await w.process(
+        times(4, '2026-03-01T02:10:00.000Z').map((at) =>
+          verification(at, 'invalid_signature', { licenceId: licence }),
+        ),
+      );
+      await w.process(times(10).map((at) => verification(at, 'expired', { licenceId: licence })));
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-licence')).toEqual([]);
+    });
+  });
+
+  describe('scan-failures-verifier: the same from one verifier app', () => {
+    it('fires at 20 for a client, not at 19', async () => {
+      const w = world();
+      await w.process(times(19).map((at) => verification(at, 'malformed')));
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-verifier')).toEqual([]);
+      await w.process([verification('2026-03-01T02:01:00.000Z', 'malformed')]);
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-verifier')).toEqual([
+        expect.objectContaining({
+          subject: 'cl_scanner',
+          severity: 'high',
+          detail: expect.stringMatching(/^20 .*by this verifier app.*\(threshold 20\)$/),
+        }),
+      ]);
+    });
+
+    it('counts anonymous scans together, against their own threshold', async () => {
+      const w = world({ scanFailuresAnonymous: 30 });
+      const anonymous = (at: string) => verification(at, 'invalid_signature', { actor: 'anonymous' });
+      await w.process(times(29).map(anonymous));
+      expect(await w.raised()).toEqual([]);
+      await w.process([anonymous('2026-03-01T02:01:00.000Z')]);
+      expect(await w.raised()).toEqual([
+        expect.objectContaining({ rule: 'scan-failures-verifier', subject: 'anonymous', severity: 'medium' }),
+      ]);
+    });
+  });
+
+  describe('bulk-status-change: an issuer revoking or suspending in bulk', () => {
+    const change = (at: string, action: string): SupervisedEntry => ({
+      at,
+      actor: 'cl_issuer',
+      action,
+      issuerId: 'iss_bulk',
+      licenceType: 'driving-licence',
+      licenceId: licence,
+    });
+
+    it('fires at 20 revocations and suspensions within the hour, not at 19; reinstatements do not count', async () => {
+      const w = world();
+      await w.process(times(19).map((at, i) => change(at, i % 2 ? 'licence.suspended' : 'licence.revoked')));
+      await w.process(times(5, '2026-03-01T02:05:00.000Z').map((at) => change(at, 'licence.reinstated')));
+      expect(await w.raised()).toEqual([]);
+      await w.process([change('2026-03-01T02:30:00.000Z', 'licence.revoked')]);
+      expect(await w.raised()).toEqual([
+        expect.objectContaining({
+          rule: 'bulk-status-change',
+          subject: 'iss_bulk',
+          severity: 'high',
+          detail: '20 licences revoked or suspended by this issuer within 60 min (threshold 20)',
+        }),
+      ]);
+    });
+  });
+
+  describe('issuance-volume: issuance outside an issuer’s usual volume', () => {
+    const issued = (at: string): SupervisedEntry => ({
+      at,
+      actor: 'cl_issuer',
+      action: 'licence.issued',
+      issuerId: 'iss_volume',
+      licenceType: 'driving-licence',
+    });
+
+    it('with no history, fires at the floor (50 a day), not at 49', async () => {
+      const w = world();
+      await w.process(times(49).map(issued));
+      expect(await w.raised()).toEqual([]);
+      await w.process([issued('2026-03-01T03:00:00.000Z')]);
+      expect(await w.raised()).toEqual([
+        expect.objectContaining({ rule: 'issuance-volume', subject: 'iss_volume', severity: 'medium' }),
+      ]);
+    });
+
+    it('with a trailing mean of 30 a day, fires at 3 × 30 = 90 issued today, not at 89', async () => {
+      const w = world();
+      // 210 over the 7 China-time days before 2026-03-01 (one day before that does not count).
+      for (const day of [
+        '2026-02-22',
+        '2026-02-23',
+        '2026-02-24',
+        '2026-02-25',
+        '2026-02-26',
+        '2026-02-27',
+        '2026-02-28',
+      ]) {
+        await w.statistics.add([
+          {
+            day,
+            issuerId: 'iss_volume',
+            licenceType: 'driving-licence',
+            counts: { ...emptyCounts(), issued: 30 },
+          },
+        ]);
+      }
+      await w.statistics.add([
+        {
+          day: '2026-02-21',
+          issuerId: 'iss_volume',
+          licenceType: 'driving-licence',
+          counts: { ...emptyCounts(), issued: 9000 },
+        },
+      ]);
+      await w.process(times(89).map(issued));
+      expect(await w.raised()).toEqual([]);
+      await w.process([issued('2026-03-01T03:00:00.000Z')]);
+      const [alert] = await w.raised();
+      expect(alert).toMatchObject({ rule: 'issuance-volume', subject: 'iss_volume' });
+      expect(alert!.detail).toBe(
+        '90 licences issued today (China time) by this issuer, against a mean of 30.0 a day over the previous 7 days (threshold 90: 3× the mean, at least 50)',
+      );
+    });
+
+    it('counts the China-time day: 16:00Z is already the next day', async () => {
+      const w = world({ issuanceMinimum: 3 });
+      await w.process(['2026-03-01T15:59:59.000Z', '2026-03-01T15:59:59.500Z'].map(issued));
+      await w.process(['2026-03-01T16:00:00.000Z', '2026-03-01T16:00:01.000Z'].map(issued));
+      expect(await w.raised()).toEqual([]);
+      expect(await w.statistics.read({ from: '2026-03-01', to: '2026-03-02' })).toEqual([
+        expect.objectContaining({ day: '2026-03-01', counts: expect.objectContaining({ issued: 2 }) }),
+        expect.objectContaining({ day: '2026-03-02', counts: expect.objectContaining({ issued: 2 }) }),
+      ]);
+    });
+  });
+
+  describe('revoked-verified: any verification of a revoked licence', () => {
+    it('fires at the first, once a day per licence; other verdicts do not', async () => {
+      const w = world();
+      await w.process(times(3).map((at) => verification(at, 'valid', { licenceId: licence })));
+      await w.process(times(3).map((at) => verification(at, 'suspended', { licenceId: licence })));
+      expect(await w.raised()).toEqual([]);
+      await w.process(times(2).map((at) => verification(at, 'revoked', { licenceId: licence })));
+      expect(await w.raised()).toEqual([
+        expect.objectContaining({ rule: 'revoked-verified', subject: licence, severity: 'high' }),
+      ]);
+      expect(w.publisher.published).toHaveLength(1);
+    });
+  });
+
+  it('takes its defaults from the configuration, each overridable', () => {
+    expect(loadConfig({}).alertThresholds).toEqual(thresholds);
+    expect(loadConfig({ ALERT_BULK_STATUS_CHANGES: '7' }).alertThresholds.bulkStatusChanges).toBe(7);
+    expect(() => loadConfig({ ALERT_BULK_STATUS_CHANGES: '0' })).toThrow(/ALERT_BULK_STATUS_CHANGES/);
+    expect(() => loadConfig({ ALERT_PUBLISHER: 'sns' })).toThrow(/ALERT_TOPIC_ARN/);
+  });
+
+  it('publishes nothing personal: holder data in the entries never reaches an alert or a counter', async () => {
+    const w = world({ scanFailuresPerLicence: 1 });
+    await w.process([
+      verification('2026-03-01T02:00:00.000Z', 'invalid_signature', {
+        claimedLicenceId: licence,
+        holderKey: 'hk-secret',
+        holderMasked: '110105********002X',
+      }),
+    ]);
+    const text = JSON.stringify([
+      await w.raised(),
+      w.publisher.published,
+      [...w.statistics.counters.values()],
+    ]);
+    expect(text).not.toContain('hk-secret');
+    expect(text).not.toContain('110105');
+  });
+});
