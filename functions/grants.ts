@@ -19,6 +19,11 @@ export interface TableGrant {
    * an index query is bounded by the index (and what it projects), not by its key.
    */
   queries?: readonly IndexName[];
+  /**
+   * `Query` on the base table, on the partition keys these patterns match (`dynamodb:LeadingKeys`, which
+   * IAM applies to a base-table query's partition key): the audit chains' day partitions and registry.
+   */
+  partitionQueries?: readonly string[];
 }
 
 /**
@@ -189,6 +194,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.passkeyChallenge,
           partitions.smsCode,
           partitions.audit,
+          partitions.auditChain,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -225,7 +231,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer],
-        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.audit],
+        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.audit, partitions.auditChain],
         DeleteItem: [partitions.issuer, partitions.oidcModel('Client')],
       },
       queries: ['gsi1'],
@@ -254,7 +260,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAgents,
           partitions.registryEntity,
         ],
-        PutItem: [partitions.licence, partitions.statusList, partitions.audit, partitions.entityAccount],
+        PutItem: [
+          partitions.licence,
+          partitions.statusList,
+          partitions.audit,
+          partitions.auditChain,
+          partitions.entityAccount,
+        ],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1', 'gsi2'],
@@ -290,7 +302,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   },
   // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
   // id (gsi1, then get) or by credit code (get; kept per container for ISSUER_CACHE_SECONDS), the licence's
-  // live status (get), one audit entry (conditional put). Reads issued together (the token and the
+  // live status (get), one audit entry (conditional put; a chain's first entry with its chain's registration,
+  // `audit-chain#`, shared/adapters/dynamo/audit-trail.ts). Reads issued together (the token and the
   // licence) go as one BatchGetItem on the same keys (shared/adapters/dynamo/coalescing-reads.ts); entries
   // of concurrent verifications as one BatchWriteItem (group commit). Signatures are checked locally:
   // issuer keys come from the issuer records, and for presentations the platform keys' public keys from KMS
@@ -300,8 +313,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.licence],
         BatchGetItem: [...accessTokens, partitions.issuer, partitions.licence],
-        PutItem: [partitions.audit],
-        BatchWriteItem: [partitions.audit],
+        PutItem: [partitions.audit, partitions.auditChain],
+        BatchWriteItem: [partitions.audit, partitions.auditChain],
       },
       queries: ['gsi1'],
     },
@@ -337,6 +350,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [
           partitions.entityAccount,
           partitions.audit,
+          partitions.auditChain,
           partitions.passkey,
           partitions.passkeyChallenge,
         ],
@@ -382,6 +396,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.audit,
+          partitions.auditChain,
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
@@ -403,6 +418,21 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
   // verifier page verifies in the browser from the public trust and status lists.
   web: {},
+  // Supervision of the audit trail (shared/supervision/audit-chain*.ts, checkpoints.ts): the access token
+  // (get); a licence's entries (gsi1), a day range's entries and each chain's head (queries of the day
+  // partitions `audit#`), the chains registered on a day (query `audit-chain#`), the checkpoints (query,
+  // conditional put `audit-checkpoint`), signed with the platform key. Also run daily by a schedule.
+  audit: {
+    table: {
+      items: {
+        GetItem: [...accessTokens],
+        PutItem: [partitions.auditCheckpoints],
+      },
+      queries: ['gsi1'],
+      partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
+    },
+    platformKey: 'sign',
+  },
   // The wallet, the demo platform and the issuer console are backends-for-frontends: OAuth clients of the
   // service's own public API over HTTPS, like any platform, with no signing permission. Each derives from
   // the web key (never the lookup key) the key sealing its session cookie and, for the wallet and the

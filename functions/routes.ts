@@ -32,6 +32,7 @@ export const functionNames = [
   // No route: the consumer of the table's stream (audit entries → statistics and alerts), invoked by
   // the event source mapping in AWS and by the local runtime's stream tap (infra/local/streams.ts).
   'supervision-events',
+  'audit',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -168,6 +169,20 @@ const table = [
   // 电子监察 (docs/supervision-statistics-and-alerts.md): counters and alerts kept by supervision-events.
   { method: 'GET', path: '/supervision/stats', function: 'supervision', auth: { scope: 'supervision' } },
   { method: 'GET', path: '/supervision/alerts', function: 'supervision', auth: { scope: 'supervision' } },
+  // Supervision (电子监察): the chained audit trail and its signed checkpoints.
+  { method: 'GET', path: '/supervision/audit', function: 'audit', auth: { scope: 'supervision' } },
+  {
+    method: 'GET',
+    path: '/supervision/audit/checkpoints',
+    function: 'audit',
+    auth: { scope: 'supervision' },
+  },
+  {
+    method: 'POST',
+    path: '/supervision/audit/checkpoints',
+    function: 'audit',
+    auth: { scope: 'supervision' },
+  },
 
   { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },

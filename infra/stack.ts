@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -108,6 +110,12 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(10),
     config: true,
   },
+  audit: {
+    description: 'elicence audit trail supervision and checkpoints',
+    memorySize: 512,
+    timeout: Duration.seconds(30),
+    config: true,
+  },
   console: {
     description: 'elicence issuer console',
     memorySize: 512,
@@ -173,6 +181,7 @@ export class ElicenceStack extends Stack {
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly alarmNotifications: AlarmNotifications;
   readonly supervisionStream: StreamConsumer;
+  readonly auditCheckpoints: events.Rule;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -246,6 +255,14 @@ export class ElicenceStack extends Stack {
       }
     }
     this.functions = functions;
+
+    // A checkpoint of the audit chains a day (shortly after midnight UTC, when yesterday's chains are
+    // final), signed by the audit function with the platform key; supervisors also ask for one on demand.
+    this.auditCheckpoints = new events.Rule(this, 'AuditCheckpointSchedule', {
+      description: 'Signs a checkpoint of the audit trail chains (yesterday and today, UTC)',
+      schedule: events.Schedule.cron({ minute: '15', hour: '0' }),
+      targets: [new eventTargets.LambdaFunction(functions.audit.function, { retryAttempts: 2 })],
+    });
 
     const withIssuerKeys = (use: FunctionGrants['issuerKeys']) =>
       functionNames.filter((name) => functionGrants[name].issuerKeys === use).map((name) => functions[name]);

@@ -12,6 +12,7 @@ import {
   dynamoAccessTokens,
   dynamoAccountStore,
   dynamoAuditTrail,
+  dynamoAuditChainStore,
   dynamoCarrierRegistry,
   dynamoClientStore,
   dynamoEntityStore,
@@ -150,6 +151,7 @@ export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc);
 export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
+export const auditChains = (c: Needs<'doc'>) => dynamoAuditChainStore(c.doc);
 /** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
 export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock));
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');

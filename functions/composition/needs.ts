@@ -2,6 +2,7 @@ import type { Adapter } from 'oidc-provider';
 import type { KmsConnection } from '../../shared/adapters/kms/index.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
 import type { AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
@@ -95,6 +96,8 @@ export interface Dependencies extends Connections {
   audit: AuditTrail;
   /** The usage record (用证记录): the audit entries of a holder, newest first. */
   usage: UsageRecord;
+  /** The audit trail's chains as supervision reads them, and the signed checkpoints. */
+  auditChains: AuditChainStore;
   clients: ClientStore;
   /** The client registry, read only (client names), without the provider's sealing key. */
   clientReader: Pick<ClientStore, 'find'>;

@@ -20,7 +20,7 @@ const scopeDescriptions: Record<(typeof apiScopes)[number] | (typeof identitySco
   'licences:verify': 'Verifier apps: see disclosed fields in verifications (client credentials)',
   licences: 'A holder: read and show my licences, manage my passkeys (authorization code)',
   supervision:
-    'The supervising office (电子监察): statistics, alerts and the chained audit trail (client credentials)',
+    'The supervising office (电子监察): statistics, alerts, the chained audit trail and its checkpoints (client credentials)',
 };
 
 /** Whether the OpenAPI document describes `route` (not a page, not the OpenID provider's). */

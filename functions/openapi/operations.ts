@@ -3,6 +3,16 @@ import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
 import { statisticsQuery, statisticsSchema } from '../../shared/supervision/statistics.js';
 import { alertListSchema, alertsQuery } from '../../shared/supervision/alert-rules.js';
+import {
+  supervisionAuditQuery,
+  supervisionAuditSchema,
+} from '../../shared/supervision/audit-chain-listing.js';
+import {
+  checkpointInput,
+  checkpointListQuery,
+  checkpointListSchema,
+  checkpointSchema,
+} from '../../shared/supervision/checkpoints.js';
 import { registerClientInput, registeredClientSchema } from '../../shared/clients/register-client.js';
 import { healthSchema } from '../../shared/http/response.js';
 import { actForEntityInput, appointAgentInput } from '../../shared/identity/entities.js';
@@ -269,6 +279,35 @@ export const operations: Operations = {
     tag: 'Admin',
     query: auditQuery,
     responses: { 200: { description: 'Its entries, oldest first', schema: auditTrailSchema } },
+  },
+  'GET /supervision/audit': {
+    operationId: 'supervisionAudit',
+    summary: 'The audit trail with its hash chains (a licence’s, or a day range’s in chain order)',
+    tag: 'Supervision',
+    query: supervisionAuditQuery,
+    problems: { 400: ['invalid_request', 'invalid_cursor'] },
+    responses: {
+      200: {
+        description: 'Entries, each with chain, seq, prevHash and hash',
+        schema: supervisionAuditSchema,
+      },
+    },
+  },
+  'GET /supervision/audit/checkpoints': {
+    operationId: 'auditCheckpoints',
+    summary: 'Platform-signed checkpoints of the audit chains’ heads, newest first',
+    tag: 'Supervision',
+    query: checkpointListQuery,
+    responses: { 200: { description: '50 a page, newest first', schema: checkpointListSchema } },
+    problems: { 400: ['invalid_request', 'invalid_cursor'] },
+  },
+  'POST /supervision/audit/checkpoints': {
+    operationId: 'signAuditCheckpoint',
+    summary:
+      'Sign a checkpoint of the heads of the chains of some UTC days now (yesterday and today by default)',
+    tag: 'Supervision',
+    body: checkpointInput,
+    responses: { 201: { description: 'Signed and stored', schema: checkpointSchema } },
   },
 
   'GET /supervision/stats': {

@@ -83,6 +83,15 @@ export class ServiceTable extends Construct {
         }),
       );
     }
+    if (access.partitionQueries?.length) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [this.table.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...access.partitionQueries] } },
+        }),
+      );
+    }
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: tableKeyActions,

@@ -56,6 +56,14 @@ function leadingKeys(action: string, input: Item, partitionKey: string): string[
   return [value(input.Key ?? input.Item)];
 }
 
+/** The partition key a base-table query names (`pk = :value` in its key condition). */
+function queriedPartition(input: Item): string | undefined {
+  const name = /(?:^|\s|\()pk\s*=\s*(:\w+)/.exec(String(input.KeyConditionExpression ?? ''))?.[1];
+  const value = name ? (input.ExpressionAttributeValues as Item | undefined)?.[name] : undefined;
+  if (typeof value === 'string') return value;
+  return (value as { S?: string } | undefined)?.S;
+}
+
 /** Why a DynamoDB request is refused under `grants`, or `undefined` when IAM would allow it. */
 export function dynamoRefusal(
   grants: FunctionGrants,
@@ -67,7 +75,12 @@ export function dynamoRefusal(
   if (!table) return `dynamodb:${action}: no table access`;
   if (action === 'Query') {
     const index = input.IndexName as string | undefined;
-    if (index === undefined) return 'dynamodb:Query on the base table: queries are granted on indexes only';
+    if (index === undefined) {
+      const key = queriedPartition(input);
+      return key !== undefined && table.partitionQueries?.some((pattern) => stringLike(pattern, key))
+        ? undefined
+        : `dynamodb:Query on the base table, partition key ${String(key)}`;
+    }
     return table.queries?.includes(index as never) ? undefined : `dynamodb:Query on index ${index}`;
   }
   const patterns = table.items[action as ItemAction];

@@ -23,6 +23,18 @@ export const auditEntrySchema = z
       .string()
       .optional()
       .meta({ description: 'For shares with a platform (授权用证): the purpose the platform stated' }),
+    chain: z.string().optional().meta({
+      description:
+        'The hash chain the entry is on (`<YYYY-MM-DD>.<writer>`); absent on entries older than chains',
+    }),
+    seq: z.number().int().optional().meta({ description: "The entry's position on its chain, from 1" }),
+    prevHash: z
+      .string()
+      .optional()
+      .meta({ description: "The previous entry's `hash` (hex SHA-256); for seq 1 the chain's genesis hash" }),
+    hash: z.string().optional().meta({
+      description: 'SHA-256 (hex) of the entry without `hash`, as canonical JSON (docs/supervision.md)',
+    }),
   })
   .meta({
     title: 'AuditEntry',

@@ -247,6 +247,7 @@ describe('ElicenceStack', () => {
       console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
+      audit: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
@@ -331,6 +332,7 @@ describe('ElicenceStack', () => {
         'wallet',
         'demo-platform',
         'console',
+        'audit',
       ] as const;
       for (const name of callKms) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -457,12 +459,13 @@ describe('ElicenceStack', () => {
         supervision: [],
         // Publishing to the encrypted alarm topic encrypts with its key.
         'supervision-events': ['kms:Decrypt alarm topic', 'kms:GenerateDataKey* alarm topic'],
+        audit: ['kms:GetPublicKey platform', 'kms:Sign platform'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
 
     it('lets oidc, the trust list and presentations sign with the platform key; verify only reads it', () => {
-      for (const name of ['oidc', 'trust-list', 'me'] as const) {
+      for (const name of ['oidc', 'trust-list', 'me', 'audit'] as const) {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
         expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
@@ -506,8 +509,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['me', 'oidc', 'trust-list'],
-        'kms:GetPublicKey': ['me', 'oidc', 'trust-list', 'verify'],
+        'kms:Sign': ['audit', 'me', 'oidc', 'trust-list'],
+        'kms:GetPublicKey': ['audit', 'me', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -618,6 +621,7 @@ describe('ElicenceStack', () => {
           .sort();
       const queried = (name: FunctionName) =>
         grants(name, 'dynamodb:Query')
+          .filter((st) => JSON.stringify(st.Resource) !== JSON.stringify(tableArn))
           .flatMap((s) => [s.Resource].flat().map(render))
           .sort();
       const index = (name: string) => `\${${logicalId(stack.data.table)}.Arn}/index/${name}`;
@@ -653,9 +657,15 @@ describe('ElicenceStack', () => {
         // 电子监察: reads counters and alerts; the stream consumer adds to counters and creates alerts.
         supervision: { items: [get], queries: ['gsi1'] },
         'supervision-events': { items: [put, update], queries: ['gsi1'] },
+        // Supervision: the day partitions, the chain registry and the checkpoints (base-table queries,
+        // LeadingKeys, below), a licence's entries (gsi1), a checkpoint stored (put).
+        audit: { items: [get, put], queries: ['gsi1'] },
       };
       for (const name of functionNames) {
-        expect(itemActions(name), name).toEqual([...expected[name].items].sort());
+        expect(
+          itemActions(name).filter((action) => action !== 'dynamodb:Query'),
+          name,
+        ).toEqual([...expected[name].items].sort());
         expect(queried(name), name).toEqual(expected[name].queries.map(index));
         const all = roleStatements(name).flatMap(actionsOf);
         expect(
@@ -666,13 +676,23 @@ describe('ElicenceStack', () => {
           ),
           name,
         ).toEqual([]);
-        // Query on the indexes only, never on the base table.
+        // Query on the base table only on the partitions granted (LeadingKeys), for audit alone.
         expect(
-          grants(name, 'dynamodb:Query').filter(
-            (st) => JSON.stringify(st.Resource) === JSON.stringify(tableArn),
-          ),
+          grants(name, 'dynamodb:Query')
+            .filter((st) => JSON.stringify(st.Resource) === JSON.stringify(tableArn))
+            .map((st) => st.Condition),
           name,
-        ).toEqual([]);
+        ).toEqual(
+          name === 'audit'
+            ? [
+                {
+                  'ForAllValues:StringLike': {
+                    'dynamodb:LeadingKeys': ['audit#*', 'audit-chain#*', 'audit-checkpoint'],
+                  },
+                },
+              ]
+            : [],
+        );
       }
     });
 
@@ -690,12 +710,15 @@ describe('ElicenceStack', () => {
             return [actionsOf(s)[0], [like['dynamodb:LeadingKeys']].flat()];
           }),
         );
-        const declared = Object.fromEntries(
-          Object.entries(functionGrants[name].table?.items ?? {}).map(([action, keys]) => [
+        const declared = Object.fromEntries([
+          ...Object.entries(functionGrants[name].table?.items ?? {}).map(([action, keys]) => [
             `dynamodb:${action}`,
             keys,
           ]),
-        );
+          ...(functionGrants[name].table?.partitionQueries
+            ? [['dynamodb:Query', functionGrants[name].table.partitionQueries]]
+            : []),
+        ]);
         expect(synthesized, name).toEqual(declared);
       }
     });
@@ -1008,6 +1031,26 @@ describe('ElicenceStack', () => {
         expect(text, name).not.toContain('StreamArn');
         expect(text, name).not.toContain(logicalId(stack.alarmNotifications.topic));
       }
+    });
+  });
+
+  describe('audit checkpoints', () => {
+    it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
+      template.resourceCountIs('AWS::Events::Rule', 1);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(15 0 * * ? *)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] } })],
+      });
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+        (p) => (p as { Properties: Json }).Properties.Principal === 'events.amazonaws.com',
+      ) as Array<{ Properties: Json }>;
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [logicalId(stack.auditCheckpoints), 'Arn'] },
+      });
     });
   });
 

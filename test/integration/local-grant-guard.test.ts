@@ -135,18 +135,26 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     );
   });
 
-  it('allows queries on granted indexes only, and never on the base table', async () => {
-    const query = (index?: string) =>
+  it('allows queries on granted indexes, and on the base table only on the partitions granted', async () => {
+    const query = (index?: string, pk = 'issuer-id#x') =>
       new QueryCommand({
         TableName: tableName,
         ...(index && { IndexName: index }),
         KeyConditionExpression: index ? `${index}pk = :pk` : 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': 'issuer-id#x' },
+        ExpressionAttributeValues: { ':pk': pk },
       });
     const verify = clientsOf('verify');
     await verify.doc.send(query('gsi1'));
     await expect(verify.doc.send(query('gsi2'))).rejects.toThrow('dynamodb:Query on index gsi2');
-    await expect(clientsOf('oidc').doc.send(query())).rejects.toThrow('queries are granted on indexes only');
+    await expect(clientsOf('oidc').doc.send(query())).rejects.toThrow(
+      'not granted dynamodb:Query on the base table, partition key issuer-id#x',
+    );
+    // The audit function reads the audit chains' day partitions, and nothing else of the base table.
+    const audit = clientsOf('audit');
+    await audit.doc.send(query(undefined, 'audit#2026-12-05#3'));
+    await expect(audit.doc.send(query(undefined, 'licence#x'))).rejects.toThrow(
+      'not granted dynamodb:Query on the base table, partition key licence#x',
+    );
   });
 
   it('checks KMS calls by key, whether the key is named by alias, key id or ARN', async () => {

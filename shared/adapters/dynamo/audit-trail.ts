@@ -1,43 +1,115 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { randomId } from '../../random-id.js';
 import { putNew } from './conditional.js';
 import type { AuditEntry, AuditTrail } from '../../audit/audit-trail.js';
+import { link, type ChainLink } from '../../supervision/audit-chain.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 
 /**
  * Partitions per day. Every verification writes an entry, so one partition a day would cap the service
- * near DynamoDB's 1,000 writes/s per partition; entries spread over this many, chosen at random.
+ * near DynamoDB's 1,000 writes/s per partition; the writers' chains spread over this many (a chain stays
+ * in its writer's shard, {@link shardOfWriter}).
  */
 export const auditShards = 16;
 
-/** An entry as stored: its own key (day, random shard, random id) and its licence's index keys. */
-function auditItem(entry: AuditEntry) {
-  const key = keys.audit(entry.at, randomInt(auditShards), randomId('audit'));
+/** DynamoDB's limit of writes per BatchWriteItem. */
+const BATCH_WRITES = 25;
+/** Attempts at items DynamoDB left unprocessed (throttling) before their entries fail. */
+const BATCH_ATTEMPTS = 6;
+
+const base32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/** A writer id: 12 lowercase base32 characters (60 random bits), new for every trail instance. */
+export function newWriterId(): string {
+  const bytes = randomBytes(12);
+  return Array.from(bytes, (byte) => base32[byte & 31]).join('');
+}
+
+/** The shard of a writer's chains: a stable function of its id, so that one chain stays in one partition. */
+export function shardOfWriter(writer: string): number {
+  return createHash('sha256').update(writer).digest()[0]! % auditShards;
+}
+
+/** The chain a trail instance is appending to: its id and head, kept in memory (appending reads nothing). */
+interface OpenChain {
+  id: string;
+  day: string;
+  writer: string;
+  shard: number;
+  /** The last entry written; `undefined` until the first is. */
+  head?: { seq: number; hash: string };
+}
+
+interface Waiting {
+  entry: AuditEntry;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+type Stored = Record<string, unknown> & { pk: string; sk: string };
+
+/** A chained entry as stored: its key (day, writer's shard, position) and its licence's and holder's index keys. */
+function chainedItem(chain: OpenChain, linked: AuditEntry & ChainLink): Stored {
+  const key = keys.auditChained(chain.day, chain.shard, chain.writer, linked.seq);
+  const position = indexKeys.auditChainedPosition(linked.at, chain.writer, linked.seq);
   return {
     ...key,
-    ...(entry.licenceId ? { gsi1pk: indexKeys.auditLicence(entry.licenceId), gsi1sk: key.sk } : {}),
+    ...(linked.licenceId ? { gsi1pk: indexKeys.auditLicence(linked.licenceId), gsi1sk: position } : {}),
     // The usage record (用证记录) of the licence's holder: `DynamoUsageRecord` reads it, newest first.
-    ...(entry.holderKey ? { gsi2pk: indexKeys.auditHolder(entry.holderKey), gsi2sk: key.sk } : {}),
-    ...entry,
+    ...(linked.holderKey ? { gsi2pk: indexKeys.auditHolder(linked.holderKey), gsi2sk: position } : {}),
+    ...linked,
   };
 }
 
+/** An item read back as the entry it stores: the table's key attributes dropped. */
+export function entryOf(item: Record<string, unknown>): AuditEntry & Partial<ChainLink> {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...entry } = item;
+  return entry as unknown as AuditEntry & Partial<ChainLink>;
+}
+
 /**
- * {@link AuditTrail} on the single table: entries partitioned by day and shard
- * (`audit#YYYY-MM-DD#<shard>`, read in time order by merging the shards), indexed by licence (gsi1)
- * for one licence's story, and by holder (gsi2, entries carrying `holderKey`) for their usage record.
+ * {@link AuditTrail} on the single table, every entry on a hash chain (shared/supervision/audit-chain.ts).
+ * Each instance (one per Lambda container, one per function locally) appends to a chain of its own,
+ * `<YYYY-MM-DD>.<writer>`, started on its first entry of a UTC day and registered by that entry's write
+ * (`audit-chain#<day>`, so that checkpoints find it). It keeps the chain's head in memory: appending reads
+ * nothing. Entries are stored under the day's partition and the writer's shard
+ * (`audit#<day>#<shard>`, sort key `chain#<writer>#<seq>`), indexed by licence (gsi1) and holder (gsi2) in
+ * time order.
+ *
+ * Writes of a chain go one at a time, each entry by a conditional put (and its chain's registration, for
+ * the first); {@link GroupCommitAuditTrail} writes the entries recorded while none is in flight together
+ * instead. Each `record` resolves only once
+ * its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
+ * and the chain is closed; later entries start a new chain, so no entry is ever numbered after one that
+ * may be missing. (A BatchWriteItem that still leaves an item unprocessed after its retries has written
+ * the others: that chain then has a gap, which `npm run audit:verify` reports like a deletion.)
+ *
+ * @example
+ * ```ts
+ * const audit = new DynamoAuditTrail(doc, tableName);
+ * await audit.record(entry); // written, chained, with the entries recorded alongside it
+ * ```
  */
 export class DynamoAuditTrail implements AuditTrail {
+  private chain: OpenChain | undefined;
+  private waiting: Waiting[] = [];
+  private busy = false;
+  /** Whether entries recorded together are written in one BatchWriteItem ({@link GroupCommitAuditTrail}). */
+  protected readonly batches: boolean = false;
+
   constructor(
     protected readonly doc: DynamoDBDocumentClient,
     protected readonly tableName: string,
+    private readonly writerId: () => string = newWriterId,
   ) {}
 
-  async record(entry: AuditEntry): Promise<void> {
-    await putNew(this.doc, this.tableName, auditItem(entry));
+  record(entry: AuditEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.push({ entry, resolve, reject });
+      this.schedule();
+    });
   }
 
   async forLicence(licenceId: string): Promise<AuditEntry[]> {
@@ -47,89 +119,106 @@ export class DynamoAuditTrail implements AuditTrail {
       KeyConditionExpression: 'gsi1pk = :pk',
       ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(licenceId) },
     });
-    const entries = items.map(
-      ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...entry }) =>
-        entry as unknown as AuditEntry,
+    return items.map(entryOf);
+  }
+
+  private schedule(): void {
+    if (this.busy || this.waiting.length === 0) return;
+    this.busy = true;
+    setImmediate(() => void this.flush());
+  }
+
+  /** The chain the entries of `day` go on: the open one, or a new one (a new day, or the last closed). */
+  private chainFor(day: string): OpenChain {
+    if (this.chain?.day === day) return this.chain;
+    const writer = this.writerId();
+    this.chain = { id: `${day}.${writer}`, day, writer, shard: shardOfWriter(writer) };
+    return this.chain;
+  }
+
+  private async flush(): Promise<void> {
+    const day = this.waiting[0]!.entry.at.slice(0, 10);
+    const chain = this.chainFor(day);
+    const registers = chain.head === undefined;
+    // One day's entries, in the order recorded; the registration takes one of the batch's 25 places.
+    const room = this.batches ? BATCH_WRITES - (registers ? 1 : 0) : 1;
+    const group: Waiting[] = [];
+    while (group.length < room && this.waiting[0]?.entry.at.slice(0, 10) === day) {
+      group.push(this.waiting.shift()!);
+    }
+    let head = chain.head;
+    const items = group.map(({ entry }) => {
+      const linked = link(entry, chain.id, head);
+      head = linked;
+      return chainedItem(chain, linked);
+    });
+    try {
+      const registration = {
+        ...keys.auditChainRegistry(day, chain.id),
+        chain: chain.id,
+        shard: chain.shard,
+        startedAt: group[0]!.entry.at,
+      };
+      if (items.length === 1 && !(registers && this.batches)) {
+        await Promise.all([
+          putNew(this.doc, this.tableName, items[0]!),
+          ...(registers ? [putNew(this.doc, this.tableName, registration)] : []),
+        ]);
+        group[0]!.resolve();
+      } else {
+        await this.writeBatch(registers ? [registration, ...items] : items, group);
+      }
+      chain.head = head && { seq: head.seq, hash: head.hash };
+    } catch (error) {
+      // Closed: nothing is ever numbered after entries that may be missing.
+      if (this.chain === chain) this.chain = undefined;
+      for (const waiting of group) waiting.reject(error);
+    } finally {
+      this.busy = false;
+      this.schedule();
+    }
+  }
+
+  /** Writes `items` in one BatchWriteItem (again for those left unprocessed), settling each entry written. */
+  private async writeBatch(items: Stored[], group: Waiting[]): Promise<void> {
+    const byKey = new Map<string, Waiting | undefined>(
+      items.map((item, i) => [`${item.pk}\u0000${item.sk}`, group[i - (items.length - group.length)]]),
     );
-    return entries;
+    let requests = items.map((item) => ({ PutRequest: { Item: item } }));
+    for (let attempt = 0; requests.length > 0; attempt += 1) {
+      if (attempt === BATCH_ATTEMPTS)
+        throw new Error('BatchWriteItem left audit entries unprocessed after retries');
+      if (attempt > 0) await sleep(Math.min(25 * 2 ** attempt, 1_000) * Math.random());
+      const { UnprocessedItems } = await this.doc.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
+      const left = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      const leftKeys = new Set(
+        left.map(({ PutRequest }) => `${PutRequest.Item.pk}\u0000${PutRequest.Item.sk}`),
+      );
+      // Written: released now, not held back by the entries still to retry.
+      for (const [id, waiting] of byKey) {
+        if (leftKeys.has(id)) continue;
+        byKey.delete(id);
+        waiting?.resolve();
+      }
+      requests = left;
+    }
   }
 }
 
-/** DynamoDB's limit of writes per BatchWriteItem. */
-const BATCH_WRITES = 25;
-/** Attempts at items DynamoDB left unprocessed (throttling) before their entries fail. */
-const BATCH_ATTEMPTS = 6;
-
-interface Waiting {
-  item: ReturnType<typeof auditItem>;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
 /**
- * {@link DynamoAuditTrail} with group commit, for `POST /verify`: the entries recorded within one turn of
- * the event loop (concurrent verifications of one process) are written together, in one BatchWriteItem
- * of up to 25 (items left unprocessed are written again), and each `record` resolves only once its own
- * entry is written, or rejects, so that a caller awaiting it never releases an answer whose entry is not
- * durable. A lone entry is the conditional put of {@link DynamoAuditTrail} (Lambda runs one invocation
- * per container at a time: its batch is that one entry). A batch cannot be conditional: its entries'
- * keys hold 96 random bits (`randomId`) under the day and shard, so no entry overwrites another.
+ * {@link DynamoAuditTrail} with group commit, for `POST /verify`: the entries recorded while no write is in
+ * flight (one turn of the event loop, or the time the last write took: concurrent verifications of one
+ * process) are numbered in order and written together, in one BatchWriteItem of up to 25 (items left
+ * unprocessed written again; a chain's first entry with the chain's registration). A lone entry on an
+ * open chain is one conditional put: the second of the two table calls a warm verification makes.
  *
  * @example
  * ```ts
  * const audit = new GroupCommitAuditTrail(doc, tableName);
- * await audit.record(entry); // written, with the entries recorded alongside it
  * ```
  */
 export class GroupCommitAuditTrail extends DynamoAuditTrail {
-  private waiting: Waiting[] = [];
-
-  override record(entry: AuditEntry): Promise<void> {
-    const item = auditItem(entry);
-    return new Promise<void>((resolve, reject) => {
-      if (this.waiting.push({ item, resolve, reject }) === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    const group = this.waiting;
-    this.waiting = [];
-    for (let start = 0; start < group.length; start += BATCH_WRITES) {
-      const batch = group.slice(start, start + BATCH_WRITES);
-      if (batch.length === 1) {
-        const [one] = batch as [Waiting];
-        putNew(this.doc, this.tableName, one.item).then(one.resolve, one.reject);
-      } else {
-        void this.write(batch);
-      }
-    }
-  }
-
-  private async write(batch: Waiting[]): Promise<void> {
-    const byKey = new Map(batch.map((waiting) => [`${waiting.item.pk}\u0000${waiting.item.sk}`, waiting]));
-    try {
-      let requests = batch.map(({ item }) => ({ PutRequest: { Item: item } }));
-      for (let attempt = 0; requests.length > 0; attempt += 1) {
-        if (attempt === BATCH_ATTEMPTS)
-          throw new Error('BatchWriteItem left audit entries unprocessed after retries');
-        if (attempt > 0) await sleep(Math.min(25 * 2 ** attempt, 1_000) * Math.random());
-        const { UnprocessedItems } = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-        );
-        const left = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
-        const leftKeys = new Set(
-          left.map(({ PutRequest }) => `${PutRequest.Item.pk}\u0000${PutRequest.Item.sk}`),
-        );
-        // Written: released now, not held back by the entries still to retry.
-        for (const [id, waiting] of byKey) {
-          if (leftKeys.has(id)) continue;
-          byKey.delete(id);
-          waiting.resolve();
-        }
-        requests = left;
-      }
-    } catch (error) {
-      for (const waiting of byKey.values()) waiting.reject(error);
-    }
-  }
+  protected override readonly batches = true;
 }

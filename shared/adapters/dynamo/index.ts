@@ -23,6 +23,8 @@ import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';
 import { DynamoAuditTrail, GroupCommitAuditTrail } from './audit-trail.js';
+import { DynamoAuditChainStore } from './audit-chain-store.js';
+import type { AuditChainStore } from '../../supervision/audit-chain-store.js';
 import { coalesceReads } from './coalescing-reads.js';
 import { DynamoUsageRecord } from './usage-record.js';
 import { DynamoCarrierRegistry } from './carrier-registry.js';
@@ -117,6 +119,9 @@ export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
 /** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
 export const dynamoGroupCommitAuditTrail = (table: TableConnection): AuditTrail =>
   new GroupCommitAuditTrail(table, table.tableName);
+/** What supervision reads of the audit chains, and its signed checkpoints. */
+export const dynamoAuditChainStore = (table: TableConnection): AuditChainStore =>
+  new DynamoAuditChainStore(table, table.tableName);
 export const dynamoUsageRecord = (table: TableConnection): UsageRecord =>
   new DynamoUsageRecord(table, table.tableName);
 export const dynamoAccountStore = (table: TableConnection): AccountStore =>

@@ -28,6 +28,10 @@ import type { ItemKey } from './conditional.js';
  * | audit entries of a day (16 shards)       | table  | `audit#<YYYY-MM-DD>#<0-15>`   | `<at>#<random>`     |
  * | audit entries of a licence               | gsi1   | `audit-licence#<licenceId>`   | `<at>#<random>`     |
  * | usage record (用证记录): audit entries of a holder, newest first | gsi2 | `audit-holder#<lookupKey>` | `<at>#<random>` |
+ * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
+ * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
+ * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
+ * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
@@ -75,6 +79,7 @@ export const prefixes = {
   audit: 'audit#',
   auditLicence: 'audit-licence#',
   auditHolder: 'audit-holder#',
+  auditChain: 'audit-chain#',
   statusListCounter: 'status-list-counter#',
   statusList: 'status-list#',
   registryPerson: 'registry-person#',
@@ -106,6 +111,7 @@ export const prefixes = {
 export const fixedPartitions = {
   trustList: 'trust-list',
   issuers: 'issuers',
+  auditCheckpoints: 'audit-checkpoint',
 } as const;
 
 /** The constant sort keys: each names its item's kind within a partition. */
@@ -137,6 +143,8 @@ export const sortKeys = {
 export const sortPrefixes = {
   holderLicence: 'licence#',
   agent: 'person#',
+  /** Chained audit entries within a day's partition (`chain#<writer>#<seq>`). */
+  auditChain: 'chain#',
 } as const;
 
 /** The primary key of each kind of item. */
@@ -156,6 +164,23 @@ export const keys = {
   audit: (at: string, shard: number, entryId: string): ItemKey => ({
     pk: `${prefixes.audit}${at.slice(0, 10)}#${shard}`,
     sk: `${at}#${entryId}`,
+  }),
+  /**
+   * An entry of a writer's hash chain (shared/supervision/audit-chain.ts): under its day's partition and
+   * the writer's shard, sorted by its position, so that a chain reads in order and its head is the last.
+   */
+  auditChained: (day: string, shard: number, writer: string, seq: number): ItemKey => ({
+    pk: `${prefixes.audit}${day}#${shard}`,
+    sk: `${sortPrefixes.auditChain}${writer}#${String(seq).padStart(10, '0')}`,
+  }),
+  /** A chain started on `day`, registered by its first entry's write so that checkpoints find it. */
+  auditChainRegistry: (day: string, chain: string): ItemKey => ({
+    pk: `${prefixes.auditChain}${day}`,
+    sk: chain,
+  }),
+  auditCheckpoint: (iat: string, id: string): ItemKey => ({
+    pk: fixedPartitions.auditCheckpoints,
+    sk: `${iat}#${id}`,
   }),
   statusListCounter: (issuerId: string): ItemKey => ({
     pk: `${prefixes.statusListCounter}${issuerId}`,
@@ -253,6 +278,9 @@ export const indexKeys = {
   auditLicence: (licenceId: string) => `${prefixes.auditLicence}${licenceId}`,
   /** A holder's usage record: the entries that carry their lookup key (shares, verifications, presentations). */
   auditHolder: (lookupKey: string) => `${prefixes.auditHolder}${lookupKey}`,
+  /** The index sort key of a chained entry: time first (the licence's story, the usage record), then its position. */
+  auditChainedPosition: (at: string, writer: string, seq: number) =>
+    `${at}#${writer}_${String(seq).padStart(10, '0')}`,
   registryRepresentative: (lookupKey: string) => `${prefixes.registryRepresentative}${lookupKey}`,
   accountId: (id: string) => `${prefixes.accountId}${id}`,
   entityAccountId: (id: string) => `${prefixes.entityAccountId}${id}`,
@@ -290,6 +318,7 @@ export const leadingKeys = {
     [K in keyof Prefixes]: AnyUnder<Prefixes[K]>;
   }),
   trustList: fixedPartitions.trustList,
+  auditCheckpoints: fixedPartitions.auditCheckpoints,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */

@@ -333,6 +333,68 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
   });
 
+  it('supervision of the audit trail (电子监察)', async () => {
+    const admin = await adminToken(runtime);
+    const registered = await call('POST /admin/clients', '/admin/clients', {
+      token: admin,
+      body: { name: 'OpenAPI supervisor', scopes: ['supervision'] },
+    });
+    const supervisor = (await (await expectStatus(registered, 201)).json()) as {
+      clientId: string;
+      clientSecret: string;
+    };
+    const token = await clientCredentialsToken(runtime, supervisor, 'supervision');
+    const day = new Date().toISOString().slice(0, 10);
+    const licence = await issued(runtime, issuerToken, drivingLicenceBody(newIdNumber()));
+    await expectStatus(
+      await call('GET /supervision/audit', `/supervision/audit?licence=${encodeURIComponent(licence.id)}`, {
+        token,
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit', `/supervision/audit?from=${day}&to=${day}&limit=2`, { token }),
+      200,
+    );
+    await expectStatus(await call('GET /supervision/audit', '/supervision/audit', { token }), 400);
+    await expectStatus(
+      await call('GET /supervision/audit', `/supervision/audit?from=${day}&to=${day}&cursor=nope`, { token }),
+      400,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit', `/supervision/audit?from=${day}&to=${day}`, { token: admin }),
+      403,
+    );
+    await expectStatus(
+      await call('POST /supervision/audit/checkpoints', '/supervision/audit/checkpoints', {
+        token,
+        body: {},
+      }),
+      201,
+    );
+    await expectStatus(
+      await call('POST /supervision/audit/checkpoints', '/supervision/audit/checkpoints', {
+        token,
+        body: { from: day },
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints', { token }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints'),
+      401,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints?cursor=nope', {
+        token,
+      }),
+      400,
+    );
+  });
+
   it('registration and the holder’s API', async () => {
     const person = runtime.credentials.people[0]!;
     const account = { idNumber: person.idNumber, name: person.name, password: 'Openapi-2026!' };

@@ -9,6 +9,7 @@ import { createDynamoClient, documentClientFor } from '../../../shared/adapters/
 import { getItem } from '../../../shared/adapters/dynamo/conditional.js';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
+import { unlinked } from '../../contract/audit-trail.contract.js';
 
 /**
  * Issue 16: the two batching mechanisms of `POST /verify` on the real DynamoDB protocol (dynalite): reads
@@ -172,17 +173,23 @@ describe('GroupCommitAuditTrail', () => {
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     const entries = Array.from({ length: 30 }, (_, i) => entry(i));
     await Promise.all(entries.map((e) => trail.record(e)));
+    // The first 24 with the chain's registration, then the 6 recorded while that write was in flight.
     expect(calls).toEqual(['BatchWriteItem', 'BatchWriteItem']);
     calls.length = 0;
-    expect(await trail.forLicence(licenceId)).toEqual(entries);
+    const stored = await trail.forLicence(licenceId);
+    expect(unlinked(stored)).toEqual(entries);
+    expect(stored.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
   });
 
-  it('writes a lone entry with the conditional put', async () => {
+  it('writes a lone entry on an open chain with the conditional put (a chain’s first with its registration)', async () => {
     const { doc, calls } = client();
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     await trail.record(entry(0));
+    expect(calls).toEqual(['BatchWriteItem']);
+    calls.length = 0;
+    await trail.record(entry(1));
     expect(calls).toEqual(['PutItem']);
-    expect(await trail.forLicence(licenceId)).toEqual([entry(0)]);
+    expect(unlinked(await trail.forLicence(licenceId))).toEqual([entry(0), entry(1)]);
   });
 
   it('writes again the entries DynamoDB left unprocessed, and settles none before its own is written', async () => {
@@ -202,8 +209,9 @@ describe('GroupCommitAuditTrail', () => {
     const settled: number[] = [];
     await Promise.all(entries.map((e, i) => trail.record(e).then(() => settled.push(i))));
     expect(calls).toEqual(['BatchWriteItem', 'BatchWriteItem']);
-    expect(settled.slice(0, 2).sort()).toEqual([0, 1]);
-    expect(await trail.forLicence(licenceId)).toEqual(entries);
+    // The registration and entry 0 were written first.
+    expect(settled.slice(0, 1)).toEqual([0]);
+    expect(unlinked(await trail.forLicence(licenceId))).toEqual(entries);
   });
 
   it('fails every record of a batch that cannot be written: no caller is told an entry is durable', async () => {
@@ -212,7 +220,8 @@ describe('GroupCommitAuditTrail', () => {
     state.tamper = (name) => (name === 'BatchWriteItem' || name === 'PutItem' ? 'fail' : undefined);
     const records = [0, 1, 2].map((i) => trail.record(entry(i)));
     for (const record of records) await expect(record).rejects.toThrow('BatchWriteItem failed');
-    await expect(trail.record(entry(3))).rejects.toThrow('PutItem failed');
+    // A new chain (the first was closed): its first entry goes with its registration.
+    await expect(trail.record(entry(3))).rejects.toThrow('BatchWriteItem failed');
     state.tamper = undefined;
     expect(await trail.forLicence(licenceId)).toEqual([]);
   });

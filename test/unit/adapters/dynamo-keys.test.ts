@@ -31,6 +31,7 @@ describe('the table’s keys, as stored', () => {
       audit: 'audit#',
       auditLicence: 'audit-licence#',
       auditHolder: 'audit-holder#',
+      auditChain: 'audit-chain#',
       statusListCounter: 'status-list-counter#',
       statusList: 'status-list#',
       registryPerson: 'registry-person#',
@@ -57,7 +58,11 @@ describe('the table’s keys, as stored', () => {
       alert: 'alert#',
       alertsMonth: 'alerts#',
     });
-    expect(fixedPartitions).toEqual({ trustList: 'trust-list', issuers: 'issuers' });
+    expect(fixedPartitions).toEqual({
+      trustList: 'trust-list',
+      issuers: 'issuers',
+      auditCheckpoints: 'audit-checkpoint',
+    });
     expect(sortKeys).toEqual({
       oidc: 'oidc',
       issuer: 'issuer',
@@ -80,7 +85,7 @@ describe('the table’s keys, as stored', () => {
       alertWindow: 'alert-window',
       alert: 'alert',
     });
-    expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#' });
+    expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#', auditChain: 'chain#' });
   });
 
   it('builds each item’s primary key as stored', () => {

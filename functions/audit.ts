@@ -1,0 +1,64 @@
+import { composition } from './composition/dependencies.js';
+import { routesOf } from './dispatch.js';
+import { kms, doc, accessTokens, audit, auditChains, platformSigner } from './composition/factories.js';
+import { apiHandler } from '../shared/http/api-handler.js';
+import { authenticateBearer } from '../shared/http/authenticate.js';
+import { parseJsonBody, parseQuery } from '../shared/http/request.js';
+import { json } from '../shared/http/response.js';
+import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import { logger } from '../shared/logger.js';
+import { listAudit, supervisionAuditQuery } from '../shared/supervision/audit-chain-listing.js';
+import { checkpointInput, checkpointListQuery, signCheckpoint } from '../shared/supervision/checkpoints.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({ kms, doc, accessTokens, audit, auditChains, platformSigner });
+const served = routesOf('audit');
+
+/** How many checkpoints a page of `GET /supervision/audit/checkpoints` lists, newest first. */
+const LISTED_CHECKPOINTS = 50;
+
+const checkpointDeps = () => {
+  const deps = dependencies();
+  return { ...deps, iss: deps.config.issuerUrl };
+};
+
+const http = apiHandler(async (event: HttpEvent) => {
+  const deps = dependencies();
+  await authenticateBearer(event, 'supervision', deps);
+  return served.dispatch(event, {
+    'GET /supervision/audit': async () =>
+      json(200, await listAudit(parseQuery(event, supervisionAuditQuery), deps)),
+    'GET /supervision/audit/checkpoints': async () => {
+      const { cursor } = parseQuery(event, checkpointListQuery);
+      return json(200, await deps.auditChains.checkpoints(LISTED_CHECKPOINTS, cursor));
+    },
+    'POST /supervision/audit/checkpoints': async () => {
+      const input = event.body ? parseJsonBody(event, checkpointInput) : {};
+      const { at, jws } = await signCheckpoint(input, checkpointDeps());
+      return json(201, { at, jws });
+    },
+  });
+}, served.edge);
+
+/** The daily schedule's event (EventBridge): anything with `detail-type: Scheduled Event`. */
+interface ScheduledEvent {
+  'detail-type': 'Scheduled Event';
+}
+
+const isScheduled = (event: unknown): event is ScheduledEvent =>
+  typeof event === 'object' &&
+  event !== null &&
+  (event as Record<string, unknown>)['detail-type'] === 'Scheduled Event';
+
+/**
+ * Supervision of the audit trail (scope `supervision`): `GET /supervision/audit` (entries with their
+ * chain links), `GET|POST /supervision/audit/checkpoints` (the signed checkpoints; a new one on demand).
+ * The stack's daily schedule invokes the same function with a scheduled event: it signs a checkpoint of
+ * yesterday's and today's chains.
+ */
+export async function handler(event: HttpEvent | ScheduledEvent): Promise<HttpResult | { at: string }> {
+  if (!isScheduled(event)) return http(event);
+  const { at, chains } = await signCheckpoint({}, checkpointDeps());
+  logger.info('audit checkpoint signed', { at, chains: chains.length });
+  return { at };
+}

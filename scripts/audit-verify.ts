@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { verifyAuditTrail, type AuditVerifyReport } from '../shared/supervision/audit-chain-verify.js';
+
+/**
+ * `npm run audit:verify -- --base <url> --from <YYYY-MM-DD> --to <YYYY-MM-DD>`: proves the audit trail of
+ * those UTC days intact from the public API alone (docs/supervision.md). The supervision client comes from
+ * `--client-id`/`--client-secret`, else `SUPERVISION_CLIENT_ID`/`SUPERVISION_CLIENT_SECRET`, else the
+ * local runtime's `.data/credentials.json` (`supervisor`). Exits 0 when every chain verifies, 1 naming the
+ * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
+ */
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      base: { type: 'string', default: process.env.AUDIT_BASE_URL ?? 'http://localhost:3000' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'client-id': { type: 'string' },
+      'client-secret': { type: 'string' },
+      credentials: { type: 'string', default: '.data/credentials.json' },
+      checkpoint: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const today = new Date().toISOString().slice(0, 10);
+  const from = values.from ?? today;
+  const to = values.to ?? from;
+  const client = await supervisionClient(values);
+  if (!client) {
+    console.error(
+      'audit:verify: no supervision client (--client-id/--client-secret or SUPERVISION_CLIENT_ID/SECRET)',
+    );
+    return 2;
+  }
+  let report: AuditVerifyReport;
+  try {
+    report = await verifyAuditTrail({
+      base: values.base,
+      from,
+      to,
+      ...client,
+      checkpointFirst: values.checkpoint,
+    });
+  } catch (error) {
+    console.error(`audit:verify: ${(error as Error).message}`);
+    return 2;
+  }
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  const latest = report.checkpoints[0];
+  console.log(
+    `${report.entries} entries (${report.unchained} before chains), ${report.chains.length + report.faults.length} chains, ` +
+      `${report.checkpoints.length} checkpoint(s) verified` +
+      (latest ? `, the latest signed ${new Date(latest.iat * 1000).toISOString()} by key ${latest.kid}` : ''),
+  );
+  for (const bad of report.badCheckpoints) console.error(`BAD CHECKPOINT ${bad}`);
+  const first = report.faults[0];
+  if (first) {
+    console.error(`FIRST BAD ENTRY: chain ${first.chain} seq ${first.seq}: ${first.problem}`);
+    for (const fault of report.faults.slice(1)) {
+      console.error(`  also: chain ${fault.chain} seq ${fault.seq}: ${fault.problem}`);
+    }
+  }
+  if (report.ok) console.log(`OK: every chain of ${from}..${to} verifies`);
+  return report.ok ? 0 : 1;
+}
+
+async function supervisionClient(values: {
+  'client-id'?: string;
+  'client-secret'?: string;
+  credentials: string;
+}): Promise<{ clientId: string; clientSecret: string } | undefined> {
+  const clientId = values['client-id'] ?? process.env.SUPERVISION_CLIENT_ID;
+  const clientSecret = values['client-secret'] ?? process.env.SUPERVISION_CLIENT_SECRET;
+  if (clientId && clientSecret) return { clientId, clientSecret };
+  try {
+    const saved = JSON.parse(await readFile(values.credentials, 'utf8')) as {
+      supervisor?: { clientId: string; clientSecret: string };
+    };
+    return saved.supervisor;
+  } catch {
+    return undefined;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,186 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InvalidInputError } from '../../errors.js';
+import { randomId } from '../../random-id.js';
+import type {
+  AuditChainStore,
+  AuditPage,
+  RegisteredChain,
+  StoredCheckpoint,
+} from '../../supervision/audit-chain-store.js';
+import type { ChainHead } from '../../supervision/audit-chain.js';
+import { chainIdPattern } from '../../supervision/audit-chain.js';
+import { daysFrom } from '../../supervision/checkpoints.js';
+import { auditShards, entryOf } from './audit-trail.js';
+import { putNew } from './conditional.js';
+import { fixedPartitions, keys, prefixes, sortPrefixes } from './keys.js';
+import { queryAll } from './query-all.js';
+
+/** Where a page of {@link DynamoAuditChainStore.entries} stopped: a day, a shard, the last sort key read. */
+interface Position {
+  d: string;
+  s: number;
+  k?: string;
+}
+
+const encodeCursor = (position: Position) => Buffer.from(JSON.stringify(position)).toString('base64url');
+
+function decodeCursor(cursor: string): Position {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
+    if (
+      /^\d{4}-\d{2}-\d{2}$/.test(value.d) &&
+      Number.isInteger(value.s) &&
+      value.s >= 0 &&
+      value.s < auditShards &&
+      (value.k === undefined || (typeof value.k === 'string' && value.k.length <= 200)) &&
+      encodeCursor(value) === cursor
+    ) {
+      return value;
+    }
+  } catch {
+    // refused below
+  }
+  const message = 'not a cursor of this listing';
+  throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
+    errors: [{ path: 'cursor', message }],
+  });
+}
+
+/**
+ * {@link AuditChainStore} on the single table: the chain registry (`audit-chain#<day>`), the chains' entries
+ * in the day partitions the trail writes (`audit#<day>#<shard>`; queried per partition, in sort-key order:
+ * chained entries by writer and position, then none of them mixed with the unchained older ones, which
+ * sort before), and the checkpoints under `audit-checkpoint`, by time.
+ */
+export class DynamoAuditChainStore implements AuditChainStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async chainsOf(day: string): Promise<RegisteredChain[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `${prefixes.auditChain}${day}` },
+      // A checkpoint signs what the table holds now: every chain registered so far.
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ chain: String(item.chain), shard: Number(item.shard) }));
+  }
+
+  async headOf({ chain, shard }: RegisteredChain): Promise<ChainHead | undefined> {
+    const [, day, writer] = chainIdPattern.exec(chain) ?? [];
+    if (!day || !writer) return undefined;
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :chain)',
+        ExpressionAttributeValues: {
+          ':pk': keys.auditChained(day, shard, writer, 1).pk,
+          ':chain': `${sortPrefixes.auditChain}${writer}#`,
+        },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const head = Items?.[0];
+    return head ? { chain, seq: Number(head.seq), hash: String(head.hash) } : undefined;
+  }
+
+  async entries(query: {
+    from: string;
+    to: string;
+    issuerId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<AuditPage> {
+    const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const items: Record<string, unknown>[] = [];
+    for (const day of daysFrom(start?.d ?? query.from, query.to)) {
+      for (let shard = start?.d === day ? start.s : 0; shard < auditShards; shard += 1) {
+        let after = start?.d === day && start.s === shard ? start.k : undefined;
+        const pk = `${prefixes.audit}${day}#${shard}`;
+        for (;;) {
+          const room = query.limit - items.length;
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ...(query.issuerId ? { FilterExpression: 'issuerId = :issuer' } : {}),
+              ExpressionAttributeValues: {
+                ':pk': pk,
+                ...(query.issuerId ? { ':issuer': query.issuerId } : {}),
+              },
+              ...(after ? { ExclusiveStartKey: { pk, sk: after } } : {}),
+              Limit: room,
+            }),
+          );
+          items.push(...(page.Items ?? []));
+          const last = page.LastEvaluatedKey?.sk as string | undefined;
+          if (items.length >= query.limit) {
+            // Full: continue after the last item read (or the last evaluated, with a filter).
+            const k = last ?? (items.at(-1)?.sk as string | undefined);
+            const more = last !== undefined || shard < auditShards - 1 || day < query.to;
+            return {
+              items: items.map(entryOf),
+              ...(more
+                ? { cursor: encodeCursor(last ? { d: day, s: shard, k } : nextPartition(day, shard)) }
+                : {}),
+            };
+          }
+          if (!last) break;
+          after = last;
+        }
+      }
+    }
+    return { items: items.map(entryOf) };
+  }
+
+  async saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await putNew(this.doc, this.tableName, {
+      ...keys.auditCheckpoint(checkpoint.at, randomId('cp')),
+      ...checkpoint,
+    });
+  }
+
+  async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {
+    const before = cursor === undefined ? undefined : checkpointPosition(cursor);
+    const { Items = [], LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: before ? 'pk = :pk AND sk < :before' : 'pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': fixedPartitions.auditCheckpoints,
+          ...(before ? { ':before': before } : {}),
+        },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    const last = LastEvaluatedKey?.sk as string | undefined;
+    return {
+      items: Items.map((item) => ({ at: String(item.at), jws: String(item.jws) })),
+      ...(last ? { cursor: Buffer.from(last).toString('base64url') } : {}),
+    };
+  }
+}
+
+/** The sort key a checkpoint cursor carries (`<at>#cp_<random>`); anything else is refused. */
+function checkpointPosition(cursor: string): string {
+  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString('utf8')
+    : '';
+  if (/^\d{4}-\d{2}-\d{2}T[0-9:.]{8,12}Z#cp_[A-Za-z0-9_-]{16}$/.test(decoded)) return decoded;
+  const message = 'not a cursor of this listing';
+  throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
+    errors: [{ path: 'cursor', message }],
+  });
+}
+
+/** The position at the start of the partition after `day`'s `shard`. */
+function nextPartition(day: string, shard: number): Position {
+  if (shard < auditShards - 1) return { d: day, s: shard + 1 };
+  return { d: new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10), s: 0 };
+}

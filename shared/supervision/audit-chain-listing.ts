@@ -1,0 +1,81 @@
+import * as z from 'zod';
+import { auditEntrySchema, type AuditTrail } from '../audit/audit-trail.js';
+import type { AuditChainStore } from './audit-chain-store.js';
+import { maxDaysPerRequest, validRange } from './checkpoints.js';
+
+const day = z.iso.date();
+
+/**
+ * `GET /supervision/audit`: one licence's entries (`licence`), or the entries of the UTC days
+ * `from`..`to` (at most 31), optionally one issuer's (`issuer`), paged by `cursor`.
+ */
+export const supervisionAuditQuery = z
+  .strictObject({
+    licence: z.string().min(1).max(200).optional(),
+    issuer: z.string().min(1).max(100).optional(),
+    from: day.optional(),
+    to: day.optional(),
+    cursor: z.string().min(1).max(400).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(500),
+  })
+  .superRefine((query, ctx) => {
+    if (query.licence !== undefined) {
+      for (const name of ['issuer', 'from', 'to', 'cursor'] as const) {
+        if (query[name] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [name], message: 'not with licence' });
+      }
+      return;
+    }
+    if (query.from === undefined)
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'required without licence' });
+    if (query.to === undefined)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'required without licence' });
+    if (query.from && query.to && !validRange(query.from, query.to)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `must be from..from+${maxDaysPerRequest - 1} days`,
+      });
+    }
+  });
+
+/** What `GET /supervision/audit` answers. */
+export const supervisionAuditSchema = z
+  .object({
+    items: z.array(auditEntrySchema),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Present when more entries follow: pass it back as `cursor`' }),
+  })
+  .meta({ title: 'SupervisionAuditTrail' });
+
+/**
+ * The entries a supervisor asked for, masked holders only (the holder's lookup key is never answered):
+ * a licence's whole story in time order, or a day range in chain order (each chain's entries by `seq`),
+ * which is what recomputing the chains needs.
+ *
+ * @example
+ * ```ts
+ * const page = await listAudit({ from: '2026-12-05', to: '2026-12-05', limit: 500 }, deps);
+ * ```
+ */
+export async function listAudit(
+  query: z.output<typeof supervisionAuditQuery>,
+  deps: { audit: AuditTrail; auditChains: AuditChainStore },
+): Promise<z.output<typeof supervisionAuditSchema>> {
+  const page =
+    query.licence !== undefined
+      ? { items: await deps.audit.forLicence(query.licence) }
+      : await deps.auditChains.entries({
+          from: query.from!,
+          to: query.to!,
+          limit: query.limit,
+          ...(query.issuer ? { issuerId: query.issuer } : {}),
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+  return {
+    items: page.items.map(({ holderKey: _holderKey, ...entry }) => entry),
+    ...('cursor' in page && page.cursor ? { cursor: page.cursor } : {}),
+  };
+}

@@ -1,0 +1,53 @@
+import type { AuditEntry } from '../audit/audit-trail.js';
+import type { ChainHead } from './audit-chain.js';
+
+/** A chain started on a day, as registered by its first entry. */
+export interface RegisteredChain {
+  chain: string;
+  /** The partition shard its entries are in. */
+  shard: number;
+}
+
+/** A signed checkpoint as stored and listed. */
+export interface StoredCheckpoint {
+  /** RFC 3339: when it was signed (its `iat`). */
+  at: string;
+  /** The compact JWS (`typ: audit-checkpoint+jwt`). */
+  jws: string;
+}
+
+/** One page of a day range's entries, in chain order. */
+export interface AuditPage {
+  items: AuditEntry[];
+  /** Opaque; absent on the last page. */
+  cursor?: string;
+}
+
+/**
+ * What supervision reads of the audit trail's chains, and where checkpoints are kept.
+ *
+ * Contract: `chainsOf(day)` lists the chains registered on `day`; `headOf` answers a chain's last entry
+ * (`undefined` for a chain with none); `entries` answers the entries of the days `from`..`to` (UTC days of
+ * their partitions), each once across pages, a chain's entries in `seq` order, optionally only those of
+ * one issuer; a cursor this port did not make is an `InvalidInputError` (`invalid_cursor`);
+ * `checkpoints(limit, cursor?)` answers them newest first, `cursor` present when older ones follow (passed
+ * back, the next page; one it did not make is `invalid_cursor`).
+ *
+ * @example
+ * ```ts
+ * for (const { chain, shard } of await store.chainsOf('2026-12-05')) await store.headOf({ chain, shard });
+ * ```
+ */
+export interface AuditChainStore {
+  chainsOf(day: string): Promise<RegisteredChain[]>;
+  headOf(chain: RegisteredChain): Promise<ChainHead | undefined>;
+  entries(query: {
+    from: string;
+    to: string;
+    issuerId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<AuditPage>;
+  saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }>;
+}

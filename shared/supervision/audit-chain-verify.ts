@@ -1,0 +1,166 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
+import { checkpointTokenType, daysFrom } from './checkpoints.js';
+
+/** Where and as whom `npm run audit:verify` reads the trail. */
+export interface AuditVerifyOptions {
+  /** The service's base URL (its OpenID issuer), e.g. `http://localhost:3000`. */
+  base: string;
+  /** A client holding the scope `supervision` (client credentials). */
+  clientId: string;
+  clientSecret: string;
+  /** UTC days, `YYYY-MM-DD`, inclusive. */
+  from: string;
+  to: string;
+  /** Ask the service to sign a fresh checkpoint first (`POST /supervision/audit/checkpoints`). */
+  checkpointFirst?: boolean;
+  fetch?: typeof fetch;
+}
+
+/** A checkpoint whose signature verified against the published JWKS. */
+export interface VerifiedCheckpoint {
+  iat: number;
+  kid: string;
+  days: string[];
+  chains: ChainHead[];
+}
+
+export interface AuditVerifyReport {
+  ok: boolean;
+  entries: number;
+  unchained: number;
+  chains: ChainHead[];
+  /** The checkpoints that verified and cover a day asked for, newest first. */
+  checkpoints: VerifiedCheckpoint[];
+  /** Every bad chain's first fault, the first one first. */
+  faults: ChainFault[];
+  /** Checkpoints that did not verify (signature, `typ`, issuer): any is a failure. */
+  badCheckpoints: string[];
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Verifies the audit trail of the UTC days `from`..`to` using only the public API: a client-credentials
+ * token (scope `supervision`), the platform's JWKS (from the issuer's discovery document), the
+ * checkpoints (`GET /supervision/audit/checkpoints`, each signature verified: ES256, `typ`
+ * `audit-checkpoint+jwt`, the discovery's `issuer`) and the entries (`GET /supervision/audit`, every page).
+ * Every chain is recomputed (shared/supervision/audit-chain.ts `checkTrail`) and every head a verified
+ * checkpoint signs for those days must be reached with the same hash. docs/supervision.md has the rules.
+ *
+ * @example
+ * ```ts
+ * const report = await verifyAuditTrail({ base, clientId, clientSecret, from: '2026-12-05', to: '2026-12-05' });
+ * if (!report.ok) console.error(report.faults[0]);
+ * ```
+ */
+export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<AuditVerifyReport> {
+  const get = options.fetch ?? fetch;
+  const base = options.base.replace(/\/+$/, '');
+  const call = async (path: string, init: RequestInit = {}): Promise<Answer> => {
+    const response = await get(`${base}${path}`, init);
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // kept as text for the error message
+    }
+    if (!response.ok)
+      throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${text.slice(0, 300)}`);
+    return { status: response.status, body };
+  };
+
+  const discovery = (await call('/.well-known/openid-configuration')).body as {
+    issuer: string;
+    jwks_uri: string;
+    token_endpoint: string;
+  };
+  const jwksResponse = await get(discovery.jwks_uri);
+  if (!jwksResponse.ok) throw new Error(`GET ${discovery.jwks_uri}: ${jwksResponse.status}`);
+  const jwks = createLocalJWKSet((await jwksResponse.json()) as JSONWebKeySet);
+
+  const basic = Buffer.from(
+    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
+  ).toString('base64');
+  const tokenResponse = await get(discovery.token_endpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'supervision' }),
+  });
+  const token = ((await tokenResponse.json()) as { access_token?: string }).access_token;
+  if (!tokenResponse.ok || !token)
+    throw new Error(`the token endpoint refused the client (${tokenResponse.status})`);
+  const auth = { authorization: `Bearer ${token}` };
+
+  if (options.checkpointFirst) {
+    await call('/supervision/audit/checkpoints', {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: options.from, to: options.to }),
+    });
+  }
+
+  const asked = new Set(daysFrom(options.from, options.to));
+  // Newest first, page by page, down to the first signed before the range began: no earlier one can name
+  // a chain of those days (a chain is started on its day).
+  const listed: Array<{ at: string; jws: string }> = [];
+  let page: string | undefined;
+  do {
+    const answer = (
+      await call(`/supervision/audit/checkpoints${page ? `?cursor=${encodeURIComponent(page)}` : ''}`, {
+        headers: auth,
+      })
+    ).body as { items: Array<{ at: string; jws: string }>; cursor?: string };
+    listed.push(...answer.items);
+    page = answer.cursor;
+  } while (page && (listed.at(-1)?.at ?? '') >= `${options.from}T00:00:00`);
+  const checkpoints: VerifiedCheckpoint[] = [];
+  const badCheckpoints: string[] = [];
+  for (const { at, jws } of listed) {
+    try {
+      const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
+        typ: checkpointTokenType,
+        algorithms: ['ES256'],
+        issuer: discovery.issuer,
+      });
+      const days = payload.days as string[];
+      if (!days.some((day) => asked.has(day))) continue;
+      checkpoints.push({
+        iat: Number(payload.iat),
+        kid: String(protectedHeader.kid),
+        days,
+        chains: payload.chains as ChainHead[],
+      });
+    } catch (error) {
+      badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
+    }
+  }
+
+  const entries: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  do {
+    const query = new URLSearchParams({ from: options.from, to: options.to, ...(cursor ? { cursor } : {}) });
+    const page = (await call(`/supervision/audit?${query}`, { headers: auth })).body as {
+      items: Record<string, unknown>[];
+      cursor?: string;
+    };
+    entries.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+
+  const heads = checkpoints.flatMap((checkpoint) => checkpoint.chains);
+  const check = checkTrail(entries, heads, { from: options.from, to: options.to });
+  return {
+    ok: check.faults.length === 0 && badCheckpoints.length === 0,
+    entries: entries.length,
+    unchained: check.unchained,
+    chains: check.chains,
+    checkpoints,
+    faults: check.faults,
+    badCheckpoints,
+  };
+}

@@ -1,0 +1,221 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
+import type { AuditEntry } from '../audit/audit-trail.js';
+
+/**
+ * The audit trail's hash chains (电子监察: a tamper-evident trail). Every writer of the trail (one per
+ * Lambda container, one per function locally) appends to a chain of its own, `<YYYY-MM-DD>.<writer>`,
+ * numbering its entries 1, 2, … (`seq`) and linking each to the one before (`prevHash`). This module is
+ * the chain's arithmetic, with no I/O: the adapter uses it to write, `npm run audit:verify` and the tests
+ * to check. docs/supervision.md spells the same rules out for a third party.
+ */
+
+/** The fields an entry carries on a chain. Entries written before chains existed carry none of them. */
+export interface ChainLink {
+  /** `<YYYY-MM-DD>.<writer id>`: the UTC day the chain was started on, and its writer. */
+  chain: string;
+  /** 1 for a chain's first entry, then each entry the one before plus one. */
+  seq: number;
+  /** Lowercase hex SHA-256: the previous entry's `hash`, or {@link genesisHash} for `seq` 1. */
+  prevHash: string;
+  /** Lowercase hex SHA-256 of {@link hashedText} of the entry. */
+  hash: string;
+}
+
+export type ChainedEntry = Omit<AuditEntry, 'holderKey'> & ChainLink;
+
+/** A chain's head as a checkpoint signs it. */
+export interface ChainHead {
+  chain: string;
+  seq: number;
+  hash: string;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** A chain id: `YYYY-MM-DD.` then the writer id (lowercase base32). */
+export const chainIdPattern = /^(\d{4}-\d{2}-\d{2})\.([a-z2-7]{12})$/;
+
+/**
+ * The `prevHash` of a chain's first entry: the SHA-256 (hex) of the chain id's UTF-8 bytes.
+ *
+ * @example
+ * ```ts
+ * genesisHash('2026-12-05.abcdefghijkl'); // sha256('2026-12-05.abcdefghijkl') in hex
+ * ```
+ */
+export function genesisHash(chain: string): string {
+  return sha256(chain);
+}
+
+/**
+ * Exactly what an entry's `hash` covers: the entry as `GET /supervision/audit` answers it, without `hash`
+ * (so with `chain`, `seq` and `prevHash`, and never the holder's lookup key, which is not answered), as
+ * canonical JSON: object keys sorted by UTF-16 code units, no white space, strings escaped as
+ * `JSON.stringify` does, `seq` a decimal integer. Its UTF-8 bytes are hashed.
+ *
+ * @example
+ * ```ts
+ * hashedText({ at, actor, action, chain, seq: 1, prevHash }); // '{"action":…,"at":…,"chain":…,…}'
+ * ```
+ */
+export function hashedText(entry: object): string {
+  const { hash: _hash, holderKey: _holderKey, ...content } = entry as Record<string, unknown>;
+  return canonicalJson(content);
+}
+
+/** The `hash` of an entry: SHA-256 (hex) of {@link hashedText}. */
+export function entryHash(entry: object): string {
+  return sha256(hashedText(entry));
+}
+
+/**
+ * Links `entry` onto a chain after `previous` (`undefined`: the chain's first entry).
+ *
+ * @example
+ * ```ts
+ * const first = link(entry, '2026-12-05.abcdefghijkl');
+ * const second = link(next, first.chain, first);
+ * ```
+ */
+export function link<E extends AuditEntry>(
+  entry: E,
+  chain: string,
+  previous?: Pick<ChainLink, 'seq' | 'hash'>,
+): E & ChainLink {
+  const linked = {
+    ...entry,
+    chain,
+    seq: previous ? previous.seq + 1 : 1,
+    prevHash: previous ? previous.hash : genesisHash(chain),
+  };
+  return { ...linked, hash: entryHash(linked) };
+}
+
+/** What is wrong, at the first bad entry found. */
+export interface ChainFault {
+  chain: string;
+  /** The position that does not verify (the missing one, for a gap). */
+  seq: number;
+  problem: string;
+}
+
+export interface TrailCheck {
+  /** The chains checked, each with the head its entries reach. */
+  chains: ChainHead[];
+  /** Entries outside every chain (written before chains existed): listed, not provable. */
+  unchained: number;
+  /** Empty when every chain verifies; the first fault of each bad chain otherwise, the first one first. */
+  faults: ChainFault[];
+}
+
+/**
+ * Recomputes every chain in `entries` (any order, several chains mixed): per chain, the entries sorted by
+ * `seq` must run 1, 2, … with no gap and no repeat, each `prevHash` must be the previous entry's `hash`
+ * (the genesis hash for seq 1), and each `hash` must be the hash of the entry's content. `checkpoint`
+ * heads (verified separately) must each be reached: the chain's entry at the head's `seq` must carry the
+ * head's `hash`; a chain the checkpoint names with no entry at all is missing. Heads of chains whose day
+ * is outside `days` (when given) are skipped, since those entries were not asked for.
+ *
+ * @example
+ * ```ts
+ * const { faults } = checkTrail(items, heads, { from: '2026-12-01', to: '2026-12-05' });
+ * if (faults[0]) console.error(`${faults[0].chain} #${faults[0].seq}: ${faults[0].problem}`);
+ * ```
+ */
+export function checkTrail(
+  entries: readonly object[],
+  checkpoint: readonly ChainHead[] = [],
+  days?: { from: string; to: string },
+): TrailCheck {
+  const chains = new Map<string, Record<string, unknown>[]>();
+  let unchained = 0;
+  for (const entry of entries as readonly Record<string, unknown>[]) {
+    if (entry.chain === undefined) {
+      unchained += 1;
+      continue;
+    }
+    const chain = String(entry.chain);
+    const list = chains.get(chain) ?? [];
+    list.push(entry);
+    chains.set(chain, list);
+  }
+  const faults: ChainFault[] = [];
+  const heads: ChainHead[] = [];
+  for (const [chain, list] of chains) {
+    const result = checkChain(chain, list);
+    if ('problem' in result) faults.push(result);
+    else heads.push(result);
+  }
+  const reached = new Map(heads.map((head) => [head.chain, head]));
+  const faulty = new Set(faults.map((fault) => fault.chain));
+  for (const head of checkpoint) {
+    const day = chainIdPattern.exec(head.chain)?.[1];
+    if (days && day && (day < days.from || day > days.to)) continue;
+    if (faulty.has(head.chain)) continue;
+    const mine = reached.get(head.chain);
+    if (!mine) {
+      faults.push({
+        chain: head.chain,
+        seq: 1,
+        problem: `the checkpoint signs this chain up to seq ${head.seq}, but no entry of it was found`,
+      });
+      continue;
+    }
+    if (mine.seq < head.seq) {
+      faults.push({
+        chain: head.chain,
+        seq: mine.seq + 1,
+        problem: `missing: the checkpoint signs this chain up to seq ${head.seq}, the entries end at seq ${mine.seq}`,
+      });
+      continue;
+    }
+    const atHead = chains.get(head.chain)?.find((entry) => entry.seq === head.seq);
+    if (atHead?.hash !== head.hash) {
+      faults.push({
+        chain: head.chain,
+        seq: head.seq,
+        problem: `the hash differs from the one the checkpoint signs for this seq (${head.hash})`,
+      });
+    }
+  }
+  faults.sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
+  return { chains: heads, unchained, faults };
+}
+
+/** One chain's entries recomputed: its head, or its first fault. */
+function checkChain(chain: string, entries: Record<string, unknown>[]): ChainHead | ChainFault {
+  const sorted = [...entries].sort((a, b) => Number(a.seq) - Number(b.seq));
+  let previous: { seq: number; hash: string } | undefined;
+  for (const entry of sorted) {
+    const seq = entry.seq;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+      return { chain, seq: (previous?.seq ?? 0) + 1, problem: `an entry has no valid seq (${String(seq)})` };
+    }
+    const expected = (previous?.seq ?? 0) + 1;
+    if (seq < expected) return { chain, seq, problem: 'two entries claim this seq (a fork or a copy)' };
+    if (seq > expected) {
+      return {
+        chain,
+        seq: expected,
+        problem: `missing: the entries jump from seq ${expected - 1} to seq ${seq}`,
+      };
+    }
+    const prevHash = previous ? previous.hash : genesisHash(chain);
+    if (entry.prevHash !== prevHash) {
+      return {
+        chain,
+        seq,
+        problem: previous
+          ? `prevHash is not the hash of seq ${previous.seq} (an entry was changed, removed or moved)`
+          : 'prevHash is not the genesis hash of the chain',
+      };
+    }
+    const hash = entryHash(entry);
+    if (entry.hash !== hash) {
+      return { chain, seq, problem: `the hash does not match the entry's content (recomputed ${hash})` };
+    }
+    previous = { seq, hash };
+  }
+  return { chain, seq: previous?.seq ?? 0, hash: previous?.hash ?? '' };
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import { InvalidInputError } from '../../shared/errors.js';
+import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
+import { checkTrail } from '../../shared/supervision/audit-chain.js';
+import { rejection, type Make } from './subject.js';
+
+/**
+ * The {@link AuditChainStore} contract, over the chains that `writer()` trails write (each trail its own
+ * writer): the chains registered per day with their heads, a day range's entries paged each once in chain
+ * order, optionally one issuer's, and checkpoints newest first.
+ */
+export function auditChainStoreContract(
+  name: string,
+  make: Make<{ store: AuditChainStore; writer(): AuditTrail }>,
+): void {
+  describe(`AuditChainStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    beforeEach(async () => {
+      subject = await make();
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+    const entry = (at: string, issuerId: string): AuditEntry => ({
+      at,
+      actor: 'cl_x',
+      action: 'licence.verified',
+      licenceId: `lic-${randomUUID()}`,
+      issuerId,
+      verdict: 'valid',
+    });
+
+    it('lists the chains of a day with their heads, and each day range’s entries once, chain by chain in seq order', async () => {
+      const [a, b] = [subject.writer(), subject.writer()];
+      for (let i = 0; i < 4; i += 1) await a.record(entry(`2026-12-05T01:00:0${i}.000Z`, 'iss_a'));
+      for (let i = 0; i < 3; i += 1) await b.record(entry(`2026-12-05T02:00:0${i}.000Z`, 'iss_b'));
+      await a.record(entry('2026-12-06T00:00:00.000Z', 'iss_a'));
+
+      const chains = await subject.store.chainsOf('2026-12-05');
+      expect(chains).toHaveLength(2);
+      const heads = await Promise.all(chains.map((chain) => subject.store.headOf(chain)));
+      expect(heads.map((head) => head?.seq).sort()).toEqual([3, 4]);
+      expect(await subject.store.chainsOf('2026-12-04')).toEqual([]);
+
+      const seen: Array<Record<string, unknown>> = [];
+      let cursor: string | undefined;
+      do {
+        const page = await subject.store.entries({
+          from: '2026-12-05',
+          to: '2026-12-06',
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items);
+        cursor = page.cursor;
+      } while (cursor);
+      expect(seen).toHaveLength(8);
+      const check = checkTrail(
+        seen,
+        heads.flatMap((head) => (head ? [head] : [])),
+      );
+      expect(check.faults).toEqual([]);
+      expect(check.chains).toHaveLength(3);
+      // Chain by chain: a chain's entries are consecutive, in seq order.
+      const order = seen.map((item) => `${String(item.chain)}#${String(item.seq)}`);
+      const chainsInOrder = [...new Set(seen.map((item) => String(item.chain)))];
+      expect(order).toEqual(
+        chainsInOrder.flatMap((chain) =>
+          seen.filter((item) => item.chain === chain).map((item) => `${chain}#${String(item.seq)}`),
+        ),
+      );
+
+      const one = await subject.store.entries({
+        from: '2026-12-05',
+        to: '2026-12-05',
+        limit: 100,
+        issuerId: 'iss_b',
+      });
+      expect(one.items.map((item) => item.issuerId)).toEqual(['iss_b', 'iss_b', 'iss_b']);
+      expect(one.cursor).toBeUndefined();
+    });
+
+    it('refuses a cursor it did not make, naming it', async () => {
+      const error = await rejection(
+        subject.store.entries({ from: '2026-12-05', to: '2026-12-05', limit: 2, cursor: 'bm90LWEtY3Vyc29y' }),
+      );
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).errors.map((e) => e.path)).toEqual(['cursor']);
+    });
+
+    it('keeps checkpoints, newest first', async () => {
+      for (const at of ['2026-12-05T00:15:00.000Z', '2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']) {
+        await subject.store.saveCheckpoint({ at, jws: `jws-${at}` });
+      }
+      const first = await subject.store.checkpoints(2);
+      expect(first.items.map((c) => c.at)).toEqual(['2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']);
+      expect(first.cursor).toBeDefined();
+      const next = await subject.store.checkpoints(2, first.cursor);
+      expect(next.items).toEqual([{ at: '2026-12-05T00:15:00.000Z', jws: 'jws-2026-12-05T00:15:00.000Z' }]);
+      expect(next.cursor).toBeUndefined();
+      const error = await rejection(subject.store.checkpoints(2, 'bm9wZQ'));
+      expect((error as InvalidInputError).errors.map((e) => e.path)).toEqual(['cursor']);
+    });
+  });
+}

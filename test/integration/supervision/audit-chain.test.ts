@@ -1,0 +1,330 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler } from '../../../functions/audit.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { checkTrail, type ChainHead } from '../../../shared/supervision/audit-chain.js';
+import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
+import { postJson, scanItems } from '../../support/http-api.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from '../verify/helpers.js';
+
+/**
+ * Issue 18, build 1: the tamper-evident audit trail through the real HTTP runtime. Concurrent writers
+ * (issuances and verifications) each append to their own hash chain; a platform-signed checkpoint pins
+ * the heads; `verifyAuditTrail` (and `npm run audit:verify`) recompute everything from the public API and
+ * name the first bad entry when the table is edited behind the service's back.
+ */
+let runtime: TestRuntime;
+let supervisor: { clientId: string; clientSecret: string };
+let token: string;
+let licences: IssuedLicence[];
+const today = new Date().toISOString().slice(0, 10);
+
+const run = promisify(execFile);
+
+async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(`${runtime.baseUrl}${path}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const text = await response.text();
+  expect(response.status, text).toBe(200);
+  return JSON.parse(text) as T;
+}
+
+const verify = () =>
+  verifyAuditTrail({ base: runtime.baseUrl, ...supervisor, from: today, to: today, checkpointFirst: false });
+
+/** Every chained entry item of today in the table, by chain, in seq order. */
+async function chainedItems(): Promise<Map<string, Array<Record<string, unknown>>>> {
+  const items = (await scanItems(`audit#${today}#`)).filter((item) => item.chain !== undefined);
+  const chains = new Map<string, Array<Record<string, unknown>>>();
+  for (const item of items.sort((a, b) => Number(a.seq) - Number(b.seq))) {
+    const list = chains.get(String(item.chain)) ?? [];
+    list.push(item);
+    chains.set(String(item.chain), list);
+  }
+  return chains;
+}
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+  const registered = await postJson(runtime, '/admin/clients', admin, {
+    name: '电子监察 supervising office',
+    scopes: ['supervision'],
+  });
+  expect(registered.status).toBe(201);
+  supervisor = (await registered.json()) as typeof supervisor;
+  token = await clientCredentialsToken(runtime, supervisor, 'supervision');
+  const tokens = await demoTokens(runtime);
+  licences = await Promise.all(Array.from({ length: 5 }, () => issueDrivingLicence(runtime, tokens.issuer)));
+  // 50 at once: 25 issuances (the licences function's trail) and 25 verifications (/verify's group commit).
+  const verifications = Array.from({ length: 25 }, (_, i) =>
+    postVerify(runtime, licences[i % licences.length]!.credential, i % 2 ? tokens.verifier : undefined).then(
+      (response) => expect(response.status).toBe(200),
+    ),
+  );
+  const issuances = Array.from({ length: 25 }, () => issueDrivingLicence(runtime, tokens.issuer));
+  await Promise.all([...verifications, ...issuances]);
+}, 120_000);
+afterAll(() => runtime?.close());
+
+describe('the audit chains under concurrent writers', () => {
+  it('has, for every chain, seq 1..n with no fork and no gap, each linked to the one before', async () => {
+    const chains = await chainedItems();
+    expect(chains.size).toBeGreaterThanOrEqual(2);
+    let total = 0;
+    for (const [chain, items] of chains) {
+      expect(
+        items.map((item) => item.seq),
+        chain,
+      ).toEqual(items.map((_, i) => i + 1));
+      total += items.length;
+    }
+    // 5 + 25 issuances, 25 verifications, at least.
+    expect(total).toBeGreaterThanOrEqual(55);
+    const { items } = await getJson<{ items: Array<Record<string, unknown>> }>(
+      `/supervision/audit?from=${today}&to=${today}`,
+    );
+    const check = checkTrail(items);
+    expect(check.faults).toEqual([]);
+    expect(check.chains.map((head) => head.chain).sort()).toEqual([...chains.keys()].sort());
+    expect(JSON.stringify(items)).not.toContain('holderKey');
+  });
+
+  it('registers every chain, and lists a licence’s chained story with masked holders only', async () => {
+    const registered = (await scanItems(`audit-chain#${today}`)).map((item) => item.chain).sort();
+    expect(registered).toEqual([...(await chainedItems()).keys()].sort());
+    const { items } = await getJson<{ items: Array<Record<string, unknown>> }>(
+      `/supervision/audit?licence=${encodeURIComponent(licences[0]!.id)}`,
+    );
+    expect(items[0]).toMatchObject({ action: 'licence.issued', seq: expect.any(Number) });
+    expect(items.map((item) => item.at)).toEqual(items.map((item) => item.at).sort());
+    expect(JSON.stringify(items)).not.toContain('holderKey');
+  });
+
+  it('pages through a day range with a cursor, each entry once', async () => {
+    const all: Array<Record<string, unknown>> = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await getJson<{ items: Array<Record<string, unknown>>; cursor?: string }>(
+        `/supervision/audit?from=${today}&to=${today}&limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      all.push(...page.items);
+      cursor = page.cursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBeGreaterThan(5);
+    const whole = await getJson<{ items: unknown[] }>(`/supervision/audit?from=${today}&to=${today}`);
+    expect(all).toEqual(whole.items);
+  });
+
+  it('refuses bad queries naming the field, and callers without the scope', async () => {
+    const bad = await fetch(`${runtime.baseUrl}/supervision/audit?from=${today}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain('"to"');
+    const cursor = await fetch(`${runtime.baseUrl}/supervision/audit?from=${today}&to=${today}&cursor=abc`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(cursor.status).toBe(400);
+    const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const refused = await fetch(`${runtime.baseUrl}/supervision/audit/checkpoints`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(refused.status).toBe(403);
+  });
+});
+
+describe('checkpoints', () => {
+  it('signs the heads of today’s chains with the platform key (typ audit-checkpoint+jwt), verified against the published JWKS', async () => {
+    const response = await postJson(runtime, '/supervision/audit/checkpoints', token, {});
+    expect(response.status).toBe(201);
+    const { jws } = (await response.json()) as { jws: string };
+    expect(decodeProtectedHeader(jws)).toMatchObject({ typ: 'audit-checkpoint+jwt', alg: 'ES256' });
+    const jwks = createRemoteJWKSet(new URL(`${runtime.baseUrl}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(jws, jwks, { typ: 'audit-checkpoint+jwt' });
+    const heads = new Map([...(await chainedItems())].map(([chain, items]) => [chain, items.at(-1)!]));
+    expect(payload.chains).toEqual(
+      [...heads]
+        .map(([chain, head]): ChainHead => ({ chain, seq: Number(head.seq), hash: String(head.hash) }))
+        .sort((a, b) => (a.chain < b.chain ? -1 : 1)),
+    );
+    const listed = await getJson<{ items: Array<{ at: string; jws: string }> }>(
+      '/supervision/audit/checkpoints',
+    );
+    expect(listed.items[0]?.jws).toBe(jws);
+  });
+
+  it('signs one on the daily schedule too (the EventBridge event), within the function’s grants', async () => {
+    const before = await getJson<{ items: unknown[] }>('/supervision/audit/checkpoints');
+    const answer = await handler({ 'detail-type': 'Scheduled Event' });
+    expect(answer).toMatchObject({ at: expect.stringMatching(/^\d{4}-/) });
+    const after = await getJson<{ items: Array<{ at: string }> }>('/supervision/audit/checkpoints');
+    expect(after.items).toHaveLength(before.items.length + 1);
+  });
+
+  it('verifies the whole trail from the public API (module and command)', async () => {
+    const report = await verify();
+    expect(report.faults).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.checkpoints.length).toBeGreaterThan(0);
+    const { stdout } = await run(
+      'npx',
+      ['tsx', 'scripts/audit-verify.ts', '--base', runtime.baseUrl, '--from', today, '--to', today],
+      {
+        env: {
+          ...process.env,
+          SUPERVISION_CLIENT_ID: supervisor.clientId,
+          SUPERVISION_CLIENT_SECRET: supervisor.clientSecret,
+        },
+      },
+    );
+    expect(stdout).toContain('OK: every chain');
+  }, 60_000);
+});
+
+describe('tampering in the table', () => {
+  const config = () => dependencies().config;
+  /** A chain of at least 4 entries, and its items. */
+  async function longChain() {
+    for (const [chain, items] of await chainedItems()) if (items.length >= 4) return { chain, items };
+    throw new Error('no chain of 4 entries');
+  }
+  const put = (item: Record<string, unknown>) =>
+    doc().send(new PutCommand({ TableName: config().tableName, Item: item }));
+
+  it('an edited field: the entry is named (its hash)', async () => {
+    const { chain, items } = await longChain();
+    const original = items[1]!;
+    await put({ ...original, actor: 'someone-else' });
+    try {
+      const report = await verify();
+      expect(report.ok).toBe(false);
+      expect(report.faults[0]).toMatchObject({
+        chain,
+        seq: 2,
+        problem: expect.stringContaining('hash does not match'),
+      });
+      const failed = await run(
+        'npx',
+        ['tsx', 'scripts/audit-verify.ts', '--base', runtime.baseUrl, '--from', today, '--to', today],
+        {
+          env: {
+            ...process.env,
+            SUPERVISION_CLIENT_ID: supervisor.clientId,
+            SUPERVISION_CLIENT_SECRET: supervisor.clientSecret,
+          },
+        },
+      ).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code).toBe(1);
+      expect(failed?.stderr).toContain(`FIRST BAD ENTRY: chain ${chain} seq 2:`);
+    } finally {
+      await put(original);
+    }
+    expect((await verify()).ok).toBe(true);
+  }, 60_000);
+
+  it('a deleted entry: the missing seq is named', async () => {
+    const { chain, items } = await longChain();
+    const original = items[1]!;
+    await doc().send(
+      new DeleteCommand({ TableName: config().tableName, Key: { pk: original.pk, sk: original.sk } }),
+    );
+    try {
+      const report = await verify();
+      expect(report.faults[0]).toMatchObject({ chain, seq: 2, problem: expect.stringContaining('missing') });
+    } finally {
+      await put(original);
+    }
+  });
+
+  it('two entries swapped: the first moved entry is named (its link)', async () => {
+    const { chain, items } = await longChain();
+    const [second, third] = [items[1]!, items[2]!];
+    const place = (item: Record<string, unknown>, at: Record<string, unknown>) => ({
+      ...item,
+      pk: at.pk,
+      sk: at.sk,
+      seq: at.seq,
+    });
+    await put(place(third, second));
+    await put(place(second, third));
+    try {
+      const report = await verify();
+      expect(report.faults[0]).toMatchObject({ chain, seq: 2, problem: expect.stringContaining('prevHash') });
+    } finally {
+      await put(second);
+      await put(third);
+    }
+  });
+
+  it('the tail removed: the checkpoint names the missing entries', async () => {
+    await postJson(runtime, '/supervision/audit/checkpoints', token, {});
+    const { chain, items } = await longChain();
+    const last = items.at(-1)!;
+    await doc().send(new DeleteCommand({ TableName: config().tableName, Key: { pk: last.pk, sk: last.sk } }));
+    try {
+      const report = await verify();
+      expect(report.faults[0]).toMatchObject({
+        chain,
+        seq: Number(last.seq),
+        problem: expect.stringContaining('missing'),
+      });
+    } finally {
+      await put(last);
+    }
+    expect((await verify()).ok).toBe(true);
+  });
+});
+
+describe('entries older than the chains', () => {
+  it('stay listed (GET /admin/audit, GET /supervision/audit) and outside every chain', async () => {
+    const licenceId = licences[0]!.id;
+    const at = `${today}T00:00:00.001Z`;
+    const old = {
+      pk: `audit#${today}#3`,
+      sk: `${at}#audit_old0000000000`,
+      gsi1pk: `audit-licence#${licenceId}`,
+      gsi1sk: `${at}#audit_old0000000000`,
+      at,
+      actor: 'cl_before',
+      action: 'licence.verified',
+      licenceId,
+      verdict: 'valid',
+    };
+    await doc().send(new PutCommand({ TableName: dependencies().config.tableName, Item: old }));
+    const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const response = await fetch(`${runtime.baseUrl}/admin/audit?licence=${encodeURIComponent(licenceId)}`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const { items } = (await response.json()) as { items: Array<Record<string, unknown>> };
+    expect(items[0]).toEqual({
+      at,
+      actor: 'cl_before',
+      action: 'licence.verified',
+      licenceId,
+      verdict: 'valid',
+    });
+    expect(items.slice(1).every((item) => typeof item.seq === 'number')).toBe(true);
+    const report = await verify();
+    expect(report.unchained).toBe(1);
+    expect(report.ok).toBe(true);
+    const stored = await doc().send(
+      new GetCommand({ TableName: dependencies().config.tableName, Key: { pk: old.pk, sk: old.sk } }),
+    );
+    expect(stored.Item).toBeDefined();
+  });
+});
+
+function doc() {
+  return dependencies().doc;
+}

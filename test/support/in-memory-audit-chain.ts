@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import { InvalidInputError } from '../../shared/errors.js';
+import type {
+  AuditChainStore,
+  AuditPage,
+  RegisteredChain,
+  StoredCheckpoint,
+} from '../../shared/supervision/audit-chain-store.js';
+import { link, type ChainHead, type ChainLink } from '../../shared/supervision/audit-chain.js';
+import { daysFrom } from '../../shared/supervision/checkpoints.js';
+
+type Chained = AuditEntry & ChainLink;
+
+/**
+ * The audit chains in memory: {@link InMemoryAuditChains.writer} hands out trails that each append to
+ * their own chain (as each `DynamoAuditTrail` instance does), and the object itself is the
+ * {@link AuditChainStore} over all of them.
+ */
+export class InMemoryAuditChains implements AuditChainStore {
+  readonly written: Chained[] = [];
+  readonly #chains = new Map<string, RegisteredChain & { day: string }>();
+  readonly #checkpoints: StoredCheckpoint[] = [];
+
+  /** A trail of its own writer: a new chain per UTC day. */
+  writer(): AuditTrail {
+    const writer = Array.from(randomBytes(12), (b) => 'abcdefghijklmnopqrstuvwxyz234567'[b & 31]).join('');
+    let head: Chained | undefined;
+    return {
+      record: async (entry) => {
+        const day = entry.at.slice(0, 10);
+        const chain = `${day}.${writer}`;
+        if (head?.chain !== chain) {
+          head = undefined;
+          this.#chains.set(chain, { chain, shard: 0, day });
+        }
+        head = link(entry, chain, head);
+        this.written.push(head);
+      },
+      forLicence: async (licenceId) =>
+        this.written
+          .filter((entry) => entry.licenceId === licenceId)
+          .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+          .map((entry) => ({ ...entry })),
+    };
+  }
+
+  async chainsOf(day: string): Promise<RegisteredChain[]> {
+    return [...this.#chains.values()]
+      .filter((chain) => chain.day === day)
+      .map(({ chain, shard }) => ({ chain, shard }));
+  }
+
+  async headOf({ chain }: RegisteredChain): Promise<ChainHead | undefined> {
+    const head = this.written.filter((entry) => entry.chain === chain).at(-1);
+    return head && { chain, seq: head.seq, hash: head.hash };
+  }
+
+  async entries(query: {
+    from: string;
+    to: string;
+    issuerId?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<AuditPage> {
+    const days = new Set(daysFrom(query.from, query.to));
+    const all = this.written
+      .filter((entry) => days.has(entry.chain.slice(0, 10)))
+      .filter((entry) => query.issuerId === undefined || entry.issuerId === query.issuerId)
+      .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
+    let start = 0;
+    if (query.cursor !== undefined) {
+      start = /^m[0-9]{1,9}$/.test(query.cursor) ? Number(query.cursor.slice(1)) : -1;
+      if (start < 0 || start > all.length) {
+        throw new InvalidInputError(
+          'Invalid request: cursor: not a cursor of this listing',
+          'invalid_cursor',
+          {
+            errors: [{ path: 'cursor', message: 'not a cursor of this listing' }],
+          },
+        );
+      }
+    }
+    const items = all.slice(start, start + query.limit).map((entry) => ({ ...entry }));
+    const next = start + query.limit;
+    return { items, ...(next < all.length ? { cursor: `m${next}` } : {}) };
+  }
+
+  async saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    this.#checkpoints.push({ ...checkpoint });
+  }
+
+  async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {
+    const all = [...this.#checkpoints].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+    let start = 0;
+    if (cursor !== undefined) {
+      start = /^c[0-9]{1,9}$/.test(cursor) ? Number(cursor.slice(1)) : -1;
+      if (start < 0 || start > all.length) {
+        throw new InvalidInputError(
+          'Invalid request: cursor: not a cursor of this listing',
+          'invalid_cursor',
+          {
+            errors: [{ path: 'cursor', message: 'not a cursor of this listing' }],
+          },
+        );
+      }
+    }
+    return {
+      items: all.slice(start, start + limit),
+      ...(start + limit < all.length ? { cursor: `c${start + limit}` } : {}),
+    };
+  }
+}

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
+import { checkTrail, entryHash, genesisHash, link } from '../../../shared/supervision/audit-chain.js';
+import { checkpointInput, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
+import { InMemoryAuditChains } from '../../support/in-memory-audit-chain.js';
+import { LocalSigner } from '../../support/local-signer.js';
+
+const chain = '2026-12-05.abcdefghijkl';
+const entry = (i: number): AuditEntry => ({
+  at: `2026-12-05T08:00:0${i}.000Z`,
+  actor: 'anonymous',
+  action: 'licence.verified',
+  licenceId: `lic-${i}`,
+  verdict: 'valid',
+});
+/** A chain of `n` entries, linked as the adapter links them. */
+function chainOf(n: number) {
+  const entries: Array<ReturnType<typeof link>> = [];
+  for (let i = 0; i < n; i += 1) entries.push(link(entry(i), chain, entries.at(-1)));
+  return entries;
+}
+
+describe('the chain arithmetic (docs/supervision.md)', () => {
+  it('starts from the SHA-256 of the chain id and hashes the canonical JSON without hash and holderKey', () => {
+    expect(genesisHash(chain)).toBe(createHash('sha256').update(chain).digest('hex'));
+    const [first] = chainOf(1);
+    expect(first).toMatchObject({ chain, seq: 1, prevHash: genesisHash(chain) });
+    const text =
+      `{"action":"licence.verified","actor":"anonymous","at":"2026-12-05T08:00:00.000Z","chain":"${chain}",` +
+      `"licenceId":"lic-0","prevHash":"${genesisHash(chain)}","seq":1,"verdict":"valid"}`;
+    expect(first!.hash).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+    expect(entryHash({ ...first!, holderKey: 'hk' })).toBe(first!.hash);
+    // The documented example.
+    expect(genesisHash(chain)).toBe('9b5efe1e2b404d28db8c782d357919feb681509e684da6f7ccb2a0918fe9ba55');
+  });
+
+  it('verifies an intact chain in any order, and names the first bad entry otherwise', () => {
+    const entries = chainOf(5);
+    expect(checkTrail([...entries].reverse()).faults).toEqual([]);
+    expect(checkTrail([...entries].reverse()).chains).toEqual([{ chain, seq: 5, hash: entries[4]!.hash }]);
+    const edited = entries.map((e, i) => (i === 2 ? { ...e, verdict: 'revoked' } : e));
+    expect(checkTrail(edited).faults).toEqual([{ chain, seq: 3, problem: expect.stringContaining('hash') }]);
+    const forked = [...entries, { ...entries[3]!, actor: 'other' }];
+    expect(checkTrail(forked).faults[0]).toMatchObject({
+      chain,
+      seq: 4,
+      problem: expect.stringContaining('two entries'),
+    });
+    const gap = entries.filter((e) => e.seq !== 2);
+    expect(checkTrail(gap).faults[0]).toMatchObject({
+      chain,
+      seq: 2,
+      problem: expect.stringContaining('missing'),
+    });
+    // Relinked after an edit (hash recomputed): the next link breaks.
+    const relinked = entries.map((e, i) =>
+      i === 1 ? link({ ...entry(1), verdict: 'x' }, chain, entries[0]) : e,
+    );
+    expect(checkTrail(relinked).faults[0]).toMatchObject({
+      seq: 3,
+      problem: expect.stringContaining('prevHash'),
+    });
+  });
+
+  it('holds the entries to a checkpoint’s head: a cut tail and a missing chain are named', () => {
+    const entries = chainOf(4);
+    const head = { chain, seq: 4, hash: entries[3]!.hash };
+    expect(checkTrail(entries, [head]).faults).toEqual([]);
+    expect(checkTrail(entries.slice(0, 3), [head]).faults[0]).toMatchObject({ chain, seq: 4 });
+    expect(checkTrail([], [head]).faults[0]).toMatchObject({ chain, seq: 1 });
+    // Outside the days asked for: not expected.
+    expect(checkTrail([], [head], { from: '2026-12-06', to: '2026-12-06' }).faults).toEqual([]);
+    // Unchained entries are counted, not checked.
+    expect(checkTrail([entry(9)]).unchained).toBe(1);
+  });
+});
+
+describe('signCheckpoint', () => {
+  it('signs every chain head of yesterday and today with the platform signer, typ audit-checkpoint+jwt, and stores it', async () => {
+    const chains = new InMemoryAuditChains();
+    const [a, b] = [chains.writer(), chains.writer()];
+    await a.record({ ...entry(0), at: '2026-12-04T23:00:00.000Z' });
+    await a.record(entry(1));
+    await b.record(entry(2));
+    await b.record(entry(3));
+    await b.record({ ...entry(4), at: '2026-12-01T00:00:00.000Z' });
+    const signer = new LocalSigner();
+    const clock = { now: () => Date.parse('2026-12-05T09:00:00.000Z') };
+    const signed = await signCheckpoint(
+      {},
+      { auditChains: chains, platformSigner: signer, clock, iss: 'https://x' },
+    );
+    const { payload, protectedHeader } = await jwtVerify(
+      signed.jws,
+      createLocalJWKSet({ keys: [await signer.publicJwk()] }),
+      { typ: 'audit-checkpoint+jwt', issuer: 'https://x' },
+    );
+    expect(protectedHeader.kid).toBe(await signer.kid());
+    expect(payload.days).toEqual(['2026-12-04', '2026-12-05']);
+    expect((payload.chains as Array<{ seq: number }>).map((c) => c.seq).sort()).toEqual([1, 1, 2]);
+    expect(await chains.checkpoints(5)).toEqual({ items: [{ at: signed.at, jws: signed.jws }] });
+  });
+
+  it('takes both days or neither, at most 31 days', () => {
+    expect(checkpointInput.safeParse({ from: '2026-12-01' }).success).toBe(false);
+    expect(checkpointInput.safeParse({ from: '2026-12-01', to: '2026-11-30' }).success).toBe(false);
+    expect(checkpointInput.safeParse({ from: '2026-11-01', to: '2026-12-05' }).success).toBe(false);
+    expect(checkpointInput.safeParse({ from: '2026-12-01', to: '2026-12-05' }).success).toBe(true);
+  });
+});
