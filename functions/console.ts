@@ -25,7 +25,7 @@ import { schemaFields, type FormValues } from '../shared/web/console/schema-form
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
 import { CrossSiteError, formFields, sameOrigin } from '../shared/web/kit/form.js';
-import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
+import { html, htmlPage, notice, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { chooseTypeBody, issueFormBody } from '../shared/web/pages/console-issue-page.js';
 import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
 import { consoleListBody } from '../shared/web/pages/console-list-page.js';
@@ -34,7 +34,12 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
 import type { Section } from '../shared/web/kit/layout.js';
 import { SupervisionApi } from '../shared/web/supervision/supervision-api.js';
-import { supervisionOverviewBody } from '../shared/web/pages/supervision-page.js';
+import {
+  supervisionBar,
+  supervisionOverviewBody,
+  supervisionTrailBody,
+} from '../shared/web/pages/supervision-page.js';
+import { checkLicenceTrail } from '../shared/web/supervision/check-licence-trail.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses });
@@ -200,7 +205,16 @@ async function supervisionRoute(
         context,
         200,
         t('电子监察', 'Supervision'),
-        supervisionOverviewBody(t, { clientId: session.clientId, today, days, alerts, alertDays, issuers, types, filters }),
+        supervisionOverviewBody(t, {
+          clientId: session.clientId,
+          today,
+          days,
+          alerts,
+          alertDays,
+          issuers,
+          types,
+          filters,
+        }),
         'supervision',
       );
     },
@@ -216,6 +230,43 @@ async function supervisionRoute(
     'GET /console/licences/{id}': handledAbove,
     'POST /console/licences/{id}/status': handledAbove,
   });
+}
+
+/**
+ * A licence's chained audit trail, checked through the public API as a third party would
+ * (`checkLicenceTrail`). An id the form did not send (blank, too long) is the overview again.
+ */
+async function trailPage(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: SupervisionApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  const licenceId = z.string().trim().min(1).max(200).safeParse(event.queryStringParameters?.licence);
+  if (!licenceId.success) return redirect('/supervision');
+  const entries = await api.auditOfLicence(licenceId.data);
+  const title = t('证照审计链', 'A licence’s audit trail');
+  if (entries.length === 0) {
+    return page(
+      context,
+      404,
+      title,
+      html`${supervisionBar(t, session.clientId)}
+        <h1>${title}</h1>
+        ${notice('error', t('没有这个证照标识的审计记录。', 'There is no audit entry for this licence id.'))}
+        <p><a href="/supervision">${t('返回监察概览', 'Back to the overview')}</a></p>`,
+      'supervision',
+    );
+  }
+  const check = await checkLicenceTrail(dependencies().config.issuerUrl, session.accessToken, entries);
+  return page(
+    context,
+    200,
+    title,
+    supervisionTrailBody(t, { clientId: session.clientId, licenceId: licenceId.data, entries, ...check }),
+    'supervision',
+  );
 }
 
 /** The calendar day `count` days before `date` (`YYYY-MM-DD`). */
@@ -559,7 +610,13 @@ function page(
  * other, and its own scope, so a supervisor's token cannot issue and an issuer's cannot supervise.
  */
 const desks = {
-  issuer: { audience: 'issuer', base: '/console', cookie: consoleCookie, scope: consoleScope, section: 'console' },
+  issuer: {
+    audience: 'issuer',
+    base: '/console',
+    cookie: consoleCookie,
+    scope: consoleScope,
+    section: 'console',
+  },
   supervisor: {
     audience: 'supervisor',
     base: '/supervision',
@@ -581,7 +638,13 @@ function deskOf(event: HttpEvent): Desk {
 
 /** A console's sealed session cookie. */
 function sessionCookie(desk: Desk): SealedCookie<typeof consoleSession> {
-  return new SealedCookie(dependencies().cookieSealer, desk.cookie, consoleSession, expiredGraceSeconds, secure());
+  return new SealedCookie(
+    dependencies().cookieSealer,
+    desk.cookie,
+    consoleSession,
+    expiredGraceSeconds,
+    secure(),
+  );
 }
 
 function ensureSameOrigin(event: HttpEvent): void {

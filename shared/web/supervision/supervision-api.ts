@@ -23,6 +23,23 @@ export const alertSchema = z.object({
 });
 export type Alert = z.output<typeof alertSchema>;
 
+/**
+ * An entry of `GET /supervision/audit` as the trail page shows it: every member kept (`passthrough`),
+ * since the hash covers all of them and the page recomputes it.
+ */
+export const trailEntrySchema = z.looseObject({
+  at: z.string(),
+  action: z.string(),
+  actor: z.string(),
+  verdict: z.string().optional(),
+  reason: z.string().optional(),
+  chain: z.string().optional(),
+  seq: z.number().optional(),
+  prevHash: z.string().optional(),
+  hash: z.string().optional(),
+});
+export type TrailEntry = z.output<typeof trailEntrySchema>;
+
 /** An issuer as the trust list names it, for the page's filter: only what the menu shows. */
 const trustListIssuers = z.object({
   issuers: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
@@ -58,6 +75,12 @@ export class SupervisionApi {
     const answer = z.object({ items: z.array(alertSchema) });
     const { items } = answer.parse(await this.json(`/supervision/alerts?${search(query)}`));
     return items.toSorted((a, b) => b.at.localeCompare(a.at));
+  }
+
+  /** A licence's audit entries, oldest first, each with its place on its hash chain. */
+  async auditOfLicence(licenceId: string): Promise<TrailEntry[]> {
+    const answer = z.object({ items: z.array(trailEntrySchema) });
+    return answer.parse(await this.json(`/supervision/audit?${search({ licence: licenceId })}`)).items;
   }
 
   /**

@@ -58,7 +58,8 @@ export function trendChart(t: Translate, input: TrendChartInput): SafeHtml {
   const plotHeight = height - margin.top - margin.bottom;
   const max = Math.max(0, ...series.flatMap((s) => s.values));
   const { top, step } = niceScale(max);
-  const x = (i: number) => round(margin.left + (dates.length <= 1 ? plotWidth / 2 : (i * plotWidth) / (dates.length - 1)));
+  const x = (i: number) =>
+    round(margin.left + (dates.length <= 1 ? plotWidth / 2 : (i * plotWidth) / (dates.length - 1)));
   const y = (v: number) => round(margin.top + plotHeight - (v / top) * plotHeight);
   const ticks = Array.from({ length: top / step + 1 }, (_, i) => i * step);
   // About six date labels whatever the range: every fifth day of thirty.
@@ -75,7 +76,8 @@ export function trendChart(t: Translate, input: TrendChartInput): SafeHtml {
     <svg
       viewBox="0 0 ${width} ${height}"
       role="img"
-      aria-labelledby="${titleId} ${descId}"
+      aria-labelledby="${titleId}"
+      aria-describedby="${descId}"
       class="trend-chart"
       preserveAspectRatio="xMidYMid meet"
     >
@@ -87,8 +89,15 @@ export function trendChart(t: Translate, input: TrendChartInput): SafeHtml {
         )}
       </desc>
       ${ticks.map(
-        (v) => html`<line class="grid" x1="${margin.left}" x2="${width - margin.right}" y1="${y(v)}" y2="${y(v)}" />
-          <text class="tick" x="${margin.left - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`,
+        (v) =>
+          html`<line
+              class="grid"
+              x1="${margin.left}"
+              x2="${width - margin.right}"
+              y1="${y(v)}"
+              y2="${y(v)}"
+            />
+            <text class="tick" x="${margin.left - 6}" y="${y(v) + 4}" text-anchor="end">${v}</text>`,
       )}
       ${dates.map((date, i) =>
         i % every === 0 || i === dates.length - 1
@@ -98,19 +107,26 @@ export function trendChart(t: Translate, input: TrendChartInput): SafeHtml {
           : '',
       )}
       ${series.map(
-        (s) => html`<g class="series ${s.kind}">
-          <polyline fill="none" points="${s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')}" />
-          ${s.values.map((v, i) =>
-            v > 0 ? html`<circle cx="${x(i)}" cy="${y(v)}" r="3"><title>${dates[i]} ${s.label} ${v}</title></circle>` : '',
-          )}
-        </g>`,
+        (s) =>
+          html`<g class="series ${s.kind}">
+            <polyline fill="none" points="${s.values.map((v, i) => `${x(i)},${y(v)}`).join(' ')}" />
+            ${s.values.map((v, i) =>
+              v > 0
+                ? html`<circle cx="${x(i)}" cy="${y(v)}" r="3"
+                    ><title>${dates[i]} ${s.label} ${v}</title></circle
+                  >`
+                : '',
+            )}
+          </g>`,
       )}
     </svg>
     <details class="trend-data">
       <summary>${t('查看数据表', 'Show the figures as a table')}</summary>
       <div class="table-scroll">
         <table>
-          <caption>${input.title}</caption>
+          <caption>
+            ${input.title}
+          </caption>
           <thead>
             <tr>
               <th scope="col">${t('日期', 'Date')}</th>
@@ -119,10 +135,11 @@ export function trendChart(t: Translate, input: TrendChartInput): SafeHtml {
           </thead>
           <tbody>
             ${dates.map(
-              (date, i) => html`<tr>
-                <th scope="row">${date}</th>
-                ${series.map((s) => html`<td ${attr('class', s.values[i] ? undefined : 'zero')}>${s.values[i] ?? 0}</td>`)}
-              </tr>`,
+              (date, i) =>
+                html`<tr>
+                  <th scope="row">${date}</th>
+                  ${series.map((s) => html`<td ${attr('class', s.values[i] ? undefined : 'zero')}>${s.values[i] ?? 0}</td>`)}
+                </tr>`,
             )}
           </tbody>
         </table>
