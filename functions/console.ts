@@ -13,6 +13,9 @@ import {
   expiredGraceSeconds,
   sessionLifetimeSeconds,
   signIn,
+  supervisionCookie,
+  supervisionScope,
+  consoleScope,
   type ConsoleSession,
 } from '../shared/web/console/console-session.js';
 import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/console/issue-form.js';
@@ -22,12 +25,21 @@ import { schemaFields, type FormValues } from '../shared/web/console/schema-form
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
 import { CrossSiteError, formFields, sameOrigin } from '../shared/web/kit/form.js';
-import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
+import { html, htmlPage, notice, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { chooseTypeBody, issueFormBody } from '../shared/web/pages/console-issue-page.js';
 import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
 import { consoleListBody } from '../shared/web/pages/console-list-page.js';
 import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/console-sign-in-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
+import { calendarDate } from '../shared/web/kit/china-time.js';
+import type { Section } from '../shared/web/kit/layout.js';
+import { SupervisionApi } from '../shared/web/supervision/supervision-api.js';
+import {
+  supervisionBar,
+  supervisionOverviewBody,
+  supervisionTrailBody,
+} from '../shared/web/pages/supervision-page.js';
+import { checkLicenceTrail } from '../shared/web/supervision/check-licence-trail.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses });
@@ -63,34 +75,40 @@ export const handler = webHandler(
   async (event: HttpEvent, context: PageContext): Promise<HttpResult> => {
     const deps = dependencies();
     const now = epochSeconds(deps.clock);
-    const session = await sessionCookie().read(event, now);
+    const desk = deskOf(event);
+    const session = await sessionCookie(desk).read(event, now);
+    const clearCookie = () => sessionCookie(desk).clear();
 
-    if (served.is(event, 'POST /console/login')) return login(event, context, now);
-    if (served.is(event, 'POST /console/logout')) {
+    if (served.is(event, 'POST /console/login') || served.is(event, 'POST /supervision/login'))
+      return login(event, context, now, desk);
+    if (served.is(event, 'POST /console/logout') || served.is(event, 'POST /supervision/logout')) {
       ensureSameOrigin(event);
       // The session is closed server-side, so a copy of the cookie stops working too. The token itself is
       // not revoked: that needs the issuer's secret, which the console never keeps (nor can derive: it holds
       // the web key only); unreachable from the browser, it lapses within ACCESS_TOKEN_TTL_SECONDS.
       if (session) await deps.webSessions.close(session.sid);
-      return redirect('/console?m=signed-out', [clearCookie()]);
+      return redirect(`${desk.base}?m=signed-out`, [clearCookie()]);
     }
     if (session && session.expiresAt > now && !(await deps.webSessions.isOpen(session.sid, now))) {
       if (event.requestContext.http.method === 'POST') ensureSameOrigin(event);
-      return redirect('/console?m=signed-out', [clearCookie()]);
+      return redirect(`${desk.base}?m=signed-out`, [clearCookie()]);
     }
     if (!session || session.expiresAt <= now) {
       // A post without a session is answered like a page: sign in first. Nothing it asked is done.
       if (event.requestContext.http.method === 'POST') ensureSameOrigin(event);
-      if (served.is(event, 'GET /console') && !session)
-        return signInPage(context, 200, signInMessage(event, context));
-      return redirect('/console?m=expired', session ? [clearCookie()] : []);
+      if ((served.is(event, 'GET /console') || served.is(event, 'GET /supervision')) && !session)
+        return signInPage(context, 200, signInMessage(event, context), desk);
+      return redirect(`${desk.base}?m=expired`, session ? [clearCookie()] : []);
     }
 
-    const api = new IssuerApi(deps.config.issuerUrl, session.accessToken);
     try {
-      return await route(event, context, session, api);
+      if (desk.audience === 'supervisor') {
+        const api = new SupervisionApi(deps.config.issuerUrl, session.accessToken);
+        return await supervisionRoute(event, context, session, api);
+      }
+      return await route(event, context, session, new IssuerApi(deps.config.issuerUrl, session.accessToken));
     } catch (error) {
-      if (error instanceof TokenRejectedError) return redirect('/console?m=expired', [clearCookie()]);
+      if (error instanceof TokenRejectedError) return redirect(`${desk.base}?m=expired`, [clearCookie()]);
       throw error;
     }
   },
@@ -108,6 +126,10 @@ async function route(
   return served.dispatch(event, {
     'POST /console/login': handledAbove,
     'POST /console/logout': handledAbove,
+    'GET /supervision': handledAbove,
+    'POST /supervision/login': handledAbove,
+    'POST /supervision/logout': handledAbove,
+    'GET /supervision/trail': handledAbove,
     // A holder in the query is ignored: that filter is only ever posted.
     'GET /console': () =>
       listPage(context, session, api, {
@@ -152,7 +174,107 @@ async function route(
   });
 }
 
-async function login(event: HttpEvent, context: PageContext, now: number): Promise<HttpResult> {
+/** The overview's filter: an unreadable value is no filter, as a menu left at "all" would send. */
+const overviewQuery = z.object({
+  issuer: z.string().trim().min(1).max(100).optional().catch(undefined),
+  type: z.string().trim().min(1).max(100).optional().catch(undefined),
+});
+
+/** Days of trend on the overview, and of alerts. */
+const trendDays = 30;
+const alertDays = 7;
+
+async function supervisionRoute(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: SupervisionApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  return served.dispatch(event, {
+    'GET /supervision': async () => {
+      const filters = overviewQuery.parse(event.queryStringParameters ?? {});
+      const today = calendarDate(new Date(dependencies().clock.now()).toISOString());
+      const [days, alerts, issuers, types] = await Promise.all([
+        api.stats({ from: daysBefore(today, trendDays - 1), to: today, ...filters }),
+        api.alerts({ from: daysBefore(today, alertDays - 1), to: today }),
+        api.issuers(),
+        new IssuerApi(dependencies().config.issuerUrl, session.accessToken).licenceTypes(),
+      ]);
+      return page(
+        context,
+        200,
+        t('电子监察', 'Supervision'),
+        supervisionOverviewBody(t, {
+          clientId: session.clientId,
+          today,
+          days,
+          alerts,
+          alertDays,
+          issuers,
+          types,
+          filters,
+        }),
+        'supervision',
+      );
+    },
+    'GET /supervision/trail': () => trailPage(event, context, session, api),
+    'POST /supervision/login': handledAbove,
+    'POST /supervision/logout': handledAbove,
+    'GET /console': handledAbove,
+    'POST /console': handledAbove,
+    'POST /console/login': handledAbove,
+    'POST /console/logout': handledAbove,
+    'GET /console/licences/new': handledAbove,
+    'POST /console/licences': handledAbove,
+    'GET /console/licences/{id}': handledAbove,
+    'POST /console/licences/{id}/status': handledAbove,
+  });
+}
+
+/**
+ * A licence's chained audit trail, checked through the public API as a third party would
+ * (`checkLicenceTrail`). An id the form did not send (blank, too long) is the overview again.
+ */
+async function trailPage(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: SupervisionApi,
+): Promise<HttpResult> {
+  const { t } = context;
+  const licenceId = z.string().trim().min(1).max(200).safeParse(event.queryStringParameters?.licence);
+  if (!licenceId.success) return redirect('/supervision');
+  const entries = await api.auditOfLicence(licenceId.data);
+  const title = t('证照审计链', 'A licence’s audit trail');
+  if (entries.length === 0) {
+    return page(
+      context,
+      404,
+      title,
+      html`${supervisionBar(t, session.clientId)}
+        <h1>${title}</h1>
+        ${notice('error', t('没有这个证照标识的审计记录。', 'There is no audit entry for this licence id.'))}
+        <p><a href="/supervision">${t('返回监察概览', 'Back to the overview')}</a></p>`,
+      'supervision',
+    );
+  }
+  const check = await checkLicenceTrail(dependencies().config.issuerUrl, session.accessToken, entries);
+  return page(
+    context,
+    200,
+    title,
+    supervisionTrailBody(t, { clientId: session.clientId, licenceId: licenceId.data, entries, ...check }),
+    'supervision',
+  );
+}
+
+/** The calendar day `count` days before `date` (`YYYY-MM-DD`). */
+function daysBefore(date: string, count: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) - count * 86_400_000).toISOString().slice(0, 10);
+}
+
+async function login(event: HttpEvent, context: PageContext, now: number, desk: Desk): Promise<HttpResult> {
   const { t } = context;
   const posted = readForm(event);
   const parsed = signInForm.safeParse(posted);
@@ -163,14 +285,19 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
       if (path === 'clientSecret')
         errors.clientSecret = t('请填写客户端密钥。', 'Please enter the client secret.');
     }
-    return signInPage(context, 400, {
-      clientId: typeof posted.clientId === 'string' ? posted.clientId.slice(0, 200) : '',
-      errors,
-      message: {
-        kind: 'error',
-        text: t('请填写客户端 ID 和密钥。', 'Please enter the client id and secret.'),
+    return signInPage(
+      context,
+      400,
+      {
+        clientId: typeof posted.clientId === 'string' ? posted.clientId.slice(0, 200) : '',
+        errors,
+        message: {
+          kind: 'error',
+          text: t('请填写客户端 ID 和密钥。', 'Please enter the client id and secret.'),
+        },
       },
-    });
+      desk,
+    );
   }
   const { clientId, clientSecret } = parsed.data;
   const deps = dependencies();
@@ -180,14 +307,21 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
     clientSecret,
     now,
     await deps.relayedAddresses.vouch(event.requestContext.http.sourceIp, clientId),
+    desk.scope,
   );
   if ('failure' in result) {
     const text = {
       invalid_client: t('客户端 ID 或密钥不正确。', 'The client id or secret is not correct.'),
-      invalid_scope: t(
-        '此客户端不是发证机关的客户端，无权签发证照（licences:issue）。',
-        'This client is not an issuing agency’s client and may not issue licences (licences:issue).',
-      ),
+      invalid_scope:
+        desk.audience === 'supervisor'
+          ? t(
+              '此客户端不是监察机关的客户端，无权查看监察数据（supervision）。',
+              'This client is not a supervisor’s client and may not read supervision data (supervision).',
+            )
+          : t(
+              '此客户端不是发证机关的客户端，无权签发证照（licences:issue）。',
+              'This client is not an issuing agency’s client and may not issue licences (licences:issue).',
+            ),
       throttled: t(
         `此客户端登录失败次数过多，请 ${result.retryAfterSeconds ?? 60} 秒后再试。`,
         `Too many failed sign-ins for this client; try again in ${result.retryAfterSeconds ?? 60} seconds.`,
@@ -200,11 +334,11 @@ async function login(event: HttpEvent, context: PageContext, now: number): Promi
     const status = { unavailable: 503, invalid_scope: 403, throttled: 429, invalid_client: 401 }[
       result.failure
     ];
-    return signInPage(context, status, { clientId, message: { kind: 'error', text } });
+    return signInPage(context, status, { clientId, message: { kind: 'error', text } }, desk);
   }
   await deps.webSessions.open(result.session.sid, result.session.expiresAt);
-  return redirect('/console', [
-    await sessionCookie().write(result.session, now, sessionLifetimeSeconds(result.session, now)),
+  return redirect(desk.base, [
+    await sessionCookie(desk).write(result.session, now, sessionLifetimeSeconds(result.session, now)),
   ]);
 }
 
@@ -443,12 +577,20 @@ function signInMessage(event: HttpEvent, { t }: PageContext): ConsoleSignInInput
   }
 }
 
-function signInPage(context: PageContext, statusCode: number, input: ConsoleSignInInput): HttpResult {
+function signInPage(
+  context: PageContext,
+  statusCode: number,
+  input: ConsoleSignInInput,
+  desk: Desk,
+): HttpResult {
   return page(
     context,
     statusCode,
-    context.t('发证机关控制台', 'Issuer console'),
-    consoleSignInBody(context.t, input),
+    desk.audience === 'supervisor'
+      ? context.t('电子监察', 'Supervision')
+      : context.t('发证机关控制台', 'Issuer console'),
+    consoleSignInBody(context.t, { ...input, audience: desk.audience }),
+    desk.section,
   );
 }
 
@@ -457,23 +599,52 @@ function page(
   statusCode: number,
   title: string,
   body: ReturnType<typeof consoleSignInBody>,
+  section: Section = 'console',
 ) {
-  return htmlPage(statusCode, renderPage({ ...context, section: 'console', title, body }));
+  return htmlPage(statusCode, renderPage({ ...context, section, title, body }));
 }
 
-/** The console's sealed session cookie. */
-function sessionCookie(): SealedCookie<typeof consoleSession> {
+/**
+ * The two consoles this function serves: the issuing agencies' (`/console`) and the supervising office's
+ * (`/supervision`). Each has its own sealed cookie, so a browser signed in to one is not signed in to the
+ * other, and its own scope, so a supervisor's token cannot issue and an issuer's cannot supervise.
+ */
+const desks = {
+  issuer: {
+    audience: 'issuer',
+    base: '/console',
+    cookie: consoleCookie,
+    scope: consoleScope,
+    section: 'console',
+  },
+  supervisor: {
+    audience: 'supervisor',
+    base: '/supervision',
+    cookie: supervisionCookie,
+    scope: supervisionScope,
+    section: 'supervision',
+  },
+} as const;
+type Desk = (typeof desks)[keyof typeof desks];
+
+function deskOf(event: HttpEvent): Desk {
+  const supervision =
+    served.is(event, 'GET /supervision') ||
+    served.is(event, 'POST /supervision/login') ||
+    served.is(event, 'POST /supervision/logout') ||
+    served.is(event, 'GET /supervision/trail');
+  return supervision ? desks.supervisor : desks.issuer;
+}
+
+/** A console's sealed session cookie. */
+function sessionCookie(desk: Desk): SealedCookie<typeof consoleSession> {
   return new SealedCookie(
     dependencies().cookieSealer,
-    consoleCookie,
+    desk.cookie,
     consoleSession,
     expiredGraceSeconds,
     secure(),
   );
-}
-
-function clearCookie(): string {
-  return sessionCookie().clear();
 }
 
 function ensureSameOrigin(event: HttpEvent): void {

@@ -331,6 +331,13 @@ const table = [
     auth: 'session',
     parameters: licence,
   },
+
+  // The supervising office's console (电子监察), served by the same function with a session of its own.
+  { method: 'GET', path: '/supervision', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/supervision/login', function: 'console', auth: 'session' },
+  { method: 'POST', path: '/supervision/logout', function: 'console', auth: 'session' },
+  // A licence's chained audit trail, checked: the licence id is a query parameter, as the form sends it.
+  { method: 'GET', path: '/supervision/trail', function: 'console', auth: 'session' },
 ] as const satisfies readonly Route[];
 
 export const routes: readonly Route[] = table;

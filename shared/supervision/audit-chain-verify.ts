@@ -6,9 +6,11 @@ import { checkpointTokenType, daysFrom } from './checkpoints.js';
 export interface AuditVerifyOptions {
   /** The service's base URL (its OpenID issuer), e.g. `http://localhost:3000`. */
   base: string;
-  /** A client holding the scope `supervision` (client credentials). */
-  clientId: string;
-  clientSecret: string;
+  /** A client holding the scope `supervision` (client credentials)… */
+  clientId?: string;
+  clientSecret?: string;
+  /** …or an access token of one (the supervision page's session has a token, not the secret). */
+  accessToken?: string;
   /** UTC days, `YYYY-MM-DD`, inclusive. */
   from: string;
   to: string;
@@ -83,17 +85,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   if (!jwksResponse.ok) throw new Error(`GET ${discovery.jwks_uri}: ${jwksResponse.status}`);
   const jwks = createLocalJWKSet((await jwksResponse.json()) as JSONWebKeySet);
 
-  const basic = Buffer.from(
-    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
-  ).toString('base64');
-  const tokenResponse = await get(discovery.token_endpoint, {
-    method: 'POST',
-    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'supervision' }),
-  });
-  const token = ((await tokenResponse.json()) as { access_token?: string }).access_token;
-  if (!tokenResponse.ok || !token)
-    throw new Error(`the token endpoint refused the client (${tokenResponse.status})`);
+  const token = options.accessToken ?? (await clientCredentialsToken(get, discovery.token_endpoint, options));
   const auth = { authorization: `Bearer ${token}` };
 
   if (options.checkpointFirst) {
@@ -163,4 +155,26 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     faults: check.faults,
     badCheckpoints,
   };
+}
+
+/** A `supervision` token for the client of `options`, by the client-credentials grant. */
+async function clientCredentialsToken(
+  get: typeof fetch,
+  tokenEndpoint: string,
+  options: Pick<AuditVerifyOptions, 'clientId' | 'clientSecret'>,
+): Promise<string> {
+  if (options.clientId === undefined || options.clientSecret === undefined)
+    throw new Error('a client id and secret, or an access token, are needed');
+  const basic = Buffer.from(
+    `${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`,
+  ).toString('base64');
+  const tokenResponse = await get(tokenEndpoint, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'supervision' }),
+  });
+  const token = ((await tokenResponse.json()) as { access_token?: string }).access_token;
+  if (!tokenResponse.ok || !token)
+    throw new Error(`the token endpoint refused the client (${tokenResponse.status})`);
+  return token;
 }

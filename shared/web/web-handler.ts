@@ -94,6 +94,7 @@ const sectionHome: Record<Section, string> = {
   verifier: '/verifier',
   demo: '/demo',
   console: '/console',
+  supervision: '/supervision',
 };
 
 /** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */

@@ -12,6 +12,12 @@ export const consoleScope = 'licences:issue';
 /** The sealed cookie's name (also its additional data, so no other cookie's value opens as it). */
 export const consoleCookie = 'console';
 
+/** The scope of the supervision API: the supervision console's sessions can do nothing else. */
+export const supervisionScope = 'supervision';
+
+/** The supervision console's sealed cookie (a session of its own, beside the issuer console's). */
+export const supervisionCookie = 'supervision';
+
 /**
  * What the console keeps between requests, sealed in the visitor's browser: the access token, its
  * expiry and the client id (to greet and to prefill). Never the client secret: it is used once, for the
@@ -37,7 +43,8 @@ export const expiredGraceSeconds = 12 * 3600;
 export type SignInFailure = 'invalid_client' | 'invalid_scope' | 'throttled' | 'unavailable';
 
 /**
- * Signs an issuing agency's client in with the client-credentials grant at our own token endpoint,
+ * Signs a console's client in (an issuing agency's, or with `scope` `supervision` a supervisor's) with the
+ * client-credentials grant at our own token endpoint,
  * through openid-client (so the endpoint comes from discovery and the secret is sent in the
  * Authorization header, URL-encoded as RFC 6749 2.3.1 asks, by a library that gets it right). A refusal
  * is a {@link SignInFailure}; the secret is neither kept nor logged.
@@ -54,6 +61,7 @@ export async function signIn(
   clientSecret: string,
   nowSeconds: number,
   relayedFor?: string,
+  scope: string = consoleScope,
 ): Promise<{ session: ConsoleSession } | { failure: SignInFailure; retryAfterSeconds?: number }> {
   try {
     const config = await configurationFor(issuerUrl, clientId, clientSecret);
@@ -68,9 +76,9 @@ export async function signIn(
           headers: { ...options.headers, [relayedAddressHeader]: relayedFor },
         });
     }
-    const tokens = await client.clientCredentialsGrant(config, { scope: consoleScope });
-    const granted = (tokens.scope ?? consoleScope).split(' ');
-    if (!granted.includes(consoleScope)) return { failure: 'invalid_scope' };
+    const tokens = await client.clientCredentialsGrant(config, { scope });
+    const granted = (tokens.scope ?? scope).split(' ');
+    if (!granted.includes(scope)) return { failure: 'invalid_scope' };
     return {
       session: {
         sid: randomBytes(24).toString('base64url'),

@@ -169,24 +169,44 @@ export class IssuerApi {
     return (await this.send(method, path, body)).json();
   }
 
-  private async send(
+  private send(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Response> {
-    const response = await apiRequest(this.baseUrl, this.accessToken, method, path, {
+    return sendApi(this.baseUrl, this.accessToken, method, path, {
       json: body,
       headers: { accept: 'application/json, image/svg+xml', ...headers },
       fetch: this.fetchImpl,
     });
-    if (response.ok) return response;
-    if (response.status === 401) throw new TokenRejectedError();
-    const problem = await readProblem(response);
-    if (response.status >= 500 || !problem) {
-      // A fault of the API is ours, not the visitor's: the page boundary logs it and shows a request id.
-      throw new Error(`${method} ${path.split('?')[0]} answered ${response.status}`);
-    }
-    throw new ApiProblem(response.status, problem);
   }
+}
+
+/**
+ * One call of our API for a console page ({@link apiRequest}), its refusals typed: a refused token is a
+ * {@link TokenRejectedError} (sign in again), a problem+json refusal an {@link ApiProblem} the page can
+ * explain, anything else (a 5xx, an unreadable refusal) a plain error for the page boundary to log.
+ *
+ * @example
+ * ```ts
+ * const response = await sendApi(issuerUrl, session.accessToken, 'GET', '/supervision/stats?from=…');
+ * ```
+ */
+export async function sendApi(
+  baseUrl: string,
+  accessToken: string,
+  method: string,
+  path: string,
+  options: Parameters<typeof apiRequest>[4] = {},
+): Promise<Response> {
+  const response = await apiRequest(baseUrl, accessToken, method, path, options);
+  if (response.ok) return response;
+  if (response.status === 401) throw new TokenRejectedError();
+  const problem = await readProblem(response);
+  if (response.status >= 500 || !problem) {
+    // A fault of the API is ours, not the visitor's: the page boundary logs it and shows a request id.
+    throw new Error(`${method} ${path.split('?')[0]} answered ${response.status}`);
+  }
+  throw new ApiProblem(response.status, problem);
 }

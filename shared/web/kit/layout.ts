@@ -28,7 +28,7 @@ export const pageHeaders = {
   'permissions-policy': 'camera=(self), microphone=(), geolocation=()',
 } as const;
 
-export type Section = 'home' | 'wallet' | 'verifier' | 'demo' | 'console';
+export type Section = 'home' | 'wallet' | 'verifier' | 'demo' | 'console' | 'supervision';
 
 export interface PageInput {
   lang: Lang;
@@ -54,6 +54,7 @@ const sections: ReadonlyArray<{ id: Section; href: string; zh: string; en: strin
   { id: 'verifier', href: '/verifier', zh: '扫码核验', en: 'Verify' },
   { id: 'demo', href: '/demo', zh: '演示平台', en: 'Demo platform' },
   { id: 'console', href: '/console', zh: '发证机关', en: 'Issuer console' },
+  { id: 'supervision', href: '/supervision', zh: '电子监察', en: 'Supervision' },
 ];
 
 /**

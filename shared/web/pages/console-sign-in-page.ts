@@ -9,6 +9,31 @@ export interface ConsoleSignInInput {
   message?: { kind: 'error' | 'info' | 'success'; text: string };
   /** Messages of single fields (`clientId`, `clientSecret`). */
   errors?: Partial<Record<'clientId' | 'clientSecret', string>>;
+  /** Whose console: an issuing agency's (the default, `/console`) or a supervisor's (`/supervision`). */
+  audience?: 'issuer' | 'supervisor';
+}
+
+/** What differs between the two consoles' sign-in: the title, what it is for, where it posts, the scope. */
+function copyFor(t: Translate, audience: 'issuer' | 'supervisor') {
+  return audience === 'supervisor'
+    ? {
+        title: t('电子监察', 'Supervision'),
+        lead: t(
+          '监察机关用其 OAuth 客户端（范围 supervision）登录，查看统计、趋势和预警，并验证审计记录的完整性。',
+          'The supervising office signs in with its OAuth client (scope supervision) to see statistics, trends and alerts and to check that the audit trail is intact.',
+        ),
+        action: '/supervision/login',
+        scope: 'supervision',
+      }
+    : {
+        title: t('发证机关控制台', 'Issuer console'),
+        lead: t(
+          '发证机关用其 OAuth 客户端登录，签发、查看、暂停、恢复和吊销本机关的电子证照。',
+          'Issuing agencies sign in with their OAuth client to issue, list, suspend, reinstate and revoke their licences.',
+        ),
+        action: '/console/login',
+        scope: 'licences:issue',
+      };
 }
 
 /**
@@ -22,6 +47,7 @@ export interface ConsoleSignInInput {
  */
 export function consoleSignInBody(t: Translate, input: ConsoleSignInInput = {}): SafeHtml {
   const errors = input.errors ?? {};
+  const copy = copyFor(t, input.audience ?? 'issuer');
   const field = (
     name: 'clientId' | 'clientSecret',
     label: string,
@@ -46,13 +72,8 @@ export function consoleSignInBody(t: Translate, input: ConsoleSignInInput = {}):
       />
       ${error ? html`<p class="field-error" id="${errorId}">${error}</p>` : ''}`;
   };
-  return html`<h1>${t('发证机关控制台', 'Issuer console')}</h1>
-    <p class="lead">
-      ${t(
-        '发证机关用其 OAuth 客户端登录，签发、查看、暂停、恢复和吊销本机关的电子证照。',
-        'Issuing agencies sign in with their OAuth client to issue, list, suspend, reinstate and revoke their licences.',
-      )}
-    </p>
+  return html`<h1>${copy.title}</h1>
+    <p class="lead">${copy.lead}</p>
     ${
       input.message
         ? notice(
@@ -64,13 +85,13 @@ export function consoleSignInBody(t: Translate, input: ConsoleSignInInput = {}):
     }
     <section class="card console-sign-in" aria-labelledby="console-sign-in-title">
       <h2 id="console-sign-in-title">${t('登录', 'Sign in')}</h2>
-      <form method="post" action="/console/login" novalidate>
+      <form method="post" action="${copy.action}" novalidate>
         ${field('clientId', t('客户端 ID', 'Client id'), 'text', input.clientId ?? '', 'username')}
         ${field('clientSecret', t('客户端密钥', 'Client secret'), 'password', '', 'current-password')}
         <p class="hint">
           ${t(
-            '密钥只用于向令牌端点换取访问令牌（client_credentials，范围 licences:issue），不会被保存。',
-            'The secret is used once, to obtain an access token (client_credentials, scope licences:issue), and is not kept.',
+            `密钥只用于向令牌端点换取访问令牌（client_credentials，范围 ${copy.scope}），不会被保存。`,
+            `The secret is used once, to obtain an access token (client_credentials, scope ${copy.scope}), and is not kept.`,
           )}
         </p>
         <button type="submit">${t('登录', 'Sign in')}</button>

@@ -1,0 +1,89 @@
+import { chainIdPattern, entryHash } from '../../supervision/audit-chain.js';
+import { verifyAuditTrail } from '../../supervision/audit-chain-verify.js';
+import type { TrailResult } from '../pages/supervision-page.js';
+import type { TrailEntry } from './supervision-api.js';
+
+/** At most this many days of chains are recomputed for one page view; the command checks any range. */
+export const maxTrailDays = 10;
+
+export interface LicenceTrailCheck {
+  result: TrailResult;
+  unchained: number;
+  daysChecked: string[];
+  daysSkipped: number;
+}
+
+/**
+ * Checks a licence's trail as a third party would, through the public API only
+ * (`verifyAuditTrail`: the checkpoints' signatures against the JWKS, then every chain of each day the
+ * licence's entries are on, recomputed from its first entry). A licence's entries alone prove nothing
+ * (an entry removed from the licence's list leaves no gap there), so the chains that hold them are
+ * checked whole. Each of the licence's own entries must also hash to what it claims. The newest days are
+ * checked first, up to {@link maxTrailDays}.
+ *
+ * @example
+ * ```ts
+ * const check = await checkLicenceTrail(issuerUrl, session.accessToken, await api.auditOfLicence(id));
+ * if (check.result.kind === 'broken') console.log(check.result.chain, check.result.seq);
+ * ```
+ */
+export async function checkLicenceTrail(
+  base: string,
+  accessToken: string,
+  entries: readonly TrailEntry[],
+  fetchImpl: typeof fetch = fetch,
+): Promise<LicenceTrailCheck> {
+  const chained = entries.filter((entry) => entry.chain !== undefined);
+  const unchained = entries.length - chained.length;
+  const days = [...new Set(chained.map((entry) => chainIdPattern.exec(entry.chain!)?.[1] ?? ''))]
+    .filter(Boolean)
+    .sort()
+    .reverse();
+  const daysChecked = days.slice(0, maxTrailDays);
+  const daysSkipped = days.length - daysChecked.length;
+  const outcome = (result: TrailResult): LicenceTrailCheck => ({
+    result,
+    unchained,
+    daysChecked,
+    daysSkipped,
+  });
+
+  if (chained.length === 0) return outcome({ kind: 'unchecked' });
+
+  for (const entry of chained) {
+    if (entry.hash !== entryHash(entry)) {
+      return outcome({
+        kind: 'broken',
+        chain: entry.chain!,
+        seq: entry.seq ?? 0,
+        problem: 'the hash does not match the entry’s content',
+      });
+    }
+  }
+
+  const heads = new Map<string, number>();
+  let checkpointAt: number | undefined;
+  for (const day of daysChecked) {
+    const report = await verifyAuditTrail({ base, accessToken, from: day, to: day, fetch: fetchImpl });
+    const [fault] = report.faults;
+    if (fault) return outcome({ kind: 'broken', ...fault });
+    if (report.badCheckpoints.length > 0)
+      return outcome({ kind: 'broken', chain: '-', seq: 0, problem: report.badCheckpoints[0]! });
+    for (const checkpoint of report.checkpoints) {
+      checkpointAt = Math.max(checkpointAt ?? 0, checkpoint.iat);
+      for (const head of checkpoint.chains)
+        heads.set(head.chain, Math.max(heads.get(head.chain) ?? 0, head.seq));
+    }
+  }
+  const checkedDays = new Set(daysChecked);
+  const unsigned = chained.filter((entry) => {
+    const day = chainIdPattern.exec(entry.chain!)?.[1] ?? '';
+    return checkedDays.has(day) && (entry.seq ?? 0) > (heads.get(entry.chain!) ?? 0);
+  }).length;
+  return outcome({
+    kind: 'intact',
+    chains: new Set(chained.map((entry) => entry.chain)).size,
+    ...(checkpointAt !== undefined ? { checkpointAt: new Date(checkpointAt * 1000).toISOString() } : {}),
+    unsigned,
+  });
+}

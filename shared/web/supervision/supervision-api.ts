@@ -1,0 +1,109 @@
+import * as z from 'zod';
+import { sendApi } from '../console/issuer-api.js';
+
+/** One day of `GET /supervision/stats` (API.md, Supervision): counts of events, by China-time day. */
+export const statsDaySchema = z.object({
+  date: z.string(),
+  issued: z.number(),
+  suspended: z.number(),
+  reinstated: z.number(),
+  revoked: z.number(),
+  verified: z.record(z.string(), z.number()),
+  shared: z.number(),
+});
+export type StatsDay = z.output<typeof statsDaySchema>;
+
+/** One alert of `GET /supervision/alerts`. */
+export const alertSchema = z.object({
+  at: z.string(),
+  rule: z.string(),
+  severity: z.string(),
+  subject: z.string(),
+  detail: z.string(),
+});
+export type Alert = z.output<typeof alertSchema>;
+
+/**
+ * An entry of `GET /supervision/audit` as the trail page shows it: every member kept (`passthrough`),
+ * since the hash covers all of them and the page recomputes it.
+ */
+export const trailEntrySchema = z.looseObject({
+  at: z.string(),
+  action: z.string(),
+  actor: z.string(),
+  verdict: z.string().optional(),
+  reason: z.string().optional(),
+  chain: z.string().optional(),
+  seq: z.number().optional(),
+  prevHash: z.string().optional(),
+  hash: z.string().optional(),
+});
+export type TrailEntry = z.output<typeof trailEntrySchema>;
+
+/** An issuer as the trust list names it, for the page's filter: only what the menu shows. */
+const trustListIssuers = z.object({
+  issuers: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
+});
+export type IssuerChoice = z.output<typeof trustListIssuers>['issuers'][number];
+
+/**
+ * The supervision page's client of the supervision API (`/supervision/*`), over HTTP with the supervisor
+ * client's own access token: like the issuer console, the page is a backend-for-frontend with no
+ * privilege of its own, so a supervisor sees here exactly what its API client could read.
+ *
+ * @example
+ * ```ts
+ * const api = new SupervisionApi(issuerUrl, session.accessToken);
+ * const days = await api.stats({ from: '2026-11-06', to: '2026-12-05', issuer: 'iss_…' });
+ * ```
+ */
+export class SupervisionApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly accessToken: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  /** Every day of `from`..`to` (inclusive, `YYYY-MM-DD`), optionally of one issuer and one type. */
+  async stats(query: { from: string; to: string; issuer?: string; type?: string }): Promise<StatsDay[]> {
+    const answer = z.object({ days: z.array(statsDaySchema) });
+    return answer.parse(await this.json(`/supervision/stats?${search(query)}`)).days;
+  }
+
+  /** The alerts raised from `from` to `to` (dates), newest first. */
+  async alerts(query: { from: string; to: string }): Promise<Alert[]> {
+    const answer = z.object({ items: z.array(alertSchema) });
+    const { items } = answer.parse(await this.json(`/supervision/alerts?${search(query)}`));
+    return items.toSorted((a, b) => b.at.localeCompare(a.at));
+  }
+
+  /** A licence's audit entries, oldest first, each with its place on its hash chain. */
+  async auditOfLicence(licenceId: string): Promise<TrailEntry[]> {
+    const answer = z.object({ items: z.array(trailEntrySchema) });
+    return answer.parse(await this.json(`/supervision/audit?${search({ licence: licenceId })}`)).items;
+  }
+
+  /**
+   * The issuers the platform's trust list names, for the filter menu. Read, not verified: it only
+   * labels a menu, and the figures shown are the supervision API's, whatever the menu says.
+   */
+  async issuers(): Promise<IssuerChoice[]> {
+    const response = await this.fetchImpl(new URL('/trust-list', this.baseUrl), {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`GET /trust-list answered ${response.status}`);
+    const payload = (await response.text()).split('.')[1] ?? '';
+    return trustListIssuers.parse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))).issuers;
+  }
+
+  private async json(path: string): Promise<unknown> {
+    const response = await sendApi(this.baseUrl, this.accessToken, 'GET', path, { fetch: this.fetchImpl });
+    return response.json();
+  }
+}
+
+function search(query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value) params.set(name, value);
+  return params.toString();
+}
