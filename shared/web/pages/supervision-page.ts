@@ -4,6 +4,7 @@ import { dateTime } from '../kit/china-time.js';
 import type { LicenceTypeEntry } from '../console/issuer-api.js';
 import type { Alert, IssuerChoice, StatsDay, TrailEntry } from '../supervision/supervision-api.js';
 import { trendChart } from '../supervision/trend-chart.js';
+import type { TrailResult } from '../supervision/check-licence-trail.js';
 
 /**
  * The bar above every signed-in supervision page: who is signed in (a supervisor client), the way back to
@@ -255,21 +256,6 @@ export function supervisionOverviewBody(t: Translate, input: SupervisionOverview
       </form>
     </section>`;
 }
-
-/** What checking a licence's trail found. */
-export type TrailResult =
-  | {
-      kind: 'intact';
-      /** Chains recomputed (every chain of the days the licence's entries are on). */
-      chains: number;
-      /** When the newest verified checkpoint covering those days was signed. */
-      checkpointAt?: string;
-      /** The licence's chained entries after that checkpoint's heads: intact links, not yet signed. */
-      unsigned: number;
-    }
-  | { kind: 'broken'; chain: string; seq: number; problem: string }
-  /** No entry of the licence is on a chain (all written before chains existed). */
-  | { kind: 'unchecked' };
 
 export interface TrailInput {
   clientId: string;

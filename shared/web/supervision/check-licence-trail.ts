@@ -1,7 +1,21 @@
 import { chainIdPattern, entryHash } from '../../supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../supervision/audit-chain-verify.js';
-import type { TrailResult } from '../pages/supervision-page.js';
 import type { TrailEntry } from './supervision-api.js';
+
+/** What checking a licence's trail found. */
+export type TrailResult =
+  | {
+      kind: 'intact';
+      /** Chains recomputed (every chain of the days the licence's entries are on). */
+      chains: number;
+      /** When the newest verified checkpoint covering those days was signed. */
+      checkpointAt?: string;
+      /** The licence's chained entries after that checkpoint's heads: intact links, not yet signed. */
+      unsigned: number;
+    }
+  | { kind: 'broken'; chain: string; seq: number; problem: string }
+  /** No entry of the licence is on a chain (all written before chains existed). */
+  | { kind: 'unchecked' };
 
 /** At most this many days of chains are recomputed for one page view; the command checks any range. */
 export const maxTrailDays = 10;
