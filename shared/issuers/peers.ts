@@ -348,7 +348,7 @@ export async function registerPeer(
  * const view = await refreshPeer('peer_x', deps);
  * ```
  */
-export async function refreshPeer(id: string, deps: PeerDependencies): Promise<PeerView> {
+export async function refreshPeer(id: string, deps: Omit<PeerDependencies, 'audit'>): Promise<PeerView> {
   const peer = await deps.peers.get(id);
   if (!peer) throw new NotFoundError(`No peer ${id}`, 'peer_not_found');
   const { version, ...record } = peer;
@@ -406,7 +406,7 @@ export async function refreshPeer(id: string, deps: PeerDependencies): Promise<P
  * ```
  */
 export async function refreshAllPeers(
-  deps: PeerDependencies,
+  deps: Omit<PeerDependencies, 'audit'>,
 ): Promise<Array<{ id: string; status: PeerStatus | 'failed' }>> {
   const peers = await deps.peers.list();
   const results: Array<{ id: string; status: PeerStatus | 'failed' }> = [];
