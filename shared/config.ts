@@ -90,7 +90,7 @@ const schema = z.object({
     .default('110000'),
   // Peer platforms (跨地区互认, docs/peers.md): a peer's copy older than PEER_STALE_SECONDS is served marked
   // stale; older than PEER_MAX_AGE_SECONDS its issuers are no longer trusted (fail closed).
-  PEER_STALE_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
+  PEER_STALE_SECONDS: z.coerce.number().int().min(1).max(2_592_000).default(86_400),
   PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
   PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
