@@ -59,7 +59,9 @@ export async function spawnRuntime(env: Record<string, string> = {}): Promise<Sp
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as DemoCredentials;
+  const credentials = JSON.parse(
+    await readFile(join(dataDir, 'credentials.json'), 'utf8'),
+  ) as DemoCredentials;
   return {
     baseUrl,
     credentials,

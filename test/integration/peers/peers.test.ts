@@ -140,7 +140,11 @@ describe('peer platforms (跨地区互认)', () => {
     expect(entries).toContainEqual(expect.objectContaining({ action: 'licence.verified', peerId: peerB }));
 
     // Offline: the verifier package with A's trust list only (B's status list fetched at B).
-    const store = new OfflineTrustStore({ baseUrl: a.baseUrl, crypto: nodeEs256, compression: zlibCompression });
+    const store = new OfflineTrustStore({
+      baseUrl: a.baseUrl,
+      crypto: nodeEs256,
+      compression: zlibCompression,
+    });
     const report = await store.sync();
     expect(report.failures).toEqual([]);
     const verifier = createVerifier({ crypto: nodeEs256, trust: store, status: store });
@@ -158,7 +162,9 @@ describe('peer platforms (跨地区互认)', () => {
     await register(b, c, '440000');
     await refresh(a, peerB);
     const cIssuer = c.credentials.issuer.id;
-    expect((await trustList(b)).issuers.find((e) => e.id === cIssuer)).toMatchObject({ peer: expect.any(String) });
+    expect((await trustList(b)).issuers.find((e) => e.id === cIssuer)).toMatchObject({
+      peer: expect.any(String),
+    });
     expect((await trustList(a)).issuers.find((e) => e.id === cIssuer)).toBeUndefined();
     const licence = await issueDrivingLicence(c, await issuerToken(c));
     expect((await verified(a, licence.credential)).verdict).toBe('unknown_issuer');
@@ -284,9 +290,13 @@ describe('peer platforms (跨地区互认)', () => {
 
   it('a removed peer’s issuers leave A’s trust list and verification at once', async () => {
     const licence = await issueDrivingLicence(c, await issuerToken(c));
-    const peers = ((await (
-      await fetch(`${a.baseUrl}/admin/peers`, { headers: { authorization: `Bearer ${await adminToken(a)}` } })
-    ).json()) as { items: Array<{ id: string; baseUrl: string }> }).items;
+    const peers = (
+      (await (
+        await fetch(`${a.baseUrl}/admin/peers`, {
+          headers: { authorization: `Bearer ${await adminToken(a)}` },
+        })
+      ).json()) as { items: Array<{ id: string; baseUrl: string }> }
+    ).items;
     const peerC = peers.find((p) => p.baseUrl === c.baseUrl)!.id;
     expect((await verified(a, licence.credential)).verdict).toBe('valid');
     const removed = await fetch(`${a.baseUrl}/admin/peers/${peerC}`, {
