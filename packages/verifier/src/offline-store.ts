@@ -342,7 +342,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * (absolute) or a presentation's entry (`/status-lists/<issuer id>.<n>`, see {@link StatusQuery}). The
    * checks are those of {@link sync}: signed by a key the trust list gives its issuer, `typ`
    * `statuslist+jwt`, `sub` naming this list (the very `uri`, when absolute) of that issuer, not past its
-   * `exp`; its `ttl` then governs staleness. The list is fetched from this store's `baseUrl` (the path of
+   * `exp`; its `ttl` then governs staleness. The list is fetched from the issuer's `statusBase` when the
+   * trust list gives one (a peer platform's issuer), else from this store's `baseUrl` (the path of
    * `uri`), never from a host a scan names. Needs a trust list (a {@link sync} or {@link restore} first).
    * Throws {@link SyncError} and keeps the previous copy when the list cannot be had, does not verify, or
    * was signed before the copy held (`rolled_back`).
