@@ -152,6 +152,19 @@ describe('peer platforms (跨地区互认)', () => {
     expect(offline).toMatchObject({ verdict: 'valid', status: { source: 'status-list' } });
     expect(offline.issuer).toMatchObject({ id: bIssuer, region: '310000' });
 
+    // Issue 16's goal holds with peers registered: a warm verification of A's own licence makes 2 table
+    // calls; one of a peer's licence reads no licence record (its status comes from the peer's list).
+    const own = await issueDrivingLicence(a, await issuerToken(a));
+    await verified(a, own.credential);
+    a.dynamo!.resetStats();
+    expect((await verified(a, own.credential)).verdict).toBe('valid');
+    const ownCalls = Object.values(a.dynamo!.stats()).reduce((sum, n) => sum + n, 0);
+    expect(ownCalls, JSON.stringify(a.dynamo!.stats())).toBeLessThanOrEqual(2);
+    a.dynamo!.resetStats();
+    expect((await verified(a, licence.credential)).verdict).toBe('valid');
+    // Our issuer store asked for the unknown id (one index query), then the audit entry; no licence read.
+    expect(a.dynamo!.stats()).toEqual({ Query: 1, PutItem: 1 });
+
     // Revoked at B: after a refresh of B (which drops A's cached status lists), A says revoked.
     await changeStatus(b, await issuerToken(b), licence.id, 'revoked');
     await refresh(a, peerB);
@@ -241,6 +254,20 @@ describe('peer platforms (跨地区互认)', () => {
     expect((await trustList(a)).issuers.filter((e) => e.peer === id).map((e) => e.id)).toEqual([
       'iss_fake_good',
     ]);
+    // Signed by a key that was not pinned: refused, recorded as untrusted, the last good copy stays.
+    const intruder = await generateKeyPair('ES256');
+    const good_ = served;
+    served = await new SignJWT({ ttl: 3600, issuers: [] })
+      .setProtectedHeader({ alg: 'ES256', typ: 'trust-list+jwt', kid: 'fake-1' })
+      .setIssuer(fake.url('').replace(/\/$/, ''))
+      .setIssuedAt(now + 60)
+      .setExpirationTime(now + 86_400)
+      .sign(intruder.privateKey);
+    expect(await refresh(a, id)).toMatchObject({ status: 'untrusted', lastError: { code: 'untrusted' } });
+    expect((await trustList(a)).issuers.filter((e) => e.peer === id).map((e) => e.id)).toEqual([
+      'iss_fake_good',
+    ]);
+    served = good_;
     // The same list again: accepted (no error), the copy unchanged.
     served = await signed(now);
     const same = await refresh(a, id);
