@@ -15,6 +15,7 @@ import {
   secrets,
   keys,
   signerFor,
+  peers,
 } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
@@ -30,6 +31,13 @@ import { issuerView } from '../shared/issuers/issuer.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
 import { registerClient, registerClientInput } from '../shared/clients/register-client.js';
+import {
+  peerView,
+  refreshPeer,
+  registerPeer,
+  registerPeerInput,
+  removePeer,
+} from '../shared/issuers/peers.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -45,12 +53,13 @@ const dependencies = composition({
   secrets,
   keys,
   signerFor,
+  peers,
 });
 const served = routesOf('admin');
 
 /**
- * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them, and
- * registering relying parties.
+ * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them,
+ * registering relying parties, and peer platforms (跨地区互认, docs/peers.md).
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
@@ -82,5 +91,19 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
+    'POST /admin/peers': async () => {
+      const { id } = await registerPeer(parseJsonBody(event, registerPeerInput), context, deps);
+      return json(201, { id }, { location: `/admin/peers/${id}` });
+    },
+    'GET /admin/peers': async () => {
+      const now = deps.clock.now();
+      const items = (await deps.peers.list()).map((peer) => peerView(peer, now, deps.config));
+      return json(200, { items });
+    },
+    'POST /admin/peers/{id}/refresh': async () => json(200, await refreshPeer(issuerId, deps)),
+    'DELETE /admin/peers/{id}': async () => {
+      await removePeer(issuerId, context, deps);
+      return { statusCode: 204 };
+    },
   });
 }, served.edge);

@@ -231,11 +231,20 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   admin: {
     table: {
       items: {
-        GetItem: [...accessTokens, partitions.issuer],
-        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.audit, partitions.auditChain],
-        DeleteItem: [partitions.issuer, partitions.oidcModel('Client')],
+        GetItem: [...accessTokens, partitions.issuer, partitions.peers],
+        PutItem: [
+          partitions.issuer,
+          partitions.oidcModel('Client'),
+          partitions.audit,
+          partitions.auditChain,
+          partitions.peers,
+        ],
+        DeleteItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
       },
-      queries: ['gsi1'],
+      // Peers (docs/peers.md): every issuer (gsi2) and every peer (the `peers` partition) to keep ids and
+      // credit codes apart.
+      queries: ['gsi1', 'gsi2'],
+      partitionQueries: [partitions.peers],
     },
     lookupMac: true,
     issuerKeys: 'provision',
@@ -298,6 +307,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [partitions.trustList],
       },
       queries: ['gsi2', 'gsi1'],
+      // The peers' accepted issuers are listed too (docs/peers.md).
+      partitionQueries: [partitions.peers],
     },
     platformKey: 'sign',
   },
@@ -318,6 +329,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         BatchWriteItem: [partitions.audit, partitions.auditChain],
       },
       queries: ['gsi1'],
+      // The peers and their accepted issuers, kept per container (docs/peers.md): never on the path of a
+      // licence of ours once the container is warm.
+      partitionQueries: [partitions.peers],
     },
     platformKey: 'publicKey',
     previousPlatformKeys: true,
@@ -433,6 +447,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
     },
     platformKey: 'sign',
+  },
+  // The schedule refreshing the peer platforms (functions/peers.ts, docs/peers.md): every peer (query of
+  // the `peers` partition, get, versioned put) and our issuers (gsi2) to keep ids and credit codes apart.
+  // It fetches the peers' trust lists over HTTPS and verifies them with their pinned keys: no KMS key.
+  peers: {
+    table: {
+      items: { GetItem: [partitions.peers], PutItem: [partitions.peers] },
+      queries: ['gsi2'],
+      partitionQueries: [partitions.peers],
+    },
   },
   // The wallet, the demo platform and the issuer console are backends-for-frontends: OAuth clients of the
   // service's own public API over HTTPS, like any platform, with no signing permission. Each derives from

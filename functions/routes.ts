@@ -33,6 +33,8 @@ export const functionNames = [
   // the event source mapping in AWS and by the local runtime's stream tap (infra/local/streams.ts).
   'supervision-events',
   'audit',
+  // No route: the schedule that refreshes the peer platforms' trust lists (跨地区互认, docs/peers.md).
+  'peers',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -71,6 +73,7 @@ function oidc<
 }
 const licence = { id: 'licenceId' } as const;
 const issuer = { id: 'issuerId' } as const;
+const peer = { id: 'peerId' } as const;
 const scanCode = { code: 'scanLoginCode' } as const;
 
 /** The table with its literal types, from which route keys are derived ({@link RouteKey}). */
@@ -166,6 +169,23 @@ const table = [
   },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
   { method: 'GET', path: '/admin/audit', function: 'admin', auth: { scope: 'admin' } },
+  // Peer platforms (跨地区互认, docs/peers.md).
+  { method: 'POST', path: '/admin/peers', function: 'admin', auth: { scope: 'admin' } },
+  { method: 'GET', path: '/admin/peers', function: 'admin', auth: { scope: 'admin' } },
+  {
+    method: 'POST',
+    path: '/admin/peers/{id}/refresh',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: peer,
+  },
+  {
+    method: 'DELETE',
+    path: '/admin/peers/{id}',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: peer,
+  },
   // 电子监察 (docs/supervision-statistics-and-alerts.md): counters and alerts kept by supervision-events.
   { method: 'GET', path: '/supervision/stats', function: 'supervision', auth: { scope: 'supervision' } },
   { method: 'GET', path: '/supervision/alerts', function: 'supervision', auth: { scope: 'supervision' } },

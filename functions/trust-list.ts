@@ -1,6 +1,6 @@
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
-import { kms, doc, issuers, trustList, platformSigner, statusLists } from './composition/factories.js';
+import { kms, doc, issuers, trustList, platformSigner, statusLists, peers } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
@@ -8,7 +8,7 @@ import { issuerMetadata, trustListMediaType } from '../shared/licence/trust-list
 import { trustListToken } from '../shared/licence/trust-list-token.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, issuers, statusLists, trustList, platformSigner });
+const dependencies = composition({ kms, doc, issuers, statusLists, trustList, platformSigner, peers });
 const served = routesOf('trust-list');
 
 /**

@@ -9,6 +9,7 @@ import {
   groupCommitAudit,
   platformSigner,
   platformPreviousSigners,
+  peers,
 } from './composition/factories.js';
 import { TooLargeError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -30,6 +31,8 @@ const dependencies = composition({
   audit: groupCommitAudit,
   platformSigner,
   platformPreviousSigners,
+  // Peer platforms (跨地区互认): read per container, like issuers (docs/peers.md).
+  peers,
 });
 
 /**

@@ -14,7 +14,7 @@ import { ServiceKeys } from './constructs/keys.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
-import { prefixes } from '../shared/adapters/dynamo/keys.js';
+import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
 
 /** The repository root: function entries and the lock file are found from here. */
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -129,6 +129,13 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     config: true,
   },
   // A batch of up to 100 audit entries: a few dozen counter updates and, rarely, an alert.
+  // Fetches each peer platform's trust list (5 s each at most) every 15 minutes.
+  peers: {
+    description: 'elicence peer platforms refresh (scheduled)',
+    memorySize: 512,
+    timeout: Duration.seconds(60),
+    config: true,
+  },
   'supervision-events': {
     description: 'elicence supervision stream consumer (statistics, alerts)',
     memorySize: 512,
@@ -164,6 +171,11 @@ export interface ElicenceStackProps extends StackProps {
   platformKeys?: readonly string[];
   /** The RSA platform key generations (RS256 ID tokens), rotated as {@link platformKeys}. Default `['1']`. */
   platformRsaKeys?: readonly string[];
+  /**
+   * The administrative division (GB/T 2260) this platform serves, given to the functions that read peer
+   * platforms (docs/peers.md): no peer may add an issuer within it. Default `110000`.
+   */
+  platformRegion?: string;
 }
 
 /**
@@ -182,6 +194,7 @@ export class ElicenceStack extends Stack {
   readonly alarmNotifications: AlarmNotifications;
   readonly supervisionStream: StreamConsumer;
   readonly auditCheckpoints: events.Rule;
+  readonly peerRefresh: events.Rule;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -237,6 +250,9 @@ export class ElicenceStack extends Stack {
           ...(grants.pii && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && { SMS_SENDER: 'sns' }),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alarmTopic.topicArn }),
+          ...(grants.table?.partitionQueries?.includes(leadingKeys.peers) && {
+            PLATFORM_REGION: props.platformRegion ?? '110000',
+          }),
           ...spec.environment,
         },
         logLevel,
@@ -262,6 +278,14 @@ export class ElicenceStack extends Stack {
       description: 'Signs a checkpoint of the audit trail chains (yesterday and today, UTC)',
       schedule: events.Schedule.cron({ minute: '15', hour: '0' }),
       targets: [new eventTargets.LambdaFunction(functions.audit.function, { retryAttempts: 2 })],
+    });
+
+    // Peer platforms' trust lists (跨地区互认, docs/peers.md) fetched every 15 minutes; admins also refresh
+    // one on demand. Its grants are functions/grants.ts `peers`: the peers' items and the issuers' index.
+    this.peerRefresh = new events.Rule(this, 'PeerRefreshSchedule', {
+      description: 'Refreshes the peer platforms’ trust lists',
+      schedule: events.Schedule.rate(Duration.minutes(15)),
+      targets: [new eventTargets.LambdaFunction(functions.peers.function, { retryAttempts: 1 })],
     });
 
     const withIssuerKeys = (use: FunctionGrants['issuerKeys']) =>

@@ -82,6 +82,17 @@ const schema = z.object({
   // How long a /verify container keeps an issuer record (docs/verifier.md): a withdrawal or key rotation
   // made in another container counts within this time; 0 reads the record on every verification.
   ISSUER_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
+  // The administrative division (GB/T 2260) this platform serves, e.g. 110000 (Beijing): a peer platform's
+  // trust list never adds an issuer within it (docs/peers.md); the local seed names its demo issuer after it.
+  PLATFORM_REGION: z
+    .string()
+    .regex(/^\d{6}$/, 'must be a six-digit administrative division code (GB/T 2260) such as 110000')
+    .default('110000'),
+  // Peer platforms (跨地区互认, docs/peers.md): a peer's copy older than PEER_STALE_SECONDS is served marked
+  // stale; older than PEER_MAX_AGE_SECONDS its issuers are no longer trusted (fail closed).
+  PEER_STALE_SECONDS: z.coerce.number().int().min(1).max(2_592_000).default(86_400),
+  PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
+  PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
   ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -182,6 +193,14 @@ export interface Config {
    */
   readonly issuerCacheSeconds: number;
   readonly logLevel: string;
+  /** The administrative division this platform serves (`PLATFORM_REGION`, six digits, default 110000). */
+  readonly platformRegion: string;
+  /** Peer platforms' copies (docs/peers.md): when one is stale, when it is dropped, how long a fetch may take. */
+  readonly peers: {
+    readonly staleSeconds: number;
+    readonly maxAgeSeconds: number;
+    readonly fetchTimeoutMs: number;
+  };
   readonly alertThresholds: AlertThresholds;
   /** Where alerts are announced: `outbox` (`DATA_DIR/outbox/alerts.jsonl`) or `sns` (the alarm topic). */
   readonly alertPublisher: 'outbox' | 'sns';
@@ -275,6 +294,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : { kind: 'local' },
     logLevel: e.LOG_LEVEL,
+    platformRegion: e.PLATFORM_REGION,
+    peers: {
+      staleSeconds: e.PEER_STALE_SECONDS,
+      maxAgeSeconds: Math.max(e.PEER_MAX_AGE_SECONDS, e.PEER_STALE_SECONDS),
+      fetchTimeoutMs: e.PEER_FETCH_TIMEOUT_MS,
+    },
     alertThresholds: {
       scanFailuresWindowSeconds: e.ALERT_SCAN_FAILURES_WINDOW_SECONDS,
       scanFailuresPerLicence: e.ALERT_SCAN_FAILURES_PER_LICENCE,

@@ -13,6 +13,8 @@ export type ErrorKind =
   | 'not_found'
   /** The state does not allow it, or a concurrent write won. */
   | 'conflict'
+  /** Well formed, but what it names cannot be accepted (a peer whose pinned keys do not verify its list). */
+  | 'unprocessable'
   /** The input is larger than accepted. */
   | 'too_large'
   /** The address of the request is longer than accepted. */
@@ -127,6 +129,19 @@ export class ConflictError extends ServiceError {
   constructor(message: string, code = 'conflict', options?: ServiceErrorOptions) {
     super(code, message, options);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * The request is well formed but what it names cannot be accepted: e.g. a peer platform whose pinned
+ * keys do not verify the trust list it serves (`peer_untrusted`).
+ */
+export class UnprocessableError extends ServiceError {
+  readonly kind = 'unprocessable';
+
+  constructor(message: string, code = 'unprocessable', options?: ServiceErrorOptions) {
+    super(code, message, options);
+    this.name = 'UnprocessableError';
   }
 }
 

@@ -36,6 +36,7 @@ import {
   dynamoSmsCodeStore,
   dynamoStatusListStore,
   dynamoTrustListStore,
+  dynamoPeerStore,
   dynamoUsageRecord,
 } from '../../shared/adapters/dynamo/index.js';
 import {
@@ -114,6 +115,7 @@ export const signerFor =
 export const issuers = (c: Needs<'doc'>) => dynamoIssuerStore(c.doc);
 export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
+export const peers = (c: Needs<'doc'>) => dynamoPeerStore(c.doc);
 /**
  * The registries the seed fills, in the table; with `REGISTRIES=http`, people are found through the
  * population service (entities and the seed's writes stay on the table, which nothing then reads for people).

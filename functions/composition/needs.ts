@@ -27,6 +27,7 @@ import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
 import type { StatusListStore } from '../../shared/licence/status-list-store.js';
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
+import type { PeerStore } from '../../shared/issuers/peer-store.js';
 import type { ClientSecrets } from '../../shared/clients/client-secrets.js';
 import type { ClientStore } from '../../shared/clients/client-store.js';
 import type { UsageRecord } from '../../shared/licence/usage-record.js';
@@ -82,6 +83,8 @@ export interface Dependencies extends Connections {
   issuers: IssuerStore;
   statusLists: StatusListStore;
   trustList: TrustListStore;
+  /** Peer platforms (跨地区互认) with the last good copy of their trust lists. */
+  peers: PeerStore;
   /**
    * The population and entity registries: the local stand-in, which the seed fills; with
    * `REGISTRIES=http`, people are found through the population service instead (entities stay local).

@@ -34,6 +34,7 @@ import { createIssuerInput, createdIssuerAnswerSchema } from '../../shared/issue
 import { issuerViewSchema } from '../../shared/issuers/issuer.js';
 import { rotateIssuerKeyInput } from '../../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuerInput } from '../../shared/issuers/withdraw-issuer.js';
+import { peerViewSchema, registerPeerInput } from '../../shared/issuers/peers.js';
 import { catalogueSchema, licenceTypeViewSchema } from '../../shared/licence/catalogue.js';
 import { changeStatusInput } from '../../shared/licence/change-status.js';
 import { heldLicencesSchema } from '../../shared/licence/holder-licences.js';
@@ -279,6 +280,37 @@ export const operations: Operations = {
     tag: 'Admin',
     query: auditQuery,
     responses: { 200: { description: 'Its entries, oldest first', schema: auditTrailSchema } },
+  },
+  'POST /admin/peers': {
+    operationId: 'registerPeer',
+    summary: 'Register a peer platform (跨地区互认) with its pinned public keys',
+    description:
+      'The peer’s `/trust-list` is fetched and must verify with the pinned keys (ES256, `typ: trust-list+jwt`, ' +
+      '`iss` its base URL); its active issuers within its region then appear in our trust list with `peer`.',
+    tag: 'Admin',
+    body: registerPeerInput,
+    responses: { 201: { description: 'Registered', schema: z.object({ id: z.string() }) } },
+    problems: { 409: ['peer_exists'], 422: ['peer_untrusted'], 502: ['peer_unreachable'] },
+  },
+  'GET /admin/peers': {
+    operationId: 'listPeers',
+    summary: 'The peer platforms, each with when it was fetched, its trust list’s iat and its status',
+    tag: 'Admin',
+    responses: { 200: { description: 'Every peer', schema: z.object({ items: z.array(peerViewSchema) }) } },
+  },
+  'POST /admin/peers/{id}/refresh': {
+    operationId: 'refreshPeer',
+    summary: 'Fetch a peer’s trust list now (a failure is recorded; the last good copy stays)',
+    tag: 'Admin',
+    responses: { 200: { description: 'The peer after the refresh', schema: peerViewSchema } },
+    problems: { 404: ['peer_not_found'] },
+  },
+  'DELETE /admin/peers/{id}': {
+    operationId: 'removePeer',
+    summary: 'Remove a peer: its issuers leave our trust list at once',
+    tag: 'Admin',
+    responses: { 204: { description: 'Removed' } },
+    problems: { 404: ['peer_not_found'] },
   },
   'GET /supervision/audit': {
     operationId: 'supervisionAudit',

@@ -1,5 +1,6 @@
 import { demoPlatformClientId } from '../../shared/identifiers/client-ids.js';
 import { idNumberCheckCharacter } from '../../shared/identifiers/id-number.js';
+import { creditCodeCheckCharacter } from '../../shared/identifiers/credit-code.js';
 
 /**
  * The synthetic people of the local demo, besides the demo citizen: name, region code (GB/T 2260), birth
@@ -85,3 +86,30 @@ export const syntheticPeople: readonly SyntheticPerson[] = [
   { idNumber: demo.citizen.idNumber, name: demo.citizen.name, phone: demo.citizen.phone },
   ...registryPeople,
 ];
+
+/**
+ * The demo issuer of a platform serving `region` (`PLATFORM_REGION`): the Beijing one above for the
+ * default `110000`; for another region the same agency there, its credit code (valid by GB 32100) naming
+ * that region, so that several local instances (peer platforms, docs/peers.md) have distinct issuers.
+ *
+ * @example
+ * ```ts
+ * demoIssuerFor('310000').creditCode; // '113100000000132238'
+ * ```
+ */
+export function demoIssuerFor(region: string): {
+  name: string;
+  creditCode: string;
+  region: string;
+  licenceTypes: readonly string[];
+} {
+  if (region === demo.issuer.region) return demo.issuer;
+  // The organisation code (00001322, check 3) of the Beijing demo issuer, under the other region.
+  const first17 = `11${region}000013223`;
+  return {
+    ...demo.issuer,
+    name: `${region} 政务服务管理局 (Government Services Administration of ${region}, demo)`,
+    creditCode: `${first17}${creditCodeCheckCharacter(first17)}`,
+    region,
+  };
+}

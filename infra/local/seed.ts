@@ -10,7 +10,7 @@ import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { clientMetadata, registerClientInput } from '../../shared/clients/register-client.js';
-import { demo, registryPeople, syntheticPeople, type SyntheticPerson } from './demo-data.js';
+import { demo, demoIssuerFor, registryPeople, syntheticPeople, type SyntheticPerson } from './demo-data.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
 export interface DemoCredentials {
@@ -69,14 +69,16 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     ),
   );
 
+  // Named after the platform's region, so that local peer platforms (docs/peers.md) differ.
+  const demoIssuer = demoIssuerFor(deps.config.platformRegion);
   const issuer =
-    (await deps.issuers.findByCreditCode(demo.issuer.creditCode)) ??
+    (await deps.issuers.findByCreditCode(demoIssuer.creditCode)) ??
     (
       await createIssuer(
         {
-          ...demo.issuer,
-          creditCode: parseCreditCode(demo.issuer.creditCode),
-          licenceTypes: [...demo.issuer.licenceTypes],
+          ...demoIssuer,
+          creditCode: parseCreditCode(demoIssuer.creditCode),
+          licenceTypes: [...demoIssuer.licenceTypes],
         },
         deps,
       )
@@ -174,6 +176,8 @@ async function issueDemoLicences(deps: Dependencies, issuer: Issuer, baseUrl: st
     },
   ];
   for (const { holderKey, idempotencyKey, input } of wanted) {
+    // The demo entity is in Beijing: an issuer of another region may not issue its business licence.
+    if (input.type === 'business-licence' && issuer.region !== demo.issuer.region) continue;
     const held = await deps.licences.listByHolder(holderKey);
     if (held.some((licence) => licence.type === input.type && licence.issuerId === issuer.id)) continue;
     await issueLicence(

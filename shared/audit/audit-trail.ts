@@ -23,6 +23,9 @@ export const auditEntrySchema = z
       .string()
       .optional()
       .meta({ description: 'For shares with a platform (授权用证): the purpose the platform stated' }),
+    peerId: z.string().optional().meta({
+      description: 'The peer platform (跨地区互认) an entry is about, or whose licence was verified',
+    }),
     chain: z.string().optional().meta({
       description:
         'The hash chain the entry is on (`<YYYY-MM-DD>.<writer>`); absent on entries older than chains',

@@ -24,7 +24,8 @@ export type ParameterKind =
   | 'scanLoginCode'
   | 'assetFile'
   | 'passkeyId'
-  | 'authorizationId';
+  | 'authorizationId'
+  | 'peerId';
 
 /**
  * What the edge needs to know of the function it fronts, which the function knows from the route table
@@ -71,6 +72,8 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
     notFound: 'licence_not_found',
   },
   issuerId: { ...urlSafe(100), notFound: 'issuer_not_found' },
+  // `peer_<random>` (shared/issuers/peers.ts).
+  peerId: { ...urlSafe(100), notFound: 'peer_not_found' },
   // A licence type's kebab-case slug (shared/licence/catalogue.ts).
   licenceTypeCode: {
     pattern: /^[a-z0-9-]{1,64}$/,

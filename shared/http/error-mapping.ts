@@ -11,6 +11,7 @@ export const statusOfKind: Readonly<Record<ErrorKind, number>> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unprocessable: 422,
   too_large: 413,
   uri_too_long: 414,
   unsupported_media_type: 415,

@@ -4,6 +4,8 @@ import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import type { PeerStore } from '../issuers/peer-store.js';
+import { peerTrustListIssuers, type PeerSettings } from '../issuers/peers.js';
 import { findLicenceType } from './catalogue.js';
 import { canonicalJson, trustListIssuers } from './trust-list.js';
 import { LIST_SIZE, type StatusListStore } from './status-list-store.js';
@@ -27,7 +29,9 @@ export interface TrustListDependencies {
   trustList: TrustListStore;
   platformSigner: Signer;
   clock: Clock;
-  config: { issuerUrl: string };
+  /** Peer platforms (跨地区互认): their accepted issuers are listed too, each with `peer`. */
+  peers?: Pick<PeerStore, 'list'>;
+  config: { issuerUrl: string } & Partial<PeerSettings>;
 }
 
 /**
@@ -49,7 +53,7 @@ export interface TrustListDependencies {
 /** The token, and `ttl`: the seconds a consumer may cache it (what is left of its `ttl` from its `iat`). */
 export async function trustListToken(deps: TrustListDependencies): Promise<{ jws: string; ttl: number }> {
   const iss = deps.config.issuerUrl;
-  const all = await deps.issuers.listAll();
+  const [all, peers] = await Promise.all([deps.issuers.listAll(), deps.peers?.list() ?? []]);
   // Each active issuer's list count, so that verifiers fetch exactly its lists instead of probing to a 404.
   const counts = new Map(
     await Promise.all(
@@ -62,6 +66,17 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
     ),
   );
   const issuers = trustListIssuers(all, counts, (code) => findLicenceType(code)?.typeCode);
+  const { platformRegion, peers: peerSettings } = deps.config;
+  if (peers.length > 0 && platformRegion !== undefined && peerSettings !== undefined) {
+    // The peers' active issuers, after ours (docs/peers.md): a peer changing, or going stale past the
+    // hard maximum age, changes the content, so the list is signed again.
+    const now = deps.clock.now();
+    issuers.push(
+      ...peerTrustListIssuers(peers, all, now, { platformRegion, peers: peerSettings }).sort((a, b) =>
+        a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+      ),
+    );
+  }
   // The platform key's kid too: after a rotation the list is signed again by the new key.
   const kid = await deps.platformSigner.kid();
   const contentHash = createHash('sha256')

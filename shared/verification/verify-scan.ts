@@ -17,10 +17,15 @@ import { logger } from '../logger.js';
 import { createNodeVerifier } from '../../packages/verifier/src/node.js';
 import { readScan } from '../../packages/verifier/src/input.js';
 import { licenceRecordOnce, storeTrust } from './online.js';
+import { PeerTrust, withPeers } from './peer-trust.js';
+import type { PeerStore } from '../issuers/peer-store.js';
+import type { PeerSettings } from '../issuers/peers.js';
 import { IssuerCache } from '../issuers/issuer-cache.js';
 import type { Config } from '../config.js';
 import type { LicenceRecord } from '../licence/licence.js';
 import type { VerificationResult } from '../../packages/verifier/src/verdict.js';
+import type { StatusSource } from '../../packages/verifier/src/trust.js';
+import type { PeerOfIssuer } from './peer-trust.js';
 import type { Verifier } from '../../packages/verifier/src/verifier.js';
 
 /** The body of `POST /verify`; the text is bounded by the verifier itself (a longer scan is `malformed`). */
@@ -37,7 +42,9 @@ export interface VerifyScanDependencies {
   audit: AuditTrail;
   clock: Clock;
   /** With it, issuer records are kept per container for `issuerCacheSeconds`; without, read each time. */
-  config?: Pick<Config, 'issuerCacheSeconds'>;
+  config?: Pick<Config, 'issuerCacheSeconds'> & Partial<PeerSettings>;
+  /** Peer platforms (跨地区互认): their issuers' licences verify too, statuses from their status lists. */
+  peers?: Pick<PeerStore, 'list'>;
 }
 
 /** Who asked: a verifier client (scope `licences:verify`) sees the disclosed fields; anyone else does not. */
@@ -74,7 +81,22 @@ export const verifyResponseSchema = z
         validUntil: z.string().optional(),
       })
       .optional(),
-    issuer: z.object({ id: z.string(), name: z.string(), creditCode: z.string() }).optional(),
+    issuer: z
+      .object({
+        id: z.string(),
+        name: z.string(),
+        creditCode: z.string(),
+        region: z.string().optional().meta({ description: 'The administrative division it serves' }),
+        peer: z.object({ id: z.string(), region: z.string(), fetchedAt: z.string() }).optional().meta({
+          description:
+            'For an issuer of a peer platform (跨地区互认): the peer, and when its trust list was last fetched',
+        }),
+      })
+      .optional(),
+    stale: z.boolean().optional().meta({
+      description:
+        'True when the verdict rests on a peer platform’s copy older than the configured stale age (docs/peers.md)',
+    }),
   })
   .meta({
     title: 'VerifyAnswer',
@@ -122,19 +144,29 @@ function visibleFields(type: string, fields: Record<string, unknown>): Record<st
 }
 
 /** One verifier per set of dependencies: its imported keys are kept across requests. */
-const verifiers = new WeakMap<VerifyScanDependencies, Verifier>();
+const verifiers = new WeakMap<VerifyScanDependencies, { verifier: Verifier; peers?: PeerTrust }>();
 
-function verifierFor(deps: VerifyScanDependencies): Verifier {
-  let verifier = verifiers.get(deps);
-  if (!verifier) {
+function verifierFor(deps: VerifyScanDependencies): { verifier: Verifier; peers?: PeerTrust } {
+  let made = verifiers.get(deps);
+  if (!made) {
     const lifetime = (deps.config?.issuerCacheSeconds ?? 0) * 1000;
-    verifier = createNodeVerifier({
-      trust: storeTrust({ ...deps, ...(lifetime > 0 && { cache: new IssuerCache(lifetime, deps.clock) }) }),
+    const ours = storeTrust({
+      ...deps,
+      ...(lifetime > 0 && { cache: new IssuerCache(lifetime, deps.clock) }),
+    });
+    const { platformRegion, peers: peerSettings } = deps.config ?? {};
+    const peers =
+      deps.peers && platformRegion !== undefined && peerSettings !== undefined
+        ? new PeerTrust(deps.peers, { platformRegion, peers: peerSettings }, deps.clock, lifetime)
+        : undefined;
+    const verifier = createNodeVerifier({
+      trust: peers ? withPeers(ours, peers) : ours,
       clock: () => deps.clock.now(),
     });
-    verifiers.set(deps, verifier);
+    made = { verifier, ...(peers && { peers }) };
+    verifiers.set(deps, made);
   }
-  return verifier;
+  return made;
 }
 
 /** Verdicts reached only after the signature and the signer's trust were checked. */
@@ -216,12 +248,24 @@ export async function verifyScan(
   deps: VerifyScanDependencies,
 ): Promise<VerifyResponse> {
   const record = licenceRecordOnce(deps.licences);
-  const verified = verifierFor(deps).verify(qr, { status: record.status });
+  const { verifier, peers } = verifierFor(deps);
+  // A peer's licence has no record here: its status comes from the peer's status list (docs/peers.md).
+  const status: StatusSource = peers
+    ? {
+        status: (query) =>
+          peers.isPeerIssuer(query.issuerId) ? peers.status(query) : record.status.status(query),
+      }
+    : record.status;
+  const verified = verifier.verify(qr, { status });
   // Both settle before either's failure is raised: nothing is left running unobserved.
   const [caller, checked] = await Promise.allSettled([asking, verified]);
   if (caller.status === 'rejected') throw caller.reason;
   if (checked.status === 'rejected') throw checked.reason;
-  return answer(qr, caller.value, await onRecord(qr, checked.value, record.read), context, deps);
+  const peer = checked.value.issuer && peers?.peerOf(checked.value.issuer.id);
+  // Online, our licences are checked against their record; a peer's stand on its signature, its peer's
+  // trust list and status list (there is no record of it here).
+  const result = peer ? checked.value : await onRecord(qr, checked.value, record.read);
+  return answer(qr, caller.value, result, context, deps, peer);
 }
 
 /**
@@ -248,6 +292,7 @@ async function answer(
   result: VerificationResult & { holderKey?: string },
   context: { requestId?: string },
   deps: VerifyScanDependencies,
+  peer?: PeerOfIssuer,
 ): Promise<VerifyResponse> {
   const response: VerifyResponse = {
     verdict: result.verdict,
@@ -271,11 +316,22 @@ async function answer(
       ...(licence.validUntil ? { validUntil: licence.validUntil } : {}),
     };
   }
-  if (issuer) response.issuer = { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode };
+  if (issuer) {
+    response.issuer = {
+      id: issuer.id,
+      name: issuer.name,
+      creditCode: issuer.creditCode,
+      ...(issuer.region !== undefined && { region: issuer.region }),
+      ...(peer && { peer: { id: peer.id, region: peer.region, fetchedAt: peer.fetchedAt } }),
+    };
+    if (peer?.stale) response.stale = true;
+  }
 
   // Durable before the answer is released: a verdict whose entry cannot be written is an error instead.
   const claimed = licence ? undefined : claimedLicenceId(qr, result);
   const entry: AuditEntry & { claimedLicenceId?: string } = {
+    // A peer's licence: which peer vouched for its issuer.
+    ...(peer && issuer ? { peerId: peer.id } : {}),
     at: result.checkedAt,
     actor: caller?.clientId ?? 'anonymous',
     action: 'licence.verified',

@@ -234,11 +234,11 @@ describe('ElicenceStack', () => {
         'ACCESS_TOKEN_TTL_SECONDS',
         'SMS_SENDER',
       ],
-      admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY'],
+      admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY', 'PLATFORM_REGION'],
       licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
       'status-lists': [...service, 'TABLE_NAME'],
-      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
-      verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
+      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
+      verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
       accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID', 'SMS_SENDER'],
       web: [...service, 'WEB_ASSETS_DIR'],
@@ -248,6 +248,7 @@ describe('ElicenceStack', () => {
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
+      peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
@@ -460,6 +461,7 @@ describe('ElicenceStack', () => {
         // Publishing to the encrypted alarm topic encrypts with its key.
         'supervision-events': ['kms:Decrypt alarm topic', 'kms:GenerateDataKey* alarm topic'],
         audit: ['kms:GetPublicKey platform', 'kms:Sign platform'],
+        peers: [],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -639,7 +641,7 @@ describe('ElicenceStack', () => {
         catalogue: { items: [], queries: [] },
         // The code exchange reads the code's session and grant as one BatchGetItem.
         oidc: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
-        admin: { items: [get, put, del], queries: ['gsi1'] },
+        admin: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
         licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
@@ -660,6 +662,8 @@ describe('ElicenceStack', () => {
         // Supervision: the day partitions, the chain registry and the checkpoints (base-table queries,
         // LeadingKeys, below), a licence's entries (gsi1), a checkpoint stored (put).
         audit: { items: [get, put], queries: ['gsi1'] },
+        // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
+        peers: { items: [get, put], queries: ['gsi2'] },
       };
       for (const name of functionNames) {
         expect(
@@ -676,7 +680,8 @@ describe('ElicenceStack', () => {
           ),
           name,
         ).toEqual([]);
-        // Query on the base table only on the partitions granted (LeadingKeys), for audit alone.
+        // Query on the base table only on the partitions granted (LeadingKeys): audit's, and the peers'.
+        const peerReaders: readonly FunctionName[] = ['admin', 'trust-list', 'verify', 'peers'];
         expect(
           grants(name, 'dynamodb:Query')
             .filter((st) => JSON.stringify(st.Resource) === JSON.stringify(tableArn))
@@ -691,7 +696,9 @@ describe('ElicenceStack', () => {
                   },
                 },
               ]
-            : [],
+            : peerReaders.includes(name)
+              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
+              : [],
         );
       }
     });
@@ -1036,14 +1043,16 @@ describe('ElicenceStack', () => {
 
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
-      template.resourceCountIs('AWS::Events::Rule', 1);
+      template.resourceCountIs('AWS::Events::Rule', 2);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
         Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] } })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
-        (p) => (p as { Properties: Json }).Properties.Principal === 'events.amazonaws.com',
+        (p) =>
+          (p as { Properties: Json }).Properties.Principal === 'events.amazonaws.com' &&
+          JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId('audit')),
       ) as Array<{ Properties: Json }>;
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
@@ -1051,6 +1060,33 @@ describe('ElicenceStack', () => {
         FunctionName: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] },
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.auditCheckpoints), 'Arn'] },
       });
+    });
+  });
+
+  describe('peer refresh', () => {
+    it('invokes the peers function every 15 minutes from an EventBridge rule, and nothing else may', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(15 minutes)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('peers'), 'Arn'] } })],
+      });
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId('peers')),
+      ) as Array<{ Properties: Json }>;
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [logicalId(stack.peerRefresh), 'Arn'] },
+      });
+    });
+
+    it('gives the peers function the peers’ items and the issuers’ index only, no key, and the region', () => {
+      const text = JSON.stringify(roleStatements('peers'));
+      // No KMS key of ours (only the table key, through DynamoDB, as every table user).
+      for (const action of ['kms:Sign', 'kms:GetPublicKey', 'kms:GenerateMac'])
+        expect(text).not.toContain(action);
+      expect(environmentOf('peers')).toMatchObject({ PLATFORM_REGION: '110000' });
     });
   });
 

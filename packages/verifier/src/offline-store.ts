@@ -160,6 +160,8 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     // A list signed before it named the types grants none: fail closed rather than trust any type.
     licenceTypes: entry.licenceTypes ?? [],
     ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
+    ...(entry.statusBase !== undefined && { statusBase: entry.statusBase }),
+    ...(entry.peer !== undefined && { peer: entry.peer }),
   }));
 }
 
@@ -279,13 +281,14 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       for (let n = 0; n < count; n++) {
         const listId = `${issuer.id}.${n}`;
         const path = `/status-lists/${encodeURIComponent(listId)}`;
+        const base = issuer.statusBase ?? this.baseUrl;
         try {
           const list = await this.fetchStatusList(listId, trustList, undefined, !counted);
           if (list === undefined) break;
           lists.set(list.sub, list);
         } catch (error) {
           failures.push({
-            url: this.baseUrl + path,
+            url: base + path,
             code: error instanceof SyncError ? error.code : 'invalid_token',
           });
           // Keep what we had for this issuer: an old list says more than none.
@@ -339,7 +342,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * (absolute) or a presentation's entry (`/status-lists/<issuer id>.<n>`, see {@link StatusQuery}). The
    * checks are those of {@link sync}: signed by a key the trust list gives its issuer, `typ`
    * `statuslist+jwt`, `sub` naming this list (the very `uri`, when absolute) of that issuer, not past its
-   * `exp`; its `ttl` then governs staleness. The list is fetched from this store's `baseUrl` (the path of
+   * `exp`; its `ttl` then governs staleness. The list is fetched from the issuer's `statusBase` when the
+   * trust list gives one (a peer platform's issuer), else from this store's `baseUrl` (the path of
    * `uri`), never from a host a scan names. Needs a trust list (a {@link sync} or {@link restore} first).
    * Throws {@link SyncError} and keeps the previous copy when the list cannot be had, does not verify, or
    * was signed before the copy held (`rolled_back`).
@@ -493,10 +497,11 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     path: string,
     notFoundIsEnd: boolean,
     init?: RefreshInit,
+    base: string = this.baseUrl,
   ): Promise<string | undefined> {
     let response: Response;
     try {
-      response = await this.fetch(this.baseUrl + path, { ...init, headers: { accept: '*/*' } });
+      response = await this.fetch(base + path, { ...init, headers: { accept: '*/*' } });
     } catch (error) {
       throw new SyncError('unreachable', `${path}: ${String(error)}`, { cause: error });
     }
@@ -542,7 +547,15 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     // The list is at least as fresh as the request: its start is the conservative age, and it orders a list
     // refreshed alone after a sync's copy requested earlier but answered later (see `sync`).
     const requestedAt = this.clock();
-    const jws = await this.fetchText(`/status-lists/${encodeURIComponent(listId)}`, notFoundIsEnd, init);
+    // A peer platform's issuer (跨地区互认) publishes its lists at its own platform, which the signed trust
+    // list names; any other issuer's are at this store's service. Never a host the scan names.
+    const base = trustList.byId.get(listId.slice(0, listId.lastIndexOf('.')))?.statusBase ?? this.baseUrl;
+    const jws = await this.fetchText(
+      `/status-lists/${encodeURIComponent(listId)}`,
+      notFoundIsEnd,
+      init,
+      base,
+    );
     if (jws === undefined) return undefined;
     const list = await this.readStatusList(jws, trustList, requestedAt);
     if (list.exp * 1000 <= this.clock()) throw new SyncError('expired_token', 'The status list has expired');

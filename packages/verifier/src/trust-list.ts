@@ -41,6 +41,19 @@ export interface TrustListIssuer {
    * exactly those. Absent from lists signed before it was published: then a verifier probes to a 404.
    */
   statusLists?: number;
+  /**
+   * Set on an issuer of a peer platform (跨地区互认): the id the listing platform gave that peer. Its
+   * licences verify like any other; a platform merging this list never takes such an entry (trust is not
+   * transitive).
+   */
+  peer?: string;
+  /** With `peer`: when the listing platform last fetched the peer's trust list (RFC 3339). */
+  peerFetchedAt?: string;
+  /**
+   * Where the issuer's status lists are published (`<statusBase>/status-lists/<id>.<n>`), when not at
+   * the listing platform: a peer's issuer's lists stay at the peer.
+   */
+  statusBase?: string;
 }
 
 /** The trust list's claims. */
@@ -93,7 +106,9 @@ function readLicenceType(value: unknown): { code: string; typeCode: string } | u
 
 function readIssuer(value: unknown): TrustListIssuer | undefined {
   if (!isObject(value)) return undefined;
-  const { id, name, creditCode, region, status, jwks, licenceTypes, statusLists } = value;
+  const { id, name, creditCode, region, status, jwks, licenceTypes, statusLists, peer, peerFetchedAt } =
+    value;
+  const statusBase = readStatusBase(value.statusBase);
   if (
     !isString(id, 1) ||
     !isString(name) ||
@@ -101,7 +116,10 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
     !isString(region) ||
     (status !== 'active' && status !== 'withdrawn') ||
     !isObject(jwks) ||
-    (statusLists !== undefined && !isInteger(statusLists, 0, 10_000))
+    (statusLists !== undefined && !isInteger(statusLists, 0, 10_000)) ||
+    (peer !== undefined && !isString(peer, 1, 100)) ||
+    (peerFetchedAt !== undefined && !isString(peerFetchedAt, 1, 40)) ||
+    statusBase === null
   ) {
     return undefined;
   }
@@ -117,7 +135,29 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
     jwks: { keys },
     ...(types !== undefined && { licenceTypes: types }),
     ...(statusLists !== undefined && { statusLists }),
+    ...(peer !== undefined && { peer }),
+    ...(peerFetchedAt !== undefined && { peerFetchedAt }),
+    ...(statusBase !== undefined && { statusBase }),
   };
+}
+
+/**
+ * An entry's `statusBase`: an absolute https URL (http only to this machine), without query or
+ * fragment, trailing slashes removed; `undefined` when absent, `null` when present but not one.
+ */
+function readStatusBase(value: unknown): string | undefined | null {
+  if (value === undefined) return undefined;
+  if (!isString(value, 1, 300)) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (!(url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) return null;
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return null;
+  return value.replace(/\/+$/, '');
 }
 
 /**

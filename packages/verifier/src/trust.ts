@@ -29,6 +29,10 @@ export interface TrustedIssuer {
   licenceTypes: readonly LicenceTypeGrant[];
   /** How many status lists it has, when the trust list says (`<id>.0` to `<id>.<n-1>`). */
   statusLists?: number;
+  /** Where its status lists are published, when not at the service the trust list came from (a peer's). */
+  statusBase?: string;
+  /** Set for an issuer of a peer platform: the peer's id at the listing platform. */
+  peer?: string;
 }
 
 /** A licence type an issuer may issue: its code (`driving-licence`) and its id's type code (`003`). */

@@ -17,6 +17,7 @@ import type { IdempotencyStore } from '../../licence/idempotency-store.js';
 import type { LicenceStore } from '../../licence/licence-store.js';
 import type { StatusListStore } from '../../licence/status-list-store.js';
 import type { TrustListStore } from '../../licence/trust-list-store.js';
+import type { PeerStore } from '../../issuers/peer-store.js';
 import type { ClientStore } from '../../clients/client-store.js';
 import type { UsageRecord } from '../../licence/usage-record.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
@@ -51,6 +52,7 @@ import { DynamoSmsCodeStore } from './sms-code-store.js';
 import { endSignInsOf } from './oidc-adapter.js';
 import { DynamoStatusListStore } from './status-list-store.js';
 import { DynamoTrustListStore } from './trust-list-store.js';
+import { DynamoPeerStore } from './peer-store.js';
 import { DynamoPasskeyStore } from './passkey-store.js';
 import type { PasskeyStore } from '../../identity/passkeys.js';
 import type { ClientNames, SharingGrants } from '../../sharing/authorizations.js';
@@ -113,6 +115,8 @@ export const dynamoStatusListStore = (table: TableConnection): StatusListStore =
   new DynamoStatusListStore(table, table.tableName);
 export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
   new DynamoTrustListStore(table, table.tableName);
+export const dynamoPeerStore = (table: TableConnection): PeerStore =>
+  new DynamoPeerStore(table, table.tableName);
 export const dynamoRegistryStore = (table: TableConnection): RegistryStore =>
   new DynamoRegistry(table, table.tableName);
 /** The local carrier registry; `mac` (the lookup key) digests the phone numbers it keys by. */

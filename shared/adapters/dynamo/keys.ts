@@ -35,6 +35,7 @@ import type { ItemKey } from './conditional.js';
  * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
+ * | peer platforms (跨地区互认), all of them  | table  | `peers`                       | `<peer id>`         |
  * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
@@ -112,6 +113,8 @@ export const fixedPartitions = {
   trustList: 'trust-list',
   issuers: 'issuers',
   auditCheckpoints: 'audit-checkpoint',
+  /** Every peer platform (few): one partition, read whole by a query. */
+  peers: 'peers',
 } as const;
 
 /** The constant sort keys: each names its item's kind within a partition. */
@@ -191,6 +194,8 @@ export const keys = {
     sk: sortKeys.statusList,
   }),
   trustList: (): ItemKey => ({ pk: fixedPartitions.trustList, sk: sortKeys.trustList }),
+  /** A peer platform, with the last good copy of its trust list. */
+  peer: (id: string): ItemKey => ({ pk: fixedPartitions.peers, sk: id }),
   registryPerson: (lookupKey: string): ItemKey => ({
     pk: `${prefixes.registryPerson}${lookupKey}`,
     sk: sortKeys.person,
@@ -319,6 +324,7 @@ export const leadingKeys = {
   }),
   trustList: fixedPartitions.trustList,
   auditCheckpoints: fixedPartitions.auditCheckpoints,
+  peers: fixedPartitions.peers,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */

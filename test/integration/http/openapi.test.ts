@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { decodeJwt } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { isDocumented } from '../../../functions/openapi/document.js';
@@ -11,6 +11,7 @@ import { adminToken } from '../../support/oidc-flows.js';
 import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
+import { startFakeHttpServer } from '../../support/fake-http-server.js';
 
 /**
  * Every documented route over real HTTP, once answering as it should and once refusing, each answer
@@ -310,6 +311,56 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       200,
     );
     await expectStatus(await call('GET /admin/audit', '/admin/audit', { token: admin }), 400);
+  });
+
+  it('the admin’s peer platforms (跨地区互认)', async () => {
+    // A peer platform: a fake serving a trust list signed with its key.
+    const peer = await startFakeHttpServer();
+    try {
+      const { publicKey, privateKey } = await generateKeyPair('ES256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'peer-1' };
+      const baseUrl = peer.url('').replace(/\/$/, '');
+      const now = Math.floor(Date.now() / 1000);
+      const jws = await new SignJWT({ ttl: 3600, issuers: [] })
+        .setProtectedHeader({ alg: 'ES256', typ: 'trust-list+jwt', kid: 'peer-1' })
+        .setIssuer(baseUrl)
+        .setIssuedAt(now)
+        .setExpirationTime(now + 86_400)
+        .sign(privateKey);
+      peer.answer((_, response) => {
+        response.writeHead(200).end(jws);
+      });
+      const body = { name: 'Shanghai', region: '310000', baseUrl, jwks: { keys: [jwk] } };
+      const other = { ...(await exportJWK((await generateKeyPair('ES256')).publicKey)), kid: 'other' };
+      await expectStatus(
+        await call('POST /admin/peers', '/admin/peers', {
+          token: admin,
+          body: { ...body, jwks: { keys: [other] } },
+        }),
+        422,
+      );
+      await expectStatus(await call('POST /admin/peers', '/admin/peers', { token: admin, body: '{' }), 400);
+      const created = await expectStatus(
+        await call('POST /admin/peers', '/admin/peers', { token: admin, body }),
+        201,
+      );
+      const { id } = (await created.json()) as { id: string };
+      await expectStatus(await call('POST /admin/peers', '/admin/peers', { token: admin, body }), 409);
+      await expectStatus(await call('GET /admin/peers', '/admin/peers', { token: admin }), 200);
+      await expectStatus(await call('GET /admin/peers', '/admin/peers'), 401);
+      await expectStatus(
+        await call('POST /admin/peers/{id}/refresh', `/admin/peers/${id}/refresh`, { token: admin }),
+        200,
+      );
+      await expectStatus(
+        await call('POST /admin/peers/{id}/refresh', '/admin/peers/peer_nobody/refresh', { token: admin }),
+        404,
+      );
+      await expectStatus(await call('DELETE /admin/peers/{id}', `/admin/peers/${id}`, { token: admin }), 204);
+      await expectStatus(await call('DELETE /admin/peers/{id}', `/admin/peers/${id}`, { token: admin }), 404);
+    } finally {
+      await peer.close();
+    }
   });
 
   it('the supervisor’s API', async () => {

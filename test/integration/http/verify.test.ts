@@ -120,6 +120,8 @@ describe('POST /verify: what each caller sees', () => {
       id: runtime.credentials.issuer.id,
       name: expect.any(String),
       creditCode: '11110000000013223T',
+      // The division it serves (跨地区互认: a peer's issuers say theirs).
+      region: '110000',
     });
   });
 

@@ -62,6 +62,7 @@ describe('the table’s keys, as stored', () => {
       trustList: 'trust-list',
       issuers: 'issuers',
       auditCheckpoints: 'audit-checkpoint',
+      peers: 'peers',
     });
     expect(sortKeys).toEqual({
       oidc: 'oidc',
@@ -103,6 +104,7 @@ describe('the table’s keys, as stored', () => {
     });
     expect(keys.statusList('iss_1.0')).toEqual({ pk: 'status-list#iss_1.0', sk: 'status-list' });
     expect(keys.trustList()).toEqual({ pk: 'trust-list', sk: 'trust-list' });
+    expect(keys.peer('peer_1')).toEqual({ pk: 'peers', sk: 'peer_1' });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
     expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });
@@ -160,6 +162,7 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
       expect(leadingKeys[name as keyof typeof prefixes]).toBe(`${prefix}*`);
     }
     expect(leadingKeys.trustList).toBe('trust-list');
+    expect(leadingKeys.peers).toBe('peers');
     expect(leadingKeys.oidcModel('AccessToken')).toBe('oidc#AccessToken#*');
     expect(leadingKeys.loginAttemptsOf('registration')).toBe('login-attempts#registration#*');
   });

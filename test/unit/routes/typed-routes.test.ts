@@ -35,6 +35,10 @@ describe('route keys are the table’s', () => {
       | 'POST /admin/issuers/{id}/withdraw'
       | 'POST /admin/clients'
       | 'GET /admin/audit'
+      | 'POST /admin/peers'
+      | 'GET /admin/peers'
+      | 'POST /admin/peers/{id}/refresh'
+      | 'DELETE /admin/peers/{id}'
     >();
     expectTypeOf<RouteKey<'health'>>().toEqualTypeOf<'GET /healthz'>();
     // Each method with its own path only: no `GET /me/licences/{id}/presentations` from a cross product.

@@ -243,6 +243,50 @@ describe('the verifier package guards, against the zod schemas they replaced', (
     expect(trustListPayload.parse({ ...payload, extra: true })).toStrictEqual(payload);
   });
 
+  it('keep a peer issuer’s peer, peerFetchedAt and an https (or loopback) statusBase; refuse any other base', () => {
+    const key = {
+      kty: 'EC',
+      crv: 'P-256',
+      x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+      y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+      kid: 'k1',
+    };
+    const issuer = (extra: Record<string, unknown>) => ({
+      iss: 'p',
+      iat: 1,
+      exp: 2,
+      ttl: 1,
+      issuers: [
+        {
+          id: 'i',
+          name: 'n',
+          creditCode: 'c',
+          region: '310000',
+          status: 'active',
+          jwks: { keys: [key] },
+          ...extra,
+        },
+      ],
+    });
+    const peer = { peer: 'peer_b', peerFetchedAt: '2026-12-05T00:00:00.000Z' };
+    expect(
+      trustListPayload.parse(issuer({ ...peer, statusBase: 'https://b.example.gov.cn/' })).issuers[0],
+    ).toMatchObject({ ...peer, statusBase: 'https://b.example.gov.cn' });
+    expect(
+      trustListPayload.parse(issuer({ statusBase: 'http://localhost:3001' })).issuers[0]?.statusBase,
+    ).toBe('http://localhost:3001');
+    for (const statusBase of [
+      'http://b.example.gov.cn',
+      'https://b.example.gov.cn/?x=1',
+      'ftp://b',
+      'x',
+      7,
+    ]) {
+      expect(trustListPayload.safeParse(issuer({ statusBase })).success, String(statusBase)).toBe(false);
+    }
+    expect(trustListPayload.safeParse(issuer({ peer: 7 })).success).toBe(false);
+  });
+
   it('count string lengths in code points, as zod does', () => {
     expect(isString(emoji, 1, 1)).toBe(true);
     expect(isString(emoji.repeat(2), 3)).toBe(false);

@@ -1,0 +1,16 @@
+import { DynamoPeerStore } from '../../shared/adapters/dynamo/peer-store.js';
+import { InMemoryPeerStore } from '../support/in-memory-peers.js';
+import { nothingToClean, useDynamo } from './subject.js';
+import { peerStoreContract } from './peer-store.contract.js';
+
+const dynamo = useDynamo();
+
+peerStoreContract('InMemoryPeerStore', async () => ({
+  store: new InMemoryPeerStore(),
+  cleanup: nothingToClean,
+}));
+
+peerStoreContract('DynamoPeerStore on dynalite', async () => {
+  const { doc, tableName } = await dynamo.newTable();
+  return { store: new DynamoPeerStore(doc, tableName), cleanup: nothingToClean };
+});
