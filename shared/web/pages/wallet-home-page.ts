@@ -2,7 +2,14 @@ import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
 import { calendarDate } from '../kit/china-time.js';
-import { licenceTypeName, statusBadge } from '../wallet/licence-format.js';
+import {
+  langOfTranslate,
+  licenceNumber,
+  licenceTypeName,
+  statusBadge,
+  statusWarning,
+  walletOrder,
+} from '../wallet/licence-format.js';
 import type { WalletSession } from '../wallet/session.js';
 import { stepUpHref } from '../wallet/step-up.js';
 import { levelOfAcr } from '../../identity/assurance.js';
@@ -126,7 +133,7 @@ export function signedInBody(
             }
           </p>`
         : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
-            ${licences.map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
+            ${walletOrder(licences).map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
           </ul>`
     }`;
 }
@@ -180,17 +187,27 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
   </section>`;
 }
 
-/** One licence: type, issuer, holder, status badge and validity, linking to its page. */
+/**
+ * One licence, linking to its page: its status first (a licence that is not valid says so in its
+ * colour and in words), then what tells it from another of its type: its number, issuer and dates.
+ */
 export function licenceCard(t: Translate, licence: WalletLicence): SafeHtml {
   const badge = statusBadge(licence.status, t);
-  return html`<article class="card licence-card">
+  const warning = statusWarning(licence.status, t);
+  const number = licenceNumber(licence, langOfTranslate(t));
+  return html`<article class="card licence-card status-${badge.className}" data-status="${licence.status}">
+    <p class="licence-card-status"><span class="badge ${badge.className}">${badge.text}</span></p>
     <h3><a href="${licenceHref(licence.id)}">${licenceTypeName(licence.type, t)}</a></h3>
-    <p><span class="badge ${badge.className}">${badge.text}</span></p>
+    ${warning ? html`<p class="licence-card-warning ${warning.kind}">${warning.text}</p>` : html``}
     <dl class="fields">
+      <dt>${number.label}</dt>
+      <dd class="mono">${number.value}</dd>
       <dt>${t('持证人', 'Holder')}</dt>
       <dd>${licence.holder.name}</dd>
       <dt>${t('发证机关', 'Issuer')}</dt>
       <dd>${licence.issuer.name}</dd>
+      <dt>${t('签发日期', 'Issued on')}</dt>
+      <dd><time datetime="${licence.issuedAt}">${calendarDate(licence.issuedAt)}</time></dd>
       <dt>${t('有效期', 'Valid')}</dt>
       <dd>${validity(t, licence)}</dd>
     </dl>
