@@ -111,7 +111,6 @@ export function signedInBody(
                 '您当前的登录未达到三级身份认证，部分电子证照不会显示。可用本人手机号的短信验证码提升认证等级，或持居民身份证到政务服务窗口当面核验。',
                 'This sign-in is below assurance level 3, so some licences are not shown. Raise your level with an SMS code sent to your own mobile number, or have your identity checked in person at a government service counter.',
               )}
-              <small class="mono">${stepUpTo}</small>
             </p>
             <p>
               <a
@@ -160,13 +159,18 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
               </dd>`
           : html``
       }
-      <dt>${t('本应用中的标识 (sub)', 'Identifier in this app (sub)')}</dt>
-      <dd><code id="wallet-sub">${session.sub}</code></dd>
     </dl>
+    <details class="wallet-technical">
+      <summary>${t('技术信息', 'Technical details')}</summary>
+      <p>
+        ${t(
+          '您在本应用中的匿名标识如下。每个应用看到的标识都不相同，应用之间无法据此把您关联起来。',
+          'Your anonymous identifier in this app is below. Each app sees a different one, so apps cannot link you by it.',
+        )}
+      </p>
+      <p><code id="wallet-sub">${session.sub}</code></p>
+    </details>
     <div class="wallet-actions">
-      <form method="post" action="/wallet/logout" class="inline">
-        <button type="submit" id="wallet-sign-out">${t('退出登录', 'Sign out')}</button>
-      </form>
       <a class="button secondary" href="/wallet/passkeys" id="wallet-passkeys"
         >${t('通行密钥', 'Passkeys')}</a
       >
@@ -183,6 +187,9 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
               >${t('以企业经办人身份登录', 'Sign in as an enterprise agent')}</a
             >`
       }
+      <form method="post" action="/wallet/logout" class="inline wallet-sign-out">
+        <button type="submit" class="link" id="wallet-sign-out">${t('退出登录', 'Sign out')}</button>
+      </form>
     </div>
   </section>`;
 }
