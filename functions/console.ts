@@ -26,7 +26,7 @@ import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
 import { CrossSiteError, formFields, sameOrigin } from '../shared/web/kit/form.js';
 import { html, htmlPage, notice, redirect, renderPage } from '../shared/web/kit/layout.js';
-import { chooseTypeBody, issueFormBody } from '../shared/web/pages/console-issue-page.js';
+import { chooseTypeBody, issueFormBody, type TypeOffer } from '../shared/web/pages/console-issue-page.js';
 import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
 import { consoleListBody } from '../shared/web/pages/console-list-page.js';
 import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/console-sign-in-page.js';
@@ -139,16 +139,21 @@ async function route(
     // A holder filter is posted (never put in a URL); the same list page answers.
     'POST /console': () => listPage(context, session, api, listQuery.parse(singleValues(readForm(event)))),
     'GET /console/licences/new': async () => {
-      const types = await api.licenceTypes();
+      const offer = await typesOffered(api, session);
       const code = event.queryStringParameters?.type;
-      const type = code ? types.find((entry) => entry.code === code) : undefined;
+      const type = code ? offer.types.find((entry) => entry.code === code) : undefined;
       if (!type) {
-        const error = code ? t('没有这种证照类型。', 'There is no such licence type.') : undefined;
+        const known = code ? offer.all.some((entry) => entry.code === code) : false;
+        const error = !code
+          ? undefined
+          : known
+            ? t('本机关无权签发此类证照。', 'This issuer may not issue this type of licence.')
+            : t('没有这种证照类型。', 'There is no such licence type.');
         return page(
           context,
-          code ? 404 : 200,
+          !code ? 200 : known ? 403 : 404,
           t('签发新证照', 'Issue a licence'),
-          chooseTypeBody(t, session.clientId, types, error),
+          chooseTypeBody(t, session.clientId, offer, error),
         );
       }
       const model = issueFormModel(type, t);
@@ -379,6 +384,19 @@ async function listPage(
   return page(context, 'error' in listed ? 400 : 200, t('发证机关控制台', 'Issuer console'), body);
 }
 
+/**
+ * The licence types to offer: the catalogue's, narrowed to those the signed-in issuer's trust-list entry
+ * lists (`restricted`); all of them when the session does not name its issuer (the API still refuses).
+ */
+async function typesOffered(api: IssuerApi, session: ConsoleSession): Promise<TypeOffer> {
+  const [all, allowed] = await Promise.all([
+    api.licenceTypes(),
+    session.issuerId ? api.allowedTypes(session.issuerId) : Promise.resolve(undefined),
+  ]);
+  if (!allowed) return { all, types: all, restricted: false };
+  return { all, types: all.filter((type) => allowed.includes(type.code)), restricted: true };
+}
+
 async function issue(
   event: HttpEvent,
   context: PageContext,
@@ -388,14 +406,22 @@ async function issue(
   const { t } = context;
   const posted = readForm(event);
   const values: FormValues = singleValues(posted);
-  const types = await api.licenceTypes();
-  const type = types.find((entry) => entry.code === values.type);
+  const offer = await typesOffered(api, session);
+  const type = offer.types.find((entry) => entry.code === values.type);
   if (!type) {
+    const known = offer.all.some((entry) => entry.code === values.type);
     return page(
       context,
-      400,
+      known ? 403 : 400,
       t('签发新证照', 'Issue a licence'),
-      chooseTypeBody(t, session.clientId, types, t('请选择证照类型。', 'Please choose a licence type.')),
+      chooseTypeBody(
+        t,
+        session.clientId,
+        offer,
+        known
+          ? t('本机关无权签发此类证照。', 'This issuer may not issue this type of licence.')
+          : t('请选择证照类型。', 'Please choose a licence type.'),
+      ),
     );
   }
   const model = issueFormModel(type, t);

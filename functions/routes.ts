@@ -275,6 +275,9 @@ const table = [
   },
   { method: 'GET', path: '/sw.js', function: 'web', auth: 'public' },
   { method: 'GET', path: '/verifier', function: 'web', auth: 'public' },
+  // Any other GET (API Gateway picks the most specific route, a greedy one last): a person's browser gets
+  // a "page not found" in the site's layout; a program, API Gateway's own 404 body, as before.
+  { method: 'GET', path: '/{path+}', function: 'web', auth: 'public', parameters: { path: 'unknownPath' } },
 
   { method: 'GET', path: '/wallet', function: 'wallet', auth: 'session' },
   { method: 'GET', path: '/wallet/login', function: 'wallet', auth: 'session' },

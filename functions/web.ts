@@ -9,6 +9,8 @@ import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { assetResponse } from '../shared/web/assets.js';
 import { htmlPage, renderPage } from '../shared/web/kit/layout.js';
 import { landingBody, type DemoSignIn } from '../shared/web/pages/landing-page.js';
+import { notFoundBody } from '../shared/web/pages/not-found-page.js';
+import { routes } from './routes.js';
 import { verifierBody, verifierScripts } from '../shared/web/pages/verifier-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 
@@ -44,10 +46,47 @@ export const handler = webHandler(
         ),
       'GET /sw.js': () => asset(event, 'sw.js', { 'service-worker-allowed': '/' }),
       'GET /assets/{file}': () => asset(event, event.pathParameters?.file ?? ''),
+      'GET /{path+}': () => {
+        if (!pageNavigation(event)) return gatewayNotFound();
+        return htmlPage(
+          404,
+          renderPage({
+            ...context,
+            section: 'home',
+            title: context.t('找不到此页面', 'Page not found'),
+            body: notFoundBody(context.t),
+          }),
+        );
+      },
     });
   },
   served.edge,
 );
+
+/** Functions whose routes are pages; every other function's first path segments are API paths. */
+const pageFunctions = new Set(['web', 'wallet', 'console', 'demo-platform']);
+const apiSegments = new Set(
+  routes.filter((route) => !pageFunctions.has(route.function)).map((route) => route.path.split('/')[1] ?? ''),
+);
+
+/**
+ * A person's browser opening an address (it accepts HTML), outside the API's paths: a program calling
+ * `/licences/…` wrongly keeps getting JSON, whatever its Accept header says.
+ */
+function pageNavigation(event: HttpEvent): boolean {
+  const accept = event.headers?.accept ?? event.headers?.Accept ?? '';
+  const first = (event.rawPath ?? '/').split('/')[1] ?? '';
+  return accept.includes('text/html') && !apiSegments.has(first);
+}
+
+/** What API Gateway answers for a path without a route, unchanged for programs. */
+function gatewayNotFound(): HttpResult {
+  return {
+    statusCode: 404,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: 'Not Found' }),
+  };
+}
 
 async function asset(event: HttpEvent, name: string, headers: Record<string, string> = {}) {
   const bytes = await dependencies().webAssets.get(name);

@@ -25,7 +25,8 @@ export type ParameterKind =
   | 'assetFile'
   | 'passkeyId'
   | 'authorizationId'
-  | 'peerId';
+  | 'peerId'
+  | 'unknownPath';
 
 /**
  * What the edge needs to know of the function it fronts, which the function knows from the route table
@@ -107,6 +108,13 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
   passkeyId: { ...urlSafe(1024), notFound: 'passkey_not_found' },
   // A share's id: the OpenID provider's grant id (shared/sharing/authorizations.ts).
   authorizationId: { ...urlSafe(64), notFound: 'authorization_not_found' },
+  // The rest of a path no other route serves (`GET /{path+}`): the web function answers it a 404 either
+  // way; the rule only bounds it (the path as a whole is bounded by `maxPathLength` already).
+  unknownPath: {
+    pattern: /^\P{Cc}{1,2048}$/u,
+    allows: 'a path without control characters',
+    notFound: 'route_not_found',
+  },
 };
 
 /**

@@ -210,7 +210,10 @@ export function interactionRoutes(
             }),
           );
         }
-        return send(200, consentPage(view, { uid, clientName: name, scopes }));
+        return send(
+          200,
+          consentPage(view, { uid, clientName: name, scopes, signedInAs: await signedInAs(details) }),
+        );
       }
       default:
         return send(400, errorPage(view, 'unsupported_prompt', details.prompt.name));
@@ -324,6 +327,26 @@ export function interactionRoutes(
     if (!entity) return { allowed: false };
     const right = await directory.canActFor(subject.personId, entity.creditCode);
     return { allowed: mayShareForEntity(sharing, right), entityName: entity.name };
+  }
+
+  /**
+   * Whose data the consent page would release: the signed-in person's name, and the enterprise's when
+   * acting for one (one or two reads, on this page only; the first-party sign-ins never show it).
+   */
+  async function signedInAs(
+    details: InteractionDetails,
+  ): Promise<{ personName: string; entityName?: string } | undefined> {
+    try {
+      const subject = parseAccountId(String(details.session?.accountId ?? ''));
+      const person = await directory.findPerson(subject.personId);
+      if (!person) return undefined;
+      if (subject.kind === 'person') return { personName: person.name };
+      const entity = await directory.findEntity(subject.entityId);
+      return { personName: person.name, ...(entity ? { entityName: entity.name } : {}) };
+    } catch {
+      // No session to name (it is checked again when the consent is given): the page just does not say.
+      return undefined;
+    }
   }
 
   async function confirm(ctx: KoaContextWithOIDC) {

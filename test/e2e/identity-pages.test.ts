@@ -44,7 +44,7 @@ describe('the unified identity pages in a browser', () => {
     // The site's header colour (--brand of app.css): the stylesheet loaded under style-src 'self'.
     await expect(
       page.locator('header.site').evaluate((element) => getComputedStyle(element).backgroundColor),
-    ).resolves.toBe('rgb(161, 35, 27)');
+    ).resolves.toBe('rgb(20, 64, 110)');
     await expect(page.locator('header.site nav').count()).resolves.toBe(0);
 
     await page.getByRole('link', { name: 'English' }).click();

@@ -34,7 +34,7 @@ describe('registering through the /register form', () => {
     await expect(page.locator('header.site nav').count()).resolves.toBe(0);
     await expect(
       page.locator('header.site').evaluate((element) => getComputedStyle(element).backgroundColor),
-    ).resolves.toBe('rgb(161, 35, 27)');
+    ).resolves.toBe('rgb(20, 64, 110)');
 
     await page.getByLabel('公民身份号码').fill(person.idNumber);
     await page.getByLabel('姓名').fill(person.name);

@@ -179,7 +179,7 @@ describe('the verifier page in a browser', () => {
     await pasteAndVerify(page, token);
     const { code, text } = await verdict(page);
     expect(code).toBe('valid');
-    expect(text).toContain('亮证时间');
+    expect(text).toContain('出示时间');
     expect(text).toContain('准驾车型');
     expect(text).not.toContain('档案编号');
     await context.close();

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { VerificationResult, Verdict } from '@elicence/verifier';
+import type { VerificationResult, Verdict, VerdictReason } from '@elicence/verifier';
 import { chinaTimeFormatter } from '../kit/china-time.js';
 
 export type PageLang = 'zh' | 'en';
@@ -93,6 +93,102 @@ export function verdictWords(verdict: Verdict, lang: PageLang): VerdictWords {
   return { tone: entry.tone, icon: icons[entry.tone], title, advice };
 }
 
+/**
+ * Words of the reasons that change what a clerk should do under one verdict: an expired QR code (ask for
+ * a fresh one: the licence may be fine) is not an expired licence (do not accept); a QR code dated in the
+ * future points at this device's clock.
+ */
+const reasonTable: Partial<
+  Record<VerdictReason, { tone: Tone; zh: [string, string]; en: [string, string] }>
+> = {
+  presentation_expired: {
+    tone: 'warn',
+    zh: [
+      '二维码已超时',
+      '这个亮证二维码的有效时间已过，证照本身不一定有问题。请持证人在手机上刷新，出示新的二维码后再扫。',
+    ],
+    en: [
+      'QR code timed out',
+      'This QR code’s time ran out; the licence itself may be fine. Ask the holder to refresh it on their phone and scan the new code.',
+    ],
+  },
+  licence_expired: {
+    tone: 'bad',
+    zh: ['证照已过期', '证照本身已过有效期，不能作为有效证照接受。请持证人向发证机关申请换领。'],
+    en: [
+      'Licence expired',
+      'The licence itself has expired: do not accept it as valid. The holder must ask the issuer for a new one.',
+    ],
+  },
+  presentation_not_yet_valid: {
+    tone: 'warn',
+    zh: ['二维码时间异常', '二维码的出示时间晚于本机时间。请检查本机的日期和时间，然后重新扫描。'],
+    en: [
+      'QR code from the future',
+      'The QR code was made later than this device’s time. Check this device’s date and time, then scan again.',
+    ],
+  },
+};
+
+/**
+ * The tone, icon and words of a verification result: by its reason where the reason changes what to
+ * do (an expired QR code versus an expired licence), else by its verdict.
+ *
+ * @example
+ * ```ts
+ * resultWords({ verdict: 'expired', reason: 'presentation_expired' }, 'zh').title; // '二维码已超时'
+ * resultWords({ verdict: 'expired', reason: 'licence_expired' }, 'zh').title; // '证照已过期'
+ * ```
+ */
+export function resultWords(
+  result: Pick<VerificationResult, 'verdict' | 'reason'>,
+  lang: PageLang,
+): VerdictWords {
+  const entry = reasonTable[result.reason];
+  if (!entry) return verdictWords(result.verdict, lang);
+  const [title, advice] = entry[lang];
+  return { tone: entry.tone, icon: icons[entry.tone], title, advice };
+}
+
+/**
+ * What kind of QR code was scanned, for the clerk: a live presentation (亮证码: made on the holder's phone
+ * moments ago, expiring in minutes) or the licence's static code (a printout or a copy, which anyone
+ * holding the paper can show). Undefined when the input was not recognised.
+ *
+ * @example
+ * ```ts
+ * codeKind('credential', 'zh'); // { kind: 'static', label: '静态证照码', note: '…请核对持证人的身份证件。' }
+ * ```
+ */
+export function codeKind(
+  format: VerificationResult['format'],
+  lang: PageLang,
+): { kind: 'live' | 'static'; label: string; note: string } | undefined {
+  if (format === 'presentation') {
+    return lang === 'en'
+      ? {
+          kind: 'live',
+          label: 'Live code shown from the wallet',
+          note: 'Made on the holder’s phone when shown, valid for a few minutes.',
+        }
+      : { kind: 'live', label: '实时亮证码', note: '持证人在手机上出示时生成，几分钟内有效。' };
+  }
+  if (format === 'credential') {
+    return lang === 'en'
+      ? {
+          kind: 'static',
+          label: 'Static licence code (printout or copy)',
+          note: 'Not a live code: anyone holding a copy can show it. Check the holder’s identity document.',
+        }
+      : {
+          kind: 'static',
+          label: '静态证照码（打印件或复制件）',
+          note: '这不是实时亮证码，任何持有复制件的人都能出示。请核对出示人的身份证件。',
+        };
+  }
+  return undefined;
+}
+
 /** The page's own sentences, by key. */
 const messages = {
   scanStart: ['扫描', 'Scan'],
@@ -115,7 +211,7 @@ const messages = {
   emptyPaste: ['请先粘贴二维码内容。', 'Paste the QR text first.'],
   verifying: ['正在核验…', 'Verifying…'],
   noTrustData: [
-    '还没有信任列表，无法核验。请联网后打开本页一次，之后断网也能核验。',
+    '还没有信任列表（可信发证机关的名单），无法核验。请联网后打开本页一次，之后断网也能核验。',
     'There is no trust list yet, so nothing can be verified. Open this page once while online; it then works offline.',
   ],
   verifyFailed: ['核验未能完成，请重试。', 'The verification could not be completed. Try again.'],
@@ -139,7 +235,13 @@ const messages = {
   issuer: ['发证机关', 'Issuer'],
   validity: ['有效期', 'Validity'],
   licenceId: ['证照编号', 'Licence number'],
-  presentedAt: ['亮证时间', 'Shown at'],
+  presentedAt: ['出示时间', 'Shown at'],
+  codeKind: ['二维码类型', 'Kind of code'],
+  revokedAt: ['吊销时间', 'Revoked on'],
+  revokedAtUnknown: [
+    '核验数据不含吊销时间（状态列表只标明“已吊销”），如需请向发证机关查询。',
+    'Not in the verification data (the status list says only “revoked”); ask the issuer if needed.',
+  ],
   fields: ['证照信息', 'Licence details'],
   noExpiry: ['长期有效', 'no expiry'],
   checkedAt: ['核验时间', 'Checked at'],

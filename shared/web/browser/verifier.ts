@@ -18,7 +18,8 @@ import {
   licenceTypeName,
   message,
   pageLang,
-  verdictWords,
+  resultWords,
+  codeKind,
   type MessageKey,
   type PageCatalogue,
   type PageLang,
@@ -69,12 +70,20 @@ function renderVerdict(
   context: VerdictContext,
   catalogue: PageCatalogue,
 ): void {
-  const words = verdictWords(result.verdict, lang);
+  const words = resultWords(result, lang);
   const head = el('div', 'verdict-head');
   head.append(el('span', 'verdict-icon', words.icon), el('span', 'verdict-title', words.title));
   head.firstElementChild?.setAttribute('aria-hidden', 'true');
   const body = el('div', 'verdict-body');
   body.append(el('p', 'verdict-advice', words.advice));
+  // A printout is not a live presentation: said in a box of its own, before the licence's data.
+  const kind = codeKind(result.format, lang);
+  if (kind) {
+    const box = el('div', `verdict-kind verdict-kind-${kind.kind}`);
+    box.dataset.kind = kind.kind;
+    box.append(el('p', 'verdict-kind-label', kind.label), el('p', 'verdict-kind-note', kind.note));
+    body.append(box);
+  }
 
   const rows: Array<[string, string]> = [];
   const { licence, issuer, presentation } = result;
@@ -97,6 +106,8 @@ function renderVerdict(
     rows.push([say('licenceId'), licence.id]);
   }
   if (presentation) rows.push([say('presentedAt'), formatTime(presentation.issuedAt, lang)]);
+  // Status lists carry a bit per licence, not the date of a change: say so rather than leave it out.
+  if (result.verdict === 'revoked') rows.push([say('revokedAt'), say('revokedAtUnknown')]);
   rows.push([say('checkedAt'), formatTime(result.checkedAt, lang)]);
   body.append(definitionList(rows));
 

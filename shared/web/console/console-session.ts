@@ -30,6 +30,12 @@ export const consoleSession = z.strictObject({
   /** Epoch seconds. */
   expiresAt: z.number().int(),
   clientId: z.string().min(1).max(200),
+  /**
+   * The issuer the client signs for (the token's `issuer_id`, read once at sign-in by introspection): the
+   * console offers only the licence types its trust-list entry lists. Absent for a supervisor's session,
+   * or when the provider would not say.
+   */
+  issuerId: z.string().min(1).max(200).optional(),
 });
 export type ConsoleSession = z.output<typeof consoleSession>;
 
@@ -79,12 +85,14 @@ export async function signIn(
     const tokens = await client.clientCredentialsGrant(config, { scope });
     const granted = (tokens.scope ?? scope).split(' ');
     if (!granted.includes(scope)) return { failure: 'invalid_scope' };
+    const issuerId = scope === consoleScope ? await issuerOfToken(config, tokens.access_token) : undefined;
     return {
       session: {
         sid: randomBytes(24).toString('base64url'),
         accessToken: tokens.access_token,
         expiresAt: nowSeconds + (tokens.expiresIn() ?? 600),
         clientId,
+        ...(issuerId ? { issuerId } : {}),
       },
     };
   } catch (error) {
@@ -106,6 +114,26 @@ export async function signIn(
     }
     logger.error('console sign-in failed', error instanceof Error ? error.message : String(error));
     return { failure: 'unavailable' };
+  }
+}
+
+/**
+ * The issuer an issuer client's token names (`issuer_id`, shared/sso/provider.ts), by introspecting it
+ * while the secret is still at hand (the token is opaque, and the console never keeps the secret).
+ * Undefined if the provider does not say: the console then offers every type and the API decides.
+ */
+async function issuerOfToken(config: client.Configuration, accessToken: string): Promise<string | undefined> {
+  try {
+    const introspected = await client.tokenIntrospection(config, accessToken);
+    const issuerId = introspected['issuer_id'];
+    return introspected.active && typeof issuerId === 'string' && issuerId.length <= 200
+      ? issuerId
+      : undefined;
+  } catch (error) {
+    logger.warn('console token not introspected', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    return undefined;
   }
 }
 

@@ -43,6 +43,12 @@ export const licenceTypeSchema = z.object({
 });
 export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
 
+/** What the console reads of an issuer's trust-list entry (`GET /issuers/{id}`). */
+const issuerEntry = z.object({
+  status: z.string(),
+  licenceTypes: z.array(z.object({ code: z.string() })).default([]),
+});
+
 /** What `POST /licences` takes. */
 export interface IssueRequest {
   type: string;
@@ -142,6 +148,30 @@ export class IssuerApi {
   async qrSvg(id: string): Promise<string> {
     const response = await this.send('GET', `/licences/${encodeURIComponent(id)}/qr.svg`);
     return response.text();
+  }
+
+  /**
+   * The licence type codes an issuer may issue, as its public entry in the trust list (`GET /issuers/{id}`)
+   * lists them; undefined when that entry cannot be read (the API still refuses the others).
+   *
+   * @example
+   * ```ts
+   * await api.allowedTypes('iss_8kq2'); // ['driving-licence']
+   * ```
+   */
+  async allowedTypes(issuerId: string): Promise<string[] | undefined> {
+    try {
+      const response = await this.fetchImpl(`${this.baseUrl}/issuers/${encodeURIComponent(issuerId)}`, {
+        headers: { accept: 'application/json' },
+      });
+      if (!response.ok) return undefined;
+      const parsed = issuerEntry.safeParse(await response.json());
+      if (!parsed.success) return undefined;
+      // A withdrawn issuer may issue nothing, whatever its entry still lists.
+      return parsed.data.status === 'active' ? parsed.data.licenceTypes.map((type) => type.code) : [];
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -129,7 +129,7 @@ export function redirect(location: string, cookies: string[] = []): HttpResult {
 
 /** A notice box for errors (`role="alert"`, announced by screen readers) or confirmations. */
 export function notice(
-  kind: 'error' | 'success' | 'info',
+  kind: 'error' | 'warn' | 'success' | 'info',
   message: string | SafeHtml,
   id?: string,
 ): SafeHtml {

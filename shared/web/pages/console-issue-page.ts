@@ -12,47 +12,81 @@ import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
 
+/** The licence types the console offers an issuer, and whether they were narrowed to its own. */
+export interface TypeOffer {
+  /** The whole catalogue. */
+  all: readonly LicenceTypeEntry[];
+  /** What to offer: the types the issuer's trust-list entry lists, or all when it could not be read. */
+  types: readonly LicenceTypeEntry[];
+  /** Whether {@link types} are the issuer's own (false: all are offered and the API decides). */
+  restricted: boolean;
+}
+
 /**
- * `/console/licences/new` without a type: the catalogue to choose from. Which types an issuer may
- * issue is not published, so all are offered and the API refuses the others with a clear message.
+ * `/console/licences/new` without a type: the licence types this issuer may issue (its trust-list
+ * entry's), and why there are none when it may issue none. Should its entry not be readable, all types
+ * are offered and the API refuses the others with a clear message.
  *
  * @example
  * ```ts
- * chooseTypeBody(t, session.clientId, await api.licenceTypes());
+ * chooseTypeBody(t, session.clientId, { all, types: mine, restricted: true });
  * ```
  */
-export function chooseTypeBody(
-  t: Translate,
-  clientId: string,
-  types: readonly LicenceTypeEntry[],
-  error?: string,
-): SafeHtml {
+export function chooseTypeBody(t: Translate, clientId: string, offer: TypeOffer, error?: string): SafeHtml {
+  const { types } = offer;
   return html`${consoleBar(t, clientId)}
     <h1>${t('签发新证照', 'Issue a licence')}</h1>
     ${error ? notice('error', error) : ''}
-    <form method="get" action="/console/licences/new" class="card">
-      <fieldset>
-        <legend>${t('证照类型', 'Licence type')}</legend>
-        ${types.map(
-          (type, i) =>
-            html`<label class="choice">
-              <input
-                type="radio"
-                name="type"
-                value="${type.code}"
-                ${attr('checked', i === 0 ? 'checked' : undefined)}
-              />
-              <span
-                >${t(type.name, type.nameEn ?? type.name)}
-                <span class="hint"
-                  >${type.holderKind === 'person' ? t('持证人：自然人', 'Holder: a person') : t('持证人：法人或其他组织', 'Holder: an entity')}</span
-                ></span
-              >
-            </label>`,
-        )}
-      </fieldset>
-      <button type="submit">${t('下一步', 'Next')}</button>
-    </form>`;
+    ${
+      types.length === 0
+        ? html`<div class="notice info" id="no-licence-types" role="status">
+            <p>
+              ${t(
+                '本机关目前没有获准签发的证照类型，因此不能签发证照。',
+                'This issuer is not allowed to issue any licence type at present, so it cannot issue licences.',
+              )}
+            </p>
+            <p>
+              ${t(
+                '可签发的证照类型由平台管理员在登记发证机关时设定，并公布在信任列表中。如需签发，请联系平台管理员。',
+                'The types an issuer may issue are set by the platform administrator when the issuer is registered, and published in the trust list. Ask the administrator to add them.',
+              )}
+            </p>
+          </div>`
+        : html`<form method="get" action="/console/licences/new" class="card">
+            <fieldset>
+              <legend>${t('证照类型', 'Licence type')}</legend>
+              ${
+                offer.restricted
+                  ? html`<p class="hint" id="licence-types-hint">
+                      ${t(
+                        `只列出本机关获准签发的证照类型（共 ${types.length} 种）。`,
+                        `Only the types this issuer may issue are listed (${types.length}).`,
+                      )}
+                    </p>`
+                  : html``
+              }
+              ${types.map(
+                (type, i) =>
+                  html`<label class="choice">
+                    <input
+                      type="radio"
+                      name="type"
+                      value="${type.code}"
+                      ${attr('checked', i === 0 ? 'checked' : undefined)}
+                    />
+                    <span
+                      >${t(type.name, type.nameEn ?? type.name)}
+                      <span class="hint"
+                        >${type.holderKind === 'person' ? t('持证人：自然人', 'Holder: a person') : t('持证人：法人或其他组织', 'Holder: an entity')}</span
+                      ></span
+                    >
+                  </label>`,
+              )}
+            </fieldset>
+            <button type="submit">${t('下一步', 'Next')}</button>
+          </form>`
+    }`;
 }
 
 export interface IssueFormInput {

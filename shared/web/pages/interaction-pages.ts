@@ -1,4 +1,5 @@
 import type { Translate } from '../kit/i18n.js';
+import { attr } from '../kit/html.js';
 import { html, page, SafeHtml, type PageView } from './interaction-html.js';
 import { passkeySection, passkeySignInScripts } from './passkey-sign-in-page.js';
 
@@ -20,6 +21,8 @@ export function loginPage(
 ): string {
   const { t } = view;
   const describedBy = input.error ? 'form-error' : undefined;
+  // After a refusal with the ID number kept, the password is what to type again: the focus goes there.
+  const refocusPassword = Boolean(input.error && input.username);
   return page(
     view,
     t('登录', 'Sign in'),
@@ -36,7 +39,7 @@ export function loginPage(
           inputmode="text"
           maxlength="18"
           required
-          autofocus
+          ${attr('autofocus', refocusPassword ? undefined : '')}
           value="${input.username ?? ''}"
           aria-describedby="${describedBy ?? ''}"
         />
@@ -48,6 +51,8 @@ export function loginPage(
           autocomplete="current-password"
           maxlength="128"
           required
+          ${attr('autofocus', refocusPassword ? '' : undefined)}
+          ${attr('aria-describedby', refocusPassword ? describedBy : undefined)}
         />
         <button type="submit">${t('登录', 'Sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
@@ -183,9 +188,16 @@ export function scopeDescriptions(t: Translate, scopes: readonly string[]): stri
 /** Consent for platforms that are not first-party: exactly what would be released. */
 export function consentPage(
   view: PageView,
-  input: { uid: string; clientName: string; scopes: string[] },
+  input: {
+    uid: string;
+    clientName: string;
+    scopes: string[];
+    /** Who is signed in (and for which enterprise): whose data would be released. */
+    signedInAs?: { personName: string; entityName?: string };
+  },
 ): string {
   const { t } = view;
+  const who = input.signedInAs;
   const items = input.scopes.flatMap((scope) => {
     const describe = claimDescriptions[scope];
     return describe ? [html`<li>${describe(t)}</li>`] : [];
@@ -194,6 +206,21 @@ export function consentPage(
     view,
     t('授权', 'Consent'),
     html`<h1>${t('授权', 'Consent')}</h1>
+      ${
+        who
+          ? html`<p id="consent-who">
+              ${t('当前登录：', 'Signed in as ')}<strong>${who.personName}</strong>${
+                who.entityName ? t(`（代表 ${who.entityName}）`, ` (for ${who.entityName})`) : html``
+              }
+              <br /><small
+                >${t('不是您？', 'Not you?')}
+                <a href="/session/end" id="consent-switch"
+                  >${t('退出后换一个账号登录', 'Sign out and sign in with another account')}</a
+                ></small
+              >
+            </p>`
+          : html``
+      }
       <p class="lead">${t(`${input.clientName} 请求获得：`, `${input.clientName} asks for:`)}</p>
       <ul>
         ${items}

@@ -34,8 +34,8 @@ export function landingBody(t: Translate, demo: DemoSignIn | undefined): SafeHtm
       title: t('演示平台', 'Demo platform'),
       who: t('接入统一身份认证的政务平台', 'Platforms that delegate their sign-in'),
       what: t(
-        '一个把登录交给统一身份认证的示例应用：看看它收到了什么（按平台区分的 sub、acr、各授权范围的声明）。',
-        'A sample app that delegates its sign-in to the unified identity and shows what it received (pairwise sub, acr, claims per scope).',
+        '一个把登录交给统一身份认证的示例应用：看看它收到了哪些信息（只属于这个平台的用户标识、认证等级、您同意提供的各项信息）。',
+        'A sample app that delegates its sign-in to the unified identity and shows what it received (an identifier for this platform only, the level of the sign-in, the details you agreed to share).',
       ),
     },
     {
@@ -43,8 +43,8 @@ export function landingBody(t: Translate, demo: DemoSignIn | undefined): SafeHtm
       title: t('发证机关控制台', 'Issuer console'),
       who: t('发证机关工作人员', 'Issuing agencies'),
       what: t(
-        '按证照类型的 JSON Schema 生成表单签发证照，查看已签发的证照，并可暂停、恢复或吊销。',
-        'Issue licences from a form generated from the type’s JSON Schema, list them, and suspend, reinstate or revoke them.',
+        '用按证照类型自动生成的表单签发证照，查看已签发的证照，并可暂停、恢复或吊销。',
+        'Issue licences from a form made for each licence type, list them, and suspend, reinstate or revoke them.',
       ),
     },
   ];

@@ -122,6 +122,27 @@ export function verifierBody(t: Translate, lang: Lang): SafeHtml {
           <p id="network-state" class="verifier-network"></p>
           <p id="data-freshness">${t('正在读取已保存的数据…', 'Reading the saved data…')}</p>
           <button type="button" id="data-refresh" class="secondary">${t('更新数据', 'Refresh data')}</button>
+          <details class="verifier-terms" id="verifier-terms">
+            <summary>
+              ${t('什么是信任列表和状态列表？', 'What are the trust list and the status lists?')}
+            </summary>
+            <dl>
+              <dt>${t('信任列表', 'Trust list')}</dt>
+              <dd>
+                ${t(
+                  '可信发证机关的名单，以及用来检查它们数字签名的公钥。不在名单上的机关签发的证照不会被认可。',
+                  'The list of issuers that can be trusted, with the keys that check their digital signatures. A licence from an issuer not on it is not accepted.',
+                )}
+              </dd>
+              <dt>${t('状态列表', 'Status lists')}</dt>
+              <dd>
+                ${t(
+                  '发证机关公布的每张证照当前是否有效、暂停或吊销。本页保存一份副本，断网时也能核验，但副本可能不是最新的。',
+                  'What each issuer publishes about whether each licence is in force, suspended or revoked. This page keeps a copy so it can verify offline, but the copy may not be the latest.',
+                )}
+              </dd>
+            </dl>
+          </details>
         </section>
       </div>
     </div>`;

@@ -2,7 +2,14 @@ import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
 import { calendarDate } from '../kit/china-time.js';
-import { licenceTypeName, statusBadge } from '../wallet/licence-format.js';
+import {
+  langOfTranslate,
+  licenceNumber,
+  licenceTypeName,
+  statusBadge,
+  statusWarning,
+  walletOrder,
+} from '../wallet/licence-format.js';
 import type { WalletSession } from '../wallet/session.js';
 import { stepUpHref } from '../wallet/step-up.js';
 import { levelOfAcr } from '../../identity/assurance.js';
@@ -104,7 +111,6 @@ export function signedInBody(
                 '您当前的登录未达到三级身份认证，部分电子证照不会显示。可用本人手机号的短信验证码提升认证等级，或持居民身份证到政务服务窗口当面核验。',
                 'This sign-in is below assurance level 3, so some licences are not shown. Raise your level with an SMS code sent to your own mobile number, or have your identity checked in person at a government service counter.',
               )}
-              <small class="mono">${stepUpTo}</small>
             </p>
             <p>
               <a
@@ -126,7 +132,7 @@ export function signedInBody(
             }
           </p>`
         : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
-            ${licences.map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
+            ${walletOrder(licences).map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
           </ul>`
     }`;
 }
@@ -153,13 +159,18 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
               </dd>`
           : html``
       }
-      <dt>${t('本应用中的标识 (sub)', 'Identifier in this app (sub)')}</dt>
-      <dd><code id="wallet-sub">${session.sub}</code></dd>
     </dl>
+    <details class="wallet-technical">
+      <summary>${t('技术信息', 'Technical details')}</summary>
+      <p>
+        ${t(
+          '您在本应用中的匿名标识如下。每个应用看到的标识都不相同，应用之间无法据此把您关联起来。',
+          'Your anonymous identifier in this app is below. Each app sees a different one, so apps cannot link you by it.',
+        )}
+      </p>
+      <p><code id="wallet-sub">${session.sub}</code></p>
+    </details>
     <div class="wallet-actions">
-      <form method="post" action="/wallet/logout" class="inline">
-        <button type="submit" id="wallet-sign-out">${t('退出登录', 'Sign out')}</button>
-      </form>
       <a class="button secondary" href="/wallet/passkeys" id="wallet-passkeys"
         >${t('通行密钥', 'Passkeys')}</a
       >
@@ -176,21 +187,34 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
               >${t('以企业经办人身份登录', 'Sign in as an enterprise agent')}</a
             >`
       }
+      <form method="post" action="/wallet/logout" class="inline wallet-sign-out">
+        <button type="submit" class="link" id="wallet-sign-out">${t('退出登录', 'Sign out')}</button>
+      </form>
     </div>
   </section>`;
 }
 
-/** One licence: type, issuer, holder, status badge and validity, linking to its page. */
+/**
+ * One licence, linking to its page: its status first (a licence that is not valid says so in its
+ * colour and in words), then what tells it from another of its type: its number, issuer and dates.
+ */
 export function licenceCard(t: Translate, licence: WalletLicence): SafeHtml {
   const badge = statusBadge(licence.status, t);
-  return html`<article class="card licence-card">
+  const warning = statusWarning(licence.status, t);
+  const number = licenceNumber(licence, langOfTranslate(t));
+  return html`<article class="card licence-card status-${badge.className}" data-status="${licence.status}">
+    <p class="licence-card-status"><span class="badge ${badge.className}">${badge.text}</span></p>
     <h3><a href="${licenceHref(licence.id)}">${licenceTypeName(licence.type, t)}</a></h3>
-    <p><span class="badge ${badge.className}">${badge.text}</span></p>
+    ${warning ? html`<p class="licence-card-warning ${warning.kind}">${warning.text}</p>` : html``}
     <dl class="fields">
+      <dt>${number.label}</dt>
+      <dd class="mono">${number.value}</dd>
       <dt>${t('持证人', 'Holder')}</dt>
       <dd>${licence.holder.name}</dd>
       <dt>${t('发证机关', 'Issuer')}</dt>
       <dd>${licence.issuer.name}</dd>
+      <dt>${t('签发日期', 'Issued on')}</dt>
+      <dd><time datetime="${licence.issuedAt}">${calendarDate(licence.issuedAt)}</time></dd>
       <dt>${t('有效期', 'Valid')}</dt>
       <dd>${validity(t, licence)}</dd>
     </dl>

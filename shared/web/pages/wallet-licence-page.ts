@@ -2,7 +2,7 @@ import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence } from '../wallet/holder-api.js';
 import { dateTime } from '../kit/china-time.js';
-import { licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
+import { licenceTypeName, shownFields, statusBadge, statusWarning } from '../wallet/licence-format.js';
 import { licenceHref, validity } from './wallet-home-page.js';
 
 /**
@@ -98,19 +98,34 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
               >`,
           )}
         </fieldset>
-        <button type="submit" id="show-qr">${t('出示二维码', 'Show QR code')}</button>
+        ${
+          licence.status === 'valid'
+            ? html`<button type="submit" id="show-qr">${t('出示二维码', 'Show QR code')}</button>`
+            : html`<p class="licence-present-warning" id="show-qr-warning">
+                  ${t(
+                    `出示后，核验方会看到此证照“${badge.text}”，不会把它当作有效证照接受。`,
+                    `If you show it, the verifier will see that it is “${badge.text}” and will not accept it as valid.`,
+                  )}
+                </p>
+                <button type="submit" class="secondary" id="show-qr" aria-describedby="show-qr-warning">
+                  ${t(`仍要出示（显示为“${badge.text}”）`, `Show it anyway (as “${badge.text}”)`)}
+                </button>`
+        }
       </form>
     </section>`;
 }
 
-/** Why a licence that is not valid still shows: the verifier must see its status, so the holder should first. */
+/**
+ * A licence that is not valid, said first and in its colour: what its status means for the person and
+ * that a verifier will see it.
+ */
 export function statusNotice(t: Translate, status: string): SafeHtml {
+  const warning = statusWarning(status, t);
+  const words = statusBadge(status, t).text;
   return notice(
-    'info',
-    t(
-      `此证照当前状态为“${statusBadge(status, t).text}”。出示时核验方会看到这一状态。`,
-      `This licence is currently “${statusBadge(status, t).text}”. A verifier will see this status.`,
-    ),
+    warning?.kind ?? 'warn',
+    html`<p class="notice-title">${t(`此证照${words}`, `This licence is ${words.toLowerCase()}`)}</p>
+      <p>${warning?.text ?? ''}</p>`,
     'licence-status-notice',
   );
 }

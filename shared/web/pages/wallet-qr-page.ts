@@ -1,11 +1,10 @@
-import { attr, html, type SafeHtml } from '../kit/layout.js';
+import { attr, html, notice, type SafeHtml } from '../kit/layout.js';
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence, WalletPresentation } from '../wallet/holder-api.js';
 import { calendarDate, clockTime } from '../kit/china-time.js';
-import { licenceTypeName, shownFields, statusBadge } from '../wallet/licence-format.js';
+import { licenceTypeName, shownFields, statusBadge, statusWarning } from '../wallet/licence-format.js';
 import { countdown } from '../browser/wallet-timer.js';
 import { licenceHref } from './wallet-home-page.js';
-import { statusNotice } from './wallet-licence-page.js';
 
 export const walletScripts = ['wallet.js'] as const;
 
@@ -46,7 +45,7 @@ export function qrBody(t: Translate, lang: Lang, input: QrPageInput): SafeHtml {
   return html`<p><a href="${licenceHref(licence.id)}">← ${t('返回证照详情', 'Back to the licence')}</a></p>
     <h1>${t('亮证二维码', 'Licence QR code')}</h1>
     <p class="lead">${typeName} · ${licence.holder.name}</p>
-    ${licence.status === 'valid' ? html`` : statusNotice(t, licence.status)}
+    ${licence.status === 'valid' ? html`` : qrStatusNotice(t, licence.status)}
     <section
       class="wallet-qr"
       id="wallet-qr"
@@ -133,6 +132,24 @@ export function qrBody(t: Translate, lang: Lang, input: QrPageInput): SafeHtml {
       }
       <p><a href="${licenceHref(licence.id)}">${t('更改出示的信息', 'Change what is shown')}</a></p>
     </section>`;
+}
+
+/** On the QR of a licence that is not valid: plainly, what the person scanning it will see. */
+function qrStatusNotice(t: Translate, status: string): SafeHtml {
+  const words = statusBadge(status, t).text;
+  return notice(
+    statusWarning(status, t)?.kind ?? 'warn',
+    html`<p class="notice-title" id="qr-status-warning">
+        ${t(`核验方扫描此二维码时会看到：${words}`, `Whoever scans this code will see: ${words}`)}
+      </p>
+      <p>
+        ${t(
+          '此二维码不能证明您持有有效证照，核验方不会把它当作有效证照接受。',
+          'This code does not prove that you hold a valid licence; the verifier will not accept it as one.',
+        )}
+      </p>`,
+    'licence-status-notice',
+  );
 }
 
 function queryOf(disclose: readonly string[]): string {

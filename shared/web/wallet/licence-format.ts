@@ -189,3 +189,99 @@ export function statusBadge(status: string, t: Translate): { text: string; class
   const words = statusWords[status];
   return words ? { text: t(words[0], words[1]), className: status } : { text: status, className: 'unknown' };
 }
+
+/** Valid first, then what may soon be usable again (suspended), then what never will be. */
+const statusRank: Record<string, number> = { valid: 0, suspended: 1, expired: 2, revoked: 3 };
+
+/**
+ * The wallet's order: valid licences first (what a person came to show), then the others by how far
+ * they are from usable; within a status, the newest first, so a reissued licence tops its old one.
+ *
+ * @example
+ * ```ts
+ * walletOrder([revoked, valid]).map((l) => l.status); // ['valid', 'revoked']
+ * ```
+ */
+export function walletOrder<T extends Pick<WalletLicence, 'status' | 'issuedAt'>>(
+  licences: readonly T[],
+): T[] {
+  const rank = (status: string) => statusRank[status] ?? 4;
+  return [...licences].sort(
+    (a, b) => rank(a.status) - rank(b.status) || b.issuedAt.localeCompare(a.issuedAt),
+  );
+}
+
+/** Fields that number a licence of their type (证书编号, 许可证编号…), by preference. */
+const numberFields = ['certificateNumber', 'permitNumber', 'cardNumber', 'archiveNumber'] as const;
+
+/**
+ * What tells two licences of one type apart on a card: the type's own number when it has one (证书编号,
+ * 档案编号…), else the licence identifier; and the label to show it under.
+ *
+ * @example
+ * ```ts
+ * licenceNumber(drivingLicence, t); // { label: '档案编号', value: '110100123456' }
+ * ```
+ */
+export function licenceNumber(
+  licence: Pick<WalletLicence, 'id' | 'type' | 'fields'>,
+  lang: Lang,
+): { label: string; value: string } {
+  for (const name of numberFields) {
+    const value = licence.fields[name];
+    if (typeof value === 'string' && value) return { label: fieldLabel(licence.type, name, lang), value };
+  }
+  return { label: lang === 'en' ? 'Licence identifier' : '证照标识', value: licence.id };
+}
+
+/**
+ * What a status that is not valid means for the person, in one sentence, and how loudly to say it:
+ * revoked and expired licences cannot be relied on at all (`error`), a suspended one not for now
+ * (`warn`). Undefined for a valid licence.
+ *
+ * @example
+ * ```ts
+ * statusWarning('revoked', t); // { kind: 'error', text: '此证照已被发证机关吊销，不能再作为有效证照使用。' }
+ * ```
+ */
+export function statusWarning(
+  status: string,
+  t: Translate,
+): { kind: 'error' | 'warn'; text: string } | undefined {
+  switch (status) {
+    case 'valid':
+      return undefined;
+    case 'revoked':
+      return {
+        kind: 'error',
+        text: t(
+          '此证照已被发证机关吊销，不能再作为有效证照使用。',
+          'The issuer has revoked this licence: it can no longer be used as a valid licence.',
+        ),
+      };
+    case 'suspended':
+      return {
+        kind: 'warn',
+        text: t(
+          '此证照已被发证机关暂停，暂停期间不能作为有效证照使用。',
+          'The issuer has suspended this licence: while suspended it cannot be used as a valid licence.',
+        ),
+      };
+    case 'expired':
+      return {
+        kind: 'error',
+        text: t(
+          '此证照已过有效期，不能再作为有效证照使用，请向发证机关申请换领。',
+          'This licence has expired and can no longer be used as a valid licence: ask the issuer for a new one.',
+        ),
+      };
+    default:
+      return {
+        kind: 'warn',
+        text: t('此证照当前不是有效状态。', 'This licence is not currently valid.'),
+      };
+  }
+}
+
+/** The page's language, read back from its translator. */
+export const langOfTranslate = (t: Translate): Lang => (t('zh', 'en') === 'en' ? 'en' : 'zh');

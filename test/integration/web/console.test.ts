@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
@@ -194,11 +195,17 @@ describe('the issuer console over HTTP', () => {
     expect(local.status).toBe(400);
     expect(await local.text()).toMatch(/id="field-fields-vehicleClass-error">请从列表中选择/);
 
-    // The demo issuer may not issue social security cards: the API's 403, said in the form.
-    const other = await issueForm(ua, 'social-security-card');
+    // The demo issuer may not issue social security cards: the console does not offer the form (its
+    // trust-list entry does not list the type), and a post made by hand is refused all the same.
+    const notOffered = await ua.request('/console/licences/new?type=social-security-card');
+    expect(notOffered.status).toBe(403);
+    const notOfferedHtml = await notOffered.text();
+    expect(notOfferedHtml).toContain('本机关无权签发此类证照');
+    expect(parseForm(notOfferedHtml, 'issue-form')).toBeUndefined();
     const forbidden = await ua.request('/console/licences', {
       form: {
-        ...other,
+        type: 'social-security-card',
+        idempotencyKey: randomUUID(),
         holderNumber: runtime.credentials.citizen.idNumber,
         holderName: '王小明',
         'fields.cardNumber': 'A12345678',

@@ -11,6 +11,8 @@ import {
   licenceTypeName,
   message,
   pageLang,
+  codeKind,
+  resultWords,
   verdictWords,
   type PageCatalogue,
 } from '../../../shared/web/browser/verifier-words.js';
@@ -40,6 +42,26 @@ describe('verdict words', () => {
   it('never lets colour alone tell the tones apart: each tone has its own icon', () => {
     const icons = new Map(verdicts.map((v) => [verdictWords(v, 'zh').tone, verdictWords(v, 'zh').icon]));
     expect(new Set(icons.values()).size).toBe(3);
+  });
+
+  it('tells an expired QR code (amber: show a fresh one) from an expired licence (red: refuse)', () => {
+    const code = resultWords({ verdict: 'expired', reason: 'presentation_expired' }, 'zh');
+    const licence = resultWords({ verdict: 'expired', reason: 'licence_expired' }, 'zh');
+    expect(code).toMatchObject({ tone: 'warn', title: '二维码已超时' });
+    expect(licence).toMatchObject({ tone: 'bad', title: '证照已过期' });
+    expect(resultWords({ verdict: 'expired', reason: 'licence_expired' }, 'en').title).toBe(
+      'Licence expired',
+    );
+    // Other reasons keep their verdict's words.
+    expect(resultWords({ verdict: 'revoked', reason: 'status_revoked' }, 'zh')).toEqual(
+      verdictWords('revoked', 'zh'),
+    );
+  });
+
+  it('names a static (printable) code and a live presentation apart', () => {
+    expect(codeKind('credential', 'zh')?.kind).toBe('static');
+    expect(codeKind('presentation', 'en')?.kind).toBe('live');
+    expect(codeKind(undefined, 'zh')).toBeUndefined();
   });
 
   it('reads the page language from <html lang>, Chinese unless English', () => {
