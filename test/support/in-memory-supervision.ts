@@ -1,4 +1,11 @@
-import type { Alert, AlertPublisher, AlertStore, StoredAlert } from '../../shared/supervision/alert-rules.js';
+import {
+  alertPosition,
+  type AlertPage,
+  type AlertPublisher,
+  type AlertStore,
+  type StoredAlert,
+} from '../../shared/supervision/alert-rules.js';
+import type { Alert } from '../../shared/supervision/alert-rules.js';
 import {
   addCounts,
   emptyCounts,
@@ -49,13 +56,27 @@ export class InMemoryAlerts implements AlertStore {
     return Promise.resolve(true);
   }
 
-  list(query: { from: string; to: string }): Promise<Alert[]> {
-    return Promise.resolve(
-      [...this.stored.values()]
-        .filter((alert) => alert.at >= query.from && alert.at < query.to)
-        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1))
-        .map(({ id: _id, ...alert }) => alert),
-    );
+  list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
+    const all = [...this.stored.values()]
+      .filter((alert) => alert.at >= query.from && alert.at < query.to)
+      .map(({ id, ...alert }) => ({ ...alert, position: alertPosition({ at: alert.at, id }) }))
+      .filter((alert) => !query.after || alert.position > query.after)
+      .sort((a, b) => (a.position < b.position ? -1 : 1));
+    return Promise.resolve({ items: all.slice(0, query.limit), more: all.length > query.limit });
+  }
+}
+
+/** The licences the supervision consumer finds on record: those `add`ed. */
+export class KnownLicences {
+  readonly ids = new Set<string>();
+  readonly reads: string[] = [];
+  add(id: string): this {
+    this.ids.add(id);
+    return this;
+  }
+  get(id: string): Promise<{ id: string } | undefined> {
+    this.reads.push(id);
+    return Promise.resolve(this.ids.has(id) ? { id } : undefined);
   }
 }
 

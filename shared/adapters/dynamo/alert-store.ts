@@ -1,7 +1,12 @@
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Alert, AlertStore, StoredAlert } from '../../supervision/alert-rules.js';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  alertPosition,
+  type Alert,
+  type AlertPage,
+  type AlertStore,
+  type StoredAlert,
+} from '../../supervision/alert-rules.js';
 import { isConditionalCheckFailed } from './conditional.js';
-import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 
 /** The UTC months (`YYYY-MM`) that instants `from`..`to` touch. */
@@ -69,30 +74,47 @@ export class DynamoAlertStore implements AlertStore {
     }
   }
 
-  async list(query: { from: string; to: string }): Promise<Alert[]> {
-    const pages = await Promise.all(
-      monthsBetween(query.from, query.to).map((month) =>
-        queryAll(this.doc, {
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': indexKeys.alertsMonth(month),
-            ':from': query.from,
-            ':to': query.to,
-          },
-        }),
-      ),
-    );
-    return pages
-      .flat()
-      .filter((item) => String(item.at) >= query.from && String(item.at) < query.to)
-      .map((item) => ({
-        at: String(item.at),
-        rule: item.rule as Alert['rule'],
-        severity: item.severity as Alert['severity'],
-        subject: String(item.subject),
-        detail: String(item.detail),
-      }));
+  async list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
+    const items: AlertPage['items'] = [];
+    const start = query.after ?? query.from;
+    // Month by month in order, each page asking only for what is still missing: never more than
+    // `limit` + 1 items read, however many alerts the range holds.
+    for (const month of monthsBetween(start, query.to)) {
+      let exclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'gsi1',
+            // The sort key is the alert's position (`at#id`), so a page resumes right where the last ended.
+            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :start AND :to',
+            ExpressionAttributeValues: {
+              ':pk': indexKeys.alertsMonth(month),
+              ':start': start,
+              ':to': query.to,
+            },
+            Limit: query.limit + 1 - items.length,
+            ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const at = String(item.at);
+          const position = alertPosition({ at, id: String(item.id) });
+          if (at < query.from || at >= query.to || (query.after && position <= query.after)) continue;
+          items.push({
+            at,
+            rule: item.rule as Alert['rule'],
+            severity: item.severity as Alert['severity'],
+            subject: String(item.subject),
+            detail: String(item.detail),
+            position,
+          });
+        }
+        exclusiveStartKey = page.LastEvaluatedKey;
+      } while (exclusiveStartKey && items.length <= query.limit);
+      if (items.length > query.limit) break;
+    }
+    const more = items.length > query.limit;
+    return { items: items.slice(0, query.limit), more };
   }
 }

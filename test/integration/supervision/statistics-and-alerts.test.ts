@@ -279,6 +279,29 @@ describe('alerts', () => {
     expect(text).not.toContain('holderKey');
   });
 
+  it('are answered a page at a time (limit, cursor); a cursor of another range is refused', async () => {
+    const all = await alerts();
+    expect(all.length).toBeGreaterThan(1);
+    const paged: Alert[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await get<{ items: Alert[]; cursor?: string }>(
+        `/supervision/alerts?from=${today}&to=${today}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      paged.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(paged).toEqual(all);
+    const first = await get<{ cursor: string }>(`/supervision/alerts?from=${today}&to=${today}&limit=1`);
+    const elsewhere = await fetch(
+      `${runtime.baseUrl}/supervision/alerts?from=2020-01-01&to=2020-01-31&cursor=${first.cursor}`,
+      { headers: { authorization: `Bearer ${supervisor}` } },
+    );
+    const problem = await expectProblem(elsewhere, 400, 'invalid_cursor');
+    expect(problem.errors?.map((error) => error.path)).toEqual(['cursor']);
+  });
+
   it('answer only the days asked for', async () => {
     const { items } = await get<{ items: Alert[] }>(`/supervision/alerts?from=2020-01-01&to=2020-01-31`);
     expect(items).toEqual([]);
