@@ -43,8 +43,15 @@ export interface StoredAlert extends Alert {
 export interface AlertStore {
   /** Adds `n` to counter `key` (created at 0, forgotten after `expiresAt`, epoch seconds); the new total. */
   count(key: string, n: number, expiresAt: number): Promise<number>;
-  /** Stores `alert` unless one with its id exists: `true` when this call stored it. */
+  /**
+   * Stores `alert`, not yet published (`published: false`), unless one with its id exists: `true` when
+   * this call stored it.
+   */
   create(alert: StoredAlert): Promise<boolean>;
+  /** Whether the alert `id` exists and is neither published nor suppressed (a publish that failed). */
+  pending(id: string): Promise<boolean>;
+  /** Records that the alert `id` was published, or suppressed by the publishing cap. */
+  settle(id: string, outcome: 'published' | 'suppressed'): Promise<void>;
   /**
    * The alerts raised from `from` to `to` (RFC 3339 instants, `to` excluded), oldest first, at most
    * `limit` of them; `after` (an alert's {@link alertPosition}) resumes after that alert. `more` says
@@ -278,7 +285,8 @@ async function judge(
  * rules), so a burst straddling two windows counts in both halves. A failed scan's claimed licence id
  * counts only when that licence is on record. At most `publishPerRulePerHour` alerts of one rule are
  * published per clock hour (a counter per rule and hour): the rest are stored and listed, not published,
- * so that nobody can flood the alarm topic.
+ * so that nobody can flood the alarm topic. An alert is stored unpublished, published, then marked
+ * published: if the publish fails, the batch's retry publishes it.
  *
  * @example
  * ```ts
@@ -313,15 +321,27 @@ export async function evaluateAlerts(
       subject: observation.subject,
       detail: verdict.detail,
     };
+    // Stored unpublished first, then published, then marked: a publish that fails rejects the batch, and
+    // its retry finds the alert still pending and publishes it (at least once, never lost).
     const created = await deps.alerts.create(alert);
-    if (deps.memory.created.size > 10_000) deps.memory.created.clear();
-    deps.memory.created.add(key);
-    if (!created) continue;
+    if (!created && !(await deps.alerts.pending(key))) {
+      remember(deps.memory, key);
+      continue;
+    }
     const { id: _id, ...published } = alert;
-    raised.push(published);
-    if (await withinPublishingCap(alert, deps)) await deps.publisher.publish(published);
+    const withinCap = await withinPublishingCap(alert, deps);
+    if (withinCap) await deps.publisher.publish(published);
+    await deps.alerts.settle(key, withinCap ? 'published' : 'suppressed');
+    // Remembered only once settled: a container that failed to publish must not skip the alert later.
+    remember(deps.memory, key);
+    if (created) raised.push(published);
   }
   return raised;
+}
+
+function remember(memory: AlertMemory, key: string): void {
+  if (memory.created.size > 10_000) memory.created.clear();
+  memory.created.add(key);
 }
 
 /** Whether `alert` is among the first `publishPerRulePerHour` of its rule in its clock hour. */

@@ -51,6 +51,23 @@ export function alertStoreContract(name: string, make: Make<{ store: AlertStore 
       ).toEqual({ items: [{ ...answered, position: alertPosition(one) }], more: false });
     });
 
+    it('keeps an alert pending until settled, published or suppressed', async () => {
+      const one = alert('2026-03-02T09:00:00.000Z');
+      const two = alert('2026-03-02T10:00:00.000Z');
+      expect(await subject.store.pending(one.id)).toBe(false);
+      await subject.store.create(one);
+      await subject.store.create(two);
+      expect(await subject.store.pending(one.id)).toBe(true);
+      await subject.store.settle(one.id, 'published');
+      await subject.store.settle(two.id, 'suppressed');
+      expect(await subject.store.pending(one.id)).toBe(false);
+      expect(await subject.store.pending(two.id)).toBe(false);
+      // Creating it again leaves it settled.
+      expect(await subject.store.create(one)).toBe(false);
+      expect(await subject.store.pending(one.id)).toBe(false);
+      await expect(subject.store.settle(`${one.id}-none`, 'published')).rejects.toThrow();
+    });
+
     it('lists alerts from `from` to `to` (excluded) in time order, across months', async () => {
       const times = [
         '2026-02-28T23:59:59.999Z',

@@ -50,10 +50,22 @@ export class InMemoryAlerts implements AlertStore {
     return Promise.resolve(total);
   }
 
+  readonly outcomes = new Map<string, 'published' | 'suppressed'>();
+
   create(alert: StoredAlert): Promise<boolean> {
     if (this.stored.has(alert.id)) return Promise.resolve(false);
     this.stored.set(alert.id, { ...alert });
     return Promise.resolve(true);
+  }
+
+  pending(id: string): Promise<boolean> {
+    return Promise.resolve(this.stored.has(id) && !this.outcomes.has(id));
+  }
+
+  settle(id: string, outcome: 'published' | 'suppressed'): Promise<void> {
+    if (!this.stored.has(id)) return Promise.reject(new Error(`no alert ${id}`));
+    this.outcomes.set(id, outcome);
+    return Promise.resolve();
   }
 
   list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
@@ -83,7 +95,13 @@ export class KnownLicences {
 /** {@link AlertPublisher} that keeps what it was handed. */
 export class RecordingPublisher implements AlertPublisher {
   readonly published: Alert[] = [];
+  /** How many of the next publishes fail (as SNS can). */
+  failing = 0;
   publish(alert: Alert): Promise<void> {
+    if (this.failing > 0) {
+      this.failing -= 1;
+      return Promise.reject(new Error('publish failed'));
+    }
     this.published.push(alert);
     return Promise.resolve();
   }

@@ -1,4 +1,10 @@
-import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import {
   alertPosition,
   type Alert,
@@ -63,6 +69,7 @@ export class DynamoAlertStore implements AlertStore {
             gsi1pk: indexKeys.alertsMonth(alert.at.slice(0, 7)),
             gsi1sk: indexKeys.alertOf(alert.at, alert.id),
             ...alert,
+            published: false,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -72,6 +79,25 @@ export class DynamoAlertStore implements AlertStore {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  async pending(id: string): Promise<boolean> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.alert(id), ConsistentRead: true }),
+    );
+    return Item !== undefined && Item.published === false && Item.suppressed !== true;
+  }
+
+  async settle(id: string, outcome: 'published' | 'suppressed'): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.alert(id),
+        UpdateExpression: outcome === 'published' ? 'SET published = :yes' : 'SET suppressed = :yes',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    );
   }
 
   async list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {

@@ -40,6 +40,9 @@ function world(overrides: Partial<AlertThresholds> = {}) {
     memory: newAlertMemory(),
   };
   return {
+    forget: () => {
+      deps.memory = newAlertMemory();
+    },
     statistics,
     alerts,
     publisher,
@@ -294,6 +297,30 @@ describe('the alert rules', () => {
       verification('2026-03-01T03:00:00.000Z', 'invalid_signature', { claimedLicenceId: 'L5' }),
     ]);
     expect(w.publisher.published.map((a) => a.subject)).toContain('L5');
+  });
+
+  it('loses no alert when its publish fails: the retried batch publishes it, in this container or another', async () => {
+    for (const container of ['same', 'fresh'] as const) {
+      const w = world({ bulkStatusChanges: 1 });
+      const batch: SupervisedEntry[] = [
+        { at: '2026-03-01T02:00:00.000Z', actor: 'cl', action: 'licence.revoked', issuerId: 'iss_1' },
+      ];
+      w.publisher.failing = 1;
+      await expect(w.process(batch)).rejects.toThrow('publish failed');
+      expect(w.publisher.published).toEqual([]);
+      expect(await w.alerts.pending('bulk-status-change#iss_1#2026-03-01T02:00:00.000Z')).toBe(true);
+      // The mapping retries the batch (a container that remembers, or a fresh one that does not).
+      if (container === 'fresh') w.forget();
+      await w.process(batch);
+      expect(w.publisher.published, container).toEqual([
+        expect.objectContaining({ rule: 'bulk-status-change', subject: 'iss_1' }),
+      ]);
+      expect(await w.alerts.pending('bulk-status-change#iss_1#2026-03-01T02:00:00.000Z')).toBe(false);
+      // Once published, a further retry publishes nothing more.
+      w.forget();
+      await w.process(batch);
+      expect(w.publisher.published).toHaveLength(1);
+    }
   });
 
   it('lists alerts a page at a time, and refuses a cursor outside the range asked for', async () => {
