@@ -6,7 +6,9 @@ import { verifyAuditTrail, type AuditVerifyReport } from '../shared/supervision/
  * `npm run audit:verify -- --base <url> --from <YYYY-MM-DD> --to <YYYY-MM-DD>`: proves the audit trail of
  * those UTC days intact from the public API alone (docs/supervision.md). The supervision client comes from
  * `--client-id`/`--client-secret`, else `SUPERVISION_CLIENT_ID`/`SUPERVISION_CLIENT_SECRET`, else the
- * local runtime's `.data/credentials.json` (`supervisor`). Exits 0 when every chain verifies, 1 naming the
+ * local runtime's `.data/credentials.json` (`supervisor`). A day with entries that no verified checkpoint
+ * covers fails unless `--allow-unsigned`; an entry without chain fields dated on or after the day chains
+ * began (`--chains-since`, else the earliest chain day listed) fails. Exits 0 when every chain verifies, 1 naming the
  * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
  */
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       'client-secret': { type: 'string' },
       credentials: { type: 'string', default: '.data/credentials.json' },
       checkpoint: { type: 'boolean', default: false },
+      'allow-unsigned': { type: 'boolean', default: false },
+      'chains-since': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -41,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       to,
       ...client,
       checkpointFirst: values.checkpoint,
+      allowUnsigned: values['allow-unsigned'],
+      ...(values['chains-since'] ? { chainsSince: values['chains-since'] } : {}),
     });
   } catch (error) {
     console.error(`audit:verify: ${(error as Error).message}`);

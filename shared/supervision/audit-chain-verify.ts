@@ -16,6 +16,16 @@ export interface AuditVerifyOptions {
   to: string;
   /** Ask the service to sign a fresh checkpoint first (`POST /supervision/audit/checkpoints`). */
   checkpointFirst?: boolean;
+  /**
+   * Accept days with entries that no verified checkpoint covers (their chains are recomputed, but nothing
+   * signed proves they were not rewritten whole). Off by default: such a day is a fault.
+   */
+  allowUnsigned?: boolean;
+  /**
+   * The UTC day chains were introduced (`YYYY-MM-DD`): an entry without chain fields dated on or after it
+   * is a fault. Default: the earliest chain day among the entries listed.
+   */
+  chainsSince?: string;
   fetch?: typeof fetch;
 }
 
@@ -145,7 +155,13 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   } while (cursor);
 
   const heads = checkpoints.flatMap((checkpoint) => checkpoint.chains);
-  const check = checkTrail(entries, heads, { from: options.from, to: options.to });
+  const check = checkTrail(
+    entries,
+    heads,
+    { from: options.from, to: options.to },
+    options.chainsSince ? { chainsSince: options.chainsSince } : {},
+  );
+  if (!options.allowUnsigned) check.faults.push(...unsignedDays(entries, checkpoints));
   return {
     ok: check.faults.length === 0 && badCheckpoints.length === 0,
     entries: entries.length,
@@ -155,6 +171,28 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     faults: check.faults,
     badCheckpoints,
   };
+}
+
+/**
+ * A fault for each UTC day with chained entries that no verified checkpoint covers: recomputing its
+ * chains proves only that they are consistent, not that they were not rewritten whole.
+ */
+function unsignedDays(
+  entries: readonly Record<string, unknown>[],
+  checkpoints: readonly VerifiedCheckpoint[],
+) {
+  const covered = new Set(checkpoints.flatMap((checkpoint) => checkpoint.days));
+  const days = new Set(
+    entries.flatMap((entry) => (typeof entry.chain === 'string' ? [entry.chain.slice(0, 10)] : [])),
+  );
+  return [...days]
+    .filter((day) => !covered.has(day))
+    .sort()
+    .map((day): ChainFault => ({
+      chain: '-',
+      seq: 0,
+      problem: `no verified checkpoint covers ${day}: its entries are unsigned (sign one with --checkpoint, or pass --allow-unsigned)`,
+    }));
 }
 
 /** A `supervision` token for the client of `options`, by the client-credentials grant. */

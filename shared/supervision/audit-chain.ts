@@ -103,7 +103,7 @@ export interface ChainFault {
 export interface TrailCheck {
   /** The chains checked, each with the head its entries reach. */
   chains: ChainHead[];
-  /** Entries outside every chain (written before chains existed): listed, not provable. */
+  /** Entries outside every chain dated before chains began: listed, not provable. */
   unchained: number;
   /** Empty when every chain verifies; the first fault of each bad chain otherwise, the first one first. */
   faults: ChainFault[];
@@ -115,7 +115,10 @@ export interface TrailCheck {
  * (the genesis hash for seq 1), and each `hash` must be the hash of the entry's content. `checkpoint`
  * heads (verified separately) must each be reached: the chain's entry at the head's `seq` must carry the
  * head's `hash`; a chain the checkpoint names with no entry at all is missing. Heads of chains whose day
- * is outside `days` (when given) are skipped, since those entries were not asked for.
+ * is outside `days` (when given) are skipped, since those entries were not asked for. An entry with no
+ * chain fields is only acceptable before chains began: before `chainsSince` (a UTC day) when given, else
+ * before the earliest chain day among `entries`; one dated on or after that day is a fault (chain `-`),
+ * since removing its chain fields is how an edited entry would hide.
  *
  * @example
  * ```ts
@@ -127,12 +130,13 @@ export function checkTrail(
   entries: readonly object[],
   checkpoint: readonly ChainHead[] = [],
   days?: { from: string; to: string },
+  options: { chainsSince?: string } = {},
 ): TrailCheck {
   const chains = new Map<string, Record<string, unknown>[]>();
-  let unchained = 0;
+  const loose: Record<string, unknown>[] = [];
   for (const entry of entries as readonly Record<string, unknown>[]) {
     if (entry.chain === undefined) {
-      unchained += 1;
+      loose.push(entry);
       continue;
     }
     const chain = String(entry.chain);
@@ -141,6 +145,19 @@ export function checkTrail(
     chains.set(chain, list);
   }
   const faults: ChainFault[] = [];
+  const chainDays = [...chains.keys()].map((chain) => chainIdPattern.exec(chain)?.[1] ?? '').filter(Boolean);
+  const since = options.chainsSince ?? chainDays.sort()[0];
+  let unchained = 0;
+  for (const entry of loose) {
+    const at = typeof entry.at === 'string' ? entry.at : '';
+    if (since !== undefined && !(at.slice(0, 10) < since)) {
+      faults.push({
+        chain: '-',
+        seq: 0,
+        problem: `an entry of ${at || 'no date'} (${String(entry.action)}) has no chain fields, yet chains began on ${since}`,
+      });
+    } else unchained += 1;
+  }
   const heads: ChainHead[] = [];
   for (const [chain, list] of chains) {
     const result = checkChain(chain, list);

@@ -142,6 +142,24 @@ describe('the audit chains under concurrent writers', () => {
 });
 
 describe('checkpoints', () => {
+  it('are required: a day with entries and no verified checkpoint fails, unless unsigned days are allowed', async () => {
+    const listed = await getJson<{ items: unknown[] }>('/supervision/audit/checkpoints');
+    expect(listed.items).toEqual([]);
+    const report = await verify();
+    expect(report.ok).toBe(false);
+    expect(report.faults).toEqual([
+      { chain: '-', seq: 0, problem: expect.stringContaining(`no verified checkpoint covers ${today}`) },
+    ]);
+    const allowed = await verifyAuditTrail({
+      base: runtime.baseUrl,
+      ...supervisor,
+      from: today,
+      to: today,
+      allowUnsigned: true,
+    });
+    expect(allowed.ok).toBe(true);
+  });
+
   it('signs the heads of today’s chains with the platform key (typ audit-checkpoint+jwt), verified against the published JWKS', async () => {
     const response = await postJson(runtime, '/supervision/audit/checkpoints', token, {});
     expect(response.status).toBe(201);
@@ -315,9 +333,26 @@ describe('entries older than the chains', () => {
       verdict: 'valid',
     });
     expect(items.slice(1).every((item) => typeof item.seq === 'number')).toBe(true);
+    // Dated today, after chains began: an entry stripped of its chain fields looks just like this.
     const report = await verify();
-    expect(report.unchained).toBe(1);
-    expect(report.ok).toBe(true);
+    expect(report.ok).toBe(false);
+    expect(report.faults).toEqual([
+      {
+        chain: '-',
+        seq: 0,
+        problem: expect.stringContaining(`an entry of ${at} (licence.verified) has no chain fields`),
+      },
+    ]);
+    // With the day chains were introduced configured, it is older than the chains: listed, not provable.
+    const before = await verifyAuditTrail({
+      base: runtime.baseUrl,
+      ...supervisor,
+      from: today,
+      to: today,
+      chainsSince: new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10),
+    });
+    expect(before.unchained).toBe(1);
+    expect(before.ok).toBe(true);
     const stored = await doc().send(
       new GetCommand({ TableName: dependencies().config.tableName, Key: { pk: old.pk, sk: old.sk } }),
     );

@@ -75,6 +75,29 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     // Unchained entries are counted, not checked.
     expect(checkTrail([entry(9)]).unchained).toBe(1);
   });
+
+  it('counts an entry without chain fields as older only when dated before chains began', () => {
+    const entries = chainOf(2);
+    // Dated on the chain's own day: its chain fields were stripped (how an edit would hide).
+    const stripped = entry(7);
+    const check = checkTrail([...entries, stripped]);
+    expect(check.faults).toEqual([
+      {
+        chain: '-',
+        seq: 0,
+        problem: expect.stringContaining('has no chain fields, yet chains began on 2026-12-05'),
+      },
+    ]);
+    expect(check.unchained).toBe(0);
+    const older = { ...entry(8), at: '2026-12-04T23:59:59.999Z' };
+    expect(checkTrail([...entries, older])).toMatchObject({ faults: [], unchained: 1 });
+    // A configured cutover wins over the earliest chain listed.
+    expect(checkTrail([stripped], [], undefined, { chainsSince: '2026-12-01' }).faults).toHaveLength(1);
+    expect(checkTrail([...entries, stripped], [], undefined, { chainsSince: '2026-12-06' })).toMatchObject({
+      faults: [],
+      unchained: 1,
+    });
+  });
 });
 
 describe('signCheckpoint', () => {
