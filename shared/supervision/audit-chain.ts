@@ -18,7 +18,7 @@ export interface ChainLink {
   seq: number;
   /** Lowercase hex SHA-256: the previous entry's `hash`, or {@link genesisHash} for `seq` 1. */
   prevHash: string;
-  /** Lowercase hex SHA-256 of {@link hashedText} of the entry. */
+  /** Lowercase hex SHA-256 of {@link hashedText} of the entry (its link and its content's digest). */
   hash: string;
 }
 
@@ -48,25 +48,104 @@ export function genesisHash(chain: string): string {
   return sha256(chain);
 }
 
+/** The fields that place an entry on its chain, and those derived from them: not the entry's content. */
+const linkFields = new Set(['chain', 'seq', 'prevHash', 'hash', 'contentDigest', 'redacted', 'holderKey']);
+
 /**
- * Exactly what an entry's `hash` covers: the entry as `GET /supervision/audit` answers it, without `hash`
- * (so with `chain`, `seq` and `prevHash`, and never the holder's lookup key, which is not answered), as
+ * The entry's content as hashed: everything but `chain`, `seq`, `prevHash`, `hash` (and
+ * `contentDigest`/`redacted` of a redacted answer) and the holder's lookup key (never answered), as
  * canonical JSON: object keys sorted by UTF-16 code units, no white space, strings escaped as
- * `JSON.stringify` does, `seq` a decimal integer. Its UTF-8 bytes are hashed.
+ * `JSON.stringify` does, numbers as decimal integers. Its UTF-8 bytes are hashed into `contentDigest`.
  *
  * @example
  * ```ts
- * hashedText({ at, actor, action, chain, seq: 1, prevHash }); // '{"action":…,"at":…,"chain":…,…}'
+ * contentText({ at, actor, action, chain, seq: 1, prevHash, hash }); // '{"action":…,"actor":…,"at":…}'
+ * ```
+ */
+export function contentText(entry: object): string {
+  const content = Object.fromEntries(
+    Object.entries(entry as Record<string, unknown>).filter(([name]) => !linkFields.has(name)),
+  );
+  return canonicalJson(content);
+}
+
+/** `contentDigest`: SHA-256 (hex) of {@link contentText}. */
+export function contentDigest(entry: object): string {
+  return sha256(contentText(entry));
+}
+
+/**
+ * Exactly what an entry's `hash` covers: `{ chain, seq, prevHash, contentDigest }` as canonical JSON, so
+ * that an entry answered redacted (its content replaced by `contentDigest`) still links. A redacted
+ * entry's own `contentDigest` is used; any other's is recomputed from its content.
+ *
+ * @example
+ * ```ts
+ * hashedText({ at, actor, action, chain, seq: 1, prevHash }); // '{"chain":…,"contentDigest":…,"prevHash":…,"seq":1}'
  * ```
  */
 export function hashedText(entry: object): string {
-  const { hash: _hash, holderKey: _holderKey, ...content } = entry as Record<string, unknown>;
-  return canonicalJson(content);
+  const fields = entry as Record<string, unknown>;
+  const digest = fields.redacted === true ? fields.contentDigest : contentDigest(entry);
+  return canonicalJson({
+    chain: fields.chain,
+    seq: fields.seq,
+    prevHash: fields.prevHash,
+    contentDigest: digest,
+  });
 }
 
 /** The `hash` of an entry: SHA-256 (hex) of {@link hashedText}. */
 export function entryHash(entry: object): string {
   return sha256(hashedText(entry));
+}
+
+/** Whether supervisors see an entry whole: entries about licences; the rest (accounts, sign-ins) redacted. */
+export const answeredWhole = (entry: { action: string }) => entry.action.startsWith('licence.');
+
+/** An entry as answered redacted: when, what kind, and its place on its chain, its content only digested. */
+export interface RedactedEntry {
+  at: string;
+  action: string;
+  chain?: string;
+  seq?: number;
+  prevHash?: string;
+  hash?: string;
+  contentDigest?: string;
+  redacted: true;
+}
+
+/**
+ * An entry as a supervisor is answered it: a licence entry whole (without the holder's lookup key), any
+ * other as a {@link RedactedEntry}, which still verifies on its chain.
+ *
+ * @example
+ * ```ts
+ * forSupervisor({ at, actor: 'acc_1', action: 'account.registered', chain, seq, prevHash, hash });
+ * // { at, action: 'account.registered', chain, seq, prevHash, hash, contentDigest, redacted: true }
+ * ```
+ */
+export function forSupervisor(
+  entry: AuditEntry & Partial<ChainLink>,
+): Omit<AuditEntry, 'holderKey'> | RedactedEntry {
+  if (answeredWhole(entry)) {
+    const { holderKey: _holderKey, ...whole } = entry;
+    return whole;
+  }
+  return {
+    at: entry.at,
+    action: entry.action,
+    ...(entry.chain !== undefined
+      ? {
+          chain: entry.chain,
+          seq: entry.seq!,
+          prevHash: entry.prevHash!,
+          hash: entry.hash!,
+          contentDigest: contentDigest(entry),
+        }
+      : {}),
+    redacted: true,
+  };
 }
 
 /**
@@ -227,6 +306,20 @@ function checkChain(chain: string, entries: Record<string, unknown>[]): ChainHea
           ? `prevHash is not the hash of seq ${previous.seq} (an entry was changed, removed or moved)`
           : 'prevHash is not the genesis hash of the chain',
       };
+    }
+    if (
+      entry.redacted === true &&
+      typeof entry.action === 'string' &&
+      answeredWhole({ action: entry.action })
+    ) {
+      return {
+        chain,
+        seq,
+        problem: 'a licence entry was answered redacted (licence entries are answered whole)',
+      };
+    }
+    if (entry.redacted === true && typeof entry.contentDigest !== 'string') {
+      return { chain, seq, problem: 'a redacted entry has no contentDigest' };
     }
     const hash = entryHash(entry);
     if (entry.hash !== hash) {
