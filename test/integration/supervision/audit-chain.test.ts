@@ -167,6 +167,14 @@ describe('the audit chains under concurrent writers', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(cursor.status).toBe(400);
+    // A real cursor, of today, used for other days: refused, not read.
+    const page = await getJson<{ cursor?: string }>(`/supervision/audit?from=${today}&to=${today}&limit=1`);
+    const elsewhere = await fetch(
+      `${runtime.baseUrl}/supervision/audit?from=2020-01-01&to=2020-01-02&cursor=${page.cursor!}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(elsewhere.status).toBe(400);
+    expect(((await elsewhere.json()) as { code?: string }).code).toBe('invalid_cursor');
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
     const refused = await fetch(`${runtime.baseUrl}/supervision/audit/checkpoints`, {
       headers: { authorization: `Bearer ${admin}` },
