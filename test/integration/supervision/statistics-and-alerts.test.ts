@@ -104,6 +104,26 @@ describe('the supervisor client', () => {
     await expect(clientCredentialsToken(runtime, client, 'admin')).rejects.toThrow(/400|invalid_scope/);
   });
 
+  it('is a machine-only scope: a registration combining it with openid or other user scopes is refused', async () => {
+    const adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    for (const scopes of [
+      ['openid', 'supervision'],
+      ['supervision', 'profile'],
+      ['supervision', 'licences'],
+    ]) {
+      const response = await postJson(runtime, '/admin/clients', adminToken, {
+        name: 'a platform that would supervise',
+        scopes,
+        redirectUris: ['https://platform.example/cb'],
+      });
+      const problem = await expectProblem(response, 400);
+      expect(
+        problem.errors?.map((error) => error.path),
+        scopes.join(' '),
+      ).toContain('scopes');
+    }
+  });
+
   it('is the only kind of client the supervision routes answer', async () => {
     const response = await fetch(`${runtime.baseUrl}/supervision/stats?from=${today}&to=${today}`, {
       headers: { authorization: `Bearer ${issuerToken}` },
