@@ -249,6 +249,31 @@ describe('checkpoints', () => {
   }, 60_000);
 });
 
+describe('an archive of checkpoints (--archive)', () => {
+  it('fails when a checkpoint kept earlier is no longer listed, and passes while all are', async () => {
+    const options = { base: runtime.baseUrl, ...supervisor, from: today, to: today };
+    const { archive } = await verifyAuditTrail(options);
+    expect(archive.length).toBeGreaterThan(0);
+    expect((await verifyAuditTrail({ ...options, archive })).ok).toBe(true);
+    const [item] = await scanItems('audit-checkpoint');
+    const table = dependencies().config.tableName;
+    await doc().send(new DeleteCommand({ TableName: table, Key: { pk: item!.pk, sk: item!.sk } }));
+    try {
+      const report = await verifyAuditTrail({ ...options, archive });
+      expect(report.ok).toBe(false);
+      expect(report.faults).toContainEqual({
+        chain: '-',
+        seq: 0,
+        problem: expect.stringContaining('is no longer listed'),
+      });
+      // What to keep still holds the removed one.
+      expect(report.archive.map((one) => one.jws)).toContain(item!.jws);
+    } finally {
+      await doc().send(new PutCommand({ TableName: table, Item: item }));
+    }
+  });
+});
+
 describe('tampering in the table', () => {
   const config = () => dependencies().config;
   /** A chain of at least 4 entries, and its items. */
