@@ -483,11 +483,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   },
   // The table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
   // counters (update, ADD) and the rules' window counters (update, ADD), reads an issuer's past days for
-  // the issuance rule (gsi1), creates alerts (conditional put) and publishes them to the alarm topic.
+  // the issuance rule (gsi1), creates alerts (conditional put) and publishes them to the alarm topic; reads
+  // a licence a failed scan claims to be (get), since only a licence on record counts; marks an alert
+  // published (update) and, on a retried batch, reads whether it still is pending (get).
   'supervision-events': {
     table: {
       items: {
-        UpdateItem: [partitions.statistics, partitions.alertWindow],
+        GetItem: [partitions.licence, partitions.alert],
+        UpdateItem: [partitions.statistics, partitions.alertWindow, partitions.alert],
         PutItem: [partitions.alert],
       },
       queries: ['gsi1'],

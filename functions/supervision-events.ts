@@ -1,12 +1,12 @@
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { composition } from './composition/dependencies.js';
-import { alertPublisher, alerts, auditStream, doc, statistics } from './composition/factories.js';
+import { alertPublisher, alerts, auditStream, doc, licences, statistics } from './composition/factories.js';
 import { logger } from '../shared/logger.js';
 import { newAlertMemory } from '../shared/supervision/alert-rules.js';
 import { processAuditEntries } from '../shared/supervision/process-events.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ doc, statistics, alerts, alertPublisher, auditStream });
+const dependencies = composition({ doc, statistics, alerts, alertPublisher, auditStream, licences });
 /** Per container: alerts known to exist and issuers' baselines (they only save calls). */
 const memory = newAlertMemory();
 
@@ -24,6 +24,7 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<void> => {
     statistics: deps.statistics,
     alerts: deps.alerts,
     publisher: deps.alertPublisher,
+    licences: deps.licences,
     thresholds: deps.config.alertThresholds,
     memory,
   });

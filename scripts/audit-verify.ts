@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { verifyAuditTrail, type AuditVerifyReport } from '../shared/supervision/audit-chain-verify.js';
 
@@ -6,7 +6,10 @@ import { verifyAuditTrail, type AuditVerifyReport } from '../shared/supervision/
  * `npm run audit:verify -- --base <url> --from <YYYY-MM-DD> --to <YYYY-MM-DD>`: proves the audit trail of
  * those UTC days intact from the public API alone (docs/supervision.md). The supervision client comes from
  * `--client-id`/`--client-secret`, else `SUPERVISION_CLIENT_ID`/`SUPERVISION_CLIENT_SECRET`, else the
- * local runtime's `.data/credentials.json` (`supervisor`). Exits 0 when every chain verifies, 1 naming the
+ * local runtime's `.data/credentials.json` (`supervisor`). A day with entries that no verified checkpoint
+ * covers fails unless `--allow-unsigned`; an entry without chain fields dated on or after the day chains
+ * began (`--chains-since`, else the earliest chain day listed) fails. `--archive <file>` keeps the
+ * checkpoints fetched, and fails if one kept earlier disappears or a chain's signed head goes back. Exits 0 when every chain verifies, 1 naming the
  * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
  */
 async function main(argv: string[]): Promise<number> {
@@ -20,6 +23,9 @@ async function main(argv: string[]): Promise<number> {
       'client-secret': { type: 'string' },
       credentials: { type: 'string', default: '.data/credentials.json' },
       checkpoint: { type: 'boolean', default: false },
+      'allow-unsigned': { type: 'boolean', default: false },
+      'chains-since': { type: 'string' },
+      archive: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -33,6 +39,19 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  let archive: Array<{ at: string; jws: string }> = [];
+  if (values.archive) {
+    try {
+      archive = (JSON.parse(await readFile(values.archive, 'utf8')) as { checkpoints: typeof archive })
+        .checkpoints;
+    } catch (error) {
+      // A first run starts the archive; anything else unreadable is a usage error, not an empty archive.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        console.error(`audit:verify: --archive ${values.archive}: ${(error as Error).message}`);
+        return 2;
+      }
+    }
+  }
   let report: AuditVerifyReport;
   try {
     report = await verifyAuditTrail({
@@ -41,10 +60,16 @@ async function main(argv: string[]): Promise<number> {
       to,
       ...client,
       checkpointFirst: values.checkpoint,
+      allowUnsigned: values['allow-unsigned'],
+      ...(values['chains-since'] ? { chainsSince: values['chains-since'] } : {}),
+      ...(values.archive ? { archive } : {}),
     });
   } catch (error) {
     console.error(`audit:verify: ${(error as Error).message}`);
     return 2;
+  }
+  if (values.archive) {
+    await writeFile(values.archive, `${JSON.stringify({ checkpoints: report.archive }, null, 2)}\n`);
   }
   if (values.json) console.log(JSON.stringify(report, null, 2));
   const latest = report.checkpoints[0];

@@ -103,6 +103,9 @@ const schema = z.object({
   ALERT_BULK_STATUS_CHANGES: z.coerce.number().int().min(1).max(100_000).default(20),
   ALERT_ISSUANCE_FACTOR: z.coerce.number().min(1).max(1000).default(3),
   ALERT_ISSUANCE_MINIMUM: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
+  // forged scans must not be able to flood the alarm topic.
+  ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
   // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
   ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
   ALERT_TOPIC_ARN: z
@@ -132,6 +135,8 @@ export interface AlertThresholds {
   readonly issuanceFactor: number;
   /** …and at least this many (`ALERT_ISSUANCE_MINIMUM`, 50). */
   readonly issuanceMinimum: number;
+  /** Alerts of one rule published per clock hour at most (`ALERT_PUBLISH_PER_RULE_PER_HOUR`, 20). */
+  readonly publishPerRulePerHour: number;
 }
 
 export interface Config {
@@ -309,6 +314,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bulkStatusChanges: e.ALERT_BULK_STATUS_CHANGES,
       issuanceFactor: e.ALERT_ISSUANCE_FACTOR,
       issuanceMinimum: e.ALERT_ISSUANCE_MINIMUM,
+      publishPerRulePerHour: e.ALERT_PUBLISH_PER_RULE_PER_HOUR,
     },
     alertPublisher: e.ALERT_PUBLISHER,
     alertTopicArn: e.ALERT_TOPIC_ARN,

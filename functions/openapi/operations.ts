@@ -356,11 +356,11 @@ export const operations: Operations = {
     operationId: 'supervisionAlerts',
     summary: 'Alerts raised by the supervision rules, oldest first',
     description:
-      'Alerts raised on the China-time days `from` to `to` (both included, at most 366 days): each names its rule, severity, subject (a licence, verifier client or issuer id) and why.',
+      'Alerts raised on the China-time days `from` to `to` (both included, at most 366 days), `limit` at a time (default 100, at most 500; `cursor` present when more follow): each names its rule, severity, subject (a licence, verifier client or issuer id) and why.',
     tag: 'Supervision',
     query: alertsQuery,
     responses: { 200: { description: 'The alerts', schema: alertListSchema } },
-    problems: { 400: ['invalid_range'] },
+    problems: { 400: ['invalid_range', 'invalid_cursor'] },
   },
 
   'POST /accounts': {

@@ -31,10 +31,12 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
-/** A successful write request, as the SDK sent it (DynamoDB JSON). */
+/** A successful write request, as the SDK sent it (DynamoDB JSON), and what was answered (if JSON). */
 export interface WriteRequest {
   operation: 'PutItem' | 'BatchWriteItem';
   input: Record<string, unknown>;
+  /** The answer: a BatchWriteItem's `UnprocessedItems` were not written. */
+  output?: Record<string, unknown>;
 }
 export type WriteListener = (write: WriteRequest) => void;
 
@@ -109,16 +111,37 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
     // dynalite reads the body with 'data' listeners too, attached in this same turn: both see every chunk.
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // The answer too: a BatchWriteItem may leave items unprocessed, which the tap must not deliver.
+    const answered: Buffer[] = [];
+    const write = response.write.bind(response) as (...args: unknown[]) => boolean;
+    const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
+    const keep = (chunk: unknown) => {
+      if (typeof chunk === 'string' || chunk instanceof Uint8Array) answered.push(Buffer.from(chunk));
+    };
+    response.write = ((chunk: unknown, ...rest: unknown[]) => {
+      keep(chunk);
+      return write(chunk, ...rest);
+    }) as typeof response.write;
+    response.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'function') keep(chunk);
+      return end(chunk, ...rest);
+    }) as typeof response.end;
     response.on('finish', () => {
       if (response.statusCode !== 200) return;
       let input: Record<string, unknown>;
+      let output: Record<string, unknown> | undefined;
       try {
         input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
       } catch {
         return;
       }
+      try {
+        output = JSON.parse(Buffer.concat(answered).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        output = undefined;
+      }
       for (const listener of listeners) {
-        listener({ operation: operation as WriteRequest['operation'], input });
+        listener({ operation: operation as WriteRequest['operation'], input, ...(output ? { output } : {}) });
       }
     });
   });

@@ -21,17 +21,26 @@ const batchSize = 100;
 /** Attempts of a batch before it is given up (the mapping retries 5 times, bisecting). */
 const attempts = 3;
 
+type PutRequests = Record<string, Array<{ PutRequest?: { Item: Image } }>>;
+
+const keyOf = (item: Image) => `${item.pk?.S ?? ''}\u0000${item.sk?.S ?? ''}`;
+
 /**
- * The items a write request put: each PutItem's item, each BatchWriteItem's put requests (dynalite never
- * leaves any unprocessed: a successful BatchWriteItem wrote them all).
+ * The items a write request put: each PutItem's item, each BatchWriteItem's put requests less those it
+ * answered as unprocessed (not written: the writer sends them again, and then they count).
  */
 function putItems(write: WriteRequest, tableName: string): Image[] {
   if (write.input.TableName !== undefined && write.input.TableName !== tableName) return [];
   if (write.operation === 'PutItem') return write.input.Item ? [write.input.Item as Image] : [];
-  const requests = (write.input.RequestItems as Record<string, Array<{ PutRequest?: { Item: Image } }>>)?.[
-    tableName
-  ];
-  return (requests ?? []).flatMap((request) => (request.PutRequest ? [request.PutRequest.Item] : []));
+  const requests = (write.input.RequestItems as PutRequests | undefined)?.[tableName];
+  const unprocessed = new Set(
+    ((write.output?.UnprocessedItems as PutRequests | undefined)?.[tableName] ?? []).flatMap((request) =>
+      request.PutRequest ? [keyOf(request.PutRequest.Item)] : [],
+    ),
+  );
+  return (requests ?? []).flatMap((request) =>
+    request.PutRequest && !unprocessed.has(keyOf(request.PutRequest.Item)) ? [request.PutRequest.Item] : [],
+  );
 }
 
 /**

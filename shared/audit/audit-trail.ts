@@ -36,7 +36,12 @@ export const auditEntrySchema = z
       .optional()
       .meta({ description: "The previous entry's `hash` (hex SHA-256); for seq 1 the chain's genesis hash" }),
     hash: z.string().optional().meta({
-      description: 'SHA-256 (hex) of the entry without `hash`, as canonical JSON (docs/supervision.md)',
+      description:
+        'SHA-256 (hex) of `{ chain, seq, prevHash, contentDigest }` as canonical JSON, `contentDigest` the SHA-256 of the rest (docs/supervision.md)',
+    }),
+    claimedLicenceId: z.string().optional().meta({
+      description:
+        'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',
     }),
   })
   .meta({

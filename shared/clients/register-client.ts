@@ -77,6 +77,15 @@ export const registerClientInput = z
   })
   .superRefine((input, ctx) => {
     const signsIn = input.scopes.some((s) => !machineScopes.includes(s));
+    // The supervising office's client reads every licence's trail: never a client people sign in to,
+    // whose user tokens would then carry it (or whose sign-ins would carry a supervisor's reach).
+    if (input.scopes.includes('supervision') && signsIn) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scopes'],
+        message: 'supervision is a machine-only scope: not with openid or other scopes that sign people in',
+      });
+    }
     if (signsIn && input.redirectUris.length === 0) {
       ctx.addIssue({
         code: 'custom',

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AlertThresholds } from '../config.js';
+import { InvalidInputError } from '../errors.js';
 import { addDays, chinaDay, chinaDayStart, type SupervisionEvent } from './events.js';
 import { chinaDate, daysOf, type StatisticsStore } from './statistics.js';
 
@@ -42,15 +43,40 @@ export interface StoredAlert extends Alert {
 export interface AlertStore {
   /** Adds `n` to counter `key` (created at 0, forgotten after `expiresAt`, epoch seconds); the new total. */
   count(key: string, n: number, expiresAt: number): Promise<number>;
-  /** Stores `alert` unless one with its id exists: `true` when this call stored it. */
+  /**
+   * Stores `alert`, not yet published (`published: false`), unless one with its id exists: `true` when
+   * this call stored it.
+   */
   create(alert: StoredAlert): Promise<boolean>;
-  /** The alerts raised from `from` to `to` (RFC 3339 instants, `to` excluded), oldest first. */
-  list(query: { from: string; to: string }): Promise<Alert[]>;
+  /** Whether the alert `id` exists and is neither published nor suppressed (a publish that failed). */
+  pending(id: string): Promise<boolean>;
+  /** Records that the alert `id` was published, or suppressed by the publishing cap. */
+  settle(id: string, outcome: 'published' | 'suppressed'): Promise<void>;
+  /**
+   * The alerts raised from `from` to `to` (RFC 3339 instants, `to` excluded), oldest first, at most
+   * `limit` of them; `after` (an alert's {@link alertPosition}) resumes after that alert. `more` says
+   * whether alerts may follow the last one answered.
+   */
+  list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage>;
 }
+
+/** One page of {@link AlertStore.list}: each alert with its position, which a next page resumes after. */
+export interface AlertPage {
+  items: (Alert & { position: string })[];
+  more: boolean;
+}
+
+/** Where an alert sorts in a listing: its time, then its id (the index's sort key). */
+export const alertPosition = (alert: { at: string; id: string }) => `${alert.at}#${alert.id}`;
 
 /** Where a new alert is announced (the stack's SNS alarm topic; locally an outbox file). */
 export interface AlertPublisher {
   publish(alert: Alert): Promise<void>;
+}
+
+/** Whether a licence is on record (the licence store's `get`: any answer means yes). */
+export interface LicencesOnRecord {
+  get(licenceId: string): Promise<object | undefined>;
 }
 
 /** What one batch observed for one counter: a rule, a subject and a window. */
@@ -71,9 +97,15 @@ interface Observation {
 export interface AlertMemory {
   created: Set<string>;
   baselines: Map<string, number>;
+  /** Licence ids known to be on record (a licence is never deleted, so a yes stays true). */
+  licences: Set<string>;
 }
 
-export const newAlertMemory = (): AlertMemory => ({ created: new Set(), baselines: new Map() });
+export const newAlertMemory = (): AlertMemory => ({
+  created: new Set(),
+  baselines: new Map(),
+  licences: new Set(),
+});
 
 const day = 86_400;
 
@@ -113,12 +145,19 @@ function dayWindow(at: string) {
 }
 
 /** Which counters each event moves, per rule. */
-function observationsOf(events: readonly SupervisionEvent[], thresholds: AlertThresholds) {
+function observationsOf(
+  events: readonly SupervisionEvent[],
+  thresholds: AlertThresholds,
+  onRecord: ReadonlySet<string>,
+) {
   const observations = new Map<string, Observation>();
   for (const event of events) {
     if (event.action === 'verified' && event.verdict && failingVerdicts.includes(event.verdict)) {
       const window = fixedWindow(event.at, thresholds.scanFailuresWindowSeconds);
-      const target = event.licenceId ?? event.claimedLicenceId;
+      // A claimed id is anyone's to write (the scan's unverified `jti`): it counts only for a licence
+      // on record, so forged scans cannot raise alerts about ids nobody issued.
+      const claimed = event.claimedLicenceId && onRecord.has(event.claimedLicenceId);
+      const target = event.licenceId ?? (claimed ? event.claimedLicenceId : undefined);
       if (target) observe(observations, event, 'scan-failures-licence', target, window);
       observe(observations, event, 'scan-failures-verifier', event.actor || anonymousSubject, window);
     }
@@ -134,6 +173,30 @@ function observationsOf(events: readonly SupervisionEvent[], thresholds: AlertTh
     }
   }
   return observations;
+}
+
+/**
+ * Which of the licence ids the batch's failed scans claim are on record: each distinct id read once
+ * (off the request path: /verify itself does not read a licence whose signature failed), remembered.
+ */
+async function claimedOnRecord(
+  events: readonly SupervisionEvent[],
+  deps: { licences: LicencesOnRecord; memory: AlertMemory },
+): Promise<Set<string>> {
+  const claimed = new Set(
+    events.flatMap((event) =>
+      event.action === 'verified' && event.verdict && failingVerdicts.includes(event.verdict)
+        ? (event.claimedLicenceId ?? [])
+        : [],
+    ),
+  );
+  const unknown = [...claimed].filter((id) => !deps.memory.licences.has(id));
+  const found = await Promise.all(
+    unknown.map(async (id) => ((await deps.licences.get(id)) ? id : undefined)),
+  );
+  if (deps.memory.licences.size > 10_000) deps.memory.licences.clear();
+  for (const id of found) if (id) deps.memory.licences.add(id);
+  return new Set([...claimed].filter((id) => deps.memory.licences.has(id) || found.includes(id)));
 }
 
 const minutes = (seconds: number) => (seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`);
@@ -219,7 +282,11 @@ async function judge(
  * and published. Returns the alerts this call raised.
  *
  * Counters are fixed windows (the window `at` falls in, from the epoch; a China-time day for the daily
- * rules), so a burst straddling two windows counts in both halves.
+ * rules), so a burst straddling two windows counts in both halves. A failed scan's claimed licence id
+ * counts only when that licence is on record. At most `publishPerRulePerHour` alerts of one rule are
+ * published per clock hour (a counter per rule and hour): the rest are stored and listed, not published,
+ * so that nobody can flood the alarm topic. An alert is stored unpublished, published, then marked
+ * published: if the publish fails, the batch's retry publishes it.
  *
  * @example
  * ```ts
@@ -232,12 +299,14 @@ export async function evaluateAlerts(
     alerts: AlertStore;
     publisher: AlertPublisher;
     statistics: StatisticsStore;
+    licences: LicencesOnRecord;
     thresholds: AlertThresholds;
     memory: AlertMemory;
   },
 ): Promise<Alert[]> {
   const raised: Alert[] = [];
-  for (const [key, observation] of observationsOf(events, deps.thresholds)) {
+  const onRecord = await claimedOnRecord(events, deps);
+  for (const [key, observation] of observationsOf(events, deps.thresholds, onRecord)) {
     // Kept a day past the window's end: long enough for late events, short enough to cost nothing.
     const expiresAt = Math.floor(observation.windowStart / 1000) + observation.windowSeconds + day;
     const total = await deps.alerts.count(key, observation.n, expiresAt);
@@ -252,19 +321,50 @@ export async function evaluateAlerts(
       subject: observation.subject,
       detail: verdict.detail,
     };
+    // Stored unpublished first, then published, then marked: a publish that fails rejects the batch, and
+    // its retry finds the alert still pending and publishes it (at least once, never lost).
     const created = await deps.alerts.create(alert);
-    if (deps.memory.created.size > 10_000) deps.memory.created.clear();
-    deps.memory.created.add(key);
-    if (!created) continue;
+    if (!created && !(await deps.alerts.pending(key))) {
+      remember(deps.memory, key);
+      continue;
+    }
     const { id: _id, ...published } = alert;
-    await deps.publisher.publish(published);
-    raised.push(published);
+    const withinCap = await withinPublishingCap(alert, deps);
+    if (withinCap) await deps.publisher.publish(published);
+    await deps.alerts.settle(key, withinCap ? 'published' : 'suppressed');
+    // Remembered only once settled: a container that failed to publish must not skip the alert later.
+    remember(deps.memory, key);
+    if (created) raised.push(published);
   }
   return raised;
 }
 
-/** `GET /supervision/alerts?from=&to=`: China-time dates, both included (at most 366 days). */
-export const alertsQuery = z.strictObject({ from: chinaDate, to: chinaDate });
+function remember(memory: AlertMemory, key: string): void {
+  if (memory.created.size > 10_000) memory.created.clear();
+  memory.created.add(key);
+}
+
+/** Whether `alert` is among the first `publishPerRulePerHour` of its rule in its clock hour. */
+async function withinPublishingCap(
+  alert: StoredAlert,
+  deps: { alerts: AlertStore; thresholds: AlertThresholds },
+): Promise<boolean> {
+  const hour = fixedWindow(alert.at, 3600);
+  const key = `publish#${alert.rule}#${new Date(hour.start).toISOString()}`;
+  const published = await deps.alerts.count(key, 1, Math.floor(hour.start / 1000) + 3600 + day);
+  return published <= deps.thresholds.publishPerRulePerHour;
+}
+
+/**
+ * `GET /supervision/alerts?from=&to=`: China-time dates, both included (at most 366 days), paged:
+ * `limit` alerts at most (default 100), and `cursor` from the previous page.
+ */
+export const alertsQuery = z.strictObject({
+  from: chinaDate,
+  to: chinaDate,
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(400).optional(),
+});
 
 export const alertSchema = z
   .object({
@@ -278,30 +378,60 @@ export const alertSchema = z
   })
   .meta({ title: 'Alert' });
 
-export const alertListSchema = z.object({ items: z.array(alertSchema) }).meta({
-  title: 'SupervisionAlerts',
-  examples: [
-    {
-      items: [
-        {
-          at: '2026-03-01T09:30:00.000Z',
-          rule: 'bulk-status-change',
-          severity: 'high',
-          subject: 'iss_3kq9x',
-          detail: '20 licences revoked or suspended by this issuer within 60 min (threshold 20)',
-        },
-      ],
-    },
-  ],
-});
+export const alertListSchema = z
+  .object({
+    items: z.array(alertSchema),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Present when more alerts may follow: pass it back as `cursor`' }),
+  })
+  .meta({
+    title: 'SupervisionAlerts',
+    examples: [
+      {
+        items: [
+          {
+            at: '2026-03-01T09:30:00.000Z',
+            rule: 'bulk-status-change',
+            severity: 'high',
+            subject: 'iss_3kq9x',
+            detail: '20 licences revoked or suspended by this issuer within 60 min (threshold 20)',
+          },
+        ],
+      },
+    ],
+  });
+
+/** The cursor of a page whose last alert sat at `position`: opaque to callers. */
+const encodeCursor = (position: string) =>
+  Buffer.from(JSON.stringify({ after: position })).toString('base64url');
+
+/** The position a cursor carries, refused (`invalid_cursor`) unless it lies within `from`..`to`. */
+function decodeCursor(cursor: string, from: string, to: string): string {
+  let after: unknown;
+  try {
+    after = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after?: unknown }).after;
+  } catch {
+    after = undefined;
+  }
+  if (typeof after !== 'string' || after < from || after >= to) {
+    const message = 'not a cursor of this range';
+    throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
+      errors: [{ path: 'cursor', message }],
+    });
+  }
+  return after;
+}
 
 /**
  * The alerts raised on the China-time days `from` to `to` (both included; the range checked as the
- * statistics' is), oldest first.
+ * statistics' is), oldest first, a page of at most `limit` at a time: `cursor` is present when more may
+ * follow.
  *
  * @example
  * ```ts
- * const { items } = await listAlerts({ from: '2026-03-01', to: '2026-03-07' }, { alerts });
+ * const { items, cursor } = await listAlerts({ from: '2026-03-01', to: '2026-03-07', limit: 100 }, { alerts });
  * ```
  */
 export async function listAlerts(
@@ -311,5 +441,11 @@ export async function listAlerts(
   daysOf(query.from, query.to);
   const from = new Date(chinaDayStart(query.from)).toISOString();
   const to = new Date(chinaDayStart(addDays(query.to, 1))).toISOString();
-  return { items: await deps.alerts.list({ from, to }) };
+  const after = query.cursor ? decodeCursor(query.cursor, from, to) : undefined;
+  const page = await deps.alerts.list({ from, to, limit: query.limit, ...(after ? { after } : {}) });
+  const last = page.items.at(-1);
+  return {
+    items: page.items.map(({ position: _position, ...alert }) => alert),
+    ...(page.more && last ? { cursor: encodeCursor(last.position) } : {}),
+  };
 }

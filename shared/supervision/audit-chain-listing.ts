@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { auditEntrySchema, type AuditTrail } from '../audit/audit-trail.js';
+import { forSupervisor } from './audit-chain.js';
 import type { AuditChainStore } from './audit-chain-store.js';
 import { maxDaysPerRequest, validRange } from './checkpoints.js';
 
@@ -39,10 +40,27 @@ export const supervisionAuditQuery = z
     }
   });
 
+/** An entry not about a licence (accounts, sign-ins, grants) as supervisors see it: no one's profile. */
+export const redactedAuditEntrySchema = z
+  .strictObject({
+    at: z.string().meta({ description: 'RFC 3339' }),
+    action: z.string().meta({ description: '`account.registered`, `authorization.granted`, …' }),
+    chain: z.string().optional(),
+    seq: z.number().int().optional(),
+    prevHash: z.string().optional(),
+    hash: z.string().optional(),
+    contentDigest: z.string().optional().meta({
+      description:
+        "SHA-256 (hex) of the entry's content as canonical JSON: what its `hash` covers in its stead",
+    }),
+    redacted: z.literal(true),
+  })
+  .meta({ title: 'RedactedAuditEntry' });
+
 /** What `GET /supervision/audit` answers. */
 export const supervisionAuditSchema = z
   .object({
-    items: z.array(auditEntrySchema),
+    items: z.array(z.union([auditEntrySchema, redactedAuditEntrySchema])),
     cursor: z
       .string()
       .optional()
@@ -51,7 +69,8 @@ export const supervisionAuditSchema = z
   .meta({ title: 'SupervisionAuditTrail' });
 
 /**
- * The entries a supervisor asked for, masked holders only (the holder's lookup key is never answered):
+ * The entries a supervisor asked for, masked holders only (the holder's lookup key is never answered),
+ * entries not about a licence redacted to their time, action and chain link (still verifiable):
  * a licence's whole story in time order, or a day range in chain order (each chain's entries by `seq`),
  * which is what recomputing the chains needs.
  *
@@ -75,7 +94,7 @@ export async function listAudit(
           ...(query.cursor ? { cursor: query.cursor } : {}),
         });
   return {
-    items: page.items.map(({ holderKey: _holderKey, ...entry }) => entry),
+    items: page.items.map(forSupervisor),
     ...('cursor' in page && page.cursor ? { cursor: page.cursor } : {}),
   };
 }

@@ -16,6 +16,22 @@ export interface AuditVerifyOptions {
   to: string;
   /** Ask the service to sign a fresh checkpoint first (`POST /supervision/audit/checkpoints`). */
   checkpointFirst?: boolean;
+  /**
+   * Accept days with entries that no verified checkpoint covers (their chains are recomputed, but nothing
+   * signed proves they were not rewritten whole). Off by default: such a day is a fault.
+   */
+  allowUnsigned?: boolean;
+  /**
+   * The UTC day chains were introduced (`YYYY-MM-DD`): an entry without chain fields dated on or after it
+   * is a fault. Default: the earliest chain day among the entries listed.
+   */
+  chainsSince?: string;
+  /**
+   * Checkpoints kept from earlier runs (`{ at, jws }`, as listed): each must still be listed (unless older
+   * than every checkpoint this run listed), its heads still reached, and no newer checkpoint may sign a
+   * chain's head lower than it did. The report's `archive` is the union to keep for the next run.
+   */
+  archive?: ReadonlyArray<{ at: string; jws: string }>;
   fetch?: typeof fetch;
 }
 
@@ -38,6 +54,8 @@ export interface AuditVerifyReport {
   faults: ChainFault[];
   /** Checkpoints that did not verify (signature, `typ`, issuer): any is a failure. */
   badCheckpoints: string[];
+  /** The archived checkpoints and those listed now, newest first: what to keep for the next run. */
+  archive: Array<{ at: string; jws: string }>;
 }
 
 interface Answer {
@@ -110,8 +128,37 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     listed.push(...answer.items);
     page = answer.cursor;
   } while (page && (listed.at(-1)?.at ?? '') >= `${options.from}T00:00:00`);
+  const complete = page === undefined;
   const checkpoints: VerifiedCheckpoint[] = [];
   const badCheckpoints: string[] = [];
+  const archiveFaults: ChainFault[] = [];
+  const archived: VerifiedCheckpoint[] = [];
+  const listedJws = new Set(listed.map((one) => one.jws));
+  const oldestListed = listed.at(-1)?.at ?? '';
+  for (const { at, jws } of options.archive ?? []) {
+    if (!listedJws.has(jws) && (complete || at >= oldestListed)) {
+      archiveFaults.push({
+        chain: '-',
+        seq: 0,
+        problem: `the archived checkpoint of ${at} is no longer listed (removed or replaced)`,
+      });
+    }
+    try {
+      const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
+        typ: checkpointTokenType,
+        algorithms: ['ES256'],
+        issuer: discovery.issuer,
+      });
+      archived.push({
+        iat: Number(payload.iat),
+        kid: String(protectedHeader.kid),
+        days: payload.days as string[],
+        chains: payload.chains as ChainHead[],
+      });
+    } catch (error) {
+      badCheckpoints.push(`archived checkpoint of ${at}: ${(error as Error).message}`);
+    }
+  }
   for (const { at, jws } of listed) {
     try {
       const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
@@ -144,8 +191,33 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     cursor = page.cursor;
   } while (cursor);
 
-  const heads = checkpoints.flatMap((checkpoint) => checkpoint.chains);
-  const check = checkTrail(entries, heads, { from: options.from, to: options.to });
+  // Heads never go backwards: a listed checkpoint signing a chain lower than an archived one did.
+  const archivedHeads = new Map<string, ChainHead>();
+  for (const head of archived.flatMap((checkpoint) => checkpoint.chains)) {
+    if ((archivedHeads.get(head.chain)?.seq ?? 0) < head.seq) archivedHeads.set(head.chain, head);
+  }
+  for (const head of checkpoints.flatMap((checkpoint) => checkpoint.chains)) {
+    const before = archivedHeads.get(head.chain);
+    if (before && head.seq < before.seq) {
+      archiveFaults.push({
+        chain: head.chain,
+        seq: head.seq + 1,
+        problem: `a checkpoint signs this chain up to seq ${head.seq}, an archived one up to seq ${before.seq}`,
+      });
+    }
+  }
+  const heads = [...checkpoints, ...archived.filter((one) => one.days.some((day) => asked.has(day)))].flatMap(
+    (checkpoint) => checkpoint.chains,
+  );
+  const check = checkTrail(
+    entries,
+    heads,
+    { from: options.from, to: options.to },
+    options.chainsSince ? { chainsSince: options.chainsSince } : {},
+  );
+  if (!options.allowUnsigned) check.faults.push(...unsignedDays(entries, checkpoints));
+  check.faults.push(...archiveFaults);
+  const kept = new Map([...(options.archive ?? []), ...listed].map((one) => [one.jws, one]));
   return {
     ok: check.faults.length === 0 && badCheckpoints.length === 0,
     entries: entries.length,
@@ -154,7 +226,30 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     checkpoints,
     faults: check.faults,
     badCheckpoints,
+    archive: [...kept.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)),
   };
+}
+
+/**
+ * A fault for each UTC day with chained entries that no verified checkpoint covers: recomputing its
+ * chains proves only that they are consistent, not that they were not rewritten whole.
+ */
+function unsignedDays(
+  entries: readonly Record<string, unknown>[],
+  checkpoints: readonly VerifiedCheckpoint[],
+) {
+  const covered = new Set(checkpoints.flatMap((checkpoint) => checkpoint.days));
+  const days = new Set(
+    entries.flatMap((entry) => (typeof entry.chain === 'string' ? [entry.chain.slice(0, 10)] : [])),
+  );
+  return [...days]
+    .filter((day) => !covered.has(day))
+    .sort()
+    .map((day): ChainFault => ({
+      chain: '-',
+      seq: 0,
+      problem: `no verified checkpoint covers ${day}: its entries are unsigned (sign one with --checkpoint, or pass --allow-unsigned)`,
+    }));
 }
 
 /** A `supervision` token for the client of `options`, by the client-credentials grant. */

@@ -18,7 +18,7 @@ export interface ChainLink {
   seq: number;
   /** Lowercase hex SHA-256: the previous entry's `hash`, or {@link genesisHash} for `seq` 1. */
   prevHash: string;
-  /** Lowercase hex SHA-256 of {@link hashedText} of the entry. */
+  /** Lowercase hex SHA-256 of {@link hashedText} of the entry (its link and its content's digest). */
   hash: string;
 }
 
@@ -48,25 +48,104 @@ export function genesisHash(chain: string): string {
   return sha256(chain);
 }
 
+/** The fields that place an entry on its chain, and those derived from them: not the entry's content. */
+const linkFields = new Set(['chain', 'seq', 'prevHash', 'hash', 'contentDigest', 'redacted', 'holderKey']);
+
 /**
- * Exactly what an entry's `hash` covers: the entry as `GET /supervision/audit` answers it, without `hash`
- * (so with `chain`, `seq` and `prevHash`, and never the holder's lookup key, which is not answered), as
+ * The entry's content as hashed: everything but `chain`, `seq`, `prevHash`, `hash` (and
+ * `contentDigest`/`redacted` of a redacted answer) and the holder's lookup key (never answered), as
  * canonical JSON: object keys sorted by UTF-16 code units, no white space, strings escaped as
- * `JSON.stringify` does, `seq` a decimal integer. Its UTF-8 bytes are hashed.
+ * `JSON.stringify` does, numbers as decimal integers. Its UTF-8 bytes are hashed into `contentDigest`.
  *
  * @example
  * ```ts
- * hashedText({ at, actor, action, chain, seq: 1, prevHash }); // '{"action":…,"at":…,"chain":…,…}'
+ * contentText({ at, actor, action, chain, seq: 1, prevHash, hash }); // '{"action":…,"actor":…,"at":…}'
+ * ```
+ */
+export function contentText(entry: object): string {
+  const content = Object.fromEntries(
+    Object.entries(entry as Record<string, unknown>).filter(([name]) => !linkFields.has(name)),
+  );
+  return canonicalJson(content);
+}
+
+/** `contentDigest`: SHA-256 (hex) of {@link contentText}. */
+export function contentDigest(entry: object): string {
+  return sha256(contentText(entry));
+}
+
+/**
+ * Exactly what an entry's `hash` covers: `{ chain, seq, prevHash, contentDigest }` as canonical JSON, so
+ * that an entry answered redacted (its content replaced by `contentDigest`) still links. A redacted
+ * entry's own `contentDigest` is used; any other's is recomputed from its content.
+ *
+ * @example
+ * ```ts
+ * hashedText({ at, actor, action, chain, seq: 1, prevHash }); // '{"chain":…,"contentDigest":…,"prevHash":…,"seq":1}'
  * ```
  */
 export function hashedText(entry: object): string {
-  const { hash: _hash, holderKey: _holderKey, ...content } = entry as Record<string, unknown>;
-  return canonicalJson(content);
+  const fields = entry as Record<string, unknown>;
+  const digest = fields.redacted === true ? fields.contentDigest : contentDigest(entry);
+  return canonicalJson({
+    chain: fields.chain,
+    seq: fields.seq,
+    prevHash: fields.prevHash,
+    contentDigest: digest,
+  });
 }
 
 /** The `hash` of an entry: SHA-256 (hex) of {@link hashedText}. */
 export function entryHash(entry: object): string {
   return sha256(hashedText(entry));
+}
+
+/** Whether supervisors see an entry whole: entries about licences; the rest (accounts, sign-ins) redacted. */
+export const answeredWhole = (entry: { action: string }) => entry.action.startsWith('licence.');
+
+/** An entry as answered redacted: when, what kind, and its place on its chain, its content only digested. */
+export interface RedactedEntry {
+  at: string;
+  action: string;
+  chain?: string;
+  seq?: number;
+  prevHash?: string;
+  hash?: string;
+  contentDigest?: string;
+  redacted: true;
+}
+
+/**
+ * An entry as a supervisor is answered it: a licence entry whole (without the holder's lookup key), any
+ * other as a {@link RedactedEntry}, which still verifies on its chain.
+ *
+ * @example
+ * ```ts
+ * forSupervisor({ at, actor: 'acc_1', action: 'account.registered', chain, seq, prevHash, hash });
+ * // { at, action: 'account.registered', chain, seq, prevHash, hash, contentDigest, redacted: true }
+ * ```
+ */
+export function forSupervisor(
+  entry: AuditEntry & Partial<ChainLink>,
+): Omit<AuditEntry, 'holderKey'> | RedactedEntry {
+  if (answeredWhole(entry)) {
+    const { holderKey: _holderKey, ...whole } = entry;
+    return whole;
+  }
+  return {
+    at: entry.at,
+    action: entry.action,
+    ...(entry.chain !== undefined
+      ? {
+          chain: entry.chain,
+          seq: entry.seq!,
+          prevHash: entry.prevHash!,
+          hash: entry.hash!,
+          contentDigest: contentDigest(entry),
+        }
+      : {}),
+    redacted: true,
+  };
 }
 
 /**
@@ -103,7 +182,7 @@ export interface ChainFault {
 export interface TrailCheck {
   /** The chains checked, each with the head its entries reach. */
   chains: ChainHead[];
-  /** Entries outside every chain (written before chains existed): listed, not provable. */
+  /** Entries outside every chain dated before chains began: listed, not provable. */
   unchained: number;
   /** Empty when every chain verifies; the first fault of each bad chain otherwise, the first one first. */
   faults: ChainFault[];
@@ -115,7 +194,10 @@ export interface TrailCheck {
  * (the genesis hash for seq 1), and each `hash` must be the hash of the entry's content. `checkpoint`
  * heads (verified separately) must each be reached: the chain's entry at the head's `seq` must carry the
  * head's `hash`; a chain the checkpoint names with no entry at all is missing. Heads of chains whose day
- * is outside `days` (when given) are skipped, since those entries were not asked for.
+ * is outside `days` (when given) are skipped, since those entries were not asked for. An entry with no
+ * chain fields is only acceptable before chains began: before `chainsSince` (a UTC day) when given, else
+ * before the earliest chain day among `entries`; one dated on or after that day is a fault (chain `-`),
+ * since removing its chain fields is how an edited entry would hide.
  *
  * @example
  * ```ts
@@ -127,12 +209,13 @@ export function checkTrail(
   entries: readonly object[],
   checkpoint: readonly ChainHead[] = [],
   days?: { from: string; to: string },
+  options: { chainsSince?: string } = {},
 ): TrailCheck {
   const chains = new Map<string, Record<string, unknown>[]>();
-  let unchained = 0;
+  const loose: Record<string, unknown>[] = [];
   for (const entry of entries as readonly Record<string, unknown>[]) {
     if (entry.chain === undefined) {
-      unchained += 1;
+      loose.push(entry);
       continue;
     }
     const chain = String(entry.chain);
@@ -141,6 +224,19 @@ export function checkTrail(
     chains.set(chain, list);
   }
   const faults: ChainFault[] = [];
+  const chainDays = [...chains.keys()].map((chain) => chainIdPattern.exec(chain)?.[1] ?? '').filter(Boolean);
+  const since = options.chainsSince ?? chainDays.sort()[0];
+  let unchained = 0;
+  for (const entry of loose) {
+    const at = typeof entry.at === 'string' ? entry.at : '';
+    if (since !== undefined && !(at.slice(0, 10) < since)) {
+      faults.push({
+        chain: '-',
+        seq: 0,
+        problem: `an entry of ${at || 'no date'} (${String(entry.action)}) has no chain fields, yet chains began on ${since}`,
+      });
+    } else unchained += 1;
+  }
   const heads: ChainHead[] = [];
   for (const [chain, list] of chains) {
     const result = checkChain(chain, list);
@@ -210,6 +306,20 @@ function checkChain(chain: string, entries: Record<string, unknown>[]): ChainHea
           ? `prevHash is not the hash of seq ${previous.seq} (an entry was changed, removed or moved)`
           : 'prevHash is not the genesis hash of the chain',
       };
+    }
+    if (
+      entry.redacted === true &&
+      typeof entry.action === 'string' &&
+      answeredWhole({ action: entry.action })
+    ) {
+      return {
+        chain,
+        seq,
+        problem: 'a licence entry was answered redacted (licence entries are answered whole)',
+      };
+    }
+    if (entry.redacted === true && typeof entry.contentDigest !== 'string') {
+      return { chain, seq, problem: 'a redacted entry has no contentDigest' };
     }
     const hash = entryHash(entry);
     if (entry.hash !== hash) {

@@ -6,6 +6,7 @@ import {
   type AlertMemory,
   type AlertPublisher,
   type AlertStore,
+  type LicencesOnRecord,
 } from './alert-rules.js';
 import { toSupervisionEvent, type SupervisedEntry } from './events.js';
 import { aggregate, type StatisticsStore } from './statistics.js';
@@ -26,7 +27,7 @@ export interface AuditStream {
  *
  * @example
  * ```ts
- * await processAuditEntries(entries, { statistics, alerts, publisher, thresholds, memory });
+ * await processAuditEntries(entries, { statistics, alerts, publisher, licences, thresholds, memory });
  * ```
  */
 export async function processAuditEntries(
@@ -35,6 +36,7 @@ export async function processAuditEntries(
     statistics: StatisticsStore;
     alerts: AlertStore;
     publisher: AlertPublisher;
+    licences: LicencesOnRecord;
     thresholds: AlertThresholds;
     memory: AlertMemory;
   },

@@ -656,9 +656,10 @@ describe('ElicenceStack', () => {
         wallet: { items: [get, update], queries: ['gsi1'] },
         'demo-platform': { items: [], queries: [] },
         console: { items: [get, put, del], queries: [] },
-        // 电子监察: reads counters and alerts; the stream consumer adds to counters and creates alerts.
+        // 电子监察: reads counters and alerts; the stream consumer adds to counters and creates alerts,
+        // and reads a licence a failed scan claims to be (only one on record counts).
         supervision: { items: [get], queries: ['gsi1'] },
-        'supervision-events': { items: [put, update], queries: ['gsi1'] },
+        'supervision-events': { items: [get, put, update], queries: ['gsi1'] },
         // Supervision: the day partitions, the chain registry and the checkpoints (base-table queries,
         // LeadingKeys, below), a licence's entries (gsi1), a checkpoint stored (put).
         audit: { items: [get, put], queries: ['gsi1'] },

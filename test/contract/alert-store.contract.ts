@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertStore, StoredAlert } from '../../shared/supervision/alert-rules.js';
+import { alertPosition, type AlertStore, type StoredAlert } from '../../shared/supervision/alert-rules.js';
 import type { Make } from './subject.js';
 
 /**
@@ -43,8 +43,29 @@ export function alertStoreContract(name: string, make: Make<{ store: AlertStore 
       expect(await subject.store.create({ ...one, detail: 'again' })).toBe(false);
       const { id: _id, ...answered } = one;
       expect(
-        await subject.store.list({ from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' }),
-      ).toEqual([answered]);
+        await subject.store.list({
+          from: '2026-03-01T00:00:00.000Z',
+          to: '2026-03-02T00:00:00.000Z',
+          limit: 10,
+        }),
+      ).toEqual({ items: [{ ...answered, position: alertPosition(one) }], more: false });
+    });
+
+    it('keeps an alert pending until settled, published or suppressed', async () => {
+      const one = alert('2026-03-02T09:00:00.000Z');
+      const two = alert('2026-03-02T10:00:00.000Z');
+      expect(await subject.store.pending(one.id)).toBe(false);
+      await subject.store.create(one);
+      await subject.store.create(two);
+      expect(await subject.store.pending(one.id)).toBe(true);
+      await subject.store.settle(one.id, 'published');
+      await subject.store.settle(two.id, 'suppressed');
+      expect(await subject.store.pending(one.id)).toBe(false);
+      expect(await subject.store.pending(two.id)).toBe(false);
+      // Creating it again leaves it settled.
+      expect(await subject.store.create(one)).toBe(false);
+      expect(await subject.store.pending(one.id)).toBe(false);
+      await expect(subject.store.settle(`${one.id}-none`, 'published')).rejects.toThrow();
     });
 
     it('lists alerts from `from` to `to` (excluded) in time order, across months', async () => {
@@ -58,13 +79,38 @@ export function alertStoreContract(name: string, make: Make<{ store: AlertStore 
       const listed = await subject.store.list({
         from: '2026-03-01T00:00:00.000Z',
         to: '2026-04-01T00:00:00.000Z',
+        limit: 10,
       });
-      expect(listed.map((a) => a.at)).toEqual(times.slice(1, 3));
+      expect(listed.items.map((a) => a.at)).toEqual(times.slice(1, 3));
       const all = await subject.store.list({
         from: '2026-02-01T00:00:00.000Z',
         to: '2026-05-01T00:00:00.000Z',
+        limit: 10,
       });
-      expect(all.map((a) => a.at)).toEqual(times);
+      expect(all.items.map((a) => a.at)).toEqual(times);
+      expect(all.more).toBe(false);
+    });
+
+    it('pages: at most `limit` alerts, resuming after a position, across months', async () => {
+      const times = [
+        '2026-06-30T23:00:00.000Z',
+        '2026-07-01T01:00:00.000Z',
+        '2026-07-01T02:00:00.000Z',
+        '2026-07-02T00:00:00.000Z',
+        '2026-08-01T00:00:00.000Z',
+      ];
+      for (const at of times) await subject.store.create(alert(at));
+      const range = { from: '2026-06-01T00:00:00.000Z', to: '2026-09-01T00:00:00.000Z', limit: 2 };
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let i = 0; i < 10; i += 1) {
+        const page = await subject.store.list({ ...range, ...(after ? { after } : {}) });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((a) => a.at));
+        if (!page.more) break;
+        after = page.items.at(-1)!.position;
+      }
+      expect(seen).toEqual(times);
     });
   });
 }

@@ -91,6 +91,27 @@ export function auditChainStoreContract(
       expect((error as InvalidInputError).errors.map((e) => e.path)).toEqual(['cursor']);
     });
 
+    it('refuses a cursor whose day lies outside the range asked for', async () => {
+      const entry = (i: number): AuditEntry => ({
+        at: `2026-12-05T08:00:0${i}.000Z`,
+        actor: 'cl',
+        action: 'licence.issued',
+        issuerId: 'iss_a',
+      });
+      const trail = subject.writer();
+      for (let i = 0; i < 3; i += 1) await trail.record(entry(i));
+      const first = await subject.store.entries({ from: '2026-12-05', to: '2026-12-05', limit: 1 });
+      expect(first.cursor).toBeDefined();
+      for (const range of [
+        { from: '2026-11-01', to: '2026-11-02' },
+        { from: '2026-12-06', to: '2026-12-07' },
+      ]) {
+        const error = await rejection(subject.store.entries({ ...range, limit: 1, cursor: first.cursor! }));
+        expect(error).toBeInstanceOf(InvalidInputError);
+        expect((error as InvalidInputError).code).toBe('invalid_cursor');
+      }
+    });
+
     it('keeps checkpoints, newest first', async () => {
       for (const at of ['2026-12-05T00:15:00.000Z', '2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']) {
         await subject.store.saveCheckpoint({ at, jws: `jws-${at}` });

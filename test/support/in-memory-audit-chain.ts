@@ -70,7 +70,10 @@ export class InMemoryAuditChains implements AuditChainStore {
       .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
     let start = 0;
     if (query.cursor !== undefined) {
-      start = /^m[0-9]{1,9}$/.test(query.cursor) ? Number(query.cursor.slice(1)) : -1;
+      // Bound to its range, as the table's cursor is to its days.
+      const match = /^m(\d{4}-\d{2}-\d{2})\.(\d{4}-\d{2}-\d{2})\.([0-9]{1,9})$/.exec(query.cursor);
+      const own = match && match[1]! >= query.from && match[1]! <= query.to;
+      start = own ? Number(match[3]) : -1;
       if (start < 0 || start > all.length) {
         throw new InvalidInputError(
           'Invalid request: cursor: not a cursor of this listing',
@@ -83,7 +86,8 @@ export class InMemoryAuditChains implements AuditChainStore {
     }
     const items = all.slice(start, start + query.limit).map((entry) => ({ ...entry }));
     const next = start + query.limit;
-    return { items, ...(next < all.length ? { cursor: `m${next}` } : {}) };
+    const day = all[next]?.chain.slice(0, 10) ?? query.from;
+    return { items, ...(next < all.length ? { cursor: `m${day}.${query.to}.${next}` } : {}) };
   }
 
   async saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {

@@ -1,4 +1,11 @@
-import type { Alert, AlertPublisher, AlertStore, StoredAlert } from '../../shared/supervision/alert-rules.js';
+import {
+  alertPosition,
+  type AlertPage,
+  type AlertPublisher,
+  type AlertStore,
+  type StoredAlert,
+} from '../../shared/supervision/alert-rules.js';
+import type { Alert } from '../../shared/supervision/alert-rules.js';
 import {
   addCounts,
   emptyCounts,
@@ -43,26 +50,58 @@ export class InMemoryAlerts implements AlertStore {
     return Promise.resolve(total);
   }
 
+  readonly outcomes = new Map<string, 'published' | 'suppressed'>();
+
   create(alert: StoredAlert): Promise<boolean> {
     if (this.stored.has(alert.id)) return Promise.resolve(false);
     this.stored.set(alert.id, { ...alert });
     return Promise.resolve(true);
   }
 
-  list(query: { from: string; to: string }): Promise<Alert[]> {
-    return Promise.resolve(
-      [...this.stored.values()]
-        .filter((alert) => alert.at >= query.from && alert.at < query.to)
-        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1))
-        .map(({ id: _id, ...alert }) => alert),
-    );
+  pending(id: string): Promise<boolean> {
+    return Promise.resolve(this.stored.has(id) && !this.outcomes.has(id));
+  }
+
+  settle(id: string, outcome: 'published' | 'suppressed'): Promise<void> {
+    if (!this.stored.has(id)) return Promise.reject(new Error(`no alert ${id}`));
+    this.outcomes.set(id, outcome);
+    return Promise.resolve();
+  }
+
+  list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
+    const all = [...this.stored.values()]
+      .filter((alert) => alert.at >= query.from && alert.at < query.to)
+      .map(({ id, ...alert }) => ({ ...alert, position: alertPosition({ at: alert.at, id }) }))
+      .filter((alert) => !query.after || alert.position > query.after)
+      .sort((a, b) => (a.position < b.position ? -1 : 1));
+    return Promise.resolve({ items: all.slice(0, query.limit), more: all.length > query.limit });
+  }
+}
+
+/** The licences the supervision consumer finds on record: those `add`ed. */
+export class KnownLicences {
+  readonly ids = new Set<string>();
+  readonly reads: string[] = [];
+  add(id: string): this {
+    this.ids.add(id);
+    return this;
+  }
+  get(id: string): Promise<{ id: string } | undefined> {
+    this.reads.push(id);
+    return Promise.resolve(this.ids.has(id) ? { id } : undefined);
   }
 }
 
 /** {@link AlertPublisher} that keeps what it was handed. */
 export class RecordingPublisher implements AlertPublisher {
   readonly published: Alert[] = [];
+  /** How many of the next publishes fail (as SNS can). */
+  failing = 0;
   publish(alert: Alert): Promise<void> {
+    if (this.failing > 0) {
+      this.failing -= 1;
+      return Promise.reject(new Error('publish failed'));
+    }
     this.published.push(alert);
     return Promise.resolve();
   }

@@ -1,7 +1,18 @@
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Alert, AlertStore, StoredAlert } from '../../supervision/alert-rules.js';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  alertPosition,
+  type Alert,
+  type AlertPage,
+  type AlertStore,
+  type StoredAlert,
+} from '../../supervision/alert-rules.js';
 import { isConditionalCheckFailed } from './conditional.js';
-import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 
 /** The UTC months (`YYYY-MM`) that instants `from`..`to` touch. */
@@ -58,6 +69,7 @@ export class DynamoAlertStore implements AlertStore {
             gsi1pk: indexKeys.alertsMonth(alert.at.slice(0, 7)),
             gsi1sk: indexKeys.alertOf(alert.at, alert.id),
             ...alert,
+            published: false,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -69,30 +81,66 @@ export class DynamoAlertStore implements AlertStore {
     }
   }
 
-  async list(query: { from: string; to: string }): Promise<Alert[]> {
-    const pages = await Promise.all(
-      monthsBetween(query.from, query.to).map((month) =>
-        queryAll(this.doc, {
-          TableName: this.tableName,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: {
-            ':pk': indexKeys.alertsMonth(month),
-            ':from': query.from,
-            ':to': query.to,
-          },
-        }),
-      ),
+  async pending(id: string): Promise<boolean> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.alert(id), ConsistentRead: true }),
     );
-    return pages
-      .flat()
-      .filter((item) => String(item.at) >= query.from && String(item.at) < query.to)
-      .map((item) => ({
-        at: String(item.at),
-        rule: item.rule as Alert['rule'],
-        severity: item.severity as Alert['severity'],
-        subject: String(item.subject),
-        detail: String(item.detail),
-      }));
+    return Item !== undefined && Item.published === false && Item.suppressed !== true;
+  }
+
+  async settle(id: string, outcome: 'published' | 'suppressed'): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.alert(id),
+        UpdateExpression: outcome === 'published' ? 'SET published = :yes' : 'SET suppressed = :yes',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    );
+  }
+
+  async list(query: { from: string; to: string; limit: number; after?: string }): Promise<AlertPage> {
+    const items: AlertPage['items'] = [];
+    const start = query.after ?? query.from;
+    // Month by month in order, each page asking only for what is still missing: never more than
+    // `limit` + 1 items read, however many alerts the range holds.
+    for (const month of monthsBetween(start, query.to)) {
+      let exclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'gsi1',
+            // The sort key is the alert's position (`at#id`), so a page resumes right where the last ended.
+            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :start AND :to',
+            ExpressionAttributeValues: {
+              ':pk': indexKeys.alertsMonth(month),
+              ':start': start,
+              ':to': query.to,
+            },
+            Limit: query.limit + 1 - items.length,
+            ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          const at = String(item.at);
+          const position = alertPosition({ at, id: String(item.id) });
+          if (at < query.from || at >= query.to || (query.after && position <= query.after)) continue;
+          items.push({
+            at,
+            rule: item.rule as Alert['rule'],
+            severity: item.severity as Alert['severity'],
+            subject: String(item.subject),
+            detail: String(item.detail),
+            position,
+          });
+        }
+        exclusiveStartKey = page.LastEvaluatedKey;
+      } while (exclusiveStartKey && items.length <= query.limit);
+      if (items.length > query.limit) break;
+    }
+    const more = items.length > query.limit;
+    return { items: items.slice(0, query.limit), more };
   }
 }

@@ -24,7 +24,8 @@ interface Position {
 
 const encodeCursor = (position: Position) => Buffer.from(JSON.stringify(position)).toString('base64url');
 
-function decodeCursor(cursor: string): Position {
+/** The position `cursor` carries, refused (`invalid_cursor`) unless made by this listing for a day of `from`..`to`. */
+function decodeCursor(cursor: string, range: { from: string; to: string }): Position {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
     if (
@@ -32,6 +33,9 @@ function decodeCursor(cursor: string): Position {
       Number.isInteger(value.s) &&
       value.s >= 0 &&
       value.s < auditShards &&
+      // A cursor of another range would read days nobody asked for (and past the 31-day cap).
+      value.d >= range.from &&
+      value.d <= range.to &&
       (value.k === undefined || (typeof value.k === 'string' && value.k.length <= 200)) &&
       encodeCursor(value) === cursor
     ) {
@@ -96,7 +100,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
     limit: number;
     cursor?: string;
   }): Promise<AuditPage> {
-    const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
     const items: Record<string, unknown>[] = [];
     for (const day of daysFrom(start?.d ?? query.from, query.to)) {
       for (let shard = start?.d === day ? start.s : 0; shard < auditShards; shard += 1) {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { putNew } from './conditional.js';
+import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed, putNew } from './conditional.js';
 import type { AuditEntry, AuditTrail } from '../../audit/audit-trail.js';
 import { link, type ChainLink } from '../../supervision/audit-chain.js';
 import { queryAll } from './query-all.js';
@@ -72,13 +72,14 @@ export function entryOf(item: Record<string, unknown>): AuditEntry & Partial<Cha
 /**
  * {@link AuditTrail} on the single table, every entry on a hash chain (shared/supervision/audit-chain.ts).
  * Each instance (one per Lambda container, one per function locally) appends to a chain of its own,
- * `<YYYY-MM-DD>.<writer>`, started on its first entry of a UTC day and registered by that entry's write
- * (`audit-chain#<day>`, so that checkpoints find it). It keeps the chain's head in memory: appending reads
+ * `<YYYY-MM-DD>.<writer>`, started on its first entry of a UTC day and registered before that entry is
+ * written (`audit-chain#<day>`, so that checkpoints find it; a chain registered whose entry failed is an
+ * empty chain, which checkpoints skip). It keeps the chain's head in memory: appending reads
  * nothing. Entries are stored under the day's partition and the writer's shard
  * (`audit#<day>#<shard>`, sort key `chain#<writer>#<seq>`), indexed by licence (gsi1) and holder (gsi2) in
  * time order.
  *
- * Writes of a chain go one at a time, each entry by a conditional put (and its chain's registration, for
+ * Writes of a chain go one at a time, each entry by a conditional put (its chain's registration first, for
  * the first); {@link GroupCommitAuditTrail} writes the entries recorded while none is in flight together
  * instead. Each `record` resolves only once
  * its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
@@ -140,8 +141,8 @@ export class DynamoAuditTrail implements AuditTrail {
     const day = this.waiting[0]!.entry.at.slice(0, 10);
     const chain = this.chainFor(day);
     const registers = chain.head === undefined;
-    // One day's entries, in the order recorded; the registration takes one of the batch's 25 places.
-    const room = this.batches ? BATCH_WRITES - (registers ? 1 : 0) : 1;
+    // One day's entries, in the order recorded.
+    const room = this.batches ? BATCH_WRITES : 1;
     const group: Waiting[] = [];
     while (group.length < room && this.waiting[0]?.entry.at.slice(0, 10) === day) {
       group.push(this.waiting.shift()!);
@@ -159,14 +160,14 @@ export class DynamoAuditTrail implements AuditTrail {
         shard: chain.shard,
         startedAt: group[0]!.entry.at,
       };
-      if (items.length === 1 && !(registers && this.batches)) {
-        await Promise.all([
-          putNew(this.doc, this.tableName, items[0]!),
-          ...(registers ? [putNew(this.doc, this.tableName, registration)] : []),
-        ]);
+      // The registration lands before any entry of the chain: an entry is never on a chain the checkpoints
+      // cannot find (a conditional put; already there, from an attempt whose answer was lost, is fine).
+      if (registers) await putRegistration(this.doc, this.tableName, registration);
+      if (items.length === 1) {
+        await putNew(this.doc, this.tableName, items[0]!);
         group[0]!.resolve();
       } else {
-        await this.writeBatch(registers ? [registration, ...items] : items, group);
+        await this.writeBatch(items, group);
       }
       chain.head = head && { seq: head.seq, hash: head.hash };
     } catch (error) {
@@ -207,11 +208,30 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 }
 
+/** Puts a chain's registration unless it is there already (idempotent: the chain id is the writer's own). */
+async function putRegistration(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  registration: Stored,
+): Promise<void> {
+  try {
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: registration,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailed(error)) throw error;
+  }
+}
+
 /**
  * {@link DynamoAuditTrail} with group commit, for `POST /verify`: the entries recorded while no write is in
  * flight (one turn of the event loop, or the time the last write took: concurrent verifications of one
  * process) are numbered in order and written together, in one BatchWriteItem of up to 25 (items left
- * unprocessed written again; a chain's first entry with the chain's registration). A lone entry on an
+ * unprocessed written again; a chain's registration first, on its own). A lone entry on an
  * open chain is one conditional put: the second of the two table calls a warm verification makes.
  *
  * @example

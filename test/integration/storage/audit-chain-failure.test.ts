@@ -107,9 +107,10 @@ describe.each([
         // Written in one batch though the answer was lost: on the closed chain, at its tail, still linked.
         expect(byChain(first).sort()).toEqual(['req-0', 'req-1', 'req-2', 'req-3', 'req-4']);
       } else {
-        // One at a time: req-3 written on the first chain (then closed), req-4 alone on a second one.
+        // One at a time: req-3 written on the first chain (then closed); req-4's new chain was registered
+        // first (its answer lost: closed again), so req-4 itself was never written.
         expect(byChain(first).sort()).toEqual(['req-0', 'req-1', 'req-2', 'req-3']);
-        expect(chains.filter((c) => c !== first && c !== second).map(byChain)).toEqual([['req-4']]);
+        expect(chains.filter((c) => c !== first && c !== second).map(byChain)).toEqual([]);
       }
       // Both chains are registered for the checkpoints, each head read back from the table.
       const store = new DynamoAuditChainStore(data.doc, data.tableName);
@@ -122,4 +123,74 @@ describe.each([
       }
     },
   );
+});
+
+/** A client on which a chain's registration never lands (refused alone, left unprocessed in a batch). */
+function registrationRefusingClient() {
+  const doc = documentClientFor(
+    createDynamoClient({
+      region: 'local',
+      endpoint: data.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+  made.push(doc);
+  // Marshalled or not, depending on the step: the partition key either way.
+  const isRegistration = (item: Record<string, unknown> | undefined) => {
+    const pk = item?.pk as string | { S?: string } | undefined;
+    return String(typeof pk === 'object' ? pk.S : pk).startsWith('audit-chain#');
+  };
+  const middleware: InitializeMiddleware<ServiceInputTypes, ServiceOutputTypes> =
+    (next, context) => async (args) => {
+      const input = args.input as {
+        Item?: Record<string, unknown>;
+        RequestItems?: Record<string, Array<{ PutRequest: { Item: Record<string, unknown> } }>>;
+      };
+      if (/PutItem/.test(String(context.commandName)) && isRegistration(input.Item)) {
+        throw new Error('the registration was refused');
+      }
+      if (/BatchWriteItem/.test(String(context.commandName)) && input.RequestItems) {
+        const [table, requests] = Object.entries(input.RequestItems)[0]!;
+        const refused = requests.filter((request) => isRegistration(request.PutRequest.Item));
+        if (refused.length > 0) {
+          const rest = requests.filter((request) => !isRegistration(request.PutRequest.Item));
+          const output = (
+            rest.length > 0
+              ? await next({ ...args, input: { ...input, RequestItems: { [table]: rest } } })
+              : { output: {}, response: {} }
+          ) as { output: { UnprocessedItems?: Record<string, unknown[]> } };
+          output.output.UnprocessedItems = { [table]: refused };
+          return output as never;
+        }
+      }
+      return next(args);
+    };
+  doc.middlewareStack.add(middleware, { step: 'initialize', name: 'refuseRegistration' } as const);
+  return doc;
+}
+
+describe.each([
+  ['GroupCommitAuditTrail', GroupCommitAuditTrail],
+  ['DynamoAuditTrail', DynamoAuditTrail],
+] as const)('%s: a chain is registered before its first entry is written', (_name, Trail) => {
+  it('writes no entry of a chain whose registration did not land (so every entry is checkpointed)', async () => {
+    const licenceId = `lic-${randomUUID()}`;
+    const trail = new Trail(registrationRefusingClient(), data.tableName);
+    const entry: AuditEntry = {
+      at: '2026-12-06T08:00:00.000Z',
+      actor: 'cl_verifier',
+      action: 'licence.verified',
+      licenceId,
+      verdict: 'valid',
+    };
+    await expect(trail.record(entry)).rejects.toThrow();
+    // Writes that were sent alongside may still be landing.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const written = await chainedOf(licenceId);
+    const registered = await new DynamoAuditChainStore(data.doc, data.tableName).chainsOf('2026-12-06');
+    const unregistered = written.filter(
+      (item) => !registered.some((one) => one.chain === String(item.chain)),
+    );
+    expect(unregistered).toEqual([]);
+  }, 60_000);
 });

@@ -5,6 +5,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/audit.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
+import { audit } from '../../../functions/composition/factories.js';
 import { checkTrail, type ChainHead } from '../../../shared/supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { postJson, scanItems } from '../../support/http-api.js';
@@ -106,6 +107,39 @@ describe('the audit chains under concurrent writers', () => {
     expect(JSON.stringify(items)).not.toContain('holderKey');
   });
 
+  it('answers entries not about a licence redacted to time, action and link, and they still verify', async () => {
+    // An account event, written through the trail as the accounts function writes it.
+    const trail = audit(dependencies());
+    await trail.record({
+      at: new Date().toISOString(),
+      actor: 'acc_profiled00',
+      action: 'authorization.granted',
+      purpose: 'a loan application',
+    });
+    const { items } = await getJson<{ items: Array<Record<string, unknown>> }>(
+      `/supervision/audit?from=${today}&to=${today}&limit=1000`,
+    );
+    const redacted = items.filter((item) => !String(item.action).startsWith('licence.'));
+    expect(redacted.length).toBeGreaterThan(0);
+    for (const item of redacted) {
+      expect(Object.keys(item).sort()).toEqual([
+        'action',
+        'at',
+        'chain',
+        'contentDigest',
+        'hash',
+        'prevHash',
+        'redacted',
+        'seq',
+      ]);
+    }
+    expect(JSON.stringify(items)).not.toMatch(/acc_profiled00|a loan application/);
+    expect(
+      items.filter((item) => String(item.action).startsWith('licence.')).every((item) => !item.redacted),
+    ).toBe(true);
+    expect(checkTrail(items).faults).toEqual([]);
+  });
+
   it('pages through a day range with a cursor, each entry once', async () => {
     const all: Array<Record<string, unknown>> = [];
     let cursor: string | undefined;
@@ -133,6 +167,14 @@ describe('the audit chains under concurrent writers', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(cursor.status).toBe(400);
+    // A real cursor, of today, used for other days: refused, not read.
+    const page = await getJson<{ cursor?: string }>(`/supervision/audit?from=${today}&to=${today}&limit=1`);
+    const elsewhere = await fetch(
+      `${runtime.baseUrl}/supervision/audit?from=2020-01-01&to=2020-01-02&cursor=${page.cursor!}`,
+      { headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(elsewhere.status).toBe(400);
+    expect(((await elsewhere.json()) as { code?: string }).code).toBe('invalid_cursor');
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
     const refused = await fetch(`${runtime.baseUrl}/supervision/audit/checkpoints`, {
       headers: { authorization: `Bearer ${admin}` },
@@ -142,6 +184,24 @@ describe('the audit chains under concurrent writers', () => {
 });
 
 describe('checkpoints', () => {
+  it('are required: a day with entries and no verified checkpoint fails, unless unsigned days are allowed', async () => {
+    const listed = await getJson<{ items: unknown[] }>('/supervision/audit/checkpoints');
+    expect(listed.items).toEqual([]);
+    const report = await verify();
+    expect(report.ok).toBe(false);
+    expect(report.faults).toEqual([
+      { chain: '-', seq: 0, problem: expect.stringContaining(`no verified checkpoint covers ${today}`) },
+    ]);
+    const allowed = await verifyAuditTrail({
+      base: runtime.baseUrl,
+      ...supervisor,
+      from: today,
+      to: today,
+      allowUnsigned: true,
+    });
+    expect(allowed.ok).toBe(true);
+  });
+
   it('signs the heads of today’s chains with the platform key (typ audit-checkpoint+jwt), verified against the published JWKS', async () => {
     const response = await postJson(runtime, '/supervision/audit/checkpoints', token, {});
     expect(response.status).toBe(201);
@@ -187,6 +247,31 @@ describe('checkpoints', () => {
     );
     expect(stdout).toContain('OK: every chain');
   }, 60_000);
+});
+
+describe('an archive of checkpoints (--archive)', () => {
+  it('fails when a checkpoint kept earlier is no longer listed, and passes while all are', async () => {
+    const options = { base: runtime.baseUrl, ...supervisor, from: today, to: today };
+    const { archive } = await verifyAuditTrail(options);
+    expect(archive.length).toBeGreaterThan(0);
+    expect((await verifyAuditTrail({ ...options, archive })).ok).toBe(true);
+    const [item] = await scanItems('audit-checkpoint');
+    const table = dependencies().config.tableName;
+    await doc().send(new DeleteCommand({ TableName: table, Key: { pk: item!.pk, sk: item!.sk } }));
+    try {
+      const report = await verifyAuditTrail({ ...options, archive });
+      expect(report.ok).toBe(false);
+      expect(report.faults).toContainEqual({
+        chain: '-',
+        seq: 0,
+        problem: expect.stringContaining('is no longer listed'),
+      });
+      // What to keep still holds the removed one.
+      expect(report.archive.map((one) => one.jws)).toContain(item!.jws);
+    } finally {
+      await doc().send(new PutCommand({ TableName: table, Item: item }));
+    }
+  });
 });
 
 describe('tampering in the table', () => {
@@ -315,9 +400,26 @@ describe('entries older than the chains', () => {
       verdict: 'valid',
     });
     expect(items.slice(1).every((item) => typeof item.seq === 'number')).toBe(true);
+    // Dated today, after chains began: an entry stripped of its chain fields looks just like this.
     const report = await verify();
-    expect(report.unchained).toBe(1);
-    expect(report.ok).toBe(true);
+    expect(report.ok).toBe(false);
+    expect(report.faults).toEqual([
+      {
+        chain: '-',
+        seq: 0,
+        problem: expect.stringContaining(`an entry of ${at} (licence.verified) has no chain fields`),
+      },
+    ]);
+    // With the day chains were introduced configured, it is older than the chains: listed, not provable.
+    const before = await verifyAuditTrail({
+      base: runtime.baseUrl,
+      ...supervisor,
+      from: today,
+      to: today,
+      chainsSince: new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10),
+    });
+    expect(before.unchained).toBe(1);
+    expect(before.ok).toBe(true);
     const stored = await doc().send(
       new GetCommand({ TableName: dependencies().config.tableName, Key: { pk: old.pk, sk: old.sk } }),
     );

@@ -104,6 +104,26 @@ describe('the supervisor client', () => {
     await expect(clientCredentialsToken(runtime, client, 'admin')).rejects.toThrow(/400|invalid_scope/);
   });
 
+  it('is a machine-only scope: a registration combining it with openid or other user scopes is refused', async () => {
+    const adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    for (const scopes of [
+      ['openid', 'supervision'],
+      ['supervision', 'profile'],
+      ['supervision', 'licences'],
+    ]) {
+      const response = await postJson(runtime, '/admin/clients', adminToken, {
+        name: 'a platform that would supervise',
+        scopes,
+        redirectUris: ['https://platform.example/cb'],
+      });
+      const problem = await expectProblem(response, 400);
+      expect(
+        problem.errors?.map((error) => error.path),
+        scopes.join(' '),
+      ).toContain('scopes');
+    }
+  });
+
   it('is the only kind of client the supervision routes answer', async () => {
     const response = await fetch(`${runtime.baseUrl}/supervision/stats?from=${today}&to=${today}`, {
       headers: { authorization: `Bearer ${issuerToken}` },
@@ -277,6 +297,29 @@ describe('alerts', () => {
     const text = JSON.stringify(lines);
     expect(text).not.toMatch(/\d{17}[\dX]/);
     expect(text).not.toContain('holderKey');
+  });
+
+  it('are answered a page at a time (limit, cursor); a cursor of another range is refused', async () => {
+    const all = await alerts();
+    expect(all.length).toBeGreaterThan(1);
+    const paged: Alert[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await get<{ items: Alert[]; cursor?: string }>(
+        `/supervision/alerts?from=${today}&to=${today}&limit=1${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      paged.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(paged).toEqual(all);
+    const first = await get<{ cursor: string }>(`/supervision/alerts?from=${today}&to=${today}&limit=1`);
+    const elsewhere = await fetch(
+      `${runtime.baseUrl}/supervision/alerts?from=2020-01-01&to=2020-01-31&cursor=${first.cursor}`,
+      { headers: { authorization: `Bearer ${supervisor}` } },
+    );
+    const problem = await expectProblem(elsewhere, 400, 'invalid_cursor');
+    expect(problem.errors?.map((error) => error.path)).toEqual(['cursor']);
   });
 
   it('answer only the days asked for', async () => {

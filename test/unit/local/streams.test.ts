@@ -38,6 +38,31 @@ function consumer(fail: (records: DynamoDBRecord[]) => boolean = () => false) {
 }
 
 describe('the local stream tap (DynamoDB Streams and the event source mapping, locally)', () => {
+  it('does not deliver the items a BatchWriteItem answered as unprocessed (they were not written)', async () => {
+    const { dynamo, write } = fakeDynamo();
+    const sink = consumer();
+    const stream = tapStream(dynamo, {
+      tableName: 'elicence',
+      partitionKeyPrefix: 'audit#',
+      functionName: 'supervision-events',
+      load: sink.load,
+    });
+    write({
+      operation: 'BatchWriteItem',
+      input: {
+        RequestItems: {
+          elicence: [0, 1, 2].map((n) => ({ PutRequest: { Item: item('audit#2026-03-01#1', n) } })),
+        },
+      },
+      output: {
+        UnprocessedItems: { elicence: [{ PutRequest: { Item: item('audit#2026-03-01#1', 1) } }] },
+      },
+    });
+    await stream.drain();
+    expect(sink.batches.flat().map((record) => record.dynamodb?.NewImage?.n?.N)).toEqual(['0', '2']);
+    await stream.stop();
+  });
+
   it('delivers the puts under the prefix as INSERT records with their new image, in order, in batches', async () => {
     const { dynamo, write } = fakeDynamo();
     const sink = consumer();

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertThresholds } from '../../../shared/config.js';
 import { loadConfig } from '../../../shared/config.js';
-import { newAlertMemory } from '../../../shared/supervision/alert-rules.js';
+import { listAlerts, newAlertMemory } from '../../../shared/supervision/alert-rules.js';
 import type { SupervisedEntry } from '../../../shared/supervision/events.js';
 import { processAuditEntries } from '../../../shared/supervision/process-events.js';
 import { emptyCounts } from '../../../shared/supervision/statistics.js';
 import {
   InMemoryAlerts,
   InMemoryStatistics,
+  KnownLicences,
   RecordingPublisher,
 } from '../../support/in-memory-supervision.js';
 
@@ -20,6 +21,7 @@ const thresholds: AlertThresholds = {
   bulkStatusChanges: 20,
   issuanceFactor: 3,
   issuanceMinimum: 50,
+  publishPerRulePerHour: 20,
 };
 
 const licence = '1.2.156.3005.2.003.11110000000021135M.0001.1.3';
@@ -28,19 +30,28 @@ function world(overrides: Partial<AlertThresholds> = {}) {
   const statistics = new InMemoryStatistics();
   const alerts = new InMemoryAlerts();
   const publisher = new RecordingPublisher();
+  const licences = new KnownLicences().add(licence);
   const deps = {
     statistics,
     alerts,
     publisher,
+    licences,
     thresholds: { ...thresholds, ...overrides },
     memory: newAlertMemory(),
   };
   return {
+    forget: () => {
+      deps.memory = newAlertMemory();
+    },
     statistics,
     alerts,
     publisher,
+    licences,
     process: (entries: SupervisedEntry[]) => processAuditEntries(entries, deps),
-    raised: async () => alerts.list({ from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' }),
+    raised: async () =>
+      (
+        await alerts.list({ from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z', limit: 10_000 })
+      ).items.map(({ position: _position, ...alert }) => alert),
   };
 }
 
@@ -90,6 +101,26 @@ describe('the alert rules', () => {
         verification('2026-03-01T02:00:11.000Z', 'invalid_signature', { claimedLicenceId: licence }),
       ]);
       expect((await w.raised()).filter((a) => a.rule === 'scan-failures-licence')).toHaveLength(1);
+    });
+
+    it('counts a claimed licence id only when that licence is on record (forged ids raise nothing)', async () => {
+      const w = world();
+      const invented = '1.2.156.3005.2.003.11110000000021135M.9999.1.3';
+      await w.process(
+        times(50).map((at) => verification(at, 'invalid_signature', { claimedLicenceId: invented })),
+      );
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-licence')).toEqual([]);
+      // Read once for the whole batch, not once per scan.
+      expect(w.licences.reads).toEqual([invented]);
+      w.licences.add(invented);
+      await w.process(
+        times(5, '2026-03-01T02:01:00.000Z').map((at) =>
+          verification(at, 'invalid_signature', { claimedLicenceId: invented }),
+        ),
+      );
+      expect((await w.raised()).filter((a) => a.rule === 'scan-failures-licence')).toEqual([
+        expect.objectContaining({ subject: invented }),
+      ]);
     });
 
     it('counts each window apart, and not valid or expired scans', async () => {
@@ -246,6 +277,78 @@ describe('the alert rules', () => {
       ]);
       expect(w.publisher.published).toHaveLength(1);
     });
+  });
+
+  it('publishes at most publishPerRulePerHour alerts of one rule an hour; the rest are stored and listed', async () => {
+    const w = world({ scanFailuresPerLicence: 1, publishPerRulePerHour: 2 });
+    const ids = ['L1', 'L2', 'L3', 'L4'];
+    for (const id of ids) w.licences.add(id);
+    await w.process(
+      ids.map((id, i) =>
+        verification(`2026-03-01T02:0${i}:00.000Z`, 'invalid_signature', { claimedLicenceId: id }),
+      ),
+    );
+    const stored = (await w.raised()).filter((a) => a.rule === 'scan-failures-licence');
+    expect(stored.map((a) => a.subject)).toEqual(ids);
+    expect(w.publisher.published.filter((a) => a.rule === 'scan-failures-licence')).toHaveLength(2);
+    // The next hour has its own allowance.
+    w.licences.add('L5');
+    await w.process([
+      verification('2026-03-01T03:00:00.000Z', 'invalid_signature', { claimedLicenceId: 'L5' }),
+    ]);
+    expect(w.publisher.published.map((a) => a.subject)).toContain('L5');
+  });
+
+  it('loses no alert when its publish fails: the retried batch publishes it, in this container or another', async () => {
+    for (const container of ['same', 'fresh'] as const) {
+      const w = world({ bulkStatusChanges: 1 });
+      const batch: SupervisedEntry[] = [
+        { at: '2026-03-01T02:00:00.000Z', actor: 'cl', action: 'licence.revoked', issuerId: 'iss_1' },
+      ];
+      w.publisher.failing = 1;
+      await expect(w.process(batch)).rejects.toThrow('publish failed');
+      expect(w.publisher.published).toEqual([]);
+      expect(await w.alerts.pending('bulk-status-change#iss_1#2026-03-01T02:00:00.000Z')).toBe(true);
+      // The mapping retries the batch (a container that remembers, or a fresh one that does not).
+      if (container === 'fresh') w.forget();
+      await w.process(batch);
+      expect(w.publisher.published, container).toEqual([
+        expect.objectContaining({ rule: 'bulk-status-change', subject: 'iss_1' }),
+      ]);
+      expect(await w.alerts.pending('bulk-status-change#iss_1#2026-03-01T02:00:00.000Z')).toBe(false);
+      // Once published, a further retry publishes nothing more.
+      w.forget();
+      await w.process(batch);
+      expect(w.publisher.published).toHaveLength(1);
+    }
+  });
+
+  it('lists alerts a page at a time, and refuses a cursor outside the range asked for', async () => {
+    const w = world({ bulkStatusChanges: 1 });
+    await w.process(
+      times(5).map((at, i) => ({ at, actor: 'cl', action: 'licence.revoked', issuerId: `iss_${i}` })),
+    );
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await listAlerts(
+        { from: '2026-03-01', to: '2026-03-01', limit: 2, ...(cursor ? { cursor } : {}) },
+        { alerts: w.alerts },
+      );
+      pages.push(page.items.map((a) => a.subject));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(pages).toEqual([['iss_0', 'iss_1'], ['iss_2', 'iss_3'], ['iss_4']]);
+    const first = await listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2 }, { alerts: w.alerts });
+    await expect(
+      listAlerts(
+        { from: '2026-03-02', to: '2026-03-03', limit: 2, cursor: first.cursor! },
+        { alerts: w.alerts },
+      ),
+    ).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await expect(
+      listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2, cursor: 'garbage' }, { alerts: w.alerts }),
+    ).rejects.toMatchObject({ code: 'invalid_cursor' });
   });
 
   it('takes its defaults from the configuration, each overridable', () => {

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
-import { checkTrail, entryHash, genesisHash, link } from '../../../shared/supervision/audit-chain.js';
+import {
+  checkTrail,
+  contentDigest,
+  entryHash,
+  forSupervisor,
+  genesisHash,
+  link,
+} from '../../../shared/supervision/audit-chain.js';
 import { checkpointInput, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
 import { InMemoryAuditChains } from '../../support/in-memory-audit-chain.js';
 import { LocalSigner } from '../../support/local-signer.js';
@@ -27,13 +34,30 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     expect(genesisHash(chain)).toBe(createHash('sha256').update(chain).digest('hex'));
     const [first] = chainOf(1);
     expect(first).toMatchObject({ chain, seq: 1, prevHash: genesisHash(chain) });
-    const text =
-      `{"action":"licence.verified","actor":"anonymous","at":"2026-12-05T08:00:00.000Z","chain":"${chain}",` +
-      `"licenceId":"lic-0","prevHash":"${genesisHash(chain)}","seq":1,"verdict":"valid"}`;
+    const content =
+      '{"action":"licence.verified","actor":"anonymous","at":"2026-12-05T08:00:00.000Z",' +
+      '"licenceId":"lic-0","verdict":"valid"}';
+    const digest = createHash('sha256').update(content, 'utf8').digest('hex');
+    const text = `{"chain":"${chain}","contentDigest":"${digest}","prevHash":"${genesisHash(chain)}","seq":1}`;
     expect(first!.hash).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
     expect(entryHash({ ...first!, holderKey: 'hk' })).toBe(first!.hash);
-    // The documented example.
+    // The documented examples (docs/supervision.md).
     expect(genesisHash(chain)).toBe('9b5efe1e2b404d28db8c782d357919feb681509e684da6f7ccb2a0918fe9ba55');
+    const documented = link(
+      {
+        at: '2026-12-05T08:00:00.000Z',
+        actor: 'anonymous',
+        action: 'licence.verified',
+        holderMasked: '110105********002X',
+        licenceId: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+        verdict: 'valid',
+      },
+      '2026-12-05.abcdefghijkl',
+    );
+    expect(contentDigest(documented)).toBe(
+      'af06f85579f773e7b03498061b9102652c4df37a302c10e948c111af0fcc9982',
+    );
+    expect(documented.hash).toBe('33684038b770183979b8ef2273068e2fb78cbd7eff293f5bd5eb61aa50d60ff2');
   });
 
   it('verifies an intact chain in any order, and names the first bad entry otherwise', () => {
@@ -74,6 +98,67 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     expect(checkTrail([], [head], { from: '2026-12-06', to: '2026-12-06' }).faults).toEqual([]);
     // Unchained entries are counted, not checked.
     expect(checkTrail([entry(9)]).unchained).toBe(1);
+  });
+
+  it('answers entries not about a licence redacted, still verifiable; licence entries whole', () => {
+    const account = link(
+      { at: '2026-12-05T08:00:00.000Z', actor: 'acc_1', action: 'authorization.granted', purpose: 'loan' },
+      chain,
+    );
+    const licence = link(entry(1), chain, account);
+    const answered = [account, licence].map(forSupervisor);
+    expect(answered[0]).toEqual({
+      at: account.at,
+      action: 'authorization.granted',
+      chain,
+      seq: 1,
+      prevHash: account.prevHash,
+      hash: account.hash,
+      contentDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      redacted: true,
+    });
+    expect(JSON.stringify(answered[0])).not.toContain('acc_1');
+    expect(answered[1]).toEqual(licence);
+    expect(checkTrail(answered)).toMatchObject({ faults: [], chains: [{ chain, seq: 2 }] });
+    // A digest changed, or a licence entry hidden behind one: named.
+    const forged = [{ ...answered[0]!, contentDigest: '0'.repeat(64) }, answered[1]!];
+    expect(checkTrail(forged).faults[0]).toMatchObject({
+      chain,
+      seq: 1,
+      problem: expect.stringContaining('hash'),
+    });
+    const hidden = [
+      answered[0]!,
+      { ...forSupervisor({ ...licence, action: 'account.x' }), action: licence.action },
+    ];
+    expect(checkTrail(hidden).faults[0]).toMatchObject({
+      chain,
+      seq: 2,
+      problem: expect.stringContaining('redacted'),
+    });
+  });
+
+  it('counts an entry without chain fields as older only when dated before chains began', () => {
+    const entries = chainOf(2);
+    // Dated on the chain's own day: its chain fields were stripped (how an edit would hide).
+    const stripped = entry(7);
+    const check = checkTrail([...entries, stripped]);
+    expect(check.faults).toEqual([
+      {
+        chain: '-',
+        seq: 0,
+        problem: expect.stringContaining('has no chain fields, yet chains began on 2026-12-05'),
+      },
+    ]);
+    expect(check.unchained).toBe(0);
+    const older = { ...entry(8), at: '2026-12-04T23:59:59.999Z' };
+    expect(checkTrail([...entries, older])).toMatchObject({ faults: [], unchained: 1 });
+    // A configured cutover wins over the earliest chain listed.
+    expect(checkTrail([stripped], [], undefined, { chainsSince: '2026-12-01' }).faults).toHaveLength(1);
+    expect(checkTrail([...entries, stripped], [], undefined, { chainsSince: '2026-12-06' })).toMatchObject({
+      faults: [],
+      unchained: 1,
+    });
   });
 });
 
