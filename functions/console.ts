@@ -264,7 +264,12 @@ async function trailPage(
       'supervision',
     );
   }
-  const check = await checkLicenceTrail(dependencies().config.issuerUrl, session.accessToken, entries);
+  const check = await checkLicenceTrail(
+    dependencies().config.issuerUrl,
+    session.accessToken,
+    licenceId.data,
+    entries,
+  );
   return page(
     context,
     200,

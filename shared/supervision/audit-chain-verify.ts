@@ -56,6 +56,8 @@ export interface AuditVerifyReport {
   badCheckpoints: string[];
   /** The archived checkpoints and those listed now, newest first: what to keep for the next run. */
   archive: Array<{ at: string; jws: string }>;
+  /** The entries read, as answered: for a caller that also checks what a listing of its own left out. */
+  items: Record<string, unknown>[];
 }
 
 interface Answer {
@@ -227,6 +229,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     faults: check.faults,
     badCheckpoints,
     archive: [...kept.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)),
+    items: entries,
   };
 }
 

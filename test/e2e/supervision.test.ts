@@ -124,6 +124,32 @@ describe('the supervision console in a browser', () => {
     } finally {
       await doc.send(new PutCommand({ TableName: config.tableName, Item: issuedEntry }));
     }
+
+    // This licence's revocation taken off its list (the index, which no hash covers): the chain is intact,
+    // but the entry about this licence on it is missing from the licence's list, and the page says so.
+    const { Items: revokedItems = [] } = await doc.send(
+      new QueryCommand({
+        TableName: config.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(revokedId) },
+      }),
+    );
+    const revocation = revokedItems.find((item) => item.action === 'licence.revoked')!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = revocation;
+    await doc.send(new PutCommand({ TableName: config.tableName, Item: unindexed }));
+    try {
+      await page.reload();
+      await expect(page.locator('.trail-table tbody tr').count()).resolves.toBe(3);
+      const broken = page.getByRole('alert');
+      await expect(broken.textContent()).resolves.toContain('审计链被破坏');
+      await expect(broken.textContent()).resolves.toContain(
+        `${String(revocation.chain)} #${String(revocation.seq)}`,
+      );
+      await expect(broken.textContent()).resolves.toContain('missing from the licence’s list');
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.tableName, Item: revocation }));
+    }
     expect(errors).toEqual([]);
     await context.close();
   });

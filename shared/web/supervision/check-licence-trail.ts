@@ -44,6 +44,7 @@ export interface LicenceTrailCheck {
 export async function checkLicenceTrail(
   base: string,
   accessToken: string,
+  licenceId: string,
   entries: readonly TrailEntry[],
   fetchImpl: typeof fetch = fetch,
 ): Promise<LicenceTrailCheck> {
@@ -88,6 +89,21 @@ export async function checkLicenceTrail(
     });
     const [fault] = report.faults;
     if (fault) return outcome({ kind: 'broken', ...fault });
+    // The licence's list is an index (gsi1), which no hash covers: an entry taken off it leaves the chain
+    // intact. So every entry about this licence on the recomputed chains must also be on its list.
+    const listed = new Set(chained.map((entry) => `${entry.chain}#${entry.seq}`));
+    const hidden = report.items.find(
+      (item) => item.licenceId === licenceId && !listed.has(`${String(item.chain)}#${String(item.seq)}`),
+    );
+    if (hidden) {
+      return outcome({
+        kind: 'broken',
+        chain: String(hidden.chain),
+        seq: Number(hidden.seq),
+        problem:
+          'an entry of this licence is on the chain but missing from the licence’s list (its index was changed)',
+      });
+    }
     if (report.badCheckpoints.length > 0)
       return outcome({ kind: 'broken', chain: '-', seq: 0, problem: report.badCheckpoints[0]! });
     for (const checkpoint of report.checkpoints) {

@@ -40,6 +40,9 @@ export const trailEntrySchema = z.looseObject({
 });
 export type TrailEntry = z.output<typeof trailEntrySchema>;
 
+/** The most alerts the overview lists, whatever the API's pages hold. */
+export const maxAlerts = 2000;
+
 /** An issuer as the trust list names it, for the page's filter: only what the menu shows. */
 const trustListIssuers = z.object({
   issuers: z.array(z.object({ id: z.string(), name: z.string(), status: z.string() })),
@@ -70,11 +73,19 @@ export class SupervisionApi {
     return answer.parse(await this.json(`/supervision/stats?${search(query)}`)).days;
   }
 
-  /** The alerts raised from `from` to `to` (dates), newest first. */
+  /** The alerts raised from `from` to `to` (dates), newest first: every page, up to {@link maxAlerts}. */
   async alerts(query: { from: string; to: string }): Promise<Alert[]> {
-    const answer = z.object({ items: z.array(alertSchema) });
-    const { items } = answer.parse(await this.json(`/supervision/alerts?${search(query)}`));
-    return items.toSorted((a, b) => b.at.localeCompare(a.at));
+    const answer = z.object({ items: z.array(alertSchema), cursor: z.string().optional() });
+    const items: Alert[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = answer.parse(
+        await this.json(`/supervision/alerts?${search({ ...query, limit: '500', cursor })}`),
+      );
+      items.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor && items.length < maxAlerts);
+    return items.slice(0, maxAlerts).toSorted((a, b) => b.at.localeCompare(a.at));
   }
 
   /** A licence's audit entries, oldest first, each with its place on its hash chain. */
