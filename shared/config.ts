@@ -82,6 +82,9 @@ const schema = z.object({
   // How long a /verify container keeps an issuer record (docs/verifier.md): a withdrawal or key rotation
   // made in another container counts within this time; 0 reads the record on every verification.
   ISSUER_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
+  // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
+  BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
   ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -181,6 +184,12 @@ export interface Config {
    * 0 to 60, default 30): the longest a withdrawal or key rotation made elsewhere takes to count there.
    */
   readonly issuerCacheSeconds: number;
+  /**
+   * A batch key's limits (docs/batch-issuance.md): it signs credentials for at most `seconds`
+   * (`BATCH_KEY_SECONDS`, default 3600) and at most `credentials` of them (`BATCH_KEY_CREDENTIALS`,
+   * default 100,000), then is forgotten and a new one certified.
+   */
+  readonly batchKey: { readonly seconds: number; readonly credentials: number };
   readonly logLevel: string;
   readonly alertThresholds: AlertThresholds;
   /** Where alerts are announced: `outbox` (`DATA_DIR/outbox/alerts.jsonl`) or `sns` (the alarm topic). */
@@ -263,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scanLoginSeconds: e.SCAN_LOGIN_SECONDS,
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
+    batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,
     registries:

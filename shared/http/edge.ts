@@ -24,7 +24,8 @@ export type ParameterKind =
   | 'scanLoginCode'
   | 'assetFile'
   | 'passkeyId'
-  | 'authorizationId';
+  | 'authorizationId'
+  | 'batchId';
 
 /**
  * What the edge needs to know of the function it fronts, which the function knows from the route table
@@ -104,6 +105,12 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
   passkeyId: { ...urlSafe(1024), notFound: 'passkey_not_found' },
   // A share's id: the OpenID provider's grant id (shared/sharing/authorizations.ts).
   authorizationId: { ...urlSafe(64), notFound: 'authorization_not_found' },
+  // A bulk issuance job (shared/licence/batches.ts `batchIdFor`: `bat_` and 22 of base64url).
+  batchId: {
+    pattern: /^bat_[A-Za-z0-9_-]{22}$/,
+    allows: 'bat_ and 22 of A-Z a-z 0-9 _ -',
+    notFound: 'batch_not_found',
+  },
 };
 
 /**

@@ -236,6 +236,7 @@ describe('ElicenceStack', () => {
       ],
       admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY'],
       licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
+      batches: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
       'status-lists': [...service, 'TABLE_NAME'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
@@ -447,6 +448,8 @@ describe('ElicenceStack', () => {
           'kms:TagResource issuer keys',
         ],
         licences: ['kms:GenerateMac lookupMac', ...issuerSigning],
+        // One batch-key certificate per batch key with the issuer's key (docs/batch-issuance.md).
+        batches: ['kms:GenerateMac lookupMac', ...issuerSigning],
         'status-lists': issuerSigning,
         'trust-list': ['kms:GetPublicKey platform', 'kms:Sign platform'],
         verify: ['kms:GetPublicKey platform'],
@@ -641,6 +644,8 @@ describe('ElicenceStack', () => {
         oidc: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         admin: { items: [get, put, del], queries: ['gsi1'] },
         licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
+        // Bulk issuance jobs: as POST /licences, plus the job and its chunks, and the issuer's batch keys.
+        batches: { items: [get, put, update], queries: ['gsi1'] },
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
         // Reads issued together go as one BatchGetItem; concurrent audit entries as one BatchWriteItem.

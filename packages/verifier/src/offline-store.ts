@@ -160,6 +160,7 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     // A list signed before it named the types grants none: fail closed rather than trust any type.
     licenceTypes: entry.licenceTypes ?? [],
     ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
+    ...(entry.batchKeys !== undefined && { batchKeys: entry.batchKeys }),
   }));
 }
 

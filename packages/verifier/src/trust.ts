@@ -29,6 +29,20 @@ export interface TrustedIssuer {
   licenceTypes: readonly LicenceTypeGrant[];
   /** How many status lists it has, when the trust list says (`<id>.0` to `<id>.<n-1>`). */
   statusLists?: number;
+  /**
+   * Its certified batch keys (docs/batch-issuance.md): each trusted only for credentials whose `iat` lies
+   * in its window, and only once its certificate verifies with one of {@link keys}.
+   */
+  batchKeys?: readonly BatchKey[];
+}
+
+/** A batch key as a trust source hands it over: checked by the verifier, never trusted as given. */
+export interface BatchKey {
+  kid: string;
+  jwk: PublicJwk;
+  nbf: number;
+  exp: number;
+  certificate: string;
 }
 
 /** A licence type an issuer may issue: its code (`driving-licence`) and its id's type code (`003`). */
