@@ -39,6 +39,7 @@ import {
   batchLicences,
   batchLicencesQuery,
   batchView,
+  MAX_BATCH_BODY_BYTES,
   readBatch,
   submitBatch,
   submitBatchInput,
@@ -136,7 +137,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   return served.dispatch(event, {
     'POST /licences/batches': async () => {
       const key = requireIdempotencyKey();
-      const input = parseJsonBody(event, submitBatchInput);
+      const input = parseJsonBody(event, submitBatchInput, { maxBytes: MAX_BATCH_BODY_BYTES });
       // The job's insert starts its processing (the batch queue): this request only stores it.
       const { job } = await submitBatch(
         input,

@@ -157,8 +157,8 @@ export class BatchSigners {
     );
     const certifiedBy = await issuerSigner.kid();
     const entry: IssuerBatchKey = { kid, publicJwk, nbf, exp, certificate };
-    let listedIn = 0;
-    for (let attempt = 1; ; attempt += 1) {
+    let listedIn: number | undefined;
+    for (let attempt = 1; listedIn === undefined; attempt += 1) {
       const fresh = await this.deps.issuers.findById(issuer.id);
       if (!fresh || fresh.status !== 'active' || fresh.kid !== certifiedBy) return undefined;
       try {
@@ -167,7 +167,6 @@ export class BatchSigners {
           batchKeys: [...(fresh.batchKeys ?? []), entry],
         });
         listedIn = saved.version;
-        break;
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= SAVE_ATTEMPTS) throw error;
       }

@@ -33,6 +33,12 @@ import type { LicenceStore } from './licence-store.js';
 /** The most items one request may carry (API.md). */
 export const MAX_BATCH_ITEMS = 1000;
 
+/**
+ * The largest `POST /licences/batches` body: 1,000 licences of up to 4 KiB each (a `POST /licences` body
+ * is bounded at 64 KiB, but a licence's fields are far smaller), within Lambda's 6 MB request payload.
+ */
+export const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
+
 /** `POST /licences/batches`: each item is checked on its own below, so a bad one refuses only itself. */
 export const submitBatchInput = z.strictObject({
   items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS),

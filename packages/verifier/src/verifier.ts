@@ -169,11 +169,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const presentationKids = new Map<string, string>();
 
   /**
-   * Batch keys whose certificate verified, by the entry object and by the certificate's text: a trust
-   * store hands out the same objects, and an import of millions names few keys. Bounded like the key cache.
+   * Batch keys whose certificate verified, each with the issuer entry it verified under: a trust store
+   * hands out the same objects until its trust changes, and a new trust list (a key withdrawn, an entry
+   * changed) brings new objects, checked again. Never by the certificate's text alone: the same text in
+   * an entry with another window, or under an issuer whose certifying key was withdrawn, proves nothing.
    */
-  const certified = new WeakMap<BatchKey, true>();
-  const certifiedText = new Set<string>();
+  const certified = new WeakMap<BatchKey, TrustedIssuer>();
 
   /**
    * The batch key `kid` of `issuer`, for a credential issued at `iat` (docs/batch-issuance.md): listed for
@@ -189,7 +190,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw stop('unknown_issuer', 'batch_key_window');
     }
     const found = entry;
-    if (certified.has(found) || certifiedText.has(found.certificate)) return found.jwk;
+    if (certified.get(found) === issuer) return found.jwk;
     const refuse = () => stop('unknown_issuer', 'batch_key_not_certified');
     let certificate;
     try {
@@ -222,9 +223,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
     const accept = (holds: boolean): PublicJwk => {
       if (!holds) throw refuse();
-      if (certifiedText.size >= 1024) certifiedText.clear();
-      certifiedText.add(found.certificate);
-      certified.set(found, true);
+      certified.set(found, issuer);
       return found.jwk;
     };
     const holds = keys.verify(signer, certificate.signature, certificate.signingInput);
