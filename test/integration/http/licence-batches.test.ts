@@ -35,7 +35,8 @@ let runtime: TestRuntime;
 let issuerToken: string;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // Tokens that outlive the 10,000-licence test (minutes on a loaded machine; the default is 10).
+  runtime = await startTestRuntime(undefined, { ACCESS_TOKEN_TTL_SECONDS: '3600' });
   issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
 }, 60_000);
 afterAll(() => runtime?.close());
