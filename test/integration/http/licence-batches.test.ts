@@ -159,8 +159,8 @@ describe('POST /licences/batches', () => {
     expect(issued).toBe(10_000);
     const signatures = runtime.kms!.stats().Sign ?? 0;
     expect(signatures).toBeLessThanOrEqual(10);
-    // The batch key of the first test is reused across jobs within its window: no new one here.
-    expect(signatures).toBe(0);
+    // One batch key serves every job of the issuer in its window (the first test's, when run before).
+    expect(signatures).toBeLessThanOrEqual(1);
   }, 900_000);
 
   it('refuses a body out of bounds or without a key, and hides a batch from other issuers', async () => {
