@@ -288,8 +288,11 @@ async function processChunk(
   const licenceIds: Array<string | null> = items.map(() => null);
   const errors: BatchItemError[] = [];
   let next = 0;
+  // After a fault no worker takes another item, and the chunk fails only once every item under way has
+  // settled (released its idempotency record): the re-run then finds none of them held.
+  let fault: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !fault) {
       const position = next;
       next += 1;
       const item = items[position]!;
@@ -311,13 +314,15 @@ async function processChunk(
       } catch (error) {
         // Retryable conflicts (another run holds the item) and faults are the queue's to retry.
         if (!(error instanceof ServiceError) || !error.expose || error.code === 'idempotency_key_in_use') {
-          throw error;
+          fault ??= { error };
+          return;
         }
         errors.push({ index, code: error.code, detail: detailOf(error.message) });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (fault) throw fault.error;
   errors.sort((a, b) => a.index - b.index);
   const { items: _raw, ...rest } = chunk;
   return { ...rest, licenceIds, errors };
