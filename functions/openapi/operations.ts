@@ -1,8 +1,4 @@
-import {
-  batchLicencesQuery,
-  batchViewSchema,
-  submitBatchInput,
-} from '../../shared/licence/batches.js';
+import { batchLicencesQuery, batchViewSchema, submitBatchInput } from '../../shared/licence/batches.js';
 import * as z from 'zod';
 import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
@@ -209,7 +205,9 @@ export const operations: Operations = {
     headers: {
       'Idempotency-Key': { schema: idempotencyKey, required: true, description: 'A UUID naming this job' },
     },
-    responses: { 202: { description: 'Accepted (or accepted before with this key)', schema: batchViewSchema } },
+    responses: {
+      202: { description: 'Accepted (or accepted before with this key)', schema: batchViewSchema },
+    },
     problems: {
       ...issuerClientProblems,
       400: ['idempotency_key_required'],
