@@ -269,6 +269,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.registryEntity,
+          // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…).
+          partitions.batch,
+          partitions.batchItems,
         ],
         PutItem: [
           partitions.licence,
@@ -276,6 +279,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.audit,
           partitions.auditChain,
           partitions.entityAccount,
+          partitions.batch,
+          partitions.batchItems,
         ],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
@@ -496,6 +501,30 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1'],
     },
     alerts: true,
+  },
+  // Bulk issuance jobs (docs/batch-issuance.md), fed by the batch queue: reads a job and its chunks (get)
+  // and stores their progress (put); issues each item as POST /licences does (issuer by id (gsi1, then get),
+  // idempotency records and status-list counters (update), licences (get, conditional put), audit entries
+  // (conditional put)); adds each certified batch key to its issuer (versioned put). Signs one batch-key
+  // certificate per batch key with the issuer's key, and holder lookup keys with the MAC key.
+  batches: {
+    table: {
+      items: {
+        GetItem: [partitions.issuer, partitions.licence, partitions.batch, partitions.batchItems],
+        PutItem: [
+          partitions.issuer,
+          partitions.licence,
+          partitions.audit,
+          partitions.auditChain,
+          partitions.batch,
+          partitions.batchItems,
+        ],
+        UpdateItem: [partitions.idempotency, partitions.statusListCounter],
+      },
+      queries: ['gsi1'],
+    },
+    lookupMac: true,
+    issuerKeys: 'sign',
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out.

@@ -16,6 +16,7 @@ import {
   signerFor,
   fingerprint,
   clientReader,
+  batches,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -34,6 +35,15 @@ import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
+import {
+  batchLicences,
+  batchLicencesQuery,
+  batchView,
+  MAX_BATCH_BODY_BYTES,
+  readBatch,
+  submitBatch,
+  submitBatchInput,
+} from '../shared/licence/batches.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
 
 /** What this function's handler uses, built once per container. */
@@ -53,6 +63,7 @@ const dependencies = composition({
   signerFor,
   fingerprint,
   clientReader,
+  batches,
 });
 const served = routesOf('licences');
 
@@ -109,18 +120,42 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const id = event.pathParameters?.id ?? '';
   const now = () => new Date(deps.clock.now());
 
+  const requireIdempotencyKey = () => {
+    const key = idempotencyKey.safeParse(header(event, 'idempotency-key'));
+    if (!key.success) {
+      throw new InvalidInputError(
+        'Send an Idempotency-Key header holding a UUID',
+        'idempotency_key_required',
+        {
+          errors: [{ path: 'Idempotency-Key', message: 'required: a UUID' }],
+        },
+      );
+    }
+    return key;
+  };
+
   return served.dispatch(event, {
+    'POST /licences/batches': async () => {
+      const key = requireIdempotencyKey();
+      const input = parseJsonBody(event, submitBatchInput, { maxBytes: MAX_BATCH_BODY_BYTES });
+      // The job's insert starts its processing (the batch queue): this request only stores it.
+      const { job } = await submitBatch(
+        input,
+        { issuerId, clientId: caller.clientId, idempotencyKey: key.data, requestId },
+        deps,
+      );
+      return json(202, batchView(job), { location: `/licences/batches/${job.id}` });
+    },
+    'GET /licences/batches/{id}': async () => json(200, batchView(await readBatch(id, issuerId, deps))),
+    'GET /licences/batches/{id}/licences': async () => {
+      const page = await batchLicences(id, issuerId, parseQuery(event, batchLicencesQuery), deps);
+      return json(200, {
+        items: page.items.map((licence) => licenceView(licence, acting, now())),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      } satisfies z.output<typeof licencePageSchema>);
+    },
     'POST /licences': async () => {
-      const key = idempotencyKey.safeParse(header(event, 'idempotency-key'));
-      if (!key.success) {
-        throw new InvalidInputError(
-          'Send an Idempotency-Key header holding a UUID',
-          'idempotency_key_required',
-          {
-            errors: [{ path: 'Idempotency-Key', message: 'required: a UUID' }],
-          },
-        );
-      }
+      const key = requireIdempotencyKey();
       const input = parseJsonBody(event, issueLicenceInput);
       const { licence, issuer, created } = await issueLicence(
         input,

@@ -35,6 +35,9 @@ export const functionNames = [
   'audit',
   // No route: the schedule that refreshes the peer platforms' trust lists (跨地区互认, docs/peers.md).
   'peers',
+  // No route: bulk issuance jobs (docs/batch-issuance.md), fed by an SQS queue in AWS and by the local
+  // runtime's queue (infra/local/queues.ts).
+  'batches',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -122,6 +125,22 @@ const table = [
 
   { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
   { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
+  // Bulk issuance (存量证照电子化, docs/batch-issuance.md): a job of up to 1,000 items, run by `batches`.
+  { method: 'POST', path: '/licences/batches', function: 'licences', auth: { scope: 'licences:issue' } },
+  {
+    method: 'GET',
+    path: '/licences/batches/{id}',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: { id: 'batchId' },
+  },
+  {
+    method: 'GET',
+    path: '/licences/batches/{id}/licences',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: { id: 'batchId' },
+  },
   {
     method: 'GET',
     path: '/licences/{id}',

@@ -14,6 +14,7 @@ import { ServiceKeys } from './constructs/keys.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
+import { BatchQueue } from './constructs/batch-queue.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
 
 /** The repository root: function entries and the lock file are found from here. */
@@ -142,6 +143,13 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(60),
     config: true,
   },
+  // One bulk issuance job (up to 1,000 licences, 8 at a time): seconds in AWS; the margin is for throttling.
+  batches: {
+    description: 'elicence bulk issuance jobs (batch queue consumer)',
+    memorySize: 1024,
+    timeout: Duration.minutes(5),
+    config: true,
+  },
 };
 
 /** The spec of `name`, failing clearly when the route table gained a function this stack does not know. */
@@ -193,6 +201,7 @@ export class ElicenceStack extends Stack {
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly alarmNotifications: AlarmNotifications;
   readonly supervisionStream: StreamConsumer;
+  readonly batchQueue: BatchQueue;
   readonly auditCheckpoints: events.Rule;
   readonly peerRefresh: events.Rule;
 
@@ -317,8 +326,17 @@ export class ElicenceStack extends Stack {
       partitionKeyPrefix: prefixes.audit,
       name: 'supervision-events',
     });
+    // Bulk issuance: a job's insert reaches the batches function through a pipe and the batch queue.
+    this.batchQueue = new BatchQueue(this, 'Batches', {
+      table: data.table,
+      consumer: functions.batches.function,
+      consumerTimeout: specOf('batches').timeout,
+      partitionKeyPrefix: prefixes.batch,
+      maxConcurrency: 5,
+    });
     this.alarmNotifications.notifyOn([
       ...this.supervisionStream.alarms,
+      ...this.batchQueue.alarms,
       ...http.alarms,
       ...functionNames.flatMap((name) => functions[name].alarms),
     ]);

@@ -93,6 +93,9 @@ const schema = z.object({
   PEER_STALE_SECONDS: z.coerce.number().int().min(1).max(2_592_000).default(86_400),
   PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
   PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
+  // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
+  BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
   ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -197,6 +200,12 @@ export interface Config {
    * 0 to 60, default 30): the longest a withdrawal or key rotation made elsewhere takes to count there.
    */
   readonly issuerCacheSeconds: number;
+  /**
+   * A batch key's limits (docs/batch-issuance.md): it signs credentials for at most `seconds`
+   * (`BATCH_KEY_SECONDS`, default 3600) and at most `credentials` of them (`BATCH_KEY_CREDENTIALS`,
+   * default 100,000), then is forgotten and a new one certified.
+   */
+  readonly batchKey: { readonly seconds: number; readonly credentials: number };
   readonly logLevel: string;
   /** The administrative division this platform serves (`PLATFORM_REGION`, six digits, default 110000). */
   readonly platformRegion: string;
@@ -287,6 +296,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scanLoginSeconds: e.SCAN_LOGIN_SECONDS,
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
+    batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,
     registries:

@@ -1,3 +1,4 @@
+import { BatchSigners } from '../../shared/licence/batch-signer.js';
 import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
@@ -37,6 +38,7 @@ import {
   dynamoStatusListStore,
   dynamoTrustListStore,
   dynamoPeerStore,
+  dynamoBatchStore,
   dynamoUsageRecord,
 } from '../../shared/adapters/dynamo/index.js';
 import {
@@ -116,6 +118,15 @@ export const issuers = (c: Needs<'doc'>) => dynamoIssuerStore(c.doc);
 export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
 export const peers = (c: Needs<'doc'>) => dynamoPeerStore(c.doc);
+export const batches = (c: Needs<'doc'>) => dynamoBatchStore(c.doc);
+export const batchSigners = (c: Needs<'issuers' | 'signerFor'>) =>
+  new BatchSigners({
+    issuers: c.issuers,
+    signerFor: c.signerFor,
+    clock: c.clock,
+    issuerUrl: c.config.issuerUrl,
+    limits: c.config.batchKey,
+  });
 /**
  * The registries the seed fills, in the table; with `REGISTRIES=http`, people are found through the
  * population service (entities and the seed's writes stay on the table, which nothing then reads for people).

@@ -1,3 +1,5 @@
+import type { BatchSigners } from '../../shared/licence/batch-signer.js';
+import type { BatchStore } from '../../shared/licence/batch-store.js';
 import type { Adapter } from 'oidc-provider';
 import type { KmsConnection } from '../../shared/adapters/kms/index.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
@@ -151,6 +153,10 @@ export interface Dependencies extends Connections {
   alertPublisher: AlertPublisher;
   /** Reads audit entries out of the table's stream records. */
   auditStream: AuditStream;
+  /** Bulk issuance jobs and their items (shared/licence/batches.ts). */
+  batches: BatchStore;
+  /** This container's certified batch keys (shared/licence/batch-signer.ts): one KMS signature per key. */
+  batchSigners: BatchSigners;
 }
 
 type Given = 'config' | 'clock';

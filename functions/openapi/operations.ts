@@ -1,3 +1,4 @@
+import { batchLicencesQuery, batchViewSchema, submitBatchInput } from '../../shared/licence/batches.js';
 import * as z from 'zod';
 import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
@@ -190,6 +191,44 @@ export const operations: Operations = {
       403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
       409: ['idempotency_key_reused'],
     },
+  },
+  'POST /licences/batches': {
+    operationId: 'submitLicenceBatch',
+    summary: 'Issue up to 1,000 licences in one job (存量证照电子化)',
+    description:
+      'Each item is a `POST /licences` body. Accepted at once and issued asynchronously: read the job with ' +
+      '`GET /licences/batches/{id}`. An item that is not a valid body is reported by its index at once; one ' +
+      'refused while issuing (unknown type, bad number, outside the jurisdiction…) once the job reaches it; ' +
+      'the others are issued. Idempotent by `Idempotency-Key`: the same key and body answer the same job. ' +
+      'See docs/batch-issuance.md.',
+    tag: 'Licences',
+    body: submitBatchInput,
+    headers: {
+      'Idempotency-Key': { schema: idempotencyKey, required: true, description: 'A UUID naming this job' },
+    },
+    responses: {
+      202: { description: 'Accepted (or accepted before with this key)', schema: batchViewSchema },
+    },
+    problems: {
+      ...issuerClientProblems,
+      400: ['idempotency_key_required'],
+      409: ['idempotency_key_reused'],
+    },
+  },
+  'GET /licences/batches/{id}': {
+    operationId: 'getLicenceBatch',
+    summary: 'A bulk issuance job: progress and refused items',
+    tag: 'Licences',
+    responses: { 200: { description: 'The job', schema: batchViewSchema } },
+    problems: { ...issuerClientProblems, 404: ['batch_not_found'] },
+  },
+  'GET /licences/batches/{id}/licences': {
+    operationId: 'listLicenceBatchLicences',
+    summary: 'The licences a bulk issuance job issued, in request order, a page at a time',
+    tag: 'Licences',
+    query: batchLicencesQuery,
+    responses: { 200: { description: 'One page', schema: licencePageSchema } },
+    problems: { ...issuerClientProblems, 400: ['invalid_cursor'], 404: ['batch_not_found'] },
   },
   'GET /licences': {
     operationId: 'listLicences',

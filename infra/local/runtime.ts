@@ -1,4 +1,4 @@
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { startLocalDynamo, streamConsumerHeader, type LocalDynamo } from './dyna
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
 import { tapStream, type LocalStream } from './streams.js';
+import { tapBatchQueue, type LocalQueue } from './queues.js';
 import { prefixes } from '../../shared/adapters/dynamo/keys.js';
 import { createLocalServer, type HandlerLoader } from './server.js';
 
@@ -43,6 +44,13 @@ export interface LocalRuntime {
   drainStreams(): Promise<void>;
   /** The stream batches the consumer failed every attempt at (in AWS: the dead-letter queue). */
   streamFailures(): ReadonlyArray<{ records: number; error: string }>;
+  /**
+   * Resolves once every bulk issuance job submitted so far has been run by `batches` (fed by the local
+   * batch queue, infra/local/queues.ts; at once without the embedded DynamoDB).
+   */
+  drainBatches(): Promise<void>;
+  /** Batch jobs that failed every delivery (in AWS: the batch queue's dead-letter queue). */
+  batchFailures(): ReadonlyArray<{ body: string; error: string }>;
   close(): Promise<void>;
 }
 
@@ -160,7 +168,10 @@ export async function startLocalRuntime(
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }
       const running = invocation.getStore();
-      if (running?.functionName === 'supervision-events' && dynamo) markStreamConsumer(container);
+      // Consumers off the request path (the stream's, the batch queue's) are counted apart.
+      if ((running?.functionName === 'supervision-events' || running?.functionName === 'batches') && dynamo) {
+        markStreamConsumer(container);
+      }
       if (running) {
         guardGrants(container, {
           functionName: running.functionName,
@@ -186,7 +197,23 @@ export async function startLocalRuntime(
         return module.handler;
       },
     });
+  // The batch pipeline, locally: a job's insert becomes a message of the batch queue, run by `batches`.
+  const batchQueue: LocalQueue | undefined =
+    dynamo &&
+    tapBatchQueue(dynamo, {
+      tableName: functionConfig.tableName,
+      partitionKeyPrefix: prefixes.batch,
+      functionName: 'batches',
+      load: async () => {
+        const entry = new URL('../../functions/batches.ts', import.meta.url).href;
+        const module = (await import(/* @vite-ignore */ entry)) as {
+          handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+        };
+        return module.handler;
+      },
+    });
   const close = async () => {
+    await batchQueue?.stop();
     await stream?.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -222,6 +249,8 @@ export async function startLocalRuntime(
       dynamo,
       drainStreams: async () => stream?.drain(),
       streamFailures: () => stream?.failures ?? [],
+      drainBatches: async () => batchQueue?.drain(),
+      batchFailures: () => batchQueue?.failures ?? [],
       close,
     };
   } catch (error) {

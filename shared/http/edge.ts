@@ -26,7 +26,8 @@ export type ParameterKind =
   | 'passkeyId'
   | 'authorizationId'
   | 'peerId'
-  | 'unknownPath';
+  | 'unknownPath'
+  | 'batchId';
 
 /**
  * What the edge needs to know of the function it fronts, which the function knows from the route table
@@ -114,6 +115,12 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
     pattern: /^\P{Cc}{1,2048}$/u,
     allows: 'a path without control characters',
     notFound: 'route_not_found',
+  },
+  // A bulk issuance job (shared/licence/batches.ts `batchIdFor`: `bat_` and 22 of base64url).
+  batchId: {
+    pattern: /^bat_[A-Za-z0-9_-]{22}$/,
+    allows: 'bat_ and 22 of A-Z a-z 0-9 _ -',
+    notFound: 'batch_not_found',
   },
 };
 

@@ -18,6 +18,20 @@ export interface IssuerKey {
 }
 
 /**
+ * A batch key as stored on its issuer (public half only: the private key lives in one container's memory
+ * for at most its window, and is never stored).
+ */
+export interface IssuerBatchKey {
+  kid: string;
+  publicJwk: JWK;
+  /** The window (epoch seconds) of the `iat` of every credential it may sign. */
+  nbf: number;
+  exp: number;
+  /** `batch-key+jwt` by the issuer's KMS key over `{ iss, kid, jwk, nbf, exp }`. */
+  certificate: string;
+}
+
+/**
  * An issuing agency (发证机关). `provisioning` while its key and OAuth client are being created; `active`
  * once it may issue; `withdrawn` when it may no longer (it stays in the trust list so old verdicts can be
  * explained).
@@ -51,6 +65,12 @@ export interface Issuer {
    * concurrent rotations create a key, and the alias that key gets.
    */
   rotation?: { startedAt: string; alias: string };
+  /**
+   * Batch keys its KMS key certified for bulk issuance (`shared/licence/batch-signer.ts`,
+   * docs/batch-issuance.md): published in the trust list with their certificates; one removed from here
+   * (withdrawn) leaves the trust list, and what it signed verifies as `unknown_issuer`.
+   */
+  batchKeys?: IssuerBatchKey[];
   /** When it was withdrawn, and why. */
   withdrawnAt?: string;
   withdrawalReason?: string;
@@ -121,6 +141,7 @@ export type IssuerView = z.output<typeof issuerViewSchema>;
 
 /** The issuer as the admin API answers it (without KMS key ids, an internal detail). */
 export function issuerView(issuer: Issuer): IssuerView {
-  const { keyId: _keyId, version: _version, rotation: _rotation, keys, ...view } = issuer;
+  // Batch keys are published by the trust list; the admin view stays the size of an issuer.
+  const { keyId: _keyId, version: _version, rotation: _rotation, batchKeys: _batch, keys, ...view } = issuer;
   return keys ? { ...view, keys: keys.map(({ keyId: _id, ...key }) => key) } : view;
 }

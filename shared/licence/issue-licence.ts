@@ -51,6 +51,11 @@ export interface IssueLicenceDependencies {
   idempotency: IdempotencyStore;
   statusLists: StatusListStore;
   signerFor(keyId: string): Signer;
+  /**
+   * The signer of a credential of `issuer` issued at `issuedAt`, when it is not the issuer's own key:
+   * bulk issuance passes its certified batch key here (`batch-signer.ts`). Absent: `signerFor(issuer.keyId)`.
+   */
+  credentialSigner?(issuer: Issuer & { keyId: string }, issuedAt: Date): Promise<Signer>;
   lookupMac: Mac;
   /** Keyed fingerprint of a request body (see `keyedFingerprint`). */
   fingerprint(text: string): Promise<string>;
@@ -200,7 +205,9 @@ export async function issueLicence(
               f: publicFields(type, fields),
               status: { status_list: { idx: allocation.idx, uri: statusUri } },
             },
-            deps.signerFor(issuer.keyId),
+            deps.credentialSigner
+              ? await deps.credentialSigner({ ...issuer, keyId: issuer.keyId }, issuedAt)
+              : deps.signerFor(issuer.keyId),
           ),
         );
     const licence: LicenceRecord = {

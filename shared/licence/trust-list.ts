@@ -67,6 +67,17 @@ export function trustListIssuers(
           return typeCode === undefined ? [] : [{ code, typeCode }];
         }),
         ...(statusLists !== undefined && { statusLists }),
+        // Certified batch keys (docs/batch-issuance.md), public halves only.
+        ...(issuer.batchKeys !== undefined &&
+          issuer.batchKeys.length > 0 && {
+            batchKeys: issuer.batchKeys.map((key) => ({
+              kid: key.kid,
+              jwk: publicMembers(key.publicJwk),
+              nbf: key.nbf,
+              exp: key.exp,
+              certificate: key.certificate,
+            })),
+          }),
       };
     })
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

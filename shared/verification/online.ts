@@ -33,6 +33,16 @@ export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undef
       const typeCode = findLicenceType(code)?.typeCode;
       return typeCode === undefined ? [] : [{ code, typeCode }];
     }),
+    // Certified batch keys (docs/batch-issuance.md): the verifier checks each certificate itself.
+    ...(issuer.batchKeys !== undefined && {
+      batchKeys: issuer.batchKeys.map((key) => ({
+        kid: key.kid,
+        jwk: key.publicJwk as PublicJwk,
+        nbf: key.nbf,
+        exp: key.exp,
+        certificate: key.certificate,
+      })),
+    }),
   };
 }
 

@@ -1,3 +1,4 @@
+import batchIssuance from './batch-issuance.bench.js';
 import coldStart from './cold-start.bench.js';
 import { printGoals, type GoalRow } from './goals.js';
 import http from './http.bench.js';
@@ -12,7 +13,16 @@ import verify from './verify.bench.js';
  * table of issue 16 from the rows the benchmarks return.
  */
 const goals: GoalRow[] = [];
-for (const bench of [signer, statusList, issuance, verify, coldStart, http, () => localRuntimeMemory()]) {
+for (const bench of [
+  signer,
+  statusList,
+  issuance,
+  batchIssuance,
+  verify,
+  coldStart,
+  http,
+  () => localRuntimeMemory(),
+]) {
   const rows: GoalRow[] | void = await bench();
   if (rows) goals.push(...rows);
 }

@@ -236,6 +236,7 @@ describe('ElicenceStack', () => {
       ],
       admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY', 'PLATFORM_REGION'],
       licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
+      batches: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
       'status-lists': [...service, 'TABLE_NAME'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
@@ -251,7 +252,8 @@ describe('ElicenceStack', () => {
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
-    const memorySize = (name: FunctionName) => (name === 'oidc' || name === 'accounts' ? 1024 : 512);
+    const memorySize = (name: FunctionName) =>
+      name === 'oidc' || name === 'accounts' || name === 'batches' ? 1024 : 512;
 
     it('has one function per entry of functionNames', () => {
       template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
@@ -334,6 +336,7 @@ describe('ElicenceStack', () => {
         'demo-platform',
         'console',
         'audit',
+        'batches',
       ] as const;
       for (const name of callKms) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -448,6 +451,8 @@ describe('ElicenceStack', () => {
           'kms:TagResource issuer keys',
         ],
         licences: ['kms:GenerateMac lookupMac', ...issuerSigning],
+        // One batch-key certificate per batch key with the issuer's key (docs/batch-issuance.md).
+        batches: ['kms:GenerateMac lookupMac', ...issuerSigning],
         'status-lists': issuerSigning,
         'trust-list': ['kms:GetPublicKey platform', 'kms:Sign platform'],
         verify: ['kms:GetPublicKey platform'],
@@ -545,7 +550,7 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.lookupMac)].Properties;
       expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
       const macArn = { 'Fn::GetAtt': [logicalId(stack.keys.lookupMac), 'Arn'] };
-      const users = ['accounts', 'admin', 'licences', 'me', 'oidc'] as const;
+      const users = ['accounts', 'admin', 'batches', 'licences', 'me', 'oidc'] as const;
       for (const name of users) {
         expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(macArn);
       }
@@ -643,6 +648,8 @@ describe('ElicenceStack', () => {
         oidc: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         admin: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
         licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
+        // Bulk issuance jobs: as POST /licences, plus the job and its chunks, and the issuer's batch keys.
+        batches: { items: [get, put, update], queries: ['gsi1'] },
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
         // Reads issued together go as one BatchGetItem; concurrent audit entries as one BatchWriteItem.
@@ -778,8 +785,8 @@ describe('ElicenceStack', () => {
           ...(name === 'me' ? ['oidc#Grant#*'] : []),
         ]);
       }
-      // Licences are written by the issuing API alone; verification only reads them.
-      expect(writers('licence#')).toEqual(['licences']);
+      // Licences are written by the issuing API and its bulk jobs alone; verification only reads them.
+      expect(writers('licence#')).toEqual(['licences', 'batches']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
@@ -873,7 +880,7 @@ describe('ElicenceStack', () => {
         const statements = grants(name, 'kms:Sign').filter(
           (s) => s.Resource !== undefined && render(s.Resource).endsWith(':key/*'),
         );
-        if (name === 'licences' || name === 'status-lists') {
+        if (name === 'licences' || name === 'status-lists' || name === 'batches') {
           expect(statements, name).toHaveLength(1);
           expect(statements[0]?.Condition).toEqual({
             StringEquals: { 'aws:ResourceTag/service': 'elicence', 'aws:ResourceTag/role': 'issuer-signing' },
@@ -898,7 +905,11 @@ describe('ElicenceStack', () => {
       expect(actionsOf(bySid.Onboarding!)).not.toContain('kms:Sign');
       const signers = [(bySid.Signing?.Principal as { AWS: string | string[] }).AWS].flat();
       expect(new Set(signers)).toEqual(
-        new Set([`\${${roleId('licences')}.Arn}`, `\${${roleId('status-lists')}.Arn}`]),
+        new Set([
+          `\${${roleId('licences')}.Arn}`,
+          `\${${roleId('status-lists')}.Arn}`,
+          `\${${roleId('batches')}.Arn}`,
+        ]),
       );
     });
 
@@ -946,6 +957,108 @@ describe('ElicenceStack', () => {
     });
   });
 
+  describe('batch queue (bulk issuance, docs/batch-issuance.md)', () => {
+    it('pipes only inserts of batch jobs from the table stream to the queue, as { batchId }', () => {
+      const pipes = Object.values(template.findResources('AWS::Pipes::Pipe')).map(
+        (pipe) => (pipe as { Properties: Json }).Properties,
+      );
+      expect(pipes).toHaveLength(1);
+      const [pipe] = pipes as [Json];
+      expect(pipe.Source).toEqual({ 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] });
+      expect(pipe.Target).toEqual({ 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] });
+      const source = pipe.SourceParameters as {
+        FilterCriteria: { Filters: Array<{ Pattern: string }> };
+        DynamoDBStreamParameters: Json;
+      };
+      expect(source.FilterCriteria.Filters.map((filter) => JSON.parse(filter.Pattern) as unknown)).toEqual([
+        { eventName: ['INSERT'], dynamodb: { NewImage: { pk: { S: [{ prefix: 'batch#' }] } } } },
+      ]);
+      expect(source.DynamoDBStreamParameters).toMatchObject({
+        StartingPosition: 'TRIM_HORIZON',
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.deadLetters), 'Arn'] } },
+      });
+      expect(pipe.TargetParameters).toEqual({
+        InputTemplate: '{"batchId": "<$.dynamodb.NewImage.id.S>"}',
+      });
+    });
+
+    it('feeds the batches function one job at a time, reporting failures, with a bounded concurrency', () => {
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => (mapping as { Properties: Json }).Properties)
+        .filter(
+          (mapping) =>
+            JSON.stringify(mapping.FunctionName) === JSON.stringify({ Ref: functionId('batches') }),
+        );
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] },
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 5 },
+      });
+    });
+
+    it('encrypts both queues, refuses plain HTTP, dead-letters after 3 deliveries, and alarms', () => {
+      const queue = template.findResources('AWS::SQS::Queue')[logicalId(stack.batchQueue.queue)] as {
+        Properties: Json;
+      };
+      expect(queue.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        // Six times the function's timeout (5 minutes), as Lambda advises.
+        VisibilityTimeout: 1800,
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.deadLetters), 'Arn'] },
+          maxReceiveCount: 3,
+        },
+      });
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy')).map((policy) =>
+        JSON.stringify(policy),
+      );
+      for (const q of [stack.batchQueue.queue, stack.batchQueue.deadLetters]) {
+        expect(
+          policies.some((policy) => policy.includes(logicalId(q)) && policy.includes('aws:SecureTransport')),
+        ).toBe(true);
+      }
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Namespace: 'AWS/SQS',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [logicalId(stack.batchQueue.deadLetters), 'QueueName'] },
+          },
+        ],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+    });
+
+    it('lets the pipe read the stream and send to the two queues, and nothing else', () => {
+      const roles = template.findResources('AWS::IAM::Role');
+      const [pipeRole] = Object.entries(roles).filter(([, role]) =>
+        JSON.stringify(role).includes('pipes.amazonaws.com'),
+      );
+      expect(pipeRole).toBeDefined();
+      const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+        .map(
+          (policy) =>
+            policy as { Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } },
+        )
+        .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(pipeRole![0]))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+      const actions = [...new Set(statements.flatMap(actionsOf))].sort();
+      expect(actions.filter((action) => !action.startsWith('kms:'))).toEqual([
+        'dynamodb:DescribeStream',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'dynamodb:ListStreams',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ]);
+    });
+  });
+
   describe('supervision stream (电子监察)', () => {
     it('streams new images of the table', () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -954,9 +1067,13 @@ describe('ElicenceStack', () => {
     });
 
     it('feeds supervision-events audit inserts only, in batches, bisecting, with a dead-letter queue', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map(
-        (mapping) => (mapping as { Properties: Json }).Properties,
-      );
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => (mapping as { Properties: Json }).Properties)
+        // The batch queue's mapping is tested below (bulk issuance).
+        .filter(
+          (mapping) =>
+            JSON.stringify(mapping.FunctionName) !== JSON.stringify({ Ref: functionId('batches') }),
+        );
       expect(mappings).toHaveLength(1);
       const [mapping] = mappings as [Json];
       expect(mapping.FunctionName).toEqual({ Ref: functionId('supervision-events') });

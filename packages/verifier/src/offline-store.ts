@@ -162,6 +162,7 @@ function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
     ...(entry.statusLists !== undefined && { statusLists: entry.statusLists }),
     ...(entry.statusBase !== undefined && { statusBase: entry.statusBase }),
     ...(entry.peer !== undefined && { peer: entry.peer }),
+    ...(entry.batchKeys !== undefined && { batchKeys: entry.batchKeys }),
   }));
 }
 

@@ -54,7 +54,28 @@ export interface TrustListIssuer {
    * the listing platform: a peer's issuer's lists stay at the peer.
    */
   statusBase?: string;
+  /**
+   * Batch keys (存量证照电子化, docs/batch-issuance.md): short-lived keys a batch import signs credentials
+   * with, each certified by one of this issuer's own keys (`certificate`, a `batch-key+jwt` over `{ iss,
+   * kid, jwk, nbf, exp }`). A verifier trusts one only for credentials whose `iat` lies in `[nbf, exp]`,
+   * and only once the certificate verifies with a key of `jwks` and says the same kid, key and window.
+   */
+  batchKeys?: TrustListBatchKey[];
 }
+
+/** A batch key as the trust list carries it: its public key, its signing window, its certificate. */
+export interface TrustListBatchKey {
+  kid: string;
+  jwk: TrustListKey;
+  /** The window (seconds) the `iat` of every credential it signed lies in. */
+  nbf: number;
+  exp: number;
+  /** Compact JWS (`typ: batch-key+jwt`) by one of the issuer's keys over `{ iss, kid, jwk, nbf, exp }`. */
+  certificate: string;
+}
+
+/** The JOSE `typ` of a batch key's certificate. */
+export const batchKeyCertificateType = 'batch-key+jwt';
 
 /** The trust list's claims. */
 export interface TrustListPayload {
@@ -104,10 +125,43 @@ function readLicenceType(value: unknown): { code: string; typeCode: string } | u
     : undefined;
 }
 
+/** A certificate is one compact JWS; bounded so a hostile list cannot make a verifier parse megabytes. */
+const certificatePattern = /^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{86}$/;
+
+function readBatchKey(value: unknown): TrustListBatchKey | undefined {
+  if (!isObject(value)) return undefined;
+  const { kid, jwk, nbf, exp, certificate } = value;
+  const key = readKey(jwk);
+  if (
+    !isString(kid, 1, 128) ||
+    key === undefined ||
+    key.kid !== kid ||
+    !isInteger(nbf, 0) ||
+    !isInteger(exp, 0) ||
+    exp < nbf ||
+    typeof certificate !== 'string' ||
+    !certificatePattern.test(certificate)
+  ) {
+    return undefined;
+  }
+  return { kid, jwk: key, nbf, exp, certificate };
+}
+
 function readIssuer(value: unknown): TrustListIssuer | undefined {
   if (!isObject(value)) return undefined;
-  const { id, name, creditCode, region, status, jwks, licenceTypes, statusLists, peer, peerFetchedAt } =
-    value;
+  const {
+    id,
+    name,
+    creditCode,
+    region,
+    status,
+    jwks,
+    licenceTypes,
+    statusLists,
+    peer,
+    peerFetchedAt,
+    batchKeys,
+  } = value;
   const statusBase = readStatusBase(value.statusBase);
   if (
     !isString(id, 1) ||
@@ -125,7 +179,14 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
   }
   const keys = readArray(jwks.keys, readKey, 1);
   const types = licenceTypes === undefined ? undefined : readArray(licenceTypes, readLicenceType, 0, 200);
-  if (keys === undefined || (licenceTypes !== undefined && types === undefined)) return undefined;
+  const batch = batchKeys === undefined ? undefined : readArray(batchKeys, readBatchKey, 0, 100_000);
+  if (
+    keys === undefined ||
+    (licenceTypes !== undefined && types === undefined) ||
+    (batchKeys !== undefined && batch === undefined)
+  ) {
+    return undefined;
+  }
   return {
     id,
     name,
@@ -138,6 +199,7 @@ function readIssuer(value: unknown): TrustListIssuer | undefined {
     ...(peer !== undefined && { peer }),
     ...(peerFetchedAt !== undefined && { peerFetchedAt }),
     ...(statusBase !== undefined && { statusBase }),
+    ...(batch !== undefined && { batchKeys: batch }),
   };
 }
 

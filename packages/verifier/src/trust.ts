@@ -33,6 +33,20 @@ export interface TrustedIssuer {
   statusBase?: string;
   /** Set for an issuer of a peer platform: the peer's id at the listing platform. */
   peer?: string;
+  /**
+   * Its certified batch keys (docs/batch-issuance.md): each trusted only for credentials whose `iat` lies
+   * in its window, and only once its certificate verifies with one of {@link keys}.
+   */
+  batchKeys?: readonly BatchKey[];
+}
+
+/** A batch key as a trust source hands it over: checked by the verifier, never trusted as given. */
+export interface BatchKey {
+  kid: string;
+  jwk: PublicJwk;
+  nbf: number;
+  exp: number;
+  certificate: string;
 }
 
 /** A licence type an issuer may issue: its code (`driving-licence`) and its id's type code (`003`). */

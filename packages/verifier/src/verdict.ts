@@ -31,7 +31,9 @@ export type Verdict = (typeof verdicts)[number];
  *   (an ECDSA signature whose `s` is above n/2: the malleable twin of a valid one, never what we sign) or
  *   `signature_mismatch`;
  * - `unknown_issuer`: `issuer_not_trusted`, `issuer_withdrawn`, `key_not_trusted` (kid not published,
- *   e.g. a withdrawn key); and a signer trusted, but not for this licence: `licence_type_not_allowed`
+ *   e.g. a withdrawn key), `batch_key_window` (a batch key's credential whose `iat` is outside the key's
+ *   window), `batch_key_not_certified` (a batch key whose certificate does not verify with the issuer's
+ *   keys or does not match it; docs/batch-issuance.md); and a signer trusted, but not for this licence: `licence_type_not_allowed`
  *   (the trust list does not give it this type), `licence_id_issuer_mismatch` (the GB/T 36904 id names
  *   another credit code than the signer's), `licence_id_type_mismatch` (the id's type code is not the
  *   type's). A licence id that is not one is `malformed` (`invalid_claims`). Online (`verify-scan.ts`) the
@@ -52,6 +54,8 @@ export type VerdictReason =
   | 'issuer_not_trusted'
   | 'issuer_withdrawn'
   | 'key_not_trusted'
+  | 'batch_key_window'
+  | 'batch_key_not_certified'
   | 'licence_type_not_allowed'
   | 'licence_id_issuer_mismatch'
   | 'licence_id_type_mismatch'

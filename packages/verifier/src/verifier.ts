@@ -35,7 +35,9 @@ import {
   readPresentationClaims,
   readPresentationEnvelope,
 } from './presentation-format.js';
+import { batchKeyCertificateType } from './trust-list.js';
 import type {
+  BatchKey,
   Freshness,
   StatusAnswer,
   StatusQuery,
@@ -166,6 +168,68 @@ export function createVerifier(options: VerifierOptions): Verifier {
   /** Each JWK kid's {@link presentationJwksKid}, computed once per kid rather than on every verification. */
   const presentationKids = new Map<string, string>();
 
+  /**
+   * Batch keys whose certificate verified, each with the issuer entry it verified under: a trust store
+   * hands out the same objects until its trust changes, and a new trust list (a key withdrawn, an entry
+   * changed) brings new objects, checked again. Never by the certificate's text alone: the same text in
+   * an entry with another window, or under an issuer whose certifying key was withdrawn, proves nothing.
+   */
+  const certified = new WeakMap<BatchKey, TrustedIssuer>();
+
+  /**
+   * The batch key `kid` of `issuer`, for a credential issued at `iat` (docs/batch-issuance.md): listed for
+   * this issuer, `iat` within its window, and its certificate a `batch-key+jwt` signed by one of the
+   * issuer's own (published) keys that names this issuer, this kid, this public key and this window.
+   * Anything else throws the verdict: a batch key is never trusted as the list hands it over.
+   */
+  function batchKeyFor(issuer: TrustedIssuer, kid: string, iat: unknown): PublicJwk | Promise<PublicJwk> {
+    let entry: BatchKey | undefined;
+    for (const candidate of issuer.batchKeys ?? []) if (candidate.kid === kid) entry = candidate;
+    if (!entry) throw stop('unknown_issuer', 'key_not_trusted');
+    if (typeof iat !== 'number' || !Number.isInteger(iat) || iat < entry.nbf || iat > entry.exp) {
+      throw stop('unknown_issuer', 'batch_key_window');
+    }
+    const found = entry;
+    if (certified.get(found) === issuer) return found.jwk;
+    const refuse = () => stop('unknown_issuer', 'batch_key_not_certified');
+    let certificate;
+    try {
+      certificate = readCompactJws(found.certificate, codec);
+    } catch {
+      throw refuse();
+    }
+    const { header, payload } = certificate;
+    if (header.alg !== 'ES256' || header.typ !== batchKeyCertificateType || header.crit !== undefined) {
+      throw refuse();
+    }
+    const signer = typeof header.kid === 'string' ? keyWithKid(issuer.keys, header.kid) : undefined;
+    const jwk = payload.jwk as Record<string, unknown> | null | undefined;
+    if (
+      !signer ||
+      typeof payload.iss !== 'string' ||
+      issuerIdOf(payload.iss) !== issuer.id ||
+      payload.kid !== found.kid ||
+      payload.nbf !== found.nbf ||
+      payload.exp !== found.exp ||
+      typeof jwk !== 'object' ||
+      jwk === null ||
+      jwk.kty !== 'EC' ||
+      jwk.crv !== 'P-256' ||
+      jwk.x !== found.jwk.x ||
+      jwk.y !== found.jwk.y ||
+      !isLowS(certificate.signature)
+    ) {
+      throw refuse();
+    }
+    const accept = (holds: boolean): PublicJwk => {
+      if (!holds) throw refuse();
+      certified.set(found, issuer);
+      return found.jwk;
+    };
+    const holds = keys.verify(signer, certificate.signature, certificate.signingInput);
+    return holds instanceof Promise ? holds.then(accept) : accept(holds);
+  }
+
   /** The first key whose thumbprint kid starts with the COSE kid (`coseKid`, in base64url), if any. */
   function keyWithPresentationKid(
     platformKeys: readonly PublicJwk[],
@@ -223,52 +287,61 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
     return then(trust.issuerById(issuerId), (found) => {
       const issuer = trustedIssuer(run, found);
-      const jwk = keyWithKid(issuer.keys, kid);
-      if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
-      if (!isLowS(jws.signature)) throw stop('invalid_signature', 'signature_high_s');
-      return then(keys.verify(jwk, jws.signature, jws.signingInput), (holds) => {
-        if (!holds) throw stop('invalid_signature', 'signature_mismatch');
-        const claims = readLicenceClaims(jws.payload);
-        if (issuer.status !== 'active') {
-          const out = result(run, 'unknown_issuer', 'issuer_withdrawn');
-          out.issuer = issuerView(issuer);
-          return out;
-        }
-        const refused = authorityRefused(run, issuer, claims.lt, claims.jti);
-        if (refused) return refused;
-        const asked = run.status?.status({
-          licenceId: claims.jti,
-          issuerId: issuer.id,
-          list: claims.status.status_list,
-        });
-        return then(asked, (answer) => {
-          run.data.push(answer?.freshness);
-          const judged = judge(
-            answer?.status,
-            [
-              {
-                from: claims.nbf,
-                until: claims.exp,
-                expired: 'licence_expired',
-                early: 'licence_not_yet_valid',
-              },
-            ],
-            run.now / 1000,
-          );
-          // Built by assignment rather than spreads: this is the hot path of offline verification.
-          const out = result(run, judged.verdict, judged.reason);
-          out.licence = licenceView(
-            claims.jti,
-            claims.lt,
-            { kind: claims.hol.k === 'p' ? 'person' : 'entity', name: claims.hol.n, masked: claims.hol.m },
-            claims.f,
-            claims.nbf,
-            claims.exp,
-          );
-          out.issuer = issuerView(issuer);
-          out.status = statusCheck(answer);
-          return out;
-        });
+      // An issuer key, else one of its certified batch keys (docs/batch-issuance.md).
+      const jwk = keyWithKid(issuer.keys, kid) ?? batchKeyFor(issuer, kid, jws.payload.iat);
+      return then(jwk, (key) => verifyCredentialWith(run, jws, issuer, key));
+    });
+  }
+
+  function verifyCredentialWith(
+    run: Run,
+    jws: ReturnType<typeof readCompactJws>,
+    issuer: TrustedIssuer,
+    jwk: PublicJwk,
+  ): Answer {
+    if (!isLowS(jws.signature)) throw stop('invalid_signature', 'signature_high_s');
+    return then(keys.verify(jwk, jws.signature, jws.signingInput), (holds) => {
+      if (!holds) throw stop('invalid_signature', 'signature_mismatch');
+      const claims = readLicenceClaims(jws.payload);
+      if (issuer.status !== 'active') {
+        const out = result(run, 'unknown_issuer', 'issuer_withdrawn');
+        out.issuer = issuerView(issuer);
+        return out;
+      }
+      const refused = authorityRefused(run, issuer, claims.lt, claims.jti);
+      if (refused) return refused;
+      const asked = run.status?.status({
+        licenceId: claims.jti,
+        issuerId: issuer.id,
+        list: claims.status.status_list,
+      });
+      return then(asked, (answer) => {
+        run.data.push(answer?.freshness);
+        const judged = judge(
+          answer?.status,
+          [
+            {
+              from: claims.nbf,
+              until: claims.exp,
+              expired: 'licence_expired',
+              early: 'licence_not_yet_valid',
+            },
+          ],
+          run.now / 1000,
+        );
+        // Built by assignment rather than spreads: this is the hot path of offline verification.
+        const out = result(run, judged.verdict, judged.reason);
+        out.licence = licenceView(
+          claims.jti,
+          claims.lt,
+          { kind: claims.hol.k === 'p' ? 'person' : 'entity', name: claims.hol.n, masked: claims.hol.m },
+          claims.f,
+          claims.nbf,
+          claims.exp,
+        );
+        out.issuer = issuerView(issuer);
+        out.status = statusCheck(answer);
+        return out;
       });
     });
   }

@@ -18,6 +18,8 @@ import type { LicenceStore } from '../../licence/licence-store.js';
 import type { StatusListStore } from '../../licence/status-list-store.js';
 import type { TrustListStore } from '../../licence/trust-list-store.js';
 import type { PeerStore } from '../../issuers/peer-store.js';
+import type { BatchStore } from '../../licence/batch-store.js';
+import { DynamoBatchStore } from './batch-store.js';
 import type { ClientStore } from '../../clients/client-store.js';
 import type { UsageRecord } from '../../licence/usage-record.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
@@ -117,6 +119,8 @@ export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
   new DynamoTrustListStore(table, table.tableName);
 export const dynamoPeerStore = (table: TableConnection): PeerStore =>
   new DynamoPeerStore(table, table.tableName);
+export const dynamoBatchStore = (table: TableConnection): BatchStore =>
+  new DynamoBatchStore(table, table.tableName);
 export const dynamoRegistryStore = (table: TableConnection): RegistryStore =>
   new DynamoRegistry(table, table.tableName);
 /** The local carrier registry; `mac` (the lookup key) digests the phone numbers it keys by. */

@@ -106,6 +106,9 @@ export const prefixes = {
   alertWindow: 'alert-window#',
   alert: 'alert#',
   alertsMonth: 'alerts#',
+  // Bulk issuance (shared/licence/batches.ts): a job, and its items in chunks of 100.
+  batch: 'batch#',
+  batchItems: 'batch-items#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -140,6 +143,7 @@ export const sortKeys = {
   statistics: 'stats',
   alertWindow: 'alert-window',
   alert: 'alert',
+  batch: 'batch',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -196,6 +200,16 @@ export const keys = {
   trustList: (): ItemKey => ({ pk: fixedPartitions.trustList, sk: sortKeys.trustList }),
   /** A peer platform, with the last good copy of its trust list. */
   peer: (id: string): ItemKey => ({ pk: fixedPartitions.peers, sk: id }),
+  /** A batch job (bulk issuance): its progress and errors. Its insert starts its processing. */
+  batch: (batchId: string): ItemKey => ({ pk: `${prefixes.batch}${batchId}`, sk: sortKeys.batch }),
+  /**
+   * Chunk `n` of a batch's items, under the hash of the request that wrote it: a second request with the
+   * same key but another body never overwrites the chunks of the first.
+   */
+  batchChunk: (batchId: string, requestHash: string, n: number): ItemKey => ({
+    pk: `${prefixes.batchItems}${batchId}`,
+    sk: `${requestHash}#${String(n).padStart(4, '0')}`,
+  }),
   registryPerson: (lookupKey: string): ItemKey => ({
     pk: `${prefixes.registryPerson}${lookupKey}`,
     sk: sortKeys.person,

@@ -270,6 +270,60 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
     // The admin's token lacks the scope.
     await expectStatus(await call('GET /licences', '/licences', { token: admin }), 403);
+
+    // Bulk issuance (docs/batch-issuance.md): a job of two items, read back once the queue ran it.
+    const batchBody = { items: [drivingLicenceBody(newIdNumber()), { type: 'driving-licence' }] };
+    const batchKey = { 'idempotency-key': randomUUID() };
+    const batch = await call('POST /licences/batches', '/licences/batches', {
+      token: issuerToken,
+      body: batchBody,
+      headers: batchKey,
+    });
+    const job = (await (await expectStatus(batch, 202)).json()) as { id: string };
+    await expectStatus(
+      await call('POST /licences/batches', '/licences/batches', { token: issuerToken, body: batchBody }),
+      400,
+    );
+    await expectStatus(
+      await call('POST /licences/batches', '/licences/batches', {
+        token: issuerToken,
+        body: { items: [] },
+        headers: batchKey,
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('POST /licences/batches', '/licences/batches', {
+        token: issuerToken,
+        body: { items: [drivingLicenceBody(newIdNumber())] },
+        headers: batchKey,
+      }),
+      409,
+    );
+    await runtime.drainBatches();
+    await expectStatus(
+      await call('GET /licences/batches/{id}', `/licences/batches/${job.id}`, { token: issuerToken }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /licences/batches/{id}', `/licences/batches/bat_${'A'.repeat(22)}`, {
+        token: issuerToken,
+      }),
+      404,
+    );
+    await expectStatus(
+      await call('GET /licences/batches/{id}/licences', `/licences/batches/${job.id}/licences`, {
+        token: issuerToken,
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /licences/batches/{id}/licences', `/licences/batches/${job.id}/licences?cursor=9`, {
+        token: issuerToken,
+      }),
+      400,
+    );
+    await expectStatus(await call('GET /licences/batches/{id}', `/licences/batches/${job.id}`), 401);
   });
 
   it('the operators’ API', async () => {

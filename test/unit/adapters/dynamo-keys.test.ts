@@ -57,6 +57,8 @@ describe('the table’s keys, as stored', () => {
       alertWindow: 'alert-window#',
       alert: 'alert#',
       alertsMonth: 'alerts#',
+      batch: 'batch#',
+      batchItems: 'batch-items#',
     });
     expect(fixedPartitions).toEqual({
       trustList: 'trust-list',
@@ -85,6 +87,7 @@ describe('the table’s keys, as stored', () => {
       statistics: 'stats',
       alertWindow: 'alert-window',
       alert: 'alert',
+      batch: 'batch',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#', auditChain: 'chain#' });
   });
@@ -116,6 +119,8 @@ describe('the table’s keys, as stored', () => {
       pk: 'alert#bulk-status-change#iss_1#2026-03-01T09:00:00.000Z',
       sk: 'alert',
     });
+    expect(keys.batch('bat_1')).toEqual({ pk: 'batch#bat_1', sk: 'batch' });
+    expect(keys.batchChunk('bat_1', 'h4sh', 3)).toEqual({ pk: 'batch-items#bat_1', sk: 'h4sh#0003' });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
     expect(keys.accountById('acc_1')).toEqual({ pk: 'account#acc_1', sk: 'account' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });

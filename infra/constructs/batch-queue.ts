@@ -1,0 +1,139 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as pipes from 'aws-cdk-lib/aws-pipes';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface BatchQueueProps {
+  /** The table, with its stream enabled (`NEW_IMAGE`). */
+  table: dynamodb.ITable;
+  /** The function that runs jobs (`batches`), and its timeout (the queue's visibility timeout follows it). */
+  consumer: lambda.IFunction;
+  consumerTimeout: Duration;
+  /** The job items' partition-key prefix (`batch#`): only their inserts start a job. */
+  partitionKeyPrefix: string;
+  /** Jobs run at once, at most: bounds the load an import puts on the table and the issuer keys. */
+  maxConcurrency: number;
+}
+
+/**
+ * The bulk issuance pipeline (docs/batch-issuance.md): `POST /licences/batches` writes the job item; an
+ * EventBridge pipe reads the table's stream, keeps only the inserts of job items and sends
+ * `{ "batchId": … }` to the batch queue (no SQS client in the API function, whose bundle and grants stay
+ * as they were); the queue feeds the `batches` function one job per message, with at most
+ * `maxConcurrency` jobs at once. A job that fails is delivered again after the visibility timeout (six
+ * times the function's timeout, as Lambda advises), and after 3 deliveries lands in the dead-letter queue;
+ * so do stream records the pipe could not deliver. Both queues are encrypted and refuse plain HTTP; the
+ * dead-letter queue's alarm fires on its first message, another when a job waits more than an hour.
+ *
+ * @example
+ * ```ts
+ * const batchQueue = new BatchQueue(this, 'Batches', { table, consumer, consumerTimeout, partitionKeyPrefix: 'batch#', maxConcurrency: 5 });
+ * alarmNotifications.notifyOn(batchQueue.alarms);
+ * ```
+ */
+export class BatchQueue extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetters: sqs.Queue;
+  readonly pipe: pipes.CfnPipe;
+  readonly alarms: cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: BatchQueueProps) {
+    super(scope, id);
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the batch queue and of its pipe: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.',
+    });
+    this.queue = new sqs.Queue(this, 'Jobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetters, maxReceiveCount: 3 },
+    });
+    props.consumer.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency,
+      }),
+    );
+
+    const role = new iam.Role(this, 'PipeRole', {
+      assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com'),
+      description: 'elicence batch pipe: reads the table stream, sends job ids to the batch queue',
+    });
+    props.table.grantStreamRead(role);
+    this.queue.grantSendMessages(role);
+    this.deadLetters.grantSendMessages(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the table stream and the two queues.',
+    });
+    if (!props.table.tableStreamArn) throw new Error('BatchQueue: the table has no stream');
+    this.pipe = new pipes.CfnPipe(this, 'Pipe', {
+      description: 'elicence: each new bulk issuance job to the batch queue',
+      roleArn: role.roleArn,
+      source: props.table.tableStreamArn,
+      sourceParameters: {
+        dynamoDbStreamParameters: {
+          startingPosition: 'TRIM_HORIZON',
+          batchSize: 10,
+          maximumRetryAttempts: 10,
+          deadLetterConfig: { arn: this.deadLetters.queueArn },
+        },
+        filterCriteria: {
+          filters: [
+            {
+              pattern: JSON.stringify({
+                eventName: ['INSERT'],
+                dynamodb: { NewImage: { pk: { S: [{ prefix: props.partitionKeyPrefix }] } } },
+              }),
+            },
+          ],
+        },
+      },
+      target: this.queue.queueArn,
+      // Quoted: the path names a string (Pipes quotes nothing itself).
+      targetParameters: { inputTemplate: '{"batchId": "<$.dynamodb.NewImage.id.S>"}' },
+    });
+    this.pipe.node.addDependency(role);
+
+    this.alarms = [
+      new cloudwatch.Alarm(this, 'FailedJobs', {
+        alarmDescription:
+          'elicence batches: bulk issuance jobs failed every delivery (see the batch dead-letter queue)',
+        metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'Backlog', {
+        alarmDescription: 'elicence batches: a bulk issuance job has waited more than an hour to start',
+        metric: this.queue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        threshold: 3600,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+  }
+}

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { AttributeValue, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '../../shared/logger.js';
+import type { FunctionName } from '../../functions/routes.js';
+import type { LocalDynamo } from './dynamo.js';
+import { invocation } from './invocation.js';
+
+type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+
+export interface LocalQueue {
+  /** Resolves once every message sent so far has been handled (or given up on). */
+  drain(): Promise<void>;
+  /** Messages that failed every delivery (locally in place of the dead-letter queue), newest last. */
+  readonly failures: ReadonlyArray<{ body: string; error: string }>;
+  /** Stops delivering; waits for the message under way. */
+  stop(): Promise<void>;
+}
+
+/** Deliveries of a message before it is given up (the queue's `maxReceiveCount`, infra/constructs/batch-queue.ts). */
+const attempts = 3;
+
+/**
+ * The local runtime's stand-in for the batch pipeline of the stack (the table's stream, an EventBridge pipe
+ * that keeps only the first write of a `batch#` job item and sends `{ "batchId": … }` to the SQS batch
+ * queue, and the queue's event source mapping): each such insert becomes one SQS message, delivered to
+ * the consumer one at a time, off the request path, inside its own invocation (its grants enforced). A
+ * message reported failed (`batchItemFailures`) or thrown is delivered again, up to 3 times, then
+ * recorded in {@link LocalQueue.failures}.
+ *
+ * @example
+ * ```ts
+ * const queue = tapBatchQueue(dynamo, { tableName, partitionKeyPrefix: 'batch#', functionName: 'batches', load });
+ * await queue.drain();
+ * ```
+ */
+export function tapBatchQueue(
+  dynamo: LocalDynamo,
+  options: {
+    tableName: string;
+    partitionKeyPrefix: string;
+    functionName: FunctionName;
+    load: () => Promise<QueueHandler>;
+  },
+): LocalQueue {
+  const queue: SQSRecord[] = [];
+  const failures: Array<{ body: string; error: string }> = [];
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  let handler: Promise<QueueHandler> | undefined;
+
+  const deliver = async (record: SQSRecord) => {
+    handler ??= options.load();
+    let lastError = 'reported failed';
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      try {
+        const message = {
+          ...record,
+          attributes: { ...record.attributes, ApproximateReceiveCount: String(attempt) },
+        };
+        const answer = await invocation.run({ functionName: options.functionName }, async () =>
+          (await handler!)({ Records: [message] }),
+        );
+        if (!answer || answer.batchItemFailures.length === 0) return;
+      } catch (error) {
+        lastError = String(error);
+      }
+    }
+    failures.push({ body: record.body, error: lastError });
+    logger.error('queue message failed every delivery', { function: options.functionName, error: lastError });
+  };
+
+  const pump = async () => {
+    while (queue.length > 0 && !stopped) await deliver(queue.shift()!);
+    running = undefined;
+  };
+
+  const unsubscribe = dynamo.onWrite((write) => {
+    if (stopped || write.operation !== 'PutItem') return;
+    if (write.input.TableName !== undefined && write.input.TableName !== options.tableName) return;
+    const item = write.input.Item as Record<string, AttributeValue> | undefined;
+    // The job's first write (version 1) is its insert; its progress writes are not.
+    if (!item?.pk?.S?.startsWith(options.partitionKeyPrefix) || item.version?.N !== '1' || !item.id?.S)
+      return;
+    const body = JSON.stringify({ batchId: item.id.S });
+    queue.push({
+      messageId: randomUUID(),
+      receiptHandle: randomUUID(),
+      body,
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'local',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:local:000000000000:batches',
+      awsRegion: 'local',
+    });
+    running ??= pump();
+  });
+
+  return {
+    failures,
+    async drain() {
+      while (running) await running;
+    },
+    async stop() {
+      stopped = true;
+      unsubscribe();
+      await running;
+    },
+  };
+}

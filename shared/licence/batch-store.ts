@@ -1,0 +1,64 @@
+import type { IssueLicenceInput } from './issue-licence.js';
+
+/** One item refused, by its index in the request (API.md "Bulk issuance"). */
+export interface BatchItemError {
+  index: number;
+  code: string;
+  detail: string;
+}
+
+/** A bulk issuance job (存量证照电子化): who asked, how far it got, what was refused. */
+export interface BatchJob {
+  id: string;
+  issuerId: string;
+  /** The issuer's client that submitted it: the actor of every issuance it makes. */
+  clientId: string;
+  /** Keyed fingerprint of the request body: the same `Idempotency-Key` with another body is a 409. */
+  requestHash: string;
+  status: 'running' | 'done';
+  total: number;
+  issued: number;
+  failed: number;
+  errors: BatchItemError[];
+  /** How many chunks of items it has, and the first one not yet processed. */
+  chunks: number;
+  nextChunk: number;
+  createdAt: string;
+  requestId?: string;
+  version: number;
+}
+
+/**
+ * Up to {@link BATCH_CHUNK_SIZE} items of a job. `items` holds the request's items (ID numbers
+ * included) only until the chunk is processed; then they are dropped and `licenceIds` (by position in
+ * the chunk, `null` for an item refused) is what remains: the job's licences, paged.
+ */
+export interface BatchChunk {
+  batchId: string;
+  requestHash: string;
+  n: number;
+  /** The index in the request of this chunk's first item. */
+  first: number;
+  items?: Array<IssueLicenceInput | { invalid: BatchItemError }>;
+  licenceIds?: Array<string | null>;
+  /** Items refused while processing (those refused at submission are in the job from the start). */
+  errors?: BatchItemError[];
+}
+
+/** Items per chunk: one stored item of at most ~50 KB, and one page of `GET …/licences`. */
+export const BATCH_CHUNK_SIZE = 100;
+
+/**
+ * Where batch jobs are kept. Contract: `create` writes the chunks, then the job with a condition that
+ * it does not exist, and answers `created: false` with the stored job when it does (a retry, or another
+ * body under the same key: the caller compares `requestHash`); the chunks of another body never overwrite
+ * the first's (they are keyed by the request hash). `saveJob` replaces under optimistic concurrency
+ * (`ConflictError` when `version` moved on). `find` is strongly consistent.
+ */
+export interface BatchStore {
+  create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }>;
+  find(batchId: string): Promise<BatchJob | undefined>;
+  saveJob(job: BatchJob): Promise<BatchJob>;
+  chunk(batchId: string, requestHash: string, n: number): Promise<BatchChunk | undefined>;
+  saveChunk(chunk: BatchChunk): Promise<void>;
+}

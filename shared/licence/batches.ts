@@ -1,0 +1,329 @@
+/**
+ * Bulk issuance (存量证照电子化, API.md "Bulk issuance", docs/batch-issuance.md): an issuer submits up to
+ * 1,000 licences at once; a job issues them off the request path, each through the single-issuance use
+ * case ({@link issueLicence}: the same checks, status-list slots, audit entries and idempotency), signed by
+ * a certified batch key ({@link BatchSigners}) so that a batch costs one KMS signature, not one per licence.
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+import { canonicalJson } from '../canonical-json.js';
+import type { Clock } from '../clock.js';
+import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors.js';
+import type { Issuer } from '../issuers/issuer.js';
+import { logger } from '../logger.js';
+import type { BatchSigners } from './batch-signer.js';
+import {
+  BATCH_CHUNK_SIZE,
+  type BatchChunk,
+  type BatchItemError,
+  type BatchJob,
+  type BatchStore,
+} from './batch-store.js';
+import {
+  issueLicence,
+  issueLicenceInput,
+  type IssueLicenceDependencies,
+  type IssueLicenceInput,
+} from './issue-licence.js';
+import type { LicenceRecord } from './licence.js';
+import type { LicenceStore } from './licence-store.js';
+
+/** The most items one request may carry (API.md). */
+export const MAX_BATCH_ITEMS = 1000;
+
+/**
+ * The largest `POST /licences/batches` body: 1,000 licences of up to 4 KiB each (a `POST /licences` body
+ * is bounded at 64 KiB, but a licence's fields are far smaller), within Lambda's 6 MB request payload.
+ */
+export const MAX_BATCH_BODY_BYTES = 4 * 1024 * 1024;
+
+/** `POST /licences/batches`: each item is checked on its own below, so a bad one refuses only itself. */
+export const submitBatchInput = z.strictObject({
+  items: z.array(z.unknown()).min(1).max(MAX_BATCH_ITEMS),
+});
+export type SubmitBatchInput = z.output<typeof submitBatchInput>;
+
+const itemErrorSchema = z.object({ index: z.int(), code: z.string(), detail: z.string() });
+
+/** What `POST /licences/batches` and `GET /licences/batches/{id}` answer. */
+export const batchViewSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(['running', 'done']),
+    total: z.int(),
+    issued: z.int(),
+    failed: z.int(),
+    errors: z.array(itemErrorSchema),
+  })
+  .meta({
+    title: 'LicenceBatch',
+    description: 'A bulk issuance job: progress, and each refused item by its index in the request',
+  });
+export type BatchView = z.output<typeof batchViewSchema>;
+
+/** The job as the API answers it. */
+export function batchView(job: BatchJob): BatchView {
+  return {
+    id: job.id,
+    status: job.status,
+    total: job.total,
+    issued: job.issued,
+    failed: job.failed,
+    errors: job.errors,
+  };
+}
+
+/** Details are for people and logs: bounded, so a thousand errors stay one stored item. */
+const detailOf = (message: string) => (message.length > 200 ? `${message.slice(0, 199)}…` : message);
+
+/**
+ * The batch id of an issuer's `Idempotency-Key`: the same key names the same batch, so a retried submission
+ * finds it with one read and no separate idempotency record.
+ */
+export function batchIdFor(issuerId: string, idempotencyKey: string): string {
+  const digest = createHash('sha256').update(`elicence/batch\n${issuerId}\n${idempotencyKey}`).digest();
+  return `bat_${digest.subarray(0, 16).toString('base64url')}`;
+}
+
+/**
+ * The idempotency key of item `index` of a batch: a re-run of the job (after a crash, or a redelivered
+ * message) issues each item at most once. Never a UUID, so no `POST /licences` key can name it.
+ */
+export const batchItemKey = (batchId: string, index: number) => `batch:${batchId}:${index}`;
+
+export interface SubmitBatchDependencies {
+  batches: BatchStore;
+  /** Keyed fingerprint of the body (it holds ID numbers): `keyedFingerprint` in `shared/crypto`. */
+  fingerprint(text: string): Promise<string>;
+  clock: Clock;
+}
+
+/**
+ * Accepts a batch: each item's shape is checked now (a bad one is reported by its index and not issued),
+ * the items are stored in chunks and the job written; its insert starts the processing (the table's
+ * stream in the cloud, the local runtime's queue locally). The same `Idempotency-Key` answers the same
+ * job; with another body, `409 idempotency_key_reused`.
+ *
+ * @example
+ * ```ts
+ * const { job } = await submitBatch(input, { issuerId, clientId, idempotencyKey }, deps); // 202 batchView(job)
+ * ```
+ */
+export async function submitBatch(
+  input: SubmitBatchInput,
+  context: { issuerId: string; clientId: string; idempotencyKey: string; requestId?: string },
+  deps: SubmitBatchDependencies,
+): Promise<{ job: BatchJob; created: boolean }> {
+  const id = batchIdFor(context.issuerId, context.idempotencyKey);
+  const requestHash = await deps.fingerprint(canonicalJson({ batch: input.items }));
+  const existing = await deps.batches.find(id);
+  if (existing) return { job: sameRequest(existing, requestHash), created: false };
+
+  const errors: BatchItemError[] = [];
+  const items = input.items.map((item, index): IssueLicenceInput | { invalid: BatchItemError } => {
+    const parsed = issueLicenceInput.safeParse(item);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') ?? '';
+    const invalid = {
+      index,
+      code: 'invalid_item',
+      detail: detailOf(path ? `${path}: ${issue?.message}` : (issue?.message ?? 'invalid')),
+    };
+    errors.push(invalid);
+    return { invalid };
+  });
+  const chunks: BatchChunk[] = [];
+  for (let first = 0; first < items.length; first += BATCH_CHUNK_SIZE) {
+    chunks.push({
+      batchId: id,
+      requestHash,
+      n: chunks.length,
+      first,
+      items: items.slice(first, first + BATCH_CHUNK_SIZE),
+    });
+  }
+  const job: BatchJob = {
+    id,
+    issuerId: context.issuerId,
+    clientId: context.clientId,
+    requestHash,
+    status: 'running',
+    total: items.length,
+    issued: 0,
+    failed: errors.length,
+    errors,
+    chunks: chunks.length,
+    nextChunk: 0,
+    createdAt: new Date(deps.clock.now()).toISOString(),
+    ...(context.requestId !== undefined && { requestId: context.requestId }),
+    version: 0,
+  };
+  const stored = await deps.batches.create(job, chunks);
+  return stored.created ? stored : { job: sameRequest(stored.job, requestHash), created: false };
+}
+
+function sameRequest(job: BatchJob, requestHash: string): BatchJob {
+  if (job.requestHash !== requestHash) {
+    throw new ConflictError(
+      'This Idempotency-Key was used with a different request body',
+      'idempotency_key_reused',
+    );
+  }
+  return job;
+}
+
+/** The caller's own job; another issuer's job does not exist for it (404). */
+export async function readBatch(
+  id: string,
+  issuerId: string,
+  deps: { batches: Pick<BatchStore, 'find'> },
+): Promise<BatchJob> {
+  const job = await deps.batches.find(id);
+  if (!job || job.issuerId !== issuerId)
+    throw new NotFoundError(`No batch ${id} of this issuer`, 'batch_not_found');
+  return job;
+}
+
+export const batchLicencesQuery = z.strictObject({
+  cursor: z
+    .string()
+    .regex(/^\d{1,4}$/, 'an opaque cursor from the previous page')
+    .optional(),
+});
+
+/**
+ * The licences a job issued, one chunk (up to 100, in request order) a page; `cursor` names the next.
+ * Items refused, and those not yet processed, are not listed.
+ *
+ * @example
+ * ```ts
+ * const page = await batchLicences('bat_…', issuerId, { cursor: '1' }, deps);
+ * ```
+ */
+export async function batchLicences(
+  id: string,
+  issuerId: string,
+  query: z.output<typeof batchLicencesQuery>,
+  deps: { batches: BatchStore; licences: Pick<LicenceStore, 'get'> },
+): Promise<{ items: LicenceRecord[]; cursor?: string }> {
+  const job = await readBatch(id, issuerId, deps);
+  const n = query.cursor === undefined ? 0 : Number(query.cursor);
+  if (n >= job.chunks) {
+    if (n === 0) return { items: [] };
+    throw new InvalidInputError('This cursor is not one this batch gave', 'invalid_cursor', {
+      errors: [{ path: 'cursor', message: 'not a cursor of this batch' }],
+    });
+  }
+  const chunk = await deps.batches.chunk(job.id, job.requestHash, n);
+  const ids = (chunk?.licenceIds ?? []).filter((licenceId): licenceId is string => licenceId !== null);
+  const found = await Promise.all(ids.map((licenceId) => deps.licences.get(licenceId)));
+  const items = found.filter((licence): licence is LicenceRecord => licence?.issuerId === issuerId);
+  return n + 1 < job.chunks ? { items, cursor: String(n + 1) } : { items };
+}
+
+export interface RunBatchDependencies extends IssueLicenceDependencies {
+  batches: BatchStore;
+  batchSigners: BatchSigners;
+  /** Items issued at once within a chunk. */
+  concurrency?: number;
+}
+
+/**
+ * Processes a job to its end: chunk after chunk, each item through {@link issueLicence} with its own
+ * idempotency key ({@link batchItemKey}) and the batch signer; a refused item (a domain error: unknown
+ * type, bad number, outside the jurisdiction…) is recorded by its index, and the others go on. A chunk's
+ * outcome is stored in the chunk first (the raw items, ID numbers included, dropped from it), then
+ * counted into the job, so a re-run after a crash at any point issues nothing twice and counts nothing
+ * twice. A fault (the table, KMS) throws: the queue delivers the job again, and the re-run picks up there.
+ *
+ * @example
+ * ```ts
+ * await runBatch(batchId, { ...issueDeps, batches, batchSigners });
+ * ```
+ */
+export async function runBatch(batchId: string, deps: RunBatchDependencies): Promise<BatchJob | undefined> {
+  let job = await deps.batches.find(batchId);
+  if (!job) {
+    logger.warn('batch job not found', { batchId });
+    return undefined;
+  }
+  const issueDeps: IssueLicenceDependencies = {
+    ...deps,
+    credentialSigner: (issuer: Issuer & { keyId: string }, issuedAt: Date) =>
+      deps.batchSigners.signerFor(issuer, issuedAt),
+  };
+  while (job.status === 'running') {
+    if (job.nextChunk >= job.chunks) {
+      job = await deps.batches.saveJob({ ...job, status: 'done' });
+      logger.info('batch done', { batchId, issued: job.issued, failed: job.failed });
+      break;
+    }
+    const chunk = await deps.batches.chunk(job.id, job.requestHash, job.nextChunk);
+    if (!chunk) throw new Error(`batch ${job.id}: chunk ${job.nextChunk} is missing`);
+    const done = chunk.items ? await processChunk(job, chunk, issueDeps, deps.concurrency ?? 8) : chunk;
+    if (chunk.items) await deps.batches.saveChunk(done);
+    const ids = done.licenceIds ?? [];
+    const chunkErrors = done.errors ?? [];
+    job = await deps.batches.saveJob({
+      ...job,
+      issued: job.issued + ids.filter((licenceId) => licenceId !== null).length,
+      failed: job.failed + chunkErrors.length,
+      errors: [...job.errors, ...chunkErrors],
+      nextChunk: job.nextChunk + 1,
+    });
+  }
+  return job;
+}
+
+async function processChunk(
+  job: BatchJob,
+  chunk: BatchChunk,
+  deps: IssueLicenceDependencies,
+  concurrency: number,
+): Promise<BatchChunk & { errors: BatchItemError[] }> {
+  const items = chunk.items ?? [];
+  const licenceIds: Array<string | null> = items.map(() => null);
+  const errors: BatchItemError[] = [];
+  let next = 0;
+  // After a fault no worker takes another item, and the chunk fails only once every item under way has
+  // settled (released its idempotency record): the re-run then finds none of them held.
+  let fault: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !fault) {
+      const position = next;
+      next += 1;
+      const item = items[position]!;
+      // Refused at submission, and already counted there.
+      if ('invalid' in item) continue;
+      const index = chunk.first + position;
+      try {
+        const { licence } = await issueLicence(
+          item,
+          {
+            issuerId: job.issuerId,
+            clientId: job.clientId,
+            idempotencyKey: batchItemKey(job.id, index),
+            ...(job.requestId !== undefined && { requestId: job.requestId }),
+          },
+          deps,
+        );
+        licenceIds[position] = licence.id;
+      } catch (error) {
+        // Retryable conflicts (another run holds the item) and faults are the queue's to retry.
+        if (!(error instanceof ServiceError) || !error.expose || error.code === 'idempotency_key_in_use') {
+          fault ??= { error };
+          return;
+        }
+        errors.push({ index, code: error.code, detail: detailOf(error.message) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  if (fault) throw fault.error;
+  errors.sort((a, b) => a.index - b.index);
+  const { items: _raw, ...rest } = chunk;
+  return { ...rest, licenceIds, errors };
+}

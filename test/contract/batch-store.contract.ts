@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../shared/errors.js';
+import type { BatchChunk, BatchJob, BatchStore } from '../../shared/licence/batch-store.js';
+import type { Make } from './subject.js';
+
+const job = (id: string, requestHash = 'h1'): BatchJob => ({
+  id,
+  issuerId: 'iss_1',
+  clientId: 'iss_1',
+  requestHash,
+  status: 'running',
+  total: 2,
+  issued: 0,
+  failed: 0,
+  errors: [],
+  chunks: 1,
+  nextChunk: 0,
+  createdAt: '2026-12-05T08:00:00.000Z',
+  version: 0,
+});
+const item = {
+  type: 'driving-licence',
+  holder: { idNumber: '11010519800101123X' },
+  holderName: '李',
+  fields: {},
+};
+const chunk = (batchId: string, requestHash = 'h1'): BatchChunk => ({
+  batchId,
+  requestHash,
+  n: 0,
+  first: 0,
+  items: [item, { invalid: { index: 1, code: 'invalid_item', detail: 'holderName: required' } }],
+});
+
+/**
+ * The {@link BatchStore} contract: a job is created once (its chunks first, never overwritten by a second
+ * creation), saved under optimistic concurrency, and its chunks replaced when processed.
+ */
+export function batchStoreContract(name: string, make: Make<{ store: BatchStore }>): void {
+  describe(`BatchStore contract: ${name}`, () => {
+    let subject: Awaited<ReturnType<typeof make>>;
+    let store: BatchStore;
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    it('creates a job with its chunks once; a second creation answers the stored job', async () => {
+      const first = await store.create(job('bat_1'), [chunk('bat_1')]);
+      expect(first).toEqual({ job: { ...job('bat_1'), version: 1 }, created: true });
+      expect(await store.find('bat_1')).toEqual({ ...job('bat_1'), version: 1 });
+      expect(await store.chunk('bat_1', 'h1', 0)).toEqual(chunk('bat_1'));
+      const second = await store.create({ ...job('bat_1'), total: 9 }, [chunk('bat_1')]);
+      expect(second).toEqual({ job: { ...job('bat_1'), version: 1 }, created: false });
+      expect(await store.find('bat_2')).toBeUndefined();
+      expect(await store.chunk('bat_1', 'h1', 1)).toBeUndefined();
+    });
+
+    it('never puts a processed chunk’s items back, nor lets another body’s chunks replace them', async () => {
+      await store.create(job('bat_1'), [chunk('bat_1')]);
+      const { items: _items, ...processed } = chunk('bat_1');
+      await store.saveChunk({ ...processed, licenceIds: ['lic_1', null], errors: [] });
+      await store.create(job('bat_1'), [chunk('bat_1')]);
+      expect(await store.chunk('bat_1', 'h1', 0)).toEqual({
+        ...processed,
+        licenceIds: ['lic_1', null],
+        errors: [],
+      });
+      await store.create(job('bat_1', 'h2'), [chunk('bat_1', 'h2')]);
+      expect((await store.chunk('bat_1', 'h1', 0))?.licenceIds).toEqual(['lic_1', null]);
+    });
+
+    it('saves a job only over the version it read', async () => {
+      const { job: created } = await store.create(job('bat_1'), [chunk('bat_1')]);
+      const saved = await store.saveJob({ ...created, issued: 1, nextChunk: 1 });
+      expect(saved).toMatchObject({ issued: 1, nextChunk: 1, version: 2 });
+      await expect(store.saveJob({ ...created, status: 'done' })).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.find('bat_1')).toMatchObject({ status: 'running', version: 2 });
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { ConflictError } from '../../shared/errors.js';
+import type { BatchChunk, BatchJob, BatchStore } from '../../shared/licence/batch-store.js';
+
+/** {@link BatchStore} in memory: the jobs and chunks, copied in and out as a table would. */
+export class InMemoryBatchStore implements BatchStore {
+  readonly jobs = new Map<string, BatchJob>();
+  readonly chunks = new Map<string, BatchChunk>();
+
+  private static chunkKey(batchId: string, requestHash: string, n: number) {
+    return `${batchId}#${requestHash}#${n}`;
+  }
+
+  async create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }> {
+    for (const chunk of chunks) {
+      const key = InMemoryBatchStore.chunkKey(chunk.batchId, chunk.requestHash, chunk.n);
+      if (!this.chunks.has(key)) this.chunks.set(key, structuredClone(chunk));
+    }
+    const stored = this.jobs.get(job.id);
+    if (stored) return { job: structuredClone(stored), created: false };
+    const written = { ...structuredClone(job), version: 1 };
+    this.jobs.set(job.id, written);
+    return { job: structuredClone(written), created: true };
+  }
+
+  async find(batchId: string): Promise<BatchJob | undefined> {
+    const job = this.jobs.get(batchId);
+    return job && structuredClone(job);
+  }
+
+  async saveJob(job: BatchJob): Promise<BatchJob> {
+    const stored = this.jobs.get(job.id);
+    if ((stored?.version ?? 0) !== job.version) {
+      throw new ConflictError('The batch changed since it was read', 'batch_changed');
+    }
+    const written = { ...structuredClone(job), version: job.version + 1 };
+    this.jobs.set(job.id, written);
+    return structuredClone(written);
+  }
+
+  async chunk(batchId: string, requestHash: string, n: number): Promise<BatchChunk | undefined> {
+    const chunk = this.chunks.get(InMemoryBatchStore.chunkKey(batchId, requestHash, n));
+    return chunk && structuredClone(chunk);
+  }
+
+  async saveChunk(chunk: BatchChunk): Promise<void> {
+    this.chunks.set(
+      InMemoryBatchStore.chunkKey(chunk.batchId, chunk.requestHash, chunk.n),
+      structuredClone(chunk),
+    );
+  }
+}

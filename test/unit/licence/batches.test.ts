@@ -1,0 +1,123 @@
+import { decodeProtectedHeader } from 'jose';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Signer } from '../../../shared/crypto/signer.js';
+import { BatchSigners } from '../../../shared/licence/batch-signer.js';
+import { runBatch, submitBatch } from '../../../shared/licence/batches.js';
+import { InMemoryBatchStore } from '../../support/in-memory-batches.js';
+import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
+import { issuerUrl, licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
+
+/**
+ * The batch job over in-memory stores: a crash part-way leaves nothing issued twice on the re-run, and the
+ * batch keys are certified once per window or count, counted at the issuer's (KMS) signer.
+ */
+let world: LicenceWorld;
+let batches: InMemoryBatchStore;
+let issuerId: string;
+let kmsSignatures: number;
+
+function countingSigners() {
+  const signerFor = (keyId: string): Signer => {
+    const signer = world.issueDeps.signerFor(keyId);
+    return {
+      alg: 'ES256',
+      publicJwk: () => signer.publicJwk(),
+      kid: () => signer.kid(),
+      sign: (data) => {
+        kmsSignatures += 1;
+        return signer.sign(data);
+      },
+    };
+  };
+  return signerFor;
+}
+
+function deps(limits = { seconds: 3600, credentials: 100_000 }) {
+  const signerFor = countingSigners();
+  return {
+    ...world.issueDeps,
+    signerFor,
+    batches,
+    batchSigners: new BatchSigners({
+      issuers: world.issuers,
+      signerFor,
+      clock: world.clock,
+      issuerUrl,
+      limits,
+    }),
+  };
+}
+
+async function submitted(count: number) {
+  const items = Array.from({ length: count }, () => drivingLicenceBody(newIdNumber()));
+  const { job } = await submitBatch(
+    { items },
+    { issuerId, clientId: issuerId, idempotencyKey: crypto.randomUUID() },
+    { batches, fingerprint: world.issueDeps.fingerprint, clock: world.clock },
+  );
+  return job;
+}
+
+beforeEach(async () => {
+  world = licenceWorld();
+  batches = new InMemoryBatchStore();
+  issuerId = (await world.addIssuer()).id;
+  kmsSignatures = 0;
+});
+
+describe('runBatch', () => {
+  it('issues every item once, even when the run dies part-way and is run again', async () => {
+    const job = await submitted(250);
+    const create = world.licences.create.bind(world.licences);
+    let writes = 0;
+    world.licences.create = async (licence) => {
+      writes += 1;
+      if (writes === 140) throw new Error('the table went away');
+      return create(licence);
+    };
+    await expect(runBatch(job.id, deps())).rejects.toThrow('the table went away');
+    expect((await batches.find(job.id))?.nextChunk).toBe(1);
+    world.licences.create = create;
+    const done = await runBatch(job.id, deps());
+    expect(done).toMatchObject({ status: 'done', total: 250, issued: 250, failed: 0, errors: [] });
+    expect(world.licences.byId.size).toBe(250);
+    // Every item's audit entry, once.
+    expect(world.audit.entries.filter((entry) => entry.action === 'licence.issued')).toHaveLength(250);
+    // The processed chunks keep the licence ids, not the items (ID numbers).
+    for (let n = 0; n < 3; n += 1) {
+      const chunk = await batches.chunk(job.id, job.requestHash, n);
+      expect(chunk?.items).toBeUndefined();
+      expect(chunk?.licenceIds?.every((id) => id !== null && world.licences.byId.has(id))).toBe(true);
+    }
+    // A third run (a redelivered message) changes nothing.
+    await runBatch(job.id, deps());
+    expect(world.licences.byId.size).toBe(250);
+  });
+
+  it('certifies one batch key for several jobs of an issuer, a new one past its count or its window', async () => {
+    const shared = deps({ seconds: 3600, credentials: 120 });
+    for (const job of [await submitted(50), await submitted(50)]) await runBatch(job.id, shared);
+    expect(kmsSignatures).toBe(1);
+    await runBatch((await submitted(50)).id, shared); // 150 > 120: a second key
+    expect(kmsSignatures).toBe(2);
+    world.clock.advanceSeconds(3601);
+    await runBatch((await submitted(10)).id, shared); // past the window: a third
+    expect(kmsSignatures).toBe(3);
+    const kids = new Set(
+      [...world.licences.byId.values()].map((l) => decodeProtectedHeader(l.credential).kid),
+    );
+    expect(kids.size).toBe(3);
+    const issuer = await world.issuers.findById(issuerId);
+    expect(issuer?.batchKeys?.map((key) => key.kid).sort()).toEqual([...kids].sort());
+  });
+
+  it('stops using a batch key withdrawn from the issuer record', async () => {
+    const shared = deps();
+    await runBatch((await submitted(5)).id, shared);
+    const issuer = (await world.issuers.findById(issuerId))!;
+    await world.issuers.save({ ...issuer, batchKeys: [] });
+    await runBatch((await submitted(5)).id, shared);
+    expect(kmsSignatures).toBe(2);
+    expect((await world.issuers.findById(issuerId))?.batchKeys).toHaveLength(1);
+  });
+});
