@@ -173,19 +173,20 @@ describe('GroupCommitAuditTrail', () => {
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     const entries = Array.from({ length: 30 }, (_, i) => entry(i));
     await Promise.all(entries.map((e) => trail.record(e)));
-    // The first 24 with the chain's registration, then the 6 recorded while that write was in flight.
-    expect(calls).toEqual(['BatchWriteItem', 'BatchWriteItem']);
+    // The chain's registration first (its own conditional put), then the first 25, then the 5 recorded
+    // while that write was in flight.
+    expect(calls).toEqual(['PutItem', 'BatchWriteItem', 'BatchWriteItem']);
     calls.length = 0;
     const stored = await trail.forLicence(licenceId);
     expect(unlinked(stored)).toEqual(entries);
     expect(stored.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
   });
 
-  it('writes a lone entry on an open chain with the conditional put (a chain’s first with its registration)', async () => {
+  it('writes a lone entry with the conditional put (a chain’s first after its registration)', async () => {
     const { doc, calls } = client();
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     await trail.record(entry(0));
-    expect(calls).toEqual(['BatchWriteItem']);
+    expect(calls).toEqual(['PutItem', 'PutItem']);
     calls.length = 0;
     await trail.record(entry(1));
     expect(calls).toEqual(['PutItem']);
@@ -208,8 +209,8 @@ describe('GroupCommitAuditTrail', () => {
     const entries = Array.from({ length: 5 }, (_, i) => entry(i));
     const settled: number[] = [];
     await Promise.all(entries.map((e, i) => trail.record(e).then(() => settled.push(i))));
-    expect(calls).toEqual(['BatchWriteItem', 'BatchWriteItem']);
-    // The registration and entry 0 were written first.
+    expect(calls).toEqual(['PutItem', 'BatchWriteItem', 'BatchWriteItem']);
+    // The registration, then entries 0 and 1 were written first.
     expect(settled.slice(0, 1)).toEqual([0]);
     expect(unlinked(await trail.forLicence(licenceId))).toEqual(entries);
   });
@@ -219,9 +220,10 @@ describe('GroupCommitAuditTrail', () => {
     const trail = new GroupCommitAuditTrail(doc, data.tableName);
     state.tamper = (name) => (name === 'BatchWriteItem' || name === 'PutItem' ? 'fail' : undefined);
     const records = [0, 1, 2].map((i) => trail.record(entry(i)));
-    for (const record of records) await expect(record).rejects.toThrow('BatchWriteItem failed');
-    // A new chain (the first was closed): its first entry goes with its registration.
-    await expect(trail.record(entry(3))).rejects.toThrow('BatchWriteItem failed');
+    // The chain's registration is written first, and fails: so do the entries waiting on it.
+    for (const record of records) await expect(record).rejects.toThrow('PutItem failed');
+    // A new chain (the first was closed) fails the same way.
+    await expect(trail.record(entry(3))).rejects.toThrow('PutItem failed');
     state.tamper = undefined;
     expect(await trail.forLicence(licenceId)).toEqual([]);
   });

@@ -74,7 +74,7 @@ describe('the wallet over plain HTTP', () => {
     const response = await ua.request('/wallet');
     const html = await response.text();
     expect(response.status).toBe(200);
-    expect(html).toContain('class="card licence-card"');
+    expect(html).toMatch(/class="card licence-card status-[a-z]+"/);
     expect(html).toContain('机动车驾驶证');
     expect(html).toMatch(/<code id="wallet-sub">[^<]+<\/code>/);
     expect(html).not.toContain(runtime.credentials.citizen.idNumber);
