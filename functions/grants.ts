@@ -299,6 +299,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         UpdateItem: [partitions.statusList],
       },
       queries: ['gsi1'],
+      // A peer issuer's lists are relayed from the peer (docs/peers.md): which peers are usable.
+      partitionQueries: [partitions.peers],
     },
     issuerKeys: 'sign',
   },

@@ -141,6 +141,9 @@ export const operations: Operations = {
   'GET /status-lists/{listId}': {
     operationId: 'statusList',
     summary: 'An issuer’s Status List Token (IETF Token Status List)',
+    description:
+      'Public. For an issuer of a registered peer platform (跨地区互认) the peer’s own token, relayed ' +
+      'unchanged (signed by the peer issuer’s key); a peer that cannot be reached is a 502.',
     tag: 'Verification',
     responses: {
       200: {
@@ -149,6 +152,7 @@ export const operations: Operations = {
         mediaType: statusListMediaType,
       },
     },
+    problems: { 502: ['server_error'] },
   },
   'POST /verify': {
     operationId: 'verify',

@@ -72,9 +72,11 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
     // hard maximum age, changes the content, so the list is signed again.
     const now = deps.clock.now();
     issuers.push(
-      ...peerTrustListIssuers(peers, all, now, { platformRegion, peers: peerSettings }).sort((a, b) =>
-        a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-      ),
+      ...peerTrustListIssuers(peers, all, now, { platformRegion, peers: peerSettings })
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        // Their status lists are read from us (relayed unchanged, functions/status-lists.ts): the
+        // verifier page may fetch from its own origin only, and a peer need not be reachable by apps.
+        .map((entry) => ({ ...entry, statusBase: iss })),
     );
   }
   // The platform key's kid too: after a rotation the list is signed again by the new key.

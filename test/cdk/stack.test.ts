@@ -237,7 +237,7 @@ describe('ElicenceStack', () => {
       admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY', 'PLATFORM_REGION'],
       licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
       batches: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
-      'status-lists': [...service, 'TABLE_NAME'],
+      'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
@@ -689,7 +689,13 @@ describe('ElicenceStack', () => {
           name,
         ).toEqual([]);
         // Query on the base table only on the partitions granted (LeadingKeys): audit's, and the peers'.
-        const peerReaders: readonly FunctionName[] = ['admin', 'trust-list', 'verify', 'peers'];
+        const peerReaders: readonly FunctionName[] = [
+          'admin',
+          'trust-list',
+          'verify',
+          'peers',
+          'status-lists',
+        ];
         expect(
           grants(name, 'dynamodb:Query')
             .filter((st) => JSON.stringify(st.Resource) === JSON.stringify(tableArn))

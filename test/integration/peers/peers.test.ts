@@ -2,6 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT, decodeJwt, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
 import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import { decodeStatusList, readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import type { TrustListPayload } from '../../../packages/verifier/src/trust-list.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
@@ -64,6 +65,18 @@ async function trustList(at: Platform): Promise<TrustListPayload> {
   return decodeJwt(await (await fetch(`${at.baseUrl}/trust-list`)).text()) as unknown as TrustListPayload;
 }
 
+interface StatusListRef {
+  idx: number;
+  uri: string;
+}
+
+/** The status at `idx` of a Status List Token (its signature is the verifier package's business). */
+async function statusIn(jws: string, idx: number): Promise<number> {
+  const { status_list } = decodeJwt(jws) as { status_list: unknown };
+  const { bytes, bits } = await decodeStatusList(status_list, zlibCompression);
+  return readStatus(bytes, idx, bits);
+}
+
 const issuerToken = (platform: Platform) =>
   clientCredentialsToken(platform, platform.credentials.issuer, 'licences:issue');
 
@@ -120,7 +133,8 @@ describe('peer platforms (跨地区互认)', () => {
       region: '310000',
       status: 'active',
       peer: peerB,
-      statusBase: b.baseUrl,
+      // Its status lists are read from A, which relays B's tokens (the verifier page's CSP allows only A).
+      statusBase: a.baseUrl,
       peerFetchedAt: expect.any(String),
     });
     // A's own issuers are listed without `peer`.
@@ -139,7 +153,7 @@ describe('peer platforms (跨地区互认)', () => {
     const entries = ((await audit.json()) as { items: Array<Record<string, unknown>> }).items;
     expect(entries).toContainEqual(expect.objectContaining({ action: 'licence.verified', peerId: peerB }));
 
-    // Offline: the verifier package with A's trust list only (B's status list fetched at B).
+    // Offline: the verifier package with A's trust list only (B's status list relayed by A).
     const store = new OfflineTrustStore({
       baseUrl: a.baseUrl,
       crypto: nodeEs256,
@@ -169,6 +183,42 @@ describe('peer platforms (跨地区互认)', () => {
     await changeStatus(b, await issuerToken(b), licence.id, 'revoked');
     await refresh(a, peerB);
     expect((await verified(a, licence.credential)).verdict).toBe('revoked');
+  });
+
+  it('A relays B’s status list tokens unchanged at /status-lists, revocations included; nothing else', async () => {
+    const licence = await issueDrivingLicence(b, await issuerToken(b));
+    const { idx, uri } = (decodeJwt(licence.credential) as { status: { status_list: StatusListRef } }).status
+      .status_list;
+    expect(uri.startsWith(`${b.baseUrl}/status-lists/`)).toBe(true);
+    const listId = decodeURIComponent(uri.slice(uri.lastIndexOf('/') + 1));
+    const atB = await (await fetch(uri)).text();
+    const relayed = await fetch(`${a.baseUrl}/status-lists/${encodeURIComponent(listId)}`);
+    expect(relayed.status).toBe(200);
+    expect(relayed.headers.get('content-type')).toBe('application/statuslist+jwt');
+    expect(relayed.headers.get('access-control-allow-origin')).toBe('*');
+    expect(relayed.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+    const first = await relayed.text();
+    expect(first).toBe(atB);
+    expect(await statusIn(first, idx)).toBe(StatusType.VALID);
+
+    // Revoked at B: A keeps its copy for a minute at most; a refresh of B drops it at once.
+    await changeStatus(b, await issuerToken(b), licence.id, 'revoked');
+    const revokedAtB = await (await fetch(uri)).text();
+    expect(await statusIn(revokedAtB, idx)).toBe(StatusType.INVALID);
+    await refresh(a, peerB);
+    const after = await (await fetch(`${a.baseUrl}/status-lists/${encodeURIComponent(listId)}`)).text();
+    expect(after).toBe(revokedAtB);
+
+    // Unknown ids, a list B does not have, and ids that are no list id stay 404: no open proxy.
+    for (const id of ['iss_unknown.0', `${b.credentials.issuer.id}.999`, `${listId}/../../trust-list`]) {
+      await expectProblem(await fetch(`${a.baseUrl}/status-lists/${encodeURIComponent(id)}`), 404);
+    }
+    // A's own lists are still A's.
+    const own = await issueDrivingLicence(a, await issuerToken(a));
+    const ownUri = (decodeJwt(own.credential) as { status: { status_list: StatusListRef } }).status
+      .status_list.uri;
+    const ownToken = await (await fetch(ownUri)).text();
+    expect(decodeJwt(ownToken).iss).toBe(a.credentials.issuer.id);
   });
 
   it('is not transitive: B registering C does not make A trust C; A trusts C once it registers C', async () => {
@@ -313,6 +363,12 @@ describe('peer platforms (跨地区互认)', () => {
     });
     const peers = ((await listed.json()) as { items: Array<Record<string, unknown>> }).items;
     expect(peers.find((p) => p.id === peerB)).toMatchObject({ status: 'stale' });
+    // Its status lists cannot be relayed (the failed refresh dropped A's copies): a 502 problem (a fault
+    // of a dependency, so the generic code), no crash; A's own lists are served as before.
+    const listId = `${b.credentials.issuer.id}.0`;
+    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${listId}`), 502, 'server_error');
+    const own = await fetch(`${a.baseUrl}/status-lists/${a.credentials.issuer.id}.0`);
+    expect(own.status).toBe(200);
   }, 60_000);
 
   it('a removed peer’s issuers leave A’s trust list and verification at once', async () => {

@@ -1,0 +1,166 @@
+/**
+ * A peer platform's status lists served from our `/status-lists/{listId}` (跨地区互认, docs/peers.md):
+ * the verifier page (CSP `connect-src 'self'`) and verifier apps that ignore `statusBase` can then read a
+ * peer licence's status from us. The peer's token is relayed byte for byte: it is signed by the peer
+ * issuer's key, so verifiers check it exactly as if fetched from the peer, and relaying adds no trust.
+ *
+ * @packageDocumentation
+ */
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { statusListTokenClaims, statusListTokenType } from '../../packages/verifier/src/claims.js';
+import type { Clock } from '../clock.js';
+import { DependencyError, NotFoundError } from '../errors.js';
+import { parseListId, statusListUri } from './status-list-store.js';
+import { logger } from '../logger.js';
+import type { PeerIssuer, PeerStore } from '../issuers/peer-store.js';
+import { onPeerChange, peerTrustListIssuers, type PeerSettings } from '../issuers/peers.js';
+
+/** How long a relayed token is kept per container: a revocation at the peer shows here within a minute. */
+export const PEER_STATUS_LIST_CACHE_SECONDS = 60;
+/** A status list token larger than this is no list of ours to relay (ours are a few KiB). */
+const MAX_TOKEN_CHARS = 4 * 1024 * 1024;
+
+export interface PeerStatusListDependencies {
+  peers: Pick<PeerStore, 'list'>;
+  clock: Clock;
+  config: PeerSettings & { issuerCacheSeconds: number };
+  /** The HTTP client peers are fetched with (`globalThis.fetch`; a fake in unit tests). */
+  fetch?: typeof fetch;
+}
+
+interface Relayed {
+  jws: string;
+  /** Its `iat + ttl` (ms): what a consumer may cache is counted from there. */
+  freshUntil: number;
+  /** Kept in this container until then (ms). */
+  keptUntil: number;
+}
+
+/**
+ * Relays peer issuers' Status List Tokens. Only for an issuer our trust list names as a usable peer's
+ * (the peer records are read, one query, at most once per `issuerCacheSeconds`, and at once after a
+ * peer write in this process); the URL is built from the peer's registered base URL and the validated
+ * list id, never from the request (no open proxy); the answer is relayed only if it verifies as a
+ * status list of that very issuer and list (its keys from the peer's verified trust list), not expired.
+ * Each token is kept {@link PEER_STATUS_LIST_CACHE_SECONDS} at most; concurrent requests share a fetch.
+ *
+ * @example
+ * ```ts
+ * const relay = new PeerStatusListRelay({ peers, clock, config });
+ * const found = await relay.token('iss_b.0'); // undefined: not a peer issuer's list
+ * ```
+ */
+export class PeerStatusListRelay {
+  private issuers: { until: number; byId: Map<string, PeerIssuer> } | undefined;
+  private readonly held = new Map<string, Relayed>();
+  private readonly inFlight = new Map<string, Promise<Relayed>>();
+
+  constructor(private readonly deps: PeerStatusListDependencies) {
+    onPeerChange(this);
+  }
+
+  /** A peer was written in this process: its issuers and lists are read again. */
+  invalidate(): void {
+    this.issuers = undefined;
+    this.held.clear();
+  }
+
+  /**
+   * The token of a peer issuer's list and the seconds a consumer may cache it; `undefined` when the list
+   * id names no usable peer's issuer. A peer's 404 is a `NotFoundError` (`status_list_not_found`); a
+   * peer that cannot be reached or answers anything but that list, a `DependencyError` (`peer_unreachable`,
+   * `peer_bad_response`: 502).
+   */
+  async token(listId: string): Promise<{ jws: string; ttl: number } | undefined> {
+    const parsed = parseListId(listId);
+    if (!parsed) return undefined;
+    const issuer = (await this.peerIssuers()).get(parsed.issuerId);
+    if (!issuer) return undefined;
+    const now = this.deps.clock.now();
+    let relayed = this.held.get(listId);
+    if (!relayed || relayed.keptUntil <= now) {
+      this.held.delete(listId);
+      let pending = this.inFlight.get(listId);
+      if (!pending) {
+        pending = this.fetchToken(listId, issuer).finally(() => this.inFlight.delete(listId));
+        this.inFlight.set(listId, pending);
+      }
+      relayed = await pending;
+      this.held.set(listId, relayed);
+    }
+    return {
+      jws: relayed.jws,
+      ttl: Math.max(0, Math.floor((relayed.freshUntil - this.deps.clock.now()) / 1000)),
+    };
+  }
+
+  private async peerIssuers(): Promise<Map<string, PeerIssuer>> {
+    const now = this.deps.clock.now();
+    if (this.issuers && now < this.issuers.until) return this.issuers.byId;
+    const records = await this.deps.peers.list();
+    // The same peer issuers our trust list names (usable peers, none in our region, no duplicates); ours
+    // were looked up first by the caller.
+    const byId = new Map<string, PeerIssuer>(
+      peerTrustListIssuers(records, [], now, this.deps.config).map((entry) => [entry.id, entry]),
+    );
+    this.issuers = { until: now + this.deps.config.issuerCacheSeconds * 1000, byId };
+    return byId;
+  }
+
+  private async fetchToken(listId: string, issuer: PeerIssuer): Promise<Relayed> {
+    // Built here from the registered base URL and a list id that parsed: nothing of the request's URL.
+    const url = statusListUri(issuer.statusBase, listId);
+    const fetcher = this.deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    let text: string;
+    try {
+      const response = await fetcher(url, {
+        headers: { accept: 'application/statuslist+jwt' },
+        redirect: 'error',
+        signal: AbortSignal.timeout(this.deps.config.peers.fetchTimeoutMs),
+      });
+      if (response.status === 404) {
+        await response.body?.cancel();
+        throw new NotFoundError(`There is no status list ${JSON.stringify(listId)}`, 'status_list_not_found');
+      }
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new DependencyError(`The peer answered HTTP ${response.status}`, 'peer_unreachable');
+      }
+      text = (await response.text()).trim();
+    } catch (error) {
+      if (error instanceof NotFoundError || error instanceof DependencyError) throw error;
+      logger.warn('peer status list not fetched', { peer: issuer.peer, listId, error: String(error) });
+      throw new DependencyError('The peer platform could not be reached', 'peer_unreachable', {
+        cause: error,
+      });
+    }
+    if (text.length > MAX_TOKEN_CHARS) throw badResponse('too large');
+    const now = this.deps.clock.now();
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(text, createLocalJWKSet(issuer.jwks as JSONWebKeySet), {
+        typ: statusListTokenType,
+        algorithms: ['ES256'],
+        issuer: issuer.id,
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      logger.warn('peer status list refused', { peer: issuer.peer, listId, error: String(error) });
+      throw badResponse('it is not a status list token of that issuer');
+    }
+    const claims = statusListTokenClaims.safeParse(payload);
+    if (!claims.success) throw badResponse('its claims are malformed');
+    // Naming this very list, as verifiers check (`sub` is the peer's URI of it).
+    if (!claims.data.sub.endsWith(`/status-lists/${encodeURIComponent(listId)}`)) {
+      throw badResponse('it names another list');
+    }
+    return {
+      jws: text,
+      freshUntil: (claims.data.iat + claims.data.ttl) * 1000,
+      keptUntil: Math.min(now + PEER_STATUS_LIST_CACHE_SECONDS * 1000, claims.data.exp * 1000),
+    };
+  }
+}
+
+const badResponse = (why: string) =>
+  new DependencyError(`The peer's status list was refused: ${why}`, 'peer_bad_response');

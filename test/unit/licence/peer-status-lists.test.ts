@@ -1,0 +1,167 @@
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import { DependencyError, NotFoundError } from '../../../shared/errors.js';
+import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
+import {
+  PEER_STATUS_LIST_CACHE_SECONDS,
+  PeerStatusListRelay,
+} from '../../../shared/licence/peer-status-lists.js';
+
+/*
+ * The relay of peer issuers' status lists (docs/peers.md): only a usable peer's issuer, only from the
+ * peer's registered base URL, only a token of that issuer and list, kept a minute.
+ */
+
+const base = 'https://b.example.gov.cn';
+const listId = 'iss_b.0';
+let now = Date.parse('2026-12-05T08:00:00Z');
+const clock = { now: () => now };
+let issuerKey: CryptoKey;
+let otherKey: CryptoKey;
+let publicJwk: PublicJwk & { kid: string };
+
+beforeAll(async () => {
+  const pair = await generateKeyPair('ES256');
+  issuerKey = pair.privateKey;
+  otherKey = (await generateKeyPair('ES256')).privateKey;
+  const { x, y } = await exportJWK(pair.publicKey);
+  publicJwk = { kty: 'EC', crv: 'P-256', x: x!, y: y!, kid: 'k1' };
+});
+
+const token = (claims: Record<string, unknown> = {}, key: CryptoKey = issuerKey) =>
+  new SignJWT({
+    sub: `${base}/status-lists/${listId}`,
+    ttl: 300,
+    exp: Math.floor(now / 1000) + 86_400,
+    status_list: { bits: 2, lst: 'eNrbuRgAAhcBXQ' },
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'statuslist+jwt', kid: 'k1' })
+    .setIssuer('iss_b')
+    .setIssuedAt(Math.floor(now / 1000))
+    .sign(key);
+
+function peer(fetchedAt = new Date(now).toISOString()): PeerRecord {
+  return {
+    id: 'peer_b',
+    name: 'B',
+    region: '310000',
+    baseUrl: base,
+    jwks: { keys: [publicJwk] },
+    createdAt: fetchedAt,
+    fetchedAt,
+    trustList: { jws: 'x', iat: Math.floor(now / 1000) - 60, exp: Math.floor(now / 1000) + 86_400 },
+    issuers: [
+      {
+        id: 'iss_b',
+        name: 'B issuer',
+        creditCode: 'CC_B',
+        region: '310000',
+        status: 'active',
+        jwks: { keys: [publicJwk] },
+        peer: 'peer_b',
+        statusBase: base,
+      },
+    ],
+    version: 1,
+  };
+}
+
+function relayFor(answer: () => Promise<Response>, records: () => PeerRecord[] = () => [peer()]) {
+  const requests: Array<{ url: string; init?: RequestInit }> = [];
+  const relay = new PeerStatusListRelay({
+    peers: { list: async () => records() },
+    clock,
+    config: {
+      platformRegion: '110000',
+      peers: { staleSeconds: 86_400, maxAgeSeconds: 604_800, fetchTimeoutMs: 1000 },
+      issuerCacheSeconds: 0,
+    },
+    fetch: async (input, init) => {
+      requests.push({ url: String(input), init });
+      return answer();
+    },
+  });
+  return { relay, requests };
+}
+
+const ok = (body: string) =>
+  new Response(body, { status: 200, headers: { 'content-type': 'application/statuslist+jwt' } });
+
+describe('PeerStatusListRelay', () => {
+  it('relays a peer issuer’s token byte for byte, fetched at the peer’s registered URL, without redirects', async () => {
+    const jws = await token();
+    const { relay, requests } = relayFor(async () => ok(jws));
+    const relayed = await relay.token(listId);
+    expect(relayed).toEqual({ jws, ttl: 300 });
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.url).toBe(`${base}/status-lists/${listId}`);
+    expect(requests[0]!.init?.redirect).toBe('error');
+  });
+
+  it('knows nothing of an id that is no usable peer’s issuer’s, or no list id: nothing is fetched', async () => {
+    const { relay, requests } = relayFor(async () => ok(await token()));
+    expect(await relay.token('iss_other.0')).toBeUndefined();
+    expect(await relay.token('iss_b.0/../../admin')).toBeUndefined();
+    expect(await relay.token('https://evil.example/x.0')).toBeUndefined();
+    const old = relayFor(
+      async () => ok(await token()),
+      () => [peer(new Date(now - 8 * 86_400_000).toISOString())],
+    );
+    expect(await old.relay.token(listId)).toBeUndefined();
+    expect([...requests, ...old.requests]).toEqual([]);
+  });
+
+  it('keeps a token a minute, then fetches again: a revocation at the peer shows after the cache expires', async () => {
+    const first = await token();
+    let answer = first;
+    const { relay, requests } = relayFor(async () => ok(answer));
+    expect((await relay.token(listId))?.jws).toBe(first);
+    now += 10_000;
+    answer = await token({ status_list: { bits: 2, lst: 'eNrbuRgAAhcBXg' } });
+    const held = await relay.token(listId);
+    expect(held).toEqual({ jws: first, ttl: 290 });
+    expect(requests).toHaveLength(1);
+    now += PEER_STATUS_LIST_CACHE_SECONDS * 1000;
+    expect((await relay.token(listId))?.jws).toBe(answer);
+    expect(requests).toHaveLength(2);
+    // A peer write in this process (a refresh) drops what is held at once.
+    answer = await token({ iat: Math.floor(now / 1000) + 1 });
+    relay.invalidate();
+    expect((await relay.token(listId))?.jws).toBe(answer);
+  });
+
+  it('refuses anything but a status list token of that issuer and list (502 peer_bad_response)', async () => {
+    const bad = [
+      await token({}, otherKey),
+      await token({ sub: `${base}/status-lists/iss_b.1` }),
+      await token({ exp: Math.floor(now / 1000) - 1 }),
+      '<html>hello</html>',
+    ];
+    for (const body of bad) {
+      const { relay } = relayFor(async () => ok(body));
+      const error = await relay.token(listId).catch((e: unknown) => e);
+      expect(error, body).toBeInstanceOf(DependencyError);
+      expect((error as DependencyError).code).toBe('peer_bad_response');
+    }
+  });
+
+  it('passes on the peer’s 404; a peer down or failing is a DependencyError (502 peer_unreachable)', async () => {
+    const missing = relayFor(async () => new Response('{}', { status: 404 }));
+    const error = await missing.relay.token(listId).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).code).toBe('status_list_not_found');
+    for (const answer of [
+      async () => new Response('oops', { status: 500 }),
+      async () => {
+        throw new TypeError('fetch failed');
+      },
+    ]) {
+      const { relay } = relayFor(answer);
+      const failed = await relay.token(listId).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(DependencyError);
+      expect((failed as DependencyError).code).toBe('peer_unreachable');
+    }
+  });
+});
