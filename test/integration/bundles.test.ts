@@ -143,6 +143,6 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
     });
     expect(outcome.page?.url.pathname).toBe('/wallet');
     expect(outcome.page?.status).toBe(200);
-    expect(outcome.page?.html).toContain('class="card licence-card"');
+    expect(outcome.page?.html).toMatch(/class="card licence-card status-[a-z]+"/);
   });
 });
