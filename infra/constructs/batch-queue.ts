@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterAlarm, deadLetterQueue } from './dead-letters.js';
 
 export interface BatchQueueProps {
   /** The table, with its stream enabled (`NEW_IMAGE`). */
@@ -44,16 +45,10 @@ export class BatchQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchQueueProps) {
     super(scope, id);
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter queue of the batch queue and of its pipe: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.',
-    });
+    this.deadLetters = deadLetterQueue(
+      this,
+      'This queue is itself the dead-letter queue of the batch queue and of its pipe: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.',
+    );
     this.queue = new sqs.Queue(this, 'Jobs', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -111,18 +106,12 @@ export class BatchQueue extends Construct {
     this.pipe.node.addDependency(role);
 
     this.alarms = [
-      new cloudwatch.Alarm(this, 'FailedJobs', {
-        alarmDescription:
-          'elicence batches: bulk issuance jobs failed every delivery (see the batch dead-letter queue)',
-        metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      deadLetterAlarm(
+        this,
+        'FailedJobs',
+        this.deadLetters,
+        'elicence batches: bulk issuance jobs failed every delivery (see the batch dead-letter queue)',
+      ),
       new cloudwatch.Alarm(this, 'Backlog', {
         alarmDescription: 'elicence batches: a bulk issuance job has waited more than an hour to start',
         metric: this.queue.metricApproximateAgeOfOldestMessage({

@@ -1,10 +1,11 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterAlarm, deadLetterQueue } from './dead-letters.js';
 
 export interface StreamConsumerProps {
   /** The table, with its stream enabled (`NEW_IMAGE`). */
@@ -37,16 +38,10 @@ export class StreamConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the on-failure destination of the stream consumer: it holds the positions of batches that failed every retry, for replay; a queue behind it would add nothing.',
-    });
+    this.deadLetters = deadLetterQueue(
+      this,
+      'This queue is itself the on-failure destination of the stream consumer: it holds the positions of batches that failed every retry, for replay; a queue behind it would add nothing.',
+    );
     props.consumer.addEventSource(
       new DynamoEventSource(props.table, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
@@ -74,17 +69,12 @@ export class StreamConsumer extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'FailedBatches', {
-        alarmDescription: `elicence ${props.name}: stream batches failed every retry (see the dead-letter queue)`,
-        metric: this.deadLetters.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      deadLetterAlarm(
+        this,
+        'FailedBatches',
+        this.deadLetters,
+        `elicence ${props.name}: stream batches failed every retry (see the dead-letter queue)`,
+      ),
     ];
   }
 }
