@@ -14,6 +14,7 @@ import {
   fingerprint,
   batches,
   batchSigners,
+  batchItemsSealer,
 } from './composition/factories.js';
 import { runBatch } from '../shared/licence/batches.js';
 import { logger } from '../shared/logger.js';
@@ -32,6 +33,7 @@ const dependencies = composition({
   fingerprint,
   batches,
   batchSigners,
+  batchItemsSealer,
 });
 
 /** A message of the batch queue: the job to run (the pipe from the table's stream writes exactly this). */

@@ -58,6 +58,12 @@ export interface FunctionGrants {
    * claim. Never both: whoever registers cannot read back, and the reader cannot forge.
    */
   pii?: 'encrypt' | 'decrypt';
+  /**
+   * Data keys of the PII key for a batch's items (holders' ID numbers) while they wait: `seal` generates
+   * one per chunk at submission, `open` decrypts it when the job runs, both only under the batch-items
+   * encryption context (so neither can open an account's ID number, nor the ID-number readers a batch).
+   */
+  batchItems?: 'seal' | 'open';
   /** Creates issuer keys at onboarding, or signs with them. */
   issuerKeys?: 'provision' | 'sign';
   /**
@@ -81,6 +87,7 @@ export type KeyRole =
   | 'lookupMac'
   | 'web'
   | 'pii'
+  | 'batchItems'
   | 'issuer';
 
 const sign = ['kms:Sign', 'kms:GetPublicKey'];
@@ -100,6 +107,9 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
+    ...(grants.batchItems && {
+      batchItems: [grants.batchItems === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
+    }),
     ...(grants.issuerKeys && {
       issuer:
         grants.issuerKeys === 'sign'
@@ -252,7 +262,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Issuing agencies' API. Access tokens, licences (get, conditional put), idempotency records (update),
   // status-list counters (update) and lists (get, versioned put), audit entries (conditional put); issuers
   // by id (gsi1, then get), licences by holder (gsi1) and by issuer (gsi2). Signs credentials with the
-  // issuer's key; holder lookup keys with the MAC key.
+  // issuer's key; holder lookup keys with the MAC key. Seals a batch's items with a data key of the PII
+  // key per chunk (POST /licences/batches; batch-items context only).
   // GET /licences/{id} for its holder (a person's token): who the reader is, as the holder API reads it
   // (shared/licence/holder-licences.ts: the person by id (gsi1, then get), the entity acted for and whether
   // they may still act for it (registry, entity account and appointment reads; an entity account created
@@ -288,6 +299,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     lookupMac: true,
     issuerKeys: 'sign',
+    batchItems: 'seal',
   },
   // Status List Tokens: reads the list, its issuer's list count and the issuer (get, gsi1), signs with the
   // issuer's key when the stored token is stale, and stores the new one (conditional put or update).
@@ -508,7 +520,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // and stores their progress (put); issues each item as POST /licences does (issuer by id (gsi1, then get),
   // idempotency records and status-list counters (update), licences (get, conditional put), audit entries
   // (conditional put)); adds each certified batch key to its issuer (versioned put). Signs one batch-key
-  // certificate per batch key with the issuer's key, and holder lookup keys with the MAC key.
+  // certificate per batch key with the issuer's key, and holder lookup keys with the MAC key; opens each
+  // chunk's sealed items with a data key of the PII key (batch-items context only).
   batches: {
     table: {
       items: {
@@ -527,6 +540,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     lookupMac: true,
     issuerKeys: 'sign',
+    batchItems: 'open',
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out.

@@ -17,6 +17,7 @@ import {
   fingerprint,
   clientReader,
   batches,
+  batchItemsSealer,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -64,6 +65,7 @@ const dependencies = composition({
   fingerprint,
   clientReader,
   batches,
+  batchItemsSealer,
 });
 const served = routesOf('licences');
 

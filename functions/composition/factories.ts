@@ -43,6 +43,7 @@ import {
 } from '../../shared/adapters/dynamo/index.js';
 import {
   connectKms,
+  kmsEnvelopeSealer,
   kmsKeyManager,
   kmsMac,
   kmsPiiCipher,
@@ -119,6 +120,8 @@ export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
 export const peers = (c: Needs<'doc'>) => dynamoPeerStore(c.doc);
 export const batches = (c: Needs<'doc'>) => dynamoBatchStore(c.doc);
+/** Seals a batch's items (holders' ID numbers among them) while they wait: data keys of the PII key. */
+export const batchItemsSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.config.piiKeyId);
 export const batchSigners = (c: Needs<'issuers' | 'signerFor'>) =>
   new BatchSigners({
     issuers: c.issuers,

@@ -8,6 +8,7 @@ import type { AuditTrail } from '../../shared/audit/audit-trail.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
+import type { EnvelopeSealer } from '../../shared/crypto/envelope-sealer.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import type { Mac } from '../../shared/crypto/mac.js';
 import type { KeyObjectSigner, RsaKeyObjectSigner, Signer } from '../../shared/crypto/signer.js';
@@ -155,6 +156,8 @@ export interface Dependencies extends Connections {
   auditStream: AuditStream;
   /** Bulk issuance jobs and their items (shared/licence/batches.ts). */
   batches: BatchStore;
+  /** Seals a batch's items until they are issued (a data key of the PII key per chunk). */
+  batchItemsSealer: EnvelopeSealer;
   /** This container's certified batch keys (shared/licence/batch-signer.ts): one KMS signature per key. */
   batchSigners: BatchSigners;
 }

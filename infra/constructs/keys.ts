@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
+import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import type { KeyRole } from '../../functions/grants.js';
 
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
@@ -27,6 +28,14 @@ const idNumberContext = {
     ],
   },
   Null: { 'kms:EncryptionContext:account': 'false' },
+};
+
+/** A batch's items: the PII key's data keys, only under the batch-items context (a batch and a chunk named). */
+const batchItemsKeyContext = {
+  StringEquals: {
+    'kms:EncryptionContext:purpose': batchItemsContext({ batchId: '', requestHash: '', n: 0 }).purpose,
+  },
+  Null: { 'kms:EncryptionContext:batch': 'false', 'kms:EncryptionContext:chunk': 'false' },
 };
 
 /**
@@ -182,13 +191,20 @@ export class ServiceKeys extends Construct {
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {
     const used =
-      key === 'previousPlatform'
-        ? this.previousPlatform
-        : key === 'previousPlatformRsa'
-          ? this.previousPlatformRsa
-          : [this[key]];
+      key === 'batchItems'
+        ? [this.pii]
+        : key === 'previousPlatform'
+          ? this.previousPlatform
+          : key === 'previousPlatformRsa'
+            ? this.previousPlatformRsa
+            : [this[key]];
     for (const usedKey of used) {
-      allowUse(usedKey, role, [...actions], key === 'pii' ? idNumberContext : undefined);
+      allowUse(
+        usedKey,
+        role,
+        [...actions],
+        key === 'pii' ? idNumberContext : key === 'batchItems' ? batchItemsKeyContext : undefined,
+      );
     }
   }
 }

@@ -4,6 +4,7 @@ import type { InitializeMiddleware } from '@smithy/types';
 import { kmsActions, type FunctionGrants, type ItemAction, type KeyRole } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
+import { batchItemsContext } from '../../shared/licence/batch-store.js';
 
 /**
  * What IAM answers when a role lacks a permission, as the SDK would surface it: a client fault the service
@@ -34,6 +35,8 @@ export function stringLike(pattern: string, value: string): boolean {
  * local runtime's own cost in `npm run bench` (issue 16). The patterns are the grants', a fixed set.
  */
 const compiledPatterns = new Map<string, RegExp>();
+
+const batchItemsPurpose = batchItemsContext({ batchId: '', requestHash: '', n: 0 }).purpose;
 
 type Item = Record<string, unknown>;
 
@@ -157,7 +160,11 @@ export function guardGrants(
   clients.kms?.middlewareStack.add(
     guard(functionName, (action, input) => {
       const keyId = (input.KeyId ?? input.TargetKeyId) as string | undefined;
-      return kmsRefusal(grants, action, (keyId && keyRoles.get(keyId)) || 'issuer');
+      const role = (keyId && keyRoles.get(keyId)) || 'issuer';
+      // The PII key serves two uses, told apart by the encryption context as its key policy does.
+      const context = input.EncryptionContext as Record<string, string> | undefined;
+      const batchItems = role === 'pii' && context?.purpose === batchItemsPurpose;
+      return kmsRefusal(grants, action, batchItems ? 'batchItems' : role);
     }),
     step,
   );

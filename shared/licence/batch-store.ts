@@ -28,10 +28,14 @@ export interface BatchJob {
   version: number;
 }
 
+/** What a chunk holds until it is processed: the request's items, each parsed or refused at submission. */
+export type BatchItems = Array<IssueLicenceInput | { invalid: BatchItemError }>;
+
 /**
- * Up to {@link BATCH_CHUNK_SIZE} items of a job. `items` holds the request's items (ID numbers
- * included) only until the chunk is processed; then they are dropped and `licenceIds` (by position in
- * the chunk, `null` for an item refused) is what remains: the job's licences, paged.
+ * Up to {@link BATCH_CHUNK_SIZE} items of a job. `sealedItems` holds the request's items (ID numbers
+ * included) sealed ({@link batchItemsContext}) only until the chunk is processed; then they are dropped
+ * and `licenceIds` (by position in the chunk, `null` for an item refused) is what remains: the job's
+ * licences, paged.
  */
 export interface BatchChunk {
   batchId: string;
@@ -39,10 +43,22 @@ export interface BatchChunk {
   n: number;
   /** The index in the request of this chunk's first item. */
   first: number;
-  items?: Array<IssueLicenceInput | { invalid: BatchItemError }>;
+  /** {@link BatchItems}, envelope-sealed under {@link batchItemsContext}. */
+  sealedItems?: string;
   licenceIds?: Array<string | null>;
   /** Items refused while processing (those refused at submission are in the job from the start). */
   errors?: BatchItemError[];
+}
+
+/**
+ * The context a chunk's items are sealed under: its purpose (which the PII key's policy allows only the
+ * submitting and the processing functions), the batch, the body's fingerprint and the chunk's number, so
+ * sealed items moved to another chunk or batch do not open there.
+ */
+export function batchItemsContext(
+  chunk: Pick<BatchChunk, 'batchId' | 'requestHash' | 'n'>,
+): Record<string, string> {
+  return { purpose: 'batch-items', batch: chunk.batchId, request: chunk.requestHash, chunk: String(chunk.n) };
 }
 
 /** Items per chunk: one stored item of at most ~50 KB, and one page of `GET …/licences`. */

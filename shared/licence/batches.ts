@@ -11,13 +11,16 @@ import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors.js';
+import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { logger } from '../logger.js';
 import type { BatchSigners } from './batch-signer.js';
 import {
   BATCH_CHUNK_SIZE,
+  batchItemsContext,
   type BatchChunk,
   type BatchItemError,
+  type BatchItems,
   type BatchJob,
   type BatchStore,
 } from './batch-store.js';
@@ -25,7 +28,6 @@ import {
   issueLicence,
   issueLicenceInput,
   type IssueLicenceDependencies,
-  type IssueLicenceInput,
 } from './issue-licence.js';
 import type { LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
@@ -95,6 +97,8 @@ export const batchItemKey = (batchId: string, index: number) => `batch:${batchId
 
 export interface SubmitBatchDependencies {
   batches: BatchStore;
+  /** Seals each chunk's items (holders' ID numbers among them) while they wait to be issued. */
+  batchItemsSealer: Pick<EnvelopeSealer, 'seal'>;
   /** Keyed fingerprint of the body (it holds ID numbers): `keyedFingerprint` in `shared/crypto`. */
   fingerprint(text: string): Promise<string>;
   clock: Clock;
@@ -122,7 +126,7 @@ export async function submitBatch(
   if (existing) return { job: sameRequest(existing, requestHash), created: false };
 
   const errors: BatchItemError[] = [];
-  const items = input.items.map((item, index): IssueLicenceInput | { invalid: BatchItemError } => {
+  const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
     const parsed = issueLicenceInput.safeParse(item);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
@@ -135,16 +139,19 @@ export async function submitBatch(
     errors.push(invalid);
     return { invalid };
   });
-  const chunks: BatchChunk[] = [];
-  for (let first = 0; first < items.length; first += BATCH_CHUNK_SIZE) {
-    chunks.push({
-      batchId: id,
-      requestHash,
-      n: chunks.length,
-      first,
-      items: items.slice(first, first + BATCH_CHUNK_SIZE),
-    });
-  }
+  // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
+  // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
+  const chunks: BatchChunk[] = await Promise.all(
+    Array.from({ length: Math.ceil(items.length / BATCH_CHUNK_SIZE) }, async (_, n) => {
+      const first = n * BATCH_CHUNK_SIZE;
+      const chunk = { batchId: id, requestHash, n, first };
+      const sealedItems = await deps.batchItemsSealer.seal(
+        batchItemsContext(chunk),
+        items.slice(first, first + BATCH_CHUNK_SIZE),
+      );
+      return { ...chunk, sealedItems };
+    }),
+  );
   const job: BatchJob = {
     id,
     issuerId: context.issuerId,
@@ -226,6 +233,8 @@ export async function batchLicences(
 
 export interface RunBatchDependencies extends IssueLicenceDependencies {
   batches: BatchStore;
+  /** Opens what {@link submitBatch} sealed. */
+  batchItemsSealer: Pick<EnvelopeSealer, 'open'>;
   batchSigners: BatchSigners;
   /** Items issued at once within a chunk. */
   concurrency?: number;
@@ -235,7 +244,7 @@ export interface RunBatchDependencies extends IssueLicenceDependencies {
  * Processes a job to its end: chunk after chunk, each item through {@link issueLicence} with its own
  * idempotency key ({@link batchItemKey}) and the batch signer; a refused item (a domain error: unknown
  * type, bad number, outside the jurisdiction…) is recorded by its index, and the others go on. A chunk's
- * outcome is stored in the chunk first (the raw items, ID numbers included, dropped from it), then
+ * outcome is stored in the chunk first (the sealed items, ID numbers included, dropped from it), then
  * counted into the job, so a re-run after a crash at any point issues nothing twice and counts nothing
  * twice. A fault (the table, KMS) throws: the queue delivers the job again, and the re-run picks up there.
  *
@@ -263,8 +272,10 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
     }
     const chunk = await deps.batches.chunk(job.id, job.requestHash, job.nextChunk);
     if (!chunk) throw new Error(`batch ${job.id}: chunk ${job.nextChunk} is missing`);
-    const done = chunk.items ? await processChunk(job, chunk, issueDeps, deps.concurrency ?? 8) : chunk;
-    if (chunk.items) await deps.batches.saveChunk(done);
+    const done = chunk.sealedItems
+      ? await processChunk(job, chunk, await openItems(chunk, deps), issueDeps, deps.concurrency ?? 8)
+      : chunk;
+    if (chunk.sealedItems) await deps.batches.saveChunk(done);
     const ids = done.licenceIds ?? [];
     const chunkErrors = done.errors ?? [];
     job = await deps.batches.saveJob({
@@ -278,13 +289,18 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
   return job;
 }
 
+/** A chunk's items; a chunk that does not open (altered, moved, another key) is a fault, never skipped. */
+async function openItems(chunk: BatchChunk, deps: Pick<RunBatchDependencies, 'batchItemsSealer'>) {
+  return (await deps.batchItemsSealer.open(batchItemsContext(chunk), chunk.sealedItems!)) as BatchItems;
+}
+
 async function processChunk(
   job: BatchJob,
   chunk: BatchChunk,
+  items: BatchItems,
   deps: IssueLicenceDependencies,
   concurrency: number,
 ): Promise<BatchChunk & { errors: BatchItemError[] }> {
-  const items = chunk.items ?? [];
   const licenceIds: Array<string | null> = items.map(() => null);
   const errors: BatchItemError[] = [];
   let next = 0;
@@ -324,6 +340,6 @@ async function processChunk(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   if (fault) throw fault.error;
   errors.sort((a, b) => a.index - b.index);
-  const { items: _raw, ...rest } = chunk;
+  const { sealedItems: _sealed, ...rest } = chunk;
   return { ...rest, licenceIds, errors };
 }

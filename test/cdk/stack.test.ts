@@ -235,8 +235,8 @@ describe('ElicenceStack', () => {
         'SMS_SENDER',
       ],
       admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY', 'PLATFORM_REGION'],
-      licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
-      batches: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID'],
+      licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
+      batches: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
       'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
@@ -359,6 +359,10 @@ describe('ElicenceStack', () => {
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
     /** The ID-number and phone encryption contexts, as the code builds them, as IAM conditions. */
+    const batchItemsCondition = () => ({
+      StringEquals: { 'kms:EncryptionContext:purpose': 'batch-items' },
+      Null: { 'kms:EncryptionContext:batch': 'false', 'kms:EncryptionContext:chunk': 'false' },
+    });
     const idNumberContext = () => ({
       StringEquals: {
         'kms:EncryptionContext:purpose': [
@@ -370,7 +374,9 @@ describe('ElicenceStack', () => {
     });
 
     /** A key's name in the expectations below, from a statement's resource. */
-    function keyName(resource: unknown): string {
+    /** The key a statement names, and for the PII key which of its uses the condition allows. */
+    function keyName(resource: unknown, condition?: unknown): string {
+      if (JSON.stringify(condition) === JSON.stringify(batchItemsCondition())) return 'batchItems';
       const named: Array<[string, { node: { defaultChild?: unknown } }]> = [
         ['platform', stack.keys.platform],
         ['platformRsa', stack.keys.platformRsa],
@@ -400,7 +406,9 @@ describe('ElicenceStack', () => {
         .flatMap((s) =>
           actionsOf(s)
             .filter((action) => action.startsWith('kms:'))
-            .flatMap((action) => [s.Resource].flat().map((resource) => `${action} ${keyName(resource)}`)),
+            .flatMap((action) =>
+              [s.Resource].flat().map((resource) => `${action} ${keyName(resource, s.Condition)}`),
+            ),
         )
         .filter((permission) => !permission.endsWith(' table'))
         .sort();
@@ -450,9 +458,11 @@ describe('ElicenceStack', () => {
           'kms:ScheduleKeyDeletion issuer keys',
           'kms:TagResource issuer keys',
         ],
-        licences: ['kms:GenerateMac lookupMac', ...issuerSigning],
-        // One batch-key certificate per batch key with the issuer's key (docs/batch-issuance.md).
-        batches: ['kms:GenerateMac lookupMac', ...issuerSigning],
+        // A data key of the PII key per chunk of a batch's items, only under the batch-items context.
+        licences: ['kms:GenerateDataKey batchItems', 'kms:GenerateMac lookupMac', ...issuerSigning],
+        // One batch-key certificate per batch key with the issuer's key (docs/batch-issuance.md); the
+        // chunks' data keys opened, only under the batch-items context.
+        batches: ['kms:Decrypt batchItems', 'kms:GenerateMac lookupMac', ...issuerSigning],
         'status-lists': issuerSigning,
         'trust-list': ['kms:GetPublicKey platform', 'kms:Sign platform'],
         verify: ['kms:GetPublicKey platform'],
@@ -561,7 +571,7 @@ describe('ElicenceStack', () => {
       });
     });
 
-    it('has a rotated symmetric PII key: accounts may encrypt ID numbers, only oidc decrypt them', () => {
+    it('has a rotated symmetric PII key: accounts encrypt ID numbers, only oidc decrypts them; batches seal apart', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.pii)] as {
         DeletionPolicy: string;
         Properties: Json & { KeyPolicy: { Statement: Statement[] } };
@@ -578,16 +588,31 @@ describe('ElicenceStack', () => {
         TargetKeyId: piiKeyArn(),
       });
 
-      // The key policy names the two roles, each for its one direction, under the ID-number context.
-      expect(keyUsers(stack.keys.pii)).toEqual({ 'kms:Encrypt': ['accounts'], 'kms:Decrypt': ['oidc'] });
+      // The key policy names the roles, each for its one direction: ID numbers of accounts under the
+      // ID-number context; a batch's items (data keys) under the batch-items context, never the other's.
+      expect(keyUsers(stack.keys.pii)).toEqual({
+        'kms:Encrypt': ['accounts'],
+        'kms:Decrypt': ['batches', 'oidc'],
+        'kms:GenerateDataKey': ['licences'],
+      });
+      const batchItemUsers = new Set([roleId('licences'), roleId('batches')]);
       for (const statement of key.Properties.KeyPolicy.Statement) {
         const actions = actionsOf(statement);
         expect(actions).not.toContain('kms:*');
         expect(actions).not.toContain('kms:CreateGrant');
-        if (actions.includes('kms:Encrypt') || actions.includes('kms:Decrypt')) {
-          expect(statement.Condition).toEqual(idNumberContext());
+        const role = ((statement.Principal as { AWS: { 'Fn::GetAtt'?: string[] } }).AWS['Fn::GetAtt'] ??
+          [])[0];
+        if (
+          actions.includes('kms:Encrypt') ||
+          actions.includes('kms:Decrypt') ||
+          actions.includes('kms:GenerateDataKey')
+        ) {
+          expect(statement.Condition).toEqual(
+            batchItemUsers.has(role!) ? batchItemsCondition() : idNumberContext(),
+          );
         }
-        for (const action of actions) expect(action).not.toMatch(/^kms:(ReEncrypt|GenerateDataKey)/);
+        for (const action of actions)
+          expect(action).not.toMatch(/^kms:(ReEncrypt|GenerateDataKey\*|GenerateDataKeyWithoutPlaintext)/);
       }
 
       // The roles' own policies say the same (the table key aside, which only DynamoDB may use).
@@ -600,7 +625,15 @@ describe('ElicenceStack', () => {
       expect(direct('accounts', 'kms:Decrypt')).toEqual([]);
       expect(direct('oidc', 'kms:Decrypt')).toEqual(underIdNumberContext);
       expect(direct('oidc', 'kms:Encrypt')).toEqual([]);
-      for (const name of functionNames.filter((n) => n !== 'accounts' && n !== 'oidc')) {
+      const underBatchItemsContext = [
+        expect.objectContaining({ Resource: piiKeyArn(), Condition: batchItemsCondition() }),
+      ];
+      expect(direct('licences', 'kms:GenerateDataKey')).toEqual(underBatchItemsContext);
+      expect(direct('licences', 'kms:Decrypt')).toEqual([]);
+      expect(direct('batches', 'kms:Decrypt')).toEqual(underBatchItemsContext);
+      expect(direct('batches', 'kms:GenerateDataKey')).toEqual([]);
+      const piiUsers = ['accounts', 'oidc', 'licences', 'batches'];
+      for (const name of functionNames.filter((n) => !piiUsers.includes(n))) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.pii));
       }
     });

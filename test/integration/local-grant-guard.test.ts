@@ -1,7 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms';
+import {
+  DecryptCommand,
+  GenerateDataKeyCommand,
+  GenerateMacCommand,
+  type KMSClient,
+} from '@aws-sdk/client-kms';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -20,7 +25,9 @@ import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 import { table } from '../../shared/adapters/dynamo/table.js';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
+import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
+import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 
 const tableName = 'guarded';
@@ -172,6 +179,38 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(wallet.kms.send(mac('0f0e0d0c-0000-4000-8000-000000000000'))).rejects.toThrow(
       'kms:GenerateMac on the issuer key',
     );
+  });
+
+  it('tells the PII key’s two uses apart by context: batch items and ID numbers, never each other’s', async () => {
+    const licences = clientsOf('licences');
+    const batches = clientsOf('batches');
+    const oidc = clientsOf('oidc');
+    const chunk = batchItemsContext({ batchId: 'bat_1', requestHash: 'h', n: 0 });
+    const idNumber = idNumberEncryptionContext('acc_1');
+    const { CiphertextBlob } = await licences.kms.send(
+      new GenerateDataKeyCommand({ KeyId: config.piiKeyId, KeySpec: 'AES_256', EncryptionContext: chunk }),
+    );
+    const decrypt = (context: Record<string, string>) =>
+      new DecryptCommand({ KeyId: config.piiKeyId, CiphertextBlob, EncryptionContext: context });
+    await batches.kms.send(decrypt(chunk));
+    // The reader of ID numbers cannot open a batch, nor the batch job an ID number, nor the submitter
+    // what it sealed.
+    await expect(oidc.kms.send(decrypt(chunk))).rejects.toThrow(
+      'Function oidc is not granted kms:Decrypt on the batchItems key',
+    );
+    await expect(batches.kms.send(decrypt(idNumber))).rejects.toThrow(
+      'Function batches is not granted kms:Decrypt on the pii key',
+    );
+    await expect(licences.kms.send(decrypt(chunk))).rejects.toThrow(LocalAccessDenied);
+    await expect(
+      licences.kms.send(
+        new GenerateDataKeyCommand({
+          KeyId: config.piiKeyId,
+          KeySpec: 'AES_256',
+          EncryptionContext: idNumber,
+        }),
+      ),
+    ).rejects.toThrow('Function licences is not granted kms:GenerateDataKey on the pii key');
   });
 
   it('leaves the operator’s clients alone: bootstrap, seeding and tests arranging data', async () => {

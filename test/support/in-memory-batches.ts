@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import { AesGcmSealer } from '../../shared/crypto/aes-gcm-sealer.js';
+import type { EnvelopeSealer } from '../../shared/crypto/envelope-sealer.js';
 import { ConflictError } from '../../shared/errors.js';
 import type { BatchChunk, BatchJob, BatchStore } from '../../shared/licence/batch-store.js';
 
@@ -47,5 +51,23 @@ export class InMemoryBatchStore implements BatchStore {
       InMemoryBatchStore.chunkKey(chunk.batchId, chunk.requestHash, chunk.n),
       structuredClone(chunk),
     );
+  }
+}
+
+/**
+ * {@link EnvelopeSealer} with real AES-256-GCM and a random key of its own standing in for KMS's data
+ * keys: what is sealed opens only under the same context, with the same instance; `opened` counts openings.
+ */
+export class InMemoryEnvelopeSealer implements EnvelopeSealer {
+  readonly #sealer = new AesGcmSealer(async () => randomBytes(32));
+  opened = 0;
+
+  seal(context: Record<string, string>, value: unknown): Promise<string> {
+    return this.#sealer.seal(canonicalJson(context), value);
+  }
+
+  open(context: Record<string, string>, sealed: string): Promise<unknown> {
+    this.opened += 1;
+    return this.#sealer.open(canonicalJson(context), sealed);
   }
 }

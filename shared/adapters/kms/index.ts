@@ -3,8 +3,10 @@ import type { Config } from '../../config.js';
 import type { KeyManager } from '../../crypto/key-manager.js';
 import type { Mac } from '../../crypto/mac.js';
 import type { KeyObjectSigner, RsaKeyObjectSigner } from '../../crypto/signer.js';
+import type { EnvelopeSealer } from '../../crypto/envelope-sealer.js';
 import type { PiiCipher } from '../../identity/pii-cipher.js';
 import { createKmsClient } from './client.js';
+import { KmsEnvelopeSealer } from './envelope-sealer.js';
 import { KmsKeyManager } from './key-manager.js';
 import { KmsMac } from './mac.js';
 import { KmsPiiCipher } from './pii-cipher.js';
@@ -48,3 +50,6 @@ export const kmsKeyManager = (kms: KmsConnection, policy: string | undefined): K
   new KmsKeyManager(kms, policy);
 /** Encrypts and decrypts personal data under the KMS key `keyId`. */
 export const kmsPiiCipher = (kms: KmsConnection, keyId: string): PiiCipher => new KmsPiiCipher(kms, keyId);
+/** Seals larger values (a batch's items) with a data key from the KMS key `keyId` per value. */
+export const kmsEnvelopeSealer = (kms: KmsConnection, keyId: string): EnvelopeSealer =>
+  new KmsEnvelopeSealer(kms, keyId);

@@ -163,6 +163,29 @@ describe('POST /licences/batches', () => {
     expect(signatures).toBeLessThanOrEqual(1);
   }, 900_000);
 
+  it('never writes a holder’s ID number or name to the table while the items wait: they are sealed', async () => {
+    const idNumbers = Array.from({ length: 150 }, () => newIdNumber());
+    const writes: string[] = [];
+    const stop = runtime.dynamo!.onWrite((write) => {
+      const item = write.input.Item as Record<string, { S?: string }> | undefined;
+      if (item?.pk?.S?.startsWith('batch-items#')) writes.push(JSON.stringify(write.input));
+    });
+    try {
+      const body = idNumbers.map((idNumber) => drivingLicenceBody(idNumber));
+      const accepted = await expectJson<BatchJson>(await submit(body), 202);
+      expect(await finished(accepted.id)).toMatchObject({ status: 'done', issued: 150 });
+    } finally {
+      stop();
+    }
+    // Two chunks stored sealed, then each replaced by its outcome: four writes, none in clear.
+    expect(writes).toHaveLength(4);
+    expect(writes.filter((write) => write.includes('"sealedItems"'))).toHaveLength(2);
+    for (const write of writes) {
+      for (const idNumber of idNumbers) expect(write).not.toContain(idNumber);
+      expect(write).not.toContain('李测试');
+    }
+  });
+
   it('refuses a body out of bounds or without a key, and hides a batch from other issuers', async () => {
     await expectProblem(
       await postJson(runtime, '/licences/batches', issuerToken, { items: items(1) }),

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import { BatchSigners } from '../../../shared/licence/batch-signer.js';
 import { runBatch, submitBatch } from '../../../shared/licence/batches.js';
-import { InMemoryBatchStore } from '../../support/in-memory-batches.js';
+import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
 import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
 import { issuerUrl, licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 
@@ -13,6 +13,7 @@ import { issuerUrl, licenceWorld, type LicenceWorld } from '../../support/licenc
  */
 let world: LicenceWorld;
 let batches: InMemoryBatchStore;
+let batchItemsSealer: InMemoryEnvelopeSealer;
 let issuerId: string;
 let kmsSignatures: number;
 
@@ -38,6 +39,7 @@ function deps(limits = { seconds: 3600, credentials: 100_000 }) {
     ...world.issueDeps,
     signerFor,
     batches,
+    batchItemsSealer,
     batchSigners: new BatchSigners({
       issuers: world.issuers,
       signerFor,
@@ -48,12 +50,14 @@ function deps(limits = { seconds: 3600, credentials: 100_000 }) {
   };
 }
 
-async function submitted(count: number) {
-  const items = Array.from({ length: count }, () => drivingLicenceBody(newIdNumber()));
+async function submitted(
+  count: number,
+  items = Array.from({ length: count }, () => drivingLicenceBody(newIdNumber())),
+) {
   const { job } = await submitBatch(
     { items },
     { issuerId, clientId: issuerId, idempotencyKey: crypto.randomUUID() },
-    { batches, fingerprint: world.issueDeps.fingerprint, clock: world.clock },
+    { batches, batchItemsSealer, fingerprint: world.issueDeps.fingerprint, clock: world.clock },
   );
   return job;
 }
@@ -61,8 +65,39 @@ async function submitted(count: number) {
 beforeEach(async () => {
   world = licenceWorld();
   batches = new InMemoryBatchStore();
+  batchItemsSealer = new InMemoryEnvelopeSealer();
   issuerId = (await world.addIssuer()).id;
   kmsSignatures = 0;
+});
+
+describe('submitBatch', () => {
+  it('stores the items sealed: no holder’s ID number in any chunk until it is issued', async () => {
+    const idNumbers = Array.from({ length: 150 }, () => newIdNumber());
+    const job = await submitted(
+      150,
+      idNumbers.map((idNumber) => drivingLicenceBody(idNumber)),
+    );
+    const stored = JSON.stringify([...batches.chunks.values()]);
+    expect(batches.chunks.size).toBe(2);
+    for (const idNumber of idNumbers) expect(stored).not.toContain(idNumber);
+    expect(stored).not.toContain('李测试');
+
+    await runBatch(job.id, deps());
+    expect(batchItemsSealer.opened).toBe(2);
+    expect(world.licences.byId.size).toBe(150);
+  });
+
+  it('refuses to run a chunk whose sealed items were moved from another chunk, and issues none of it', async () => {
+    const job = await submitted(150);
+    const key = (n: number) => `${job.id}#${job.requestHash}#${n}`;
+    const first = batches.chunks.get(key(0))!;
+    const second = batches.chunks.get(key(1))!;
+    batches.chunks.set(key(1), { ...second, sealedItems: first.sealedItems! });
+    await expect(runBatch(job.id, deps())).rejects.toThrow();
+    // The first chunk's 100 went through; the moved items opened nowhere else.
+    expect(world.licences.byId.size).toBe(100);
+    expect((await batches.find(job.id))?.nextChunk).toBe(1);
+  });
 });
 
 describe('runBatch', () => {
@@ -86,7 +121,7 @@ describe('runBatch', () => {
     // The processed chunks keep the licence ids, not the items (ID numbers).
     for (let n = 0; n < 3; n += 1) {
       const chunk = await batches.chunk(job.id, job.requestHash, n);
-      expect(chunk?.items).toBeUndefined();
+      expect(chunk?.sealedItems).toBeUndefined();
       expect(chunk?.licenceIds?.every((id) => id !== null && world.licences.byId.has(id))).toBe(true);
     }
     // A third run (a redelivered message) changes nothing.
