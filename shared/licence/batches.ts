@@ -24,11 +24,7 @@ import {
   type BatchJob,
   type BatchStore,
 } from './batch-store.js';
-import {
-  issueLicence,
-  issueLicenceInput,
-  type IssueLicenceDependencies,
-} from './issue-licence.js';
+import { issueLicence, issueLicenceInput, type IssueLicenceDependencies } from './issue-licence.js';
 import type { LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 
