@@ -81,7 +81,8 @@ async function assertStoreOpens(path: string): Promise<void> {
 
 /**
  * Runs dynalite in this process with LevelDB persistence and tables that become ACTIVE at once.
- * dynalite has no TransactWriteItems, TTL or PartiQL and needs table names of 3+ characters.
+ * dynalite has no TTL or PartiQL and needs table names of 3+ characters; TransactWriteItems is added by
+ * `patches/dynalite+4.0.0.patch` (docs/local-runtime.md).
  *
  * @example
  * ```ts
