@@ -2,9 +2,19 @@ import { leadingKeys as partitions } from '../shared/adapters/dynamo/keys.js';
 import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
 
-/** The item-level DynamoDB actions a function may be granted (the document client's commands). */
+/**
+ * The item-level DynamoDB actions a function may be granted (the document client's commands). A
+ * TransactWriteItems needs no action of its own: IAM checks each of its operations as `PutItem`,
+ * `UpdateItem`, `DeleteItem` or `ConditionCheckItem` on that operation's key.
+ */
 export type ItemAction =
-  'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'BatchWriteItem';
+  | 'GetItem'
+  | 'BatchGetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'BatchWriteItem'
+  | 'ConditionCheckItem';
 
 export interface TableGrant {
   /**
@@ -162,7 +172,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // sign-in ends with (one BatchWriteItem before the answer), and queries gsi1 (sessions by uid,
   // device codes by user code) and gsi2 (tokens by grant). Its accounts directory
   // (shared/identity/accounts-directory.ts) checks passwords: login-attempt counters (get, conditional put,
-  // update to forgive one, delete on success; the same counters throttle failed client authentications at
+  // update to forgive one, delete on success; a password's three counters are claimed in one
+  // TransactWriteItems of conditional puts and forgiven in another of deletes and updates, which IAM
+  // checks as PutItem, DeleteItem and UpdateItem on each counter's key; the same counters throttle failed client authentications at
   // the token, introspection, revocation and PAR endpoints), the account (get; put when rehashing), scrypt; finds people
   // and entity accounts by id (gsi1, then get), and answers who may act for an entity: registry and
   // appointment reads (get), entities by representative (gsi1); it creates entity accounts (conditional put).

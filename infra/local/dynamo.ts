@@ -22,8 +22,8 @@ export interface LocalDynamo {
   /** Sets every count of {@link stats} and {@link streamStats} back to zero. */
   resetStats(): void;
   /**
-   * Calls `listener` with each write request dynalite answered with success (`PutItem`, `BatchWriteItem`;
-   * the request as sent, in DynamoDB JSON), once the answer is written: what the local stream tap
+   * Calls `listener` with each write request dynalite answered with success (`PutItem`, `BatchWriteItem`,
+   * `TransactWriteItems`; the request as sent, in DynamoDB JSON), once the answer is written: what the local stream tap
    * (`./streams.ts`) turns into stream records. Returns a function that removes the listener.
    */
   onWrite(listener: WriteListener): () => void;
@@ -33,7 +33,7 @@ export interface LocalDynamo {
 
 /** A successful write request, as the SDK sent it (DynamoDB JSON), and what was answered (if JSON). */
 export interface WriteRequest {
-  operation: 'PutItem' | 'BatchWriteItem';
+  operation: 'PutItem' | 'BatchWriteItem' | 'TransactWriteItems';
   input: Record<string, unknown>;
   /** The answer: a BatchWriteItem's `UnprocessedItems` were not written. */
   output?: Record<string, unknown>;
@@ -44,7 +44,7 @@ export type WriteListener = (write: WriteRequest) => void;
 export const streamConsumerHeader = 'x-local-stream-consumer';
 
 /** The writes whose requests the tap reads (no other request body is buffered). */
-const tappedWrites = new Set(['PutItem', 'BatchWriteItem']);
+const tappedWrites = new Set(['PutItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 export interface LocalDynamoOptions {
   /** Data root (e.g. `.data`); tables persist in LevelDB under `<dataDir>/dynamo`. */
@@ -81,7 +81,8 @@ async function assertStoreOpens(path: string): Promise<void> {
 
 /**
  * Runs dynalite in this process with LevelDB persistence and tables that become ACTIVE at once.
- * dynalite has no TransactWriteItems, TTL or PartiQL and needs table names of 3+ characters.
+ * dynalite has no TTL or PartiQL and needs table names of 3+ characters; TransactWriteItems is added by
+ * `patches/dynalite+4.0.0.patch` (docs/local-runtime.md).
  *
  * @example
  * ```ts

@@ -67,6 +67,14 @@ function queriedPartition(input: Item): string | undefined {
   return (value as { S?: string } | undefined)?.S;
 }
 
+/** A transaction's operations and the actions IAM checks them as. */
+const transactionActions: ReadonlyArray<readonly [string, ItemAction]> = [
+  ['Put', 'PutItem'],
+  ['Update', 'UpdateItem'],
+  ['Delete', 'DeleteItem'],
+  ['ConditionCheck', 'ConditionCheckItem'],
+];
+
 /** Why a DynamoDB request is refused under `grants`, or `undefined` when IAM would allow it. */
 export function dynamoRefusal(
   grants: FunctionGrants,
@@ -85,6 +93,18 @@ export function dynamoRefusal(
         : `dynamodb:Query on the base table, partition key ${String(key)}`;
     }
     return table.queries?.includes(index as never) ? undefined : `dynamodb:Query on index ${index}`;
+  }
+  if (action === 'TransactWriteItems') {
+    // IAM checks each operation as the single-item action it stands for, on its own key.
+    for (const operation of (input.TransactItems as Item[] | undefined) ?? []) {
+      for (const [kind, itemAction] of transactionActions) {
+        const request = operation[kind] as Item | undefined;
+        if (!request) continue;
+        const refused = dynamoRefusal(grants, itemAction, request, partitionKey);
+        if (refused) return `${refused} (in a TransactWriteItems)`;
+      }
+    }
+    return undefined;
   }
   const patterns = table.items[action as ItemAction];
   if (!patterns) return `dynamodb:${action}`;

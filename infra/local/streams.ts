@@ -22,14 +22,22 @@ const batchSize = 100;
 const attempts = 3;
 
 type PutRequests = Record<string, Array<{ PutRequest?: { Item: Image } }>>;
+type TransactItems = Array<{ Put?: { TableName?: string; Item: Image } }>;
 
 const keyOf = (item: Image) => `${item.pk?.S ?? ''}\u0000${item.sk?.S ?? ''}`;
 
 /**
  * The items a write request put: each PutItem's item, each BatchWriteItem's put requests less those it
- * answered as unprocessed (not written: the writer sends them again, and then they count).
+ * answered as unprocessed (not written: the writer sends them again, and then they count), each Put of a
+ * TransactWriteItems (answered with success: all of them were written, one stream record each, as in
+ * AWS; a cancelled transaction wrote nothing and is not seen here).
  */
 function putItems(write: WriteRequest, tableName: string): Image[] {
+  if (write.operation === 'TransactWriteItems') {
+    return ((write.input.TransactItems as TransactItems | undefined) ?? []).flatMap(({ Put }) =>
+      Put?.TableName === tableName && Put.Item ? [Put.Item] : [],
+    );
+  }
   if (write.input.TableName !== undefined && write.input.TableName !== tableName) return [];
   if (write.operation === 'PutItem') return write.input.Item ? [write.input.Item as Image] : [];
   const requests = (write.input.RequestItems as PutRequests | undefined)?.[tableName];
@@ -45,7 +53,7 @@ function putItems(write: WriteRequest, tableName: string): Image[] {
 
 /**
  * The local runtime's stand-in for DynamoDB Streams and the event source mapping in front of a consumer:
- * every item put under `partitionKeyPrefix` (PutItem, BatchWriteItem; dynalite has no streams) becomes an
+ * every item put under `partitionKeyPrefix` (PutItem, BatchWriteItem, a TransactWriteItems' Puts; dynalite has no streams) becomes an
  * `INSERT` record with its `NewImage`, as the stream delivers it, and records are handed to the consumer
  * in write order, in batches of up to 100, one batch at a time, off the request path, inside the consumer's
  * own invocation (its grants enforced). A batch that fails is retried, then recorded in {@link LocalStream.failures}.

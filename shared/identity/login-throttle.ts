@@ -10,12 +10,52 @@ export interface AttemptCounter {
   lastFailureAt: number;
 }
 
+/** One counter of a {@link LoginAttemptStore.claimAll}: written as `next` only if still `expected`. */
+export interface CounterClaim {
+  key: string;
+  /** The counter as this attempt believes it is; undefined: absent or expired. */
+  expected: AttemptCounter | undefined;
+  next: AttemptCounter;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+/**
+ * What a {@link LoginAttemptStore.claimAll} did: every counter written, or none, and then what each counter
+ * that was not as expected is now (by its index in the claims; undefined: absent or expired). A counter
+ * missing from `current` was as expected, or its claim lost to a concurrent write it cannot see.
+ */
+export type ClaimOutcome =
+  { claimed: true } | { claimed: false; current: ReadonlyMap<number, AttemptCounter | undefined> };
+
+/**
+ * One counter a success settles in {@link LoginAttemptStore.forgiveAll}: cleared (`clear`), or one failure
+ * taken back as {@link LoginAttemptStore.forgiveOne} does. `failures` is what the caller last knew the
+ * counter to hold (the attempt's own claim), a hint that saves a round; unknown is taken as one.
+ */
+export interface CounterForgiveness {
+  key: string;
+  clear: boolean;
+  failures?: number;
+}
+
 /**
  * Where throttle counters live. Reads treat a counter past its `expiresAt` as absent (the local
- * DynamoDB has no TTL and AWS deletes late). Every write is one conditional or atomic write of one item.
+ * DynamoDB has no TTL and AWS deletes late). Every write is one conditional or atomic write: of one item,
+ * or of several at once, all or none ({@link claimAll}, {@link forgiveAll}; a DynamoDB transaction).
  */
 export interface LoginAttemptStore {
   read(key: string, nowSeconds: number): Promise<AttemptCounter | undefined>;
+  /**
+   * {@link replace} on every claim at once, all or none: one round trip however many counters. On refusal,
+   * says what the refusing counters hold now, so that the next round needs no read.
+   */
+  claimAll(claims: readonly CounterClaim[], nowSeconds: number): Promise<ClaimOutcome>;
+  /**
+   * After a success, clears or forgives (as {@link forgiveOne}) each counter, atomically per counter, in
+   * one round trip when the hints are right (they are, unless another attempt counted in between).
+   */
+  forgiveAll(entries: readonly CounterForgiveness[], nowSeconds: number): Promise<void>;
   /**
    * Writes `next` only if the counter is still `expected` (absent or expired when `expected` is
    * undefined); false when another attempt changed it first. `expiresAt` is in epoch seconds.
@@ -233,21 +273,23 @@ const MAX_CLAIM_ROUNDS = 5;
  * Login throttling on several counters at once (for a password: the pair, the account and the source;
  * see {@link loginThrottleKeys}), kept in the store.
  *
- * An attempt is counted as a failure *before* its password is checked (a conditional write on the
- * counter as read), and taken back when it succeeds. Counting afterwards would let a burst of parallel
+ * An attempt is counted as a failure *before* its password is checked (a conditional write on each
+ * counter as known), and taken back when it succeeds. Counting afterwards would let a burst of parallel
  * guesses all pass the check before the first failure is written; counting first serialises them, so at
- * most `freeFailures` guesses ever run without a wait. A failed attempt thus costs exactly one write per
- * counter; a successful one a second write to take it back.
+ * most `freeFailures` guesses ever run without a wait. The counters are claimed together, in one
+ * transaction (all or none), and taken back together in another: a failed attempt that met no counter
+ * costs one call, a successful one two, however many counters.
  *
- * An attempt refused by any counter is counted on none: otherwise an attacker whose own pair is blocked
- * would keep filling the account's ceiling with refused attempts, and lock its owner out after all.
+ * An attempt refused by any counter is counted on none (the transaction writes nothing): otherwise an
+ * attacker whose own pair is blocked would keep filling the account's ceiling with refused attempts, and
+ * lock its owner out after all.
  *
  * @example
  * ```ts
  * const throttle = new LoginThrottle(store, clock);
  * const admission = await throttle.admit(await loginThrottleKeys(mac, lookupKey, sourceIp));
  * if (!admission.admitted) return { ok: false, reason: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
- * if (passwordOk) await throttle.succeeded(admission.keys);
+ * if (passwordOk) await throttle.succeeded(admission.keys, admission.counted);
  * ```
  */
 export class LoginThrottle {
@@ -262,48 +304,43 @@ export class LoginThrottle {
   }
 
   /**
-   * Checks every counter and, when none blocks, counts this attempt on each of them. Most attempts meet
-   * no counter (a success clears or forgives it away): each counter is first claimed by creating it, a
-   * write that only an absent (or expired) counter lets through, so such an attempt costs one write per
-   * counter and no read. A counter that exists, blocked or not, refuses that write; it is then read once,
-   * and the claim starts from what was read (its write is conditional on it, so a parallel attempt in
-   * between only costs a retry). When one blocks, the counters this attempt created get it back.
+   * Checks every counter and, when none blocks, counts this attempt on each of them, all in one
+   * transaction ({@link LoginAttemptStore.claimAll}). Most attempts meet no counter (a success clears or
+   * forgives it away): the first round claims each by creating it, which only an absent (or expired)
+   * counter lets through, so such an attempt costs one call and no read. A counter that exists, blocked or
+   * not, refuses the whole claim and comes back with the refusal (nothing is written); when one blocks, the
+   * attempt is refused, counted nowhere; otherwise the next round claims from what came back (a parallel
+   * attempt in between only costs another round, and past {@link MAX_CLAIM_ROUNDS} the attempt waits).
    */
   async admit(keys: readonly ThrottleKey[]): Promise<Admission> {
-    const now = epochSeconds(this.clock);
-    const fresh: AttemptCounter = { failures: 1, lastFailureAt: now };
-    const created = await Promise.all(
-      keys.map((key) =>
-        this.store.replace(
-          storageKey(key),
-          undefined,
-          fresh,
-          now + this.#policies[key.kind].windowSeconds,
-          now,
-        ),
-      ),
-    );
-    const counted: CountedAttempt[] = keys
-      .filter((_key, i) => created[i])
-      .map((key) => ({ key, before: undefined, after: fresh }));
-    const existing = keys.filter((_key, i) => !created[i]);
-    if (existing.length === 0) return { admitted: true, keys, counted };
-
-    const read = await Promise.all(existing.map((key) => this.store.read(storageKey(key), now)));
-    const waiting = existing
-      .map((key, i) => Math.max(0, blockedUntil(read[i], this.#policies[key.kind]) - now))
-      .filter((wait) => wait > 0);
-    if (waiting.length > 0) {
-      await this.withdrawn(counted);
-      return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
+    const known: Array<AttemptCounter | undefined> = keys.map(() => undefined);
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const now = epochSeconds(this.clock);
+      const waiting = keys
+        .map((key, i) => Math.max(0, blockedUntil(known[i], this.#policies[key.kind]) - now))
+        .filter((wait) => wait > 0);
+      if (waiting.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...waiting) };
+      const claims = keys.map((key, i): CounterClaim => {
+        const policy = this.#policies[key.kind];
+        return {
+          key: storageKey(key),
+          expected: known[i],
+          next: { failures: liveFailures(known[i], policy, now) + 1, lastFailureAt: now },
+          expiresAt: now + policy.windowSeconds,
+        };
+      });
+      const outcome = await this.store.claimAll(claims, now);
+      if (outcome.claimed) {
+        return {
+          admitted: true,
+          keys,
+          counted: keys.map((key, i) => ({ key, before: known[i], after: claims[i]!.next })),
+        };
+      }
+      for (const [i, current] of outcome.current) known[i] = current;
     }
-    const outcomes = await Promise.all(existing.map((key, i) => this.#claim(key, { counter: read[i], now })));
-    counted.push(...outcomes.filter((outcome): outcome is CountedAttempt => typeof outcome !== 'number'));
-    const waits = outcomes.filter((outcome): outcome is number => typeof outcome === 'number');
-    if (waits.length === 0) return { admitted: true, keys, counted };
-    // A parallel attempt blocked a counter in between: the counters this one did count get it back.
-    await this.withdrawn(counted);
-    return { admitted: false, retryAfterSeconds: Math.max(...waits) };
+    // Contended this hard, the counters are being hammered: the attacker waits, not the store.
+    return { admitted: false, retryAfterSeconds: 1 };
   }
 
   /**
@@ -337,16 +374,23 @@ export class LoginThrottle {
 
   /**
    * The credential was right: a pair's (or client's) counter starts over; counters shared with other
-   * people (the account's ceiling, the source's) only get this attempt back.
+   * people (the account's ceiling, the source's) only get this attempt back. One transaction
+   * ({@link LoginAttemptStore.forgiveAll}); `counted` (the admission's) tells it what each counter holds.
    */
-  async succeeded(keys: readonly ThrottleKey[]): Promise<void> {
+  async succeeded(keys: readonly ThrottleKey[], counted: readonly CountedAttempt[] = []): Promise<void> {
     const now = epochSeconds(this.clock);
-    await Promise.all(
-      keys.map((key) =>
-        clearedOnSuccess.has(key.kind)
-          ? this.store.clear(storageKey(key))
-          : this.store.forgiveOne(storageKey(key), now),
-      ),
+    const left = new Map(counted.map(({ key, after }) => [storageKey(key), after.failures]));
+    await this.store.forgiveAll(
+      keys.map((key) => {
+        const id = storageKey(key);
+        const failures = left.get(id);
+        return {
+          key: id,
+          clear: clearedOnSuccess.has(key.kind),
+          ...(failures === undefined ? {} : { failures }),
+        };
+      }),
+      now,
     );
   }
 

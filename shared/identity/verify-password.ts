@@ -92,7 +92,7 @@ export async function verifyPassword(
     return { ok: false, reason: 'invalid_credentials' };
   }
 
-  await throttle.succeeded(admission.keys);
+  await throttle.succeeded(admission.keys, admission.counted);
   logger.info('login succeeded', { accountId: account.id });
   return { ok: true, account: await rehashIfWeak(account, input.password, deps) };
 }

@@ -7,7 +7,8 @@ const now = 1_772_352_000;
 
 /**
  * The {@link LoginAttemptStore} contract: compare-and-set of a counter (absent and expired alike count
- * as absent), expiry on read, an atomic forgiveness that never goes below zero, and clearing.
+ * as absent), of several at once all or none, expiry on read, an atomic forgiveness that never goes
+ * below zero (of several at once too, whatever the caller believed they hold), and clearing.
  */
 export function loginAttemptStoreContract(name: string, make: Make<{ store: LoginAttemptStore }>): void {
   describe(`LoginAttemptStore contract: ${name}`, () => {
@@ -90,6 +91,112 @@ export function loginAttemptStoreContract(name: string, make: Make<{ store: Logi
       await store.replace(other, undefined, { failures: 2, lastFailureAt: now }, now + 60, now);
       await store.forgiveOne(other, now + 60);
       expect(await store.read(other, now + 59)).toEqual({ failures: 2, lastFailureAt: now });
+    });
+
+    it('claims several counters all or none, and says what each refusing one holds', async () => {
+      const [a, b, c] = [key, `account#${randomUUID()}`, `source#${randomUUID()}`];
+      const one = { failures: 1, lastFailureAt: now };
+      const fresh = (k: string) => ({ key: k, expected: undefined, next: one, expiresAt: now + 600 });
+      expect(await store.claimAll([fresh(a), fresh(b), fresh(c)], now)).toEqual({ claimed: true });
+      for (const k of [a, b, c]) expect(await store.read(k, now)).toEqual(one);
+
+      const two = { failures: 2, lastFailureAt: now + 1 };
+      // b is claimed right; a and c are not as expected: nothing is written, b included.
+      const refused = await store.claimAll(
+        [
+          fresh(a),
+          { key: b, expected: one, next: two, expiresAt: now + 600 },
+          { key: c, expected: two, next: two, expiresAt: now + 600 },
+        ],
+        now + 1,
+      );
+      expect(refused).toEqual({
+        claimed: false,
+        current: new Map([
+          [0, one],
+          [2, one],
+        ]),
+      });
+      for (const k of [a, b, c]) expect(await store.read(k, now + 1)).toEqual(one);
+
+      const claims = [a, b, c].map((k) => ({ key: k, expected: one, next: two, expiresAt: now + 600 }));
+      expect(await store.claimAll(claims, now + 1)).toEqual({ claimed: true });
+      for (const k of [a, b, c]) expect(await store.read(k, now + 1)).toEqual(two);
+    });
+
+    it('claims an expired counter as absent, and reports one expected but expired as absent', async () => {
+      const other = `account#${randomUUID()}`;
+      await store.replace(key, undefined, { failures: 3, lastFailureAt: now }, now + 60, now);
+      await store.replace(other, undefined, { failures: 3, lastFailureAt: now }, now + 60, now);
+      const next = { failures: 1, lastFailureAt: now + 60 };
+      const stale = { failures: 3, lastFailureAt: now };
+      expect(
+        await store.claimAll(
+          [
+            { key, expected: undefined, next, expiresAt: now + 600 },
+            { key: other, expected: stale, next, expiresAt: now + 600 },
+          ],
+          now + 60,
+        ),
+      ).toEqual({ claimed: false, current: new Map([[1, undefined]]) });
+      expect(
+        await store.claimAll(
+          [
+            { key, expected: undefined, next, expiresAt: now + 600 },
+            { key: other, expected: undefined, next, expiresAt: now + 600 },
+          ],
+          now + 60,
+        ),
+      ).toEqual({ claimed: true });
+      expect(await store.read(other, now + 60)).toEqual(next);
+    });
+
+    it('lets exactly one of concurrent claims of the same counters win, and none half-way', async () => {
+      const other = `source#${randomUUID()}`;
+      const outcomes = await Promise.all(
+        [1, 2, 3, 4, 5, 6].map((i) =>
+          store.claimAll(
+            // Alternate orders: a transaction must not wait on another in a cycle.
+            (i % 2 ? [key, other] : [other, key]).map((k) => ({
+              key: k,
+              expected: undefined,
+              next: { failures: 1, lastFailureAt: now + i },
+              expiresAt: now + 600,
+            })),
+            now,
+          ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome.claimed)).toHaveLength(1);
+      expect(await store.read(key, now)).toEqual(await store.read(other, now));
+    });
+
+    it('forgives several counters at once whatever the hints say, and clears those to clear', async () => {
+      const [one, three, cleared, absent, expired] = [1, 2, 3, 4, 5].map((i) => `${i}#${randomUUID()}`);
+      await store.replace(one!, undefined, { failures: 1, lastFailureAt: now }, now + 60, now);
+      await store.replace(three!, undefined, { failures: 3, lastFailureAt: now }, now + 60, now);
+      await store.replace(cleared!, undefined, { failures: 5, lastFailureAt: now }, now + 60, now);
+      await store.replace(expired!, undefined, { failures: 3, lastFailureAt: now }, now + 10, now);
+      await store.forgiveAll(
+        [
+          { key: one!, clear: false, failures: 2 },
+          { key: three!, clear: false, failures: 1 },
+          { key: cleared!, clear: true },
+          { key: absent!, clear: false },
+          { key: expired!, clear: false, failures: 3 },
+        ],
+        now + 10,
+      );
+      expect(await store.read(one!, now)).toBeUndefined();
+      expect(await store.read(three!, now)).toEqual({ failures: 2, lastFailureAt: now });
+      expect(await store.read(cleared!, now)).toBeUndefined();
+      expect(await store.read(absent!, now)).toBeUndefined();
+      // Expired, it is not forgiven (as forgiveOne): read before its expiry, it still holds three.
+      expect(await store.read(expired!, now)).toEqual({ failures: 3, lastFailureAt: now });
+      // Right hints: one round; the counter of one failure goes.
+      await store.forgiveAll([{ key: three!, clear: false, failures: 2 }], now);
+      await store.forgiveAll([{ key: three!, clear: false, failures: 1 }], now);
+      expect(await store.read(three!, now)).toBeUndefined();
     });
 
     it('forgets a counter on clear', async () => {

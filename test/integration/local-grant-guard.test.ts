@@ -13,6 +13,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionGrants, type KeyRole } from '../../functions/grants.js';
@@ -116,6 +117,55 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(oidc.doc.send(batch('licence#lic_1'))).rejects.toThrow(
       'dynamodb:BatchWriteItem on partition key licence#lic_1',
     );
+  });
+
+  it('checks each operation of a TransactWriteItems as its own action on its own key, as IAM does', async () => {
+    const oidc = clientsOf('oidc');
+    const counter = (name: string) => ({ pk: `login-attempts#pair#${name}`, sk: 'login-attempts' });
+    const transaction = (last: Record<string, unknown>) =>
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: { ...counter('a'), failures: 1 } } },
+          { Delete: { TableName: tableName, Key: counter('b') } },
+          last,
+        ],
+      });
+    await oidc.doc.send(
+      transaction({
+        Update: {
+          TableName: tableName,
+          Key: counter('c'),
+          UpdateExpression: 'SET failures = :one',
+          ExpressionAttributeValues: { ':one': 1 },
+        },
+      }),
+    );
+    // One operation outside the grant refuses the whole transaction, naming that operation's action.
+    await expect(
+      oidc.doc.send(transaction({ Put: { TableName: tableName, Item: { ...licence, status: 'revoked' } } })),
+    ).rejects.toThrow(
+      'Function oidc is not granted dynamodb:PutItem on partition key licence#lic_1 (in a TransactWriteItems)',
+    );
+    // A condition check is its own action (dynamodb:ConditionCheckItem), which no function is granted.
+    await expect(
+      oidc.doc.send(
+        transaction({
+          ConditionCheck: {
+            TableName: tableName,
+            Key: counter('d'),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        }),
+      ),
+    ).rejects.toThrow('Function oidc is not granted dynamodb:ConditionCheckItem (in a TransactWriteItems)');
+    // verify may not touch a counter, in a transaction or not.
+    await expect(
+      clientsOf('verify').doc.send(transaction({ Delete: { TableName: tableName, Key: counter('e') } })),
+    ).rejects.toThrow(
+      'Function verify is not granted dynamodb:PutItem on partition key login-attempts#pair#a',
+    );
+    const after = await data.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
+    expect(after.Item?.status).not.toBe('revoked');
   });
 
   it('checks every key of a BatchGetItem: /verify batches its token and licence reads, nothing else', async () => {

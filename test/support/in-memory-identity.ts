@@ -16,7 +16,13 @@ import {
   organisationCodeCheckCharacter,
 } from '../../shared/identifiers/credit-code.js';
 import { idNumberCheckCharacter } from '../../shared/identifiers/id-number.js';
-import type { AttemptCounter, LoginAttemptStore } from '../../shared/identity/login-throttle.js';
+import type {
+  AttemptCounter,
+  ClaimOutcome,
+  CounterClaim,
+  CounterForgiveness,
+  LoginAttemptStore,
+} from '../../shared/identity/login-throttle.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PersonAccount } from '../../shared/identity/person-account.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
@@ -119,8 +125,39 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
     return true;
   }
 
+  /** All or none, compared and written in one synchronous step (a transaction); one write however many. */
+  async claimAll(claims: readonly CounterClaim[], nowSeconds: number): Promise<ClaimOutcome> {
+    await Promise.resolve();
+    this.writes += 1;
+    const current = new Map<number, AttemptCounter | undefined>();
+    claims.forEach(({ key, expected }, i) => {
+      const live = this.#live(key, nowSeconds);
+      const same =
+        expected === undefined
+          ? live === undefined
+          : live?.failures === expected.failures && live.lastFailureAt === expected.lastFailureAt;
+      if (!same) current.set(i, live);
+    });
+    if (current.size > 0) return { claimed: false, current };
+    for (const { key, next, expiresAt } of claims) this.counters.set(key, { ...next, expiresAt });
+    return { claimed: true };
+  }
+
+  /** Each counter cleared or forgiven as {@link forgiveOne}, in one synchronous step: one write. */
+  async forgiveAll(entries: readonly CounterForgiveness[], nowSeconds: number): Promise<void> {
+    this.writes += 1;
+    for (const { key, clear } of entries) {
+      if (clear) this.counters.delete(key);
+      else this.#forgive(key, nowSeconds);
+    }
+  }
+
   async forgiveOne(key: string, nowSeconds: number): Promise<void> {
     this.writes += 1;
+    this.#forgive(key, nowSeconds);
+  }
+
+  #forgive(key: string, nowSeconds: number): void {
     const counter = this.counters.get(key);
     if (counter && counter.failures <= 1) this.counters.delete(key);
     else if (counter && counter.expiresAt > nowSeconds && counter.failures > 0) counter.failures -= 1;

@@ -106,4 +106,34 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
     clock.advanceSeconds(1);
     expect(await verifyPassword(attempt, check)).toMatchObject({ ok: true });
   });
+
+  it('refuses a burst of parallel guesses beyond the free five: the three counters are claimed at once (attack)', async () => {
+    const victim = { idNumber: newIdNumber(), name: '孙八', password: 'Victim-pass-1' };
+    await registerPerson(victim, deps);
+    const clock = new TestClock(Date.now());
+    const check: VerifyPasswordDependencies = { ...deps, clock };
+    const source = '198.18.0.2';
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        verifyPassword({ idNumber: victim.idNumber, password: 'guess-guess', source }, check),
+      ),
+    );
+    const checked = outcomes.filter((outcome) => !outcome.ok && outcome.reason === 'invalid_credentials');
+    // Every guess either checked a password as one of the free five, or was refused without a check.
+    expect(checked.length).toBeGreaterThanOrEqual(1);
+    expect(checked.length).toBeLessThanOrEqual(5);
+    expect(outcomes.filter((outcome) => !outcome.ok && outcome.reason === 'throttled')).toHaveLength(
+      30 - checked.length,
+    );
+    // Each guess that ran was counted, and none that was refused: the free five are used up exactly.
+    const guess = () => verifyPassword({ idNumber: victim.idNumber, password: 'guess-guess', source }, check);
+    for (let i = checked.length; i < 5; i++)
+      expect(await guess()).toMatchObject({ reason: 'invalid_credentials' });
+    expect(await guess()).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 1 });
+    // The right password is refused now too: the pair must wait.
+    expect(await verifyPassword({ ...victim, source }, check)).toMatchObject({
+      ok: false,
+      reason: 'throttled',
+    });
+  });
 });
