@@ -143,7 +143,8 @@ export const operations: Operations = {
     summary: 'An issuer’s Status List Token (IETF Token Status List)',
     description:
       'Public. For an issuer of a registered peer platform (跨地区互认) the peer’s own token, relayed ' +
-      'unchanged (signed by the peer issuer’s key); a peer that cannot be reached is a 502.',
+      'unchanged (signed by the peer issuer’s key); a peer that cannot be reached is a 502 ' +
+      '`peer_unreachable`, one that answers anything but that list `peer_bad_response`.',
     tag: 'Verification',
     responses: {
       200: {
@@ -152,7 +153,7 @@ export const operations: Operations = {
         mediaType: statusListMediaType,
       },
     },
-    problems: { 502: ['server_error'] },
+    problems: { 502: ['peer_unreachable', 'peer_bad_response'] },
   },
   'POST /verify': {
     operationId: 'verify',

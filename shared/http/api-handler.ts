@@ -1,4 +1,4 @@
-import { ServiceError, TooManyRequestsError, type ErrorKind } from '../errors.js';
+import { DependencyError, ServiceError, TooManyRequestsError, type ErrorKind } from '../errors.js';
 import { logger } from '../logger.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
@@ -84,7 +84,14 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
   const status = error instanceof ServiceError ? httpStatusOf(error) : 500;
   return problem({
     status,
-    code: status === 503 ? 'temporarily_unavailable' : 'server_error',
+    // A dependency's failure keeps its message inside but names its stable code (`peer_unreachable`):
+    // which dependency failed is what a caller needs to decide whether to retry, and says nothing of ours.
+    code:
+      status === 503
+        ? 'temporarily_unavailable'
+        : error instanceof DependencyError
+          ? error.code
+          : 'server_error',
     title: problemTitles[status] ?? 'Internal Server Error',
     detail: 'The service could not complete the request; quote the request id when reporting it',
     requestId,

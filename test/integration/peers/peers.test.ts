@@ -363,10 +363,10 @@ describe('peer platforms (跨地区互认)', () => {
     });
     const peers = ((await listed.json()) as { items: Array<Record<string, unknown>> }).items;
     expect(peers.find((p) => p.id === peerB)).toMatchObject({ status: 'stale' });
-    // Its status lists cannot be relayed (the failed refresh dropped A's copies): a 502 problem (a fault
-    // of a dependency, so the generic code), no crash; A's own lists are served as before.
+    // Its status lists cannot be relayed (the failed refresh dropped A's copies): a 502 problem naming the
+    // peer as the dependency that failed (its message kept inside), no crash; A's own lists as before.
     const listId = `${b.credentials.issuer.id}.0`;
-    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${listId}`), 502, 'server_error');
+    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${listId}`), 502, 'peer_unreachable');
     const own = await fetch(`${a.baseUrl}/status-lists/${a.credentials.issuer.id}.0`);
     expect(own.status).toBe(200);
   }, 60_000);

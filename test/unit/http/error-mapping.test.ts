@@ -136,8 +136,13 @@ describe('the one mapping of error kinds to HTTP statuses', () => {
     { error: new InternalError('KMS returned no MAC', 'kms_no_mac'), status: 500, code: 'server_error' },
     { error: new QrCapacityError(9000), status: 500, code: 'server_error' },
     { error: new InvalidPasswordHashError('not a scrypt hash'), status: 500, code: 'server_error' },
-    { error: new DependencyError('down', 'holder_api_unavailable'), status: 502, code: 'server_error' },
-    { error: new HolderApiUnavailableError('down'), status: 502, code: 'server_error' },
+    // A dependency's failure names its code (which dependency), never its message.
+    {
+      error: new DependencyError('down: 10.0.0.7', 'peer_unreachable'),
+      status: 502,
+      code: 'peer_unreachable',
+    },
+    { error: new HolderApiUnavailableError('down'), status: 502, code: 'holder_api_unavailable' },
     {
       error: new UnavailableError('contended', 'status_list_contended'),
       status: 503,
