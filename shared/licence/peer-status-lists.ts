@@ -32,8 +32,10 @@ interface Relayed {
   jws: string;
   /** Its `iat + ttl` (ms): what a consumer may cache is counted from there. */
   freshUntil: number;
-  /** Kept in this container until then (ms). */
+  /** Kept in this container until then (ms); past it, fetched again. */
   keptUntil: number;
+  /** Its `exp` (ms): until then it is the last good copy, served while the peer cannot be reached. */
+  expiresAt: number;
 }
 
 /**
@@ -43,6 +45,9 @@ interface Relayed {
  * list id, never from the request (no open proxy); the answer is relayed only if it verifies as a
  * status list of that very issuer and list (its keys from the peer's verified trust list), not expired.
  * Each token is kept {@link PEER_STATUS_LIST_CACHE_SECONDS} at most; concurrent requests share a fetch.
+ * While the peer cannot be reached (or answers garbage), the last good token is served until its own
+ * `exp`, with a `ttl` of 0 so that no one caches it further: the same rule as the peer's trust list (the
+ * last good copy, with its age), and no weaker, since verifiers check the token's signature and `exp`.
  *
  * @example
  * ```ts
@@ -59,10 +64,14 @@ export class PeerStatusListRelay {
     onPeerChange(this);
   }
 
-  /** A peer was written in this process: its issuers and lists are read again. */
+  /**
+   * A peer was written in this process: its issuers and lists are read again. The tokens held stay as
+   * last good copies (a refresh that found the peer down writes it too, which is exactly when they are
+   * needed); an issuer no longer a usable peer's is refused before any of them is looked at.
+   */
   invalidate(): void {
     this.issuers = undefined;
-    this.held.clear();
+    for (const relayed of this.held.values()) relayed.keptUntil = 0;
   }
 
   /**
@@ -79,13 +88,27 @@ export class PeerStatusListRelay {
     const now = this.deps.clock.now();
     let relayed = this.held.get(listId);
     if (!relayed || relayed.keptUntil <= now) {
-      this.held.delete(listId);
       let pending = this.inFlight.get(listId);
       if (!pending) {
         pending = this.fetchToken(listId, issuer).finally(() => this.inFlight.delete(listId));
         this.inFlight.set(listId, pending);
       }
-      relayed = await pending;
+      try {
+        relayed = await pending;
+      } catch (error) {
+        const lastGood = this.held.get(listId);
+        if (!(error instanceof DependencyError) || !lastGood || lastGood.expiresAt <= this.deps.clock.now()) {
+          this.held.delete(listId);
+          throw error;
+        }
+        logger.warn('peer status list: serving the last good copy', {
+          peer: issuer.peer,
+          listId,
+          code: error.code,
+          expiresAt: new Date(lastGood.expiresAt).toISOString(),
+        });
+        return { jws: lastGood.jws, ttl: 0 };
+      }
       this.held.set(listId, relayed);
     }
     return {
@@ -158,6 +181,7 @@ export class PeerStatusListRelay {
       jws: text,
       freshUntil: (claims.data.iat + claims.data.ttl) * 1000,
       keptUntil: Math.min(now + PEER_STATUS_LIST_CACHE_SECONDS * 1000, claims.data.exp * 1000),
+      expiresAt: claims.data.exp * 1000,
     };
   }
 }

@@ -349,6 +349,10 @@ describe('peer platforms (跨地区互认)', () => {
     const licence = await issueDrivingLicence(b, await issuerToken(b));
     await refresh(a, peerB);
     expect((await verified(a, licence.credential)).verdict).toBe('valid');
+    // A relays B's list once while B is up (a verifier page reading it through A).
+    const relayed = await fetch(`${a.baseUrl}/status-lists/${b.credentials.issuer.id}.0`);
+    expect(relayed.status).toBe(200);
+    await relayed.body?.cancel();
     await b.stop();
     const view = await refresh(a, peerB);
     expect(view).toMatchObject({ status: 'ok', lastError: { code: 'unreachable' } });
@@ -363,10 +367,18 @@ describe('peer platforms (跨地区互认)', () => {
     });
     const peers = ((await listed.json()) as { items: Array<Record<string, unknown>> }).items;
     expect(peers.find((p) => p.id === peerB)).toMatchObject({ status: 'stale' });
-    // Its status lists cannot be relayed (the failed refresh dropped A's copies): a 502 problem naming the
-    // peer as the dependency that failed (its message kept inside), no crash; A's own lists as before.
+    // Its status list, relayed by A before B went down, is served as the last good copy (not to be
+    // cached further) until the token's own exp; a list A never relayed cannot be: a 502 problem naming
+    // the peer as the dependency that failed (its message kept inside), no crash.
     const listId = `${b.credentials.issuer.id}.0`;
-    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${listId}`), 502, 'peer_unreachable');
+    const lastGood = await fetch(`${a.baseUrl}/status-lists/${listId}`);
+    expect(lastGood.status).toBe(200);
+    expect(lastGood.headers.get('cache-control')).toBe('public, max-age=0');
+    const claims = decodeJwt(await lastGood.text());
+    expect(claims.iss).toBe(b.credentials.issuer.id);
+    expect(claims.exp! * 1000).toBeGreaterThan(Date.now());
+    const neverRelayed = `${b.credentials.issuer.id}.7`;
+    await expectProblem(await fetch(`${a.baseUrl}/status-lists/${neverRelayed}`), 502, 'peer_unreachable');
     const own = await fetch(`${a.baseUrl}/status-lists/${a.credentials.issuer.id}.0`);
     expect(own.status).toBe(200);
   }, 60_000);

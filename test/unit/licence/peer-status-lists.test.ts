@@ -164,4 +164,37 @@ describe('PeerStatusListRelay', () => {
       expect((failed as DependencyError).code).toBe('peer_unreachable');
     }
   });
+
+  it('serves the last good token while the peer is down, uncached (ttl 0), until the token’s own exp', async () => {
+    let down = false;
+    const good = await token({ exp: Math.floor(now / 1000) + 600 });
+    const { relay } = relayFor(async () => {
+      if (down) throw new TypeError('fetch failed');
+      return new Response(good, { status: 200 });
+    });
+    expect((await relay.token(listId))?.jws).toBe(good);
+    down = true;
+    now += (PEER_STATUS_LIST_CACHE_SECONDS + 1) * 1000;
+    expect(await relay.token(listId)).toEqual({ jws: good, ttl: 0 });
+    // A peer write in this process (the refresh that found it down) keeps it as the last good copy.
+    relay.invalidate();
+    expect(await relay.token(listId)).toEqual({ jws: good, ttl: 0 });
+    // Past its exp it is no copy at all: the fault shows.
+    now += 600 * 1000;
+    const failed = await relay.token(listId).catch((e: unknown) => e);
+    expect((failed as DependencyError).code).toBe('peer_unreachable');
+  });
+
+  it('does not serve the last good token of an issuer its peer no longer lists', async () => {
+    let listed = true;
+    const good = await token();
+    const { relay } = relayFor(
+      async () => new Response(good, { status: 200 }),
+      () => (listed ? [peer()] : []),
+    );
+    expect((await relay.token(listId))?.jws).toBe(good);
+    listed = false;
+    relay.invalidate();
+    expect(await relay.token(listId)).toBeUndefined();
+  });
 });
