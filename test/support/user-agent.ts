@@ -5,7 +5,8 @@
  * script would.
  */
 export class UserAgent {
-  readonly #cookies = new Map<string, { value: string; path: string }>();
+  /** By name and path: cookies of one name set for two paths are two cookies, as in a browser. */
+  readonly #cookies = new Map<string, { name: string; value: string; path: string }>();
 
   /**
    * `callbacks`: URL prefixes where a flow ends even on the service's own origin (the demo platform);
@@ -26,8 +27,8 @@ export class UserAgent {
 
   cookieHeader(url: URL): string {
     return [...this.#cookies.entries()]
-      .filter(([, c]) => url.pathname.startsWith(c.path))
-      .map(([name, c]) => `${name}=${c.value}`)
+      .filter(([, c]) => pathMatches(url.pathname, c.path))
+      .map(([, c]) => `${c.name}=${c.value}`)
       .join('; ');
   }
 
@@ -45,9 +46,9 @@ export class UserAgent {
           (a) => a.toLowerCase().startsWith('expires=') && Date.parse(a.slice(8)) < Date.now(),
         ) ||
         value === '';
-      const key = `${name}`;
+      const key = `${name}\u0000${path}`;
       if (expired) this.#cookies.delete(key);
-      else this.#cookies.set(key, { value, path });
+      else this.#cookies.set(key, { name, value, path });
     }
   }
 
@@ -147,4 +148,13 @@ export function parseForm(
     fields[decode(name)] = decode(/value="([^"]*)"/.exec(attributes)?.[1] ?? '');
   }
   return { action, fields };
+}
+
+/** RFC 6265 §5.1.4: the cookie's path is the request's, or a prefix of it ending at a `/`. */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  return (
+    requestPath === cookiePath ||
+    (requestPath.startsWith(cookiePath) &&
+      (cookiePath.endsWith('/') || requestPath.charAt(cookiePath.length) === '/'))
+  );
 }
