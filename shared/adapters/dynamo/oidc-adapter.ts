@@ -354,11 +354,17 @@ const requestScope = new AsyncLocalStorage<RequestScope>();
  * Runs one request with reads of its own: what is read ahead in it answers reads of it only, and is
  * dropped when it ends. Puts it holds (the provider's `resume`, see {@link heldPut}) are written, as one
  * BatchWriteItem, before this resolves: if they cannot be written it rejects, so the answer that names
- * them (the redirect with the code) is never sent.
+ * them (the redirect with the code) is never sent. With `interactions` (the browser's sealed interaction
+ * cookies, shared/sso/interaction-cookies.ts) the provider's interactions are kept there for the request,
+ * not in the table: read from the cookies, saved to them, and their end marked in the table once.
  *
  * @example
  * ```ts
- * const answer = await withRequestReads(() => throttleClientAuthentication(event, serve, deps, routes));
+ * const jar = interactionCookies.jar(event.cookies ?? [], () => epochSeconds(clock));
+ * const answer = await withRequestReads(() => throttleClientAuthentication(event, serve, deps, routes), {
+ *   interactions: jar,
+ * });
+ * // answer.cookies: add jar.setCookies()
  * ```
  */
 export function withRequestReads<T>(

@@ -63,12 +63,13 @@ describe('DynamoDB calls per sign-in (warm containers)', () => {
     await flow(signedIn, password()); // warms every container on the way
   });
 
-  // A password login, 19: authorize (interaction put); the sign-in page (interaction get, scan-to-login
-  // code put); the password (interaction get, three throttle counters claimed, ID number claim get,
-  // account get, the three counters forgiven, interaction put); resume (the interaction read and deleted
-  // in one call, account get, then the grant, code and session in one batch write before the answer);
-  // token (as below, 3). What 10 would take: docs/architecture.md, "Round trips of a sign-in".
-  it('a password login (authorize, sign-in page, password, code, token) makes at most 19', async () => {
+  // A password login, 14: authorize (none: the interaction is saved in its sealed cookie); the sign-in
+  // page (none: the interaction read from its cookie, the scan-to-login code stored only if its QR image
+  // is fetched); the password (three throttle counters claimed, ID number claim get, account get, the
+  // three counters forgiven; the interaction read from and saved to its cookie); resume (the interaction
+  // marked used, a conditional put, account get, then the grant, code and session in one batch write
+  // before the answer); token (as below, 3). What 10 would take: docs/architecture.md, "Keyed for sign-in".
+  it('a password login (authorize, sign-in page, password, code, token) makes at most 14', async () => {
     const { calls, by } = await counted(() => flow(browser(), password()));
     expect(calls, by).toBeLessThanOrEqual(14);
   });
