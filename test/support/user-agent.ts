@@ -25,6 +25,11 @@ export class UserAgent {
     );
   }
 
+  /** Drops every cookie named `name`, whatever its path (as a person clearing it, or a browser losing it). */
+  forget(name: string): void {
+    for (const [key, cookie] of this.#cookies) if (cookie.name === name) this.#cookies.delete(key);
+  }
+
   cookieHeader(url: URL): string {
     return [...this.#cookies.entries()]
       .filter(([, c]) => pathMatches(url.pathname, c.path))

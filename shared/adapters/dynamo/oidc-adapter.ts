@@ -672,6 +672,12 @@ class DynamoAdapter implements Adapter {
       // Kept in the browser, sealed: no table call (shared/sso/interaction-cookies.ts).
       const seconds = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : INTERACTION_SECONDS;
       jar.write(id, stored, epochSeconds(this.deps.clock) + seconds);
+      // One read from the table (stored there before) has moved into the cookie: the item goes.
+      if (requestScope.getStore()?.tableInteractions.delete(id)) {
+        await this.deps.doc.send(
+          new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
+        );
+      }
       return;
     }
 

@@ -215,6 +215,28 @@ describe('the sign-in under way, in a sealed cookie', () => {
     }
   });
 
+  it('still finds an interaction stored in the table before this change, and moves it into the cookie', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    const name = sealing.nameOf(shown.uid);
+    const page = new URL(`/interaction/${shown.uid}`, runtime.baseUrl);
+    const payload = sealing.open(
+      shown.uid,
+      valueIn(ua.cookieHeader(page), name)!,
+      Math.floor(Date.now() / 1000),
+    )!;
+    // As the adapter stored interactions before (outside a request with cookies: the table, sealed).
+    const Adapter = deps.adapter;
+    await new Adapter('Interaction').upsert(shown.uid, payload, 600);
+    ua.forget(name);
+    expect((await ua.navigate(page)).page?.status).toBe(200);
+    const resume = await passwordTyped(ua, shown);
+    // Saved again, now in the cookie; its resume marks it used and deletes the old item.
+    expect(valueIn(ua.cookieHeader(resume), name)).toBeTypeOf('string');
+    expect(codeIn(await ua.request(resume))).toBeTypeOf('string');
+    expect(await new Adapter('Interaction').find(shown.uid)).toBeUndefined();
+  });
+
   it('refuses a request too large to keep in a cookie, clearly, instead of losing it', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const request = await authorizationRequest(platform, { state: 's'.repeat(3500) });
