@@ -215,6 +215,24 @@ describe('the sign-in under way, in a sealed cookie', () => {
     }
   });
 
+  it('ends a cancelled sign-in at the platform with access_denied, once', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    expect(shown.page.html).toContain(`href="/interaction/${shown.uid}/abort"`);
+    const cancelled = await ua.request(`/interaction/${shown.uid}/abort`);
+    expect(cancelled.status).toBe(303);
+    const resume = new URL(cancelled.headers.get('location')!, runtime.baseUrl);
+    const captured = ua.cookieHeader(resume);
+    const back = await ua.request(resume);
+    const location = new URL(back.headers.get('location')!);
+    expect(location.href.startsWith(platform.redirectUri)).toBe(true);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('state')).toBe(shown.request.state);
+    // The same cancellation replayed says nothing to the platform again.
+    const replayed = await getWith(resume, captured);
+    expect(replayed.headers.get('location') ?? '').not.toContain(platform.redirectUri);
+  });
+
   it('still finds an interaction stored in the table before this change, and moves it into the cookie', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const shown = await signInPage(ua);
