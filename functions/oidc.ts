@@ -34,7 +34,16 @@ import {
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
-import { codeHintKey, cookieKeys, pairwiseSalt } from '../shared/sso/derived-secrets.js';
+import {
+  codeHintKey,
+  cookieKeys,
+  interactionCookieKey,
+  pairwiseSalt,
+} from '../shared/sso/derived-secrets.js';
+import { InteractionCookies } from '../shared/sso/interaction-cookies.js';
+import { header } from '../shared/http/request.js';
+import { epochSeconds } from '../shared/clock.js';
+import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { CodeIds } from '../shared/sso/code-ids.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
 import { withPresentationKids } from '../shared/sso/presentation-kids.js';
@@ -86,6 +95,8 @@ type ServerlessHandler = (event: HttpEvent, context: object) => Promise<HttpResu
 interface Built {
   serve: ServerlessHandler;
   throttle: ClientAuthThrottleDependencies;
+  /** Where the sign-ins under way are kept: the browser's sealed cookies (shared/sso/interaction-cookies.ts). */
+  interactions: InteractionCookies;
 }
 
 /** One provider per set of dependencies: once per container in Lambda, anew after a local restart. */
@@ -130,7 +141,12 @@ async function build(deps: Dependencies): Promise<Built> {
     clock: deps.clock,
     codeExchange: { codeIds, reads: deps.providerReads },
   };
-  return { serve, throttle };
+  // The interaction's cookie goes to its pages and to the provider's resume (`<authorization>/<uid>`).
+  const interactions = new InteractionCookies(await interactionCookieKey(deps.lookupMac), {
+    secure: servedOverHttps(deps.config.issuerUrl),
+    paths: (uid) => [`/interaction/${uid}`, `${routes.authorization}/${uid}`],
+  });
+  return { serve, throttle, interactions };
 }
 
 /**
@@ -167,12 +183,23 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
   }
   try {
     checkRequestLine(event, served.edge.parametersOf(event.routeKey));
-    const { serve, throttle } = await ready;
+    const { serve, throttle, interactions } = await ready;
+    // The sign-ins under way this browser holds, sealed in its cookies; what the provider saves of them
+    // goes back as cookies on the answer.
+    const jar = interactions.jar(event.cookies ?? (header(event, 'cookie') ?? '').split(';'), () =>
+      epochSeconds(deps.clock),
+    );
     // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
     // Each invocation reads for itself: what one request reads ahead answers only that request's reads.
-    const answer = await deps.providerReads.scope(() =>
-      throttleClientAuthentication(event, (request) => serve(request, {}), throttle, routes),
+    const provided = await deps.providerReads.scope(
+      () => throttleClientAuthentication(event, (request) => serve(request, {}), throttle, routes),
+      { interactions: jar },
     );
+    const setCookies = jar.setCookies();
+    const answer =
+      setCookies.length === 0
+        ? provided
+        : { ...provided, cookies: [...(provided.cookies ?? []), ...setCookies] };
     // The JWKS also names the platform keys by the short kid presentations carry (presentation-kids.ts).
     const published = served.is(event, 'ANY /.well-known/jwks.json') ? withPresentationKids(answer) : answer;
     return withEdgeHeaders(published, served.edge.secure());

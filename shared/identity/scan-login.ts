@@ -137,39 +137,72 @@ export class ScanLogins {
   readonly lifetimeSeconds: number;
 
   constructor(
-    private readonly store: ScanLoginStore,
+    private readonly records: ScanLoginStore,
     private readonly clock: Clock,
     lifetimeSeconds: number = maxScanLoginSeconds,
   ) {
     this.lifetimeSeconds = Math.min(Math.max(1, Math.floor(lifetimeSeconds)), maxScanLoginSeconds);
   }
 
-  /** A new code for a sign-in page, bound to the browser that will hold `binding`. */
+  /** A new code for a sign-in page, bound to the browser that will hold `binding`, stored at once. */
   async begin(input: {
     interactionUid: string;
     clientId: string;
     clientName: string;
     browser: ScanLoginBrowser;
   }): Promise<ShownCode> {
-    const now = epochSeconds(this.clock);
-    const code = randomBytes(32).toString('base64url');
-    const binding = randomBytes(32).toString('base64url');
-    const expiresAt = now + this.lifetimeSeconds;
-    await this.store.create({
-      codeHash: digest(code),
-      bindingHash: digest(binding),
-      interactionUid: input.interactionUid,
-      clientId: input.clientId,
-      clientName: input.clientName.slice(0, 200),
-      browser: {
-        userAgent: input.browser.userAgent.slice(0, 120),
-        ...(input.browser.address ? { address: input.browser.address.slice(0, 64) } : {}),
-      },
-      shownAt: now,
-      codeExpiresAt: expiresAt,
-      state: 'pending',
-    });
+    const { code, binding } = this.fresh();
+    const { expiresAt } = await this.store({ code, binding, ...input });
     return { code, binding, expiresAt };
+  }
+
+  /**
+   * A new code and binding, stored nowhere yet: the sign-in page shows the code's link and sets the
+   * cookie; the code is stored ({@link store}) only when its QR code is fetched, so a sign-in page
+   * costs no table write for a way of signing in that most people do not use.
+   */
+  fresh(): { code: string; binding: string } {
+    return { code: randomBytes(32).toString('base64url'), binding: randomBytes(32).toString('base64url') };
+  }
+
+  /**
+   * Stores a {@link fresh} code for the sign-in `interactionUid`, its lifetime starting now; the same code
+   * stored already for the same browser and sign-in (the QR code fetched again) is left as it is. A code
+   * stored for another binding or sign-in, used, refused or expired fails with its problem.
+   */
+  async store(input: {
+    code: string;
+    binding: string;
+    interactionUid: string;
+    clientId: string;
+    clientName: string;
+    browser: ScanLoginBrowser;
+  }): Promise<{ state: 'pending' | 'confirmed'; expiresAt: number }> {
+    if (!scanLoginCodePattern.test(input.code) || !scanLoginCodePattern.test(input.binding)) {
+      throw scanLoginError('other_browser');
+    }
+    const now = epochSeconds(this.clock);
+    const expiresAt = now + this.lifetimeSeconds;
+    try {
+      await this.records.create({
+        codeHash: digest(input.code),
+        bindingHash: digest(input.binding),
+        interactionUid: input.interactionUid,
+        clientId: input.clientId,
+        clientName: input.clientName.slice(0, 200),
+        browser: {
+          userAgent: input.browser.userAgent.slice(0, 120),
+          ...(input.browser.address ? { address: input.browser.address.slice(0, 64) } : {}),
+        },
+        shownAt: now,
+        codeExpiresAt: expiresAt,
+        state: 'pending',
+      });
+      return { state: 'pending', expiresAt };
+    } catch (error) {
+      if (!(error instanceof ConflictError) || scanLoginProblemOf(error)) throw error;
+      return this.peek(input);
+    }
   }
 
   /** The request a wallet is asked to confirm: a waiting, unexpired code, or the problem with it. */
@@ -200,7 +233,7 @@ export class ScanLogins {
     const now = epochSeconds(this.clock);
     const record = await this.#held(input, now);
     if (record.state === 'pending') return { state: 'pending', expiresAt: record.codeExpiresAt };
-    const completed = await this.store.advance(record.codeHash, 'confirmed', 'completed', now);
+    const completed = await this.records.advance(record.codeHash, 'confirmed', 'completed', now);
     if (!completed?.personId) throw scanLoginError('used');
     return { state: 'confirmed', personId: completed.personId };
   }
@@ -238,7 +271,7 @@ export class ScanLogins {
 
   async #find(code: string, now: number): Promise<ScanLoginRecord> {
     if (!scanLoginCodePattern.test(code)) throw scanLoginError('unknown');
-    const record = await this.store.find(digest(code), now);
+    const record = await this.records.find(digest(code), now);
     if (!record) throw scanLoginError('unknown');
     return record;
   }
@@ -246,7 +279,7 @@ export class ScanLogins {
   async #advance(code: string, to: 'confirmed' | 'cancelled', personId?: string): Promise<ScanLoginRecord> {
     const now = epochSeconds(this.clock);
     const record = await this.pending(code);
-    const moved = await this.store.advance(record.codeHash, 'pending', to, now, personId);
+    const moved = await this.records.advance(record.codeHash, 'pending', to, now, personId);
     if (moved) return moved;
     // Lost a race, or expired in between: say which.
     return Promise.reject(

@@ -14,6 +14,7 @@ import {
 } from '../identity/login-throttle.js';
 import type { ProviderRoutes } from './provider.js';
 import type { CodeIds, CodeReadHints } from './code-ids.js';
+import type { InteractionCookieJar } from './interaction-cookies.js';
 
 /** The provider's endpoints that authenticate a client (RFC 6749 §2.3, RFC 7662, RFC 7009, RFC 9126). */
 const clientAuthenticating = [
@@ -40,8 +41,11 @@ export interface ClientAuthThrottleDependencies {
  * answers once, the read of its own key, in that request only; never a cache across requests.
  */
 export interface ProviderReads {
-  /** Runs one request with reads of its own (the `oidc` function: every invocation). */
-  scope<T>(run: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one request with reads of its own (the `oidc` function: every invocation); `interactions`, the
+   * browser's sealed interaction cookies, where the provider's interactions are then kept.
+   */
+  scope<T>(run: () => Promise<T>, options?: { interactions?: InteractionCookieJar }): Promise<T>;
   /**
    * Reads ahead, in one round trip, what the token endpoint reads to exchange an authorization code: the
    * client-authentication counter (`counter`, a {@link counterId}), the code, and the session, grant and

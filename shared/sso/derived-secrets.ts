@@ -30,3 +30,12 @@ export function pairwiseSalt(mac: Mac): Promise<Uint8Array> {
 export function codeHintKey(mac: Mac): Promise<Uint8Array> {
   return derivedSecret(mac, 'code-hints/v1');
 }
+
+/**
+ * The key that seals the state of sign-ins under way into the browser's cookies
+ * (shared/sso/interaction-cookies.ts). Rotating it ends the sign-ins under way (their cookies no longer
+ * open; the person starts again from the platform), nothing else.
+ */
+export function interactionCookieKey(mac: Mac): Promise<Uint8Array> {
+  return derivedSecret(mac, 'interaction-state/v1');
+}

@@ -35,7 +35,7 @@ type Send = (status: number, body: string, options?: { scripts?: boolean }) => v
 
 const maxFormBytes = 16 * 1024;
 const route =
-  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan|stepup|reset|unmet))?$/;
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|entity|personal|confirm|abort|scan|qr|stepup|reset|unmet))?$/;
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   let body = '';
@@ -90,6 +90,8 @@ export function interactionRoutes(
       if (ctx.method === 'GET' && action === 'scan' && scanLogin) {
         return await scanLogin.wait(ctx, provider, view, send);
       }
+      // The QR code of the sign-in page's scan-to-login code, which this fetch stores (scan-login.ts).
+      if (ctx.method === 'GET' && action === 'qr' && scanLogin) return await scanLogin.qr(ctx, provider);
       if (ctx.method === 'GET' && action === 'abort') {
         return await provider.interactionFinished(
           ctx.req,
@@ -112,7 +114,13 @@ export function interactionRoutes(
           { mergeWithLastSubmission: false },
         );
       }
-      if (ctx.method !== 'POST' || action === undefined || action === 'unmet' || action === 'scan') {
+      if (
+        ctx.method !== 'POST' ||
+        action === undefined ||
+        action === 'unmet' ||
+        action === 'scan' ||
+        action === 'qr'
+      ) {
         return send(405, errorPage(view, 'method_not_allowed', undefined));
       }
       const form = await readForm(ctx.req);

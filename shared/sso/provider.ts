@@ -8,7 +8,7 @@ import Provider, {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { ExternalSigningKey } from 'oidc-provider';
-import { ConflictError } from '../errors.js';
+import { ConflictError, InvalidInputError } from '../errors.js';
 import { logger } from '../logger.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import type { ClientSecrets } from '../clients/client-secrets.js';
@@ -611,6 +611,30 @@ export function providerAdapter(
         return payload;
       }
       return { ...payload, client_secret: await secrets.secretFor(id) };
+    }
+
+    override async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      try {
+        await super.upsert(id, payload, expiresIn);
+      } catch (error) {
+        // A sign-in whose state cannot be kept (too large for the browser's cookie) is refused, clearly.
+        if (this.#model === 'Interaction' && error instanceof InvalidInputError) {
+          throw new errors.InvalidRequest(error.message);
+        }
+        throw error;
+      }
+    }
+
+    override async destroy(id: string): Promise<void> {
+      try {
+        await super.destroy(id);
+      } catch (error) {
+        // An interaction resumed already (a parallel or replayed resume of its cookie): no code.
+        if (this.#model === 'Interaction' && error instanceof ConflictError) {
+          throw new errors.SessionNotFound('interaction session was already used');
+        }
+        throw error;
+      }
     }
 
     override async consume(id: string): Promise<void> {

@@ -81,34 +81,69 @@ export class ScanLoginInteractions {
   }
 
   /**
-   * A new code for the sign-in page, its cookie set on the answer; the section to show, or nothing when
-   * the code cannot be made (the page then offers the password alone, and the fault is logged).
+   * The sign-in page's section, and its code's cookie set on the answer; nothing when no code can be
+   * shown (the page then offers the password alone, and the fault is logged). A new code is stored
+   * nowhere yet: the page's QR image is `GET /interaction/{uid}/qr` ({@link qr}), which stores it, so a
+   * sign-in page makes no table write for scan-to-login unless its QR code is fetched.
    */
   async section(ctx: KoaContextWithOIDC, view: PageView, step: ScanLoginStep): Promise<SafeHtml | undefined> {
     try {
       // The same page shown again (a language switch, a reload) keeps its code while it has time left.
       const kept = await this.#stillShowable(ctx, step.uid);
       if (kept) return scanLoginSection(view, await this.#shown(step.uid, kept.code, kept.expiresAt));
-      const shown = await this.#scan.begin({
-        interactionUid: step.uid,
-        clientId: step.clientId,
-        clientName: step.clientName,
+      const { code, binding } = this.#scan.fresh();
+      ctx.append(
+        'set-cookie',
+        serializeCookie(this.#cookie, `${code}.${binding}`, { secure: this.#secure, maxAge: cookieSeconds }),
+      );
+      return scanLoginSection(view, {
+        uid: step.uid,
+        url: this.urlOf(code),
+        qrSrc: `/interaction/${step.uid}/qr`,
+        expiresIn: this.#scan.lifetimeSeconds,
+      });
+    } catch (error) {
+      logger.error('scan-to-login code not made', error instanceof Error ? error : String(error));
+      return undefined;
+    }
+  }
+
+  /**
+   * `GET /interaction/{uid}/qr`: the QR code of this browser's code (its cookie) for this sign-in (its
+   * interaction cookie), as an SVG image; the code is stored now, its lifetime starting now, with the
+   * platform and browser the wallet will show. Fetched again, the stored code is shown as it is.
+   */
+  async qr(ctx: KoaContextWithOIDC, provider: Provider): Promise<void> {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
+    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    ctx.set('cache-control', 'no-store');
+    try {
+      if (!held) throw scanLoginError('other_browser');
+      const [, code = '', binding = ''] = held;
+      const clientId = String(details.params.client_id);
+      const client = await provider.Client.find(clientId);
+      await this.#scan.store({
+        code,
+        binding,
+        interactionUid: details.uid,
+        clientId,
+        clientName: String(client?.clientName ?? clientId),
         browser: {
           userAgent: userAgentSummary(ctx.get('user-agent')),
           ...optional('address', approximateAddress(ctx.req.socket.remoteAddress)),
         },
       });
-      ctx.append(
-        'set-cookie',
-        serializeCookie(this.#cookie, `${shown.code}.${shown.binding}`, {
-          secure: this.#secure,
-          maxAge: cookieSeconds,
-        }),
-      );
-      return scanLoginSection(view, await this.#shown(step.uid, shown.code, shown.expiresAt));
+      ctx.status = 200;
+      ctx.type = 'image/svg+xml';
+      ctx.body = await renderQrSvg(this.urlOf(code));
     } catch (error) {
-      logger.error('scan-to-login code not made', error instanceof Error ? error : String(error));
-      return undefined;
+      const problem = scanLoginProblemOf(error);
+      if (!problem) throw error;
+      logger.info('scan-to-login QR code refused', { problem });
+      ctx.status = error instanceof ServiceError ? httpStatusOf(error) : 400;
+      ctx.type = 'text/plain; charset=utf-8';
+      ctx.body = scanLoginError(problem).message;
     }
   }
 
@@ -184,12 +219,14 @@ export class ScanLoginInteractions {
     return keep ? { code, expiresAt: outcome.expiresAt } : undefined;
   }
 
+  /** A code already stored, its QR code in the page (no further request). */
   async #shown(uid: string, code: string, expiresAt: number): Promise<ShownScanCode> {
     const url = this.urlOf(code);
+    const svg = await renderQrSvg(url);
     return {
       uid,
       url,
-      qrSvg: await renderQrSvg(url),
+      qrSrc: `data:image/svg+xml;base64,${Buffer.from(svg, 'utf8').toString('base64')}`,
       expiresIn: Math.max(0, expiresAt - epochSeconds(this.deps.clock)),
     };
   }

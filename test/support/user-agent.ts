@@ -5,7 +5,8 @@
  * script would.
  */
 export class UserAgent {
-  readonly #cookies = new Map<string, { value: string; path: string }>();
+  /** By name and path: cookies of one name set for two paths are two cookies, as in a browser. */
+  readonly #cookies = new Map<string, { name: string; value: string; path: string }>();
 
   /**
    * `callbacks`: URL prefixes where a flow ends even on the service's own origin (the demo platform);
@@ -24,10 +25,15 @@ export class UserAgent {
     );
   }
 
+  /** Drops every cookie named `name`, whatever its path (as a person clearing it, or a browser losing it). */
+  forget(name: string): void {
+    for (const [key, cookie] of this.#cookies) if (cookie.name === name) this.#cookies.delete(key);
+  }
+
   cookieHeader(url: URL): string {
     return [...this.#cookies.entries()]
-      .filter(([, c]) => url.pathname.startsWith(c.path))
-      .map(([name, c]) => `${name}=${c.value}`)
+      .filter(([, c]) => pathMatches(url.pathname, c.path))
+      .map(([, c]) => `${c.name}=${c.value}`)
       .join('; ');
   }
 
@@ -45,28 +51,34 @@ export class UserAgent {
           (a) => a.toLowerCase().startsWith('expires=') && Date.parse(a.slice(8)) < Date.now(),
         ) ||
         value === '';
-      const key = `${name}`;
+      const key = `${name}\u0000${path}`;
       if (expired) this.#cookies.delete(key);
-      else this.#cookies.set(key, { value, path });
+      else this.#cookies.set(key, { name, value, path });
     }
   }
 
   /** One request, no redirect following. */
   async request(
     url: string | URL,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      form?: Record<string, string>;
+      /** A body as is (its `content-type` among `headers`), as a page's script would `fetch` it. */
+      body?: string;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<Response> {
     const target = new URL(url, this.baseUrl);
     const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
     const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
-    let body: string | undefined;
+    let body: string | undefined = init.body;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
     const response = await this.fetcher(target, {
-      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      method: init.method ?? (init.form || init.body !== undefined ? 'POST' : 'GET'),
       headers,
       body,
       redirect: 'manual',
@@ -147,4 +159,13 @@ export function parseForm(
     fields[decode(name)] = decode(/value="([^"]*)"/.exec(attributes)?.[1] ?? '');
   }
   return { action, fields };
+}
+
+/** RFC 6265 §5.1.4: the cookie's path is the request's, or a prefix of it ending at a `/`. */
+function pathMatches(requestPath: string, cookiePath: string): boolean {
+  return (
+    requestPath === cookiePath ||
+    (requestPath.startsWith(cookiePath) &&
+      (cookiePath.endsWith('/') || requestPath.charAt(cookiePath.length) === '/'))
+  );
 }

@@ -15,6 +15,7 @@ import type { ItemKey } from './conditional.js';
  * | OIDC model by id (tokens by id hash)     | table  | `oidc#<Model>#<id>`           | `oidc`              |
  * | access token of either kind, by id hash  | table  | `oidc#Bearer#<sha256>` (the item names its model) | `oidc` |
  * | OIDC Session by id `<uid>.<random>` or by uid | table | `oidc#Session#<uid>`     | `oidc`              |
+ * | OIDC interaction resumed once (its mark; the interaction itself is in a cookie) | table | `oidc#InteractionUsed#<uid>` | `oidc` |
  * | OIDC Session of the provider's own id form, by uid | gsi1 | `oidc-uid#<uid>`     | `oidc`              |
  * | OIDC DeviceCode by user code             | gsi1   | `oidc-user-code#<userCode>`   | `oidc`              |
  * | OIDC tokens and codes by grant id        | gsi2   | `oidc-grant#<grantId>`        | `<Model>#<id>`      |

@@ -21,6 +21,7 @@ import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
 import { sameSessionId, uidOfSessionId } from '../../sso/session-ids.js';
 import type { CodeReadHints } from '../../sso/code-ids.js';
+import type { InteractionCookieJar } from '../../sso/interaction-cookies.js';
 import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
 
@@ -329,8 +330,13 @@ interface RequestScope {
   reads: Map<string, { item: OidcItem | undefined }>;
   /** Puts held for one BatchWriteItem at the end of the request, by key (the last put of a key wins). */
   writes: Map<string, PendingWrite>;
-  /** Interactions this request deleted as it read them (`resume`): their `destroy` is already done. */
-  taken: Set<string>;
+  /**
+   * Where the provider's interactions live in this request: in the browser's cookies, sealed
+   * ({@link InteractionCookieJar}), when the `oidc` function passes its jar; in the table otherwise.
+   */
+  interactions?: InteractionCookieJar;
+  /** Interactions this request found in the table (stored before they moved to cookies), by id. */
+  tableInteractions: Set<string>;
   /** Once the request's writes are flushed nothing more is held: a late put is written at once. */
   closed: boolean;
 }
@@ -348,15 +354,30 @@ const requestScope = new AsyncLocalStorage<RequestScope>();
  * Runs one request with reads of its own: what is read ahead in it answers reads of it only, and is
  * dropped when it ends. Puts it holds (the provider's `resume`, see {@link heldPut}) are written, as one
  * BatchWriteItem, before this resolves: if they cannot be written it rejects, so the answer that names
- * them (the redirect with the code) is never sent.
+ * them (the redirect with the code) is never sent. With `interactions` (the browser's sealed interaction
+ * cookies, shared/sso/interaction-cookies.ts) the provider's interactions are kept there for the request,
+ * not in the table: read from the cookies, saved to them, and their end marked in the table once.
  *
  * @example
  * ```ts
- * const answer = await withRequestReads(() => throttleClientAuthentication(event, serve, deps, routes));
+ * const jar = interactionCookies.jar(event.cookies ?? [], () => epochSeconds(clock));
+ * const answer = await withRequestReads(() => throttleClientAuthentication(event, serve, deps, routes), {
+ *   interactions: jar,
+ * });
+ * // answer.cookies: add jar.setCookies()
  * ```
  */
-export function withRequestReads<T>(run: () => Promise<T>): Promise<T> {
-  const scope: RequestScope = { reads: new Map(), writes: new Map(), taken: new Set(), closed: false };
+export function withRequestReads<T>(
+  run: () => Promise<T>,
+  options: { interactions?: InteractionCookieJar } = {},
+): Promise<T> {
+  const scope: RequestScope = {
+    reads: new Map(),
+    writes: new Map(),
+    ...(options.interactions && { interactions: options.interactions }),
+    tableInteractions: new Set(),
+    closed: false,
+  };
   return requestScope.run(scope, async () => {
     let answer: T;
     try {
@@ -380,20 +401,23 @@ export function withRequestReads<T>(run: () => Promise<T>): Promise<T> {
  */
 const HELD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode', 'Session']);
 
-/**
- * The scope of a request in which the provider resumes an interaction for a browser with no one signed in
- * (a sign-in's end): it reads the interaction and, on every path but one, destroys it; that one path (a
- * session signed in as someone else, answered with a logout form) needs the interaction kept and cannot
- * occur without a signed-in session.
- */
-function takingInteraction(): RequestScope | undefined {
+/** The browser's interactions, when the request under way keeps them in cookies. */
+function interactionJar(model: string): InteractionCookieJar | undefined {
+  if (model !== 'Interaction') return undefined;
   const scope = requestScope.getStore();
-  const ctx = requestContext() as
-    { oidc?: { route?: string; session?: { accountId?: unknown } } } | undefined;
-  if (!scope || scope.closed || ctx?.oidc?.route !== 'resume' || ctx.oidc.session?.accountId)
-    return undefined;
-  return scope;
+  return scope && !scope.closed ? scope.interactions : undefined;
 }
+
+/** The provider's Interaction ttl (shared/sso/provider.ts), for a save or a mark that names none. */
+const INTERACTION_SECONDS = 3600;
+/** The model under whose key a used interaction is marked (`oidc#InteractionUsed#<uid>`). */
+const USED_INTERACTION = 'InteractionUsed';
+
+/**
+ * How long the mark of a used interaction is kept past the interaction's own expiry: containers' clocks
+ * may differ a little, and the mark must outlive every cookie it refuses.
+ */
+const USED_INTERACTION_MARGIN_SECONDS = 300;
 
 /** Whether a put of `model` is held for the end of the request under way. */
 function heldPut(model: string): RequestScope | undefined {
@@ -643,6 +667,19 @@ class DynamoAdapter implements Adapter {
     // Payloads are JSON data: the round trip drops undefined and turns anything exotic into what JSON would.
     const stored = JSON.parse(JSON.stringify(payload)) as AdapterPayload;
     if (HASHED_MODELS.has(this.model)) delete stored.jti;
+    const jar = interactionJar(this.model);
+    if (jar) {
+      // Kept in the browser, sealed: no table call (shared/sso/interaction-cookies.ts).
+      const seconds = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : INTERACTION_SECONDS;
+      jar.write(id, stored, epochSeconds(this.deps.clock) + seconds);
+      // One read from the table (stored there before) has moved into the cookie: the item goes.
+      if (requestScope.getStore()?.tableInteractions.delete(id)) {
+        await this.deps.doc.send(
+          new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
+        );
+      }
+      return;
+    }
 
     const { uid, userCode, grantId, accountId } = payload;
     const person = ACCOUNT_MODELS.has(this.model) ? personOf(accountId) : undefined;
@@ -713,9 +750,15 @@ class DynamoAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     await flushHeld();
-    if (this.model === 'Interaction') {
-      const scope = takingInteraction();
-      if (scope) return this.take(scope, id);
+    const jar = interactionJar(this.model);
+    if (jar) {
+      const kept = jar.read(id);
+      if (kept) return kept as AdapterPayload;
+      // One stored in the table before interactions moved to cookies (an hour at most, see the
+      // provider's Interaction ttl): found there once more; its next save moves it into the cookie.
+      const stored = await findModel(this.deps, this.model, id);
+      if (stored) requestScope.getStore()?.tableInteractions.add(id);
+      return stored;
     }
     const payload = await findModel(this.deps, this.model, id);
     if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
@@ -724,21 +767,38 @@ class DynamoAdapter implements Adapter {
   }
 
   /**
-   * Reads an interaction and deletes it in one call (DeleteItem returning the old item), where the provider
-   * reads it to resume and then destroys it ({@link takingInteraction}): one round trip instead of two, and
-   * of two resumes of one interaction at once only one finds it (before, both could read it before either
-   * deleted it). The provider's `destroy` of it that follows is then no call.
+   * Ends an interaction kept in the browser's cookie, once: the provider destroys it when it resumes
+   * the sign-in (before it makes the code), and a sealed cookie cannot be taken back from the browser,
+   * so the end is marked in the table (`oidc#InteractionUsed#<uid>`, a conditional put, kept until every
+   * cookie it could refuse has expired). Of two resumes of one cookie at once, or a resume replayed with
+   * a copy of the cookie, only the first marks it; the others fail here, before any code is made.
    */
-  private async take(scope: RequestScope, id: string): Promise<AdapterPayload | undefined> {
-    const key = oidcItemKey(this.model, id);
-    if (!fits(key.pk)) return undefined;
-    const { Attributes } = await this.deps.doc.send(
-      new DeleteCommand({ TableName: this.deps.tableName, Key: key, ReturnValues: 'ALL_OLD' }),
-    );
-    scope.taken.add(readKey(this.deps.tableName, key));
-    const item = Attributes as OidcItem | undefined;
-    if (!item || isExpired(item, epochSeconds(this.deps.clock))) return undefined;
-    return payloadOf(this.deps, this.model, item);
+  private async endInBrowser(jar: InteractionCookieJar, id: string): Promise<void> {
+    if (!fits(id)) return;
+    const kept = jar.read(id);
+    const now = epochSeconds(this.deps.clock);
+    const exp = typeof kept?.exp === 'number' && kept.exp > now ? kept.exp : now + INTERACTION_SECONDS;
+    jar.clear(id);
+    try {
+      await this.deps.doc.send(
+        new PutCommand({
+          TableName: this.deps.tableName,
+          Item: { ...keys.oidc(USED_INTERACTION, id), expiresAt: exp + USED_INTERACTION_MARGIN_SECONDS },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        throw new ConflictError('the sign-in was already resumed', 'already_consumed', { cause: error });
+      }
+      throw error;
+    }
+    const scope = requestScope.getStore();
+    if (scope?.tableInteractions.delete(id)) {
+      await this.deps.doc.send(
+        new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
+      );
+    }
   }
 
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
@@ -789,8 +849,8 @@ class DynamoAdapter implements Adapter {
   async destroy(id: string): Promise<void> {
     if (!fits(storageKey(this.model, id))) return;
     await flushHeld();
-    const taken = requestScope.getStore()?.taken;
-    if (taken?.delete(readKey(this.deps.tableName, oidcItemKey(this.model, id)))) return;
+    const jar = interactionJar(this.model);
+    if (jar) return this.endInBrowser(jar, id);
     if (this.model === 'Client') forgetClient(this.deps, id);
     if (this.model === 'Session') sessionMemo(this.deps).delete(oidcItemKey(this.model, id).pk);
     if (this.model === 'Session' && uidOfSessionId(id)) {

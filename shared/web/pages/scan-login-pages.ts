@@ -13,16 +13,20 @@ import { page, type PageView } from './interaction-html.js';
  * read it with a screen reader or slowly (WCAG 2.2.1), and axe refuses `<meta http-equiv="refresh">`.
  */
 
-/** The code as the sign-in page shows it: the link, its QR code as an SVG, and the seconds it has left. */
+/**
+ * The code as the sign-in page shows it: the link, where its QR code comes from (a `data:` SVG for a code
+ * stored already; for a new code `/interaction/{uid}/qr`, whose fetch stores it), and the seconds it has
+ * left.
+ */
 export interface ShownScanCode {
   uid: string;
   url: string;
-  qrSvg: string;
+  qrSrc: string;
   expiresIn: number;
 }
 
 function qrImage(t: Translate, code: ShownScanCode): SafeHtml {
-  const src = `data:image/svg+xml;base64,${Buffer.from(code.qrSvg, 'utf8').toString('base64')}`;
+  const src = code.qrSrc;
   return html`<img
       class="qr"
       id="scan-login-qr"

@@ -137,14 +137,13 @@ describe('signing in with a passkey', () => {
     if (!uid) throw new Error('no sign-in page');
     return { request, uid };
   }
-  const post = (ua: UserAgent, path: string, body: unknown, origin = new URL(runtime.baseUrl).origin) => {
-    const url = new URL(path, runtime.baseUrl);
-    return fetch(url, {
+  // As the page's script fetches: the browser keeps the cookies of the answer (the sign-in's state).
+  const post = (ua: UserAgent, path: string, body: unknown, origin = new URL(runtime.baseUrl).origin) =>
+    ua.request(path, {
       method: 'POST',
-      headers: { cookie: ua.cookieHeader(url), origin, 'content-type': 'application/json' },
+      headers: { accept: 'application/json', origin, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  };
 
   it('signs in at level 3 with amr swk, and a replay of the assertion is refused', async () => {
     const ua = new UserAgent(runtime.baseUrl);

@@ -12,9 +12,10 @@ import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /**
- * The end of a sign-in (the provider's `resume`): the interaction is read and deleted in one call, and
- * the grant, code and session are written together (one BatchWriteItem) when the request ends, before its
- * answer leaves (shared/adapters/dynamo/oidc-adapter.ts, `withRequestReads`).
+ * The end of a sign-in (the provider's `resume`): the interaction, kept in the browser's sealed cookie,
+ * is marked used with one conditional put (so one resume of it makes a code), and the grant, code and
+ * session are written together (one BatchWriteItem) when the request ends, before its answer leaves
+ * (shared/adapters/dynamo/oidc-adapter.ts, `withRequestReads`).
  */
 
 let runtime: TestRuntime;

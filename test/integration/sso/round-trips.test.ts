@@ -63,15 +63,15 @@ describe('DynamoDB calls per sign-in (warm containers)', () => {
     await flow(signedIn, password()); // warms every container on the way
   });
 
-  // A password login, 15: authorize (interaction put); the sign-in page (interaction get, scan-to-login
-  // code put); the password (interaction get, the three throttle counters claimed in one transaction,
-  // ID number claim get, account get, the three counters forgiven in another, interaction put); resume
-  // (the interaction read and deleted in one call, account get, then the grant, code and session in one
-  // batch write before the answer); token (as below, 3). What 10 would take: docs/architecture.md,
-  // "Round trips of a sign-in".
-  it('a password login (authorize, sign-in page, password, code, token) makes at most 15', async () => {
+  // A password login, 10: authorize (none: the interaction is saved in its sealed cookie); the sign-in
+  // page (none: the interaction read from its cookie, the scan-to-login code stored only if its QR image
+  // is fetched); the password (the three throttle counters claimed in one transaction, ID number claim
+  // get, account get, the three counters forgiven in another; the interaction read from and saved to its
+  // cookie); resume (the interaction marked used, a conditional put, account get, then the grant, code
+  // and session in one batch write before the answer); token (as below, 3).
+  it('a password login (authorize, sign-in page, password, code, token) makes at most 10', async () => {
     const { calls, by } = await counted(() => flow(browser(), password()));
-    expect(calls, by).toBeLessThanOrEqual(15);
+    expect(calls, by).toBeLessThanOrEqual(10);
     // The throttle's claims and forgivenesses: one transaction each, however many counters.
     expect(JSON.parse(by)).toMatchObject({ TransactWriteItems: 2 });
   });

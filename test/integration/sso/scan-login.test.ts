@@ -47,6 +47,14 @@ async function showSignIn(
   const html = outcome.page!.html;
   const uid = /^\/interaction\/([^/]+)$/.exec(outcome.page!.url.pathname)?.[1] ?? '';
   const link = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(html)?.[1] ?? '';
+  // As a browser showing the page does: fetch its QR image, which stores the code.
+  const qr = /<img[^>]*id="scan-login-qr"[^>]*src="(\/interaction\/[^"]+\/qr)"/.exec(html)?.[1];
+  if (qr) {
+    const image = await browser.request(qr, { headers: { accept: 'image/*' } });
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(await image.text()).toMatch(/^(<\?xml[^>]*>\s*)?<svg/);
+  }
   return { browser, request, uid, link, html };
 }
 
@@ -108,7 +116,8 @@ describe('scan-to-login', () => {
   it('shows a QR code and the same ISSUER_URL link on the sign-in page, bound by an HttpOnly cookie', async () => {
     const shown = await showSignIn();
     expect(shown.link).toMatch(new RegExp(`^${runtime.baseUrl}/scan-login/[A-Za-z0-9_-]{43}$`));
-    expect(shown.html).toMatch(/<img[^>]*id="scan-login-qr"[^>]*src="data:image\/svg\+xml;base64,/);
+    // A new code's QR image is fetched from the interaction's own path, which stores the code then.
+    expect(shown.html).toMatch(/<img[^>]*id="scan-login-qr"[^>]*src="\/interaction\/[^"/]+\/qr"/);
     // No inline script: the only script is the passkey button's file, which scan-to-login does not need.
     expect(shown.html).not.toMatch(/<script(?![^>]*\ssrc="\/assets\/passkey-sign-in\.js")/);
     // The password form stays the page's first form.
@@ -119,6 +128,25 @@ describe('scan-to-login', () => {
     expect(/id="scan-login-link"[^>]*href="([^"]+)"/.exec(shownAgain.page!.html)?.[1]).toBe(shown.link);
     const again = await showSignIn(shown.browser);
     expect(again.link).not.toBe(shown.link);
+  });
+
+  it('stores the code when its QR image is fetched, not when the sign-in page is shown', async () => {
+    const browser = new UserAgent(runtime.baseUrl, [rp.redirectUri]);
+    const request = await authorizationRequest(rp);
+    const outcome = await runFlow(browser, request.url);
+    const html = outcome.page!.html;
+    const uid = /^\/interaction\/([^/]+)$/.exec(outcome.page!.url.pathname)?.[1] ?? '';
+    const link = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(html)?.[1] ?? '';
+    // Shown, not fetched: the wallet finds no such code, and the waiting page says so.
+    expect(await (await wallet.request(pathOf(link))).text()).toContain('id="scan-login-problem"');
+    // The QR fetch of another browser (without this one's cookies) stores nothing.
+    const stranger = new UserAgent(runtime.baseUrl);
+    expect((await stranger.request(`/interaction/${uid}/qr`)).status).toBeGreaterThanOrEqual(400);
+    expect(await (await wallet.request(pathOf(link))).text()).toContain('id="scan-login-problem"');
+    // This browser's fetch stores it; fetched again, the same code.
+    expect((await browser.request(`/interaction/${uid}/qr`)).status).toBe(200);
+    expect((await browser.request(`/interaction/${uid}/qr`)).status).toBe(200);
+    expect(await (await wallet.request(pathOf(link))).text()).toContain('id="scan-login-confirm"');
   });
 
   it('signs the showing browser in at level 3 (amr mca) once the wallet confirms, and not before', async () => {

@@ -158,6 +158,8 @@ describe('raising the level from the wallet', () => {
     expect(shown.stoppedAt).toBe('login');
     const uid = /^\/interaction\/([^/]+)$/.exec(shown.page!.url.pathname)![1]!;
     const scanPath = new URL(/id="scan-login-link"[^>]*href="([^"]+)"/.exec(shown.page!.html)![1]!).pathname;
+    // The page's QR image, as the browser showing it fetches it: that stores the code.
+    expect((await browser.request(`/interaction/${uid}/qr`)).status).toBe(200);
 
     const { ua } = await walletSignedIn(person, '/wallet/login');
     const refused = await ua.request(scanPath);

@@ -1,0 +1,205 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { InvalidInputError } from '../errors.js';
+
+/**
+ * The state of one OpenID interaction (a sign-in under way: the authorization request, the prompt, the
+ * result of a step) kept in the browser instead of the table: a cookie per interaction, sealed.
+ *
+ * What one request sees and changes of the interactions its browser holds; the storage adapter
+ * (shared/adapters/dynamo/oidc-adapter.ts) reads and writes the provider's `Interaction` model through
+ * it within the request scope the `oidc` function opens (`withRequestReads`).
+ */
+export interface InteractionCookieJar {
+  /**
+   * The payload sealed for `uid` in this request's cookie (or written earlier in this request), while
+   * unexpired; undefined for none, one that does not open (altered, another uid, another key) or expired.
+   */
+  read(uid: string): Record<string, unknown> | undefined;
+  /** Seals `payload` for `uid`, to expire at `expiresAt` (epoch seconds); throws if it cannot fit a cookie. */
+  write(uid: string, payload: Record<string, unknown>, expiresAt: number): void;
+  /** Removes the cookie of `uid` (the interaction ended). */
+  clear(uid: string): void;
+}
+
+/** The version label bound into every seal (the associated data): a new format gets a new label. */
+const VERSION = 'elicence/interaction-state/v1';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+/**
+ * Browsers keep a cookie whose name and value together are at most 4096 bytes and silently drop a longer
+ * one (RFC 6265 §6.1 asks for at least that much; Chromium and Firefox hold to exactly that). A sign-in
+ * whose state would be dropped is refused with a clear error instead, a little under the limit.
+ */
+export const MAX_INTERACTION_COOKIE_BYTES = 4000;
+/** The uids the provider makes (nanoid, 21 characters) and anything of its alphabet up to 64. */
+const uidPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Seals interactions into cookies: AES-256-GCM under a key every container derives
+ * (`interactionCookieKey`, shared/sso/derived-secrets.ts), a random 96-bit nonce per seal, and as
+ * associated data the version label and the interaction's uid, so a cookie opens only as the state of
+ * the interaction it was sealed for. The expiry is inside the seal: the cookie's `Max-Age` is the
+ * browser's business, the sealed expiry is the service's.
+ *
+ * One cookie per interaction (`interaction-<uid>`; `__Secure-` on https), so two sign-ins in two tabs do
+ * not overwrite each other. It is set twice, with the paths of the interaction's pages
+ * (`/interaction/<uid>`) and of the provider's resume (`/authorize/<uid>`), so the browser sends it
+ * only there, never with other requests (a 4 KB cookie per open sign-in on every request would soon pass
+ * the 10 KB of headers API Gateway accepts). HttpOnly, SameSite=Lax (the sign-in is entered by a
+ * top-level navigation from the platform), Secure except on loopback http as the other cookies.
+ *
+ * @example
+ * ```ts
+ * const cookies = new InteractionCookies(await interactionCookieKey(lookupMac), {
+ *   secure: true,
+ *   paths: (uid) => [`/interaction/${uid}`, `/authorize/${uid}`],
+ * });
+ * const jar = cookies.jar(event.cookies ?? [], clock);
+ * jar.write('Ab3…', { returnTo: '…' }, nowSeconds + 3600);
+ * jar.setCookies(); // ['__Secure-interaction-Ab3…=…; Path=/interaction/Ab3…; …', …]
+ * ```
+ */
+export class InteractionCookies {
+  readonly #key: Buffer;
+
+  constructor(
+    key: Uint8Array,
+    private readonly options: {
+      secure: boolean;
+      /** The paths the cookie of `uid` is set for: its pages and the provider's resume. */
+      paths: (uid: string) => readonly string[];
+    },
+  ) {
+    if (key.byteLength < 32) throw new Error('the interaction cookie key needs 32 bytes');
+    this.#key = Buffer.from(key.subarray(0, 32));
+  }
+
+  /** The cookie's name for the interaction `uid`. */
+  nameOf(uid: string): string {
+    return `${this.options.secure ? '__Secure-' : ''}interaction-${uid}`;
+  }
+
+  /** The sealed value of `payload` for `uid`, expiring at `expiresAt` (epoch seconds). */
+  seal(uid: string, payload: Record<string, unknown>, expiresAt: number): string {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(associatedData(uid));
+    const plain = Buffer.from(JSON.stringify({ exp: expiresAt, payload }), 'utf8');
+    return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString(
+      'base64url',
+    );
+  }
+
+  /** The payload sealed for `uid` in `value` while unexpired at `nowSeconds`; undefined otherwise. */
+  open(uid: string, value: string, nowSeconds: number): Record<string, unknown> | undefined {
+    if (!uidPattern.test(uid) || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+    const bytes = Buffer.from(value, 'base64url');
+    if (bytes.length <= IV_BYTES + TAG_BYTES) return undefined;
+    let opened: unknown;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.#key, bytes.subarray(0, IV_BYTES), {
+        authTagLength: TAG_BYTES,
+      });
+      decipher.setAAD(associatedData(uid));
+      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+      const plain = Buffer.concat([
+        decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
+        decipher.final(),
+      ]);
+      opened = JSON.parse(plain.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const { exp, payload } = (opened ?? {}) as { exp?: unknown; payload?: unknown };
+    if (typeof exp !== 'number' || exp <= nowSeconds) return undefined;
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
+    return payload as Record<string, unknown>;
+  }
+
+  /**
+   * The jar of one request: `cookies` are the request's (`name=value` pairs, as API Gateway passes them
+   * in `event.cookies`, or one `Cookie` header split at `;`); `nowSeconds` the time.
+   */
+  jar(cookies: readonly string[], nowSeconds: () => number): RequestInteractionCookies {
+    return new RequestInteractionCookies(this, this.options, cookies, nowSeconds);
+  }
+}
+
+/** An interaction's cookies as one request reads and sets them ({@link InteractionCookieJar}). */
+export class RequestInteractionCookies implements InteractionCookieJar {
+  readonly #incoming = new Map<string, string>();
+  /** What this request wrote (a payload and its expiry) or cleared (null), by uid. */
+  readonly #written = new Map<string, { payload: Record<string, unknown>; expiresAt: number } | null>();
+  readonly #setCookies = new Map<string, string[]>();
+
+  constructor(
+    private readonly cookies: InteractionCookies,
+    private readonly options: { secure: boolean; paths: (uid: string) => readonly string[] },
+    pairs: readonly string[],
+    private readonly nowSeconds: () => number,
+  ) {
+    for (const pair of pairs) {
+      const at = pair.indexOf('=');
+      if (at > 0) this.#incoming.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+    }
+  }
+
+  read(uid: string): Record<string, unknown> | undefined {
+    if (!uidPattern.test(uid)) return undefined;
+    const now = this.nowSeconds();
+    if (this.#written.has(uid)) {
+      const written = this.#written.get(uid);
+      return written && written.expiresAt > now ? structuredClone(written.payload) : undefined;
+    }
+    const value = this.#incoming.get(this.cookies.nameOf(uid));
+    return value === undefined ? undefined : this.cookies.open(uid, value, now);
+  }
+
+  write(uid: string, payload: Record<string, unknown>, expiresAt: number): void {
+    if (!uidPattern.test(uid))
+      throw new InvalidInputError('the interaction id is malformed', 'invalid_request');
+    const name = this.cookies.nameOf(uid);
+    const value = this.cookies.seal(uid, payload, expiresAt);
+    const bytes = Buffer.byteLength(name) + 1 + value.length;
+    if (bytes > MAX_INTERACTION_COOKIE_BYTES) {
+      throw new InvalidInputError(
+        `the sign-in's state would take ${bytes} bytes, more than a browser keeps in a cookie ` +
+          `(${MAX_INTERACTION_COOKIE_BYTES}): the authorization request is too large`,
+        'interaction_too_large',
+      );
+    }
+    this.#written.set(uid, { payload: structuredClone(payload), expiresAt });
+    const maxAge = Math.max(0, expiresAt - this.nowSeconds());
+    this.#setCookies.set(uid, this.#serialized(uid, `${name}=${value}`, maxAge));
+  }
+
+  clear(uid: string): void {
+    if (!uidPattern.test(uid)) return;
+    this.#written.set(uid, null);
+    this.#setCookies.set(uid, this.#serialized(uid, `${this.cookies.nameOf(uid)}=`, 0));
+  }
+
+  /** The `Set-Cookie` values the answer must carry: the last write or clear of each interaction. */
+  setCookies(): string[] {
+    return [...this.#setCookies.values()].flat();
+  }
+
+  #serialized(uid: string, pair: string, maxAge: number): string[] {
+    return this.options
+      .paths(uid)
+      .map((path) =>
+        [
+          pair,
+          `Path=${path}`,
+          `Max-Age=${maxAge}`,
+          'HttpOnly',
+          'SameSite=Lax',
+          ...(this.options.secure ? ['Secure'] : []),
+        ].join('; '),
+      );
+  }
+}
+
+function associatedData(uid: string): Buffer {
+  return Buffer.from(`${VERSION}\u0000${uid}`, 'utf8');
+}

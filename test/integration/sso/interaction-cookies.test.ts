@@ -1,0 +1,272 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDependencies, type Dependencies } from '../../../functions/composition/dependencies.js';
+import { interactionCookieKey } from '../../../shared/sso/derived-secrets.js';
+import { InteractionCookies, MAX_INTERACTION_COOKIE_BYTES } from '../../../shared/sso/interaction-cookies.js';
+import {
+  adminToken,
+  authorizationRequest,
+  exchange,
+  registerPlatform,
+  type AuthorizationRequest,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { parseForm, UserAgent } from '../../support/user-agent.js';
+
+/**
+ * A sign-in under way (the provider's interaction) lives in the browser, in a sealed cookie per
+ * interaction (shared/sso/interaction-cookies.ts), not in the table: what the browser sends back must
+ * open under the service's key for that uid, unexpired, and its resume makes a code once
+ * (`oidc#InteractionUsed#<uid>`, shared/adapters/dynamo/oidc-adapter.ts).
+ */
+
+let runtime: TestRuntime;
+let platform: RelyingParty;
+let deps: Dependencies;
+let sealing: InteractionCookies;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  platform = await registerPlatform(runtime, await adminToken(runtime), {
+    name: '交互 Interaction cookies',
+    redirectUris: ['https://interaction-cookies.example/cb'],
+    scopes: ['openid', 'profile'],
+    firstParty: true,
+  });
+  deps = buildDependencies(runtime.config);
+  // The local runtime serves plain http on loopback: the cookie is not `Secure` there (nor prefixed).
+  sealing = new InteractionCookies(await interactionCookieKey(deps.lookupMac), {
+    secure: false,
+    paths: (uid) => [`/interaction/${uid}`, `/authorize/${uid}`],
+  });
+});
+afterAll(async () => {
+  deps?.doc.destroy();
+  deps?.kms.destroy();
+  await runtime?.close();
+});
+
+const citizen = () => ({
+  username: runtime.credentials.citizen.idNumber,
+  password: runtime.credentials.citizen.password,
+});
+
+/** The sign-in page of a new authorization request, shown in `ua`. */
+async function signInPage(ua: UserAgent, request?: AuthorizationRequest) {
+  const asked = request ?? (await authorizationRequest(platform));
+  const { page } = await ua.navigate(asked.url);
+  expect(page?.status).toBe(200);
+  const form = parseForm(page!.html)!;
+  expect(form.action).toMatch(/\/login$/);
+  const uid = /^\/interaction\/([^/]+)$/.exec(page!.url.pathname)![1]!;
+  return { request: asked, uid, form, page: page! };
+}
+
+/** Types the right password on the sign-in page: the answer is the 303 to the provider's resume. */
+async function passwordTyped(ua: UserAgent, shown: Awaited<ReturnType<typeof signInPage>>) {
+  const answer = await ua.request(new URL(shown.form.action, shown.page.url), { form: citizen() });
+  expect(answer.status).toBe(303);
+  return new URL(answer.headers.get('location')!, runtime.baseUrl);
+}
+
+const codeIn = (response: Response) => {
+  const location = response.headers.get('location');
+  if (!location || !location.startsWith(platform.redirectUri)) return undefined;
+  return new URL(location).searchParams.get('code') ?? undefined;
+};
+
+/** The value of the cookie `name` in a `Cookie` header. */
+const valueIn = (header: string, name: string) =>
+  header
+    .split('; ')
+    .find((pair) => pair.startsWith(`${name}=`))
+    ?.slice(name.length + 1);
+
+/** A `Cookie` header with the cookie `name` replaced by `value`. */
+const withValue = (header: string, name: string, value: string) =>
+  header
+    .split('; ')
+    .map((pair) => (pair.startsWith(`${name}=`) ? `${name}=${value}` : pair))
+    .join('; ');
+
+/** A GET of `url` with exactly the `Cookie` header `cookie`, as a browser holding those cookies. */
+const getWith = (url: URL | string, cookie: string) =>
+  fetch(new URL(url, runtime.baseUrl), { headers: { accept: 'text/html', cookie }, redirect: 'manual' });
+
+describe('the sign-in under way, in a sealed cookie', () => {
+  it('is set per interaction, HttpOnly, SameSite=Lax, for its pages and the resume only, and fits a browser', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const request = await authorizationRequest(platform);
+    const answer = await ua.request(request.url);
+    expect(answer.status).toBe(303);
+    const uid = /\/interaction\/([^/?]+)/.exec(answer.headers.get('location')!)![1]!;
+    const set = answer.headers.getSetCookie().filter((line) => line.startsWith(`${sealing.nameOf(uid)}=`));
+    expect(set.map((line) => /Path=([^;]+)/.exec(line)?.[1]).sort()).toEqual([
+      `/authorize/${uid}`,
+      `/interaction/${uid}`,
+    ]);
+    for (const line of set) {
+      expect(line).toMatch(/; HttpOnly/);
+      expect(line).toMatch(/; SameSite=Lax/);
+      expect(line).toMatch(/; Max-Age=\d+/);
+      const pair = line.split(';')[0]!;
+      expect(pair.length).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
+    }
+    // Not sent anywhere else: the landing page and another interaction's pages get none of it.
+    expect(ua.cookieHeader(new URL('/', runtime.baseUrl))).not.toContain(sealing.nameOf(uid));
+    expect(ua.cookieHeader(new URL('/interaction/other', runtime.baseUrl))).not.toContain(
+      sealing.nameOf(uid),
+    );
+  });
+
+  it('opens nothing with one byte changed: no page, no sign-in, no code', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    const resume = await passwordTyped(ua, shown);
+    const name = sealing.nameOf(shown.uid);
+    const held = ua.cookieHeader(resume);
+    const value = valueIn(held, name)!;
+    const bytes = Buffer.from(value, 'base64url');
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    const tampered = withValue(held, name, bytes.toString('base64url'));
+
+    const resumed = await getWith(resume, tampered);
+    expect(resumed.status).toBeGreaterThanOrEqual(400);
+    expect(resumed.status).toBeLessThan(500);
+    expect(codeIn(resumed)).toBeUndefined();
+    const pageCookies = withValue(
+      ua.cookieHeader(new URL(`/interaction/${shown.uid}`, runtime.baseUrl)),
+      name,
+      bytes.toString('base64url'),
+    );
+    const page = await getWith(`/interaction/${shown.uid}`, pageCookies);
+    expect(page.status).toBeGreaterThanOrEqual(400);
+    expect(page.status).toBeLessThan(500);
+    expect(await page.text()).not.toContain('/login"');
+    // The untouched cookie still works: the change alone made the difference.
+    const genuine = await ua.request(resume);
+    expect(codeIn(genuine)).toBeTypeOf('string');
+  });
+
+  it('opens nothing once expired, nor sealed for another interaction', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    const resume = await passwordTyped(ua, shown);
+    const name = sealing.nameOf(shown.uid);
+    const held = ua.cookieHeader(resume);
+    const now = Math.floor(Date.now() / 1000);
+    const payload = sealing.open(shown.uid, valueIn(held, name)!, now)!;
+    expect(payload).toMatchObject({ result: { login: {} } });
+
+    const expired = withValue(held, name, sealing.seal(shown.uid, payload, now - 1));
+    const late = await getWith(resume, expired);
+    expect(late.status).toBeGreaterThanOrEqual(400);
+    expect(late.status).toBeLessThan(500);
+    expect(codeIn(late)).toBeUndefined();
+    const elsewhere = withValue(held, name, sealing.seal('AnotherInteraction123', payload, now + 600));
+    expect(codeIn(await getWith(resume, elsewhere))).toBeUndefined();
+
+    // The same state sealed for this uid with time left does resume: only the expiry refused it.
+    const fresh = withValue(held, name, sealing.seal(shown.uid, payload, now + 600));
+    expect(codeIn(await getWith(resume, fresh))).toBeTypeOf('string');
+  });
+
+  it('resumes once: the cookie captured before the resume and sent again after it gets no code', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    const resume = await passwordTyped(ua, shown);
+    // Everything the browser holds for the resume, the provider's resume cookie included.
+    const captured = ua.cookieHeader(resume);
+    expect(valueIn(captured, sealing.nameOf(shown.uid))).toBeTypeOf('string');
+
+    const first = await ua.request(resume);
+    expect(codeIn(first)).toBeTypeOf('string');
+    // The answer clears the cookie in the browser…
+    expect(ua.cookieHeader(resume)).not.toContain(sealing.nameOf(shown.uid));
+    // …and a copy kept from before is refused: the interaction is marked used in the table.
+    const replayed = await getWith(resume, captured);
+    expect(codeIn(replayed)).toBeUndefined();
+    expect(replayed.status).toBeGreaterThanOrEqual(400);
+    expect(replayed.status).toBeLessThan(500);
+  });
+
+  it('keeps two sign-ins in two tabs apart: both complete', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const first = await signInPage(ua);
+    const second = await signInPage(ua);
+    expect(second.uid).not.toBe(first.uid);
+    // Both pages are still there after the other was opened…
+    for (const shown of [first, second]) {
+      const again = await ua.navigate(`/interaction/${shown.uid}`);
+      expect(again.page?.status).toBe(200);
+    }
+    // …and both sign in, in the order the person gets to them.
+    const resumeSecond = await passwordTyped(ua, second);
+    const resumeFirst = await passwordTyped(ua, first);
+    for (const [shown, resume] of [
+      [first, resumeFirst],
+      [second, resumeSecond],
+    ] as const) {
+      const answer = await ua.request(resume);
+      const code = codeIn(answer);
+      expect(code).toBeTypeOf('string');
+      const tokens = await exchange(platform, shown.request, new URL(answer.headers.get('location')!));
+      expect(tokens.claims()?.sub).toBeTypeOf('string');
+    }
+  });
+
+  it('ends a cancelled sign-in at the platform with access_denied, once', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    expect(shown.page.html).toContain(`href="/interaction/${shown.uid}/abort"`);
+    const cancelled = await ua.request(`/interaction/${shown.uid}/abort`);
+    expect(cancelled.status).toBe(303);
+    const resume = new URL(cancelled.headers.get('location')!, runtime.baseUrl);
+    const captured = ua.cookieHeader(resume);
+    const back = await ua.request(resume);
+    const location = new URL(back.headers.get('location')!);
+    expect(location.href.startsWith(platform.redirectUri)).toBe(true);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('state')).toBe(shown.request.state);
+    // The same cancellation replayed says nothing to the platform again.
+    const replayed = await getWith(resume, captured);
+    expect(replayed.headers.get('location') ?? '').not.toContain(platform.redirectUri);
+  });
+
+  it('still finds an interaction stored in the table before this change, and moves it into the cookie', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    const name = sealing.nameOf(shown.uid);
+    const page = new URL(`/interaction/${shown.uid}`, runtime.baseUrl);
+    const payload = sealing.open(
+      shown.uid,
+      valueIn(ua.cookieHeader(page), name)!,
+      Math.floor(Date.now() / 1000),
+    )!;
+    // As the adapter stored interactions before (outside a request with cookies: the table, sealed).
+    const Adapter = deps.adapter;
+    await new Adapter('Interaction').upsert(shown.uid, payload, 600);
+    ua.forget(name);
+    expect((await ua.navigate(page)).page?.status).toBe(200);
+    const resume = await passwordTyped(ua, shown);
+    // Saved again, now in the cookie; its resume marks it used and deletes the old item.
+    expect(valueIn(ua.cookieHeader(resume), name)).toBeTypeOf('string');
+    expect(codeIn(await ua.request(resume))).toBeTypeOf('string');
+    expect(await new Adapter('Interaction').find(shown.uid)).toBeUndefined();
+  });
+
+  it('refuses a request too large to keep in a cookie, clearly, instead of losing it', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const request = await authorizationRequest(platform, { state: 's'.repeat(3500) });
+    const answer = await ua.request(request.url);
+    // No cookie a browser would drop, and the platform is told why.
+    for (const line of answer.headers.getSetCookie()) {
+      expect(line.split(';')[0]!.length).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
+    }
+    const location = new URL(answer.headers.get('location') ?? '', runtime.baseUrl);
+    expect(answer.status).toBe(303);
+    expect(location.href.startsWith(platform.redirectUri)).toBe(true);
+    expect(location.searchParams.get('error')).toBe('invalid_request');
+    expect(location.searchParams.get('error_description')).toMatch(/too large/);
+  });
+});
