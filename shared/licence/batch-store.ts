@@ -45,6 +45,12 @@ export interface BatchChunk {
   first: number;
   /** {@link BatchItems}, envelope-sealed under {@link batchItemsContext}. */
   sealedItems?: string;
+  /**
+   * {@link BatchItems} in clear, as chunks were written before items were sealed: still read (a job
+   * running at the change, or redriven from the dead-letter queue, issues them) and dropped when
+   * processed like sealed ones; never written.
+   */
+  items?: BatchItems;
   licenceIds?: Array<string | null>;
   /** Items refused while processing (those refused at submission are in the job from the start). */
   errors?: BatchItemError[];

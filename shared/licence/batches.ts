@@ -268,10 +268,9 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
     }
     const chunk = await deps.batches.chunk(job.id, job.requestHash, job.nextChunk);
     if (!chunk) throw new Error(`batch ${job.id}: chunk ${job.nextChunk} is missing`);
-    const done = chunk.sealedItems
-      ? await processChunk(job, chunk, await openItems(chunk, deps), issueDeps, deps.concurrency ?? 8)
-      : chunk;
-    if (chunk.sealedItems) await deps.batches.saveChunk(done);
+    const items = chunk.sealedItems ? await openItems(chunk, deps) : chunk.items;
+    const done = items ? await processChunk(job, chunk, items, issueDeps, deps.concurrency ?? 8) : chunk;
+    if (items) await deps.batches.saveChunk(done);
     const ids = done.licenceIds ?? [];
     const chunkErrors = done.errors ?? [];
     job = await deps.batches.saveJob({
@@ -336,6 +335,6 @@ async function processChunk(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   if (fault) throw fault.error;
   errors.sort((a, b) => a.index - b.index);
-  const { sealedItems: _sealed, ...rest } = chunk;
+  const { sealedItems: _sealed, items: _clear, ...rest } = chunk;
   return { ...rest, licenceIds, errors };
 }

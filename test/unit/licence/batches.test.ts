@@ -101,6 +101,23 @@ describe('submitBatch', () => {
 });
 
 describe('runBatch', () => {
+  it('issues a chunk stored in clear before items were sealed, and drops its items', async () => {
+    const job = await submitted(150);
+    const key = (n: number) => `${job.id}#${job.requestHash}#${n}`;
+    const legacy = batches.chunks.get(key(1))!;
+    const items = await batchItemsSealer.open(
+      { purpose: 'batch-items', batch: job.id, request: job.requestHash, chunk: '1' },
+      legacy.sealedItems!,
+    );
+    const { sealedItems: _sealed, ...rest } = legacy;
+    batches.chunks.set(key(1), { ...rest, items: items as never });
+    const done = await runBatch(job.id, deps());
+    expect(done).toMatchObject({ status: 'done', issued: 150, failed: 0 });
+    const after = batches.chunks.get(key(1))!;
+    expect(after.items).toBeUndefined();
+    expect(after.licenceIds).toHaveLength(50);
+  });
+
   it('issues every item once, even when the run dies part-way and is run again', async () => {
     const job = await submitted(250);
     const create = world.licences.create.bind(world.licences);
