@@ -11,15 +11,16 @@ const textTypes = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml|x-www-form-u
 /**
  * Builds the HTTP API payload-format 2.0 event that API Gateway would hand the function: lower-cased
  * headers with repeated values joined by commas, cookies split out, the query string raw and parsed,
- * binary bodies in base64.
+ * binary bodies in base64. `options.url`: the request's URL, when the caller has parsed it already.
  */
 export function toApiGatewayEvent(
   request: IncomingMessage,
   body: Buffer,
   matched: RouteMatch,
-  options: { stage?: string } = {},
+  options: { stage?: string; url?: URL } = {},
 ): HttpEvent {
-  const url = new URL(request.url ?? '/', 'http://local');
+  // The gateway has parsed the request's URL to match its route: parsed once.
+  const url = options.url ?? new URL(request.url ?? '/', 'http://local');
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   for (const [name, value] of Object.entries(request.headersDistinct)) {
@@ -68,7 +69,7 @@ export function toApiGatewayEvent(
         method,
         path: url.pathname,
         protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
+        sourceIp: source,
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),

@@ -4,11 +4,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { inProcessTransport, type InProcessTransport } from './in-process-transport.js';
 
 /** A running local DynamoDB. */
 export interface LocalDynamo {
   /** `http://host:port`, for the SDK's `endpoint`. */
   endpoint: string;
+  /**
+   * An SDK request handler that reaches this DynamoDB in process, without the loopback socket (the local
+   * runtime's own clients use it; see `in-process-transport.ts`). Counted, tapped and answered alike.
+   */
+  transport: InProcessTransport;
   /**
    * DynamoDB operations served since the start or {@link resetStats}, by name (`Query`, `GetItem`, …),
    * each SDK retry counted: what `npm run bench` reports per flow. A fresh copy.
@@ -159,6 +165,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://${urlHost}:${port}`,
+    transport: inProcessTransport(server),
     stats: () => Object.fromEntries(calls),
     streamStats: () => Object.fromEntries(streamCalls),
     resetStats() {

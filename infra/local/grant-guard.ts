@@ -20,11 +20,7 @@ export class LocalAccessDenied extends Error {
 export function stringLike(pattern: string, value: string): boolean {
   let compiled = compiledPatterns.get(pattern);
   if (!compiled) {
-    const source = pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.');
-    compiled = new RegExp(`^${source}$`, 's');
+    compiled = new RegExp(`^${stringLikeSource(pattern)}$`, 's');
     compiledPatterns.set(pattern, compiled);
   }
   return compiled.test(value);
@@ -37,6 +33,26 @@ export function stringLike(pattern: string, value: string): boolean {
 const compiledPatterns = new Map<string, RegExp>();
 
 const batchItemsPurpose = batchItemsContext({ batchId: '', requestHash: '', n: 0 }).purpose;
+
+/** IAM's `StringLike` against any of `patterns`: one expression per list (the grants' lists are fixed). */
+function anyLike(patterns: readonly string[], value: string): boolean {
+  if (patterns.length === 0) return false;
+  let compiled = compiledLists.get(patterns);
+  if (!compiled) {
+    const sources = patterns.map((pattern) => stringLikeSource(pattern));
+    compiled = new RegExp(`^(?:${sources.join('|')})$`, 's');
+    compiledLists.set(patterns, compiled);
+  }
+  return compiled.test(value);
+}
+const compiledLists = new WeakMap<readonly string[], RegExp>();
+
+function stringLikeSource(pattern: string): string {
+  return pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+}
 
 type Item = Record<string, unknown>;
 
@@ -88,7 +104,7 @@ export function dynamoRefusal(
     const index = input.IndexName as string | undefined;
     if (index === undefined) {
       const key = queriedPartition(input);
-      return key !== undefined && table.partitionQueries?.some((pattern) => stringLike(pattern, key))
+      return key !== undefined && table.partitionQueries && anyLike(table.partitionQueries, key)
         ? undefined
         : `dynamodb:Query on the base table, partition key ${String(key)}`;
     }
@@ -108,9 +124,7 @@ export function dynamoRefusal(
   }
   const patterns = table.items[action as ItemAction];
   if (!patterns) return `dynamodb:${action}`;
-  const refused = leadingKeys(action, input, partitionKey).find(
-    (key) => !patterns.some((pattern) => stringLike(pattern, key)),
-  );
+  const refused = leadingKeys(action, input, partitionKey).find((key) => !anyLike(patterns, key));
   return refused === undefined ? undefined : `dynamodb:${action} on partition key ${refused}`;
 }
 
@@ -120,12 +134,23 @@ export function kmsRefusal(grants: FunctionGrants, action: string, role: KeyRole
   return allowed.includes(`kms:${action}`) ? undefined : `kms:${action} on the ${role} key`;
 }
 
+/** `GetItemCommand` → `GetItem`, once per command name. */
+function actionOf(commandName: string): string {
+  let action = actions.get(commandName);
+  if (action === undefined) {
+    action = commandName.replace(/Command$/, '');
+    actions.set(commandName, action);
+  }
+  return action;
+}
+const actions = new Map<string, string>();
+
 function guard<Input extends object, Output extends object>(
   functionName: FunctionName,
   refusal: (action: string, input: Item) => string | undefined,
 ): InitializeMiddleware<Input, Output> {
   return (next, context) => async (args) => {
-    const refused = refusal(String(context.commandName).replace(/Command$/, ''), args.input as Item);
+    const refused = refusal(actionOf(String(context.commandName)), args.input as Item);
     if (refused) {
       throw new LocalAccessDenied(
         `Function ${functionName} is not granted ${refused} (functions/grants.ts): IAM would refuse this in AWS`,

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KmsFault, kmsOperations, type Operation } from './kms-operations.js';
 import { KmsKeyStore } from './kms-store.js';
+import { inProcessTransport, type InProcessTransport } from './in-process-transport.js';
 
 /** Request bodies above this are refused before parsing; KMS payloads are at most a few KiB. */
 const MAX_BODY_BYTES = 64 * 1024;
@@ -30,6 +31,11 @@ export interface KmsFaults {
 export interface KmsEmulator {
   /** Base URL for the SDK's `endpoint` option. */
   endpoint: string;
+  /**
+   * An SDK request handler that reaches the emulator in process, without the loopback socket (the local
+   * runtime's own clients use it; see `in-process-transport.ts`). Counted and answered alike.
+   */
+  transport: InProcessTransport;
   /** Replaces the current faults; `setFaults({})` clears them. */
   setFaults(faults: KmsFaults): void;
   /**
@@ -184,6 +190,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions): Promise<Kms
 
   return {
     endpoint,
+    transport: inProcessTransport(server),
     setFaults(next) {
       const throttleRate = next.throttleRate ?? 0;
       const latencyMs = next.latencyMs ?? 0;

@@ -75,6 +75,25 @@ function markStreamConsumer(container: Partial<Dependencies>): void {
   );
 }
 
+/**
+ * Points a container's DynamoDB and KMS clients at the embedded services in process (their `transport`,
+ * `./in-process-transport.ts`) instead of over loopback TCP: the SDK still serialises, signs and retries
+ * each request, and the emulators still read and answer the same bytes. A client a test put in place
+ * (`Replacements`) is left as it is. Clients connect on first use, so this precedes any request.
+ */
+function connectInProcess(
+  container: Partial<Dependencies>,
+  embedded: { dynamo: LocalDynamo; kms: KmsEmulator },
+  replaced: Replacements,
+): void {
+  if ('doc' in container && !replaced.doc && container.doc) {
+    container.doc.config.requestHandler = embedded.dynamo.transport;
+  }
+  if ('kms' in container && !replaced.kms && container.kms) {
+    container.kms.config.requestHandler = embedded.kms.transport;
+  }
+}
+
 export class PortInUseError extends Error {
   readonly code = 'port_in_use';
   constructor(port: number) {
@@ -155,6 +174,8 @@ export async function startLocalRuntime(
     }
   };
   replace(deps);
+  const inProcess = dynamo && kms ? { dynamo, kms } : undefined;
+  if (inProcess) connectInProcess(deps, inProcess, options.replace ?? {});
   // Each function builds its own container from its own composition, as in Lambda: its own clients and
   // caches, with its grants enforced on them and the browser assets served from memory.
   let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
@@ -164,6 +185,7 @@ export async function startLocalRuntime(
     prepare: (container) => {
       containers.push(container);
       replace(container);
+      if (inProcess) connectInProcess(container, inProcess, options.replace ?? {});
       if ('webAssets' in container) {
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }

@@ -17,17 +17,28 @@ export const importHandler: HandlerLoader = async (name) => {
 
 class BodyTooLarge extends Error {}
 
-async function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+/** The request's body up to `limit` bytes (read by events: an async iterator per request cost more). */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > limit) throw new BodyTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(new BodyTooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    request.once('error', reject);
+    // A client gone before the end: settled (no-op after 'end', which comes first).
+    request.once('close', () => reject(new Error('request closed before its end')));
+  });
 }
 
 /**
@@ -53,8 +64,8 @@ export function createLocalServer(
 
   return createServer(async (request, response) => {
     await ready;
-    const path = new URL(request.url ?? '/', 'http://local').pathname;
-    const matched = matchRoute(request.method ?? 'GET', path);
+    const url = new URL(request.url ?? '/', 'http://local');
+    const matched = matchRoute(request.method ?? 'GET', url.pathname);
     if (!matched) {
       writeResult(response, gatewayError(404, 'Not Found'));
       request.resume();
@@ -69,11 +80,13 @@ export function createLocalServer(
         request.destroy();
         return;
       }
-      throw error;
+      // The client went away mid-body: nobody to answer (thrown here, it would end the process).
+      request.destroy();
+      return;
     }
     try {
       const functionName = matched.route.function;
-      const event = toApiGatewayEvent(request, body, matched);
+      const event = toApiGatewayEvent(request, body, matched, { url });
       const result = await invocation.run({ functionName }, async () =>
         (await handlerFor(functionName))(event),
       );

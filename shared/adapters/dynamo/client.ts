@@ -14,12 +14,28 @@ export interface DynamoClientOptions {
 
 /** Low-level client, for table administration (see `ensureTable`). */
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     region: options.region,
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
     ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
     ...(options.credentials !== undefined && { credentials: options.credentials }),
   });
+  withoutSdkLogging(client);
+  return client;
+}
+
+/**
+ * Removes the SDK's logger middleware, which on every call copies the output and walks input and output
+ * through their schemas' sensitive-data filters for the client's logger: the SDK's no-op logger here (no
+ * `logger` is configured), so nothing was ever logged, and the work was per call (issue 16's profiles).
+ *
+ * @example
+ * ```ts
+ * withoutSdkLogging(new DynamoDBClient({ region: 'cn-north-1' }));
+ * ```
+ */
+export function withoutSdkLogging(client: { middlewareStack: { remove(name: string): boolean } }): void {
+  client.middlewareStack.remove('loggerMiddleware');
 }
 
 /**

@@ -25,7 +25,7 @@ export const DEFAULT_KMS_MAX_ATTEMPTS = 5;
  * ```
  */
 export function createKmsClient(options: KmsClientOptions): KMSClient {
-  return new KMSClient({
+  const client = new KMSClient({
     region: options.region,
     maxAttempts: options.maxAttempts ?? DEFAULT_KMS_MAX_ATTEMPTS,
     // Pinned so AWS_RETRY_MODE=adaptive cannot make a Lambda wait on its client-side rate limiter.
@@ -33,4 +33,8 @@ export function createKmsClient(options: KmsClientOptions): KMSClient {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
+  // The SDK's logger middleware walks every input and output through sensitive-data filters for the
+  // client's logger, the SDK's no-op one (none is configured): removed, as for DynamoDB (dynamo/client.ts).
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
 }
