@@ -22,6 +22,7 @@ export const licenceSchema = z.object({
         action: z.string(),
         actor: z.string().optional(),
         reason: z.string().optional(),
+        reasonCode: z.string().optional(),
       }),
     )
     .optional(),
@@ -29,8 +30,27 @@ export const licenceSchema = z.object({
 export type Licence = z.output<typeof licenceSchema>;
 export type LicenceStatus = Licence['status'];
 
-const licencePage = z.object({ items: z.array(licenceSchema), cursor: z.string().optional() });
+const licencePage = z.object({
+  items: z.array(licenceSchema),
+  cursor: z.string().optional(),
+  total: z.object({ count: z.number(), capped: z.boolean() }).optional(),
+});
 export type LicencePage = z.output<typeof licencePage>;
+
+/** The search of `GET /licences` (its query parameters). */
+export interface ListQuery {
+  status?: string;
+  holder?: string;
+  holderName?: string;
+  number?: string;
+  type?: string;
+  issuedFrom?: string;
+  issuedTo?: string;
+  sort?: string;
+  total?: boolean;
+  cursor?: string;
+  limit?: number;
+}
 
 /** One entry of `GET /licence-types`. */
 export const licenceTypeSchema = z.object({
@@ -107,13 +127,8 @@ export class IssuerApi {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  /** This issuer's licences, newest first, a page at a time. */
-  async list(query: {
-    status?: string;
-    holder?: string;
-    cursor?: string;
-    limit?: number;
-  }): Promise<LicencePage> {
+  /** This issuer's licences, newest first unless sorted otherwise, a page at a time (`GET /licences`). */
+  async list(query: ListQuery): Promise<LicencePage> {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query))
       if (value !== undefined && value !== '') params.set(name, String(value));
@@ -134,13 +149,14 @@ export class IssuerApi {
     return { licence: licenceSchema.parse(await response.json()), created: response.status === 201 };
   }
 
+  /** `POST /licences/{id}/status`: a preset reason code, a free reason, or both (see `statusReasons`). */
   async changeStatus(
     id: string,
     status: 'valid' | 'suspended' | 'revoked',
-    reason: string,
+    why: { reasonCode?: string; reason?: string },
   ): Promise<Licence> {
     return licenceSchema.parse(
-      await this.json('POST', `/licences/${encodeURIComponent(id)}/status`, { status, reason }),
+      await this.json('POST', `/licences/${encodeURIComponent(id)}/status`, { status, ...why }),
     );
   }
 
