@@ -191,7 +191,7 @@ function summary(t: Translate, input: ConsoleListInput): SafeHtml {
     ${
       total?.capped
         ? html`<span class="hint"
-            >${t('（超过 1,000 条时不再精确计数，请缩小查询条件。）', '(Counting stops at 1,000: narrow the search for an exact total.)')}</span
+            >${t('（计数到上限即停止，请缩小查询条件以得到精确总数。）', '(Counting stops at its limit: narrow the search for an exact total.)')}</span
           >`
         : ''
     }
