@@ -22,6 +22,7 @@ import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/co
 import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
 import { statusLabel } from '../shared/web/console/labels.js';
 import { statusReason } from '../shared/licence/status-reasons.js';
+import { covers, holderDivision } from '../shared/issuers/jurisdiction.js';
 import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
@@ -188,6 +189,7 @@ async function route(
           values: {},
           errors: {},
           idempotencyKey: randomUUID(),
+          ...(offer.jurisdiction ? { jurisdiction: offer.jurisdiction } : {}),
         }),
       );
     },
@@ -478,12 +480,17 @@ async function exportCsv(context: PageContext, api: IssuerApi, search: ConsoleSe
  * lists (`restricted`); all of them when the session does not name its issuer (the API still refuses).
  */
 async function typesOffered(api: IssuerApi, session: ConsoleSession): Promise<TypeOffer> {
-  const [all, allowed] = await Promise.all([
+  const [all, scope] = await Promise.all([
     api.licenceTypes(),
-    session.issuerId ? api.allowedTypes(session.issuerId) : Promise.resolve(undefined),
+    session.issuerId ? api.issuerScope(session.issuerId) : Promise.resolve(undefined),
   ]);
-  if (!allowed) return { all, types: all, restricted: false };
-  return { all, types: all.filter((type) => allowed.includes(type.code)), restricted: true };
+  if (!scope) return { all, types: all, restricted: false };
+  return {
+    all,
+    types: all.filter((type) => scope.types.includes(type.code)),
+    restricted: true,
+    ...(scope.jurisdiction.length > 0 ? { jurisdiction: scope.jurisdiction } : {}),
+  };
 }
 
 async function issue(
@@ -526,7 +533,13 @@ async function issue(
         errors,
         idempotencyKey,
         ...(message ? { message } : {}),
+        ...(offer.jurisdiction ? { jurisdiction: offer.jurisdiction } : {}),
       }),
+    );
+  const outsideJurisdiction = () =>
+    t(
+      `持证人不在本机关辖区（行政区划代码 ${(offer.jurisdiction ?? []).join('、')}）内，不能签发此类证照。`,
+      `The holder is outside this issuer’s jurisdiction (division codes ${(offer.jurisdiction ?? []).join(', ')}): this type cannot be issued to them.`,
     );
   const key = z.uuid().safeParse(values.idempotencyKey);
   if (!key.success) {
@@ -545,6 +558,14 @@ async function issue(
   const parsed = parseIssueForm(model, values, t);
   // Nothing was issued under a refused form's key, so the corrected form gets a fresh one.
   if ('errors' in parsed) return form(400, parsed.errors, randomUUID());
+  // A regional type for a holder outside the jurisdiction is refused before the review, not after it
+  // (the API refuses it all the same, outside_jurisdiction).
+  if (type.regional && offer.jurisdiction) {
+    const division = holderDivision(parsed.request.holder);
+    if (!offer.jurisdiction.some((code) => covers(code, division))) {
+      return form(400, { holderNumber: outsideJurisdiction() }, randomUUID());
+    }
+  }
   // The form's first post is only reviewed: the licence is signed when the review is confirmed.
   if (step !== 'confirm') {
     return page(
@@ -580,6 +601,8 @@ async function issue(
           randomUUID(),
           t('本机关无权签发此类证照。', 'This issuer may not issue this type of licence.'),
         );
+      case 'outside_jurisdiction':
+        return form(403, { holderNumber: outsideJurisdiction() }, randomUUID());
       case 'idempotency_key_in_use':
         return form(
           409,

@@ -60,6 +60,7 @@ export const licenceTypeSchema = z.object({
   holderKind: z.enum(['person', 'entity']),
   fields: z.record(z.string(), z.unknown()),
   defaultValidityDays: z.number().nullable().optional(),
+  regional: z.boolean().optional(),
 });
 export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
 
@@ -67,7 +68,16 @@ export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
 const issuerEntry = z.object({
   status: z.string(),
   licenceTypes: z.array(z.object({ code: z.string() })).default([]),
+  region: z.string().optional(),
+  jurisdiction: z.array(z.string()).optional(),
 });
+
+/** What an issuer may issue, as its trust-list entry says: the type codes, and where (GB/T 2260 codes). */
+export interface IssuerScope {
+  types: string[];
+  /** The divisions whose holders it may issue regional types to; empty when the entry names none. */
+  jurisdiction: string[];
+}
 
 /** What `POST /licences` takes. */
 export interface IssueRequest {
@@ -176,6 +186,19 @@ export class IssuerApi {
    * ```
    */
   async allowedTypes(issuerId: string): Promise<string[] | undefined> {
+    return (await this.issuerScope(issuerId))?.types;
+  }
+
+  /**
+   * The types an issuer may issue and its jurisdiction, from its public trust-list entry
+   * (`GET /issuers/{id}`); undefined when that entry cannot be read (the API still decides).
+   *
+   * @example
+   * ```ts
+   * await api.issuerScope('iss_8kq2'); // { types: ['business-licence'], jurisdiction: ['310000'] }
+   * ```
+   */
+  async issuerScope(issuerId: string): Promise<IssuerScope | undefined> {
     try {
       const response = await this.fetchImpl(`${this.baseUrl}/issuers/${encodeURIComponent(issuerId)}`, {
         headers: { accept: 'application/json' },
@@ -183,8 +206,12 @@ export class IssuerApi {
       if (!response.ok) return undefined;
       const parsed = issuerEntry.safeParse(await response.json());
       if (!parsed.success) return undefined;
-      // A withdrawn issuer may issue nothing, whatever its entry still lists.
-      return parsed.data.status === 'active' ? parsed.data.licenceTypes.map((type) => type.code) : [];
+      const { status, licenceTypes, region, jurisdiction } = parsed.data;
+      return {
+        // A withdrawn issuer may issue nothing, whatever its entry still lists.
+        types: status === 'active' ? licenceTypes.map((type) => type.code) : [],
+        jurisdiction: jurisdiction && jurisdiction.length > 0 ? jurisdiction : region ? [region] : [],
+      };
     } catch {
       return undefined;
     }

@@ -22,6 +22,8 @@ export interface TypeOffer {
   types: readonly LicenceTypeEntry[];
   /** Whether {@link types} are the issuer's own (false: all are offered and the API decides). */
   restricted: boolean;
+  /** The issuer's jurisdiction (GB/T 2260 codes), when its entry could be read and names one. */
+  jurisdiction?: readonly string[];
 }
 
 /**
@@ -100,6 +102,8 @@ export interface IssueFormInput {
   idempotencyKey: string;
   /** A refusal that is not about one field (type not allowed, a conflict). */
   message?: string;
+  /** The issuer's jurisdiction: a regional type says it goes only to holders there. */
+  jurisdiction?: readonly string[];
 }
 
 /**
@@ -136,6 +140,16 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
       <p class="hint">${t('带 * 的为必填项。', 'Fields marked * are required.')}</p>
       <fieldset>
         <legend>${t('持证人', 'Holder')}</legend>
+        ${
+          type.regional && input.jurisdiction && input.jurisdiction.length > 0
+            ? html`<p class="hint" id="issue-jurisdiction">
+                ${t(
+                  `此类证照只签发给本机关辖区（行政区划代码 ${input.jurisdiction.join('、')}）内的持证人。`,
+                  `This type is issued only to holders in this issuer’s jurisdiction (division codes ${input.jurisdiction.join(', ')}).`,
+                )}
+              </p>`
+            : ''
+        }
         ${renderField(model.holderNumber, values.holderNumber, errors.holderNumber, t)}
         ${renderField(model.holderName, values.holderName, errors.holderName, t)}
       </fieldset>

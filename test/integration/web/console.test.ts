@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { onboardIssuer } from '../../support/http-api.js';
+import { newCreditCode, onboardIssuer } from '../../support/http-api.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /** A licence of the demo issuer's driving-licence type, as the generated form posts it. */
@@ -239,6 +239,38 @@ describe('the issuer console over HTTP', () => {
     });
     expect(forbidden.status).toBe(403);
     expect(await forbidden.text()).toContain('本机关无权签发此类证照');
+  });
+
+  it('refuses a regional type for a holder outside the jurisdiction at the review, in the page’s language', async () => {
+    const ua = await signedIn();
+    const form = await ua.request('/console/licences/new?type=business-licence');
+    const formHtml = await form.text();
+    expect(formHtml).toContain('id="issue-jurisdiction"');
+    const hidden = parseForm(formHtml, 'issue-form')!.fields;
+    const shanghai = newCreditCode('91', '310000');
+    const posted = {
+      type: hidden.type!,
+      idempotencyKey: hidden.idempotencyKey!,
+      holderNumber: shanghai,
+      holderName: '上海测试有限公司',
+      'fields.entityType': '有限责任公司',
+      'fields.legalRepresentativeName': '张测试',
+      'fields.legalRepresentativeIdNumber': runtime.credentials.citizen.idNumber,
+      'fields.establishedOn': '2020-06-01',
+      'fields.businessScope': '软件开发',
+      'fields.address': '上海市测试路1号',
+    };
+    for (const step of ['', 'confirm']) {
+      const refused = await ua.request('/console/licences', { form: { ...posted, step } });
+      expect(refused.status).toBe(400);
+      const html = await refused.text();
+      expect(html).toMatch(/id="field-holderNumber-error">持证人不在本机关辖区/);
+      expect(html).not.toContain('核对证照信息');
+    }
+    const english = await ua.request('/console/licences?lang=en', { form: posted });
+    expect(await english.text()).toMatch(
+      /id="field-holderNumber-error">The holder is outside this issuer’s jurisdiction/,
+    );
   });
 
   it('asks for a reason and, to revoke, a confirmation; then revokes for good', async () => {
