@@ -284,10 +284,12 @@ function historySection(t: Translate, history: NonNullable<Licence['history']>):
           ${history.map(
             (event) =>
               html`<tr>
-                <td class="nowrap"><time datetime="${event.at}">${chinaDateTime(event.at)}</time></td>
-                <td class="nowrap">${historyAction(event.action, t)}</td>
-                <td class="mono nowrap">${event.actor ?? ''}</td>
-                <td>${historyReason(event, t)}</td>
+                <td class="nowrap" data-label="${t('时间', 'When')}">
+                  <time datetime="${event.at}">${chinaDateTime(event.at)}</time>
+                </td>
+                <td class="nowrap" data-label="${t('操作', 'Change')}">${historyAction(event.action, t)}</td>
+                <td class="mono nowrap" data-label="${t('操作人', 'By')}">${event.actor ?? ''}</td>
+                <td data-label="${t('原因', 'Reason')}">${historyReason(event, t)}</td>
               </tr>`,
           )}
         </tbody>
