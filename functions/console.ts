@@ -159,7 +159,17 @@ async function route(
     // The search is posted (a holder's name or number never put in a URL); the same list page answers.
     'POST /console': () =>
       listPage(context, session, api, consoleSearch.parse(singleValues(readForm(event)))),
-    'POST /console/export': () => exportCsv(context, api, consoleSearch.parse(singleValues(readForm(event)))),
+    'POST /console/export': async () => {
+      const search = consoleSearch.parse(singleValues(readForm(event)));
+      try {
+        return await exportCsv(context, api, search);
+      } catch (error) {
+        // A search the API refuses (a partial ID number): the list page names the field, as a search would.
+        if (error instanceof ApiProblem && error.status === 400)
+          return listPage(context, session, api, search);
+        throw error;
+      }
+    },
     'GET /console/licences/new': async () => {
       const offer = await typesOffered(api, session);
       const code = event.queryStringParameters?.type;

@@ -162,6 +162,13 @@ describe('the console’s list over HTTP', () => {
     expect(lines.at(-2)).toContain(`,"'=HYPERLINK(""http://evil.example"",""点我"")",`);
     expect(lines.at(-1)).toContain(`,'@SUM(1+1),`);
 
+    // A search the API refuses is answered by the list page, naming the field, not by a file.
+    const refused = await ua.request('/console/export', { form: { holder: '110105' } });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+    const refusedHtml = await refused.text();
+    expect(refusedHtml).toMatch(/id="filter-holder"[^>]*aria-invalid="true"/);
+
     // The export follows the search, in the page's language.
     const english = await ua.request('/console/export?lang=en', { form: { holderName: '列表0' } });
     const englishLines = new TextDecoder()
