@@ -21,14 +21,34 @@ import {
 import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/console/issue-form.js';
 import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
 import { statusLabel } from '../shared/web/console/labels.js';
+import { statusReason } from '../shared/licence/status-reasons.js';
+import { covers, holderDivision } from '../shared/issuers/jurisdiction.js';
 import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
 import { CrossSiteError, formFields, sameOrigin } from '../shared/web/kit/form.js';
 import { html, htmlPage, notice, redirect, renderPage } from '../shared/web/kit/layout.js';
-import { chooseTypeBody, issueFormBody, type TypeOffer } from '../shared/web/pages/console-issue-page.js';
+import {
+  chooseTypeBody,
+  issueFormBody,
+  issueReviewBody,
+  type TypeOffer,
+} from '../shared/web/pages/console-issue-page.js';
 import { actionsFor, licenceBody, type LicencePageInput } from '../shared/web/pages/console-licence-page.js';
 import { consoleListBody } from '../shared/web/pages/console-list-page.js';
+import {
+  consoleSearch,
+  listQueryOf,
+  personalFilters,
+  type ConsoleSearch,
+} from '../shared/web/console/licence-search.js';
+import {
+  csvLine,
+  licenceCsvHeader,
+  licenceCsvLine,
+  maxExportRows,
+  utf8Bom,
+} from '../shared/web/console/licence-csv.js';
 import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/console-sign-in-page.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
@@ -54,15 +74,15 @@ const signInForm = z.strictObject({
 
 const statusForm = z.strictObject({
   status: z.enum(['suspended', 'valid', 'revoked']),
-  reason: z.string().trim().min(1).max(500),
+  reasonCode: z.string().max(64).optional(),
+  reason: z.string().trim().max(500).optional(),
   confirm: z.literal('yes').optional(),
 });
 
-const listQuery = z.object({
-  status: z.enum(['valid', 'suspended', 'revoked', 'expired']).optional().catch(undefined),
-  holder: z.string().trim().max(32).optional().catch(undefined),
-  cursor: z.string().max(2048).optional().catch(undefined),
-});
+/** Licences per page of the console's list. */
+const pageSize = 20;
+/** Licences per API call of an export (the API's largest page). */
+const exportPageSize = 100;
 
 /**
  * The issuer console (发证机关控制台): a backend-for-frontend of the issuer API. An issuing agency
@@ -130,14 +150,26 @@ async function route(
     'POST /supervision/login': handledAbove,
     'POST /supervision/logout': handledAbove,
     'GET /supervision/trail': handledAbove,
-    // A holder in the query is ignored: that filter is only ever posted.
-    'GET /console': () =>
-      listPage(context, session, api, {
-        ...listQuery.parse(event.queryStringParameters ?? {}),
-        holder: undefined,
-      }),
-    // A holder filter is posted (never put in a URL); the same list page answers.
-    'POST /console': () => listPage(context, session, api, listQuery.parse(singleValues(readForm(event)))),
+    // A holder's name or number in the query is ignored: those filters are only ever posted.
+    'GET /console': () => {
+      const query = { ...(event.queryStringParameters ?? {}) };
+      for (const name of personalFilters) delete query[name];
+      return listPage(context, session, api, consoleSearch.parse(query));
+    },
+    // The search is posted (a holder's name or number never put in a URL); the same list page answers.
+    'POST /console': () =>
+      listPage(context, session, api, consoleSearch.parse(singleValues(readForm(event)))),
+    'POST /console/export': async () => {
+      const search = consoleSearch.parse(singleValues(readForm(event)));
+      try {
+        return await exportCsv(context, api, search);
+      } catch (error) {
+        // A search the API refuses (a partial ID number): the list page names the field, as a search would.
+        if (error instanceof ApiProblem && error.status === 400)
+          return listPage(context, session, api, search);
+        throw error;
+      }
+    },
     'GET /console/licences/new': async () => {
       const offer = await typesOffered(api, session);
       const code = event.queryStringParameters?.type;
@@ -167,6 +199,7 @@ async function route(
           values: {},
           errors: {},
           idempotencyKey: randomUUID(),
+          ...(offer.jurisdiction ? { jurisdiction: offer.jurisdiction } : {}),
         }),
       );
     },
@@ -228,6 +261,7 @@ async function supervisionRoute(
     'POST /supervision/logout': handledAbove,
     'GET /console': handledAbove,
     'POST /console': handledAbove,
+    'POST /console/export': handledAbove,
     'POST /console/login': handledAbove,
     'POST /console/logout': handledAbove,
     'GET /console/licences/new': handledAbove,
@@ -356,12 +390,12 @@ async function listPage(
   context: PageContext,
   session: ConsoleSession,
   api: IssuerApi,
-  filters: z.output<typeof listQuery>,
+  search: ConsoleSearch,
 ): Promise<HttpResult> {
   const { t } = context;
   const [types, listed] = await Promise.all([
     api.licenceTypes(),
-    api.list({ ...filters, limit: 20 }).then(
+    api.list(listQueryOf(search, pageSize)).then(
       (page) => ({ page }),
       (error: unknown) => {
         if (error instanceof ApiProblem && error.status === 400) return { error };
@@ -369,24 +403,86 @@ async function listPage(
       },
     ),
   ]);
+  const errors = 'error' in listed ? searchErrors(listed.error, context) : {};
   const body = consoleListBody(t, {
     clientId: session.clientId,
     types,
-    filters,
+    search,
+    pageSize,
     page: 'page' in listed ? listed.page : { items: [] },
     ...('error' in listed
       ? {
           notice: {
             kind: 'error' as const,
-            text: t(
-              '筛选条件无效：请输入完整的身份证号码或统一社会信用代码。',
-              'Invalid filter: enter a full ID number or credit code.',
-            ),
+            text: t('查询条件有误，请按提示更正。', 'The search is not valid: see the fields below.'),
           },
+          errors,
         }
       : {}),
   });
   return page(context, 'error' in listed ? 400 : 200, t('发证机关控制台', 'Issuer console'), body);
+}
+
+/** The API's refusal of a search, by the search field it names, in the page's language. */
+function searchErrors(error: ApiProblem, { t }: PageContext): Record<string, string> {
+  const paths = new Set(error.errors.map((entry) => entry.path));
+  const errors: Record<string, string> = {};
+  if (paths.has('holder') || paths.size === 0)
+    errors.holder = t(
+      '请输入完整的身份证号码或统一社会信用代码。',
+      'Enter a full resident ID number or credit code.',
+    );
+  if (paths.has('issuedTo'))
+    errors.issuedTo = t('截止日期不能早于起始日期。', 'The end date cannot be before the start date.');
+  if (paths.has('issuedFrom')) errors.issuedFrom = t('请输入有效日期。', 'Enter a valid date.');
+  return errors;
+}
+
+/**
+ * The search as a CSV file (UTF-8 with a byte-order mark, so Excel reads the Chinese): every page of it
+ * read through the API, up to {@link maxExportRows} licences; holder numbers masked and every cell
+ * guarded against formula injection (`licenceCsvLine`). A larger search is cut at the bound and the
+ * file's last line says so.
+ */
+async function exportCsv(context: PageContext, api: IssuerApi, search: ConsoleSearch): Promise<HttpResult> {
+  const { t } = context;
+  const types = await api.licenceTypes();
+  const lines = [licenceCsvHeader(t)];
+  let cursor: string | undefined;
+  let rows = 0;
+  let cut: boolean;
+  do {
+    const listed = await api.list({
+      ...listQueryOf({ ...search, cursor }, exportPageSize),
+      total: false,
+    });
+    const room = maxExportRows - rows;
+    for (const licence of listed.items.slice(0, room)) lines.push(licenceCsvLine(licence, types, t));
+    rows += Math.min(room, listed.items.length);
+    cursor = listed.cursor;
+    cut = listed.items.length > room || (Boolean(cursor) && rows >= maxExportRows);
+  } while (cursor && rows < maxExportRows);
+  if (cut) {
+    lines.push(
+      csvLine([
+        t(
+          `仅导出前 ${maxExportRows} 条，请缩小查询条件后分批导出。`,
+          `Only the first ${maxExportRows} were exported: narrow the search and export in parts.`,
+        ),
+      ]),
+    );
+  }
+  const day = calendarDate(new Date(dependencies().clock.now()).toISOString()).replaceAll('-', '');
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="licences-${day}.csv"`,
+      'cache-control': 'private, no-store',
+      'x-content-type-options': 'nosniff',
+    },
+    body: `${utf8Bom}${lines.join('')}`,
+  };
 }
 
 /**
@@ -394,12 +490,17 @@ async function listPage(
  * lists (`restricted`); all of them when the session does not name its issuer (the API still refuses).
  */
 async function typesOffered(api: IssuerApi, session: ConsoleSession): Promise<TypeOffer> {
-  const [all, allowed] = await Promise.all([
+  const [all, scope] = await Promise.all([
     api.licenceTypes(),
-    session.issuerId ? api.allowedTypes(session.issuerId) : Promise.resolve(undefined),
+    session.issuerId ? api.issuerScope(session.issuerId) : Promise.resolve(undefined),
   ]);
-  if (!allowed) return { all, types: all, restricted: false };
-  return { all, types: all.filter((type) => allowed.includes(type.code)), restricted: true };
+  if (!scope) return { all, types: all, restricted: false };
+  return {
+    all,
+    types: all.filter((type) => scope.types.includes(type.code)),
+    restricted: true,
+    ...(scope.jurisdiction.length > 0 ? { jurisdiction: scope.jurisdiction } : {}),
+  };
 }
 
 async function issue(
@@ -442,7 +543,13 @@ async function issue(
         errors,
         idempotencyKey,
         ...(message ? { message } : {}),
+        ...(offer.jurisdiction ? { jurisdiction: offer.jurisdiction } : {}),
       }),
+    );
+  const outsideJurisdiction = () =>
+    t(
+      `持证人不在本机关辖区（行政区划代码 ${(offer.jurisdiction ?? []).join('、')}）内，不能签发此类证照。`,
+      `The holder is outside this issuer’s jurisdiction (division codes ${(offer.jurisdiction ?? []).join(', ')}): this type cannot be issued to them.`,
     );
   const key = z.uuid().safeParse(values.idempotencyKey);
   if (!key.success) {
@@ -453,9 +560,37 @@ async function issue(
       t('表单已失效，请重新提交。', 'The form is out of date; please submit it again.'),
     );
   }
+  const step = values.step;
+  delete values.step;
+  // Back from the review: the filled form again. Nothing was issued under its key, and the edited form
+  // is another request, so it gets a fresh key.
+  if (step === 'edit') return form(200, {}, randomUUID());
   const parsed = parseIssueForm(model, values, t);
   // Nothing was issued under a refused form's key, so the corrected form gets a fresh one.
   if ('errors' in parsed) return form(400, parsed.errors, randomUUID());
+  // A regional type for a holder outside the jurisdiction is refused before the review, not after it
+  // (the API refuses it all the same, outside_jurisdiction).
+  if (type.regional && offer.jurisdiction) {
+    const division = holderDivision(parsed.request.holder);
+    if (!offer.jurisdiction.some((code) => covers(code, division))) {
+      return form(400, { holderNumber: outsideJurisdiction() }, randomUUID());
+    }
+  }
+  // The form's first post is only reviewed: the licence is signed when the review is confirmed.
+  if (step !== 'confirm') {
+    return page(
+      context,
+      200,
+      t('核对证照信息', 'Review the licence'),
+      issueReviewBody(t, {
+        clientId: session.clientId,
+        model,
+        values,
+        request: parsed.request,
+        idempotencyKey: key.data,
+      }),
+    );
+  }
   try {
     const { licence } = await api.issue(parsed.request, key.data);
     return redirect(`/console/licences/${encodeURIComponent(licence.id)}?done=issued`);
@@ -476,6 +611,8 @@ async function issue(
           randomUUID(),
           t('本机关无权签发此类证照。', 'This issuer may not issue this type of licence.'),
         );
+      case 'outside_jurisdiction':
+        return form(403, { holderNumber: outsideJurisdiction() }, randomUUID());
       case 'idempotency_key_in_use':
         return form(
           409,
@@ -514,22 +651,34 @@ async function changeStatus(
   const parsed = statusForm.safeParse(posted);
   const status = statusForm.shape.status.safeParse(posted.status);
   if (!status.success) throw new InvalidInputError('Unknown status', 'invalid_form');
-  const reason = typeof posted.reason === 'string' ? posted.reason : '';
+  const reason = typeof posted.reason === 'string' ? posted.reason.trim() : '';
+  const reasonCode = typeof posted.reasonCode === 'string' ? posted.reasonCode : '';
   const errors: NonNullable<LicencePageInput['action']>['errors'] = {};
   if (!parsed.success) {
     for (const { path } of zodErrors(parsed.error)) {
       if (path === 'reason')
-        errors.reason = t('请填写原因（最多 500 字）。', 'Please give a reason (at most 500 characters).');
+        errors.reason = t('补充说明最多 500 字。', 'The details may be at most 500 characters.');
     }
+  }
+  // The same rules as the API's (which checks them again): a preset of this status, and text for "other".
+  if (!statusReason(status.data, reasonCode)) {
+    errors.reasonCode = t('请从列表中选择原因。', 'Choose a reason from the list.');
+  } else if (reasonCode === 'other' && !reason) {
+    errors.reason = t('选择“其他”时请填写具体原因。', 'Give the reason in words when choosing “Other”.');
   }
   if (status.data === 'revoked' && posted.confirm !== 'yes') {
     errors.confirm = t('吊销无法撤回，请勾选确认。', 'Revocation cannot be undone: tick the box to confirm.');
   }
   if (!parsed.success || Object.keys(errors).length > 0) {
-    return licencePage(context, session, api, id, 400, undefined, { status: status.data, reason, errors });
+    return licencePage(context, session, api, id, 400, undefined, {
+      status: status.data,
+      reasonCode,
+      reason,
+      errors,
+    });
   }
   try {
-    await api.changeStatus(id, parsed.data.status, parsed.data.reason);
+    await api.changeStatus(id, parsed.data.status, { reasonCode, ...(reason ? { reason } : {}) });
   } catch (error) {
     if (!(error instanceof ApiProblem) || error.status === 404) throw error;
     return licencePage(context, session, api, id, error.status, {

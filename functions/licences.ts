@@ -33,7 +33,7 @@ import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licen
 import { licenceReader } from '../shared/licence/holder-licences.js';
 import type * as z from 'zod';
 import type { licencePageSchema } from '../shared/licence/licence.js';
-import { licenceView } from '../shared/licence/licence.js';
+import { licenceHistory, licenceView } from '../shared/licence/licence.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
 import {
@@ -173,11 +173,13 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return json(200, {
         items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
         ...(page.cursor ? { cursor: page.cursor } : {}),
+        ...(page.total ? { total: page.total } : {}),
       } satisfies z.output<typeof licencePageSchema>);
     },
     'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
-      return json(200, licenceView(licence, issuer, now()));
+      // The issuer reads the status history (who, when, why) too; a holder reads the licence alone.
+      return json(200, { ...licenceView(licence, issuer, now()), history: licenceHistory(licence) });
     },
     'POST /licences/{id}/status': async () => {
       const input = parseJsonBody(event, changeStatusInput);

@@ -355,6 +355,8 @@ const table = [
   { method: 'GET', path: '/console', function: 'console', auth: 'session' },
   // The list filtered by holder: posted, so that an ID number never lands in a URL or the history.
   { method: 'POST', path: '/console', function: 'console', auth: 'session' },
+  // The posted search as a CSV file (holder numbers masked), up to a bound.
+  { method: 'POST', path: '/console/export', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/login', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
   { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },

@@ -6,11 +6,42 @@ import { logger } from '../logger.js';
 import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
+import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
 
-export const changeStatusInput = z.strictObject({
-  status: z.enum(['valid', 'suspended', 'revoked']),
-  reason: z.string().trim().min(1).max(500),
-});
+/**
+ * A status change: the status, and why: a preset `reasonCode` of that status (`statusReasons`), a free
+ * `reason`, or both (the preset, with a note). `other`, or no code at all (API clients from before the
+ * codes), needs the free text. A code of another status, or an unknown one, is refused naming the field.
+ */
+export const changeStatusInput = z
+  .strictObject({
+    status: z.enum(['valid', 'suspended', 'revoked']),
+    reasonCode: z
+      .enum(statusReasonCodes)
+      .optional()
+      .meta({
+        description: 'A preset reason of the target status (see docs/console.md); `other` needs `reason`',
+      }),
+    reason: z.string().trim().min(1).max(500).optional().meta({
+      description: 'Free text: required without `reasonCode` or with `other`; a note to a preset otherwise',
+    }),
+  })
+  .superRefine((input, context) => {
+    if (input.reasonCode !== undefined && !statusReason(input.status, input.reasonCode)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['reasonCode'],
+        message: `not a reason for the status ${input.status}`,
+      });
+    }
+    if (input.reason === undefined && (input.reasonCode === undefined || input.reasonCode === 'other')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['reason'],
+        message: input.reasonCode === 'other' ? 'required with the reason code other' : 'required',
+      });
+    }
+  });
 export type ChangeStatusInput = z.output<typeof changeStatusInput>;
 
 /** Token Status List values: 0 valid, 1 invalid (our revoked), 2 suspended. */
@@ -64,17 +95,19 @@ export async function changeLicenceStatus(
       );
     }
     const at = new Date(deps.clock.now()).toISOString();
+    const reason = reasonText(input.status, input.reasonCode, input.reason);
     licence = await deps.licences.save({
       ...current,
       status: input.status,
-      statusReason: input.reason,
+      statusReason: reason,
       history: [
         ...current.history,
         {
           at,
           action: actions[input.status],
           actor: context.clientId,
-          reason: input.reason,
+          reason,
+          ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
           requestId: context.requestId,
         },
       ],
@@ -89,7 +122,7 @@ export async function changeLicenceStatus(
         licenceType: current.type,
         holderMasked: current.holder.masked,
         requestId: context.requestId,
-        reason: input.reason,
+        reason,
       })
       .catch((error: unknown) =>
         logger.error('audit entry not written', { licenceId: id, error: String(error) }),

@@ -6,18 +6,42 @@ export interface LicencePage {
   cursor?: string;
 }
 
-export interface LicenceQuery {
+/** What narrows an issuer's list (and its count): every condition given must hold. */
+export interface LicenceFilter {
   holderLookupKey?: string;
   status?: LicenceStatus;
-  limit: number;
-  cursor?: string;
+  /** A licence type code, exactly. */
+  type?: string;
+  /** A part of the holder's name, as stored (case-sensitive: names are Chinese, mostly). */
+  holderName?: string;
+  /** A part of the licence number (its id). */
+  number?: string;
+  /** Issued at or after this instant (RFC 3339, UTC `…Z`). */
+  issuedFrom?: string;
+  /** Issued strictly before this instant (RFC 3339, UTC `…Z`). */
+  issuedBefore?: string;
   /** For the derived `expired` status. */
   now: Date;
 }
 
+export interface LicenceQuery extends LicenceFilter {
+  limit: number;
+  cursor?: string;
+  /** By issue time: newest first (the default) or oldest first. */
+  order?: 'newest' | 'oldest';
+}
+
+/** How many licences match a filter, counted up to a cap. */
+export interface LicenceCount {
+  /** The number counted: exact when `capped` is false, else the cap (there are at least this many). */
+  count: number;
+  capped: boolean;
+}
+
 /**
  * Where licences are kept. Contract: `create` is one conditional write that fails with `ConflictError`
- * if the id exists; `save` replaces under optimistic concurrency on `version`; lists are newest first;
+ * if the id exists; `save` replaces under optimistic concurrency on `version`; lists are newest first
+ * (an issuer's list oldest first on request);
  * a cursor is only valid for the query that produced it (else an `InvalidInputError` `invalid_cursor`).
  */
 export interface LicenceStore {
@@ -25,5 +49,11 @@ export interface LicenceStore {
   get(id: string): Promise<LicenceRecord | undefined>;
   save(licence: LicenceRecord): Promise<LicenceRecord>;
   listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage>;
+  /**
+   * How many of an issuer's licences match `filter`, counting no further than `cap` (then `capped`).
+   * The count reads every matching index entry up to the cap: its cost grows with the issuer's
+   * licences in the filter's issue-date range, which is why it stops at the cap.
+   */
+  countByIssuer(issuerId: string, filter: LicenceFilter, cap: number): Promise<LicenceCount>;
   listByHolder(holderLookupKey: string): Promise<LicenceRecord[]>;
 }

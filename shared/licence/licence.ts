@@ -21,6 +21,8 @@ export interface LicenceEvent {
   /** The OAuth client that made the change. */
   actor: string;
   reason?: string;
+  /** The preset reason (`statusReasons`) the change gave, when it gave one. */
+  reasonCode?: string;
   requestId?: string;
 }
 
@@ -73,6 +75,18 @@ export const licenceViewSchema = z
     validFrom: z.string().meta({ description: 'RFC 3339' }),
     validUntil: z.string().optional().meta({ description: 'RFC 3339; absent for no expiry' }),
     credential: z.string().meta({ description: 'The signed credential (JWS), as its QR code carries it' }),
+    history: z
+      .array(
+        z.object({
+          at: z.string().meta({ description: 'RFC 3339' }),
+          action: z.enum(['issued', 'suspended', 'reinstated', 'revoked']),
+          actor: z.string().meta({ description: 'The OAuth client that made the change' }),
+          reason: z.string().optional(),
+          reasonCode: z.string().optional().meta({ description: 'The preset reason, when one was given' }),
+        }),
+      )
+      .optional()
+      .meta({ description: 'The status history, oldest first: only in the issuer’s `GET /licences/{id}`' }),
   })
   .meta({
     title: 'Licence',
@@ -98,6 +112,13 @@ export const licencePageSchema = z
   .object({
     items: z.array(licenceViewSchema),
     cursor: z.string().optional().meta({ description: 'Pass as `?cursor=` for the next page' }),
+    total: z
+      .object({
+        count: z.number().int().min(0),
+        capped: z.boolean().meta({ description: 'true: there are at least `count` (the cap, 1,000)' }),
+      })
+      .optional()
+      .meta({ description: 'With `?total=true`: how many licences match the filter, all pages together' }),
   })
   .meta({ title: 'LicencePage' });
 
@@ -120,4 +141,23 @@ export function licenceView(
     ...(licence.validUntil ? { validUntil: licence.validUntil } : {}),
     credential: licence.credential,
   };
+}
+
+/**
+ * The licence's status history as its issuer reads it (who, when, why), oldest first: written in the
+ * same conditional write as each change, so it is exactly the record's. Request ids stay internal.
+ *
+ * @example
+ * ```ts
+ * json(200, { ...licenceView(licence, issuer, now), history: licenceHistory(licence) });
+ * ```
+ */
+export function licenceHistory(licence: LicenceRecord): NonNullable<LicenceView['history']> {
+  return licence.history.map((event) => ({
+    at: event.at,
+    action: event.action,
+    actor: event.actor,
+    ...(event.reason ? { reason: event.reason } : {}),
+    ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}),
+  }));
 }

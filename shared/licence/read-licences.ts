@@ -7,15 +7,44 @@ import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import type { LicenceRecord } from './licence.js';
-import type { LicencePage, LicenceStore } from './licence-store.js';
+import type { LicenceCount, LicenceFilter, LicencePage, LicenceStore } from './licence-store.js';
+
+const calendarDay = z.iso.date().meta({ description: 'A calendar day in China time (UTC+8), `YYYY-MM-DD`' });
 
 export const listLicencesQuery = z.strictObject({
   holder: z.string().trim().min(1).max(32).optional(),
   status: z.enum(['valid', 'suspended', 'revoked', 'expired']).optional(),
+  type: z.string().trim().min(1).max(64).optional().meta({ description: 'A licence type code' }),
+  holderName: z
+    .string()
+    .trim()
+    .min(1)
+    .max(50)
+    .optional()
+    .meta({ description: 'A part of the holder’s name' }),
+  number: z.string().trim().min(1).max(100).optional().meta({ description: 'A part of the licence number' }),
+  issuedFrom: calendarDay.optional().meta({ description: 'Issued on or after this day (China time)' }),
+  issuedTo: calendarDay.optional().meta({ description: 'Issued on or before this day (China time)' }),
+  sort: z
+    .enum(['-issuedAt', 'issuedAt', '-number', 'number'])
+    .default('-issuedAt')
+    .meta({
+      description:
+        'Issue time or licence number, `-` for descending. Numbers follow issue order (an issuer’s serials ' +
+        'come from one counter as it issues), so a number sort reads in issue order and orders each page by ' +
+        'number: exact within a licence type.',
+    }),
+  total: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: '`true` adds `total`: the matching licences, counted up to 1,000' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
 });
 export type ListLicencesQuery = z.output<typeof listLicencesQuery>;
+
+/** Where the total of a list stops counting: past it the answer is "1,000+" (`capped`). */
+export const listTotalCap = 1000;
 
 /** One licence of the caller's issuer; another issuer's licence is not found (its existence is not theirs). */
 export async function readIssuedLicence(
@@ -37,19 +66,66 @@ export async function listIssuedLicences(
   query: ListLicencesQuery,
   issuerId: string,
   deps: { licences: LicenceStore; issuers: IssuerStore; lookupMac: Mac; clock: { now(): number } },
-): Promise<LicencePage & { issuer: Issuer }> {
+): Promise<LicencePage & { issuer: Issuer; total?: LicenceCount }> {
   const issuer = await deps.issuers.findById(issuerId);
   if (!issuer) throw new ForbiddenError('This client’s issuer does not exist', 'issuer_inactive');
   const now = new Date(deps.clock.now());
+  if (query.issuedFrom && query.issuedTo && query.issuedTo < query.issuedFrom) {
+    throw new InvalidInputError('issuedTo: before issuedFrom', 'invalid_query', {
+      errors: [{ path: 'issuedTo', message: 'before issuedFrom' }],
+    });
+  }
   const holderLookupKey = query.holder ? await holderKey(query.holder, now, deps.lookupMac) : undefined;
-  const page = await deps.licences.listByIssuer(issuerId, {
-    holderLookupKey,
-    status: query.status,
-    limit: query.limit,
-    cursor: query.cursor,
+  const filter: LicenceFilter = {
+    ...(holderLookupKey ? { holderLookupKey } : {}),
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.type ? { type: query.type } : {}),
+    ...(query.holderName ? { holderName: query.holderName } : {}),
+    ...(query.number ? { number: query.number } : {}),
+    ...(query.issuedFrom ? { issuedFrom: chinaDayStart(query.issuedFrom) } : {}),
+    ...(query.issuedTo ? { issuedBefore: chinaDayStart(query.issuedTo, 1) } : {}),
     now,
+  };
+  const ascending = !query.sort.startsWith('-');
+  const [page, total] = await Promise.all([
+    deps.licences.listByIssuer(issuerId, {
+      ...filter,
+      order: ascending ? 'oldest' : 'newest',
+      limit: query.limit,
+      cursor: query.cursor,
+    }),
+    query.total === 'true' ? deps.licences.countByIssuer(issuerId, filter, listTotalCap) : undefined,
+  ]);
+  const items = query.sort.endsWith('number') ? byNumber(page.items, ascending) : page.items;
+  return { ...page, items, issuer, ...(total ? { total } : {}) };
+}
+
+/** The instant a China-time calendar day (plus `days`) begins, as the index's `issuedAt` spells it. */
+function chinaDayStart(day: string, days = 0): string {
+  return new Date(Date.parse(`${day}T00:00:00+08:00`) + days * 86_400_000).toISOString();
+}
+
+/**
+ * A page ordered by licence number: the type code, then the serial as a number (ids are
+ * `<root>.<type>.<credit code>.<serial>.<version>.<check>`, the serial in plain decimal, so text order
+ * would put 10 before 9). An id of another shape keeps its text order after the others.
+ */
+function byNumber(items: LicenceRecord[], ascending: boolean): LicenceRecord[] {
+  const parts = (id: string): [string, number, string] => {
+    const segments = id.split('.');
+    const serial = Number(segments.at(-3));
+    return Number.isSafeInteger(serial)
+      ? [segments.at(-5) ?? '', serial, id]
+      : ['\uffff', Number.MAX_SAFE_INTEGER, id];
+  };
+  const sign = ascending ? 1 : -1;
+  return [...items].sort((a, b) => {
+    const [typeA, serialA, idA] = parts(a.id);
+    const [typeB, serialB, idB] = parts(b.id);
+    if (typeA !== typeB) return typeA < typeB ? -sign : sign;
+    if (serialA !== serialB) return (serialA - serialB) * sign;
+    return idA < idB ? -sign : idA > idB ? sign : 0;
   });
-  return { ...page, issuer };
 }
 
 async function holderKey(holder: string, now: Date, mac: Mac): Promise<string> {

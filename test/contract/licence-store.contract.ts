@@ -145,6 +145,79 @@ export function licenceStoreContract(name: string, make: Make<{ store: LicenceSt
       expect(await everyPage(store, issuerId, { status: 'revoked', limit: 10 })).toEqual([]);
     });
 
+    it('searches by type, holder name, number part and issue-date range, oldest first on request, and counts to a cap', async () => {
+      const issuerId = `iss_${randomUUID().slice(0, 8)}`;
+      const person = (name: string) => ({
+        kind: 'person' as const,
+        name,
+        masked: '110105********1234',
+        lookupKey: `lk-${randomUUID()}`,
+      });
+      const a = await store.create(
+        licenceRecord({
+          issuerId,
+          id: `N-${randomUUID()}-0101`,
+          holder: person('张三丰'),
+          issuedAt: '2026-03-01T01:00:00.000Z',
+        }),
+      );
+      const b = await store.create(
+        licenceRecord({
+          issuerId,
+          holder: person('李四'),
+          type: 'business-licence',
+          issuedAt: '2026-03-02T01:00:00.000Z',
+        }),
+      );
+      const c = await store.create(
+        licenceRecord({ issuerId, holder: person('张小三'), issuedAt: '2026-03-03T01:00:00.000Z' }),
+      );
+      // Exactly at the upper bound: excluded (the bound is "before").
+      const d = await store.create(
+        licenceRecord({ issuerId, holder: person('王五'), issuedAt: '2026-03-04T00:00:00.000Z' }),
+      );
+      await store.create(licenceRecord({ issuerId: 'iss_other', holder: person('张三丰') }));
+
+      expect(await everyPage(store, issuerId, { holderName: '三', limit: 1 })).toEqual([c.id, a.id]);
+      expect(await everyPage(store, issuerId, { type: 'business-licence', limit: 5 })).toEqual([b.id]);
+      expect(await everyPage(store, issuerId, { number: '-0101', limit: 5 })).toEqual([a.id]);
+      const march2to3 = { issuedFrom: '2026-03-02T00:00:00.000Z', issuedBefore: '2026-03-04T00:00:00.000Z' };
+      expect(await everyPage(store, issuerId, { ...march2to3, limit: 1 })).toEqual([c.id, b.id]);
+      expect(await everyPage(store, issuerId, { issuedFrom: '2026-03-03T00:00:00.000Z', limit: 1 })).toEqual([
+        d.id,
+        c.id,
+      ]);
+      expect(await everyPage(store, issuerId, { order: 'oldest', limit: 1 })).toEqual([
+        a.id,
+        b.id,
+        c.id,
+        d.id,
+      ]);
+      expect(
+        await everyPage(store, issuerId, {
+          order: 'oldest',
+          holderName: '三',
+          type: 'driving-licence',
+          limit: 1,
+        }),
+      ).toEqual([a.id, c.id]);
+
+      expect(await store.countByIssuer(issuerId, { now }, 100)).toEqual({ count: 4, capped: false });
+      expect(await store.countByIssuer(issuerId, { now, holderName: '三' }, 100)).toEqual({
+        count: 2,
+        capped: false,
+      });
+      expect(await store.countByIssuer(issuerId, { now, ...march2to3 }, 100)).toEqual({
+        count: 2,
+        capped: false,
+      });
+      expect(await store.countByIssuer(issuerId, { now }, 3)).toEqual({ count: 3, capped: true });
+      expect(await store.countByIssuer(issuerId, { now, holderName: '无此人' }, 3)).toEqual({
+        count: 0,
+        capped: false,
+      });
+    });
+
     it('refuses a cursor of another query, or none at all, with invalid_cursor', async () => {
       const issuerId = `iss_${randomUUID().slice(0, 8)}`;
       const holder = {

@@ -46,7 +46,9 @@ describe('the issuer console in a browser', () => {
     await page.getByLabel(/准驾车型/).selectOption('B1');
     await page.getByLabel(/初次领证日期/).fill('2012-07-01');
     await page.getByLabel(/档案编号/).fill('110100246810');
-    await page.getByRole('button', { name: '签发', exact: true }).click();
+    await page.getByRole('button', { name: '下一步：核对' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('核对证照信息');
+    await page.getByRole('button', { name: '确认签发' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('证照已签发');
     const id = (await page.locator('#licence-id').textContent())!.trim();
     expect(id).toMatch(/^1\.2\.156\.3005\.2\.003\./);
@@ -56,10 +58,11 @@ describe('the issuer console in a browser', () => {
     const row = page.getByRole('row').filter({ hasText: id });
     await expect(row.count()).resolves.toBe(1);
     await expect(row.textContent()).resolves.toContain('有效');
-    await row.getByRole('link', { name: id }).click();
+    await row.locator('a.licence-number').click();
 
     const revoke = page.getByRole('region', { name: '吊销证照' });
-    await revoke.getByLabel('原因').fill('以欺骗手段取得驾驶证');
+    await revoke.getByLabel('原因').selectOption('improperly-obtained');
+    await revoke.getByLabel('补充说明').fill('以欺骗手段取得驾驶证');
     await revoke.getByLabel('我确认吊销此证照').check();
     await revoke.getByRole('button', { name: '吊销' }).click();
     await expect.poll(() => page.locator('#licence-status').textContent()).toContain('已吊销');

@@ -105,7 +105,8 @@ describe('the newcomer’s journey, in a browser', () => {
     const revokeForm = agency.page.locator('form', {
       has: agency.page.getByRole('button', { name: '吊销' }),
     });
-    await revokeForm.getByLabel('原因').fill('驾驶证被依法吊销（演示）');
+    await revokeForm.getByLabel('原因').selectOption('violation');
+    await revokeForm.getByLabel('补充说明').fill('驾驶证被依法吊销（演示）');
     await revokeForm.getByLabel('我确认吊销此证照').check();
     await revokeForm.getByRole('button', { name: '吊销' }).click();
     await expect(agency.page.getByText('已吊销').first().isVisible()).resolves.toBe(true);

@@ -239,6 +239,7 @@ const formExamples: Record<string, () => Record<string, unknown>> = {
     return { idNumber: newIdNumber(), name: '张测试', password, passwordConfirm: password };
   },
   'POST /console': () => ({ holder: newIdNumber(), status: 'valid' }),
+  'POST /console/export': () => ({ holderName: '张', status: 'valid' }),
   'POST /console/login': () => ({ clientId: runtime.credentials.issuer.clientId, clientSecret: 'wrong' }),
   'POST /console/licences': () => ({
     type: 'driving-licence',

@@ -2,7 +2,13 @@ import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
-import type { LicencePage, LicenceQuery, LicenceStore } from '../../shared/licence/licence-store.js';
+import type {
+  LicenceCount,
+  LicenceFilter,
+  LicencePage,
+  LicenceQuery,
+  LicenceStore,
+} from '../../shared/licence/licence-store.js';
 import {
   allocationFor,
   LIST_SIZE,
@@ -55,20 +61,25 @@ export class InMemoryLicenceStore implements LicenceStore {
 
   async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {
     const scope = query.holderLookupKey ? `holder:${query.holderLookupKey}` : `issuer:${issuerId}`;
-    const matching = this.#newestFirst().filter(
-      (licence) =>
-        licence.issuerId === issuerId &&
-        (query.holderLookupKey === undefined || licence.holder.lookupKey === query.holderLookupKey) &&
-        (query.status === undefined || effectiveStatus(licence, query.now) === query.status),
-    );
+    const oldest = query.order === 'oldest';
+    const ordered = oldest ? this.#newestFirst().reverse() : this.#newestFirst();
+    const matching = ordered.filter((licence) => matches(licence, issuerId, query));
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
-    const rest = after === undefined ? matching : matching.filter((licence) => sortKey(licence) < after);
+    const rest =
+      after === undefined
+        ? matching
+        : matching.filter((licence) => (oldest ? sortKey(licence) > after : sortKey(licence) < after));
     const items = rest.slice(0, query.limit);
     const last = items.at(-1);
     return {
       items: items.map((licence) => structuredClone(licence)),
       ...(rest.length > query.limit && last ? { cursor: encodeCursor(scope, sortKey(last)) } : {}),
     };
+  }
+
+  async countByIssuer(issuerId: string, filter: LicenceFilter, cap: number): Promise<LicenceCount> {
+    const count = [...this.byId.values()].filter((licence) => matches(licence, issuerId, filter)).length;
+    return count >= cap ? { count: cap, capped: true } : { count, capped: false };
   }
 
   async listByHolder(holderLookupKey: string): Promise<LicenceRecord[]> {
@@ -83,6 +94,20 @@ export class InMemoryLicenceStore implements LicenceStore {
 }
 
 const sortKey = (licence: LicenceRecord) => `${licence.issuedAt}#${licence.id}`;
+
+/** Whether a licence is the issuer's and meets every condition of the filter. */
+function matches(licence: LicenceRecord, issuerId: string, filter: LicenceFilter): boolean {
+  return (
+    licence.issuerId === issuerId &&
+    (filter.holderLookupKey === undefined || licence.holder.lookupKey === filter.holderLookupKey) &&
+    (filter.status === undefined || effectiveStatus(licence, filter.now) === filter.status) &&
+    (filter.type === undefined || licence.type === filter.type) &&
+    (filter.holderName === undefined || licence.holder.name.includes(filter.holderName)) &&
+    (filter.number === undefined || licence.id.includes(filter.number)) &&
+    (filter.issuedFrom === undefined || licence.issuedAt >= filter.issuedFrom) &&
+    (filter.issuedBefore === undefined || licence.issuedAt < filter.issuedBefore)
+  );
+}
 
 const encodeCursor = (scope: string, after: string) =>
   Buffer.from(JSON.stringify({ scope, after })).toString('base64url');

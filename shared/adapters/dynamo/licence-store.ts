@@ -3,7 +3,13 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
 import { InvalidInputError } from '../../errors.js';
 import { getItem, putNew, putVersioned } from './conditional.js';
 import type { LicenceRecord } from '../../licence/licence.js';
-import type { LicencePage, LicenceQuery, LicenceStore } from '../../licence/licence-store.js';
+import type {
+  LicenceCount,
+  LicenceFilter,
+  LicencePage,
+  LicenceQuery,
+  LicenceStore,
+} from '../../licence/licence-store.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys, sortPrefixes } from './keys.js';
 
@@ -11,6 +17,8 @@ const key = keys.licence;
 const holderPartition = indexKeys.holder;
 const issuerPartition = indexKeys.issuerLicences;
 const maxPageScans = 20;
+/** Index pages (up to 1 MB each) a count reads at most, whatever its cap: the count's cost is bounded. */
+const maxCountScans = 50;
 
 function toItem(licence: LicenceRecord) {
   return {
@@ -66,7 +74,7 @@ function decodeCursor(cursor: string, index: Index): Record<string, string> {
   return decoded as Record<string, string>;
 }
 
-function statusFilter(query: LicenceQuery) {
+function statusFilter(query: LicenceFilter) {
   const now = { ':now': query.now.toISOString() };
   switch (query.status) {
     case undefined:
@@ -117,22 +125,23 @@ export class DynamoLicenceStore implements LicenceStore {
   }
 
   async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {
-    const filters: string[] = [];
-    const values: Record<string, unknown> = {};
-    const status = statusFilter(query);
-    if (status) {
-      filters.push(status.expression);
-      Object.assign(values, status.values);
+    return this.#page(issuerQuery(this.tableName, issuerId, query), query);
+  }
+
+  async countByIssuer(issuerId: string, filter: LicenceFilter, cap: number): Promise<LicenceCount> {
+    const { input } = issuerQuery(this.tableName, issuerId, filter);
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    for (let scans = 0; scans < maxCountScans; scans++) {
+      const page = await this.doc.send(
+        new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+      if (!start || count >= cap) break;
     }
-    let index: Index;
-    if (query.holderLookupKey) {
-      index = { name: 'gsi1', partition: holderPartition(query.holderLookupKey) };
-      filters.push('issuerId = :issuerId');
-      values[':issuerId'] = issuerId;
-    } else {
-      index = { name: 'gsi2', partition: issuerPartition(issuerId) };
-    }
-    return this.#page(index, query, filters, values);
+    // Stopped by the cap, or by the scan bound with more to read: either way "at least".
+    return count >= cap || start ? { count: Math.min(count, cap), capped: true } : { count, capped: false };
   }
 
   async listByHolder(holderLookupKey: string): Promise<LicenceRecord[]> {
@@ -176,20 +185,10 @@ export class DynamoLicenceStore implements LicenceStore {
   }
 
   /** Reads until a page is full: a filter applies after DynamoDB's own `Limit`, so one read may be short. */
-  async #page(
-    index: Index,
-    query: LicenceQuery,
-    filters: string[],
-    values: Record<string, unknown>,
-  ): Promise<LicencePage> {
+  async #page({ index, input: base }: IssuerQuery, query: LicenceQuery): Promise<LicencePage> {
     const input: QueryCommandInput = {
-      TableName: this.tableName,
-      IndexName: index.name,
-      KeyConditionExpression: `${index.name}pk = :pk`,
-      ExpressionAttributeValues: { ':pk': index.partition, ...values },
-      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-      ...(values[':status'] !== undefined ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
-      ScanIndexForward: false,
+      ...base,
+      ScanIndexForward: query.order === 'oldest',
       Limit: query.limit,
     };
     const items: Record<string, unknown>[] = [];
@@ -209,4 +208,72 @@ export class DynamoLicenceStore implements LicenceStore {
       ...(resumeAt ? { cursor: encodeCursor(resumeAt, index) } : {}),
     };
   }
+}
+
+interface IssuerQuery {
+  index: Index;
+  input: Omit<QueryCommandInput, 'Limit' | 'ScanIndexForward' | 'ExclusiveStartKey'>;
+}
+
+/**
+ * The query of an issuer's licences matching a filter: by holder (gsi1, narrowed to the issuer) or by
+ * issuer (gsi2). The issue-date range is a key condition on the index's sort key (`[prefix]<issuedAt>#<id>`),
+ * so a narrow range reads only its own entries; the other conditions filter what the range reads.
+ */
+function issuerQuery(tableName: string, issuerId: string, filter: LicenceFilter): IssuerQuery {
+  const filters: string[] = [];
+  const values: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  const status = statusFilter(filter);
+  if (status) {
+    filters.push(status.expression);
+    Object.assign(values, status.values);
+    names['#status'] = 'status';
+  }
+  if (filter.type !== undefined) {
+    filters.push('#type = :type');
+    values[':type'] = filter.type;
+    names['#type'] = 'type';
+  }
+  if (filter.holderName !== undefined) {
+    filters.push('contains(#holder.#holderName, :holderName)');
+    values[':holderName'] = filter.holderName;
+    names['#holder'] = 'holder';
+    names['#holderName'] = 'name';
+  }
+  if (filter.number !== undefined) {
+    filters.push('contains(#id, :number)');
+    values[':number'] = filter.number;
+    names['#id'] = 'id';
+  }
+  let index: Index;
+  let prefix: string;
+  if (filter.holderLookupKey) {
+    index = { name: 'gsi1', partition: holderPartition(filter.holderLookupKey) };
+    prefix = sortPrefixes.holderLicence;
+    filters.push('issuerId = :issuerId');
+    values[':issuerId'] = issuerId;
+  } else {
+    index = { name: 'gsi2', partition: issuerPartition(issuerId) };
+    prefix = '';
+  }
+  let keyCondition = `${index.name}pk = :pk`;
+  if (filter.issuedFrom !== undefined || filter.issuedBefore !== undefined) {
+    // An entry issued exactly at `issuedBefore` sorts after it (its key goes on with `#<id>`), so the
+    // inclusive BETWEEN leaves it out; "~" sorts after every digit, so no upper bound is "to the end".
+    keyCondition += ` AND ${index.name}sk BETWEEN :issuedFrom AND :issuedBefore`;
+    values[':issuedFrom'] = `${prefix}${filter.issuedFrom ?? ''}`;
+    values[':issuedBefore'] = `${prefix}${filter.issuedBefore ?? '~'}`;
+  }
+  return {
+    index,
+    input: {
+      TableName: tableName,
+      IndexName: index.name,
+      KeyConditionExpression: keyCondition,
+      ExpressionAttributeValues: { ':pk': index.partition, ...values },
+      ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    },
+  };
 }

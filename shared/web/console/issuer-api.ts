@@ -22,6 +22,7 @@ export const licenceSchema = z.object({
         action: z.string(),
         actor: z.string().optional(),
         reason: z.string().optional(),
+        reasonCode: z.string().optional(),
       }),
     )
     .optional(),
@@ -29,8 +30,27 @@ export const licenceSchema = z.object({
 export type Licence = z.output<typeof licenceSchema>;
 export type LicenceStatus = Licence['status'];
 
-const licencePage = z.object({ items: z.array(licenceSchema), cursor: z.string().optional() });
+const licencePage = z.object({
+  items: z.array(licenceSchema),
+  cursor: z.string().optional(),
+  total: z.object({ count: z.number(), capped: z.boolean() }).optional(),
+});
 export type LicencePage = z.output<typeof licencePage>;
+
+/** The search of `GET /licences` (its query parameters). */
+export interface ListQuery {
+  status?: string;
+  holder?: string;
+  holderName?: string;
+  number?: string;
+  type?: string;
+  issuedFrom?: string;
+  issuedTo?: string;
+  sort?: string;
+  total?: boolean;
+  cursor?: string;
+  limit?: number;
+}
 
 /** One entry of `GET /licence-types`. */
 export const licenceTypeSchema = z.object({
@@ -40,6 +60,7 @@ export const licenceTypeSchema = z.object({
   holderKind: z.enum(['person', 'entity']),
   fields: z.record(z.string(), z.unknown()),
   defaultValidityDays: z.number().nullable().optional(),
+  regional: z.boolean().optional(),
 });
 export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
 
@@ -47,7 +68,16 @@ export type LicenceTypeEntry = z.output<typeof licenceTypeSchema>;
 const issuerEntry = z.object({
   status: z.string(),
   licenceTypes: z.array(z.object({ code: z.string() })).default([]),
+  region: z.string().optional(),
+  jurisdiction: z.array(z.string()).optional(),
 });
+
+/** What an issuer may issue, as its trust-list entry says: the type codes, and where (GB/T 2260 codes). */
+export interface IssuerScope {
+  types: string[];
+  /** The divisions whose holders it may issue regional types to; empty when the entry names none. */
+  jurisdiction: string[];
+}
 
 /** What `POST /licences` takes. */
 export interface IssueRequest {
@@ -107,13 +137,8 @@ export class IssuerApi {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  /** This issuer's licences, newest first, a page at a time. */
-  async list(query: {
-    status?: string;
-    holder?: string;
-    cursor?: string;
-    limit?: number;
-  }): Promise<LicencePage> {
+  /** This issuer's licences, newest first unless sorted otherwise, a page at a time (`GET /licences`). */
+  async list(query: ListQuery): Promise<LicencePage> {
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query))
       if (value !== undefined && value !== '') params.set(name, String(value));
@@ -134,13 +159,14 @@ export class IssuerApi {
     return { licence: licenceSchema.parse(await response.json()), created: response.status === 201 };
   }
 
+  /** `POST /licences/{id}/status`: a preset reason code, a free reason, or both (see `statusReasons`). */
   async changeStatus(
     id: string,
     status: 'valid' | 'suspended' | 'revoked',
-    reason: string,
+    why: { reasonCode?: string; reason?: string },
   ): Promise<Licence> {
     return licenceSchema.parse(
-      await this.json('POST', `/licences/${encodeURIComponent(id)}/status`, { status, reason }),
+      await this.json('POST', `/licences/${encodeURIComponent(id)}/status`, { status, ...why }),
     );
   }
 
@@ -160,6 +186,19 @@ export class IssuerApi {
    * ```
    */
   async allowedTypes(issuerId: string): Promise<string[] | undefined> {
+    return (await this.issuerScope(issuerId))?.types;
+  }
+
+  /**
+   * The types an issuer may issue and its jurisdiction, from its public trust-list entry
+   * (`GET /issuers/{id}`); undefined when that entry cannot be read (the API still decides).
+   *
+   * @example
+   * ```ts
+   * await api.issuerScope('iss_8kq2'); // { types: ['business-licence'], jurisdiction: ['310000'] }
+   * ```
+   */
+  async issuerScope(issuerId: string): Promise<IssuerScope | undefined> {
     try {
       const response = await this.fetchImpl(`${this.baseUrl}/issuers/${encodeURIComponent(issuerId)}`, {
         headers: { accept: 'application/json' },
@@ -167,8 +206,12 @@ export class IssuerApi {
       if (!response.ok) return undefined;
       const parsed = issuerEntry.safeParse(await response.json());
       if (!parsed.success) return undefined;
-      // A withdrawn issuer may issue nothing, whatever its entry still lists.
-      return parsed.data.status === 'active' ? parsed.data.licenceTypes.map((type) => type.code) : [];
+      const { status, licenceTypes, region, jurisdiction } = parsed.data;
+      return {
+        // A withdrawn issuer may issue nothing, whatever its entry still lists.
+        types: status === 'active' ? licenceTypes.map((type) => type.code) : [],
+        jurisdiction: jurisdiction && jurisdiction.length > 0 ? jurisdiction : region ? [region] : [],
+      };
     } catch {
       return undefined;
     }

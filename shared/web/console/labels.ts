@@ -49,6 +49,20 @@ export function chinaDate(instant: string | undefined): string | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms + 8 * 3_600_000).toISOString().slice(0, 10);
 }
 
+/**
+ * An instant in Beijing time to the minute, as a history line shows it.
+ *
+ * @example
+ * ```ts
+ * chinaDateTime('2026-03-01T16:30:00Z'); // '2026-03-02 00:30'
+ * ```
+ */
+export function chinaDateTime(instant: string): string {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) return instant;
+  return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /** "2026-03-02 至 2032-03-02", or "起长期有效" without an end. */
 export function validityText(validFrom: string, validUntil: string | undefined, t: Translate): string {
   const from = chinaDate(validFrom) ?? validFrom;

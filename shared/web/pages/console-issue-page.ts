@@ -1,7 +1,9 @@
 import type { IssueFormModel } from '../console/issue-form.js';
-import type { LicenceTypeEntry } from '../console/issuer-api.js';
+import type { IssueRequest, LicenceTypeEntry } from '../console/issuer-api.js';
 import {
   fieldId,
+  schemaFields,
+  type SchemaField,
   renderField,
   renderSchemaFields,
   type FieldErrors,
@@ -20,6 +22,8 @@ export interface TypeOffer {
   types: readonly LicenceTypeEntry[];
   /** Whether {@link types} are the issuer's own (false: all are offered and the API decides). */
   restricted: boolean;
+  /** The issuer's jurisdiction (GB/T 2260 codes), when its entry could be read and names one. */
+  jurisdiction?: readonly string[];
 }
 
 /**
@@ -98,6 +102,8 @@ export interface IssueFormInput {
   idempotencyKey: string;
   /** A refusal that is not about one field (type not allowed, a conflict). */
   message?: string;
+  /** The issuer's jurisdiction: a regional type says it goes only to holders there. */
+  jurisdiction?: readonly string[];
 }
 
 /**
@@ -134,6 +140,16 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
       <p class="hint">${t('带 * 的为必填项。', 'Fields marked * are required.')}</p>
       <fieldset>
         <legend>${t('持证人', 'Holder')}</legend>
+        ${
+          type.regional && input.jurisdiction && input.jurisdiction.length > 0
+            ? html`<p class="hint" id="issue-jurisdiction">
+                ${t(
+                  `此类证照只签发给本机关辖区（行政区划代码 ${input.jurisdiction.join('、')}）内的持证人。`,
+                  `This type is issued only to holders in this issuer’s jurisdiction (division codes ${input.jurisdiction.join(', ')}).`,
+                )}
+              </p>`
+            : ''
+        }
         ${renderField(model.holderNumber, values.holderNumber, errors.holderNumber, t)}
         ${renderField(model.holderName, values.holderName, errors.holderName, t)}
       </fieldset>
@@ -146,8 +162,106 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
         <legend>${t('证照内容', 'Licence fields')}</legend>
         ${renderSchemaFields(model.fields, values, errors, t)}
       </fieldset>
-      <button type="submit">${t('签发', 'Issue')}</button>
+      <p class="hint" id="issue-review-hint">
+        ${t('提交后先核对信息，确认后才会签发。', 'You will review the licence before it is signed.')}
+      </p>
+      <button type="submit" aria-describedby="issue-review-hint">${t('下一步：核对', 'Next: review')}</button>
     </form>`;
+}
+
+export interface IssueReviewInput {
+  clientId: string;
+  model: IssueFormModel;
+  /** The form as posted: carried on in hidden fields, so the confirmation issues exactly this. */
+  values: FormValues;
+  /** The API request the form makes, as {@link parseIssueForm} read it. */
+  request: IssueRequest;
+  idempotencyKey: string;
+}
+
+/**
+ * The review before signing (核对): exactly what the licence will say (type, holder with the number
+ * masked, validity, every field) and two buttons: 确认签发 issues it, 返回修改 goes back to the filled
+ * form. Both post the form again (hidden fields, with its idempotency key), so nothing is issued before
+ * the confirmation, and a confirmation sent twice is the same issuance.
+ *
+ * @example
+ * ```ts
+ * issueReviewBody(t, { clientId, model, values, request: parsed.request, idempotencyKey });
+ * ```
+ */
+export function issueReviewBody(t: Translate, input: IssueReviewInput): SafeHtml {
+  const { model, values, request } = input;
+  const type = model.type;
+  const number = 'idNumber' in request.holder ? request.holder.idNumber : request.holder.creditCode;
+  const validFrom = values.validFrom ? values.validFrom : t('签发即生效', 'From its issuance');
+  const validUntil = values.validUntil
+    ? values.validUntil
+    : type.defaultValidityDays === null || type.defaultValidityDays === undefined
+      ? t('长期有效', 'No expiry')
+      : t(
+          `按默认有效期（${type.defaultValidityDays} 天）`,
+          `The type’s default (${type.defaultValidityDays} days)`,
+        );
+  const shown = schemaFields(model.fields).filter((field) => (values[field.name] ?? '') !== '');
+  return html`${consoleBar(t, input.clientId)}
+    <h1>${t('核对证照信息', 'Review the licence')}</h1>
+    <div class="notice info" role="status" id="issue-review-notice">
+      <p>
+        ${t(
+          '证照尚未签发。请核对以下信息，确认无误后点击“确认签发”；签发后内容不能修改，只能吊销后重新签发。',
+          'The licence is not issued yet. Check what follows, then choose “Confirm and issue”; once signed it cannot be edited, only revoked and issued again.',
+        )}
+      </p>
+    </div>
+    <section class="card console-review" aria-labelledby="review-heading">
+      <h2 id="review-heading">${t(type.name, type.nameEn ?? type.name)}</h2>
+      <dl class="fields" id="issue-review">
+        <dt>${t('证照类型', 'Licence type')}</dt>
+        <dd>${t(type.name, type.nameEn ?? type.name)}</dd>
+        <dt>${model.holderName.label}</dt>
+        <dd>${request.holderName}</dd>
+        <dt>${model.holderNumber.label}</dt>
+        <dd class="mono nowrap" id="review-holder-number">${maskNumber(number)}</dd>
+        <dt>${model.validFrom.label}</dt>
+        <dd>${validFrom}</dd>
+        <dt>${model.validUntil.label}</dt>
+        <dd>${validUntil}</dd>
+        ${shown.map(
+          (field) =>
+            html`<dt>${field.label}</dt>
+              <dd>${reviewValue(field, values[field.name] ?? '', t)}</dd>`,
+        )}
+      </dl>
+    </section>
+    <form method="post" action="/console/licences" id="issue-review-form" class="console-review-actions">
+      ${Object.entries(values)
+        .filter(([name, value]) => !['step', 'idempotencyKey'].includes(name) && value !== undefined)
+        .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value ?? ''}" />`)}
+      <input type="hidden" name="idempotencyKey" value="${input.idempotencyKey}" />
+      <button type="submit" name="step" value="confirm">${t('确认签发', 'Confirm and issue')}</button>
+      <button type="submit" name="step" value="edit" class="secondary">
+        ${t('返回修改', 'Go back and edit')}
+      </button>
+    </form>`;
+}
+
+/**
+ * A number on the review as the licence will show it: an ID number as the API masks it (region code,
+ * eight stars, last four), anything else its first and last four.
+ */
+function maskNumber(number: string): string {
+  if (/^\d{17}[\dXx]$/.test(number)) return `${number.slice(0, 6)}********${number.slice(14)}`;
+  return number.length <= 8
+    ? '*'.repeat(number.length)
+    : `${number.slice(0, 4)}${'*'.repeat(number.length - 8)}${number.slice(-4)}`;
+}
+
+/** A posted value as the review shows it: a third person's number masked, a box ticked or not. */
+function reviewValue(field: SchemaField, value: string, t: Translate): string {
+  if (field.writeOnly) return maskNumber(value.trim());
+  if (field.kind === 'checkbox') return value ? t('是', 'Yes') : t('否', 'No');
+  return value;
 }
 
 function labelOf(input: IssueFormInput, name: string): string {

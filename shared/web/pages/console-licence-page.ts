@@ -1,5 +1,6 @@
 import type { Licence, LicenceStatus, LicenceTypeEntry } from '../console/issuer-api.js';
-import { chinaDate, statusBadge, typeName, validityText } from '../console/labels.js';
+import { chinaDate, chinaDateTime, statusBadge, typeName, validityText } from '../console/labels.js';
+import { statusReason, statusReasons, type StatusReason } from '../../licence/status-reasons.js';
 import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schema-form.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
@@ -38,8 +39,13 @@ export interface LicencePageInput {
   /** The QR code of the credential, as a `data:` URL (the page loads nothing from the API itself). */
   qrDataUrl?: string;
   notice?: { kind: 'error' | 'success' | 'info'; text: string };
-  /** A refused status change: its form shows the errors and keeps the reason. */
-  action?: { status: TargetStatus; reason?: string; errors: Partial<Record<'reason' | 'confirm', string>> };
+  /** A refused status change: its form shows the errors and keeps the chosen reason and the text. */
+  action?: {
+    status: TargetStatus;
+    reasonCode?: string;
+    reason?: string;
+    errors: Partial<Record<'reasonCode' | 'reason' | 'confirm', string>>;
+  };
 }
 
 const actionWords = (
@@ -126,22 +132,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
           : ''
       }
     </div>
-    ${
-      licence.history && licence.history.length > 0
-        ? html`<section aria-labelledby="licence-history">
-            <h2 id="licence-history">${t('变更记录', 'History')}</h2>
-            <ol class="console-history">
-              ${licence.history.map(
-                (event) =>
-                  html`<li>
-                    <time datetime="${event.at}">${chinaDate(event.at) ?? event.at}</time>
-                    ${historyAction(event.action, t)} ${event.reason ? html`：${event.reason}` : ''}
-                  </li>`,
-              )}
-            </ol>
-          </section>`
-        : ''
-    }
+    ${historySection(t, licence.history ?? [])}
     ${
       actions.length > 0
         ? html`<h2>${t('变更状态', 'Change the status')}</h2>
@@ -164,6 +155,8 @@ function actionForm(
   const errors = refused?.status === status ? refused.errors : {};
   const reason = refused?.status === status ? (refused.reason ?? '') : '';
   const reasonId = `reason-${status}`;
+  const codeId = `reason-code-${status}`;
+  const code = refused?.status === status ? refused.reasonCode : undefined;
   const confirmId = `confirm-${status}`;
   const describe = (fieldId: string, error: string | undefined, hint?: string) =>
     [hint, error ? `${fieldId}-error` : undefined].filter(Boolean).join(' ') || undefined;
@@ -177,15 +170,37 @@ function actionForm(
       novalidate
     >
       <input type="hidden" name="status" value="${status}" />
-      <label for="${reasonId}">${t('原因', 'Reason')}</label>
+      <label for="${codeId}">${t('原因', 'Reason')}<span class="required" aria-hidden="true">*</span></label>
+      <select
+        id="${codeId}"
+        name="reasonCode"
+        required
+        ${attr('aria-invalid', errors.reasonCode ? 'true' : undefined)}
+        ${attr('aria-describedby', errors.reasonCode ? `${codeId}-error` : undefined)}
+      >
+        <option value="">${t('请选择', 'Choose a reason')}</option>
+        ${(statusReasons[status] as readonly StatusReason[]).map(
+          (preset) =>
+            html`<option
+              value="${preset.code}"
+              ${attr('selected', preset.code === code ? 'selected' : undefined)}
+            >
+              ${t(preset.zh, preset.en)}
+            </option>`,
+        )}
+      </select>
+      ${errors.reasonCode ? html`<p class="field-error" id="${codeId}-error">${errors.reasonCode}</p>` : ''}
+      <label for="${reasonId}">${t('补充说明', 'Details')}</label>
+      <span class="hint" id="${reasonId}-hint"
+        >${t('选择“其他”时必填；最多 500 字。', 'Required when the reason is “Other”; at most 500 characters.')}</span
+      >
       <textarea
         id="${reasonId}"
         name="reason"
-        required
         maxlength="500"
         rows="2"
         ${attr('aria-invalid', errors.reason ? 'true' : undefined)}
-        ${attr('aria-describedby', describe(reasonId, errors.reason))}
+        ${attr('aria-describedby', describe(reasonId, errors.reason, `${reasonId}-hint`))}
       >
 ${reason}</textarea>
       ${errors.reason ? html`<p class="field-error" id="${reasonId}-error">${errors.reason}</p>` : ''}
@@ -216,6 +231,12 @@ ${reason}</textarea>
   </section>`;
 }
 
+const historyStatus: Record<string, TargetStatus | undefined> = {
+  suspended: 'suspended',
+  reinstated: 'valid',
+  revoked: 'revoked',
+};
+
 function historyAction(action: string, t: Translate): string {
   const words: Record<string, string> = {
     issued: t('签发', 'Issued'),
@@ -224,6 +245,63 @@ function historyAction(action: string, t: Translate): string {
     revoked: t('吊销', 'Revoked'),
   };
   return words[action] ?? action;
+}
+
+/**
+ * Why, in the page's language: a preset reason by its code (the record keeps its Chinese words, with
+ * the clerk's note after "："), else the words as recorded.
+ */
+function historyReason(event: NonNullable<Licence['history']>[number], t: Translate): string {
+  const status = historyStatus[event.action];
+  const preset =
+    status && event.reasonCode && event.reasonCode !== 'other'
+      ? statusReason(status, event.reasonCode)
+      : undefined;
+  if (!preset) return event.reason ?? '';
+  const note = event.reason?.startsWith(`${preset.zh}：`) ? event.reason.slice(preset.zh.length + 1) : '';
+  return note ? t(`${preset.zh}：${note}`, `${preset.en}: ${note}`) : t(preset.zh, preset.en);
+}
+
+/**
+ * The status history (变更记录): when, what, who (the issuer's client that made the change) and why,
+ * oldest first, as the API's record of the licence keeps it.
+ */
+function historySection(t: Translate, history: NonNullable<Licence['history']>): SafeHtml {
+  if (history.length === 0) return html``;
+  return html`<section aria-labelledby="licence-history" class="console-history-section">
+    <h2 id="licence-history">${t('状态变更记录', 'Status history')}</h2>
+    <div class="table-scroll" role="region" aria-labelledby="licence-history" tabindex="0">
+      <table class="console-history" id="licence-history-table">
+        <thead>
+          <tr>
+            <th scope="col">${t('时间', 'When')}</th>
+            <th scope="col">${t('操作', 'Change')}</th>
+            <th scope="col">${t('操作人', 'By')}</th>
+            <th scope="col">${t('原因', 'Reason')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${history.map(
+            (event) =>
+              html`<tr>
+                <td class="nowrap" data-label="${t('时间', 'When')}">
+                  <time datetime="${event.at}">${chinaDateTime(event.at)}</time>
+                </td>
+                <td class="nowrap" data-label="${t('操作', 'Change')}">${historyAction(event.action, t)}</td>
+                <td class="mono nowrap" data-label="${t('操作人', 'By')}">${event.actor ?? ''}</td>
+                <td data-label="${t('原因', 'Reason')}">${historyReason(event, t)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    <p class="hint">
+      ${t(
+        '操作人为发起变更的发证机关客户端；每次变更同时写入审计链。',
+        'By: the issuer’s client that made the change; each change is also written to the audit trail.',
+      )}
+    </p>
+  </section>`;
 }
 
 /**

@@ -1,5 +1,12 @@
 import type { LicencePage, LicenceTypeEntry } from '../console/issuer-api.js';
-import { statusBadge, statusLabel, typeName, validityText } from '../console/labels.js';
+import { maxExportRows } from '../console/licence-csv.js';
+import {
+  maxBackCursors,
+  searchFilters,
+  type ConsoleSearch,
+  type ListSort,
+} from '../console/licence-search.js';
+import { chinaDate, statusBadge, statusLabel, typeName, validityText } from '../console/labels.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
@@ -9,24 +16,32 @@ export interface ConsoleListInput {
   clientId: string;
   page: LicencePage;
   types: readonly LicenceTypeEntry[];
-  filters: { status?: string; holder?: string; cursor?: string };
+  search: ConsoleSearch;
+  /** Licences shown per page, to number the rows shown. */
+  pageSize: number;
   notice?: { kind: 'error' | 'success' | 'info'; text: string };
+  /** Search fields the API refused, with the message to show under each. */
+  errors?: Partial<Record<'holder' | 'issuedTo' | 'issuedFrom', string>>;
 }
 
 const statuses = ['valid', 'suspended', 'revoked', 'expired'] as const;
 
 /**
- * `/console` signed in: this issuer's licences, newest first, filtered by status and holder, a page at
- * a time (the API's cursor in the "next page" link). Holders appear masked, as the API gives them.
+ * `/console` signed in: this issuer's licences, searched by holder name or number, licence number, type,
+ * status and issue day; sorted by issue date or number; a total for the search; previous and next pages
+ * (the API's keyset cursors, the earlier ones carried in the posted pager); and an export of the search
+ * to CSV. The search is posted, so a holder's name or number never lands in a URL. Holders appear
+ * masked, as the API gives them.
  *
  * @example
  * ```ts
- * consoleListBody(t, { clientId, page: await api.list(filters), types, filters });
+ * consoleListBody(t, { clientId, page: await api.list(listQueryOf(search, 20)), types, search, pageSize: 20 });
  * ```
  */
 export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml {
-  const { page, filters, types } = input;
-  const filtered = Boolean(filters.status || filters.holder);
+  const { page, search, types } = input;
+  const errors = input.errors ?? {};
+  const filtered = Object.keys(searchFilters(search)).length > 0;
   return html`${consoleBar(t, input.clientId)}
     <h1>${t('已签发证照', 'Issued licences')}</h1>
     ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
@@ -34,46 +49,82 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
     <form
       method="post"
       action="/console"
-      class="console-filters"
+      class="console-filters card"
+      id="console-search"
       role="search"
-      aria-label="${t('筛选', 'Filter')}"
+      aria-label="${t('查询证照', 'Search licences')}"
     >
+      ${textField('filter-holder-name', 'holderName', t('持证人姓名', 'Holder’s name'), search.holderName, {
+        maxlength: 50,
+        hint: t('可只填姓名的一部分。', 'Part of the name will do.'),
+      })}
+      ${textField('filter-number', 'number', t('证照编号', 'Licence number'), search.number, {
+        maxlength: 100,
+        hint: t('可只填编号的一部分，如流水号。', 'Part of the number will do, such as its serial.'),
+        mono: true,
+      })}
+      ${textField('filter-holder', 'holder', t('持证人证件号码', 'Holder’s ID number'), search.holder, {
+        maxlength: 32,
+        hint: t(
+          '完整的身份证号码或统一社会信用代码。',
+          'A full resident ID number or unified social credit code.',
+        ),
+        mono: true,
+        error: errors.holder,
+      })}
+      <div class="field">
+        <label for="filter-type">${t('证照类型', 'Licence type')}</label>
+        <select id="filter-type" name="type">
+          <option value="">${t('全部', 'All')}</option>
+          ${types.map(
+            (type) =>
+              html`<option
+                value="${type.code}"
+                ${attr('selected', search.type === type.code ? 'selected' : undefined)}
+              >
+                ${t(type.name, type.nameEn ?? type.name)}
+              </option>`,
+          )}
+        </select>
+      </div>
       <div class="field">
         <label for="filter-status">${t('状态', 'Status')}</label>
         <select id="filter-status" name="status">
           <option value="">${t('全部', 'All')}</option>
           ${statuses.map(
             (s) =>
-              html`<option value="${s}" ${attr('selected', filters.status === s ? 'selected' : undefined)}>
+              html`<option value="${s}" ${attr('selected', search.status === s ? 'selected' : undefined)}>
                 ${statusLabel(s, t)}
               </option>`,
           )}
         </select>
       </div>
-      <div class="field">
-        <label for="filter-holder">${t('持证人证件号码', 'Holder’s number')}</label>
-        <input
-          id="filter-holder"
-          name="holder"
-          type="text"
-          value="${filters.holder ?? ''}"
-          maxlength="32"
-          autocomplete="off"
-          spellcheck="false"
-          aria-describedby="filter-holder-hint"
-        />
-        <span class="hint" id="filter-holder-hint"
-          >${t('完整的身份证号码或统一社会信用代码。', 'A full resident ID number or unified social credit code.')}</span
-        >
+      <fieldset class="field console-dates">
+        <legend>${t('签发日期', 'Issued between')}</legend>
+        ${dateField('filter-issued-from', 'issuedFrom', t('起', 'From'), search.issuedFrom, errors.issuedFrom)}
+        ${dateField('filter-issued-to', 'issuedTo', t('止', 'To'), search.issuedTo, errors.issuedTo)}
+      </fieldset>
+      <input type="hidden" name="sort" value="${search.sort}" />
+      <div class="console-filter-actions">
+        <button type="submit">${t('查询', 'Search')}</button>
+        <button type="submit" class="secondary" formaction="/console/export" aria-describedby="export-hint">
+          ${t('导出 CSV', 'Export CSV')}
+        </button>
+        ${filtered ? html`<a href="/console">${t('清除条件', 'Clear the search')}</a>` : ''}
+        <p class="hint" id="export-hint">
+          ${t(
+            `导出当前查询的全部结果（最多 ${maxExportRows.toLocaleString('en')} 条），证件号码已脱敏。`,
+            `Exports every result of this search (at most ${maxExportRows.toLocaleString('en')}), holder numbers masked.`,
+          )}
+        </p>
       </div>
-      <button type="submit" class="secondary">${t('筛选', 'Filter')}</button>
-      ${filtered ? html`<a href="/console">${t('清除筛选', 'Clear filters')}</a>` : ''}
     </form>
+    ${summary(t, input)}
     ${
       page.items.length === 0
         ? html`<p class="console-empty">
             ${
-              filtered || filters.cursor
+              filtered || search.cursor
                 ? t('没有符合条件的证照。', 'No licences match.')
                 : t('本机关尚未签发证照。', 'This issuer has not issued any licence yet.')
             }
@@ -85,51 +136,194 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
               </caption>
               <thead>
                 <tr>
-                  <th scope="col">${t('证照编号', 'Licence number')}</th>
+                  ${sortHeader(t, t('证照编号', 'Licence number'), 'number', search.sort)}
                   <th scope="col">${t('类型', 'Type')}</th>
                   <th scope="col">${t('持证人', 'Holder')}</th>
                   <th scope="col">${t('状态', 'Status')}</th>
+                  ${sortHeader(t, t('签发日期', 'Issued on'), 'issuedAt', search.sort)}
                   <th scope="col">${t('有效期', 'Validity')}</th>
                 </tr>
               </thead>
               <tbody>
-                ${page.items.map(
-                  (licence) =>
-                    html`<tr>
-                      <td data-label="${t('证照编号', 'Licence number')}">
-                        <a class="mono" href="/console/licences/${encodeURIComponent(licence.id)}"
-                          >${licence.id}</a
-                        >
-                      </td>
-                      <td data-label="${t('类型', 'Type')}">${typeName(licence.type, types, t)}</td>
-                      <td data-label="${t('持证人', 'Holder')}">
-                        ${licence.holder.name}<br /><span class="mono muted">${licence.holder.masked}</span>
-                      </td>
-                      <td data-label="${t('状态', 'Status')}">${statusBadge(licence.status, t)}</td>
-                      <td data-label="${t('有效期', 'Validity')}">
-                        ${validityText(licence.validFrom, licence.validUntil, t)}
-                      </td>
-                    </tr>`,
-                )}
+                ${page.items.map((licence) => {
+                  const href = `/console/licences/${encodeURIComponent(licence.id)}`;
+                  return html`<tr>
+                    <td data-label="${t('证照编号', 'Licence number')}">
+                      <a class="mono licence-number" href="${href}">${breakableNumber(licence.id)}</a>
+                    </td>
+                    <td data-label="${t('类型', 'Type')}">${typeName(licence.type, types, t)}</td>
+                    <td data-label="${t('持证人', 'Holder')}">
+                      <a href="${href}" tabindex="-1">${licence.holder.name}</a><br /><span
+                        class="mono muted nowrap"
+                        >${licence.holder.masked}</span
+                      >
+                    </td>
+                    <td data-label="${t('状态', 'Status')}">${statusBadge(licence.status, t)}</td>
+                    <td data-label="${t('签发日期', 'Issued on')}" class="nowrap">
+                      ${chinaDate(licence.issuedAt) ?? licence.issuedAt}
+                    </td>
+                    <td data-label="${t('有效期', 'Validity')}">
+                      ${validityText(licence.validFrom, licence.validUntil, t)}
+                    </td>
+                  </tr>`;
+                })}
               </tbody>
             </table>
           </div>`
     }
-    <div class="console-pager">
-      ${filters.cursor ? pageForm(t('第一页', 'First page'), filters, undefined) : ''}
-      ${page.cursor ? pageForm(t('下一页', 'Next page'), filters, page.cursor) : ''}
-    </div>`;
+    <nav class="console-pager" aria-label="${t('翻页', 'Pages')}">${pager(t, input)}</nav>`;
+}
+
+/** "共 123 条，第 2 页（第 21–40 条）": the total the API counted (capped: "1,000+"), and where this page sits. */
+function summary(t: Translate, input: ConsoleListInput): SafeHtml {
+  const { page, search, pageSize } = input;
+  const total = page.total;
+  const count = total ? `${total.count.toLocaleString('en')}${total.capped ? '+' : ''}` : undefined;
+  const first = (search.page - 1) * pageSize + 1;
+  const last = first + page.items.length - 1;
+  const where =
+    page.items.length === 0
+      ? ''
+      : t(`第 ${search.page} 页（第 ${first}–${last} 条）`, `page ${search.page} (${first}–${last})`);
+  return html`<p class="console-summary" id="console-summary" role="status">
+    ${count === undefined ? '' : html`<strong>${t(`共 ${count} 条`, `${count} licences`)}</strong>`}
+    ${count !== undefined && where ? t('，', ', ') : ''}${where}
+    ${
+      total?.capped
+        ? html`<span class="hint"
+            >${t('（计数到上限即停止，请缩小查询条件以得到精确总数。）', '(Counting stops at its limit: narrow the search for an exact total.)')}</span
+          >`
+        : ''
+    }
+  </p>`;
 }
 
 /**
- * A pager button: the filters and the cursor travel as posted fields, so a holder's number never
- * appears in a URL, the history or a server log.
+ * A sortable column's header: a button of the search form (`form=`), so a sort keeps the search and
+ * starts again at its first page. `aria-sort` tells a screen reader the current order.
  */
-function pageForm(label: string, filters: ConsoleListInput['filters'], cursor: string | undefined): SafeHtml {
+function sortHeader(t: Translate, label: string, column: 'number' | 'issuedAt', sort: ListSort): SafeHtml {
+  const current = sort === column ? 'ascending' : sort === `-${column}` ? 'descending' : undefined;
+  const next: ListSort = current === 'descending' ? column : `-${column}`;
+  const arrow = current === 'ascending' ? '↑' : current === 'descending' ? '↓' : '↕';
+  const action = next.startsWith('-')
+    ? t('按降序排列', 'sort descending')
+    : t('按升序排列', 'sort ascending');
+  return html`<th scope="col" ${attr('aria-sort', current)}>
+    <button
+      type="submit"
+      form="console-search"
+      name="sort"
+      value="${next}"
+      class="sort-button"
+      aria-label="${label}，${action}"
+    >
+      ${label} <span aria-hidden="true">${arrow}</span>
+    </button>
+  </th>`;
+}
+
+/**
+ * A licence number that stays whole within each dot-separated part: on a phone's narrow card it may break
+ * after a dot (`<wbr>`), never inside a part (CSS keeps it from wrapping elsewhere).
+ */
+function breakableNumber(id: string): SafeHtml {
+  const parts = id.split('.');
+  return html`${parts.map((part, i) => (i < parts.length - 1 ? html`${part}.<wbr />` : html`${part}`))}`;
+}
+
+/**
+ * Previous and next: posted forms carrying the search, the cursor of the page to show, and the cursors
+ * of the pages before it (keyset paging cannot go back by itself). Beyond {@link maxBackCursors} pages
+ * the oldest are dropped, and "first page" remains.
+ */
+function pager(t: Translate, input: ConsoleListInput): SafeHtml {
+  const { page, search } = input;
+  const back = [...search.back];
+  const previousCursor = back.pop();
+  const forms: SafeHtml[] = [];
+  if (search.page > 1 && previousCursor === undefined) {
+    forms.push(pageForm(t('第一页', 'First page'), search, { back: [], page: 1 }));
+  }
+  if (previousCursor !== undefined) {
+    forms.push(
+      pageForm(t('上一页', 'Previous page'), search, {
+        ...(previousCursor === '-' ? {} : { cursor: previousCursor }),
+        back,
+        page: Math.max(1, search.page - 1),
+      }),
+    );
+  }
+  if (page.cursor) {
+    const trail = [...search.back, search.cursor ?? '-'].slice(-maxBackCursors);
+    forms.push(
+      pageForm(t('下一页', 'Next page'), search, { cursor: page.cursor, back: trail, page: search.page + 1 }),
+    );
+  }
+  return html`${forms}`;
+}
+
+function pageForm(
+  label: string,
+  search: ConsoleSearch,
+  to: { cursor?: string; back: string[]; page: number },
+): SafeHtml {
   return html`<form method="post" action="/console" class="inline">
-    ${filters.status ? html`<input type="hidden" name="status" value="${filters.status}" />` : ''}
-    ${filters.holder ? html`<input type="hidden" name="holder" value="${filters.holder}" />` : ''}
-    ${cursor ? html`<input type="hidden" name="cursor" value="${cursor}" />` : ''}
+    ${Object.entries(searchFilters(search)).map(
+      ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+    )}
+    <input type="hidden" name="sort" value="${search.sort}" />
+    ${to.cursor ? html`<input type="hidden" name="cursor" value="${to.cursor}" />` : ''}
+    ${to.back.length > 0 ? html`<input type="hidden" name="back" value="${to.back.join(' ')}" />` : ''}
+    <input type="hidden" name="page" value="${String(to.page)}" />
     <button type="submit" class="secondary">${label}</button>
   </form>`;
+}
+
+function textField(
+  id: string,
+  name: string,
+  label: string,
+  value: string | undefined,
+  options: { maxlength: number; hint: string; mono?: boolean; error?: string },
+): SafeHtml {
+  const describedBy = [`${id}-hint`, options.error ? `${id}-error` : undefined].filter(Boolean).join(' ');
+  return html`<div class="field">
+    <label for="${id}">${label}</label>
+    <input
+      id="${id}"
+      name="${name}"
+      type="text"
+      value="${value ?? ''}"
+      maxlength="${String(options.maxlength)}"
+      autocomplete="off"
+      spellcheck="false"
+      ${attr('class', options.mono ? 'mono' : undefined)}
+      ${attr('aria-invalid', options.error ? 'true' : undefined)}
+      aria-describedby="${describedBy}"
+    />
+    <span class="hint" id="${id}-hint">${options.hint}</span>
+    ${options.error ? html`<p class="field-error" id="${id}-error">${options.error}</p>` : ''}
+  </div>`;
+}
+
+function dateField(
+  id: string,
+  name: string,
+  label: string,
+  value: string | undefined,
+  error: string | undefined,
+): SafeHtml {
+  return html`<div class="console-date">
+    <label for="${id}">${label}</label>
+    <input
+      id="${id}"
+      name="${name}"
+      type="date"
+      value="${value ?? ''}"
+      ${attr('aria-invalid', error ? 'true' : undefined)}
+      ${attr('aria-describedby', error ? `${id}-error` : undefined)}
+    />
+    ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
+  </div>`;
 }

@@ -233,6 +233,17 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
     await expectStatus(await call('GET /licences', '/licences?limit=1', { token: issuerToken }), 200);
     await expectStatus(await call('GET /licences', '/licences?limit=0', { token: issuerToken }), 400);
+    // The console's search: filters, a sort and the capped total, answered as documented.
+    await expectStatus(
+      await call(
+        'GET /licences',
+        '/licences?holderName=%E6%9D%8E&sort=number&total=true&issuedTo=2099-12-31',
+        {
+          token: issuerToken,
+        },
+      ),
+      200,
+    );
     await expectStatus(
       await call('GET /licences/{id}', licencePath(licence.id), { token: issuerToken }),
       200,
@@ -263,6 +274,20 @@ describe('the answers of every documented route match GET /openapi.json', () => 
         body: { status: 'suspended', reason: 'check' },
       }),
       200,
+    );
+    await expectStatus(
+      await call('POST /licences/{id}/status', status, {
+        token: issuerToken,
+        body: { status: 'valid', reasonCode: 'investigation-closed' },
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /licences/{id}/status', status, {
+        token: issuerToken,
+        body: { status: 'suspended', reasonCode: 'violation' },
+      }),
+      400,
     );
     await expectStatus(
       await call('POST /licences/{id}/status', status, { token: issuerToken, body: { status: 'gone' } }),

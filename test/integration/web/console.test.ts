@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { onboardIssuer } from '../../support/http-api.js';
+import { newCreditCode, onboardIssuer } from '../../support/http-api.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /** A licence of the demo issuer's driving-licence type, as the generated form posts it. */
@@ -101,23 +101,43 @@ describe('the issuer console over HTTP', () => {
     expect(issue.status).toBe(403);
   });
 
-  it('issues a licence from the generated form, once per form however often it is sent', async () => {
+  it('issues a licence from the generated form after its review, once however often it is confirmed', async () => {
     const ua = await signedIn();
+    const hidden = await issueForm(ua, 'driving-licence');
     const form = {
-      ...(await issueForm(ua, 'driving-licence')),
+      ...hidden,
       holderNumber: runtime.credentials.citizen.idNumber,
       holderName: runtime.credentials.citizen.name,
       validFrom: '',
       validUntil: '',
       ...drivingFields,
     };
-    const first = await ua.request('/console/licences', { form });
+    const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const total = async () => {
+      const response = await fetch(`${runtime.baseUrl}/licences?total=true&limit=1`, {
+        headers: { authorization: `Bearer ${issuerToken}` },
+      });
+      return ((await response.json()) as { total: { count: number } }).total.count;
+    };
+    const before = await total();
+    // The form's post is a review: nothing is signed yet.
+    const review = await ua.request('/console/licences', { form });
+    expect(review.status).toBe(200);
+    const reviewHtml = await review.text();
+    expect(reviewHtml).toContain('核对证照信息');
+    expect(await total()).toBe(before);
+    const confirm = parseForm(reviewHtml, 'issue-review-form')!;
+    expect(confirm.fields.idempotencyKey).toBe(hidden.idempotencyKey);
+    // The review shows the holder's number masked (the hidden field carries it on, to be signed).
+    expect(reviewHtml.replace(/<input\b[^>]*>/g, '')).not.toContain(runtime.credentials.citizen.idNumber);
+    const first = await ua.request('/console/licences', { form: { ...confirm.fields, step: 'confirm' } });
     expect(first.status).toBe(303);
     const location = first.headers.get('location')!;
     expect(location).toMatch(/^\/console\/licences\/1\.2\.156\.3005\.2\.003\..+\?done=issued$/);
-    const again = await ua.request('/console/licences', { form });
+    const again = await ua.request('/console/licences', { form: { ...confirm.fields, step: 'confirm' } });
     expect(again.status).toBe(303);
     expect(again.headers.get('location')).toBe(location);
+    expect(await total()).toBe(before + 1);
 
     const detail = await ua.request(location);
     expect(detail.status).toBe(200);
@@ -132,7 +152,8 @@ describe('the issuer console over HTTP', () => {
 
     const id = decodeURIComponent(location.split('/')[3]!.split('?')[0]!);
     const list = await (await ua.request('/console')).text();
-    expect(list.split(`href="/console/licences/${encodeURIComponent(id)}"`).length - 1).toBe(1);
+    // Its number and its holder both lead to it.
+    expect(list.split(`href="/console/licences/${encodeURIComponent(id)}"`).length - 1).toBe(2);
     const filtered = await (await ua.request('/console?status=revoked')).text();
     expect(filtered).not.toContain(encodeURIComponent(id));
   });
@@ -147,18 +168,19 @@ describe('the issuer console over HTTP', () => {
     const mine = await ua.request('/console', { form: { holder: idNumber } });
     expect(mine.status).toBe(200);
     const html = await mine.text();
-    expect(html).toContain('机动车驾驶证');
-    expect(html).not.toContain('营业执照');
+    const rows = (page: string) => page.slice(page.indexOf('<tbody>'));
+    expect(rows(html)).toContain('机动车驾驶证');
+    expect(rows(html)).not.toContain('营业执照');
     // The number stays in the form field, and in no link.
     expect(html.match(/href="[^"]*"/g)?.join(' ') ?? '').not.toContain(idNumber.slice(0, 10));
 
     const entity = await (await ua.request('/console', { form: { holder: creditCode } })).text();
-    expect(entity).toContain('营业执照');
-    expect(entity).not.toContain('机动车驾驶证');
+    expect(rows(entity)).toContain('营业执照');
+    expect(rows(entity)).not.toContain('机动车驾驶证');
 
     // A holder put in the query is ignored, so no link or bookmark can carry one.
     const queried = await (await ua.request(`/console?holder=${creditCode}`)).text();
-    expect(queried).toContain('机动车驾驶证');
+    expect(rows(queried)).toContain('机动车驾驶证');
     const crossSite = await fetch(`${runtime.baseUrl}/console`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'cross-site' },
@@ -177,7 +199,10 @@ describe('the issuer console over HTTP', () => {
     };
     // A check character the form cannot judge: the API refuses `holder.idNumber`.
     const wrongCheck = `${runtime.credentials.citizen.idNumber.slice(0, 17)}${runtime.credentials.citizen.idNumber.endsWith('0') ? '1' : '0'}`;
-    const refused = await ua.request('/console/licences', { form: { ...base, holderNumber: wrongCheck } });
+    // The API judges it when the reviewed form is confirmed.
+    const refused = await ua.request('/console/licences', {
+      form: { ...base, holderNumber: wrongCheck, step: 'confirm' },
+    });
     expect(refused.status).toBe(400);
     const html = await refused.text();
     expect(html).toMatch(
@@ -216,6 +241,38 @@ describe('the issuer console over HTTP', () => {
     expect(await forbidden.text()).toContain('本机关无权签发此类证照');
   });
 
+  it('refuses a regional type for a holder outside the jurisdiction at the review, in the page’s language', async () => {
+    const ua = await signedIn();
+    const form = await ua.request('/console/licences/new?type=business-licence');
+    const formHtml = await form.text();
+    expect(formHtml).toContain('id="issue-jurisdiction"');
+    const hidden = parseForm(formHtml, 'issue-form')!.fields;
+    const shanghai = newCreditCode('91', '310000');
+    const posted = {
+      type: hidden.type!,
+      idempotencyKey: hidden.idempotencyKey!,
+      holderNumber: shanghai,
+      holderName: '上海测试有限公司',
+      'fields.entityType': '有限责任公司',
+      'fields.legalRepresentativeName': '张测试',
+      'fields.legalRepresentativeIdNumber': runtime.credentials.citizen.idNumber,
+      'fields.establishedOn': '2020-06-01',
+      'fields.businessScope': '软件开发',
+      'fields.address': '上海市测试路1号',
+    };
+    for (const step of ['', 'confirm']) {
+      const refused = await ua.request('/console/licences', { form: { ...posted, step } });
+      expect(refused.status).toBe(400);
+      const html = await refused.text();
+      expect(html).toMatch(/id="field-holderNumber-error">持证人不在本机关辖区/);
+      expect(html).not.toContain('核对证照信息');
+    }
+    const english = await ua.request('/console/licences?lang=en', { form: posted });
+    expect(await english.text()).toMatch(
+      /id="field-holderNumber-error">The holder is outside this issuer’s jurisdiction/,
+    );
+  });
+
   it('asks for a reason and, to revoke, a confirmation; then revokes for good', async () => {
     const ua = await signedIn();
     const issued = await ua.request('/console/licences', {
@@ -225,16 +282,29 @@ describe('the issuer console over HTTP', () => {
         holderName: '王小明',
         ...drivingFields,
         'fields.archiveNumber': '110100777777',
+        step: 'confirm',
       },
     });
     const path = issued.headers.get('location')!.split('?')[0]!;
 
-    const noReason = await ua.request(`${path}/status`, { form: { status: 'suspended', reason: ' ' } });
+    const noReason = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reasonCode: '', reason: ' ' },
+    });
     expect(noReason.status).toBe(400);
-    expect(await noReason.text()).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+    expect(await noReason.text()).toMatch(/id="reason-code-suspended"[^>]*aria-invalid="true"/s);
+    const otherWithoutText = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reasonCode: 'other', reason: '' },
+    });
+    expect(otherWithoutText.status).toBe(400);
+    expect(await otherWithoutText.text()).toMatch(/id="reason-suspended"[^>]*aria-invalid="true"/s);
+    // A revocation's reason offered for a suspension: refused, as the API would.
+    const wrongList = await ua.request(`${path}/status`, {
+      form: { status: 'suspended', reasonCode: 'violation' },
+    });
+    expect(wrongList.status).toBe(400);
 
     const unconfirmed = await ua.request(`${path}/status`, {
-      form: { status: 'revoked', reason: '以欺骗手段取得' },
+      form: { status: 'revoked', reasonCode: 'other', reason: '以欺骗手段取得' },
     });
     expect(unconfirmed.status).toBe(400);
     const unconfirmedHtml = await unconfirmed.text();
@@ -243,7 +313,7 @@ describe('the issuer console over HTTP', () => {
     expect(unconfirmedHtml).toContain('badge valid');
 
     const suspended = await ua.request(`${path}/status`, {
-      form: { status: 'suspended', reason: '记满 12 分' },
+      form: { status: 'suspended', reasonCode: 'other', reason: '记满 12 分' },
     });
     expect(suspended.status).toBe(303);
     const suspendedHtml = await (await ua.request(suspended.headers.get('location')!)).text();
@@ -252,14 +322,21 @@ describe('the issuer console over HTTP', () => {
     expect(suspendedHtml).not.toContain('action-form-suspended');
 
     const revoked = await ua.request(`${path}/status`, {
-      form: { status: 'revoked', reason: '以欺骗手段取得', confirm: 'yes' },
+      form: { status: 'revoked', reasonCode: 'improperly-obtained', reason: '', confirm: 'yes' },
     });
     expect(revoked.status).toBe(303);
     const revokedHtml = await (await ua.request(revoked.headers.get('location')!)).text();
     expect(revokedHtml).toContain('<span class="badge revoked">已吊销</span>');
     expect(revokedHtml).not.toContain('action-form-');
+    // The history says when, what, who and why (a preset by its words, a note as written).
+    const history = revokedHtml.slice(revokedHtml.indexOf('id="licence-history-table"'));
+    expect(history).toContain('记满 12 分');
+    expect(history).toContain('以欺骗、贿赂等不正当手段取得');
+    expect(history).toContain(runtime.credentials.issuer.clientId);
 
-    const tooLate = await ua.request(`${path}/status`, { form: { status: 'valid', reason: '误操作' } });
+    const tooLate = await ua.request(`${path}/status`, {
+      form: { status: 'valid', reasonCode: 'other', reason: '误操作' },
+    });
     expect(tooLate.status).toBe(409);
   });
 

@@ -93,6 +93,13 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/licences']!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
       'query:holder',
       'query:status',
+      'query:type',
+      'query:holderName',
+      'query:number',
+      'query:issuedFrom',
+      'query:issuedTo',
+      'query:sort',
+      'query:total',
       'query:limit',
       'query:cursor',
     ]);

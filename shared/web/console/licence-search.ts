@@ -1,0 +1,74 @@
+import * as z from 'zod';
+import type { ListQuery } from './issuer-api.js';
+
+/** A blank field is no filter, as a search form left empty sends it. */
+const blank = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess(blank, schema.optional()).catch(undefined) as unknown as z.ZodOptional<T>;
+
+export const listSorts = ['-issuedAt', 'issuedAt', '-number', 'number'] as const;
+export type ListSort = (typeof listSorts)[number];
+
+/** Keyset paging keeps the cursors of the pages before, so "previous" is one of them: at most this many. */
+export const maxBackCursors = 50;
+
+/**
+ * The console list's search, as its form posts it (or, without the personal fields, a link's query): each
+ * unreadable value is no filter, as a menu left at "all" would send, so a crafted query cannot break the
+ * page. `back` holds the cursors of the pages before this one ("-" for the first), space-separated.
+ *
+ * @example
+ * ```ts
+ * consoleSearch.parse({ holderName: '张', sort: 'issuedAt' }); // { holderName: '张', sort: 'issuedAt', back: [], page: 1 }
+ * ```
+ */
+export const consoleSearch = z.object({
+  status: optional(z.enum(['valid', 'suspended', 'revoked', 'expired'])),
+  type: optional(z.string().trim().max(64)),
+  holder: optional(z.string().trim().max(32)),
+  holderName: optional(z.string().trim().max(50)),
+  number: optional(z.string().trim().max(100)),
+  issuedFrom: optional(z.iso.date()),
+  issuedTo: optional(z.iso.date()),
+  sort: z.enum(listSorts).catch('-issuedAt').default('-issuedAt'),
+  cursor: optional(z.string().max(2048)),
+  back: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.split(' ').filter(Boolean) : []),
+      z.array(z.string().max(2048)).max(maxBackCursors),
+    )
+    .catch([]),
+  page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1),
+});
+export type ConsoleSearch = z.output<typeof consoleSearch>;
+
+/** The fields that name a person: only ever posted, never in a URL, the history or a server log. */
+export const personalFilters = ['holder', 'holderName'] as const;
+
+/** The filters of a search (without its paging), to carry in hidden fields or test for emptiness. */
+export function searchFilters(search: ConsoleSearch): Record<string, string> {
+  const { status, type, holder, holderName, number, issuedFrom, issuedTo } = search;
+  return Object.fromEntries(
+    Object.entries({ status, type, holder, holderName, number, issuedFrom, issuedTo }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
+}
+
+/**
+ * The API query of a search: its filters and sort, the total counted, and the page's cursor.
+ *
+ * @example
+ * ```ts
+ * await api.list(listQueryOf(search, 20));
+ * ```
+ */
+export function listQueryOf(search: ConsoleSearch, limit: number): ListQuery {
+  return {
+    ...searchFilters(search),
+    sort: search.sort,
+    total: true,
+    ...(search.cursor ? { cursor: search.cursor } : {}),
+    limit,
+  };
+}
