@@ -12,6 +12,7 @@ import {
   platformRsaPreviousSigners,
   lookupMac,
   webMac,
+  interactionMac,
   secrets,
   registry,
   accounts,
@@ -65,6 +66,7 @@ const dependencies = composition({
   platformRsaPreviousSigners,
   lookupMac,
   webMac,
+  interactionMac,
   secrets,
   registry,
   accounts,
@@ -142,7 +144,9 @@ async function build(deps: Dependencies): Promise<Built> {
     codeExchange: { codeIds, reads: deps.providerReads },
   };
   // The interaction's cookie goes to its pages and to the provider's resume (`<authorization>/<uid>`).
-  const interactions = new InteractionCookies(await interactionCookieKey(deps.lookupMac), {
+  // Its key derives from the provider's own interaction key, never from the lookup key: the functions
+  // that hold the lookup key could otherwise seal a login result for anyone.
+  const interactions = new InteractionCookies(await interactionCookieKey(deps.interactionMac), {
     secure: servedOverHttps(deps.config.issuerUrl),
     paths: (uid) => [`/interaction/${uid}`, `${routes.authorization}/${uid}`],
   });
