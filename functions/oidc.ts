@@ -40,6 +40,7 @@ import {
   cookieKeys,
   interactionCookieKey,
   pairwiseSalt,
+  scanLoginCookieKey,
 } from '../shared/sso/derived-secrets.js';
 import { InteractionCookies } from '../shared/sso/interaction-cookies.js';
 import { header } from '../shared/http/request.js';
@@ -126,6 +127,7 @@ async function build(deps: Dependencies): Promise<Built> {
     routes,
     scanLogins: new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds),
     scanLoginWaitSeconds: deps.config.scanLoginWaitSeconds,
+    scanLoginCookieKey: await scanLoginCookieKey(deps.interactionMac),
     clock: deps.clock,
     passkeys: { passkeys: deps.passkeys, clock: deps.clock },
     proofs: deps,
