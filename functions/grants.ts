@@ -65,7 +65,8 @@ export interface FunctionGrants {
   webMac?: true;
   /**
    * Computes HMACs with the interaction key: the OpenID provider's own secrets of sign-ins under way (the
-   * seal of their cookies, the scan-to-login cookie's MAC). Only the provider holds it: whoever can derive
+   * seal of their cookies, the scan-to-login cookie's MAC; also the codes' read hints). Only the provider
+   * holds it: whoever can derive
    * them can forge a sign-in's result.
    */
   interactionMac?: true;

@@ -107,7 +107,7 @@ const built = new WeakMap<Dependencies, Promise<Built>>();
 
 async function build(deps: Dependencies): Promise<Built> {
   // Codes name, sealed, what the token endpoint reads with them: one round trip for the exchange.
-  const codeIds = new CodeIds(await codeHintKey(deps.lookupMac));
+  const codeIds = new CodeIds(await codeHintKey(deps.interactionMac));
   const signingKey = (signer: typeof deps.platformSigner | typeof deps.platformRsaSigner) =>
     signer.publicKey().then((publicKey) => kmsSigningKey(signer, publicKey));
   const provider = createProvider({

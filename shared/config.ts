@@ -176,7 +176,8 @@ export interface Config {
   readonly webKeyId: string;
   /**
    * HMAC key (`GENERATE_VERIFY_MAC`) of the OpenID provider alone: derives the key that seals the sign-ins
-   * under way into their cookies and the MAC of the scan-to-login cookie. Kept apart from the lookup key,
+   * under way into their cookies, the MAC of the scan-to-login cookie and the seal of authorization
+   * codes' read hints. Kept apart from the lookup key,
    * which other functions hold, because whoever derives it can forge a sign-in's result.
    */
   readonly interactionKeyId: string;

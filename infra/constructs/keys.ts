@@ -92,11 +92,12 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  * - `web` (HMAC_256): seals the web pages' session cookies and derives the secrets of the service's own
  *   page clients (wallet, demo platform). The page functions hold this key only, never `lookupMac`, so
  *   none of them can derive an operator's, issuer's or platform's client secret. Same policy shape.
- * - `interaction` (HMAC_256): the OpenID provider's own secrets of sign-ins under way: derives the key
- *   that seals each interaction's state into its cookie (a login result included) and MACs the
- *   scan-to-login cookie (which code, for which browser and interaction). Only the `oidc` function may
- *   use it: the lookup key is shared with five other functions, and a secret derived from it would let
- *   any of them seal a login result for any account. Same policy shape.
+ * - `interaction` (HMAC_256): the OpenID provider's own secrets. Derives the keys that seal each sign-in
+ *   under way into its cookie (its login result included), MAC the scan-to-login cookie (which code, for
+ *   which browser and sign-in) and seal the read hints of authorization codes (an account id, a session
+ *   uid). Only the `oidc` function may use it: the lookup key is shared with five other functions, and a
+ *   cookie key derived from it would let any of them seal a login result for any account. Same policy
+ *   shape.
  * - `pii` (symmetric ENCRYPT_DECRYPT, rotated yearly): encrypts the ID number of each account, so that it
  *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
  *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption

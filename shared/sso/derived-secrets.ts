@@ -24,11 +24,14 @@ export function pairwiseSalt(mac: Mac): Promise<Uint8Array> {
 }
 
 /**
- * The key that seals the read hints in authorization codes (shared/sso/code-ids.ts). Rotating it costs
- * nothing but a read more for codes sealed under the old one (their hints no longer open).
+ * The key that seals the read hints in authorization codes (shared/sso/code-ids.ts), derived from the
+ * interaction key: hints carry no authority (they only say where to read; the stored code decides), but
+ * they name a person's account id and session uid, which only the OpenID provider needs to open.
+ * Rotating it (or its source) costs nothing but a read more for codes sealed under the old one (their
+ * hints no longer open).
  */
-export function codeHintKey(mac: Mac): Promise<Uint8Array> {
-  return derivedSecret(mac, 'code-hints/v1');
+export function codeHintKey(interactionMac: Mac): Promise<Uint8Array> {
+  return derivedSecret(interactionMac, 'code-hints/v1');
 }
 
 /**
