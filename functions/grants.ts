@@ -64,6 +64,13 @@ export interface FunctionGrants {
   /** Computes HMACs with the web key: page sessions and page clients' secrets. */
   webMac?: true;
   /**
+   * Computes HMACs with the interaction key: the OpenID provider's own secrets of sign-ins under way (the
+   * seal of their cookies, the scan-to-login cookie's MAC; also the codes' read hints). Only the provider
+   * holds it: whoever can derive
+   * them can forge a sign-in's result.
+   */
+  interactionMac?: true;
+  /**
    * The PII key: `encrypt` seals ID numbers at registration, `decrypt` opens them for the `id_number`
    * claim. Never both: whoever registers cannot read back, and the reader cannot forge.
    */
@@ -96,6 +103,7 @@ export type KeyRole =
   | 'previousPlatformRsa'
   | 'lookupMac'
   | 'web'
+  | 'interaction'
   | 'pii'
   | 'batchItems'
   | 'issuer';
@@ -116,6 +124,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.platformRsaKey && { platformRsa: sign, previousPlatformRsa: ['kms:GetPublicKey'] }),
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
+    ...(grants.interactionMac && { interaction: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
     ...(grants.batchItems && {
       batchItems: [grants.batchItems === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
@@ -242,6 +251,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     platformRsaKey: 'sign',
     lookupMac: true,
     webMac: true,
+    interactionMac: true,
     pii: 'decrypt',
     sms: true,
   },

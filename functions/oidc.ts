@@ -12,6 +12,7 @@ import {
   platformRsaPreviousSigners,
   lookupMac,
   webMac,
+  interactionMac,
   secrets,
   registry,
   accounts,
@@ -39,6 +40,7 @@ import {
   cookieKeys,
   interactionCookieKey,
   pairwiseSalt,
+  scanLoginCookieKey,
 } from '../shared/sso/derived-secrets.js';
 import { InteractionCookies } from '../shared/sso/interaction-cookies.js';
 import { header } from '../shared/http/request.js';
@@ -65,6 +67,7 @@ const dependencies = composition({
   platformRsaPreviousSigners,
   lookupMac,
   webMac,
+  interactionMac,
   secrets,
   registry,
   accounts,
@@ -104,7 +107,7 @@ const built = new WeakMap<Dependencies, Promise<Built>>();
 
 async function build(deps: Dependencies): Promise<Built> {
   // Codes name, sealed, what the token endpoint reads with them: one round trip for the exchange.
-  const codeIds = new CodeIds(await codeHintKey(deps.lookupMac));
+  const codeIds = new CodeIds(await codeHintKey(deps.interactionMac));
   const signingKey = (signer: typeof deps.platformSigner | typeof deps.platformRsaSigner) =>
     signer.publicKey().then((publicKey) => kmsSigningKey(signer, publicKey));
   const provider = createProvider({
@@ -124,6 +127,7 @@ async function build(deps: Dependencies): Promise<Built> {
     routes,
     scanLogins: new ScanLogins(deps.scanLogins, deps.clock, deps.config.scanLoginSeconds),
     scanLoginWaitSeconds: deps.config.scanLoginWaitSeconds,
+    scanLoginCookieKey: await scanLoginCookieKey(deps.interactionMac),
     clock: deps.clock,
     passkeys: { passkeys: deps.passkeys, clock: deps.clock },
     proofs: deps,
@@ -142,7 +146,9 @@ async function build(deps: Dependencies): Promise<Built> {
     codeExchange: { codeIds, reads: deps.providerReads },
   };
   // The interaction's cookie goes to its pages and to the provider's resume (`<authorization>/<uid>`).
-  const interactions = new InteractionCookies(await interactionCookieKey(deps.lookupMac), {
+  // Its key derives from the provider's own interaction key, never from the lookup key: the functions
+  // that hold the lookup key could otherwise seal a login result for anyone.
+  const interactions = new InteractionCookies(await interactionCookieKey(deps.interactionMac), {
     secure: servedOverHttps(deps.config.issuerUrl),
     paths: (uid) => [`/interaction/${uid}`, `${routes.authorization}/${uid}`],
   });

@@ -56,6 +56,7 @@ const schema = z.object({
   LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
   PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
   WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
+  INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
   ISSUER_KEY_POLICY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -173,6 +174,13 @@ export interface Config {
    * every other client's secret derives, so a page function cannot mint an operator's or issuer's secret.
    */
   readonly webKeyId: string;
+  /**
+   * HMAC key (`GENERATE_VERIFY_MAC`) of the OpenID provider alone: derives the key that seals the sign-ins
+   * under way into their cookies, the MAC of the scan-to-login cookie and the seal of authorization
+   * codes' read hints. Kept apart from the lookup key,
+   * which other functions hold, because whoever derives it can forge a sign-in's result.
+   */
+  readonly interactionKeyId: string;
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -288,6 +296,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
     webKeyId: e.WEB_KEY_ID,
+    interactionKeyId: e.INTERACTION_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,

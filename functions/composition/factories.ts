@@ -97,6 +97,7 @@ export const platformRsaPreviousSigners = (c: Needs<'kms'>) =>
   c.config.platformRsaPreviousKeyIds.map((keyId) => kmsRsaSigner(c.kms, keyId));
 export const lookupMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.lookupMacKeyId);
 export const webMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.webKeyId);
+export const interactionMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.interactionKeyId);
 export const secrets = (c: Needs<'lookupMac' | 'webMac'>) =>
   new ClientSecrets(c.lookupMac, { ids: pageClientIds, mac: c.webMac });
 /**

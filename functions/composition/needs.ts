@@ -80,6 +80,8 @@ export interface Dependencies extends Connections {
   lookupMac: Mac;
   /** MACs with the web key: page cookies and the page clients' secrets. */
   webMac: Mac;
+  /** MACs with the OpenID provider's own key: the sign-ins under way (their cookies, scan-to-login). */
+  interactionMac: Mac;
   secrets: ClientSecrets;
   keys: KeyManager;
   signerFor(keyId: string): Signer;

@@ -12,6 +12,7 @@ export const platformRsaKeyAlias = 'alias/elicence-platform-rsa';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
+export const interactionKeyAlias = 'alias/elicence-interaction-mac';
 
 /**
  * The only uses of the PII key: an ID number or a confirmed phone number bound to its account, under the
@@ -91,6 +92,12 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  * - `web` (HMAC_256): seals the web pages' session cookies and derives the secrets of the service's own
  *   page clients (wallet, demo platform). The page functions hold this key only, never `lookupMac`, so
  *   none of them can derive an operator's, issuer's or platform's client secret. Same policy shape.
+ * - `interaction` (HMAC_256): the OpenID provider's own secrets. Derives the keys that seal each sign-in
+ *   under way into its cookie (its login result included), MAC the scan-to-login cookie (which code, for
+ *   which browser and sign-in) and seal the read hints of authorization codes (an account id, a session
+ *   uid). Only the `oidc` function may use it: the lookup key is shared with five other functions, and a
+ *   cookie key derived from it would let any of them seal a login result for any account. Same policy
+ *   shape.
  * - `pii` (symmetric ENCRYPT_DECRYPT, rotated yearly): encrypts the ID number of each account, so that it
  *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
  *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption
@@ -112,6 +119,8 @@ export class ServiceKeys extends Construct {
   readonly previousPlatformRsa: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
+  /** The OpenID provider's HMAC key for the sign-ins under way; its only user is the `oidc` function. */
+  readonly interaction: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
 
@@ -166,6 +175,15 @@ export class ServiceKeys extends Construct {
       policy: administrationOnlyPolicy(),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    this.interaction = new kms.Key(this, 'Interaction', {
+      description:
+        'elicence OpenID provider HMAC key (sign-ins under way: interaction cookies, scan-to-login)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      alias: interactionKeyAlias,
+      policy: administrationOnlyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     this.pii = new kms.Key(this, 'Pii', {
       description: 'elicence personal data encryption key (ID numbers of accounts)',
       keySpec: kms.KeySpec.SYMMETRIC_DEFAULT,
@@ -186,7 +204,7 @@ export class ServiceKeys extends Construct {
 
   /**
    * Lets `role` take `actions` on one of these keys, as `kmsActions` (functions/grants.ts) says: signing
-   * and public-key reads of the platform key, MACs with the lookup or web key, encryption or decryption
+   * and public-key reads of the platform key, MACs with the lookup, web or interaction key, encryption or decryption
    * with the PII key (only under the ID-number encryption context).
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {

@@ -32,7 +32,7 @@ async function ensureKey(
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
  * signs ID tokens, presentations and the trust list, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
- * the web pages' HMAC key, and the symmetric key that encrypts ID numbers for the `id_number` claim.
+ * the web pages' HMAC key, the OpenID provider's interaction HMAC key, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  */
 export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promise<void> {
   await ensureKey(kms, config.platformKeyId, 'ECC_NIST_P256', 'SIGN_VERIFY', 'elicence platform signing key');
@@ -51,6 +51,13 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
     'elicence lookup and secret MAC key',
   );
   await ensureKey(kms, config.webKeyId, 'HMAC_256', 'GENERATE_VERIFY_MAC', 'elicence web pages MAC key');
+  await ensureKey(
+    kms,
+    config.interactionKeyId,
+    'HMAC_256',
+    'GENERATE_VERIFY_MAC',
+    'elicence OpenID provider interaction MAC key',
+  );
   await ensureKey(
     kms,
     config.piiKeyId,
@@ -76,6 +83,7 @@ export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<M
     ]),
     [config.lookupMacKeyId, 'lookupMac'],
     [config.webKeyId, 'web'],
+    [config.interactionKeyId, 'interaction'],
     [config.piiKeyId, 'pii'],
   ];
   const roles = new Map<string, KeyRole>();

@@ -34,7 +34,7 @@ const TAG_BYTES = 16;
  *
  * @example
  * ```ts
- * const codes = new CodeIds(await codeHintKey(lookupMac));
+ * const codes = new CodeIds(await codeHintKey(interactionMac));
  * const id = codes.idFor('q3…', { sessionUid: 'Ua…', grantId: 'Gb…', personId: 'acc_7f…' }); // 'q3….Xk…'
  * codes.hintsOf(id); // { sessionUid: 'Ua…', grantId: 'Gb…', personId: 'acc_7f…' }
  * ```

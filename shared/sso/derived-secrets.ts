@@ -24,18 +24,35 @@ export function pairwiseSalt(mac: Mac): Promise<Uint8Array> {
 }
 
 /**
- * The key that seals the read hints in authorization codes (shared/sso/code-ids.ts). Rotating it costs
- * nothing but a read more for codes sealed under the old one (their hints no longer open).
+ * The key that seals the read hints in authorization codes (shared/sso/code-ids.ts), derived from the
+ * interaction key: hints carry no authority (they only say where to read; the stored code decides), but
+ * they name a person's account id and session uid, which only the OpenID provider needs to open.
+ * Rotating it (or its source) costs nothing but a read more for codes sealed under the old one (their
+ * hints no longer open).
  */
-export function codeHintKey(mac: Mac): Promise<Uint8Array> {
-  return derivedSecret(mac, 'code-hints/v1');
+export function codeHintKey(interactionMac: Mac): Promise<Uint8Array> {
+  return derivedSecret(interactionMac, 'code-hints/v1');
 }
 
 /**
  * The key that seals the state of sign-ins under way into the browser's cookies
- * (shared/sso/interaction-cookies.ts). Rotating it ends the sign-ins under way (their cookies no longer
- * open; the person starts again from the platform), nothing else.
+ * (shared/sso/interaction-cookies.ts). Derived from the interaction key, which only the OpenID provider
+ * may use: a sealed interaction carries its login result, so whoever can derive this key can sign anyone
+ * in (the lookup key, which five other functions hold, must never be its source). Rotating it ends the
+ * sign-ins under way (their cookies no longer open; the person starts again from the platform), nothing
+ * else.
  */
-export function interactionCookieKey(mac: Mac): Promise<Uint8Array> {
-  return derivedSecret(mac, 'interaction-state/v1');
+export function interactionCookieKey(interactionMac: Mac): Promise<Uint8Array> {
+  return derivedSecret(interactionMac, 'interaction-state/v1');
+}
+
+/**
+ * The key of the scan-to-login cookie's MAC (shared/sso/scan-login.ts): the cookie the sign-in page sets
+ * names a code, its binding and the interaction it was issued for, under this MAC, so that the QR fetch
+ * stores only a code the service issued to that browser for that sign-in. Derived from the interaction
+ * key (only the OpenID provider holds it). Rotating it makes the codes shown at that moment unstorable
+ * (the page, shown again, issues new ones).
+ */
+export function scanLoginCookieKey(interactionMac: Mac): Promise<Uint8Array> {
+  return derivedSecret(interactionMac, 'scan-login-cookie/v1');
 }

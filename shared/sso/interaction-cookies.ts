@@ -35,8 +35,9 @@ export const MAX_INTERACTION_COOKIE_BYTES = 4000;
 const uidPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * Seals interactions into cookies: AES-256-GCM under a key every container derives
- * (`interactionCookieKey`, shared/sso/derived-secrets.ts), a random 96-bit nonce per seal, and as
+ * Seals interactions into cookies: AES-256-GCM under a key every container derives from the provider's
+ * own interaction key (`interactionCookieKey`, shared/sso/derived-secrets.ts; only the `oidc` function may
+ * use that KMS key), a random 96-bit nonce per seal, and as
  * associated data the version label and the interaction's uid, so a cookie opens only as the state of
  * the interaction it was sealed for. The expiry is inside the seal: the cookie's `Max-Age` is the
  * browser's business, the sealed expiry is the service's.
@@ -50,7 +51,7 @@ const uidPattern = /^[A-Za-z0-9_-]{1,64}$/;
  *
  * @example
  * ```ts
- * const cookies = new InteractionCookies(await interactionCookieKey(lookupMac), {
+ * const cookies = new InteractionCookies(await interactionCookieKey(interactionMac), {
  *   secure: true,
  *   paths: (uid) => [`/interaction/${uid}`, `/authorize/${uid}`],
  * });

@@ -71,6 +71,11 @@ export interface ProviderDependencies {
   scanLogins: ScanLogins;
   /** How long the scan-to-login waiting page holds its request open for the wallet's answer. */
   scanLoginWaitSeconds: number;
+  /**
+   * The key of the scan-to-login cookie's MAC (`scanLoginCookieKey`, derived from the interaction key):
+   * the service stores only a code it issued to that browser for that sign-in.
+   */
+  scanLoginCookieKey: Uint8Array;
   clock: Clock;
   /** Passkeys and the clock, for signing in with a passkey (`passkey-interaction.ts`). */
   passkeys: PasskeyDependencies;
@@ -327,6 +332,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     directory: deps.directory,
     clock: deps.clock,
     waitSeconds: deps.scanLoginWaitSeconds,
+    cookieKey: deps.scanLoginCookieKey,
   });
   provider.use(
     passkeyInteractionRoutes(provider, {

@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Provider from 'oidc-provider';
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
@@ -29,8 +30,15 @@ import {
  */
 export const scanLoginAmr = ['mca'] as const;
 
-/** The cookie binding a shown code to the browser that showed it: `<code>.<binding>`, HttpOnly. */
+/**
+ * The cookie binding a shown code to the browser that showed it: `<code>.<binding>.<mac>`, HttpOnly. The
+ * MAC (HMAC-SHA256 under `scanLoginCookieKey`) covers the code, the binding and the interaction's uid, so
+ * the service stores a code only from a cookie it set for that sign-in: a code read off someone else's
+ * page (its link names it) cannot be claimed by another browser before its own page's QR fetch stores it.
+ */
 const cookieBase = 'scan-login';
+/** Bound into every cookie's MAC: a new format gets a new label. */
+const cookieMacLabel = 'elicence/scan-login-cookie/v1';
 /** The cookie outlives the code, so that a late reload is told "expired" rather than "another browser". */
 const cookieSeconds = 3600;
 /**
@@ -40,7 +48,7 @@ const cookieSeconds = 3600;
 const keepSeconds = 30;
 /** How often the held request looks at the code again. */
 const pollMilliseconds = 1000;
-const cookieValue = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+const cookieValue = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
 /** The sign-in page's step as the interaction routes pass it. */
 export interface ScanLoginStep {
@@ -59,6 +67,7 @@ export class ScanLoginInteractions {
   readonly #scan: ScanLogins;
   readonly #secure: boolean;
   readonly #cookie: string;
+  readonly #cookieKey: Buffer;
 
   constructor(
     private readonly deps: {
@@ -68,8 +77,12 @@ export class ScanLoginInteractions {
       clock: Clock;
       /** How long the waiting page holds its request open for the wallet's answer (a long poll). */
       waitSeconds: number;
+      /** The key of the cookie's MAC (`scanLoginCookieKey`, shared/sso/derived-secrets.ts), 32 bytes. */
+      cookieKey: Uint8Array;
     },
   ) {
+    if (deps.cookieKey.byteLength < 32) throw new Error('the scan-to-login cookie key needs 32 bytes');
+    this.#cookieKey = Buffer.from(deps.cookieKey);
     this.#scan = deps.scan;
     this.#secure = servedOverHttps(deps.issuerUrl);
     this.#cookie = cookieName(cookieBase, this.#secure);
@@ -94,7 +107,10 @@ export class ScanLoginInteractions {
       const { code, binding } = this.#scan.fresh();
       ctx.append(
         'set-cookie',
-        serializeCookie(this.#cookie, `${code}.${binding}`, { secure: this.#secure, maxAge: cookieSeconds }),
+        serializeCookie(this.#cookie, `${code}.${binding}.${this.#macOf(step.uid, code, binding)}`, {
+          secure: this.#secure,
+          maxAge: cookieSeconds,
+        }),
       );
       return scanLoginSection(view, {
         uid: step.uid,
@@ -116,11 +132,12 @@ export class ScanLoginInteractions {
   async qr(ctx: KoaContextWithOIDC, provider: Provider): Promise<void> {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
-    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    const held = this.#held(ctx, details.uid);
     ctx.set('cache-control', 'no-store');
     try {
+      // Only a code this service issued to this browser for this sign-in is stored (the cookie's MAC).
       if (!held) throw scanLoginError('other_browser');
-      const [, code = '', binding = ''] = held;
+      const { code, binding } = held;
       const clientId = String(details.params.client_id);
       const client = await provider.Client.find(clientId);
       await this.#scan.store({
@@ -162,10 +179,10 @@ export class ScanLoginInteractions {
     // The provider finds the interaction by this browser's interaction cookie, and refuses another's.
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
-    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    const held = this.#held(ctx, details.uid);
     try {
       if (!held) throw scanLoginError('other_browser');
-      const [, code = '', binding = ''] = held;
+      const { code, binding } = held;
       const redeem = () => this.#scan.redeem({ code, binding, interactionUid: details.uid });
       const deadline = this.deps.clock.now() + this.deps.waitSeconds * 1000;
       let outcome = await redeem();
@@ -205,9 +222,9 @@ export class ScanLoginInteractions {
     ctx: KoaContextWithOIDC,
     uid: string,
   ): Promise<{ code: string; expiresAt: number } | undefined> {
-    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    const held = this.#held(ctx, uid);
     if (!held) return undefined;
-    const [, code = '', binding = ''] = held;
+    const { code, binding } = held;
     const outcome = await this.#scan.peek({ code, binding, interactionUid: uid }).catch((error: unknown) => {
       if (scanLoginProblemOf(error)) return undefined;
       throw error;
@@ -217,6 +234,29 @@ export class ScanLoginInteractions {
     // A confirmed code is kept whatever its time left: the next "continue" completes it.
     const keep = outcome && (outcome.state === 'confirmed' || outcome.expiresAt >= enough);
     return keep ? { code, expiresAt: outcome.expiresAt } : undefined;
+  }
+
+  /** The MAC of the cookie naming `code` and `binding` for the sign-in `uid`. */
+  #macOf(uid: string, code: string, binding: string): string {
+    return createHmac('sha256', this.#cookieKey)
+      .update(`${cookieMacLabel}\n${uid}\n${code}\n${binding}`)
+      .digest('base64url');
+  }
+
+  /**
+   * This browser's code and binding for the sign-in `uid`, from its cookie: only as this service set it
+   * for that sign-in (the MAC checked in constant time); nothing for a cookie altered, made up, of an
+   * older format or set for another sign-in.
+   */
+  #held(ctx: KoaContextWithOIDC, uid: string): { code: string; binding: string } | undefined {
+    const held = cookieValue.exec(ctx.cookies.get(this.#cookie, { signed: false }) ?? '');
+    if (!held) return undefined;
+    const [, code = '', binding = '', mac = ''] = held;
+    const expected = Buffer.from(this.#macOf(uid, code, binding));
+    const given = Buffer.from(mac);
+    return given.length === expected.length && timingSafeEqual(given, expected)
+      ? { code, binding }
+      : undefined;
   }
 
   /** A code already stored, its QR code in the page (no further request). */

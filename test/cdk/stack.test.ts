@@ -230,6 +230,7 @@ describe('ElicenceStack', () => {
         'PLATFORM_RSA_KEY_ID',
         'LOOKUP_MAC_KEY_ID',
         'WEB_KEY_ID',
+        'INTERACTION_KEY_ID',
         'PII_KEY_ID',
         'ACCESS_TOKEN_TTL_SECONDS',
         'SMS_SENDER',
@@ -382,6 +383,7 @@ describe('ElicenceStack', () => {
         ['platformRsa', stack.keys.platformRsa],
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
+        ['interaction', stack.keys.interaction],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
         ['alarm topic', stack.alarmNotifications.key],
@@ -442,6 +444,7 @@ describe('ElicenceStack', () => {
         catalogue: [],
         oidc: [
           'kms:Decrypt pii',
+          'kms:GenerateMac interaction',
           'kms:GenerateMac lookupMac',
           'kms:GenerateMac web',
           'kms:GetPublicKey platform',
@@ -568,6 +571,28 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::KMS::Alias', {
         AliasName: 'alias/elicence-lookup-mac',
         TargetKeyId: macArn,
+      });
+    });
+
+    it('gives the interaction key to oidc alone: no other holder of the lookup key can seal a sign-in', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.interaction)] as {
+        DeletionPolicy: string;
+        Properties: Json & { KeyPolicy: { Statement: Statement[] } };
+      };
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      const interactionArn = { 'Fn::GetAtt': [logicalId(stack.keys.interaction), 'Arn'] };
+      expect(keyUsers(stack.keys.interaction)).toEqual({ 'kms:GenerateMac': ['oidc'] });
+      expect(grants('oidc', 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(interactionArn);
+      for (const name of functionNames.filter((n) => n !== 'oidc')) {
+        expect(
+          kmsPermissions(name).filter((p) => p.includes('interaction')),
+          name,
+        ).toEqual([]);
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-interaction-mac',
+        TargetKeyId: interactionArn,
       });
     });
 

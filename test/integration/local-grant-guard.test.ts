@@ -225,6 +225,14 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     const lookupArn = [...keyRoles].find(([id, role]) => role === 'lookupMac' && id.startsWith('arn:'))?.[0];
     expect(lookupArn).toBeDefined();
     await expect(wallet.kms.send(mac(lookupArn!))).rejects.toThrow(LocalAccessDenied);
+    // The provider's interaction key is the provider's alone: a function holding the lookup key (and so
+    // every secret derived from it) still cannot derive the key that seals a sign-in's result.
+    await clientsOf('oidc').kms.send(mac(config.interactionKeyId));
+    for (const name of ['me', 'admin', 'accounts', 'licences', 'batches'] as const) {
+      await expect(clientsOf(name).kms.send(mac(config.interactionKeyId))).rejects.toThrow(
+        `Function ${name} is not granted kms:GenerateMac on the interaction key`,
+      );
+    }
     // An issuer key is any key but the service's own: signing with one is the licence functions' alone.
     await expect(wallet.kms.send(mac('0f0e0d0c-0000-4000-8000-000000000000'))).rejects.toThrow(
       'kms:GenerateMac on the issuer key',

@@ -778,7 +778,6 @@ class DynamoAdapter implements Adapter {
     const kept = jar.read(id);
     const now = epochSeconds(this.deps.clock);
     const exp = typeof kept?.exp === 'number' && kept.exp > now ? kept.exp : now + INTERACTION_SECONDS;
-    jar.clear(id);
     try {
       await this.deps.doc.send(
         new PutCommand({
@@ -789,10 +788,16 @@ class DynamoAdapter implements Adapter {
       );
     } catch (error) {
       if (isConditionalCheckFailed(error)) {
+        // Used already: the cookie can never resume again, so the browser may as well drop it.
+        jar.clear(id);
         throw new ConflictError('the sign-in was already resumed', 'already_consumed', { cause: error });
       }
+      // Not marked (throttled, the network): no code is made, and the cookie stays, so that the person
+      // can resume again (a reload) instead of starting over from the platform.
       throw error;
     }
+    // Cleared only once marked: until then the interaction is not used, and its cookie still counts.
+    jar.clear(id);
     const scope = requestScope.getStore();
     if (scope?.tableInteractions.delete(id)) {
       await this.deps.doc.send(

@@ -39,7 +39,7 @@ beforeAll(async () => {
   victimPlatform = await platform('受害平台 Victim platform', 'victim.example');
   attackerPlatform = await platform('攻击平台 Attacker platform', 'attacker.example');
   deps = buildDependencies(runtime.config);
-  codeIds = new CodeIds(await codeHintKey(deps.lookupMac));
+  codeIds = new CodeIds(await codeHintKey(deps.interactionMac));
 });
 afterAll(async () => {
   deps?.doc.destroy();

@@ -24,6 +24,7 @@ let runtime: TestRuntime;
 let platform: RelyingParty;
 let deps: Dependencies;
 let sealing: InteractionCookies;
+const cookieOptions = { secure: false, paths: (uid: string) => [`/interaction/${uid}`, `/authorize/${uid}`] };
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
@@ -35,10 +36,7 @@ beforeAll(async () => {
   });
   deps = buildDependencies(runtime.config);
   // The local runtime serves plain http on loopback: the cookie is not `Secure` there (nor prefixed).
-  sealing = new InteractionCookies(await interactionCookieKey(deps.lookupMac), {
-    secure: false,
-    paths: (uid) => [`/interaction/${uid}`, `/authorize/${uid}`],
-  });
+  sealing = new InteractionCookies(await interactionCookieKey(deps.interactionMac), cookieOptions);
 });
 afterAll(async () => {
   deps?.doc.destroy();
@@ -169,6 +167,41 @@ describe('the sign-in under way, in a sealed cookie', () => {
     // The same state sealed for this uid with time left does resume: only the expiry refused it.
     const fresh = withValue(held, name, sealing.seal(shown.uid, payload, now + 600));
     expect(codeIn(await getWith(resume, fresh))).toBeTypeOf('string');
+  });
+
+  it('opens nothing sealed under a key the lookup key derives: its other holders cannot forge a login', async () => {
+    // The victim's account, as their own sign-in records it.
+    const victim = new UserAgent(runtime.baseUrl);
+    const theirs = await signInPage(victim);
+    const theirResume = await passwordTyped(victim, theirs);
+    const now = Math.floor(Date.now() / 1000);
+    const victimLogin = (
+      sealing.open(theirs.uid, valueIn(victim.cookieHeader(theirResume), sealing.nameOf(theirs.uid))!, now)!
+        .result as { login: { accountId: string } }
+    ).login;
+
+    // The attacker holds the lookup key (as admin, licences, me, accounts and batches do), starts a
+    // sign-in of their own, types no password, and seals the victim's login into its cookie.
+    const ua = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(ua);
+    const name = sealing.nameOf(shown.uid);
+    const resume = new URL(`/authorize/${shown.uid}`, runtime.baseUrl);
+    const held = ua.cookieHeader(resume);
+    const payload = sealing.open(shown.uid, valueIn(held, name)!, now)!;
+    expect(payload.result).toBeUndefined();
+    const forged = { ...payload, result: { login: { accountId: victimLogin.accountId, acr: 'loa:3' } } };
+    const lookupSealing = new InteractionCookies(await interactionCookieKey(deps.lookupMac), cookieOptions);
+
+    const answer = await getWith(
+      resume,
+      withValue(held, name, lookupSealing.seal(shown.uid, forged, now + 600)),
+    );
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    expect(codeIn(answer)).toBeUndefined();
+    // Only the key refused it: sealed under the provider's own key, the same state would resume.
+    const underServiceKey = withValue(held, name, sealing.seal(shown.uid, forged, now + 600));
+    expect(codeIn(await getWith(resume, underServiceKey))).toBeTypeOf('string');
   });
 
   it('resumes once: the cookie captured before the resume and sent again after it gets no code', async () => {

@@ -122,7 +122,8 @@ describe('scan-to-login', () => {
     expect(shown.html).not.toMatch(/<script(?![^>]*\ssrc="\/assets\/passkey-sign-in\.js")/);
     // The password form stays the page's first form.
     expect(/<form[^>]*action="([^"]+)"/.exec(shown.html)?.[1]).toBe(`/interaction/${shown.uid}/login`);
-    expect(scanCookie(shown.browser)).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    // The code, the browser's binding, and the service's MAC over both and this sign-in.
+    expect(scanCookie(shown.browser)).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
     // The same sign-in page shown again (here in English) keeps its code; a new sign-in gets a new one.
     const shownAgain = await shown.browser.navigate(`/interaction/${shown.uid}?lang=en`);
     expect(/id="scan-login-link"[^>]*href="([^"]+)"/.exec(shownAgain.page!.html)?.[1]).toBe(shown.link);
@@ -239,6 +240,53 @@ describe('scan-to-login', () => {
     const done = await poll(victim);
     expect(done.leftTo?.href.startsWith(rp.redirectUri)).toBe(true);
     expect((await exchange(rp, victim.request, done.leftTo!)).claims()?.acr).toBe('urn:elicence:loa:3');
+  });
+
+  it('stores only a code it issued to that browser for that sign-in: a code read off another page cannot be pre-claimed', async () => {
+    // The victim's sign-in page is shown; its QR image is not fetched yet (a slow network, images late).
+    const victim = new UserAgent(runtime.baseUrl, [rp.redirectUri]);
+    const victimFlow = await runFlow(victim, (await authorizationRequest(rp)).url);
+    const victimUid = /^\/interaction\/([^/]+)$/.exec(victimFlow.page!.url.pathname)![1]!;
+    const victimLink = /id="scan-login-link"[^>]*href="([^"]+)"/.exec(victimFlow.page!.html)![1]!;
+    const victimCode = pathOf(victimLink).split('/').pop()!;
+
+    // Someone who read the link (it names the code) claims it for their own sign-in, with a binding of
+    // their own, before the victim's browser fetches the QR image.
+    const attacker = new UserAgent(runtime.baseUrl, [rp.redirectUri]);
+    const attackerFlow = await runFlow(attacker, (await authorizationRequest(rp)).url);
+    const attackerUid = /^\/interaction\/([^/]+)$/.exec(attackerFlow.page!.url.pathname)![1]!;
+    const ownBinding = randomBytes(32).toString('base64url');
+    const claimed = await withScanCookie(
+      attacker,
+      `/interaction/${attackerUid}/qr`,
+      `${victimCode}.${ownBinding}`,
+    );
+    expect(claimed.status).toBe(403);
+    // Nor with the MAC of the attacker's own cookie (issued for another code), nor with the victim's
+    // whole cookie, were it stolen (issued for another sign-in).
+    const [, attackerBinding, attackerMac] = scanCookie(attacker)!.split('.');
+    const swapped = `${victimCode}.${attackerBinding}.${attackerMac}`;
+    expect((await withScanCookie(attacker, `/interaction/${attackerUid}/qr`, swapped)).status).toBe(403);
+    const victimCookie = scanCookie(victim)!;
+    expect((await withScanCookie(attacker, `/interaction/${attackerUid}/qr`, victimCookie)).status).toBe(403);
+
+    // Nothing was stored: the wallet knows no such code, and confirms nothing for the attacker's browser.
+    const opened = await wallet.request(pathOf(victimLink));
+    expect(await opened.text()).toContain('id="scan-login-problem"');
+    expect((await answer(wallet, victimLink, 'confirm')).html).not.toContain('id="scan-login-done"');
+    const attackerWait = await withScanCookie(
+      attacker,
+      `/interaction/${attackerUid}/scan`,
+      `${victimCode}.${ownBinding}`,
+    );
+    expect(attackerWait.status).toBe(403);
+    expect(attackerWait.headers.get('location')).toBeNull();
+
+    // The victim's own fetch stores it, and the confirmation signs the victim's browser in.
+    expect((await victim.request(`/interaction/${victimUid}/qr`)).status).toBe(200);
+    expect((await answer(wallet, victimLink, 'confirm')).html).toContain('id="scan-login-done"');
+    const done = await runFlow(victim, `/interaction/${victimUid}/scan`);
+    expect(done.callback?.href.startsWith(rp.redirectUri)).toBe(true);
   });
 
   it('tells a wallet below level 3 to step up, and its confirmation completes nothing', async () => {
