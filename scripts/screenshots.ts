@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
@@ -340,6 +340,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await browser.close();
     await seeded.runtime.close();
+    await rm(seeded.runtime.dataDir, { recursive: true, force: true });
   }
   for (const path of written) console.log(path);
   return failed ? 1 : 0;
