@@ -138,7 +138,10 @@ describe('the verifier page in a browser', () => {
     }
     expect(text).toContain('准驾车型');
     expect(text).toContain('C1');
-    await expect(page.locator('#verdict').getAttribute('role')).resolves.toBe('status');
+    // Focus moves to the verdict's heading, so a screen reader reads the verdict first (once: the card
+    // is not also a live region, which would read it twice).
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('verdict-title');
+    await expect(page.locator('#verdict').getAttribute('aria-live')).resolves.toBe(null);
     await expect(page.locator('#data-freshness').textContent()).resolves.toContain('信任列表更新于');
     expect(serverVerifications).toEqual([]);
     await screenshot(page, 'verifier-valid');

@@ -19,14 +19,23 @@ export interface CameraScan {
   result: Promise<string | undefined>;
 }
 
+export interface CameraScanOptions {
+  /**
+   * Called with each code read; `true` keeps the camera on and reading (continuous scanning: the
+   * caller deals with the code itself), `false` ends the scan with that code. Without it, the first
+   * code ends the scan.
+   */
+  keepScanning?: (text: string) => boolean;
+}
+
 /** Whether this browser can open a camera at all (a secure context with `getUserMedia`). */
 export function cameraAvailable(): boolean {
   return typeof navigator.mediaDevices?.getUserMedia === 'function';
 }
 
 /**
- * Opens the rear camera into `video` and reads frames until a QR code is found or {@link CameraScan.stop}
- * is called.
+ * Opens the rear camera into `video` and reads frames until a QR code is found (and, with
+ * {@link CameraScanOptions.keepScanning}, not passed over) or {@link CameraScan.stop} is called.
  *
  * @example
  * ```ts
@@ -35,7 +44,7 @@ export function cameraAvailable(): boolean {
  * const text = await scan.result;
  * ```
  */
-export function scanWithCamera(video: HTMLVideoElement): CameraScan {
+export function scanWithCamera(video: HTMLVideoElement, options: CameraScanOptions = {}): CameraScan {
   let stopped = false;
   let stream: MediaStream | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -100,6 +109,8 @@ export function scanWithCamera(video: HTMLVideoElement): CameraScan {
         } catch {
           // One unreadable frame (the camera still warming up) is no reason to give up.
         }
+        if (stopped) return;
+        if (text && options.keepScanning?.(text)) text = undefined;
         if (stopped) return;
         if (text) {
           release();

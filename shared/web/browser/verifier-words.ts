@@ -194,6 +194,12 @@ const messages = {
   scanStart: ['扫描', 'Scan'],
   scanStop: ['停止扫描', 'Stop scanning'],
   scanning: ['正在扫描：把二维码放在取景框内。', 'Scanning: hold the QR code inside the frame.'],
+  scanAnother: ['再扫一个', 'Scan another'],
+  verifyAnother: ['核验下一个', 'Verify another'],
+  scanningNext: [
+    '连续扫描中：下一个二维码会替换当前结果。',
+    'Scanning continuously: the next QR code replaces this result.',
+  ],
   cameraDenied: [
     '无法使用摄像头（未获授权或没有摄像头）。可以改为上传照片或粘贴内容。',
     'The camera cannot be used (no permission or no camera). Upload a photo or paste the text instead.',

@@ -63,6 +63,18 @@ function definitionList(rows: Array<[string, string]>): HTMLDListElement {
   return list;
 }
 
+/** Where a code came from: what "scan another" goes back to. */
+type Source = 'camera' | 'photo' | 'paste' | 'link';
+
+/** The continuous-scanning choice is kept on this device: a clerk at a queue sets it once. */
+const continuousKey = 'elicence.verifier.continuous';
+
+/**
+ * In continuous scanning a verdict stays at least this long before another code replaces it, so that
+ * each verdict's colour is seen even when two people hold up their codes at once.
+ */
+const holdVerdictMs = 1500;
+
 /** The verdict card: a coloured band with icon and words, then what the licence says, then freshness. */
 function renderVerdict(
   card: HTMLElement,
@@ -71,7 +83,10 @@ function renderVerdict(
   catalogue: PageCatalogue,
 ): void {
   const words = resultWords(result, lang);
-  const head = el('div', 'verdict-head');
+  // The heading that focus moves to once the verdict is shown, so a screen reader says it first.
+  const head = el('h2', 'verdict-head');
+  head.id = 'verdict-title';
+  head.tabIndex = -1;
   head.append(el('span', 'verdict-icon', words.icon), el('span', 'verdict-title', words.title));
   head.firstElementChild?.setAttribute('aria-hidden', 'true');
   const body = el('div', 'verdict-body');
@@ -140,6 +155,7 @@ function start(): void {
   const fileInput = element<HTMLInputElement>('qr-file');
   const pasteForm = element<HTMLFormElement>('paste-form');
   const pasteText = element<HTMLTextAreaElement>('qr-text');
+  const continuousBox = element<HTMLInputElement>('scan-continuous');
 
   let storage: Storage | undefined;
   try {
@@ -148,6 +164,14 @@ function start(): void {
     storage = undefined;
   }
   const trust = new TrustData(location.origin, storage);
+  continuousBox.checked = storage?.getItem(continuousKey) === 'on';
+  continuousBox.addEventListener('change', () => {
+    try {
+      storage?.setItem(continuousKey, continuousBox.checked ? 'on' : 'off');
+    } catch {
+      // A full or refused storage only means the choice is not remembered.
+    }
+  });
   const loaded = trust.load();
 
   const showProgress = (text: string, kind: 'info' | 'error' = 'info') => {
@@ -171,8 +195,34 @@ function start(): void {
     delete card.dataset.verdict;
   };
 
+  /**
+   * The full-width button under a verdict that goes straight back to where the code came from: the
+   * camera (also after a verification link or a photo, where a camera exists), or the paste box.
+   */
+  const nextButton = (source: Source): HTMLButtonElement => {
+    const toCamera = source !== 'paste' && (source === 'camera' || cameraAvailable());
+    const button = el('button', 'verdict-next', say(toCamera ? 'scanAnother' : 'verifyAnother'));
+    button.type = 'button';
+    button.id = 'scan-another';
+    button.addEventListener('click', () => {
+      if (toCamera) {
+        void startCamera();
+        return;
+      }
+      clearVerdict();
+      showProgress('');
+      if (source === 'paste') {
+        pasteText.value = '';
+        pasteText.focus();
+      } else {
+        fileInput.focus();
+      }
+    });
+    return button;
+  };
+
   let busy = 0;
-  const verify = async (text: string) => {
+  const verify = async (text: string, source: Source) => {
     const run = ++busy;
     clearVerdict();
     showProgress(say('verifying'));
@@ -189,6 +239,10 @@ function start(): void {
       }
       showProgress('');
       renderVerdict(card, result, context, catalogue);
+      // While the camera keeps scanning, the next code is the way on: no button to tap.
+      if (scan && source === 'camera') showProgress(say('scanningNext'));
+      else card.append(nextButton(source));
+      card.querySelector<HTMLElement>('#verdict-title')?.focus({ preventScroll: true });
       card.scrollIntoView({
         block: 'nearest',
         behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth',
@@ -209,7 +263,7 @@ function start(): void {
       return;
     }
     pasteText.removeAttribute('aria-invalid');
-    void verify(text);
+    void verify(text, 'paste');
   });
   pasteText.addEventListener('input', () => pasteText.removeAttribute('aria-invalid'));
 
@@ -233,7 +287,7 @@ function start(): void {
       showProgress(say('noQrInImage'), 'error');
       return;
     }
-    await verify(text);
+    await verify(text, 'photo');
   });
 
   // Camera.
@@ -242,25 +296,46 @@ function start(): void {
     camera.hidden = true;
     scanStop.hidden = true;
     scanStart.hidden = false;
+    root.classList.remove('camera-on');
   };
-  scanStart.addEventListener('click', async () => {
+  /**
+   * Scans with the camera. Once a code is read, the camera is released and the verdict shown with
+   * "scan another"; with continuous scanning chosen, the camera stays on, a code other than the one on
+   * screen replaces the verdict, and the same code still held up is not checked again.
+   */
+  const startCamera = async () => {
     if (!cameraAvailable()) {
       showProgress(say('cameraUnsupported'), 'error');
       return;
     }
+    scan?.stop();
     clearVerdict();
     camera.hidden = false;
     scanStart.hidden = true;
     scanStop.hidden = false;
+    root.classList.add('camera-on');
     scanStop.focus();
     showProgress(say('scanning'));
-    const current = scanWithCamera(video);
+    let onScreen: string | undefined;
+    let shownAt = 0;
+    const current = scanWithCamera(video, {
+      keepScanning: (text) => {
+        if (!continuousBox.checked) return false;
+        if (text !== onScreen && Date.now() - shownAt >= holdVerdictMs) {
+          onScreen = text;
+          shownAt = Date.now();
+          void verify(text, 'camera');
+        }
+        return true;
+      },
+    });
     scan = current;
     let text: string | undefined;
     try {
       text = await current.result;
     } catch {
       if (scan === current) {
+        scan = undefined;
         cameraOff();
         scanStart.focus();
         showProgress(say('cameraDenied'), 'error');
@@ -270,10 +345,20 @@ function start(): void {
     if (scan !== current) return;
     scan = undefined;
     cameraOff();
+    if (text) {
+      await verify(text, 'camera');
+      return;
+    }
+    // Stopped by hand: a verdict from continuous scanning stays, with the way to scan again.
+    if (card.dataset.verdict && !card.querySelector('#scan-another')) {
+      card.append(nextButton('camera'));
+      showProgress('');
+    } else if (!card.dataset.verdict) {
+      showProgress('');
+    }
     scanStart.focus();
-    if (text) await verify(text);
-    else showProgress('');
-  });
+  };
+  scanStart.addEventListener('click', () => void startCamera());
   scanStop.addEventListener('click', () => scan?.stop());
 
   // Trust data.
@@ -318,7 +403,7 @@ function start(): void {
         // Left as it came: the verifier will call it malformed.
       }
       pasteText.value = decoded;
-      await verify(decoded);
+      await verify(decoded, 'link');
     }
     root.dataset.ready = 'true';
   });

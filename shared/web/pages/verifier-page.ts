@@ -69,7 +69,7 @@ export function verifierBody(t: Translate, lang: Lang): SafeHtml {
     </noscript>
     <div id="verifier" class="verifier" data-lang="${lang}" data-catalogue="${verifierCatalogue()}">
       <div class="verifier-inputs">
-        <section class="card verifier-way" aria-labelledby="way-camera">
+        <section class="card verifier-way verifier-way-camera" aria-labelledby="way-camera">
           <h2 id="way-camera">${t('用摄像头扫描', 'Scan with the camera')}</h2>
           <p class="muted" id="camera-hint">
             ${t('使用后置摄像头；识别到二维码后自动停止。', 'Uses the rear camera and stops once a code is read.')}
@@ -78,6 +78,16 @@ export function verifierBody(t: Translate, lang: Lang): SafeHtml {
           <button type="button" id="scan-stop" class="secondary" hidden>
             ${t('停止扫描', 'Stop scanning')}
           </button>
+          <p class="verifier-continuous">
+            <input type="checkbox" id="scan-continuous" aria-describedby="scan-continuous-hint" />
+            <label for="scan-continuous">${t('连续扫描', 'Keep scanning')}</label>
+            <span class="hint" id="scan-continuous-hint"
+              >${t(
+                '适合排队逐一核验：结果显示后摄像头不关闭，下一个二维码直接替换结果；同一个二维码不会重复核验。',
+                'For a queue: the camera stays on after a result, and the next QR code replaces it; the same code is not checked twice.',
+              )}</span
+            >
+          </p>
           <div id="camera" class="verifier-camera" hidden>
             <video id="camera-video" muted playsinline aria-label="${t('摄像头取景', 'Camera view')}"></video>
             <span class="verifier-frame" aria-hidden="true"></span>
@@ -116,7 +126,8 @@ export function verifierBody(t: Translate, lang: Lang): SafeHtml {
       </div>
       <div class="verifier-outcome">
         <p id="verifier-progress" class="verifier-progress" role="status" aria-live="polite"></p>
-        <section id="verdict" class="verdict" role="status" aria-live="polite" aria-atomic="true"></section>
+        <!-- Not a live region: the script moves focus to the verdict's heading, which reads it out once. -->
+        <section id="verdict" class="verdict" aria-label="${t('核验结果', 'Verification result')}"></section>
         <section class="card verifier-data" aria-labelledby="data-title">
           <h2 id="data-title">${t('核验数据', 'Verification data')}</h2>
           <p id="network-state" class="verifier-network"></p>

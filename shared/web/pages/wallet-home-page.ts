@@ -131,10 +131,54 @@ export function signedInBody(
                 : t('当前登录身份名下暂无电子证照。', 'No electronic licences are held under this sign-in.')
             }
           </p>`
-        : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
-            ${walletOrder(licences).map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
-          </ul>`
+        : session.entity
+          ? licenceGroups(t, licences)
+          : html`<ul class="cards wallet-cards" role="list" aria-labelledby="wallet-licences">
+              ${walletOrder(licences).map((licence) => html`<li>${licenceCard(t, licence)}</li>`)}
+            </ul>`
     }`;
+}
+
+/**
+ * Acting for an enterprise, the list holds the enterprise's licences and the person's own: two labelled
+ * groups, the enterprise's first (it is what the agent signed in to show), each valid first as in the
+ * plain list. A group with nothing in it says so, so that an agent sees the enterprise holds none here
+ * rather than wondering whether the list failed.
+ */
+function licenceGroups(t: Translate, licences: readonly WalletLicence[]): SafeHtml {
+  const groups = [
+    {
+      id: 'wallet-group-entity',
+      kind: 'entity',
+      title: t('企业证照', 'Enterprise licences'),
+      none: t(
+        '该企业在当前认证等级下暂无电子证照。',
+        'The enterprise holds no licences that can be shown here.',
+      ),
+    },
+    {
+      id: 'wallet-group-person',
+      kind: 'person',
+      title: t('个人证照', 'Personal licences'),
+      none: t(
+        '您本人在当前认证等级下暂无电子证照。',
+        'You hold no personal licences that can be shown here.',
+      ),
+    },
+  ] as const;
+  return html`${groups.map((group) => {
+    const members = walletOrder(licences.filter((licence) => licence.holder.kind === group.kind));
+    return html`<section class="wallet-group" aria-labelledby="${group.id}" data-group="${group.kind}">
+      <h3 id="${group.id}">${group.title} <span class="wallet-group-count">(${members.length})</span></h3>
+      ${
+        members.length === 0
+          ? html`<p class="muted">${group.none}</p>`
+          : html`<ul class="cards wallet-cards" role="list" aria-labelledby="${group.id}">
+              ${members.map((licence) => html`<li>${licenceCard(t, licence, 4)}</li>`)}
+            </ul>`
+      }
+    </section>`;
+  })}`;
 }
 
 function identityCard(t: Translate, session: WalletSession): SafeHtml {
@@ -197,14 +241,19 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
 /**
  * One licence, linking to its page: its status first (a licence that is not valid says so in its
  * colour and in words), then what tells it from another of its type: its number, issuer and dates.
+ * Its title is an `h<level>`: `h4` inside a group's `h3` when the list is grouped.
  */
-export function licenceCard(t: Translate, licence: WalletLicence): SafeHtml {
+export function licenceCard(t: Translate, licence: WalletLicence, level: 3 | 4 = 3): SafeHtml {
   const badge = statusBadge(licence.status, t);
   const warning = statusWarning(licence.status, t);
   const number = licenceNumber(licence, langOfTranslate(t));
   return html`<article class="card licence-card status-${badge.className}" data-status="${licence.status}">
     <p class="licence-card-status"><span class="badge ${badge.className}">${badge.text}</span></p>
-    <h3><a href="${licenceHref(licence.id)}">${licenceTypeName(licence.type, t)}</a></h3>
+    ${
+      level === 4
+        ? html`<h4><a href="${licenceHref(licence.id)}">${licenceTypeName(licence.type, t)}</a></h4>`
+        : html`<h3><a href="${licenceHref(licence.id)}">${licenceTypeName(licence.type, t)}</a></h3>`
+    }
     ${warning ? html`<p class="licence-card-warning ${warning.kind}">${warning.text}</p>` : html``}
     <dl class="fields">
       <dt>${number.label}</dt>
