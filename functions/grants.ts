@@ -288,6 +288,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     lookupMac: true,
     issuerKeys: 'sign',
+    // GET /licences/{id}/pdf.jws: the printable licence's detached signature (docs/printable-licence.md).
+    platformKey: 'sign',
   },
   // Status List Tokens: reads the list, its issuer's list count and the issuer (get, gsi1), signs with the
   // issuer's key when the stored token is stale, and stores the new one (conditional put or update).

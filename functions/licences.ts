@@ -17,6 +17,7 @@ import {
   fingerprint,
   clientReader,
   batches,
+  platformSigner,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -35,6 +36,9 @@ import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceView } from '../shared/licence/licence.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
+import { download } from '../shared/http/downloads.js';
+import { licencePdfQuery, pdfFileName, printLicence } from '../shared/licence/licence-pdf.js';
+import { signLicencePdf } from '../shared/licence/licence-pdf-signature.js';
 import {
   batchLicences,
   batchLicencesQuery,
@@ -64,6 +68,8 @@ const dependencies = composition({
   fingerprint,
   clientReader,
   batches,
+  // The printable licence's detached signature (docs/printable-licence.md).
+  platformSigner,
 });
 const served = routesOf('licences');
 
@@ -196,6 +202,24 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         headers: qrHeaders('image/svg+xml'),
         body: await renderQrSvg(licence.credential),
       };
+    },
+    'GET /licences/{id}/pdf': async () => {
+      const { layout } = parseQuery(event, licencePdfQuery);
+      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      const pdf = await printLicence(licence, issuer, layout, now());
+      return download(pdf, 'application/pdf', pdfFileName(licence.id, layout, 'pdf'));
+    },
+    'GET /licences/{id}/pdf.jws': async () => {
+      const { layout } = parseQuery(event, licencePdfQuery);
+      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      // The same bytes as GET …/pdf gave (rendering is deterministic), signed now.
+      const pdf = await printLicence(licence, issuer, layout, now());
+      const jws = await signLicencePdf(
+        pdf,
+        { licenceId: licence.id, issuer, layout },
+        { platformSigner: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+      );
+      return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },
     'GET /licences/{id}/qr.png': async () => {
       const { licence } = await readIssuedLicence(id, issuerId, deps);
