@@ -32,7 +32,7 @@ export const licencePdfQuery = z.strictObject({
 
 /**
  * The size of one QR module on paper, in millimetres, per layout. A credential's QR code is at most
- * version 25 at level M (`test/unit/licence/qr-size.test.ts`): 117 modules, 125 with the quiet zone.
+ * version 25 at level M (`test/integration/http/credential-conventions.test.ts`): 117 modules, 125 with the quiet zone.
  * 0.5 mm on A4 (a 62.5 mm symbol at most) is read by any phone camera from 20–30 cm, and survives a
  * 300 dpi office printer (6 dots a module); 0.4 mm on the card (50 mm at most, the card's height less
  * its margins) needs the phone closer (10–15 cm) and a printer of 300 dpi or better (4.7 dots a module).
@@ -299,6 +299,13 @@ function drawA4(doc: Doc, content: PrintedContent, input: PrintableLicence): voi
     .strokeColor(black)
     .stroke();
   y += mm(5);
+  // The licence number (a GB/T 36904 identifier, about 45 characters) on a line of its own, whole.
+  doc
+    .fontSize(11)
+    .fillColor(grey)
+    .text('证照编号', left, y, { width: mm(38) });
+  doc.fillColor(black).text(content.number, left + mm(38), y, { width: inner - mm(38) });
+  y += mm(9);
 
   // The QR code on the right, beside the fields: always on page 1, whatever the fields' length.
   const matrix = qrMatrix(input.licence.credential);
@@ -315,18 +322,24 @@ function drawA4(doc: Doc, content: PrintedContent, input: PrintableLicence): voi
 
   const labelWidth = mm(38);
   const valueWidth = qrX - left - labelWidth - mm(6);
-  const rows = [{ label: '证照编号', value: content.number }, ...content.rows];
+  const rows = content.rows;
   const bottom = doc.page.height - mm(95);
+  // Each value at most five lines (a business scope runs to 4,000 characters), so that every field shows.
   for (const row of rows) {
     if (y > bottom) break;
-    doc.fontSize(11).fillColor(grey).text(row.label, left, y, { width: labelWidth });
+    doc
+      .fontSize(11)
+      .fillColor(grey)
+      .text(row.label, left, y, { width: labelWidth - mm(2) });
+    const labelHeight = doc.heightOfString(row.label, { width: labelWidth - mm(2) });
     doc.fillColor(black);
     const height = Math.min(
       doc.heightOfString(row.value, { width: valueWidth }),
+      mm(28),
       Math.max(mm(6), bottom - y),
     );
     doc.text(row.value, left + labelWidth, y, { width: valueWidth, height, ellipsis: '…' });
-    y += Math.max(height, mm(6)) + mm(2.5);
+    y += Math.max(height, labelHeight, mm(6)) + mm(2.5);
   }
 
   // The issuer block at the foot, with the seal over it as a paper licence has it.
@@ -339,8 +352,9 @@ function drawA4(doc: Doc, content: PrintedContent, input: PrintableLicence): voi
   let fy = footY;
   for (const row of dateRows) {
     doc.fontSize(11).fillColor(grey).text(row.label, left, fy, { width: labelWidth });
-    doc.fillColor(black).text(row.value, left + labelWidth, fy, { width: inner - labelWidth - mm(50) });
-    fy += mm(8);
+    const width = inner - labelWidth - mm(50);
+    doc.fillColor(black).text(row.value, left + labelWidth, fy, { width });
+    fy += Math.max(doc.heightOfString(row.value, { width }), mm(5)) + mm(3);
   }
   drawSeal(doc, input.issuer.name, left + inner - mm(32), footY + mm(10), mm(21));
   doc
@@ -387,7 +401,7 @@ function drawCard(doc: Doc, content: PrintedContent, input: PrintableLicence): v
     y += mm(2);
     // A licence number (27 characters) fits one line at 5 pt; names and dates are set larger.
     doc.fontSize(row.label === '证照编号' ? 5 : 6).fillColor(black);
-    const height = Math.min(doc.heightOfString(row.value, { width: textWidth }), mm(5.5));
+    const height = Math.min(doc.heightOfString(row.value, { width: textWidth }), mm(6));
     doc.text(row.value, pad, y, { width: textWidth, height, ellipsis: '…' });
     y += height + mm(1);
   }
@@ -402,11 +416,16 @@ function drawCard(doc: Doc, content: PrintedContent, input: PrintableLicence): v
   const limit = doc.page.height - mm(9);
   for (const row of content.rows.slice(1)) {
     if (by > limit - mm(2.5)) break;
-    doc.fontSize(5).fillColor(grey).text(row.label, pad, by, { width: labelWidth });
+    doc
+      .fontSize(5)
+      .fillColor(grey)
+      .text(row.label, pad, by, { width: labelWidth - mm(1) });
+    const labelHeight = doc.heightOfString(row.label, { width: labelWidth - mm(1) });
     doc.fillColor(black);
-    const height = Math.min(doc.heightOfString(row.value, { width: valueWidth }), mm(8), limit - by);
+    // Two lines a value at most: the back of a card holds every field, not every word.
+    const height = Math.min(doc.heightOfString(row.value, { width: valueWidth }), mm(5.4), limit - by);
     doc.text(row.value, pad + labelWidth, by, { width: valueWidth, height, ellipsis: '…' });
-    by += Math.max(height, mm(2.2)) + mm(0.6);
+    by += Math.max(height, labelHeight, mm(2.2)) + mm(0.6);
   }
   doc
     .fontSize(5)
@@ -507,7 +526,7 @@ function drawSeal(doc: Doc, name: string, cx: number, cy: number, radius: number
   }
   doc.polygon(...star).fill();
   // The name along the arc: from 210° to 330° of a clock face's circle, over the top (at most 240°).
-  const characters = [...name];
+  const characters = [...sealName(name)];
   const span = Math.min((240 * Math.PI) / 180, characters.length * 0.42);
   const size = Math.min(radius * 0.3, ((radius * 0.78 * span) / Math.max(characters.length, 1)) * 0.95);
   const textRadius = radius * 0.78;
@@ -548,4 +567,18 @@ export function printLicence(
 /** The name a downloaded file is saved under: the licence id (letters and digits only) and the layout. */
 export function pdfFileName(licenceId: string, layout: PdfLayout, extension: 'pdf' | 'pdf.jws'): string {
   return `licence-${licenceId.replace(/[^0-9A-Za-z]/g, '')}-${layout}.${extension}`;
+}
+
+/**
+ * The words a seal carries: the issuer's name without a parenthesised addition (a translation, a
+ * note), as official seals carry the name alone; the whole name when nothing is left without it.
+ *
+ * @example
+ * ```ts
+ * sealName('北京市政务服务管理局 (Beijing Government Services Administration)'); // '北京市政务服务管理局'
+ * ```
+ */
+export function sealName(name: string): string {
+  const bare = name.replace(/\s*[（(].*$/u, '').trim();
+  return bare || name.trim();
 }
