@@ -287,9 +287,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
     },
     lookupMac: true,
+    // GET /licences/{id}/pdf.jws: the printable licence's detached signature, by the issuer's own key (the
+    // platform key, which signs ID tokens, stays out of the issuers' function; docs/printable-licence.md).
     issuerKeys: 'sign',
-    // GET /licences/{id}/pdf.jws: the printable licence's detached signature (docs/printable-licence.md).
-    platformKey: 'sign',
   },
   // Status List Tokens: reads the list, its issuer's list count and the issuer (get, gsi1), signs with the
   // issuer's key when the stored token is stale, and stores the new one (conditional put or update).

@@ -17,7 +17,6 @@ import {
   fingerprint,
   clientReader,
   batches,
-  platformSigner,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -29,7 +28,12 @@ import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
-import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
+import {
+  idempotencyKey,
+  issueLicence,
+  issueLicenceInput,
+  issuerUrl,
+} from '../shared/licence/issue-licence.js';
 import { licenceReader } from '../shared/licence/holder-licences.js';
 import type * as z from 'zod';
 import type { licencePageSchema } from '../shared/licence/licence.js';
@@ -68,8 +72,6 @@ const dependencies = composition({
   fingerprint,
   clientReader,
   batches,
-  // The printable licence's detached signature (docs/printable-licence.md).
-  platformSigner,
 });
 const served = routesOf('licences');
 
@@ -214,10 +216,16 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
       // The same bytes as GET …/pdf gave (rendering is deterministic), signed now.
       const pdf = await printLicence(licence, issuer, layout, now());
+      // Signed by the issuer's own key: the issuer vouches for the file it prints for its holder.
+      if (!issuer.keyId) throw new ForbiddenError('This issuer has no signing key yet', 'issuer_inactive');
       const jws = await signLicencePdf(
         pdf,
         { licenceId: licence.id, issuer, layout },
-        { platformSigner: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+        {
+          signer: deps.signerFor(issuer.keyId),
+          clock: deps.clock,
+          iss: issuerUrl(deps.config.issuerUrl, issuer.id),
+        },
       );
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },

@@ -211,7 +211,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const jws = await signLicencePdf(
         pdf,
         { licenceId: licence.id, issuer, layout },
-        { platformSigner: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+        // Signed by the platform key: the platform vouches for what it rendered for the holder.
+        { signer: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
       );
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },

@@ -18,6 +18,7 @@ import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verification/verify-scan.js';
+import { storeTrust } from '../shared/verification/online.js';
 import {
   checkLicencePdf,
   maxPdfBodyBytes,
@@ -51,16 +52,19 @@ const served = routesOf('verify');
  * one over 16 KiB a 413.
  *
  * `POST /verify/pdf` (public): `{ pdf, jws }` → whether the file is the one the platform signed
- * (docs/printable-licence.md). No table call: the platform's public keys, kept per container.
+ * (docs/printable-licence.md): signed by the platform key (kept per container) or by the key of the issuer
+ * the signature names (its record read, as the trust list has it).
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   if (served.is(event, 'POST /verify/pdf')) {
     const { pdf, jws } = parseJsonBody(event, verifyPdfRequest, { maxBytes: maxPdfBodyBytes });
-    const keys = await Promise.all(
-      [deps.platformSigner, ...deps.platformPreviousSigners].map((signer) => signer.publicJwk()),
-    );
-    return json(200, (await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, keys)) satisfies PdfCheck);
+    const trust = storeTrust(deps);
+    const check = await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, {
+      platformKeys: async () => trust.platformKeys(),
+      issuerKeys: async (issuerId) => (await trust.issuerById(issuerId))?.keys ?? [],
+    });
+    return json(200, check satisfies PdfCheck);
   }
   if (bodyBytes(event).length > maxVerifyBodyBytes) {
     throw new TooLargeError(`The request body exceeds ${maxVerifyBodyBytes} bytes`, 'payload_too_large');

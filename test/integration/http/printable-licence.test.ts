@@ -36,7 +36,12 @@ let work: string;
 let wallet: RelyingParty;
 let citizenToken: string;
 let issuerToken: string;
-let licence: { id: string; credential: string; holder: { name: string }; issuer: { name: string } };
+let licence: {
+  id: string;
+  credential: string;
+  holder: { name: string };
+  issuer: { id: string; name: string };
+};
 
 async function tokenOf(username: string, password: string): Promise<string> {
   const { tokens } = await signIn(
@@ -212,6 +217,7 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
 
     expect(await checkPdf(pdf, jws)).toMatchObject({
       valid: true,
+      signedBy: 'platform',
       claims: { licenceId: licence.id, layout: 'a4' },
     });
   });
@@ -347,6 +353,22 @@ describe('the wallet and the console offer it as a download', () => {
       'application/pdf',
     );
     expect(await verdictOf((await qrOfPage1(card, 300)).text!)).toBe('valid');
+    // The issuer's console gets the issuer's signature (its key, as the trust list publishes it); the
+    // bytes are the holder's too, so either signature checks either copy.
+    const issuerJws = await bytesOf(
+      await ua.request(`/console/licences/${encodeURIComponent(licence.id)}/pdf.jws?layout=card`),
+      'application/jose',
+    );
+    expect(await checkPdf(card, issuerJws.toString())).toMatchObject({
+      valid: true,
+      signedBy: 'issuer',
+      claims: { iss: `${runtime.baseUrl}/issuers/${licence.issuer.id}`, layout: 'card' },
+    });
+    const holders = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf', 'card'), citizenToken),
+      'application/pdf',
+    );
+    expect(await checkPdf(holders, issuerJws.toString())).toMatchObject({ valid: true });
 
     const other = await onboardIssuer(runtime, await adminToken(runtime), {
       licenceTypes: ['driving-licence'],
