@@ -73,7 +73,6 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
           : html``
       }
     </section>
-    ${printableSection(t, licence)}
     <section class="card" aria-labelledby="licence-present">
       <h2 id="licence-present">${t('亮证', 'Show this licence')}</h2>
       <form method="get" action="${licenceHref(licence.id)}/qr" id="disclose-form">
@@ -113,7 +112,8 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
                 </button>`
         }
       </form>
-    </section>`;
+    </section>
+    ${printableSection(t, licence)}`;
 }
 
 /**
