@@ -351,7 +351,7 @@ function drawA4(doc: Doc, content: PrintedContent, input: PrintableLicence): voi
     .fontSize(8)
     .fillColor(grey)
     .text(
-      '本文件为电子证照的版式文件，由电子证照平台生成。文件签名（licence-pdf+jws）随文件提供，可在核验服务（POST /verify/pdf）或以平台公钥（/.well-known/jwks.json）检查文件未被改动；证照当前状态以扫码核验结果为准。',
+      '本文件为电子证照的版式文件，由电子证照平台生成。文件签名（licence-pdf+jws）随文件提供，可在核验服务（POST /verify/pdf）或以平台或发证机关的公钥检查文件未被改动；证照当前状态以扫码核验结果为准。',
       left,
       doc.page.height - mm(28),
       { width: inner, lineGap: 2 },
