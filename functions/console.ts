@@ -20,6 +20,7 @@ import {
 } from '../shared/web/console/console-session.js';
 import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/console/issue-form.js';
 import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
+import { relayDownload } from '../shared/web/api-request.js';
 import { statusLabel } from '../shared/web/console/labels.js';
 import { statusReason } from '../shared/licence/status-reasons.js';
 import { covers, holderDivision } from '../shared/issuers/jurisdiction.js';
@@ -209,8 +210,17 @@ async function route(
       return licencePage(context, session, api, id, 200, doneNotice(done, context));
     },
     'POST /console/licences/{id}/status': () => changeStatus(event, context, session, api, id),
+    // The printable licence (docs/printable-licence.md): the issuer API's file, passed on as a download.
+    'GET /console/licences/{id}/pdf': async () =>
+      relayDownload(await api.printable(id, 'pdf', layoutOf(event))),
+    'GET /console/licences/{id}/pdf.jws': async () =>
+      relayDownload(await api.printable(id, 'pdf.jws', layoutOf(event))),
   });
 }
+
+/** The printable licence's layout a link asks for: A4 unless `card`. */
+const layoutOf = (event: HttpEvent): 'a4' | 'card' =>
+  event.queryStringParameters?.layout === 'card' ? 'card' : 'a4';
 
 /** The overview's filter: an unreadable value is no filter, as a menu left at "all" would send. */
 const overviewQuery = z.object({
@@ -268,6 +278,8 @@ async function supervisionRoute(
     'POST /console/licences': handledAbove,
     'GET /console/licences/{id}': handledAbove,
     'POST /console/licences/{id}/status': handledAbove,
+    'GET /console/licences/{id}/pdf': handledAbove,
+    'GET /console/licences/{id}/pdf.jws': handledAbove,
   });
 }
 

@@ -320,6 +320,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
     },
     lookupMac: true,
+    // GET /licences/{id}/pdf.jws: the printable licence's detached signature, by the issuer's own key (the
+    // platform key, which signs ID tokens, stays out of the issuers' function; docs/printable-licence.md).
     issuerKeys: 'sign',
     batchItems: 'seal',
   },

@@ -29,13 +29,21 @@ import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
-import { idempotencyKey, issueLicence, issueLicenceInput } from '../shared/licence/issue-licence.js';
+import {
+  idempotencyKey,
+  issueLicence,
+  issueLicenceInput,
+  issuerUrl,
+} from '../shared/licence/issue-licence.js';
 import { licenceReader } from '../shared/licence/holder-licences.js';
 import type * as z from 'zod';
 import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceHistory, licenceView } from '../shared/licence/licence.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
+import { download } from '../shared/http/downloads.js';
+import { licencePdfQuery, pdfFileName, printLicence } from '../shared/licence/licence-pdf.js';
+import { signLicencePdf } from '../shared/licence/licence-pdf-signature.js';
 import {
   batchLicences,
   batchLicencesQuery,
@@ -200,6 +208,30 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         headers: qrHeaders('image/svg+xml'),
         body: await renderQrSvg(licence.credential),
       };
+    },
+    'GET /licences/{id}/pdf': async () => {
+      const { layout } = parseQuery(event, licencePdfQuery);
+      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      const pdf = await printLicence(licence, issuer, layout, now());
+      return download(pdf, 'application/pdf', pdfFileName(licence.id, layout, 'pdf'));
+    },
+    'GET /licences/{id}/pdf.jws': async () => {
+      const { layout } = parseQuery(event, licencePdfQuery);
+      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      // The same bytes as GET …/pdf gave (rendering is deterministic), signed now.
+      const pdf = await printLicence(licence, issuer, layout, now());
+      // Signed by the issuer's own key: the issuer vouches for the file it prints for its holder.
+      if (!issuer.keyId) throw new ForbiddenError('This issuer has no signing key yet', 'issuer_inactive');
+      const jws = await signLicencePdf(
+        pdf,
+        { licenceId: licence.id, issuer, layout },
+        {
+          signer: deps.signerFor(issuer.keyId),
+          clock: deps.clock,
+          iss: issuerUrl(deps.config.issuerUrl, issuer.id),
+        },
+      );
+      return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },
     'GET /licences/{id}/qr.png': async () => {
       const { licence } = await readIssuedLicence(id, issuerId, deps);

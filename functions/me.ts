@@ -35,6 +35,10 @@ import {
   presentationAnswer,
 } from '../shared/licence/presentation.js';
 import { renderQrSvg } from '../shared/licence/qr.js';
+import { download } from '../shared/http/downloads.js';
+import { licencePdfQuery, pdfFileName, printLicence } from '../shared/licence/licence-pdf.js';
+import { signLicencePdf } from '../shared/licence/licence-pdf-signature.js';
+import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { usageOf, usageQuery } from '../shared/licence/usage.js';
 import { licenceView } from '../shared/licence/licence.js';
@@ -128,6 +132,16 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     if (!(await isFirstParty())) throw new ForbiddenError(message, 'first_party_only');
   };
 
+  /** A platform other than the wallet reading a licence: a share, in the person's usage record (as /me/licences). */
+  const recordPlatformRead = async (licence: Parameters<typeof recordShares>[1][number]) => {
+    if (await isFirstParty()) return;
+    await recordShares(
+      { clientId: caller.clientId, at: now.toISOString(), requestId: event.requestContext.requestId },
+      [licence],
+      deps,
+    );
+  };
+
   return served.dispatch(event, {
     'GET /shared/licences': () => {
       throw new Error('served above, with the platform’s token');
@@ -181,6 +195,26 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const query = parseQuery(event, usageQuery);
       await firstPartyOnly('The usage record is read in the wallet (我的证照) only');
       return json(200, await usageOf(reader, query, { usage: deps.usage, clients: deps.clientReader }));
+    },
+    // The printable licence (docs/printable-licence.md): the holder's own, as GET /licences/{id} reads it.
+    'GET /me/licences/{id}/pdf': async () => {
+      const { layout } = parseQuery(event, licencePdfQuery);
+      const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
+      await recordPlatformRead(licence);
+      const pdf = await printLicence(licence, issuer, layout, now);
+      return download(pdf, 'application/pdf', pdfFileName(licence.id, layout, 'pdf'));
+    },
+    'GET /me/licences/{id}/pdf.jws': async () => {
+      const { layout } = parseQuery(event, licencePdfQuery);
+      const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
+      const pdf = await printLicence(licence, issuer, layout, now);
+      const jws = await signLicencePdf(
+        pdf,
+        { licenceId: licence.id, issuer, layout },
+        // Signed by the platform key: the platform vouches for what it rendered for the holder.
+        { signer: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+      );
+      return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },
     'POST /me/licences/{id}/presentations': async () => {
       const input = parseJsonBody(event, createPresentationInput);

@@ -105,6 +105,8 @@ const table = [
   },
   // Public; a verifier client's token (scope licences:verify) also sees the disclosed fields.
   { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
+  // A printable licence's file checked against its detached signature (docs/printable-licence.md).
+  { method: 'POST', path: '/verify/pdf', function: 'verify', auth: 'public' },
 
   oidc('/.well-known/openid-configuration'),
   // RFC 8414 metadata: the discovery document again (shared/sso/provider.ts, authorizationServerMetadata).
@@ -166,6 +168,21 @@ const table = [
   {
     method: 'GET',
     path: '/licences/{id}/qr.png',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  // The printable licence (电子证照版式文件, docs/printable-licence.md): the PDF, and its detached signature.
+  {
+    method: 'GET',
+    path: '/licences/{id}/pdf',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  {
+    method: 'GET',
+    path: '/licences/{id}/pdf.jws',
     function: 'licences',
     auth: { scope: 'licences:issue' },
     parameters: licence,
@@ -232,6 +249,21 @@ const table = [
   {
     method: 'POST',
     path: '/me/licences/{id}/presentations',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: licence,
+  },
+  // The printable licence (docs/printable-licence.md): the PDF of one's own licence, and its signature.
+  {
+    method: 'GET',
+    path: '/me/licences/{id}/pdf',
+    function: 'me',
+    auth: { scope: 'licences' },
+    parameters: licence,
+  },
+  {
+    method: 'GET',
+    path: '/me/licences/{id}/pdf.jws',
     function: 'me',
     auth: { scope: 'licences' },
     parameters: licence,
@@ -310,6 +342,21 @@ const table = [
     auth: 'session',
     parameters: licence,
   },
+  // The printable licence and its signature, downloaded through the holder API.
+  {
+    method: 'GET',
+    path: '/wallet/licences/{id}/pdf',
+    function: 'wallet',
+    auth: 'session',
+    parameters: licence,
+  },
+  {
+    method: 'GET',
+    path: '/wallet/licences/{id}/pdf.jws',
+    function: 'wallet',
+    auth: 'session',
+    parameters: licence,
+  },
   {
     method: 'POST',
     path: '/wallet/licences/{id}/presentations',
@@ -371,6 +418,21 @@ const table = [
   {
     method: 'POST',
     path: '/console/licences/{id}/status',
+    function: 'console',
+    auth: 'session',
+    parameters: licence,
+  },
+  // The printable licence and its signature, downloaded through the issuer API.
+  {
+    method: 'GET',
+    path: '/console/licences/{id}/pdf',
+    function: 'console',
+    auth: 'session',
+    parameters: licence,
+  },
+  {
+    method: 'GET',
+    path: '/console/licences/{id}/pdf.jws',
     function: 'console',
     auth: 'session',
     parameters: licence,

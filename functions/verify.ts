@@ -18,6 +18,13 @@ import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verification/verify-scan.js';
+import { storeTrust } from '../shared/verification/online.js';
+import {
+  checkLicencePdf,
+  maxPdfBodyBytes,
+  verifyPdfRequest,
+  type PdfCheck,
+} from '../shared/licence/licence-pdf-signature.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -35,15 +42,30 @@ const dependencies = composition({
   peers,
 });
 
+const served = routesOf('verify');
+
 /**
  * `POST /verify` (public): `{ qr }` → `{ verdict, checkedAt, licence?, issuer? }`. Anyone may ask; a
  * verifier client's bearer token (scope `licences:verify`) also sees the disclosed fields. A token that
  * is sent must be good: a bad one is a 401, one without the scope a 403, never silently anonymous. A scan
  * that is not a credential is a verdict (`malformed`); a body that is not `{ qr: string }` is a 400, and
  * one over 16 KiB a 413.
+ *
+ * `POST /verify/pdf` (public): `{ pdf, jws }` → whether the file is the one the platform signed
+ * (docs/printable-licence.md): signed by the platform key (kept per container) or by the key of the issuer
+ * the signature names (its record read, as the trust list has it).
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
+  if (served.is(event, 'POST /verify/pdf')) {
+    const { pdf, jws } = parseJsonBody(event, verifyPdfRequest, { maxBytes: maxPdfBodyBytes });
+    const trust = storeTrust(deps);
+    const check = await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, {
+      platformKeys: async () => trust.platformKeys(),
+      issuerKeys: async (issuerId) => (await trust.issuerById(issuerId))?.keys ?? [],
+    });
+    return json(200, check satisfies PdfCheck);
+  }
   if (bodyBytes(event).length > maxVerifyBodyBytes) {
     throw new TooLargeError(`The request body exceeds ${maxVerifyBodyBytes} bytes`, 'payload_too_large');
   }
@@ -61,4 +83,4 @@ export const handler = apiHandler(async (event: HttpEvent) => {
   }
   const answer = await verifyScan(qr, caller, { requestId: event.requestContext?.requestId }, deps);
   return json(200, answer);
-}, routesOf('verify').edge);
+}, served.edge);

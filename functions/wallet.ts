@@ -42,6 +42,7 @@ import {
   refreshLeadSeconds,
   walletPresentationSeconds,
 } from '../shared/web/wallet/disclose.js';
+import { relayDownload } from '../shared/web/api-request.js';
 import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js';
 import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-api.js';
 import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
@@ -223,6 +224,18 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       ...(scripts ? { scripts } : {}),
     });
 
+  /** A licence's PDF or its signature, in the layout the link asks for (A4 unless `card`). */
+  const printable = async (file: 'pdf' | 'pdf.jws'): Promise<HttpResult> => {
+    const session = await requireSession();
+    if (!('accessToken' in session)) return session;
+    const layout = new URLSearchParams(event.rawQueryString ?? '').get('layout') === 'card' ? 'card' : 'a4';
+    try {
+      return await relayDownload(await api(session).printable(event.pathParameters?.id ?? '', file, layout));
+    } catch (error) {
+      return ended(error);
+    }
+  };
+
   return served.dispatch(event, {
     'POST /wallet/licences/{id}/presentations': handledAbove,
     'GET /scan-login/{code}': () => scanLogin(event, context),
@@ -257,6 +270,10 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         return ended(error);
       }
     },
+
+    // The printable licence (docs/printable-licence.md): the holder API's file, passed on as a download.
+    'GET /wallet/licences/{id}/pdf': () => printable('pdf'),
+    'GET /wallet/licences/{id}/pdf.jws': () => printable('pdf.jws'),
 
     'GET /wallet/usage': async () => {
       const session = await requireSession();

@@ -32,6 +32,8 @@ interface FunctionSpec {
   config?: true;
   /** Serves the browser assets, built by `infra/web-assets.ts` into its bundle's `web-assets/` folder. */
   webAssets?: true;
+  /** Renders the printable licence: its bundle carries the font (`ServiceFunctionProps.pdfFont`). */
+  pdfFont?: true;
   /** Further settings of its own. */
   environment?: Record<string, string>;
 }
@@ -64,6 +66,8 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memorySize: 512,
     timeout: Duration.seconds(10),
     config: true,
+    // GET /licences/{id}/pdf renders the printable licence (docs/printable-licence.md).
+    pdfFont: true,
   },
   'status-lists': {
     description: 'elicence status lists',
@@ -83,7 +87,14 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(5),
     config: true,
   },
-  me: { description: 'elicence holder API', memorySize: 512, timeout: Duration.seconds(10), config: true },
+  // GET /me/licences/{id}/pdf renders the printable licence (docs/printable-licence.md).
+  me: {
+    description: 'elicence holder API',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    config: true,
+    pdfFont: true,
+  },
   // scrypt at registration, like oidc's logins: the same memory for the same CPU.
   accounts: {
     description: 'elicence accounts and entities',
@@ -271,6 +282,7 @@ export class ElicenceStack extends Stack {
         sendsSms: grants.sms === true,
         readsStream: name === 'supervision-events',
         webAssets: spec.webAssets ?? false,
+        pdfFont: spec.pdfFont ?? false,
       });
       const { role } = functions[name];
       if (grants.table) data.grant(role, grants.table);

@@ -47,6 +47,8 @@ import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
 import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';
+import { licencePdfQuery } from '../../shared/licence/licence-pdf.js';
+import { pdfCheckSchema, verifyPdfRequest } from '../../shared/licence/licence-pdf-signature.js';
 import { authorizationListSchema } from '../../shared/sharing/authorizations.js';
 import { sharedLicencesSchema } from '../../shared/sharing/shared-licences.js';
 
@@ -58,6 +60,19 @@ const passkeyProblems = {
   403: ['wallet_only', 'not_a_person', 'account_not_found', 'insufficient_assurance'],
 };
 const issuerClientProblems = { 403: ['not_an_issuer', 'issuer_inactive'] };
+/** The printable licence's two answers (docs/printable-licence.md). */
+const pdfAnswer = {
+  description: 'The licence as a PDF (A4 or card); the same licence in the same status gives the same bytes',
+  schema: z.string().meta({ contentMediaType: 'application/pdf' }),
+  mediaType: 'application/pdf',
+};
+const pdfSignatureAnswer = {
+  description:
+    'The PDF’s detached signature: a compact JWS (`typ: licence-pdf+jws`, ES256, the platform key of ' +
+    '`/.well-known/jwks.json`) whose payload holds the SHA-256 of the PDF, the licence id and the issuer',
+  schema: signedToken('The signature'),
+  mediaType: 'application/jose',
+};
 
 /**
  * What the OpenAPI document (`GET /openapi.json`) says of each API route beyond the route table: the
@@ -167,6 +182,18 @@ export const operations: Operations = {
     responses: { 200: { description: 'The verdict', schema: verifyResponseSchema } },
   },
 
+  'POST /verify/pdf': {
+    operationId: 'verifyLicencePdf',
+    summary: 'Check a printable licence’s PDF against its detached signature',
+    description:
+      'Public. Whether the file is, byte for byte, the one the platform signed, and which licence of which ' +
+      'issuer it is. Not whether the licence is still valid: scan its QR code (`POST /verify`) for that.',
+    tag: 'Verification',
+    body: verifyPdfRequest,
+    responses: { 200: { description: 'The check', schema: pdfCheckSchema } },
+    problems: { 413: ['payload_too_large'] },
+  },
+
   'POST /licences': {
     operationId: 'issueLicence',
     summary: 'Issue a licence',
@@ -272,6 +299,22 @@ export const operations: Operations = {
     tag: 'Licences',
     responses: { 200: { description: 'SVG', schema: z.string(), mediaType: 'image/svg+xml' } },
     problems: issuerClientProblems,
+  },
+  'GET /licences/{id}/pdf': {
+    operationId: 'licencePdf',
+    summary: 'The printable licence (电子证照版式文件) as a PDF',
+    tag: 'Licences',
+    query: licencePdfQuery,
+    responses: { 200: pdfAnswer },
+    problems: { ...issuerClientProblems, 404: ['licence_not_found'] },
+  },
+  'GET /licences/{id}/pdf.jws': {
+    operationId: 'licencePdfSignature',
+    summary: 'The detached signature of the printable licence’s PDF',
+    tag: 'Licences',
+    query: licencePdfQuery,
+    responses: { 200: pdfSignatureAnswer },
+    problems: { ...issuerClientProblems, 404: ['licence_not_found'] },
   },
   'GET /licences/{id}/qr.png': {
     operationId: 'licenceQrPng',
@@ -429,6 +472,22 @@ export const operations: Operations = {
     query: usageQuery,
     responses: { 200: { description: 'One page', schema: usageSchema } },
     problems: { 400: ['invalid_request', 'invalid_cursor'], 403: ['not_a_person', 'first_party_only'] },
+  },
+  'GET /me/licences/{id}/pdf': {
+    operationId: 'myLicencePdf',
+    summary: 'One of my licences as a printable PDF (电子证照版式文件)',
+    tag: 'Holder',
+    query: licencePdfQuery,
+    responses: { 200: pdfAnswer },
+    problems: { 403: ['not_a_person', 'insufficient_assurance'], 404: ['licence_not_found'] },
+  },
+  'GET /me/licences/{id}/pdf.jws': {
+    operationId: 'myLicencePdfSignature',
+    summary: 'The detached signature of my licence’s PDF',
+    tag: 'Holder',
+    query: licencePdfQuery,
+    responses: { 200: pdfSignatureAnswer },
+    problems: { 403: ['not_a_person', 'insufficient_assurance'], 404: ['licence_not_found'] },
   },
   'POST /me/licences/{id}/presentations': {
     operationId: 'createPresentation',

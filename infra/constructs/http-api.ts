@@ -42,6 +42,8 @@ const accessLogFormat = AccessLogFormat.custom(
 const publicWriteReasons: Partial<Record<RouteKey, string>> = {
   'POST /verify':
     'Public by design (POST /verify): anyone holding a scanned licence or presentation may ask for its verdict, as the QR codes printed on licences invite; anonymous callers get the verdict, licence type, issuer, validity and the holder’s masked name and number. A bearer token, when sent, is validated by the function against the token store (scope licences:verify) and only adds the disclosed fields. The body is bounded (16 KiB), the function only reads and writes an audit entry, and the stage throttling bounds it.',
+  'POST /verify/pdf':
+    'Public by design (POST /verify/pdf): a counter clerk who received a printable licence (a PDF and its detached signature) asks whether the file is the one the platform or its issuer signed. The body is bounded (about 1.4 MB: a PDF of at most 1 MiB in base64 and a signature), the function reads the platform keys and at most the issuer record the signature names, writes nothing, and the stage throttling bounds it.',
   'POST /accounts':
     'Public by design (POST /accounts): self-registration, which by nature precedes any credential. The function checks every field, the population registry, one account per ID number (a conditional write), hashes the password with scrypt, stores the ID number only as a lookup key, masked form and KMS ciphertext, and audits each registration; the stage throttling bounds it.',
   'POST /register':

@@ -8,6 +8,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../functions/routes.js';
 import { bundling, lambdaAliases, requireBanner } from '../bundling.js';
+import { pdfFontFile } from '../../shared/licence/pdf-font.js';
+
+/** The commands that copy the printable licence's font into a bundle, at its path in the repository. */
+export function fontCopy(inputDir: string, outputDir: string): string[] {
+  const target = path.posix.join(outputDir, pdfFontFile);
+  return [
+    `mkdir -p "${path.posix.dirname(target)}"`,
+    `cp "${path.posix.join(inputDir, pdfFontFile)}" "${target}"`,
+  ];
+}
 
 export interface ServiceFunctionProps {
   /** The entry point `functions/<name>.ts`. */
@@ -36,6 +46,12 @@ export interface ServiceFunctionProps {
   readsStream?: boolean;
   /** Whether the bundle carries the browser assets (`web-assets/`, built by `infra/web-assets.ts`). */
   webAssets: boolean;
+  /**
+   * Whether the bundle carries the printable licence's font (`pdfFontFile`, shared/licence/licence-pdf.ts),
+   * copied to the same path relative to the bundle's root as it has in the repository, which is where the
+   * code reads it from (Lambda's working directory is the bundle's root).
+   */
+  pdfFont?: boolean;
 }
 
 /**
@@ -100,13 +116,16 @@ export class ServiceFunction extends Construct {
         externalModules: [],
         // Local esbuild only: synthesis must never need Docker.
         forceDockerBundling: false,
-        ...(props.webAssets && {
+        ...((props.webAssets || props.pdfFont) && {
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
-            // The same esbuild build the local runtime serves from memory, written beside the code.
             afterBundling: (inputDir: string, outputDir: string) => [
-              `node --import tsx "${inputDir}/infra/web-assets.ts" "${outputDir}/web-assets"`,
+              // The same esbuild build the local runtime serves from memory, written beside the code.
+              ...(props.webAssets
+                ? [`node --import tsx "${inputDir}/infra/web-assets.ts" "${outputDir}/web-assets"`]
+                : []),
+              ...(props.pdfFont ? fontCopy(inputDir, outputDir) : []),
             ],
           },
         }),

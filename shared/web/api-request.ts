@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { download } from '../http/downloads.js';
+import type { HttpResult } from '../http/types.js';
 
 /** A problem document (RFC 9457) of our API, bounded: what a page may show of a refusal. */
 export const problemDocument = z.object({
@@ -64,4 +66,21 @@ export async function readProblem(response: Response): Promise<ProblemDocument |
   const body: unknown = await response.json().catch(() => undefined);
   const parsed = problemDocument.safeParse(body);
   return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * A file our API answered (a printable licence, its signature), passed on to the browser as a download
+ * under the name the API gave it; a name of another shape than the API's own becomes `download`.
+ *
+ * @example
+ * ```ts
+ * return relayDownload(await apiRequest(issuerUrl, token, 'GET', `/me/licences/${id}/pdf`));
+ * ```
+ */
+export async function relayDownload(response: Response): Promise<HttpResult> {
+  const name = /filename="([0-9A-Za-z.-]{1,100})"/.exec(
+    response.headers.get('content-disposition') ?? '',
+  )?.[1];
+  const type = response.headers.get('content-type') ?? 'application/octet-stream';
+  return download(new Uint8Array(await response.arrayBuffer()), type, name ?? 'download');
 }

@@ -1,4 +1,5 @@
 import { staticWebAssets, webAssetEntries } from '../../infra/web-assets.js';
+import { pdfFontFile } from '../../shared/licence/pdf-font.js';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
@@ -132,7 +133,12 @@ describe('ElicenceStack', () => {
         }
       }
       const publicWrites = routes.filter((r) => r.auth === 'public' && r.method !== 'GET').map(routeKey);
-      expect(publicWrites.sort()).toEqual(['POST /accounts', 'POST /register', 'POST /verify']);
+      expect(publicWrites.sort()).toEqual([
+        'POST /accounts',
+        'POST /register',
+        'POST /verify',
+        'POST /verify/pdf',
+      ]);
     });
 
     it('serves the $default stage only, with access logs and throttling', () => {
@@ -1473,8 +1479,20 @@ describe('bundling', () => {
         ] as { Properties: { Code: { S3Key: string } } };
         // The asset's S3 key is `<hash>.zip`; the cloud assembly keeps its content in `asset.<hash>/`.
         const assetDir = join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
-        const expectedFiles = ['index.mjs', 'index.mjs.map', ...(name === 'web' ? ['web-assets'] : [])];
+        const rendersPdf = name === 'licences' || name === 'me';
+        const expectedFiles = [
+          'index.mjs',
+          'index.mjs.map',
+          ...(name === 'web' ? ['web-assets'] : []),
+          ...(rendersPdf ? ['node_modules'] : []),
+        ].sort();
         expect(readdirSync(assetDir).sort(), name).toEqual(expectedFiles);
+        if (rendersPdf) {
+          // The printable licence's font, at the path the code reads it from (relative to /var/task).
+          expect(readFileSync(join(assetDir, pdfFontFile)).equals(readFileSync(pdfFontFile)), name).toBe(
+            true,
+          );
+        }
         if (name === 'web') {
           // The browser assets, built by the same esbuild step the local runtime runs.
           expect(readdirSync(join(assetDir, 'web-assets')).sort()).toEqual(

@@ -107,7 +107,7 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
     expect(Object.keys(openApi.components.schemas)).toEqual(expect.arrayContaining(['Licence', 'Problem']));
   });
 
-  it('issues a licence, renders its QR code, verifies it and publishes its lists', async () => {
+  it('issues a licence, renders its QR code and its PDF, verifies them and publishes its lists', async () => {
     const token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
     const licence = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
     expect(licence.status).toBe('valid');
@@ -120,6 +120,21 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
         .subarray(1, 4)
         .toString(),
     ).toBe('PNG');
+
+    // The printable licence: pdfkit, its font and the signature, bundled (no standard font file needed).
+    const pdf = await getWithToken(runtime, `${licencePath(licence.id)}/pdf?layout=card`, token);
+    expect(pdf.status).toBe(200);
+    const pdfBytes = Buffer.from(await pdf.arrayBuffer());
+    expect(pdfBytes.subarray(0, 5).toString()).toBe('%PDF-');
+    const jws = await (
+      await getWithToken(runtime, `${licencePath(licence.id)}/pdf.jws?layout=card`, token)
+    ).text();
+    const checked = await fetch(`${runtime.baseUrl}/verify/pdf`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pdf: pdfBytes.toString('base64'), jws }),
+    });
+    expect(((await checked.json()) as { valid: boolean }).valid).toBe(true);
 
     const verified = await fetch(`${runtime.baseUrl}/verify`, {
       method: 'POST',

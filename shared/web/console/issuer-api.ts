@@ -177,6 +177,23 @@ export class IssuerApi {
   }
 
   /**
+   * The printable licence (`GET /licences/{id}/pdf`) or its detached signature (`…/pdf.jws`), as the API
+   * answered it, for the console to pass on as a download.
+   */
+  async printable(id: string, file: 'pdf' | 'pdf.jws', layout: 'a4' | 'card'): Promise<Response> {
+    return sendApi(
+      this.baseUrl,
+      this.accessToken,
+      'GET',
+      `/licences/${encodeURIComponent(id)}/${file}?layout=${layout}`,
+      {
+        headers: { accept: 'application/pdf, application/jose, application/json' },
+        fetch: this.fetchImpl,
+      },
+    );
+  }
+
+  /**
    * The licence type codes an issuer may issue, as its public entry in the trust list (`GET /issuers/{id}`)
    * lists them; undefined when that entry cannot be read (the API still refuses the others).
    *

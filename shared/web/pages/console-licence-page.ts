@@ -122,12 +122,13 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
               <img
                 src="${input.qrDataUrl}"
                 alt="${t('此证照凭证的二维码', 'QR code of this licence’s credential')}"
-                width="240"
-                height="240"
+                width="480"
+                height="480"
               />
               <p class="hint">
                 ${t('可打印在纸质证照上，供任何核验应用离线核验。', 'Printable on a paper licence; any verifier app can check it offline.')}
               </p>
+              ${printableLinks(t, licence.id)}
             </section>`
           : ''
       }
@@ -335,4 +336,29 @@ function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]
         html`<dt>${titleOf(key)}</dt>
           <dd>${show(value, key)}</dd>`,
     )}`;
+}
+
+/**
+ * The printable licence (电子证照版式文件, docs/printable-licence.md): its PDF in A4 and card size, and
+ * the PDF's signature file, to send with it.
+ */
+function printableLinks(t: Translate, id: string): SafeHtml {
+  const base = `/console/licences/${encodeURIComponent(id)}`;
+  return html`<h3>${t('版式文件（可打印）', 'Printable licence (PDF)')}</h3>
+    <ul class="console-downloads">
+      <li><a href="${base}/pdf?layout=a4" download>${t('下载 A4 版 PDF', 'Download A4 PDF')}</a></li>
+      <li><a href="${base}/pdf?layout=card" download>${t('下载卡片版 PDF', 'Download card-size PDF')}</a></li>
+      <li>
+        <a href="${base}/pdf.jws?layout=a4" download>${t('A4 版文件签名', 'Signature of the A4 PDF')}</a>
+      </li>
+      <li>
+        <a href="${base}/pdf.jws?layout=card" download>${t('卡片版文件签名', 'Signature of the card PDF')}</a>
+      </li>
+    </ul>
+    <p class="hint">
+      ${t(
+        '文件签名用于确认 PDF 未被改动；证照是否仍然有效，以扫描二维码的核验结果为准。',
+        'The signature shows the PDF was not altered; whether the licence is still valid is what scanning its QR code says.',
+      )}
+    </p>`;
 }

@@ -112,7 +112,8 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
                 </button>`
         }
       </form>
-    </section>`;
+    </section>
+    ${printableSection(t, licence)}`;
 }
 
 /**
@@ -128,4 +129,36 @@ export function statusNotice(t: Translate, status: string): SafeHtml {
       <p>${warning?.text ?? ''}</p>`,
     'licence-status-notice',
   );
+}
+
+/**
+ * The printable licence (电子证照版式文件, docs/printable-licence.md): the PDF in A4 and card size, and
+ * its signature file to send along with it. A licence that is not valid prints as such.
+ */
+function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'status'>): SafeHtml {
+  const base = `${licenceHref(licence.id)}/pdf`;
+  return html`<section class="card" aria-labelledby="licence-print">
+    <h2 id="licence-print">${t('下载打印', 'Download and print')}</h2>
+    <p class="hint">
+      ${
+        licence.status === 'valid'
+          ? t(
+              '版式文件可保存、打印或发给办事窗口；纸上的二维码可扫码核验。',
+              'Keep, print or send the PDF to a service counter; the QR code on paper can be scanned to verify it.',
+            )
+          : t(
+              '此证照不是有效状态，版式文件上会醒目标明。',
+              'This licence is not valid, and the PDF says so prominently.',
+            )
+      }
+    </p>
+    <ul class="wallet-downloads">
+      <li><a href="${base}?layout=a4" download>${t('A4 版 PDF', 'A4 PDF')}</a></li>
+      <li><a href="${base}?layout=card" download>${t('卡片版 PDF', 'Card-size PDF')}</a></li>
+      <li><a href="${base}.jws?layout=a4" download>${t('A4 版文件签名', 'Signature of the A4 PDF')}</a></li>
+      <li>
+        <a href="${base}.jws?layout=card" download>${t('卡片版文件签名', 'Signature of the card PDF')}</a>
+      </li>
+    </ul>
+  </section>`;
 }

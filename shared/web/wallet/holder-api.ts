@@ -140,12 +140,31 @@ export class HolderApi {
     return { svg: parsed.data.qr.svg, expiresAt: parsed.data.expiresAt };
   }
 
+  /**
+   * One of my licences as a printable PDF (`GET /me/licences/{id}/pdf`) or its detached signature
+   * (`…/pdf.jws`), as the API answered it, for the wallet to pass on as a download.
+   */
+  async printable(id: string, file: 'pdf' | 'pdf.jws', layout: 'a4' | 'card'): Promise<Response> {
+    const path = `/me/licences/${encodeURIComponent(id)}/${file}?layout=${layout}`;
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'GET', path, {
+      headers: { accept: 'application/pdf, application/jose, application/json' },
+      fetch: this.fetcher,
+    });
+    if (response.status === 200) return response;
+    return this.refused(response, path);
+  }
+
   private async call(method: string, path: string, json: unknown, expected: number): Promise<unknown> {
     const response = await holderApiRequest(this.baseUrl, this.accessToken, method, path, {
       json,
       fetch: this.fetcher,
     });
     if (response.status === expected) return response.json().catch(() => undefined);
+    return this.refused(response, path);
+  }
+
+  /** A refusal of the holder API as the wallet's errors. */
+  private async refused(response: Response, path: string): Promise<never> {
     const problem = await readProblem(response);
     const code = problem?.code;
     // The code and status only: a problem's detail may repeat what the request carried.

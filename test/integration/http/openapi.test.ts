@@ -267,6 +267,33 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       200,
     );
     await expectStatus(await call('GET /licences/{id}/qr.png', `${licencePath(licence.id)}/qr.png`), 401);
+    // The printable licence (docs/printable-licence.md) and its signature, checked by POST /verify/pdf.
+    const pdf = await expectStatus(
+      await call('GET /licences/{id}/pdf', `${licencePath(licence.id)}/pdf?layout=card`, {
+        token: issuerToken,
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('GET /licences/{id}/pdf', `${licencePath(licence.id)}/pdf?layout=poster`, {
+        token: issuerToken,
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('GET /licences/{id}/pdf', `${licencePath('1.2.3')}/pdf`, { token: issuerToken }),
+      404,
+    );
+    const jws = await expectStatus(
+      await call('GET /licences/{id}/pdf.jws', `${licencePath(licence.id)}/pdf.jws?layout=card`, {
+        token: issuerToken,
+      }),
+      200,
+    );
+    await expectStatus(await call('GET /licences/{id}/pdf.jws', `${licencePath(licence.id)}/pdf.jws`), 401);
+    const file = { pdf: Buffer.from(await pdf.arrayBuffer()).toString('base64'), jws: await jws.text() };
+    await expectStatus(await call('POST /verify/pdf', '/verify/pdf', { body: file }), 200);
+    await expectStatus(await call('POST /verify/pdf', '/verify/pdf', { body: { jws: file.jws } }), 400);
     const status = `${licencePath(licence.id)}/status`;
     await expectStatus(
       await call('POST /licences/{id}/status', status, {
@@ -537,6 +564,19 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       await call('GET /me/licences', '/me/licences', { token: 'not-a-token-but-long-enough' }),
       401,
     );
+    const printable = `/me/licences/${encodeURIComponent(mine.id)}/pdf`;
+    await expectStatus(await call('GET /me/licences/{id}/pdf', printable, { token: platformToken }), 200);
+    await expectStatus(
+      await call('GET /me/licences/{id}/pdf', `/me/licences/${encodeURIComponent('1.2.3')}/pdf`, {
+        token: platformToken,
+      }),
+      404,
+    );
+    await expectStatus(
+      await call('GET /me/licences/{id}/pdf.jws', `${printable}.jws`, { token: platformToken }),
+      200,
+    );
+    await expectStatus(await call('GET /me/licences/{id}/pdf.jws', `${printable}.jws`), 401);
     const presentations = `/me/licences/${encodeURIComponent(mine.id)}/presentations`;
     await expectStatus(
       await call('POST /me/licences/{id}/presentations', presentations, {

@@ -24,6 +24,9 @@ const passkeyHandlers = {
   'GET /me/authorizations': ok('authorizations'),
   'DELETE /me/authorizations/{id}': ok('withdraw'),
   'GET /shared/licences': ok('shared'),
+  // The printable licence and its signature (docs/printable-licence.md).
+  'GET /me/licences/{id}/pdf': ok('pdf'),
+  'GET /me/licences/{id}/pdf.jws': ok('pdf.jws'),
 } as const;
 const event = (key: string) => ({ routeKey: key }) as HttpEvent;
 

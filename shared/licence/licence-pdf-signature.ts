@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
+import * as z from 'zod';
+import type { Clock } from '../clock.js';
+import { epochSeconds } from '../clock.js';
+import { signCompactJws } from '../crypto/compact-jws.js';
+import type { Signer } from '../crypto/signer.js';
+import type { Issuer } from '../issuers/issuer.js';
+import { pdfLayouts, type PdfLayout } from './licence-pdf.js';
+
+/** The `typ` of a printable licence's signature: a JWS whose payload names the PDF by its SHA-256. */
+export const licencePdfSignatureType = 'licence-pdf+jws';
+
+/** The signature's payload. */
+export const licencePdfClaimsSchema = z
+  .object({
+    iss: z.string().meta({
+      description: 'Who signed: the platform (its base URL) or the licence’s issuer (`<base>/issuers/<id>`)',
+    }),
+    iat: z.number().int().meta({ description: 'When it was signed (seconds since the epoch)' }),
+    licenceId: z.string(),
+    issuer: z.object({ id: z.string(), name: z.string(), creditCode: z.string() }),
+    layout: z.enum(pdfLayouts),
+    sha256: z.string().meta({ description: 'base64url of the SHA-256 of the PDF file’s bytes' }),
+    size: z.number().int().meta({ description: 'The PDF file’s length in bytes' }),
+  })
+  .meta({ title: 'LicencePdfClaims' });
+export type LicencePdfClaims = z.output<typeof licencePdfClaimsSchema>;
+
+const digest = (pdf: Uint8Array) => createHash('sha256').update(pdf).digest('base64url');
+
+/**
+ * The detached signature of a printable licence: a compact JWS (`typ: licence-pdf+jws`, ES256) whose
+ * payload names the PDF by its SHA-256 and length and says which licence of which issuer in which layout
+ * it is. The PDF itself is unchanged: the signature travels beside it. Signed by the platform key where
+ * the holder downloads it (the platform vouches for its rendering), by the issuer's key where the issuer
+ * does (docs/printable-licence.md).
+ *
+ * @example
+ * ```ts
+ * const jws = await signLicencePdf(pdf, { licenceId, issuer, layout: 'a4' }, { signer: platformSigner, clock, iss });
+ * ```
+ */
+export function signLicencePdf(
+  pdf: Uint8Array,
+  subject: { licenceId: string; issuer: Pick<Issuer, 'id' | 'name' | 'creditCode'>; layout: PdfLayout },
+  deps: { signer: Signer; clock: Clock; iss: string },
+): Promise<string> {
+  const { id, name, creditCode } = subject.issuer;
+  return signCompactJws(
+    { typ: licencePdfSignatureType },
+    {
+      iss: deps.iss,
+      iat: epochSeconds(deps.clock),
+      licenceId: subject.licenceId,
+      issuer: { id, name, creditCode },
+      layout: subject.layout,
+      sha256: digest(pdf),
+      size: pdf.byteLength,
+    } satisfies LicencePdfClaims,
+    deps.signer,
+  );
+}
+
+/** The largest PDF `POST /verify/pdf` takes: a printable licence is 30–60 KB. */
+export const maxPdfBytes = 1024 * 1024;
+/** Its JSON body: the PDF in base64 (4/3 of it) and a signature. */
+export const maxPdfBodyBytes = Math.ceil(maxPdfBytes / 3) * 4 + 8 * 1024;
+
+/** `POST /verify/pdf`: a printable licence's file (base64) and its detached signature. */
+export const verifyPdfRequest = z
+  .strictObject({
+    pdf: z
+      .base64()
+      .max(Math.ceil(maxPdfBytes / 3) * 4)
+      .meta({ description: 'The PDF file, base64' }),
+    jws: z.string().min(1).max(4096).meta({ description: 'Its signature (`…/pdf.jws`), a compact JWS' }),
+  })
+  .meta({ title: 'VerifyPdfRequest' });
+
+/** What checking a PDF against its signature found. */
+export const pdfCheckSchema = z
+  .discriminatedUnion('valid', [
+    z.object({
+      valid: z.literal(true),
+      signedBy: z.enum(['platform', 'issuer']).meta({
+        description:
+          'platform: a key of /.well-known/jwks.json; issuer: a key the trust list gives the issuer named',
+      }),
+      claims: licencePdfClaimsSchema,
+    }),
+    z.object({
+      valid: z.literal(false),
+      reason: z.enum(['bad_signature', 'wrong_type', 'not_this_file']).meta({
+        description:
+          'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed',
+      }),
+    }),
+  ])
+  .meta({ title: 'LicencePdfCheck' });
+export type PdfCheck = z.output<typeof pdfCheckSchema>;
+
+/** Whose keys may have signed a printable licence. */
+export interface PdfSignatureAnchors {
+  /** The platform's public keys (those of `/.well-known/jwks.json`). */
+  platformKeys(): Promise<readonly JWK[]>;
+  /** The public keys of an issuer as the trust list gives them; none for an issuer it does not list. */
+  issuerKeys(issuerId: string): Promise<readonly JWK[]>;
+}
+
+/**
+ * Checks a PDF against its detached signature: the signature must verify (ES256 only) with a platform
+ * key or a key of the issuer its payload names, be of type `licence-pdf+jws`, and name exactly these
+ * bytes. Any other answer says why, never which byte.
+ *
+ * @example
+ * ```ts
+ * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuerKeys });
+ * if (check.valid) console.log(check.signedBy, check.claims.licenceId);
+ * ```
+ */
+export async function checkLicencePdf(
+  pdf: Uint8Array,
+  jws: string,
+  anchors: PdfSignatureAnchors,
+): Promise<PdfCheck> {
+  const named = unverifiedClaims(jws);
+  if (!named) return { valid: false, reason: 'bad_signature' };
+  const verifiedBy = async (keys: readonly JWK[]) => {
+    if (keys.length === 0) return undefined;
+    try {
+      return await compactVerify(jws, createLocalJWKSet({ keys: [...keys] }), { algorithms: ['ES256'] });
+    } catch {
+      return undefined;
+    }
+  };
+  let signedBy: 'platform' | 'issuer' = 'platform';
+  let verified = await verifiedBy(await anchors.platformKeys());
+  if (!verified) {
+    // The issuer's keys are looked up only for the issuer the signed payload itself names.
+    signedBy = 'issuer';
+    verified = named.issuerId ? await verifiedBy(await anchors.issuerKeys(named.issuerId)) : undefined;
+  }
+  if (!verified) return { valid: false, reason: 'bad_signature' };
+  if (verified.protectedHeader.typ !== licencePdfSignatureType) return { valid: false, reason: 'wrong_type' };
+  let claims: LicencePdfClaims;
+  try {
+    claims = licencePdfClaimsSchema.parse(JSON.parse(new TextDecoder().decode(verified.payload)));
+  } catch {
+    return { valid: false, reason: 'wrong_type' };
+  }
+  if (signedBy === 'issuer' && claims.issuer.id !== named.issuerId)
+    return { valid: false, reason: 'bad_signature' };
+  if (claims.size !== pdf.byteLength || claims.sha256 !== digest(pdf)) {
+    return { valid: false, reason: 'not_this_file' };
+  }
+  return { valid: true, signedBy, claims };
+}
+
+/** The issuer a compact JWS's payload names, read before its signature is checked (only to pick keys). */
+function unverifiedClaims(jws: string): { issuerId?: string } | undefined {
+  const parts = jws.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as {
+      issuer?: { id?: unknown };
+    };
+    const id = payload?.issuer?.id;
+    return typeof id === 'string' && id.length > 0 && id.length <= 200 ? { issuerId: id } : {};
+  } catch {
+    return undefined;
+  }
+}

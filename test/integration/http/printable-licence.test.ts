@@ -1,0 +1,385 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { compactVerify, createRemoteJWKSet } from 'jose';
+import jsqr from 'jsqr';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proveAccountInPerson } from '../../support/assurance.js';
+import { onboardIssuer, postJson } from '../../support/http-api.js';
+import {
+  adminToken,
+  getWithToken,
+  registerPlatform,
+  signIn,
+  type RelyingParty,
+} from '../../support/oidc-flows.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+import { runFlow } from '../../support/oidc-flows.js';
+import { issueDrivingLicence } from '../verify/helpers.js';
+
+const run = promisify(execFile);
+// jsqr is CommonJS with an `exports.default`: under NodeNext the default import is `module.exports`.
+const jsQR = jsqr.default;
+
+/**
+ * The printable licence (电子证照版式文件, docs/printable-licence.md) over real HTTP: the PDF is rendered
+ * to an image by poppler's pdftoppm, its QR code decoded (jsQR) and verified `valid` by POST /verify, its
+ * text extracted by pdftotext; its detached signature verifies against the published keys, and one byte
+ * changed fails it.
+ */
+let runtime: TestRuntime;
+let work: string;
+let wallet: RelyingParty;
+let citizenToken: string;
+let issuerToken: string;
+let licence: {
+  id: string;
+  credential: string;
+  holder: { name: string };
+  issuer: { id: string; name: string };
+};
+
+async function tokenOf(username: string, password: string): Promise<string> {
+  const { tokens } = await signIn(
+    wallet,
+    new UserAgent(runtime.baseUrl),
+    { username, password },
+    { scope: 'openid licences' },
+  );
+  return tokens.access_token;
+}
+
+async function bytesOf(response: Response, type: string): Promise<Buffer> {
+  const body = Buffer.from(await response.arrayBuffer());
+  expect(response.status, body.toString().slice(0, 300)).toBe(200);
+  expect(response.headers.get('content-type')).toBe(type);
+  expect(response.headers.get('cache-control')).toContain('no-store');
+  return body;
+}
+
+let files = 0;
+/** Page 1 of `pdf` as an image at `dpi`, its QR code decoded; and how many pages the file has. */
+async function qrOfPage1(pdf: Buffer, dpi: number): Promise<{ text: string | undefined; pages: number }> {
+  const name = join(work, `file-${++files}`);
+  await writeFile(`${name}.pdf`, pdf);
+  await run('pdftoppm', ['-r', String(dpi), '-png', `${name}.pdf`, name]);
+  const pages = (await readdir(work)).filter((file) => file.startsWith(`file-${files}-`)).sort();
+  const png = PNG.sync.read(await readFile(join(work, pages[0]!)));
+  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  return { text: code?.data, pages: pages.length };
+}
+
+async function textOf(pdf: Buffer): Promise<string> {
+  const name = join(work, `text-${++files}.pdf`);
+  await writeFile(name, pdf);
+  return (await run('pdftotext', [name, '-'])).stdout;
+}
+
+async function verdictOf(qr: string): Promise<string> {
+  const response = await postJson(runtime, '/verify', undefined, { qr });
+  return ((await response.json()) as { verdict: string }).verdict;
+}
+
+async function checkPdf(pdf: Buffer, jws: string) {
+  const response = await postJson(runtime, '/verify/pdf', undefined, { pdf: pdf.toString('base64'), jws });
+  expect(response.status).toBe(200);
+  return (await response.json()) as {
+    valid: boolean;
+    reason?: string;
+    claims?: { licenceId: string; layout: string; issuer: { name: string } };
+  };
+}
+
+const mePdf = (id: string, file: 'pdf' | 'pdf.jws', layout = 'a4') =>
+  `/me/licences/${encodeURIComponent(id)}/${file}?layout=${layout}`;
+const issuerPdf = (id: string, file: 'pdf' | 'pdf.jws', layout = 'a4') =>
+  `/licences/${encodeURIComponent(id)}/${file}?layout=${layout}`;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  work = await mkdtemp(join(tmpdir(), 'elicence-pdf-'));
+  wallet = await registerPlatform(runtime, await adminToken(runtime), {
+    name: 'Wallet',
+    redirectUris: ['https://wallet.example/cb'],
+    scopes: ['openid', 'profile', 'licences'],
+    firstParty: true,
+  });
+  const { citizen } = runtime.credentials;
+  citizenToken = await tokenOf(citizen.idNumber, citizen.password);
+  issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+  const held = (await (await getWithToken(runtime, '/me/licences', citizenToken)).json()) as {
+    items: (typeof licence & { type: string })[];
+  };
+  licence = held.items.find((one) => one.type === 'driving-licence')!;
+  expect(licence).toBeDefined();
+}, 60_000);
+afterAll(async () => {
+  await runtime?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the printable licence (GET …/pdf)', () => {
+  it('is an A4 PDF in Chinese whose QR code, scanned from the rendered page, verifies valid', async () => {
+    const pdf = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
+      'application/pdf',
+    );
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    // The font is subset: a page of a licence, not the 1.5 MB font.
+    expect(pdf.length).toBeLessThan(150_000);
+    // 200 dpi: a module of 0.5 mm is 3.9 pixels, a modest scan of the printed page.
+    const { text: qr, pages } = await qrOfPage1(pdf, 200);
+    expect(pages).toBe(1);
+    expect(qr).toBe(licence.credential);
+    expect(await verdictOf(qr!)).toBe('valid');
+
+    // Long values wrap: compared without the line breaks and spaces the layout puts in.
+    const text = (await textOf(pdf)).replace(/\s+/g, '');
+    for (const words of [
+      '机动车驾驶证',
+      '准驾车型',
+      '发证机关',
+      '证照编号',
+      licence.id,
+      licence.holder.name,
+      licence.issuer.name,
+    ]) {
+      expect(text).toContain(words.replace(/\s+/g, ''));
+    }
+    expect(text).not.toContain('已吊销');
+  });
+
+  it('gives the same bytes for the same licence, to its holder and to its issuer', async () => {
+    const first = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
+      'application/pdf',
+    );
+    const again = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
+      'application/pdf',
+    );
+    const issuers = await bytesOf(
+      await getWithToken(runtime, issuerPdf(licence.id, 'pdf'), issuerToken),
+      'application/pdf',
+    );
+    expect(again.equals(first)).toBe(true);
+    expect(issuers.equals(first)).toBe(true);
+  });
+
+  it('has a card layout (front with the QR code, back with the fields) whose QR code verifies too', async () => {
+    const card = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf', 'card'), citizenToken),
+      'application/pdf',
+    );
+    const { text: qr, pages } = await qrOfPage1(card, 300);
+    expect(pages).toBe(2);
+    expect(await verdictOf(qr!)).toBe('valid');
+    expect(await textOf(card)).toContain('准驾车型');
+  });
+
+  it('refuses a layout it does not have, naming the parameter', async () => {
+    const response = await getWithToken(runtime, mePdf(licence.id, 'pdf', 'poster'), citizenToken);
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((error) => error.path)).toContain('layout');
+  });
+});
+
+describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
+  it('verifies against the published keys, names the file, the licence and the issuer', async () => {
+    const pdf = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
+      'application/pdf',
+    );
+    const response = await getWithToken(runtime, mePdf(licence.id, 'pdf.jws'), citizenToken);
+    const jws = (await bytesOf(response, 'application/jose')).toString();
+    expect(response.headers.get('content-disposition')).toMatch(
+      /attachment; filename="licence-[0-9A-Za-z]+-a4\.pdf\.jws"/,
+    );
+
+    const keys = createRemoteJWKSet(new URL(`${runtime.baseUrl}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await compactVerify(jws, keys, { algorithms: ['ES256'] });
+    expect(protectedHeader.typ).toBe('licence-pdf+jws');
+    const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
+    const { createHash } = await import('node:crypto');
+    expect(claims).toMatchObject({
+      iss: runtime.baseUrl,
+      licenceId: licence.id,
+      layout: 'a4',
+      size: pdf.length,
+      sha256: createHash('sha256').update(pdf).digest('base64url'),
+      issuer: { name: licence.issuer.name },
+    });
+
+    expect(await checkPdf(pdf, jws)).toMatchObject({
+      valid: true,
+      signedBy: 'platform',
+      claims: { licenceId: licence.id, layout: 'a4' },
+    });
+  });
+
+  it('fails for a PDF altered by one byte, for another layout’s file, and for a forged signature', async () => {
+    const pdf = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
+      'application/pdf',
+    );
+    const jws = (
+      await bytesOf(
+        await getWithToken(runtime, mePdf(licence.id, 'pdf.jws'), citizenToken),
+        'application/jose',
+      )
+    ).toString();
+    // One byte of the page's content: a character of the licence's text, say.
+    const altered = Buffer.from(pdf);
+    const at = Math.floor(altered.length / 2);
+    altered[at] = altered[at]! ^ 0x01;
+    expect(await checkPdf(altered, jws)).toEqual({ valid: false, reason: 'not_this_file' });
+
+    const card = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf', 'card'), citizenToken),
+      'application/pdf',
+    );
+    expect(await checkPdf(card, jws)).toEqual({ valid: false, reason: 'not_this_file' });
+    const cardJws = (
+      await bytesOf(
+        await getWithToken(runtime, mePdf(licence.id, 'pdf.jws', 'card'), citizenToken),
+        'application/jose',
+      )
+    ).toString();
+    expect(await checkPdf(card, cardJws)).toMatchObject({ valid: true, claims: { layout: 'card' } });
+
+    // A signature of another kind by the same key (the licence's credential is the issuer's, not ours).
+    expect(await checkPdf(pdf, licence.credential)).toEqual({ valid: false, reason: 'bad_signature' });
+    const [header, payload, signature] = jws.split('.');
+    const flipped = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+    expect(await checkPdf(pdf, flipped)).toEqual({ valid: false, reason: 'bad_signature' });
+  });
+
+  it('refuses a body that is not a PDF and a signature, naming the field', async () => {
+    const response = await postJson(runtime, '/verify/pdf', undefined, { pdf: 'not base64!', jws: 'x' });
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((error) => error.path)).toContain('pdf');
+  });
+});
+
+describe('who may print a licence', () => {
+  it('its holder and its issuer only: another person and another issuer find nothing', async () => {
+    const stranger = runtime.credentials.people[0]!;
+    const password = 'Printable-Licence-2026';
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      idNumber: stranger.idNumber,
+      name: stranger.name,
+      password,
+    });
+    expect(registered.status).toBe(201);
+    // Proven in person (level 3), so that what answers is whose licence it is, not the level.
+    await proveAccountInPerson(runtime, stranger.idNumber);
+    const strangerToken = await tokenOf(stranger.idNumber, password);
+    for (const file of ['pdf', 'pdf.jws'] as const) {
+      expect((await getWithToken(runtime, mePdf(licence.id, file), strangerToken)).status).toBe(404);
+    }
+
+    const other = await onboardIssuer(runtime, await adminToken(runtime), {
+      licenceTypes: ['driving-licence'],
+    });
+    const otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
+    for (const file of ['pdf', 'pdf.jws'] as const) {
+      expect((await getWithToken(runtime, issuerPdf(licence.id, file), otherToken)).status).toBe(404);
+    }
+    // Without a token: sign in first.
+    expect((await fetch(`${runtime.baseUrl}${mePdf(licence.id, 'pdf')}`)).status).toBe(401);
+  });
+
+  it('a revoked licence prints as revoked, across the page, and its QR code verifies revoked', async () => {
+    const issued = await issueDrivingLicence(runtime, issuerToken);
+    const revoked = await postJson(
+      runtime,
+      `/licences/${encodeURIComponent(issued.id)}/status`,
+      issuerToken,
+      {
+        status: 'revoked',
+        reason: '测试吊销',
+      },
+    );
+    expect(revoked.status).toBe(200);
+    const pdf = await bytesOf(
+      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), issuerToken),
+      'application/pdf',
+    );
+    expect(await textOf(pdf)).toContain('已吊销');
+    const { text: qr } = await qrOfPage1(pdf, 200);
+    expect(await verdictOf(qr!)).toBe('revoked');
+  });
+});
+
+describe('the wallet and the console offer it as a download', () => {
+  it('the wallet: the holder’s own licence, through their session', async () => {
+    const { citizen } = runtime.credentials;
+    const ua = new UserAgent(runtime.baseUrl);
+    const outcome = await runFlow(ua, '/wallet/login', {
+      username: citizen.idNumber,
+      password: citizen.password,
+    });
+    expect(outcome.page?.url.pathname).toBe('/wallet');
+    const page = await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}`);
+    const html = await page.text();
+    expect(html).toContain(`/wallet/licences/${encodeURIComponent(licence.id)}/pdf`);
+    expect(html).toContain('layout=card');
+
+    const pdf = await bytesOf(
+      await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}/pdf`),
+      'application/pdf',
+    );
+    const jws = await bytesOf(
+      await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}/pdf.jws`),
+      'application/jose',
+    );
+    expect(await checkPdf(pdf, jws.toString())).toMatchObject({ valid: true });
+  });
+
+  it('the console: its issuer’s licences only', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const { clientId, clientSecret } = runtime.credentials.issuer;
+    expect((await ua.request('/console/login', { form: { clientId, clientSecret } })).status).toBe(303);
+    const page = await (await ua.request(`/console/licences/${encodeURIComponent(licence.id)}`)).text();
+    expect(page).toContain(`/console/licences/${encodeURIComponent(licence.id)}/pdf`);
+    const card = await bytesOf(
+      await ua.request(`/console/licences/${encodeURIComponent(licence.id)}/pdf?layout=card`),
+      'application/pdf',
+    );
+    expect(await verdictOf((await qrOfPage1(card, 300)).text!)).toBe('valid');
+    // The issuer's console gets the issuer's signature (its key, as the trust list publishes it); the
+    // bytes are the holder's too, so either signature checks either copy.
+    const issuerJws = await bytesOf(
+      await ua.request(`/console/licences/${encodeURIComponent(licence.id)}/pdf.jws?layout=card`),
+      'application/jose',
+    );
+    expect(await checkPdf(card, issuerJws.toString())).toMatchObject({
+      valid: true,
+      signedBy: 'issuer',
+      claims: { iss: `${runtime.baseUrl}/issuers/${licence.issuer.id}`, layout: 'card' },
+    });
+    const holders = await bytesOf(
+      await getWithToken(runtime, mePdf(licence.id, 'pdf', 'card'), citizenToken),
+      'application/pdf',
+    );
+    expect(await checkPdf(holders, issuerJws.toString())).toMatchObject({ valid: true });
+
+    const other = await onboardIssuer(runtime, await adminToken(runtime), {
+      licenceTypes: ['driving-licence'],
+    });
+    const elsewhere = new UserAgent(runtime.baseUrl);
+    const login = await elsewhere.request('/console/login', {
+      form: { clientId: other.clientId, clientSecret: other.clientSecret },
+    });
+    expect(login.status).toBe(303);
+    expect((await elsewhere.request(`/console/licences/${encodeURIComponent(licence.id)}/pdf`)).status).toBe(
+      404,
+    );
+  });
+});
