@@ -62,7 +62,7 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     const trust = storeTrust(deps);
     const check = await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, {
       platformKeys: async () => trust.platformKeys(),
-      issuerKeys: async (issuerId) => (await trust.issuerById(issuerId))?.keys ?? [],
+      issuer: async (issuerId) => trust.issuerById(issuerId),
     });
     return json(200, check satisfies PdfCheck);
   }

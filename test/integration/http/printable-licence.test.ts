@@ -259,6 +259,31 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     expect(await checkPdf(pdf, flipped)).toEqual({ valid: false, reason: 'bad_signature' });
   });
 
+  it('no longer verifies once the licence’s issuer is withdrawn, as its QR code no longer does', async () => {
+    const admin = await adminToken(runtime);
+    const leaving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const leavingToken = await clientCredentialsToken(runtime, leaving, 'licences:issue');
+    const issued = await issueDrivingLicence(runtime, leavingToken);
+    const pdf = await bytesOf(
+      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), leavingToken),
+      'application/pdf',
+    );
+    const jws = (
+      await bytesOf(
+        await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), leavingToken),
+        'application/jose',
+      )
+    ).toString();
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
+
+    const withdrawn = await postJson(runtime, `/admin/issuers/${leaving.id}/withdraw`, admin, {
+      reason: '机构撤并',
+    });
+    expect(withdrawn.status, await withdrawn.text()).toBe(200);
+    expect(await verdictOf(issued.credential)).toBe('unknown_issuer');
+    expect(await checkPdf(pdf, jws)).toEqual({ valid: false, reason: 'issuer_withdrawn' });
+  });
+
   it('refuses a body that is not a PDF and a signature, naming the field', async () => {
     const response = await postJson(runtime, '/verify/pdf', undefined, { pdf: 'not base64!', jws: 'x' });
     expect(response.status).toBe(400);
