@@ -18,6 +18,7 @@ import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verification/verify-scan.js';
+import { effectiveStatus } from '../shared/licence/licence.js';
 import { storeTrust } from '../shared/verification/online.js';
 import {
   checkLicencePdf,
@@ -53,7 +54,8 @@ const served = routesOf('verify');
  *
  * `POST /verify/pdf` (public): `{ pdf, jws }` → whether the file is the one the platform signed
  * (docs/printable-licence.md): signed by the platform key (kept per container) or by the key of the issuer
- * the signature names (its record read, as the trust list has it).
+ * the signature names (its record read, as the trust list has it); with the licence's status now
+ * (`licenceStatus`, its record read once), since an intact file says nothing about that.
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
@@ -63,6 +65,13 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     const check = await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, {
       platformKeys: async () => trust.platformKeys(),
       issuer: async (issuerId) => trust.issuerById(issuerId),
+      // One GetItem: the record's status now (a revocation counts the moment it is written).
+      licenceStatus: async (licenceId, issuerId) => {
+        const record = await deps.licences.get(licenceId);
+        return record?.issuerId === issuerId
+          ? effectiveStatus(record, new Date(deps.clock.now()))
+          : undefined;
+      },
     });
     return json(200, check satisfies PdfCheck);
   }

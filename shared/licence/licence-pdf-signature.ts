@@ -6,6 +6,7 @@ import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
+import type { LicenceStatus } from './licence.js';
 import { pdfLayouts, type PdfLayout } from './licence-pdf.js';
 
 /** The `typ` of a printable licence's signature: a JWS whose payload names the PDF by its SHA-256. */
@@ -88,6 +89,10 @@ export const pdfCheckSchema = z
           'platform: a key of /.well-known/jwks.json; issuer: a key the trust list gives the issuer named',
       }),
       claims: licencePdfClaimsSchema,
+      licenceStatus: z.enum(['valid', 'suspended', 'revoked', 'expired', 'unknown']).meta({
+        description:
+          '`valid: true` says only that the file is intact and signed; this is the licence’s status now, as POST /verify words it (unknown: the platform holds no such licence of that issuer). A file outlives any status change: accept the licence only when this is `valid` (or scan its QR code)',
+      }),
     }),
     z.object({
       valid: z.literal(false),
@@ -111,6 +116,11 @@ export interface PdfSignatureAnchors {
   issuer(
     issuerId: string,
   ): Promise<{ id: string; status: 'active' | 'withdrawn'; keys: readonly JWK[] } | undefined>;
+  /**
+   * The licence's effective status now (expired past its `validUntil`); `undefined` when there is no such
+   * licence of that issuer. Asked only once the file is found intact and signed.
+   */
+  licenceStatus(licenceId: string, issuerId: string): Promise<LicenceStatus | undefined>;
 }
 
 /**
@@ -122,8 +132,8 @@ export interface PdfSignatureAnchors {
  *
  * @example
  * ```ts
- * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuer });
- * if (check.valid) console.log(check.signedBy, check.claims.licenceId);
+ * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuer, licenceStatus });
+ * if (check.valid && check.licenceStatus === 'valid') console.log(check.signedBy, check.claims.licenceId);
  * ```
  */
 export async function checkLicencePdf(
@@ -167,7 +177,10 @@ export async function checkLicencePdf(
   // A withdrawn issuer's licences are not vouched for, by its key or by the platform's rendering.
   const issuer = signedBy === 'issuer' ? signer : await anchors.issuer(claims.issuer.id);
   if (issuer?.status === 'withdrawn') return { valid: false, reason: 'issuer_withdrawn' };
-  return { valid: true, signedBy, claims };
+  // The file is what was signed; whether the licence still holds is its record's to say (a PDF of a
+  // licence revoked since still verifies as a file).
+  const licenceStatus = (await anchors.licenceStatus(claims.licenceId, claims.issuer.id)) ?? 'unknown';
+  return { valid: true, signedBy, claims, licenceStatus };
 }
 
 /** The issuer a compact JWS's payload names, read before its signature is checked (only to pick keys). */

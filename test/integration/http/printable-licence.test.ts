@@ -219,6 +219,7 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       valid: true,
       signedBy: 'platform',
       claims: { licenceId: licence.id, layout: 'a4' },
+      licenceStatus: 'valid',
     });
   });
 
@@ -257,6 +258,37 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     const [header, payload, signature] = jws.split('.');
     const flipped = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
     expect(await checkPdf(pdf, flipped)).toEqual({ valid: false, reason: 'bad_signature' });
+  });
+
+  it('says the licence’s status now beside the file’s validity: revoked after the download', async () => {
+    const issued = await issueDrivingLicence(runtime, issuerToken);
+    const pdf = await bytesOf(
+      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), issuerToken),
+      'application/pdf',
+    );
+    const jws = (
+      await bytesOf(
+        await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), issuerToken),
+        'application/jose',
+      )
+    ).toString();
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    const revoked = await postJson(
+      runtime,
+      `/licences/${encodeURIComponent(issued.id)}/status`,
+      issuerToken,
+      {
+        status: 'revoked',
+        reason: '测试吊销',
+      },
+    );
+    expect(revoked.status).toBe(200);
+    // The file is still the one signed; the licence no longer holds.
+    expect(await checkPdf(pdf, jws)).toMatchObject({
+      valid: true,
+      signedBy: 'issuer',
+      licenceStatus: 'revoked',
+    });
   });
 
   it('no longer verifies once the licence’s issuer is withdrawn, as its QR code no longer does', async () => {
