@@ -422,7 +422,11 @@ async function listPage(
     types,
     search,
     pageSize,
-    page: 'page' in listed ? listed.page : { items: [] },
+    // A page turn carries the first page's total (not counted again): shown as it was.
+    page:
+      'page' in listed
+        ? { ...listed.page, ...(!listed.page.total && search.total && { total: search.total }) }
+        : { items: [] },
     ...('error' in listed
       ? {
           notice: {
