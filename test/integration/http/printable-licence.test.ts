@@ -221,6 +221,10 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       claims: { licenceId: licence.id, layout: 'a4' },
       licenceStatus: 'valid',
     });
+    // Warm, it reads one item: the licence's record (the issuer is kept per container, as for POST /verify).
+    runtime.dynamo!.resetStats();
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(runtime.dynamo!.stats()).toEqual({ GetItem: 1 });
   });
 
   it('fails for a PDF altered by one byte, for another layout’s file, and for a forged signature', async () => {
