@@ -207,6 +207,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     'GET /me/licences/{id}/pdf.jws': async () => {
       const { layout } = parseQuery(event, licencePdfQuery);
       const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
+      // The signature names the licence and its issuer: a platform fetching it has read the licence too.
+      await recordPlatformRead(licence);
       const pdf = await printLicence(licence, issuer, layout, now);
       const jws = await signLicencePdf(
         pdf,

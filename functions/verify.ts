@@ -18,6 +18,9 @@ import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verification/verify-scan.js';
+import { effectiveStatus } from '../shared/licence/licence.js';
+import { IssuerCache } from '../shared/issuers/issuer-cache.js';
+import type { TrustAnchors } from '../packages/verifier/src/trust.js';
 import { storeTrust } from '../shared/verification/online.js';
 import {
   checkLicencePdf,
@@ -45,6 +48,23 @@ const dependencies = composition({
 const served = routesOf('verify');
 
 /**
+ * The trust anchors `POST /verify/pdf` checks files with, one per container: issuer records kept for
+ * `ISSUER_CACHE_SECONDS` as `POST /verify` keeps them (a withdrawal counts at once in this process), so
+ * that a warm check reads only the licence's record.
+ */
+let pdfTrustOf: { deps: object; trust: TrustAnchors } | undefined;
+function pdfTrust(deps: ReturnType<typeof dependencies>): TrustAnchors {
+  if (pdfTrustOf?.deps !== deps) {
+    const lifetime = deps.config.issuerCacheSeconds * 1000;
+    pdfTrustOf = {
+      deps,
+      trust: storeTrust({ ...deps, ...(lifetime > 0 && { cache: new IssuerCache(lifetime, deps.clock) }) }),
+    };
+  }
+  return pdfTrustOf.trust;
+}
+
+/**
  * `POST /verify` (public): `{ qr }` → `{ verdict, checkedAt, licence?, issuer? }`. Anyone may ask; a
  * verifier client's bearer token (scope `licences:verify`) also sees the disclosed fields. A token that
  * is sent must be good: a bad one is a 401, one without the scope a 403, never silently anonymous. A scan
@@ -53,16 +73,24 @@ const served = routesOf('verify');
  *
  * `POST /verify/pdf` (public): `{ pdf, jws }` → whether the file is the one the platform signed
  * (docs/printable-licence.md): signed by the platform key (kept per container) or by the key of the issuer
- * the signature names (its record read, as the trust list has it).
+ * the signature names (its record read, as the trust list has it); with the licence's status now
+ * (`licenceStatus`, its record read once), since an intact file says nothing about that.
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   if (served.is(event, 'POST /verify/pdf')) {
     const { pdf, jws } = parseJsonBody(event, verifyPdfRequest, { maxBytes: maxPdfBodyBytes });
-    const trust = storeTrust(deps);
+    const trust = pdfTrust(deps);
     const check = await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, {
       platformKeys: async () => trust.platformKeys(),
-      issuerKeys: async (issuerId) => (await trust.issuerById(issuerId))?.keys ?? [],
+      issuer: async (issuerId) => trust.issuerById(issuerId),
+      // One GetItem: the record's status now (a revocation counts the moment it is written).
+      licenceStatus: async (licenceId, issuerId) => {
+        const record = await deps.licences.get(licenceId);
+        return record?.issuerId === issuerId
+          ? effectiveStatus(record, new Date(deps.clock.now()))
+          : undefined;
+      },
     });
     return json(200, check satisfies PdfCheck);
   }

@@ -186,8 +186,11 @@ export const operations: Operations = {
     operationId: 'verifyLicencePdf',
     summary: 'Check a printable licence’s PDF against its detached signature',
     description:
-      'Public. Whether the file is, byte for byte, the one the platform signed, and which licence of which ' +
-      'issuer it is. Not whether the licence is still valid: scan its QR code (`POST /verify`) for that.',
+      'Public. Whether the file is, byte for byte, the one the platform (or the licence’s issuer) signed, ' +
+      'and which licence of which issuer it is (`valid`: intact and signed; a withdrawn issuer’s licence is ' +
+      '`issuer_withdrawn`). `valid: true` says nothing of the licence now: `licenceStatus` is its status at ' +
+      'this moment (valid/suspended/revoked/expired, as `POST /verify` words it; unknown without a record). ' +
+      'Accept the licence only when both say valid, or scan its QR code (`POST /verify`).',
     tag: 'Verification',
     body: verifyPdfRequest,
     responses: { 200: { description: 'The check', schema: pdfCheckSchema } },

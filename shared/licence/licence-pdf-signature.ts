@@ -6,6 +6,7 @@ import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
+import type { LicenceStatus } from './licence.js';
 import { pdfLayouts, type PdfLayout } from './licence-pdf.js';
 
 /** The `typ` of a printable licence's signature: a JWS whose payload names the PDF by its SHA-256. */
@@ -88,12 +89,16 @@ export const pdfCheckSchema = z
           'platform: a key of /.well-known/jwks.json; issuer: a key the trust list gives the issuer named',
       }),
       claims: licencePdfClaimsSchema,
+      licenceStatus: z.enum(['valid', 'suspended', 'revoked', 'expired', 'unknown']).meta({
+        description:
+          '`valid: true` says only that the file is intact and signed; this is the licence’s status now, as POST /verify words it (unknown: the platform holds no such licence of that issuer). A file outlives any status change: accept the licence only when this is `valid` (or scan its QR code)',
+      }),
     }),
     z.object({
       valid: z.literal(false),
-      reason: z.enum(['bad_signature', 'wrong_type', 'not_this_file']).meta({
+      reason: z.enum(['bad_signature', 'wrong_type', 'not_this_file', 'issuer_withdrawn']).meta({
         description:
-          'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed',
+          'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list (its QR code verifies `unknown_issuer` too)',
       }),
     }),
   ])
@@ -104,19 +109,31 @@ export type PdfCheck = z.output<typeof pdfCheckSchema>;
 export interface PdfSignatureAnchors {
   /** The platform's public keys (those of `/.well-known/jwks.json`). */
   platformKeys(): Promise<readonly JWK[]>;
-  /** The public keys of an issuer as the trust list gives them; none for an issuer it does not list. */
-  issuerKeys(issuerId: string): Promise<readonly JWK[]>;
+  /**
+   * An issuer as the trust list gives it (its id, status and public keys); `undefined` for one it does
+   * not list. A withdrawn issuer is listed (so that verdicts can say who it was) but trusts nothing.
+   */
+  issuer(
+    issuerId: string,
+  ): Promise<{ id: string; status: 'active' | 'withdrawn'; keys: readonly JWK[] } | undefined>;
+  /**
+   * The licence's effective status now (expired past its `validUntil`); `undefined` when there is no such
+   * licence of that issuer. Asked only once the file is found intact and signed.
+   */
+  licenceStatus(licenceId: string, issuerId: string): Promise<LicenceStatus | undefined>;
 }
 
 /**
  * Checks a PDF against its detached signature: the signature must verify (ES256 only) with a platform
  * key or a key of the issuer its payload names, be of type `licence-pdf+jws`, and name exactly these
- * bytes. Any other answer says why, never which byte.
+ * bytes; and the licence's issuer must not be withdrawn (whoever signed: the QR code of a withdrawn
+ * issuer's licence verifies `unknown_issuer`, and the file must not say more than its QR code). Any other
+ * answer says why, never which byte.
  *
  * @example
  * ```ts
- * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuerKeys });
- * if (check.valid) console.log(check.signedBy, check.claims.licenceId);
+ * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuer, licenceStatus });
+ * if (check.valid && check.licenceStatus === 'valid') console.log(check.signedBy, check.claims.licenceId);
  * ```
  */
 export async function checkLicencePdf(
@@ -136,10 +153,12 @@ export async function checkLicencePdf(
   };
   let signedBy: 'platform' | 'issuer' = 'platform';
   let verified = await verifiedBy(await anchors.platformKeys());
+  let signer: Awaited<ReturnType<PdfSignatureAnchors['issuer']>>;
   if (!verified) {
     // The issuer's keys are looked up only for the issuer the signed payload itself names.
     signedBy = 'issuer';
-    verified = named.issuerId ? await verifiedBy(await anchors.issuerKeys(named.issuerId)) : undefined;
+    signer = named.issuerId ? await anchors.issuer(named.issuerId) : undefined;
+    verified = signer ? await verifiedBy(signer.keys) : undefined;
   }
   if (!verified) return { valid: false, reason: 'bad_signature' };
   if (verified.protectedHeader.typ !== licencePdfSignatureType) return { valid: false, reason: 'wrong_type' };
@@ -149,12 +168,19 @@ export async function checkLicencePdf(
   } catch {
     return { valid: false, reason: 'wrong_type' };
   }
-  if (signedBy === 'issuer' && claims.issuer.id !== named.issuerId)
+  // The keys that verified must be those of the issuer the signed payload names (the trust record's id).
+  if (signedBy === 'issuer' && claims.issuer.id !== signer?.id)
     return { valid: false, reason: 'bad_signature' };
   if (claims.size !== pdf.byteLength || claims.sha256 !== digest(pdf)) {
     return { valid: false, reason: 'not_this_file' };
   }
-  return { valid: true, signedBy, claims };
+  // A withdrawn issuer's licences are not vouched for, by its key or by the platform's rendering.
+  const issuer = signedBy === 'issuer' ? signer : await anchors.issuer(claims.issuer.id);
+  if (issuer?.status === 'withdrawn') return { valid: false, reason: 'issuer_withdrawn' };
+  // The file is what was signed; whether the licence still holds is its record's to say (a PDF of a
+  // licence revoked since still verifies as a file).
+  const licenceStatus = (await anchors.licenceStatus(claims.licenceId, claims.issuer.id)) ?? 'unknown';
+  return { valid: true, signedBy, claims, licenceStatus };
 }
 
 /** The issuer a compact JWS's payload names, read before its signature is checked (only to pick keys). */

@@ -82,3 +82,65 @@ export function licenceCsvLine(licence: Licence, types: readonly LicenceTypeEntr
     chinaDate(licence.validUntil) ?? t('长期', 'No expiry'),
   ]);
 }
+
+/**
+ * What bounds one export besides its rows: the API calls it makes (a filter that matches little pages
+ * through the whole index, a call per page, mostly empty), the time it takes (well inside the console
+ * function's 10-second timeout) and the body's size (Lambda answers at most 6 MB).
+ */
+export interface ExportLimits {
+  rows: number;
+  calls: number;
+  /** Milliseconds from the start. */
+  deadlineMs: number;
+  /** The rows' UTF-8 bytes. */
+  bytes: number;
+}
+
+/** The console's bounds: 5,000 rows, 50 API calls, 6 seconds, 5 MB. */
+export const exportLimits: ExportLimits = {
+  rows: maxExportRows,
+  calls: 50,
+  deadlineMs: 6_000,
+  bytes: 5 * 1024 * 1024,
+};
+
+/**
+ * Reads a search page by page into CSV lines until it ends or any of `limits` is reached; `cut` says
+ * the file holds less than the search (its last line should say so). Whatever cut it, the lines are
+ * whole rows.
+ *
+ * @example
+ * ```ts
+ * const { lines, cut } = await collectCsvLines((cursor) => api.list({ ...query, cursor }), line, exportLimits, clock);
+ * ```
+ */
+const utf8 = new TextEncoder();
+
+export async function collectCsvLines<T>(
+  page: (cursor: string | undefined) => Promise<{ items: readonly T[]; cursor?: string }>,
+  line: (item: T) => string,
+  limits: ExportLimits,
+  clock: { now(): number },
+): Promise<{ lines: string[]; cut: boolean; calls: number }> {
+  const started = clock.now();
+  const lines: string[] = [];
+  let bytes = 0;
+  let calls = 0;
+  let cursor: string | undefined;
+  do {
+    if (calls >= limits.calls || clock.now() - started >= limits.deadlineMs)
+      return { lines, cut: true, calls };
+    calls += 1;
+    const listed = await page(cursor);
+    for (const item of listed.items) {
+      if (lines.length >= limits.rows) return { lines, cut: true, calls };
+      const text = line(item);
+      bytes += utf8.encode(text).byteLength;
+      if (bytes > limits.bytes) return { lines, cut: true, calls };
+      lines.push(text);
+    }
+    cursor = listed.cursor;
+  } while (cursor);
+  return { lines, cut: false, calls };
+}

@@ -15,7 +15,8 @@ export const maxBackCursors = 50;
 /**
  * The console list's search, as its form posts it (or, without the personal fields, a link's query): each
  * unreadable value is no filter, as a menu left at "all" would send, so a crafted query cannot break the
- * page. `back` holds the cursors of the pages before this one ("-" for the first), space-separated.
+ * page. `back` holds the cursors of the pages before this one ("-" for the first), space-separated;
+ * `total` the count of the search's first page, so that a page turn does not count again.
  *
  * @example
  * ```ts
@@ -39,11 +40,27 @@ export const consoleSearch = z.object({
     )
     .catch([]),
   page: z.coerce.number().int().min(1).max(1_000_000).catch(1).default(1),
+  // The total counted on the search's first page, carried by the pager ("123", or "1000+" when capped):
+  // shown, never trusted for anything else; anything unreadable is no total, and the page counts again.
+  total: z
+    .preprocess(
+      (value) => {
+        const match = typeof value === 'string' ? /^(\d{1,9})(\+?)$/.exec(value) : null;
+        return match ? { count: Number(match[1]), capped: match[2] === '+' } : undefined;
+      },
+      z.object({ count: z.number().int().min(0), capped: z.boolean() }).optional(),
+    )
+    .catch(undefined),
 });
 export type ConsoleSearch = z.output<typeof consoleSearch>;
 
 /** The fields that name a person: only ever posted, never in a URL, the history or a server log. */
 export const personalFilters = ['holder', 'holderName'] as const;
+
+/** The pager's hidden `total` field for a counted total: "123", or "1000+" when the count was capped. */
+export function totalField(total: { count: number; capped: boolean }): string {
+  return `${total.count}${total.capped ? '+' : ''}`;
+}
 
 /** The filters of a search (without its paging), to carry in hidden fields or test for emptiness. */
 export function searchFilters(search: ConsoleSearch): Record<string, string> {
@@ -56,7 +73,8 @@ export function searchFilters(search: ConsoleSearch): Record<string, string> {
 }
 
 /**
- * The API query of a search: its filters and sort, the total counted, and the page's cursor.
+ * The API query of a search: its filters and sort, the page's cursor, and the total counted unless the
+ * pager carried it (a count reads up to its cap of the index: once a search, not once a page).
  *
  * @example
  * ```ts
@@ -67,7 +85,7 @@ export function listQueryOf(search: ConsoleSearch, limit: number): ListQuery {
   return {
     ...searchFilters(search),
     sort: search.sort,
-    total: true,
+    total: search.total === undefined,
     ...(search.cursor ? { cursor: search.cursor } : {}),
     limit,
   };

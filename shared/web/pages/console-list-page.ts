@@ -3,6 +3,7 @@ import { maxExportRows } from '../console/licence-csv.js';
 import {
   maxBackCursors,
   searchFilters,
+  totalField,
   type ConsoleSearch,
   type ListSort,
 } from '../console/licence-search.js';
@@ -243,7 +244,7 @@ function pager(t: Translate, input: ConsoleListInput): SafeHtml {
   const previousCursor = back.pop();
   const forms: SafeHtml[] = [];
   if (search.page > 1 && previousCursor === undefined) {
-    forms.push(pageForm(t('第一页', 'First page'), search, { back: [], page: 1 }));
+    forms.push(pageForm(t('第一页', 'First page'), search, { back: [], page: 1, total: page.total }));
   }
   if (previousCursor !== undefined) {
     forms.push(
@@ -251,13 +252,19 @@ function pager(t: Translate, input: ConsoleListInput): SafeHtml {
         ...(previousCursor === '-' ? {} : { cursor: previousCursor }),
         back,
         page: Math.max(1, search.page - 1),
+        total: page.total,
       }),
     );
   }
   if (page.cursor) {
     const trail = [...search.back, search.cursor ?? '-'].slice(-maxBackCursors);
     forms.push(
-      pageForm(t('下一页', 'Next page'), search, { cursor: page.cursor, back: trail, page: search.page + 1 }),
+      pageForm(t('下一页', 'Next page'), search, {
+        cursor: page.cursor,
+        back: trail,
+        page: search.page + 1,
+        total: page.total,
+      }),
     );
   }
   return html`${forms}`;
@@ -266,7 +273,12 @@ function pager(t: Translate, input: ConsoleListInput): SafeHtml {
 function pageForm(
   label: string,
   search: ConsoleSearch,
-  to: { cursor?: string; back: string[]; page: number },
+  to: {
+    cursor?: string;
+    back: string[];
+    page: number;
+    total?: { count: number; capped: boolean } | undefined;
+  },
 ): SafeHtml {
   return html`<form method="post" action="/console" class="inline">
     ${Object.entries(searchFilters(search)).map(
@@ -276,6 +288,7 @@ function pageForm(
     ${to.cursor ? html`<input type="hidden" name="cursor" value="${to.cursor}" />` : ''}
     ${to.back.length > 0 ? html`<input type="hidden" name="back" value="${to.back.join(' ')}" />` : ''}
     <input type="hidden" name="page" value="${String(to.page)}" />
+    ${to.total ? html`<input type="hidden" name="total" value="${totalField(to.total)}" />` : ''}
     <button type="submit" class="secondary">${label}</button>
   </form>`;
 }

@@ -219,7 +219,12 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       valid: true,
       signedBy: 'platform',
       claims: { licenceId: licence.id, layout: 'a4' },
+      licenceStatus: 'valid',
     });
+    // Warm, it reads one item: the licence's record (the issuer is kept per container, as for POST /verify).
+    runtime.dynamo!.resetStats();
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(runtime.dynamo!.stats()).toEqual({ GetItem: 1 });
   });
 
   it('fails for a PDF altered by one byte, for another layout’s file, and for a forged signature', async () => {
@@ -259,6 +264,62 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     expect(await checkPdf(pdf, flipped)).toEqual({ valid: false, reason: 'bad_signature' });
   });
 
+  it('says the licence’s status now beside the file’s validity: revoked after the download', async () => {
+    const issued = await issueDrivingLicence(runtime, issuerToken);
+    const pdf = await bytesOf(
+      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), issuerToken),
+      'application/pdf',
+    );
+    const jws = (
+      await bytesOf(
+        await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), issuerToken),
+        'application/jose',
+      )
+    ).toString();
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    const revoked = await postJson(
+      runtime,
+      `/licences/${encodeURIComponent(issued.id)}/status`,
+      issuerToken,
+      {
+        status: 'revoked',
+        reason: '测试吊销',
+      },
+    );
+    expect(revoked.status).toBe(200);
+    // The file is still the one signed; the licence no longer holds.
+    expect(await checkPdf(pdf, jws)).toMatchObject({
+      valid: true,
+      signedBy: 'issuer',
+      licenceStatus: 'revoked',
+    });
+  });
+
+  it('no longer verifies once the licence’s issuer is withdrawn, as its QR code no longer does', async () => {
+    const admin = await adminToken(runtime);
+    const leaving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const leavingToken = await clientCredentialsToken(runtime, leaving, 'licences:issue');
+    const issued = await issueDrivingLicence(runtime, leavingToken);
+    const pdf = await bytesOf(
+      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), leavingToken),
+      'application/pdf',
+    );
+    const jws = (
+      await bytesOf(
+        await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), leavingToken),
+        'application/jose',
+      )
+    ).toString();
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
+
+    const withdrawn = await postJson(runtime, `/admin/issuers/${leaving.id}/withdraw`, admin, {
+      reason: '机构撤并',
+    });
+    expect(withdrawn.status, await withdrawn.text()).toBe(200);
+    expect(await verdictOf(issued.credential)).toBe('unknown_issuer');
+    expect(await checkPdf(pdf, jws)).toEqual({ valid: false, reason: 'issuer_withdrawn' });
+  });
+
   it('refuses a body that is not a PDF and a signature, naming the field', async () => {
     const response = await postJson(runtime, '/verify/pdf', undefined, { pdf: 'not base64!', jws: 'x' });
     expect(response.status).toBe(400);
@@ -293,6 +354,33 @@ describe('who may print a licence', () => {
     }
     // Without a token: sign in first.
     expect((await fetch(`${runtime.baseUrl}${mePdf(licence.id, 'pdf')}`)).status).toBe(401);
+  });
+
+  it('a platform other than the wallet leaves a share in the usage record, for the PDF and for its signature', async () => {
+    const { citizen } = runtime.credentials;
+    const sharedWith = async (file: 'pdf' | 'pdf.jws') => {
+      const platform = await registerPlatform(runtime, await adminToken(runtime), {
+        name: `打印平台 ${file}`,
+        redirectUris: ['https://print.example/cb'],
+        scopes: ['openid', 'profile', 'licences'],
+      });
+      const { tokens } = await signIn(
+        platform,
+        new UserAgent(runtime.baseUrl),
+        { username: citizen.idNumber, password: citizen.password },
+        { scope: 'openid licences' },
+      );
+      const response = await getWithToken(runtime, mePdf(licence.id, file), tokens.access_token);
+      expect(response.status).toBe(200);
+      const usage = (await (await getWithToken(runtime, '/me/usage', citizenToken)).json()) as {
+        items: { action: string; licenceId: string; client?: { id: string } }[];
+      };
+      return usage.items
+        .filter((item) => item.action === 'shared' && item.client?.id === platform.clientId)
+        .map((item) => item.licenceId);
+    };
+    expect(await sharedWith('pdf')).toEqual([licence.id]);
+    expect(await sharedWith('pdf.jws')).toEqual([licence.id]);
   });
 
   it('a revoked licence prints as revoked, across the page, and its QR code verifies revoked', async () => {

@@ -92,6 +92,33 @@ describe('the console’s list over HTTP', () => {
     expect(secondHtml.match(/href="[^"]*"/g)?.join(' ')).not.toContain(encodeURIComponent('列表'));
   });
 
+  it('counts the total on a search’s first page only: a page turn carries it, and counts nothing', async () => {
+    const ua = await signedIn();
+    const dynamo = runtime.dynamo!;
+    const queries = async (form: Record<string, string>) => {
+      dynamo.resetStats();
+      const html = await (await ua.request('/console', { form })).text();
+      return { html, queries: dynamo.stats().Query ?? 0 };
+    };
+    const first = await queries({ holderName: '列表' });
+    expect(first.html).toContain('共 23 条');
+    const next = pagerForm(first.html, '下一页')!;
+    expect(next.total).toBe('23');
+
+    // The page turn: its rows' queries only (compared below with the same page counted again).
+    const second = await queries(next);
+    expect(second.html).toContain('共 23 条');
+    expect(second.html).toContain('第 2 页（第 21–23 条）');
+    expect(pagerForm(second.html, '上一页')!.total).toBe('23');
+    // Carried, not counted: a posted total is shown as it came (display only), "+" for a capped count.
+    expect((await queries({ ...next, total: '1000+' })).html).toContain('共 1,000+ 条');
+    // Anything else in the field is no total: the page counts again.
+    const recounted = await queries({ ...next, total: '23; drop' });
+    expect(recounted.html).toContain('共 23 条');
+    // The same page with and without the carried total: the difference is the count's query (or queries).
+    expect(recounted.queries).toBeGreaterThan(second.queries);
+  });
+
   it('sorts by issue date and by number from the column headers, either way', async () => {
     const ua = await signedIn();
     const oldest = await (

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, csvLine, maskHolderNumber } from '../../../shared/web/console/licence-csv.js';
+import {
+  collectCsvLines,
+  csvCell,
+  csvLine,
+  exportLimits,
+  maskHolderNumber,
+} from '../../../shared/web/console/licence-csv.js';
 import { consoleSearch } from '../../../shared/web/console/licence-search.js';
 
 describe('the console’s CSV cells', () => {
@@ -33,5 +39,58 @@ describe('the console’s search form', () => {
     const back = Array.from({ length: 51 }, (_, i) => `c${i}`).join(' ');
     expect(consoleSearch.parse({ back }).back).toEqual([]);
     expect(consoleSearch.parse({ back: '- c1', page: '3' })).toMatchObject({ back: ['-', 'c1'], page: 3 });
+  });
+});
+
+describe('the console’s export bounds', () => {
+  const clock = { now: () => 0 };
+  const limits = { ...exportLimits, rows: 5, calls: 3 };
+
+  it('stops after its call cap when a filter matches nothing over an index larger than the cap covers', async () => {
+    // 10 pages of the index, none of them matching: the API answers an empty page and a cursor each time.
+    let calls = 0;
+    const page = async (cursor: string | undefined) => {
+      calls += 1;
+      const at = Number(cursor ?? 0);
+      return { items: [] as string[], ...(at < 9 && { cursor: String(at + 1) }) };
+    };
+    const collected = await collectCsvLines(page, (item) => `${item}\r\n`, limits, clock);
+    expect(calls).toBe(3);
+    expect(collected).toEqual({ lines: [], cut: true, calls: 3 });
+    // With room for every page, the same search ends uncut.
+    calls = 0;
+    expect(await collectCsvLines(page, (item) => item, { ...limits, calls: 50 }, clock)).toMatchObject({
+      cut: false,
+      calls: 10,
+    });
+  });
+
+  it('cuts at the row cap, the body-size cap and the deadline, with whole rows only', async () => {
+    const pages = (cursor: string | undefined) =>
+      Promise.resolve({
+        items: ['一行', '二行'],
+        ...(Number(cursor ?? 0) < 3 && { cursor: String(Number(cursor ?? 0) + 1) }),
+      });
+    const line = (item: string) => `${item}\r\n`;
+    expect(await collectCsvLines(pages, line, { ...limits, calls: 50 }, clock)).toMatchObject({
+      lines: ['一行\r\n', '二行\r\n', '一行\r\n', '二行\r\n', '一行\r\n'],
+      cut: true,
+    });
+    // Each line is 8 bytes in UTF-8: 20 bytes hold two.
+    const bySize = await collectCsvLines(pages, line, { ...limits, rows: 100, calls: 50, bytes: 20 }, clock);
+    expect(bySize).toMatchObject({ lines: ['一行\r\n', '二行\r\n'], cut: true });
+    let now = 0;
+    const late = { now: () => (now += 1_000) };
+    const byTime = await collectCsvLines(
+      pages,
+      line,
+      { ...limits, rows: 100, calls: 50, deadlineMs: 2_500 },
+      late,
+    );
+    // Started at 1 s; asked at 2 s and 3 s (calls), at 4 s past the 2.5 s deadline.
+    expect(byTime).toMatchObject({ cut: true, calls: 2 });
+    expect(await collectCsvLines(pages, line, { ...limits, rows: 8, calls: 50 }, clock)).toMatchObject({
+      cut: false,
+    });
   });
 });
