@@ -330,9 +330,31 @@ export function fieldErrorAt(path: string, error: Error): FieldError {
   };
 }
 
+/**
+ * The `params` of a zod custom issue raised for a value's error, so that {@link zodIssueCode} gives its
+ * `errors[]` entry the error's code: a parser's rule survives a schema's `transform`.
+ *
+ * @example
+ * ```ts
+ * z.string().transform((value, ctx) => {
+ *   try { return parseCreditCode(value); }
+ *   catch (error) { ctx.addIssue({ code: 'custom', message: (error as Error).message, params: issueParams(error) }); return z.NEVER; }
+ * });
+ * ```
+ */
+export function issueParams(error: unknown): Record<string, unknown> {
+  const coded = error instanceof ServiceError ? error : undefined;
+  return {
+    code: coded?.fieldCode ?? 'invalid',
+    ...(coded?.fieldParams ? { fieldParams: coded.fieldParams } : {}),
+  };
+}
+
 /** The subset of a zod 4 issue that {@link zodIssueCode} reads (kept structural: no zod import here). */
 export interface ZodIssueLike {
   code: string;
+  path?: readonly PropertyKey[];
+  message?: string;
   input?: unknown;
   origin?: string;
   format?: string;
@@ -351,22 +373,30 @@ export interface ZodIssueLike {
  * @example
  * ```ts
  * zodIssueCode({ code: 'too_big', origin: 'string', maximum: 50 }); // { code: 'too_long', params: { maximum: 50 } }
+ * zodIssueCode({ code: 'invalid_type', path: ['name'] }, {}); // { code: 'required' }
  * ```
  */
-export function zodIssueCode(issue: ZodIssueLike): Pick<FieldError, 'code' | 'params'> {
+export function zodIssueCode(issue: ZodIssueLike, input?: unknown): Pick<FieldError, 'code' | 'params'> {
   const bound = (value: number | bigint | undefined) =>
     typeof value === 'bigint' ? Number(value) : (value ?? 0);
   const exclusive: Record<string, boolean> = issue.inclusive === false ? { exclusive: true } : {};
   switch (issue.code) {
-    case 'invalid_type':
-      return { code: issue.input === undefined ? 'required' : 'invalid_type' };
+    case 'invalid_type': {
+      // zod leaves the input out of its issues: what was sent is looked up in the parsed input instead.
+      const missing =
+        input === undefined
+          ? /received undefined$/.test(issue.message ?? '')
+          : valueAt(input, issue.path ?? []) === undefined;
+      return { code: missing ? 'required' : 'invalid_type' };
+    }
     case 'too_small': {
       const minimum = bound(issue.minimum);
       if (issue.origin === 'string') {
         // At least one character (after trimming) is how a schema says a text is needed.
         return minimum <= 1 ? { code: 'required' } : { code: 'too_short', params: { minimum } };
       }
-      if (issue.origin === 'array' || issue.origin === 'set') return { code: 'too_short', params: { minimum } };
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return { code: 'too_short', params: { minimum } };
       return { code: 'too_small', params: { minimum, ...exclusive } };
     }
     case 'too_big': {
@@ -378,7 +408,10 @@ export function zodIssueCode(issue: ZodIssueLike): Pick<FieldError, 'code' | 'pa
     }
     case 'invalid_format':
       return {
-        code: issue.format === 'date' || issue.format === 'datetime' || issue.format === 'time' ? 'invalid_date' : 'invalid_format',
+        code:
+          issue.format === 'date' || issue.format === 'datetime' || issue.format === 'time'
+            ? 'invalid_date'
+            : 'invalid_format',
       };
     case 'invalid_value':
     case 'invalid_union':
@@ -398,4 +431,14 @@ export function zodIssueCode(issue: ZodIssueLike): Pick<FieldError, 'code' | 'pa
     default:
       return { code: 'invalid' };
   }
+}
+
+/** The value at a zod issue's path in the parsed input, or undefined where there is none. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = Object.hasOwn(value, key) ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  return value;
 }

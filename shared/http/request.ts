@@ -53,11 +53,11 @@ export function bodyBytes(event: HttpEvent): Buffer {
 }
 
 /** Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. */
-export function zodErrors(error: z.ZodError): FieldError[] {
+export function zodErrors(error: z.ZodError, input?: unknown): FieldError[] {
   return error.issues.map((issue) => ({
     path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
     message: issue.message,
-    ...zodIssueCode(issue),
+    ...zodIssueCode(issue, input),
   }));
 }
 
@@ -109,7 +109,7 @@ export function parseJsonBody<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const errors = zodErrors(parsed.error);
+    const errors = zodErrors(parsed.error, value);
     throw invalidRequest(errors);
   }
   return parsed.data;
@@ -124,9 +124,10 @@ export function parseJsonBody<S extends z.ZodType>(
  * ```
  */
 export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
-  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  const query = event.queryStringParameters ?? {};
+  const parsed = schema.safeParse(query);
   if (!parsed.success) {
-    const errors = zodErrors(parsed.error);
+    const errors = zodErrors(parsed.error, query);
     throw invalidRequest(errors, 'Invalid query');
   }
   return parsed.data;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
-import { InvalidInputError, zodIssueCode, type FieldError, type ServiceError } from '../errors.js';
+import { InvalidInputError, issueParams, zodIssueCode, type FieldError } from '../errors.js';
 import { maskIdNumber, parseIdNumber } from '../identifiers/id-number.js';
 
 export type HolderKind = 'person' | 'entity';
@@ -95,7 +95,9 @@ const titled = (title: Words, hint?: Words) => ({
 const text = (max: number, zh: string, en: string) =>
   z.string().trim().min(1).max(max).meta(titled({ zh, en }));
 const date = (zh: string, en: string) =>
-  z.iso.date().meta(titled({ zh, en }, { zh: '年-月-日，例如 2024-03-01', en: 'Year-month-day, e.g. 2024-03-01' }));
+  z.iso
+    .date()
+    .meta(titled({ zh, en }, { zh: '年-月-日，例如 2024-03-01', en: 'Year-month-day, e.g. 2024-03-01' }));
 const code = (pattern: RegExp, title: Words, hint: Words) =>
   z.string().trim().regex(pattern).meta(titled(title, hint));
 const personName = (zh: string, en: string) => text(50, zh, en);
@@ -114,12 +116,11 @@ const idNumber = (zh: string, en: string) =>
         return parseIdNumber(value, new Date());
       } catch (error) {
         // The rule that failed travels as the issue's code, for pages to say it in their language.
-        const { fieldCode, fieldParams } = error as Partial<ServiceError>;
         context.issues.push({
           code: 'custom',
           message: (error as Error).message,
           input: value,
-          params: { code: fieldCode ?? 'invalid', ...(fieldParams ? { fieldParams } : {}) },
+          params: issueParams(error),
         });
         return z.NEVER;
       }
@@ -521,7 +522,7 @@ export function validateFields(type: LicenceType, fields: unknown): Record<strin
           message: `Unknown field for ${type.code}`,
           code: 'unknown_field',
         }))
-      : [{ path: fieldPath(issue.path), message: issue.message, ...zodIssueCode(issue) }],
+      : [{ path: fieldPath(issue.path), message: issue.message, ...zodIssueCode(issue, fields) }],
   );
   throw new InvalidFieldsError(
     `Invalid fields for ${type.code}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,

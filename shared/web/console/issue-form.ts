@@ -91,7 +91,7 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
       required: false,
       writeOnly: false,
     },
-    fields: schemaFormModel(type.fields, 'fields'),
+    fields: schemaFormModel(type.fields, 'fields', t),
   };
 }
 

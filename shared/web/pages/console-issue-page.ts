@@ -257,11 +257,13 @@ function maskNumber(number: string): string {
     : `${number.slice(0, 4)}${'*'.repeat(number.length - 8)}${number.slice(-4)}`;
 }
 
-/** A posted value as the review shows it: a third person's number masked, a box ticked or not. */
+/** A posted value as the review shows it: a third person's number masked, a box ticked or not, a choice named. */
 function reviewValue(field: SchemaField, value: string, t: Translate): string {
   if (field.writeOnly) return maskNumber(value.trim());
   if (field.kind === 'checkbox') return value ? t('是', 'Yes') : t('否', 'No');
-  return value;
+  // A choice under its name in the page's language (学士 for `bachelor`), as the form offered it.
+  const option = field.options?.indexOf(value) ?? -1;
+  return (option >= 0 ? field.optionLabels?.[option] : undefined) ?? value;
 }
 
 function labelOf(input: IssueFormInput, name: string): string {
