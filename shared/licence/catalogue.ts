@@ -384,9 +384,10 @@ export const licenceTypeViewSchema = z
     name: z.string(),
     nameEn: z.string(),
     holderKind: z.enum(['person', 'entity']),
-    fields: z
-      .record(z.string(), z.unknown())
-      .meta({ description: 'JSON Schema (draft 2020-12) of what the issuer sends as `fields`' }),
+    fields: z.record(z.string(), z.unknown()).meta({
+      description:
+        'JSON Schema (draft 2020-12) of what the issuer sends as `fields`: `title` and `description` in Chinese, `x-title-en` and `x-description-en` in English, an enum’s value names in `x-enum-titles` / `x-enum-titles-en` (annotations; docs/api.md)',
+    }),
     licenceFields: z.record(z.string(), z.unknown()).meta({
       description:
         'JSON Schema (draft 2020-12) of `fields` as a `Licence` returns them (and a credential signs them): each third person’s ID number replaced by its masked form',
