@@ -64,6 +64,8 @@ export const fieldErrorCodes = [
   'invalid_birth_date',
   /** An ID number's or credit code's check character is wrong (`params.expected` is the right one). */
   'invalid_check_character',
+  /** Not a mainland mobile number in E.164 form (`params.example` shows one). */
+  'invalid_phone',
   /** Control characters or `< >` in a name. */
   'invalid_characters',
   /** A password that contains the ID number. */

@@ -98,7 +98,8 @@ export function registrationProblems(
       errors.push({
         path: 'phone',
         message: parsed.error.issues[0]?.message ?? 'is not a mobile number',
-        code: 'invalid_format',
+        code: 'invalid_phone',
+        params: { example: '+8613912345678' },
       });
     }
   }

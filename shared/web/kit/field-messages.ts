@@ -75,6 +75,15 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
       ? t(`校验码应为 ${expected}`, `The check character should be ${expected}.`)
       : t('校验码不正确', 'The check character is wrong.');
   },
+  invalid_phone: (t, p) => {
+    const example = param(p, 'example');
+    return example
+      ? t(
+          `应为以 +86 开头的手机号码，例如 ${example}`,
+          `Must be a mainland mobile number starting +86, such as ${example}.`,
+        )
+      : t('应为以 +86 开头的手机号码', 'Must be a mainland mobile number starting +86.');
+  },
   invalid_characters: (t) => t('不得包含控制字符或 < >', 'Must not contain control characters or < >.'),
   contains_id_number: (t) => t('不得包含身份证号码', 'Must not contain your ID number.'),
   registry_mismatch: (t) => t('与人口信息登记不符。', 'Does not match the population registry.'),

@@ -115,7 +115,8 @@ describe('registration with a phone (三要素 at registration)', () => {
         {
           path: 'phone',
           message: 'must be a mainland mobile number in E.164 form, such as +8613912345678',
-          code: 'invalid_format',
+          code: 'invalid_phone',
+          params: { example: '+8613912345678' },
         },
       ]);
     }
