@@ -51,7 +51,9 @@ export const problemDocumentSchema = z
           params: z
             .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
             .optional()
-            .meta({ description: 'What the code’s message needs, e.g. `{ "maximum": 50 }`, `{ "expected": "X" }`' }),
+            .meta({
+              description: 'What the code’s message needs, e.g. `{ "maximum": 50 }`, `{ "expected": "X" }`',
+            }),
         }),
       )
       .optional()

@@ -10,7 +10,11 @@ export type CreditCode = string & { readonly __brand: 'CreditCode' };
 
 export class InvalidCreditCodeError extends InvalidInputError {
   /** `fieldCode` says which rule failed, for pages to say it in their language (`errors[].code`). */
-  constructor(message: string, fieldCode: FieldErrorCode = 'invalid_format', fieldParams?: FieldError['params']) {
+  constructor(
+    message: string,
+    fieldCode: FieldErrorCode = 'invalid_format',
+    fieldParams?: FieldError['params'],
+  ) {
     super(message, 'invalid_credit_code', { fieldCode, ...(fieldParams ? { fieldParams } : {}) });
     this.name = 'InvalidCreditCodeError';
   }
@@ -45,9 +49,13 @@ export function organisationCodeCheckCharacter(body: string): string {
 export function parseCreditCode(input: string): CreditCode {
   const code = input.trim().toUpperCase();
   if (code.length !== 18)
-    throw new InvalidCreditCodeError(`credit code must be 18 characters, not ${code.length}`, 'invalid_length', {
-      length: code.length,
-    });
+    throw new InvalidCreditCodeError(
+      `credit code must be 18 characters, not ${code.length}`,
+      'invalid_length',
+      {
+        length: code.length,
+      },
+    );
   for (const [i, c] of [...code].entries()) {
     if (!alphabet.includes(c)) {
       throw new InvalidCreditCodeError(`character ${i + 1} (${c}) is not allowed in a credit code`);
@@ -64,7 +72,8 @@ export function parseCreditCode(input: string): CreditCode {
     );
   }
   const check = creditCodeCheckCharacter(code);
-  if (code[17] !== check) throw new InvalidCreditCodeError(`check character should be ${check}`, 'invalid_check_character', {
+  if (code[17] !== check)
+    throw new InvalidCreditCodeError(`check character should be ${check}`, 'invalid_check_character', {
       expected: check,
     });
   return code as CreditCode;
