@@ -641,9 +641,15 @@ async function issue(
           t('表单内容已更改，请再提交一次。', 'The form changed since it was first sent; submit it again.'),
         );
       default: {
-        const errors = apiFieldErrors(error.errors, names);
+        const errors = apiFieldErrors(error.errors, names, t);
         if (error.status === 400 && Object.keys(errors).length > 0) return form(400, errors, randomUUID());
-        return form(error.status, {}, randomUUID(), error.message);
+        // The API's detail is English for developers: the page says it in its own language.
+        return form(
+          error.status,
+          {},
+          randomUUID(),
+          t('证照未能签发，请核对填写的内容后重试。', `The licence could not be issued: ${error.message}`),
+        );
       }
     }
   }
@@ -693,7 +699,11 @@ async function changeStatus(
     if (!(error instanceof ApiProblem) || error.status === 404) throw error;
     return licencePage(context, session, api, id, error.status, {
       kind: 'error',
-      text: t(`无法变更状态：${error.message}`, `The status could not be changed: ${error.message}`),
+      // The API's detail is English for developers: not shown on a Chinese page.
+      text: t(
+        '无法变更状态：证照的状态可能已被更改，请刷新后重试。',
+        `The status could not be changed: ${error.message}`,
+      ),
     });
   }
   return redirect(`/console/licences/${encodeURIComponent(id)}?done=${parsed.data.status}`);

@@ -137,7 +137,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         'Send an Idempotency-Key header holding a UUID',
         'idempotency_key_required',
         {
-          errors: [{ path: 'Idempotency-Key', message: 'required: a UUID' }],
+          errors: [{ path: 'Idempotency-Key', message: 'required: a UUID', code: 'required' }],
         },
       );
     }

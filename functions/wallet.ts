@@ -22,7 +22,7 @@ import * as z from 'zod';
 import type { SafeHtml } from '../shared/web/kit/html.js';
 import type { CookieSealer } from '../shared/web/kit/sealed-cookie.js';
 import { logger } from '../shared/logger.js';
-import { walletClientId } from '../shared/identifiers/client-ids.js';
+import { clientDisplayName, walletClientId } from '../shared/identifiers/client-ids.js';
 import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/kit/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
@@ -626,7 +626,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
           t,
           {
             code,
-            clientName: request.clientName,
+            clientName: clientDisplayName(request.clientId, request.clientName, t),
             userAgent: request.browser.userAgent,
             ...(request.browser.address ? { address: request.browser.address } : {}),
             shownAt: new Date(request.shownAt * 1000).toISOString(),
@@ -638,7 +638,10 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
     const answered =
       decision === 'confirm' ? await scan.confirm(code, approver.personId) : await scan.cancel(code);
     logger.info('scan-to-login answered in the wallet', { decision, clientId: answered.clientId });
-    return show(200, scanAnsweredBody(t, decision, answered.clientName));
+    return show(
+      200,
+      scanAnsweredBody(t, decision, clientDisplayName(answered.clientId, answered.clientName, t)),
+    );
   } catch (error) {
     const problem = scanLoginProblemOf(error);
     if (!problem || !(error instanceof ServiceError)) throw error;

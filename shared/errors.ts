@@ -30,15 +30,87 @@ export type ErrorKind =
   /** Busy for now: the caller may retry shortly. */
   | 'unavailable';
 
+/**
+ * The stable reason of one failing input, which pages translate (the `message` beside it is English, for
+ * developers). Add codes freely; never rename one. A page meeting a code it does not know shows a generic
+ * message in its language, so a new code is never an English sentence on a Chinese page.
+ */
+export const fieldErrorCodes = [
+  /** Missing, or blank where a value is needed. */
+  'required',
+  /** Of the wrong JSON type (a string where a number goes). */
+  'invalid_type',
+  /** Shorter than `params.minimum` characters. */
+  'too_short',
+  /** Longer than `params.maximum` characters. */
+  'too_long',
+  /** A number below `params.minimum` (or not above it when `params.exclusive`). */
+  'too_small',
+  /** A number above `params.maximum` (or not below it when `params.exclusive`). */
+  'too_big',
+  /** Not in the form the field takes (its pattern, a UUID, a number of the wrong shape). */
+  'invalid_format',
+  /** Not a real calendar date or time. */
+  'invalid_date',
+  /** Not one of the values the field allows. */
+  'invalid_value',
+  /** A field the object does not have. */
+  'unknown_field',
+  /** An ID number or credit code of the wrong length (`params.length` characters were given). */
+  'invalid_length',
+  /** An ID number's or credit code's region code (`params.region`) is not a region. */
+  'invalid_region',
+  /** An ID number's birth date (`params.birthDate`) is not a date, or not a possible one. */
+  'invalid_birth_date',
+  /** An ID number's or credit code's check character is wrong (`params.expected` is the right one). */
+  'invalid_check_character',
+  /** Not a mainland mobile number in E.164 form (`params.example` shows one). */
+  'invalid_phone',
+  /** Control characters or `< >` in a name. */
+  'invalid_characters',
+  /** A password that contains the ID number. */
+  'contains_id_number',
+  /** A name other than the population registry's for this ID number. */
+  'registry_mismatch',
+  /** The holder is a person where the type is issued to an entity, or the other way round. */
+  'wrong_holder_kind',
+  /** The licence type is not in the catalogue. */
+  'unknown_licence_type',
+  /** An end before its start (`validUntil`, `to`, `issuedTo`). */
+  'before_start',
+  /** A phone needed to send a code was not given. */
+  'phone_required',
+  /** The text-message code was not given, though a phone was. */
+  'code_required',
+  /** The text-message code is not the one sent. */
+  'code_incorrect',
+  /** The text-message code expired, was used or had too many tries. */
+  'code_expired',
+  /** A reason not named by a more precise code: the page says the value is not accepted. */
+  'invalid',
+] as const;
+export type FieldErrorCode = (typeof fieldErrorCodes)[number];
+
 /** One failing input, named by its path in the request (`fields.vehicleClass`, `holder`). */
 export interface FieldError {
   path: string;
   message: string;
+  /** Why, as a stable code pages translate; `invalid` at the edge when absent. */
+  code?: FieldErrorCode;
+  /** What the code's translation needs, e.g. `{ maximum: 50 }` or `{ expected: 'X' }`. */
+  params?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface ServiceErrorOptions {
   errors?: readonly FieldError[];
   cause?: unknown;
+  /**
+   * For an error about one value (an ID number, a credit code) thrown before its request path is known:
+   * the code and parameters its `errors[]` entry gets once a caller names the path
+   * ({@link fieldErrorAt}).
+   */
+  fieldCode?: FieldErrorCode;
+  fieldParams?: FieldError['params'];
 }
 
 /** Kinds that are faults of ours or of a dependency, whose messages must not leave the service. */
@@ -57,15 +129,20 @@ const faults: ReadonlySet<ErrorKind> = new Set(['internal', 'dependency_failed',
 export abstract class ServiceError extends Error {
   abstract readonly kind: ErrorKind;
   readonly errors: readonly FieldError[];
+  /** See {@link ServiceErrorOptions.fieldCode}. */
+  readonly fieldCode?: FieldErrorCode;
+  readonly fieldParams?: FieldError['params'];
 
   constructor(
     readonly code: string,
     message: string,
-    { errors = [], cause }: ServiceErrorOptions = {},
+    { errors = [], cause, fieldCode, fieldParams }: ServiceErrorOptions = {},
   ) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'ServiceError';
     this.errors = errors;
+    if (fieldCode) this.fieldCode = fieldCode;
+    if (fieldParams) this.fieldParams = fieldParams;
   }
 
   /** Whether the message may leave the service: a refusal of the request, not a fault. */
@@ -233,4 +310,137 @@ export function invalidRequest(errors: readonly FieldError[], what = 'Invalid re
     'invalid_request',
     { errors },
   );
+}
+
+/**
+ * The `errors[]` entry of a value's error once its request path is known: its message, and the code and
+ * parameters the error carries (see {@link ServiceErrorOptions.fieldCode}), else `invalid`.
+ *
+ * @example
+ * ```ts
+ * try { parseIdNumber(input.idNumber, now); } catch (error) { errors.push(fieldErrorAt('idNumber', error as Error)); }
+ * // { path: 'idNumber', message: 'check character should be X', code: 'invalid_check_character', params: { expected: 'X' } }
+ * ```
+ */
+export function fieldErrorAt(path: string, error: Error): FieldError {
+  const coded = error instanceof ServiceError ? error : undefined;
+  return {
+    path,
+    message: error.message,
+    code: coded?.fieldCode ?? 'invalid',
+    ...(coded?.fieldParams ? { params: coded.fieldParams } : {}),
+  };
+}
+
+/**
+ * The `params` of a zod custom issue raised for a value's error, so that {@link zodIssueCode} gives its
+ * `errors[]` entry the error's code: a parser's rule survives a schema's `transform`.
+ *
+ * @example
+ * ```ts
+ * z.string().transform((value, ctx) => {
+ *   try { return parseCreditCode(value); }
+ *   catch (error) { ctx.addIssue({ code: 'custom', message: (error as Error).message, params: issueParams(error) }); return z.NEVER; }
+ * });
+ * ```
+ */
+export function issueParams(error: unknown): Record<string, unknown> {
+  const coded = error instanceof ServiceError ? error : undefined;
+  return {
+    code: coded?.fieldCode ?? 'invalid',
+    ...(coded?.fieldParams ? { fieldParams: coded.fieldParams } : {}),
+  };
+}
+
+/** The subset of a zod 4 issue that {@link zodIssueCode} reads (kept structural: no zod import here). */
+export interface ZodIssueLike {
+  code: string;
+  path?: readonly PropertyKey[];
+  message?: string;
+  input?: unknown;
+  origin?: string;
+  format?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  inclusive?: boolean;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * The field error code and parameters of a zod issue: a missing value is `required` (and so is a string
+ * shorter than its minimum of one character), a string's bounds `too_short`/`too_long`, a number's
+ * `too_small`/`too_big`, a date format `invalid_date`, other formats `invalid_format`; a custom issue
+ * carries its own in `params.code` (the ID number refinement puts `invalid_check_character` there).
+ *
+ * @example
+ * ```ts
+ * zodIssueCode({ code: 'too_big', origin: 'string', maximum: 50 }); // { code: 'too_long', params: { maximum: 50 } }
+ * zodIssueCode({ code: 'invalid_type', path: ['name'] }, {}); // { code: 'required' }
+ * ```
+ */
+export function zodIssueCode(issue: ZodIssueLike, input?: unknown): Pick<FieldError, 'code' | 'params'> {
+  const bound = (value: number | bigint | undefined) =>
+    typeof value === 'bigint' ? Number(value) : (value ?? 0);
+  const exclusive: Record<string, boolean> = issue.inclusive === false ? { exclusive: true } : {};
+  switch (issue.code) {
+    case 'invalid_type': {
+      // zod leaves the input out of its issues: what was sent is looked up in the parsed input instead.
+      const missing =
+        input === undefined
+          ? /received undefined$/.test(issue.message ?? '')
+          : valueAt(input, issue.path ?? []) === undefined;
+      return { code: missing ? 'required' : 'invalid_type' };
+    }
+    case 'too_small': {
+      const minimum = bound(issue.minimum);
+      if (issue.origin === 'string') {
+        // At least one character (after trimming) is how a schema says a text is needed.
+        return minimum <= 1 ? { code: 'required' } : { code: 'too_short', params: { minimum } };
+      }
+      if (issue.origin === 'array' || issue.origin === 'set')
+        return { code: 'too_short', params: { minimum } };
+      return { code: 'too_small', params: { minimum, ...exclusive } };
+    }
+    case 'too_big': {
+      const maximum = bound(issue.maximum);
+      if (issue.origin === 'string' || issue.origin === 'array' || issue.origin === 'set') {
+        return { code: 'too_long', params: { maximum } };
+      }
+      return { code: 'too_big', params: { maximum, ...exclusive } };
+    }
+    case 'invalid_format':
+      return {
+        code:
+          issue.format === 'date' || issue.format === 'datetime' || issue.format === 'time'
+            ? 'invalid_date'
+            : 'invalid_format',
+      };
+    case 'invalid_value':
+    case 'invalid_union':
+      return { code: 'invalid_value' };
+    case 'unrecognized_keys':
+      return { code: 'unknown_field' };
+    case 'not_multiple_of':
+      return { code: 'invalid_format' };
+    case 'custom': {
+      const code = issue.params?.code;
+      const params = issue.params?.fieldParams;
+      return {
+        code: fieldErrorCodes.includes(code as FieldErrorCode) ? (code as FieldErrorCode) : 'invalid',
+        ...(params && typeof params === 'object' ? { params: params as FieldError['params'] } : {}),
+      };
+    }
+    default:
+      return { code: 'invalid' };
+  }
+}
+
+/** The value at a zod issue's path in the parsed input, or undefined where there is none. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = Object.hasOwn(value, key) ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  }
+  return value;
 }

@@ -152,12 +152,12 @@ export function checkRequestLine(
     const rule = kind ? parameterRules[kind] : undefined;
     if (!rule) {
       throw new NotFoundError(`The path parameter ${name} is not one this route takes`, 'not_found', {
-        errors: [{ path: name, message: 'not a parameter of this route' }],
+        errors: [{ path: name, message: 'not a parameter of this route', code: 'unknown_field' }],
       });
     }
     if (value === undefined || !rule.pattern.test(value)) {
       throw new NotFoundError(`There is no such ${name}: it must be ${rule.allows}`, rule.notFound, {
-        errors: [{ path: name, message: `must be ${rule.allows}` }],
+        errors: [{ path: name, message: `must be ${rule.allows}`, code: 'invalid_format' }],
       });
     }
   }

@@ -1,5 +1,12 @@
 import type * as z from 'zod';
-import { InvalidInputError, TooLargeError, UnsupportedMediaTypeError, invalidRequest } from '../errors.js';
+import {
+  InvalidInputError,
+  TooLargeError,
+  UnsupportedMediaTypeError,
+  invalidRequest,
+  zodIssueCode,
+  type FieldError,
+} from '../errors.js';
 import type { HttpEvent } from './types.js';
 
 /** Largest request body our API accepts, before any parsing. */
@@ -45,11 +52,12 @@ export function bodyBytes(event: HttpEvent): Buffer {
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
 
-/** Turns zod issues into the `errors: [{ path, message }]` of our problem documents. */
-export function zodErrors(error: z.ZodError): Array<{ path: string; message: string }> {
+/** Turns zod issues into the `errors: [{ path, message, code }]` of our problem documents. */
+export function zodErrors(error: z.ZodError, input?: unknown): FieldError[] {
   return error.issues.map((issue) => ({
     path: issue.path.length > 0 ? issue.path.join('.') : '(body)',
     message: issue.message,
+    ...zodIssueCode(issue, input),
   }));
 }
 
@@ -101,7 +109,7 @@ export function parseJsonBody<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const errors = zodErrors(parsed.error);
+    const errors = zodErrors(parsed.error, value);
     throw invalidRequest(errors);
   }
   return parsed.data;
@@ -116,9 +124,10 @@ export function parseJsonBody<S extends z.ZodType>(
  * ```
  */
 export function parseQuery<S extends z.ZodType>(event: HttpEvent, schema: S): z.output<S> {
-  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  const query = event.queryStringParameters ?? {};
+  const parsed = schema.safeParse(query);
   if (!parsed.success) {
-    const errors = zodErrors(parsed.error);
+    const errors = zodErrors(parsed.error, query);
     throw invalidRequest(errors, 'Invalid query');
   }
   return parsed.data;

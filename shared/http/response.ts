@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { fieldErrorCodes, type FieldError } from '../errors.js';
 import type { HttpResult } from './types.js';
 
 const securityHeaders = {
@@ -23,7 +24,7 @@ export interface Problem {
   code: string;
   title: string;
   detail: string;
-  errors?: ReadonlyArray<{ path: string; message: string }>;
+  errors?: readonly FieldError[];
   requestId?: string;
 }
 
@@ -39,7 +40,22 @@ export const problemDocumentSchema = z
     detail: z.string(),
     code: z.string().meta({ description: 'Stable machine-readable code, e.g. `invalid_request`' }),
     errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string().meta({ description: 'What is wrong, in English, for developers' }),
+          code: z.enum(fieldErrorCodes).meta({
+            description:
+              'Why, as a stable code to translate (docs/api.md, Errors); a client meeting a code it does not know says the value is not accepted',
+          }),
+          params: z
+            .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+            .optional()
+            .meta({
+              description: 'What the code’s message needs, e.g. `{ "maximum": 50 }`, `{ "expected": "X" }`',
+            }),
+        }),
+      )
       .optional()
       .meta({ description: 'One entry per failing input, named by its path (`fields.vehicleClass`)' }),
     requestId: z.string().optional().meta({ description: 'Quote it when reporting a problem' }),
@@ -53,7 +69,13 @@ export const problemDocumentSchema = z
         status: 400,
         detail: 'Invalid request: holderName: Too small: expected string to have >=1 characters',
         code: 'invalid_request',
-        errors: [{ path: 'holderName', message: 'Too small: expected string to have >=1 characters' }],
+        errors: [
+          {
+            path: 'holderName',
+            message: 'Too small: expected string to have >=1 characters',
+            code: 'required',
+          },
+        ],
         requestId: 'Jc1bPh7yIAMEb2Q=',
       },
     ],
@@ -71,7 +93,16 @@ export function problem(p: Problem, headers: Record<string, string> = {}): HttpR
       status: p.status,
       detail: p.detail,
       code: p.code,
-      ...(p.errors && p.errors.length > 0 ? { errors: [...p.errors] } : {}),
+      ...(p.errors && p.errors.length > 0
+        ? {
+            errors: p.errors.map((e) => ({
+              path: e.path,
+              message: e.message,
+              code: e.code ?? 'invalid',
+              ...(e.params ? { params: { ...e.params } } : {}),
+            })),
+          }
+        : {}),
       ...(p.requestId ? { requestId: p.requestId } : {}),
     } satisfies ProblemDocument),
   };

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, type FieldError, type FieldErrorCode } from '../errors.js';
 
 /** The 31 characters of GB 32100 (no I, O, S, V, Z), in the order of their values 0..30. */
 const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
@@ -9,8 +9,13 @@ const organisationWeights = [3, 7, 9, 10, 5, 8, 4, 2];
 export type CreditCode = string & { readonly __brand: 'CreditCode' };
 
 export class InvalidCreditCodeError extends InvalidInputError {
-  constructor(message: string) {
-    super(message, 'invalid_credit_code');
+  /** `fieldCode` says which rule failed, for pages to say it in their language (`errors[].code`). */
+  constructor(
+    message: string,
+    fieldCode: FieldErrorCode = 'invalid_format',
+    fieldParams?: FieldError['params'],
+  ) {
+    super(message, 'invalid_credit_code', { fieldCode, ...(fieldParams ? { fieldParams } : {}) });
     this.name = 'InvalidCreditCodeError';
   }
 }
@@ -44,20 +49,32 @@ export function organisationCodeCheckCharacter(body: string): string {
 export function parseCreditCode(input: string): CreditCode {
   const code = input.trim().toUpperCase();
   if (code.length !== 18)
-    throw new InvalidCreditCodeError(`credit code must be 18 characters, not ${code.length}`);
+    throw new InvalidCreditCodeError(
+      `credit code must be 18 characters, not ${code.length}`,
+      'invalid_length',
+      {
+        length: code.length,
+      },
+    );
   for (const [i, c] of [...code].entries()) {
     if (!alphabet.includes(c)) {
       throw new InvalidCreditCodeError(`character ${i + 1} (${c}) is not allowed in a credit code`);
     }
   }
   if (!/^\d{6}$/.test(code.slice(2, 8))) {
-    throw new InvalidCreditCodeError('characters 3 to 8 must be a six-digit region code');
+    throw new InvalidCreditCodeError('characters 3 to 8 must be a six-digit region code', 'invalid_region');
   }
   const organisationCheck = organisationCodeCheckCharacter(code.slice(8, 16));
   if (code[16] !== organisationCheck) {
-    throw new InvalidCreditCodeError(`organisation code check character should be ${organisationCheck}`);
+    throw new InvalidCreditCodeError(
+      `organisation code check character should be ${organisationCheck}`,
+      'invalid_check_character',
+    );
   }
   const check = creditCodeCheckCharacter(code);
-  if (code[17] !== check) throw new InvalidCreditCodeError(`check character should be ${check}`);
+  if (code[17] !== check)
+    throw new InvalidCreditCodeError(`check character should be ${check}`, 'invalid_check_character', {
+      expected: check,
+    });
   return code as CreditCode;
 }

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, type FieldError, type FieldErrorCode } from '../errors.js';
 
 const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const checkCharacters = '10X98765432';
@@ -11,8 +11,13 @@ const provinces = new Set([
 export type IdNumber = string & { readonly __brand: 'IdNumber' };
 
 export class InvalidIdNumberError extends InvalidInputError {
-  constructor(message: string) {
-    super(message, 'invalid_id_number');
+  /** `fieldCode` says which rule failed, for pages to say it in their language (`errors[].code`). */
+  constructor(
+    message: string,
+    fieldCode: FieldErrorCode = 'invalid_format',
+    fieldParams?: FieldError['params'],
+  ) {
+    super(message, 'invalid_id_number', { fieldCode, ...(fieldParams ? { fieldParams } : {}) });
     this.name = 'InvalidIdNumberError';
   }
 }
@@ -36,12 +41,17 @@ export function idNumberCheckCharacter(first17: string): string {
  */
 export function parseIdNumber(input: string, today: Date): IdNumber {
   const id = input.trim().toUpperCase();
-  if (id.length !== 18) throw new InvalidIdNumberError(`ID number must be 18 characters, not ${id.length}`);
+  if (id.length !== 18)
+    throw new InvalidIdNumberError(`ID number must be 18 characters, not ${id.length}`, 'invalid_length', {
+      length: id.length,
+    });
   if (!/^\d{17}[\dX]$/.test(id)) {
     throw new InvalidIdNumberError('ID number must be 17 digits followed by a digit or X');
   }
   if (!provinces.has(Number(id.slice(0, 2)))) {
-    throw new InvalidIdNumberError(`region code ${id.slice(0, 6)} is not a region`);
+    throw new InvalidIdNumberError(`region code ${id.slice(0, 6)} is not a region`, 'invalid_region', {
+      region: id.slice(0, 6),
+    });
   }
   const birth = id.slice(6, 14);
   const year = Number(birth.slice(0, 4));
@@ -49,13 +59,20 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
   const day = Number(birth.slice(6, 8));
   const date = new Date(Date.UTC(year, month - 1, day));
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
-    throw new InvalidIdNumberError(`birth date ${birth} is not a date`);
+    throw new InvalidIdNumberError(`birth date ${birth} is not a date`, 'invalid_birth_date', {
+      birthDate: birth,
+    });
   }
   if (year < 1880 || date.getTime() > today.getTime()) {
-    throw new InvalidIdNumberError(`birth date ${birth} is not a possible birth date`);
+    throw new InvalidIdNumberError(`birth date ${birth} is not a possible birth date`, 'invalid_birth_date', {
+      birthDate: birth,
+    });
   }
   const check = idNumberCheckCharacter(id);
-  if (id[17] !== check) throw new InvalidIdNumberError(`check character should be ${check}`);
+  if (id[17] !== check)
+    throw new InvalidIdNumberError(`check character should be ${check}`, 'invalid_check_character', {
+      expected: check,
+    });
   return id as IdNumber;
 }
 

@@ -8,6 +8,8 @@ import {
   InvalidInputError,
   NotFoundError,
   invalidRequest,
+  fieldErrorAt,
+  type FieldError,
 } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
@@ -281,12 +283,12 @@ export async function appointAgent(
 ): Promise<AgentAppointment> {
   const now = new Date(deps.clock.now());
   const entity = await requireRepresentative(representative, creditCode, now, deps);
-  const errors: Array<{ path: string; message: string }> = [];
+  const errors: FieldError[] = [];
   let idNumber: IdNumber | undefined;
   try {
     idNumber = parseIdNumber(input.idNumber, now);
   } catch (error) {
-    errors.push({ path: 'idNumber', message: (error as Error).message });
+    errors.push(fieldErrorAt('idNumber', error as Error));
   }
   const latest = now.getTime() + maxAppointmentDays * 86_400_000;
   if (input.expiresAt.getTime() <= now.getTime() || input.expiresAt.getTime() > latest) {

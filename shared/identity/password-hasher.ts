@@ -1,3 +1,4 @@
+import type { FieldError } from '../errors.js';
 /**
  * Hashes and checks passwords with a deliberately slow, memory-hard function. Encoded hashes carry
  * their own parameters, so the cost can be raised later without invalidating stored hashes.
@@ -35,13 +36,33 @@ export const maxPasswordLength = 128;
  * ```
  */
 export function passwordProblem(password: string, idNumber?: string): string | undefined {
+  return passwordRuleBroken(password, idNumber)?.message;
+}
+
+/**
+ * {@link passwordProblem} with the stable code of the rule broken (`errors[].code`), for pages to say it
+ * in their language.
+ *
+ * @example
+ * ```ts
+ * passwordRuleBroken('short'); // { message: 'must be 8 to 128 characters', code: 'too_short', params: { minimum: 8, maximum: 128 } }
+ * ```
+ */
+export function passwordRuleBroken(
+  password: string,
+  idNumber?: string,
+): Omit<FieldError, 'path'> | undefined {
   const length = [...password].length;
   if (length < minPasswordLength || length > maxPasswordLength) {
-    return `must be ${minPasswordLength} to ${maxPasswordLength} characters`;
+    return {
+      message: `must be ${minPasswordLength} to ${maxPasswordLength} characters`,
+      code: length < minPasswordLength ? 'too_short' : 'too_long',
+      params: { minimum: minPasswordLength, maximum: maxPasswordLength },
+    };
   }
-  if (password.trim().length === 0) return 'must not be only spaces';
+  if (password.trim().length === 0) return { message: 'must not be only spaces', code: 'required' };
   if (idNumber && password.toUpperCase().includes(idNumber.slice(0, 17))) {
-    return 'must not contain the ID number';
+    return { message: 'must not contain the ID number', code: 'contains_id_number' };
   }
   return undefined;
 }

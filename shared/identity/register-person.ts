@@ -2,14 +2,21 @@ import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
-import { ConflictError, InvalidInputError, invalidRequest, TooManyRequestsError } from '../errors.js';
+import {
+  ConflictError,
+  fieldErrorAt,
+  InvalidInputError,
+  invalidRequest,
+  TooManyRequestsError,
+  type FieldError,
+} from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { LoginThrottle, sourceDigest, type LoginAttemptStore } from './login-throttle.js';
 import { personLookupKey, phoneLookupKey } from '../identifiers/lookup-key.js';
-import { passwordProblem, type PasswordHasher } from './password-hasher.js';
+import { passwordRuleBroken, type PasswordHasher } from './password-hasher.js';
 import {
   comparableName,
   idNumberEncryptionContext,
@@ -57,29 +64,44 @@ export function registrationProblems(
   idNumber?: IdNumber;
   name: string;
   phone?: PhoneNumber;
-  errors: Array<{ path: string; message: string }>;
+  errors: FieldError[];
 } {
-  const errors: Array<{ path: string; message: string }> = [];
+  const errors: FieldError[] = [];
   let idNumber: IdNumber | undefined;
   try {
     idNumber = parseIdNumber(input.idNumber, today);
   } catch (error) {
-    errors.push({ path: 'idNumber', message: (error as Error).message });
+    errors.push(fieldErrorAt('idNumber', error as Error));
   }
   const name = input.name.normalize('NFKC').trim().replace(/\s+/gu, ' ');
   const nameLength = [...name].length;
   if (nameLength === 0 || nameLength > maxNameLength) {
-    errors.push({ path: 'name', message: `must be 1 to ${maxNameLength} characters` });
+    errors.push({
+      path: 'name',
+      message: `must be 1 to ${maxNameLength} characters`,
+      ...(nameLength === 0 ? { code: 'required' } : { code: 'too_long', params: { maximum: maxNameLength } }),
+    });
   } else if (/[\p{Cc}\p{Cf}<>]/u.test(name)) {
-    errors.push({ path: 'name', message: 'must not contain control characters or < >' });
+    errors.push({
+      path: 'name',
+      message: 'must not contain control characters or < >',
+      code: 'invalid_characters',
+    });
   }
-  const password = passwordProblem(input.password, idNumber);
-  if (password) errors.push({ path: 'password', message: password });
+  const password = passwordRuleBroken(input.password, idNumber);
+  if (password) errors.push({ path: 'password', ...password });
   let phone: PhoneNumber | undefined;
   if (input.phone !== undefined) {
     const parsed = phoneNumber.safeParse(input.phone);
     if (parsed.success) phone = parsed.data;
-    else errors.push({ path: 'phone', message: parsed.error.issues[0]?.message ?? 'is not a mobile number' });
+    else {
+      errors.push({
+        path: 'phone',
+        message: parsed.error.issues[0]?.message ?? 'is not a mobile number',
+        code: 'invalid_phone',
+        params: { example: '+8613912345678' },
+      });
+    }
   }
   return { ...(idNumber ? { idNumber } : {}), name, ...(phone ? { phone } : {}), errors };
 }
@@ -139,7 +161,11 @@ export async function registerPerson(
       throw new InvalidInputError(
         'The name does not match the population registry for this ID number',
         'registry_mismatch',
-        { errors: [{ path: 'name', message: 'does not match the population registry' }] },
+        {
+          errors: [
+            { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+          ],
+        },
       );
     }
     assurance = 'registry-verified';

@@ -40,7 +40,8 @@ export async function sendRegistrationCode(
   // The password is not asked for yet: its rules are checked with the registration itself.
   const checked = registrationProblems({ ...input, password: 'not-checked-here' }, today);
   const errors: FieldError[] = checked.errors.filter((error) => error.path !== 'password');
-  if (input.phone === undefined) errors.push({ path: 'phone', message: 'is needed to send a code' });
+  if (input.phone === undefined)
+    errors.push({ path: 'phone', message: 'is needed to send a code', code: 'phone_required' });
   if (errors.length > 0 || !checked.idNumber || !checked.phone) throw invalidRequest(errors);
   const lookupKey = await personLookupKey(deps.lookupMac, checked.idNumber);
   return requestPhoneProof(subjectOf(lookupKey, checked.phone), source, deps, checked.idNumber);
@@ -60,7 +61,9 @@ export async function registerWithPhoneCode(
   if (input.phone === undefined) return registerPerson(input, deps, context);
   return registerPerson(input, deps, context, async ({ lookupKey, phone }) => {
     if (!code.trim()) {
-      throw invalidRequest([{ path: 'code', message: 'is needed: send a code to the phone first' }]);
+      throw invalidRequest([
+        { path: 'code', message: 'is needed: send a code to the phone first', code: 'code_required' },
+      ]);
     }
     const checked = await checkSmsCode(subjectOf(lookupKey, phone), code, deps);
     if (!checked.ok && checked.reason === 'throttled') {
@@ -70,10 +73,9 @@ export async function registerWithPhoneCode(
       throw invalidRequest([
         {
           path: 'code',
-          message:
-            checked.reason === 'wrong_code'
-              ? 'is not the code sent'
-              : 'has expired or was used: send a new one',
+          ...(checked.reason === 'wrong_code'
+            ? { message: 'is not the code sent', code: 'code_incorrect' }
+            : { message: 'has expired or was used: send a new one', code: 'code_expired' }),
         },
       ]);
     }

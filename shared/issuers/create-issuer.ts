@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
+import { issueParams } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { ClientSecrets } from '../clients/client-secrets.js';
@@ -19,7 +20,7 @@ export const createIssuerInput = z.strictObject({
     try {
       return parseCreditCode(value);
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      ctx.addIssue({ code: 'custom', message: (error as Error).message, params: issueParams(error) });
       return z.NEVER;
     }
   }),

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { acrOf, type AssuranceLevel } from '../identity/assurance.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, issueParams, zodIssueCode, type FieldError } from '../errors.js';
 import { maskIdNumber, parseIdNumber } from '../identifiers/id-number.js';
 
 export type HolderKind = 'person' | 'entity';
@@ -66,19 +66,48 @@ export function minAssuranceOf(type: Pick<LicenceType, 'minAssurance'>): Assuran
   return type.minAssurance ?? defaultMinAssurance;
 }
 
+/**
+ * The keywords the catalogue's JSON Schemas add beside the standard ones, for the pages to speak both
+ * languages: `title` and `description` are Simplified Chinese (the service's first language), `x-title-en`
+ * and `x-description-en` the same in English, and an enum's `x-enum-titles` / `x-enum-titles-en` name each
+ * value, in the enum's order. Annotations only: no validator needs them, and a strict one is told of them
+ * by this list (`ajv.addVocabulary(catalogueAnnotationKeywords)`).
+ */
+export const catalogueAnnotationKeywords = [
+  'x-title-en',
+  'x-description-en',
+  'x-enum-titles',
+  'x-enum-titles-en',
+] as const;
+
+/** A field's words in both languages: its title, and a hint saying what it takes. */
+interface Words {
+  readonly zh: string;
+  readonly en: string;
+}
+const titled = (title: Words, hint?: Words) => ({
+  title: title.zh,
+  'x-title-en': title.en,
+  ...(hint ? { description: hint.zh, 'x-description-en': hint.en } : {}),
+});
+
 // Field builders: every string is trimmed and bounded, every date a real calendar date.
-const text = (max: number, title: string) => z.string().trim().min(1).max(max).meta({ title });
-const date = (title: string) => z.iso.date().meta({ title, description: 'YYYY-MM-DD' });
-const code = (pattern: RegExp, title: string, description: string) =>
-  z.string().trim().regex(pattern).meta({ title, description });
-const personName = (title: string) => text(50, title);
+const text = (max: number, zh: string, en: string) =>
+  z.string().trim().min(1).max(max).meta(titled({ zh, en }));
+const date = (zh: string, en: string) =>
+  z.iso
+    .date()
+    .meta(titled({ zh, en }, { zh: '年-月-日，例如 2024-03-01', en: 'Year-month-day, e.g. 2024-03-01' }));
+const code = (pattern: RegExp, title: Words, hint: Words) =>
+  z.string().trim().regex(pattern).meta(titled(title, hint));
+const personName = (zh: string, en: string) => text(50, zh, en);
 
 /**
  * A resident ID number, checked in full (region, birth date, check digit) and normalised to upper case.
  * "Not born in the future" is judged against the current time: the schema is static, and a day's
  * difference from an injected clock cannot change the verdict on a real number.
  */
-const idNumber = (title: string) =>
+const idNumber = (zh: string, en: string) =>
   z
     .string()
     .regex(/^\d{17}[\dXx]$/, 'must be 17 digits followed by a digit or X')
@@ -86,13 +115,24 @@ const idNumber = (title: string) =>
       try {
         return parseIdNumber(value, new Date());
       } catch (error) {
-        context.issues.push({ code: 'custom', message: (error as Error).message, input: value });
+        // The rule that failed travels as the issue's code, for pages to say it in their language.
+        context.issues.push({
+          code: 'custom',
+          message: (error as Error).message,
+          input: value,
+          params: issueParams(error),
+        });
         return z.NEVER;
       }
     })
     .meta({
-      title,
-      description: 'Resident ID number; stored and signed only as a masked form and a lookup key',
+      ...titled(
+        { zh, en },
+        {
+          zh: '公民身份号码（18 位）；仅以遮盖形式存储和签发',
+          en: 'Resident ID number (18 characters); stored and signed only in masked form',
+        },
+      ),
       writeOnly: true,
     });
 
@@ -124,19 +164,27 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '营业执照', en: 'Business licence' },
     holderKind: 'entity',
     fields: z.strictObject({
-      entityType: text(100, '类型'),
-      legalRepresentativeName: personName('法定代表人'),
-      legalRepresentativeIdNumber: idNumber('法定代表人身份证件号码'),
+      entityType: text(100, '类型', 'Type of entity'),
+      legalRepresentativeName: personName('法定代表人', 'Legal representative'),
+      legalRepresentativeIdNumber: idNumber('法定代表人身份证件号码', 'Legal representative’s ID number'),
       registeredCapital: z
         .strictObject({
-          amount: z.number().positive().max(1e15).meta({ title: '金额', description: 'In currency units' }),
-          currency: code(/^[A-Z]{3}$/, '币种', 'ISO 4217 code, e.g. CNY'),
+          amount: z
+            .number()
+            .positive()
+            .max(1e15)
+            .meta(titled({ zh: '金额', en: 'Amount' }, { zh: '以所选币种计', en: 'In currency units' })),
+          currency: code(
+            /^[A-Z]{3}$/,
+            { zh: '币种', en: 'Currency' },
+            { zh: 'ISO 4217 三位字母代码，例如 CNY', en: 'ISO 4217 code, e.g. CNY' },
+          ),
         })
         .optional()
-        .meta({ title: '注册资本' }),
-      establishedOn: date('成立日期'),
-      businessScope: text(4000, '经营范围'),
-      address: text(200, '住所'),
+        .meta(titled({ zh: '注册资本', en: 'Registered capital' })),
+      establishedOn: date('成立日期', 'Established on'),
+      businessScope: text(4000, '经营范围', 'Business scope'),
+      address: text(200, '住所', 'Registered address'),
     }),
     defaultValidityDays: null,
     // 营业执照: registered by the market regulator of the division in the credit code.
@@ -155,11 +203,11 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '生产经营许可证', en: 'Production and operation permit' },
     holderKind: 'entity',
     fields: z.strictObject({
-      permitNumber: text(50, '许可证编号'),
-      permitCategory: text(100, '许可类别'),
-      scope: text(2000, '许可范围'),
-      address: text(200, '生产经营场所'),
-      principalName: personName('负责人').optional(),
+      permitNumber: text(50, '许可证编号', 'Permit number'),
+      permitCategory: text(100, '许可类别', 'Permit category'),
+      scope: text(2000, '许可范围', 'Permitted scope'),
+      address: text(200, '生产经营场所', 'Place of production and operation'),
+      principalName: personName('负责人', 'Person in charge').optional(),
     }),
     defaultValidityDays: 1826,
     regional: true,
@@ -171,9 +219,13 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '机动车驾驶证', en: 'Driving licence' },
     holderKind: 'person',
     fields: z.strictObject({
-      vehicleClass: z.enum(vehicleClasses).meta({ title: '准驾车型' }),
-      firstIssuedOn: date('初次领证日期'),
-      archiveNumber: code(/^\d{12}$/, '档案编号', 'Twelve digits'),
+      vehicleClass: z.enum(vehicleClasses).meta(titled({ zh: '准驾车型', en: 'Permitted vehicle class' })),
+      firstIssuedOn: date('初次领证日期', 'First issued on'),
+      archiveNumber: code(
+        /^\d{12}$/,
+        { zh: '档案编号', en: 'Archive number' },
+        { zh: '12 位数字', en: 'Twelve digits' },
+      ),
     }),
     // 《机动车驾驶证申领和使用规定》: a first licence is valid for six years; renewals are new versions.
     defaultValidityDays: 2192,
@@ -186,9 +238,20 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '社会保障卡', en: 'Social security card' },
     holderKind: 'person',
     fields: z.strictObject({
-      cardNumber: code(/^[0-9A-Z]{9}$/, '卡号', 'Nine characters of 0-9A-Z'),
-      issuingRegion: code(/^\d{6}$/, '发卡地', 'Six-digit administrative region code (GB/T 2260)'),
-      bank: text(100, '开户银行').optional(),
+      cardNumber: code(
+        /^[0-9A-Z]{9}$/,
+        { zh: '卡号', en: 'Card number' },
+        { zh: '9 位，由数字和大写字母组成', en: 'Nine characters of 0-9A-Z' },
+      ),
+      issuingRegion: code(
+        /^\d{6}$/,
+        { zh: '发卡地', en: 'Issuing region' },
+        {
+          zh: '6 位行政区划代码（GB/T 2260）',
+          en: 'Six-digit administrative region code (GB/T 2260)',
+        },
+      ),
+      bank: text(100, '开户银行', 'Bank').optional(),
     }),
     defaultValidityDays: 3653,
     regional: false,
@@ -200,13 +263,19 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '学位证书', en: 'Degree certificate' },
     holderKind: 'person',
     fields: z.strictObject({
-      degree: z
-        .enum(['bachelor', 'master', 'doctor'])
-        .meta({ title: '学位', description: '学士 / 硕士 / 博士' }),
-      major: text(100, '学科专业'),
-      university: text(100, '学位授予单位'),
-      conferredOn: date('授予日期'),
-      certificateNumber: code(/^\d{16}$/, '证书编号', 'Sixteen digits'),
+      degree: z.enum(['bachelor', 'master', 'doctor']).meta({
+        ...titled({ zh: '学位', en: 'Degree' }),
+        'x-enum-titles': ['学士', '硕士', '博士'],
+        'x-enum-titles-en': ['Bachelor', 'Master', 'Doctor'],
+      }),
+      major: text(100, '学科专业', 'Discipline'),
+      university: text(100, '学位授予单位', 'Awarding institution'),
+      conferredOn: date('授予日期', 'Conferred on'),
+      certificateNumber: code(
+        /^\d{16}$/,
+        { zh: '证书编号', en: 'Certificate number' },
+        { zh: '16 位数字', en: 'Sixteen digits' },
+      ),
     }),
     defaultValidityDays: null,
     regional: false,
@@ -218,12 +287,25 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '职业资格证书', en: 'Professional qualification certificate' },
     holderKind: 'person',
     fields: z.strictObject({
-      profession: text(100, '职业（工种）'),
-      level: z.int().min(1).max(5).meta({
-        title: '等级',
-        description: '1 一级/高级技师, 2 二级/技师, 3 三级/高级工, 4 四级/中级工, 5 五级/初级工',
-      }),
-      certificateNumber: code(/^[0-9A-Z]{1,30}$/, '证书编号', 'Up to 30 characters of 0-9A-Z'),
+      profession: text(100, '职业（工种）', 'Occupation'),
+      level: z
+        .int()
+        .min(1)
+        .max(5)
+        .meta(
+          titled(
+            { zh: '等级', en: 'Level' },
+            {
+              zh: '1 一级/高级技师，2 二级/技师，3 三级/高级工，4 四级/中级工，5 五级/初级工',
+              en: '1 senior technician, 2 technician, 3 senior worker, 4 intermediate worker, 5 junior worker',
+            },
+          ),
+        ),
+      certificateNumber: code(
+        /^[0-9A-Z]{1,30}$/,
+        { zh: '证书编号', en: 'Certificate number' },
+        { zh: '最多 30 位，由数字和大写字母组成', en: 'Up to 30 characters of 0-9A-Z' },
+      ),
     }),
     defaultValidityDays: null,
     regional: false,
@@ -235,11 +317,11 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '结婚证', en: 'Marriage certificate' },
     holderKind: 'person',
     fields: z.strictObject({
-      spouseName: personName('配偶姓名'),
-      spouseIdNumber: idNumber('配偶身份证件号码'),
-      registeredOn: date('登记日期'),
-      registrationAuthority: text(100, '登记机关'),
-      certificateNumber: text(50, '结婚证字号'),
+      spouseName: personName('配偶姓名', 'Spouse’s name'),
+      spouseIdNumber: idNumber('配偶身份证件号码', 'Spouse’s ID number'),
+      registeredOn: date('登记日期', 'Registered on'),
+      registrationAuthority: text(100, '登记机关', 'Registration authority'),
+      certificateNumber: text(50, '结婚证字号', 'Certificate number'),
     }),
     defaultValidityDays: null,
     regional: false,
@@ -253,13 +335,21 @@ export const licenceTypes: readonly LicenceType[] = [
     name: { zh: '不动产权证书', en: 'Real estate title certificate' },
     holderKind: 'person',
     fields: z.strictObject({
-      certificateNumber: text(100, '不动产权证书号'),
-      unitNumber: code(/^[0-9A-Z]{28}$/, '不动产单元号', 'Twenty-eight characters of 0-9A-Z'),
-      propertyLocation: text(200, '坐落'),
-      area: z.number().positive().max(1e8).meta({ title: '面积', description: 'Square metres' }),
-      usage: text(100, '用途'),
-      rightType: text(100, '权利类型'),
-      landUseEndsOn: date('土地使用期限至').optional(),
+      certificateNumber: text(100, '不动产权证书号', 'Title certificate number'),
+      unitNumber: code(
+        /^[0-9A-Z]{28}$/,
+        { zh: '不动产单元号', en: 'Property unit number' },
+        { zh: '28 位，由数字和大写字母组成', en: 'Twenty-eight characters of 0-9A-Z' },
+      ),
+      propertyLocation: text(200, '坐落', 'Location'),
+      area: z
+        .number()
+        .positive()
+        .max(1e8)
+        .meta(titled({ zh: '面积', en: 'Area' }, { zh: '平方米', en: 'Square metres' })),
+      usage: text(100, '用途', 'Use'),
+      rightType: text(100, '权利类型', 'Type of right'),
+      landUseEndsOn: date('土地使用期限至', 'Land use ends on').optional(),
     }),
     defaultValidityDays: null,
     regional: false,
@@ -294,9 +384,10 @@ export const licenceTypeViewSchema = z
     name: z.string(),
     nameEn: z.string(),
     holderKind: z.enum(['person', 'entity']),
-    fields: z
-      .record(z.string(), z.unknown())
-      .meta({ description: 'JSON Schema (draft 2020-12) of what the issuer sends as `fields`' }),
+    fields: z.record(z.string(), z.unknown()).meta({
+      description:
+        'JSON Schema (draft 2020-12) of what the issuer sends as `fields`: `title` and `description` in Chinese, `x-title-en` and `x-description-en` in English, an enum’s value names in `x-enum-titles` / `x-enum-titles-en` (annotations; docs/api.md)',
+    }),
     licenceFields: z.record(z.string(), z.unknown()).meta({
       description:
         'JSON Schema (draft 2020-12) of `fields` as a `Licence` returns them (and a credential signs them): each third person’s ID number replaced by its masked form',
@@ -361,7 +452,8 @@ export function licenceTypeView(type: LicenceType): LicenceTypeView {
 const maskedIdNumberSchema = {
   type: 'string',
   pattern: '^\\d{6}\\*{8}\\d{3}[\\dX]$',
-  description: 'Masked resident ID number: the region code, eight stars, the last four characters',
+  description: '遮盖后的公民身份号码：地址码、8 个星号、末 4 位',
+  'x-description-en': 'Masked resident ID number: the region code, eight stars, the last four characters',
 };
 
 /**
@@ -375,8 +467,13 @@ function returnedFieldsSchema(type: LicenceType, input: Record<string, unknown>)
   const required = new Set((input.required as string[] | undefined) ?? []);
   for (const sensitive of type.sensitiveFields) {
     const title = properties[sensitive.field]?.title;
+    const titleEn = properties[sensitive.field]?.['x-title-en'];
     delete properties[sensitive.field];
-    properties[sensitive.maskedAs] = { ...maskedIdNumberSchema, ...(title ? { title } : {}) };
+    properties[sensitive.maskedAs] = {
+      ...maskedIdNumberSchema,
+      ...(title ? { title } : {}),
+      ...(titleEn ? { 'x-title-en': titleEn } : {}),
+    };
     if (required.delete(sensitive.field)) required.add(sensitive.maskedAs);
   }
   return { ...input, properties, required: [...required] };
@@ -399,7 +496,7 @@ export function catalogueView(): readonly LicenceTypeView[] {
 }
 
 export class InvalidFieldsError extends InvalidInputError {
-  constructor(message: string, errors: ReadonlyArray<{ path: string; message: string }>) {
+  constructor(message: string, errors: readonly FieldError[]) {
     super(message, 'invalid_fields', { errors });
     this.name = 'InvalidFieldsError';
   }
@@ -419,13 +516,14 @@ export class InvalidFieldsError extends InvalidInputError {
 export function validateFields(type: LicenceType, fields: unknown): Record<string, unknown> {
   const parsed = type.fields.safeParse(fields);
   if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.flatMap((issue) =>
+  const errors = parsed.error.issues.flatMap((issue): FieldError[] =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({
           path: fieldPath([...issue.path, key]),
           message: `Unknown field for ${type.code}`,
+          code: 'unknown_field',
         }))
-      : [{ path: fieldPath(issue.path), message: issue.message }],
+      : [{ path: fieldPath(issue.path), message: issue.message, ...zodIssueCode(issue, fields) }],
   );
   throw new InvalidFieldsError(
     `Invalid fields for ${type.code}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`,

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { lowSCompactJws, signCompactJws } from '../crypto/compact-jws.js';
 import type { Mac } from '../crypto/mac.js';
 import type { Signer } from '../crypto/signer.js';
-import { ConflictError, ForbiddenError, InvalidInputError } from '../errors.js';
+import { ConflictError, fieldErrorAt, ForbiddenError, InvalidInputError } from '../errors.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
@@ -111,7 +111,9 @@ export async function issueLicence(
   const type = findLicenceType(input.type);
   if (!type) {
     throw new InvalidInputError(`Unknown licence type ${input.type}`, 'unknown_licence_type', {
-      errors: [{ path: 'type', message: 'not in the catalogue (GET /licence-types)' }],
+      errors: [
+        { path: 'type', message: 'not in the catalogue (GET /licence-types)', code: 'unknown_licence_type' },
+      ],
     });
   }
   if (!issuer.licenceTypes.includes(type.code)) {
@@ -323,7 +325,13 @@ async function holderFor(number: HolderNumber, name: string, mac: Mac): Promise<
 
 function holderKindMismatch(type: LicenceType, expectedPath: string) {
   return new InvalidInputError(`A ${type.code} is issued to a ${type.holderKind}`, 'holder_kind_mismatch', {
-    errors: [{ path: expectedPath, message: `required: a ${type.code} is issued to a ${type.holderKind}` }],
+    errors: [
+      {
+        path: expectedPath,
+        message: `required: a ${type.code} is issued to a ${type.holderKind}`,
+        code: 'wrong_holder_kind',
+      },
+    ],
   });
 }
 
@@ -334,7 +342,7 @@ function withPath<T>(path: string, parse: () => T): T {
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new InvalidInputError(`${path}: ${error.message}`, error.code, {
-        errors: [{ path, message: error.message }],
+        errors: [fieldErrorAt(path, error)],
       });
     }
     throw error;
@@ -350,7 +358,7 @@ function validity(input: IssueLicenceInput, type: LicenceType, now: Date) {
       : new Date(Date.parse(validFrom) + type.defaultValidityDays * 86_400_000).toISOString());
   if (validUntil && validUntil <= validFrom) {
     throw new InvalidInputError('validUntil must be after validFrom', 'invalid_validity', {
-      errors: [{ path: 'validUntil', message: 'must be after validFrom' }],
+      errors: [{ path: 'validUntil', message: 'must be after validFrom', code: 'before_start' }],
     });
   }
   return { validFrom, validUntil };

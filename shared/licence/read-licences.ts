@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { Mac } from '../crypto/mac.js';
-import { ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
+import { fieldErrorAt, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
 import { parseIdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
@@ -72,7 +72,7 @@ export async function listIssuedLicences(
   const now = new Date(deps.clock.now());
   if (query.issuedFrom && query.issuedTo && query.issuedTo < query.issuedFrom) {
     throw new InvalidInputError('issuedTo: before issuedFrom', 'invalid_query', {
-      errors: [{ path: 'issuedTo', message: 'before issuedFrom' }],
+      errors: [{ path: 'issuedTo', message: 'before issuedFrom', code: 'before_start' }],
     });
   }
   const holderLookupKey = query.holder ? await holderKey(query.holder, now, deps.lookupMac) : undefined;
@@ -136,7 +136,7 @@ async function holderKey(holder: string, now: Date, mac: Mac): Promise<string> {
   } catch (error) {
     if (error instanceof InvalidInputError) {
       throw new InvalidInputError(`holder: ${error.message}`, error.code, {
-        errors: [{ path: 'holder', message: error.message }],
+        errors: [fieldErrorAt('holder', error)],
       });
     }
     throw error;

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-provider';
 import { logger } from '../logger.js';
+import { clientDisplayName } from '../identifiers/client-ids.js';
 import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { pageHeaders, pageLang, pageView, type PageView } from '../web/pages/interaction-html.js';
@@ -129,7 +130,14 @@ export function interactionRoutes(
       if (action === 'personal') return await backToPersonal(ctx);
       if (action === 'stepup') {
         const found = await details();
-        return await phone.stepUp(ctx, view, found, await clientName(found.params.client_id), form, send);
+        return await phone.stepUp(
+          ctx,
+          view,
+          found,
+          await clientName(found.params.client_id, view),
+          form,
+          send,
+        );
       }
       if (action === 'reset') return await phone.reset(ctx, view, await details(), form, send);
       return await confirm(ctx);
@@ -141,9 +149,14 @@ export function interactionRoutes(
     }
   };
 
-  async function clientName(clientId: unknown): Promise<string> {
+  /** The client's name for `view`'s page: the service's own in the page's language, others as registered. */
+  async function clientName(clientId: unknown, view: PageView): Promise<string> {
     const client = await provider.Client.find(String(clientId));
-    return String(client?.clientName ?? clientId);
+    return clientDisplayName(
+      String(clientId),
+      client?.clientName === undefined ? undefined : String(client.clientName),
+      view.t,
+    );
   }
 
   async function show(
@@ -153,7 +166,7 @@ export function interactionRoutes(
     send: Send,
   ) {
     const details = await interactionDetails();
-    const name = await clientName(details.params.client_id);
+    const name = await clientName(details.params.client_id, view);
     const uid = details.uid;
     switch (details.prompt.name) {
       case 'login': {
@@ -256,7 +269,7 @@ export function interactionRoutes(
         outcome.reason === 'throttled' ? 429 : 401,
         loginPage(view, {
           uid: details.uid,
-          clientName: await clientName(details.params.client_id),
+          clientName: await clientName(details.params.client_id, view),
           username,
           error: message,
         }),
@@ -289,7 +302,7 @@ export function interactionRoutes(
         403,
         entityPage(view, {
           uid: details.uid,
-          clientName: await clientName(details.params.client_id),
+          clientName: await clientName(details.params.client_id, view),
           personName: person?.name ?? '',
           entities: await directory.entitiesFor(subject.personId),
           error: invalidEntityChoice(view.t),

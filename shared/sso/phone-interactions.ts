@@ -5,7 +5,8 @@ import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import { acrOf } from '../identity/assurance.js';
 import { idNumberEncryptionContext, type PersonAccount } from '../identity/person-account.js';
-import { passwordProblem } from '../identity/password-hasher.js';
+import { passwordRuleBroken } from '../identity/password-hasher.js';
+import { fieldErrorText } from '../web/kit/field-messages.js';
 import {
   completePhoneProof,
   requestPhoneProof,
@@ -168,12 +169,13 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         return show(200, fields, codeRequested(view.t));
       }
       const password = form.get('password') ?? '';
-      const problem = passwordProblem(password, idNumber);
+      const problem = passwordRuleBroken(password, idNumber);
       if (problem)
+        // The rule said from its code in the page's language, not the English message.
         return show(
           400,
           fields,
-          fieldProblem(`${view.t('新密码（password）：', 'New password (password): ')}${problem}`),
+          fieldProblem(`${view.t('新密码：', 'New password: ')}${fieldErrorText(view.t, problem)}`),
         );
       const outcome = await completePhoneProof(
         subject,

@@ -180,7 +180,7 @@ export function daysOf(from: string, to: string): string[] {
   const span = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1;
   if (span < 1) {
     throw new InvalidInputError('The range ends before it starts', 'invalid_range', {
-      errors: [{ path: 'to', message: 'must not be before from' }],
+      errors: [{ path: 'to', message: 'must not be before from', code: 'before_start' }],
     });
   }
   if (span > maxStatisticsDays) {

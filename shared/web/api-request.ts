@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { fieldErrorCodes, type FieldErrorCode } from '../errors.js';
 import { download } from '../http/downloads.js';
 import type { HttpResult } from '../http/types.js';
 
@@ -8,7 +9,23 @@ export const problemDocument = z.object({
   title: z.string().max(200).optional(),
   detail: z.string().max(2000).optional(),
   errors: z
-    .array(z.object({ path: z.string(), message: z.string() }))
+    .array(
+      z.object({
+        path: z.string(),
+        message: z.string(),
+        // The code the pages translate; one this page does not know yet is read as `invalid` (generic words).
+        code: z
+          .string()
+          .optional()
+          .transform((code) =>
+            fieldErrorCodes.includes(code as FieldErrorCode) ? (code as FieldErrorCode) : 'invalid',
+          ),
+        params: z
+          .record(z.string().max(50), z.union([z.string().max(200), z.number(), z.boolean()]))
+          .optional()
+          .catch(undefined),
+      }),
+    )
     .max(100)
     .optional(),
 });

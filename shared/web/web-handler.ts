@@ -3,6 +3,7 @@ import { checkRequestLine, withEdgeHeaders, type Edge } from '../http/edge.js';
 import { httpStatusOf } from '../http/error-mapping.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger } from '../logger.js';
+import { fieldErrorText } from './kit/field-messages.js';
 import { html } from './kit/html.js';
 import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './kit/i18n.js';
 import { htmlPage, notice, renderPage, type Section } from './kit/layout.js';
@@ -69,7 +70,7 @@ function errorPage(
     ? t('无法完成请求', 'The request could not be completed')
     : t('出错了', 'Something went wrong');
   const message = exposed
-    ? (pageMessages[error.code]?.(t) ?? error.message)
+    ? (pageMessages[error.code]?.(t) ?? refusalWords(t, error))
     : t(
         `服务暂时无法完成请求。如需报告，请提供请求编号 ${requestId ?? ''}。`,
         `The service could not complete the request. Quote request id ${requestId ?? ''} when reporting it.`,
@@ -98,6 +99,16 @@ const sectionHome: Record<Section, string> = {
 };
 
 /** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */
+/**
+ * A refusal without words of its own, in the page's language: each failing input named, its rule said
+ * from its code. Its English message is for developers, and stays off a Chinese page.
+ */
+function refusalWords(t: Translate, error: ServiceError): string {
+  const inputs = error.errors.map((e) => `${e.path}${t('：', ': ')}${fieldErrorText(t, e)}`);
+  if (inputs.length === 0) return t('请求未被接受，请返回上一页检查后重试。', error.message);
+  return `${t('请求未被接受：', 'The request was not accepted: ')}${inputs.join(t('；', '; '))}`;
+}
+
 const pageMessages: Partial<Record<string, (t: Translate) => string>> = {
   cross_site_request: (t) => t('请从本站页面提交表单。', 'Please submit the form from this site’s own page.'),
   login_expired: (t) =>

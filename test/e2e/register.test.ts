@@ -102,7 +102,8 @@ describe('registering through the /register form', () => {
     await page.getByRole('button', { name: 'Register' }).click();
     await page.waitForURL(/\/register$/);
     await expect(page.locator('#idNumber-error').textContent()).resolves.toMatch(
-      /Resident ID number: ID number must be 18 characters, not 17/,
+      // Said from the error's code in the page's words, not the API's message.
+      /Resident ID number: Must be 18 characters, not 17\./,
     );
     await expect(page.getByLabel('Resident ID number').inputValue()).resolves.toBe('11010519900307123');
     await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');

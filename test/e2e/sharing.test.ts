@@ -69,7 +69,8 @@ describe('sharing a licence with a platform, in a browser', () => {
       // The consent page.
       await page.getByRole('heading', { level: 1, name: en ? 'Share your licences' : '授权用证' }).waitFor();
       const consent = await page.locator('main').innerText();
-      expect(consent).toContain('Demo government platform');
+      // The service's own platform is named in the page's language.
+      expect(consent).toContain(en ? 'Demo government platform' : '示范政务服务平台');
       expect(consent).toContain(en ? 'Driving licence (机动车驾驶证)' : '机动车驾驶证');
       expect(consent).toContain('演示：办理机动车驾驶证相关业务');
       expect(consent).toContain(en ? 'Permitted vehicle class' : '准驾车型');
@@ -94,7 +95,7 @@ describe('sharing a licence with a platform, in a browser', () => {
       await card.first().waitFor();
       expect(await card.count()).toBe(1);
       const listed = await card.first().innerText();
-      expect(listed).toContain('Demo government platform');
+      expect(listed).toContain(en ? 'Demo government platform' : '示范政务服务平台');
       expect(listed).toContain(en ? 'Driving licence' : '机动车驾驶证');
       checked['authorizations'] = await axeViolations(page);
       if (viewport) expect(await overflow(page)).toBeLessThanOrEqual(0);

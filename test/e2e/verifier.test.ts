@@ -356,7 +356,7 @@ describe('the verifier page in a browser', () => {
     expect(code).toBe('valid');
     expect(text).toContain('Valid');
     expect(text).toContain('Driving licence');
-    expect(text).toContain('Vehicle class');
+    expect(text).toContain('Permitted vehicle class');
     // Nothing wider than the phone: no sideways scrolling to read the verdict.
     await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(
       phone.width,

@@ -64,7 +64,7 @@ describe('the wallet’s usage record (用证记录) in a browser', () => {
     await expect(entries.count()).resolves.toBe(20);
     const text = (index: number) => entries.nth(index).innerText();
     await expect(text(0)).resolves.toMatch(
-      /您授权 Demo government platform 使用您的 机动车驾驶证，用途：“?办理车辆登记”?\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/,
+      /您授权 示范政务服务平台 使用您的 机动车驾驶证，用途：“?办理车辆登记”?\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/,
     );
     await expect(text(1)).resolves.toMatch(
       /^Demo verifier app 核验了您的 机动车驾驶证\s+有效 · \d{4}-\d{2}-\d{2} \d{2}:\d{2}$/,

@@ -81,7 +81,7 @@ export interface ProblemDocument {
   status: number;
   detail: string;
   code: string;
-  errors?: Array<{ path: string; message: string }>;
+  errors?: Array<{ path: string; message: string; code: string; params?: Record<string, unknown> }>;
   requestId?: string;
 }
 

@@ -320,6 +320,8 @@ export interface CatalogueEntry {
   name: { zh: string; en: string };
   /** Field labels (Chinese, as the catalogue titles them), by field name. */
   labels: Record<string, string>;
+  /** The same in English (the catalogue's `x-title-en`); a field without one is named from its key. */
+  labelsEn?: Record<string, string>;
   /** Fields that mean nothing to a person (keyed lookup hashes): never shown. */
   hidden: string[];
 }
@@ -369,7 +371,7 @@ export function fieldRows(
   return Object.entries(fields)
     .filter(([key]) => !entry?.hidden.includes(key))
     .map(([key, value]) => ({
-      label: lang === 'en' ? humanise(key) : (entry?.labels[key] ?? key),
+      label: lang === 'en' ? (entry?.labelsEn?.[key] ?? humanise(key)) : (entry?.labels[key] ?? key),
       value: displayValue(value),
     }));
 }

@@ -1,3 +1,4 @@
+import { fieldErrorText, type CodedFieldError } from '../kit/field-messages.js';
 import type { Translate } from '../kit/i18n.js';
 import type { IssueRequest, LicenceTypeEntry } from './issuer-api.js';
 import {
@@ -91,7 +92,7 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
       required: false,
       writeOnly: false,
     },
-    fields: schemaFormModel(type.fields, 'fields'),
+    fields: schemaFormModel(type.fields, 'fields', t),
   };
 }
 
@@ -150,22 +151,25 @@ export function parseIssueForm(
 
 /**
  * The API's validation errors (`errors[].path`, e.g. `fields.vehicleClass`, `holder.idNumber`) by the
- * form field that shows them; an error at a path no field has goes under `''`, for the form's summary.
+ * form field that shows them, each said from its `code` in the page's language (the API's English
+ * `message` is for developers); an error at a path no field has goes under `''`, for the form's summary.
  *
  * @example
  * ```ts
- * apiFieldErrors([{ path: 'holder.idNumber', message: 'bad check digit' }], model);
- * // { holderNumber: 'bad check digit' }
+ * apiFieldErrors([{ path: 'holder.idNumber', message: 'check character should be X', code: 'invalid_check_character', params: { expected: 'X' } }], names, t);
+ * // { holderNumber: '校验码应为 X' }
  * ```
  */
 export function apiFieldErrors(
-  errors: ReadonlyArray<{ path: string; message: string }>,
+  errors: ReadonlyArray<{ path: string; message: string } & CodedFieldError>,
   names: ReadonlySet<string>,
+  t: Translate,
 ): FieldErrors {
   const byField: FieldErrors = {};
-  for (const { path, message } of errors) {
-    const name = path.startsWith('holder.') ? 'holderNumber' : path;
+  for (const error of errors) {
+    const name = error.path.startsWith('holder.') ? 'holderNumber' : error.path;
     const key = names.has(name) ? name : '';
+    const message = fieldErrorText(t, error);
     byField[key] = byField[key] ? `${byField[key]}; ${message}` : message;
   }
   return byField;

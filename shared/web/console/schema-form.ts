@@ -15,6 +15,8 @@ export interface SchemaField {
   hint?: string;
   required: boolean;
   options?: string[];
+  /** What each option shows, in the page's language (`x-enum-titles`), beside `options`; else the value. */
+  optionLabels?: string[];
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
@@ -60,7 +62,10 @@ const textareaFrom = 300;
  * one node per property, in the schema's order. Strings become text inputs (long ones text areas),
  * enums selects, `format: date` date inputs, integers and numbers number inputs, booleans checkboxes,
  * nested objects fieldsets. A property of a type it does not know becomes a text input, so that the
- * API, which validates everything anyway, can say what is wrong with it.
+ * API, which validates everything anyway, can say what is wrong with it. Labels, hints and option names
+ * are in the page's language (`t`): the schema's `title`/`description` in Chinese, `x-title-en`/
+ * `x-description-en` in English (the catalogue publishes both); where the English is missing, the one
+ * text there is.
  *
  * @example
  * ```ts
@@ -68,19 +73,23 @@ const textareaFrom = 300;
  * // [{ kind: 'integer', name: 'fields.level', key: 'level', label: '等级', required: true, minimum: 1, writeOnly: false }]
  * ```
  */
-export function schemaFormModel(schema: unknown, prefix = 'fields'): SchemaNode[] {
+export function schemaFormModel(schema: unknown, prefix = 'fields', t: Translate = (zh) => zh): SchemaNode[] {
   if (!isObject(schema) || !isObject(schema.properties)) return [];
   const required = new Set(
     Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === 'string') : [],
   );
   return Object.entries(schema.properties).map(([key, property]) =>
-    schemaNode(key, `${prefix}.${key}`, isObject(property) ? property : {}, required.has(key)),
+    schemaNode(key, `${prefix}.${key}`, isObject(property) ? property : {}, required.has(key), t),
   );
 }
 
-function schemaNode(key: string, name: string, property: Json, required: boolean): SchemaNode {
-  const label = str(property.title) ?? key;
-  const hint = str(property.description);
+/** Of a schema's text in Chinese and its `x-…-en` twin, the one of the page's language. */
+const inLanguage = (t: Translate, zh: string | undefined, en: string | undefined) =>
+  zh === undefined ? en : t(zh, en ?? zh);
+
+function schemaNode(key: string, name: string, property: Json, required: boolean, t: Translate): SchemaNode {
+  const label = inLanguage(t, str(property.title), str(property['x-title-en'])) ?? key;
+  const hint = inLanguage(t, str(property.description), str(property['x-description-en']));
   if (property.type === 'object') {
     return {
       kind: 'group',
@@ -89,7 +98,7 @@ function schemaNode(key: string, name: string, property: Json, required: boolean
       label,
       ...(hint ? { hint } : {}),
       required,
-      children: schemaFormModel(property, name),
+      children: schemaFormModel(property, name, t),
     };
   }
   const options = Array.isArray(property.enum) ? property.enum.map(String) : undefined;
@@ -108,7 +117,12 @@ function schemaNode(key: string, name: string, property: Json, required: boolean
               : 'text';
   const field: SchemaField = { kind, name, key, label, required, writeOnly: property.writeOnly === true };
   if (hint) field.hint = hint;
-  if (options) field.options = options;
+  if (options) {
+    field.options = options;
+    const titles = t('x-enum-titles', 'x-enum-titles-en');
+    const labels = Array.isArray(property[titles]) ? property[titles].map(String) : undefined;
+    if (labels?.length === options.length) field.optionLabels = labels;
+  }
   for (const bound of [
     'minimum',
     'maximum',
@@ -234,9 +248,9 @@ function control(field: SchemaField, value: string, common: SafeHtml, t: Transla
       return html`<select ${common}>
         <option value="">${t('请选择', 'Choose')}</option>
         ${(field.options ?? []).map(
-          (option) =>
+          (option, i) =>
             html`<option value="${option}" ${attr('selected', option === value ? 'selected' : undefined)}>
-              ${option}
+              ${field.optionLabels?.[i] ?? option}
             </option>`,
         )}
       </select>`;

@@ -54,7 +54,7 @@ export function parseForm<S extends z.ZodType>(event: HttpEvent, baseUrl: string
   const fields = formFields(event);
   const parsed = schema.safeParse(fields);
   if (!parsed.success) {
-    const errors = zodErrors(parsed.error);
+    const errors = zodErrors(parsed.error, fields);
     throw new InvalidInputError(`Please correct: ${errors.map((e) => e.path).join(', ')}`, 'invalid_form', {
       errors,
     });

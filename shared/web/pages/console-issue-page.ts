@@ -121,7 +121,7 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
   const fieldErrors = Object.entries(errors).filter(([name]) => name !== '');
   const general = [input.message, errors['']].filter(Boolean).join(' ');
   return html`${consoleBar(t, input.clientId)}
-    <h1>${t('签发', 'Issue')}：${t(type.name, type.nameEn ?? type.name)}</h1>
+    <h1>${t('签发', 'Issue')}${t('：', ': ')}${t(type.name, type.nameEn ?? type.name)}</h1>
     <p><a href="/console/licences/new">${t('换一种证照类型', 'Choose another type')}</a></p>
     ${general ? notice('error', general, 'issue-error') : ''}
     ${
@@ -129,7 +129,7 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
         ? html`<div class="notice error" role="alert" id="issue-error-summary">
             <p>${t('请更正以下各项：', 'Please correct the following:')}</p>
             <ul>
-              ${fieldErrors.map(([name, message]) => html`<li><a href="#${fieldId(name)}">${labelOf(input, name)}</a>：${message}</li>`)}
+              ${fieldErrors.map(([name, message]) => html`<li><a href="#${fieldId(name)}">${labelOf(input, name)}</a>${t('：', ': ')}${message}</li>`)}
             </ul>
           </div>`
         : ''
@@ -257,11 +257,13 @@ function maskNumber(number: string): string {
     : `${number.slice(0, 4)}${'*'.repeat(number.length - 8)}${number.slice(-4)}`;
 }
 
-/** A posted value as the review shows it: a third person's number masked, a box ticked or not. */
+/** A posted value as the review shows it: a third person's number masked, a box ticked or not, a choice named. */
 function reviewValue(field: SchemaField, value: string, t: Translate): string {
   if (field.writeOnly) return maskNumber(value.trim());
   if (field.kind === 'checkbox') return value ? t('是', 'Yes') : t('否', 'No');
-  return value;
+  // A choice under its name in the page's language (学士 for `bachelor`), as the form offered it.
+  const option = field.options?.indexOf(value) ?? -1;
+  return (option >= 0 ? field.optionLabels?.[option] : undefined) ?? value;
 }
 
 function labelOf(input: IssueFormInput, name: string): string {

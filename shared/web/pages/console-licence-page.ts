@@ -84,7 +84,7 @@ const actionWords = (
 export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
   const { licence } = input;
   const type = input.types.find((entry) => entry.code === licence.type);
-  const nodes = type ? schemaFormModel(type.fields) : [];
+  const nodes = type ? schemaFormModel(type.fields, 'fields', t) : [];
   const actions = actionsFor(licence.status);
   return html`${consoleBar(t, input.clientId)}
     <h1>${typeName(licence.type, input.types, t)} ${statusBadge(licence.status, t)}</h1>
@@ -327,7 +327,10 @@ function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]
         .join('，');
     }
     if (typeof value === 'boolean') return value ? '✓' : '✗';
-    return String(value);
+    // A choice under its name in the page's language (学士 for `bachelor`).
+    const field = all.find((f) => f.name === `fields.${key}`);
+    const option = field?.options?.indexOf(String(value)) ?? -1;
+    return (option >= 0 ? field?.optionLabels?.[option] : undefined) ?? String(value);
   };
   return html`${Object.entries(fields)
     .filter(([key]) => !key.endsWith('LookupKey'))

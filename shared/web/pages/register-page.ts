@@ -1,5 +1,6 @@
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import { translator, type Lang, type Translate } from '../kit/i18n.js';
+import { fieldErrorText, labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
 import { renderPage } from '../kit/layout.js';
 import type { Assurance } from '../../identity/person-account.js';
 
@@ -214,48 +215,15 @@ function requestedNotice(t: Translate): SafeHtml {
 }
 
 /**
- * The English rule messages of `registrationProblems` (ID number, name, password) in Chinese. A message
- * not listed here is shown as it is, in English, rather than not at all.
- */
-const chineseRules: ReadonlyArray<[RegExp, (match: RegExpMatchArray) => string]> = [
-  [/^ID number must be 18 characters, not (\d+)$/, (m) => `应为 18 位，现为 ${m[1]} 位`],
-  [/^ID number must be 17 digits followed by a digit or X$/, () => '应为 17 位数字加一位数字或 X'],
-  [/^region code (\d+) is not a region$/, (m) => `地址码 ${m[1]} 不是有效的行政区划代码`],
-  [/^birth date (\d+) is not a date$/, (m) => `出生日期 ${m[1]} 不是有效日期`],
-  [/^birth date (\d+) is not a possible birth date$/, (m) => `出生日期 ${m[1]} 不可能是出生日期`],
-  [/^check character should be (\S)$/, (m) => `校验码应为 ${m[1]}`],
-  [/^must be (\d+) to (\d+) characters$/, (m) => `应为 ${m[1]} 至 ${m[2]} 个字符`],
-  [/^must not contain control characters or < >$/, () => '不得包含控制字符或 < >'],
-  [/^must not be only spaces$/, () => '不得只有空格'],
-  [/^must not contain the ID number$/, () => '不得包含身份证号码'],
-  [/^is needed to send a code$/, () => '获取验证码需填写手机号码'],
-  [/^is needed: send a code to the phone first$/, () => '填写了手机号码时必填：请先获取验证码'],
-  [/^is not the code sent$/, () => '不正确'],
-  [/^has expired or was used: send a new one$/, () => '已失效（超时、已使用或尝试次数过多），请重新获取'],
-  [
-    /^must be a mainland mobile number in E\.164 form, such as (\+\d+)$/,
-    (m) => `应为以 +86 开头的手机号码，例如 ${m[1]}`,
-  ],
-];
-
-function ruleMessage(t: Translate, message: string): string {
-  const chinese = chineseRules.flatMap(([pattern, say]) => {
-    const match = message.match(pattern);
-    return match ? [say(match)] : [];
-  })[0];
-  return t(chinese ?? message, message);
-}
-
-/**
  * The page's errors for a refused registration, in the page's language: the `errors[]` of
- * `registerPerson`'s 400, the registry mismatch, the duplicate and the wait after too many attempts.
+ * `registerPerson`'s 400 (said from each `errors[].code`), the registry mismatch, the duplicate and the wait after too many attempts.
  * Anything else gets one form-wide message.
  */
 export function registerPageErrors(
   t: Translate,
   error: {
     code: string;
-    errors: ReadonlyArray<{ path: string; message: string }>;
+    errors: ReadonlyArray<{ path: string; message: string } & CodedFieldError>;
     retryAfterSeconds?: number;
   },
 ): NonNullable<RegisterPageState['errors']> {
@@ -290,10 +258,11 @@ export function registerPageErrors(
         },
       ];
     case 'invalid_request':
+      // Said from each error's code: the API's English message is never shown.
       return error.errors.map((e) =>
         isField(e.path)
-          ? { field: e.path, message: `${labels[e.path](t)}${t('：', ': ')}${ruleMessage(t, e.message)}` }
-          : { message: ruleMessage(t, e.message) },
+          ? { field: e.path, message: labelledFieldError(t, labels[e.path](t), e) }
+          : { message: fieldErrorText(t, e) },
       );
     default:
       return [

@@ -23,20 +23,23 @@ export function verifierCatalogue(): string {
     Object.fromEntries(
       licenceTypes.map((type) => {
         const view = catalogueView().find((entry) => entry.code === type.code);
-        const properties = (view?.fields.properties ?? {}) as Record<string, { title?: unknown }>;
+        // As licences return them: a masked number titled like its clear field, in both languages.
+        const properties = (view?.licenceFields.properties ?? {}) as Record<
+          string,
+          { title?: unknown; 'x-title-en'?: unknown }
+        >;
         const labels: Record<string, string> = {};
+        const labelsEn: Record<string, string> = {};
         for (const [key, schema] of Object.entries(properties)) {
           if (typeof schema.title === 'string') labels[key] = schema.title;
-        }
-        for (const sensitive of type.sensitiveFields) {
-          const title = labels[sensitive.field];
-          if (title) labels[sensitive.maskedAs] = title;
+          if (typeof schema['x-title-en'] === 'string') labelsEn[key] = schema['x-title-en'];
         }
         return [
           type.code,
           {
             name: { zh: type.name.zh, en: type.name.en },
             labels,
+            labelsEn,
             hidden: [...lookupKeyFields(type)],
           },
         ];

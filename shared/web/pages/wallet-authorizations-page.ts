@@ -1,3 +1,4 @@
+import { clientDisplayName } from '../../identifiers/client-ids.js';
 import { calendarDate } from '../kit/china-time.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
@@ -45,7 +46,7 @@ export function authorizationsBody(
               (item, i) =>
                 html`<li>
                   <article class="card authorization">
-                    <h2 id="authorization-${i}">${item.client.name}</h2>
+                    <h2 id="authorization-${i}">${clientDisplayName(item.client.id, item.client.name, t)}</h2>
                     <dl class="fields">
                       <dt>${t('证照', 'Licences')}</dt>
                       <dd>${item.licenceTypes.map((code) => licenceTypeName(code, t)).join('、')}</dd>

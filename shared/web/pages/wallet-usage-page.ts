@@ -1,3 +1,4 @@
+import { clientDisplayName } from '../../identifiers/client-ids.js';
 import { dateTime } from '../kit/china-time.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, type SafeHtml } from '../kit/layout.js';
@@ -25,12 +26,14 @@ function verdictBadge(t: Translate, verdict: string): SafeHtml {
 
 /**
  * One use of a licence as a sentence a person understands: who (the platform or verifier app by its
- * registered name, 匿名 for an anonymous verification, 您 for their own presentation), what, why (a share's
+ * registered name, the service's own in the page's language, 匿名 for an anonymous verification, 您 for their own presentation), what, why (a share's
  * purpose), then the verdict and when, in China time.
  */
 function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
   const type = html`<strong>${licenceTypeName(entry.licenceType, t)}</strong>`;
-  const client = entry.client ? html`<strong class="usage-client">${entry.client.name}</strong>` : undefined;
+  const client = entry.client
+    ? html`<strong class="usage-client">${clientDisplayName(entry.client.id, entry.client.name, t)}</strong>`
+    : undefined;
   switch (entry.action) {
     case 'verified':
       return client

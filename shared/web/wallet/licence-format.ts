@@ -2,68 +2,11 @@ import { catalogueView, findLicenceType, lookupKeyFields } from '../../licence/c
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence } from './holder-api.js';
 
-/**
- * English labels of the catalogue's fields, by type and field. The catalogue titles its fields in
- * Chinese only (they are the licences' official wording); English is the wallet's own translation.
- */
-const englishLabels: Record<string, Record<string, string>> = {
-  'business-licence': {
-    entityType: 'Type of entity',
-    legalRepresentativeName: 'Legal representative',
-    legalRepresentativeIdMasked: 'Legal representative’s ID number',
-    registeredCapital: 'Registered capital',
-    establishedOn: 'Established on',
-    businessScope: 'Business scope',
-    address: 'Domicile',
-  },
-  'production-operation-permit': {
-    permitNumber: 'Permit number',
-    permitCategory: 'Permit category',
-    scope: 'Permitted scope',
-    address: 'Place of production and operation',
-    principalName: 'Person in charge',
-  },
-  'driving-licence': {
-    vehicleClass: 'Permitted vehicle class',
-    firstIssuedOn: 'First issued on',
-    archiveNumber: 'Archive number',
-  },
-  'social-security-card': { cardNumber: 'Card number', issuingRegion: 'Issuing region', bank: 'Bank' },
-  'degree-certificate': {
-    degree: 'Degree',
-    major: 'Discipline',
-    university: 'Awarding institution',
-    conferredOn: 'Conferred on',
-    certificateNumber: 'Certificate number',
-  },
-  'professional-qualification': {
-    profession: 'Occupation',
-    level: 'Level',
-    certificateNumber: 'Certificate number',
-  },
-  'marriage-certificate': {
-    spouseName: 'Spouse',
-    spouseIdMasked: 'Spouse’s ID number',
-    registeredOn: 'Registered on',
-    registrationAuthority: 'Registration authority',
-    certificateNumber: 'Certificate number',
-  },
-  'real-estate-title': {
-    certificateNumber: 'Certificate number',
-    unitNumber: 'Property unit number',
-    propertyLocation: 'Location',
-    area: 'Area',
-    usage: 'Use',
-    rightType: 'Type of right',
-    landUseEndsOn: 'Land use ends on',
-  },
-};
-
 interface FieldOrder {
   /** Stored field names in the catalogue's order, masked forms where the issuer sent a clear number. */
   names: string[];
-  /** Chinese titles by stored field name. */
-  titles: Map<string, string>;
+  /** Titles by stored field name: the catalogue's Chinese `title` and its English `x-title-en`. */
+  titles: Map<string, { zh: string; en?: string }>;
   /** Lookup keys: keyed hashes for the service's own use, neither readable nor disclosable. */
   hidden: Set<string>;
 }
@@ -75,13 +18,20 @@ function fieldOrder(typeCode: string): FieldOrder {
   if (cached) return cached;
   const type = findLicenceType(typeCode);
   const view = catalogueView().find((entry) => entry.code === typeCode);
-  const properties = (view?.fields.properties ?? {}) as Record<string, { title?: unknown }>;
+  type Titled = Record<string, { title?: unknown; 'x-title-en'?: unknown }>;
+  const properties = (view?.fields.properties ?? {}) as Titled;
+  // Titled in both languages as licences return them (a masked number under its clear field's title).
+  const returned = (view?.licenceFields.properties ?? {}) as Titled;
   const sensitive = new Map((type?.sensitiveFields ?? []).map((field) => [field.field, field]));
   const order: FieldOrder = { names: [], titles: new Map(), hidden: new Set(lookupKeyFields(type)) };
-  for (const [name, schema] of Object.entries(properties)) {
+  for (const name of Object.keys(properties)) {
     const stored = sensitive.get(name)?.maskedAs ?? name;
+    const schema = returned[stored] ?? {};
     order.names.push(stored);
-    if (typeof schema.title === 'string') order.titles.set(stored, schema.title);
+    if (typeof schema.title === 'string') {
+      const en = schema['x-title-en'];
+      order.titles.set(stored, { zh: schema.title, ...(typeof en === 'string' ? { en } : {}) });
+    }
   }
   orders.set(typeCode, order);
   return order;
@@ -128,9 +78,11 @@ export function disclosableFields(licence: Pick<WalletLicence, 'type' | 'fields'
   return new Set(Object.keys(licence.fields).filter((name) => !hidden.has(name)));
 }
 
+/** A field's label in the page's language, from the catalogue; its own name where the catalogue has none. */
 export function fieldLabel(typeCode: string, name: string, lang: Lang): string {
-  if (lang === 'en') return englishLabels[typeCode]?.[name] ?? name;
-  return fieldOrder(typeCode).titles.get(name) ?? name;
+  const title = fieldOrder(typeCode).titles.get(name);
+  if (!title) return name;
+  return lang === 'en' ? (title.en ?? name) : title.zh;
 }
 
 const degrees: Record<string, [string, string]> = {

@@ -15,7 +15,12 @@ import { InvalidInputError } from '../../errors.js';
 export function wantedAcr(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   const level = levelOfAcr(value) ?? assuranceLevels.find((candidate) => String(candidate) === value.trim());
-  if (!level) throw new InvalidInputError('acr must be 1, 2, 3 or urn:elicence:loa:1..3');
+  if (!level) {
+    const message = 'must be 1, 2, 3 or urn:elicence:loa:1..3';
+    throw new InvalidInputError(`acr ${message}`, 'invalid_request', {
+      errors: [{ path: 'acr', message, code: 'invalid_format' }],
+    });
+  }
   return acrOf(level);
 }
 

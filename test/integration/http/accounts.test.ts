@@ -79,7 +79,9 @@ describe('POST /accounts', () => {
       'registry_mismatch',
     );
     expect(problem.detail).toMatch(/name does not match the population registry/);
-    expect(problem.errors).toEqual([{ path: 'name', message: 'does not match the population registry' }]);
+    expect(problem.errors).toEqual([
+      { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+    ]);
   });
 
   it('names each broken rule: 400 invalid_request with the failing fields', async () => {
@@ -89,15 +91,32 @@ describe('POST /accounts', () => {
       'invalid_request',
     );
     expect(problem.errors).toEqual([
-      { path: 'idNumber', message: 'birth date 19901307 is not a date' },
-      { path: 'name', message: 'must be 1 to 50 characters' },
-      { path: 'password', message: 'must be 8 to 128 characters' },
+      {
+        path: 'idNumber',
+        message: 'birth date 19901307 is not a date',
+        code: 'invalid_birth_date',
+        params: { birthDate: '19901307' },
+      },
+      { path: 'name', message: 'must be 1 to 50 characters', code: 'required' },
+      {
+        path: 'password',
+        message: 'must be 8 to 128 characters',
+        code: 'too_short',
+        params: { minimum: 8, maximum: 128 },
+      },
     ]);
     const wrongCheck = await expectProblem(
       await register({ idNumber: '110105199003071230', name: '王', password: 'long-enough-1' }),
       400,
     );
-    expect(wrongCheck.errors).toEqual([{ path: 'idNumber', message: 'check character should be 9' }]);
+    expect(wrongCheck.errors).toEqual([
+      {
+        path: 'idNumber',
+        message: 'check character should be 9',
+        code: 'invalid_check_character',
+        params: { expected: '9' },
+      },
+    ]);
   });
 
   it('refuses a body that is not the JSON it expects', async () => {
@@ -184,8 +203,9 @@ describe('the /register page', () => {
     );
     expect(english.status).toBe(400);
     const englishHtml = await english.text();
-    expect(englishHtml).toContain('Resident ID number: check character should be 9');
-    expect(englishHtml).toContain('Password: must be 8 to 128 characters');
+    // Said from the errors' codes, in English words of the page's own (not the API's message).
+    expect(englishHtml).toContain('Resident ID number: The check character should be 9.');
+    expect(englishHtml).toContain('Password: Must be 8 to 128 characters.');
     expect(englishHtml).not.toContain('校验码');
   });
 

@@ -110,7 +110,8 @@ const cases: BadRequest[] = [
     status: 400,
     code: 'invalid_request',
     send: (body) => post([body]),
-    check: (problem) => expect(problem.errors).toEqual([{ path: '(body)', message: expect.any(String) }]),
+    check: (problem) =>
+      expect(problem.errors).toEqual([{ path: '(body)', message: expect.any(String), code: 'invalid_type' }]),
   },
   {
     what: 'JSON null',
@@ -175,7 +176,14 @@ const cases: BadRequest[] = [
     body: issuerBody({ creditCode: '11310000000024686A' }),
     send: (body) => post(body),
     check: (problem) =>
-      expect(problem.errors).toEqual([{ path: 'creditCode', message: 'check character should be D' }]),
+      expect(problem.errors).toEqual([
+        {
+          path: 'creditCode',
+          message: 'check character should be D',
+          code: 'invalid_check_character',
+          params: { expected: 'D' },
+        },
+      ]),
   },
   {
     what: 'a credit code with a wrong organisation code check character',
@@ -185,7 +193,11 @@ const cases: BadRequest[] = [
     send: (body) => post(body),
     check: (problem) =>
       expect(problem.errors).toEqual([
-        { path: 'creditCode', message: 'organisation code check character should be 6' },
+        {
+          path: 'creditCode',
+          message: 'organisation code check character should be 6',
+          code: 'invalid_check_character',
+        },
       ]),
   },
   {

@@ -13,6 +13,7 @@ import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
+import { catalogueAnnotationKeywords } from '../../../shared/licence/catalogue.js';
 import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
 import { readPresentationEnvelope } from '../../../packages/verifier/src/presentation-format.js';
 import {
@@ -221,6 +222,8 @@ describe('every returned licence validates against its type’s published licenc
     const all = bodies(() => newCreditCode('91', '310000'));
     expect(Object.keys(all).sort()).toEqual(catalogue.map((entry) => entry.code).sort());
     const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
+    // The catalogue's bilingual annotations (x-title-en, …), which a strict validator must be told of.
+    ajv.addVocabulary([...catalogueAnnotationKeywords]);
     for (const entry of catalogue) {
       const body = all[entry.code]!;
       expect(ajv.validate(entry.fields, body.fields), `${entry.code} issued: ${ajv.errorsText()}`).toBe(true);

@@ -68,13 +68,33 @@ describe('POST /licences: holder ID numbers are checked by rule, at holder.idNum
   const valid = newIdNumber();
   const { id: badCheck, expected } = wrongCheck(valid);
   const nextYear = new Date().getUTCFullYear() + 1;
-  const cases: Array<{ what: string; idNumber: string; rule: string | RegExp }> = [
-    { what: 'a wrong check character', idNumber: badCheck, rule: `check character should be ${expected}` },
-    { what: '17 characters', idNumber: valid.slice(0, 17), rule: 'ID number must be 18 characters, not 17' },
+  const cases: Array<{
+    what: string;
+    idNumber: string;
+    rule: string | RegExp;
+    /** The stable code pages translate, and its parameters. */
+    code: string;
+    params?: Record<string, string | number>;
+  }> = [
+    {
+      what: 'a wrong check character',
+      idNumber: badCheck,
+      rule: `check character should be ${expected}`,
+      code: 'invalid_check_character',
+      params: { expected },
+    },
+    {
+      what: '17 characters',
+      idNumber: valid.slice(0, 17),
+      rule: 'ID number must be 18 characters, not 17',
+      code: 'invalid_length',
+      params: { length: 17 },
+    },
     {
       what: 'a letter inside',
       idNumber: `${valid.slice(0, 10)}A${valid.slice(11)}`,
       rule: 'ID number must be 17 digits followed by a digit or X',
+      code: 'invalid_format',
     },
     {
       what: 'a region that is not one',
@@ -83,27 +103,35 @@ describe('POST /licences: holder ID numbers are checked by rule, at holder.idNum
         return `${first17}${idNumberCheckCharacter(first17)}`;
       })(),
       rule: 'region code 990105 is not a region',
+      code: 'invalid_region',
+      params: { region: '990105' },
     },
     {
       what: 'the 30th of February',
       idNumber: withBirthDate('19900230'),
       rule: 'birth date 19900230 is not a date',
+      code: 'invalid_birth_date',
+      params: { birthDate: '19900230' },
     },
     {
       what: 'a birth date in the future',
       idNumber: withBirthDate(`${nextYear}0101`),
       rule: `birth date ${nextYear}0101 is not a possible birth date`,
+      code: 'invalid_birth_date',
+      params: { birthDate: `${nextYear}0101` },
     },
   ];
 
-  for (const { what, idNumber, rule } of cases) {
+  for (const { what, idNumber, rule, code, params } of cases) {
     it(`refuses ${what} (400 invalid_id_number)`, async () => {
       const problem = await expectProblem(
         await issueLicence(runtime, token, drivingLicenceBody(idNumber)),
         400,
         'invalid_id_number',
       );
-      expect(problem.errors).toEqual([{ path: 'holder.idNumber', message: rule }]);
+      expect(problem.errors).toEqual([
+        { path: 'holder.idNumber', message: rule, code, ...(params ? { params } : {}) },
+      ]);
       expect(problem.detail).toContain('holder.idNumber');
       expect(problem.detail).toContain(rule);
       // A refusal does not echo the number it refused.
@@ -133,7 +161,12 @@ describe('POST /licences: credit codes, fields and types are checked against the
       'invalid_credit_code',
     );
     expect(problem.errors).toEqual([
-      { path: 'holder.creditCode', message: `check character should be ${creditCode.at(-1)}` },
+      {
+        path: 'holder.creditCode',
+        message: `check character should be ${creditCode.at(-1)}`,
+        code: 'invalid_check_character',
+        params: { expected: creditCode.at(-1) },
+      },
     ]);
   });
 
@@ -162,7 +195,9 @@ describe('POST /licences: credit codes, fields and types are checked against the
     const body = drivingLicenceBody(newIdNumber());
     body.fields = { ...(body.fields as object), colour: 'red' };
     const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_fields');
-    expect(problem.errors).toEqual([{ path: 'fields.colour', message: expect.stringMatching(/unknown/i) }]);
+    expect(problem.errors).toEqual([
+      { path: 'fields.colour', message: expect.stringMatching(/unknown/i), code: 'unknown_field' },
+    ]);
   });
 
   it('refuses a legal representative ID number that breaks a rule, at its field path', async () => {
@@ -170,7 +205,12 @@ describe('POST /licences: credit codes, fields and types are checked against the
     const body = businessLicenceBody(newCreditCode('91', '110105'), id);
     const problem = await expectProblem(await issueLicence(runtime, token, body), 400, 'invalid_fields');
     expect(problem.errors).toEqual([
-      { path: 'fields.legalRepresentativeIdNumber', message: expect.stringContaining('check character') },
+      {
+        path: 'fields.legalRepresentativeIdNumber',
+        message: expect.stringContaining('check character'),
+        code: 'invalid_check_character',
+        params: { expected: expect.stringMatching(/^[\dX]$/) },
+      },
     ]);
     expect(JSON.stringify(problem)).not.toContain(id);
   });

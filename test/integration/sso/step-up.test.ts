@@ -321,6 +321,9 @@ describe('password reset, and the real owner winning', () => {
     const weak = await ua.navigate(reset, { form: { ...fields, code, password: 'short' } });
     expect(weak.page!.status).toBe(400);
     expect(weak.page!.html).toContain('password');
+    // The rule in the page's language, said from its code, not the English message.
+    expect(weak.page!.html).toContain('New password: Must be 8 to 128 characters.');
+    expect(weak.page!.html).not.toContain('must be 8 to 128 characters');
     const done = await ua.navigate(reset, { form: { ...fields, code, password: 'a-new-password-1' } });
     const tokens = await exchange(platform, request, await onToPlatform(ua, done));
     expect(tokens.claims()).toMatchObject({ acr: 'urn:elicence:loa:3', amr: ['sms'] });

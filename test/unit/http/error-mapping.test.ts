@@ -90,7 +90,8 @@ describe('the one mapping of error kinds to HTTP statuses', () => {
       status,
       detail: error.message,
       code: error.code,
-      ...(error.errors.length > 0 ? { errors: error.errors } : {}),
+      // Each entry answers a code: its own, else `invalid` (the generic one pages translate).
+      ...(error.errors.length > 0 ? { errors: error.errors.map((e) => ({ code: 'invalid', ...e })) } : {}),
       requestId,
     });
   });

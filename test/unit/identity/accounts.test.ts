@@ -109,9 +109,19 @@ describe('people: registration and password check', () => {
       ).catch((e) => e)) as ServiceError;
       expect(error).toMatchObject({ kind: 'invalid_input', code: 'invalid_request' });
       expect(error.errors).toEqual([
-        { path: 'idNumber', message: 'check character should be 9' },
-        { path: 'name', message: 'must be 1 to 50 characters' },
-        { path: 'password', message: 'must be 8 to 128 characters' },
+        {
+          path: 'idNumber',
+          message: 'check character should be 9',
+          code: 'invalid_check_character',
+          params: { expected: '9' },
+        },
+        { path: 'name', message: 'must be 1 to 50 characters', code: 'required' },
+        {
+          path: 'password',
+          message: 'must be 8 to 128 characters',
+          code: 'too_short',
+          params: { minimum: 8, maximum: 128 },
+        },
       ]);
     });
 

@@ -49,8 +49,18 @@ describe('the registration page', () => {
       errors: registerPageErrors(zh, {
         code: 'invalid_request',
         errors: [
-          { path: 'idNumber', message: 'check character should be 9' },
-          { path: 'password', message: 'must be 8 to 128 characters' },
+          {
+            path: 'idNumber',
+            message: 'check character should be 9',
+            code: 'invalid_check_character',
+            params: { expected: '9' },
+          },
+          {
+            path: 'password',
+            message: 'must be 8 to 128 characters',
+            code: 'too_short',
+            params: { minimum: 8, maximum: 128 },
+          },
         ],
       }),
     });
@@ -68,18 +78,38 @@ describe('the registration page', () => {
     expect(html).toMatch(/<title>错误：/);
   });
 
-  it('in English, names the field and the rule as the service states it', () => {
+  it('says each rule from its code in the page’s language, never the API’s English message', () => {
     const errors = registerPageErrors(en, {
       code: 'invalid_request',
       errors: [
-        { path: 'idNumber', message: 'check character should be 9' },
-        { path: 'somethingElse', message: 'is odd' },
+        {
+          path: 'idNumber',
+          message: 'check character should be 9',
+          code: 'invalid_check_character',
+          params: { expected: '9' },
+        },
+        { path: 'somethingElse', message: 'is odd', code: 'a_code_from_a_newer_api' },
+        { path: 'name', message: 'must be 1 to 50 characters', code: 'too_long', params: { maximum: 50 } },
       ],
     });
     expect(errors).toEqual([
-      { field: 'idNumber', message: 'Resident ID number: check character should be 9' },
-      { message: 'is odd' },
+      { field: 'idNumber', message: 'Resident ID number: The check character should be 9.' },
+      { message: 'This value is not accepted; please check it.' },
+      { field: 'name', message: 'Name: At most 50 characters.' },
     ]);
+    // In Chinese, an unknown code is a generic Chinese message, not the English one.
+    const chinese = registerPageErrors(zh, {
+      code: 'invalid_request',
+      errors: [
+        { path: 'password', message: 'must not contain the ID number', code: 'contains_id_number' },
+        { path: 'phone', message: 'is odd', code: 'a_code_from_a_newer_api' },
+      ],
+    });
+    expect(chinese).toEqual([
+      { field: 'password', message: '密码：不得包含身份证号码' },
+      { field: 'phone', message: '手机号码（选填）：填写的内容不被接受，请检查。' },
+    ]);
+    for (const error of chinese) expect(error.message).not.toMatch(/[A-Za-z]{3}/);
     expect(renderRegisterPage('en', { errors })).toMatch(/<title>Error: /);
   });
 

@@ -111,8 +111,13 @@ describe('registration with a phone (三要素 at registration)', () => {
       ).catch((e: unknown) => e)) as ServiceError;
       expect(error).toMatchObject({ kind: 'invalid_input', code: 'invalid_request' });
       expect(error.errors).toEqual([
-        { path: 'name', message: 'must be 1 to 50 characters' },
-        { path: 'phone', message: 'must be a mainland mobile number in E.164 form, such as +8613912345678' },
+        { path: 'name', message: 'must be 1 to 50 characters', code: 'required' },
+        {
+          path: 'phone',
+          message: 'must be a mainland mobile number in E.164 form, such as +8613912345678',
+          code: 'invalid_phone',
+          params: { example: '+8613912345678' },
+        },
       ]);
     }
     expect(deps.accounts.byLookupKey.size).toBe(0);

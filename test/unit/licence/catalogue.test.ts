@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../../shared/errors.js';
 import {
+  catalogueAnnotationKeywords,
   catalogueView,
   findLicenceType,
   findLicenceTypeByTypeCode,
@@ -158,6 +159,8 @@ describe('the licence catalogue', () => {
     (code, fields) => {
       const entry = catalogueView().find((candidate) => candidate.code === code)!;
       const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
+      // Strict mode refuses keywords it does not know: the catalogue's annotations are declared to it.
+      ajv.addVocabulary([...catalogueAnnotationKeywords]);
       const returned = protectSensitiveFields(type(code), validateFields(type(code), fields));
       expect(ajv.validate(entry.fields, fields), ajv.errorsText()).toBe(true);
       expect(ajv.validate(entry.licenceFields, returned), ajv.errorsText()).toBe(true);
@@ -169,6 +172,57 @@ describe('the licence catalogue', () => {
       }
     },
   );
+
+  it('titles and describes every field in both languages: Chinese in title/description, English beside', () => {
+    const han = /\p{Script=Han}/u;
+    const properties = (schema: Record<string, unknown>): Array<[string, Record<string, unknown>]> =>
+      Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>).flatMap(
+        ([key, property]) => [[key, property] as [string, Record<string, unknown>], ...properties(property)],
+      );
+    for (const entry of catalogueView()) {
+      for (const schema of [entry.fields, entry.licenceFields]) {
+        for (const [key, property] of properties(schema)) {
+          expect(property.title, `${entry.code}.${key}`).toMatch(han);
+          expect(property['x-title-en'], `${entry.code}.${key}`).toMatch(/^[^\p{Script=Han}]+$/u);
+          if (property.description !== undefined) {
+            expect(property.description, `${entry.code}.${key}`).toMatch(han);
+            expect(property['x-description-en'], `${entry.code}.${key}`).toMatch(/^[^\p{Script=Han}]+$/u);
+          }
+          if (Array.isArray(property.enum) && property['x-enum-titles'] !== undefined) {
+            expect(property['x-enum-titles']).toHaveLength(property.enum.length);
+            expect(property['x-enum-titles-en']).toHaveLength(property.enum.length);
+          }
+        }
+      }
+    }
+  });
+
+  it('gives each failing field a stable code pages translate', () => {
+    const marriage = type('marriage-certificate');
+    let caught: unknown;
+    try {
+      validateFields(marriage, {
+        spouseName: ' ',
+        spouseIdNumber: '110105194912310021',
+        registeredOn: '2020-02-30',
+        registrationAuthority: 'x'.repeat(101),
+        certificateNumber: 'No. 1',
+        extra: 1,
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InvalidFieldsError);
+    expect(
+      (caught as InvalidFieldsError).errors.map(({ path, code, params }) => ({ path, code, params })),
+    ).toEqual([
+      { path: 'fields.spouseName', code: 'required', params: undefined },
+      { path: 'fields.spouseIdNumber', code: 'invalid_check_character', params: { expected: 'X' } },
+      { path: 'fields.registeredOn', code: 'invalid_date', params: undefined },
+      { path: 'fields.registrationAuthority', code: 'too_long', params: { maximum: 100 } },
+      { path: 'fields.extra', code: 'unknown_field', params: undefined },
+    ]);
+  });
 
   it('marks the sensitive ID number write-only in the published schema', () => {
     const business = catalogueView().find((entry) => entry.code === 'business-licence');
@@ -219,8 +273,8 @@ describe('validating licence fields', () => {
       honours: true,
     });
     expect(error.errors).toEqual([
-      { path: 'fields.gpa', message: 'Unknown field for degree-certificate' },
-      { path: 'fields.honours', message: 'Unknown field for degree-certificate' },
+      { path: 'fields.gpa', message: 'Unknown field for degree-certificate', code: 'unknown_field' },
+      { path: 'fields.honours', message: 'Unknown field for degree-certificate', code: 'unknown_field' },
     ]);
   });
 
@@ -232,8 +286,18 @@ describe('validating licence fields', () => {
     });
     expect(error.errors).toEqual(
       expect.arrayContaining([
-        { path: 'fields.registeredCapital.amount', message: expect.any(String) },
-        { path: 'fields.legalRepresentativeIdNumber', message: 'check character should be X' },
+        {
+          path: 'fields.registeredCapital.amount',
+          message: expect.any(String),
+          code: 'too_small',
+          params: { minimum: 0, exclusive: true },
+        },
+        {
+          path: 'fields.legalRepresentativeIdNumber',
+          message: 'check character should be X',
+          code: 'invalid_check_character',
+          params: { expected: 'X' },
+        },
       ]),
     );
   });

@@ -290,19 +290,27 @@ describe('the form generated from a licence type’s JSON Schema', () => {
     );
 
     const names = new Set(['holderNumber', 'fields.vehicleClass']);
-    expect(
-      apiFieldErrors(
-        [
-          { path: 'holder.idNumber', message: 'bad check character' },
-          { path: 'fields.vehicleClass', message: 'Invalid option' },
-          { path: 'Idempotency-Key', message: 'required' },
-        ],
-        names,
-      ),
-    ).toEqual({
-      holderNumber: 'bad check character',
-      'fields.vehicleClass': 'Invalid option',
-      '': 'required',
+    // Each said from its code in the page's language, never the API's English message; an unknown code
+    // gets a generic message of the page's language.
+    const apiErrors = [
+      {
+        path: 'holder.idNumber',
+        message: 'check character should be X',
+        code: 'invalid_check_character',
+        params: { expected: 'X' },
+      },
+      { path: 'fields.vehicleClass', message: 'Invalid option', code: 'invalid_value' },
+      { path: 'Idempotency-Key', message: 'required', code: 'code_of_a_newer_api' },
+    ];
+    expect(apiFieldErrors(apiErrors, names, translator('zh'))).toEqual({
+      holderNumber: '校验码应为 X',
+      'fields.vehicleClass': '请从列表中选择。',
+      '': '填写的内容不被接受，请检查。',
+    });
+    expect(apiFieldErrors(apiErrors, names, translator('en'))).toEqual({
+      holderNumber: 'The check character should be X.',
+      'fields.vehicleClass': 'Please choose one of the listed values.',
+      '': 'This value is not accepted; please check it.',
     });
   });
 

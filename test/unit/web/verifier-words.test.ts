@@ -167,7 +167,11 @@ describe('licence data on the card', () => {
       { label: '注册资本', value: '500000 CNY' },
     ]);
     expect(fieldRows('driving-licence', { vehicleClass: 'C1' }, catalogue, 'en')).toEqual([
-      { label: 'Vehicle class', value: 'C1' },
+      { label: 'Permitted vehicle class', value: 'C1' },
+    ]);
+    // The catalogue's English titles; a field it does not title is named from its key.
+    expect(fieldRows('driving-licence', { colour: 'red' }, catalogue, 'en')).toEqual([
+      { label: 'Colour', value: 'red' },
     ]);
     expect(fieldRows('space-licence', { orbit: ['LEO', 'GEO'] }, catalogue, 'zh')).toEqual([
       { label: 'orbit', value: 'LEO、GEO' },
