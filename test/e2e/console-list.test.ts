@@ -116,7 +116,7 @@ describe('the console’s list, review step and licence history in a browser', (
     await page.goto('/console/licences/new?type=driving-licence');
     await page.getByLabel(/Holder’s resident ID number/).fill(idNumber);
     await page.getByLabel(/Holder’s name/).fill('审核测试');
-    await page.getByLabel(/Vehicle class|准驾车型/).selectOption('C1');
+    await page.getByLabel(/[Vv]ehicle class|准驾车型/).selectOption('C1');
     await page.getByLabel(/First issued|初次领证日期/).fill('2012-07-01');
     await page.getByLabel(/Archive number|档案编号/).fill('110100135791');
     await page.getByRole('button', { name: 'Next: review' }).click();
