@@ -7,7 +7,7 @@ import {
   type ConsoleSearch,
   type ListSort,
 } from '../console/licence-search.js';
-import { chinaDate, statusBadge, statusLabel, typeName, validityText } from '../console/labels.js';
+import { chinaDate, statusBadge, statusLabel, typeName } from '../console/labels.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
@@ -152,7 +152,9 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
                     <td data-label="${t('证照编号', 'Licence number')}">
                       <a class="mono licence-number" href="${href}">${breakableNumber(licence.id)}</a>
                     </td>
-                    <td data-label="${t('类型', 'Type')}">${typeName(licence.type, types, t)}</td>
+                    <td data-label="${t('类型', 'Type')}" class="nowrap">
+                      ${typeName(licence.type, types, t)}
+                    </td>
                     <td data-label="${t('持证人', 'Holder')}">
                       <a href="${href}" tabindex="-1">${licence.holder.name}</a><br /><span
                         class="mono muted nowrap"
@@ -164,7 +166,7 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
                       ${chinaDate(licence.issuedAt) ?? licence.issuedAt}
                     </td>
                     <td data-label="${t('有效期', 'Validity')}">
-                      ${validityText(licence.validFrom, licence.validUntil, t)}
+                      ${validityCell(licence.validFrom, licence.validUntil, t)}
                     </td>
                   </tr>`;
                 })}
@@ -224,9 +226,19 @@ function sortHeader(t: Translate, label: string, column: 'number' | 'issuedAt', 
   </th>`;
 }
 
+/** The validity as `validityText` (console/labels.ts) says it, each date kept whole (a line may break between them). */
+function validityCell(validFrom: string, validUntil: string | undefined, t: Translate): SafeHtml {
+  const from = html`<span class="nowrap">${chinaDate(validFrom) ?? validFrom}</span>`;
+  const until = chinaDate(validUntil);
+  const english = t('zh', 'en') === 'en';
+  if (!until) return english ? html`From ${from}, no expiry` : html`${from} 起长期有效`;
+  const to = html`<span class="nowrap">${until}</span>`;
+  return english ? html`${from} to ${to}` : html`${from} 至 ${to}`;
+}
+
 /**
- * A licence number that stays whole within each dot-separated part: on a phone's narrow card it may break
- * after a dot (`<wbr>`), never inside a part (CSS keeps it from wrapping elsewhere).
+ * A licence number that stays whole within each dot-separated part: where the table or a phone's card is
+ * too narrow it may break after a dot (`<wbr>`), never inside a part (CSS keeps it from wrapping elsewhere).
  */
 function breakableNumber(id: string): SafeHtml {
   const parts = id.split('.');
