@@ -47,7 +47,7 @@ import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
 import { verifyRequest, verifyResponseSchema } from '../../shared/verification/verify-scan.js';
-import { licencePdfQuery } from '../../shared/licence/licence-pdf.js';
+import { licencePdfQuery } from '../../shared/licence/pdf-layouts.js';
 import { pdfCheckSchema, verifyPdfRequest } from '../../shared/licence/licence-pdf-signature.js';
 import { authorizationListSchema } from '../../shared/sharing/authorizations.js';
 import { sharedLicencesSchema } from '../../shared/sharing/shared-licences.js';

@@ -7,7 +7,7 @@ import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { LicenceStatus } from './licence.js';
-import { pdfLayouts, type PdfLayout } from './licence-pdf.js';
+import { pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 
 /** The `typ` of a printable licence's signature: a JWS whose payload names the PDF by its SHA-256. */
 export const licencePdfSignatureType = 'licence-pdf+jws';

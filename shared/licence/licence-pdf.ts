@@ -3,22 +3,15 @@ import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
-import * as z from 'zod';
 import type { Issuer } from '../issuers/issuer.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from './catalogue.js';
 import { pdfFontFile } from './pdf-font.js';
+import { licencePdfQuery, pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 import { effectiveStatus, type LicenceRecord, type LicenceStatus } from './licence.js';
 
 export { pdfFontFile };
 
-/** The two layouts: an A4 page, and an ID-1 card (85.6 × 54 mm, ISO/IEC 7810) printed front and back. */
-export const pdfLayouts = ['a4', 'card'] as const;
-export type PdfLayout = (typeof pdfLayouts)[number];
-
-/** `?layout=a4|card` of the PDF routes (A4 when absent). */
-export const licencePdfQuery = z.strictObject({
-  layout: z.enum(pdfLayouts).default('a4').meta({ description: 'a4 (default): an A4 page; card: ID-1 size' }),
-});
+export { licencePdfQuery, pdfLayouts, type PdfLayout };
 
 /**
  * The size of one QR module on paper, in millimetres, per layout. A credential's QR code is at most
