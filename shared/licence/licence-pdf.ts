@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
-import PDFDocument from 'pdfkit';
+import type PDFKit from 'pdfkit';
 import QRCode from 'qrcode';
 import type { Issuer } from '../issuers/issuer.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from './catalogue.js';
@@ -109,6 +109,7 @@ export interface PrintableLicence {
  * ```
  */
 export async function renderLicencePdf(input: PrintableLicence, layout: PdfLayout): Promise<Buffer> {
+  const PDFDocument = await pdfkit();
   const issued = new Date(input.licence.issuedAt);
   const typeName = findLicenceType(input.licence.type)?.name.zh ?? input.licence.type;
   const doc = new PDFDocument({
@@ -259,7 +260,17 @@ function chineseDate(value: string): string {
   return `${year}年${month}月${date}日`;
 }
 
-type Doc = InstanceType<typeof PDFDocument>;
+type Doc = InstanceType<typeof PDFKit>;
+
+let renderer: Promise<typeof PDFKit> | undefined;
+/**
+ * pdfkit and fontkit, loaded when the first PDF is asked for: their module setup is most of the
+ * `licences` and `me` functions' import time, which every cold start would otherwise pay (docs/benchmarks.md).
+ */
+function pdfkit(): Promise<typeof PDFKit> {
+  renderer ??= import('pdfkit').then((module) => module.default);
+  return renderer;
+}
 
 function drawA4(doc: Doc, content: PrintedContent, input: PrintableLicence): void {
   doc.addPage({ size: 'A4', margin: 0 });
