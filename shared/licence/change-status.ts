@@ -16,12 +16,9 @@ import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js
 export const changeStatusInput = z
   .strictObject({
     status: z.enum(['valid', 'suspended', 'revoked']),
-    reasonCode: z
-      .enum(statusReasonCodes)
-      .optional()
-      .meta({
-        description: 'A preset reason of the target status (see docs/console.md); `other` needs `reason`',
-      }),
+    reasonCode: z.enum(statusReasonCodes).optional().meta({
+      description: 'A preset reason of the target status (see docs/console.md); `other` needs `reason`',
+    }),
     reason: z.string().trim().min(1).max(500).optional().meta({
       description: 'Free text: required without `reasonCode` or with `other`; a note to a preset otherwise',
     }),
