@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
+import type { FunctionName } from '../functions/routes.js';
 
 /** Gives CommonJS dependencies the `require` that an ESM bundle lacks. */
 export const requireBanner =
@@ -19,7 +21,11 @@ export const lambdaAliases = {
 
 /**
  * How every Lambda function is bundled, here and in the CDK stack: ESM for Node 22, minified, with
- * source maps. `keepNames` because oidc-provider looks its models up by class name.
+ * source maps. `keepNames` because oidc-provider looks its models up by class name. Code splitting: what a
+ * function loads with a dynamic `import()` (pdfkit and fontkit for the printable licence, the WebAuthn
+ * library for passkeys, parts of the SDK) is a chunk file of its own under `chunks/`, read and compiled on
+ * first use instead of at every cold start (docs/benchmarks.md, "Cold start"). The code a function loads at
+ * start that it shares with a lazy chunk is a chunk too, imported statically by `index.mjs`.
  */
 export const bundling = {
   format: 'esm',
@@ -31,4 +37,29 @@ export const bundling = {
   mainFields: ['module', 'main'],
   banner: { js: requireBanner },
   alias: { ...lambdaAliases },
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
 } as const satisfies Partial<BuildOptions>;
+
+/**
+ * The esbuild build of one function, as Lambda loads it: `outdir/index.mjs` (the handler `index.handler`)
+ * and its chunks in `outdir/chunks/`, each with its source map. The CDK stack, the cold-start bench and the
+ * bundle tests all build with this, so what they measure and run is what is deployed.
+ *
+ * @example
+ * ```ts
+ * await build(functionBuild('licences', 'out/licences'));
+ * const { handler } = await import(pathToFileURL('out/licences/index.mjs').href);
+ * ```
+ */
+export function functionBuild(name: FunctionName, outdir: string, rootDir = process.cwd()) {
+  return {
+    ...bundling,
+    absWorkingDir: rootDir,
+    entryPoints: { index: join(rootDir, 'functions', `${name}.ts`) },
+    bundle: true,
+    outdir,
+    logLevel: 'error',
+  } as const satisfies BuildOptions;
+}

@@ -1,22 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  Aws,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  Validations,
+  type ILocalBundling,
+} from 'aws-cdk-lib';
+import { buildSync } from 'esbuild';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { FunctionName } from '../../functions/routes.js';
-import { bundling, lambdaAliases, requireBanner } from '../bundling.js';
+import { functionBuild } from '../bundling.js';
 import { pdfFontFile } from '../../shared/licence/pdf-font.js';
 
-/** The commands that copy the printable licence's font into a bundle, at its path in the repository. */
-export function fontCopy(inputDir: string, outputDir: string): string[] {
-  const target = path.posix.join(outputDir, pdfFontFile);
-  return [
-    `mkdir -p "${path.posix.dirname(target)}"`,
-    `cp "${path.posix.join(inputDir, pdfFontFile)}" "${target}"`,
-  ];
+/**
+ * The function's code, built with the local esbuild by `functionBuild` (infra/bundling.ts): `index.mjs` and
+ * its chunks, which NodejsFunction cannot make (it writes one `--outfile`; code splitting needs an output
+ * folder). Beside them, the browser assets for `web` and the printable licence's font for the functions
+ * that render it. Its fields are part of the asset's cache key, so each function gets its own build.
+ */
+class LocalFunctionBuild implements ILocalBundling {
+  constructor(
+    readonly name: FunctionName,
+    readonly rootDir: string,
+    readonly webAssets: boolean,
+    readonly pdfFont: boolean,
+  ) {}
+
+  tryBundle(outputDir: string): boolean {
+    buildSync(functionBuild(this.name, outputDir, this.rootDir));
+    if (this.webAssets) {
+      // The same esbuild build the local runtime serves from memory, written beside the code.
+      execFileSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(this.rootDir, 'infra', 'web-assets.ts'),
+          path.join(outputDir, 'web-assets'),
+        ],
+        { cwd: this.rootDir, stdio: 'inherit' },
+      );
+    }
+    if (this.pdfFont) {
+      const target = path.join(outputDir, pdfFontFile);
+      mkdirSync(path.dirname(target), { recursive: true });
+      copyFileSync(path.join(this.rootDir, pdfFontFile), target);
+    }
+    return true;
+  }
 }
 
 export interface ServiceFunctionProps {
@@ -56,13 +95,13 @@ export interface ServiceFunctionProps {
 
 /**
  * One Lambda function of the service: bundled with local esbuild exactly as `infra/bundling.ts` says (ESM
- * for Node 22, minified, source maps, `keepNames`, the `createRequire` banner), on arm64, traced with X-Ray,
+ * for Node 22, minified, source maps, `keepNames`, the `createRequire` banner, code splitting), on arm64, traced with X-Ray,
  * logging to its own log group with a retention, under its own role that starts with nothing but writing
  * its logs. Its alarms (errors, throttles) come with it.
  */
 export class ServiceFunction extends Construct {
   readonly role: iam.Role;
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -81,11 +120,22 @@ export class ServiceFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(props.rootDir, 'functions', `${props.name}.ts`),
-      handler: 'handler',
-      projectRoot: props.rootDir,
-      depsLockFilePath: path.join(props.rootDir, 'package-lock.json'),
+    this.function = new lambda.Function(this, 'Function', {
+      code: lambda.Code.fromAsset(props.rootDir, {
+        // The hash of what is built, as NodejsFunction does: the repository root is only esbuild's input.
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Never pulled: the local build below runs or throws, and synthesis must never need Docker.
+          image: DockerImage.fromRegistry('dummy'),
+          local: new LocalFunctionBuild(
+            props.name,
+            props.rootDir,
+            Boolean(props.webAssets),
+            Boolean(props.pdfFont),
+          ),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -99,36 +149,6 @@ export class ServiceFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: 'elicence',
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: bundling.target,
-        minify: bundling.minify,
-        sourceMap: bundling.sourcemap,
-        keepNames: bundling.keepNames,
-        mainFields: [...bundling.mainFields],
-        banner: requireBanner,
-        esbuildArgs: Object.fromEntries(
-          Object.entries(lambdaAliases).map(([module, path]) => [`--alias:${module}`, path]),
-        ),
-        // Bundle the AWS SDK too, as the local build does: the pinned version, tree-shaken, instead of
-        // whichever version the runtime happens to carry.
-        externalModules: [],
-        // Local esbuild only: synthesis must never need Docker.
-        forceDockerBundling: false,
-        ...((props.webAssets || props.pdfFont) && {
-          commandHooks: {
-            beforeBundling: () => [],
-            beforeInstall: () => [],
-            afterBundling: (inputDir: string, outputDir: string) => [
-              // The same esbuild build the local runtime serves from memory, written beside the code.
-              ...(props.webAssets
-                ? [`node --import tsx "${inputDir}/infra/web-assets.ts" "${outputDir}/web-assets"`]
-                : []),
-              ...(props.pdfFont ? fontCopy(inputDir, outputDir) : []),
-            ],
-          },
-        }),
       },
     });
 

@@ -1,12 +1,9 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type * as SimpleWebAuthn from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import * as z from 'zod';
 import { epochSeconds, type Clock } from '../clock.js';
@@ -45,6 +42,17 @@ export interface StoredPasskey {
   name: string;
   createdAt: string;
   lastUsedAt?: string;
+}
+
+let webauthnModule: Promise<typeof SimpleWebAuthn> | undefined;
+/**
+ * `@simplewebauthn/server` and its X.509 and ASN.1 libraries (about 250 KB bundled), loaded when a passkey
+ * ceremony first needs them: `me` and `oidc` serve them on a few routes only, and every cold start would
+ * otherwise pay for their setup (docs/benchmarks.md, "Cold start"; a chunk of its own in the bundles).
+ */
+function webauthn(): Promise<typeof SimpleWebAuthn> {
+  webauthnModule ??= import('@simplewebauthn/server');
+  return webauthnModule;
 }
 
 /** What a WebAuthn ceremony's challenge was issued for: an account's enrolment or a sign-in's interaction. */
@@ -191,6 +199,7 @@ export async function passkeyRegistrationOptions(
   if (existing.length >= maxPasskeysPerAccount) {
     throw new ConflictError(`At most ${maxPasskeysPerAccount} passkeys per account`, 'too_many_passkeys');
   }
+  const { generateRegistrationOptions } = await webauthn();
   const options = await generateRegistrationOptions({
     rpName: rp.rpName,
     rpID: rp.rpId,
@@ -254,6 +263,8 @@ export async function enrolPasskey(
   deps: PasskeyDependencies,
 ): Promise<PasskeyView> {
   requireLevel3(owner);
+  // Loaded before the check, so that a module that fails to load is a server error and not a refusal.
+  const { verifyRegistrationResponse } = await webauthn();
   let verified;
   try {
     verified = await verifyRegistrationResponse({
@@ -313,6 +324,7 @@ export async function passkeySignInOptions(
   rp: RelyingPartyIdentity,
   deps: PasskeyDependencies,
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthn();
   const options = await generateAuthenticationOptions({
     rpID: rp.rpId,
     userVerification: 'required',
@@ -373,6 +385,7 @@ export async function verifyPasskeySignIn(
   if (!stored) throw refuse('unknown credential');
   const handle = assertion.response.userHandle;
   if (handle !== undefined && handle !== userHandleOf(stored.accountId)) throw refuse('user handle mismatch');
+  const { verifyAuthenticationResponse } = await webauthn();
   let verified;
   try {
     verified = await verifyAuthenticationResponse({

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { functionNames } from '../../functions/routes.js';
-import { bundling } from '../../infra/bundling.js';
+import { functionBuild } from '../../infra/bundling.js';
 
 const IMPORTS_PER_FUNCTION = 5;
 
@@ -21,8 +21,26 @@ function importMilliseconds(file: string): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /**
- * Bundles each function as the CDK stack does (esbuild, ESM, minified) and measures the bundle's size and
- * the median import time over fresh processes on this machine.
+ * What `index.mjs` loads at import: itself and the chunks it imports statically, transitively (the dynamic
+ * imports' chunks are read on first use only), from esbuild's metafile.
+ */
+function loadedAtStart(outputs: Metafile['outputs'], entry: string): string[] {
+  const loaded = new Set<string>();
+  const visit = (file: string) => {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    for (const dependency of outputs[file]?.imports ?? []) {
+      if (dependency.kind === 'import-statement' && !dependency.external) visit(dependency.path);
+    }
+  };
+  visit(entry);
+  return [...loaded];
+}
+
+/**
+ * Bundles each function as the CDK stack does (`functionBuild`: esbuild, ESM, minified, code splitting)
+ * and measures what Lambda would load, the median import time of `index.mjs` over fresh processes on this
+ * machine, and the size of the files read at import and of all the code files.
  */
 export default async function run(): Promise<void> {
   const outdir = join('node_modules', '.cache', 'elicence-bench');
@@ -30,19 +48,17 @@ export default async function run(): Promise<void> {
   await mkdir(outdir, { recursive: true });
   const rows = [];
   for (const name of functionNames) {
-    const outfile = join(outdir, `${name}.mjs`);
-    await build({
-      ...bundling,
-      entryPoints: [join('functions', `${name}.ts`)],
-      bundle: true,
-      outfile,
-      logLevel: 'error',
-    });
-    const size = (await stat(outfile)).size;
-    const times = Array.from({ length: IMPORTS_PER_FUNCTION }, () => importMilliseconds(outfile));
+    const functionDir = join(outdir, name);
+    const { metafile } = await build({ ...functionBuild(name, functionDir), metafile: true });
+    const outputs = metafile.outputs;
+    const entry = relative(process.cwd(), join(functionDir, 'index.mjs'));
+    const kilobytes = (files: string[]) =>
+      Math.round(files.reduce((sum, file) => sum + (outputs[file]?.bytes ?? 0), 0) / 1024);
+    const times = Array.from({ length: IMPORTS_PER_FUNCTION }, () => importMilliseconds(entry));
     rows.push({
       function: name,
-      'bundle KB': Math.round(size / 1024),
+      'loaded at import KB': kilobytes(loadedAtStart(outputs, entry)),
+      'all code KB': kilobytes(Object.keys(outputs).filter((file) => file.endsWith('.mjs'))),
       'import ms (median)': Number(median(times).toFixed(1)),
     });
   }

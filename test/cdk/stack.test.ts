@@ -25,7 +25,7 @@ interface Statement {
   Sid?: string;
 }
 
-/** Synthesises the stack without bundling: NodejsFunction skips esbuild for stacks not listed here. */
+/** Synthesises the stack without bundling: the code assets skip esbuild for stacks not listed here. */
 function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ElicenceStack(app, 'Elicence', props);
@@ -1480,13 +1480,15 @@ describe('bundling', () => {
         // The asset's S3 key is `<hash>.zip`; the cloud assembly keeps its content in `asset.<hash>/`.
         const assetDir = join(assembly.directory, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
         const rendersPdf = name === 'licences' || name === 'me';
+        const files = readdirSync(assetDir).sort();
         const expectedFiles = [
           'index.mjs',
           'index.mjs.map',
+          ...(files.includes('chunks') ? ['chunks'] : []),
           ...(name === 'web' ? ['web-assets'] : []),
           ...(rendersPdf ? ['node_modules'] : []),
         ].sort();
-        expect(readdirSync(assetDir).sort(), name).toEqual(expectedFiles);
+        expect(files, name).toEqual(expectedFiles);
         if (rendersPdf) {
           // The printable licence's font, at the path the code reads it from (relative to /var/task).
           expect(readFileSync(join(assetDir, pdfFontFile)).equals(readFileSync(pdfFontFile)), name).toBe(
@@ -1505,6 +1507,29 @@ describe('bundling', () => {
         // The SDK's credential chain is the environment only (infra/lambda-credentials.ts): no STS client.
         expect(code, name).not.toContain('AssumeRoleWithWebIdentity');
         expect(existsSync(join(assetDir, 'index.mjs.map'))).toBe(true);
+        // Code splitting: every chunk is an ES module beside its source map, with the banner, and the
+        // chunks `index.mjs` imports statically are there (a missing one fails at cold start, not here).
+        const chunks = files.includes('chunks') ? readdirSync(join(assetDir, 'chunks')) : [];
+        for (const chunk of chunks.filter((file) => file.endsWith('.mjs'))) {
+          expect(chunks, `${name} ${chunk}`).toContain(`${chunk}.map`);
+          expect(readFileSync(join(assetDir, 'chunks', chunk), 'utf8').startsWith(requireBanner)).toBe(true);
+        }
+        for (const [, imported] of code.matchAll(/from"\.\/chunks\/([^"]+)"/g)) {
+          expect(chunks, name).toContain(imported);
+        }
+        // The PDF renderer (pdfkit, fontkit) and the WebAuthn library load on first use only: chunks of
+        // their own, out of what every cold start reads (docs/benchmarks.md, "Cold start").
+        expect(code, name).not.toContain('[object PDFDocument]');
+        expect(code, name).not.toContain('Unexpected registration response type');
+        const lazy = (marker: string) =>
+          chunks.some(
+            (chunk) =>
+              chunk.endsWith('.mjs') &&
+              readFileSync(join(assetDir, 'chunks', chunk), 'utf8').includes(marker),
+          );
+        if (rendersPdf) expect(lazy('[object PDFDocument]'), name).toBe(true);
+        if (name === 'me' || name === 'oidc')
+          expect(lazy('Unexpected registration response type'), name).toBe(true);
       }
     } finally {
       if (previousDocker === undefined) delete process.env.CDK_DOCKER;

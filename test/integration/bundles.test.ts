@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionName } from '../../functions/routes.js';
-import { bundling } from '../../infra/bundling.js';
+import { functionBuild } from '../../infra/bundling.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { importHandler } from '../../infra/local/server.js';
 import { loadConfig } from '../../shared/config.js';
@@ -54,19 +54,12 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
     outdir = await mkdtemp(join(tmpdir(), 'elicence-bundles-'));
     dataDir = await mkdtemp(join(tmpdir(), 'elicence-bundles-data-'));
     await Promise.all(
-      bundled.map((name) =>
-        build({
-          ...bundling,
-          entryPoints: [join('functions', `${name}.ts`)],
-          bundle: true,
-          outfile: join(outdir, `${name}.mjs`),
-          logLevel: 'error',
-        }),
-      ),
+      // Each in its own folder, `index.mjs` and its chunks, as in the Lambda package.
+      bundled.map((name) => build(functionBuild(name, join(outdir, name)))),
     );
     const loadHandler = async (name: FunctionName): Promise<HttpHandler> => {
       if (!bundled.includes(name)) return importHandler(name);
-      const module = (await import(pathToFileURL(join(outdir, `${name}.mjs`)).href)) as {
+      const module = (await import(pathToFileURL(join(outdir, name, 'index.mjs')).href)) as {
         handler: HttpHandler;
       };
       return module.handler;
