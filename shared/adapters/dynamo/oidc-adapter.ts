@@ -11,7 +11,11 @@ import {
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Provider, { type Adapter, type AdapterConstructor, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider';
+// What `Provider.ctx` reads, without `Provider`: the functions that only read clients or tokens through
+// this adapter (licences, verify, me, …) would otherwise bundle and load oidc-provider, koa and mime-db at
+// every cold start (docs/benchmarks.md). The pinned version's file; test/unit/sso checks it is the same.
+import providerContext from 'oidc-provider/lib/helpers/als.js';
 
 import { epochSeconds, type Clock } from '../../clock.js';
 import { ConflictError } from '../../errors.js';
@@ -458,7 +462,7 @@ async function flushHeldWrites(scope: RequestScope): Promise<void> {
 }
 
 function requestContext(): object | undefined {
-  return (Provider as unknown as { ctx?: object }).ctx;
+  return providerContext.getStore();
 }
 
 /** The reads of the request under way, made on first use; undefined outside any request. */
