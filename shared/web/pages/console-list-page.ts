@@ -7,7 +7,7 @@ import {
   type ConsoleSearch,
   type ListSort,
 } from '../console/licence-search.js';
-import { chinaDate, statusBadge, statusLabel, typeName } from '../console/labels.js';
+import { chinaDate, statusBadge, statusLabel, typeName, validity } from '../console/labels.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
@@ -166,7 +166,7 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
                       ${chinaDate(licence.issuedAt) ?? licence.issuedAt}
                     </td>
                     <td data-label="${t('有效期', 'Validity')}">
-                      ${validityCell(licence.validFrom, licence.validUntil, t)}
+                      ${validity(licence.validFrom, licence.validUntil, t).cell}
                     </td>
                   </tr>`;
                 })}
@@ -224,16 +224,6 @@ function sortHeader(t: Translate, label: string, column: 'number' | 'issuedAt', 
       ${label} <span aria-hidden="true">${arrow}</span>
     </button>
   </th>`;
-}
-
-/** The validity as `validityText` (console/labels.ts) says it, each date kept whole (a line may break between them). */
-function validityCell(validFrom: string, validUntil: string | undefined, t: Translate): SafeHtml {
-  const from = html`<span class="nowrap">${chinaDate(validFrom) ?? validFrom}</span>`;
-  const until = chinaDate(validUntil);
-  const english = t('zh', 'en') === 'en';
-  if (!until) return english ? html`From ${from}, no expiry` : html`${from} 起长期有效`;
-  const to = html`<span class="nowrap">${until}</span>`;
-  return english ? html`${from} to ${to}` : html`${from} 至 ${to}`;
 }
 
 /**
