@@ -293,6 +293,65 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
   });
 });
 
+describe('its signature, kept per container while the file and the key stay the same', () => {
+  it('two requests for one file cost one KMS Sign; another layout or a status change signs anew, and verifies', async () => {
+    const issued = await issueDrivingLicence(runtime, issuerToken);
+    const signed = (layout = 'a4') => signedPdf((file) => issuerPdf(issued.id, file, layout), issuerToken);
+    const signs = () => runtime.kms!.stats().Sign ?? 0;
+
+    runtime.kms!.resetStats();
+    const first = await signed();
+    const again = await signed();
+    expect(signs()).toBe(1);
+    expect(again.jws).toBe(first.jws);
+    expect(again.pdf.equals(first.pdf)).toBe(true);
+    expect(await checkPdf(first.pdf, again.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+
+    // Another layout is other bytes: its own signature.
+    runtime.kms!.resetStats();
+    const card = await signed('card');
+    expect(signs()).toBe(1);
+    expect(card.jws).not.toBe(first.jws);
+    expect(await checkPdf(card.pdf, card.jws)).toMatchObject({ valid: true, claims: { layout: 'card' } });
+
+    // A status change prints a band across the page: new bytes, a new signature, the new status.
+    const suspended = await postJson(
+      runtime,
+      `/licences/${encodeURIComponent(issued.id)}/status`,
+      issuerToken,
+      {
+        status: 'suspended',
+        reason: '测试暂扣',
+      },
+    );
+    expect(suspended.status).toBe(200);
+    runtime.kms!.resetStats();
+    const after = await signed();
+    expect(signs()).toBe(1);
+    expect(after.jws).not.toBe(first.jws);
+    expect(after.pdf.equals(first.pdf)).toBe(false);
+    expect(await checkPdf(after.pdf, after.jws)).toMatchObject({
+      valid: true,
+      signedBy: 'issuer',
+      licenceStatus: 'suspended',
+    });
+    expect(await checkPdf(first.pdf, after.jws)).toEqual({ valid: false, reason: 'not_this_file' });
+  });
+
+  it('the holder’s copy, signed by the platform key, is kept apart from the issuer’s', async () => {
+    runtime.kms!.resetStats();
+    const holders = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
+    const again = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
+    // At most one: the earlier tests may have had it signed already.
+    expect(runtime.kms!.stats().Sign ?? 0).toBeLessThanOrEqual(1);
+    expect(again.jws).toBe(holders.jws);
+    const issuers = await signedPdf((file) => issuerPdf(licence.id, file), issuerToken);
+    expect(issuers.pdf.equals(holders.pdf)).toBe(true);
+    expect(await checkPdf(holders.pdf, holders.jws)).toMatchObject({ valid: true, signedBy: 'platform' });
+    expect(await checkPdf(issuers.pdf, issuers.jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
+  });
+});
+
 describe('who may print a licence', () => {
   it('its holder and its issuer only: another person and another issuer find nothing', async () => {
     const stranger = runtime.credentials.people[0]!;
