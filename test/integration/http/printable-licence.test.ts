@@ -99,6 +99,15 @@ const mePdf = (id: string, file: 'pdf' | 'pdf.jws', layout = 'a4') =>
 const issuerPdf = (id: string, file: 'pdf' | 'pdf.jws', layout = 'a4') =>
   `/licences/${encodeURIComponent(id)}/${file}?layout=${layout}`;
 
+/** The issuer changes the licence's status (200 expected). */
+async function changeStatus(id: string, status: 'suspended' | 'revoked', reason: string): Promise<void> {
+  const response = await postJson(runtime, `/licences/${encodeURIComponent(id)}/status`, issuerToken, {
+    status,
+    reason,
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
 /** A printable licence and its detached signature, as the holder or the issuer downloads them. */
 async function signedPdf(at: (file: 'pdf' | 'pdf.jws') => string, token: string) {
   const pdf = await bytesOf(await getWithToken(runtime, at('pdf'), token), 'application/pdf');
@@ -251,16 +260,7 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     const issued = await issueDrivingLicence(runtime, issuerToken);
     const { pdf, jws } = await signedPdf((file) => issuerPdf(issued.id, file), issuerToken);
     expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
-    const revoked = await postJson(
-      runtime,
-      `/licences/${encodeURIComponent(issued.id)}/status`,
-      issuerToken,
-      {
-        status: 'revoked',
-        reason: '测试吊销',
-      },
-    );
-    expect(revoked.status).toBe(200);
+    await changeStatus(issued.id, 'revoked', '测试吊销');
     // The file is still the one signed; the licence no longer holds.
     expect(await checkPdf(pdf, jws)).toMatchObject({
       valid: true,
@@ -315,16 +315,7 @@ describe('its signature, kept per container while the file and the key stay the 
     expect(await checkPdf(card.pdf, card.jws)).toMatchObject({ valid: true, claims: { layout: 'card' } });
 
     // A status change prints a band across the page: new bytes, a new signature, the new status.
-    const suspended = await postJson(
-      runtime,
-      `/licences/${encodeURIComponent(issued.id)}/status`,
-      issuerToken,
-      {
-        status: 'suspended',
-        reason: '测试暂扣',
-      },
-    );
-    expect(suspended.status).toBe(200);
+    await changeStatus(issued.id, 'suspended', '测试暂扣');
     runtime.kms!.resetStats();
     const after = await signed();
     expect(signs()).toBe(1);
@@ -409,16 +400,7 @@ describe('who may print a licence', () => {
 
   it('a revoked licence prints as revoked, across the page, and its QR code verifies revoked', async () => {
     const issued = await issueDrivingLicence(runtime, issuerToken);
-    const revoked = await postJson(
-      runtime,
-      `/licences/${encodeURIComponent(issued.id)}/status`,
-      issuerToken,
-      {
-        status: 'revoked',
-        reason: '测试吊销',
-      },
-    );
-    expect(revoked.status).toBe(200);
+    await changeStatus(issued.id, 'revoked', '测试吊销');
     const pdf = await bytesOf(
       await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), issuerToken),
       'application/pdf',
