@@ -1,5 +1,5 @@
 import type { Licence, LicenceStatus, LicenceTypeEntry } from '../console/issuer-api.js';
-import { chinaDate, chinaDateTime, statusBadge, typeName, validityText } from '../console/labels.js';
+import { chinaDate, chinaDateTime, statusBadge, typeName, validity } from '../console/labels.js';
 import { statusReason, statusReasons, type StatusReason } from '../../licence/status-reasons.js';
 import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schema-form.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
@@ -110,7 +110,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
           <dt>${t('签发时间', 'Issued')}</dt>
           <dd>${chinaDate(licence.issuedAt) ?? licence.issuedAt}</dd>
           <dt>${t('有效期', 'Validity')}</dt>
-          <dd>${validityText(licence.validFrom, licence.validUntil, t)}</dd>
+          <dd>${validity(licence.validFrom, licence.validUntil, t).text}</dd>
         </dl>
         <h3>${t('证照内容', 'Fields')}</h3>
         <dl class="fields">${fieldRows(licence.fields, nodes)}</dl>
