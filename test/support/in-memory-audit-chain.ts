@@ -26,7 +26,7 @@ export class InMemoryAuditChains implements AuditChainStore {
   /** Each checkpoint's heads, in pages of {@link headsPerPage}. */
   readonly heads = new Map<string, ChainHead[][]>();
 
-  /** `headsPerPage`: how many heads a stored page holds (the table's pages hold about 2,400). */
+  /** `headsPerPage`: how many heads a stored page holds (the table's pages hold about 2,100 to 2,400). */
   constructor(private readonly headsPerPage = 1_000) {}
 
   /** A trail of its own writer: a new chain per UTC day. */
