@@ -12,6 +12,7 @@ import { pdfFontFile } from './pdf-font.js';
 import type { PdfSignatureCache } from './pdf-signature-cache.js';
 import { licencePdfQuery, pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 import { effectiveStatus, type LicenceRecord, type LicenceStatus } from './licence.js';
+import { isSensitiveFieldName } from '../identifiers/sensitive-field-names.js';
 
 export { pdfFontFile };
 
@@ -217,7 +218,8 @@ function fieldRows(typeCode: string, fields: Record<string, unknown>): { label: 
   for (const [name, schema] of Object.entries(properties)) {
     if (typeof schema.title === 'string') titles.set(masked.get(name) ?? name, schema.title);
   }
-  const names = Object.keys(fields).filter((name) => !hidden.has(name));
+  // By the catalogue's marking and, fail-safe, by the field's name (a type that forgot the marking).
+  const names = Object.keys(fields).filter((name) => !hidden.has(name) && !isSensitiveFieldName(name));
   const ordered = [
     ...[...titles.keys()].filter((name) => names.includes(name)),
     ...names.filter((name) => !titles.has(name)),

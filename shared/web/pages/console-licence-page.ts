@@ -6,6 +6,7 @@ import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
+import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
 
 /** The status changes an issuer may ask for (`POST /licences/{id}/status`). */
 export type TargetStatus = 'suspended' | 'valid' | 'revoked';
@@ -333,7 +334,8 @@ function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]
     return (option >= 0 ? field?.optionLabels?.[option] : undefined) ?? String(value);
   };
   return html`${Object.entries(fields)
-    .filter(([key]) => !key.endsWith('LookupKey'))
+    // Fail-safe by the name (a clear number too, should a type forget its marking), not the catalogue.
+    .filter(([key]) => !isSensitiveFieldName(key))
     .map(
       ([key, value]) =>
         html`<dt>${titleOf(key)}</dt>

@@ -18,6 +18,7 @@ import {
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
+import { fetchFrom } from '../../support/from-address.js';
 import { runFlow } from '../../support/oidc-flows.js';
 import { issueDrivingLicence } from '../verify/helpers.js';
 
@@ -434,6 +435,60 @@ describe('the wallet and the console offer it as a download', () => {
       'application/jose',
     );
     expect(await checkPdf(pdf, jws.toString())).toMatchObject({ valid: true });
+  });
+
+  it('refuses another site’s fetch, embed or frame of it, and serves a navigation or our own download', async () => {
+    const { citizen } = runtime.credentials;
+    // node:http, which sends Sec-Fetch-Mode as given (fetch sets its own, `cors`).
+    const wallet = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
+    await runFlow(wallet, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    const desk = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
+    const { clientId, clientSecret } = runtime.credentials.issuer;
+    expect((await desk.request('/console/login', { form: { clientId, clientSecret } })).status).toBe(303);
+    const id = encodeURIComponent(licence.id);
+    const fetchMetadata = (site: string, mode: string, dest: string) => ({
+      'sec-fetch-site': site,
+      'sec-fetch-mode': mode,
+      'sec-fetch-dest': dest,
+    });
+    // What a page elsewhere (another site, or a sibling host: same-site) can make the visitor's browser
+    // fetch with their cookies, without their asking: each would render, and sign with a KMS key, a file
+    // for a page the visitor never opened.
+    const refused = [
+      fetchMetadata('cross-site', 'no-cors', 'embed'),
+      fetchMetadata('cross-site', 'no-cors', 'object'),
+      fetchMetadata('cross-site', 'cors', 'empty'),
+      fetchMetadata('cross-site', 'no-cors', 'empty'),
+      fetchMetadata('cross-site', 'navigate', 'iframe'),
+      fetchMetadata('same-site', 'no-cors', 'empty'),
+      fetchMetadata('same-site', 'no-cors', 'embed'),
+    ];
+    // The visitor's own: a link or download on our pages, a typed URL, a top-level navigation.
+    const served = [
+      fetchMetadata('same-origin', 'navigate', 'document'),
+      fetchMetadata('same-origin', 'no-cors', 'empty'),
+      fetchMetadata('none', 'navigate', 'document'),
+      fetchMetadata('cross-site', 'navigate', 'document'),
+    ];
+    for (const [ua, base] of [
+      [wallet, `/wallet/licences/${id}`],
+      [desk, `/console/licences/${id}`],
+    ] as const) {
+      for (const file of ['pdf', 'pdf.jws']) {
+        for (const headers of refused) {
+          const answer = await ua.request(`${base}/${file}`, { headers });
+          expect(answer.status, `${base}/${file} ${JSON.stringify(headers)}`).toBe(403);
+          expect(answer.headers.get('content-type')).not.toMatch(/pdf|jose/);
+          expect(answer.headers.get('content-disposition')).toBeNull();
+        }
+        for (const headers of served) {
+          const answer = await ua.request(`${base}/${file}`, { headers });
+          expect(answer.status, `${base}/${file} ${JSON.stringify(headers)}`).toBe(200);
+          expect(answer.headers.get('content-type')).toMatch(file === 'pdf' ? /application\/pdf/ : /jose/);
+          await answer.arrayBuffer();
+        }
+      }
+    }
   });
 
   it('the console: its issuer’s licences only', async () => {
