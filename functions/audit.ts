@@ -8,7 +8,12 @@ import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { listAudit, supervisionAuditQuery } from '../shared/supervision/audit-chain-listing.js';
-import { checkpointInput, checkpointListQuery, signCheckpoint } from '../shared/supervision/checkpoints.js';
+import {
+  checkpointHeadsQuery,
+  checkpointInput,
+  checkpointListQuery,
+  signCheckpoint,
+} from '../shared/supervision/checkpoints.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({ kms, doc, accessTokens, audit, auditChains, platformSigner });
@@ -32,6 +37,10 @@ const http = apiHandler(async (event: HttpEvent) => {
       const { cursor } = parseQuery(event, checkpointListQuery);
       return json(200, await deps.auditChains.checkpoints(LISTED_CHECKPOINTS, cursor));
     },
+    'GET /supervision/audit/checkpoints/heads': async () => {
+      const { checkpoint, cursor } = parseQuery(event, checkpointHeadsQuery);
+      return json(200, await deps.auditChains.checkpointHeads(checkpoint, cursor));
+    },
     'POST /supervision/audit/checkpoints': async () => {
       const input = event.body ? parseJsonBody(event, checkpointInput) : {};
       const { at, jws } = await signCheckpoint(input, checkpointDeps());
@@ -52,7 +61,8 @@ const isScheduled = (event: unknown): event is ScheduledEvent =>
 
 /**
  * Supervision of the audit trail (scope `supervision`): `GET /supervision/audit` (entries with their
- * chain links), `GET|POST /supervision/audit/checkpoints` (the signed checkpoints; a new one on demand).
+ * chain links), `GET|POST /supervision/audit/checkpoints` (the signed checkpoints; a new one on demand),
+ * `GET /supervision/audit/checkpoints/heads` (the heads a checkpoint signs the digest of).
  * The stack's daily schedule invokes the same function with a scheduled event: it signs a checkpoint of
  * yesterday's and today's chains.
  */

@@ -27,7 +27,7 @@ import { covers, holderDivision } from '../shared/issuers/jurisdiction.js';
 import { schemaFields, type FormValues } from '../shared/web/console/schema-form.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { SealedCookie } from '../shared/web/kit/sealed-cookie.js';
-import { CrossSiteError, formFields, sameOrigin } from '../shared/web/kit/form.js';
+import { CrossSiteError, formFields, requireOwnFileFetch, sameOrigin } from '../shared/web/kit/form.js';
 import { html, htmlPage, notice, redirect, renderPage } from '../shared/web/kit/layout.js';
 import {
   chooseTypeBody,
@@ -212,10 +212,16 @@ async function route(
     },
     'POST /console/licences/{id}/status': () => changeStatus(event, context, session, api, id),
     // The printable licence (docs/printable-licence.md): the issuer API's file, passed on as a download.
-    'GET /console/licences/{id}/pdf': async () =>
-      relayDownload(await api.printable(id, 'pdf', layoutOf(event))),
-    'GET /console/licences/{id}/pdf.jws': async () =>
-      relayDownload(await api.printable(id, 'pdf.jws', layoutOf(event))),
+    // Rendered and (the signature) signed with the issuer's KMS key per fetch: only for the visitor's own
+    // download or navigation, never for another site's embed, fetch or frame.
+    'GET /console/licences/{id}/pdf': async () => {
+      requireOwnFileFetch(event);
+      return relayDownload(await api.printable(id, 'pdf', layoutOf(event)));
+    },
+    'GET /console/licences/{id}/pdf.jws': async () => {
+      requireOwnFileFetch(event);
+      return relayDownload(await api.printable(id, 'pdf.jws', layoutOf(event)));
+    },
   });
 }
 

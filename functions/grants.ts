@@ -479,12 +479,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Supervision of the audit trail (shared/supervision/audit-chain*.ts, checkpoints.ts): the access token
   // (get); a licence's entries (gsi1), a day range's entries and each chain's head (queries of the day
   // partitions `audit#`), the chains registered on a day (query `audit-chain#`), the checkpoints (query,
-  // conditional put `audit-checkpoint`), signed with the platform key. Also run daily by a schedule.
+  // conditional put `audit-checkpoint`), signed with the platform key, and their heads in pages (get,
+  // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule.
   audit: {
     table: {
       items: {
-        GetItem: [...accessTokens],
-        PutItem: [partitions.auditCheckpoints],
+        GetItem: [...accessTokens, partitions.auditCheckpointHeads],
+        PutItem: [partitions.auditCheckpoints, partitions.auditCheckpointHeads],
       },
       queries: ['gsi1'],
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],

@@ -18,6 +18,7 @@ import {
   clientReader,
   batches,
   batchItemsSealer,
+  pdfSignatures,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -42,8 +43,12 @@ import { licenceHistory, licenceView } from '../shared/licence/licence.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { renderQrPng, renderQrSvg } from '../shared/licence/qr.js';
 import { download } from '../shared/http/downloads.js';
-import { licencePdfQuery, pdfFileName, printLicence } from '../shared/licence/licence-pdf.js';
-import { signLicencePdf } from '../shared/licence/licence-pdf-signature.js';
+import {
+  cachedPdfSignature,
+  licencePdfQuery,
+  pdfFileName,
+  printLicence,
+} from '../shared/licence/licence-pdf.js';
 import {
   batchLicences,
   batchLicencesQuery,
@@ -74,6 +79,7 @@ const dependencies = composition({
   clientReader,
   batches,
   batchItemsSealer,
+  pdfSignatures,
 });
 const served = routesOf('licences');
 
@@ -218,18 +224,20 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     'GET /licences/{id}/pdf.jws': async () => {
       const { layout } = parseQuery(event, licencePdfQuery);
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
-      // The same bytes as GET …/pdf gave (rendering is deterministic), signed now.
-      const pdf = await printLicence(licence, issuer, layout, now());
-      // Signed by the issuer's own key: the issuer vouches for the file it prints for its holder.
+      // Signed by the issuer's own key: the issuer vouches for the file it prints for its holder. Every
+      // check above runs on each request; the cache stands in for rendering and signing only.
       if (!issuer.keyId) throw new ForbiddenError('This issuer has no signing key yet', 'issuer_inactive');
-      const jws = await signLicencePdf(
-        pdf,
-        { licenceId: licence.id, issuer, layout },
+      const jws = await cachedPdfSignature(
+        licence,
+        issuer,
+        layout,
+        now(),
         {
           signer: deps.signerFor(issuer.keyId),
           clock: deps.clock,
           iss: issuerUrl(deps.config.issuerUrl, issuer.id),
         },
+        deps.pdfSignatures,
       );
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },

@@ -17,6 +17,7 @@ import {
   clientReader,
   sharingGrants,
   clientNames,
+  pdfSignatures,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
@@ -36,8 +37,12 @@ import {
 } from '../shared/licence/presentation.js';
 import { renderQrSvg } from '../shared/licence/qr.js';
 import { download } from '../shared/http/downloads.js';
-import { licencePdfQuery, pdfFileName, printLicence } from '../shared/licence/licence-pdf.js';
-import { signLicencePdf } from '../shared/licence/licence-pdf-signature.js';
+import {
+  cachedPdfSignature,
+  licencePdfQuery,
+  pdfFileName,
+  printLicence,
+} from '../shared/licence/licence-pdf.js';
 import { readHeldLicence } from '../shared/licence/licence-reader.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { usageOf, usageQuery } from '../shared/licence/usage.js';
@@ -79,6 +84,7 @@ const dependencies = composition({
   clientReader,
   sharingGrants,
   clientNames,
+  pdfSignatures,
 });
 const served = routesOf('me');
 
@@ -209,12 +215,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
       // The signature names the licence and its issuer: a platform fetching it has read the licence too.
       await recordPlatformRead(licence);
-      const pdf = await printLicence(licence, issuer, layout, now);
-      const jws = await signLicencePdf(
-        pdf,
-        { licenceId: licence.id, issuer, layout },
-        // Signed by the platform key: the platform vouches for what it rendered for the holder.
+      // Signed by the platform key: the platform vouches for what it rendered for the holder. The checks
+      // above run on each request; the cache stands in for rendering and signing only.
+      const jws = await cachedPdfSignature(
+        licence,
+        issuer,
+        layout,
+        now,
         { signer: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+        deps.pdfSignatures,
       );
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },

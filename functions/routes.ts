@@ -239,6 +239,13 @@ const table = [
     function: 'audit',
     auth: { scope: 'supervision' },
   },
+  // The heads a checkpoint signs the digest of, in pages (docs/supervision.md, "Checkpoints").
+  {
+    method: 'GET',
+    path: '/supervision/audit/checkpoints/heads',
+    function: 'audit',
+    auth: { scope: 'supervision' },
+  },
 
   { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },

@@ -23,7 +23,12 @@ import type { SafeHtml } from '../shared/web/kit/html.js';
 import type { CookieSealer } from '../shared/web/kit/sealed-cookie.js';
 import { logger } from '../shared/logger.js';
 import { clientDisplayName, walletClientId } from '../shared/identifiers/client-ids.js';
-import { CrossSiteError, sameOrigin, sameSiteNavigation } from '../shared/web/kit/form.js';
+import {
+  CrossSiteError,
+  requireOwnFileFetch,
+  sameOrigin,
+  sameSiteNavigation,
+} from '../shared/web/kit/form.js';
 import { htmlPage, redirect, renderPage } from '../shared/web/kit/layout.js';
 import { walletErrorPage } from '../shared/web/pages/wallet-error-page.js';
 import {
@@ -226,6 +231,9 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
   /** A licence's PDF or its signature, in the layout the link asks for (A4 unless `card`). */
   const printable = async (file: 'pdf' | 'pdf.jws'): Promise<HttpResult> => {
+    // Rendered and (the signature) signed with the platform's KMS key per fetch: never for another
+    // site's embed, fetch or frame, only for the visitor's own download or navigation.
+    requireOwnFileFetch(event);
     const session = await requireSession();
     if (!('accessToken' in session)) return session;
     const layout = new URLSearchParams(event.rawQueryString ?? '').get('layout') === 'card' ? 'card' : 'a4';

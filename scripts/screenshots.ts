@@ -2,16 +2,15 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { buildDependencies, dependencies } from '../functions/composition/dependencies.js';
+import { dependencies } from '../functions/composition/dependencies.js';
 import { createPresentation } from '../shared/licence/presentation.js';
-import { maskIdNumber, parseIdNumber } from '../shared/identifiers/id-number.js';
-import { personLookupKey } from '../shared/identifiers/lookup-key.js';
 import { desktop, launchBrowser, newPage, phone, signInOnLoginPage } from '../test/support/browser.js';
 import { postJson } from '../test/support/http-api.js';
 import { newIdNumber } from '../test/support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../test/support/in-memory-sms.js';
 import { drivingLicenceBody, issued, licencePath, type LicenceJson } from '../test/support/licences.js';
 import { authorizationRequest, demoPlatform } from '../test/support/oidc-flows.js';
+import { registerPerson, type TestPerson } from '../test/support/sharing-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../test/support/runtime.js';
 
 /**
@@ -31,7 +30,7 @@ interface Seeded {
   revoked: LicenceJson;
   suspended: LicenceJson;
   /** A person at level 2 with a phone the fake carrier knows: the step-up page asks them for a code. */
-  stepUpPerson: { idNumber: string; name: string; phone: string; password: string };
+  stepUpPerson: TestPerson;
 }
 
 type Shot = (
@@ -75,28 +74,13 @@ async function seed(): Promise<Seeded> {
   await setStatus(revoked, 'revoked', '以欺骗手段取得驾驶证');
   await setStatus(suspended, 'suspended', '记满12分，暂扣驾驶证');
 
-  const stepUpPerson = {
+  const stepUpPerson: TestPerson = {
     idNumber: newIdNumber(),
     name: '张升级',
     phone: '+8613912340001',
     password: 'screens-pass-1',
   };
-  const deps = buildDependencies(runtime.config);
-  const id = parseIdNumber(stepUpPerson.idNumber, new Date());
-  await deps.registry.putPerson({
-    lookupKey: await personLookupKey(deps.lookupMac, id),
-    name: stepUpPerson.name,
-    masked: maskIdNumber(id),
-  });
-  deps.doc.destroy();
-  deps.kms.destroy();
-  carrier.add(stepUpPerson);
-  const account = await postJson(runtime, '/accounts', undefined, {
-    idNumber: stepUpPerson.idNumber,
-    name: stepUpPerson.name,
-    password: stepUpPerson.password,
-  });
-  if (account.status !== 201) throw new Error(`POST /accounts: ${account.status} ${await account.text()}`);
+  await registerPerson(runtime, carrier, stepUpPerson);
   return { runtime, carrier, valid, revoked, suspended, stepUpPerson };
 }
 
@@ -152,20 +136,23 @@ const suffix = (lang: 'zh' | 'en') => (lang === 'zh' ? '' : '-en');
 const withLang = (path: string, lang: 'zh' | 'en') =>
   lang === 'zh' ? path : `${path}${path.includes('?') ? '&' : '?'}lang=en`;
 
+/** From the demo platform's button to the sign-in page, as a platform sends people there, in `lang`. */
+const openSignInFromDemo = async (page: Page, lang: 'zh' | 'en') => {
+  await page.goto(withLang('/demo', lang));
+  await page.getByRole('button', { name: /使用统一身份认证登录|Sign in with the unified identity/ }).click();
+  await page.waitForURL(/\/interaction\/[^/]+$/);
+  if (lang === 'en' && (await page.locator('html').getAttribute('lang')) !== 'en') {
+    await page.getByRole('link', { name: 'English' }).click();
+  }
+};
+
 /** Every shot, by the name it is known by in --only. Each opens its own browser contexts. */
 const shots: Record<string, Shot> = {
   'sign-in': async (browser, { runtime }, save) => {
     // The sign-in page as a platform sends people to it: password, passkey and the scan-to-login code.
     for (const lang of langs) {
       const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: desktop });
-      await page.goto(withLang('/demo', lang));
-      await page
-        .getByRole('button', { name: /使用统一身份认证登录|Sign in with the unified identity/ })
-        .click();
-      await page.waitForURL(/\/interaction\/[^/]+$/);
-      if (lang === 'en' && (await page.locator('html').getAttribute('lang')) !== 'en') {
-        await page.getByRole('link', { name: 'English' }).click();
-      }
+      await openSignInFromDemo(page, lang);
       await save(page, `sign-in${suffix(lang)}`);
       await context.close();
     }
@@ -178,14 +165,7 @@ const shots: Record<string, Shot> = {
   consent: async (browser, { runtime }, save) => {
     for (const lang of langs) {
       const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
-      await page.goto(withLang('/demo', lang));
-      await page
-        .getByRole('button', { name: /使用统一身份认证登录|Sign in with the unified identity/ })
-        .click();
-      await page.waitForURL(/\/interaction\/[^/]+$/);
-      if (lang === 'en' && (await page.locator('html').getAttribute('lang')) !== 'en') {
-        await page.getByRole('link', { name: 'English' }).click();
-      }
+      await openSignInFromDemo(page, lang);
       await signInOnLoginPage(page, runtime.credentials.citizen);
       await page.locator('#consent-who').waitFor();
       await save(page, lang === 'zh' ? 'consent-phone' : 'consent-phone-en', false);

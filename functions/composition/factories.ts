@@ -1,4 +1,5 @@
 import { BatchSigners } from '../../shared/licence/batch-signer.js';
+import { PdfSignatureCache } from '../../shared/licence/pdf-signature-cache.js';
 import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
@@ -123,6 +124,8 @@ export const peers = (c: Needs<'doc'>) => dynamoPeerStore(c.doc);
 export const batches = (c: Needs<'doc'>) => dynamoBatchStore(c.doc);
 /** Seals a batch's items (holders' ID numbers among them) while they wait: data keys of the PII key. */
 export const batchItemsSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.config.piiKeyId);
+/** One per container: the printable licences' signatures, reused while their bytes and key hold. */
+export const pdfSignatures = (c: Needs) => new PdfSignatureCache(c.clock);
 export const batchSigners = (c: Needs<'issuers' | 'signerFor'>) =>
   new BatchSigners({
     issuers: c.issuers,

@@ -28,6 +28,7 @@ import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
+import type { PdfSignatureCache } from '../../shared/licence/pdf-signature-cache.js';
 import type { StatusListStore } from '../../shared/licence/status-list-store.js';
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
 import type { PeerStore } from '../../shared/issuers/peer-store.js';
@@ -162,6 +163,8 @@ export interface Dependencies extends Connections {
   batchItemsSealer: EnvelopeSealer;
   /** This container's certified batch keys (shared/licence/batch-signer.ts): one KMS signature per key. */
   batchSigners: BatchSigners;
+  /** This container's printable-licence signatures (shared/licence/pdf-signature-cache.ts). */
+  pdfSignatures: PdfSignatureCache;
 }
 
 type Given = 'config' | 'clock';

@@ -9,6 +9,8 @@ import {
   supervisionAuditSchema,
 } from '../../shared/supervision/audit-chain-listing.js';
 import {
+  checkpointHeadsQuery,
+  checkpointHeadsSchema,
   checkpointInput,
   checkpointListQuery,
   checkpointListSchema,
@@ -421,6 +423,16 @@ export const operations: Operations = {
     tag: 'Supervision',
     query: checkpointListQuery,
     responses: { 200: { description: '50 a page, newest first', schema: checkpointListSchema } },
+    problems: { 400: ['invalid_request', 'invalid_cursor'] },
+  },
+  'GET /supervision/audit/checkpoints/heads': {
+    operationId: 'auditCheckpointHeads',
+    summary: 'The chain heads a checkpoint signs the digest of, sorted by chain, page by page',
+    description:
+      'Recompute the checkpoint payload’s `headsDigest` over every page (SHA-256 of the canonical JSON of the heads in this order) and compare its count with `headCount` before trusting them: a page altered or missing does not hash to it. A checkpoint of the first format (heads inside its JWS) has none here.',
+    tag: 'Supervision',
+    query: checkpointHeadsQuery,
+    responses: { 200: { description: 'A page of heads', schema: checkpointHeadsSchema } },
     problems: { 400: ['invalid_request', 'invalid_cursor'] },
   },
   'POST /supervision/audit/checkpoints': {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../../shared/logger.js';
 import type { FunctionName } from '../../functions/routes.js';
 import type { LocalDynamo } from './dynamo.js';
-import { invocation } from './invocation.js';
+import { deliveryLoop } from './delivery-loop.js';
 
 type QueueHandler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
@@ -42,74 +41,58 @@ export function tapBatchQueue(
     load: () => Promise<QueueHandler>;
   },
 ): LocalQueue {
-  const queue: SQSRecord[] = [];
   const failures: Array<{ body: string; error: string }> = [];
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let handler: Promise<QueueHandler> | undefined;
-
-  const deliver = async (record: SQSRecord) => {
-    handler ??= options.load();
-    let lastError = 'reported failed';
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      try {
-        const message = {
-          ...record,
-          attributes: { ...record.attributes, ApproximateReceiveCount: String(attempt) },
-        };
-        const answer = await invocation.run({ functionName: options.functionName }, async () =>
-          (await handler!)({ Records: [message] }),
-        );
-        if (!answer || answer.batchItemFailures.length === 0) return;
-      } catch (error) {
-        lastError = String(error);
-      }
-    }
-    failures.push({ body: record.body, error: lastError });
-    logger.error('queue message failed every delivery', { function: options.functionName, error: lastError });
-  };
-
-  const pump = async () => {
-    while (queue.length > 0 && !stopped) await deliver(queue.shift()!);
-    running = undefined;
-  };
+  const loop = deliveryLoop<SQSRecord, QueueHandler>({
+    functionName: options.functionName,
+    load: options.load,
+    batchSize: 1,
+    attempts,
+    attempt: async (handler, [record], attempt) => {
+      const message = {
+        ...record!,
+        attributes: { ...record!.attributes, ApproximateReceiveCount: String(attempt) },
+      };
+      const answer = await handler({ Records: [message] });
+      return !answer || answer.batchItemFailures.length === 0;
+    },
+    failed: ([record], error) => failures.push({ body: record!.body, error }),
+    logMessage: 'queue message failed every delivery',
+  });
 
   const unsubscribe = dynamo.onWrite((write) => {
-    if (stopped || write.operation !== 'PutItem') return;
+    if (write.operation !== 'PutItem') return;
     if (write.input.TableName !== undefined && write.input.TableName !== options.tableName) return;
     const item = write.input.Item as Record<string, AttributeValue> | undefined;
     // The job's first write (version 1) is its insert; its progress writes are not.
     if (!item?.pk?.S?.startsWith(options.partitionKeyPrefix) || item.version?.N !== '1' || !item.id?.S)
       return;
     const body = JSON.stringify({ batchId: item.id.S });
-    queue.push({
-      messageId: randomUUID(),
-      receiptHandle: randomUUID(),
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'local',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
+    loop.push([
+      {
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'local',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:local:000000000000:batches',
+        awsRegion: 'local',
       },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:local:000000000000:batches',
-      awsRegion: 'local',
-    });
-    running ??= pump();
+    ]);
   });
 
   return {
     failures,
-    async drain() {
-      while (running) await running;
-    },
+    drain: () => loop.drain(),
     async stop() {
-      stopped = true;
       unsubscribe();
-      await running;
+      await loop.stop();
     },
   };
 }

@@ -1,8 +1,7 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { logger } from '../../shared/logger.js';
 import type { FunctionName } from '../../functions/routes.js';
 import type { LocalDynamo, WriteRequest } from './dynamo.js';
-import { invocation } from './invocation.js';
+import { deliveryLoop } from './delivery-loop.js';
 
 type Image = Record<string, AttributeValue>;
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<void>;
@@ -75,50 +74,29 @@ export function tapStream(
     load: () => Promise<StreamHandler>;
   },
 ): LocalStream {
-  const queue: DynamoDBRecord[] = [];
   const failures: Array<{ records: number; error: string }> = [];
   let sequence = 0;
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  let handler: Promise<StreamHandler> | undefined;
-
-  const deliver = async (records: DynamoDBRecord[]) => {
-    handler ??= options.load();
-    let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt += 1) {
-      try {
-        await invocation.run({ functionName: options.functionName }, async () =>
-          (await handler!)({ Records: records }),
-        );
-        return;
-      } catch (error) {
-        lastError = error;
-      }
-    }
-    failures.push({ records: records.length, error: String(lastError) });
-    logger.error('stream batch failed every attempt', {
-      function: options.functionName,
-      records: records.length,
-      error: String(lastError),
-    });
-  };
-
-  const pump = async () => {
-    while (queue.length > 0 && !stopped) {
-      // Let the writes of this turn join the batch, as the mapping's batching window does.
-      await new Promise((resolve) => setImmediate(resolve));
-      await deliver(queue.splice(0, batchSize));
-    }
-    running = undefined;
-  };
+  const loop = deliveryLoop<DynamoDBRecord, StreamHandler>({
+    functionName: options.functionName,
+    load: options.load,
+    batchSize,
+    attempts,
+    batchingWindow: true,
+    attempt: async (handler, records) => {
+      await handler({ Records: records });
+      return true;
+    },
+    failed: (records, error) => failures.push({ records: records.length, error }),
+    logMessage: 'stream batch failed every attempt',
+  });
 
   const unsubscribe = dynamo.onWrite((write) => {
-    if (stopped) return;
+    const records: DynamoDBRecord[] = [];
     for (const item of putItems(write, options.tableName)) {
       const pk = item.pk?.S;
       if (!pk?.startsWith(options.partitionKeyPrefix)) continue;
       sequence += 1;
-      queue.push({
+      records.push({
         eventID: String(sequence),
         eventName: 'INSERT',
         eventVersion: '1.1',
@@ -133,18 +111,15 @@ export function tapStream(
         },
       });
     }
-    if (queue.length > 0) running ??= pump();
+    loop.push(records);
   });
 
   return {
     failures,
-    async drain() {
-      while (running) await running;
-    },
+    drain: () => loop.drain(),
     async stop() {
-      stopped = true;
       unsubscribe();
-      await running;
+      await loop.stop();
     },
   };
 }

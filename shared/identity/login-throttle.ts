@@ -394,25 +394,6 @@ export class LoginThrottle {
     );
   }
 
-  /**
-   * Takes back the attempts {@link admit} counted, without forgetting earlier failures: for an attempt
-   * that neither failed nor proved anything (refused before any secret was checked). Where no other
-   * attempt counted since, each counter is put back exactly as it was, its time of last failure too, so
-   * that taking an attempt back never restarts a wait; otherwise it gets one failure back.
-   */
-  async withdrawn(counted: readonly CountedAttempt[]): Promise<void> {
-    const now = epochSeconds(this.clock);
-    await Promise.all(
-      counted.map(async ({ key, before, after }) => {
-        const id = storageKey(key);
-        const restored = before ?? { failures: 0, lastFailureAt: 0 };
-        const expiresAt = now + this.#policies[key.kind].windowSeconds;
-        if (await this.store.replace(id, after, restored, expiresAt, now)) return;
-        await this.store.forgiveOne(id, now);
-      }),
-    );
-  }
-
   /** How long `key` blocks right now, in whole seconds (0: not blocked). */
   async retryAfter(key: ThrottleKey): Promise<number> {
     const now = epochSeconds(this.clock);

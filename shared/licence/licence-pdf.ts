@@ -3,11 +3,16 @@ import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import type PDFKit from 'pdfkit';
 import QRCode from 'qrcode';
+import type { Clock } from '../clock.js';
+import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from './catalogue.js';
+import { signLicencePdf } from './licence-pdf-signature.js';
 import { pdfFontFile } from './pdf-font.js';
+import type { PdfSignatureCache } from './pdf-signature-cache.js';
 import { licencePdfQuery, pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 import { effectiveStatus, type LicenceRecord, type LicenceStatus } from './licence.js';
+import { isSensitiveFieldName } from '../identifiers/sensitive-field-names.js';
 
 export { pdfFontFile };
 
@@ -213,7 +218,8 @@ function fieldRows(typeCode: string, fields: Record<string, unknown>): { label: 
   for (const [name, schema] of Object.entries(properties)) {
     if (typeof schema.title === 'string') titles.set(masked.get(name) ?? name, schema.title);
   }
-  const names = Object.keys(fields).filter((name) => !hidden.has(name));
+  // By the catalogue's marking and, fail-safe, by the field's name (a type that forgot the marking).
+  const names = Object.keys(fields).filter((name) => !hidden.has(name) && !isSensitiveFieldName(name));
   const ordered = [
     ...[...titles.keys()].filter((name) => names.includes(name)),
     ...names.filter((name) => !titles.has(name)),
@@ -556,6 +562,49 @@ export function printLicence(
   now: Date,
 ): Promise<Buffer> {
   return renderLicencePdf({ licence, issuer, status: effectiveStatus(licence, now) }, layout);
+}
+
+/**
+ * The detached signature of `licence`'s PDF in `layout` as it prints at `now`, signed by `signing.signer`
+ * under `signing.iss`: from `cache` when the same bytes were signed by the same key within its lifetime,
+ * else rendered and signed (one KMS Sign). Call it only after the route's checks.
+ *
+ * @example
+ * ```ts
+ * const jws = await cachedPdfSignature(licence, issuer, 'a4', now, {
+ *   signer: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl,
+ * }, deps.pdfSignatures);
+ * ```
+ */
+export async function cachedPdfSignature(
+  licence: LicenceRecord,
+  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode' | 'version'>,
+  layout: PdfLayout,
+  now: Date,
+  signing: { signer: Signer; clock: Clock; iss: string },
+  cache: PdfSignatureCache,
+): Promise<string> {
+  const key = JSON.stringify([
+    licence.id,
+    licence.version,
+    effectiveStatus(licence, now),
+    layout,
+    issuer.id,
+    issuer.version,
+    issuer.name,
+    issuer.creditCode,
+    signing.iss,
+    // Read from the public key KMS gave once per container (signing needs it too): no KMS call of its own.
+    await signing.signer.kid(),
+  ]);
+  return cache.get(key, async () =>
+    // The same bytes as GET …/pdf gives (rendering is deterministic), signed now.
+    signLicencePdf(
+      await printLicence(licence, issuer, layout, now),
+      { licenceId: licence.id, issuer, layout },
+      signing,
+    ),
+  );
 }
 
 /** The name a downloaded file is saved under: the licence id (letters and digits only) and the layout. */

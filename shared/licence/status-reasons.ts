@@ -7,6 +7,9 @@ export interface StatusReason {
   en: string;
 }
 
+/** The last choice of every status's list: free text, which the clerk's note then carries alone. */
+const other = { code: 'other', zh: '其他', en: 'Other' } as const;
+
 /**
  * The common reasons an agency gives when it revokes (吊销/注销), suspends (暂扣) or reinstates a licence,
  * offered as a list so the record reads the same across clerks and can be counted; `other` takes free
@@ -29,7 +32,7 @@ export const statusReasons = {
     },
     { code: 'holder-ceased', zh: '持证人死亡或主体终止', en: 'The holder died or ceased to exist' },
     { code: 'reissued', zh: '证照已换发或补发', en: 'Replaced by a new or reissued licence' },
-    { code: 'other', zh: '其他', en: 'Other' },
+    other,
   ],
   suspended: [
     { code: 'investigation', zh: '涉嫌违法违规，调查期间暂扣', en: 'Suspended during an investigation' },
@@ -40,13 +43,13 @@ export const statusReasons = {
     },
     { code: 'information-check', zh: '证照信息待核实', en: 'The licence’s information is being checked' },
     { code: 'holder-request', zh: '持证人申请暂停使用', en: 'Suspended at the holder’s request' },
-    { code: 'other', zh: '其他', en: 'Other' },
+    other,
   ],
   valid: [
     { code: 'investigation-closed', zh: '调查结束，恢复有效', en: 'The investigation is closed' },
     { code: 'suspension-ended', zh: '暂扣期满', en: 'The suspension period has ended' },
     { code: 'information-verified', zh: '证照信息核实无误', en: 'The licence’s information was verified' },
-    { code: 'other', zh: '其他', en: 'Other' },
+    other,
   ],
 } as const satisfies Record<StoredStatus, readonly StatusReason[]>;
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 
 /**
@@ -33,6 +33,14 @@ const TAG_BYTES = 16;
 export const MAX_INTERACTION_COOKIE_BYTES = 4000;
 /** The uids the provider makes (nanoid, 21 characters) and anything of its alphabet up to 64. */
 const uidPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** A browser's binding value: 32 random bytes, base64url. */
+const BROWSER_BYTES = 32;
+const browserPattern = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * How long the browser keeps its binding cookie, renewed by every interaction it saves: much longer than
+ * an interaction lives (an hour), so one started in another tab never outlives the binding it was sealed to.
+ */
+export const BROWSER_BINDING_SECONDS = 86_400;
 
 /**
  * Seals interactions into cookies: AES-256-GCM under a key every container derives from the provider's
@@ -49,6 +57,15 @@ const uidPattern = /^[A-Za-z0-9_-]{1,64}$/;
  * the 10 KB of headers API Gateway accepts). HttpOnly, SameSite=Lax (the sign-in is entered by a
  * top-level navigation from the platform), Secure except on loopback http as the other cookies.
  *
+ * Bound to the browser. A path-scoped cookie cannot be `__Host-`, and a `__Secure-` one can be set by a
+ * sibling host for the whole parent domain: such a host could plant the attacker's own sealed sign-in
+ * (its result their login) in a victim's browser, whose resume would sign the victim in as the attacker
+ * (login CSRF). So every browser also holds one random binding value in a host-only cookie
+ * (`__Host-sign-in-browser`, Path=/, which no other host can set; `sign-in-browser` on loopback http),
+ * issued with its first interaction and reused by every later one, and each seal carries the SHA-256 of
+ * that value: a sealed state opens only in the browser holding the value it was sealed for. One
+ * cookie per browser, never one per interaction; no table call.
+ *
  * @example
  * ```ts
  * const cookies = new InteractionCookies(await interactionCookieKey(interactionMac), {
@@ -57,7 +74,7 @@ const uidPattern = /^[A-Za-z0-9_-]{1,64}$/;
  * });
  * const jar = cookies.jar(event.cookies ?? [], clock);
  * jar.write('Ab3…', { returnTo: '…' }, nowSeconds + 3600);
- * jar.setCookies(); // ['__Secure-interaction-Ab3…=…; Path=/interaction/Ab3…; …', …]
+ * jar.setCookies(); // ['__Secure-interaction-Ab3…=…; Path=/interaction/Ab3…; …', …, '__Host-sign-in-browser=…; Path=/; …']
  * ```
  */
 export class InteractionCookies {
@@ -80,20 +97,44 @@ export class InteractionCookies {
     return `${this.options.secure ? '__Secure-' : ''}interaction-${uid}`;
   }
 
-  /** The sealed value of `payload` for `uid`, expiring at `expiresAt` (epoch seconds). */
-  seal(uid: string, payload: Record<string, unknown>, expiresAt: number): string {
+  /**
+   * The name of the browser's binding cookie: `__Host-` on https (host-only, Path=/, Secure: no sibling
+   * host can set or overwrite it), unprefixed on loopback http where browsers refuse the prefix.
+   */
+  browserCookieName(): string {
+    return `${this.options.secure ? '__Host-' : ''}sign-in-browser`;
+  }
+
+  /**
+   * The sealed value of `payload` for `uid`, expiring at `expiresAt` (epoch seconds), for the browser
+   * whose binding cookie holds `browser` (its SHA-256 is sealed, and must match when opened).
+   */
+  seal(uid: string, payload: Record<string, unknown>, expiresAt: number, browser: string): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(associatedData(uid));
-    const plain = Buffer.from(JSON.stringify({ exp: expiresAt, payload }), 'utf8');
+    const plain = Buffer.from(
+      JSON.stringify({ exp: expiresAt, browser: browserDigest(browser), payload }),
+      'utf8',
+    );
     return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString(
       'base64url',
     );
   }
 
-  /** The payload sealed for `uid` in `value` while unexpired at `nowSeconds`; undefined otherwise. */
-  open(uid: string, value: string, nowSeconds: number): Record<string, unknown> | undefined {
+  /**
+   * The payload sealed for `uid` in `value` while unexpired at `nowSeconds`, if it was sealed for the
+   * browser whose binding cookie holds `browser`; undefined otherwise (none, or another browser's).
+   */
+  open(
+    uid: string,
+    value: string,
+    nowSeconds: number,
+    browser: string | undefined,
+  ): Record<string, unknown> | undefined {
     if (!uidPattern.test(uid) || !/^[A-Za-z0-9_-]+$/.test(value)) return undefined;
+    // Fail closed: a browser without a well-formed binding opens no sign-in.
+    if (browser === undefined || !browserPattern.test(browser)) return undefined;
     const bytes = Buffer.from(value, 'base64url');
     if (bytes.length <= IV_BYTES + TAG_BYTES) return undefined;
     let opened: unknown;
@@ -111,8 +152,20 @@ export class InteractionCookies {
     } catch {
       return undefined;
     }
-    const { exp, payload } = (opened ?? {}) as { exp?: unknown; payload?: unknown };
+    const {
+      exp,
+      payload,
+      browser: sealedFor,
+    } = (opened ?? {}) as {
+      exp?: unknown;
+      payload?: unknown;
+      browser?: unknown;
+    };
     if (typeof exp !== 'number' || exp <= nowSeconds) return undefined;
+    if (typeof sealedFor !== 'string') return undefined;
+    const expected = Buffer.from(browserDigest(browser), 'base64url');
+    const sealed = Buffer.from(sealedFor, 'base64url');
+    if (sealed.length !== expected.length || !timingSafeEqual(sealed, expected)) return undefined;
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return undefined;
     return payload as Record<string, unknown>;
   }
@@ -132,6 +185,10 @@ export class RequestInteractionCookies implements InteractionCookieJar {
   /** What this request wrote (a payload and its expiry) or cleared (null), by uid. */
   readonly #written = new Map<string, { payload: Record<string, unknown>; expiresAt: number } | null>();
   readonly #setCookies = new Map<string, string[]>();
+  /** The browser's binding value: the one its cookie holds, or one issued by this request's first write. */
+  #browser: string | undefined;
+  /** Whether this request wrote an interaction, so the binding cookie is set (issued or renewed). */
+  #bindingToSet = false;
 
   constructor(
     private readonly cookies: InteractionCookies,
@@ -143,6 +200,8 @@ export class RequestInteractionCookies implements InteractionCookieJar {
       const at = pair.indexOf('=');
       if (at > 0) this.#incoming.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
     }
+    const browser = this.#incoming.get(cookies.browserCookieName());
+    if (browser !== undefined && browserPattern.test(browser)) this.#browser = browser;
   }
 
   read(uid: string): Record<string, unknown> | undefined {
@@ -153,14 +212,16 @@ export class RequestInteractionCookies implements InteractionCookieJar {
       return written && written.expiresAt > now ? structuredClone(written.payload) : undefined;
     }
     const value = this.#incoming.get(this.cookies.nameOf(uid));
-    return value === undefined ? undefined : this.cookies.open(uid, value, now);
+    return value === undefined ? undefined : this.cookies.open(uid, value, now, this.#browser);
   }
 
   write(uid: string, payload: Record<string, unknown>, expiresAt: number): void {
     if (!uidPattern.test(uid))
       throw new InvalidInputError('the interaction id is malformed', 'invalid_request');
     const name = this.cookies.nameOf(uid);
-    const value = this.cookies.seal(uid, payload, expiresAt);
+    // The browser's binding: the one it holds, else a new one (its first sign-in here, or it lost it).
+    const browser = (this.#browser ??= randomBytes(BROWSER_BYTES).toString('base64url'));
+    const value = this.cookies.seal(uid, payload, expiresAt, browser);
     const bytes = Buffer.byteLength(name) + 1 + value.length;
     if (bytes > MAX_INTERACTION_COOKIE_BYTES) {
       throw new InvalidInputError(
@@ -172,6 +233,7 @@ export class RequestInteractionCookies implements InteractionCookieJar {
     this.#written.set(uid, { payload: structuredClone(payload), expiresAt });
     const maxAge = Math.max(0, expiresAt - this.nowSeconds());
     this.#setCookies.set(uid, this.#serialized(uid, `${name}=${value}`, maxAge));
+    this.#bindingToSet = true;
   }
 
   clear(uid: string): void {
@@ -180,9 +242,24 @@ export class RequestInteractionCookies implements InteractionCookieJar {
     this.#setCookies.set(uid, this.#serialized(uid, `${this.cookies.nameOf(uid)}=`, 0));
   }
 
-  /** The `Set-Cookie` values the answer must carry: the last write or clear of each interaction. */
+  /**
+   * The `Set-Cookie` values the answer must carry: the last write or clear of each interaction, and, when
+   * an interaction was written, the browser's binding cookie (issued, or renewed with the same value).
+   */
   setCookies(): string[] {
-    return [...this.#setCookies.values()].flat();
+    const interactions = [...this.#setCookies.values()].flat();
+    if (!this.#bindingToSet || this.#browser === undefined) return interactions;
+    return [
+      ...interactions,
+      [
+        `${this.cookies.browserCookieName()}=${this.#browser}`,
+        'Path=/',
+        `Max-Age=${BROWSER_BINDING_SECONDS}`,
+        'HttpOnly',
+        'SameSite=Lax',
+        ...(this.options.secure ? ['Secure'] : []),
+      ].join('; '),
+    ];
   }
 
   #serialized(uid: string, pair: string, maxAge: number): string[] {
@@ -199,6 +276,11 @@ export class RequestInteractionCookies implements InteractionCookieJar {
         ].join('; '),
       );
   }
+}
+
+/** What a seal holds of a browser's binding value: its SHA-256, base64url. */
+function browserDigest(browser: string): string {
+  return createHash('sha256').update(browser, 'utf8').digest('base64url');
 }
 
 function associatedData(uid: string): Buffer {

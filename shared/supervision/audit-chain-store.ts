@@ -16,6 +16,19 @@ export interface StoredCheckpoint {
   jws: string;
 }
 
+/** A checkpoint to store: as listed, plus its id (the JWS payload's `jti`), under which its heads are kept. */
+export interface NewCheckpoint extends StoredCheckpoint {
+  /** `cp_<random>`. */
+  id: string;
+}
+
+/** One page of a checkpoint's heads, in the order signed. */
+export interface HeadsPage {
+  items: ChainHead[];
+  /** Opaque; absent on the last page. */
+  cursor?: string;
+}
+
 /** One page of a day range's entries, in chain order. */
 export interface AuditPage {
   items: AuditEntry[];
@@ -31,7 +44,12 @@ export interface AuditPage {
  * their partitions), each once across pages, a chain's entries in `seq` order, optionally only those of
  * one issuer; a cursor this port did not make is an `InvalidInputError` (`invalid_cursor`);
  * `checkpoints(limit, cursor?)` answers them newest first, `cursor` present when older ones follow (passed
- * back, the next page; one it did not make is `invalid_cursor`).
+ * back, the next page; one it did not make is `invalid_cursor`). `saveCheckpoint(checkpoint, heads)`
+ * stores the heads (in pages, each within the store's item limit) **before** the checkpoint, so that a
+ * listed checkpoint's heads are all there unless removed since; `checkpointHeads(id, cursor?)` answers them
+ * page by page in the order given, `cursor` present when more follow; an id with no heads (unknown, or a
+ * checkpoint of the first format, whose JWS holds its heads) answers no items; a cursor it did not make is
+ * `invalid_cursor`.
  *
  * @example
  * ```ts
@@ -48,6 +66,7 @@ export interface AuditChainStore {
     limit: number;
     cursor?: string;
   }): Promise<AuditPage>;
-  saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  saveCheckpoint(checkpoint: NewCheckpoint, heads: readonly ChainHead[]): Promise<void>;
+  checkpointHeads(id: string, cursor?: string): Promise<HeadsPage>;
   checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }>;
 }

@@ -1,6 +1,6 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
-import { checkpointTokenType, daysFrom } from './checkpoints.js';
+import { checkpointIdPattern, checkpointTokenType, daysFrom, headsDigest } from './checkpoints.js';
 
 /** Where and as whom `npm run audit:verify` reads the trail. */
 export interface AuditVerifyOptions {
@@ -52,7 +52,7 @@ export interface AuditVerifyReport {
   checkpoints: VerifiedCheckpoint[];
   /** Every bad chain's first fault, the first one first. */
   faults: ChainFault[];
-  /** Checkpoints that did not verify (signature, `typ`, issuer): any is a failure. */
+  /** Checkpoints that did not verify (signature, `typ`, issuer, heads against their digest): any is a failure. */
   badCheckpoints: string[];
   /** The archived checkpoints and those listed now, newest first: what to keep for the next run. */
   archive: Array<{ at: string; jws: string }>;
@@ -69,7 +69,9 @@ interface Answer {
  * Verifies the audit trail of the UTC days `from`..`to` using only the public API: a client-credentials
  * token (scope `supervision`), the platform's JWKS (from the issuer's discovery document), the
  * checkpoints (`GET /supervision/audit/checkpoints`, each signature verified: ES256, `typ`
- * `audit-checkpoint+jwt`, the discovery's `issuer`) and the entries (`GET /supervision/audit`, every page).
+ * `audit-checkpoint+jwt`, the discovery's `issuer`), their heads (`GET /supervision/audit/checkpoints/heads`,
+ * every page, held to the signed count and `headsDigest`; a checkpoint of the first format carries them)
+ * and the entries (`GET /supervision/audit`, every page).
  * Every chain is recomputed (shared/supervision/audit-chain.ts `checkTrail`) and every head a verified
  * checkpoint signs for those days must be reached with the same hash. docs/supervision.md has the rules.
  *
@@ -137,6 +139,74 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   const archived: VerifiedCheckpoint[] = [];
   const listedJws = new Set(listed.map((one) => one.jws));
   const oldestListed = listed.at(-1)?.at ?? '';
+
+  /** The signature, `typ`, algorithm and issuer of a checkpoint checked: its payload and key id. */
+  const signed = async (jws: string) => {
+    const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
+      typ: checkpointTokenType,
+      algorithms: ['ES256'],
+      issuer: discovery.issuer,
+    });
+    return {
+      payload,
+      iat: Number(payload.iat),
+      kid: String(protectedHeader.kid),
+      days: payload.days as string[],
+    };
+  };
+  /**
+   * The heads a verified checkpoint signs: in its payload (the first format), or read page by page from
+   * `GET /supervision/audit/checkpoints/heads` and trusted only if they are as many as its `headCount` and
+   * hash to its `headsDigest`. A page altered or missing (or a set half written) throws: a bad checkpoint,
+   * never "ok".
+   */
+  const headsOf = async (payload: JWTPayload): Promise<ChainHead[]> => {
+    if (Array.isArray(payload.chains)) return payload.chains as ChainHead[];
+    const { jti, headCount, headsDigest: digest } = payload as Record<string, unknown>;
+    if (
+      typeof jti !== 'string' ||
+      !checkpointIdPattern.test(jti) ||
+      typeof digest !== 'string' ||
+      !Number.isSafeInteger(headCount)
+    ) {
+      throw new Error('its payload has neither heads nor an id, count and digest of them');
+    }
+    const count = headCount as number;
+    const heads: ChainHead[] = [];
+    let next: string | undefined;
+    let pages = 0;
+    do {
+      const query = new URLSearchParams({ checkpoint: jti, ...(next ? { cursor: next } : {}) });
+      const answer = (await call(`/supervision/audit/checkpoints/heads?${query}`, { headers: auth }))
+        .body as {
+        items: ChainHead[];
+        cursor?: string;
+      };
+      heads.push(...answer.items);
+      next = answer.cursor;
+      pages += 1;
+      // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
+    } while (next && heads.length <= count && pages <= count);
+    if (heads.length !== count || headsDigest(heads) !== digest) {
+      throw new Error(
+        `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
+      );
+    }
+    return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
+  };
+
+  for (const { at, jws } of listed) {
+    try {
+      const { payload, iat, kid, days } = await signed(jws);
+      if (!days.some((day) => asked.has(day))) continue;
+      checkpoints.push({ iat, kid, days, chains: await headsOf(payload) });
+    } catch (error) {
+      badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
+    }
+  }
+  // An archived checkpoint's heads matter for the days asked, and for the days of the listed checkpoints
+  // read (no head of theirs may be lower than an archived one): a chain is of its day, so no other's can.
+  const relevant = new Set([...asked, ...checkpoints.flatMap((checkpoint) => checkpoint.days)]);
   for (const { at, jws } of options.archive ?? []) {
     if (!listedJws.has(jws) && (complete || at >= oldestListed)) {
       archiveFaults.push({
@@ -146,38 +216,11 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       });
     }
     try {
-      const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
-        typ: checkpointTokenType,
-        algorithms: ['ES256'],
-        issuer: discovery.issuer,
-      });
-      archived.push({
-        iat: Number(payload.iat),
-        kid: String(protectedHeader.kid),
-        days: payload.days as string[],
-        chains: payload.chains as ChainHead[],
-      });
+      const { payload, iat, kid, days } = await signed(jws);
+      if (!days.some((day) => relevant.has(day))) continue;
+      archived.push({ iat, kid, days, chains: await headsOf(payload) });
     } catch (error) {
       badCheckpoints.push(`archived checkpoint of ${at}: ${(error as Error).message}`);
-    }
-  }
-  for (const { at, jws } of listed) {
-    try {
-      const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
-        typ: checkpointTokenType,
-        algorithms: ['ES256'],
-        issuer: discovery.issuer,
-      });
-      const days = payload.days as string[];
-      if (!days.some((day) => asked.has(day))) continue;
-      checkpoints.push({
-        iat: Number(payload.iat),
-        kid: String(protectedHeader.kid),
-        days,
-        chains: payload.chains as ChainHead[],
-      });
-    } catch (error) {
-      badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
     }
   }
 

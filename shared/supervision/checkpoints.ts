@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
-import type { AuditChainStore, StoredCheckpoint } from './audit-chain-store.js';
+import { randomId } from '../random-id.js';
+import type { AuditChainStore, NewCheckpoint } from './audit-chain-store.js';
 import type { ChainHead } from './audit-chain.js';
 
 /** The JWS `typ` of an audit checkpoint. */
@@ -39,13 +42,24 @@ export function validRange(from: string, to: string): boolean {
   return span >= 0 && span < maxDaysPerRequest;
 }
 
-/** What a checkpoint signs (its JWS payload). */
+const headSchema = z
+  .object({ chain: z.string(), seq: z.number().int(), hash: z.string() })
+  .meta({ title: 'AuditChainHead' });
+
+/**
+ * What a checkpoint signs (its JWS payload): a digest of the heads, not the heads, so that the signed item
+ * stays a few hundred bytes however many chains there are (security review M4: with the heads inside, at
+ * about 1,250 chains a day it passed DynamoDB's 400 KB item limit). The heads are stored apart, in pages,
+ * and answered by `GET /supervision/audit/checkpoints/heads?checkpoint=<jti>`.
+ */
 export const checkpointPayloadSchema = z
   .object({
     iss: z.string(),
     iat: z.number().int(),
+    jti: z.string().meta({ description: 'The checkpoint id, `cp_<random>`: where its heads are listed' }),
     days: z.array(z.string()),
-    chains: z.array(z.object({ chain: z.string(), seq: z.number().int(), hash: z.string() })),
+    headCount: z.number().int().meta({ description: 'How many heads' }),
+    headsDigest: z.string().meta({ description: 'Lowercase hex SHA-256 of the heads (see headsDigest)' }),
   })
   .meta({ title: 'AuditCheckpointPayload' });
 
@@ -55,7 +69,7 @@ export const checkpointSchema = z
     at: z.string().meta({ description: 'RFC 3339: when it was signed' }),
     jws: z.string().meta({
       description:
-        'Compact JWS, header `typ: audit-checkpoint+jwt`, ES256 with the platform key (`kid` in /.well-known/jwks.json); payload `{ iss, iat, days, chains: [{ chain, seq, hash }] }`',
+        'Compact JWS, header `typ: audit-checkpoint+jwt`, ES256 with the platform key (`kid` in /.well-known/jwks.json); payload `{ iss, iat, jti, days, headCount, headsDigest }`: `headsDigest` is the SHA-256 (lowercase hex) of the canonical JSON of the heads `[{ chain, hash, seq }]` sorted by chain, listed by `GET /supervision/audit/checkpoints/heads?checkpoint=<jti>`. A checkpoint of the first format (signed before this change) has `chains: [{ chain, seq, hash }]` in its payload instead.',
     }),
   })
   .meta({ title: 'AuditCheckpoint' });
@@ -68,6 +82,45 @@ export const checkpointListSchema = z
       .meta({ description: 'Present when older checkpoints follow: pass it back as `cursor`' }),
   })
   .meta({ title: 'AuditCheckpoints', description: 'Newest first' });
+
+/** A checkpoint id (`jti`): `cp_` and 16 base64url characters (shared/random-id.ts). */
+export const checkpointIdPattern = /^cp_[A-Za-z0-9_-]{16}$/;
+
+/** `GET /supervision/audit/checkpoints/heads`: a checkpoint's heads, page after `cursor`. */
+export const checkpointHeadsQuery = z.strictObject({
+  checkpoint: z.string().regex(checkpointIdPattern, 'a checkpoint id (the JWS payload’s jti), cp_…'),
+  cursor: z.string().min(1).max(20).optional(),
+});
+export const checkpointHeadsSchema = z
+  .object({
+    items: z.array(headSchema),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Present when more heads follow: pass it back as `cursor`' }),
+  })
+  .meta({
+    title: 'AuditCheckpointHeads',
+    description:
+      'The heads a checkpoint signs, sorted by chain, a page at a time (none for an unknown id, or a checkpoint of the first format)',
+  });
+
+/**
+ * The `headsDigest` a checkpoint signs: lowercase hex SHA-256 of the UTF-8 bytes of the canonical JSON
+ * (shared/canonical-json.ts: keys sorted, no white space) of the heads, in the order given (sorted by chain
+ * when signed): `[{"chain":"…","hash":"…","seq":3},…]`. A plain digest rather than a Merkle root: every
+ * verifier of a checkpoint reads all of its heads anyway (it recomputes every chain of the days it checks),
+ * so a per-chain proof would serve no one, and this one is checked with `sha256sum`.
+ *
+ * @example
+ * ```ts
+ * headsDigest([]); // sha256('[]'): '4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945'
+ * ```
+ */
+export function headsDigest(heads: readonly ChainHead[]): string {
+  const text = canonicalJson(heads.map(({ chain, seq, hash }) => ({ chain, seq, hash })));
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
 
 /** `GET /supervision/audit/checkpoints`: the page after `cursor` (newest first). */
 export const checkpointListQuery = z.strictObject({ cursor: z.string().min(1).max(300).optional() });
@@ -84,7 +137,9 @@ export function daysFrom(from: string, to: string): string[] {
 /**
  * Signs a checkpoint of the heads of every chain started on the given UTC days (yesterday and today by
  * default: a chain lives at most one UTC day, so the daily run sees each chain's final head the day after),
- * and stores it. Each head is read from the table (the chain's last entry), not from the writers' memory.
+ * and stores it, its heads first (a checkpoint is never listed without them). Each head is read from the
+ * table (the chain's last entry), not from the writers' memory. The JWS signs their count and
+ * {@link headsDigest}, so its size does not grow with the number of chains.
  *
  * @example
  * ```ts
@@ -94,7 +149,7 @@ export function daysFrom(from: string, to: string): string[] {
 export async function signCheckpoint(
   input: z.output<typeof checkpointInput>,
   deps: { auditChains: AuditChainStore; platformSigner: Signer; clock: Clock; iss: string },
-): Promise<StoredCheckpoint & { chains: ChainHead[] }> {
+): Promise<NewCheckpoint & { chains: ChainHead[] }> {
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const yesterday = new Date(deps.clock.now() - 86_400_000).toISOString().slice(0, 10);
   const days = daysFrom(input.from ?? yesterday, input.to ?? today);
@@ -110,12 +165,17 @@ export async function signCheckpoint(
     .filter((head): head is ChainHead => head !== undefined)
     .sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
   const iat = epochSeconds(deps.clock);
-  const jws = await signCompactJws(
-    { typ: checkpointTokenType },
-    { iss: deps.iss, iat, days, chains } satisfies z.output<typeof checkpointPayloadSchema>,
-    deps.platformSigner,
-  );
-  const checkpoint = { at: new Date(iat * 1000).toISOString(), jws };
-  await deps.auditChains.saveCheckpoint(checkpoint);
+  const id = randomId('cp');
+  const payload = {
+    iss: deps.iss,
+    iat,
+    jti: id,
+    days,
+    headCount: chains.length,
+    headsDigest: headsDigest(chains),
+  } satisfies z.output<typeof checkpointPayloadSchema>;
+  const jws = await signCompactJws({ typ: checkpointTokenType }, payload, deps.platformSigner);
+  const checkpoint = { id, at: new Date(iat * 1000).toISOString(), jws };
+  await deps.auditChains.saveCheckpoint(checkpoint, chains);
   return { ...checkpoint, chains };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
+import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as client from 'openid-client';
 import { functionGrants } from '../../functions/grants.js';
@@ -89,10 +90,17 @@ async function machineToken(child: BenchChild, name: string, scope: string): Pro
   return body.access_token;
 }
 
+/** CPU time per task of one side of a round, in ms: the child serving it and this load generator. */
+interface CpuPerTask {
+  child: number;
+  loadGenerator: number;
+}
+
 /**
  * Runs `tasks` in `rounds` interleaved rounds (their order alternating), each `n` times at `concurrency`:
  * each task's rates per round, and the first task's ratio to the second within each round. Both see the
- * same machine within a round, so the ratio holds when the machine is busy.
+ * same machine within a round, so the ratio holds when the machine is busy. With `children` (the process
+ * serving each task), also each side's CPU time per task: the child's and this load generator's.
  */
 async function interleaved(
   rounds: number,
@@ -100,17 +108,42 @@ async function interleaved(
   concurrency: number,
   ours: () => Promise<unknown>,
   baseline: () => Promise<unknown>,
-): Promise<{ ours: Measured[]; baseline: Measured[]; ratios: number[] }> {
-  const result = { ours: [] as Measured[], baseline: [] as Measured[], ratios: [] as number[] };
+  children?: [BenchChild, BenchChild],
+): Promise<{
+  ours: Measured[];
+  baseline: Measured[];
+  ratios: number[];
+  cpu: { ours: CpuPerTask[]; baseline: CpuPerTask[] };
+}> {
+  const result = {
+    ours: [] as Measured[],
+    baseline: [] as Measured[],
+    ratios: [] as number[],
+    cpu: { ours: [] as CpuPerTask[], baseline: [] as CpuPerTask[] },
+  };
+  const timed = async (side: 0 | 1, task: () => Promise<unknown>) => {
+    const child = children?.[side];
+    const before = child ? (await child.counts()).cpuMicros : 0;
+    const own = process.cpuUsage();
+    const measured = await measure(n, concurrency, task);
+    const spent = process.cpuUsage(own);
+    if (child) {
+      result.cpu[side === 0 ? 'ours' : 'baseline'].push({
+        child: ((await child.counts()).cpuMicros - before) / 1000 / n,
+        loadGenerator: (spent.user + spent.system) / 1000 / n,
+      });
+    }
+    return measured;
+  };
   for (let round = 0; round < rounds; round++) {
     let a: Measured;
     let b: Measured;
     if (round % 2 === 0) {
-      a = await measure(n, concurrency, ours);
-      b = await measure(n, concurrency, baseline);
+      a = await timed(0, ours);
+      b = await timed(1, baseline);
     } else {
-      b = await measure(n, concurrency, baseline);
-      a = await measure(n, concurrency, ours);
+      b = await timed(1, baseline);
+      a = await timed(0, ours);
     }
     result.ours.push(a);
     result.baseline.push(b);
@@ -292,6 +325,7 @@ export default async function run(): Promise<GoalRow[]> {
       SSO_CONCURRENCY,
       () => loginFlow(ours, oursSignedIn),
       () => loginFlow(plain, plainSignedIn),
+      [service, baseline],
     );
 
     // POST /verify: a licence issued over the issuers' API, verified anonymously and by a verifier app.
@@ -346,6 +380,7 @@ export default async function run(): Promise<GoalRow[]> {
     );
     const overhead = await runtimeOverhead();
 
+    const cpuMs = (runs: CpuPerTask[], part: keyof CpuPerTask) => median(runs.map((r) => r[part])).toFixed(2);
     const rate = (runs: Measured[]) => Math.round(median(runs.map((m) => m.rate)));
     const p50 = (runs: Measured[]) => median(runs.map((m) => m.p50)).toFixed(1);
     console.log(
@@ -390,6 +425,9 @@ export default async function run(): Promise<GoalRow[]> {
             SSO_REQUESTS * (overhead.gatewayMicros + overhead.contextMicros)
           ).toFixed(0)} µs of ` +
           `${(1e6 / median(ssoRounds.ours.map((m) => m.rate)) / 1).toFixed(0)} µs (${SSO_CONCURRENCY} in flight)`,
+        `CPU time per single sign-on (medians of the rounds; ${cpus().length} cores): ours ${cpuMs(ssoRounds.cpu.ours, 'child')} ms in the service,`,
+        `  ${cpuMs(ssoRounds.cpu.ours, 'loadGenerator')} ms in the load generator; the baseline ${cpuMs(ssoRounds.cpu.baseline, 'child')} ms in oidc-provider alone, ` +
+          `${cpuMs(ssoRounds.cpu.baseline, 'loadGenerator')} ms in the load generator`,
       ].join('\n'),
     );
 

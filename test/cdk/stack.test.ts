@@ -732,7 +732,8 @@ describe('ElicenceStack', () => {
         supervision: { items: [get], queries: ['gsi1'] },
         'supervision-events': { items: [get, put, update], queries: ['gsi1'] },
         // Supervision: the day partitions, the chain registry and the checkpoints (base-table queries,
-        // LeadingKeys, below), a licence's entries (gsi1), a checkpoint stored (put).
+        // LeadingKeys, below), a licence's entries (gsi1), a checkpoint and its heads stored (put), the
+        // heads read back (get).
         audit: { items: [get, put], queries: ['gsi1'] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },

@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
 import { InvalidInputError } from '../../shared/errors.js';
+import { randomId } from '../../shared/random-id.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import { checkTrail } from '../../shared/supervision/audit-chain.js';
 import { rejection, type Make } from './subject.js';
@@ -114,7 +115,7 @@ export function auditChainStoreContract(
 
     it('keeps checkpoints, newest first', async () => {
       for (const at of ['2026-12-05T00:15:00.000Z', '2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']) {
-        await subject.store.saveCheckpoint({ at, jws: `jws-${at}` });
+        await subject.store.saveCheckpoint({ id: randomId('cp'), at, jws: `jws-${at}` }, []);
       }
       const first = await subject.store.checkpoints(2);
       expect(first.items.map((c) => c.at)).toEqual(['2026-12-07T00:15:00.000Z', '2026-12-06T00:15:00.000Z']);
@@ -124,6 +125,34 @@ export function auditChainStoreContract(
       expect(next.cursor).toBeUndefined();
       const error = await rejection(subject.store.checkpoints(2, 'bm9wZQ'));
       expect((error as InvalidInputError).errors.map((e) => e.path)).toEqual(['cursor']);
+    });
+
+    it('keeps a checkpoint’s heads apart, answered page by page in the order given', async () => {
+      const heads = Array.from({ length: 3_000 }, (_, i) => ({
+        chain: `2026-12-05.${String(i).padStart(12, 'a')}`,
+        seq: i + 1,
+        hash: createHash('sha256').update(String(i)).digest('hex'),
+      }));
+      const id = randomId('cp');
+      await subject.store.saveCheckpoint({ id, at: '2026-12-05T00:15:00.000Z', jws: 'jws' }, heads);
+      const read: typeof heads = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await subject.store.checkpointHeads(id, cursor);
+        read.push(...page.items);
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor && pages < 100);
+      expect(pages).toBeGreaterThan(1);
+      expect(read).toEqual(heads);
+      // No heads: one empty page; an unknown checkpoint likewise; a made-up cursor is refused.
+      const none = randomId('cp');
+      await subject.store.saveCheckpoint({ id: none, at: '2026-12-05T00:16:00.000Z', jws: 'jws' }, []);
+      expect(await subject.store.checkpointHeads(none)).toEqual({ items: [] });
+      expect(await subject.store.checkpointHeads(randomId('cp'))).toEqual({ items: [] });
+      const error = await rejection(subject.store.checkpointHeads(id, 'nope'));
+      expect((error as InvalidInputError).code).toBe('invalid_cursor');
     });
   });
 }

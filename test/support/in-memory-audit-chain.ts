@@ -4,6 +4,8 @@ import { InvalidInputError } from '../../shared/errors.js';
 import type {
   AuditChainStore,
   AuditPage,
+  HeadsPage,
+  NewCheckpoint,
   RegisteredChain,
   StoredCheckpoint,
 } from '../../shared/supervision/audit-chain-store.js';
@@ -21,6 +23,11 @@ export class InMemoryAuditChains implements AuditChainStore {
   readonly written: Chained[] = [];
   readonly #chains = new Map<string, RegisteredChain & { day: string }>();
   readonly #checkpoints: StoredCheckpoint[] = [];
+  /** Each checkpoint's heads, in pages of {@link headsPerPage}. */
+  readonly heads = new Map<string, ChainHead[][]>();
+
+  /** `headsPerPage`: how many heads a stored page holds (the table's pages hold about 2,100 to 2,400). */
+  constructor(private readonly headsPerPage = 1_000) {}
 
   /** A trail of its own writer: a new chain per UTC day. */
   writer(): AuditTrail {
@@ -90,8 +97,25 @@ export class InMemoryAuditChains implements AuditChainStore {
     return { items, ...(next < all.length ? { cursor: `m${day}.${query.to}.${next}` } : {}) };
   }
 
-  async saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    this.#checkpoints.push({ ...checkpoint });
+  async saveCheckpoint({ id, at, jws }: NewCheckpoint, heads: readonly ChainHead[]): Promise<void> {
+    const pages: ChainHead[][] = [];
+    for (let i = 0; i === 0 || i < heads.length; i += this.headsPerPage) {
+      pages.push(heads.slice(i, i + this.headsPerPage).map(({ chain, seq, hash }) => ({ chain, seq, hash })));
+    }
+    this.heads.set(id, pages);
+    this.#checkpoints.push({ at, jws });
+  }
+
+  async checkpointHeads(id: string, cursor?: string): Promise<HeadsPage> {
+    const page = cursor === undefined ? 0 : /^h[1-9][0-9]{0,4}$/.test(cursor) ? Number(cursor.slice(1)) : -1;
+    if (page < 0) {
+      throw new InvalidInputError('Invalid request: cursor: not a cursor of this listing', 'invalid_cursor', {
+        errors: [{ path: 'cursor', message: 'not a cursor of this listing' }],
+      });
+    }
+    const pages = this.heads.get(id) ?? [];
+    const items = (pages[page] ?? []).map((head) => ({ ...head }));
+    return { items, ...(page + 1 < pages.length ? { cursor: `h${page + 1}` } : {}) };
   }
 
   async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {

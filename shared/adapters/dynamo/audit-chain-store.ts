@@ -1,9 +1,10 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../../errors.js';
-import { randomId } from '../../random-id.js';
 import type {
   AuditChainStore,
   AuditPage,
+  HeadsPage,
+  NewCheckpoint,
   RegisteredChain,
   StoredCheckpoint,
 } from '../../supervision/audit-chain-store.js';
@@ -14,6 +15,37 @@ import { auditShards, entryOf } from './audit-trail.js';
 import { putNew } from './conditional.js';
 import { fixedPartitions, keys, prefixes, sortPrefixes } from './keys.js';
 import { queryAll } from './query-all.js';
+
+/**
+ * Most UTF-8 bytes of heads (as JSON) in one stored page: DynamoDB refuses items over 400 KB, and this
+ * leaves room for the keys and attribute names with a wide margin (about 2,100 to 2,400 heads a page).
+ */
+export const headsPageBytes = 256 * 1024;
+
+/**
+ * `heads` cut into pages of at most {@link headsPageBytes} bytes of JSON each, in order (at least one
+ * page, empty when there are no heads).
+ *
+ * @example
+ * ```ts
+ * headsPages(heads3000).map((page) => page.length); // [2148, 852] for heads of seq 12345
+ * ```
+ */
+export function headsPages(heads: readonly ChainHead[]): ChainHead[][] {
+  const pages: ChainHead[][] = [[]];
+  let bytes = 2;
+  for (const { chain, seq, hash } of heads) {
+    const head = { chain, seq, hash };
+    const size = Buffer.byteLength(JSON.stringify(head)) + 1;
+    if (bytes + size > headsPageBytes && pages.at(-1)!.length > 0) {
+      pages.push([]);
+      bytes = 2;
+    }
+    pages.at(-1)!.push(head);
+    bytes += size;
+  }
+  return pages;
+}
 
 /** Where a page of {@link DynamoAuditChainStore.entries} stopped: a day, a shard, the last sort key read. */
 interface Position {
@@ -54,7 +86,8 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
  * {@link AuditChainStore} on the single table: the chain registry (`audit-chain#<day>`), the chains' entries
  * in the day partitions the trail writes (`audit#<day>#<shard>`; queried per partition, in sort-key order:
  * chained entries by writer and position, then none of them mixed with the unchained older ones, which
- * sort before), and the checkpoints under `audit-checkpoint`, by time.
+ * sort before), the checkpoints under `audit-checkpoint`, by time, and each one's heads in pages under
+ * `audit-checkpoint-heads#<id>`.
  */
 export class DynamoAuditChainStore implements AuditChainStore {
   constructor(
@@ -142,11 +175,36 @@ export class DynamoAuditChainStore implements AuditChainStore {
     return { items: items.map(entryOf) };
   }
 
-  async saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    await putNew(this.doc, this.tableName, {
-      ...keys.auditCheckpoint(checkpoint.at, randomId('cp')),
-      ...checkpoint,
-    });
+  async saveCheckpoint({ id, at, jws }: NewCheckpoint, heads: readonly ChainHead[]): Promise<void> {
+    const pages = headsPages(heads);
+    // Every page before the checkpoint: a listed checkpoint never lacks heads it was signed with (a page
+    // write failing leaves pages no checkpoint names, and no checkpoint).
+    await Promise.all(
+      pages.map((page, i) =>
+        putNew(this.doc, this.tableName, {
+          ...keys.auditCheckpointHeads(id, i),
+          pages: pages.length,
+          // One string, not a list of maps: its size is its byte length, which the paging counts.
+          heads: JSON.stringify(page),
+        }),
+      ),
+    );
+    await putNew(this.doc, this.tableName, { ...keys.auditCheckpoint(at, id), at, jws });
+  }
+
+  async checkpointHeads(id: string, cursor?: string): Promise<HeadsPage> {
+    const page = cursor === undefined ? 0 : headsPosition(cursor);
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.auditCheckpointHeads(id, page),
+        // Written just before its checkpoint, which a reader may have listed a moment ago.
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return { items: [] };
+    const items = JSON.parse(String(Item.heads)) as ChainHead[];
+    return { items, ...(page + 1 < Number(Item.pages) ? { cursor: String(page + 1) } : {}) };
   }
 
   async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {
@@ -177,6 +235,15 @@ function checkpointPosition(cursor: string): string {
     ? Buffer.from(cursor, 'base64url').toString('utf8')
     : '';
   if (/^\d{4}-\d{2}-\d{2}T[0-9:.]{8,12}Z#cp_[A-Za-z0-9_-]{16}$/.test(decoded)) return decoded;
+  const message = 'not a cursor of this listing';
+  throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
+    errors: [{ path: 'cursor', message }],
+  });
+}
+
+/** The page number a heads cursor carries (1..99999); anything else is refused. */
+function headsPosition(cursor: string): number {
+  if (/^[1-9][0-9]{0,4}$/.test(cursor)) return Number(cursor);
   const message = 'not a cursor of this listing';
   throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
     errors: [{ path: 'cursor', message }],

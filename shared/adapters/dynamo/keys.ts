@@ -33,6 +33,7 @@ import type { ItemKey } from './conditional.js';
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
+ * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
  * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
@@ -82,6 +83,8 @@ export const prefixes = {
   auditLicence: 'audit-licence#',
   auditHolder: 'audit-holder#',
   auditChain: 'audit-chain#',
+  /** The heads a checkpoint signs the digest of, in pages (shared/supervision/checkpoints.ts). */
+  auditCheckpointHeads: 'audit-checkpoint-heads#',
   statusListCounter: 'status-list-counter#',
   statusList: 'status-list#',
   registryPerson: 'registry-person#',
@@ -189,6 +192,11 @@ export const keys = {
   auditCheckpoint: (iat: string, id: string): ItemKey => ({
     pk: fixedPartitions.auditCheckpoints,
     sk: `${iat}#${id}`,
+  }),
+  /** Page `page` (0, 1, …) of the chain heads of checkpoint `id` (`cp_<random>`). */
+  auditCheckpointHeads: (id: string, page: number): ItemKey => ({
+    pk: `${prefixes.auditCheckpointHeads}${id}`,
+    sk: String(page).padStart(5, '0'),
   }),
   statusListCounter: (issuerId: string): ItemKey => ({
     pk: `${prefixes.statusListCounter}${issuerId}`,

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import type { VerificationResult, Verdict, VerdictReason } from '@elicence/verifier';
+import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
 import { chinaTimeFormatter } from '../kit/china-time.js';
 
 export type PageLang = 'zh' | 'en';
@@ -354,7 +355,8 @@ function displayValue(value: unknown): string {
 
 /**
  * The disclosed fields as label/value rows, in the order the token lists them, without the hidden ones
- * (lookup keys). In English a field's label is its humanised name, since the catalogue titles are Chinese.
+ * (lookup keys, and any field named as an ID number or lookup key). In English a field's label is its
+ * humanised name, since the catalogue titles are Chinese.
  *
  * @example
  * ```ts
@@ -368,8 +370,10 @@ export function fieldRows(
   lang: PageLang,
 ): Array<{ label: string; value: string }> {
   const entry = catalogue[type];
+  // By the catalogue's marking and, fail-safe, by the name: a type that forgot it, or one unknown here.
+  const shown = (key: string) => !entry?.hidden.includes(key) && !isSensitiveFieldName(key);
   return Object.entries(fields)
-    .filter(([key]) => !entry?.hidden.includes(key))
+    .filter(([key]) => shown(key))
     .map(([key, value]) => ({
       label: lang === 'en' ? (entry?.labelsEn?.[key] ?? humanise(key)) : (entry?.labels[key] ?? key),
       value: displayValue(value),

@@ -63,11 +63,33 @@ export function chinaDateTime(instant: string): string {
   return new Date(ms + 8 * 3_600_000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
-/** "2026-03-02 至 2032-03-02", or "起长期有效" without an end. */
-export function validityText(validFrom: string, validUntil: string | undefined, t: Translate): string {
+/**
+ * A licence's validity in words, in two forms from one sentence: `text`, plain ("2026-03-02 至
+ * 2032-03-02", or "2026-03-02 起长期有效" without an end), and `cell`, the same words with each date kept
+ * whole (a line may break between the dates, never inside one) for a narrow table column.
+ *
+ * @example
+ * ```ts
+ * validity('2026-03-01T16:00:00Z', undefined, t).text; // '2026-03-02 起长期有效'
+ * html`<td>${validity(licence.validFrom, licence.validUntil, t).cell}</td>`;
+ * ```
+ */
+export function validity(
+  validFrom: string,
+  validUntil: string | undefined,
+  t: Translate,
+): { text: string; cell: SafeHtml } {
   const from = chinaDate(validFrom) ?? validFrom;
   const until = chinaDate(validUntil);
-  return until
-    ? t(`${from} 至 ${until}`, `${from} to ${until}`)
-    : t(`${from} 起长期有效`, `From ${from}, no expiry`);
+  const sentence = until
+    ? t('{from} 至 {until}', '{from} to {until}')
+    : t('{from} 起长期有效', 'From {from}, no expiry');
+  // The sentence's words and its dates, in order: the dates are the only parts the two forms differ in.
+  const parts = sentence
+    .split(/(\{from\}|\{until\})/)
+    .map((part) => ({ part, date: part === '{from}' ? from : part === '{until}' ? until : undefined }));
+  return {
+    text: parts.map(({ part, date }) => date ?? part).join(''),
+    cell: html`${parts.map(({ part, date }) => (date === undefined ? part : html`<span class="nowrap">${date}</span>`))}`,
+  };
 }

@@ -25,10 +25,20 @@ export function maskHolderNumber(value: string): string {
 }
 
 /**
+ * The first characters that make a cell a formula, or may: `=`, `+`, `-`, `@`, a tab or carriage return
+ * (which some spreadsheets read past), and their full-width forms `＝` `＋` `－` `＠` (U+FF1D, U+FF0B,
+ * U+FF0D, U+FF20). Whether a CJK edition of Excel or WPS, or an input method's width conversion on
+ * opening, turns a full-width sign into a formula is unverified; the people this export serves type
+ * Chinese with full-width punctuation, so a name starting with one is plausible and guarding it costs
+ * one apostrophe. Conservative on purpose: an apostrophe too many is harmless, a formula run is not.
+ */
+const formulaStart = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
  * One CSV cell (RFC 4180), guarded against formula injection: a spreadsheet runs a cell that starts with
- * `=`, `+`, `-` or `@` (or a tab or carriage return, which some read past) as a formula, so such a cell
- * gets a leading apostrophe and is read as text. A holder's name is typed by a clerk, or comes from a
- * batch file: it is not trusted.
+ * `=`, `+`, `-` or `@` (or a tab or carriage return, which some read past; or, perhaps, their full-width
+ * forms, see {@link formulaStart}) as a formula, so such a cell gets a leading apostrophe and is read as
+ * text. A holder's name is typed by a clerk, or comes from a batch file: it is not trusted.
  *
  * @example
  * ```ts
@@ -36,7 +46,7 @@ export function maskHolderNumber(value: string): string {
  * ```
  */
 export function csvCell(value: string): string {
-  const guarded = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const guarded = formulaStart.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(guarded) ? `"${guarded.replaceAll('"', '""')}"` : guarded;
 }
 

@@ -31,10 +31,46 @@ export function sameSiteNavigation(event: HttpEvent): boolean {
   return site === 'same-origin' || site === 'none';
 }
 
-/** A form post from another site, refused before anything else is read. */
+/**
+ * Whether a GET of a file served with the visitor's cookies (a licence's PDF, or its signature) is the
+ * visitor's own asking: a link, download or script of our pages (`Sec-Fetch-Site: same-origin`), a typed
+ * URL or bookmark (`none`), or a top-level navigation from anywhere (`Sec-Fetch-Mode: navigate` with
+ * `Sec-Fetch-Dest: document`), whose file only the visitor sees. Another site's, or a sibling host's
+ * (`same-site`, which SameSite=Lax cookies do not stop), fetch, embed, object or frame is not: it would
+ * make the browser fetch (and the service render, and sign with a KMS key) a file for a page the
+ * visitor never opened. A client that sends no fetch metadata is let through, as {@link sameOrigin}
+ * lets it: browsers have sent it since 2023, and a client without it holds no visitor's cookies.
+ *
+ * @example
+ * ```ts
+ * if (!ownFileFetch(event)) throw new CrossSiteError('Open the file from this site’s own pages');
+ * ```
+ */
+export function ownFileFetch(event: HttpEvent): boolean {
+  const site = header(event, 'sec-fetch-site');
+  if (site === undefined || site === 'same-origin' || site === 'none') return true;
+  return header(event, 'sec-fetch-mode') === 'navigate' && header(event, 'sec-fetch-dest') === 'document';
+}
+
+/**
+ * Refuses (403 `cross_site_request`) a file's fetch that is not the visitor's own ({@link ownFileFetch}),
+ * before any session is read or anything rendered.
+ *
+ * @example
+ * ```ts
+ * 'GET /wallet/licences/{id}/pdf': () => { requireOwnFileFetch(event); return printable('pdf'); },
+ * ```
+ */
+export function requireOwnFileFetch(event: HttpEvent): void {
+  if (!ownFileFetch(event)) {
+    throw new CrossSiteError('Open the file from this site’s own pages, or its link, not embedded elsewhere');
+  }
+}
+
+/** A form post (or a file's fetch) from another site, refused before anything else is read. */
 export class CrossSiteError extends ForbiddenError {
-  constructor() {
-    super('Forms must be submitted from this site’s own pages', 'cross_site_request');
+  constructor(message = 'Forms must be submitted from this site’s own pages') {
+    super(message, 'cross_site_request');
     this.name = 'CrossSiteError';
   }
 }

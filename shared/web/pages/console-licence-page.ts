@@ -1,11 +1,12 @@
 import type { Licence, LicenceStatus, LicenceTypeEntry } from '../console/issuer-api.js';
-import { chinaDate, chinaDateTime, statusBadge, typeName, validityText } from '../console/labels.js';
+import { chinaDate, chinaDateTime, statusBadge, typeName, validity } from '../console/labels.js';
 import { statusReason, statusReasons, type StatusReason } from '../../licence/status-reasons.js';
 import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schema-form.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
+import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
 
 /** The status changes an issuer may ask for (`POST /licences/{id}/status`). */
 export type TargetStatus = 'suspended' | 'valid' | 'revoked';
@@ -110,7 +111,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
           <dt>${t('签发时间', 'Issued')}</dt>
           <dd>${chinaDate(licence.issuedAt) ?? licence.issuedAt}</dd>
           <dt>${t('有效期', 'Validity')}</dt>
-          <dd>${validityText(licence.validFrom, licence.validUntil, t)}</dd>
+          <dd>${validity(licence.validFrom, licence.validUntil, t).text}</dd>
         </dl>
         <h3>${t('证照内容', 'Fields')}</h3>
         <dl class="fields">${fieldRows(licence.fields, nodes)}</dl>
@@ -333,7 +334,8 @@ function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]
     return (option >= 0 ? field?.optionLabels?.[option] : undefined) ?? String(value);
   };
   return html`${Object.entries(fields)
-    .filter(([key]) => !key.endsWith('LookupKey'))
+    // Fail-safe by the name (a clear number too, should a type forget its marking), not the catalogue.
+    .filter(([key]) => !isSensitiveFieldName(key))
     .map(
       ([key, value]) =>
         html`<dt>${titleOf(key)}</dt>

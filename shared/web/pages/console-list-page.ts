@@ -7,7 +7,7 @@ import {
   type ConsoleSearch,
   type ListSort,
 } from '../console/licence-search.js';
-import { chinaDate, statusBadge, statusLabel, typeName } from '../console/labels.js';
+import { chinaDate, statusBadge, statusLabel, typeName, validity } from '../console/labels.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
@@ -166,7 +166,7 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
                       ${chinaDate(licence.issuedAt) ?? licence.issuedAt}
                     </td>
                     <td data-label="${t('有效期', 'Validity')}">
-                      ${validityCell(licence.validFrom, licence.validUntil, t)}
+                      ${validity(licence.validFrom, licence.validUntil, t).cell}
                     </td>
                   </tr>`;
                 })}
@@ -226,16 +226,6 @@ function sortHeader(t: Translate, label: string, column: 'number' | 'issuedAt', 
   </th>`;
 }
 
-/** The validity as `validityText` (console/labels.ts) says it, each date kept whole (a line may break between them). */
-function validityCell(validFrom: string, validUntil: string | undefined, t: Translate): SafeHtml {
-  const from = html`<span class="nowrap">${chinaDate(validFrom) ?? validFrom}</span>`;
-  const until = chinaDate(validUntil);
-  const english = t('zh', 'en') === 'en';
-  if (!until) return english ? html`From ${from}, no expiry` : html`${from} 起长期有效`;
-  const to = html`<span class="nowrap">${until}</span>`;
-  return english ? html`${from} to ${to}` : html`${from} 至 ${to}`;
-}
-
 /**
  * A licence number that stays whole within each dot-separated part: where the table or a phone's card is
  * too narrow it may break after a dot (`<wbr>`), never inside a part (CSS keeps it from wrapping elsewhere).
@@ -254,54 +244,57 @@ function pager(t: Translate, input: ConsoleListInput): SafeHtml {
   const { page, search } = input;
   const back = [...search.back];
   const previousCursor = back.pop();
-  const forms: SafeHtml[] = [];
+  const targets: PageTarget[] = [];
   if (search.page > 1 && previousCursor === undefined) {
-    forms.push(pageForm(t('第一页', 'First page'), search, { back: [], page: 1, total: page.total }));
+    targets.push({ label: t('第一页', 'First page'), back: [], page: 1 });
   }
   if (previousCursor !== undefined) {
-    forms.push(
-      pageForm(t('上一页', 'Previous page'), search, {
-        ...(previousCursor === '-' ? {} : { cursor: previousCursor }),
-        back,
-        page: Math.max(1, search.page - 1),
-        total: page.total,
-      }),
-    );
+    targets.push({
+      label: t('上一页', 'Previous page'),
+      ...(previousCursor === '-' ? {} : { cursor: previousCursor }),
+      back,
+      page: Math.max(1, search.page - 1),
+    });
   }
   if (page.cursor) {
     const trail = [...search.back, search.cursor ?? '-'].slice(-maxBackCursors);
-    forms.push(
-      pageForm(t('下一页', 'Next page'), search, {
-        cursor: page.cursor,
-        back: trail,
-        page: search.page + 1,
-        total: page.total,
-      }),
-    );
+    targets.push({
+      label: t('下一页', 'Next page'),
+      cursor: page.cursor,
+      back: trail,
+      page: search.page + 1,
+    });
   }
-  return html`${forms}`;
+  // Every page carries the search's total, so it is counted once a search, not once a page.
+  return html`${targets.map((target) => pageForm(search, target, page.total))}`;
+}
+
+/** One button of the pager: the page it shows, and the cursors it needs (`-`: the first page's). */
+interface PageTarget {
+  label: string;
+  cursor?: string;
+  back: string[];
+  page: number;
 }
 
 function pageForm(
-  label: string,
   search: ConsoleSearch,
-  to: {
-    cursor?: string;
-    back: string[];
-    page: number;
-    total?: { count: number; capped: boolean } | undefined;
-  },
+  to: PageTarget,
+  total: { count: number; capped: boolean } | undefined,
 ): SafeHtml {
+  const fields: Record<string, string | undefined> = {
+    ...searchFilters(search),
+    sort: search.sort,
+    cursor: to.cursor || undefined,
+    back: to.back.length > 0 ? to.back.join(' ') : undefined,
+    page: String(to.page),
+    total: total ? totalField(total) : undefined,
+  };
   return html`<form method="post" action="/console" class="inline">
-    ${Object.entries(searchFilters(search)).map(
-      ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+    ${Object.entries(fields).map(([name, value]) =>
+      value === undefined ? '' : html`<input type="hidden" name="${name}" value="${value}" />`,
     )}
-    <input type="hidden" name="sort" value="${search.sort}" />
-    ${to.cursor ? html`<input type="hidden" name="cursor" value="${to.cursor}" />` : ''}
-    ${to.back.length > 0 ? html`<input type="hidden" name="back" value="${to.back.join(' ')}" />` : ''}
-    <input type="hidden" name="page" value="${String(to.page)}" />
-    ${to.total ? html`<input type="hidden" name="total" value="${totalField(to.total)}" />` : ''}
-    <button type="submit" class="secondary">${label}</button>
+    <button type="submit" class="secondary">${to.label}</button>
   </form>`;
 }
 

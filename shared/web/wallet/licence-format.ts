@@ -1,3 +1,4 @@
+import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from '../../licence/catalogue.js';
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence } from './holder-api.js';
@@ -62,7 +63,7 @@ export interface ShownField {
  */
 export function shownFields(licence: Pick<WalletLicence, 'type' | 'fields'>, lang: Lang): ShownField[] {
   const order = fieldOrder(licence.type);
-  const present = Object.keys(licence.fields).filter((name) => !order.hidden.has(name));
+  const present = Object.keys(licence.fields).filter((name) => !hiddenIn(order, name));
   const known = order.names.filter((name) => present.includes(name));
   const rest = present.filter((name) => !order.names.includes(name));
   return [...known, ...rest].map((name) => ({
@@ -75,7 +76,12 @@ export function shownFields(licence: Pick<WalletLicence, 'type' | 'fields'>, lan
 /** The fields a holder may choose to show in a presentation: every shown field (API: no lookup key). */
 export function disclosableFields(licence: Pick<WalletLicence, 'type' | 'fields'>): Set<string> {
   const { hidden } = fieldOrder(licence.type);
-  return new Set(Object.keys(licence.fields).filter((name) => !hidden.has(name)));
+  return new Set(Object.keys(licence.fields).filter((name) => !hiddenIn({ hidden }, name)));
+}
+
+/** Hidden by the catalogue's marking or, fail-safe, by its name ({@link isSensitiveFieldName}). */
+function hiddenIn(order: Pick<FieldOrder, 'hidden'>, name: string): boolean {
+  return order.hidden.has(name) || isSensitiveFieldName(name);
 }
 
 /** A field's label in the page's language, from the catalogue; its own name where the catalogue has none. */

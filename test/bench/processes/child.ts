@@ -12,13 +12,23 @@ export function serveBenchChild(options: {
   close: () => Promise<void>;
 }): void {
   const send = (message: FromChild) => process.send?.(message);
+  const cpuMicros = () => {
+    const { user, system } = process.cpuUsage();
+    return user + system;
+  };
   process.on('message', (message: ToChild) => {
     if (message.type === 'counts') {
       const counts = options.counts?.() ?? { dynamo: {}, kms: {} };
-      send({ type: 'counts', ...counts, rssBytes: process.memoryUsage().rss });
+      send({ type: 'counts', ...counts, rssBytes: process.memoryUsage().rss, cpuMicros: cpuMicros() });
     } else if (message.type === 'reset') {
       options.reset?.();
-      send({ type: 'counts', dynamo: {}, kms: {}, rssBytes: process.memoryUsage().rss });
+      send({
+        type: 'counts',
+        dynamo: {},
+        kms: {},
+        rssBytes: process.memoryUsage().rss,
+        cpuMicros: cpuMicros(),
+      });
     } else if (message.type === 'close') {
       void options.close().finally(() => {
         send({ type: 'closed' });

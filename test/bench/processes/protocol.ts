@@ -20,6 +20,8 @@ export interface Counts {
   /** KMS operations served by the emulator. */
   kms: Record<string, number>;
   rssBytes: number;
+  /** CPU time the process has used since it started (user + system, every thread), µs. */
+  cpuMicros: number;
 }
 
 export type ToChild = { type: 'counts' } | { type: 'reset' } | { type: 'close' };

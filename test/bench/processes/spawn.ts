@@ -26,10 +26,12 @@ export interface BenchChild {
 export async function spawnBenchChild(
   name: 'service' | 'baseline',
   env: Record<string, string> = {},
+  /** Extra Node options for the child, e.g. `['--cpu-prof', '--cpu-prof-dir=/tmp/prof']` to profile it. */
+  nodeArgs: readonly string[] = [],
 ): Promise<BenchChild> {
   const entry = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   const child: ChildProcess = fork(entry, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeArgs],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -536,9 +536,33 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       }),
       400,
     );
+    const listed = await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints', {
+      token,
+    });
+    await expectStatus(listed, 200);
+    const { items } = (await listed.json()) as { items: Array<{ jws: string }> };
+    const jti = String(decodeJwt(items[0]!.jws).jti);
     await expectStatus(
-      await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints', { token }),
+      await call(
+        'GET /supervision/audit/checkpoints/heads',
+        `/supervision/audit/checkpoints/heads?checkpoint=${jti}`,
+        { token },
+      ),
       200,
+    );
+    await expectStatus(
+      await call('GET /supervision/audit/checkpoints/heads', '/supervision/audit/checkpoints/heads', {
+        token,
+      }),
+      400,
+    );
+    await expectStatus(
+      await call(
+        'GET /supervision/audit/checkpoints/heads',
+        `/supervision/audit/checkpoints/heads?checkpoint=${jti}&cursor=nope`,
+        { token },
+      ),
+      400,
     );
     await expectStatus(
       await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints'),

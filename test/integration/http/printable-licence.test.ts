@@ -18,6 +18,7 @@ import {
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
+import { fetchFrom } from '../../support/from-address.js';
 import { runFlow } from '../../support/oidc-flows.js';
 import { issueDrivingLicence } from '../verify/helpers.js';
 
@@ -99,6 +100,22 @@ const mePdf = (id: string, file: 'pdf' | 'pdf.jws', layout = 'a4') =>
 const issuerPdf = (id: string, file: 'pdf' | 'pdf.jws', layout = 'a4') =>
   `/licences/${encodeURIComponent(id)}/${file}?layout=${layout}`;
 
+/** The issuer changes the licence's status (200 expected). */
+async function changeStatus(id: string, status: 'suspended' | 'revoked', reason: string): Promise<void> {
+  const response = await postJson(runtime, `/licences/${encodeURIComponent(id)}/status`, issuerToken, {
+    status,
+    reason,
+  });
+  expect(response.status, await response.clone().text()).toBe(200);
+}
+
+/** A printable licence and its detached signature, as the holder or the issuer downloads them. */
+async function signedPdf(at: (file: 'pdf' | 'pdf.jws') => string, token: string) {
+  const pdf = await bytesOf(await getWithToken(runtime, at('pdf'), token), 'application/pdf');
+  const response = await getWithToken(runtime, at('pdf.jws'), token);
+  return { pdf, jws: (await bytesOf(response, 'application/jose')).toString(), response };
+}
+
 beforeAll(async () => {
   runtime = await startTestRuntime();
   work = await mkdtemp(join(tmpdir(), 'elicence-pdf-'));
@@ -123,22 +140,29 @@ afterAll(async () => {
 });
 
 describe('the printable licence (GET …/pdf)', () => {
-  it('is an A4 PDF in Chinese whose QR code, scanned from the rendered page, verifies valid', async () => {
+  it.each([
+    // 200 dpi: a module of 0.5 mm is 3.9 pixels, a modest scan of the printed page.
+    { layout: 'a4', name: 'an A4 page', dpi: 200, pages: 1 },
+    // The card's code is smaller: scanned at 300 dpi. Front with the QR code, back with the fields.
+    { layout: 'card', name: 'a card (front and back)', dpi: 300, pages: 2 },
+  ])('is $name in Chinese whose QR code, scanned from the rendered page, verifies valid', async (shape) => {
     const pdf = await bytesOf(
-      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
+      await getWithToken(runtime, mePdf(licence.id, 'pdf', shape.layout), citizenToken),
       'application/pdf',
     );
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     // The font is subset: a page of a licence, not the 1.5 MB font.
     expect(pdf.length).toBeLessThan(150_000);
-    // 200 dpi: a module of 0.5 mm is 3.9 pixels, a modest scan of the printed page.
-    const { text: qr, pages } = await qrOfPage1(pdf, 200);
-    expect(pages).toBe(1);
+    const { text: qr, pages } = await qrOfPage1(pdf, shape.dpi);
+    expect(pages).toBe(shape.pages);
     expect(qr).toBe(licence.credential);
     expect(await verdictOf(qr!)).toBe('valid');
 
+    const raw = await textOf(pdf);
+    // A field's label stays on one line, as printed.
+    expect(raw).toContain('准驾车型');
     // Long values wrap: compared without the line breaks and spaces the layout puts in.
-    const text = (await textOf(pdf)).replace(/\s+/g, '');
+    const text = raw.replace(/\s+/g, '');
     for (const words of [
       '机动车驾驶证',
       '准驾车型',
@@ -170,17 +194,6 @@ describe('the printable licence (GET …/pdf)', () => {
     expect(issuers.equals(first)).toBe(true);
   });
 
-  it('has a card layout (front with the QR code, back with the fields) whose QR code verifies too', async () => {
-    const card = await bytesOf(
-      await getWithToken(runtime, mePdf(licence.id, 'pdf', 'card'), citizenToken),
-      'application/pdf',
-    );
-    const { text: qr, pages } = await qrOfPage1(card, 300);
-    expect(pages).toBe(2);
-    expect(await verdictOf(qr!)).toBe('valid');
-    expect(await textOf(card)).toContain('准驾车型');
-  });
-
   it('refuses a layout it does not have, naming the parameter', async () => {
     const response = await getWithToken(runtime, mePdf(licence.id, 'pdf', 'poster'), citizenToken);
     expect(response.status).toBe(400);
@@ -191,12 +204,7 @@ describe('the printable licence (GET …/pdf)', () => {
 
 describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
   it('verifies against the published keys, names the file, the licence and the issuer', async () => {
-    const pdf = await bytesOf(
-      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
-      'application/pdf',
-    );
-    const response = await getWithToken(runtime, mePdf(licence.id, 'pdf.jws'), citizenToken);
-    const jws = (await bytesOf(response, 'application/jose')).toString();
+    const { pdf, jws, response } = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
     expect(response.headers.get('content-disposition')).toMatch(
       /attachment; filename="licence-[0-9A-Za-z]+-a4\.pdf\.jws"/,
     );
@@ -228,33 +236,18 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
   });
 
   it('fails for a PDF altered by one byte, for another layout’s file, and for a forged signature', async () => {
-    const pdf = await bytesOf(
-      await getWithToken(runtime, mePdf(licence.id, 'pdf'), citizenToken),
-      'application/pdf',
-    );
-    const jws = (
-      await bytesOf(
-        await getWithToken(runtime, mePdf(licence.id, 'pdf.jws'), citizenToken),
-        'application/jose',
-      )
-    ).toString();
+    const { pdf, jws } = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
     // One byte of the page's content: a character of the licence's text, say.
     const altered = Buffer.from(pdf);
     const at = Math.floor(altered.length / 2);
     altered[at] = altered[at]! ^ 0x01;
     expect(await checkPdf(altered, jws)).toEqual({ valid: false, reason: 'not_this_file' });
 
-    const card = await bytesOf(
-      await getWithToken(runtime, mePdf(licence.id, 'pdf', 'card'), citizenToken),
-      'application/pdf',
+    const { pdf: card, jws: cardJws } = await signedPdf(
+      (file) => mePdf(licence.id, file, 'card'),
+      citizenToken,
     );
     expect(await checkPdf(card, jws)).toEqual({ valid: false, reason: 'not_this_file' });
-    const cardJws = (
-      await bytesOf(
-        await getWithToken(runtime, mePdf(licence.id, 'pdf.jws', 'card'), citizenToken),
-        'application/jose',
-      )
-    ).toString();
     expect(await checkPdf(card, cardJws)).toMatchObject({ valid: true, claims: { layout: 'card' } });
 
     // A signature of another kind by the same key (the licence's credential is the issuer's, not ours).
@@ -266,27 +259,9 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
 
   it('says the licence’s status now beside the file’s validity: revoked after the download', async () => {
     const issued = await issueDrivingLicence(runtime, issuerToken);
-    const pdf = await bytesOf(
-      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), issuerToken),
-      'application/pdf',
-    );
-    const jws = (
-      await bytesOf(
-        await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), issuerToken),
-        'application/jose',
-      )
-    ).toString();
+    const { pdf, jws } = await signedPdf((file) => issuerPdf(issued.id, file), issuerToken);
     expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
-    const revoked = await postJson(
-      runtime,
-      `/licences/${encodeURIComponent(issued.id)}/status`,
-      issuerToken,
-      {
-        status: 'revoked',
-        reason: '测试吊销',
-      },
-    );
-    expect(revoked.status).toBe(200);
+    await changeStatus(issued.id, 'revoked', '测试吊销');
     // The file is still the one signed; the licence no longer holds.
     expect(await checkPdf(pdf, jws)).toMatchObject({
       valid: true,
@@ -300,16 +275,7 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     const leaving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
     const leavingToken = await clientCredentialsToken(runtime, leaving, 'licences:issue');
     const issued = await issueDrivingLicence(runtime, leavingToken);
-    const pdf = await bytesOf(
-      await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), leavingToken),
-      'application/pdf',
-    );
-    const jws = (
-      await bytesOf(
-        await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), leavingToken),
-        'application/jose',
-      )
-    ).toString();
+    const { pdf, jws } = await signedPdf((file) => issuerPdf(issued.id, file), leavingToken);
     expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
 
     const withdrawn = await postJson(runtime, `/admin/issuers/${leaving.id}/withdraw`, admin, {
@@ -325,6 +291,56 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     expect(response.status).toBe(400);
     const problem = (await response.json()) as { errors: { path: string }[] };
     expect(problem.errors.map((error) => error.path)).toContain('pdf');
+  });
+});
+
+describe('its signature, kept per container while the file and the key stay the same', () => {
+  it('two requests for one file cost one KMS Sign; another layout or a status change signs anew, and verifies', async () => {
+    const issued = await issueDrivingLicence(runtime, issuerToken);
+    const signed = (layout = 'a4') => signedPdf((file) => issuerPdf(issued.id, file, layout), issuerToken);
+    const signs = () => runtime.kms!.stats().Sign ?? 0;
+
+    runtime.kms!.resetStats();
+    const first = await signed();
+    const again = await signed();
+    expect(signs()).toBe(1);
+    expect(again.jws).toBe(first.jws);
+    expect(again.pdf.equals(first.pdf)).toBe(true);
+    expect(await checkPdf(first.pdf, again.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+
+    // Another layout is other bytes: its own signature.
+    runtime.kms!.resetStats();
+    const card = await signed('card');
+    expect(signs()).toBe(1);
+    expect(card.jws).not.toBe(first.jws);
+    expect(await checkPdf(card.pdf, card.jws)).toMatchObject({ valid: true, claims: { layout: 'card' } });
+
+    // A status change prints a band across the page: new bytes, a new signature, the new status.
+    await changeStatus(issued.id, 'suspended', '测试暂扣');
+    runtime.kms!.resetStats();
+    const after = await signed();
+    expect(signs()).toBe(1);
+    expect(after.jws).not.toBe(first.jws);
+    expect(after.pdf.equals(first.pdf)).toBe(false);
+    expect(await checkPdf(after.pdf, after.jws)).toMatchObject({
+      valid: true,
+      signedBy: 'issuer',
+      licenceStatus: 'suspended',
+    });
+    expect(await checkPdf(first.pdf, after.jws)).toEqual({ valid: false, reason: 'not_this_file' });
+  });
+
+  it('the holder’s copy, signed by the platform key, is kept apart from the issuer’s', async () => {
+    runtime.kms!.resetStats();
+    const holders = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
+    const again = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
+    // At most one: the earlier tests may have had it signed already.
+    expect(runtime.kms!.stats().Sign ?? 0).toBeLessThanOrEqual(1);
+    expect(again.jws).toBe(holders.jws);
+    const issuers = await signedPdf((file) => issuerPdf(licence.id, file), issuerToken);
+    expect(issuers.pdf.equals(holders.pdf)).toBe(true);
+    expect(await checkPdf(holders.pdf, holders.jws)).toMatchObject({ valid: true, signedBy: 'platform' });
+    expect(await checkPdf(issuers.pdf, issuers.jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
   });
 });
 
@@ -385,16 +401,7 @@ describe('who may print a licence', () => {
 
   it('a revoked licence prints as revoked, across the page, and its QR code verifies revoked', async () => {
     const issued = await issueDrivingLicence(runtime, issuerToken);
-    const revoked = await postJson(
-      runtime,
-      `/licences/${encodeURIComponent(issued.id)}/status`,
-      issuerToken,
-      {
-        status: 'revoked',
-        reason: '测试吊销',
-      },
-    );
-    expect(revoked.status).toBe(200);
+    await changeStatus(issued.id, 'revoked', '测试吊销');
     const pdf = await bytesOf(
       await getWithToken(runtime, issuerPdf(issued.id, 'pdf'), issuerToken),
       'application/pdf',
@@ -428,6 +435,60 @@ describe('the wallet and the console offer it as a download', () => {
       'application/jose',
     );
     expect(await checkPdf(pdf, jws.toString())).toMatchObject({ valid: true });
+  });
+
+  it('refuses another site’s fetch, embed or frame of it, and serves a navigation or our own download', async () => {
+    const { citizen } = runtime.credentials;
+    // node:http, which sends Sec-Fetch-Mode as given (fetch sets its own, `cors`).
+    const wallet = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
+    await runFlow(wallet, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    const desk = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
+    const { clientId, clientSecret } = runtime.credentials.issuer;
+    expect((await desk.request('/console/login', { form: { clientId, clientSecret } })).status).toBe(303);
+    const id = encodeURIComponent(licence.id);
+    const fetchMetadata = (site: string, mode: string, dest: string) => ({
+      'sec-fetch-site': site,
+      'sec-fetch-mode': mode,
+      'sec-fetch-dest': dest,
+    });
+    // What a page elsewhere (another site, or a sibling host: same-site) can make the visitor's browser
+    // fetch with their cookies, without their asking: each would render, and sign with a KMS key, a file
+    // for a page the visitor never opened.
+    const refused = [
+      fetchMetadata('cross-site', 'no-cors', 'embed'),
+      fetchMetadata('cross-site', 'no-cors', 'object'),
+      fetchMetadata('cross-site', 'cors', 'empty'),
+      fetchMetadata('cross-site', 'no-cors', 'empty'),
+      fetchMetadata('cross-site', 'navigate', 'iframe'),
+      fetchMetadata('same-site', 'no-cors', 'empty'),
+      fetchMetadata('same-site', 'no-cors', 'embed'),
+    ];
+    // The visitor's own: a link or download on our pages, a typed URL, a top-level navigation.
+    const served = [
+      fetchMetadata('same-origin', 'navigate', 'document'),
+      fetchMetadata('same-origin', 'no-cors', 'empty'),
+      fetchMetadata('none', 'navigate', 'document'),
+      fetchMetadata('cross-site', 'navigate', 'document'),
+    ];
+    for (const [ua, base] of [
+      [wallet, `/wallet/licences/${id}`],
+      [desk, `/console/licences/${id}`],
+    ] as const) {
+      for (const file of ['pdf', 'pdf.jws']) {
+        for (const headers of refused) {
+          const answer = await ua.request(`${base}/${file}`, { headers });
+          expect(answer.status, `${base}/${file} ${JSON.stringify(headers)}`).toBe(403);
+          expect(answer.headers.get('content-type')).not.toMatch(/pdf|jose/);
+          expect(answer.headers.get('content-disposition')).toBeNull();
+        }
+        for (const headers of served) {
+          const answer = await ua.request(`${base}/${file}`, { headers });
+          expect(answer.status, `${base}/${file} ${JSON.stringify(headers)}`).toBe(200);
+          expect(answer.headers.get('content-type')).toMatch(file === 'pdf' ? /application\/pdf/ : /jose/);
+          await answer.arrayBuffer();
+        }
+      }
+    }
   });
 
   it('the console: its issuer’s licences only', async () => {

@@ -24,6 +24,8 @@ let runtime: TestRuntime;
 let platform: RelyingParty;
 let deps: Dependencies;
 let sealing: InteractionCookies;
+/** The browser's binding cookie on plain http (`__Host-sign-in-browser` on https). */
+const BROWSER_COOKIE = 'sign-in-browser';
 const cookieOptions = { secure: false, paths: (uid: string) => [`/interaction/${uid}`, `/authorize/${uid}`] };
 
 beforeAll(async () => {
@@ -110,6 +112,12 @@ describe('the sign-in under way, in a sealed cookie', () => {
       const pair = line.split(';')[0]!;
       expect(pair.length).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
     }
+    // With it, once per browser, the binding the seal names: host-wide, HttpOnly, SameSite=Lax.
+    const binding = answer.headers.getSetCookie().filter((line) => line.startsWith(`${BROWSER_COOKIE}=`));
+    expect(binding).toHaveLength(1);
+    expect(binding[0]).toMatch(
+      /^sign-in-browser=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/,
+    );
     // Not sent anywhere else: the landing page and another interaction's pages get none of it.
     expect(ua.cookieHeader(new URL('/', runtime.baseUrl))).not.toContain(sealing.nameOf(uid));
     expect(ua.cookieHeader(new URL('/interaction/other', runtime.baseUrl))).not.toContain(
@@ -153,19 +161,24 @@ describe('the sign-in under way, in a sealed cookie', () => {
     const name = sealing.nameOf(shown.uid);
     const held = ua.cookieHeader(resume);
     const now = Math.floor(Date.now() / 1000);
-    const payload = sealing.open(shown.uid, valueIn(held, name)!, now)!;
+    const browser = valueIn(held, BROWSER_COOKIE);
+    const payload = sealing.open(shown.uid, valueIn(held, name)!, now, browser)!;
     expect(payload).toMatchObject({ result: { login: {} } });
 
-    const expired = withValue(held, name, sealing.seal(shown.uid, payload, now - 1));
+    const expired = withValue(held, name, sealing.seal(shown.uid, payload, now - 1, browser!));
     const late = await getWith(resume, expired);
     expect(late.status).toBeGreaterThanOrEqual(400);
     expect(late.status).toBeLessThan(500);
     expect(codeIn(late)).toBeUndefined();
-    const elsewhere = withValue(held, name, sealing.seal('AnotherInteraction123', payload, now + 600));
+    const elsewhere = withValue(
+      held,
+      name,
+      sealing.seal('AnotherInteraction123', payload, now + 600, browser!),
+    );
     expect(codeIn(await getWith(resume, elsewhere))).toBeUndefined();
 
     // The same state sealed for this uid with time left does resume: only the expiry refused it.
-    const fresh = withValue(held, name, sealing.seal(shown.uid, payload, now + 600));
+    const fresh = withValue(held, name, sealing.seal(shown.uid, payload, now + 600, browser!));
     expect(codeIn(await getWith(resume, fresh))).toBeTypeOf('string');
   });
 
@@ -176,8 +189,12 @@ describe('the sign-in under way, in a sealed cookie', () => {
     const theirResume = await passwordTyped(victim, theirs);
     const now = Math.floor(Date.now() / 1000);
     const victimLogin = (
-      sealing.open(theirs.uid, valueIn(victim.cookieHeader(theirResume), sealing.nameOf(theirs.uid))!, now)!
-        .result as { login: { accountId: string } }
+      sealing.open(
+        theirs.uid,
+        valueIn(victim.cookieHeader(theirResume), sealing.nameOf(theirs.uid))!,
+        now,
+        valueIn(victim.cookieHeader(theirResume), BROWSER_COOKIE),
+      )!.result as { login: { accountId: string } }
     ).login;
 
     // The attacker holds the lookup key (as admin, licences, me, accounts and batches do), starts a
@@ -187,21 +204,63 @@ describe('the sign-in under way, in a sealed cookie', () => {
     const name = sealing.nameOf(shown.uid);
     const resume = new URL(`/authorize/${shown.uid}`, runtime.baseUrl);
     const held = ua.cookieHeader(resume);
-    const payload = sealing.open(shown.uid, valueIn(held, name)!, now)!;
+    const browser = valueIn(held, BROWSER_COOKIE);
+    const payload = sealing.open(shown.uid, valueIn(held, name)!, now, browser)!;
     expect(payload.result).toBeUndefined();
     const forged = { ...payload, result: { login: { accountId: victimLogin.accountId, acr: 'loa:3' } } };
     const lookupSealing = new InteractionCookies(await interactionCookieKey(deps.lookupMac), cookieOptions);
 
     const answer = await getWith(
       resume,
-      withValue(held, name, lookupSealing.seal(shown.uid, forged, now + 600)),
+      withValue(held, name, lookupSealing.seal(shown.uid, forged, now + 600, browser!)),
     );
     expect(answer.status).toBeGreaterThanOrEqual(400);
     expect(answer.status).toBeLessThan(500);
     expect(codeIn(answer)).toBeUndefined();
     // Only the key refused it: sealed under the provider's own key, the same state would resume.
-    const underServiceKey = withValue(held, name, sealing.seal(shown.uid, forged, now + 600));
+    const underServiceKey = withValue(held, name, sealing.seal(shown.uid, forged, now + 600, browser!));
     expect(codeIn(await getWith(resume, underServiceKey))).toBeTypeOf('string');
+  });
+
+  it('refuses a sign-in planted from another browser: without the browser binding it resumes nothing', async () => {
+    // The attacker signs in as themselves in their own browser, up to the provider's resume…
+    const attacker = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(attacker);
+    const resume = await passwordTyped(attacker, shown);
+    const page = new URL(`/interaction/${shown.uid}`, runtime.baseUrl);
+    // …and, from a sibling host that may set cookies for the parent domain, plants in the victim's
+    // browser everything they hold for it but the host-only binding (`__Host-` on https: no other host
+    // can set it), hoping the victim's browser resumes the attacker's login (login CSRF).
+    const victim = new UserAgent(runtime.baseUrl);
+    const planted = (url: URL, held: string) =>
+      [
+        ...attacker
+          .cookieHeader(url)
+          .split('; ')
+          .filter((pair) => !pair.startsWith(`${BROWSER_COOKIE}=`)),
+        ...held.split('; ').filter((pair) => pair.startsWith(`${BROWSER_COOKIE}=`)),
+      ].join('; ');
+
+    // A victim's browser that never signed in here, and one that holds a binding of its own.
+    const fresh = await getWith(resume, planted(resume, ''));
+    expect(fresh.status).toBeGreaterThanOrEqual(400);
+    expect(fresh.status).toBeLessThan(500);
+    expect(codeIn(fresh)).toBeUndefined();
+    await signInPage(victim);
+    const ownBinding = victim.cookieHeader(resume);
+    expect(valueIn(ownBinding, BROWSER_COOKIE)).toBeTypeOf('string');
+    const bound = await getWith(resume, planted(resume, ownBinding));
+    expect(bound.status).toBeGreaterThanOrEqual(400);
+    expect(bound.status).toBeLessThan(500);
+    expect(codeIn(bound)).toBeUndefined();
+    // Nor does the interaction's page open for it (its form would submit the attacker's sign-in).
+    const shownToVictim = await getWith(page, planted(page, victim.cookieHeader(page)));
+    expect(shownToVictim.status).toBeGreaterThanOrEqual(400);
+    expect(shownToVictim.status).toBeLessThan(500);
+    expect(await shownToVictim.text()).not.toContain('/login"');
+
+    // Only the binding made the difference: in the attacker's own browser the same cookies resume.
+    expect(codeIn(await attacker.request(resume))).toBeTypeOf('string');
   });
 
   it('resumes once: the cookie captured before the resume and sent again after it gets no code', async () => {
@@ -226,8 +285,14 @@ describe('the sign-in under way, in a sealed cookie', () => {
   it('keeps two sign-ins in two tabs apart: both complete', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const first = await signInPage(ua);
+    const bindingAfterFirst = valueIn(ua.cookieHeader(new URL('/', runtime.baseUrl)), BROWSER_COOKIE);
     const second = await signInPage(ua);
     expect(second.uid).not.toBe(first.uid);
+    // One binding per browser, reused by the second sign-in, never one per interaction.
+    const held = ua.cookieHeader(new URL('/', runtime.baseUrl)).split('; ');
+    expect(held.filter((pair) => pair.startsWith(`${BROWSER_COOKIE}=`))).toEqual([
+      `${BROWSER_COOKIE}=${bindingAfterFirst}`,
+    ]);
     // Both pages are still there after the other was opened…
     for (const shown of [first, second]) {
       const again = await ua.navigate(`/interaction/${shown.uid}`);
@@ -275,6 +340,7 @@ describe('the sign-in under way, in a sealed cookie', () => {
       shown.uid,
       valueIn(ua.cookieHeader(page), name)!,
       Math.floor(Date.now() / 1000),
+      valueIn(ua.cookieHeader(page), BROWSER_COOKIE),
     )!;
     // As the adapter stored interactions before (outside a request with cookies: the table, sealed).
     const Adapter = deps.adapter;

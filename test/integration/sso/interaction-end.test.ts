@@ -47,15 +47,19 @@ function throttledMarks(uid: string, failures: number): DynamoDBDocumentClient {
   } as unknown as DynamoDBDocumentClient;
 }
 
+/** The browser's binding value (shared/sso/interaction-cookies.ts), the one its interactions are sealed for. */
+const browser = randomBytes(32).toString('base64url');
+
 /** The browser's cookie for `uid`, as the sign-in page set it: `name=value`. */
 function browserHolding(uid: string): string {
-  return `${cookies.nameOf(uid)}=${cookies.seal(uid, { returnTo: 'https://rp.example/cb' }, now() + 600)}`;
+  const sealed = cookies.seal(uid, { returnTo: 'https://rp.example/cb' }, now() + 600, browser);
+  return `${cookies.nameOf(uid)}=${sealed}`;
 }
 
 /** One resume of `uid` with the browser's `cookie`: what the adapter did, and the answer's Set-Cookie. */
 async function resume(doc: DynamoDBDocumentClient, uid: string, cookie: string) {
   const Adapter = createDynamoAdapter({ doc, tableName: table.tableName, clock: systemClock });
-  const jar = cookies.jar([cookie], now);
+  const jar = cookies.jar([cookie, `${cookies.browserCookieName()}=${browser}`], now);
   const outcome = await withRequestReads(() => new Adapter('Interaction').destroy(uid), {
     interactions: jar,
   }).then(

@@ -5,9 +5,11 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/audit.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
-import { audit } from '../../../functions/composition/factories.js';
+import { audit, platformSigner } from '../../../functions/composition/factories.js';
+import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { checkTrail, type ChainHead } from '../../../shared/supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
+import { headsDigest } from '../../../shared/supervision/checkpoints.js';
 import { postJson, scanItems } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from '../verify/helpers.js';
@@ -210,11 +212,15 @@ describe('checkpoints', () => {
     const jwks = createRemoteJWKSet(new URL(`${runtime.baseUrl}/.well-known/jwks.json`));
     const { payload } = await jwtVerify(jws, jwks, { typ: 'audit-checkpoint+jwt' });
     const heads = new Map([...(await chainedItems())].map(([chain, items]) => [chain, items.at(-1)!]));
-    expect(payload.chains).toEqual(
-      [...heads]
-        .map(([chain, head]): ChainHead => ({ chain, seq: Number(head.seq), hash: String(head.hash) }))
-        .sort((a, b) => (a.chain < b.chain ? -1 : 1)),
+    const expected = [...heads]
+      .map(([chain, head]): ChainHead => ({ chain, seq: Number(head.seq), hash: String(head.hash) }))
+      .sort((a, b) => (a.chain < b.chain ? -1 : 1));
+    // It signs their count and digest; the heads are listed apart, under its jti.
+    expect(payload).toMatchObject({ headCount: expected.length, headsDigest: headsDigest(expected) });
+    const listedHeads = await getJson<{ items: ChainHead[]; cursor?: string }>(
+      `/supervision/audit/checkpoints/heads?checkpoint=${String(payload.jti)}`,
     );
+    expect(listedHeads).toEqual({ items: expected });
     const listed = await getJson<{ items: Array<{ at: string; jws: string }> }>(
       '/supervision/audit/checkpoints',
     );
@@ -249,13 +255,52 @@ describe('checkpoints', () => {
   }, 60_000);
 });
 
+describe('checkpoints of the first format (heads inside the JWS)', () => {
+  it('still verify, and still bind: a head they sign that is not reached is named', async () => {
+    const heads = [...(await chainedItems())].map(([chain, items]): ChainHead => ({
+      chain,
+      seq: Number(items.at(-1)!.seq),
+      hash: String(items.at(-1)!.hash),
+    }));
+    const deps = dependencies();
+    const sign = (chains: ChainHead[]) =>
+      signCompactJws(
+        { typ: 'audit-checkpoint+jwt' },
+        { iss: deps.config.issuerUrl, iat: Math.floor(Date.now() / 1000), days: [today], chains },
+        platformSigner(deps),
+      );
+    const at = new Date().toISOString();
+    const item = { pk: 'audit-checkpoint', sk: `${at}#cp_firstformat00000`, at, jws: await sign(heads) };
+    await doc().send(new PutCommand({ TableName: deps.config.tableName, Item: item }));
+    try {
+      const report = await verify();
+      expect(report.badCheckpoints).toEqual([]);
+      expect(report.ok).toBe(true);
+      const beyond = heads.map((head, i) => (i === 0 ? { ...head, seq: head.seq + 1 } : head));
+      await doc().send(
+        new PutCommand({ TableName: deps.config.tableName, Item: { ...item, jws: await sign(beyond) } }),
+      );
+      const held = await verify();
+      expect(held.ok).toBe(false);
+      expect(held.faults[0]).toMatchObject({
+        chain: heads[0]!.chain,
+        problem: expect.stringContaining('missing'),
+      });
+    } finally {
+      await doc().send(
+        new DeleteCommand({ TableName: deps.config.tableName, Key: { pk: item.pk, sk: item.sk } }),
+      );
+    }
+  });
+});
+
 describe('an archive of checkpoints (--archive)', () => {
   it('fails when a checkpoint kept earlier is no longer listed, and passes while all are', async () => {
     const options = { base: runtime.baseUrl, ...supervisor, from: today, to: today };
     const { archive } = await verifyAuditTrail(options);
     expect(archive.length).toBeGreaterThan(0);
     expect((await verifyAuditTrail({ ...options, archive })).ok).toBe(true);
-    const [item] = await scanItems('audit-checkpoint');
+    const [item] = (await scanItems('audit-checkpoint')).filter((one) => one.pk === 'audit-checkpoint');
     const table = dependencies().config.tableName;
     await doc().send(new DeleteCommand({ TableName: table, Key: { pk: item!.pk, sk: item!.sk } }));
     try {

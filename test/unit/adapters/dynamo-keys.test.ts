@@ -32,6 +32,7 @@ describe('the table’s keys, as stored', () => {
       auditLicence: 'audit-licence#',
       auditHolder: 'audit-holder#',
       auditChain: 'audit-chain#',
+      auditCheckpointHeads: 'audit-checkpoint-heads#',
       statusListCounter: 'status-list-counter#',
       statusList: 'status-list#',
       registryPerson: 'registry-person#',

@@ -114,23 +114,6 @@ describe('login throttling with a fake clock', () => {
     expect(await fail()).toMatchObject({ admitted: true });
   });
 
-  it('takes a withdrawn attempt back whole: the counter as it was, so no wait restarts', async () => {
-    const client: ThrottleKey = { kind: 'client', key: 'cl_1.source-1' };
-    const attempt = () => throttle.admit([client]);
-    for (let i = 0; i < 5; i++) expect(await attempt()).toMatchObject({ admitted: true });
-    clock.advanceSeconds(1);
-    expect(await attempt()).toMatchObject({ admitted: true });
-    // Six failures: two seconds to wait. Sit it out, then make an attempt that proves nothing.
-    clock.advanceSeconds(2);
-    const neither = await attempt();
-    if (!neither.admitted) throw new Error('expected to be admitted');
-    await throttle.withdrawn(neither.counted);
-    // As if it had never been made: no new wait, and the next failure waits as the seventh would.
-    expect(await throttle.retryAfter(client)).toBe(0);
-    expect(await attempt()).toMatchObject({ admitted: true });
-    expect(await attempt()).toMatchObject({ admitted: false, retryAfterSeconds: 4 });
-  });
-
   it('caps the wait at 15 minutes however long the attack', async () => {
     for (let i = 0; i < 30; i++) {
       await fail();

@@ -80,6 +80,26 @@ describe('renderLicencePdf', () => {
     }
   });
 
+  it('prints no raw number or lookup key of a type that forgot to mark them, by their names', async () => {
+    const unmarked: PrintableLicence = {
+      ...business,
+      licence: {
+        ...business.licence,
+        type: 'unmarked-licence',
+        fields: {
+          spouseName: '李四',
+          spouseIdNumber: '11010519491231002X',
+          holderIdNumber: '11010519491231002X',
+          guardianLookupKey: 'never-printed-unmarked-key',
+        },
+      },
+    };
+    const { text: words } = await text(await renderLicencePdf(unmarked, 'a4'), 'unmarked');
+    expect(words).toContain('李四');
+    expect(words).not.toContain('11010519491231002X');
+    expect(words).not.toContain('never-printed-unmarked-key');
+  });
+
   it('prints a licence that is not valid as such, with the date of the change', async () => {
     const suspended = await renderLicencePdf({ ...business, status: 'suspended' }, 'a4');
     const { text: words } = await text(suspended, 'suspended');

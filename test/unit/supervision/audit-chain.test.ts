@@ -10,7 +10,7 @@ import {
   genesisHash,
   link,
 } from '../../../shared/supervision/audit-chain.js';
-import { checkpointInput, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
+import { checkpointInput, headsDigest, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
 import { InMemoryAuditChains } from '../../support/in-memory-audit-chain.js';
 import { LocalSigner } from '../../support/local-signer.js';
 
@@ -184,8 +184,14 @@ describe('signCheckpoint', () => {
     );
     expect(protectedHeader.kid).toBe(await signer.kid());
     expect(payload.days).toEqual(['2026-12-04', '2026-12-05']);
-    expect((payload.chains as Array<{ seq: number }>).map((c) => c.seq).sort()).toEqual([1, 1, 2]);
+    expect(signed.chains.map((c) => c.seq).sort()).toEqual([1, 1, 2]);
+    // The payload signs the heads' count and digest, not the heads (security review M4).
+    expect(payload).toMatchObject({ jti: signed.id, headCount: 3, headsDigest: headsDigest(signed.chains) });
+    expect(payload.chains).toBeUndefined();
+    const text = `[${signed.chains.map((h) => `{"chain":"${h.chain}","hash":"${h.hash}","seq":${h.seq}}`).join(',')}]`;
+    expect(payload.headsDigest).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
     expect(await chains.checkpoints(5)).toEqual({ items: [{ at: signed.at, jws: signed.jws }] });
+    expect(await chains.checkpointHeads(signed.id)).toEqual({ items: signed.chains });
   });
 
   it('takes both days or neither, at most 31 days', () => {

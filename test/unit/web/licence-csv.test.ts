@@ -20,6 +20,15 @@ describe('the console’s CSV cells', () => {
     expect(csvLine(['a,b', 'line\nbreak', 'plain'])).toBe('"a,b","line\nbreak",plain\r\n');
   });
 
+  it('guards the full-width ＝ ＋ － ＠ too, which an East Asian spreadsheet may read as formula signs', () => {
+    for (const start of ['\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']) {
+      expect(csvCell(`${start}1+1`)).toBe(`'${start}1+1`);
+      expect(csvCell(`${start}HYPERLINK("http://x")`)).toBe(`"'${start}HYPERLINK(""http://x"")"`);
+    }
+    // Only at the start, as the ASCII signs: inside a name they are text.
+    expect(csvCell('张三＝李四')).toBe('张三＝李四');
+  });
+
   it('masks a holder number to its first and last four, whatever its form', () => {
     expect(maskHolderNumber('110105********002X')).toBe('1101**********002X');
     expect(maskHolderNumber('91110000100000000X')).toBe('9111**********000X');
