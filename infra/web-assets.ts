@@ -61,7 +61,7 @@ export function webAssetsOnce(): Promise<Map<string, Uint8Array>> {
   return built;
 }
 
-/** Writes the assets into `dir` (the CDK bundling's `afterBundling` hook runs this file). */
+/** Writes the assets into `dir` (the `web` function's CDK bundling runs this file, infra/constructs/service-function.ts). */
 export async function writeWebAssets(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [name, bytes] of await buildWebAssets()) await writeFile(join(dir, name), bytes);
