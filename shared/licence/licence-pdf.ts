@@ -12,7 +12,7 @@ import { pdfFontFile } from './pdf-font.js';
 import type { PdfSignatureCache } from './pdf-signature-cache.js';
 import { licencePdfQuery, pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 import { effectiveStatus, type LicenceRecord, type LicenceStatus } from './licence.js';
-import { isSensitiveFieldName } from '../identifiers/sensitive-field-names.js';
+import { isSensitiveFieldName, withoutSensitiveFields } from '../identifiers/sensitive-field-names.js';
 
 export { pdfFontFile };
 
@@ -226,7 +226,7 @@ function fieldRows(typeCode: string, fields: Record<string, unknown>): { label: 
   ];
   return ordered.map((name) => ({
     label: titles.get(name) ?? name,
-    value: formatValue(typeCode, name, fields[name]),
+    value: formatValue(typeCode, name, withoutSensitiveFields(fields[name])),
   }));
 }
 

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import type { VerificationResult, Verdict, VerdictReason } from '@elicence/verifier';
-import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
+import { isSensitiveFieldName, withoutSensitiveFields } from '../../identifiers/sensitive-field-names.js';
 import { chinaTimeFormatter } from '../kit/china-time.js';
 
 export type PageLang = 'zh' | 'en';
@@ -376,7 +376,7 @@ export function fieldRows(
     .filter(([key]) => shown(key))
     .map(([key, value]) => ({
       label: lang === 'en' ? (entry?.labelsEn?.[key] ?? humanise(key)) : (entry?.labels[key] ?? key),
-      value: displayValue(value),
+      value: displayValue(withoutSensitiveFields(value)),
     }));
 }
 

@@ -27,12 +27,13 @@ export function maskHolderNumber(value: string): string {
 /**
  * The first characters that make a cell a formula, or may: `=`, `+`, `-`, `@`, a tab or carriage return
  * (which some spreadsheets read past), and their full-width forms `＝` `＋` `－` `＠` (U+FF1D, U+FF0B,
- * U+FF0D, U+FF20). Whether a CJK edition of Excel or WPS, or an input method's width conversion on
+ * U+FF0D, U+FF20), small forms `﹦` `﹢` `﹣` `﹫` (U+FE66, U+FE62, U+FE63, U+FE6B: NFKC folds them into the ASCII
+ * signs) and the minus sign `−` (U+2212, which some spreadsheets accept for `-`). Whether a CJK edition of Excel or WPS, or an input method's width conversion on
  * opening, turns a full-width sign into a formula is unverified; the people this export serves type
  * Chinese with full-width punctuation, so a name starting with one is plausible and guarding it costs
  * one apostrophe. Conservative on purpose: an apostrophe too many is harmless, a formula run is not.
  */
-const formulaStart = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+const formulaStart = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20\uFE66\uFE62\uFE63\uFE6B\u2212]/;
 
 /**
  * One CSV cell (RFC 4180), guarded against formula injection: a spreadsheet runs a cell that starts with

@@ -6,7 +6,7 @@ import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
 import { consoleBar } from './console-common.js';
-import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
+import { isSensitiveFieldName, withoutSensitiveFields } from '../../identifiers/sensitive-field-names.js';
 
 /** The status changes an issuer may ask for (`POST /licences/{id}/status`). */
 export type TargetStatus = 'suspended' | 'valid' | 'revoked';
@@ -339,7 +339,7 @@ function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]
     .map(
       ([key, value]) =>
         html`<dt>${titleOf(key)}</dt>
-          <dd>${show(value, key)}</dd>`,
+          <dd>${show(withoutSensitiveFields(value), key)}</dd>`,
     )}`;
 }
 

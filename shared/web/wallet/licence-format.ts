@@ -1,4 +1,4 @@
-import { isSensitiveFieldName } from '../../identifiers/sensitive-field-names.js';
+import { isSensitiveFieldName, withoutSensitiveFields } from '../../identifiers/sensitive-field-names.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from '../../licence/catalogue.js';
 import type { Lang, Translate } from '../kit/i18n.js';
 import type { WalletLicence } from './holder-api.js';
@@ -69,7 +69,7 @@ export function shownFields(licence: Pick<WalletLicence, 'type' | 'fields'>, lan
   return [...known, ...rest].map((name) => ({
     name,
     label: fieldLabel(licence.type, name, lang),
-    value: formatValue(licence.type, name, licence.fields[name], lang),
+    value: formatValue(licence.type, name, withoutSensitiveFields(licence.fields[name]), lang),
   }));
 }
 

@@ -21,7 +21,18 @@ describe('the console’s CSV cells', () => {
   });
 
   it('guards the full-width ＝ ＋ － ＠ too, which an East Asian spreadsheet may read as formula signs', () => {
-    for (const start of ['\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']) {
+    // And the small forms (NFKC folds them into the ASCII signs) and the minus sign (review finding).
+    for (const start of [
+      '\uFF1D',
+      '\uFF0B',
+      '\uFF0D',
+      '\uFF20',
+      '\uFE66',
+      '\uFE62',
+      '\uFE63',
+      '\uFE6B',
+      '\u2212',
+    ]) {
       expect(csvCell(`${start}1+1`)).toBe(`'${start}1+1`);
       expect(csvCell(`${start}HYPERLINK("http://x")`)).toBe(`"'${start}HYPERLINK(""http://x"")"`);
     }

@@ -3,7 +3,10 @@ import { fieldRows, type PageCatalogue } from '../../../shared/web/browser/verif
 import { licenceBody } from '../../../shared/web/pages/console-licence-page.js';
 import { disclosableFields, shownFields } from '../../../shared/web/wallet/licence-format.js';
 import { translator } from '../../../shared/web/kit/i18n.js';
-import { isSensitiveFieldName } from '../../../shared/identifiers/sensitive-field-names.js';
+import {
+  isSensitiveFieldName,
+  withoutSensitiveFields,
+} from '../../../shared/identifiers/sensitive-field-names.js';
 
 /**
  * Every reader hides a lookup key (and would hide a clear ID number) by the catalogue's marking
@@ -27,7 +30,25 @@ describe('fields a catalogue forgot to mark', () => {
     for (const name of ['idNumber', 'lookupKey', 'holderIdNumber', 'spouseIdNumber', 'spouseLookupKey']) {
       expect(isSensitiveFieldName(name), name).toBe(true);
     }
-    for (const name of ['spouseIdMasked', 'legalRepresentativeName', 'idNumberOfPages', 'archiveNumber']) {
+    // And the other usual spellings and cases (review finding: the name test was case-sensitive).
+    for (const name of [
+      'IDNumber',
+      'idCardNumber',
+      'holderIdNo',
+      'spouse_id_card_no',
+      'lookupKeys',
+      'ID_NO',
+    ]) {
+      expect(isSensitiveFieldName(name), name).toBe(true);
+    }
+    for (const name of [
+      'spouseIdMasked',
+      'legalRepresentativeName',
+      'idNumberOfPages',
+      'archiveNumber',
+      'paidNo',
+      'holderId',
+    ]) {
       expect(isSensitiveFieldName(name), name).toBe(false);
     }
   });
@@ -72,5 +93,40 @@ describe('fields a catalogue forgot to mark', () => {
     expect(body).toContain('李四');
     expect(body).not.toContain(clearNumber);
     expect(body).not.toContain('raw-lookup-key');
+  });
+
+  // Review finding: a structured value (a spouse with their own number) was shown whole.
+  const nested = {
+    type: 'unmarked-licence',
+    fields: { spouse: { name: '王五', IDNumber: clearNumber, documents: [{ idCardNo: clearNumber }] } },
+  };
+
+  it('leaves them out inside structured values too, in every reader', () => {
+    expect(withoutSensitiveFields(nested.fields.spouse)).toEqual({ name: '王五', documents: [{}] });
+    const wallet = JSON.stringify(shownFields(nested, 'zh'));
+    expect(wallet).toContain('王五');
+    expect(wallet).not.toContain(clearNumber);
+    const rows = fieldRows(nested.type, nested.fields, {}, 'zh');
+    expect(rows[0]?.value).toContain('王五');
+    expect(JSON.stringify(rows)).not.toContain(clearNumber);
+    const body = String(
+      licenceBody(translator('zh'), {
+        clientId: 'c',
+        types: [],
+        licence: {
+          id: '1.2.156.3005.2.999.EXAMPLE.0.002.D',
+          type: nested.type,
+          status: 'valid',
+          holder: { kind: 'person', name: '张三', masked: '110105********002X' },
+          issuer: { id: 'iss_1', name: '发证机关' },
+          fields: nested.fields,
+          issuedAt: '2026-01-02T03:04:05Z',
+          validFrom: '2026-01-02',
+          validUntil: null,
+        },
+      } as unknown as Parameters<typeof licenceBody>[1]),
+    );
+    expect(body).toContain('王五');
+    expect(body).not.toContain(clearNumber);
   });
 });
