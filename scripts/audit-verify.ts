@@ -1,6 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { verifyAuditTrail, type AuditVerifyReport } from '../shared/supervision/audit-chain-verify.js';
+import {
+  verifyAuditTrail,
+  type ArchivedCheckpoint,
+  type AuditVerifyReport,
+} from '../shared/supervision/audit-chain-verify.js';
 
 /**
  * `npm run audit:verify -- --base <url> --from <YYYY-MM-DD> --to <YYYY-MM-DD>`: proves the audit trail of
@@ -39,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  let archive: Array<{ at: string; jws: string }> = [];
+  let archive: ArchivedCheckpoint[] = [];
   if (values.archive) {
     try {
       archive = (JSON.parse(await readFile(values.archive, 'utf8')) as { checkpoints: typeof archive })

@@ -31,8 +31,20 @@ export interface AuditVerifyOptions {
    * than every checkpoint this run listed), its heads still reached, and no newer checkpoint may sign a
    * chain's head lower than it did. The report's `archive` is the union to keep for the next run.
    */
-  archive?: ReadonlyArray<{ at: string; jws: string }>;
+  archive?: ReadonlyArray<ArchivedCheckpoint>;
   fetch?: typeof fetch;
+}
+
+/**
+ * A checkpoint kept by a supervisor: as listed (`at`, `jws`), and for a checkpoint that signs a digest of
+ * its heads, the heads this verifier read and held to that digest, so that the archive alone proves them
+ * (an archived checkpoint's heads are then taken from here, checked against its digest again, not read
+ * from the service).
+ */
+export interface ArchivedCheckpoint {
+  at: string;
+  jws: string;
+  heads?: ChainHead[];
 }
 
 /** A checkpoint whose signature verified against the published JWKS. */
@@ -54,8 +66,11 @@ export interface AuditVerifyReport {
   faults: ChainFault[];
   /** Checkpoints that did not verify (signature, `typ`, issuer, heads against their digest): any is a failure. */
   badCheckpoints: string[];
-  /** The archived checkpoints and those listed now, newest first: what to keep for the next run. */
-  archive: Array<{ at: string; jws: string }>;
+  /**
+   * The archived checkpoints and those listed now, newest first, each with the heads read and held to its
+   * digest where there were any: what to keep for the next run.
+   */
+  archive: ArchivedCheckpoint[];
   /** The entries read, as answered: for a caller that also checks what a listing of its own left out. */
   items: Record<string, unknown>[];
 }
@@ -160,7 +175,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
    * hash to its `headsDigest`. A page altered or missing (or a set half written) throws: a bad checkpoint,
    * never "ok".
    */
-  const headsOf = async (payload: JWTPayload): Promise<ChainHead[]> => {
+  const headsOf = async (payload: JWTPayload, kept?: readonly ChainHead[]): Promise<ChainHead[]> => {
     if (Array.isArray(payload.chains)) return payload.chains as ChainHead[];
     const { jti, headCount, headsDigest: digest } = payload as Record<string, unknown>;
     if (
@@ -173,33 +188,46 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     }
     const count = headCount as number;
     const heads: ChainHead[] = [];
-    let next: string | undefined;
-    let pages = 0;
-    do {
-      const query = new URLSearchParams({ checkpoint: jti, ...(next ? { cursor: next } : {}) });
-      const answer = (await call(`/supervision/audit/checkpoints/heads?${query}`, { headers: auth }))
-        .body as {
-        items: ChainHead[];
-        cursor?: string;
-      };
-      heads.push(...answer.items);
-      next = answer.cursor;
-      pages += 1;
-      // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
-    } while (next && heads.length <= count && pages <= count);
+    if (kept) {
+      heads.push(...kept);
+    } else {
+      let next: string | undefined;
+      let pages = 0;
+      do {
+        const query = new URLSearchParams({ checkpoint: jti, ...(next ? { cursor: next } : {}) });
+        const answer = (await call(`/supervision/audit/checkpoints/heads?${query}`, { headers: auth }))
+          .body as {
+          items: ChainHead[];
+          cursor?: string;
+        };
+        heads.push(...answer.items);
+        next = answer.cursor;
+        pages += 1;
+        // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
+      } while (next && heads.length <= count && pages <= count);
+    }
     if (heads.length !== count || headsDigest(heads) !== digest) {
       throw new Error(
-        `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
+        kept
+          ? `the heads kept with it do not match its headsDigest (${heads.length} kept of ${count} signed)`
+          : `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
       );
     }
     return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
+  };
+  /** The heads read and held to their checkpoint's digest (not of the first format), by JWS: archived. */
+  const headsRead = new Map<string, ChainHead[]>();
+  const headsOfSigned = async (jws: string, payload: JWTPayload, kept?: readonly ChainHead[]) => {
+    const heads = await headsOf(payload, kept);
+    if (!Array.isArray(payload.chains)) headsRead.set(jws, heads);
+    return heads;
   };
 
   for (const { at, jws } of listed) {
     try {
       const { payload, iat, kid, days } = await signed(jws);
       if (!days.some((day) => asked.has(day))) continue;
-      checkpoints.push({ iat, kid, days, chains: await headsOf(payload) });
+      checkpoints.push({ iat, kid, days, chains: await headsOfSigned(jws, payload) });
     } catch (error) {
       badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
     }
@@ -207,7 +235,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   // An archived checkpoint's heads matter for the days asked, and for the days of the listed checkpoints
   // read (no head of theirs may be lower than an archived one): a chain is of its day, so no other's can.
   const relevant = new Set([...asked, ...checkpoints.flatMap((checkpoint) => checkpoint.days)]);
-  for (const { at, jws } of options.archive ?? []) {
+  for (const { at, jws, heads } of options.archive ?? []) {
     if (!listedJws.has(jws) && (complete || at >= oldestListed)) {
       archiveFaults.push({
         chain: '-',
@@ -218,7 +246,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     try {
       const { payload, iat, kid, days } = await signed(jws);
       if (!days.some((day) => relevant.has(day))) continue;
-      archived.push({ iat, kid, days, chains: await headsOf(payload) });
+      archived.push({ iat, kid, days, chains: await headsOfSigned(jws, payload, heads) });
     } catch (error) {
       badCheckpoints.push(`archived checkpoint of ${at}: ${(error as Error).message}`);
     }
@@ -262,7 +290,12 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   );
   if (!options.allowUnsigned) check.faults.push(...unsignedDays(entries, checkpoints));
   check.faults.push(...archiveFaults);
-  const kept = new Map([...(options.archive ?? []), ...listed].map((one) => [one.jws, one]));
+  // Heads kept before and not read this time stay as they were (checked when next read).
+  const kept = new Map<string, ArchivedCheckpoint>();
+  for (const one of [...(options.archive ?? []), ...(listed as ArchivedCheckpoint[])]) {
+    const heads = headsRead.get(one.jws) ?? kept.get(one.jws)?.heads ?? one.heads;
+    kept.set(one.jws, { at: one.at, jws: one.jws, ...(heads ? { heads } : {}) });
+  }
   return {
     ok: check.faults.length === 0 && badCheckpoints.length === 0,
     entries: entries.length,

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/audit.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
@@ -316,6 +316,46 @@ describe('an archive of checkpoints (--archive)', () => {
     } finally {
       await doc().send(new PutCommand({ TableName: table, Item: item }));
     }
+  });
+});
+
+describe('an archive that proves its checkpoints’ heads alone', () => {
+  it('keeps the heads it read with each checkpoint, uses them instead of the service’s, and refuses altered ones', async () => {
+    const options = { base: runtime.baseUrl, ...supervisor, from: today, to: today };
+    const first = await verifyAuditTrail(options);
+    const withHeads = first.archive.filter((one) => one.heads);
+    expect(withHeads.length).toBeGreaterThan(0);
+    for (const one of withHeads) {
+      const payload = decodeJwt(one.jws);
+      expect(headsDigest(one.heads!)).toBe(payload.headsDigest);
+      expect(one.heads).toHaveLength(payload.headCount as number);
+    }
+
+    // Heads read from the service for listed checkpoints only: the archived ones come from the archive.
+    const headReads = async (archive: typeof first.archive) => {
+      let reads = 0;
+      const counting: typeof fetch = (input, init) => {
+        if (String(input).includes('/checkpoints/heads')) reads += 1;
+        return fetch(input, init);
+      };
+      const report = await verifyAuditTrail({ ...options, archive, fetch: counting });
+      return { report, reads };
+    };
+    const bare = await headReads(first.archive.map(({ at, jws }) => ({ at, jws })));
+    const kept = await headReads(first.archive);
+    expect(bare.report.ok).toBe(true);
+    expect(kept.report.ok).toBe(true);
+    expect(kept.reads).toBeLessThan(bare.reads);
+
+    const [victim] = withHeads;
+    const altered = first.archive.map((one) =>
+      one.jws === victim!.jws
+        ? { ...one, heads: one.heads!.map((head, i) => (i === 0 ? { ...head, seq: head.seq + 1 } : head)) }
+        : one,
+    );
+    const refused = await verifyAuditTrail({ ...options, archive: altered });
+    expect(refused.ok).toBe(false);
+    expect(refused.badCheckpoints.join('\n')).toMatch(/heads kept with it do not match its headsDigest/);
   });
 });
 
