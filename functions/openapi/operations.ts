@@ -502,7 +502,12 @@ export const operations: Operations = {
     tag: 'Holder',
     query: licencePdfQuery,
     responses: { 200: pdfSignatureAnswer },
-    problems: { 403: ['not_a_person', 'insufficient_assurance'], 404: ['licence_not_found'] },
+    problems: {
+      403: ['not_a_person', 'insufficient_assurance'],
+      404: ['licence_not_found'],
+      // The licence's issuer was withdrawn: POST /verify/pdf would refuse any signature of its PDF.
+      409: ['issuer_withdrawn'],
+    },
   },
   'POST /me/licences/{id}/presentations': {
     operationId: 'createPresentation',
