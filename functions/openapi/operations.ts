@@ -433,7 +433,8 @@ export const operations: Operations = {
     tag: 'Supervision',
     query: checkpointHeadsQuery,
     responses: { 200: { description: 'A page of heads', schema: checkpointHeadsSchema } },
-    problems: { 400: ['invalid_request', 'invalid_cursor'] },
+    // 422: a stored page that is not as written (its table tampered with): count the checkpoint as bad.
+    problems: { 400: ['invalid_request', 'invalid_cursor'], 422: ['checkpoint_heads_corrupt'] },
   },
   'POST /supervision/audit/checkpoints': {
     operationId: 'signAuditCheckpoint',
