@@ -433,7 +433,8 @@ export const operations: Operations = {
     tag: 'Supervision',
     query: checkpointHeadsQuery,
     responses: { 200: { description: 'A page of heads', schema: checkpointHeadsSchema } },
-    problems: { 400: ['invalid_request', 'invalid_cursor'] },
+    // 422: a stored page that is not as written (its table tampered with): count the checkpoint as bad.
+    problems: { 400: ['invalid_request', 'invalid_cursor'], 422: ['checkpoint_heads_corrupt'] },
   },
   'POST /supervision/audit/checkpoints': {
     operationId: 'signAuditCheckpoint',
@@ -502,7 +503,12 @@ export const operations: Operations = {
     tag: 'Holder',
     query: licencePdfQuery,
     responses: { 200: pdfSignatureAnswer },
-    problems: { 403: ['not_a_person', 'insufficient_assurance'], 404: ['licence_not_found'] },
+    problems: {
+      403: ['not_a_person', 'insufficient_assurance'],
+      404: ['licence_not_found'],
+      // The licence's issuer was withdrawn: POST /verify/pdf would refuse any signature of its PDF.
+      409: ['issuer_withdrawn'],
+    },
   },
   'POST /me/licences/{id}/presentations': {
     operationId: 'createPresentation',

@@ -243,14 +243,13 @@ export interface ThrottleKey {
   key: string;
 }
 
-/** The outcome of asking to try a password. */
-/** One counter an admitted attempt was counted on: as it was before, and as the attempt wrote it. */
+/** One counter an admitted attempt was counted on, as the attempt wrote it (what `succeeded` gives back). */
 export interface CountedAttempt {
   key: ThrottleKey;
-  before: AttemptCounter | undefined;
   after: AttemptCounter;
 }
 
+/** The outcome of asking to try a password. */
 export type Admission =
   | { admitted: true; keys: readonly ThrottleKey[]; counted: readonly CountedAttempt[] }
   | { admitted: false; retryAfterSeconds: number };
@@ -334,7 +333,7 @@ export class LoginThrottle {
         return {
           admitted: true,
           keys,
-          counted: keys.map((key, i) => ({ key, before: known[i], after: claims[i]!.next })),
+          counted: keys.map((key, i) => ({ key, after: claims[i]!.next })),
         };
       }
       for (const [i, current] of outcome.current) known[i] = current;
@@ -402,7 +401,7 @@ export class LoginThrottle {
   }
 
   /**
-   * Counts one attempt on `key`: the counter before and after, or else the seconds to wait. `first` is
+   * Counts one attempt on `key`: the counter as written, or else the seconds to wait. `first` is
    * the counter as just read, for the first round.
    */
   async #claim(
@@ -419,7 +418,7 @@ export class LoginThrottle {
       if (until > now && !options.evenIfBlocked) return until - now;
       const next = { failures: liveFailures(counter, policy, now) + 1, lastFailureAt: now };
       if (await this.store.replace(id, counter, next, now + policy.windowSeconds, now)) {
-        return { key, before: counter, after: next };
+        return { key, after: next };
       }
     }
     // Contended this hard, the counter is being hammered: the attacker waits, not the store.

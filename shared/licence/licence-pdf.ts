@@ -4,6 +4,7 @@ import { inflateSync } from 'node:zlib';
 import type PDFKit from 'pdfkit';
 import QRCode from 'qrcode';
 import type { Clock } from '../clock.js';
+import { ConflictError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from './catalogue.js';
@@ -569,6 +570,11 @@ export function printLicence(
  * under `signing.iss`: from `cache` when the same bytes were signed by the same key within its lifetime,
  * else rendered and signed (one KMS Sign). Call it only after the route's checks.
  *
+ * A licence whose issuer is withdrawn (or not active) is refused with a `ConflictError`
+ * `issuer_withdrawn` (409), before the cache is looked at: `POST /verify/pdf` answers `issuer_withdrawn`
+ * for such a file whoever signed it, so a signature made now could never verify, and one kept from before
+ * the withdrawal must not be handed out either. The PDF itself (`printLicence`) is still served.
+ *
  * @example
  * ```ts
  * const jws = await cachedPdfSignature(licence, issuer, 'a4', now, {
@@ -578,12 +584,19 @@ export function printLicence(
  */
 export async function cachedPdfSignature(
   licence: LicenceRecord,
-  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode' | 'version'>,
+  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode' | 'version' | 'status'>,
   layout: PdfLayout,
   now: Date,
   signing: { signer: Signer; clock: Clock; iss: string },
   cache: PdfSignatureCache,
 ): Promise<string> {
+  // Fail closed: only an active issuer's licences are vouched for (verifyLicencePdf refuses the others).
+  if (issuer.status !== 'active') {
+    throw new ConflictError(
+      `The licence's issuer ${issuer.id} is ${issuer.status}: its PDF is no longer signed`,
+      'issuer_withdrawn',
+    );
+  }
   const key = JSON.stringify([
     licence.id,
     licence.version,

@@ -49,7 +49,8 @@ export interface AuditPage {
  * listed checkpoint's heads are all there unless removed since; `checkpointHeads(id, cursor?)` answers them
  * page by page in the order given, `cursor` present when more follow; an id with no heads (unknown, or a
  * checkpoint of the first format, whose JWS holds its heads) answers no items; a cursor it did not make is
- * `invalid_cursor`.
+ * `invalid_cursor`; a stored page that is not as written (tampered with) is an `UnprocessableError`
+ * `checkpoint_heads_corrupt`, never heads read from it.
  *
  * @example
  * ```ts

@@ -1,5 +1,6 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { InvalidInputError } from '../../errors.js';
+import * as z from 'zod';
+import { InvalidInputError, UnprocessableError } from '../../errors.js';
 import type {
   AuditChainStore,
   AuditPage,
@@ -45,6 +46,40 @@ export function headsPages(heads: readonly ChainHead[]): ChainHead[][] {
     bytes += size;
   }
   return pages;
+}
+
+/** A stored page of heads as {@link headsPages} wrote it: anything else was not written by us. */
+const storedHeadsPage = z.object({
+  heads: z.string().transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'not JSON' });
+      return z.NEVER;
+    }
+  }),
+  pages: z.number().int().positive(),
+});
+const storedHeads = z.array(z.strictObject({ chain: z.string(), seq: z.number().int(), hash: z.string() }));
+
+/**
+ * The heads of a stored page, or `checkpoint_heads_corrupt` (422) when the item is not what this store
+ * wrote (its table edited by hand or tampered with): a data-integrity fault answered as such rather than
+ * a bare 500, and one the verifier counts as a bad checkpoint (fail closed), as an altered page already is.
+ */
+function headsOfStored(item: Record<string, unknown>, id: string, page: number): HeadsPage {
+  const parsed = storedHeadsPage.safeParse(item);
+  const heads = parsed.success ? storedHeads.safeParse(parsed.data.heads) : undefined;
+  if (!parsed.success || !heads?.success) {
+    throw new UnprocessableError(
+      `Page ${page} of the heads of checkpoint ${id} is not as written (corrupt or tampered with)`,
+      'checkpoint_heads_corrupt',
+    );
+  }
+  return {
+    items: heads.data,
+    ...(page + 1 < parsed.data.pages ? { cursor: String(page + 1) } : {}),
+  };
 }
 
 /** Where a page of {@link DynamoAuditChainStore.entries} stopped: a day, a shard, the last sort key read. */
@@ -203,8 +238,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
       }),
     );
     if (!Item) return { items: [] };
-    const items = JSON.parse(String(Item.heads)) as ChainHead[];
-    return { items, ...(page + 1 < Number(Item.pages) ? { cursor: String(page + 1) } : {}) };
+    return headsOfStored(Item, id, page);
   }
 
   async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {

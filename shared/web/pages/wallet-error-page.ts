@@ -32,6 +32,11 @@ const messages: Partial<Record<string, (t: Translate) => string>> = {
     ),
   not_a_person: (t) => t('当前登录身份不能查看证照。', 'This sign-in cannot see licences.'),
   account_not_found: (t) => t('当前登录的账号已不存在。', 'The account you signed in with no longer exists.'),
+  issuer_withdrawn: (t) =>
+    t(
+      '此证照的发证机关已被撤销，平台不再为其版式文件签名（核验也不会通过）。PDF 仍可下载，作为记录保存。',
+      'This licence’s issuing authority has been withdrawn, so its PDF is no longer signed (a signature would not verify). The PDF can still be downloaded as a record.',
+    ),
   holder_api_unavailable: (t) =>
     t(
       '暂时无法读取您的证照，请稍后再试。',
@@ -41,7 +46,7 @@ const messages: Partial<Record<string, (t: Translate) => string>> = {
 
 /**
  * The wallet's error page for the refusals it knows (a licence that is not yours, a bad `disclose`
- * choice, a cancelled sign-in, the holder API unreachable): the status of the error and a way back.
+ * choice, a cancelled sign-in, a withdrawn issuer's PDF signature, the holder API unreachable): the status of the error and a way back.
  * Anything else is rethrown to `webHandler`, which logs it and shows its generic page.
  *
  * @example

@@ -133,7 +133,10 @@ export function statusNotice(t: Translate, status: string): SafeHtml {
 
 /**
  * The printable licence (电子证照版式文件, docs/printable-licence.md): the PDF in A4 and card size, and
- * its signature file to send along with it. A licence that is not valid prints as such.
+ * its signature file to send along with it. A licence that is not valid prints as such. The signature
+ * links carry no `download` attribute: the answer's `content-disposition: attachment` saves the file all
+ * the same, and a refusal (its issuer withdrawn: no signature) shows as the wallet's page saying why, where
+ * a `download` link would end in a failed download with no words.
  */
 function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'status'>): SafeHtml {
   const base = `${licenceHref(licence.id)}/pdf`;
@@ -155,9 +158,9 @@ function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'sta
     <ul class="wallet-downloads">
       <li><a href="${base}?layout=a4" download>${t('A4 版 PDF', 'A4 PDF')}</a></li>
       <li><a href="${base}?layout=card" download>${t('卡片版 PDF', 'Card-size PDF')}</a></li>
-      <li><a href="${base}.jws?layout=a4" download>${t('A4 版文件签名', 'Signature of the A4 PDF')}</a></li>
+      <li><a href="${base}.jws?layout=a4">${t('A4 版文件签名', 'Signature of the A4 PDF')}</a></li>
       <li>
-        <a href="${base}.jws?layout=card" download>${t('卡片版文件签名', 'Signature of the card PDF')}</a>
+        <a href="${base}.jws?layout=card">${t('卡片版文件签名', 'Signature of the card PDF')}</a>
       </li>
     </ul>
   </section>`;

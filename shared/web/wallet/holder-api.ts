@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import {
+  ConflictError,
   DependencyError,
   ForbiddenError,
   InvalidInputError,
@@ -184,6 +185,11 @@ export class HolderApi {
     }
     if (response.status === 403) {
       throw new ForbiddenError('This sign-in may not see these licences', code ?? 'forbidden');
+    }
+    // The licence's state refuses it (its issuer withdrawn: no signature for its PDF). Not a failure of
+    // the API: "try again later" would be wrong, so the page says why, by the API's code.
+    if (response.status === 409) {
+      throw new ConflictError('The holder API refused it in this state', code ?? 'conflict');
     }
     throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
   }

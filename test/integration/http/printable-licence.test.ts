@@ -286,6 +286,44 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     expect(await checkPdf(pdf, jws)).toEqual({ valid: false, reason: 'issuer_withdrawn' });
   });
 
+  it('is not signed any more once the licence’s issuer is withdrawn, for the holder or the issuer; the PDF stays a record', async () => {
+    const admin = await adminToken(runtime);
+    const leaving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const leavingToken = await clientCredentialsToken(runtime, leaving, 'licences:issue');
+    const { citizen } = runtime.credentials;
+    const issued = await issueDrivingLicence(runtime, leavingToken, {
+      holder: { idNumber: citizen.idNumber },
+      holderName: citizen.name,
+    });
+    // Signed once while the issuer stood, so the cache holds that signature when it is withdrawn.
+    await signedPdf((file) => mePdf(issued.id, file), citizenToken);
+    const withdrawn = await postJson(runtime, `/admin/issuers/${leaving.id}/withdraw`, admin, {
+      reason: '机构撤并',
+    });
+    expect(withdrawn.status, await withdrawn.text()).toBe(200);
+
+    // The holder: the PDF is still served (its record), the signature refused, cached or not.
+    await bytesOf(await getWithToken(runtime, mePdf(issued.id, 'pdf'), citizenToken), 'application/pdf');
+    for (const layout of ['a4', 'card']) {
+      const refused = await getWithToken(runtime, mePdf(issued.id, 'pdf.jws', layout), citizenToken);
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { code: string }).code).toBe('issuer_withdrawn');
+    }
+    // The issuer's own client (if it still worked) is refused on every route, signatures included.
+    const issuers = await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), leavingToken);
+    expect([401, 403]).toContain(issuers.status);
+
+    // The wallet: a page saying why, in the person's language, not an empty download.
+    const ua = new UserAgent(runtime.baseUrl);
+    await runFlow(ua, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    const page = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws`);
+    expect(page.status).toBe(409);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('发证机关已被撤销');
+    const english = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws?lang=en`);
+    expect(await english.text()).toContain('issuing authority has been withdrawn');
+  });
+
   it('refuses a body that is not a PDF and a signature, naming the field', async () => {
     const response = await postJson(runtime, '/verify/pdf', undefined, { pdf: 'not base64!', jws: 'x' });
     expect(response.status).toBe(400);

@@ -101,6 +101,31 @@ describe('a checkpoint over 3,000 chains', () => {
     expect((await verify()).ok).toBe(true);
   }, 120_000);
 
+  it('answers a coded 422 for a page of its heads that is not JSON, or not heads, and fails closed', async () => {
+    const pages = await scanItems('audit-checkpoint-heads#');
+    const page = pages[pages.length - 1]!;
+    const checkpoint = String(page.pk).slice('audit-checkpoint-heads#'.length);
+    const position = Number(page.sk);
+    const query = new URLSearchParams({ checkpoint, ...(position > 0 ? { cursor: String(position) } : {}) });
+    // Overwritten through the table, as someone with write access to it could.
+    for (const heads of ['[{"chain":"2026-01-15.x","seq":1,', '{"heads":[]}', '[{"chain":1,"seq":"1"}]']) {
+      await doc().send(new PutCommand({ TableName: table(), Item: { ...page, heads } }));
+      try {
+        const response = await fetch(`${runtime.baseUrl}/supervision/audit/checkpoints/heads?${query}`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(response.status, heads).toBe(422);
+        expect(((await response.json()) as { code: string }).code).toBe('checkpoint_heads_corrupt');
+        const report = await verify();
+        expect(report.ok).toBe(false);
+        expect(report.badCheckpoints).toEqual([expect.stringContaining('checkpoint_heads_corrupt')]);
+      } finally {
+        await doc().send(new PutCommand({ TableName: table(), Item: page }));
+      }
+    }
+    expect((await verify()).ok).toBe(true);
+  }, 120_000);
+
   it('fails closed when a page of its heads is missing', async () => {
     const pages = await scanItems('audit-checkpoint-heads#');
     for (const page of [pages[0]!, pages[pages.length - 1]!]) {

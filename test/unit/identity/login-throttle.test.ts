@@ -257,6 +257,19 @@ describe('login throttling with a fake clock', () => {
     expect(store.counters.get('pair#lookup-key-1.source-1')?.failures).toBe(2);
   });
 
+  it('hands the success each counter as the attempt wrote it, and nothing it does not read', async () => {
+    await fail();
+    const admission = await fail();
+    if (!admission.admitted) throw new Error('expected to be admitted');
+    // Strict: a field left over (the counter as it was before, which nothing reads) fails this.
+    expect(admission.counted).toStrictEqual(
+      [pair, account, source].map((key) => ({
+        key,
+        after: { failures: 2, lastFailureAt: expect.any(Number) as number },
+      })),
+    );
+  });
+
   it('costs a success that met no counter two writes in all, and leaves no counter behind', async () => {
     const admission = await fail();
     if (!admission.admitted) throw new Error('expected to be admitted');
