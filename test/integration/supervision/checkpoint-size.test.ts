@@ -64,6 +64,20 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => runtime?.close());
 
+/** Runs `check` with a page of heads overwritten through the table (as someone with write access could), then puts it back. */
+async function withPage(
+  replaced: Record<string, unknown>,
+  original: Record<string, unknown>,
+  check: () => Promise<void>,
+): Promise<void> {
+  await doc().send(new PutCommand({ TableName: table(), Item: replaced }));
+  try {
+    await check();
+  } finally {
+    await doc().send(new PutCommand({ TableName: table(), Item: original }));
+  }
+}
+
 describe('a checkpoint over 3,000 chains', () => {
   it('is written (small and signed), and the trail verifies against its heads', async () => {
     const response = await postJson(runtime, '/supervision/audit/checkpoints', token, { from: day, to: day });
@@ -88,16 +102,11 @@ describe('a checkpoint over 3,000 chains', () => {
     const heads = JSON.parse(String(page.heads)) as Array<{ chain: string; seq: number; hash: string }>;
     // A head moved back a link: what cutting a chain's tail and re-pointing the head would need.
     const altered = heads.map((head, i) => (i === 0 ? { ...head, seq: head.seq + 1 } : head));
-    await doc().send(
-      new PutCommand({ TableName: table(), Item: { ...page, heads: JSON.stringify(altered) } }),
-    );
-    try {
+    await withPage({ ...page, heads: JSON.stringify(altered) }, page, async () => {
       const report = await verify();
       expect(report.ok).toBe(false);
       expect(report.badCheckpoints).toEqual([expect.stringContaining('heads do not match')]);
-    } finally {
-      await doc().send(new PutCommand({ TableName: table(), Item: page }));
-    }
+    });
     expect((await verify()).ok).toBe(true);
   }, 120_000);
 
@@ -107,10 +116,8 @@ describe('a checkpoint over 3,000 chains', () => {
     const checkpoint = String(page.pk).slice('audit-checkpoint-heads#'.length);
     const position = Number(page.sk);
     const query = new URLSearchParams({ checkpoint, ...(position > 0 ? { cursor: String(position) } : {}) });
-    // Overwritten through the table, as someone with write access to it could.
     for (const heads of ['[{"chain":"2026-01-15.x","seq":1,', '{"heads":[]}', '[{"chain":1,"seq":"1"}]']) {
-      await doc().send(new PutCommand({ TableName: table(), Item: { ...page, heads } }));
-      try {
+      await withPage({ ...page, heads }, page, async () => {
         const response = await fetch(`${runtime.baseUrl}/supervision/audit/checkpoints/heads?${query}`, {
           headers: { authorization: `Bearer ${token}` },
         });
@@ -119,9 +126,7 @@ describe('a checkpoint over 3,000 chains', () => {
         const report = await verify();
         expect(report.ok).toBe(false);
         expect(report.badCheckpoints).toEqual([expect.stringContaining('checkpoint_heads_corrupt')]);
-      } finally {
-        await doc().send(new PutCommand({ TableName: table(), Item: page }));
-      }
+      });
     }
     expect((await verify()).ok).toBe(true);
   }, 120_000);

@@ -25,6 +25,27 @@ const unmarked = {
   },
 };
 
+/** The console's licence page body for a licence of the unmarked type with `fields`. */
+function consoleBody(id: string, fields: Record<string, unknown>): string {
+  return String(
+    licenceBody(translator('zh'), {
+      clientId: 'c',
+      types: [],
+      licence: {
+        id,
+        type: 'unmarked-licence',
+        status: 'valid',
+        holder: { kind: 'person', name: '张三', masked: '110105********002X' },
+        issuer: { id: 'iss_1', name: '发证机关' },
+        fields,
+        issuedAt: '2026-01-02T03:04:05Z',
+        validFrom: '2026-01-02',
+        validUntil: null,
+      },
+    } as unknown as Parameters<typeof licenceBody>[1]),
+  );
+}
+
 describe('fields a catalogue forgot to mark', () => {
   it('knows the names this repo gives a clear number or a lookup key, and not the masked form', () => {
     for (const name of ['idNumber', 'lookupKey', 'holderIdNumber', 'spouseIdNumber', 'spouseLookupKey']) {
@@ -73,23 +94,7 @@ describe('fields a catalogue forgot to mark', () => {
   });
 
   it('the console’s licence page leaves them out', () => {
-    const body = String(
-      licenceBody(translator('zh'), {
-        clientId: 'c',
-        types: [],
-        licence: {
-          id: '1.2.156.3005.2.999.EXAMPLE.0.001.D',
-          type: unmarked.type,
-          status: 'valid',
-          holder: { kind: 'person', name: '张三', masked: '110105********002X' },
-          issuer: { id: 'iss_1', name: '发证机关' },
-          fields: unmarked.fields,
-          issuedAt: '2026-01-02T03:04:05Z',
-          validFrom: '2026-01-02',
-          validUntil: null,
-        },
-      } as unknown as Parameters<typeof licenceBody>[1]),
-    );
+    const body = consoleBody('1.2.156.3005.2.999.EXAMPLE.0.001.D', unmarked.fields);
     expect(body).toContain('李四');
     expect(body).not.toContain(clearNumber);
     expect(body).not.toContain('raw-lookup-key');
@@ -109,23 +114,7 @@ describe('fields a catalogue forgot to mark', () => {
     const rows = fieldRows(nested.type, nested.fields, {}, 'zh');
     expect(rows[0]?.value).toContain('王五');
     expect(JSON.stringify(rows)).not.toContain(clearNumber);
-    const body = String(
-      licenceBody(translator('zh'), {
-        clientId: 'c',
-        types: [],
-        licence: {
-          id: '1.2.156.3005.2.999.EXAMPLE.0.002.D',
-          type: nested.type,
-          status: 'valid',
-          holder: { kind: 'person', name: '张三', masked: '110105********002X' },
-          issuer: { id: 'iss_1', name: '发证机关' },
-          fields: nested.fields,
-          issuedAt: '2026-01-02T03:04:05Z',
-          validFrom: '2026-01-02',
-          validUntil: null,
-        },
-      } as unknown as Parameters<typeof licenceBody>[1]),
-    );
+    const body = consoleBody('1.2.156.3005.2.999.EXAMPLE.0.002.D', nested.fields);
     expect(body).toContain('王五');
     expect(body).not.toContain(clearNumber);
   });
