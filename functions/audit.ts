@@ -12,6 +12,7 @@ import {
   checkpointHeadsQuery,
   checkpointInput,
   checkpointListQuery,
+  claimOnDemand,
   signCheckpoint,
 } from '../shared/supervision/checkpoints.js';
 
@@ -43,6 +44,8 @@ const http = apiHandler(async (event: HttpEvent) => {
     },
     'POST /supervision/audit/checkpoints': async () => {
       const input = event.body ? parseJsonBody(event, checkpointInput) : {};
+      // The limit first (security review L5): a refused call costs no KMS call and no chain query.
+      await claimOnDemand({ ...deps, intervalSeconds: deps.config.auditCheckpointIntervalSeconds });
       const { at, jws } = await signCheckpoint(input, checkpointDeps());
       return json(201, { at, jws });
     },
@@ -64,7 +67,7 @@ const isScheduled = (event: unknown): event is ScheduledEvent =>
  * chain links), `GET|POST /supervision/audit/checkpoints` (the signed checkpoints; a new one on demand),
  * `GET /supervision/audit/checkpoints/heads` (the heads a checkpoint signs the digest of).
  * The stack's daily schedule invokes the same function with a scheduled event: it signs a checkpoint of
- * yesterday's and today's chains.
+ * yesterday's and today's chains, outside the on-demand limit (it runs once a day by the stack's own rule).
  */
 export async function handler(event: HttpEvent | ScheduledEvent): Promise<HttpResult | { at: string }> {
   if (!isScheduled(event)) return http(event);

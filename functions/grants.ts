@@ -480,12 +480,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // (get); a licence's entries (gsi1), a day range's entries and each chain's head (queries of the day
   // partitions `audit#`), the chains registered on a day (query `audit-chain#`), the checkpoints (query,
   // conditional put `audit-checkpoint`), signed with the platform key, and their heads in pages (get,
-  // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule.
+  // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule. An on-demand checkpoint first
+  // claims the one limit item (conditional put; get when refused, to name when to retry).
   audit: {
     table: {
       items: {
-        GetItem: [...accessTokens, partitions.auditCheckpointHeads],
-        PutItem: [partitions.auditCheckpoints, partitions.auditCheckpointHeads],
+        GetItem: [...accessTokens, partitions.auditCheckpointHeads, partitions.auditCheckpointLimit],
+        PutItem: [
+          partitions.auditCheckpoints,
+          partitions.auditCheckpointHeads,
+          partitions.auditCheckpointLimit,
+        ],
       },
       queries: ['gsi1'],
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],

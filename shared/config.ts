@@ -97,6 +97,9 @@ const schema = z.object({
   // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
   BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
+  // 0 lifts the limit (tests that sign several in a row).
+  AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
   ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -214,6 +217,12 @@ export interface Config {
    * default 100,000), then is forgotten and a new one certified.
    */
   readonly batchKey: { readonly seconds: number; readonly credentials: number };
+  /**
+   * Seconds between two on-demand audit checkpoints, platform-wide (`AUDIT_CHECKPOINT_INTERVAL_SECONDS`,
+   * 0 to 3600, default 60; 0 lifts the limit): each signs through KMS and reads every chain of its days.
+   * The daily scheduled checkpoint is not counted (docs/supervision.md).
+   */
+  readonly auditCheckpointIntervalSeconds: number;
   readonly logLevel: string;
   /** The administrative division this platform serves (`PLATFORM_REGION`, six digits, default 110000). */
   readonly platformRegion: string;
@@ -306,6 +315,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
     batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
+    auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,
     registries:

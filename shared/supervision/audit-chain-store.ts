@@ -29,6 +29,9 @@ export interface HeadsPage {
   cursor?: string;
 }
 
+/** What {@link AuditChainStore.claimOnDemand} answers: claimed, or taken until `until` (epoch ms). */
+export type OnDemandClaim = { claimed: true } | { claimed: false; until: number };
+
 /** One page of a day range's entries, in chain order. */
 export interface AuditPage {
   items: AuditEntry[];
@@ -50,7 +53,11 @@ export interface AuditPage {
  * page by page in the order given, `cursor` present when more follow; an id with no heads (unknown, or a
  * checkpoint of the first format, whose JWS holds its heads) answers no items; a cursor it did not make is
  * `invalid_cursor`; a stored page that is not as written (tampered with) is an `UnprocessableError`
- * `checkpoint_heads_corrupt`, never heads read from it.
+ * `checkpoint_heads_corrupt`, never heads read from it. `claimOnDemand(now, until)` (epoch ms) claims the
+ * one on-demand checkpoint slot, shared by every caller of the store (across containers), until `until` if
+ * it is free at `now` (never claimed, or its last claim's `until` is at or before `now`), atomically: of
+ * two racing claims at most one succeeds while the slot is held; refused, it answers the held claim's
+ * `until`.
  *
  * @example
  * ```ts
@@ -70,4 +77,5 @@ export interface AuditChainStore {
   saveCheckpoint(checkpoint: NewCheckpoint, heads: readonly ChainHead[]): Promise<void>;
   checkpointHeads(id: string, cursor?: string): Promise<HeadsPage>;
   checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }>;
+  claimOnDemand(now: number, until: number): Promise<OnDemandClaim>;
 }

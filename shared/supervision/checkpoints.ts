@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
+import { TooManyRequestsError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
@@ -132,6 +133,34 @@ export function daysFrom(from: string, to: string): string[] {
     days.push(new Date(t).toISOString().slice(0, 10));
   }
   return days;
+}
+
+/**
+ * Takes the platform-wide slot of an on-demand checkpoint (`POST /supervision/audit/checkpoints`) for
+ * `intervalSeconds`, or refuses with {@link TooManyRequestsError} naming when it frees (security review
+ * L5): each checkpoint signs through KMS and reads every chain of its days, so a leaked or faulty
+ * supervisor credential must not run that at will. Called before any of that work, and the claim is kept
+ * whatever follows: a checkpoint that then fails to sign leaves the slot taken until the interval ends, no
+ * longer (the claim is a time, not a lock released by the signing). The daily schedule does not call it.
+ *
+ * @example
+ * ```ts
+ * await claimOnDemand({ auditChains, clock, intervalSeconds: config.auditCheckpointIntervalSeconds });
+ * await signCheckpoint(input, deps);
+ * ```
+ */
+export async function claimOnDemand(deps: {
+  auditChains: AuditChainStore;
+  clock: Clock;
+  intervalSeconds: number;
+}): Promise<void> {
+  const now = deps.clock.now();
+  const claim = await deps.auditChains.claimOnDemand(now, now + deps.intervalSeconds * 1000);
+  if (claim.claimed) return;
+  throw new TooManyRequestsError(
+    'An on-demand checkpoint was signed less than the interval ago; retry after the time in Retry-After',
+    Math.max(1, Math.ceil((claim.until - now) / 1000)),
+  );
 }
 
 /**

@@ -154,5 +154,30 @@ export function auditChainStoreContract(
       const error = await rejection(subject.store.checkpointHeads(id, 'nope'));
       expect((error as InvalidInputError).code).toBe('invalid_cursor');
     });
+
+    it('claims the on-demand checkpoint slot once per interval, atomically, and names when it frees', async () => {
+      const t = Date.parse('2026-12-05T00:00:00.000Z');
+      expect(await subject.store.claimOnDemand(t, t + 60_000)).toEqual({ claimed: true });
+      expect(await subject.store.claimOnDemand(t + 59_999, t + 119_999)).toEqual({
+        claimed: false,
+        until: t + 60_000,
+      });
+      // Racing claims while it is held: none succeeds, the held one stays.
+      const raced = await Promise.all(
+        Array.from({ length: 5 }, () => subject.store.claimOnDemand(t + 1_000, t + 61_000)),
+      );
+      expect(raced.every((claim) => !claim.claimed)).toBe(true);
+      // Free at its end: of racing claims exactly one wins, and the others see its end.
+      const next = await Promise.all(
+        Array.from({ length: 5 }, () => subject.store.claimOnDemand(t + 60_000, t + 120_000)),
+      );
+      expect(next.filter((claim) => claim.claimed)).toHaveLength(1);
+      expect(next.filter((claim) => !claim.claimed)).toEqual(
+        Array.from({ length: 4 }, () => ({ claimed: false, until: t + 120_000 })),
+      );
+      // An interval of 0 (the limit lifted): each claim ends as it starts, so the next one at once wins.
+      expect(await subject.store.claimOnDemand(t + 120_000, t + 120_000)).toEqual({ claimed: true });
+      expect(await subject.store.claimOnDemand(t + 120_000, t + 120_000)).toEqual({ claimed: true });
+    });
   });
 }

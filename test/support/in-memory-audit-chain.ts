@@ -6,6 +6,7 @@ import type {
   AuditPage,
   HeadsPage,
   NewCheckpoint,
+  OnDemandClaim,
   RegisteredChain,
   StoredCheckpoint,
 } from '../../shared/supervision/audit-chain-store.js';
@@ -25,6 +26,9 @@ export class InMemoryAuditChains implements AuditChainStore {
   readonly #checkpoints: StoredCheckpoint[] = [];
   /** Each checkpoint's heads, in pages of {@link headsPerPage}. */
   readonly heads = new Map<string, ChainHead[][]>();
+
+  /** When the on-demand checkpoint slot frees (epoch ms). */
+  #onDemandUntil: number | undefined;
 
   /** `headsPerPage`: how many heads a stored page holds (the table's pages hold about 2,100 to 2,400). */
   constructor(private readonly headsPerPage = 1_000) {}
@@ -137,5 +141,13 @@ export class InMemoryAuditChains implements AuditChainStore {
       items: all.slice(start, start + limit),
       ...(start + limit < all.length ? { cursor: `c${start + limit}` } : {}),
     };
+  }
+
+  async claimOnDemand(now: number, until: number): Promise<OnDemandClaim> {
+    if (this.#onDemandUntil !== undefined && this.#onDemandUntil > now) {
+      return { claimed: false, until: this.#onDemandUntil };
+    }
+    this.#onDemandUntil = until;
+    return { claimed: true };
   }
 }

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { InvalidInputError, UnprocessableError } from '../../errors.js';
 import type {
@@ -6,6 +6,7 @@ import type {
   AuditPage,
   HeadsPage,
   NewCheckpoint,
+  OnDemandClaim,
   RegisteredChain,
   StoredCheckpoint,
 } from '../../supervision/audit-chain-store.js';
@@ -13,7 +14,7 @@ import type { ChainHead } from '../../supervision/audit-chain.js';
 import { chainIdPattern } from '../../supervision/audit-chain.js';
 import { daysFrom } from '../../supervision/checkpoints.js';
 import { auditShards, entryOf } from './audit-trail.js';
-import { putNew } from './conditional.js';
+import { isConditionalCheckFailed, putNew } from './conditional.js';
 import { fixedPartitions, keys, prefixes, sortPrefixes } from './keys.js';
 import { queryAll } from './query-all.js';
 
@@ -239,6 +240,35 @@ export class DynamoAuditChainStore implements AuditChainStore {
     );
     if (!Item) return { items: [] };
     return headsOfStored(Item, id, page);
+  }
+
+  /**
+   * One conditional put of the limit item (`audit-checkpoint-limit`): the claim holds across containers
+   * because DynamoDB applies the condition atomically. Refused, one consistent get reads the claim that
+   * holds it (dynalite takes no `ReturnValuesOnConditionCheckFailure` on a single put). The item's TTL
+   * removes it a day after it lapses; a lapsed one is claimed over anyway.
+   */
+  async claimOnDemand(now: number, until: number): Promise<OnDemandClaim> {
+    const key = keys.auditCheckpointLimit();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, until, expiresAt: Math.ceil(until / 1000) + 86_400 },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until <= :now',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return { claimed: true };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    // Gone since (a TTL sweep): free now, but this call lost; the caller may retry at once.
+    return { claimed: false, until: Item ? Number(Item.until) : now };
   }
 
   async checkpoints(limit: number, cursor?: string): Promise<{ items: StoredCheckpoint[]; cursor?: string }> {

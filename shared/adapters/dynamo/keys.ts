@@ -34,6 +34,7 @@ import type { ItemKey } from './conditional.js';
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
+ * | the on-demand checkpoint limit (one item) | table | `audit-checkpoint-limit`      | `audit-checkpoint-limit` |
  * | status-list serial counter of an issuer  | table  | `status-list-counter#<issuerId>` | `status-list-counter` |
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
@@ -120,6 +121,8 @@ export const fixedPartitions = {
   trustList: 'trust-list',
   issuers: 'issuers',
   auditCheckpoints: 'audit-checkpoint',
+  /** The one item that spaces on-demand checkpoints (shared/supervision/checkpoints.ts `claimOnDemand`). */
+  auditCheckpointLimit: 'audit-checkpoint-limit',
   /** Every peer platform (few): one partition, read whole by a query. */
   peers: 'peers',
 } as const;
@@ -192,6 +195,11 @@ export const keys = {
   auditCheckpoint: (iat: string, id: string): ItemKey => ({
     pk: fixedPartitions.auditCheckpoints,
     sk: `${iat}#${id}`,
+  }),
+  /** The on-demand checkpoint limit: when the last on-demand checkpoint's interval ends. */
+  auditCheckpointLimit: (): ItemKey => ({
+    pk: fixedPartitions.auditCheckpointLimit,
+    sk: fixedPartitions.auditCheckpointLimit,
   }),
   /** Page `page` (0, 1, …) of the chain heads of checkpoint `id` (`cp_<random>`). */
   auditCheckpointHeads: (id: string, page: number): ItemKey => ({
@@ -347,6 +355,7 @@ export const leadingKeys = {
   }),
   trustList: fixedPartitions.trustList,
   auditCheckpoints: fixedPartitions.auditCheckpoints,
+  auditCheckpointLimit: fixedPartitions.auditCheckpointLimit,
   peers: fixedPartitions.peers,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),

@@ -529,6 +529,13 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       }),
       201,
     );
+    // A second one within the interval (docs/supervision.md): refused, naming when to retry.
+    const again = await call('POST /supervision/audit/checkpoints', '/supervision/audit/checkpoints', {
+      token,
+      body: {},
+    });
+    await expectStatus(again, 429);
+    expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
     await expectStatus(
       await call('POST /supervision/audit/checkpoints', '/supervision/audit/checkpoints', {
         token,

@@ -65,6 +65,7 @@ describe('the table’s keys, as stored', () => {
       trustList: 'trust-list',
       issuers: 'issuers',
       auditCheckpoints: 'audit-checkpoint',
+      auditCheckpointLimit: 'audit-checkpoint-limit',
       peers: 'peers',
     });
     expect(sortKeys).toEqual({
