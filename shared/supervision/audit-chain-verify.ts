@@ -99,8 +99,15 @@ interface Answer {
 export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<AuditVerifyReport> {
   const get = options.fetch ?? fetch;
   const base = options.base.replace(/\/+$/, '');
+  let lastRetryAfter: string | null = null;
+  /** The last refusal's `Retry-After`, in seconds, if it named at most two minutes. */
+  const retryAfterSeconds = () => {
+    const seconds = Number(lastRetryAfter);
+    return Number.isInteger(seconds) && seconds >= 0 && seconds <= 120 ? seconds : undefined;
+  };
   const call = async (path: string, init: RequestInit = {}): Promise<Answer> => {
     const response = await get(`${base}${path}`, init);
+    lastRetryAfter = response.headers.get('retry-after');
     const text = await response.text();
     let body: unknown = text;
     try {
@@ -126,11 +133,22 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   const auth = { authorization: `Bearer ${token}` };
 
   if (options.checkpointFirst) {
-    await call('/supervision/audit/checkpoints', {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ from: options.from, to: options.to }),
-    });
+    const sign = () =>
+      call('/supervision/audit/checkpoints', {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ from: options.from, to: options.to }),
+      });
+    try {
+      await sign();
+    } catch (error) {
+      // Another on-demand checkpoint was signed within the platform's interval (429): wait as told, once,
+      // so that the checkpoint this run verifies against is signed after it began.
+      const wait = /: 429 /.test((error as Error).message) ? retryAfterSeconds() : undefined;
+      if (wait === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+      await sign();
+    }
   }
 
   const asked = new Set(daysFrom(options.from, options.to));

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/audit.js';
+import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
@@ -13,6 +14,7 @@ import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../.
 const intervalSeconds = 3;
 let runtime: TestRuntime;
 let token: string;
+let credentials: { clientId: string; clientSecret: string } | undefined;
 
 const signs = () => runtime.kms!.stats().Sign ?? 0;
 const queries = () => runtime.dynamo!.stats().Query ?? 0;
@@ -34,11 +36,8 @@ beforeAll(async () => {
     scopes: ['supervision'],
   });
   expect(registered.status).toBe(201);
-  token = await clientCredentialsToken(
-    runtime,
-    (await registered.json()) as { clientId: string; clientSecret: string },
-    'supervision',
-  );
+  credentials = (await registered.json()) as { clientId: string; clientSecret: string };
+  token = await clientCredentialsToken(runtime, credentials, 'supervision');
 }, 60_000);
 afterAll(() => runtime?.close());
 
@@ -82,4 +81,22 @@ describe('the on-demand checkpoint limit', () => {
     expect(responses.map((r) => r.status).sort()).toEqual([201, 429, 429, 429]);
     expect(signs()).toBe(before + 1);
   });
+
+  it('npm run audit:verify -- --checkpoint waits out a refusal once, then signs and verifies', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    await sleep(intervalSeconds * 1000); // the race above took the slot
+    expect((await post()).status).toBe(201);
+    const before = signs();
+    const { clientId, clientSecret } = credentials!;
+    const report = await verifyAuditTrail({
+      base: runtime.baseUrl,
+      clientId,
+      clientSecret,
+      from: today,
+      to: today,
+      checkpointFirst: true,
+    });
+    expect(report.badCheckpoints).toEqual([]);
+    expect(signs()).toBe(before + 1);
+  }, 30_000);
 });
