@@ -77,3 +77,28 @@ describe("the provider's session cookie", () => {
     expect(pair.map(([name]) => name).sort()).toEqual(['session', 'session.sig']);
   });
 });
+
+describe('cookies sent twice or under a look-alike name, at the provider', () => {
+  it("signs nobody in when the session cookie comes twice (the attacker's first, as a longer path sends it)", async () => {
+    const citizen = runtime.credentials.citizen;
+    const attacker = new UserAgent(runtime.baseUrl);
+    await signIn(platform, attacker, { username: citizen.idNumber, password: citizen.password });
+    const victim = new UserAgent(runtime.baseUrl);
+    await signIn(platform, victim, { username: citizen.idNumber, password: citizen.password });
+    const header = (pairs: [string, string][]) => pairs.map(([name, v]) => `${name}=${v}`).join('; ');
+    const planted = sessionPair(attacker);
+    const own = sessionPair(victim);
+    expect(planted).toHaveLength(2);
+
+    expect((await silentSignIn(header(own))).code).toBeTruthy();
+    expect(await silentSignIn(`${header(planted)}; ${header(own)}`)).toEqual({
+      code: null,
+      error: 'login_required',
+    });
+    // A look-alike name (a Unicode space before it: U+00A0, which a header can carry as one byte) is
+    // another cookie, not the session, at the gateway as at the provider.
+    const lookAlike = planted.map(([name, v]) => [`\u00a0${name}`, v] as [string, string]);
+    expect((await silentSignIn(`${header(lookAlike)}; ${header(own)}`)).code).toBeTruthy();
+    expect(await silentSignIn(header(lookAlike))).toEqual({ code: null, error: 'login_required' });
+  });
+});
