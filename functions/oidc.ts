@@ -43,7 +43,7 @@ import {
   scanLoginCookieKey,
 } from '../shared/sso/derived-secrets.js';
 import { InteractionCookies } from '../shared/sso/interaction-cookies.js';
-import { header } from '../shared/http/request.js';
+import { cookiePairs, parseCookies } from '../shared/http/cookies.js';
 import { epochSeconds } from '../shared/clock.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { CodeIds } from '../shared/sso/code-ids.js';
@@ -155,6 +155,16 @@ async function build(deps: Dependencies): Promise<Built> {
   return { serve, throttle, interactions };
 }
 
+/** `event` with its cookies as `name=value` pairs, each name sent once, and its `Cookie` header the same. */
+function withCookiesOnce(event: HttpEvent): HttpEvent & { cookies: string[] } {
+  const cookies = [...parseCookies(cookiePairs(event))].map(([name, value]) => `${name}=${value}`);
+  const headers = Object.fromEntries(
+    Object.entries(event.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'cookie'),
+  );
+  if (cookies.length > 0) headers.cookie = cookies.join('; ');
+  return { ...event, headers, cookies };
+}
+
 /**
  * The provider builds every URL it publishes (discovery, the JWKS URI, redirects, the forms of its pages)
  * from the request's scheme and host. Those come from ISSUER_URL alone: the Host header and the headers
@@ -190,15 +200,18 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
   try {
     checkRequestLine(event, served.edge.parametersOf(event.routeKey));
     const { serve, throttle, interactions } = await ready;
+    // The provider reads the request's cookies as `sent`: each name once, trimmed of spaces and tabs only
+    // (shared/http/cookies.ts). Its own parser would take the first of a name sent twice, an order a
+    // sibling host chooses by the path it plants a copy for, and a gateway's or a parser's Unicode trim
+    // would turn `\u3000__Host-session` into the session: a name sent twice is no cookie at all.
+    const sent = withCookiesOnce(event);
     // The sign-ins under way this browser holds, sealed in its cookies; what the provider saves of them
     // goes back as cookies on the answer.
-    const jar = interactions.jar(event.cookies ?? (header(event, 'cookie') ?? '').split(';'), () =>
-      epochSeconds(deps.clock),
-    );
+    const jar = interactions.jar(sent.cookies, () => epochSeconds(deps.clock));
     // Client secrets are guessed at the token endpoint like passwords at the login page: throttled alike.
     // Each invocation reads for itself: what one request reads ahead answers only that request's reads.
     const provided = await deps.providerReads.scope(
-      () => throttleClientAuthentication(event, (request) => serve(request, {}), throttle, routes),
+      () => throttleClientAuthentication(sent, (request) => serve(request, {}), throttle, routes),
       { interactions: jar },
     );
     const setCookies = jar.setCookies();

@@ -28,7 +28,8 @@ export function toApiGatewayEvent(
     if (name === 'cookie') {
       cookies = value
         .flatMap((v) => v.split(';'))
-        .map((c) => c.trim())
+        // Spaces and tabs only (RFC 6265's OWS): a Unicode space is part of a name (see shared/http/cookies.ts).
+        .map((c) => c.replace(/^[ \t]+|[ \t]+$/g, ''))
         .filter(Boolean);
       continue;
     }

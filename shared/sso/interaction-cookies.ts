@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
+import { parseCookies } from '../http/cookies.js';
 
 /**
  * The state of one OpenID interaction (a sign-in under way: the authorization request, the prompt, the
@@ -181,7 +182,7 @@ export class InteractionCookies {
 
 /** An interaction's cookies as one request reads and sets them ({@link InteractionCookieJar}). */
 export class RequestInteractionCookies implements InteractionCookieJar {
-  readonly #incoming = new Map<string, string>();
+  readonly #incoming: ReadonlyMap<string, string>;
   /** What this request wrote (a payload and its expiry) or cleared (null), by uid. */
   readonly #written = new Map<string, { payload: Record<string, unknown>; expiresAt: number } | null>();
   readonly #setCookies = new Map<string, string[]>();
@@ -196,10 +197,9 @@ export class RequestInteractionCookies implements InteractionCookieJar {
     pairs: readonly string[],
     private readonly nowSeconds: () => number,
   ) {
-    for (const pair of pairs) {
-      const at = pair.indexOf('=');
-      if (at > 0) this.#incoming.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
-    }
+    // Names sent once, trimmed of spaces and tabs only: a sibling host's `\u3000__Host-sign-in-browser`
+    // is not the binding, and a binding or interaction cookie sent twice is absent (fail closed).
+    this.#incoming = parseCookies(pairs);
     const browser = this.#incoming.get(cookies.browserCookieName());
     if (browser !== undefined && browserPattern.test(browser)) this.#browser = browser;
   }

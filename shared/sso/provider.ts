@@ -27,7 +27,7 @@ import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes, identityScopes } from './scopes.js';
-import { servedOverHttps } from '../web/kit/cookies.js';
+import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
@@ -141,7 +141,14 @@ export function createProvider(deps: ProviderDependencies): Provider {
     routes: { ...deps.routes },
     scopes: [...allScopes],
     responseTypes: ['code'],
-    cookies: { keys: deps.cookieKeys },
+    // The session cookie (single sign-on) by a name no other host can set: oidc-provider's default
+    // `_session` (+ `_session.sig`, whose signature covers name=value, not the browser) could be set by a
+    // sibling host for the parent domain on a longer path, and would then win over the victim's own and
+    // sign them in as the attacker everywhere (login CSRF). `__Host-` binds it to this host, Path=/, no
+    // Domain (the provider's cookies carry neither a domain nor another path); its `.sig` companion is
+    // `__Host-session.sig`, prefixed too. Decided from ISSUER_URL as every cookie's `Secure` is, never from
+    // the request; the local runtime's http keeps a plain name browsers accept there.
+    cookies: { keys: deps.cookieKeys, names: { session: cookieName('session', secure) } },
     pkce: { required: () => true },
     enabledJWA: {
       // RS256 is OpenID Connect's mandatory-to-implement algorithm; a client chooses it at registration.

@@ -236,7 +236,7 @@ export async function runtimeOverhead(): Promise<{
   const headers = {
     host: 'localhost:3000',
     accept: 'text/html',
-    cookie: `_session=${'s'.repeat(43)}; _session.sig=${'g'.repeat(27)}`,
+    cookie: `session=${'s'.repeat(43)}; session.sig=${'g'.repeat(27)}`,
     'user-agent': 'node',
     'accept-encoding': 'gzip, deflate',
     connection: 'keep-alive',

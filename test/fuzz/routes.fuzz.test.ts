@@ -467,7 +467,7 @@ function fuzzRequest(n: number, turn: readonly Route[]): FuzzRequest {
       cookies.interaction,
       cookies.interaction,
       `${cookies.console}; ${cookies.wallet}`,
-      'console=x.y.z; _interaction=x; _session=y',
+      'console=x.y.z; _interaction=x; session=y',
       '',
     ]);
     if (cookie) headers.cookie = cookie;

@@ -336,11 +336,9 @@ interface RequestScope {
   writes: Map<string, PendingWrite>;
   /**
    * Where the provider's interactions live in this request: in the browser's cookies, sealed
-   * ({@link InteractionCookieJar}), when the `oidc` function passes its jar; in the table otherwise.
+   * ({@link InteractionCookieJar}), when the `oidc` function passes its jar; nowhere otherwise.
    */
   interactions?: InteractionCookieJar;
-  /** Interactions this request found in the table (stored before they moved to cookies), by id. */
-  tableInteractions: Set<string>;
   /** Once the request's writes are flushed nothing more is held: a late put is written at once. */
   closed: boolean;
 }
@@ -379,7 +377,6 @@ export function withRequestReads<T>(
     reads: new Map(),
     writes: new Map(),
     ...(options.interactions && { interactions: options.interactions }),
-    tableInteractions: new Set(),
     closed: false,
   };
   return requestScope.run(scope, async () => {
@@ -405,11 +402,19 @@ export function withRequestReads<T>(
  */
 const HELD_MODELS: ReadonlySet<string> = new Set(['Grant', 'AuthorizationCode', 'Session']);
 
-/** The browser's interactions, when the request under way keeps them in cookies. */
-function interactionJar(model: string): InteractionCookieJar | undefined {
+/**
+ * The browser's interactions, when the request under way keeps them in cookies; `null` for an
+ * `Interaction` outside such a request (never in the table: see {@link DynamoAdapter.find}).
+ */
+function interactionJar(model: string): InteractionCookieJar | null | undefined {
   if (model !== 'Interaction') return undefined;
   const scope = requestScope.getStore();
-  return scope && !scope.closed ? scope.interactions : undefined;
+  return scope && !scope.closed && scope.interactions ? scope.interactions : null;
+}
+
+/** An interaction outside a request with the browser's cookies: there is nowhere it may be kept. */
+function noInteractionJar(): Error {
+  return new Error("an interaction is kept only in the browser's cookie, within the oidc function's request");
 }
 
 /** The provider's Interaction ttl (shared/sso/provider.ts), for a save or a mark that names none. */
@@ -672,16 +677,11 @@ class DynamoAdapter implements Adapter {
     const stored = JSON.parse(JSON.stringify(payload)) as AdapterPayload;
     if (HASHED_MODELS.has(this.model)) delete stored.jti;
     const jar = interactionJar(this.model);
+    if (jar === null) throw noInteractionJar();
     if (jar) {
       // Kept in the browser, sealed: no table call (shared/sso/interaction-cookies.ts).
       const seconds = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : INTERACTION_SECONDS;
       jar.write(id, stored, epochSeconds(this.deps.clock) + seconds);
-      // One read from the table (stored there before) has moved into the cookie: the item goes.
-      if (requestScope.getStore()?.tableInteractions.delete(id)) {
-        await this.deps.doc.send(
-          new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
-        );
-      }
       return;
     }
 
@@ -755,15 +755,11 @@ class DynamoAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     await flushHeld();
     const jar = interactionJar(this.model);
-    if (jar) {
-      const kept = jar.read(id);
-      if (kept) return kept as AdapterPayload;
-      // One stored in the table before interactions moved to cookies (an hour at most, see the
-      // provider's Interaction ttl): found there once more; its next save moves it into the cookie.
-      const stored = await findModel(this.deps, this.model, id);
-      if (stored) requestScope.getStore()?.tableInteractions.add(id);
-      return stored;
-    }
+    // Only the browser's own sealed cookie: never the table, whose item (one stored before interactions
+    // moved to cookies, or put there by anyone) would open in any browser, whatever its binding. Fail
+    // closed: not found (the provider's SessionNotFound, 4xx), with no table call.
+    if (jar === null) return undefined;
+    if (jar) return jar.read(id) as AdapterPayload | undefined;
     const payload = await findModel(this.deps, this.model, id);
     if (payload && this.model === 'AuthorizationCode') await readAheadForCode(this.deps, payload);
     if (payload && this.model === 'Session') await readAheadForSession(this.deps, payload);
@@ -802,12 +798,6 @@ class DynamoAdapter implements Adapter {
     }
     // Cleared only once marked: until then the interaction is not used, and its cookie still counts.
     jar.clear(id);
-    const scope = requestScope.getStore();
-    if (scope?.tableInteractions.delete(id)) {
-      await this.deps.doc.send(
-        new DeleteCommand({ TableName: this.deps.tableName, Key: oidcItemKey(this.model, id) }),
-      );
-    }
   }
 
   /** One read for a session whose id names its uid (stored under the uid); older sessions through gsi1. */
@@ -859,6 +849,7 @@ class DynamoAdapter implements Adapter {
     if (!fits(storageKey(this.model, id))) return;
     await flushHeld();
     const jar = interactionJar(this.model);
+    if (jar === null) throw noInteractionJar();
     if (jar) return this.endInBrowser(jar, id);
     if (this.model === 'Client') forgetClient(this.deps, id);
     if (this.model === 'Session') sessionMemo(this.deps).delete(oidcItemKey(this.model, id).pk);

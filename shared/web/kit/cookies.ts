@@ -1,14 +1,13 @@
-import { header } from '../../http/request.js';
+import { cookiePairs, parseCookies } from '../../http/cookies.js';
 import type { HttpEvent } from '../../http/types.js';
 
-/** The request's cookies: API Gateway v2 puts them in `event.cookies`; a `Cookie` header is read too. */
+/**
+ * The request's cookie `name`, if sent once (API Gateway v2 puts cookies in `event.cookies`; a `Cookie`
+ * header is read too). A look-alike name (a Unicode space before it) is another name, and a name sent
+ * twice reads as absent: see {@link parseCookies}.
+ */
 export function readCookie(event: HttpEvent, name: string): string | undefined {
-  const pairs = event.cookies ?? (header(event, 'cookie') ?? '').split(';');
-  for (const pair of pairs) {
-    const at = pair.indexOf('=');
-    if (at > 0 && pair.slice(0, at).trim() === name) return pair.slice(at + 1).trim();
-  }
-  return undefined;
+  return parseCookies(cookiePairs(event)).get(name);
 }
 
 export interface CookieOptions {

@@ -9,6 +9,7 @@ import {
   clientStillRegistered,
   createDynamoAdapter,
   findAccessToken,
+  withRequestReads,
   type DynamoAdapterDeps,
 } from '../../../shared/adapters/dynamo/oidc-adapter.js';
 import { ConflictError } from '../../../shared/errors.js';
@@ -85,13 +86,13 @@ describe('oidc-provider DynamoDB adapter', () => {
       const hint = '11010519491231002X';
       const payload: AdapterPayload = {
         jti: id,
-        kind: 'Interaction',
+        kind: 'DeviceCode',
         params: { client_id: 'rp', login_hint: hint },
-        prompt: { name: 'login', reasons: [], details: { login_hint: hint } },
+        login_hint: hint,
       };
-      await adapter('Interaction').upsert(id, payload, 60);
-      expect(await adapter('Interaction').find(id)).toEqual(payload);
-      const stored = (await scanAll()).filter((item) => String(item.pk).startsWith('oidc#Interaction#'));
+      await adapter('DeviceCode').upsert(id, payload, 60);
+      expect(await adapter('DeviceCode').find(id)).toEqual(payload);
+      const stored = (await scanAll()).filter((item) => String(item.pk).startsWith('oidc#DeviceCode#'));
       expect(stored).toHaveLength(1);
       expect(JSON.stringify(stored)).not.toContain(hint);
       expect(JSON.stringify(stored)).not.toContain('login_hint');
@@ -113,19 +114,40 @@ describe('oidc-provider DynamoDB adapter', () => {
         request: expect.stringContaining('e30.'),
       });
       const other = tokenId();
-      await adapter('Interaction').upsert(other, { jti: other, kind: 'Interaction' }, 60);
+      await adapter('DeviceCode').upsert(other, { jti: other, kind: 'DeviceCode' }, 60);
       const moved = stored[0]!.payload;
       await doc.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: `oidc#Interaction#${other}`, sk: 'oidc', payload: moved },
+          Item: { pk: `oidc#DeviceCode#${other}`, sk: stored[0]!.sk, payload: moved },
         }),
       );
-      await expect(adapter('Interaction').find(other)).rejects.toThrow();
+      await expect(adapter('DeviceCode').find(other)).rejects.toThrow();
 
       // Without its key, the adapter refuses to write such a model rather than store it in clear.
-      const unsealed = new (createDynamoAdapter({ doc, tableName, clock }))('Interaction');
+      const unsealed = new (createDynamoAdapter({ doc, tableName, clock }))('DeviceCode');
       await expect(unsealed.upsert(tokenId(), payload, 60)).rejects.toThrow(/sealed/);
+    });
+
+    it("keeps no Interaction in the table: outside a request with the browser's cookies, none is found or saved", async () => {
+      const id = tokenId();
+      // One stored before interactions moved to the browser's sealed cookies (it would open anywhere).
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { pk: `oidc#Interaction#${id}`, sk: 'oidc', payload: { jti: id, kind: 'Interaction' } },
+        }),
+      );
+      expect(await adapter('Interaction').find(id)).toBeUndefined();
+      await expect(adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction' }, 60)).rejects.toThrow(
+        /cookie/,
+      );
+      await expect(adapter('Interaction').destroy(id)).rejects.toThrow(/cookie/);
+      // Nor within a request whose scope has no cookies of the browser.
+      expect(await withRequestReads(() => adapter('Interaction').find(id))).toBeUndefined();
+      await expect(
+        withRequestReads(() => adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction' }, 60)),
+      ).rejects.toThrow(/cookie/);
     });
 
     it('round-trips a payload for a plain model', async () => {
@@ -151,9 +173,9 @@ describe('oidc-provider DynamoDB adapter', () => {
 
     it('replaces the item on a second upsert', async () => {
       const id = tokenId();
-      await adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction', returnTo: '/a' }, 60);
-      await adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction', returnTo: '/b' }, 60);
-      expect(await adapter('Interaction').find(id)).toMatchObject({ returnTo: '/b' });
+      await adapter('Grant').upsert(id, { jti: id, kind: 'Grant', returnTo: '/a' }, 60);
+      await adapter('Grant').upsert(id, { jti: id, kind: 'Grant', returnTo: '/b' }, 60);
+      expect(await adapter('Grant').find(id)).toMatchObject({ returnTo: '/b' });
     });
 
     it('reads items past their lifetime as absent, by the injected clock', async () => {
@@ -209,7 +231,7 @@ describe('oidc-provider DynamoDB adapter', () => {
 
     it('does not index uid or userCode of other models', async () => {
       const id = tokenId();
-      await adapter('Interaction').upsert(id, { jti: id, kind: 'Interaction', uid: 'shared-uid' }, 60);
+      await adapter('Grant').upsert(id, { jti: id, kind: 'Grant', uid: 'shared-uid' }, 60);
       expect(await adapter('Session').findByUid('shared-uid')).toBeUndefined();
     });
   });
@@ -293,10 +315,10 @@ describe('oidc-provider DynamoDB adapter', () => {
         ...ofGrant.map((entry) => upsert(entry, grantId)),
         ...kept.map((entry) => upsert(entry, otherGrant)),
       ]);
-      const interaction = tokenId();
-      await adapter('Interaction').upsert(
-        interaction,
-        { jti: interaction, kind: 'Interaction', grantId },
+      const pushed = tokenId();
+      await adapter('PushedAuthorizationRequest').upsert(
+        pushed,
+        { jti: pushed, kind: 'PushedAuthorizationRequest', grantId },
         3600,
       );
       await adapter('Grant').upsert(grantId, { jti: grantId, kind: 'Grant', accountId: 'acc' }, 3600);
@@ -305,7 +327,7 @@ describe('oidc-provider DynamoDB adapter', () => {
 
       for (const [model, id] of ofGrant) expect(await adapter(model).find(id)).toBeUndefined();
       for (const [model, id] of kept) expect(await adapter(model).find(id)).toBeDefined();
-      expect(await adapter('Interaction').find(interaction)).toBeDefined();
+      expect(await adapter('PushedAuthorizationRequest').find(pushed)).toBeDefined();
       expect(await adapter('Grant').find(grantId)).toBeDefined();
     });
 

@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, type Dependencies } from '../../../functions/composition/dependencies.js';
 import { interactionCookieKey } from '../../../shared/sso/derived-secrets.js';
@@ -331,7 +332,21 @@ describe('the sign-in under way, in a sealed cookie', () => {
     expect(replayed.headers.get('location') ?? '').not.toContain(platform.redirectUri);
   });
 
-  it('still finds an interaction stored in the table before this change, and moves it into the cookie', async () => {
+  /** Puts `payload` in the table as the adapter stored interactions before they moved to cookies. */
+  const storedInTable = (uid: string, payload: Record<string, unknown>) =>
+    deps.doc.send(
+      new PutCommand({
+        TableName: runtime.config.tableName,
+        Item: {
+          pk: `oidc#Interaction#${uid}`,
+          sk: 'oidc',
+          payload,
+          expiresAt: Math.floor(Date.now() / 1000) + 600,
+        },
+      }),
+    );
+
+  it('refuses an interaction stored in the table (before interactions moved to cookies): it opens in no browser', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const shown = await signInPage(ua);
     const name = sealing.nameOf(shown.uid);
@@ -342,16 +357,46 @@ describe('the sign-in under way, in a sealed cookie', () => {
       Math.floor(Date.now() / 1000),
       valueIn(ua.cookieHeader(page), BROWSER_COOKIE),
     )!;
-    // As the adapter stored interactions before (outside a request with cookies: the table, sealed).
+    await storedInTable(shown.uid, payload);
+    // Nor would the adapter store one there any more: outside a request with the browser's cookies
+    // there is nowhere an interaction may be kept.
     const Adapter = deps.adapter;
-    await new Adapter('Interaction').upsert(shown.uid, payload, 600);
-    ua.forget(name);
-    expect((await ua.navigate(page)).page?.status).toBe(200);
-    const resume = await passwordTyped(ua, shown);
-    // Saved again, now in the cookie; its resume marks it used and deletes the old item.
-    expect(valueIn(ua.cookieHeader(resume), name)).toBeTypeOf('string');
-    expect(codeIn(await ua.request(resume))).toBeTypeOf('string');
+    await expect(new Adapter('Interaction').upsert(shown.uid, payload, 600)).rejects.toThrow(/cookie/);
     expect(await new Adapter('Interaction').find(shown.uid)).toBeUndefined();
+    ua.forget(name);
+    const shownAgain = await ua.request(page);
+    expect(shownAgain.status).toBeGreaterThanOrEqual(400);
+    expect(shownAgain.status).toBeLessThan(500);
+  });
+
+  it('gives no code for a table-stored interaction resumed by a browser of another binding', async () => {
+    // The attacker's sign-in, up to its resume, its state (their login in it) copied into the table.
+    const attacker = new UserAgent(runtime.baseUrl);
+    const shown = await signInPage(attacker);
+    const resume = await passwordTyped(attacker, shown);
+    const name = sealing.nameOf(shown.uid);
+    const held = attacker.cookieHeader(resume);
+    const payload = sealing.open(
+      shown.uid,
+      valueIn(held, name)!,
+      Math.floor(Date.now() / 1000),
+      valueIn(held, BROWSER_COOKIE),
+    )!;
+    expect(payload.result).toBeDefined();
+    await storedInTable(shown.uid, payload);
+    // The victim's browser, with its own binding and everything else the attacker holds for the resume
+    // planted (the provider's resume cookie among it), with and without the interaction's own cookie.
+    const victim = new UserAgent(runtime.baseUrl);
+    await signInPage(victim);
+    const own = valueIn(victim.cookieHeader(resume), BROWSER_COOKIE)!;
+    const planted = held.split('; ').filter((pair) => !pair.startsWith(`${BROWSER_COOKIE}=`));
+    for (const cookies of [planted, planted.filter((pair) => !pair.startsWith(`${name}=`))]) {
+      const cookie = [...cookies, `${BROWSER_COOKIE}=${own}`].join('; ');
+      const resumed = await getWith(resume, cookie);
+      expect(resumed.status).toBeGreaterThanOrEqual(400);
+      expect(resumed.status).toBeLessThan(500);
+      expect(codeIn(resumed)).toBeUndefined();
+    }
   });
 
   it('refuses a request too large to keep in a cookie, clearly, instead of losing it', async () => {

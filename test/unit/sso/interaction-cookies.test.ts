@@ -106,6 +106,60 @@ describe('InteractionCookies', () => {
     });
   });
 
+  describe('a binding planted by a sibling host under a look-alike or repeated name', () => {
+    /** The attacker's sealed sign-in and binding, and the victim's own binding. */
+    function planted() {
+      const sealing = cookies();
+      const attackers = sealing.jar([], () => now);
+      attackers.write(uid, { result: { login: { accountId: 'attacker' } } }, now + 3600);
+      const set = attackers.setCookies();
+      const interaction = set.find((line) => line.startsWith(`__Secure-interaction-${uid}=`))!.split(';')[0]!;
+      const attackerBinding = set.find((line) => line.startsWith('__Host-sign-in-browser='))!.split(';')[0]!;
+      return { sealing, interaction, attackerBinding, victimBinding: `__Host-sign-in-browser=${browser}` };
+    }
+    /** The jar of a request with the `Cookie` header `header`, split as functions/oidc.ts splits it. */
+    const jarOf = (sealing: InteractionCookies, header: string) => sealing.jar(header.split(';'), () => now);
+
+    it.each([
+      ['U+3000', '\u3000'],
+      ['U+00A0', '\u00a0'],
+      ['U+FEFF', '\ufeff'],
+      ['U+2028', '\u2028'],
+    ])('a name starting with %s is not the binding: the planted sign-in opens nothing', (_what, space) => {
+      const { sealing, interaction, attackerBinding, victimBinding } = planted();
+      // Browsers apply the `__Host-` rules only to a name starting with it, so they take this one with
+      // Domain=<parent> from a sibling host; sent after the victim's own binding.
+      const header = `${victimBinding}; ${interaction}; ${space}${attackerBinding}`;
+      expect(jarOf(sealing, header).read(uid)).toBeUndefined();
+    });
+
+    it('a binding sent twice is no binding: fail closed, whichever comes last', () => {
+      const { sealing, interaction, attackerBinding, victimBinding } = planted();
+      expect(
+        jarOf(sealing, `${victimBinding}; ${interaction}; ${attackerBinding}`).read(uid),
+      ).toBeUndefined();
+      expect(
+        jarOf(sealing, `${attackerBinding}; ${interaction}; ${victimBinding}`).read(uid),
+      ).toBeUndefined();
+      // The attacker's binding alone opens it: only the duplicate made the difference.
+      expect(jarOf(sealing, `${interaction}; ${attackerBinding}`).read(uid)).toEqual({
+        result: { login: { accountId: 'attacker' } },
+      });
+    });
+
+    it('an interaction cookie sent twice is no interaction', () => {
+      const { sealing, interaction, attackerBinding } = planted();
+      expect(jarOf(sealing, `${interaction}; ${attackerBinding}; ${interaction}`).read(uid)).toBeUndefined();
+    });
+
+    it('still trims the spaces and tabs around a name and value (RFC 6265 OWS)', () => {
+      const { sealing, interaction, attackerBinding } = planted();
+      expect(jarOf(sealing, ` \t${interaction} ;\t${attackerBinding}\t `).read(uid)).toEqual({
+        result: { login: { accountId: 'attacker' } },
+      });
+    });
+  });
+
   it('keeps one binding per browser: a later interaction reuses and renews it', () => {
     const sealing = cookies();
     const binding = `__Host-sign-in-browser=${browser}`;
