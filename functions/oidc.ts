@@ -155,14 +155,29 @@ async function build(deps: Dependencies): Promise<Built> {
   return { serve, throttle, interactions };
 }
 
+/**
+ * oidc-provider's own pointers to an interaction (`_interaction` on `/interaction/<uid>`, `_interaction_resume`
+ * on `/authorize/<uid>`, and their signatures): of two copies the first is read, which a browser sends for
+ * the longer path, so one a sibling host planted for a shorter path cannot block every sign-in of the
+ * browser; what they point at opens only with the browser's binding (`InteractionCookies`).
+ */
+const providerPointer = /^_interaction(?:_resume)?(?:\.sig)?$/;
+
 /** `event` with its cookies as `name=value` pairs, each name sent once, and its `Cookie` header the same. */
 function withCookiesOnce(event: HttpEvent): HttpEvent & { cookies: string[] } {
-  const cookies = [...parseCookies(cookiePairs(event))].map(([name, value]) => `${name}=${value}`);
+  const cookies = [...parseCookies(cookiePairs(event), (name) => providerPointer.test(name))].map(
+    ([name, value]) => `${name}=${value}`,
+  );
   const headers = Object.fromEntries(
     Object.entries(event.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'cookie'),
   );
   if (cookies.length > 0) headers.cookie = cookies.join('; ');
-  return { ...event, headers, cookies };
+  // serverless-http would read a v1 event's multi-value Cookie header; none may bypass the list above.
+  const { multiValueHeaders, ...rest } = event as HttpEvent & { multiValueHeaders?: Record<string, unknown> };
+  const multi =
+    multiValueHeaders &&
+    Object.fromEntries(Object.entries(multiValueHeaders).filter(([name]) => name.toLowerCase() !== 'cookie'));
+  return { ...rest, ...(multi ? { multiValueHeaders: multi } : {}), headers, cookies };
 }
 
 /**

@@ -30,9 +30,19 @@ export class UserAgent {
     for (const [key, cookie] of this.#cookies) if (cookie.name === name) this.#cookies.delete(key);
   }
 
+  /**
+   * Sets a cookie as another host of the parent domain could (a sibling's `Domain=` cookie reaches this
+   * host too), for `path`.
+   */
+  plant(name: string, value: string, path = '/'): void {
+    this.#cookies.set(`${name}\u0000${path}`, { name, value, path });
+  }
+
+  /** The `Cookie` header for `url`: longer paths first, as browsers order them (RFC 6265 §5.4). */
   cookieHeader(url: URL): string {
     return [...this.#cookies.entries()]
       .filter(([, c]) => pathMatches(url.pathname, c.path))
+      .sort(([, a], [, b]) => b.path.length - a.path.length)
       .map(([, c]) => `${c.name}=${c.value}`)
       .join('; ');
   }

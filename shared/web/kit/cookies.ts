@@ -37,5 +37,11 @@ export function cookieName(name: string, secure: boolean): string {
 
 /** Whether the service is served over https, so that its cookies are `Secure` and `__Host-` prefixed. */
 export function servedOverHttps(baseUrl: string): boolean {
-  return baseUrl.startsWith('https:');
+  // By the parsed scheme, as configuration validates it: `HTTPS://…` is https too (a prefix test missed it
+  // and dropped every `__Host-` name).
+  try {
+    return new URL(baseUrl).protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

@@ -101,4 +101,18 @@ describe('cookies sent twice or under a look-alike name, at the provider', () =>
     expect((await silentSignIn(`${header(lookAlike)}; ${header(own)}`)).code).toBeTruthy();
     expect(await silentSignIn(header(lookAlike))).toEqual({ code: null, error: 'login_required' });
   });
+
+  // Review finding: with "a name sent twice is absent" for every name, a sibling host planting the
+  // provider's interaction pointers for a shorter path erased the real ones at every later sign-in of
+  // the browser, for good. They point at an interaction that opens only with the browser's binding, so
+  // the first copy (the longer path's, the real one) is read.
+  it('lets a browser with planted interaction pointers for shorter paths still sign in', async () => {
+    const victim = new UserAgent(runtime.baseUrl);
+    for (const name of ['_interaction', '_interaction.sig']) victim.plant(name, 'planted', '/interaction');
+    for (const name of ['_interaction_resume', '_interaction_resume.sig'])
+      victim.plant(name, 'planted', '/authorize');
+    const citizen = runtime.credentials.citizen;
+    const result = await signIn(platform, victim, { username: citizen.idNumber, password: citizen.password });
+    expect(result.claims.sub).toBeTypeOf('string');
+  });
 });

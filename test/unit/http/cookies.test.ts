@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseCookies } from '../../../shared/http/cookies.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
-import { readCookie } from '../../../shared/web/kit/cookies.js';
+import { readCookie, servedOverHttps } from '../../../shared/web/kit/cookies.js';
 
 /**
  * The page functions' cookie reader (wallet, console, demo sessions, the language): a sibling host may
@@ -38,5 +39,21 @@ describe('reading a cookie', () => {
     expect(readCookie(withCookies(['__Host-wallet=attacker', '__Host-wallet=victim']), '__Host-wallet')).toBe(
       undefined,
     );
+  });
+
+  it('reads the first copy of a name the caller says points at guarded state, and only of that name', () => {
+    const pointer = (name: string) => name === '_interaction_resume';
+    const cookies = parseCookies(
+      ['_interaction_resume=real', 'x=1', '_interaction_resume=planted', 'x=2'],
+      pointer,
+    );
+    expect(cookies.get('_interaction_resume')).toBe('real');
+    expect(cookies.get('x')).toBeUndefined();
+  });
+
+  it('decides https by the parsed scheme (review finding: `HTTPS://` dropped every __Host- name)', () => {
+    expect(servedOverHttps('HTTPS://id.example.gov.cn')).toBe(true);
+    expect(servedOverHttps('https://id.example.gov.cn')).toBe(true);
+    expect(servedOverHttps('http://localhost:3000')).toBe(false);
   });
 });
