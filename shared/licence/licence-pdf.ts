@@ -258,6 +258,48 @@ function formatValue(typeCode: string, name: string, value: unknown): string {
   return String(value);
 }
 
+/**
+ * The label/value rows of a licence's fields, label in grey and value in black beside it, from `y` down:
+ * each value cut (with an ellipsis) at `maxValueHeight` and at what is left above `bottom` (never below
+ * `minValueHeight`), no row begun below `lastRowAt`. Answers the `y` under the last row. The A4 page and
+ * the back of the card differ only in these measures.
+ */
+function drawFieldRows(
+  doc: PDFKit.PDFDocument,
+  rows: ReadonlyArray<{ label: string; value: string }>,
+  box: {
+    x: number;
+    y: number;
+    labelWidth: number;
+    labelGap: number;
+    valueWidth: number;
+    fontSize: number;
+    maxValueHeight: number;
+    minRowHeight: number;
+    rowGap: number;
+    lastRowAt: number;
+    bottom: number;
+    minValueHeight: number;
+  },
+): number {
+  let y = box.y;
+  for (const row of rows) {
+    if (y > box.lastRowAt) break;
+    const labelOptions = { width: box.labelWidth - box.labelGap };
+    doc.fontSize(box.fontSize).fillColor(grey).text(row.label, box.x, y, labelOptions);
+    const labelHeight = doc.heightOfString(row.label, labelOptions);
+    doc.fillColor(black);
+    const height = Math.min(
+      doc.heightOfString(row.value, { width: box.valueWidth }),
+      box.maxValueHeight,
+      Math.max(box.minValueHeight, box.bottom - y),
+    );
+    doc.text(row.value, box.x + box.labelWidth, y, { width: box.valueWidth, height, ellipsis: '…' });
+    y += Math.max(height, labelHeight, box.minRowHeight) + box.rowGap;
+  }
+  return y;
+}
+
 /** `2026-12-05` or an RFC 3339 time as `2026年12月5日`, the calendar day in China (UTC+8). */
 function chineseDate(value: string): string {
   const day = /^\d{4}-\d{2}-\d{2}$/.test(value)
@@ -322,26 +364,22 @@ function drawA4(doc: Doc, content: PrintedContent, input: PrintableLicence): voi
     });
 
   const labelWidth = mm(38);
-  const valueWidth = qrX - left - labelWidth - mm(6);
-  const rows = content.rows;
   const bottom = doc.page.height - mm(95);
   // Each value at most five lines (a business scope runs to 4,000 characters), so that every field shows.
-  for (const row of rows) {
-    if (y > bottom) break;
-    doc
-      .fontSize(11)
-      .fillColor(grey)
-      .text(row.label, left, y, { width: labelWidth - mm(2) });
-    const labelHeight = doc.heightOfString(row.label, { width: labelWidth - mm(2) });
-    doc.fillColor(black);
-    const height = Math.min(
-      doc.heightOfString(row.value, { width: valueWidth }),
-      mm(28),
-      Math.max(mm(6), bottom - y),
-    );
-    doc.text(row.value, left + labelWidth, y, { width: valueWidth, height, ellipsis: '…' });
-    y += Math.max(height, labelHeight, mm(6)) + mm(2.5);
-  }
+  drawFieldRows(doc, content.rows, {
+    x: left,
+    y,
+    labelWidth,
+    labelGap: mm(2),
+    valueWidth: qrX - left - labelWidth - mm(6),
+    fontSize: 11,
+    maxValueHeight: mm(28),
+    minRowHeight: mm(6),
+    rowGap: mm(2.5),
+    lastRowAt: bottom,
+    bottom,
+    minValueHeight: mm(6),
+  });
 
   // The issuer block at the foot, with the seal over it as a paper licence has it.
   const footY = doc.page.height - mm(85);
@@ -412,22 +450,22 @@ function drawCard(doc: Doc, content: PrintedContent, input: PrintableLicence): v
   if (content.banner) drawBanner(doc, { ...content.banner, text: '' }, pad, pad, doc.page.width - 2 * pad, 7);
   const top = content.banner ? mm(9) : pad + mm(1);
   const labelWidth = mm(18);
-  const valueWidth = doc.page.width - 2 * pad - labelWidth;
-  let by = top;
   const limit = doc.page.height - mm(9);
-  for (const row of content.rows.slice(1)) {
-    if (by > limit - mm(2.5)) break;
-    doc
-      .fontSize(5)
-      .fillColor(grey)
-      .text(row.label, pad, by, { width: labelWidth - mm(1) });
-    const labelHeight = doc.heightOfString(row.label, { width: labelWidth - mm(1) });
-    doc.fillColor(black);
-    // Two lines a value at most: the back of a card holds every field, not every word.
-    const height = Math.min(doc.heightOfString(row.value, { width: valueWidth }), mm(5.4), limit - by);
-    doc.text(row.value, pad + labelWidth, by, { width: valueWidth, height, ellipsis: '…' });
-    by += Math.max(height, labelHeight, mm(2.2)) + mm(0.6);
-  }
+  // Two lines a value at most: the back of a card holds every field, not every word.
+  drawFieldRows(doc, content.rows.slice(1), {
+    x: pad,
+    y: top,
+    labelWidth,
+    labelGap: mm(1),
+    valueWidth: doc.page.width - 2 * pad - labelWidth,
+    fontSize: 5,
+    maxValueHeight: mm(5.4),
+    minRowHeight: mm(2.2),
+    rowGap: mm(0.6),
+    lastRowAt: limit - mm(2.5),
+    bottom: limit,
+    minValueHeight: 0,
+  });
   doc
     .fontSize(5)
     .fillColor(grey)

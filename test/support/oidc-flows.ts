@@ -110,6 +110,12 @@ export async function authorizationRequest(
   return { url, codeVerifier, nonce, state };
 }
 
+/** The seeded citizen's password answers (`credentials.json`): the sign-in most flows make. */
+export function citizenAnswers(runtime: TestRuntime): { username: string; password: string } {
+  const { idNumber, password } = runtime.credentials.citizen;
+  return { username: idNumber, password };
+}
+
 /** The interaction pages a flow can stop at, named by where their form posts. */
 export type Step = 'login' | 'entity' | 'personal' | 'consent';
 

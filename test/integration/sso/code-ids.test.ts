@@ -4,6 +4,7 @@ import { buildDependencies, type Dependencies } from '../../../functions/composi
 import { CodeIds } from '../../../shared/sso/code-ids.js';
 import { codeHintKey } from '../../../shared/sso/derived-secrets.js';
 import {
+  citizenAnswers,
   adminToken,
   authorizationRequest,
   callbackOf,
@@ -47,10 +48,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-const citizen = () => ({
-  username: runtime.credentials.citizen.idNumber,
-  password: runtime.credentials.citizen.password,
-});
+const citizen = () => citizenAnswers(runtime);
 
 /** A code of `rp` for the seeded citizen, not yet exchanged, with the request that asked for it. */
 async function codeFor(rp: RelyingParty, ua = new UserAgent(runtime.baseUrl)) {

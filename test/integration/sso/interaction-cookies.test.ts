@@ -4,6 +4,7 @@ import { buildDependencies, type Dependencies } from '../../../functions/composi
 import { interactionCookieKey } from '../../../shared/sso/derived-secrets.js';
 import { InteractionCookies, MAX_INTERACTION_COOKIE_BYTES } from '../../../shared/sso/interaction-cookies.js';
 import {
+  citizenAnswers,
   adminToken,
   authorizationRequest,
   exchange,
@@ -47,10 +48,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-const citizen = () => ({
-  username: runtime.credentials.citizen.idNumber,
-  password: runtime.credentials.citizen.password,
-});
+const citizen = () => citizenAnswers(runtime);
 
 /** The sign-in page of a new authorization request, shown in `ua`. */
 async function signInPage(ua: UserAgent, request?: AuthorizationRequest) {

@@ -1,6 +1,7 @@
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  citizenAnswers,
   adminToken,
   authorizationRequest,
   callbackOf,
@@ -88,10 +89,7 @@ describe('the end of a sign-in', () => {
   it('a sign-in ends as before: the code works', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const request = await authorizationRequest(platform);
-    const { callback } = await callbackOf(ua, request.url, {
-      username: runtime.credentials.citizen.idNumber,
-      password: runtime.credentials.citizen.password,
-    });
+    const { callback } = await callbackOf(ua, request.url, citizenAnswers(runtime));
     const tokens = await exchange(platform, request, callback);
     expect(tokens.claims()?.sub).toBeTypeOf('string');
     // The session was written too: the next authorization is single sign-on, no sign-in page.

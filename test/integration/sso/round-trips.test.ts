@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  citizenAnswers,
   adminToken,
   authorizationRequest,
   callbackOf,
@@ -52,10 +53,7 @@ async function flow(ua: UserAgent, answers: { username?: string; password?: stri
 
 describe('DynamoDB calls per sign-in (warm containers)', () => {
   const browser = () => new UserAgent(runtime.baseUrl);
-  const password = () => ({
-    username: runtime.credentials.citizen.idNumber,
-    password: runtime.credentials.citizen.password,
-  });
+  const password = () => citizenAnswers(runtime);
   let signedIn: UserAgent;
 
   beforeAll(async () => {

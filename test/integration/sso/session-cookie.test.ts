@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  citizenAnswers,
   adminToken,
   authorizationRequest,
   callbackOf,
@@ -60,8 +61,7 @@ async function silentSignIn(cookie: string) {
 describe("the provider's session cookie", () => {
   it("is not `_session`: a copy of the attacker's session under the old name signs nobody in", async () => {
     const attacker = new UserAgent(runtime.baseUrl);
-    const citizen = runtime.credentials.citizen;
-    await signIn(platform, attacker, { username: citizen.idNumber, password: citizen.password });
+    await signIn(platform, attacker, citizenAnswers(runtime));
     const pair = sessionPair(attacker);
     expect(pair).toHaveLength(2);
     const value = (suffix: string) => pair.find(([name]) => name.endsWith(`session${suffix}`))![1];
@@ -111,8 +111,7 @@ describe('cookies sent twice or under a look-alike name, at the provider', () =>
     for (const name of ['_interaction', '_interaction.sig']) victim.plant(name, 'planted', '/interaction');
     for (const name of ['_interaction_resume', '_interaction_resume.sig'])
       victim.plant(name, 'planted', '/authorize');
-    const citizen = runtime.credentials.citizen;
-    const result = await signIn(platform, victim, { username: citizen.idNumber, password: citizen.password });
+    const result = await signIn(platform, victim, citizenAnswers(runtime));
     expect(result.claims.sub).toBeTypeOf('string');
   });
 });
