@@ -6,7 +6,7 @@ import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { postJson } from './http-api.js';
 import { clientCredentialsToken } from './runtime.js';
 import type { TestRuntime } from './runtime.js';
-import { parseForm, type UserAgent } from './user-agent.js';
+import { parseForm, UserAgent } from './user-agent.js';
 
 /** A relying platform as the tests drive it: its registration and openid-client's configuration. */
 export interface RelyingParty {
@@ -114,6 +114,19 @@ export async function authorizationRequest(
 export function citizenAnswers(runtime: TestRuntime): { username: string; password: string } {
   const { idNumber, password } = runtime.credentials.citizen;
   return { username: idNumber, password };
+}
+
+/**
+ * A person's access token with scope `licences` from `rp` (a first-party app, which needs no consent),
+ * signed in with `answers` in a browser of their own.
+ */
+export async function licencesToken(
+  runtime: TestRuntime,
+  rp: RelyingParty,
+  answers: Answers,
+): Promise<string> {
+  const { tokens } = await signIn(rp, new UserAgent(runtime.baseUrl), answers, { scope: 'openid licences' });
+  return tokens.access_token;
 }
 
 /** The interaction pages a flow can stop at, named by where their form posts. */

@@ -35,9 +35,8 @@ import {
   type LicenceJson,
 } from '../../support/licences.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
-import { adminToken, registerPlatform, signIn, type RelyingParty } from '../../support/oidc-flows.js';
+import { adminToken, licencesToken, registerPlatform, type RelyingParty } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { UserAgent } from '../../support/user-agent.js';
 
 // ajv-formats is CommonJS: under NodeNext its default import is the module object, at run time the function.
 const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as (
@@ -69,15 +68,8 @@ beforeAll(async () => {
 afterAll(() => runtime?.close());
 
 /** A person's access token with scope `licences`, signed in through the wallet platform. */
-async function holderToken(idNumber: string, password: string): Promise<string> {
-  const { tokens } = await signIn(
-    wallet,
-    new UserAgent(runtime.baseUrl),
-    { username: idNumber, password },
-    { scope: 'openid licences' },
-  );
-  return tokens.access_token;
-}
+const holderToken = (idNumber: string, password: string) =>
+  licencesToken(runtime, wallet, { username: idNumber, password });
 
 describe('iss and vct are URLs that answer', () => {
   let licence: LicenceJson;

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proveAccountInPerson } from '../../support/assurance.js';
 import { onboardIssuer, postJson } from '../../support/http-api.js';
 import {
+  licencesToken,
   adminToken,
   getWithToken,
   registerPlatform,
@@ -44,15 +45,8 @@ let licence: {
   issuer: { id: string; name: string };
 };
 
-async function tokenOf(username: string, password: string): Promise<string> {
-  const { tokens } = await signIn(
-    wallet,
-    new UserAgent(runtime.baseUrl),
-    { username, password },
-    { scope: 'openid licences' },
-  );
-  return tokens.access_token;
-}
+const tokenOf = (username: string, password: string) =>
+  licencesToken(runtime, wallet, { username, password });
 
 async function bytesOf(response: Response, type: string): Promise<Buffer> {
   const body = Buffer.from(await response.arrayBuffer());

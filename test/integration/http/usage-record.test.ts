@@ -5,6 +5,7 @@ import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import {
+  licencesToken,
   adminToken,
   getWithToken,
   registerPlatform,
@@ -36,15 +37,8 @@ let citizenToken: string;
 let licence: { id: string; credential: string };
 
 /** A first-party app's access token (scope `licences`) for a person who signs in with a password. */
-async function tokenOf(username: string, password: string): Promise<string> {
-  const { tokens } = await signIn(
-    wallet,
-    new UserAgent(runtime.baseUrl),
-    { username, password },
-    { scope: 'openid licences' },
-  );
-  return tokens.access_token;
-}
+const tokenOf = (username: string, password: string) =>
+  licencesToken(runtime, wallet, { username, password });
 
 async function usage(token: string, query = ''): Promise<UsagePage> {
   const response = await getWithToken(runtime, `/me/usage${query}`, token);
