@@ -291,6 +291,18 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     });
     // Signed once while the issuer stood, so the cache holds that signature when it is withdrawn.
     await signedPdf((file) => mePdf(issued.id, file), citizenToken);
+    // The wallet offers the signature while the issuer stands, with no notice.
+    const ua = new UserAgent(runtime.baseUrl);
+    await runFlow(ua, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    const walletPage = async (lang = 'zh') => {
+      const response = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}?lang=${lang}`);
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const signatureLink = /href="[^"]*\/pdf\.jws\?layout=(a4|card)"/g;
+    const standing = await walletPage();
+    expect(standing.match(signatureLink)).toHaveLength(2);
+    expect(standing).not.toContain('id="licence-issuer-withdrawn"');
     const withdrawn = await postJson(runtime, `/admin/issuers/${leaving.id}/withdraw`, admin, {
       reason: '机构撤并',
     });
@@ -307,9 +319,28 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     const issuers = await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), leavingToken);
     expect([401, 403]).toContain(issuers.status);
 
-    // The wallet: a page saying why, in the person's language, not an empty download.
-    const ua = new UserAgent(runtime.baseUrl);
-    await runFlow(ua, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    // The wallet's licence page says it before anyone clicks: no signature link, a notice, the PDFs still.
+    // (English first: `?lang=` is remembered, and the steps below read Chinese.)
+    for (const [lang, words] of [
+      ['en', 'issuing authority has been withdrawn'],
+      ['zh', '此证照的发证机关已被撤销'],
+    ] as const) {
+      const shown = await walletPage(lang);
+      expect(shown).not.toMatch(signatureLink);
+      expect(shown).not.toContain('.jws');
+      expect(shown).toContain('id="licence-issuer-withdrawn"');
+      expect(shown).toContain(words);
+      expect(shown).toMatch(/href="[^"]*\/pdf\?layout=a4" download/);
+      expect(shown).toMatch(/href="[^"]*\/pdf\?layout=card" download/);
+    }
+    // A licence of an active issuer keeps its signature links.
+    const active = await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}`);
+    const activeHtml = await active.text();
+    expect(activeHtml.match(signatureLink)).toHaveLength(2);
+    expect(activeHtml).not.toContain('id="licence-issuer-withdrawn"');
+
+    // A link followed all the same (a page shown before the withdrawal): a page saying why, in the
+    // person's language, not an empty download.
     const page = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws`);
     expect(page.status).toBe(409);
     expect(page.headers.get('content-type')).toContain('text/html');
