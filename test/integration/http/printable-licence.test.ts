@@ -16,6 +16,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -293,7 +294,7 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     await signedPdf((file) => mePdf(issued.id, file), citizenToken);
     // The wallet offers the signature while the issuer stands, with no notice.
     const ua = new UserAgent(runtime.baseUrl);
-    await runFlow(ua, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
     const walletPage = async (lang = 'zh') => {
       const response = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}?lang=${lang}`);
       expect(response.status).toBe(200);
@@ -436,19 +437,15 @@ describe('who may print a licence', () => {
   });
 
   it('a platform other than the wallet leaves a share in the usage record, for the PDF and for its signature', async () => {
-    const { citizen } = runtime.credentials;
     const sharedWith = async (file: 'pdf' | 'pdf.jws') => {
       const platform = await registerPlatform(runtime, await adminToken(runtime), {
         name: `打印平台 ${file}`,
         redirectUris: ['https://print.example/cb'],
         scopes: ['openid', 'profile', 'licences'],
       });
-      const { tokens } = await signIn(
-        platform,
-        new UserAgent(runtime.baseUrl),
-        { username: citizen.idNumber, password: citizen.password },
-        { scope: 'openid licences' },
-      );
+      const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+        scope: 'openid licences',
+      });
       const response = await getWithToken(runtime, mePdf(licence.id, file), tokens.access_token);
       expect(response.status).toBe(200);
       const usage = (await (await getWithToken(runtime, '/me/usage', citizenToken)).json()) as {
@@ -477,12 +474,8 @@ describe('who may print a licence', () => {
 
 describe('the wallet and the console offer it as a download', () => {
   it('the wallet: the holder’s own licence, through their session', async () => {
-    const { citizen } = runtime.credentials;
     const ua = new UserAgent(runtime.baseUrl);
-    const outcome = await runFlow(ua, '/wallet/login', {
-      username: citizen.idNumber,
-      password: citizen.password,
-    });
+    const outcome = await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
     expect(outcome.page?.url.pathname).toBe('/wallet');
     const page = await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}`);
     const html = await page.text();
@@ -501,10 +494,9 @@ describe('the wallet and the console offer it as a download', () => {
   });
 
   it('refuses another site’s fetch, embed or frame of it, and serves a navigation or our own download', async () => {
-    const { citizen } = runtime.credentials;
     // node:http, which sends Sec-Fetch-Mode as given (fetch sets its own, `cors`).
     const wallet = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
-    await runFlow(wallet, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    await runFlow(wallet, '/wallet/login', citizenAnswers(runtime));
     const desk = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
     const { clientId, clientSecret } = runtime.credentials.issuer;
     expect((await desk.request('/console/login', { form: { clientId, clientSecret } })).status).toBe(303);
