@@ -52,7 +52,18 @@ export function effectiveStatus(licence: LicenceRecord, now: Date): LicenceStatu
   return licence.status;
 }
 
-const issuerRef = z.object({ id: z.string(), name: z.string(), creditCode: z.string() });
+const issuerRef = z.object({
+  id: z.string(),
+  name: z.string(),
+  creditCode: z.string(),
+  // A holder learns here, before asking, that a withdrawn issuer's PDF is no longer signed (`…/pdf.jws`
+  // answers 409 `issuer_withdrawn`), and a wallet says so beside the licence instead of offering the link.
+  status: z.enum(['provisioning', 'active', 'withdrawn']).meta({
+    description:
+      'The issuer’s status now: `withdrawn` (撤销) when it may no longer issue; its licences then verify ' +
+      '`unknown_issuer` and their PDFs are no longer signed',
+  }),
+});
 
 /**
  * The API's `Licence` (API.md) as `GET /licences/{id}` and the lists answer it; {@link licenceView}
@@ -94,7 +105,12 @@ export const licenceViewSchema = z
       {
         id: '1.2.156.3005.2.003.11310000MA1K3C4P5X.0001.1.3',
         type: 'driving-licence',
-        issuer: { id: 'iss_3kq9x', name: '北京市公安局公安交通管理局', creditCode: '11110000000021135M' },
+        issuer: {
+          id: 'iss_3kq9x',
+          name: '北京市公安局公安交通管理局',
+          creditCode: '11110000000021135M',
+          status: 'active',
+        },
         holder: { kind: 'person', name: '张三', masked: '110105********002X' },
         fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123456' },
         status: 'valid',
@@ -125,13 +141,13 @@ export const licencePageSchema = z
 /** The API's `Licence` (API.md): no lookup key (the holder's or in its fields), no internal bookkeeping. */
 export function licenceView(
   licence: LicenceRecord,
-  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode'>,
+  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode' | 'status'>,
   now: Date,
 ): LicenceView {
   return {
     id: licence.id,
     type: licence.type,
-    issuer: { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode },
+    issuer: { id: issuer.id, name: issuer.name, creditCode: issuer.creditCode, status: issuer.status },
     holder: { kind: licence.holder.kind, name: licence.holder.name, masked: licence.holder.masked },
     fields: publicFields(findLicenceType(licence.type), licence.fields),
     status: effectiveStatus(licence, now),

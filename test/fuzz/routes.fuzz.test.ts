@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Route } from '../../functions/routes.js';
 import { basicAuth, issuerBody, newCreditCode, postJson } from '../support/http-api.js';
 import { drivingLicenceBody, newIdNumber } from '../support/licences.js';
-import { adminToken, registerPlatform, runFlow, signIn } from '../support/oidc-flows.js';
+import { adminToken, registerPlatform, runFlow, signIn, citizenAnswers } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
 
@@ -162,7 +162,7 @@ beforeAll(async () => {
     scopes: ['openid', 'profile', 'licences', 'entity'],
     firstParty: true,
   });
-  const login = { username: credentials.citizen.idNumber, password: credentials.citizen.password };
+  const login = citizenAnswers(runtime);
   const person = await signIn(wallet, new UserAgent(runtime.baseUrl), login, {
     scope: 'openid profile licences',
   });

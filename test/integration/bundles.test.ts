@@ -10,7 +10,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.
 import { importHandler } from '../../infra/local/server.js';
 import { loadConfig } from '../../shared/config.js';
 import type { HttpHandler } from '../../shared/http/types.js';
-import { runFlow } from '../support/oidc-flows.js';
+import { runFlow, citizenAnswers } from '../support/oidc-flows.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
 import {
@@ -144,11 +144,7 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
   });
 
   it('signs a citizen in to the wallet, which derives its own secret and lists their licences', async () => {
-    const { citizen } = runtime.credentials;
-    const outcome = await runFlow(new UserAgent(runtime.baseUrl), '/wallet/login', {
-      username: citizen.idNumber,
-      password: citizen.password,
-    });
+    const outcome = await runFlow(new UserAgent(runtime.baseUrl), '/wallet/login', citizenAnswers(runtime));
     expect(outcome.page?.url.pathname).toBe('/wallet');
     expect(outcome.page?.status).toBe(200);
     expect(outcome.page?.html).toMatch(/class="card licence-card status-[a-z]+"/);

@@ -17,6 +17,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../support/oidc-flows.js';
 import { UserAgent } from '../support/user-agent.js';
 
@@ -136,13 +137,9 @@ describe('finding 1: registering someone’s ID number does not give their licen
   });
 
   it('the demo citizen, seeded at level 3, keeps their licences', async () => {
-    const { citizen } = runtime.credentials;
-    const { tokens } = await signIn(
-      platform,
-      new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password },
-      { scope: 'openid licences' },
-    );
+    const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid licences',
+    });
     const body = (await (await getWithToken(runtime, '/me/licences', tokens.access_token)).json()) as {
       items: unknown[];
     };
@@ -150,13 +147,10 @@ describe('finding 1: registering someone’s ID number does not give their licen
   });
 
   it('a refreshed access token keeps the sign-in’s level, so the holder keeps reading', async () => {
-    const { citizen } = runtime.credentials;
-    const { tokens } = await signIn(
-      platform,
-      new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password },
-      { scope: 'openid licences offline_access', prompt: 'consent' },
-    );
+    const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid licences offline_access',
+      prompt: 'consent',
+    });
     expect(tokens.refresh_token).toBeTruthy();
     const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
     expect(refreshed.access_token).not.toBe(tokens.access_token);

@@ -16,6 +16,7 @@ import {
   demoPlatform,
   runFlow,
   type RelyingParty,
+  citizenAnswers,
 } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -78,7 +79,7 @@ describe('finding 2: an issuer cannot make anyone the representative of an enter
     const citizenFlow = await runFlow(
       new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]),
       (await authorizationRequest(platform, { scope: 'openid profile entity licences' })).url,
-      { username: runtime.credentials.citizen.idNumber, password: runtime.credentials.citizen.password },
+      citizenAnswers(runtime),
     );
     expect(offeredEntities(citizenFlow.page!.html)).toEqual([entity.creditCode]);
   });

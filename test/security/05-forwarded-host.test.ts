@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { citizenAnswers } from '../support/oidc-flows.js';
 import { startHttpsTestRuntime, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { parseForm } from '../support/user-agent.js';
 
@@ -120,7 +121,7 @@ describe('forged forwarding headers change no published URL', () => {
   it.each(Object.entries(forgeries))(
     'a whole sign-in with a forged %s redirects and posts only to the public origin',
     async (_name, headers) => {
-      const { platform, citizen } = runtime.credentials;
+      const { platform } = runtime.credentials;
       const cookies = new Map<string, string>();
       const send = async (path: string, form?: Record<string, string>) => {
         const answer = await raw(runtime.baseUrl, path, {
@@ -168,7 +169,7 @@ describe('forged forwarding headers change no published URL', () => {
         expect(action.origin).toBe(runtime.baseUrl);
         const fields =
           'username' in form!.fields || /name="username"/.test(answer.body)
-            ? { username: citizen.idNumber, password: citizen.password }
+            ? citizenAnswers(runtime)
             : form!.fields;
         answer = await send(`${action.pathname}${action.search}`, fields);
       }

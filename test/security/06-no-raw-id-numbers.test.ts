@@ -20,6 +20,7 @@ import {
   signIn,
   stepOf,
   type RelyingParty,
+  citizenAnswers,
 } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { parseForm, UserAgent } from '../support/user-agent.js';
@@ -160,12 +161,10 @@ describe('no raw ID number is stored anywhere (finding 6)', () => {
 
     // Sign-ins with the number as login hint: completed, left half-way (wrong password), pushed (PAR),
     // with spaces and a lower-case x, and an entity sign-in.
-    const signedIn = await signIn(
-      wallet,
-      new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password },
-      { scope: 'openid profile licences', login_hint: citizen.idNumber },
-    );
+    const signedIn = await signIn(wallet, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid profile licences',
+      login_hint: citizen.idNumber,
+    });
     const holderToken = signedIn.tokens.access_token;
 
     const halfWay = await authorizationRequest(wallet, {

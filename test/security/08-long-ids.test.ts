@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, type Route } from '../../functions/routes.js';
 import { maxPathLength, maxQueryLength } from '../../shared/http/edge.js';
-import { adminToken, registerPlatform, signIn } from '../support/oidc-flows.js';
+import { adminToken, registerPlatform, signIn, citizenAnswers } from '../support/oidc-flows.js';
 import { expectProblem } from '../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
@@ -31,13 +31,9 @@ beforeAll(async () => {
     scopes: ['openid', 'profile', 'licences'],
     firstParty: true,
   });
-  const { citizen } = runtime.credentials;
-  const { tokens: person } = await signIn(
-    wallet,
-    new UserAgent(runtime.baseUrl),
-    { username: citizen.idNumber, password: citizen.password },
-    { scope: 'openid licences' },
-  );
+  const { tokens: person } = await signIn(wallet, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+    scope: 'openid licences',
+  });
   tokens.licences = person.access_token;
 });
 afterAll(() => runtime?.close());

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getWithToken } from '../support/licences.js';
-import { adminToken, runFlow } from '../support/oidc-flows.js';
+import { adminToken, runFlow, citizenAnswers } from '../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
 
@@ -19,11 +19,7 @@ let admin: string;
 beforeAll(async () => {
   runtime = await startTestRuntime();
   ua = new UserAgent(runtime.baseUrl);
-  const { citizen } = runtime.credentials;
-  const outcome = await runFlow(ua, '/wallet/login', {
-    username: citizen.idNumber,
-    password: citizen.password,
-  });
+  const outcome = await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
   expect(outcome.page?.url.pathname).toBe('/wallet');
   licenceId = decodeURIComponent(
     /href="\/wallet\/licences\/([^"]+)"/.exec(outcome.page?.html ?? '')?.[1] ?? '',
@@ -152,8 +148,7 @@ describe('the person’s own navigation', () => {
 
   it('does not accept the confirmation of another sign-in, even of the same person', async () => {
     const other = new UserAgent(runtime.baseUrl);
-    const { citizen } = runtime.credentials;
-    await runFlow(other, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    await runFlow(other, '/wallet/login', citizenAnswers(runtime));
     const theirs = confirmLink((await navigate({}, qrPath(), other)).html)!;
     const before = await presentations();
     expect(showsQr((await navigate({}, theirs)).html)).toBe(false);
@@ -173,11 +168,10 @@ describe('the person’s own navigation', () => {
     // And a sign-in link that names a QR page as where to come back to comes back to the licence page,
     // having signed and recorded nothing.
     const before = await presentations();
-    const { citizen } = runtime.credentials;
     const outcome = await runFlow(
       signedOut,
       `/wallet/login?returnTo=${encodeURIComponent(`${qrPath()}?disclose=vehicleClass`)}`,
-      { username: citizen.idNumber, password: citizen.password },
+      citizenAnswers(runtime),
     );
     expect(outcome.page?.url.pathname).toBe(`/wallet/licences/${encodeURIComponent(licenceId)}`);
     expect(await presentations()).toBe(before);

@@ -23,7 +23,7 @@ import {
   newIdNumber,
   type LicenceJson,
 } from '../support/licences.js';
-import { adminToken, registerPlatform, signIn } from '../support/oidc-flows.js';
+import { adminToken, registerPlatform, signIn, citizenAnswers } from '../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
 import { newCreditCode } from '../support/http-api.js';
@@ -147,13 +147,9 @@ describe('no presentation, nor the holder’s own API, carries one', () => {
       scopes: ['openid', 'profile', 'licences'],
       firstParty: true,
     });
-    const { citizen } = runtime.credentials;
-    const { tokens } = await signIn(
-      wallet,
-      new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password },
-      { scope: 'openid licences' },
-    );
+    const { tokens } = await signIn(wallet, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid licences',
+    });
     accessToken = tokens.access_token;
   });
 

@@ -111,7 +111,10 @@ export async function authorizationRequest(
 }
 
 /** The seeded citizen's password answers (`credentials.json`): the sign-in most flows make. */
-export function citizenAnswers(runtime: TestRuntime): { username: string; password: string } {
+export function citizenAnswers(runtime: Pick<TestRuntime, 'credentials'>): {
+  username: string;
+  password: string;
+} {
   const { idNumber, password } = runtime.credentials.citizen;
   return { username: idNumber, password };
 }

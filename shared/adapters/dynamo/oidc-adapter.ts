@@ -70,13 +70,13 @@ const HASHED_MODELS: ReadonlySet<string> = new Set([
 /**
  * Models that hold an authorization request as the platform sent it: its parameters (`login_hint`, which
  * platforms fill with the person's ID number, `id_token_hint`, whose ID token may carry `id_number`), the
- * pushed request object, the login prompt's details. Their payloads are sealed at rest (AES-256-GCM, bound
- * to the item's key): the login page still prefills the hint it was given, read back through the
- * provider, but the table never holds the number. `consumed` stays outside the seal, since `consume` is a
- * conditional update of that one attribute.
+ * pushed request object. Their payloads are sealed at rest (AES-256-GCM, bound to the item's key): the
+ * login page still prefills the hint it was given, read back through the provider, but the table never
+ * holds the number. `consumed` stays outside the seal, since `consume` is a conditional update of that one
+ * attribute. The Interaction (the login prompt's details) is not here: it never reaches the table, and is
+ * sealed in the browser's cookie instead (shared/sso/interaction-cookies.ts, {@link interactionJar}).
  */
 const SEALED_MODELS: ReadonlySet<string> = new Set([
-  'Interaction',
   'PushedAuthorizationRequest',
   'BackchannelAuthenticationRequest',
   'DeviceCode',

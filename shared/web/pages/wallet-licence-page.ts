@@ -22,6 +22,7 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
   return html`<p><a href="/wallet">← ${t('我的证照', 'My licences')}</a></p>
     <h1>${typeName}</h1>
     ${licence.status === 'valid' ? html`` : statusNotice(t, licence.status)}
+    ${pdfSigned(licence) ? html`` : issuerWithdrawnNotice(t)}
     <section class="card" aria-labelledby="licence-summary">
       <h2 id="licence-summary">${t('基本信息', 'Summary')}</h2>
       <dl class="fields">
@@ -132,13 +133,41 @@ export function statusNotice(t: Translate, status: string): SafeHtml {
 }
 
 /**
- * The printable licence (电子证照版式文件, docs/printable-licence.md): the PDF in A4 and card size, and
- * its signature file to send along with it. A licence that is not valid prints as such. The signature
- * links carry no `download` attribute: the answer's `content-disposition: attachment` saves the file all
- * the same, and a refusal (its issuer withdrawn: no signature) shows as the wallet's page saying why, where
- * a `download` link would end in a failed download with no words.
+ * Whether the platform still signs this licence's PDF: only while its issuer is active, as
+ * `cachedPdfSignature` decides (shared/licence/licence-pdf.ts). An issuer status the API did not give
+ * counts as not signed (fail closed: no link that can only be refused).
  */
-function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'status'>): SafeHtml {
+function pdfSigned(licence: Pick<WalletLicence, 'issuer'>): boolean {
+  return licence.issuer.status === 'active';
+}
+
+/**
+ * A licence whose issuer was withdrawn (or is not active): said on the licence page itself, before the
+ * person reaches for a signature that would be refused or a QR code that verifies `unknown_issuer`.
+ */
+function issuerWithdrawnNotice(t: Translate): SafeHtml {
+  return notice(
+    'warn',
+    html`<p class="notice-title">${t('发证机关已被撤销', 'The issuing authority has been withdrawn')}</p>
+      <p>
+        ${t(
+          '此证照的发证机关已被撤销：扫码核验不会通过，平台也不再为其版式文件签名。PDF 仍可下载，作为记录保存。',
+          'This licence’s issuing authority has been withdrawn: its QR code no longer verifies, and its PDF is no longer signed. The PDF can still be downloaded as a record.',
+        )}
+      </p>`,
+    'licence-issuer-withdrawn',
+  );
+}
+
+/**
+ * The printable licence (电子证照版式文件, docs/printable-licence.md): the PDF in A4 and card size, and
+ * its signature file to send along with it, while its issuer is active (else the PDF alone, and the
+ * notice at the top of the page says why). A licence that is not valid prints as such. The signature
+ * links carry no `download` attribute: the answer's `content-disposition: attachment` saves the file all
+ * the same, and a refusal (the issuer withdrawn since the page was shown) shows as the wallet's page saying
+ * why, where a `download` link would end in a failed download with no words.
+ */
+function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'status' | 'issuer'>): SafeHtml {
   const base = `${licenceHref(licence.id)}/pdf`;
   return html`<section class="card" aria-labelledby="licence-print">
     <h2 id="licence-print">${t('下载打印', 'Download and print')}</h2>
@@ -158,10 +187,24 @@ function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'sta
     <ul class="wallet-downloads">
       <li><a href="${base}?layout=a4" download>${t('A4 版 PDF', 'A4 PDF')}</a></li>
       <li><a href="${base}?layout=card" download>${t('卡片版 PDF', 'Card-size PDF')}</a></li>
-      <li><a href="${base}.jws?layout=a4">${t('A4 版文件签名', 'Signature of the A4 PDF')}</a></li>
-      <li>
-        <a href="${base}.jws?layout=card">${t('卡片版文件签名', 'Signature of the card PDF')}</a>
-      </li>
+      ${
+        pdfSigned(licence)
+          ? html`<li><a href="${base}.jws?layout=a4">${t('A4 版文件签名', 'Signature of the A4 PDF')}</a></li>
+              <li>
+                <a href="${base}.jws?layout=card">${t('卡片版文件签名', 'Signature of the card PDF')}</a>
+              </li>`
+          : html``
+      }
     </ul>
+    ${
+      pdfSigned(licence)
+        ? html``
+        : html`<p class="hint" id="licence-unsigned">
+            ${t(
+              '发证机关已被撤销，版式文件不再附签名文件。',
+              'The issuing authority has been withdrawn, so the PDF comes without a signature file.',
+            )}
+          </p>`
+    }
   </section>`;
 }

@@ -14,7 +14,13 @@ import { apiRequest, readProblem } from '../api-request.js';
 export const walletLicence = z.object({
   id: z.string().min(1).max(200),
   type: z.string().min(1).max(100),
-  issuer: z.object({ id: z.string(), name: z.string(), creditCode: z.string() }),
+  issuer: z.object({
+    id: z.string(),
+    name: z.string(),
+    creditCode: z.string(),
+    // Only an active issuer's licences are signed as PDFs; absent (an older API) counts as not signed.
+    status: z.string().max(40).optional(),
+  }),
   holder: z.object({ kind: z.enum(['person', 'entity']), name: z.string(), masked: z.string() }),
   fields: z.record(z.string(), z.unknown()),
   status: z.string().max(40),

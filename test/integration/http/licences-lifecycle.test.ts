@@ -65,7 +65,12 @@ describe('a driving licence from issuance to revocation', () => {
     expect(licence).toEqual({
       id: expect.any(String),
       type: 'driving-licence',
-      issuer: { id: issuer.id, name: expect.stringMatching(/\S/), creditCode: expect.any(String) },
+      issuer: {
+        id: issuer.id,
+        name: expect.stringMatching(/\S/),
+        creditCode: expect.any(String),
+        status: 'active',
+      },
       holder: { kind: 'person', name: '赵生命', masked: maskedIdNumber(idNumber) },
       fields: body.fields,
       status: 'valid',

@@ -16,6 +16,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -291,6 +292,18 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     });
     // Signed once while the issuer stood, so the cache holds that signature when it is withdrawn.
     await signedPdf((file) => mePdf(issued.id, file), citizenToken);
+    // The wallet offers the signature while the issuer stands, with no notice.
+    const ua = new UserAgent(runtime.baseUrl);
+    await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
+    const walletPage = async (lang = 'zh') => {
+      const response = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}?lang=${lang}`);
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const signatureLink = /href="[^"]*\/pdf\.jws\?layout=(a4|card)"/g;
+    const standing = await walletPage();
+    expect(standing.match(signatureLink)).toHaveLength(2);
+    expect(standing).not.toContain('id="licence-issuer-withdrawn"');
     const withdrawn = await postJson(runtime, `/admin/issuers/${leaving.id}/withdraw`, admin, {
       reason: '机构撤并',
     });
@@ -307,9 +320,28 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     const issuers = await getWithToken(runtime, issuerPdf(issued.id, 'pdf.jws'), leavingToken);
     expect([401, 403]).toContain(issuers.status);
 
-    // The wallet: a page saying why, in the person's language, not an empty download.
-    const ua = new UserAgent(runtime.baseUrl);
-    await runFlow(ua, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    // The wallet's licence page says it before anyone clicks: no signature link, a notice, the PDFs still.
+    // (English first: `?lang=` is remembered, and the steps below read Chinese.)
+    for (const [lang, words] of [
+      ['en', 'issuing authority has been withdrawn'],
+      ['zh', '此证照的发证机关已被撤销'],
+    ] as const) {
+      const shown = await walletPage(lang);
+      expect(shown).not.toMatch(signatureLink);
+      expect(shown).not.toContain('.jws');
+      expect(shown).toContain('id="licence-issuer-withdrawn"');
+      expect(shown).toContain(words);
+      expect(shown).toMatch(/href="[^"]*\/pdf\?layout=a4" download/);
+      expect(shown).toMatch(/href="[^"]*\/pdf\?layout=card" download/);
+    }
+    // A licence of an active issuer keeps its signature links.
+    const active = await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}`);
+    const activeHtml = await active.text();
+    expect(activeHtml.match(signatureLink)).toHaveLength(2);
+    expect(activeHtml).not.toContain('id="licence-issuer-withdrawn"');
+
+    // A link followed all the same (a page shown before the withdrawal): a page saying why, in the
+    // person's language, not an empty download.
     const page = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws`);
     expect(page.status).toBe(409);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -405,19 +437,15 @@ describe('who may print a licence', () => {
   });
 
   it('a platform other than the wallet leaves a share in the usage record, for the PDF and for its signature', async () => {
-    const { citizen } = runtime.credentials;
     const sharedWith = async (file: 'pdf' | 'pdf.jws') => {
       const platform = await registerPlatform(runtime, await adminToken(runtime), {
         name: `打印平台 ${file}`,
         redirectUris: ['https://print.example/cb'],
         scopes: ['openid', 'profile', 'licences'],
       });
-      const { tokens } = await signIn(
-        platform,
-        new UserAgent(runtime.baseUrl),
-        { username: citizen.idNumber, password: citizen.password },
-        { scope: 'openid licences' },
-      );
+      const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+        scope: 'openid licences',
+      });
       const response = await getWithToken(runtime, mePdf(licence.id, file), tokens.access_token);
       expect(response.status).toBe(200);
       const usage = (await (await getWithToken(runtime, '/me/usage', citizenToken)).json()) as {
@@ -446,12 +474,8 @@ describe('who may print a licence', () => {
 
 describe('the wallet and the console offer it as a download', () => {
   it('the wallet: the holder’s own licence, through their session', async () => {
-    const { citizen } = runtime.credentials;
     const ua = new UserAgent(runtime.baseUrl);
-    const outcome = await runFlow(ua, '/wallet/login', {
-      username: citizen.idNumber,
-      password: citizen.password,
-    });
+    const outcome = await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
     expect(outcome.page?.url.pathname).toBe('/wallet');
     const page = await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}`);
     const html = await page.text();
@@ -470,10 +494,9 @@ describe('the wallet and the console offer it as a download', () => {
   });
 
   it('refuses another site’s fetch, embed or frame of it, and serves a navigation or our own download', async () => {
-    const { citizen } = runtime.credentials;
     // node:http, which sends Sec-Fetch-Mode as given (fetch sets its own, `cors`).
     const wallet = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
-    await runFlow(wallet, '/wallet/login', { username: citizen.idNumber, password: citizen.password });
+    await runFlow(wallet, '/wallet/login', citizenAnswers(runtime));
     const desk = new UserAgent(runtime.baseUrl, [], fetchFrom('127.0.0.1'));
     const { clientId, clientSecret } = runtime.credentials.issuer;
     expect((await desk.request('/console/login', { form: { clientId, clientSecret } })).status).toBe(303);

@@ -11,6 +11,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -234,13 +235,9 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
       redirectUris: ['https://platform.example/cb'],
       scopes: ['openid', 'profile', 'licences'],
     });
-    const { citizen } = runtime.credentials;
-    const { tokens } = await signIn(
-      platform,
-      new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password },
-      { scope: 'openid licences' },
-    );
+    const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid licences',
+    });
     expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
     await expectProblem(
       await getWithToken(runtime, '/me/usage', tokens.access_token),
@@ -260,11 +257,11 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
   });
 
   it('covers the enterprise the person acts for in this session, and only in it', async () => {
-    const { citizen, entity } = runtime.credentials;
+    const { entity } = runtime.credentials;
     const { tokens } = await signIn(
       wallet,
       new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password, entity: entity.creditCode },
+      { ...citizenAnswers(runtime), entity: entity.creditCode },
       { scope: 'openid licences entity' },
     );
     const entityToken = tokens.access_token;

@@ -20,6 +20,7 @@ import {
   signIn,
   walletPlatform,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { licenceAccess, newPerson, stepUpBySms, type TestPerson } from '../../support/sharing-flows.js';
@@ -455,8 +456,7 @@ describe('acting for an enterprise', () => {
     });
     const answers = { entity: entity.creditCode, consent: false };
     let outcome = await runFlow(ua, request.url, {
-      username: citizen.idNumber,
-      password: citizen.password,
+      ...citizenAnswers(runtime),
       ...answers,
     });
     for (let hops = 0; outcome.page && outcome.stoppedAt !== 'consent' && hops < 4; hops++) {

@@ -10,6 +10,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -37,9 +38,8 @@ afterAll(() => runtime?.close());
 
 describe('a platform deleted in another container', () => {
   it('stops within CLIENT_CACHE_SECONDS: no sign-in, no token, and its tokens are refused', async () => {
-    const { citizen } = runtime.credentials;
     const ua = new UserAgent(runtime.baseUrl);
-    const answers = { username: citizen.idNumber, password: citizen.password };
+    const answers = citizenAnswers(runtime);
     const { tokens } = await signIn(platform, ua, answers, { scope: 'openid licences' });
     // Every container on the way has read the registration now, the API's included.
     expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);

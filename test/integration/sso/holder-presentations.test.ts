@@ -6,6 +6,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -27,13 +28,9 @@ beforeAll(async () => {
     scopes: ['openid', 'profile', 'licences'],
     firstParty: true,
   });
-  const { citizen } = runtime.credentials;
-  const { tokens } = await signIn(
-    wallet,
-    new UserAgent(runtime.baseUrl),
-    { username: citizen.idNumber, password: citizen.password },
-    { scope: 'openid licences' },
-  );
+  const { tokens } = await signIn(wallet, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+    scope: 'openid licences',
+  });
   accessToken = tokens.access_token;
 });
 afterAll(() => runtime?.close());

@@ -11,6 +11,7 @@ import {
   signIn,
   walletPlatform,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
@@ -34,13 +35,12 @@ beforeAll(async () => {
     scopes: ['openid', 'profile', 'licences'],
     firstParty: true,
   });
-  const { citizen } = runtime.credentials;
   // Passkeys are managed in the wallet: the holder API's passkey routes take the wallet's tokens only.
   wallet = await walletPlatform(runtime);
   const { tokens } = await signIn(
     wallet,
     new UserAgent(runtime.baseUrl, [wallet.redirectUri]),
-    { username: citizen.idNumber, password: citizen.password },
+    citizenAnswers(runtime),
     { scope: 'openid licences' },
   );
   citizenToken = tokens.access_token;
@@ -89,13 +89,9 @@ describe('/me/passkeys', () => {
   // Review finding: a platform holding a person's level-3 token with scope `licences` could enrol a
   // passkey of its own making (attestation `none` proves no authenticator) and then sign in as them.
   it("refuses another platform's level-3 token (403 wallet_only): passkeys are managed in the wallet", async () => {
-    const { citizen } = runtime.credentials;
-    const { tokens } = await signIn(
-      platform,
-      new UserAgent(runtime.baseUrl),
-      { username: citizen.idNumber, password: citizen.password },
-      { scope: 'openid licences' },
-    );
+    const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid licences',
+    });
     for (const response of [
       await getWithToken(runtime, '/me/passkeys', tokens.access_token),
       await postJson(runtime, '/me/passkeys/options', tokens.access_token, {}),

@@ -9,6 +9,7 @@ import {
   registerPlatform,
   signIn,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { thumbprintKeys } from '../../support/jwks.js';
@@ -33,13 +34,9 @@ it('rotating the platform key: the new key signs, and what the old key signed ke
     scopes: ['openid', 'licences'],
     firstParty: true,
   });
-  const { citizen } = runtime.credentials;
-  const before = await signIn(
-    wallet,
-    new UserAgent(runtime.baseUrl),
-    { username: citizen.idNumber, password: citizen.password },
-    { scope: 'openid licences' },
-  );
+  const before = await signIn(wallet, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+    scope: 'openid licences',
+  });
   const oldIdToken = before.tokens.id_token!;
   const oldKid = decodeProtectedHeader(oldIdToken).kid;
   const { items } = (await (
@@ -85,12 +82,9 @@ it('rotating the platform key: the new key signs, and what the old key signed ke
 
   // And from now on the new key signs: ID tokens and the trust list.
   const rp: RelyingParty = { ...wallet, config: await discover(runtime.baseUrl, wallet) };
-  const after = await signIn(
-    rp,
-    new UserAgent(runtime.baseUrl),
-    { username: citizen.idNumber, password: citizen.password },
-    { scope: 'openid licences' },
-  );
+  const after = await signIn(rp, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+    scope: 'openid licences',
+  });
   expect(decodeProtectedHeader(after.tokens.id_token!).kid).toBe(newKid);
   const trustList = await (await fetch(`${runtime.baseUrl}/trust-list`)).text();
   expect(decodeProtectedHeader(trustList).kid).toBe(newKid);
@@ -106,8 +100,7 @@ it('rotating the RSA platform key: the new key signs RS256 ID tokens, the old on
     scopes: ['openid', 'profile'],
     idTokenSignedResponseAlg: 'RS256',
   });
-  const { citizen } = runtime.credentials;
-  const password = { username: citizen.idNumber, password: citizen.password };
+  const password = citizenAnswers(runtime);
   const before = await signIn(platform, new UserAgent(runtime.baseUrl), password);
   const oldIdToken = before.tokens.id_token!;
   expect(decodeProtectedHeader(oldIdToken).alg).toBe('RS256');

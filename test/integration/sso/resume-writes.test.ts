@@ -42,10 +42,7 @@ async function signedInUpToResume() {
   const form = parseForm(page!.html)!;
   expect(form.action).toMatch(/\/login$/);
   const answer = await ua.request(new URL(form.action, page!.url), {
-    form: {
-      username: runtime.credentials.citizen.idNumber,
-      password: runtime.credentials.citizen.password,
-    },
+    form: citizenAnswers(runtime),
   });
   expect(answer.status).toBe(303);
   return { ua, request, resume: new URL(answer.headers.get('location')!, runtime.baseUrl) };

@@ -10,6 +10,7 @@ import {
   runFlow,
   type AuthorizationRequest,
   type RelyingParty,
+  citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -335,8 +336,7 @@ describe('scan-to-login', () => {
     const location = stranger.headers.get('location') ?? '';
     expect(location).toMatch(/^\/wallet\/login\?returnTo=%2Fscan-login%2F/);
     // Signed in, they come back to the request, which still waits for their answer.
-    const { citizen } = runtime.credentials;
-    const back = await runFlow(visitor, location, { username: citizen.idNumber, password: citizen.password });
+    const back = await runFlow(visitor, location, citizenAnswers(runtime));
     expect(back.page?.url.pathname).toBe(pathOf(shown.link));
     expect(back.page?.html).toContain('id="scan-login-confirm"');
     const unknown = await wallet.request(`/scan-login/${randomBytes(32).toString('base64url')}`);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callbackOf } from '../../support/oidc-flows.js';
+import { callbackOf, citizenAnswers } from '../../support/oidc-flows.js';
 import { startHttpsTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -51,7 +51,6 @@ function authorizeUrl(params: Record<string, string> = {}): URL {
 
 describe("the provider's session cookie on https", () => {
   it('is __Host-session (+ .sig): Secure, Path=/, no Domain; the old name signs nobody in', async () => {
-    const citizen = runtime.credentials.citizen;
     const ua = browser();
     const seen: string[] = [];
     const watched = new UserAgent(ua.baseUrl, ua.callbacks, async (url, init) => {
@@ -59,10 +58,7 @@ describe("the provider's session cookie on https", () => {
       seen.push(...response.headers.getSetCookie());
       return response;
     });
-    const signedIn = await callbackOf(watched, authorizeUrl(), {
-      username: citizen.idNumber,
-      password: citizen.password,
-    });
+    const signedIn = await callbackOf(watched, authorizeUrl(), citizenAnswers(runtime));
     expect(signedIn.callback.searchParams.get('code')).toBeTruthy();
 
     const session = seen.filter((line) => /^[^=]*session(\.sig)?=/.test(line.split(';')[0]!));

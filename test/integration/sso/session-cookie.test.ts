@@ -80,11 +80,10 @@ describe("the provider's session cookie", () => {
 
 describe('cookies sent twice or under a look-alike name, at the provider', () => {
   it("signs nobody in when the session cookie comes twice (the attacker's first, as a longer path sends it)", async () => {
-    const citizen = runtime.credentials.citizen;
     const attacker = new UserAgent(runtime.baseUrl);
-    await signIn(platform, attacker, { username: citizen.idNumber, password: citizen.password });
+    await signIn(platform, attacker, citizenAnswers(runtime));
     const victim = new UserAgent(runtime.baseUrl);
-    await signIn(platform, victim, { username: citizen.idNumber, password: citizen.password });
+    await signIn(platform, victim, citizenAnswers(runtime));
     const header = (pairs: [string, string][]) => pairs.map(([name, v]) => `${name}=${v}`).join('; ');
     const planted = sessionPair(attacker);
     const own = sessionPair(victim);

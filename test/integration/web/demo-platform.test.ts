@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminToken, callbackOf, registerPlatform, runFlow, signIn } from '../../support/oidc-flows.js';
+import {
+  adminToken,
+  callbackOf,
+  registerPlatform,
+  runFlow,
+  signIn,
+  citizenAnswers,
+} from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
@@ -29,11 +36,9 @@ describe('the demo platform over HTTP', () => {
 
   /** Signs in on the demo platform with `scopes`, through login and consent; the page it lands on. */
   async function demoSignIn(ua: UserAgent, scopes: string[], answers: { entity?: string } = {}) {
-    const { citizen } = runtime.credentials;
     const query = scopes.map((s) => `scope=${s}`).join('&');
     const { callback, steps } = await callbackOf(ua, `/demo/login?${query}`, {
-      username: citizen.idNumber,
-      password: citizen.password,
+      ...citizenAnswers(runtime),
       ...answers,
     });
     expect(callback.pathname).toBe('/demo/callback');

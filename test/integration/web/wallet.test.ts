@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { walletCookieNames, walletSession, type WalletSession } from '../../../shared/web/wallet/session.js';
-import { runFlow } from '../../support/oidc-flows.js';
+import { runFlow, citizenAnswers } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -48,11 +48,7 @@ function refresh(licenceId: string, body: string, headers: Record<string, string
 }
 
 async function signInThroughWallet(agent: UserAgent): Promise<string> {
-  const { citizen } = runtime.credentials;
-  const outcome = await runFlow(agent, '/wallet/login', {
-    username: citizen.idNumber,
-    password: citizen.password,
-  });
+  const outcome = await runFlow(agent, '/wallet/login', citizenAnswers(runtime));
   expect(outcome.page?.url.pathname).toBe('/wallet');
   expect(outcome.page?.status).toBe(200);
   return outcome.page?.html ?? '';
