@@ -53,6 +53,9 @@ export const redactedAuditEntrySchema = z
       description:
         "SHA-256 (hex) of the entry's content as canonical JSON: what its `hash` covers in its stead",
     }),
+    holderAttribution: z.literal('mismatch').optional().meta({
+      description: "Present only when the service found the entry's holder does not match its commitment",
+    }),
     redacted: z.literal(true),
   })
   .meta({ title: 'RedactedAuditEntry' });
