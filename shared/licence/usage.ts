@@ -8,7 +8,7 @@ import * as z from 'zod';
 import type { AuditEntry } from '../audit/audit-trail.js';
 import type { ClientStore } from '../clients/client-store.js';
 import { logger } from '../logger.js';
-import { holderAttribution } from '../supervision/audit-chain.js';
+import { holderAttribution, type CommitmentRule } from '../supervision/audit-chain.js';
 import { readerMay, type LicenceReader } from './licence-reader.js';
 import type { UsageRecord } from './usage-record.js';
 
@@ -81,6 +81,8 @@ export type UsageAnswer = z.output<typeof usageSchema>;
 export interface UsageDependencies {
   usage: UsageRecord;
   clients: Pick<ClientStore, 'find'>;
+  /** From when every entry carries a holder commitment (`AUDIT_HOLDER_COMMITMENTS_SINCE`), if set. */
+  commitmentsSince?: string | undefined;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function usageOf(
   };
   const items = await Promise.all(
     page.items
-      .filter(genuinelyTheirs)
+      .filter((entry) => genuinelyTheirs(entry, { commitmentsSince: deps.commitmentsSince }))
       .filter(readable(reader))
       .map(async (entry): Promise<UsageEntry> => {
         const action = usageActions[entry.action as keyof typeof usageActions];
@@ -145,10 +147,11 @@ export async function usageOf(
  * Fails closed on an entry whose holder does not match the commitment its hash covers (re-filed under
  * this holder, or taken from another's): left out, never shown, even flagged (it may be another person's
  * use of their licence), and logged as an integrity error by its place on its chain alone (no holder,
- * no key). Entries written before commitments (`uncommitted`) are shown as before.
+ * no key). Entries written before commitments (`uncommitted`) are shown as before; from
+ * `AUDIT_HOLDER_COMMITMENTS_SINCE` on, one without a commitment is a mismatch too.
  */
-function genuinelyTheirs(entry: AuditEntry & { chain?: string; seq?: number }): boolean {
-  if (holderAttribution(entry) !== 'mismatch') return true;
+function genuinelyTheirs(entry: AuditEntry & { seq?: number }, rule: CommitmentRule): boolean {
+  if (holderAttribution(entry, rule) !== 'mismatch') return true;
   logger.error('integrity: a usage record entry whose holder does not match its commitment was left out', {
     chain: entry.chain ?? '-',
     seq: entry.seq ?? 0,

@@ -84,7 +84,11 @@ export const supervisionAuditSchema = z
  */
 export async function listAudit(
   query: z.output<typeof supervisionAuditQuery>,
-  deps: { audit: AuditTrail; auditChains: AuditChainStore },
+  deps: {
+    audit: AuditTrail;
+    auditChains: AuditChainStore;
+    config: { auditHolderCommitmentsSince: string | undefined };
+  },
 ): Promise<z.output<typeof supervisionAuditSchema>> {
   const page =
     query.licence !== undefined
@@ -97,7 +101,9 @@ export async function listAudit(
           ...(query.cursor ? { cursor: query.cursor } : {}),
         });
   return {
-    items: page.items.map(forSupervisor),
+    items: page.items.map((entry) =>
+      forSupervisor(entry, { commitmentsSince: deps.config.auditHolderCommitmentsSince }),
+    ),
     ...('cursor' in page && page.cursor ? { cursor: page.cursor } : {}),
   };
 }

@@ -150,24 +150,43 @@ export function commitHolder<E extends AuditEntry>(entry: E): E {
   return { ...entry, holderSalt, holderCommitment: holderCommitmentOf(entry.holderKey, holderSalt) };
 }
 
+/** When every entry carries a holder commitment: the UTC day (`YYYY-MM-DD`), if the operator set it. */
+export interface CommitmentRule {
+  commitmentsSince?: string | undefined;
+}
+
 /**
  * Whether an entry's holder is the one it was written with: `committed` (its `holderKey` and `holderSalt`
  * give its `holderCommitment`; or it commits to no holder and carries none), `mismatch` (re-attributed,
  * hidden from its holder, or filed under somebody: never shown as genuine), or `uncommitted` (written
- * before commitments: no `holderCommitment` in its content, checked by the chain alone).
+ * before commitments: no `holderCommitment` in its content, checked by the chain alone). With
+ * `commitmentsSince`, an entry without a commitment dated on or after that day (its `at`, or its chain's
+ * day, whichever is later) is a `mismatch`: stripping the commitment is how an edited entry would pass as
+ * old.
  *
  * @example
  * ```ts
  * if (holderAttribution(entry) === 'mismatch') logger.error('audit entry: holder does not match its commitment');
  * ```
  */
-export function holderAttribution(entry: {
-  holderKey?: unknown;
-  holderSalt?: unknown;
-  holderCommitment?: unknown;
-}): 'committed' | 'mismatch' | 'uncommitted' {
+export function holderAttribution(
+  entry: {
+    holderKey?: unknown;
+    holderSalt?: unknown;
+    holderCommitment?: unknown;
+    at?: unknown;
+    chain?: unknown;
+  },
+  rule: CommitmentRule = {},
+): 'committed' | 'mismatch' | 'uncommitted' {
   const { holderKey, holderSalt, holderCommitment } = entry;
-  if (holderCommitment === undefined) return 'uncommitted';
+  if (holderCommitment === undefined) {
+    const since = rule.commitmentsSince;
+    if (since === undefined) return 'uncommitted';
+    const atDay = typeof entry.at === 'string' ? entry.at.slice(0, 10) : '';
+    const chainDay = (typeof entry.chain === 'string' && chainIdPattern.exec(entry.chain)?.[1]) || '';
+    return (atDay > chainDay ? atDay : chainDay) < since ? 'uncommitted' : 'mismatch';
+  }
   if (holderCommitment === noHolder) {
     return holderKey === undefined && holderSalt === undefined ? 'committed' : 'mismatch';
   }
@@ -207,9 +226,11 @@ export interface RedactedEntry {
  */
 export function forSupervisor(
   entry: AuditEntry & Partial<ChainLink>,
+  rule: CommitmentRule = {},
 ): Omit<AuditEntry, 'holderKey' | 'holderSalt'> | RedactedEntry {
   // The service's own finding (it alone reads the holder and the salt), never a value the table holds.
-  const finding = holderAttribution(entry) === 'mismatch' ? { holderAttribution: 'mismatch' as const } : {};
+  const finding =
+    holderAttribution(entry, rule) === 'mismatch' ? { holderAttribution: 'mismatch' as const } : {};
   if (answeredWhole(entry)) {
     const {
       holderKey: _holderKey,

@@ -1,10 +1,12 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
+import { entryOf } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { indexKeys } from '../../../shared/adapters/dynamo/keys.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { logger } from '../../../shared/logger.js';
+import { entryHash } from '../../../shared/supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
 import { postJson, scanItems } from '../../support/http-api.js';
@@ -85,7 +87,8 @@ const holderFault = (item: Record<string, unknown>) => ({
 });
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // Every entry of today on carries a commitment: one without it is a stripped one.
+  runtime = await startTestRuntime(undefined, { AUDIT_HOLDER_COMMITMENTS_SINCE: today });
   const admin = await adminToken(runtime);
   wallet = await registerPlatform(runtime, admin, {
     name: 'Wallet',
@@ -220,7 +223,6 @@ describe('the holder of an audit entry, bound by its hash (security review L2)',
       purpose: '一笔不存在的贷款',
     });
     const [original] = await auditItems((item) => item.purpose === '一笔不存在的贷款');
-    expect(original).toMatchObject({ holderCommitment: 'none' });
     expect(original).not.toHaveProperty('gsi2pk');
     const position = String(original!.gsi1sk);
     await put({
@@ -232,17 +234,43 @@ describe('the holder of an audit entry, bound by its hash (security review L2)',
     try {
       expect((await usage(citizenToken)).map((one) => one.action)).not.toContain('shared');
       expect((await verifyTrail()).faults).toContainEqual(holderFault(original!));
+      // Caught because an entry of nobody's record commits to that too.
+      expect(original).toMatchObject({ holderCommitment: 'none' });
     } finally {
       await put(original!);
     }
   });
 
+  it('an entry stripped of its commitment to pass as old, then re-filed: shown to nobody, named by audit verification', async () => {
+    const original = await freshVerification();
+    const { holderCommitment: _c, holderSalt: _s, ...stripped } = original;
+    // Its own hash recomputed, as a careful attacker would: only the link of the next entry, and the
+    // service's finding (no commitment on a day every entry has one), give it away.
+    const entry = entryOf({
+      ...stripped,
+      holderKey: attackerKey,
+      gsi2pk: indexKeys.auditHolder(attackerKey),
+    });
+    await put({
+      ...stripped,
+      holderKey: attackerKey,
+      gsi2pk: indexKeys.auditHolder(attackerKey),
+      hash: entryHash(entry),
+    });
+    try {
+      expect((await usage(attackerToken)).map((one) => one.licenceId)).not.toContain(licence.id);
+      expect((await verifyTrail()).faults).toContainEqual(holderFault(original));
+    } finally {
+      await put(original);
+    }
+  });
+
   it('an entry written before commitments (no holderCommitment) still shows in its holder’s record', async () => {
-    const at = new Date().toISOString();
+    const at = new Date(Date.now() - 86_400_000).toISOString();
     const id = 'audit_beforecommitments0';
     const position = `${at}#${id}`;
     await put({
-      pk: `audit#${today}#3`,
+      pk: `audit#${at.slice(0, 10)}#3`,
       sk: position,
       gsi1pk: indexKeys.auditLicence(licence.id),
       gsi1sk: position,
@@ -256,6 +284,8 @@ describe('the holder of an audit entry, bound by its hash (security review L2)',
       verdict: 'valid',
       holderKey: citizenKey,
     });
-    expect((await usage(citizenToken))[0]).toMatchObject({ at, action: 'verified', licenceId: licence.id });
+    expect(await usage(citizenToken)).toContainEqual(
+      expect.objectContaining({ at, action: 'verified', licenceId: licence.id }),
+    );
   });
 });

@@ -121,13 +121,21 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     expect(entryHash(old)).toBe(old.hash);
     // A new entry linked after an old one: a chain may hold both (a writer deployed mid-chain).
     const next = link({ ...entry(1), holderKey: 'hk_new' }, chain, old);
-    const answered = [old, next].map(forSupervisor);
+    const answered = [old, next].map((one) => forSupervisor(one));
     expect(checkTrail(answered)).toMatchObject({ faults: [], chains: [{ chain, seq: 2 }] });
     expect(holderAttribution(old)).toBe('uncommitted');
+    // Once the operator says from when every entry has one (AUDIT_HOLDER_COMMITMENTS_SINCE), an entry of
+    // that day or later without one (by its date or its chain's day, whichever is later) is not genuine.
+    expect(holderAttribution(old, { commitmentsSince: '2026-12-06' })).toBe('uncommitted');
+    expect(holderAttribution(old, { commitmentsSince: '2026-12-05' })).toBe('mismatch');
+    expect(
+      holderAttribution({ ...old, chain: '2026-12-07.abcdefghijkl' }, { commitmentsSince: '2026-12-06' }),
+    ).toBe('mismatch');
+    expect(holderAttribution(next, { commitmentsSince: '2026-12-05' })).toBe('committed');
     expect(holderAttribution(next)).toBe('committed');
     // Stripping a new entry's commitment to pass it off as old changes its content: its hash breaks.
     const { holderCommitment: _c, holderSalt: _s, ...stripped } = next;
-    expect(checkTrail([old, stripped].map(forSupervisor)).faults[0]).toMatchObject({
+    expect(checkTrail([old, stripped].map((one) => forSupervisor(one))).faults[0]).toMatchObject({
       seq: 2,
       problem: expect.stringContaining('hash does not match'),
     });
@@ -136,7 +144,7 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
   it('finds an entry re-attributed, hidden or filed under somebody, and audit verification names it', () => {
     const mine = link({ ...entry(1), holderKey: 'hk_victim' }, chain);
     const nobodys = link({ ...entry(2), verdict: 'not_found' }, chain, mine);
-    expect([mine, nobodys].map(holderAttribution)).toEqual(['committed', 'committed']);
+    expect([mine, nobodys].map((one) => holderAttribution(one))).toEqual(['committed', 'committed']);
     for (const [name, tampered] of [
       ['re-attributed', { ...mine, holderKey: 'hk_attacker' }],
       ['hidden', { ...mine, holderKey: undefined }],
@@ -215,7 +223,7 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
       chain,
     );
     const licence = link(entry(1), chain, account);
-    const answered = [account, licence].map(forSupervisor);
+    const answered = [account, licence].map((one) => forSupervisor(one));
     expect(answered[0]).toEqual({
       at: account.at,
       action: 'authorization.granted',
