@@ -22,7 +22,7 @@ export interface ChainLink {
   hash: string;
 }
 
-export type ChainedEntry = Omit<AuditEntry, 'holderKey'> & ChainLink;
+export type ChainedEntry = Omit<AuditEntry, 'holderKey' | 'holderSalt'> & ChainLink;
 
 /** A chain's head as a checkpoint signs it. */
 export interface ChainHead {
@@ -258,7 +258,8 @@ export function forSupervisor(
 }
 
 /**
- * Links `entry` onto a chain after `previous` (`undefined`: the chain's first entry).
+ * Links `entry` onto a chain after `previous` (`undefined`: the chain's first entry), its holder committed
+ * first ({@link commitHolder}) so that the hash covers the commitment.
  *
  * @example
  * ```ts
