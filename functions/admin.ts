@@ -83,9 +83,10 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'GET /admin/audit': async () => {
       const { licence } = parseQuery(event, auditQuery);
-      // The holder's lookup key is stored for their usage record (用证记录) and never answered.
+      // The holder's lookup key (and its commitment's salt) is stored for their usage record (用证记录)
+      // and never answered.
       const items = (await deps.audit.forLicence(licence)).map(
-        ({ holderKey: _holderKey, ...entry }) => entry,
+        ({ holderKey: _holderKey, holderSalt: _holderSalt, ...entry }) => entry,
       );
       return json(200, { items } satisfies z.output<typeof auditTrailSchema>);
     },

@@ -200,7 +200,14 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     'GET /me/usage': async () => {
       const query = parseQuery(event, usageQuery);
       await firstPartyOnly('The usage record is read in the wallet (我的证照) only');
-      return json(200, await usageOf(reader, query, { usage: deps.usage, clients: deps.clientReader }));
+      return json(
+        200,
+        await usageOf(reader, query, {
+          usage: deps.usage,
+          clients: deps.clientReader,
+          commitmentsSince: deps.config.auditHolderCommitmentsSince,
+        }),
+      );
     },
     // The printable licence (docs/printable-licence.md): the holder's own, as GET /licences/{id} reads it.
     'GET /me/licences/{id}/pdf': async () => {

@@ -100,6 +100,9 @@ const schema = z.object({
   // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
   // 0 lifts the limit (tests that sign several in a row).
   AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  // The UTC day from which every audit entry carries a holder commitment (docs/supervision.md, security
+  // review L2): one dated on or after it without one is not genuine. Unset: such entries are read as old.
+  AUDIT_HOLDER_COMMITMENTS_SINCE: z.iso.date().optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
   // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
   ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
@@ -223,6 +226,13 @@ export interface Config {
    * The daily scheduled checkpoint is not counted (docs/supervision.md).
    */
   readonly auditCheckpointIntervalSeconds: number;
+  /**
+   * The UTC day (`AUDIT_HOLDER_COMMITMENTS_SINCE`, `YYYY-MM-DD`, unset by default) from which every audit
+   * entry carries its holder commitment: set it to the day after this release was deployed everywhere, so
+   * that an entry of a later day without one (its commitment stripped to pass as old) fails closed in the
+   * usage record and is reported to supervisors (docs/supervision.md).
+   */
+  readonly auditHolderCommitmentsSince: string | undefined;
   readonly logLevel: string;
   /** The administrative division this platform serves (`PLATFORM_REGION`, six digits, default 110000). */
   readonly platformRegion: string;
@@ -316,6 +326,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
     batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+    auditHolderCommitmentsSince: e.AUDIT_HOLDER_COMMITMENTS_SINCE,
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,
     registries:

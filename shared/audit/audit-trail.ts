@@ -39,6 +39,14 @@ export const auditEntrySchema = z
       description:
         'SHA-256 (hex) of `{ chain, seq, prevHash, contentDigest }` as canonical JSON, `contentDigest` the SHA-256 of the rest (docs/supervision.md)',
     }),
+    holderCommitment: z.string().optional().meta({
+      description:
+        "The commitment to the entry's holder (whose usage record it is in): SHA-256 (hex) over a salt new for every entry and the holder's lookup key, both stored, never answered, so two entries of one holder share nothing; `none` for an entry of nobody's record; absent on entries written before commitments (docs/supervision.md)",
+    }),
+    holderAttribution: z.literal('mismatch').optional().meta({
+      description:
+        "Present only when the service found the entry's holder does not match its `holderCommitment` (re-attributed or hidden): `npm run audit:verify` reports it. Not part of the content hashed",
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',
@@ -66,10 +74,12 @@ export const auditTrailSchema = z.object({ items: z.array(auditEntrySchema) }).m
 /**
  * One entry of the audit trail (`GET /admin/audit` lists them). `holderKey` is the licence holder's
  * lookup key (the keyed MAC of their ID number or credit code, as the licence stores it, never the
- * number itself): whose usage record (用证记录) a share, verification or presentation belongs to. It is
- * stored, never answered.
+ * number itself): whose usage record (用证记录) a share, verification or presentation belongs to.
+ * `holderSalt` is the entry's own random salt of its `holderCommitment` (shared/supervision/audit-chain.ts
+ * `commitHolder`), which the entry's hash covers, so that re-filing an entry under another holder shows.
+ * Both are stored, never answered.
  */
-export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: string };
+export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: string; holderSalt?: string };
 
 /** Append-only: `record` never overwrites, and nothing updates or deletes an entry. */
 export interface AuditTrail {

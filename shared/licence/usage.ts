@@ -7,6 +7,8 @@
 import * as z from 'zod';
 import type { AuditEntry } from '../audit/audit-trail.js';
 import type { ClientStore } from '../clients/client-store.js';
+import { logger } from '../logger.js';
+import { holderAttribution, type CommitmentRule } from '../supervision/audit-chain.js';
 import { readerMay, type LicenceReader } from './licence-reader.js';
 import type { UsageRecord } from './usage-record.js';
 
@@ -79,6 +81,8 @@ export type UsageAnswer = z.output<typeof usageSchema>;
 export interface UsageDependencies {
   usage: UsageRecord;
   clients: Pick<ClientStore, 'find'>;
+  /** From when every entry carries a holder commitment (`AUDIT_HOLDER_COMMITMENTS_SINCE`), if set. */
+  commitmentsSince?: string | undefined;
 }
 
 /**
@@ -119,21 +123,41 @@ export async function usageOf(
     return name;
   };
   const items = await Promise.all(
-    page.items.filter(readable(reader)).map(async (entry): Promise<UsageEntry> => {
-      const action = usageActions[entry.action as keyof typeof usageActions];
-      const byClient = action !== 'presented' && entry.actor !== 'anonymous';
-      return {
-        at: entry.at,
-        action,
-        licenceId: entry.licenceId ?? '',
-        licenceType: entry.licenceType ?? '',
-        ...(byClient ? { client: { id: entry.actor, name: await nameOf(entry.actor) } } : {}),
-        ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
-        ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
-      };
-    }),
+    page.items
+      .filter((entry) => genuinelyTheirs(entry, { commitmentsSince: deps.commitmentsSince }))
+      .filter(readable(reader))
+      .map(async (entry): Promise<UsageEntry> => {
+        const action = usageActions[entry.action as keyof typeof usageActions];
+        const byClient = action !== 'presented' && entry.actor !== 'anonymous';
+        return {
+          at: entry.at,
+          action,
+          licenceId: entry.licenceId ?? '',
+          licenceType: entry.licenceType ?? '',
+          ...(byClient ? { client: { id: entry.actor, name: await nameOf(entry.actor) } } : {}),
+          ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
+          ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
+        };
+      }),
   );
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+/**
+ * Fails closed on an entry whose holder does not match the commitment its hash covers (re-filed under
+ * this holder, or taken from another's): left out, never shown, even flagged (it may be another person's
+ * use of their licence), and logged as an integrity error by its place on its chain alone (no holder,
+ * no key). Entries written before commitments (`uncommitted`) are shown as before; from
+ * `AUDIT_HOLDER_COMMITMENTS_SINCE` on, one without a commitment is a mismatch too.
+ */
+function genuinelyTheirs(entry: AuditEntry & { seq?: number }, rule: CommitmentRule): boolean {
+  if (holderAttribution(entry, rule) !== 'mismatch') return true;
+  logger.error('integrity: a usage record entry whose holder does not match its commitment was left out', {
+    chain: entry.chain ?? '-',
+    seq: entry.seq ?? 0,
+    action: entry.action,
+  });
+  return false;
 }
 
 /** An entry of the record the reader may see: a use of a licence they may read, of a known kind. */

@@ -53,6 +53,9 @@ export const redactedAuditEntrySchema = z
       description:
         "SHA-256 (hex) of the entry's content as canonical JSON: what its `hash` covers in its stead",
     }),
+    holderAttribution: z.literal('mismatch').optional().meta({
+      description: "Present only when the service found the entry's holder does not match its commitment",
+    }),
     redacted: z.literal(true),
   })
   .meta({ title: 'RedactedAuditEntry' });
@@ -81,7 +84,11 @@ export const supervisionAuditSchema = z
  */
 export async function listAudit(
   query: z.output<typeof supervisionAuditQuery>,
-  deps: { audit: AuditTrail; auditChains: AuditChainStore },
+  deps: {
+    audit: AuditTrail;
+    auditChains: AuditChainStore;
+    config: { auditHolderCommitmentsSince: string | undefined };
+  },
 ): Promise<z.output<typeof supervisionAuditSchema>> {
   const page =
     query.licence !== undefined
@@ -94,7 +101,9 @@ export async function listAudit(
           ...(query.cursor ? { cursor: query.cursor } : {}),
         });
   return {
-    items: page.items.map(forSupervisor),
+    items: page.items.map((entry) =>
+      forSupervisor(entry, { commitmentsSince: deps.config.auditHolderCommitmentsSince }),
+    ),
     ...('cursor' in page && page.cursor ? { cursor: page.cursor } : {}),
   };
 }

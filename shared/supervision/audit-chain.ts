@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
 import type { AuditEntry } from '../audit/audit-trail.js';
 
@@ -22,7 +22,7 @@ export interface ChainLink {
   hash: string;
 }
 
-export type ChainedEntry = Omit<AuditEntry, 'holderKey'> & ChainLink;
+export type ChainedEntry = Omit<AuditEntry, 'holderKey' | 'holderSalt'> & ChainLink;
 
 /** A chain's head as a checkpoint signs it. */
 export interface ChainHead {
@@ -48,12 +48,27 @@ export function genesisHash(chain: string): string {
   return sha256(chain);
 }
 
-/** The fields that place an entry on its chain, and those derived from them: not the entry's content. */
-const linkFields = new Set(['chain', 'seq', 'prevHash', 'hash', 'contentDigest', 'redacted', 'holderKey']);
+/**
+ * The fields that place an entry on its chain, and those derived from them, and what is never answered
+ * (the holder's lookup key and its salt; `holderAttribution`, the service's finding as it answers): not
+ * the entry's content. `holderCommitment` IS content: the hash covers it.
+ */
+const linkFields = new Set([
+  'chain',
+  'seq',
+  'prevHash',
+  'hash',
+  'contentDigest',
+  'redacted',
+  'holderKey',
+  'holderSalt',
+  'holderAttribution',
+]);
 
 /**
  * The entry's content as hashed: everything but `chain`, `seq`, `prevHash`, `hash` (and
- * `contentDigest`/`redacted` of a redacted answer) and the holder's lookup key (never answered), as
+ * `contentDigest`/`redacted`/`holderAttribution` of an answer) and the holder's lookup key and its salt
+ * (never answered; `holderCommitment`, which binds them, is content), as
  * canonical JSON: object keys sorted by UTF-16 code units, no white space, strings escaped as
  * `JSON.stringify` does, numbers as decimal integers. Its UTF-8 bytes are hashed into `contentDigest`.
  *
@@ -100,6 +115,88 @@ export function entryHash(entry: object): string {
   return sha256(hashedText(entry));
 }
 
+/** `holderCommitment` of an entry that belongs to nobody's usage record (it carries no `holderKey`). */
+export const noHolder = 'none';
+
+/**
+ * The commitment to an entry's holder: SHA-256 (hex) of `elicence/audit-holder`, NUL, the entry's own
+ * salt, NUL, the holder's lookup key (UTF-8). The salt is new for every entry, so two entries of one
+ * holder carry unrelated commitments (nothing to link them by), and without the salt and the key (stored,
+ * never answered) a commitment says nothing of the holder.
+ *
+ * @example
+ * ```ts
+ * holderCommitmentOf(entry.holderKey, entry.holderSalt) === entry.holderCommitment; // attribution genuine
+ * ```
+ */
+export function holderCommitmentOf(holderKey: string, salt: string): string {
+  return sha256(`elicence/audit-holder\u0000${salt}\u0000${holderKey}`);
+}
+
+/**
+ * `entry` with its holder committed: an entry with a `holderKey` gets a fresh `holderSalt` (16 random
+ * bytes, base64url) and its `holderCommitment`; one without gets `holderCommitment: 'none'`, so that
+ * filing it under somebody later shows too. An entry already committed is answered as it is.
+ *
+ * @example
+ * ```ts
+ * commitHolder({ ...entry, holderKey }); // { ...entry, holderKey, holderSalt: 'q3…', holderCommitment: '9f…' }
+ * ```
+ */
+export function commitHolder<E extends AuditEntry>(entry: E): E {
+  if (entry.holderCommitment !== undefined) return entry;
+  if (entry.holderKey === undefined) return { ...entry, holderCommitment: noHolder };
+  const holderSalt = randomBytes(16).toString('base64url');
+  return { ...entry, holderSalt, holderCommitment: holderCommitmentOf(entry.holderKey, holderSalt) };
+}
+
+/** When every entry carries a holder commitment: the UTC day (`YYYY-MM-DD`), if the operator set it. */
+export interface CommitmentRule {
+  commitmentsSince?: string | undefined;
+}
+
+/**
+ * Whether an entry's holder is the one it was written with: `committed` (its `holderKey` and `holderSalt`
+ * give its `holderCommitment`; or it commits to no holder and carries none), `mismatch` (re-attributed,
+ * hidden from its holder, or filed under somebody: never shown as genuine), or `uncommitted` (written
+ * before commitments: no `holderCommitment` in its content, checked by the chain alone). With
+ * `commitmentsSince`, an entry without a commitment dated on or after that day (its `at`, or its chain's
+ * day, whichever is later) is a `mismatch`: stripping the commitment is how an edited entry would pass as
+ * old.
+ *
+ * @example
+ * ```ts
+ * if (holderAttribution(entry) === 'mismatch') logger.error('audit entry: holder does not match its commitment');
+ * ```
+ */
+export function holderAttribution(
+  entry: {
+    holderKey?: unknown;
+    holderSalt?: unknown;
+    holderCommitment?: unknown;
+    at?: unknown;
+    chain?: unknown;
+  },
+  rule: CommitmentRule = {},
+): 'committed' | 'mismatch' | 'uncommitted' {
+  const { holderKey, holderSalt, holderCommitment } = entry;
+  if (holderCommitment === undefined) {
+    const since = rule.commitmentsSince;
+    if (since === undefined) return 'uncommitted';
+    const atDay = typeof entry.at === 'string' ? entry.at.slice(0, 10) : '';
+    const chainDay = (typeof entry.chain === 'string' && chainIdPattern.exec(entry.chain)?.[1]) || '';
+    return (atDay > chainDay ? atDay : chainDay) < since ? 'uncommitted' : 'mismatch';
+  }
+  if (holderCommitment === noHolder) {
+    return holderKey === undefined && holderSalt === undefined ? 'committed' : 'mismatch';
+  }
+  return typeof holderKey === 'string' &&
+    typeof holderSalt === 'string' &&
+    holderCommitmentOf(holderKey, holderSalt) === holderCommitment
+    ? 'committed'
+    : 'mismatch';
+}
+
 /** Whether supervisors see an entry whole: entries about licences; the rest (accounts, sign-ins) redacted. */
 export const answeredWhole = (entry: { action: string }) => entry.action.startsWith('licence.');
 
@@ -112,6 +209,8 @@ export interface RedactedEntry {
   prevHash?: string;
   hash?: string;
   contentDigest?: string;
+  /** Present only when the service found the entry's holder does not match its commitment. */
+  holderAttribution?: 'mismatch';
   redacted: true;
 }
 
@@ -127,14 +226,24 @@ export interface RedactedEntry {
  */
 export function forSupervisor(
   entry: AuditEntry & Partial<ChainLink>,
-): Omit<AuditEntry, 'holderKey'> | RedactedEntry {
+  rule: CommitmentRule = {},
+): Omit<AuditEntry, 'holderKey' | 'holderSalt'> | RedactedEntry {
+  // The service's own finding (it alone reads the holder and the salt), never a value the table holds.
+  const finding =
+    holderAttribution(entry, rule) === 'mismatch' ? { holderAttribution: 'mismatch' as const } : {};
   if (answeredWhole(entry)) {
-    const { holderKey: _holderKey, ...whole } = entry;
-    return whole;
+    const {
+      holderKey: _holderKey,
+      holderSalt: _holderSalt,
+      holderAttribution: _stored,
+      ...whole
+    } = entry as AuditEntry & { holderAttribution?: unknown };
+    return { ...whole, ...finding };
   }
   return {
     at: entry.at,
     action: entry.action,
+    ...finding,
     ...(entry.chain !== undefined
       ? {
           chain: entry.chain,
@@ -149,7 +258,8 @@ export function forSupervisor(
 }
 
 /**
- * Links `entry` onto a chain after `previous` (`undefined`: the chain's first entry).
+ * Links `entry` onto a chain after `previous` (`undefined`: the chain's first entry), its holder committed
+ * first ({@link commitHolder}) so that the hash covers the commitment.
  *
  * @example
  * ```ts
@@ -163,7 +273,7 @@ export function link<E extends AuditEntry>(
   previous?: Pick<ChainLink, 'seq' | 'hash'>,
 ): E & ChainLink {
   const linked = {
-    ...entry,
+    ...commitHolder(entry),
     chain,
     seq: previous ? previous.seq + 1 : 1,
     prevHash: previous ? previous.hash : genesisHash(chain),
@@ -324,6 +434,14 @@ function checkChain(chain: string, entries: Record<string, unknown>[]): ChainHea
     const hash = entryHash(entry);
     if (entry.hash !== hash) {
       return { chain, seq, problem: `the hash does not match the entry's content (recomputed ${hash})` };
+    }
+    if (entry.holderAttribution === 'mismatch') {
+      return {
+        chain,
+        seq,
+        problem:
+          "the service found the entry's holder does not match its holderCommitment (re-attributed to another holder's usage record, or hidden from its holder's)",
+      };
     }
     previous = { seq, hash };
   }

@@ -3,9 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
 import type { Make } from './subject.js';
 
-/** An entry without the chain links a chained trail adds (shared/supervision/audit-chain.ts): as recorded. */
+/** An entry without the chain links and holder commitment a chained trail adds (shared/supervision/audit-chain.ts): as recorded. */
 export const unlinked = (entries: readonly AuditEntry[]) =>
-  entries.map(({ chain: _c, seq: _s, prevHash: _p, hash: _h, ...entry }) => entry);
+  entries.map(
+    ({ chain: _c, seq: _s, prevHash: _p, hash: _h, holderCommitment: _hc, holderSalt: _hs, ...entry }) =>
+      entry,
+  );
 
 /** The {@link AuditTrail} contract: append-only (nothing overwritten), one licence's entries oldest first. */
 export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail }>): void {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import type { UsageRecord } from '../../shared/licence/usage-record.js';
+import { holderAttribution } from '../../shared/supervision/audit-chain.js';
 import { rejection, type Make } from './subject.js';
 import { unlinked } from './audit-trail.contract.js';
 
@@ -44,6 +45,8 @@ export function usageRecordContract(
 
       const page = await subject.usage.forHolders([mine], { limit: 10 });
       expect({ items: unlinked(page.items) }).toEqual({ items: [third, second, first] });
+      // Each read back as written: a trail that commits to the holder (security review L2) proves it.
+      for (const one of page.items) expect(holderAttribution(one)).not.toBe('mismatch');
       expect(await subject.usage.forHolders([`hk-${randomUUID()}`], { limit: 10 })).toEqual({ items: [] });
       expect(await subject.usage.forHolders([], { limit: 10 })).toEqual({ items: [] });
     });

@@ -63,9 +63,26 @@ function chainedItem(chain: OpenChain, linked: AuditEntry & ChainLink): Stored {
   };
 }
 
-/** An item read back as the entry it stores: the table's key attributes dropped. */
+/**
+ * An item read back as the entry it stores: the table's key attributes dropped. The holder index (gsi2,
+ * whose usage record shows the entry) must file it under the `holderKey` it stores, or under nobody when it
+ * stores none. When they disagree (one of them rewritten), the entry comes back filed as the index files it
+ * (else with the key it stores) and without its `holderSalt`: neither proves itself, and no commitment
+ * matches an entry without its salt, so `holderAttribution` finds it a `mismatch` (an entry written before
+ * commitments has none to match, and stays `uncommitted`).
+ */
 export function entryOf(item: Record<string, unknown>): AuditEntry & Partial<ChainLink> {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...entry } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk, gsi2sk: _d, ...entry } = item;
+  const stored = typeof entry.holderKey === 'string' ? indexKeys.auditHolder(entry.holderKey) : undefined;
+  if (gsi2pk !== stored) {
+    const prefix = indexKeys.auditHolder('');
+    const indexed =
+      typeof gsi2pk === 'string' && gsi2pk.startsWith(prefix) ? gsi2pk.slice(prefix.length) : undefined;
+    const { holderSalt: _salt, holderKey, ...rest } = entry;
+    const filed = indexed ?? holderKey;
+    return { ...rest, ...(filed !== undefined ? { holderKey: filed } : {}) } as unknown as AuditEntry &
+      Partial<ChainLink>;
+  }
   return entry as unknown as AuditEntry & Partial<ChainLink>;
 }
 

@@ -1,6 +1,7 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../audit/audit-trail.js';
 import { positionOf, usageCursor, type UsagePage, type UsageRecord } from '../../licence/usage-record.js';
+import { entryOf } from './audit-trail.js';
 import { indexKeys } from './keys.js';
 
 /**
@@ -43,10 +44,8 @@ export class DynamoUsageRecord implements UsageRecord {
     const items = merged.slice(0, page.limit);
     const last = items.at(-1);
     return {
-      items: items.map(
-        ({ pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, ...entry }) =>
-          entry as unknown as AuditEntry,
-      ),
+      // As the trail reads them back: an entry whose index and stored holder disagree is not genuine.
+      items: items.map((item) => entryOf(item) as AuditEntry),
       ...(merged.length > page.limit && last ? { cursor: usageCursor(String(last.gsi2sk)) } : {}),
     };
   }

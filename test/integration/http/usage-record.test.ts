@@ -300,6 +300,9 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
     expect(uses.length).toBeGreaterThanOrEqual(5);
     for (const one of uses) expect(one.licenceType).toBe('driving-licence');
     expect(text).not.toContain('holderKey');
+    // Nor the salt of the holder's commitment (security review L2): the commitment alone is answered.
+    expect(text).not.toContain('holderSalt');
+    expect(uses.every((one) => /^[0-9a-f]{64}$/.test(String(one.holderCommitment)))).toBe(true);
     const deps = buildDependencies(runtime.config);
     const holderKey = await personLookupKey(
       deps.lookupMac,

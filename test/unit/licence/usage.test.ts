@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import { usageOf, usageQuery } from '../../../shared/licence/usage.js';
+import { commitHolder } from '../../../shared/supervision/audit-chain.js';
 import { InMemoryClientStore } from '../../support/in-memory.js';
 import { InMemoryAudit } from '../../support/in-memory-identity.js';
 
@@ -84,6 +85,26 @@ describe('usageOf: the usage record as its holder reads it', () => {
       '2026-12-05T04:00:00.000Z',
     ]);
     expect((await usageOf({ ...reader, level: 2 }, usageQuery.parse({}), deps)).items).toEqual([]);
+  });
+
+  it('fails closed on an entry whose holder does not match its commitment (security review L2)', async () => {
+    const genuine = commitHolder(use('2026-12-05T01:00:00.000Z', { verdict: 'valid' }));
+    const theirs = commitHolder(use('2026-12-05T02:00:00.000Z', { verdict: 'valid', holderKey: 'hk_other' }));
+    const nobodys = commitHolder(use('2026-12-05T03:00:00.000Z', { verdict: 'valid', holderKey: undefined }));
+    const old = use('2026-12-05T04:00:00.000Z', { verdict: 'valid' });
+    const deps = await world([
+      genuine,
+      // Re-filed under this reader, each by rewriting its stored holder.
+      { ...theirs, holderKey: 'hk_me' },
+      { ...nobodys, holderKey: 'hk_me' },
+      old,
+    ]);
+    const ats = async (commitmentsSince?: string) =>
+      (await usageOf(reader, usageQuery.parse({}), { ...deps, commitmentsSince })).items.map((one) => one.at);
+    // An entry without a commitment is read as old, until the day every entry has one.
+    expect(await ats()).toEqual([old.at, genuine.at]);
+    expect(await ats('2026-12-06')).toEqual([old.at, genuine.at]);
+    expect(await ats('2026-12-05')).toEqual([genuine.at]);
   });
 
   it('validates limit and cursor, naming them', () => {

@@ -5,9 +5,12 @@ import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import {
   checkTrail,
   contentDigest,
+  contentText,
   entryHash,
   forSupervisor,
   genesisHash,
+  holderAttribution,
+  holderCommitmentOf,
   link,
 } from '../../../shared/supervision/audit-chain.js';
 import { checkpointInput, headsDigest, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
@@ -30,17 +33,27 @@ function chainOf(n: number) {
 }
 
 describe('the chain arithmetic (docs/supervision.md)', () => {
-  it('starts from the SHA-256 of the chain id and hashes the canonical JSON without hash and holderKey', () => {
+  it('starts from the SHA-256 of the chain id and hashes the canonical JSON without hash, holderKey and its salt', () => {
     expect(genesisHash(chain)).toBe(createHash('sha256').update(chain).digest('hex'));
     const [first] = chainOf(1);
     expect(first).toMatchObject({ chain, seq: 1, prevHash: genesisHash(chain) });
     const content =
       '{"action":"licence.verified","actor":"anonymous","at":"2026-12-05T08:00:00.000Z",' +
-      '"licenceId":"lic-0","verdict":"valid"}';
+      '"holderCommitment":"none","licenceId":"lic-0","verdict":"valid"}';
     const digest = createHash('sha256').update(content, 'utf8').digest('hex');
     const text = `{"chain":"${chain}","contentDigest":"${digest}","prevHash":"${genesisHash(chain)}","seq":1}`;
     expect(first!.hash).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
-    expect(entryHash({ ...first!, holderKey: 'hk' })).toBe(first!.hash);
+    expect(entryHash({ ...first!, holderKey: 'hk', holderSalt: 's' })).toBe(first!.hash);
+    // The holder's commitment: salted, documented (docs/supervision.md).
+    expect(holderCommitmentOf('hk_example', 'AAAAAAAAAAAAAAAAAAAAAA')).toBe(
+      '1907f297a40254738af013856f3224e51bb72ddfbccdeab519888aee51ea88b2',
+    );
+    const held = link({ ...entry(1), holderKey: 'hk_example' }, chain);
+    expect(held.holderSalt).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(held.holderCommitment).toBe(holderCommitmentOf('hk_example', held.holderSalt!));
+    expect(contentText(held)).toContain(`"holderCommitment":"${held.holderCommitment}"`);
+    expect(contentText(held)).not.toContain('hk_example');
+    expect(contentText(held)).not.toContain(held.holderSalt);
     // The documented examples (docs/supervision.md).
     expect(genesisHash(chain)).toBe('9b5efe1e2b404d28db8c782d357919feb681509e684da6f7ccb2a0918fe9ba55');
     const documented = link(
@@ -55,9 +68,9 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
       '2026-12-05.abcdefghijkl',
     );
     expect(contentDigest(documented)).toBe(
-      'af06f85579f773e7b03498061b9102652c4df37a302c10e948c111af0fcc9982',
+      'cd4062e84daf325e1337b58230efdd730c6343f0ab5be343678a7026f8906171',
     );
-    expect(documented.hash).toBe('33684038b770183979b8ef2273068e2fb78cbd7eff293f5bd5eb61aa50d60ff2');
+    expect(documented.hash).toBe('a8b047f41770d176ab3640bff3b43da64836df9d2787af9245bf78e8e0f6d191');
   });
 
   it('verifies an intact chain in any order, and names the first bad entry otherwise', () => {
@@ -88,6 +101,110 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     });
   });
 
+  it('still verifies entries written before holder commitments, by the rule they were written under', () => {
+    // Old format: no `holderCommitment` in the content, the hash over the same four members.
+    const old = {
+      at: '2026-12-05T08:00:00.000Z',
+      actor: 'anonymous',
+      action: 'licence.verified',
+      holderMasked: '110105********002X',
+      licenceId: '1.2.156.3005.2.003.11110000000021135M.0001.1.3',
+      verdict: 'valid',
+      holderKey: 'hk_old',
+      chain,
+      seq: 1,
+      prevHash: genesisHash(chain),
+      // The example docs/supervision.md gave before commitments, as written then.
+      hash: '33684038b770183979b8ef2273068e2fb78cbd7eff293f5bd5eb61aa50d60ff2',
+    };
+    expect(contentDigest(old)).toBe('af06f85579f773e7b03498061b9102652c4df37a302c10e948c111af0fcc9982');
+    expect(entryHash(old)).toBe(old.hash);
+    // A new entry linked after an old one: a chain may hold both (a writer deployed mid-chain).
+    const next = link({ ...entry(1), holderKey: 'hk_new' }, chain, old);
+    const answered = [old, next].map((one) => forSupervisor(one));
+    expect(checkTrail(answered)).toMatchObject({ faults: [], chains: [{ chain, seq: 2 }] });
+    expect(holderAttribution(old)).toBe('uncommitted');
+    // Once the operator says from when every entry has one (AUDIT_HOLDER_COMMITMENTS_SINCE), an entry of
+    // that day or later without one (by its date or its chain's day, whichever is later) is not genuine.
+    expect(holderAttribution(old, { commitmentsSince: '2026-12-06' })).toBe('uncommitted');
+    expect(holderAttribution(old, { commitmentsSince: '2026-12-05' })).toBe('mismatch');
+    expect(
+      holderAttribution({ ...old, chain: '2026-12-07.abcdefghijkl' }, { commitmentsSince: '2026-12-06' }),
+    ).toBe('mismatch');
+    expect(holderAttribution(next, { commitmentsSince: '2026-12-05' })).toBe('committed');
+    expect(holderAttribution(next)).toBe('committed');
+    // Stripping a new entry's commitment to pass it off as old changes its content: its hash breaks.
+    const { holderCommitment: _c, holderSalt: _s, ...stripped } = next;
+    expect(checkTrail([old, stripped].map((one) => forSupervisor(one))).faults[0]).toMatchObject({
+      seq: 2,
+      problem: expect.stringContaining('hash does not match'),
+    });
+  });
+
+  it('finds an entry re-attributed, hidden or filed under somebody, and audit verification names it', () => {
+    const mine = link({ ...entry(1), holderKey: 'hk_victim' }, chain);
+    const nobodys = link({ ...entry(2), verdict: 'not_found' }, chain, mine);
+    expect([mine, nobodys].map((one) => holderAttribution(one))).toEqual(['committed', 'committed']);
+    for (const [name, tampered] of [
+      ['re-attributed', { ...mine, holderKey: 'hk_attacker' }],
+      ['hidden', { ...mine, holderKey: undefined }],
+      ['filed under somebody', { ...nobodys, holderKey: 'hk_attacker' }],
+      ['salt swapped', { ...mine, holderSalt: 'AAAAAAAAAAAAAAAAAAAAAA' }],
+    ] as const) {
+      expect(holderAttribution(tampered), name).toBe('mismatch');
+      const answered = forSupervisor(tampered);
+      expect(answered, name).toMatchObject({ holderAttribution: 'mismatch' });
+      expect(JSON.stringify(answered), name).not.toMatch(/hk_|holderSalt|holderKey/);
+      const report = checkTrail(
+        name === 'filed under somebody'
+          ? [forSupervisor(mine), answered]
+          : [answered, forSupervisor(nobodys)],
+      );
+      expect(report.faults[0], name).toMatchObject({
+        chain,
+        seq: name === 'filed under somebody' ? 2 : 1,
+        problem: expect.stringContaining('does not match its holderCommitment'),
+      });
+    }
+    // A finding stored in the table is not the service's: replaced by its own.
+    expect(forSupervisor({ ...mine, holderAttribution: 'mismatch' } as AuditEntry)).not.toHaveProperty(
+      'holderAttribution',
+    );
+    // Redacted entries carry the finding too (an account entry filed under somebody).
+    const account = link({ at: entry(3).at, actor: 'acc_1', action: 'account.registered' }, chain);
+    expect(forSupervisor({ ...account, holderKey: 'hk_attacker' })).toMatchObject({
+      redacted: true,
+      holderAttribution: 'mismatch',
+    });
+  });
+
+  it('answers a supervisor nothing that links two entries of one holder', () => {
+    // Two uses of two licences of one holder, and the same of another holder: the supervisor's answers
+    // must share exactly what the unrelated pair shares (the action, the verifier, the masked number, which
+    // many people share and the trail has always answered), nothing more.
+    const use = (holderKey: string, i: number, licence: string) =>
+      forSupervisor(
+        link(
+          { ...entry(i), licenceId: `lic-${licence}`, holderMasked: '110105********002X', holderKey },
+          chain,
+        ),
+      ) as Record<string, unknown>;
+    const shared = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      Object.keys(a)
+        .filter((key) => key !== 'at' && JSON.stringify(a[key]) === JSON.stringify(b[key]))
+        .sort();
+    const [first, second] = [use('hk_same', 1, 'a'), use('hk_same', 2, 'b')];
+    const other = use('hk_other', 2, 'c');
+    expect(shared(first!, second!)).toEqual(shared(first!, other));
+    for (const answer of [first, second]) {
+      expect(answer).not.toHaveProperty('holderKey');
+      expect(answer).not.toHaveProperty('holderSalt');
+      expect(JSON.stringify(answer)).not.toContain('hk_same');
+      expect(answer!.holderCommitment).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(first!.holderCommitment).not.toBe(second!.holderCommitment);
+  });
+
   it('holds the entries to a checkpoint’s head: a cut tail and a missing chain are named', () => {
     const entries = chainOf(4);
     const head = { chain, seq: 4, hash: entries[3]!.hash };
@@ -106,7 +223,7 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
       chain,
     );
     const licence = link(entry(1), chain, account);
-    const answered = [account, licence].map(forSupervisor);
+    const answered = [account, licence].map((one) => forSupervisor(one));
     expect(answered[0]).toEqual({
       at: account.at,
       action: 'authorization.granted',
