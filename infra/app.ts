@@ -9,6 +9,7 @@ const app = new App();
 const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
 const platformKeys: unknown = app.node.tryGetContext('platformKeys');
 const platformRsaKeys: unknown = app.node.tryGetContext('platformRsaKeys');
+const auditHolderCommitmentsSince: unknown = app.node.tryGetContext('auditHolderCommitmentsSince');
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
   // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
@@ -17,6 +18,10 @@ new ElicenceStack(app, 'Elicence', {
   ...(platformKeys !== undefined && { platformKeys: String(platformKeys).split(',') }),
   // `-c platformRsaKeys=2,1` likewise for the RSA key that signs RS256 ID tokens.
   ...(platformRsaKeys !== undefined && { platformRsaKeys: String(platformRsaKeys).split(',') }),
+  // `-c auditHolderCommitmentsSince=2027-01-05`: audit entries from that day on must commit to their holder.
+  ...(auditHolderCommitmentsSince !== undefined && {
+    auditHolderCommitmentsSince: String(auditHolderCommitmentsSince),
+  }),
 });
 addComplianceChecks(app);
 app.synth();

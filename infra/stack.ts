@@ -195,6 +195,13 @@ export interface ElicenceStackProps extends StackProps {
    * platforms (docs/peers.md): no peer may add an issuer within it. Default `110000`.
    */
   platformRegion?: string;
+  /**
+   * The UTC day (`YYYY-MM-DD`) from which every audit entry must carry its holder commitment, given as
+   * `AUDIT_HOLDER_COMMITMENTS_SINCE` to the functions that answer audit entries (the usage record and
+   * supervision): set it to the day after a release with commitments runs everywhere (docs/supervision.md).
+   * Unset by default: an entry without one is read as written before commitments.
+   */
+  auditHolderCommitmentsSince?: string;
 }
 
 /**
@@ -219,6 +226,13 @@ export class ElicenceStack extends Stack {
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
     const logLevel = props.logLevel ?? 'INFO';
+    const since = props.auditHolderCommitmentsSince;
+    // The functions' configuration refuses a malformed day at start: refuse it at synthesis, not in production.
+    if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(since) || !isValidDay(since))) {
+      throw new Error(
+        `auditHolderCommitmentsSince must be a day as YYYY-MM-DD, got ${JSON.stringify(since)}`,
+      );
+    }
 
     this.keys = new ServiceKeys(this, 'Keys', {
       platformKeys: props.platformKeys,
@@ -274,6 +288,10 @@ export class ElicenceStack extends Stack {
           ...(grants.table?.partitionQueries?.includes(leadingKeys.peers) && {
             PLATFORM_REGION: props.platformRegion ?? '110000',
           }),
+          ...(props.auditHolderCommitmentsSince &&
+            (name === 'me' || name === 'supervision') && {
+              AUDIT_HOLDER_COMMITMENTS_SINCE: props.auditHolderCommitmentsSince,
+            }),
           ...spec.environment,
         },
         logLevel,
@@ -369,4 +387,9 @@ export class ElicenceStack extends Stack {
  */
 export function addComplianceChecks(app: App): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}
+
+/** Whether `day` (`YYYY-MM-DD`) names a day of the calendar (not `2027-02-30`). */
+function isValidDay(day: string): boolean {
+  return new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day;
 }

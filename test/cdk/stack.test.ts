@@ -1436,6 +1436,28 @@ describe('ElicenceStack during an RSA platform key rotation (platformRsaKeys: [2
   });
 });
 
+describe('ElicenceStack with auditHolderCommitmentsSince', () => {
+  it('gives the day to the functions that answer audit entries, and to no other', () => {
+    const { stack, template } = synthesize({ auditHolderCommitmentsSince: '2027-01-05' });
+    for (const name of functionNames) {
+      const id = stack.getLogicalId(stack.functions[name].function.node.defaultChild as CfnElement);
+      const fn = template.toJSON().Resources[id] as {
+        Properties: { Environment: { Variables: Record<string, unknown> } };
+      };
+      const day = fn.Properties.Environment.Variables.AUDIT_HOLDER_COMMITMENTS_SINCE;
+      expect(day, name).toBe(name === 'me' || name === 'supervision' ? '2027-01-05' : undefined);
+    }
+  });
+
+  it('refuses a day that is not one', () => {
+    for (const day of ['2027-1-5', '2027-02-30', 'tomorrow']) {
+      expect(() => synthesize({ auditHolderCommitmentsSince: day }), day).toThrow(
+        /auditHolderCommitmentsSince/,
+      );
+    }
+  });
+});
+
 /** The platform key's logical id in a stack with no rotation under way. */
 function logicalIdOfDefaultPlatformKey(): string {
   const { stack } = synthesize();
