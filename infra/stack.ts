@@ -289,7 +289,7 @@ export class ElicenceStack extends Stack {
             PLATFORM_REGION: props.platformRegion ?? '110000',
           }),
           ...(props.auditHolderCommitmentsSince &&
-            (name === 'me' || name === 'supervision') && {
+            (name === 'me' || name === 'audit') && {
               AUDIT_HOLDER_COMMITMENTS_SINCE: props.auditHolderCommitmentsSince,
             }),
           ...spec.environment,

@@ -1445,7 +1445,7 @@ describe('ElicenceStack with auditHolderCommitmentsSince', () => {
         Properties: { Environment: { Variables: Record<string, unknown> } };
       };
       const day = fn.Properties.Environment.Variables.AUDIT_HOLDER_COMMITMENTS_SINCE;
-      expect(day, name).toBe(name === 'me' || name === 'supervision' ? '2027-01-05' : undefined);
+      expect(day, name).toBe(name === 'me' || name === 'audit' ? '2027-01-05' : undefined);
     }
   });
 
