@@ -117,6 +117,8 @@ export function tapStream(
         eventSource: 'aws:dynamodb',
         awsRegion: 'local',
         dynamodb: {
+          // When the write happened, in epoch seconds, as the stream stamps it.
+          ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
           Keys: { pk: item.pk!, ...(item.sk ? { sk: item.sk } : {}) },
           NewImage: item,
           SequenceNumber: String(sequence).padStart(21, '0'),
