@@ -241,5 +241,5 @@ export const dynamoStatisticsStore = (table: TableConnection): StatisticsStore =
 /** The alert rules' counters and the alerts. */
 export const dynamoAlertStore = (table: TableConnection): AlertStore =>
   new DynamoAlertStore(table, table.tableName);
-/** The audit entries of the table's stream records (supervision-events). */
+/** The audit entries of the audit table's stream records (supervision-events). */
 export const dynamoAuditStream = (): AuditStream => ({ entriesOf: auditEntriesOf });
