@@ -42,7 +42,20 @@ export interface TableGrant {
  * (`infra/local/grant-guard.ts`), so the test suite proves each grant is enough for what the tests do.
  */
 export interface FunctionGrants {
+  /** The service table (`TABLE_NAME`): everything but the audit trail. */
   table?: TableGrant;
+  /**
+   * The audit table (`AUDIT_TABLE_NAME`): the audit trail alone (entries `audit#`, the chains' registry
+   * `audit-chain#`, the checkpoints `audit-checkpoint*`), with the same keys and indexes.
+   */
+  auditTable?: TableGrant;
+  /**
+   * Reads the audit table's stream (`dynamodb:GetRecords` and what finding it takes): the event source
+   * mapping in front of the function reads it with the function's role. A stream can only be granted
+   * whole, so this is the only stream a function is granted: the service table's (sessions, tokens,
+   * accounts) is read by the batch pipe's own role alone.
+   */
+  auditStream?: true;
   /**
    * The platform key: `sign` signs with it and publishes its public key; `publicKey` only reads the
    * public key, to verify what it signed.
@@ -225,8 +238,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.scanLogin,
           partitions.passkeyChallenge,
           partitions.smsCode,
-          partitions.audit,
-          partitions.auditChain,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -246,6 +257,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       queries: ['gsi1', 'gsi2'],
     },
+    // A takeover and a password reset each write an audit entry.
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     platformKey: 'sign',
     previousPlatformKeys: true,
     platformRsaKey: 'sign',
@@ -264,13 +277,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.peers],
-        PutItem: [
-          partitions.issuer,
-          partitions.oidcModel('Client'),
-          partitions.audit,
-          partitions.auditChain,
-          partitions.peers,
-        ],
+        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
         DeleteItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
       },
       // Peers (docs/peers.md): every issuer (gsi2) and every peer (the `peers` partition) to keep ids and
@@ -278,6 +285,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
       partitionQueries: [partitions.peers],
     },
+    // Audit entries written, and a licence's read (gsi1).
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
     lookupMac: true,
     issuerKeys: 'provision',
   },
@@ -309,8 +318,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [
           partitions.licence,
           partitions.statusList,
-          partitions.audit,
-          partitions.auditChain,
           partitions.entityAccount,
           partitions.batch,
           partitions.batchItems,
@@ -319,6 +326,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       queries: ['gsi1', 'gsi2'],
     },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     lookupMac: true,
     // GET /licences/{id}/pdf.jws: the printable licence's detached signature, by the issuer's own key (the
     // platform key, which signs ID tokens, stays out of the issuers' function; docs/printable-licence.md).
@@ -368,13 +376,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.licence],
         BatchGetItem: [...accessTokens, partitions.issuer, partitions.licence],
-        PutItem: [partitions.audit, partitions.auditChain],
-        BatchWriteItem: [partitions.audit, partitions.auditChain],
       },
       queries: ['gsi1'],
       // The peers and their accepted issuers, kept per container (docs/peers.md): never on the path of a
       // licence of ours once the container is warm.
       partitionQueries: [partitions.peers],
+    },
+    auditTable: {
+      items: {
+        PutItem: [partitions.audit, partitions.auditChain],
+        BatchWriteItem: [partitions.audit, partitions.auditChain],
+      },
     },
     platformKey: 'publicKey',
     previousPlatformKeys: true,
@@ -405,18 +417,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.licence,
           partitions.oidcModel('Grant'),
         ],
-        PutItem: [
-          partitions.entityAccount,
-          partitions.audit,
-          partitions.auditChain,
-          partitions.passkey,
-          partitions.passkeyChallenge,
-        ],
+        PutItem: [partitions.entityAccount, partitions.passkey, partitions.passkeyChallenge],
         DeleteItem: [partitions.passkey, partitions.passkeyChallenge, partitions.oidcModel('Grant')],
         BatchWriteItem: grantMembers,
       },
       queries: ['gsi1', 'gsi2'],
     },
+    // Presentations' audit entries written; the usage record read (the holder's entries, gsi2).
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi2'] },
     lookupMac: true,
     platformKey: 'sign',
   },
@@ -453,8 +461,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.account,
           partitions.entityAccount,
           partitions.entityAgents,
-          partitions.audit,
-          partitions.auditChain,
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
@@ -469,6 +475,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       queries: ['gsi1', 'gsi2'],
     },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     lookupMac: true,
     pii: 'encrypt',
     sms: true,
@@ -483,9 +490,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule. An on-demand checkpoint first
   // claims the one limit item (conditional put; get when refused, to name when to retry).
   audit: {
-    table: {
+    table: { items: { GetItem: accessTokens } },
+    auditTable: {
       items: {
-        GetItem: [...accessTokens, partitions.auditCheckpointHeads, partitions.auditCheckpointLimit],
+        GetItem: [partitions.auditCheckpointHeads, partitions.auditCheckpointLimit],
         PutItem: [
           partitions.auditCheckpoints,
           partitions.auditCheckpointHeads,
@@ -530,7 +538,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   supervision: {
     table: { items: { GetItem: accessTokens }, queries: ['gsi1'] },
   },
-  // The table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
+  // The audit table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
   // counters (update, ADD) and the rules' window counters (update, ADD), reads an issuer's past days for
   // the issuance rule (gsi1), creates alerts (conditional put) and publishes them to the alarm topic; reads
   // a licence a failed scan claims to be (get), since only a licence on record counts; marks an alert
@@ -544,6 +552,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       queries: ['gsi1'],
     },
+    // The audit table's stream, and no other: the audit entries are all it needs of the writes.
+    auditStream: true,
     alerts: true,
   },
   // Bulk issuance jobs (docs/batch-issuance.md), fed by the batch queue: reads a job and its chunks (get)
@@ -556,18 +566,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     table: {
       items: {
         GetItem: [partitions.issuer, partitions.licence, partitions.batch, partitions.batchItems],
-        PutItem: [
-          partitions.issuer,
-          partitions.licence,
-          partitions.audit,
-          partitions.auditChain,
-          partitions.batch,
-          partitions.batchItems,
-        ],
+        PutItem: [partitions.issuer, partitions.licence, partitions.batch, partitions.batchItems],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1'],
     },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     lookupMac: true,
     issuerKeys: 'sign',
     batchItems: 'open',

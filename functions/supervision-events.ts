@@ -11,7 +11,7 @@ const dependencies = composition({ doc, statistics, alerts, alertPublisher, audi
 const memory = newAlertMemory();
 
 /**
- * The consumer of the table's stream (电子监察, off the request path): each batch of audit entries
+ * The consumer of the audit table's stream (电子监察, off the request path): each batch of audit entries
  * inserted (the event source mapping passes only `audit#` inserts; the local runtime's stream tap the
  * same) is counted into the statistics and run through the alert rules. Any failure throws: the mapping
  * retries the batch (bisecting it), and sends what still fails to the dead-letter queue, whose alarm

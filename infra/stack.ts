@@ -205,7 +205,8 @@ export interface ElicenceStackProps extends StackProps {
 }
 
 /**
- * The whole service in one stack: its KMS keys, the single DynamoDB table (from `shared/adapters/dynamo/table.ts`),
+ * The whole service in one stack: its KMS keys, the DynamoDB tables (the service table and the audit table,
+ * both from `shared/adapters/dynamo/table.ts`),
  * one Lambda function per entry point, and the HTTP API whose routes are the route table
  * (`functions/routes.ts`), each function with only the environment and permissions its code uses.
  *
@@ -214,6 +215,11 @@ export interface ElicenceStackProps extends StackProps {
 export class ElicenceStack extends Stack {
   readonly keys: ServiceKeys;
   readonly data: ServiceTable;
+  /**
+   * The audit table: the audit trail alone (entries, the chains' registry, checkpoints). Its stream is the
+   * one supervision-events reads; the service table's stream (sessions, tokens, accounts) no function may.
+   */
+  readonly auditTrail: ServiceTable;
   readonly http: ServiceApi;
   readonly issuerKeys: IssuerKeyProvisioning;
   readonly functions: Record<FunctionName, ServiceFunction>;
@@ -239,11 +245,12 @@ export class ElicenceStack extends Stack {
       platformRsaKeys: props.platformRsaKeys,
     });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
+    this.auditTrail = new ServiceTable(this, 'AuditTrail', { encryptionKey: this.keys.table });
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
       accessLogRetention: logs.RetentionDays.ONE_YEAR,
     });
-    const { keys, data, http } = this;
+    const { keys, data, auditTrail, http } = this;
     // The issuer URL is the API's endpoint attribute: functions depend on the API resource only, while the
     // routes depend on the functions, so there is no cycle (and no custom domain needed to break one).
     const issuerUrl = props.issuerUrl ?? http.endpoint;
@@ -269,6 +276,7 @@ export class ElicenceStack extends Stack {
         environment: {
           ...(spec.config && { ISSUER_URL: issuerUrl, LOG_LEVEL: logLevel }),
           ...(grants.table && { TABLE_NAME: data.table.tableName }),
+          ...(grants.auditTable && { AUDIT_TABLE_NAME: auditTrail.table.tableName }),
           ...(grants.platformKey && { PLATFORM_KEY_ID: keys.platform.keyArn }),
           ...(grants.previousPlatformKeys &&
             keys.previousPlatform.length > 0 && {
@@ -298,12 +306,13 @@ export class ElicenceStack extends Stack {
         logRetention: logs.RetentionDays.SIX_MONTHS,
         callsKms: Object.keys(kmsByKey).length > 0,
         sendsSms: grants.sms === true,
-        readsStream: name === 'supervision-events',
+        readsStream: grants.auditStream === true,
         webAssets: spec.webAssets ?? false,
         pdfFont: spec.pdfFont ?? false,
       });
       const { role } = functions[name];
       if (grants.table) data.grant(role, grants.table);
+      if (grants.auditTable) auditTrail.grant(role, grants.auditTable);
       // sns:Publish on the alarm topic only (and its key, to encrypt what it publishes).
       if (grants.alerts) alarmTopic.grantPublish(role);
       for (const [key, actions] of Object.entries(serviceKeys)) {
@@ -350,10 +359,16 @@ export class ElicenceStack extends Stack {
       >,
     );
 
-    // Audit entries reach the supervision consumer through the table's stream, never the request path.
+    // Audit entries reach the supervision consumer through the audit table's stream, never the request
+    // path. The event source mapping reads the stream with the consumer's role, and a stream is granted
+    // whole: the audit table's carries nothing but the audit trail (functions/grants.ts `auditStream`).
+    const [streamReader, ...otherReaders] = functionNames.filter((name) => functionGrants[name].auditStream);
+    if (streamReader !== 'supervision-events' || otherReaders.length > 0) {
+      throw new Error('infra/stack.ts: supervision-events, and it alone, reads the audit table stream');
+    }
     this.supervisionStream = new StreamConsumer(this, 'SupervisionEvents', {
-      table: data.table,
-      consumer: functions['supervision-events'].function,
+      table: auditTrail.table,
+      consumer: functions[streamReader].function,
       partitionKeyPrefix: prefixes.audit,
       name: 'supervision-events',
     });

@@ -33,6 +33,11 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
     .default('elicence'),
+  /** The audit table (the audit trail alone, with its own stream); `<TABLE_NAME>-audit` when unset. */
+  AUDIT_TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+    .optional(),
   PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
   PLATFORM_PREVIOUS_KEY_IDS: z
     .string()
@@ -158,6 +163,11 @@ export interface Config {
   readonly dynamodbEndpoint: string | undefined;
   readonly kmsEndpoint: string | undefined;
   readonly tableName: string;
+  /**
+   * The audit table: the audit trail's entries, its chains' registry and its checkpoints, and nothing
+   * else, so that its stream (what the supervision consumer reads) carries only audit data.
+   */
+  readonly auditTableName: string;
   readonly platformKeyId: string;
   /**
    * Platform keys that signed before the current one: still published (JWKS) and trusted for what they
@@ -308,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
     kmsEndpoint: e.AWS_ENDPOINT_URL_KMS ?? e.AWS_ENDPOINT_URL,
     tableName: e.TABLE_NAME,
+    auditTableName: e.AUDIT_TABLE_NAME ?? `${e.TABLE_NAME}-audit`,
     platformKeyId: e.PLATFORM_KEY_ID,
     platformPreviousKeyIds: e.PLATFORM_PREVIOUS_KEY_IDS,
     platformRsaKeyId: e.PLATFORM_RSA_KEY_ID,

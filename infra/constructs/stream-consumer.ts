@@ -8,7 +8,10 @@ import { Construct } from 'constructs';
 import { deadLetterAlarm, deadLetterQueue } from './dead-letters.js';
 
 export interface StreamConsumerProps {
-  /** The table, with its stream enabled (`NEW_IMAGE`). */
+  /**
+   * The table, with its stream enabled (`NEW_IMAGE`): the consumer's role may read all of that stream (a
+   * filter is no permission), so it is the audit table, whose writes are all audit data.
+   */
   table: dynamodb.ITable;
   /** The consuming function. */
   consumer: lambda.IFunction;
@@ -19,7 +22,7 @@ export interface StreamConsumerProps {
 }
 
 /**
- * A function fed by the table's stream (DynamoDB Streams, off the request path): an event source
+ * A function fed by a table's stream (DynamoDB Streams, off the request path): an event source
  * mapping that passes only inserts of items under one partition-key prefix (filtered by Lambda, so other
  * writes cost no invocation), in batches of up to 100 gathered for up to 5 s; a failing batch is split in
  * two and retried (bisect), up to 5 retries or 24 h, and what still fails is described in the dead-letter

@@ -21,8 +21,8 @@ const tableKeyActions = [
 const string = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
 
 /**
- * The single table, built from `shared/adapters/dynamo/table.ts` (keys, indexes and TTL attribute are read from
- * there, never restated): on-demand, point-in-time recovery, deletion protection, encrypted with the
+ * A table built from `shared/adapters/dynamo/table.ts` (keys, indexes and TTL attribute are read from
+ * there, never restated): the service table, and the audit table beside it. on-demand, point-in-time recovery, deletion protection, encrypted with the
  * customer-managed key given. Key attributes are strings and indexes project all attributes, as the local
  * bootstrap (`shared/adapters/dynamo/create-table.ts`) creates them.
  *
@@ -46,7 +46,8 @@ export class ServiceTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       timeToLiveAttribute: declaration.ttlAttribute,
-      // New items as written, for the stream's consumers (supervision-events reads audit inserts).
+      // New items as written, for the stream's readers: the service table's feeds the batch pipe (its own
+      // role, never a function's), the audit table's supervision-events (audit inserts).
       stream: dynamodb.StreamViewType.NEW_IMAGE,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -1,7 +1,13 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
-import { kmsActions, type FunctionGrants, type ItemAction, type KeyRole } from '../../functions/grants.js';
+import {
+  kmsActions,
+  type FunctionGrants,
+  type ItemAction,
+  type KeyRole,
+  type TableGrant,
+} from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
@@ -91,41 +97,112 @@ const transactionActions: ReadonlyArray<readonly [string, ItemAction]> = [
   ['ConditionCheck', 'ConditionCheckItem'],
 ];
 
-/** Why a DynamoDB request is refused under `grants`, or `undefined` when IAM would allow it. */
+/**
+ * The guarded function's tables by name: the service table and the audit table, each checked against its
+ * own grant (`table`, `auditTable`); a request naming any other table is refused.
+ */
+export interface GuardedTables {
+  readonly table: string;
+  readonly auditTable: string;
+}
+
+/** The grant covering `tableName`, and how a refusal names the table (the service table's unnamed). */
+function grantOn(
+  grants: FunctionGrants,
+  tables: GuardedTables,
+  tableName: unknown,
+): { grant: TableGrant | undefined; where: string } | undefined {
+  if (tableName === tables.table) return { grant: grants.table, where: '' };
+  if (tableName === tables.auditTable) return { grant: grants.auditTable, where: ' in the audit table' };
+  return undefined;
+}
+
+/** Why a request on one table is refused under its grant, or `undefined` when IAM would allow it. */
+function tableRefusal(
+  grant: TableGrant | undefined,
+  action: string,
+  input: Item,
+  partitionKey: string,
+): string | undefined {
+  if (!grant) return `dynamodb:${action}: no table access`;
+  if (action === 'Query') {
+    const index = input.IndexName as string | undefined;
+    if (index === undefined) {
+      const key = queriedPartition(input);
+      return key !== undefined && grant.partitionQueries && anyLike(grant.partitionQueries, key)
+        ? undefined
+        : `dynamodb:Query on the base table, partition key ${String(key)}`;
+    }
+    return grant.queries?.includes(index as never) ? undefined : `dynamodb:Query on index ${index}`;
+  }
+  const patterns = grant.items[action as ItemAction];
+  if (!patterns) return `dynamodb:${action}`;
+  const refused = leadingKeys(action, input, partitionKey).find((key) => !anyLike(patterns, key));
+  return refused === undefined ? undefined : `dynamodb:${action} on partition key ${refused}`;
+}
+
+/**
+ * Why a DynamoDB request is refused under `grants`, or `undefined` when IAM would allow it. Each table
+ * a request names is checked against its own grant: a batch's requests per table, a transaction's
+ * operations one by one.
+ */
 export function dynamoRefusal(
   grants: FunctionGrants,
   action: string,
   input: Item,
   partitionKey: string,
+  tables: GuardedTables,
 ): string | undefined {
-  const table = grants.table;
-  if (!table) return `dynamodb:${action}: no table access`;
-  if (action === 'Query') {
-    const index = input.IndexName as string | undefined;
-    if (index === undefined) {
-      const key = queriedPartition(input);
-      return key !== undefined && table.partitionQueries && anyLike(table.partitionQueries, key)
-        ? undefined
-        : `dynamodb:Query on the base table, partition key ${String(key)}`;
-    }
-    return table.queries?.includes(index as never) ? undefined : `dynamodb:Query on index ${index}`;
-  }
   if (action === 'TransactWriteItems') {
-    // IAM checks each operation as the single-item action it stands for, on its own key.
+    // IAM checks each operation as the single-item action it stands for, on its own key and table.
     for (const operation of (input.TransactItems as Item[] | undefined) ?? []) {
       for (const [kind, itemAction] of transactionActions) {
         const request = operation[kind] as Item | undefined;
         if (!request) continue;
-        const refused = dynamoRefusal(grants, itemAction, request, partitionKey);
+        const refused = dynamoRefusal(grants, itemAction, request, partitionKey, tables);
         if (refused) return `${refused} (in a TransactWriteItems)`;
       }
     }
     return undefined;
   }
-  const patterns = table.items[action as ItemAction];
-  if (!patterns) return `dynamodb:${action}`;
-  const refused = leadingKeys(action, input, partitionKey).find((key) => !anyLike(patterns, key));
-  return refused === undefined ? undefined : `dynamodb:${action} on partition key ${refused}`;
+  if (action === 'BatchWriteItem' || action === 'BatchGetItem') {
+    for (const [tableName, requests] of Object.entries((input.RequestItems as Item | undefined) ?? {})) {
+      const on = grantOn(grants, tables, tableName);
+      if (!on) return `dynamodb:${action} on table ${tableName}`;
+      const refused = tableRefusal(
+        on.grant,
+        action,
+        { RequestItems: { [tableName]: requests } },
+        partitionKey,
+      );
+      if (refused) return `${refused}${on.where}`;
+    }
+    return undefined;
+  }
+  const on = grantOn(grants, tables, input.TableName);
+  if (!on) return `dynamodb:${action} on table ${String(input.TableName)}`;
+  const refused = tableRefusal(on.grant, action, input, partitionKey);
+  return refused && `${refused}${on.where}`;
+}
+
+/**
+ * Why reading the stream of `tableName` is refused to a function under `grants` (its event source mapping
+ * reads with the function's role), or `undefined` when allowed: only the audit table's stream, and only
+ * with the `auditStream` grant. The local stream driver asks before it delivers anything.
+ */
+export function streamRefusal(
+  grants: FunctionGrants,
+  tableName: string,
+  tables: GuardedTables,
+): string | undefined {
+  if (tableName === tables.auditTable && grants.auditStream) return undefined;
+  const table =
+    tableName === tables.table
+      ? 'the service table'
+      : tableName === tables.auditTable
+        ? 'the audit table'
+        : `table ${tableName}`;
+  return `dynamodb:GetRecords on the stream of ${table}`;
 }
 
 /** Why a KMS request on a key of `role` is refused under `grants`, or `undefined` when it is allowed. */
@@ -184,6 +261,7 @@ function guard<Input extends object, Output extends object>(
  *   grants: functionGrants.verify,
  *   keyRoles: await serviceKeyRoles(kms, config),
  *   partitionKey: table.partitionKey,
+ *   tables: { table: config.tableName, auditTable: config.auditTableName },
  * });
  * ```
  */
@@ -194,12 +272,13 @@ export function guardGrants(
     grants: FunctionGrants;
     keyRoles: ReadonlyMap<string, KeyRole>;
     partitionKey: string;
+    tables: GuardedTables;
   },
 ): void {
-  const { functionName, grants, keyRoles, partitionKey } = options;
+  const { functionName, grants, keyRoles, partitionKey, tables } = options;
   const step = { step: 'initialize', priority: 'low', name: 'localGrantGuard' } as const;
   clients.doc?.middlewareStack.add(
-    guard(functionName, (action, input) => dynamoRefusal(grants, action, input, partitionKey)),
+    guard(functionName, (action, input) => dynamoRefusal(grants, action, input, partitionKey, tables)),
     step,
   );
   clients.kms?.middlewareStack.add(

@@ -179,6 +179,7 @@ export async function startLocalRuntime(
   // Each function builds its own container from its own composition, as in Lambda: its own clients and
   // caches, with its grants enforced on them and the browser assets served from memory.
   let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
+  const tables = { table: functionConfig.tableName, auditTable: functionConfig.auditTableName };
   const containers: Array<Partial<Dependencies>> = [];
   provideDependencies({
     operator: deps,
@@ -200,15 +201,18 @@ export async function startLocalRuntime(
           grants: functionGrants[running.functionName],
           keyRoles,
           partitionKey: table.partitionKey,
+          tables,
         });
       }
     },
   });
-  // DynamoDB Streams and the event source mapping, locally: audit inserts reach supervision-events.
+  // DynamoDB Streams and the event source mapping, locally: audit inserts into the audit table (whose
+  // stream is the only one supervision-events is granted) reach supervision-events.
   const stream: LocalStream | undefined =
     dynamo &&
     tapStream(dynamo, {
-      tableName: functionConfig.tableName,
+      tableName: functionConfig.auditTableName,
+      tables,
       partitionKeyPrefix: prefixes.audit,
       functionName: 'supervision-events',
       load: async () => {
@@ -248,10 +252,10 @@ export async function startLocalRuntime(
   };
 
   try {
-    await ensureTable(
-      createDynamoClient({ region: deps.config.region, endpoint: deps.config.dynamodbEndpoint }),
-      deps.config.tableName,
-    );
+    const admin = createDynamoClient({ region: deps.config.region, endpoint: deps.config.dynamodbEndpoint });
+    // The service table and the audit table, from the one declaration (shared/adapters/dynamo/table.ts).
+    await ensureTable(admin, deps.config.tableName);
+    await ensureTable(admin, deps.config.auditTableName);
     await ensurePlatformKeys(deps.kms, deps.config);
     keyRoles = await serviceKeyRoles(deps.kms, deps.config);
     const credentials = await seedDemo(deps, deps.config.issuerUrl);

@@ -1,7 +1,9 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { functionGrants } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
 import type { LocalDynamo, WriteRequest } from './dynamo.js';
 import { deliveryLoop } from './delivery-loop.js';
+import { LocalAccessDenied, streamRefusal, type GuardedTables } from './grant-guard.js';
 
 type Image = Record<string, AttributeValue>;
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<void>;
@@ -59,9 +61,13 @@ function putItems(write: WriteRequest, tableName: string): Image[] {
  *
  * Every put counts as an insert: the audit trail's puts are conditional on the item not existing.
  *
+ * The consumer reads the stream as its role would in AWS: a function whose grants (`functions/grants.ts`)
+ * do not include that table's stream (`auditStream`, the audit table's only) is refused before anything is
+ * tapped, so that a consumer can never be fed the service table's writes here either.
+ *
  * @example
  * ```ts
- * const stream = tapStream(dynamo, { tableName, partitionKeyPrefix: 'audit#', functionName: 'supervision-events', load });
+ * const stream = tapStream(dynamo, { tableName: tables.auditTable, tables, partitionKeyPrefix: 'audit#', functionName: 'supervision-events', load });
  * await stream.drain();
  * ```
  */
@@ -69,11 +75,19 @@ export function tapStream(
   dynamo: LocalDynamo,
   options: {
     tableName: string;
+    /** The runtime's tables, to tell which stream `tableName`'s is. */
+    tables: GuardedTables;
     partitionKeyPrefix: string;
     functionName: FunctionName;
     load: () => Promise<StreamHandler>;
   },
 ): LocalStream {
+  const refused = streamRefusal(functionGrants[options.functionName], options.tableName, options.tables);
+  if (refused) {
+    throw new LocalAccessDenied(
+      `Function ${options.functionName} is not granted ${refused} (functions/grants.ts): IAM would refuse this in AWS`,
+    );
+  }
   const failures: Array<{ records: number; error: string }> = [];
   let sequence = 0;
   const loop = deliveryLoop<DynamoDBRecord, StreamHandler>({
@@ -103,6 +117,8 @@ export function tapStream(
         eventSource: 'aws:dynamodb',
         awsRegion: 'local',
         dynamodb: {
+          // When the write happened, in epoch seconds, as the stream stamps it.
+          ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
           Keys: { pk: item.pk!, ...(item.sk ? { sk: item.sk } : {}) },
           NewImage: item,
           SequenceNumber: String(sequence).padStart(21, '0'),

@@ -199,7 +199,10 @@ export async function runtimeOverhead(): Promise<{
   };
   const input = { TableName: 'elicence', Key: keys.oidc('Session', 'x'.repeat(43)) };
   const guardMicros = await time(200_000, () =>
-    dynamoRefusal(functionGrants.oidc, 'GetItem', input, table.partitionKey),
+    dynamoRefusal(functionGrants.oidc, 'GetItem', input, table.partitionKey, {
+      table: 'elicence',
+      auditTable: 'elicence-audit',
+    }),
   );
   const server = createServer((request, response) => {
     request.resume();

@@ -232,6 +232,7 @@ describe('ElicenceStack', () => {
       oidc: [
         ...service,
         'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
         'PLATFORM_KEY_ID',
         'PLATFORM_RSA_KEY_ID',
         'LOOKUP_MAC_KEY_ID',
@@ -241,21 +242,35 @@ describe('ElicenceStack', () => {
         'ACCESS_TOKEN_TTL_SECONDS',
         'SMS_SENDER',
       ],
-      admin: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'ISSUER_KEY_POLICY', 'PLATFORM_REGION'],
-      licences: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
-      batches: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
+      admin: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+        'ISSUER_KEY_POLICY',
+        'PLATFORM_REGION',
+      ],
+      licences: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
+      batches: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
       'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
-      verify: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
-      me: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
-      accounts: [...service, 'TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID', 'SMS_SENDER'],
+      verify: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
+      me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
+      accounts: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+        'PII_KEY_ID',
+        'SMS_SENDER',
+      ],
       web: [...service, 'WEB_ASSETS_DIR'],
       wallet: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       'demo-platform': [...service, 'WEB_KEY_ID'],
       console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
-      audit: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
+      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
@@ -301,6 +316,7 @@ describe('ElicenceStack', () => {
       expect(environmentOf('oidc')).toMatchObject({
         ISSUER_URL: endpoint,
         TABLE_NAME: { Ref: logicalId(stack.data.table) },
+        AUDIT_TABLE_NAME: { Ref: logicalId(stack.auditTrail.table) },
         PLATFORM_KEY_ID: arnOf(stack.keys.platform),
         LOOKUP_MAC_KEY_ID: arnOf(stack.keys.lookupMac),
         PII_KEY_ID: arnOf(stack.keys.pii),
@@ -692,8 +708,8 @@ describe('ElicenceStack', () => {
           .sort();
       const queried = (name: FunctionName) =>
         grants(name, 'dynamodb:Query')
-          .filter((st) => JSON.stringify(st.Resource) !== JSON.stringify(tableArn))
           .flatMap((s) => [s.Resource].flat().map(render))
+          .filter((resource) => resource.startsWith(`\${${logicalId(stack.data.table)}.Arn}/index/`))
           .sort();
       const index = (name: string) => `\${${logicalId(stack.data.table)}.Arn}/index/${name}`;
 
@@ -716,8 +732,9 @@ describe('ElicenceStack', () => {
         batches: { items: [get, put, update], queries: ['gsi1'] },
         'status-lists': { items: [get, put, update], queries: ['gsi1'] },
         'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
-        // Reads issued together go as one BatchGetItem; concurrent audit entries as one BatchWriteItem.
-        verify: { items: [get, batchGet, put, batchWrite], queries: ['gsi1'] },
+        // Reads issued together go as one BatchGetItem; it writes nothing here (its audit entries go to
+        // the audit table, below).
+        verify: { items: [get, batchGet], queries: ['gsi1'] },
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete).
         me: { items: [get, put, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
@@ -731,10 +748,8 @@ describe('ElicenceStack', () => {
         // and reads a licence a failed scan claims to be (only one on record counts).
         supervision: { items: [get], queries: ['gsi1'] },
         'supervision-events': { items: [get, put, update], queries: ['gsi1'] },
-        // Supervision: the day partitions, the chain registry and the checkpoints (base-table queries,
-        // LeadingKeys, below), a licence's entries (gsi1), a checkpoint and its heads stored (put), the
-        // heads read back (get).
-        audit: { items: [get, put], queries: ['gsi1'] },
+        // Supervision: its access token; the audit trail is in the audit table (below).
+        audit: { items: [get], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
       };
@@ -767,19 +782,69 @@ describe('ElicenceStack', () => {
             .map((st) => st.Condition),
           name,
         ).toEqual(
-          name === 'audit'
-            ? [
-                {
-                  'ForAllValues:StringLike': {
-                    'dynamodb:LeadingKeys': ['audit#*', 'audit-chain#*', 'audit-checkpoint'],
-                  },
-                },
-              ]
-            : peerReaders.includes(name)
-              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
-              : [],
+          peerReaders.includes(name)
+            ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
+            : [],
         );
       }
+    });
+
+    it('narrows audit table access to the audit trail’s writers and readers (security review L6)', () => {
+      const auditArn = { 'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'Arn'] };
+      const onAudit = (name: FunctionName) =>
+        roleStatements(name).filter((s) =>
+          JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.auditTrail.table)}"`),
+        );
+      const [put, get, batchWrite] = ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'];
+      const writer = { items: [put], queries: [] as string[] };
+      const expected: Partial<Record<FunctionName, { items: string[]; queries: string[] }>> = {
+        oidc: writer,
+        // A licence's entries (GET /admin/audit).
+        admin: { items: [put], queries: ['gsi1'] },
+        licences: writer,
+        batches: writer,
+        // Concurrent verifications' entries as one BatchWriteItem (group commit).
+        verify: { items: [put, batchWrite], queries: [] },
+        // The usage record: the holder's entries (gsi2).
+        me: { items: [put], queries: ['gsi2'] },
+        accounts: writer,
+        // The day partitions, the chain registry and the checkpoints (base-table queries, LeadingKeys), a
+        // licence's entries (gsi1), a checkpoint and its heads stored (put), the heads read back (get).
+        audit: { items: [get, put, 'dynamodb:Query'], queries: ['gsi1'] },
+      };
+      for (const name of functionNames) {
+        const statements = onAudit(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+        const items = statements
+          .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(auditArn))
+          .flatMap(actionsOf)
+          .sort();
+        const queries = statements
+          .flatMap((s) => [s.Resource].flat().map(render))
+          .filter((resource) => resource.includes('/index/'))
+          .map((resource) => resource.split('/index/')[1])
+          .sort();
+        expect({ items, queries }, name).toEqual({
+          items: [...(expected[name]?.items ?? [])].sort(),
+          queries: expected[name]?.queries ?? [],
+        });
+      }
+      expect(
+        grants('audit', 'dynamodb:Query')
+          .filter((st) => JSON.stringify(st.Resource) === JSON.stringify(auditArn))
+          .map((st) => st.Condition),
+      ).toEqual([
+        {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['audit#*', 'audit-chain#*', 'audit-checkpoint'],
+          },
+        },
+      ]);
+      // The stream consumer has no item or query access to the audit table: its stream is all it reads.
+      expect(
+        onAudit('supervision-events')
+          .flatMap(actionsOf)
+          .filter((a) => !/Stream|GetRecords|GetShardIterator/.test(a)),
+      ).toEqual([]);
     });
 
     it('grants each item action on the partition keys of functions/grants.ts only (LeadingKeys)', () => {
@@ -806,6 +871,36 @@ describe('ElicenceStack', () => {
             : []),
         ]);
         expect(synthesized, name).toEqual(declared);
+      }
+    });
+
+    it('grants each item action on the audit table on the partition keys of functions/grants.ts only', () => {
+      const auditArn = { 'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'Arn'] };
+      for (const name of functionNames) {
+        const onTable = roleStatements(name).filter(
+          (s) => JSON.stringify(s.Resource) === JSON.stringify(auditArn),
+        );
+        const synthesized = Object.fromEntries(
+          onTable.map((s) => {
+            expect(actionsOf(s), name).toHaveLength(1);
+            expect(Object.keys(s.Condition ?? {}), name).toEqual(['ForAllValues:StringLike']);
+            const like = s.Condition!['ForAllValues:StringLike'] as Json;
+            return [actionsOf(s)[0], [like['dynamodb:LeadingKeys']].flat()];
+          }),
+        );
+        const grant = functionGrants[name].auditTable;
+        const declared = Object.fromEntries([
+          ...Object.entries(grant?.items ?? {}).map(([action, keys]) => [`dynamodb:${action}`, keys]),
+          ...(grant?.partitionQueries ? [['dynamodb:Query', grant.partitionQueries]] : []),
+        ]);
+        expect(synthesized, name).toEqual(declared);
+        // Nothing but the audit trail's partitions, in the audit table; none of them in the service table.
+        for (const keys of Object.values(declared) as string[][]) {
+          for (const key of keys) expect(key, name).toMatch(/^audit/);
+        }
+        for (const keys of Object.values(functionGrants[name].table?.items ?? {})) {
+          for (const key of keys) expect(key, name).not.toMatch(/^audit/);
+        }
       }
     });
 
@@ -1131,10 +1226,10 @@ describe('ElicenceStack', () => {
   });
 
   describe('supervision stream (电子监察)', () => {
-    it('streams new images of the table', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
-      });
+    it('streams new images of the audit table', () => {
+      expect(
+        template.toJSON().Resources[logicalId(stack.auditTrail.table)].Properties.StreamSpecification,
+      ).toEqual({ StreamViewType: 'NEW_IMAGE' });
     });
 
     it('feeds supervision-events audit inserts only, in batches, bisecting, with a dead-letter queue', () => {
@@ -1148,8 +1243,9 @@ describe('ElicenceStack', () => {
       expect(mappings).toHaveLength(1);
       const [mapping] = mappings as [Json];
       expect(mapping.FunctionName).toEqual({ Ref: functionId('supervision-events') });
+      // The audit table's stream: a filter is no permission, and its writes are all audit data.
       expect(mapping.EventSourceArn).toEqual({
-        'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'],
+        'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'StreamArn'],
       });
       expect(mapping).toMatchObject({
         StartingPosition: 'TRIM_HORIZON',
@@ -1201,12 +1297,23 @@ describe('ElicenceStack', () => {
         ALERT_PUBLISHER: 'sns',
         ALERT_TOPIC_ARN: topic,
       });
-      const streamArn = { 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] };
+      const streamArn = { 'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'StreamArn'] };
       const onStream = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(streamArn));
       expect(onStream.flatMap(actionsOf).sort()).toEqual([
         'dynamodb:DescribeStream',
         'dynamodb:GetRecords',
         'dynamodb:GetShardIterator',
+      ]);
+      // Security review L6: the service table's stream (sessions, tokens, accounts) is read by no
+      // function's role; every stream action of the consumer is on the audit table's stream (or "*" for
+      // ListStreams, which has no resource), as functions/grants.ts says (auditStream).
+      expect(JSON.stringify(statements)).not.toContain(`"${logicalId(stack.data.table)}","StreamArn"`);
+      const streamReads = statements.filter((st) =>
+        actionsOf(st).some((a) => /GetRecords|GetShardIterator|DescribeStream/.test(a)),
+      );
+      expect(streamReads.map((st) => st.Resource)).toEqual([streamArn]);
+      expect(functionNames.filter((name) => functionGrants[name].auditStream)).toEqual([
+        'supervision-events',
       ]);
       // Records of a table encrypted with its own key are decrypted with that key.
       const tableKey = { 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] };
@@ -1285,16 +1392,19 @@ describe('ElicenceStack', () => {
         { AttributeName: partitionKey, KeyType: 'HASH' },
         { AttributeName: sortKey, KeyType: 'RANGE' },
       ];
-      template.resourceCountIs('AWS::DynamoDB::Table', 1);
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: keySchema(table.partitionKey, table.sortKey),
-        GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
-          IndexName: index.indexName,
-          KeySchema: keySchema(index.partitionKey, index.sortKey),
-          Projection: { ProjectionType: 'ALL' },
-        })),
-        TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
-      });
+      // The service table and the audit table, both from the one declaration.
+      template.resourceCountIs('AWS::DynamoDB::Table', 2);
+      for (const built of [stack.data.table, stack.auditTrail.table]) {
+        expect(template.toJSON().Resources[logicalId(built)].Properties).toMatchObject({
+          KeySchema: keySchema(table.partitionKey, table.sortKey),
+          GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+            IndexName: index.indexName,
+            KeySchema: keySchema(index.partitionKey, index.sortKey),
+            Projection: { ProjectionType: 'ALL' },
+          })),
+          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+        });
+      }
       expect(table.ttlAttribute).toBe('expiresAt');
     });
 

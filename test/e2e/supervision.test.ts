@@ -104,7 +104,7 @@ describe('the supervision console in a browser', () => {
     const { doc, config } = dependencies();
     const { Items = [] } = await doc.send(
       new QueryCommand({
-        TableName: config.tableName,
+        TableName: config.auditTableName,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(keptId) },
@@ -112,7 +112,10 @@ describe('the supervision console in a browser', () => {
     );
     const issuedEntry = Items.find((item) => item.action === 'licence.issued')!;
     await doc.send(
-      new DeleteCommand({ TableName: config.tableName, Key: { pk: issuedEntry.pk, sk: issuedEntry.sk } }),
+      new DeleteCommand({
+        TableName: config.auditTableName,
+        Key: { pk: issuedEntry.pk, sk: issuedEntry.sk },
+      }),
     );
     try {
       await page.reload();
@@ -122,14 +125,14 @@ describe('the supervision console in a browser', () => {
         `${String(issuedEntry.chain)} #${String(issuedEntry.seq)}`,
       );
     } finally {
-      await doc.send(new PutCommand({ TableName: config.tableName, Item: issuedEntry }));
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: issuedEntry }));
     }
 
     // This licence's revocation taken off its list (the index, which no hash covers): the chain is intact,
     // but the entry about this licence on it is missing from the licence's list, and the page says so.
     const { Items: revokedItems = [] } = await doc.send(
       new QueryCommand({
-        TableName: config.tableName,
+        TableName: config.auditTableName,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(revokedId) },
@@ -137,7 +140,7 @@ describe('the supervision console in a browser', () => {
     );
     const revocation = revokedItems.find((item) => item.action === 'licence.revoked')!;
     const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = revocation;
-    await doc.send(new PutCommand({ TableName: config.tableName, Item: unindexed }));
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
     try {
       await page.reload();
       await expect(page.locator('.trail-table tbody tr').count()).resolves.toBe(3);
@@ -148,7 +151,7 @@ describe('the supervision console in a browser', () => {
       );
       await expect(broken.textContent()).resolves.toContain('missing from the licence’s list');
     } finally {
-      await doc.send(new PutCommand({ TableName: config.tableName, Item: revocation }));
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: revocation }));
     }
     expect(errors).toEqual([]);
     await context.close();

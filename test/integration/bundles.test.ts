@@ -76,6 +76,7 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
       AWS_ENDPOINT_URL_DYNAMODB: runtime.config.dynamodbEndpoint,
       AWS_ENDPOINT_URL_KMS: runtime.config.kmsEndpoint,
       TABLE_NAME: runtime.config.tableName,
+      AUDIT_TABLE_NAME: runtime.config.auditTableName,
       LOG_LEVEL: 'SILENT',
     });
   }, 120_000);

@@ -25,6 +25,7 @@ import { loadConfig } from '../../shared/config.js';
 import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 import { table } from '../../shared/adapters/dynamo/table.js';
+import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
@@ -32,6 +33,9 @@ import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 
 const tableName = 'guarded';
+/** The audit table beside it (the audit trail alone; its stream is supervision's). */
+const auditTableName = 'guarded-audit';
+const tables = { table: tableName, auditTable: auditTableName };
 const config = loadConfig({});
 
 describe('a function’s clients refuse what IAM would refuse its role (local grant guard)', () => {
@@ -50,12 +54,25 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     made.push(doc, kms);
     guardGrants(
       { doc, kms },
-      { functionName, grants: functionGrants[functionName], keyRoles, partitionKey: table.partitionKey },
+      {
+        functionName,
+        grants: functionGrants[functionName],
+        keyRoles,
+        partitionKey: table.partitionKey,
+        tables,
+      },
     );
     return { doc, kms };
   }
   beforeAll(async () => {
     data = await startTestTable(tableName);
+    const admin = createDynamoClient({
+      region: config.region,
+      endpoint: data.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await ensureTable(admin, auditTableName);
+    admin.destroy();
     dataDir = await mkdtemp(join(tmpdir(), 'elicence-guard-'));
     emulator = await startKmsEmulator({ dataDir });
     operatorKms = createKmsClient({
@@ -81,17 +98,55 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await data.doc.send(new PutCommand({ TableName: tableName, Item: { ...licence, status: 'valid' } }));
     const read = await verify.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
     expect(read.Item?.status).toBe('valid');
-    await verify.doc.send(new PutCommand({ TableName: tableName, Item: audit }));
+    await verify.doc.send(new PutCommand({ TableName: auditTableName, Item: audit }));
+  });
+
+  it('checks each table against its own grant: audit entries only in the audit table, nothing else there', async () => {
+    const verify = clientsOf('verify');
+    // An audit entry in the service table would reach no stream supervision reads.
+    await expect(
+      clientsOf('accounts').doc.send(new PutCommand({ TableName: tableName, Item: audit })),
+    ).rejects.toThrow(
+      'Function accounts is not granted dynamodb:PutItem on partition key audit#2026-11-22#3',
+    );
+    // Nothing but the audit trail lands in the audit table, whose stream supervision-events reads.
+    await expect(
+      verify.doc.send(
+        new BatchWriteCommand({
+          RequestItems: {
+            [auditTableName]: [
+              { PutRequest: { Item: { ...audit, sk: 'b' } } },
+              { PutRequest: { Item: { pk: 'oidc#Session#s', sk: 'oidc' } } },
+            ],
+          },
+        }),
+      ),
+    ).rejects.toThrow(
+      'Function verify is not granted dynamodb:BatchWriteItem on partition key oidc#Session#s in the audit table',
+    );
+    // The stream consumer has no item access to the audit table at all, and no function any other table.
+    await expect(
+      clientsOf('supervision-events').doc.send(new GetCommand({ TableName: auditTableName, Key: audit })),
+    ).rejects.toThrow(
+      'Function supervision-events is not granted dynamodb:GetItem: no table access in the audit table',
+    );
+    await expect(verify.doc.send(new GetCommand({ TableName: 'elsewhere', Key: licence }))).rejects.toThrow(
+      'Function verify is not granted dynamodb:GetItem on table elsewhere',
+    );
   });
 
   it('refuses an action outside the grant, naming the function, action and key, and writes nothing', async () => {
-    const attempt = clientsOf('verify').doc.send(
+    const attempt = clientsOf('accounts').doc.send(
       new PutCommand({ TableName: tableName, Item: { ...licence, status: 'revoked' } }),
     );
     await expect(attempt).rejects.toThrow(LocalAccessDenied);
     await expect(attempt).rejects.toThrow(
-      'Function verify is not granted dynamodb:PutItem on partition key licence#lic_1',
+      'Function accounts is not granted dynamodb:PutItem on partition key licence#lic_1',
     );
+    // verify writes nothing in the service table (its audit entries go to the audit table).
+    await expect(
+      clientsOf('verify').doc.send(new PutCommand({ TableName: tableName, Item: licence })),
+    ).rejects.toThrow('Function verify is not granted dynamodb:PutItem (functions/grants.ts)');
     const after = await data.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
     expect(after.Item?.status).toBe('valid');
   });
@@ -161,9 +216,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     // verify may not touch a counter, in a transaction or not.
     await expect(
       clientsOf('verify').doc.send(transaction({ Delete: { TableName: tableName, Key: counter('e') } })),
-    ).rejects.toThrow(
-      'Function verify is not granted dynamodb:PutItem on partition key login-attempts#pair#a',
-    );
+    ).rejects.toThrow('Function verify is not granted dynamodb:PutItem (in a TransactWriteItems)');
     const after = await data.doc.send(new GetCommand({ TableName: tableName, Key: licence }));
     expect(after.Item?.status).not.toBe('revoked');
   });
@@ -193,9 +246,9 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
   });
 
   it('allows queries on granted indexes, and on the base table only on the partitions granted', async () => {
-    const query = (index?: string, pk = 'issuer-id#x') =>
+    const query = (index?: string, pk = 'issuer-id#x', TableName = tableName) =>
       new QueryCommand({
-        TableName: tableName,
+        TableName,
         ...(index && { IndexName: index }),
         KeyConditionExpression: index ? `${index}pk = :pk` : 'pk = :pk',
         ExpressionAttributeValues: { ':pk': pk },
@@ -206,11 +259,15 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(clientsOf('oidc').doc.send(query())).rejects.toThrow(
       'not granted dynamodb:Query on the base table, partition key issuer-id#x',
     );
-    // The audit function reads the audit chains' day partitions, and nothing else of the base table.
+    // The audit function reads the audit chains' day partitions (in the audit table), and nothing else
+    // of a base table.
     const audit = clientsOf('audit');
-    await audit.doc.send(query(undefined, 'audit#2026-12-05#3'));
-    await expect(audit.doc.send(query(undefined, 'licence#x'))).rejects.toThrow(
-      'not granted dynamodb:Query on the base table, partition key licence#x',
+    await audit.doc.send(query(undefined, 'audit#2026-12-05#3', auditTableName));
+    await expect(audit.doc.send(query(undefined, 'audit#2026-12-05#3'))).rejects.toThrow(
+      'not granted dynamodb:Query on the base table, partition key audit#2026-12-05#3',
+    );
+    await expect(audit.doc.send(query(undefined, 'licence#x', auditTableName))).rejects.toThrow(
+      'not granted dynamodb:Query on the base table, partition key licence#x in the audit table',
     );
   });
 
@@ -306,6 +363,7 @@ describe('text messages under the local grant guard', () => {
         grants: functionGrants[functionName],
         keyRoles,
         partitionKey: table.partitionKey,
+        tables,
       });
       return container;
     };

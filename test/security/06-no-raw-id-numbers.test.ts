@@ -28,7 +28,7 @@ import { parseForm, UserAgent } from '../support/user-agent.js';
 /**
  * Finding 6: no raw ID number at rest. A realistic mix of sign-ins (with `login_hint` carrying the number,
  * also through a pushed authorization request), registrations, entity sign-ins, issuances naming third
- * persons, status changes, verifications and presentations; then every item of the table is read with a
+ * persons, status changes, verifications and presentations; then every item of both tables (service and audit) is read with a
  * Scan through the AWS SDK, and no attribute anywhere (JSON inside strings and base64url segments, such as
  * JWT payloads, decoded too) may contain any number used, in any spelling (lower-case x, spaces).
  */
@@ -105,15 +105,16 @@ async function scanTable(): Promise<Array<Record<string, unknown>>> {
   });
   const doc = documentClientFor(client);
   const items: Array<Record<string, unknown>> = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
   try {
-    do {
-      const page = await doc.send(
-        new ScanCommand({ TableName: runtime.config.tableName, ConsistentRead: true, ExclusiveStartKey }),
-      );
-      items.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    // Both tables: the service table and the audit table (the audit trail's entries).
+    for (const TableName of [runtime.config.tableName, runtime.config.auditTableName]) {
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey }));
+        items.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+    }
   } finally {
     doc.destroy();
   }

@@ -8,7 +8,7 @@ import { keys } from '../../shared/adapters/dynamo/keys.js';
  *
  * @example
  * ```ts
- * const entries = await auditEntriesOf(deps.doc, runtime.config.tableName, account.id);
+ * const entries = await auditEntriesOf(deps.doc, runtime.config.auditTableName, account.id);
  * ```
  */
 export async function auditEntriesOf(

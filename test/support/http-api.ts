@@ -109,26 +109,29 @@ export async function expectProblem(
 }
 
 /**
- * Every item of the runtime's table whose `pk` starts with `pkPrefix`, read with a consistent scan. Only
- * in the process that started the runtime (the runtime provides its dependencies there).
+ * Every item of the runtime's tables (the service table, then the audit table) whose `pk` starts with
+ * `pkPrefix`, read with consistent scans. Only in the process that started the runtime (the runtime
+ * provides its dependencies there).
  */
 export async function scanItems(pkPrefix: string): Promise<Array<Record<string, unknown>>> {
   const { doc, config } = dependencies();
   const items: Array<Record<string, unknown>> = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new ScanCommand({
-        TableName: config.tableName,
-        FilterExpression: 'begins_with(pk, :prefix)',
-        ExpressionAttributeValues: { ':prefix': pkPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  for (const TableName of [config.tableName, config.auditTableName]) {
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new ScanCommand({
+          TableName,
+          FilterExpression: 'begins_with(pk, :prefix)',
+          ExpressionAttributeValues: { ':prefix': pkPrefix },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Array<Record<string, unknown>>));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
   return items;
 }
 

@@ -10,9 +10,15 @@ describe('configuration', () => {
       issuerUrl: 'http://localhost:3000',
       region: 'cn-north-1',
       tableName: 'elicence',
+      auditTableName: 'elicence-audit',
       dynamodbEndpoint: undefined,
       kmsEndpoint: undefined,
     });
+  });
+
+  it('names the audit table after the table unless AUDIT_TABLE_NAME says otherwise', () => {
+    expect(loadConfig({ TABLE_NAME: 'elicence-prod' }).auditTableName).toBe('elicence-prod-audit');
+    expect(loadConfig({ AUDIT_TABLE_NAME: 'trail' }).auditTableName).toBe('trail');
   });
 
   it('derives the issuer URL from the port, and drops a trailing slash from an explicit one', () => {
@@ -35,6 +41,7 @@ describe('configuration', () => {
     ['ISSUER_URL', 'ftp://example.com'],
     ['AWS_REGION', 'Beijing'],
     ['TABLE_NAME', 'ab'],
+    ['AUDIT_TABLE_NAME', 'a/b'],
     ['LOG_LEVEL', 'LOUD'],
     ['ACCESS_TOKEN_TTL_SECONDS', '5'],
     ['SMS_SENDER', 'pigeon'],

@@ -119,7 +119,7 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
 }
 
 /**
- * {@link AuditChainStore} on the single table: the chain registry (`audit-chain#<day>`), the chains' entries
+ * {@link AuditChainStore} on the audit table: the chain registry (`audit-chain#<day>`), the chains' entries
  * in the day partitions the trail writes (`audit#<day>#<shard>`; queried per partition, in sort-key order:
  * chained entries by writer and position, then none of them mixed with the unchained older ones, which
  * sort before), the checkpoints under `audit-checkpoint`, by time, and each one's heads in pages under

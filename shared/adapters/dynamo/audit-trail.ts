@@ -87,7 +87,7 @@ export function entryOf(item: Record<string, unknown>): AuditEntry & Partial<Cha
 }
 
 /**
- * {@link AuditTrail} on the single table, every entry on a hash chain (shared/supervision/audit-chain.ts).
+ * {@link AuditTrail} on the audit table (`AUDIT_TABLE_NAME`), every entry on a hash chain (shared/supervision/audit-chain.ts).
  * Each instance (one per Lambda container, one per function locally) appends to a chain of its own,
  * `<YYYY-MM-DD>.<writer>`, started on its first entry of a UTC day and registered before that entry is
  * written (`audit-chain#<day>`, so that checkpoints find it; a chain registered whose entry failed is an

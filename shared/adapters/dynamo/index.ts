@@ -73,11 +73,16 @@ import { auditEntriesOf } from './stream-records.js';
  */
 
 /**
- * The service's table as the Dynamo adapters of one container share it: the one document client (one pool
- * of connections), carrying the table's name. The composition passes it to the builders below and looks no
- * further; the local launcher (`infra/`) guards and closes the client, and tests arrange data through it.
+ * The service's tables as the Dynamo adapters of one container share them: the one document client (one
+ * pool of connections), carrying the tables' names: the service table, and the audit table that holds the
+ * audit trail alone (its stream is what supervision reads, so it carries nothing else). The composition
+ * passes it to the builders below and looks no further; the local launcher (`infra/`) guards and closes
+ * the client, and tests arrange data through it.
  */
-export type TableConnection = DynamoDBDocumentClient & { readonly tableName: string };
+export type TableConnection = DynamoDBDocumentClient & {
+  readonly tableName: string;
+  readonly auditTableName: string;
+};
 
 /**
  * Connects to the configured table (AWS by region, or a local endpoint). Makes no network call: the client
@@ -90,10 +95,10 @@ export type TableConnection = DynamoDBDocumentClient & { readonly tableName: str
  * ```
  */
 export function connectTable(
-  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName'>,
+  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName' | 'auditTableName'>,
 ): TableConnection {
   const client = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
-  return Object.assign(client, { tableName: config.tableName });
+  return Object.assign(client, { tableName: config.tableName, auditTableName: config.auditTableName });
 }
 
 /**
@@ -106,7 +111,7 @@ export function connectTable(
  * ```
  */
 export function connectCoalescingTable(
-  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName'>,
+  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName' | 'auditTableName'>,
 ): TableConnection {
   return coalesceReads(connectTable(config));
 }
@@ -130,16 +135,18 @@ export const dynamoLicenceStore = (table: TableConnection): LicenceStore =>
   new DynamoLicenceStore(table, table.tableName);
 export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>
   new DynamoIdempotencyStore(table, table.tableName, clock);
+// The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in
+// the audit table.
 export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
-  new DynamoAuditTrail(table, table.tableName);
+  new DynamoAuditTrail(table, table.auditTableName);
 /** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
 export const dynamoGroupCommitAuditTrail = (table: TableConnection): AuditTrail =>
-  new GroupCommitAuditTrail(table, table.tableName);
+  new GroupCommitAuditTrail(table, table.auditTableName);
 /** What supervision reads of the audit chains, and its signed checkpoints. */
 export const dynamoAuditChainStore = (table: TableConnection): AuditChainStore =>
-  new DynamoAuditChainStore(table, table.tableName);
+  new DynamoAuditChainStore(table, table.auditTableName);
 export const dynamoUsageRecord = (table: TableConnection): UsageRecord =>
-  new DynamoUsageRecord(table, table.tableName);
+  new DynamoUsageRecord(table, table.auditTableName);
 export const dynamoAccountStore = (table: TableConnection): AccountStore =>
   new DynamoAccountStore(table, table.tableName);
 export const dynamoEntityStore = (table: TableConnection): EntityStore =>
@@ -234,5 +241,5 @@ export const dynamoStatisticsStore = (table: TableConnection): StatisticsStore =
 /** The alert rules' counters and the alerts. */
 export const dynamoAlertStore = (table: TableConnection): AlertStore =>
   new DynamoAlertStore(table, table.tableName);
-/** The audit entries of the table's stream records (supervision-events). */
+/** The audit entries of the audit table's stream records (supervision-events). */
 export const dynamoAuditStream = (): AuditStream => ({ entriesOf: auditEntriesOf });

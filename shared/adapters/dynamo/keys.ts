@@ -8,7 +8,9 @@ import type { ItemKey } from './conditional.js';
  * data's contract: changing one orphans every item written under it (`test/unit/adapters/dynamo-keys.test.ts`
  * pins them).
  *
- * Access patterns (`#` separates parts; `gsi1` and `gsi2` are the overloaded indexes of `./table.ts`):
+ * Access patterns (`#` separates parts; `gsi1` and `gsi2` are the overloaded indexes of `./table.ts`). The
+ * audit trail's rows (`audit#`, `audit-licence#`, `audit-holder#`, `audit-chain#`, `audit-checkpoint*`)
+ * are in the audit table (`AUDIT_TABLE_NAME`, same keys and indexes), every other row in the service table:
  *
  * | pattern                                  | index  | partition key                 | sort key            |
  * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |

@@ -23,11 +23,21 @@ function plainItem(image: Record<string, AttributeValue>): Record<string, unknow
 }
 
 /**
+ * How long after its `at` an entry may reach the table and still be an event: an entry is stamped just
+ * before it is written (group commit and retries take seconds), so one written later than this is a copy
+ * of history (the move of the audit trail into the audit table, docs/supervision.md; a restore), counted
+ * when it was first written. Counting it again would double the day's statistics and could raise alerts
+ * for windows long past.
+ */
+export const copiedAfterMs = 60 * 60_000;
+
+/**
  * The audit entries a DynamoDB Streams batch inserted, in stream order: records of other items, and
  * changes other than inserts, are skipped (the event source mapping filters them already in AWS; the
  * check here keeps the consumer correct without the filter). Only the entry's fields are kept, never the
  * item's keys, its chain fields or the holder's lookup key, so nothing downstream depends on the sort
- * key's shape or can store personal data.
+ * key's shape or can store personal data. Copies of history (inserted more than {@link copiedAfterMs}
+ * after their `at`, by the record's `ApproximateCreationDateTime`) are skipped.
  *
  * @example
  * ```ts
@@ -46,6 +56,8 @@ export function auditEntriesOf(records: readonly DynamoDBRecord[]): SupervisedEn
     const at = text('at');
     const action = text('action');
     if (!at || !action) continue;
+    const written = record.dynamodb?.ApproximateCreationDateTime;
+    if (written !== undefined && written * 1000 - Date.parse(at) > copiedAfterMs) continue;
     entries.push({
       at,
       action,

@@ -1,5 +1,10 @@
 /**
- * The single DynamoDB table: the one declaration that the CDK stack and the local bootstrap both read.
+ * The DynamoDB tables' one declaration, which the CDK stack and the local bootstrap both read. Two tables
+ * are built from it: the service table (`TABLE_NAME`), and the audit table (`AUDIT_TABLE_NAME`), which
+ * holds the audit trail alone (entries `audit#`, the chains' registry `audit-chain#`, the checkpoints
+ * `audit-checkpoint*`): its stream feeds supervision, and a stream can be granted only whole, so the
+ * audit table's carries nothing but audit data (docs/supervision.md). Same keys and indexes: the audit
+ * items use gsi1 (a licence's entries) and gsi2 (a holder's, the usage record).
  *
  * Items are addressed by `pk`/`sk`. Two overloaded global secondary indexes (`gsi1`, `gsi2`) serve the
  * secondary access patterns; an item sets the index attributes only for the patterns it takes part in.

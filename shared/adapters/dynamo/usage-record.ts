@@ -5,7 +5,7 @@ import { entryOf } from './audit-trail.js';
 import { indexKeys } from './keys.js';
 
 /**
- * {@link UsageRecord} on the single table: the audit entries that carry a `holderKey` are indexed in gsi2
+ * {@link UsageRecord} on the audit table: the audit entries that carry a `holderKey` are indexed in gsi2
  * under `audit-holder#<holderKey>`, sorted by their own sort key (`<at>#<id>`, see `DynamoAuditTrail`).
  * A page queries each holder's partition backwards from the cursor for `limit + 1` entries and merges
  * them: a person reads their own record and, acting for an entity, the entity's, so two partitions at

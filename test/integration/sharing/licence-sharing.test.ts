@@ -329,7 +329,7 @@ describe('a share through openid-client', () => {
     const account = await deps.accounts.findByLookupKey(
       await personLookupKey(deps.lookupMac, parseIdNumber(person.idNumber, new Date())),
     );
-    const trail = await auditEntriesOf(deps.doc, runtime.config.tableName, account!.id);
+    const trail = await auditEntriesOf(deps.doc, runtime.config.auditTableName, account!.id);
     expect(trail.map((entry) => entry.action)).toEqual(
       expect.arrayContaining(['authorization.granted', 'authorization.withdrawn']),
     );

@@ -103,7 +103,7 @@ async function passwordAnswer(url: URL, username: string, password: string): Pro
 
 /** The audit entries (but its registration) an account wrote today (and yesterday, around midnight), read from the table. */
 async function auditEntriesOf(deps: ReturnType<typeof buildDependencies>, actor: string) {
-  return (await entriesOf(deps.doc, runtime.config.tableName, actor)).filter(
+  return (await entriesOf(deps.doc, runtime.config.auditTableName, actor)).filter(
     (entry) => entry.action !== 'account.registered',
   );
 }

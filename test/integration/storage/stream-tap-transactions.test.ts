@@ -40,6 +40,8 @@ describe('the local stream tap and transactions', () => {
     const records: DynamoDBRecord[] = [];
     const stream = tapStream(dynamo, {
       tableName,
+      // The table tapped plays the audit table (whose stream supervision-events is granted).
+      tables: { table: 'service', auditTable: tableName },
       partitionKeyPrefix: 'audit#',
       functionName: 'supervision-events',
       load: async () => async (event) => {

@@ -272,14 +272,14 @@ describe('checkpoints of the first format (heads inside the JWS)', () => {
       );
     const at = new Date().toISOString();
     const item = { pk: 'audit-checkpoint', sk: `${at}#cp_firstformat00000`, at, jws: await sign(heads) };
-    await doc().send(new PutCommand({ TableName: deps.config.tableName, Item: item }));
+    await doc().send(new PutCommand({ TableName: deps.config.auditTableName, Item: item }));
     try {
       const report = await verify();
       expect(report.badCheckpoints).toEqual([]);
       expect(report.ok).toBe(true);
       const beyond = heads.map((head, i) => (i === 0 ? { ...head, seq: head.seq + 1 } : head));
       await doc().send(
-        new PutCommand({ TableName: deps.config.tableName, Item: { ...item, jws: await sign(beyond) } }),
+        new PutCommand({ TableName: deps.config.auditTableName, Item: { ...item, jws: await sign(beyond) } }),
       );
       const held = await verify();
       expect(held.ok).toBe(false);
@@ -289,7 +289,7 @@ describe('checkpoints of the first format (heads inside the JWS)', () => {
       });
     } finally {
       await doc().send(
-        new DeleteCommand({ TableName: deps.config.tableName, Key: { pk: item.pk, sk: item.sk } }),
+        new DeleteCommand({ TableName: deps.config.auditTableName, Key: { pk: item.pk, sk: item.sk } }),
       );
     }
   });
@@ -302,7 +302,7 @@ describe('an archive of checkpoints (--archive)', () => {
     expect(archive.length).toBeGreaterThan(0);
     expect((await verifyAuditTrail({ ...options, archive })).ok).toBe(true);
     const [item] = (await scanItems('audit-checkpoint')).filter((one) => one.pk === 'audit-checkpoint');
-    const table = dependencies().config.tableName;
+    const table = dependencies().config.auditTableName;
     await doc().send(new DeleteCommand({ TableName: table, Key: { pk: item!.pk, sk: item!.sk } }));
     try {
       const report = await verifyAuditTrail({ ...options, archive });
@@ -368,7 +368,7 @@ describe('tampering in the table', () => {
     throw new Error('no chain of 4 entries');
   }
   const put = (item: Record<string, unknown>) =>
-    doc().send(new PutCommand({ TableName: config().tableName, Item: item }));
+    doc().send(new PutCommand({ TableName: config().auditTableName, Item: item }));
 
   it('an edited field: the entry is named (its hash)', async () => {
     const { chain, items } = await longChain();
@@ -408,7 +408,7 @@ describe('tampering in the table', () => {
     const { chain, items } = await longChain();
     const original = items[1]!;
     await doc().send(
-      new DeleteCommand({ TableName: config().tableName, Key: { pk: original.pk, sk: original.sk } }),
+      new DeleteCommand({ TableName: config().auditTableName, Key: { pk: original.pk, sk: original.sk } }),
     );
     try {
       const report = await verify();
@@ -442,7 +442,9 @@ describe('tampering in the table', () => {
     await postJson(runtime, '/supervision/audit/checkpoints', token, {});
     const { chain, items } = await longChain();
     const last = items.at(-1)!;
-    await doc().send(new DeleteCommand({ TableName: config().tableName, Key: { pk: last.pk, sk: last.sk } }));
+    await doc().send(
+      new DeleteCommand({ TableName: config().auditTableName, Key: { pk: last.pk, sk: last.sk } }),
+    );
     try {
       const report = await verify();
       expect(report.faults[0]).toMatchObject({
@@ -472,7 +474,7 @@ describe('entries older than the chains', () => {
       licenceId,
       verdict: 'valid',
     };
-    await doc().send(new PutCommand({ TableName: dependencies().config.tableName, Item: old }));
+    await doc().send(new PutCommand({ TableName: dependencies().config.auditTableName, Item: old }));
     const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
     const response = await fetch(`${runtime.baseUrl}/admin/audit?licence=${encodeURIComponent(licenceId)}`, {
       headers: { authorization: `Bearer ${admin}` },
@@ -507,7 +509,7 @@ describe('entries older than the chains', () => {
     expect(before.unchained).toBe(1);
     expect(before.ok).toBe(true);
     const stored = await doc().send(
-      new GetCommand({ TableName: dependencies().config.tableName, Key: { pk: old.pk, sk: old.sk } }),
+      new GetCommand({ TableName: dependencies().config.auditTableName, Key: { pk: old.pk, sk: old.sk } }),
     );
     expect(stored.Item).toBeDefined();
   });

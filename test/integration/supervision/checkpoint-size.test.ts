@@ -21,7 +21,7 @@ let runtime: TestRuntime;
 let supervisor: { clientId: string; clientSecret: string };
 let token: string;
 
-const table = () => dependencies().config.tableName;
+const table = () => dependencies().config.auditTableName;
 const doc = () => dependencies().doc;
 const verify = () => verifyAuditTrail({ base: runtime.baseUrl, ...supervisor, from: day, to: day });
 

@@ -45,7 +45,7 @@ const runtime = await startLocalRuntime(
           return next(args);
         };
         doc.middlewareStack.add(crash, { step: 'initialize', name: 'crashAtAuditFlush' } as const);
-        return new GroupCommitAuditTrail(doc, operator.config.tableName);
+        return new GroupCommitAuditTrail(doc, operator.config.auditTableName);
       },
     },
   },

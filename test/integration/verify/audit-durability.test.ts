@@ -50,7 +50,7 @@ describe('POST /verify when its audit entry cannot be written', () => {
               return next(args);
             };
           doc.middlewareStack.add(fail, { step: 'initialize', name: 'failAuditFlush' } as const);
-          return new GroupCommitAuditTrail(doc, operator.config.tableName);
+          return new GroupCommitAuditTrail(doc, operator.config.auditTableName);
         },
       },
     );

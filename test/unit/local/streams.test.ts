@@ -19,8 +19,11 @@ function fakeDynamo() {
   return { dynamo, write };
 }
 
+/** The runtime's two tables: the stream tapped is the audit table's. */
+const tables = { table: 'elicence', auditTable: 'elicence-audit' };
+
 const item = (pk: string, n: number) => ({ pk: { S: pk }, sk: { S: `s${n}` }, n: { N: String(n) } });
-const put = (pk: string, n: number, TableName = 'elicence'): WriteRequest => ({
+const put = (pk: string, n: number, TableName = 'elicence-audit'): WriteRequest => ({
   operation: 'PutItem',
   input: { TableName, Item: item(pk, n) },
 });
@@ -38,11 +41,38 @@ function consumer(fail: (records: DynamoDBRecord[]) => boolean = () => false) {
 }
 
 describe('the local stream tap (DynamoDB Streams and the event source mapping, locally)', () => {
+  it('feeds a consumer only the audit table’s stream, and only when its grants include it (auditStream)', () => {
+    const { dynamo } = fakeDynamo();
+    const load = consumer().load;
+    // The service table's stream carries sessions, tokens and accounts: no function's role may read it.
+    expect(() =>
+      tapStream(dynamo, {
+        tableName: 'elicence',
+        tables,
+        partitionKeyPrefix: 'audit#',
+        functionName: 'supervision-events',
+        load,
+      }),
+    ).toThrow(
+      'Function supervision-events is not granted dynamodb:GetRecords on the stream of the service table',
+    );
+    expect(() =>
+      tapStream(dynamo, {
+        tableName: 'elicence-audit',
+        tables,
+        partitionKeyPrefix: 'audit#',
+        functionName: 'supervision',
+        load,
+      }),
+    ).toThrow('Function supervision is not granted dynamodb:GetRecords on the stream of the audit table');
+  });
+
   it('does not deliver the items a BatchWriteItem answered as unprocessed (they were not written)', async () => {
     const { dynamo, write } = fakeDynamo();
     const sink = consumer();
     const stream = tapStream(dynamo, {
-      tableName: 'elicence',
+      tableName: 'elicence-audit',
+      tables,
       partitionKeyPrefix: 'audit#',
       functionName: 'supervision-events',
       load: sink.load,
@@ -51,11 +81,11 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
       operation: 'BatchWriteItem',
       input: {
         RequestItems: {
-          elicence: [0, 1, 2].map((n) => ({ PutRequest: { Item: item('audit#2026-03-01#1', n) } })),
+          'elicence-audit': [0, 1, 2].map((n) => ({ PutRequest: { Item: item('audit#2026-03-01#1', n) } })),
         },
       },
       output: {
-        UnprocessedItems: { elicence: [{ PutRequest: { Item: item('audit#2026-03-01#1', 1) } }] },
+        UnprocessedItems: { 'elicence-audit': [{ PutRequest: { Item: item('audit#2026-03-01#1', 1) } }] },
       },
     });
     await stream.drain();
@@ -67,7 +97,8 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
     const { dynamo, write } = fakeDynamo();
     const sink = consumer();
     const stream = tapStream(dynamo, {
-      tableName: 'elicence',
+      tableName: 'elicence-audit',
+      tables,
       partitionKeyPrefix: 'audit#',
       functionName: 'supervision-events',
       load: sink.load,
@@ -79,7 +110,7 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
       operation: 'BatchWriteItem',
       input: {
         RequestItems: {
-          elicence: [
+          'elicence-audit': [
             { PutRequest: { Item: item('audit#2026-03-01#3', 150) } },
             { DeleteRequest: { Key: { pk: { S: 'audit#x' }, sk: { S: 'y' } } } },
             { PutRequest: { Item: item('oidc#Session#1', 997) } },
@@ -117,7 +148,8 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
       (records) => records.some((r) => r.dynamodb?.NewImage?.n?.N === '1') && ++attempts > 0,
     );
     const stream = tapStream(dynamo, {
-      tableName: 'elicence',
+      tableName: 'elicence-audit',
+      tables,
       partitionKeyPrefix: 'audit#',
       functionName: 'supervision-events',
       load: sink.load,
