@@ -9,6 +9,7 @@ const app = new App();
 const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
 const platformKeys: unknown = app.node.tryGetContext('platformKeys');
 const platformRsaKeys: unknown = app.node.tryGetContext('platformRsaKeys');
+const auditKeys: unknown = app.node.tryGetContext('auditKeys');
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
   // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
@@ -17,6 +18,8 @@ new ElicenceStack(app, 'Elicence', {
   ...(platformKeys !== undefined && { platformKeys: String(platformKeys).split(',') }),
   // `-c platformRsaKeys=2,1` likewise for the RSA key that signs RS256 ID tokens.
   ...(platformRsaKeys !== undefined && { platformRsaKeys: String(platformRsaKeys).split(',') }),
+  // `-c auditKeys=2,1` when audit key generation 2 takes over; every generation is kept for ever.
+  ...(auditKeys !== undefined && { auditKeys: String(auditKeys).split(',') }),
 });
 addComplianceChecks(app);
 app.synth();
