@@ -16,7 +16,7 @@ import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from 
 
 /**
  * Issue 18, build 1: the tamper-evident audit trail through the real HTTP runtime. Concurrent writers
- * (issuances and verifications) each append to their own hash chain; a platform-signed checkpoint pins
+ * (issuances and verifications) each append to their own hash chain; a checkpoint signed with the audit key pins
  * the heads; `verifyAuditTrail` (and `npm run audit:verify`) recompute everything from the public API and
  * name the first bad entry when the table is edited behind the service's back.
  */
