@@ -1464,6 +1464,16 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
     }
   });
 
+  it('passes cdk-nag', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new ElicenceStack(app, 'Elicence', { auditKeys: ['3', '2', '1'] });
+    addComplianceChecks(app);
+    const report = JSON.parse(
+      readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8'),
+    ) as { pluginReports: Array<{ violations: unknown[] }> };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+
   it('refuses generations that are not distinct numbers', () => {
     for (const auditKeys of [[], ['2', '2'], ['v2']]) {
       expect(() => synthesize({ auditKeys }), JSON.stringify(auditKeys)).toThrow(/auditKeys/);
