@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
   createLocalJWKSet,
@@ -190,6 +194,41 @@ describe('audit checkpoints across a platform key rotation (docs/operating.md)',
     expect(bare.badCheckpoints[0]).toContain(legacyKid);
     expect(bare.checkpoints.map((one) => one.kid)).toEqual(bare.checkpoints.map(() => auditKid));
   }, 120_000);
+});
+
+describe('npm run audit:verify -- --archive', () => {
+  const command = (file: string) =>
+    promisify(execFile)(
+      'npx',
+      ['tsx', 'scripts/audit-verify.ts', '--base', runtime!.baseUrl, '--from', today, '--archive', file],
+      {
+        env: {
+          ...process.env,
+          SUPERVISION_CLIENT_ID: supervisor.clientId,
+          SUPERVISION_CLIENT_SECRET: supervisor.clientSecret,
+        },
+      },
+    );
+
+  it('keeps the keys in its file, which prove the retired platform key’s checkpoint', async () => {
+    const file = join(dataDir, 'audit-archive.json');
+    await writeFile(file, JSON.stringify({ checkpoints: archive, keys: archiveKeys }));
+    const { stdout } = await command(file);
+    expect(stdout).toContain('OK: every chain');
+    const kept = JSON.parse(await readFile(file, 'utf8')) as { keys: ArchivedKey[] };
+    expect(kept.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([auditKid, legacyKid]));
+    // The same checkpoints without their keys (an archive written before keys were kept): the one the
+    // retired platform key signed can no longer be proven.
+    const bare = join(dataDir, 'audit-archive-bare.json');
+    await writeFile(bare, JSON.stringify({ checkpoints: archive }));
+    const failed = await command(bare).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(`BAD CHECKPOINT`);
+    expect(failed?.stderr).toContain(legacyKid);
+  }, 60_000);
 });
 
 describe('the audit key set against the archive', () => {
