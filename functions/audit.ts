@@ -1,6 +1,14 @@
 import { composition } from './composition/dependencies.js';
-import { routesOf } from './dispatch.js';
-import { kms, doc, accessTokens, audit, auditChains, platformSigner } from './composition/factories.js';
+import { handledAbove, routesOf } from './dispatch.js';
+import {
+  kms,
+  doc,
+  accessTokens,
+  audit,
+  auditChains,
+  auditSigner,
+  auditPreviousSigners,
+} from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { parseJsonBody, parseQuery } from '../shared/http/request.js';
@@ -9,6 +17,7 @@ import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
 import { listAudit, supervisionAuditQuery } from '../shared/supervision/audit-chain-listing.js';
 import {
+  auditKeySet,
   checkpointHeadsQuery,
   checkpointInput,
   checkpointListQuery,
@@ -17,7 +26,15 @@ import {
 } from '../shared/supervision/checkpoints.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, accessTokens, audit, auditChains, platformSigner });
+const dependencies = composition({
+  kms,
+  doc,
+  accessTokens,
+  audit,
+  auditChains,
+  auditSigner,
+  auditPreviousSigners,
+});
 const served = routesOf('audit');
 
 /** How many checkpoints a page of `GET /supervision/audit/checkpoints` lists, newest first. */
@@ -30,8 +47,14 @@ const checkpointDeps = () => {
 
 const http = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
+  // The audit key set is public: whoever holds a checkpoint (or an archive of them) checks it, years on,
+  // without a supervision credential. The keys are cached per container (one GetPublicKey each).
+  if (served.is(event, 'GET /supervision/audit/keys')) {
+    return json(200, await auditKeySet(deps), { 'cache-control': 'public, max-age=300' });
+  }
   await authenticateBearer(event, 'supervision', deps);
   return served.dispatch(event, {
+    'GET /supervision/audit/keys': handledAbove,
     'GET /supervision/audit': async () =>
       json(200, await listAudit(parseQuery(event, supervisionAuditQuery), deps)),
     'GET /supervision/audit/checkpoints': async () => {
@@ -65,7 +88,8 @@ const isScheduled = (event: unknown): event is ScheduledEvent =>
 /**
  * Supervision of the audit trail (scope `supervision`): `GET /supervision/audit` (entries with their
  * chain links), `GET|POST /supervision/audit/checkpoints` (the signed checkpoints; a new one on demand),
- * `GET /supervision/audit/checkpoints/heads` (the heads a checkpoint signs the digest of).
+ * `GET /supervision/audit/checkpoints/heads` (the heads a checkpoint signs the digest of), and, public,
+ * `GET /supervision/audit/keys` (every audit key that signs checkpoints, kept for ever).
  * The stack's daily schedule invokes the same function with a scheduled event: it signs a checkpoint of
  * yesterday's and today's chains, outside the on-demand limit (it runs once a day by the stack's own rule).
  */

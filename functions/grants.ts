@@ -72,6 +72,11 @@ export interface FunctionGrants {
    * included (their public keys only) while a rotation is under way.
    */
   platformRsaKey?: 'sign';
+  /**
+   * The audit-checkpoint key: signs checkpoints with it and publishes its public key, with every earlier
+   * generation's (public keys only, kept for ever: a checkpoint must verify as long as the trail is kept).
+   */
+  auditKey?: true;
   /** Computes HMACs with the lookup key. */
   lookupMac?: true;
   /** Computes HMACs with the web key: page sessions and page clients' secrets. */
@@ -114,6 +119,8 @@ export type KeyRole =
   | 'previousPlatform'
   | 'platformRsa'
   | 'previousPlatformRsa'
+  | 'audit'
+  | 'previousAudit'
   | 'lookupMac'
   | 'web'
   | 'interaction'
@@ -135,6 +142,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     }),
     ...(grants.previousPlatformKeys && { previousPlatform: ['kms:GetPublicKey'] }),
     ...(grants.platformRsaKey && { platformRsa: sign, previousPlatformRsa: ['kms:GetPublicKey'] }),
+    ...(grants.auditKey && { audit: sign, previousAudit: ['kms:GetPublicKey'] }),
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.interactionMac && { interaction: ['kms:GenerateMac'] }),
@@ -486,7 +494,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Supervision of the audit trail (shared/supervision/audit-chain*.ts, checkpoints.ts): the access token
   // (get); a licence's entries (gsi1), a day range's entries and each chain's head (queries of the day
   // partitions `audit#`), the chains registered on a day (query `audit-chain#`), the checkpoints (query,
-  // conditional put `audit-checkpoint`), signed with the platform key, and their heads in pages (get,
+  // conditional put `audit-checkpoint`), signed with the audit key (not the platform key: its own KMS key,
+  // whose every generation it publishes at GET /supervision/audit/keys), and their heads in pages (get,
   // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule. An on-demand checkpoint first
   // claims the one limit item (conditional put; get when refused, to name when to retry).
   audit: {
@@ -503,7 +512,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1'],
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
     },
-    platformKey: 'sign',
+    auditKey: true,
   },
   // The schedule refreshing the peer platforms (functions/peers.ts, docs/peers.md): every peer (query of
   // the `peers` partition, get, versioned put) and our issuers (gsi2) to keep ids and credit codes apart.

@@ -239,6 +239,8 @@ const table = [
     function: 'audit',
     auth: { scope: 'supervision' },
   },
+  // Every generation of the audit-checkpoint key, public and kept for ever (docs/supervision.md, "Keys").
+  { method: 'GET', path: '/supervision/audit/keys', function: 'audit', auth: 'public' },
   // The heads a checkpoint signs the digest of, in pages (docs/supervision.md, "Checkpoints").
   {
     method: 'GET',

@@ -10,6 +10,7 @@ const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
 const platformKeys: unknown = app.node.tryGetContext('platformKeys');
 const platformRsaKeys: unknown = app.node.tryGetContext('platformRsaKeys');
 const auditHolderCommitmentsSince: unknown = app.node.tryGetContext('auditHolderCommitmentsSince');
+const auditKeys: unknown = app.node.tryGetContext('auditKeys');
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
   // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
@@ -22,6 +23,8 @@ new ElicenceStack(app, 'Elicence', {
   ...(auditHolderCommitmentsSince !== undefined && {
     auditHolderCommitmentsSince: String(auditHolderCommitmentsSince),
   }),
+  // `-c auditKeys=2,1` when audit key generation 2 takes over; every generation is kept for ever.
+  ...(auditKeys !== undefined && { auditKeys: String(auditKeys).split(',') }),
 });
 addComplianceChecks(app);
 app.synth();

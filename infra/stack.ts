@@ -191,6 +191,12 @@ export interface ElicenceStackProps extends StackProps {
   /** The RSA platform key generations (RS256 ID tokens), rotated as {@link platformKeys}. Default `['1']`. */
   platformRsaKeys?: readonly string[];
   /**
+   * The audit-checkpoint key generations, the signing one first. Default `['1']`. To rotate, deploy
+   * `['2', '1']`, and keep every generation for ever (`['3', '2', '1']` next): each stays published at
+   * `GET /supervision/audit/keys`, since a checkpoint must verify as long as the trail is kept.
+   */
+  auditKeys?: readonly string[];
+  /**
    * The administrative division (GB/T 2260) this platform serves, given to the functions that read peer
    * platforms (docs/peers.md): no peer may add an issuer within it. Default `110000`.
    */
@@ -243,6 +249,7 @@ export class ElicenceStack extends Stack {
     this.keys = new ServiceKeys(this, 'Keys', {
       platformKeys: props.platformKeys,
       platformRsaKeys: props.platformRsaKeys,
+      auditKeys: props.auditKeys,
     });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
     this.auditTrail = new ServiceTable(this, 'AuditTrail', { encryptionKey: this.keys.table });
@@ -287,6 +294,11 @@ export class ElicenceStack extends Stack {
             keys.previousPlatformRsa.length > 0 && {
               PLATFORM_RSA_PREVIOUS_KEY_IDS: keys.previousPlatformRsa.map((key) => key.keyArn).join(','),
             }),
+          ...(grants.auditKey && { AUDIT_KEY_ID: keys.audit.keyArn }),
+          ...(grants.auditKey &&
+            keys.previousAudit.length > 0 && {
+              AUDIT_PREVIOUS_KEY_IDS: keys.previousAudit.map((key) => key.keyArn).join(','),
+            }),
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
@@ -322,7 +334,7 @@ export class ElicenceStack extends Stack {
     this.functions = functions;
 
     // A checkpoint of the audit chains a day (shortly after midnight UTC, when yesterday's chains are
-    // final), signed by the audit function with the platform key; supervisors also ask for one on demand.
+    // final), signed by the audit function with the audit key; supervisors also ask for one on demand.
     this.auditCheckpoints = new events.Rule(this, 'AuditCheckpointSchedule', {
       description: 'Signs a checkpoint of the audit trail chains (yesterday and today, UTC)',
       schedule: events.Schedule.cron({ minute: '15', hour: '0' }),

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import {
   verifyAuditTrail,
   type ArchivedCheckpoint,
+  type ArchivedKey,
   type AuditVerifyReport,
 } from '../shared/supervision/audit-chain-verify.js';
 
@@ -13,7 +14,9 @@ import {
  * local runtime's `.data/credentials.json` (`supervisor`). A day with entries that no verified checkpoint
  * covers fails unless `--allow-unsigned`; an entry without chain fields dated on or after the day chains
  * began (`--chains-since`, else the earliest chain day listed) fails. `--archive <file>` keeps the
- * checkpoints fetched, and fails if one kept earlier disappears or a chain's signed head goes back. Exits 0 when every chain verifies, 1 naming the
+ * checkpoints fetched and the public key of each kid that signed one (`keys`), and fails if a checkpoint kept
+ * earlier disappears, a chain's signed head goes back, or the service answers another key for a kept kid (or
+ * drops a kept audit key); a kept key verifies its checkpoints after the service stopped listing it. Exits 0 when every chain verifies, 1 naming the
  * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
  */
 async function main(argv: string[]): Promise<number> {
@@ -44,10 +47,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let archive: ArchivedCheckpoint[] = [];
+  let archiveKeys: ArchivedKey[] = [];
   if (values.archive) {
     try {
-      archive = (JSON.parse(await readFile(values.archive, 'utf8')) as { checkpoints: typeof archive })
-        .checkpoints;
+      const kept = JSON.parse(await readFile(values.archive, 'utf8')) as {
+        checkpoints: typeof archive;
+        keys?: typeof archiveKeys;
+      };
+      archive = kept.checkpoints;
+      // An archive written before keys were kept has none: each is recorded when first used now.
+      archiveKeys = kept.keys ?? [];
     } catch (error) {
       // A first run starts the archive; anything else unreadable is a usage error, not an empty archive.
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
@@ -66,14 +75,17 @@ async function main(argv: string[]): Promise<number> {
       checkpointFirst: values.checkpoint,
       allowUnsigned: values['allow-unsigned'],
       ...(values['chains-since'] ? { chainsSince: values['chains-since'] } : {}),
-      ...(values.archive ? { archive } : {}),
+      ...(values.archive ? { archive, archiveKeys } : {}),
     });
   } catch (error) {
     console.error(`audit:verify: ${(error as Error).message}`);
     return 2;
   }
   if (values.archive) {
-    await writeFile(values.archive, `${JSON.stringify({ checkpoints: report.archive }, null, 2)}\n`);
+    await writeFile(
+      values.archive,
+      `${JSON.stringify({ checkpoints: report.archive, keys: report.archiveKeys }, null, 2)}\n`,
+    );
   }
   if (values.json) console.log(JSON.stringify(report, null, 2));
   const latest = report.checkpoints[0];

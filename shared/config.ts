@@ -48,6 +48,18 @@ const schema = z.object({
         .map((id) => id.trim())
         .filter(Boolean),
     ),
+  // The audit-checkpoint key (docs/supervision.md): signs checkpoints only. Its earlier generations stay
+  // listed for ever (GET /supervision/audit/keys), since a checkpoint must verify as long as the trail is kept.
+  AUDIT_KEY_ID: z.string().min(1).default('alias/elicence-audit'),
+  AUDIT_PREVIOUS_KEY_IDS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
   PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
   PLATFORM_RSA_PREVIOUS_KEY_IDS: z
     .string()
@@ -181,6 +193,16 @@ export interface Config {
   readonly platformRsaKeyId: string;
   /** RSA platform keys being retired, as {@link platformPreviousKeyIds} for the ES256 key. */
   readonly platformRsaPreviousKeyIds: readonly string[];
+  /**
+   * The audit-checkpoint key (ECC_NIST_P256): signs audit checkpoints and nothing else, apart from the
+   * platform key so that the ID tokens' rotation never touches what must verify for years.
+   */
+  readonly auditKeyId: string;
+  /**
+   * Every audit key that signed before the current one: published for ever (`GET /supervision/audit/keys`),
+   * never signing. Never shortened: a checkpoint must verify as long as the audit trail is kept.
+   */
+  readonly auditPreviousKeyIds: readonly string[];
   readonly lookupMacKeyId: string;
   /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
   readonly piiKeyId: string;
@@ -323,6 +345,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     platformPreviousKeyIds: e.PLATFORM_PREVIOUS_KEY_IDS,
     platformRsaKeyId: e.PLATFORM_RSA_KEY_ID,
     platformRsaPreviousKeyIds: e.PLATFORM_RSA_PREVIOUS_KEY_IDS,
+    auditKeyId: e.AUDIT_KEY_ID,
+    auditPreviousKeyIds: e.AUDIT_PREVIOUS_KEY_IDS,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
     webKeyId: e.WEB_KEY_ID,

@@ -96,6 +96,9 @@ export const platformPreviousSigners = (c: Needs<'kms'>) =>
 export const platformRsaSigner = (c: Needs<'kms'>) => kmsRsaSigner(c.kms, c.config.platformRsaKeyId);
 export const platformRsaPreviousSigners = (c: Needs<'kms'>) =>
   c.config.platformRsaPreviousKeyIds.map((keyId) => kmsRsaSigner(c.kms, keyId));
+export const auditSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.auditKeyId);
+export const auditPreviousSigners = (c: Needs<'kms'>) =>
+  c.config.auditPreviousKeyIds.map((keyId) => kmsSigner(c.kms, keyId));
 export const lookupMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.lookupMacKeyId);
 export const webMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.webKeyId);
 export const interactionMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.interactionKeyId);

@@ -78,6 +78,10 @@ export interface Dependencies extends Connections {
   platformRsaSigner: RsaKeyObjectSigner;
   /** RSA keys of a rotation under way: published, never signing. */
   platformRsaPreviousSigners: RsaKeyObjectSigner[];
+  /** The audit-checkpoint key: signs checkpoints, nothing else. */
+  auditSigner: KeyObjectSigner;
+  /** Every earlier audit key: published for ever, never signing. */
+  auditPreviousSigners: KeyObjectSigner[];
   lookupMac: Mac;
   /** MACs with the web key: page cookies and the page clients' secrets. */
   webMac: Mac;

@@ -9,6 +9,7 @@ import {
   supervisionAuditSchema,
 } from '../../shared/supervision/audit-chain-listing.js';
 import {
+  auditKeySetSchema,
   checkpointHeadsQuery,
   checkpointHeadsSchema,
   checkpointInput,
@@ -419,11 +420,19 @@ export const operations: Operations = {
   },
   'GET /supervision/audit/checkpoints': {
     operationId: 'auditCheckpoints',
-    summary: 'Platform-signed checkpoints of the audit chains’ heads, newest first',
+    summary: 'Signed checkpoints of the audit chains’ heads (audit key), newest first',
     tag: 'Supervision',
     query: checkpointListQuery,
     responses: { 200: { description: '50 a page, newest first', schema: checkpointListSchema } },
     problems: { 400: ['invalid_request', 'invalid_cursor'] },
+  },
+  'GET /supervision/audit/keys': {
+    operationId: 'auditKeys',
+    summary: 'Every key that signs audit checkpoints (a JWK Set), the current one first, none ever dropped',
+    description:
+      'Public. A checkpoint’s header `kid` names one of these keys (a checkpoint signed before the audit key existed names a platform key of `/.well-known/jwks.json` instead). The set only grows: keep each kid’s key with the checkpoints it signed, and count a kid that later answers another key, or that disappears, as a fault.',
+    tag: 'Supervision',
+    responses: { 200: { description: 'The audit keys', schema: auditKeySetSchema } },
   },
   'GET /supervision/audit/checkpoints/heads': {
     operationId: 'auditCheckpointHeads',

@@ -9,6 +9,7 @@ import type { KeyRole } from '../../functions/grants.js';
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
 export const platformKeyAlias = 'alias/elicence-platform';
 export const platformRsaKeyAlias = 'alias/elicence-platform-rsa';
+export const auditKeyAlias = 'alias/elicence-audit';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
@@ -87,6 +88,11 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  *   for RS256, OpenID Connect's mandatory algorithm, and nothing else. Same policy shape as `platform`; it
  *   rotates the same way, by generations (`platformRsaKeys`), its retiring keys published until what they
  *   signed has expired.
+ * - `audit` (ECC_NIST_P256, SIGN_VERIFY): signs audit checkpoints and nothing else; only the `audit`
+ *   function may use it. Apart from `platform` because the two live differently: ID tokens want a key
+ *   rotated often and dropped a week later, a checkpoint must verify for as long as the trail is kept. It
+ *   rotates by generations too (`auditKeys`), but a generation is never dropped: every one stays in the
+ *   stack, `kms:GetPublicKey` only, and published at `GET /supervision/audit/keys`.
  * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, OAuth client secrets and cookie
  *   keys. Same policy shape: named users only.
  * - `web` (HMAC_256): seals the web pages' session cookies and derives the secrets of the service's own
@@ -117,6 +123,10 @@ export class ServiceKeys extends Construct {
   readonly platformRsa: kms.Key;
   /** RSA platform keys being retired: still published, never signing. */
   readonly previousPlatformRsa: kms.Key[];
+  /** The audit key that signs checkpoints. */
+  readonly audit: kms.Key;
+  /** Every earlier audit key: published for ever, never signing. */
+  readonly previousAudit: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
   /** The OpenID provider's HMAC key for the sign-ins under way; its only user is the `oidc` function. */
@@ -127,7 +137,11 @@ export class ServiceKeys extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { platformKeys?: readonly string[]; platformRsaKeys?: readonly string[] } = {},
+    props: {
+      platformKeys?: readonly string[];
+      platformRsaKeys?: readonly string[];
+      auditKeys?: readonly string[];
+    } = {},
   ) {
     super(scope, id);
     const [current, ...previous] = platformGenerations(props.platformKeys ?? ['1']);
@@ -159,6 +173,18 @@ export class ServiceKeys extends Construct {
     this.platformRsa = platformRsaKey(currentRsa!);
     this.previousPlatformRsa = previousRsa.map(platformRsaKey);
     new kms.Alias(this, 'PlatformRsaAlias', { aliasName: platformRsaKeyAlias, targetKey: this.platformRsa });
+    const [currentAudit, ...previousAudit] = platformGenerations(props.auditKeys ?? ['1'], 'auditKeys');
+    const auditKey = (generation: string) =>
+      new kms.Key(this, generation === '1' ? 'Audit' : `Audit${generation}`, {
+        description: `elicence audit-checkpoint signing key, generation ${generation} (never deleted)`,
+        keySpec: kms.KeySpec.ECC_NIST_P256,
+        keyUsage: kms.KeyUsage.SIGN_VERIFY,
+        policy: administrationOnlyPolicy(),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.audit = auditKey(currentAudit!);
+    this.previousAudit = previousAudit.map(auditKey);
+    new kms.Alias(this, 'AuditAlias', { aliasName: auditKeyAlias, targetKey: this.audit });
     this.lookupMac = new kms.Key(this, 'LookupMac', {
       description: 'elicence HMAC key (identifier lookup keys, OAuth client secrets, cookie keys)',
       keySpec: kms.KeySpec.HMAC_256,
@@ -215,7 +241,9 @@ export class ServiceKeys extends Construct {
           ? this.previousPlatform
           : key === 'previousPlatformRsa'
             ? this.previousPlatformRsa
-            : [this[key]];
+            : key === 'previousAudit'
+              ? this.previousAudit
+              : [this[key]];
     for (const usedKey of used) {
       allowUse(
         usedKey,

@@ -31,11 +31,18 @@ async function ensureKey(
 
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
- * signs ID tokens, presentations and the trust list, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
+ * signs ID tokens, presentations and the trust list, the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
  * the web pages' HMAC key, the OpenID provider's interaction HMAC key, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  */
 export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promise<void> {
   await ensureKey(kms, config.platformKeyId, 'ECC_NIST_P256', 'SIGN_VERIFY', 'elicence platform signing key');
+  await ensureKey(
+    kms,
+    config.auditKeyId,
+    'ECC_NIST_P256',
+    'SIGN_VERIFY',
+    'elicence audit-checkpoint signing key',
+  );
   await ensureKey(
     kms,
     config.platformRsaKeyId,
@@ -81,6 +88,8 @@ export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<M
       id,
       'previousPlatformRsa',
     ]),
+    [config.auditKeyId, 'audit'],
+    ...config.auditPreviousKeyIds.map((id): [string, 'previousAudit'] => [id, 'previousAudit']),
     [config.lookupMacKeyId, 'lookupMac'],
     [config.webKeyId, 'web'],
     [config.interactionKeyId, 'interaction'],

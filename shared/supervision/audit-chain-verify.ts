@@ -1,4 +1,11 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  importJWK,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { checkTrail, type ChainFault, type ChainHead } from './audit-chain.js';
 import { checkpointIdPattern, checkpointTokenType, daysFrom, headsDigest } from './checkpoints.js';
 
@@ -32,7 +39,28 @@ export interface AuditVerifyOptions {
    * chain's head lower than it did. The report's `archive` is the union to keep for the next run.
    */
   archive?: ReadonlyArray<ArchivedCheckpoint>;
+  /**
+   * The public keys kept from earlier runs, one per `kid` that signed a checkpoint: an archived key
+   * verifies its checkpoints even once the service no longer lists it, and the service answering another
+   * key under its kid, or (for an audit key) no longer listing it, is a fault. The report's `archiveKeys`
+   * is the union to keep for the next run.
+   */
+  archiveKeys?: ReadonlyArray<ArchivedKey>;
   fetch?: typeof fetch;
+}
+
+/**
+ * A public key a supervisor keeps: the first time a checkpoint verified under `kid`, the key it verified
+ * with, and which published set it came from (`audit`: `GET /supervision/audit/keys`, which never drops a
+ * key; `platform`: the JWKS, for checkpoints signed before the audit key existed, which drops a key once
+ * the platform key has rotated).
+ */
+export interface ArchivedKey {
+  kid: string;
+  set: 'audit' | 'platform';
+  jwk: JWK;
+  /** RFC 3339: when this verifier first saw the key sign a checkpoint. */
+  firstSeen: string;
 }
 
 /**
@@ -71,6 +99,8 @@ export interface AuditVerifyReport {
    * digest where there were any: what to keep for the next run.
    */
   archive: ArchivedCheckpoint[];
+  /** The keys that verified a checkpoint, archived or seen this run: what to keep for the next run. */
+  archiveKeys: ArchivedKey[];
   /** The entries read, as answered: for a caller that also checks what a listing of its own left out. */
   items: Record<string, unknown>[];
 }
@@ -82,8 +112,9 @@ interface Answer {
 
 /**
  * Verifies the audit trail of the UTC days `from`..`to` using only the public API: a client-credentials
- * token (scope `supervision`), the platform's JWKS (from the issuer's discovery document), the
- * checkpoints (`GET /supervision/audit/checkpoints`, each signature verified: ES256, `typ`
+ * token (scope `supervision`), the audit key set (`GET /supervision/audit/keys`) and, for checkpoints
+ * signed before it existed, the platform's JWKS (from the issuer's discovery document), each kid's key
+ * held to the archived one (`archiveKeys`), the checkpoints (`GET /supervision/audit/checkpoints`, each signature verified: ES256, `typ`
  * `audit-checkpoint+jwt`, the discovery's `issuer`), their heads (`GET /supervision/audit/checkpoints/heads`,
  * every page, held to the signed count and `headsDigest`; a checkpoint of the first format carries them)
  * and the entries (`GET /supervision/audit`, every page).
@@ -127,7 +158,10 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   };
   const jwksResponse = await get(discovery.jwks_uri);
   if (!jwksResponse.ok) throw new Error(`GET ${discovery.jwks_uri}: ${jwksResponse.status}`);
-  const jwks = createLocalJWKSet((await jwksResponse.json()) as JSONWebKeySet);
+  const platformKeys = ((await jwksResponse.json()) as JSONWebKeySet).keys;
+  const auditKeys = ((await call('/supervision/audit/keys')).body as JSONWebKeySet).keys;
+  const keyFaults: ChainFault[] = [];
+  const keys = await checkedKeys(auditKeys, platformKeys, options.archiveKeys ?? [], keyFaults);
 
   const token = options.accessToken ?? (await clientCredentialsToken(get, discovery.token_endpoint, options));
   const auth = { authorization: `Bearer ${token}` };
@@ -173,13 +207,18 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   const listedJws = new Set(listed.map((one) => one.jws));
   const oldestListed = listed.at(-1)?.at ?? '';
 
-  /** The signature, `typ`, algorithm and issuer of a checkpoint checked: its payload and key id. */
+  /**
+   * The signature, `typ`, algorithm and issuer of a checkpoint checked, with the key its `kid` names:
+   * the archived one if kept (whatever the service lists now), else the audit key set's, else (a
+   * checkpoint signed before the audit key existed) the platform JWKS's. Its payload and key id.
+   */
   const signed = async (jws: string) => {
-    const { payload, protectedHeader } = await jwtVerify(jws, jwks, {
+    const { payload, protectedHeader } = await jwtVerify(jws, (header) => keys.keyFor(header.kid), {
       typ: checkpointTokenType,
       algorithms: ['ES256'],
       issuer: discovery.issuer,
     });
+    keys.used(String(protectedHeader.kid));
     return {
       payload,
       iat: Number(payload.iat),
@@ -307,7 +346,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     options.chainsSince ? { chainsSince: options.chainsSince } : {},
   );
   if (!options.allowUnsigned) check.faults.push(...unsignedDays(entries, checkpoints));
-  check.faults.push(...archiveFaults);
+  check.faults.push(...archiveFaults, ...keyFaults);
   // Heads kept before and not read this time stay as they were (checked when next read).
   const kept = new Map<string, ArchivedCheckpoint>();
   for (const one of [...(options.archive ?? []), ...(listed as ArchivedCheckpoint[])]) {
@@ -323,7 +362,80 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     faults: check.faults,
     badCheckpoints,
     archive: [...kept.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)),
+    archiveKeys: keys.archive(),
     items: entries,
+  };
+}
+
+/** The members of a public EC key that make it that key (not its `kid`, `alg` or `use`). */
+const sameKey = (a: JWK, b: JWK) =>
+  a.kty === b.kty && a.crv === b.crv && a.x === b.x && a.y === b.y && a.n === b.n && a.e === b.e;
+
+/**
+ * The keys checkpoints verify with, and the faults of the sets the service publishes against the archive
+ * (fail closed): an audit key whose `kid` is not its RFC 7638 thumbprint; an archived kid that either set
+ * now answers with another key; an archived audit kid the audit set no longer lists (it never drops one).
+ * A platform kid gone from the JWKS is no fault: the platform key rotates, and the archive keeps it.
+ */
+async function checkedKeys(
+  auditSet: readonly JWK[],
+  platformSet: readonly JWK[],
+  archived: readonly ArchivedKey[],
+  faults: ChainFault[],
+) {
+  const fault = (problem: string) => faults.push({ chain: '-', seq: 0, problem });
+  /** Every key the audit set lists, by kid; and those whose kid is their thumbprint, the ones trusted. */
+  const listed = new Map<string, JWK>();
+  const audit = new Map<string, JWK>();
+  for (const jwk of auditSet) {
+    if (typeof jwk.kid !== 'string' || listed.has(jwk.kid)) continue;
+    listed.set(jwk.kid, jwk);
+    if ((await calculateJwkThumbprint(jwk, 'sha256').catch(() => undefined)) !== jwk.kid) {
+      fault(`the audit key set lists kid ${jwk.kid} with a key whose thumbprint is not that kid`);
+      continue;
+    }
+    audit.set(jwk.kid, jwk);
+  }
+  const platform = new Map<string, JWK>();
+  for (const jwk of platformSet) {
+    if (typeof jwk.kid === 'string' && jwk.kty === 'EC' && !platform.has(jwk.kid)) platform.set(jwk.kid, jwk);
+  }
+  const kept = new Map<string, ArchivedKey>();
+  for (const key of archived) {
+    if (kept.has(key.kid)) continue;
+    kept.set(key.kid, key);
+    const now = (key.set === 'audit' ? listed : platform).get(key.kid);
+    if (now && !sameKey(now, key.jwk)) {
+      fault(`the ${key.set} key set answers another key for kid ${key.kid} than the one archived`);
+    } else if (!now && key.set === 'audit') {
+      fault(`the audit key set no longer lists kid ${key.kid}, which signed archived checkpoints`);
+    }
+  }
+  const seen = new Map<string, ArchivedKey>();
+  const lookUp = (kid: string): Pick<ArchivedKey, 'set' | 'jwk'> | undefined =>
+    kept.get(kid) ??
+    (audit.has(kid)
+      ? { set: 'audit', jwk: audit.get(kid)! }
+      : platform.has(kid)
+        ? { set: 'platform', jwk: platform.get(kid)! }
+        : undefined);
+  return {
+    /** The key `kid` names: archived, else the audit set's, else the platform JWKS's. */
+    async keyFor(kid: string | undefined) {
+      if (kid === undefined) throw new Error('its header names no kid');
+      const found = lookUp(kid);
+      if (!found) throw new Error(`no key, archived or published, has kid ${kid}`);
+      return importJWK({ ...found.jwk, alg: 'ES256' }, 'ES256');
+    },
+    /** Records the key of `kid` (once a checkpoint verified with it) to archive, if not kept already. */
+    used(kid: string) {
+      const found = lookUp(kid);
+      if (found && !kept.has(kid) && !seen.has(kid)) {
+        seen.set(kid, { kid, set: found.set, jwk: found.jwk, firstSeen: new Date().toISOString() });
+      }
+    },
+    /** The archived keys and those first used now. */
+    archive: (): ArchivedKey[] => [...kept.values(), ...seen.values()],
   };
 }
 

@@ -70,7 +70,7 @@ export const checkpointSchema = z
     at: z.string().meta({ description: 'RFC 3339: when it was signed' }),
     jws: z.string().meta({
       description:
-        'Compact JWS, header `typ: audit-checkpoint+jwt`, ES256 with the platform key (`kid` in /.well-known/jwks.json); payload `{ iss, iat, jti, days, headCount, headsDigest }`: `headsDigest` is the SHA-256 (lowercase hex) of the canonical JSON of the heads `[{ chain, hash, seq }]` sorted by chain, listed by `GET /supervision/audit/checkpoints/heads?checkpoint=<jti>`. A checkpoint of the first format (signed before this change) has `chains: [{ chain, seq, hash }]` in its payload instead.',
+        'Compact JWS, header `typ: audit-checkpoint+jwt`, ES256 with the audit key (`kid` in `GET /supervision/audit/keys`; a checkpoint signed before the audit key existed has a platform key `kid`, of /.well-known/jwks.json); payload `{ iss, iat, jti, days, headCount, headsDigest }`: `headsDigest` is the SHA-256 (lowercase hex) of the canonical JSON of the heads `[{ chain, hash, seq }]` sorted by chain, listed by `GET /supervision/audit/checkpoints/heads?checkpoint=<jti>`. A checkpoint of the first format (signed before this change) has `chains: [{ chain, seq, hash }]` in its payload instead.',
     }),
   })
   .meta({ title: 'AuditCheckpoint' });
@@ -172,12 +172,12 @@ export async function claimOnDemand(deps: {
  *
  * @example
  * ```ts
- * const { jws } = await signCheckpoint({}, { auditChains, platformSigner, clock, iss: config.issuerUrl });
+ * const { jws } = await signCheckpoint({}, { auditChains, auditSigner, clock, iss: config.issuerUrl });
  * ```
  */
 export async function signCheckpoint(
   input: z.output<typeof checkpointInput>,
-  deps: { auditChains: AuditChainStore; platformSigner: Signer; clock: Clock; iss: string },
+  deps: { auditChains: AuditChainStore; auditSigner: Signer; clock: Clock; iss: string },
 ): Promise<NewCheckpoint & { chains: ChainHead[] }> {
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const yesterday = new Date(deps.clock.now() - 86_400_000).toISOString().slice(0, 10);
@@ -203,8 +203,52 @@ export async function signCheckpoint(
     headCount: chains.length,
     headsDigest: headsDigest(chains),
   } satisfies z.output<typeof checkpointPayloadSchema>;
-  const jws = await signCompactJws({ typ: checkpointTokenType }, payload, deps.platformSigner);
+  const jws = await signCompactJws({ typ: checkpointTokenType }, payload, deps.auditSigner);
   const checkpoint = { id, at: new Date(iat * 1000).toISOString(), jws };
   await deps.auditChains.saveCheckpoint(checkpoint, chains);
   return { ...checkpoint, chains };
+}
+
+const auditKeySchema = z
+  .looseObject({
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: z.string(),
+    y: z.string(),
+    kid: z.string().meta({ description: 'The RFC 7638 thumbprint of the key: a checkpoint header’s `kid`' }),
+    alg: z.literal('ES256'),
+    use: z.literal('sig'),
+  })
+  .meta({ title: 'AuditKey' });
+
+/** `GET /supervision/audit/keys`: every audit-checkpoint key generation, the signing one first. */
+export const auditKeySetSchema = z.object({ keys: z.array(auditKeySchema) }).meta({
+  title: 'AuditKeys',
+  description:
+    'A JWK Set of every key that has signed audit checkpoints, the current one first. Keys are added, never removed: an archive keeps each kid’s key, and a kid that later answers another key, or disappears, is a fault (docs/supervision.md).',
+});
+
+/**
+ * The audit key set: the public key of the signing audit key and of every earlier generation (a key
+ * leaves KMS never, and this list never: a checkpoint must verify for as long as the trail is kept, well
+ * beyond the platform key's rotations). Each key's `kid` is its RFC 7638 thumbprint, as its checkpoints'.
+ *
+ * @example
+ * ```ts
+ * const { keys } = await auditKeySet({ auditSigner, auditPreviousSigners });
+ * ```
+ */
+export async function auditKeySet(deps: {
+  auditSigner: Signer;
+  auditPreviousSigners: readonly Signer[];
+}): Promise<z.output<typeof auditKeySetSchema>> {
+  const keys = await Promise.all(
+    [deps.auditSigner, ...deps.auditPreviousSigners].map((signer) => signer.publicJwk()),
+  );
+  const seen = new Set<string>();
+  return {
+    keys: keys
+      .filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid)))
+      .map((jwk) => auditKeySchema.parse(jwk)),
+  };
 }

@@ -270,7 +270,7 @@ describe('ElicenceStack', () => {
       console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
-      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID'],
+      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
@@ -403,6 +403,7 @@ describe('ElicenceStack', () => {
       const named: Array<[string, { node: { defaultChild?: unknown } }]> = [
         ['platform', stack.keys.platform],
         ['platformRsa', stack.keys.platformRsa],
+        ['audit', stack.keys.audit],
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
@@ -500,14 +501,15 @@ describe('ElicenceStack', () => {
         supervision: [],
         // Publishing to the encrypted alarm topic encrypts with its key.
         'supervision-events': ['kms:Decrypt alarm topic', 'kms:GenerateDataKey* alarm topic'],
-        audit: ['kms:GetPublicKey platform', 'kms:Sign platform'],
+        // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
+        audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
 
     it('lets oidc, the trust list and presentations sign with the platform key; verify only reads it', () => {
-      for (const name of ['oidc', 'trust-list', 'me', 'audit'] as const) {
+      for (const name of ['oidc', 'trust-list', 'me'] as const) {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
         expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
@@ -517,7 +519,7 @@ describe('ElicenceStack', () => {
       for (const name of ['verify', 'admin', 'accounts'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
-      for (const name of ['admin', 'licences', 'status-lists', 'accounts'] as const) {
+      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit'] as const) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.platform));
       }
     });
@@ -539,6 +541,30 @@ describe('ElicenceStack', () => {
       });
     });
 
+    it('has an ES256 audit key for checkpoints, used by the audit function alone, retained', () => {
+      const auditKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.audit), 'Arn'] };
+      const resource = template.toJSON().Resources[logicalId(stack.keys.audit)];
+      expect(resource.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(keyUsers(stack.keys.audit)).toEqual({
+        'kms:Sign': ['audit'],
+        'kms:GetPublicKey': ['audit'],
+      });
+      expect(grants('audit', 'kms:Sign').map((s) => s.Resource)).toEqual([auditKeyArn]);
+      for (const name of functionNames.filter((n) => n !== 'audit')) {
+        expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.audit));
+      }
+      for (const statement of resource.Properties.KeyPolicy.Statement as Statement[]) {
+        expect(actionsOf(statement)).not.toContain('kms:*');
+        expect(actionsOf(statement)).not.toContain('kms:CreateGrant');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-audit',
+        TargetKeyId: auditKeyArn,
+      });
+      expect(environmentOf('audit').AUDIT_KEY_ID).toEqual(auditKeyArn);
+    });
+
     it('lets the holder API sign with the platform key when, and only when, it offers presentations', () => {
       // POST /me/licences/{id}/presentations signs with the platform key (shared/licence/presentation.ts).
       const presents = routes.some(
@@ -551,8 +577,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['audit', 'me', 'oidc', 'trust-list'],
-        'kms:GetPublicKey': ['audit', 'me', 'oidc', 'trust-list', 'verify'],
+        'kms:Sign': ['me', 'oidc', 'trust-list'],
+        'kms:GetPublicKey': ['me', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -979,7 +1005,10 @@ describe('ElicenceStack', () => {
         // No rotation is under way in this stack: there is no previous platform key to grant.
         const declared = Object.fromEntries(
           Object.entries(kmsActions(functionGrants[name]))
-            .filter(([key]) => key !== 'previousPlatform' && key !== 'previousPlatformRsa')
+            .filter(
+              ([key]) =>
+                key !== 'previousPlatform' && key !== 'previousPlatformRsa' && key !== 'previousAudit',
+            )
             .map(([key, actions]) => [key, [...actions].sort()]),
         );
         for (const actions of Object.values(synthesized)) actions.sort();
@@ -1498,6 +1527,66 @@ describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', 
   it('refuses generations that are not distinct numbers', () => {
     for (const platformKeys of [[], ['2', '2'], ['v2'], ['0']]) {
       expect(() => synthesize({ platformKeys }), JSON.stringify(platformKeys)).toThrow(/platformKeys/);
+    }
+  });
+});
+
+describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', () => {
+  const rotated = synthesize({ auditKeys: ['3', '2', '1'] });
+  const resources = rotated.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json; DeletionPolicy?: string }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotated.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const previous = rotated.stack.keys.previousAudit;
+  const auditRole = () => idOf(rotated.stack.functions.audit.role);
+
+  it('keeps every generation (1 under its logical id), retained; generation 3 signs and has the alias', () => {
+    expect(previous).toHaveLength(2);
+    const { stack: initial } = synthesize();
+    expect(idOf(previous[1]!)).toBe(initial.getLogicalId(initial.keys.audit.node.defaultChild as CfnElement));
+    for (const key of [rotated.stack.keys.audit, ...previous]) {
+      expect(resources[idOf(key)]!.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256' });
+      expect(resources[idOf(key)]!.DeletionPolicy).toBe('Retain');
+    }
+    const alias = Object.values(resources).find(
+      (r) => r.Type === 'AWS::KMS::Alias' && r.Properties.AliasName === 'alias/elicence-audit',
+    );
+    expect(alias?.Properties.TargetKeyId).toEqual(arnOf(rotated.stack.keys.audit));
+  });
+
+  it('gives the audit function the signing key and every earlier one, public key only', () => {
+    const fn = Object.values(resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(auditRole()),
+    )!;
+    const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
+    expect(variables.AUDIT_KEY_ID).toEqual(arnOf(rotated.stack.keys.audit));
+    expect(variables.AUDIT_PREVIOUS_KEY_IDS).toEqual({
+      'Fn::Join': ['', [arnOf(previous[0]!), ',', arnOf(previous[1]!)]],
+    });
+    for (const key of previous) {
+      const policy = resources[idOf(key)]!.Properties.KeyPolicy as { Statement: Statement[] };
+      const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+      expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey']]);
+      expect(users.map((st) => st.Principal)).toEqual([{ AWS: { 'Fn::GetAtt': [auditRole(), 'Arn'] } }]);
+    }
+  });
+
+  it('passes cdk-nag', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    new ElicenceStack(app, 'Elicence', { auditKeys: ['3', '2', '1'] });
+    addComplianceChecks(app);
+    const report = JSON.parse(
+      readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8'),
+    ) as { pluginReports: Array<{ violations: unknown[] }> };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+
+  it('refuses generations that are not distinct numbers', () => {
+    for (const auditKeys of [[], ['2', '2'], ['v2']]) {
+      expect(() => synthesize({ auditKeys }), JSON.stringify(auditKeys)).toThrow(/auditKeys/);
     }
   });
 });

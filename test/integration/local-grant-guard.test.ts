@@ -5,6 +5,8 @@ import {
   DecryptCommand,
   GenerateDataKeyCommand,
   GenerateMacCommand,
+  GetPublicKeyCommand,
+  SignCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import {
@@ -294,6 +296,30 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(wallet.kms.send(mac('0f0e0d0c-0000-4000-8000-000000000000'))).rejects.toThrow(
       'kms:GenerateMac on the issuer key',
     );
+  });
+
+  it('lets the audit function alone sign with the audit key, and it no longer signs with the platform key', async () => {
+    const sign = (KeyId: string) =>
+      new SignCommand({
+        KeyId,
+        Message: new Uint8Array(32),
+        MessageType: 'DIGEST',
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      });
+    const audit = clientsOf('audit');
+    await audit.kms.send(sign(config.auditKeyId));
+    await expect(audit.kms.send(sign(config.platformKeyId))).rejects.toThrow(
+      'Function audit is not granted kms:Sign on the platform key',
+    );
+    for (const name of ['oidc', 'trust-list', 'me', 'licences'] as const) {
+      await expect(clientsOf(name).kms.send(sign(config.auditKeyId))).rejects.toThrow(
+        `Function ${name} is not granted kms:Sign on the audit key`,
+      );
+    }
+    // Not even the public key: what verifies a checkpoint is the published key set, not a function's role.
+    await expect(
+      clientsOf('verify').kms.send(new GetPublicKeyCommand({ KeyId: config.auditKeyId })),
+    ).rejects.toThrow('Function verify is not granted kms:GetPublicKey on the audit key');
   });
 
   it('tells the PII key’s two uses apart by context: batch items and ID numbers, never each other’s', async () => {

@@ -21,6 +21,15 @@ describe('configuration', () => {
     expect(loadConfig({ AUDIT_TABLE_NAME: 'trail' }).auditTableName).toBe('trail');
   });
 
+  it('signs audit checkpoints with a key of their own, its earlier generations listed for ever', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({ auditKeyId: 'alias/elicence-audit', auditPreviousKeyIds: [] });
+    expect(defaults.auditKeyId).not.toBe(defaults.platformKeyId);
+    expect(
+      loadConfig({ AUDIT_KEY_ID: 'k3', AUDIT_PREVIOUS_KEY_IDS: ' k2 , k1,' }).auditPreviousKeyIds,
+    ).toEqual(['k2', 'k1']);
+  });
+
   it('derives the issuer URL from the port, and drops a trailing slash from an explicit one', () => {
     expect(loadConfig({ PORT: '8080' }).issuerUrl).toBe('http://localhost:8080');
     expect(loadConfig({ ISSUER_URL: 'https://id.gov.example/' }).issuerUrl).toBe('https://id.gov.example');

@@ -29,7 +29,7 @@ export interface LicenceTrailCheck {
 
 /**
  * Checks a licence's trail as a third party would, through the public API only
- * (`verifyAuditTrail`: the checkpoints' signatures against the JWKS, then every chain of each day the
+ * (`verifyAuditTrail`: the checkpoints' signatures against the audit keys, then every chain of each day the
  * licence's entries are on, recomputed from its first entry). A licence's entries alone prove nothing
  * (an entry removed from the licence's list leaves no gap there), so the chains that hold them are
  * checked whole. Each of the licence's own entries must also hash to what it claims. The newest days are

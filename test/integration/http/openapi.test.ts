@@ -575,6 +575,12 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints'),
       401,
     );
+    // The audit keys are public: no token needed; an over-long query is refused at the edge.
+    await expectStatus(await call('GET /supervision/audit/keys', '/supervision/audit/keys'), 200);
+    await expectStatus(
+      await call('GET /supervision/audit/keys', `/supervision/audit/keys${tooLongQuery}`),
+      414,
+    );
     await expectStatus(
       await call('GET /supervision/audit/checkpoints', '/supervision/audit/checkpoints?cursor=nope', {
         token,

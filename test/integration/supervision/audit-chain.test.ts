@@ -16,7 +16,7 @@ import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from 
 
 /**
  * Issue 18, build 1: the tamper-evident audit trail through the real HTTP runtime. Concurrent writers
- * (issuances and verifications) each append to their own hash chain; a platform-signed checkpoint pins
+ * (issuances and verifications) each append to their own hash chain; a checkpoint signed with the audit key pins
  * the heads; `verifyAuditTrail` (and `npm run audit:verify`) recompute everything from the public API and
  * name the first bad entry when the table is edited behind the service's back.
  */
@@ -205,12 +205,12 @@ describe('checkpoints', () => {
     expect(allowed.ok).toBe(true);
   });
 
-  it('signs the heads of today’s chains with the platform key (typ audit-checkpoint+jwt), verified against the published JWKS', async () => {
+  it('signs the heads of today’s chains with the audit key (typ audit-checkpoint+jwt), verified against the published audit keys', async () => {
     const response = await postJson(runtime, '/supervision/audit/checkpoints', token, {});
     expect(response.status).toBe(201);
     const { jws } = (await response.json()) as { jws: string };
     expect(decodeProtectedHeader(jws)).toMatchObject({ typ: 'audit-checkpoint+jwt', alg: 'ES256' });
-    const jwks = createRemoteJWKSet(new URL(`${runtime.baseUrl}/.well-known/jwks.json`));
+    const jwks = createRemoteJWKSet(new URL(`${runtime.baseUrl}/supervision/audit/keys`));
     const { payload } = await jwtVerify(jws, jwks, { typ: 'audit-checkpoint+jwt' });
     const heads = new Map([...(await chainedItems())].map(([chain, items]) => [chain, items.at(-1)!]));
     const expected = [...heads]

@@ -280,7 +280,7 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
 });
 
 describe('signCheckpoint', () => {
-  it('signs every chain head of yesterday and today with the platform signer, typ audit-checkpoint+jwt, and stores it', async () => {
+  it('signs every chain head of yesterday and today with the audit signer, typ audit-checkpoint+jwt, and stores it', async () => {
     const chains = new InMemoryAuditChains();
     const [a, b] = [chains.writer(), chains.writer()];
     await a.record({ ...entry(0), at: '2026-12-04T23:00:00.000Z' });
@@ -292,7 +292,7 @@ describe('signCheckpoint', () => {
     const clock = { now: () => Date.parse('2026-12-05T09:00:00.000Z') };
     const signed = await signCheckpoint(
       {},
-      { auditChains: chains, platformSigner: signer, clock, iss: 'https://x' },
+      { auditChains: chains, auditSigner: signer, clock, iss: 'https://x' },
     );
     const { payload, protectedHeader } = await jwtVerify(
       signed.jws,
