@@ -62,7 +62,7 @@ const verifyTrail = () =>
   verifyAuditTrail({ base: runtime.baseUrl, ...supervisor, from: today, to: today, allowUnsigned: true });
 
 const put = (item: Record<string, unknown>) =>
-  dependencies().doc.send(new PutCommand({ TableName: dependencies().config.tableName, Item: item }));
+  dependencies().doc.send(new PutCommand({ TableName: dependencies().config.auditTableName, Item: item }));
 
 /** Today's stored audit items that match `match`, newest last. */
 async function auditItems(match: (item: Record<string, unknown>) => boolean) {
