@@ -366,6 +366,7 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
   try {
     port = await ready;
   } catch (error) {
+    closing = Promise.resolve(); // stopped on purpose: not reported as a crash
     await worker.terminate();
     throw error;
   }
