@@ -266,6 +266,8 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
   // A plain entry and no inherited flags: tsx's or vitest's loader is not needed there (see the file).
   const worker = new Worker(new URL('./dynamo-worker.mjs', import.meta.url), {
     execArgv: [],
+    // Its garbage is short-lived request data: a smaller young generation keeps the RSS it adds low.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
     workerData: {
       path,
       host,
