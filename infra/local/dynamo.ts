@@ -19,7 +19,8 @@ export interface LocalDynamo {
   endpoint: string;
   /**
    * An SDK request handler that reaches this DynamoDB in process, without the loopback socket (the local
-   * runtime's own clients use it; see `in-process-transport.ts`). Counted, tapped and answered alike.
+   * runtime's own clients use it): a message to its worker thread and one back, or with `thread: 'main'`
+   * `in-process-transport.ts`. Counted, tapped and answered alike.
    */
   transport: InProcessTransport;
   /**
