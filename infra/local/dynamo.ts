@@ -4,7 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { inProcessTransport, type InProcessTransport } from './in-process-transport.js';
+import { Worker } from 'node:worker_threads';
+import type { HttpResponse } from '@smithy/types';
+import {
+  bodyBytes,
+  inProcessTransport,
+  pathAndQuery,
+  type InProcessTransport,
+} from './in-process-transport.js';
 
 /** A running local DynamoDB. */
 export interface LocalDynamo {
@@ -12,7 +19,8 @@ export interface LocalDynamo {
   endpoint: string;
   /**
    * An SDK request handler that reaches this DynamoDB in process, without the loopback socket (the local
-   * runtime's own clients use it; see `in-process-transport.ts`). Counted, tapped and answered alike.
+   * runtime's own clients use it): a message to its worker thread and one back, or with `thread: 'main'`
+   * `in-process-transport.ts`. Counted, tapped and answered alike.
    */
   transport: InProcessTransport;
   /**
@@ -59,6 +67,12 @@ export interface LocalDynamoOptions {
   port?: number;
   /** Defaults to 127.0.0.1: the emulator has no authentication and must not listen publicly. */
   host?: string;
+  /**
+   * Where dynalite and LevelDB run: `worker` (the default) in a worker thread of their own, off the main
+   * thread that runs the service; `main` in the caller's thread, where a test can reach dynalite's own
+   * modules (test/integration/storage/dynalite-iterators.test.ts counts LevelDB iterators on them).
+   */
+  thread?: 'worker' | 'main';
 }
 
 interface LevelDb {
@@ -86,9 +100,10 @@ async function assertStoreOpens(path: string): Promise<void> {
 }
 
 /**
- * Runs dynalite in this process with LevelDB persistence and tables that become ACTIVE at once.
- * dynalite has no TTL or PartiQL and needs table names of 3+ characters; TransactWriteItems is added by
- * `patches/dynalite+4.0.0.patch` (docs/local-runtime.md).
+ * Runs dynalite in this process with LevelDB persistence and tables that become ACTIVE at once, in a
+ * worker thread of its own by default (`./dynamo-worker.mjs`; docs/local-runtime.md, "A thread of its
+ * own"). dynalite has no TTL or PartiQL and needs table names of 3+ characters; TransactWriteItems is
+ * added by `patches/dynalite+4.0.0.patch` (docs/local-runtime.md).
  *
  * @example
  * ```ts
@@ -102,6 +117,12 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
   const path = join(options.dataDir, 'dynamo');
   const host = options.host ?? '127.0.0.1';
   await mkdir(path, { recursive: true });
+  if (options.thread === 'main') return startInThisThread(path, host, options.port ?? 0);
+  return startInWorker(path, host, options.port ?? 0);
+}
+
+/** dynalite in the caller's thread (`thread: 'main'`). */
+async function startInThisThread(path: string, host: string, listenPort: number): Promise<LocalDynamo> {
   await assertStoreOpens(path);
 
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -154,7 +175,7 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(listenPort, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -181,6 +202,247 @@ export async function startLocalDynamo(options: LocalDynamoOptions): Promise<Loc
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
       });
+      return closing;
+    },
+  };
+}
+
+/** The operations dynalite serves, and `unknown`: the slots of the worker's socket counts. */
+const operations = [
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'ListTagsOfResource',
+  'UpdateItem',
+  'UpdateTable',
+  'TransactWriteItems',
+  'unknown',
+];
+
+/** The worker's answer to a transport request: `[id, status, headers, body, reason]`, status 0 if it threw. */
+type WorkerAnswer = [number, number, Record<string, string> | null, string | Uint8Array | null, string];
+type WorkerEvent =
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; message: string; cause: string }
+  | { type: 'write'; id: number; operation: WriteRequest['operation']; input: string; output: string }
+  | { type: 'closed'; error?: string };
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * dynalite in a worker thread (`./dynamo-worker.mjs`). Under single sign-on load, dynalite's JavaScript
+ * and LevelDB's synchronous calls (`db_get` waits on LevelDB's mutex while its own threads compact) took
+ * a fifth of the service's main thread; there, they run beside it on another core.
+ *
+ * - The runtime's clients reach it by {@link LocalDynamo.transport}: the SDK's signed request goes to
+ *   the worker as a message and its answer comes back the same way (strings, cheap to copy).
+ * - The counts are kept where they are sure to be settled when a client has its answer: the transport's
+ *   requests here, as they are sent; the socket's in the worker, in shared memory, before it answers.
+ * - A write's listeners run here: for the transport, before the client has the answer; for the socket,
+ *   the worker holds the answer until they have run (only while a listener is registered).
+ * - If the worker dies, every request waiting on it and every later one fails with the reason, which is
+ *   also logged: nothing hangs, and nothing is answered without the store.
+ */
+async function startInWorker(path: string, host: string, listenPort: number): Promise<LocalDynamo> {
+  const countsBuffer = new SharedArrayBuffer(2 * operations.length * Int32Array.BYTES_PER_ELEMENT);
+  const socketCounts = new Int32Array(countsBuffer);
+  const control = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  // A plain entry and no inherited flags: tsx's or vitest's loader is not needed there (see the file).
+  const worker = new Worker(new URL('./dynamo-worker.mjs', import.meta.url), {
+    execArgv: [],
+    // Its garbage is short-lived request data: a smaller young generation keeps the RSS it adds low.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    workerData: {
+      path,
+      host,
+      port: listenPort,
+      operations,
+      counts: countsBuffer,
+      control: control.buffer,
+      streamConsumerHeader,
+    },
+  });
+
+  let calls = new Map<string, number>();
+  let streamCalls = new Map<string, number>();
+  const listeners = new Set<WriteListener>();
+  const deliver = (operation: WriteRequest['operation'], input: string, output: string) => {
+    const request = parseJson(input);
+    if (!request) return;
+    const answer = parseJson(output);
+    for (const listener of listeners)
+      listener({ operation, input: request, ...(answer ? { output: answer } : {}) });
+  };
+
+  const pending = new Map<
+    number,
+    {
+      resolve: (response: HttpResponse) => void;
+      reject: (error: Error) => void;
+      tap?: string;
+      input?: string;
+    }
+  >();
+  let nextId = 0;
+  let stopped: Error | undefined;
+  let closing: Promise<void> | undefined;
+  let onClosed: ((error?: string) => void) | undefined;
+  let started!: { resolve: (port: number) => void; reject: (error: Error) => void };
+  const ready = new Promise<number>((resolve, reject) => (started = { resolve, reject }));
+
+  /** The worker is gone: nothing waits for it any more. */
+  const stop = (error: Error) => {
+    if (stopped) return;
+    stopped = error;
+    started.reject(error);
+    for (const request of pending.values()) request.reject(error);
+    pending.clear();
+  };
+  worker.on('error', (error) => {
+    const failure = new Error(`The embedded DynamoDB stopped: ${error.message}`, { cause: error });
+    console.error(failure);
+    stop(failure);
+  });
+  worker.on('exit', (code) => {
+    if (!closing) console.error(`The embedded DynamoDB's worker exited (code ${code})`);
+    stop(
+      new Error(
+        `The embedded DynamoDB is ${closing ? 'closed' : `not running (its worker exited, code ${code})`}`,
+      ),
+    );
+    onClosed?.();
+  });
+  worker.on('message', (message: WorkerAnswer | WorkerEvent) => {
+    if (Array.isArray(message)) {
+      const [id, status, headers, body, reason] = message;
+      const request = pending.get(id);
+      if (!request) return;
+      pending.delete(id);
+      if (status === 0) {
+        request.reject(new Error(`The embedded DynamoDB failed the request: ${reason}`));
+        return;
+      }
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body ?? []);
+      // As over a socket, the write's listeners (the stream tap) run before the client reads the answer.
+      if (request.tap && status === 200 && listeners.size > 0) {
+        deliver(request.tap as WriteRequest['operation'], request.input!, bytes.toString('utf8'));
+      }
+      request.resolve({
+        statusCode: status,
+        ...(reason ? { reason } : {}),
+        headers: headers ?? {},
+        body: bytes,
+      });
+    } else if (message.type === 'write') {
+      try {
+        if (listeners.size > 0) deliver(message.operation, message.input, message.output);
+      } finally {
+        worker.postMessage({ type: 'written', id: message.id });
+      }
+    } else if (message.type === 'ready') {
+      started.resolve(message.port);
+    } else if (message.type === 'failed') {
+      started.reject(new Error(message.message, { cause: message.cause }));
+    } else if (message.type === 'closed') {
+      onClosed?.(message.error);
+    }
+  });
+
+  let port: number;
+  try {
+    port = await ready;
+  } catch (error) {
+    closing = Promise.resolve(); // stopped on purpose: not reported as a crash
+    await worker.terminate();
+    throw error;
+  }
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  const transport: InProcessTransport = {
+    metadata: { handlerProtocol: 'http/1.1' },
+    async handle(request, options = {}) {
+      if (options.abortSignal?.aborted) {
+        throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+      }
+      if (stopped) throw stopped;
+      // The DynamoDB protocol's bodies are JSON text: as a string, the copy to the worker is cheapest.
+      const body =
+        typeof request.body === 'string' ? request.body : (await bodyBytes(request.body)).toString('utf8');
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        const key = name.toLowerCase();
+        headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
+      }
+      const target = headers['x-amz-target'];
+      const operation = target === undefined ? 'unknown' : target.slice(target.indexOf('.') + 1);
+      const counts = headers[streamConsumerHeader] ? streamCalls : calls;
+      counts.set(operation, (counts.get(operation) ?? 0) + 1);
+      nextId += 1;
+      const id = nextId;
+      const response = await new Promise<HttpResponse>((resolve, reject) => {
+        const tapped = tappedWrites.has(operation);
+        pending.set(id, { resolve, reject, ...(tapped ? { tap: operation, input: body } : {}) });
+        worker.postMessage([id, request.method, pathAndQuery(request), headers, body]);
+      });
+      return { response };
+    },
+  };
+
+  const merged = (counts: Map<string, number>, offset: number) => {
+    const all = new Map(counts);
+    operations.forEach((name, index) => {
+      const n = Atomics.load(socketCounts, offset + index);
+      if (n > 0) all.set(name, (all.get(name) ?? 0) + n);
+    });
+    return Object.fromEntries(all);
+  };
+
+  return {
+    endpoint: `http://${urlHost}:${port}`,
+    transport,
+    stats: () => merged(calls, 0),
+    streamStats: () => merged(streamCalls, operations.length),
+    resetStats() {
+      calls = new Map();
+      streamCalls = new Map();
+      for (let i = 0; i < socketCounts.length; i++) Atomics.store(socketCounts, i, 0);
+    },
+    onWrite(listener) {
+      listeners.add(listener);
+      Atomics.store(control, 0, listeners.size);
+      return () => {
+        listeners.delete(listener);
+        Atomics.store(control, 0, listeners.size);
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        if (!stopped) {
+          const error = await new Promise<string | undefined>((resolve) => {
+            onClosed = resolve;
+            worker.postMessage({ type: 'close' });
+          });
+          await worker.terminate();
+          if (error) throw new Error(`Closing the embedded DynamoDB: ${error}`);
+        }
+      })();
       return closing;
     },
   };

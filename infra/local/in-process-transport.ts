@@ -123,7 +123,8 @@ class LocalResponse extends EventEmitter {
   }
 }
 
-async function bodyBytes(body: unknown): Promise<Buffer> {
+/** The bytes of an SDK request's body (a string, bytes or a stream). */
+export async function bodyBytes(body: unknown): Promise<Buffer> {
   if (body === undefined || body === null) return Buffer.alloc(0);
   if (typeof body === 'string') return Buffer.from(body, 'utf8');
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
@@ -135,7 +136,8 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   throw new TypeError('in-process transport: unsupported request body');
 }
 
-function pathAndQuery(request: HttpRequest): string {
+/** The request's path and query string, as the server's `request.url` has them. */
+export function pathAndQuery(request: HttpRequest): string {
   const query = Object.entries(request.query ?? {}).flatMap(([name, value]) =>
     (Array.isArray(value) ? value : [value]).map((v: string | null) =>
       v === null ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(v)}`,

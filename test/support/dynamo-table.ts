@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startLocalDynamo } from '../../infra/local/dynamo.js';
+import { startLocalDynamo, type LocalDynamoOptions } from '../../infra/local/dynamo.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 
@@ -16,11 +16,15 @@ export interface TestTable {
 
 /**
  * The single table, created from its declaration in a dynalite of its own (LevelDB in a new temporary
- * folder): the real DynamoDB protocol for adapter tests, without the rest of the runtime.
+ * folder): the real DynamoDB protocol for adapter tests, without the rest of the runtime. `thread: 'main'`
+ * runs dynalite in the test's own thread, for a test that inspects its modules.
  */
-export async function startTestTable(tableName: string): Promise<TestTable> {
+export async function startTestTable(
+  tableName: string,
+  options: Pick<LocalDynamoOptions, 'thread'> = {},
+): Promise<TestTable> {
   const dataDir = await mkdtemp(join(tmpdir(), `elicence-${tableName}-`));
-  const dynamo = await startLocalDynamo({ dataDir });
+  const dynamo = await startLocalDynamo({ dataDir, ...options });
   const client = createDynamoClient({
     region: 'local',
     endpoint: dynamo.endpoint,

@@ -14,7 +14,8 @@ import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
  * memory-mapped RSS of `npm start` grew without bound (issue 16: 2.1 GiB after 10,000 issuances).
  *
  * Open iterators are counted where `abstract-level` registers them (every iterator attaches itself to its
- * database as a resource and detaches when closed), on the very copy dynalite loads.
+ * database as a resource and detaches when closed), on the very copy dynalite loads: in this thread, so
+ * dynalite runs here (`thread: 'main'`) rather than in the worker the runtime gives it, from the same files.
  */
 
 interface Resource {
@@ -79,7 +80,7 @@ describe('the embedded DynamoDB closes its LevelDB iterators', () => {
       openIterators.delete(resource);
       originalDetach.call(this, resource);
     };
-    table = await startTestTable('iterators');
+    table = await startTestTable('iterators', { thread: 'main' });
     doc = table.doc;
     for (let p = 0; p < partitions; p += 1) {
       await Promise.all(

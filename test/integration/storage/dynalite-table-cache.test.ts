@@ -63,6 +63,23 @@ async function create(TableName: string, key: string) {
   );
   await active(TableName);
 }
+/**
+ * A table deleted and waited for: DeleteTable answers DELETING and dynalite removes the table after
+ * answering, as DynamoDB does, so a CreateTable of the same name sent at once may find it still there
+ * (ResourceInUseException) — more likely with dynalite in a thread of its own, beside its client.
+ */
+async function gone(TableName: string) {
+  for (let tries = 0; tries < 200; tries++) {
+    try {
+      await client.send(new DescribeTableCommand({ TableName }));
+    } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return;
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`${TableName} was never deleted`);
+}
 const put = (TableName: string, item: Record<string, string>) =>
   client.send(
     new PutItemCommand({
@@ -87,6 +104,7 @@ describe('the embedded DynamoDB’s table descriptions', () => {
 
     await client.send(new DeleteTableCommand({ TableName: 'recreated' }));
     expect((await refusal(put('recreated', { pk: 'a' }))).name).toBe('ResourceNotFoundException');
+    await gone('recreated');
     await create('recreated', 'id');
 
     await put('recreated', { id: 'b' });
@@ -104,6 +122,7 @@ describe('the embedded DynamoDB’s table descriptions', () => {
         .catch((error: Error) => error),
     );
     await client.send(new DeleteTableCommand({ TableName: 'busy' }));
+    await gone('busy');
     await create('busy', 'id');
     await Promise.all(reads);
 

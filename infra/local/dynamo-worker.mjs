@@ -1,0 +1,216 @@
+// The embedded DynamoDB's worker thread (started by `startLocalDynamo` in ./dynamo.ts): dynalite and its
+// LevelDB store run here, off the service's main thread. Plain JavaScript on purpose: a worker does not
+// inherit the loader that runs the TypeScript around it (tsx under `npm start` and the bench, vite-node
+// under vitest), and this file needs none, so it starts the same way under all three.
+//
+// It answers two ways: over its TCP port (the AWS CLI, tests' own clients), and over `parentPort` for the
+// runtime's own clients (the in-process transport: `[id, method, url, headers, body]` in,
+// `[id, status, headers, body]` or `[id, 0, null, null, message]` out).
+import { Buffer } from 'node:buffer';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import process from 'node:process';
+import { parentPort, workerData } from 'node:worker_threads';
+import dynalite from 'dynalite';
+
+/** @type {{ path: string, host: string, port: number, operations: string[], counts: SharedArrayBuffer, control: SharedArrayBuffer, streamConsumerHeader: string }} */
+const {
+  path,
+  host,
+  port,
+  operations,
+  counts: countsBuffer,
+  control: controlBuffer,
+  streamConsumerHeader,
+} = workerData;
+/** Socket requests by operation: `[index]` for the request path, `[operations.length + index]` for consumers. */
+const counts = new Int32Array(countsBuffer);
+/** `[0]`: how many write listeners the main thread has (0: socket writes are not tapped). */
+const control = new Int32Array(controlBuffer);
+const operationIndex = new Map(operations.map((name, index) => [name, index]));
+const tappedWrites = new Set(['PutItem', 'BatchWriteItem', 'TransactWriteItems']);
+
+/**
+ * Opens and closes the store once before dynalite does. dynalite opens LevelDB lazily and, if the
+ * directory is locked (another `npm start` on the same `.data`), the first request throws inside its
+ * handler; checking here turns that into a clear startup error.
+ */
+async function assertStoreOpens() {
+  const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+  const { Level } = requireFromDynalite('level');
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (error) {
+    throw new Error(`Cannot open the local DynamoDB store at ${path}: is another process using it?`, {
+      cause: error,
+    });
+  }
+  await db.close();
+}
+
+/** The part of `http.IncomingMessage` dynalite reads; its body is emitted right after the handler attaches. */
+class MessageRequest extends EventEmitter {
+  httpVersion = '1.1';
+  constructor(method, url, headers) {
+    super();
+    this.method = method;
+    this.url = url;
+    this.headers = headers;
+  }
+}
+
+/** The part of `http.ServerResponse` dynalite writes; `end` posts the answer to the main thread. */
+class MessageResponse {
+  statusCode = 200;
+  statusMessage = '';
+  headersSent = false;
+  writableEnded = false;
+  #headers = Object.create(null);
+  #chunks = [];
+  #id;
+  constructor(id) {
+    this.#id = id;
+  }
+  setHeader(name, value) {
+    this.#headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+    return this;
+  }
+  getHeader(name) {
+    return this.#headers[name.toLowerCase()];
+  }
+  hasHeader(name) {
+    return name.toLowerCase() in this.#headers;
+  }
+  removeHeader(name) {
+    delete this.#headers[name.toLowerCase()];
+  }
+  writeHead(statusCode, message, headers) {
+    this.statusCode = statusCode;
+    if (typeof message === 'string') this.statusMessage = message;
+    else headers = message;
+    for (const [name, value] of Object.entries(headers ?? {})) this.setHeader(name, value);
+    this.headersSent = true;
+    return this;
+  }
+  write(chunk, encoding, callback) {
+    if (chunk !== undefined && chunk !== null) this.#chunks.push(chunk);
+    this.headersSent = true;
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (done) process.nextTick(done);
+    return true;
+  }
+  end(chunk, encoding, callback) {
+    if (this.writableEnded) return this;
+    if (typeof chunk === 'function') callback = chunk;
+    else if (chunk !== undefined && chunk !== null) this.#chunks.push(chunk);
+    if (typeof encoding === 'function') callback = encoding;
+    this.headersSent = true;
+    this.writableEnded = true;
+    // dynalite answers with one string: sent as it is (a Buffer would be cloned with its whole pool).
+    const body = this.#chunks.every((c) => typeof c === 'string')
+      ? this.#chunks.join('')
+      : new Uint8Array(Buffer.concat(this.#chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
+    parentPort.postMessage([this.#id, this.statusCode, this.#headers, body, this.statusMessage]);
+    if (callback) process.nextTick(callback);
+    return this;
+  }
+}
+
+function count(headers, operation) {
+  const index = operationIndex.get(operation) ?? operationIndex.get('unknown');
+  Atomics.add(counts, headers[streamConsumerHeader] ? operations.length + index : index, 1);
+}
+
+function operationOf(headers) {
+  const target = headers['x-amz-target'];
+  return typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
+}
+
+let server;
+/** Socket writes whose answer waits until the main thread's write listeners have seen them. */
+const heldAnswers = new Map();
+let writeIds = 0;
+
+/**
+ * A socket request: counted, and a successful write shown to the main thread's listeners (the local
+ * stream tap) before its answer goes out, as when dynalite ran on the main thread: a client that wrote
+ * and then drains the stream finds its write delivered.
+ */
+function onSocketRequest(request, response) {
+  const operation = operationOf(request.headers);
+  count(request.headers, operation);
+  if (Atomics.load(control, 0) === 0 || !tappedWrites.has(operation)) return;
+  // dynalite reads the body with 'data' listeners too, attached in this same turn: both see every chunk.
+  const chunks = [];
+  request.on('data', (chunk) => chunks.push(chunk));
+  const answered = [];
+  const write = response.write.bind(response);
+  const end = response.end.bind(response);
+  const keep = (chunk) => {
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array) answered.push(Buffer.from(chunk));
+  };
+  response.write = (chunk, ...rest) => {
+    keep(chunk);
+    return write(chunk, ...rest);
+  };
+  response.end = (chunk, ...rest) => {
+    if (typeof chunk !== 'function') keep(chunk);
+    if (response.statusCode !== 200) return end(chunk, ...rest);
+    const id = (writeIds += 1);
+    heldAnswers.set(id, () => end(chunk, ...rest));
+    parentPort.postMessage({
+      type: 'write',
+      id,
+      operation,
+      input: Buffer.concat(chunks).toString('utf8'),
+      output: Buffer.concat(answered).toString('utf8'),
+    });
+    return response;
+  };
+}
+
+async function start() {
+  await assertStoreOpens();
+  server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const [handler] = server.listeners('request');
+  server.prependListener('request', onSocketRequest);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  parentPort.on('message', (message) => {
+    if (Array.isArray(message)) {
+      const [id, method, url, headers, body] = message;
+      const request = new MessageRequest(method, url, headers);
+      try {
+        handler(request, new MessageResponse(id));
+        if (body.length > 0)
+          request.emit('data', typeof body === 'string' ? Buffer.from(body) : Buffer.from(body));
+        request.emit('end');
+      } catch (error) {
+        parentPort.postMessage([id, 0, null, null, String(error?.stack ?? error)]);
+      }
+    } else if (message.type === 'written') {
+      const answer = heldAnswers.get(message.id);
+      heldAnswers.delete(message.id);
+      answer?.();
+    } else if (message.type === 'close') {
+      for (const answer of heldAnswers.values()) answer();
+      heldAnswers.clear();
+      server.close((error) =>
+        parentPort.postMessage({ type: 'closed', error: error ? String(error) : undefined }),
+      );
+      server.closeIdleConnections();
+    }
+  });
+  parentPort.postMessage({ type: 'ready', port: server.address().port });
+}
+
+start().catch((error) => {
+  parentPort.postMessage({ type: 'failed', message: error.message, cause: String(error.cause ?? '') });
+});

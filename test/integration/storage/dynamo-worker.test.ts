@@ -1,0 +1,94 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as WorkerThreads from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { documentClientFor } from '../../../shared/adapters/dynamo/client.js';
+import { ensureTable } from '../../../shared/adapters/dynamo/create-table.js';
+
+/**
+ * The embedded DynamoDB runs in a worker thread (`infra/local/dynamo-worker.mjs`). If that thread dies,
+ * the runtime's requests must fail, at once and with the reason, never wait for an answer that cannot
+ * come; and the death must be logged.
+ */
+
+/** Every worker `startLocalDynamo` starts, to make one crash from outside. */
+const workers = vi.hoisted(() => [] as Worker[]);
+vi.mock('node:worker_threads', async (importOriginal) => {
+  const actual = await importOriginal<typeof WorkerThreads>();
+  class Recorded extends actual.Worker {
+    constructor(...args: ConstructorParameters<typeof actual.Worker>) {
+      super(...args);
+      workers.push(this);
+    }
+  }
+  return { ...actual, Worker: Recorded };
+});
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const tableName = 'crashing';
+let dataDir: string;
+let dynamo: LocalDynamo;
+let doc: DynamoDBDocumentClient;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'elicence-worker-'));
+  dynamo = await startLocalDynamo({ dataDir });
+  const client = new DynamoDBClient({
+    region: 'local',
+    endpoint: dynamo.endpoint,
+    credentials,
+    requestHandler: dynamo.transport,
+    maxAttempts: 1,
+  });
+  await ensureTable(client, tableName);
+  doc = documentClientFor(client);
+});
+afterEach(async () => {
+  doc.destroy();
+  await dynamo.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+/** An uncaught exception inside the worker: it cannot read a message that is not one. */
+function crash(): void {
+  workers.at(-1)!.postMessage(null);
+}
+
+describe('the embedded DynamoDB in its worker thread', () => {
+  it('answers through the transport and reads the same store over its port', async () => {
+    await doc.send(new PutCommand({ TableName: tableName, Item: { pk: 'a', sk: 'b', v: 1 } }));
+    const overSocket = documentClientFor(
+      new DynamoDBClient({ region: 'local', endpoint: dynamo.endpoint, credentials }),
+    );
+    try {
+      const { Item } = await overSocket.send(
+        new GetCommand({ TableName: tableName, Key: { pk: 'a', sk: 'b' } }),
+      );
+      expect(Item).toEqual({ pk: 'a', sk: 'b', v: 1 });
+    } finally {
+      overSocket.destroy();
+    }
+    expect(dynamo.stats()).toMatchObject({ PutItem: 1, GetItem: 1 });
+  });
+
+  it('fails the requests waiting on a worker that died, and every later one, and says so', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      crash();
+      // Sent after the crash, to a thread that will never answer: rejected, not left waiting.
+      const waiting = doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'a', sk: 'b' } }));
+      await expect(waiting).rejects.toThrow(/embedded DynamoDB (stopped|is not running)/);
+      await expect(
+        doc.send(new PutCommand({ TableName: tableName, Item: { pk: 'a', sk: 'c' } })),
+      ).rejects.toThrow(/embedded DynamoDB/);
+      expect(logged.mock.calls.flat().map(String).join('\n')).toMatch(/embedded DynamoDB/);
+    } finally {
+      logged.mockRestore();
+    }
+  });
+});
