@@ -204,10 +204,18 @@ export interface ElicenceStackProps extends StackProps {
   /**
    * The UTC day (`YYYY-MM-DD`) from which every audit entry must carry its holder commitment, given as
    * `AUDIT_HOLDER_COMMITMENTS_SINCE` to the functions that answer audit entries (the usage record and
-   * supervision): set it to the day after a release with commitments runs everywhere (docs/supervision.md).
-   * Unset by default: an entry without one is read as written before commitments.
+   * supervision). Unset, the functions' compiled-in day applies (the release day of commitments,
+   * 2026-12-06); a stack that still ran older code after that day sets the day after the release with
+   * commitments ran everywhere (docs/supervision.md).
    */
   auditHolderCommitmentsSince?: string;
+  /**
+   * Only while moving the audit trail out of the service table (docs/supervision.md, "Moving the audit
+   * trail"): the instant (ISO 8601 with offset, e.g. `2026-12-06T09:30:00Z`) of the deployment that created
+   * the audit table, given as `SUPERVISION_HISTORY_BEFORE` to supervision-events alone, which then skips
+   * copies of entries dated and chained before it. Remove it (redeploy without it) once the move is done.
+   */
+  supervisionHistoryBefore?: string;
 }
 
 /**
@@ -243,6 +251,17 @@ export class ElicenceStack extends Stack {
     if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}$/.test(since) || !isValidDay(since))) {
       throw new Error(
         `auditHolderCommitmentsSince must be a day as YYYY-MM-DD, got ${JSON.stringify(since)}`,
+      );
+    }
+    const historyBefore = props.supervisionHistoryBefore;
+    if (
+      historyBefore !== undefined &&
+      (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(historyBefore) ||
+        !isValidDay(historyBefore.slice(0, 10)) ||
+        Number.isNaN(Date.parse(historyBefore)))
+    ) {
+      throw new Error(
+        `supervisionHistoryBefore must be an instant such as 2026-12-06T09:30:00Z, got ${JSON.stringify(historyBefore)}`,
       );
     }
 
@@ -312,6 +331,8 @@ export class ElicenceStack extends Stack {
             (name === 'me' || name === 'audit') && {
               AUDIT_HOLDER_COMMITMENTS_SINCE: props.auditHolderCommitmentsSince,
             }),
+          ...(historyBefore &&
+            name === 'supervision-events' && { SUPERVISION_HISTORY_BEFORE: historyBefore }),
           ...spec.environment,
         },
         logLevel,

@@ -18,128 +18,153 @@ export function isHttpsOrLoopback(url: URL): boolean {
  * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
  * newcomer needs none of them; the CDK stack sets what differs in AWS.
  */
-const schema = z.object({
-  PORT: port.default(3000),
-  DATA_DIR: z.string().min(1).default('.data'),
-  ISSUER_URL: optionalUrl,
-  AWS_REGION: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as cn-north-1')
-    .default('cn-north-1'),
-  AWS_ENDPOINT_URL: optionalUrl,
-  AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
-  AWS_ENDPOINT_URL_KMS: optionalUrl,
-  TABLE_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
-    .default('elicence'),
-  /** The audit table (the audit trail alone, with its own stream); `<TABLE_NAME>-audit` when unset. */
-  AUDIT_TABLE_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
-    .optional(),
-  PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
-  PLATFORM_PREVIOUS_KEY_IDS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    ),
-  // The audit-checkpoint key (docs/supervision.md): signs checkpoints only. Its earlier generations stay
-  // listed for ever (GET /supervision/audit/keys), since a checkpoint must verify as long as the trail is kept.
-  AUDIT_KEY_ID: z.string().min(1).default('alias/elicence-audit'),
-  AUDIT_PREVIOUS_KEY_IDS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    ),
-  PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
-  PLATFORM_RSA_PREVIOUS_KEY_IDS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((id) => id.trim())
-        .filter(Boolean),
-    ),
-  LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
-  PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
-  WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
-  INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
-  ISSUER_KEY_POLICY: z.string().optional(),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
-  CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-  WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
-  // Where text messages go: the outbox file under DATA_DIR (the local runtime), or Amazon SNS (the stack).
-  SMS_SENDER: z.enum(['outbox', 'sns']).default('outbox'),
-  AWS_ENDPOINT_URL_SNS: optionalUrl,
-  SMS_SENDER_ID: z
-    .string()
-    .regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits (an SNS sender id)')
-    .optional(),
-  // Where the population and carrier registries are: the table the seed fills, or HTTP services.
-  REGISTRIES: z.enum(['local', 'http']).default('local'),
-  POPULATION_REGISTRY_URL: registryUrl,
-  POPULATION_REGISTRY_TOKEN: z.string().min(1).optional(),
-  CARRIER_REGISTRY_URL: registryUrl,
-  CARRIER_REGISTRY_TOKEN: z.string().min(1).optional(),
-  REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
-  // How long a scan-to-login code lives (API.md: at most 120 s); tests shorten it to see expiry.
-  SCAN_LOGIN_SECONDS: z.coerce.number().int().min(1).max(120).default(120),
-  // How long the scan-to-login waiting page holds its request open for the wallet's answer (a long poll);
-  // kept under the OpenID function's 10 s timeout.
-  SCAN_LOGIN_WAIT_SECONDS: z.coerce.number().int().min(0).max(8).default(6),
-  // How long a /verify container keeps an issuer record (docs/verifier.md): a withdrawal or key rotation
-  // made in another container counts within this time; 0 reads the record on every verification.
-  ISSUER_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
-  // The administrative division (GB/T 2260) this platform serves, e.g. 110000 (Beijing): a peer platform's
-  // trust list never adds an issuer within it (docs/peers.md); the local seed names its demo issuer after it.
-  PLATFORM_REGION: z
-    .string()
-    .regex(/^\d{6}$/, 'must be a six-digit administrative division code (GB/T 2260) such as 110000')
-    .default('110000'),
-  // Peer platforms (跨地区互认, docs/peers.md): a peer's copy older than PEER_STALE_SECONDS is served marked
-  // stale; older than PEER_MAX_AGE_SECONDS its issuers are no longer trusted (fail closed).
-  PEER_STALE_SECONDS: z.coerce.number().int().min(1).max(2_592_000).default(86_400),
-  PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
-  PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
-  // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
-  BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-  BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
-  // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
-  // 0 lifts the limit (tests that sign several in a row).
-  AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-  // The UTC day from which every audit entry carries a holder commitment (docs/supervision.md, security
-  // review L2): one dated on or after it without one is not genuine. Unset: such entries are read as old.
-  AUDIT_HOLDER_COMMITMENTS_SINCE: z.iso.date().optional(),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
-  // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
-  ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
-  ALERT_SCAN_FAILURES_PER_LICENCE: z.coerce.number().int().min(1).max(100_000).default(5),
-  ALERT_SCAN_FAILURES_PER_VERIFIER: z.coerce.number().int().min(1).max(100_000).default(20),
-  ALERT_SCAN_FAILURES_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).default(200),
-  ALERT_BULK_STATUS_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
-  ALERT_BULK_STATUS_CHANGES: z.coerce.number().int().min(1).max(100_000).default(20),
-  ALERT_ISSUANCE_FACTOR: z.coerce.number().min(1).max(1000).default(3),
-  ALERT_ISSUANCE_MINIMUM: z.coerce.number().int().min(1).max(1_000_000).default(50),
-  // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
-  // forged scans must not be able to flood the alarm topic.
-  ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
-  // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
-  ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
-  ALERT_TOPIC_ARN: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
-    .optional(),
-});
+/**
+ * The UTC day holder commitments were released (security review L2): entries dated on or after it must
+ * carry one unless `AUDIT_HOLDER_COMMITMENTS_SINCE` says a later day (M2b: unset must not mean "never").
+ */
+export const holderCommitmentsReleased = '2026-12-06';
+
+const schema = z
+  .object({
+    PORT: port.default(3000),
+    DATA_DIR: z.string().min(1).default('.data'),
+    ISSUER_URL: optionalUrl,
+    AWS_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as cn-north-1')
+      .default('cn-north-1'),
+    AWS_ENDPOINT_URL: optionalUrl,
+    AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
+    AWS_ENDPOINT_URL_KMS: optionalUrl,
+    TABLE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+      .default('elicence'),
+    /** The audit table (the audit trail alone, with its own stream); `<TABLE_NAME>-audit` when unset. */
+    AUDIT_TABLE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+      .optional(),
+    PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
+    PLATFORM_PREVIOUS_KEY_IDS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      ),
+    // The audit-checkpoint key (docs/supervision.md): signs checkpoints only. Its earlier generations stay
+    // listed for ever (GET /supervision/audit/keys), since a checkpoint must verify as long as the trail is kept.
+    AUDIT_KEY_ID: z.string().min(1).default('alias/elicence-audit'),
+    AUDIT_PREVIOUS_KEY_IDS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      ),
+    PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
+    PLATFORM_RSA_PREVIOUS_KEY_IDS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      ),
+    LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
+    PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
+    WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
+    INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
+    ISSUER_KEY_POLICY: z.string().optional(),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+    CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
+    // Where text messages go: the outbox file under DATA_DIR (the local runtime), or Amazon SNS (the stack).
+    SMS_SENDER: z.enum(['outbox', 'sns']).default('outbox'),
+    AWS_ENDPOINT_URL_SNS: optionalUrl,
+    SMS_SENDER_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits (an SNS sender id)')
+      .optional(),
+    // Where the population and carrier registries are: the table the seed fills, or HTTP services.
+    REGISTRIES: z.enum(['local', 'http']).default('local'),
+    POPULATION_REGISTRY_URL: registryUrl,
+    POPULATION_REGISTRY_TOKEN: z.string().min(1).optional(),
+    CARRIER_REGISTRY_URL: registryUrl,
+    CARRIER_REGISTRY_TOKEN: z.string().min(1).optional(),
+    REGISTRY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3000),
+    // How long a scan-to-login code lives (API.md: at most 120 s); tests shorten it to see expiry.
+    SCAN_LOGIN_SECONDS: z.coerce.number().int().min(1).max(120).default(120),
+    // How long the scan-to-login waiting page holds its request open for the wallet's answer (a long poll);
+    // kept under the OpenID function's 10 s timeout.
+    SCAN_LOGIN_WAIT_SECONDS: z.coerce.number().int().min(0).max(8).default(6),
+    // How long a /verify container keeps an issuer record (docs/verifier.md): a withdrawal or key rotation
+    // made in another container counts within this time; 0 reads the record on every verification.
+    ISSUER_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(30),
+    // The administrative division (GB/T 2260) this platform serves, e.g. 110000 (Beijing): a peer platform's
+    // trust list never adds an issuer within it (docs/peers.md); the local seed names its demo issuer after it.
+    PLATFORM_REGION: z
+      .string()
+      .regex(/^\d{6}$/, 'must be a six-digit administrative division code (GB/T 2260) such as 110000')
+      .default('110000'),
+    // Peer platforms (跨地区互认, docs/peers.md): a peer's copy older than PEER_STALE_SECONDS is served marked
+    // stale; older than PEER_MAX_AGE_SECONDS its issuers are no longer trusted (fail closed).
+    PEER_STALE_SECONDS: z.coerce.number().int().min(1).max(2_592_000).default(86_400),
+    PEER_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(7_776_000).default(604_800),
+    PEER_FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
+    // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
+    BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
+    // 0 lifts the limit (tests that sign several in a row).
+    AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    // The UTC day from which every audit entry carries a holder commitment (docs/supervision.md, security
+    // review L2, M2b): one dated on or after it without one is not genuine. By default the day commitments
+    // were released; an operator whose stack still ran older code after that day sets the day after the
+    // release ran everywhere (in AWS `-c auditHolderCommitmentsSince=YYYY-MM-DD`).
+    AUDIT_HOLDER_COMMITMENTS_SINCE: z.iso.date().default(holderCommitmentsReleased),
+    // Only while the audit trail is moved into the audit table (docs/supervision.md): the instant of the
+    // deployment that created it. Entries dated (and chained) before it reaching the audit table's stream
+    // are copies of history, not counted again. Unset (the default, and after the move): nothing is skipped.
+    SUPERVISION_HISTORY_BEFORE: z.iso.datetime({ offset: true }).optional(),
+    LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+    // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
+    ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+    ALERT_SCAN_FAILURES_PER_LICENCE: z.coerce.number().int().min(1).max(100_000).default(5),
+    ALERT_SCAN_FAILURES_PER_VERIFIER: z.coerce.number().int().min(1).max(100_000).default(20),
+    ALERT_SCAN_FAILURES_ANONYMOUS: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    ALERT_BULK_STATUS_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    ALERT_BULK_STATUS_CHANGES: z.coerce.number().int().min(1).max(100_000).default(20),
+    ALERT_ISSUANCE_FACTOR: z.coerce.number().min(1).max(1000).default(3),
+    ALERT_ISSUANCE_MINIMUM: z.coerce.number().int().min(1).max(1_000_000).default(50),
+    // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
+    // forged scans must not be able to flood the alarm topic.
+    ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+    // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
+    ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
+    ALERT_TOPIC_ARN: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
+      .optional(),
+  })
+  .superRefine((env, context) => {
+    // The audit trail must have a table of its own: in the service table it would be read whole by the
+    // stream consumer (supervision-events) and written by every function that writes the table.
+    if (env.AUDIT_TABLE_NAME !== undefined && env.AUDIT_TABLE_NAME === env.TABLE_NAME) {
+      context.addIssue({
+        code: 'custom',
+        path: ['AUDIT_TABLE_NAME'],
+        message:
+          'must differ from TABLE_NAME: the audit trail has a table of its own (unset: <TABLE_NAME>-audit)',
+      });
+    }
+  });
 
 /**
  * The alert rules' thresholds (shared/supervision/alert-rules.ts), each from its variable: a rule fires
@@ -259,12 +284,18 @@ export interface Config {
    */
   readonly auditCheckpointIntervalSeconds: number;
   /**
-   * The UTC day (`AUDIT_HOLDER_COMMITMENTS_SINCE`, `YYYY-MM-DD`, unset by default) from which every audit
-   * entry carries its holder commitment: set it to the day after this release was deployed everywhere, so
-   * that an entry of a later day without one (its commitment stripped to pass as old) fails closed in the
-   * usage record and is reported to supervisors (docs/supervision.md).
+   * The UTC day (`AUDIT_HOLDER_COMMITMENTS_SINCE`, `YYYY-MM-DD`, by default {@link holderCommitmentsReleased})
+   * from which every audit entry carries its holder commitment, so that an entry of that day or later
+   * without one (its commitment stripped to pass as old) fails closed in the usage record and is reported
+   * to supervisors (docs/supervision.md). A stack that ran older code after the release day sets a later
+   * day: the day after the release ran everywhere.
    */
-  readonly auditHolderCommitmentsSince: string | undefined;
+  readonly auditHolderCommitmentsSince: string;
+  /**
+   * The cut-over of a move of the audit trail (`SUPERVISION_HISTORY_BEFORE`, an ISO instant, unset by
+   * default): supervision-events skips entries dated and chained before it as copies of history.
+   */
+  readonly supervisionHistoryBefore: string | undefined;
   readonly logLevel: string;
   /** The administrative division this platform serves (`PLATFORM_REGION`, six digits, default 110000). */
   readonly platformRegion: string;
@@ -362,6 +393,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     auditHolderCommitmentsSince: e.AUDIT_HOLDER_COMMITMENTS_SINCE,
+    supervisionHistoryBefore: e.SUPERVISION_HISTORY_BEFORE,
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,
     smsSenderId: e.SMS_SENDER_ID,
     registries:

@@ -215,4 +215,4 @@ export const alertPublisher = (c: Needs): AlertPublisher =>
   c.config.alertPublisher === 'sns' && c.config.alertTopicArn
     ? snsAlertPublisher(c.config, c.config.alertTopicArn)
     : new OutboxAlertPublisher(join(c.config.dataDir, 'outbox', 'alerts.jsonl'));
-export const auditStream = () => dynamoAuditStream();
+export const auditStream = (c: Needs) => dynamoAuditStream(c.config.supervisionHistoryBefore);

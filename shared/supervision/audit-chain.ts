@@ -164,6 +164,15 @@ export interface CommitmentRule {
  * day, whichever is later) is a `mismatch`: stripping the commitment is how an edited entry would pass as
  * old.
  *
+ * The salt is stored beside the commitment, so whoever can write the table can recompute a commitment for
+ * another holder: the commitment alone proves nothing. What makes it bind is the entry's `hash`, which
+ * covers it, and the next entry's `prevHash` and the checkpoints, which cover the hash. So an entry on a
+ * chain (any chain field present) must also carry all of them and its `hash` must be the hash of its
+ * content as it is read (recomputed from the content, never from a stored `contentDigest`), else it is a
+ * `mismatch`; and an entry with a commitment but no chain fields is one too (commitments came after
+ * chains). A forger who also rewrites `hash` passes this check: the broken link is then found by
+ * `npm run audit:verify` (the chain and the signed checkpoints), not here (docs/supervision.md).
+ *
  * @example
  * ```ts
  * if (holderAttribution(entry) === 'mismatch') logger.error('audit entry: holder does not match its commitment');
@@ -176,10 +185,14 @@ export function holderAttribution(
     holderCommitment?: unknown;
     at?: unknown;
     chain?: unknown;
+    seq?: unknown;
+    prevHash?: unknown;
+    hash?: unknown;
   },
   rule: CommitmentRule = {},
 ): 'committed' | 'mismatch' | 'uncommitted' {
   const { holderKey, holderSalt, holderCommitment } = entry;
+  if (!ownHashHolds(entry)) return 'mismatch';
   if (holderCommitment === undefined) {
     const since = rule.commitmentsSince;
     if (since === undefined) return 'uncommitted';
@@ -195,6 +208,22 @@ export function holderAttribution(
     holderCommitmentOf(holderKey, holderSalt) === holderCommitment
     ? 'committed'
     : 'mismatch';
+}
+
+/**
+ * Whether an entry's own link fields are consistent with its content: an entry on no chain (none of
+ * `chain`, `seq`, `prevHash`, `hash`) only if it carries no holder commitment (commitments came after
+ * chains); one on a chain only with all four and a `hash` that is the hash of its content. A stored
+ * `redacted`/`contentDigest` is ignored: the content is hashed as it is, so a digest copied from the
+ * original cannot vouch for edited content.
+ */
+function ownHashHolds(entry: Record<string, unknown>): boolean {
+  const { chain, seq, prevHash, hash } = entry;
+  if (chain === undefined && seq === undefined && prevHash === undefined && hash === undefined) {
+    return entry.holderCommitment === undefined;
+  }
+  if (typeof chain !== 'string' || typeof seq !== 'number' || typeof prevHash !== 'string') return false;
+  return typeof hash === 'string' && entryHash({ ...entry, redacted: false }) === hash;
 }
 
 /** Whether supervisors see an entry whole: entries about licences; the rest (accounts, sign-ins) redacted. */
@@ -236,8 +265,12 @@ export function forSupervisor(
       holderKey: _holderKey,
       holderSalt: _holderSalt,
       holderAttribution: _stored,
+      // Never stored by the service: a stored `redacted: true` beside a copied `contentDigest` would make
+      // a verifier hash the digest instead of the (edited) content the answer carries.
+      redacted: _redacted,
+      contentDigest: _digest,
       ...whole
-    } = entry as AuditEntry & { holderAttribution?: unknown };
+    } = entry as AuditEntry & { holderAttribution?: unknown; redacted?: unknown; contentDigest?: unknown };
     return { ...whole, ...finding };
   }
   return {

@@ -1657,6 +1657,36 @@ describe('ElicenceStack with auditHolderCommitmentsSince', () => {
   });
 });
 
+describe('ElicenceStack with supervisionHistoryBefore (moving the audit trail)', () => {
+  const historyBeforeOf = (stack: ElicenceStack, template: Template) =>
+    Object.fromEntries(
+      functionNames.map((name) => {
+        const id = stack.getLogicalId(stack.functions[name].function.node.defaultChild as CfnElement);
+        const fn = template.toJSON().Resources[id] as {
+          Properties: { Environment: { Variables: Record<string, unknown> } };
+        };
+        return [name, fn.Properties.Environment.Variables.SUPERVISION_HISTORY_BEFORE];
+      }),
+    );
+
+  it('gives the cut-over to supervision-events alone, and by default to nothing (nothing skipped)', () => {
+    const { stack, template } = synthesize({ supervisionHistoryBefore: '2026-12-06T09:30:00Z' });
+    for (const [name, value] of Object.entries(historyBeforeOf(stack, template))) {
+      expect(value, name).toBe(name === 'supervision-events' ? '2026-12-06T09:30:00Z' : undefined);
+    }
+    const defaults = synthesize();
+    expect(Object.values(historyBeforeOf(defaults.stack, defaults.template)).filter(Boolean)).toEqual([]);
+  });
+
+  it('refuses what is not an instant', () => {
+    for (const value of ['2026-12-06', '2026-12-06T09:30:00', '2026-02-30T09:30:00Z', 'now']) {
+      expect(() => synthesize({ supervisionHistoryBefore: value }), value).toThrow(
+        /supervisionHistoryBefore/,
+      );
+    }
+  });
+});
+
 /** The platform key's logical id in a stack with no rotation under way. */
 function logicalIdOfDefaultPlatformKey(): string {
   const { stack } = synthesize();

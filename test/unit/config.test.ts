@@ -21,6 +21,34 @@ describe('configuration', () => {
     expect(loadConfig({ AUDIT_TABLE_NAME: 'trail' }).auditTableName).toBe('trail');
   });
 
+  it('refuses an audit table that is the service table (the trail would fall back into it)', () => {
+    for (const env of [{ AUDIT_TABLE_NAME: 'elicence' }, { TABLE_NAME: 'prod', AUDIT_TABLE_NAME: 'prod' }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/AUDIT_TABLE_NAME must differ from TABLE_NAME/);
+    }
+  });
+
+  it('requires holder commitments from their release day unless told a later day (security review M2b)', () => {
+    // Unset must not mean "never": a stripped commitment would then pass an entry off as old.
+    expect(loadConfig({}).auditHolderCommitmentsSince).toBe('2026-12-06');
+    expect(loadConfig({ AUDIT_HOLDER_COMMITMENTS_SINCE: '2027-01-05' }).auditHolderCommitmentsSince).toBe(
+      '2027-01-05',
+    );
+    expect(() => loadConfig({ AUDIT_HOLDER_COMMITMENTS_SINCE: '2027-13-01' })).toThrow(
+      /AUDIT_HOLDER_COMMITMENTS_SINCE/,
+    );
+  });
+
+  it('skips no audit entry as a copy of history unless a move’s cut-over is set (security review L1)', () => {
+    expect(loadConfig({}).supervisionHistoryBefore).toBeUndefined();
+    expect(loadConfig({ SUPERVISION_HISTORY_BEFORE: '2026-12-06T09:30:00Z' }).supervisionHistoryBefore).toBe(
+      '2026-12-06T09:30:00Z',
+    );
+    expect(() => loadConfig({ SUPERVISION_HISTORY_BEFORE: '2026-12-06' })).toThrow(
+      /SUPERVISION_HISTORY_BEFORE/,
+    );
+  });
+
   it('signs audit checkpoints with a key of their own, its earlier generations listed for ever', () => {
     const defaults = loadConfig({});
     expect(defaults).toMatchObject({ auditKeyId: 'alias/elicence-audit', auditPreviousKeyIds: [] });

@@ -242,4 +242,7 @@ export const dynamoStatisticsStore = (table: TableConnection): StatisticsStore =
 export const dynamoAlertStore = (table: TableConnection): AlertStore =>
   new DynamoAlertStore(table, table.tableName);
 /** The audit entries of the audit table's stream records (supervision-events). */
-export const dynamoAuditStream = (): AuditStream => ({ entriesOf: auditEntriesOf });
+/** The supervision consumer's reading of the audit table's stream; `historyBefore`: see `auditEntriesOf`. */
+export const dynamoAuditStream = (historyBefore?: string): AuditStream => ({
+  entriesOf: (records) => auditEntriesOf(records, { historyBefore }),
+});

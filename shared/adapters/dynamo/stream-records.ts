@@ -1,5 +1,7 @@
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
 import type { SupervisedEntry } from '../../supervision/events.js';
+import { logger } from '../../logger.js';
+import { chainIdPattern } from '../../supervision/audit-chain.js';
 import { prefixes } from './keys.js';
 
 type Value = AttributeValue | undefined;
@@ -23,29 +25,49 @@ function plainItem(image: Record<string, AttributeValue>): Record<string, unknow
 }
 
 /**
- * How long after its `at` an entry may reach the table and still be an event: an entry is stamped just
- * before it is written (group commit and retries take seconds), so one written later than this is a copy
- * of history (the move of the audit trail into the audit table, docs/supervision.md; a restore), counted
- * when it was first written. Counting it again would double the day's statistics and could raise alerts
- * for windows long past.
+ * Whether an entry is a copy of history while the operator moves the audit trail (docs/supervision.md,
+ * "Moving the audit trail"): with `historyBefore` (`SUPERVISION_HISTORY_BEFORE`, the instant of the
+ * deployment that created the audit table), an entry whose `at` and whose chain's day (an entry of before
+ * chains has none) are both before it was counted when first written, in the service table, and is
+ * skipped rather than counted twice or raising alerts for windows long past. Without it nothing is
+ * skipped: a rule keyed on how late an entry arrives would let whoever can write the trail hide entries
+ * from the statistics and the alerts by back-dating them (security review L1).
  */
-export const copiedAfterMs = 60 * 60_000;
+function copiedHistory(
+  item: Record<string, unknown>,
+  at: string,
+  historyBefore: number | undefined,
+): boolean {
+  if (historyBefore === undefined) return false;
+  const atMs = Date.parse(at);
+  if (!(atMs < historyBefore)) return false;
+  const chain = typeof item.chain === 'string' ? item.chain : undefined;
+  if (chain === undefined) return true;
+  const day = chainIdPattern.exec(chain)?.[1];
+  // A chain id that names no day places the entry nowhere: counted, never hidden.
+  return day !== undefined && Date.parse(`${day}T00:00:00.000Z`) < historyBefore;
+}
 
 /**
  * The audit entries a DynamoDB Streams batch inserted, in stream order: records of other items, and
  * changes other than inserts, are skipped (the event source mapping filters them already in AWS; the
  * check here keeps the consumer correct without the filter). Only the entry's fields are kept, never the
  * item's keys, its chain fields or the holder's lookup key, so nothing downstream depends on the sort
- * key's shape or can store personal data. Copies of history (inserted more than {@link copiedAfterMs}
- * after their `at`, by the record's `ApproximateCreationDateTime`) are skipped.
+ * key's shape or can store personal data. While `historyBefore` is set (an ISO instant, only during a
+ * move of the audit trail), copies of history are skipped and their number logged per batch.
  *
  * @example
  * ```ts
  * export const handler = async (event: DynamoDBStreamEvent) => process(auditEntriesOf(event.Records));
  * ```
  */
-export function auditEntriesOf(records: readonly DynamoDBRecord[]): SupervisedEntry[] {
+export function auditEntriesOf(
+  records: readonly DynamoDBRecord[],
+  options: { historyBefore?: string | undefined } = {},
+): SupervisedEntry[] {
+  const historyBefore = options.historyBefore === undefined ? undefined : Date.parse(options.historyBefore);
   const entries: SupervisedEntry[] = [];
+  let skipped = 0;
   for (const record of records) {
     if (record.eventName !== 'INSERT') continue;
     const image = record.dynamodb?.NewImage;
@@ -56,8 +78,10 @@ export function auditEntriesOf(records: readonly DynamoDBRecord[]): SupervisedEn
     const at = text('at');
     const action = text('action');
     if (!at || !action) continue;
-    const written = record.dynamodb?.ApproximateCreationDateTime;
-    if (written !== undefined && written * 1000 - Date.parse(at) > copiedAfterMs) continue;
+    if (copiedHistory(item, at, historyBefore)) {
+      skipped += 1;
+      continue;
+    }
     entries.push({
       at,
       action,
@@ -67,6 +91,14 @@ export function auditEntriesOf(records: readonly DynamoDBRecord[]): SupervisedEn
       ...(text('licenceType') ? { licenceType: text('licenceType') } : {}),
       ...(text('verdict') ? { verdict: text('verdict') } : {}),
       ...(text('claimedLicenceId') ? { claimedLicenceId: text('claimedLicenceId') } : {}),
+    });
+  }
+  // A count and the cut-over only (no entry, no personal data): the operator sees the move at work, and
+  // that nothing is skipped once the variable is removed.
+  if (skipped > 0) {
+    logger.warn('supervision: audit entries skipped as copies of history', {
+      skipped,
+      historyBefore: options.historyBefore ?? '-',
     });
   }
   return entries;

@@ -6,7 +6,8 @@ import { indexKeys } from '../../../shared/adapters/dynamo/keys.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { logger } from '../../../shared/logger.js';
-import { entryHash } from '../../../shared/supervision/audit-chain.js';
+import { holderCommitmentsReleased } from '../../../shared/config.js';
+import { entryHash, holderCommitmentOf } from '../../../shared/supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
 import { postJson, scanItems } from '../../support/http-api.js';
@@ -87,8 +88,8 @@ const holderFault = (item: Record<string, unknown>) => ({
 });
 
 beforeAll(async () => {
-  // Every entry of today on carries a commitment: one without it is a stripped one.
-  runtime = await startTestRuntime(undefined, { AUDIT_HOLDER_COMMITMENTS_SINCE: today });
+  // No AUDIT_HOLDER_COMMITMENTS_SINCE: the compiled-in day (their release) applies (security review M2b).
+  runtime = await startTestRuntime();
   const admin = await adminToken(runtime);
   wallet = await registerPlatform(runtime, admin, {
     name: 'Wallet',
@@ -190,6 +191,45 @@ describe('the holder of an audit entry, bound by its hash (security review L2)',
     expect((await verifyTrail()).faults).toEqual([]);
   });
 
+  it('an entry re-filed with a commitment recomputed from its stored salt: shown to nobody (security review M2a)', async () => {
+    const original = await freshVerification();
+    const mine = (await usage(citizenToken)).length;
+    // The salt is stored beside the commitment, so whoever writes the table can make a matching one for
+    // another holder; only the entry's own hash, which covers the commitment, still tells.
+    await put({
+      ...original,
+      holderKey: attackerKey,
+      gsi2pk: indexKeys.auditHolder(attackerKey),
+      holderCommitment: holderCommitmentOf(attackerKey, String(original.holderSalt)),
+    });
+    const errors = vi.spyOn(logger, 'error');
+    try {
+      expect((await usage(attackerToken)).map((one) => one.licenceId)).not.toContain(licence.id);
+      expect(errors).toHaveBeenCalledWith(
+        expect.stringContaining('integrity'),
+        expect.objectContaining({ chain: original.chain, seq: original.seq }),
+      );
+      expect(await usage(citizenToken)).toHaveLength(mine - 1);
+      const supervision = await clientCredentialsToken(runtime, supervisor, 'supervision');
+      const answer = await getWithToken(
+        runtime,
+        `/supervision/audit?licence=${encodeURIComponent(licence.id)}`,
+        supervision,
+      );
+      const entry = ((await answer.json()) as { items: Array<Record<string, unknown>> }).items.find(
+        (one) => one.chain === original.chain && one.seq === original.seq,
+      );
+      expect(entry).toMatchObject({ holderAttribution: 'mismatch' });
+      expect((await verifyTrail()).faults).toContainEqual(
+        expect.objectContaining({ chain: original.chain, seq: original.seq }),
+      );
+    } finally {
+      errors.mockRestore();
+      await put(original);
+    }
+    expect(await usage(citizenToken)).toHaveLength(mine);
+  });
+
   it('an entry hidden from its holder, or whose index alone moved: named by audit verification', async () => {
     const original = await freshVerification();
     const { gsi2pk: _pk, gsi2sk: _sk, ...unindexed } = original;
@@ -244,19 +284,18 @@ describe('the holder of an audit entry, bound by its hash (security review L2)',
   it('an entry stripped of its commitment to pass as old, then re-filed: shown to nobody, named by audit verification', async () => {
     const original = await freshVerification();
     const { holderCommitment: _c, holderSalt: _s, ...stripped } = original;
+    // An entry of a day every entry carries a commitment on, by the compiled-in default (no variable set
+    // in this runtime): today, or the release day if today precedes it.
+    const day = today > holderCommitmentsReleased ? today : holderCommitmentsReleased;
+    const refiled = {
+      ...stripped,
+      at: `${day}${String(original.at).slice(10)}`,
+      holderKey: attackerKey,
+      gsi2pk: indexKeys.auditHolder(attackerKey),
+    };
     // Its own hash recomputed, as a careful attacker would: only the link of the next entry, and the
     // service's finding (no commitment on a day every entry has one), give it away.
-    const entry = entryOf({
-      ...stripped,
-      holderKey: attackerKey,
-      gsi2pk: indexKeys.auditHolder(attackerKey),
-    });
-    await put({
-      ...stripped,
-      holderKey: attackerKey,
-      gsi2pk: indexKeys.auditHolder(attackerKey),
-      hash: entryHash(entry),
-    });
+    await put({ ...refiled, hash: entryHash(entryOf(refiled)) });
     try {
       expect((await usage(attackerToken)).map((one) => one.licenceId)).not.toContain(licence.id);
       expect((await verifyTrail()).faults).toContainEqual(holderFault(original));
@@ -266,7 +305,8 @@ describe('the holder of an audit entry, bound by its hash (security review L2)',
   });
 
   it('an entry written before commitments (no holderCommitment) still shows in its holder’s record', async () => {
-    const at = new Date(Date.now() - 86_400_000).toISOString();
+    // A day before commitments were required (by the compiled-in default).
+    const at = new Date(Date.parse(holderCommitmentsReleased) - 86_400_000 + 8 * 3_600_000).toISOString();
     const id = 'audit_beforecommitments0';
     const position = `${at}#${id}`;
     await put({

@@ -1,12 +1,17 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
-import { auditEntriesOf, copiedAfterMs } from '../../../shared/adapters/dynamo/stream-records.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { auditEntriesOf } from '../../../shared/adapters/dynamo/stream-records.js';
+import { logger } from '../../../shared/logger.js';
 
 const at = '2026-12-05T08:00:00.000Z';
 const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 
 /** An INSERT record of an audit entry stamped `at`, written at `writtenAt`. */
-function insert(writtenAt: string | undefined, pk = 'audit#2026-12-05#3'): DynamoDBRecord {
+function insert(
+  writtenAt: string | undefined,
+  pk = 'audit#2026-12-05#3',
+  entry: { at?: string; chain?: string | null } = {},
+): DynamoDBRecord {
   return {
     eventName: 'INSERT',
     dynamodb: {
@@ -15,11 +20,11 @@ function insert(writtenAt: string | undefined, pk = 'audit#2026-12-05#3'): Dynam
       NewImage: {
         pk: { S: pk },
         sk: { S: 'chain#w#0000000001' },
-        at: { S: at },
+        at: { S: entry.at ?? at },
         action: { S: 'licence.verified' },
         actor: { S: 'anonymous' },
         holderKey: { S: 'secret-lookup-key' },
-        chain: { S: '2026-12-05.w' },
+        ...(entry.chain !== null && { chain: { S: entry.chain ?? '2026-12-05.w' } }),
       },
       StreamViewType: 'NEW_IMAGE',
     },
@@ -34,11 +39,47 @@ describe('the audit entries of a stream batch (supervision-events)', () => {
     ]);
   });
 
-  it('skips copies of history (the move into the audit table): counted once, when first written', () => {
-    const late = new Date(Date.parse(at) + copiedAfterMs + 1_000).toISOString();
-    const inTime = new Date(Date.parse(at) + copiedAfterMs - 1_000).toISOString();
-    expect(auditEntriesOf([insert(late)])).toEqual([]);
-    expect(auditEntriesOf([insert(inTime)])).toHaveLength(1);
+  it('skips nothing by the lateness of an insert: a back-dated entry is counted (security review L1)', () => {
+    // A writer that stamps its entry 61 minutes back (or any time back) must not hide it from the
+    // statistics and the alerts.
+    const late = new Date(Date.parse(at) + 61 * 60_000).toISOString();
+    const days = new Date(Date.parse(at) + 3 * 86_400_000).toISOString();
+    expect(auditEntriesOf([insert(late), insert(days)])).toHaveLength(2);
+  });
+
+  describe('while the operator moves the audit trail (SUPERVISION_HISTORY_BEFORE)', () => {
+    const historyBefore = '2026-12-06T09:30:00.000Z';
+    const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    afterEach(() => warn.mockClear());
+    const oldChain = '2026-12-05.abcdefghijkl';
+
+    it('skips entries dated and chained before the cut-over, and logs how many, nothing personal', () => {
+      const copies = [
+        insert(undefined, 'audit#2026-12-05#3', { chain: oldChain }),
+        // Written before chains: no chain of its own, its `at` alone places it.
+        insert(undefined, 'audit#2026-12-05#3', { chain: null }),
+      ];
+      const live = insert(undefined, 'audit#2026-12-06#3', {
+        at: '2026-12-06T09:30:00.000Z',
+        chain: '2026-12-06.abcdefghijkl',
+      });
+      expect(auditEntriesOf([...copies, live], { historyBefore })).toEqual([
+        { at: '2026-12-06T09:30:00.000Z', action: 'licence.verified', actor: 'anonymous' },
+      ]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![1]).toEqual({ skipped: 2, historyBefore });
+      expect(JSON.stringify(warn.mock.calls)).not.toContain('secret-lookup-key');
+    });
+
+    it('counts an entry back-dated onto a chain of the cut-over day or later, or on no recognisable chain', () => {
+      const backDated = insert(undefined, 'audit#2026-12-06#3', {
+        at: '2026-12-05T08:00:00.000Z',
+        chain: '2026-12-07.abcdefghijkl',
+      });
+      const odd = insert(undefined, 'audit#2026-12-05#3', { chain: 'not-a-chain' });
+      expect(auditEntriesOf([backDated, odd], { historyBefore })).toHaveLength(2);
+      expect(warn).not.toHaveBeenCalled();
+    });
   });
 
   it('skips what is not an audit entry insert', () => {

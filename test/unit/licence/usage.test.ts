@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import { usageOf, usageQuery } from '../../../shared/licence/usage.js';
-import { commitHolder } from '../../../shared/supervision/audit-chain.js';
+import { holderCommitmentOf, link } from '../../../shared/supervision/audit-chain.js';
 import { InMemoryClientStore } from '../../support/in-memory.js';
 import { InMemoryAudit } from '../../support/in-memory-identity.js';
 
@@ -88,15 +88,25 @@ describe('usageOf: the usage record as its holder reads it', () => {
   });
 
   it('fails closed on an entry whose holder does not match its commitment (security review L2)', async () => {
-    const genuine = commitHolder(use('2026-12-05T01:00:00.000Z', { verdict: 'valid' }));
-    const theirs = commitHolder(use('2026-12-05T02:00:00.000Z', { verdict: 'valid', holderKey: 'hk_other' }));
-    const nobodys = commitHolder(use('2026-12-05T03:00:00.000Z', { verdict: 'valid', holderKey: undefined }));
+    // Linked as the trail writes them: the commitment inside the hash.
+    const chained = (entry: AuditEntry) => link(entry, '2026-12-05.abcdefghijkl');
+    const genuine = chained(use('2026-12-05T01:00:00.000Z', { verdict: 'valid' }));
+    const theirs = chained(use('2026-12-05T02:00:00.000Z', { verdict: 'valid', holderKey: 'hk_other' }));
+    const nobodys = chained(use('2026-12-05T03:00:00.000Z', { verdict: 'valid', holderKey: undefined }));
+    const another = chained(use('2026-12-05T05:00:00.000Z', { verdict: 'valid', holderKey: 'hk_other' }));
     const old = use('2026-12-05T04:00:00.000Z', { verdict: 'valid' });
     const deps = await world([
       genuine,
       // Re-filed under this reader, each by rewriting its stored holder.
       { ...theirs, holderKey: 'hk_me' },
       { ...nobodys, holderKey: 'hk_me' },
+      // Re-filed with a commitment recomputed from the salt stored beside it (security review M2a): its
+      // own hash, which covers the commitment, no longer holds.
+      {
+        ...another,
+        holderKey: 'hk_me',
+        holderCommitment: holderCommitmentOf('hk_me', another.holderSalt!),
+      },
       old,
     ]);
     const ats = async (commitmentsSince?: string) =>

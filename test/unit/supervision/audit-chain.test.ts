@@ -178,6 +178,42 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     });
   });
 
+  it('does not take a commitment recomputed with the stored salt: the entry’s own hash must hold (security review M2a)', () => {
+    const mine = link({ ...entry(1), holderKey: 'hk_victim' }, chain);
+    // Whoever can write the table re-files the entry under another holder with a matching commitment,
+    // from the salt stored beside it: the commitment alone then proves nothing.
+    const refiled = {
+      ...mine,
+      holderKey: 'hk_attacker',
+      holderCommitment: holderCommitmentOf('hk_attacker', mine.holderSalt!),
+    };
+    expect(holderAttribution(refiled)).toBe('mismatch');
+    expect(forSupervisor(refiled)).toMatchObject({ holderAttribution: 'mismatch' });
+    // A stored `redacted` flag and the original digest do not vouch for the edited content, nor pass
+    // into the answer (where a verifier would hash the digest instead of the content).
+    const disguised = { ...refiled, redacted: true, contentDigest: contentDigest(mine) };
+    expect(holderAttribution(disguised)).toBe('mismatch');
+    const answered = forSupervisor(disguised as AuditEntry);
+    expect(answered).not.toHaveProperty('redacted');
+    expect(answered).not.toHaveProperty('contentDigest');
+    expect(checkTrail([answered]).faults[0]).toMatchObject({ seq: 1 });
+    // Its chain fields stripped instead: a committed entry is always on a chain.
+    const { chain: _c, seq: _s, prevHash: _p, hash: _h, ...unchained } = refiled;
+    expect(holderAttribution(unchained)).toBe('mismatch');
+    expect(holderAttribution({ ...mine, hash: undefined })).toBe('mismatch');
+    // Rewriting the hash too passes this check: the next entry's prevHash (audit:verify) gives it away.
+    const rehashed = { ...refiled, hash: entryHash(refiled) };
+    expect(holderAttribution(rehashed)).toBe('committed');
+    const next = link(entry(2), chain, mine);
+    expect(checkTrail([rehashed, next].map((one) => forSupervisor(one))).faults[0]).toMatchObject({
+      seq: 2,
+      problem: expect.stringContaining('prevHash'),
+    });
+    // The genuine entry, and one written before chains (no link, no commitment), still read as before.
+    expect(holderAttribution(mine)).toBe('committed');
+    expect(holderAttribution({ ...entry(3), holderKey: 'hk_victim' })).toBe('uncommitted');
+  });
+
   it('answers a supervisor nothing that links two entries of one holder', () => {
     // Two uses of two licences of one holder, and the same of another holder: the supervisor's answers
     // must share exactly what the unrelated pair shares (the action, the verifier, the masked number, which
