@@ -118,6 +118,9 @@ beforeAll(async () => {
     )
   ).jws;
   legacyKid = decodeProtectedHeader(legacyJws).kid!;
+  // A checkpoint's `iat` is in seconds, and a platform-signed one counts as history only if older than
+  // the first audit-key checkpoint (security review M1): the audit key takes over in a later second.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
 }, 120_000);
 
 describe('audit checkpoints across a platform key rotation (docs/operating.md)', () => {
@@ -280,4 +283,31 @@ describe('the audit key set against the archive', () => {
     const bare = await verifyAuditTrail(options());
     expect(bare.badCheckpoints.some((bad) => bad.includes(auditKid))).toBe(true);
   }, 120_000);
+});
+
+describe('a checkpoint signed with the platform key after the audit key took over (security review M1)', () => {
+  it('is a bad checkpoint naming its kid, though the JWKS lists that key', async () => {
+    // Whoever holds a role that may sign with the platform key (oidc, me, trust-list) signs a checkpoint
+    // and gets it listed: exactly what the service signed before the audit key, but now.
+    const deps = dependencies();
+    const forged = await signCheckpoint(
+      {},
+      {
+        auditChains: auditChains(deps),
+        auditSigner: platformSigner(deps),
+        clock: deps.clock,
+        iss: deps.config.issuerUrl,
+      },
+    );
+    const kid = decodeProtectedHeader(forged.jws).kid!;
+    expect((await keySet('/.well-known/jwks.json')).map((key) => key.kid)).toContain(kid);
+    const report = await verifyAuditTrail(options({ archive, archiveKeys }));
+    expect(report.ok).toBe(false);
+    expect(report.badCheckpoints).toContainEqual(expect.stringContaining(`platform key kid ${kid}`));
+    // The one signed before the audit key, with the same key, is still proven (by the archive); the forged
+    // one covers nothing.
+    expect(report.badCheckpoints.filter((bad) => bad.includes(kid))).toHaveLength(1);
+    expect(report.checkpoints.filter((one) => one.kid === kid)).toHaveLength(1);
+    expect(report.archive.map((one) => one.jws)).toContain(legacyJws);
+  }, 60_000);
 });
