@@ -312,6 +312,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     signed: [...signedListed, ...signedArchived].map(({ one }) => one),
     archived: signedArchived.map(({ one }) => one).filter((one) => keys.archived(one.kid) === 'audit'),
     auditKeysFirstSeen: keys.auditFirstSeen(),
+    auditKeyExists: keys.auditKeyExists(),
     ...(options.platformCheckpointsUntil ? { pinned: options.platformCheckpointsUntil } : {}),
     isNew: (kid) => keys.archived(kid) === undefined,
   });
@@ -422,8 +423,9 @@ const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
  * - it names a day after the UTC day of its `iat` (no chain of a later day exists yet when it is signed);
  * - it is signed with a platform key (JWKS) at or after the cut-over (security review M1): the earliest of
  *   `pinned` (`--platform-checkpoints-until`), the `iat` of any checkpoint signed with an audit key that
- *   the run sees (listed or archived), and the `firstSeen` of an archived audit key. Only the history from
- *   before the audit key may carry a platform signature: three internet-facing functions hold that key;
+ *   the run sees (listed or archived), and the `firstSeen` of an archived audit key; or with no cut-over
+ *   known while an audit key exists (fail closed). Only the history from before the audit key may carry a
+ *   platform signature: three internet-facing functions hold that key;
  * - its audit kid is new to the archive (first listed in this run) and its `iat` is older than an
  *   archived checkpoint of another audit kid (security review L3): a new generation signs after the ones
  *   before it, never before, so this is a checkpoint backdated under a new key.
@@ -432,6 +434,8 @@ function signingRules(run: {
   signed: ReadonlyArray<{ iat: number; set: 'audit' | 'platform' }>;
   archived: ReadonlyArray<{ iat: number; kid: string }>;
   auditKeysFirstSeen: readonly string[];
+  /** The audit key set lists a key (or the archive has one): the audit key exists. */
+  auditKeyExists: boolean;
   pinned?: string;
   isNew: (kid: string) => boolean;
 }) {
@@ -456,6 +460,9 @@ function signingRules(run: {
     const signedOn = isoOf(one.iat).slice(0, 10);
     const later = one.days.find((day) => day > signedOn);
     if (later) return `kid ${one.kid} signs day ${later}, after the day it was signed (${isoOf(one.iat)})`;
+    if (one.set === 'platform' && !cutOver && run.auditKeyExists) {
+      return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, while the audit key exists and nothing this run saw dates when it took over: sign a checkpoint first (--checkpoint), or pass --platform-checkpoints-until`;
+    }
     if (one.set === 'platform' && cutOver && one.iat * 1000 >= cutOver.ms) {
       return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, not before the audit key took over (${new Date(cutOver.ms).toISOString()}, ${cutOver.why}): only checkpoints older than that may carry a platform signature`;
     }
@@ -530,6 +537,8 @@ async function checkedKeys(
     setOf: (kid: string): 'audit' | 'platform' => lookUp(kid)?.set ?? 'platform',
     /** The set of `kid`'s archived key, `undefined` if it was not in the archive this run began with. */
     archived: (kid: string) => kept.get(kid)?.set,
+    /** Whether the audit set lists a trusted key, or the archive keeps one. */
+    auditKeyExists: () => audit.size > 0 || [...kept.values()].some((key) => key.set === 'audit'),
     /** When each archived audit key was first seen: the audit key existed then (security review M1). */
     auditFirstSeen: () => [...kept.values()].filter((key) => key.set === 'audit').map((key) => key.firstSeen),
     /** Records the key of `kid` (once a checkpoint was accepted with it) to archive, if not kept already. */

@@ -116,7 +116,17 @@ describe('a checkpoint signed with the platform key (security review M1)', () =>
 
   it('--platform-checkpoints-until pins the cut-over when no audit checkpoint is seen', async () => {
     const listed = [await checkpoint(platform, `${day}T11:00:00.000Z`)];
-    expect((await verify(listed)).ok).toBe(true);
+    // A service before the audit key: its checkpoints are the platform key's.
+    expect((await verify(listed, {}, [])).ok).toBe(true);
+    // The audit key exists but has signed nothing seen (the reviewer's reproduction): nothing dates the
+    // cut-over, so a platform signature proves nothing (fail closed).
+    const undated = await verify(listed);
+    expect(undated.ok).toBe(false);
+    expect(undated.badCheckpoints).toEqual([
+      expect.stringContaining(
+        `platform key kid ${platform.jwk.kid} at ${day}T11:00:00.000Z, while the audit key exists`,
+      ),
+    ]);
     const pinned = await verify(listed, { platformCheckpointsUntil: `${day}T10:00:00Z` });
     expect(pinned.ok).toBe(false);
     expect(pinned.badCheckpoints).toEqual([
