@@ -50,7 +50,9 @@ const http = apiHandler(async (event: HttpEvent) => {
   // The audit key set is public: whoever holds a checkpoint (or an archive of them) checks it, years on,
   // without a supervision credential. The keys are cached per container (one GetPublicKey each).
   if (served.is(event, 'GET /supervision/audit/keys')) {
-    return json(200, await auditKeySet(deps), { 'cache-control': 'public, max-age=300' });
+    const { set, complete } = await auditKeySet(deps);
+    // A set missing an earlier generation (it could not be read) is answered, not cached (L2).
+    return json(200, set, { 'cache-control': complete ? 'public, max-age=300' : 'no-store' });
   }
   await authenticateBearer(event, 'supervision', deps);
   return served.dispatch(event, {

@@ -16,7 +16,10 @@ import {
  * began (`--chains-since`, else the earliest chain day listed) fails. `--archive <file>` keeps the
  * checkpoints fetched and the public key of each kid that signed one (`keys`), and fails if a checkpoint kept
  * earlier disappears, a chain's signed head goes back, or the service answers another key for a kept kid (or
- * drops a kept audit key); a kept key verifies its checkpoints after the service stopped listing it. Exits 0 when every chain verifies, 1 naming the
+ * drops a kept audit key); a kept key verifies its checkpoints after the service stopped listing it. A
+ * checkpoint signed with a platform key is bad unless older than every audit-key checkpoint seen, and than
+ * `--platform-checkpoints-until <RFC 3339 time>` if given (the audit key's cut-over, known out of band).
+ * Exits 0 when every chain verifies, 1 naming the
  * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
  */
 async function main(argv: string[]): Promise<number> {
@@ -33,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       'allow-unsigned': { type: 'boolean', default: false },
       'chains-since': { type: 'string' },
       archive: { type: 'string' },
+      'platform-checkpoints-until': { type: 'string' },
       json: { type: 'boolean', default: false },
     },
   });
@@ -76,6 +80,9 @@ async function main(argv: string[]): Promise<number> {
       allowUnsigned: values['allow-unsigned'],
       ...(values['chains-since'] ? { chainsSince: values['chains-since'] } : {}),
       ...(values.archive ? { archive, archiveKeys } : {}),
+      ...(values['platform-checkpoints-until']
+        ? { platformCheckpointsUntil: values['platform-checkpoints-until'] }
+        : {}),
     });
   } catch (error) {
     console.error(`audit:verify: ${(error as Error).message}`);

@@ -430,7 +430,7 @@ export const operations: Operations = {
     operationId: 'auditKeys',
     summary: 'Every key that signs audit checkpoints (a JWK Set), the current one first, none ever dropped',
     description:
-      'Public. A checkpoint’s header `kid` names one of these keys (a checkpoint signed before the audit key existed names a platform key of `/.well-known/jwks.json` instead). The set only grows: keep each kid’s key with the checkpoints it signed, and count a kid that later answers another key, or that disappears, as a fault.',
+      'Public. A checkpoint’s header `kid` names one of these keys (a checkpoint signed before the audit key existed names a platform key of `/.well-known/jwks.json` instead). The set only grows: keep each kid’s key with the checkpoints it signed, and count a kid that later answers another key, or that disappears, as a fault. An earlier generation whose key cannot be read for the moment is left out of that answer (sent `no-store`), which such a check reports; the signing key unreadable is a 503 (`temporarily_unavailable`), never a set without it.',
     tag: 'Supervision',
     responses: { 200: { description: 'The audit keys', schema: auditKeySetSchema } },
   },

@@ -173,7 +173,7 @@ export class ServiceKeys extends Construct {
     this.platformRsa = platformRsaKey(currentRsa!);
     this.previousPlatformRsa = previousRsa.map(platformRsaKey);
     new kms.Alias(this, 'PlatformRsaAlias', { aliasName: platformRsaKeyAlias, targetKey: this.platformRsa });
-    const [currentAudit, ...previousAudit] = platformGenerations(props.auditKeys ?? ['1'], 'auditKeys');
+    const [currentAudit, ...previousAudit] = auditGenerations(props.auditKeys ?? ['1']);
     const auditKey = (generation: string) =>
       new kms.Key(this, generation === '1' ? 'Audit' : `Audit${generation}`, {
         description: `elicence audit-checkpoint signing key, generation ${generation} (never deleted)`,
@@ -272,6 +272,23 @@ function platformGenerations(generations: readonly string[], option = 'platformK
     }
   }
   return [...generations];
+}
+
+/**
+ * The audit key generations, the signing one first: exactly `n, n-1, …, 1` (security review L2). A
+ * checkpoint must verify for as long as the trail is kept, so no generation is ever dropped: a list that
+ * skips one (`3,1`), leaves out 1 (`2`) or is out of order is refused at synthesis, before a deployment
+ * could remove a key from the audit function (and its public key from `GET /supervision/audit/keys`).
+ */
+function auditGenerations(generations: readonly string[]): string[] {
+  const listed = platformGenerations(generations, 'auditKeys');
+  const expected = listed.map((_, index) => String(listed.length - index));
+  if (listed.join(',') !== expected.join(',')) {
+    throw new Error(
+      `auditKeys: a generation is never dropped: give ${expected.join(',')} (the signing one first, down to 1), got ${listed.join(',')}`,
+    );
+  }
+  return listed;
 }
 
 /**

@@ -46,20 +46,27 @@ export interface AuditVerifyOptions {
    * is the union to keep for the next run.
    */
   archiveKeys?: ReadonlyArray<ArchivedKey>;
+  /**
+   * RFC 3339: when the audit key took over, as the supervisor knows it out of band (the deployment that
+   * introduced it). A checkpoint signed with a platform key is accepted only if its `iat` is earlier than
+   * this and than every audit-key checkpoint (and archived audit key) the run sees (security review M1):
+   * the platform key is held by internet-facing functions, so a checkpoint it signs later is not trusted.
+   */
+  platformCheckpointsUntil?: string;
   fetch?: typeof fetch;
 }
 
 /**
- * A public key a supervisor keeps: the first time a checkpoint verified under `kid`, the key it verified
- * with, and which published set it came from (`audit`: `GET /supervision/audit/keys`, which never drops a
- * key; `platform`: the JWKS, for checkpoints signed before the audit key existed, which drops a key once
- * the platform key has rotated).
+ * A public key a supervisor keeps: every audit key the audit set lists (`audit`: `GET
+ * /supervision/audit/keys`, which never drops a key), from the first run that saw it listed; and a platform
+ * key the first time a checkpoint verified under its `kid` (`platform`: the JWKS, for checkpoints signed
+ * before the audit key existed, which drops a key once the platform key has rotated).
  */
 export interface ArchivedKey {
   kid: string;
   set: 'audit' | 'platform';
   jwk: JWK;
-  /** RFC 3339: when this verifier first saw the key sign a checkpoint. */
+  /** RFC 3339: when this verifier first saw the key (listed, for an audit key; signing, for a platform key). */
   firstSeen: string;
 }
 
@@ -218,13 +225,8 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       algorithms: ['ES256'],
       issuer: discovery.issuer,
     });
-    keys.used(String(protectedHeader.kid));
-    return {
-      payload,
-      iat: Number(payload.iat),
-      kid: String(protectedHeader.kid),
-      days: payload.days as string[],
-    };
+    const kid = String(protectedHeader.kid);
+    return { payload, iat: Number(payload.iat), kid, set: keys.setOf(kid), days: payload.days as string[] };
   };
   /**
    * The heads a verified checkpoint signs: in its payload (the first format), or read page by page from
@@ -280,18 +282,18 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     return heads;
   };
 
+  // Every signature first (listed and archived): which key may sign a checkpoint of when depends on what
+  // the audit key signed (security review M1, L3), so nothing is accepted before all are known.
+  type Signed = Awaited<ReturnType<typeof signed>>;
+  const signedListed: Array<{ at: string; jws: string; one: Signed }> = [];
   for (const { at, jws } of listed) {
     try {
-      const { payload, iat, kid, days } = await signed(jws);
-      if (!days.some((day) => asked.has(day))) continue;
-      checkpoints.push({ iat, kid, days, chains: await headsOfSigned(jws, payload) });
+      signedListed.push({ at, jws, one: await signed(jws) });
     } catch (error) {
       badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
     }
   }
-  // An archived checkpoint's heads matter for the days asked, and for the days of the listed checkpoints
-  // read (no head of theirs may be lower than an archived one): a chain is of its day, so no other's can.
-  const relevant = new Set([...asked, ...checkpoints.flatMap((checkpoint) => checkpoint.days)]);
+  const signedArchived: Array<ArchivedCheckpoint & { one: Signed }> = [];
   for (const { at, jws, heads } of options.archive ?? []) {
     if (!listedJws.has(jws) && (complete || at >= oldestListed)) {
       archiveFaults.push({
@@ -301,9 +303,51 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       });
     }
     try {
-      const { payload, iat, kid, days } = await signed(jws);
-      if (!days.some((day) => relevant.has(day))) continue;
-      archived.push({ iat, kid, days, chains: await headsOfSigned(jws, payload, heads) });
+      signedArchived.push({ at, jws, ...(heads ? { heads } : {}), one: await signed(jws) });
+    } catch (error) {
+      badCheckpoints.push(`archived checkpoint of ${at}: ${(error as Error).message}`);
+    }
+  }
+  const refused = signingRules({
+    signed: [...signedListed, ...signedArchived].map(({ one }) => one),
+    archived: signedArchived.map(({ one }) => one).filter((one) => keys.archived(one.kid) === 'audit'),
+    auditKeysFirstSeen: keys.auditFirstSeen(),
+    auditKeyExists: keys.auditKeyExists(),
+    ...(options.platformCheckpointsUntil ? { pinned: options.platformCheckpointsUntil } : {}),
+    isNew: (kid) => keys.archived(kid) === undefined,
+  });
+
+  for (const { at, jws, one } of signedListed) {
+    try {
+      const refusal = refused(one);
+      if (refusal) throw new Error(refusal);
+      keys.used(one.kid);
+      if (!one.days.some((day) => asked.has(day))) continue;
+      checkpoints.push({
+        iat: one.iat,
+        kid: one.kid,
+        days: one.days,
+        chains: await headsOfSigned(jws, one.payload),
+      });
+    } catch (error) {
+      badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
+    }
+  }
+  // An archived checkpoint's heads matter for the days asked, and for the days of the listed checkpoints
+  // read (no head of theirs may be lower than an archived one): a chain is of its day, so no other's can.
+  const relevant = new Set([...asked, ...checkpoints.flatMap((checkpoint) => checkpoint.days)]);
+  for (const { at, jws, heads, one } of signedArchived) {
+    try {
+      const refusal = refused(one);
+      if (refusal) throw new Error(refusal);
+      keys.used(one.kid);
+      if (!one.days.some((day) => relevant.has(day))) continue;
+      archived.push({
+        iat: one.iat,
+        kid: one.kid,
+        days: one.days,
+        chains: await headsOfSigned(jws, one.payload, heads),
+      });
     } catch (error) {
       badCheckpoints.push(`archived checkpoint of ${at}: ${(error as Error).message}`);
     }
@@ -371,6 +415,67 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
 const sameKey = (a: JWK, b: JWK) =>
   a.kty === b.kty && a.crv === b.crv && a.x === b.x && a.y === b.y && a.n === b.n && a.e === b.e;
 
+const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+/**
+ * What makes a checkpoint whose signature verified untrusted all the same (a refusal, naming its kid), or
+ * `undefined`:
+ * - it names a day after the UTC day of its `iat` (no chain of a later day exists yet when it is signed);
+ * - it is signed with a platform key (JWKS) at or after the cut-over (security review M1): the earliest of
+ *   `pinned` (`--platform-checkpoints-until`), the `iat` of any checkpoint signed with an audit key that
+ *   the run sees (listed or archived), and the `firstSeen` of an archived audit key; or with no cut-over
+ *   known while an audit key exists (fail closed). Only the history from before the audit key may carry a
+ *   platform signature: three internet-facing functions hold that key;
+ * - its audit kid is new to the archive (first listed in this run) and its `iat` is older than an
+ *   archived checkpoint of another audit kid (security review L3): a new generation signs after the ones
+ *   before it, never before, so this is a checkpoint backdated under a new key.
+ */
+function signingRules(run: {
+  signed: ReadonlyArray<{ iat: number; set: 'audit' | 'platform' }>;
+  archived: ReadonlyArray<{ iat: number; kid: string }>;
+  auditKeysFirstSeen: readonly string[];
+  /** The audit key set lists a key (or the archive has one): the audit key exists. */
+  auditKeyExists: boolean;
+  pinned?: string;
+  isNew: (kid: string) => boolean;
+}) {
+  const pinned = run.pinned === undefined ? undefined : Date.parse(run.pinned);
+  if (pinned !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(run.pinned!) || Number.isNaN(pinned))) {
+    throw new Error(
+      `platformCheckpointsUntil: an RFC 3339 time, e.g. 2026-12-05T00:00:00Z (got ${run.pinned})`,
+    );
+  }
+  const bounds: Array<{ ms: number; why: string }> = [
+    ...(pinned !== undefined ? [{ ms: pinned, why: 'pinned by --platform-checkpoints-until' }] : []),
+    ...run.signed
+      .filter((one) => one.set === 'audit')
+      .map((one) => ({ ms: one.iat * 1000, why: 'the earliest checkpoint signed with an audit key' })),
+    ...run.auditKeysFirstSeen.map((at) => ({ ms: Date.parse(at), why: 'an archived audit key first seen' })),
+  ].filter((bound) => Number.isFinite(bound.ms));
+  const cutOver = bounds.reduce<(typeof bounds)[number] | undefined>(
+    (earliest, bound) => (earliest === undefined || bound.ms < earliest.ms ? bound : earliest),
+    undefined,
+  );
+  return (one: { iat: number; kid: string; set: 'audit' | 'platform'; days: readonly string[] }) => {
+    const signedOn = isoOf(one.iat).slice(0, 10);
+    const later = one.days.find((day) => day > signedOn);
+    if (later) return `kid ${one.kid} signs day ${later}, after the day it was signed (${isoOf(one.iat)})`;
+    if (one.set === 'platform' && !cutOver && run.auditKeyExists) {
+      return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, while the audit key exists and nothing this run saw dates when it took over: sign a checkpoint first (--checkpoint), or pass --platform-checkpoints-until`;
+    }
+    if (one.set === 'platform' && cutOver && one.iat * 1000 >= cutOver.ms) {
+      return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, not before the audit key took over (${new Date(cutOver.ms).toISOString()}, ${cutOver.why}): only checkpoints older than that may carry a platform signature`;
+    }
+    if (one.set === 'audit' && run.isNew(one.kid)) {
+      const newer = run.archived.find((other) => other.kid !== one.kid && other.iat > one.iat);
+      if (newer) {
+        return `audit kid ${one.kid}, first listed in this run, signs a checkpoint of ${isoOf(one.iat)}, older than an archived checkpoint of audit kid ${newer.kid} (${isoOf(newer.iat)}): backdated under a new key`;
+      }
+    }
+    return undefined;
+  };
+}
+
 /**
  * The keys checkpoints verify with, and the faults of the sets the service publishes against the archive
  * (fail closed): an audit key whose `kid` is not its RFC 7638 thumbprint; an archived kid that either set
@@ -412,6 +517,7 @@ async function checkedKeys(
     }
   }
   const seen = new Map<string, ArchivedKey>();
+  const now = new Date().toISOString();
   const lookUp = (kid: string): Pick<ArchivedKey, 'set' | 'jwk'> | undefined =>
     kept.get(kid) ??
     (audit.has(kid)
@@ -427,15 +533,33 @@ async function checkedKeys(
       if (!found) throw new Error(`no key, archived or published, has kid ${kid}`);
       return importJWK({ ...found.jwk, alg: 'ES256' }, 'ES256');
     },
-    /** Records the key of `kid` (once a checkpoint verified with it) to archive, if not kept already. */
+    /** Which set the key of `kid` is from (archived, else published), as {@link keyFor} finds it. */
+    setOf: (kid: string): 'audit' | 'platform' => lookUp(kid)?.set ?? 'platform',
+    /** The set of `kid`'s archived key, `undefined` if it was not in the archive this run began with. */
+    archived: (kid: string) => kept.get(kid)?.set,
+    /** Whether the audit set lists a trusted key, or the archive keeps one. */
+    auditKeyExists: () => audit.size > 0 || [...kept.values()].some((key) => key.set === 'audit'),
+    /** When each archived audit key was first seen: the audit key existed then (security review M1). */
+    auditFirstSeen: () => [...kept.values()].filter((key) => key.set === 'audit').map((key) => key.firstSeen),
+    /** Records the key of `kid` (once a checkpoint was accepted with it) to archive, if not kept already. */
     used(kid: string) {
       const found = lookUp(kid);
       if (found && !kept.has(kid) && !seen.has(kid)) {
-        seen.set(kid, { kid, set: found.set, jwk: found.jwk, firstSeen: new Date().toISOString() });
+        seen.set(kid, { kid, set: found.set, jwk: found.jwk, firstSeen: now });
       }
     },
-    /** The archived keys and those first used now. */
-    archive: (): ArchivedKey[] => [...kept.values(), ...seen.values()],
+    /**
+     * The archived keys, every audit key listed now (the set only grows: archiving each as soon as it is
+     * listed dates when it appeared, which security review L3's check needs) and the platform keys first
+     * used now.
+     */
+    archive: (): ArchivedKey[] => [
+      ...kept.values(),
+      ...[...audit.entries()]
+        .filter(([kid]) => !kept.has(kid) && !seen.has(kid))
+        .map(([kid, jwk]): ArchivedKey => ({ kid, set: 'audit', jwk, firstSeen: now })),
+      ...seen.values(),
+    ],
   };
 }
 

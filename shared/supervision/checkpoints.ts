@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
-import { TooManyRequestsError } from '../errors.js';
+import { TooManyRequestsError, UnavailableError } from '../errors.js';
+import { logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
@@ -233,22 +234,53 @@ export const auditKeySetSchema = z.object({ keys: z.array(auditKeySchema) }).met
  * leaves KMS never, and this list never: a checkpoint must verify for as long as the trail is kept, well
  * beyond the platform key's rotations). Each key's `kid` is its RFC 7638 thumbprint, as its checkpoints'.
  *
+ * Fails closed without failing whole (security review L2): an earlier generation whose public key cannot
+ * be read is left out and logged (its key id, which is no secret), so that the keys that could be read
+ * still verify their checkpoints and a verifier's archive reports the missing kid as dropped, rather than
+ * every verification stopping at a 500. `complete` is then false (not to be cached). The signing key
+ * unreadable is {@link UnavailableError} (503): without it no current checkpoint verifies, and a set
+ * without it must never be taken for the whole.
+ *
  * @example
  * ```ts
- * const { keys } = await auditKeySet({ auditSigner, auditPreviousSigners });
+ * const { set, complete } = await auditKeySet({ auditSigner, auditPreviousSigners });
  * ```
  */
 export async function auditKeySet(deps: {
   auditSigner: Signer;
-  auditPreviousSigners: readonly Signer[];
-}): Promise<z.output<typeof auditKeySetSchema>> {
-  const keys = await Promise.all(
+  auditPreviousSigners: ReadonlyArray<Signer & { keyId?: string }>;
+}): Promise<{ set: z.output<typeof auditKeySetSchema>; complete: boolean }> {
+  const [signing, ...previous] = await Promise.allSettled(
     [deps.auditSigner, ...deps.auditPreviousSigners].map((signer) => signer.publicJwk()),
   );
+  if (signing!.status === 'rejected') {
+    throw new UnavailableError(
+      'The audit signing key cannot be read now; retry later',
+      'temporarily_unavailable',
+      {
+        cause: signing!.reason,
+      },
+    );
+  }
+  const keys = [signing!.value];
+  previous.forEach((read, index) => {
+    if (read.status === 'fulfilled') {
+      keys.push(read.value);
+      return;
+    }
+    logger.error('an earlier audit key generation cannot be read: left out of the audit key set', {
+      keyId: deps.auditPreviousSigners[index]!.keyId ?? `previous #${index + 1}`,
+      error: (read.reason as Error)?.name ?? 'Error',
+      reason: String((read.reason as Error)?.message ?? read.reason).slice(0, 200),
+    });
+  });
   const seen = new Set<string>();
   return {
-    keys: keys
-      .filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid)))
-      .map((jwk) => auditKeySchema.parse(jwk)),
+    set: {
+      keys: keys
+        .filter((jwk) => !seen.has(String(jwk.kid)) && seen.add(String(jwk.kid)))
+        .map((jwk) => auditKeySchema.parse(jwk)),
+    },
+    complete: keys.length === previous.length + 1,
   };
 }

@@ -1589,6 +1589,13 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
       expect(() => synthesize({ auditKeys }), JSON.stringify(auditKeys)).toThrow(/auditKeys/);
     }
   });
+
+  it('refuses a list that drops a generation: only a contiguous run down to 1 (security review L2)', () => {
+    for (const auditKeys of [['3', '1'], ['2'], ['1', '2'], ['3', '2'], ['2', '3', '1']]) {
+      expect(() => synthesize({ auditKeys }), JSON.stringify(auditKeys)).toThrow(/auditKeys.*never dropped/);
+    }
+    expect(() => synthesize({ auditKeys: ['2', '1'] })).not.toThrow();
+  });
 });
 
 describe('ElicenceStack during an RSA platform key rotation (platformRsaKeys: [2, 1])', () => {

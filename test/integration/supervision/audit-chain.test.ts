@@ -264,13 +264,15 @@ describe('checkpoints of the first format (heads inside the JWS)', () => {
       hash: String(items.at(-1)!.hash),
     }));
     const deps = dependencies();
+    // Signed as they were, with the platform key, hence dated before the audit key's first checkpoint
+    // (security review M1: a platform-signed checkpoint is accepted only as that history).
+    const at = `${today}T00:00:00.000Z`;
     const sign = (chains: ChainHead[]) =>
       signCompactJws(
         { typ: 'audit-checkpoint+jwt' },
-        { iss: deps.config.issuerUrl, iat: Math.floor(Date.now() / 1000), days: [today], chains },
+        { iss: deps.config.issuerUrl, iat: Date.parse(at) / 1000, days: [today], chains },
         platformSigner(deps),
       );
-    const at = new Date().toISOString();
     const item = { pk: 'audit-checkpoint', sk: `${at}#cp_firstformat00000`, at, jws: await sign(heads) };
     await doc().send(new PutCommand({ TableName: deps.config.auditTableName, Item: item }));
     try {

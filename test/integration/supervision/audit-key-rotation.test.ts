@@ -21,7 +21,10 @@ import {
   type ArchivedKey,
   type AuditVerifyOptions,
 } from '../../../shared/supervision/audit-chain-verify.js';
-import { signCheckpoint } from '../../../shared/supervision/checkpoints.js';
+import { kmsSigner } from '../../../shared/adapters/kms/index.js';
+import { UnavailableError } from '../../../shared/errors.js';
+import { httpStatusOf } from '../../../shared/http/error-mapping.js';
+import { auditKeySet, signCheckpoint } from '../../../shared/supervision/checkpoints.js';
 import { emulatorKms, postJson } from '../../support/http-api.js';
 import { adminToken, citizenAnswers, registerPlatform, signIn } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -118,6 +121,9 @@ beforeAll(async () => {
     )
   ).jws;
   legacyKid = decodeProtectedHeader(legacyJws).kid!;
+  // A checkpoint's `iat` is in seconds, and a platform-signed one counts as history only if older than
+  // the first audit-key checkpoint (security review M1): the audit key takes over in a later second.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
 }, 120_000);
 
 describe('audit checkpoints across a platform key rotation (docs/operating.md)', () => {
@@ -280,4 +286,72 @@ describe('the audit key set against the archive', () => {
     const bare = await verifyAuditTrail(options());
     expect(bare.badCheckpoints.some((bad) => bad.includes(auditKid))).toBe(true);
   }, 120_000);
+});
+
+describe('a checkpoint signed with the platform key after the audit key took over (security review M1)', () => {
+  it('is a bad checkpoint naming its kid, though the JWKS lists that key', async () => {
+    // Whoever holds a role that may sign with the platform key (oidc, me, trust-list) signs a checkpoint
+    // and gets it listed: exactly what the service signed before the audit key, but now.
+    const deps = dependencies();
+    const forged = await signCheckpoint(
+      {},
+      {
+        auditChains: auditChains(deps),
+        auditSigner: platformSigner(deps),
+        clock: deps.clock,
+        iss: deps.config.issuerUrl,
+      },
+    );
+    const kid = decodeProtectedHeader(forged.jws).kid!;
+    expect((await keySet('/.well-known/jwks.json')).map((key) => key.kid)).toContain(kid);
+    const report = await verifyAuditTrail(options({ archive, archiveKeys }));
+    expect(report.ok).toBe(false);
+    expect(report.badCheckpoints).toContainEqual(expect.stringContaining(`platform key kid ${kid}`));
+    // The one signed before the audit key, with the same key, is still proven (by the archive); the forged
+    // one covers nothing.
+    expect(report.badCheckpoints.filter((bad) => bad.includes(kid))).toHaveLength(1);
+    expect(report.checkpoints.filter((one) => one.kid === kid)).toHaveLength(1);
+    expect(report.archive.map((one) => one.jws)).toContain(legacyJws);
+  }, 60_000);
+});
+
+describe('GET /supervision/audit/keys when a key cannot be read (security review L2)', () => {
+  const missing = '00000000-0000-4000-8000-00000000dead';
+
+  it('answers the keys it can read when an earlier generation cannot be read; the archive reports the one missing', async () => {
+    await restart({ AUDIT_KEY_ID: newAuditKeyId, AUDIT_PREVIOUS_KEY_IDS: `${missing},alias/elicence-audit` });
+    const response = await fetch(`${runtime!.baseUrl}/supervision/audit/keys`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const kids = ((await response.json()) as JSONWebKeySet).keys.map((key) => key.kid);
+    expect(kids).toEqual([decodeProtectedHeader(await signOnDemand()).kid, auditKid]);
+    // Generation 1 unreadable: the service still answers, and a supervisor's archive names the dropped kid.
+    await restart({ AUDIT_KEY_ID: newAuditKeyId, AUDIT_PREVIOUS_KEY_IDS: missing });
+    const report = await verifyAuditTrail(options({ archive, archiveKeys }));
+    expect(report.faults.map((fault) => fault.problem)).toContainEqual(
+      expect.stringContaining(`no longer lists kid ${auditKid}`),
+    );
+  }, 120_000);
+
+  it('is unavailable (503), never a partial set, when the signing key cannot be read', async () => {
+    // The local runtime refuses to start without its signing key, so the set is asked of the same KMS
+    // emulator directly, as the handler asks it.
+    const kms = emulatorKms(runtime!);
+    const failed = await auditKeySet({
+      auditSigner: kmsSigner(kms, missing),
+      auditPreviousSigners: [kmsSigner(kms, 'alias/elicence-audit')],
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toBeInstanceOf(UnavailableError);
+    expect(httpStatusOf(failed as UnavailableError)).toBe(503);
+    // Both readable: the whole set, to be cached.
+    const whole = await auditKeySet({
+      auditSigner: kmsSigner(kms, newAuditKeyId),
+      auditPreviousSigners: [kmsSigner(kms, 'alias/elicence-audit')],
+    });
+    expect(whole.complete).toBe(true);
+    expect(whole.set.keys.map((key) => key.kid)).toContain(auditKid);
+  }, 60_000);
 });

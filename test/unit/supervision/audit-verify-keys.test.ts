@@ -1,0 +1,183 @@
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  verifyAuditTrail,
+  type ArchivedCheckpoint,
+  type ArchivedKey,
+  type AuditVerifyOptions,
+} from '../../../shared/supervision/audit-chain-verify.js';
+import { link } from '../../../shared/supervision/audit-chain.js';
+
+/**
+ * Which key may sign a checkpoint of when (security review M1, L3): a service answered by a fetch of our
+ * own, with an audit key and a platform key (the one the internet-facing functions sign with), so that
+ * each rule is shown on checkpoints signed exactly as an attacker holding the platform key would.
+ */
+const day = '2026-12-05';
+const base = 'https://svc.example';
+const chain = `${day}.abcdefghijkl`;
+const entry = link(
+  { at: `${day}T01:00:00.000Z`, actor: 'x', action: 'licence.verified', licenceId: 'L1' },
+  chain,
+);
+const heads = [{ chain, seq: entry.seq, hash: entry.hash }];
+const seconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+interface Key {
+  privateKey: CryptoKey;
+  jwk: JWK & { kid: string };
+}
+const newKey = async (): Promise<Key> => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { privateKey, jwk: { ...jwk, kid, alg: 'ES256', use: 'sig' } };
+};
+let auditA: Key;
+let auditB: Key;
+let platform: Key;
+beforeAll(async () => {
+  [auditA, auditB, platform] = await Promise.all([newKey(), newKey(), newKey()]);
+});
+
+/** A checkpoint (first format: heads in the payload) of `days`, signed by `key` at `at`. */
+async function checkpoint(key: Key, at: string, days = [day]): Promise<ArchivedCheckpoint> {
+  const jws = await new SignJWT({ days, chains: heads })
+    .setProtectedHeader({ alg: 'ES256', typ: 'audit-checkpoint+jwt', kid: key.jwk.kid })
+    .setIssuer(base)
+    .setIssuedAt(seconds(at))
+    .sign(key.privateKey);
+  return { at, jws };
+}
+
+/** The service: the JWKS lists the platform key, the audit set `audit`, the checkpoints `listed` (newest first). */
+function service(listed: ArchivedCheckpoint[], audit: Key[] = [auditA]): typeof fetch {
+  const routes: Record<string, unknown> = {
+    '/.well-known/openid-configuration': {
+      issuer: base,
+      jwks_uri: `${base}/.well-known/jwks.json`,
+      token_endpoint: `${base}/token`,
+    },
+    '/.well-known/jwks.json': { keys: [platform.jwk] },
+    '/supervision/audit/keys': { keys: audit.map((key) => key.jwk) },
+    '/supervision/audit/checkpoints': { items: listed.map(({ at, jws }) => ({ at, jws })) },
+    '/supervision/audit': { items: [entry] },
+  };
+  return (async (url: string | URL | Request) => {
+    const body = routes[new URL(String(url)).pathname];
+    return new Response(JSON.stringify(body ?? {}), { status: body ? 200 : 404 });
+  }) as typeof fetch;
+}
+
+const verify = (listed: ArchivedCheckpoint[], more: Partial<AuditVerifyOptions> = {}, audit?: Key[]) =>
+  verifyAuditTrail({ base, accessToken: 't', from: day, to: day, fetch: service(listed, audit), ...more });
+
+describe('a checkpoint signed with the platform key (security review M1)', () => {
+  it('is bad, naming its kid, when signed at or after the first audit-key checkpoint', async () => {
+    const forged = await checkpoint(platform, `${day}T13:00:00.000Z`);
+    const report = await verify([forged, await checkpoint(auditA, `${day}T12:00:00.000Z`)]);
+    expect(report.ok).toBe(false);
+    expect(report.badCheckpoints).toEqual([expect.stringContaining(`platform key kid ${platform.jwk.kid}`)]);
+    expect(report.checkpoints.map((one) => one.kid)).toEqual([auditA.jwk.kid]);
+    // Its key is not archived as one that proves anything.
+    expect(report.archiveKeys.map((key) => key.kid)).toEqual([auditA.jwk.kid]);
+    // The same second as the audit key's first checkpoint is not before it.
+    const same = await verify([
+      await checkpoint(platform, `${day}T12:00:00.000Z`),
+      await checkpoint(auditA, `${day}T12:00:00.000Z`),
+    ]);
+    expect(same.badCheckpoints).toEqual([expect.stringContaining(platform.jwk.kid)]);
+  });
+
+  it('is accepted as the history from before the audit key, listed or archived', async () => {
+    const legacy = await checkpoint(platform, `${day}T06:00:00.000Z`);
+    const audited = await checkpoint(auditA, `${day}T12:00:00.000Z`);
+    const first = await verify([audited, legacy]);
+    expect(first.badCheckpoints).toEqual([]);
+    expect(first.ok).toBe(true);
+    expect(first.archiveKeys.map((key) => key.set).sort()).toEqual(['audit', 'platform']);
+    // A later run, the platform key gone from the JWKS: the archived key still proves it.
+    const later = await verify([audited, legacy], { archive: first.archive, archiveKeys: first.archiveKeys });
+    expect(later.badCheckpoints).toEqual([]);
+    expect(later.ok).toBe(true);
+  });
+
+  it('is bad when signed after an archived audit key was first seen, even with no audit checkpoint listed', async () => {
+    const archiveKeys: ArchivedKey[] = [
+      { kid: auditA.jwk.kid, set: 'audit', jwk: auditA.jwk, firstSeen: `${day}T10:00:00.000Z` },
+    ];
+    const report = await verify([await checkpoint(platform, `${day}T11:00:00.000Z`)], {
+      archive: [],
+      archiveKeys,
+    });
+    expect(report.ok).toBe(false);
+    expect(report.badCheckpoints).toEqual([expect.stringContaining(`platform key kid ${platform.jwk.kid}`)]);
+  });
+
+  it('--platform-checkpoints-until pins the cut-over when no audit checkpoint is seen', async () => {
+    const listed = [await checkpoint(platform, `${day}T11:00:00.000Z`)];
+    // A service before the audit key: its checkpoints are the platform key's.
+    expect((await verify(listed, {}, [])).ok).toBe(true);
+    // The audit key exists but has signed nothing seen (the reviewer's reproduction): nothing dates the
+    // cut-over, so a platform signature proves nothing (fail closed).
+    const undated = await verify(listed);
+    expect(undated.ok).toBe(false);
+    expect(undated.badCheckpoints).toEqual([
+      expect.stringContaining(
+        `platform key kid ${platform.jwk.kid} at ${day}T11:00:00.000Z, while the audit key exists`,
+      ),
+    ]);
+    const pinned = await verify(listed, { platformCheckpointsUntil: `${day}T10:00:00Z` });
+    expect(pinned.ok).toBe(false);
+    expect(pinned.badCheckpoints).toEqual([
+      expect.stringContaining('pinned by --platform-checkpoints-until'),
+    ]);
+    expect((await verify(listed, { platformCheckpointsUntil: `${day}T11:00:01Z` })).ok).toBe(true);
+    await expect(verify(listed, { platformCheckpointsUntil: 'yesterday' })).rejects.toThrow(
+      /platformCheckpointsUntil/,
+    );
+  });
+
+  it('is bad when it names a day after the one it was signed on (backdated)', async () => {
+    const backdated = await checkpoint(platform, '2026-12-04T23:00:00.000Z', [day]);
+    const report = await verify([await checkpoint(auditA, `${day}T12:00:00.000Z`), backdated]);
+    expect(report.ok).toBe(false);
+    expect(report.badCheckpoints).toEqual([
+      expect.stringContaining(`signs day ${day}, after the day it was signed`),
+    ]);
+  });
+});
+
+describe('a new audit kid (security review L3)', () => {
+  it('is bad when it signs a checkpoint older than an archived one of another audit kid', async () => {
+    const before = await checkpoint(auditA, `${day}T12:00:00.000Z`);
+    const first = await verify([before]);
+    expect(first.ok).toBe(true);
+    // Generation B appears in the audit set, and signs "earlier" than what A signed and the archive keeps.
+    const backdated = await checkpoint(auditB, `${day}T11:00:00.000Z`);
+    const report = await verify(
+      [before, backdated],
+      { archive: first.archive, archiveKeys: first.archiveKeys },
+      [auditB, auditA],
+    );
+    expect(report.ok).toBe(false);
+    expect(report.badCheckpoints).toEqual([
+      expect.stringContaining(`audit kid ${auditB.jwk.kid}, first listed in this run`),
+    ]);
+  });
+
+  it('is accepted when it signs after (a rotation), and is archived from the first run that lists it', async () => {
+    const before = await checkpoint(auditA, `${day}T12:00:00.000Z`);
+    // Both generations listed from the first run (B not yet signing): both archived.
+    const first = await verify([before], {}, [auditB, auditA]);
+    expect(first.archiveKeys.map((key) => key.kid).sort()).toEqual([auditA.jwk.kid, auditB.jwk.kid].sort());
+    const rotated = await checkpoint(auditB, `${day}T13:00:00.000Z`);
+    const report = await verify(
+      [rotated, before],
+      { archive: first.archive, archiveKeys: first.archiveKeys },
+      [auditB, auditA],
+    );
+    expect(report.badCheckpoints).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+});
