@@ -23,7 +23,14 @@ async function main(argv: string[]): Promise<number> {
       delete: { type: 'boolean', default: false },
     },
   });
-  const config = loadConfig(process.env);
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    // A configuration the service would refuse (e.g. AUDIT_TABLE_NAME equal to TABLE_NAME): exit 2, said.
+    console.error(`move-audit-trail: ${(error as Error).message}`);
+    return 2;
+  }
   const from = values.table ?? config.tableName;
   const to = values['audit-table'] ?? config.auditTableName;
   if (from === to) {
