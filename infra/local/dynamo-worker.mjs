@@ -8,10 +8,10 @@
 // `[id, status, headers, body]` or `[id, 0, null, null, message]` out).
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import process from 'node:process';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
+import { assertStoreOpens } from './dynalite-store.mjs';
+import { StandInResponse } from './stand-in-response.mjs';
 
 /** @type {{ path: string, host: string, port: number, operations: string[], counts: SharedArrayBuffer, control: SharedArrayBuffer, streamConsumerHeader: string }} */
 const {
@@ -31,25 +31,10 @@ const operationIndex = new Map(operations.map((name, index) => [name, index]));
 const tappedWrites = new Set(['PutItem', 'BatchWriteItem', 'TransactWriteItems']);
 
 /**
- * Opens and closes the store once before dynalite does. dynalite opens LevelDB lazily and, if the
- * directory is locked (another `npm start` on the same `.data`), the first request throws inside its
- * handler; checking here turns that into a clear startup error.
+ * The part of `http.IncomingMessage` dynalite reads; its body is emitted right after the handler attaches,
+ * in the same turn (not the in-process transport's stream, which flows a tick later): what dynalite's
+ * listeners throw then fails that one request instead of the thread.
  */
-async function assertStoreOpens() {
-  const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const { Level } = requireFromDynalite('level');
-  const db = new Level(path);
-  try {
-    await db.open();
-  } catch (error) {
-    throw new Error(`Cannot open the local DynamoDB store at ${path}: is another process using it?`, {
-      cause: error,
-    });
-  }
-  await db.close();
-}
-
-/** The part of `http.IncomingMessage` dynalite reads; its body is emitted right after the handler attaches. */
 class MessageRequest extends EventEmitter {
   httpVersion = '1.1';
   constructor(method, url, headers) {
@@ -60,61 +45,16 @@ class MessageRequest extends EventEmitter {
   }
 }
 
-/** The part of `http.ServerResponse` dynalite writes; `end` posts the answer to the main thread. */
-class MessageResponse {
-  statusCode = 200;
-  statusMessage = '';
-  headersSent = false;
-  writableEnded = false;
-  #headers = Object.create(null);
-  #chunks = [];
-  #id;
-  constructor(id) {
-    this.#id = id;
-  }
-  setHeader(name, value) {
-    this.#headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-    return this;
-  }
-  getHeader(name) {
-    return this.#headers[name.toLowerCase()];
-  }
-  hasHeader(name) {
-    return name.toLowerCase() in this.#headers;
-  }
-  removeHeader(name) {
-    delete this.#headers[name.toLowerCase()];
-  }
-  writeHead(statusCode, message, headers) {
-    this.statusCode = statusCode;
-    if (typeof message === 'string') this.statusMessage = message;
-    else headers = message;
-    for (const [name, value] of Object.entries(headers ?? {})) this.setHeader(name, value);
-    this.headersSent = true;
-    return this;
-  }
-  write(chunk, encoding, callback) {
-    if (chunk !== undefined && chunk !== null) this.#chunks.push(chunk);
-    this.headersSent = true;
-    const done = typeof encoding === 'function' ? encoding : callback;
-    if (done) process.nextTick(done);
-    return true;
-  }
-  end(chunk, encoding, callback) {
-    if (this.writableEnded) return this;
-    if (typeof chunk === 'function') callback = chunk;
-    else if (chunk !== undefined && chunk !== null) this.#chunks.push(chunk);
-    if (typeof encoding === 'function') callback = encoding;
-    this.headersSent = true;
-    this.writableEnded = true;
-    // dynalite answers with one string: sent as it is (a Buffer would be cloned with its whole pool).
-    const body = this.#chunks.every((c) => typeof c === 'string')
-      ? this.#chunks.join('')
-      : new Uint8Array(Buffer.concat(this.#chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))));
-    parentPort.postMessage([this.#id, this.statusCode, this.#headers, body, this.statusMessage]);
-    if (callback) process.nextTick(callback);
-    return this;
-  }
+/** Posts a transport request's answer to the main thread (a string body as it is; bytes in a buffer of their own, not a pool's). */
+function answerWith(id) {
+  return ({ statusCode, statusMessage, headers, body }) =>
+    parentPort.postMessage([
+      id,
+      statusCode,
+      headers,
+      typeof body === 'string' ? body : new Uint8Array(body),
+      statusMessage,
+    ]);
 }
 
 function count(headers, operation) {
@@ -171,7 +111,7 @@ function onSocketRequest(request, response) {
 }
 
 async function start() {
-  await assertStoreOpens();
+  await assertStoreOpens(path);
   server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const [handler] = server.listeners('request');
   server.prependListener('request', onSocketRequest);
@@ -188,7 +128,7 @@ async function start() {
       const [id, method, url, headers, body] = message;
       const request = new MessageRequest(method, url, headers);
       try {
-        handler(request, new MessageResponse(id));
+        handler(request, new StandInResponse(answerWith(id), { text: true }));
         if (body.length > 0)
           request.emit('data', typeof body === 'string' ? Buffer.from(body) : Buffer.from(body));
         request.emit('end');

@@ -2,10 +2,10 @@ import dynalite from 'dynalite';
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { HttpResponse } from '@smithy/types';
+import { assertStoreOpens } from './dynalite-store.mjs';
 import {
   bodyBytes,
   inProcessTransport,
@@ -73,30 +73,6 @@ export interface LocalDynamoOptions {
    * modules (test/integration/storage/dynalite-iterators.test.ts counts LevelDB iterators on them).
    */
   thread?: 'worker' | 'main';
-}
-
-interface LevelDb {
-  open(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * Opens and closes the store once before dynalite does. dynalite opens LevelDB lazily and, if the directory
- * is locked (another `npm start` on the same `.data`), the first request throws inside its HTTP handler and
- * takes the whole process down; checking here turns that into a clear startup error.
- */
-async function assertStoreOpens(path: string): Promise<void> {
-  const requireFromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const { Level } = requireFromDynalite('level') as { Level: new (path: string) => LevelDb };
-  const db = new Level(path);
-  try {
-    await db.open();
-  } catch (error) {
-    throw new Error(`Cannot open the local DynamoDB store at ${path}: is another process using it?`, {
-      cause: error,
-    });
-  }
-  await db.close();
 }
 
 /**

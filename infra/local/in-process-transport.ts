@@ -5,9 +5,9 @@ import type {
   RequestHandler,
   RequestHandlerMetadata,
 } from '@smithy/types';
-import { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import { Readable } from 'node:stream';
+import { StandInResponse, type StandInAnswer } from './stand-in-response.mjs';
 
 /**
  * The request a server's `request` listeners see: a readable body with the method, URL and lower-cased
@@ -24,102 +24,6 @@ class LocalRequest extends Readable {
     super({ read() {} });
     if (body.length > 0) this.push(body);
     this.push(null);
-  }
-}
-
-/**
- * The answer a server's `request` listeners write: the part of `http.ServerResponse` they use (status,
- * headers, `write`, `end`, `finish`), kept in memory and handed to the SDK as the HTTP response.
- */
-class LocalResponse extends EventEmitter {
-  statusCode = 200;
-  statusMessage = '';
-  headersSent = false;
-  writableEnded = false;
-  readonly #headers = new Map<string, string>();
-  readonly #chunks: Buffer[] = [];
-  readonly #done: (response: HttpResponse) => void;
-
-  constructor(done: (response: HttpResponse) => void) {
-    super();
-    this.#done = done;
-  }
-
-  setHeader(name: string, value: number | string | readonly string[]): this {
-    if (this.headersSent) throw new Error(`Cannot set header ${name} after the headers are sent`);
-    this.#headers.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
-    return this;
-  }
-
-  getHeader(name: string): string | undefined {
-    return this.#headers.get(name.toLowerCase());
-  }
-
-  hasHeader(name: string): boolean {
-    return this.#headers.has(name.toLowerCase());
-  }
-
-  removeHeader(name: string): void {
-    this.#headers.delete(name.toLowerCase());
-  }
-
-  writeHead(
-    statusCode: number,
-    message?: string | Record<string, number | string | readonly string[]>,
-    headers?: Record<string, number | string | readonly string[]>,
-  ): this {
-    this.statusCode = statusCode;
-    if (typeof message === 'string') this.statusMessage = message;
-    else headers = message;
-    for (const [name, value] of Object.entries(headers ?? {})) this.setHeader(name, value);
-    this.headersSent = true;
-    return this;
-  }
-
-  write(
-    chunk: string | Uint8Array,
-    encoding?: BufferEncoding | (() => void),
-    callback?: () => void,
-  ): boolean {
-    this.#keep(chunk, typeof encoding === 'string' ? encoding : undefined);
-    this.headersSent = true;
-    const done = typeof encoding === 'function' ? encoding : callback;
-    if (done) process.nextTick(done);
-    return true;
-  }
-
-  end(
-    chunk?: string | Uint8Array | (() => void),
-    encoding?: BufferEncoding | (() => void),
-    callback?: () => void,
-  ): this {
-    if (this.writableEnded) return this;
-    if (typeof chunk === 'function') callback = chunk;
-    else if (chunk !== undefined && chunk !== null)
-      this.#keep(chunk, typeof encoding === 'string' ? encoding : undefined);
-    if (typeof encoding === 'function') callback = encoding;
-    this.headersSent = true;
-    this.writableEnded = true;
-    const body = Buffer.concat(this.#chunks);
-    // As over a socket: the server's `finish` listeners (the stream tap) run before the client reads.
-    process.nextTick(() => {
-      this.emit('finish');
-      callback?.();
-      this.emit('close');
-      this.#done({
-        statusCode: this.statusCode,
-        ...(this.statusMessage ? { reason: this.statusMessage } : {}),
-        headers: Object.fromEntries(this.#headers),
-        body,
-      });
-    });
-    return this;
-  }
-
-  #keep(chunk: string | Uint8Array, encoding: BufferEncoding | undefined): void {
-    this.#chunks.push(
-      typeof chunk === 'string' ? Buffer.from(chunk, encoding ?? 'utf8') : Buffer.from(chunk),
-    );
   }
 }
 
@@ -180,14 +84,20 @@ export function inProcessTransport(server: Server): InProcessTransport {
         const key = name.toLowerCase();
         headers[key] = key in headers ? `${headers[key]}, ${value}` : value;
       }
-      const response = await new Promise<HttpResponse>((resolve, reject) => {
+      const answer = await new Promise<StandInAnswer>((resolve, reject) => {
         const incoming = new LocalRequest(request.method, pathAndQuery(request), headers, body);
         try {
-          server.emit('request', incoming, new LocalResponse(resolve));
+          server.emit('request', incoming, new StandInResponse(resolve));
         } catch (error) {
           reject(error as Error);
         }
       });
+      const response: HttpResponse = {
+        statusCode: answer.statusCode,
+        ...(answer.statusMessage ? { reason: answer.statusMessage } : {}),
+        headers: answer.headers,
+        body: answer.body,
+      };
       return { response };
     },
   };
