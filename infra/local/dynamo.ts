@@ -54,6 +54,22 @@ export interface WriteRequest {
 }
 export type WriteListener = (write: WriteRequest) => void;
 
+/**
+ * Hands a write that dynalite already applied to every listener. A listener that throws is logged and
+ * the others still run: the write happened, so the request it belongs to must still be answered with its
+ * result (failing it would tell the client a stored write did not happen, and a retry would repeat it),
+ * and the exception must not escape into the worker's message handler or the server's `finish` event.
+ */
+function notifyWrite(listeners: ReadonlySet<WriteListener>, write: WriteRequest): void {
+  for (const listener of listeners) {
+    try {
+      listener(write);
+    } catch (error) {
+      console.error(`The embedded DynamoDB's write listener failed on a ${write.operation}:`, error);
+    }
+  }
+}
+
 /** The header the local runtime puts on a stream consumer's requests (counted by {@link LocalDynamo.streamStats}). */
 export const streamConsumerHeader = 'x-local-stream-consumer';
 
@@ -144,9 +160,11 @@ async function startInThisThread(path: string, host: string, listenPort: number)
       } catch {
         output = undefined;
       }
-      for (const listener of listeners) {
-        listener({ operation: operation as WriteRequest['operation'], input, ...(output ? { output } : {}) });
-      }
+      notifyWrite(listeners, {
+        operation: operation as WriteRequest['operation'],
+        input,
+        ...(output ? { output } : {}),
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -263,8 +281,7 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
     const request = parseJson(input);
     if (!request) return;
     const answer = parseJson(output);
-    for (const listener of listeners)
-      listener({ operation, input: request, ...(answer ? { output: answer } : {}) });
+    notifyWrite(listeners, { operation, input: request, ...(answer ? { output: answer } : {}) });
   };
 
   const pending = new Map<

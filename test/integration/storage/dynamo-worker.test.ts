@@ -76,6 +76,34 @@ describe('the embedded DynamoDB in its worker thread', () => {
     expect(dynamo.stats()).toMatchObject({ PutItem: 1, GetItem: 1 });
   });
 
+  it('answers a write through the transport even when a write listener throws (security review L5)', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const seen: string[] = [];
+    const removeThrowing = dynamo.onWrite(() => {
+      throw new Error('the tap broke');
+    });
+    const removeSeeing = dynamo.onWrite((write) => seen.push(write.operation));
+    try {
+      const put = doc.send(new PutCommand({ TableName: tableName, Item: { pk: 'l5', sk: 'x', v: 5 } }));
+      let timer: NodeJS.Timeout | undefined;
+      const leftWaiting = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the PutItem was left waiting')), 5_000);
+      });
+      // The write happened, so it is answered with its result; the listener's error is logged.
+      await expect(
+        Promise.race([put, leftWaiting]).finally(() => clearTimeout(timer)),
+      ).resolves.toBeDefined();
+      expect(seen).toEqual(['PutItem']);
+      expect(logged.mock.calls.flat().map(String).join('\n')).toMatch(/write listener failed on a PutItem/);
+      const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'l5', sk: 'x' } }));
+      expect(Item).toEqual({ pk: 'l5', sk: 'x', v: 5 });
+    } finally {
+      removeThrowing();
+      removeSeeing();
+      logged.mockRestore();
+    }
+  });
+
   it('fails the requests waiting on a worker that died, and every later one, and says so', async () => {
     const logged = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
