@@ -43,6 +43,12 @@ export interface LocalDynamo {
   onWrite(listener: WriteListener): () => void;
   /** Stops serving and closes the LevelDB store, releasing its lock; the directory can then be reopened. */
   close(): Promise<void>;
+  /**
+   * Resolves with the reason if this DynamoDB stops on its own (its worker thread died): every request
+   * fails from then on, so its owner must stop too rather than run on half-alive (security review L4).
+   * Never settles while it runs, nor after {@link close}.
+   */
+  failed: Promise<Error>;
 }
 
 /** A successful write request, as the SDK sent it (DynamoDB JSON), and what was answered (if JSON). */
@@ -181,6 +187,8 @@ async function startInThisThread(path: string, host: string, listenPort: number)
   return {
     endpoint: `http://${urlHost}:${port}`,
     transport: inProcessTransport(server),
+    // dynalite in this thread cannot die apart from it: a crash of it takes the process down.
+    failed: new Promise<Error>(() => undefined),
     stats: () => Object.fromEntries(calls),
     streamStats: () => Object.fromEntries(streamCalls),
     resetStats() {
@@ -300,10 +308,13 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
   let started!: { resolve: (port: number) => void; reject: (error: Error) => void };
   const ready = new Promise<number>((resolve, reject) => (started = { resolve, reject }));
 
+  let failed!: (error: Error) => void;
+  const failure = new Promise<Error>((resolve) => (failed = resolve));
   /** The worker is gone: nothing waits for it any more. */
   const stop = (error: Error) => {
     if (stopped) return;
     stopped = error;
+    if (!closing) failed(error);
     started.reject(error);
     for (const request of pending.values()) request.reject(error);
     pending.clear();
@@ -410,6 +421,7 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
   return {
     endpoint: `http://${urlHost}:${port}`,
     transport,
+    failed: failure,
     stats: () => merged(calls, 0),
     streamStats: () => merged(streamCalls, operations.length),
     resetStats() {
