@@ -191,8 +191,9 @@ export interface ElicenceStackProps extends StackProps {
   /** The RSA platform key generations (RS256 ID tokens), rotated as {@link platformKeys}. Default `['1']`. */
   platformRsaKeys?: readonly string[];
   /**
-   * The audit-checkpoint key generations, the signing one first. Default `['1']`. To rotate, deploy
-   * `['2', '1']`, and keep every generation for ever (`['3', '2', '1']` next): each stays published at
+   * The audit-checkpoint key generations, the signing one first. Default `['1']` here; the app
+   * (infra/app.ts) takes them from `cdk.json`'s context and refuses to synthesise without them. To rotate,
+   * deploy `['2', '1']`, and keep every generation for ever (`['3', '2', '1']` next): each stays published at
    * `GET /supervision/audit/keys`, since a checkpoint must verify as long as the trail is kept.
    */
   auditKeys?: readonly string[];

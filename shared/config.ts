@@ -293,7 +293,8 @@ export interface Config {
   readonly auditHolderCommitmentsSince: string;
   /**
    * The cut-over of a move of the audit trail (`SUPERVISION_HISTORY_BEFORE`, an ISO instant, unset by
-   * default): supervision-events skips entries dated and chained before it as copies of history.
+   * default): supervision-events skips entries dated and chained before it as copies of history, for 7
+   * days after the instant only (then it is ignored, with a warning per batch).
    */
   readonly supervisionHistoryBefore: string | undefined;
   readonly logLevel: string;

@@ -43,6 +43,12 @@ export interface LocalDynamo {
   onWrite(listener: WriteListener): () => void;
   /** Stops serving and closes the LevelDB store, releasing its lock; the directory can then be reopened. */
   close(): Promise<void>;
+  /**
+   * Resolves with the reason if this DynamoDB stops on its own (its worker thread died): every request
+   * fails from then on, so its owner must stop too rather than run on half-alive (security review L4).
+   * Never settles while it runs, nor after {@link close}.
+   */
+  failed: Promise<Error>;
 }
 
 /** A successful write request, as the SDK sent it (DynamoDB JSON), and what was answered (if JSON). */
@@ -53,6 +59,22 @@ export interface WriteRequest {
   output?: Record<string, unknown>;
 }
 export type WriteListener = (write: WriteRequest) => void;
+
+/**
+ * Hands a write that dynalite already applied to every listener. A listener that throws is logged and
+ * the others still run: the write happened, so the request it belongs to must still be answered with its
+ * result (failing it would tell the client a stored write did not happen, and a retry would repeat it),
+ * and the exception must not escape into the worker's message handler or the server's `finish` event.
+ */
+function notifyWrite(listeners: ReadonlySet<WriteListener>, write: WriteRequest): void {
+  for (const listener of listeners) {
+    try {
+      listener(write);
+    } catch (error) {
+      console.error(`The embedded DynamoDB's write listener failed on a ${write.operation}:`, error);
+    }
+  }
+}
 
 /** The header the local runtime puts on a stream consumer's requests (counted by {@link LocalDynamo.streamStats}). */
 export const streamConsumerHeader = 'x-local-stream-consumer';
@@ -144,9 +166,11 @@ async function startInThisThread(path: string, host: string, listenPort: number)
       } catch {
         output = undefined;
       }
-      for (const listener of listeners) {
-        listener({ operation: operation as WriteRequest['operation'], input, ...(output ? { output } : {}) });
-      }
+      notifyWrite(listeners, {
+        operation: operation as WriteRequest['operation'],
+        input,
+        ...(output ? { output } : {}),
+      });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -163,6 +187,8 @@ async function startInThisThread(path: string, host: string, listenPort: number)
   return {
     endpoint: `http://${urlHost}:${port}`,
     transport: inProcessTransport(server),
+    // dynalite in this thread cannot die apart from it: a crash of it takes the process down.
+    failed: new Promise<Error>(() => undefined),
     stats: () => Object.fromEntries(calls),
     streamStats: () => Object.fromEntries(streamCalls),
     resetStats() {
@@ -263,8 +289,7 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
     const request = parseJson(input);
     if (!request) return;
     const answer = parseJson(output);
-    for (const listener of listeners)
-      listener({ operation, input: request, ...(answer ? { output: answer } : {}) });
+    notifyWrite(listeners, { operation, input: request, ...(answer ? { output: answer } : {}) });
   };
 
   const pending = new Map<
@@ -283,10 +308,13 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
   let started!: { resolve: (port: number) => void; reject: (error: Error) => void };
   const ready = new Promise<number>((resolve, reject) => (started = { resolve, reject }));
 
+  let failed!: (error: Error) => void;
+  const failure = new Promise<Error>((resolve) => (failed = resolve));
   /** The worker is gone: nothing waits for it any more. */
   const stop = (error: Error) => {
     if (stopped) return;
     stopped = error;
+    if (!closing) failed(error);
     started.reject(error);
     for (const request of pending.values()) request.reject(error);
     pending.clear();
@@ -393,6 +421,7 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
   return {
     endpoint: `http://${urlHost}:${port}`,
     transport,
+    failed: failure,
     stats: () => merged(calls, 0),
     streamStats: () => merged(streamCalls, operations.length),
     resetStats() {

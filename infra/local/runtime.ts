@@ -51,6 +51,13 @@ export interface LocalRuntime {
   drainBatches(): Promise<void>;
   /** Batch jobs that failed every delivery (in AWS: the batch queue's dead-letter queue). */
   batchFailures(): ReadonlyArray<{ body: string; error: string }>;
+  /**
+   * Resolves with the reason once the runtime stopped on its own: the embedded DynamoDB died, so the
+   * runtime logged it and closed itself (its server no longer answers) rather than serve `/healthz` while
+   * every table call fails (security review L4). `npm start` exits non-zero with it. Never settles
+   * otherwise.
+   */
+  stopped: Promise<Error>;
   close(): Promise<void>;
 }
 
@@ -238,7 +245,9 @@ export async function startLocalRuntime(
         return module.handler;
       },
     });
-  const close = async () => {
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= closeOnce());
+  const closeOnce = async () => {
     await batchQueue?.stop();
     await stream?.stop();
     server.closeAllConnections();
@@ -250,6 +259,15 @@ export async function startLocalRuntime(
     }
     await stopEmbedded();
   };
+
+  // A crash of the embedded DynamoDB leaves nothing to serve: say why and stop, as the process did when
+  // dynalite ran in it.
+  const stopped = (dynamo?.failed ?? new Promise<never>(() => undefined)).then(async (error) => {
+    const reason = new Error(`The local runtime stopped: ${error.message}`, { cause: error });
+    console.error(reason.message);
+    await close().catch((closeError: unknown) => console.error(closeError));
+    return reason;
+  });
 
   try {
     const admin = createDynamoClient({ region: deps.config.region, endpoint: deps.config.dynamodbEndpoint });
@@ -277,6 +295,7 @@ export async function startLocalRuntime(
       streamFailures: () => stream?.failures ?? [],
       drainBatches: async () => batchQueue?.drain(),
       batchFailures: () => batchQueue?.failures ?? [],
+      stopped,
       close,
     };
   } catch (error) {

@@ -42,6 +42,12 @@ async function main(): Promise<void> {
       },
     );
   };
+  // The embedded DynamoDB died: the runtime logged why and closed itself; exit non-zero, as a crash would.
+  void runtime.stopped.then(() => {
+    if (stopping) return;
+    stopping = true;
+    process.exit(1);
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

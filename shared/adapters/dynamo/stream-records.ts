@@ -49,12 +49,37 @@ function copiedHistory(
 }
 
 /**
+ * How long after its instant `SUPERVISION_HISTORY_BEFORE` still applies: a move of the audit trail takes
+ * hours, and a forgotten variable must not leave a permanent blind spot in which whoever can write the
+ * trail hides entries dated before it from the statistics and the alerts (security review L6).
+ */
+export const historyBeforeWindowMs = 7 * 86_400_000;
+
+/**
+ * The cut-over in epoch milliseconds while it applies: from its instant to {@link historyBeforeWindowMs}
+ * after. Outside that window (older, or not yet reached: a cut-over in the future would hide every entry
+ * written until then) it is ignored, with a warning on each batch so that the operator removes it.
+ */
+function activeHistoryBefore(historyBefore: string | undefined, now: number): number | undefined {
+  if (historyBefore === undefined) return undefined;
+  const instant = Date.parse(historyBefore);
+  const age = now - instant;
+  if (age >= 0 && age <= historyBeforeWindowMs) return instant;
+  logger.warn('supervision: SUPERVISION_HISTORY_BEFORE ignored: remove it from the deployment', {
+    historyBefore,
+    reason: age > historyBeforeWindowMs ? 'older than 7 days' : 'in the future',
+  });
+  return undefined;
+}
+
+/**
  * The audit entries a DynamoDB Streams batch inserted, in stream order: records of other items, and
  * changes other than inserts, are skipped (the event source mapping filters them already in AWS; the
  * check here keeps the consumer correct without the filter). Only the entry's fields are kept, never the
  * item's keys, its chain fields or the holder's lookup key, so nothing downstream depends on the sort
  * key's shape or can store personal data. While `historyBefore` is set (an ISO instant, only during a
- * move of the audit trail), copies of history are skipped and their number logged per batch.
+ * move of the audit trail) and at most 7 days old at `now`, copies of history are skipped and their
+ * number logged per batch; after that it is ignored, with a warning per batch.
  *
  * @example
  * ```ts
@@ -63,9 +88,9 @@ function copiedHistory(
  */
 export function auditEntriesOf(
   records: readonly DynamoDBRecord[],
-  options: { historyBefore?: string | undefined } = {},
+  options: { historyBefore?: string | undefined; now?: number } = {},
 ): SupervisedEntry[] {
-  const historyBefore = options.historyBefore === undefined ? undefined : Date.parse(options.historyBefore);
+  const historyBefore = activeHistoryBefore(options.historyBefore, options.now ?? Date.now());
   const entries: SupervisedEntry[] = [];
   let skipped = 0;
   for (const record of records) {

@@ -52,6 +52,8 @@ describe('the audit entries of a stream batch (supervision-events)', () => {
     const warn = vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
     afterEach(() => warn.mockClear());
     const oldChain = '2026-12-05.abcdefghijkl';
+    // The move under way: an hour after the cut-over.
+    const now = Date.parse(historyBefore) + 3_600_000;
 
     it('skips entries dated and chained before the cut-over, and logs how many, nothing personal', () => {
       const copies = [
@@ -63,7 +65,7 @@ describe('the audit entries of a stream batch (supervision-events)', () => {
         at: '2026-12-06T09:30:00.000Z',
         chain: '2026-12-06.abcdefghijkl',
       });
-      expect(auditEntriesOf([...copies, live], { historyBefore })).toEqual([
+      expect(auditEntriesOf([...copies, live], { historyBefore, now })).toEqual([
         { at: '2026-12-06T09:30:00.000Z', action: 'licence.verified', actor: 'anonymous' },
       ]);
       expect(warn).toHaveBeenCalledTimes(1);
@@ -77,8 +79,31 @@ describe('the audit entries of a stream batch (supervision-events)', () => {
         chain: '2026-12-07.abcdefghijkl',
       });
       const odd = insert(undefined, 'audit#2026-12-05#3', { chain: 'not-a-chain' });
-      expect(auditEntriesOf([backDated, odd], { historyBefore })).toHaveLength(2);
+      expect(auditEntriesOf([backDated, odd], { historyBefore, now })).toHaveLength(2);
       expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('ignores the cut-over once it is more than 7 days old, or not yet reached, and warns per batch (security review L6)', () => {
+      const copy = insert(undefined, 'audit#2026-12-05#3', { chain: oldChain });
+      const lastDay = Date.parse(historyBefore) + 7 * 86_400_000;
+      expect(auditEntriesOf([copy], { historyBefore, now: lastDay })).toEqual([]);
+      warn.mockClear();
+      for (const now of [lastDay + 1, Date.parse(historyBefore) - 1]) {
+        expect(auditEntriesOf([copy], { historyBefore, now }), new Date(now).toISOString()).toEqual([
+          { at, action: 'licence.verified', actor: 'anonymous' },
+        ]);
+        expect(auditEntriesOf([], { historyBefore, now })).toEqual([]);
+      }
+      expect(warn).toHaveBeenCalledTimes(4);
+      expect(warn.mock.calls.map((call) => call[0])).toEqual(
+        Array(4).fill('supervision: SUPERVISION_HISTORY_BEFORE ignored: remove it from the deployment'),
+      );
+      expect(warn.mock.calls.map((call) => (call[1] as { reason: string }).reason)).toEqual([
+        'older than 7 days',
+        'older than 7 days',
+        'in the future',
+        'in the future',
+      ]);
     });
   });
 

@@ -1,0 +1,50 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { stackPropsFromContext } from '../../infra/context.js';
+
+const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Record<string, unknown> };
+
+/** Runs the CDK app as `cdk synth` would, with `context` as the CLI's merged context (no bundling). */
+function runApp(context: Record<string, unknown>) {
+  const outdir = mkdtempSync(join(tmpdir(), 'elicence-cdk-'));
+  try {
+    return spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [], ...context }),
+      },
+      timeout: 120_000,
+    });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe('the CDK app reads the audit key generations from cdk.json (security review M3)', () => {
+  it('refuses to synthesise without auditKeys in the context, rather than falling back to generation 1', () => {
+    const run = runApp({});
+    expect(run.status, run.stdout).not.toBe(0);
+    expect(run.stderr).toMatch(/auditKeys: no audit key generations in the CDK context/);
+    expect(() => stackPropsFromContext(new App({ context: {} }))).toThrow(/auditKeys.*cdk\.json/);
+    expect(() => stackPropsFromContext(new App({ context: { auditKeys: '' } }))).toThrow(/auditKeys/);
+  });
+
+  it('commits the generations in cdk.json, and -c still overrides them', () => {
+    expect(cdkJson.context?.auditKeys).toBe('1');
+    expect(stackPropsFromContext(new App({ context: cdkJson.context })).auditKeys).toEqual(['1']);
+    const overridden = new App({ context: { ...cdkJson.context, auditKeys: '2,1' } });
+    expect(stackPropsFromContext(overridden).auditKeys).toEqual(['2', '1']);
+  });
+
+  it('documents a rotation as an edit of cdk.json that is committed', () => {
+    const operating = readFileSync('docs/operating.md', 'utf8');
+    const section = operating.slice(operating.indexOf('- **The audit key**'));
+    expect(section.slice(0, 1500)).toMatch(/cdk\.json[^]*"auditKeys": "2,1"[^]*commit/);
+  });
+});
