@@ -107,16 +107,16 @@ describe('a checkpoint signed with the platform key (security review M1)', () =>
     expect(later.ok).toBe(true);
   });
 
-  it('is bad when signed after an archived audit key was first seen, even with no audit checkpoint listed', async () => {
+  it('is bad with an archived audit key and no pin, even signed before that key was first seen', async () => {
     const archiveKeys: ArchivedKey[] = [
-      { kid: auditA.jwk.kid, set: 'audit', jwk: auditA.jwk, firstSeen: `${day}T10:00:00.000Z` },
+      { kid: auditA.jwk.kid, set: 'audit', jwk: auditA.jwk, firstSeen: `${day}T12:00:00.000Z` },
     ];
     const report = await verify([await checkpoint(platform, `${day}T11:00:00.000Z`)], {
       archive: [],
       archiveKeys,
     });
     expect(report.ok).toBe(false);
-    expect(report.badCheckpoints).toEqual([expect.stringContaining(`platform key kid ${platform.jwk.kid}`)]);
+    expect(report.badCheckpoints).toEqual([expect.stringContaining("from the operator's deploy record")]);
   });
 
   it('--platform-checkpoints-until pins the cut-over when no audit checkpoint is seen', async () => {
