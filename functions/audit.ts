@@ -22,6 +22,7 @@ import {
   checkpointInput,
   checkpointListQuery,
   claimOnDemand,
+  refuseFutureDays,
   signCheckpoint,
 } from '../shared/supervision/checkpoints.js';
 
@@ -69,6 +70,8 @@ const http = apiHandler(async (event: HttpEvent) => {
     },
     'POST /supervision/audit/checkpoints': async () => {
       const input = event.body ? parseJsonBody(event, checkpointInput) : {};
+      // Before the limit: a refused range takes no claim (security review 22b M2).
+      refuseFutureDays(input, deps.clock);
       // The limit first (security review L5): a refused call costs no KMS call and no chain query.
       await claimOnDemand({ ...deps, intervalSeconds: deps.config.auditCheckpointIntervalSeconds });
       const { at, jws } = await signCheckpoint(input, checkpointDeps());

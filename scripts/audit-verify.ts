@@ -16,12 +16,30 @@ import {
  * began (`--chains-since`, else the earliest chain day listed) fails. `--archive <file>` keeps the
  * checkpoints fetched and the public key of each kid that signed one (`keys`), and fails if a checkpoint kept
  * earlier disappears, a chain's signed head goes back, or the service answers another key for a kept kid (or
- * drops a kept audit key); a kept key verifies its checkpoints after the service stopped listing it. A
- * checkpoint signed with a platform key is bad unless older than every audit-key checkpoint seen, and than
- * `--platform-checkpoints-until <RFC 3339 time>` if given (the audit key's cut-over, known out of band).
+ * drops a kept audit key); a kept key verifies its checkpoints after the service stopped listing it. While
+ * an audit key exists, a checkpoint signed with a platform key is bad unless signed before
+ * `--platform-checkpoints-until <RFC 3339 time with Z or an offset>` (the instant the audit key took over,
+ * from the operator's deploy record; never inferred from what the service lists) or kept in the archive,
+ * with its key, by an earlier run that accepted it so.
  * Exits 0 when every chain verifies, 1 naming the
  * first bad entry (chain, seq) and what is wrong, 2 on a usage or connection error.
  */
+const usage = `npm run audit:verify -- [options]
+  --base <url>            the service (default AUDIT_BASE_URL or http://localhost:3000)
+  --from, --to <YYYY-MM-DD>  the UTC days to check (default today)
+  --client-id, --client-secret  a client with the scope supervision (else SUPERVISION_CLIENT_ID/SECRET,
+                          else --credentials <file>, default .data/credentials.json)
+  --checkpoint            sign a checkpoint of the days first
+  --allow-unsigned        accept days no verified checkpoint covers (their chains are still checked)
+  --chains-since <YYYY-MM-DD>  the day chains were introduced
+  --archive <file>        keep the checkpoints and keys between runs (read, checked, rewritten)
+  --platform-checkpoints-until <RFC 3339 time with Z or an offset>
+                          the instant the audit key took over, from the operator's deploy record: a
+                          checkpoint signed with a platform key is accepted only before it (or as archived
+                          by a run that accepted it so); nothing the service lists dates it
+  --json                  print the whole report
+Exits 0 when every chain verifies, 1 naming the first bad entry, 2 on a usage or connection error.`;
+
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -38,8 +56,13 @@ async function main(argv: string[]): Promise<number> {
       archive: { type: 'string' },
       'platform-checkpoints-until': { type: 'string' },
       json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
     },
   });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
   const today = new Date().toISOString().slice(0, 10);
   const from = values.from ?? today;
   const to = values.to ?? from;

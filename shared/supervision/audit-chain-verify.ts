@@ -47,10 +47,12 @@ export interface AuditVerifyOptions {
    */
   archiveKeys?: ReadonlyArray<ArchivedKey>;
   /**
-   * RFC 3339: when the audit key took over, as the supervisor knows it out of band (the deployment that
-   * introduced it). A checkpoint signed with a platform key is accepted only if its `iat` is earlier than
-   * this and than every audit-key checkpoint (and archived audit key) the run sees (security review M1):
-   * the platform key is held by internet-facing functions, so a checkpoint it signs later is not trusted.
+   * RFC 3339 with `Z` or a UTC offset: the instant the audit key took over, from the operator's deploy
+   * record (the deployment that introduced it). While an audit key exists, a checkpoint signed with a
+   * platform key is accepted only if its `iat` is earlier than this (and than every audit-key checkpoint
+   * the run sees), or if an earlier run accepted it so and archived it with its key (security review M1,
+   * 22b H1): the platform key is held by internet-facing functions, and nothing the service answers
+   * (which checkpoints it lists, when this verifier first saw a key) may date the cut-over.
    */
   platformCheckpointsUntil?: string;
   fetch?: typeof fetch;
@@ -285,11 +287,14 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   // Every signature first (listed and archived): which key may sign a checkpoint of when depends on what
   // the audit key signed (security review M1, L3), so nothing is accepted before all are known.
   type Signed = Awaited<ReturnType<typeof signed>>;
+  /** Listed checkpoints refused or unverifiable: not archived (an archived one proves it was accepted). */
+  const badJws = new Set<string>();
   const signedListed: Array<{ at: string; jws: string; one: Signed }> = [];
   for (const { at, jws } of listed) {
     try {
       signedListed.push({ at, jws, one: await signed(jws) });
     } catch (error) {
+      badJws.add(jws);
       badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
     }
   }
@@ -308,18 +313,21 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
       badCheckpoints.push(`archived checkpoint of ${at}: ${(error as Error).message}`);
     }
   }
+  const archivedJws = new Set((options.archive ?? []).map((one) => one.jws));
   const refused = signingRules({
     signed: [...signedListed, ...signedArchived].map(({ one }) => one),
     archived: signedArchived.map(({ one }) => one).filter((one) => keys.archived(one.kid) === 'audit'),
-    auditKeysFirstSeen: keys.auditFirstSeen(),
     auditKeyExists: keys.auditKeyExists(),
     ...(options.platformCheckpointsUntil ? { pinned: options.platformCheckpointsUntil } : {}),
     isNew: (kid) => keys.archived(kid) === undefined,
+    // Kept by an earlier run, with its key kept as a platform key: that run accepted it (a refused
+    // checkpoint is archived neither, nor is its key).
+    acceptedBefore: (jws, kid) => archivedJws.has(jws) && keys.archived(kid) === 'platform',
   });
 
   for (const { at, jws, one } of signedListed) {
     try {
-      const refusal = refused(one);
+      const refusal = refused({ ...one, jws });
       if (refusal) throw new Error(refusal);
       keys.used(one.kid);
       if (!one.days.some((day) => asked.has(day))) continue;
@@ -330,6 +338,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
         chains: await headsOfSigned(jws, one.payload),
       });
     } catch (error) {
+      badJws.add(jws);
       badCheckpoints.push(`checkpoint of ${at}: ${(error as Error).message}`);
     }
   }
@@ -338,7 +347,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   const relevant = new Set([...asked, ...checkpoints.flatMap((checkpoint) => checkpoint.days)]);
   for (const { at, jws, heads, one } of signedArchived) {
     try {
-      const refusal = refused(one);
+      const refusal = refused({ ...one, jws });
       if (refusal) throw new Error(refusal);
       keys.used(one.kid);
       if (!one.days.some((day) => relevant.has(day))) continue;
@@ -387,18 +396,23 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     entries,
     heads,
     { from: options.from, to: options.to },
-    options.chainsSince ? { chainsSince: options.chainsSince } : {},
+    {
+      ...(options.chainsSince ? { chainsSince: options.chainsSince } : {}),
+      closing: [...checkpoints, ...archived],
+    },
   );
   if (!options.allowUnsigned) check.faults.push(...unsignedDays(entries, checkpoints));
   check.faults.push(...archiveFaults, ...keyFaults);
   // Heads kept before and not read this time stay as they were (checked when next read).
   const kept = new Map<string, ArchivedCheckpoint>();
   for (const one of [...(options.archive ?? []), ...(listed as ArchivedCheckpoint[])]) {
+    if (badJws.has(one.jws) && !archivedJws.has(one.jws)) continue;
     const heads = headsRead.get(one.jws) ?? kept.get(one.jws)?.heads ?? one.heads;
     kept.set(one.jws, { at: one.at, jws: one.jws, ...(heads ? { heads } : {}) });
   }
+  const ok = check.faults.length === 0 && badCheckpoints.length === 0;
   return {
-    ok: check.faults.length === 0 && badCheckpoints.length === 0,
+    ok,
     entries: entries.length,
     unchained: check.unchained,
     chains: check.chains,
@@ -406,7 +420,9 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     faults: check.faults,
     badCheckpoints,
     archive: [...kept.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)),
-    archiveKeys: keys.archive(),
+    // Only a run that verified adds keys (security review 22b L1): a failing one would date a new audit
+    // kid as already seen, and the rule against backdating under a new kid would hold one run only.
+    archiveKeys: ok ? keys.archive() : [...(options.archiveKeys ?? [])],
     items: entries,
   };
 }
@@ -417,15 +433,20 @@ const sameKey = (a: JWK, b: JWK) =>
 
 const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 
+/** RFC 3339 with a UTC offset or `Z` (an offset-less time would be read as the verifier's local time). */
+const rfc3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
 /**
  * What makes a checkpoint whose signature verified untrusted all the same (a refusal, naming its kid), or
  * `undefined`:
  * - it names a day after the UTC day of its `iat` (no chain of a later day exists yet when it is signed);
- * - it is signed with a platform key (JWKS) at or after the cut-over (security review M1): the earliest of
- *   `pinned` (`--platform-checkpoints-until`), the `iat` of any checkpoint signed with an audit key that
- *   the run sees (listed or archived), and the `firstSeen` of an archived audit key; or with no cut-over
- *   known while an audit key exists (fail closed). Only the history from before the audit key may carry a
- *   platform signature: three internet-facing functions hold that key;
+ * - it is signed with a platform key (JWKS) while an audit key exists (listed or archived), unless an
+ *   earlier run accepted and archived it with its key, or its `iat` is before the cut-over: `pinned`
+ *   (`--platform-checkpoints-until`, the supervisor's own record of when the audit key took over), made
+ *   earlier still by any checkpoint signed with an audit key that the run sees. Nothing the service
+ *   answers may set the cut-over (security review 22b H1): checkpoints can be deleted from the listing, and
+ *   when this verifier first saw a key is just when it first ran. Three internet-facing functions hold
+ *   the platform key;
  * - its audit kid is new to the archive (first listed in this run) and its `iat` is older than an
  *   archived checkpoint of another audit kid (security review L3): a new generation signs after the ones
  *   before it, never before, so this is a checkpoint backdated under a new key.
@@ -433,38 +454,50 @@ const isoOf = (seconds: number) => new Date(seconds * 1000).toISOString();
 function signingRules(run: {
   signed: ReadonlyArray<{ iat: number; set: 'audit' | 'platform' }>;
   archived: ReadonlyArray<{ iat: number; kid: string }>;
-  auditKeysFirstSeen: readonly string[];
   /** The audit key set lists a key (or the archive has one): the audit key exists. */
   auditKeyExists: boolean;
   pinned?: string;
   isNew: (kid: string) => boolean;
+  acceptedBefore: (jws: string, kid: string) => boolean;
 }) {
   const pinned = run.pinned === undefined ? undefined : Date.parse(run.pinned);
-  if (pinned !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(run.pinned!) || Number.isNaN(pinned))) {
+  if (pinned !== undefined && (!rfc3339.test(run.pinned!) || Number.isNaN(pinned))) {
     throw new Error(
-      `platformCheckpointsUntil: an RFC 3339 time, e.g. 2026-12-05T00:00:00Z (got ${run.pinned})`,
+      `platformCheckpointsUntil: an RFC 3339 time with Z or a UTC offset, e.g. 2026-12-05T00:00:00Z (got ${run.pinned})`,
     );
   }
-  const bounds: Array<{ ms: number; why: string }> = [
-    ...(pinned !== undefined ? [{ ms: pinned, why: 'pinned by --platform-checkpoints-until' }] : []),
-    ...run.signed
-      .filter((one) => one.set === 'audit')
-      .map((one) => ({ ms: one.iat * 1000, why: 'the earliest checkpoint signed with an audit key' })),
-    ...run.auditKeysFirstSeen.map((at) => ({ ms: Date.parse(at), why: 'an archived audit key first seen' })),
-  ].filter((bound) => Number.isFinite(bound.ms));
-  const cutOver = bounds.reduce<(typeof bounds)[number] | undefined>(
-    (earliest, bound) => (earliest === undefined || bound.ms < earliest.ms ? bound : earliest),
-    undefined,
-  );
-  return (one: { iat: number; kid: string; set: 'audit' | 'platform'; days: readonly string[] }) => {
+  const earliestAudit = run.signed
+    .filter((one) => one.set === 'audit')
+    .reduce<number | undefined>(
+      (min, one) => (min === undefined || one.iat * 1000 < min ? one.iat * 1000 : min),
+      undefined,
+    );
+  const cutOver =
+    pinned === undefined
+      ? undefined
+      : earliestAudit !== undefined && earliestAudit < pinned
+        ? {
+            ms: earliestAudit,
+            why: 'the earliest checkpoint signed with an audit key, before the pinned time',
+          }
+        : { ms: pinned, why: 'pinned by --platform-checkpoints-until' };
+  return (one: {
+    iat: number;
+    kid: string;
+    jws: string;
+    set: 'audit' | 'platform';
+    days: readonly string[];
+  }) => {
     const signedOn = isoOf(one.iat).slice(0, 10);
     const later = one.days.find((day) => day > signedOn);
     if (later) return `kid ${one.kid} signs day ${later}, after the day it was signed (${isoOf(one.iat)})`;
-    if (one.set === 'platform' && !cutOver && run.auditKeyExists) {
-      return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, while the audit key exists and nothing this run saw dates when it took over: sign a checkpoint first (--checkpoint), or pass --platform-checkpoints-until`;
-    }
-    if (one.set === 'platform' && cutOver && one.iat * 1000 >= cutOver.ms) {
-      return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, not before the audit key took over (${new Date(cutOver.ms).toISOString()}, ${cutOver.why}): only checkpoints older than that may carry a platform signature`;
+    if (one.set === 'platform' && run.auditKeyExists && !run.acceptedBefore(one.jws, one.kid)) {
+      if (!cutOver) {
+        return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, while the audit key exists: a platform signature is accepted only on a checkpoint signed before --platform-checkpoints-until (the instant the audit key took over, from the operator's deploy record, RFC 3339 with Z or an offset), or on one a run so pinned accepted and archived`;
+      }
+      if (one.iat * 1000 >= cutOver.ms) {
+        return `signed with platform key kid ${one.kid} at ${isoOf(one.iat)}, not before the audit key took over (${new Date(cutOver.ms).toISOString()}, ${cutOver.why}): only checkpoints older than that may carry a platform signature`;
+      }
     }
     if (one.set === 'audit' && run.isNew(one.kid)) {
       const newer = run.archived.find((other) => other.kid !== one.kid && other.iat > one.iat);
@@ -501,13 +534,29 @@ async function checkedKeys(
     }
     audit.set(jwk.kid, jwk);
   }
+  // A kid is of one set for good (security review 22b L3): a platform key under a kid the audit set lists,
+  // or the archive keeps as an audit key, is refused, so that an audit generation left out of a partial
+  // key-set answer cannot come back as a platform key (accepted before any cut-over, archived as one).
+  const auditKids = new Set([
+    ...listed.keys(),
+    ...archived.filter((key) => key.set === 'audit').map((key) => key.kid),
+  ]);
   const platform = new Map<string, JWK>();
   for (const jwk of platformSet) {
-    if (typeof jwk.kid === 'string' && jwk.kty === 'EC' && !platform.has(jwk.kid)) platform.set(jwk.kid, jwk);
+    if (typeof jwk.kid !== 'string' || jwk.kty !== 'EC' || platform.has(jwk.kid)) continue;
+    if (auditKids.has(jwk.kid)) {
+      fault(`the platform JWKS lists kid ${jwk.kid}, an audit key's kid: a kid is of one set only`);
+      continue;
+    }
+    platform.set(jwk.kid, jwk);
   }
   const kept = new Map<string, ArchivedKey>();
   for (const key of archived) {
     if (kept.has(key.kid)) continue;
+    if (key.set === 'platform' && auditKids.has(key.kid)) {
+      fault(`the archive keeps kid ${key.kid} as a platform key, yet it is an audit key's kid: not used`);
+      continue;
+    }
     kept.set(key.kid, key);
     const now = (key.set === 'audit' ? listed : platform).get(key.kid);
     if (now && !sameKey(now, key.jwk)) {
@@ -539,8 +588,6 @@ async function checkedKeys(
     archived: (kid: string) => kept.get(kid)?.set,
     /** Whether the audit set lists a trusted key, or the archive keeps one. */
     auditKeyExists: () => audit.size > 0 || [...kept.values()].some((key) => key.set === 'audit'),
-    /** When each archived audit key was first seen: the audit key existed then (security review M1). */
-    auditFirstSeen: () => [...kept.values()].filter((key) => key.set === 'audit').map((key) => key.firstSeen),
     /** Records the key of `kid` (once a checkpoint was accepted with it) to archive, if not kept already. */
     used(kid: string) {
       const found = lookUp(kid);

@@ -340,7 +340,8 @@ export interface TrailCheck {
  * is outside `days` (when given) are skipped, since those entries were not asked for. An entry with no
  * chain fields is only acceptable before chains began: before `chainsSince` (a UTC day) when given, else
  * before the earliest chain day among `entries`; one dated on or after that day is a fault (chain `-`),
- * since removing its chain fields is how an edited entry would hide.
+ * since removing its chain fields is how an edited entry would hide. A chain of a day that a `closing`
+ * checkpoint (signed at or after the day's end) covers must be one such a checkpoint names.
  *
  * @example
  * ```ts
@@ -352,7 +353,16 @@ export function checkTrail(
   entries: readonly object[],
   checkpoint: readonly ChainHead[] = [],
   days?: { from: string; to: string },
-  options: { chainsSince?: string } = {},
+  options: {
+    chainsSince?: string;
+    /**
+     * Verified checkpoints (`iat` in epoch seconds): one signed at or after the end of a UTC day it names
+     * closes that day, and every chain of a closed day among `entries` must then be among the heads the
+     * day's closing checkpoints sign (security review 22b M1: a chain added to a closed day, self-consistent
+     * from its genesis, is otherwise never compared with anything signed).
+     */
+    closing?: ReadonlyArray<{ iat: number; days: readonly string[]; chains: readonly ChainHead[] }>;
+  } = {},
 ): TrailCheck {
   const chains = new Map<string, Record<string, unknown>[]>();
   const loose: Record<string, unknown>[] = [];
@@ -388,6 +398,27 @@ export function checkTrail(
   }
   const reached = new Map(heads.map((head) => [head.chain, head]));
   const faulty = new Set(faults.map((fault) => fault.chain));
+  // The chains each closed day's closing checkpoints sign (a day closes at the next 00:00 UTC).
+  const closedDays = new Map<string, Set<string>>();
+  for (const closing of options.closing ?? []) {
+    for (const day of closing.days) {
+      if (closing.iat * 1000 < Date.parse(`${day}T00:00:00Z`) + 86_400_000) continue;
+      const named = closedDays.get(day) ?? new Set<string>();
+      for (const head of closing.chains) named.add(head.chain);
+      closedDays.set(day, named);
+    }
+  }
+  for (const chain of chains.keys()) {
+    const day = chainIdPattern.exec(chain)?.[1];
+    const named = day === undefined ? undefined : closedDays.get(day);
+    if (!named || named.has(chain) || faulty.has(chain)) continue;
+    if (days && (day! < days.from || day! > days.to)) continue;
+    faults.push({
+      chain,
+      seq: 1,
+      problem: `chain not in the day's closing checkpoint: a checkpoint signed after ${day} ended names its chains, not this one (added afterwards)`,
+    });
+  }
   for (const head of checkpoint) {
     const day = chainIdPattern.exec(head.chain)?.[1];
     if (days && day && (day < days.from || day > days.to)) continue;

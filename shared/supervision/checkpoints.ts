@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
-import { TooManyRequestsError, UnavailableError } from '../errors.js';
+import { InvalidInputError, TooManyRequestsError, UnavailableError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import { epochSeconds } from '../clock.js';
@@ -37,6 +37,36 @@ export const checkpointInput = z
       });
     }
   });
+
+/**
+ * Refuses a `from` or `to` after today (UTC, by `clock`): no chain of a later day exists yet, and a
+ * verifier holds a checkpoint naming a day after the one it was signed on to be backdated, so one signed
+ * for a future day would stay listed and fail every later verification (security review 22b M2).
+ *
+ * @example
+ * ```ts
+ * refuseFutureDays({ from: '2026-12-05', to: '2026-12-06' }, clock); // InvalidInputError naming `to` on 12-05
+ * ```
+ */
+export function refuseFutureDays(input: { from?: string; to?: string }, clock: Clock): void {
+  const today = new Date(clock.now()).toISOString().slice(0, 10);
+  const errors = (['from', 'to'] as const)
+    .filter((field) => input[field] !== undefined && input[field] > today)
+    .map((field) => ({
+      path: field,
+      message: `must not be after today (${today}, UTC)`,
+      code: 'too_big' as const,
+    }));
+  if (errors.length > 0) {
+    throw new InvalidInputError(
+      `A checkpoint signs days up to today (${today}, UTC) only`,
+      'invalid_request',
+      {
+        errors,
+      },
+    );
+  }
+}
 
 /** True when `from`..`to` is at most {@link maxDaysPerRequest} days, in order. */
 export function validRange(from: string, to: string): boolean {
@@ -180,6 +210,7 @@ export async function signCheckpoint(
   input: z.output<typeof checkpointInput>,
   deps: { auditChains: AuditChainStore; auditSigner: Signer; clock: Clock; iss: string },
 ): Promise<NewCheckpoint & { chains: ChainHead[] }> {
+  refuseFutureDays(input, deps.clock);
   const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
   const yesterday = new Date(deps.clock.now() - 86_400_000).toISOString().slice(0, 10);
   const days = daysFrom(input.from ?? yesterday, input.to ?? today);

@@ -37,8 +37,15 @@ async function getJson<T>(path: string): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-const verify = () =>
-  verifyAuditTrail({ base: runtime.baseUrl, ...supervisor, from: today, to: today, checkpointFirst: false });
+const verify = (more: { platformCheckpointsUntil?: string } = {}) =>
+  verifyAuditTrail({
+    base: runtime.baseUrl,
+    ...supervisor,
+    from: today,
+    to: today,
+    checkpointFirst: false,
+    ...more,
+  });
 
 /** Every chained entry item of today in the table, by chain, in seq order. */
 async function chainedItems(): Promise<Map<string, Array<Record<string, unknown>>>> {
@@ -264,9 +271,11 @@ describe('checkpoints of the first format (heads inside the JWS)', () => {
       hash: String(items.at(-1)!.hash),
     }));
     const deps = dependencies();
-    // Signed as they were, with the platform key, hence dated before the audit key's first checkpoint
-    // (security review M1: a platform-signed checkpoint is accepted only as that history).
+    // Signed as they were, with the platform key, hence dated before the audit key took over, which the
+    // supervisor pins (security review M1, 22b H1: a platform-signed checkpoint is accepted only as that
+    // history, dated by the supervisor's own record).
     const at = `${today}T00:00:00.000Z`;
+    const pin = { platformCheckpointsUntil: `${today}T00:00:01Z` };
     const sign = (chains: ChainHead[]) =>
       signCompactJws(
         { typ: 'audit-checkpoint+jwt' },
@@ -276,14 +285,15 @@ describe('checkpoints of the first format (heads inside the JWS)', () => {
     const item = { pk: 'audit-checkpoint', sk: `${at}#cp_firstformat00000`, at, jws: await sign(heads) };
     await doc().send(new PutCommand({ TableName: deps.config.auditTableName, Item: item }));
     try {
-      const report = await verify();
+      expect((await verify()).badCheckpoints).toEqual([expect.stringContaining('deploy record')]);
+      const report = await verify(pin);
       expect(report.badCheckpoints).toEqual([]);
       expect(report.ok).toBe(true);
       const beyond = heads.map((head, i) => (i === 0 ? { ...head, seq: head.seq + 1 } : head));
       await doc().send(
         new PutCommand({ TableName: deps.config.auditTableName, Item: { ...item, jws: await sign(beyond) } }),
       );
-      const held = await verify();
+      const held = await verify(pin);
       expect(held.ok).toBe(false);
       expect(held.faults[0]).toMatchObject({
         chain: heads[0]!.chain,

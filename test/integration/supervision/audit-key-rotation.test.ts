@@ -93,6 +93,8 @@ const newEcKey = async () =>
 
 let legacyJws: string;
 let legacyKid: string;
+/** When the audit key took over, as the operator's deploy record has it: after the legacy checkpoint. */
+let tookOver: string;
 let auditKid: string;
 let newAuditKeyId: string;
 
@@ -124,6 +126,7 @@ beforeAll(async () => {
   // A checkpoint's `iat` is in seconds, and a platform-signed one counts as history only if older than
   // the first audit-key checkpoint (security review M1): the audit key takes over in a later second.
   await new Promise((resolve) => setTimeout(resolve, 1100));
+  tookOver = new Date().toISOString();
 }, 120_000);
 
 describe('audit checkpoints across a platform key rotation (docs/operating.md)', () => {
@@ -142,8 +145,13 @@ describe('audit checkpoints across a platform key rotation (docs/operating.md)',
     await jwtVerify(jws, createLocalJWKSet({ keys: auditKeys }), { typ: 'audit-checkpoint+jwt' });
     await expect(jwtVerify(jws, createLocalJWKSet({ keys: platformKeys }))).rejects.toThrow();
 
-    // The first run: every checkpoint verifies, and the archive keeps each kid's key.
-    const first = await verifyWithArchive();
+    // Without the cut-over pinned, the platform key's checkpoint proves nothing (security review 22b H1).
+    const unpinned = await verifyAuditTrail(options());
+    expect(unpinned.badCheckpoints).toEqual([expect.stringContaining(legacyKid)]);
+    expect(unpinned.archive.map((one) => one.jws)).not.toContain(legacyJws);
+    // The first run, pinned: every checkpoint verifies, and the archive keeps each kid's key (later runs
+    // accept the legacy checkpoint as archived, with no pin).
+    const first = await verifyWithArchive({ platformCheckpointsUntil: tookOver });
     expect(first.badCheckpoints).toEqual([]);
     expect(first.faults).toEqual([]);
     expect(first.ok).toBe(true);

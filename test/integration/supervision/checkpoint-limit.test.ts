@@ -100,3 +100,33 @@ describe('the on-demand checkpoint limit', () => {
     expect(signs()).toBe(before + 1);
   }, 30_000);
 });
+
+describe('POST /supervision/audit/checkpoints for a day after today (security review 22b M2)', () => {
+  it('is refused, 400 naming the field, before the limit: no claim taken, nothing signed or listed', async () => {
+    await sleep(intervalSeconds * 1000); // the slot the test above took is free again
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const [count, before] = [await listed(), signs()];
+    const ahead = await postJson(runtime, '/supervision/audit/checkpoints', token, {
+      from: today,
+      to: tomorrow,
+    });
+    expect(ahead.status).toBe(400);
+    const body = (await ahead.json()) as { errors: Array<{ path: string }> };
+    expect(body.errors.map((error) => error.path)).toEqual(['to']);
+    const both = await postJson(runtime, '/supervision/audit/checkpoints', token, {
+      from: tomorrow,
+      to: tomorrow,
+    });
+    expect(both.status).toBe(400);
+    expect(((await both.json()) as typeof body).errors.map((error) => error.path)).toEqual(['from', 'to']);
+    expect(signs()).toBe(before);
+    expect(await listed()).toBe(count);
+    // Today still signs at once: the refusals took no claim.
+    const todays = await postJson(runtime, '/supervision/audit/checkpoints', token, {
+      from: today,
+      to: today,
+    });
+    expect(todays.status, await todays.text()).toBe(201);
+  }, 30_000);
+});

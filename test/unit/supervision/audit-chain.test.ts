@@ -253,6 +253,22 @@ describe('the chain arithmetic (docs/supervision.md)', () => {
     expect(checkTrail([entry(9)]).unchained).toBe(1);
   });
 
+  it('holds a closed day to its closing checkpoint: a chain it does not name is a fault (review 22b M1)', () => {
+    const entries = chainOf(2);
+    const other = '2026-12-05.zzzzzzzzzzzz';
+    const added = link(entry(7), other);
+    const head = { chain, seq: 2, hash: entries[1]!.hash };
+    const closing = { iat: Date.parse('2026-12-06T00:00:00Z') / 1000, days: ['2026-12-05'], chains: [head] };
+    expect(checkTrail([...entries, added], [head], undefined, { closing: [closing] }).faults).toEqual([
+      { chain: other, seq: 1, problem: expect.stringContaining("chain not in the day's closing checkpoint") },
+    ]);
+    // One second before the day ended does not close it; a day outside those asked is not checked.
+    const during = { ...closing, iat: closing.iat - 1 };
+    expect(checkTrail([...entries, added], [head], undefined, { closing: [during] }).faults).toEqual([]);
+    const range = { from: '2026-12-06', to: '2026-12-06' };
+    expect(checkTrail([...entries, added], [head], range, { closing: [closing] }).faults).toEqual([]);
+  });
+
   it('answers entries not about a licence redacted, still verifiable; licence entries whole', () => {
     const account = link(
       { at: '2026-12-05T08:00:00.000Z', actor: 'acc_1', action: 'authorization.granted', purpose: 'loan' },
