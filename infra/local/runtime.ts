@@ -129,14 +129,22 @@ export class PortInUseError extends Error {
 export async function startLocalRuntime(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,
-  options: { loadHandler?: HandlerLoader; replace?: Replacements } = {},
+  options: {
+    loadHandler?: HandlerLoader;
+    replace?: Replacements;
+    /** Where the embedded DynamoDB runs (`LocalDynamoOptions.thread`): `main` for a test that patches dynalite. */
+    dynamoThread?: 'worker' | 'main';
+  } = {},
 ): Promise<LocalRuntime> {
   await mkdir(config.dataDir, { recursive: true });
   const embedded = config.dynamodbEndpoint === undefined && config.kmsEndpoint === undefined;
   let dynamo: LocalDynamo | undefined;
   let kms: KmsEmulator | undefined;
   if (embedded) {
-    dynamo = await startLocalDynamo({ dataDir: config.dataDir });
+    dynamo = await startLocalDynamo({
+      dataDir: config.dataDir,
+      ...(options.dynamoThread && { thread: options.dynamoThread }),
+    });
     kms = await startKmsEmulator({ dataDir: config.dataDir });
     // The SDK's credential chain needs some credentials; the embedded services ignore them.
     env.AWS_ACCESS_KEY_ID ??= 'local';

@@ -15,7 +15,7 @@ import {
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
 /**
- * Finding 10: a crash mid-issuance. The local table (dynalite, in this process) writes a put's index
+ * Finding 10: a crash mid-issuance. The local table (dynalite, in this thread) writes a put's index
  * entries before its item; a process that dies between the two leaves index entries of an item that was
  * never written. Reproduced by failing the item write after its index write, for every attempt of a
  * request (the SDK's retries included), then retrying the issuance under the same key and under another.
@@ -69,7 +69,8 @@ let token: string;
 
 beforeAll(async () => {
   dynaliteDb.updateIndexes = crashAfterIndexWrite;
-  runtime = await startTestRuntime();
+  // dynalite in this thread: the patch above reaches only the copy this thread loaded.
+  runtime = await startTestRuntime(undefined, {}, undefined, 'main');
   token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
 });
 afterEach(() => {

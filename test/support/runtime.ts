@@ -18,12 +18,14 @@ export async function startTestRuntime(
   dataDir?: string,
   env: Record<string, string> = {},
   replace?: Replacements,
+  /** `main` runs the embedded DynamoDB in this thread, where a test can patch dynalite's own modules. */
+  dynamoThread?: 'worker' | 'main',
 ): Promise<TestRuntime> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'elicence-test-')));
   const runtime = await startLocalRuntime(
     loadConfig({ PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'SILENT', ...env }),
     process.env,
-    { replace },
+    { replace, ...(dynamoThread && { dynamoThread }) },
   );
   return { ...runtime, dataDir: dir };
 }
