@@ -100,17 +100,28 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
           )}
         </fieldset>
         ${
-          licence.status === 'valid'
+          licence.status === 'valid' && pdfSigned(licence)
             ? html`<button type="submit" id="show-qr">${t('出示二维码', 'Show QR code')}</button>`
-            : html`<p class="licence-present-warning" id="show-qr-warning">
-                  ${t(
-                    `出示后，核验方会看到此证照“${badge.text}”，不会把它当作有效证照接受。`,
-                    `If you show it, the verifier will see that it is “${badge.text}” and will not accept it as valid.`,
-                  )}
-                </p>
-                <button type="submit" class="secondary" id="show-qr" aria-describedby="show-qr-warning">
-                  ${t(`仍要出示（显示为“${badge.text}”）`, `Show it anyway (as “${badge.text}”)`)}
-                </button>`
+            : licence.status === 'valid'
+              ? // Its issuer withdrawn: the code verifies `unknown_issuer` at the counter; said before it is shown.
+                html`<p class="licence-present-warning" id="show-qr-warning">
+                    ${t(
+                      '发证机关已被撤销：出示后，核验方会看到“发证机关未知”，不会把它当作有效证照接受。',
+                      'Its issuing authority has been withdrawn: if you show it, the verifier will see an unknown issuer and will not accept it as valid.',
+                    )}
+                  </p>
+                  <button type="submit" class="secondary" id="show-qr" aria-describedby="show-qr-warning">
+                    ${t('仍要出示', 'Show it anyway')}
+                  </button>`
+              : html`<p class="licence-present-warning" id="show-qr-warning">
+                    ${t(
+                      `出示后，核验方会看到此证照“${badge.text}”，不会把它当作有效证照接受。`,
+                      `If you show it, the verifier will see that it is “${badge.text}” and will not accept it as valid.`,
+                    )}
+                  </p>
+                  <button type="submit" class="secondary" id="show-qr" aria-describedby="show-qr-warning">
+                    ${t(`仍要出示（显示为“${badge.text}”）`, `Show it anyway (as “${badge.text}”)`)}
+                  </button>`
         }
       </form>
     </section>
@@ -173,15 +184,20 @@ function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'sta
     <h2 id="licence-print">${t('下载打印', 'Download and print')}</h2>
     <p class="hint">
       ${
-        licence.status === 'valid'
+        licence.status === 'valid' && pdfSigned(licence)
           ? t(
               '版式文件可保存、打印或发给办事窗口；纸上的二维码可扫码核验。',
               'Keep, print or send the PDF to a service counter; the QR code on paper can be scanned to verify it.',
             )
-          : t(
-              '此证照不是有效状态，版式文件上会醒目标明。',
-              'This licence is not valid, and the PDF says so prominently.',
-            )
+          : licence.status === 'valid'
+            ? t(
+                '版式文件可作为记录保存；发证机关已被撤销，纸上的二维码不再能核验通过。',
+                'Keep the PDF as a record; its issuing authority has been withdrawn, so the QR code on paper no longer verifies.',
+              )
+            : t(
+                '此证照不是有效状态，版式文件上会醒目标明。',
+                'This licence is not valid, and the PDF says so prominently.',
+              )
       }
     </p>
     <ul class="wallet-downloads">

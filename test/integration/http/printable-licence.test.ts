@@ -333,12 +333,17 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       expect(shown).toContain(words);
       expect(shown).toMatch(/href="[^"]*\/pdf\?layout=a4" download/);
       expect(shown).toMatch(/href="[^"]*\/pdf\?layout=card" download/);
+      // Showing its QR code is still possible, after a warning that it will not be accepted.
+      expect(shown).toContain('id="show-qr-warning"');
+      expect(shown).toMatch(/class="secondary" id="show-qr"/);
+      expect(shown).not.toContain('the QR code on paper can be scanned to verify it');
     }
     // A licence of an active issuer keeps its signature links.
     const active = await ua.request(`/wallet/licences/${encodeURIComponent(licence.id)}`);
     const activeHtml = await active.text();
     expect(activeHtml.match(signatureLink)).toHaveLength(2);
     expect(activeHtml).not.toContain('id="licence-issuer-withdrawn"');
+    expect(activeHtml).not.toContain('id="show-qr-warning"');
 
     // A link followed all the same (a page shown before the withdrawal): a page saying why, in the
     // person's language, not an empty download.
