@@ -2,6 +2,16 @@ import * as z from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalUrl = z.url({ protocol: /^https?$/ }).optional();
+/** A comma-separated list of KMS key ids (earlier key generations), blanks dropped; unset: none. */
+const keyIdList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+  );
 /** A registry's endpoint: https, or http to this machine only (a test's fake); ID numbers go there. */
 const registryUrl = z
   .url({ protocol: /^https?$/ })
@@ -46,37 +56,13 @@ const schema = z
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
       .optional(),
     PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
-    PLATFORM_PREVIOUS_KEY_IDS: z
-      .string()
-      .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((id) => id.trim())
-          .filter(Boolean),
-      ),
+    PLATFORM_PREVIOUS_KEY_IDS: keyIdList,
     // The audit-checkpoint key (docs/supervision.md): signs checkpoints only. Its earlier generations stay
     // listed for ever (GET /supervision/audit/keys), since a checkpoint must verify as long as the trail is kept.
     AUDIT_KEY_ID: z.string().min(1).default('alias/elicence-audit'),
-    AUDIT_PREVIOUS_KEY_IDS: z
-      .string()
-      .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((id) => id.trim())
-          .filter(Boolean),
-      ),
+    AUDIT_PREVIOUS_KEY_IDS: keyIdList,
     PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
-    PLATFORM_RSA_PREVIOUS_KEY_IDS: z
-      .string()
-      .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((id) => id.trim())
-          .filter(Boolean),
-      ),
+    PLATFORM_RSA_PREVIOUS_KEY_IDS: keyIdList,
     LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
     PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
     WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),

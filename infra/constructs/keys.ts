@@ -145,14 +145,23 @@ export class ServiceKeys extends Construct {
   ) {
     super(scope, id);
     const [current, ...previous] = platformGenerations(props.platformKeys ?? ['1']);
-    const platformKey = (generation: string) =>
-      new kms.Key(this, generation === '1' ? 'Platform' : `Platform${generation}`, {
-        description: `elicence platform signing key, generation ${generation} (ID tokens, presentations, trust list)`,
-        keySpec: kms.KeySpec.ECC_NIST_P256,
-        keyUsage: kms.KeyUsage.SIGN_VERIFY,
-        policy: administrationOnlyPolicy(),
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+    // A signing key generation: its construct id (generation 1 keeps the bare name, so the first
+    // deployment's keys are never replaced), retained, administered only by the account.
+    const signingKey =
+      (name: string, keySpec: kms.KeySpec, purpose: string, detail: string) => (generation: string) =>
+        new kms.Key(this, generation === '1' ? name : `${name}${generation}`, {
+          description: `elicence ${purpose}, generation ${generation} (${detail})`,
+          keySpec,
+          keyUsage: kms.KeyUsage.SIGN_VERIFY,
+          policy: administrationOnlyPolicy(),
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+    const platformKey = signingKey(
+      'Platform',
+      kms.KeySpec.ECC_NIST_P256,
+      'platform signing key',
+      'ID tokens, presentations, trust list',
+    );
     this.platform = platformKey(current!);
     this.previousPlatform = previous.map(platformKey);
     // An alias of its own, so that a rotation moves it (an update in place) rather than creating it anew
@@ -162,26 +171,22 @@ export class ServiceKeys extends Construct {
       props.platformRsaKeys ?? ['1'],
       'platformRsaKeys',
     );
-    const platformRsaKey = (generation: string) =>
-      new kms.Key(this, generation === '1' ? 'PlatformRsa' : `PlatformRsa${generation}`, {
-        description: `elicence platform RSA signing key, generation ${generation} (RS256 ID tokens)`,
-        keySpec: kms.KeySpec.RSA_2048,
-        keyUsage: kms.KeyUsage.SIGN_VERIFY,
-        policy: administrationOnlyPolicy(),
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+    const platformRsaKey = signingKey(
+      'PlatformRsa',
+      kms.KeySpec.RSA_2048,
+      'platform RSA signing key',
+      'RS256 ID tokens',
+    );
     this.platformRsa = platformRsaKey(currentRsa!);
     this.previousPlatformRsa = previousRsa.map(platformRsaKey);
     new kms.Alias(this, 'PlatformRsaAlias', { aliasName: platformRsaKeyAlias, targetKey: this.platformRsa });
     const [currentAudit, ...previousAudit] = auditGenerations(props.auditKeys ?? ['1']);
-    const auditKey = (generation: string) =>
-      new kms.Key(this, generation === '1' ? 'Audit' : `Audit${generation}`, {
-        description: `elicence audit-checkpoint signing key, generation ${generation} (never deleted)`,
-        keySpec: kms.KeySpec.ECC_NIST_P256,
-        keyUsage: kms.KeyUsage.SIGN_VERIFY,
-        policy: administrationOnlyPolicy(),
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+    const auditKey = signingKey(
+      'Audit',
+      kms.KeySpec.ECC_NIST_P256,
+      'audit-checkpoint signing key',
+      'never deleted',
+    );
     this.audit = auditKey(currentAudit!);
     this.previousAudit = previousAudit.map(auditKey);
     new kms.Alias(this, 'AuditAlias', { aliasName: auditKeyAlias, targetKey: this.audit });
