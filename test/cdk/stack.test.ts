@@ -58,6 +58,34 @@ describe('ElicenceStack', () => {
   const functionId = (name: FunctionName) => logicalId(stack.functions[name].function);
   const roleId = (name: FunctionName) => logicalId(stack.functions[name].role);
 
+  /**
+   * The item actions the function's role has on `table`, each with the partition keys its
+   * `dynamodb:LeadingKeys` condition allows (every statement one action, every one so conditioned).
+   */
+  function leadingKeyGrants(name: FunctionName, table: { node: { defaultChild?: unknown } }) {
+    const arn = JSON.stringify({ 'Fn::GetAtt': [logicalId(table), 'Arn'] });
+    return Object.fromEntries(
+      roleStatements(name)
+        .filter((s) => JSON.stringify(s.Resource) === arn)
+        .map((s) => {
+          expect(actionsOf(s), name).toHaveLength(1);
+          expect(Object.keys(s.Condition ?? {}), name).toEqual(['ForAllValues:StringLike']);
+          const like = s.Condition!['ForAllValues:StringLike'] as Json;
+          return [actionsOf(s)[0], [like['dynamodb:LeadingKeys']].flat()];
+        }),
+    );
+  }
+
+  /** A table grant of functions/grants.ts as the IAM actions and partition keys it declares. */
+  function declaredGrants(
+    grant: { items?: Record<string, readonly string[]>; partitionQueries?: readonly string[] } | undefined,
+  ): Record<string, readonly string[]> {
+    return Object.fromEntries([
+      ...Object.entries(grant?.items ?? {}).map(([action, keys]) => [`dynamodb:${action}`, keys]),
+      ...(grant?.partitionQueries ? [['dynamodb:Query', grant.partitionQueries]] : []),
+    ]);
+  }
+
   /** Every statement of every IAM policy attached to the function's role. */
   function roleStatements(name: FunctionName): Statement[] {
     const policies = template.findResources('AWS::IAM::Policy', {
@@ -874,52 +902,17 @@ describe('ElicenceStack', () => {
     });
 
     it('grants each item action on the partition keys of functions/grants.ts only (LeadingKeys)', () => {
-      const tableArn = { 'Fn::GetAtt': [logicalId(stack.data.table), 'Arn'] };
       for (const name of functionNames) {
-        const onTable = roleStatements(name).filter(
-          (s) => JSON.stringify(s.Resource) === JSON.stringify(tableArn),
+        expect(leadingKeyGrants(name, stack.data.table), name).toEqual(
+          declaredGrants(functionGrants[name].table),
         );
-        const synthesized = Object.fromEntries(
-          onTable.map((s) => {
-            expect(actionsOf(s), name).toHaveLength(1);
-            expect(Object.keys(s.Condition ?? {}), name).toEqual(['ForAllValues:StringLike']);
-            const like = s.Condition!['ForAllValues:StringLike'] as Json;
-            return [actionsOf(s)[0], [like['dynamodb:LeadingKeys']].flat()];
-          }),
-        );
-        const declared = Object.fromEntries([
-          ...Object.entries(functionGrants[name].table?.items ?? {}).map(([action, keys]) => [
-            `dynamodb:${action}`,
-            keys,
-          ]),
-          ...(functionGrants[name].table?.partitionQueries
-            ? [['dynamodb:Query', functionGrants[name].table.partitionQueries]]
-            : []),
-        ]);
-        expect(synthesized, name).toEqual(declared);
       }
     });
 
     it('grants each item action on the audit table on the partition keys of functions/grants.ts only', () => {
-      const auditArn = { 'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'Arn'] };
       for (const name of functionNames) {
-        const onTable = roleStatements(name).filter(
-          (s) => JSON.stringify(s.Resource) === JSON.stringify(auditArn),
-        );
-        const synthesized = Object.fromEntries(
-          onTable.map((s) => {
-            expect(actionsOf(s), name).toHaveLength(1);
-            expect(Object.keys(s.Condition ?? {}), name).toEqual(['ForAllValues:StringLike']);
-            const like = s.Condition!['ForAllValues:StringLike'] as Json;
-            return [actionsOf(s)[0], [like['dynamodb:LeadingKeys']].flat()];
-          }),
-        );
-        const grant = functionGrants[name].auditTable;
-        const declared = Object.fromEntries([
-          ...Object.entries(grant?.items ?? {}).map(([action, keys]) => [`dynamodb:${action}`, keys]),
-          ...(grant?.partitionQueries ? [['dynamodb:Query', grant.partitionQueries]] : []),
-        ]);
-        expect(synthesized, name).toEqual(declared);
+        const declared = declaredGrants(functionGrants[name].auditTable);
+        expect(leadingKeyGrants(name, stack.auditTrail.table), name).toEqual(declared);
         // Nothing but the audit trail's partitions, in the audit table; none of them in the service table.
         for (const keys of Object.values(declared) as string[][]) {
           for (const key of keys) expect(key, name).toMatch(/^audit/);
