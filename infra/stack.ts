@@ -272,7 +272,9 @@ export class ElicenceStack extends Stack {
       auditKeys: props.auditKeys,
     });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
-    this.auditTrail = new ServiceTable(this, 'AuditTrail', { encryptionKey: this.keys.table });
+    // A key of its own: the audit trail's key-level controls (policy, CloudTrail, disabling) stay apart
+    // from the service data's.
+    this.auditTrail = new ServiceTable(this, 'AuditTrail', { encryptionKey: this.keys.auditTable });
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
       accessLogRetention: logs.RetentionDays.ONE_YEAR,

@@ -14,6 +14,7 @@ export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
 export const interactionKeyAlias = 'alias/elicence-interaction-mac';
+export const auditTableKeyAlias = 'alias/elicence-audit-table';
 
 /**
  * The only uses of the PII key: an ID number or a confirmed phone number bound to its account, under the
@@ -108,8 +109,12 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
  *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption
  *   context. Rotation keeps the old key material, so earlier ciphertexts still decrypt.
- * - `table` (symmetric, rotated yearly): encrypts the DynamoDB table. DynamoDB uses it on the callers'
+ * - `table` (symmetric, rotated yearly): encrypts the service table. DynamoDB uses it on the callers'
  *   behalf, so it keeps KMS's default policy (IAM decides) and callers get it only via DynamoDB.
+ * - `auditTable` (symmetric, rotated yearly, `alias/elicence-audit-table`): encrypts the audit table, and
+ *   nothing else. Same shape as `table`, but a key of its own so that key-level controls (its policy,
+ *   CloudTrail's record of its use, disabling it) reach the audit trail apart from the service data: only
+ *   the roles granted the audit table (or its stream) are given it, through their table grants.
  *
  * Asymmetric and HMAC keys cannot rotate automatically; rotating them means a new key and alias (see
  * DESIGN.md, "Key rotation"). All keys are retained when the stack is deleted: what they signed outlives it.
@@ -133,6 +138,8 @@ export class ServiceKeys extends Construct {
   readonly interaction: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
+  /** The audit table's encryption key: the service table's key never encrypts the audit trail. */
+  readonly auditTable: kms.Key;
 
   constructor(
     scope: Construct,
@@ -229,6 +236,13 @@ export class ServiceKeys extends Construct {
       description: 'elicence DynamoDB table encryption key',
       enableKeyRotation: true,
       rotationPeriod: Duration.days(365),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.auditTable = new kms.Key(this, 'AuditTable', {
+      description: 'elicence audit table encryption key (the audit trail only)',
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(365),
+      alias: auditTableKeyAlias,
       removalPolicy: RemovalPolicy.RETAIN,
     });
   }

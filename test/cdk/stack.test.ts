@@ -437,6 +437,7 @@ describe('ElicenceStack', () => {
         ['interaction', stack.keys.interaction],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
+        ['auditTable', stack.keys.auditTable],
         ['alarm topic', stack.alarmNotifications.key],
       ];
       for (const [name, key] of named) {
@@ -450,8 +451,8 @@ describe('ElicenceStack', () => {
     }
 
     /**
-     * Every KMS action a function's role may take, as `<action> <key>`, apart from the table key (which
-     * DynamoDB uses on the caller's behalf; see "reaches the table key through DynamoDB only").
+     * Every KMS action a function's role may take, as `<action> <key>`, apart from the two table keys
+     * (which DynamoDB uses on the caller's behalf; see "reaches the table key through DynamoDB only").
      */
     function kmsPermissions(name: FunctionName): string[] {
       return roleStatements(name)
@@ -463,7 +464,7 @@ describe('ElicenceStack', () => {
               [s.Resource].flat().map((resource) => `${action} ${keyName(resource, s.Condition)}`),
             ),
         )
-        .filter((permission) => !permission.endsWith(' table'))
+        .filter((permission) => !permission.endsWith(' table') && !permission.endsWith(' auditTable'))
         .sort();
     }
 
@@ -716,9 +717,9 @@ describe('ElicenceStack', () => {
           expect(action).not.toMatch(/^kms:(ReEncrypt|GenerateDataKey\*|GenerateDataKeyWithoutPlaintext)/);
       }
 
-      // The roles' own policies say the same (the table key aside, which only DynamoDB may use).
+      // The roles' own policies say the same (the table keys aside, which only DynamoDB may use).
       const direct = (name: FunctionName, action: string) =>
-        grants(name, action).filter((st) => keyName(st.Resource) !== 'table');
+        grants(name, action).filter((st) => !['table', 'auditTable'].includes(keyName(st.Resource)));
       const underIdNumberContext = [
         expect.objectContaining({ Resource: piiKeyArn(), Condition: idNumberContext() }),
       ];
@@ -1010,23 +1011,85 @@ describe('ElicenceStack', () => {
     });
 
     it('reaches the table key through DynamoDB only', () => {
-      const tableKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] };
-      for (const name of functionNames) {
-        const statements = roleStatements(name).filter(
-          (s) =>
-            JSON.stringify(s.Resource) === JSON.stringify(tableKeyArn) &&
-            // The stream consumer decrypts the stream's records (tested with the stream).
-            !(name === 'supervision-events' && !s.Condition),
-        );
-        const usesTable = roleStatements(name).some((s) =>
-          actionsOf(s).some((a) => a.startsWith('dynamodb:')),
-        );
-        expect(statements, name).toHaveLength(usesTable ? 1 : 0);
-        for (const statement of statements) {
-          const viaService = (statement.Condition?.StringLike as Json | undefined)?.['kms:ViaService'];
-          expect(render(viaService)).toBe('dynamodb.*.${AWS::URLSuffix}');
+      for (const [key, table] of [
+        [stack.keys.table, stack.data.table],
+        [stack.keys.auditTable, stack.auditTrail.table],
+      ] as const) {
+        const keyArn = { 'Fn::GetAtt': [logicalId(key), 'Arn'] };
+        const tableArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(table), 'Arn'] });
+        for (const name of functionNames) {
+          const statements = roleStatements(name).filter(
+            (s) =>
+              JSON.stringify(s.Resource) === JSON.stringify(keyArn) &&
+              // The stream consumer decrypts the stream's records (tested with the stream).
+              !(name === 'supervision-events' && !s.Condition),
+          );
+          const usesTable = roleStatements(name).some(
+            (s) =>
+              actionsOf(s).some((a) => a.startsWith('dynamodb:')) &&
+              [s.Resource]
+                .flat()
+                .some((resource) => JSON.stringify(resource).includes(tableArn.slice(1, -1))),
+          );
+          expect(statements, name).toHaveLength(usesTable ? 1 : 0);
+          for (const statement of statements) {
+            const viaService = (statement.Condition?.StringLike as Json | undefined)?.['kms:ViaService'];
+            expect(render(viaService)).toBe('dynamodb.*.${AWS::URLSuffix}');
+          }
         }
       }
+    });
+
+    it('gives the audit table key to the audit table’s grantees alone, and them nothing on it but the table’s use', () => {
+      const auditKeyArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.keys.auditTable), 'Arn'] });
+      // Every role of the stack (functions, the batch pipe, custom resources) with any KMS action on the
+      // audit table key, by the role's logical id.
+      const onAuditKey = new Map<string, Statement[]>();
+      for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+        const { Roles, PolicyDocument } = (
+          policy as {
+            Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Statement[] } };
+          }
+        ).Properties;
+        const statements = PolicyDocument.Statement.filter(
+          (s) =>
+            actionsOf(s).some((a) => a.startsWith('kms:')) &&
+            [s.Resource].flat().some((resource) => JSON.stringify(resource) === auditKeyArn),
+        );
+        for (const role of Roles)
+          onAuditKey.set(role.Ref, [...(onAuditKey.get(role.Ref) ?? []), ...statements]);
+      }
+      for (const [role, statements] of onAuditKey) if (statements.length === 0) onAuditKey.delete(role);
+      const byRole = new Map(functionNames.map((name) => [roleId(name), name]));
+      const holders = [...onAuditKey.keys()].map((role) => byRole.get(role) ?? role).sort();
+      const granted = functionNames
+        .filter((name) => functionGrants[name].auditTable || functionGrants[name].auditStream)
+        .sort();
+      expect(granted.length).toBeGreaterThan(1);
+      expect(holders).toEqual(granted);
+      for (const name of granted) {
+        const statements = onAuditKey.get(roleId(name))!;
+        const viaDynamo = statements.filter((s) => s.Condition);
+        // A table grant: DynamoDB's own set, through DynamoDB only; the stream reader decrypts records.
+        expect(
+          viaDynamo.map((s) => actionsOf(s).sort()),
+          name,
+        ).toEqual(
+          functionGrants[name].auditTable
+            ? [['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*']]
+            : [],
+        );
+        expect(
+          statements.filter((s) => !s.Condition).map((s) => actionsOf(s).sort()),
+          name,
+        ).toEqual(functionGrants[name].auditStream ? [['kms:Decrypt', 'kms:DescribeKey']] : []);
+      }
+      // Its key policy names no principal but the account (IAM decides, as for the service table's key).
+      const keyPolicy = template.toJSON().Resources[logicalId(stack.keys.auditTable)].Properties.KeyPolicy
+        .Statement as Statement[];
+      expect(keyPolicy.map((s) => render((s.Principal as { AWS: unknown }).AWS))).toEqual([
+        'arn:${AWS::Partition}:iam::${AWS::AccountId}:root',
+      ]);
     });
 
     it('lets admin create issuer keys only with the issuer tags, and manage only keys so tagged', () => {
@@ -1337,8 +1400,8 @@ describe('ElicenceStack', () => {
       expect(functionNames.filter((name) => functionGrants[name].auditStream)).toEqual([
         'supervision-events',
       ]);
-      // Records of a table encrypted with its own key are decrypted with that key.
-      const tableKey = { 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] };
+      // Records of a table encrypted with its own key are decrypted with that key: the audit table's.
+      const tableKey = { 'Fn::GetAtt': [logicalId(stack.keys.auditTable), 'Arn'] };
       const onTableKey = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(tableKey));
       expect(onTableKey.filter((s) => !s.Condition).map((s) => actionsOf(s).sort())).toEqual([
         ['kms:Decrypt', 'kms:DescribeKey'],
@@ -1447,6 +1510,28 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::KMS::Key', {
         Description: 'elicence DynamoDB table encryption key',
         EnableKeyRotation: true,
+      });
+    });
+
+    it('encrypts the audit table with a key of its own, rotated, retained and named', () => {
+      const sseKey = (built: { node: { defaultChild?: unknown } }) =>
+        template.toJSON().Resources[logicalId(built)].Properties.SSESpecification.KMSMasterKeyId;
+      expect(sseKey(stack.data.table)).toEqual({ 'Fn::GetAtt': [logicalId(stack.keys.table), 'Arn'] });
+      expect(sseKey(stack.auditTrail.table)).toEqual({
+        'Fn::GetAtt': [logicalId(stack.keys.auditTable), 'Arn'],
+      });
+      expect(sseKey(stack.auditTrail.table)).not.toEqual(sseKey(stack.data.table));
+      template.hasResource('AWS::KMS::Key', {
+        DeletionPolicy: 'Retain',
+        Properties: {
+          Description: 'elicence audit table encryption key (the audit trail only)',
+          EnableKeyRotation: true,
+          RotationPeriodInDays: 365,
+        },
+      });
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-audit-table',
+        TargetKeyId: { 'Fn::GetAtt': [logicalId(stack.keys.auditTable), 'Arn'] },
       });
     });
   });
