@@ -24,3 +24,20 @@ export async function assertStoreOpens(path) {
   }
   await db.close();
 }
+
+/**
+ * Keeps a client that goes away mid-request from stopping dynalite's thread. Node then destroys the
+ * request with an `aborted` error, and dynalite's handler rethrows every request error (`req.on('error',
+ * err => { throw err })`), uncaught: the worker (or, with `thread: 'main'`, the process) would die. A
+ * listener added after dynalite's own replaces its rethrow with nothing: that request is simply never
+ * answered, as its client is gone.
+ *
+ * @param {import('node:http').Server} server dynalite's server, its handler already attached
+ * @returns {void}
+ */
+export function ignoreAbortedRequests(server) {
+  server.on('request', (request) => {
+    request.removeAllListeners('error');
+    request.on('error', () => undefined);
+  });
+}

@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { parentPort, workerData } from 'node:worker_threads';
 import dynalite from 'dynalite';
-import { assertStoreOpens } from './dynalite-store.mjs';
+import { assertStoreOpens, ignoreAbortedRequests } from './dynalite-store.mjs';
 import { StandInResponse } from './stand-in-response.mjs';
 
 /** @type {{ path: string, host: string, port: number, operations: string[], counts: SharedArrayBuffer, control: SharedArrayBuffer, streamConsumerHeader: string }} */
@@ -114,6 +114,7 @@ async function start() {
   await assertStoreOpens(path);
   server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const [handler] = server.listeners('request');
+  ignoreAbortedRequests(server);
   server.prependListener('request', onSocketRequest);
   await new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { HttpResponse } from '@smithy/types';
-import { assertStoreOpens } from './dynalite-store.mjs';
+import { assertStoreOpens, ignoreAbortedRequests } from './dynalite-store.mjs';
 import {
   bodyBytes,
   inProcessTransport,
@@ -79,6 +79,13 @@ function notifyWrite(listeners: ReadonlySet<WriteListener>, write: WriteRequest)
 /** The header the local runtime puts on a stream consumer's requests (counted by {@link LocalDynamo.streamStats}). */
 export const streamConsumerHeader = 'x-local-stream-consumer';
 
+/**
+ * How long {@link LocalDynamo.close} waits for the server to stop on its own. Node's server closes only
+ * once every request in progress is done, and a client holding one half sent would keep it open for Node's
+ * five-minute request timeout: past this, the connections are cut (the worker terminated, in worker mode).
+ */
+export const closeTimeoutMs = 3_000;
+
 /** The writes whose requests the tap reads (no other request body is buffered). */
 const tappedWrites = new Set(['PutItem', 'BatchWriteItem', 'TransactWriteItems']);
 
@@ -124,6 +131,7 @@ async function startInThisThread(path: string, host: string, listenPort: number)
   await assertStoreOpens(path);
 
   const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  ignoreAbortedRequests(server);
   let calls = new Map<string, number>();
   let streamCalls = new Map<string, number>();
   // The operation is in the target header (`DynamoDB_20120810.Query`); counted before dynalite answers.
@@ -201,7 +209,17 @@ async function startInThisThread(path: string, host: string, listenPort: number)
     },
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        const cut = setTimeout(() => {
+          console.warn(
+            `The embedded DynamoDB did not close within ${closeTimeoutMs / 1000} s (a client holds a request open): its connections are cut`,
+          );
+          server.closeAllConnections();
+        }, closeTimeoutMs);
+        server.close((error) => {
+          clearTimeout(cut);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       });
       return closing;
@@ -439,13 +457,27 @@ async function startInWorker(path: string, host: string, listenPort: number): Pr
     },
     close() {
       closing ??= (async () => {
-        if (!stopped) {
-          const error = await new Promise<string | undefined>((resolve) => {
-            onClosed = resolve;
-            worker.postMessage({ type: 'close' });
-          });
-          await worker.terminate();
-          if (error) throw new Error(`Closing the embedded DynamoDB: ${error}`);
+        if (stopped) return;
+        const closed = new Promise<{ error?: string }>((resolve) => {
+          onClosed = (error) => resolve(error ? { error } : {});
+          worker.postMessage({ type: 'close' });
+        });
+        // Bounded: a worker that never answers (a client holding a request open keeps dynalite's server,
+        // and so its store, from closing) must not hold up `npm start`'s shutdown or a test's teardown.
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), closeTimeoutMs);
+        });
+        const outcome = await Promise.race([closed, timedOut]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          console.warn(
+            `The embedded DynamoDB did not close within ${closeTimeoutMs / 1000} s (a client holds a request open, or its worker is stuck): its worker is terminated`,
+          );
+        }
+        await worker.terminate();
+        if (outcome !== 'timeout' && outcome.error) {
+          throw new Error(`Closing the embedded DynamoDB: ${outcome.error}`);
         }
       })();
       return closing;
