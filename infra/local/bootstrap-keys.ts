@@ -8,36 +8,67 @@ import {
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import type { KeyRole } from '../../functions/grants.js';
-import type { Config } from '../../shared/config.js';
+import { ConfigError, type Config } from '../../shared/config.js';
 
+/**
+ * Makes sure the key `keyId` (the value of the setting `variable`) exists. A missing alias (`alias/…`) is
+ * created, with a new key behind it: the local runtime's default. A key id or ARN names a key that must
+ * already exist (an operator pointing the setting at a key of an external KMS endpoint): it cannot be
+ * created under that name, so a missing one is a configuration error naming the setting, never a key
+ * made up in its place, and an existing one is used as it is.
+ */
 async function ensureKey(
   kms: KMSClient,
-  alias: string,
+  variable: string,
+  keyId: string,
   KeySpec: KeySpec,
   KeyUsage: KeyUsageType,
   description: string,
 ) {
   try {
-    await kms.send(new DescribeKeyCommand({ KeyId: alias }));
+    await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
     return;
   } catch (error) {
     if (!(error instanceof NotFoundException)) throw error;
   }
+  if (!keyId.startsWith('alias/')) {
+    throw new ConfigError([
+      {
+        variable,
+        message: `names the key ${JSON.stringify(keyId)}, which the KMS endpoint does not have: create it or name an alias (alias/…), which is created when missing`,
+      },
+    ]);
+  }
   const { KeyMetadata } = await kms.send(
     new CreateKeyCommand({ KeySpec, KeyUsage, Description: description }),
   );
-  await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata?.KeyId }));
+  await kms.send(new CreateAliasCommand({ AliasName: keyId, TargetKeyId: KeyMetadata?.KeyId }));
 }
 
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
  * signs ID tokens, presentations and the trust list, the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
  * the web pages' HMAC key, the OpenID provider's interaction HMAC key, and the symmetric key that encrypts ID numbers for the `id_number` claim.
+ * Only a setting that names an alias gets a key made for it; one naming a key id or ARN must name a key
+ * that exists (a `ConfigError` naming the setting otherwise).
+ *
+ * @example
+ * ```ts
+ * await ensurePlatformKeys(kms, loadConfig({ PLATFORM_KEY_ID: 'alias/elicence-platform' })); // created if missing
+ * ```
  */
 export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promise<void> {
-  await ensureKey(kms, config.platformKeyId, 'ECC_NIST_P256', 'SIGN_VERIFY', 'elicence platform signing key');
   await ensureKey(
     kms,
+    'PLATFORM_KEY_ID',
+    config.platformKeyId,
+    'ECC_NIST_P256',
+    'SIGN_VERIFY',
+    'elicence platform signing key',
+  );
+  await ensureKey(
+    kms,
+    'AUDIT_KEY_ID',
     config.auditKeyId,
     'ECC_NIST_P256',
     'SIGN_VERIFY',
@@ -45,6 +76,7 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
   );
   await ensureKey(
     kms,
+    'PLATFORM_RSA_KEY_ID',
     config.platformRsaKeyId,
     'RSA_2048',
     'SIGN_VERIFY',
@@ -52,14 +84,23 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
   );
   await ensureKey(
     kms,
+    'LOOKUP_MAC_KEY_ID',
     config.lookupMacKeyId,
     'HMAC_256',
     'GENERATE_VERIFY_MAC',
     'elicence lookup and secret MAC key',
   );
-  await ensureKey(kms, config.webKeyId, 'HMAC_256', 'GENERATE_VERIFY_MAC', 'elicence web pages MAC key');
   await ensureKey(
     kms,
+    'WEB_KEY_ID',
+    config.webKeyId,
+    'HMAC_256',
+    'GENERATE_VERIFY_MAC',
+    'elicence web pages MAC key',
+  );
+  await ensureKey(
+    kms,
+    'INTERACTION_KEY_ID',
     config.interactionKeyId,
     'HMAC_256',
     'GENERATE_VERIFY_MAC',
@@ -67,6 +108,7 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
   );
   await ensureKey(
     kms,
+    'PII_KEY_ID',
     config.piiKeyId,
     'SYMMETRIC_DEFAULT',
     'ENCRYPT_DECRYPT',
