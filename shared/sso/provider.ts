@@ -562,7 +562,7 @@ function logoutRequestUrl(ctx: KoaContextWithOIDC): string {
     if (typeof value === 'string') query.set(name, value);
   }
   if (ctx.oidc.client) query.set('client_id', ctx.oidc.client.clientId);
-  return `${ctx.path}?${query.toString()}`;
+  return query.size > 0 ? `${ctx.path}?${query.toString()}` : ctx.path;
 }
 
 /**
