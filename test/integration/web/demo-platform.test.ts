@@ -70,6 +70,7 @@ describe('the demo platform over HTTP', () => {
     );
     expect(group(html, 'idcard')).toContain('<td>用户信息端点</td>');
     expect(group(html, 'idcard')).not.toContain('ID 令牌');
+    expect(html).toContain('只在用户信息端点提供，从不写入 ID 令牌');
     expect(group(html, 'entity')).toBe('');
     expect(group(html, 'token')).toContain('data-claim="iss"');
     expect(html).toContain('openid profile idcard');
