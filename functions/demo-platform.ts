@@ -194,7 +194,7 @@ export const handler = webHandler(
         parseForm(event, deps.config.issuerUrl, z.object({}));
         const clear = cookies.session.clear();
         if (!session) return redirect('/demo?m=signed-out', [clear]);
-        const url = await relyingParty().endSessionUrl(session.idToken, `${deps.config.issuerUrl}/demo`);
+        const url = await relyingParty().endSessionUrl(`${deps.config.issuerUrl}/demo`);
         return redirect(url, [clear]);
       },
     });

@@ -424,10 +424,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       await rp.revoke(found.session.accessToken, 'access_token').catch((error: unknown) => {
         logger.warn('wallet access token not revoked', { error: String(error) });
       });
-      return redirect(
-        await rp.endSessionUrl(found.session.idToken, `${deps.config.issuerUrl}/wallet`),
-        clear,
-      );
+      return redirect(await rp.endSessionUrl(`${deps.config.issuerUrl}/wallet`), clear);
     },
 
     'GET /wallet/licences/{id}': async () => {

@@ -4,8 +4,11 @@ import { parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 
 /**
- * The provider's account lookup. A person's account answers `name` and, under scope `idcard` only,
- * `id_number` (decrypted then, never stored in clear). An entity session answers the entity's `name`,
+ * The provider's account lookup. A person's account answers `name` and, under scope `idcard` and at the
+ * userinfo endpoint only, `id_number` (decrypted then, never stored in clear). The ID token never carries
+ * it, whatever the provider's `conformIdTokenClaims` would put there (with an API scope the access token
+ * has an audience and the provider puts every scope's claims in the ID token anyway): a platform's ID
+ * token travels in URLs (RP-initiated logout's `id_token_hint`), and what it carries is logged. An entity session answers the entity's `name`,
  * `subject_type: 'legal_person'`, `credit_code` and `act: { sub }`, the acting person's pairwise subject
  * for the same platform. The right to act is checked at every lookup, which the provider makes at every
  * token issuance: a withdrawn agent gets no new token.
@@ -30,10 +33,12 @@ export function accountFinder(
     if (subject.kind === 'person') {
       return {
         accountId,
-        claims: async (_use, scope) => ({
+        claims: async (use, scope) => ({
           sub: accountId,
           name: person.name,
-          ...(scope.split(' ').includes('idcard')
+          // Userinfo only, never the ID token: platforms put their ID token in URLs (`id_token_hint`
+          // at logout), which browsers' histories and proxies keep.
+          ...(use === 'userinfo' && scope.split(' ').includes('idcard')
             ? { id_number: await directory.personIdNumber(subject.personId) }
             : {}),
         }),

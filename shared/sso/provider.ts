@@ -184,7 +184,10 @@ export function createProvider(deps: ProviderDependencies): Provider {
       entity: ['subject_type', 'credit_code', 'act'],
     },
     acrValues: [...acrValuesSupported],
-    // ID tokens carry the claims of the granted scopes, so a platform needs no userinfo call.
+    // ID tokens carry the claims of the granted scopes (`name`, the entity's), so a platform needs no
+    // userinfo call for them (the wallet builds its session from the ID token); `id_number` alone is at
+    // userinfo only, left out by the account's claims (find-account.ts), since ID tokens travel in URLs.
+    // `true` would not do that alone: with an API scope the provider fills the ID token regardless.
     conformIdTokenClaims: false,
     findAccount: accountFinder(deps.directory, pairwise),
     interactions: {
@@ -540,16 +543,26 @@ function interactionPolicyWithEntityChoice() {
 }
 
 /**
- * The logout request as a link: its own URL when it came as a GET; a posted request (whose parameters a
- * link cannot post) as the GET of the same parameters, which the end-session endpoint accepts alike.
+ * The logout request as a link (the language switch of the logout page), rebuilt from the parameters
+ * the provider read rather than repeated as it came. Without `id_token_hint`: the page would put the
+ * platform's ID token in its HTML and, once followed, in one more URL (browser history, proxy logs); the
+ * client it named, which the provider found and checked by now, goes as `client_id` instead, which keeps
+ * the `post_logout_redirect_uri` valid. Without `logout_hint` either, a hint about the person (platforms
+ * fill such hints with the ID number) that the provider makes no use of.
+ *
+ * @example
+ * ```ts
+ * logoutRequestUrl(ctx); // '/session/end?post_logout_redirect_uri=…&state=…&client_id=cl_3f9a…'
+ * ```
  */
 function logoutRequestUrl(ctx: KoaContextWithOIDC): string {
-  if (ctx.method === 'GET') return ctx.url;
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(ctx.oidc.params ?? {})) {
+    if (name === 'id_token_hint' || name === 'logout_hint' || name === 'client_id') continue;
     if (typeof value === 'string') query.set(name, value);
   }
-  return `${ctx.path}?${query.toString()}`;
+  if (ctx.oidc.client) query.set('client_id', ctx.oidc.client.clientId);
+  return query.size > 0 ? `${ctx.path}?${query.toString()}` : ctx.path;
 }
 
 /**

@@ -143,10 +143,20 @@ export class RelyingParty {
     await client.tokenRevocation(await this.configuration(), token, { token_type_hint: hint });
   }
 
-  /** The provider's end-session URL (RP-initiated logout), returning to `postLogoutRedirectUri`. */
-  async endSessionUrl(idToken: string, postLogoutRedirectUri: string): Promise<string> {
+  /**
+   * The provider's end-session URL (RP-initiated logout), returning to `postLogoutRedirectUri`. It names
+   * the platform by `client_id` (OpenID Connect RP-Initiated Logout 1.0 §2), never by `id_token_hint`: the
+   * URL lands in the browser's history and in the logs of every proxy on the way, and an ID token there
+   * would leave the person's claims with them.
+   *
+   * @example
+   * ```ts
+   * await rp.endSessionUrl(`${issuerUrl}/demo`); // '…/session/end?client_id=…&post_logout_redirect_uri=…'
+   * ```
+   */
+  async endSessionUrl(postLogoutRedirectUri: string): Promise<string> {
     return client.buildEndSessionUrl(await this.configuration(), {
-      id_token_hint: idToken,
+      client_id: this.options.clientId,
       post_logout_redirect_uri: postLogoutRedirectUri,
     }).href;
   }

@@ -17,9 +17,10 @@ export const optionalScopes = ['profile', 'idcard', 'entity'] as const;
 export type OptionalScope = (typeof optionalScopes)[number];
 
 /**
- * What the demo platform keeps of a sign-in: the ID token (its claims are what the page shows, and
- * RP-initiated logout needs it as `id_token_hint`), the userinfo answer, and the scopes asked. No access
- * or refresh token: it reads userinfo once and revokes the access token.
+ * What the demo platform keeps of a sign-in: the ID token (its claims are what the page shows; logout
+ * names the platform by `client_id`, not by this token, which a URL would leak), the userinfo answer
+ * (the only place of `id_number`), and the scopes asked. No access or refresh token: it reads userinfo
+ * once and revokes the access token.
  */
 export const demoSession = z.strictObject({
   idToken: z.string().min(1).max(3000),

@@ -160,8 +160,8 @@ export function demoSignedInBody(t: Translate, input: DemoSignedInInput): SafeHt
       </dl>
       <p class="hint demo-pairwise">
         ${t(
-          'sub 是“按平台区分”的标识（pairwise）：同一个人在每个平台得到不同的 sub，平台之间无法凭它关联同一个人；在本平台，它始终不变。身份证号码只有在平台有资格、请求了 idcard 且您同意时才会提供。',
-          'sub is a pairwise identifier: the same person gets a different sub at every platform, so platforms cannot link people through it; at this platform it never changes. The ID number is released only to entitled platforms that ask for idcard, with your consent.',
+          'sub 是“按平台区分”的标识（pairwise）：同一个人在每个平台得到不同的 sub，平台之间无法凭它关联同一个人；在本平台，它始终不变。身份证号码只有在平台有资格、请求了 idcard 且您同意时才会提供，且只在用户信息端点提供，从不写入 ID 令牌（ID 令牌会出现在网址中）。',
+          'sub is a pairwise identifier: the same person gets a different sub at every platform, so platforms cannot link people through it; at this platform it never changes. The ID number is released only to entitled platforms that ask for idcard, with your consent, and only at userinfo, never in the ID token (ID tokens end up in URLs).',
         )}
       </p>
     </section>

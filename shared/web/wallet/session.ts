@@ -34,7 +34,7 @@ export const walletSession = z.strictObject({
   accessToken: z.string().min(1).max(2000),
   /** Epoch seconds. */
   accessTokenExpiresAt: z.int().nonnegative(),
-  /** For RP-initiated logout (`id_token_hint`). */
+  /** The sign-in's ID token as received; logout names the wallet by `client_id`, never by this token. */
   idToken: z.string().min(1).max(2500),
   /** The pairwise subject of this sign-in: the person's, or the entity's while acting for one. */
   sub: z.string().min(1).max(200),

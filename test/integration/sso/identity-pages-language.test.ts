@@ -155,8 +155,17 @@ describe('the other pages of the unified identity', () => {
       /<button type="submit" form="op.logoutForm" name="logout" value="yes">退出</,
     );
     expect(chinese.headers.get('content-security-policy')).toContain(`form-action 'self' ${platformOrigin};`);
+    // The switch repeats the request naming the platform by `client_id`, not by its ID token: the page
+    // carries no ID token, and following the switch puts none in one more URL.
     const switchTo = new URL(langSwitch(chinese.html)!, runtime.baseUrl);
-    expect(Object.fromEntries(switchTo.searchParams)).toEqual({ ...Object.fromEntries(query), lang: 'en' });
+    const { id_token_hint: _hint, ...rest } = Object.fromEntries(query);
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({
+      ...rest,
+      client_id: platform.clientId,
+      lang: 'en',
+    });
+    expect(chinese.html).not.toContain(tokens.id_token!);
+    expect(chinese.html).not.toMatch(/eyJ[\w-]+\.eyJ/);
 
     const english = await get(ua, switchTo);
     expect(english.status).toBe(200);
@@ -169,6 +178,35 @@ describe('the other pages of the unified identity', () => {
       form: { ...form.fields, logout: 'yes' },
     });
     expect(confirmed.headers.get('location')).toMatch(new RegExp(`^${platformOrigin}/signed-out\\?state=`));
+  });
+
+  it('repeats a logout request with a logout hint in its switch without the hint or the ID token', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const { tokens } = await signIn(
+      platform,
+      ua,
+      { username: citizen().idNumber, password: citizen().password },
+      {},
+    );
+    const query = new URLSearchParams({
+      id_token_hint: tokens.id_token!,
+      logout_hint: citizen().idNumber,
+      post_logout_redirect_uri: `${platformOrigin}/signed-out`,
+    });
+    const { status, html } = await get(ua, `/session/end?${query}`);
+    expect(status).toBe(200);
+    expect(html).not.toContain(tokens.id_token!);
+    expect(html).not.toContain(citizen().idNumber);
+    const switchTo = new URL(langSwitch(html)!, runtime.baseUrl);
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({
+      client_id: platform.clientId,
+      post_logout_redirect_uri: `${platformOrigin}/signed-out`,
+      lang: 'en',
+    });
+    // The switched page still returns to the platform: `client_id` keeps its post-logout URI valid.
+    const english = await get(ua, switchTo);
+    expect(english.status).toBe(200);
+    expect(english.headers.get('content-security-policy')).toContain(`form-action 'self' ${platformOrigin};`);
   });
 
   it('serves the stylesheet these pages link, from the site itself', async () => {

@@ -1,3 +1,5 @@
+import { decodeJwt } from 'jose';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminToken,
@@ -138,15 +140,53 @@ describe('single sign-on', () => {
 });
 
 describe('the ID number (scope idcard)', () => {
-  it('goes to a platform registered for idcard that asks for it, after consent to it', async () => {
+  it('goes to a platform registered for idcard that asks for it, after consent to it, at userinfo only', async () => {
     const ua = new UserAgent(runtime.baseUrl);
-    const { steps, claims } = await signIn(platformA, ua, password(), { scope: 'openid profile idcard' });
+    const { steps, claims, tokens } = await signIn(platformA, ua, password(), {
+      scope: 'openid profile idcard',
+    });
     expect(steps).toEqual(['login', 'consent']);
-    expect(claims.id_number).toBe(citizen().idNumber);
+    // Never in the ID token: platforms put it in URLs (`id_token_hint` at logout), where it is logged.
+    expect(decodeJwt(tokens.id_token!)).not.toHaveProperty('id_number');
+    expect(claims).not.toHaveProperty('id_number');
+    expect(claims.name).toBe(citizen().name);
+    const userinfo = await client.fetchUserInfo(platformA.config, tokens.access_token, claims.sub);
+    expect(userinfo).toMatchObject({ sub: claims.sub, id_number: citizen().idNumber });
 
-    // Without asking for idcard, the same platform gets no ID number.
+    // Without asking for idcard, the same platform gets no ID number, at userinfo neither.
     const without = await signIn(platformA, ua, {});
     expect(without.claims).not.toHaveProperty('id_number');
+    const withoutInfo = await client.fetchUserInfo(
+      platformA.config,
+      without.tokens.access_token,
+      without.claims.sub,
+    );
+    expect(withoutInfo).not.toHaveProperty('id_number');
+  });
+
+  it('stays out of the ID token of an API token (audience the issuer) and of a refreshed one', async () => {
+    // With an API scope the access token has an audience, and the provider would put every scope's
+    // claims into the ID token even with `conformIdTokenClaims`: the account's own claims leave it out.
+    const platform = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '平台丙 Platform C',
+      redirectUris: ['https://platform-c.example/cb'],
+      scopes: ['openid', 'idcard', 'licences', 'offline_access'],
+    });
+    const scope = 'openid idcard licences offline_access';
+    const { claims, tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), password(), {
+      scope,
+      prompt: 'consent',
+    });
+    expect(tokens.scope?.split(' ').sort()).toEqual(scope.split(' ').sort());
+    expect(decodeJwt(tokens.id_token!)).not.toHaveProperty('id_number');
+    const userinfo = await client.fetchUserInfo(platform.config, tokens.access_token, claims.sub);
+    expect(userinfo.id_number).toBe(citizen().idNumber);
+
+    const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
+    expect(refreshed.id_token).toBeTruthy();
+    expect(decodeJwt(refreshed.id_token!)).not.toHaveProperty('id_number');
+    const again = await client.fetchUserInfo(platform.config, refreshed.access_token, claims.sub);
+    expect(again.id_number).toBe(citizen().idNumber);
   });
 
   it('is refused with invalid_scope to a platform not registered for idcard', async () => {

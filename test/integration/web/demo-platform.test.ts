@@ -64,9 +64,13 @@ describe('the demo platform over HTTP', () => {
     expect(html).toContain('<code id="demo-acr">');
     expect(group(html, 'openid')).toContain('data-claim="sub"');
     expect(group(html, 'profile')).toContain(`>${runtime.credentials.citizen.name}</code>`);
+    // The ID number came from userinfo: the ID token does not carry it.
     expect(textOf(group(html, 'idcard'), 'data-claim="id_number"')).toBe(
       runtime.credentials.citizen.idNumber,
     );
+    expect(group(html, 'idcard')).toContain('<td>用户信息端点</td>');
+    expect(group(html, 'idcard')).not.toContain('ID 令牌');
+    expect(html).toContain('只在用户信息端点提供，从不写入 ID 令牌');
     expect(group(html, 'entity')).toBe('');
     expect(group(html, 'token')).toContain('data-claim="iss"');
     expect(html).toContain('openid profile idcard');
@@ -101,17 +105,23 @@ describe('the demo platform over HTTP', () => {
 
   it('signs out of the platform and of the unified identity (RP-initiated logout)', async () => {
     const ua = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
-    await demoSignIn(ua, ['profile']);
+    await demoSignIn(ua, ['profile', 'idcard']);
 
     const out = await ua.request('/demo/logout', { form: {} });
     expect(out.status).toBe(303);
     const endSession = new URL(out.headers.get('location')!);
     expect(endSession.pathname).toBe('/session/end');
     expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${runtime.baseUrl}/demo`);
-    expect(endSession.searchParams.get('id_token_hint')).toBeTruthy();
+    // The platform is named by its client id: an ID token in this URL would stay in the browser's
+    // history and in every proxy's log.
+    expect(endSession.searchParams.get('client_id')).toBe(runtime.credentials.platform.clientId);
+    expect(endSession.searchParams.has('id_token_hint')).toBe(false);
+    expect(out.headers.get('location')).not.toMatch(/eyJ[\w-]+\.eyJ/);
     expect(ua.cookieHeader(new URL(runtime.baseUrl))).not.toMatch(/(^|; )demo=/);
 
     const confirm = await ua.navigate(endSession);
+    expect(confirm.page!.html).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    expect(confirm.page!.html).not.toContain(runtime.credentials.citizen.idNumber);
     const form = parseForm(confirm.page!.html, 'op.logoutForm');
     expect(form).toBeDefined();
     const done = await ua.navigate(new URL(form!.action, runtime.baseUrl), {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { walletCookieNames, walletSession, type WalletSession } from '../../../shared/web/wallet/session.js';
 import { runFlow, citizenAnswers } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -251,6 +252,9 @@ describe('the wallet over plain HTTP', () => {
     const location = new URL(response.headers.get('location') ?? '');
     expect(location.pathname).toBe('/session/end');
     expect(location.searchParams.get('post_logout_redirect_uri')).toBe(`${runtime.baseUrl}/wallet`);
+    // Named by its client id, never by the ID token: this URL is kept in histories and proxy logs.
+    expect(location.searchParams.get('client_id')).toBe(walletClientId);
+    expect(location.searchParams.has('id_token_hint')).toBe(false);
     const api = await fetch(`${runtime.baseUrl}/me/licences`, {
       headers: { authorization: `Bearer ${session.accessToken}` },
     });
