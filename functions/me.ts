@@ -235,7 +235,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       // A presentation is the holder showing the licence (the audit records them as its actor, in their
       // usage record): the wallet's to make, not any platform's that may read the licences (security
       // review: a platform minted presentations that the record showed as the person's own).
-      await firstPartyOnly('Licences are presented from the wallet (我的证照) only');
+      await firstPartyOnly('Licences are presented from a first-party app (the wallet, 我的证照) only');
       const input = parseJsonBody(event, createPresentationInput);
       const presentation = await createPresentation(
         event.pathParameters?.id ?? '',
