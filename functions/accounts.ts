@@ -15,6 +15,7 @@ import {
   loginAttempts,
   sms,
   smsCodes,
+  clientReader,
 } from './composition/factories.js';
 import { ForbiddenError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -54,6 +55,7 @@ import { registerPerson, registerPersonInput } from '../shared/identity/register
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
+import { requireFirstParty } from '../shared/clients/first-party.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -71,13 +73,14 @@ const dependencies = composition({
   loginAttempts,
   sms,
   smsCodes,
+  clientReader,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('accounts');
 
 /**
  * People's accounts: registration (`POST /accounts`, and the `/register` page), and the entities a
- * signed-in person acts for and their agents (`/me/entities…`, scope `entity`).
+ * signed-in person acts for and their agents (`/me/entities…`, scope `entity`, from a first-party client).
  */
 export async function handler(event: HttpEvent): Promise<HttpResult> {
   return served.is(event, 'GET /register', 'POST /register') ? registerPage(event) : api(event);
@@ -142,7 +145,10 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
 /**
  * The person behind a bearer token with scope `entity`: the person of a personal session, or the acting
  * person of an entity session (whose rights are checked as that person's). A machine client's token is
- * refused (403).
+ * refused (403 `person_required`), and so is the token of a platform that is not first-party (403
+ * `first_party_only`): consenting to `entity` lets a platform know the enterprise and that the person acts
+ * for it, not list the person's enterprises or appoint and withdraw their agents (security review: any
+ * platform granted `entity` could appoint an agent, who then signed in as the enterprise).
  */
 async function signedInPerson(
   event: HttpEvent,
@@ -154,6 +160,11 @@ async function signedInPerson(
   if (!person) {
     throw new ForbiddenError('This route needs the access token of a signed-in person', 'person_required');
   }
+  await requireFirstParty(
+    caller.clientId,
+    deps,
+    'The enterprises a person acts for, and their agents, are managed in a first-party app (the wallet) only',
+  );
   return { ...person, acr: caller.acr };
 }
 

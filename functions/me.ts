@@ -22,6 +22,7 @@ import {
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
 import { recordShares } from '../shared/sharing/record-shares.js';
+import { isFirstPartyClient, requireFirstParty } from '../shared/clients/first-party.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
@@ -131,12 +132,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
    * withdrawing ends one: theirs to do in the wallet (or another first-party app), not any platform's that
    * holds a `licences` token (security review: a platform could list and withdraw a competitor's share).
    */
-  const isFirstParty = async () =>
-    caller.clientId === walletClientId ||
-    (await deps.clientReader.find(caller.clientId))?.first_party === true;
-  const firstPartyOnly = async (message: string) => {
-    if (!(await isFirstParty())) throw new ForbiddenError(message, 'first_party_only');
-  };
+  const isFirstParty = () => isFirstPartyClient(caller.clientId, deps);
+  const firstPartyOnly = (message: string) => requireFirstParty(caller.clientId, deps, message);
 
   /** A platform other than the wallet reading a licence: a share, in the person's usage record (as /me/licences). */
   const recordPlatformRead = async (licence: Parameters<typeof recordShares>[1][number]) => {
@@ -235,6 +232,10 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },
     'POST /me/licences/{id}/presentations': async () => {
+      // A presentation is the holder showing the licence (the audit records them as its actor, in their
+      // usage record): the wallet's to make, not any platform's that may read the licences (security
+      // review: a platform minted presentations that the record showed as the person's own).
+      await firstPartyOnly('Licences are presented from a first-party app (the wallet, 我的证照) only');
       const input = parseJsonBody(event, createPresentationInput);
       const presentation = await createPresentation(
         event.pathParameters?.id ?? '',

@@ -530,7 +530,7 @@ export const operations: Operations = {
     responses: { 201: { description: 'The presentation', schema: presentationAnswerSchema } },
     problems: {
       400: ['field_not_disclosable'],
-      403: ['not_a_person', 'insufficient_assurance'],
+      403: ['not_a_person', 'first_party_only', 'insufficient_assurance'],
       409: ['licence_not_valid'],
     },
   },
@@ -606,7 +606,7 @@ export const operations: Operations = {
         schema: authorityListSchema,
       },
     },
-    problems: { 403: ['person_required'] },
+    problems: { 403: ['person_required', 'first_party_only'] },
   },
   'POST /me/entities': {
     operationId: 'actForEntity',
@@ -614,7 +614,10 @@ export const operations: Operations = {
     tag: 'Entities',
     body: actForEntityInput,
     responses: { 200: { description: 'My authority for it', schema: authorityViewSchema } },
-    problems: { 400: ['invalid_credit_code'], 403: ['person_required', 'not_authorised_for_entity'] },
+    problems: {
+      400: ['invalid_credit_code'],
+      403: ['person_required', 'first_party_only', 'not_authorised_for_entity'],
+    },
   },
   'GET /me/entities/{creditCode}/agents': {
     operationId: 'listAgents',
@@ -626,7 +629,7 @@ export const operations: Operations = {
         schema: agentListSchema,
       },
     },
-    problems: { 403: ['person_required', 'not_legal_representative'] },
+    problems: { 403: ['person_required', 'first_party_only', 'not_legal_representative'] },
   },
   'POST /me/entities/{creditCode}/agents': {
     operationId: 'appointAgent',
@@ -634,13 +637,16 @@ export const operations: Operations = {
     tag: 'Entities',
     body: appointAgentInput,
     responses: { 201: { description: 'Appointed', schema: appointedAgentSchema, headers: location } },
-    problems: { 400: ['self_appointment'], 403: ['person_required', 'not_legal_representative'] },
+    problems: {
+      400: ['self_appointment'],
+      403: ['person_required', 'first_party_only', 'not_legal_representative'],
+    },
   },
   'DELETE /me/entities/{creditCode}/agents/{agentId}': {
     operationId: 'withdrawAgent',
     summary: 'Withdraw an agent’s appointment',
     tag: 'Entities',
     responses: { 204: { description: 'Withdrawn' } },
-    problems: { 403: ['person_required', 'not_legal_representative'] },
+    problems: { 403: ['person_required', 'first_party_only', 'not_legal_representative'] },
   },
 };

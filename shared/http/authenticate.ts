@@ -34,7 +34,11 @@ export interface Caller {
   authorizationDetails: unknown;
 }
 
-const bearerPattern = /^Bearer ([A-Za-z0-9\-._~+/]{20,512}=*)$/;
+/**
+ * `Bearer`, then the token (RFC 6750 §2.1). The scheme is case-insensitive and followed by one or more
+ * spaces (RFC 7235 §2.1): a client sending `bearer <token>` is within the standard.
+ */
+const bearerPattern = /^Bearer +([A-Za-z0-9\-._~+/]{20,512}=*)$/i;
 
 /**
  * Authenticates the bearer token of a request for our API: it must be ours, unexpired, meant for this

@@ -91,14 +91,23 @@ export class RelyingParty {
 
   /**
    * Completes the sign-in at the callback. An answer that does not match the pending sign-in (another
-   * tab's, a replay, an error from the provider) is an invalid input, `login_expired` or `login_refused`.
+   * tab's, a replay, another site's link) is an invalid input, `login_expired`; an error from the provider
+   * answering this browser's own sign-in (its `state`) is `login_refused`.
    */
   async finish(event: HttpEvent, pending: PendingLogin | undefined): Promise<SignedIn> {
     const query = event.queryStringParameters ?? {};
+    if (!pending) throw new InvalidInputError('No sign-in is under way in this browser', 'login_expired');
     if (query.error) {
+      // The pending state first: otherwise any site could send the person to `?error=x` and have the
+      // sign-in they have under way cancelled (the caller ends it on `login_refused`).
+      if (query.state !== pending.state) {
+        throw new InvalidInputError(
+          'The sign-in answer did not match; please sign in again',
+          'login_expired',
+        );
+      }
       throw new InvalidInputError(`Sign-in was not completed (${query.error.slice(0, 60)})`, 'login_refused');
     }
-    if (!pending) throw new InvalidInputError('No sign-in is under way in this browser', 'login_expired');
     const config = await this.configuration();
     const current = new URL(this.options.redirectUri);
     current.search = event.rawQueryString ?? '';

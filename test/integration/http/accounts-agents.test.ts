@@ -2,7 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { expectProblem, newCreditCode, postJson } from '../../support/http-api.js';
+import { adminToken, registerPlatform } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -10,12 +12,14 @@ let citizenToken: string;
 
 /**
  * An access token of a signed-in person, written through the provider's adapter as the provider would
- * write it after an authorization-code flow with scope `entity`.
+ * write it after an authorization-code flow with scope `entity`: the wallet's (first-party) unless
+ * `clientId` names another client.
  */
 async function personToken(
   accountId: string | undefined,
   scope = 'openid entity',
   acr = 'urn:elicence:loa:3',
+  clientId = walletClientId,
 ): Promise<string> {
   const deps = dependencies();
   const jti = randomBytes(32).toString('base64url');
@@ -26,7 +30,7 @@ async function personToken(
       jti,
       kind: 'AccessToken',
       ...(accountId ? { accountId } : {}),
-      clientId: runtime.credentials.platform.clientId,
+      clientId,
       scope,
       aud: deps.config.issuerUrl,
       // As the provider records it: the sign-in's acr (level 3 unless a test says otherwise).
@@ -254,5 +258,67 @@ describe('entities a person acts for, and their agents', () => {
     const entityAccount = await deps.directory.entityAccount(entity().creditCode);
     const token = await personToken(`${entityAccount!.id}~${await citizenId()}`);
     expect((await myEntities(token)).map((e) => e.creditCode)).toEqual([entity().creditCode]);
+  });
+
+  // Security review (H1): a platform that signed the representative in with `entity` (consent: "the
+  // enterprise's credit code, and that you act for it") listed their enterprises and appointed an agent,
+  // who then signed in at platforms as the enterprise. Only a first-party app manages these.
+  it('refuses every route to a platform that is not first-party, and serves a first-party one', async () => {
+    const platformToken = await personToken(
+      await citizenId(),
+      'openid entity licences',
+      'urn:elicence:loa:3',
+      runtime.credentials.platform.clientId,
+    );
+    const appointment = {
+      idNumber: registryPeople[9]!.idNumber,
+      scope: ['licences'],
+      expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
+    };
+    const before = await get(agentsPath(), citizenToken);
+    expect(before.status).toBe(200);
+    const agentsBefore = ((await before.json()) as { items: unknown[] }).items;
+
+    await expectProblem(await get('/me/entities', platformToken), 403, 'first_party_only');
+    await expectProblem(
+      await postJson(runtime, '/me/entities', platformToken, { creditCode: entity().creditCode }),
+      403,
+      'first_party_only',
+    );
+    await expectProblem(await get(agentsPath(), platformToken), 403, 'first_party_only');
+    await expectProblem(
+      await postJson(runtime, agentsPath(), platformToken, appointment),
+      403,
+      'first_party_only',
+    );
+    // Nobody was appointed.
+    const after = await get(agentsPath(), citizenToken);
+    expect(((await after.json()) as { items: unknown[] }).items).toEqual(agentsBefore);
+
+    // A withdrawal is refused too: an agent appointed in the wallet stays.
+    const appointed = await postJson(runtime, agentsPath(), citizenToken, appointment);
+    expect(appointed.status, await appointed.clone().text()).toBe(201);
+    const { agentId } = (await appointed.json()) as { agentId: string };
+    await expectProblem(await del(`${agentsPath()}/${agentId}`, platformToken), 403, 'first_party_only');
+    const listed = await get(agentsPath(), citizenToken);
+    expect(((await listed.json()) as { items: unknown[] }).items).toContainEqual(
+      expect.objectContaining({ agentId, status: 'active' }),
+    );
+
+    // A client registered as first-party is served like the wallet.
+    const firstParty = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '自有平台 First-party platform',
+      redirectUris: ['https://first-party.example/cb'],
+      scopes: ['openid', 'profile', 'licences', 'entity'],
+      firstParty: true,
+    });
+    const firstPartyToken = await personToken(
+      await citizenId(),
+      'openid entity',
+      'urn:elicence:loa:3',
+      firstParty.clientId,
+    );
+    expect((await myEntities(firstPartyToken)).map((e) => e.creditCode)).toEqual([entity().creditCode]);
+    expect((await del(`${agentsPath()}/${agentId}`, firstPartyToken)).status).toBe(204);
   });
 });

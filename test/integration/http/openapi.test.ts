@@ -617,17 +617,25 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     const presentations = `/me/licences/${encodeURIComponent(mine.id)}/presentations`;
     await expectStatus(
       await call('POST /me/licences/{id}/presentations', presentations, {
-        token: platformToken,
+        token: walletToken,
         body: { disclose: ['vehicleClass'] },
       }),
       201,
     );
     await expectStatus(
       await call('POST /me/licences/{id}/presentations', presentations, {
-        token: platformToken,
+        token: walletToken,
         body: { ttlSeconds: 1 },
       }),
       400,
+    );
+    // Presenting is the holder's own act: not for a platform that may read the licences.
+    await expectStatus(
+      await call('POST /me/licences/{id}/presentations', presentations, {
+        token: platformToken,
+        body: { disclose: ['vehicleClass'] },
+      }),
+      403,
     );
 
     await expectStatus(await call('GET /me/passkeys', '/me/passkeys', { token: walletToken }), 200);
@@ -722,18 +730,21 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
   it('entities and their agents', async () => {
     const { entity, people } = runtime.credentials;
-    await expectStatus(await call('GET /me/entities', '/me/entities', { token: platformToken }), 200);
+    // The wallet's: a platform that is not first-party is refused (403 first_party_only).
+    const entityToken = await personToken(walletClientId, 'openid licences entity');
+    await expectStatus(await call('GET /me/entities', '/me/entities', { token: platformToken }), 403);
+    await expectStatus(await call('GET /me/entities', '/me/entities', { token: entityToken }), 200);
     await expectStatus(await call('GET /me/entities', '/me/entities'), 401);
     await expectStatus(
       await call('POST /me/entities', '/me/entities', {
-        token: platformToken,
+        token: entityToken,
         body: { creditCode: entity.creditCode },
       }),
       200,
     );
     await expectStatus(
       await call('POST /me/entities', '/me/entities', {
-        token: platformToken,
+        token: entityToken,
         body: { creditCode: newCreditCode('91', '110105') },
       }),
       403,
@@ -745,35 +756,35 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
     };
     const appointed = await call('POST /me/entities/{creditCode}/agents', agents, {
-      token: platformToken,
+      token: entityToken,
       body: appointment,
     });
     const { agentId } = (await (await expectStatus(appointed, 201)).json()) as { agentId: string };
     await expectStatus(
       await call('POST /me/entities/{creditCode}/agents', agents, {
-        token: platformToken,
+        token: entityToken,
         body: { ...appointment, idNumber: runtime.credentials.citizen.idNumber },
       }),
       400,
     );
     await expectStatus(
-      await call('GET /me/entities/{creditCode}/agents', agents, { token: platformToken }),
+      await call('GET /me/entities/{creditCode}/agents', agents, { token: entityToken }),
       200,
     );
     await expectStatus(
       await call('GET /me/entities/{creditCode}/agents', '/me/entities/no*code/agents', {
-        token: platformToken,
+        token: entityToken,
       }),
       404,
     );
     const agent = `${agents}/${agentId}`;
     await expectStatus(
-      await call('DELETE /me/entities/{creditCode}/agents/{agentId}', agent, { token: platformToken }),
+      await call('DELETE /me/entities/{creditCode}/agents/{agentId}', agent, { token: entityToken }),
       204,
     );
     await expectStatus(
       await call('DELETE /me/entities/{creditCode}/agents/{agentId}', `${agents}/agt_none`, {
-        token: platformToken,
+        token: entityToken,
       }),
       404,
     );

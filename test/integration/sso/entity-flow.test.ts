@@ -4,7 +4,8 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
-import { postJson } from '../../support/http-api.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
+import { expectProblem, postJson } from '../../support/http-api.js';
 import {
   authorizationRequest,
   demoPlatform,
@@ -120,21 +121,34 @@ describe('the legal representative acting for the entity', () => {
     expect(claims).not.toHaveProperty('credit_code');
   });
 
-  // `entity` is also a scope of the API resource, so a sign-in's access token can manage agents.
-  it("lets the representative manage agents with his sign-in's access token (scope entity)", async () => {
+  // `entity` is also a scope of the API resource, but a platform's consent to it does not let the platform
+  // manage the entity's agents (security review: it appointed one, who then signed in as the entity).
+  // A first-party app's token does (test/integration/sso/first-party-entity.test.ts).
+  it("does not let the platform list or appoint agents with the representative's access token", async () => {
     const { tokens } = await signIn(platform, ua(), { entity: entity().creditCode }, { scope: entityScope });
-    const response = await getWithToken(
-      runtime,
-      `/me/entities/${entity().creditCode}/agents`,
-      tokens.access_token,
+    const agents = `/me/entities/${entity().creditCode}/agents`;
+    await expectProblem(await getWithToken(runtime, agents, tokens.access_token), 403, 'first_party_only');
+    await expectProblem(
+      await postJson(runtime, agents, tokens.access_token, {
+        idNumber: registryPeople[3]!.idNumber,
+        scope: ['licences'],
+        expiresAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
+      }),
+      403,
+      'first_party_only',
     );
-    expect(response.status, await response.text()).toBe(200);
+    await expectProblem(
+      await getWithToken(runtime, '/me/entities', tokens.access_token),
+      403,
+      'first_party_only',
+    );
   });
 });
 
 /**
- * An access token of the representative with scope `entity` for our API, written through the provider's
- * adapter as `test/integration/http/accounts-agents.test.ts` does, for the cases that need no sign-in.
+ * An access token of the representative with scope `entity` for our API, issued to the wallet and written
+ * through the provider's adapter as `test/integration/http/accounts-agents.test.ts` does, for the cases
+ * that need no sign-in.
  */
 async function representativeToken(): Promise<string> {
   const deps = dependencies();
@@ -150,7 +164,8 @@ async function representativeToken(): Promise<string> {
       jti,
       kind: 'AccessToken',
       accountId: account.id,
-      clientId: platform.clientId,
+      // The wallet's: only a first-party app manages an entity's agents.
+      clientId: walletClientId,
       scope: 'openid entity',
       aud: runtime.baseUrl,
       // As the provider records it: the acr of the sign-in (the demo citizen's, level 3).

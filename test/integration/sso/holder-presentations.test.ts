@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { expectProblem } from '../../support/http-api.js';
 import {
   adminToken,
+  demoPlatform,
   getWithToken,
   registerPlatform,
   signIn,
@@ -114,5 +116,43 @@ describe('a holder shows a licence as a short-lived QR code (亮证)', () => {
     const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
     expect((await present(drivingLicence.id, {}, issuerToken)).status).toBe(403);
     expect((await getWithToken(runtime, '/me/licences', 'x'.repeat(43))).status).toBe(401);
+  });
+
+  // Security review (L1): a platform holding the person's `licences` token (consent: "read your
+  // electronic licences") made presentations, each verifying as valid and recorded in the audit trail and
+  // the person's usage record as the person showing their licence. Presenting is the holder's own act.
+  it('is refused to a platform that is not first-party, holding the person’s licences token', async () => {
+    const platform = await demoPlatform(runtime);
+    const { tokens } = await signIn(
+      platform,
+      new UserAgent(runtime.baseUrl, [platform.redirectUri]),
+      citizenAnswers(runtime),
+      { scope: 'openid licences' },
+    );
+    // It may read the licences (recorded as a share)…
+    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+    const admin = await adminToken(runtime);
+    const presented = async () => {
+      const response = await getWithToken(
+        runtime,
+        `/admin/audit?licence=${encodeURIComponent(drivingLicence.id)}`,
+        admin,
+      );
+      expect(response.status).toBe(200);
+      const { items } = (await response.json()) as { items: Array<{ action: string }> };
+      return items.filter((entry) => entry.action === 'licence.presented').length;
+    };
+    const before = await presented();
+    // …but not present them: every field, the longest lifetime, as the review's request.
+    const disclose = Object.keys(drivingLicence.fields);
+    await expectProblem(
+      await present(drivingLicence.id, { disclose, ttlSeconds: 300 }, tokens.access_token),
+      403,
+      'first_party_only',
+    );
+    expect(await presented()).toBe(before);
+    // The first-party app's token still presents.
+    expect((await present(drivingLicence.id, { disclose, ttlSeconds: 300 })).status).toBe(201);
+    expect(await presented()).toBe(before + 1);
   });
 });

@@ -142,9 +142,10 @@ describe('the demo platform over HTTP', () => {
     expect(stray.status).toBe(400);
     expect(await stray.text()).toContain('登录已过期');
 
+    // An error answer is no different: with no sign-in under way, it answers nothing.
     const denied = await ua.request('/demo/callback?error=access_denied&state=xyz');
     expect(denied.status).toBe(400);
-    expect(await denied.text()).toContain('登录未完成');
+    expect(await denied.text()).toContain('登录已过期');
 
     const crossSite = await fetch(`${runtime.baseUrl}/demo/logout`, {
       method: 'POST',
@@ -153,5 +154,39 @@ describe('the demo platform over HTTP', () => {
       redirect: 'manual',
     });
     expect(crossSite.status).toBe(403);
+  });
+
+  // Security review: the error was handled before the state was compared, so any site could send a
+  // visitor to /demo/callback?error=x and cancel the sign-in they had under way.
+  it('takes an error answer only for the sign-in under way in this browser (its state)', async () => {
+    const ua = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
+    const begin = async () => {
+      const started = await ua.request('/demo/login?scope=profile');
+      expect(started.status).toBe(303);
+      const authorize = new URL(started.headers.get('location')!);
+      expect(ua.cookieHeader(new URL(runtime.baseUrl))).toMatch(/(^|; )demo-login=/);
+      return { authorize, state: authorize.searchParams.get('state')! };
+    };
+
+    const { authorize, state } = await begin();
+    for (const forged of ['?error=access_denied', `?error=access_denied&state=${state}x`]) {
+      const answer = await ua.request(`/demo/callback${forged}`);
+      expect(answer.status, forged).toBe(400);
+      expect(await answer.text()).toContain('登录已过期');
+      // The sign-in under way is still there…
+      expect(ua.cookieHeader(new URL(runtime.baseUrl))).toMatch(/(^|; )demo-login=/);
+    }
+    // …and completes.
+    const { callback } = await callbackOf(ua, authorize, citizenAnswers(runtime));
+    const back = await ua.request(callback);
+    expect(back.status).toBe(303);
+    expect(back.headers.get('location')).toBe('/demo');
+
+    // The provider's error for this browser's own sign-in ends it, as before.
+    const again = await begin();
+    const refused = await ua.request(`/demo/callback?error=access_denied&state=${again.state}`);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('登录未完成');
+    expect(ua.cookieHeader(new URL(runtime.baseUrl))).not.toMatch(/(^|; )demo-login=/);
   });
 });

@@ -43,6 +43,19 @@ describe('authenticating a bearer token for our API', () => {
     expect([...caller.scopes]).toEqual(['admin', 'licences:verify']);
   });
 
+  // RFC 7235 §2.1: the auth scheme is case-insensitive (a lowercase `bearer` was a 401), then 1*SP.
+  it.each([`bearer ${token}`, `BEARER ${token}`, `BeArEr ${token}`, `Bearer  ${token}`])(
+    'takes the scheme in any case: %s',
+    async (authorization) => {
+      const caller = await authenticate(withAuthorization(authorization), lookup, {
+        audience,
+        requiredScope: 'admin',
+        nowSeconds: now,
+      });
+      expect(caller.clientId).toBe('cl_admin');
+    },
+  );
+
   it('asks for a token when there is none, with a bare challenge', async () => {
     const error = await refusal(undefined);
     expect([error.status, error.challenge]).toEqual([401, 'Bearer']);
@@ -50,6 +63,8 @@ describe('authenticating a bearer token for our API', () => {
 
   it.each([
     ['a Basic header', 'Basic dXNlcjpwYXNz'],
+    ['a scheme run into the token', `Bearer${token}`],
+    ['another scheme ending in bearer', `xbearer ${token}`],
     ['an unknown token', `Bearer ${'z'.repeat(43)}`],
     ['an expired token', `Bearer expired_${'b'.repeat(30)}`],
     ['a token for another audience', `Bearer elsewhere_${'c'.repeat(30)}`],
