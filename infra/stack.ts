@@ -232,7 +232,7 @@ export class ElicenceStack extends Stack {
   readonly data: ServiceTable;
   /**
    * The audit table: the audit trail alone (entries, the chains' registry, checkpoints). Its stream is the
-   * one supervision-events reads; the service table's stream (sessions, tokens, accounts) no function may.
+   * one supervision-events reads; the service table (sessions, tokens, accounts) has no stream.
    */
   readonly auditTrail: ServiceTable;
   /**

@@ -77,7 +77,7 @@ export class BatchQueue extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the table stream and the two queues.',
+        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the batch table stream and the two queues.',
     });
     if (!props.table.tableStreamArn) throw new Error('BatchQueue: the table has no stream');
     this.pipe = new pipes.CfnPipe(this, 'Pipe', {

@@ -44,7 +44,7 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
   it('feeds a consumer only the audit table’s stream, and only when its grants include it (auditStream)', () => {
     const { dynamo } = fakeDynamo();
     const load = consumer().load;
-    // The service table's stream carries sessions, tokens and accounts: no function's role may read it.
+    // The service table (sessions, tokens and accounts) has no stream in the stack: nothing may read one.
     expect(() =>
       tapStream(dynamo, {
         tableName: 'elicence',
