@@ -220,8 +220,8 @@ export interface ElicenceStackProps extends StackProps {
 }
 
 /**
- * The whole service in one stack: its KMS keys, the DynamoDB tables (the service table and the audit table,
- * both from `shared/adapters/dynamo/table.ts`),
+ * The whole service in one stack: its KMS keys, the DynamoDB tables (the service table, the audit table and
+ * the batch table, all from `shared/adapters/dynamo/table.ts`),
  * one Lambda function per entry point, and the HTTP API whose routes are the route table
  * (`functions/routes.ts`), each function with only the environment and permissions its code uses.
  *
