@@ -1296,6 +1296,13 @@ describe('ElicenceStack', () => {
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
       ]);
+      // Its stream grant names the batch table's stream alone (ListStreams has no resource: "*").
+      const onStreams = statements.filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:ListStreams'),
+      );
+      expect(onStreams.map((s) => s.Resource)).toEqual([
+        { 'Fn::GetAtt': [logicalId(stack.batchJobs.table), 'StreamArn'] },
+      ]);
     });
   });
 
