@@ -6,8 +6,9 @@ import { keys } from './keys.js';
 
 /**
  * {@link BatchStore} on the batch table (`BATCH_TABLE_NAME`, which holds nothing else): the job under
- * `batch#<id>` (its insert is what the table's stream hands to the batch pipe, and so to the processor), each chunk of items under `batch-items#<id>`, sorted by the request hash and
- * its number. Chunks are written before the job, so a job that exists always has its items.
+ * `batch#<id>` (its insert is what the table's stream hands to the batch pipe, and so to the processor),
+ * each chunk of items under `batch-items#<id>`, sorted by the request hash and its number. Chunks are
+ * written before the job, so a job that exists always has its items.
  *
  * @example
  * ```ts
