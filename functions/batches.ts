@@ -36,7 +36,7 @@ const dependencies = composition({
   batchItemsSealer,
 });
 
-/** A message of the batch queue: the job to run (the pipe from the table's stream writes exactly this). */
+/** A message of the batch queue: the job to run (the pipe from the batch table's stream writes exactly this). */
 const batchMessage = z.strictObject({ batchId: z.string().regex(/^bat_[A-Za-z0-9_-]{22}$/) });
 
 /**

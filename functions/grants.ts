@@ -42,7 +42,7 @@ export interface TableGrant {
  * (`infra/local/grant-guard.ts`), so the test suite proves each grant is enough for what the tests do.
  */
 export interface FunctionGrants {
-  /** The service table (`TABLE_NAME`): everything but the audit trail. */
+  /** The service table (`TABLE_NAME`): everything but the audit trail and bulk issuance jobs. */
   table?: TableGrant;
   /**
    * The audit table (`AUDIT_TABLE_NAME`): the audit trail alone (entries `audit#`, the chains' registry
@@ -50,10 +50,16 @@ export interface FunctionGrants {
    */
   auditTable?: TableGrant;
   /**
+   * The batch table (`BATCH_TABLE_NAME`): bulk issuance jobs alone (a job `batch#`, its items in chunks
+   * `batch-items#`), with the same keys. Its stream is read by the batch pipe's own role, never a
+   * function's; the licences a job issues are in the service table.
+   */
+  batchTable?: TableGrant;
+  /**
    * Reads the audit table's stream (`dynamodb:GetRecords` and what finding it takes): the event source
    * mapping in front of the function reads it with the function's role. A stream can only be granted
-   * whole, so this is the only stream a function is granted: the service table's (sessions, tokens,
-   * accounts) is read by the batch pipe's own role alone.
+   * whole, so this is the only stream a function is granted: the batch table's is read by the batch
+   * pipe's own role alone, and the service table (sessions, tokens, accounts) has none.
    */
   auditStream?: true;
   /**
@@ -319,22 +325,20 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAccount,
           partitions.entityAgents,
           partitions.registryEntity,
-          // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…).
-          partitions.batch,
-          partitions.batchItems,
         ],
-        PutItem: [
-          partitions.licence,
-          partitions.statusList,
-          partitions.entityAccount,
-          partitions.batch,
-          partitions.batchItems,
-        ],
+        PutItem: [partitions.licence, partitions.statusList, partitions.entityAccount],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1', 'gsi2'],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…).
+    batchTable: {
+      items: {
+        GetItem: [partitions.batch, partitions.batchItems],
+        PutItem: [partitions.batch, partitions.batchItems],
+      },
+    },
     lookupMac: true,
     // GET /licences/{id}/pdf.jws: the printable licence's detached signature, by the issuer's own key (the
     // platform key, which signs ID tokens, stays out of the issuers' function; docs/printable-licence.md).
@@ -566,7 +570,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     alerts: true,
   },
   // Bulk issuance jobs (docs/batch-issuance.md), fed by the batch queue: reads a job and its chunks (get)
-  // and stores their progress (put); issues each item as POST /licences does (issuer by id (gsi1, then get),
+  // and stores their progress (put), in the batch table; issues each item as POST /licences does (issuer by id (gsi1, then get),
   // idempotency records and status-list counters (update), licences (get, conditional put), audit entries
   // (conditional put)); adds each certified batch key to its issuer (versioned put). Signs one batch-key
   // certificate per batch key with the issuer's key, and holder lookup keys with the MAC key; opens each
@@ -574,13 +578,20 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   batches: {
     table: {
       items: {
-        GetItem: [partitions.issuer, partitions.licence, partitions.batch, partitions.batchItems],
-        PutItem: [partitions.issuer, partitions.licence, partitions.batch, partitions.batchItems],
+        GetItem: [partitions.issuer, partitions.licence],
+        PutItem: [partitions.issuer, partitions.licence],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
       queries: ['gsi1'],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // The job and its chunks, in the batch table (the licences issued go to the service table, above).
+    batchTable: {
+      items: {
+        GetItem: [partitions.batch, partitions.batchItems],
+        PutItem: [partitions.batch, partitions.batchItems],
+      },
+    },
     lookupMac: true,
     issuerKeys: 'sign',
     batchItems: 'open',

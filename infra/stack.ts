@@ -220,8 +220,8 @@ export interface ElicenceStackProps extends StackProps {
 }
 
 /**
- * The whole service in one stack: its KMS keys, the DynamoDB tables (the service table and the audit table,
- * both from `shared/adapters/dynamo/table.ts`),
+ * The whole service in one stack: its KMS keys, the DynamoDB tables (the service table, the audit table and
+ * the batch table, all from `shared/adapters/dynamo/table.ts`),
  * one Lambda function per entry point, and the HTTP API whose routes are the route table
  * (`functions/routes.ts`), each function with only the environment and permissions its code uses.
  *
@@ -232,9 +232,14 @@ export class ElicenceStack extends Stack {
   readonly data: ServiceTable;
   /**
    * The audit table: the audit trail alone (entries, the chains' registry, checkpoints). Its stream is the
-   * one supervision-events reads; the service table's stream (sessions, tokens, accounts) no function may.
+   * one supervision-events reads; the service table (sessions, tokens, accounts) has no stream.
    */
   readonly auditTrail: ServiceTable;
+  /**
+   * The batch table: bulk issuance jobs alone (a job, its items in chunks). Its stream is the one the
+   * batch pipe reads, with the pipe's own role; the service table has no stream at all.
+   */
+  readonly batchJobs: ServiceTable;
   readonly http: ServiceApi;
   readonly issuerKeys: IssuerKeyProvisioning;
   readonly functions: Record<FunctionName, ServiceFunction>;
@@ -274,12 +279,16 @@ export class ElicenceStack extends Stack {
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
     // A key of its own: the audit trail's key-level controls (policy, CloudTrail, disabling) stay apart
     // from the service data's.
-    this.auditTrail = new ServiceTable(this, 'AuditTrail', { encryptionKey: this.keys.auditTable });
+    this.auditTrail = new ServiceTable(this, 'AuditTrail', {
+      encryptionKey: this.keys.auditTable,
+      stream: true,
+    });
+    this.batchJobs = new ServiceTable(this, 'BatchJobs', { encryptionKey: this.keys.table, stream: true });
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
       accessLogRetention: logs.RetentionDays.ONE_YEAR,
     });
-    const { keys, data, auditTrail, http } = this;
+    const { keys, data, auditTrail, batchJobs, http } = this;
     // The issuer URL is the API's endpoint attribute: functions depend on the API resource only, while the
     // routes depend on the functions, so there is no cycle (and no custom domain needed to break one).
     const issuerUrl = props.issuerUrl ?? http.endpoint;
@@ -306,6 +315,7 @@ export class ElicenceStack extends Stack {
           ...(spec.config && { ISSUER_URL: issuerUrl, LOG_LEVEL: logLevel }),
           ...(grants.table && { TABLE_NAME: data.table.tableName }),
           ...(grants.auditTable && { AUDIT_TABLE_NAME: auditTrail.table.tableName }),
+          ...(grants.batchTable && { BATCH_TABLE_NAME: batchJobs.table.tableName }),
           ...(grants.platformKey && { PLATFORM_KEY_ID: keys.platform.keyArn }),
           ...(grants.previousPlatformKeys &&
             keys.previousPlatform.length > 0 && {
@@ -349,6 +359,7 @@ export class ElicenceStack extends Stack {
       const { role } = functions[name];
       if (grants.table) data.grant(role, grants.table);
       if (grants.auditTable) auditTrail.grant(role, grants.auditTable);
+      if (grants.batchTable) batchJobs.grant(role, grants.batchTable);
       // sns:Publish on the alarm topic only (and its key, to encrypt what it publishes).
       if (grants.alerts) alarmTopic.grantPublish(role);
       for (const [key, actions] of Object.entries(serviceKeys)) {
@@ -408,9 +419,10 @@ export class ElicenceStack extends Stack {
       partitionKeyPrefix: prefixes.audit,
       name: 'supervision-events',
     });
-    // Bulk issuance: a job's insert reaches the batches function through a pipe and the batch queue.
+    // Bulk issuance: a job's insert reaches the batches function through a pipe and the batch queue. The
+    // pipe's role reads the batch table's stream, which carries nothing but jobs (a stream is granted whole).
     this.batchQueue = new BatchQueue(this, 'Batches', {
-      table: data.table,
+      table: batchJobs.table,
       consumer: functions.batches.function,
       consumerTimeout: specOf('batches').timeout,
       partitionKeyPrefix: prefixes.batch,

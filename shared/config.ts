@@ -55,6 +55,11 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
       .optional(),
+    /** The batch table (bulk issuance jobs alone, with its own stream); `<TABLE_NAME>-batches` when unset. */
+    BATCH_TABLE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
+      .optional(),
     PLATFORM_KEY_ID: z.string().min(1).default('alias/elicence-platform'),
     PLATFORM_PREVIOUS_KEY_IDS: keyIdList,
     // The audit-checkpoint key (docs/supervision.md): signs checkpoints only. Its earlier generations stay
@@ -150,6 +155,21 @@ const schema = z
           'must differ from TABLE_NAME: the audit trail has a table of its own (unset: <TABLE_NAME>-audit)',
       });
     }
+    // Bulk issuance jobs too: the batch pipe reads their table's stream whole, so that stream must carry
+    // nothing but jobs (not the service table's sessions and tokens, nor the audit trail). The names as
+    // resolved, defaults included, so that no pair of settings makes two tables one.
+    const batchTable = env.BATCH_TABLE_NAME ?? `${env.TABLE_NAME}-batches`;
+    const auditTable = env.AUDIT_TABLE_NAME ?? `${env.TABLE_NAME}-audit`;
+    if (batchTable === env.TABLE_NAME || batchTable === auditTable) {
+      context.addIssue({
+        code: 'custom',
+        path: [env.BATCH_TABLE_NAME === undefined ? 'AUDIT_TABLE_NAME' : 'BATCH_TABLE_NAME'],
+        message:
+          env.BATCH_TABLE_NAME === undefined
+            ? `must differ from the batch table's name (${batchTable}, from TABLE_NAME): bulk issuance jobs have a table of their own`
+            : 'must differ from TABLE_NAME and AUDIT_TABLE_NAME: bulk issuance jobs have a table of their own (unset: <TABLE_NAME>-batches)',
+      });
+    }
   });
 
 /**
@@ -191,6 +211,12 @@ export interface Config {
    * else, so that its stream (what the supervision consumer reads) carries only audit data.
    */
   readonly auditTableName: string;
+  /**
+   * The batch table: bulk issuance jobs and their items (`batch#`, `batch-items#`), and nothing else, so
+   * that its stream (what the batch pipe reads) carries only jobs. The licences they issue are in the
+   * service table.
+   */
+  readonly batchTableName: string;
   readonly platformKeyId: string;
   /**
    * Platform keys that signed before the current one: still published (JWKS) and trusted for what they
@@ -359,6 +385,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kmsEndpoint: e.AWS_ENDPOINT_URL_KMS ?? e.AWS_ENDPOINT_URL,
     tableName: e.TABLE_NAME,
     auditTableName: e.AUDIT_TABLE_NAME ?? `${e.TABLE_NAME}-audit`,
+    batchTableName: e.BATCH_TABLE_NAME ?? `${e.TABLE_NAME}-batches`,
     platformKeyId: e.PLATFORM_KEY_ID,
     platformPreviousKeyIds: e.PLATFORM_PREVIOUS_KEY_IDS,
     platformRsaKeyId: e.PLATFORM_RSA_KEY_ID,

@@ -10,7 +10,10 @@ import { Construct } from 'constructs';
 import { deadLetterAlarm, deadLetterQueue } from './dead-letters.js';
 
 export interface BatchQueueProps {
-  /** The table, with its stream enabled (`NEW_IMAGE`). */
+  /**
+   * The batch table, with its stream enabled (`NEW_IMAGE`): the pipe's role reads that stream whole, so
+   * the table holds the jobs and nothing else (never the service table's sessions and tokens).
+   */
   table: dynamodb.ITable;
   /** The function that runs jobs (`batches`), and its timeout (the queue's visibility timeout follows it). */
   consumer: lambda.IFunction;
@@ -22,8 +25,8 @@ export interface BatchQueueProps {
 }
 
 /**
- * The bulk issuance pipeline (docs/batch-issuance.md): `POST /licences/batches` writes the job item; an
- * EventBridge pipe reads the table's stream, keeps only the inserts of job items and sends
+ * The bulk issuance pipeline (docs/batch-issuance.md): `POST /licences/batches` writes the job item into
+ * the batch table; an EventBridge pipe reads that table's stream, keeps only the inserts of job items and sends
  * `{ "batchId": … }` to the batch queue (no SQS client in the API function, whose bundle and grants stay
  * as they were); the queue feeds the `batches` function one job per message, with at most
  * `maxConcurrency` jobs at once. A job that fails is delivered again after the visibility timeout (six
@@ -66,7 +69,7 @@ export class BatchQueue extends Construct {
 
     const role = new iam.Role(this, 'PipeRole', {
       assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com'),
-      description: 'elicence batch pipe: reads the table stream, sends job ids to the batch queue',
+      description: 'elicence batch pipe: reads the batch table stream, sends job ids to the batch queue',
     });
     props.table.grantStreamRead(role);
     this.queue.grantSendMessages(role);
@@ -74,7 +77,7 @@ export class BatchQueue extends Construct {
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the table stream and the two queues.',
+        'dynamodb:ListStreams has no resource-level permission (it is granted on *); every other action names the batch table stream and the two queues.',
     });
     if (!props.table.tableStreamArn) throw new Error('BatchQueue: the table has no stream');
     this.pipe = new pipes.CfnPipe(this, 'Pipe', {

@@ -22,8 +22,9 @@ const string = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.Att
 
 /**
  * A table built from `shared/adapters/dynamo/table.ts` (keys, indexes and TTL attribute are read from
- * there, never restated): the service table, and the audit table beside it. on-demand, point-in-time recovery, deletion protection, encrypted with the
- * customer-managed key given. Key attributes are strings and indexes project all attributes, as the local
+ * there, never restated): the service table, and the audit table and the batch table beside it. On-demand,
+ * point-in-time recovery, deletion protection, encrypted with the customer-managed key given; a stream of
+ * new images only when asked (`stream`), for the table whose stream has a reader. Key attributes are strings and indexes project all attributes, as the local
  * bootstrap (`shared/adapters/dynamo/create-table.ts`) creates them.
  *
  * `Table` rather than `TableV2` so that cdk-nag's point-in-time-recovery rule can see it.
@@ -34,7 +35,14 @@ export class ServiceTable extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    private readonly props: { encryptionKey: kms.IKey },
+    private readonly props: {
+      encryptionKey: kms.IKey;
+      /**
+       * Streams new images: the audit table's feeds supervision-events, the batch table's the batch pipe.
+       * A stream can only be granted whole, so the service table (sessions, tokens, accounts) has none.
+       */
+      stream?: boolean;
+    },
   ) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
@@ -46,9 +54,7 @@ export class ServiceTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       timeToLiveAttribute: declaration.ttlAttribute,
-      // New items as written, for the stream's readers: the service table's feeds the batch pipe (its own
-      // role, never a function's), the audit table's supervision-events (audit inserts).
-      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      ...(props.stream && { stream: dynamodb.StreamViewType.NEW_IMAGE }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of declaration.globalSecondaryIndexes) {

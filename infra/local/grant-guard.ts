@@ -98,12 +98,14 @@ const transactionActions: ReadonlyArray<readonly [string, ItemAction]> = [
 ];
 
 /**
- * The guarded function's tables by name: the service table and the audit table, each checked against its
- * own grant (`table`, `auditTable`); a request naming any other table is refused.
+ * The guarded function's tables by name: the service table, the audit table and the batch table, each
+ * checked against its own grant (`table`, `auditTable`, `batchTable`); a request naming any other table is
+ * refused.
  */
 export interface GuardedTables {
   readonly table: string;
   readonly auditTable: string;
+  readonly batchTable: string;
 }
 
 /** The grant covering `tableName`, and how a refusal names the table (the service table's unnamed). */
@@ -114,6 +116,7 @@ function grantOn(
 ): { grant: TableGrant | undefined; where: string } | undefined {
   if (tableName === tables.table) return { grant: grants.table, where: '' };
   if (tableName === tables.auditTable) return { grant: grants.auditTable, where: ' in the audit table' };
+  if (tableName === tables.batchTable) return { grant: grants.batchTable, where: ' in the batch table' };
   return undefined;
 }
 
@@ -188,7 +191,8 @@ export function dynamoRefusal(
 /**
  * Why reading the stream of `tableName` is refused to a function under `grants` (its event source mapping
  * reads with the function's role), or `undefined` when allowed: only the audit table's stream, and only
- * with the `auditStream` grant. The local stream driver asks before it delivers anything.
+ * with the `auditStream` grant. The batch table's stream is the batch pipe's (its own role, no function's)
+ * and the service table has none. The local stream driver asks before it delivers anything.
  */
 export function streamRefusal(
   grants: FunctionGrants,
@@ -201,7 +205,9 @@ export function streamRefusal(
       ? 'the service table'
       : tableName === tables.auditTable
         ? 'the audit table'
-        : `table ${tableName}`;
+        : tableName === tables.batchTable
+          ? 'the batch table'
+          : `table ${tableName}`;
   return `dynamodb:GetRecords on the stream of ${table}`;
 }
 
@@ -261,7 +267,7 @@ function guard<Input extends object, Output extends object>(
  *   grants: functionGrants.verify,
  *   keyRoles: await serviceKeyRoles(kms, config),
  *   partitionKey: table.partitionKey,
- *   tables: { table: config.tableName, auditTable: config.auditTableName },
+ *   tables: { table: config.tableName, auditTable: config.auditTableName, batchTable: config.batchTableName },
  * });
  * ```
  */

@@ -19,7 +19,7 @@ export interface LocalQueue {
 const attempts = 3;
 
 /**
- * The local runtime's stand-in for the batch pipeline of the stack (the table's stream, an EventBridge pipe
+ * The local runtime's stand-in for the batch pipeline of the stack (the batch table's stream, an EventBridge pipe
  * that keeps only the first write of a `batch#` job item and sends `{ "batchId": … }` to the SQS batch
  * queue, and the queue's event source mapping): each such insert becomes one SQS message, delivered to
  * the consumer one at a time, off the request path, inside its own invocation (its grants enforced). A
@@ -28,7 +28,7 @@ const attempts = 3;
  *
  * @example
  * ```ts
- * const queue = tapBatchQueue(dynamo, { tableName, partitionKeyPrefix: 'batch#', functionName: 'batches', load });
+ * const queue = tapBatchQueue(dynamo, { tableName: config.batchTableName, partitionKeyPrefix: 'batch#', functionName: 'batches', load });
  * await queue.drain();
  * ```
  */

@@ -194,7 +194,11 @@ export async function startLocalRuntime(
   // Each function builds its own container from its own composition, as in Lambda: its own clients and
   // caches, with its grants enforced on them and the browser assets served from memory.
   let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
-  const tables = { table: functionConfig.tableName, auditTable: functionConfig.auditTableName };
+  const tables = {
+    table: functionConfig.tableName,
+    auditTable: functionConfig.auditTableName,
+    batchTable: functionConfig.batchTableName,
+  };
   const containers: Array<Partial<Dependencies>> = [];
   provideDependencies({
     operator: deps,
@@ -238,11 +242,12 @@ export async function startLocalRuntime(
         return module.handler;
       },
     });
-  // The batch pipeline, locally: a job's insert becomes a message of the batch queue, run by `batches`.
+  // The batch pipeline, locally: a job's insert into the batch table (whose stream the stack's pipe reads;
+  // the service table has none) becomes a message of the batch queue, run by `batches`.
   const batchQueue: LocalQueue | undefined =
     dynamo &&
     tapBatchQueue(dynamo, {
-      tableName: functionConfig.tableName,
+      tableName: functionConfig.batchTableName,
       partitionKeyPrefix: prefixes.batch,
       functionName: 'batches',
       load: async () => {
@@ -279,9 +284,11 @@ export async function startLocalRuntime(
 
   try {
     const admin = createDynamoClient({ region: deps.config.region, endpoint: deps.config.dynamodbEndpoint });
-    // The service table and the audit table, from the one declaration (shared/adapters/dynamo/table.ts).
+    // The service table, the audit table and the batch table, from the one declaration
+    // (shared/adapters/dynamo/table.ts).
     await ensureTable(admin, deps.config.tableName);
     await ensureTable(admin, deps.config.auditTableName);
+    await ensureTable(admin, deps.config.batchTableName);
     await ensurePlatformKeys(deps.kms, deps.config);
     keyRoles = await serviceKeyRoles(deps.kms, deps.config);
     const credentials = await seedDemo(deps, deps.config.issuerUrl);

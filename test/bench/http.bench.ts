@@ -202,6 +202,7 @@ export async function runtimeOverhead(): Promise<{
     dynamoRefusal(functionGrants.oidc, 'GetItem', input, table.partitionKey, {
       table: 'elicence',
       auditTable: 'elicence-audit',
+      batchTable: 'elicence-batches',
     }),
   );
   const server = createServer((request, response) => {

@@ -278,8 +278,22 @@ describe('ElicenceStack', () => {
         'ISSUER_KEY_POLICY',
         'PLATFORM_REGION',
       ],
-      licences: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
-      batches: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PII_KEY_ID'],
+      licences: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'BATCH_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+        'PII_KEY_ID',
+      ],
+      batches: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'BATCH_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+        'PII_KEY_ID',
+      ],
       'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       verify: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
@@ -910,6 +924,43 @@ describe('ElicenceStack', () => {
       }
     });
 
+    it('grants each item action on the batch table on the partition keys of functions/grants.ts only', () => {
+      for (const name of functionNames) {
+        const declared = declaredGrants(functionGrants[name].batchTable);
+        expect(leadingKeyGrants(name, stack.batchJobs.table), name).toEqual(declared);
+        // Nothing but jobs and their items in the batch table; neither in the service or audit table.
+        for (const keys of Object.values(declared) as string[][]) {
+          for (const key of keys) expect(key, name).toMatch(/^batch(-items)?#/);
+        }
+        for (const grant of [functionGrants[name].table, functionGrants[name].auditTable]) {
+          for (const keys of Object.values(grant?.items ?? {})) {
+            for (const key of keys) expect(key, name).not.toMatch(/^batch/);
+          }
+        }
+      }
+      // The job's writer (POST /licences/batches) and its runner, no other function; no index, no query.
+      const batchArn = JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.batchJobs.table), 'Arn'] });
+      const withAccess = functionNames.filter((name) =>
+        roleStatements(name).some(
+          (s) =>
+            actionsOf(s).some((a) => a.startsWith('dynamodb:')) &&
+            JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.batchJobs.table)}"`),
+        ),
+      );
+      expect(withAccess).toEqual(['licences', 'batches']);
+      for (const name of withAccess) {
+        const onBatch = roleStatements(name).filter((s) =>
+          JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.batchJobs.table)}"`),
+        );
+        expect(
+          onBatch.every((s) => JSON.stringify(s.Resource) === batchArn),
+          name,
+        ).toBe(true);
+        expect(onBatch.flatMap(actionsOf).sort(), name).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+        expect(environmentOf(name).BATCH_TABLE_NAME, name).toEqual({ Ref: logicalId(stack.batchJobs.table) });
+      }
+    });
+
     it('grants each item action on the audit table on the partition keys of functions/grants.ts only', () => {
       for (const name of functionNames) {
         const declared = declaredGrants(functionGrants[name].auditTable);
@@ -1215,7 +1266,8 @@ describe('ElicenceStack', () => {
       );
       expect(pipes).toHaveLength(1);
       const [pipe] = pipes as [Json];
-      expect(pipe.Source).toEqual({ 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] });
+      // The batch table's stream: it carries nothing but jobs (the service table has no stream).
+      expect(pipe.Source).toEqual({ 'Fn::GetAtt': [logicalId(stack.batchJobs.table), 'StreamArn'] });
       expect(pipe.Target).toEqual({ 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] });
       const source = pipe.SourceParameters as {
         FilterCriteria: { Filters: Array<{ Pattern: string }> };
@@ -1307,6 +1359,64 @@ describe('ElicenceStack', () => {
         'sqs:GetQueueUrl',
         'sqs:SendMessage',
       ]);
+      // Its stream grant names the batch table's stream alone (ListStreams has no resource: "*").
+      const onStreams = statements.filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:') && a !== 'dynamodb:ListStreams'),
+      );
+      expect(onStreams.map((s) => s.Resource)).toEqual([
+        { 'Fn::GetAtt': [logicalId(stack.batchJobs.table), 'StreamArn'] },
+      ]);
+    });
+  });
+
+  describe('streams (a stream is granted whole)', () => {
+    /** Every statement of every IAM policy in the stack, with the roles it is attached to. */
+    const allStatements = () =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => {
+        const { Roles, PolicyDocument } = (
+          policy as { Properties: { Roles: unknown[]; PolicyDocument: { Statement: Statement[] } } }
+        ).Properties;
+        return PolicyDocument.Statement.map((statement) => ({ roles: JSON.stringify(Roles), statement }));
+      });
+    const streamOf = (built: { node: { defaultChild?: unknown } }) => ({
+      'Fn::GetAtt': [logicalId(built), 'StreamArn'],
+    });
+
+    it('gives the service table no stream; the audit table and the batch table stream new images', () => {
+      const resources = template.toJSON().Resources as Record<string, { Properties: Json }>;
+      // Security review: the service table's writes (sessions, token and code ids in keys, accounts) reach
+      // no stream, so no role can be granted them.
+      expect(resources[logicalId(stack.data.table)]!.Properties.StreamSpecification).toBeUndefined();
+      for (const built of [stack.auditTrail.table, stack.batchJobs.table]) {
+        expect(resources[logicalId(built)]!.Properties.StreamSpecification).toEqual({
+          StreamViewType: 'NEW_IMAGE',
+        });
+      }
+      expect(JSON.stringify(template.toJSON())).not.toContain(JSON.stringify(streamOf(stack.data.table)));
+    });
+
+    it('lets no role read a stream but the pipe’s (the batch table’s) and supervision-events’ (the audit table’s)', () => {
+      const readers = allStatements().filter(({ statement }) =>
+        actionsOf(statement).some((a) => a === 'dynamodb:GetRecords' || a === 'dynamodb:GetShardIterator'),
+      );
+      const pipeRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([, role]) =>
+        JSON.stringify(role).includes('pipes.amazonaws.com'),
+      )![0];
+      const byResource = readers.map(({ roles, statement }) => ({
+        reader: roles.includes(pipeRole)
+          ? 'pipe'
+          : roles.includes(roleId('supervision-events'))
+            ? 'supervision-events'
+            : roles,
+        resource: statement.Resource,
+      }));
+      expect(byResource).toEqual(
+        expect.arrayContaining([
+          { reader: 'pipe', resource: streamOf(stack.batchJobs.table) },
+          { reader: 'supervision-events', resource: streamOf(stack.auditTrail.table) },
+        ]),
+      );
+      expect(byResource).toHaveLength(2);
     });
   });
 
@@ -1477,9 +1587,9 @@ describe('ElicenceStack', () => {
         { AttributeName: partitionKey, KeyType: 'HASH' },
         { AttributeName: sortKey, KeyType: 'RANGE' },
       ];
-      // The service table and the audit table, both from the one declaration.
-      template.resourceCountIs('AWS::DynamoDB::Table', 2);
-      for (const built of [stack.data.table, stack.auditTrail.table]) {
+      // The service table, the audit table and the batch table, all from the one declaration.
+      template.resourceCountIs('AWS::DynamoDB::Table', 3);
+      for (const built of [stack.data.table, stack.auditTrail.table, stack.batchJobs.table]) {
         expect(template.toJSON().Resources[logicalId(built)].Properties).toMatchObject({
           KeySchema: keySchema(table.partitionKey, table.sortKey),
           GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({

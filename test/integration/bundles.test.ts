@@ -77,6 +77,7 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
       AWS_ENDPOINT_URL_KMS: runtime.config.kmsEndpoint,
       TABLE_NAME: runtime.config.tableName,
       AUDIT_TABLE_NAME: runtime.config.auditTableName,
+      BATCH_TABLE_NAME: runtime.config.batchTableName,
       LOG_LEVEL: 'SILENT',
     });
   }, 120_000);

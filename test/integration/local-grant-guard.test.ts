@@ -37,7 +37,9 @@ import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 const tableName = 'guarded';
 /** The audit table beside it (the audit trail alone; its stream is supervision's). */
 const auditTableName = 'guarded-audit';
-const tables = { table: tableName, auditTable: auditTableName };
+/** The batch table beside them (bulk issuance jobs alone; its stream is the batch pipe's). */
+const batchTableName = 'guarded-batches';
+const tables = { table: tableName, auditTable: auditTableName, batchTable: batchTableName };
 const config = loadConfig({});
 
 describe('a function’s clients refuse what IAM would refuse its role (local grant guard)', () => {
@@ -74,6 +76,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     await ensureTable(admin, auditTableName);
+    await ensureTable(admin, batchTableName);
     admin.destroy();
     dataDir = await mkdtemp(join(tmpdir(), 'elicence-guard-'));
     emulator = await startKmsEmulator({ dataDir });
@@ -135,6 +138,39 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(verify.doc.send(new GetCommand({ TableName: 'elsewhere', Key: licence }))).rejects.toThrow(
       'Function verify is not granted dynamodb:GetItem on table elsewhere',
     );
+  });
+
+  it('keeps bulk issuance jobs in the batch table, and nothing else there (its stream is the batch pipe’s)', async () => {
+    const job = { pk: 'batch#bat_1', sk: 'batch' };
+    const chunk = { pk: 'batch-items#bat_1', sk: 'h4sh#0001' };
+    // The job's writer and its runner read and write jobs and their chunks in the batch table…
+    const licences = clientsOf('licences');
+    await licences.doc.send(new PutCommand({ TableName: batchTableName, Item: chunk }));
+    await licences.doc.send(new PutCommand({ TableName: batchTableName, Item: { ...job, version: 1 } }));
+    const batches = clientsOf('batches');
+    expect(
+      (await batches.doc.send(new GetCommand({ TableName: batchTableName, Key: job }))).Item,
+    ).toMatchObject(job);
+    await batches.doc.send(new PutCommand({ TableName: batchTableName, Item: { ...chunk, done: true } }));
+    // …and no longer in the service table, whose stream is gone: a job there would never run.
+    for (const name of ['licences', 'batches'] as const) {
+      await expect(
+        clientsOf(name).doc.send(new PutCommand({ TableName: tableName, Item: job })),
+      ).rejects.toThrow(`Function ${name} is not granted dynamodb:PutItem on partition key batch#bat_1`);
+    }
+    // Nothing but jobs lands in the batch table: not a licence issued by a job, not an audit entry.
+    await expect(
+      batches.doc.send(new PutCommand({ TableName: batchTableName, Item: licence })),
+    ).rejects.toThrow(
+      'Function batches is not granted dynamodb:PutItem on partition key licence#lic_1 in the batch table',
+    );
+    await expect(
+      batches.doc.send(new PutCommand({ TableName: batchTableName, Item: audit })),
+    ).rejects.toThrow('in the batch table');
+    // No other function touches the batch table at all.
+    await expect(
+      clientsOf('verify').doc.send(new GetCommand({ TableName: batchTableName, Key: job })),
+    ).rejects.toThrow('Function verify is not granted dynamodb:GetItem: no table access in the batch table');
   });
 
   it('refuses an action outside the grant, naming the function, action and key, and writes nothing', async () => {

@@ -106,8 +106,13 @@ async function scanTable(): Promise<Array<Record<string, unknown>>> {
   const doc = documentClientFor(client);
   const items: Array<Record<string, unknown>> = [];
   try {
-    // Both tables: the service table and the audit table (the audit trail's entries).
-    for (const TableName of [runtime.config.tableName, runtime.config.auditTableName]) {
+    // Every table: the service table, the audit table (the audit trail's entries) and the batch table (bulk
+    // issuance jobs, whose items hold ID numbers sealed).
+    for (const TableName of [
+      runtime.config.tableName,
+      runtime.config.auditTableName,
+      runtime.config.batchTableName,
+    ]) {
       let ExclusiveStartKey: Record<string, unknown> | undefined;
       do {
         const page = await doc.send(new ScanCommand({ TableName, ConsistentRead: true, ExclusiveStartKey }));

@@ -109,14 +109,14 @@ export async function expectProblem(
 }
 
 /**
- * Every item of the runtime's tables (the service table, then the audit table) whose `pk` starts with
- * `pkPrefix`, read with consistent scans. Only in the process that started the runtime (the runtime
- * provides its dependencies there).
+ * Every item of the runtime's tables (the service table, then the audit table, then the batch table)
+ * whose `pk` starts with `pkPrefix`, read with consistent scans. Only in the process that started the
+ * runtime (the runtime provides its dependencies there).
  */
 export async function scanItems(pkPrefix: string): Promise<Array<Record<string, unknown>>> {
   const { doc, config } = dependencies();
   const items: Array<Record<string, unknown>> = [];
-  for (const TableName of [config.tableName, config.auditTableName]) {
+  for (const TableName of [config.tableName, config.auditTableName, config.batchTableName]) {
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await doc.send(

@@ -11,6 +11,7 @@ describe('configuration', () => {
       region: 'cn-north-1',
       tableName: 'elicence',
       auditTableName: 'elicence-audit',
+      batchTableName: 'elicence-batches',
       dynamodbEndpoint: undefined,
       kmsEndpoint: undefined,
     });
@@ -26,6 +27,29 @@ describe('configuration', () => {
       expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(() => loadConfig(env)).toThrow(/AUDIT_TABLE_NAME must differ from TABLE_NAME/);
     }
+  });
+
+  it('names the batch table after the table unless BATCH_TABLE_NAME says otherwise', () => {
+    expect(loadConfig({ TABLE_NAME: 'elicence-prod' }).batchTableName).toBe('elicence-prod-batches');
+    expect(loadConfig({ BATCH_TABLE_NAME: 'jobs' }).batchTableName).toBe('jobs');
+  });
+
+  it('refuses a batch table that is the service table or the audit table (its stream is read whole)', () => {
+    for (const env of [
+      { BATCH_TABLE_NAME: 'elicence' },
+      { TABLE_NAME: 'prod', BATCH_TABLE_NAME: 'prod' },
+      { BATCH_TABLE_NAME: 'elicence-audit' },
+      { AUDIT_TABLE_NAME: 'trail', BATCH_TABLE_NAME: 'trail' },
+    ]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(
+        /BATCH_TABLE_NAME must differ from TABLE_NAME and AUDIT_TABLE_NAME/,
+      );
+    }
+    // The default batch table's name taken by the audit table: the audit table's setting is named.
+    expect(() => loadConfig({ AUDIT_TABLE_NAME: 'elicence-batches' })).toThrow(
+      /AUDIT_TABLE_NAME must differ from the batch table's name \(elicence-batches/,
+    );
   });
 
   it('requires holder commitments from their release day unless told a later day (security review M2b)', () => {
@@ -79,6 +103,7 @@ describe('configuration', () => {
     ['AWS_REGION', 'Beijing'],
     ['TABLE_NAME', 'ab'],
     ['AUDIT_TABLE_NAME', 'a/b'],
+    ['BATCH_TABLE_NAME', 'a/b'],
     ['LOG_LEVEL', 'LOUD'],
     ['ACCESS_TOKEN_TTL_SECONDS', '5'],
     ['SMS_SENDER', 'pigeon'],

@@ -5,13 +5,14 @@ import { getItem, putNew, putVersioned } from './conditional.js';
 import { keys } from './keys.js';
 
 /**
- * {@link BatchStore} on the single table: the job under `batch#<id>` (its insert is what the stream hands
- * to the batch processor), each chunk of items under `batch-items#<id>`, sorted by the request hash and
- * its number. Chunks are written before the job, so a job that exists always has its items.
+ * {@link BatchStore} on the batch table (`BATCH_TABLE_NAME`, which holds nothing else): the job under
+ * `batch#<id>` (its insert is what the table's stream hands to the batch pipe, and so to the processor),
+ * each chunk of items under `batch-items#<id>`, sorted by the request hash and its number. Chunks are
+ * written before the job, so a job that exists always has its items.
  *
  * @example
  * ```ts
- * const batches = new DynamoBatchStore(doc, config.tableName);
+ * const batches = new DynamoBatchStore(doc, config.batchTableName);
  * ```
  */
 export class DynamoBatchStore implements BatchStore {

@@ -74,14 +74,16 @@ import { auditEntriesOf } from './stream-records.js';
 
 /**
  * The service's tables as the Dynamo adapters of one container share them: the one document client (one
- * pool of connections), carrying the tables' names: the service table, and the audit table that holds the
- * audit trail alone (its stream is what supervision reads, so it carries nothing else). The composition
+ * pool of connections), carrying the tables' names: the service table, the audit table that holds the
+ * audit trail alone (its stream is what supervision reads, so it carries nothing else), and the batch
+ * table that holds bulk issuance jobs alone (its stream is what the batch pipe reads). The composition
  * passes it to the builders below and looks no further; the local launcher (`infra/`) guards and closes
  * the client, and tests arrange data through it.
  */
 export type TableConnection = DynamoDBDocumentClient & {
   readonly tableName: string;
   readonly auditTableName: string;
+  readonly batchTableName: string;
 };
 
 /**
@@ -95,10 +97,14 @@ export type TableConnection = DynamoDBDocumentClient & {
  * ```
  */
 export function connectTable(
-  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName' | 'auditTableName'>,
+  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName' | 'auditTableName' | 'batchTableName'>,
 ): TableConnection {
   const client = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
-  return Object.assign(client, { tableName: config.tableName, auditTableName: config.auditTableName });
+  return Object.assign(client, {
+    tableName: config.tableName,
+    auditTableName: config.auditTableName,
+    batchTableName: config.batchTableName,
+  });
 }
 
 /**
@@ -111,7 +117,7 @@ export function connectTable(
  * ```
  */
 export function connectCoalescingTable(
-  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName' | 'auditTableName'>,
+  config: Pick<Config, 'region' | 'dynamodbEndpoint' | 'tableName' | 'auditTableName' | 'batchTableName'>,
 ): TableConnection {
   return coalesceReads(connectTable(config));
 }
@@ -124,8 +130,9 @@ export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
   new DynamoTrustListStore(table, table.tableName);
 export const dynamoPeerStore = (table: TableConnection): PeerStore =>
   new DynamoPeerStore(table, table.tableName);
+/** Bulk issuance jobs and their items, in the batch table (the licences they issue are in the service table). */
 export const dynamoBatchStore = (table: TableConnection): BatchStore =>
-  new DynamoBatchStore(table, table.tableName);
+  new DynamoBatchStore(table, table.batchTableName);
 export const dynamoRegistryStore = (table: TableConnection): RegistryStore =>
   new DynamoRegistry(table, table.tableName);
 /** The local carrier registry; `mac` (the lookup key) digests the phone numbers it keys by. */

@@ -10,7 +10,8 @@ import type { ItemKey } from './conditional.js';
  *
  * Access patterns (`#` separates parts; `gsi1` and `gsi2` are the overloaded indexes of `./table.ts`). The
  * audit trail's rows (`audit#`, `audit-licence#`, `audit-holder#`, `audit-chain#`, `audit-checkpoint*`)
- * are in the audit table (`AUDIT_TABLE_NAME`, same keys and indexes), every other row in the service table:
+ * are in the audit table (`AUDIT_TABLE_NAME`, same keys and indexes), bulk issuance jobs (`batch#`,
+ * `batch-items#`) in the batch table (`BATCH_TABLE_NAME`, same keys), every other row in the service table:
  *
  * | pattern                                  | index  | partition key                 | sort key            |
  * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |

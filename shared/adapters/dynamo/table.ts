@@ -1,10 +1,12 @@
 /**
- * The DynamoDB tables' one declaration, which the CDK stack and the local bootstrap both read. Two tables
- * are built from it: the service table (`TABLE_NAME`), and the audit table (`AUDIT_TABLE_NAME`), which
- * holds the audit trail alone (entries `audit#`, the chains' registry `audit-chain#`, the checkpoints
- * `audit-checkpoint*`): its stream feeds supervision, and a stream can be granted only whole, so the
- * audit table's carries nothing but audit data (docs/supervision.md). Same keys and indexes: the audit
- * items use gsi1 (a licence's entries) and gsi2 (a holder's, the usage record).
+ * The DynamoDB tables' one declaration, which the CDK stack and the local bootstrap both read. Three tables
+ * are built from it: the service table (`TABLE_NAME`, no stream); the audit table (`AUDIT_TABLE_NAME`),
+ * which holds the audit trail alone (entries `audit#`, the chains' registry `audit-chain#`, the
+ * checkpoints `audit-checkpoint*`); and the batch table (`BATCH_TABLE_NAME`), which holds bulk issuance
+ * jobs alone (`batch#`, `batch-items#`). A stream can be granted only whole: the audit table's feeds
+ * supervision and carries nothing but audit data (docs/supervision.md), the batch table's feeds the batch
+ * pipe and carries nothing but jobs (docs/batch-issuance.md). Same keys and indexes: the audit items use
+ * gsi1 (a licence's entries) and gsi2 (a holder's, the usage record); the batch items neither.
  *
  * Items are addressed by `pk`/`sk`. Two overloaded global secondary indexes (`gsi1`, `gsi2`) serve the
  * secondary access patterns; an item sets the index attributes only for the patterns it takes part in.

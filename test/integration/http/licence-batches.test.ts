@@ -166,9 +166,13 @@ describe('POST /licences/batches', () => {
   it('never writes a holder’s ID number or name to the table while the items wait: they are sealed', async () => {
     const idNumbers = Array.from({ length: 150 }, () => newIdNumber());
     const writes: string[] = [];
+    // Where the job's items and the licences it issued were written, by partition prefix.
+    const tablesOf = { batch: new Set<unknown>(), licence: new Set<unknown>() };
     const stop = runtime.dynamo!.onWrite((write) => {
       const item = write.input.Item as Record<string, { S?: string }> | undefined;
       if (item?.pk?.S?.startsWith('batch-items#')) writes.push(JSON.stringify(write.input));
+      if (item?.pk?.S?.startsWith('batch')) tablesOf.batch.add(write.input.TableName);
+      if (item?.pk?.S?.startsWith('licence#')) tablesOf.licence.add(write.input.TableName);
     });
     try {
       const body = idNumbers.map((idNumber) => drivingLicenceBody(idNumber));
@@ -177,6 +181,10 @@ describe('POST /licences/batches', () => {
     } finally {
       stop();
     }
+    // The job and its items in the batch table alone (its stream is the batch pipe's; the service table
+    // has none), the licences it issued in the service table.
+    expect([...tablesOf.batch]).toEqual([runtime.config.batchTableName]);
+    expect([...tablesOf.licence]).toEqual([runtime.config.tableName]);
     // Two chunks stored sealed, then each replaced by its outcome: four writes, none in clear.
     expect(writes).toHaveLength(4);
     expect(writes.filter((write) => write.includes('"sealedItems"'))).toHaveLength(2);

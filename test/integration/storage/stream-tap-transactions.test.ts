@@ -41,7 +41,7 @@ describe('the local stream tap and transactions', () => {
     const stream = tapStream(dynamo, {
       tableName,
       // The table tapped plays the audit table (whose stream supervision-events is granted).
-      tables: { table: 'service', auditTable: tableName },
+      tables: { table: 'service', auditTable: tableName, batchTable: 'batches' },
       partitionKeyPrefix: 'audit#',
       functionName: 'supervision-events',
       load: async () => async (event) => {

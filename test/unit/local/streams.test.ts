@@ -19,8 +19,8 @@ function fakeDynamo() {
   return { dynamo, write };
 }
 
-/** The runtime's two tables: the stream tapped is the audit table's. */
-const tables = { table: 'elicence', auditTable: 'elicence-audit' };
+/** The runtime's three tables: the stream tapped is the audit table's. */
+const tables = { table: 'elicence', auditTable: 'elicence-audit', batchTable: 'elicence-batches' };
 
 const item = (pk: string, n: number) => ({ pk: { S: pk }, sk: { S: `s${n}` }, n: { N: String(n) } });
 const put = (pk: string, n: number, TableName = 'elicence-audit'): WriteRequest => ({
@@ -44,7 +44,7 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
   it('feeds a consumer only the audit table’s stream, and only when its grants include it (auditStream)', () => {
     const { dynamo } = fakeDynamo();
     const load = consumer().load;
-    // The service table's stream carries sessions, tokens and accounts: no function's role may read it.
+    // The service table (sessions, tokens and accounts) has no stream in the stack: nothing may read one.
     expect(() =>
       tapStream(dynamo, {
         tableName: 'elicence',
@@ -65,6 +65,20 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
         load,
       }),
     ).toThrow('Function supervision is not granted dynamodb:GetRecords on the stream of the audit table');
+    // The batch table's stream is the batch pipe's (its own role): no function's, not even the consumer's.
+    for (const functionName of ['supervision-events', 'batches', 'licences'] as const) {
+      expect(() =>
+        tapStream(dynamo, {
+          tableName: 'elicence-batches',
+          tables,
+          partitionKeyPrefix: 'batch#',
+          functionName,
+          load,
+        }),
+      ).toThrow(
+        `Function ${functionName} is not granted dynamodb:GetRecords on the stream of the batch table`,
+      );
+    }
   });
 
   it('does not deliver the items a BatchWriteItem answered as unprocessed (they were not written)', async () => {
