@@ -65,6 +65,19 @@ export interface Route {
    * provider lets us choose (its `routes` option, built from this table by {@link providerRoutes}).
    */
   endpoint?: ProviderEndpoint;
+  /**
+   * This route's own API Gateway throttling (the stage's route settings), below the stage's: for public
+   * routes whose every call writes (an audit entry, an account), so that a flood of them is refused with
+   * 429 on that route before it takes the capacity sign-in and the rest need (docs/security.md,
+   * "Throttling"). Absent: the stage's limits. The local runtime does not throttle.
+   */
+  throttle?: RouteThrottle;
+}
+
+/** Steady-state requests per second and burst (API Gateway's token bucket), as for the stage. */
+export interface RouteThrottle {
+  rateLimit: number;
+  burstLimit: number;
 }
 
 /** A route of the OpenID function, which hands every method of it to the provider. */
@@ -78,6 +91,15 @@ const licence = { id: 'licenceId' } as const;
 const issuer = { id: 'issuerId' } as const;
 const peer = { id: 'peerId' } as const;
 const scanCode = { code: 'scanLoginCode' } as const;
+/**
+ * The throttles of the public routes that write on every call (security review r2, Medium: floods of
+ * anonymous verifications). A verification records a usage entry per call, and a static QR code is on
+ * every printout; a printable licence's check takes bodies of up to ~1.4 MB; a registration hashes a
+ * password with scrypt and writes an account. Each is well below the stage's 200 rps / 400 burst.
+ */
+const verifyThrottle = { rateLimit: 50, burstLimit: 100 } as const;
+const verifyPdfThrottle = { rateLimit: 10, burstLimit: 20 } as const;
+const registrationThrottle = { rateLimit: 10, burstLimit: 20 } as const;
 
 /** The table with its literal types, from which route keys are derived ({@link RouteKey}). */
 const table = [
@@ -104,9 +126,21 @@ const table = [
     parameters: { listId: 'listId' },
   },
   // Public; a verifier client's token (scope licences:verify) also sees the disclosed fields.
-  { method: 'POST', path: '/verify', function: 'verify', auth: 'public' },
+  {
+    method: 'POST',
+    path: '/verify',
+    function: 'verify',
+    auth: 'public',
+    throttle: verifyThrottle,
+  },
   // A printable licence's file checked against its detached signature (docs/printable-licence.md).
-  { method: 'POST', path: '/verify/pdf', function: 'verify', auth: 'public' },
+  {
+    method: 'POST',
+    path: '/verify/pdf',
+    function: 'verify',
+    auth: 'public',
+    throttle: verifyPdfThrottle,
+  },
 
   oidc('/.well-known/openid-configuration'),
   // RFC 8414 metadata: the discovery document again (shared/sso/provider.ts, authorizationServerMetadata).
@@ -249,9 +283,21 @@ const table = [
     auth: { scope: 'supervision' },
   },
 
-  { method: 'POST', path: '/accounts', function: 'accounts', auth: 'public' },
+  {
+    method: 'POST',
+    path: '/accounts',
+    function: 'accounts',
+    auth: 'public',
+    throttle: registrationThrottle,
+  },
   { method: 'GET', path: '/register', function: 'accounts', auth: 'public' },
-  { method: 'POST', path: '/register', function: 'accounts', auth: 'public' },
+  {
+    method: 'POST',
+    path: '/register',
+    function: 'accounts',
+    auth: 'public',
+    throttle: registrationThrottle,
+  },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
   // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
   { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },

@@ -48,7 +48,7 @@ import {
   walletPresentationSeconds,
 } from '../shared/web/wallet/disclose.js';
 import { relayDownload } from '../shared/web/api-request.js';
-import { HolderApi, SessionEndedError } from '../shared/web/wallet/holder-api.js';
+import { HolderApi, SessionEndedError, walletUsageKinds } from '../shared/web/wallet/holder-api.js';
 import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-api.js';
 import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
 import { usageBody } from '../shared/web/pages/wallet-usage-page.js';
@@ -286,16 +286,20 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
     'GET /wallet/usage': async () => {
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
-      const cursor = new URLSearchParams(event.rawQueryString ?? '').get('cursor') ?? undefined;
+      const query = new URLSearchParams(event.rawQueryString ?? '');
+      const cursor = query.get('cursor') ?? undefined;
+      // A kind the record does not have is shown as no filter: the links only ever make known ones.
+      const asked = query.get('action');
+      const action = walletUsageKinds.find((kind) => kind === asked);
       try {
-        const usage = await api(session).usage(cursor);
+        const usage = await api(session).usage(cursor, action);
         return htmlPage(
           200,
           renderPage({
             ...context,
             section: 'wallet',
             title: t('用证记录', 'Licence usage'),
-            body: usageBody(t, usage, { older: cursor !== undefined }),
+            body: usageBody(t, usage, { older: cursor !== undefined, ...(action ? { action } : {}) }),
           }),
         );
       } catch (error) {

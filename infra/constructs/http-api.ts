@@ -6,7 +6,13 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { routeKey, type FunctionName, type Route, type RouteKey } from '../../functions/routes.js';
+import {
+  routeKey,
+  type FunctionName,
+  type Route,
+  type RouteKey,
+  type RouteThrottle,
+} from '../../functions/routes.js';
 
 export interface ServiceApiProps {
   /** Steady-state requests per second and burst for the whole stage (API Gateway's token bucket). */
@@ -41,13 +47,13 @@ const accessLogFormat = AccessLogFormat.custom(
  */
 const publicWriteReasons: Partial<Record<RouteKey, string>> = {
   'POST /verify':
-    'Public by design (POST /verify): anyone holding a scanned licence or presentation may ask for its verdict, as the QR codes printed on licences invite; anonymous callers get the verdict, licence type, issuer, validity and the holder’s masked name and number. A bearer token, when sent, is validated by the function against the token store (scope licences:verify) and only adds the disclosed fields. The body is bounded (16 KiB), the function only reads and writes an audit entry, and the stage throttling bounds it.',
+    'Public by design (POST /verify): anyone holding a scanned licence or presentation may ask for its verdict, as the QR codes printed on licences invite; anonymous callers get the verdict, licence type, issuer, validity and the holder’s masked name and number. A bearer token, when sent, is validated by the function against the token store (scope licences:verify) and only adds the disclosed fields. The body is bounded (16 KiB), the function only reads and writes an audit entry, and its own route throttle, below the stage’s, bounds it.',
   'POST /verify/pdf':
-    'Public by design (POST /verify/pdf): a counter clerk who received a printable licence (a PDF and its detached signature) asks whether the file is the one the platform or its issuer signed. The body is bounded (about 1.4 MB: a PDF of at most 1 MiB in base64 and a signature), the function reads the platform keys and at most the issuer record the signature names, writes nothing, and the stage throttling bounds it.',
+    'Public by design (POST /verify/pdf): a counter clerk who received a printable licence (a PDF and its detached signature) asks whether the file is the one the platform or its issuer signed. The body is bounded (about 1.4 MB: a PDF of at most 1 MiB in base64 and a signature), the function reads the platform keys and at most the issuer record the signature names, writes nothing, and its own route throttle, below the stage’s, bounds it.',
   'POST /accounts':
-    'Public by design (POST /accounts): self-registration, which by nature precedes any credential. The function checks every field, the population registry, one account per ID number (a conditional write), hashes the password with scrypt, stores the ID number only as a lookup key, masked form and KMS ciphertext, and audits each registration; the stage throttling bounds it.',
+    'Public by design (POST /accounts): self-registration, which by nature precedes any credential. The function checks every field, the population registry, one account per ID number (a conditional write), hashes the password with scrypt, stores the ID number only as a lookup key, masked form and KMS ciphertext, and audits each registration; its own route throttle, below the stage’s, bounds it.',
   'POST /register':
-    "Public by design (POST /register): the registration form's submission, the same self-registration as POST /accounts with the same checks; in addition the function refuses cross-site posts (Origin and Sec-Fetch-Site must be this site's), and the stage throttling bounds it.",
+    "Public by design (POST /register): the registration form's submission, the same self-registration as POST /accounts with the same checks; in addition the function refuses cross-site posts (Origin and Sec-Fetch-Site must be this site's), and its own route throttle, below the stage’s, bounds it.",
 };
 
 /**
@@ -74,7 +80,8 @@ function unauthorizedRouteReason(route: Route): string | undefined {
 /**
  * The HTTP API (API Gateway v2): payload format 2.0 to Lambda, the `$default` stage only (a named stage
  * would prefix every path, and the OpenID provider builds its endpoint URLs and cookie paths from the
- * issuer URL without it), access logs, stage-wide throttling, and a 5xx-rate alarm.
+ * issuer URL without it), access logs, the stage's throttling and the lower throttles of the routes that
+ * declare their own (the route table's `throttle`), and a 5xx-rate alarm.
  *
  * No CORS configuration: API Gateway's would answer preflight requests for every route, the authorization
  * endpoint included, which a browser never calls cross-origin. The OpenID provider answers CORS itself on
@@ -86,9 +93,11 @@ export class ServiceApi extends Construct {
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly stageThrottle: ServiceApiProps['throttle'];
 
   constructor(scope: Construct, id: string, props: ServiceApiProps) {
     super(scope, id);
+    this.stageThrottle = props.throttle;
     this.api = new apigw.HttpApi(this, 'Api', {
       apiName: 'elicence',
       description: 'elicence: e-licences and unified identity',
@@ -135,6 +144,7 @@ export class ServiceApi extends Construct {
       return integration;
     };
 
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const route of routes) {
       const key = routeKey(route);
       const httpRoute = new apigw.HttpRoute(this, `Route ${key.replace(/\//g, '_')}`, {
@@ -144,6 +154,34 @@ export class ServiceApi extends Construct {
       });
       const reason = unauthorizedRouteReason(route);
       if (reason) Validations.of(httpRoute).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+      if (route.throttle) {
+        this.checkBelowStage(key, route.throttle);
+        routeSettings[key] = {
+          ThrottlingRateLimit: route.throttle.rateLimit,
+          ThrottlingBurstLimit: route.throttle.burstLimit,
+        };
+        // The stage names the route by its key, which API Gateway refuses ("Unable to find Route by key")
+        // unless the route exists first: CloudFormation would otherwise create both at once.
+        this.stage.node.addDependency(httpRoute);
+      }
+    }
+    if (Object.keys(routeSettings).length > 0) {
+      // The L2 stage sets only the default route settings (`throttle`); a route's own, by route key,
+      // are the CloudFormation stage's RouteSettings, each replacing the default for that route.
+      (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = routeSettings;
+    }
+  }
+
+  /**
+   * A route's own throttle is there to bound it below the stage's: one at or above it would let that
+   * route's flood take as much as before, so synthesis refuses it (say, after the stage's was lowered).
+   */
+  private checkBelowStage(key: string, throttle: RouteThrottle): void {
+    const stage = this.stageThrottle;
+    if (throttle.rateLimit >= stage.rateLimit || throttle.burstLimit >= stage.burstLimit) {
+      throw new Error(
+        `The throttle of ${key} (${throttle.rateLimit} rps, burst ${throttle.burstLimit}) must be below the stage's (${stage.rateLimit} rps, burst ${stage.burstLimit})`,
+      );
     }
   }
 

@@ -18,14 +18,27 @@ export interface UsagePage {
  * the entries after the last one answered, each once. A cursor that is not one this port made is an
  * `InvalidInputError` (`invalid_cursor`, naming `cursor`). No key, or an unknown one, is an empty page.
  *
+ * With `action` (an audit action, e.g. `licence.shared`), only entries of that action are answered, so that
+ * a flood of one kind (anonymous verifications of a printed QR code) cannot bury the others. An adapter may
+ * bound how many entries it reads for one such page: a page may then hold fewer than `limit` entries, even
+ * none, while `cursor` says more may follow; following the cursors answers every matching entry once.
+ *
  * @example
  * ```ts
  * const first = await usage.forHolders([person.lookupKey], { limit: 20 });
  * const next = first.cursor ? await usage.forHolders([person.lookupKey], { limit: 20, cursor: first.cursor }) : undefined;
+ * const shares = await usage.forHolders([person.lookupKey], { limit: 20, action: 'licence.shared' });
  * ```
  */
 export interface UsageRecord {
-  forHolders(holderKeys: readonly string[], page: { limit: number; cursor?: string }): Promise<UsagePage>;
+  forHolders(holderKeys: readonly string[], page: UsagePageRequest): Promise<UsagePage>;
+}
+
+/** Which page of a usage record: at most `limit` entries, after `cursor`, of `action` only if given. */
+export interface UsagePageRequest {
+  limit: number;
+  cursor?: string;
+  action?: string;
 }
 
 /**

@@ -12,10 +12,21 @@ import { holderAttribution, type CommitmentRule } from '../supervision/audit-cha
 import { readerMay, type LicenceReader } from './licence-reader.js';
 import type { UsageRecord } from './usage-record.js';
 
-/** `GET /me/usage?limit=&cursor=`: a page of at most `limit` entries (1–100, 20 by default). */
+/** The kinds of entry of the usage record, as the holder reads them. */
+export const usageKinds = ['shared', 'verified', 'presented'] as const;
+export type UsageKind = (typeof usageKinds)[number];
+
+/**
+ * `GET /me/usage?limit=&cursor=&action=`: a page of at most `limit` entries (1–100, 20 by default), of one
+ * kind only if `action` is given (so that a flood of anonymous verifications cannot bury a share).
+ */
 export const usageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(512).optional(),
+  action: z.enum(usageKinds).optional().meta({
+    description:
+      'Only entries of this kind. A page may then hold fewer than `limit` entries, even none, while `cursor` says more may follow',
+  }),
 });
 export type UsageQuery = z.output<typeof usageQuery>;
 
@@ -24,13 +35,18 @@ const usageActions = {
   'licence.shared': 'shared',
   'licence.verified': 'verified',
   'licence.presented': 'presented',
-} as const satisfies Record<string, string>;
+} as const satisfies Record<string, UsageKind>;
+
+/** The audit action of a kind of entry. */
+const auditActionOf = Object.fromEntries(
+  Object.entries(usageActions).map(([action, kind]) => [kind, action]),
+) as Record<UsageKind, keyof typeof usageActions>;
 
 /** One use of a licence, as its holder reads it. */
 export const usageEntrySchema = z
   .object({
     at: z.string().meta({ description: 'RFC 3339' }),
-    action: z.enum(['shared', 'verified', 'presented']),
+    action: z.enum(usageKinds),
     licenceId: z.string(),
     licenceType: z.string(),
     client: z.object({ id: z.string(), name: z.string() }).optional().meta({
@@ -93,7 +109,8 @@ export interface UsageDependencies {
  * name; an anonymous verification and the holder's own presentation name nobody), what (the licence, its
  * type, the verdict), when, and why (a share's purpose); never the holder, the fields, the request or the
  * reason text the audit trail keeps. An entry the reader's level does not open is left out of its page, so
- * a page may hold fewer than `limit` entries while `cursor` says more follow.
+ * a page may hold fewer than `limit` entries while `cursor` says more follow. With `action`, entries of
+ * that kind only (the store filters them; a page may then be short, even empty, with a cursor).
  *
  * @example
  * ```ts
@@ -108,6 +125,7 @@ export async function usageOf(
   const page = await deps.usage.forHolders(reader.holderLookupKeys, {
     limit: query.limit,
     ...(query.cursor ? { cursor: query.cursor } : {}),
+    ...(query.action ? { action: auditActionOf[query.action] } : {}),
   });
   const names = new Map<string, Promise<string>>();
   const nameOf = (clientId: string): Promise<string> => {

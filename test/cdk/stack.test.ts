@@ -183,6 +183,53 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     });
 
+    it('throttles the public routes that write on every call below the stage, each created before the stage', () => {
+      // Security review r2 (Medium): a flood of anonymous verifications had only the stage's limit.
+      const stages = Object.entries(template.findResources('AWS::ApiGatewayV2::Stage')) as Array<
+        [string, { Properties: Json; DependsOn?: string[] }]
+      >;
+      expect(stages).toHaveLength(1);
+      const [stageId, stage] = stages[0]!;
+      const defaults = stage.Properties.DefaultRouteSettings as {
+        ThrottlingRateLimit: number;
+        ThrottlingBurstLimit: number;
+      };
+      const throttled = routes.filter((route) => route.throttle);
+      expect(throttled.map(routeKey).sort()).toEqual([
+        'POST /accounts',
+        'POST /register',
+        'POST /verify',
+        'POST /verify/pdf',
+      ]);
+      expect(stage.Properties.RouteSettings).toEqual(
+        Object.fromEntries(
+          throttled.map((route) => [
+            routeKey(route),
+            {
+              ThrottlingRateLimit: route.throttle!.rateLimit,
+              ThrottlingBurstLimit: route.throttle!.burstLimit,
+            },
+          ]),
+        ),
+      );
+      const routeIds = Object.fromEntries(
+        Object.entries(template.findResources('AWS::ApiGatewayV2::Route')).map(([id, resource]) => [
+          String((resource as { Properties: Json }).Properties.RouteKey),
+          id,
+        ]),
+      );
+      for (const route of throttled) {
+        const key = routeKey(route);
+        expect(route.throttle!.rateLimit, key).toBeLessThan(defaults.ThrottlingRateLimit);
+        expect(route.throttle!.burstLimit, key).toBeLessThan(defaults.ThrottlingBurstLimit);
+        // API Gateway refuses route settings naming a route it does not have yet.
+        expect(stage.DependsOn ?? [], `${stageId} after ${key}`).toContain(routeIds[key]);
+      }
+      expect(() => synthesize({ throttle: { rateLimit: 50, burstLimit: 400 } })).toThrow(
+        /throttle of POST \/verify .* must be below the stage's/,
+      );
+    });
+
     it('tells the alarm topic of every alarm, firing and recovering; the topic is encrypted and TLS-only', () => {
       const topic = { Ref: logicalId(stack.alarmNotifications.topic) };
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{

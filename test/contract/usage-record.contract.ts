@@ -90,6 +90,41 @@ export function usageRecordContract(
       expect(exact.cursor).toBeUndefined();
     });
 
+    it('answers one action only, and pages through a record a flood of another buries, each once', async () => {
+      const [person, entity] = [`hk-${randomUUID()}`, `hk-${randomUUID()}`];
+      const at = (minute: number) => new Date(Date.UTC(2026, 11, 5, 8, 0, 0) + minute * 60_000).toISOString();
+      // Shares among a flood of anonymous verifications, most of them newer than every share.
+      const shares = [3, 9, 10].map((minute, i) => ({
+        ...entry(at(minute), i === 1 ? entity : person, 'licence.shared'),
+        actor: 'cl_platform',
+        purpose: '办理车辆登记',
+      }));
+      const flood = Array.from({ length: 30 }, (_, i) => entry(at(i < 4 ? i * 2 : 11 + i), person));
+      for (const one of [...flood, ...shares]) await subject.trail.record(one);
+
+      const unfiltered = await subject.usage.forHolders([person, entity], { limit: 10 });
+      expect(unfiltered.items.map((one) => one.action)).toEqual(Array(10).fill('licence.verified'));
+
+      const seen: AuditEntry[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await subject.usage.forHolders([person, entity], {
+          limit: 2,
+          action: 'licence.shared',
+          ...(cursor ? { cursor } : {}),
+        });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items);
+        cursor = page.cursor;
+        pages += 1;
+      } while (cursor && pages < 40);
+      expect(cursor).toBeUndefined();
+      expect(unlinked(seen)).toEqual([shares[2], shares[1], shares[0]]);
+      const presented = await subject.usage.forHolders([person], { limit: 5, action: 'licence.presented' });
+      expect(presented.items).toEqual([]);
+    });
+
     it('refuses a cursor it did not make, naming it', async () => {
       for (const cursor of ['nonsense', 'bm90IGEgY3Vyc29y', '', `${'A'.repeat(300)}`, "' OR 1=1"]) {
         const error = await rejection(subject.usage.forHolders([`hk-${randomUUID()}`], { limit: 5, cursor }));

@@ -19,3 +19,13 @@ usageRecordContract('DynamoUsageRecord on dynalite', async () => {
     cleanup: nothingToClean,
   };
 });
+
+// Reading few entries at a time, so that pages filtered by action stop short (even empty) and go on.
+usageRecordContract('DynamoUsageRecord on dynalite, reading 3 entries at a time', async () => {
+  const { doc, tableName } = await dynamo.newTable();
+  return {
+    trail: new DynamoAuditTrail(doc, tableName),
+    usage: new DynamoUsageRecord(doc, tableName, { itemsPerRead: 3, readsPerPage: 2 }),
+    cleanup: nothingToClean,
+  };
+});

@@ -4,6 +4,7 @@ import {
   positionOf,
   usageCursor,
   type UsagePage,
+  type UsagePageRequest,
   type UsageRecord,
 } from '../../shared/licence/usage-record.js';
 import type { Clock } from '../../shared/clock.js';
@@ -338,13 +339,11 @@ export class InMemoryAudit implements AuditTrail, UsageRecord {
     this.#positions.set(stored, `${entry.at}#audit_${randomBytes(12).toString('base64url')}`);
   }
   /** Newest first, across the holders given; the cursor continues after the last entry answered. */
-  async forHolders(
-    holderKeys: readonly string[],
-    page: { limit: number; cursor?: string },
-  ): Promise<UsagePage> {
+  async forHolders(holderKeys: readonly string[], page: UsagePageRequest): Promise<UsagePage> {
     const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
     const matching = this.entries
       .filter((entry) => entry.holderKey !== undefined && holderKeys.includes(entry.holderKey))
+      .filter((entry) => page.action === undefined || entry.action === page.action)
       .map((entry) => ({ entry, position: this.#positions.get(entry) ?? '' }))
       .filter(({ position }) => before === undefined || position < before)
       .sort((a, b) => (a.position < b.position ? 1 : -1));

@@ -1,52 +1,109 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../audit/audit-trail.js';
-import { positionOf, usageCursor, type UsagePage, type UsageRecord } from '../../licence/usage-record.js';
+import {
+  positionOf,
+  usageCursor,
+  type UsagePage,
+  type UsagePageRequest,
+  type UsageRecord,
+} from '../../licence/usage-record.js';
 import { entryOf } from './audit-trail.js';
 import { indexKeys } from './keys.js';
+
+/** How much one page filtered by action may read: entries per query, and queries per holder. */
+export interface UsageReadBounds {
+  /** Entries a filtered query reads (DynamoDB's `Limit`, before the filter); 200 by default. */
+  itemsPerRead: number;
+  /** Queries per holder partition for one page; 5 by default (so at most 1,000 entries read per holder). */
+  readsPerPage: number;
+}
+
+const defaultBounds: UsageReadBounds = { itemsPerRead: 200, readsPerPage: 5 };
+
+/** What one holder's partition gave for a page: its matching items, and how far down it was read. */
+interface PartitionRead {
+  matches: Record<string, unknown>[];
+  /** The position (`gsi2sk`) of the last entry read, when entries below it were not read; else undefined. */
+  frontier?: string;
+}
 
 /**
  * {@link UsageRecord} on the audit table: the audit entries that carry a `holderKey` are indexed in gsi2
  * under `audit-holder#<holderKey>`, sorted by their own sort key (`<at>#<id>`, see `DynamoAuditTrail`).
- * A page queries each holder's partition backwards from the cursor for `limit + 1` entries and merges
- * them: a person reads their own record and, acting for an entity, the entity's, so two partitions at
- * most.
+ * A page queries each holder's partition backwards from the cursor and merges them: a person reads their
+ * own record and, acting for an entity, the entity's, so two partitions at most.
+ *
+ * Unfiltered, one query of `limit + 1` entries per partition. Filtered by action (a filter expression:
+ * DynamoDB applies it after reading, so a partition buried under thousands of anonymous verifications may
+ * hold few matches per read), each partition is read in queries of `itemsPerRead` until it gave
+ * `limit + 1` matches, ran out, or `readsPerPage` queries were made. The page then answers only what lies
+ * above the deepest point every unfinished partition was read to (the frontier): more than `limit` such
+ * matches, the first `limit` and a cursor after the last; otherwise all of them and a cursor at the
+ * frontier, so that the next page goes on reading where this one stopped (a page may be short, even
+ * empty, with a cursor), and no matching entry is skipped or answered twice.
  */
 export class DynamoUsageRecord implements UsageRecord {
+  private readonly bounds: UsageReadBounds;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    bounds: Partial<UsageReadBounds> = {},
+  ) {
+    this.bounds = { ...defaultBounds, ...bounds };
+  }
 
-  async forHolders(
-    holderKeys: readonly string[],
-    page: { limit: number; cursor?: string },
-  ): Promise<UsagePage> {
+  async forHolders(holderKeys: readonly string[], page: UsagePageRequest): Promise<UsagePage> {
     const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
-    const found = await Promise.all(
-      [...new Set(holderKeys)].map(async (holderKey) => {
-        const answer = await this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'gsi2',
-            KeyConditionExpression: before ? 'gsi2pk = :pk AND gsi2sk < :before' : 'gsi2pk = :pk',
-            ExpressionAttributeValues: {
-              ':pk': indexKeys.auditHolder(holderKey),
-              ...(before ? { ':before': before } : {}),
-            },
-            ScanIndexForward: false,
-            Limit: page.limit + 1,
-          }),
-        );
-        return answer.Items ?? [];
-      }),
+    const reads = await Promise.all(
+      [...new Set(holderKeys)].map((holderKey) => this.readPartition(holderKey, before, page)),
     );
-    const merged = found.flat().sort((a, b) => (String(a.gsi2sk) < String(b.gsi2sk) ? 1 : -1));
-    const items = merged.slice(0, page.limit);
-    const last = items.at(-1);
+    const frontiers = reads.flatMap((read) => (read.frontier === undefined ? [] : [read.frontier]));
+    const frontier = frontiers.sort().at(-1);
+    const settled = reads
+      .flatMap((read) => read.matches)
+      .filter((item) => frontier === undefined || String(item.gsi2sk) >= frontier)
+      .sort((a, b) => (String(a.gsi2sk) < String(b.gsi2sk) ? 1 : -1));
+    const items = settled.slice(0, page.limit);
+    // More than a page settled: continue after its last entry; else where the reading stopped, if it did.
+    const cursorAt = settled.length > page.limit ? String(items.at(-1)!.gsi2sk) : frontier;
     return {
       // As the trail reads them back: an entry whose index and stored holder disagree is not genuine.
       items: items.map((item) => entryOf(item) as AuditEntry),
-      ...(merged.length > page.limit && last ? { cursor: usageCursor(String(last.gsi2sk)) } : {}),
+      ...(cursorAt !== undefined ? { cursor: usageCursor(cursorAt) } : {}),
     };
+  }
+
+  private async readPartition(
+    holderKey: string,
+    before: string | undefined,
+    page: UsagePageRequest,
+  ): Promise<PartitionRead> {
+    const filtered = page.action !== undefined;
+    const matches: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    for (let read = 0; read < (filtered ? this.bounds.readsPerPage : 1); read++) {
+      const answer = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi2',
+          KeyConditionExpression: before ? 'gsi2pk = :pk AND gsi2sk < :before' : 'gsi2pk = :pk',
+          ...(filtered ? { FilterExpression: '#action = :action' } : {}),
+          ...(filtered ? { ExpressionAttributeNames: { '#action': 'action' } } : {}),
+          ExpressionAttributeValues: {
+            ':pk': indexKeys.auditHolder(holderKey),
+            ...(before ? { ':before': before } : {}),
+            ...(filtered ? { ':action': page.action } : {}),
+          },
+          ScanIndexForward: false,
+          Limit: filtered ? Math.max(this.bounds.itemsPerRead, page.limit + 1) : page.limit + 1,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      matches.push(...(answer.Items ?? []));
+      startKey = answer.LastEvaluatedKey;
+      if (!startKey || matches.length > page.limit) break;
+    }
+    return { matches, ...(startKey ? { frontier: String(startKey.gsi2sk) } : {}) };
   }
 }

@@ -1,12 +1,50 @@
 import { clientDisplayName } from '../../identifiers/client-ids.js';
 import { dateTime } from '../kit/china-time.js';
 import type { Translate } from '../kit/i18n.js';
+import { attr } from '../kit/html.js';
 import { html, type SafeHtml } from '../kit/layout.js';
-import type { WalletUsageEntry, WalletUsagePage } from '../wallet/holder-api.js';
+import type { WalletUsageEntry, WalletUsageKind, WalletUsagePage } from '../wallet/holder-api.js';
 import { licenceTypeName } from '../wallet/licence-format.js';
 
 /** The usage record's page. */
 export const usageHref = '/wallet/usage';
+
+/** The page of one kind of entry (all of them without one), from `cursor` on if given. */
+function usageLink(action: WalletUsageKind | undefined, cursor?: string): string {
+  const query = new URLSearchParams({ ...(action ? { action } : {}), ...(cursor ? { cursor } : {}) });
+  const text = query.toString();
+  return text ? `${usageHref}?${text}` : usageHref;
+}
+
+/** The filter links, in order: all entries, then each kind by the words people know it by. */
+const filters: Array<[WalletUsageKind | undefined, string, [string, string]]> = [
+  [undefined, 'all', ['全部', 'All']],
+  ['shared', 'shared', ['授权用证', 'Shares']],
+  ['verified', 'verified', ['核验', 'Verifications']],
+  ['presented', 'presented', ['出示', 'Showings']],
+];
+
+/**
+ * The filter links (全部 / 授权用证 / 核验 / 出示): so that a share stays one click away however many
+ * anonymous verifications of a printed QR code follow it (security review r2). The current one is marked.
+ */
+function filterLinks(t: Translate, current: WalletUsageKind | undefined): SafeHtml {
+  return html`<nav class="usage-filters" aria-label="${t('按类别查看', 'Show by kind')}">
+    <ul class="usage-filter-list">
+      ${filters.map(
+        ([action, id, [zh, en]]) =>
+          html`<li>
+            <a
+              href="${usageLink(action)}"
+              id="usage-filter-${id}"
+              ${attr('aria-current', action === current && 'page')}
+              >${t(zh, en)}</a
+            >
+          </li>`,
+      )}
+    </ul>
+  </nav>`;
+}
 
 /** The verdicts a verification of one's licence can have (a licence named only once its signature held). */
 const verdictWords: Record<string, [string, string]> = {
@@ -66,17 +104,22 @@ function usageItem(t: Translate, entry: WalletUsageEntry): SafeHtml {
 /**
  * `/wallet/usage` (用证记录): every share, verification and presentation of the person's licences (and of
  * the enterprise's, when they act for one), newest first, a page at a time; what the record keeps and
- * who can read it in a sentence; links to the older entries and back to the newest.
+ * who can read it in a sentence; links to show one kind of entry (全部 / 授权用证 / 核验 / 出示), to the older
+ * entries and back to the newest, each keeping the kind shown.
  *
  * @example
  * ```ts
- * renderPage({ ...context, section: 'wallet', title, body: usageBody(t, await api.usage(cursor), { older: Boolean(cursor) }) });
+ * renderPage({ ...context, section: 'wallet', title, body: usageBody(t, await api.usage(cursor, action), { older: Boolean(cursor), action }) });
  * ```
  */
-export function usageBody(t: Translate, page: WalletUsagePage, options: { older: boolean }): SafeHtml {
-  const next = page.cursor
-    ? `${usageHref}?${new URLSearchParams({ cursor: page.cursor }).toString()}`
-    : undefined;
+export function usageBody(
+  t: Translate,
+  page: WalletUsagePage,
+  options: { older: boolean; action?: WalletUsageKind },
+): SafeHtml {
+  const { action } = options;
+  // 'Older entries' and 'back to the newest' keep the filter.
+  const next = page.cursor ? usageLink(action, page.cursor) : undefined;
   return html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
     <h1>${t('用证记录', 'Licence usage')}</h1>
     <p class="lead">
@@ -85,11 +128,24 @@ export function usageBody(t: Translate, page: WalletUsagePage, options: { older:
         'Who used your licences, when and why: platforms you allowed to read them, verifiers who scanned them, and your own showings. Only you can see this record.',
       )}
     </p>
-    ${options.older ? html`<p><a href="${usageHref}" id="usage-newest">${t('回到最新记录', 'Back to the newest')}</a></p>` : html``}
+    ${filterLinks(t, action)}
+    ${options.older ? html`<p><a href="${usageLink(action)}" id="usage-newest">${t('回到最新记录', 'Back to the newest')}</a></p>` : html``}
     ${
       page.items.length === 0
         ? html`<p class="muted" id="usage-empty">
-            ${options.older ? t('没有更早的记录。', 'No older entries.') : t('您的证照尚未被使用。', 'Your licences have not been used yet.')}
+            ${
+              next
+                ? // A page filtered by kind reads a bounded stretch of the record: none here, more further back.
+                  t(
+                    '这段记录中没有此类记录，请查看更早的记录。',
+                    'None of this kind here; see the older entries.',
+                  )
+                : options.older
+                  ? t('没有更早的记录。', 'No older entries.')
+                  : action
+                    ? t('没有此类记录。', 'No entries of this kind.')
+                    : t('您的证照尚未被使用。', 'Your licences have not been used yet.')
+            }
           </p>`
         : html`<ol
             class="usage-list"

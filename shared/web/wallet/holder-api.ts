@@ -54,10 +54,14 @@ export interface WalletPresentation {
   expiresAt: string;
 }
 
+/** The kinds of entry of the usage record, which `GET /me/usage?action=` also filters by. */
+export const walletUsageKinds = ['shared', 'verified', 'presented'] as const;
+export type WalletUsageKind = (typeof walletUsageKinds)[number];
+
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
 export const walletUsageEntry = z.object({
   at: z.string(),
-  action: z.enum(['shared', 'verified', 'presented']),
+  action: z.enum(walletUsageKinds),
   licenceId: z.string().max(200),
   licenceType: z.string().max(100),
   client: z.object({ id: z.string(), name: z.string() }).optional(),
@@ -131,9 +135,16 @@ export class HolderApi {
     return found;
   }
 
-  /** A page of the person's usage record (`GET /me/usage`), from `cursor` (a previous page's) on. */
-  async usage(cursor?: string): Promise<WalletUsagePage> {
-    const query = new URLSearchParams({ limit: String(usagePageSize), ...(cursor ? { cursor } : {}) });
+  /**
+   * A page of the person's usage record (`GET /me/usage`), from `cursor` (a previous page's) on, of one
+   * kind of entry only if `action` is given.
+   */
+  async usage(cursor?: string, action?: WalletUsageKind): Promise<WalletUsagePage> {
+    const query = new URLSearchParams({
+      limit: String(usagePageSize),
+      ...(cursor ? { cursor } : {}),
+      ...(action ? { action } : {}),
+    });
     const body = await this.call('GET', `/me/usage?${query.toString()}`, undefined, 200);
     const parsed = usagePage.safeParse(body);
     if (!parsed.success) throw new HolderApiUnavailableError('The usage record had an unexpected shape');

@@ -9,6 +9,7 @@ import {
   adminToken,
   getWithToken,
   registerPlatform,
+  runFlow,
   signIn,
   type RelyingParty,
   citizenAnswers,
@@ -309,5 +310,127 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
       parseIdNumber(runtime.credentials.citizen.idNumber, new Date()),
     );
     expect(text).not.toContain(holderKey);
+  });
+});
+
+describe('a flood of anonymous verifications does not bury a share (security review r2)', () => {
+  it('finds the platform’s share on the first page of ?action=shared, which the unfiltered page no longer holds', async () => {
+    const flood = (count: number) =>
+      Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let i = 0; i < count / 4; i++)
+            expect((await verify(licence.credential)).verdict).toBe('valid');
+        }),
+      );
+    await flood(20);
+    // A platform reads the person's licences through the holder API: a share (授权用证) in their record.
+    const platform = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '被淹没的平台',
+      redirectUris: ['https://buried.example/cb'],
+      scopes: ['openid', 'profile', 'licences'],
+    });
+    const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
+      scope: 'openid licences',
+    });
+    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+    const isTheShare = (one: UsageEntry) => one.action === 'shared' && one.client?.id === platform.clientId;
+    expect((await usage(citizenToken, '?limit=100')).items.some(isTheShare)).toBe(true);
+
+    // More anonymous verifications of the printed code than a page holds: every one is recorded...
+    await flood(104);
+    const unfiltered = await usage(citizenToken, '?limit=100');
+    expect(unfiltered.items).toHaveLength(100);
+    expect(unfiltered.items.every((one) => one.action === 'verified' && !one.client)).toBe(true);
+    expect(unfiltered.items.some(isTheShare)).toBe(false);
+
+    // ...and the share is one filter away, on the first page.
+    const shares = await usage(citizenToken, '?action=shared&limit=20');
+    expect(shares.items.length).toBeGreaterThan(0);
+    expect(shares.items.every((one) => one.action === 'shared')).toBe(true);
+    expect(shares.items[0]).toEqual({
+      at: expect.any(String),
+      action: 'shared',
+      licenceId: licence.id,
+      licenceType: 'driving-licence',
+      client: { id: platform.clientId, name: '被淹没的平台' },
+    });
+    const verified = await usage(citizenToken, '?action=verified&limit=5');
+    expect(verified.items.map((one) => one.action)).toEqual(Array(5).fill('verified'));
+    expect(verified.cursor).toBeDefined();
+    const presented = await usage(citizenToken, '?action=presented');
+    expect(presented.items.length).toBeGreaterThan(0);
+    expect(presented.items.every((one) => one.action === 'presented')).toBe(true);
+  });
+
+  it('refuses an unknown action, naming it', async () => {
+    for (const action of ['share', 'SHARED', 'licence.shared', '']) {
+      const response = await getWithToken(
+        runtime,
+        `/me/usage?action=${encodeURIComponent(action)}`,
+        citizenToken,
+      );
+      const body = await expectProblem(response, 400, 'invalid_request');
+      expect(
+        body.errors?.map((e) => e.path),
+        action,
+      ).toContain('action');
+    }
+  });
+
+  it('the wallet’s page links each kind, and keeps the kind shown across its older pages', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
+    const page = async (query: string) => {
+      const response = await ua.request(`/wallet/usage${query}`);
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    /** The link of the page with this id (tags as written: attributes on one line or several). */
+    const link = (text: string, id: string) => {
+      const tag = [...text.matchAll(/<a\s[^>]*>/g)].map((m) => m[0]).find((a) => a.includes(`id="${id}"`));
+      if (!tag) return undefined;
+      return {
+        href: /href="([^"]*)"/.exec(tag)![1]!.replace(/&amp;/g, '&'),
+        current: tag.includes('aria-current="page"'),
+      };
+    };
+    const links = (text: string) =>
+      Object.fromEntries(
+        ['all', 'shared', 'verified', 'presented'].map((kind) => [kind, link(text, `usage-filter-${kind}`)]),
+      );
+    const all = await page('');
+    expect(links(all)).toEqual({
+      all: { href: '/wallet/usage', current: true },
+      shared: { href: '/wallet/usage?action=shared', current: false },
+      verified: { href: '/wallet/usage?action=verified', current: false },
+      presented: { href: '/wallet/usage?action=presented', current: false },
+    });
+    expect(all).toContain('全部');
+    expect(all).toContain('授权用证');
+    // The flood above fills the unfiltered page; the shares page shows the buried share.
+    expect(all).not.toContain('被淹没的平台');
+    const shared = await page('?action=shared');
+    expect(links(shared).shared!.current).toBe(true);
+    expect(links(shared).all!.current).toBe(false);
+    expect(shared).toContain('被淹没的平台');
+    expect(shared).not.toContain('usage-verified');
+
+    // 'Older entries' keeps the kind, and so does 'back to the newest' on the older page.
+    const verified = await page('?action=verified');
+    const olderHref = link(verified, 'usage-older')?.href;
+    expect(olderHref).toBeDefined();
+    const next = new URL(olderHref!, runtime.baseUrl);
+    expect(next.pathname).toBe('/wallet/usage');
+    expect(next.searchParams.get('action')).toBe('verified');
+    expect(next.searchParams.get('cursor')).toBeTruthy();
+    const second = await page(`${next.search}`);
+    expect(second).not.toContain('usage-shared');
+    expect(second).toContain('usage-verified');
+    expect(link(second, 'usage-newest')?.href).toBe('/wallet/usage?action=verified');
+
+    // English, and a kind the record does not have shown as all.
+    const english = await page('?action=shared&lang=en');
+    expect(english).toMatch(/id="usage-filter-shared"[^>]*>\s*Shares\s*<\/a/);
+    expect(links(await page('?action=bogus')).all!.current).toBe(true);
   });
 });

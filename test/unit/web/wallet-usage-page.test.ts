@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { translator } from '../../../shared/web/kit/i18n.js';
+import { usageBody } from '../../../shared/web/pages/wallet-usage-page.js';
+
+const zh = translator('zh');
+const en = translator('en');
+
+/** The `href` of the link with this id, its `&amp;` read back. */
+function hrefOf(html: string, id: string): string | undefined {
+  const tag = [...html.matchAll(/<a\s[^>]*>/g)].map((m) => m[0]).find((a) => a.includes(`id="${id}"`));
+  return tag ? /href="([^"]*)"/.exec(tag)![1]!.replace(/&amp;/g, '&') : undefined;
+}
+
+describe('the wallet’s usage page, filtered by kind', () => {
+  it('says a short filtered page found none of the kind here, and offers the older entries of that kind', () => {
+    // A page filtered by kind that read its bounded stretch of the record and found none (the store's cursor).
+    const body = usageBody(
+      zh,
+      { items: [], cursor: 'MjAyNi0xMi0wNQ' },
+      { older: false, action: 'shared' },
+    ).value;
+    expect(body).toContain('这段记录中没有此类记录，请查看更早的记录。');
+    expect(body).not.toContain('您的证照尚未被使用');
+    expect(hrefOf(body, 'usage-older')).toBe('/wallet/usage?action=shared&cursor=MjAyNi0xMi0wNQ');
+    expect(hrefOf(body, 'usage-newest')).toBeUndefined();
+  });
+
+  it('says when no entry of the kind exists, in both languages, and links every kind', () => {
+    const body = usageBody(en, { items: [] }, { older: false, action: 'presented' }).value;
+    expect(body).toContain('No entries of this kind.');
+    expect(hrefOf(body, 'usage-older')).toBeUndefined();
+    expect(hrefOf(body, 'usage-filter-all')).toBe('/wallet/usage');
+    expect(hrefOf(body, 'usage-filter-presented')).toBe('/wallet/usage?action=presented');
+    for (const words of ['>All<', '>Shares<', '>Verifications<', '>Showings<'])
+      expect(body.replace(/\s+/g, ''), words).toContain(words);
+    const older = usageBody(zh, { items: [] }, { older: true, action: 'verified' }).value;
+    expect(older).toContain('没有更早的记录。');
+    expect(hrefOf(older, 'usage-newest')).toBe('/wallet/usage?action=verified');
+  });
+});
