@@ -23,6 +23,9 @@ import { UserAgent } from '../../support/user-agent.js';
 import { fetchFrom } from '../../support/from-address.js';
 import { runFlow } from '../../support/oidc-flows.js';
 import { issueDrivingLicence } from '../verify/helpers.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { signLicencePdf } from '../../../shared/licence/licence-pdf-signature.js';
+import { issuerUrl } from '../../../shared/licence/issue-licence.js';
 
 const run = promisify(execFile);
 // jsqr is CommonJS with an `exports.default`: under NodeNext the default import is `module.exports`.
@@ -353,6 +356,72 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     expect(await page.text()).toContain('发证机关已被撤销');
     const english = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws?lang=en`);
     expect(await english.text()).toContain('issuing authority has been withdrawn');
+  });
+
+  it('no longer vouches once the key that signed its credential is withdrawn, as its QR code no longer does', async () => {
+    const admin = await adminToken(runtime);
+    const compromised = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const compromisedToken = await clientCredentialsToken(runtime, compromised, 'licences:issue');
+    const { citizen } = runtime.credentials;
+    const issued = await issueDrivingLicence(runtime, compromisedToken, {
+      holder: { idNumber: citizen.idNumber },
+      holderName: citizen.name,
+    });
+    // Both copies signed while the key stood (the holder's kept in the signature cache).
+    const holders = await signedPdf((file) => mePdf(issued.id, file), citizenToken);
+    const issuers = await signedPdf((file) => issuerPdf(issued.id, file), compromisedToken);
+    expect(holders.pdf.equals(issuers.pdf)).toBe(true);
+    expect(await checkPdf(holders.pdf, holders.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(await checkPdf(issuers.pdf, issuers.jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
+
+    const rotated = await postJson(runtime, `/admin/issuers/${compromised.id}/keys`, admin, {
+      previousKey: 'withdraw',
+    });
+    expect(rotated.status, await rotated.clone().text()).toBe(201);
+    expect(await verdictOf(issued.credential)).toBe('unknown_issuer');
+
+    // The holder's copy, signed by the platform: intact, but its QR code no longer verifies.
+    expect(await checkPdf(holders.pdf, holders.jws)).toEqual({ valid: false, reason: 'key_withdrawn' });
+    // The issuer's copy: the withdrawn key verifies nothing any more.
+    expect(await checkPdf(issuers.pdf, issuers.jws)).toEqual({ valid: false, reason: 'bad_signature' });
+    // The same bytes signed afresh with the issuer's new key say no more than the QR code either.
+    const deps = dependencies();
+    const issuer = (await deps.issuers.findById(compromised.id))!;
+    const fresh = await signLicencePdf(
+      issuers.pdf,
+      { licenceId: issued.id, issuer, layout: 'a4' },
+      {
+        signer: deps.signerFor(issuer.keyId!),
+        clock: deps.clock,
+        iss: issuerUrl(runtime.baseUrl, issuer.id),
+      },
+    );
+    expect(await checkPdf(issuers.pdf, fresh)).toEqual({ valid: false, reason: 'key_withdrawn' });
+
+    // And no route makes such a signature: the issuer's and the holder's (cached or not) are refused.
+    for (const [path, token] of [
+      [issuerPdf(issued.id, 'pdf.jws'), compromisedToken],
+      [mePdf(issued.id, 'pdf.jws'), citizenToken],
+      [mePdf(issued.id, 'pdf.jws', 'card'), citizenToken],
+    ] as const) {
+      const refused = await getWithToken(runtime, path, token);
+      expect(refused.status, path).toBe(409);
+      expect(((await refused.json()) as { code: string }).code).toBe('key_withdrawn');
+    }
+    // The PDF stays the holder's record.
+    await bytesOf(await getWithToken(runtime, mePdf(issued.id, 'pdf'), citizenToken), 'application/pdf');
+    // The wallet says why when the signature link is followed.
+    const ua = new UserAgent(runtime.baseUrl);
+    await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
+    const page = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws?lang=en`);
+    expect(page.status).toBe(409);
+    expect(await page.text()).toContain('key that signed this licence has been withdrawn');
+
+    // A licence issued with the new key verifies, file and QR code alike.
+    const again = await issueDrivingLicence(runtime, compromisedToken);
+    const copy = await signedPdf((file) => issuerPdf(again.id, file), compromisedToken);
+    expect(await checkPdf(copy.pdf, copy.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(await verdictOf(again.credential)).toBe('valid');
   });
 
   it('refuses a body that is not a PDF and a signature, naming the field', async () => {
