@@ -77,13 +77,14 @@ export const handler = apiHandler(async (event: HttpEvent) => {
   if (served.is(event, 'POST /verify/pdf')) {
     // As for POST /verify: a token that is sent must be good, and names the verifier in the usage record.
     const caller = header(event, 'authorization')
-      ? authenticateBearer(event, 'licences:verify', deps).then(({ clientId }) => ({ clientId }))
+      ? () => authenticateBearer(event, 'licences:verify', deps).then(({ clientId }) => ({ clientId }))
       : undefined;
     let body: { pdf: string; jws: string };
     try {
       body = parseJsonBody(event, verifyPdfRequest, { maxBytes: maxPdfBodyBytes });
     } catch (error) {
-      await caller;
+      // A bad token is still the answer before a bad body.
+      await caller?.();
       throw error;
     }
     const check = await verifyPdf(

@@ -54,30 +54,42 @@ function verdictOf(check: PdfCheck): { verdict: string; reason: string } {
  * 'pdf'`) with the caller (a verifier client, or `anonymous`), the verdict in `POST /verify`'s words and,
  * once the record is read, the licence, its type, its issuer and its holder's lookup key (whose usage
  * record it is: stored, never answered). As `POST /verify` does, the answer comes only once its entry is
- * durable: if it cannot be written, the call fails (no verification goes unrecorded). `asking` may be a
- * promise (the bearer check, run alongside): it is awaited before anything is recorded, and its failure
- * is the call's.
+ * durable: if it cannot be written, the call fails (no verification goes unrecorded). `asking` is the
+ * bearer check, started with the licence's read (both in one batch) or, when the file named no licence of
+ * ours, once the check is done: it is awaited before anything is recorded, and its failure is the call's.
  *
  * @example
  * ```ts
- * const check = await verifyPdf(pdf, jws, caller, { requestId }, deps); // { valid: true, licenceStatus: 'valid', … }
+ * const check = await verifyPdf(pdf, jws, () => authenticate(event), { requestId }, deps); // { valid: true, licenceStatus: 'valid', … }
  * ```
  */
 export async function verifyPdf(
   pdf: Uint8Array,
   jws: string,
-  asking: VerifyCaller | undefined | Promise<VerifyCaller | undefined>,
+  asking: (() => Promise<VerifyCaller | undefined>) | undefined,
   context: { requestId?: string },
   deps: VerifyPdfDependencies,
 ): Promise<PdfCheck> {
+  /** The caller, asked once: in the licence read's tick when there is one (one batch), else at the end. */
+  let asked: Promise<VerifyCaller | undefined> | undefined;
+  const ask = () => {
+    if (!asked) {
+      asked = asking ? asking() : Promise.resolve(undefined);
+      // Observed now (it is awaited below, maybe only after the licence read): never an unhandled rejection.
+      asked.catch(() => undefined);
+    }
+    return asked;
+  };
   /** The record read for the check: the licence the verification was of. */
   let record: LicenceRecord | undefined;
   const checked = checkLicencePdf(pdf, jws, {
     platformKeys: async () => deps.trust.platformKeys(),
     issuer: async (issuerId) => deps.trust.issuerById(issuerId),
     // One GetItem: the record's status now (a revocation counts the moment it is written), and its
-    // credential, whose key must still be published.
+    // credential, whose key must still be published. The caller's token is read in the same tick, so
+    // that both reads go out as one BatchGetItem (`coalescingDoc`).
     licence: async (licenceId, issuerId) => {
+      void ask();
       const found = await deps.licences.get(licenceId);
       if (found?.issuerId !== issuerId) return undefined;
       record = found;
@@ -85,7 +97,7 @@ export async function verifyPdf(
     },
   });
   // Both settle before either's failure is raised: nothing is left running unobserved.
-  const [caller, check] = await Promise.allSettled([asking, checked]);
+  const [check, caller] = await Promise.allSettled([checked, checked.then(ask, ask)]);
   if (caller.status === 'rejected') throw caller.reason;
   if (check.status === 'rejected') throw check.reason;
   const entry: AuditEntry = {

@@ -227,10 +227,11 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       claims: { licenceId: licence.id, layout: 'a4' },
       licenceStatus: 'valid',
     });
-    // Warm, it reads one item: the licence's record (the issuer is kept per container, as for POST /verify).
+    // Warm, it reads one item: the licence's record (the issuer is kept per container, as for POST /verify);
+    // and writes one, its audit entry (test/integration/verify/table-calls.test.ts counts the rest).
     runtime.dynamo!.resetStats();
     expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
-    expect(runtime.dynamo!.stats()).toEqual({ GetItem: 1 });
+    expect(runtime.dynamo!.stats()).toEqual({ GetItem: 1, PutItem: 1 });
   });
 
   it('fails for a PDF altered by one byte, for another layout’s file, and for a forged signature', async () => {
@@ -422,6 +423,72 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     const copy = await signedPdf((file) => issuerPdf(again.id, file), compromisedToken);
     expect(await checkPdf(copy.pdf, copy.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
     expect(await verdictOf(again.credential)).toBe('valid');
+  });
+
+  it('is recorded as a verification: in the holder’s usage record, anonymous or by the verifier app that asked', async () => {
+    const { pdf, jws } = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
+    const admin = await adminToken(runtime);
+    const verifierToken = await clientCredentialsToken(
+      runtime,
+      runtime.credentials.verifier,
+      'licences:verify',
+    );
+    const usage = async () =>
+      (
+        (await (await getWithToken(runtime, '/me/usage?limit=100', citizenToken)).json()) as {
+          items: { action: string; licenceId: string; client?: { id: string }; verdict?: string }[];
+        }
+      ).items.filter((item) => item.action === 'verified' && item.licenceId === licence.id);
+    const audit = async () =>
+      (
+        (await (
+          await getWithToken(runtime, `/admin/audit?licence=${encodeURIComponent(licence.id)}`, admin)
+        ).json()) as { items: Record<string, unknown>[] }
+      ).items.filter((entry) => entry.action === 'licence.verified');
+    const before = { usage: (await usage()).length, audit: (await audit()).length };
+
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    const named = await postJson(runtime, '/verify/pdf', verifierToken, { pdf: pdf.toString('base64'), jws });
+    expect(named.status).toBe(200);
+    // A file altered by one byte names nobody's licence: recorded, but in no usage record.
+    const altered = Buffer.from(pdf);
+    altered[altered.length - 20]! ^= 1;
+    expect(await checkPdf(altered, jws)).toEqual({ valid: false, reason: 'not_this_file' });
+
+    const items = await usage();
+    expect(items).toHaveLength(before.usage + 2);
+    // Newest first: the verifier app's check, then the anonymous one.
+    expect(items[0]).toEqual({
+      at: expect.any(String),
+      action: 'verified',
+      licenceId: licence.id,
+      licenceType: 'driving-licence',
+      client: { id: runtime.credentials.verifier.clientId, name: expect.any(String) },
+      verdict: 'valid',
+    });
+    expect(items[1]).toMatchObject({ action: 'verified', verdict: 'valid' });
+    expect(items[1]!.client).toBeUndefined();
+    // The trail says they were checks of the file (format pdf), and never answers the lookup key.
+    const entries = (await audit()).slice(before.audit);
+    expect(entries).toEqual([
+      expect.objectContaining({ actor: 'anonymous', format: 'pdf', verdict: 'valid', reason: 'ok' }),
+      expect.objectContaining({
+        actor: runtime.credentials.verifier.clientId,
+        format: 'pdf',
+        verdict: 'valid',
+      }),
+    ]);
+    expect(JSON.stringify(entries)).not.toContain('holderKey');
+
+    // A token that is sent must be good, as for POST /verify: never silently anonymous.
+    const bad = await postJson(runtime, '/verify/pdf', 'not-a-token', { pdf: pdf.toString('base64'), jws });
+    expect(bad.status).toBe(401);
+    const wrongScope = await postJson(runtime, '/verify/pdf', issuerToken, {
+      pdf: pdf.toString('base64'),
+      jws,
+    });
+    expect(wrongScope.status).toBe(403);
+    expect(await usage()).toHaveLength(before.usage + 2);
   });
 
   it('refuses a body that is not a PDF and a signature, naming the field', async () => {
