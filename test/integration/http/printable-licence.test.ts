@@ -411,18 +411,47 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     }
     // The PDF stays the holder's record.
     await bytesOf(await getWithToken(runtime, mePdf(issued.id, 'pdf'), citizenToken), 'application/pdf');
-    // The wallet says why when the signature link is followed.
+    // The API says it of the licence (and not of one whose key stands), so the pages need not ask.
+    const read = async (id: string) =>
+      (await (
+        await getWithToken(runtime, `/licences/${encodeURIComponent(id)}`, compromisedToken)
+      ).json()) as {
+        keyWithdrawn?: boolean;
+      };
+    expect((await read(issued.id)).keyWithdrawn).toBe(true);
+    // The wallet: a notice, no signature link; and a page saying why when an old link is followed.
     const ua = new UserAgent(runtime.baseUrl);
     await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
+    const walletPage = await (
+      await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}?lang=en`)
+    ).text();
+    expect(walletPage).toContain('id="licence-key-withdrawn"');
+    expect(walletPage).toContain('Ask the issuing authority to issue it again');
+    expect(walletPage).not.toContain('.jws');
+    expect(walletPage).toContain('id="show-qr-warning"');
     const page = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws?lang=en`);
     expect(page.status).toBe(409);
     expect(await page.text()).toContain('key that signed this licence has been withdrawn');
+    // The console: the PDFs and a notice to issue it again, no signature link.
+    const desk = new UserAgent(runtime.baseUrl);
+    const login = { clientId: compromised.clientId, clientSecret: compromised.clientSecret };
+    expect((await desk.request('/console/login', { form: login })).status).toBe(303);
+    const consolePage = await (
+      await desk.request(`/console/licences/${encodeURIComponent(issued.id)}?lang=en`)
+    ).text();
+    expect(consolePage).toContain('id="licence-key-withdrawn"');
+    expect(consolePage).toContain(`/console/licences/${encodeURIComponent(issued.id)}/pdf?layout=a4`);
+    expect(consolePage).not.toContain('.jws');
 
     // A licence issued with the new key verifies, file and QR code alike.
     const again = await issueDrivingLicence(runtime, compromisedToken);
     const copy = await signedPdf((file) => issuerPdf(again.id, file), compromisedToken);
     expect(await checkPdf(copy.pdf, copy.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
     expect(await verdictOf(again.credential)).toBe('valid');
+    expect((await read(again.id)).keyWithdrawn).toBeUndefined();
+    const fine = await (await desk.request(`/console/licences/${encodeURIComponent(again.id)}`)).text();
+    expect(fine).not.toContain('id="licence-key-withdrawn"');
+    expect(fine).toContain('.jws');
   });
 
   it('is recorded as a verification: in the holder’s usage record, anonymous or by the verifier app that asked', async () => {
