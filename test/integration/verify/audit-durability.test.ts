@@ -149,14 +149,26 @@ describe('POST /verify in a runtime killed as it writes the entries', () => {
       // Before the crash: answered, and recorded.
       expect((await postVerify(started, licence.credential)).status).toBe(200);
       answered.push(1);
+      // A check of its printable licence (POST /verify/pdf) is one too.
+      const get = (suffix: string) =>
+        fetch(`${started.baseUrl}/licences/${encodeURIComponent(licence.id)}/${suffix}`, {
+          headers: { authorization: `Bearer ${issuerToken}` },
+        });
+      const file = {
+        pdf: Buffer.from(await (await get('pdf')).arrayBuffer()).toString('base64'),
+        jws: await (await get('pdf.jws')).text(),
+      };
+      expect((await postJson(started, '/verify/pdf', undefined, file)).status).toBe(200);
+      answered.push(1);
 
       await new Promise<void>((resolve) => {
         child.once('message', () => resolve());
         child.send('arm');
       });
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 5 }, () => postVerify(started, licence.credential)),
-      );
+      const outcomes = await Promise.allSettled([
+        ...Array.from({ length: 5 }, () => postVerify(started, licence.credential)),
+        ...Array.from({ length: 2 }, () => postJson(started, '/verify/pdf', undefined, file)),
+      ]);
       for (const outcome of outcomes) {
         // The connection died with the process: no status, no verdict.
         expect(outcome.status).toBe('rejected');
