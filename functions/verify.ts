@@ -18,16 +18,11 @@ import { bodyBytes, header, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { maxVerifyBodyBytes, verifyRequest, verifyScan } from '../shared/verification/verify-scan.js';
-import { effectiveStatus } from '../shared/licence/licence.js';
 import { IssuerCache } from '../shared/issuers/issuer-cache.js';
 import type { TrustAnchors } from '../packages/verifier/src/trust.js';
 import { storeTrust } from '../shared/verification/online.js';
-import {
-  checkLicencePdf,
-  maxPdfBodyBytes,
-  verifyPdfRequest,
-  type PdfCheck,
-} from '../shared/licence/licence-pdf-signature.js';
+import { verifyPdf } from '../shared/verification/verify-pdf.js';
+import { maxPdfBodyBytes, verifyPdfRequest, type PdfCheck } from '../shared/licence/licence-pdf-signature.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -74,24 +69,31 @@ function pdfTrust(deps: ReturnType<typeof dependencies>): TrustAnchors {
  * `POST /verify/pdf` (public): `{ pdf, jws }` → whether the file is the one the platform signed
  * (docs/printable-licence.md): signed by the platform key (kept per container) or by the key of the issuer
  * the signature names (its record read, as the trust list has it); with the licence's status now
- * (`licenceStatus`, its record read once), since an intact file says nothing about that.
+ * (`licenceStatus`, its record read once), since an intact file says nothing about that. Audited as
+ * `POST /verify` is (`licence.verified`, `format: pdf`), with the same optional verifier token.
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   if (served.is(event, 'POST /verify/pdf')) {
-    const { pdf, jws } = parseJsonBody(event, verifyPdfRequest, { maxBytes: maxPdfBodyBytes });
-    const trust = pdfTrust(deps);
-    const check = await checkLicencePdf(Buffer.from(pdf, 'base64'), jws, {
-      platformKeys: async () => trust.platformKeys(),
-      issuer: async (issuerId) => trust.issuerById(issuerId),
-      // One GetItem: the record's status now (a revocation counts the moment it is written).
-      licenceStatus: async (licenceId, issuerId) => {
-        const record = await deps.licences.get(licenceId);
-        return record?.issuerId === issuerId
-          ? effectiveStatus(record, new Date(deps.clock.now()))
-          : undefined;
-      },
-    });
+    // As for POST /verify: a token that is sent must be good, and names the verifier in the usage record.
+    const caller = header(event, 'authorization')
+      ? () => authenticateBearer(event, 'licences:verify', deps).then(({ clientId }) => ({ clientId }))
+      : undefined;
+    let body: { pdf: string; jws: string };
+    try {
+      body = parseJsonBody(event, verifyPdfRequest, { maxBytes: maxPdfBodyBytes });
+    } catch (error) {
+      // A bad token is still the answer before a bad body.
+      await caller?.();
+      throw error;
+    }
+    const check = await verifyPdf(
+      Buffer.from(body.pdf, 'base64'),
+      body.jws,
+      caller,
+      { requestId: event.requestContext?.requestId },
+      { ...deps, trust: pdfTrust(deps) },
+    );
     return json(200, check satisfies PdfCheck);
   }
   if (bodyBytes(event).length > maxVerifyBodyBytes) {

@@ -191,11 +191,15 @@ export const operations: Operations = {
     description:
       'Public. Whether the file is, byte for byte, the one the platform (or the licence’s issuer) signed, ' +
       'and which licence of which issuer it is (`valid`: intact and signed; a withdrawn issuer’s licence is ' +
-      '`issuer_withdrawn`). `valid: true` says nothing of the licence now: `licenceStatus` is its status at ' +
+      '`issuer_withdrawn`, one whose credential’s key was withdrawn `key_withdrawn`). `valid: true` says ' +
+      'nothing of the licence now: `licenceStatus` is its status at ' +
       'this moment (valid/suspended/revoked/expired, as `POST /verify` words it; unknown without a record). ' +
-      'Accept the licence only when both say valid, or scan its QR code (`POST /verify`).',
+      'Accept the licence only when both say valid, or scan its QR code (`POST /verify`). Each check is ' +
+      'recorded (`licence.verified`, in the holder’s usage record); a verifier client’s token (scope ' +
+      '`licences:verify`) names the verifier there.',
     tag: 'Verification',
     body: verifyPdfRequest,
+    optionalScope: 'licences:verify',
     responses: { 200: { description: 'The check', schema: pdfCheckSchema } },
     problems: { 413: ['payload_too_large'] },
   },
@@ -320,7 +324,12 @@ export const operations: Operations = {
     tag: 'Licences',
     query: licencePdfQuery,
     responses: { 200: pdfSignatureAnswer },
-    problems: { ...issuerClientProblems, 404: ['licence_not_found'] },
+    problems: {
+      ...issuerClientProblems,
+      404: ['licence_not_found'],
+      // Its credential was signed by a key withdrawn since: POST /verify/pdf would refuse the signature.
+      409: ['key_withdrawn'],
+    },
   },
   'GET /licences/{id}/qr.png': {
     operationId: 'licenceQrPng',
@@ -518,8 +527,9 @@ export const operations: Operations = {
     problems: {
       403: ['not_a_person', 'insufficient_assurance'],
       404: ['licence_not_found'],
-      // The licence's issuer was withdrawn: POST /verify/pdf would refuse any signature of its PDF.
-      409: ['issuer_withdrawn'],
+      // The licence's issuer, or the key that signed its credential, was withdrawn: POST /verify/pdf would
+      // refuse any signature of its PDF.
+      409: ['issuer_withdrawn', 'key_withdrawn'],
     },
   },
   'POST /me/licences/{id}/presentations': {

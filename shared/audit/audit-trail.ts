@@ -47,6 +47,10 @@ export const auditEntrySchema = z
       description:
         "Present only when the service found the entry's holder does not match its `holderCommitment` (re-attributed or hidden): `npm run audit:verify` reports it. Not part of the content hashed",
     }),
+    format: z.literal('pdf').optional().meta({
+      description:
+        'For a verification of a printable licence’s file (`POST /verify/pdf`): `pdf`; absent for a scanned QR code (`POST /verify`)',
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',

@@ -6,6 +6,7 @@ import { epochSeconds } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
+import { credentialKeyPublished, type PublishedIssuerKeys } from '../issuers/credential-key.js';
 import type { LicenceStatus } from './licence.js';
 import { pdfLayouts, type PdfLayout } from './pdf-layouts.js';
 
@@ -96,10 +97,12 @@ export const pdfCheckSchema = z
     }),
     z.object({
       valid: z.literal(false),
-      reason: z.enum(['bad_signature', 'wrong_type', 'not_this_file', 'issuer_withdrawn']).meta({
-        description:
-          'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list (its QR code verifies `unknown_issuer` too)',
-      }),
+      reason: z
+        .enum(['bad_signature', 'wrong_type', 'not_this_file', 'issuer_withdrawn', 'key_withdrawn'])
+        .meta({
+          description:
+            'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list (its QR code verifies `unknown_issuer` too); key_withdrawn: the issuer key that signed the licence’s credential (its QR code) has been withdrawn from the trust list after a compromise, so its QR code verifies `unknown_issuer` (`key_not_trusted`) until the issuer issues it again',
+        }),
     }),
   ])
   .meta({ title: 'LicencePdfCheck' });
@@ -115,24 +118,34 @@ export interface PdfSignatureAnchors {
    */
   issuer(
     issuerId: string,
-  ): Promise<{ id: string; status: 'active' | 'withdrawn'; keys: readonly JWK[] } | undefined>;
+  ): Promise<
+    | ({ id: string; status: 'active' | 'withdrawn'; keys: readonly JWK[] } & Pick<
+        PublishedIssuerKeys,
+        'batchKeys'
+      >)
+    | undefined
+  >;
   /**
-   * The licence's effective status now (expired past its `validUntil`); `undefined` when there is no such
-   * licence of that issuer. Asked only once the file is found intact and signed.
+   * The licence on record: its effective status now (expired past its `validUntil`) and its credential
+   * (the text of its QR code, whose signing key must still be published); `undefined` when there is no
+   * such licence of that issuer. Asked only once the file is found intact and signed.
    */
-  licenceStatus(licenceId: string, issuerId: string): Promise<LicenceStatus | undefined>;
+  licence(
+    licenceId: string,
+    issuerId: string,
+  ): Promise<{ status: LicenceStatus; credential: string } | undefined>;
 }
 
 /**
  * Checks a PDF against its detached signature: the signature must verify (ES256 only) with a platform
  * key or a key of the issuer its payload names, be of type `licence-pdf+jws`, and name exactly these
- * bytes; and the licence's issuer must not be withdrawn (whoever signed: the QR code of a withdrawn
- * issuer's licence verifies `unknown_issuer`, and the file must not say more than its QR code). Any other
- * answer says why, never which byte.
+ * bytes; and the licence's issuer must not be withdrawn, nor the key that signed the licence's recorded
+ * credential (whoever signed the file: the QR code of such a licence verifies `unknown_issuer`, and the
+ * file must not say more than its QR code). Any other answer says why, never which byte.
  *
  * @example
  * ```ts
- * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuer, licenceStatus });
+ * const check = await checkLicencePdf(pdf, jws, { platformKeys, issuer, licence });
  * if (check.valid && check.licenceStatus === 'valid') console.log(check.signedBy, check.claims.licenceId);
  * ```
  */
@@ -179,8 +192,14 @@ export async function checkLicencePdf(
   if (issuer?.status === 'withdrawn') return { valid: false, reason: 'issuer_withdrawn' };
   // The file is what was signed; whether the licence still holds is its record's to say (a PDF of a
   // licence revoked since still verifies as a file).
-  const licenceStatus = (await anchors.licenceStatus(claims.licenceId, claims.issuer.id)) ?? 'unknown';
-  return { valid: true, signedBy, claims, licenceStatus };
+  const licence = await anchors.licence(claims.licenceId, claims.issuer.id);
+  // Its QR code is the recorded credential: once the key that signed it is withdrawn (a compromise), that
+  // code verifies `unknown_issuer`, and a fresh signature of the file (a new key's, the platform's) must
+  // not vouch for more. The holder needs the licence issued again (docs/printable-licence.md).
+  if (licence && issuer && !credentialKeyPublished(licence.credential, issuer)) {
+    return { valid: false, reason: 'key_withdrawn' };
+  }
+  return { valid: true, signedBy, claims, licenceStatus: licence?.status ?? 'unknown' };
 }
 
 /** The issuer a compact JWS's payload names, read before its signature is checked (only to pick keys). */

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import { ConflictError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
 import type { Issuer } from '../issuers/issuer.js';
+import { credentialKeyPublished, issuerPublishedKeys } from '../issuers/credential-key.js';
 import { catalogueView, findLicenceType, lookupKeyFields } from './catalogue.js';
 import { signLicencePdf } from './licence-pdf-signature.js';
 import { pdfFontFile } from './pdf-font.js';
@@ -611,7 +612,9 @@ export function printLicence(
  * A licence whose issuer is withdrawn (or not active) is refused with a `ConflictError`
  * `issuer_withdrawn` (409), before the cache is looked at: `POST /verify/pdf` answers `issuer_withdrawn`
  * for such a file whoever signed it, so a signature made now could never verify, and one kept from before
- * the withdrawal must not be handed out either. The PDF itself (`printLicence`) is still served.
+ * the withdrawal must not be handed out either. The same, `key_withdrawn` (409), for a licence whose
+ * credential was signed by an issuer key withdrawn since (a compromise): its QR code verifies
+ * `unknown_issuer` until the issuer issues it again. The PDF itself (`printLicence`) is still served.
  *
  * @example
  * ```ts
@@ -622,7 +625,7 @@ export function printLicence(
  */
 export async function cachedPdfSignature(
   licence: LicenceRecord,
-  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode' | 'version' | 'status'>,
+  issuer: Issuer,
   layout: PdfLayout,
   now: Date,
   signing: { signer: Signer; clock: Clock; iss: string },
@@ -633,6 +636,15 @@ export async function cachedPdfSignature(
     throw new ConflictError(
       `The licence's issuer ${issuer.id} is ${issuer.status}: its PDF is no longer signed`,
       'issuer_withdrawn',
+    );
+  }
+  // Nor a licence whose credential (its QR code) was signed by a key withdrawn since: that code verifies
+  // `unknown_issuer`, POST /verify/pdf answers `key_withdrawn` whoever signed the file, and a signature
+  // kept from before must not be handed out either.
+  if (!credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))) {
+    throw new ConflictError(
+      `The key that signed licence ${licence.id} was withdrawn: its PDF is no longer signed until it is issued again`,
+      'key_withdrawn',
     );
   }
   const key = JSON.stringify([

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Issuer } from '../issuers/issuer.js';
+import { credentialKeyPublished, issuerPublishedKeys } from '../issuers/credential-key.js';
 import { findLicenceType, publicFields } from './catalogue.js';
 
 export type StoredStatus = 'valid' | 'suspended' | 'revoked';
@@ -86,6 +87,17 @@ export const licenceViewSchema = z
     validFrom: z.string().meta({ description: 'RFC 3339' }),
     validUntil: z.string().optional().meta({ description: 'RFC 3339; absent for no expiry' }),
     credential: z.string().meta({ description: 'The signed credential (JWS), as its QR code carries it' }),
+    // A holder learns here, before asking, that its PDF is no longer signed (`…/pdf.jws` answers 409
+    // `key_withdrawn`), and a wallet says so beside the licence instead of offering the link.
+    keyWithdrawn: z
+      .literal(true)
+      .optional()
+      .meta({
+        description:
+          'Present when the issuer key that signed `credential` was withdrawn (after a compromise): its QR ' +
+          'code verifies `unknown_issuer` (`key_not_trusted`) and its PDF is no longer signed, until the ' +
+          'issuer issues the licence again',
+      }),
     history: z
       .array(
         z.object({
@@ -139,11 +151,7 @@ export const licencePageSchema = z
   .meta({ title: 'LicencePage' });
 
 /** The API's `Licence` (API.md): no lookup key (the holder's or in its fields), no internal bookkeeping. */
-export function licenceView(
-  licence: LicenceRecord,
-  issuer: Pick<Issuer, 'id' | 'name' | 'creditCode' | 'status'>,
-  now: Date,
-): LicenceView {
+export function licenceView(licence: LicenceRecord, issuer: Issuer, now: Date): LicenceView {
   return {
     id: licence.id,
     type: licence.type,
@@ -156,6 +164,9 @@ export function licenceView(
     validFrom: licence.validFrom,
     ...(licence.validUntil ? { validUntil: licence.validUntil } : {}),
     credential: licence.credential,
+    ...(credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))
+      ? {}
+      : { keyWithdrawn: true }),
   };
 }
 

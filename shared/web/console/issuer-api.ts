@@ -15,6 +15,8 @@ export const licenceSchema = z.object({
   issuedAt: z.string(),
   validFrom: z.string(),
   validUntil: z.string().optional(),
+  // The key that signed its credential was withdrawn: its QR code no longer verifies, its PDF is not signed.
+  keyWithdrawn: z.literal(true).optional(),
   history: z
     .array(
       z.object({

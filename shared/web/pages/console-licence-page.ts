@@ -129,7 +129,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
               <p class="hint">
                 ${t('可打印在纸质证照上，供任何核验应用离线核验。', 'Printable on a paper licence; any verifier app can check it offline.')}
               </p>
-              ${printableLinks(t, licence.id)}
+              ${printableLinks(t, licence.id, licence.keyWithdrawn === true)}
             </section>`
           : ''
       }
@@ -345,14 +345,33 @@ function fieldRows(fields: Record<string, unknown>, nodes: readonly SchemaNode[]
 
 /**
  * The printable licence (电子证照版式文件, docs/printable-licence.md): its PDF in A4 and card size, and
- * the PDF's signature file, to send with it.
+ * the PDF's signature file, to send with it; no signature once the key that signed the licence's
+ * credential was withdrawn (the API refuses it: its QR code verifies `unknown_issuer`), and a notice
+ * saying to issue it again.
  */
-function printableLinks(t: Translate, id: string): SafeHtml {
+function printableLinks(t: Translate, id: string, keyWithdrawn: boolean): SafeHtml {
   const base = `/console/licences/${encodeURIComponent(id)}`;
+  const pdfs = html`<li>
+      <a href="${base}/pdf?layout=a4" download>${t('下载 A4 版 PDF', 'Download A4 PDF')}</a>
+    </li>
+    <li><a href="${base}/pdf?layout=card" download>${t('下载卡片版 PDF', 'Download card-size PDF')}</a></li>`;
+  if (keyWithdrawn) {
+    return html`<h3>${t('版式文件（可打印）', 'Printable licence (PDF)')}</h3>
+      ${notice(
+        'warn',
+        t(
+          '签发此证照所用的密钥已被撤回：它的二维码核验结果为“发证机关未知”，版式文件不再签名。请为持证人重新签发此证照（并以“证照已换发或补发”注销本证照）。',
+          'The key this licence was signed with has been withdrawn: its QR code verifies as an unknown issuer, and its PDF is no longer signed. Issue it to the holder again (and revoke this one as replaced by a reissued licence).',
+        ),
+        'licence-key-withdrawn',
+      )}
+      <ul class="console-downloads">
+        ${pdfs}
+      </ul>`;
+  }
   return html`<h3>${t('版式文件（可打印）', 'Printable licence (PDF)')}</h3>
     <ul class="console-downloads">
-      <li><a href="${base}/pdf?layout=a4" download>${t('下载 A4 版 PDF', 'Download A4 PDF')}</a></li>
-      <li><a href="${base}/pdf?layout=card" download>${t('下载卡片版 PDF', 'Download card-size PDF')}</a></li>
+      ${pdfs}
       <li>
         <a href="${base}/pdf.jws?layout=a4" download>${t('A4 版文件签名', 'Signature of the A4 PDF')}</a>
       </li>

@@ -37,6 +37,11 @@ const messages: Partial<Record<string, (t: Translate) => string>> = {
       '此证照的发证机关已被撤销，平台不再为其版式文件签名（核验也不会通过）。PDF 仍可下载，作为记录保存。',
       'This licence’s issuing authority has been withdrawn, so its PDF is no longer signed (a signature would not verify). The PDF can still be downloaded as a record.',
     ),
+  key_withdrawn: (t) =>
+    t(
+      '签发此证照所用的发证机关密钥已被撤回，证照上的二维码核验不再通过，平台也不再为其版式文件签名。请联系发证机关重新签发。PDF 仍可下载，作为记录保存。',
+      'The issuing authority’s key that signed this licence has been withdrawn: its QR code no longer verifies and its PDF is no longer signed. Ask the issuing authority to issue it again. The PDF can still be downloaded as a record.',
+    ),
   holder_api_unavailable: (t) =>
     t(
       '暂时无法读取您的证照，请稍后再试。',

@@ -22,7 +22,7 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
   return html`<p><a href="/wallet">← ${t('我的证照', 'My licences')}</a></p>
     <h1>${typeName}</h1>
     ${licence.status === 'valid' ? html`` : statusNotice(t, licence.status)}
-    ${pdfSigned(licence) ? html`` : issuerWithdrawnNotice(t)}
+    ${pdfSigned(licence) ? html`` : unsignedNotice(t, licence)}
     <section class="card" aria-labelledby="licence-summary">
       <h2 id="licence-summary">${t('基本信息', 'Summary')}</h2>
       <dl class="fields">
@@ -103,12 +103,19 @@ export function licenceBody(t: Translate, lang: Lang, licence: WalletLicence): S
           licence.status === 'valid' && pdfSigned(licence)
             ? html`<button type="submit" id="show-qr">${t('出示二维码', 'Show QR code')}</button>`
             : licence.status === 'valid'
-              ? // Its issuer withdrawn: the code verifies `unknown_issuer` at the counter; said before it is shown.
+              ? // Its issuer or its key withdrawn: the code verifies `unknown_issuer` at the counter; said before it is shown.
                 html`<p class="licence-present-warning" id="show-qr-warning">
-                    ${t(
-                      '发证机关已被撤销：出示后，核验方会看到“发证机关未知”，不会把它当作有效证照接受。',
-                      'Its issuing authority has been withdrawn: if you show it, the verifier will see an unknown issuer and will not accept it as valid.',
-                    )}
+                    ${
+                      licence.keyWithdrawn && licence.issuer.status === 'active'
+                        ? t(
+                            '签发此证照的发证机关密钥已被撤回：出示后，核验方会看到“发证机关未知”，不会把它当作有效证照接受。',
+                            'The key its issuing authority signed it with has been withdrawn: if you show it, the verifier will see an unknown issuer and will not accept it as valid.',
+                          )
+                        : t(
+                            '发证机关已被撤销：出示后，核验方会看到“发证机关未知”，不会把它当作有效证照接受。',
+                            'Its issuing authority has been withdrawn: if you show it, the verifier will see an unknown issuer and will not accept it as valid.',
+                          )
+                    }
                   </p>
                   <button type="submit" class="secondary" id="show-qr" aria-describedby="show-qr-warning">
                     ${t('仍要出示', 'Show it anyway')}
@@ -144,19 +151,41 @@ export function statusNotice(t: Translate, status: string): SafeHtml {
 }
 
 /**
- * Whether the platform still signs this licence's PDF: only while its issuer is active, as
- * `cachedPdfSignature` decides (shared/licence/licence-pdf.ts). An issuer status the API did not give
- * counts as not signed (fail closed: no link that can only be refused).
+ * Whether the platform still signs this licence's PDF: only while its issuer is active and the key that
+ * signed its credential is not withdrawn, as `cachedPdfSignature` decides (shared/licence/licence-pdf.ts).
+ * An issuer status the API did not give counts as not signed (fail closed: no link that can only be
+ * refused).
  */
-function pdfSigned(licence: Pick<WalletLicence, 'issuer'>): boolean {
-  return licence.issuer.status === 'active';
+function pdfSigned(licence: Pick<WalletLicence, 'issuer' | 'keyWithdrawn'>): boolean {
+  return licence.issuer.status === 'active' && licence.keyWithdrawn !== true;
+}
+
+/** Why its PDF is not signed: the issuer's key withdrawn (the issuer standing), else the issuer itself. */
+function keyWithdrawnOnly(licence: Pick<WalletLicence, 'issuer' | 'keyWithdrawn'>): boolean {
+  return licence.keyWithdrawn === true && licence.issuer.status === 'active';
 }
 
 /**
- * A licence whose issuer was withdrawn (or is not active): said on the licence page itself, before the
- * person reaches for a signature that would be refused or a QR code that verifies `unknown_issuer`.
+ * A licence whose issuer, or the key that signed it, was withdrawn: said on the licence page itself,
+ * before the person reaches for a signature that would be refused or a QR code that verifies
+ * `unknown_issuer`.
  */
-function issuerWithdrawnNotice(t: Translate): SafeHtml {
+function unsignedNotice(t: Translate, licence: Pick<WalletLicence, 'issuer' | 'keyWithdrawn'>): SafeHtml {
+  if (keyWithdrawnOnly(licence)) {
+    return notice(
+      'warn',
+      html`<p class="notice-title">
+          ${t('发证机关的签发密钥已被撤回', 'The issuing authority’s signing key has been withdrawn')}
+        </p>
+        <p>
+          ${t(
+            '签发此证照所用的发证机关密钥已被撤回：扫码核验不会通过，平台也不再为其版式文件签名。请联系发证机关重新签发。PDF 仍可下载，作为记录保存。',
+            'The key the issuing authority signed this licence with has been withdrawn: its QR code no longer verifies, and its PDF is no longer signed. Ask the issuing authority to issue it again. The PDF can still be downloaded as a record.',
+          )}
+        </p>`,
+      'licence-key-withdrawn',
+    );
+  }
   return notice(
     'warn',
     html`<p class="notice-title">${t('发证机关已被撤销', 'The issuing authority has been withdrawn')}</p>
@@ -178,7 +207,10 @@ function issuerWithdrawnNotice(t: Translate): SafeHtml {
  * the same, and a refusal (the issuer withdrawn since the page was shown) shows as the wallet's page saying
  * why, where a `download` link would end in a failed download with no words.
  */
-function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'status' | 'issuer'>): SafeHtml {
+function printableSection(
+  t: Translate,
+  licence: Pick<WalletLicence, 'id' | 'status' | 'issuer' | 'keyWithdrawn'>,
+): SafeHtml {
   const base = `${licenceHref(licence.id)}/pdf`;
   return html`<section class="card" aria-labelledby="licence-print">
     <h2 id="licence-print">${t('下载打印', 'Download and print')}</h2>
@@ -189,15 +221,20 @@ function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'sta
               '版式文件可保存、打印或发给办事窗口；纸上的二维码可扫码核验。',
               'Keep, print or send the PDF to a service counter; the QR code on paper can be scanned to verify it.',
             )
-          : licence.status === 'valid'
+          : licence.status === 'valid' && keyWithdrawnOnly(licence)
             ? t(
-                '版式文件可作为记录保存；发证机关已被撤销，纸上的二维码不再能核验通过。',
-                'Keep the PDF as a record; its issuing authority has been withdrawn, so the QR code on paper no longer verifies.',
+                '版式文件可作为记录保存；签发它的密钥已被撤回，纸上的二维码不再能核验通过。',
+                'Keep the PDF as a record; the key it was signed with has been withdrawn, so the QR code on paper no longer verifies.',
               )
-            : t(
-                '此证照不是有效状态，版式文件上会醒目标明。',
-                'This licence is not valid, and the PDF says so prominently.',
-              )
+            : licence.status === 'valid'
+              ? t(
+                  '版式文件可作为记录保存；发证机关已被撤销，纸上的二维码不再能核验通过。',
+                  'Keep the PDF as a record; its issuing authority has been withdrawn, so the QR code on paper no longer verifies.',
+                )
+              : t(
+                  '此证照不是有效状态，版式文件上会醒目标明。',
+                  'This licence is not valid, and the PDF says so prominently.',
+                )
       }
     </p>
     <ul class="wallet-downloads">
@@ -216,10 +253,17 @@ function printableSection(t: Translate, licence: Pick<WalletLicence, 'id' | 'sta
       pdfSigned(licence)
         ? html``
         : html`<p class="hint" id="licence-unsigned">
-            ${t(
-              '发证机关已被撤销，版式文件不再附签名文件。',
-              'The issuing authority has been withdrawn, so the PDF comes without a signature file.',
-            )}
+            ${
+              keyWithdrawnOnly(licence)
+                ? t(
+                    '签发它的密钥已被撤回，版式文件不再附签名文件。',
+                    'The key it was signed with has been withdrawn, so the PDF comes without a signature file.',
+                  )
+                : t(
+                    '发证机关已被撤销，版式文件不再附签名文件。',
+                    'The issuing authority has been withdrawn, so the PDF comes without a signature file.',
+                  )
+            }
           </p>`
     }
   </section>`;

@@ -29,6 +29,8 @@ export const walletLicence = z.object({
   validFrom: z.string(),
   validUntil: z.string().optional(),
   credential: z.string().optional(),
+  // The key that signed its credential was withdrawn: its QR code no longer verifies, its PDF is not signed.
+  keyWithdrawn: z.literal(true).optional(),
 });
 export type WalletLicence = z.output<typeof walletLicence>;
 

@@ -23,6 +23,9 @@ import { UserAgent } from '../../support/user-agent.js';
 import { fetchFrom } from '../../support/from-address.js';
 import { runFlow } from '../../support/oidc-flows.js';
 import { issueDrivingLicence } from '../verify/helpers.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { signLicencePdf } from '../../../shared/licence/licence-pdf-signature.js';
+import { issuerUrl } from '../../../shared/licence/issue-licence.js';
 
 const run = promisify(execFile);
 // jsqr is CommonJS with an `exports.default`: under NodeNext the default import is `module.exports`.
@@ -224,10 +227,11 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       claims: { licenceId: licence.id, layout: 'a4' },
       licenceStatus: 'valid',
     });
-    // Warm, it reads one item: the licence's record (the issuer is kept per container, as for POST /verify).
+    // Warm, it reads one item: the licence's record (the issuer is kept per container, as for POST /verify);
+    // and writes one, its audit entry (test/integration/verify/table-calls.test.ts counts the rest).
     runtime.dynamo!.resetStats();
     expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
-    expect(runtime.dynamo!.stats()).toEqual({ GetItem: 1 });
+    expect(runtime.dynamo!.stats()).toEqual({ GetItem: 1, PutItem: 1 });
   });
 
   it('fails for a PDF altered by one byte, for another layout’s file, and for a forged signature', async () => {
@@ -353,6 +357,167 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     expect(await page.text()).toContain('发证机关已被撤销');
     const english = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws?lang=en`);
     expect(await english.text()).toContain('issuing authority has been withdrawn');
+  });
+
+  it('no longer vouches once the key that signed its credential is withdrawn, as its QR code no longer does', async () => {
+    const admin = await adminToken(runtime);
+    const compromised = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const compromisedToken = await clientCredentialsToken(runtime, compromised, 'licences:issue');
+    const { citizen } = runtime.credentials;
+    const issued = await issueDrivingLicence(runtime, compromisedToken, {
+      holder: { idNumber: citizen.idNumber },
+      holderName: citizen.name,
+    });
+    // Both copies signed while the key stood (the holder's kept in the signature cache).
+    const holders = await signedPdf((file) => mePdf(issued.id, file), citizenToken);
+    const issuers = await signedPdf((file) => issuerPdf(issued.id, file), compromisedToken);
+    expect(holders.pdf.equals(issuers.pdf)).toBe(true);
+    expect(await checkPdf(holders.pdf, holders.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(await checkPdf(issuers.pdf, issuers.jws)).toMatchObject({ valid: true, signedBy: 'issuer' });
+
+    const rotated = await postJson(runtime, `/admin/issuers/${compromised.id}/keys`, admin, {
+      previousKey: 'withdraw',
+    });
+    expect(rotated.status, await rotated.clone().text()).toBe(201);
+    expect(await verdictOf(issued.credential)).toBe('unknown_issuer');
+
+    // The holder's copy, signed by the platform: intact, but its QR code no longer verifies.
+    expect(await checkPdf(holders.pdf, holders.jws)).toEqual({ valid: false, reason: 'key_withdrawn' });
+    // The issuer's copy: the withdrawn key verifies nothing any more.
+    expect(await checkPdf(issuers.pdf, issuers.jws)).toEqual({ valid: false, reason: 'bad_signature' });
+    // The same bytes signed afresh with the issuer's new key say no more than the QR code either.
+    const deps = dependencies();
+    const issuer = (await deps.issuers.findById(compromised.id))!;
+    const fresh = await signLicencePdf(
+      issuers.pdf,
+      { licenceId: issued.id, issuer, layout: 'a4' },
+      {
+        signer: deps.signerFor(issuer.keyId!),
+        clock: deps.clock,
+        iss: issuerUrl(runtime.baseUrl, issuer.id),
+      },
+    );
+    expect(await checkPdf(issuers.pdf, fresh)).toEqual({ valid: false, reason: 'key_withdrawn' });
+
+    // And no route makes such a signature: the issuer's and the holder's (cached or not) are refused.
+    for (const [path, token] of [
+      [issuerPdf(issued.id, 'pdf.jws'), compromisedToken],
+      [mePdf(issued.id, 'pdf.jws'), citizenToken],
+      [mePdf(issued.id, 'pdf.jws', 'card'), citizenToken],
+    ] as const) {
+      const refused = await getWithToken(runtime, path, token);
+      expect(refused.status, path).toBe(409);
+      expect(((await refused.json()) as { code: string }).code).toBe('key_withdrawn');
+    }
+    // The PDF stays the holder's record.
+    await bytesOf(await getWithToken(runtime, mePdf(issued.id, 'pdf'), citizenToken), 'application/pdf');
+    // The API says it of the licence (and not of one whose key stands), so the pages need not ask.
+    const read = async (id: string) =>
+      (await (
+        await getWithToken(runtime, `/licences/${encodeURIComponent(id)}`, compromisedToken)
+      ).json()) as {
+        keyWithdrawn?: boolean;
+      };
+    expect((await read(issued.id)).keyWithdrawn).toBe(true);
+    // The wallet: a notice, no signature link; and a page saying why when an old link is followed.
+    const ua = new UserAgent(runtime.baseUrl);
+    await runFlow(ua, '/wallet/login', citizenAnswers(runtime));
+    const walletPage = await (
+      await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}?lang=en`)
+    ).text();
+    expect(walletPage).toContain('id="licence-key-withdrawn"');
+    expect(walletPage).toContain('Ask the issuing authority to issue it again');
+    expect(walletPage).not.toContain('.jws');
+    expect(walletPage).toContain('id="show-qr-warning"');
+    const page = await ua.request(`/wallet/licences/${encodeURIComponent(issued.id)}/pdf.jws?lang=en`);
+    expect(page.status).toBe(409);
+    expect(await page.text()).toContain('key that signed this licence has been withdrawn');
+    // The console: the PDFs and a notice to issue it again, no signature link.
+    const desk = new UserAgent(runtime.baseUrl);
+    const login = { clientId: compromised.clientId, clientSecret: compromised.clientSecret };
+    expect((await desk.request('/console/login', { form: login })).status).toBe(303);
+    const consolePage = await (
+      await desk.request(`/console/licences/${encodeURIComponent(issued.id)}?lang=en`)
+    ).text();
+    expect(consolePage).toContain('id="licence-key-withdrawn"');
+    expect(consolePage).toContain(`/console/licences/${encodeURIComponent(issued.id)}/pdf?layout=a4`);
+    expect(consolePage).not.toContain('.jws');
+
+    // A licence issued with the new key verifies, file and QR code alike.
+    const again = await issueDrivingLicence(runtime, compromisedToken);
+    const copy = await signedPdf((file) => issuerPdf(again.id, file), compromisedToken);
+    expect(await checkPdf(copy.pdf, copy.jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(await verdictOf(again.credential)).toBe('valid');
+    expect((await read(again.id)).keyWithdrawn).toBeUndefined();
+    const fine = await (await desk.request(`/console/licences/${encodeURIComponent(again.id)}`)).text();
+    expect(fine).not.toContain('id="licence-key-withdrawn"');
+    expect(fine).toContain('.jws');
+  });
+
+  it('is recorded as a verification: in the holder’s usage record, anonymous or by the verifier app that asked', async () => {
+    const { pdf, jws } = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
+    const admin = await adminToken(runtime);
+    const verifierToken = await clientCredentialsToken(
+      runtime,
+      runtime.credentials.verifier,
+      'licences:verify',
+    );
+    const usage = async () =>
+      (
+        (await (await getWithToken(runtime, '/me/usage?limit=100', citizenToken)).json()) as {
+          items: { action: string; licenceId: string; client?: { id: string }; verdict?: string }[];
+        }
+      ).items.filter((item) => item.action === 'verified' && item.licenceId === licence.id);
+    const audit = async () =>
+      (
+        (await (
+          await getWithToken(runtime, `/admin/audit?licence=${encodeURIComponent(licence.id)}`, admin)
+        ).json()) as { items: Record<string, unknown>[] }
+      ).items.filter((entry) => entry.action === 'licence.verified');
+    const before = { usage: (await usage()).length, audit: (await audit()).length };
+
+    expect(await checkPdf(pdf, jws)).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    const named = await postJson(runtime, '/verify/pdf', verifierToken, { pdf: pdf.toString('base64'), jws });
+    expect(named.status).toBe(200);
+    // A file altered by one byte names nobody's licence: recorded, but in no usage record.
+    const altered = Buffer.from(pdf);
+    altered[altered.length - 20]! ^= 1;
+    expect(await checkPdf(altered, jws)).toEqual({ valid: false, reason: 'not_this_file' });
+
+    const items = await usage();
+    expect(items).toHaveLength(before.usage + 2);
+    // Newest first: the verifier app's check, then the anonymous one.
+    expect(items[0]).toEqual({
+      at: expect.any(String),
+      action: 'verified',
+      licenceId: licence.id,
+      licenceType: 'driving-licence',
+      client: { id: runtime.credentials.verifier.clientId, name: expect.any(String) },
+      verdict: 'valid',
+    });
+    expect(items[1]).toMatchObject({ action: 'verified', verdict: 'valid' });
+    expect(items[1]!.client).toBeUndefined();
+    // The trail says they were checks of the file (format pdf), and never answers the lookup key.
+    const entries = (await audit()).slice(before.audit);
+    expect(entries).toEqual([
+      expect.objectContaining({ actor: 'anonymous', format: 'pdf', verdict: 'valid', reason: 'ok' }),
+      expect.objectContaining({
+        actor: runtime.credentials.verifier.clientId,
+        format: 'pdf',
+        verdict: 'valid',
+      }),
+    ]);
+    expect(JSON.stringify(entries)).not.toContain('holderKey');
+
+    // A token that is sent must be good, as for POST /verify: never silently anonymous.
+    const bad = await postJson(runtime, '/verify/pdf', 'not-a-token', { pdf: pdf.toString('base64'), jws });
+    expect(bad.status).toBe(401);
+    const wrongScope = await postJson(runtime, '/verify/pdf', issuerToken, {
+      pdf: pdf.toString('base64'),
+      jws,
+    });
+    expect(wrongScope.status).toBe(403);
+    expect(await usage()).toHaveLength(before.usage + 2);
   });
 
   it('refuses a body that is not a PDF and a signature, naming the field', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { GroupCommitAuditTrail } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
+import { postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from './helpers.js';
 
@@ -80,10 +81,41 @@ describe('POST /verify when its audit entry cannot be written', () => {
     expect(await verifiedEntries(licence.id)).toEqual([]);
   });
 
+  it('POST /verify/pdf too: a 5xx, never the check, while its entry cannot be written', async () => {
+    const path = `${runtime.baseUrl}/licences/${encodeURIComponent(licence.id)}`;
+    const get = (suffix: string) =>
+      fetch(`${path}/${suffix}`, { headers: { authorization: `Bearer ${tokens.issuer}` } });
+    const file = {
+      pdf: Buffer.from(await (await get('pdf')).arrayBuffer()).toString('base64'),
+      jws: await (await get('pdf.jws')).text(),
+    };
+    failing = true;
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 3 }, (_, i) =>
+          postJson(runtime, '/verify/pdf', i % 2 ? tokens.verifier : undefined, file),
+        ),
+      );
+      for (const response of responses) {
+        const text = await response.text();
+        expect(response.status, text).toBeGreaterThanOrEqual(500);
+        expect(text).not.toContain('licenceStatus');
+      }
+    } finally {
+      failing = false;
+    }
+    expect(await verifiedEntries(licence.id)).toEqual([]);
+    const answered = await postJson(runtime, '/verify/pdf', undefined, file);
+    expect(answered.status).toBe(200);
+    expect(await verifiedEntries(licence.id)).toEqual([
+      expect.objectContaining({ actor: 'anonymous', format: 'pdf', verdict: 'valid' }),
+    ]);
+  });
+
   it('answers the verdict once the entry is written again', async () => {
     const response = await postVerify(runtime, licence.credential, tokens.verifier);
     expect(response.status).toBe(200);
-    expect(await verifiedEntries(licence.id)).toEqual([
+    expect((await verifiedEntries(licence.id)).filter((entry) => entry.format !== 'pdf')).toEqual([
       expect.objectContaining({ actor: runtime.credentials.verifier.clientId, verdict: 'valid' }),
     ]);
   });
@@ -117,14 +149,26 @@ describe('POST /verify in a runtime killed as it writes the entries', () => {
       // Before the crash: answered, and recorded.
       expect((await postVerify(started, licence.credential)).status).toBe(200);
       answered.push(1);
+      // A check of its printable licence (POST /verify/pdf) is one too.
+      const get = (suffix: string) =>
+        fetch(`${started.baseUrl}/licences/${encodeURIComponent(licence.id)}/${suffix}`, {
+          headers: { authorization: `Bearer ${issuerToken}` },
+        });
+      const file = {
+        pdf: Buffer.from(await (await get('pdf')).arrayBuffer()).toString('base64'),
+        jws: await (await get('pdf.jws')).text(),
+      };
+      expect((await postJson(started, '/verify/pdf', undefined, file)).status).toBe(200);
+      answered.push(1);
 
       await new Promise<void>((resolve) => {
         child.once('message', () => resolve());
         child.send('arm');
       });
-      const outcomes = await Promise.allSettled(
-        Array.from({ length: 5 }, () => postVerify(started, licence.credential)),
-      );
+      const outcomes = await Promise.allSettled([
+        ...Array.from({ length: 5 }, () => postVerify(started, licence.credential)),
+        ...Array.from({ length: 2 }, () => postJson(started, '/verify/pdf', undefined, file)),
+      ]);
       for (const outcome of outcomes) {
         // The connection died with the process: no status, no verdict.
         expect(outcome.status).toBe('rejected');

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { postJson } from '../../support/http-api.js';
 import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from './helpers.js';
 
 /**
@@ -83,5 +84,52 @@ describe('POST /verify: table calls (issue 16)', () => {
     });
     expect(response.status).toBe(200);
     expect((await counted(licence.credential)).answer.verdict).toBe('revoked');
+  });
+});
+
+/** The table calls of one `POST /verify/pdf`, by operation, and its answer. */
+async function countedPdf(file: { pdf: string; jws: string }, token?: string) {
+  const dynamo = runtime.dynamo!;
+  dynamo.resetStats();
+  const response = await postJson(runtime, '/verify/pdf', token, file);
+  const answer = (await response.json()) as { valid: boolean; licenceStatus?: string; reason?: string };
+  const stats = dynamo.stats();
+  return { answer, stats, total: Object.values(stats).reduce((sum, n) => sum + n, 0) };
+}
+
+describe('POST /verify/pdf: table calls', () => {
+  let file: { pdf: string; jws: string };
+  beforeAll(async () => {
+    const printed = await issueDrivingLicence(runtime, tokens.issuer);
+    const path = `/licences/${encodeURIComponent(printed.id)}`;
+    const get = (suffix: string) =>
+      fetch(`${runtime.baseUrl}${path}/${suffix}`, { headers: { authorization: `Bearer ${tokens.issuer}` } });
+    file = {
+      pdf: Buffer.from(await (await get('pdf')).arrayBuffer()).toString('base64'),
+      jws: await (await get('pdf.jws')).text(),
+    };
+  });
+
+  it('anonymous: 2 — the licence read, and now its audit entry (it was the read alone)', async () => {
+    await countedPdf(file);
+    const { answer, stats } = await countedPdf(file);
+    expect(answer).toMatchObject({ valid: true, licenceStatus: 'valid' });
+    expect(stats, JSON.stringify(stats)).toEqual({ GetItem: 1, PutItem: 1 });
+  });
+
+  it('with a verifier token: 2 — the token and the licence in one BatchGetItem, the audit entry', async () => {
+    await countedPdf(file, tokens.verifier);
+    const { answer, stats } = await countedPdf(file, tokens.verifier);
+    expect(answer).toMatchObject({ valid: true });
+    // The token is read with the licence, once the file is found signed: one round trip for both.
+    expect(stats, JSON.stringify(stats)).toEqual({ BatchGetItem: 1, PutItem: 1 });
+  });
+
+  it('a file that is not the one signed: the audit entry alone (no licence read)', async () => {
+    const altered = Buffer.from(file.pdf, 'base64');
+    altered[altered.length - 20]! ^= 1;
+    const { answer, stats } = await countedPdf({ ...file, pdf: altered.toString('base64') });
+    expect(answer).toEqual({ valid: false, reason: 'not_this_file' });
+    expect(stats, JSON.stringify(stats)).toEqual({ PutItem: 1 });
   });
 });
