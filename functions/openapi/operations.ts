@@ -178,11 +178,13 @@ export const operations: Operations = {
     summary: 'Verify a scanned QR code (credential or presentation)',
     description:
       'Public. A verifier client’s token (scope `licences:verify`) also sees the disclosed fields and the ' +
-      'holder’s full name. A scan that is not a credential is a verdict (`malformed`), not an error.',
+      'holder’s full name. A scan that is not a credential is a verdict (`malformed`), not an error. ' +
+      'A peer platform’s licence whose status list cannot be had is a 502 `peer_unreachable`, never `valid`.',
     tag: 'Verification',
     body: verifyRequest,
     optionalScope: 'licences:verify',
     responses: { 200: { description: 'The verdict', schema: verifyResponseSchema } },
+    problems: { 502: ['peer_unreachable'] },
   },
 
   'POST /verify/pdf': {

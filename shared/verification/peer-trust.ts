@@ -144,12 +144,23 @@ export class PeerTrust implements StatusSource {
   /**
    * A peer licence's status from its peer's status list: the copy held while within its `ttl`, else
    * fetched again from the peer (bounded by the fetch timeout); if that fails, the copy held, stale.
-   * Nothing when no list can be had (the verdict then says `status.source: 'none'`).
+   * Nothing when no list can be had: the library's verdict is then `unknown`, which `POST /verify`
+   * answers as `502 peer_unreachable` (`verify-scan.ts`), never `valid`.
    */
   async status(query: StatusQuery): Promise<StatusAnswer | undefined> {
     const found = (await this.current()).byId.get(query.issuerId);
     if (!found || !query.list) return undefined;
-    const store = await this.storeFor(found.peer);
+    let store: OfflineTrustStore;
+    try {
+      store = await this.storeFor(found.peer);
+    } catch (error) {
+      // A copy the store refuses (its trust list past its `exp`, say) vouches for no status: none, not a 500.
+      logger.warn('peer trust list copy not usable: no status', {
+        peer: found.peer.id,
+        error: String(error),
+      });
+      return undefined;
+    }
     const held = store.status(query);
     if (held && !held.freshness?.stale) return held;
     try {

@@ -5,8 +5,9 @@
  * @packageDocumentation
  */
 import * as z from 'zod';
-import { verdicts } from '../../packages/verifier/src/verdict.js';
+import { onlineVerdicts } from '../../packages/verifier/src/verdict.js';
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
+import { DependencyError, InternalError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
@@ -23,7 +24,7 @@ import type { PeerSettings } from '../issuers/peers.js';
 import { IssuerCache } from '../issuers/issuer-cache.js';
 import type { Config } from '../config.js';
 import type { LicenceRecord } from '../licence/licence.js';
-import type { VerificationResult } from '../../packages/verifier/src/verdict.js';
+import type { OnlineVerdict, VerificationResult } from '../../packages/verifier/src/verdict.js';
 import type { StatusSource } from '../../packages/verifier/src/trust.js';
 import type { PeerOfIssuer } from './peer-trust.js';
 import type { Verifier } from '../../packages/verifier/src/verifier.js';
@@ -58,7 +59,8 @@ export interface VerifyCaller {
  */
 export const verifyResponseSchema = z
   .object({
-    verdict: z.enum(verdicts),
+    // API.md's eight: the library's `unknown` (a status that cannot be had) is never answered here.
+    verdict: z.enum(onlineVerdicts),
     reason: z.string().meta({
       description: 'The stable reason behind the verdict (`ok`, `status_revoked`, `signature_mismatch`, …)',
     }),
@@ -169,8 +171,12 @@ function verifierFor(deps: VerifyScanDependencies): { verifier: Verifier; peers?
   return made;
 }
 
-/** Verdicts reached only after the signature and the signer's trust were checked. */
+/**
+ * Verdicts reached only after the signature and the signer's trust were checked. `unknown` among them:
+ * the record gave no status (none on record, or another issuer's), which the record check names.
+ */
 const trustedVerdicts: ReadonlySet<VerificationResult['verdict']> = new Set([
+  'unknown',
   'valid',
   'suspended',
   'revoked',
@@ -269,6 +275,21 @@ export async function verifyScan(
 }
 
 /**
+ * The library's verdict as `POST /verify` answers it: one of API.md's eight. The library says `unknown`
+ * when no status can be had; online, our licence's status is its record's (a licence with no record is
+ * `unknown_issuer` by {@link onRecord}), so only a peer's licence whose status list the peer cannot give
+ * (unreachable, or every copy held past its `exp`) gets here: no honest verdict exists then, and the
+ * call fails (`502 peer_unreachable`, unaudited as no verdict went out) rather than answer `valid`.
+ */
+function onlineVerdict(result: VerificationResult, peer: PeerOfIssuer | undefined): OnlineVerdict {
+  if (result.verdict !== 'unknown') return result.verdict;
+  if (peer) {
+    throw new DependencyError('The peer licence’s status list cannot be had', 'peer_unreachable');
+  }
+  throw new InternalError(`A verdict of ours without a status: ${result.reason}`);
+}
+
+/**
  * The licence id a credential whose signature failed claims to be (its unverified `jti`), when it is a
  * well-formed licence id: supervision counts forged or tampered scans per licence by it
  * (shared/supervision/alert-rules.ts). Never the licence's own audit entry: nobody made that claim.
@@ -295,7 +316,7 @@ async function answer(
   peer?: PeerOfIssuer,
 ): Promise<VerifyResponse> {
   const response: VerifyResponse = {
-    verdict: result.verdict,
+    verdict: onlineVerdict(result, peer),
     reason: result.reason,
     ...(result.format ? { format: result.format } : {}),
     checkedAt: result.checkedAt,

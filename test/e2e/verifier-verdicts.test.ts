@@ -153,6 +153,53 @@ describe('verifier verdicts for a clerk', () => {
     await context.close();
   });
 
+  it('offline, once the saved lists have expired, cannot confirm: grey, neither green nor red', async () => {
+    const { page, context } = await suite.newPage();
+    await open(page); // online: the page syncs and saves the trust list and status lists
+    await context.setOffline(true);
+    const colourOf = () =>
+      page.evaluate(() => {
+        const head = document.querySelector('#verdict .verdict-head');
+        return head ? getComputedStyle(head).backgroundColor : '';
+      });
+    const green = await (async () => {
+      const fresh = await verify(page, valid.credential);
+      expect(fresh).toMatchObject({ code: 'valid', title: '有效' });
+      return colourOf();
+    })();
+    const red = await (async () => {
+      expect((await verify(page, revoked.credential)).code).toBe('revoked');
+      return colourOf();
+    })();
+
+    // Two days and an hour on: the status lists (exp two days) have expired, the trust list (a week) not.
+    await page.clock.setFixedTime(Date.now() + 49 * 3600_000);
+    const lapsed = await verify(page, valid.credential);
+    expect(lapsed).toMatchObject({ code: 'unknown', title: '无法确认：请联网更新' });
+    expect(lapsed.tone).toContain('verdict-unknown');
+    expect(lapsed.text).toContain('请联网后重新扫描');
+    expect(lapsed.text).toContain('离线核验'); // the freshness note stays
+    const grey = await colourOf();
+    expect(grey).not.toBe(green);
+    expect(grey).not.toBe(red);
+    // Nor is a revoked licence turned valid by its list's expiry: it too cannot be confirmed now.
+    expect((await verify(page, revoked.credential)).code).not.toBe('valid');
+    await expect(axeViolations(page)).resolves.toEqual([]);
+    await screenshot(page, 'verifier-cannot-confirm');
+
+    // Eight days on, the trust list too: it vouches for no issuer any more.
+    await page.clock.setFixedTime(Date.now() + 8 * 86_400_000);
+    const untrusted = await verify(page, valid.credential);
+    expect(untrusted).toMatchObject({ code: 'unknown', title: '无法确认：请联网更新' });
+    expect(untrusted.text).toContain('信任列表');
+
+    // Back online, and in the present: the verdict rests on current lists again.
+    await page.clock.setFixedTime(Date.now());
+    await context.setOffline(false);
+    expect((await verify(page, valid.credential)).code).toBe('valid');
+    await context.close();
+  });
+
   it('says the same in English on a phone, without sideways scrolling', async () => {
     const { page, context } = await suite.newPage({ viewport: phone, mobile: true });
     await open(page, '/verifier?lang=en');

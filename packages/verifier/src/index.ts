@@ -25,7 +25,9 @@ export {
   type VerifyOptions,
 } from './verifier.js';
 export {
+  onlineVerdicts,
   verdicts,
+  type OnlineVerdict,
   type DisclosedLicence,
   type LicenceStatusValue,
   type StatusCheck,

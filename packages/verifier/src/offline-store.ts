@@ -85,7 +85,8 @@ const maxDocumentLength = 4 * 1024 * 1024;
 
 /**
  * `rolled_back`: the token was signed before the copy already held (an older `iat`): refused, the held
- * copy kept.
+ * copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
+ * {@link OfflineTrustStore.restore}).
  */
 export type SyncErrorCode =
   'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token' | 'rolled_back';
@@ -111,6 +112,8 @@ interface KeptTrustList {
   exp: number;
   fresh: Freshness;
   stale: Freshness;
+  /** Past its `exp`: verdicts resting on it are `unknown` (`trust_list_expired`). */
+  expired: Freshness;
   byId: Map<string, TrustedIssuer>;
   byCreditCode: Map<string, TrustedIssuer>;
   /** Whether a status list verified earlier still holds: its issuer active, with the key that signed it. */
@@ -406,8 +409,10 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   /**
    * Loads a {@link snapshot}, verifying every token again (against pinned platform keys when given),
    * with the times they were first fetched. Throws {@link SyncError} and keeps what it had when the
-   * snapshot is not one or does not verify, or when its trust list was signed before the one held
-   * (`rolled_back`); a status list the store holds a newer copy of keeps that copy.
+   * snapshot is not one or does not verify, when its trust list is past its `exp` (`expired_token`: a
+   * trust list that old vouches for nothing; sync instead), or when its trust list was signed before the
+   * one held (`rolled_back`); a status list the store holds a newer copy of keeps that copy. Status lists
+   * past their `exp` are kept (they still bar a rollback) but answer nothing.
    */
   async restore(snapshot: OfflineSnapshot): Promise<void> {
     if (
@@ -427,6 +432,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       platform.keys,
       snapshot.trustList.fetchedAt,
     );
+    refuseExpiredTrustList(trustList, this.clock());
     this.refuseOlderTrustList(trustList);
     const lists = new Map<string, KeptStatusList>();
     for (const kept of snapshot.statusLists) {
@@ -455,16 +461,22 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     return this.platform?.keys ?? [];
   }
 
-  /** The trust list's age; stale once older than its `ttl`, counted from its `iat`. */
+  /**
+   * The trust list's age; stale once older than its `ttl`, counted from its `iat`; `expired` once past its
+   * `exp` (then no verdict resting on it is `valid`: the verifier answers `unknown`, `trust_list_expired`).
+   */
   freshness(): Freshness | undefined {
     const kept = this.trustList;
     if (!kept) return undefined;
-    return this.clock() > (kept.iat + kept.ttl) * 1000 ? kept.stale : kept.fresh;
+    const now = this.clock();
+    if (kept.exp * 1000 <= now) return kept.expired;
+    return now > (kept.iat + kept.ttl) * 1000 ? kept.stale : kept.fresh;
   }
 
   /**
    * The status a synced list gives a credential, with its age; nothing when the list is not held, names
-   * another issuer, or is past its `exp` (the draft forbids using it then).
+   * another issuer, or is past its `exp` (the draft forbids using it then): a credential's verdict is
+   * then `unknown` (`status_unknown`), not `valid`.
    */
   status(query: StatusQuery): StatusAnswer | undefined {
     if (!query.list) return undefined;
@@ -530,8 +542,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
         };
     const trustJws = await this.get('/trust-list', init);
     const trustList = await this.readTrustList(trustJws, platform.keys, this.clock());
-    if (trustList.exp * 1000 <= this.clock())
-      throw new SyncError('expired_token', 'The trust list has expired');
+    refuseExpiredTrustList(trustList, this.clock());
     return { platform, trustList };
   }
 
@@ -633,6 +644,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       exp: parsed.data.exp,
       fresh: Object.freeze({ issuedAt, fetchedAt, stale: false }),
       stale: Object.freeze({ issuedAt, fetchedAt, stale: true }),
+      expired: Object.freeze({ issuedAt, fetchedAt, stale: true, expired: true }),
       byId,
       byCreditCode: new Map(issuers.map((issuer) => [issuer.creditCode, issuer])),
       vouchesFor(list) {
@@ -684,6 +696,13 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       freshAnswers: answersFor(iat * 1000, fetchedAt, false),
       staleAnswers: answersFor(iat * 1000, fetchedAt, true),
     };
+  }
+}
+
+/** Refuses a trust list past its `exp`: it vouches for no issuer and no key any more. */
+function refuseExpiredTrustList(trustList: KeptTrustList, now: number): void {
+  if (trustList.exp * 1000 <= now) {
+    throw new SyncError('expired_token', `The trust list expired at ${trustList.exp}: sync again`);
   }
 }
 

@@ -67,6 +67,11 @@ export interface Freshness {
   fetchedAt: number;
   /** Older than its `ttl`, counted from `issuedAt`. */
   stale: boolean;
+  /**
+   * Past its `exp`: it backs no verdict (a trust list's makes a verdict `unknown`, `trust_list_expired`,
+   * unless bad news is known). Absent or false otherwise.
+   */
+  expired?: boolean;
 }
 
 /** Who may sign: the issuers (licences, status lists) and the platform (presentations). */
@@ -75,7 +80,7 @@ export interface TrustAnchors {
   issuerByCreditCode(creditCode: string): MaybePromise<TrustedIssuer | undefined>;
   /** The platform's public keys, as `/.well-known/jwks.json` publishes them. */
   platformKeys(): MaybePromise<readonly PublicJwk[]>;
-  /** The age of the trust data; absent when it is read live. */
+  /** The age of the trust data (`expired` once past its `exp`); absent when it is read live. */
   freshness?(): Freshness | undefined;
 }
 
@@ -97,7 +102,10 @@ export interface StatusAnswer {
   freshness?: Freshness;
 }
 
-/** Where statuses come from; `undefined` means "cannot say" (never a guess). */
+/**
+ * Where statuses come from; `undefined` means "cannot say" (never a guess): a credential's verdict is
+ * then `unknown` (`status_unknown`), never `valid`.
+ */
 export interface StatusSource {
   status(query: StatusQuery): MaybePromise<StatusAnswer | undefined>;
 }

@@ -8,8 +8,11 @@ import type { FormatErrorCode } from './errors.js';
  * @packageDocumentation
  */
 
-/** The verdicts of API.md, in no particular order. */
-export const verdicts = [
+/**
+ * The verdicts of API.md, in no particular order: what `POST /verify` answers. Online the status is the
+ * licence record's, so the service never has to say {@link Verdict} `unknown`.
+ */
+export const onlineVerdicts = [
   'valid',
   'suspended',
   'revoked',
@@ -19,6 +22,15 @@ export const verdicts = [
   'unknown_issuer',
   'malformed',
 ] as const;
+export type OnlineVerdict = (typeof onlineVerdicts)[number];
+
+/**
+ * Every verdict the library gives: those of API.md ({@link onlineVerdicts}) and `unknown`, a genuine
+ * licence whose status (or whose issuer's trust) cannot be confirmed with the data held: an offline
+ * store without an unexpired copy of its status list, or whose trust list is past its `exp`. Neither
+ * green nor red: not to be accepted until the data is refreshed.
+ */
+export const verdicts = [...onlineVerdicts, 'unknown'] as const;
 export type Verdict = (typeof verdicts)[number];
 
 /**
@@ -41,7 +53,13 @@ export type Verdict = (typeof verdicts)[number];
  *   it), `record_mismatch` (another issuer, type or credential on record);
  * - `expired` / `not_yet_valid`: `licence_expired`, `presentation_expired`, `licence_not_yet_valid`,
  *   `presentation_not_yet_valid`;
- * - `revoked` / `suspended`: `status_revoked`, `status_suspended`.
+ * - `revoked` / `suspended`: `status_revoked`, `status_suspended`;
+ * - `unknown` (never online): `status_unknown` (a credential whose status list the status source cannot
+ *   read: not held, or held only past its `exp`; without a status source at all too),
+ *   `trust_list_expired` (the trust list the signer was found in is past its `exp`: it vouches for
+ *   nothing). Known bad news still wins: a licence revoked, suspended, expired or not yet valid by what
+ *   is known is that, not `unknown`. A presentation whose list is not held keeps the status the platform
+ *   signed into it, within its own lifetime of minutes (past it, it is `expired`).
  */
 export type VerdictReason =
   | 'ok'
@@ -65,6 +83,9 @@ export type VerdictReason =
   | 'presentation_not_yet_valid'
   | 'status_revoked'
   | 'status_suspended'
+  // Offline only: what the verdict rests on cannot be confirmed (an `unknown` verdict).
+  | 'status_unknown'
+  | 'trust_list_expired'
   // Online only (`verify-scan.ts`): the signed token does not match the licence record.
   | 'licence_not_on_record'
   | 'record_mismatch';
@@ -88,8 +109,8 @@ export interface StatusCheck {
   /**
    * `online`: the issuer's record, now; `status-list`: a signed status list (see `stale`);
    * `presentation`: the status the platform signed into the presentation when it was made;
-   * `none`: no status could be had (an offline verifier without this licence's list): the verdict then
-   * speaks for signature and validity period only.
+   * `none`: no status could be had (an offline verifier without an unexpired copy of this licence's
+   * list): a credential is then `unknown` (`status_unknown`) unless it is expired or not yet valid.
    */
   source: 'online' | 'status-list' | 'presentation' | 'none';
   status?: LicenceStatusValue;

@@ -14,7 +14,11 @@
  *    id's credit code the issuer's → `unknown_issuer` (a trusted key signing what it may not);
  * 6. the status: `revoked`, then `suspended`, win over everything after them;
  * 7. the periods, with the clock skew tolerated: a presentation's own, then the licence's →
- *    `expired` / `not_yet_valid`; else `valid`.
+ *    `expired` / `not_yet_valid`;
+ * 8. what could not be confirmed: a trust list past its `exp` (`trust_list_expired`), or a credential
+ *    whose status the status source cannot give (`status_unknown`) → `unknown`, never `valid` (a
+ *    presentation falls back on the status the platform signed into it, bounded by its lifetime of
+ *    minutes, step 7); else `valid`.
  *
  * @packageDocumentation
  */
@@ -141,6 +145,8 @@ interface Run {
   format?: 'credential' | 'presentation';
   /** The age of each piece of data consulted. */
   data: Array<Freshness | undefined>;
+  /** The trust list consulted is past its `exp`: no verdict may rest on it as `valid`. */
+  trustExpired: boolean;
   status: StatusSource | undefined;
 }
 
@@ -250,11 +256,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return undefined;
   }
 
-  /** Status, then periods (in seconds), the skew tolerated: the verdict on a verified token. */
+  /**
+   * Status, then periods (in seconds), the skew tolerated, then what could not be confirmed: the verdict
+   * on a verified token. `unconfirmed` is why the token cannot be `valid` (no status to be had, a trust
+   * list past its `exp`): bad news known still wins, since it holds whatever is unknown.
+   */
   function judge(
     status: LicenceStatusValue | undefined,
     periods: Array<{ from: number; until: number | undefined; expired: VerdictReason; early: VerdictReason }>,
     now: number,
+    unconfirmed: VerdictReason | undefined,
   ): { verdict: Verdict; reason: VerdictReason } {
     if (status === 'revoked') return { verdict: 'revoked', reason: 'status_revoked' };
     if (status === 'suspended') return { verdict: 'suspended', reason: 'status_suspended' };
@@ -264,12 +275,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
       }
       if (period.from - skew > now) return { verdict: 'not_yet_valid', reason: period.early };
     }
+    if (unconfirmed) return { verdict: 'unknown', reason: unconfirmed };
     return { verdict: 'valid', reason: 'ok' };
   }
 
   /** The signer of a licence or of a presentation's licence: trusted, or the verdict says why. */
   function trustedIssuer(run: Run, issuer: TrustedIssuer | undefined): TrustedIssuer {
-    run.data.push(trust.freshness?.());
+    const freshness = trust.freshness?.();
+    run.data.push(freshness);
+    if (freshness?.expired) run.trustExpired = true;
     if (!issuer) throw stop('unknown_issuer', 'issuer_not_trusted');
     return issuer;
   }
@@ -328,6 +342,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
             },
           ],
           run.now / 1000,
+          // A credential's status is only what its list (or the record) says: none had, none assumed.
+          run.trustExpired ? 'trust_list_expired' : answer ? undefined : 'status_unknown',
         );
         // Built by assignment rather than spreads: this is the hot path of offline verification.
         const out = result(run, judged.verdict, judged.reason);
@@ -399,6 +415,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
                 },
               ],
               run.now / 1000,
+              // The signed-in status stands without a list (bounded by the presentation's own period,
+              // checked above); a trust list past its `exp` vouches for no issuer, though.
+              run.trustExpired ? 'trust_list_expired' : undefined,
             );
             const out = result(run, judged.verdict, judged.reason);
             out.licence = licenceView(
@@ -457,6 +476,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         now,
         checkedAt: isoFromMillis(now),
         data: [],
+        trustExpired: false,
         status: verifyOptions?.status ?? statusSource,
       };
       try {

@@ -112,6 +112,8 @@ export class TrustData {
   private readonly store: OfflineTrustStore;
   private readonly verifier: Verifier;
   private saved: OfflineSnapshot | undefined;
+  /** The saved snapshot's trust list is past its `exp`: kept in storage, but it backs no verdict. */
+  private savedExpired = false;
   private syncing: Promise<RefreshOutcome> | undefined;
   /**
    * The status list each licence verified last was looked up in, by licence id: the list a verdict rests
@@ -160,14 +162,21 @@ export class TrustData {
       const snapshot = JSON.parse(text) as OfflineSnapshot;
       await this.store.restore(snapshot);
       this.saved = snapshot;
-    } catch {
-      this.forget();
+    } catch (error) {
+      // Expired is not damaged: the page says so (connect to refresh) rather than "no trust list yet".
+      if (error instanceof SyncError && error.code === 'expired_token') this.savedExpired = true;
+      else this.forget();
     }
   }
 
   /** Whether there is a trust list to verify against. */
   get ready(): boolean {
     return this.saved !== undefined;
+  }
+
+  /** Whether the only trust list saved is past its `exp` (not {@link ready}: a refresh is needed). */
+  get expired(): boolean {
+    return !this.ready && this.savedExpired;
   }
 
   summary(): DataSummary | undefined {
@@ -259,6 +268,7 @@ export class TrustData {
   /** Saves what the store holds now, for the next visit (offline, perhaps). */
   private keep(): void {
     this.saved = this.store.snapshot();
+    this.savedExpired = false;
     this.save(this.saved);
   }
 

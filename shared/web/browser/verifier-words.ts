@@ -16,8 +16,11 @@ export function pageLang(htmlLang: string | null | undefined): PageLang {
   return htmlLang?.toLowerCase().startsWith('en') ? 'en' : 'zh';
 }
 
-/** ok: green; warn: amber (the licence is genuine but not usable now); bad: red (do not accept). */
-export type Tone = 'ok' | 'warn' | 'bad';
+/**
+ * ok: green; warn: amber (the licence is genuine but not usable now); bad: red (do not accept); unknown:
+ * grey, neither (the saved data cannot confirm it: connect and scan again).
+ */
+export type Tone = 'ok' | 'warn' | 'bad' | 'unknown';
 
 export interface VerdictWords {
   tone: Tone;
@@ -76,9 +79,22 @@ const verdictTable: Record<Verdict, { tone: Tone; zh: [string, string]; en: [str
     zh: ['不是电子证照', '读到的内容不是电子证照或亮证二维码。'],
     en: ['Not an e-licence', 'What was read is not an e-licence or a licence QR code.'],
   },
+  // The saved status list or trust list has expired (or was never had): the signature held, the status
+  // cannot be confirmed. Not green (it may be revoked), not red (it may be fine): connect and scan again.
+  unknown: {
+    tone: 'unknown',
+    zh: [
+      '无法确认：请联网更新',
+      '签名正确，但本机保存的状态数据已过期，无法确认证照是否已被吊销或暂停。请联网后重新扫描；在此之前不要作为有效证照接受。',
+    ],
+    en: [
+      'Cannot confirm: connect to refresh',
+      'The signature checks out, but the saved status data has expired, so whether the licence was revoked or suspended cannot be confirmed. Connect and scan again; until then do not accept it as valid.',
+    ],
+  },
 };
 
-const icons: Record<Tone, string> = { ok: '✓', warn: '!', bad: '✕' };
+const icons: Record<Tone, string> = { ok: '✓', warn: '!', bad: '✕', unknown: '?' };
 
 /**
  * The tone, icon and words of a verdict in the page's language.
@@ -119,6 +135,17 @@ const reasonTable: Partial<
     en: [
       'Licence expired',
       'The licence itself has expired: do not accept it as valid. The holder must ask the issuer for a new one.',
+    ],
+  },
+  trust_list_expired: {
+    tone: 'unknown',
+    zh: [
+      '无法确认：请联网更新',
+      '本机保存的信任列表（可信发证机关的名单）已过期，无法确认发证机关和证照状态。请联网后重新扫描；在此之前不要作为有效证照接受。',
+    ],
+    en: [
+      'Cannot confirm: connect to refresh',
+      'The saved trust list (the trusted issuers) has expired, so neither the issuer nor the licence’s status can be confirmed. Connect and scan again; until then do not accept it as valid.',
     ],
   },
   presentation_not_yet_valid: {
@@ -220,6 +247,10 @@ const messages = {
   noTrustData: [
     '还没有信任列表（可信发证机关的名单），无法核验。请联网后打开本页一次，之后断网也能核验。',
     'There is no trust list yet, so nothing can be verified. Open this page once while online; it then works offline.',
+  ],
+  trustListExpired: [
+    '无法确认：本机保存的信任列表已过期，不能再用于核验。请联网更新后再扫描。',
+    'Cannot confirm: the saved trust list has expired and can no longer be used. Connect to refresh, then scan again.',
   ],
   verifyFailed: ['核验未能完成，请重试。', 'The verification could not be completed. Try again.'],
   refreshing: ['正在更新信任列表和状态列表…', 'Updating the trust list and status lists…'],

@@ -234,7 +234,7 @@ function start(): void {
       showNetwork();
       showFreshness();
       if (!trust.ready) {
-        showProgress(say('noTrustData'), 'error');
+        showProgress(say(trust.expired ? 'trustListExpired' : 'noTrustData'), 'error');
         return;
       }
       showProgress('');

@@ -151,8 +151,8 @@ export function verifierBody(t: Translate, lang: Lang): SafeHtml {
               <dt>${t('状态列表', 'Status lists')}</dt>
               <dd>
                 ${t(
-                  '发证机关公布的每张证照当前是否有效、暂停或吊销。本页保存一份副本，断网时也能核验，但副本可能不是最新的。',
-                  'What each issuer publishes about whether each licence is in force, suspended or revoked. This page keeps a copy so it can verify offline, but the copy may not be the latest.',
+                  '发证机关公布的每张证照当前是否有效、暂停或吊销。本页保存一份副本，断网时也能核验，但副本可能不是最新的。副本过期后（状态列表两天，信任列表一周）不再使用，结果显示“无法确认：请联网更新”。',
+                  'What each issuer publishes about whether each licence is in force, suspended or revoked. This page keeps a copy so it can verify offline, but the copy may not be the latest. Once a copy expires (status lists after two days, the trust list after a week) it is no longer used, and the result says “Cannot confirm: connect to refresh”.',
                 )}
               </dd>
             </dl>

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
-import { verdicts } from '../../../packages/verifier/src/verdict.js';
+import { onlineVerdicts as verdicts } from '../../../packages/verifier/src/verdict.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { demoTokens, issueDrivingLicence } from '../verify/helpers.js';
 

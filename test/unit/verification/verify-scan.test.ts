@@ -6,7 +6,10 @@ import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
 import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import { verifyScan } from '../../../shared/verification/verify-scan.js';
+import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
+import type { TrustListKey } from '../../../packages/verifier/src/trust-list.js';
+import { verifyScan, type VerifyScanDependencies } from '../../../shared/verification/verify-scan.js';
+import { createWorld, DAY, NOW } from '../../support/verifier-world.js';
 import { licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
 
@@ -125,5 +128,72 @@ describe('verifyScan (POST /verify)', () => {
     expect(malformed.verdict).toBe('malformed');
     expect(malformed.licence).toBeUndefined();
     expect(world.audit.entries.map((entry) => entry.licenceId)).toEqual([undefined, undefined]);
+  });
+});
+
+/**
+ * A peer platform's licence (跨地区互认, docs/peers.md) has no record here: its status comes from the
+ * peer's status list. When no copy of that list can be had, `POST /verify` has no honest verdict: the
+ * library says `unknown`, which is not one of API.md's eight, so the call fails (502 `peer_unreachable`)
+ * and nothing is audited, rather than answering `valid` (as it did before).
+ */
+describe('verifyScan (POST /verify), a peer’s licence whose status list cannot be had', () => {
+  it('fails with peer_unreachable, never valid, and records no verdict', async () => {
+    const world = licenceWorld();
+    const peerWorld = await createWorld();
+    const now = NOW * 1000;
+    const trustList = {
+      iss: 'https://peer.test',
+      iat: NOW - 60,
+      exp: NOW + 7 * DAY,
+      ttl: 3600,
+      issuers: [
+        {
+          id: peerWorld.issuer.id,
+          name: peerWorld.issuer.name,
+          creditCode: peerWorld.issuer.creditCode,
+          region: '310000',
+          status: 'active' as const,
+          jwks: { keys: peerWorld.issuer.keys as TrustListKey[] },
+          licenceTypes: [...peerWorld.issuer.licenceTypes],
+          statusLists: 1,
+        },
+      ],
+    };
+    const jws = await signCompactJws({ typ: 'trust-list+jwt' }, trustList, peerWorld.platformSigner);
+    // Nothing listens on port 9 (discard): the peer is down, and no copy of its list is held.
+    const baseUrl = 'http://127.0.0.1:9';
+    const peer: PeerRecord = {
+      id: 'peer_sh',
+      name: 'Shanghai',
+      region: '310000',
+      baseUrl,
+      jwks: { keys: peerWorld.trust.platform },
+      createdAt: new Date(now - DAY * 1000).toISOString(),
+      fetchedAt: new Date(now - 60_000).toISOString(),
+      trustList: { jws, iat: trustList.iat, exp: trustList.exp },
+      issuers: trustList.issuers.map((issuer) => ({ ...issuer, peer: 'peer_sh', statusBase: baseUrl })),
+      version: 1,
+    };
+    const deps: VerifyScanDependencies = {
+      ...world.verifyDeps,
+      clock: { now: () => now },
+      peers: { list: () => Promise.resolve([peer]) },
+      config: {
+        issuerCacheSeconds: 0,
+        platformRegion: '110000',
+        peers: { staleSeconds: 3600, maxAgeSeconds: 86_400, fetchTimeoutMs: 1000 },
+      },
+    };
+    const credential = await peerWorld.credential({
+      claims: {
+        status: { status_list: { idx: 7, uri: `${baseUrl}/status-lists/${peerWorld.issuer.id}.0` } },
+      },
+    });
+    await expect(verifyScan(credential, undefined, {}, deps)).rejects.toMatchObject({
+      kind: 'dependency_failed',
+      code: 'peer_unreachable',
+    });
+    expect(world.audit.entries).toEqual([]);
   });
 });

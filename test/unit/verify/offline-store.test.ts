@@ -161,14 +161,16 @@ describe('OfflineTrustStore', () => {
     });
   });
 
-  it('uses no status list past its exp: the verdict then rests on signature and dates only', async () => {
+  it('uses no status list past its exp: the credential’s verdict is then unknown, never valid', async () => {
     await publishStatusList(0, { lifetime: 600 });
     const store = storeOf();
     await store.sync();
     now += 601;
     expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
-      verdict: 'valid',
+      verdict: 'unknown',
+      reason: 'status_unknown',
       status: { source: 'none' },
+      licence: { id: world.credentialClaims().jti },
       stale: false,
     });
     now += 3600;
@@ -238,7 +240,10 @@ describe('OfflineTrustStore', () => {
     expect(report.failures).toEqual([
       { url: `${BASE}/status-lists/${world.issuer.id}.0`, code: 'invalid_token' },
     ]);
-    expect((await verifierOf(store).verify(await world.credential())).status.source).toBe('none');
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'unknown',
+      status: { source: 'none' },
+    });
 
     const bomb = await encodeStatusList(new Uint8Array(8 * 1024 * 1024), zlibCompression); // 8 MiB of zeros
     expect(bomb.lst.length).toBeLessThan(20_000);
@@ -296,6 +301,124 @@ describe('OfflineTrustStore', () => {
     for (const snapshot of [{}, null, { version: 1 }, { version: 1, trustList: { jws: 1 } }]) {
       await expect(storeOf().restore(snapshot as never)).rejects.toBeInstanceOf(SyncError);
     }
+  });
+});
+
+describe('OfflineTrustStore, failing closed once its lists have expired', () => {
+  const listUri = () => `${BASE}/status-lists/${world.issuer.id}.0`;
+  const DAY = 86_400;
+
+  it('never turns a revoked licence valid: not when its list expires, nor from an old snapshot', async () => {
+    writeStatus(statuses, 7, StatusType.INVALID);
+    await publishStatusList(0); // exp: two days
+    const store = storeOf();
+    await store.sync();
+    service.online = false;
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'revoked',
+      reason: 'status_revoked',
+    });
+
+    now += 2 * DAY + 60; // the status list is past its exp, the trust list (7 days) is not
+    const lapsed = await verifierOf(store).verify(await world.credential());
+    expect(lapsed).toMatchObject({
+      verdict: 'unknown',
+      reason: 'status_unknown',
+      status: { source: 'none' },
+      stale: true,
+    });
+    expect(lapsed.verdict).not.toBe('valid');
+
+    // The same data restored a month later: its trust list (exp 7 days) backs nothing now.
+    const snapshot = store.snapshot();
+    now += 30 * DAY;
+    const restored = storeOf();
+    await expect(restored.restore(snapshot)).rejects.toMatchObject({
+      name: 'SyncError',
+      code: 'expired_token',
+    });
+    expect((await verifierOf(restored).verify(await world.credential())).verdict).not.toBe('valid');
+    expect(() => restored.snapshot()).toThrow(SyncError); // it took nothing in
+  });
+
+  it('answers unknown (trust_list_expired) once its trust list expires after a restore, bad news still winning', async () => {
+    writeStatus(statuses, 8, StatusType.INVALID);
+    await publishStatusList(0, { lifetime: 30 * DAY }); // outlives the trust list: only its exp is at play
+    const store = storeOf();
+    await store.sync();
+    const restored = storeOf();
+    await restored.restore(store.snapshot());
+    service.online = false;
+    const verifier = verifierOf(restored);
+    expect((await verifier.verify(await world.credential())).verdict).toBe('valid');
+
+    now += 7 * DAY; // the trust list's exp, to the second
+    expect(restored.freshness()).toMatchObject({ stale: true, expired: true });
+    expect(await verifier.verify(await world.credential())).toMatchObject({
+      verdict: 'unknown',
+      reason: 'trust_list_expired',
+      issuer: { id: world.issuer.id },
+      stale: true,
+    });
+    const live = await world.presentation(
+      { issuedAt: now - 10, expiresAt: now + 290 },
+      { statusList: { list: 0, idx: 7 } },
+    );
+    expect(await verifier.verify(live)).toMatchObject({
+      verdict: 'unknown',
+      reason: 'trust_list_expired',
+    });
+    // What is known to be wrong stays wrong: revoked, and expired whatever the status.
+    const revoked = await world.credential({
+      claims: { status: { status_list: { idx: 8, uri: listUri() } } },
+    });
+    expect((await verifier.verify(revoked)).verdict).toBe('revoked');
+    const lapsed = await world.credential({ claims: { exp: now - 3600 } });
+    expect(await verifier.verify(lapsed)).toMatchObject({ verdict: 'expired', reason: 'licence_expired' });
+
+    // A sync (online again) brings a current trust list, and valid again.
+    service.online = true;
+    await publishTrustList();
+    await restored.sync();
+    expect((await verifier.verify(await world.credential())).verdict).toBe('valid');
+  });
+
+  it('without its list, a presentation keeps the status signed into it for its own few minutes only', async () => {
+    await publishStatusList(0, { lifetime: 600 });
+    const store = storeOf();
+    await store.sync();
+    service.online = false;
+    now += 601; // the list is past its exp
+    const verifier = verifierOf(store);
+    const shown = await world.presentation(
+      { issuedAt: now - 10, expiresAt: now + 290 },
+      { statusList: { list: 0, idx: 7 } },
+    );
+    expect(await verifier.verify(shown)).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'presentation', status: 'valid' },
+    });
+    const suspended = await world.presentation(
+      { issuedAt: now - 10, expiresAt: now + 290 },
+      { statusList: { list: 0, idx: 7 }, status: 'suspended' },
+    );
+    expect((await verifier.verify(suspended)).verdict).toBe('suspended');
+    now += 290 + 61; // past its expiry and the clock skew
+    expect(await verifier.verify(shown)).toMatchObject({
+      verdict: 'expired',
+      reason: 'presentation_expired',
+    });
+  });
+
+  it('fails closed with no status source at all: a credential is unknown, not valid', async () => {
+    const store = storeOf();
+    await store.sync();
+    const verifier = createVerifier({ crypto: nodeEs256, trust: store, clock });
+    expect(await verifier.verify(await world.credential())).toMatchObject({
+      verdict: 'unknown',
+      reason: 'status_unknown',
+      status: { source: 'none' },
+    });
   });
 });
 

@@ -22,6 +22,8 @@ const verifierOf = (options: { skew?: number; now?: number; crypto?: 'node' | 'w
 beforeEach(async () => {
   world = await createWorld();
   status = new FakeStatus();
+  // The licence the world signs is on record as valid: a credential with no status is not (see below).
+  status.statuses.set(world.credentialClaims().jti, 'valid');
 });
 
 describe('a licence credential (compact JWS, typ licence+jwt, ES256)', () => {
@@ -107,11 +109,24 @@ describe('a licence credential (compact JWS, typ licence+jwt, ES256)', () => {
     expect(result.licence?.validUntil).toBeUndefined();
   });
 
-  it('is still valid without a status source, and says no status was checked', async () => {
+  it('is not valid without a status: unknown, with no source or one that cannot say', async () => {
     const verifier = createVerifier({ crypto: nodeEs256, trust: world.trust, clock: world.clock });
     expect(await verifier.verify(await world.credential())).toMatchObject({
-      verdict: 'valid',
+      verdict: 'unknown',
+      reason: 'status_unknown',
       status: { source: 'none' },
+      licence: { id: world.credentialClaims().jti },
+    });
+    status.statuses.clear();
+    expect(await verifierOf().verify(await world.credential())).toMatchObject({
+      verdict: 'unknown',
+      reason: 'status_unknown',
+    });
+    // Known bad news wins over what is unknown: an expired licence is expired whatever its status.
+    const lapsed = await world.credential({ claims: { exp: NOW - DAY } });
+    expect(await verifierOf().verify(lapsed)).toMatchObject({
+      verdict: 'expired',
+      reason: 'licence_expired',
     });
   });
 

@@ -290,3 +290,43 @@ describe('TrustData: what the verifier page fetches per verdict', () => {
     expect(JSON.parse(storage.getItem(snapshotKey) ?? '{}').statusLists[0].fetchedAt).toBe(Date.now());
   });
 });
+
+describe('TrustData: saved data past its exp', () => {
+  it('offline, cannot confirm a credential whose saved list expired; online, fetches that list and can', async () => {
+    const { trust } = await openedPage();
+    online = false;
+    vi.setSystemTime(Date.now() + 86_400 * 1000 + 1000); // the saved list (exp a day) has expired
+    expect(await trust.verify(await world.credential())).toMatchObject({
+      result: { verdict: 'unknown', reason: 'status_unknown', status: { source: 'none' } },
+      context: { refreshed: false, offline: true },
+    });
+    online = true;
+    await publishTrustList();
+    await publishStatusList(); // signed now: in force again
+    service.take();
+    expect(await trust.verify(await world.credential())).toMatchObject({
+      result: { verdict: 'valid', status: { source: 'status-list', stale: false } },
+      context: { refreshed: true },
+    });
+    expect(service.take()).toEqual(['/.well-known/jwks.json', '/trust-list', listPath]);
+  });
+
+  it('keeps a saved trust list past its exp but does not use it: it says so, and syncs when online', async () => {
+    const { storage } = await openedPage();
+    const saved = storage.getItem(snapshotKey);
+    vi.setSystemTime(Date.now() + 7 * 86_400 * 1000); // the trust list's exp, to the second
+    online = false;
+    const page = new TrustData(BASE, storage, () => online);
+    await page.load();
+    expect(page.ready).toBe(false);
+    expect(page.expired).toBe(true);
+    expect(storage.getItem(snapshotKey)).toBe(saved); // not thrown away as damaged
+    expect((await page.verify(await world.credential())).result.verdict).not.toBe('valid');
+
+    online = true;
+    await publishTrustList();
+    await publishStatusList();
+    expect((await page.verify(await world.credential())).result.verdict).toBe('valid');
+    expect(page.expired).toBe(false);
+  });
+});

@@ -29,6 +29,8 @@ describe('verdict words', () => {
       invalid_signature: ['bad', '签名无效', 'Invalid signature'],
       unknown_issuer: ['bad', '未知发证机关', 'Unknown issuer'],
       malformed: ['bad', '不是电子证照', 'Not an e-licence'],
+      // Neither green nor red: the saved data cannot confirm it.
+      unknown: ['unknown', '无法确认：请联网更新', 'Cannot confirm: connect to refresh'],
     } as const;
     expect(Object.keys(expected).sort()).toEqual([...verdicts].sort());
     for (const verdict of verdicts) {
@@ -41,7 +43,23 @@ describe('verdict words', () => {
 
   it('never lets colour alone tell the tones apart: each tone has its own icon', () => {
     const icons = new Map(verdicts.map((v) => [verdictWords(v, 'zh').tone, verdictWords(v, 'zh').icon]));
-    expect(new Set(icons.values()).size).toBe(3);
+    expect(new Set(icons.values()).size).toBe(4);
+  });
+
+  it('says what cannot be confirmed, status or trust list, as neither green nor red', () => {
+    for (const reason of ['status_unknown', 'trust_list_expired'] as const) {
+      for (const lang of ['zh', 'en'] as const) {
+        const words = resultWords({ verdict: 'unknown', reason }, lang);
+        expect(words.tone).toBe('unknown');
+        expect(words.icon).toBe('?');
+      }
+    }
+    expect(resultWords({ verdict: 'unknown', reason: 'trust_list_expired' }, 'zh').advice).toContain(
+      '信任列表',
+    );
+    expect(resultWords({ verdict: 'unknown', reason: 'status_unknown' }, 'en').advice).toContain(
+      'Connect and scan again',
+    );
   });
 
   it('tells an expired QR code (amber: show a fresh one) from an expired licence (red: refuse)', () => {
