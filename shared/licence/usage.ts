@@ -54,6 +54,10 @@ export const usageEntrySchema = z
     }),
     purpose: z.string().optional().meta({ description: 'For shares: the purpose the platform stated' }),
     verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
+    format: z.literal('pdf').optional().meta({
+      description:
+        'For verifications: `pdf` when a printable licence (the file and its signature) was checked, absent for a scanned QR code',
+    }),
   })
   .meta({ title: 'UsageEntry' });
 export type UsageEntry = z.output<typeof usageEntrySchema>;
@@ -155,6 +159,7 @@ export async function usageOf(
           ...(byClient ? { client: { id: entry.actor, name: await nameOf(entry.actor) } } : {}),
           ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
           ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
+          ...(action === 'verified' && entry.format === 'pdf' ? { format: 'pdf' as const } : {}),
         };
       }),
   );

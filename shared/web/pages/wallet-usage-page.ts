@@ -75,8 +75,9 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
   switch (entry.action) {
     case 'verified':
       return client
-        ? html`${client} ${t('核验了您的', 'verified your')} ${type}`
-        : html`${t('匿名核验', 'Anonymous verification')}${t('：您的', ' of your')} ${type}`;
+        ? html`${client} ${t('核验了您的', 'verified your')} ${type}${printed(t, entry)}`
+        : html`${t('匿名核验', 'Anonymous verification')}${t('：您的', ' of your')}
+          ${type}${printed(t, entry)}`;
     case 'presented':
       return html`${t('您出示了', 'You showed your')} ${type}`;
     case 'shared':
@@ -88,6 +89,11 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           : html``
       }`;
   }
+}
+
+/** A check of the printable licence (the PDF and its signature) rather than a scan of its QR code. */
+function printed(t: Translate, entry: WalletUsageEntry): SafeHtml {
+  return entry.format === 'pdf' ? html`${t('（打印件）', ' (printed copy)')}` : html``;
 }
 
 function usageItem(t: Translate, entry: WalletUsageEntry): SafeHtml {

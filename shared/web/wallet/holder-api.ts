@@ -69,6 +69,7 @@ export const walletUsageEntry = z.object({
   client: z.object({ id: z.string(), name: z.string() }).optional(),
   purpose: z.string().optional(),
   verdict: z.string().max(40).optional(),
+  format: z.literal('pdf').optional(),
 });
 export type WalletUsageEntry = z.output<typeof walletUsageEntry>;
 

@@ -494,8 +494,9 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       licenceType: 'driving-licence',
       client: { id: runtime.credentials.verifier.clientId, name: expect.any(String) },
       verdict: 'valid',
+      format: 'pdf',
     });
-    expect(items[1]).toMatchObject({ action: 'verified', verdict: 'valid' });
+    expect(items[1]).toMatchObject({ action: 'verified', verdict: 'valid', format: 'pdf' });
     expect(items[1]!.client).toBeUndefined();
     // The trail says they were checks of the file (format pdf), and never answers the lookup key.
     const entries = (await audit()).slice(before.audit);

@@ -38,3 +38,21 @@ describe('the wallet’s usage page, filtered by kind', () => {
     expect(hrefOf(older, 'usage-newest')).toBe('/wallet/usage?action=verified');
   });
 });
+
+describe('the wallet’s usage page, a check of the printed copy', () => {
+  it('says a verification was of the printed copy (PDF), and says nothing of the kind for a scanned QR code', () => {
+    const entry = {
+      at: '2026-12-05T08:00:00Z',
+      action: 'verified' as const,
+      licenceId: '1.2.156.3005.2.x',
+      licenceType: 'driving-licence',
+      verdict: 'valid',
+    };
+    const page = (lang: typeof zh, format?: 'pdf') =>
+      usageBody(lang, { items: [{ ...entry, ...(format && { format }) }] }, { older: false }).value;
+    expect(page(zh, 'pdf')).toContain('（打印件）');
+    expect(page(en, 'pdf')).toContain('(printed copy)');
+    expect(page(zh)).not.toContain('打印件');
+    expect(page(en)).not.toContain('printed copy');
+  });
+});
