@@ -134,6 +134,11 @@ const schema = z
     ALERT_BULK_STATUS_CHANGES: z.coerce.number().int().min(1).max(100_000).default(20),
     ALERT_ISSUANCE_FACTOR: z.coerce.number().min(1).max(1000).default(3),
     ALERT_ISSUANCE_MINIMUM: z.coerce.number().int().min(1).max(1_000_000).default(50),
+    // Verifications of one licence on record, any verdict: a flood of anonymous checks of a printed QR
+    // code buries the holder's usage record. 100 in 10 min is one every 6 s for 10 min; a counter clerk
+    // checks a licence a handful of times, a hotel chain a few dozen a day.
+    ALERT_VERIFICATIONS_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+    ALERT_VERIFICATIONS_PER_LICENCE: z.coerce.number().int().min(1).max(1_000_000).default(100),
     // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
     // forged scans must not be able to flood the alarm topic.
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
@@ -193,6 +198,10 @@ export interface AlertThresholds {
   readonly issuanceFactor: number;
   /** …and at least this many (`ALERT_ISSUANCE_MINIMUM`, 50). */
   readonly issuanceMinimum: number;
+  /** Window of the verification-flood rule (`ALERT_VERIFICATIONS_WINDOW_SECONDS`, default 600). */
+  readonly verificationsWindowSeconds: number;
+  /** Verifications of one licence on record in it, any verdict (`ALERT_VERIFICATIONS_PER_LICENCE`, 100). */
+  readonly verificationsPerLicence: number;
   /** Alerts of one rule published per clock hour at most (`ALERT_PUBLISH_PER_RULE_PER_HOUR`, 20). */
   readonly publishPerRulePerHour: number;
 }
@@ -435,6 +444,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bulkStatusChanges: e.ALERT_BULK_STATUS_CHANGES,
       issuanceFactor: e.ALERT_ISSUANCE_FACTOR,
       issuanceMinimum: e.ALERT_ISSUANCE_MINIMUM,
+      verificationsWindowSeconds: e.ALERT_VERIFICATIONS_WINDOW_SECONDS,
+      verificationsPerLicence: e.ALERT_VERIFICATIONS_PER_LICENCE,
       publishPerRulePerHour: e.ALERT_PUBLISH_PER_RULE_PER_HOUR,
     },
     alertPublisher: e.ALERT_PUBLISHER,

@@ -11,6 +11,7 @@ export const alertRules = [
   'bulk-status-change',
   'issuance-volume',
   'revoked-verified',
+  'verification-flood-licence',
 ] as const;
 export type AlertRule = (typeof alertRules)[number];
 export type Severity = 'high' | 'medium';
@@ -164,6 +165,14 @@ function observationsOf(
     if (event.action === 'verified' && event.verdict === 'revoked' && event.licenceId) {
       observe(observations, event, 'revoked-verified', event.licenceId, dayWindow(event.at));
     }
+    // Every verification of a licence the service identified (any verdict; QR code or printed copy, both
+    // `licence.verified`), each one a line in its holder's usage record: a flood of them (anyone holding
+    // a printed QR code can send it) buries the holder's genuine entries. Only `licenceId`, never a
+    // claimed id: nobody can raise this alert about a licence by naming it.
+    if (event.action === 'verified' && event.licenceId) {
+      const window = fixedWindow(event.at, thresholds.verificationsWindowSeconds);
+      observe(observations, event, 'verification-flood-licence', event.licenceId, window);
+    }
     if (event.action === 'revoked' || event.action === 'suspended') {
       const window = fixedWindow(event.at, thresholds.bulkStatusWindowSeconds);
       observe(observations, event, 'bulk-status-change', event.issuerId, window);
@@ -260,6 +269,14 @@ async function judge(
         severity: 'high',
         detail: `a revoked licence was presented for verification (${total} time${total === 1 ? '' : 's'} today, China time)`,
       };
+    case 'verification-flood-licence': {
+      const threshold = thresholds.verificationsPerLicence;
+      return {
+        threshold,
+        severity: 'medium',
+        detail: `${total} verifications of this licence (any verdict) within ${window} (threshold ${threshold})`,
+      };
+    }
     case 'issuance-volume': {
       // The baseline is read only once today's count could exceed the floor: most batches cost no read.
       if (total < thresholds.issuanceMinimum) return undefined;

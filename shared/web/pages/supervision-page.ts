@@ -55,6 +55,7 @@ export function ruleLabel(rule: string, t: Translate): string {
     'bulk-status-change': ['发证机关批量吊销或暂扣', 'An issuer revoking or suspending in bulk'],
     'issuance-volume': ['发证机关签发量异常', 'Issuance outside an issuer’s usual volume'],
     'revoked-verified': ['已吊销证照被核验', 'A revoked licence was verified'],
+    'verification-flood-licence': ['同一证照短时间内被大量核验', 'One licence verified unusually often'],
   };
   const pair = words[rule];
   return pair ? t(...pair) : rule;

@@ -21,6 +21,8 @@ const thresholds: AlertThresholds = {
   bulkStatusChanges: 20,
   issuanceFactor: 3,
   issuanceMinimum: 50,
+  verificationsWindowSeconds: 600,
+  verificationsPerLicence: 100,
   publishPerRulePerHour: 20,
 };
 
@@ -279,6 +281,107 @@ describe('the alert rules', () => {
     });
   });
 
+  describe('verification-flood-licence: verifications of one licence on record, any verdict', () => {
+    const flood = <A extends { rule: string }>(alerts: A[]) =>
+      alerts.filter((alert) => alert.rule === 'verification-flood-licence');
+    /** Anonymous checks of the licence, by QR code and by its printed copy, with mixed verdicts. */
+    const checks = (at: string[]) =>
+      at.map((time, i) =>
+        i % 3 === 2
+          ? verification(time, 'valid', { actor: 'anonymous', licenceId: licence, format: 'pdf' })
+          : verification(time, i % 3 ? 'suspended' : 'valid', { actor: 'anonymous', licenceId: licence }),
+      );
+
+    it('fires when the count in the window reaches the threshold (QR codes and printed copies), not one below, once', async () => {
+      const w = world({ verificationsPerLicence: 10 });
+      await w.process(checks(times(9)));
+      expect(flood(await w.raised())).toEqual([]);
+      await w.process(checks(['2026-03-01T02:00:30.000Z']));
+      const raised = flood(await w.raised());
+      expect(raised).toEqual([
+        {
+          at: '2026-03-01T02:00:30.000Z',
+          rule: 'verification-flood-licence',
+          severity: 'medium',
+          subject: licence,
+          detail: '10 verifications of this licence (any verdict) within 10 min (threshold 10)',
+        },
+      ]);
+      expect(w.publisher.published).toEqual(raised);
+      // Once a window: more checks, another batch, another container (nothing remembered) raise no more.
+      await w.process(checks(times(20, '2026-03-01T02:01:00.000Z')));
+      w.forget();
+      await w.process(checks(times(5, '2026-03-01T02:05:00.000Z')));
+      expect(flood(await w.raised())).toHaveLength(1);
+      expect(w.publisher.published).toHaveLength(1);
+      // The next window has its own count: reaching it again there is a second alert.
+      await w.process(checks(times(10, '2026-03-01T02:10:00.000Z')));
+      expect(flood(await w.raised()).map((alert) => alert.at)).toEqual([
+        '2026-03-01T02:00:30.000Z',
+        '2026-03-01T02:10:09.000Z',
+      ]);
+    });
+
+    it('counts in fixed windows: a burst straddling two windows counts in both halves', async () => {
+      const w = world({ verificationsPerLicence: 10 });
+      // 02:09:55..02:10:04: 5 in the window from 02:00, 5 in the window from 02:10.
+      await w.process(checks(times(10, '2026-03-01T02:09:55.000Z')));
+      expect(flood(await w.raised())).toEqual([]);
+      await w.process(checks(times(5, '2026-03-01T02:10:05.000Z')));
+      expect(flood(await w.raised())).toEqual([
+        expect.objectContaining({ at: '2026-03-01T02:10:09.000Z', subject: licence }),
+      ]);
+    });
+
+    it('counts each licence on its own, and only licences the service identified (claimed ids raise nothing)', async () => {
+      const w = world({ verificationsPerLicence: 10 });
+      const other = '1.2.156.3005.2.003.11110000000021135M.0002.1.3';
+      w.licences.add(other);
+      // 5 each of two licences: neither reaches 10.
+      await w.process([
+        ...checks(times(5)),
+        ...times(5).map((at) => verification(at, 'valid', { actor: 'anonymous', licenceId: other })),
+      ]);
+      // Forged scans claiming the licence (on record), garbage, and an unidentified pdf: not its checks.
+      await w.process([
+        ...times(20).map((at) => verification(at, 'invalid_signature', { claimedLicenceId: licence })),
+        ...times(20).map((at) => verification(at, 'malformed')),
+        ...times(20).map((at) => verification(at, 'unknown_issuer', { format: 'pdf' })),
+      ]);
+      expect(flood(await w.raised())).toEqual([]);
+      // Other actions about the licence are no verifications either.
+      await w.process(
+        times(20).map((at) => ({ at, actor: 'cl_issuer', action: 'licence.shared', licenceId: licence })),
+      );
+      expect(flood(await w.raised())).toEqual([]);
+      await w.process(checks(times(5, '2026-03-01T02:01:00.000Z')));
+      expect(flood(await w.raised())).toEqual([
+        expect.objectContaining({ subject: licence, detail: expect.stringMatching(/^10 verifications/) }),
+      ]);
+    });
+
+    it('leaves a day of ordinary use alone at the default (100 in 10 min)', async () => {
+      const w = world();
+      // A hotel chain checking one guest's licence 60 times over a day (every 24 min).
+      const day = Array.from({ length: 60 }, (_, i) =>
+        new Date(Date.parse('2026-03-01T00:00:00.000Z') + i * 24 * 60_000).toISOString(),
+      );
+      await w.process(checks(day));
+      // 99 in one window (02:10..02:20, one every 6 s) is not yet a flood; the 100th is.
+      const burst = Array.from({ length: 99 }, (_, i) =>
+        new Date(Date.parse('2026-03-01T02:10:00.000Z') + i * 6000).toISOString(),
+      );
+      await w.process(checks(burst));
+      expect(flood(await w.raised())).toEqual([]);
+      await w.process(checks(['2026-03-01T02:19:59.000Z']));
+      expect(flood(await w.raised())).toEqual([
+        expect.objectContaining({
+          detail: '100 verifications of this licence (any verdict) within 10 min (threshold 100)',
+        }),
+      ]);
+    });
+  });
+
   it('publishes at most publishPerRulePerHour alerts of one rule an hour; the rest are stored and listed', async () => {
     const w = world({ scanFailuresPerLicence: 1, publishPerRulePerHour: 2 });
     const ids = ['L1', 'L2', 'L3', 'L4'];
@@ -355,6 +458,17 @@ describe('the alert rules', () => {
     expect(loadConfig({}).alertThresholds).toEqual(thresholds);
     expect(loadConfig({ ALERT_BULK_STATUS_CHANGES: '7' }).alertThresholds.bulkStatusChanges).toBe(7);
     expect(() => loadConfig({ ALERT_BULK_STATUS_CHANGES: '0' })).toThrow(/ALERT_BULK_STATUS_CHANGES/);
+    const flood = loadConfig({
+      ALERT_VERIFICATIONS_WINDOW_SECONDS: '300',
+      ALERT_VERIFICATIONS_PER_LICENCE: '40',
+    }).alertThresholds;
+    expect([flood.verificationsWindowSeconds, flood.verificationsPerLicence]).toEqual([300, 40]);
+    expect(() => loadConfig({ ALERT_VERIFICATIONS_PER_LICENCE: '0' })).toThrow(
+      /ALERT_VERIFICATIONS_PER_LICENCE/,
+    );
+    expect(() => loadConfig({ ALERT_VERIFICATIONS_WINDOW_SECONDS: '10' })).toThrow(
+      /ALERT_VERIFICATIONS_WINDOW_SECONDS/,
+    );
     expect(() => loadConfig({ ALERT_PUBLISHER: 'sns' })).toThrow(/ALERT_TOPIC_ARN/);
   });
 
