@@ -205,6 +205,8 @@ describe('credentials issued before still verify', () => {
   it('a credential with hol.lk is valid, and the verdict shows no lookup key', async () => {
     const world = await createWorld();
     const status = new FakeStatus();
+    // Its status is known (valid): without one the verifier cannot say valid (docs/verifier.md).
+    status.statuses.set(world.credentialClaims().jti, 'valid');
     const verifier = createNodeVerifier({ trust: world.trust, status, clock: world.clock });
     const old = await world.credential({
       claims: { hol: { k: 'p', n: '王小明', m: '110105********1239', lk: 'bG9va3VwLWtleQ' } },
