@@ -10,9 +10,9 @@ import { loadConfig } from '../shared/config.js';
  * `TABLE_NAME` and `AUDIT_TABLE_NAME`; AWS credentials and region from the environment, as the AWS CLI's.
  * Run it after the deployment that created the audit table, while supervision-events is given that
  * deployment's instant (`-c supervisionHistoryBefore=…`, so the copies are not counted twice), then
- * `npm run audit:verify` over the days moved, then again with `--delete` to remove the originals. Exits 0 when every item is in
- * the audit table, 1 when some differ there (listed, left in both tables), 2 on a usage or connection
- * error.
+ * `npm run audit:verify` over the days moved, then again with `--delete` to remove the originals. Exits 0
+ * when every item is in the audit table, 1 when some differ there or changed while compared (listed, left
+ * in both tables), 2 on a usage or connection error.
  */
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -10,7 +10,8 @@ import { loadConfig } from '../shared/config.js';
  * the jobs"). Tables default to `TABLE_NAME` and `BATCH_TABLE_NAME`; AWS credentials and region from the
  * environment, as the AWS CLI's. Run it right after the deployment that created the batch table, then
  * again with `--delete` to remove the originals. Exits 0 when every item is in the batch table, 1 when
- * some differ there (listed, left in both tables), 2 on a usage or connection error.
+ * some differ there or changed while compared (listed, left in both tables), 2 on a usage or connection
+ * error.
  */
 async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -101,7 +101,7 @@ export const pdfCheckSchema = z
         .enum(['bad_signature', 'wrong_type', 'not_this_file', 'issuer_withdrawn', 'key_withdrawn'])
         .meta({
           description:
-            'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list (its QR code verifies `unknown_issuer` too); key_withdrawn: the issuer key that signed the licence’s credential (its QR code) has been withdrawn from the trust list after a compromise, so its QR code verifies `unknown_issuer` (`key_not_trusted`) until the issuer issues it again',
+            'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list, or is not on it (its QR code verifies `unknown_issuer` too); key_withdrawn: the issuer key that signed the licence’s credential (its QR code) has been withdrawn from the trust list after a compromise, so its QR code verifies `unknown_issuer` (`key_not_trusted`) until the issuer issues it again',
         }),
     }),
   ])
@@ -139,7 +139,7 @@ export interface PdfSignatureAnchors {
 /**
  * Checks a PDF against its detached signature: the signature must verify (ES256 only) with a platform
  * key or a key of the issuer its payload names, be of type `licence-pdf+jws`, and name exactly these
- * bytes; and the licence's issuer must not be withdrawn, nor the key that signed the licence's recorded
+ * bytes; and the licence's issuer must be on the trust list and not withdrawn, nor the key that signed the licence's recorded
  * credential (whoever signed the file: the QR code of such a licence verifies `unknown_issuer`, and the
  * file must not say more than its QR code). Any other answer says why, never which byte.
  *
@@ -187,16 +187,18 @@ export async function checkLicencePdf(
   if (claims.size !== pdf.byteLength || claims.sha256 !== digest(pdf)) {
     return { valid: false, reason: 'not_this_file' };
   }
-  // A withdrawn issuer's licences are not vouched for, by its key or by the platform's rendering.
+  // A withdrawn issuer's licences are not vouched for, by its key or by the platform's rendering; nor
+  // are those of an issuer the trust list does not list (one still provisioning, a record gone): their
+  // QR codes verify `unknown_issuer` just the same, and the file must not say more (fail closed).
   const issuer = signedBy === 'issuer' ? signer : await anchors.issuer(claims.issuer.id);
-  if (issuer?.status === 'withdrawn') return { valid: false, reason: 'issuer_withdrawn' };
+  if (!issuer || issuer.status !== 'active') return { valid: false, reason: 'issuer_withdrawn' };
   // The file is what was signed; whether the licence still holds is its record's to say (a PDF of a
   // licence revoked since still verifies as a file).
   const licence = await anchors.licence(claims.licenceId, claims.issuer.id);
   // Its QR code is the recorded credential: once the key that signed it is withdrawn (a compromise), that
   // code verifies `unknown_issuer`, and a fresh signature of the file (a new key's, the platform's) must
   // not vouch for more. The holder needs the licence issued again (docs/printable-licence.md).
-  if (licence && issuer && !credentialKeyPublished(licence.credential, issuer)) {
+  if (licence && !credentialKeyPublished(licence.credential, issuer)) {
     return { valid: false, reason: 'key_withdrawn' };
   }
   return { valid: true, signedBy, claims, licenceStatus: licence?.status ?? 'unknown' };

@@ -249,7 +249,11 @@ export function createProvider(deps: ProviderDependencies): Provider {
           // the provider by now, or dropped).
           const postLogout = ctx.oidc.params?.post_logout_redirect_uri;
           ctx.set(pageHeaders(typeof postLogout === 'string' ? postLogout : undefined));
-          ctx.body = logoutPage(view(ctx, logoutRequestUrl(ctx)), form);
+          const params = Object.entries(ctx.oidc.params ?? {});
+          ctx.body = logoutPage(
+            view(ctx, requestUrlWithoutHints(ctx.path, params, ctx.oidc.client?.clientId)),
+            form,
+          );
         },
         postLogoutSuccessSource: (ctx) => {
           ctx.set(pageHeaders());
@@ -309,8 +313,15 @@ export function createProvider(deps: ProviderDependencies): Provider {
         ctx.set(pageHeaders());
         // A GET shows the same error again in the other language; a form post cannot be repeated by a
         // link, so its page switches to the home page in that language.
+        // The switch repeats the request without its hints (an ID token, an ID number): they would
+        // be in the page's HTML, and once followed in one more URL.
         ctx.body = errorPage(
-          view(ctx, ctx.method === 'GET' ? ctx.url : '/'),
+          view(
+            ctx,
+            ctx.method === 'GET'
+              ? requestUrlWithoutHints(ctx.path, Object.entries(ctx.query), ctx.oidc?.client?.clientId)
+              : '/',
+          ),
           String(out.error),
           out.error_description ? String(out.error_description) : undefined,
         );
@@ -542,27 +553,39 @@ function interactionPolicyWithEntityChoice() {
   return policy;
 }
 
+/** Request parameters a language switch leaves out: hints about the person or their session. */
+const hintParameters = new Set(['id_token_hint', 'logout_hint', 'login_hint']);
+
 /**
- * The logout request as a link (the language switch of the logout page), rebuilt from the parameters
- * the provider read rather than repeated as it came. Without `id_token_hint`: the page would put the
- * platform's ID token in its HTML and, once followed, in one more URL (browser history, proxy logs); the
- * client it named, which the provider found and checked by now, goes as `client_id` instead, which keeps
- * the `post_logout_redirect_uri` valid. Without `logout_hint` either, a hint about the person (platforms
- * fill such hints with the ID number) that the provider makes no use of.
+ * A request as a link (the language switch of the logout page, or of the error page of a GET), rebuilt
+ * from its parameters without the hints. Without `id_token_hint`: the page would put the platform's ID
+ * token in its HTML and, once followed, in one more URL (browser history, proxy logs); the client it
+ * named, when the provider found it by now, goes as `client_id` instead, which keeps a
+ * `post_logout_redirect_uri` valid. Without `logout_hint` or `login_hint` either, hints about the person
+ * (platforms fill them with the ID number) that the provider makes no use of. The rest is repeated, so
+ * the switched page is the same step, or the same error.
  *
+ * @param path - the request's path
+ * @param params - its parameters (the provider's parsed ones, or the raw query of an error)
+ * @param clientId - the client the provider found, if it did
  * @example
  * ```ts
- * logoutRequestUrl(ctx); // '/session/end?post_logout_redirect_uri=…&state=…&client_id=cl_3f9a…'
+ * requestUrlWithoutHints('/session/end', Object.entries(ctx.oidc.params), 'cl_3f9a…');
+ * // '/session/end?post_logout_redirect_uri=…&state=…&client_id=cl_3f9a…'
  * ```
  */
-function logoutRequestUrl(ctx: KoaContextWithOIDC): string {
+function requestUrlWithoutHints(
+  path: string,
+  params: Iterable<readonly [string, unknown]>,
+  clientId?: string,
+): string {
   const query = new URLSearchParams();
-  for (const [name, value] of Object.entries(ctx.oidc.params ?? {})) {
-    if (name === 'id_token_hint' || name === 'logout_hint' || name === 'client_id') continue;
-    if (typeof value === 'string') query.set(name, value);
+  for (const [name, value] of params) {
+    if (hintParameters.has(name) || (clientId !== undefined && name === 'client_id')) continue;
+    for (const one of [value].flat()) if (typeof one === 'string') query.append(name, one);
   }
-  if (ctx.oidc.client) query.set('client_id', ctx.oidc.client.clientId);
-  return query.size > 0 ? `${ctx.path}?${query.toString()}` : ctx.path;
+  if (clientId !== undefined) query.set('client_id', clientId);
+  return query.size > 0 ? `${path}?${query.toString()}` : path;
 }
 
 /**

@@ -209,6 +209,54 @@ describe('the other pages of the unified identity', () => {
     expect(english.headers.get('content-security-policy')).toContain(`form-action 'self' ${platformOrigin};`);
   });
 
+  it('shows a logout error without the ID token or the logout hint, in the page or its switch', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const { tokens } = await signIn(
+      platform,
+      ua,
+      { username: citizen().idNumber, password: citizen().password },
+      {},
+    );
+    // An unregistered post-logout URI: the provider's error page, not the logout page.
+    const query = new URLSearchParams({
+      id_token_hint: tokens.id_token!,
+      logout_hint: citizen().idNumber,
+      post_logout_redirect_uri: 'https://evil.example/x',
+    });
+    const { status, html } = await get(ua, `/session/end?${query}`);
+    expect(status).toBe(400);
+    expect(html).not.toContain(tokens.id_token!);
+    expect(html).not.toMatch(/eyJ[\w-]+\.eyJ/);
+    expect(html).not.toContain(citizen().idNumber);
+    // The switch repeats the request naming the platform by `client_id`: the same error in English.
+    const switchTo = new URL(langSwitch(html)!, runtime.baseUrl);
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({
+      post_logout_redirect_uri: 'https://evil.example/x',
+      client_id: platform.clientId,
+      lang: 'en',
+    });
+    const english = await get(ua, switchTo);
+    expect(english.status).toBe(400);
+    expect(english.html).toContain('Something went wrong');
+  });
+
+  it('shows an authorization error without the login hint, in the page or its switch', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const query = new URLSearchParams({
+      client_id: platform.clientId,
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: 'https://evil.example/cb',
+      login_hint: citizen().idNumber,
+    });
+    const { status, html } = await get(ua, `/authorize?${query}`);
+    expect(status).toBe(400);
+    expect(html).not.toContain(citizen().idNumber);
+    const switchTo = new URL(langSwitch(html)!, runtime.baseUrl);
+    const { login_hint: _hint, ...rest } = Object.fromEntries(query);
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({ ...rest, lang: 'en' });
+  });
+
   it('serves the stylesheet these pages link, from the site itself', async () => {
     const response = await fetch(`${runtime.baseUrl}/assets/app.css`);
     expect(response.status).toBe(200);

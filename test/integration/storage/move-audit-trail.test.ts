@@ -1,4 +1,10 @@
-import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
 import { DynamoAuditTrail } from '../../../shared/adapters/dynamo/audit-trail.js';
@@ -75,5 +81,47 @@ describe('moving the audit trail into the audit table (scripts/move-audit-trail.
       new GetCommand({ TableName: service, Key: { pk: session.pk, sk: session.sk } }),
     );
     expect(Item).toEqual(session);
+  });
+
+  it('keeps an original that gained an attribute between its comparison and its delete, and names it', async () => {
+    await new DynamoAuditTrail(doc, service).record({
+      at: new Date().toISOString(),
+      actor: 'issuer_1',
+      action: 'licence.issued',
+      licenceId: 'lic_late',
+    });
+    await moveAuditTrail(doc, { from: service, to: audit, deleteCopied: false });
+    const late = (await scan(service)).find((item) => item.licenceId === 'lic_late')!;
+    const key = { pk: late.pk, sk: late.sk };
+    // An attribute no condition on the compared ones could name, added before the delete reaches it.
+    let touched = false;
+    doc.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { TableName?: string; Key?: { pk?: unknown; sk?: unknown } };
+        if (!touched && input.TableName === service && input.Key?.pk === key.pk && input.Key?.sk === key.sk) {
+          touched = true;
+          await doc.send(
+            new UpdateCommand({
+              TableName: service,
+              Key: key,
+              UpdateExpression: 'SET legalHold = :yes',
+              ExpressionAttributeValues: { ':yes': true },
+            }),
+          );
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'touchBeforeDelete' },
+    );
+    let moved;
+    try {
+      moved = await moveAuditTrail(doc, { from: service, to: audit, deleteCopied: true });
+    } finally {
+      doc.middlewareStack.remove('touchBeforeDelete');
+    }
+    expect(touched).toBe(true);
+    expect(moved.conflicts).toContainEqual(key);
+    const { Item } = await doc.send(new GetCommand({ TableName: service, Key: key, ConsistentRead: true }));
+    expect(Item).toEqual({ ...late, legalHold: true });
   });
 });

@@ -1,4 +1,4 @@
-import { PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoBatchStore } from '../../../shared/adapters/dynamo/batch-store.js';
 import { moveBatchJobs } from '../../../shared/adapters/dynamo/move-batch-jobs.js';
@@ -103,5 +103,46 @@ describe('moving bulk issuance jobs into the batch table (scripts/move-batch-job
     expect((await scan(service)).map((item) => item.pk).sort()).toEqual(
       ['batch#bat_running', licence.pk, session.pk].sort(),
     );
+  });
+
+  it('keeps an original that changed between its comparison and its delete, and names it', async () => {
+    // A job still written to the service table by a function of the old code while the move runs.
+    const old = new DynamoBatchStore(doc, service);
+    await old.create(job('bat_late', 'running'), [chunk('bat_late', 0)]);
+    expect(await moveBatchJobs(doc, { from: service, to: batches, deleteCopied: false })).toMatchObject({
+      copied: 2,
+    });
+    // The job advances after the move compared it with its copy, before it deletes it.
+    let advanced = false;
+    doc.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { TableName?: string; Key?: { pk?: string } };
+        if (!advanced && input.TableName === service && input.Key?.pk === 'batch#bat_late') {
+          advanced = true;
+          const stored = (await old.find('bat_late'))!;
+          await old.saveJob({ ...stored, nextChunk: 1 });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'advanceBeforeDelete' },
+    );
+    let moved;
+    try {
+      moved = await moveBatchJobs(doc, { from: service, to: batches, deleteCopied: true });
+    } finally {
+      doc.middlewareStack.remove('advanceBeforeDelete');
+    }
+    expect(advanced).toBe(true);
+    expect(moved.conflicts).toContainEqual({ pk: 'batch#bat_late', sk: 'batch' });
+    // Its chunk, unchanged, went; the job stays, with the change the move would otherwise have lost.
+    expect(moved.deleted).toBe(1);
+    const { Item } = await doc.send(
+      new GetCommand({
+        TableName: service,
+        Key: { pk: 'batch#bat_late', sk: 'batch' },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toMatchObject({ nextChunk: 1, version: 2 });
   });
 });
