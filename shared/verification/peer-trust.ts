@@ -143,9 +143,11 @@ export class PeerTrust implements StatusSource {
 
   /**
    * A peer licence's status from its peer's status list: the copy held while within its `ttl`, else
-   * fetched again from the peer (bounded by the fetch timeout); if that fails, the copy held, stale.
-   * Nothing when no list can be had: the library's verdict is then `unknown`, which `POST /verify`
-   * answers as `502 peer_unreachable` (`verify-scan.ts`), never `valid`.
+   * fetched again from the peer (bounded by the fetch timeout); if that fails, the copy held, stale. A
+   * copy held past its `exp` answers only `revoked` (revocation is final; its freshness says `expired`).
+   * Nothing when no list can be had (or the expired copy says valid or suspended): the library's verdict
+   * is then `unknown`, which `POST /verify` answers as `502 peer_unreachable` (`verify-scan.ts`), never
+   * `valid`.
    */
   async status(query: StatusQuery): Promise<StatusAnswer | undefined> {
     const found = (await this.current()).byId.get(query.issuerId);

@@ -97,7 +97,7 @@ export const verifyResponseSchema = z
       .optional(),
     stale: z.boolean().optional().meta({
       description:
-        'True when the verdict rests on a peer platform’s copy older than the configured stale age (docs/peers.md)',
+        'True when the verdict rests on a peer platform’s copy older than the configured stale age, or on its status list past its exp (a revocation, which is final; docs/peers.md)',
     }),
   })
   .meta({
@@ -278,7 +278,7 @@ export async function verifyScan(
  * The library's verdict as `POST /verify` answers it: one of API.md's eight. The library says `unknown`
  * when no status can be had; online, our licence's status is its record's (a licence with no record is
  * `unknown_issuer` by {@link onRecord}), so only a peer's licence whose status list the peer cannot give
- * (unreachable, or every copy held past its `exp`) gets here: no honest verdict exists then, and the
+ * (unreachable, or every copy held past its `exp` and not saying revoked) gets here: no honest verdict exists then, and the
  * call fails (`502 peer_unreachable`, unaudited as no verdict went out) rather than answer `valid`.
  */
 function onlineVerdict(result: VerificationResult, peer: PeerOfIssuer | undefined): OnlineVerdict {
@@ -345,7 +345,8 @@ async function answer(
       ...(issuer.region !== undefined && { region: issuer.region }),
       ...(peer && { peer: { id: peer.id, region: peer.region, fetchedAt: peer.fetchedAt } }),
     };
-    if (peer?.stale) response.stale = true;
+    // A peer's revocation read from its status list held past its `exp` stands (revocation is final), said stale.
+    if (peer?.stale || (peer && result.status.expired)) response.stale = true;
   }
 
   // Durable before the answer is released: a verdict whose entry cannot be written is an error instead.

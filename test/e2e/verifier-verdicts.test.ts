@@ -182,10 +182,13 @@ describe('verifier verdicts for a clerk', () => {
     const grey = await colourOf();
     expect(grey).not.toBe(green);
     expect(grey).not.toBe(red);
-    // Nor is a revoked licence turned valid by its list's expiry: it too cannot be confirmed now.
-    expect((await verify(page, revoked.credential)).code).not.toBe('valid');
     await expect(axeViolations(page)).resolves.toEqual([]);
     await screenshot(page, 'verifier-cannot-confirm');
+    // Nor is a revoked licence turned valid, or unknown, by its list's expiry: revocation is final.
+    const stillRevoked = await verify(page, revoked.credential);
+    expect(stillRevoked.code).toBe('revoked');
+    expect(stillRevoked.text).toContain('离线核验');
+    expect(await colourOf()).toBe(red);
 
     // Eight days on, the trust list too: it vouches for no issuer any more.
     await page.clock.setFixedTime(Date.now() + 8 * 86_400_000);

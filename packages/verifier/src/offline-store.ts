@@ -136,6 +136,8 @@ interface KeptStatusList {
   /** The answer for each status value, within the `ttl` and past it. */
   freshAnswers: Array<StatusAnswer | undefined>;
   staleAnswers: Array<StatusAnswer | undefined>;
+  /** Past its `exp`: an answer for `revoked` alone (see {@link answersPastExp}). */
+  expiredAnswers: Array<StatusAnswer | undefined>;
 }
 
 const statusOf: Record<number, StatusAnswer['status'] | undefined> = {
@@ -150,6 +152,21 @@ function answersFor(issuedAt: number, fetchedAt: number, stale: boolean): Array<
     const status = statusOf[value];
     return status && Object.freeze({ status, source: 'status-list' as const, freshness });
   });
+}
+
+/**
+ * The answers of a list past its `exp`: `revoked` only, marked stale and expired. Revocation is final
+ * (a revoked licence never becomes valid again, and a list entry is never given to another licence), so
+ * an expired list that says revoked is still known bad news; its `valid` or `suspended` (a suspension can
+ * be lifted) says nothing about now, and is no answer: the verdict is then `unknown` (`status_unknown`).
+ */
+function answersPastExp(issuedAt: number, fetchedAt: number): Array<StatusAnswer | undefined> {
+  const freshness = Object.freeze({ issuedAt, fetchedAt, stale: true, expired: true });
+  return [0, 1, 2, 3].map((value) =>
+    value === StatusType.INVALID
+      ? Object.freeze({ status: 'revoked' as const, source: 'status-list' as const, freshness })
+      : undefined,
+  );
 }
 
 function issuersOf(payload: TrustListPayload): TrustedIssuer[] {
@@ -474,24 +491,30 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   }
 
   /**
-   * The status a synced list gives a credential, with its age; nothing when the list is not held, names
-   * another issuer, or is past its `exp` (the draft forbids using it then): a credential's verdict is
-   * then `unknown` (`status_unknown`), not `valid`.
+   * The status a synced list gives a credential, with its age; nothing when the list is not held or names
+   * another issuer: a credential's verdict is then `unknown` (`status_unknown`), not `valid`. A list past
+   * its `exp` (the draft forbids relying on it then) still answers `revoked`, marked `stale` and
+   * `expired` in its freshness, as revocation is final; its `valid` or `suspended` is no answer.
    */
   status(query: StatusQuery): StatusAnswer | undefined {
     if (!query.list) return undefined;
     const list = this.listAt(query.list.uri);
-    const now = this.clock();
-    if (!list || list.iss !== query.issuerId || list.exp * 1000 <= now) return undefined;
+    if (!list || list.iss !== query.issuerId) return undefined;
     let value: number;
     try {
       value = readStatus(list.bytes, query.list.idx, list.bits);
     } catch {
       return undefined;
     }
-    // Answers are made once per list (per value, fresh or stale): nothing is allocated per verification.
-    // Stale counted from when the list was signed: a list fetched now but signed long ago is old news.
-    const answers = now > (list.iat + list.ttl) * 1000 ? list.staleAnswers : list.freshAnswers;
+    const now = this.clock();
+    // Answers are made once per list (per value, fresh, stale or expired): nothing is allocated per
+    // verification. Stale counted from when the list was signed: fetched now but signed long ago is old news.
+    const answers =
+      list.exp * 1000 <= now
+        ? list.expiredAnswers
+        : now > (list.iat + list.ttl) * 1000
+          ? list.staleAnswers
+          : list.freshAnswers;
     return answers[value];
   }
 
@@ -695,6 +718,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       bytes: decoded.bytes,
       freshAnswers: answersFor(iat * 1000, fetchedAt, false),
       staleAnswers: answersFor(iat * 1000, fetchedAt, true),
+      expiredAnswers: answersPastExp(iat * 1000, fetchedAt),
     };
   }
 }

@@ -69,7 +69,8 @@ export interface Freshness {
   stale: boolean;
   /**
    * Past its `exp`: it backs no verdict (a trust list's makes a verdict `unknown`, `trust_list_expired`,
-   * unless bad news is known). Absent or false otherwise.
+   * unless bad news is known), save a status list's `revoked` (revocation is final: see
+   * {@link StatusSource}). Absent or false otherwise.
    */
   expired?: boolean;
 }
@@ -104,7 +105,9 @@ export interface StatusAnswer {
 
 /**
  * Where statuses come from; `undefined` means "cannot say" (never a guess): a credential's verdict is
- * then `unknown` (`status_unknown`), never `valid`.
+ * then `unknown` (`status_unknown`), never `valid`. An answer from a list past its `exp`
+ * (`freshness.expired`) counts only when it says `revoked` (revocation is final); the verifier treats
+ * its `valid` or `suspended` as no answer.
  */
 export interface StatusSource {
   status(query: StatusQuery): MaybePromise<StatusAnswer | undefined>;

@@ -55,10 +55,11 @@ export type Verdict = (typeof verdicts)[number];
  *   `presentation_not_yet_valid`;
  * - `revoked` / `suspended`: `status_revoked`, `status_suspended`;
  * - `unknown` (never online): `status_unknown` (a credential whose status list the status source cannot
- *   read: not held, or held only past its `exp`; without a status source at all too),
+ *   read: not held, or held only past its `exp` and not saying revoked; without a status source at all too),
  *   `trust_list_expired` (the trust list the signer was found in is past its `exp`: it vouches for
  *   nothing). Known bad news still wins: a licence revoked, suspended, expired or not yet valid by what
- *   is known is that, not `unknown`. A presentation whose list is not held keeps the status the platform
+ *   is known is that, not `unknown`; revoked even by a status list past its `exp` (revocation is final;
+ *   `status.expired`, `stale`). A presentation whose list is not held keeps the status the platform
  *   signed into it, within its own lifetime of minutes (past it, it is `expired`).
  */
 export type VerdictReason =
@@ -116,6 +117,12 @@ export interface StatusCheck {
   status?: LicenceStatusValue;
   /** For a status list: older than its `ttl`. */
   stale?: boolean;
+  /**
+   * For a status list: past its `exp`. Only its `revoked` is kept then (revocation is final), so this
+   * comes with `status: 'revoked'` and `stale: true`; an expired list's `valid` or `suspended` is no
+   * status at all (`none`).
+   */
+  expired?: boolean;
 }
 
 export interface VerificationResult {

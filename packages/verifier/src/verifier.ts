@@ -329,7 +329,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
         issuerId: issuer.id,
         list: claims.status.status_list,
       });
-      return then(asked, (answer) => {
+      return then(asked, (given) => {
+        const answer = usable(given);
         run.data.push(answer?.freshness);
         const judged = judge(
           answer?.status,
@@ -396,7 +397,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           const entry = licence.statusList;
           const query: StatusQuery = { licenceId: licence.id, issuerId: issuer.id };
           if (entry) query.list = { uri: `/status-lists/${issuer.id}.${entry.list}`, idx: entry.idx };
-          return then(run.status?.status(query), (answer) => {
+          return then(run.status?.status(query), (given) => {
+            const answer = usable(given);
             run.data.push(answer?.freshness);
             const judged = judge(
               answer?.status ?? licence.status,
@@ -544,10 +546,20 @@ function issuerView(issuer: TrustedIssuer) {
   return view;
 }
 
+/**
+ * The answer a verdict may rest on: one from a list past its `exp` only when it says `revoked`
+ * (revocation is final, so that is still known); its `valid` or `suspended` is not known now, whatever a
+ * status source hands back.
+ */
+function usable(answer: StatusAnswer | undefined): StatusAnswer | undefined {
+  return answer?.freshness?.expired && answer.status !== 'revoked' ? undefined : answer;
+}
+
 function statusCheck(answer: StatusAnswer | undefined, carried?: LicenceStatusValue): StatusCheck {
   if (answer) {
     const check: StatusCheck = { source: answer.source, status: answer.status };
     if (answer.freshness) check.stale = answer.freshness.stale;
+    if (answer.freshness?.expired) check.expired = true;
     return check;
   }
   return carried ? { source: 'presentation', status: carried } : { source: 'none' };

@@ -1,10 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
 import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
+import {
+  createStatusBytes,
+  encodeStatusList,
+  StatusType,
+  writeStatus,
+} from '../../../packages/verifier/src/status-list.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import type { PeerRecord } from '../../../shared/issuers/peer-store.js';
 import type { TrustListKey } from '../../../packages/verifier/src/trust-list.js';
@@ -138,10 +147,11 @@ describe('verifyScan (POST /verify)', () => {
  * and nothing is audited, rather than answering `valid` (as it did before).
  */
 describe('verifyScan (POST /verify), a peer’s licence whose status list cannot be had', () => {
-  it('fails with peer_unreachable, never valid, and records no verdict', async () => {
+  /** A peer platform at `baseUrl` naming one issuer, and our dependencies trusting it; `at.now` moves. */
+  async function peerAt(baseUrl: string, at: { now: number }) {
     const world = licenceWorld();
     const peerWorld = await createWorld();
-    const now = NOW * 1000;
+    const now = at.now;
     const trustList = {
       iss: 'https://peer.test',
       iat: NOW - 60,
@@ -161,8 +171,6 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
       ],
     };
     const jws = await signCompactJws({ typ: 'trust-list+jwt' }, trustList, peerWorld.platformSigner);
-    // Nothing listens on port 9 (discard): the peer is down, and no copy of its list is held.
-    const baseUrl = 'http://127.0.0.1:9';
     const peer: PeerRecord = {
       id: 'peer_sh',
       name: 'Shanghai',
@@ -177,7 +185,7 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
     };
     const deps: VerifyScanDependencies = {
       ...world.verifyDeps,
-      clock: { now: () => now },
+      clock: { now: () => at.now },
       peers: { list: () => Promise.resolve([peer]) },
       config: {
         issuerCacheSeconds: 0,
@@ -185,15 +193,63 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
         peers: { staleSeconds: 3600, maxAgeSeconds: 86_400, fetchTimeoutMs: 1000 },
       },
     };
-    const credential = await peerWorld.credential({
-      claims: {
-        status: { status_list: { idx: 7, uri: `${baseUrl}/status-lists/${peerWorld.issuer.id}.0` } },
-      },
-    });
-    await expect(verifyScan(credential, undefined, {}, deps)).rejects.toMatchObject({
+    const listUri = `${baseUrl}/status-lists/${peerWorld.issuer.id}.0`;
+    const credential = (idx: number) =>
+      peerWorld.credential({ claims: { status: { status_list: { idx, uri: listUri } } } });
+    return { world, peerWorld, deps, listUri, credential };
+  }
+
+  it('fails with peer_unreachable, never valid, and records no verdict', async () => {
+    // Nothing listens on port 9 (discard): the peer is down, and no copy of its list is held.
+    const { world, deps, credential } = await peerAt('http://127.0.0.1:9', { now: NOW * 1000 });
+    await expect(verifyScan(await credential(7), undefined, {}, deps)).rejects.toMatchObject({
       kind: 'dependency_failed',
       code: 'peer_unreachable',
     });
     expect(world.audit.entries).toEqual([]);
+  });
+
+  it('answers revoked from the peer’s list held past its exp (revocation is final); its suspended is 502', async () => {
+    const statuses = createStatusBytes(64);
+    writeStatus(statuses, 7, StatusType.INVALID);
+    writeStatus(statuses, 8, StatusType.SUSPENDED);
+    let token = '';
+    let down = false;
+    const server = createServer((_request, response) => {
+      response.writeHead(down ? 503 : 200).end(down ? 'down' : token);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const at = { now: NOW * 1000 };
+      const { world, peerWorld, deps, listUri, credential } = await peerAt(`http://127.0.0.1:${port}`, at);
+      const listClaims = {
+        iss: peerWorld.issuer.id,
+        sub: listUri,
+        iat: NOW - 30,
+        exp: NOW + 600, // ten minutes
+        ttl: 300,
+        status_list: await encodeStatusList(statuses, zlibCompression),
+      };
+      token = await signCompactJws({ typ: 'statuslist+jwt' }, listClaims, peerWorld.issuerSigner);
+      expect((await verifyScan(await credential(7), undefined, {}, deps)).verdict).toBe('revoked');
+      expect((await verifyScan(await credential(8), undefined, {}, deps)).verdict).toBe('suspended');
+
+      // Twenty minutes on, the peer down: the list held is past its exp (the peer's copy is not stale yet).
+      down = true;
+      at.now += 20 * 60_000;
+      world.audit.entries.length = 0;
+      const revoked = await verifyScan(await credential(7), undefined, {}, deps);
+      expect(revoked).toMatchObject({ verdict: 'revoked', reason: 'status_revoked', stale: true });
+      expect(world.audit.entries).toHaveLength(1);
+      // A suspension may have been lifted since: no honest verdict, as with no list at all.
+      await expect(verifyScan(await credential(8), undefined, {}, deps)).rejects.toMatchObject({
+        kind: 'dependency_failed',
+        code: 'peer_unreachable',
+      });
+      expect(world.audit.entries).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

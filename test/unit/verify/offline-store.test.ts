@@ -308,7 +308,7 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
   const listUri = () => `${BASE}/status-lists/${world.issuer.id}.0`;
   const DAY = 86_400;
 
-  it('never turns a revoked licence valid: not when its list expires, nor from an old snapshot', async () => {
+  it('never turns a revoked licence valid: still revoked when its list expires, not valid from an old snapshot', async () => {
     writeStatus(statuses, 7, StatusType.INVALID);
     await publishStatusList(0); // exp: two days
     const store = storeOf();
@@ -320,14 +320,23 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
     });
 
     now += 2 * DAY + 60; // the status list is past its exp, the trust list (7 days) is not
+    // Revocation is final: an expired list that says revoked is still known bad news, marked as such.
     const lapsed = await verifierOf(store).verify(await world.credential());
     expect(lapsed).toMatchObject({
-      verdict: 'unknown',
-      reason: 'status_unknown',
-      status: { source: 'none' },
+      verdict: 'revoked',
+      reason: 'status_revoked',
+      status: { source: 'status-list', status: 'revoked', stale: true, expired: true },
       stale: true,
     });
-    expect(lapsed.verdict).not.toBe('valid');
+    // A presentation pointing at that entry, signed in as valid: the list's revocation wins.
+    const shown = await world.presentation(
+      { issuedAt: now - 10, expiresAt: now + 290 },
+      { statusList: { list: 0, idx: 7 } },
+    );
+    expect(await verifierOf(store).verify(shown)).toMatchObject({
+      verdict: 'revoked',
+      status: { source: 'status-list', status: 'revoked', expired: true },
+    });
 
     // The same data restored a month later: its trust list (exp 7 days) backs nothing now.
     const snapshot = store.snapshot();
@@ -339,6 +348,73 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
     });
     expect((await verifierOf(restored).verify(await world.credential())).verdict).not.toBe('valid');
     expect(() => restored.snapshot()).toThrow(SyncError); // it took nothing in
+  });
+
+  it('ignores an expired list’s suspended and valid (a suspension can be lifted): unknown, not suspended or valid', async () => {
+    writeStatus(statuses, 7, StatusType.SUSPENDED);
+    await publishStatusList(0); // exp: two days; entry 8 is valid
+    const store = storeOf();
+    await store.sync();
+    service.online = false;
+    const verifier = verifierOf(store);
+    const valid = await world.credential({
+      claims: { status: { status_list: { idx: 8, uri: listUri() } } },
+    });
+    expect((await verifier.verify(await world.credential())).verdict).toBe('suspended');
+    expect((await verifier.verify(valid)).verdict).toBe('valid');
+
+    now += 2 * DAY; // the list's exp, to the second
+    for (const credential of [await world.credential(), valid]) {
+      expect(await verifier.verify(credential)).toMatchObject({
+        verdict: 'unknown',
+        reason: 'status_unknown',
+        status: { source: 'none' },
+        stale: true,
+      });
+    }
+    // A presentation keeps the status signed into it (for its few minutes), not the expired list's.
+    const shown = await world.presentation(
+      { issuedAt: now - 10, expiresAt: now + 290 },
+      { statusList: { list: 0, idx: 7 } },
+    );
+    expect(await verifier.verify(shown)).toMatchObject({
+      verdict: 'valid',
+      status: { source: 'presentation', status: 'valid' },
+    });
+  });
+
+  it('keeps an expired list to refuse an older one (rollback), and takes a newer one', async () => {
+    writeStatus(statuses, 7, StatusType.INVALID);
+    const older = await signCompactJws(
+      { typ: 'statuslist+jwt' },
+      {
+        iss: world.issuer.id,
+        sub: listUri(),
+        iat: now - 60,
+        exp: now + 30 * DAY, // outlives the list held, but was signed before it
+        ttl: 300,
+        status_list: await encodeStatusList(createStatusBytes(1024), zlibCompression),
+      },
+      world.issuerSigner,
+    );
+    await publishStatusList(0); // revoked; exp two days
+    const store = storeOf();
+    await store.sync();
+
+    now += 2 * DAY + 60;
+    expect(store.snapshot().statusLists).toHaveLength(1); // the expired list is kept
+    service.put(`/status-lists/${world.issuer.id}.0`, older);
+    await expect(store.refreshStatusList(listUri())).rejects.toMatchObject({ code: 'rolled_back' });
+    expect((await verifierOf(store).verify(await world.credential())).verdict).toBe('revoked');
+
+    // A list signed now replaces it (and the revocation stands, as the issuer's list still says so).
+    await publishStatusList(0);
+    await store.refreshStatusList(listUri());
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'revoked',
+      status: { source: 'status-list', status: 'revoked', stale: false },
+    });
+    expect((await verifierOf(store).verify(await world.credential())).status.expired).toBeUndefined();
   });
 
   it('answers unknown (trust_list_expired) once its trust list expires after a restore, bad news still winning', async () => {

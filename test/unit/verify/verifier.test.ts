@@ -130,6 +130,36 @@ describe('a licence credential (compact JWS, typ licence+jwt, ES256)', () => {
     });
   });
 
+  it('takes from a status list past its exp only a revocation, whatever the status source hands back', async () => {
+    const expired = {
+      issuedAt: (NOW - 3 * DAY) * 1000,
+      fetchedAt: (NOW - 3 * DAY) * 1000,
+      stale: true,
+      expired: true,
+    };
+    const answering = (value: 'valid' | 'suspended' | 'revoked') => ({
+      status: () => ({ status: value, source: 'status-list' as const, freshness: expired }),
+    });
+    const verifier = verifierOf();
+    const credential = await world.credential();
+    // Revocation is final: still known, and said to rest on an expired list.
+    expect(await verifier.verify(credential, { status: answering('revoked') })).toMatchObject({
+      verdict: 'revoked',
+      reason: 'status_revoked',
+      status: { source: 'status-list', status: 'revoked', stale: true, expired: true },
+      stale: true,
+      dataAge: 3 * DAY,
+    });
+    // A suspension can be lifted, and 'valid' may have changed since: neither is known now.
+    for (const value of ['valid', 'suspended'] as const) {
+      expect(await verifier.verify(credential, { status: answering(value) })).toMatchObject({
+        verdict: 'unknown',
+        reason: 'status_unknown',
+        status: { source: 'none' },
+      });
+    }
+  });
+
   it('asks the status source given for one verification instead of its own, for that verification only', async () => {
     const jti = world.credentialClaims().jti;
     status.statuses.set(jti, 'valid');
