@@ -1,4 +1,4 @@
-import { verdicts } from '../../../packages/verifier/src/verdict.js';
+import { onlineVerdicts } from '../../../packages/verifier/src/verdict.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { dateTime } from '../kit/china-time.js';
@@ -25,7 +25,7 @@ export function supervisionBar(t: Translate, clientId: string): SafeHtml {
   </div>`;
 }
 
-const verdictOrder: readonly string[] = verdicts;
+const verdictOrder: readonly string[] = onlineVerdicts;
 const verdictRank = (verdict: string) => {
   const rank = verdictOrder.indexOf(verdict);
   return rank < 0 ? verdictOrder.length : rank;
