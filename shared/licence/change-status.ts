@@ -127,7 +127,8 @@ export async function changeLicenceStatus(
   }
   // A concurrent change of this licence may have saved a newer status while this list write waited (it
   // retries under contention), and written the list before it: write again until the list carries the
-  // status of the version read after the write. The last writer then always leaves the latest status.
+  // status of the version read after the write. The last writer then always leaves the latest status. A
+  // late write over a revocation is not even momentary: the store never overwrites a revoked entry.
   for (let applied = licence; ;) {
     await deps.statusLists.setStatus(
       applied.statusList.listId,

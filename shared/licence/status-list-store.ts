@@ -55,6 +55,10 @@ export interface SignedStatusList {
  *   retry reuses it instead of allocating again; a serial is skipped only when its caller dies before
  *   recording it (nothing then refers to it).
  * - `setStatus` is idempotent: setting the value an entry already has changes nothing (no new revision).
+ * - `setStatus` never overwrites a revoked entry (`StatusType.INVALID`, 1): revocation is final, and a
+ *   writer holding an older version of the licence (a reinstatement or suspension that lost a race to the
+ *   revocation) would otherwise publish the licence as valid until its corrective write, or for good if it
+ *   died first. Writing another value over it changes nothing (no new revision).
  * - `find` of a list never written answers an all-valid snapshot with `stored: false`; whether the list
  *   exists at all is {@link allocated}'s to say.
  * - `saveToken` keeps a signed token if the list is still at the token's revision and nobody else stored a

@@ -24,7 +24,7 @@ const token = (revision: number, iat: number): SignedStatusList => ({
 
 /**
  * The {@link StatusListStore} contract: consecutive serials per issuer, idempotent status writes that
- * count revisions, all-valid lists until written, and a token kept only for the revision it was signed at
+ * count revisions, a revoked entry never overwritten, all-valid lists until written, and a token kept only for the revision it was signed at
  * and only by the first of racing savers.
  */
 export function statusListStoreContract(name: string, make: Make<{ store: StatusListStore }>): void {
@@ -71,6 +71,23 @@ export function statusListStoreContract(name: string, make: Make<{ store: Status
       expect(await statusOf(store, listId, 3)).toBe(StatusType.INVALID);
       expect(await statusOf(store, listId, 4)).toBe(StatusType.SUSPENDED);
       expect(await statusOf(store, listId, 5)).toBe(StatusType.VALID);
+    });
+
+    it('never overwrites a revoked entry: a later valid or suspended write leaves it revoked', async () => {
+      const listId = `${newIssuerId()}.0`;
+      await store.setStatus(listId, 7, StatusType.INVALID);
+      await store.setStatus(listId, 8, StatusType.SUSPENDED);
+      await store.setStatus(listId, 8, StatusType.INVALID);
+      const revoked = await store.find(listId);
+      // A writer holding an older version of either licence (it lost a race to the revocation) writes late.
+      for (const value of [StatusType.VALID, StatusType.SUSPENDED]) {
+        await store.setStatus(listId, 7, value);
+        await store.setStatus(listId, 8, value);
+      }
+      expect(await statusOf(store, listId, 7)).toBe(StatusType.INVALID);
+      expect(await statusOf(store, listId, 8)).toBe(StatusType.INVALID);
+      // Nothing changed, so the token signed at the revocation's revision stays good.
+      expect((await store.find(listId)).revision).toBe(revoked.revision);
     });
 
     it('refuses what is not a list id, an index of one, or a status value', async () => {

@@ -225,7 +225,9 @@ export class InMemoryStatusListStore implements StatusListStore {
     if (!Object.values(StatusType).includes(value)) throw new RangeError(`Not a status value: ${value}`);
     const list = this.lists.get(listId);
     const bytes = list ? list.bytes.slice() : createStatusBytes(LIST_SIZE);
-    if (readStatus(bytes, idx) === value) return;
+    const current = readStatus(bytes, idx);
+    // Revocation is final: a revoked entry is never overwritten (the port's rule, as in the DynamoDB adapter).
+    if (current === value || current === StatusType.INVALID) return;
     writeStatus(bytes, idx, value);
     // A new revision: the token signed at the old one is stale and dropped.
     this.lists.set(listId, { bytes, revision: (list?.revision ?? 0) + 1 });

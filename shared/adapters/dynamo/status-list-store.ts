@@ -110,7 +110,10 @@ export class DynamoStatusListStore implements StatusListStore {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const item = await this.read(listId);
       const bytes = item ? inflateStatusBytes(item.bitmap, LIST_BYTES) : createStatusBytes(LIST_SIZE);
-      if (readStatus(bytes, idx) === value) return;
+      const current = readStatus(bytes, idx);
+      // Revocation is final: a writer still holding an older version of the licence (one that lost a race
+      // to the revocation) must not put a revoked entry back to valid or suspended, not even for a moment.
+      if (current === value || current === StatusType.INVALID) return;
       writeStatus(bytes, idx, value);
       // The token is left out on purpose: it was signed at an older revision and is stale from now on.
       const next = {

@@ -106,6 +106,26 @@ describe('changeLicenceStatus', () => {
     expect(await listEntry()).toBe(StatusType.VALID);
   });
 
+  it('a reinstatement that lost a race to a revocation never publishes the revoked licence as valid', async () => {
+    await change({ status: 'suspended', reason: '调查中' });
+    const write = world.statusLists.setStatus.bind(world.statusLists);
+    let afterLateWrite: number | undefined;
+    // Officer A reinstates (record v3, valid); before A's list write lands, officer B revokes (v4) and
+    // B's list write lands first. A's write then carries the value of an out-of-date version.
+    world.statusLists.setStatus = async (listId, idx, value) => {
+      if (value !== StatusType.VALID || afterLateWrite !== undefined) return write(listId, idx, value);
+      await changeLicenceStatus(licence.id, { status: 'revoked', reason: '吊销' }, caller, world.statusDeps);
+      await write(listId, idx, value);
+      // What a list token signed right now would say, before A's loop sees v4 (or if A died here).
+      afterLateWrite = await listEntry();
+    };
+    const reinstated = await change({ status: 'valid', reason: '调查结束' });
+    expect(reinstated.status).toBe('valid');
+    expect((await world.licences.get(licence.id))?.status).toBe('revoked');
+    expect(afterLateWrite).toBe(StatusType.INVALID);
+    expect(await listEntry()).toBe(StatusType.INVALID);
+  });
+
   it('loses a race to a concurrent change with licence_changed, and the list shows the winner', async () => {
     const read = world.licences.get.bind(world.licences);
     let raced = false;
