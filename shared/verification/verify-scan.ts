@@ -97,7 +97,7 @@ export const verifyResponseSchema = z
       .optional(),
     stale: z.boolean().optional().meta({
       description:
-        'True when the verdict rests on a peer platform’s copy older than the configured stale age, or on its status list past its exp (a revocation, which is final; docs/peers.md)',
+        'True when the verdict rests on a peer platform’s copy older than the configured stale age, on its status list past its ttl (the peer could not be reached to refresh it), or on that list past its exp (a revocation, which is final; docs/peers.md)',
     }),
   })
   .meta({
@@ -345,8 +345,9 @@ async function answer(
       ...(issuer.region !== undefined && { region: issuer.region }),
       ...(peer && { peer: { id: peer.id, region: peer.region, fetchedAt: peer.fetchedAt } }),
     };
-    // A peer's revocation read from its status list held past its `exp` stands (revocation is final), said stale.
-    if (peer?.stale || (peer && result.status.expired)) response.stale = true;
+    // A peer's status read from its list held past its `ttl` (the refresh failed) is said stale, as is its
+    // revocation read from a list held past its `exp` (which stands: revocation is final).
+    if (peer && (peer.stale || result.status.stale || result.status.expired)) response.stale = true;
   }
 
   // Durable before the answer is released: a verdict whose entry cannot be written is an error instead.

@@ -252,4 +252,42 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it('says stale when the peer is down and its list held is past its ttl, not yet its exp', async () => {
+    const statuses = createStatusBytes(64);
+    writeStatus(statuses, 8, StatusType.SUSPENDED);
+    let token = '';
+    let down = false;
+    const server = createServer((_request, response) => {
+      response.writeHead(down ? 503 : 200).end(down ? 'down' : token);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const at = { now: NOW * 1000 };
+      const { peerWorld, deps, listUri, credential } = await peerAt(`http://127.0.0.1:${port}`, at);
+      const listClaims = {
+        iss: peerWorld.issuer.id,
+        sub: listUri,
+        iat: NOW - 30,
+        exp: NOW + 3600,
+        ttl: 300,
+        status_list: await encodeStatusList(statuses, zlibCompression),
+      };
+      token = await signCompactJws({ typ: 'statuslist+jwt' }, listClaims, peerWorld.issuerSigner);
+      const fresh = await verifyScan(await credential(7), undefined, {}, deps);
+      expect(fresh.verdict).toBe('valid');
+      expect(fresh.stale).toBeUndefined();
+
+      // Ten minutes on, the peer down: the list held is past its ttl (not its exp), the peer's copy fresh.
+      down = true;
+      at.now += 10 * 60_000;
+      const valid = await verifyScan(await credential(7), undefined, {}, deps);
+      expect(valid).toMatchObject({ verdict: 'valid', stale: true });
+      const suspended = await verifyScan(await credential(8), undefined, {}, deps);
+      expect(suspended).toMatchObject({ verdict: 'suspended', stale: true });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
