@@ -251,13 +251,20 @@ export function createProvider(deps: ProviderDependencies): Provider {
           ctx.set(pageHeaders(typeof postLogout === 'string' ? postLogout : undefined));
           const params = Object.entries(ctx.oidc.params ?? {});
           ctx.body = logoutPage(
-            view(ctx, requestUrlWithoutHints(ctx.path, params, ctx.oidc.client?.clientId)),
+            view(ctx, requestUrlWithoutHints('end_session', ctx.path, params, ctx.oidc.client?.clientId)),
             form,
           );
         },
         postLogoutSuccessSource: (ctx) => {
           ctx.set(pageHeaders());
-          ctx.body = loggedOutPage(view(ctx, ctx.url));
+          // The switch repeats only the platform that the page names, not the rest of the URL.
+          const params = Object.entries(ctx.oidc.params ?? {});
+          ctx.body = loggedOutPage(
+            view(
+              ctx,
+              requestUrlWithoutHints('end_session_success', ctx.path, params, ctx.oidc.client?.clientId),
+            ),
+          );
         },
       },
       // Rich Authorization Requests (RFC 9396): platforms registered for `licence_access` ask to read a
@@ -313,13 +320,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
         ctx.set(pageHeaders());
         // A GET shows the same error again in the other language; a form post cannot be repeated by a
         // link, so its page switches to the home page in that language.
-        // The switch repeats the request without its hints (an ID token, an ID number): they would
-        // be in the page's HTML, and once followed in one more URL.
+        // The switch repeats only the parameters its route needs (`switchParameters`): no hint, ID
+        // token, request object or ID number, which would be in the page's HTML and, once followed, in
+        // one more URL.
         ctx.body = errorPage(
           view(
             ctx,
             ctx.method === 'GET'
-              ? requestUrlWithoutHints(ctx.path, Object.entries(ctx.query), ctx.oidc?.client?.clientId)
+              ? requestUrlWithoutHints(
+                  ctx.oidc?.route,
+                  ctx.path,
+                  Object.entries(ctx.query),
+                  ctx.oidc?.client?.clientId,
+                )
               : '/',
           ),
           String(out.error),
@@ -553,38 +566,62 @@ function interactionPolicyWithEntityChoice() {
   return policy;
 }
 
-/** Request parameters a language switch leaves out: hints about the person or their session. */
-const hintParameters = new Set(['id_token_hint', 'logout_hint', 'login_hint']);
+/**
+ * The parameters a language switch repeats, by the provider's route; every other one is left out. An
+ * allow-list, not a deny-list of hints: a person's data or a token rides in more parameters than the
+ * hints (`request` and `request_uri` objects carrying a `login_hint` or an `id_token_hint`,
+ * `login_hint_token`, `claims`, `authorization_details`, `access_token` on a GET), and new ones come
+ * with new features; none of them may reach the page's HTML or one more URL.
+ *
+ * - `end_session`: what the logout page needs to be the same step and still end at the platform.
+ * - `authorization` (its error page only: a working request goes to the sign-in page): the client and
+ *   its redirect URI, which decide whether the error is shown or sent to the platform, so that an
+ *   error about either is shown again, and the shape of the request (`response_type`, `scope`,
+ *   `state`), which carries no one's data. Everything else is dropped, `code_challenge` too: without it
+ *   a switched request can never go on to a sign-in that the page did not show; at worst it shows
+ *   another error in the other language.
+ * - `end_session_success`: the platform the logged-out page names.
+ * - any other route: its path alone.
+ */
+const switchParameters: Readonly<Record<string, ReadonlySet<string>>> = {
+  end_session: new Set(['client_id', 'post_logout_redirect_uri', 'state', 'ui_locales']),
+  authorization: new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state']),
+  end_session_success: new Set(['client_id']),
+};
 
 /**
- * A request as a link (the language switch of the logout page, or of the error page of a GET), rebuilt
- * from its parameters without the hints. Without `id_token_hint`: the page would put the platform's ID
- * token in its HTML and, once followed, in one more URL (browser history, proxy logs); the client it
- * named, when the provider found it by now, goes as `client_id` instead, which keeps a
- * `post_logout_redirect_uri` valid. Without `logout_hint` or `login_hint` either, hints about the person
- * (platforms fill them with the ID number) that the provider makes no use of. The rest is repeated, so
- * the switched page is the same step, or the same error.
+ * A request as a link (the language switch of the logout and logged-out pages, or of the error page of
+ * a GET), rebuilt from the parameters its route lets a switch repeat (`switchParameters`). Not
+ * `id_token_hint`: the page would put the platform's ID token in its HTML and, once followed, in one
+ * more URL (browser history, proxy logs); the client it named, when the provider found it by now, goes
+ * as `client_id` instead, which keeps a `post_logout_redirect_uri` valid. Nor `logout_hint`,
+ * `login_hint` or anything else that may carry the person's ID number.
  *
+ * @param route - the provider's route name (`ctx.oidc.route`), which decides the parameters kept
  * @param path - the request's path
  * @param params - its parameters (the provider's parsed ones, or the raw query of an error)
  * @param clientId - the client the provider found, if it did
  * @example
  * ```ts
- * requestUrlWithoutHints('/session/end', Object.entries(ctx.oidc.params), 'cl_3f9a…');
+ * requestUrlWithoutHints('end_session', '/session/end', Object.entries(ctx.oidc.params), 'cl_3f9a…');
  * // '/session/end?post_logout_redirect_uri=…&state=…&client_id=cl_3f9a…'
  * ```
  */
 function requestUrlWithoutHints(
+  route: string | undefined,
   path: string,
   params: Iterable<readonly [string, unknown]>,
   clientId?: string,
 ): string {
+  const kept =
+    route !== undefined && Object.hasOwn(switchParameters, route) ? switchParameters[route] : undefined;
+  if (kept === undefined) return path;
   const query = new URLSearchParams();
   for (const [name, value] of params) {
-    if (hintParameters.has(name) || (clientId !== undefined && name === 'client_id')) continue;
+    if (!kept.has(name) || (clientId !== undefined && name === 'client_id')) continue;
     for (const one of [value].flat()) if (typeof one === 'string') query.append(name, one);
   }
-  if (clientId !== undefined) query.set('client_id', clientId);
+  if (clientId !== undefined && kept.has('client_id')) query.set('client_id', clientId);
   return query.size > 0 ? `${path}?${query.toString()}` : path;
 }
 

@@ -429,7 +429,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * snapshot is not one or does not verify, when its trust list is past its `exp` (`expired_token`: a
    * trust list that old vouches for nothing; sync instead), or when its trust list was signed before the
    * one held (`rolled_back`); a status list the store holds a newer copy of keeps that copy. Status lists
-   * past their `exp` are kept (they still bar a rollback) but answer nothing.
+   * past their `exp` are kept (they still bar a rollback) but answer only `revoked` (revocation is final;
+   * see {@link status}): their `valid` or `suspended` is no answer.
    */
   async restore(snapshot: OfflineSnapshot): Promise<void> {
     if (

@@ -422,16 +422,19 @@ export interface VerdictContext {
 /**
  * The sentence under a verdict about the data it rests on: nothing to add when the statuses were fetched
  * just now; otherwise how old they are, whether that is past their time to live, and why no fresh copy
- * was had (offline, or the service could not be reached).
+ * was had (offline, or the service could not be reached). The caveat that a recent suspension or
+ * revocation may not show is left out under a `revoked` verdict (an expired status list still answers
+ * `revoked`): revocation is final, so newer data cannot change it, and the caveat would only cast doubt
+ * on a verdict that holds.
  *
  * @example
  * ```ts
- * freshnessNote({ stale: true, dataAge: 3600 }, { refreshed: false, offline: true }, 'en');
+ * freshnessNote({ verdict: 'valid', stale: true, dataAge: 3600 }, { refreshed: false, offline: true }, 'en');
  * // 'Offline verdict from saved data updated 1 hour ago. The data is older than its time to live: …'
  * ```
  */
 export function freshnessNote(
-  result: Pick<VerificationResult, 'stale' | 'dataAge'>,
+  result: Pick<VerificationResult, 'stale' | 'dataAge'> & { verdict?: Verdict },
   context: VerdictContext,
   lang: PageLang,
 ): string | undefined {
@@ -451,7 +454,7 @@ export function freshnessNote(
         : `未能更新数据，依据${age ? ` ${age}更新的` : '已保存的'}数据核验。`,
     );
   }
-  if (result.stale) {
+  if (result.stale && result.verdict !== 'revoked') {
     parts.push(
       lang === 'en'
         ? 'The data is older than its time to live: a recent suspension or revocation may not show. Verify again online.'

@@ -257,6 +257,88 @@ describe('the other pages of the unified identity', () => {
     expect(Object.fromEntries(switchTo.searchParams)).toEqual({ ...rest, lang: 'en' });
   });
 
+  it('shows an authorization error without a request object or a login hint token, in the page or its switch', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    // An unsigned request object (request objects are not supported here) carrying the person's ID
+    // number as its login hint, and a login hint token: neither is a hint by name, both carry one. The
+    // unregistered redirect URI makes the provider show its error rather than send it to the platform.
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const requestObject = `${encode({ alg: 'none' })}.${encode({ login_hint: citizen().idNumber })}.`;
+    const hintToken = `hint-token-${citizen().idNumber}`;
+    const query = new URLSearchParams({
+      client_id: platform.clientId,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'auth-state',
+      redirect_uri: 'https://evil.example/cb',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      request: requestObject,
+      login_hint_token: hintToken,
+    });
+    const { status, html } = await get(ua, `/authorize?${query}`);
+    expect(status).toBe(400);
+    expect(html).not.toContain(requestObject);
+    expect(html).not.toContain(encode({ login_hint: citizen().idNumber }));
+    expect(html).not.toContain(hintToken);
+    expect(html).not.toContain(citizen().idNumber);
+    // The switch keeps the client and the request's shape, nothing else.
+    const switchTo = new URL(langSwitch(html)!, runtime.baseUrl);
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({
+      client_id: platform.clientId,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'auth-state',
+      redirect_uri: 'https://evil.example/cb',
+      lang: 'en',
+    });
+    // Followed, it is an error page again (in English), never a sign-in.
+    const english = await get(ua, switchTo);
+    expect(english.status).toBe(400);
+    expect(english.html).toMatch(/<html lang="en">/);
+    expect(english.html).toContain('Something went wrong');
+  });
+
+  it('shows an authorization error for an unknown client without a request object, in its switch', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const query = new URLSearchParams({
+      client_id: 'no-such-client',
+      response_type: 'code',
+      scope: 'openid',
+      request: `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify({ id_token_hint: 'x' })).toString('base64url')}.`,
+      login_hint_token: `hint-token-${citizen().idNumber}`,
+    });
+    const { status, html } = await get(ua, `/authorize?${query}`);
+    expect(status).toBe(400);
+    expect(html).not.toContain(citizen().idNumber);
+    expect(html).not.toMatch(/eyJ[\w-]+\./);
+    const switchTo = new URL(langSwitch(html)!, runtime.baseUrl);
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({
+      client_id: 'no-such-client',
+      response_type: 'code',
+      scope: 'openid',
+      lang: 'en',
+    });
+  });
+
+  it('shows the logged-out page with a switch naming only the platform', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    const query = new URLSearchParams({
+      client_id: platform.clientId,
+      login_hint: citizen().idNumber,
+      note: citizen().idNumber,
+    });
+    const { status, html } = await get(ua, `/session/end/success?${query}`);
+    expect(status).toBe(200);
+    expect(html).not.toContain(citizen().idNumber);
+    const switchTo = new URL(langSwitch(html)!, runtime.baseUrl);
+    expect(switchTo.pathname).toBe('/session/end/success');
+    expect(Object.fromEntries(switchTo.searchParams)).toEqual({ client_id: platform.clientId, lang: 'en' });
+    const english = await get(ua, switchTo);
+    expect(english.status).toBe(200);
+    expect(english.html).toMatch(/<html lang="en">/);
+  });
+
   it('serves the stylesheet these pages link, from the site itself', async () => {
     const response = await fetch(`${runtime.baseUrl}/assets/app.css`);
     expect(response.status).toBe(200);
