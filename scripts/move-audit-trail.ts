@@ -1,7 +1,5 @@
-import { parseArgs } from 'node:util';
-import { createDocumentClient } from '../shared/adapters/dynamo/client.js';
 import { moveAuditTrail } from '../shared/adapters/dynamo/move-audit-trail.js';
-import { loadConfig } from '../shared/config.js';
+import { runMove } from './move-cli.js';
 
 /**
  * `npx tsx scripts/move-audit-trail.ts --table <service table> --audit-table <audit table> [--delete]`:
@@ -14,40 +12,10 @@ import { loadConfig } from '../shared/config.js';
  * when every item is in the audit table, 1 when some differ there or changed while compared (listed, left
  * in both tables), 2 on a usage or connection error.
  */
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      table: { type: 'string' },
-      'audit-table': { type: 'string' },
-      delete: { type: 'boolean', default: false },
-    },
-  });
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    // A configuration the service would refuse (e.g. AUDIT_TABLE_NAME equal to TABLE_NAME): exit 2, said.
-    console.error(`move-audit-trail: ${(error as Error).message}`);
-    return 2;
-  }
-  const from = values.table ?? config.tableName;
-  const to = values['audit-table'] ?? config.auditTableName;
-  if (from === to) {
-    console.error('move-audit-trail: the service table and the audit table must differ');
-    return 2;
-  }
-  const doc = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
-  try {
-    const move = await moveAuditTrail(doc, { from, to, deleteCopied: values.delete });
-    console.log(JSON.stringify({ from, to, ...move }, null, 2));
-    return move.conflicts.length > 0 ? 1 : 0;
-  } catch (error) {
-    console.error(`move-audit-trail: ${(error as Error).message}`);
-    return 2;
-  } finally {
-    doc.destroy();
-  }
-}
-
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await runMove(process.argv.slice(2), {
+  name: 'move-audit-trail',
+  targetOption: 'audit-table',
+  targetWords: 'the audit table',
+  defaultTarget: (config) => config.auditTableName,
+  move: moveAuditTrail,
+});
