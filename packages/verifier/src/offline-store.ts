@@ -312,9 +312,10 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
             url: base + path,
             code: error instanceof SyncError ? error.code : 'invalid_token',
           });
-          // Keep what we had for this issuer: an old list says more than none.
+          // Keep what we had for this issuer: an old list says more than none, but only one signed by a key
+          // the new trust list still publishes (a withdrawn key's list would say whatever that key chose).
           for (const [sub, kept] of this.lists)
-            if (kept.iss === issuer.id && !lists.has(sub)) lists.set(sub, kept);
+            if (kept.iss === issuer.id && !lists.has(sub) && trustList.vouchesFor(kept)) lists.set(sub, kept);
           break;
         }
       }

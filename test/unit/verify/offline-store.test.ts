@@ -694,6 +694,29 @@ describe('OfflineTrustStore, refreshing one list or the trust list alone', () =>
     expect((await verifierOf(store).verify(await world.credential())).reason).toBe('issuer_withdrawn');
   });
 
+  it('keeps no list signed by a key the trust list no longer has, even when a sync cannot fetch its successor', async () => {
+    const store = storeOf();
+    await store.sync();
+    // The issuer signs its list with a second key, which the trust list publishes: the store takes it.
+    const rotated = new LocalSigner();
+    await publishTrustList({ extraKeys: [(await rotated.publicJwk()) as PublicJwk] });
+    await store.refreshTrustList();
+    await publishStatusList(0, { signer: rotated });
+    await store.refreshStatusList(listUri());
+    expect(store.snapshot().statusLists).toHaveLength(1);
+    // That key is withdrawn (say, compromised), and the list's next fetch fails: the sync must not keep
+    // what the withdrawn key signed (it would say valid for whatever that key chose).
+    await publishTrustList();
+    service.put(`/status-lists/${world.issuer.id}.0`, 'unavailable', 503);
+    const report = await store.sync();
+    expect(report.failures).toHaveLength(1);
+    expect(store.snapshot().statusLists).toEqual([]);
+    expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
+      verdict: 'unknown',
+      reason: 'status_unknown',
+    });
+  });
+
   it('keeps what it had when the trust list cannot be had', async () => {
     const store = storeOf({ platformKeys: world.trust.platform });
     await store.sync();
