@@ -22,7 +22,7 @@ import {
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
-import { walletClientId } from '../shared/identifiers/client-ids.js';
+import { isFirstPartyClient } from '../shared/clients/first-party.js';
 import { recordShares } from '../shared/sharing/record-shares.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
@@ -104,10 +104,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
     const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
     // A platform other than the wallet reading it: a share, in the person's usage record (as /me/licences).
-    if (
-      caller.clientId !== walletClientId &&
-      (await deps.clientReader.find(caller.clientId))?.first_party !== true
-    ) {
+    if (!(await isFirstPartyClient(caller.clientId, deps))) {
       await recordShares(
         {
           clientId: caller.clientId,
