@@ -192,8 +192,9 @@ export const operations: Operations = {
     summary: 'Check a printable licence’s PDF against its detached signature',
     description:
       'Public. Whether the file is, byte for byte, the one the platform (or the licence’s issuer) signed, ' +
-      'and which licence of which issuer it is (`valid`: intact and signed; a withdrawn or unlisted issuer’s licence is ' +
-      '`issuer_withdrawn`, one whose credential’s key was withdrawn `key_withdrawn`). `valid: true` says ' +
+      'and which licence of which issuer it is (`valid`: intact and signed; a withdrawn issuer’s licence is ' +
+      '`issuer_withdrawn`, one of an issuer the trust list does not list (provisioning, or no record) ' +
+      '`issuer_not_listed`, one whose credential’s key was withdrawn `key_withdrawn`). `valid: true` says ' +
       'nothing of the licence now: `licenceStatus` is its status at ' +
       'this moment (valid/suspended/revoked/expired, as `POST /verify` words it; unknown without a record). ' +
       'Accept the licence only when both say valid, or scan its QR code (`POST /verify`). Each check is ' +

@@ -98,10 +98,17 @@ export const pdfCheckSchema = z
     z.object({
       valid: z.literal(false),
       reason: z
-        .enum(['bad_signature', 'wrong_type', 'not_this_file', 'issuer_withdrawn', 'key_withdrawn'])
+        .enum([
+          'bad_signature',
+          'wrong_type',
+          'not_this_file',
+          'issuer_withdrawn',
+          'issuer_not_listed',
+          'key_withdrawn',
+        ])
         .meta({
           description:
-            'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list, or is not on it (its QR code verifies `unknown_issuer` too); key_withdrawn: the issuer key that signed the licence’s credential (its QR code) has been withdrawn from the trust list after a compromise, so its QR code verifies `unknown_issuer` (`key_not_trusted`) until the issuer issues it again',
+            'bad_signature: not a JWS the platform’s or the named issuer’s keys verify; wrong_type: another kind of token; not_this_file: the PDF differs from the one signed; issuer_withdrawn: the licence’s issuer has been withdrawn from the trust list (its QR code verifies `unknown_issuer` too); issuer_not_listed: the licence’s issuer is not on the trust list (not yet onboarded, or no such issuer), so nothing vouches for it (its QR code verifies `unknown_issuer` too); key_withdrawn: the issuer key that signed the licence’s credential (its QR code) has been withdrawn from the trust list after a compromise, so its QR code verifies `unknown_issuer` (`key_not_trusted`) until the issuer issues it again',
         }),
     }),
   ])
@@ -139,7 +146,8 @@ export interface PdfSignatureAnchors {
 /**
  * Checks a PDF against its detached signature: the signature must verify (ES256 only) with a platform
  * key or a key of the issuer its payload names, be of type `licence-pdf+jws`, and name exactly these
- * bytes; and the licence's issuer must be on the trust list and not withdrawn, nor the key that signed the licence's recorded
+ * bytes; and the licence's issuer must be on the trust list (`issuer_not_listed`) and not withdrawn
+ * (`issuer_withdrawn`), nor the key that signed the licence's recorded
  * credential (whoever signed the file: the QR code of such a licence verifies `unknown_issuer`, and the
  * file must not say more than its QR code). Any other answer says why, never which byte.
  *
@@ -189,9 +197,11 @@ export async function checkLicencePdf(
   }
   // A withdrawn issuer's licences are not vouched for, by its key or by the platform's rendering; nor
   // are those of an issuer the trust list does not list (one still provisioning, a record gone): their
-  // QR codes verify `unknown_issuer` just the same, and the file must not say more (fail closed).
+  // QR codes verify `unknown_issuer` just the same, and the file must not say more (fail closed). The
+  // reasons differ so that a clerk is not told an issuer was withdrawn that never stood.
   const issuer = signedBy === 'issuer' ? signer : await anchors.issuer(claims.issuer.id);
-  if (!issuer || issuer.status !== 'active') return { valid: false, reason: 'issuer_withdrawn' };
+  if (!issuer) return { valid: false, reason: 'issuer_not_listed' };
+  if (issuer.status !== 'active') return { valid: false, reason: 'issuer_withdrawn' };
   // The file is what was signed; whether the licence still holds is its record's to say (a PDF of a
   // licence revoked since still verifies as a file).
   const licence = await anchors.licence(claims.licenceId, claims.issuer.id);

@@ -34,6 +34,7 @@ function verdictOf(check: PdfCheck): { verdict: string; reason: string } {
       not_this_file: 'invalid_signature',
       wrong_type: 'malformed',
       issuer_withdrawn: 'unknown_issuer',
+      issuer_not_listed: 'unknown_issuer',
       key_withdrawn: 'unknown_issuer',
     }[check.reason];
     return { verdict, reason: check.reason };

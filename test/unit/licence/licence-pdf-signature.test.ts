@@ -48,13 +48,14 @@ describe('checkLicencePdf', () => {
     expect(check).toMatchObject({ valid: true, signedBy: 'platform', licenceStatus: 'valid' });
   });
 
-  it('answers as for a withdrawn issuer when the trust list does not list the issuer (provisioning, or no record)', async () => {
+  it('answers issuer_not_listed when the trust list does not list the issuer (provisioning, or no record)', async () => {
     // storeTrust gives `undefined` for a provisioning issuer and for one with no record: its QR code
-    // verifies `unknown_issuer`, and the platform's signature of the file must not say more.
+    // verifies `unknown_issuer`, and the platform's signature of the file must not say more (fail
+    // closed), but it was never withdrawn, and a clerk reading the reason must not be told it was.
     const { jws, anchors } = await world();
     expect(await checkLicencePdf(pdf, jws, anchors(undefined))).toEqual({
       valid: false,
-      reason: 'issuer_withdrawn',
+      reason: 'issuer_not_listed',
     });
   });
 
