@@ -301,6 +301,16 @@ describe('ElicenceStack', () => {
   describe('functions', () => {
     const runtimeSettings = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
     const service = ['ISSUER_URL', 'LOG_LEVEL'];
+    // `licences` takes bulk issuance jobs and `batches` runs them with the same use case: one list, so
+    // that the two cannot drift apart (a job run without a key its submission had).
+    const issuance = [
+      ...service,
+      'TABLE_NAME',
+      'AUDIT_TABLE_NAME',
+      'BATCH_TABLE_NAME',
+      'LOOKUP_MAC_KEY_ID',
+      'PII_KEY_ID',
+    ];
     const expectedEnvironment: Record<FunctionName, string[]> = {
       health: [],
       catalogue: [],
@@ -325,22 +335,8 @@ describe('ElicenceStack', () => {
         'ISSUER_KEY_POLICY',
         'PLATFORM_REGION',
       ],
-      licences: [
-        ...service,
-        'TABLE_NAME',
-        'AUDIT_TABLE_NAME',
-        'BATCH_TABLE_NAME',
-        'LOOKUP_MAC_KEY_ID',
-        'PII_KEY_ID',
-      ],
-      batches: [
-        ...service,
-        'TABLE_NAME',
-        'AUDIT_TABLE_NAME',
-        'BATCH_TABLE_NAME',
-        'LOOKUP_MAC_KEY_ID',
-        'PII_KEY_ID',
-      ],
+      licences: issuance,
+      batches: issuance,
       'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       verify: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],

@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { recordShares } from '../../../shared/sharing/record-shares.js';
 import { chinaDay } from '../../../shared/supervision/events.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
+import {
+  alertsOf as alertsOfDay,
+  type Alert,
+  outboxAlerts,
+  startSupervisedRuntime,
+  supervisionGet,
+} from '../../support/supervision.js';
 import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
 /**
@@ -30,13 +36,6 @@ interface Day {
   verified: Record<string, number>;
   shared: number;
 }
-interface Alert {
-  at: string;
-  rule: string;
-  severity: string;
-  subject: string;
-  detail: string;
-}
 
 let runtime: TestRuntime;
 let supervisor: string;
@@ -46,20 +45,10 @@ let verifierToken: string;
 const licences: IssuedLicence[] = [];
 const today = chinaDay(Date.now());
 
-async function get<T>(path: string, token = supervisor): Promise<T> {
-  const response = await fetch(`${runtime.baseUrl}${path}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const text = await response.text();
-  expect(response.status, text).toBe(200);
-  return JSON.parse(text) as T;
-}
+const get = <T>(path: string, token = supervisor) => supervisionGet<T>(runtime, path, token);
 const statsOfIssuer = async () =>
   (await get<{ days: Day[] }>(`/supervision/stats?from=${today}&to=${today}&issuer=${issuerId}`)).days;
-async function alerts(): Promise<Alert[]> {
-  await runtime.drainStreams();
-  return (await get<{ items: Alert[] }>(`/supervision/alerts?from=${today}&to=${today}`)).items;
-}
+const alerts = () => alertsOfDay(runtime, supervisor, today);
 const alertsOf = async (rule: string, subject: string) =>
   (await alerts()).filter((alert) => alert.rule === rule && alert.subject === subject);
 
@@ -68,14 +57,13 @@ const forged = (credential: string) =>
   `${credential.split('.').slice(0, 2).join('.')}.${Buffer.alloc(64, 1).toString('base64url')}`;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, thresholds);
+  ({ runtime, supervisor } = await startSupervisedRuntime(thresholds));
   const { admin, verifier } = runtime.credentials;
   const adminToken = await clientCredentialsToken(runtime, admin, 'admin');
   const issuer = await onboardIssuer(runtime, adminToken, { licenceTypes: ['driving-licence'] });
   issuerId = issuer.id;
   issuerToken = await clientCredentialsToken(runtime, issuer, 'licences:issue');
   verifierToken = await clientCredentialsToken(runtime, verifier, 'licences:verify');
-  supervisor = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
 });
 afterAll(() => runtime?.close());
 
@@ -289,10 +277,7 @@ describe('GET /supervision/stats', () => {
 
 describe('alerts', () => {
   it('are published to the outbox (the alarm topic in AWS), one line each, nothing personal', async () => {
-    const lines = (await readFile(join(runtime.dataDir, 'outbox', 'alerts.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Alert);
+    const lines = await outboxAlerts(runtime);
     const stored = await alerts();
     for (const alert of stored) expect(lines).toContainEqual(alert);
     expect(new Set(lines.map((alert) => `${alert.rule}#${alert.subject}`)).size).toBe(lines.length);

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chinaDay } from '../../../shared/supervision/events.js';
 import { postJson } from '../../support/http-api.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import { alertsOf, outboxAlerts, startSupervisedRuntime } from '../../support/supervision.js';
 import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
 /**
@@ -17,14 +16,6 @@ import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from '.
 const threshold = 6;
 const windowSeconds = 600;
 
-interface Alert {
-  at: string;
-  rule: string;
-  severity: string;
-  subject: string;
-  detail: string;
-}
-
 let runtime: TestRuntime;
 let supervisor: string;
 let issuerToken: string;
@@ -32,14 +23,8 @@ let target: IssuedLicence;
 let printed: { pdf: string; jws: string };
 const today = chinaDay(Date.now());
 
-async function floodAlerts(): Promise<Alert[]> {
-  await runtime.drainStreams();
-  const response = await fetch(`${runtime.baseUrl}/supervision/alerts?from=${today}&to=${today}`, {
-    headers: { authorization: `Bearer ${supervisor}` },
-  });
-  const text = await response.text();
-  expect(response.status, text).toBe(200);
-  return (JSON.parse(text) as { items: Alert[] }).items.filter(
+async function floodAlerts() {
+  return (await alertsOf(runtime, supervisor, today)).filter(
     (alert) => alert.rule === 'verification-flood-licence',
   );
 }
@@ -64,12 +49,11 @@ async function awayFromWindowEdge(): Promise<void> {
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(undefined, {
+  ({ runtime, supervisor } = await startSupervisedRuntime({
     ALERT_VERIFICATIONS_PER_LICENCE: String(threshold),
     ALERT_VERIFICATIONS_WINDOW_SECONDS: String(windowSeconds),
-  });
+  }));
   issuerToken = (await demoTokens(runtime)).issuer;
-  supervisor = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
   target = await issueDrivingLicence(runtime, issuerToken);
   const path = `${runtime.baseUrl}/licences/${encodeURIComponent(target.id)}`;
   const get = (suffix: string) =>
@@ -101,10 +85,7 @@ describe('verification-flood-licence', () => {
       },
     ]);
     // Announced on the alarm topic (locally the outbox), with nothing of the holder's.
-    const outbox = (await readFile(join(runtime.dataDir, 'outbox', 'alerts.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Alert);
+    const outbox = await outboxAlerts(runtime);
     expect(outbox.filter((alert) => alert.rule === 'verification-flood-licence')).toEqual(raised);
     const text = JSON.stringify(outbox);
     expect(text).not.toContain(target.holder.name);

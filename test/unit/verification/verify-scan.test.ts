@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
@@ -21,6 +19,7 @@ import { verifyScan, type VerifyScanDependencies } from '../../../shared/verific
 import { createWorld, DAY, NOW } from '../../support/verifier-world.js';
 import { licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
+import { switchablePeer } from '../../support/switchable-peer.js';
 
 const verifier = { clientId: 'cl_verifier' };
 
@@ -196,7 +195,21 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
     const listUri = `${baseUrl}/status-lists/${peerWorld.issuer.id}.0`;
     const credential = (idx: number) =>
       peerWorld.credential({ claims: { status: { status_list: { idx, uri: listUri } } } });
-    return { world, peerWorld, deps, listUri, credential };
+    /** The peer's status list token for `statuses`, signed by its issuer, valid until `exp` (ttl 300). */
+    const listToken = async (statuses: Uint8Array, exp: number) =>
+      signCompactJws(
+        { typ: 'statuslist+jwt' },
+        {
+          iss: peerWorld.issuer.id,
+          sub: listUri,
+          iat: NOW - 30,
+          exp,
+          ttl: 300,
+          status_list: await encodeStatusList(statuses, zlibCompression),
+        },
+        peerWorld.issuerSigner,
+      );
+    return { world, deps, credential, listToken };
   }
 
   it('fails with peer_unreachable, never valid, and records no verdict', async () => {
@@ -213,30 +226,16 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
     const statuses = createStatusBytes(64);
     writeStatus(statuses, 7, StatusType.INVALID);
     writeStatus(statuses, 8, StatusType.SUSPENDED);
-    let token = '';
-    let down = false;
-    const server = createServer((_request, response) => {
-      response.writeHead(down ? 503 : 200).end(down ? 'down' : token);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const peer = await switchablePeer();
     try {
-      const { port } = server.address() as AddressInfo;
       const at = { now: NOW * 1000 };
-      const { world, peerWorld, deps, listUri, credential } = await peerAt(`http://127.0.0.1:${port}`, at);
-      const listClaims = {
-        iss: peerWorld.issuer.id,
-        sub: listUri,
-        iat: NOW - 30,
-        exp: NOW + 600, // ten minutes
-        ttl: 300,
-        status_list: await encodeStatusList(statuses, zlibCompression),
-      };
-      token = await signCompactJws({ typ: 'statuslist+jwt' }, listClaims, peerWorld.issuerSigner);
+      const { world, deps, credential, listToken } = await peerAt(peer.baseUrl, at);
+      peer.serve(await listToken(statuses, NOW + 600)); // ten minutes
       expect((await verifyScan(await credential(7), undefined, {}, deps)).verdict).toBe('revoked');
       expect((await verifyScan(await credential(8), undefined, {}, deps)).verdict).toBe('suspended');
 
       // Twenty minutes on, the peer down: the list held is past its exp (the peer's copy is not stale yet).
-      down = true;
+      peer.down(true);
       at.now += 20 * 60_000;
       world.audit.entries.length = 0;
       const revoked = await verifyScan(await credential(7), undefined, {}, deps);
@@ -249,45 +248,31 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
       });
       expect(world.audit.entries).toHaveLength(1);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await peer.close();
     }
   });
 
   it('says stale when the peer is down and its list held is past its ttl, not yet its exp', async () => {
     const statuses = createStatusBytes(64);
     writeStatus(statuses, 8, StatusType.SUSPENDED);
-    let token = '';
-    let down = false;
-    const server = createServer((_request, response) => {
-      response.writeHead(down ? 503 : 200).end(down ? 'down' : token);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const peer = await switchablePeer();
     try {
-      const { port } = server.address() as AddressInfo;
       const at = { now: NOW * 1000 };
-      const { peerWorld, deps, listUri, credential } = await peerAt(`http://127.0.0.1:${port}`, at);
-      const listClaims = {
-        iss: peerWorld.issuer.id,
-        sub: listUri,
-        iat: NOW - 30,
-        exp: NOW + 3600,
-        ttl: 300,
-        status_list: await encodeStatusList(statuses, zlibCompression),
-      };
-      token = await signCompactJws({ typ: 'statuslist+jwt' }, listClaims, peerWorld.issuerSigner);
+      const { deps, credential, listToken } = await peerAt(peer.baseUrl, at);
+      peer.serve(await listToken(statuses, NOW + 3600));
       const fresh = await verifyScan(await credential(7), undefined, {}, deps);
       expect(fresh.verdict).toBe('valid');
       expect(fresh.stale).toBeUndefined();
 
       // Ten minutes on, the peer down: the list held is past its ttl (not its exp), the peer's copy fresh.
-      down = true;
+      peer.down(true);
       at.now += 10 * 60_000;
       const valid = await verifyScan(await credential(7), undefined, {}, deps);
       expect(valid).toMatchObject({ verdict: 'valid', stale: true });
       const suspended = await verifyScan(await credential(8), undefined, {}, deps);
       expect(suspended).toMatchObject({ verdict: 'suspended', stale: true });
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await peer.close();
     }
   });
 });

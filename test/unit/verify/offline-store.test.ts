@@ -308,12 +308,28 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
   const listUri = () => `${BASE}/status-lists/${world.issuer.id}.0`;
   const DAY = 86_400;
 
-  it('never turns a revoked licence valid: still revoked when its list expires, not valid from an old snapshot', async () => {
-    writeStatus(statuses, 7, StatusType.INVALID);
-    await publishStatusList(0); // exp: two days
+  /**
+   * The status list as `statuses` says now (exp two days, or `lifetime` seconds), a store synced with it,
+   * and the network gone, so that whatever the store holds can only age as `now` moves on.
+   */
+  async function syncedThenOffline(lifetime?: number) {
+    await publishStatusList(0, lifetime === undefined ? {} : { lifetime });
     const store = storeOf();
     await store.sync();
     service.online = false;
+    return store;
+  }
+
+  /** A presentation of entry 7 of list 0 signed ten seconds ago, for five minutes (as `status`, if given). */
+  const presentationNow = (status?: 'suspended') =>
+    world.presentation(
+      { issuedAt: now - 10, expiresAt: now + 290 },
+      { statusList: { list: 0, idx: 7 }, ...(status && { status }) },
+    );
+
+  it('never turns a revoked licence valid: still revoked when its list expires, not valid from an old snapshot', async () => {
+    writeStatus(statuses, 7, StatusType.INVALID);
+    const store = await syncedThenOffline(); // exp: two days
     expect(await verifierOf(store).verify(await world.credential())).toMatchObject({
       verdict: 'revoked',
       reason: 'status_revoked',
@@ -329,10 +345,7 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
       stale: true,
     });
     // A presentation pointing at that entry, signed in as valid: the list's revocation wins.
-    const shown = await world.presentation(
-      { issuedAt: now - 10, expiresAt: now + 290 },
-      { statusList: { list: 0, idx: 7 } },
-    );
+    const shown = await presentationNow();
     expect(await verifierOf(store).verify(shown)).toMatchObject({
       verdict: 'revoked',
       status: { source: 'status-list', status: 'revoked', expired: true },
@@ -352,10 +365,7 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
 
   it('ignores an expired list’s suspended and valid (a suspension can be lifted): unknown, not suspended or valid', async () => {
     writeStatus(statuses, 7, StatusType.SUSPENDED);
-    await publishStatusList(0); // exp: two days; entry 8 is valid
-    const store = storeOf();
-    await store.sync();
-    service.online = false;
+    const store = await syncedThenOffline(); // exp: two days; entry 8 is valid
     const verifier = verifierOf(store);
     const valid = await world.credential({
       claims: { status: { status_list: { idx: 8, uri: listUri() } } },
@@ -373,10 +383,7 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
       });
     }
     // A presentation keeps the status signed into it (for its few minutes), not the expired list's.
-    const shown = await world.presentation(
-      { issuedAt: now - 10, expiresAt: now + 290 },
-      { statusList: { list: 0, idx: 7 } },
-    );
+    const shown = await presentationNow();
     expect(await verifier.verify(shown)).toMatchObject({
       verdict: 'valid',
       status: { source: 'presentation', status: 'valid' },
@@ -419,12 +426,10 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
 
   it('answers unknown (trust_list_expired) once its trust list expires after a restore, bad news still winning', async () => {
     writeStatus(statuses, 8, StatusType.INVALID);
-    await publishStatusList(0, { lifetime: 30 * DAY }); // outlives the trust list: only its exp is at play
-    const store = storeOf();
-    await store.sync();
+    // The status list outlives the trust list: only the trust list's exp is at play.
+    const store = await syncedThenOffline(30 * DAY);
     const restored = storeOf();
     await restored.restore(store.snapshot());
-    service.online = false;
     const verifier = verifierOf(restored);
     expect((await verifier.verify(await world.credential())).verdict).toBe('valid');
 
@@ -436,10 +441,7 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
       issuer: { id: world.issuer.id },
       stale: true,
     });
-    const live = await world.presentation(
-      { issuedAt: now - 10, expiresAt: now + 290 },
-      { statusList: { list: 0, idx: 7 } },
-    );
+    const live = await presentationNow();
     expect(await verifier.verify(live)).toMatchObject({
       verdict: 'unknown',
       reason: 'trust_list_expired',
@@ -460,24 +462,15 @@ describe('OfflineTrustStore, failing closed once its lists have expired', () => 
   });
 
   it('without its list, a presentation keeps the status signed into it for its own few minutes only', async () => {
-    await publishStatusList(0, { lifetime: 600 });
-    const store = storeOf();
-    await store.sync();
-    service.online = false;
+    const store = await syncedThenOffline(600);
     now += 601; // the list is past its exp
     const verifier = verifierOf(store);
-    const shown = await world.presentation(
-      { issuedAt: now - 10, expiresAt: now + 290 },
-      { statusList: { list: 0, idx: 7 } },
-    );
+    const shown = await presentationNow();
     expect(await verifier.verify(shown)).toMatchObject({
       verdict: 'valid',
       status: { source: 'presentation', status: 'valid' },
     });
-    const suspended = await world.presentation(
-      { issuedAt: now - 10, expiresAt: now + 290 },
-      { statusList: { list: 0, idx: 7 }, status: 'suspended' },
-    );
+    const suspended = await presentationNow('suspended');
     expect((await verifier.verify(suspended)).verdict).toBe('suspended');
     now += 290 + 61; // past its expiry and the clock skew
     expect(await verifier.verify(shown)).toMatchObject({
