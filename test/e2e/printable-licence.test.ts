@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { onboardIssuer, postJson } from '../support/http-api.js';
+import { clientCredentialsToken } from '../support/runtime.js';
+import { issueDrivingLicence } from '../integration/verify/helpers.js';
 
 /**
  * The printable licence's downloads (docs/printable-licence.md) as people find them: on the wallet's
@@ -70,6 +73,49 @@ describe('the printable licence in the wallet and the console', () => {
     await expect(page.getByRole('link', { name: '下载卡片版 PDF' }).isVisible()).resolves.toBe(true);
     await expect(axeViolations(page)).resolves.toEqual([]);
     await screenshot(page, 'printable-console');
+    expect(errors).toEqual([]);
+  });
+
+  // Last in the file: it gives the citizen a licence whose key is withdrawn, which the tests above need not see.
+  it('the wallet says why a licence whose issuer key was withdrawn has no signature, on a phone, in both languages', async () => {
+    const { runtime } = suite;
+    const { admin, citizen } = runtime.credentials;
+    const adminToken = await clientCredentialsToken(runtime, admin, 'admin');
+    const compromised = await onboardIssuer(runtime, adminToken, {
+      name: '上海市公安局交通警察总队',
+      licenceTypes: ['driving-licence'],
+    });
+    const issued = await issueDrivingLicence(
+      runtime,
+      await clientCredentialsToken(runtime, compromised, 'licences:issue'),
+      { holder: { idNumber: citizen.idNumber }, holderName: citizen.name },
+    );
+    const rotated = await postJson(runtime, `/admin/issuers/${compromised.id}/keys`, adminToken, {
+      previousKey: 'withdraw',
+    });
+    expect(rotated.status, await rotated.clone().text()).toBe(201);
+
+    const { page, errors } = await suite.newPage({ viewport: phone, mobile: true });
+    page.setDefaultTimeout(8000);
+    await page.goto('/wallet/login');
+    await signInOnLoginPage(page, citizen);
+    await page.waitForURL('**/wallet');
+    errors.length = 0; // the provider's pages' favicon 404 (see wallet.test.ts)
+    for (const [lang, words, a4] of [
+      ['', '请联系发证机关重新签发', 'A4 版 PDF'],
+      ['?lang=en', 'Ask the issuing authority to issue it again', 'A4 PDF'],
+    ] as const) {
+      await page.goto(`/wallet/licences/${encodeURIComponent(issued.id)}${lang}`);
+      const notice = page.locator('#licence-key-withdrawn');
+      await expect(notice.isVisible()).resolves.toBe(true);
+      await expect(notice.innerText()).resolves.toContain(words);
+      // The PDFs are still offered (a record), their signatures not.
+      await expect(page.getByRole('link', { name: a4, exact: true }).isVisible()).resolves.toBe(true);
+      await expect(page.locator('a[href*="pdf.jws"]').count()).resolves.toBe(0);
+      await expect(noSidewaysScroll(page)).resolves.toBe(true);
+      await expect(axeViolations(page)).resolves.toEqual([]);
+      await screenshot(page, `wallet-key-withdrawn-phone${lang ? '-en' : ''}`);
+    }
     expect(errors).toEqual([]);
   });
 });
