@@ -195,14 +195,14 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
     const listUri = `${baseUrl}/status-lists/${peerWorld.issuer.id}.0`;
     const credential = (idx: number) =>
       peerWorld.credential({ claims: { status: { status_list: { idx, uri: listUri } } } });
-    /** The peer's status list token for `statuses`, signed by its issuer, valid until `exp` (ttl 300). */
-    const listToken = async (statuses: Uint8Array, exp: number) =>
+    /** The peer's status list token for `statuses`, signed by its issuer at `iat`, valid until `exp` (ttl 300). */
+    const listToken = async (statuses: Uint8Array, exp: number, iat = NOW - 30) =>
       signCompactJws(
         { typ: 'statuslist+jwt' },
         {
           iss: peerWorld.issuer.id,
           sub: listUri,
-          iat: NOW - 30,
+          iat,
           exp,
           ttl: 300,
           status_list: await encodeStatusList(statuses, zlibCompression),
@@ -235,8 +235,10 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
       expect((await verifyScan(await credential(8), undefined, {}, deps)).verdict).toBe('suspended');
 
       // Twenty minutes on, the peer down: the list held is past its exp (the peer's copy is not stale yet).
-      peer.down(true);
+      // The peer now has a fresh list, so only its being down can leave the verifier with the old one.
       at.now += 20 * 60_000;
+      peer.serve(await listToken(statuses, NOW + 20 * 60 + 600, NOW + 20 * 60 - 30));
+      peer.down(true);
       world.audit.entries.length = 0;
       const revoked = await verifyScan(await credential(7), undefined, {}, deps);
       expect(revoked).toMatchObject({ verdict: 'revoked', reason: 'status_revoked', stale: true });
@@ -265,8 +267,10 @@ describe('verifyScan (POST /verify), a peer’s licence whose status list cannot
       expect(fresh.stale).toBeUndefined();
 
       // Ten minutes on, the peer down: the list held is past its ttl (not its exp), the peer's copy fresh.
-      peer.down(true);
+      // The peer now has a fresh list, so only its being down can leave the verifier with the old one.
       at.now += 10 * 60_000;
+      peer.serve(await listToken(statuses, NOW + 10 * 60 + 3600, NOW + 10 * 60 - 30));
+      peer.down(true);
       const valid = await verifyScan(await credential(7), undefined, {}, deps);
       expect(valid).toMatchObject({ verdict: 'valid', stale: true });
       const suspended = await verifyScan(await credential(8), undefined, {}, deps);
