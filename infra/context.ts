@@ -5,14 +5,15 @@ import type { ElicenceStackProps } from './stack.js';
  * The stack's deployment choices, read from the CDK context: `cdk.json`'s `context` (committed with the
  * code) and, over it, `-c name=value` on the command line.
  *
- * `auditKeys` is required: the audit key generations must never shrink (a deployment that lists fewer
+ * `auditKeys`, `platformKeys` and `platformRsaKeys` are required: the audit key generations must never shrink (a deployment that lists fewer
  * would repoint `alias/elicence-audit` at an older key and drop the newer one's public key from
  * `GET /supervision/audit/keys`; security review M3), so they live in `cdk.json` (`"auditKeys": "2,1"`
- * after a rotation) and a synthesis without them is refused rather than falling back to `1`.
+ * after a rotation) and a synthesis without them is refused rather than falling back to `1`. The platform
+ * keys' generations likewise: a deployment that forgot generation 2 would move the alias back to 1.
  *
  * @example
  * ```ts
- * const app = new App({ context: { auditKeys: '2,1' } });
+ * const app = new App({ context: { auditKeys: '2,1', platformKeys: '2,1', platformRsaKeys: '1' } });
  * new ElicenceStack(app, 'Elicence', { description: '…', ...stackPropsFromContext(app) });
  * ```
  */
@@ -24,19 +25,43 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const auditHolderCommitmentsSince = context('auditHolderCommitmentsSince');
   const auditKeys = context('auditKeys');
   const supervisionHistoryBefore = context('supervisionHistoryBefore');
-  if (auditKeys === undefined || auditKeys === null || String(auditKeys).trim() === '') {
+  const missing = (value: unknown) => value === undefined || value === null || String(value).trim() === '';
+  if (missing(auditKeys)) {
     throw new Error(
       'auditKeys: no audit key generations in the CDK context: cdk.json carries them ("auditKeys": "1", ' +
         '"2,1" after a rotation; docs/operating.md); a deployment never falls back to generation 1',
     );
   }
+  // The platform key generations likewise (infrastructure review 24, Medium): a plain `cdk deploy` after a
+  // rotation given only with -c would move the alias back to generation 1 and drop generation 2.
+  for (const [name, value] of [
+    ['platformKeys', platformKeys],
+    ['platformRsaKeys', platformRsaKeys],
+  ] as const) {
+    if (missing(value)) {
+      throw new Error(
+        `${name}: no platform key generations in the CDK context: cdk.json carries them ("${name}": "1", ` +
+          `"2,1" during a rotation, committed; docs/operating.md); a deployment never falls back to generation 1`,
+      );
+    }
+  }
+  const reservedConcurrency = context('reservedConcurrency');
+  const smsSpendAlarmUsd = context('smsSpendAlarmUsd');
   return {
     // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
     ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
-    // `-c platformKeys=2,1` while platform key generation 2 replaces 1: the signing one first.
-    ...(platformKeys !== undefined && { platformKeys: String(platformKeys).split(',') }),
-    // `-c platformRsaKeys=2,1` likewise for the RSA key that signs RS256 ID tokens.
-    ...(platformRsaKeys !== undefined && { platformRsaKeys: String(platformRsaKeys).split(',') }),
+    // cdk.json's `"platformKeys": "2,1"` while platform key generation 2 replaces 1: the signing one first.
+    platformKeys: String(platformKeys).split(','),
+    // cdk.json's `"platformRsaKeys"` likewise for the RSA key that signs RS256 ID tokens.
+    platformRsaKeys: String(platformRsaKeys).split(','),
+    // `"reservedConcurrency": { "oidc": 200 }` in cdk.json, or `-c reservedConcurrency='{"oidc":200}'`.
+    ...(reservedConcurrency !== undefined && {
+      reservedConcurrency: (typeof reservedConcurrency === 'string'
+        ? JSON.parse(reservedConcurrency)
+        : reservedConcurrency) as ElicenceStackProps['reservedConcurrency'],
+    }),
+    // `-c smsSpendAlarmUsd=400`: the month-to-date SMS spend that raises the alarm.
+    ...(smsSpendAlarmUsd !== undefined && { smsSpendAlarmUsd: Number(smsSpendAlarmUsd) }),
     // `-c auditHolderCommitmentsSince=2027-01-05`: audit entries from that day on must commit to their holder.
     ...(auditHolderCommitmentsSince !== undefined && {
       auditHolderCommitmentsSince: String(auditHolderCommitmentsSince),

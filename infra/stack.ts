@@ -2,6 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -10,6 +12,7 @@ import { functionNames, routes, type FunctionName } from '../functions/routes.js
 import { AlarmNotifications } from './constructs/alarm-notifications.js';
 import { ServiceApi } from './constructs/http-api.js';
 import { IssuerKeyProvisioning } from './constructs/issuer-keys.js';
+import { KeyDeletionGuard } from './constructs/key-guard.js';
 import { ServiceKeys } from './constructs/keys.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
@@ -125,7 +128,9 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
   audit: {
     description: 'elicence audit trail supervision and checkpoints',
     memorySize: 512,
-    timeout: Duration.seconds(30),
+    // 29 s, not 30: API Gateway's integration timeout is 30 s, and a function behind a route must end
+    // (and answer) before it, or the caller gets a bare 503 while the function runs on.
+    timeout: Duration.seconds(29),
     config: true,
   },
   console: {
@@ -162,6 +167,30 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     config: true,
   },
 };
+
+/**
+ * API Gateway's integration timeout (30 s) less a second: a function behind a route must end before the
+ * gateway gives up on it, or the caller gets a bare 503 while the function runs on.
+ */
+export const maxRouteFunctionTimeout = Duration.seconds(29);
+
+/**
+ * Reserved concurrency by default (`reservedConcurrency` overrides it, function by function). `oidc` is
+ * reserved so that sign-in is never starved by other functions; the anonymous public functions are capped so
+ * that a flood of them cannot take the whole account's concurrency (and they keep as much for themselves).
+ * The sum, 240, stays well under the account's default limit of 1,000, of which Lambda keeps 100
+ * unreserved (docs/operating.md, "Concurrency").
+ */
+export const defaultReservedConcurrency: Readonly<Partial<Record<FunctionName, number>>> = {
+  oidc: 100,
+  verify: 50,
+  web: 50,
+  'trust-list': 20,
+  'status-lists': 20,
+};
+
+/** The SMS spend alarm's threshold by default, in US dollars this month (`smsSpendAlarmUsd`). */
+export const defaultSmsSpendAlarmUsd = 80;
 
 /** The spec of `name`, failing clearly when the route table gained a function this stack does not know. */
 function specOf(name: FunctionName): FunctionSpec {
@@ -217,6 +246,18 @@ export interface ElicenceStackProps extends StackProps {
    * copies of entries dated and chained before it. Remove it (redeploy without it) once the move is done.
    */
   supervisionHistoryBefore?: string;
+  /**
+   * Reserved concurrent executions per function, over {@link defaultReservedConcurrency}
+   * (`-c reservedConcurrency='{"oidc":200}'`). Each a whole number from 1; the sum must leave the account's
+   * 100 unreserved executions free.
+   */
+  reservedConcurrency?: Partial<Record<FunctionName, number>>;
+  /**
+   * The month-to-date SMS spend (`AWS/SNS SMSMonthToDateSpentUSD`, US dollars) at which the alarm topic is
+   * told. Default {@link defaultSmsSpendAlarmUsd}; set it below the account's SMS monthly spend limit,
+   * past which SNS stops sending (and sign-up and phone sign-in with it).
+   */
+  smsSpendAlarmUsd?: number;
 }
 
 /**
@@ -248,6 +289,9 @@ export class ElicenceStack extends Stack {
   readonly batchQueue: BatchQueue;
   readonly auditCheckpoints: events.Rule;
   readonly peerRefresh: events.Rule;
+  readonly keyGuard: KeyDeletionGuard;
+  /** Month-to-date SMS spend over `smsSpendAlarmUsd`. */
+  readonly smsSpendAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -269,6 +313,19 @@ export class ElicenceStack extends Stack {
       throw new Error(
         `supervisionHistoryBefore must be an instant such as 2026-12-06T09:30:00Z, got ${JSON.stringify(historyBefore)}`,
       );
+    }
+
+    const reserved = { ...defaultReservedConcurrency, ...props.reservedConcurrency };
+    for (const [name, value] of Object.entries(reserved)) {
+      if (!functionNames.includes(name as FunctionName) || !Number.isInteger(value) || value! < 1) {
+        throw new Error(
+          `reservedConcurrency: a function of the route table and a whole number from 1, got ${name}=${String(value)}`,
+        );
+      }
+    }
+    const smsSpendAlarmUsd = props.smsSpendAlarmUsd ?? defaultSmsSpendAlarmUsd;
+    if (!Number.isFinite(smsSpendAlarmUsd) || smsSpendAlarmUsd <= 0) {
+      throw new Error(`smsSpendAlarmUsd must be a positive amount of US dollars, got ${smsSpendAlarmUsd}`);
     }
 
     this.keys = new ServiceKeys(this, 'Keys', {
@@ -302,6 +359,14 @@ export class ElicenceStack extends Stack {
       const spec = specOf(name);
       const grants = functionGrants[name];
       const kmsByKey = kmsActions(grants);
+      if (
+        routes.some((route) => route.function === name) &&
+        spec.timeout.toSeconds() > maxRouteFunctionTimeout.toSeconds()
+      ) {
+        throw new Error(
+          `infra/stack.ts: ${name} serves routes: its timeout must be at most ${maxRouteFunctionTimeout.toSeconds()} s (API Gateway gives up at 30 s)`,
+        );
+      }
       // Issuer keys are granted by IssuerKeyProvisioning below, by tag.
       const { issuer: _issuerKeys, ...serviceKeys } = kmsByKey;
       functions[name] = new ServiceFunction(this, name, {
@@ -355,6 +420,7 @@ export class ElicenceStack extends Stack {
         readsStream: grants.auditStream === true,
         webAssets: spec.webAssets ?? false,
         pdfFont: spec.pdfFont ?? false,
+        reservedConcurrentExecutions: reserved[name],
       });
       const { role } = functions[name];
       if (grants.table) data.grant(role, grants.table);
@@ -428,7 +494,34 @@ export class ElicenceStack extends Stack {
       partitionKeyPrefix: prefixes.batch,
       maxConcurrency: 5,
     });
+    // Every KMS key defined above (the service's, the alarm topic's, any added later): none may be tagged,
+    // disabled, re-policied or scheduled for deletion by a function's role (infra/constructs/key-guard.ts).
+    this.keyGuard = new KeyDeletionGuard(this, 'KeyGuard', {
+      keys: this.node.findAll().filter((construct): construct is kms.Key => construct instanceof kms.Key),
+      provisioner: provisioner.role,
+      functionRoles: functionNames.map((name) => functions[name].role),
+      topic: alarmTopic,
+      topicKey: this.alarmNotifications.key,
+    });
+
+    // SNS stops sending text messages once the month's spend would pass the account's limit: tell someone
+    // before (the metric has no dimension: it is the account's, per region).
+    this.smsSpendAlarm = new cloudwatch.Alarm(this, 'SmsSpend', {
+      alarmDescription: `elicence: SMS spend this month passed ${smsSpendAlarmUsd} USD (the account's SMS spend limit stops sending)`,
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/SNS',
+        metricName: 'SMSMonthToDateSpentUSD',
+        statistic: 'Maximum',
+        period: Duration.hours(1),
+      }),
+      threshold: smsSpendAlarmUsd,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.alarmNotifications.notifyOn([
+      this.smsSpendAlarm,
       ...this.supervisionStream.alarms,
       ...this.batchQueue.alarms,
       ...http.alarms,

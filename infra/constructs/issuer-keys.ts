@@ -14,7 +14,10 @@ const signingActions = ['kms:Sign', 'kms:GetPublicKey'];
 const anyKeyArn = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:key/*`;
 const issuerAliasArn = `arn:${Aws.PARTITION}:kms:${Aws.REGION}:${Aws.ACCOUNT_ID}:${issuerAliasPrefix}*`;
 
-/** Conditions that hold only for keys carrying both issuer tags (so never for the platform key). */
+/**
+ * Conditions that hold only for keys carrying both issuer tags. Tags can be added later, so this alone does
+ * not keep other keys out (see `kms:TagResource` below and `KeyDeletionGuard`).
+ */
 const taggedIssuerKey = {
   StringEquals: {
     'aws:ResourceTag/service': issuerKeyTags.service,
@@ -39,10 +42,17 @@ const issuerTagsInRequest = {
  * **The onboarding role** (`provisioner`, IAM, in a policy of its own):
  * - `kms:CreateKey` only with the request tags `service=elicence`, `role=issuer-signing` (and no tag keys
  *   but `service`, `role`, `issuer`), and only ES256 keys (`kms:KeySpec`, `kms:KeyUsage`);
- * - `kms:TagResource` under the same tag conditions (KMS checks it for the tags given to CreateKey);
+ * - `kms:TagResource` under the same tag conditions (KMS checks it for the tags given to CreateKey). KMS
+ *   requires that permission in an IAM policy not restricted to particular keys, and no documented condition
+ *   tells a tag given at creation from a later `TagResource`: the role could therefore tag an existing key
+ *   whose policy lets IAM decide with the issuer tags, which would then pass the conditions below;
  * - `kms:CreateAlias` on aliases `alias/elicence/issuer/*` and on keys tagged as issuer keys;
  * - `kms:GetPublicKey` (the new key's `kid`) and `kms:ScheduleKeyDeletion` (rollback) on keys tagged as
- *   issuer keys. Both tags are required, so the role can never touch the platform key.
+ *   issuer keys. Tag conditions alone would not keep the role off the stack's own keys (it could tag one
+ *   first): `KeyDeletionGuard` (./key-guard.ts) denies it, by ARN and in their key policies, every tagging,
+ *   disabling, re-policying and deletion of a key the stack defines, and reports every scheduled deletion
+ *   or disabled key of the account. A key of the account outside this stack is protected only by keeping
+ *   the service in an account of its own (docs/operating.md).
  *
  * **The signing roles** (`signers`, IAM): `kms:Sign` and `kms:GetPublicKey` on keys tagged
  * `service=elicence` and `role=issuer-signing`. A function that comes to sign licences later needs only

@@ -21,6 +21,19 @@ import { functionBuild } from '../bundling.js';
 import { pdfFontFile } from '../../shared/licence/pdf-font.js';
 
 /**
+ * What the KMS-throttling metric filter counts: a log line whose `error` is a throttled call, in either of
+ * the two shapes the code logs errors in: Powertools' formatted error (`"error": { "name":
+ * "ThrottlingException", … }`, what `shared/http/api-handler.ts` and `logger.error(message, error)` write)
+ * or `String(error)` (`"error": "ThrottlingException: Rate exceeded"`, what the best-effort writes log).
+ * The trailing `*` is a filter-pattern wildcard, allowed at either end of a string value.
+ * test/unit/infra/throttle-filter.test.ts evaluates it against lines the real handler logs.
+ */
+export const kmsThrottlingFilterPattern = logs.FilterPattern.any(
+  logs.FilterPattern.stringValue('$.error.name', '=', 'ThrottlingException'),
+  logs.FilterPattern.stringValue('$.error', '=', 'ThrottlingException*'),
+);
+
+/**
  * The function's code, built with the local esbuild by `functionBuild` (infra/bundling.ts): `index.mjs` and
  * its chunks, which NodejsFunction cannot make (it writes one `--outfile`; code splitting needs an output
  * folder). Beside them, the browser assets for `web` and the printable licence's font for the functions
@@ -91,6 +104,11 @@ export interface ServiceFunctionProps {
    * code reads it from (Lambda's working directory is the bundle's root).
    */
   pdfFont?: boolean;
+  /**
+   * Reserved concurrent executions (stack prop `reservedConcurrency`): both the function's guaranteed share
+   * of the account's concurrency and its cap. Unset, it shares the unreserved pool.
+   */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -144,6 +162,9 @@ export class ServiceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      ...(props.reservedConcurrentExecutions !== undefined && {
+        reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      }),
       environment: {
         ...props.environment,
         NODE_OPTIONS: '--enable-source-maps',
@@ -211,14 +232,15 @@ export class ServiceFunction extends Construct {
   /**
    * KMS publishes no per-key throttling metric (only account-wide usage against quotas in `AWS/Usage`), and
    * the SDK retries a throttled call up to 5 times (`shared/adapters/kms/client.ts`). What matters is a call
-   * that still failed: the function logs it through Powertools (`error.name`), and this filter counts them.
+   * that still failed: the function logs it (`error.name`, or `error` as a string; see
+   * {@link kmsThrottlingFilterPattern}), and this filter counts them.
    * KMS is these functions' only dependency that throttles with `ThrottlingException` in practice (DynamoDB
    * on demand mostly answers `ProvisionedThroughputExceededException`). Errors that oidc-provider handles
    * internally (a token endpoint's signature) are not logged and show up in the API's 5xx rate instead.
    */
   private alarmOnKmsThrottling(name: FunctionName): void {
     const filter = this.logGroup.addMetricFilter('ThrottledCalls', {
-      filterPattern: logs.FilterPattern.stringValue('$.error.name', '=', 'ThrottlingException'),
+      filterPattern: kmsThrottlingFilterPattern,
       // One namespace per function (each has its own log group): a filter cannot set a constant dimension.
       metricNamespace: `Elicence/${name}`,
       metricName: 'ThrottlingExceptions',

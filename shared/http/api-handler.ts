@@ -68,7 +68,11 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
     );
   }
   if (isThrottling(error)) {
-    logger.warn('dependency throttled the request', { error: (error as Error).name });
+    // `error` as Powertools formats an Error (`{ name, message, … }`): the KMS-throttling metric filter
+    // (infra/constructs/service-function.ts) counts `$.error.name`; a bare name string went uncounted.
+    if (error instanceof Error) logger.warn('dependency throttled the request', error);
+    else
+      logger.warn('dependency throttled the request', { error: { name: (error as { name: string }).name } });
     return problem(
       {
         status: 503,

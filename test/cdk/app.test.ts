@@ -48,3 +48,41 @@ describe('the CDK app reads the audit key generations from cdk.json (security re
     expect(section.slice(0, 1500)).toMatch(/cdk\.json[^]*"auditKeys": "2,1"[^]*commit/);
   });
 });
+
+describe('the CDK app reads the platform key generations from cdk.json (infrastructure review 24)', () => {
+  it('refuses to synthesise without platformKeys or platformRsaKeys, saying what to set', () => {
+    for (const name of ['platformKeys', 'platformRsaKeys']) {
+      const context = { ...cdkJson.context, [name]: undefined };
+      expect(() => stackPropsFromContext(new App({ context })), name).toThrow(
+        new RegExp(`${name}: no platform key generations in the CDK context: cdk\\.json carries them`),
+      );
+      expect(() => stackPropsFromContext(new App({ context: { ...context, [name]: ' ' } })), name).toThrow(
+        new RegExp(name),
+      );
+    }
+  });
+
+  it('commits the generations in cdk.json, and -c still overrides them', () => {
+    expect(cdkJson.context).toMatchObject({ platformKeys: '1', platformRsaKeys: '1' });
+    const props = stackPropsFromContext(new App({ context: cdkJson.context }));
+    expect([props.platformKeys, props.platformRsaKeys]).toEqual([['1'], ['1']]);
+    const rotating = new App({ context: { ...cdkJson.context, platformKeys: '2,1' } });
+    expect(stackPropsFromContext(rotating).platformKeys).toEqual(['2', '1']);
+  });
+
+  it('reads reserved concurrency and the SMS spend threshold from the context', () => {
+    const app = new App({
+      context: { ...cdkJson.context, reservedConcurrency: '{"oidc":200}', smsSpendAlarmUsd: '400' },
+    });
+    expect(stackPropsFromContext(app)).toMatchObject({
+      reservedConcurrency: { oidc: 200 },
+      smsSpendAlarmUsd: 400,
+    });
+  });
+
+  it('documents a platform key rotation as an edit of cdk.json that is committed', () => {
+    const operating = readFileSync('docs/operating.md', 'utf8');
+    const section = operating.slice(operating.indexOf('- **The platform signing key'));
+    expect(section.slice(0, 2000)).toMatch(/cdk\.json[^]*"platformKeys": "2,1"[^]*commit/);
+  });
+});

@@ -1,0 +1,114 @@
+import { Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/**
+ * What could take a key away from the service or hand it to someone else: tagging (which can make it look
+ * like an issuer key, see `IssuerKeyProvisioning`), disabling, scheduling or cancelling its deletion, and
+ * replacing its policy. No function of the service does any of these to a key the stack defines.
+ */
+export const destructiveKeyActions = [
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+  'kms:DisableKey',
+  'kms:PutKeyPolicy',
+] as const;
+
+/** The CloudTrail events of KMS that the watch reports: a key that stops working, now or in a few days. */
+export const watchedKeyEvents = ['ScheduleKeyDeletion', 'DisableKey'] as const;
+
+export interface KeyDeletionGuardProps {
+  /** Every KMS key the stack defines. */
+  keys: readonly kms.Key[];
+  /**
+   * The role that manages issuer keys (`admin`): it may tag new keys and schedule the deletion of keys
+   * tagged as issuer keys, so it is denied every destructive action on the stack's keys by ARN.
+   */
+  provisioner: iam.IRole;
+  /** The roles of the service's functions: each stack key's own policy denies them the destructive actions. */
+  functionRoles: readonly iam.IRole[];
+  /** Where the watch reports (the alarm topic), and the key that encrypts it. */
+  topic: sns.ITopic;
+  topicKey: kms.IKey;
+}
+
+/**
+ * Keeps the stack's KMS keys out of reach of the service's own roles (security review 24, High).
+ *
+ * The `admin` role must tag the issuer keys it creates, and KMS authorises the tags given to `CreateKey` as
+ * `kms:TagResource` on a key that does not exist yet: that permission has to be in an IAM policy "that
+ * isn't restricted to particular KMS keys" (AWS KMS Developer Guide, "Controlling access to tags"), so it is
+ * on `key/*`, conditioned only on the request's tags. Nothing documented tells a tag given at creation from
+ * a later `TagResource` call, so `admin` could tag any key whose policy lets IAM decide with the issuer tags
+ * and then schedule its deletion as if it were an issuer key. Three layers close that for the stack's keys:
+ *
+ * 1. an explicit Deny in the `admin` role's own policy of {@link destructiveKeyActions} on every stack key,
+ *    by ARN (an explicit Deny wins over the tag-conditioned Allows);
+ * 2. the same Deny, for every function role, in each stack key's own key policy, so that a later IAM grant
+ *    to a function role cannot undo it;
+ * 3. an EventBridge rule on CloudTrail's `ScheduleKeyDeletion` and `DisableKey` events of any key of the
+ *    account, told to the alarm topic: deletion waits at least 7 days, so someone can cancel it. Keys
+ *    outside this stack (the issuer keys included: onboarding rollbacks and key rotations schedule theirs)
+ *    are reported too; only a dedicated account keeps them out of `admin`'s reach (docs/operating.md).
+ *
+ * @example
+ * ```ts
+ * new KeyDeletionGuard(this, 'KeyGuard', { keys, provisioner: admin.role, functionRoles, topic, topicKey });
+ * ```
+ */
+export class KeyDeletionGuard extends Construct {
+  /** The rule that reports scheduled deletions and disabled keys to the alarm topic. */
+  readonly watch: events.Rule;
+
+  constructor(scope: Construct, id: string, props: KeyDeletionGuardProps) {
+    super(scope, id);
+    if (props.keys.length === 0) throw new Error('KeyDeletionGuard: no keys to guard');
+
+    const policy = new iam.Policy(this, 'ProvisionerDeny', { roles: [props.provisioner] });
+    policy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'NeverTouchStackKeys',
+        effect: iam.Effect.DENY,
+        actions: [...destructiveKeyActions],
+        resources: props.keys.map((key) => key.keyArn),
+      }),
+    );
+
+    for (const key of props.keys) {
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'FunctionsNeverDestroyThisKey',
+          effect: iam.Effect.DENY,
+          principals: props.functionRoles.map((role) => new iam.ArnPrincipal(role.roleArn)),
+          actions: [...destructiveKeyActions],
+          resources: ['*'],
+        }),
+      );
+    }
+
+    // EventBridge publishes to the encrypted topic on its own behalf, as CloudWatch does for alarms.
+    props.topicKey.grant(
+      new iam.ServicePrincipal('events.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
+    // Events recorded by CloudTrail reach EventBridge only while a trail with logging enabled records
+    // them (Amazon EventBridge User Guide, "AWS service events delivered via AWS CloudTrail").
+    this.watch = new events.Rule(this, 'Watch', {
+      description: 'Reports KMS keys of this account scheduled for deletion or disabled (CloudTrail)',
+      eventPattern: {
+        source: ['aws.kms'],
+        detailType: ['AWS API Call via CloudTrail'],
+        account: [Stack.of(this).account],
+        detail: { eventSource: ['kms.amazonaws.com'], eventName: [...watchedKeyEvents] },
+      },
+      targets: [new eventTargets.SnsTopic(props.topic)],
+    });
+  }
+}

@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { functionNames, routes, type FunctionName } from '../../functions/routes.js';
+import { destructiveKeyActions } from '../../infra/constructs/key-guard.js';
+import {
+  defaultReservedConcurrency,
+  defaultSmsSpendAlarmUsd,
+  ElicenceStack,
+  type ElicenceStackProps,
+} from '../../infra/stack.js';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: { AWS?: unknown; Service?: unknown };
+  Condition?: Json;
+}
+interface Resource {
+  Type: string;
+  Properties: Json;
+}
+
+/** Synthesises the stack without bundling. */
+function synthesize(props: ElicenceStackProps = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ElicenceStack(app, 'Elicence', props);
+  const template = Template.fromStack(stack);
+  return { stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
+}
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+describe('infrastructure review 24', () => {
+  let synth: ReturnType<typeof synthesize>;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    synth.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const ofType = (type: string) => Object.entries(synth.resources).filter(([, r]) => r.Type === type);
+  const roleStatements = (name: FunctionName) =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, r]) =>
+        JSON.stringify(r.Properties.Roles).includes(
+          JSON.stringify({ Ref: idOf(synth.stack.functions[name].role) }),
+        ),
+      )
+      .flatMap(([, r]) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  const functionOf = (name: FunctionName) => synth.resources[idOf(synth.stack.functions[name].function)]!;
+
+  beforeAll(() => {
+    synth = synthesize();
+  });
+
+  describe('the stack’s KMS keys are out of reach of the service’s roles (High)', () => {
+    it('denies admin every tagging, disabling, re-policying and deletion of each key the stack defines, by ARN', () => {
+      const keyIds = ofType('AWS::KMS::Key').map(([id]) => id);
+      // The service's keys, the alarm topic's: whatever the stack defines is listed.
+      expect(keyIds).toEqual(
+        expect.arrayContaining([idOf(synth.stack.keys.platform), idOf(synth.stack.keys.lookupMac)]),
+      );
+      expect(keyIds).toEqual(
+        expect.arrayContaining([
+          idOf(synth.stack.keys.pii),
+          idOf(synth.stack.keys.table),
+          idOf(synth.stack.keys.auditTable),
+          idOf(synth.stack.alarmNotifications.key),
+        ]),
+      );
+      const denies = roleStatements('admin').filter((s) => s.Effect === 'Deny');
+      expect(denies).toHaveLength(1);
+      const [deny] = denies;
+      expect(new Set(actionsOf(deny!))).toEqual(
+        new Set([
+          'kms:TagResource',
+          'kms:UntagResource',
+          'kms:ScheduleKeyDeletion',
+          'kms:CancelKeyDeletion',
+          'kms:DisableKey',
+          'kms:PutKeyPolicy',
+        ]),
+      );
+      expect(deny!.Condition).toBeUndefined();
+      expect(
+        [deny!.Resource]
+          .flat()
+          .map((r) => JSON.stringify(r))
+          .sort(),
+      ).toEqual(keyIds.map((id) => JSON.stringify(arnOf(id))).sort());
+    });
+
+    it('still lets admin tag and schedule the deletion of issuer keys it creates (tag-conditioned, key/*)', () => {
+      const allowed = roleStatements('admin').filter(
+        (s) =>
+          s.Effect === 'Allow' &&
+          actionsOf(s).some((a) => a === 'kms:TagResource' || a === 'kms:ScheduleKeyDeletion'),
+      );
+      expect(allowed.map((s) => s.Sid).sort()).toEqual(['ManageIssuerKeys', 'TagIssuerKeysAtCreation']);
+    });
+
+    it('denies every function role the same actions in each stack key’s own key policy', () => {
+      const roleArns = functionNames.map((name) =>
+        JSON.stringify(arnOf(idOf(synth.stack.functions[name].role))),
+      );
+      for (const [id, key] of ofType('AWS::KMS::Key')) {
+        const statements = (key.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+        const denies = statements.filter((s) => s.Effect === 'Deny');
+        expect(denies, id).toHaveLength(1);
+        expect(new Set(actionsOf(denies[0]!)), id).toEqual(new Set(destructiveKeyActions));
+        expect(denies[0]!.Condition, id).toBeUndefined();
+        const principals = [denies[0]!.Principal?.AWS].flat().map((p) => JSON.stringify(p));
+        expect(principals.sort(), id).toEqual([...roleArns].sort());
+      }
+    });
+
+    it('reports any key of the account scheduled for deletion or disabled to the alarm topic', () => {
+      synth.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.kms'],
+          'detail-type': ['AWS API Call via CloudTrail'],
+          account: [{ Ref: 'AWS::AccountId' }],
+          detail: { eventSource: ['kms.amazonaws.com'], eventName: ['ScheduleKeyDeletion', 'DisableKey'] },
+        },
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { Ref: idOf(synth.stack.alarmNotifications.topic) } })],
+      });
+      // EventBridge may publish to the topic and use its key (the topic is encrypted).
+      const topicPolicies = ofType('AWS::SNS::TopicPolicy').flatMap(
+        ([, r]) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
+      );
+      expect(
+        topicPolicies.some(
+          (s) =>
+            s.Effect === 'Allow' &&
+            actionsOf(s).includes('sns:Publish') &&
+            JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }),
+        ),
+      ).toBe(true);
+      const topicKey = synth.resources[idOf(synth.stack.alarmNotifications.key)]!;
+      const keyStatements = (topicKey.Properties.KeyPolicy as { Statement: Statement[] }).Statement;
+      expect(
+        keyStatements.find(
+          (s) =>
+            s.Effect === 'Allow' &&
+            JSON.stringify(s.Principal) === JSON.stringify({ Service: 'events.amazonaws.com' }),
+        )?.Action,
+      ).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    });
+
+    it('documents the guard, its limit and a dedicated account', () => {
+      const operating = readFileSync('docs/operating.md', 'utf8');
+      expect(operating).toMatch(/ScheduleKeyDeletion/);
+      expect(operating).toMatch(/dedicated (AWS )?account|account of its own/);
+      const source = readFileSync('infra/constructs/issuer-keys.ts', 'utf8');
+      expect(source).not.toMatch(/can never touch the platform key/);
+    });
+  });
+
+  describe('reserved concurrency (Low)', () => {
+    it('reserves concurrency for oidc and caps the anonymous public functions, well under the account’s 1,000', () => {
+      const reserved = Object.fromEntries(
+        functionNames.map((name) => [name, functionOf(name).Properties.ReservedConcurrentExecutions]),
+      );
+      expect(reserved.oidc).toBeGreaterThanOrEqual(50);
+      for (const name of ['verify', 'web', 'trust-list', 'status-lists'] as const) {
+        expect(reserved[name], name).toEqual(expect.any(Number));
+      }
+      const total = Object.values(reserved)
+        .filter((n): n is number => typeof n === 'number')
+        .reduce((a, b) => a + b, 0);
+      // Lambda keeps 100 of the account's (default) 1,000 unreserved; the rest must not be exhausted.
+      expect(total).toBeLessThanOrEqual(500);
+      expect(reserved).toMatchObject(defaultReservedConcurrency);
+    });
+
+    it('takes overrides from the props and refuses what is not a whole number from 1 or a function', () => {
+      const { stack, resources } = synthesize({ reservedConcurrency: { oidc: 300, licences: 40 } });
+      const of = (name: FunctionName) =>
+        resources[stack.getLogicalId(stack.functions[name].function.node.defaultChild as CfnElement)]!
+          .Properties.ReservedConcurrentExecutions;
+      expect([of('oidc'), of('licences'), of('verify')]).toEqual([
+        300,
+        40,
+        defaultReservedConcurrency.verify,
+      ]);
+      for (const bad of [{ oidc: 0 }, { oidc: 1.5 }, { nope: 3 }] as Array<
+        ElicenceStackProps['reservedConcurrency']
+      >) {
+        expect(() => synthesize({ reservedConcurrency: bad }), JSON.stringify(bad)).toThrow(
+          /reservedConcurrency/,
+        );
+      }
+    });
+  });
+
+  describe('timeouts (Low)', () => {
+    it('ends every function behind a route within 29 s, before API Gateway’s 30 s integration timeout', () => {
+      const routed = new Set(routes.map((route) => route.function));
+      expect(routed.has('audit')).toBe(true);
+      for (const name of routed) {
+        expect(functionOf(name).Properties.Timeout, name).toBeLessThanOrEqual(29);
+      }
+    });
+  });
+
+  describe('SMS spend alarm (Low)', () => {
+    it('alarms on the month-to-date SMS spend, to the alarm topic, at a threshold the props set', () => {
+      const alarm = {
+        Namespace: 'AWS/SNS',
+        MetricName: 'SMSMonthToDateSpentUSD',
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: idOf(synth.stack.alarmNotifications.topic) }],
+      };
+      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...alarm,
+        Threshold: defaultSmsSpendAlarmUsd,
+      });
+      synthesize({ smsSpendAlarmUsd: 400 }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...alarm,
+        AlarmActions: Match.anyValue(),
+        Threshold: 400,
+      });
+      expect(() => synthesize({ smsSpendAlarmUsd: 0 })).toThrow(/smsSpendAlarmUsd/);
+    });
+  });
+});

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { kmsThrottlingFilterPattern } from '../../../infra/constructs/service-function.js';
+import { apiHandler } from '../../../shared/http/api-handler.js';
+import type { HttpEvent } from '../../../shared/http/types.js';
+import { logger } from '../../../shared/logger.js';
+
+/**
+ * The subset of CloudWatch Logs' JSON filter patterns the stack uses: `{ A || B || … }` where each term is
+ * `$.a.b = "value"` (or `($.a.b = "value")`), a value that may end with the `*` wildcard. A term on a field
+ * that is absent, or not a string, does not match (as CloudWatch: an object is not equal to a string).
+ * Anything else is refused, so a filter the stack comes to use beyond this subset fails here loudly.
+ */
+function matches(pattern: string, line: string): boolean {
+  const body = /^\{\s*(.*?)\s*\}$/.exec(pattern)?.[1];
+  if (body === undefined) throw new Error(`not a JSON filter pattern: ${pattern}`);
+  const event = JSON.parse(line) as unknown;
+  return body.split('||').some((term) => {
+    const parsed = /^\(?\s*\$((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*=\s*"([^"]*)"\s*\)?$/.exec(term.trim());
+    if (!parsed) throw new Error(`term outside the evaluated subset: ${term}`);
+    const [, path, expected] = parsed as unknown as [string, string, string];
+    let value: unknown = event;
+    for (const key of path.slice(1).split('.')) {
+      value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    }
+    if (typeof value !== 'string') return false;
+    return expected.endsWith('*') ? value.startsWith(expected.slice(0, -1)) : value === expected;
+  });
+}
+
+/** The JSON lines the shared logger writes while `run` runs (Powertools: stdout, and stderr from WARN up). */
+async function loggedLines(run: () => Promise<unknown>): Promise<string[]> {
+  const written: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  try {
+    await run();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return written
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{'));
+}
+
+const event = {
+  routeKey: 'POST /verify',
+  rawPath: '/verify',
+  rawQueryString: '',
+  headers: {},
+  requestContext: { requestId: 'req-1' },
+} as unknown as HttpEvent;
+const edge = { parametersOf: () => ({}), secure: () => true };
+
+/** What the AWS SDK throws for a call throttled beyond its retries. */
+function throttled(): Error {
+  return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+}
+
+describe('the KMS-throttling metric filter counts what the functions log (infrastructure review 24)', () => {
+  const pattern = kmsThrottlingFilterPattern.logPatternString;
+  afterEach(() => vi.restoreAllMocks());
+
+  it('matches the line the API handler logs for a call throttled beyond the SDK retries', async () => {
+    const handler = apiHandler(() => Promise.reject(throttled()), edge);
+    let status = 0;
+    const lines = await loggedLines(async () => {
+      status = (await handler(event)).statusCode ?? 0;
+    });
+    expect(status).toBe(503);
+    const throttledLines = lines.filter((line) => line.includes('dependency throttled the request'));
+    expect(throttledLines).toHaveLength(1);
+    expect(JSON.parse(throttledLines[0]!)).toMatchObject({ error: { name: 'ThrottlingException' } });
+    expect(matches(pattern, throttledLines[0]!)).toBe(true);
+  });
+
+  it('matches the string shape of the best-effort writes, `error: String(error)`', async () => {
+    const lines = await loggedLines(async () => {
+      logger.error('audit entry not written', { licenceId: 'l-1', error: String(throttled()) });
+    });
+    expect(lines).toHaveLength(1);
+    expect(matches(pattern, lines[0]!)).toBe(true);
+  });
+
+  it('counts nothing else: other failures, other fields, a name inside a message', async () => {
+    const other = Object.assign(new Error('ThrottlingException mentioned'), {
+      name: 'AccessDeniedException',
+    });
+    const lines = await loggedLines(async () => {
+      await apiHandler(() => Promise.reject(other), edge)(event);
+      logger.warn('peer status list not fetched', { error: String(other) });
+      logger.info('request refused', { code: 'ThrottlingException' });
+    });
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) expect(matches(pattern, line), line).toBe(false);
+  });
+
+  it('evaluates the pattern as CloudWatch writes it (the evaluator is not vacuous)', () => {
+    expect(pattern).toBe('{ ($.error.name = "ThrottlingException") || ($.error = "ThrottlingException*") }');
+    expect(matches(pattern, '{"error":{"name":"ThrottlingException"}}')).toBe(true);
+    expect(matches(pattern, '{"error":"ThrottlingException"}')).toBe(true);
+    expect(matches(pattern, '{"error":{"name":"ThrottlingExceptionX"}}')).toBe(false);
+    expect(matches(pattern, '{"error":"xThrottlingException"}')).toBe(false);
+    expect(() => matches('{ $.a > 1 }', '{}')).toThrow(/subset/);
+  });
+});
