@@ -50,6 +50,8 @@ export interface TestDynamo {
   /** `declaration`: the audit table's for the usage record's index (gsi3); the table's by default. */
   newTable(declaration?: TableDeclaration): Promise<{ doc: DynamoDBDocumentClient; tableName: string }>;
   close(): Promise<void>;
+  /** The dynalite's endpoint, for a script run against it (`AWS_ENDPOINT_URL_DYNAMODB`). */
+  endpoint: string;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function startTestDynamo(): Promise<TestDynamo> {
       await ensureTable(client, tableName, declaration);
       return { doc, tableName };
     },
+    endpoint: dynamo.endpoint,
     close: async () => {
       doc.destroy();
       await dynamo.close();
