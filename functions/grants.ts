@@ -435,8 +435,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       queries: ['gsi1', 'gsi2'],
     },
-    // Presentations' audit entries written; the usage record read (the holder's entries, gsi2).
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi2'] },
+    // Presentations' audit entries written; the usage record read (the holder's entries, gsi2; of one
+    // kind, gsi3, once the backfill's mark `audit-usage-index` is there: get).
+    auditTable: {
+      items: { GetItem: [partitions.auditUsageIndex], PutItem: [partitions.audit, partitions.auditChain] },
+      queries: ['gsi2', 'gsi3'],
+    },
     lookupMac: true,
     platformKey: 'sign',
   },

@@ -19,6 +19,7 @@ import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { BatchQueue } from './constructs/batch-queue.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
+import { auditTable } from '../shared/adapters/dynamo/table.js';
 
 /** The repository root: function entries and the lock file are found from here. */
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -339,6 +340,8 @@ export class ElicenceStack extends Stack {
     this.auditTrail = new ServiceTable(this, 'AuditTrail', {
       encryptionKey: this.keys.auditTable,
       stream: true,
+      // gsi3, the usage record by kind: DynamoDB adds one index per deployment (docs/operating.md).
+      declaration: auditTable,
     });
     this.batchJobs = new ServiceTable(this, 'BatchJobs', { encryptionKey: this.keys.table, stream: true });
     this.http = new ServiceApi(this, 'Http', {

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { ItemAction, TableGrant } from '../../functions/grants.js';
-import { table as declaration } from '../../shared/adapters/dynamo/table.js';
+import { table, type TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 
 /**
  * What DynamoDB needs from KMS when it encrypts or decrypts with the table key on a caller's behalf (the
@@ -42,9 +42,12 @@ export class ServiceTable extends Construct {
        * A stream can only be granted whole, so the service table (sessions, tokens, accounts) has none.
        */
       stream?: boolean;
+      /** Keys and indexes: the table's by default; the audit table's adds its own index (gsi3). */
+      declaration?: TableDeclaration;
     },
   ) {
     super(scope, id);
+    const declaration = props.declaration ?? table;
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: string(declaration.partitionKey),
       sortKey: string(declaration.sortKey),

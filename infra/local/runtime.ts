@@ -14,7 +14,8 @@ import {
 import { MemoryAssets } from '../../shared/web/assets.js';
 import { webAssetsOnce } from '../web-assets.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
-import { table } from '../../shared/adapters/dynamo/table.js';
+import { backfillUsageIndex } from '../../shared/adapters/dynamo/usage-index-backfill.js';
+import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 import { createDynamoClient } from '../../shared/adapters/dynamo/client.js';
 import { ensurePlatformKeys, serviceKeyRoles } from './bootstrap-keys.js';
 import { guardGrants } from './grant-guard.js';
@@ -287,8 +288,11 @@ export async function startLocalRuntime(
     // The service table, the audit table and the batch table, from the one declaration
     // (shared/adapters/dynamo/table.ts).
     await ensureTable(admin, deps.config.tableName);
-    await ensureTable(admin, deps.config.auditTableName);
+    await ensureTable(admin, deps.config.auditTableName, auditTable);
     await ensureTable(admin, deps.config.batchTableName);
+    // The usage record by kind (gsi3): index what an older version wrote into `.data`, and leave the mark
+    // (on a new table, at once), as the deployment step does in AWS (docs/operating.md).
+    await backfillUsageIndex(deps.doc, deps.config.auditTableName);
     await ensurePlatformKeys(deps.kms, deps.config);
     keyRoles = await serviceKeyRoles(deps.kms, deps.config);
     const credentials = await seedDemo(deps, deps.config.issuerUrl);

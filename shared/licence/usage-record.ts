@@ -19,9 +19,12 @@ export interface UsagePage {
  * `InvalidInputError` (`invalid_cursor`, naming `cursor`). No key, or an unknown one, is an empty page.
  *
  * With `action` (an audit action, e.g. `licence.shared`), only entries of that action are answered, so that
- * a flood of one kind (anonymous verifications of a printed QR code) cannot bury the others. An adapter may
- * bound how many entries it reads for one such page: a page may then hold fewer than `limit` entries, even
- * none, while `cursor` says more may follow; following the cursors answers every matching entry once.
+ * a flood of one kind (anonymous verifications of a printed QR code) cannot bury the others: a page holds
+ * the newest `limit` entries of that action after the cursor, however many of another kind are newer (the
+ * Dynamo adapter reads an index by holder and action). Only while that index is not yet complete (before
+ * the deployment's backfill) may an adapter bound how many entries it reads for one such page: a page may
+ * then hold fewer than `limit` entries, even none, while `cursor` says more may follow; following the
+ * cursors answers every matching entry once either way.
  *
  * @example
  * ```ts

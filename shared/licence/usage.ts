@@ -25,7 +25,7 @@ export const usageQuery = z.strictObject({
   cursor: z.string().min(1).max(512).optional(),
   action: z.enum(usageKinds).optional().meta({
     description:
-      'Only entries of this kind. A page may then hold fewer than `limit` entries, even none, while `cursor` says more may follow',
+      'Only entries of this kind, the newest first however many entries of other kinds are newer. Until the deployment has indexed the entries written before this version (docs/operating.md), a page may hold fewer than `limit` entries, even none, while `cursor` says more may follow',
   }),
 });
 export type UsageQuery = z.output<typeof usageQuery>;
@@ -114,7 +114,8 @@ export interface UsageDependencies {
  * type, the verdict), when, and why (a share's purpose); never the holder, the fields, the request or the
  * reason text the audit trail keeps. An entry the reader's level does not open is left out of its page, so
  * a page may hold fewer than `limit` entries while `cursor` says more follow. With `action`, entries of
- * that kind only (the store filters them; a page may then be short, even empty, with a cursor).
+ * that kind only (from the store's index by holder and kind: the newest of that kind first; a page may be short,
+ * even empty, with a cursor only before that index is complete).
  *
  * @example
  * ```ts

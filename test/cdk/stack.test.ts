@@ -13,7 +13,7 @@ import { functionNames, routeKey, routes, type FunctionName } from '../../functi
 import { requireBanner } from '../../infra/bundling.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
-import { table } from '../../shared/adapters/dynamo/table.js';
+import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 
 type Json = Record<string, unknown>;
 interface Statement {
@@ -925,8 +925,9 @@ describe('ElicenceStack', () => {
         batches: writer,
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
-        // The usage record: the holder's entries (gsi2).
-        me: { items: [put], queries: ['gsi2'] },
+        // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
+        // there (get).
+        me: { items: [get, put], queries: ['gsi2', 'gsi3'] },
         accounts: writer,
         // The day partitions, the chain registry and the checkpoints (base-table queries, LeadingKeys), a
         // licence's entries (gsi1), a checkpoint and its heads stored (put), the heads read back (get).
@@ -1642,12 +1643,19 @@ describe('ElicenceStack', () => {
         { AttributeName: partitionKey, KeyType: 'HASH' },
         { AttributeName: sortKey, KeyType: 'RANGE' },
       ];
-      // The service table, the audit table and the batch table, all from the one declaration.
+      // The service table, the audit table and the batch table, all from the one declaration; the audit
+      // table's adds the usage record by kind (gsi3).
       template.resourceCountIs('AWS::DynamoDB::Table', 3);
-      for (const built of [stack.data.table, stack.auditTrail.table, stack.batchJobs.table]) {
-        expect(template.toJSON().Resources[logicalId(built)].Properties).toMatchObject({
+      for (const [built, declared] of [
+        [stack.data.table, table],
+        [stack.auditTrail.table, auditTable],
+        [stack.batchJobs.table, table],
+      ] as const) {
+        const properties = template.toJSON().Resources[logicalId(built)].Properties;
+        expect(properties.GlobalSecondaryIndexes).toHaveLength(declared.globalSecondaryIndexes.length);
+        expect(properties).toMatchObject({
           KeySchema: keySchema(table.partitionKey, table.sortKey),
-          GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+          GlobalSecondaryIndexes: declared.globalSecondaryIndexes.map((index) => ({
             IndexName: index.indexName,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
             Projection: { ProjectionType: 'ALL' },
@@ -1656,6 +1664,11 @@ describe('ElicenceStack', () => {
         });
       }
       expect(table.ttlAttribute).toBe('expiresAt');
+      expect(auditTable.globalSecondaryIndexes.map((index) => index.indexName)).toEqual([
+        'gsi1',
+        'gsi2',
+        'gsi3',
+      ]);
     });
 
     it('is on demand, recoverable, protected and encrypted with a rotated customer-managed key', () => {

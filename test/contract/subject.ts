@@ -29,9 +29,9 @@ export function useDynamo(): Pick<TestDynamo, 'newTable'> {
     await dynamo?.close();
   });
   return {
-    newTable: () => {
+    newTable: (declaration) => {
       if (!dynamo) throw new Error('useDynamo: the dynalite is not started yet (call newTable in a test)');
-      return dynamo.newTable();
+      return dynamo.newTable(declaration);
     },
   };
 }

@@ -14,6 +14,13 @@ import { unlinked } from './audit-trail.contract.js';
 export function usageRecordContract(
   name: string,
   make: Make<{ trail: AuditTrail; usage: UsageRecord }>,
+  options: {
+    /**
+     * Whether a page of one action is exact: the newest `limit` entries of that action, however many of
+     * another are newer (an index by holder and action). False for a store that may bound what it reads.
+     */
+    exactByAction?: boolean;
+  } = { exactByAction: true },
 ): void {
   describe(`UsageRecord contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
@@ -124,6 +131,43 @@ export function usageRecordContract(
       const presented = await subject.usage.forHolders([person], { limit: 5, action: 'licence.presented' });
       expect(presented.items).toEqual([]);
     });
+
+    it.runIf(options.exactByAction)(
+      'answers the newest entries of one action on the first page, however many of another are newer',
+      async () => {
+        const person = `hk-${randomUUID()}`;
+        const at = (second: number) => new Date(Date.UTC(2026, 11, 5, 8, 0, second)).toISOString();
+        const shares = [0, 1].map((second) => ({
+          ...entry(at(second), person, 'licence.shared'),
+          actor: 'cl_platform',
+          purpose: '办理车辆登记',
+        }));
+        // A flood newer than both shares: more than any bounded read of a filtered page would get past.
+        const flood = Array.from({ length: 40 }, (_, i) => entry(at(2 + i), person));
+        for (const one of [...shares, ...flood]) await subject.trail.record(one);
+
+        const first = await subject.usage.forHolders([person], { limit: 2, action: 'licence.shared' });
+        expect(unlinked(first.items)).toEqual([shares[1], shares[0]]);
+        expect(first.cursor).toBeUndefined();
+        const one = await subject.usage.forHolders([person], { limit: 1, action: 'licence.shared' });
+        expect(unlinked(one.items)).toEqual([shares[1]]);
+        const next = await subject.usage.forHolders([person], {
+          limit: 1,
+          action: 'licence.shared',
+          cursor: one.cursor!,
+        });
+        expect(unlinked(next.items)).toEqual([shares[0]]);
+        expect(next.cursor).toBeUndefined();
+        // The cursor of an unfiltered page goes on in a filtered one too (positions are shared).
+        const unfiltered = await subject.usage.forHolders([person], { limit: 3 });
+        const after = await subject.usage.forHolders([person], {
+          limit: 5,
+          action: 'licence.shared',
+          cursor: unfiltered.cursor!,
+        });
+        expect(unlinked(after.items)).toEqual([shares[1], shares[0]]);
+      },
+    );
 
     it('refuses a cursor it did not make, naming it', async () => {
       for (const cursor of ['nonsense', 'bm90IGEgY3Vyc29y', '', `${'A'.repeat(300)}`, "' OR 1=1"]) {

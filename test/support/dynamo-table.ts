@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startLocalDynamo, type LocalDynamoOptions } from '../../infra/local/dynamo.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
+import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 
 export interface TestTable {
@@ -46,8 +47,11 @@ export async function startTestTable(
 
 export interface TestDynamo {
   /** A new, empty table in this dynalite: one per test keeps tests apart, and costs a few milliseconds. */
-  newTable(): Promise<{ doc: DynamoDBDocumentClient; tableName: string }>;
+  /** `declaration`: the audit table's for the usage record's index (gsi3); the table's by default. */
+  newTable(declaration?: TableDeclaration): Promise<{ doc: DynamoDBDocumentClient; tableName: string }>;
   close(): Promise<void>;
+  /** The dynalite's endpoint, for a script run against it (`AWS_ENDPOINT_URL_DYNAMODB`). */
+  endpoint: string;
 }
 
 /**
@@ -65,12 +69,13 @@ export async function startTestDynamo(): Promise<TestDynamo> {
   const doc = documentClientFor(client);
   let tables = 0;
   return {
-    async newTable() {
+    async newTable(declaration?: TableDeclaration) {
       tables += 1;
       const tableName = `contract-${tables}`;
-      await ensureTable(client, tableName);
+      await ensureTable(client, tableName, declaration);
       return { doc, tableName };
     },
+    endpoint: dynamo.endpoint,
     close: async () => {
       doc.destroy();
       await dynamo.close();

@@ -5,7 +5,7 @@ import { isConditionalCheckFailed, putNew } from './conditional.js';
 import type { AuditEntry, AuditTrail } from '../../audit/audit-trail.js';
 import { link, type ChainLink } from '../../supervision/audit-chain.js';
 import { queryAll } from './query-all.js';
-import { indexKeys, keys } from './keys.js';
+import { indexKeys, keys, prefixes } from './keys.js';
 
 /**
  * Partitions per day. Every verification writes an entry, so one partition a day would cap the service
@@ -59,31 +59,66 @@ function chainedItem(chain: OpenChain, linked: AuditEntry & ChainLink): Stored {
     ...(linked.licenceId ? { gsi1pk: indexKeys.auditLicence(linked.licenceId), gsi1sk: position } : {}),
     // The usage record (用证记录) of the licence's holder: `DynamoUsageRecord` reads it, newest first.
     ...(linked.holderKey ? { gsi2pk: indexKeys.auditHolder(linked.holderKey), gsi2sk: position } : {}),
+    // The same record by kind (gsi3 of the audit table): a page of shares is one query, however many
+    // verifications are newer. Index keys only, outside the entry: the chain's hash never covers them.
+    ...(linked.holderKey
+      ? { gsi3pk: indexKeys.auditHolderAction(linked.holderKey, linked.action), gsi3sk: position }
+      : {}),
     ...linked,
   };
 }
 
 /**
- * An item read back as the entry it stores: the table's key attributes dropped. The holder index (gsi2,
- * whose usage record shows the entry) must file it under the `holderKey` it stores, or under nobody when it
- * stores none. When they disagree (one of them rewritten), the entry comes back filed as the index files it
- * (else with the key it stores) and without its `holderSalt`: neither proves itself, and no commitment
- * matches an entry without its salt, so `holderAttribution` finds it a `mismatch` (an entry written before
- * commitments has none to match, and stays `uncommitted`).
+ * An item read back as the entry it stores: the table's key attributes dropped (the index keys, gsi3's
+ * too, are never part of the entry, so never of what its chain hashes). The holder index it was read
+ * through (gsi2, the usage record; with {@link entryReadBy}, gsi3, the record of one kind) must file it under
+ * the `holderKey` it stores (gsi3: and its `action`), or under nobody when it stores none. When they
+ * disagree (one of them rewritten), the entry comes back filed as the index files it (else with the key
+ * it stores) and without its `holderSalt`: neither proves itself, and no commitment matches an entry
+ * without its salt, so `holderAttribution` finds it a `mismatch` (an entry written before commitments has
+ * none to match, and stays `uncommitted`).
+ *
+ * @example
+ * ```ts
+ * const entries = items.map(entryOf); // read through gsi1 or gsi2
+ * const shares = items.map((item) => entryReadBy(item, 'gsi3'));
+ * ```
  */
 export function entryOf(item: Record<string, unknown>): AuditEntry & Partial<ChainLink> {
-  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk, gsi2sk: _d, ...entry } = item;
-  const stored = typeof entry.holderKey === 'string' ? indexKeys.auditHolder(entry.holderKey) : undefined;
-  if (gsi2pk !== stored) {
-    const prefix = indexKeys.auditHolder('');
-    const indexed =
-      typeof gsi2pk === 'string' && gsi2pk.startsWith(prefix) ? gsi2pk.slice(prefix.length) : undefined;
-    const { holderSalt: _salt, holderKey, ...rest } = entry;
-    const filed = indexed ?? holderKey;
+  return entryReadBy(item, 'gsi2');
+}
+
+/** {@link entryOf} of an item read through `readBy`, the holder index it must be filed in as it stores. */
+export function entryReadBy(
+  item: Record<string, unknown>,
+  readBy: 'gsi2' | 'gsi3',
+): AuditEntry & Partial<ChainLink> {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk, gsi2sk: _d, gsi3pk, gsi3sk: _f, ...entry } = item;
+  const holderKey = typeof entry.holderKey === 'string' ? entry.holderKey : undefined;
+  const [indexKey, stored] =
+    readBy === 'gsi3'
+      ? [
+          gsi3pk,
+          holderKey === undefined ? undefined : indexKeys.auditHolderAction(holderKey, String(entry.action)),
+        ]
+      : [gsi2pk, holderKey === undefined ? undefined : indexKeys.auditHolder(holderKey)];
+  if (indexKey !== stored) {
+    const { holderSalt: _salt, holderKey: _key, ...rest } = entry;
+    const filed = holderOfIndexKey(indexKey) ?? holderKey;
     return { ...rest, ...(filed !== undefined ? { holderKey: filed } : {}) } as unknown as AuditEntry &
       Partial<ChainLink>;
   }
   return entry as unknown as AuditEntry & Partial<ChainLink>;
+}
+
+/** The holder an index key files an entry under: `audit-holder#<key>` (gsi2), `audit-holder-action#<key>#<action>` (gsi3). */
+function holderOfIndexKey(indexKey: unknown): string | undefined {
+  if (typeof indexKey !== 'string') return undefined;
+  if (indexKey.startsWith(prefixes.auditHolder)) return indexKey.slice(prefixes.auditHolder.length);
+  if (!indexKey.startsWith(prefixes.auditHolderAction)) return undefined;
+  const rest = indexKey.slice(prefixes.auditHolderAction.length);
+  // Actions hold no `#`: the holder is everything before the last one.
+  return rest.includes('#') ? rest.slice(0, rest.lastIndexOf('#')) : undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { table } from './table.js';
+import { table, type TableDeclaration } from './table.js';
 
 const FIRST_POLL_MS = 20;
 const MAX_POLL_MS = 2_000;
@@ -33,18 +33,21 @@ function keySchema(partitionKey: string, sortKey: string): KeySchemaElement[] {
  * await client.send(new CreateTableCommand(createTableInput('elicence-local')));
  * ```
  */
-export function createTableInput(tableName: string): CreateTableCommandInput {
+export function createTableInput(
+  tableName: string,
+  declaration: TableDeclaration = table,
+): CreateTableCommandInput {
   const keyAttributes = [
-    table.partitionKey,
-    table.sortKey,
-    ...table.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+    declaration.partitionKey,
+    declaration.sortKey,
+    ...declaration.globalSecondaryIndexes.flatMap((index) => [index.partitionKey, index.sortKey]),
   ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
     AttributeDefinitions: keyAttributes.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-    KeySchema: keySchema(table.partitionKey, table.sortKey),
-    GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((index) => ({
+    KeySchema: keySchema(declaration.partitionKey, declaration.sortKey),
+    GlobalSecondaryIndexes: declaration.globalSecondaryIndexes.map((index) => ({
       IndexName: index.indexName,
       KeySchema: keySchema(index.partitionKey, index.sortKey),
       Projection: { ProjectionType: 'ALL' },
@@ -74,12 +77,17 @@ function sameKeys(actual: KeySchemaElement[] | undefined, expected: KeySchemaEle
 }
 
 /** Fails loudly when an existing table was created from another declaration than {@link table}. */
-function assertMatchesDeclaration(tableName: string, description: TableDescription): void {
-  const expected = createTableInput(tableName);
+function assertMatchesDeclaration(
+  tableName: string,
+  description: TableDescription,
+  declaration: TableDeclaration,
+): void {
+  const expected = createTableInput(tableName, declaration);
   const problems: string[] = [];
   if (!sameKeys(description.KeySchema, expected.KeySchema ?? [])) problems.push('key schema differs');
   for (const index of expected.GlobalSecondaryIndexes ?? []) {
     const found = description.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === index.IndexName);
+    // DynamoDB adds a missing index by a deployment (infra/); dynalite cannot add one to a table at all.
     if (!found) problems.push(`index ${index.IndexName} is missing`);
     else if (!sameKeys(found.KeySchema, index.KeySchema ?? [])) {
       problems.push(`index ${index.IndexName} key schema differs`);
@@ -95,18 +103,24 @@ function assertMatchesDeclaration(tableName: string, description: TableDescripti
 /**
  * Creates the table unless it exists, then waits until it and its indexes are ACTIVE. Idempotent and safe
  * when several processes race: whoever loses the CreateTable race gets `ResourceInUseException` and just
- * waits. Throws if an existing table does not match the declaration.
+ * waits. Throws if an existing table does not match the declaration (`declaration`: the table's, or the
+ * audit table's with its extra index).
  *
  * @example
  * ```ts
  * await ensureTable(new DynamoDBClient({ endpoint }), 'elicence-local');
  * ```
  */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  declaration: TableDeclaration = table,
+): Promise<void> {
   let description = await describe(client, tableName);
   if (!description) {
     try {
-      description = (await client.send(new CreateTableCommand(createTableInput(tableName)))).TableDescription;
+      description = (await client.send(new CreateTableCommand(createTableInput(tableName, declaration))))
+        .TableDescription;
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
@@ -117,5 +131,5 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     await sleep(pollMs);
     description = await describe(client, tableName);
   }
-  assertMatchesDeclaration(tableName, description);
+  assertMatchesDeclaration(tableName, description, declaration);
 }

@@ -32,6 +32,8 @@ import type { ItemKey } from './conditional.js';
  * | audit entries of a day (16 shards)       | table  | `audit#<YYYY-MM-DD>#<0-15>`   | `<at>#<random>`     |
  * | audit entries of a licence               | gsi1   | `audit-licence#<licenceId>`   | `<at>#<random>`     |
  * | usage record (用证记录): audit entries of a holder, newest first | gsi2 | `audit-holder#<lookupKey>` | `<at>#<random>` |
+ * | usage record of one kind: a holder's entries of one action, newest first (audit table only) | gsi3 | `audit-holder-action#<lookupKey>#<action>` | as gsi2 |
+ * | whether every usage entry is in gsi3 (the backfill's mark, one item) | table | `audit-usage-index` | `audit-usage-index` |
  * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
@@ -86,6 +88,8 @@ export const prefixes = {
   audit: 'audit#',
   auditLicence: 'audit-licence#',
   auditHolder: 'audit-holder#',
+  /** A holder's entries of one action (gsi3 of the audit table): `audit-holder-action#<lookupKey>#<action>`. */
+  auditHolderAction: 'audit-holder-action#',
   auditChain: 'audit-chain#',
   /** The heads a checkpoint signs the digest of, in pages (shared/supervision/checkpoints.ts). */
   auditCheckpointHeads: 'audit-checkpoint-heads#',
@@ -128,6 +132,11 @@ export const fixedPartitions = {
   auditCheckpointLimit: 'audit-checkpoint-limit',
   /** Every peer platform (few): one partition, read whole by a query. */
   peers: 'peers',
+  /**
+   * The mark the usage-index backfill (scripts/backfill-usage-index.ts) leaves once every usage entry
+   * carries its gsi3 key: until it is there, a page of one kind is read from gsi2 and filtered.
+   */
+  auditUsageIndex: 'audit-usage-index',
 } as const;
 
 /** The constant sort keys: each names its item's kind within a partition. */
@@ -198,6 +207,11 @@ export const keys = {
   auditCheckpoint: (iat: string, id: string): ItemKey => ({
     pk: fixedPartitions.auditCheckpoints,
     sk: `${iat}#${id}`,
+  }),
+  /** The usage-index backfill's mark (one item): every usage entry written before carries its gsi3 key. */
+  auditUsageIndex: (): ItemKey => ({
+    pk: fixedPartitions.auditUsageIndex,
+    sk: fixedPartitions.auditUsageIndex,
   }),
   /** The on-demand checkpoint limit: when the last on-demand checkpoint's interval ends. */
   auditCheckpointLimit: (): ItemKey => ({
@@ -300,7 +314,7 @@ export const keys = {
   alert: (id: string): ItemKey => ({ pk: `${prefixes.alert}${id}`, sk: sortKeys.alert }),
 } as const;
 
-/** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`) the items carry and the queries ask for. */
+/** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`, the audit table's `gsi3pk`/`gsi3sk`) the items carry and the queries ask for. */
 export const indexKeys = {
   oidcUid: (uid: string) => `${prefixes.oidcUid}${uid}`,
   oidcUserCode: (userCode: string) => `${prefixes.oidcUserCode}${userCode}`,
@@ -317,6 +331,12 @@ export const indexKeys = {
   auditLicence: (licenceId: string) => `${prefixes.auditLicence}${licenceId}`,
   /** A holder's usage record: the entries that carry their lookup key (shares, verifications, presentations). */
   auditHolder: (lookupKey: string) => `${prefixes.auditHolder}${lookupKey}`,
+  /**
+   * A holder's usage entries of one audit action (gsi3 of the audit table, sort key as gsi2's), so that a
+   * page of one kind is one query, whatever the number of entries of other kinds.
+   */
+  auditHolderAction: (lookupKey: string, action: string) =>
+    `${prefixes.auditHolderAction}${lookupKey}#${action}`,
   /** The index sort key of a chained entry: time first (the licence's story, the usage record), then its position. */
   auditChainedPosition: (at: string, writer: string, seq: number) =>
     `${at}#${writer}_${String(seq).padStart(10, '0')}`,
@@ -359,6 +379,7 @@ export const leadingKeys = {
   trustList: fixedPartitions.trustList,
   auditCheckpoints: fixedPartitions.auditCheckpoints,
   auditCheckpointLimit: fixedPartitions.auditCheckpointLimit,
+  auditUsageIndex: fixedPartitions.auditUsageIndex,
   peers: fixedPartitions.peers,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),

@@ -26,7 +26,33 @@ export const table = {
   ],
 } as const;
 
-export type IndexName = (typeof table.globalSecondaryIndexes)[number]['indexName'];
+/**
+ * The audit table's declaration: the table's, plus `gsi3`, a holder's usage entries of one action
+ * (`audit-holder-action#<lookupKey>#<action>`, sorted as gsi2), so that a page of the usage record
+ * filtered by kind is one query however many entries of other kinds are newer (docs/usage-record.md).
+ * Only the audit table has it: nothing else is indexed there.
+ */
+export const auditTable = {
+  ...table,
+  globalSecondaryIndexes: [
+    ...table.globalSecondaryIndexes,
+    { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+  ],
+} as const;
+
+/** A table's keys, indexes and TTL attribute: {@link table} or {@link auditTable}. */
+export interface TableDeclaration {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly ttlAttribute: string;
+  readonly globalSecondaryIndexes: ReadonlyArray<{
+    readonly indexName: string;
+    readonly partitionKey: string;
+    readonly sortKey: string;
+  }>;
+}
+
+export type IndexName = (typeof auditTable.globalSecondaryIndexes)[number]['indexName'];
 
 /** True when an item carrying the TTL attribute has passed it at `nowSeconds`. */
 export function isExpired(item: { expiresAt?: number } | undefined, nowSeconds: number): boolean {

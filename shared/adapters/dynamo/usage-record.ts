@@ -1,4 +1,4 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../../audit/audit-trail.js';
 import {
   positionOf,
@@ -7,8 +7,8 @@ import {
   type UsagePageRequest,
   type UsageRecord,
 } from '../../licence/usage-record.js';
-import { entryOf } from './audit-trail.js';
-import { indexKeys } from './keys.js';
+import { entryOf, entryReadBy } from './audit-trail.js';
+import { indexKeys, keys } from './keys.js';
 
 /** How much one page filtered by action may read: entries per query, and queries per holder. */
 export interface UsageReadBounds {
@@ -33,9 +33,16 @@ interface PartitionRead {
  * A page queries each holder's partition backwards from the cursor and merges them: a person reads their
  * own record and, acting for an entity, the entity's, so two partitions at most.
  *
- * Unfiltered, one query of `limit + 1` entries per partition. Filtered by action (a filter expression:
- * DynamoDB applies it after reading, so a partition buried under thousands of anonymous verifications may
- * hold few matches per read), each partition is read in queries of `itemsPerRead` until it gave
+ * Unfiltered, one query of `limit + 1` entries per partition. Filtered by action, the same on gsi3, where
+ * every usage entry is also indexed under its holder and action (`audit-holder-action#<key>#<action>`,
+ * same sort key): one query per partition, exact however many entries of other kinds are newer.
+ *
+ * gsi3 holds every entry only once the backfill (scripts/backfill-usage-index.ts) has indexed those
+ * written before it existed and left its mark (`audit-usage-index`); the adapter reads the mark (one
+ * GetItem) for each filtered page until it finds it, then remembers it. Until then a filtered page reads
+ * gsi2 with a filter expression, bounded (DynamoDB applies the filter after reading, so a partition buried
+ * under thousands of anonymous verifications may hold few matches per read): each partition is read in
+ * queries of `itemsPerRead` until it gave
  * `limit + 1` matches, ran out, or `readsPerPage` queries were made. The page then answers only what lies
  * above the deepest point every unfinished partition was read to (the frontier): more than `limit` such
  * matches, the first `limit` and a cursor after the last; otherwise all of them and a cursor at the
@@ -44,6 +51,8 @@ interface PartitionRead {
  */
 export class DynamoUsageRecord implements UsageRecord {
   private readonly bounds: UsageReadBounds;
+  /** The backfill's mark was found: gsi3 holds every usage entry, for good. */
+  private indexed = false;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -55,6 +64,9 @@ export class DynamoUsageRecord implements UsageRecord {
 
   async forHolders(holderKeys: readonly string[], page: UsagePageRequest): Promise<UsagePage> {
     const before = page.cursor === undefined ? undefined : positionOf(page.cursor);
+    if (page.action !== undefined && (await this.kindIndexed())) {
+      return this.kindPage([...new Set(holderKeys)], page.action, before, page.limit);
+    }
     const reads = await Promise.all(
       [...new Set(holderKeys)].map((holderKey) => this.readPartition(holderKey, before, page)),
     );
@@ -71,6 +83,50 @@ export class DynamoUsageRecord implements UsageRecord {
       // As the trail reads them back: an entry whose index and stored holder disagree is not genuine.
       items: items.map((item) => entryOf(item) as AuditEntry),
       ...(cursorAt !== undefined ? { cursor: usageCursor(cursorAt) } : {}),
+    };
+  }
+
+  /** Whether gsi3 holds every usage entry: the backfill's mark is there (remembered once found). */
+  private async kindIndexed(): Promise<boolean> {
+    if (this.indexed) return true;
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.auditUsageIndex(), ProjectionExpression: 'pk' }),
+    );
+    this.indexed = Item !== undefined;
+    return this.indexed;
+  }
+
+  /** A page of one action from gsi3: `limit + 1` entries per holder, merged, the newest `limit` answered. */
+  private async kindPage(
+    holderKeys: readonly string[],
+    action: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<UsagePage> {
+    const reads = await Promise.all(
+      holderKeys.map(async (holderKey) => {
+        const answer = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'gsi3',
+            KeyConditionExpression: before ? 'gsi3pk = :pk AND gsi3sk < :before' : 'gsi3pk = :pk',
+            ExpressionAttributeValues: {
+              ':pk': indexKeys.auditHolderAction(holderKey, action),
+              ...(before ? { ':before': before } : {}),
+            },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+          }),
+        );
+        return answer.Items ?? [];
+      }),
+    );
+    const merged = reads.flat().sort((a, b) => (String(a.gsi3sk) < String(b.gsi3sk) ? 1 : -1));
+    const items = merged.slice(0, limit);
+    return {
+      // As the trail reads them back, through gsi3: filed there under another holder, it is not genuine.
+      items: items.map((item) => entryReadBy(item, 'gsi3') as AuditEntry),
+      ...(merged.length > limit ? { cursor: usageCursor(String(items.at(-1)!.gsi3sk)) } : {}),
     };
   }
 

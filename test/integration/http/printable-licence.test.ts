@@ -498,6 +498,11 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
     });
     expect(items[1]).toMatchObject({ action: 'verified', verdict: 'valid', format: 'pdf' });
     expect(items[1]!.client).toBeUndefined();
+    // The record by kind (its own index, gsi3) has them too, newest first.
+    const byKind = (await (
+      await getWithToken(runtime, '/me/usage?action=verified&limit=2', citizenToken)
+    ).json()) as { items: unknown[] };
+    expect(byKind.items).toEqual(items.slice(0, 2));
     // The trail says they were checks of the file (format pdf), and never answers the lookup key.
     const entries = (await audit()).slice(before.audit);
     expect(entries).toEqual([

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
 import { createTableInput, ensureTable } from '../../../shared/adapters/dynamo/create-table.js';
 import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
-import { table } from '../../../shared/adapters/dynamo/table.js';
+import { auditTable, table } from '../../../shared/adapters/dynamo/table.js';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -39,6 +39,16 @@ describe('createTableInput', () => {
       table.globalSecondaryIndexes.map((index) => index.indexName),
     );
     expect(input.AttributeDefinitions?.every((definition) => definition.AttributeType === 'S')).toBe(true);
+  });
+
+  it('adds the audit table’s index by holder and kind (gsi3) to the audit table’s input only', () => {
+    const input = createTableInput('elicence-test-audit', auditTable);
+    expect(input.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['gsi1', 'gsi2', 'gsi3']);
+    expect(input.GlobalSecondaryIndexes?.at(-1)?.KeySchema).toEqual([
+      { AttributeName: 'gsi3pk', KeyType: 'HASH' },
+      { AttributeName: 'gsi3sk', KeyType: 'RANGE' },
+    ]);
+    expect(createTableInput('elicence-test').GlobalSecondaryIndexes).toHaveLength(2);
   });
 });
 
@@ -128,6 +138,21 @@ describe('ensureTable against dynalite', () => {
       }),
     );
     await expect(ensureTable(client, 'foreign')).rejects.toThrow(/does not match.*key schema differs.*gsi1/);
+  });
+
+  it('creates the audit table with its own index (gsi3), and refuses one made before it', async () => {
+    await ensureTable(client, 'audit', auditTable);
+    const audit = await describeTable(client, 'audit');
+    expect(audit.GlobalSecondaryIndexes?.map((index) => index.IndexName).sort()).toEqual([
+      'gsi1',
+      'gsi2',
+      'gsi3',
+    ]);
+    // A table of the plain declaration (a local audit table of an older version): gsi3 is missing.
+    await ensureTable(client, 'audit-before-gsi3');
+    await expect(ensureTable(client, 'audit-before-gsi3', auditTable)).rejects.toThrow(
+      /does not match.*index gsi3 is missing/,
+    );
   });
 });
 

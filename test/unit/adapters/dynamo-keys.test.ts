@@ -31,6 +31,7 @@ describe('the table’s keys, as stored', () => {
       audit: 'audit#',
       auditLicence: 'audit-licence#',
       auditHolder: 'audit-holder#',
+      auditHolderAction: 'audit-holder-action#',
       auditChain: 'audit-chain#',
       auditCheckpointHeads: 'audit-checkpoint-heads#',
       statusListCounter: 'status-list-counter#',
@@ -67,6 +68,7 @@ describe('the table’s keys, as stored', () => {
       auditCheckpoints: 'audit-checkpoint',
       auditCheckpointLimit: 'audit-checkpoint-limit',
       peers: 'peers',
+      auditUsageIndex: 'audit-usage-index',
     });
     expect(sortKeys).toEqual({
       oidc: 'oidc',
@@ -155,6 +157,10 @@ describe('the table’s keys, as stored', () => {
     expect(indexKeys.issuerLicence('2026-01-01T00:00:00Z', 'lic_1')).toBe('2026-01-01T00:00:00Z#lic_1');
     expect(indexKeys.auditLicence('lic_1')).toBe('audit-licence#lic_1');
     expect(indexKeys.auditHolder('hk_1')).toBe('audit-holder#hk_1');
+    expect(indexKeys.auditHolderAction('hk_1', 'licence.shared')).toBe(
+      'audit-holder-action#hk_1#licence.shared',
+    );
+    expect(keys.auditUsageIndex()).toEqual({ pk: 'audit-usage-index', sk: 'audit-usage-index' });
     expect(indexKeys.registryRepresentative('lk')).toBe('registry-representative#lk');
     expect(indexKeys.accountId('acc_1')).toBe('account-id#acc_1');
     expect(indexKeys.entityAccountId('ent_1')).toBe('entity-account-id#ent_1');

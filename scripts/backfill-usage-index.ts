@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { createDocumentClient } from '../shared/adapters/dynamo/client.js';
+import { backfillUsageIndex } from '../shared/adapters/dynamo/usage-index-backfill.js';
+import { loadConfig, type Config } from '../shared/config.js';
+
+/**
+ * `npx tsx scripts/backfill-usage-index.ts [--audit-table <audit table>]`: gives the usage entries written
+ * before the audit table's gsi3 existed their key there, then leaves the mark from which a page of the
+ * usage record filtered by kind is one query of gsi3 (docs/usage-record.md "Filtered by kind",
+ * docs/operating.md: a deployment step). The table defaults to `AUDIT_TABLE_NAME` (else
+ * `<TABLE_NAME>-audit`); AWS credentials and region from the environment, as the AWS CLI's (and
+ * `AWS_ENDPOINT_URL_DYNAMODB` for a local one). Run it once the deployment that added gsi3 has finished
+ * (and the index is ACTIVE); run it again after an interruption: it picks up what is left. Prints counts
+ * as JSON (never a lookup key: an entry left alone is named by its table key only). Exits 0 when every
+ * usage entry is indexed and the mark is written, 1 when some entries were left alone (listed; no mark:
+ * filtered pages keep reading gsi2), 2 on a usage, configuration or connection error.
+ */
+export async function runBackfill(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const say = (message: string) => console.error(`backfill-usage-index: ${message}`);
+  let values: { 'audit-table'?: string };
+  let config: Config;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { 'audit-table': { type: 'string' } } }));
+    // A configuration the service would refuse (e.g. an audit table named as the service table): exit 2.
+    config = loadConfig(env);
+  } catch (error) {
+    say((error as Error).message);
+    return 2;
+  }
+  const table = values['audit-table'] ?? config.auditTableName;
+  const doc = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
+  try {
+    const run = await backfillUsageIndex(doc, table);
+    console.log(JSON.stringify({ table, ...run }, null, 2));
+    return run.complete ? 0 : 1;
+  } catch (error) {
+    say((error as Error).message);
+    return 2;
+  } finally {
+    doc.destroy();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  process.exitCode = await runBackfill(process.argv.slice(2), process.env);
+}
