@@ -350,8 +350,21 @@ describe('a share through openid-client', () => {
         scope: 'openid profile',
       },
     );
-    // A sign-in alone: a token for userinfo, not for our API.
-    expect((await getWithToken(runtime, '/shared/licences', tokens.access_token)).status).toBe(401);
+    // A sign-in alone: a token for userinfo, not for our API. The refusal says what to ask for.
+    const signInOnly = await getWithToken(runtime, '/shared/licences', tokens.access_token);
+    expect(signInOnly.status).toBe(401);
+    const refusal = (await signInOnly.json()) as { code: string; detail: string };
+    expect(refusal.code).toBe('invalid_token');
+    expect(refusal.detail).toMatch(/authorization_details of type licence_access/);
+    // The holder API says which scope it wants.
+    const atHolderApi = (await (await getWithToken(runtime, '/me/licences', tokens.access_token)).json()) as {
+      code: string;
+      detail: string;
+    };
+    expect(atHolderApi).toMatchObject({
+      code: 'invalid_token',
+      detail: expect.stringMatching(/scope licences/),
+    });
     // The person's own token for our API (the wallet's), which carries no licence_access.
     const response = await getWithToken(runtime, '/shared/licences', await personToken(ua));
     expect(response.status).toBe(403);
