@@ -134,7 +134,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   const now = () => new Date(deps.clock.now());
 
   const requireIdempotencyKey = () => {
-    const key = idempotencyKey.safeParse(header(event, 'idempotency-key'));
+    const sent = header(event, 'idempotency-key');
+    const key = idempotencyKey.safeParse(sent);
+    // A key that is there but not a UUID is a client's bug of another kind than a forgotten header:
+    // saying "required" of it sent integrators looking for a missing header.
+    if (!key.success && sent !== undefined && sent !== '') {
+      throw new InvalidInputError('The Idempotency-Key header must hold a UUID', 'idempotency_key_invalid', {
+        errors: [{ path: 'Idempotency-Key', message: 'must be a UUID', code: 'invalid_format' }],
+      });
+    }
     if (!key.success) {
       throw new InvalidInputError(
         'Send an Idempotency-Key header holding a UUID',

@@ -97,7 +97,12 @@ const served = routesOf('me');
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
   if (served.is(event, 'GET /shared/licences')) {
-    const platform = await authenticateBearer(event, 'openid', deps);
+    const platform = await authenticateBearer(
+      event,
+      'openid',
+      deps,
+      'ask the person with authorization_details of type licence_access (docs/sharing.md)',
+    );
     return json(
       200,
       (await sharedLicences(
@@ -106,7 +111,12 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       )) satisfies z.output<typeof sharedLicencesSchema>,
     );
   }
-  const caller = await authenticateBearer(event, 'licences', deps);
+  const caller = await authenticateBearer(
+    event,
+    'licences',
+    deps,
+    'sign the person in with the scope licences (with openid)',
+  );
   if (!caller.accountId)
     throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
   const actor = caller.accountId;

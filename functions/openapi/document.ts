@@ -11,14 +11,18 @@ type Json = Record<string, unknown>;
 /** What each scope of discovery's `scopes_supported` grants, for the security schemes. */
 const scopeDescriptions: Record<(typeof apiScopes)[number] | (typeof identityScopes)[number], string> = {
   openid: 'Sign in (OpenID Connect)',
-  offline_access: 'A refresh token',
+  offline_access:
+    'A refresh token that outlives the sign-in session; ask with prompt=consent, without which the provider drops this scope (OpenID Connect Core 11)',
   profile: 'Name',
-  idcard: 'The masked ID number',
-  entity: 'Act for an entity (法人), and manage its agents',
+  idcard:
+    'The resident ID number, in clear, at userinfo only (never in the ID token), to platforms registered for it',
+  entity:
+    'Act for an entity (法人): its credit code and who acts for it (act) as claims; a first-party app (the wallet) also manages its agents',
   admin: 'Operators: onboard issuers, register clients, read the audit trail (client credentials)',
   'licences:issue': 'Issuing agencies: issue, read and change their licences (client credentials)',
   'licences:verify': 'Verifier apps: see disclosed fields in verifications (client credentials)',
-  licences: 'A holder: read and show my licences, manage my passkeys (authorization code)',
+  licences:
+    'A holder: read my licences (/me/licences); a first-party app (the wallet) also shows them, and manages presentations, passkeys and authorizations (authorization code)',
   supervision:
     'The supervising office (电子监察): statistics, alerts, the chained audit trail and its checkpoints (client credentials)',
 };

@@ -228,6 +228,7 @@ export const operations: Operations = {
       ...issuerClientProblems,
       400: [
         'idempotency_key_required',
+        'idempotency_key_invalid',
         'invalid_fields',
         'unknown_licence_type',
         'holder_kind_mismatch',
@@ -256,7 +257,7 @@ export const operations: Operations = {
     },
     problems: {
       ...issuerClientProblems,
-      400: ['idempotency_key_required'],
+      400: ['idempotency_key_required', 'idempotency_key_invalid'],
       409: ['idempotency_key_reused'],
     },
   },
@@ -604,7 +605,10 @@ export const operations: Operations = {
       'With an access token whose grant carries `licence_access` authorization details (RFC 9396): the ' +
       'licences of the granted types that the person (or the enterprise they act for) holds, each with ' +
       'its credential. A granted type the person holds no licence of adds nothing. Each licence returned ' +
-      'is recorded in the person’s usage record (用证记录).',
+      'is recorded in the person’s usage record (用证记录). The `openid` scope below is not enough on its ' +
+      'own: a sign-in token without `licence_access` is not meant for this API (`401 invalid_token`), and ' +
+      'an API token without it is `403 insufficient_authorization`. A platform gets a share that outlives ' +
+      'the person’s session by also asking for `offline_access` with `prompt=consent` (docs/sharing.md).',
     tag: 'Sharing',
     responses: { 200: { description: 'The shared licences', schema: sharedLicencesSchema } },
     problems: { 403: ['insufficient_authorization', 'account_not_found'] },

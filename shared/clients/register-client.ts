@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
 import * as z from 'zod';
 import { randomId } from '../random-id.js';
@@ -34,6 +35,56 @@ const redirectUri = z
     return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   }, 'must use https (http only for localhost)');
 
+/**
+ * Addresses oidc-provider never posts to: its outgoing requests go through a dispatcher that refuses
+ * special-use addresses against SSRF, so a back-channel logout URI on one of them would be accepted here
+ * and then fail, silently, at every logout. Loopback, private (RFC 1918, RFC 4193), carrier-grade NAT,
+ * link-local (the cloud metadata address among them), unspecified, multicast and reserved.
+ */
+const unreachableAddresses = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const) {
+  unreachableAddresses.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 127],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  unreachableAddresses.addSubnet(network, prefix, 'ipv6');
+}
+
+/**
+ * Whether a URL's host is a name or address the provider will never deliver to: `localhost` (and
+ * `*.localhost`, RFC 6761) or an address in {@link unreachableAddresses}. A public name that resolves to
+ * such an address is refused by the provider's guard at delivery time; this check can only see the URL.
+ */
+function onUnreachableHost(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false; // reported by the URL check already
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  const family = isIP(host);
+  return family !== 0 && unreachableAddresses.check(host, family === 4 ? 'ipv4' : 'ipv6');
+}
+
 export const registerClientInput = z
   .strictObject({
     name: z.string().trim().min(2).max(100),
@@ -56,7 +107,12 @@ export const registerClientInput = z
      */
     idTokenSignedResponseAlg: z.enum(['ES256', 'RS256']).default('ES256'),
     /** OpenID Back-Channel Logout: where the platform is told that a session ended. */
-    backchannelLogoutUri: redirectUri.optional(),
+    backchannelLogoutUri: redirectUri
+      .refine(
+        (value) => !onUnreachableHost(value),
+        'must be a public host: the provider never posts logout tokens to loopback, private or link-local addresses',
+      )
+      .optional(),
     /**
      * The lowest assurance level (`acr`, `urn:elicence:loa:1..3`: identity/assurance.ts, a layer this one
      * does not import) every sign-in at this platform must reach; a person below it is stepped up.

@@ -53,7 +53,16 @@ export async function authenticate(
   event: HttpEvent,
   lookup: AccessTokenLookup,
   /** `requiredScope`: one scope, or a list of which the token must carry at least one. */
-  options: { audience: string; requiredScope: string | readonly string[]; nowSeconds: number },
+  options: {
+    audience: string;
+    requiredScope: string | readonly string[];
+    nowSeconds: number;
+    /**
+     * What the route's caller should have asked for, added to the 401 of a token not meant for this API
+     * (a sign-in's token for userinfo alone): the bare refusal left integrators guessing.
+     */
+    askFor?: string;
+  },
 ): Promise<Caller> {
   const authorization = header(event, 'authorization');
   if (!authorization) {
@@ -73,7 +82,11 @@ export async function authenticate(
   }
   const audiences = Array.isArray(record.aud) ? record.aud : record.aud ? [record.aud] : [];
   if (!audiences.includes(options.audience)) {
-    throw new AuthenticationError('invalid_token', 401, 'The access token is not meant for this API');
+    throw new AuthenticationError(
+      'invalid_token',
+      401,
+      `The access token is not meant for this API${options.askFor ? `: ${options.askFor}` : ''}`,
+    );
   }
   const scopes = new Set((record.scope ?? '').split(' ').filter(Boolean));
   const accepted =
@@ -118,10 +131,13 @@ export function authenticateBearer(
   event: HttpEvent,
   requiredScope: string | readonly string[],
   deps: BearerDependencies,
+  /** Said in the 401 of a token not meant for this API: what to ask for instead ({@link authenticate}). */
+  askFor?: string,
 ): Promise<Caller> {
   return authenticate(event, deps.accessTokens, {
     audience: deps.config.issuerUrl,
     requiredScope,
     nowSeconds: epochSeconds(deps.clock),
+    ...(askFor && { askFor }),
   });
 }

@@ -287,9 +287,19 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    *
    * Each list is one request: an app that verifies online should call this now and then (at start, on
    * demand) and {@link refreshStatusList} before a verdict.
+   *
+   * `init` goes with every request, as for {@link refreshStatusList}: the service's trust list and status
+   * lists are HTTP-cacheable (`max-age`), so a browser app that wants what the service says now passes
+   * `{ cache: 'no-store' }`; a `signal` gives up.
+   *
+   * @example
+   * ```ts
+   * const report = await store.sync({ cache: 'no-store' }); // past the browser's HTTP cache
+   * if (report.failures.length) console.warn(report.failures);
+   * ```
    */
-  async sync(): Promise<SyncReport> {
-    const { platform, trustList } = await this.fetchTrust(undefined);
+  async sync(init?: RefreshInit): Promise<SyncReport> {
+    const { platform, trustList } = await this.fetchTrust(init);
     this.refuseOlderTrustList(trustList);
 
     const lists = new Map<string, KeptStatusList>();
@@ -304,7 +314,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
         const path = `/status-lists/${encodeURIComponent(listId)}`;
         const base = issuer.statusBase ?? this.baseUrl;
         try {
-          const list = await this.fetchStatusList(listId, trustList, undefined, !counted);
+          const list = await this.fetchStatusList(listId, trustList, init, !counted);
           if (list === undefined) break;
           lists.set(list.sub, list);
         } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lowSCompactJws } from '../../crypto/compact-jws.js';
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../../errors.js';
@@ -44,34 +45,56 @@ function fromItem(item: Record<string, unknown>): LicenceRecord {
 
 type Index = { name: 'gsi1' | 'gsi2'; partition: string };
 
+/**
+ * Where the next page starts, without the index partition: the query knows it (the issuer, or the
+ * holder's lookup key, a MAC of their ID number that must not travel to the client and back in URLs
+ * and logs), so the cursor names only the item (its licence key and index sort key) and is read back
+ * into the same partition ({@link decodeCursor}). `q` binds it to that partition: a digest of the
+ * partition and the item, which differs from item to item (no stable handle on the holder) and cannot
+ * be turned back into the lookup key (itself a MAC).
+ */
 function encodeCursor(item: Record<string, unknown>, index: Index): string {
-  const pkName = `${index.name}pk`;
   const skName = `${index.name}sk`;
-  return Buffer.from(
-    JSON.stringify({ pk: item.pk, sk: item.sk, [pkName]: item[pkName], [skName]: item[skName] }),
-  ).toString('base64url');
+  const position = { pk: String(item.pk), sk: String(item.sk), [skName]: String(item[skName]) };
+  return Buffer.from(JSON.stringify({ ...position, q: cursorBinding(position, index) })).toString(
+    'base64url',
+  );
 }
 
-/** A cursor may only continue the query it came from: same index, same partition. */
+function cursorBinding(position: Record<string, string>, index: Index): string {
+  return createHash('sha256')
+    .update(
+      JSON.stringify([index.name, index.partition, position.pk, position.sk, position[`${index.name}sk`]]),
+    )
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/**
+ * A cursor continues only the query it came from (same index, same partition, by its `q`), and its
+ * partition is the query's own, never read from the cursor.
+ */
 function decodeCursor(cursor: string, index: Index): Record<string, string> {
-  const invalid = new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor');
+  const invalid = new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor', {
+    errors: [{ path: 'cursor', message: 'not a cursor of this listing', code: 'invalid_format' }],
+  });
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw invalid;
   }
-  const names = ['pk', 'sk', `${index.name}pk`, `${index.name}sk`];
+  const names = ['pk', 'sk', `${index.name}sk`];
+  if (typeof decoded !== 'object' || decoded === null) throw invalid;
+  const { q, ...position } = decoded as Record<string, unknown>;
   if (
-    typeof decoded !== 'object' ||
-    decoded === null ||
-    Object.keys(decoded).length !== names.length ||
-    !names.every((n) => typeof (decoded as Record<string, unknown>)[n] === 'string') ||
-    (decoded as Record<string, string>)[`${index.name}pk`] !== index.partition
+    Object.keys(position).length !== names.length ||
+    !names.every((n) => typeof position[n] === 'string' && (position[n] as string).length <= 512) ||
+    q !== cursorBinding(position as Record<string, string>, index)
   ) {
     throw invalid;
   }
-  return decoded as Record<string, string>;
+  return { ...(position as Record<string, string>), [`${index.name}pk`]: index.partition };
 }
 
 function statusFilter(query: LicenceFilter) {

@@ -178,6 +178,36 @@ describe('an invalid registration', () => {
       path: 'idTokenSignedResponseAlg',
     },
     {
+      why: 'has a back-channel logout URI on loopback',
+      body: { ...valid, backchannelLogoutUri: 'http://127.0.0.1:8080/backchannel-logout' },
+      path: 'backchannelLogoutUri',
+    },
+    {
+      why: 'has a back-channel logout URI on localhost',
+      body: { ...valid, backchannelLogoutUri: 'https://localhost/backchannel-logout' },
+      path: 'backchannelLogoutUri',
+    },
+    {
+      why: 'has a back-channel logout URI on a private address',
+      body: { ...valid, backchannelLogoutUri: 'https://10.1.2.3/backchannel-logout' },
+      path: 'backchannelLogoutUri',
+    },
+    {
+      why: 'has a back-channel logout URI on a link-local address',
+      body: { ...valid, backchannelLogoutUri: 'https://169.254.169.254/latest' },
+      path: 'backchannelLogoutUri',
+    },
+    {
+      why: 'has a back-channel logout URI on an IPv6 unique local address',
+      body: { ...valid, backchannelLogoutUri: 'https://[fd00::1]/backchannel-logout' },
+      path: 'backchannelLogoutUri',
+    },
+    {
+      why: 'has a back-channel logout URI on an IPv4-mapped loopback',
+      body: { ...valid, backchannelLogoutUri: 'https://[::ffff:127.0.0.1]/backchannel-logout' },
+      path: 'backchannelLogoutUri',
+    },
+    {
       why: 'uses private_key_jwt without a jwksUri',
       body: { ...valid, tokenEndpointAuthMethod: 'private_key_jwt' },
       path: 'jwksUri',

@@ -200,6 +200,7 @@ describe('POST /licences/batches', () => {
       400,
       'idempotency_key_required',
     );
+    await expectProblem(await submit(items(1), 'abc'), 400, 'idempotency_key_invalid');
     await expectProblem(await submit([]), 400);
     await expectProblem(await submit(new Array(1001).fill({})), 400);
     await expectProblem(

@@ -320,19 +320,23 @@ describe('POST /licences: who may issue', () => {
 });
 
 describe('POST /licences: Idempotency-Key', () => {
-  it('is required, as a UUID (400 idempotency_key_required)', async () => {
+  it('is required (400 idempotency_key_required), as a UUID (400 idempotency_key_invalid)', async () => {
     const body = drivingLicenceBody(newIdNumber());
     const missing = await expectProblem(
       await postJson(runtime, '/licences', token, body),
       400,
       'idempotency_key_required',
     );
-    expect(missing.errors?.map((e) => e.path)).toEqual(['Idempotency-Key']);
-    await expectProblem(
-      await issueLicence(runtime, token, body, 'not-a-uuid'),
-      400,
-      'idempotency_key_required',
-    );
+    expect(missing.errors).toMatchObject([{ path: 'Idempotency-Key', code: 'required' }]);
+    // A key that is there but malformed is not "required": it says so.
+    for (const malformed of ['abc', 'not-a-uuid']) {
+      const invalid = await expectProblem(
+        await issueLicence(runtime, token, body, malformed),
+        400,
+        'idempotency_key_invalid',
+      );
+      expect(invalid.errors).toMatchObject([{ path: 'Idempotency-Key', code: 'invalid_format' }]);
+    }
   });
 
   it('answers the same key with the same body 200 and the same licence; another body 409', async () => {

@@ -286,7 +286,53 @@ describe('GET /licences pagination', () => {
       `/licences?limit=2&holder=${runtime.credentials.citizen.idNumber}&cursor=${first.cursor!}`,
       token,
     );
-    await expectProblem(response, 400, 'invalid_cursor');
+    const problem = await expectProblem(response, 400, 'invalid_cursor');
+    expect(problem.errors?.map((e) => e.path)).toEqual(['cursor']);
+  });
+
+  it('gives a listing by holder a cursor without the holder’s lookup key, and refuses it tampered', async () => {
+    const idNumber = newIdNumber();
+    for (let i = 0; i < 3; i++) await issued(runtime, token, drivingLicenceBody(idNumber));
+    const first = await expectJson<{ items: LicenceJson[]; cursor?: string }>(
+      await getWithToken(runtime, `/licences?holder=${idNumber}&limit=1`, token),
+      200,
+    );
+    expect(first.cursor).toEqual(expect.any(String));
+    const text = Buffer.from(first.cursor!, 'base64url').toString('utf8');
+    // The index partition (holder#<lookup key>, a MAC of the ID number) stays on the server.
+    expect(text).not.toMatch(/holder#|gsi1pk/);
+    expect(text).not.toContain(idNumber);
+    const decoded = JSON.parse(text) as Record<string, string>;
+    expect(Object.keys(decoded).sort()).toEqual(['gsi1sk', 'pk', 'q', 'sk']);
+
+    // The cursor still leads on, to the other two and then to the end.
+    const ids = [...first.items.map((item) => item.id)];
+    let cursor: string | undefined = first.cursor;
+    while (cursor) {
+      const page: { items: LicenceJson[]; cursor?: string } = await expectJson(
+        await getWithToken(runtime, `/licences?holder=${idNumber}&limit=1&cursor=${cursor}`, token),
+        200,
+      );
+      ids.push(...page.items.map((item) => item.id));
+      cursor = page.cursor;
+    }
+    expect(new Set(ids).size).toBe(3);
+
+    // Tampered: a partition of the cursor's own choosing, or a position that is not a string.
+    const reencode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const tampered of [
+      reencode({ ...decoded, gsi1pk: 'holder#someone-else' }),
+      reencode({ ...decoded, gsi1sk: 7 }),
+      // Another position in the same listing, its binding left as it was.
+      reencode({ ...decoded, gsi1sk: `${decoded.gsi1sk}0` }),
+    ]) {
+      const problem = await expectProblem(
+        await getWithToken(runtime, `/licences?holder=${idNumber}&limit=1&cursor=${tampered}`, token),
+        400,
+        'invalid_cursor',
+      );
+      expect(problem.errors?.map((e) => e.path)).toEqual(['cursor']);
+    }
   });
 });
 

@@ -177,6 +177,15 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     expect(authorizationCode.tokenUrl).toBe(discovery.token_endpoint);
     expect(authorizationCode.authorizationUrl).toBe(discovery.authorization_endpoint);
     expect(Object.keys(authorizationCode.scopes).sort()).toEqual([...discovery.scopes_supported].sort());
+    // What each scope grants, as the API does it: userinfo gives the ID number in clear; the agents of an
+    // entity and passkeys answer a first-party app only (403 first_party_only otherwise).
+    expect(authorizationCode.scopes['idcard']).toMatch(/in clear/);
+    expect(authorizationCode.scopes['idcard']).not.toMatch(/masked/);
+    expect(authorizationCode.scopes['licences']).toMatch(/first-party app \(the wallet\) also .*passkeys/);
+    expect(authorizationCode.scopes['entity']).toMatch(
+      /first-party app \(the wallet\) also manages its agents/,
+    );
+    expect(authorizationCode.scopes['offline_access']).toMatch(/prompt=consent/);
     await expectStatus(await call('GET /openapi.json', `/openapi.json${tooLongQuery}`), 414);
   });
 

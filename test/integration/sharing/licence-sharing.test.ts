@@ -24,7 +24,7 @@ import {
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { licenceAccess, newPerson, stepUpBySms, type TestPerson } from '../../support/sharing-flows.js';
-import { UserAgent } from '../../support/user-agent.js';
+import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 /**
  * Sharing licences with a platform (授权用证) over real HTTP: a platform registered for `licence_access`
@@ -350,12 +350,64 @@ describe('a share through openid-client', () => {
         scope: 'openid profile',
       },
     );
-    // A sign-in alone: a token for userinfo, not for our API.
-    expect((await getWithToken(runtime, '/shared/licences', tokens.access_token)).status).toBe(401);
+    // A sign-in alone: a token for userinfo, not for our API. The refusal says what to ask for.
+    const signInOnly = await getWithToken(runtime, '/shared/licences', tokens.access_token);
+    expect(signInOnly.status).toBe(401);
+    const refusal = (await signInOnly.json()) as { code: string; detail: string };
+    expect(refusal.code).toBe('invalid_token');
+    expect(refusal.detail).toMatch(/authorization_details of type licence_access/);
+    // The holder API says which scope it wants.
+    const atHolderApi = (await (await getWithToken(runtime, '/me/licences', tokens.access_token)).json()) as {
+      code: string;
+      detail: string;
+    };
+    expect(atHolderApi).toMatchObject({
+      code: 'invalid_token',
+      detail: expect.stringMatching(/scope licences/),
+    });
     // The person's own token for our API (the wallet's), which carries no licence_access.
     const response = await getWithToken(runtime, '/shared/licences', await personToken(ua));
     expect(response.status).toBe(403);
     expect(((await response.json()) as { code: string }).code).toBe('insufficient_authorization');
+  });
+
+  it('a share without prompt=consent gets no refresh token and ends with the session; with it, it outlives a logout', async () => {
+    const details = JSON.stringify([licenceAccess(['driving-licence'], purpose)]);
+    /** A person's share in a browser (a session) of its own, then that browser signs out of everything. */
+    const shareThenLogOut = async (params: Record<string, string>) => {
+      const { person } = await holder();
+      const ua = browser();
+      const request = await authorizationRequest(platform, {
+        scope: 'openid profile offline_access',
+        authorization_details: details,
+        ...params,
+      });
+      const consent = await toConsent(ua, request.url, person);
+      const tokens = await exchange(platform, request, (await callbackOf(ua, consent.url, {})).callback);
+      expect((await getWithToken(runtime, '/shared/licences', tokens.access_token)).status).toBe(200);
+      // RP-initiated logout, confirmed on the provider's page (sign out of everything).
+      const shown = await ua.navigate(client.buildEndSessionUrl(platform.config, {}));
+      const form = parseForm(shown.page!.html, 'op.logoutForm');
+      const done = await ua.navigate(new URL(form!.action, shown.page!.url), {
+        form: { ...form!.fields, logout: 'yes' },
+      });
+      expect(done.page?.status ?? 200).toBe(200);
+      return tokens;
+    };
+
+    // Without prompt=consent, offline_access is dropped, silently (OpenID Connect Core §11): no refresh
+    // token, and the share ends with the session.
+    const bound = await shareThenLogOut({});
+    expect(bound.refresh_token).toBeUndefined();
+    expect(bound.scope?.split(' ')).not.toContain('offline_access');
+    expect((await getWithToken(runtime, '/shared/licences', bound.access_token)).status).toBe(401);
+
+    // With prompt=consent: a refresh token, and the share outlives the logout.
+    const lasting = await shareThenLogOut({ prompt: 'consent' });
+    expect(lasting.refresh_token).toEqual(expect.any(String));
+    expect((await getWithToken(runtime, '/shared/licences', lasting.access_token)).status).toBe(200);
+    const refreshed = await client.refreshTokenGrant(platform.config, lasting.refresh_token!);
+    expect((await getWithToken(runtime, '/shared/licences', refreshed.access_token)).status).toBe(200);
   });
 
   it('refusing on the consent page gives the platform access_denied and no grant', async () => {

@@ -194,23 +194,33 @@ describe('RP-initiated logout', () => {
 
 /**
  * oidc-provider sends its outgoing requests through an undici dispatcher that refuses special-use
- * addresses (127.0.0.0/8 among them) against SSRF. A test receiver can only listen on loopback, so for
- * its URL alone the provider's request is sent without that dispatcher (the provider's default `fetch`
- * option calls `globalThis.fetch`). Returns the function that puts `fetch` back.
+ * addresses (127.0.0.0/8 among them) against SSRF, and registration refuses such a back-channel URI
+ * outright. A test receiver can only listen on loopback, so the platform registers a public URL
+ * (`registeredUrl`) and this sends the provider's requests to it to the receiver instead, as if the
+ * name resolved there: `guarded` keeps the provider's dispatcher (whose guard then refuses the address),
+ * otherwise it is dropped (the provider's default `fetch` option calls `globalThis.fetch`). Returns the
+ * function that puts `fetch` back.
  */
-function deliverToLoopback(receiverUrl: string): () => void {
+function deliverToLoopback(
+  registeredUrl: string,
+  receiverUrl: string,
+  { guarded = false }: { guarded?: boolean } = {},
+): () => void {
   const original = globalThis.fetch;
   globalThis.fetch = (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
-    if (!init || !url.startsWith(receiverUrl)) return original(input, init);
-    const unguarded: RequestInit & { dispatcher?: unknown } = { ...init };
-    delete unguarded.dispatcher;
-    return original(input, unguarded);
+    if (!init || !url.startsWith(registeredUrl)) return original(input, init);
+    const sent: RequestInit & { dispatcher?: unknown } = { ...init };
+    if (!guarded) delete sent.dispatcher;
+    return original(receiverUrl + url.slice(registeredUrl.length), sent);
   };
   return () => {
     globalThis.fetch = original;
   };
 }
+
+/** The back-channel logout URI the test platforms register (a public name: loopback is refused). */
+const registeredUrl = 'https://backchannel-rp.example/backchannel-logout';
 
 describe('back-channel logout', () => {
   let receiver: Server;
@@ -239,7 +249,7 @@ describe('back-channel logout', () => {
       redirectUris: ['https://backchannel-rp.example/cb'],
       postLogoutRedirectUris: ['https://backchannel-rp.example/signed-out'],
       scopes: ['openid', 'profile'],
-      backchannelLogoutUri: receiverUrl,
+      backchannelLogoutUri: registeredUrl,
     });
   });
   afterAll(async () => {
@@ -253,7 +263,7 @@ describe('back-channel logout', () => {
     expect(claims.sid).toMatch(/\S{10,}/);
     received.length = 0;
 
-    const restore = deliverToLoopback(receiverUrl);
+    const restore = deliverToLoopback(registeredUrl, receiverUrl);
     let leftTo: URL | undefined;
     try {
       ({ leftTo } = await logOut(ua, rp, tokens.id_token!, 'https://backchannel-rp.example/signed-out'));
@@ -293,7 +303,7 @@ describe('back-channel logout', () => {
       redirectUris: ['https://backchannel-rp.example/cb'],
       postLogoutRedirectUris: ['https://backchannel-rp.example/signed-out'],
       scopes: ['openid', 'profile'],
-      backchannelLogoutUri: receiverUrl,
+      backchannelLogoutUri: registeredUrl,
       idTokenSignedResponseAlg: 'RS256',
     });
     const ua = new UserAgent(runtime.baseUrl);
@@ -304,7 +314,7 @@ describe('back-channel logout', () => {
     });
     expect(idToken.payload.sid).toBe(claims.sid);
     received.length = 0;
-    const restore = deliverToLoopback(receiverUrl);
+    const restore = deliverToLoopback(registeredUrl, receiverUrl);
     try {
       await logOut(ua, rs256, tokens.id_token!, 'https://backchannel-rp.example/signed-out');
     } finally {
@@ -324,11 +334,17 @@ describe('back-channel logout', () => {
     expect(payload).toMatchObject({ sub: claims.sub, sid: claims.sid });
   });
 
-  it("is not sent to a loopback address otherwise: the provider's SSRF guard refuses it, and logout goes on", async () => {
+  it("is not sent to a name that leads to a loopback address: the provider's SSRF guard refuses it, and logout goes on", async () => {
     const ua = new UserAgent(runtime.baseUrl);
     const { tokens } = await signIn(rp, ua, password());
     received.length = 0;
-    const { leftTo } = await logOut(ua, rp, tokens.id_token!, 'https://backchannel-rp.example/signed-out');
+    const restore = deliverToLoopback(registeredUrl, receiverUrl, { guarded: true });
+    let leftTo: URL | undefined;
+    try {
+      ({ leftTo } = await logOut(ua, rp, tokens.id_token!, 'https://backchannel-rp.example/signed-out'));
+    } finally {
+      restore();
+    }
     expect(leftTo?.origin).toBe('https://backchannel-rp.example');
     expect(received).toEqual([]);
   });

@@ -503,6 +503,25 @@ describe('OfflineTrustStore, refreshing one list or the trust list alone', () =>
     await publishStatusList(list);
   }
 
+  it('passes the options of sync() to every request it makes, as refreshStatusList does', async () => {
+    const seen: Array<{ url: string; cache: RequestCache | undefined }> = [];
+    const store = storeOf({
+      fetch: (input, init) => {
+        seen.push({ url: String(input), cache: init?.cache });
+        return service.fetch(input);
+      },
+    });
+    await store.sync({ cache: 'no-store' });
+    expect(seen.map((request) => request.url)).toEqual(
+      expect.arrayContaining([`${BASE}/trust-list`, listUri()]),
+    );
+    expect(seen.every((request) => request.cache === 'no-store')).toBe(true);
+    seen.length = 0;
+    await store.sync();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((request) => request.cache === undefined)).toBe(true);
+  });
+
   it('fetches just the list asked for, by a credential’s URI, and the verdict uses it at once', async () => {
     const store = storeOf();
     await store.sync();
