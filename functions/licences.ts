@@ -37,6 +37,7 @@ import {
   issuerUrl,
 } from '../shared/licence/issue-licence.js';
 import { licenceReader } from '../shared/licence/holder-licences.js';
+import { reissueLicence } from '../shared/licence/reissue-licence.js';
 import type * as z from 'zod';
 import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceHistory, licenceView } from '../shared/licence/licence.js';
@@ -203,6 +204,17 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const issuer = await deps.issuers.findById(issuerId);
       if (!issuer) throw new ForbiddenError('This client’s issuer does not exist', 'issuer_inactive');
       return json(200, licenceView(licence, issuer, now()));
+    },
+    'POST /licences/{id}/reissue': async () => {
+      // No body: everything the new licence states comes from the old one.
+      const { licence, issuer, created } = await reissueLicence(
+        id,
+        { issuerId, clientId: caller.clientId, requestId },
+        { ...deps, issuerUrl: deps.config.issuerUrl },
+      );
+      return json(created ? 201 : 200, licenceView(licence, issuer, now()), {
+        location: `/licences/${encodeURIComponent(licence.id)}`,
+      });
     },
     'GET /licences/{id}/qr.svg': async () => {
       const { licence } = await readIssuedLicence(id, issuerId, deps);

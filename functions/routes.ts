@@ -193,6 +193,13 @@ const table = [
     parameters: licence,
   },
   {
+    method: 'POST',
+    path: '/licences/{id}/reissue',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  {
     method: 'GET',
     path: '/licences/{id}/qr.svg',
     function: 'licences',
