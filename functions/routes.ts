@@ -484,6 +484,13 @@ const table = [
     auth: 'session',
     parameters: licence,
   },
+  {
+    method: 'POST',
+    path: '/console/licences/{id}/reissue',
+    function: 'console',
+    auth: 'session',
+    parameters: licence,
+  },
   // The printable licence and its signature, downloaded through the issuer API.
   {
     method: 'GET',
