@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
@@ -257,4 +259,61 @@ describe('POST /licences/{id}/reissue', () => {
     expect((await verified(runtime, renewed.credential)).verdict).toBe('valid');
     expect((await verified(runtime, after.credential)).verdict).toBe('revoked');
   });
+});
+
+describe('scripts/reissue-withdrawn.ts: every withdrawn-key licence of an issuer, in one run', () => {
+  it('lists on a dry run, re-issues the valid ones, leaves the suspended one, and a second run finds nothing', async () => {
+    const agency = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const agencyToken = await clientCredentialsToken(runtime, agency, 'licences:issue');
+    const valid = [
+      await issueDrivingLicence(runtime, agencyToken),
+      await issueDrivingLicence(runtime, agencyToken),
+    ];
+    const suspended = await issueDrivingLicence(runtime, agencyToken);
+    await changeStatus(runtime, agencyToken, suspended.id, 'suspended');
+    const rotated = await postJson(runtime, `/admin/issuers/${encodeURIComponent(agency.id)}/keys`, admin, {
+      previousKey: 'withdraw',
+    });
+    expect(rotated.status).toBe(201);
+
+    const run = (...args: string[]) =>
+      promisify(execFile)(
+        'npx',
+        ['tsx', 'scripts/reissue-withdrawn.ts', '--base', runtime.baseUrl, ...args],
+        {
+          env: {
+            ...process.env,
+            ISSUER_CLIENT_ID: agency.clientId,
+            ISSUER_CLIENT_SECRET: agency.clientSecret,
+          },
+        },
+      );
+    const listAgency = (query: string) => listAll(runtime, agencyToken, query);
+
+    const dry = JSON.parse((await run('--dry-run', '--json')).stdout.split('\n').slice(0, -2).join('\n')) as {
+      pending: string[];
+      suspended: number;
+      reissued: unknown[];
+    };
+    expect(dry.pending.sort()).toEqual(valid.map((licence) => licence.id).sort());
+    expect(dry).toMatchObject({ suspended: 1, reissued: [] });
+    expect(await listAgency('keyWithdrawn=true&status=valid')).toHaveLength(2);
+
+    const { stdout } = await run();
+    expect(stdout).toContain('2 re-issued, 0 already re-issued, 0 failed, 0 left, 1 suspended');
+    for (const licence of valid) {
+      const line = stdout.split('\n').find((text) => text.startsWith(`${licence.id} -> `));
+      const renewed = line!.split(' -> ')[1]!;
+      const replacement = await expectJson<FullLicence>(
+        await getWithToken(runtime, licencePath(renewed), agencyToken),
+        200,
+      );
+      expect(replacement.replaces).toBe(licence.id);
+      expect((await verified(runtime, replacement.credential)).verdict).toBe('valid');
+    }
+    expect(await listAgency('keyWithdrawn=true&status=valid')).toEqual([]);
+
+    expect((await run()).stdout).toContain('0 re-issued, 0 already re-issued, 0 failed, 0 left, 1 suspended');
+    expect((await listAgency('')).filter((licence) => (licence as FullLicence).replaces)).toHaveLength(2);
+  }, 60_000);
 });
