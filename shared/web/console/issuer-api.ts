@@ -53,6 +53,8 @@ export interface ListQuery {
   type?: string;
   issuedFrom?: string;
   issuedTo?: string;
+  /** `true`: only licences whose signing key was withdrawn. */
+  keyWithdrawn?: string;
   sort?: string;
   total?: boolean;
   cursor?: string;

@@ -376,6 +376,11 @@ describe('the issuer console over HTTP', () => {
     });
     expect(login.status).toBe(303);
     const oldPath = `/console/licences/${encodeURIComponent(old)}`;
+    // The list finds it with its filter (a link's query: nothing personal in it), marked.
+    const listed = await (await ua.request('/console?keyWithdrawn=true&status=valid')).text();
+    expect(listed).toMatch(/id="filter-key-withdrawn"[^>]*checked/s);
+    expect(listed).toContain(`href="${oldPath}"`);
+    expect(listed).toContain('密钥已撤回');
     const before = await (await ua.request(oldPath)).text();
     expect(before).toContain('id="licence-key-withdrawn"');
     const form = parseForm(before, 'reissue-form');
@@ -418,6 +423,10 @@ describe('the issuer console over HTTP', () => {
     expect(replaced).toContain('id="licence-replaced-by"');
     expect(replaced).not.toContain('id="reissue-form"');
     expect(replaced.slice(replaced.indexOf('id="licence-history-table"'))).toContain('证照已换发或补发');
+
+    const left = await (await ua.request('/console?keyWithdrawn=true&status=valid')).text();
+    expect(left).not.toContain(`href="${oldPath}"`);
+    expect(left).toContain('没有符合条件的证照');
 
     // Again from a stale page: the API refuses, and the page says so.
     const again = await ua.request(`${oldPath}/reissue`, { form: { confirm: 'yes' } });
