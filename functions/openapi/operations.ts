@@ -313,7 +313,9 @@ export const operations: Operations = {
       'key; `replaces` names the old one) and revokes the old one with the reason code `reissued` ' +
       '(`replacedBy` names the new one). For a licence whose key was withdrawn (`keyWithdrawn`, found ' +
       'with `GET /licences?keyWithdrawn=true`), or any valid licence whose QR code must stop working. ' +
-      'Safe to retry: a retry after any failure finishes the same re-issue, never a second one. No body.',
+      'Safe to retry: a retry after any failure finishes the same re-issue, never a second one. No body. ' +
+      'A licence re-issued before is refused with 409 `licence_reissued` and a ' +
+      '`Link: </licences/{new id}>; rel="successor-version"` header naming its replacement.',
     tag: 'Licences',
     responses: {
       201: { ...licenceAnswer, description: 'The new licence', headers: location },

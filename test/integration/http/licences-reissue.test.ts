@@ -204,7 +204,9 @@ describe('POST /licences/{id}/reissue', () => {
 
   it('refuses a licence already re-issued (409 naming the replacement) and a revoked one (409)', async () => {
     const [replacement] = await replacementsOf(before[0]!.id);
-    const again = await expectProblem(await reissue(before[0]!.id), 409, 'licence_reissued');
+    const refused = await reissue(before[0]!.id);
+    expect(refused.headers.get('link')).toBe(`<${licencePath(replacement!.id)}>; rel="successor-version"`);
+    const again = await expectProblem(refused, 409, 'licence_reissued');
     expect(again.detail).toContain(replacement!.id);
 
     const revoked = await issueDrivingLicence(runtime, token);
