@@ -211,6 +211,7 @@ async function route(
       return licencePage(context, session, api, id, 200, doneNotice(done, context));
     },
     'POST /console/licences/{id}/status': () => changeStatus(event, context, session, api, id),
+    'POST /console/licences/{id}/reissue': () => reissue(event, context, session, api, id),
     // The printable licence (docs/printable-licence.md): the issuer API's file, passed on as a download.
     // Rendered and (the signature) signed with the issuer's KMS key per fetch: only for the visitor's own
     // download or navigation, never for another site's embed, fetch or frame.
@@ -285,6 +286,7 @@ async function supervisionRoute(
     'POST /console/licences': handledAbove,
     'GET /console/licences/{id}': handledAbove,
     'POST /console/licences/{id}/status': handledAbove,
+    'POST /console/licences/{id}/reissue': handledAbove,
     'GET /console/licences/{id}/pdf': handledAbove,
     'GET /console/licences/{id}/pdf.jws': handledAbove,
   });
@@ -715,6 +717,47 @@ async function changeStatus(
   return redirect(`/console/licences/${encodeURIComponent(id)}?done=${parsed.data.status}`);
 }
 
+/**
+ * The re-issue form (重新签发): with its confirmation ticked, `POST /licences/{id}/reissue`, then the new
+ * licence's page. Refused by the API (re-issued or revoked meanwhile, suspended): this page again, saying so.
+ */
+async function reissue(
+  event: HttpEvent,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+  id: string,
+): Promise<HttpResult> {
+  const { t } = context;
+  const posted = readForm(event);
+  if (posted.confirm !== 'yes') {
+    return licencePage(context, session, api, id, 400, undefined, undefined, {
+      errors: {
+        confirm: t(
+          '重新签发会吊销此证照，请勾选确认。',
+          'Re-issuing revokes this licence: tick the box to confirm.',
+        ),
+      },
+    });
+  }
+  let renewed;
+  try {
+    renewed = await api.reissue(id);
+  } catch (error) {
+    if (!(error instanceof ApiProblem) || error.status === 404) throw error;
+    return licencePage(context, session, api, id, error.status, {
+      kind: 'error',
+      text: t(
+        error.code === 'licence_reissued'
+          ? '此证照已重新签发过，请查看其新证照。'
+          : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
+        `The licence could not be re-issued: ${error.message}`,
+      ),
+    });
+  }
+  return redirect(`/console/licences/${encodeURIComponent(renewed.id)}?done=reissued`);
+}
+
 async function licencePage(
   context: PageContext,
   session: ConsoleSession,
@@ -723,6 +766,7 @@ async function licencePage(
   statusCode: number,
   notice?: LicencePageInput['notice'],
   action?: LicencePageInput['action'],
+  reissued?: LicencePageInput['reissue'],
 ): Promise<HttpResult> {
   const { t } = context;
   const [licence, types, qr] = await Promise.all([
@@ -747,6 +791,7 @@ async function licencePage(
       ...(qr ? { qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qr, 'utf8').toString('base64')}` } : {}),
       ...(notice ? { notice } : {}),
       ...(shown ? { action: shown } : {}),
+      ...(reissued ? { reissue: reissued } : {}),
     }),
   );
 }
@@ -755,6 +800,14 @@ function doneNotice(done: string | undefined, { t }: PageContext): LicencePageIn
   switch (done) {
     case 'issued':
       return { kind: 'success', text: t('证照已签发。', 'The licence was issued.') };
+    case 'reissued':
+      return {
+        kind: 'success',
+        text: t(
+          '证照已重新签发；原证照已以“证照已换发或补发”吊销。',
+          'The licence was re-issued; the old one is revoked as replaced by a reissued licence.',
+        ),
+      };
     case 'suspended':
     case 'valid':
     case 'revoked':

@@ -27,7 +27,7 @@ import { recordShares } from '../shared/sharing/record-shares.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
-import { json } from '../shared/http/response.js';
+import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { changeLicenceStatus, changeStatusInput } from '../shared/licence/change-status.js';
 import {
@@ -37,6 +37,7 @@ import {
   issuerUrl,
 } from '../shared/licence/issue-licence.js';
 import { licenceReader } from '../shared/licence/holder-licences.js';
+import { LicenceReissuedError, reissueLicence } from '../shared/licence/reissue-licence.js';
 import type * as z from 'zod';
 import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceHistory, licenceView } from '../shared/licence/licence.js';
@@ -211,6 +212,29 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const issuer = await deps.issuers.findById(issuerId);
       if (!issuer) throw new ForbiddenError('This client’s issuer does not exist', 'issuer_inactive');
       return json(200, licenceView(licence, issuer, now()));
+    },
+    'POST /licences/{id}/reissue': async () => {
+      // No body: everything the new licence states comes from the old one.
+      let reissued;
+      try {
+        reissued = await reissueLicence(
+          id,
+          { issuerId, clientId: caller.clientId, requestId },
+          { ...deps, issuerUrl: deps.config.issuerUrl },
+        );
+      } catch (error) {
+        // Re-issued before (a retry whose answer was lost, another clerk): the refusal points at the
+        // replacement (RFC 5829's successor-version), so a client need not parse the detail.
+        if (!(error instanceof LicenceReissuedError)) throw error;
+        return problem(
+          { status: 409, code: error.code, title: 'Conflict', detail: error.message, requestId },
+          { link: `</licences/${encodeURIComponent(error.replacedBy)}>; rel="successor-version"` },
+        );
+      }
+      const { licence, issuer, created } = reissued;
+      return json(created ? 201 : 200, licenceView(licence, issuer, now()), {
+        location: `/licences/${encodeURIComponent(licence.id)}`,
+      });
     },
     'GET /licences/{id}/qr.svg': async () => {
       const { licence } = await readIssuedLicence(id, issuerId, deps);

@@ -193,6 +193,13 @@ const table = [
     parameters: licence,
   },
   {
+    method: 'POST',
+    path: '/licences/{id}/reissue',
+    function: 'licences',
+    auth: { scope: 'licences:issue' },
+    parameters: licence,
+  },
+  {
     method: 'GET',
     path: '/licences/{id}/qr.svg',
     function: 'licences',
@@ -473,6 +480,13 @@ const table = [
   {
     method: 'POST',
     path: '/console/licences/{id}/status',
+    function: 'console',
+    auth: 'session',
+    parameters: licence,
+  },
+  {
+    method: 'POST',
+    path: '/console/licences/{id}/reissue',
     function: 'console',
     auth: 'session',
     parameters: licence,

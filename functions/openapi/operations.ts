@@ -307,6 +307,41 @@ export const operations: Operations = {
     responses: { 200: { ...licenceAnswer, description: 'The licence with its new status' } },
     problems: { ...issuerClientProblems, 409: ['licence_revoked', 'conflict'] },
   },
+  'POST /licences/{id}/reissue': {
+    operationId: 'reissueLicence',
+    summary: 'Re-issue a licence under the issuer’s current key and revoke the old one (reissued)',
+    description:
+      'Issues the licence again (same type, holder, fields and validity; new id, signed by the current ' +
+      'key; `replaces` names the old one) and revokes the old one with the reason code `reissued` ' +
+      '(`replacedBy` names the new one). For a licence whose key was withdrawn (`keyWithdrawn`, found ' +
+      'with `GET /licences?keyWithdrawn=true`), or any valid licence whose QR code must stop working. ' +
+      'Safe to retry: a retry after any failure finishes the same re-issue, never a second one. No body. ' +
+      'A licence re-issued before is refused with 409 `licence_reissued` and a ' +
+      '`Link: </licences/{new id}>; rel="successor-version"` header naming its replacement.',
+    tag: 'Licences',
+    responses: {
+      201: { ...licenceAnswer, description: 'The new licence', headers: location },
+      200: {
+        ...licenceAnswer,
+        description:
+          'The new licence, written by an earlier attempt of this re-issue that died before it finished',
+        headers: location,
+      },
+    },
+    problems: {
+      ...issuerClientProblems,
+      403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
+      404: ['licence_not_found'],
+      409: [
+        'licence_reissued',
+        'licence_revoked',
+        'licence_suspended',
+        'licence_expired',
+        'licence_changed',
+        'idempotency_key_in_use',
+      ],
+    },
+  },
   'GET /licences/{id}/qr.svg': {
     operationId: 'licenceQrSvg',
     summary: 'The licence’s QR code as SVG',

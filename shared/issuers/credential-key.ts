@@ -10,7 +10,18 @@ export interface PublishedIssuerKeys {
   batchKeys?: readonly { kid: string; certificate: string }[];
 }
 
-/** The `kid` of a compact JWS's protected header, read without checking anything else. */
+/**
+ * The `kid` of a compact JWS's protected header, read without checking anything else.
+ *
+ * @example
+ * ```ts
+ * credentialKid(licence.credential); // 'Xw3…' (an RFC 7638 thumbprint), or undefined if unreadable
+ * ```
+ */
+export function credentialKid(jws: string): string | undefined {
+  return headerKid(jws);
+}
+
 function headerKid(jws: string): string | undefined {
   const dot = jws.indexOf('.');
   if (dot <= 0) return undefined;
@@ -67,4 +78,27 @@ export function issuerPublishedKeys(issuer: Issuer): PublishedIssuerKeys {
       .map((key) => ({ kid: key.kid })),
     ...(issuer.batchKeys !== undefined && { batchKeys: issuer.batchKeys }),
   };
+}
+
+/**
+ * The `kid`s whose credentials no longer verify because an issuer key was withdrawn: each withdrawn
+ * issuer key, and each batch key it certified (a batch key stands only while its certifying key is
+ * published). What `GET /licences?keyWithdrawn=true` looks for; empty when no key was withdrawn.
+ *
+ * @example
+ * ```ts
+ * withdrawnCredentialKids(issuer).includes(credentialKid(licence.credential) ?? ''); // signed by a withdrawn key
+ * ```
+ */
+export function withdrawnCredentialKids(issuer: Issuer): string[] {
+  const withdrawn = issuerKeyHistory(issuer)
+    .filter((key) => key.withdrawnAt !== undefined)
+    .map((key) => key.kid);
+  const batch = (issuer.batchKeys ?? [])
+    .filter((key) => {
+      const certifiedBy = headerKid(key.certificate);
+      return certifiedBy !== undefined && withdrawn.includes(certifiedBy);
+    })
+    .map((key) => key.kid);
+  return [...withdrawn, ...batch];
 }

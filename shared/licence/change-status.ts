@@ -75,7 +75,13 @@ export interface ChangeStatusDependencies {
 export async function changeLicenceStatus(
   id: string,
   input: ChangeStatusInput,
-  context: { issuerId: string; clientId: string; requestId?: string },
+  context: {
+    issuerId: string;
+    clientId: string;
+    requestId?: string;
+    /** A revocation by a re-issue (`reissue-licence.ts`): the licence issued in its place. */
+    replacedBy?: string;
+  },
   deps: ChangeStatusDependencies,
 ): Promise<LicenceRecord> {
   const current = await deps.licences.get(id);
@@ -105,6 +111,7 @@ export async function changeLicenceStatus(
           actor: context.clientId,
           reason,
           ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+          ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
           requestId: context.requestId,
         },
       ],

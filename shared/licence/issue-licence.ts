@@ -137,6 +137,64 @@ export async function issueLicence(
   const requestHash = await deps.fingerprint(
     canonicalJson({ ...input, holder: holderNumber, fields: validFields }),
   );
+  return issueChecked(
+    {
+      issuer: { ...issuer, keyId: issuer.keyId },
+      type,
+      requestHash,
+      holder: () => holderFor(holderNumber, input.holderName, deps.lookupMac),
+      // Numbers of third persons (a legal representative, a spouse) become masked forms here, before
+      // anything is stored, signed or logged.
+      fields: () => protectSensitiveFields(type, validFields),
+      validity: input,
+    },
+    context,
+    deps,
+  );
+}
+
+/**
+ * An issuance whose request step 1 has checked (issuer, type, holder, fields, validity): what
+ * {@link issueLicence} and a re-issue (`reissue-licence.ts`, which takes them from the licence it
+ * replaces) share from step 2 on.
+ */
+export interface CheckedIssuance {
+  issuer: Issuer & { keyId: string };
+  type: LicenceType;
+  /** The keyed fingerprint of the request: the same idempotency key with another one is a 409. */
+  requestHash: string;
+  /** The holder as stored (kind, name, masked number, lookup key); called only when a licence is written. */
+  holder(): Promise<Holder>;
+  /** The fields as stored and signed (sensitive ones already masked). */
+  fields(): Record<string, unknown>;
+  validity: Pick<IssueLicenceInput, 'validFrom' | 'validUntil'>;
+  /** A re-issue: the licence this one replaces, written on the record and its `issued` entry. */
+  replaces?: string;
+  /**
+   * Called with the licence's id once the slot fixed it and before the licence is written (also when a
+   * retry finds it written): a re-issue claims that id on the licence it replaces, so a retry can never
+   * issue a second one. A failure here leaves nothing written; the retry gets the same id.
+   */
+  beforeWrite?(id: string): Promise<void>;
+  /** The audit entry's reason (a re-issue names the licence replaced). */
+  auditReason?: string;
+}
+
+/**
+ * Steps 2 to 5 of {@link issueLicence}, for a request already checked (see {@link CheckedIssuance}).
+ *
+ * @example
+ * ```ts
+ * const { licence } = await issueChecked({ issuer, type, requestHash, holder, fields, validity }, context, deps);
+ * ```
+ */
+export async function issueChecked(
+  request: CheckedIssuance,
+  context: IssueContext,
+  deps: IssueLicenceDependencies,
+): Promise<{ licence: LicenceRecord; issuer: Issuer; created: boolean }> {
+  const { issuer, type, requestHash } = request;
+  const now = new Date(deps.clock.now());
   const record = await deps.idempotency.acquire({
     issuerId: issuer.id,
     key: context.idempotencyKey,
@@ -158,24 +216,24 @@ export async function issueLicence(
     if (record.licenceId) {
       const done = await deps.licences.get(record.licenceId);
       if (done) {
+        await request.beforeWrite?.(done.id);
         await deps.idempotency.release(record);
         return { licence: done, issuer, created: false };
       }
     }
-    const holder = await holderFor(holderNumber, input.holderName, deps.lookupMac);
-    // Numbers of third persons (a legal representative, a spouse) become masked forms here, before
-    // anything is stored, signed or logged.
-    const fields = protectSensitiveFields(type, validFields);
+    const holder = await request.holder();
+    const fields = request.fields();
     const allocation = record.allocation ?? (await reserveSlot(record, issuer.id, now, deps));
     // The time of the attempt that reserved the slot: every retry signs and writes the same.
     const issuedAt = allocation.issuedAt ? new Date(allocation.issuedAt) : now;
-    const { validFrom, validUntil } = validity(input, type, issuedAt);
+    const { validFrom, validUntil } = validity(request.validity, type, issuedAt);
     const id = formatLicenceId({
       typeCode: type.typeCode,
       issuerCreditCode: issuer.creditCode,
       serial: allocation.serial,
       version: 1,
     });
+    await request.beforeWrite?.(id);
     const existing = await deps.licences.get(id);
     if (existing) {
       await deps.idempotency.release(record, id);
@@ -229,9 +287,11 @@ export async function issueLicence(
           at: issuedAt.toISOString(),
           action: 'issued',
           actor: context.clientId,
+          ...(request.replaces ? { replaces: request.replaces } : {}),
           requestId: context.requestId,
         },
       ],
+      ...(request.replaces ? { replaces: request.replaces } : {}),
       version: 0,
     };
     const created = await deps.licences.create(licence);
@@ -247,6 +307,7 @@ export async function issueLicence(
         licenceType: licence.type,
         holderMasked: holder.masked,
         requestId: context.requestId,
+        ...(request.auditReason ? { reason: request.auditReason } : {}),
       })
       .catch((error: unknown) =>
         logger.error('audit entry not written', { licenceId: id, error: String(error) }),
@@ -349,7 +410,7 @@ function withPath<T>(path: string, parse: () => T): T {
   }
 }
 
-function validity(input: IssueLicenceInput, type: LicenceType, now: Date) {
+function validity(input: Pick<IssueLicenceInput, 'validFrom' | 'validUntil'>, type: LicenceType, now: Date) {
   const validFrom = input.validFrom ?? now.toISOString();
   const validUntil =
     input.validUntil ??

@@ -20,6 +20,13 @@ export interface LicenceFilter {
   issuedFrom?: string;
   /** Issued strictly before this instant (RFC 3339, UTC `…Z`). */
   issuedBefore?: string;
+  /**
+   * Only licences whose credential's protected header names one of these `kid`s (the keys withdrawn
+   * after a compromise, `withdrawnCredentialKids`). No index holds the kid: the store reads the issuer's
+   * index entries (which carry the credential) and keeps the matching ones, within its bounded reads per
+   * page. An empty list matches nothing.
+   */
+  signedBy?: readonly string[];
   /** For the derived `expired` status. */
   now: Date;
 }

@@ -24,6 +24,10 @@ export interface LicenceEvent {
   reason?: string;
   /** The preset reason (`statusReasons`) the change gave, when it gave one. */
   reasonCode?: string;
+  /** On the `issued` entry of a re-issue: the licence it replaces. */
+  replaces?: string;
+  /** On the `revoked` entry of a re-issue: the licence that replaced it. */
+  replacedBy?: string;
   requestId?: string;
 }
 
@@ -42,6 +46,13 @@ export interface LicenceRecord {
   validUntil?: string;
   credential: string;
   history: LicenceEvent[];
+  /** Issued by `POST /licences/{id}/reissue` in place of this licence (`reissue-licence.ts`). */
+  replaces?: string;
+  /**
+   * The licence re-issued in place of this one: set before that licence is written (the re-issue's claim,
+   * so a retry issues no second one), final once this one is revoked with the `revoked` entry naming it.
+   */
+  replacedBy?: string;
   version: number;
 }
 
@@ -98,6 +109,12 @@ export const licenceViewSchema = z
           'code verifies `unknown_issuer` (`key_not_trusted`) and its PDF is no longer signed, until the ' +
           'issuer issues the licence again',
       }),
+    replaces: z.string().optional().meta({
+      description: 'This licence was re-issued in place of that one (`POST /licences/{id}/reissue`)',
+    }),
+    replacedBy: z.string().optional().meta({
+      description: 'This licence was revoked (`reissued`) when that one was re-issued in its place',
+    }),
     history: z
       .array(
         z.object({
@@ -106,6 +123,11 @@ export const licenceViewSchema = z
           actor: z.string().meta({ description: 'The OAuth client that made the change' }),
           reason: z.string().optional(),
           reasonCode: z.string().optional().meta({ description: 'The preset reason, when one was given' }),
+          replaces: z.string().optional().meta({ description: 'On `issued`: the licence re-issued' }),
+          replacedBy: z
+            .string()
+            .optional()
+            .meta({ description: 'On `revoked`: the licence issued in its place' }),
         }),
       )
       .optional()
@@ -164,6 +186,10 @@ export function licenceView(licence: LicenceRecord, issuer: Issuer, now: Date): 
     validFrom: licence.validFrom,
     ...(licence.validUntil ? { validUntil: licence.validUntil } : {}),
     credential: licence.credential,
+    ...(licence.replaces ? { replaces: licence.replaces } : {}),
+    // The claim alone (a re-issue under way, or one that died before writing its licence) is not shown:
+    // only the revocation that names the new licence makes it the replacement.
+    ...(replacedBy(licence) ? { replacedBy: replacedBy(licence) } : {}),
     ...(credentialKeyPublished(licence.credential, issuerPublishedKeys(issuer))
       ? {}
       : { keyWithdrawn: true }),
@@ -186,5 +212,14 @@ export function licenceHistory(licence: LicenceRecord): NonNullable<LicenceView[
     actor: event.actor,
     ...(event.reason ? { reason: event.reason } : {}),
     ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}),
+    ...(event.replaces ? { replaces: event.replaces } : {}),
+    ...(event.replacedBy ? { replacedBy: event.replacedBy } : {}),
   }));
+}
+
+/** The licence that replaced this one, once the revocation that names it is written. */
+function replacedBy(licence: LicenceRecord): string | undefined {
+  return licence.status === 'revoked'
+    ? licence.history.findLast((event) => event.action === 'revoked')?.replacedBy
+    : undefined;
 }

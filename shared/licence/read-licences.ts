@@ -6,6 +6,7 @@ import { parseIdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
+import { withdrawnCredentialKids } from '../issuers/credential-key.js';
 import type { LicenceRecord } from './licence.js';
 import type { LicenceCount, LicenceFilter, LicencePage, LicenceStore } from './licence-store.js';
 
@@ -33,6 +34,17 @@ export const listLicencesQuery = z.strictObject({
         'Issue time or licence number, `-` for descending. Numbers follow issue order (an issuer’s serials ' +
         'come from one counter as it issues), so a number sort reads in issue order and orders each page by ' +
         'number: exact within a licence type.',
+    }),
+  keyWithdrawn: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({
+      description:
+        '`true`: only licences whose credential was signed by an issuer key since withdrawn (they verify ' +
+        '`unknown_issuer` and carry `keyWithdrawn`), to re-issue them (`POST /licences/{id}/reissue`); ' +
+        'with `status=valid`, those still to re-issue. No index holds the signing key: a page reads up to ' +
+        '20 index pages of the issuer’s licences and may hold fewer than `limit`, even none, while ' +
+        '`cursor` says more may follow',
     }),
   total: z
     .enum(['true', 'false'])
@@ -84,9 +96,14 @@ export async function listIssuedLicences(
     ...(query.number ? { number: query.number } : {}),
     ...(query.issuedFrom ? { issuedFrom: chinaDayStart(query.issuedFrom) } : {}),
     ...(query.issuedTo ? { issuedBefore: chinaDayStart(query.issuedTo, 1) } : {}),
+    ...(query.keyWithdrawn === 'true' ? { signedBy: withdrawnCredentialKids(issuer) } : {}),
     now,
   };
   const ascending = !query.sort.startsWith('-');
+  if (filter.signedBy?.length === 0) {
+    // No key of this issuer was ever withdrawn: nothing to read.
+    return { items: [], issuer, ...(query.total === 'true' ? { total: { count: 0, capped: false } } : {}) };
+  }
   const [page, total] = await Promise.all([
     deps.licences.listByIssuer(issuerId, {
       ...filter,

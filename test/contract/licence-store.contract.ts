@@ -117,6 +117,32 @@ export function licenceStoreContract(name: string, make: Make<{ store: LicenceSt
       expect(first.cursor).toBeUndefined();
     });
 
+    it('filters by the kid of the credential’s header (signedBy), across pages and in the count', async () => {
+      const issuerId = `iss_${randomUUID().slice(0, 8)}`;
+      const signedBy = (kid: string) =>
+        `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'vc+jwt', kid })).toString('base64url')}.e30.sig`;
+      const withdrawn: string[] = [];
+      for (let day = 1; day <= 9; day++) {
+        const kid = day % 3 === 0 ? 'kid-current' : day % 3 === 1 ? 'kid-withdrawn' : 'kid-batch';
+        const licence = await store.create(
+          licenceRecord({ issuerId, issuedAt: `2026-02-0${day}T00:00:00.000Z`, credential: signedBy(kid) }),
+        );
+        if (kid !== 'kid-current') withdrawn.unshift(licence.id);
+      }
+      const kids = ['kid-withdrawn', 'kid-batch'];
+      expect(await everyPage(store, issuerId, { limit: 2, signedBy: kids })).toEqual(withdrawn);
+      expect(await everyPage(store, issuerId, { limit: 100, signedBy: kids })).toEqual(withdrawn);
+      expect(await everyPage(store, issuerId, { limit: 5, signedBy: [] })).toEqual([]);
+      expect(await store.countByIssuer(issuerId, { now, signedBy: kids }, 100)).toEqual({
+        count: 6,
+        capped: false,
+      });
+      expect(await store.countByIssuer(issuerId, { now, signedBy: kids }, 4)).toEqual({
+        count: 4,
+        capped: true,
+      });
+    });
+
     it('lists by holder within an issuer, and filters by status with `expired` derived from validUntil', async () => {
       const issuerId = `iss_${randomUUID().slice(0, 8)}`;
       const lookupKey = `lk-${randomUUID()}`;

@@ -236,6 +236,14 @@ describe('no raw ID number is stored anywhere (finding 6)', () => {
       expect(response.status, await response.text()).toBe(200);
     }
 
+    // A re-issue (POST /licences/{id}/reissue) of a licence naming a third person: the new record, the
+    // claim and the revocation are written from the stored (masked) forms alone.
+    const toReissue = await issued(runtime, issuerToken, businessLicenceBody(entity.creditCode, thirdPerson));
+    const reissued = await postJson(runtime, `${licencePath(toReissue.id)}/reissue`, issuerToken, undefined);
+    const reissuedText = await reissued.text();
+    expect(reissued.status, reissuedText).toBe(201);
+    for (const number of numbers) expect(reissuedText).not.toContain(number);
+
     // Verifications, anonymous and by a verifier app, and a presentation.
     const verifierToken = await clientCredentialsToken(
       runtime,

@@ -1,3 +1,4 @@
+import { credentialKid } from '../../shared/issuers/credential-key.js';
 import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
@@ -105,7 +106,8 @@ function matches(licence: LicenceRecord, issuerId: string, filter: LicenceFilter
     (filter.holderName === undefined || licence.holder.name.includes(filter.holderName)) &&
     (filter.number === undefined || licence.id.includes(filter.number)) &&
     (filter.issuedFrom === undefined || licence.issuedAt >= filter.issuedFrom) &&
-    (filter.issuedBefore === undefined || licence.issuedAt < filter.issuedBefore)
+    (filter.issuedBefore === undefined || licence.issuedAt < filter.issuedBefore) &&
+    (filter.signedBy === undefined || filter.signedBy.includes(credentialKid(licence.credential) ?? ''))
   );
 }
 

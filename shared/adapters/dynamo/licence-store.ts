@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lowSCompactJws } from '../../crypto/compact-jws.js';
+import { credentialKid } from '../../issuers/credential-key.js';
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../../errors.js';
 import { getItem, putNew, putVersioned } from './conditional.js';
@@ -153,13 +154,26 @@ export class DynamoLicenceStore implements LicenceStore {
 
   async countByIssuer(issuerId: string, filter: LicenceFilter, cap: number): Promise<LicenceCount> {
     const { input } = issuerQuery(this.tableName, issuerId, filter);
+    const signedBy = filter.signedBy;
     let count = 0;
     let start: Record<string, unknown> | undefined;
     for (let scans = 0; scans < maxCountScans; scans++) {
+      // A kid is not an attribute DynamoDB can filter on: read the credentials and count in code.
       const page = await this.doc.send(
-        new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey: start }),
+        new QueryCommand({
+          ...input,
+          ...(signedBy
+            ? {
+                ProjectionExpression: '#credential',
+                ExpressionAttributeNames: { ...input.ExpressionAttributeNames, '#credential': 'credential' },
+              }
+            : { Select: 'COUNT' as const }),
+          ExclusiveStartKey: start,
+        }),
       );
-      count += page.Count ?? 0;
+      count += signedBy
+        ? (page.Items ?? []).filter((item) => signedByOneOf(item, signedBy)).length
+        : (page.Count ?? 0);
       start = page.LastEvaluatedKey;
       if (!start || count >= cap) break;
     }
@@ -212,7 +226,9 @@ export class DynamoLicenceStore implements LicenceStore {
     const input: QueryCommandInput = {
       ...base,
       ScanIndexForward: query.order === 'oldest',
-      Limit: query.limit,
+      // A kid filter keeps few of what it reads: each read then takes a whole 1 MB page of the index, and
+      // matches past the page's end wait for the next page (the cursor resumes after the last one kept).
+      ...(query.signedBy ? {} : { Limit: query.limit }),
     };
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined = query.cursor
@@ -220,7 +236,14 @@ export class DynamoLicenceStore implements LicenceStore {
       : undefined;
     for (let scans = 0; scans < maxPageScans; scans++) {
       const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
+      // The index projects whole items, the credential included: a kid filter keeps its matches here,
+      // within the same bounded reads, and only they are read again by key.
+      const signedBy = query.signedBy;
+      items.push(
+        ...(signedBy
+          ? (page.Items ?? []).filter((item) => signedByOneOf(item, signedBy))
+          : (page.Items ?? [])),
+      );
       start = page.LastEvaluatedKey;
       if (!start || items.length >= query.limit) break;
     }
@@ -231,6 +254,12 @@ export class DynamoLicenceStore implements LicenceStore {
       ...(resumeAt ? { cursor: encodeCursor(resumeAt, index) } : {}),
     };
   }
+}
+
+/** Whether an index entry's credential was signed by one of `kids` (its protected header's `kid`). */
+function signedByOneOf(item: Record<string, unknown>, kids: readonly string[]): boolean {
+  const kid = typeof item.credential === 'string' ? credentialKid(item.credential) : undefined;
+  return kid !== undefined && kids.includes(kid);
 }
 
 interface IssuerQuery {

@@ -17,6 +17,9 @@ export const licenceSchema = z.object({
   validUntil: z.string().optional(),
   // The key that signed its credential was withdrawn: its QR code no longer verifies, its PDF is not signed.
   keyWithdrawn: z.literal(true).optional(),
+  // A re-issue (POST /licences/{id}/reissue): the licence this one replaces, or that replaced it.
+  replaces: z.string().optional(),
+  replacedBy: z.string().optional(),
   history: z
     .array(
       z.object({
@@ -25,6 +28,8 @@ export const licenceSchema = z.object({
         actor: z.string().optional(),
         reason: z.string().optional(),
         reasonCode: z.string().optional(),
+        replaces: z.string().optional(),
+        replacedBy: z.string().optional(),
       }),
     )
     .optional(),
@@ -48,6 +53,8 @@ export interface ListQuery {
   type?: string;
   issuedFrom?: string;
   issuedTo?: string;
+  /** `true`: only licences whose signing key was withdrawn. */
+  keyWithdrawn?: string;
   sort?: string;
   total?: boolean;
   cursor?: string;
@@ -170,6 +177,11 @@ export class IssuerApi {
     return licenceSchema.parse(
       await this.json('POST', `/licences/${encodeURIComponent(id)}/status`, { status, ...why }),
     );
+  }
+
+  /** Re-issues a licence (`POST /licences/{id}/reissue`): answers the new licence. */
+  async reissue(id: string): Promise<Licence> {
+    return licenceSchema.parse(await this.json('POST', `/licences/${encodeURIComponent(id)}/reissue`));
   }
 
   /** The licence credential's QR code as SVG text. */

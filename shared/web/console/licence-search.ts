@@ -31,6 +31,8 @@ export const consoleSearch = z.object({
   number: optional(z.string().trim().max(100)),
   issuedFrom: optional(z.iso.date()),
   issuedTo: optional(z.iso.date()),
+  // Only licences whose signing key was withdrawn (the API's `keyWithdrawn=true`): those to re-issue.
+  keyWithdrawn: optional(z.enum(['true'])),
   sort: z.enum(listSorts).catch('-issuedAt').default('-issuedAt'),
   cursor: optional(z.string().max(2048)),
   back: z
@@ -64,9 +66,9 @@ export function totalField(total: { count: number; capped: boolean }): string {
 
 /** The filters of a search (without its paging), to carry in hidden fields or test for emptiness. */
 export function searchFilters(search: ConsoleSearch): Record<string, string> {
-  const { status, type, holder, holderName, number, issuedFrom, issuedTo } = search;
+  const { status, type, holder, holderName, number, issuedFrom, issuedTo, keyWithdrawn } = search;
   return Object.fromEntries(
-    Object.entries({ status, type, holder, holderName, number, issuedFrom, issuedTo }).filter(
+    Object.entries({ status, type, holder, holderName, number, issuedFrom, issuedTo, keyWithdrawn }).filter(
       (entry): entry is [string, string] => entry[1] !== undefined,
     ),
   );

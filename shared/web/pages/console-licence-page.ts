@@ -47,6 +47,8 @@ export interface LicencePageInput {
     reason?: string;
     errors: Partial<Record<'reasonCode' | 'reason' | 'confirm', string>>;
   };
+  /** A refused re-issue (its confirmation not ticked): the form shows why. */
+  reissue?: { errors: Partial<Record<'confirm', string>> };
 }
 
 const actionWords = (
@@ -112,6 +114,8 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
           <dd>${chinaDate(licence.issuedAt) ?? licence.issuedAt}</dd>
           <dt>${t('有效期', 'Validity')}</dt>
           <dd>${validity(licence.validFrom, licence.validUntil, t).text}</dd>
+          ${licence.replaces ? linkRow(t('重新签发自', 'Re-issued in place of'), 'licence-replaces', licence.replaces) : ''}
+          ${licence.replacedBy ? linkRow(t('已重新签发为', 'Re-issued as'), 'licence-replaced-by', licence.replacedBy) : ''}
         </dl>
         <h3>${t('证照内容', 'Fields')}</h3>
         <dl class="fields">${fieldRows(licence.fields, nodes)}</dl>
@@ -135,6 +139,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
       }
     </div>
     ${historySection(t, licence.history ?? [])}
+    ${licence.status === 'valid' ? reissueForm(t, licence, input.reissue) : ''}
     ${
       actions.length > 0
         ? html`<h2>${t('变更状态', 'Change the status')}</h2>
@@ -145,6 +150,65 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
             ${t('此证照已吊销，状态不能再变更。', 'This licence is revoked; its status can no longer change.')}
           </p>`
     }`;
+}
+
+/** A fact that names another licence, linked to its page. */
+function linkRow(label: string, id: string, licenceId: string): SafeHtml {
+  return html`<dt>${label}</dt>
+    <dd class="mono">
+      <a id="${id}" href="/console/licences/${encodeURIComponent(licenceId)}">${licenceId}</a>
+    </dd>`;
+}
+
+/**
+ * Re-issue (重新签发, `POST /licences/{id}/reissue`): offered for a valid licence, first among the
+ * actions when its key was withdrawn. The same licence again under the issuer's current key, and this one
+ * revoked (`reissued`); final, so it asks for a confirmation as a revocation does.
+ */
+function reissueForm(t: Translate, licence: Licence, refused: LicencePageInput['reissue']): SafeHtml {
+  const error = refused?.errors.confirm;
+  const describedBy = ['reissue-hint', error ? 'confirm-reissue-error' : undefined].filter(Boolean).join(' ');
+  return html`<section class="card console-action reissue" aria-labelledby="reissue-heading" id="reissue">
+    <h2 id="reissue-heading">${t('重新签发', 'Re-issue')}</h2>
+    <p class="hint" id="reissue-hint">
+      ${
+        licence.keyWithdrawn
+          ? t(
+              '签发此证照所用的密钥已被撤回。重新签发会以本机关当前的密钥签发一张内容相同的新证照（新的证照编号），并以“证照已换发或补发”吊销本证照。',
+              'The key this licence was signed with has been withdrawn. Re-issuing signs a new licence with the same content under this issuer’s current key (a new licence number), and revokes this one as replaced by a reissued licence.',
+            )
+          : t(
+              '以本机关当前的密钥签发一张内容相同的新证照（新的证照编号），并以“证照已换发或补发”吊销本证照，例如证照遗失、旧二维码须作废时。内容有误时请签发新证照并以“证照信息有误”吊销本证照。',
+              'Signs a new licence with the same content under this issuer’s current key (a new licence number) and revokes this one as replaced by a reissued licence, e.g. when a lost licence’s QR code must stop working. To correct its content, issue a new licence and revoke this one as “information is wrong”.',
+            )
+      }
+    </p>
+    <form
+      method="post"
+      action="/console/licences/${encodeURIComponent(licence.id)}/reissue"
+      id="reissue-form"
+      novalidate
+    >
+      <div class="field check">
+        <input
+          type="checkbox"
+          id="confirm-reissue"
+          name="confirm"
+          value="yes"
+          required
+          ${attr('aria-invalid', error ? 'true' : undefined)}
+          aria-describedby="${describedBy}"
+        />
+        <label for="confirm-reissue"
+          >${t('我确认重新签发，并吊销此证照', 'I confirm re-issuing, and revoking this licence')}</label
+        >
+        ${error ? html`<p class="field-error" id="confirm-reissue-error">${error}</p>` : ''}
+      </div>
+      <button type="submit" class="${licence.keyWithdrawn ? '' : 'secondary'}">
+        ${t('重新签发', 'Re-issue')}
+      </button>
+    </form>
+  </section>`;
 }
 
 function actionForm(
@@ -360,8 +424,8 @@ function printableLinks(t: Translate, id: string, keyWithdrawn: boolean): SafeHt
       ${notice(
         'warn',
         t(
-          '签发此证照所用的密钥已被撤回：它的二维码核验结果为“发证机关未知”，版式文件不再签名。请为持证人重新签发此证照（并以“证照已换发或补发”注销本证照）。',
-          'The key this licence was signed with has been withdrawn: its QR code verifies as an unknown issuer, and its PDF is no longer signed. Issue it to the holder again (and revoke this one as replaced by a reissued licence).',
+          '签发此证照所用的密钥已被撤回：它的二维码核验结果为“发证机关未知”，版式文件不再签名。请用下方的“重新签发”为持证人签发新证照（本证照随之以“证照已换发或补发”吊销）。',
+          'The key this licence was signed with has been withdrawn: its QR code verifies as an unknown issuer, and its PDF is no longer signed. Use “Re-issue” below to issue it to the holder again (this one is then revoked as replaced by a reissued licence).',
         ),
         'licence-key-withdrawn',
       )}

@@ -105,6 +105,25 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
         ${dateField('filter-issued-from', 'issuedFrom', t('起', 'From'), search.issuedFrom, errors.issuedFrom)}
         ${dateField('filter-issued-to', 'issuedTo', t('止', 'To'), search.issuedTo, errors.issuedTo)}
       </fieldset>
+      <div class="field check">
+        <input
+          type="checkbox"
+          id="filter-key-withdrawn"
+          name="keyWithdrawn"
+          value="true"
+          aria-describedby="filter-key-withdrawn-hint"
+          ${attr('checked', search.keyWithdrawn ? 'checked' : undefined)}
+        />
+        <label for="filter-key-withdrawn"
+          >${t('仅显示签发密钥已撤回的证照', 'Only licences of a withdrawn key')}</label
+        >
+        <span class="hint" id="filter-key-withdrawn-hint"
+          >${t(
+            '这些证照的二维码已无法通过核验，需重新签发（配合状态“有效”查找尚未重新签发的）。',
+            'Their QR codes no longer verify: re-issue them (with the status “valid”: those not yet re-issued).',
+          )}</span
+        >
+      </div>
       <input type="hidden" name="sort" value="${search.sort}" />
       <div class="console-filter-actions">
         <button type="submit">${t('查询', 'Search')}</button>
@@ -161,7 +180,15 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
                         >${licence.holder.masked}</span
                       >
                     </td>
-                    <td data-label="${t('状态', 'Status')}">${statusBadge(licence.status, t)}</td>
+                    <td data-label="${t('状态', 'Status')}">
+                      ${statusBadge(licence.status, t)}${
+                        licence.keyWithdrawn
+                          ? html`<br /><span class="muted nowrap key-withdrawn"
+                                >${t('密钥已撤回', 'Key withdrawn')}</span
+                              >`
+                          : ''
+                      }
+                    </td>
                     <td data-label="${t('签发日期', 'Issued on')}" class="nowrap">
                       ${chinaDate(licence.issuedAt) ?? licence.issuedAt}
                     </td>

@@ -332,6 +332,29 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     // The admin's token lacks the scope.
     await expectStatus(await call('GET /licences', '/licences', { token: admin }), 403);
 
+    // Re-issue (docs/operating.md, "Backup and key rotation"): the withdrawn-key list, a re-issue, and
+    // the refusal of a licence already re-issued.
+    await expectStatus(
+      await call('GET /licences', '/licences?keyWithdrawn=true&status=valid&total=true', {
+        token: issuerToken,
+      }),
+      200,
+    );
+    const toReissue = (await (
+      await expectStatus(
+        await call('POST /licences', '/licences', {
+          token: issuerToken,
+          body: drivingLicenceBody(newIdNumber()),
+          headers: { 'idempotency-key': randomUUID() },
+        }),
+        201,
+      )
+    ).json()) as { id: string };
+    const reissuePath = `${licencePath(toReissue.id)}/reissue`;
+    await expectStatus(await call('POST /licences/{id}/reissue', reissuePath, { token: issuerToken }), 201);
+    await expectStatus(await call('POST /licences/{id}/reissue', reissuePath, { token: issuerToken }), 409);
+    await expectStatus(await call('POST /licences/{id}/reissue', reissuePath, { token: admin }), 403);
+
     // Bulk issuance (docs/batch-issuance.md): a job of two items, read back once the queue ran it.
     const batchBody = { items: [drivingLicenceBody(newIdNumber()), { type: 'driving-licence' }] };
     const batchKey = { 'idempotency-key': randomUUID() };

@@ -340,6 +340,100 @@ describe('the issuer console over HTTP', () => {
     expect(tooLate.status).toBe(409);
   });
 
+  it('re-issues a licence whose key was withdrawn from its page, landing on the new licence', async () => {
+    const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const agency = await onboardIssuer(runtime, admin, {
+      creditCode: newCreditCode('11', '110000'),
+      licenceTypes: ['driving-licence'],
+    });
+    const agencyToken = await clientCredentialsToken(runtime, agency, 'licences:issue');
+    const issued = await fetch(`${runtime.baseUrl}/licences`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${agencyToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': randomUUID(),
+      },
+      body: JSON.stringify({
+        type: 'driving-licence',
+        holder: { idNumber: runtime.credentials.citizen.idNumber },
+        holderName: '王小明',
+        fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100888888' },
+      }),
+    });
+    expect(issued.status, await issued.clone().text()).toBe(201);
+    const old = ((await issued.json()) as { id: string }).id;
+    const rotated = await fetch(`${runtime.baseUrl}/admin/issuers/${encodeURIComponent(agency.id)}/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ previousKey: 'withdraw' }),
+    });
+    expect(rotated.status, await rotated.clone().text()).toBe(201);
+
+    const ua = new UserAgent(runtime.baseUrl);
+    const login = await ua.request('/console/login', {
+      form: { clientId: agency.clientId, clientSecret: agency.clientSecret },
+    });
+    expect(login.status).toBe(303);
+    const oldPath = `/console/licences/${encodeURIComponent(old)}`;
+    // The list finds it with its filter (a link's query: nothing personal in it), marked.
+    const listed = await (await ua.request('/console?keyWithdrawn=true&status=valid')).text();
+    expect(listed).toMatch(/id="filter-key-withdrawn"[^>]*checked/s);
+    expect(listed).toContain(`href="${oldPath}"`);
+    expect(listed).toContain('密钥已撤回');
+    const before = await (await ua.request(oldPath)).text();
+    expect(before).toContain('id="licence-key-withdrawn"');
+    const form = parseForm(before, 'reissue-form');
+    expect(form?.action).toBe(`${oldPath}/reissue`);
+    expect(before).toContain('重新签发');
+
+    // Final (it revokes this licence): asks for the confirmation first; nothing is done without it.
+    const unconfirmed = await ua.request(`${oldPath}/reissue`, { form: {} });
+    expect(unconfirmed.status).toBe(400);
+    expect(await unconfirmed.text()).toMatch(/id="confirm-reissue"[^>]*aria-invalid="true"/s);
+    expect(await (await ua.request(oldPath)).text()).toContain('<span class="badge valid">');
+
+    // From another site: refused before anything is read, as every console form.
+    const crossSite = await fetch(`${runtime.baseUrl}${oldPath}/reissue`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: 'https://evil.example',
+        'sec-fetch-site': 'cross-site',
+        cookie: ua.cookieHeader(new URL(runtime.baseUrl)),
+      },
+      body: 'confirm=yes',
+      redirect: 'manual',
+    });
+    expect(crossSite.status).toBe(403);
+
+    const done = await ua.request(`${oldPath}/reissue`, { form: { confirm: 'yes' } });
+    expect(done.status).toBe(303);
+    const location = done.headers.get('location')!;
+    const renewed = decodeURIComponent(location.split('/')[3]!.split('?')[0]!);
+    expect(renewed).not.toBe(old);
+    const after = await (await ua.request(location)).text();
+    expect(after).toContain('证照已重新签发');
+    expect(after).toContain('<span class="badge valid">');
+    expect(after).not.toContain('id="licence-key-withdrawn"');
+    expect(after).toMatch(new RegExp(`id="licence-replaces"[^>]*href="${oldPath.replace(/\./g, '\\.')}"`));
+
+    const replaced = await (await ua.request(oldPath)).text();
+    expect(replaced).toContain('<span class="badge revoked">');
+    expect(replaced).toContain('id="licence-replaced-by"');
+    expect(replaced).not.toContain('id="reissue-form"');
+    expect(replaced.slice(replaced.indexOf('id="licence-history-table"'))).toContain('证照已换发或补发');
+
+    const left = await (await ua.request('/console?keyWithdrawn=true&status=valid')).text();
+    expect(left).not.toContain(`href="${oldPath}"`);
+    expect(left).toContain('没有符合条件的证照');
+
+    // Again from a stale page: the API refuses, and the page says so.
+    const again = await ua.request(`${oldPath}/reissue`, { form: { confirm: 'yes' } });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('此证照已重新签发过');
+  });
+
   it('treats a tampered or foreign cookie as signed out', async () => {
     const ua = await signedIn();
     const sealed = /console=([^;]+)/.exec(ua.cookieHeader(new URL(runtime.baseUrl)))![1]!;

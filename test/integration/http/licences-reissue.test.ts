@@ -1,0 +1,321 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
+import type { LicenceStore } from '../../../shared/licence/licence-store.js';
+import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
+import { expectJson, getWithToken, licencePath, listAll, type LicenceJson } from '../../support/licences.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
+
+/**
+ * Re-issuing licences after an issuer key is withdrawn (docs/operating.md, "Backup and key rotation"):
+ * `GET /licences?keyWithdrawn=true` finds them, `POST /licences/{id}/reissue` issues each again under the
+ * current key and revokes the old one (`reissued`), and a retry after a failure between the writes
+ * finishes the same re-issue instead of issuing a second licence.
+ */
+
+/** Failures to inject once into the licence store every function of the runtime uses. */
+const faults = { failRevokeOfReissued: false, failCreateOfReplacement: false };
+
+/** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
+function faultyLicences(store: LicenceStore): LicenceStore {
+  return {
+    create: async (licence) => {
+      if (faults.failCreateOfReplacement && licence.replaces) {
+        faults.failCreateOfReplacement = false;
+        throw new Error('injected: died before writing the new licence');
+      }
+      return store.create(licence);
+    },
+    get: (id) => store.get(id),
+    save: async (licence) => {
+      if (faults.failRevokeOfReissued && licence.status === 'revoked' && licence.replacedBy) {
+        faults.failRevokeOfReissued = false;
+        throw new Error('injected: died between writing the new licence and revoking the old');
+      }
+      return store.save(licence);
+    },
+    listByIssuer: (issuerId, query) => store.listByIssuer(issuerId, query),
+    countByIssuer: (issuerId, filter, cap) => store.countByIssuer(issuerId, filter, cap),
+    listByHolder: (key) => store.listByHolder(key),
+  };
+}
+
+interface FullLicence extends LicenceJson {
+  keyWithdrawn?: true;
+  replaces?: string;
+  replacedBy?: string;
+  statusReason?: string;
+  validFrom: string;
+  validUntil?: string;
+  history?: Array<{ action: string; reasonCode?: string; replaces?: string; replacedBy?: string }>;
+}
+
+let runtime: TestRuntime;
+let admin: string;
+let issuer: { id: string; kid: string; clientId: string; clientSecret: string };
+let token: string;
+let otherToken: string;
+/** Signed by the key withdrawn below. */
+let before: IssuedLicence[];
+/** Signed by the current key. */
+let after: IssuedLicence;
+
+const reissue = (id: string, bearer = token) =>
+  postJson(runtime, `${licencePath(id)}/reissue`, bearer, undefined);
+const read = async (id: string) =>
+  expectJson<FullLicence>(await getWithToken(runtime, licencePath(id), token), 200);
+const replacementsOf = async (id: string) =>
+  (await listAll(runtime, token)).filter((licence) => (licence as FullLicence).replaces === id);
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(
+    undefined,
+    {},
+    {
+      licences: (operator) => faultyLicences(licenceStoreFactory(operator)),
+    },
+  );
+  admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+  issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+  token = await clientCredentialsToken(runtime, issuer, 'licences:issue');
+  const other = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+  otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
+
+  before = [];
+  for (let i = 0; i < 4; i++) before.push(await issueDrivingLicence(runtime, token));
+  const rotated = await postJson(runtime, `/admin/issuers/${encodeURIComponent(issuer.id)}/keys`, admin, {
+    previousKey: 'withdraw',
+  });
+  expect(rotated.status, await rotated.clone().text()).toBe(201);
+  after = await issueDrivingLicence(runtime, token);
+});
+afterAll(() => runtime?.close());
+
+describe('GET /licences?keyWithdrawn=true', () => {
+  it('lists exactly the licences whose signing key was withdrawn, across pages, and counts them', async () => {
+    const listed = await listAll(runtime, token, 'keyWithdrawn=true');
+    expect(listed.map((licence) => licence.id).sort()).toEqual(before.map((licence) => licence.id).sort());
+    expect(listed.every((licence) => (licence as FullLicence).keyWithdrawn === true)).toBe(true);
+
+    // One a page: each page resumes where the last stopped, none twice, none lost.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await expectJson<{ items: LicenceJson[]; cursor?: string }>(
+        await getWithToken(
+          runtime,
+          `/licences?keyWithdrawn=true&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          token,
+        ),
+        200,
+      );
+      seen.push(...page.items.map((licence) => licence.id));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(before.map((licence) => licence.id).sort());
+
+    const counted = await expectJson<{ total: { count: number; capped: boolean } }>(
+      await getWithToken(runtime, '/licences?keyWithdrawn=true&total=true', token),
+      200,
+    );
+    expect(counted.total).toEqual({ count: before.length, capped: false });
+    // Without the filter, the licence of the current key is listed too.
+    expect((await listAll(runtime, token)).map((licence) => licence.id)).toContain(after.id);
+  });
+
+  it('lists nothing for an issuer that never withdrew a key, and refuses a bad value naming it', async () => {
+    expect(await listAll(runtime, otherToken, 'keyWithdrawn=true')).toEqual([]);
+    const bad = await expectProblem(await getWithToken(runtime, '/licences?keyWithdrawn=yes', token), 400);
+    expect(bad.errors?.[0]?.path).toBe('keyWithdrawn');
+  });
+});
+
+describe('POST /licences/{id}/reissue', () => {
+  it('issues the licence again under the current key and revokes the old one, each naming the other', async () => {
+    const old = before[0]!;
+    const oldFull = await read(old.id);
+    const response = await reissue(old.id);
+    const renewed = await expectJson<FullLicence>(response, 201);
+    expect(response.headers.get('location')).toBe(licencePath(renewed.id));
+
+    expect(renewed.id).not.toBe(old.id);
+    expect(renewed).toMatchObject({
+      type: oldFull.type,
+      holder: oldFull.holder,
+      fields: oldFull.fields,
+      validFrom: oldFull.validFrom,
+      validUntil: oldFull.validUntil,
+      status: 'valid',
+      replaces: old.id,
+    });
+    expect(renewed.keyWithdrawn).toBeUndefined();
+    expect(decodeProtectedHeader(renewed.credential).kid).toBe(decodeProtectedHeader(after.credential).kid);
+
+    expect((await verified(runtime, renewed.credential)).verdict).toBe('valid');
+    expect(await verified(runtime, old.credential)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+
+    const revoked = await read(old.id);
+    expect(revoked).toMatchObject({ status: 'revoked', replacedBy: renewed.id, keyWithdrawn: true });
+    expect(revoked.history?.at(-1)).toMatchObject({
+      action: 'revoked',
+      reasonCode: 'reissued',
+      replacedBy: renewed.id,
+    });
+    expect((await read(renewed.id)).history).toEqual([
+      expect.objectContaining({ action: 'issued', replaces: old.id }),
+    ]);
+
+    // Still to re-issue: the withdrawn-key licences that are still valid.
+    const pending = await listAll(runtime, token, 'keyWithdrawn=true&status=valid');
+    expect(pending.map((licence) => licence.id).sort()).toEqual(
+      before
+        .slice(1)
+        .map((licence) => licence.id)
+        .sort(),
+    );
+
+    // The audit trail tells both licences' story, each naming the other.
+    const trail = async (id: string) =>
+      (
+        await expectJson<{ items: Array<{ action: string; reason?: string; actor: string }> }>(
+          await getWithToken(runtime, `/admin/audit?licence=${encodeURIComponent(id)}`, admin),
+          200,
+        )
+      ).items;
+    expect(await trail(old.id)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          action: 'licence.revoked',
+          actor: issuer.clientId,
+          reason: expect.stringContaining(renewed.id),
+        }),
+      ]),
+    );
+    expect((await trail(renewed.id)).filter((entry) => entry.action !== 'licence.verified')).toEqual([
+      expect.objectContaining({ action: 'licence.issued', reason: expect.stringContaining(old.id) }),
+    ]);
+  });
+
+  it('refuses a licence already re-issued (409 naming the replacement) and a revoked one (409)', async () => {
+    const [replacement] = await replacementsOf(before[0]!.id);
+    const refused = await reissue(before[0]!.id);
+    expect(refused.headers.get('link')).toBe(`<${licencePath(replacement!.id)}>; rel="successor-version"`);
+    const again = await expectProblem(refused, 409, 'licence_reissued');
+    expect(again.detail).toContain(replacement!.id);
+
+    const revoked = await issueDrivingLicence(runtime, token);
+    await changeStatus(runtime, token, revoked.id, 'revoked');
+    await expectProblem(await reissue(revoked.id), 409, 'licence_revoked');
+
+    const suspended = await issueDrivingLicence(runtime, token);
+    await changeStatus(runtime, token, suspended.id, 'suspended');
+    await expectProblem(await reissue(suspended.id), 409, 'licence_suspended');
+    expect(await replacementsOf(suspended.id)).toEqual([]);
+  });
+
+  it('another issuer’s licence is not found, as on the other /licences/{id} routes', async () => {
+    const victim = before[3]!;
+    await expectProblem(await reissue(victim.id, otherToken), 404, 'licence_not_found');
+    await expectProblem(await getWithToken(runtime, licencePath(victim.id), otherToken), 404);
+    expect((await read(victim.id)).status).toBe('valid');
+    expect(await replacementsOf(victim.id)).toEqual([]);
+  });
+
+  it('a retry after a failure between the new licence and the revocation finishes with one new licence', async () => {
+    const old = before[1]!;
+    faults.failRevokeOfReissued = true;
+    expect((await reissue(old.id)).status).toBe(500);
+    expect(faults.failRevokeOfReissued).toBe(false);
+    // Half done: the new licence is written, the old one still valid.
+    expect((await read(old.id)).status).toBe('valid');
+    const [written] = await replacementsOf(old.id);
+    expect(written).toBeDefined();
+
+    const retried = await expectJson<FullLicence>(await reissue(old.id), 200);
+    expect(retried.id).toBe(written!.id);
+    expect((await replacementsOf(old.id)).map((licence) => licence.id)).toEqual([written!.id]);
+    expect(await read(old.id)).toMatchObject({ status: 'revoked', replacedBy: written!.id });
+    expect((await verified(runtime, retried.credential)).verdict).toBe('valid');
+  });
+
+  it('a retry after a failure before the new licence is written issues it once', async () => {
+    const old = before[2]!;
+    faults.failCreateOfReplacement = true;
+    expect((await reissue(old.id)).status).toBe(500);
+    expect(faults.failCreateOfReplacement).toBe(false);
+    expect(await replacementsOf(old.id)).toEqual([]);
+
+    const retried = await expectJson<FullLicence>(await reissue(old.id), 201);
+    expect((await replacementsOf(old.id)).map((licence) => licence.id)).toEqual([retried.id]);
+    expect(await read(old.id)).toMatchObject({ status: 'revoked', replacedBy: retried.id });
+  });
+
+  it('re-issues a valid licence of the current key too (a lost licence’s QR code stops working)', async () => {
+    const renewed = await expectJson<FullLicence>(await reissue(after.id), 201);
+    expect((await verified(runtime, renewed.credential)).verdict).toBe('valid');
+    expect((await verified(runtime, after.credential)).verdict).toBe('revoked');
+  });
+});
+
+describe('scripts/reissue-withdrawn.ts: every withdrawn-key licence of an issuer, in one run', () => {
+  it('lists on a dry run, re-issues the valid ones, leaves the suspended one, and a second run finds nothing', async () => {
+    const agency = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
+    const agencyToken = await clientCredentialsToken(runtime, agency, 'licences:issue');
+    const valid = [
+      await issueDrivingLicence(runtime, agencyToken),
+      await issueDrivingLicence(runtime, agencyToken),
+    ];
+    const suspended = await issueDrivingLicence(runtime, agencyToken);
+    await changeStatus(runtime, agencyToken, suspended.id, 'suspended');
+    const rotated = await postJson(runtime, `/admin/issuers/${encodeURIComponent(agency.id)}/keys`, admin, {
+      previousKey: 'withdraw',
+    });
+    expect(rotated.status).toBe(201);
+
+    const run = (...args: string[]) =>
+      promisify(execFile)(
+        'npx',
+        ['tsx', 'scripts/reissue-withdrawn.ts', '--base', runtime.baseUrl, ...args],
+        {
+          env: {
+            ...process.env,
+            ISSUER_CLIENT_ID: agency.clientId,
+            ISSUER_CLIENT_SECRET: agency.clientSecret,
+          },
+        },
+      );
+    const listAgency = (query: string) => listAll(runtime, agencyToken, query);
+
+    const dry = JSON.parse((await run('--dry-run', '--json')).stdout.split('\n').slice(0, -2).join('\n')) as {
+      pending: string[];
+      suspended: number;
+      reissued: unknown[];
+    };
+    expect(dry.pending.sort()).toEqual(valid.map((licence) => licence.id).sort());
+    expect(dry).toMatchObject({ suspended: 1, reissued: [] });
+    expect(await listAgency('keyWithdrawn=true&status=valid')).toHaveLength(2);
+
+    const { stdout } = await run();
+    expect(stdout).toContain('2 re-issued, 0 already re-issued, 0 failed, 0 left, 1 suspended');
+    for (const licence of valid) {
+      const line = stdout.split('\n').find((text) => text.startsWith(`${licence.id} -> `));
+      const renewed = line!.split(' -> ')[1]!;
+      const replacement = await expectJson<FullLicence>(
+        await getWithToken(runtime, licencePath(renewed), agencyToken),
+        200,
+      );
+      expect(replacement.replaces).toBe(licence.id);
+      expect((await verified(runtime, replacement.credential)).verdict).toBe('valid');
+    }
+    expect(await listAgency('keyWithdrawn=true&status=valid')).toEqual([]);
+
+    expect((await run()).stdout).toContain('0 re-issued, 0 already re-issued, 0 failed, 0 left, 1 suspended');
+    expect((await listAgency('')).filter((licence) => (licence as FullLicence).replaces)).toHaveLength(2);
+  }, 60_000);
+});
