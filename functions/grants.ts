@@ -626,7 +626,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [partitions.issuer, partitions.licence],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
-      queries: ['gsi1'],
+      // Fed by the batch table's stream (through the pipe and queue): an issuer's credit code by id,
+      // nothing else of the index.
+      queries: [restricted('gsi1', 'issuerById')],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     // The job and its chunks, in the batch table (the licences issued go to the service table, above).

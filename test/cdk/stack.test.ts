@@ -952,6 +952,8 @@ describe('ElicenceStack', () => {
         verify: [issuerById],
         // The schedule refreshing the peers.
         peers: [issuerListing],
+        // Bulk issuance, fed by the batch table's stream (through the pipe and queue).
+        batches: [issuerById],
         // The audit stream's consumer: an issuer's past days' issued counts.
         'supervision-events': [
           { index: 'gsi1', attributes: [...keys('gsi1'), 'day', 'issuerId', 'licenceType', 'issued'] },
