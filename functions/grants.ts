@@ -1,4 +1,5 @@
 import { leadingKeys as partitions } from '../shared/adapters/dynamo/keys.js';
+import { indexAttributes, type Projection } from '../shared/adapters/dynamo/projections.js';
 import type { IndexName } from '../shared/adapters/dynamo/table.js';
 import type { FunctionName } from './routes.js';
 
@@ -16,6 +17,41 @@ export type ItemAction =
   | 'BatchWriteItem'
   | 'ConditionCheckItem';
 
+/**
+ * `Query` on an index for some attribute names only: IAM `dynamodb:Attributes` (every name the request
+ * names must be one of these) with `dynamodb:Select` `SPECIFIC_ATTRIBUTES` (`infra/constructs/table.ts`).
+ * The index's partitions are not bounded (see {@link TableGrant.queries}); these names are, so that a
+ * function reachable without a token cannot read a licence's holder or credential, or a session's payload,
+ * through an overloaded index. Built with {@link restricted} from `shared/adapters/dynamo/projections.ts`,
+ * whose lists the adapters send as their `ProjectionExpression`.
+ */
+export interface RestrictedQuery {
+  index: IndexName;
+  /** The table's and the index's keys and the projection's attributes ({@link indexAttributes}). */
+  attributes: readonly string[];
+}
+
+/** An index a function queries: every attribute it projects (the name alone), or some ({@link RestrictedQuery}). */
+export type IndexQuery = IndexName | RestrictedQuery;
+
+/**
+ * `Query` on `index` for the attributes of `projections` only (their union, and the keys).
+ *
+ * @example
+ * ```ts
+ * queries: [restricted('gsi1', 'issuerById')] // { index: 'gsi1', attributes: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'creditCode'] }
+ * ```
+ */
+export function restricted(index: IndexName, ...projections: Projection[]): RestrictedQuery {
+  return {
+    index,
+    attributes: [...new Set(projections.flatMap((projection) => indexAttributes(index, projection)))],
+  };
+}
+
+/** The index an {@link IndexQuery} is on. */
+export const indexOf = (query: IndexQuery): IndexName => (typeof query === 'string' ? query : query.index);
+
 export interface TableGrant {
   /**
    * Per action, the partition keys it may name: IAM `StringLike` patterns over the key prefixes of
@@ -26,9 +62,11 @@ export interface TableGrant {
   /**
    * Indexes the function queries. `Query` is granted on these indexes only, never on the base table, and
    * without a key condition: IAM's `dynamodb:LeadingKeys` is documented for the table's partition key, so
-   * an index query is bounded by the index (and what it projects), not by its key.
+   * an index query is bounded by the index (and what it projects), not by its key. Both indexes are
+   * overloaded and project every attribute: an index named alone may read every item of it, a
+   * {@link RestrictedQuery} only the attribute names it lists (docs/security.md).
    */
-  queries?: readonly IndexName[];
+  queries?: readonly IndexQuery[];
   /**
    * `Query` on the base table, on the partition keys these patterns match (`dynamodb:LeadingKeys`, which
    * IAM applies to a base-table query's partition key): the audit chains' day partitions and registry.
@@ -354,7 +392,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [partitions.statusList],
         UpdateItem: [partitions.statusList],
       },
-      queries: ['gsi1'],
+      // Anonymous: an issuer's credit code by id, nothing else of the index.
+      queries: [restricted('gsi1', 'issuerById')],
       // A peer issuer's lists are relayed from the peer (docs/peers.md): which peers are usable.
       partitionQueries: [partitions.peers],
     },
@@ -369,7 +408,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         GetItem: [partitions.trustList, partitions.statusListCounter, partitions.issuer],
         PutItem: [partitions.trustList],
       },
-      queries: ['gsi2', 'gsi1'],
+      // Anonymous: the issuers as listed (gsi2) and an issuer's credit code by id (gsi1), nothing else of
+      // either index (no licence's holder, no session).
+      queries: [restricted('gsi2', 'issuerListing'), restricted('gsi1', 'issuerById')],
       // The peers' accepted issuers are listed too (docs/peers.md).
       partitionQueries: [partitions.peers],
     },
@@ -389,7 +430,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         GetItem: [...accessTokens, partitions.issuer, partitions.licence],
         BatchGetItem: [...accessTokens, partitions.issuer, partitions.licence],
       },
-      queries: ['gsi1'],
+      // Anonymous: an issuer's credit code by id, nothing else of the index.
+      queries: [restricted('gsi1', 'issuerById')],
       // The peers and their accepted issuers, kept per container (docs/peers.md): never on the path of a
       // licence of ours once the container is warm.
       partitionQueries: [partitions.peers],
@@ -528,7 +570,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   peers: {
     table: {
       items: { GetItem: [partitions.peers], PutItem: [partitions.peers] },
-      queries: ['gsi2'],
+      // Our issuers as listed, nothing else of the index.
+      queries: [restricted('gsi2', 'issuerListing')],
       partitionQueries: [partitions.peers],
     },
   },
@@ -567,7 +610,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         UpdateItem: [partitions.statistics, partitions.alertWindow, partitions.alert],
         PutItem: [partitions.alert],
       },
-      queries: ['gsi1'],
+      // The issuer's past days' issued counts, nothing else of the index.
+      queries: [restricted('gsi1', 'issuedCounters')],
     },
     // The audit table's stream, and no other: the audit entries are all it needs of the writes.
     auditStream: true,
@@ -586,7 +630,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [partitions.issuer, partitions.licence],
         UpdateItem: [partitions.idempotency, partitions.statusListCounter],
       },
-      queries: ['gsi1'],
+      // Fed by the batch table's stream (through the pipe and queue): an issuer's credit code by id,
+      // nothing else of the index.
+      queries: [restricted('gsi1', 'issuerById')],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     // The job and its chunks, in the batch table (the licences issued go to the service table, above).

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import type { ItemAction, TableGrant } from '../../functions/grants.js';
-import { table, type TableDeclaration } from '../../shared/adapters/dynamo/table.js';
+import { table, type IndexName, type TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 
 /**
  * What DynamoDB needs from KMS when it encrypts or decrypts with the table key on a caller's behalf (the
@@ -73,7 +73,8 @@ export class ServiceTable extends Construct {
   /**
    * Grants exactly `access` (plus the table key, through DynamoDB only) to `role`: each item action on
    * the partition keys it names (`dynamodb:LeadingKeys`, every key of a request must match), `Query` on
-   * the indexes named.
+   * the indexes named (a restricted one for its attribute names only: `dynamodb:Attributes`,
+   * `dynamodb:Select`).
    */
   grant(role: iam.IRole, access: TableGrant): void {
     for (const [action, keys] of Object.entries(access.items) as Array<[ItemAction, readonly string[]]>) {
@@ -85,11 +86,27 @@ export class ServiceTable extends Construct {
         }),
       );
     }
-    if (access.queries?.length) {
+    const index = (name: IndexName) => `${this.table.tableArn}/index/${name}`;
+    const whole = (access.queries ?? []).filter((query) => typeof query === 'string');
+    if (whole.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: whole.map(index) }),
+      );
+    }
+    for (const query of access.queries ?? []) {
+      if (typeof query === 'string') continue;
+      // Some attribute names only (AWS's "allows access to specific attributes" policy): every name the
+      // request names must be listed, and it must ask for specific attributes. `StringEquals`, not AWS's
+      // `StringEqualsIfExists` (whose statement also covers item actions, which have no `Select`): a
+      // query that leaves `Select` out would read what the index projects, so it is refused.
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           actions: ['dynamodb:Query'],
-          resources: access.queries.map((name) => `${this.table.tableArn}/index/${name}`),
+          resources: [index(query.index)],
+          conditions: {
+            'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...query.attributes] },
+            StringEquals: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+          },
         }),
       );
     }

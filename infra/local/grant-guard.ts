@@ -2,6 +2,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
 import {
+  indexOf,
   kmsActions,
   type FunctionGrants,
   type ItemAction,
@@ -89,6 +90,62 @@ function queriedPartition(input: Item): string | undefined {
   return (value as { S?: string } | undefined)?.S;
 }
 
+/** Words of DynamoDB's expression grammar that name no attribute. */
+const expressionWords = new Set([
+  'and',
+  'or',
+  'not',
+  'between',
+  'in',
+  'attribute_exists',
+  'attribute_not_exists',
+  'attribute_type',
+  'begins_with',
+  'contains',
+  'size',
+]);
+
+/**
+ * The top-level attribute names a query names (`dynamodb:Attributes`): in its projection, key condition
+ * and filter, placeholders resolved (`#n` through `ExpressionAttributeNames`; values `:v` name none). A
+ * document path counts as its first element (`a.b[0]` is `a`), as IAM's key holds top-level names.
+ */
+function requestedAttributes(input: Item): string[] {
+  const names = (input.ExpressionAttributeNames as Record<string, string> | undefined) ?? {};
+  const found = new Set<string>();
+  for (const expression of [
+    input.ProjectionExpression,
+    input.KeyConditionExpression,
+    input.FilterExpression,
+  ]) {
+    if (typeof expression !== 'string') continue;
+    // A path's first element: `#name` or a bare word, not after `.` (a nested member) nor a value `:v`.
+    for (const match of expression.matchAll(/(?<![.:#\w])(#?[A-Za-z_][\w]*)/g)) {
+      const token = match[1]!;
+      if (token.startsWith('#')) found.add(names[token] ?? token);
+      else if (!expressionWords.has(token.toLowerCase())) found.add(token);
+    }
+  }
+  for (const name of (input.AttributesToGet as string[] | undefined) ?? []) found.add(name);
+  return [...found];
+}
+
+/**
+ * Why a query of a restricted index is refused (`dynamodb:Attributes` with `dynamodb:Select`, as
+ * `infra/constructs/table.ts` grants it), or `undefined` when every name it names is allowed and it asks
+ * for specific attributes (`Select: SPECIFIC_ATTRIBUTES` with a projection: without one it would read
+ * every attribute the index projects).
+ */
+function attributeRefusal(index: string, allowed: readonly string[], input: Item): string | undefined {
+  if (input.Select !== 'SPECIFIC_ATTRIBUTES' || typeof input.ProjectionExpression !== 'string') {
+    return `dynamodb:Query on index ${index} without Select SPECIFIC_ATTRIBUTES and a ProjectionExpression (granted for some attributes only)`;
+  }
+  const refused = requestedAttributes(input).filter((name) => !allowed.includes(name));
+  return refused.length === 0
+    ? undefined
+    : `dynamodb:Query on index ${index} naming attribute ${refused.join(', ')} (dynamodb:Attributes)`;
+}
+
 /** A transaction's operations and the actions IAM checks them as. */
 const transactionActions: ReadonlyArray<readonly [string, ItemAction]> = [
   ['Put', 'PutItem'],
@@ -136,7 +193,9 @@ function tableRefusal(
         ? undefined
         : `dynamodb:Query on the base table, partition key ${String(key)}`;
     }
-    return grant.queries?.includes(index as never) ? undefined : `dynamodb:Query on index ${index}`;
+    const granted = grant.queries?.find((query) => indexOf(query) === index);
+    if (granted === undefined) return `dynamodb:Query on index ${index}`;
+    return typeof granted === 'string' ? undefined : attributeRefusal(index, granted.attributes, input);
   }
   const patterns = grant.items[action as ItemAction];
   if (!patterns) return `dynamodb:${action}`;

@@ -1,4 +1,4 @@
-import type { Issuer } from './issuer.js';
+import type { Issuer, IssuerListing } from './issuer.js';
 
 /**
  * Where issuers are kept. Contract: `claim` is the single conditional write that makes a credit code
@@ -12,6 +12,9 @@ export interface IssuerStore {
   release(issuer: Issuer): Promise<void>;
   findById(id: string): Promise<Issuer | undefined>;
   findByCreditCode(creditCode: string): Promise<Issuer | undefined>;
-  /** Every issuer, withdrawn ones included (for the trust list). */
-  listAll(): Promise<Issuer[]>;
+  /**
+   * Every issuer, withdrawn ones included (for the trust list), as listed: the members of
+   * {@link IssuerListing} only.
+   */
+  listAll(): Promise<IssuerListing[]>;
 }

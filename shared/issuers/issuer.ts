@@ -79,6 +79,44 @@ export interface Issuer {
   version: number;
 }
 
+/**
+ * The members of an issuer listed with every other (`IssuerStore.listAll`): what the trust list publishes
+ * (the current key as `issuer-keys.ts` reads it) and the peers' checks compare, without its OAuth client,
+ * key rotation lock, withdrawal reason or version. The public functions that list issuers may read no more
+ * of the index (`shared/adapters/dynamo/projections.ts`).
+ */
+export const issuerListingMembers = [
+  'id',
+  'name',
+  'creditCode',
+  'region',
+  'status',
+  'licenceTypes',
+  'keyId',
+  'kid',
+  'publicJwk',
+  'keys',
+  'batchKeys',
+  'createdAt',
+] as const satisfies ReadonlyArray<keyof Issuer>;
+
+/** An issuer as listed: {@link issuerListingMembers} only. */
+export type IssuerListing = Pick<Issuer, (typeof issuerListingMembers)[number]>;
+
+/**
+ * `issuer` as listed (the members it has of {@link issuerListingMembers}).
+ *
+ * @example
+ * ```ts
+ * issuerListing(issuer).clientId; // does not compile: not listed
+ * ```
+ */
+export function issuerListing(issuer: Issuer): IssuerListing {
+  return Object.fromEntries(
+    issuerListingMembers.filter((member) => issuer[member] !== undefined).map((m) => [m, issuer[m]]),
+  ) as IssuerListing;
+}
+
 const publicJwkSchema = z
   .looseObject({ kty: z.string().optional() })
   .meta({ description: 'The public key (JWK); its RFC 7638 thumbprint is `kid`' });

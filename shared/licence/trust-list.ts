@@ -8,7 +8,7 @@ import type { JWK } from 'jose';
 import * as z from 'zod';
 import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
 import { NotFoundError } from '../errors.js';
-import type { Issuer } from '../issuers/issuer.js';
+import type { IssuerListing } from '../issuers/issuer.js';
 import { publishedKeys } from '../issuers/issuer-keys.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { findLicenceType } from './catalogue.js';
@@ -44,13 +44,13 @@ function publicMembers(jwk: JWK): TrustListIssuer['jwks']['keys'][number] {
  * ```
  */
 export function trustListIssuers(
-  issuers: readonly Issuer[],
+  issuers: readonly IssuerListing[],
   statusListCounts: ReadonlyMap<string, number> = new Map(),
   typeCodeOf: (code: string) => string | undefined = () => undefined,
 ): TrustListIssuer[] {
   return issuers
     .filter(
-      (issuer): issuer is Issuer & { status: 'active' | 'withdrawn'; publicJwk: JWK } =>
+      (issuer): issuer is IssuerListing & { status: 'active' | 'withdrawn'; publicJwk: JWK } =>
         issuer.status !== 'provisioning' && issuer.publicJwk !== undefined,
     )
     .map((issuer) => {

@@ -222,7 +222,12 @@ async function trailingMean(
   const id = `${issuerId}#${today}`;
   const known = deps.memory.baselines.get(id);
   if (known !== undefined) return known;
-  const rows = await deps.statistics.read({ from: addDays(today, -7), to: addDays(today, -1), issuerId });
+  const rows = await deps.statistics.read({
+    from: addDays(today, -7),
+    to: addDays(today, -1),
+    issuerId,
+    issuedOnly: true,
+  });
   const mean = rows.reduce((sum, row) => sum + row.counts.issued, 0) / 7;
   if (deps.memory.baselines.size > 10_000) deps.memory.baselines.clear();
   deps.memory.baselines.set(id, mean);

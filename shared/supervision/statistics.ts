@@ -53,8 +53,18 @@ export function addCounts(into: Counts, more: Counts): Counts {
 export interface StatisticsStore {
   /** Adds each increment to its counter, atomically (concurrent batches never lose a count). */
   add(increments: readonly CounterIncrement[]): Promise<void>;
-  /** Every counter of the days `from`..`to` (inclusive), of `issuerId`/`licenceType` when given. */
-  read(query: { from: string; to: string; issuerId?: string; licenceType?: string }): Promise<CounterRow[]>;
+  /**
+   * Every counter of the days `from`..`to` (inclusive), of `issuerId`/`licenceType` when given. With
+   * `issuedOnly`, only the `issued` count is read and every other reads as 0 (the stream consumer's
+   * issuance rule: it may read no more of the index, `functions/grants.ts`).
+   */
+  read(query: {
+    from: string;
+    to: string;
+    issuerId?: string;
+    licenceType?: string;
+    issuedOnly?: true;
+  }): Promise<CounterRow[]>;
 }
 
 /**

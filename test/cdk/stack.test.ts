@@ -909,6 +909,83 @@ describe('ElicenceStack', () => {
       }
     });
 
+    it('lets the public functions and the stream consumer ask the indexes for their attributes only', () => {
+      const tableIndex = `\${${logicalId(stack.data.table)}.Arn}/index/`;
+      /** Each index Query statement of `name`'s role: the index, and the attributes it is restricted to. */
+      const indexQueries = (name: FunctionName) =>
+        grants(name, 'dynamodb:Query').flatMap((st) =>
+          [st.Resource]
+            .flat()
+            .map(render)
+            .filter((resource) => resource.startsWith(tableIndex))
+            .map((resource) => {
+              const condition = st.Condition as
+                | {
+                    'ForAllValues:StringEquals': { 'dynamodb:Attributes': string[] };
+                    StringEquals: { 'dynamodb:Select': string };
+                  }
+                | undefined;
+              if (condition)
+                expect(condition.StringEquals, name).toEqual({ 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' });
+              if (condition)
+                expect(Object.keys(condition).sort(), name).toEqual([
+                  'ForAllValues:StringEquals',
+                  'StringEquals',
+                ]);
+              return {
+                index: resource.slice(tableIndex.length),
+                attributes: condition?.['ForAllValues:StringEquals']['dynamodb:Attributes'] ?? 'all',
+              };
+            }),
+        );
+      const keys = (index: string) => ['pk', 'sk', `${index}pk`, `${index}sk`];
+      const issuerById = { index: 'gsi1', attributes: [...keys('gsi1'), 'creditCode'] };
+      const issuerListing = {
+        index: 'gsi2',
+        attributes: [
+          ...keys('gsi2'),
+          ...['id', 'name', 'creditCode', 'region', 'status', 'licenceTypes'],
+          ...['keyId', 'kid', 'publicJwk', 'keys', 'batchKeys', 'createdAt'],
+        ],
+      };
+      const restricted: Partial<Record<FunctionName, unknown[]>> = {
+        // GET /trust-list and GET /issuers/{id}, anonymous.
+        'trust-list': [issuerListing, issuerById],
+        // Status List Tokens and POST /verify, anonymous.
+        'status-lists': [issuerById],
+        verify: [issuerById],
+        // The schedule refreshing the peers.
+        peers: [issuerListing],
+        // Bulk issuance, fed by the batch table's stream (through the pipe and queue).
+        batches: [issuerById],
+        // The audit stream's consumer: an issuer's past days' issued counts.
+        'supervision-events': [
+          { index: 'gsi1', attributes: [...keys('gsi1'), 'day', 'issuerId', 'licenceType', 'issued'] },
+        ],
+      };
+      for (const name of functionNames) {
+        const queries = indexQueries(name);
+        if (restricted[name]) {
+          expect(queries, name).toEqual(expect.arrayContaining(restricted[name]));
+          expect(queries, name).toHaveLength(restricted[name].length);
+        } else {
+          // Still unrestricted (docs/security.md): every attribute of the indexes they query.
+          for (const query of queries) expect(query.attributes, name).toBe('all');
+        }
+      }
+      // None of the lists names what licences, sessions, grants, accounts or appointments keep; and no gsi1
+      // list names `name` (a person account not yet moved is found by id in gsi1, with its holder's name).
+      const sensitive = [
+        ...['holder', 'fields', 'credential', 'history', 'payload', 'lookupKey', 'personLookupKey'],
+        ...['masked', 'passwordHash', 'idNumberEncrypted', 'phone', 'provenPhone', 'clientId'],
+      ];
+      const lists = Object.values(restricted).flat() as Array<{ index: string; attributes: string[] }>;
+      for (const { index, attributes } of lists) {
+        for (const attribute of sensitive) expect(attributes).not.toContain(attribute);
+        if (index === 'gsi1') expect(attributes).not.toContain('name');
+      }
+    });
+
     it('narrows audit table access to the audit trail’s writers and readers (security review L6)', () => {
       const auditArn = { 'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'Arn'] };
       const onAudit = (name: FunctionName) =>

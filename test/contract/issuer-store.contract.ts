@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../shared/errors.js';
-import type { Issuer } from '../../shared/issuers/issuer.js';
+import { issuerListing, type Issuer } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import { rejection, type Make } from './subject.js';
 
@@ -91,12 +91,24 @@ export function issuerStoreContract(name: string, make: Make<{ store: IssuerStor
       expect(await store.findById(mine.id)).toEqual(mine);
     });
 
-    it('lists every issuer, withdrawn ones included', async () => {
+    it('lists every issuer, withdrawn ones included, with the listed members only', async () => {
       const a = await store.claim(provisioning());
       const b = await store.save({ ...(await store.claim(provisioning())), status: 'withdrawn' });
+      const c = await store.save({
+        ...(await store.claim(provisioning())),
+        status: 'withdrawn',
+        clientId: 'client-c',
+        withdrawalReason: 'merged',
+      });
       const all = await store.listAll();
-      expect(all).toEqual(expect.arrayContaining([a, b]));
-      expect(all).toHaveLength(2);
+      // As listed: what the trust list and the peers' checks read, not its client or why it was withdrawn.
+      expect(all).toEqual(expect.arrayContaining([a, b, c].map(issuerListing)));
+      expect(all).toHaveLength(3);
+      for (const listed of all) {
+        expect(listed).not.toHaveProperty('clientId');
+        expect(listed).not.toHaveProperty('withdrawalReason');
+        expect(listed).not.toHaveProperty('version');
+      }
     });
   });
 }

@@ -45,6 +45,25 @@ export function statisticsStoreContract(name: string, make: Make<{ store: Statis
       );
     });
 
+    it('reads the issued count alone when asked (issuedOnly), every other count as 0', async () => {
+      const issuerId = `iss_${randomUUID()}`;
+      const one = { day: '2026-03-02', issuerId, licenceType: 'driving-licence' };
+      await subject.store.add([
+        { ...one, counts: counts({ issued: 3, revoked: 2, verified: { valid: 5 } }) },
+      ]);
+      const rows = await subject.store.read({
+        from: '2026-03-02',
+        to: '2026-03-02',
+        issuerId,
+        issuedOnly: true,
+      });
+      expect(rows.reduce((total, row) => addCounts(total, row.counts), emptyCounts())).toEqual(
+        counts({ issued: 3 }),
+      );
+      expect(rows.every((row) => row.day === one.day && row.issuerId === issuerId)).toBe(true);
+      expect(rows.every((row) => row.licenceType === one.licenceType)).toBe(true);
+    });
+
     it('selects by days (both ends included), issuer and type', async () => {
       const issuerId = `iss_${randomUUID()}`;
       const other = `iss_${randomUUID()}`;

@@ -16,6 +16,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionGrants, type KeyRole } from '../../functions/grants.js';
@@ -27,6 +28,8 @@ import { loadConfig } from '../../shared/config.js';
 import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 import { table } from '../../shared/adapters/dynamo/table.js';
+import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js';
+import { projectionOf } from '../../shared/adapters/dynamo/projections.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
@@ -291,9 +294,9 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
         KeyConditionExpression: index ? `${index}pk = :pk` : 'pk = :pk',
         ExpressionAttributeValues: { ':pk': pk },
       });
-    const verify = clientsOf('verify');
-    await verify.doc.send(query('gsi1'));
-    await expect(verify.doc.send(query('gsi2'))).rejects.toThrow('dynamodb:Query on index gsi2');
+    const wallet = clientsOf('wallet');
+    await wallet.doc.send(query('gsi1'));
+    await expect(wallet.doc.send(query('gsi2'))).rejects.toThrow('dynamodb:Query on index gsi2');
     await expect(clientsOf('oidc').doc.send(query())).rejects.toThrow(
       'not granted dynamodb:Query on the base table, partition key issuer-id#x',
     );
@@ -307,6 +310,115 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(audit.doc.send(query(undefined, 'licence#x', auditTableName))).rejects.toThrow(
       'not granted dynamodb:Query on the base table, partition key licence#x in the audit table',
     );
+  });
+
+  it('lets the public functions ask an index for their attributes only: no licence holder or session through trust-list', async () => {
+    // A licence of a public issuer, in its index partition (gsi2 `issuer-licences#<id>`, ids are public).
+    await data.doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: 'licence#lic_guard',
+          sk: 'licence',
+          gsi2pk: 'issuer-licences#iss_public',
+          gsi2sk: '2026-12-05T00:00:00Z#lic_guard',
+          id: 'lic_guard',
+          status: 'valid',
+          holder: { kind: 'person', name: '张三', masked: '1101**********1234', lookupKey: 'lk' },
+          fields: { name: '张三' },
+          credential: 'eyJ.secret.jws',
+        },
+      }),
+    );
+    const partition = {
+      TableName: tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :pk',
+      ExpressionAttributeValues: { ':pk': 'issuer-licences#iss_public' },
+    };
+    const trustList = clientsOf('trust-list');
+    // What a compromised trust-list function would send: the whole partition, every attribute.
+    const refusedQueries: QueryCommandInput[] = [
+      partition,
+      { ...partition, Select: 'ALL_PROJECTED_ATTRIBUTES' },
+      { ...partition, ProjectionExpression: 'id, credential' },
+      {
+        ...partition,
+        Select: 'SPECIFIC_ATTRIBUTES',
+        ProjectionExpression: 'id, #h',
+        ExpressionAttributeNames: { '#h': 'holder' },
+      },
+      {
+        ...partition,
+        Select: 'SPECIFIC_ATTRIBUTES',
+        ProjectionExpression: 'holder.#n',
+        ExpressionAttributeNames: { '#n': 'name' },
+      },
+      {
+        ...partition,
+        ...projectionOf('issuerListing'),
+        FilterExpression: 'begins_with(credential, :c)',
+        ExpressionAttributeValues: { ':pk': 'issuer-licences#iss_public', ':c': 'eyJ' },
+      },
+    ];
+    for (const refused of refusedQueries) {
+      await expect(trustList.doc.send(new QueryCommand(refused))).rejects.toThrow(
+        /Function trust-list is not granted dynamodb:Query on index gsi2 (without Select|naming attribute)/,
+      );
+    }
+    // What it may ask for: nothing of the licence beyond its keys, id and status.
+    const { Items } = await trustList.doc.send(
+      new QueryCommand({ ...partition, ...projectionOf('issuerListing') }),
+    );
+    expect(Items).toEqual([{ id: 'lic_guard', status: 'valid' }]);
+    // Its own reads go through: the issuers as listed, an issuer by id (the credit code alone).
+    const issuers = new DynamoIssuerStore(trustList.doc, tableName);
+    await issuers.listAll();
+    await issuers.findById('iss_public');
+    // The same restriction for the other public readers and the stream consumer, each to its own list.
+    await expect(
+      clientsOf('status-lists').doc.send(
+        new QueryCommand({
+          ...partition,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ...projectionOf('issuerListing'),
+        }),
+      ),
+    ).rejects.toThrow(
+      'Function status-lists is not granted dynamodb:Query on index gsi1 naming attribute id, name',
+    );
+    await expect(clientsOf('peers').doc.send(new QueryCommand(partition))).rejects.toThrow(
+      'Function peers is not granted dynamodb:Query on index gsi2 without Select',
+    );
+    const events = clientsOf('supervision-events');
+    await events.doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'holder#lk' },
+        ...projectionOf('issuedCounters'),
+      }),
+    );
+    await expect(
+      events.doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'holder#lk' },
+          ...projectionOf('issuerListing'),
+        }),
+      ),
+    ).rejects.toThrow('naming attribute id, name, creditCode');
+    await expect(
+      clientsOf('verify').doc.send(
+        new QueryCommand({ ...partition, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk' }),
+      ),
+    ).rejects.toThrow('Function verify is not granted dynamodb:Query on index gsi1 without Select');
+    // A function whose grant names the index alone still reads every attribute (docs/security.md).
+    await clientsOf('licences').doc.send(new QueryCommand(partition));
   });
 
   it('checks KMS calls by key, whether the key is named by alias, key id or ARN', async () => {

@@ -28,13 +28,24 @@ export class InMemoryStatistics implements StatisticsStore {
     return Promise.resolve();
   }
 
-  read(query: { from: string; to: string; issuerId?: string; licenceType?: string }): Promise<CounterRow[]> {
+  read(query: {
+    from: string;
+    to: string;
+    issuerId?: string;
+    licenceType?: string;
+    issuedOnly?: true;
+  }): Promise<CounterRow[]> {
     return Promise.resolve(
       [...this.counters.values()]
         .filter((row) => row.day >= query.from && row.day <= query.to)
         .filter((row) => !query.issuerId || row.issuerId === query.issuerId)
         .filter((row) => !query.licenceType || row.licenceType === query.licenceType)
-        .map((row) => ({ ...row, counts: addCounts(emptyCounts(), row.counts) })),
+        .map((row) => ({
+          ...row,
+          counts: query.issuedOnly
+            ? { ...emptyCounts(), issued: row.counts.issued }
+            : addCounts(emptyCounts(), row.counts),
+        })),
     );
   }
 }

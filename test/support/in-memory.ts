@@ -3,7 +3,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import type { Mac } from '../../shared/crypto/mac.js';
 import { ConflictError } from '../../shared/errors.js';
-import type { Issuer } from '../../shared/issuers/issuer.js';
+import { issuerListing, type Issuer, type IssuerListing } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { ClientStore } from '../../shared/clients/client-store.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
@@ -45,8 +45,8 @@ export class InMemoryIssuerStore implements IssuerStore {
     return this.byCreditCode.get(creditCode);
   }
 
-  async listAll(): Promise<Issuer[]> {
-    return [...this.byCreditCode.values()];
+  async listAll(): Promise<IssuerListing[]> {
+    return [...this.byCreditCode.values()].map(issuerListing);
   }
 }
 

@@ -1,10 +1,11 @@
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
-import type { Issuer } from '../../issuers/issuer.js';
+import type { Issuer, IssuerListing } from '../../issuers/issuer.js';
 import { announceIssuerChange } from '../../issuers/issuer-cache.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
 import { queryAll } from './query-all.js';
 import { fixedPartitions, indexKeys, keys, sortKeys } from './keys.js';
+import { projectionOf } from './projections.js';
 
 const key = keys.issuer;
 
@@ -76,6 +77,8 @@ export class DynamoIssuerStore implements IssuerStore {
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk = :sk',
         ExpressionAttributeValues: { ':pk': indexKeys.issuerId(id), ':sk': sortKeys.issuer },
+        // The credit code alone: public functions may ask the index for no more (functions/grants.ts).
+        ...projectionOf('issuerById'),
       }),
     );
     const found = Items?.[0];
@@ -83,12 +86,14 @@ export class DynamoIssuerStore implements IssuerStore {
     return found ? this.findByCreditCode(String(found.creditCode)) : undefined;
   }
 
-  async listAll(): Promise<Issuer[]> {
+  async listAll(): Promise<IssuerListing[]> {
     const items = await queryAll(this.doc, {
       TableName: this.tableName,
       IndexName: 'gsi2',
       KeyConditionExpression: 'gsi2pk = :pk',
       ExpressionAttributeValues: { ':pk': fixedPartitions.issuers },
+      // What the trust list and the peers' checks read, and no more (functions/grants.ts).
+      ...projectionOf('issuerListing'),
     });
     return items.map(fromItem);
   }
