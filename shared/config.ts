@@ -72,7 +72,7 @@ const schema = z
     PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
     WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
     INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
-    CLIENT_SECRET_KEY_ID: z.string().min(1).default('alias/elicence-client-secret-mac'),
+    CLIENT_SECRET_KEY_ID: z.string().min(1).default('alias/elicence-client-secret'),
     ISSUER_KEY_POLICY: z.string().optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),

@@ -14,7 +14,7 @@ export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
 export const interactionKeyAlias = 'alias/elicence-interaction-mac';
-export const clientSecretKeyAlias = 'alias/elicence-client-secret-mac';
+export const clientSecretKeyAlias = 'alias/elicence-client-secret';
 export const auditTableKeyAlias = 'alias/elicence-audit-table';
 
 /**

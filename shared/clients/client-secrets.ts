@@ -80,7 +80,7 @@ export function secretVersionOf(markers: ClientSecretMarkers): number | undefine
  *
  * @example
  * ```ts
- * const secrets = new ClientSecrets({ clientSecret: new KmsMac(kms, 'alias/elicence-client-secret-mac') });
+ * const secrets = new ClientSecrets({ clientSecret: new KmsMac(kms, 'alias/elicence-client-secret') });
  * const secret = await secrets.secretFor('cl_3f9a…', { secret_key: 'client-secret' });
  * ```
  */

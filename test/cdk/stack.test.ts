@@ -736,7 +736,7 @@ describe('ElicenceStack', () => {
         expect(environmentOf(name), name).not.toHaveProperty('CLIENT_SECRET_KEY_ID');
       }
       template.hasResourceProperties('AWS::KMS::Alias', {
-        AliasName: 'alias/elicence-client-secret-mac',
+        AliasName: 'alias/elicence-client-secret',
         TargetKeyId: secretArn,
       });
     });
