@@ -117,15 +117,16 @@ export const secrets = (c: Needs<'clientSecretMac' | 'lookupMac' | 'webMac'>) =>
     lookup: c.lookupMac,
     pageClients: { ids: pageClientIds, mac: c.webMac },
   });
+/** A key this function does not hold: the secrets it would derive are refused here rather than by KMS. */
+const refused: Mac = {
+  mac: () => Promise.reject(new Error('This function does not derive that client’s secret')),
+};
 /**
  * The operators' API's client secrets: those it registers or rotates, on the client-secret key. It holds
  * no lookup key, so a client registered before that key is rotated rather than shown.
  */
 export const registrationSecrets = (c: Needs<'clientSecretMac'>) =>
-  new ClientSecrets({ clientSecret: c.clientSecretMac });
-const refused: Mac = {
-  mac: () => Promise.reject(new Error('A page function derives only its own clients’ secrets')),
-};
+  new ClientSecrets({ clientSecret: c.clientSecretMac, pageClients: { ids: pageClientIds, mac: refused } });
 /**
  * The page functions' client secrets: their own clients' only, derived from the web key. They hold no
  * lookup key, so asking for any other client's secret is refused here rather than by KMS.

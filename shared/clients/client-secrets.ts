@@ -103,12 +103,17 @@ export class ClientSecrets {
     },
   ) {}
 
+  /** Whether `clientId` is one of the service's page clients, whose secret derives from the web key. */
+  isPageClient(clientId: string): boolean {
+    return this.keys.pageClients?.ids.includes(clientId) ?? false;
+  }
+
   /**
    * The secret of `clientId`, from the key its record names (`stored`: the record, or its markers; a
    * page client's are ignored).
    */
   secretFor(clientId: string, stored: ClientSecretMarkers = {}): Promise<string> {
-    const page = this.keys.pageClients?.ids.includes(clientId);
+    const page = this.isPageClient(clientId);
     const version = page ? undefined : secretVersionOf(stored);
     const cacheKey = `${page ? 'page' : (version ?? 'lookup')}\0${clientId}`;
     let secret = this.#cache.get(cacheKey);

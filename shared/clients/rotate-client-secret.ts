@@ -13,7 +13,9 @@ import type { RegisteredClient } from './register-client.js';
  *
  * @throws NotFoundError `client_not_found` for a client not registered (the service's own page clients
  *   are not: their secrets derive from the web key).
- * @throws ConflictError `client_has_no_secret` for a public or `private_key_jwt` client.
+ * @throws ConflictError `client_has_no_secret` for a public or `private_key_jwt` client;
+ *   `client_secret_fixed` for one of the service's page clients (the demo platform), whose secret the web
+ *   key derives.
  *
  * @example
  * ```ts
@@ -26,6 +28,13 @@ export async function rotateClientSecret(
 ): Promise<RegisteredClient & { clientSecret: string }> {
   const found = await deps.clients.find(clientId);
   if (!found) throw new NotFoundError(`No client ${clientId}`, 'client_not_found');
+  if (deps.secrets.isPageClient(clientId)) {
+    // Its secret is the web key's MAC whatever its record says: a new one here would not work.
+    throw new ConflictError(
+      `Client ${clientId} is one of the service's own pages: its secret derives from the web key (WEB_KEY_ID)`,
+      'client_secret_fixed',
+    );
+  }
   const method = found.token_endpoint_auth_method ?? 'client_secret_basic';
   if (!method.startsWith('client_secret')) {
     throw new ConflictError(

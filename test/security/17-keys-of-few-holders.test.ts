@@ -143,6 +143,10 @@ describe('client secrets (review 24 A)', () => {
 
   it('rotate only for a registered client with a secret, and only for an operator', async () => {
     expect((await rotate('cl_nobody')).status).toBe(404);
+    // The demo platform is one of the service's own pages: its secret is the web key's, not rotatable here.
+    const page = await rotate(runtime.credentials.platform.clientId);
+    expect(page.status).toBe(409);
+    expect(((await page.json()) as { code?: string }).code).toBe('client_secret_fixed');
     const anonymous = await postJson(runtime, '/admin/clients/cl_nobody/secret', 'not-a-token', undefined);
     expect(anonymous.status).toBe(401);
   });
