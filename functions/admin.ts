@@ -10,9 +10,9 @@ import {
   issuers,
   clients,
   audit,
-  lookupMac,
   webMac,
-  secrets,
+  clientSecretMac,
+  registrationSecrets,
   keys,
   signerFor,
   peers,
@@ -31,6 +31,7 @@ import { issuerView } from '../shared/issuers/issuer.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
 import { registerClient, registerClientInput } from '../shared/clients/register-client.js';
+import { rotateClientSecret } from '../shared/clients/rotate-client-secret.js';
 import {
   peerView,
   refreshPeer,
@@ -48,9 +49,10 @@ const dependencies = composition({
   issuers,
   clients,
   audit,
-  lookupMac,
   webMac,
-  secrets,
+  clientSecretMac,
+  // Secrets on the client-secret key only: the operators' API holds no lookup key.
+  secrets: registrationSecrets,
   keys,
   signerFor,
   peers,
@@ -92,6 +94,7 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
+    'POST /admin/clients/{id}/secret': async () => json(200, await rotateClientSecret(issuerId, deps)),
     'POST /admin/peers': async () => {
       const { id } = await registerPeer(parseJsonBody(event, registerPeerInput), context, deps);
       return json(201, { id }, { location: `/admin/peers/${id}` });

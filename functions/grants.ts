@@ -133,6 +133,14 @@ export interface FunctionGrants {
    */
   interactionMac?: true;
   /**
+   * Computes HMACs with the client-secret key: registered clients' secrets (their authentication, and the
+   * secret shown once at registration or rotation). Only the OpenID provider and the operators' API hold
+   * it: whoever can compute with it can authenticate as any client, an operator's (scope `admin`) among
+   * them, so it is never a key the internet-facing APIs hold (the lookup key, which they do hold, derives
+   * only the secrets of clients registered before this key, until they are rotated).
+   */
+  clientSecretMac?: true;
+  /**
    * The PII key: `encrypt` seals ID numbers at registration, `decrypt` opens them for the `id_number`
    * claim. Never both: whoever registers cannot read back, and the reader cannot forge.
    */
@@ -168,6 +176,7 @@ export type KeyRole =
   | 'lookupMac'
   | 'web'
   | 'interaction'
+  | 'clientSecret'
   | 'pii'
   | 'batchItems'
   | 'issuer';
@@ -190,6 +199,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.interactionMac && { interaction: ['kms:GenerateMac'] }),
+    ...(grants.clientSecretMac && { clientSecret: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
     ...(grants.batchItems && {
       batchItems: [grants.batchItems === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
@@ -257,8 +267,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
   // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete); a
   // takeover and a password reset each write an audit entry (conditional put).
-  // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets, cookie keys and lookup keys with
-  // the MAC key, and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
+  // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets
+  // with the client-secret key (those of clients registered before it, and the pairwise salt and lookup keys, with
+  // the lookup key; its cookie keys with the interaction key), and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
   // (conditional put), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
   // (shared/sso/passkey-interaction.ts): sign-in challenges stored (put) and taken (delete), the passkey
@@ -317,13 +328,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     webMac: true,
     interactionMac: true,
+    clientSecretMac: true,
     pii: 'decrypt',
     sms: true,
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
   // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
   // then get), reads a licence's audit entries (gsi1), writes audit entries (conditional put), derives
-  // client secrets (MAC) and creates issuer keys. It never signs with the platform key. Onboarding makes
+  // client secrets (the client-secret key; rotates a client onto it) and creates issuer keys. It never signs with the platform key. Onboarding makes
   // several calls in a row and undoes them on failure.
   admin: {
     table: {
@@ -339,7 +351,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     // Audit entries written, and a licence's read (gsi1).
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
-    lookupMac: true,
+    // Client secrets on their own key (registration, rotation): never the lookup key, so a client
+    // registered before that key is rotated (POST /admin/clients/{id}/secret), not shown.
+    clientSecretMac: true,
     issuerKeys: 'provision',
   },
   // Issuing agencies' API. Access tokens, licences (get, conditional put), idempotency records (update),

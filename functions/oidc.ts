@@ -13,6 +13,7 @@ import {
   lookupMac,
   webMac,
   interactionMac,
+  clientSecretMac,
   secrets,
   registry,
   accounts,
@@ -68,6 +69,7 @@ const dependencies = composition({
   lookupMac,
   webMac,
   interactionMac,
+  clientSecretMac,
   secrets,
   registry,
   accounts,
@@ -119,7 +121,9 @@ async function build(deps: Dependencies): Promise<Built> {
       [...deps.platformPreviousSigners, ...deps.platformRsaPreviousSigners].map(signingKey),
     ),
     clientSecrets: deps.secrets,
-    cookieKeys: await cookieKeys(deps.lookupMac),
+    // From the provider's own key: session ids are in the table, which other functions query, and with
+    // keys derived from the lookup key (which they hold) they could sign a person's session cookie.
+    cookieKeys: await cookieKeys(deps.interactionMac),
     pairwiseSalt: await pairwiseSalt(deps.lookupMac),
     codeIds,
     directory: deps.directory,

@@ -90,6 +90,7 @@ function oidc<
 const licence = { id: 'licenceId' } as const;
 const issuer = { id: 'issuerId' } as const;
 const peer = { id: 'peerId' } as const;
+const client = { id: 'clientId' } as const;
 const scanCode = { code: 'scanLoginCode' } as const;
 /**
  * The throttles of the public routes that write on every call (security review r2, Medium: floods of
@@ -245,6 +246,13 @@ const table = [
     parameters: issuer,
   },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
+  {
+    method: 'POST',
+    path: '/admin/clients/{id}/secret',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: client,
+  },
   { method: 'GET', path: '/admin/audit', function: 'admin', auth: { scope: 'admin' } },
   // Peer platforms (跨地区互认, docs/peers.md).
   { method: 'POST', path: '/admin/peers', function: 'admin', auth: { scope: 'admin' } },

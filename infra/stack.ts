@@ -402,6 +402,7 @@ export class ElicenceStack extends Stack {
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
+          ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
           ...((grants.pii || grants.batchItems) && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && { SMS_SENDER: 'sns' }),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alarmTopic.topicArn }),

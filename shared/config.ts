@@ -72,6 +72,7 @@ const schema = z
     PII_KEY_ID: z.string().min(1).default('alias/elicence-pii'),
     WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
     INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
+    CLIENT_SECRET_KEY_ID: z.string().min(1).default('alias/elicence-client-secret'),
     ISSUER_KEY_POLICY: z.string().optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -265,6 +266,12 @@ export interface Config {
    * which other functions hold, because whoever derives it can forge a sign-in's result.
    */
   readonly interactionKeyId: string;
+  /**
+   * HMAC key (`GENERATE_VERIFY_MAC`) from which registered clients' secrets derive, and nothing else: held
+   * by the OpenID provider and the operators' API alone, so that no function holding the lookup key can
+   * compute a client's secret (an operator's among them). Never rotated: every secret would change.
+   */
+  readonly clientSecretKeyId: string;
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -405,6 +412,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     piiKeyId: e.PII_KEY_ID,
     webKeyId: e.WEB_KEY_ID,
     interactionKeyId: e.INTERACTION_KEY_ID,
+    clientSecretKeyId: e.CLIENT_SECRET_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,

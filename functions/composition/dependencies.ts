@@ -36,6 +36,7 @@ export function buildDependencies(config: Config, clock: Clock = systemClock): D
   // The variants (the page functions' `secrets`, /verify's `doc` and `audit`) are no dependencies of their own.
   const {
     pageClientSecrets: _pageVariant,
+    registrationSecrets: _registrationVariant,
     coalescingDoc: _coalescing,
     groupCommitAudit: _groupCommit,
     ...every

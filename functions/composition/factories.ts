@@ -102,19 +102,41 @@ export const auditPreviousSigners = (c: Needs<'kms'>) =>
 export const lookupMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.lookupMacKeyId);
 export const webMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.webKeyId);
 export const interactionMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.interactionKeyId);
-export const secrets = (c: Needs<'lookupMac' | 'webMac'>) =>
-  new ClientSecrets(c.lookupMac, { ids: pageClientIds, mac: c.webMac });
+/**
+ * MACs with the client-secret key: registered clients' secrets, and nothing else. Only the OpenID provider
+ * (authenticating clients) and the operators' API (showing a secret once) hold it.
+ */
+export const clientSecretMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.clientSecretKeyId);
+/**
+ * Every client's secret (the OpenID provider's): registered clients' from the client-secret key, those
+ * registered before it from the lookup key (until rotated), the page clients' from the web key.
+ */
+export const secrets = (c: Needs<'clientSecretMac' | 'lookupMac' | 'webMac'>) =>
+  new ClientSecrets({
+    clientSecret: c.clientSecretMac,
+    lookup: c.lookupMac,
+    pageClients: { ids: pageClientIds, mac: c.webMac },
+  });
+/** A key this function does not hold: the secrets it would derive are refused here rather than by KMS. */
+const refused: Mac = {
+  mac: () => Promise.reject(new Error('This function does not derive that client’s secret')),
+};
+/**
+ * The operators' API's client secrets: those it registers or rotates, on the client-secret key. It holds
+ * no lookup key, so a client registered before that key is rotated rather than shown.
+ */
+export const registrationSecrets = (c: Needs<'clientSecretMac'>) =>
+  new ClientSecrets({ clientSecret: c.clientSecretMac, pageClients: { ids: pageClientIds, mac: refused } });
 /**
  * The page functions' client secrets: their own clients' only, derived from the web key. They hold no
  * lookup key, so asking for any other client's secret is refused here rather than by KMS.
  */
 export const pageClientSecrets = (c: Needs<'webMac'>) =>
-  new ClientSecrets(
-    {
-      mac: () => Promise.reject(new Error('A page function derives only its own clients’ secrets')),
-    },
-    { ids: pageClientIds, mac: c.webMac },
-  );
+  new ClientSecrets({
+    clientSecret: refused,
+    lookup: refused,
+    pageClients: { ids: pageClientIds, mac: c.webMac },
+  });
 export const keys = (c: Needs<'kms'>): KeyManager => kmsKeyManager(c.kms, c.config.issuerKeyPolicy);
 export const signerFor =
   (c: Needs<'kms'>) =>

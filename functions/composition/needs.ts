@@ -87,6 +87,8 @@ export interface Dependencies extends Connections {
   webMac: Mac;
   /** MACs with the OpenID provider's own key: the sign-ins under way (their cookies, scan-to-login). */
   interactionMac: Mac;
+  /** MACs with the client-secret key: registered clients' secrets only (oidc and admin hold it). */
+  clientSecretMac: Mac;
   secrets: ClientSecrets;
   keys: KeyManager;
   signerFor(keyId: string): Signer;

@@ -415,6 +415,17 @@ export const operations: Operations = {
     body: registerClientInput,
     responses: { 201: { description: 'Registered', schema: registeredClientSchema } },
   },
+  'POST /admin/clients/{id}/secret': {
+    operationId: 'rotateClientSecret',
+    summary: 'Give a registered client a new secret (shown once); its previous secret is refused',
+    description:
+      'Moves a client registered before the client-secret key onto it (docs/operating.md, "Client secrets"), ' +
+      'or replaces a secret that leaked. The previous secret stops working at once in some containers and ' +
+      'in all within `CLIENT_CACHE_SECONDS`.',
+    tag: 'Admin',
+    responses: { 200: { description: 'The new secret', schema: registeredClientSchema } },
+    problems: { 404: ['client_not_found'], 409: ['client_has_no_secret', 'client_secret_fixed'] },
+  },
   'GET /admin/audit': {
     operationId: 'auditTrail',
     summary: 'A licence’s audit trail',

@@ -14,6 +14,7 @@ export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
 export const interactionKeyAlias = 'alias/elicence-interaction-mac';
+export const clientSecretKeyAlias = 'alias/elicence-client-secret';
 export const auditTableKeyAlias = 'alias/elicence-audit-table';
 
 /**
@@ -94,8 +95,9 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  *   rotated often and dropped a week later, a checkpoint must verify for as long as the trail is kept. It
  *   rotates by generations too (`auditKeys`), but a generation is never dropped: every one stays in the
  *   stack, `kms:GetPublicKey` only, and published at `GET /supervision/audit/keys`.
- * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, OAuth client secrets and cookie
- *   keys. Same policy shape: named users only.
+ * - `lookupMac` (HMAC_256): derives lookup keys of personal identifiers, the pairwise salt, and the OAuth
+ *   client secrets of clients registered before `clientSecret` existed (until they are rotated onto it).
+ *   Same policy shape: named users only.
  * - `web` (HMAC_256): seals the web pages' session cookies and derives the secrets of the service's own
  *   page clients (wallet, demo platform). The page functions hold this key only, never `lookupMac`, so
  *   none of them can derive an operator's, issuer's or platform's client secret. Same policy shape.
@@ -105,6 +107,10 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
  *   uid). Only the `oidc` function may use it: the lookup key is shared with five other functions, and a
  *   cookie key derived from it would let any of them seal a login result for any account. Same policy
  *   shape.
+ * - `clientSecret` (HMAC_256): derives registered OAuth clients' secrets, and nothing else. Only `oidc`
+ *   (authenticating clients) and `admin` (showing a secret once) may use it: the lookup key's other
+ *   holders (the internet-facing holder, issuer and account APIs) could otherwise compute any client's
+ *   secret, an operator's among them. Never rotated (every secret would change). Same policy shape.
  * - `pii` (symmetric ENCRYPT_DECRYPT, rotated yearly): encrypts the ID number of each account, so that it
  *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
  *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption
@@ -136,6 +142,8 @@ export class ServiceKeys extends Construct {
   readonly web: kms.Key;
   /** The OpenID provider's HMAC key for the sign-ins under way; its only user is the `oidc` function. */
   readonly interaction: kms.Key;
+  /** The HMAC key of registered clients' secrets; its only users are `oidc` and `admin`. */
+  readonly clientSecret: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
   /** The audit table's encryption key: the service table's key never encrypts the audit trail. */
@@ -198,7 +206,8 @@ export class ServiceKeys extends Construct {
     this.previousAudit = previousAudit.map(auditKey);
     new kms.Alias(this, 'AuditAlias', { aliasName: auditKeyAlias, targetKey: this.audit });
     this.lookupMac = new kms.Key(this, 'LookupMac', {
-      description: 'elicence HMAC key (identifier lookup keys, OAuth client secrets, cookie keys)',
+      description:
+        'elicence HMAC key (identifier lookup keys, pairwise salt, client secrets before rotation)',
       keySpec: kms.KeySpec.HMAC_256,
       keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
       alias: lookupMacKeyAlias,
@@ -219,6 +228,14 @@ export class ServiceKeys extends Construct {
       keySpec: kms.KeySpec.HMAC_256,
       keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
       alias: interactionKeyAlias,
+      policy: administrationOnlyPolicy(),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.clientSecret = new kms.Key(this, 'ClientSecret', {
+      description: 'elicence OAuth client secrets HMAC key (registered clients only; never rotated)',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      alias: clientSecretKeyAlias,
       policy: administrationOnlyPolicy(),
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -249,7 +266,7 @@ export class ServiceKeys extends Construct {
 
   /**
    * Lets `role` take `actions` on one of these keys, as `kmsActions` (functions/grants.ts) says: signing
-   * and public-key reads of the platform key, MACs with the lookup, web or interaction key, encryption or decryption
+   * and public-key reads of the platform key, MACs with the lookup, web, interaction or client-secret key, encryption or decryption
    * with the PII key (only under the ID-number encryption context).
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {

@@ -9,7 +9,13 @@ import { entityLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { registerPerson } from '../../shared/identity/register-person.js';
 import { issueLicence, issueLicenceInput } from '../../shared/licence/issue-licence.js';
+import type { ClientMetadata } from 'oidc-provider';
 import { clientMetadata, registerClientInput } from '../../shared/clients/register-client.js';
+import {
+  onClientSecretKey,
+  secretMarkersOf,
+  type ClientSecretMarkers,
+} from '../../shared/clients/client-secrets.js';
 import { demo, demoIssuerFor, registryPeople, syntheticPeople, type SyntheticPerson } from './demo-data.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
@@ -33,7 +39,22 @@ export interface DemoCredentials {
  */
 export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<DemoCredentials> {
   const { clients, secrets } = deps;
-  await clients.save({
+  // A fresh data folder registers the demo clients on the client-secret key; one seeded before that key
+  // keeps each client's secret where it was (a legacy client: its record has no marker), so that what an
+  // earlier start printed still works, until an operator rotates it (POST /admin/clients/{id}/secret).
+  const markers = new Map<string, ClientSecretMarkers>();
+  const save = async (metadata: ClientMetadata & { client_id: string }) => {
+    const existing = await clients.find(metadata.client_id);
+    const kept = existing ? secretMarkersOf(existing) : onClientSecretKey();
+    markers.set(metadata.client_id, kept);
+    await clients.save({ ...metadata, ...kept });
+  };
+  const secretOf = async (clientId: string) =>
+    secrets.secretFor(
+      clientId,
+      markers.get(clientId) ?? secretMarkersOf((await clients.find(clientId)) ?? {}),
+    );
+  await save({
     client_id: demo.clients.admin,
     client_name: 'Demo operator',
     grant_types: ['client_credentials'],
@@ -42,20 +63,20 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
     scope: 'admin',
     token_endpoint_auth_method: 'client_secret_basic',
   });
-  await clients.save(
+  await save(
     clientMetadata(
       demo.clients.verifier,
       registerClientInput.parse({ name: 'Demo verifier app', scopes: ['licences:verify'] }),
     ),
   );
-  await clients.save(
+  await save(
     clientMetadata(
       demo.clients.supervisor,
       registerClientInput.parse({ name: 'Demo supervising office', scopes: ['supervision'] }),
     ),
   );
   const redirectUri = `${baseUrl}/demo/callback`;
-  await clients.save(
+  await save(
     clientMetadata(
       demo.clients.platform,
       registerClientInput.parse({
@@ -106,23 +127,23 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
 
   return {
     baseUrl,
-    admin: { clientId: demo.clients.admin, clientSecret: await secrets.secretFor(demo.clients.admin) },
+    admin: { clientId: demo.clients.admin, clientSecret: await secretOf(demo.clients.admin) },
     issuer: {
       id: issuer.id,
       clientId: issuer.clientId,
-      clientSecret: await secrets.secretFor(issuer.clientId),
+      clientSecret: await secretOf(issuer.clientId),
     },
     verifier: {
       clientId: demo.clients.verifier,
-      clientSecret: await secrets.secretFor(demo.clients.verifier),
+      clientSecret: await secretOf(demo.clients.verifier),
     },
     supervisor: {
       clientId: demo.clients.supervisor,
-      clientSecret: await secrets.secretFor(demo.clients.supervisor),
+      clientSecret: await secretOf(demo.clients.supervisor),
     },
     platform: {
       clientId: demo.clients.platform,
-      clientSecret: await secrets.secretFor(demo.clients.platform),
+      clientSecret: await secretOf(demo.clients.platform),
       redirectUri,
     },
     citizen: {

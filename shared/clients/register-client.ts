@@ -2,7 +2,7 @@ import { BlockList, isIP } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
 import * as z from 'zod';
 import { randomId } from '../random-id.js';
-import type { ClientSecrets } from './client-secrets.js';
+import { onClientSecretKey, type ClientSecrets } from './client-secrets.js';
 import type { ClientStore } from './client-store.js';
 
 /** Scopes the admin may grant a registered platform or verifier app (not `admin`, not `licences:issue`). */
@@ -198,9 +198,14 @@ export async function registerClient(
   deps: { clients: ClientStore; secrets: ClientSecrets },
 ): Promise<RegisteredClient> {
   const clientId = randomId('cl');
-  await deps.clients.save(clientMetadata(clientId, input));
+  // Its secret derives from the client-secret key (the record says so; without the marker, the lookup key).
+  const markers = onClientSecretKey();
+  await deps.clients.save({ ...clientMetadata(clientId, input), ...markers });
   const hasSecret = input.tokenEndpointAuthMethod.startsWith('client_secret');
-  return { clientId, ...(hasSecret ? { clientSecret: await deps.secrets.secretFor(clientId) } : {}) };
+  return {
+    clientId,
+    ...(hasSecret ? { clientSecret: await deps.secrets.secretFor(clientId, markers) } : {}),
+  };
 }
 
 /** The provider's metadata for a client registered with `input`: grant types follow from the scopes. */

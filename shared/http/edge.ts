@@ -26,6 +26,7 @@ export type ParameterKind =
   | 'passkeyId'
   | 'authorizationId'
   | 'peerId'
+  | 'clientId'
   | 'unknownPath'
   | 'batchId';
 
@@ -76,6 +77,8 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
   issuerId: { ...urlSafe(100), notFound: 'issuer_not_found' },
   // `peer_<random>` (shared/issuers/peers.ts).
   peerId: { ...urlSafe(100), notFound: 'peer_not_found' },
+  // `cl_<random>` (shared/random-id.ts), or a demo client's id.
+  clientId: { ...urlSafe(100), notFound: 'client_not_found' },
   // A licence type's kebab-case slug (shared/licence/catalogue.ts).
   licenceTypeCode: {
     pattern: /^[a-z0-9-]{1,64}$/,

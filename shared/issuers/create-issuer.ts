@@ -7,7 +7,7 @@ import { parseCreditCode } from '../identifiers/credit-code.js';
 import { issueParams } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
-import type { ClientSecrets } from '../clients/client-secrets.js';
+import { onClientSecretKey, type ClientSecrets } from '../clients/client-secrets.js';
 import type { ClientStore } from '../clients/client-store.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
@@ -100,6 +100,7 @@ export async function createIssuer(
     const kid = await signer.kid();
 
     clientId = randomId('cl');
+    const markers = onClientSecretKey();
     await deps.clients.save({
       client_id: clientId,
       client_name: claimed.name,
@@ -109,10 +110,11 @@ export async function createIssuer(
       scope: 'licences:issue',
       token_endpoint_auth_method: 'client_secret_basic',
       issuer_id: claimed.id,
+      ...markers,
     });
 
     const issuer = await deps.issuers.save({ ...claimed, status: 'active', keyId, kid, publicJwk, clientId });
-    return { issuer, clientSecret: await deps.secrets.secretFor(clientId) };
+    return { issuer, clientSecret: await deps.secrets.secretFor(clientId, markers) };
   } catch (error) {
     await undo(deps, claimed, keyId, clientId);
     throw error;

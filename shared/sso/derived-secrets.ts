@@ -8,12 +8,17 @@ export async function derivedSecret(mac: Mac, label: string): Promise<Uint8Array
   return mac.mac(new TextEncoder().encode(`elicence/${label}`));
 }
 
-/** The keys that sign the provider's cookies, newest first. */
-export async function cookieKeys(mac: Mac): Promise<string[]> {
-  const versions = ['v1'];
+/**
+ * The keys that sign the provider's cookies (its SSO session cookie among them), newest first, derived from
+ * the interaction key, which only the OpenID provider holds. Session ids are stored in the table and other
+ * functions can list a person's sessions, so whoever derives these keys could sign a person's session
+ * cookie: they must never come from the lookup key (they did, as `v1`; the change signed everyone out once).
+ */
+export async function cookieKeys(interactionMac: Mac): Promise<string[]> {
+  const versions = ['v2'];
   return Promise.all(
     versions.map(async (version) =>
-      Buffer.from(await derivedSecret(mac, `cookie-key/${version}`)).toString('base64url'),
+      Buffer.from(await derivedSecret(interactionMac, `cookie-key/${version}`)).toString('base64url'),
     ),
   );
 }

@@ -693,10 +693,11 @@ export function providerAdapter(
     override async find(id: string): Promise<AdapterPayload | undefined | void> {
       const payload =
         (this.#model === 'Client' ? builtInClient(id, issuerUrl) : undefined) ?? (await super.find(id));
-      if (this.#model !== 'Client' || !payload || payload.token_endpoint_auth_method === 'none') {
-        return payload;
-      }
-      return { ...payload, client_secret: await secrets.secretFor(id) };
+      if (this.#model !== 'Client' || !payload) return payload;
+      // Which key the secret derives from is ours to know, not the provider's.
+      const { secret_key, secret_version, ...client } = payload;
+      if (client.token_endpoint_auth_method === 'none') return client;
+      return { ...client, client_secret: await secrets.secretFor(id, { secret_key, secret_version }) };
     }
 
     override async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {

@@ -328,6 +328,7 @@ describe('ElicenceStack', () => {
         'LOOKUP_MAC_KEY_ID',
         'WEB_KEY_ID',
         'INTERACTION_KEY_ID',
+        'CLIENT_SECRET_KEY_ID',
         'PII_KEY_ID',
         'ACCESS_TOKEN_TTL_SECONDS',
         'SMS_SENDER',
@@ -336,7 +337,7 @@ describe('ElicenceStack', () => {
         ...service,
         'TABLE_NAME',
         'AUDIT_TABLE_NAME',
-        'LOOKUP_MAC_KEY_ID',
+        'CLIENT_SECRET_KEY_ID',
         'ISSUER_KEY_POLICY',
         'PLATFORM_REGION',
       ],
@@ -498,6 +499,7 @@ describe('ElicenceStack', () => {
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
+        ['clientSecret', stack.keys.clientSecret],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
         ['auditTable', stack.keys.auditTable],
@@ -561,6 +563,7 @@ describe('ElicenceStack', () => {
         catalogue: [],
         oidc: [
           'kms:Decrypt pii',
+          'kms:GenerateMac clientSecret',
           'kms:GenerateMac interaction',
           'kms:GenerateMac lookupMac',
           'kms:GenerateMac web',
@@ -573,7 +576,7 @@ describe('ElicenceStack', () => {
           'kms:CreateAlias issuer aliases',
           'kms:CreateAlias issuer keys',
           'kms:CreateKey *',
-          'kms:GenerateMac lookupMac',
+          'kms:GenerateMac clientSecret',
           'kms:GetPublicKey issuer keys',
           'kms:ScheduleKeyDeletion issuer keys',
           'kms:TagResource issuer keys',
@@ -705,7 +708,7 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.lookupMac)].Properties;
       expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
       const macArn = { 'Fn::GetAtt': [logicalId(stack.keys.lookupMac), 'Arn'] };
-      const users = ['accounts', 'admin', 'batches', 'licences', 'me', 'oidc'] as const;
+      const users = ['accounts', 'batches', 'licences', 'me', 'oidc'] as const;
       for (const name of users) {
         expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(macArn);
       }
@@ -713,6 +716,32 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::KMS::Alias', {
         AliasName: 'alias/elicence-lookup-mac',
         TargetKeyId: macArn,
+      });
+    });
+
+    it('gives the client-secret key to oidc and admin alone: no holder of the lookup key computes a client’s secret', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.clientSecret)] as {
+        DeletionPolicy: string;
+        Properties: Json & { KeyPolicy: { Statement: Statement[] } };
+      };
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      const secretArn = { 'Fn::GetAtt': [logicalId(stack.keys.clientSecret), 'Arn'] };
+      expect(keyUsers(stack.keys.clientSecret)).toEqual({ 'kms:GenerateMac': ['admin', 'oidc'] });
+      for (const name of ['admin', 'oidc'] as const) {
+        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(secretArn);
+        expect(environmentOf(name)).toMatchObject({ CLIENT_SECRET_KEY_ID: secretArn });
+      }
+      for (const name of functionNames.filter((n) => n !== 'oidc' && n !== 'admin')) {
+        expect(
+          kmsPermissions(name).filter((p) => p.includes('clientSecret')),
+          name,
+        ).toEqual([]);
+        expect(environmentOf(name), name).not.toHaveProperty('CLIENT_SECRET_KEY_ID');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-client-secret',
+        TargetKeyId: secretArn,
       });
     });
 

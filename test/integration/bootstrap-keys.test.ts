@@ -20,6 +20,7 @@ const REGION = 'cn-north-1';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const defaultAliases = [
   'alias/elicence-audit',
+  'alias/elicence-client-secret',
   'alias/elicence-interaction-mac',
   'alias/elicence-lookup-mac',
   'alias/elicence-pii',

@@ -440,6 +440,19 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
         `Function ${name} is not granted kms:GenerateMac on the interaction key`,
       );
     }
+    // Client secrets derive from a key of their own, which only the provider (authenticating clients) and
+    // the operators' API (showing a secret once) hold: a holder of the lookup key computes no client's
+    // secret (review 24), and the operators' API no longer holds the lookup key at all.
+    await clientsOf('oidc').kms.send(mac(config.clientSecretKeyId));
+    await clientsOf('admin').kms.send(mac(config.clientSecretKeyId));
+    for (const name of ['me', 'accounts', 'licences', 'batches', 'wallet', 'console'] as const) {
+      await expect(clientsOf(name).kms.send(mac(config.clientSecretKeyId))).rejects.toThrow(
+        `Function ${name} is not granted kms:GenerateMac on the clientSecret key`,
+      );
+    }
+    await expect(clientsOf('admin').kms.send(mac(config.lookupMacKeyId))).rejects.toThrow(
+      'Function admin is not granted kms:GenerateMac on the lookupMac key',
+    );
     // An issuer key is any key but the service's own: signing with one is the licence functions' alone.
     await expect(wallet.kms.send(mac('0f0e0d0c-0000-4000-8000-000000000000'))).rejects.toThrow(
       'kms:GenerateMac on the issuer key',

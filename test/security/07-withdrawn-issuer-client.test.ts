@@ -104,6 +104,8 @@ describe('a withdrawn issuer’s client (finding 7)', () => {
       scope: 'licences:issue',
       token_endpoint_auth_method: 'client_secret_basic',
       issuer_id: issuer.id,
+      // Its secret on the client-secret key, as onboarding registers it.
+      secret_key: 'client-secret',
     });
     const legacy = await clientCredentialsToken(runtime, issuer, 'licences:issue');
     const code = await expectRefused(await getWithToken(runtime, '/licences', legacy));

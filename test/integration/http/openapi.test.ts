@@ -435,9 +435,35 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     );
 
     const client = { name: 'OpenAPI verifier app', scopes: ['licences:verify'] };
+    const registered = (await (
+      await expectStatus(
+        await call('POST /admin/clients', '/admin/clients', { token: admin, body: client }),
+        201,
+      )
+    ).json()) as { clientId: string };
+    const secret = `/admin/clients/${registered.clientId}/secret`;
+    await expectStatus(await call('POST /admin/clients/{id}/secret', secret, { token: admin }), 200);
     await expectStatus(
-      await call('POST /admin/clients', '/admin/clients', { token: admin, body: client }),
-      201,
+      await call('POST /admin/clients/{id}/secret', '/admin/clients/cl_none/secret', { token: admin }),
+      404,
+    );
+    const publicClient = {
+      name: 'OpenAPI public platform',
+      scopes: ['openid'],
+      redirectUris: ['https://platform.example/cb'],
+      tokenEndpointAuthMethod: 'none',
+    };
+    const registeredPublic = (await (
+      await expectStatus(
+        await call('POST /admin/clients', '/admin/clients', { token: admin, body: publicClient }),
+        201,
+      )
+    ).json()) as { clientId: string };
+    await expectStatus(
+      await call('POST /admin/clients/{id}/secret', `/admin/clients/${registeredPublic.clientId}/secret`, {
+        token: admin,
+      }),
+      409,
     );
     await expectStatus(await call('POST /admin/clients', '/admin/clients', { token: admin, body: '{' }), 400);
 

@@ -542,7 +542,7 @@ describe('oidc-provider DynamoDB adapter', () => {
     };
 
     const secrets = new ClientSecrets({
-      mac: async (data) => createHmac('sha256', 'test').update(data).digest(),
+      clientSecret: { mac: async (data) => createHmac('sha256', 'test').update(data).digest() },
     });
 
     beforeAll(() => {

@@ -62,7 +62,7 @@ describe('pageClientSecrets', () => {
     );
     expect(web.calls).toBe(2);
     await expect(deps.secrets.secretFor('elicence-issuer-client')).rejects.toThrow(
-      'A page function derives only its own clients’ secrets',
+      'This function does not derive that client’s secret',
     );
   });
 });

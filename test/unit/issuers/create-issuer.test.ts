@@ -30,7 +30,7 @@ describe('onboarding an issuer', () => {
       keys,
       signerFor: keys.signerFor,
       clients,
-      secrets: new ClientSecrets(fakeMac),
+      secrets: new ClientSecrets({ clientSecret: fakeMac }),
       clock: { now: () => Date.parse('2026-11-22T08:00:00Z') },
     };
   });
@@ -54,7 +54,10 @@ describe('onboarding an issuer', () => {
       scope: 'licences:issue',
       issuer_id: issuer.id,
     });
-    expect(clientSecret).toBe(await deps.secrets.secretFor(issuer.clientId ?? ''));
+    expect(clients.clients.get(issuer.clientId ?? '')).toMatchObject({ secret_key: 'client-secret' });
+    expect(clientSecret).toBe(
+      await deps.secrets.secretFor(issuer.clientId ?? '', { secret_key: 'client-secret' }),
+    );
   });
 
   it('gives each issuer its own key', async () => {
