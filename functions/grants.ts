@@ -332,11 +332,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
-    // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…).
+    // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
+    // open jobs (the per-issuer cap: versioned put).
     batchTable: {
       items: {
-        GetItem: [partitions.batch, partitions.batchItems],
-        PutItem: [partitions.batch, partitions.batchItems],
+        GetItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
+        PutItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
       },
     },
     lookupMac: true,
@@ -585,11 +586,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1'],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
-    // The job and its chunks, in the batch table (the licences issued go to the service table, above).
+    // The job and its chunks, in the batch table (the licences issued go to the service table, above); the
+    // issuer's open jobs, whose slot a finished job gives back (versioned put).
     batchTable: {
       items: {
-        GetItem: [partitions.batch, partitions.batchItems],
-        PutItem: [partitions.batch, partitions.batchItems],
+        GetItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
+        PutItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
       },
     },
     lookupMac: true,

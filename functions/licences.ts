@@ -17,6 +17,7 @@ import {
   fingerprint,
   clientReader,
   batches,
+  batchSlots,
   batchItemsSealer,
   pdfSignatures,
 } from './composition/factories.js';
@@ -78,6 +79,7 @@ const dependencies = composition({
   fingerprint,
   clientReader,
   batches,
+  batchSlots,
   batchItemsSealer,
   pdfSignatures,
 });
@@ -155,7 +157,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const { job } = await submitBatch(
         input,
         { issuerId, clientId: caller.clientId, idempotencyKey: key.data, requestId },
-        deps,
+        { ...deps, batchLimits: deps.config.batchLimits },
       );
       return json(202, batchView(job), { location: `/licences/batches/${job.id}` });
     },

@@ -112,6 +112,11 @@ const schema = z
     // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
     BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    // Bulk issuance jobs one issuer may have pending or running at once (shared/licence/batch-slots.ts):
+    // the queue is shared, so one agency's backlog must not stop every other's imports. A job that dies
+    // (the dead-letter queue) holds its slot at most BATCH_OPEN_JOB_HOLD_SECONDS.
+    BATCH_MAX_OPEN_JOBS_PER_ISSUER: z.coerce.number().int().min(1).max(1000).default(3),
+    BATCH_OPEN_JOB_HOLD_SECONDS: z.coerce.number().int().min(300).max(604_800).default(21_600),
     // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
     // 0 lifts the limit (tests that sign several in a row).
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
@@ -299,6 +304,11 @@ export interface Config {
    */
   readonly batchKey: { readonly seconds: number; readonly credentials: number };
   /**
+   * Per issuer, bulk issuance jobs pending or running at once (`BATCH_MAX_OPEN_JOBS_PER_ISSUER`, default 3),
+   * and how long an unfinished job holds its slot at most (`BATCH_OPEN_JOB_HOLD_SECONDS`, default 6 h).
+   */
+  readonly batchLimits: { readonly maxOpenJobs: number; readonly holdSeconds: number };
+  /**
    * Seconds between two on-demand audit checkpoints, platform-wide (`AUDIT_CHECKPOINT_INTERVAL_SECONDS`,
    * 0 to 3600, default 60; 0 lifts the limit): each signs through KMS and reads every chain of its days.
    * The daily scheduled checkpoint is not counted (docs/supervision.md).
@@ -414,6 +424,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
     batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
+    batchLimits: {
+      maxOpenJobs: e.BATCH_MAX_OPEN_JOBS_PER_ISSUER,
+      holdSeconds: e.BATCH_OPEN_JOB_HOLD_SECONDS,
+    },
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     auditHolderCommitmentsSince: e.AUDIT_HOLDER_COMMITMENTS_SINCE,
     supervisionHistoryBefore: e.SUPERVISION_HISTORY_BEFORE,
