@@ -599,7 +599,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     batchItems: 'open',
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
-  // read on every page (get), deleted at sign-out.
+  // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).
   console: {
     webMac: true,
     table: {
@@ -609,5 +609,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         DeleteItem: [partitions.webSession],
       },
     },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
   },
 };

@@ -60,6 +60,7 @@ import {
   submitBatchInput,
 } from '../shared/licence/batches.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
+import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -182,7 +183,14 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       });
     },
     'GET /licences': async () => {
-      const page = await listIssuedLicences(parseQuery(event, listLicencesQuery), issuerId, deps);
+      const query = parseQuery(event, listLicencesQuery);
+      const page = await listIssuedLicences(query, issuerId, deps);
+      // A search by holder tells which licences one person holds: traced (never the number searched).
+      if (query.holder) {
+        const at = now().toISOString();
+        const context = { at, actor: caller.clientId, issuerId, count: page.items.length, requestId };
+        await deps.audit.record(bulkReadEntry('licences.listed', query, context));
+      }
       return json(200, {
         items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
         ...(page.cursor ? { cursor: page.cursor } : {}),

@@ -352,7 +352,7 @@ describe('ElicenceStack', () => {
       web: [...service, 'WEB_ASSETS_DIR'],
       wallet: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
       'demo-platform': [...service, 'WEB_KEY_ID'],
-      console: [...service, 'TABLE_NAME', 'WEB_KEY_ID'],
+      console: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
@@ -920,6 +920,8 @@ describe('ElicenceStack', () => {
         // The usage record: the holder's entries (gsi2).
         me: { items: [put], queries: ['gsi2'] },
         accounts: writer,
+        // A CSV export's entry (licences.exported).
+        console: writer,
         // The day partitions, the chain registry and the checkpoints (base-table queries, LeadingKeys), a
         // licence's entries (gsi1), a checkpoint and its heads stored (put), the heads read back (get).
         audit: { items: [get, put, 'dynamodb:Query'], queries: ['gsi1'] },
