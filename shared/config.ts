@@ -146,6 +146,9 @@ const schema = z
     ALERT_VERIFICATIONS_PER_LICENCE: z.coerce.number().int().min(1).max(1_000_000).default(100),
     // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
     // forged scans must not be able to flood the alarm topic.
+    // The bulk-export rule: licences (CSV rows) one issuer exports within the window.
+    ALERT_EXPORT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    ALERT_EXPORT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
     // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
     ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
@@ -207,6 +210,10 @@ export interface AlertThresholds {
   readonly verificationsWindowSeconds: number;
   /** Verifications of one licence on record in it, any verdict (`ALERT_VERIFICATIONS_PER_LICENCE`, 100). */
   readonly verificationsPerLicence: number;
+  /** Window of the bulk-export rule (`ALERT_EXPORT_WINDOW_SECONDS`, default 3600). */
+  readonly exportWindowSeconds: number;
+  /** Licences one issuer exports to CSV in it (`ALERT_EXPORT_ROWS`, 20,000: four full exports). */
+  readonly exportRows: number;
   /** Alerts of one rule published per clock hour at most (`ALERT_PUBLISH_PER_RULE_PER_HOUR`, 20). */
   readonly publishPerRulePerHour: number;
 }
@@ -460,6 +467,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuanceMinimum: e.ALERT_ISSUANCE_MINIMUM,
       verificationsWindowSeconds: e.ALERT_VERIFICATIONS_WINDOW_SECONDS,
       verificationsPerLicence: e.ALERT_VERIFICATIONS_PER_LICENCE,
+      exportWindowSeconds: e.ALERT_EXPORT_WINDOW_SECONDS,
+      exportRows: e.ALERT_EXPORT_ROWS,
       publishPerRulePerHour: e.ALERT_PUBLISH_PER_RULE_PER_HOUR,
     },
     alertPublisher: e.ALERT_PUBLISHER,

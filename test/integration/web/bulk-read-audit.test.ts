@@ -8,7 +8,8 @@ import {
   type LicenceJson,
 } from '../../support/licences.js';
 import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
-import { startSupervisedRuntime, supervisionGet } from '../../support/supervision.js';
+import { alertsOf, startSupervisedRuntime, supervisionGet } from '../../support/supervision.js';
+import { chinaDay } from '../../../shared/supervision/events.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /**
@@ -35,7 +36,8 @@ const idNumbers: string[] = [];
 const licences: LicenceJson[] = [];
 
 beforeAll(async () => {
-  ({ runtime, supervisor } = await startSupervisedRuntime({}));
+  // The bulk-export alert at 5 rows an hour: this file's second 3-row export reaches it.
+  ({ runtime, supervisor } = await startSupervisedRuntime({ ALERT_EXPORT_ROWS: '5' }));
   const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
   issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   issuerToken = await clientCredentialsToken(runtime, issuer, 'licences:issue');
@@ -85,6 +87,19 @@ describe('audit entries of bulk reads', () => {
     const text = JSON.stringify(exported);
     expect(text).not.toContain('导出');
     for (const idNumber of idNumbers) expect(text).not.toContain(idNumber.slice(6, 14));
+
+    // The bulk-export alert (ALERT_EXPORT_ROWS, 5 here): 3 rows are below it, 6 within the hour reach it.
+    const bulkExports = async () =>
+      (await alertsOf(runtime, supervisor, chinaDay(Date.now()))).filter((a) => a.rule === 'bulk-export');
+    expect(await bulkExports()).toEqual([]);
+    expect((await ua.request('/console/export', { form: { holderName: '导出' } })).status).toBe(200);
+    expect(await bulkExports()).toEqual([
+      expect.objectContaining({
+        severity: 'medium',
+        subject: issuer.id,
+        detail: expect.stringMatching(/^6 licences exported to CSV by this issuer's console within 60 min/),
+      }),
+    ]);
   });
 
   it('records a listing by holder (which licences one person holds), never the number searched', async () => {
