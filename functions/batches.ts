@@ -13,6 +13,7 @@ import {
   signerFor,
   fingerprint,
   batches,
+  batchSlots,
   batchSigners,
   batchItemsSealer,
 } from './composition/factories.js';
@@ -32,6 +33,7 @@ const dependencies = composition({
   signerFor,
   fingerprint,
   batches,
+  batchSlots,
   batchSigners,
   batchItemsSealer,
 });

@@ -3,7 +3,16 @@ import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
 import { handledAbove, routesOf } from './dispatch.js';
-import { kms, doc, webMac, cookieSealer, webSessions, relayedAddresses } from './composition/factories.js';
+import {
+  kms,
+  doc,
+  webMac,
+  cookieSealer,
+  webSessions,
+  relayedAddresses,
+  audit,
+} from './composition/factories.js';
+import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -64,7 +73,7 @@ import {
 import { checkLicenceTrail } from '../shared/web/supervision/check-licence-trail.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses });
+const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses, audit });
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 const served = routesOf('console');
@@ -164,7 +173,10 @@ async function route(
     'POST /console/export': async () => {
       const search = consoleSearch.parse(singleValues(readForm(event)));
       try {
-        return await exportCsv(context, api, search);
+        return await exportCsv(context, api, search, {
+          session,
+          requestId: event.requestContext.requestId,
+        });
       } catch (error) {
         // A search the API refuses (a partial ID number): the list page names the field, as a search would.
         if (error instanceof ApiProblem && error.status === 400)
@@ -470,7 +482,12 @@ function searchErrors(error: ApiProblem, { t }: PageContext): Record<string, str
  * holder numbers masked and every cell guarded against formula injection (`licenceCsvLine`). A larger
  * search is cut at the first bound reached and the file's last line says so.
  */
-async function exportCsv(context: PageContext, api: IssuerApi, search: ConsoleSearch): Promise<HttpResult> {
+async function exportCsv(
+  context: PageContext,
+  api: IssuerApi,
+  search: ConsoleSearch,
+  by: { session: ConsoleSession; requestId: string },
+): Promise<HttpResult> {
   const { t } = context;
   const types = await api.licenceTypes();
   const { lines: rows, cut } = await collectCsvLines(
@@ -478,6 +495,18 @@ async function exportCsv(context: PageContext, api: IssuerApi, search: ConsoleSe
     (licence) => licenceCsvLine(licence, types, t),
     exportLimits,
     dependencies().clock,
+  );
+  // Traced before the file leaves (and no file without its entry): who exported how many, by which search
+  // (shared/licence/bulk-reads.ts: no holder's number or name), for supervision and its bulk-export alert.
+  const deps = dependencies();
+  await deps.audit.record(
+    bulkReadEntry('licences.exported', search, {
+      at: new Date(deps.clock.now()).toISOString(),
+      actor: by.session.clientId,
+      issuerId: by.session.issuerId,
+      count: rows.length,
+      requestId: by.requestId,
+    }),
   );
   const lines = [licenceCsvHeader(t), ...rows];
   if (cut) {

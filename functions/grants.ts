@@ -384,11 +384,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
-    // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…).
+    // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
+    // open jobs (the per-issuer cap: versioned put).
     batchTable: {
       items: {
-        GetItem: [partitions.batch, partitions.batchItems],
-        PutItem: [partitions.batch, partitions.batchItems],
+        GetItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
+        PutItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
       },
     },
     lookupMac: true,
@@ -649,11 +650,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: [restricted('gsi1', 'issuerById')],
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
-    // The job and its chunks, in the batch table (the licences issued go to the service table, above).
+    // The job and its chunks, in the batch table (the licences issued go to the service table, above); the
+    // issuer's open jobs, whose slot a finished job gives back (versioned put).
     batchTable: {
       items: {
-        GetItem: [partitions.batch, partitions.batchItems],
-        PutItem: [partitions.batch, partitions.batchItems],
+        GetItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
+        PutItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
       },
     },
     lookupMac: true,
@@ -661,7 +663,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     batchItems: 'open',
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
-  // read on every page (get), deleted at sign-out.
+  // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).
   console: {
     webMac: true,
     table: {
@@ -671,5 +673,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         DeleteItem: [partitions.webSession],
       },
     },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
   },
 };

@@ -17,6 +17,7 @@ import {
   fingerprint,
   clientReader,
   batches,
+  batchSlots,
   batchItemsSealer,
   pdfSignatures,
 } from './composition/factories.js';
@@ -60,6 +61,7 @@ import {
   submitBatchInput,
 } from '../shared/licence/batches.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
+import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -79,6 +81,7 @@ const dependencies = composition({
   fingerprint,
   clientReader,
   batches,
+  batchSlots,
   batchItemsSealer,
   pdfSignatures,
 });
@@ -164,7 +167,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const { job } = await submitBatch(
         input,
         { issuerId, clientId: caller.clientId, idempotencyKey: key.data, requestId },
-        deps,
+        { ...deps, batchLimits: deps.config.batchLimits },
       );
       return json(202, batchView(job), { location: `/licences/batches/${job.id}` });
     },
@@ -189,7 +192,14 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       });
     },
     'GET /licences': async () => {
-      const page = await listIssuedLicences(parseQuery(event, listLicencesQuery), issuerId, deps);
+      const query = parseQuery(event, listLicencesQuery);
+      const page = await listIssuedLicences(query, issuerId, deps);
+      // A search by holder tells which licences one person holds: traced (never the number searched).
+      if (query.holder) {
+        const at = now().toISOString();
+        const context = { at, actor: caller.clientId, issuerId, count: page.items.length, requestId };
+        await deps.audit.record(bulkReadEntry('licences.listed', query, context));
+      }
       return json(200, {
         items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
         ...(page.cursor ? { cursor: page.cursor } : {}),

@@ -113,6 +113,11 @@ const schema = z
     // Bulk issuance (docs/batch-issuance.md): how long, and for how many credentials, one batch key signs.
     BATCH_KEY_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     BATCH_KEY_CREDENTIALS: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    // Bulk issuance jobs one issuer may have pending or running at once (shared/licence/batch-slots.ts):
+    // the queue is shared, so one agency's backlog must not stop every other's imports. A job that dies
+    // (the dead-letter queue) holds its slot at most BATCH_OPEN_JOB_HOLD_SECONDS.
+    BATCH_MAX_OPEN_JOBS_PER_ISSUER: z.coerce.number().int().min(1).max(1000).default(3),
+    BATCH_OPEN_JOB_HOLD_SECONDS: z.coerce.number().int().min(300).max(604_800).default(21_600),
     // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
     // 0 lifts the limit (tests that sign several in a row).
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
@@ -142,6 +147,9 @@ const schema = z
     ALERT_VERIFICATIONS_PER_LICENCE: z.coerce.number().int().min(1).max(1_000_000).default(100),
     // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
     // forged scans must not be able to flood the alarm topic.
+    // The bulk-export rule: licences (CSV rows) one issuer exports within the window.
+    ALERT_EXPORT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    ALERT_EXPORT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
     // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
     ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
@@ -203,6 +211,10 @@ export interface AlertThresholds {
   readonly verificationsWindowSeconds: number;
   /** Verifications of one licence on record in it, any verdict (`ALERT_VERIFICATIONS_PER_LICENCE`, 100). */
   readonly verificationsPerLicence: number;
+  /** Window of the bulk-export rule (`ALERT_EXPORT_WINDOW_SECONDS`, default 3600). */
+  readonly exportWindowSeconds: number;
+  /** Licences one issuer exports to CSV in it (`ALERT_EXPORT_ROWS`, 20,000: four full exports). */
+  readonly exportRows: number;
   /** Alerts of one rule published per clock hour at most (`ALERT_PUBLISH_PER_RULE_PER_HOUR`, 20). */
   readonly publishPerRulePerHour: number;
 }
@@ -305,6 +317,11 @@ export interface Config {
    * default 100,000), then is forgotten and a new one certified.
    */
   readonly batchKey: { readonly seconds: number; readonly credentials: number };
+  /**
+   * Per issuer, bulk issuance jobs pending or running at once (`BATCH_MAX_OPEN_JOBS_PER_ISSUER`, default 3),
+   * and how long an unfinished job holds its slot at most (`BATCH_OPEN_JOB_HOLD_SECONDS`, default 6 h).
+   */
+  readonly batchLimits: { readonly maxOpenJobs: number; readonly holdSeconds: number };
   /**
    * Seconds between two on-demand audit checkpoints, platform-wide (`AUDIT_CHECKPOINT_INTERVAL_SECONDS`,
    * 0 to 3600, default 60; 0 lifts the limit): each signs through KMS and reads every chain of its days.
@@ -422,6 +439,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,
     batchKey: { seconds: e.BATCH_KEY_SECONDS, credentials: e.BATCH_KEY_CREDENTIALS },
+    batchLimits: {
+      maxOpenJobs: e.BATCH_MAX_OPEN_JOBS_PER_ISSUER,
+      holdSeconds: e.BATCH_OPEN_JOB_HOLD_SECONDS,
+    },
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
     auditHolderCommitmentsSince: e.AUDIT_HOLDER_COMMITMENTS_SINCE,
     supervisionHistoryBefore: e.SUPERVISION_HISTORY_BEFORE,
@@ -454,6 +475,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuanceMinimum: e.ALERT_ISSUANCE_MINIMUM,
       verificationsWindowSeconds: e.ALERT_VERIFICATIONS_WINDOW_SECONDS,
       verificationsPerLicence: e.ALERT_VERIFICATIONS_PER_LICENCE,
+      exportWindowSeconds: e.ALERT_EXPORT_WINDOW_SECONDS,
+      exportRows: e.ALERT_EXPORT_ROWS,
       publishPerRulePerHour: e.ALERT_PUBLISH_PER_RULE_PER_HOUR,
     },
     alertPublisher: e.ALERT_PUBLISHER,

@@ -256,11 +256,13 @@ export class UnsupportedMediaTypeError extends ServiceError {
 export class TooManyRequestsError extends ServiceError {
   readonly kind = 'too_many_requests';
 
+  /** `code` names which limit was reached (`too_many_batches`); `too_many_requests` when unnamed. */
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
+    code = 'too_many_requests',
   ) {
-    super('too_many_requests', message);
+    super(code, message);
     this.name = 'TooManyRequestsError';
   }
 }

@@ -40,6 +40,7 @@ import {
   dynamoTrustListStore,
   dynamoPeerStore,
   dynamoBatchStore,
+  dynamoBatchSlotStore,
   dynamoUsageRecord,
 } from '../../shared/adapters/dynamo/index.js';
 import {
@@ -147,6 +148,8 @@ export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
 export const peers = (c: Needs<'doc'>) => dynamoPeerStore(c.doc);
 export const batches = (c: Needs<'doc'>) => dynamoBatchStore(c.doc);
+/** Each issuer's open bulk jobs: the per-issuer cap (shared/licence/batch-slots.ts). */
+export const batchSlots = (c: Needs<'doc'>) => dynamoBatchSlotStore(c.doc);
 /** Seals a batch's items (holders' ID numbers among them) while they wait: data keys of the PII key. */
 export const batchItemsSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.config.piiKeyId);
 /** One per container: the printable licences' signatures, reused while their bytes and key hold. */

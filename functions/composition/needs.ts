@@ -1,4 +1,5 @@
 import type { BatchSigners } from '../../shared/licence/batch-signer.js';
+import type { BatchSlotStore } from '../../shared/licence/batch-slots.js';
 import type { BatchStore } from '../../shared/licence/batch-store.js';
 import type { Adapter } from 'oidc-provider';
 import type { KmsConnection } from '../../shared/adapters/kms/index.js';
@@ -165,6 +166,8 @@ export interface Dependencies extends Connections {
   auditStream: AuditStream;
   /** Bulk issuance jobs and their items (shared/licence/batches.ts). */
   batches: BatchStore;
+  /** Each issuer's open bulk jobs: the per-issuer cap (shared/licence/batch-slots.ts). */
+  batchSlots: BatchSlotStore;
   /** Seals a batch's items until they are issued (a data key of the PII key per chunk). */
   batchItemsSealer: EnvelopeSealer;
   /** This container's certified batch keys (shared/licence/batch-signer.ts): one KMS signature per key. */

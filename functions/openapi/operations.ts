@@ -246,7 +246,9 @@ export const operations: Operations = {
       '`GET /licences/batches/{id}`. An item that is not a valid body is reported by its index at once; one ' +
       'refused while issuing (unknown type, bad number, outside the jurisdiction…) once the job reaches it; ' +
       'the others are issued. Idempotent by `Idempotency-Key`: the same key and body answer the same job. ' +
-      'See docs/batch-issuance.md.',
+      'An issuer may have at most 3 jobs pending or running at once (`BATCH_MAX_OPEN_JOBS_PER_ISSUER`): one ' +
+      'more is refused with 429 `too_many_batches` and `Retry-After` until one of them is done (the queue is ' +
+      'shared by every agency). See docs/batch-issuance.md.',
     tag: 'Licences',
     body: submitBatchInput,
     headers: {
@@ -259,6 +261,7 @@ export const operations: Operations = {
       ...issuerClientProblems,
       400: ['idempotency_key_required', 'idempotency_key_invalid'],
       409: ['idempotency_key_reused'],
+      429: ['too_many_batches'],
     },
   },
   'GET /licences/batches/{id}': {

@@ -51,6 +51,14 @@ export const auditEntrySchema = z
       description:
         'For a verification of a printable licence’s file (`POST /verify/pdf`): `pdf`; absent for a scanned QR code (`POST /verify`)',
     }),
+    count: z.int().optional().meta({
+      description:
+        'For a bulk read (`licences.exported`, `licences.listed`): the licences it answered (a CSV export: its rows)',
+    }),
+    filters: z.string().optional().meta({
+      description:
+        'For a bulk read: the search, as `name=value` pairs joined by `&`; a holder’s number or name only by its filter’s name, never its value',
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',

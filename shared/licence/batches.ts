@@ -15,6 +15,7 @@ import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { logger } from '../logger.js';
 import type { BatchSigners } from './batch-signer.js';
+import { claimBatchSlot, releaseBatchSlot, type BatchLimits, type BatchSlotStore } from './batch-slots.js';
 import {
   BATCH_CHUNK_SIZE,
   batchItemsContext,
@@ -98,6 +99,9 @@ export interface SubmitBatchDependencies {
   /** Keyed fingerprint of the body (it holds ID numbers): `keyedFingerprint` in `shared/crypto`. */
   fingerprint(text: string): Promise<string>;
   clock: Clock;
+  /** The per-issuer cap on open jobs (shared/licence/batch-slots.ts); the functions always pass both. */
+  batchSlots?: BatchSlotStore;
+  batchLimits?: BatchLimits;
 }
 
 /**
@@ -120,6 +124,8 @@ export async function submitBatch(
   const requestHash = await deps.fingerprint(canonicalJson({ batch: input.items }));
   const existing = await deps.batches.find(id);
   if (existing) return { job: sameRequest(existing, requestHash), created: false };
+  // A new job takes one of the issuer's slots first (429 too_many_batches at the cap): see batch-slots.ts.
+  await claimBatchSlot(context.issuerId, id, deps);
 
   const errors: BatchItemError[] = [];
   const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
@@ -234,6 +240,8 @@ export interface RunBatchDependencies extends IssueLicenceDependencies {
   batchSigners: BatchSigners;
   /** Items issued at once within a chunk. */
   concurrency?: number;
+  /** Where a finished job gives its issuer's slot back (shared/licence/batch-slots.ts). */
+  batchSlots?: BatchSlotStore;
 }
 
 /**
@@ -281,6 +289,8 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
       nextChunk: job.nextChunk + 1,
     });
   }
+  // Also on a re-run of a job already done: its release may have been lost in a crash.
+  await releaseBatchSlot(job.issuerId, job.id, deps);
   return job;
 }
 

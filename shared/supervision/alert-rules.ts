@@ -12,6 +12,7 @@ export const alertRules = [
   'issuance-volume',
   'revoked-verified',
   'verification-flood-licence',
+  'bulk-export',
 ] as const;
 export type AlertRule = (typeof alertRules)[number];
 export type Severity = 'high' | 'medium';
@@ -116,11 +117,12 @@ function observe(
   rule: AlertRule,
   subject: string,
   window: { start: number; seconds: number },
+  weight = 1,
 ): void {
   const key = `${rule}#${subject}#${new Date(window.start).toISOString()}`;
   const current = observations.get(key);
   if (current) {
-    current.n += 1;
+    current.n += weight;
     if (event.at > current.lastAt) current.lastAt = event.at;
   } else {
     observations.set(key, {
@@ -128,7 +130,7 @@ function observe(
       subject,
       windowStart: window.start,
       windowSeconds: window.seconds,
-      n: 1,
+      n: weight,
       lastAt: event.at,
     });
   }
@@ -179,6 +181,11 @@ function observationsOf(
     }
     if (event.action === 'issued') {
       observe(observations, event, 'issuance-volume', event.issuerId, dayWindow(event.at));
+    }
+    // An issuer's CSV exports, by their rows: a console session (stolen or not) copying the holder list.
+    if (event.action === 'exported' && event.rows) {
+      const window = fixedWindow(event.at, thresholds.exportWindowSeconds);
+      observe(observations, event, 'bulk-export', event.issuerId, window, event.rows);
     }
   }
   return observations;
@@ -280,6 +287,14 @@ async function judge(
         threshold,
         severity: 'medium',
         detail: `${total} verifications of this licence (any verdict) within ${window} (threshold ${threshold})`,
+      };
+    }
+    case 'bulk-export': {
+      const threshold = thresholds.exportRows;
+      return {
+        threshold,
+        severity: 'medium',
+        detail: `${total} licences exported to CSV by this issuer's console within ${window} (threshold ${threshold})`,
       };
     }
     case 'issuance-volume': {

@@ -226,8 +226,12 @@ function ownHashHolds(entry: Record<string, unknown>): boolean {
   return typeof hash === 'string' && entryHash({ ...entry, redacted: false }) === hash;
 }
 
-/** Whether supervisors see an entry whole: entries about licences; the rest (accounts, sign-ins) redacted. */
-export const answeredWhole = (entry: { action: string }) => entry.action.startsWith('licence.');
+/**
+ * Whether supervisors see an entry whole: entries about licences, one (`licence.`) or many (`licences.`:
+ * an issuer's exports and holder searches, which name no one); the rest (accounts, sign-ins) redacted.
+ */
+export const answeredWhole = (entry: { action: string }) =>
+  entry.action.startsWith('licence.') || entry.action.startsWith('licences.');
 
 /** An entry as answered redacted: when, what kind, and its place on its chain, its content only digested. */
 export interface RedactedEntry {

@@ -37,6 +37,9 @@ export type SupervisedEntry = AuditEntry & { claimedLicenceId?: string };
 export const countedActions = ['issued', 'suspended', 'reinstated', 'revoked', 'verified', 'shared'] as const;
 export type CountedAction = (typeof countedActions)[number];
 
+/** Supervised but not counted in the statistics: an issuer's CSV exports (the bulk-export alert rule). */
+export type SupervisedAction = CountedAction | 'exported';
+
 /** Placeholder for an issuer or licence type the entry does not name (a malformed scan names neither). */
 export const unknownPart = '-';
 
@@ -46,7 +49,7 @@ export const unknownPart = '-';
  */
 export interface SupervisionEvent {
   at: string;
-  action: CountedAction;
+  action: SupervisedAction;
   /** The OAuth client that acted (a verifier app, an issuer's client), or `anonymous`. */
   actor: string;
   issuerId: string;
@@ -55,6 +58,8 @@ export interface SupervisionEvent {
   /** The licence a scan whose signature failed claimed to be (unverified): what forged scans target. */
   claimedLicenceId?: string;
   verdict?: string;
+  /** For an export: the rows it answered (the audit entry's `count`). */
+  rows?: number;
 }
 
 /**
@@ -68,6 +73,7 @@ export interface SupervisionEvent {
  * ```
  */
 export function toSupervisionEvent(entry: SupervisedEntry): SupervisionEvent | undefined {
+  if (entry.action === 'licences.exported') return exportEvent(entry);
   if (!entry.action.startsWith('licence.')) return undefined;
   const action = entry.action.slice('licence.'.length);
   if (!(countedActions as readonly string[]).includes(action)) return undefined;
@@ -81,5 +87,19 @@ export function toSupervisionEvent(entry: SupervisedEntry): SupervisionEvent | u
     ...(entry.licenceId ? { licenceId: entry.licenceId } : {}),
     ...(entry.claimedLicenceId && !entry.licenceId ? { claimedLicenceId: entry.claimedLicenceId } : {}),
     ...(action === 'verified' ? { verdict: entry.verdict ?? 'unknown' } : {}),
+  };
+}
+
+/** A console CSV export (shared/licence/bulk-reads.ts) as the bulk-export rule counts it: its rows. */
+function exportEvent(entry: SupervisedEntry): SupervisionEvent | undefined {
+  if (typeof entry.at !== 'string' || Number.isNaN(Date.parse(entry.at))) return undefined;
+  const rows = typeof entry.count === 'number' && entry.count > 0 ? Math.floor(entry.count) : 0;
+  return {
+    at: entry.at,
+    action: 'exported',
+    actor: entry.actor || 'anonymous',
+    issuerId: entry.issuerId ?? unknownPart,
+    licenceType: unknownPart,
+    rows,
   };
 }

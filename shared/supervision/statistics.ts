@@ -80,6 +80,8 @@ export interface StatisticsStore {
 export function aggregate(events: readonly SupervisionEvent[]): CounterIncrement[] {
   const byCounter = new Map<string, CounterIncrement>();
   for (const event of events) {
+    // Exports are for the bulk-export alert rule only, not a count of what happened to licences.
+    if (event.action === 'exported') continue;
     const day = chinaDay(event.at);
     const id = `${day}\u0000${event.issuerId}\u0000${event.licenceType}`;
     let increment = byCounter.get(id);

@@ -20,6 +20,8 @@ import type { TrustListStore } from '../../licence/trust-list-store.js';
 import type { PeerStore } from '../../issuers/peer-store.js';
 import type { BatchStore } from '../../licence/batch-store.js';
 import { DynamoBatchStore } from './batch-store.js';
+import type { BatchSlotStore } from '../../licence/batch-slots.js';
+import { DynamoBatchSlotStore } from './batch-slots.js';
 import type { ClientStore } from '../../clients/client-store.js';
 import type { UsageRecord } from '../../licence/usage-record.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
@@ -133,6 +135,9 @@ export const dynamoPeerStore = (table: TableConnection): PeerStore =>
 /** Bulk issuance jobs and their items, in the batch table (the licences they issue are in the service table). */
 export const dynamoBatchStore = (table: TableConnection): BatchStore =>
   new DynamoBatchStore(table, table.batchTableName);
+/** Each issuer's open bulk jobs (the per-issuer cap), in the batch table beside the jobs. */
+export const dynamoBatchSlotStore = (table: TableConnection): BatchSlotStore =>
+  new DynamoBatchSlotStore(table, table.batchTableName);
 export const dynamoRegistryStore = (table: TableConnection): RegistryStore =>
   new DynamoRegistry(table, table.tableName);
 /** The local carrier registry; `mac` (the lookup key) digests the phone numbers it keys by. */

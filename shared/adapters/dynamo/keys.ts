@@ -121,6 +121,8 @@ export const prefixes = {
   // Bulk issuance (shared/licence/batches.ts): a job, and its items in chunks of 100.
   batch: 'batch#',
   batchItems: 'batch-items#',
+  // An issuer's unfinished bulk jobs (shared/licence/batch-slots.ts): the per-issuer cap on them.
+  batchSlots: 'batch-slots#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -163,6 +165,7 @@ export const sortKeys = {
   alertWindow: 'alert-window',
   alert: 'alert',
   batch: 'batch',
+  batchSlots: 'batch-slots',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -243,6 +246,11 @@ export const keys = {
   batchChunk: (batchId: string, requestHash: string, n: number): ItemKey => ({
     pk: `${prefixes.batchItems}${batchId}`,
     sk: `${requestHash}#${String(n).padStart(4, '0')}`,
+  }),
+  /** An issuer's unfinished batch jobs, each with when it claimed its slot (the per-issuer cap). */
+  batchSlots: (issuerId: string): ItemKey => ({
+    pk: `${prefixes.batchSlots}${issuerId}`,
+    sk: sortKeys.batchSlots,
   }),
   registryPerson: (lookupKey: string): ItemKey => ({
     pk: `${prefixes.registryPerson}${lookupKey}`,

@@ -116,6 +116,8 @@ export function auditEntriesOf(
       ...(text('licenceType') ? { licenceType: text('licenceType') } : {}),
       ...(text('verdict') ? { verdict: text('verdict') } : {}),
       ...(text('claimedLicenceId') ? { claimedLicenceId: text('claimedLicenceId') } : {}),
+      // A bulk read's rows (licences.exported): what the bulk-export alert counts.
+      ...(typeof item.count === 'number' ? { count: item.count } : {}),
     });
   }
   // A count and the cut-over only (no entry, no personal data): the operator sees the move at work, and

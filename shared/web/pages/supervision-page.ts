@@ -56,6 +56,7 @@ export function ruleLabel(rule: string, t: Translate): string {
     'issuance-volume': ['发证机关签发量异常', 'Issuance outside an issuer’s usual volume'],
     'revoked-verified': ['已吊销证照被核验', 'A revoked licence was verified'],
     'verification-flood-licence': ['同一证照短时间内被大量核验', 'One licence verified unusually often'],
+    'bulk-export': ['发证机关短时间内大量导出证照', 'An issuer exporting licences in bulk'],
   };
   const pair = words[rule];
   return pair ? t(...pair) : rule;

@@ -35,8 +35,12 @@ let runtime: TestRuntime;
 let issuerToken: string;
 
 beforeAll(async () => {
-  // Tokens that outlive the 10,000-licence test (minutes on a loaded machine; the default is 10).
-  runtime = await startTestRuntime(undefined, { ACCESS_TOKEN_TTL_SECONDS: '3600' });
+  // Tokens that outlive the 10,000-licence test (minutes on a loaded machine; the default is 10), whose
+  // 10 jobs are all open at once (the per-issuer cap is batch-fairness.test.ts's).
+  runtime = await startTestRuntime(undefined, {
+    ACCESS_TOKEN_TTL_SECONDS: '3600',
+    BATCH_MAX_OPEN_JOBS_PER_ISSUER: '10',
+  });
   issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
 }, 60_000);
 afterAll(() => runtime?.close());

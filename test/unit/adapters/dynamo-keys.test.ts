@@ -61,6 +61,7 @@ describe('the table’s keys, as stored', () => {
       alertsMonth: 'alerts#',
       batch: 'batch#',
       batchItems: 'batch-items#',
+      batchSlots: 'batch-slots#',
     });
     expect(fixedPartitions).toEqual({
       trustList: 'trust-list',
@@ -92,6 +93,7 @@ describe('the table’s keys, as stored', () => {
       alertWindow: 'alert-window',
       alert: 'alert',
       batch: 'batch',
+      batchSlots: 'batch-slots',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#', auditChain: 'chain#' });
   });
@@ -125,6 +127,7 @@ describe('the table’s keys, as stored', () => {
     });
     expect(keys.batch('bat_1')).toEqual({ pk: 'batch#bat_1', sk: 'batch' });
     expect(keys.batchChunk('bat_1', 'h4sh', 3)).toEqual({ pk: 'batch-items#bat_1', sk: 'h4sh#0003' });
+    expect(keys.batchSlots('iss_1')).toEqual({ pk: 'batch-slots#iss_1', sk: 'batch-slots' });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
     expect(keys.accountById('acc_1')).toEqual({ pk: 'account#acc_1', sk: 'account' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });

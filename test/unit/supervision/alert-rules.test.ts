@@ -23,6 +23,8 @@ const thresholds: AlertThresholds = {
   issuanceMinimum: 50,
   verificationsWindowSeconds: 600,
   verificationsPerLicence: 100,
+  exportWindowSeconds: 3600,
+  exportRows: 20_000,
   publishPerRulePerHour: 20,
 };
 
@@ -452,6 +454,47 @@ describe('the alert rules', () => {
     await expect(
       listAlerts({ from: '2026-03-01', to: '2026-03-01', limit: 2, cursor: 'garbage' }, { alerts: w.alerts }),
     ).rejects.toMatchObject({ code: 'invalid_cursor' });
+  });
+
+  describe('bulk-export: CSV rows one issuer exports within the window', () => {
+    const exported = (at: string, count: number, issuerId = 'iss_a'): SupervisedEntry => ({
+      at,
+      actor: 'cl_console',
+      action: 'licences.exported',
+      issuerId,
+      count,
+      filters: 'status=valid',
+    });
+    const bulk = (alerts: Array<{ rule: string }>) => alerts.filter((alert) => alert.rule === 'bulk-export');
+
+    it('fires when the rows exported in the window reach the threshold, not one below, once; per issuer; not counted in the statistics', async () => {
+      const w = world({ exportRows: 10_000 });
+      await w.process([
+        exported('2026-03-01T02:00:00.000Z', 5000),
+        exported('2026-03-01T02:10:00.000Z', 4999),
+      ]);
+      await w.process([exported('2026-03-01T02:11:00.000Z', 5000, 'iss_b')]);
+      expect(bulk(await w.raised())).toEqual([]);
+      await w.process([exported('2026-03-01T02:20:00.000Z', 1)]);
+      const raised = bulk(await w.raised());
+      expect(raised).toEqual([
+        {
+          at: '2026-03-01T02:20:00.000Z',
+          rule: 'bulk-export',
+          severity: 'medium',
+          subject: 'iss_a',
+          detail: "10000 licences exported to CSV by this issuer's console within 60 min (threshold 10000)",
+        },
+      ]);
+      expect(w.publisher.published).toEqual(raised);
+      await w.process([exported('2026-03-01T02:30:00.000Z', 5000)]);
+      expect(bulk(await w.raised())).toHaveLength(1);
+      // The next hour counts afresh.
+      await w.process([exported('2026-03-01T03:00:00.000Z', 9999)]);
+      expect(bulk(await w.raised())).toHaveLength(1);
+      // The statistics count what happened to licences: exports are not among them.
+      expect([...w.statistics.counters.values()]).toEqual([]);
+    });
   });
 
   it('takes its defaults from the configuration, each overridable', () => {
