@@ -337,6 +337,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.batch, partitions.batchItems],
         PutItem: [partitions.batch, partitions.batchItems],
+        // The chunks of a submission whose job could not be written (DynamoBatchStore.create).
+        DeleteItem: [partitions.batchItems],
       },
     },
     lookupMac: true,
@@ -590,6 +592,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.batch, partitions.batchItems],
         PutItem: [partitions.batch, partitions.batchItems],
+        // The chunks of a submission whose job could not be written (DynamoBatchStore.create).
+        DeleteItem: [partitions.batchItems],
       },
     },
     lookupMac: true,
