@@ -592,8 +592,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.batch, partitions.batchItems],
         PutItem: [partitions.batch, partitions.batchItems],
-        // The chunks of a submission whose job could not be written (DynamoBatchStore.create).
-        DeleteItem: [partitions.batchItems],
       },
     },
     lookupMac: true,
