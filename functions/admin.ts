@@ -28,6 +28,7 @@ import {
   type createdIssuerAnswerSchema,
 } from '../shared/issuers/create-issuer.js';
 import { issuerView } from '../shared/issuers/issuer.js';
+import { findLicenceType } from '../shared/licence/catalogue.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
 import { registerClient, registerClientInput } from '../shared/clients/register-client.js';
@@ -63,6 +64,24 @@ const served = routesOf('admin');
  * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them,
  * registering relying parties, and peer platforms (跨地区互认, docs/peers.md).
  */
+
+/**
+ * `POST /admin/issuers`' body, its licence types checked against the catalogue here: an issuer allowed a
+ * type the catalogue lacks could never issue it (shared/issuers may not read the licence catalogue,
+ * which reads issuers).
+ */
+const catalogueIssuerInput = createIssuerInput.superRefine((input, context) => {
+  input.licenceTypes.forEach((code, index) => {
+    if (findLicenceType(code)) return;
+    context.addIssue({
+      code: 'custom',
+      path: ['licenceTypes', index],
+      message: 'not in the catalogue (GET /licence-types)',
+      params: { code: 'unknown_licence_type' },
+    });
+  });
+});
+
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   const caller = await authenticateBearer(event, 'admin', deps);
@@ -71,7 +90,7 @@ export const handler = apiHandler(async (event: HttpEvent) => {
 
   return served.dispatch(event, {
     'POST /admin/issuers': async () => {
-      const { issuer, clientSecret } = await createIssuer(parseJsonBody(event, createIssuerInput), deps);
+      const { issuer, clientSecret } = await createIssuer(parseJsonBody(event, catalogueIssuerInput), deps);
       const answer: z.output<typeof createdIssuerAnswerSchema> = { ...issuerView(issuer), clientSecret };
       return json(201, answer, { location: `/admin/issuers/${issuer.id}` });
     },

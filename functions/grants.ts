@@ -390,6 +390,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
         PutItem: [partitions.batch, partitions.batchItems, partitions.batchSlots],
+        // The chunks of a submission whose job could not be written (DynamoBatchStore.create).
+        DeleteItem: [partitions.batchItems],
       },
     },
     lookupMac: true,

@@ -86,6 +86,11 @@ export const fieldErrorCodes = [
   'code_incorrect',
   /** The text-message code expired, was used or had too many tries. */
   'code_expired',
+  /**
+   * The licence's credential would not fit its QR code (`params.maximum`: the largest QR version, at
+   * level M); named on the longest value.
+   */
+  'credential_too_large',
   /** A reason not named by a more precise code: the page says the value is not accepted. */
   'invalid',
 ] as const;

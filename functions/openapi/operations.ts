@@ -63,6 +63,8 @@ const passkeyProblems = {
   403: ['wallet_only', 'not_a_person', 'account_not_found', 'insufficient_assurance'],
 };
 const issuerClientProblems = { 403: ['not_an_issuer', 'issuer_inactive'] };
+/** A licence stored before issuance checked its size, whose credential fits no QR code (shared/licence/qr.ts). */
+const qrTooLarge = 'qr_too_large';
 /** The printable licence's two answers (docs/printable-licence.md). */
 const pdfAnswer = {
   description: 'The licence as a PDF (A4 or card); the same licence in the same status gives the same bytes',
@@ -350,7 +352,7 @@ export const operations: Operations = {
     summary: 'The licence’s QR code as SVG',
     tag: 'Licences',
     responses: { 200: { description: 'SVG', schema: z.string(), mediaType: 'image/svg+xml' } },
-    problems: issuerClientProblems,
+    problems: { ...issuerClientProblems, 409: [qrTooLarge] },
   },
   'GET /licences/{id}/pdf': {
     operationId: 'licencePdf',
@@ -358,7 +360,7 @@ export const operations: Operations = {
     tag: 'Licences',
     query: licencePdfQuery,
     responses: { 200: pdfAnswer },
-    problems: { ...issuerClientProblems, 404: ['licence_not_found'] },
+    problems: { ...issuerClientProblems, 404: ['licence_not_found'], 409: [qrTooLarge] },
   },
   'GET /licences/{id}/pdf.jws': {
     operationId: 'licencePdfSignature',
@@ -370,7 +372,7 @@ export const operations: Operations = {
       ...issuerClientProblems,
       404: ['licence_not_found'],
       // Its credential was signed by a key withdrawn since: POST /verify/pdf would refuse the signature.
-      409: ['key_withdrawn'],
+      409: ['key_withdrawn', qrTooLarge],
     },
   },
   'GET /licences/{id}/qr.png': {
@@ -384,7 +386,7 @@ export const operations: Operations = {
         mediaType: 'image/png',
       },
     },
-    problems: issuerClientProblems,
+    problems: { ...issuerClientProblems, 409: [qrTooLarge] },
   },
 
   'POST /admin/issuers': {

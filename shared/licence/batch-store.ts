@@ -67,8 +67,17 @@ export function batchItemsContext(
   return { purpose: 'batch-items', batch: chunk.batchId, request: chunk.requestHash, chunk: String(chunk.n) };
 }
 
-/** Items per chunk: one stored item of at most ~50 KB, and one page of `GET …/licences`. */
+/** Items per chunk at most: one page of `GET …/licences`. */
 export const BATCH_CHUNK_SIZE = 100;
+
+/**
+ * The JSON bytes of a chunk's items at most (fewer items when they are long): sealed, base64 makes
+ * them 4/3 as long, so a chunk stays under {@link BATCH_CHUNK_MAX_SEALED_BYTES}.
+ */
+export const BATCH_CHUNK_MAX_ITEM_BYTES = 200_000;
+
+/** A chunk's sealed items at most: well within a DynamoDB item's 400 KB with its keys and the rest. */
+export const BATCH_CHUNK_MAX_SEALED_BYTES = 300_000;
 
 /**
  * Where batch jobs are kept. Contract: `create` writes the chunks, then the job with a condition that

@@ -10,13 +10,23 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
-import { ConflictError, InvalidInputError, NotFoundError, ServiceError } from '../errors.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  ServiceError,
+  TooLargeError,
+  zodIssueCode,
+  type FieldError,
+} from '../errors.js';
 import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { logger } from '../logger.js';
 import type { BatchSigners } from './batch-signer.js';
 import { claimBatchSlot, releaseBatchSlot, type BatchLimits, type BatchSlotStore } from './batch-slots.js';
 import {
+  BATCH_CHUNK_MAX_ITEM_BYTES,
+  BATCH_CHUNK_MAX_SEALED_BYTES,
   BATCH_CHUNK_SIZE,
   batchItemsContext,
   type BatchChunk,
@@ -25,7 +35,13 @@ import {
   type BatchJob,
   type BatchStore,
 } from './batch-store.js';
-import { issueLicence, issueLicenceInput, type IssueLicenceDependencies } from './issue-licence.js';
+import { findLicenceType, validateFields } from './catalogue.js';
+import {
+  issueLicence,
+  issueLicenceInput,
+  type IssueLicenceDependencies,
+  type IssueLicenceInput,
+} from './issue-licence.js';
 import type { LicenceRecord } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 
@@ -129,28 +145,22 @@ export async function submitBatch(
 
   const errors: BatchItemError[] = [];
   const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
-    const parsed = issueLicenceInput.safeParse(item);
-    if (parsed.success) return parsed.data;
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') ?? '';
-    const invalid = {
-      index,
-      code: 'invalid_item',
-      detail: detailOf(path ? `${path}: ${issue?.message}` : (issue?.message ?? 'invalid')),
-    };
+    const refused = checkItem(item);
+    if (!refused) return item as IssueLicenceInput;
+    const invalid = { index, code: refused.code, detail: itemErrorDetail(refused.errors) };
     errors.push(invalid);
     return { invalid };
   });
   // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
   // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
   const chunks: BatchChunk[] = await Promise.all(
-    Array.from({ length: Math.ceil(items.length / BATCH_CHUNK_SIZE) }, async (_, n) => {
-      const first = n * BATCH_CHUNK_SIZE;
+    chunkBounds(items).map(async ({ first, end }, n) => {
       const chunk = { batchId: id, requestHash, n, first };
-      const sealedItems = await deps.batchItemsSealer.seal(
-        batchItemsContext(chunk),
-        items.slice(first, first + BATCH_CHUNK_SIZE),
-      );
+      const sealedItems = await deps.batchItemsSealer.seal(batchItemsContext(chunk), items.slice(first, end));
+      // Unreachable while items are bounded by their types' schemas; a 500 from the table is not.
+      if (sealedItems.length > BATCH_CHUNK_MAX_SEALED_BYTES) {
+        throw new TooLargeError(`Chunk ${n} of this batch is too large to store`, 'batch_too_large');
+      }
       return { ...chunk, sealedItems };
     }),
   );
@@ -172,6 +182,99 @@ export async function submitBatch(
   };
   const stored = await deps.batches.create(job, chunks);
   return stored.created ? stored : { job: sameRequest(stored.job, requestHash), created: false };
+}
+
+/**
+ * An item as `POST /licences` would check it before anything is reserved: its shape, its type in the
+ * catalogue and its fields against the type's schema (so every value is bounded, and a chunk of items
+ * is too). The holder's number, the issuer's rights and the credential's size are checked when the job
+ * issues it. `undefined` when it passes.
+ */
+function checkItem(item: unknown): { code: string; errors: readonly FieldError[] } | undefined {
+  const parsed = issueLicenceInput.safeParse(item);
+  if (!parsed.success) {
+    return {
+      code: 'invalid_item',
+      errors: parsed.error.issues.flatMap((issue): FieldError[] =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({
+              path: [...issue.path, key].join('.'),
+              message: '',
+              code: 'unknown_field',
+            }))
+          : [{ path: issue.path.join('.'), message: issue.message, ...zodIssueCode(issue, item) }],
+      ),
+    };
+  }
+  try {
+    const type = findLicenceType(parsed.data.type);
+    if (!type) {
+      return {
+        code: 'unknown_licence_type',
+        errors: [{ path: 'type', message: '', code: 'unknown_licence_type' }],
+      };
+    }
+    validateFields(type, parsed.data.fields);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidInputError) return { code: error.code, errors: error.errors };
+    throw error;
+  }
+}
+
+/**
+ * A refused item's `detail`, kept in the job for as long as the job: each failing path and its code,
+ * never a value and never a key the issuer made up (an unknown key may be an ID number: `fields.…`).
+ * A path segment is echoed only when it is a plain word (every catalogue field is) or a small index.
+ *
+ * @example
+ * ```ts
+ * itemErrorDetail([{ path: 'fields.110105199003071239', message: '', code: 'unknown_field' }]); // 'fields.…: unknown_field'
+ * ```
+ */
+export function itemErrorDetail(errors: readonly FieldError[]): string {
+  if (errors.length === 0) return 'invalid';
+  const safeSegment = (segment: string) => (/^([A-Za-z]{1,64}|\d{1,4})$/.test(segment) ? segment : '…');
+  return detailOf(
+    errors
+      .map(
+        (error) =>
+          `${error.path.split('.').map(safeSegment).join('.') || '(item)'}: ${error.code ?? 'invalid'}`,
+      )
+      .join('; '),
+  );
+}
+
+/**
+ * A refusal's `detail` while the job runs: its field errors as {@link itemErrorDetail} writes them, else
+ * its message with anything shaped like an ID number or a credit code (a run of 15 or more digits or
+ * capitals) left out.
+ */
+function refusalDetail(error: ServiceError): string {
+  if (error.errors.length > 0) return itemErrorDetail(error.errors);
+  return detailOf(error.message.replace(/[0-9A-Z]{15,}[0-9A-Za-z]*/g, '…'));
+}
+
+/**
+ * The chunks of a batch's items, as `[first, end)` index ranges: at most {@link BATCH_CHUNK_SIZE} items
+ * and {@link BATCH_CHUNK_MAX_ITEM_BYTES} of their JSON each, so a sealed chunk (base64, 4/3 of that, and
+ * its wrapped key) stays well within a DynamoDB item's 400 KB.
+ */
+export function chunkBounds(items: readonly unknown[]): Array<{ first: number; end: number }> {
+  const bounds: Array<{ first: number; end: number }> = [];
+  let first = 0;
+  let bytes = 0;
+  items.forEach((item, index) => {
+    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (index > first && (index - first >= BATCH_CHUNK_SIZE || bytes + size > BATCH_CHUNK_MAX_ITEM_BYTES)) {
+      bounds.push({ first, end: index });
+      first = index;
+      bytes = 0;
+    }
+    bytes += size;
+  });
+  if (items.length > first) bounds.push({ first, end: items.length });
+  return bounds;
 }
 
 function sameRequest(job: BatchJob, requestHash: string): BatchJob {
@@ -338,7 +441,7 @@ async function processChunk(
           fault ??= { error };
           return;
         }
-        errors.push({ index, code: error.code, detail: detailOf(error.message) });
+        errors.push({ index, code: error.code, detail: refusalDetail(error) });
       }
     }
   };

@@ -91,9 +91,63 @@ const titled = (title: Words, hint?: Words) => ({
   ...(hint ? { description: hint.zh, 'x-description-en': hint.en } : {}),
 });
 
-// Field builders: every string is trimmed and bounded, every date a real calendar date.
-const text = (max: number, zh: string, en: string) =>
-  z.string().trim().min(1).max(max).meta(titled({ zh, en }));
+/**
+ * Control and format characters (Unicode Cc, Cf: NUL, a right-to-left override U+202E, zero-width
+ * characters) and line or paragraph separators: none belongs in licence data, and each lets an issuer
+ * make the printed licence show what it does not say (a bidi override reverses a line, a line break
+ * forges one, e.g. a second 发证机关). A multi-line text keeps `\n` alone.
+ */
+const disallowedSingleLine = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const disallowedMultiLine = /(?!\n)[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A string of licence data: trimmed, in Unicode NFC (one spelling per text, so the same name is the
+ * same bytes in every credential), bounded, and refused with `invalid_characters` when it holds a
+ * control or format character or, unless `multiLine`, a line break. A multi-line text has its line
+ * breaks as `\n` (a browser's form sends `\r\n`).
+ *
+ * @example
+ * ```ts
+ * licenceText(100).parse('王小明'); // '王小明'
+ * licenceText(100).safeParse('王\u202E明').success; // false
+ * ```
+ */
+export function licenceText(max: number, options: { multiLine?: boolean } = {}) {
+  const disallowed = options.multiLine ? disallowedMultiLine : disallowedSingleLine;
+  return z
+    .string()
+    .overwrite((value) => (options.multiLine ? value.replace(/\r\n?/g, '\n') : value))
+    .trim()
+    .normalize('NFC')
+    .min(1)
+    .max(max)
+    .refine((value) => !disallowed.test(value), {
+      message: options.multiLine
+        ? 'must not contain control or format characters (line breaks as \\n only)'
+        : 'must not contain control or format characters or line breaks',
+      params: { code: 'invalid_characters' },
+    });
+}
+
+/**
+ * The longest business or permitted scope: with every other field short, a credential whose scope is
+ * 250 Chinese characters (4 credential characters each, once UTF-8 and base64url) still fits the QR
+ * code's limit (`maxCredentialQrVersion` in qr.ts: about 270 fit). Issuance checks the whole credential
+ * too, so long values in several fields at once are refused there (`credential_too_large`).
+ */
+export const maxScopeLength = 250;
+
+/** What a long text field's schema says of the QR limit, in both languages. */
+const qrBound = (max: number): Words => ({
+  zh: `最多 ${max} 字；证照全部内容须能容纳于其二维码，各项合计过长时签发被拒绝（credential_too_large）`,
+  en: `At most ${max} characters; the whole licence must fit its QR code, so several long values together are refused at issuance (credential_too_large)`,
+});
+
+// Field builders: every string is trimmed, NFC and bounded, without control characters; every date a
+// real calendar date.
+const text = (max: number, zh: string, en: string) => licenceText(max).meta(titled({ zh, en }));
+const scopeText = (zh: string, en: string) =>
+  licenceText(maxScopeLength, { multiLine: true }).meta(titled({ zh, en }, qrBound(maxScopeLength)));
 const date = (zh: string, en: string) =>
   z.iso
     .date()
@@ -183,7 +237,7 @@ export const licenceTypes: readonly LicenceType[] = [
         .optional()
         .meta(titled({ zh: '注册资本', en: 'Registered capital' })),
       establishedOn: date('成立日期', 'Established on'),
-      businessScope: text(4000, '经营范围', 'Business scope'),
+      businessScope: scopeText('经营范围', 'Business scope'),
       address: text(200, '住所', 'Registered address'),
     }),
     defaultValidityDays: null,
@@ -205,7 +259,7 @@ export const licenceTypes: readonly LicenceType[] = [
     fields: z.strictObject({
       permitNumber: text(50, '许可证编号', 'Permit number'),
       permitCategory: text(100, '许可类别', 'Permit category'),
-      scope: text(2000, '许可范围', 'Permitted scope'),
+      scope: scopeText('许可范围', 'Permitted scope'),
       address: text(200, '生产经营场所', 'Place of production and operation'),
       principalName: personName('负责人', 'Person in charge').optional(),
     }),

@@ -16,6 +16,7 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import { logger } from '../logger.js';
 import {
   findLicenceType,
+  licenceText,
   protectSensitiveFields,
   publicFields,
   validateFields,
@@ -25,7 +26,8 @@ import type { IdempotencyRecord, IdempotencyStore } from './idempotency-store.js
 import type { Holder, LicenceRecord } from './licence.js';
 import { formatLicenceId } from '../identifiers/licence-id.js';
 import type { LicenceStore } from './licence-store.js';
-import type { StatusListStore } from './status-list-store.js';
+import { maxCredentialQrVersion, QrCapacityError, qrVersion } from './qr.js';
+import { allocationFor, LIST_SIZE, type StatusListStore } from './status-list-store.js';
 
 const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
@@ -35,7 +37,7 @@ export const issueLicenceInput = z.strictObject({
     z.strictObject({ idNumber: z.string().max(32) }),
     z.strictObject({ creditCode: z.string().max(32) }),
   ]),
-  holderName: z.string().trim().min(1).max(100),
+  holderName: licenceText(100),
   fields: z.record(z.string(), z.unknown()),
   validFrom: timestamp.optional(),
   validUntil: timestamp.optional(),
@@ -130,7 +132,10 @@ export async function issueLicence(
   const validFields = validateFields(type, input.fields);
   // Checked now, so a bad request is refused before anything is reserved; computed again below from
   // the pinned issuance time.
-  validity(input, type, now);
+  const checked = validity(input, type, now);
+  // Refused before anything is reserved or signed: a credential too large for a QR code would leave a
+  // licence whose QR code, PDF and scan all fail.
+  assertCredentialFits(input, type, issuer, holderNumber, validFields, checked, now, deps.issuerUrl);
 
   // Keyed, so the stored fingerprint of a body with ID numbers in it cannot be brute-forced; computed
   // before any KMS call, so a retry of a finished issuance costs none.
@@ -248,23 +253,18 @@ export async function issueChecked(
           record,
           await signCompactJws(
             { typ: licenceCredentialType },
-            {
-              // URLs, as SD-JWT VC and other credential libraries expect: GET <iss> answers the issuer's
-              // public metadata and keys, GET <vct> the type (API.md v2). Verifiers read the old bare id too.
-              iss: issuerUrl(deps.issuerUrl, issuer.id),
-              vct: licenceTypeUri(deps.issuerUrl, type.code),
-              jti: id,
-              iat: Math.floor(issuedAt.getTime() / 1000),
-              nbf: Math.floor(Date.parse(validFrom) / 1000),
-              ...(validUntil ? { exp: Math.floor(Date.parse(validUntil) / 1000) } : {}),
-              lt: type.code,
-              // No lookup key, the holder's or a third person's: it is the same in every licence of that
-              // person from every issuer, a handle any verifier could link them by. The holder's stays in the
-              // record, server-side.
-              hol: { k: holder.kind === 'person' ? 'p' : 'e', n: holder.name, m: holder.masked },
-              f: publicFields(type, fields),
-              status: { status_list: { idx: allocation.idx, uri: statusUri } },
-            },
+            credentialClaims({
+              issuerUrl: deps.issuerUrl,
+              issuerId: issuer.id,
+              type,
+              id,
+              issuedAt,
+              validFrom,
+              validUntil,
+              holder,
+              fields,
+              statusList: { idx: allocation.idx, uri: statusUri },
+            }),
             deps.credentialSigner
               ? await deps.credentialSigner({ ...issuer, keyId: issuer.keyId }, issuedAt)
               : deps.signerFor(issuer.keyId),
@@ -317,6 +317,116 @@ export async function issueChecked(
     await deps.idempotency.release(record).catch(() => undefined);
     throw error;
   }
+}
+
+/** What a licence credential signs; one place, so the size check measures exactly what is signed. */
+function credentialClaims(c: {
+  issuerUrl: string;
+  issuerId: string;
+  type: LicenceType;
+  id: string;
+  issuedAt: Date;
+  validFrom: string;
+  validUntil: string | undefined;
+  holder: Pick<Holder, 'kind' | 'name' | 'masked'>;
+  fields: Record<string, unknown>;
+  statusList: { idx: number; uri: string };
+}): Record<string, unknown> {
+  return {
+    // URLs, as SD-JWT VC and other credential libraries expect: GET <iss> answers the issuer's
+    // public metadata and keys, GET <vct> the type (API.md v2). Verifiers read the old bare id too.
+    iss: issuerUrl(c.issuerUrl, c.issuerId),
+    vct: licenceTypeUri(c.issuerUrl, c.type.code),
+    jti: c.id,
+    iat: Math.floor(c.issuedAt.getTime() / 1000),
+    nbf: Math.floor(Date.parse(c.validFrom) / 1000),
+    ...(c.validUntil ? { exp: Math.floor(Date.parse(c.validUntil) / 1000) } : {}),
+    lt: c.type.code,
+    // No lookup key, the holder's or a third person's: it is the same in every licence of that
+    // person from every issuer, a handle any verifier could link them by. The holder's stays in the
+    // record, server-side.
+    hol: { k: c.holder.kind === 'person' ? 'p' : 'e', n: c.holder.name, m: c.holder.masked },
+    f: publicFields(c.type, c.fields),
+    status: { status_list: c.statusList },
+  };
+}
+
+/** A serial no issuer will reach (2^40): its id, list and index are at least as long as any real one. */
+const largestSerial = 2 ** 40;
+
+/**
+ * Refuses (400 `credential_too_large`, naming the longest value) a licence whose credential would need a
+ * QR code larger than {@link maxCredentialQrVersion} at level M. Measured on the very claims
+ * {@link credentialClaims} signs, with the longest serial, list index and kid there can be, and an
+ * 86-character signature of lower-case letters: those only fit QR byte mode, so no real signature
+ * (base64url, sometimes digits or capitals the encoder packs tighter) makes the symbol larger.
+ */
+function assertCredentialFits(
+  input: IssueLicenceInput,
+  type: LicenceType,
+  issuer: Pick<Issuer, 'id' | 'creditCode'>,
+  holderNumber: HolderNumber,
+  validFields: Record<string, unknown>,
+  dates: { validFrom: string; validUntil: string | undefined },
+  now: Date,
+  baseUrl: string,
+): void {
+  const placeholder = allocationFor(issuer.id, largestSerial);
+  const claims = credentialClaims({
+    issuerUrl: baseUrl,
+    issuerId: issuer.id,
+    type,
+    id: formatLicenceId({
+      typeCode: type.typeCode,
+      issuerCreditCode: issuer.creditCode,
+      serial: largestSerial,
+      version: 1,
+    }),
+    issuedAt: now,
+    ...dates,
+    holder: {
+      kind: type.holderKind,
+      name: input.holderName,
+      masked: 'idNumber' in holderNumber ? maskIdNumber(holderNumber.idNumber) : holderNumber.creditCode,
+    },
+    fields: protectSensitiveFields(type, validFields),
+    statusList: {
+      idx: LIST_SIZE - 1,
+      uri: `${baseUrl}/status-lists/${encodeURIComponent(placeholder.listId)}`,
+    },
+  });
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const header = { typ: licenceCredentialType, alg: 'ES256', kid: 'k'.repeat(43) };
+  const estimate = `${encode(header)}.${encode(claims)}.${'s'.repeat(86)}`;
+  let version: number;
+  try {
+    version = qrVersion(estimate);
+  } catch (error) {
+    if (!(error instanceof QrCapacityError)) throw error;
+    version = Infinity;
+  }
+  if (version <= maxCredentialQrVersion) return;
+  const longest = [
+    ['holderName', input.holderName] as const,
+    ...Object.entries(validFields).map(([name, value]) => [`fields.${name}`, value] as const),
+  ]
+    .map(([path, value]) => ({ path, bytes: Buffer.byteLength(JSON.stringify(value) ?? '') }))
+    .reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const message = `too long for the licence's QR code: the credential would need ${Number.isFinite(version) ? `version ${version}` : 'more than version 40'} at level M, at most ${maxCredentialQrVersion}; shorten this value (the longest) or others`;
+  throw new InvalidInputError(
+    `The licence is too large for its QR code: ${longest.path} ${message}`,
+    'credential_too_large',
+    {
+      errors: [
+        {
+          path: longest.path,
+          message,
+          code: 'credential_too_large',
+          params: { maximum: maxCredentialQrVersion },
+        },
+      ],
+    },
+  );
 }
 
 /**

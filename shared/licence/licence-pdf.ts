@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import type PDFKit from 'pdfkit';
-import QRCode from 'qrcode';
+import { qrModules } from './qr.js';
 import type { Clock } from '../clock.js';
 import { ConflictError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
@@ -518,7 +518,8 @@ interface QrMatrix {
 
 /** The credential's QR code at level M, the code `qr.ts` renders for screens: the same symbol. */
 function qrMatrix(text: string): QrMatrix {
-  const { modules } = QRCode.create(text, { errorCorrectionLevel: 'M' });
+  // Through qr.ts: a credential too large for any symbol (stored before issuance checked) is a 409.
+  const { modules } = qrModules(text);
   return { size: modules.size, dark: (row, column) => Boolean(modules.get(row, column)) };
 }
 

@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import { InternalError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 
 /**
  * Error correction M (about 15 % of the symbol recoverable): the usual choice for printed and on-screen
@@ -11,11 +11,27 @@ const margin = 4;
 /** Pixels per module of the PNG: four is the least that phone cameras read reliably off a screen. */
 const scale = 4;
 
-/** The text does not fit a QR code at level M (more than version 40 holds). */
-export class QrCapacityError extends InternalError {
+/**
+ * The largest QR version a licence's credential may need at level M: issuance refuses a licence whose
+ * credential would need more (`credential_too_large`, `issue-licence.ts`), so every licence issued since
+ * has its QR code, PDF and `POST /verify` scan. Version 40 is the largest symbol there is (177 modules);
+ * most types stay within version 25 (docs/printable-licence.md), only long text (a business scope, an
+ * address) goes beyond.
+ */
+export const maxCredentialQrVersion = 40;
+
+/**
+ * The text does not fit a QR code at level M (more than version 40 holds). Issuance keeps credentials
+ * within it, so only a licence stored before that check can meet this: a 409 `qr_too_large` (the
+ * licence's state, not a fault of the request nor of the service's code), never a 500.
+ */
+export class QrCapacityError extends ConflictError {
   constructor(length: number, options?: { cause?: unknown }) {
-    // Internal: what we encode is ours to keep small, so exceeding the capacity is our defect.
-    super(`${length} characters do not fit a QR code at level M`, 'qr_capacity_exceeded', options);
+    super(
+      `${length} characters do not fit a QR code at level M: this licence was issued before its size was checked; issue it again with shorter fields`,
+      'qr_too_large',
+      options,
+    );
     this.name = 'QrCapacityError';
   }
 }
@@ -31,6 +47,19 @@ export class QrCapacityError extends InternalError {
  */
 export function qrVersion(text: string): number {
   return capacityChecked(text, () => QRCode.create(text, { errorCorrectionLevel }).version);
+}
+
+/**
+ * The QR symbol of `text` at level M (the one {@link renderQrSvg} draws), for a renderer that draws its
+ * modules itself (the printable licence); a {@link QrCapacityError} when it does not fit.
+ *
+ * @example
+ * ```ts
+ * const { size, get } = qrModules(credential).modules; // get(row, column): 1 for a dark module
+ * ```
+ */
+export function qrModules(text: string): QRCode.QRCode {
+  return capacityChecked(text, () => QRCode.create(text, { errorCorrectionLevel }));
 }
 
 /**

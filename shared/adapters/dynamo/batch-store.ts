@@ -1,4 +1,5 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { logger } from '../../logger.js';
 import type { BatchChunk, BatchJob, BatchStore } from '../../licence/batch-store.js';
 import { ConflictError } from '../../errors.js';
 import { getItem, putNew, putVersioned } from './conditional.js';
@@ -8,7 +9,8 @@ import { keys } from './keys.js';
  * {@link BatchStore} on the batch table (`BATCH_TABLE_NAME`, which holds nothing else): the job under
  * `batch#<id>` (its insert is what the table's stream hands to the batch pipe, and so to the processor),
  * each chunk of items under `batch-items#<id>`, sorted by the request hash and its number. Chunks are
- * written before the job, so a job that exists always has its items.
+ * written before the job, so a job that exists always has its items; when a write fails before the job
+ * is, the chunks this call wrote are deleted, so no sealed items stay behind without a job.
  *
  * @example
  * ```ts
@@ -24,23 +26,58 @@ export class DynamoBatchStore implements BatchStore {
   async create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }> {
     // Only if absent: under the same request hash an existing chunk holds these very items, or what was
     // left of them once processed (a concurrent retry of the same submission must not put them back).
-    for (const chunk of chunks) {
-      await putNew(this.doc, this.tableName, {
-        ...keys.batchChunk(chunk.batchId, chunk.requestHash, chunk.n),
-        ...chunk,
-      }).catch((error: unknown) => {
-        if (!(error instanceof ConflictError)) throw error;
-      });
-    }
+    const written: BatchChunk[] = [];
     try {
-      const written = await putVersioned(this.doc, this.tableName, { ...keys.batch(job.id), ...job }, 0);
-      return { job: strip(written), created: true };
+      for (const chunk of chunks) {
+        const added = await putNew(this.doc, this.tableName, {
+          ...keys.batchChunk(chunk.batchId, chunk.requestHash, chunk.n),
+          ...chunk,
+        }).then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof ConflictError)) throw error;
+            return false;
+          },
+        );
+        if (added) written.push(chunk);
+      }
+      const stored = await putVersioned(this.doc, this.tableName, { ...keys.batch(job.id), ...job }, 0);
+      return { job: strip(stored), created: true };
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      const stored = await this.find(job.id);
-      if (!stored) throw error;
-      return { job: stored, created: false };
+      // A concurrent submission of the same body may have written the job over these chunks: then they
+      // are its items, and stay.
+      const stored = await this.find(job.id).catch(() => undefined);
+      if (stored) {
+        if (error instanceof ConflictError) return { job: stored, created: false };
+        throw error;
+      }
+      // No job will ever read the chunks this call wrote: delete them rather than leave holders' ID
+      // numbers (sealed) in the table with nothing to process or expire them. Chunks written by an
+      // earlier attempt of the same body stay: its retry (or this one's) still needs them.
+      await this.deleteChunks(written);
+      throw error;
     }
+  }
+
+  private async deleteChunks(chunks: readonly BatchChunk[]): Promise<void> {
+    await Promise.all(
+      chunks.map((chunk) =>
+        this.doc
+          .send(
+            new DeleteCommand({
+              TableName: this.tableName,
+              Key: keys.batchChunk(chunk.batchId, chunk.requestHash, chunk.n),
+            }),
+          )
+          .catch((error: unknown) =>
+            logger.error('batch chunk not deleted after a failed submission', {
+              batchId: chunk.batchId,
+              chunk: chunk.n,
+              error: String(error),
+            }),
+          ),
+      ),
+    );
   }
 
   async find(batchId: string): Promise<BatchJob | undefined> {

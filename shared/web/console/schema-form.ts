@@ -54,8 +54,8 @@ const isObject = (value: unknown): value is Json =>
 const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
 
-/** Texts longer than this get a multi-line box: a business scope is a paragraph, a name is not. */
-const textareaFrom = 300;
+/** Texts this long or longer get a multi-line box (a business scope is a paragraph, a name is not); catalogue.ts keeps line breaks in them alone. */
+const textareaFrom = 250;
 
 /**
  * The form model of an object's JSON Schema (as `GET /licence-types` publishes each type's `fields`):

@@ -85,6 +85,11 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
       : t('应为以 +86 开头的手机号码', 'Must be a mainland mobile number starting +86.');
   },
   invalid_characters: (t) => t('不得包含控制字符或 < >', 'Must not contain control characters or < >.'),
+  credential_too_large: (t) =>
+    t(
+      '内容过长，证照二维码容纳不下：请缩短此项（最长的一项）或其他各项',
+      'Too long for the licence’s QR code: shorten this value (the longest) or others.',
+    ),
   contains_id_number: (t) => t('不得包含身份证号码', 'Must not contain your ID number.'),
   registry_mismatch: (t) => t('与人口信息登记不符。', 'Does not match the population registry.'),
   wrong_holder_kind: (t) =>

@@ -64,7 +64,7 @@ describe('onboarding an issuer (README flow)', () => {
     name: '上海市市场监督管理局',
     creditCode: '11310000000024686D',
     region: '310000',
-    licenceTypes: ['business-licence', 'food-business-licence', 'business-licence'],
+    licenceTypes: ['business-licence', 'production-operation-permit', 'business-licence'],
   };
   let created: CreatedIssuer;
 
@@ -81,7 +81,7 @@ describe('onboarding an issuer (README flow)', () => {
       name: body.name,
       creditCode: body.creditCode,
       region: body.region,
-      licenceTypes: ['business-licence', 'food-business-licence'],
+      licenceTypes: ['business-licence', 'production-operation-permit'],
       status: 'active',
       kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       clientId: expect.stringMatching(/\S/),

@@ -2,9 +2,16 @@ import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Signer } from '../../../shared/crypto/signer.js';
 import { BatchSigners } from '../../../shared/licence/batch-signer.js';
-import { runBatch, submitBatch } from '../../../shared/licence/batches.js';
+import {
+  BATCH_CHUNK_MAX_ITEM_BYTES,
+  BATCH_CHUNK_MAX_SEALED_BYTES,
+  batchItemsContext,
+} from '../../../shared/licence/batch-store.js';
+import { chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
+import { maxScopeLength } from '../../../shared/licence/catalogue.js';
+import { newCreditCode } from '../../support/http-api.js';
 import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
-import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
+import { businessLicenceBody, drivingLicenceBody, newIdNumber } from '../../support/licences.js';
 import { issuerUrl, licenceWorld, type LicenceWorld } from '../../support/licence-world.js';
 
 /**
@@ -97,6 +104,54 @@ describe('submitBatch', () => {
     // The first chunk's 100 went through; the moved items opened nowhere else.
     expect(world.licences.byId.size).toBe(100);
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
+  });
+  it('splits long items into chunks by size: every sealed chunk stays far within a DynamoDB item', async () => {
+    // Every text at its catalogue maximum, in Chinese (3 UTF-8 bytes a character): ~2.5 KB an item.
+    const longest = () =>
+      businessLicenceBody(newCreditCode('91', '310104'), newIdNumber('310104'), {
+        holderName: '某'.repeat(100),
+        fields: {
+          entityType: '类'.repeat(100),
+          legalRepresentativeName: '张'.repeat(50),
+          legalRepresentativeIdNumber: newIdNumber('310104'),
+          establishedOn: '2020-06-01',
+          businessScope: '技'.repeat(maxScopeLength),
+          address: '址'.repeat(200),
+        },
+      });
+    const job = await submitted(300, Array.from({ length: 300 }, longest));
+    expect(job.failed).toBe(0);
+    const chunks = [...batches.chunks.values()].sort((a, b) => a.n - b.n);
+    // More than the three that 100 items a chunk would make.
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(job.chunks).toBe(chunks.length);
+    let next = 0;
+    for (const chunk of chunks) {
+      expect(chunk.sealedItems!.length).toBeLessThanOrEqual(BATCH_CHUNK_MAX_SEALED_BYTES);
+      expect(chunk.first).toBe(next);
+      const items = (await batchItemsSealer.open(batchItemsContext(chunk), chunk.sealedItems!)) as unknown[];
+      next += items.length;
+    }
+    expect(next).toBe(300);
+  });
+});
+
+describe('chunkBounds', () => {
+  it('closes a chunk at 100 items or 200,000 bytes of JSON, whichever comes first', () => {
+    expect(chunkBounds(Array.from({ length: 250 }, () => 1))).toEqual([
+      { first: 0, end: 100 },
+      { first: 100, end: 200 },
+      { first: 200, end: 250 },
+    ]);
+    const big = 'x'.repeat(90_000);
+    expect(chunkBounds([big, big, big, 1, big, big])).toEqual([
+      { first: 0, end: 2 },
+      { first: 2, end: 5 },
+      { first: 5, end: 6 },
+    ]);
+    // An item larger than the bound alone still gets a chunk (the schemas keep items far smaller).
+    expect(chunkBounds(['x'.repeat(300_000)])).toEqual([{ first: 0, end: 1 }]);
+    expect(BATCH_CHUNK_MAX_ITEM_BYTES).toBe(200_000);
   });
 });
 

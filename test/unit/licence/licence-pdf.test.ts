@@ -14,7 +14,7 @@ import {
 
 const run = promisify(execFile);
 
-/** A business licence with the longest fields the catalogue allows: what must still fit page 1. */
+/** A business licence with longer fields than the catalogue allows now (4,000, as licences stored before the QR limit may hold): page 1 must still fit. */
 const business: PrintableLicence = {
   licence: {
     id: '1.2.156.3005.2.001.91110105MA00000000.0.001.D',

@@ -141,6 +141,6 @@ describe('QR codes', () => {
     const huge = 'x'.repeat(3000);
     expect(() => qrVersion(huge)).toThrow(QrCapacityError);
     await expect(renderQrPng(huge)).rejects.toThrow(QrCapacityError);
-    await expect(renderQrSvg(huge)).rejects.toMatchObject({ code: 'qr_capacity_exceeded', kind: 'internal' });
+    await expect(renderQrSvg(huge)).rejects.toMatchObject({ code: 'qr_too_large', kind: 'conflict' });
   });
 });

@@ -155,7 +155,7 @@ describe('the form generated from a licence type’s JSON Schema', () => {
       {},
       t,
     ).value;
-    expect(business).toMatch(/<textarea\b[^>]*name="fields.businessScope"[^>]*maxlength="4000"/s);
+    expect(business).toMatch(/<textarea\b[^>]*name="fields.businessScope"[^>]*maxlength="250"/s);
     expect(business).toMatch(/<fieldset\s+class="schema-group"[\s\S]*<legend>\s*注册资本/);
     const flag = renderSchemaFields(
       schemaFormModel({ type: 'object', properties: { agreed: { type: 'boolean', title: '同意' } } }),
