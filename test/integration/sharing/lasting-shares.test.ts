@@ -132,7 +132,7 @@ describe('a share approved without offline_access or prompt=consent', () => {
     expect(tokens.expires_in).toBeLessThanOrEqual(600);
   });
 
-  it('survives acting for an enterprise at another platform and a logout, and is still listed', async () => {
+  it('survives acting for an enterprise elsewhere and a logout, stays listed, ends at once when withdrawn', async () => {
     const ua = browser();
     const tokens = await share(platform, ua, inDays(30));
     expect(await sharedStatus(tokens.access_token)).toBe(200);
@@ -163,9 +163,23 @@ describe('a share approved without offline_access or prompt=consent', () => {
     const mine = (await signIn(wallet, browser(), citizenAnswers(runtime), { scope: 'openid licences' }))
       .tokens.access_token;
     const listed = (await (await getWithToken(runtime, '/me/authorizations', mine)).json()) as {
-      items: Array<{ client: { id: string } }>;
+      items: Array<{ id: string; client: { id: string } }>;
     };
-    expect(listed.items.map((item) => item.client.id)).toContain(platform.clientId);
+    const listing = listed.items.filter((item) => item.client.id === platform.clientId);
+    expect(listing.length).toBeGreaterThanOrEqual(1);
+
+    // Withdrawing it still ends its tokens at once, session or not.
+    for (const { id } of listing) {
+      const withdrawn = await fetch(`${runtime.baseUrl}/me/authorizations/${id}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${mine}` },
+      });
+      expect(withdrawn.status).toBe(204);
+    }
+    expect(await sharedStatus(afterLogout.access_token)).toBe(401);
+    expect((await refusal(client.refreshTokenGrant(platform.config, afterLogout.refresh_token!))).error).toBe(
+      'invalid_grant',
+    );
   });
 
   it('refreshes until the grant’s expiry and not after', async () => {
