@@ -202,6 +202,38 @@ describe('a share approved without offline_access or prompt=consent', () => {
     expect(await sharedStatus(late.access_token)).toBe(401);
   });
 
+  it('keeps its approved end when a later sign-in at the platform adds a scope to the same grant', async () => {
+    const ua = browser();
+    // No expires_at: the default 30 days, counted from the approval.
+    const details = [licenceAccess(['driving-licence'], purpose)];
+    const request = await authorizationRequest(platform, {
+      scope: 'openid',
+      authorization_details: JSON.stringify(details),
+    });
+    const tokens = await exchange(
+      platform,
+      request,
+      await throughStepUps(ua, request.url, citizenAnswers(runtime)),
+    );
+    const before = await client.tokenIntrospection(platform.config, tokens.refresh_token!);
+
+    // Hours later, the platform signs the person in (the same session, so the same grant) asking for
+    // `profile` too: the consent page adds it to the grant, which is saved again.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() + 2 * 3600_000);
+    const later = await authorizationRequest(platform, { scope: 'openid profile' });
+    const second = await exchange(
+      platform,
+      later,
+      await throughStepUps(ua, later.url, citizenAnswers(runtime)),
+    );
+    expect(second.scope?.split(' ')).toContain('profile');
+
+    const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
+    const after = await client.tokenIntrospection(platform.config, refreshed.refresh_token!);
+    expect(after.exp).toBeLessThanOrEqual(before.exp!);
+  });
+
   it('gets no refresh token at a platform not registered for the refresh_token grant', async () => {
     const tokens = await share(withoutRefresh, browser(), inDays(30));
     expect(tokens.refresh_token).toBeUndefined();
