@@ -96,6 +96,29 @@ export const licenceAccessRar = {
     };
   },
 
+  /**
+   * Whether a code or token carries licence access (its `rar`): a share, whose tokens live by the grant
+   * the person approved, not by the sign-in session.
+   */
+  carriedBy(source: { rar?: unknown }): boolean {
+    return licenceAccessDetails(source.rar).length > 0;
+  },
+
+  /**
+   * Whether the code the authorization endpoint is about to make will carry licence access: the rule of
+   * `authorizationDetailsForGrantSource` above (the grant's details, when the request asked for any),
+   * read before the provider copies them onto the code, as `expiresWithSession` is asked first.
+   *
+   * @example
+   * ```ts
+   * expiresWithSession: (ctx, code) => !licenceAccessRar.codeWillCarry(ctx) && !code.scopes.has('offline_access'),
+   * ```
+   */
+  codeWillCarry(ctx: KoaContextWithOIDC): boolean {
+    if (ctx.oidc?.params?.authorization_details === undefined) return false;
+    return licenceAccessDetails((ctx.oidc.grant as { rar?: Details } | undefined)?.rar).length > 0;
+  },
+
   /** How long a grant carrying licence access lasts (seconds), or undefined for any other grant. */
   grantSeconds(grant: { rar?: unknown }, now: Date): number | undefined {
     const details = licenceAccessDetails(grant.rar);

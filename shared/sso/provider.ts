@@ -196,6 +196,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     loadExistingGrant: existingOrFirstPartyGrant,
     rotateRefreshToken: true,
+    // A share of licences (授权用证, `licence_access`) lasts as the person approved it on the consent page
+    // (its `expires_at`, listed in the wallet), not as long as their sign-in: its code gets a refresh
+    // token without `offline_access` (which OpenID Connect Core §11 grants only with `prompt=consent`),
+    // and its tokens do not end with the session (a logout, or acting for an enterprise elsewhere), as
+    // oidc-provider's maintainer advises (panva/node-oidc-provider#419). The grant's own expiry bounds
+    // them (`withinGrant` below), and withdrawing the share revokes them all at once. Only for a client
+    // registered for the refresh_token grant (registered with `offline_access`); a plain sign-in keeps
+    // OpenID Connect's rule: `offline_access` with `prompt=consent`, else a session-bound sign-in.
+    issueRefreshToken: (_ctx, client, code) =>
+      client.grantTypeAllowed('refresh_token') &&
+      (code.scopes.has('offline_access') || licenceAccessRar.carriedBy(code as { rar?: unknown })),
+    expiresWithSession: (ctx, code) =>
+      !code.scopes.has('offline_access') && !licenceAccessRar.codeWillCarry(ctx),
     extraClientMetadata: {
       properties: ['issuer_id', 'first_party', 'min_acr'],
       validator: (_ctx, key, value) => {
@@ -294,12 +307,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
       // A grant of licence access (授权用证) lasts as long as the platform asked, within the limits of
       // shared/sharing/licence-access.ts; every other grant, 30 days.
       Grant: (_ctx, grant) => licenceAccessRar.grantSeconds(grant, new Date(deps.clock.now())) ?? 30 * 86_400,
-      AccessToken: deps.accessTokenTtlSeconds,
+      AccessToken: (ctx) => withinGrant(ctx, deps.accessTokenTtlSeconds),
       AuthorizationCode: 60,
       IdToken: 600,
       Interaction: 3600,
       Session: 8 * 3600,
-      RefreshToken: 30 * 86_400,
+      RefreshToken: (ctx) => withinGrant(ctx, 30 * 86_400),
     },
     // An issuer's machine tokens name the issuer, so our API knows whose licences a caller may touch
     // from the token record alone. A person's access token carries the `acr` of the sign-in it came
@@ -377,6 +390,19 @@ export function createProvider(deps: ProviderDependencies): Provider {
   );
   provider.use(interactionRoutes(provider, deps.directory, deps.proofs, scanLogin));
   return provider;
+}
+
+/**
+ * A token's lifetime: `seconds`, or less when the grant it is issued under (the request's `Grant`
+ * entity, which the token endpoint has found by now) ends sooner, so that no token outlives the grant: a
+ * share's refresh token ends when the share does (`expires_at`), however late it was rotated. Never
+ * below one second, as the provider wants a positive lifetime (an expired grant is refused before).
+ */
+function withinGrant(ctx: KoaContextWithOIDC | undefined, seconds: number): number {
+  // The provider set the grant's `exp` by its own clock (Date.now), so it is compared by that clock.
+  const exp = (ctx?.oidc?.entities?.Grant as { exp?: unknown } | undefined)?.exp;
+  if (typeof exp !== 'number') return seconds;
+  return Math.max(1, Math.min(seconds, exp - Math.floor(Date.now() / 1000)));
 }
 
 /** Where RFC 8414 clients look for the metadata (`/.well-known/oauth-authorization-server`). */
