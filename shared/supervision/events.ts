@@ -55,6 +55,11 @@ export interface SupervisionEvent {
   /** The licence a scan whose signature failed claimed to be (unverified): what forged scans target. */
   claimedLicenceId?: string;
   verdict?: string;
+  /**
+   * For a revocation that replaced the licence by a re-issue (`reissued`, naming the licence replacing
+   * it, which only the re-issue writes): no licence is lost, so the bulk-status-change rule skips it.
+   */
+  replaced?: true;
 }
 
 /**
@@ -81,5 +86,10 @@ export function toSupervisionEvent(entry: SupervisedEntry): SupervisionEvent | u
     ...(entry.licenceId ? { licenceId: entry.licenceId } : {}),
     ...(entry.claimedLicenceId && !entry.licenceId ? { claimedLicenceId: entry.claimedLicenceId } : {}),
     ...(action === 'verified' ? { verdict: entry.verdict ?? 'unknown' } : {}),
+    // The code alone is any issuer's to give (PATCH …/status takes `reissued`): only the re-issue also
+    // names the replacement, so a mass revocation cannot pass as replacements by its code.
+    ...(action === 'revoked' && entry.reasonCode === 'reissued' && entry.replacedBy
+      ? { replaced: true as const }
+      : {}),
   };
 }

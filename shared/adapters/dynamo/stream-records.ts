@@ -116,6 +116,8 @@ export function auditEntriesOf(
       ...(text('licenceType') ? { licenceType: text('licenceType') } : {}),
       ...(text('verdict') ? { verdict: text('verdict') } : {}),
       ...(text('claimedLicenceId') ? { claimedLicenceId: text('claimedLicenceId') } : {}),
+      ...(text('reasonCode') ? { reasonCode: text('reasonCode') } : {}),
+      ...(text('replacedBy') ? { replacedBy: text('replacedBy') } : {}),
     });
   }
   // A count and the cut-over only (no entry, no personal data): the operator sees the move at work, and
