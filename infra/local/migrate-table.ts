@@ -208,9 +208,10 @@ async function deleteTable(client: DynamoDBClient, tableName: string): Promise<v
  * 3. the items are put back (BatchWriteItem, unprocessed ones sent again);
  * 4. the table's item count is checked against the dump's, and only then is the dump removed.
  *
- * A start that finds a complete dump finishes that restore first (from step 2 on, whatever state the table
- * is in: puts write the same items again); a `.partial` one was never followed by a deletion and is
- * removed. A restore that fails (or whose count differs) throws with the dump left in place. Prints one
+ * A start that finds a complete dump and no table, or the table rebuilt, finishes that restore (puts write
+ * the same items again); one that finds a dump and the old table still there (the run died before its
+ * deletion) removes the dump and starts over from the table, which is at least as new; a `.partial` dump
+ * was never followed by a deletion and is removed. A restore that fails (or whose count differs) throws with the dump left in place. Prints one
  * line of counts when it did something. Run it before anything taps the table's writes (the local
  * stream): the items put back are not new audit entries.
  *
@@ -240,22 +241,27 @@ export async function migrateLocalTable(
     );
   }
 
-  const description = await describe(client, tableName);
-  const resumed = dumps.length === 1;
-  let addedIndexes: string[] = [];
-  let file: string;
-  if (resumed) {
-    file = join(dir, dumps[0]!);
-    if (description) addedIndexes = missingIndexes(tableName, description, declaration);
-  } else {
-    if (!description) return undefined;
-    addedIndexes = missingIndexes(tableName, description, declaration);
+  let description = await describe(client, tableName);
+  if (description?.TableStatus === 'DELETING') {
+    // A deletion under way, or cut short by the process dying (dynalite then keeps the table, its
+    // indexes already dropped, as DELETING with part of its items): finished, never mistaken for data.
+    await deleteTable(client, tableName);
+    description = undefined;
+  }
+  const addedIndexes = description ? missingIndexes(tableName, description, declaration) : [];
+  let file = dumps.length === 1 ? join(dir, dumps[0]!) : undefined;
+  if (file && addedIndexes.length > 0) {
+    // The old table is still there, so the run that dumped it died before deleting it: the table is the
+    // data, at least as new as its dump (an older version may have served on it since). Dumped afresh.
+    await rm(file);
+    file = undefined;
+  }
+  const resumed = file !== undefined;
+  if (!file) {
     if (addedIndexes.length === 0) return undefined;
     file = join(dir, `${tableName}-${stamp((options.now ?? (() => new Date()))())}.jsonl`);
     await dump(client, tableName, file);
-  }
-  // The old table goes only once a complete dump of it is on disk; a table already rebuilt is kept.
-  if (description && (!resumed || addedIndexes.length > 0)) {
+    // The old table goes only once a complete dump of it is on disk.
     await deleteTable(client, tableName);
   }
   await ensureTable(client, tableName, declaration);

@@ -1,11 +1,11 @@
 import {
-  CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
   ScanCommand as RawScanCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   GetCommand,
   PutCommand,
   ScanCommand,
@@ -22,7 +22,7 @@ import { migrateLocalTable } from '../../../infra/local/migrate-table.js';
 import { startLocalRuntime } from '../../../infra/local/runtime.js';
 import { DynamoAuditTrail, entryOf } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
-import { createTableInput } from '../../../shared/adapters/dynamo/create-table.js';
+import { ensureTable } from '../../../shared/adapters/dynamo/create-table.js';
 import { keys } from '../../../shared/adapters/dynamo/keys.js';
 import { auditTable } from '../../../shared/adapters/dynamo/table.js';
 import { DynamoUsageRecord } from '../../../shared/adapters/dynamo/usage-record.js';
@@ -89,7 +89,7 @@ async function oldAuditTable(
   const client = clientOf(dynamo.endpoint);
   const doc = documentClientFor(client);
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName, auditTableBeforeGsi3)));
+    await ensureTable(client, tableName, auditTableBeforeGsi3);
     const trail = new DynamoAuditTrail(doc, tableName);
     for (let second = 0; second < 32; second++) {
       await trail.record(
@@ -222,6 +222,47 @@ describe('a local data folder from before an index was declared (infra/local/mig
     expect(printed).toHaveLength(1);
   });
 
+  it('finishes a restore cut short on the rebuilt table, and starts over from an old table still there', async () => {
+    const dataDir = await newDataDir();
+    const dynamo = await startLocalDynamo({ dataDir });
+    cleanups.push(() => dynamo.close());
+    const client = clientOf(dynamo.endpoint);
+    const doc = documentClientFor(client);
+    cleanups.push(async () => doc.destroy());
+    const before = await oldAuditTable(dynamo, 'audit');
+    const raw = (await client.send(new RawScanCommand({ TableName: 'audit', ConsistentRead: true }))).Items!;
+    const plain = raw.filter((item) => !item.bytes);
+    const dumpFile = join(dataDir, 'migrations', 'audit-20261205T101010123Z.jsonl');
+    await mkdir(join(dataDir, 'migrations'));
+
+    // Died before deleting the old table, then an older version served on it: the table is the data.
+    await writeFile(dumpFile, `${plain.map((item) => JSON.stringify(item)).join('\n')}\n`);
+    const later = { pk: 'odd#2', sk: 'written after the dump' };
+    await doc.send(new PutCommand({ TableName: 'audit', Item: later }));
+    const fresh = await migrateLocalTable(client, 'audit', auditTable, { dataDir, log: () => undefined });
+    expect(fresh).toEqual({
+      tableName: 'audit',
+      addedIndexes: ['gsi3'],
+      items: before.length + 1,
+      resumed: false,
+    });
+    expect(await scanAll(doc, 'audit')).toContainEqual(later);
+
+    // Died while putting the items back into the rebuilt table: the rest are put, the count checked.
+    await writeFile(dumpFile, `${plain.map((item) => JSON.stringify(item)).join('\n')}\n`);
+    for (const item of plain.slice(0, 10)) {
+      await doc.send(new DeleteCommand({ TableName: 'audit', Key: { pk: item.pk!.S, sk: item.sk!.S } }));
+    }
+    await doc.send(new DeleteCommand({ TableName: 'audit', Key: { pk: 'odd#1', sk: 'odd' } }));
+    await doc.send(new DeleteCommand({ TableName: 'audit', Key: later }));
+    const resumed = await migrateLocalTable(client, 'audit', auditTable, { dataDir, log: () => undefined });
+    expect(resumed).toEqual({ tableName: 'audit', addedIndexes: [], items: plain.length, resumed: true });
+    const after = await scanAll(doc, 'audit');
+    expect(after).toHaveLength(plain.length);
+    for (const old of before.filter((item) => item.pk !== 'odd#1')) expect(after).toContainEqual(old);
+    expect(await readdir(join(dataDir, 'migrations'))).toEqual([]);
+  });
+
   it('rebuilds a table whose first dump died cut short, and leaves a current table alone', async () => {
     const dataDir = await newDataDir();
     const dynamo = await startLocalDynamo({ dataDir });
@@ -246,7 +287,7 @@ describe('a local data folder from before an index was declared (infra/local/mig
       undefined,
     );
     // The service table's declaration has no gsi3: nothing to migrate there.
-    await client.send(new CreateTableCommand(createTableInput('service', auditTableBeforeGsi3)));
+    await ensureTable(client, 'service', auditTableBeforeGsi3);
     expect(
       await migrateLocalTable(client, 'service', auditTableBeforeGsi3, { dataDir, log: () => undefined }),
     ).toBe(undefined);
