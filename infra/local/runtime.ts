@@ -17,6 +17,7 @@ import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { backfillUsageIndex } from '../../shared/adapters/dynamo/usage-index-backfill.js';
 import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 import { createDynamoClient } from '../../shared/adapters/dynamo/client.js';
+import { migrateLocalTable } from './migrate-table.js';
 import { ensurePlatformKeys, serviceKeyRoles } from './bootstrap-keys.js';
 import { guardGrants } from './grant-guard.js';
 import { invocation } from './invocation.js';
@@ -150,6 +151,28 @@ export async function startLocalRuntime(
     // The SDK's credential chain needs some credentials; the embedded services ignore them.
     env.AWS_ACCESS_KEY_ID ??= 'local';
     env.AWS_SECRET_ACCESS_KEY ??= 'local';
+    // A table of an older version that lacks an index its declaration has now (the audit table's gsi3):
+    // rebuilt keeping every item (dynalite cannot add an index), before the stream tap below sees writes.
+    const admin = createDynamoClient({
+      region: config.region,
+      endpoint: dynamo.endpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      for (const [tableName, declaration] of [
+        [config.tableName, table],
+        [config.auditTableName, auditTable],
+        [config.batchTableName, table],
+      ] as const) {
+        await migrateLocalTable(admin, tableName, declaration, { dataDir: config.dataDir });
+      }
+    } catch (error) {
+      await dynamo.close();
+      await kms.close();
+      throw error;
+    } finally {
+      admin.destroy();
+    }
   }
 
   let ready!: () => void;

@@ -14,6 +14,14 @@ export const auditEntrySchema = z
     holderMasked: z.string().optional(),
     requestId: z.string().optional(),
     reason: z.string().optional(),
+    reasonCode: z.string().optional().meta({
+      description:
+        'For status changes: the preset reason code (`reissued`, `holder-request`, …) when one was given; absent on entries written before it was recorded',
+    }),
+    replacedBy: z.string().optional().meta({
+      description:
+        'For the revocation of a re-issue (`POST /licences/{id}/reissue`): the licence that replaced this one',
+    }),
     verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
     licenceType: z
       .string()

@@ -127,6 +127,10 @@ export async function changeLicenceStatus(
         holderMasked: current.holder.masked,
         requestId: context.requestId,
         reason,
+        // The code too, so that supervision can tell a replacement from a loss of licences (a re-issue's
+        // revocation, which alone names the licence replacing it, is no bulk revocation).
+        ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+        ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
       })
       .catch((error: unknown) =>
         logger.error('audit entry not written', { licenceId: id, error: String(error) }),

@@ -175,7 +175,9 @@ function observationsOf(
       const window = fixedWindow(event.at, thresholds.verificationsWindowSeconds);
       observe(observations, event, 'verification-flood-licence', event.licenceId, window);
     }
-    if (event.action === 'revoked' || event.action === 'suspended') {
+    // A re-issue revokes the old licence as it issues its replacement: no licence is lost, so a bulk
+    // re-issue (a withdrawn key's licences, docs/operating.md) is no bulk revocation.
+    if ((event.action === 'revoked' && !event.replaced) || event.action === 'suspended') {
       const window = fixedWindow(event.at, thresholds.bulkStatusWindowSeconds);
       observe(observations, event, 'bulk-status-change', event.issuerId, window);
     }

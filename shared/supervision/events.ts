@@ -60,6 +60,11 @@ export interface SupervisionEvent {
   verdict?: string;
   /** For an export: the rows it answered (the audit entry's `count`). */
   rows?: number;
+  /**
+   * For a revocation that replaced the licence by a re-issue (`reissued`, naming the licence replacing
+   * it, which only the re-issue writes): no licence is lost, so the bulk-status-change rule skips it.
+   */
+  replaced?: true;
 }
 
 /**
@@ -87,6 +92,11 @@ export function toSupervisionEvent(entry: SupervisedEntry): SupervisionEvent | u
     ...(entry.licenceId ? { licenceId: entry.licenceId } : {}),
     ...(entry.claimedLicenceId && !entry.licenceId ? { claimedLicenceId: entry.claimedLicenceId } : {}),
     ...(action === 'verified' ? { verdict: entry.verdict ?? 'unknown' } : {}),
+    // The code alone is any issuer's to give (PATCH …/status takes `reissued`): only the re-issue also
+    // names the replacement, so a mass revocation cannot pass as replacements by its code.
+    ...(action === 'revoked' && entry.reasonCode === 'reissued' && entry.replacedBy
+      ? { replaced: true as const }
+      : {}),
   };
 }
 

@@ -118,6 +118,8 @@ export function auditEntriesOf(
       ...(text('claimedLicenceId') ? { claimedLicenceId: text('claimedLicenceId') } : {}),
       // A bulk read's rows (licences.exported): what the bulk-export alert counts.
       ...(typeof item.count === 'number' ? { count: item.count } : {}),
+      ...(text('reasonCode') ? { reasonCode: text('reasonCode') } : {}),
+      ...(text('replacedBy') ? { replacedBy: text('replacedBy') } : {}),
     });
   }
   // A count and the cut-over only (no entry, no personal data): the operator sees the move at work, and

@@ -24,6 +24,20 @@ describe('supervision events and statistics', () => {
     expect(toSupervisionEvent({ ...base, at: 'yesterday', action: 'licence.issued' })).toBeUndefined();
   });
 
+  it('marks a revocation as a replacement only when the re-issue named the licence replacing it', () => {
+    const revoked = { at: '2026-03-01T02:00:00.000Z', actor: 'cl_1', action: 'licence.revoked' };
+    const replaced = (entry: Parameters<typeof toSupervisionEvent>[0]) => toSupervisionEvent(entry)?.replaced;
+    expect(replaced({ ...revoked, reasonCode: 'reissued', replacedBy: 'lic-new' })).toBe(true);
+    // The code is any issuer's to give; a replacement only the re-issue names.
+    expect(replaced({ ...revoked, reasonCode: 'reissued' })).toBeUndefined();
+    expect(replaced({ ...revoked, reasonCode: 'violation', replacedBy: 'lic-new' })).toBeUndefined();
+    expect(
+      replaced({ ...revoked, action: 'licence.suspended', reasonCode: 'reissued', replacedBy: 'x' }),
+    ).toBe(undefined);
+    // Older entries keep only the reason text: counted as revocations, as before.
+    expect(replaced({ ...revoked, reason: '重新签发为 lic-new' })).toBeUndefined();
+  });
+
   it('aggregates a batch into one increment per day, issuer and type', () => {
     const entry = (at: string, action: string, verdict?: string) =>
       toSupervisionEvent({
