@@ -348,6 +348,7 @@ export const operations: Operations = {
         'licence_suspended',
         'licence_expired',
         'licence_changed',
+        'credential_too_large',
         'idempotency_key_in_use',
       ],
     },

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
 import { findLicenceType } from './catalogue.js';
@@ -16,7 +16,7 @@ import {
   type ChangeStatusDependencies,
   type ChangeStatusInput,
 } from './change-status.js';
-import { issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
+import { assertCredentialFits, issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
 import { effectiveStatus, type LicenceRecord } from './licence.js';
 import { statusReason } from './status-reasons.js';
 
@@ -247,6 +247,29 @@ async function issueReplacement(
       'outside_jurisdiction',
     );
   }
+  // Today's issuance rules hold: a stored licence too large for a QR code (issued before the check, or
+  // under a longer id) is not issued again. A 409, not a 400: there is no body to correct, only the
+  // stored licence (issue a corrected one and revoke this one as information-error).
+  try {
+    assertCredentialFits(
+      {
+        type,
+        issuer,
+        holder: old.holder,
+        fields: old.fields,
+        named: { holderName: old.holder.name, ...prefixedFields(old.fields) },
+        dates: { validFrom: old.validFrom, validUntil: old.validUntil },
+      },
+      new Date(deps.clock.now()),
+      deps.issuerUrl,
+    );
+  } catch (error) {
+    if (!(error instanceof InvalidInputError) || error.code !== 'credential_too_large') throw error;
+    throw new ConflictError(
+      `The stored licence is too large for a QR code: ${error.message}`,
+      'credential_too_large',
+    );
+  }
   const requestHash = await deps.fingerprint(
     canonicalJson({
       reissues: old.id,
@@ -277,7 +300,8 @@ async function issueReplacement(
       requestHash,
       holder: async () => old.holder,
       fields: () => old.fields,
-      validity: { validFrom: old.validFrom, ...(old.validUntil ? { validUntil: old.validUntil } : {}) },
+      // Verbatim: a licence without an end date stays without one, whatever the type's default now.
+      validity: { validFrom: old.validFrom, validUntil: old.validUntil ?? null },
       replaces: old.id,
       beforeWrite: claim,
       auditReason: `重新签发，替换 ${old.id}`,
@@ -285,4 +309,8 @@ async function issueReplacement(
     { ...context, idempotencyKey: reissueIdempotencyKey(old.id) },
     deps,
   );
+}
+
+function prefixedFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([name, value]) => [`fields.${name}`, value]));
 }

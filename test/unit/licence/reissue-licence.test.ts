@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../shared/errors.js';
 import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
+import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import {
   LicenceReissuedError,
@@ -166,5 +167,27 @@ describe('reissueLicence', () => {
     expect(error).toMatchObject({ code: 'licence_suspended_during_reissue' });
     const [replacement] = replacements();
     expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('keeps a stored licence without an end date without one, whatever the type’s default', async () => {
+    expect(findLicenceType('driving-licence')?.defaultValidityDays).toEqual(expect.any(Number));
+    const stored = await world.licences.get(old.id);
+    const { validUntil: _dropped, ...withoutEnd } = stored!;
+    await world.licences.save(withoutEnd);
+    const { licence } = await reissueLicence(old.id, context, deps());
+    expect(licence.validFrom).toBe(old.validFrom);
+    expect(licence.validUntil).toBeUndefined();
+  });
+
+  it('refuses (409 credential_too_large) a stored licence too large for a QR code, issuing nothing', async () => {
+    const stored = await world.licences.get(old.id);
+    await world.licences.save({ ...stored!, fields: { ...stored!.fields, archiveNumber: '档'.repeat(900) } });
+    const error = await reissueLicence(old.id, context, deps()).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ code: 'credential_too_large' });
+    expect((error as Error).message).toContain('fields.archiveNumber');
+    expect(replacements()).toEqual([]);
+    expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+    expect((await world.licences.get(old.id))?.replacedBy).toBeUndefined();
   });
 });
