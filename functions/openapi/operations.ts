@@ -237,7 +237,7 @@ export const operations: Operations = {
         'invalid_validity',
       ],
       403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
-      409: ['idempotency_key_reused'],
+      409: ['idempotency_key_reused', 'idempotency_key_in_use'],
     },
   },
   'POST /licences/batches': {
@@ -262,7 +262,7 @@ export const operations: Operations = {
     problems: {
       ...issuerClientProblems,
       400: ['idempotency_key_required', 'idempotency_key_invalid'],
-      409: ['idempotency_key_reused'],
+      409: ['idempotency_key_reused', 'idempotency_key_in_use'],
       429: ['too_many_batches'],
     },
   },

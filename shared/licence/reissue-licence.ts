@@ -61,11 +61,13 @@ export interface ReissueContext {
 /**
  * The idempotency key of the re-issue of one licence, the same on every attempt: a retry of a re-issue
  * that died after writing the new licence finds it under this key (while the issuance record lasts,
- * 24 hours) instead of issuing another. A UUID (version 8) made from the old licence's id.
+ * 24 hours) instead of issuing another. `reissue:` and a UUID (version 8) made from the old licence's
+ * id: the prefix keeps it out of the clients' keys (an `Idempotency-Key` must be a bare UUID), so no
+ * client of the issuer can take it first and block the re-issue (as `batch:` does for batch items).
  *
  * @example
  * ```ts
- * reissueIdempotencyKey('1.2.156.3005.2.003.…'); // '5d1c…-…-8…': always the same for that id
+ * reissueIdempotencyKey('1.2.156.3005.2.003.…'); // 'reissue:5d1c…-…-8…': always the same for that id
  * ```
  */
 export function reissueIdempotencyKey(licenceId: string): string {
@@ -73,7 +75,7 @@ export function reissueIdempotencyKey(licenceId: string): string {
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `reissue:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**

@@ -4,8 +4,16 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
 import type { LicenceStore } from '../../../shared/licence/licence-store.js';
+import { reissueIdempotencyKey } from '../../../shared/licence/reissue-licence.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
-import { expectJson, getWithToken, licencePath, listAll, type LicenceJson } from '../../support/licences.js';
+import {
+  expectJson,
+  getWithToken,
+  licencePath,
+  listAll,
+  newIdNumber,
+  type LicenceJson,
+} from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
@@ -300,6 +308,28 @@ describe('POST /licences/{id}/reissue', () => {
     await expectProblem(await reissue(old.id), 409, 'licence_suspended_during_reissue');
     const [replacement] = await replacementsOf(old.id);
     expect(await read(replacement!.id)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('no client of the issuer can take the re-issue’s idempotency key first and block it', async () => {
+    const old = await issueDrivingLicence(runtime, token);
+    const derived = reissueIdempotencyKey(old.id);
+    const body = {
+      type: 'driving-licence',
+      holder: { idNumber: newIdNumber() },
+      holderName: '王抢先',
+      fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123457' },
+    };
+    // The derived key itself is no Idempotency-Key a client may send; its UUID alone is another key.
+    await expectProblem(
+      await postJson(runtime, '/licences', token, body, { 'idempotency-key': derived }),
+      400,
+      'idempotency_key_invalid',
+    );
+    const uuid = derived.slice(derived.indexOf(':') + 1);
+    expect((await postJson(runtime, '/licences', token, body, { 'idempotency-key': uuid })).status).toBe(201);
+
+    const renewed = await expectJson<FullLicence>(await reissue(old.id), 201);
+    expect(renewed.replaces).toBe(old.id);
   });
 
   it('re-issues a valid licence of the current key too (a lost licence’s QR code stops working)', async () => {

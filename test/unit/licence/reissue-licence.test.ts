@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../shared/errors.js';
-import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
+import { idempotencyKey, issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
 import { findLicenceType } from '../../../shared/licence/catalogue.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import {
@@ -63,8 +63,10 @@ describe('reissueLicence', () => {
     expect(reissueIdempotencyKey(old.id)).toBe(reissueIdempotencyKey(old.id));
     expect(reissueIdempotencyKey(old.id)).not.toBe(reissueIdempotencyKey(`${old.id}x`));
     expect(reissueIdempotencyKey(old.id)).toMatch(
-      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      /^reissue:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+    // Outside the clients' keys: an Idempotency-Key must be a bare UUID.
+    expect(idempotencyKey.safeParse(reissueIdempotencyKey(old.id)).success).toBe(false);
   });
 
   it('keeps the holder as stored (lookup key, masked number), never asking for the raw number', async () => {
