@@ -779,7 +779,11 @@ async function reissue(
       text: t(
         error.code === 'licence_reissued'
           ? '此证照已重新签发过，请查看其新证照。'
-          : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
+          : error.code === 'licence_revoked_during_reissue' ||
+              error.code === 'licence_suspended_during_reissue'
+            ? // The replacement took the old licence's new status (docs/operating.md, re-issue).
+              '重新签发期间此证照已被撤销或暂扣，新证照已随之撤销或暂扣。'
+            : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
         `The licence could not be re-issued: ${error.message}`,
       ),
     });

@@ -38,7 +38,11 @@ import {
   issuerUrl,
 } from '../shared/licence/issue-licence.js';
 import { licenceReader } from '../shared/licence/holder-licences.js';
-import { LicenceReissuedError, reissueLicence } from '../shared/licence/reissue-licence.js';
+import {
+  LicenceReissuedError,
+  ReissueOvertakenError,
+  reissueLicence,
+} from '../shared/licence/reissue-licence.js';
 import type * as z from 'zod';
 import type { licencePageSchema } from '../shared/licence/licence.js';
 import { licenceHistory, licenceView } from '../shared/licence/licence.js';
@@ -234,8 +238,9 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         );
       } catch (error) {
         // Re-issued before (a retry whose answer was lost, another clerk): the refusal points at the
-        // replacement (RFC 5829's successor-version), so a client need not parse the detail.
-        if (!(error instanceof LicenceReissuedError)) throw error;
+        // replacement (RFC 5829's successor-version), so a client need not parse the detail. So does a
+        // re-issue overtaken by a revocation or suspension (its replacement took that status).
+        if (!(error instanceof LicenceReissuedError || error instanceof ReissueOvertakenError)) throw error;
         return problem(
           { status: 409, code: error.code, title: 'Conflict', detail: error.message, requestId },
           { link: `</licences/${encodeURIComponent(error.replacedBy)}>; rel="successor-version"` },

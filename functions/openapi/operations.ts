@@ -237,7 +237,7 @@ export const operations: Operations = {
         'invalid_validity',
       ],
       403: [...issuerClientProblems[403], 'licence_type_not_allowed', 'outside_jurisdiction'],
-      409: ['idempotency_key_reused'],
+      409: ['idempotency_key_reused', 'idempotency_key_in_use'],
     },
   },
   'POST /licences/batches': {
@@ -262,7 +262,7 @@ export const operations: Operations = {
     problems: {
       ...issuerClientProblems,
       400: ['idempotency_key_required', 'idempotency_key_invalid'],
-      409: ['idempotency_key_reused'],
+      409: ['idempotency_key_reused', 'idempotency_key_in_use'],
       429: ['too_many_batches'],
     },
   },
@@ -322,7 +322,10 @@ export const operations: Operations = {
       'with `GET /licences?keyWithdrawn=true`), or any valid licence whose QR code must stop working. ' +
       'Safe to retry: a retry after any failure finishes the same re-issue, never a second one. No body. ' +
       'A licence re-issued before is refused with 409 `licence_reissued` and a ' +
-      '`Link: </licences/{new id}>; rel="successor-version"` header naming its replacement.',
+      '`Link: </licences/{new id}>; rel="successor-version"` header naming its replacement. If the old ' +
+      'licence is revoked or suspended by someone else while its re-issue runs, the replacement takes the ' +
+      'same status and the answer is 409 `licence_revoked_during_reissue` or ' +
+      '`licence_suspended_during_reissue`, with the same header.',
     tag: 'Licences',
     responses: {
       201: { ...licenceAnswer, description: 'The new licence', headers: location },
@@ -339,10 +342,13 @@ export const operations: Operations = {
       404: ['licence_not_found'],
       409: [
         'licence_reissued',
+        'licence_revoked_during_reissue',
+        'licence_suspended_during_reissue',
         'licence_revoked',
         'licence_suspended',
         'licence_expired',
         'licence_changed',
+        'credential_too_large',
         'idempotency_key_in_use',
       ],
     },

@@ -26,10 +26,12 @@ export interface BulkReadSearch {
   issuedFrom?: string | undefined;
   issuedTo?: string | undefined;
   sort?: string | undefined;
+  /** Only licences of withdrawn keys (`'true'`): the re-issue list, recorded like any other filter. */
+  keyWithdrawn?: string | undefined;
 }
 
 /** Recorded with their values: none identifies a holder. A part of a licence number is recorded by name. */
-const valuedFilters = ['status', 'type', 'issuedFrom', 'issuedTo', 'sort'] as const;
+const valuedFilters = ['status', 'type', 'issuedFrom', 'issuedTo', 'sort', 'keyWithdrawn'] as const;
 const namedFilters = [...personalSearchFilters, 'number'] as const;
 
 /**

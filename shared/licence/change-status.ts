@@ -81,6 +81,11 @@ export async function changeLicenceStatus(
     requestId?: string;
     /** A revocation by a re-issue (`reissue-licence.ts`): the licence issued in its place. */
     replacedBy?: string;
+    /**
+     * Change only a licence in this status (a re-issue's revocation, which must not end a suspension
+     * made since it read the licence): another status is a 409 `licence_changed`.
+     */
+    from?: StoredStatus;
   },
   deps: ChangeStatusDependencies,
 ): Promise<LicenceRecord> {
@@ -90,6 +95,9 @@ export async function changeLicenceStatus(
     throw new NotFoundError(`No licence ${id} of this issuer`, 'licence_not_found');
 
   let licence = current;
+  if (context.from && current.status !== context.from && current.status !== input.status) {
+    throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
+  }
   if (current.status !== input.status) {
     if (current.status === 'revoked') {
       throw new ConflictError(

@@ -135,7 +135,22 @@ export async function issueLicence(
   const checked = validity(input, type, now);
   // Refused before anything is reserved or signed: a credential too large for a QR code would leave a
   // licence whose QR code, PDF and scan all fail.
-  assertCredentialFits(input, type, issuer, holderNumber, validFields, checked, now, deps.issuerUrl);
+  assertCredentialFits(
+    {
+      type,
+      issuer,
+      holder: {
+        kind: type.holderKind,
+        name: input.holderName,
+        masked: 'idNumber' in holderNumber ? maskIdNumber(holderNumber.idNumber) : holderNumber.creditCode,
+      },
+      fields: protectSensitiveFields(type, validFields),
+      named: { holderName: input.holderName, ...prefixed('fields.', validFields) },
+      dates: checked,
+    },
+    now,
+    deps.issuerUrl,
+  );
 
   // Keyed, so the stored fingerprint of a body with ID numbers in it cannot be brute-forced; computed
   // before any KMS call, so a retry of a finished issuance costs none.
@@ -172,7 +187,11 @@ export interface CheckedIssuance {
   holder(): Promise<Holder>;
   /** The fields as stored and signed (sensitive ones already masked). */
   fields(): Record<string, unknown>;
-  validity: Pick<IssueLicenceInput, 'validFrom' | 'validUntil'>;
+  /**
+   * `validUntil: null`: none, whatever the type's default (a re-issue keeps a licence without an end
+   * date as it was, rather than ending it `defaultValidityDays` after its old start).
+   */
+  validity: { validFrom?: string; validUntil?: string | null };
   /** A re-issue: the licence this one replaces, written on the record and its `issued` entry. */
   replaces?: string;
   /**
@@ -351,6 +370,10 @@ function credentialClaims(c: {
   };
 }
 
+function prefixed(prefix: string, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [`${prefix}${name}`, value]));
+}
+
 /** A serial no issuer will reach (2^40): its id, list and index are at least as long as any real one. */
 const largestSerial = 2 ** 40;
 
@@ -359,18 +382,29 @@ const largestSerial = 2 ** 40;
  * QR code larger than {@link maxCredentialQrVersion} at level M. Measured on the very claims
  * {@link credentialClaims} signs, with the longest serial, list index and kid there can be, and an
  * 86-character signature of lower-case letters: those only fit QR byte mode, so no real signature
- * (base64url, sometimes digits or capitals the encoder packs tighter) makes the symbol larger.
+ * (base64url, sometimes digits or capitals the encoder packs tighter) makes the symbol larger. A
+ * re-issue checks its stored licence with it too (`reissue-licence.ts`).
+ *
+ * @example
+ * ```ts
+ * assertCredentialFits({ type, issuer, holder, fields, named: { holderName: holder.name }, dates }, now, baseUrl);
+ * ```
  */
-function assertCredentialFits(
-  input: IssueLicenceInput,
-  type: LicenceType,
-  issuer: Pick<Issuer, 'id' | 'creditCode'>,
-  holderNumber: HolderNumber,
-  validFields: Record<string, unknown>,
-  dates: { validFrom: string; validUntil: string | undefined },
+export function assertCredentialFits(
+  credential: {
+    type: LicenceType;
+    issuer: Pick<Issuer, 'id' | 'creditCode'>;
+    holder: Pick<Holder, 'kind' | 'name' | 'masked'>;
+    /** The fields as signed (sensitive ones masked). */
+    fields: Record<string, unknown>;
+    /** The values the refusal may name, by request path: the longest is named. */
+    named: Record<string, unknown>;
+    dates: { validFrom: string; validUntil: string | undefined };
+  },
   now: Date,
   baseUrl: string,
 ): void {
+  const { type, issuer, holder, fields, named, dates } = credential;
   const placeholder = allocationFor(issuer.id, largestSerial);
   const claims = credentialClaims({
     issuerUrl: baseUrl,
@@ -384,12 +418,8 @@ function assertCredentialFits(
     }),
     issuedAt: now,
     ...dates,
-    holder: {
-      kind: type.holderKind,
-      name: input.holderName,
-      masked: 'idNumber' in holderNumber ? maskIdNumber(holderNumber.idNumber) : holderNumber.creditCode,
-    },
-    fields: protectSensitiveFields(type, validFields),
+    holder,
+    fields,
     statusList: {
       idx: LIST_SIZE - 1,
       uri: `${baseUrl}/status-lists/${encodeURIComponent(placeholder.listId)}`,
@@ -406,10 +436,7 @@ function assertCredentialFits(
     version = Infinity;
   }
   if (version <= maxCredentialQrVersion) return;
-  const longest = [
-    ['holderName', input.holderName] as const,
-    ...Object.entries(validFields).map(([name, value]) => [`fields.${name}`, value] as const),
-  ]
+  const longest = Object.entries(named)
     .map(([path, value]) => ({ path, bytes: Buffer.byteLength(JSON.stringify(value) ?? '') }))
     .reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const message = `too long for the licence's QR code: the credential would need ${Number.isFinite(version) ? `version ${version}` : 'more than version 40'} at level M, at most ${maxCredentialQrVersion}; shorten this value (the longest) or others`;
@@ -520,13 +547,19 @@ function withPath<T>(path: string, parse: () => T): T {
   }
 }
 
-function validity(input: Pick<IssueLicenceInput, 'validFrom' | 'validUntil'>, type: LicenceType, now: Date) {
+/**
+ * The validity of a licence issued at `now`: `validFrom` defaults to now, `validUntil` to the type's
+ * default after it, unless given, or `null` (none).
+ */
+function validity(input: { validFrom?: string; validUntil?: string | null }, type: LicenceType, now: Date) {
   const validFrom = input.validFrom ?? now.toISOString();
   const validUntil =
-    input.validUntil ??
-    (type.defaultValidityDays === null
+    input.validUntil === null
       ? undefined
-      : new Date(Date.parse(validFrom) + type.defaultValidityDays * 86_400_000).toISOString());
+      : (input.validUntil ??
+        (type.defaultValidityDays === null
+          ? undefined
+          : new Date(Date.parse(validFrom) + type.defaultValidityDays * 86_400_000).toISOString()));
   if (validUntil && validUntil <= validFrom) {
     throw new InvalidInputError('validUntil must be after validFrom', 'invalid_validity', {
       errors: [{ path: 'validUntil', message: 'must be after validFrom', code: 'before_start' }],

@@ -7,13 +7,18 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../errors.js';
 import type { Issuer } from '../issuers/issuer.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
 import { findLicenceType } from './catalogue.js';
-import { changeLicenceStatus, type ChangeStatusDependencies } from './change-status.js';
-import { issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
+import {
+  changeLicenceStatus,
+  type ChangeStatusDependencies,
+  type ChangeStatusInput,
+} from './change-status.js';
+import { assertCredentialFits, issueChecked, type IssueLicenceDependencies } from './issue-licence.js';
 import { effectiveStatus, type LicenceRecord } from './licence.js';
+import { statusReason } from './status-reasons.js';
 
 /** A re-issue refused because the licence was re-issued already: `replacedBy` is the licence in its place. */
 export class LicenceReissuedError extends ConflictError {
@@ -22,6 +27,28 @@ export class LicenceReissuedError extends ConflictError {
     readonly replacedBy: string,
   ) {
     super(`Licence ${id} was already re-issued as ${replacedBy}`, 'licence_reissued');
+  }
+}
+
+/**
+ * A re-issue overtaken by a status change of the licence it replaces, made between its claim and its
+ * revocation (a clerk revoked or suspended the old licence meanwhile): the replacement was given the same
+ * status, so no valid licence comes out of it (docs/operating.md, "Re-issuing licences"). `status` is the
+ * status both now have; the code is stable (`licence_revoked_during_reissue` on every retry of a revoked
+ * one, `licence_suspended_during_reissue` on the attempt that carried the suspension over).
+ */
+export class ReissueOvertakenError extends ConflictError {
+  constructor(
+    id: string,
+    readonly replacedBy: string,
+    readonly status: 'revoked' | 'suspended',
+  ) {
+    super(
+      status === 'revoked'
+        ? `Licence ${id} was revoked during its re-issue; its replacement ${replacedBy} is revoked with the same reason`
+        : `Licence ${id} was suspended during its re-issue; its replacement ${replacedBy} is suspended in its place (reinstate that one when the suspension ends)`,
+      status === 'revoked' ? 'licence_revoked_during_reissue' : 'licence_suspended_during_reissue',
+    );
   }
 }
 
@@ -34,11 +61,13 @@ export interface ReissueContext {
 /**
  * The idempotency key of the re-issue of one licence, the same on every attempt: a retry of a re-issue
  * that died after writing the new licence finds it under this key (while the issuance record lasts,
- * 24 hours) instead of issuing another. A UUID (version 8) made from the old licence's id.
+ * 24 hours) instead of issuing another. `reissue:` and a UUID (version 8) made from the old licence's
+ * id: the prefix keeps it out of the clients' keys (an `Idempotency-Key` must be a bare UUID), so no
+ * client of the issuer can take it first and block the re-issue (as `batch:` does for batch items).
  *
  * @example
  * ```ts
- * reissueIdempotencyKey('1.2.156.3005.2.003.…'); // '5d1c…-…-8…': always the same for that id
+ * reissueIdempotencyKey('1.2.156.3005.2.003.…'); // 'reissue:5d1c…-…-8…': always the same for that id
  * ```
  */
 export function reissueIdempotencyKey(licenceId: string): string {
@@ -46,7 +75,7 @@ export function reissueIdempotencyKey(licenceId: string): string {
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return `reissue:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**
@@ -81,6 +110,14 @@ export function reissueIdempotencyKey(licenceId: string): string {
  *
  * A retry after a failure between 4 and 5 finds the claim and its licence, and only revokes.
  *
+ * The old licence's status may change between 3 and 5 (a clerk revokes or suspends it for another
+ * reason). No valid licence comes out of that: the replacement takes the same status. Revoked: the
+ * replacement is revoked with the same reason and the re-issue ends in a 409
+ * `licence_revoked_during_reissue`, on every retry too. Suspended: the replacement is suspended with the
+ * same reason, then the old one is revoked (`reissued`) as usual, and the answer is a 409
+ * `licence_suspended_during_reissue` (a later retry finds the re-issue done: `licence_reissued`). Both
+ * refusals name the replacement (`replacedBy`).
+ *
  * @example
  * ```ts
  * const { licence, replaced } = await reissueLicence(id, { issuerId, clientId, requestId }, deps);
@@ -97,7 +134,9 @@ export async function reissueLicence(
   }
   const claimed = old.replacedBy ? await deps.licences.get(old.replacedBy) : undefined;
   if (old.status === 'revoked') {
-    if (claimed) throw new LicenceReissuedError(id, claimed.id);
+    if (claimed && revokedBy(old, claimed.id)) throw new LicenceReissuedError(id, claimed.id);
+    // Revoked for another reason after the claim: the replacement must not stay valid.
+    if (claimed) await finishReissue(old.id, claimed, context, deps);
     throw new ConflictError('A revoked licence cannot be re-issued', 'licence_revoked');
   }
   const issuer = await deps.issuers.findById(context.issuerId);
@@ -110,13 +149,69 @@ export async function reissueLicence(
     refuseUnlessValid(old, new Date(deps.clock.now()));
     ({ licence, created } = await issueReplacement(old, { ...issuer, keyId: issuer.keyId }, context, deps));
   }
-  const replaced = await changeLicenceStatus(
-    old.id,
-    { status: 'revoked', reasonCode: 'reissued', reason: `重新签发为 ${licence.id}` },
-    { ...context, replacedBy: licence.id },
-    deps,
-  );
+  const replaced = await finishReissue(old.id, licence, context, deps);
   return { licence, replaced, issuer, created };
+}
+
+/** Whether `old` was revoked by its re-issue as `replacement` (and not for another reason). */
+function revokedBy(old: LicenceRecord, replacement: string): boolean {
+  const revocation = old.history.findLast((event) => event.action === 'revoked');
+  return revocation?.replacedBy === replacement;
+}
+
+/**
+ * Step 5: revokes the old licence (`reissued`) unless its status changed since the claim, in which case
+ * the replacement takes that status (see {@link reissueLicence}). Each revocation is made only from the
+ * status read (`from`), so a suspension or revocation between that read and the write is seen on the
+ * next turn instead of being overwritten.
+ */
+async function finishReissue(
+  oldId: string,
+  replacement: LicenceRecord,
+  context: ReissueContext,
+  deps: ChangeStatusDependencies,
+): Promise<LicenceRecord> {
+  for (let turn = 0; ; turn++) {
+    const old = await deps.licences.get(oldId);
+    if (!old) throw new NotFoundError(`No licence ${oldId} of this issuer`, 'licence_not_found');
+    const current = await deps.licences.get(replacement.id);
+    if (old.status === 'revoked' && !revokedBy(old, replacement.id)) {
+      if (current && current.status !== 'revoked') {
+        await changeLicenceStatus(replacement.id, carried(old, 'revoked'), context, deps);
+      }
+      throw new ReissueOvertakenError(old.id, replacement.id, 'revoked');
+    }
+    if (old.status === 'suspended' && current && current.status === 'valid') {
+      await changeLicenceStatus(replacement.id, carried(old, 'suspended'), context, deps);
+    }
+    try {
+      const replaced = await changeLicenceStatus(
+        old.id,
+        { status: 'revoked', reasonCode: 'reissued', reason: `重新签发为 ${replacement.id}` },
+        { ...context, replacedBy: replacement.id, from: old.status },
+        deps,
+      );
+      // Revoked by someone else between the read and the write: the revocation found is theirs.
+      if (!revokedBy(replaced, replacement.id)) continue;
+      if (old.status === 'suspended') throw new ReissueOvertakenError(old.id, replacement.id, 'suspended');
+      return replaced;
+    } catch (error) {
+      // Changed between the read and the write: read again (a few turns; contention this long is a 409).
+      const changed =
+        error instanceof ConflictError && ['licence_changed', 'licence_revoked'].includes(error.code);
+      if (!changed || turn >= 3) throw error;
+    }
+  }
+}
+
+/** The old licence's status and reason, for its replacement: the same preset code, a note naming it. */
+function carried(old: LicenceRecord, status: 'revoked' | 'suspended'): ChangeStatusInput {
+  const event = old.history.findLast((entry) => entry.action === status);
+  const code = event?.reasonCode && statusReason(status, event.reasonCode) ? event.reasonCode : undefined;
+  const note = `随被替换的证照 ${old.id} 一同${status === 'revoked' ? '撤销' : '暂扣'}`;
+  return code && code !== 'other'
+    ? { status, reasonCode: code as ChangeStatusInput['reasonCode'], reason: note }
+    : { status, reason: old.statusReason ? `${old.statusReason}（${note}）` : note };
 }
 
 function refuseUnlessValid(old: LicenceRecord, now: Date): void {
@@ -154,6 +249,29 @@ async function issueReplacement(
       'outside_jurisdiction',
     );
   }
+  // Today's issuance rules hold: a stored licence too large for a QR code (issued before the check, or
+  // under a longer id) is not issued again. A 409, not a 400: there is no body to correct, only the
+  // stored licence (issue a corrected one and revoke this one as information-error).
+  try {
+    assertCredentialFits(
+      {
+        type,
+        issuer,
+        holder: old.holder,
+        fields: old.fields,
+        named: { holderName: old.holder.name, ...prefixedFields(old.fields) },
+        dates: { validFrom: old.validFrom, validUntil: old.validUntil },
+      },
+      new Date(deps.clock.now()),
+      deps.issuerUrl,
+    );
+  } catch (error) {
+    if (!(error instanceof InvalidInputError) || error.code !== 'credential_too_large') throw error;
+    throw new ConflictError(
+      `The stored licence is too large for a QR code: ${error.message}`,
+      'credential_too_large',
+    );
+  }
   const requestHash = await deps.fingerprint(
     canonicalJson({
       reissues: old.id,
@@ -184,7 +302,8 @@ async function issueReplacement(
       requestHash,
       holder: async () => old.holder,
       fields: () => old.fields,
-      validity: { validFrom: old.validFrom, ...(old.validUntil ? { validUntil: old.validUntil } : {}) },
+      // Verbatim: a licence without an end date stays without one, whatever the type's default now.
+      validity: { validFrom: old.validFrom, validUntil: old.validUntil ?? null },
       replaces: old.id,
       beforeWrite: claim,
       auditReason: `重新签发，替换 ${old.id}`,
@@ -192,4 +311,8 @@ async function issueReplacement(
     { ...context, idempotencyKey: reissueIdempotencyKey(old.id) },
     deps,
   );
+}
+
+function prefixedFields(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([name, value]) => [`fields.${name}`, value]));
 }

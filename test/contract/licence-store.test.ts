@@ -1,6 +1,9 @@
-import { DynamoLicenceStore } from '../../shared/adapters/dynamo/licence-store.js';
+import { randomUUID } from 'node:crypto';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DynamoLicenceStore, signedByReadLimit } from '../../shared/adapters/dynamo/licence-store.js';
 import { InMemoryLicenceStore } from '../support/in-memory-licence.js';
-import { licenceStoreContract } from './licence-store.contract.js';
+import { licenceRecord, licenceStoreContract } from './licence-store.contract.js';
 import { nothingToClean, useDynamo } from './subject.js';
 
 const dynamo = useDynamo();
@@ -13,4 +16,30 @@ licenceStoreContract('InMemoryLicenceStore', async () => ({
 licenceStoreContract('DynamoLicenceStore on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return { store: new DynamoLicenceStore(doc, tableName), cleanup: nothingToClean };
+});
+
+describe('DynamoLicenceStore: the cost of a kid-filtered page (keyWithdrawn=true)', () => {
+  it('bounds every index read by a Limit, not by DynamoDB’s 1 MB', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const queries: QueryCommandInput[] = [];
+    const counted = {
+      send: (command: { input: unknown }) => {
+        if (command instanceof QueryCommand) queries.push(command.input);
+        return doc.send(command as never);
+      },
+    } as unknown as typeof doc;
+    const store = new DynamoLicenceStore(counted, tableName);
+    const issuerId = `iss_${randomUUID().slice(0, 8)}`;
+    for (let day = 1; day <= 3; day++) {
+      await store.create(licenceRecord({ issuerId, issuedAt: `2026-02-0${day}T00:00:00.000Z` }));
+    }
+    const page = await store.listByIssuer(issuerId, {
+      limit: 2,
+      now: new Date('2026-03-01T00:00:00.000Z'),
+      signedBy: ['kid-none'],
+    });
+    expect(page.items).toEqual([]);
+    expect(queries.length).toBeGreaterThan(0);
+    for (const input of queries) expect(input.Limit).toBe(signedByReadLimit);
+  });
 });

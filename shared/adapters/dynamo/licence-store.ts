@@ -19,6 +19,12 @@ const key = keys.licence;
 const holderPartition = indexKeys.holder;
 const issuerPartition = indexKeys.issuerLicences;
 const maxPageScans = 20;
+/**
+ * Index entries one read of a kid-filtered list takes (`signedBy`): the filter keeps few of what it
+ * reads, so each read is bounded by count rather than by DynamoDB's 1 MB, and a page costs at most
+ * {@link maxPageScans} such reads (it may then be short, even empty, with a cursor).
+ */
+export const signedByReadLimit = 200;
 /** Index pages (up to 1 MB each) a count reads at most, whatever its cap: the count's cost is bounded. */
 const maxCountScans = 50;
 
@@ -226,9 +232,10 @@ export class DynamoLicenceStore implements LicenceStore {
     const input: QueryCommandInput = {
       ...base,
       ScanIndexForward: query.order === 'oldest',
-      // A kid filter keeps few of what it reads: each read then takes a whole 1 MB page of the index, and
-      // matches past the page's end wait for the next page (the cursor resumes after the last one kept).
-      ...(query.signedBy ? {} : { Limit: query.limit }),
+      // A kid filter keeps few of what it reads: each read then takes more entries than the page holds,
+      // but a bounded number of them (not a whole 1 MB of the index), and matches past the page's end wait
+      // for the next page (the cursor resumes after the last one kept).
+      Limit: query.signedBy ? Math.max(query.limit, signedByReadLimit) : query.limit,
     };
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined = query.cursor

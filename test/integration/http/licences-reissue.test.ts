@@ -4,8 +4,16 @@ import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { licences as licenceStoreFactory } from '../../../functions/composition/factories.js';
 import type { LicenceStore } from '../../../shared/licence/licence-store.js';
+import { reissueIdempotencyKey } from '../../../shared/licence/reissue-licence.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
-import { expectJson, getWithToken, licencePath, listAll, type LicenceJson } from '../../support/licences.js';
+import {
+  expectJson,
+  getWithToken,
+  licencePath,
+  listAll,
+  newIdNumber,
+  type LicenceJson,
+} from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
@@ -17,7 +25,12 @@ import { changeStatus, issueDrivingLicence, verified, type IssuedLicence } from 
  */
 
 /** Failures to inject once into the licence store every function of the runtime uses. */
-const faults = { failRevokeOfReissued: false, failCreateOfReplacement: false };
+const faults: {
+  failRevokeOfReissued: boolean;
+  failCreateOfReplacement: boolean;
+  /** Run once right after a replacement is written: a clerk's change between the claim and the revocation. */
+  afterReplacementWritten?: () => Promise<void>;
+} = { failRevokeOfReissued: false, failCreateOfReplacement: false };
 
 /** The runtime's own licence store, failing one write on request: the request dies there, as a crash would. */
 function faultyLicences(store: LicenceStore): LicenceStore {
@@ -27,7 +40,11 @@ function faultyLicences(store: LicenceStore): LicenceStore {
         faults.failCreateOfReplacement = false;
         throw new Error('injected: died before writing the new licence');
       }
-      return store.create(licence);
+      const created = await store.create(licence);
+      const hook = licence.replaces ? faults.afterReplacementWritten : undefined;
+      if (hook) faults.afterReplacementWritten = undefined;
+      await hook?.();
+      return created;
     },
     get: (id) => store.get(id),
     save: async (licence) => {
@@ -254,6 +271,65 @@ describe('POST /licences/{id}/reissue', () => {
     const retried = await expectJson<FullLicence>(await reissue(old.id), 201);
     expect((await replacementsOf(old.id)).map((licence) => licence.id)).toEqual([retried.id]);
     expect(await read(old.id)).toMatchObject({ status: 'revoked', replacedBy: retried.id });
+  });
+
+  it('a licence revoked by a clerk while its re-issue runs leaves no valid replacement, and every retry says so', async () => {
+    const old = await issueDrivingLicence(runtime, token);
+    faults.afterReplacementWritten = () => changeStatus(runtime, token, old.id, 'revoked');
+    const refused = await reissue(old.id);
+    const [replacement] = await replacementsOf(old.id);
+    expect(refused.headers.get('link')).toBe(`<${licencePath(replacement!.id)}>; rel="successor-version"`);
+    await expectProblem(refused, 409, 'licence_revoked_during_reissue');
+    expect(await read(replacement!.id)).toMatchObject({ status: 'revoked' });
+    expect((await verified(runtime, replacement!.credential)).verdict).toBe('revoked');
+    expect((await read(old.id)).history?.at(-1)).toMatchObject({ action: 'revoked', reason: 'test' });
+
+    await expectProblem(await reissue(old.id), 409, 'licence_revoked_during_reissue');
+    expect(await replacementsOf(old.id)).toHaveLength(1);
+  });
+
+  it('a licence suspended while its re-issue runs passes its suspension to the replacement', async () => {
+    const old = await issueDrivingLicence(runtime, token);
+    faults.afterReplacementWritten = () => changeStatus(runtime, token, old.id, 'suspended');
+    await expectProblem(await reissue(old.id), 409, 'licence_suspended_during_reissue');
+    const [replacement] = await replacementsOf(old.id);
+    expect(await read(replacement!.id)).toMatchObject({ status: 'suspended' });
+    expect((await verified(runtime, replacement!.credential)).verdict).toBe('suspended');
+    expect(await read(old.id)).toMatchObject({ status: 'revoked', replacedBy: replacement!.id });
+    await expectProblem(await reissue(old.id), 409, 'licence_reissued');
+    expect(await read(replacement!.id)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('a licence suspended between a failed revocation and the retry: the retry does not end the suspension', async () => {
+    const old = await issueDrivingLicence(runtime, token);
+    faults.failRevokeOfReissued = true;
+    expect((await reissue(old.id)).status).toBe(500);
+    await changeStatus(runtime, token, old.id, 'suspended');
+    await expectProblem(await reissue(old.id), 409, 'licence_suspended_during_reissue');
+    const [replacement] = await replacementsOf(old.id);
+    expect(await read(replacement!.id)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('no client of the issuer can take the re-issue’s idempotency key first and block it', async () => {
+    const old = await issueDrivingLicence(runtime, token);
+    const derived = reissueIdempotencyKey(old.id);
+    const body = {
+      type: 'driving-licence',
+      holder: { idNumber: newIdNumber() },
+      holderName: '王抢先',
+      fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123457' },
+    };
+    // The derived key itself is no Idempotency-Key a client may send; its UUID alone is another key.
+    await expectProblem(
+      await postJson(runtime, '/licences', token, body, { 'idempotency-key': derived }),
+      400,
+      'idempotency_key_invalid',
+    );
+    const uuid = derived.slice(derived.indexOf(':') + 1);
+    expect((await postJson(runtime, '/licences', token, body, { 'idempotency-key': uuid })).status).toBe(201);
+
+    const renewed = await expectJson<FullLicence>(await reissue(old.id), 201);
+    expect(renewed.replaces).toBe(old.id);
   });
 
   it('re-issues a valid licence of the current key too (a lost licence’s QR code stops working)', async () => {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../shared/errors.js';
-import { issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
+import { idempotencyKey, issueLicence, issueLicenceInput } from '../../../shared/licence/issue-licence.js';
+import { findLicenceType } from '../../../shared/licence/catalogue.js';
+import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import {
   LicenceReissuedError,
+  ReissueOvertakenError,
   reissueIdempotencyKey,
   reissueLicence,
 } from '../../../shared/licence/reissue-licence.js';
@@ -17,6 +20,8 @@ describe('reissueLicence', () => {
   let world: LicenceWorld;
   let old: LicenceRecord;
   let failCreates = 0;
+  /** Run once right after the replacement is written: a clerk's change between the claim and the revocation. */
+  let afterReplacementWritten: ((licence: LicenceRecord) => Promise<void>) | undefined;
   const deps = () => ({
     ...world.issueDeps,
     licences: {
@@ -31,7 +36,11 @@ describe('reissueLicence', () => {
           failCreates -= 1;
           throw new Error('injected: died before writing the new licence');
         }
-        return world.licences.create(licence);
+        const created = await world.licences.create(licence);
+        const hook = licence.replaces ? afterReplacementWritten : undefined;
+        afterReplacementWritten = undefined;
+        await hook?.(created);
+        return created;
       },
     },
   });
@@ -42,6 +51,7 @@ describe('reissueLicence', () => {
     world = licenceWorld();
     await world.addIssuer();
     failCreates = 0;
+    afterReplacementWritten = undefined;
     ({ licence: old } = await issueLicence(
       issueLicenceInput.parse(drivingLicenceBody(newIdNumber())),
       { ...context, idempotencyKey: randomUUID() },
@@ -53,8 +63,10 @@ describe('reissueLicence', () => {
     expect(reissueIdempotencyKey(old.id)).toBe(reissueIdempotencyKey(old.id));
     expect(reissueIdempotencyKey(old.id)).not.toBe(reissueIdempotencyKey(`${old.id}x`));
     expect(reissueIdempotencyKey(old.id)).toMatch(
-      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      /^reissue:[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
+    // Outside the clients' keys: an Idempotency-Key must be a bare UUID.
+    expect(idempotencyKey.safeParse(reissueIdempotencyKey(old.id)).success).toBe(false);
   });
 
   it('keeps the holder as stored (lookup key, masked number), never asking for the raw number', async () => {
@@ -91,5 +103,93 @@ describe('reissueLicence', () => {
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as LicenceReissuedError).replacedBy).toBe(licence.id);
     expect(replacements()).toHaveLength(1);
+  });
+
+  const clerk = (status: 'revoked' | 'suspended', reasonCode: 'holder-ceased' | 'investigation') => () =>
+    changeLicenceStatus(
+      old.id,
+      { status, reasonCode },
+      { issuerId: context.issuerId, clientId: 'cl_clerk' },
+      world.issueDeps,
+    ).then(() => undefined);
+
+  it('the old licence revoked between the claim and its revocation: the replacement is revoked too, every retry says so', async () => {
+    afterReplacementWritten = clerk('revoked', 'holder-ceased');
+    const error = await reissueLicence(old.id, context, deps()).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ReissueOvertakenError);
+    expect(error).toMatchObject({ code: 'licence_revoked_during_reissue', status: 'revoked' });
+    const [replacement] = replacements();
+    expect((error as ReissueOvertakenError).replacedBy).toBe(replacement!.id);
+    expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'revoked' });
+    expect((await world.licences.get(replacement!.id))!.history.at(-1)).toMatchObject({
+      action: 'revoked',
+      reasonCode: 'holder-ceased',
+    });
+    // The old one keeps the clerk's revocation, not a re-issue's.
+    expect((await world.licences.get(old.id))!.history.at(-1)).toMatchObject({ reasonCode: 'holder-ceased' });
+
+    const again = await reissueLicence(old.id, context, deps()).catch((reason: unknown) => reason);
+    expect(again).toMatchObject({ code: 'licence_revoked_during_reissue' });
+    expect(replacements()).toHaveLength(1);
+  });
+
+  it('the old licence suspended between the claim and its revocation: the suspension moves to the replacement', async () => {
+    afterReplacementWritten = clerk('suspended', 'investigation');
+    const error = await reissueLicence(old.id, context, deps()).catch((reason: unknown) => reason);
+    expect(error).toMatchObject({ code: 'licence_suspended_during_reissue', status: 'suspended' });
+    const [replacement] = replacements();
+    expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'suspended' });
+    expect(await world.licences.get(old.id)).toMatchObject({
+      status: 'revoked',
+      replacedBy: replacement!.id,
+    });
+    await expect(reissueLicence(old.id, context, deps())).rejects.toBeInstanceOf(LicenceReissuedError);
+    expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('a revocation that would overwrite a suspension made after it read the licence is made over the suspension', async () => {
+    // The suspension lands after the re-issue has read the old licence as valid: the revocation, written
+    // only over the status read, is refused and the next turn carries the suspension over.
+    let reads = 0;
+    const base = deps();
+    const racing = {
+      ...base,
+      licences: {
+        ...base.licences,
+        get: async (id: string) => {
+          const found = await world.licences.get(id);
+          if (id === old.id && found?.replacedBy && found.status === 'valid' && ++reads === 1) {
+            await clerk('suspended', 'investigation')();
+          }
+          return found;
+        },
+      },
+    };
+    const error = await reissueLicence(old.id, context, racing).catch((reason: unknown) => reason);
+    expect(error).toMatchObject({ code: 'licence_suspended_during_reissue' });
+    const [replacement] = replacements();
+    expect(await world.licences.get(replacement!.id)).toMatchObject({ status: 'suspended' });
+  });
+
+  it('keeps a stored licence without an end date without one, whatever the type’s default', async () => {
+    expect(findLicenceType('driving-licence')?.defaultValidityDays).toEqual(expect.any(Number));
+    const stored = await world.licences.get(old.id);
+    const { validUntil: _dropped, ...withoutEnd } = stored!;
+    await world.licences.save(withoutEnd);
+    const { licence } = await reissueLicence(old.id, context, deps());
+    expect(licence.validFrom).toBe(old.validFrom);
+    expect(licence.validUntil).toBeUndefined();
+  });
+
+  it('refuses (409 credential_too_large) a stored licence too large for a QR code, issuing nothing', async () => {
+    const stored = await world.licences.get(old.id);
+    await world.licences.save({ ...stored!, fields: { ...stored!.fields, archiveNumber: '档'.repeat(900) } });
+    const error = await reissueLicence(old.id, context, deps()).catch((reason: unknown) => reason);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).toMatchObject({ code: 'credential_too_large' });
+    expect((error as Error).message).toContain('fields.archiveNumber');
+    expect(replacements()).toEqual([]);
+    expect(await world.licences.get(old.id)).toMatchObject({ status: 'valid' });
+    expect((await world.licences.get(old.id))?.replacedBy).toBeUndefined();
   });
 });
