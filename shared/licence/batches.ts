@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
@@ -29,6 +29,7 @@ import {
   BATCH_CHUNK_MAX_SEALED_BYTES,
   BATCH_CHUNK_SIZE,
   batchItemsContext,
+  chunkSetOf,
   type BatchChunk,
   type BatchItemError,
   type BatchItems,
@@ -153,9 +154,12 @@ export async function submitBatch(
     });
     // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
     // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
+    // This attempt's own set of chunks (batch-store.ts `chunkSet`): a concurrent submission of the same
+    // key writes its own, so neither's clean-up can delete the items of the job the other wrote.
+    const chunkSet = `set_${randomBytes(12).toString('base64url')}`;
     const chunks: BatchChunk[] = await Promise.all(
       chunkBounds(items).map(async ({ first, end }, n) => {
-        const chunk = { batchId: id, requestHash, n, first };
+        const chunk = { batchId: id, requestHash, chunkSet, n, first };
         const sealedItems = await deps.batchItemsSealer.seal(
           batchItemsContext(chunk),
           items.slice(first, end),
@@ -181,6 +185,7 @@ export async function submitBatch(
       nextChunk: 0,
       createdAt: new Date(deps.clock.now()).toISOString(),
       ...(context.requestId !== undefined && { requestId: context.requestId }),
+      chunkSet,
       version: 0,
     };
     const stored = await deps.batches.create(job, chunks);
@@ -359,7 +364,7 @@ export async function batchLicences(
       errors: [{ path: 'cursor', message: 'not a cursor of this batch' }],
     });
   }
-  const chunk = await deps.batches.chunk(job.id, job.requestHash, n);
+  const chunk = await deps.batches.chunk(job.id, chunkSetOf(job), n);
   const ids = (chunk?.licenceIds ?? []).filter((licenceId): licenceId is string => licenceId !== null);
   const found = await Promise.all(ids.map((licenceId) => deps.licences.get(licenceId)));
   const items = found.filter((licence): licence is LicenceRecord => licence?.issuerId === issuerId);
@@ -407,7 +412,7 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
       logger.info('batch done', { batchId, issued: job.issued, failed: job.failed });
       break;
     }
-    const chunk = await deps.batches.chunk(job.id, job.requestHash, job.nextChunk);
+    const chunk = await deps.batches.chunk(job.id, chunkSetOf(job), job.nextChunk);
     if (!chunk) throw new Error(`batch ${job.id}: chunk ${job.nextChunk} is missing`);
     const items = chunk.sealedItems ? await openItems(chunk, deps) : chunk.items;
     const done = items ? await processChunk(job, chunk, items, issueDeps, deps.concurrency ?? 8) : chunk;
