@@ -113,7 +113,8 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
-    'POST /admin/clients/{id}/secret': async () => json(200, await rotateClientSecret(issuerId, deps)),
+    'POST /admin/clients/{id}/secret': async () =>
+      json(200, await rotateClientSecret(issuerId, context, deps)),
     'POST /admin/peers': async () => {
       const { id } = await registerPeer(parseJsonBody(event, registerPeerInput), context, deps);
       return json(201, { id }, { location: `/admin/peers/${id}` });

@@ -145,11 +145,11 @@ const schema = z
     // checks a licence a handful of times, a hotel chain a few dozen a day.
     ALERT_VERIFICATIONS_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     ALERT_VERIFICATIONS_PER_LICENCE: z.coerce.number().int().min(1).max(1_000_000).default(100),
-    // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
-    // forged scans must not be able to flood the alarm topic.
     // The bulk-export rule: licences (CSV rows) one issuer exports within the window.
     ALERT_EXPORT_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     ALERT_EXPORT_ROWS: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
+    // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
+    // forged scans must not be able to flood the alarm topic.
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
     // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
     ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),

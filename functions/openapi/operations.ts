@@ -435,7 +435,10 @@ export const operations: Operations = {
       'in all within `CLIENT_CACHE_SECONDS`.',
     tag: 'Admin',
     responses: { 200: { description: 'The new secret', schema: registeredClientSchema } },
-    problems: { 404: ['client_not_found'], 409: ['client_has_no_secret', 'client_secret_fixed'] },
+    problems: {
+      404: ['client_not_found'],
+      409: ['client_has_no_secret', 'client_secret_fixed', 'client_secret_key_unknown'],
+    },
   },
   'GET /admin/audit': {
     operationId: 'auditTrail',

@@ -130,6 +130,15 @@ function requestedAttributes(input: Item): string[] {
   return [...found];
 }
 
+/** DynamoDB's pre-expression parameters that name attributes: conditions, filters and projections. */
+const legacyParameters = [
+  'KeyConditions',
+  'QueryFilter',
+  'ScanFilter',
+  'ConditionalOperator',
+  'AttributesToGet',
+] as const;
+
 /**
  * Why a query of a restricted index is refused (`dynamodb:Attributes` with `dynamodb:Select`, as
  * `infra/constructs/table.ts` grants it), or `undefined` when every name it names is allowed and it asks
@@ -137,6 +146,13 @@ function requestedAttributes(input: Item): string[] {
  * every attribute the index projects).
  */
 function attributeRefusal(index: string, allowed: readonly string[], input: Item): string | undefined {
+  // The legacy parameters name attributes outside the expressions read here (a `QueryFilter` on
+  // `credential` would tell a caller, item by item, what the attribute holds): refused whole rather than
+  // parsed, as no function of the service sends them.
+  const legacy = legacyParameters.filter((name) => input[name] !== undefined);
+  if (legacy.length > 0) {
+    return `dynamodb:Query on index ${index} with legacy parameter ${legacy.join(', ')} (granted for some attributes only)`;
+  }
   if (input.Select !== 'SPECIFIC_ATTRIBUTES' || typeof input.ProjectionExpression !== 'string') {
     return `dynamodb:Query on index ${index} without Select SPECIFIC_ATTRIBUTES and a ProjectionExpression (granted for some attributes only)`;
   }

@@ -67,6 +67,13 @@ export const auditEntrySchema = z
       description:
         'For a bulk read: the search, as `name=value` pairs joined by `&`; a holder’s number or name only by its filter’s name, never its value',
     }),
+    targetClientId: z.string().optional().meta({
+      description:
+        'For a change to an OAuth client (`client.secret_rotated`): the client changed (`actor` is the operator’s)',
+    }),
+    secretVersion: z.int().optional().meta({
+      description: 'For `client.secret_rotated`: the version of the new secret (never the secret itself)',
+    }),
     claimedLicenceId: z.string().optional().meta({
       description:
         'For a verification whose signature failed: the licence id the scan claimed (unverified), what supervision counts forged scans of',

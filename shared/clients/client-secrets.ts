@@ -1,5 +1,6 @@
 import type { Mac } from '../crypto/mac.js';
 import { InternalError } from '../errors.js';
+import { logger } from '../logger.js';
 
 const label = 'elicence/oauth-client-secret/v1\0';
 
@@ -52,17 +53,33 @@ export function secretMarkersOf(record: Readonly<Record<string, unknown>>): Clie
  * marker: the lookup key). A marker this code does not know fails closed: no secret is derived for it.
  */
 export function secretVersionOf(markers: ClientSecretMarkers): number | undefined {
-  if (markers.secret_key === undefined) return undefined;
-  const version = markers.secret_version ?? 1;
-  if (
-    markers.secret_key !== clientSecretKeyMarker ||
-    typeof version !== 'number' ||
-    !Number.isSafeInteger(version) ||
-    version < 1
-  ) {
+  if (!knownSecretMarkers(markers)) {
     throw new InternalError('A client record names a secret key this service does not know');
   }
-  return version;
+  if (markers.secret_key === undefined) return undefined;
+  return (markers.secret_version as number | undefined) ?? 1;
+}
+
+/**
+ * Whether this code knows the secret a record's markers name: none (a legacy record), or the
+ * client-secret key at a whole version from 1. Anything else (a marker written by a newer or older
+ * release, or by hand) derives no secret.
+ *
+ * @example
+ * ```ts
+ * knownSecretMarkers({ secret_key: 'client-secret', secret_version: 2 }); // true
+ * knownSecretMarkers({ secret_key: 'lookup-v2' }); // false
+ * ```
+ */
+export function knownSecretMarkers(markers: ClientSecretMarkers): boolean {
+  if (markers.secret_key === undefined) return true;
+  const version = markers.secret_version ?? 1;
+  return (
+    markers.secret_key === clientSecretKeyMarker &&
+    typeof version === 'number' &&
+    Number.isSafeInteger(version) &&
+    version >= 1
+  );
 }
 
 /**
@@ -114,6 +131,15 @@ export class ClientSecrets {
    */
   secretFor(clientId: string, stored: ClientSecretMarkers = {}): Promise<string> {
     const page = this.isPageClient(clientId);
+    if (!page && !knownSecretMarkers(stored)) {
+      // Fails closed (no secret, so the client cannot authenticate), but tells the operator why: a record
+      // written by another release or by hand, which POST /admin/clients/{id}/secret also refuses (409).
+      logger.error('client record names an unknown secret key: the client cannot authenticate', {
+        clientId,
+        secretKey: String(stored.secret_key),
+        secretVersion: String(stored.secret_version),
+      });
+    }
     const version = page ? undefined : secretVersionOf(stored);
     const cacheKey = `${page ? 'page' : (version ?? 'lookup')}\0${clientId}`;
     let secret = this.#cache.get(cacheKey);

@@ -1,7 +1,22 @@
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { onClientSecretKey, secretMarkersOf, secretVersionOf, type ClientSecrets } from './client-secrets.js';
+import { logger } from '../logger.js';
+import {
+  knownSecretMarkers,
+  onClientSecretKey,
+  secretMarkersOf,
+  secretVersionOf,
+  type ClientSecrets,
+} from './client-secrets.js';
 import type { ClientStore } from './client-store.js';
 import type { RegisteredClient } from './register-client.js';
+
+/** Who asks for a rotation: the operator's client, and the request (for the audit entry). */
+export interface RotationContext {
+  clientId: string;
+  requestId?: string | undefined;
+}
 
 /**
  * Gives a registered client a new secret, derived from the client-secret key, and answers it (shown once).
@@ -11,20 +26,29 @@ import type { RegisteredClient } from './register-client.js';
  * answered, in the others once their copy of the registration expires (`CLIENT_CACHE_SECONDS`).
  * Concurrent rotations of one client answer the same secret (the version is derived from what was read).
  *
+ * Every rotation is recorded (`client.secret_rotated`: the operator's client, the client rotated, the new
+ * version; never the secret) before the secret is answered: a rotation hands a working secret of any
+ * issuer's or operator's client to the caller, and locks its holder out. When the entry cannot be written
+ * no secret is answered (the record already names the new version, which nobody was shown: rotating again
+ * gives the next one, recorded).
+ *
  * @throws NotFoundError `client_not_found` for a client not registered (the service's own page clients
  *   are not: their secrets derive from the web key).
  * @throws ConflictError `client_has_no_secret` for a public or `private_key_jwt` client;
  *   `client_secret_fixed` for one of the service's page clients (the demo platform), whose secret the web
- *   key derives.
+ *   key derives; `client_secret_key_unknown` for a record whose `secret_key`/`secret_version` this service
+ *   does not know (written by another release or by hand): no secret is derived for it until an operator
+ *   mends the record.
  *
  * @example
  * ```ts
- * const { clientSecret } = await rotateClientSecret('cl_8Hk2mQ0xV3', { clients, secrets });
+ * const { clientSecret } = await rotateClientSecret('cl_8Hk2mQ0xV3', { clientId: 'cl_op' }, deps);
  * ```
  */
 export async function rotateClientSecret(
   clientId: string,
-  deps: { clients: ClientStore; secrets: ClientSecrets },
+  context: RotationContext,
+  deps: { clients: ClientStore; secrets: ClientSecrets; audit: AuditTrail; clock: Clock },
 ): Promise<RegisteredClient & { clientSecret: string }> {
   const found = await deps.clients.find(clientId);
   if (!found) throw new NotFoundError(`No client ${clientId}`, 'client_not_found');
@@ -42,9 +66,33 @@ export async function rotateClientSecret(
       'client_has_no_secret',
     );
   }
-  const current = secretVersionOf(secretMarkersOf(found));
-  const markers = onClientSecretKey(current === undefined ? 1 : current + 1);
+  const markers = secretMarkersOf(found);
+  if (!knownSecretMarkers(markers)) {
+    // Still fail closed (no secret derived from a marker not understood), but say what is wrong: this is
+    // the operator's to mend, not a fault of the service.
+    logger.error('client record names an unknown secret key: not rotated, and it cannot authenticate', {
+      clientId,
+      secretKey: String(markers.secret_key),
+      secretVersion: String(markers.secret_version),
+    });
+    throw new ConflictError(
+      `Client ${clientId}'s record names a secret key this service does not know (secret_key/secret_version): an operator must mend the record`,
+      'client_secret_key_unknown',
+    );
+  }
+  const current = secretVersionOf(markers);
+  const version = current === undefined ? 1 : current + 1;
+  const next = onClientSecretKey(version);
   const { secret_version: _previous, ...rest } = found;
-  await deps.clients.save({ ...rest, client_id: clientId, ...markers });
-  return { clientId, clientSecret: await deps.secrets.secretFor(clientId, markers) };
+  await deps.clients.save({ ...rest, client_id: clientId, ...next });
+  // Not caught: without its entry the rotation answers no secret (fail closed).
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: context.clientId,
+    action: 'client.secret_rotated',
+    targetClientId: clientId,
+    secretVersion: version,
+    ...(context.requestId !== undefined && { requestId: context.requestId }),
+  });
+  return { clientId, clientSecret: await deps.secrets.secretFor(clientId, next) };
 }

@@ -25,8 +25,26 @@ export interface BatchJob {
   nextChunk: number;
   createdAt: string;
   requestId?: string;
+  /**
+   * The set its chunks are stored under: new for every submission attempt, so that an attempt that fails
+   * deletes only chunks no job names (two concurrent submissions of one key write a set each; the job
+   * written names its own). Absent on jobs written before it: their chunks are under `requestHash`.
+   */
+  chunkSet?: string;
   version: number;
 }
+
+/**
+ * Where a job's (or a chunk's) chunks are keyed: its `chunkSet`, or for one written before sets its
+ * `requestHash`.
+ *
+ * @example
+ * ```ts
+ * const chunk = await batches.chunk(job.id, chunkSetOf(job), job.nextChunk);
+ * ```
+ */
+export const chunkSetOf = (of: { chunkSet?: string; requestHash: string }): string =>
+  of.chunkSet ?? of.requestHash;
 
 /** What a chunk holds until it is processed: the request's items, each parsed or refused at submission. */
 export type BatchItems = Array<IssueLicenceInput | { invalid: BatchItemError }>;
@@ -40,6 +58,8 @@ export type BatchItems = Array<IssueLicenceInput | { invalid: BatchItemError }>;
 export interface BatchChunk {
   batchId: string;
   requestHash: string;
+  /** The job's {@link BatchJob.chunkSet}: part of the chunk's key (absent: `requestHash` is). */
+  chunkSet?: string;
   n: number;
   /** The index in the request of this chunk's first item. */
   first: number;
@@ -83,13 +103,16 @@ export const BATCH_CHUNK_MAX_SEALED_BYTES = 300_000;
  * Where batch jobs are kept. Contract: `create` writes the chunks, then the job with a condition that
  * it does not exist, and answers `created: false` with the stored job when it does (a retry, or another
  * body under the same key: the caller compares `requestHash`); the chunks of another body never overwrite
- * the first's (they are keyed by the request hash). `saveJob` replaces under optimistic concurrency
- * (`ConflictError` when `version` moved on). `find` is strongly consistent.
+ * the first's (they are keyed by the request hash, or by the attempt's `chunkSet`). When the job cannot
+ * be written, the chunks this call wrote are deleted unless the stored job names their set: chunks of a
+ * set are never deleted from under a job that reads them. `saveJob` replaces under optimistic
+ * concurrency (`ConflictError` when `version` moved on). `find` is strongly consistent. `chunk` takes the
+ * job's {@link chunkSetOf}.
  */
 export interface BatchStore {
   create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }>;
   find(batchId: string): Promise<BatchJob | undefined>;
   saveJob(job: BatchJob): Promise<BatchJob>;
-  chunk(batchId: string, requestHash: string, n: number): Promise<BatchChunk | undefined>;
+  chunk(batchId: string, chunkSet: string, n: number): Promise<BatchChunk | undefined>;
   saveChunk(chunk: BatchChunk): Promise<void>;
 }

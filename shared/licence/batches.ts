@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
@@ -29,6 +29,7 @@ import {
   BATCH_CHUNK_MAX_SEALED_BYTES,
   BATCH_CHUNK_SIZE,
   batchItemsContext,
+  chunkSetOf,
   type BatchChunk,
   type BatchItemError,
   type BatchItems,
@@ -142,46 +143,80 @@ export async function submitBatch(
   if (existing) return { job: sameRequest(existing, requestHash), created: false };
   // A new job takes one of the issuer's slots first (429 too_many_batches at the cap): see batch-slots.ts.
   await claimBatchSlot(context.issuerId, id, deps);
+  try {
+    const errors: BatchItemError[] = [];
+    const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
+      const refused = checkItem(item);
+      if (!refused) return item as IssueLicenceInput;
+      const invalid = { index, code: refused.code, detail: itemErrorDetail(refused.errors) };
+      errors.push(invalid);
+      return { invalid };
+    });
+    // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
+    // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
+    // This attempt's own set of chunks (batch-store.ts `chunkSet`): a concurrent submission of the same
+    // key writes its own, so neither's clean-up can delete the items of the job the other wrote.
+    const chunkSet = `set_${randomBytes(12).toString('base64url')}`;
+    const chunks: BatchChunk[] = await Promise.all(
+      chunkBounds(items).map(async ({ first, end }, n) => {
+        const chunk = { batchId: id, requestHash, chunkSet, n, first };
+        const sealedItems = await deps.batchItemsSealer.seal(
+          batchItemsContext(chunk),
+          items.slice(first, end),
+        );
+        // Unreachable while items are bounded by their types' schemas; a 500 from the table is not.
+        if (sealedItems.length > BATCH_CHUNK_MAX_SEALED_BYTES) {
+          throw new TooLargeError(`Chunk ${n} of this batch is too large to store`, 'batch_too_large');
+        }
+        return { ...chunk, sealedItems };
+      }),
+    );
+    const job: BatchJob = {
+      id,
+      issuerId: context.issuerId,
+      clientId: context.clientId,
+      requestHash,
+      status: 'running',
+      total: items.length,
+      issued: 0,
+      failed: errors.length,
+      errors,
+      chunks: chunks.length,
+      nextChunk: 0,
+      createdAt: new Date(deps.clock.now()).toISOString(),
+      ...(context.requestId !== undefined && { requestId: context.requestId }),
+      chunkSet,
+      version: 0,
+    };
+    const stored = await deps.batches.create(job, chunks);
+    return stored.created ? stored : { job: sameRequest(stored.job, requestHash), created: false };
+  } catch (error) {
+    // Nothing else gives the slot back when no job was written (sealing, a chunk or the job write failed):
+    // a few failing submissions would hold the issuer at the cap until the write grace passes.
+    await releaseUnwrittenSlot(context.issuerId, id, deps);
+    throw error;
+  }
+}
 
-  const errors: BatchItemError[] = [];
-  const items: BatchItems = input.items.map((item, index): BatchItems[number] => {
-    const refused = checkItem(item);
-    if (!refused) return item as IssueLicenceInput;
-    const invalid = { index, code: refused.code, detail: itemErrorDetail(refused.errors) };
-    errors.push(invalid);
-    return { invalid };
-  });
-  // Sealed before they are stored: the items hold the holders' ID numbers, and wait in the table until
-  // the job issues them (a job that fails every delivery keeps them). One data key per chunk.
-  const chunks: BatchChunk[] = await Promise.all(
-    chunkBounds(items).map(async ({ first, end }, n) => {
-      const chunk = { batchId: id, requestHash, n, first };
-      const sealedItems = await deps.batchItemsSealer.seal(batchItemsContext(chunk), items.slice(first, end));
-      // Unreachable while items are bounded by their types' schemas; a 500 from the table is not.
-      if (sealedItems.length > BATCH_CHUNK_MAX_SEALED_BYTES) {
-        throw new TooLargeError(`Chunk ${n} of this batch is too large to store`, 'batch_too_large');
-      }
-      return { ...chunk, sealedItems };
-    }),
-  );
-  const job: BatchJob = {
-    id,
-    issuerId: context.issuerId,
-    clientId: context.clientId,
-    requestHash,
-    status: 'running',
-    total: items.length,
-    issued: 0,
-    failed: errors.length,
-    errors,
-    chunks: chunks.length,
-    nextChunk: 0,
-    createdAt: new Date(deps.clock.now()).toISOString(),
-    ...(context.requestId !== undefined && { requestId: context.requestId }),
-    version: 0,
-  };
-  const stored = await deps.batches.create(job, chunks);
-  return stored.created ? stored : { job: sameRequest(stored.job, requestHash), created: false };
+/**
+ * Releases the slot of a submission that failed, unless its job exists after all (written before the
+ * failure was seen, or by a concurrent submission of the same key): that job gives it back when done.
+ * Its own failures are logged, never thrown: the submission's error is what the caller is answered.
+ */
+async function releaseUnwrittenSlot(
+  issuerId: string,
+  batchId: string,
+  deps: Pick<SubmitBatchDependencies, 'batches' | 'batchSlots'>,
+): Promise<void> {
+  try {
+    if (await deps.batches.find(batchId)) return;
+    await releaseBatchSlot(issuerId, batchId, deps);
+  } catch (error) {
+    logger.warn('batch slot of a failed submission not released; left for the next claim to mend', {
+      batchId,
+      error: String(error),
+    });
+  }
 }
 
 /**
@@ -329,7 +364,7 @@ export async function batchLicences(
       errors: [{ path: 'cursor', message: 'not a cursor of this batch' }],
     });
   }
-  const chunk = await deps.batches.chunk(job.id, job.requestHash, n);
+  const chunk = await deps.batches.chunk(job.id, chunkSetOf(job), n);
   const ids = (chunk?.licenceIds ?? []).filter((licenceId): licenceId is string => licenceId !== null);
   const found = await Promise.all(ids.map((licenceId) => deps.licences.get(licenceId)));
   const items = found.filter((licence): licence is LicenceRecord => licence?.issuerId === issuerId);
@@ -377,7 +412,7 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
       logger.info('batch done', { batchId, issued: job.issued, failed: job.failed });
       break;
     }
-    const chunk = await deps.batches.chunk(job.id, job.requestHash, job.nextChunk);
+    const chunk = await deps.batches.chunk(job.id, chunkSetOf(job), job.nextChunk);
     if (!chunk) throw new Error(`batch ${job.id}: chunk ${job.nextChunk} is missing`);
     const items = chunk.sealedItems ? await openItems(chunk, deps) : chunk.items;
     const done = items ? await processChunk(job, chunk, items, issueDeps, deps.concurrency ?? 8) : chunk;

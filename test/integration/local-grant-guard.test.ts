@@ -366,6 +366,38 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
         /Function trust-list is not granted dynamodb:Query on index gsi2 (without Select|naming attribute)/,
       );
     }
+    // The legacy parameters name attributes too (review of session 24, finding 4): a filter on the
+    // credential beside an allowed projection, and the legacy key condition and projection.
+    const legacyQueries: QueryCommandInput[] = [
+      {
+        ...partition,
+        ...projectionOf('issuerListing'),
+        QueryFilter: { credential: { ComparisonOperator: 'BEGINS_WITH', AttributeValueList: ['eyJ'] } },
+      },
+      {
+        TableName: tableName,
+        IndexName: 'gsi2',
+        KeyConditions: {
+          gsi2pk: { ComparisonOperator: 'EQ', AttributeValueList: ['issuer-licences#iss_public'] },
+        },
+        Select: 'SPECIFIC_ATTRIBUTES',
+        AttributesToGet: ['id', 'status'],
+        ProjectionExpression: 'id, #s',
+        ExpressionAttributeNames: { '#s': 'status' },
+      },
+      {
+        ...partition,
+        ...projectionOf('issuerListing'),
+        // Not a Query parameter: whatever an attacker adds is refused, not passed to the table.
+        ...({ ScanFilter: { holder: { ComparisonOperator: 'NOT_NULL' } } } as object),
+        ConditionalOperator: 'AND',
+      },
+    ];
+    for (const refused of legacyQueries) {
+      await expect(trustList.doc.send(new QueryCommand(refused))).rejects.toThrow(
+        /Function trust-list is not granted dynamodb:Query on index gsi2 with legacy parameter/,
+      );
+    }
     // What it may ask for: nothing of the licence beyond its keys, id and status.
     const { Items } = await trustList.doc.send(
       new QueryCommand({ ...partition, ...projectionOf('issuerListing') }),

@@ -5,6 +5,7 @@ import { dependencies } from '../../functions/composition/dependencies.js';
 import { clientMetadata, registerClientInput } from '../../shared/clients/register-client.js';
 import { cookieKeys, derivedSecret } from '../../shared/sso/derived-secrets.js';
 import { randomId } from '../../shared/random-id.js';
+import { auditEntriesOf } from '../support/audit-entries.js';
 import { clientItems, emulatorKms, postJson, tokenRequest } from '../support/http-api.js';
 import {
   adminToken,
@@ -139,6 +140,39 @@ describe('client secrets (review 24 A)', () => {
     expect(
       await tokenOutcome(await verifierToken({ clientId: legacyId, clientSecret: again.clientSecret })),
     ).toEqual({ status: 200, token: true });
+  });
+
+  it('rotate with an audit entry naming the operator, the client and the version, never the secret', async () => {
+    const registered = await postJson(runtime, '/admin/clients', admin, {
+      name: 'Audited verifier app',
+      scopes: ['licences:verify'],
+    });
+    const target = (await registered.json()) as { clientId: string };
+    const rotated = await rotate(target.clientId);
+    expect(rotated.status).toBe(200);
+    const { clientSecret } = (await rotated.json()) as { clientSecret: string };
+    const operator = runtime.credentials.admin.clientId;
+    const entries = (
+      await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, operator)
+    ).filter((entry) => entry.action === 'client.secret_rotated' && entry.targetClientId === target.clientId);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ actor: operator, secretVersion: 2 });
+    expect(entries[0]!.requestId).toEqual(expect.any(String));
+    expect(JSON.stringify(entries)).not.toContain(clientSecret);
+  });
+
+  it('refuses (409 client_secret_key_unknown) a client whose record names a secret key it does not know', async () => {
+    const id = randomId('cl');
+    await dependencies().clients.save({
+      ...clientMetadata(
+        id,
+        registerClientInput.parse({ name: 'Mended by hand', scopes: ['licences:verify'] }),
+      ),
+      secret_key: 'lookup-v9',
+    });
+    const refused = await rotate(id);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { code?: string }).code).toBe('client_secret_key_unknown');
   });
 
   it('rotate only for a registered client with a secret, and only for an operator', async () => {

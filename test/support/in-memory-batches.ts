@@ -3,20 +3,25 @@ import { canonicalJson } from '../../shared/canonical-json.js';
 import { AesGcmSealer } from '../../shared/crypto/aes-gcm-sealer.js';
 import type { EnvelopeSealer } from '../../shared/crypto/envelope-sealer.js';
 import { ConflictError } from '../../shared/errors.js';
-import type { BatchChunk, BatchJob, BatchStore } from '../../shared/licence/batch-store.js';
+import {
+  chunkSetOf,
+  type BatchChunk,
+  type BatchJob,
+  type BatchStore,
+} from '../../shared/licence/batch-store.js';
 
 /** {@link BatchStore} in memory: the jobs and chunks, copied in and out as a table would. */
 export class InMemoryBatchStore implements BatchStore {
   readonly jobs = new Map<string, BatchJob>();
   readonly chunks = new Map<string, BatchChunk>();
 
-  private static chunkKey(batchId: string, requestHash: string, n: number) {
-    return `${batchId}#${requestHash}#${n}`;
+  private static chunkKey(batchId: string, chunkSet: string, n: number) {
+    return `${batchId}#${chunkSet}#${n}`;
   }
 
   async create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }> {
     for (const chunk of chunks) {
-      const key = InMemoryBatchStore.chunkKey(chunk.batchId, chunk.requestHash, chunk.n);
+      const key = InMemoryBatchStore.chunkKey(chunk.batchId, chunkSetOf(chunk), chunk.n);
       if (!this.chunks.has(key)) this.chunks.set(key, structuredClone(chunk));
     }
     const stored = this.jobs.get(job.id);
@@ -41,14 +46,14 @@ export class InMemoryBatchStore implements BatchStore {
     return structuredClone(written);
   }
 
-  async chunk(batchId: string, requestHash: string, n: number): Promise<BatchChunk | undefined> {
-    const chunk = this.chunks.get(InMemoryBatchStore.chunkKey(batchId, requestHash, n));
+  async chunk(batchId: string, chunkSet: string, n: number): Promise<BatchChunk | undefined> {
+    const chunk = this.chunks.get(InMemoryBatchStore.chunkKey(batchId, chunkSet, n));
     return chunk && structuredClone(chunk);
   }
 
   async saveChunk(chunk: BatchChunk): Promise<void> {
     this.chunks.set(
-      InMemoryBatchStore.chunkKey(chunk.batchId, chunk.requestHash, chunk.n),
+      InMemoryBatchStore.chunkKey(chunk.batchId, chunkSetOf(chunk), chunk.n),
       structuredClone(chunk),
     );
   }

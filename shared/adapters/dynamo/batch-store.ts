@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { logger } from '../../logger.js';
-import type { BatchChunk, BatchJob, BatchStore } from '../../licence/batch-store.js';
+import { chunkSetOf, type BatchChunk, type BatchJob, type BatchStore } from '../../licence/batch-store.js';
 import { ConflictError } from '../../errors.js';
 import { getItem, putNew, putVersioned } from './conditional.js';
 import { keys } from './keys.js';
@@ -8,9 +8,11 @@ import { keys } from './keys.js';
 /**
  * {@link BatchStore} on the batch table (`BATCH_TABLE_NAME`, which holds nothing else): the job under
  * `batch#<id>` (its insert is what the table's stream hands to the batch pipe, and so to the processor),
- * each chunk of items under `batch-items#<id>`, sorted by the request hash and its number. Chunks are
- * written before the job, so a job that exists always has its items; when a write fails before the job
- * is, the chunks this call wrote are deleted, so no sealed items stay behind without a job.
+ * each chunk of items under `batch-items#<id>`, sorted by its set (the submission attempt's `chunkSet`;
+ * the request hash for jobs written before sets) and its number. Chunks are written before the job, so a
+ * job that exists always has its items; when the job cannot be written, the chunks this call wrote are
+ * deleted unless the stored job names their set, so no sealed items stay behind without a job and none
+ * are deleted from under one.
  *
  * @example
  * ```ts
@@ -24,13 +26,14 @@ export class DynamoBatchStore implements BatchStore {
   ) {}
 
   async create(job: BatchJob, chunks: BatchChunk[]): Promise<{ job: BatchJob; created: boolean }> {
-    // Only if absent: under the same request hash an existing chunk holds these very items, or what was
-    // left of them once processed (a concurrent retry of the same submission must not put them back).
+    // Only if absent: under the same key an existing chunk holds these very items, or what was left of
+    // them once processed (a retry of the same submission must not put them back). A submission's own
+    // `chunkSet` makes its keys new: then nothing is there.
     const written: BatchChunk[] = [];
     try {
       for (const chunk of chunks) {
         const added = await putNew(this.doc, this.tableName, {
-          ...keys.batchChunk(chunk.batchId, chunk.requestHash, chunk.n),
+          ...keys.batchChunk(chunk.batchId, chunkSetOf(chunk), chunk.n),
           ...chunk,
         }).then(
           () => true,
@@ -44,17 +47,27 @@ export class DynamoBatchStore implements BatchStore {
       const stored = await putVersioned(this.doc, this.tableName, { ...keys.batch(job.id), ...job }, 0);
       return { job: strip(stored), created: true };
     } catch (error) {
-      // A concurrent submission of the same body may have written the job over these chunks: then they
-      // are its items, and stay.
-      const stored = await this.find(job.id).catch(() => undefined);
-      if (stored) {
-        if (error instanceof ConflictError) return { job: stored, created: false };
+      let stored: BatchJob | undefined;
+      try {
+        stored = await this.find(job.id);
+      } catch {
+        // Whether a job names these chunks is unknown (this call's own job may have been written): keep
+        // them rather than delete a job's items.
+        logger.error('batch chunks kept after a failed submission: its job could not be read', {
+          batchId: job.id,
+        });
         throw error;
       }
-      // No job will ever read the chunks this call wrote: delete them rather than leave holders' ID
-      // numbers (sealed) in the table with nothing to process or expire them. Chunks written by an
-      // earlier attempt of the same body stay: its retry (or this one's) still needs them.
-      await this.deleteChunks(written);
+      // Delete what this call wrote unless the stored job reads it: chunks of this call's set when it
+      // is its own job (written, its answer lost), or, for a job without a set, chunks under the same
+      // request hash a concurrent submission may have skipped (putNew) and relies on. A concurrent
+      // submission with its own set never relies on this call's chunks, so deleting them is safe.
+      if (!stored || chunkSetOf(stored) !== chunkSetOf(job)) {
+        // No job will ever read them: rather than leave holders' ID numbers (sealed) in the table with
+        // nothing to process or expire them.
+        await this.deleteChunks(written);
+      }
+      if (stored && error instanceof ConflictError) return { job: stored, created: false };
       throw error;
     }
   }
@@ -66,7 +79,7 @@ export class DynamoBatchStore implements BatchStore {
           .send(
             new DeleteCommand({
               TableName: this.tableName,
-              Key: keys.batchChunk(chunk.batchId, chunk.requestHash, chunk.n),
+              Key: keys.batchChunk(chunk.batchId, chunkSetOf(chunk), chunk.n),
             }),
           )
           .catch((error: unknown) =>
@@ -101,11 +114,11 @@ export class DynamoBatchStore implements BatchStore {
     return strip(written);
   }
 
-  async chunk(batchId: string, requestHash: string, n: number): Promise<BatchChunk | undefined> {
+  async chunk(batchId: string, chunkSet: string, n: number): Promise<BatchChunk | undefined> {
     const item = await getItem<ReturnType<typeof keys.batchChunk> & BatchChunk & Record<string, unknown>>(
       this.doc,
       this.tableName,
-      keys.batchChunk(batchId, requestHash, n),
+      keys.batchChunk(batchId, chunkSet, n),
       0,
     );
     return item && (strip(item) as unknown as BatchChunk);
@@ -115,7 +128,7 @@ export class DynamoBatchStore implements BatchStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...keys.batchChunk(chunk.batchId, chunk.requestHash, chunk.n), ...chunk },
+        Item: { ...keys.batchChunk(chunk.batchId, chunkSetOf(chunk), chunk.n), ...chunk },
       }),
     );
   }

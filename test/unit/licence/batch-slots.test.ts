@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TooManyRequestsError } from '../../../shared/errors.js';
 import type { BatchJob } from '../../../shared/licence/batch-store.js';
 import { claimBatchSlot, releaseBatchSlot } from '../../../shared/licence/batch-slots.js';
+import { submitBatch } from '../../../shared/licence/batches.js';
 import { InMemoryBatchSlotStore } from '../../support/in-memory-batch-slots.js';
-import { InMemoryBatchStore } from '../../support/in-memory-batches.js';
+import { InMemoryBatchStore, InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
+import { drivingLicenceBody, newIdNumber } from '../../support/licences.js';
 
 /** The per-issuer cap on open bulk jobs, and how it mends what a crash leaves behind. */
 let now: number;
@@ -107,5 +110,42 @@ describe('claimBatchSlot / releaseBatchSlot', () => {
   it('does nothing without a slot store (no cap configured in that composition)', async () => {
     await claimBatchSlot('iss_1', 'bat_a', { batches, clock: { now: () => now } });
     await releaseBatchSlot('iss_1', 'bat_a', {});
+  });
+});
+
+describe('submitBatch and the issuer’s slots (review of session 24, finding 2)', () => {
+  const submit = (idempotencyKey: string) =>
+    submitBatch(
+      { items: [drivingLicenceBody(newIdNumber())] },
+      { issuerId: 'iss_1', clientId: 'iss_1', idempotencyKey },
+      {
+        ...deps(),
+        batchItemsSealer: new InMemoryEnvelopeSealer(),
+        fingerprint: async (text: string) => createHash('sha256').update(text).digest('hex'),
+      },
+    );
+
+  it('gives the slot back when the submission fails before its job is written: the issuer submits again at once', async () => {
+    const create = batches.create.bind(batches);
+    batches.create = async () => {
+      throw new Error('table unavailable');
+    };
+    for (const key of ['k1', 'k2', 'k3']) await expect(submit(key)).rejects.toThrow('table unavailable');
+    expect((await batchSlots.read('iss_1')).open).toEqual({});
+    batches.create = create;
+    // No grace to wait out: both slots free at once.
+    await submit('k4');
+    await submit('k5');
+    expect(Object.keys((await batchSlots.read('iss_1')).open)).toHaveLength(2);
+  });
+
+  it('keeps the slot when the job was written though the store then failed (the job releases it when done)', async () => {
+    const create = batches.create.bind(batches);
+    batches.create = async (written, chunks) => {
+      await create(written, chunks);
+      throw new Error('answer lost');
+    };
+    await expect(submit('k1')).rejects.toThrow('answer lost');
+    expect(Object.keys((await batchSlots.read('iss_1')).open)).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
   BATCH_CHUNK_MAX_SEALED_BYTES,
   batchItemsContext,
+  chunkSetOf,
 } from '../../../shared/licence/batch-store.js';
 import { chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
 import { maxScopeLength } from '../../../shared/licence/catalogue.js';
@@ -96,7 +97,7 @@ describe('submitBatch', () => {
 
   it('refuses to run a chunk whose sealed items were moved from another chunk, and issues none of it', async () => {
     const job = await submitted(150);
-    const key = (n: number) => `${job.id}#${job.requestHash}#${n}`;
+    const key = (n: number) => `${job.id}#${chunkSetOf(job)}#${n}`;
     const first = batches.chunks.get(key(0))!;
     const second = batches.chunks.get(key(1))!;
     batches.chunks.set(key(1), { ...second, sealedItems: first.sealedItems! });
@@ -158,7 +159,7 @@ describe('chunkBounds', () => {
 describe('runBatch', () => {
   it('issues a chunk stored in clear before items were sealed, and drops its items', async () => {
     const job = await submitted(150);
-    const key = (n: number) => `${job.id}#${job.requestHash}#${n}`;
+    const key = (n: number) => `${job.id}#${chunkSetOf(job)}#${n}`;
     const legacy = batches.chunks.get(key(1))!;
     const items = await batchItemsSealer.open(
       { purpose: 'batch-items', batch: job.id, request: job.requestHash, chunk: '1' },
@@ -192,7 +193,7 @@ describe('runBatch', () => {
     expect(world.audit.entries.filter((entry) => entry.action === 'licence.issued')).toHaveLength(250);
     // The processed chunks keep the licence ids, not the items (ID numbers).
     for (let n = 0; n < 3; n += 1) {
-      const chunk = await batches.chunk(job.id, job.requestHash, n);
+      const chunk = await batches.chunk(job.id, chunkSetOf(job), n);
       expect(chunk?.sealedItems).toBeUndefined();
       expect(chunk?.licenceIds?.every((id) => id !== null && world.licences.byId.has(id))).toBe(true);
     }
