@@ -139,7 +139,7 @@ export const maxScopeLength = 250;
 
 /** What a long text field's schema says of the QR limit, in both languages. */
 const qrBound = (max: number): Words => ({
-  zh: `最多 ${max} 字；证照全部内容须能容纳于其二维码，各项合计过长时签发被拒绝（credential_too_large）`,
+  zh: `最多 ${max} 字；证照全部内容须能容纳于其二维码，各项合计过长时签发被拒绝`,
   en: `At most ${max} characters; the whole licence must fit its QR code, so several long values together are refused at issuance (credential_too_large)`,
 });
 

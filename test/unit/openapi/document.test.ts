@@ -99,6 +99,7 @@ describe('the OpenAPI document', () => {
       'query:issuedFrom',
       'query:issuedTo',
       'query:sort',
+      'query:keyWithdrawn',
       'query:total',
       'query:limit',
       'query:cursor',
