@@ -181,7 +181,7 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     // entity and passkeys answer a first-party app only (403 first_party_only otherwise).
     expect(authorizationCode.scopes['idcard']).toMatch(/in clear/);
     expect(authorizationCode.scopes['idcard']).not.toMatch(/masked/);
-    expect(authorizationCode.scopes['licences']).toMatch(/first-party app \(the wallet\) also .*passkeys/);
+    expect(authorizationCode.scopes['licences']).toMatch(/first-party app \(the wallet\) only: .*passkeys/);
     expect(authorizationCode.scopes['entity']).toMatch(
       /first-party app \(the wallet\) also manages its agents/,
     );
