@@ -27,8 +27,13 @@ export const sharedLicencesSchema = z
 
 /** {@link sharedLicenceSchema} of one licence: its API view, less what a share does not carry. */
 function sharedLicenceView(licence: LicenceRecord, issuer: Issuer, now: Date): SharedLicence {
-  const { statusReason: _reason, replaces: _replaces, replacedBy: _replacedBy, history: _history, ...view } =
-    licenceView(licence, issuer, now);
+  const {
+    statusReason: _reason,
+    replaces: _replaces,
+    replacedBy: _replacedBy,
+    history: _history,
+    ...view
+  } = licenceView(licence, issuer, now);
   return view;
 }
 

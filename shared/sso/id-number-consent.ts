@@ -58,7 +58,8 @@ export function recordIdNumberChoice(
       stored.rejected!.resources![resource] = without(stored.rejected!.resources![resource], idNumberScope);
     }
     grant.addOIDCScope(idNumberScope);
-    for (const resource of new Set([...askedOf, ...rejectedOf])) grant.addResourceScope(resource, idNumberScope);
+    for (const resource of new Set([...askedOf, ...rejectedOf]))
+      grant.addResourceScope(resource, idNumberScope);
     return;
   }
   const grantedOf = Object.entries(stored.resources ?? {})
@@ -69,5 +70,6 @@ export function recordIdNumberChoice(
     stored.resources![resource] = without(stored.resources![resource], idNumberScope);
   }
   grant.rejectOIDCScope(idNumberScope);
-  for (const resource of new Set([...askedOf, ...grantedOf])) grant.rejectResourceScope(resource, idNumberScope);
+  for (const resource of new Set([...askedOf, ...grantedOf]))
+    grant.rejectResourceScope(resource, idNumberScope);
 }

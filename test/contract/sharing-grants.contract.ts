@@ -178,7 +178,10 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await subject.tokenExists(shareToken)).toBe(true);
       for (const kept of [share, wallet, elsewhere]) expect(await subject.store.find(kept)).toBeDefined();
       expect(audit.entries).toEqual([
-        expect.objectContaining({ action: 'authorization.withdrawn', reason: expect.stringMatching(/scopes /) }),
+        expect.objectContaining({
+          action: 'authorization.withdrawn',
+          reason: expect.stringMatching(/scopes /),
+        }),
       ]);
     });
   });

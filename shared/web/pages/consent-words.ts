@@ -49,7 +49,9 @@ export function idNumberHeld(t: Translate): string {
  */
 export function idNumberChoice(t: Translate, clientName: string): SafeHtml {
   return html`<fieldset class="sensitive-consent" aria-describedby="idcard-notice">
-    <legend>${t('身份证号（敏感个人信息）', 'Your resident ID number (sensitive personal information)')}</legend>
+    <legend>
+      ${t('身份证号（敏感个人信息）', 'Your resident ID number (sensitive personal information)')}
+    </legend>
     <p id="idcard-notice" class="hint">
       ${t(
         `${clientName} 还请求获得您的完整身份证号。身份证号属于敏感个人信息，需要您单独同意：不勾选也可以继续，${clientName} 将得不到您的身份证号。接收方：${clientName}，其用途和保存期限以该平台的说明为准；本服务每次提供都会记入您的“用证记录”。同意后，您可以随时在钱包的“已授权的平台”中撤回。`,
