@@ -14,7 +14,16 @@ import { signList, type ListSignerAnswer } from '../shared/licence/list-signer.j
 import { logger } from '../shared/logger.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, issuers, statusLists, trustList, platformSigner, signerFor, peers });
+const dependencies = composition({
+  kms,
+  doc,
+  issuers,
+  statusLists,
+  trustList,
+  platformSigner,
+  signerFor,
+  peers,
+});
 
 /**
  * No route: invoked (Lambda `Invoke`, `RequestResponse`) by `trust-list` and `status-lists` alone (their

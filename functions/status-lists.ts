@@ -25,7 +25,7 @@ let relay: PeerStatusListRelay | undefined;
  *
  * It signs nothing and holds no issuer key: a stale list is signed by the `list-signer` function
  * (shared/licence/list-signer.ts); while that cannot be reached, the stored token is served until its
- * `exp`, then 503 `temporarily_unavailable` with `Retry-After`.
+ * `exp` (a status change drops it), then 503 `temporarily_unavailable` with `Retry-After`.
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();

@@ -91,7 +91,11 @@ export async function startLambdaEmulator(options: {
     }
     const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
     if (type !== 'RequestResponse') {
-      throw new InvokeFault('InvalidParameterValueException', `Invocation type ${String(type)} is not emulated.`, 400);
+      throw new InvokeFault(
+        'InvalidParameterValueException',
+        `Invocation type ${String(type)} is not emulated.`,
+        400,
+      );
     }
     let body: Buffer;
     try {
@@ -123,7 +127,8 @@ export async function startLambdaEmulator(options: {
       });
       send(res, 200, result, headers);
     } catch (error) {
-      const { name: errorType, message: errorMessage } = error instanceof Error ? error : new Error(String(error));
+      const { name: errorType, message: errorMessage } =
+        error instanceof Error ? error : new Error(String(error));
       send(res, 200, { errorType, errorMessage }, { ...headers, 'x-amz-function-error': 'Unhandled' });
     }
   }
@@ -133,9 +138,14 @@ export async function startLambdaEmulator(options: {
       if (res.headersSent) return;
       const known = error instanceof InvokeFault;
       const type = known ? error.type : 'ServiceException';
-      send(res, known ? error.status : 500, { Type: known ? 'User' : 'Service', Message: (error as Error).message }, {
-        'x-amzn-errortype': type,
-      });
+      send(
+        res,
+        known ? error.status : 500,
+        { Type: known ? 'User' : 'Service', Message: (error as Error).message },
+        {
+          'x-amzn-errortype': type,
+        },
+      );
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -618,8 +618,14 @@ describe('ElicenceStack', () => {
       for (const name of ['oidc', 'list-signer', 'me'] as const) {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
-        expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
-        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        // The list signer also signs status lists with issuer keys (by tag, tested below).
+        const onServiceKeys = grants(name, 'kms:Sign').filter((s) => !render(s.Resource).endsWith(':key/*'));
+        expect(onServiceKeys.map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        expect(
+          grants(name, 'kms:GetPublicKey')
+            .filter((s) => !render(s.Resource).endsWith(':key/*'))
+            .map((s) => s.Resource),
+        ).toEqual([platformKeyArn(), ...rsa]);
       }
       expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
       expect(grants('trust-list', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
@@ -672,10 +678,11 @@ describe('ElicenceStack', () => {
       expect(environmentOf('audit').AUDIT_KEY_ID).toEqual(auditKeyArn);
     });
 
-    it('lets no function reachable without a token sign with any key, but ID tokens, presentations and issuance', () => {
+    it('lets no function behind a route sign with any key, but for ID tokens, presentations, issuance and checkpoints', () => {
       // Review R7, M1: whoever compromises a function behind a route can sign what its role may sign. Only
-      // these sign on a route: oidc (ID tokens), me (presentations) and licences (issuance, by the issuer).
-      const signingOnRoutes = new Set(['oidc', 'me', 'licences']);
+      // these sign on a route: oidc (ID tokens), me (presentations), licences (issuance, by the issuer's
+      // key) and audit (on-demand checkpoints for supervisors, by the audit key alone, tested above).
+      const signingOnRoutes = new Set(['oidc', 'me', 'licences', 'audit']);
       const onRoutes = functionNames.filter((name) => routes.some((route) => route.function === name));
       const signers = onRoutes.filter((name) =>
         roleStatements(name).some(
@@ -699,9 +706,10 @@ describe('ElicenceStack', () => {
           (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('lambda:')),
         );
         if (name === 'trust-list' || name === 'status-lists') {
-          expect(invokes.map((s) => [actionsOf(s), s.Resource]), name).toEqual([
-            [['lambda:InvokeFunction'], signerArn],
-          ]);
+          expect(
+            invokes.map((s) => [actionsOf(s), s.Resource]),
+            name,
+          ).toEqual([[['lambda:InvokeFunction'], signerArn]]);
           expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toEqual({ Ref: functionId('list-signer') });
         } else {
           expect(invokes, name).toEqual([]);

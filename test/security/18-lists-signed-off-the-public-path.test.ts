@@ -36,7 +36,12 @@ const clientsOf = (name: FunctionName) =>
   invocation.run({ functionName: name }, () => composition({ kms, lambda })());
 
 const sign = (KeyId: string) =>
-  new SignCommand({ KeyId, Message: new Uint8Array(32), MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' });
+  new SignCommand({
+    KeyId,
+    Message: new Uint8Array(32),
+    MessageType: 'DIGEST',
+    SigningAlgorithm: 'ECDSA_SHA_256',
+  });
 
 async function demoIssuerKey(): Promise<string> {
   const issuer = await dependencies().issuers.findById(runtime.credentials.issuer.id);
@@ -92,7 +97,9 @@ describe('the anonymous list functions sign nothing', () => {
     );
     const answer = await clientsOf('status-lists').lambda.invoke('list-signer', payload);
     expect(answer.functionError).toBeUndefined();
-    expect(JSON.parse(Buffer.from(answer.payload).toString('utf8'))).toMatchObject({ jws: expect.any(String) });
+    expect(JSON.parse(Buffer.from(answer.payload).toString('utf8'))).toMatchObject({
+      jws: expect.any(String),
+    });
   });
 });
 
@@ -136,9 +143,9 @@ describe('the lists are still served, and signed again when stale', () => {
     expect(await bitOf(after)).toBe(StatusType.INVALID);
     expect(runtime.lambda!.stats()).toEqual({ 'list-signer': 1 });
     const issuer = await dependencies().issuers.findById(runtime.credentials.issuer.id);
-    expect((await jwtVerify(after, createLocalJWKSet({ keys: [issuer!.publicJwk!] }))).protectedHeader.kid).toBe(
-      issuer!.kid,
-    );
+    expect(
+      (await jwtVerify(after, createLocalJWKSet({ keys: [issuer!.publicJwk!] }))).protectedHeader.kid,
+    ).toBe(issuer!.kid);
   });
 
   it('stores once for concurrent stale requests, each answered with a current list', async () => {
@@ -158,7 +165,10 @@ describe('the lists are still served, and signed again when stale', () => {
 
 describe('the signer takes only which list to sign', () => {
   const invoke = async (event: unknown) => {
-    const answer = await clientsOf('trust-list').lambda.invoke('list-signer', Buffer.from(JSON.stringify(event)));
+    const answer = await clientsOf('trust-list').lambda.invoke(
+      'list-signer',
+      Buffer.from(JSON.stringify(event)),
+    );
     expect(answer.functionError).toBeUndefined();
     return JSON.parse(Buffer.from(answer.payload).toString('utf8')) as unknown;
   };
@@ -174,7 +184,11 @@ describe('the signer takes only which list to sign', () => {
       { kind: 'trust-list', issuers: [{ id: 'iss_forged' }] },
       { kind: 'status-list' },
       { kind: 'status-list', listId: 'x'.repeat(65) },
-      { kind: 'status-list', listId: `${runtime.credentials.issuer.id}.0`, status_list: { bits: 2, lst: '' } },
+      {
+        kind: 'status-list',
+        listId: `${runtime.credentials.issuer.id}.0`,
+        status_list: { bits: 2, lst: '' },
+      },
     ]) {
       expect(await invoke(event), JSON.stringify(event)).toEqual({ error: 'invalid_request' });
     }
@@ -186,7 +200,9 @@ describe('the signer takes only which list to sign', () => {
       error: 'status_list_not_found',
     });
     const signer = lambdaListSigner(clientsOf('status-lists').lambda, 'list-signer');
-    await expect(signer.sign({ kind: 'status-list', listId: 'not-a-list' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(signer.sign({ kind: 'status-list', listId: 'not-a-list' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 });
 
@@ -228,18 +244,36 @@ describe('when the signer cannot be reached', () => {
     },
   );
 
-  it('serves the stored status list while its exp is ahead, the change then served once the signer is back', async () => {
+  it('serves a stale status list token while its exp is ahead; a changed list, whose token is gone, is 503', async () => {
     const { statusLists } = dependencies();
     const slot = await statusLists.allocate(runtime.credentials.issuer.id);
     if (!slot) throw new Error('allocation failed');
     const path = `/status-lists/${encodeURIComponent(slot.listId)}`;
     const before = await (await get(path)).text();
     runtime.lambda!.setFault('unhandled');
-    await statusLists.setStatus(slot.listId, slot.idx, StatusType.SUSPENDED);
-    const response = await get(path);
+
+    // Stale by age (older than half its ttl): served, for what is left of its freshness.
+    const snapshot = await statusLists.find(slot.listId);
+    const token = snapshot.token!;
+    expect(await statusLists.saveToken(slot.listId, { ...token, iat: token.iat - 200 }, snapshot)).toBe(true);
+    let response = await get(path);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(before);
+    const maxAge = Number(/max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1]);
+    expect(maxAge).toBeGreaterThan(90);
+    expect(maxAge).toBeLessThanOrEqual(100);
+
+    // A status change drops the stored token (it no longer says the truth): nothing to serve.
+    await statusLists.setStatus(slot.listId, slot.idx, StatusType.SUSPENDED);
+    response = await get(path);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+
     runtime.lambda!.setFault(undefined);
-    expect(await (await get(path)).text()).not.toBe(before);
+    const after = await (await get(path)).text();
+    const { status_list } = decodeJwt(after) as { status_list: unknown };
+    expect(readStatus((await decodeStatusList(status_list, zlibCompression)).bytes, slot.idx)).toBe(
+      StatusType.SUSPENDED,
+    );
   });
 });

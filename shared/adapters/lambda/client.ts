@@ -7,6 +7,7 @@ import type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
   HttpHandlerOptions,
+  HttpRequest as WireRequest,
   HttpResponse,
   RequestHandler,
 } from '@smithy/types';
@@ -81,7 +82,7 @@ const RETRY_DELAY_MS = 100;
  * ```
  */
 export class LambdaInvokeClient {
-  readonly config: { requestHandler: RequestHandler<HttpRequest, HttpResponse, HttpHandlerOptions> };
+  readonly config: { requestHandler: RequestHandler<WireRequest, HttpResponse, HttpHandlerOptions> };
   /** Run before each call, in order; one that throws stops it. */
   readonly checks: InvokeCheck[] = [];
   private readonly signer: SignatureV4;
@@ -95,11 +96,13 @@ export class LambdaInvokeClient {
       credentials: options.credentials ?? defaultProvider(),
       sha256: Sha256,
     });
+    const node = new NodeHttpHandler({
+      connectionTimeout: 1_000,
+      requestTimeout: options.requestTimeoutMs ?? 3_000,
+    });
     this.config = {
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: 1_000,
-        requestTimeout: options.requestTimeoutMs ?? 3_000,
-      }),
+      // What `invoke` hands it is the signer's copy of an `HttpRequest` (the class the Node handler types).
+      requestHandler: node as unknown as RequestHandler<WireRequest, HttpResponse, HttpHandlerOptions>,
     };
   }
 
@@ -124,7 +127,7 @@ export class LambdaInvokeClient {
           body: payload,
         }),
       );
-      const { response } = await this.config.requestHandler.handle(request as HttpRequest);
+      const { response } = await this.config.requestHandler.handle(request);
       const body = await bytesOf(response.body);
       const header = (name: string) => response.headers[name] ?? response.headers[name.toLowerCase()];
       if (response.statusCode >= 200 && response.statusCode < 300) {
@@ -145,7 +148,11 @@ export class LambdaInvokeClient {
   }
 }
 
-function serviceError(statusCode: number, errorType: string | undefined, body: Uint8Array): LambdaServiceError {
+function serviceError(
+  statusCode: number,
+  errorType: string | undefined,
+  body: Uint8Array,
+): LambdaServiceError {
   let document: { Type?: unknown; Message?: unknown; message?: unknown } = {};
   try {
     document = JSON.parse(Buffer.from(body).toString('utf8')) as typeof document;
@@ -154,7 +161,11 @@ function serviceError(statusCode: number, errorType: string | undefined, body: U
   }
   const name = (errorType ?? '').split(':')[0] || `Lambda${statusCode}`;
   const message = document.Message ?? document.message;
-  return new LambdaServiceError(name, typeof message === 'string' ? message : `HTTP ${statusCode}`, statusCode);
+  return new LambdaServiceError(
+    name,
+    typeof message === 'string' ? message : `HTTP ${statusCode}`,
+    statusCode,
+  );
 }
 
 /** The bytes of a response body: a stream (the Node handler), or bytes or text (an in-process one). */

@@ -34,7 +34,10 @@ export class LambdaListSigner implements ListSigner {
       text = Buffer.from(result.payload).toString('utf8');
       if (result.functionError) {
         // Lambda's error document names the error type and message of the signer, none of it secret.
-        logger.error('list signer failed', { functionError: result.functionError, answer: text.slice(0, 500) });
+        logger.error('list signer failed', {
+          functionError: result.functionError,
+          answer: text.slice(0, 500),
+        });
         throw new ListSignerUnavailableError(`The list signer failed (${result.functionError})`);
       }
     } catch (error) {

@@ -96,7 +96,12 @@ describe('lists signed off the public path', () => {
 
   it('refuses a request that is more than which list', async () => {
     const deps = { ...shared(), platformSigner: platform, signerFor: () => new LocalSigner() };
-    for (const input of [undefined, {}, { kind: 'trust-list', jws: 'x' }, { kind: 'status-list', listId: '' }]) {
+    for (const input of [
+      undefined,
+      {},
+      { kind: 'trust-list', jws: 'x' },
+      { kind: 'status-list', listId: '' },
+    ]) {
       await expect(signList(input, deps), JSON.stringify(input)).rejects.toMatchObject({
         code: 'invalid_request',
       });
