@@ -1,4 +1,3 @@
-import { SignCommand } from '@aws-sdk/client-kms';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { composition, dependencies } from '../../functions/composition/dependencies.js';
@@ -10,6 +9,7 @@ import { lambdaListSigner } from '../../shared/adapters/lambda/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { decodeStatusList, readStatus, StatusType } from '../../packages/verifier/src/status-list.js';
 import { zlibCompression } from '../../packages/verifier/src/status-list-zlib.js';
+import { signDigest } from '../support/kms-commands.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
 /**
@@ -35,13 +35,7 @@ afterEach(() => {
 const clientsOf = (name: FunctionName) =>
   invocation.run({ functionName: name }, () => composition({ kms, lambda })());
 
-const sign = (KeyId: string) =>
-  new SignCommand({
-    KeyId,
-    Message: new Uint8Array(32),
-    MessageType: 'DIGEST',
-    SigningAlgorithm: 'ECDSA_SHA_256',
-  });
+const sign = signDigest;
 
 async function demoIssuerKey(): Promise<string> {
   const issuer = await dependencies().issuers.findById(runtime.credentials.issuer.id);
