@@ -149,6 +149,10 @@ export const operations: Operations = {
   'GET /trust-list': {
     operationId: 'trustList',
     summary: 'The platform-signed list of issuers and their keys',
+    description:
+      'Public. Signed off the request path when stale; while it cannot be signed, the stored list is ' +
+      'served until its `exp` (`max-age` what is left of its freshness, 0 once past its `ttl`: judge ' +
+      'freshness by its `iat` and `ttl`), then a 503 `temporarily_unavailable` with `Retry-After`.',
     tag: 'Verification',
     responses: {
       200: {
@@ -164,7 +168,9 @@ export const operations: Operations = {
     description:
       'Public. For an issuer of a registered peer platform (跨地区互认) the peer’s own token, relayed ' +
       'unchanged (signed by the peer issuer’s key); a peer that cannot be reached is a 502 ' +
-      '`peer_unreachable`, one that answers anything but that list `peer_bad_response`.',
+      '`peer_unreachable`, one that answers anything but that list `peer_bad_response`. Our own lists ' +
+      'are signed off the request path when stale; while one cannot be signed, the stored token is ' +
+      'served until its `exp`, then a 503 `temporarily_unavailable` with `Retry-After`.',
     tag: 'Verification',
     responses: {
       200: {
