@@ -10,7 +10,7 @@ import {
   type TableGrant,
 } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
-import type { LambdaInvokeClient } from '../../shared/adapters/lambda/client.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
 
@@ -350,7 +350,7 @@ function guard<Input extends object, Output extends object>(
  * ```
  */
 export function guardGrants(
-  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient; lambda?: LambdaInvokeClient; sms?: SmsSender },
+  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient; lambda?: LambdaClient; sms?: SmsSender },
   options: {
     functionName: FunctionName;
     grants: FunctionGrants;
@@ -376,15 +376,17 @@ export function guardGrants(
     }),
     step,
   );
-  clients.lambda?.checks.push((target) => {
-    // A name or an ARN (`arn:aws-cn:lambda:<region>:<account>:function:<name>[:<qualifier>]`).
-    const name = /:function:([^:]+)/.exec(target)?.[1] ?? target;
-    if (!grants.invokes?.some((granted) => granted === name)) {
-      throw new LocalAccessDenied(
-        `Function ${functionName} is not granted lambda:InvokeFunction on function ${name} (functions/grants.ts): IAM would refuse this in AWS`,
-      );
-    }
-  });
+  clients.lambda?.middlewareStack.add(
+    guard(functionName, (action, input) => {
+      // A name or an ARN (`arn:aws-cn:lambda:<region>:<account>:function:<name>[:<qualifier>]`).
+      const target = String(input.FunctionName);
+      const name = /:function:([^:]+)/.exec(target)?.[1] ?? target;
+      return action === 'Invoke' && grants.invokes?.some((granted) => granted === name)
+        ? undefined
+        : `lambda:InvokeFunction on function ${name}`;
+    }),
+    step,
+  );
   if ('sms' in clients && !grants.sms) {
     // Replaces the container's (lazy) sender without building it.
     Object.defineProperty(clients, 'sms', {

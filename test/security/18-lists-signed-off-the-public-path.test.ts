@@ -9,7 +9,7 @@ import { lambdaListSigner } from '../../shared/adapters/lambda/index.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { decodeStatusList, readStatus, StatusType } from '../../packages/verifier/src/status-list.js';
 import { zlibCompression } from '../../packages/verifier/src/status-list-zlib.js';
-import { signDigest } from '../support/kms-commands.js';
+import { invokeEvent, signDigest } from '../support/kms-commands.js';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.js';
 
 /**
@@ -36,6 +36,10 @@ const clientsOf = (name: FunctionName) =>
   invocation.run({ functionName: name }, () => composition({ kms, lambda })());
 
 const sign = signDigest;
+
+/** `caller`'s own Lambda client invoking `target` with `event`. */
+const invokeWith = (caller: FunctionName, target: string, event: unknown) =>
+  clientsOf(caller).lambda.send(invokeEvent(target, event));
 
 async function demoIssuerKey(): Promise<string> {
   const issuer = await dependencies().issuers.findById(runtime.credentials.issuer.id);
@@ -79,19 +83,19 @@ describe('the anonymous list functions sign nothing', () => {
   });
 
   it('lets only the list functions invoke the signer', async () => {
-    const payload = Buffer.from(JSON.stringify({ kind: 'trust-list' }));
+    const payload = { kind: 'trust-list' };
     for (const name of ['verify', 'me', 'oidc', 'licences'] as const) {
-      await expect(clientsOf(name).lambda.invoke('list-signer', payload)).rejects.toThrow(
+      await expect(invokeWith(name, 'list-signer', payload)).rejects.toThrow(
         `Function ${name} is not granted lambda:InvokeFunction on function list-signer`,
       );
     }
     // Nor may the list functions invoke anything else.
-    await expect(clientsOf('trust-list').lambda.invoke('oidc', payload)).rejects.toThrow(
+    await expect(invokeWith('trust-list', 'oidc', payload)).rejects.toThrow(
       'Function trust-list is not granted lambda:InvokeFunction on function oidc',
     );
-    const answer = await clientsOf('status-lists').lambda.invoke('list-signer', payload);
-    expect(answer.functionError).toBeUndefined();
-    expect(JSON.parse(Buffer.from(answer.payload).toString('utf8'))).toMatchObject({
+    const answer = await invokeWith('status-lists', 'list-signer', payload);
+    expect(answer.FunctionError).toBeUndefined();
+    expect(JSON.parse(Buffer.from(answer.Payload!).toString('utf8'))).toMatchObject({
       jws: expect.any(String),
     });
   });
@@ -159,12 +163,9 @@ describe('the lists are still served, and signed again when stale', () => {
 
 describe('the signer takes only which list to sign', () => {
   const invoke = async (event: unknown) => {
-    const answer = await clientsOf('trust-list').lambda.invoke(
-      'list-signer',
-      Buffer.from(JSON.stringify(event)),
-    );
-    expect(answer.functionError).toBeUndefined();
-    return JSON.parse(Buffer.from(answer.payload).toString('utf8')) as unknown;
+    const answer = await invokeWith('trust-list', 'list-signer', event);
+    expect(answer.FunctionError).toBeUndefined();
+    return JSON.parse(Buffer.from(answer.Payload!).toString('utf8')) as unknown;
   };
 
   it('refuses a malformed request, content offered with it included, and stores nothing', async () => {

@@ -1,4 +1,5 @@
 import { SignCommand } from '@aws-sdk/client-kms';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 
 /**
  * A KMS `Sign` of an all-zero SHA-256 digest with `KeyId`: what a test sends to see whether a function's
@@ -10,4 +11,12 @@ export const signDigest = (KeyId: string) =>
     Message: new Uint8Array(32),
     MessageType: 'DIGEST',
     SigningAlgorithm: 'ECDSA_SHA_256',
+  });
+
+/** A synchronous Lambda `Invoke` of `FunctionName` with `event` as its JSON payload. */
+export const invokeEvent = (FunctionName: string, event: unknown) =>
+  new InvokeCommand({
+    FunctionName,
+    InvocationType: 'RequestResponse',
+    Payload: Buffer.from(JSON.stringify(event)),
   });

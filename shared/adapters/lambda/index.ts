@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import type { ListSigner } from '../../licence/list-signer.js';
-import { LambdaInvokeClient } from './client.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { createLambdaClient } from './client.js';
 import { LambdaListSigner } from './list-signer.js';
 
 /*
@@ -12,7 +13,7 @@ import { LambdaListSigner } from './list-signer.js';
  * Lambda as a container's adapters share it: the one invoke client. The local launcher (`infra/`) hands
  * its requests to the Lambda emulator in process and guards it with the function's `invokes` grant.
  */
-export type LambdaConnection = LambdaInvokeClient;
+export type LambdaConnection = LambdaClient;
 
 /**
  * Connects to the configured Lambda (AWS by region, or the local emulator's endpoint). Makes no network
@@ -25,7 +26,7 @@ export type LambdaConnection = LambdaInvokeClient;
  * ```
  */
 export function connectLambda(config: Pick<Config, 'region' | 'lambdaEndpoint'>): LambdaConnection {
-  return new LambdaInvokeClient({ region: config.region, endpoint: config.lambdaEndpoint });
+  return createLambdaClient({ region: config.region, endpoint: config.lambdaEndpoint });
 }
 
 /** The list signer, the Lambda function `functionName` (name or ARN). */

@@ -7,7 +7,7 @@ import {
   type ListSigner,
 } from '../../licence/list-signer.js';
 import type { StatusListTokenResult } from '../../licence/status-list-token.js';
-import type { LambdaInvokeClient } from './client.js';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 
 /**
  * The {@link ListSigner} as a Lambda function (`functions/list-signer.ts`), invoked synchronously. Every
@@ -16,13 +16,13 @@ import type { LambdaInvokeClient } from './client.js';
  *
  * @example
  * ```ts
- * const signer = new LambdaListSigner(new LambdaInvokeClient({ region }), 'elicence-list-signer');
+ * const signer = new LambdaListSigner(createLambdaClient({ region }), 'elicence-list-signer');
  * const { jws, ttl } = await signer.sign({ kind: 'trust-list' });
  * ```
  */
 export class LambdaListSigner implements ListSigner {
   constructor(
-    private readonly lambda: LambdaInvokeClient,
+    private readonly lambda: LambdaClient,
     /** Its name or ARN (`LIST_SIGNER_FUNCTION`). */
     private readonly functionName: string,
   ) {}
@@ -30,15 +30,21 @@ export class LambdaListSigner implements ListSigner {
   async sign(request: ListRequest): Promise<StatusListTokenResult> {
     let text: string;
     try {
-      const result = await this.lambda.invoke(this.functionName, Buffer.from(JSON.stringify(request)));
-      text = Buffer.from(result.payload).toString('utf8');
-      if (result.functionError) {
+      const result = await this.lambda.send(
+        new InvokeCommand({
+          FunctionName: this.functionName,
+          InvocationType: 'RequestResponse',
+          Payload: Buffer.from(JSON.stringify(request)),
+        }),
+      );
+      text = Buffer.from(result.Payload ?? new Uint8Array()).toString('utf8');
+      if (result.FunctionError) {
         // Lambda's error document names the error type and message of the signer, none of it secret.
         logger.error('list signer failed', {
-          functionError: result.functionError,
+          functionError: result.FunctionError,
           answer: text.slice(0, 500),
         });
-        throw new ListSignerUnavailableError(`The list signer failed (${result.functionError})`);
+        throw new ListSignerUnavailableError(`The list signer failed (${result.FunctionError})`);
       }
     } catch (error) {
       if (error instanceof ListSignerUnavailableError) throw error;
