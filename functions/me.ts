@@ -11,7 +11,7 @@ import {
   issuers,
   audit,
   lookupMac,
-  platformSigner,
+  presentationSigner,
   passkeys,
   usage,
   clientReader,
@@ -79,7 +79,7 @@ const dependencies = composition({
   issuers,
   audit,
   lookupMac,
-  platformSigner,
+  presentationSigner,
   passkeys,
   usage,
   clientReader,
@@ -229,14 +229,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
       // The signature names the licence and its issuer: a platform fetching it has read the licence too.
       await recordPlatformRead(licence);
-      // Signed by the platform key: the platform vouches for what it rendered for the holder. The checks
-      // above run on each request; the cache stands in for rendering and signing only.
+      // Signed by the presentation key (the platform's, for what it shows on the holder's behalf; never the
+      // platform key, which signs ID tokens): the platform vouches for what it rendered for the holder. The
+      // checks above run on each request; the cache stands in for rendering and signing only.
       const jws = await cachedPdfSignature(
         licence,
         issuer,
         layout,
         now,
-        { signer: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+        { signer: deps.presentationSigner, clock: deps.clock, iss: deps.config.issuerUrl },
         deps.pdfSignatures,
       );
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));

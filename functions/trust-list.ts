@@ -1,6 +1,16 @@
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
-import { kms, doc, issuers, trustList, platformSigner, statusLists, peers } from './composition/factories.js';
+import {
+  kms,
+  doc,
+  issuers,
+  trustList,
+  platformSigner,
+  presentationSigner,
+  presentationPreviousSigners,
+  statusLists,
+  peers,
+} from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
@@ -8,7 +18,18 @@ import { issuerMetadata, trustListMediaType } from '../shared/licence/trust-list
 import { trustListToken } from '../shared/licence/trust-list-token.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, issuers, statusLists, trustList, platformSigner, peers });
+const dependencies = composition({
+  kms,
+  doc,
+  issuers,
+  statusLists,
+  trustList,
+  platformSigner,
+  // Their public keys only: the list names the keys presentations are signed with.
+  presentationSigner,
+  presentationPreviousSigners,
+  peers,
+});
 const served = routesOf('trust-list');
 
 /**

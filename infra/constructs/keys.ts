@@ -10,6 +10,7 @@ import type { KeyRole } from '../../functions/grants.js';
 export const platformKeyAlias = 'alias/elicence-platform';
 export const platformRsaKeyAlias = 'alias/elicence-platform-rsa';
 export const auditKeyAlias = 'alias/elicence-audit';
+export const presentationKeyAlias = 'alias/elicence-presentation';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
@@ -82,10 +83,16 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
 /**
  * The service's own KMS keys:
  *
- * - `platform` (ECC_NIST_P256, SIGN_VERIFY): signs ID tokens, presentations and the trust list. Whoever can
- *   sign with it can impersonate anyone to every relying party, so its key policy names its users (the
- *   roles of the functions that sign, and, for `kms:GetPublicKey` alone, of those that only verify) and
- *   gives the account administration only.
+ * - `platform` (ECC_NIST_P256, SIGN_VERIFY): signs ID tokens and the trust list. Whoever can sign with it
+ *   can impersonate anyone to every relying party, so its key policy names its users (the roles of the
+ *   functions that sign, and, for `kms:GetPublicKey` alone, of those that only verify) and gives the
+ *   account administration only.
+ * - `presentation` (ECC_NIST_P256, SIGN_VERIFY, `alias/elicence-presentation`): signs presentations (亮证)
+ *   and the holder's printable-licence signatures, and nothing else; only `me` signs with it. Apart from
+ *   `platform` so that the internet-facing holder API cannot sign an ID token (review R7 M1); its public
+ *   keys are named in the trust list (`presentationKeys`), never in the OpenID JWKS. Same policy shape;
+ *   it rotates by generations (`presentationKeys`), a retiring one kept, `kms:GetPublicKey` only, while
+ *   what it signed may still be shown.
  * - `platformRsa` (RSA_2048, SIGN_VERIFY): signs the ID tokens (and logout tokens) of platforms registered
  *   for RS256, OpenID Connect's mandatory algorithm, and nothing else. Same policy shape as `platform`; it
  *   rotates the same way, by generations (`platformRsaKeys`), its retiring keys published until what they
@@ -138,6 +145,10 @@ export class ServiceKeys extends Construct {
   readonly audit: kms.Key;
   /** Every earlier audit key: published for ever, never signing. */
   readonly previousAudit: kms.Key[];
+  /** The presentation key that signs presentations (and the holder's printable-licence signatures). */
+  readonly presentation: kms.Key;
+  /** Presentation keys being retired: still named in the trust list, never signing. */
+  readonly previousPresentation: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
   /** The OpenID provider's HMAC key for the sign-ins under way; its only user is the `oidc` function. */
@@ -156,6 +167,7 @@ export class ServiceKeys extends Construct {
       platformKeys?: readonly string[];
       platformRsaKeys?: readonly string[];
       auditKeys?: readonly string[];
+      presentationKeys?: readonly string[];
     } = {},
   ) {
     super(scope, id);
@@ -175,7 +187,7 @@ export class ServiceKeys extends Construct {
       'Platform',
       kms.KeySpec.ECC_NIST_P256,
       'platform signing key',
-      'ID tokens, presentations, trust list',
+      'ID tokens, trust list',
     );
     this.platform = platformKey(current!);
     this.previousPlatform = previous.map(platformKey);
@@ -205,6 +217,22 @@ export class ServiceKeys extends Construct {
     this.audit = auditKey(currentAudit!);
     this.previousAudit = previousAudit.map(auditKey);
     new kms.Alias(this, 'AuditAlias', { aliasName: auditKeyAlias, targetKey: this.audit });
+    const [currentPresentation, ...previousPresentation] = platformGenerations(
+      props.presentationKeys ?? ['1'],
+      'presentationKeys',
+    );
+    const presentationKey = signingKey(
+      'Presentation',
+      kms.KeySpec.ECC_NIST_P256,
+      'presentation signing key',
+      'presentations, holder PDF signatures; never ID tokens',
+    );
+    this.presentation = presentationKey(currentPresentation!);
+    this.previousPresentation = previousPresentation.map(presentationKey);
+    new kms.Alias(this, 'PresentationAlias', {
+      aliasName: presentationKeyAlias,
+      targetKey: this.presentation,
+    });
     this.lookupMac = new kms.Key(this, 'LookupMac', {
       description:
         'elicence HMAC key (identifier lookup keys, pairwise salt, client secrets before rotation)',
@@ -279,7 +307,9 @@ export class ServiceKeys extends Construct {
             ? this.previousPlatformRsa
             : key === 'previousAudit'
               ? this.previousAudit
-              : [this[key]];
+              : key === 'previousPresentation'
+                ? this.previousPresentation
+                : [this[key]];
     for (const usedKey of used) {
       allowUse(
         usedKey,

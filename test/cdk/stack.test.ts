@@ -496,6 +496,7 @@ describe('ElicenceStack', () => {
         ['platform', stack.keys.platform],
         ['platformRsa', stack.keys.platformRsa],
         ['audit', stack.keys.audit],
+        ['presentation', stack.keys.presentation],
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
@@ -587,9 +588,11 @@ describe('ElicenceStack', () => {
         // chunks' data keys opened, only under the batch-items context.
         batches: ['kms:Decrypt batchItems', 'kms:GenerateMac lookupMac', ...issuerSigning],
         'status-lists': issuerSigning,
-        'trust-list': ['kms:GetPublicKey platform', 'kms:Sign platform'],
-        verify: ['kms:GetPublicKey platform'],
-        me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey platform', 'kms:Sign platform'],
+        // The presentation keys' public keys, named in the list it signs.
+        'trust-list': ['kms:GetPublicKey platform', 'kms:GetPublicKey presentation', 'kms:Sign platform'],
+        verify: ['kms:GetPublicKey platform', 'kms:GetPublicKey presentation'],
+        // Presentations and the holder's PDF signatures: the presentation key, never the platform key (R7 M1).
+        me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey presentation', 'kms:Sign presentation'],
         accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
         web: [],
         wallet: ['kms:GenerateMac web'],
@@ -605,8 +608,8 @@ describe('ElicenceStack', () => {
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
 
-    it('lets oidc, the trust list and presentations sign with the platform key; verify only reads it', () => {
-      for (const name of ['oidc', 'trust-list', 'me'] as const) {
+    it('lets oidc and the trust list sign with the platform key; verify only reads it', () => {
+      for (const name of ['oidc', 'trust-list'] as const) {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
         expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
@@ -616,9 +619,42 @@ describe('ElicenceStack', () => {
       for (const name of ['verify', 'admin', 'accounts'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
-      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit'] as const) {
+      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit', 'me'] as const) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.platform));
       }
+    });
+
+    it('lets the holder API sign with the presentation key alone, never with the platform key (review R7 M1)', () => {
+      const presentationKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.presentation), 'Arn'] };
+      const resource = template.toJSON().Resources[logicalId(stack.keys.presentation)];
+      expect(resource.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      // me signs with it and nothing else; whoever publishes or verifies presentations reads it.
+      expect(grants('me', 'kms:Sign').map((s) => s.Resource)).toEqual([presentationKeyArn]);
+      expect(JSON.stringify(roleStatements('me'))).not.toContain(logicalId(stack.keys.platform));
+      expect(JSON.stringify(roleStatements('me'))).not.toContain(logicalId(stack.keys.platformRsa));
+      expect(keyUsers(stack.keys.presentation)).toEqual({
+        'kms:Sign': ['me'],
+        'kms:GetPublicKey': ['me', 'trust-list', 'verify'],
+      });
+      // The OpenID provider never holds it: its JWKS cannot carry it.
+      expect(JSON.stringify(roleStatements('oidc'))).not.toContain(logicalId(stack.keys.presentation));
+      for (const statement of resource.Properties.KeyPolicy.Statement as Statement[]) {
+        expect(actionsOf(statement)).not.toContain('kms:*');
+        expect(actionsOf(statement)).not.toContain('kms:CreateGrant');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-presentation',
+        TargetKeyId: presentationKeyArn,
+      });
+      expect(environmentOf('me').PRESENTATION_KEY_ID).toEqual(presentationKeyArn);
+      expect(environmentOf('me').PLATFORM_KEY_ID).toBeUndefined();
+      expect(environmentOf('trust-list').PRESENTATION_KEY_ID).toEqual(presentationKeyArn);
+      expect(environmentOf('verify').PRESENTATION_KEY_ID).toEqual(presentationKeyArn);
+      // In the key deletion guard, as every key of the stack.
+      const denied = template.toJSON().Resources[logicalId(stack.keys.presentation)].Properties.KeyPolicy
+        .Statement as Statement[];
+      expect(denied.some((s) => s.Effect === 'Deny' && s.Sid === 'FunctionsNeverDestroyThisKey')).toBe(true);
     });
 
     it('has an RSA_2048 platform key for RS256 ID tokens, used by the OpenID provider alone', () => {
@@ -662,8 +698,8 @@ describe('ElicenceStack', () => {
       expect(environmentOf('audit').AUDIT_KEY_ID).toEqual(auditKeyArn);
     });
 
-    it('lets the holder API sign with the platform key when, and only when, it offers presentations', () => {
-      // POST /me/licences/{id}/presentations signs with the platform key (shared/licence/presentation.ts).
+    it('lets the holder API sign with the presentation key when, and only when, it offers presentations', () => {
+      // POST /me/licences/{id}/presentations signs with the presentation key (shared/licence/presentation.ts).
       const presents = routes.some(
         (route) => route.function === 'me' && route.path.endsWith('/presentations'),
       );
@@ -674,8 +710,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['me', 'oidc', 'trust-list'],
-        'kms:GetPublicKey': ['me', 'oidc', 'trust-list', 'verify'],
+        'kms:Sign': ['oidc', 'trust-list'],
+        'kms:GetPublicKey': ['oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -1217,7 +1253,10 @@ describe('ElicenceStack', () => {
           Object.entries(kmsActions(functionGrants[name]))
             .filter(
               ([key]) =>
-                key !== 'previousPlatform' && key !== 'previousPlatformRsa' && key !== 'previousAudit',
+                key !== 'previousPlatform' &&
+                key !== 'previousPlatformRsa' &&
+                key !== 'previousAudit' &&
+                key !== 'previousPresentation',
             )
             .map(([key, actions]) => [key, [...actions].sort()]),
         );
@@ -1964,6 +2003,58 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
       expect(() => synthesize({ auditKeys }), JSON.stringify(auditKeys)).toThrow(/auditKeys.*never dropped/);
     }
     expect(() => synthesize({ auditKeys: ['2', '1'] })).not.toThrow();
+  });
+});
+
+describe('ElicenceStack during a presentation key rotation (presentationKeys: [2, 1])', () => {
+  const rotating = synthesize({ presentationKeys: ['2', '1'] });
+  const resources = rotating.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const [previous] = rotating.stack.keys.previousPresentation;
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
+  const variablesOf = (name: FunctionName) =>
+    (
+      Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
+      )!.Properties.Environment as { Variables: Json }
+    ).Variables;
+
+  it('keeps generation 1 under its logical id, moves the alias to generation 2 and signs with it', () => {
+    expect(idOf(previous!)).toBe(idOf(synthesize().stack.keys.presentation));
+    const alias = Object.values(resources).find(
+      (r) => r.Type === 'AWS::KMS::Alias' && r.Properties.AliasName === 'alias/elicence-presentation',
+    );
+    expect(alias?.Properties.TargetKeyId).toEqual(arnOf(rotating.stack.keys.presentation));
+    expect(variablesOf('me').PRESENTATION_KEY_ID).toEqual(arnOf(rotating.stack.keys.presentation));
+    // me signs with the current generation alone; the trust list and verify read generation 1 too.
+    expect(variablesOf('me').PRESENTATION_PREVIOUS_KEY_IDS).toBeUndefined();
+    for (const name of ['trust-list', 'verify'] as const) {
+      expect(variablesOf(name).PRESENTATION_PREVIOUS_KEY_IDS, name).toEqual(arnOf(previous!));
+    }
+  });
+
+  it('lets the trust list and verify read generation 1’s public key, and nobody sign with it', () => {
+    const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+    expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey'], ['kms:GetPublicKey']]);
+    expect(users.map((st) => JSON.stringify(st.Principal)).sort()).toEqual(
+      (['trust-list', 'verify'] as const)
+        .map((name) => JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf(name), 'Arn'] } }))
+        .sort(),
+    );
+  });
+
+  it('refuses generations that are not distinct numbers', () => {
+    for (const presentationKeys of [[], ['2', '2'], ['v2'], ['0']]) {
+      expect(() => synthesize({ presentationKeys }), JSON.stringify(presentationKeys)).toThrow(
+        /presentationKeys/,
+      );
+    }
   });
 });
 
