@@ -193,7 +193,10 @@ describe('the holder API cannot mint an ID token (review R7 M1)', () => {
       await expect(signInWith(async (token) => token)).resolves.toBeDefined();
       await expect(signInWith(resigned(dependencies().platformSigner))).resolves.toBeDefined();
       // Re-signed by the presentation key, the one `me` holds: refused.
-      await expect(signInWith(resigned(presentationSigner))).rejects.toThrow();
+      // Refused: jwks_uri has no key for it (oauth4webapi's OAUTH_KEY_SELECTION_FAILED).
+      await expect(signInWith(resigned(presentationSigner))).rejects.toMatchObject({
+        code: 'OAUTH_KEY_SELECTION_FAILED',
+      });
     } finally {
       kms.destroy();
     }
