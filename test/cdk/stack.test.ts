@@ -344,9 +344,17 @@ describe('ElicenceStack', () => {
       licences: issuance,
       batches: issuance,
       'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
-      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
-      verify: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
-      me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
+      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PRESENTATION_KEY_ID', 'PLATFORM_REGION'],
+      verify: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'PLATFORM_KEY_ID',
+        'PRESENTATION_KEY_ID',
+        'PLATFORM_REGION',
+      ],
+      // The presentation key, never the platform key (review R7 M1).
+      me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PRESENTATION_KEY_ID'],
       accounts: [
         ...service,
         'TABLE_NAME',
@@ -470,6 +478,7 @@ describe('ElicenceStack', () => {
   describe('permissions', () => {
     const platformKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platform), 'Arn'] });
     const platformRsaKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platformRsa), 'Arn'] });
+    const presentationKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.presentation), 'Arn'] });
     const piiKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.pii), 'Arn'] });
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
@@ -613,9 +622,18 @@ describe('ElicenceStack', () => {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
         expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
-        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        // The trust list also reads the presentation key, whose public key it names (next tests).
+        const presentation = name === 'trust-list' ? [presentationKeyArn()] : [];
+        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([
+          platformKeyArn(),
+          ...rsa,
+          ...presentation,
+        ]);
       }
-      expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
+      expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([
+        platformKeyArn(),
+        presentationKeyArn(),
+      ]);
       for (const name of ['verify', 'admin', 'accounts'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
@@ -625,12 +643,11 @@ describe('ElicenceStack', () => {
     });
 
     it('lets the holder API sign with the presentation key alone, never with the platform key (review R7 M1)', () => {
-      const presentationKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.presentation), 'Arn'] };
       const resource = template.toJSON().Resources[logicalId(stack.keys.presentation)];
       expect(resource.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
       // me signs with it and nothing else; whoever publishes or verifies presentations reads it.
-      expect(grants('me', 'kms:Sign').map((s) => s.Resource)).toEqual([presentationKeyArn]);
+      expect(grants('me', 'kms:Sign').map((s) => s.Resource)).toEqual([presentationKeyArn()]);
       expect(JSON.stringify(roleStatements('me'))).not.toContain(logicalId(stack.keys.platform));
       expect(JSON.stringify(roleStatements('me'))).not.toContain(logicalId(stack.keys.platformRsa));
       expect(keyUsers(stack.keys.presentation)).toEqual({
@@ -645,12 +662,12 @@ describe('ElicenceStack', () => {
       }
       template.hasResourceProperties('AWS::KMS::Alias', {
         AliasName: 'alias/elicence-presentation',
-        TargetKeyId: presentationKeyArn,
+        TargetKeyId: presentationKeyArn(),
       });
-      expect(environmentOf('me').PRESENTATION_KEY_ID).toEqual(presentationKeyArn);
+      expect(environmentOf('me').PRESENTATION_KEY_ID).toEqual(presentationKeyArn());
       expect(environmentOf('me').PLATFORM_KEY_ID).toBeUndefined();
-      expect(environmentOf('trust-list').PRESENTATION_KEY_ID).toEqual(presentationKeyArn);
-      expect(environmentOf('verify').PRESENTATION_KEY_ID).toEqual(presentationKeyArn);
+      expect(environmentOf('trust-list').PRESENTATION_KEY_ID).toEqual(presentationKeyArn());
+      expect(environmentOf('verify').PRESENTATION_KEY_ID).toEqual(presentationKeyArn());
       // In the key deletion guard, as every key of the stack.
       const denied = template.toJSON().Resources[logicalId(stack.keys.presentation)].Properties.KeyPolicy
         .Statement as Statement[];
