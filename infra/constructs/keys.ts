@@ -171,11 +171,20 @@ export class ServiceKeys extends Construct {
     } = {},
   ) {
     super(scope, id);
-    const [current, ...previous] = platformGenerations(props.platformKeys ?? ['1']);
-    // A signing key generation: its construct id (generation 1 keeps the bare name, so the first
-    // deployment's keys are never replaced), retained, administered only by the account.
-    const signingKey =
-      (name: string, keySpec: kms.KeySpec, purpose: string, detail: string) => (generation: string) =>
+    // The signing keys, each by generations: a generation's construct id (generation 1 keeps the bare
+    // name, so the first deployment's keys are never replaced), retained, administered only by the
+    // account; the signing generation first, under an alias of its own (`<name>Alias`), so that a rotation
+    // moves it (an update in place) rather than creating it anew on the new key while the old key still
+    // holds the name.
+    const signingKeys = (
+      name: string,
+      keySpec: kms.KeySpec,
+      purpose: string,
+      detail: string,
+      [current, ...previous]: readonly string[],
+      aliasName: string,
+    ) => {
+      const key = (generation: string) =>
         new kms.Key(this, generation === '1' ? name : `${name}${generation}`, {
           description: `elicence ${purpose}, generation ${generation} (${detail})`,
           keySpec,
@@ -183,56 +192,51 @@ export class ServiceKeys extends Construct {
           policy: administrationOnlyPolicy(),
           removalPolicy: RemovalPolicy.RETAIN,
         });
-    const platformKey = signingKey(
+      const signing = key(current!);
+      const retiring = previous.map(key);
+      new kms.Alias(this, `${name}Alias`, { aliasName, targetKey: signing });
+      return { signing, retiring };
+    };
+    const platform = signingKeys(
       'Platform',
       kms.KeySpec.ECC_NIST_P256,
       'platform signing key',
       'ID tokens, trust list',
+      platformGenerations(props.platformKeys ?? ['1']),
+      platformKeyAlias,
     );
-    this.platform = platformKey(current!);
-    this.previousPlatform = previous.map(platformKey);
-    // An alias of its own, so that a rotation moves it (an update in place) rather than creating it anew
-    // on the new key while the old key still holds the name.
-    new kms.Alias(this, 'PlatformAlias', { aliasName: platformKeyAlias, targetKey: this.platform });
-    const [currentRsa, ...previousRsa] = platformGenerations(
-      props.platformRsaKeys ?? ['1'],
-      'platformRsaKeys',
-    );
-    const platformRsaKey = signingKey(
+    this.platform = platform.signing;
+    this.previousPlatform = platform.retiring;
+    const platformRsa = signingKeys(
       'PlatformRsa',
       kms.KeySpec.RSA_2048,
       'platform RSA signing key',
       'RS256 ID tokens',
+      platformGenerations(props.platformRsaKeys ?? ['1'], 'platformRsaKeys'),
+      platformRsaKeyAlias,
     );
-    this.platformRsa = platformRsaKey(currentRsa!);
-    this.previousPlatformRsa = previousRsa.map(platformRsaKey);
-    new kms.Alias(this, 'PlatformRsaAlias', { aliasName: platformRsaKeyAlias, targetKey: this.platformRsa });
-    const [currentAudit, ...previousAudit] = auditGenerations(props.auditKeys ?? ['1']);
-    const auditKey = signingKey(
+    this.platformRsa = platformRsa.signing;
+    this.previousPlatformRsa = platformRsa.retiring;
+    const audit = signingKeys(
       'Audit',
       kms.KeySpec.ECC_NIST_P256,
       'audit-checkpoint signing key',
       'never deleted',
+      auditGenerations(props.auditKeys ?? ['1']),
+      auditKeyAlias,
     );
-    this.audit = auditKey(currentAudit!);
-    this.previousAudit = previousAudit.map(auditKey);
-    new kms.Alias(this, 'AuditAlias', { aliasName: auditKeyAlias, targetKey: this.audit });
-    const [currentPresentation, ...previousPresentation] = platformGenerations(
-      props.presentationKeys ?? ['1'],
-      'presentationKeys',
-    );
-    const presentationKey = signingKey(
+    this.audit = audit.signing;
+    this.previousAudit = audit.retiring;
+    const presentation = signingKeys(
       'Presentation',
       kms.KeySpec.ECC_NIST_P256,
       'presentation signing key',
       'presentations, holder PDF signatures; never ID tokens',
+      platformGenerations(props.presentationKeys ?? ['1'], 'presentationKeys'),
+      presentationKeyAlias,
     );
-    this.presentation = presentationKey(currentPresentation!);
-    this.previousPresentation = previousPresentation.map(presentationKey);
-    new kms.Alias(this, 'PresentationAlias', {
-      aliasName: presentationKeyAlias,
-      targetKey: this.presentation,
-    });
+    this.presentation = presentation.signing;
+    this.previousPresentation = presentation.retiring;
     this.lookupMac = new kms.Key(this, 'LookupMac', {
       description:
         'elicence HMAC key (identifier lookup keys, pairwise salt, client secrets before rotation)',
