@@ -299,13 +299,14 @@ export const operations: Operations = {
     summary: 'Read a licence: its issuer’s client, or its holder’s token',
     description:
       'An issuer’s client (scope `licences:issue`) reads the licences its issuer issued; a person’s token ' +
-      '(scope `licences`) reads their own and those of an entity they act for, as `GET /me/licences`. Any ' +
-      'other licence is a 404, as one that does not exist.',
+      '(scope `licences`, a first-party app only: a platform reads licences through `GET /shared/licences`) ' +
+      'reads their own and those of an entity they act for, as `GET /me/licences`. Any other licence is a ' +
+      '404, as one that does not exist.',
     tag: 'Licences',
     responses: { 200: licenceAnswer },
     problems: {
       ...issuerClientProblems,
-      403: [...issuerClientProblems[403], 'not_a_person', 'insufficient_assurance'],
+      403: [...issuerClientProblems[403], 'not_a_person', 'first_party_only', 'insufficient_assurance'],
       404: ['licence_not_found'],
     },
   },
@@ -569,7 +570,7 @@ export const operations: Operations = {
     summary: 'The signed-in holder’s licences',
     tag: 'Holder',
     responses: { 200: { description: 'The licences the sign-in’s level opens', schema: heldLicencesSchema } },
-    problems: { 403: ['not_a_person'] },
+    problems: { 403: ['not_a_person', 'first_party_only'] },
   },
   'GET /me/usage': {
     operationId: 'myUsage',
@@ -585,7 +586,10 @@ export const operations: Operations = {
     tag: 'Holder',
     query: licencePdfQuery,
     responses: { 200: pdfAnswer },
-    problems: { 403: ['not_a_person', 'insufficient_assurance'], 404: ['licence_not_found'] },
+    problems: {
+      403: ['not_a_person', 'first_party_only', 'insufficient_assurance'],
+      404: ['licence_not_found'],
+    },
   },
   'GET /me/licences/{id}/pdf.jws': {
     operationId: 'myLicencePdfSignature',
@@ -594,7 +598,7 @@ export const operations: Operations = {
     query: licencePdfQuery,
     responses: { 200: pdfSignatureAnswer },
     problems: {
-      403: ['not_a_person', 'insufficient_assurance'],
+      403: ['not_a_person', 'first_party_only', 'insufficient_assurance'],
       404: ['licence_not_found'],
       // The licence's issuer, or the key that signed its credential, was withdrawn: POST /verify/pdf would
       // refuse any signature of its PDF.
