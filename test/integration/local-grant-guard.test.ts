@@ -45,6 +45,15 @@ const batchTableName = 'guarded-batches';
 const tables = { table: tableName, auditTable: auditTableName, batchTable: batchTableName };
 const config = loadConfig({});
 
+/** An ES256 signature of a digest with the key `KeyId`. */
+const sign = (KeyId: string) =>
+  new SignCommand({
+    KeyId,
+    Message: new Uint8Array(32),
+    MessageType: 'DIGEST',
+    SigningAlgorithm: 'ECDSA_SHA_256',
+  });
+
 describe('a function’s clients refuse what IAM would refuse its role (local grant guard)', () => {
   let data: TestTable;
   let emulator: KmsEmulator;
@@ -492,13 +501,6 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
   });
 
   it('lets the audit function alone sign with the audit key, and it no longer signs with the platform key', async () => {
-    const sign = (KeyId: string) =>
-      new SignCommand({
-        KeyId,
-        Message: new Uint8Array(32),
-        MessageType: 'DIGEST',
-        SigningAlgorithm: 'ECDSA_SHA_256',
-      });
     const audit = clientsOf('audit');
     await audit.kms.send(sign(config.auditKeyId));
     await expect(audit.kms.send(sign(config.platformKeyId))).rejects.toThrow(
@@ -516,13 +518,6 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
   });
 
   it('lets me alone sign with the presentation key, and me no longer signs with the platform key (review R7 M1)', async () => {
-    const sign = (KeyId: string) =>
-      new SignCommand({
-        KeyId,
-        Message: new Uint8Array(32),
-        MessageType: 'DIGEST',
-        SigningAlgorithm: 'ECDSA_SHA_256',
-      });
     const me = clientsOf('me');
     await me.kms.send(sign(config.presentationKeyId));
     await expect(me.kms.send(sign(config.platformKeyId))).rejects.toThrow(

@@ -25,6 +25,23 @@ import { UserAgent } from '../../support/user-agent.js';
 let runtime: TestRuntime | undefined;
 afterAll(() => runtime?.close());
 
+/**
+ * The operator's rotation: a new KMS key of `keySpec`, and the runtime restarted on the same data with
+ * `env(keyId)` (the new key current, the old one previous).
+ */
+async function restartWithNewKey(
+  env: (keyId: string) => Record<string, string>,
+  keySpec: 'ECC_NIST_P256' | 'RSA_2048' = 'ECC_NIST_P256',
+): Promise<string> {
+  const { dataDir } = runtime!;
+  const { KeyMetadata } = await emulatorKms(runtime!).send(
+    new CreateKeyCommand({ KeySpec: keySpec, KeyUsage: 'SIGN_VERIFY' }),
+  );
+  await runtime!.close();
+  runtime = await startTestRuntime(dataDir, env(KeyMetadata!.KeyId!));
+  return KeyMetadata!.KeyId!;
+}
+
 async function jwks(baseUrl: string): Promise<JSONWebKeySet> {
   const published = (await (await fetch(`${baseUrl}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
   // Without the same keys under their presentations' short kids (credentials.md).
@@ -34,7 +51,6 @@ async function jwks(baseUrl: string): Promise<JSONWebKeySet> {
 it('rotating the platform key: the new key signs, and what the old key signed keeps verifying', async () => {
   // Before: one platform key signs ID tokens (presentations have a key of their own, unchanged here).
   runtime = await startTestRuntime();
-  const { dataDir } = runtime;
   const wallet = await registerPlatform(runtime, await adminToken(runtime), {
     name: 'Wallet',
     redirectUris: ['https://wallet.example/cb'],
@@ -60,14 +76,10 @@ it('rotating the platform key: the new key signs, and what the old key signed ke
   const oldPresentation = ((await presented.json()) as { token: string }).token;
 
   // The operator makes a new key and restarts with it current and the old one previous.
-  const { KeyMetadata } = await emulatorKms(runtime).send(
-    new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
-  );
-  await runtime.close();
-  runtime = await startTestRuntime(dataDir, {
-    PLATFORM_KEY_ID: KeyMetadata!.KeyId!,
+  await restartWithNewKey((keyId) => ({
+    PLATFORM_KEY_ID: keyId,
     PLATFORM_PREVIOUS_KEY_IDS: 'alias/elicence-platform',
-  });
+  }));
 
   // Both keys are published, the new one first (beside the RSA key of RS256 platforms).
   const published = await jwks(runtime.baseUrl);
@@ -100,7 +112,6 @@ it('rotating the platform key: the new key signs, and what the old key signed ke
 it('rotating the RSA platform key: the new key signs RS256 ID tokens, the old one stays published', async () => {
   await runtime?.close();
   runtime = await startTestRuntime();
-  const { dataDir } = runtime;
   const platform = await registerPlatform(runtime, await adminToken(runtime), {
     name: 'RS256 platform',
     redirectUris: ['https://rs256.example/cb'],
@@ -113,14 +124,10 @@ it('rotating the RSA platform key: the new key signs RS256 ID tokens, the old on
   expect(decodeProtectedHeader(oldIdToken).alg).toBe('RS256');
   const oldKid = decodeProtectedHeader(oldIdToken).kid;
 
-  const { KeyMetadata } = await emulatorKms(runtime).send(
-    new CreateKeyCommand({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }),
+  await restartWithNewKey(
+    (keyId) => ({ PLATFORM_RSA_KEY_ID: keyId, PLATFORM_RSA_PREVIOUS_KEY_IDS: 'alias/elicence-platform-rsa' }),
+    'RSA_2048',
   );
-  await runtime.close();
-  runtime = await startTestRuntime(dataDir, {
-    PLATFORM_RSA_KEY_ID: KeyMetadata!.KeyId!,
-    PLATFORM_RSA_PREVIOUS_KEY_IDS: 'alias/elicence-platform-rsa',
-  });
 
   const published = await jwks(runtime.baseUrl);
   const rsaKeys = published.keys.filter((key) => key.kty === 'RSA');
@@ -184,14 +191,10 @@ it('rotating the presentation key: the new key signs presentations, the retiring
   expect(presentationJwksKid(oldKid!)).toBe(coseKid(before));
 
   // Generation 2: a new key signs, generation 1 is kept (public key only) while what it signed is shown.
-  const { KeyMetadata } = await emulatorKms(runtime).send(
-    new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
-  );
-  await runtime.close();
-  runtime = await startTestRuntime(dataDir, {
-    PRESENTATION_KEY_ID: KeyMetadata!.KeyId!,
+  const newKeyId = await restartWithNewKey((keyId) => ({
+    PRESENTATION_KEY_ID: keyId,
     PRESENTATION_PREVIOUS_KEY_IDS: 'alias/elicence-presentation',
-  });
+  }));
   const after = await present(runtime.baseUrl);
   const rotating = await verdicts(runtime.baseUrl, before);
   expect(rotating.keys).toHaveLength(2);
@@ -206,7 +209,7 @@ it('rotating the presentation key: the new key signs presentations, the retiring
 
   // Generation 1 retired (its presentations have expired): it is named nowhere and verifies nothing.
   await runtime.close();
-  runtime = await startTestRuntime(dataDir, { PRESENTATION_KEY_ID: KeyMetadata!.KeyId! });
+  runtime = await startTestRuntime(dataDir, { PRESENTATION_KEY_ID: newKeyId });
   const retired = await verdicts(runtime.baseUrl, before);
   expect(retired.keys).toEqual([newKid]);
   expect(retired).toMatchObject({ offline: { verdict: 'unknown_issuer' }, online: 'unknown_issuer' });
