@@ -111,6 +111,13 @@ export interface FunctionGrants {
    */
   previousPlatformKeys?: true;
   /**
+   * The presentation key, which signs presentations (亮证) and the holder's printable-licence signatures
+   * and never an ID token: `sign` signs with it; `publicKey` reads its public key and those of the
+   * generations being retired, to publish them in the trust list or verify what they signed. Never in the
+   * OpenID JWKS (docs/security.md).
+   */
+  presentationKey?: 'sign' | 'publicKey';
+  /**
    * The platform's RSA key, which signs RS256 ID tokens (and logout tokens) for the platforms registered
    * for RS256 and nothing else: signs with it and publishes it in the JWKS, the RSA keys being retired
    * included (their public keys only) while a rotation is under way.
@@ -178,6 +185,8 @@ export type KeyRole =
   | 'previousPlatformRsa'
   | 'audit'
   | 'previousAudit'
+  | 'presentation'
+  | 'previousPresentation'
   | 'lookupMac'
   | 'web'
   | 'interaction'
@@ -201,6 +210,12 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.previousPlatformKeys && { previousPlatform: ['kms:GetPublicKey'] }),
     ...(grants.platformRsaKey && { platformRsa: sign, previousPlatformRsa: ['kms:GetPublicKey'] }),
     ...(grants.auditKey && { audit: sign, previousAudit: ['kms:GetPublicKey'] }),
+    // Signing needs the current generation alone; reading keys reads the retiring ones too.
+    ...(grants.presentationKey === 'sign' && { presentation: sign }),
+    ...(grants.presentationKey === 'publicKey' && {
+      presentation: ['kms:GetPublicKey'],
+      previousPresentation: ['kms:GetPublicKey'],
+    }),
     ...(grants.lookupMac && { lookupMac: ['kms:GenerateMac'] }),
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.interactionMac && { interaction: ['kms:GenerateMac'] }),
@@ -422,8 +437,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   },
   // The trust list: every issuer (gsi2) and each active issuer's status-list count (get), to tell whether
   // the stored list (get) is still current; when it is not, `list-signer` signs and stores it. The platform
-  // key's public half only: its kid is part of the list's content. GET /issuers/{id}: the issuer by id
-  // (gsi1, then get).
+  // key's and the presentation keys' public halves only: they are part of the list's content.
+  // GET /issuers/{id}: the issuer by id (gsi1, then get).
   'trust-list': {
     table: {
       items: {
@@ -437,6 +452,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     // Anonymous, so no kms:Sign: the platform key also signs every ID token (review R7, M1).
     platformKey: 'publicKey',
+    presentationKey: 'publicKey',
     invokes: ['list-signer'],
   },
   // The list signer (functions/list-signer.ts), reachable only by invocation from the two list functions
@@ -462,6 +478,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     platformKey: 'sign',
     issuerKeys: 'sign',
+    // The presentation keys' public keys (the retiring ones included), named in the list it signs.
+    presentationKey: 'publicKey',
   },
   // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
   // id (gsi1, then get) or by credit code (get; kept per container for ISSUER_CACHE_SECONDS), the licence's
@@ -469,8 +487,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // `audit-chain#`, shared/adapters/dynamo/audit-trail.ts). Reads issued together (the token and the
   // licence) go as one BatchGetItem on the same keys (shared/adapters/dynamo/coalescing-reads.ts); entries
   // of concurrent verifications as one BatchWriteItem (group commit). Signatures are checked locally:
-  // issuer keys come from the issuer records, and for presentations the platform keys' public keys from KMS
-  // (GetPublicKey, once per container), the keys being retired included. It signs nothing, with no key.
+  // issuer keys come from the issuer records, and for presentations the presentation keys' public keys from
+  // KMS (GetPublicKey, once per container), the keys being retired included; for printable licences'
+  // signatures the platform keys' too (those signed before the presentation key). It signs nothing.
   verify: {
     table: {
       items: {
@@ -491,6 +510,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     platformKey: 'publicKey',
     previousPlatformKeys: true,
+    presentationKey: 'publicKey',
   },
   // The holder's API (shared/licence/holder-licences.ts): the access token (get), the person and the entity
   // acted for by id (gsi1, then get), whether the person may still act for it (registry, entity account and
@@ -498,7 +518,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // (conditional put)),
   // then the licences by holder (gsi1) and their issuers (gsi1, then get). Presentations
   // (POST /me/licences/{id}/presentations, shared/licence/presentation.ts) read the licence (get), sign
-  // with the platform key and write an audit entry.
+  // with the presentation key and write an audit entry; the printable licence's signature is the
+  // presentation key's too. Never the platform key: it signs ID tokens, and this internet-facing API must
+  // not be able to mint one (review R7 M1).
   // Passkeys (shared/identity/passkeys.ts): an account's passkeys (gsi1), a passkey enrolled (conditional
   // put) or removed (conditional delete), enrolment challenges stored (put) and taken (delete).
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
@@ -531,7 +553,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi2', 'gsi3'],
     },
     lookupMac: true,
-    platformKey: 'sign',
+    presentationKey: 'sign',
   },
   // People's accounts. Registration (shared/identity/register-person.ts): the source's registration counter (get,
   // conditional put), the ID number's lookup key (MAC), the account and the population registry (get),

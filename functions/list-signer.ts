@@ -6,6 +6,8 @@ import {
   statusLists,
   trustList,
   platformSigner,
+  presentationSigner,
+  presentationPreviousSigners,
   signerFor,
   peers,
 } from './composition/factories.js';
@@ -21,6 +23,9 @@ const dependencies = composition({
   statusLists,
   trustList,
   platformSigner,
+  // Their public keys only: the trust list names the keys presentations are signed with.
+  presentationSigner,
+  presentationPreviousSigners,
   signerFor,
   peers,
 });

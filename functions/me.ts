@@ -11,7 +11,7 @@ import {
   issuers,
   audit,
   lookupMac,
-  platformSigner,
+  presentationSigner,
   passkeys,
   usage,
   clientReader,
@@ -78,7 +78,7 @@ const dependencies = composition({
   issuers,
   audit,
   lookupMac,
-  platformSigner,
+  presentationSigner,
   passkeys,
   usage,
   clientReader,
@@ -210,14 +210,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       await holderApp();
       const { layout } = parseQuery(event, licencePdfQuery);
       const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
-      // Signed by the platform key: the platform vouches for what it rendered for the holder. The checks
-      // above run on each request; the cache stands in for rendering and signing only.
+      // Signed by the presentation key (the platform's, for what it shows on the holder's behalf; never the
+      // platform key, which signs ID tokens): the platform vouches for what it rendered for the holder. The
+      // checks above run on each request; the cache stands in for rendering and signing only.
       const jws = await cachedPdfSignature(
         licence,
         issuer,
         layout,
         now,
-        { signer: deps.platformSigner, clock: deps.clock, iss: deps.config.issuerUrl },
+        { signer: deps.presentationSigner, clock: deps.clock, iss: deps.config.issuerUrl },
         deps.pdfSignatures,
       );
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));

@@ -49,7 +49,6 @@ import { epochSeconds } from '../shared/clock.js';
 import { servedOverHttps } from '../shared/web/kit/cookies.js';
 import { CodeIds } from '../shared/sso/code-ids.js';
 import { kmsSigningKey } from '../shared/sso/kms-signing-key.js';
-import { withPresentationKids } from '../shared/sso/presentation-kids.js';
 import {
   throttleClientAuthentication,
   type ClientAuthThrottleDependencies,
@@ -238,9 +237,9 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
       setCookies.length === 0
         ? provided
         : { ...provided, cookies: [...(provided.cookies ?? []), ...setCookies] };
-    // The JWKS also names the platform keys by the short kid presentations carry (presentation-kids.ts).
-    const published = served.is(event, 'ANY /.well-known/jwks.json') ? withPresentationKids(answer) : answer;
-    return withEdgeHeaders(published, served.edge.secure());
+    // The JWKS is the ID-token keys alone: presentations are signed by the presentation key, published in
+    // the trust list, never here (a relying party accepts any key of this set for an ID token).
+    return withEdgeHeaders(answer, served.edge.secure());
   } catch (error) {
     return withEdgeHeaders(errorResult(error, event.requestContext?.requestId), served.edge.secure());
   }

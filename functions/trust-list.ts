@@ -7,6 +7,8 @@ import {
   issuers,
   trustList,
   platformSigner,
+  presentationSigner,
+  presentationPreviousSigners,
   statusLists,
   peers,
   listSigner,
@@ -26,6 +28,9 @@ const dependencies = composition({
   statusLists,
   trustList,
   platformSigner,
+  // Their public keys only: the list names the keys presentations are signed with (part of its content).
+  presentationSigner,
+  presentationPreviousSigners,
   peers,
   listSigner,
 });

@@ -9,6 +9,8 @@ import {
   groupCommitAudit,
   platformSigner,
   platformPreviousSigners,
+  presentationSigner,
+  presentationPreviousSigners,
   peers,
 } from './composition/factories.js';
 import { TooLargeError } from '../shared/errors.js';
@@ -34,8 +36,12 @@ const dependencies = composition({
   licences,
   // Entries of concurrent verifications written together, each answer released once its own is durable.
   audit: groupCommitAudit,
+  // Public keys only: the platform's (printable licences signed before the presentation key) and the
+  // presentation keys (presentations, and the holder's printable licences).
   platformSigner,
   platformPreviousSigners,
+  presentationSigner,
+  presentationPreviousSigners,
   // Peer platforms (跨地区互认): read per container, like issuers (docs/peers.md).
   peers,
 });
@@ -67,7 +73,8 @@ function pdfTrust(deps: ReturnType<typeof dependencies>): TrustAnchors {
  * one over 16 KiB a 413.
  *
  * `POST /verify/pdf` (public): `{ pdf, jws }` → whether the file is the one the platform signed
- * (docs/printable-licence.md): signed by the platform key (kept per container) or by the key of the issuer
+ * (docs/printable-licence.md): signed by the presentation key (the holder's download; the platform key
+ * for files signed before it; both kept per container) or by the key of the issuer
  * the signature names (its record read, as the trust list has it); with the licence's status now
  * (`licenceStatus`, its record read once), since an intact file says nothing about that. Audited as
  * `POST /verify` is (`licence.verified`, `format: pdf`), with the same optional verifier token.

@@ -231,7 +231,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
 
   /** A licence's PDF or its signature, in the layout the link asks for (A4 unless `card`). */
   const printable = async (file: 'pdf' | 'pdf.jws'): Promise<HttpResult> => {
-    // Rendered and (the signature) signed with the platform's KMS key per fetch: never for another
+    // Rendered and (the signature) signed with the presentation key in KMS per fetch: never for another
     // site's embed, fetch or frame, only for the visitor's own download or navigation.
     requireOwnFileFetch(event);
     const session = await requireSession();

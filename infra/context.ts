@@ -5,7 +5,7 @@ import type { ElicenceStackProps } from './stack.js';
  * The stack's deployment choices, read from the CDK context: `cdk.json`'s `context` (committed with the
  * code) and, over it, `-c name=value` on the command line.
  *
- * `auditKeys`, `platformKeys` and `platformRsaKeys` are required: the audit key generations must never shrink (a deployment that lists fewer
+ * `auditKeys`, `platformKeys`, `platformRsaKeys` and `presentationKeys` are required: the audit key generations must never shrink (a deployment that lists fewer
  * would repoint `alias/elicence-audit` at an older key and drop the newer one's public key from
  * `GET /supervision/audit/keys`; security review M3), so they live in `cdk.json` (`"auditKeys": "2,1"`
  * after a rotation) and a synthesis without them is refused rather than falling back to `1`. The platform
@@ -13,7 +13,9 @@ import type { ElicenceStackProps } from './stack.js';
  *
  * @example
  * ```ts
- * const app = new App({ context: { auditKeys: '2,1', platformKeys: '2,1', platformRsaKeys: '1' } });
+ * const app = new App({
+ *   context: { auditKeys: '2,1', platformKeys: '2,1', platformRsaKeys: '1', presentationKeys: '1' },
+ * });
  * new ElicenceStack(app, 'Elicence', { description: '…', ...stackPropsFromContext(app) });
  * ```
  */
@@ -22,6 +24,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const alarmEmail = context('alarmEmail');
   const platformKeys = context('platformKeys');
   const platformRsaKeys = context('platformRsaKeys');
+  const presentationKeys = context('presentationKeys');
   const auditHolderCommitmentsSince = context('auditHolderCommitmentsSince');
   const auditKeys = context('auditKeys');
   const supervisionHistoryBefore = context('supervisionHistoryBefore');
@@ -34,13 +37,16 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   }
   // The platform key generations likewise (infrastructure review 24, Medium): a plain `cdk deploy` after a
   // rotation given only with -c would move the alias back to generation 1 and drop generation 2.
+  // And the presentation key's (review R7 M1): a deployment that forgot generation 2 would move its alias
+  // back to 1 and drop generation 2 from the trust list while presentations it signed are still shown.
   for (const [name, value] of [
     ['platformKeys', platformKeys],
     ['platformRsaKeys', platformRsaKeys],
+    ['presentationKeys', presentationKeys],
   ] as const) {
     if (missing(value)) {
       throw new Error(
-        `${name}: no platform key generations in the CDK context: cdk.json carries them ("${name}": "1", ` +
+        `${name}: no ${name === 'presentationKeys' ? 'presentation' : 'platform'} key generations in the CDK context: cdk.json carries them ("${name}": "1", ` +
           `"2,1" during a rotation, committed; docs/operating.md); a deployment never falls back to generation 1`,
       );
     }
@@ -54,6 +60,8 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     platformKeys: String(platformKeys).split(','),
     // cdk.json's `"platformRsaKeys"` likewise for the RSA key that signs RS256 ID tokens.
     platformRsaKeys: String(platformRsaKeys).split(','),
+    // cdk.json's `"presentationKeys"` likewise for the key that signs presentations (never ID tokens).
+    presentationKeys: String(presentationKeys).split(','),
     // `"reservedConcurrency": { "oidc": 200 }` in cdk.json, or `-c reservedConcurrency='{"oidc":200}'`.
     ...(reservedConcurrency !== undefined && {
       reservedConcurrency: (typeof reservedConcurrency === 'string'

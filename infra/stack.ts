@@ -237,6 +237,14 @@ export interface ElicenceStackProps extends StackProps {
    */
   auditKeys?: readonly string[];
   /**
+   * The presentation key generations, the signing one first. Default `['1']` here; the app takes them
+   * from `cdk.json`'s context and refuses to synthesise without them. To rotate, deploy `['2', '1']`:
+   * generation 2 signs presentations, generation 1 stays named in the trust list; once what it signed has
+   * expired (presentations live 10 minutes; a holder's printable-licence signature until it is downloaded
+   * again), deploy `['2']` (docs/operating.md).
+   */
+  presentationKeys?: readonly string[];
+  /**
    * The administrative division (GB/T 2260) this platform serves, given to the functions that read peer
    * platforms (docs/peers.md): no peer may add an issuer within it. Default `110000`.
    */
@@ -342,6 +350,7 @@ export class ElicenceStack extends Stack {
       platformKeys: props.platformKeys,
       platformRsaKeys: props.platformRsaKeys,
       auditKeys: props.auditKeys,
+      presentationKeys: props.presentationKeys,
     });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
     // A key of its own: the audit trail's key-level controls (policy, CloudTrail, disabling) stay apart
@@ -407,6 +416,12 @@ export class ElicenceStack extends Stack {
           ...(grants.auditKey &&
             keys.previousAudit.length > 0 && {
               AUDIT_PREVIOUS_KEY_IDS: keys.previousAudit.map((key) => key.keyArn).join(','),
+            }),
+          ...(grants.presentationKey && { PRESENTATION_KEY_ID: keys.presentation.keyArn }),
+          // Only to those that read public keys: signing needs the current generation alone.
+          ...(grants.presentationKey === 'publicKey' &&
+            keys.previousPresentation.length > 0 && {
+              PRESENTATION_PREVIOUS_KEY_IDS: keys.previousPresentation.map((key) => key.keyArn).join(','),
             }),
           ...(grants.lookupMac && { LOOKUP_MAC_KEY_ID: keys.lookupMac.keyArn }),
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),

@@ -73,6 +73,10 @@ const schema = z
     // listed for ever (GET /supervision/audit/keys), since a checkpoint must verify as long as the trail is kept.
     AUDIT_KEY_ID: z.string().min(1).default('alias/elicence-audit'),
     AUDIT_PREVIOUS_KEY_IDS: keyIdList,
+    // The presentation key (docs/credentials.md): signs presentations and the holder's printable-licence
+    // signatures, never an ID token; published in the trust list, never in the JWKS.
+    PRESENTATION_KEY_ID: z.string().min(1).default('alias/elicence-presentation'),
+    PRESENTATION_PREVIOUS_KEY_IDS: keyIdList,
     PLATFORM_RSA_KEY_ID: z.string().min(1).default('alias/elicence-platform-rsa'),
     PLATFORM_RSA_PREVIOUS_KEY_IDS: keyIdList,
     LOOKUP_MAC_KEY_ID: z.string().min(1).default('alias/elicence-lookup-mac'),
@@ -276,6 +280,18 @@ export interface Config {
    * never signing. Never shortened: a checkpoint must verify as long as the audit trail is kept.
    */
   readonly auditPreviousKeyIds: readonly string[];
+  /**
+   * The presentation key (ECC_NIST_P256): signs presentations (亮证) and the holder's printable-licence
+   * signatures, and nothing else. Apart from the platform key so that the holder API (`me`), which signs
+   * these, cannot sign an ID token; its public keys are published in the trust list (`presentationKeys`),
+   * never in the OpenID JWKS, where a relying party would accept it for ID tokens.
+   */
+  readonly presentationKeyId: string;
+  /**
+   * Presentation keys being retired: still published in the trust list until what they signed has
+   * expired (presentations live 10 minutes at most), never signing. Empty unless a rotation is under way.
+   */
+  readonly presentationPreviousKeyIds: readonly string[];
   readonly lookupMacKeyId: string;
   /** Symmetric KMS key (`ENCRYPT_DECRYPT`) that encrypts recoverable personal data (ID numbers). */
   readonly piiKeyId: string;
@@ -442,6 +458,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     platformRsaPreviousKeyIds: e.PLATFORM_RSA_PREVIOUS_KEY_IDS,
     auditKeyId: e.AUDIT_KEY_ID,
     auditPreviousKeyIds: e.AUDIT_PREVIOUS_KEY_IDS,
+    presentationKeyId: e.PRESENTATION_KEY_ID,
+    presentationPreviousKeyIds: e.PRESENTATION_PREVIOUS_KEY_IDS,
     lookupMacKeyId: e.LOOKUP_MAC_KEY_ID,
     piiKeyId: e.PII_KEY_ID,
     webKeyId: e.WEB_KEY_ID,

@@ -101,6 +101,10 @@ export const platformRsaPreviousSigners = (c: Needs<'kms'>) =>
 export const auditSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.auditKeyId);
 export const auditPreviousSigners = (c: Needs<'kms'>) =>
   c.config.auditPreviousKeyIds.map((keyId) => kmsSigner(c.kms, keyId));
+/** Presentations and the holder's printable-licence signatures: never the key ID tokens are signed with. */
+export const presentationSigner = (c: Needs<'kms'>) => kmsSigner(c.kms, c.config.presentationKeyId);
+export const presentationPreviousSigners = (c: Needs<'kms'>) =>
+  c.config.presentationPreviousKeyIds.map((keyId) => kmsSigner(c.kms, keyId));
 export const lookupMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.lookupMacKeyId);
 export const webMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.webKeyId);
 export const interactionMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.interactionKeyId);

@@ -87,6 +87,10 @@ export interface Dependencies extends Connections {
   auditSigner: KeyObjectSigner;
   /** Every earlier audit key: published for ever, never signing. */
   auditPreviousSigners: KeyObjectSigner[];
+  /** The presentation key: presentations and the holder's printable-licence signatures, never ID tokens. */
+  presentationSigner: KeyObjectSigner;
+  /** Presentation keys of a rotation under way: published in the trust list and trusted, never signing. */
+  presentationPreviousSigners: KeyObjectSigner[];
   lookupMac: Mac;
   /** MACs with the web key: page cookies and the page clients' secrets. */
   webMac: Mac;

@@ -148,8 +148,12 @@ export const operations: Operations = {
   },
   'GET /trust-list': {
     operationId: 'trustList',
-    summary: 'The platform-signed list of issuers and their keys',
+    summary: 'The platform-signed list of issuers and their keys, and the keys presentations are signed with',
     description:
+      'A `trust-list+jwt` signed by a key of `/.well-known/jwks.json`. Besides `issuers`, its payload names ' +
+      '`presentationKeys`: a JWKS of the keys that sign presentations (亮证) and the holder’s printable-licence ' +
+      'signatures, the retiring ones included during a rotation. They are published here, under the ' +
+      'list’s signature, and never in the JWKS, whose keys relying parties accept for ID tokens. ' +
       'Public. Signed off the request path when stale; while it cannot be signed, the stored list is ' +
       'served until its `exp` (`max-age` what is left of its freshness, 0 once past its `ttl`: judge ' +
       'freshness by its `iat` and `ttl`), then a 503 `temporarily_unavailable` with `Retry-After`.',

@@ -10,6 +10,7 @@ import type { KeyRole } from '../../functions/grants.js';
 export const platformKeyAlias = 'alias/elicence-platform';
 export const platformRsaKeyAlias = 'alias/elicence-platform-rsa';
 export const auditKeyAlias = 'alias/elicence-audit';
+export const presentationKeyAlias = 'alias/elicence-presentation';
 export const lookupMacKeyAlias = 'alias/elicence-lookup-mac';
 export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
@@ -82,10 +83,16 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
 /**
  * The service's own KMS keys:
  *
- * - `platform` (ECC_NIST_P256, SIGN_VERIFY): signs ID tokens, presentations and the trust list. Whoever can
- *   sign with it can impersonate anyone to every relying party, so its key policy names its users (the
- *   roles of the functions that sign, and, for `kms:GetPublicKey` alone, of those that only verify) and
- *   gives the account administration only.
+ * - `platform` (ECC_NIST_P256, SIGN_VERIFY): signs ID tokens and the trust list. Whoever can sign with it
+ *   can impersonate anyone to every relying party, so its key policy names its users (the roles of the
+ *   functions that sign, and, for `kms:GetPublicKey` alone, of those that only verify) and gives the
+ *   account administration only.
+ * - `presentation` (ECC_NIST_P256, SIGN_VERIFY, `alias/elicence-presentation`): signs presentations (亮证)
+ *   and the holder's printable-licence signatures, and nothing else; only `me` signs with it. Apart from
+ *   `platform` so that the internet-facing holder API cannot sign an ID token (review R7 M1); its public
+ *   keys are named in the trust list (`presentationKeys`), never in the OpenID JWKS. Same policy shape;
+ *   it rotates by generations (`presentationKeys`), a retiring one kept, `kms:GetPublicKey` only, while
+ *   what it signed may still be shown.
  * - `platformRsa` (RSA_2048, SIGN_VERIFY): signs the ID tokens (and logout tokens) of platforms registered
  *   for RS256, OpenID Connect's mandatory algorithm, and nothing else. Same policy shape as `platform`; it
  *   rotates the same way, by generations (`platformRsaKeys`), its retiring keys published until what they
@@ -138,6 +145,10 @@ export class ServiceKeys extends Construct {
   readonly audit: kms.Key;
   /** Every earlier audit key: published for ever, never signing. */
   readonly previousAudit: kms.Key[];
+  /** The presentation key that signs presentations (and the holder's printable-licence signatures). */
+  readonly presentation: kms.Key;
+  /** Presentation keys being retired: still named in the trust list, never signing. */
+  readonly previousPresentation: kms.Key[];
   readonly lookupMac: kms.Key;
   readonly web: kms.Key;
   /** The OpenID provider's HMAC key for the sign-ins under way; its only user is the `oidc` function. */
@@ -156,14 +167,24 @@ export class ServiceKeys extends Construct {
       platformKeys?: readonly string[];
       platformRsaKeys?: readonly string[];
       auditKeys?: readonly string[];
+      presentationKeys?: readonly string[];
     } = {},
   ) {
     super(scope, id);
-    const [current, ...previous] = platformGenerations(props.platformKeys ?? ['1']);
-    // A signing key generation: its construct id (generation 1 keeps the bare name, so the first
-    // deployment's keys are never replaced), retained, administered only by the account.
-    const signingKey =
-      (name: string, keySpec: kms.KeySpec, purpose: string, detail: string) => (generation: string) =>
+    // The signing keys, each by generations: a generation's construct id (generation 1 keeps the bare
+    // name, so the first deployment's keys are never replaced), retained, administered only by the
+    // account; the signing generation first, under an alias of its own (`<name>Alias`), so that a rotation
+    // moves it (an update in place) rather than creating it anew on the new key while the old key still
+    // holds the name.
+    const signingKeys = (
+      name: string,
+      keySpec: kms.KeySpec,
+      purpose: string,
+      detail: string,
+      [current, ...previous]: readonly string[],
+      aliasName: string,
+    ) => {
+      const key = (generation: string) =>
         new kms.Key(this, generation === '1' ? name : `${name}${generation}`, {
           description: `elicence ${purpose}, generation ${generation} (${detail})`,
           keySpec,
@@ -171,40 +192,51 @@ export class ServiceKeys extends Construct {
           policy: administrationOnlyPolicy(),
           removalPolicy: RemovalPolicy.RETAIN,
         });
-    const platformKey = signingKey(
+      const signing = key(current!);
+      const retiring = previous.map(key);
+      new kms.Alias(this, `${name}Alias`, { aliasName, targetKey: signing });
+      return { signing, retiring };
+    };
+    const platform = signingKeys(
       'Platform',
       kms.KeySpec.ECC_NIST_P256,
       'platform signing key',
-      'ID tokens, presentations, trust list',
+      'ID tokens, trust list',
+      platformGenerations(props.platformKeys ?? ['1']),
+      platformKeyAlias,
     );
-    this.platform = platformKey(current!);
-    this.previousPlatform = previous.map(platformKey);
-    // An alias of its own, so that a rotation moves it (an update in place) rather than creating it anew
-    // on the new key while the old key still holds the name.
-    new kms.Alias(this, 'PlatformAlias', { aliasName: platformKeyAlias, targetKey: this.platform });
-    const [currentRsa, ...previousRsa] = platformGenerations(
-      props.platformRsaKeys ?? ['1'],
-      'platformRsaKeys',
-    );
-    const platformRsaKey = signingKey(
+    this.platform = platform.signing;
+    this.previousPlatform = platform.retiring;
+    const platformRsa = signingKeys(
       'PlatformRsa',
       kms.KeySpec.RSA_2048,
       'platform RSA signing key',
       'RS256 ID tokens',
+      platformGenerations(props.platformRsaKeys ?? ['1'], 'platformRsaKeys'),
+      platformRsaKeyAlias,
     );
-    this.platformRsa = platformRsaKey(currentRsa!);
-    this.previousPlatformRsa = previousRsa.map(platformRsaKey);
-    new kms.Alias(this, 'PlatformRsaAlias', { aliasName: platformRsaKeyAlias, targetKey: this.platformRsa });
-    const [currentAudit, ...previousAudit] = auditGenerations(props.auditKeys ?? ['1']);
-    const auditKey = signingKey(
+    this.platformRsa = platformRsa.signing;
+    this.previousPlatformRsa = platformRsa.retiring;
+    const audit = signingKeys(
       'Audit',
       kms.KeySpec.ECC_NIST_P256,
       'audit-checkpoint signing key',
       'never deleted',
+      auditGenerations(props.auditKeys ?? ['1']),
+      auditKeyAlias,
     );
-    this.audit = auditKey(currentAudit!);
-    this.previousAudit = previousAudit.map(auditKey);
-    new kms.Alias(this, 'AuditAlias', { aliasName: auditKeyAlias, targetKey: this.audit });
+    this.audit = audit.signing;
+    this.previousAudit = audit.retiring;
+    const presentation = signingKeys(
+      'Presentation',
+      kms.KeySpec.ECC_NIST_P256,
+      'presentation signing key',
+      'presentations, holder PDF signatures; never ID tokens',
+      platformGenerations(props.presentationKeys ?? ['1'], 'presentationKeys'),
+      presentationKeyAlias,
+    );
+    this.presentation = presentation.signing;
+    this.previousPresentation = presentation.retiring;
     this.lookupMac = new kms.Key(this, 'LookupMac', {
       description:
         'elicence HMAC key (identifier lookup keys, pairwise salt, client secrets before rotation)',
@@ -279,7 +311,9 @@ export class ServiceKeys extends Construct {
             ? this.previousPlatformRsa
             : key === 'previousAudit'
               ? this.previousAudit
-              : [this[key]];
+              : key === 'previousPresentation'
+                ? this.previousPresentation
+                : [this[key]];
     for (const usedKey of used) {
       allowUse(
         usedKey,

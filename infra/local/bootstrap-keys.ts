@@ -47,7 +47,8 @@ async function ensureKey(
 
 /**
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
- * signs ID tokens, presentations and the trust list, the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
+ * signs ID tokens and the trust list, the ES256 key that signs presentations (and the holder's printable
+ * licences), the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
  * the web pages' HMAC key, the OpenID provider's interaction HMAC key, the HMAC key of client secrets, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  * Only a setting that names an alias gets a key made for it; one naming a key id or ARN must name a key
  * that exists (a `ConfigError` naming the setting otherwise).
@@ -73,6 +74,14 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
     'ECC_NIST_P256',
     'SIGN_VERIFY',
     'elicence audit-checkpoint signing key',
+  );
+  await ensureKey(
+    kms,
+    'PRESENTATION_KEY_ID',
+    config.presentationKeyId,
+    'ECC_NIST_P256',
+    'SIGN_VERIFY',
+    'elicence presentation signing key (presentations, holder PDF signatures; never ID tokens)',
   );
   await ensureKey(
     kms,
@@ -140,6 +149,11 @@ export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<M
     ]),
     [config.auditKeyId, 'audit'],
     ...config.auditPreviousKeyIds.map((id): [string, 'previousAudit'] => [id, 'previousAudit']),
+    [config.presentationKeyId, 'presentation'],
+    ...config.presentationPreviousKeyIds.map((id): [string, 'previousPresentation'] => [
+      id,
+      'previousPresentation',
+    ]),
     [config.lookupMacKeyId, 'lookupMac'],
     [config.webKeyId, 'web'],
     [config.interactionKeyId, 'interaction'],

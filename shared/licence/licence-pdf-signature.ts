@@ -34,13 +34,13 @@ const digest = (pdf: Uint8Array) => createHash('sha256').update(pdf).digest('bas
 /**
  * The detached signature of a printable licence: a compact JWS (`typ: licence-pdf+jws`, ES256) whose
  * payload names the PDF by its SHA-256 and length and says which licence of which issuer in which layout
- * it is. The PDF itself is unchanged: the signature travels beside it. Signed by the platform key where
- * the holder downloads it (the platform vouches for its rendering), by the issuer's key where the issuer
- * does (docs/printable-licence.md).
+ * it is. The PDF itself is unchanged: the signature travels beside it. Signed by the presentation key where
+ * the holder downloads it (the platform vouches for its rendering; never the platform key, which signs ID
+ * tokens), by the issuer's key where the issuer does (docs/printable-licence.md).
  *
  * @example
  * ```ts
- * const jws = await signLicencePdf(pdf, { licenceId, issuer, layout: 'a4' }, { signer: platformSigner, clock, iss });
+ * const jws = await signLicencePdf(pdf, { licenceId, issuer, layout: 'a4' }, { signer: presentationSigner, clock, iss });
  * ```
  */
 export function signLicencePdf(
@@ -87,7 +87,7 @@ export const pdfCheckSchema = z
       valid: z.literal(true),
       signedBy: z.enum(['platform', 'issuer']).meta({
         description:
-          'platform: a key of /.well-known/jwks.json; issuer: a key the trust list gives the issuer named',
+          'platform: the platform’s presentation key (the trust list’s presentationKeys), or for a file signed before it a key of /.well-known/jwks.json; issuer: a key the trust list gives the issuer named',
       }),
       claims: licencePdfClaimsSchema,
       licenceStatus: z.enum(['valid', 'suspended', 'revoked', 'expired', 'unknown']).meta({
@@ -117,7 +117,11 @@ export type PdfCheck = z.output<typeof pdfCheckSchema>;
 
 /** Whose keys may have signed a printable licence. */
 export interface PdfSignatureAnchors {
-  /** The platform's public keys (those of `/.well-known/jwks.json`). */
+  /**
+   * The platform's own keys a holder's download may be signed with: the presentation keys (the trust
+   * list's `presentationKeys`) and, for files signed before them, the platform keys of
+   * `/.well-known/jwks.json`.
+   */
   platformKeys(): Promise<readonly JWK[]>;
   /**
    * An issuer as the trust list gives it (its id, status and public keys); `undefined` for one it does

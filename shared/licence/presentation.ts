@@ -1,6 +1,9 @@
 /**
- * Presentations (亮证): the dynamic QR code a holder shows, signed by the platform key. Format and size
- * in `packages/verifier/src/presentation-format.ts`; verified by the same library as licence credentials.
+ * Presentations (亮证): the dynamic QR code a holder shows, signed by the presentation key (never the
+ * platform key, which signs ID tokens: a holder API able to sign with it could mint an ID token for anyone;
+ * docs/security.md). Verifiers take its public keys from the trust list's `presentationKeys`. Format and
+ * size in `packages/verifier/src/presentation-format.ts`; verified by the same library as licence
+ * credentials.
  *
  * @packageDocumentation
  */
@@ -49,7 +52,8 @@ export type CreatePresentationInput = z.input<typeof createPresentationInput>;
 
 export interface CreatePresentationDependencies {
   licences: Pick<LicenceStore, 'get'>;
-  platformSigner: Signer;
+  /** The presentation key (`PRESENTATION_KEY_ID`), whose public keys the trust list names. */
+  presentationSigner: Signer;
   audit: AuditTrail;
   clock: Clock;
   /** Random bytes for the unique id; `crypto.randomBytes` unless a test fixes them. */
@@ -116,7 +120,7 @@ export interface CreatedPresentation {
 }
 
 /**
- * Makes a presentation of one of the caller's licences: signed by the platform key (one KMS signature),
+ * Makes a presentation of one of the caller's licences: signed by the presentation key (one KMS signature),
  * valid for `ttlSeconds` (30–600, default 300), with a random 96-bit unique id, the licence's status now,
  * the masked holder number, and only the fields named in `disclose` (none unless asked). A field the
  * licence does not carry, or a lookup key, is a 400 `field_not_disclosable`; a licence of a type that needs
@@ -183,7 +187,7 @@ export async function createPresentation(
       ...statusEntry(licence.statusList),
     },
   };
-  const token = await signPresentation(claims, deps.platformSigner);
+  const token = await signPresentation(claims, deps.presentationSigner);
   const at = new Date(issuedAt * 1000).toISOString();
   await deps.audit
     .record({

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { trustListTokenType } from '../../packages/verifier/src/trust-list.js';
+import { trustListTokenType, type TrustListKey } from '../../packages/verifier/src/trust-list.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
+import { InternalError } from '../errors.js';
 import type { Signer } from '../crypto/signer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import type { PeerStore } from '../issuers/peer-store.js';
@@ -28,6 +29,12 @@ export interface TrustListDependencies {
   statusLists: Pick<StatusListStore, 'allocated'>;
   trustList: TrustListStore;
   platformSigner: Signer;
+  /**
+   * The presentation key and the generations being retired: their public keys are the list's
+   * `presentationKeys`, the only keys verifiers accept a presentation from (never in the OpenID JWKS).
+   */
+  presentationSigner: Pick<Signer, 'publicJwk'>;
+  presentationPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
   clock: Clock;
   /** Peer platforms (跨地区互认): their accepted issuers are listed too, each with `peer`. */
   peers?: Pick<PeerStore, 'list'>;
@@ -38,10 +45,14 @@ export interface TrustListDependencies {
  * The trust list (互通互认): a JWT signed by the platform key (`typ: trust-list+jwt`) naming every issuer
  * with its status and public keys, what offline verifiers and other regions' platforms need to check
  * licences. Payload `{ iss, iat, exp, ttl, issuers: [{ id, name, creditCode, region, status, jwks,
- * licenceTypes: [{ code, typeCode }], statusLists }] }`, `statusLists` (how many lists an active issuer has) re-signing the list when it grows.
+ * licenceTypes: [{ code, typeCode }], statusLists }], presentationKeys: { keys } }`, `statusLists` (how many
+ * lists an active issuer has) re-signing the list when it grows. `presentationKeys` is a JWKS of the keys
+ * that sign presentations (the presentation key, then those being retired; each under its RFC 7638
+ * thumbprint kid, whose first 8 bytes a presentation's COSE `kid` carries): under the list's signature
+ * rather than in `/.well-known/jwks.json`, where a relying party would accept them for ID tokens.
  *
  * Signed lazily: the stored token is served while the content it was signed over (issuers, issuer URL,
- * ttl, platform key) hashes the same, it is younger than {@link TRUST_LIST_RESIGN_AGE_SECONDS} and more
+ * ttl, platform key, presentation keys) hashes the same, it is younger than {@link TRUST_LIST_RESIGN_AGE_SECONDS} and more
  * than {@link TRUST_LIST_REFRESH_SECONDS} from `exp`; otherwise a new
  * one is signed (one KMS call) and stored with a conditional write, so concurrent requests do not fight.
  *
@@ -80,9 +91,12 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
     );
   }
   // The platform key's kid too: after a rotation the list is signed again by the new key.
-  const kid = await deps.platformSigner.kid();
+  const [kid, presentationKeys] = await Promise.all([
+    deps.platformSigner.kid(),
+    presentationJwks([deps.presentationSigner, ...deps.presentationPreviousSigners]),
+  ]);
   const contentHash = createHash('sha256')
-    .update(canonicalJson({ iss, kid, ttl: TRUST_LIST_TTL_SECONDS, issuers }))
+    .update(canonicalJson({ iss, kid, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys }))
     .digest('base64url');
   const now = epochSeconds(deps.clock);
 
@@ -100,9 +114,27 @@ export async function trustListToken(deps: TrustListDependencies): Promise<{ jws
   const exp = now + TRUST_LIST_LIFETIME_SECONDS;
   const jws = await signCompactJws(
     { typ: trustListTokenType },
-    { iss, iat: now, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers },
+    { iss, iat: now, exp, ttl: TRUST_LIST_TTL_SECONDS, issuers, presentationKeys },
     deps.platformSigner,
   );
   await deps.trustList.save({ jws, contentHash, iat: now, exp }, cached?.version ?? 0);
   return { jws, ttl: TRUST_LIST_TTL_SECONDS };
+}
+
+/** The presentation keys as the list names them: public members only, a key given twice named once. */
+async function presentationJwks(
+  signers: ReadonlyArray<Pick<Signer, 'publicJwk'>>,
+): Promise<{ keys: TrustListKey[] }> {
+  const keys = new Map<string, TrustListKey>();
+  for (const { kty, crv, x, y, kid } of await Promise.all(signers.map((signer) => signer.publicJwk()))) {
+    if (kty !== 'EC' || crv !== 'P-256' || !x || !y || !kid) {
+      // A misconfigured PRESENTATION_KEY_ID: no list rather than one naming a key no verifier can use.
+      throw new InternalError(
+        `A presentation key must be ES256 on P-256 (got ${String(kty)} ${String(crv)})`,
+        'unsupported_key',
+      );
+    }
+    if (!keys.has(kid)) keys.set(kid, { kty: 'EC', crv: 'P-256', x, y, kid, alg: 'ES256', use: 'sig' });
+  }
+  return { keys: [...keys.values()] };
 }

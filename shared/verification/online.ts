@@ -1,7 +1,7 @@
 /**
  * The verifier's ports on the service's own stores, for `POST /verify`: issuers and their published keys
  * from the issuer records (the same data the trust list is signed from, kept per container for a short
- * lifetime), the platform key from KMS (cached per container by `KmsSigner`), and statuses from the
+ * lifetime), the presentation and platform keys from KMS (cached per container by `KmsSigner`), and statuses from the
  * licence records themselves, read once per verification, so that a revocation counts the moment it is
  * written.
  *
@@ -47,7 +47,7 @@ export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undef
 }
 
 /**
- * {@link TrustAnchors} from the issuer store and the platform signer. Issuer records are kept in `cache`
+ * {@link TrustAnchors} from the issuer store and the platform and presentation signers. Issuer records are kept in `cache`
  * (per container, for its lifetime; see `shared/issuers/issuer-cache.ts`), so that a verification reads
  * none in the common case: a withdrawal or key rotation counts at once in this process and within the
  * cache's lifetime elsewhere. Without a cache, each verification reads the record. The mapping from
@@ -63,8 +63,14 @@ export function trustedIssuer(issuer: Issuer | undefined): TrustedIssuer | undef
 export function storeTrust(deps: {
   issuers: Pick<IssuerStore, 'findById' | 'findByCreditCode'>;
   platformSigner: Pick<Signer, 'publicJwk'>;
-  /** Platform keys of a rotation under way: presentations they signed stay verifiable. */
+  /** Platform keys of a rotation under way: printable licences they signed stay verifiable. */
   platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
+  /**
+   * The presentation key and those of a rotation under way: the only keys a presentation is accepted
+   * from, as the trust list names them (never the platform keys, which sign ID tokens).
+   */
+  presentationSigner: Pick<Signer, 'publicJwk'>;
+  presentationPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
   cache?: IssuerCache;
 }): TrustAnchors {
   const creditCodes = new Map<string, string>();
@@ -117,6 +123,10 @@ export function storeTrust(deps: {
     platformKeys: async () =>
       (await Promise.all(
         [deps.platformSigner, ...deps.platformPreviousSigners].map((signer) => signer.publicJwk()),
+      )) as PublicJwk[],
+    presentationKeys: async () =>
+      (await Promise.all(
+        [deps.presentationSigner, ...deps.presentationPreviousSigners].map((signer) => signer.publicJwk()),
       )) as PublicJwk[],
   };
 }

@@ -220,6 +220,7 @@ function copyOf(peer: PeerRecord): string {
  * ```
  */
 export function withPeers(ours: TrustAnchors, peers: PeerTrust): TrustAnchors {
+  const presentationKeys = ours.presentationKeys?.bind(ours);
   const then = <T>(value: T | Promise<T>, next: (value: T) => T | Promise<T>): T | Promise<T> =>
     value instanceof Promise ? value.then(next) : next(value);
   return {
@@ -227,5 +228,7 @@ export function withPeers(ours: TrustAnchors, peers: PeerTrust): TrustAnchors {
     issuerByCreditCode: (creditCode) =>
       then(ours.issuerByCreditCode(creditCode), (found) => found ?? peers.issuerByCreditCode(creditCode)),
     platformKeys: () => ours.platformKeys(),
+    // Presentations are ours alone: a peer's are not accepted here (nor were they before).
+    ...(presentationKeys && { presentationKeys }),
   };
 }

@@ -15,8 +15,11 @@ import type { TrustAnchors } from '../../packages/verifier/src/trust.js';
 import type { VerifyCaller } from './verify-scan.js';
 
 export interface VerifyPdfDependencies {
-  /** The trust anchors `POST /verify` uses (issuer records kept per container, the platform's keys). */
-  trust: Pick<TrustAnchors, 'platformKeys' | 'issuerById'>;
+  /**
+   * The trust anchors `POST /verify` uses (issuer records kept per container, the presentation keys and
+   * the platform's keys).
+   */
+  trust: Pick<TrustAnchors, 'platformKeys' | 'presentationKeys' | 'issuerById'>;
   licences: Pick<LicenceStore, 'get'>;
   audit: AuditTrail;
   clock: Clock;
@@ -84,7 +87,12 @@ export async function verifyPdf(
   /** The record read for the check: the licence the verification was of. */
   let record: LicenceRecord | undefined;
   const checked = checkLicencePdf(pdf, jws, {
-    platformKeys: async () => deps.trust.platformKeys(),
+    // A holder's download: the presentation key signs it, the platform key signed those made before it
+    // (still accepted: a file kept since is checked as it was, until that platform key is retired).
+    platformKeys: async () => [
+      ...((await deps.trust.presentationKeys?.()) ?? []),
+      ...(await deps.trust.platformKeys()),
+    ],
     issuer: async (issuerId) => deps.trust.issuerById(issuerId),
     // One GetItem: the record's status now (a revocation counts the moment it is written), and its
     // credential, whose key must still be published. The caller's token is read in the same tick, so

@@ -40,6 +40,9 @@ export interface VerifyScanDependencies {
   licences: Pick<LicenceStore, 'get'>;
   platformSigner: Pick<Signer, 'publicJwk'>;
   platformPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
+  /** The keys presentations are signed with (the current one, then those being retired). */
+  presentationSigner: Pick<Signer, 'publicJwk'>;
+  presentationPreviousSigners: ReadonlyArray<Pick<Signer, 'publicJwk'>>;
   audit: AuditTrail;
   clock: Clock;
   /** With it, issuer records are kept per container for `issuerCacheSeconds`; without, read each time. */

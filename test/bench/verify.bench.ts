@@ -125,11 +125,13 @@ async function offline(): Promise<GoalRow[]> {
   const now = Math.floor(Date.now() / 1000);
   const issuerSigner = new LocalSigner();
   const platformSigner = new LocalSigner();
+  // Presentations have a key of their own, named in the trust list (never the platform key).
+  const presentationSigner = new LocalSigner();
   const issuerJwk = (await issuerSigner.publicJwk()) as PublicJwk;
   const credential = await signCompactJws({ typ: 'licence+jwt' }, credentialClaims(now), issuerSigner);
   const presentation = await signPresentation(
     presentationClaims(now, { vehicleClass: 'C1', firstIssuedOn: '2012-05-04' }),
-    platformSigner,
+    presentationSigner,
   );
 
   // The verifier's data as an app holds it after a sync: a signed trust list and a signed status list.
@@ -158,6 +160,7 @@ async function offline(): Promise<GoalRow[]> {
               ],
             },
           ],
+          presentationKeys: { keys: [await presentationSigner.publicJwk()] },
         },
         platformSigner,
       ),
@@ -214,9 +217,9 @@ async function offline(): Promise<GoalRow[]> {
   });
   const josePublic = await importJWK(issuerJwk, 'ES256');
   const envelope = readPresentationEnvelope(presentation);
-  const platformJwk = (await platformSigner.publicJwk()) as PublicJwk;
-  const platformKey = createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: platformJwk.x, y: platformJwk.y },
+  const presentationJwk = (await presentationSigner.publicJwk()) as PublicJwk;
+  const presentationKey = createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: presentationJwk.x, y: presentationJwk.y },
     format: 'jwk',
   });
   const best = await pairedRates(BATCHES, OFFLINE_VERIFICATIONS / BATCHES, 'raw', {
@@ -229,7 +232,7 @@ async function offline(): Promise<GoalRow[]> {
         !cryptoVerify(
           'sha256',
           envelope.signedBytes,
-          { key: platformKey, dsaEncoding: 'ieee-p1363' },
+          { key: presentationKey, dsaEncoding: 'ieee-p1363' },
           envelope.signature,
         )
       ) {

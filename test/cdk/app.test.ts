@@ -86,3 +86,28 @@ describe('the CDK app reads the platform key generations from cdk.json (infrastr
     expect(section.slice(0, 2000)).toMatch(/cdk\.json[^]*"platformKeys": "2,1"[^]*commit/);
   });
 });
+
+describe('the CDK app reads the presentation key generations from cdk.json (review R7 M1)', () => {
+  it('refuses to synthesise without presentationKeys, saying what to set', () => {
+    const context = { ...cdkJson.context, presentationKeys: undefined };
+    expect(() => stackPropsFromContext(new App({ context }))).toThrow(
+      /presentationKeys: no presentation key generations in the CDK context: cdk\.json carries them/,
+    );
+    expect(() => stackPropsFromContext(new App({ context: { ...context, presentationKeys: ' ' } }))).toThrow(
+      /presentationKeys/,
+    );
+  });
+
+  it('commits the generations in cdk.json, and -c still overrides them', () => {
+    expect(cdkJson.context).toMatchObject({ presentationKeys: '1' });
+    expect(stackPropsFromContext(new App({ context: cdkJson.context })).presentationKeys).toEqual(['1']);
+    const rotating = new App({ context: { ...cdkJson.context, presentationKeys: '2,1' } });
+    expect(stackPropsFromContext(rotating).presentationKeys).toEqual(['2', '1']);
+  });
+
+  it('documents a presentation key rotation as an edit of cdk.json that is committed', () => {
+    const operating = readFileSync('docs/operating.md', 'utf8');
+    const section = operating.slice(operating.indexOf('- **The presentation key'));
+    expect(section.slice(0, 2000)).toMatch(/cdk\.json[^]*"presentationKeys": "2,1"[^]*commit/);
+  });
+});

@@ -345,10 +345,25 @@ describe('ElicenceStack', () => {
       batches: issuance,
       // The list functions name the signer they invoke (functions/grants.ts `invokes`).
       'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION', 'LIST_SIGNER_FUNCTION'],
-      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION', 'LIST_SIGNER_FUNCTION'],
-      'list-signer': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
-      verify: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
-      me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
+      'trust-list': [
+        ...service,
+        'TABLE_NAME',
+        'PLATFORM_KEY_ID',
+        'PRESENTATION_KEY_ID',
+        'PLATFORM_REGION',
+        'LIST_SIGNER_FUNCTION',
+      ],
+      'list-signer': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PRESENTATION_KEY_ID', 'PLATFORM_REGION'],
+      verify: [
+        ...service,
+        'TABLE_NAME',
+        'AUDIT_TABLE_NAME',
+        'PLATFORM_KEY_ID',
+        'PRESENTATION_KEY_ID',
+        'PLATFORM_REGION',
+      ],
+      // The presentation key, never the platform key (review R7 M1).
+      me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PRESENTATION_KEY_ID'],
       accounts: [
         ...service,
         'TABLE_NAME',
@@ -472,6 +487,7 @@ describe('ElicenceStack', () => {
   describe('permissions', () => {
     const platformKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platform), 'Arn'] });
     const platformRsaKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.platformRsa), 'Arn'] });
+    const presentationKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.presentation), 'Arn'] });
     const piiKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.pii), 'Arn'] });
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
@@ -498,6 +514,7 @@ describe('ElicenceStack', () => {
         ['platform', stack.keys.platform],
         ['platformRsa', stack.keys.platformRsa],
         ['audit', stack.keys.audit],
+        ['presentation', stack.keys.presentation],
         ['lookupMac', stack.keys.lookupMac],
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
@@ -588,17 +605,20 @@ describe('ElicenceStack', () => {
         // One batch-key certificate per batch key with the issuer's key (docs/batch-issuance.md); the
         // chunks' data keys opened, only under the batch-items context.
         batches: ['kms:Decrypt batchItems', 'kms:GenerateMac lookupMac', ...issuerSigning],
-        // Anonymous: they sign nothing; a stale list is signed by list-signer (review R7, M1).
+        // Anonymous: they sign nothing; a stale list is signed by list-signer (review R7, M1). The trust
+        // list reads the presentation keys' public keys, named in the list.
         'status-lists': [],
-        'trust-list': ['kms:GetPublicKey platform'],
+        'trust-list': ['kms:GetPublicKey platform', 'kms:GetPublicKey presentation'],
         'list-signer': [
           'kms:GetPublicKey issuer keys',
           'kms:GetPublicKey platform',
+          'kms:GetPublicKey presentation',
           'kms:Sign issuer keys',
           'kms:Sign platform',
         ],
-        verify: ['kms:GetPublicKey platform'],
-        me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey platform', 'kms:Sign platform'],
+        verify: ['kms:GetPublicKey platform', 'kms:GetPublicKey presentation'],
+        // Presentations and the holder's PDF signatures: the presentation key, never the platform key (R7 M1).
+        me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey presentation', 'kms:Sign presentation'],
         accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
         web: [],
         wallet: ['kms:GenerateMac web'],
@@ -614,27 +634,65 @@ describe('ElicenceStack', () => {
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
 
-    it('lets oidc, the list signer and presentations sign with the platform key; verify and the trust list only read it', () => {
-      for (const name of ['oidc', 'list-signer', 'me'] as const) {
+    it('lets oidc and the list signer sign with the platform key; verify and the trust list only read it', () => {
+      for (const name of ['oidc', 'list-signer'] as const) {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
-        // The list signer also signs status lists with issuer keys (by tag, tested below).
+        // The list signer also signs status lists with issuer keys (by tag, tested below), and reads the
+        // presentation keys' public keys, named in the trust list it signs.
         const onServiceKeys = grants(name, 'kms:Sign').filter((s) => !render(s.Resource).endsWith(':key/*'));
         expect(onServiceKeys.map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        const presentation = name === 'list-signer' ? [presentationKeyArn()] : [];
         expect(
           grants(name, 'kms:GetPublicKey')
             .filter((s) => !render(s.Resource).endsWith(':key/*'))
             .map((s) => s.Resource),
-        ).toEqual([platformKeyArn(), ...rsa]);
+        ).toEqual([platformKeyArn(), ...rsa, ...presentation]);
       }
-      expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
-      expect(grants('trust-list', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
+      for (const name of ['verify', 'trust-list'] as const) {
+        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([
+          platformKeyArn(),
+          presentationKeyArn(),
+        ]);
+      }
       for (const name of ['verify', 'admin', 'accounts', 'trust-list'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
-      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit'] as const) {
+      for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit', 'me'] as const) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.platform));
       }
+    });
+
+    it('lets the holder API sign with the presentation key alone, never with the platform key (review R7 M1)', () => {
+      const resource = template.toJSON().Resources[logicalId(stack.keys.presentation)];
+      expect(resource.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
+      expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      // me signs with it and nothing else; whoever publishes or verifies presentations reads it.
+      expect(grants('me', 'kms:Sign').map((s) => s.Resource)).toEqual([presentationKeyArn()]);
+      expect(JSON.stringify(roleStatements('me'))).not.toContain(logicalId(stack.keys.platform));
+      expect(JSON.stringify(roleStatements('me'))).not.toContain(logicalId(stack.keys.platformRsa));
+      expect(keyUsers(stack.keys.presentation)).toEqual({
+        'kms:Sign': ['me'],
+        'kms:GetPublicKey': ['list-signer', 'me', 'trust-list', 'verify'],
+      });
+      // The OpenID provider never holds it: its JWKS cannot carry it.
+      expect(JSON.stringify(roleStatements('oidc'))).not.toContain(logicalId(stack.keys.presentation));
+      for (const statement of resource.Properties.KeyPolicy.Statement as Statement[]) {
+        expect(actionsOf(statement)).not.toContain('kms:*');
+        expect(actionsOf(statement)).not.toContain('kms:CreateGrant');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-presentation',
+        TargetKeyId: presentationKeyArn(),
+      });
+      expect(environmentOf('me').PRESENTATION_KEY_ID).toEqual(presentationKeyArn());
+      expect(environmentOf('me').PLATFORM_KEY_ID).toBeUndefined();
+      expect(environmentOf('trust-list').PRESENTATION_KEY_ID).toEqual(presentationKeyArn());
+      expect(environmentOf('verify').PRESENTATION_KEY_ID).toEqual(presentationKeyArn());
+      // In the key deletion guard, as every key of the stack.
+      const denied = template.toJSON().Resources[logicalId(stack.keys.presentation)].Properties.KeyPolicy
+        .Statement as Statement[];
+      expect(denied.some((s) => s.Effect === 'Deny' && s.Sid === 'FunctionsNeverDestroyThisKey')).toBe(true);
     });
 
     it('has an RSA_2048 platform key for RS256 ID tokens, used by the OpenID provider alone', () => {
@@ -691,7 +749,12 @@ describe('ElicenceStack', () => {
       );
       expect(signers.filter((name) => !signingOnRoutes.has(name))).toEqual([]);
       // Nor through a key policy naming a role.
-      for (const key of [stack.keys.platform, stack.keys.platformRsa, stack.keys.audit]) {
+      for (const key of [
+        stack.keys.platform,
+        stack.keys.platformRsa,
+        stack.keys.audit,
+        stack.keys.presentation,
+      ]) {
         const users = keyUsers(key)['kms:Sign'] ?? [];
         expect(users.filter((name) => onRoutes.includes(name) && !signingOnRoutes.has(name))).toEqual([]);
       }
@@ -725,8 +788,8 @@ describe('ElicenceStack', () => {
       }
     });
 
-    it('lets the holder API sign with the platform key when, and only when, it offers presentations', () => {
-      // POST /me/licences/{id}/presentations signs with the platform key (shared/licence/presentation.ts).
+    it('lets the holder API sign with the presentation key when, and only when, it offers presentations', () => {
+      // POST /me/licences/{id}/presentations signs with the presentation key (shared/licence/presentation.ts).
       const presents = routes.some(
         (route) => route.function === 'me' && route.path.endsWith('/presentations'),
       );
@@ -737,8 +800,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['list-signer', 'me', 'oidc'],
-        'kms:GetPublicKey': ['list-signer', 'me', 'oidc', 'trust-list', 'verify'],
+        'kms:Sign': ['list-signer', 'oidc'],
+        'kms:GetPublicKey': ['list-signer', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -1287,7 +1350,10 @@ describe('ElicenceStack', () => {
           Object.entries(kmsActions(functionGrants[name]))
             .filter(
               ([key]) =>
-                key !== 'previousPlatform' && key !== 'previousPlatformRsa' && key !== 'previousAudit',
+                key !== 'previousPlatform' &&
+                key !== 'previousPlatformRsa' &&
+                key !== 'previousAudit' &&
+                key !== 'previousPresentation',
             )
             .map(([key, actions]) => [key, [...actions].sort()]),
         );
@@ -2034,6 +2100,62 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
       expect(() => synthesize({ auditKeys }), JSON.stringify(auditKeys)).toThrow(/auditKeys.*never dropped/);
     }
     expect(() => synthesize({ auditKeys: ['2', '1'] })).not.toThrow();
+  });
+});
+
+describe('ElicenceStack during a presentation key rotation (presentationKeys: [2, 1])', () => {
+  const rotating = synthesize({ presentationKeys: ['2', '1'] });
+  const resources = rotating.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Json }
+  >;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    rotating.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const [previous] = rotating.stack.keys.previousPresentation;
+  const arnOf = (key: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [idOf(key), 'Arn'] });
+  const roleOf = (name: FunctionName) => idOf(rotating.stack.functions[name].role);
+  const variablesOf = (name: FunctionName) =>
+    (
+      Object.values(resources).find(
+        (r) => r.Type === 'AWS::Lambda::Function' && JSON.stringify(r.Properties.Role).includes(roleOf(name)),
+      )!.Properties.Environment as { Variables: Json }
+    ).Variables;
+
+  it('keeps generation 1 under its logical id, moves the alias to generation 2 and signs with it', () => {
+    expect(idOf(previous!)).toBe(idOf(synthesize().stack.keys.presentation));
+    const alias = Object.values(resources).find(
+      (r) => r.Type === 'AWS::KMS::Alias' && r.Properties.AliasName === 'alias/elicence-presentation',
+    );
+    expect(alias?.Properties.TargetKeyId).toEqual(arnOf(rotating.stack.keys.presentation));
+    expect(variablesOf('me').PRESENTATION_KEY_ID).toEqual(arnOf(rotating.stack.keys.presentation));
+    // me signs with the current generation alone; the trust list and verify read generation 1 too.
+    expect(variablesOf('me').PRESENTATION_PREVIOUS_KEY_IDS).toBeUndefined();
+    for (const name of ['trust-list', 'verify'] as const) {
+      expect(variablesOf(name).PRESENTATION_PREVIOUS_KEY_IDS, name).toEqual(arnOf(previous!));
+    }
+  });
+
+  it('lets the trust list, its signer and verify read generation 1’s public key, and nobody sign with it', () => {
+    const policy = resources[idOf(previous!)]!.Properties.KeyPolicy as { Statement: Statement[] };
+    const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
+    expect(users.map((st) => actionsOf(st))).toEqual([
+      ['kms:GetPublicKey'],
+      ['kms:GetPublicKey'],
+      ['kms:GetPublicKey'],
+    ]);
+    expect(users.map((st) => JSON.stringify(st.Principal)).sort()).toEqual(
+      (['trust-list', 'list-signer', 'verify'] as const)
+        .map((name) => JSON.stringify({ AWS: { 'Fn::GetAtt': [roleOf(name), 'Arn'] } }))
+        .sort(),
+    );
+  });
+
+  it('refuses generations that are not distinct numbers', () => {
+    for (const presentationKeys of [[], ['2', '2'], ['v2'], ['0']]) {
+      expect(() => synthesize({ presentationKeys }), JSON.stringify(presentationKeys)).toThrow(
+        /presentationKeys/,
+      );
+    }
   });
 });
 

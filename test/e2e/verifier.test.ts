@@ -167,17 +167,20 @@ describe('the verifier page in a browser', () => {
     await context.close();
   });
 
-  it('verifies a presentation (亮证) against the platform keys, showing only the disclosed fields', async () => {
+  it('verifies a presentation (亮证) against the trust list’s presentation keys, showing only the disclosed fields', async () => {
     const deps = dependencies();
     const record = await deps.licences.get(other.id);
     if (!record) throw new Error('the licence was not stored');
-    const { token } = await createPresentation(
-      other.id,
-      { disclose: ['vehicleClass'], ttlSeconds: 120 },
-      { holderLookupKeys: [record.holder.lookupKey], level: 3, actor: 'test-holder' },
-      deps,
-    );
+    const present = (presentationSigner = deps.presentationSigner) =>
+      createPresentation(
+        other.id,
+        { disclose: ['vehicleClass'], ttlSeconds: 120 },
+        { holderLookupKeys: [record.holder.lookupKey], level: 3, actor: 'test-holder' },
+        { ...deps, presentationSigner },
+      );
+    const { token } = await present();
     const { page, context } = await newPage(browser, runtime.baseUrl);
+    const errors = unexpectedErrors(page);
     await openVerifier(page);
     await pasteAndVerify(page, token);
     const { code, text } = await verdict(page);
@@ -185,6 +188,13 @@ describe('the verifier page in a browser', () => {
     expect(text).toContain('出示时间');
     expect(text).toContain('准驾车型');
     expect(text).not.toContain('档案编号');
+
+    // Signed by the platform key (the ID-token key of /.well-known/jwks.json, which the page also holds):
+    // refused, since the trust list names the keys presentations are signed with (review R7 M1).
+    const forged = await present(deps.platformSigner);
+    await pasteAndVerify(page, forged.token);
+    expect((await verdict(page)).code).toBe('unknown_issuer');
+    expect(errors).toEqual([]);
     await context.close();
   });
 
@@ -277,7 +287,7 @@ describe('the verifier page in a browser', () => {
     }
 
     // A presentation: its licence's list (the same path, as its entry names it); the trust list is fresh
-    // and the platform key known, so nothing else.
+    // and the presentation key named in it, so nothing else.
     const deps = dependencies();
     const record = await deps.licences.get(other.id);
     if (!record) throw new Error('the licence was not stored');

@@ -26,6 +26,7 @@ const defaultAliases = [
   'alias/elicence-pii',
   'alias/elicence-platform',
   'alias/elicence-platform-rsa',
+  'alias/elicence-presentation',
   'alias/elicence-web',
 ];
 
@@ -115,5 +116,10 @@ describe('ensurePlatformKeys', () => {
     const roles = await serviceKeyRoles(kms, config);
     expect(roles.get(platform.KeyId!)).toBe('platform');
     expect(roles.get(pii.Arn!)).toBe('pii');
+    // The presentation key is a key of its own, never the platform key (review R7 M1).
+    const presentation = made.find((alias) => alias.name === 'alias/elicence-presentation')!;
+    expect(roles.get('alias/elicence-presentation')).toBe('presentation');
+    expect(roles.get(presentation.target!)).toBe('presentation');
+    expect(presentation.target).not.toBe(platform.KeyId);
   });
 });

@@ -45,6 +45,9 @@ const batchTableName = 'guarded-batches';
 const tables = { table: tableName, auditTable: auditTableName, batchTable: batchTableName };
 const config = loadConfig({});
 
+/** An ES256 signature of a digest with the key `KeyId`. */
+const sign = signDigest;
+
 describe('a function’s clients refuse what IAM would refuse its role (local grant guard)', () => {
   let data: TestTable;
   let emulator: KmsEmulator;
@@ -492,7 +495,6 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
   });
 
   it('lets the audit function alone sign with the audit key, and it no longer signs with the platform key', async () => {
-    const sign = signDigest;
     const audit = clientsOf('audit');
     await audit.kms.send(sign(config.auditKeyId));
     await expect(audit.kms.send(sign(config.platformKeyId))).rejects.toThrow(
@@ -507,6 +509,29 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(
       clientsOf('verify').kms.send(new GetPublicKeyCommand({ KeyId: config.auditKeyId })),
     ).rejects.toThrow('Function verify is not granted kms:GetPublicKey on the audit key');
+  });
+
+  it('lets me alone sign with the presentation key, and me no longer signs with the platform key (review R7 M1)', async () => {
+    const me = clientsOf('me');
+    await me.kms.send(sign(config.presentationKeyId));
+    await expect(me.kms.send(sign(config.platformKeyId))).rejects.toThrow(
+      'Function me is not granted kms:Sign on the platform key',
+    );
+    await expect(me.kms.send(new GetPublicKeyCommand({ KeyId: config.platformKeyId }))).rejects.toThrow(
+      'Function me is not granted kms:GetPublicKey on the platform key',
+    );
+    for (const name of ['oidc', 'trust-list', 'verify', 'licences', 'audit'] as const) {
+      await expect(clientsOf(name).kms.send(sign(config.presentationKeyId))).rejects.toThrow(
+        `Function ${name} is not granted kms:Sign on the presentation key`,
+      );
+    }
+    // Those that publish or verify presentations read its public key; the OpenID provider does not.
+    for (const name of ['trust-list', 'verify'] as const) {
+      await clientsOf(name).kms.send(new GetPublicKeyCommand({ KeyId: config.presentationKeyId }));
+    }
+    await expect(
+      clientsOf('oidc').kms.send(new GetPublicKeyCommand({ KeyId: config.presentationKeyId })),
+    ).rejects.toThrow('Function oidc is not granted kms:GetPublicKey on the presentation key');
   });
 
   it('tells the PII key’s two uses apart by context: batch items and ID numbers, never each other’s', async () => {

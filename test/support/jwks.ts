@@ -1,8 +1,9 @@
 import { presentationJwksKid } from '../../packages/verifier/src/presentation-format.js';
 
 /**
- * The keys of a JWKS without the short-kid entries under which it also lists each platform key for
- * presentations (shared/sso/presentation-kids.ts): the keys as JOSE names them, each once.
+ * The keys of a JWKS without short-kid entries (the 8-byte presentation kid), each key once as JOSE names
+ * it. The JWKS listed each platform key under that short kid too until presentations had a key of their
+ * own (review R7 M1); it no longer does, so this now keeps every key, and guards against its return.
  */
 export function thumbprintKeys<K extends { kid?: string }>(keys: readonly K[]): K[] {
   const short = new Set(keys.flatMap((key) => (key.kid ? [presentationJwksKid(key.kid)] : [])));

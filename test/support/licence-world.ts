@@ -16,7 +16,7 @@ export const issuerUrl = 'https://id.example.gov.cn';
 
 /**
  * The licence use cases' ports, all in memory, with real ES256 keys: an issuer signs with its own
- * {@link LocalSigner}, the platform with another. Issuers are added with {@link LicenceWorld.addIssuer}.
+ * {@link LocalSigner}, the platform with another, presentations with a third. Issuers are added with {@link LicenceWorld.addIssuer}.
  */
 export function licenceWorld() {
   const clock = new TestClock(Date.parse('2026-03-01T08:00:00Z'));
@@ -27,6 +27,8 @@ export function licenceWorld() {
   const audit = new InMemoryAudit();
   const signers = new Map<string, LocalSigner>();
   const platformSigner = new LocalSigner();
+  // Presentations have a key of their own, never the platform key (review R7 M1).
+  const presentationSigner = new LocalSigner();
   let issuerCount = 0;
 
   const issueDeps: IssueLicenceDependencies = {
@@ -51,6 +53,8 @@ export function licenceWorld() {
     licences,
     platformSigner,
     platformPreviousSigners: [],
+    presentationSigner,
+    presentationPreviousSigners: [],
     audit,
     clock,
   };
@@ -88,6 +92,7 @@ export function licenceWorld() {
     statusLists,
     audit,
     platformSigner,
+    presentationSigner,
     issueDeps,
     statusDeps,
     verifyDeps,

@@ -32,6 +32,8 @@ export function licenceId(serial: number, creditCode = ISSUER_CREDIT_CODE, typeC
 export class FakeTrust implements TrustAnchors {
   readonly issuers = new Map<string, TrustedIssuer>();
   platform: PublicJwk[] = [];
+  /** The trust list's `presentationKeys`: `undefined`, a list that names none. */
+  presentation: PublicJwk[] | undefined;
 
   issuerById(id: string) {
     return this.issuers.get(id);
@@ -43,6 +45,10 @@ export class FakeTrust implements TrustAnchors {
 
   platformKeys() {
     return this.platform;
+  }
+
+  presentationKeys() {
+    return this.presentation;
   }
 }
 

@@ -116,6 +116,8 @@ interface KeptTrustList {
   expired: Freshness;
   byId: Map<string, TrustedIssuer>;
   byCreditCode: Map<string, TrustedIssuer>;
+  /** The keys presentations are signed with, when the list names them (`presentationKeys`). */
+  presentationKeys: readonly PublicJwk[] | undefined;
   /** Whether a status list verified earlier still holds: its issuer active, with the key that signed it. */
   vouchesFor(list: KeptStatusList): boolean;
 }
@@ -491,6 +493,15 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   }
 
   /**
+   * The keys the trust list names for presentations (`presentationKeys`): then the only keys a
+   * presentation verifies with. `undefined` while no list is held or the list names none (one signed
+   * before they were published): presentations are then checked against {@link platformKeys}.
+   */
+  presentationKeys(): readonly PublicJwk[] | undefined {
+    return this.trustList?.presentationKeys;
+  }
+
+  /**
    * The trust list's age; stale once older than its `ttl`, counted from its `iat`; `expired` once past its
    * `exp` (then no verdict resting on it is `valid`: the verifier answers `unknown`, `trust_list_expired`).
    */
@@ -682,6 +693,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       expired: Object.freeze({ issuedAt, fetchedAt, stale: true, expired: true }),
       byId,
       byCreditCode: new Map(issuers.map((issuer) => [issuer.creditCode, issuer])),
+      presentationKeys: parsed.data.presentationKeys?.keys,
       vouchesFor(list) {
         const issuer = byId.get(list.iss);
         return (

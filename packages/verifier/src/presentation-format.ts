@@ -1,6 +1,6 @@
 /**
  * The presentation (亮证) format, `EL1`: a CWT (RFC 8392) in a COSE_Sign1 (RFC 9052) signed ES256 by the
- * platform key, in base45 (RFC 9285) after the prefix `EL1:`, so that the whole QR code is in the
+ * platform's presentation key (the trust list's `presentationKeys`), in base45 (RFC 9285) after the prefix `EL1:`, so that the whole QR code is in the
  * alphanumeric mode. This is the EU Digital COVID Certificate's recipe without its DEFLATE step.
  *
  * Why this and not a compact JWS: the JWS signature alone is 86 characters in byte mode, and a JWS
@@ -15,8 +15,9 @@
  *
  * ```
  * EL1:<base45( 18([ h'{1: -7, 4: kid, 16: 61}', {}, payload, signature ]) )>
- *   kid: the first 8 bytes of the platform key's RFC 7638 thumbprint (as the EU certificate does); the
- *        JWKS publishes the key under its base64url too ({@link presentationJwksKid}) besides the full one
+ *   kid: the first 8 bytes of the presentation key's RFC 7638 thumbprint (as the EU certificate does); the
+ *        trust list names the key under the full thumbprint, which these bytes begin
+ *        ({@link presentationJwksKid} is their base64url)
  *   16 (typ, RFC 9596): 61, the CoAP content format of application/cwt
  * payload = {
  *   2 (sub): licence id without the GB/T 36904 root "1.2.156.3005.2." (its credit code names the issuer),
@@ -55,7 +56,7 @@ export const presentationPrefix = 'EL1:';
 export const cwtContentFormat = 61;
 /** The private-use CWT claim (below −65536, RFC 8392 §9.1) holding the licence. */
 export const licenceClaim = -65537;
-/** Bytes of the platform key's thumbprint that name it in a presentation. */
+/** Bytes of the presentation key's thumbprint that name it in a presentation. */
 export const presentationKidLength = 8;
 /** Bytes of the unique id. */
 export const presentationIdLength = 12;
@@ -116,7 +117,7 @@ export interface PresentationEnvelope {
  *
  * @example
  * ```ts
- * presentationKeyId(await platformSigner.kid()); // Uint8Array(8)
+ * presentationKeyId(await presentationSigner.kid()); // Uint8Array(8)
  * ```
  */
 export function presentationKeyId(kid: string): Uint8Array {
@@ -130,14 +131,15 @@ export function presentationKeyId(kid: string): Uint8Array {
 }
 
 /**
- * The `kid` under which `/.well-known/jwks.json` also publishes a platform key for presentations: the
- * base64url of the COSE key id, {@link presentationKeyId} (11 characters). A COSE library finds the key by
- * the usual rule, the JWK whose `kid` is the base64url of the COSE `kid`; the full RFC 7638 thumbprint, the
- * key's `kid` for JOSE, would make every presentation 24 bytes (36 QR characters) longer, past version 12.
+ * The base64url of the COSE key id a presentation signed by the key `kid` carries, {@link presentationKeyId}
+ * (11 characters): the trust list's `presentationKeys` name each key by its full RFC 7638 thumbprint, which
+ * would make every presentation 24 bytes (36 QR characters) longer, past version 12, so a verifier finds
+ * the key whose thumbprint kid gives this. (Until the presentation key, `/.well-known/jwks.json` also
+ * listed each platform key under this short kid: it no longer does.)
  *
  * @example
  * ```ts
- * presentationJwksKid(await platformSigner.kid()); // 'q1w2e3r4t5y' — the JWKS lists the key under both kids
+ * presentationJwksKid(await presentationSigner.kid()); // 'q1w2e3r4t5y'
  * ```
  */
 export function presentationJwksKid(kid: string): string {
@@ -213,12 +215,12 @@ export function presentationText(
 }
 
 /**
- * Signs a presentation with any ES256 signer (the platform's `KmsSigner` in the service) and answers its
+ * Signs a presentation with any ES256 signer (the presentation key's `KmsSigner` in the service) and answers its
  * QR text.
  *
  * @example
  * ```ts
- * const text = await signPresentation(claims, deps.platformSigner); // 'EL1:6BFOXN*TS0BI$ZD…'
+ * const text = await signPresentation(claims, deps.presentationSigner); // 'EL1:6BFOXN*TS0BI$ZD…'
  * ```
  */
 export async function signPresentation(

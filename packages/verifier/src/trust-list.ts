@@ -84,6 +84,14 @@ export interface TrustListPayload {
   exp: number;
   ttl: number;
   issuers: TrustListIssuer[];
+  /**
+   * The keys the platform signs presentations (亮证) with: the current one, then any being retired while a
+   * rotation is under way, each under its RFC 7638 thumbprint `kid` (a presentation's COSE `kid` is its
+   * first 8 bytes). Only these verify a presentation once a list names them; never published in
+   * `/.well-known/jwks.json`, whose keys relying parties accept for ID tokens. Absent from lists signed
+   * before they were published.
+   */
+  presentationKeys?: { keys: TrustListKey[] };
 }
 
 /** A P-256 coordinate: 32 bytes in unpadded base64url. */
@@ -238,5 +246,9 @@ export const trustListPayload = guard('the claims of a trust list', (value): Tru
   const { iss, iat, exp, ttl } = value;
   if (!isString(iss) || !isInteger(iat) || !isInteger(exp) || !isInteger(ttl, 1)) return undefined;
   const issuers = readArray(value.issuers, readIssuer);
-  return issuers && { iss, iat, exp, ttl, issuers };
+  if (value.presentationKeys === undefined) return issuers && { iss, iat, exp, ttl, issuers };
+  // Named but unreadable fails the whole list: never a quiet fall back to the platform keys.
+  const named = value.presentationKeys;
+  const keys = isObject(named) ? readArray(named.keys, readKey, 1, 16) : undefined;
+  return issuers && keys && { iss, iat, exp, ttl, issuers, presentationKeys: { keys } };
 });

@@ -75,12 +75,19 @@ export interface Freshness {
   expired?: boolean;
 }
 
-/** Who may sign: the issuers (licences, status lists) and the platform (presentations). */
+/** Who may sign: the issuers (licences, status lists) and the platform (presentations, trust list). */
 export interface TrustAnchors {
   issuerById(id: string): MaybePromise<TrustedIssuer | undefined>;
   issuerByCreditCode(creditCode: string): MaybePromise<TrustedIssuer | undefined>;
-  /** The platform's public keys, as `/.well-known/jwks.json` publishes them. */
+  /** The platform's public keys, as `/.well-known/jwks.json` publishes them: they sign the trust list. */
   platformKeys(): MaybePromise<readonly PublicJwk[]>;
+  /**
+   * The keys presentations are signed with, as the trust list names them (`presentationKeys`): when
+   * given, the only keys a presentation is accepted from. `undefined` (or absent) when the trust source
+   * names none, a trust list signed before they were published: presentations are then checked against
+   * {@link platformKeys}, as before.
+   */
+  presentationKeys?(): MaybePromise<readonly PublicJwk[] | undefined>;
   /** The age of the trust data (`expired` once past its `exp`); absent when it is read live. */
   freshness?(): Freshness | undefined;
 }

@@ -6,8 +6,9 @@
  * 1. size (4 KiB) and shape (credential or presentation, bare or in a link) → `malformed`;
  * 2. `alg` must be ES256 (nothing else is ever tried: not `none`, not HMAC) → `invalid_signature`;
  *    `typ` must be ours → `malformed`;
- * 3. the signer: the issuer in the trust list (credentials) or the platform (presentations), and a key
- *    published for it → `unknown_issuer`;
+ * 3. the signer: the issuer in the trust list (credentials) or the platform's presentation key (one of
+ *    the trust list's `presentationKeys`; the platform keys only for a list that names none), and a key
+ *    published for it → `unknown_issuer` (`key_not_trusted`);
  * 4. the signature, low-S only (the high-S twin of a valid signature is refused) → `invalid_signature`;
  * 5. the claims, strictly → `malformed`; the issuer of a presentation's licence must be trusted too;
  *    and trusted for this licence: its type among the issuer's, the id's type code that type's and the
@@ -363,16 +364,27 @@ export function createVerifier(options: VerifierOptions): Verifier {
     });
   }
 
+  /**
+   * The keys a presentation may be signed with: the trust list's `presentationKeys` whenever the trust
+   * source names them, and then only those (a platform key signs ID tokens, and whoever holds it must not
+   * be able to make presentations); the platform keys only while it names none (a list signed before).
+   */
+  function signingKeysOf(): readonly PublicJwk[] | Promise<readonly PublicJwk[]> {
+    const named = trust.presentationKeys?.();
+    const chosen = (keys: readonly PublicJwk[] | undefined) => keys ?? trust.platformKeys();
+    return named instanceof Promise ? named.then(chosen) : chosen(named);
+  }
+
   function verifyPresentation(run: Run, text: string): Answer {
     const envelope = readPresentationEnvelope(text);
     if (envelope.alg !== coseEs256) throw stop('invalid_signature', 'alg_not_allowed');
     if (envelope.typ !== cwtContentFormat) throw stop('malformed', 'unexpected_type');
 
-    return then(trust.platformKeys(), (platformKeys) => {
-      // The JWK whose kid is the COSE kid in base64url (the JWKS publishes that short form too), else
-      // the one whose full thumbprint kid it prefixes: keys pinned in an app, JWKS fetched before 2026-12.
+    return then(signingKeysOf(), (signingKeys) => {
+      // The JWK whose kid is the COSE kid in base64url (the JWKS published that short form before the
+      // presentation keys), else the one whose full thumbprint kid it prefixes (the trust list's form).
       const coseKid = base64urlEncode(envelope.kid);
-      const jwk = keyWithKid(platformKeys, coseKid) ?? keyWithPresentationKid(platformKeys, coseKid);
+      const jwk = keyWithKid(signingKeys, coseKid) ?? keyWithPresentationKid(signingKeys, coseKid);
       if (!jwk) throw stop('unknown_issuer', 'key_not_trusted');
       if (!isLowS(envelope.signature)) throw stop('invalid_signature', 'signature_high_s');
       return then(keys.verify(jwk, envelope.signature, envelope.signedBytes), (holds) => {

@@ -306,8 +306,8 @@ describe('GET /licences/{id} for the holder', () => {
   });
 });
 
-describe('the presentation kid is a JWKS kid', () => {
-  it('publishes each platform key also under the base64url of the COSE kid, which verifies a presentation', async () => {
+describe('the presentation kid names a key of the trust list’s presentationKeys, never of the JWKS', () => {
+  it('verifies a presentation with the key whose thumbprint the COSE kid begins, named under the trust list’s signature', async () => {
     const { citizen } = runtime.credentials;
     const token = await holderToken(citizen.idNumber, citizen.password);
     const { items } = await expectJson<{ items: LicenceJson[] }>(
@@ -327,21 +327,28 @@ describe('the presentation kid is a JWKS kid', () => {
     expect(QRCode.create(qr, { errorCorrectionLevel: 'M' }).version).toBeLessThanOrEqual(12);
     const envelope = readPresentationEnvelope(qr);
 
-    // A COSE library's lookup: the JWK whose kid is the base64url of the COSE kid, nothing of ours.
-    const jwksResponse = await fetch(`${runtime.baseUrl}/.well-known/jwks.json`);
-    expect(jwksResponse.status).toBe(200);
-    const jwks = (await jwksResponse.json()) as { keys: Array<JWK & { kid: string }> };
-    const kid = Buffer.from(envelope.kid).toString('base64url');
-    const matching = jwks.keys.filter((key) => key.kid === kid);
+    // The trust list (checked with the platform keys) names the presentation keys by their thumbprint,
+    // which the COSE kid begins.
+    const { presentationKeys } = await verifiedTrustList(runtime);
+    const matching = (presentationKeys?.keys ?? []).filter((key) =>
+      Buffer.from(key.kid, 'base64url').subarray(0, 8).equals(Buffer.from(envelope.kid)),
+    );
     expect(matching).toHaveLength(1);
-    const key = createPublicKey({ key: matching[0]!, format: 'jwk' });
+    expect(matching[0]!.kid).toMatch(/^[\w-]{43}$/);
+    const key = createPublicKey({ key: { ...matching[0]! }, format: 'jwk' });
     expect(
       verify('sha256', envelope.signedBytes, { key, dsaEncoding: 'ieee-p1363' }, envelope.signature),
     ).toBe(true);
-    // The same key under its thumbprint too (JOSE: ID tokens, the trust list), whose prefix the COSE kid is.
-    const full = jwks.keys.find((key) => key.kid !== kid && key.x === matching[0]!.x)!;
-    expect(full.kid).toMatch(/^[\w-]{43}$/);
-    expect(Buffer.from(full.kid, 'base64url').subarray(0, 8)).toEqual(Buffer.from(envelope.kid));
+
+    // The JWKS (whose every key a relying party accepts for an ID token) names no presentation key, under
+    // no kid: neither the short form it listed before nor the thumbprint.
+    const jwksResponse = await fetch(`${runtime.baseUrl}/.well-known/jwks.json`);
+    expect(jwksResponse.status).toBe(200);
+    const jwks = (await jwksResponse.json()) as { keys: Array<JWK & { kid: string }> };
+    const shortKid = Buffer.from(envelope.kid).toString('base64url');
+    expect(jwks.keys.map((entry) => entry.kid)).not.toContain(shortKid);
+    expect(jwks.keys.map((entry) => entry.kid)).not.toContain(matching[0]!.kid);
+    expect(jwks.keys.some((entry) => entry.x === matching[0]!.x)).toBe(false);
     // Every key of the JWKS has a distinct kid: a JOSE library picking by kid finds exactly one.
     expect(new Set(jwks.keys.map((entry) => entry.kid)).size).toBe(jwks.keys.length);
   });

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { compactVerify, createRemoteJWKSet } from 'jose';
+import { compactVerify, createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,7 +207,14 @@ describe('its detached signature (GET …/pdf.jws, POST /verify/pdf)', () => {
       /attachment; filename="licence-[0-9A-Za-z]+-a4\.pdf\.jws"/,
     );
 
-    const keys = createRemoteJWKSet(new URL(`${runtime.baseUrl}/.well-known/jwks.json`));
+    // Signed by the presentation key, which the trust list names (checked with the platform keys), and
+    // never by a key of the JWKS: the holder API holds no ID-token key (review R7 M1).
+    const platformKeys = createRemoteJWKSet(new URL(`${runtime.baseUrl}/.well-known/jwks.json`));
+    const trustList = await (await fetch(`${runtime.baseUrl}/trust-list`)).text();
+    const { payload: listed } = await jwtVerify(trustList, platformKeys, { algorithms: ['ES256'] });
+    const { presentationKeys } = listed as { presentationKeys: JSONWebKeySet };
+    await expect(compactVerify(jws, platformKeys, { algorithms: ['ES256'] })).rejects.toThrow();
+    const keys = createLocalJWKSet(presentationKeys);
     const { payload, protectedHeader } = await compactVerify(jws, keys, { algorithms: ['ES256'] });
     expect(protectedHeader.typ).toBe('licence-pdf+jws');
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
@@ -570,7 +577,7 @@ describe('its signature, kept per container while the file and the key stay the 
     expect(await checkPdf(first.pdf, after.jws)).toEqual({ valid: false, reason: 'not_this_file' });
   });
 
-  it('the holder’s copy, signed by the platform key, is kept apart from the issuer’s', async () => {
+  it('the holder’s copy, signed by the platform’s presentation key, is kept apart from the issuer’s', async () => {
     runtime.kms!.resetStats();
     const holders = await signedPdf((file) => mePdf(licence.id, file), citizenToken);
     const again = await signedPdf((file) => mePdf(licence.id, file), citizenToken);

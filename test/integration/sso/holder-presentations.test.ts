@@ -11,6 +11,15 @@ import {
   citizenAnswers,
 } from '../../support/oidc-flows.js';
 import { UserAgent } from '../../support/user-agent.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { createPresentation } from '../../../shared/licence/presentation.js';
+import { createNodeVerifier, nodeEs256 } from '../../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import {
+  presentationJwksKid,
+  readPresentationEnvelope,
+} from '../../../packages/verifier/src/presentation-format.js';
+import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 
 let runtime: TestRuntime;
 let wallet: RelyingParty;
@@ -154,5 +163,78 @@ describe('a holder shows a licence as a short-lived QR code (亮证)', () => {
     // The first-party app's token still presents.
     expect((await present(drivingLicence.id, { disclose, ttlSeconds: 300 })).status).toBe(201);
     expect(await presented()).toBe(before + 1);
+  });
+});
+
+// Review R7 M1: presentations are signed by the presentation key, named in the trust list, never by the
+// platform key (which signs ID tokens and is the only key in jwks_uri).
+describe('a presentation is signed by the presentation key, which the trust list names', () => {
+  let licenceId: string;
+
+  beforeAll(async () => {
+    const { items } = (await (await getWithToken(runtime, '/me/licences', accessToken)).json()) as {
+      items: HeldLicence[];
+    };
+    licenceId = items[0]!.id;
+  });
+
+  /** The platform's trust data as an offline app syncs it, and a verifier over it. */
+  async function offlineVerifier() {
+    const store = new OfflineTrustStore({
+      baseUrl: runtime.baseUrl,
+      crypto: nodeEs256,
+      compression: zlibCompression,
+    });
+    await store.sync({ cache: 'no-store' });
+    return { store, verifier: createNodeVerifier({ trust: store, status: store }) };
+  }
+
+  const verifyOnline = async (qr: string) =>
+    (await (
+      await fetch(`${runtime.baseUrl}/verify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr }),
+      })
+    ).json()) as { verdict: string };
+
+  it('verifies offline from the trust list, online through /verify, under a key jwks_uri does not name', async () => {
+    const response = await present(licenceId, { disclose: ['vehicleClass'], ttlSeconds: 120 });
+    expect(response.status).toBe(201);
+    const { token } = (await response.json()) as { token: string };
+
+    const { store, verifier } = await offlineVerifier();
+    const named = store.presentationKeys();
+    expect(named?.length).toBeGreaterThan(0);
+    // The presentation's COSE kid is the first 8 bytes of a presentation key's thumbprint…
+    const coseKid = Buffer.from(readPresentationEnvelope(token).kid).toString('base64url');
+    expect(named!.map((key) => presentationJwksKid(key.kid!))).toContain(coseKid);
+    // …and of no key of jwks_uri, which a relying party would accept for an ID token.
+    const jwks = (await (await fetch(`${runtime.baseUrl}/.well-known/jwks.json`)).json()) as {
+      keys: Array<{ kid: string; x?: string }>;
+    };
+    expect(jwks.keys.map((key) => presentationJwksKid(key.kid))).not.toContain(coseKid);
+    expect(jwks.keys.some((key) => named!.some((presentation) => presentation.x === key.x))).toBe(false);
+
+    expect(await verifier.verify(token)).toMatchObject({ verdict: 'valid', licence: { id: licenceId } });
+    expect(await verifyOnline(token)).toMatchObject({ verdict: 'valid' });
+  });
+
+  it('refuses a presentation signed by the platform key, offline and online, once the list names presentation keys', async () => {
+    // What whoever holds the ID-token key could make: a well-formed presentation of a real licence.
+    const deps = dependencies();
+    const record = await deps.licences.get(licenceId);
+    const { token } = await createPresentation(
+      licenceId,
+      { disclose: ['vehicleClass'], ttlSeconds: 120 },
+      { holderLookupKeys: [record!.holder.lookupKey], level: 3, actor: 'test-forger' },
+      { ...deps, presentationSigner: deps.platformSigner },
+    );
+    const { verifier } = await offlineVerifier();
+    expect(await verifier.verify(token)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+    expect(await verifyOnline(token)).toMatchObject({ verdict: 'unknown_issuer' });
   });
 });

@@ -27,6 +27,7 @@ describe('lists signed off the public path', () => {
   let trustList: InMemoryTrustListStore;
   let statusLists: InMemoryStatusListStore;
   let platform: LocalSigner;
+  const presentation = new LocalSigner();
   let now: number;
   let calls: ListRequest[];
   let down: boolean;
@@ -35,6 +36,8 @@ describe('lists signed off the public path', () => {
     issuers,
     statusLists,
     trustList,
+    presentationSigner: presentation,
+    presentationPreviousSigners: [],
     clock: { now: () => now * 1000 },
     config: { issuerUrl: 'https://id.example.gov.cn' },
   });

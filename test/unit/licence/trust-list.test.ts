@@ -103,6 +103,8 @@ describe('trustListToken', () => {
   let issuers: InMemoryIssuerStore;
   let trustList: InMemoryTrustListStore;
   let platformSigner: CountingSigner;
+  let presentationSigner: LocalSigner;
+  let presentationPreviousSigners: LocalSigner[];
   let now: number;
   /** Status-list entries allocated per issuer: the counter the list count derives from. */
   let allocated: Map<string, number>;
@@ -111,6 +113,8 @@ describe('trustListToken', () => {
     statusLists: { allocated: async (issuerId: string) => allocated.get(issuerId) ?? 0 },
     trustList,
     platformSigner,
+    presentationSigner,
+    presentationPreviousSigners,
     clock: { now: () => now * 1000 },
     config: { issuerUrl: 'https://id.example.gov.cn' },
   });
@@ -119,6 +123,8 @@ describe('trustListToken', () => {
     issuers = new InMemoryIssuerStore();
     trustList = new InMemoryTrustListStore();
     platformSigner = new CountingSigner();
+    presentationSigner = new LocalSigner();
+    presentationPreviousSigners = [];
     allocated = new Map();
     now = start;
     await issuers.claim(await issuer('iss_one', 'active', '11310000000000001B'));
@@ -228,6 +234,48 @@ describe('trustListToken', () => {
     platformSigner = new CountingSigner();
     await trustListToken(deps());
     expect(platformSigner.signatures).toBe(1);
+  });
+
+  it('names the presentation keys under its signature, the retiring ones while a rotation is under way (R7 M1)', async () => {
+    const keysOf = async (jws: string) => {
+      const { payload } = await jwtVerify(
+        jws,
+        createLocalJWKSet({ keys: [await platformSigner.publicJwk()] }),
+        { currentDate: new Date(now * 1000) },
+      );
+      return trustListPayload.parse(payload).presentationKeys?.keys;
+    };
+    const current = await presentationSigner.publicJwk();
+    const publicOnly = (jwk: typeof current) => ({
+      kty: 'EC',
+      crv: 'P-256',
+      x: jwk.x,
+      y: jwk.y,
+      kid: jwk.kid,
+      alg: 'ES256',
+      use: 'sig',
+    });
+    const first = await trustListToken(deps());
+    expect(await keysOf(first.jws)).toEqual([publicOnly(current)]);
+    // Not the platform key: that one signs the list (and ID tokens), never a presentation.
+    expect((await keysOf(first.jws))?.map((key) => key.kid)).not.toContain(await platformSigner.kid());
+
+    // A rotation: generation 2 signs, generation 1 is still named; the list is signed again at once.
+    const retiring = presentationSigner;
+    presentationSigner = new LocalSigner();
+    presentationPreviousSigners = [retiring];
+    const rotating = await trustListToken(deps());
+    expect(rotating.jws).not.toBe(first.jws);
+    expect(await keysOf(rotating.jws)).toEqual([
+      publicOnly(await presentationSigner.publicJwk()),
+      publicOnly(current),
+    ]);
+    // Generation 1 retired: no longer named.
+    presentationPreviousSigners = [];
+    expect(await keysOf((await trustListToken(deps())).jws)).toEqual([
+      publicOnly(await presentationSigner.publicJwk()),
+    ]);
+    expect(platformSigner.signatures).toBe(3);
   });
 
   it('serves its own token when another request stored one first', async () => {

@@ -39,6 +39,8 @@ const zodTrustListPayload = z.object({
   exp: z.number().int(),
   ttl: z.number().int().positive(),
   issuers: z.array(zodTrustListIssuer),
+  // The keys presentations are signed with (review R7 M1): optional, never empty when named.
+  presentationKeys: z.object({ keys: z.array(zodPublicJwk).min(1).max(16) }).optional(),
 });
 const seconds = z.int().min(0);
 const zodStatusListTokenClaims = z.object({
@@ -133,10 +135,13 @@ const issuer = object(
   },
   { licenceTypes: fc.array(licenceType, { maxLength: 2 }), statusLists: pick('statusLists') },
 );
-const validTrustList = object({
-  ...picks('iss', 'iat', 'exp', 'ttl'),
-  issuers: fc.array(issuer, { maxLength: 2 }),
-});
+const validTrustList = object(
+  {
+    ...picks('iss', 'iat', 'exp', 'ttl'),
+    issuers: fc.array(issuer, { maxLength: 2 }),
+  },
+  { presentationKeys: object({ keys: fc.array(key, { minLength: 1, maxLength: 2 }) }) },
+);
 const validStatusListClaims = object(picks('iss', 'sub', 'iat', 'exp', 'ttl', 'status_list'));
 const validStatusListClaim = object(picks('bits', 'lst'));
 

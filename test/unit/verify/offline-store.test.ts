@@ -47,7 +47,13 @@ const clock = () => now * 1000;
 let statuses: Uint8Array;
 
 async function publishTrustList(
-  options: { signer?: LocalSigner; withdrawn?: boolean; extraKeys?: PublicJwk[]; statusLists?: number } = {},
+  options: {
+    signer?: LocalSigner;
+    withdrawn?: boolean;
+    extraKeys?: PublicJwk[];
+    statusLists?: number;
+    presentationKeys?: unknown;
+  } = {},
 ) {
   const payload = {
     iss: BASE,
@@ -66,6 +72,7 @@ async function publishTrustList(
         ...(options.statusLists !== undefined && { statusLists: options.statusLists }),
       },
     ],
+    ...(options.presentationKeys !== undefined && { presentationKeys: options.presentationKeys }),
   };
   service.put(
     '/trust-list',
@@ -117,6 +124,53 @@ beforeEach(async () => {
 });
 
 describe('OfflineTrustStore', () => {
+  it('verifies presentations with the trust list’s presentation keys once it names them, never a platform key (R7 M1)', async () => {
+    const presentationSigner = new LocalSigner();
+    const retiring = new LocalSigner();
+    const keys = [
+      (await presentationSigner.publicJwk()) as PublicJwk,
+      (await retiring.publicJwk()) as PublicJwk,
+    ];
+    await publishTrustList({ presentationKeys: { keys } });
+    const store = storeOf();
+    await store.sync();
+    expect(store.presentationKeys()).toEqual(keys);
+    service.online = false;
+    const verifier = verifierOf(store);
+    for (const signer of [presentationSigner, retiring]) {
+      expect(await verifier.verify(await world.presentation({}, {}, signer))).toMatchObject({
+        verdict: 'valid',
+      });
+    }
+    // Signed by the JWKS key (the one ID tokens are signed with): refused.
+    expect(await verifier.verify(await world.presentation())).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+    // Kept across a snapshot: a restored store refuses it too.
+    const restored = storeOf();
+    await restored.restore(store.snapshot());
+    expect(restored.presentationKeys()).toEqual(keys);
+    expect(await verifierOf(restored).verify(await world.presentation())).toMatchObject({
+      reason: 'key_not_trusted',
+    });
+  });
+
+  it('refuses a trust list whose presentation keys are malformed, keeping what it had', async () => {
+    const store = storeOf();
+    await store.sync();
+    const wrongCurve = { ...((await world.platformSigner.publicJwk()) as PublicJwk), crv: 'P-384' };
+    for (const presentationKeys of [{ keys: [] }, { keys: [wrongCurve] }, [], 'x']) {
+      now += 1;
+      await publishTrustList({ presentationKeys });
+      await expect(store.sync(), JSON.stringify(presentationKeys)).rejects.toMatchObject({
+        code: 'invalid_token',
+      });
+      // The list held before (naming none) still stands.
+      expect(store.presentationKeys()).toBeUndefined();
+    }
+  });
+
   it('once synced, verifies with the network gone: signature, issuer and status from the lists', async () => {
     const store = storeOf({ compression: undefined }); // Compression Streams, as in a browser
     expect(await store.sync()).toEqual({ issuers: 1, statusLists: 1, failures: [] });

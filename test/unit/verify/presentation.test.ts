@@ -15,6 +15,8 @@ import {
   readPresentationEnvelope,
 } from '../../../packages/verifier/src/presentation-format.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
+import type { PublicJwk } from '../../../packages/verifier/src/crypto.js';
+import { LocalSigner } from '../../support/local-signer.js';
 import { createWorld, ISSUER_CREDIT_CODE, licenceId, NOW, type World } from '../../support/verifier-world.js';
 
 class FakeAudit implements AuditTrail {
@@ -30,11 +32,13 @@ class FakeAudit implements AuditTrail {
 let world: World;
 let audit: FakeAudit;
 let licence: LicenceRecord;
+/** The presentation key: the trust list names it, never the platform key (review R7 M1). */
+let presentationSigner: LocalSigner;
 
 function deps() {
   return {
     licences: { get: async (id: string) => (id === licence.id ? licence : undefined) },
-    platformSigner: world.platformSigner,
+    presentationSigner,
     audit,
     clock: { now: () => NOW * 1000 },
   };
@@ -43,6 +47,8 @@ const holder = { holderLookupKeys: ['bG9va3VwLWtleQ'], level: 3 as const, actor:
 
 beforeEach(async () => {
   world = await createWorld();
+  presentationSigner = new LocalSigner();
+  world.trust.presentation = [(await presentationSigner.publicJwk()) as PublicJwk];
   audit = new FakeAudit();
   licence = {
     id: licenceId(7, ISSUER_CREDIT_CODE, '001'),
@@ -73,7 +79,7 @@ beforeEach(async () => {
 });
 
 describe('createPresentation', () => {
-  it('signs a short-lived presentation with the platform key, showing only the chosen fields', async () => {
+  it('signs a short-lived presentation with the presentation key, showing only the chosen fields', async () => {
     const created = await createPresentation(
       licence.id,
       { disclose: ['legalRepresentativeName', 'registeredCapital'], ttlSeconds: 120 },
@@ -208,8 +214,8 @@ describe('the EL1 format', () => {
     }
   });
 
-  it('refuses, even when signed by the platform, claims outside the layout', async () => {
-    const kid = await world.platformSigner.kid();
+  it('refuses, even when signed by the presentation key, claims outside the layout', async () => {
+    const kid = await presentationSigner.kid();
     const protectedBytes = presentationProtectedHeader(kid);
     const verifier = createVerifier({ crypto: nodeEs256, trust: world.trust, clock: world.clock });
     const good = readPresentationEnvelope(await world.presentation()).payload;
@@ -222,7 +228,7 @@ describe('the EL1 format', () => {
     ];
     for (const variant of variants) {
       const payload = encodeCbor(variant as never);
-      const signature = await world.platformSigner.sign(coseSigStructure(protectedBytes, payload));
+      const signature = await presentationSigner.sign(coseSigStructure(protectedBytes, payload));
       expect(await verifier.verify(presentationText(protectedBytes, payload, signature))).toMatchObject({
         verdict: 'malformed',
         reason: 'invalid_claims',

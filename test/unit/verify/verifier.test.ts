@@ -473,3 +473,69 @@ describe('credential conventions (API.md v2) and the older form', () => {
     });
   });
 });
+
+describe('presentations against the trust list’s presentation keys (review R7 M1)', () => {
+  const jwkOf = async (signer: LocalSigner) => (await signer.publicJwk()) as PublicJwk;
+
+  it('accepts a presentation signed by a presentation key, and refuses one signed by a platform key', async () => {
+    const presentationSigner = new LocalSigner();
+    world.trust.presentation = [await jwkOf(presentationSigner)];
+    const byPresentationKey = await world.presentation({}, {}, presentationSigner);
+    for (const crypto of ['node', 'web'] as const) {
+      expect(await verifierOf({ crypto }).verify(byPresentationKey)).toMatchObject({ verdict: 'valid' });
+    }
+    // Whoever holds the ID-token key (the platform key, in trust.platform) cannot make a presentation.
+    expect(await verifierOf().verify(await world.presentation())).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+    // Nor under the presentation key's id.
+    const spoofed = Object.assign(Object.create(world.platformSigner) as LocalSigner, {
+      kid: () => presentationSigner.kid(),
+      sign: (data: Uint8Array) => world.platformSigner.sign(data),
+    });
+    expect(await verifierOf().verify(await world.presentation({}, {}, spoofed))).toMatchObject({
+      verdict: 'invalid_signature',
+    });
+  });
+
+  it('keeps a retiring generation while the list names it, and refuses it once dropped', async () => {
+    const retiring = new LocalSigner();
+    const current = new LocalSigner();
+    const shownBefore = await world.presentation({}, {}, retiring);
+    world.trust.presentation = [await jwkOf(current), await jwkOf(retiring)];
+    expect(await verifierOf().verify(shownBefore)).toMatchObject({ verdict: 'valid' });
+    expect(await verifierOf().verify(await world.presentation({}, {}, current))).toMatchObject({
+      verdict: 'valid',
+    });
+    world.trust.presentation = [await jwkOf(current)];
+    expect(await verifierOf().verify(shownBefore)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+  });
+
+  it('falls back on the platform keys only for a trust source that names no presentation keys', async () => {
+    world.trust.presentation = undefined;
+    expect(await verifierOf().verify(await world.presentation())).toMatchObject({ verdict: 'valid' });
+    // An empty set names keys: none.
+    world.trust.presentation = [];
+    expect(await verifierOf().verify(await world.presentation())).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+  });
+
+  it('answers as well when the trust source gives the keys asynchronously', async () => {
+    const presentationSigner = new LocalSigner();
+    const keys = [await jwkOf(presentationSigner)];
+    const trust = Object.assign(Object.create(world.trust) as typeof world.trust, {
+      presentationKeys: () => Promise.resolve(keys),
+    });
+    const verifier = createVerifier({ crypto: nodeEs256, trust, status, clock: () => NOW * 1000 });
+    expect(await verifier.verify(await world.presentation({}, {}, presentationSigner))).toMatchObject({
+      verdict: 'valid',
+    });
+    expect(await verifier.verify(await world.presentation())).toMatchObject({ reason: 'key_not_trusted' });
+  });
+});
