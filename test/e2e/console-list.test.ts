@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, phone, screenshot } from '../support/browser.js';
+import { axeViolations, browserSuite, phone, screenshot, signInClerk } from '../support/browser.js';
 import { drivingLicenceBody, issued, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 
@@ -8,12 +8,10 @@ import { clientCredentialsToken } from '../support/runtime.js';
 describe('the console’s list, review step and licence history in a browser', () => {
   const suite = browserSuite();
 
+  /** The demo agency's clerk signs in (`lang`: the language, remembered from this first visit). */
   async function signIn(page: Page, lang = ''): Promise<void> {
-    await page.goto(`/console${lang}`);
-    await page.locator('#clientId').fill(suite.runtime.credentials.issuer.clientId);
-    await page.locator('#clientSecret').fill(suite.runtime.credentials.issuer.clientSecret);
-    await page.locator('form button[type="submit"]').first().click();
-    await page.waitForURL(/\/console(\?.*)?$/);
+    if (lang) await page.goto(`/console${lang}`);
+    await signInClerk(page, suite.runtime.credentials.clerk);
   }
 
   /** Licences of holders named 浏览…, so that a search finds exactly these. */
