@@ -36,7 +36,8 @@ export async function consolePlatform(runtime: TestRuntime): Promise<RelyingPart
 export async function clerkToken(runtime: TestRuntime, clerk: Clerk) {
   const { tokens, claims } = await signIn(
     await consolePlatform(runtime),
-    new UserAgent(runtime.baseUrl),
+    // The console's callback is on the service's own origin: the flow ends there.
+    new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/console/callback`]),
     { username: clerk.idNumber, password: clerk.password, entity: clerk.creditCode },
     { scope: clerkScope, acr_values: 'urn:elicence:loa:3' },
   );

@@ -117,7 +117,7 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
       expect.objectContaining({
         clerk: reference,
         issuerId: runtime.credentials.issuer.id,
-        filters: 'holder',
+        filters: 'sort=-issuedAt&holder',
       }),
     );
   });
@@ -197,7 +197,9 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
   });
 
   it('keeps a clerk of agency A away from agency B’s licences, and out of bulk issuance', async () => {
-    const other = await onboardIssuer(runtime, await adminToken(runtime));
+    const other = await onboardIssuer(runtime, await adminToken(runtime), {
+      licenceTypes: ['driving-licence'],
+    });
     const otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
     const theirs = await issue(otherToken, registryPeople[4]!);
     expect(theirs.status, await theirs.clone().text()).toBe(201);
