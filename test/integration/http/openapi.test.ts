@@ -242,6 +242,9 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
     await expectStatus(await call('GET /licences', '/licences?limit=1', { token: issuerToken }), 200);
     await expectStatus(await call('GET /licences', '/licences?limit=0', { token: issuerToken }), 400);
+    // Whom the caller acts as (a clerk's token is in test/integration/http/clerk-tokens.test.ts).
+    await expectStatus(await call('GET /issuer', '/issuer', { token: issuerToken }), 200);
+    await expectStatus(await call('GET /issuer', '/issuer', { token: admin }), 403);
     // The console's search: filters, a sort and the capped total, answered as documented.
     await expectStatus(
       await call(
