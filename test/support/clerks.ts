@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { dependencies } from '../../functions/composition/dependencies.js';
 import { consoleClientId, walletClientId } from '../../shared/identifiers/client-ids.js';
@@ -8,7 +7,7 @@ import { proveInPerson } from '../../shared/identity/prove-in-person.js';
 import { clerkScope } from '../../shared/web/console/console-session.js';
 import { agencyHead } from '../../infra/local/demo-data.js';
 import { postJson } from './http-api.js';
-import { callbackOf, discover, signIn, type RelyingParty } from './oidc-flows.js';
+import { callbackOf, discover, signIn, writtenAccessToken, type RelyingParty } from './oidc-flows.js';
 import type { TestRuntime } from './runtime.js';
 import { UserAgent } from './user-agent.js';
 
@@ -96,26 +95,8 @@ export async function provenAccount(
  * (`/me/entities/{creditCode}/agents`).
  */
 export async function agencyHeadToken(runtime: TestRuntime): Promise<string> {
-  const id = await provenAccount(runtime, { ...agencyHead, password: 'Head-2026!' });
-  const deps = dependencies();
-  const jti = randomBytes(32).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  await new deps.adapter('AccessToken').upsert(
-    jti,
-    {
-      jti,
-      kind: 'AccessToken',
-      accountId: id,
-      clientId: walletClientId,
-      scope: 'openid entity',
-      aud: deps.config.issuerUrl,
-      extra: { acr: 'urn:elicence:loa:3' },
-      iat,
-      exp: iat + 600,
-    },
-    600,
-  );
-  return jti;
+  const accountId = await provenAccount(runtime, { ...agencyHead, password: 'Head-2026!' });
+  return writtenAccessToken({ accountId, clientId: walletClientId, scope: 'openid entity' });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agencyHead, registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
@@ -13,7 +13,7 @@ import {
   withdrawClerk,
 } from '../../support/clerks.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
-import { adminToken, citizenAnswers } from '../../support/oidc-flows.js';
+import { adminToken, citizenAnswers, writtenAccessToken } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -39,27 +39,7 @@ function issue(token: string, holder = registryPeople[3]!) {
 }
 
 /** An access token written as the provider writes one, for the cases no sign-in can produce. */
-async function handMadeToken(record: { accountId: string; clientId: string; scope: string; acr: string }) {
-  const deps = dependencies();
-  const jti = randomBytes(32).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  await new deps.adapter('AccessToken').upsert(
-    jti,
-    {
-      jti,
-      kind: 'AccessToken',
-      accountId: record.accountId,
-      clientId: record.clientId,
-      scope: record.scope,
-      aud: deps.config.issuerUrl,
-      extra: { acr: record.acr },
-      iat,
-      exp: iat + 600,
-    },
-    600,
-  );
-  return jti;
-}
+const handMadeToken = writtenAccessToken;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
