@@ -159,6 +159,11 @@ export interface FunctionGrants {
    */
   sms?: true;
   /**
+   * Functions it may invoke (Lambda `InvokeFunction`, synchronously): IAM on each one's ARN in AWS, the
+   * local grant guard's refusal otherwise. Only the list functions invoke one, the list signer.
+   */
+  invokes?: readonly FunctionName[];
+  /**
    * Publishes supervision alerts: `sns:Publish` to the stack's alarm topic (and nothing else) in AWS, its
    * ARN given as `ALERT_TOPIC_ARN`; locally the outbox file.
    */
@@ -400,30 +405,29 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     issuerKeys: 'sign',
     batchItems: 'seal',
   },
-  // Status List Tokens: reads the list, its issuer's list count and the issuer (get, gsi1), signs with the
-  // issuer's key when the stored token is stale, and stores the new one (conditional put or update).
+  // Status List Tokens: reads the list, its issuer's list count and the issuer (get, gsi1), to serve the
+  // stored token while it is current; when it is not, `list-signer` signs and stores it. Writes nothing.
   'status-lists': {
     table: {
       items: {
         GetItem: [partitions.issuer, partitions.statusList, partitions.statusListCounter],
-        PutItem: [partitions.statusList],
-        UpdateItem: [partitions.statusList],
       },
       // Anonymous: an issuer's credit code by id, nothing else of the index.
       queries: [restricted('gsi1', 'issuerById')],
       // A peer issuer's lists are relayed from the peer (docs/peers.md): which peers are usable.
       partitionQueries: [partitions.peers],
     },
-    issuerKeys: 'sign',
+    // Anonymous, so it signs nothing: a stale list is signed by `list-signer` (no issuer key here).
+    invokes: ['list-signer'],
   },
-  // The trust list: every issuer (gsi2) and each active issuer's status-list count (get), signed with the
-  // platform key when the stored one is stale, and stored (get, conditional put). GET /issuers/{id}: the
-  // issuer by id (gsi1, then get).
+  // The trust list: every issuer (gsi2) and each active issuer's status-list count (get), to tell whether
+  // the stored list (get) is still current; when it is not, `list-signer` signs and stores it. The platform
+  // key's public half only: its kid is part of the list's content. GET /issuers/{id}: the issuer by id
+  // (gsi1, then get).
   'trust-list': {
     table: {
       items: {
         GetItem: [partitions.trustList, partitions.statusListCounter, partitions.issuer],
-        PutItem: [partitions.trustList],
       },
       // Anonymous: the issuers as listed (gsi2) and an issuer's credit code by id (gsi1), nothing else of
       // either index (no licence's holder, no session).
@@ -431,7 +435,33 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       // The peers' accepted issuers are listed too (docs/peers.md).
       partitionQueries: [partitions.peers],
     },
+    // Anonymous, so no kms:Sign: the platform key also signs every ID token (review R7, M1).
+    platformKey: 'publicKey',
+    invokes: ['list-signer'],
+  },
+  // The list signer (functions/list-signer.ts), reachable only by invocation from the two list functions
+  // above: it computes what they serve, from the same reads (the issuers, their status-list counts, the
+  // peers, a list's bits and counter), signs it, the trust list with the platform key and a status list
+  // with its issuer's key, and stores the token (conditional put of the trust list; a status list's token
+  // is a conditional update of its item, or a put of a list never written).
+  'list-signer': {
+    table: {
+      items: {
+        GetItem: [
+          partitions.trustList,
+          partitions.statusList,
+          partitions.statusListCounter,
+          partitions.issuer,
+        ],
+        PutItem: [partitions.trustList, partitions.statusList],
+        UpdateItem: [partitions.statusList],
+      },
+      // The issuers as listed (gsi2) and an issuer by id (gsi1), nothing else of either index.
+      queries: [restricted('gsi2', 'issuerListing'), restricted('gsi1', 'issuerById')],
+      partitionQueries: [partitions.peers],
+    },
     platformKey: 'sign',
+    issuerKeys: 'sign',
   },
   // POST /verify (shared/verification/verify-scan.ts): an optional verifier's access token (get), the issuer by
   // id (gsi1, then get) or by credit code (get; kept per container for ISSUER_CACHE_SECONDS), the licence's

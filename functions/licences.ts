@@ -24,8 +24,7 @@ import {
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
-import { isFirstPartyClient } from '../shared/clients/first-party.js';
-import { recordShares } from '../shared/sharing/record-shares.js';
+import { requireHolderApp } from '../shared/clients/first-party.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
@@ -113,20 +112,11 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     if (!caller.accountId) {
       throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
     }
+    // The holder API is the service's own apps' (as /me/licences): a platform reads licences only
+    // through a share, GET /shared/licences (privacy review R9 H1).
+    await requireHolderApp(caller.clientId, deps);
     const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
     const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
-    // A platform other than the wallet reading it: a share, in the person's usage record (as /me/licences).
-    if (!(await isFirstPartyClient(caller.clientId, deps))) {
-      await recordShares(
-        {
-          clientId: caller.clientId,
-          at: new Date(deps.clock.now()).toISOString(),
-          requestId: event.requestContext.requestId,
-        },
-        [licence],
-        deps,
-      );
-    }
     return json(200, licenceView(licence, issuer, new Date(deps.clock.now())), {
       'cache-control': 'private, no-store',
     });

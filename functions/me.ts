@@ -21,8 +21,7 @@ import {
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
-import { recordShares } from '../shared/sharing/record-shares.js';
-import { isFirstPartyClient, requireFirstParty } from '../shared/clients/first-party.js';
+import { requireFirstParty, requireHolderApp } from '../shared/clients/first-party.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
@@ -142,18 +141,9 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
    * withdrawing ends one: theirs to do in the wallet (or another first-party app), not any platform's that
    * holds a `licences` token (security review: a platform could list and withdraw a competitor's share).
    */
-  const isFirstParty = () => isFirstPartyClient(caller.clientId, deps);
   const firstPartyOnly = (message: string) => requireFirstParty(caller.clientId, deps, message);
 
-  /** A platform other than the wallet reading a licence: a share, in the person's usage record (as /me/licences). */
-  const recordPlatformRead = async (licence: Parameters<typeof recordShares>[1][number]) => {
-    if (await isFirstParty()) return;
-    await recordShares(
-      { clientId: caller.clientId, at: now.toISOString(), requestId: event.requestContext.requestId },
-      [licence],
-      deps,
-    );
-  };
+  const holderApp = () => requireHolderApp(caller.clientId, deps);
 
   return served.dispatch(event, {
     'GET /shared/licences': () => {
@@ -188,16 +178,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
     },
     'GET /me/licences': async () => {
+      await holderApp();
       const held = await holderLicences(reader, deps);
-      // A platform reading the person's licences through the holder API is a share like any other: the
-      // person finds it in their usage record (security review: it left no trace there).
-      if (!(await isFirstParty())) {
-        await recordShares(
-          { clientId: caller.clientId, at: now.toISOString(), requestId: event.requestContext.requestId },
-          held.map(({ licence }) => licence),
-          deps,
-        );
-      }
       return json(200, {
         items: held.map(({ licence, issuer }) => licenceView(licence, issuer, now)),
         // What the reader's level opens: `stepUpTo` when some licence types need more (none are listed).
@@ -218,17 +200,16 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     // The printable licence (docs/printable-licence.md): the holder's own, as GET /licences/{id} reads it.
     'GET /me/licences/{id}/pdf': async () => {
+      await holderApp();
       const { layout } = parseQuery(event, licencePdfQuery);
       const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
-      await recordPlatformRead(licence);
       const pdf = await printLicence(licence, issuer, layout, now);
       return download(pdf, 'application/pdf', pdfFileName(licence.id, layout, 'pdf'));
     },
     'GET /me/licences/{id}/pdf.jws': async () => {
+      await holderApp();
       const { layout } = parseQuery(event, licencePdfQuery);
       const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
-      // The signature names the licence and its issuer: a platform fetching it has read the licence too.
-      await recordPlatformRead(licence);
       // Signed by the platform key: the platform vouches for what it rendered for the holder. The checks
       // above run on each request; the cache stands in for rendering and signing only.
       const jws = await cachedPdfSignature(

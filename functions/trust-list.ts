@@ -1,14 +1,34 @@
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
-import { kms, doc, issuers, trustList, platformSigner, statusLists, peers } from './composition/factories.js';
+import {
+  kms,
+  doc,
+  lambda,
+  issuers,
+  trustList,
+  platformSigner,
+  statusLists,
+  peers,
+  listSigner,
+} from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent } from '../shared/http/types.js';
 import { issuerMetadata, trustListMediaType } from '../shared/licence/trust-list.js';
-import { trustListToken } from '../shared/licence/trust-list-token.js';
+import { servedTrustList } from '../shared/licence/list-signer.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, issuers, statusLists, trustList, platformSigner, peers });
+const dependencies = composition({
+  kms,
+  doc,
+  lambda,
+  issuers,
+  statusLists,
+  trustList,
+  platformSigner,
+  peers,
+  listSigner,
+});
 const served = routesOf('trust-list');
 
 /**
@@ -16,12 +36,15 @@ const served = routesOf('trust-list');
  * what is left of its `ttl` counted from its `iat`, and readable cross-origin so that browser verifiers can
  * load it. `GET /issuers/{id}` (public): one issuer as the list names it, the document a credential's
  * `iss` URL answers (unsigned: its keys are to be trusted through the signed list, or pinned).
+ *
+ * It signs nothing: a stale list is signed by the `list-signer` function (shared/licence/list-signer.ts),
+ * which alone holds kms:Sign on the platform key for it; this function reads the key's public half only.
  */
 export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   return served.dispatch(event, {
     'GET /trust-list': async () => {
-      const { jws, ttl } = await trustListToken(deps);
+      const { jws, ttl } = await servedTrustList({ ...deps, platformKey: deps.platformSigner });
       return {
         statusCode: 200,
         headers: {

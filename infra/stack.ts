@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations, type App, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -158,6 +159,14 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'elicence supervision stream consumer (statistics, alerts)',
     memorySize: 512,
     timeout: Duration.seconds(60),
+    config: true,
+  },
+  // Signs one list when a public list function finds its token stale (a few reads, one KMS Sign, one
+  // conditional write); invoked synchronously by functions with 5 s of their own.
+  'list-signer': {
+    description: 'elicence trust list and status list signer (invoked by the list functions only)',
+    memorySize: 512,
+    timeout: Duration.seconds(4),
     config: true,
   },
   // One bulk issuance job (up to 1,000 licences, 8 at a time): seconds in AWS; the margin is for throttling.
@@ -437,6 +446,24 @@ export class ElicenceStack extends Stack {
       }
     }
     this.functions = functions;
+
+    // Invocations (functions/grants.ts `invokes`): lambda:InvokeFunction on the target's unqualified ARN
+    // alone (what `grantInvoke` grants, less its `:*` of every version and alias, which nothing here
+    // invokes), and the target's name in the caller's environment (`LIST_SIGNER_FUNCTION`).
+    for (const name of functionNames) {
+      for (const target of functionGrants[name].invokes ?? []) {
+        functions[name].role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            resources: [functions[target].function.functionArn],
+          }),
+        );
+        functions[name].function.addEnvironment(
+          `${target.toUpperCase().replace(/-/g, '_')}_FUNCTION`,
+          functions[target].function.functionName,
+        );
+      }
+    }
 
     // A checkpoint of the audit chains a day (shortly after midnight UTC, when yesterday's chains are
     // final), signed by the audit function with the audit key; supervisors also ask for one on demand.

@@ -46,6 +46,13 @@ const schema = z
     AWS_ENDPOINT_URL: optionalUrl,
     AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
     AWS_ENDPOINT_URL_KMS: optionalUrl,
+    AWS_ENDPOINT_URL_LAMBDA: optionalUrl,
+    // The function that signs the trust list and status lists (functions/list-signer.ts), by name or ARN:
+    // the public list functions invoke it when the stored token is stale. The stack sets its name.
+    LIST_SIGNER_FUNCTION: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,170}$/, 'must be a Lambda function name or ARN')
+      .default('list-signer'),
     TABLE_NAME: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
@@ -230,6 +237,13 @@ export interface Config {
   readonly region: string;
   readonly dynamodbEndpoint: string | undefined;
   readonly kmsEndpoint: string | undefined;
+  /**
+   * Lambda's endpoint (`AWS_ENDPOINT_URL_LAMBDA` only, never `AWS_ENDPOINT_URL`): unset, the local runtime
+   * serves the Invoke API in process, and in AWS the regional endpoint is used.
+   */
+  readonly lambdaEndpoint: string | undefined;
+  /** The list signer's function name or ARN (`LIST_SIGNER_FUNCTION`, default `list-signer`). */
+  readonly listSignerFunction: string;
   readonly tableName: string;
   /**
    * The audit table: the audit trail's entries, its chains' registry and its checkpoints, and nothing
@@ -424,6 +438,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     region: e.AWS_REGION,
     dynamodbEndpoint: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
     kmsEndpoint: e.AWS_ENDPOINT_URL_KMS ?? e.AWS_ENDPOINT_URL,
+    // Not AWS_ENDPOINT_URL: LocalStack has no list signer, and the local runtime serves it in process.
+    lambdaEndpoint: e.AWS_ENDPOINT_URL_LAMBDA,
+    listSignerFunction: e.LIST_SIGNER_FUNCTION,
     tableName: e.TABLE_NAME,
     auditTableName: e.AUDIT_TABLE_NAME ?? `${e.TABLE_NAME}-audit`,
     batchTableName: e.BATCH_TABLE_NAME ?? `${e.TABLE_NAME}-batches`,

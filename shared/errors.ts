@@ -295,10 +295,17 @@ export class DependencyError extends ServiceError {
 /** Busy for now (e.g. a contended write kept losing): the caller may retry shortly. */
 export class UnavailableError extends ServiceError {
   readonly kind = 'unavailable';
+  /** When given, the edge answers it as `Retry-After` (seconds). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(message: string, code = 'temporarily_unavailable', options?: ServiceErrorOptions) {
+  constructor(
+    message: string,
+    code = 'temporarily_unavailable',
+    { retryAfterSeconds, ...options }: ServiceErrorOptions & { retryAfterSeconds?: number } = {},
+  ) {
     super(code, message, options);
     this.name = 'UnavailableError';
+    if (retryAfterSeconds !== undefined) this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

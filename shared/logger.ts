@@ -1,7 +1,68 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+
+/** An error's own fields that may reach a log line: what it is and where it failed, never what it carried. */
+const errorFields = ['code', '$fault', 'status', 'statusCode', 'error', 'error_description'] as const;
+/** Of the AWS SDK's `$metadata`: what support needs to find the call, nothing of its input or output. */
+const metadataFields = ['httpStatusCode', 'requestId', 'attempts'] as const;
+
+function pick(source: Record<string, unknown>, keys: readonly string[]): Record<string, string | number> {
+  const picked: Record<string, string | number> = {};
+  for (const key of keys) {
+    const value = source[key];
+    if (typeof value === 'string' || typeof value === 'number') picked[key] = value;
+  }
+  return picked;
+}
+
+/**
+ * Powertools' log shape, with errors reduced to their name, message, stack, a few coded fields and their
+ * cause. Powertools' own formatter copies every enumerable property of an error into the line, and errors
+ * carry data: the SDK's `ConditionalCheckFailedException` carries the item it found
+ * (`ReturnValuesOnConditionCheckFailure`, the login throttle asks for it), a library's error may carry the
+ * request it refused. An error thrown anywhere must not put a person's data in the logs (privacy review R9).
+ */
+export class ServiceLogFormatter extends LogFormatter {
+  override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    return new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: attributes.lambdaContext?.coldStart,
+        function_arn: attributes.lambdaContext?.invokedFunctionArn,
+        function_memory_size: attributes.lambdaContext?.memoryLimitInMB,
+        function_name: attributes.lambdaContext?.functionName,
+        function_request_id: attributes.lambdaContext?.awsRequestId,
+        sampling_rate: attributes.sampleRateValue,
+        xray_trace_id: attributes.xRayTraceId,
+      },
+    }).addAttributes(additional);
+  }
+
+  override formatError(error: Error): LogAttributes {
+    const fields = error as unknown as Record<string, unknown>;
+    const metadata = fields.$metadata;
+    return {
+      name: error.name,
+      location: this.getCodeLocation(error.stack),
+      message: error.message,
+      stack: error.stack,
+      ...pick(fields, errorFields),
+      ...(typeof metadata === 'object' && metadata !== null
+        ? { $metadata: pick(metadata as Record<string, unknown>, metadataFields) }
+        : {}),
+      ...(error.cause === undefined
+        ? {}
+        : { cause: error.cause instanceof Error ? this.formatError(error.cause) : typeof error.cause }),
+    };
+  }
+}
 
 /**
  * The structured JSON logger every module shares. Log ids, codes and masked forms only: never a raw ID
- * number, name, password, token, secret or key.
+ * number, name, password, token, secret or key. Errors are logged by {@link ServiceLogFormatter}, which
+ * keeps none of the data an error carries.
  */
-export const logger = new Logger({ serviceName: 'elicence' });
+export const logger = new Logger({ serviceName: 'elicence', logFormatter: new ServiceLogFormatter() });

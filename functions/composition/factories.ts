@@ -52,6 +52,7 @@ import {
   kmsSigner,
   kmsRsaSigner,
 } from '../../shared/adapters/kms/index.js';
+import { connectLambda, lambdaListSigner } from '../../shared/adapters/lambda/index.js';
 import { ScryptPasswordHasher } from '../../shared/adapters/scrypt/password-hasher.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import { keyedFingerprint } from '../../shared/crypto/keyed-fingerprint.js';
@@ -147,6 +148,8 @@ export const signerFor =
 export const issuers = (c: Needs<'doc'>) => dynamoIssuerStore(c.doc);
 export const statusLists = (c: Needs<'doc'>) => dynamoStatusListStore(c.doc);
 export const trustList = (c: Needs<'doc'>) => dynamoTrustListStore(c.doc);
+export const lambda = (c: Needs) => connectLambda(c.config);
+export const listSigner = (c: Needs<'lambda'>) => lambdaListSigner(c.lambda, c.config.listSignerFunction);
 export const peers = (c: Needs<'doc'>) => dynamoPeerStore(c.doc);
 export const batches = (c: Needs<'doc'>) => dynamoBatchStore(c.doc);
 /** Each issuer's open bulk jobs: the per-issuer cap (shared/licence/batch-slots.ts). */

@@ -3,6 +3,8 @@ import type { BatchSlotStore } from '../../shared/licence/batch-slots.js';
 import type { BatchStore } from '../../shared/licence/batch-store.js';
 import type { Adapter } from 'oidc-provider';
 import type { KmsConnection } from '../../shared/adapters/kms/index.js';
+import type { LambdaConnection } from '../../shared/adapters/lambda/index.js';
+import type { ListSigner } from '../../shared/licence/list-signer.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
 import type { ProviderReads } from '../../shared/sso/client-auth-throttle.js';
 import type { AuditTrail } from '../../shared/audit/audit-trail.js';
@@ -61,6 +63,8 @@ export interface Connections {
   doc: TableConnection;
   /** KMS, through one client. */
   kms: KmsConnection;
+  /** Lambda, for invoking the functions off the public path (the list signer). */
+  lambda: LambdaConnection;
 }
 
 /**
@@ -96,6 +100,8 @@ export interface Dependencies extends Connections {
   issuers: IssuerStore;
   statusLists: StatusListStore;
   trustList: TrustListStore;
+  /** Signs the trust list and status lists off the public path (the `list-signer` function). */
+  listSigner: ListSigner;
   /** Peer platforms (跨地区互认) with the last good copy of their trust lists. */
   peers: PeerStore;
   /**

@@ -15,14 +15,14 @@ const scopeDescriptions: Record<(typeof apiScopes)[number] | (typeof identitySco
     'A refresh token that outlives the sign-in session; ask with prompt=consent, without which the provider drops this scope (OpenID Connect Core 11)',
   profile: 'Name',
   idcard:
-    'The resident ID number, in clear, at userinfo only (never in the ID token), to platforms registered for it',
+    'The resident ID number, in clear, at userinfo only (never in the ID token), to platforms registered for it, when the person ticks it on the consent page (a separate choice, off by default)',
   entity:
     'Act for an entity (法人): its credit code and who acts for it (act) as claims; a first-party app (the wallet) also manages its agents',
   admin: 'Operators: onboard issuers, register clients, read the audit trail (client credentials)',
   'licences:issue': 'Issuing agencies: issue, read and change their licences (client credentials)',
   'licences:verify': 'Verifier apps: see disclosed fields in verifications (client credentials)',
   licences:
-    'A holder: read my licences (/me/licences); a first-party app (the wallet) also shows them, and manages presentations, passkeys and authorizations (authorization code)',
+    'A holder in a first-party app (the wallet) only: reads my licences (/me/licences), shows them, and manages presentations, passkeys and authorizations (authorization code). Platforms cannot register it: they ask for licences with licence_access (GET /shared/licences)',
   supervision:
     'The supervising office (电子监察): statistics, alerts, the chained audit trail and its checkpoints (client credentials)',
 };

@@ -157,6 +157,10 @@ export const operations: Operations = {
   'GET /trust-list': {
     operationId: 'trustList',
     summary: 'The platform-signed list of issuers and their keys',
+    description:
+      'Public. Signed off the request path when stale; while it cannot be signed, the stored list is ' +
+      'served until its `exp` (`max-age` what is left of its freshness, 0 once past its `ttl`: judge ' +
+      'freshness by its `iat` and `ttl`), then a 503 `temporarily_unavailable` with `Retry-After`.',
     tag: 'Verification',
     responses: {
       200: {
@@ -172,7 +176,9 @@ export const operations: Operations = {
     description:
       'Public. For an issuer of a registered peer platform (跨地区互认) the peer’s own token, relayed ' +
       'unchanged (signed by the peer issuer’s key); a peer that cannot be reached is a 502 ' +
-      '`peer_unreachable`, one that answers anything but that list `peer_bad_response`.',
+      '`peer_unreachable`, one that answers anything but that list `peer_bad_response`. Our own lists ' +
+      'are signed off the request path when stale; while one cannot be signed, the stored token is ' +
+      'served until its `exp`, then a 503 `temporarily_unavailable` with `Retry-After`.',
     tag: 'Verification',
     responses: {
       200: {
@@ -314,13 +320,14 @@ export const operations: Operations = {
     summary: 'Read a licence: its issuer’s client, or its holder’s token',
     description:
       'An issuer’s client (scope `licences:issue`) reads the licences its issuer issued; a person’s token ' +
-      '(scope `licences`) reads their own and those of an entity they act for, as `GET /me/licences`. Any ' +
-      'other licence is a 404, as one that does not exist.',
+      '(scope `licences`, a first-party app only: a platform reads licences through `GET /shared/licences`) ' +
+      'reads their own and those of an entity they act for, as `GET /me/licences`. Any other licence is a ' +
+      '404, as one that does not exist.',
     tag: 'Licences',
     responses: { 200: licenceAnswer },
     problems: {
       ...issuerClientProblems,
-      403: [...issuerClientProblems[403], 'not_a_person', 'insufficient_assurance'],
+      403: [...issuerClientProblems[403], 'not_a_person', 'first_party_only', 'insufficient_assurance'],
       404: ['licence_not_found'],
     },
   },
@@ -584,7 +591,7 @@ export const operations: Operations = {
     summary: 'The signed-in holder’s licences',
     tag: 'Holder',
     responses: { 200: { description: 'The licences the sign-in’s level opens', schema: heldLicencesSchema } },
-    problems: { 403: ['not_a_person'] },
+    problems: { 403: ['not_a_person', 'first_party_only'] },
   },
   'GET /me/usage': {
     operationId: 'myUsage',
@@ -600,7 +607,10 @@ export const operations: Operations = {
     tag: 'Holder',
     query: licencePdfQuery,
     responses: { 200: pdfAnswer },
-    problems: { 403: ['not_a_person', 'insufficient_assurance'], 404: ['licence_not_found'] },
+    problems: {
+      403: ['not_a_person', 'first_party_only', 'insufficient_assurance'],
+      404: ['licence_not_found'],
+    },
   },
   'GET /me/licences/{id}/pdf.jws': {
     operationId: 'myLicencePdfSignature',
@@ -609,7 +619,7 @@ export const operations: Operations = {
     query: licencePdfQuery,
     responses: { 200: pdfSignatureAnswer },
     problems: {
-      403: ['not_a_person', 'insufficient_assurance'],
+      403: ['not_a_person', 'first_party_only', 'insufficient_assurance'],
       404: ['licence_not_found'],
       // The licence's issuer, or the key that signed its credential, was withdrawn: POST /verify/pdf would
       // refuse any signature of its PDF.

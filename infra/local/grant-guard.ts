@@ -10,6 +10,7 @@ import {
   type TableGrant,
 } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
+import type { LambdaInvokeClient } from '../../shared/adapters/lambda/client.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
 
@@ -329,6 +330,8 @@ function guard<Input extends object, Output extends object>(
  * with the missing grant named, instead of failing in AWS with an `AccessDeniedException`. A container
  * without a DynamoDB or KMS client (a function that composed none) is left as it is.
  *
+ * Lambda invocations (the list signer) are checked against `invokes` before they are sent.
+ *
  * Text messages locally go to the outbox file, through no SDK client: a container that composed an SMS
  * sender without the `sms` grant (`sns:Publish` in AWS) gets one that refuses every message instead.
  *
@@ -347,7 +350,7 @@ function guard<Input extends object, Output extends object>(
  * ```
  */
 export function guardGrants(
-  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient; sms?: SmsSender },
+  clients: { doc?: DynamoDBDocumentClient; kms?: KMSClient; lambda?: LambdaInvokeClient; sms?: SmsSender },
   options: {
     functionName: FunctionName;
     grants: FunctionGrants;
@@ -373,6 +376,15 @@ export function guardGrants(
     }),
     step,
   );
+  clients.lambda?.checks.push((target) => {
+    // A name or an ARN (`arn:aws-cn:lambda:<region>:<account>:function:<name>[:<qualifier>]`).
+    const name = /:function:([^:]+)/.exec(target)?.[1] ?? target;
+    if (!grants.invokes?.some((granted) => granted === name)) {
+      throw new LocalAccessDenied(
+        `Function ${functionName} is not granted lambda:InvokeFunction on function ${name} (functions/grants.ts): IAM would refuse this in AWS`,
+      );
+    }
+  });
   if ('sms' in clients && !grants.sms) {
     // Replaces the container's (lazy) sender without building it.
     Object.defineProperty(clients, 'sms', {

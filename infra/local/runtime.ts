@@ -23,11 +23,12 @@ import { guardGrants } from './grant-guard.js';
 import { invocation } from './invocation.js';
 import { startLocalDynamo, streamConsumerHeader, type LocalDynamo } from './dynamo.js';
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
+import { startLambdaEmulator, type LambdaEmulator, type LambdaHandler } from './lambda-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
 import { tapStream, type LocalStream } from './streams.js';
 import { tapBatchQueue, type LocalQueue } from './queues.js';
 import { prefixes } from '../../shared/adapters/dynamo/keys.js';
-import { createLocalServer, type HandlerLoader } from './server.js';
+import { createLocalServer, importFunction, type HandlerLoader } from './server.js';
 
 export interface LocalRuntime {
   baseUrl: string;
@@ -39,6 +40,11 @@ export interface LocalRuntime {
   kms: KmsEmulator | undefined;
   /** The embedded DynamoDB (absent when pointed at LocalStack or AWS), for its operation counts. */
   dynamo: LocalDynamo | undefined;
+  /**
+   * Lambda's Invoke API in process (absent when `AWS_ENDPOINT_URL_LAMBDA` points elsewhere): how the list
+   * functions reach the list signer; for its counts and fault injection.
+   */
+  lambda: LambdaEmulator | undefined;
   /**
    * Resolves once every audit entry written so far has reached the supervision consumer
    * (`supervision-events`, fed by the embedded DynamoDB's stream tap; at once without one).
@@ -92,13 +98,16 @@ function markStreamConsumer(container: Partial<Dependencies>): void {
  */
 function connectInProcess(
   container: Partial<Dependencies>,
-  embedded: { dynamo: LocalDynamo; kms: KmsEmulator },
+  embedded: { dynamo?: LocalDynamo; kms?: KmsEmulator; lambda?: LambdaEmulator },
   replaced: Replacements,
 ): void {
-  if ('doc' in container && !replaced.doc && container.doc) {
+  if ('lambda' in container && !replaced.lambda && container.lambda && embedded.lambda) {
+    container.lambda.config.requestHandler = embedded.lambda.transport;
+  }
+  if ('doc' in container && !replaced.doc && container.doc && embedded.dynamo) {
     container.doc.config.requestHandler = embedded.dynamo.transport;
   }
-  if ('kms' in container && !replaced.kms && container.kms) {
+  if ('kms' in container && !replaced.kms && container.kms && embedded.kms) {
     container.kms.config.requestHandler = embedded.kms.transport;
   }
 }
@@ -179,9 +188,22 @@ export async function startLocalRuntime(
   const readiness = new Promise<void>((resolve) => (ready = resolve));
   const server = createLocalServer(routes, { ready: readiness, loadHandler: options.loadHandler });
 
+  // Lambda's Invoke API, for the functions that invoke another (the list signer): each runs in its own
+  // invocation, with its own grants, as the server's routes do.
+  const lambda =
+    config.lambdaEndpoint === undefined
+      ? await startLambdaEmulator({
+          // The loader the routes use when one is given (the bundles' test runs the signer's bundle).
+          load: (name) =>
+            options.loadHandler
+              ? (options.loadHandler(name) as Promise<unknown> as Promise<LambdaHandler>)
+              : importFunction<LambdaHandler>(name),
+        })
+      : undefined;
   const stopEmbedded = async () => {
     await dynamo?.close();
     await kms?.close();
+    await lambda?.close();
   };
   try {
     await new Promise<void>((resolve, reject) => {
@@ -200,6 +222,7 @@ export async function startLocalRuntime(
     issuerUrl: config.port === 0 ? `http://localhost:${port}` : config.issuerUrl,
     dynamodbEndpoint: dynamo?.endpoint ?? config.dynamodbEndpoint,
     kmsEndpoint: kms?.endpoint ?? config.kmsEndpoint,
+    lambdaEndpoint: lambda?.endpoint ?? config.lambdaEndpoint,
   };
   const webAssets = new MemoryAssets(webAssetsOnce);
   // The operator's set: bootstrap, the demo seed, and tests arranging or inspecting data.
@@ -213,8 +236,8 @@ export async function startLocalRuntime(
     }
   };
   replace(deps);
-  const inProcess = dynamo && kms ? { dynamo, kms } : undefined;
-  if (inProcess) connectInProcess(deps, inProcess, options.replace ?? {});
+  const inProcess = { ...(dynamo && kms && { dynamo, kms }), ...(lambda && { lambda }) };
+  connectInProcess(deps, inProcess, options.replace ?? {});
   // Each function builds its own container from its own composition, as in Lambda: its own clients and
   // caches, with its grants enforced on them and the browser assets served from memory.
   let keyRoles: ReadonlyMap<string, KeyRole> = new Map();
@@ -229,7 +252,7 @@ export async function startLocalRuntime(
     prepare: (container) => {
       containers.push(container);
       replace(container);
-      if (inProcess) connectInProcess(container, inProcess, options.replace ?? {});
+      connectInProcess(container, inProcess, options.replace ?? {});
       if ('webAssets' in container) {
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }
@@ -293,6 +316,7 @@ export async function startLocalRuntime(
     for (const container of [deps, ...containers]) {
       container.doc?.destroy();
       container.kms?.destroy();
+      if ('lambda' in container) container.lambda?.destroy();
     }
     await stopEmbedded();
   };
@@ -333,6 +357,7 @@ export async function startLocalRuntime(
       credentialsFile,
       kms,
       dynamo,
+      lambda,
       drainStreams: async () => stream?.drain(),
       streamFailures: () => stream?.failures ?? [],
       drainBatches: async () => batchQueue?.drain(),

@@ -99,8 +99,9 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
         name: 'Demo government platform',
         redirectUris: [redirectUri],
         postLogoutRedirectUris: [`${baseUrl}/demo`],
-        scopes: ['openid', 'profile', 'idcard', 'entity', 'licences', 'offline_access'],
-        // The demo's 办理业务 example asks to read a driving licence (授权用证).
+        // No `licences` (every licence held, first-party apps only): the demo's 办理业务 example asks to
+        // read a driving licence as any platform does, with a share (授权用证, licence_access).
+        scopes: ['openid', 'profile', 'idcard', 'entity', 'offline_access'],
         authorizationDetailsTypes: ['licence_access'],
       }),
     ),

@@ -9,16 +9,19 @@ import { routeMatcher } from './route-matcher.js';
 /** Loads the Lambda handler of a function: the same module Lambda runs. */
 export type HandlerLoader = (name: FunctionName) => Promise<HttpHandler>;
 
-export const importHandler: HandlerLoader = async (name) => {
-  const entry = new URL(`../../functions/${name}.ts`, import.meta.url).href;
-  const module = (await import(/* @vite-ignore */ entry)) as { handler: HttpHandler };
-  return module.handler;
-};
+export const importHandler: HandlerLoader = (name) => importFunction<HttpHandler>(name);
 
-class BodyTooLarge extends Error {}
+/** The handler of `functions/<name>.ts`, whatever its event: the same module Lambda runs. */
+export async function importFunction<Handler>(name: FunctionName): Promise<Handler> {
+  const entry = new URL(`../../functions/${name}.ts`, import.meta.url).href;
+  const module = (await import(/* @vite-ignore */ entry)) as { handler: Handler };
+  return module.handler;
+}
+
+export class BodyTooLarge extends Error {}
 
 /** The request's body up to `limit` bytes (read by events: an async iterator per request cost more). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > limit) return Promise.reject(new BodyTooLarge());
   return new Promise((resolve, reject) => {

@@ -149,6 +149,17 @@ export const registerClientInput = z
         message: 'required for scopes that sign people in',
       });
     }
+    // `licences` opens the holder API, every licence the person holds: the wallet's (and the service's
+    // other first-party apps'). A platform reads licences only through a share (授权用证, `licence_access`:
+    // per type, with a purpose and an expiry, listed and withdrawable in the wallet), privacy review R9 H1.
+    if (input.scopes.includes('licences') && !input.firstParty) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scopes'],
+        message:
+          'licences is for first-party apps only (firstParty): a platform asks for licences with authorization_details of type licence_access (authorizationDetailsTypes)',
+      });
+    }
     if (input.tokenEndpointAuthMethod === 'none' && input.scopes.some((s) => machineScopes.includes(s))) {
       ctx.addIssue({
         code: 'custom',

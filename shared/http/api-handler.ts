@@ -1,4 +1,10 @@
-import { DependencyError, ServiceError, TooManyRequestsError, type ErrorKind } from '../errors.js';
+import {
+  DependencyError,
+  ServiceError,
+  TooManyRequestsError,
+  UnavailableError,
+  type ErrorKind,
+} from '../errors.js';
 import { logger } from '../logger.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
@@ -86,20 +92,26 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
   }
   logger.error('request failed', error instanceof Error ? error : String(error));
   const status = error instanceof ServiceError ? httpStatusOf(error) : 500;
-  return problem({
-    status,
-    // A dependency's failure keeps its message inside but names its stable code (`peer_unreachable`):
-    // which dependency failed is what a caller needs to decide whether to retry, and says nothing of ours.
-    code:
-      status === 503
-        ? 'temporarily_unavailable'
-        : error instanceof DependencyError
-          ? error.code
-          : 'server_error',
-    title: problemTitles[status] ?? 'Internal Server Error',
-    detail: 'The service could not complete the request; quote the request id when reporting it',
-    requestId,
-  });
+  return problem(
+    {
+      status,
+      // A dependency's failure keeps its message inside but names its stable code (`peer_unreachable`):
+      // which dependency failed is what a caller needs to decide whether to retry, and says nothing of ours.
+      code:
+        status === 503
+          ? 'temporarily_unavailable'
+          : error instanceof DependencyError
+            ? error.code
+            : 'server_error',
+      title: problemTitles[status] ?? 'Internal Server Error',
+      detail: 'The service could not complete the request; quote the request id when reporting it',
+      requestId,
+    },
+    // Unavailable for a while we know (the list signer, shared/licence/list-signer.ts): when to retry.
+    error instanceof UnavailableError && error.retryAfterSeconds !== undefined
+      ? { 'retry-after': String(error.retryAfterSeconds) }
+      : {},
+  );
 }
 
 /** AWS answers that outlasted the SDK's retries: the caller should retry, not report a fault. */

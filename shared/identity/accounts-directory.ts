@@ -69,9 +69,9 @@ export class AccountsDirectory implements IdentityDirectory {
     return account && toPerson(account);
   }
 
-  async personIdNumber(id: string): Promise<string | undefined> {
+  async personIdNumber(id: string): Promise<{ idNumber: string; lookupKey: string } | undefined> {
     const account = await findPersonById(id, this.deps);
-    return account && personIdNumber(account, this.deps);
+    return account && { idNumber: await personIdNumber(account, this.deps), lookupKey: account.lookupKey };
   }
 
   async entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>> {

@@ -38,8 +38,11 @@ export type LoginOutcome =
 export interface IdentityDirectory {
   checkPassword(input: { idNumber: string; password: string; source: string }): Promise<LoginOutcome>;
   findPerson(id: string): Promise<DirectoryPerson | undefined>;
-  /** The person's resident ID number in clear, for the `id_number` claim to entitled clients only. */
-  personIdNumber(id: string): Promise<string | undefined>;
+  /**
+   * The person's resident ID number in clear, for the `id_number` claim to entitled clients only, with
+   * their lookup key (the keyed MAC of the number), which the audit entry of its release names.
+   */
+  personIdNumber(id: string): Promise<{ idNumber: string; lookupKey: string } | undefined>;
   /** The entities the person may act for now, with their names and the person's role. */
   entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>>;
   canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined>;

@@ -13,7 +13,7 @@ import { readerMay, type LicenceReader } from './licence-reader.js';
 import type { UsageRecord } from './usage-record.js';
 
 /** The kinds of entry of the usage record, as the holder reads them. */
-export const usageKinds = ['shared', 'verified', 'presented'] as const;
+export const usageKinds = ['shared', 'verified', 'presented', 'released'] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
 /**
@@ -35,6 +35,8 @@ const usageActions = {
   'licence.shared': 'shared',
   'licence.verified': 'verified',
   'licence.presented': 'presented',
+  // A platform given the person's ID number at userinfo (shared/sso/find-account.ts): no licence.
+  'identity.released': 'released',
 } as const satisfies Record<string, UsageKind>;
 
 /** The audit action of a kind of entry. */
@@ -47,8 +49,8 @@ export const usageEntrySchema = z
   .object({
     at: z.string().meta({ description: 'RFC 3339' }),
     action: z.enum(usageKinds),
-    licenceId: z.string(),
-    licenceType: z.string(),
+    licenceId: z.string().optional().meta({ description: 'Absent for `released` (no licence)' }),
+    licenceType: z.string().optional().meta({ description: 'Absent for `released` (no licence)' }),
     client: z.object({ id: z.string(), name: z.string() }).optional().meta({
       description: 'The platform or verifier app; absent for an anonymous verification and a presentation',
     }),
@@ -155,8 +157,8 @@ export async function usageOf(
         return {
           at: entry.at,
           action,
-          licenceId: entry.licenceId ?? '',
-          licenceType: entry.licenceType ?? '',
+          ...(entry.licenceId !== undefined ? { licenceId: entry.licenceId } : {}),
+          ...(entry.licenceType !== undefined ? { licenceType: entry.licenceType } : {}),
           ...(byClient ? { client: { id: entry.actor, name: await nameOf(entry.actor) } } : {}),
           ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
           ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
@@ -184,12 +186,23 @@ function genuinelyTheirs(entry: AuditEntry & { seq?: number }, rule: CommitmentR
   return false;
 }
 
-/** An entry of the record the reader may see: a use of a licence they may read, of a known kind. */
+/**
+ * An entry of the record the reader may see: a use of a licence they may read, of a known kind; or a
+ * release of their own ID number (their own key, the first of `holderLookupKeys`: never an enterprise's).
+ */
 function readable(reader: LicenceReader): (entry: AuditEntry) => boolean {
   return (entry) =>
+    entry.action === 'identity.released'
+      ? entry.holderKey !== undefined && entry.holderKey === reader.holderLookupKeys[0]
+      : readableUse(reader, entry);
+}
+
+function readableUse(reader: LicenceReader, entry: AuditEntry): boolean {
+  return (
     Object.hasOwn(usageActions, entry.action) &&
     entry.licenceId !== undefined &&
     entry.licenceType !== undefined &&
     entry.holderKey !== undefined &&
-    readerMay(reader, { type: entry.licenceType, holder: { lookupKey: entry.holderKey } }) === 'yes';
+    readerMay(reader, { type: entry.licenceType, holder: { lookupKey: entry.holderKey } }) === 'yes'
+  );
 }

@@ -3,28 +3,34 @@ import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import { parseAccountId } from '../identifiers/account-id.js';
+import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
 
 /**
- * A person's consent to a platform (授权用证) as the OpenID provider keeps it: one provider Grant whose
- * authorization details (`rar`) hold the approved `licence_access` details. Times are epoch seconds.
+ * A person's consent to a platform as the OpenID provider keeps it: one provider Grant. A sign-in grant
+ * holds the OpenID scopes the person allowed on the consent page (`scopes`: `profile`, `idcard` for the ID
+ * number, `offline_access`…); a share (授权用证) also holds the approved `licence_access` details (its
+ * `rar`). Times are epoch seconds.
  */
 export interface SharingGrant {
   id: string;
   clientId: string;
   /** The provider's account id: the person, or `<entity>~<person>` when they acted for an entity. */
   accountId: string;
+  /** The OpenID scopes granted, those the person refused (the ID number left unticked) left out. */
+  scopes: string[];
+  /** The approved `licence_access` details: none for a sign-in grant. */
   details: LicenceAccessDetail[];
   grantedAt: number;
   expiresAt?: number;
 }
 
 /**
- * The provider's grants, as sharing needs them. Contract: `listOf` returns the live grants that carry
- * `licence_access` details and were made by the person (personally or acting for an entity), whatever
- * the platform; `find` a live grant by id (undefined when unknown, expired or revoked); `revoke` deletes
- * the grant and every code, access and refresh token issued under it, at once, and is a no-op for an
- * unknown id.
+ * The provider's grants, as the wallet's 已授权的平台 needs them. Contract: `listOf` returns every live
+ * grant made by the person (personally or acting for an entity), sign-ins and shares, whatever the
+ * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `revoke` deletes the
+ * grant and every code, access and refresh token issued under it, at once, and is a no-op for an unknown
+ * id.
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
@@ -42,30 +48,39 @@ export interface StoredGrant {
   jti?: string;
   clientId?: unknown;
   accountId?: unknown;
+  openid?: unknown;
+  rejected?: unknown;
   rar?: unknown;
   iat?: unknown;
   exp?: unknown;
 }
 
+/** The scopes of a stored grant's `openid` member (`{ scope: 'openid profile' }`), as a list. */
+function openidScopes(member: unknown): string[] {
+  const scope = (member as { scope?: unknown } | undefined)?.scope;
+  return typeof scope === 'string' ? scope.split(' ').filter(Boolean) : [];
+}
+
 /**
- * The sharing view of a stored provider grant, or undefined when it carries no `licence_access` or has
- * expired at `nowSeconds` (storage deletes expired items late, or never locally: each read checks).
+ * The view of a stored provider grant, or undefined when it is not one a person made or has expired at
+ * `nowSeconds` (storage deletes expired items late, or never locally: each read checks). Its scopes are
+ * the provider's `getOIDCScope()`: the granted ones less the rejected ones (never `openid`).
  */
 export function sharingGrantOf(
   id: string,
   stored: StoredGrant,
   nowSeconds: number,
 ): SharingGrant | undefined {
-  const details = licenceAccessDetails(stored.rar);
-  if (details.length === 0 || typeof stored.clientId !== 'string' || typeof stored.accountId !== 'string') {
-    return undefined;
-  }
+  if (typeof stored.clientId !== 'string' || typeof stored.accountId !== 'string') return undefined;
   if (typeof stored.exp === 'number' && stored.exp <= nowSeconds) return undefined;
+  const rejected = new Set(openidScopes((stored.rejected as { openid?: unknown } | undefined)?.openid));
+  rejected.delete('openid');
   return {
     id,
     clientId: stored.clientId,
     accountId: stored.accountId,
-    details,
+    scopes: openidScopes(stored.openid).filter((scope) => !rejected.has(scope)),
+    details: licenceAccessDetails(stored.rar),
     grantedAt: typeof stored.iat === 'number' ? stored.iat : 0,
     ...(typeof stored.exp === 'number' ? { expiresAt: stored.exp } : {}),
   };
@@ -74,9 +89,16 @@ export function sharingGrantOf(
 export const authorizationSchema = z
   .object({
     id: z.string(),
+    kind: z.enum(['sign_in', 'licence_access']).meta({
+      description:
+        '`sign_in`: what the person allowed a platform at sign-in (its scopes: `idcard` the ID number, `offline_access` a refresh token); `licence_access`: a share of licences (授权用证)',
+    }),
     client: z.object({ id: z.string(), name: z.string() }),
-    licenceTypes: z.array(z.string()),
-    purpose: z.string(),
+    scopes: z.array(z.string()).meta({
+      description: 'The OpenID scopes the grant holds (those the person left unticked are not listed)',
+    }),
+    licenceTypes: z.array(z.string()).meta({ description: 'The shared licence types; none for sign_in' }),
+    purpose: z.string().optional().meta({ description: 'The share’s purpose, in the platform’s words' }),
     grantedAt: z.string().meta({ description: 'RFC 3339' }),
     expiresAt: z.string().optional().meta({ description: 'RFC 3339: when the access ends by itself' }),
   })
@@ -85,11 +107,22 @@ export const authorizationSchema = z
     examples: [
       {
         id: 'q2tq0Bf1…',
+        kind: 'licence_access',
         client: { id: 'cl_8Hk2mQ0xV3', name: '交管业务平台' },
+        scopes: ['openid', 'profile'],
         licenceTypes: ['driving-licence'],
         purpose: '办理车辆登记',
         grantedAt: '2026-03-01T09:30:00.000Z',
         expiresAt: '2026-03-31T09:30:00.000Z',
+      },
+      {
+        id: 'Zr81kQm0…',
+        kind: 'sign_in',
+        client: { id: 'cl_8Hk2mQ0xV3', name: '交管业务平台' },
+        scopes: ['openid', 'profile', 'idcard', 'offline_access'],
+        licenceTypes: [],
+        grantedAt: '2026-03-01T09:29:00.000Z',
+        expiresAt: '2026-03-31T09:29:00.000Z',
       },
     ],
   });
@@ -100,64 +133,139 @@ export const authorizationListSchema = z
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
-/** One grant as `GET /me/authorizations` lists it. */
-export async function authorizationView(grant: SharingGrant, names: ClientNames): Promise<Authorization> {
+/** What listing and withdrawing read: the grants, the platforms' names, which clients are the service's. */
+export interface AuthorizationDependencies {
+  sharingGrants: SharingGrants;
+  clientNames: ClientNames;
+  clientReader: FirstPartyDependencies['clientReader'];
+}
+
+/**
+ * The grants a person sees and withdraws: not those of the service's own apps (the wallet, first-party
+ * clients), which sign them in without a consent page and would sign them out of the wallet itself.
+ */
+async function platformGrants(
+  grants: readonly SharingGrant[],
+  deps: Pick<AuthorizationDependencies, 'clientReader'>,
+): Promise<SharingGrant[]> {
+  const clients = [...new Set(grants.map((grant) => grant.clientId))];
+  const firstParty = new Set(
+    (
+      await Promise.all(
+        clients.map(async (clientId) => ((await isFirstPartyClient(clientId, deps)) ? [clientId] : [])),
+      )
+    ).flat(),
+  );
+  return grants.filter((grant) => !firstParty.has(grant.clientId));
+}
+
+/**
+ * A platform's sign-in grants for one account, as one authorization: a new sign-in session that meets
+ * the consent page makes a new grant, and the person withdraws "what this platform may do", not each of
+ * them. Its id is the newest grant's; `withdrawAuthorization` ends them all.
+ */
+const signInKey = (grant: SharingGrant) => `${grant.clientId} ${grant.accountId}`;
+
+/** One authorization as `GET /me/authorizations` lists it, from its grants (one, or a platform's sign-ins). */
+async function authorizationView(
+  grants: readonly SharingGrant[],
+  names: ClientNames,
+): Promise<Authorization> {
+  const newestFirst = [...grants].sort((a, b) => b.grantedAt - a.grantedAt);
+  const newest = newestFirst[0]!;
+  const expiries = grants.map((grant) => grant.expiresAt);
+  const expiresAt = expiries.includes(undefined) ? undefined : Math.max(...(expiries as number[]));
+  const share = newest.details.length > 0;
   return {
-    id: grant.id,
-    client: { id: grant.clientId, name: (await names.nameOf(grant.clientId)) ?? grant.clientId },
-    licenceTypes: grantedLicenceTypes(grant.details),
-    purpose: grant.details.map((detail) => detail.purpose).join('；'),
-    grantedAt: iso(grant.grantedAt),
-    ...(grant.expiresAt !== undefined ? { expiresAt: iso(grant.expiresAt) } : {}),
+    id: newest.id,
+    kind: share ? 'licence_access' : 'sign_in',
+    client: { id: newest.clientId, name: (await names.nameOf(newest.clientId)) ?? newest.clientId },
+    scopes: [...new Set(newestFirst.flatMap((grant) => grant.scopes))],
+    licenceTypes: grantedLicenceTypes(newest.details),
+    ...(share ? { purpose: newest.details.map((detail) => detail.purpose).join('；') } : {}),
+    grantedAt: iso(newest.grantedAt),
+    ...(expiresAt !== undefined ? { expiresAt: iso(expiresAt) } : {}),
   };
 }
 
 /**
- * The platforms a person has let read their licences (已授权的平台), newest first.
+ * The platforms a person has let in (已授权的平台), newest first: each share of licences (授权用证), and
+ * each platform's sign-in with what it holds (the ID number, offline access), so that nothing a platform
+ * was given at sign-in is out of the person's sight (privacy review R9 H1).
  *
  * @example
  * ```ts
- * const { items } = await listAuthorizations(subject.personId, { sharingGrants, clientNames });
+ * const { items } = await listAuthorizations(subject.personId, { sharingGrants, clientNames, clientReader });
  * ```
  */
 export async function listAuthorizations(
   personId: string,
-  deps: { sharingGrants: SharingGrants; clientNames: ClientNames },
+  deps: AuthorizationDependencies,
 ): Promise<z.output<typeof authorizationListSchema>> {
-  const grants = await deps.sharingGrants.listOf(personId);
-  grants.sort((a, b) => b.grantedAt - a.grantedAt);
-  return { items: await Promise.all(grants.map((grant) => authorizationView(grant, deps.clientNames))) };
+  const grants = await platformGrants(await deps.sharingGrants.listOf(personId), deps);
+  const signIns = new Map<string, SharingGrant[]>();
+  const groups: SharingGrant[][] = [];
+  for (const grant of grants) {
+    if (grant.details.length > 0) {
+      groups.push([grant]);
+      continue;
+    }
+    const group = signIns.get(signInKey(grant));
+    if (group) group.push(grant);
+    else signIns.set(signInKey(grant), [grant]);
+  }
+  groups.push(...signIns.values());
+  const items = await Promise.all(groups.map((group) => authorizationView(group, deps.clientNames)));
+  items.sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
+  return { items };
 }
 
 /**
- * Withdraws one of the person's authorizations: the grant goes, and with it every token the platform
- * holds under it, so its next call is refused. Another person's grant (or one that is not a share) is
- * "not found", exactly as an unknown id, so that ids reveal nothing.
+ * Withdraws one of the person's authorizations: a share's grant, or every sign-in grant of that platform
+ * for that account; with them goes every code, access and refresh token issued under them
+ * (`SharingGrants.revoke`), so the platform's next call (userinfo, a refresh) is refused. Another
+ * person's grant, the service's own apps' (not listed) and an unknown id are "not found" alike, so that
+ * ids reveal nothing.
  *
  * @example
  * ```ts
- * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, audit, clock }, { requestId });
+ * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, clientNames, clientReader, audit, clock }, { requestId });
  * ```
  */
 export async function withdrawAuthorization(
   personId: string,
   grantId: string,
-  deps: { sharingGrants: SharingGrants; audit: AuditTrail; clock: Clock },
+  deps: Omit<AuthorizationDependencies, 'clientNames'> & { audit: AuditTrail; clock: Clock },
   context: { requestId?: string } = {},
 ): Promise<void> {
-  const grant = grantId.length <= 200 ? await deps.sharingGrants.find(grantId) : undefined;
-  if (!grant || parseAccountId(grant.accountId).personId !== personId) {
+  const found = grantId.length <= 200 ? await deps.sharingGrants.find(grantId) : undefined;
+  const grant =
+    found && parseAccountId(found.accountId).personId === personId
+      ? (await platformGrants([found], deps))[0]
+      : undefined;
+  if (!grant) {
     throw new NotFoundError(`No authorization ${grantId.slice(0, 64)}`, 'authorization_not_found');
   }
-  await deps.sharingGrants.revoke(grantId);
-  // A state change leaves its trace (security review): who withdrew which platform's access, to what.
+  // 1. What goes: the share itself, or the platform's every sign-in grant for this account.
+  const ending =
+    grant.details.length > 0
+      ? [grant]
+      : (await deps.sharingGrants.listOf(personId)).filter(
+          (other) => other.details.length === 0 && signInKey(other) === signInKey(grant),
+        );
+  if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
+  // 2. Each grant with its tokens (SharingGrants.revoke: tokens first, then the grant).
+  for (const other of ending) await deps.sharingGrants.revoke(other.id);
+  // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   await deps.audit.record({
     at: new Date(deps.clock.now()).toISOString(),
     action: 'authorization.withdrawn',
     actor: grant.accountId,
-    reason: `client ${grant.clientId}, grant ${grant.id}, types ${grant.details
-      .flatMap((detail) => detail.licence_types)
-      .join(' ')}`,
+    reason: `client ${grant.clientId}, grant ${ending.map((other) => other.id).join(' ')}, ${
+      grant.details.length > 0
+        ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
+        : `scopes ${[...new Set(ending.flatMap((other) => other.scopes))].join(' ')}`
+    }`,
     ...(context.requestId ? { requestId: context.requestId } : {}),
   });
 }

@@ -2,10 +2,13 @@ import { sectorOf } from './pairwise.js';
 import type { Account, FindAccount } from 'oidc-provider';
 import { parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
 
 /**
- * The provider's account lookup. A person's account answers `name` and, under scope `idcard` and at the
- * userinfo endpoint only, `id_number` (decrypted then, never stored in clear). The ID token never carries
+ * The provider's account lookup. A person's account answers `name` and, under scope `idcard` (granted
+ * only when the person ticked it on the consent page) and at the userinfo endpoint only, `id_number`
+ * (decrypted then, never stored in clear; each release audited). The ID token never carries
  * it, whatever the provider's `conformIdTokenClaims` would put there (with an API scope the access token
  * has an audience and the provider puts every scope's claims in the ID token anyway): a platform's ID
  * token travels in URLs (RP-initiated logout's `id_token_hint`), and what it carries is logged. An entity session answers the entity's `name`,
@@ -24,7 +27,26 @@ import type { IdentityDirectory } from '../identity/identity-directory.js';
 export function accountFinder(
   directory: IdentityDirectory,
   pairwise: (internalId: string, sectorIdentifier: string) => string,
+  deps: { audit: AuditTrail; clock: Clock },
 ): FindAccount {
+  /**
+   * The ID number for `clientId`, its release recorded first (`identity.released`: the platform, the
+   * holder's lookup key, never the number), so that the person finds it in their usage record (用证记录)
+   * and a release that could not be recorded is not made (privacy review R9 M2). Recorded at every
+   * userinfo answer that carries it: each is a release, and recording once per access token would need
+   * a conditional write or a read per call all the same, to save nothing but completeness.
+   */
+  const release = async (personId: string, clientId: string): Promise<string | undefined> => {
+    const found = await directory.personIdNumber(personId);
+    if (!found) return undefined;
+    await deps.audit.record({
+      at: new Date(deps.clock.now()).toISOString(),
+      action: 'identity.released',
+      actor: clientId,
+      holderKey: found.lookupKey,
+    });
+    return found.idNumber;
+  };
   return async (ctx, accountId): Promise<Account | undefined> => {
     const subject = parseAccountId(accountId);
     const person = await directory.findPerson(subject.personId);
@@ -39,7 +61,7 @@ export function accountFinder(
           // Userinfo only, never the ID token: platforms put their ID token in URLs (`id_token_hint`
           // at logout), which browsers' histories and proxies keep.
           ...(use === 'userinfo' && scope.split(' ').includes('idcard')
-            ? { id_number: await directory.personIdNumber(subject.personId) }
+            ? { id_number: await release(subject.personId, ctx.oidc.client?.clientId ?? 'unknown') }
             : {}),
         }),
       };

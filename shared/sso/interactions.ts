@@ -14,9 +14,10 @@ import {
   invalidEntityChoice,
   loginPage,
   personalPage,
-  scopeDescriptions,
   throttledMessage,
 } from '../web/pages/interaction-pages.js';
+import { idNumberField, idNumberScope, scopeDescriptions } from '../web/pages/consent-words.js';
+import { recordIdNumberChoice } from './id-number-consent.js';
 import { sharingConsentPage } from '../web/pages/sharing-consent-page.js';
 import {
   licenceAccessDetails,
@@ -140,7 +141,7 @@ export function interactionRoutes(
         );
       }
       if (action === 'reset') return await phone.reset(ctx, view, await details(), form, send);
-      return await confirm(ctx);
+      return await confirm(ctx, form);
     } catch (error) {
       if (error instanceof errors.OIDCProviderError) {
         return send(error.statusCode ?? 400, errorPage(view, error.error, error.error_description));
@@ -218,6 +219,7 @@ export function interactionRoutes(
               clientName: name,
               details: sharing,
               alsoReleased: scopeDescriptions(view.t, scopes),
+              asksIdNumber: scopes.includes(idNumberScope),
               ...(acting.entityName ? { entityName: acting.entityName } : {}),
               ...(acting.allowed
                 ? {}
@@ -370,12 +372,12 @@ export function interactionRoutes(
     }
   }
 
-  async function confirm(ctx: KoaContextWithOIDC) {
+  async function confirm(ctx: KoaContextWithOIDC, form: URLSearchParams) {
     const details = await provider.interactionDetails(ctx.req, ctx.res);
     if (details.prompt.name !== 'consent' || !details.session)
       throw new errors.InvalidRequest('not a consent step');
     const asked = (details.prompt.details as { rar?: unknown }).rar;
-    if (asked !== undefined) return confirmSharing(ctx, details, asked);
+    if (asked !== undefined) return confirmSharing(ctx, details, asked, form);
     const grant = details.grantId
       ? await provider.Grant.find(details.grantId)
       : new provider.Grant({
@@ -383,7 +385,7 @@ export function interactionRoutes(
           clientId: String(details.params.client_id),
         });
     if (!grant) throw new errors.SessionNotFound('grant not found');
-    addMissing(grant, details);
+    addMissing(grant, details, form);
     const grantId = await grant.save();
     return finished(ctx, details, { consent: details.grantId ? {} : { grantId } }, { merge: true });
   }
@@ -396,7 +398,12 @@ export function interactionRoutes(
    * level the licence types need (the sign-in step-up brought it there) and, acting for an enterprise,
    * the appointment allows it.
    */
-  async function confirmSharing(ctx: KoaContextWithOIDC, details: InteractionDetails, asked: unknown) {
+  async function confirmSharing(
+    ctx: KoaContextWithOIDC,
+    details: InteractionDetails,
+    asked: unknown,
+    form: URLSearchParams,
+  ) {
     const session = details.session!;
     const sharing = licenceAccessDetails(asked);
     if (!Array.isArray(asked) || sharing.length !== asked.length) {
@@ -413,7 +420,7 @@ export function interactionRoutes(
     const grant = new provider.Grant({ accountId: session.accountId, clientId });
     if (existing?.openid) grant.openid = structuredClone(existing.openid);
     if (existing?.resources) grant.resources = structuredClone(existing.resources);
-    addMissing(grant, details);
+    addMissing(grant, details, form);
     for (const detail of sharing) grant.addRar(detail);
     const grantId = await grant.save();
     logger.info('licence access granted', { clientId, grantId });
@@ -435,8 +442,16 @@ export function interactionRoutes(
   }
 }
 
-/** Adds to `grant` what the consent prompt found missing: OpenID scopes and claims, resource scopes. */
-function addMissing(grant: InstanceType<Provider['Grant']>, details: InteractionDetails): void {
+/**
+ * Adds to `grant` what the consent prompt found missing (OpenID scopes and claims, resource scopes), then
+ * records the person's separate choice about the ID number, the form's own checkbox (`recordIdNumberChoice`):
+ * the one "同意" never gives it.
+ */
+function addMissing(
+  grant: InstanceType<Provider['Grant']>,
+  details: InteractionDetails,
+  form: URLSearchParams,
+): void {
   const missing = details.prompt.details as {
     missingOIDCScope?: string[];
     missingOIDCClaims?: string[];
@@ -447,6 +462,14 @@ function addMissing(grant: InstanceType<Provider['Grant']>, details: Interaction
   for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
+  recordIdNumberChoice(
+    grant,
+    {
+      scopes: String(details.params.scope ?? '').split(' '),
+      ...(missing.missingResourceScopes ? { missingResourceScopes: missing.missingResourceScopes } : {}),
+    },
+    form.get(idNumberField) === 'yes',
+  );
 }
 
 /**

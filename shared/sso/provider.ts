@@ -1,4 +1,5 @@
 import { builtInClient } from '../clients/built-in-clients.js';
+import { withoutHolderScopeUnlessFirstParty } from '../clients/first-party.js';
 import Provider, {
   errors,
   interactionPolicy,
@@ -189,7 +190,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
     // userinfo only, left out by the account's claims (find-account.ts), since ID tokens travel in URLs.
     // `true` would not do that alone: with an API scope the provider fills the ID token regardless.
     conformIdTokenClaims: false,
-    findAccount: accountFinder(deps.directory, pairwise),
+    findAccount: accountFinder(deps.directory, pairwise, { audit: deps.proofs.audit, clock: deps.clock }),
     interactions: {
       policy: interactionPolicyWithEntityChoice(),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
@@ -721,7 +722,8 @@ export function providerAdapter(
         (this.#model === 'Client' ? builtInClient(id, issuerUrl) : undefined) ?? (await super.find(id));
       if (this.#model !== 'Client' || !payload) return payload;
       // Which key the secret derives from is ours to know, not the provider's.
-      const { secret_key, secret_version, ...client } = payload;
+      const { secret_key, secret_version, ...stored } = payload;
+      const client = withoutHolderScopeUnlessFirstParty(stored);
       if (client.token_endpoint_auth_method === 'none') return client;
       return { ...client, client_secret: await secrets.secretFor(id, { secret_key, secret_version }) };
     }

@@ -343,8 +343,10 @@ describe('ElicenceStack', () => {
       ],
       licences: issuance,
       batches: issuance,
-      'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
-      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
+      // The list functions name the signer they invoke (functions/grants.ts `invokes`).
+      'status-lists': [...service, 'TABLE_NAME', 'PLATFORM_REGION', 'LIST_SIGNER_FUNCTION'],
+      'trust-list': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION', 'LIST_SIGNER_FUNCTION'],
+      'list-signer': [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       verify: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID', 'PLATFORM_REGION'],
       me: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'LOOKUP_MAC_KEY_ID', 'PLATFORM_KEY_ID'],
       accounts: [
@@ -441,7 +443,7 @@ describe('ElicenceStack', () => {
         'oidc',
         'admin',
         'licences',
-        'status-lists',
+        'list-signer',
         'trust-list',
         'verify',
         'me',
@@ -586,8 +588,15 @@ describe('ElicenceStack', () => {
         // One batch-key certificate per batch key with the issuer's key (docs/batch-issuance.md); the
         // chunks' data keys opened, only under the batch-items context.
         batches: ['kms:Decrypt batchItems', 'kms:GenerateMac lookupMac', ...issuerSigning],
-        'status-lists': issuerSigning,
-        'trust-list': ['kms:GetPublicKey platform', 'kms:Sign platform'],
+        // Anonymous: they sign nothing; a stale list is signed by list-signer (review R7, M1).
+        'status-lists': [],
+        'trust-list': ['kms:GetPublicKey platform'],
+        'list-signer': [
+          'kms:GetPublicKey issuer keys',
+          'kms:GetPublicKey platform',
+          'kms:Sign issuer keys',
+          'kms:Sign platform',
+        ],
         verify: ['kms:GetPublicKey platform'],
         me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey platform', 'kms:Sign platform'],
         accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
@@ -605,15 +614,22 @@ describe('ElicenceStack', () => {
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
 
-    it('lets oidc, the trust list and presentations sign with the platform key; verify only reads it', () => {
-      for (const name of ['oidc', 'trust-list', 'me'] as const) {
+    it('lets oidc, the list signer and presentations sign with the platform key; verify and the trust list only read it', () => {
+      for (const name of ['oidc', 'list-signer', 'me'] as const) {
         // oidc also signs RS256 ID tokens with the RSA platform key (see the next test).
         const rsa = name === 'oidc' ? [platformRsaKeyArn()] : [];
-        expect(grants(name, 'kms:Sign').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
-        expect(grants(name, 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        // The list signer also signs status lists with issuer keys (by tag, tested below).
+        const onServiceKeys = grants(name, 'kms:Sign').filter((s) => !render(s.Resource).endsWith(':key/*'));
+        expect(onServiceKeys.map((s) => s.Resource)).toEqual([platformKeyArn(), ...rsa]);
+        expect(
+          grants(name, 'kms:GetPublicKey')
+            .filter((s) => !render(s.Resource).endsWith(':key/*'))
+            .map((s) => s.Resource),
+        ).toEqual([platformKeyArn(), ...rsa]);
       }
       expect(grants('verify', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
-      for (const name of ['verify', 'admin', 'accounts'] as const) {
+      expect(grants('trust-list', 'kms:GetPublicKey').map((s) => s.Resource)).toEqual([platformKeyArn()]);
+      for (const name of ['verify', 'admin', 'accounts', 'trust-list'] as const) {
         expect(grants(name, 'kms:Sign'), name).toEqual([]);
       }
       for (const name of ['admin', 'licences', 'status-lists', 'accounts', 'audit'] as const) {
@@ -662,6 +678,53 @@ describe('ElicenceStack', () => {
       expect(environmentOf('audit').AUDIT_KEY_ID).toEqual(auditKeyArn);
     });
 
+    it('lets no function behind a route sign with any key, but for ID tokens, presentations, issuance and checkpoints', () => {
+      // Review R7, M1: whoever compromises a function behind a route can sign what its role may sign. Only
+      // these sign on a route: oidc (ID tokens), me (presentations), licences (issuance, by the issuer's
+      // key) and audit (on-demand checkpoints for supervisors, by the audit key alone, tested above).
+      const signingOnRoutes = new Set(['oidc', 'me', 'licences', 'audit']);
+      const onRoutes = functionNames.filter((name) => routes.some((route) => route.function === name));
+      const signers = onRoutes.filter((name) =>
+        roleStatements(name).some(
+          (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a === 'kms:Sign' || a === 'kms:*'),
+        ),
+      );
+      expect(signers.filter((name) => !signingOnRoutes.has(name))).toEqual([]);
+      // Nor through a key policy naming a role.
+      for (const key of [stack.keys.platform, stack.keys.platformRsa, stack.keys.audit]) {
+        const users = keyUsers(key)['kms:Sign'] ?? [];
+        expect(users.filter((name) => onRoutes.includes(name) && !signingOnRoutes.has(name))).toEqual([]);
+      }
+      // The lists are signed off the public path, by a function with no route.
+      expect(onRoutes).not.toContain('list-signer');
+    });
+
+    it('lets only the two list functions invoke the list signer, and nothing else be invoked by a function', () => {
+      const signerArn = { 'Fn::GetAtt': [functionId('list-signer'), 'Arn'] };
+      for (const name of functionNames) {
+        const invokes = roleStatements(name).filter(
+          (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('lambda:')),
+        );
+        if (name === 'trust-list' || name === 'status-lists') {
+          expect(
+            invokes.map((s) => [actionsOf(s), s.Resource]),
+            name,
+          ).toEqual([[['lambda:InvokeFunction'], signerArn]]);
+          expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toEqual({ Ref: functionId('list-signer') });
+        } else {
+          expect(invokes, name).toEqual([]);
+          expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toBeUndefined();
+        }
+      }
+      // No resource policy opens it to anyone else (a service, another account).
+      const permissions = template.findResources('AWS::Lambda::Permission');
+      for (const permission of Object.values(permissions)) {
+        expect(JSON.stringify(permission), 'a Lambda permission on the list signer').not.toContain(
+          functionId('list-signer'),
+        );
+      }
+    });
+
     it('lets the holder API sign with the platform key when, and only when, it offers presentations', () => {
       // POST /me/licences/{id}/presentations signs with the platform key (shared/licence/presentation.ts).
       const presents = routes.some(
@@ -674,8 +737,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['me', 'oidc', 'trust-list'],
-        'kms:GetPublicKey': ['me', 'oidc', 'trust-list', 'verify'],
+        'kms:Sign': ['list-signer', 'me', 'oidc'],
+        'kms:GetPublicKey': ['list-signer', 'me', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -879,8 +942,10 @@ describe('ElicenceStack', () => {
         licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
         // Bulk issuance jobs: as POST /licences, plus the job and its chunks, and the issuer's batch keys.
         batches: { items: [get, put, update], queries: ['gsi1'] },
-        'status-lists': { items: [get, put, update], queries: ['gsi1'] },
-        'trust-list': { items: [get, put], queries: ['gsi1', 'gsi2'] },
+        // The public list functions only read; the list signer stores what it signs.
+        'status-lists': { items: [get], queries: ['gsi1'] },
+        'trust-list': { items: [get], queries: ['gsi1', 'gsi2'] },
+        'list-signer': { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
         // Reads issued together go as one BatchGetItem; it writes nothing here (its audit entries go to
         // the audit table, below).
         verify: { items: [get, batchGet], queries: ['gsi1'] },
@@ -924,6 +989,7 @@ describe('ElicenceStack', () => {
           'verify',
           'peers',
           'status-lists',
+          'list-signer',
         ];
         expect(
           grants(name, 'dynamodb:Query')
@@ -982,6 +1048,8 @@ describe('ElicenceStack', () => {
         'trust-list': [issuerListing, issuerById],
         // Status List Tokens and POST /verify, anonymous.
         'status-lists': [issuerById],
+        // What the two compute, off the public path.
+        'list-signer': [issuerListing, issuerById],
         verify: [issuerById],
         // The schedule refreshing the peers.
         peers: [issuerListing],
@@ -1194,7 +1262,9 @@ describe('ElicenceStack', () => {
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
       // Codes: the sign-in's step-up and reset, and confirming a phone on the /register page.
       expect(writers('sms-code#')).toEqual(['oidc', 'accounts']);
-      expect(writers('trust-list')).toEqual(['trust-list']);
+      // The lists' tokens are stored by the list signer alone (the public list functions only read).
+      expect(writers('trust-list')).toEqual(['list-signer']);
+      expect(writers('status-list#')).toEqual(['licences', 'list-signer']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],
         PutItem: ['web-session#*'],
@@ -1350,7 +1420,7 @@ describe('ElicenceStack', () => {
         const statements = grants(name, 'kms:Sign').filter(
           (s) => s.Resource !== undefined && render(s.Resource).endsWith(':key/*'),
         );
-        if (name === 'licences' || name === 'status-lists' || name === 'batches') {
+        if (name === 'licences' || name === 'list-signer' || name === 'batches') {
           expect(statements, name).toHaveLength(1);
           expect(statements[0]?.Condition).toEqual({
             StringEquals: { 'aws:ResourceTag/service': 'elicence', 'aws:ResourceTag/role': 'issuer-signing' },
@@ -1377,7 +1447,7 @@ describe('ElicenceStack', () => {
       expect(new Set(signers)).toEqual(
         new Set([
           `\${${roleId('licences')}.Arn}`,
-          `\${${roleId('status-lists')}.Arn}`,
+          `\${${roleId('list-signer')}.Arn}`,
           `\${${roleId('batches')}.Arn}`,
         ]),
       );

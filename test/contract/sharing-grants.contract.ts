@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
 import { listAuthorizations, withdrawAuthorization } from '../../shared/sharing/authorizations.js';
 import { NotFoundError } from '../../shared/errors.js';
+import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import { InMemoryClientNames } from '../support/in-memory-sharing.js';
 import { rejection, type Make } from './subject.js';
@@ -16,6 +17,8 @@ export interface SharingGrantsSubject {
 }
 
 const id = () => randomBytes(16).toString('base64url');
+/** No registered client is first-party (only the built-in wallet is). */
+const noClients = { find: async () => undefined };
 const now = () => Math.floor(Date.now() / 1000);
 const detail = (purpose = '办理车辆登记') => ({
   type: 'licence_access',
@@ -24,13 +27,22 @@ const detail = (purpose = '办理车辆登记') => ({
 });
 
 function grant(accountId: string, overrides: Partial<StoredGrant> = {}): StoredGrant {
-  return { accountId, clientId: 'cl_platform', rar: [detail()], iat: now(), exp: now() + 600, ...overrides };
+  return {
+    accountId,
+    clientId: 'cl_platform',
+    openid: { scope: 'openid profile' },
+    rar: [detail()],
+    iat: now(),
+    exp: now() + 600,
+    ...overrides,
+  };
 }
 
 /**
- * The {@link SharingGrants} contract: the live provider grants carrying `licence_access` that a person
- * made (personally, or acting for an entity) are listed; other people's, expired ones and grants without
- * licence access are not; `revoke` ends the grant and every token under it, and no other.
+ * The {@link SharingGrants} contract: the live provider grants that a person made (personally, or acting
+ * for an entity), sign-ins and shares (`licence_access`), are listed with their scopes less the rejected
+ * ones; other people's and expired ones are not; `revoke` ends the grant and every token under it, and no
+ * other.
  */
 export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubject>): void {
   describe(`SharingGrants contract: ${name}`, () => {
@@ -40,20 +52,31 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
     });
     afterEach(() => subject.cleanup());
 
-    it('lists a person’s shares, personal and for an entity, and no one else’s', async () => {
+    it('lists a person’s grants, shares and sign-ins, personal and for an entity, and no one else’s', async () => {
       const [mine, forEntity, plain, theirs, expired] = [id(), id(), id(), id(), id()];
       await subject.saveGrant(mine, grant('acc_me'));
       await subject.saveGrant(forEntity, grant('ent_1~acc_me', { rar: [detail('年报')] }));
-      await subject.saveGrant(plain, grant('acc_me', { rar: undefined }));
+      // A sign-in grant: the ID number asked for and left unticked (rejected), offline access allowed.
+      await subject.saveGrant(
+        plain,
+        grant('acc_me', {
+          rar: undefined,
+          openid: { scope: 'openid profile idcard offline_access' },
+          rejected: { openid: { scope: 'idcard' } },
+        }),
+      );
       await subject.saveGrant(theirs, grant('acc_other'));
       await subject.saveGrant(expired, grant('acc_me', { exp: now() - 10 }));
       const listed = await subject.store.listOf('acc_me');
-      expect(listed.map((g) => g.id).sort()).toEqual([mine, forEntity].sort());
+      expect(listed.map((g) => g.id).sort()).toEqual([mine, forEntity, plain].sort());
       const found = listed.find((g) => g.id === forEntity)!;
       expect(found).toMatchObject({ clientId: 'cl_platform', accountId: 'ent_1~acc_me' });
       expect(found.details[0]!.purpose).toBe('年报');
       expect(await subject.store.find(theirs)).toMatchObject({ accountId: 'acc_other' });
-      expect(await subject.store.find(plain)).toBeUndefined();
+      expect(await subject.store.find(plain)).toMatchObject({
+        details: [],
+        scopes: ['openid', 'profile', 'offline_access'],
+      });
       expect(await subject.store.find(expired)).toBeUndefined();
       expect(await subject.store.find(id())).toBeUndefined();
     });
@@ -82,17 +105,20 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       const { items } = await listAuthorizations('acc_me', {
         sharingGrants: subject.store,
         clientNames: names,
+        clientReader: noClients,
       });
       expect(items).toEqual([
         expect.objectContaining({
           id: mine,
+          kind: 'licence_access',
           client: { id: 'cl_platform', name: '交管平台' },
+          scopes: ['openid', 'profile'],
           licenceTypes: ['driving-licence'],
           purpose: '办理车辆登记',
         }),
       ]);
       const audit = new InMemoryAudit();
-      const deps = { sharingGrants: subject.store, audit, clock: new TestClock() };
+      const deps = { sharingGrants: subject.store, clientReader: noClients, audit, clock: new TestClock() };
       expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
       expect(await subject.store.find(mine)).toBeDefined();
       expect(audit.entries).toEqual([]);
@@ -104,6 +130,57 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
           action: 'authorization.withdrawn',
           actor: 'acc_me',
           reason: `client cl_platform, grant ${mine}, types driving-licence`,
+        }),
+      ]);
+    });
+
+    it('a platform’s sign-ins are one authorization with what they hold; withdrawing it ends them all', async () => {
+      const [older, newer, share, wallet, elsewhere] = [id(), id(), id(), id(), id()];
+      const signIn = (scope: string, iat: number) =>
+        grant('acc_me', { rar: undefined, openid: { scope }, iat });
+      await subject.saveGrant(older, signIn('openid profile idcard', now() - 100));
+      await subject.saveGrant(newer, signIn('openid profile offline_access', now() - 50));
+      await subject.saveGrant(share, grant('acc_me', { iat: now() - 10 }));
+      // The wallet signs the person in without a consent page: not a platform they let in.
+      await subject.saveGrant(wallet, grant('acc_me', { clientId: walletClientId, rar: undefined }));
+      await subject.saveGrant(
+        elsewhere,
+        grant('acc_me', { clientId: 'cl_other', rar: undefined, iat: now() - 80 }),
+      );
+      const [refreshOlder, refreshNewer, shareToken] = [id(), id(), id()];
+      await subject.saveToken(refreshOlder, older);
+      await subject.saveToken(refreshNewer, newer);
+      await subject.saveToken(shareToken, share);
+      const names = new InMemoryClientNames({ cl_platform: '交管平台', cl_other: '社保平台' });
+      const deps = { sharingGrants: subject.store, clientNames: names, clientReader: noClients };
+      const { items } = await listAuthorizations('acc_me', deps);
+      expect(items.map((item) => [item.kind, item.client.name])).toEqual([
+        ['licence_access', '交管平台'],
+        ['sign_in', '交管平台'],
+        ['sign_in', '社保平台'],
+      ]);
+      expect(items[1]).toMatchObject({
+        id: newer,
+        scopes: ['openid', 'profile', 'offline_access', 'idcard'],
+        licenceTypes: [],
+      });
+      expect(items[1]).not.toHaveProperty('purpose');
+      const audit = new InMemoryAudit();
+      const withdrawing = { ...deps, audit, clock: new TestClock() };
+      expect(await rejection(withdrawAuthorization('acc_me', wallet, withdrawing))).toBeInstanceOf(
+        NotFoundError,
+      );
+      await withdrawAuthorization('acc_me', newer, withdrawing);
+      for (const gone of [older, newer]) expect(await subject.store.find(gone)).toBeUndefined();
+      expect(await subject.tokenExists(refreshOlder)).toBe(false);
+      expect(await subject.tokenExists(refreshNewer)).toBe(false);
+      // The share with the same platform, the other platform's sign-in and the wallet's stay.
+      expect(await subject.tokenExists(shareToken)).toBe(true);
+      for (const kept of [share, wallet, elsewhere]) expect(await subject.store.find(kept)).toBeDefined();
+      expect(audit.entries).toEqual([
+        expect.objectContaining({
+          action: 'authorization.withdrawn',
+          reason: expect.stringMatching(/scopes /),
         }),
       ]);
     });

@@ -13,7 +13,9 @@ describe('the demo platform in a browser', () => {
     await page.getByRole('button', { name: '使用统一身份认证登录' }).click();
     await page.waitForURL(/\/interaction\//);
     await signInOnLoginPage(page, suite.runtime.credentials.citizen);
-    // The demo platform is not first-party: the person allows it to see the ID number.
+    // The demo platform is not first-party: the person allows it to see the ID number, a consent of its
+    // own (a checkbox, unticked until ticked).
+    await page.locator('#consent-idcard').check();
     await page.getByRole('button', { name: /同意|Allow/ }).click();
     await page.waitForURL(`${suite.runtime.baseUrl}/demo`);
 

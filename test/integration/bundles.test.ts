@@ -34,6 +34,8 @@ const bundled: readonly FunctionName[] = [
   'verify',
   'trust-list',
   'status-lists',
+  // Invoked by the two list functions through Lambda's Invoke API (the runtime's emulator).
+  'list-signer',
   'wallet',
   'me',
 ];
@@ -75,6 +77,7 @@ describe('the Lambda bundles, run as Lambda runs them', () => {
       AWS_REGION: runtime.config.region,
       AWS_ENDPOINT_URL_DYNAMODB: runtime.config.dynamodbEndpoint,
       AWS_ENDPOINT_URL_KMS: runtime.config.kmsEndpoint,
+      AWS_ENDPOINT_URL_LAMBDA: runtime.config.lambdaEndpoint,
       TABLE_NAME: runtime.config.tableName,
       AUDIT_TABLE_NAME: runtime.config.auditTableName,
       BATCH_TABLE_NAME: runtime.config.batchTableName,

@@ -6,7 +6,6 @@ import {
   GenerateDataKeyCommand,
   GenerateMacCommand,
   GetPublicKeyCommand,
-  SignCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import {
@@ -36,6 +35,7 @@ import { idNumberEncryptionContext } from '../../shared/identity/person-account.
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
+import { signDigest } from '../support/kms-commands.js';
 
 const tableName = 'guarded';
 /** The audit table beside it (the audit trail alone; its stream is supervision's). */
@@ -492,13 +492,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
   });
 
   it('lets the audit function alone sign with the audit key, and it no longer signs with the platform key', async () => {
-    const sign = (KeyId: string) =>
-      new SignCommand({
-        KeyId,
-        Message: new Uint8Array(32),
-        MessageType: 'DIGEST',
-        SigningAlgorithm: 'ECDSA_SHA_256',
-      });
+    const sign = signDigest;
     const audit = clientsOf('audit');
     await audit.kms.send(sign(config.auditKeyId));
     await expect(audit.kms.send(sign(config.platformKeyId))).rejects.toThrow(

@@ -146,6 +146,8 @@ export interface Answers {
   personal?: boolean;
   /** Allow on the consent page (default true). */
   consent?: boolean;
+  /** Tick the consent page's separate box for the ID number (`idcard`; unticked by default). */
+  idNumber?: boolean;
 }
 
 export interface FlowOutcome {
@@ -203,7 +205,7 @@ export async function runFlow(ua: UserAgent, url: URL | string, answers: Answers
         break;
       case 'consent':
         if (answers.consent === false) return stop;
-        fields = form.fields;
+        fields = { ...form.fields, ...(answers.idNumber ? { idcard: 'yes' } : {}) };
         break;
     }
     steps.push(step);

@@ -14,6 +14,8 @@ describe('configuration', () => {
       batchTableName: 'elicence-batches',
       dynamodbEndpoint: undefined,
       kmsEndpoint: undefined,
+      lambdaEndpoint: undefined,
+      listSignerFunction: 'list-signer',
     });
   });
 

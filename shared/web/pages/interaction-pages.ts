@@ -2,6 +2,7 @@ import type { Translate } from '../kit/i18n.js';
 import { attr } from '../kit/html.js';
 import { html, page, SafeHtml, type PageView } from './interaction-html.js';
 import { passkeySection, passkeySignInScripts } from './passkey-sign-in-page.js';
+import { idNumberChoice, idNumberScope, scopeDescriptions } from './consent-words.js';
 
 function errorBox(message: string | undefined) {
   return message ? html`<div class="notice error" role="alert" id="form-error">${message}</div>` : html``;
@@ -167,25 +168,10 @@ export function personalPage(
   );
 }
 
-const claimDescriptions: Record<string, (t: Translate) => string> = {
-  openid: (t) => t('一个只供该平台使用的匿名标识', 'an identifier for this platform only'),
-  profile: (t) => t('姓名或企业名称', 'your name, or the enterprise’s name'),
-  idcard: (t) => t('身份证号', 'your resident ID number'),
-  entity: (t) =>
-    t('企业名称、统一社会信用代码、经办人标识', 'the enterprise’s credit code, and that you act for it'),
-  licences: (t) => t('查看您的电子证照', 'read your electronic licences'),
-  offline_access: (t) => t('在您离开后继续访问', 'keep access when you are away'),
-};
-
-/** The words of what the asked scopes release (those the consent page lists), in the page's language. */
-export function scopeDescriptions(t: Translate, scopes: readonly string[]): string[] {
-  return scopes.flatMap((scope) => {
-    const describe = claimDescriptions[scope];
-    return describe ? [describe(t)] : [];
-  });
-}
-
-/** Consent for platforms that are not first-party: exactly what would be released. */
+/**
+ * Consent for platforms that are not first-party: exactly what would be released, the ID number asked
+ * apart (a checkbox of its own, unticked: `idNumberChoice`).
+ */
 export function consentPage(
   view: PageView,
   input: {
@@ -198,10 +184,7 @@ export function consentPage(
 ): string {
   const { t } = view;
   const who = input.signedInAs;
-  const items = input.scopes.flatMap((scope) => {
-    const describe = claimDescriptions[scope];
-    return describe ? [html`<li>${describe(t)}</li>`] : [];
-  });
+  const items = scopeDescriptions(t, input.scopes).map((words) => html`<li>${words}</li>`);
   return page(
     view,
     t('授权', 'Consent'),
@@ -226,6 +209,7 @@ export function consentPage(
         ${items}
       </ul>
       <form method="post" action="/interaction/${input.uid}/confirm">
+        ${input.scopes.includes(idNumberScope) ? idNumberChoice(t, input.clientName) : html``}
         <button type="submit">${t('同意', 'Allow')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/abort">${t('拒绝', 'Deny')}</a>
       </form>`,

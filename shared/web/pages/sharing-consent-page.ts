@@ -6,6 +6,7 @@ import {
   type LicenceAccessDetail,
 } from '../../sharing/licence-access.js';
 import { fieldLabel } from '../wallet/licence-format.js';
+import { idNumberChoice } from './consent-words.js';
 import { html, page, type PageView } from './interaction-html.js';
 
 export interface SharingConsentInput {
@@ -14,6 +15,8 @@ export interface SharingConsentInput {
   details: readonly LicenceAccessDetail[];
   /** What the sign-in part of the request releases besides (the consent page's usual list), as words. */
   alsoReleased: readonly string[];
+  /** Whether the request also asks for the ID number: a checkbox of its own (`idNumberChoice`). */
+  asksIdNumber?: boolean;
   /** The enterprise the person acts for, when they do. */
   entityName?: string;
   /** Why the person may not approve (an agent whose appointment does not cover licences): no approve button. */
@@ -55,12 +58,17 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
     const fields = sharedFieldNames(type).map((name) => fieldLabel(code, name, view.lang));
     return html`<section class="card" aria-labelledby="shared-type-${i}">
       <h2 id="shared-type-${i}">${typeName(view, code)}</h2>
-      <p>${t('将提供：', 'What goes:')}</p>
+      <p>
+        ${t(
+          '将提供您现有的此类证照（有效、暂停或已过期的；已吊销或已被换发的不提供），每张包括：',
+          'What goes: each licence of this type you hold now (valid, suspended or expired; none revoked or replaced by a re-issue), with:',
+        )}
+      </p>
       <ul>
         <li>
           ${t(
-            '持证人姓名、证件号（部分隐藏）、发证机关、有效期和状态',
-            'the holder’s name and masked number, the issuer, the validity and the status',
+            '持证人姓名、证件号（部分隐藏）、发证机关、有效期和状态（不含暂停的原因）',
+            'the holder’s name and masked number, the issuer, the validity and the status (not the reason for a suspension)',
           )}
         </li>
         ${fields.map((label) => html`<li>${label}</li>`)}
@@ -109,7 +117,12 @@ export function sharingConsentPage(view: PageView, input: SharingConsentInput): 
       }
       ${input.refusal ? html`<div class="notice error" role="alert">${input.refusal}</div>` : html``}
       <form method="post" action="/interaction/${input.uid}/confirm">
-        ${input.refusal ? html`` : html`<button type="submit">${t('同意授权', 'Allow')}</button>`}
+        ${
+          input.refusal
+            ? html``
+            : html`${input.asksIdNumber ? idNumberChoice(t, input.clientName) : html``}
+                <button type="submit">${t('同意授权', 'Allow')}</button>`
+        }
         <button type="submit" class="secondary" formaction="/interaction/${input.uid}/abort">
           ${t('拒绝', 'Refuse')}
         </button>

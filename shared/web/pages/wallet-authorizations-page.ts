@@ -4,11 +4,22 @@ import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletAuthorization } from '../wallet/authorizations-api.js';
 import { licenceTypeName } from '../wallet/licence-format.js';
+import { idNumberHeld, idNumberScope, scopeDescriptions } from './consent-words.js';
 
 /**
- * `/wallet/authorizations` (已授权的平台): each platform the person let read their licences (授权用证), with
- * the licence types, the purpose in the platform's words, since when and until when, and a button (a
- * server-rendered form) that withdraws it; the platform's tokens stop working at once.
+ * What a platform holds from the person's sign-in, in words: the consent page's (`scopeDescriptions`),
+ * the ID number named as the sensitive information it is.
+ */
+function heldAtSignIn(t: Translate, scopes: readonly string[]): string[] {
+  return scopeDescriptions(t, scopes).concat(scopes.includes(idNumberScope) ? [idNumberHeld(t)] : []);
+}
+
+/**
+ * `/wallet/authorizations` (已授权的平台): each platform the person let in, with since when and until when,
+ * and a button (a server-rendered form) that withdraws it, its tokens (refresh tokens too) ending at once:
+ * a share of licences (授权用证) with the licence types and the purpose in the platform's words, and a
+ * platform's sign-in with what it holds (the ID number, access while the person is away; privacy review
+ * R9 H1).
  *
  * @example
  * ```ts
@@ -23,8 +34,8 @@ export function authorizationsBody(
     <h1>${t('已授权的平台', 'Authorized platforms')}</h1>
     <p class="lead">
       ${t(
-        '这些平台经您同意，可以读取您的电子证照。撤回后，平台立即无法再读取。',
-        'With your consent, these platforms can read your electronic licences. Once you withdraw, a platform loses access at once.',
+        '这些平台经您同意，登录时获得了您的信息，或可以读取您的电子证照。撤回后，平台立即无法再获取。',
+        'With your consent, these platforms received your information at sign-in, or can read your electronic licences. Once you withdraw, a platform loses access at once.',
       )}
     </p>
     ${
@@ -35,7 +46,7 @@ export function authorizationsBody(
     ${
       input.items.length === 0
         ? html`<p class="muted" id="authorizations-empty">
-            ${t('您还没有授权任何平台使用您的证照。', 'You have not let any platform use your licences.')}
+            ${t('您还没有授权任何平台。', 'You have not authorized any platform.')}
           </p>`
         : html`<ul
             class="cards wallet-cards"
@@ -48,10 +59,15 @@ export function authorizationsBody(
                   <article class="card authorization">
                     <h2 id="authorization-${i}">${clientDisplayName(item.client.id, item.client.name, t)}</h2>
                     <dl class="fields">
-                      <dt>${t('证照', 'Licences')}</dt>
-                      <dd>${item.licenceTypes.map((code) => licenceTypeName(code, t)).join('、')}</dd>
-                      <dt>${t('用途', 'Purpose')}</dt>
-                      <dd>${item.purpose}</dd>
+                      ${
+                        item.kind === 'licence_access'
+                          ? html`<dt>${t('证照', 'Licences')}</dt>
+                              <dd>${item.licenceTypes.map((code) => licenceTypeName(code, t)).join('、')}</dd>
+                              <dt>${t('用途', 'Purpose')}</dt>
+                              <dd>${item.purpose ?? ''}</dd>`
+                          : html`<dt>${t('登录时获得', 'At sign-in')}</dt>
+                              <dd>${heldAtSignIn(t, item.scopes).join('；')}</dd>`
+                      }
                       <dt>${t('授权时间', 'Granted')}</dt>
                       <dd><time datetime="${item.grantedAt}">${calendarDate(item.grantedAt)}</time></dd>
                       <dt>${t('有效期至', 'Until')}</dt>

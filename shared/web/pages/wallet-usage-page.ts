@@ -22,6 +22,7 @@ const filters: Array<[WalletUsageKind | undefined, string, [string, string]]> = 
   ['shared', 'shared', ['授权用证', 'Shares']],
   ['verified', 'verified', ['核验', 'Verifications']],
   ['presented', 'presented', ['出示', 'Showings']],
+  ['released', 'released', ['身份证号', 'ID number']],
 ];
 
 /**
@@ -68,7 +69,7 @@ function verdictBadge(t: Translate, verdict: string): SafeHtml {
  * purpose), then the verdict and when, in China time.
  */
 function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
-  const type = html`<strong>${licenceTypeName(entry.licenceType, t)}</strong>`;
+  const type = html`<strong>${licenceTypeName(entry.licenceType ?? '', t)}</strong>`;
   const client = entry.client
     ? html`<strong class="usage-client">${clientDisplayName(entry.client.id, entry.client.name, t)}</strong>`
     : undefined;
@@ -80,6 +81,9 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
           ${type}${printed(t, entry)}`;
     case 'presented':
       return html`${t('您出示了', 'You showed your')} ${type}`;
+    case 'released':
+      return html`${client ?? t('某平台', 'a platform')}
+      ${t('获取了您的身份证号（经您单独同意）', 'received your resident ID number (with your separate consent)')}`;
     case 'shared':
       return html`${t('您授权', 'You allowed')} ${client ?? t('某平台', 'a platform')}
       ${t('使用您的', 'to use your')}

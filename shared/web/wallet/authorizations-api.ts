@@ -4,9 +4,11 @@ import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from '
 /** An authorization as `GET /me/authorizations` lists it (shared/sharing/authorizations.ts). */
 export const walletAuthorization = z.object({
   id: z.string().min(1).max(64),
+  kind: z.enum(['sign_in', 'licence_access']),
   client: z.object({ id: z.string(), name: z.string() }),
+  scopes: z.array(z.string()),
   licenceTypes: z.array(z.string()),
-  purpose: z.string(),
+  purpose: z.string().optional(),
   grantedAt: z.string(),
   expiresAt: z.string().optional(),
 });

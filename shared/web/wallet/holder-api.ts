@@ -57,15 +57,15 @@ export interface WalletPresentation {
 }
 
 /** The kinds of entry of the usage record, which `GET /me/usage?action=` also filters by. */
-export const walletUsageKinds = ['shared', 'verified', 'presented'] as const;
+export const walletUsageKinds = ['shared', 'verified', 'presented', 'released'] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
 export const walletUsageEntry = z.object({
   at: z.string(),
   action: z.enum(walletUsageKinds),
-  licenceId: z.string().max(200),
-  licenceType: z.string().max(100),
+  licenceId: z.string().max(200).optional(),
+  licenceType: z.string().max(100).optional(),
   client: z.object({ id: z.string(), name: z.string() }).optional(),
   purpose: z.string().optional(),
   verdict: z.string().max(40).optional(),

@@ -127,6 +127,7 @@ describe('registering a public client', () => {
       name: 'Citizen wallet (single-page app)',
       redirectUris: ['http://localhost:5173/callback', 'https://wallet.example.gov.cn/callback'],
       scopes: ['openid', 'licences'],
+      firstParty: true,
       tokenEndpointAuthMethod: 'none',
     });
     expect(spa).toEqual({ clientId: expect.stringMatching(/\S/) });

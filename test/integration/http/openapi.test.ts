@@ -163,7 +163,7 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     // entity and passkeys answer a first-party app only (403 first_party_only otherwise).
     expect(authorizationCode.scopes['idcard']).toMatch(/in clear/);
     expect(authorizationCode.scopes['idcard']).not.toMatch(/masked/);
-    expect(authorizationCode.scopes['licences']).toMatch(/first-party app \(the wallet\) also .*passkeys/);
+    expect(authorizationCode.scopes['licences']).toMatch(/first-party app \(the wallet\) only: .*passkeys/);
     expect(authorizationCode.scopes['entity']).toMatch(
       /first-party app \(the wallet\) also manages its agents/,
     );
@@ -639,22 +639,29 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 409);
 
     const mine = await issued(runtime, issuerToken, drivingLicenceBody(runtime.credentials.citizen.idNumber));
-    await expectStatus(await call('GET /me/licences', '/me/licences', { token: platformToken }), 200);
+    await expectStatus(await call('GET /me/licences', '/me/licences', { token: walletToken }), 200);
+    // A platform's `licences` token (one registered before privacy review R9 H1): first-party only.
+    await expectStatus(await call('GET /me/licences', '/me/licences', { token: platformToken }), 403);
     await expectStatus(
       await call('GET /me/licences', '/me/licences', { token: 'not-a-token-but-long-enough' }),
       401,
     );
     const printable = `/me/licences/${encodeURIComponent(mine.id)}/pdf`;
-    await expectStatus(await call('GET /me/licences/{id}/pdf', printable, { token: platformToken }), 200);
+    await expectStatus(await call('GET /me/licences/{id}/pdf', printable, { token: walletToken }), 200);
+    await expectStatus(await call('GET /me/licences/{id}/pdf', printable, { token: platformToken }), 403);
     await expectStatus(
       await call('GET /me/licences/{id}/pdf', `/me/licences/${encodeURIComponent('1.2.3')}/pdf`, {
-        token: platformToken,
+        token: walletToken,
       }),
       404,
     );
     await expectStatus(
-      await call('GET /me/licences/{id}/pdf.jws', `${printable}.jws`, { token: platformToken }),
+      await call('GET /me/licences/{id}/pdf.jws', `${printable}.jws`, { token: walletToken }),
       200,
+    );
+    await expectStatus(
+      await call('GET /me/licences/{id}/pdf.jws', `${printable}.jws`, { token: platformToken }),
+      403,
     );
     await expectStatus(await call('GET /me/licences/{id}/pdf.jws', `${printable}.jws`), 401);
     const presentations = `/me/licences/${encodeURIComponent(mine.id)}/presentations`;

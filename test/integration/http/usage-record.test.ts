@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
+import { recordShares } from '../../../shared/sharing/record-shares.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { proveAccountInPerson } from '../../support/assurance.js';
@@ -230,31 +231,20 @@ describe('GET /me/usage: the holder’s usage record (用证记录)', () => {
     ]);
   });
 
-  it('is read in a first-party app only: a platform holding the person’s licences token is refused', async () => {
+  it('is read in a first-party app only: a platform’s token is refused', async () => {
+    // A platform cannot hold `licences` (registration refuses it: privacy review R9 H1); its sign-in
+    // token reads neither the licences nor the record of who used them.
     const platform = await registerPlatform(runtime, await adminToken(runtime), {
       name: '某平台',
       redirectUris: ['https://platform.example/cb'],
-      scopes: ['openid', 'profile', 'licences'],
+      scopes: ['openid', 'profile'],
     });
     const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
-      scope: 'openid licences',
+      scope: 'openid profile',
     });
-    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
-    await expectProblem(
-      await getWithToken(runtime, '/me/usage', tokens.access_token),
-      403,
-      'first_party_only',
-    );
-    // What that platform read through the holder API is a share, and the person sees it (security
-    // review: such reads left no trace in the record).
-    const own = (await (await getWithToken(runtime, '/me/usage', citizenToken)).json()) as {
-      items: UsageEntry[];
-    };
-    const read = own.items.filter(
-      (item) => item.action === 'shared' && item.client?.id === platform.clientId,
-    );
-    expect(read.map((item) => item.licenceId)).toContain(licence.id);
-    expect(read[0]!.client).toEqual({ id: platform.clientId, name: '某平台' });
+    for (const path of ['/me/usage', '/me/licences']) {
+      expect([401, 403], path).toContain((await getWithToken(runtime, path, tokens.access_token)).status);
+    }
   });
 
   it('covers the enterprise the person acts for in this session, and only in it', async () => {
@@ -323,16 +313,23 @@ describe('a flood of anonymous verifications does not bury a share (security rev
         }),
       );
     await flood(20);
-    // A platform reads the person's licences through the holder API: a share (授权用证) in their record.
+    // A platform reads the licence with the person's consent: a share (授权用证) in their record, written
+    // as GET /shared/licences writes it (recordShares; the flow itself: test/integration/sharing).
     const platform = await registerPlatform(runtime, await adminToken(runtime), {
       name: '被淹没的平台',
       redirectUris: ['https://buried.example/cb'],
-      scopes: ['openid', 'profile', 'licences'],
+      scopes: ['openid', 'profile'],
+      authorizationDetailsTypes: ['licence_access'],
     });
-    const { tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), citizenAnswers(runtime), {
-      scope: 'openid licences',
-    });
-    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+    const writer = buildDependencies(runtime.config);
+    const record = await writer.licences.get(licence.id);
+    await recordShares(
+      { clientId: platform.clientId, at: new Date().toISOString(), purposeOf: () => '办理业务' },
+      [record!],
+      writer,
+    );
+    writer.doc.destroy();
+    writer.kms.destroy();
     const isTheShare = (one: UsageEntry) => one.action === 'shared' && one.client?.id === platform.clientId;
     expect((await usage(citizenToken, '?limit=100')).items.some(isTheShare)).toBe(true);
 
@@ -353,6 +350,7 @@ describe('a flood of anonymous verifications does not bury a share (security rev
       licenceId: licence.id,
       licenceType: 'driving-licence',
       client: { id: platform.clientId, name: '被淹没的平台' },
+      purpose: '办理业务',
     });
     const verified = await usage(citizenToken, '?action=verified&limit=5');
     expect(verified.items.map((one) => one.action)).toEqual(Array(5).fill('verified'));

@@ -30,6 +30,8 @@ beforeAll(async () => {
     name: '用证平台 Licence platform',
     redirectUris: ['https://licence-platform.example/cb'],
     scopes: ['openid', 'profile', 'licences', 'offline_access'],
+    // The holder API (`licences`) is the service's own apps' (privacy review R9 H1).
+    firstParty: true,
   });
 });
 afterAll(() => runtime?.close());

@@ -33,6 +33,8 @@ async function register(alg: 'ES256' | 'RS256' | undefined, host: string): Promi
     name: `Platform ${alg ?? 'default'}`,
     redirectUris: [redirectUri],
     scopes: ['openid', 'profile', 'licences', 'offline_access'],
+    // The holder API (`licences`) is the service's own apps' (privacy review R9 H1).
+    firstParty: true,
     ...(alg ? { idTokenSignedResponseAlg: alg } : {}),
   });
   return {

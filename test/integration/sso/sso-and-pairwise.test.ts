@@ -142,9 +142,15 @@ describe('single sign-on', () => {
 describe('the ID number (scope idcard)', () => {
   it('goes to a platform registered for idcard that asks for it, after consent to it, at userinfo only', async () => {
     const ua = new UserAgent(runtime.baseUrl);
-    const { steps, claims, tokens } = await signIn(platformA, ua, password(), {
-      scope: 'openid profile idcard',
-    });
+    // The consent page's own box for the ID number, ticked (unticked by default: consent-privacy.test.ts).
+    const { steps, claims, tokens } = await signIn(
+      platformA,
+      ua,
+      { ...password(), idNumber: true },
+      {
+        scope: 'openid profile idcard',
+      },
+    );
     expect(steps).toEqual(['login', 'consent']);
     // Never in the ID token: platforms put it in URLs (`id_token_hint` at logout), where it is logged.
     expect(decodeJwt(tokens.id_token!)).not.toHaveProperty('id_number');
@@ -170,13 +176,16 @@ describe('the ID number (scope idcard)', () => {
     const platform = await registerPlatform(runtime, await adminToken(runtime), {
       name: '平台丙 Platform C',
       redirectUris: ['https://platform-c.example/cb'],
-      scopes: ['openid', 'idcard', 'licences', 'offline_access'],
+      scopes: ['openid', 'idcard', 'offline_access'],
     });
-    const scope = 'openid idcard licences offline_access';
-    const { claims, tokens } = await signIn(platform, new UserAgent(runtime.baseUrl), password(), {
-      scope,
-      prompt: 'consent',
-    });
+    const scope = 'openid idcard offline_access';
+    // Our API as the resource (as `licences`, first-party only since privacy review R9, made it).
+    const { claims, tokens } = await signIn(
+      platform,
+      new UserAgent(runtime.baseUrl),
+      { ...password(), idNumber: true },
+      { scope, prompt: 'consent', resource: runtime.baseUrl },
+    );
     expect(tokens.scope?.split(' ').sort()).toEqual(scope.split(' ').sort());
     expect(decodeJwt(tokens.id_token!)).not.toHaveProperty('id_number');
     const userinfo = await client.fetchUserInfo(platform.config, tokens.access_token, claims.sub);

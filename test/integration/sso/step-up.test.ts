@@ -336,6 +336,13 @@ describe('password reset, and the real owner winning', () => {
   });
 
   it('the squatter can neither reach level 3 nor read licences; the owner’s reset ends the squatter’s tokens', async () => {
+    // The holder API (`licences`) answers a first-party app only (privacy review R9 H1): one like the wallet.
+    const platform = await registerPlatform(runtime, await adminToken(runtime), {
+      name: 'Holder app',
+      redirectUris: ['https://holder-app.example/cb'],
+      scopes: ['openid', 'profile', 'licences', 'offline_access'],
+      firstParty: true,
+    });
     // Someone registers the owner's number and name (both easy to learn) with a password of their own.
     const owner = await person({ account: false });
     const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');

@@ -37,8 +37,10 @@ describe('the demo platform over HTTP', () => {
   /** Signs in on the demo platform with `scopes`, through login and consent; the page it lands on. */
   async function demoSignIn(ua: UserAgent, scopes: string[], answers: { entity?: string } = {}) {
     const query = scopes.map((s) => `scope=${s}`).join('&');
+    // The ID number is a consent of its own (a box unticked by default): ticked when asked for here.
     const { callback, steps } = await callbackOf(ua, `/demo/login?${query}`, {
       ...citizenAnswers(runtime),
+      idNumber: scopes.includes('idcard'),
       ...answers,
     });
     expect(callback.pathname).toBe('/demo/callback');

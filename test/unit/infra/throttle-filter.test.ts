@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kmsThrottlingFilterPattern } from '../../../infra/constructs/service-function.js';
 import { apiHandler } from '../../../shared/http/api-handler.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
+import { bareApiEvent, loggedLines } from '../../support/logged-lines.js';
 import { logger } from '../../../shared/logger.js';
 
 /**
@@ -27,36 +28,9 @@ function matches(pattern: string, line: string): boolean {
   });
 }
 
-/** The JSON lines the shared logger writes while `run` runs (Powertools: stdout, and stderr from WARN up). */
-async function loggedLines(run: () => Promise<unknown>): Promise<string[]> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
-  ];
-  try {
-    await run();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.startsWith('{'));
-}
-
-const event = {
-  routeKey: 'POST /verify',
-  rawPath: '/verify',
-  rawQueryString: '',
-  headers: {},
-  requestContext: { requestId: 'req-1' },
-} as unknown as HttpEvent;
-const edge = { parametersOf: () => ({}), secure: () => true };
+const bare = bareApiEvent('POST /verify');
+const event = bare.event as unknown as HttpEvent;
+const { edge } = bare;
 
 /** What the AWS SDK throws for a call throttled beyond its retries. */
 function throttled(): Error {

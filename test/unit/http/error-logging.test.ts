@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { apiHandler } from '../../../shared/http/api-handler.js';
+import type { HttpEvent } from '../../../shared/http/types.js';
+import { bareApiEvent, loggedLines } from '../../support/logged-lines.js';
+
+const bare = bareApiEvent('POST /accounts');
+const event = bare.event as unknown as HttpEvent;
+const { edge } = bare;
+
+const idNumber = '11010519491231002X';
+
+/**
+ * What the AWS SDK throws for a conditional write refused with `ReturnValuesOnConditionCheckFailure`: the
+ * item it found, as an enumerable property (the login throttle asks for it).
+ */
+function conditionFailed(): Error {
+  const cause = Object.assign(new Error('socket hang up'), { request: { body: `{"id":"${idNumber}"}` } });
+  return Object.assign(new Error('The conditional request failed', { cause }), {
+    name: 'ConditionalCheckFailedException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400, requestId: 'R1', attempts: 1, extendedRequestId: 'x' },
+    Item: { pk: { S: 'account#1' }, idNumber: { S: idNumber }, name: { S: '张三' } },
+  });
+}
+
+describe('an error reaching the logs carries none of the data it held (privacy review R9, L6)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('logs the name, message, coded fields and cause of an unexpected error, not its properties', async () => {
+    const handler = apiHandler(() => Promise.reject(conditionFailed()), edge);
+    let status = 0;
+    const lines = await loggedLines(async () => {
+      status = (await handler(event)).statusCode ?? 0;
+    });
+    expect(status).toBe(500);
+    const failed = lines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.message === 'request failed');
+    expect(failed).toHaveLength(1);
+    const text = JSON.stringify(failed[0]);
+    expect(text).not.toContain(idNumber);
+    expect(text).not.toContain('张三');
+    expect(failed[0]!.error).toMatchObject({
+      name: 'ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400, requestId: 'R1', attempts: 1 },
+      cause: { name: 'Error', message: 'socket hang up' },
+    });
+    expect(failed[0]!.error).not.toHaveProperty('Item');
+  });
+});

@@ -1,0 +1,111 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../../shared/errors.js';
+import {
+  ListSignerUnavailableError,
+  servedStatusList,
+  servedTrustList,
+  signList,
+  type ListRequest,
+  type ListSigner,
+} from '../../../shared/licence/list-signer.js';
+import {
+  TRUST_LIST_RESIGN_AGE_SECONDS,
+  TRUST_LIST_TTL_SECONDS,
+} from '../../../shared/licence/trust-list-token.js';
+import { InMemoryIssuerStore } from '../../support/in-memory.js';
+import { InMemoryStatusListStore, InMemoryTrustListStore } from '../../support/in-memory-licence.js';
+import { LocalSigner } from '../../support/local-signer.js';
+
+const start = Date.UTC(2025, 0, 1) / 1000;
+
+/**
+ * The public side (`servedTrustList`, `servedStatusList`) and the signer's (`signList`) over the same
+ * stores, the signer a function call away as the Lambda adapter makes it, counting its calls.
+ */
+describe('lists signed off the public path', () => {
+  let issuers: InMemoryIssuerStore;
+  let trustList: InMemoryTrustListStore;
+  let statusLists: InMemoryStatusListStore;
+  let platform: LocalSigner;
+  let now: number;
+  let calls: ListRequest[];
+  let down: boolean;
+
+  const shared = () => ({
+    issuers,
+    statusLists,
+    trustList,
+    clock: { now: () => now * 1000 },
+    config: { issuerUrl: 'https://id.example.gov.cn' },
+  });
+  const listSigner: ListSigner = {
+    sign: async (request) => {
+      calls.push(request);
+      if (down) throw new ListSignerUnavailableError('down');
+      return signList(request, { ...shared(), platformSigner: platform, signerFor: () => new LocalSigner() });
+    },
+  };
+  // The public side holds the platform key's public half only: signing with it fails the test.
+  const publicHalf = () => ({ kid: () => platform.kid(), publicJwk: () => platform.publicJwk() });
+  const publicDeps = () => ({ ...shared(), platformKey: publicHalf(), listSigner });
+
+  beforeEach(() => {
+    issuers = new InMemoryIssuerStore();
+    trustList = new InMemoryTrustListStore();
+    statusLists = new InMemoryStatusListStore();
+    platform = new LocalSigner();
+    now = start;
+    calls = [];
+    down = false;
+  });
+
+  it('asks the signer only when the stored list is stale, in the same window as before', async () => {
+    const first = await servedTrustList(publicDeps());
+    expect(calls).toEqual([{ kind: 'trust-list' }]);
+    now += TRUST_LIST_RESIGN_AGE_SECONDS - 1;
+    expect((await servedTrustList(publicDeps())).jws).toBe(first.jws);
+    expect(calls).toHaveLength(1);
+    now += 1;
+    const second = await servedTrustList(publicDeps());
+    expect(second.jws).not.toBe(first.jws);
+    expect(second.ttl).toBe(TRUST_LIST_TTL_SECONDS);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('serves the stored list while the signer is down and its exp is ahead, then fails with Retry-After', async () => {
+    const first = await servedTrustList(publicDeps());
+    down = true;
+    now += TRUST_LIST_RESIGN_AGE_SECONDS;
+    expect(await servedTrustList(publicDeps())).toEqual({
+      jws: first.jws,
+      ttl: TRUST_LIST_TTL_SECONDS - TRUST_LIST_RESIGN_AGE_SECONDS,
+    });
+    now += TRUST_LIST_TTL_SECONDS;
+    expect((await servedTrustList(publicDeps())).ttl).toBe(0);
+    now = trustList.stored!.exp;
+    const refused = servedTrustList(publicDeps());
+    await expect(refused).rejects.toBeInstanceOf(ListSignerUnavailableError);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 30, kind: 'unavailable' });
+  });
+
+  it('answers an unknown status list not found without asking the signer', async () => {
+    await expect(servedStatusList('iss_none.0', publicDeps())).rejects.toBeInstanceOf(NotFoundError);
+    await expect(servedStatusList('not a list', publicDeps())).rejects.toBeInstanceOf(NotFoundError);
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses a request that is more than which list', async () => {
+    const deps = { ...shared(), platformSigner: platform, signerFor: () => new LocalSigner() };
+    for (const input of [
+      undefined,
+      {},
+      { kind: 'trust-list', jws: 'x' },
+      { kind: 'status-list', listId: '' },
+    ]) {
+      await expect(signList(input, deps), JSON.stringify(input)).rejects.toMatchObject({
+        code: 'invalid_request',
+      });
+    }
+    expect(trustList.stored).toBeUndefined();
+  });
+});
