@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { epochSeconds } from '../shared/clock.js';
 import { composition } from './composition/dependencies.js';
@@ -11,13 +11,16 @@ import {
   webSessions,
   relayedAddresses,
   audit,
+  pageClientSecrets,
 } from './composition/factories.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
 import { InvalidInputError } from '../shared/errors.js';
 import { zodErrors } from '../shared/http/request.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import {
+  clerkScope,
   consoleCookie,
+  consoleLoginCookie,
   consoleSession,
   expiredGraceSeconds,
   sessionLifetimeSeconds,
@@ -28,7 +31,18 @@ import {
   type ConsoleSession,
 } from '../shared/web/console/console-session.js';
 import { apiFieldErrors, issueFormModel, parseIssueForm } from '../shared/web/console/issue-form.js';
-import { ApiProblem, IssuerApi, TokenRejectedError } from '../shared/web/console/issuer-api.js';
+import {
+  AccessEndedError,
+  ApiProblem,
+  IssuerApi,
+  TokenRejectedError,
+} from '../shared/web/console/issuer-api.js';
+import { pageRelyingParty, pendingLogin, type RelyingParty } from '../shared/web/relying-party.js';
+import { pendingLoginSeconds } from '../shared/web/wallet/session.js';
+import { consoleClientId } from '../shared/identifiers/client-ids.js';
+import { clerkAcr } from '../shared/clients/built-in-clients.js';
+import { logger } from '../shared/logger.js';
+import type { ConsoleWho } from '../shared/web/pages/console-common.js';
 import { relayDownload } from '../shared/web/api-request.js';
 import { statusLabel } from '../shared/web/console/labels.js';
 import { statusReason } from '../shared/licence/status-reasons.js';
@@ -73,7 +87,16 @@ import {
 import { checkLicenceTrail } from '../shared/web/supervision/check-licence-trail.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ kms, doc, webMac, cookieSealer, webSessions, relayedAddresses, audit });
+const dependencies = composition({
+  kms,
+  doc,
+  webMac,
+  secrets: pageClientSecrets,
+  cookieSealer,
+  webSessions,
+  relayedAddresses,
+  audit,
+});
 
 const secure = () => servedOverHttps(dependencies().config.issuerUrl);
 const served = routesOf('console');
@@ -96,10 +119,15 @@ const pageSize = 20;
 const exportPageSize = 100;
 
 /**
- * The issuer console (发证机关控制台): a backend-for-frontend of the issuer API. An issuing agency
- * signs in with its OAuth client (client credentials); the sealed cookie `console` keeps the access
- * token, the session is registered server-side (so signing out ends every copy of the cookie), and every
- * page is a call of the public API with the token. No JavaScript: forms and redirects only.
+ * The issuer console (发证机关控制台): a backend-for-frontend of the issuer API. A counter clerk signs in
+ * with their own identity through the unified identity (authorization code with PKCE, as the first-party
+ * client `elicence-console`, acting for the agency, at level 3), and the API checks on every call that they
+ * are still an appointed clerk of an active issuer (shared/licence/issuer-actor.ts). Only while a
+ * deployment migrates (`CONSOLE_CLIENT_SECRET_SIGN_IN`) may an agency still sign in with its OAuth client
+ * (client credentials); the supervising office's desk (`/supervision`) does. The sealed cookie `console`
+ * keeps the access token, the session is registered server-side (so signing out ends every copy of the
+ * cookie), and every page is a call of the public API with the token. No JavaScript: forms and redirects
+ * only.
  */
 export const handler = webHandler(
   'console',
@@ -110,14 +138,28 @@ export const handler = webHandler(
     const session = await sessionCookie(desk).read(event, now);
     const clearCookie = () => sessionCookie(desk).clear();
 
+    if (served.is(event, 'GET /console/login')) return clerkLogin(now);
+    if (served.is(event, 'GET /console/callback')) return clerkCallback(event, context, now);
     if (served.is(event, 'POST /console/login') || served.is(event, 'POST /supervision/login'))
       return login(event, context, now, desk);
     if (served.is(event, 'POST /console/logout') || served.is(event, 'POST /supervision/logout')) {
       ensureSameOrigin(event);
-      // The session is closed server-side, so a copy of the cookie stops working too. The token itself is
-      // not revoked: that needs the issuer's secret, which the console never keeps (nor can derive: it holds
-      // the web key only); unreachable from the browser, it lapses within ACCESS_TOKEN_TTL_SECONDS.
+      // The session is closed server-side, so a copy of the cookie stops working too.
       if (session) await deps.webSessions.close(session.sid);
+      if (session?.clerk) {
+        // A clerk's token is the console's own client's: revoked, and the single sign-on ended too (the
+        // provider's sign-out page), so that the next person at a shared counter signs in as themselves.
+        const rp = consoleParty();
+        await rp.revoke(session.accessToken, 'access_token').catch((error: unknown) => {
+          logger.warn('console access token not revoked', { error: String(error) });
+        });
+        return redirect(await rp.endSessionUrl(`${deps.config.issuerUrl}/console?m=signed-out`), [
+          clearCookie(),
+        ]);
+      }
+      // An OAuth client's token is not revoked: that needs the agency's secret, which the console never
+      // keeps (nor can derive: it holds the web key only); unreachable from the browser, it lapses within
+      // ACCESS_TOKEN_TTL_SECONDS.
       return redirect(`${desk.base}?m=signed-out`, [clearCookie()]);
     }
     if (session && session.expiresAt > now && !(await deps.webSessions.isOpen(session.sid, now))) {
@@ -129,6 +171,12 @@ export const handler = webHandler(
       if (event.requestContext.http.method === 'POST') ensureSameOrigin(event);
       if ((served.is(event, 'GET /console') || served.is(event, 'GET /supervision')) && !session)
         return signInPage(context, 200, signInMessage(event, context), desk);
+      // A clerk's token lives minutes (ACCESS_TOKEN_TTL_SECONDS): a page asked after it signs in again at
+      // once, which the provider's single sign-on answers with redirects (and the API checks afresh).
+      if (session?.clerk && event.requestContext.http.method === 'GET') {
+        await deps.webSessions.close(session.sid);
+        return clerkLogin(now, event.rawPath, [clearCookie()]);
+      }
       return redirect(`${desk.base}?m=expired`, session ? [clearCookie()] : []);
     }
 
@@ -139,12 +187,139 @@ export const handler = webHandler(
       }
       return await route(event, context, session, new IssuerApi(deps.config.issuerUrl, session.accessToken));
     } catch (error) {
+      if (error instanceof AccessEndedError) {
+        // The API refused the caller itself (an appointment withdrawn, the issuer withdrawn): the session
+        // ends now, whatever its token's expiry, and the page says why.
+        await deps.webSessions.close(session.sid);
+        return signInPage(context, 403, { message: accessEndedMessage(error.code, context) }, desk, [
+          clearCookie(),
+        ]);
+      }
       if (error instanceof TokenRejectedError) return redirect(`${desk.base}?m=expired`, [clearCookie()]);
       throw error;
     }
   },
   served.edge,
 );
+
+/** The issuer console's relying party: the first-party client `elicence-console`. */
+function consoleParty(): RelyingParty {
+  const deps = dependencies();
+  return pageRelyingParty(
+    deps.config.issuerUrl,
+    consoleClientId,
+    () => deps.secrets.secretFor(consoleClientId),
+    '/console/callback',
+  );
+}
+
+/** The sealed cookie of a clerk's sign-in under way. */
+function pendingCookie(): SealedCookie<typeof pendingLogin> {
+  return new SealedCookie(
+    dependencies().cookieSealer,
+    consoleLoginCookie,
+    pendingLogin,
+    pendingLoginSeconds,
+    secure(),
+  );
+}
+
+/**
+ * `GET /console/login`: a clerk's sign-in, through the unified identity, acting for an entity (the
+ * provider asks which, when the person may act for several), at the clerk's level (`clerkAcr`: a session
+ * below it is stepped up on the provider's own page).
+ */
+async function clerkLogin(now: number, returnTo?: string, cookies: string[] = []): Promise<HttpResult> {
+  const back = returnTo && consolePath.test(returnTo) ? returnTo : undefined;
+  const { url, pending } = await consoleParty().begin(clerkScope, { acr_values: clerkAcr }, back);
+  return redirect(url, [...cookies, await pendingCookie().write(pending, now)]);
+}
+
+/** A console page to come back to after signing in again: its path only (a search is posted, never in a URL). */
+const consolePath = /^\/console(?:\/licences\/[A-Za-z0-9._~%-]{1,200}|\/licences\/new)?$/;
+
+/**
+ * `GET /console/callback`: the provider's answer. The token is then shown to the issuer API
+ * (`GET /issuer`), which decides whether this person, acting for this entity, is an appointed clerk of an
+ * active issuer, and names the issuer and the clerk's reference; a refusal is the sign-in page saying why
+ * (403), the token revoked. Nothing is kept of the ID token but the agency's name.
+ */
+async function clerkCallback(event: HttpEvent, context: PageContext, now: number): Promise<HttpResult> {
+  const { t } = context;
+  const deps = dependencies();
+  const cookie = pendingCookie();
+  const pending = await cookie.read(event, now);
+  const answer = event.queryStringParameters ?? {};
+  const refuse = (status: number, text: string, cookies: string[] = []) =>
+    signInPage(context, status, { message: { kind: 'error', text } }, desks.issuer, [
+      cookie.clear(),
+      ...cookies,
+    ]);
+  // The provider's refusal of this browser's own sign-in (its `state`): a level not reached, a cancel.
+  if (answer.error && pending && answer.state === pending.state) {
+    return refuse(
+      403,
+      answer.error === 'unmet_authentication_requirements'
+        ? t(
+            '经办人须以三级认证（短信验证码、通行密钥或扫码登录）登录，未能完成认证。',
+            'A clerk signs in at level 3 (an SMS code, a passkey or scan-to-login): that was not completed.',
+          )
+        : t('登录未完成，请重试。', 'The sign-in was not completed; please try again.'),
+    );
+  }
+  const rp = consoleParty();
+  const signedIn = await rp.finish(event, pending);
+  const api = new IssuerApi(deps.config.issuerUrl, signedIn.accessToken);
+  let acting;
+  try {
+    acting = await api.actingIssuer();
+  } catch (error) {
+    if (!(error instanceof AccessEndedError)) throw error;
+    // Not a clerk (not acting for an agency, not appointed, below the level): the token is of no use.
+    await rp.revoke(signedIn.accessToken, 'access_token').catch((revokeError: unknown) => {
+      logger.warn('console access token not revoked', { error: String(revokeError) });
+    });
+    return refuse(403, accessEndedMessage(error.code, context).text);
+  }
+  if (!acting.clerk) throw new Error('GET /issuer named no clerk for a clerk’s token');
+  const session: ConsoleSession = {
+    sid: randomBytes(24).toString('base64url'),
+    accessToken: signedIn.accessToken,
+    expiresAt: signedIn.accessTokenExpiresAt,
+    clientId: consoleClientId,
+    issuerId: acting.issuerId,
+    clerk: { reference: acting.clerk, agency: acting.name },
+  };
+  await deps.webSessions.open(session.sid, session.expiresAt);
+  return redirect(pending?.returnTo ?? desks.issuer.base, [
+    await sessionCookie(desks.issuer).write(session, now, sessionLifetimeSeconds(session, now)),
+    cookie.clear(),
+  ]);
+}
+
+/** Why the issuer API no longer accepts a sign-in (`AccessEndedError`), in the page's language. */
+function accessEndedMessage(code: string, { t }: PageContext): { kind: 'error'; text: string } {
+  const text =
+    code === 'clerk_not_appointed'
+      ? t(
+          '您不是该发证机关任命的经办人，或任命已撤回、已到期。请联系本机关负责人。',
+          'You are not an appointed clerk of this issuing agency, or your appointment was withdrawn or has lapsed. Ask your agency’s head.',
+        )
+      : code === 'not_a_clerk' || code === 'not_an_issuer'
+        ? t(
+            '请以所在发证机关的经办人身份登录（登录时选择本机关）。',
+            'Sign in as a clerk of your issuing agency (choose the agency when signing in).',
+          )
+        : code === 'insufficient_assurance'
+          ? t('经办人须以三级认证登录，请重新登录。', 'A clerk signs in at level 3: please sign in again.')
+          : t('本发证机关已被撤销，无法继续操作。', 'This issuing agency has been withdrawn.');
+  return { kind: 'error', text };
+}
+
+/** Who the bar above a page names: the clerk and their agency, or the OAuth client. */
+function whoOf(session: ConsoleSession): ConsoleWho {
+  return session.clerk ? { agency: session.clerk.agency, clerk: session.clerk.reference } : session.clientId;
+}
 
 async function route(
   event: HttpEvent,
@@ -155,6 +330,8 @@ async function route(
   const { t } = context;
   const id = event.pathParameters?.id ?? '';
   return served.dispatch(event, {
+    'GET /console/login': handledAbove,
+    'GET /console/callback': handledAbove,
     'POST /console/login': handledAbove,
     'POST /console/logout': handledAbove,
     'GET /supervision': handledAbove,
@@ -199,7 +376,7 @@ async function route(
           context,
           !code ? 200 : known ? 403 : 404,
           t('签发新证照', 'Issue a licence'),
-          chooseTypeBody(t, session.clientId, offer, error),
+          chooseTypeBody(t, whoOf(session), offer, error),
         );
       }
       const model = issueFormModel(type, t);
@@ -208,7 +385,7 @@ async function route(
         200,
         t('签发新证照', 'Issue a licence'),
         issueFormBody(t, {
-          clientId: session.clientId,
+          who: whoOf(session),
           model,
           values: {},
           errors: {},
@@ -292,6 +469,8 @@ async function supervisionRoute(
     'GET /console': handledAbove,
     'POST /console': handledAbove,
     'POST /console/export': handledAbove,
+    'GET /console/login': handledAbove,
+    'GET /console/callback': handledAbove,
     'POST /console/login': handledAbove,
     'POST /console/logout': handledAbove,
     'GET /console/licences/new': handledAbove,
@@ -351,8 +530,31 @@ function daysBefore(date: string, count: number): string {
   return new Date(Date.parse(`${date}T00:00:00Z`) - count * 86_400_000).toISOString().slice(0, 10);
 }
 
+/**
+ * `POST /console/login` and `POST /supervision/login`: the sign-in with an OAuth client's id and secret
+ * (client credentials). The supervising office's; an issuing agency's only while its deployment migrates
+ * to clerks' own sign-ins (`CONSOLE_CLIENT_SECRET_SIGN_IN`, off by default): every clerk of an agency shared
+ * one secret, the trail named the client, and a clerk who left kept access until the secret was rotated.
+ */
 async function login(event: HttpEvent, context: PageContext, now: number, desk: Desk): Promise<HttpResult> {
   const { t } = context;
+  if (desk.audience === 'issuer' && !dependencies().config.consoleClientSecretSignIn) {
+    ensureSameOrigin(event);
+    return signInPage(
+      context,
+      404,
+      {
+        message: {
+          kind: 'error',
+          text: t(
+            '已停用客户端密钥登录：经办人请用本人的统一身份认证账号登录。',
+            'Signing in with the client secret is off: clerks sign in with their own identity.',
+          ),
+        },
+      },
+      desk,
+    );
+  }
   const posted = readForm(event);
   const parsed = signInForm.safeParse(posted);
   if (!parsed.success) {
@@ -438,7 +640,7 @@ async function listPage(
   ]);
   const errors = 'error' in listed ? searchErrors(listed.error, context) : {};
   const body = consoleListBody(t, {
-    clientId: session.clientId,
+    who: whoOf(session),
     types,
     search,
     pageSize,
@@ -503,6 +705,7 @@ async function exportCsv(
     bulkReadEntry('licences.exported', search, {
       at: new Date(deps.clock.now()).toISOString(),
       actor: by.session.clientId,
+      clerk: by.session.clerk?.reference,
       issuerId: by.session.issuerId,
       count: rows.length,
       requestId: by.requestId,
@@ -569,7 +772,7 @@ async function issue(
       t('签发新证照', 'Issue a licence'),
       chooseTypeBody(
         t,
-        session.clientId,
+        whoOf(session),
         offer,
         known
           ? t('本机关无权签发此类证照。', 'This issuer may not issue this type of licence.')
@@ -584,7 +787,7 @@ async function issue(
       status,
       t('签发新证照', 'Issue a licence'),
       issueFormBody(t, {
-        clientId: session.clientId,
+        who: whoOf(session),
         model,
         values,
         errors,
@@ -630,7 +833,7 @@ async function issue(
       200,
       t('核对证照信息', 'Review the licence'),
       issueReviewBody(t, {
-        clientId: session.clientId,
+        who: whoOf(session),
         model,
         values,
         request: parsed.request,
@@ -733,15 +936,12 @@ async function changeStatus(
   try {
     await api.changeStatus(id, parsed.data.status, { reasonCode, ...(reason ? { reason } : {}) });
   } catch (error) {
-    if (!(error instanceof ApiProblem) || error.status === 404) throw error;
-    return licencePage(context, session, api, id, error.status, {
-      kind: 'error',
-      // The API's detail is English for developers: not shown on a Chinese page.
-      text: t(
+    return apiRefusalPage(error, context, session, api, id, (problem) =>
+      t(
         '无法变更状态：证照的状态可能已被更改，请刷新后重试。',
-        `The status could not be changed: ${error.message}`,
+        `The status could not be changed: ${problem.message}`,
       ),
-    });
+    );
   }
   return redirect(`/console/licences/${encodeURIComponent(id)}?done=${parsed.data.status}`);
 }
@@ -773,22 +973,37 @@ async function reissue(
   try {
     renewed = await api.reissue(id);
   } catch (error) {
-    if (!(error instanceof ApiProblem) || error.status === 404) throw error;
-    return licencePage(context, session, api, id, error.status, {
-      kind: 'error',
-      text: t(
-        error.code === 'licence_reissued'
+    return apiRefusalPage(error, context, session, api, id, (problem) =>
+      t(
+        problem.code === 'licence_reissued'
           ? '此证照已重新签发过，请查看其新证照。'
-          : error.code === 'licence_revoked_during_reissue' ||
-              error.code === 'licence_suspended_during_reissue'
+          : problem.code === 'licence_revoked_during_reissue' ||
+              problem.code === 'licence_suspended_during_reissue'
             ? // The replacement took the old licence's new status (docs/operating.md, re-issue).
               '重新签发期间此证照已被撤销或暂扣，新证照已随之撤销或暂扣。'
             : '无法重新签发：证照的状态可能已被更改，请刷新后重试。',
-        `The licence could not be re-issued: ${error.message}`,
+        `The licence could not be re-issued: ${problem.message}`,
       ),
-    });
+    );
   }
   return redirect(`/console/licences/${encodeURIComponent(renewed.id)}?done=reissued`);
+}
+
+/**
+ * The API's refusal of an action on a licence page (a status change, a re-issue): the licence page again,
+ * with the refusal's status and `text` (the API's detail is English for developers, so the page says it in
+ * its own words). A 404 (not this issuer's licence) and anything that is no refusal go up to the boundary.
+ */
+async function apiRefusalPage(
+  error: unknown,
+  context: PageContext,
+  session: ConsoleSession,
+  api: IssuerApi,
+  id: string,
+  text: (problem: ApiProblem) => string,
+): Promise<HttpResult> {
+  if (!(error instanceof ApiProblem) || error.status === 404) throw error;
+  return licencePage(context, session, api, id, error.status, { kind: 'error', text: text(error) });
 }
 
 async function licencePage(
@@ -818,7 +1033,7 @@ async function licencePage(
     statusCode,
     t('证照详情', 'Licence'),
     licenceBody(t, {
-      clientId: session.clientId,
+      who: whoOf(session),
       licence,
       types,
       ...(qr ? { qrDataUrl: `data:image/svg+xml;base64,${Buffer.from(qr, 'utf8').toString('base64')}` } : {}),
@@ -874,15 +1089,18 @@ function signInPage(
   statusCode: number,
   input: ConsoleSignInInput,
   desk: Desk,
+  cookies: string[] = [],
 ): HttpResult {
+  const clientSecret = desk.audience === 'supervisor' || dependencies().config.consoleClientSecretSignIn;
   return page(
     context,
     statusCode,
     desk.audience === 'supervisor'
       ? context.t('电子监察', 'Supervision')
       : context.t('发证机关控制台', 'Issuer console'),
-    consoleSignInBody(context.t, { ...input, audience: desk.audience }),
+    consoleSignInBody(context.t, { ...input, audience: desk.audience, clientSecret }),
     desk.section,
+    cookies,
   );
 }
 
@@ -892,8 +1110,9 @@ function page(
   title: string,
   body: ReturnType<typeof consoleSignInBody>,
   section: Section = 'console',
+  cookies: string[] = [],
 ) {
-  return htmlPage(statusCode, renderPage({ ...context, section, title, body }));
+  return htmlPage(statusCode, renderPage({ ...context, section, title, body }), cookies);
 }
 
 /**

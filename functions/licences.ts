@@ -20,6 +20,7 @@ import {
   batchSlots,
   batchItemsSealer,
   pdfSignatures,
+  clerkReference,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
@@ -65,6 +66,7 @@ import {
 } from '../shared/licence/batches.js';
 import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
+import { issuerActor, type issuerActorSchema, type IssuerActor } from '../shared/licence/issuer-actor.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -87,12 +89,14 @@ const dependencies = composition({
   batchSlots,
   batchItemsSealer,
   pdfSignatures,
+  clerkReference,
 });
 const served = routesOf('licences');
 
 /**
  * The issuing agencies' API (scope `licences:issue`): issue, read, list, change status, render QR codes.
- * `GET /licences/{id}` also answers the licence's holder (a person's token with scope `licences`), under
+ * The caller is an agency's machine client or a counter clerk signed in to the issuer console, checked
+ * afresh on every call (`issuerActor`). `GET /licences/{id}` also answers the licence's holder (a person's token with scope `licences`), under
  * the same rule as `/me/licences`; to anyone else a licence that is not theirs does not exist (404).
  */
 export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
@@ -117,17 +121,19 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       'cache-control': 'private, no-store',
     });
   }
-  if (!caller.issuerId) {
-    throw new ForbiddenError('This client is not an issuing agency’s client', 'not_an_issuer');
-  }
-  const issuerId = caller.issuerId;
-  // A withdrawn issuer's client is deleted with it, which ends its tokens already; an issuer withdrawn
-  // before that (its client left in place) is refused here, on every route, reads included.
-  const acting = await deps.issuers.findById(issuerId);
-  if (acting?.status !== 'active') {
-    throw new ForbiddenError('This client’s issuer is withdrawn or does not exist', 'issuer_inactive');
-  }
+  // Every route, reads included: a withdrawn issuer, or a clerk whose appointment was withdrawn, is
+  // refused at the next call whatever the token's expiry.
+  const actor: IssuerActor = await issuerActor(caller, deps);
+  const acting = actor.issuer;
+  const issuerId = acting.id;
   const requestId = event.requestContext.requestId;
+  /** Who acts, as the use cases name them in the licence's history and the audit trail. */
+  const by = {
+    issuerId,
+    clientId: caller.clientId,
+    ...(actor.clerk ? { clerk: actor.clerk } : {}),
+    requestId,
+  };
   const id = event.pathParameters?.id ?? '';
   const now = () => new Date(deps.clock.now());
 
@@ -154,7 +160,22 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   };
 
   return served.dispatch(event, {
+    'GET /issuer': async () =>
+      json(200, {
+        issuerId,
+        name: acting.name,
+        creditCode: acting.creditCode,
+        ...(actor.clerk ? { clerk: actor.clerk } : {}),
+      } satisfies z.output<typeof issuerActorSchema>),
     'POST /licences/batches': async () => {
+      // A bulk job is the agency's systems' (client credentials), run later by another function: a clerk
+      // issues one licence at a time, each traced to them.
+      if (actor.clerk) {
+        throw new ForbiddenError(
+          'Bulk issuance is for the agency’s own client, not a clerk',
+          'clerk_not_allowed',
+        );
+      }
       const key = requireIdempotencyKey();
       const input = parseJsonBody(event, submitBatchInput, { maxBytes: MAX_BATCH_BODY_BYTES });
       // The job's insert starts its processing (the batch queue): this request only stores it.
@@ -178,7 +199,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       const input = parseJsonBody(event, issueLicenceInput);
       const { licence, issuer, created } = await issueLicence(
         input,
-        { issuerId, clientId: caller.clientId, idempotencyKey: key.data, requestId },
+        { ...by, idempotencyKey: key.data },
         { ...deps, issuerUrl: deps.config.issuerUrl },
       );
       return json(created ? 201 : 200, licenceView(licence, issuer, now()), {
@@ -191,7 +212,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       // A search by holder tells which licences one person holds: traced (never the number searched).
       if (query.holder) {
         const at = now().toISOString();
-        const context = { at, actor: caller.clientId, issuerId, count: page.items.length, requestId };
+        const context = { at, ...by, actor: caller.clientId, count: page.items.length };
         await deps.audit.record(bulkReadEntry('licences.listed', query, context));
       }
       return json(200, {
@@ -207,12 +228,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     'POST /licences/{id}/status': async () => {
       const input = parseJsonBody(event, changeStatusInput);
-      const licence = await changeLicenceStatus(
-        id,
-        input,
-        { issuerId, clientId: caller.clientId, requestId },
-        deps,
-      );
+      const licence = await changeLicenceStatus(id, input, by, deps);
       const issuer = await deps.issuers.findById(issuerId);
       if (!issuer) throw new ForbiddenError('This client’s issuer does not exist', 'issuer_inactive');
       return json(200, licenceView(licence, issuer, now()));
@@ -221,11 +237,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       // No body: everything the new licence states comes from the old one.
       let reissued;
       try {
-        reissued = await reissueLicence(
-          id,
-          { issuerId, clientId: caller.clientId, requestId },
-          { ...deps, issuerUrl: deps.config.issuerUrl },
-        );
+        reissued = await reissueLicence(id, by, { ...deps, issuerUrl: deps.config.issuerUrl });
       } catch (error) {
         // Re-issued before (a retry whose answer was lost, another clerk): the refusal points at the
         // replacement (RFC 5829's successor-version), so a client need not parse the detail. So does a

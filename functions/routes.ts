@@ -165,6 +165,8 @@ const table = [
   oidc('/interaction/{uid}/{step}', { parameters: { uid: 'interactionUid', step: 'interactionStep' } }),
 
   { method: 'POST', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
+  // Whom the caller acts as: its issuer and, for a clerk of the issuer console, the clerk's reference.
+  { method: 'GET', path: '/issuer', function: 'licences', auth: { scope: 'licences:issue' } },
   { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
   // Bulk issuance (存量证照电子化, docs/batch-issuance.md): a job of up to 1,000 items, run by `batches`.
   { method: 'POST', path: '/licences/batches', function: 'licences', auth: { scope: 'licences:issue' } },
@@ -479,6 +481,9 @@ const table = [
   // The posted search as a CSV file (holder numbers masked), up to a bound.
   { method: 'POST', path: '/console/export', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/login', function: 'console', auth: 'session' },
+  // A clerk's sign-in through the unified identity (acting for the agency): start, and the provider's answer.
+  { method: 'GET', path: '/console/login', function: 'console', auth: 'session' },
+  { method: 'GET', path: '/console/callback', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/logout', function: 'console', auth: 'session' },
   { method: 'GET', path: '/console/licences/new', function: 'console', auth: 'session' },
   { method: 'POST', path: '/console/licences', function: 'console', auth: 'session' },

@@ -39,7 +39,7 @@ import {
 } from '../shared/web/pages/wallet-home-page.js';
 import { licenceBody } from '../shared/web/pages/wallet-licence-page.js';
 import { qrBody, qrConfirmBody, walletScripts } from '../shared/web/pages/wallet-qr-page.js';
-import { RelyingParty } from '../shared/web/relying-party.js';
+import { pageRelyingParty, type RelyingParty } from '../shared/web/relying-party.js';
 import {
   checkDisclose,
   discloseFromQuery,
@@ -109,22 +109,14 @@ export const handler = webHandler(
   served.edge,
 );
 
-const parties = new Map<string, RelyingParty>();
-
-/** One relying party per issuer URL (a container serves one; the tests start several runtimes). */
+/** The wallet's relying party (one per issuer URL: a container serves one; the tests start several). */
 function relyingParty(deps: Dependencies): RelyingParty {
-  const { issuerUrl } = deps.config;
-  let party = parties.get(issuerUrl);
-  if (!party) {
-    party = new RelyingParty({
-      issuerUrl,
-      clientId: walletClientId,
-      clientSecret: () => deps.secrets.secretFor(walletClientId),
-      redirectUri: `${issuerUrl}/wallet/callback`,
-    });
-    parties.set(issuerUrl, party);
-  }
-  return party;
+  return pageRelyingParty(
+    deps.config.issuerUrl,
+    walletClientId,
+    () => deps.secrets.secretFor(walletClientId),
+    '/wallet/callback',
+  );
 }
 
 const personalScope = 'openid profile licences';

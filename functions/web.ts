@@ -97,8 +97,8 @@ async function asset(event: HttpEvent, name: string, headers: Record<string, str
 
 const demoFile = z.object({
   citizen: z.object({ idNumber: z.string(), name: z.string(), password: z.string() }),
-  issuer: z.object({ clientId: z.string(), clientSecret: z.string() }),
   entity: z.object({ name: z.string(), creditCode: z.string() }),
+  clerk: z.object({ idNumber: z.string(), name: z.string(), password: z.string() }),
 });
 
 const demoSignIns = new Map<string, Promise<DemoSignIn | undefined>>();

@@ -142,6 +142,9 @@ const schema = z
     // are copies of history, not counted again. Unset (the default, and after the move): nothing is skipped.
     SUPERVISION_HISTORY_BEFORE: z.iso.datetime({ offset: true }).optional(),
     LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL']).default('INFO'),
+    // The issuer console's old sign-in with the agency's shared OAuth client secret (docs/console.md):
+    // only while a deployment moves its clerks to their own sign-ins. Off unless exactly `true`.
+    CONSOLE_CLIENT_SECRET_SIGN_IN: z.enum(['true', 'false']).default('false'),
     // Supervision alerts (docs/supervision-statistics-and-alerts.md): each rule's threshold and window.
     ALERT_SCAN_FAILURES_WINDOW_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     ALERT_SCAN_FAILURES_PER_LICENCE: z.coerce.number().int().min(1).max(100_000).default(5),
@@ -373,6 +376,11 @@ export interface Config {
    */
   readonly supervisionHistoryBefore: string | undefined;
   readonly logLevel: string;
+  /**
+   * Whether `/console` still offers the sign-in with an agency's OAuth client id and secret (every clerk
+   * one secret, actions traced to the client only): for deployments migrating to clerks' own sign-ins.
+   */
+  readonly consoleClientSecretSignIn: boolean;
   /** The administrative division this platform serves (`PLATFORM_REGION`, six digits, default 110000). */
   readonly platformRegion: string;
   /** Peer platforms' copies (docs/peers.md): when one is stale, when it is dropped, how long a fetch may take. */
@@ -493,6 +501,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : { kind: 'local' },
     logLevel: e.LOG_LEVEL,
+    consoleClientSecretSignIn: e.CONSOLE_CLIENT_SECRET_SIGN_IN === 'true',
     platformRegion: e.PLATFORM_REGION,
     peers: {
       staleSeconds: e.PEER_STALE_SECONDS,

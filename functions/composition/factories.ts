@@ -58,7 +58,7 @@ import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import { keyedFingerprint } from '../../shared/crypto/keyed-fingerprint.js';
 import type { Mac } from '../../shared/crypto/mac.js';
 import type { Signer } from '../../shared/crypto/signer.js';
-import { pageClientIds } from '../../shared/identifiers/client-ids.js';
+import { consoleClientId, pageClientIds } from '../../shared/identifiers/client-ids.js';
 import {
   AccountsDirectory,
   type AccountsDirectoryDependencies,
@@ -67,7 +67,8 @@ import type { IdentityDirectory } from '../../shared/identity/identity-directory
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import { builtInClientIds } from '../../shared/clients/built-in-clients.js';
 import { ClientSecrets } from '../../shared/clients/client-secrets.js';
-import { derivedSecret } from '../../shared/sso/derived-secrets.js';
+import { derivedSecret, pairwiseSalt } from '../../shared/sso/derived-secrets.js';
+import { pairwiseSubjects, sectorOf } from '../../shared/sso/pairwise.js';
 import { AesGcmPayloadSealer } from '../../shared/sso/sealed-payloads.js';
 import { DirectoryAssets, type AssetSource } from '../../shared/web/assets.js';
 import { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
@@ -209,6 +210,19 @@ export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
 export const auditChains = (c: Needs<'doc'>) => dynamoAuditChainStore(c.doc);
 /** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
+/**
+ * A clerk's reference: the person's pairwise subject at the issuer console, computed as the provider
+ * computes it (the same salt, derived from the lookup key once per container), so that the API's audit
+ * entries and the console's (the `act.sub` of its ID token) name a clerk alike.
+ */
+export const clerkReference = (c: Needs<'lookupMac'>) => {
+  let subjects: Promise<ReturnType<typeof pairwiseSubjects>> | undefined;
+  return async (personId: string): Promise<string> => {
+    subjects ??= pairwiseSalt(c.lookupMac).then(pairwiseSubjects);
+    subjects.catch(() => (subjects = undefined));
+    return (await subjects)(personId, sectorOf({ clientId: consoleClientId }));
+  };
+};
 export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock));
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
 /**

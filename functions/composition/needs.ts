@@ -135,6 +135,8 @@ export interface Dependencies extends Connections {
   accounts: AccountStore;
   /** Entity accounts, agent appointments and the representation index. */
   entities: EntityStore;
+  /** A clerk's reference: their pairwise subject at the issuer console (shared/licence/issuer-actor.ts). */
+  clerkReference(personId: string): Promise<string>;
   /** Login throttle counters. */
   loginAttempts: LoginAttemptStore;
   /** Reads made together for one request to the OpenID provider (the code exchange's, in one round trip). */

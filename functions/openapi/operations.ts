@@ -41,6 +41,7 @@ import { withdrawIssuerInput } from '../../shared/issuers/withdraw-issuer.js';
 import { peerViewSchema, registerPeerInput } from '../../shared/issuers/peers.js';
 import { catalogueSchema, licenceTypeViewSchema } from '../../shared/licence/catalogue.js';
 import { changeStatusInput } from '../../shared/licence/change-status.js';
+import { issuerActorSchema } from '../../shared/licence/issuer-actor.js';
 import { heldLicencesSchema } from '../../shared/licence/holder-licences.js';
 import { idempotencyKey, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { licencePageSchema, licenceViewSchema } from '../../shared/licence/licence.js';
@@ -62,7 +63,14 @@ const licenceAnswer = { description: 'The licence', schema: licenceViewSchema };
 const passkeyProblems = {
   403: ['wallet_only', 'not_a_person', 'account_not_found', 'insufficient_assurance'],
 };
-const issuerClientProblems = { 403: ['not_an_issuer', 'issuer_inactive'] };
+/**
+ * Refusals of the issuer API's caller (shared/licence/issuer-actor.ts): not an issuer's client, a withdrawn
+ * issuer, and for a clerk's token (the issuer console) not acting for the agency, no longer appointed, or
+ * signed in below level 3.
+ */
+const issuerClientProblems = {
+  403: ['not_an_issuer', 'issuer_inactive', 'not_a_clerk', 'clerk_not_appointed', 'insufficient_assurance'],
+};
 /** A licence stored before issuance checked its size, whose credential fits no QR code (shared/licence/qr.ts). */
 const qrTooLarge = 'qr_too_large';
 /** The printable licence's two answers (docs/printable-licence.md). */
@@ -271,6 +279,7 @@ export const operations: Operations = {
     },
     problems: {
       ...issuerClientProblems,
+      403: [...issuerClientProblems[403], 'clerk_not_allowed'],
       400: ['idempotency_key_required', 'idempotency_key_invalid'],
       409: ['idempotency_key_reused', 'idempotency_key_in_use'],
       429: ['too_many_batches'],
@@ -290,6 +299,17 @@ export const operations: Operations = {
     query: batchLicencesQuery,
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
     problems: { ...issuerClientProblems, 400: ['invalid_cursor'], 404: ['batch_not_found'] },
+  },
+  'GET /issuer': {
+    operationId: 'getActingIssuer',
+    summary: 'Whom the caller acts as: its issuer, and a clerk’s reference',
+    description:
+      'An agency’s client learns its issuer; a clerk signed in to the issuer console (a person acting for ' +
+      'the agency, appointed with `licences:issue`) learns the agency’s issuer and the reference the audit ' +
+      'trail names them by. Checked afresh on every call, as every route of this API.',
+    tag: 'Licences',
+    responses: { 200: { description: 'The issuer acted for', schema: issuerActorSchema } },
+    problems: issuerClientProblems,
   },
   'GET /licences': {
     operationId: 'listLicences',

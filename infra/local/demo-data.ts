@@ -81,10 +81,37 @@ export const demo = {
   },
 } as const;
 
-/** Every synthetic person the local registries know: the demo citizen, then {@link registryPeople}. */
+/** A synthetic person from the parts of their ID number (its check character computed). */
+function syntheticPerson(name: string, first17: string, phone: string): SyntheticPerson {
+  return { name, idNumber: `${first17}${idNumberCheckCharacter(first17)}`, phone };
+}
+
+/**
+ * The demo issuing agency's counter clerk (经办人): an account proven in person (level 3, which a clerk's
+ * sign-in needs), appointed by the agency's head ({@link agencyHead}) with `licences:issue`. Signs in to
+ * `/console` with this password, acting for the agency (docs/console.md).
+ */
+export const demoClerk = {
+  ...syntheticPerson('赵立新', '11010219860315031', '+8613701020315'),
+  password: 'Clerk-2026!',
+} as const;
+
+/**
+ * The head (legal representative, 负责人) of the demo issuing agency in the business registry, who
+ * appointed {@link demoClerk}: both registries know them, they have no account. Registering them (and
+ * reaching level 3 by an SMS code) lets one manage the agency's clerks in the demo.
+ */
+export const agencyHead: SyntheticPerson = syntheticPerson('钱国栋', '11010519700811053', '+8613801080811');
+
+/**
+ * Every synthetic person the local registries know: the demo citizen, then {@link registryPeople}, then
+ * the demo agency's clerk and head.
+ */
 export const syntheticPeople: readonly SyntheticPerson[] = [
   { idNumber: demo.citizen.idNumber, name: demo.citizen.name, phone: demo.citizen.phone },
   ...registryPeople,
+  { idNumber: demoClerk.idNumber, name: demoClerk.name, phone: demoClerk.phone },
+  agencyHead,
 ];
 
 /**

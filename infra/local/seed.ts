@@ -16,13 +16,29 @@ import {
   secretMarkersOf,
   type ClientSecretMarkers,
 } from '../../shared/clients/client-secrets.js';
-import { demo, demoIssuerFor, registryPeople, syntheticPeople, type SyntheticPerson } from './demo-data.js';
+import {
+  agencyHead,
+  demo,
+  demoClerk,
+  demoIssuerFor,
+  registryPeople,
+  syntheticPeople,
+  type SyntheticPerson,
+} from './demo-data.js';
+import { ensureEntityAccount } from '../../shared/identity/entities.js';
+import { appointmentInForce } from '../../shared/identity/entity-account.js';
+import { randomId } from '../../shared/random-id.js';
 
 /** What `credentials.json` holds: how to act as each demo party (API.md, "Local runtime"). */
 export interface DemoCredentials {
   baseUrl: string;
   admin: { clientId: string; clientSecret: string };
-  issuer: { id: string; clientId: string; clientSecret: string };
+  issuer: { id: string; clientId: string; clientSecret: string; creditCode: string };
+  /**
+   * The demo agency's counter clerk (经办人), appointed by the agency's head (a synthetic person without an
+   * account, `headIdNumber`): signs in to /console with this password, acting for `creditCode`.
+   */
+  clerk: { idNumber: string; name: string; password: string; creditCode: string; headIdNumber: string };
   verifier: { clientId: string; clientSecret: string };
   /** The supervising office (电子监察): a client with scope `supervision`. */
   supervisor: { clientId: string; clientSecret: string };
@@ -123,6 +139,7 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
   });
   await seedPopulation(deps);
   await ensureCitizenAccount(deps, citizenKey);
+  await ensureDemoClerk(deps, issuer);
 
   await issueDemoLicences(deps, issuer, baseUrl);
 
@@ -133,6 +150,14 @@ export async function seedDemo(deps: Dependencies, baseUrl: string): Promise<Dem
       id: issuer.id,
       clientId: issuer.clientId,
       clientSecret: await secretOf(issuer.clientId),
+      creditCode: issuer.creditCode,
+    },
+    clerk: {
+      idNumber: demoClerk.idNumber,
+      name: demoClerk.name,
+      password: demoClerk.password,
+      creditCode: issuer.creditCode,
+      headIdNumber: agencyHead.idNumber,
     },
     verifier: {
       clientId: demo.clients.verifier,
@@ -246,20 +271,65 @@ async function peopleWithoutAccounts(deps: Dependencies): Promise<SyntheticPerso
  * existed is raised to level 3 too.
  */
 async function ensureCitizenAccount(deps: Dependencies, citizenKey: string): Promise<void> {
-  if (!(await deps.accounts.findByLookupKey(citizenKey))) {
+  await ensureProvenAccount(deps, demo.citizen, citizenKey);
+}
+
+/** A demo person's account, registered once (`POST /accounts`'s use case), then proven in person (level 3). */
+async function ensureProvenAccount(
+  deps: Dependencies,
+  person: { idNumber: string; name: string; password: string; phone: string },
+  lookupKey: string,
+): Promise<void> {
+  if (!(await deps.accounts.findByLookupKey(lookupKey))) {
     try {
-      await registerPerson(
-        {
-          idNumber: demo.citizen.idNumber,
-          name: demo.citizen.name,
-          password: demo.citizen.password,
-          phone: demo.citizen.phone,
-        },
-        deps,
-      );
+      const { idNumber, name, password, phone } = person;
+      await registerPerson({ idNumber, name, password, phone }, deps);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
   }
-  await proveInPerson(citizenKey, { actor: 'seed' }, deps);
+  await proveInPerson(lookupKey, { actor: 'seed' }, deps);
+}
+
+/**
+ * The demo agency as the business registry (法人库) knows it, its head ({@link agencyHead}) its
+ * representative, and {@link demoClerk} (an account proven in person, level 3) appointed its counter clerk
+ * (经办人, `licences:issue`) for a year in that head's name, as `POST /me/entities/{creditCode}/agents` would
+ * (written here: the head has no account): `npm start` then signs the clerk in to /console. An appointment
+ * in force is left alone; one withdrawn in the demo is made again at the next start, as the rest of the
+ * demo is put back.
+ */
+async function ensureDemoClerk(deps: Dependencies, issuer: Issuer): Promise<void> {
+  const today = new Date(deps.clock.now());
+  const head = parseIdNumber(agencyHead.idNumber, today);
+  const headKey = await personLookupKey(deps.lookupMac, head);
+  const clerk = parseIdNumber(demoClerk.idNumber, today);
+  const clerkKey = await personLookupKey(deps.lookupMac, clerk);
+  await ensureProvenAccount(deps, demoClerk, clerkKey);
+  const creditCode = parseCreditCode(issuer.creditCode);
+  await deps.registry.putEntity({
+    creditCode,
+    name: issuer.name,
+    representativeLookupKey: headKey,
+    representativeMasked: maskIdNumber(head),
+  });
+  await ensureEntityAccount({ creditCode, name: issuer.name }, deps);
+  const standing = await deps.entities.findAppointment(creditCode, clerkKey);
+  if (standing && appointmentInForce(standing, today) && standing.appointedByLookupKey === headKey) return;
+  await deps.entities.appoint(
+    {
+      agentId: randomId('agt'),
+      creditCode,
+      personLookupKey: clerkKey,
+      masked: maskIdNumber(clerk),
+      scope: ['licences:issue'],
+      validUntil: new Date(today.getTime() + 365 * 86_400_000).toISOString(),
+      status: 'active',
+      appointedAt: today.toISOString(),
+      appointedBy: 'seed',
+      appointedByLookupKey: headKey,
+      version: 0,
+    },
+    today,
+  );
 }

@@ -8,6 +8,10 @@ export const auditEntrySchema = z
   .object({
     at: z.string().meta({ description: 'RFC 3339' }),
     actor: z.string().meta({ description: 'The OAuth client (or account) that acted' }),
+    clerk: z.string().optional().meta({
+      description:
+        'When a counter clerk acted through the issuer console: the clerk’s reference (their pairwise subject at the console, never a name or ID number); `actor` is then the console’s client',
+    }),
     action: z.string().meta({ description: '`licence.issued`, `licence.revoked`, `licence.verified`, …' }),
     licenceId: z.string().optional(),
     issuerId: z.string().optional(),

@@ -6,11 +6,17 @@
 /** The wallet pages' client id: a platform of the service itself, present wherever the service runs. */
 export const walletClientId = 'elicence-wallet';
 
+/**
+ * The issuer console's client id: counter clerks (经办人) sign in through the unified identity as this
+ * first-party client, acting for their agency (docs/console.md).
+ */
+export const consoleClientId = 'elicence-console';
+
 /** The demo platform's client id (registered by the local seed only). */
 export const demoPlatformClientId = 'demo-platform';
 
 /** Clients played by the service's own page functions: their secrets derive from the web key. */
-export const pageClientIds: readonly string[] = [walletClientId, demoPlatformClientId];
+export const pageClientIds: readonly string[] = [walletClientId, consoleClientId, demoPlatformClientId];
 
 /**
  * The names of the service's own clients in both languages. A registered client's name is shown as it
@@ -18,6 +24,7 @@ export const pageClientIds: readonly string[] = [walletClientId, demoPlatformCli
  */
 export const ownClientNames: Readonly<Record<string, { readonly zh: string; readonly en: string }>> = {
   [walletClientId]: { zh: '电子证照钱包', en: 'E-licence wallet' },
+  [consoleClientId]: { zh: '发证机关控制台', en: 'Issuer console' },
   [demoPlatformClientId]: { zh: '示范政务服务平台', en: 'Demo government platform' },
 };
 

@@ -17,6 +17,7 @@ import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js'
 import {
   agentScopes,
   appointmentInForce,
+  representativeScopes,
   type ActingAuthority,
   type AgentAppointment,
   type EntityAccount,
@@ -147,7 +148,7 @@ export async function canActFor(
   ]);
   if (registered?.representativeLookupKey === person.lookupKey) {
     const entity = existing ?? (await ensureEntityAccount({ creditCode, name: registered.name }, deps));
-    return { entity, role: 'legal_representative', scope: agentScopes, proof: 'entity-registry' };
+    return { entity, role: 'legal_representative', scope: representativeScopes, proof: 'entity-registry' };
   }
 
   const appointment = await deps.entities.findAppointment(creditCode, person.lookupKey);
@@ -199,7 +200,7 @@ export async function entitiesFor(
     found.set(entity.creditCode, {
       entity,
       role: 'legal_representative',
-      scope: agentScopes,
+      scope: representativeScopes,
       proof: 'entity-registry',
     });
   }

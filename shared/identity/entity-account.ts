@@ -20,10 +20,19 @@ export interface EntityAccount {
 
 /**
  * What an agent (经办人) may be authorised to do for an entity, as OAuth scopes of tokens issued with the
- * entity as subject. A representative may do all of them. Add here; never rename.
+ * entity as subject. A representative may do all of them but `licences:issue`. Add here; never rename.
+ *
+ * - `licences`: read and show the entity's licences (the wallet).
+ * - `licences:issue`: a counter clerk of an issuing agency (the entity whose credit code is the issuer's):
+ *   issue and manage the agency's licences in the issuer console (shared/licence/issuer-actor.ts). Only an
+ *   appointed agent holds it there, never the representative by role: the head of an agency appoints
+ *   clerks, and every act in the audit trail names the clerk who did it.
  */
-export const agentScopes = ['licences'] as const;
+export const agentScopes = ['licences', 'licences:issue'] as const;
 export type AgentScope = (typeof agentScopes)[number];
+
+/** What a legal representative may do by role: every {@link agentScopes} but the clerk's. */
+export const representativeScopes: readonly AgentScope[] = ['licences'];
 
 /**
  * A representative's appointment of an agent, one per (entity, person): re-appointing after a withdrawal
@@ -55,7 +64,7 @@ export interface AgentAppointment {
   version: number;
 }
 
-/** Why a person may act for an entity; `legal_representative` carries every {@link agentScopes}. */
+/** Why a person may act for an entity; `legal_representative` carries the {@link representativeScopes}. */
 export type ActingAuthority =
   | {
       entity: EntityAccount;

@@ -54,7 +54,7 @@ export function recordedFilters(search: BulkReadSearch): string {
 }
 
 /**
- * The audit entry of one bulk read by an issuer's client: who, which issuer, how many licences, which
+ * The audit entry of one bulk read by an issuer's client (and clerk, when one read): who, which issuer, how many licences, which
  * search. Never a holder's number or name.
  *
  * @example
@@ -65,11 +65,20 @@ export function recordedFilters(search: BulkReadSearch): string {
 export function bulkReadEntry(
   action: 'licences.exported' | 'licences.listed',
   search: BulkReadSearch,
-  context: { at: string; actor: string; issuerId?: string | undefined; count: number; requestId?: string },
+  context: {
+    at: string;
+    actor: string;
+    /** The clerk who read, through the issuer console (`issuer-actor.ts`). */
+    clerk?: string | undefined;
+    issuerId?: string | undefined;
+    count: number;
+    requestId?: string;
+  },
 ): AuditEntry {
   return {
     at: context.at,
     actor: context.actor,
+    ...(context.clerk ? { clerk: context.clerk } : {}),
     action,
     ...(context.issuerId ? { issuerId: context.issuerId } : {}),
     count: context.count,

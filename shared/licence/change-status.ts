@@ -7,6 +7,7 @@ import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
 import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
+import { actedBy } from './issuer-actor.js';
 
 /**
  * A status change: the status, and why: a preset `reasonCode` of that status (`statusReasons`), a free
@@ -78,6 +79,8 @@ export async function changeLicenceStatus(
   context: {
     issuerId: string;
     clientId: string;
+    /** The clerk who made the change through the issuer console (`issuer-actor.ts`). */
+    clerk?: string;
     requestId?: string;
     /** A revocation by a re-issue (`reissue-licence.ts`): the licence issued in its place. */
     replacedBy?: string;
@@ -116,7 +119,7 @@ export async function changeLicenceStatus(
         {
           at,
           action: actions[input.status],
-          actor: context.clientId,
+          ...actedBy(context),
           reason,
           ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
           ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
@@ -127,7 +130,7 @@ export async function changeLicenceStatus(
     await deps.audit
       .record({
         at,
-        actor: context.clientId,
+        ...actedBy(context),
         action: `licence.${actions[input.status]}`,
         licenceId: id,
         issuerId: current.issuerId,

@@ -28,6 +28,7 @@ import { formatLicenceId } from '../identifiers/licence-id.js';
 import type { LicenceStore } from './licence-store.js';
 import { maxCredentialQrVersion, QrCapacityError, qrVersion } from './qr.js';
 import { allocationFor, LIST_SIZE, type StatusListStore } from './status-list-store.js';
+import { actedBy } from './issuer-actor.js';
 
 const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
@@ -70,6 +71,8 @@ export interface IssueLicenceDependencies {
 export interface IssueContext {
   issuerId: string;
   clientId: string;
+  /** The clerk who issues through the issuer console (`issuer-actor.ts`), named beside the client. */
+  clerk?: string;
   idempotencyKey: string;
   requestId?: string;
 }
@@ -305,7 +308,7 @@ export async function issueChecked(
         {
           at: issuedAt.toISOString(),
           action: 'issued',
-          actor: context.clientId,
+          ...actedBy(context),
           ...(request.replaces ? { replaces: request.replaces } : {}),
           requestId: context.requestId,
         },
@@ -318,7 +321,7 @@ export async function issueChecked(
     await deps.audit
       .record({
         at: now.toISOString(),
-        actor: context.clientId,
+        ...actedBy(context),
         action: 'licence.issued',
         licenceId: id,
         issuerId: issuer.id,

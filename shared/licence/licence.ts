@@ -21,6 +21,8 @@ export interface LicenceEvent {
   action: 'issued' | 'suspended' | 'reinstated' | 'revoked';
   /** The OAuth client that made the change. */
   actor: string;
+  /** The clerk who made it through the issuer console (`issuer-actor.ts`): their reference, never a name. */
+  clerk?: string;
   reason?: string;
   /** The preset reason (`statusReasons`) the change gave, when it gave one. */
   reasonCode?: string;
@@ -121,6 +123,10 @@ export const licenceViewSchema = z
           at: z.string().meta({ description: 'RFC 3339' }),
           action: z.enum(['issued', 'suspended', 'reinstated', 'revoked']),
           actor: z.string().meta({ description: 'The OAuth client that made the change' }),
+          clerk: z.string().optional().meta({
+            description:
+              'The clerk who made it in the issuer console: their reference (as the audit trail names them)',
+          }),
           reason: z.string().optional(),
           reasonCode: z.string().optional().meta({ description: 'The preset reason, when one was given' }),
           replaces: z.string().optional().meta({ description: 'On `issued`: the licence re-issued' }),
@@ -210,6 +216,7 @@ export function licenceHistory(licence: LicenceRecord): NonNullable<LicenceView[
     at: event.at,
     action: event.action,
     actor: event.actor,
+    ...(event.clerk ? { clerk: event.clerk } : {}),
     ...(event.reason ? { reason: event.reason } : {}),
     ...(event.reasonCode ? { reasonCode: event.reasonCode } : {}),
     ...(event.replaces ? { replaces: event.replaces } : {}),

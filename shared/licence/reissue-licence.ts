@@ -55,6 +55,8 @@ export class ReissueOvertakenError extends ConflictError {
 export interface ReissueContext {
   issuerId: string;
   clientId: string;
+  /** The clerk who re-issues through the issuer console (`issuer-actor.ts`). */
+  clerk?: string;
   requestId?: string;
 }
 

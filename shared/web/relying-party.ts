@@ -176,6 +176,38 @@ export class RelyingParty {
   }
 }
 
+const pageParties = new Map<string, RelyingParty>();
+
+/**
+ * The relying party of one of the service's own page clients (the wallet, the issuer console), one per
+ * client and issuer URL (a container serves one issuer; the tests start several runtimes), its callback
+ * at `callbackPath` of the issuer.
+ *
+ * @example
+ * ```ts
+ * const rp = pageRelyingParty(issuerUrl, walletClientId, () => secrets.secretFor(walletClientId), '/wallet/callback');
+ * ```
+ */
+export function pageRelyingParty(
+  issuerUrl: string,
+  clientId: string,
+  clientSecret: () => Promise<string>,
+  callbackPath: string,
+): RelyingParty {
+  const key = `${clientId} ${issuerUrl}`;
+  let party = pageParties.get(key);
+  if (!party) {
+    party = new RelyingParty({
+      issuerUrl,
+      clientId,
+      clientSecret,
+      redirectUri: `${issuerUrl}${callbackPath}`,
+    });
+    pageParties.set(key, party);
+  }
+  return party;
+}
+
 const metadataCache = new Map<string, Promise<client.ServerMetadata>>();
 
 // The local runtime serves plain http on localhost; in AWS the issuer is https.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, phone, screenshot } from '../support/browser.js';
+import { axeViolations, browserSuite, phone, screenshot, signInClerk } from '../support/browser.js';
 import { newCreditCode } from '../support/http-api.js';
 import { newIdNumber } from '../support/licences.js';
 
@@ -14,12 +14,8 @@ describe('the console’s issue form speaks the page’s language', () => {
 
   it('in English on a phone, up to the API’s refusal of a check character', async () => {
     const { page, errors, context } = await suite.newPage({ viewport: phone, mobile: true });
-    const { clientId, clientSecret } = suite.runtime.credentials.issuer;
     await page.goto('/console?lang=en');
-    await page.locator('#clientId').fill(clientId);
-    await page.locator('#clientSecret').fill(clientSecret);
-    await page.locator('form button[type="submit"]').first().click();
-    await page.waitForURL(/\/console(\?.*)?$/);
+    await signInClerk(page, suite.runtime.credentials.clerk);
 
     await page.goto('/console/licences/new?type=business-licence');
     const texts = () =>

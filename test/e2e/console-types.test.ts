@@ -5,14 +5,15 @@ import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js'
 import { licenceTypes } from '../../shared/licence/catalogue.js';
 import { axeViolations, browserSuite, phone, screenshot } from '../support/browser.js';
 import { onboardIssuer } from '../support/http-api.js';
-import { clientCredentialsToken } from '../support/runtime.js';
+import { clientCredentialsToken, clientSecretConsole } from '../support/runtime.js';
 
 /**
  * The console offers an issuer only the licence types its trust-list entry lists (not the whole
  * catalogue, to be refused after the form is filled), and says why when there are none.
  */
 describe('the console offers only the issuer’s own licence types', () => {
-  const suite = browserSuite();
+  // The console's types follow the signed-in issuer: an onboarded one's client (the migration's sign-in).
+  const suite = browserSuite(clientSecretConsole);
 
   async function signIn(
     page: Page,

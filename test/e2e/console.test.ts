@@ -1,41 +1,36 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, phone, screenshot } from '../support/browser.js';
+import { browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
 
 describe('the issuer console in a browser', () => {
   const suite = browserSuite();
 
+  /** The demo agency's clerk signs in through the unified identity, acting for the agency. */
   async function signIn(page: Page): Promise<void> {
     await page.goto('/console');
-    await page.getByLabel('客户端 ID').fill(suite.runtime.credentials.issuer.clientId);
-    await page.getByLabel('客户端密钥').fill(suite.runtime.credentials.issuer.clientSecret);
-    await page.getByRole('button', { name: '登录', exact: true }).click();
+    await page.getByRole('link', { name: '通过统一身份认证登录' }).click();
+    await page.waitForLoadState();
+    const { clerk } = suite.runtime.credentials;
+    await signInOnLoginPage(page, clerk, clerk.creditCode);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('已签发证照');
   }
 
-  it('signs in, issues a licence from the generated form, lists it and revokes it', async () => {
+  it('signs a clerk in with their own identity, issues a licence from the generated form, lists it and revokes it', async () => {
     const { page, errors, context } = await suite.newPage();
     await page.goto('/console');
-    // Keyboard only: the sign-in form is reachable and its focus visible.
-    await page.getByLabel('客户端 ID').focus();
-    await page.keyboard.type(suite.runtime.credentials.issuer.clientId);
-    await page.keyboard.press('Tab');
-    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('clientSecret');
-    await page.keyboard.type('wrong-secret');
+    // No shared secret to type: the agency's client-secret form is off (CONSOLE_CLIENT_SECRET_SIGN_IN).
+    await expect(page.getByLabel('客户端密钥').count()).resolves.toBe(0);
+    // Keyboard only: the clerk's sign-in is reachable and leads to the unified identity.
+    await page.getByRole('link', { name: '通过统一身份认证登录' }).focus();
     await page.keyboard.press('Enter');
-    await expect
-      .poll(() => page.getByRole('alert').first().textContent())
-      .toContain('客户端 ID 或密钥不正确');
-    await expect(page.getByLabel('客户端 ID').inputValue()).resolves.toBe(
-      suite.runtime.credentials.issuer.clientId,
-    );
-    // The refusal is a 401 page, which the browser reports as a failed load: expected here, and only here.
-    expect(errors).toEqual([
-      'console: Failed to load resource: the server responded with a status of 401 (Unauthorized)',
-    ]);
-    errors.length = 0;
+    await page.waitForURL((url) => url.pathname.startsWith('/interaction/'));
+    const { clerk } = suite.runtime.credentials;
+    await signInOnLoginPage(page, clerk, clerk.creditCode);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('已签发证照');
+    // The bar names the agency and the clerk (by reference), never the clerk's number.
+    await expect(page.locator('.console-who').textContent()).resolves.toContain('经办人编号');
+    await expect(page.content()).resolves.not.toContain(clerk.idNumber);
 
-    await signIn(page);
     await page.getByRole('link', { name: '签发新证照' }).first().click();
     await page.getByLabel(/机动车驾驶证/).check();
     await page.getByRole('button', { name: '下一步' }).click();
@@ -86,7 +81,9 @@ describe('the issuer console in a browser', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'console-list-phone');
+    // Signing out ends the single sign-on too (the provider asks), then says so on the console.
     await page.getByRole('button', { name: '退出登录' }).click();
+    await page.getByRole('button', { name: '退出', exact: true }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('已退出登录');
     expect(errors).toEqual([]);
     await context.close();

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, phone, screenshot, screenshotDir } from '../support/browser.js';
+import { browserSuite, phone, screenshot, screenshotDir, signInClerk } from '../support/browser.js';
 import { join } from 'node:path';
 
 /**
@@ -56,7 +56,7 @@ describe('the newcomer’s journey, in a browser', () => {
   });
 
   it('wallet QR → verifier "valid" → issuer revokes → verifier "revoked"; the demo platform’s sub differs', async () => {
-    const { citizen, issuer } = suite.runtime.credentials;
+    const { citizen } = suite.runtime.credentials;
     const { page, context, errors } = await suite.newPage();
 
     // The citizen signs in to the wallet; a wrong password first.
@@ -97,10 +97,7 @@ describe('the newcomer’s journey, in a browser', () => {
 
     // The issuer revokes the licence in the console.
     const agency = await suite.newPage();
-    await agency.page.goto('/console');
-    await agency.page.getByLabel('客户端 ID').fill(issuer.clientId);
-    await agency.page.getByLabel('客户端密钥').fill(issuer.clientSecret);
-    await agency.page.getByRole('button', { name: /登录/ }).click();
+    await signInClerk(agency.page, suite.runtime.credentials.clerk);
     await agency.page.goto(`/console/licences/${encodeURIComponent(licenceId)}`);
     const revokeForm = agency.page.locator('form', {
       has: agency.page.getByRole('button', { name: '吊销' }),

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
+import {
+  axeViolations,
+  browserSuite,
+  phone,
+  screenshot,
+  signInOnLoginPage,
+  signInClerk,
+} from '../support/browser.js';
 import { onboardIssuer, postJson } from '../support/http-api.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 import { issueDrivingLicence } from '../integration/verify/helpers.js';
@@ -52,12 +59,7 @@ describe('the printable licence in the wallet and the console', () => {
   it('the console shows the QR code at 3 CSS pixels a module or more, with the downloads', async () => {
     const { page, errors } = await suite.newPage();
     page.setDefaultTimeout(8000);
-    const { issuer } = suite.runtime.credentials;
-    await page.goto('/console');
-    await page.locator('#clientId').fill(issuer.clientId);
-    await page.locator('#clientSecret').fill(issuer.clientSecret);
-    await page.locator('form button[type="submit"]').first().click();
-    await page.waitForURL(/\/console(\?.*)?$/);
+    await signInClerk(page, suite.runtime.credentials.clerk);
     const href = await page.locator('a[href^="/console/licences/1"]').first().getAttribute('href');
     await page.goto(href!);
 

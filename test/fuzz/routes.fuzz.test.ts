@@ -5,7 +5,12 @@ import { routes, type Route } from '../../functions/routes.js';
 import { basicAuth, issuerBody, newCreditCode, postJson } from '../support/http-api.js';
 import { drivingLicenceBody, newIdNumber } from '../support/licences.js';
 import { adminToken, registerPlatform, runFlow, signIn, citizenAnswers } from '../support/oidc-flows.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import {
+  clientCredentialsToken,
+  startTestRuntime,
+  type TestRuntime,
+  clientSecretConsole,
+} from '../support/runtime.js';
 import { UserAgent } from '../support/user-agent.js';
 
 /**
@@ -150,7 +155,7 @@ const known: {
 } = { licenceIds: [], issuerId: '', creditCode: '', qr: '', uid: '' };
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime(undefined, clientSecretConsole);
   const { credentials } = runtime;
   const admin = await adminToken(runtime);
   tokens.admin = admin;

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchFrom } from '../support/from-address.js';
 import { basicAuth, onboardIssuer } from '../support/http-api.js';
 import { UserAgent } from '../support/user-agent.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../support/runtime.js';
+import {
+  clientCredentialsToken,
+  startTestRuntime,
+  type TestRuntime,
+  clientSecretConsole,
+} from '../support/runtime.js';
 
 /**
  * Finding 15: client-secret guessing at the token endpoint was not throttled. Failed client
@@ -16,7 +21,7 @@ import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../s
 
 let runtime: TestRuntime;
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime(undefined, clientSecretConsole);
 });
 afterAll(() => runtime?.close());
 

@@ -85,6 +85,23 @@ export async function signInOnLoginPage(
   }
 }
 
+/**
+ * Signs the demo agency's counter clerk (`credentials.json` `clerk`) in to the issuer console: its sign-in
+ * link, the unified identity's login page, the agency chosen, back on the console's list.
+ */
+export async function signInClerk(
+  page: Page,
+  clerk: { idNumber: string; password: string; creditCode: string },
+): Promise<void> {
+  await page.goto('/console');
+  await page
+    .getByRole('link', { name: /^(通过统一身份认证登录|Sign in with the unified identity)$/ })
+    .click();
+  await page.waitForLoadState();
+  await signInOnLoginPage(page, clerk, clerk.creditCode);
+  await page.waitForURL((url) => url.pathname === '/console');
+}
+
 /** A describe block's real local runtime and browser, started once before its tests and closed after. */
 export interface BrowserSuite {
   readonly runtime: TestRuntime;
@@ -103,11 +120,11 @@ export interface BrowserSuite {
  * it('…', async () => { const { page } = await suite.newPage(); await page.goto('/'); });
  * ```
  */
-export function browserSuite(): BrowserSuite {
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
   let runtime: TestRuntime | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    [runtime, browser] = await Promise.all([startTestRuntime(), launchBrowser()]);
+    [runtime, browser] = await Promise.all([startTestRuntime(undefined, env), launchBrowser()]);
   });
   afterAll(async () => {
     await browser?.close();

@@ -10,6 +10,15 @@ export interface TestRuntime extends LocalRuntime {
 }
 
 /**
+ * The configuration that turns the issuer console's sign-in with an agency's client secret back on
+ * (`CONSOLE_CLIENT_SECRET_SIGN_IN`, off by default: a deployment migrating to clerks' own sign-ins), for
+ * the tests of what that sign-in does.
+ */
+export const clientSecretConsole: Readonly<Record<string, string>> = {
+  CONSOLE_CLIENT_SECRET_SIGN_IN: 'true',
+};
+
+/**
  * The real local runtime on a free port, with its data in a new temporary folder unless one is given;
  * `env` adds configuration variables; `replace` puts fakes of outside services in place of their
  * factories' (see {@link Replacements}).

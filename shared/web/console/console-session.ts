@@ -12,6 +12,15 @@ export const consoleScope = 'licences:issue';
 /** The sealed cookie's name (also its additional data, so no other cookie's value opens as it). */
 export const consoleCookie = 'console';
 
+/** The sealed cookie of a clerk's sign-in under way (PKCE verifier, `state`, `nonce`). */
+export const consoleLoginCookie = 'console-login';
+
+/**
+ * What a clerk's sign-in asks the provider for: OpenID, acting for an entity (the agency), and the
+ * issuer API. The agency's credit code and the clerk's pairwise subject come in the ID token.
+ */
+export const clerkScope = 'openid entity licences:issue';
+
 /** The scope of the supervision API: the supervision console's sessions can do nothing else. */
 export const supervisionScope = 'supervision';
 
@@ -36,6 +45,13 @@ export const consoleSession = z.strictObject({
    * or when the provider would not say.
    */
   issuerId: z.string().min(1).max(200).optional(),
+  /**
+   * A counter clerk's session (signed in through the unified identity, acting for the agency): their
+   * reference (as the audit trail names them) and the agency's name, to greet. Absent for a session of an
+   * OAuth client (the supervisor's, or an agency's while `CONSOLE_CLIENT_SECRET_SIGN_IN` is on). The
+   * `clientId` of a clerk's session is the console's own (`elicence-console`).
+   */
+  clerk: z.strictObject({ reference: z.string().min(1).max(200), agency: z.string().max(300) }).optional(),
 });
 export type ConsoleSession = z.output<typeof consoleSession>;
 

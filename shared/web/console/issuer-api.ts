@@ -26,6 +26,7 @@ export const licenceSchema = z.object({
         at: z.string(),
         action: z.string(),
         actor: z.string().optional(),
+        clerk: z.string().optional(),
         reason: z.string().optional(),
         reasonCode: z.string().optional(),
         replaces: z.string().optional(),
@@ -100,11 +101,43 @@ export interface IssueRequest {
 
 /** The access token was refused (expired or revoked): the console must sign in again. */
 export class TokenRejectedError extends UnauthenticatedError {
-  constructor() {
-    super('The issuer API refused the access token', 'console_session_expired');
+  constructor(message = 'The issuer API refused the access token', code = 'console_session_expired') {
+    super(message, code);
     this.name = 'TokenRejectedError';
   }
 }
+
+/**
+ * The issuer API's refusals of the caller itself (shared/licence/issuer-actor.ts), not of what it asked:
+ * the clerk's appointment was withdrawn or lapsed, the entity acted for is no agency, the sign-in is below
+ * the clerk's level, the issuer was withdrawn. Checked by the API on every call, so the console's session
+ * ends at the first call after (a {@link TokenRejectedError}: every page that lets that through lets this
+ * through too). `code` is the API's.
+ */
+export const accessEndedCodes: ReadonlySet<string> = new Set([
+  'clerk_not_appointed',
+  'not_a_clerk',
+  'not_an_issuer',
+  'issuer_inactive',
+  'insufficient_assurance',
+]);
+
+/** A refusal with one of the {@link accessEndedCodes}: the console ends the session and says why (403). */
+export class AccessEndedError extends TokenRejectedError {
+  constructor(code: string) {
+    super('The issuer API no longer accepts this sign-in', code);
+    this.name = 'AccessEndedError';
+  }
+}
+
+/** What `GET /issuer` answers: the issuer acted for, and a clerk's reference. */
+const actingIssuerSchema = z.object({
+  issuerId: z.string(),
+  name: z.string(),
+  creditCode: z.string(),
+  clerk: z.string().optional(),
+});
+export type ActingIssuer = z.output<typeof actingIssuerSchema>;
 
 /**
  * A refusal of the issuer API (problem+json), kept whole so the pages can show each `errors[].path`
@@ -145,6 +178,11 @@ export class IssuerApi {
     private readonly accessToken: string,
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
+
+  /** Whom the token acts as (`GET /issuer`): the issuer and, for a clerk, their reference. */
+  async actingIssuer(): Promise<ActingIssuer> {
+    return actingIssuerSchema.parse(await this.json('GET', '/issuer'));
+  }
 
   /** This issuer's licences, newest first unless sorted otherwise, a page at a time (`GET /licences`). */
   async list(query: ListQuery): Promise<LicencePage> {
@@ -308,6 +346,9 @@ export async function sendApi(
   if (response.ok) return response;
   if (response.status === 401) throw new TokenRejectedError();
   const problem = await readProblem(response);
+  if (response.status === 403 && problem?.code && accessEndedCodes.has(problem.code)) {
+    throw new AccessEndedError(problem.code);
+  }
   if (response.status >= 500 || !problem) {
     // A fault of the API is ours, not the visitor's: the page boundary logs it and shows a request id.
     throw new Error(`${method} ${path.split('?')[0]} answered ${response.status}`);

@@ -12,7 +12,7 @@ import {
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
-import { consoleBar } from './console-common.js';
+import { consoleBar, type ConsoleWho } from './console-common.js';
 
 /** The licence types the console offers an issuer, and whether they were narrowed to its own. */
 export interface TypeOffer {
@@ -33,12 +33,12 @@ export interface TypeOffer {
  *
  * @example
  * ```ts
- * chooseTypeBody(t, session.clientId, { all, types: mine, restricted: true });
+ * chooseTypeBody(t, whoOf(session), { all, types: mine, restricted: true });
  * ```
  */
-export function chooseTypeBody(t: Translate, clientId: string, offer: TypeOffer, error?: string): SafeHtml {
+export function chooseTypeBody(t: Translate, who: ConsoleWho, offer: TypeOffer, error?: string): SafeHtml {
   const { types } = offer;
-  return html`${consoleBar(t, clientId)}
+  return html`${consoleBar(t, who)}
     <h1>${t('签发新证照', 'Issue a licence')}</h1>
     ${error ? notice('error', error) : ''}
     ${
@@ -94,7 +94,8 @@ export function chooseTypeBody(t: Translate, clientId: string, offer: TypeOffer,
 }
 
 export interface IssueFormInput {
-  clientId: string;
+  /** Who is signed in (the bar above the page). */
+  who: ConsoleWho;
   model: IssueFormModel;
   values: FormValues;
   errors: FieldErrors;
@@ -112,7 +113,7 @@ export interface IssueFormInput {
  *
  * @example
  * ```ts
- * issueFormBody(t, { clientId, model: issueFormModel(type, t), values: {}, errors: {}, idempotencyKey: randomUUID() });
+ * issueFormBody(t, { who, model: issueFormModel(type, t), values: {}, errors: {}, idempotencyKey: randomUUID() });
  * ```
  */
 export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
@@ -120,7 +121,7 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
   const type = model.type;
   const fieldErrors = Object.entries(errors).filter(([name]) => name !== '');
   const general = [input.message, errors['']].filter(Boolean).join(' ');
-  return html`${consoleBar(t, input.clientId)}
+  return html`${consoleBar(t, input.who)}
     <h1>${t('签发', 'Issue')}${t('：', ': ')}${t(type.name, type.nameEn ?? type.name)}</h1>
     <p><a href="/console/licences/new">${t('换一种证照类型', 'Choose another type')}</a></p>
     ${general ? notice('error', general, 'issue-error') : ''}
@@ -170,7 +171,8 @@ export function issueFormBody(t: Translate, input: IssueFormInput): SafeHtml {
 }
 
 export interface IssueReviewInput {
-  clientId: string;
+  /** Who is signed in (the bar above the page). */
+  who: ConsoleWho;
   model: IssueFormModel;
   /** The form as posted: carried on in hidden fields, so the confirmation issues exactly this. */
   values: FormValues;
@@ -187,7 +189,7 @@ export interface IssueReviewInput {
  *
  * @example
  * ```ts
- * issueReviewBody(t, { clientId, model, values, request: parsed.request, idempotencyKey });
+ * issueReviewBody(t, { who, model, values, request: parsed.request, idempotencyKey });
  * ```
  */
 export function issueReviewBody(t: Translate, input: IssueReviewInput): SafeHtml {
@@ -204,7 +206,7 @@ export function issueReviewBody(t: Translate, input: IssueReviewInput): SafeHtml
           `The type’s default (${type.defaultValidityDays} days)`,
         );
   const shown = schemaFields(model.fields).filter((field) => (values[field.name] ?? '') !== '');
-  return html`${consoleBar(t, input.clientId)}
+  return html`${consoleBar(t, input.who)}
     <h1>${t('核对证照信息', 'Review the licence')}</h1>
     <div class="notice info" role="status" id="issue-review-notice">
       <p>

@@ -5,7 +5,7 @@ import { schemaFormModel, schemaFields, type SchemaNode } from '../console/schem
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
-import { consoleBar } from './console-common.js';
+import { consoleBar, type ConsoleWho } from './console-common.js';
 import { isSensitiveFieldName, withoutSensitiveFields } from '../../identifiers/sensitive-field-names.js';
 
 /** The status changes an issuer may ask for (`POST /licences/{id}/status`). */
@@ -34,7 +34,8 @@ export function actionsFor(status: LicenceStatus): TargetStatus[] {
 }
 
 export interface LicencePageInput {
-  clientId: string;
+  /** Who is signed in (the bar above the page). */
+  who: ConsoleWho;
   licence: Licence;
   types: readonly LicenceTypeEntry[];
   /** The QR code of the credential, as a `data:` URL (the page loads nothing from the API itself). */
@@ -81,7 +82,7 @@ const actionWords = (
  *
  * @example
  * ```ts
- * licenceBody(t, { clientId, licence: await api.get(id), types, qrDataUrl });
+ * licenceBody(t, { who, licence: await api.get(id), types, qrDataUrl });
  * ```
  */
 export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
@@ -89,7 +90,7 @@ export function licenceBody(t: Translate, input: LicencePageInput): SafeHtml {
   const type = input.types.find((entry) => entry.code === licence.type);
   const nodes = type ? schemaFormModel(type.fields, 'fields', t) : [];
   const actions = actionsFor(licence.status);
-  return html`${consoleBar(t, input.clientId)}
+  return html`${consoleBar(t, input.who)}
     <h1>${typeName(licence.type, input.types, t)} ${statusBadge(licence.status, t)}</h1>
     ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
     <div class="console-licence">
@@ -354,7 +355,7 @@ function historySection(t: Translate, history: NonNullable<Licence['history']>):
                   <time datetime="${event.at}">${chinaDateTime(event.at)}</time>
                 </td>
                 <td class="nowrap" data-label="${t('操作', 'Change')}">${historyAction(event.action, t)}</td>
-                <td class="mono nowrap" data-label="${t('操作人', 'By')}">${event.actor ?? ''}</td>
+                <td class="mono nowrap" data-label="${t('操作人', 'By')}">${actorOf(event, t)}</td>
                 <td data-label="${t('原因', 'Reason')}">${historyReason(event, t)}</td>
               </tr>`,
           )}
@@ -449,4 +450,16 @@ function printableLinks(t: Translate, id: string, keyWithdrawn: boolean): SafeHt
         'The signature shows the PDF was not altered; whether the licence is still valid is what scanning its QR code says.',
       )}
     </p>`;
+}
+
+/**
+ * Who made a change, as the history names them: the clerk (their reference's first characters, the whole
+ * in a tooltip, as the console's bar shows a clerk their own) or else the OAuth client.
+ */
+function actorOf(
+  event: { actor?: string | undefined; clerk?: string | undefined },
+  t: Translate,
+): SafeHtml | string {
+  if (!event.clerk) return event.actor ?? '';
+  return html`<span title="${event.clerk}">${t('经办人', 'Clerk')} ${event.clerk.slice(0, 8)}</span>`;
 }

@@ -11,10 +11,11 @@ import { chinaDate, statusBadge, statusLabel, typeName, validity } from '../cons
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
-import { consoleBar } from './console-common.js';
+import { consoleBar, type ConsoleWho } from './console-common.js';
 
 export interface ConsoleListInput {
-  clientId: string;
+  /** Who is signed in (the bar above the page). */
+  who: ConsoleWho;
   page: LicencePage;
   types: readonly LicenceTypeEntry[];
   search: ConsoleSearch;
@@ -36,14 +37,14 @@ const statuses = ['valid', 'suspended', 'revoked', 'expired'] as const;
  *
  * @example
  * ```ts
- * consoleListBody(t, { clientId, page: await api.list(listQueryOf(search, 20)), types, search, pageSize: 20 });
+ * consoleListBody(t, { who, page: await api.list(listQueryOf(search, 20)), types, search, pageSize: 20 });
  * ```
  */
 export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml {
   const { page, search, types } = input;
   const errors = input.errors ?? {};
   const filtered = Object.keys(searchFilters(search)).length > 0;
-  return html`${consoleBar(t, input.clientId)}
+  return html`${consoleBar(t, input.who)}
     <h1>${t('已签发证照', 'Issued licences')}</h1>
     ${input.notice ? notice(input.notice.kind, input.notice.text) : ''}
     <p><a class="button" href="/console/licences/new">${t('签发新证照', 'Issue a licence')}</a></p>

@@ -4,8 +4,9 @@ import type { Translate } from '../kit/i18n.js';
 /** The demo parties' sign-in details, shown on the landing page of the local runtime only. */
 export interface DemoSignIn {
   citizen: { idNumber: string; name: string; password: string };
-  issuer: { clientId: string; clientSecret: string };
   entity: { name: string; creditCode: string };
+  /** The demo agency's counter clerk, who signs in to the issuer console. */
+  clerk: { idNumber: string; name: string; password: string };
 }
 
 /** `/`: what the service is, who each page is for, and (locally) how to sign in as the demo parties. */
@@ -88,10 +89,12 @@ function demoSignIn(t: Translate, demo: DemoSignIn): SafeHtml {
       <dd><code>${demo.citizen.password}</code></dd>
       <dt>${t('代表的企业', 'Represents')}</dt>
       <dd>${demo.entity.name} (<code>${demo.entity.creditCode}</code>)</dd>
-      <dt>${t('发证机关客户端 ID', 'Issuer client id')}</dt>
-      <dd><code>${demo.issuer.clientId}</code></dd>
-      <dt>${t('发证机关客户端密钥', 'Issuer client secret')}</dt>
-      <dd><code>${demo.issuer.clientSecret}</code></dd>
+      <dt>${t('发证机关经办人（控制台）', 'Issuing agency’s clerk (console)')}</dt>
+      <dd>${demo.clerk.name}</dd>
+      <dt>${t('经办人身份证号', 'Clerk’s ID number')}</dt>
+      <dd><code>${demo.clerk.idNumber}</code></dd>
+      <dt>${t('经办人密码', 'Clerk’s password')}</dt>
+      <dd><code>${demo.clerk.password}</code></dd>
     </dl>
   </section>`;
 }

@@ -382,7 +382,15 @@ export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml 
                   ${actionLabel(entry.action, t)}${entry.verdict ? html` · ${verdictLabel(entry.verdict, t)}` : ''}
                   ${entry.reason ? html`<br /><span class="hint">${entry.reason}</span>` : ''}
                 </td>
-                <td><code>${entry.actor}</code></td>
+                <td>
+                  <code>${entry.actor}</code>${
+                    entry.clerk
+                      ? html`<br /><span class="hint"
+                            >${t('经办人', 'Clerk')} <code>${entry.clerk}</code></span
+                          >`
+                      : ''
+                  }
+                </td>
                 <td>
                   ${entry.chain ? html`<code>${entry.chain}</code> #${entry.seq}` : t('（链前）', '(before chains)')}
                 </td>

@@ -31,6 +31,7 @@ export const trailEntrySchema = z.looseObject({
   at: z.string(),
   action: z.string(),
   actor: z.string(),
+  clerk: z.string().optional(),
   verdict: z.string().optional(),
   reason: z.string().optional(),
   chain: z.string().optional(),

@@ -1,10 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { expectProblem, newCreditCode, postJson } from '../../support/http-api.js';
-import { adminToken, registerPlatform } from '../../support/oidc-flows.js';
+import { adminToken, registerPlatform, writtenAccessToken } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -15,32 +15,13 @@ let citizenToken: string;
  * write it after an authorization-code flow with scope `entity`: the wallet's (first-party) unless
  * `clientId` names another client.
  */
-async function personToken(
+function personToken(
   accountId: string | undefined,
   scope = 'openid entity',
   acr = 'urn:elicence:loa:3',
   clientId = walletClientId,
 ): Promise<string> {
-  const deps = dependencies();
-  const jti = randomBytes(32).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  await new deps.adapter('AccessToken').upsert(
-    jti,
-    {
-      jti,
-      kind: 'AccessToken',
-      ...(accountId ? { accountId } : {}),
-      clientId,
-      scope,
-      aud: deps.config.issuerUrl,
-      // As the provider records it: the sign-in's acr (level 3 unless a test says otherwise).
-      extra: { acr },
-      iat,
-      exp: iat + 600,
-    },
-    600,
-  );
-  return jti;
+  return writtenAccessToken({ ...(accountId ? { accountId } : {}), clientId, scope, acr });
 }
 
 /** A person's account id, from a sign-in with their password (the login page's path). */

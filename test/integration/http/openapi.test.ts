@@ -7,7 +7,7 @@ import { routeKey, routes } from '../../../functions/routes.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { issuerBody, newCreditCode } from '../../support/http-api.js';
 import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
-import { adminToken } from '../../support/oidc-flows.js';
+import { adminToken, writtenAccessToken } from '../../support/oidc-flows.js';
 import { answerErrors, compileDocument, type DocumentCheck } from '../../support/openapi-responses.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
@@ -45,25 +45,7 @@ async function personToken(
     source: '192.0.2.81',
   });
   if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
-  const jti = randomBytes(32).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  await new deps.adapter('AccessToken').upsert(
-    jti,
-    {
-      jti,
-      kind: 'AccessToken',
-      accountId: login.person.id,
-      clientId,
-      scope,
-      aud: deps.config.issuerUrl,
-      extra: { acr: 'urn:elicence:loa:3' },
-      iat,
-      exp: iat + 600,
-      ...more,
-    },
-    600,
-  );
-  return jti;
+  return writtenAccessToken({ accountId: login.person.id, clientId, scope, more });
 }
 
 /**
@@ -242,6 +224,9 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
     await expectStatus(await call('GET /licences', '/licences?limit=1', { token: issuerToken }), 200);
     await expectStatus(await call('GET /licences', '/licences?limit=0', { token: issuerToken }), 400);
+    // Whom the caller acts as (a clerk's token is in test/integration/http/clerk-tokens.test.ts).
+    await expectStatus(await call('GET /issuer', '/issuer', { token: issuerToken }), 200);
+    await expectStatus(await call('GET /issuer', '/issuer', { token: admin }), 403);
     // The console's search: filters, a sort and the capped total, answered as documented.
     await expectStatus(
       await call(

@@ -18,7 +18,12 @@ import {
   type RelyingParty,
   citizenAnswers,
 } from '../../support/oidc-flows.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import {
+  clientCredentialsToken,
+  startTestRuntime,
+  type TestRuntime,
+  clientSecretConsole,
+} from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { fetchFrom } from '../../support/from-address.js';
 import { runFlow } from '../../support/oidc-flows.js';
@@ -115,7 +120,7 @@ async function signedPdf(at: (file: 'pdf' | 'pdf.jws') => string, token: string)
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime(undefined, clientSecretConsole);
   work = await mkdtemp(join(tmpdir(), 'elicence-pdf-'));
   wallet = await registerPlatform(runtime, await adminToken(runtime), {
     name: 'Wallet',

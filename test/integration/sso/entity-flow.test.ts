@@ -1,5 +1,4 @@
 import { proveAccountInPerson } from '../../support/assurance.js';
-import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
@@ -14,6 +13,7 @@ import {
   runFlow,
   signIn,
   verifyJwt,
+  writtenAccessToken,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -155,27 +155,8 @@ async function representativeToken(): Promise<string> {
   // The citizen's account, found as the login page finds it.
   const login = await deps.directory.checkPassword({ ...citizen(), source: '192.0.2.81' });
   if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
-  const account = login.person;
-  const jti = randomBytes(32).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  await new deps.adapter('AccessToken').upsert(
-    jti,
-    {
-      jti,
-      kind: 'AccessToken',
-      accountId: account.id,
-      // The wallet's: only a first-party app manages an entity's agents.
-      clientId: walletClientId,
-      scope: 'openid entity',
-      aud: runtime.baseUrl,
-      // As the provider records it: the acr of the sign-in (the demo citizen's, level 3).
-      extra: { acr: 'urn:elicence:loa:3' },
-      iat,
-      exp: iat + 600,
-    },
-    600,
-  );
-  return jti;
+  // The wallet's: only a first-party app manages an entity's agents (the demo citizen's sign-in: level 3).
+  return writtenAccessToken({ accountId: login.person.id, clientId: walletClientId, scope: 'openid entity' });
 }
 
 describe('an agent appointed by the representative', () => {

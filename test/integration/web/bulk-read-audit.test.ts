@@ -7,7 +7,7 @@ import {
   newIdNumber,
   type LicenceJson,
 } from '../../support/licences.js';
-import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
+import { clientCredentialsToken, clientSecretConsole, type TestRuntime } from '../../support/runtime.js';
 import { alertsOf, startSupervisedRuntime, supervisionGet } from '../../support/supervision.js';
 import { chinaDay } from '../../../shared/supervision/events.js';
 import { UserAgent } from '../../support/user-agent.js';
@@ -37,7 +37,10 @@ const licences: LicenceJson[] = [];
 
 beforeAll(async () => {
   // The bulk-export alert at 5 rows an hour: this file's second 3-row export reaches it.
-  ({ runtime, supervisor } = await startSupervisedRuntime({ ALERT_EXPORT_ROWS: '5' }));
+  ({ runtime, supervisor } = await startSupervisedRuntime({
+    ALERT_EXPORT_ROWS: '5',
+    ...clientSecretConsole,
+  }));
   const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
   issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   issuerToken = await clientCredentialsToken(runtime, issuer, 'licences:issue');

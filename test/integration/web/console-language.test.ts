@@ -3,7 +3,12 @@ import { catalogueView } from '../../../shared/licence/catalogue.js';
 import { expectProblem, onboardIssuer, type OnboardedIssuer } from '../../support/http-api.js';
 import { drivingLicenceBody, issueLicence, newIdNumber } from '../../support/licences.js';
 import { adminToken } from '../../support/oidc-flows.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import {
+  clientCredentialsToken,
+  startTestRuntime,
+  type TestRuntime,
+  clientSecretConsole,
+} from '../../support/runtime.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
 const han = /\p{Script=Han}/u;
@@ -50,7 +55,7 @@ describe('the console speaks one language: the catalogueâ€™s words and the APIâ€
   let issuer: OnboardedIssuer;
 
   beforeAll(async () => {
-    runtime = await startTestRuntime();
+    runtime = await startTestRuntime(undefined, clientSecretConsole);
     // An issuer of every type (Shanghai, where the credit codes below are registered).
     issuer = await onboardIssuer(runtime, await adminToken(runtime), {
       licenceTypes: catalogueView().map((type) => type.code),

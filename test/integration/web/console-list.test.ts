@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onboardIssuer, type OnboardedIssuer } from '../../support/http-api.js';
 import { drivingLicenceBody, issued, newIdNumber, type LicenceJson } from '../../support/licences.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import {
+  clientCredentialsToken,
+  startTestRuntime,
+  type TestRuntime,
+  clientSecretConsole,
+} from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 let runtime: TestRuntime;
@@ -12,7 +17,7 @@ const idNumbers: string[] = [];
 const hostileNames = ['=HYPERLINK("http://evil.example","点我")', '@SUM(1+1)'];
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime(undefined, clientSecretConsole);
   const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
   // An issuer of its own, so that the totals are this file's licences only.
   issuer = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });

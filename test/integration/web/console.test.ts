@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { sealSession } from '../../../shared/web/console/console-session.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import {
+  clientCredentialsToken,
+  startTestRuntime,
+  type TestRuntime,
+  clientSecretConsole,
+} from '../../support/runtime.js';
 import { newCreditCode, onboardIssuer } from '../../support/http-api.js';
 import { parseForm, UserAgent } from '../../support/user-agent.js';
 
@@ -17,7 +22,7 @@ describe('the issuer console over HTTP', () => {
   let runtime: TestRuntime;
 
   beforeAll(async () => {
-    runtime = await startTestRuntime();
+    runtime = await startTestRuntime(undefined, clientSecretConsole);
   });
   afterAll(async () => {
     await runtime?.close();

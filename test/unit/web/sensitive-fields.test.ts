@@ -29,7 +29,7 @@ const unmarked = {
 function consoleBody(id: string, fields: Record<string, unknown>): string {
   return String(
     licenceBody(translator('zh'), {
-      clientId: 'c',
+      who: 'c',
       types: [],
       licence: {
         id,

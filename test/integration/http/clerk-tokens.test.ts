@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agencyHead, registryPeople } from '../../../infra/local/demo-data.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { consoleClientId, walletClientId } from '../../../shared/identifiers/client-ids.js';
+import { formatAccountId } from '../../../shared/identifiers/account-id.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
+import {
+  accountIdOf,
+  agencyHeadToken,
+  appointClerk,
+  clerkToken,
+  withdrawClerk,
+} from '../../support/clerks.js';
+import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
+import { adminToken, citizenAnswers, writtenAccessToken } from '../../support/oidc-flows.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+let runtime: TestRuntime;
+let headToken: string;
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const get = (path: string, token: string) => fetch(`${runtime.baseUrl}${path}`, { headers: bearer(token) });
+
+/** A driving licence for one of the synthetic people, issued with `token` under a fresh key. */
+function issue(token: string, holder = registryPeople[3]!) {
+  return postJson(
+    runtime,
+    '/licences',
+    token,
+    {
+      type: 'driving-licence',
+      holder: { idNumber: holder.idNumber },
+      holderName: holder.name,
+      fields: { vehicleClass: 'C1', firstIssuedOn: '2016-04-01', archiveNumber: '110100765432' },
+    },
+    { 'idempotency-key': randomUUID() },
+  );
+}
+
+/** An access token written as the provider writes one, for the cases no sign-in can produce. */
+const handMadeToken = writtenAccessToken;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  headToken = await agencyHeadToken(runtime);
+});
+afterAll(() => runtime?.close());
+
+describe('the issuer API with a clerk’s token (the issuer console’s, acting for the agency)', () => {
+  it('maps an appointed clerk to the agency’s issuer, and names the clerk in the licence’s history and the audit trail', async () => {
+    const { token, claims } = await clerkToken(runtime, runtime.credentials.clerk);
+    const reference = (claims.act as { sub: string }).sub;
+    expect(reference).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+
+    const who = await get('/issuer', token);
+    expect(who.status, await who.clone().text()).toBe(200);
+    expect(await who.json()).toEqual({
+      issuerId: runtime.credentials.issuer.id,
+      name: expect.any(String),
+      creditCode: runtime.credentials.issuer.creditCode,
+      clerk: reference,
+    });
+
+    const issued = await issue(token);
+    expect(issued.status, await issued.clone().text()).toBe(201);
+    const { id } = (await issued.json()) as { id: string };
+    const suspended = await postJson(runtime, `/licences/${encodeURIComponent(id)}/status`, token, {
+      status: 'suspended',
+      reasonCode: 'investigation',
+    });
+    expect(suspended.status, await suspended.clone().text()).toBe(200);
+
+    const read = await get(`/licences/${encodeURIComponent(id)}`, token);
+    const { history } = (await read.json()) as { history: Array<Record<string, unknown>> };
+    expect(history).toEqual([
+      expect.objectContaining({ action: 'issued', actor: consoleClientId, clerk: reference }),
+      expect.objectContaining({ action: 'suspended', actor: consoleClientId, clerk: reference }),
+    ]);
+
+    const trail = await dependencies().audit.forLicence(id);
+    expect(trail.map((entry) => [entry.action, entry.actor, entry.clerk, entry.issuerId])).toEqual([
+      ['licence.issued', consoleClientId, reference, runtime.credentials.issuer.id],
+      ['licence.suspended', consoleClientId, reference, runtime.credentials.issuer.id],
+    ]);
+    // A reference, never the clerk's number or name.
+    const text = JSON.stringify(trail);
+    expect(text).not.toContain(runtime.credentials.clerk.idNumber);
+    expect(text).not.toContain(runtime.credentials.clerk.name);
+
+    // A search by holder is traced to the clerk too.
+    const listed = await get(`/licences?holder=${registryPeople[3]!.idNumber}`, token);
+    expect(listed.status).toBe(200);
+    const { doc, config } = dependencies();
+    const reads = await auditEntriesOf(doc, config.auditTableName, consoleClientId);
+    expect(reads.filter((entry) => entry.action === 'licences.listed')).toContainEqual(
+      expect.objectContaining({
+        clerk: reference,
+        issuerId: runtime.credentials.issuer.id,
+        filters: 'sort=-issuedAt&holder',
+      }),
+    );
+  });
+
+  it('refuses the clerk’s still-valid token at the next call once the appointment is withdrawn (403 clerk_not_appointed)', async () => {
+    const clerk = await appointClerk(
+      runtime,
+      headToken,
+      runtime.credentials.clerk.creditCode,
+      registryPeople[8]!,
+    );
+    const { token } = await clerkToken(runtime, clerk);
+    expect((await issue(token)).status).toBe(201);
+
+    await withdrawClerk(runtime, headToken, clerk);
+
+    await expectProblem(await issue(token), 403, 'clerk_not_appointed');
+    await expectProblem(await get('/licences', token), 403, 'clerk_not_appointed');
+    await expectProblem(await get('/issuer', token), 403, 'clerk_not_appointed');
+  });
+
+  it('refuses a person who is no clerk of the agency: not appointed, appointed for reading only, its head, or acting for another entity', async () => {
+    const agency = runtime.credentials.clerk.creditCode;
+    // Appointed, but to read the agency's licences (`licences`), not to issue.
+    const reader = await appointClerk(runtime, headToken, agency, registryPeople[9]!, ['licences']);
+    const { token: readerToken } = await clerkToken(runtime, reader);
+    await expectProblem(await issue(readerToken), 403, 'clerk_not_appointed');
+
+    // The demo citizen, acting for the entity he represents, which is no issuing agency.
+    const { username, password } = citizenAnswers(runtime);
+    const { token: entityToken } = await clerkToken(runtime, {
+      idNumber: username,
+      password,
+      creditCode: runtime.credentials.entity.creditCode,
+    });
+    await expectProblem(await issue(entityToken), 403, 'not_an_issuer');
+
+    // The agency's head acts for it by role, and appoints clerks: he does not issue.
+    const headId = await accountIdOf(agencyHead.idNumber, 'Head-2026!');
+    const agencyEntity = await dependencies().entities.findEntityByCreditCode(agency);
+    const headAsAgency = await handMadeToken({
+      accountId: formatAccountId({ kind: 'entity', entityId: agencyEntity!.id, personId: headId }),
+      clientId: consoleClientId,
+      scope: 'openid entity licences:issue',
+      acr: 'urn:elicence:loa:3',
+    });
+    await expectProblem(await issue(headAsAgency), 403, 'clerk_not_appointed');
+
+    // A clerk's personal token (not acting for the agency) is not the agency's.
+    const clerkId = await accountIdOf(runtime.credentials.clerk.idNumber, runtime.credentials.clerk.password);
+    const personal = await handMadeToken({
+      accountId: clerkId,
+      clientId: consoleClientId,
+      scope: 'openid licences:issue',
+      acr: 'urn:elicence:loa:3',
+    });
+    await expectProblem(await issue(personal), 403, 'not_a_clerk');
+
+    // The clerk acting for the agency, but through another client than the console: refused.
+    const clerkAsAgency = formatAccountId({ kind: 'entity', entityId: agencyEntity!.id, personId: clerkId });
+    const otherClient = await handMadeToken({
+      accountId: clerkAsAgency,
+      clientId: walletClientId,
+      scope: 'openid entity licences:issue',
+      acr: 'urn:elicence:loa:3',
+    });
+    await expectProblem(await issue(otherClient), 403, 'not_an_issuer');
+
+    // And below level 3 (a sign-in the provider would have stepped up): refused all the same.
+    const lowLevel = await handMadeToken({
+      accountId: clerkAsAgency,
+      clientId: consoleClientId,
+      scope: 'openid entity licences:issue',
+      acr: 'urn:elicence:loa:2',
+    });
+    await expectProblem(await issue(lowLevel), 403, 'insufficient_assurance');
+  });
+
+  it('keeps a clerk of agency A away from agency B’s licences, and out of bulk issuance', async () => {
+    const other = await onboardIssuer(runtime, await adminToken(runtime), {
+      licenceTypes: ['driving-licence'],
+    });
+    const otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
+    const theirs = await issue(otherToken, registryPeople[4]!);
+    expect(theirs.status, await theirs.clone().text()).toBe(201);
+    const { id } = (await theirs.json()) as { id: string };
+
+    const { token } = await clerkToken(runtime, runtime.credentials.clerk);
+    await expectProblem(await get(`/licences/${encodeURIComponent(id)}`, token), 404, 'licence_not_found');
+    await expectProblem(
+      await postJson(runtime, `/licences/${encodeURIComponent(id)}/status`, token, {
+        status: 'revoked',
+        reasonCode: 'violation',
+      }),
+      404,
+      'licence_not_found',
+    );
+    await expectProblem(
+      await postJson(runtime, `/licences/${encodeURIComponent(id)}/reissue`, token, {}),
+      404,
+      'licence_not_found',
+    );
+    await expectProblem(
+      await postJson(runtime, '/licences/batches', token, { items: [] }, { 'idempotency-key': randomUUID() }),
+      403,
+      'clerk_not_allowed',
+    );
+  });
+
+  it('still serves an agency’s own client (client credentials) as before: no clerk named', async () => {
+    const token = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
+    const who = await get('/issuer', token);
+    expect(await who.json()).toEqual({
+      issuerId: runtime.credentials.issuer.id,
+      name: expect.any(String),
+      creditCode: runtime.credentials.issuer.creditCode,
+    });
+    const issued = await issue(token, registryPeople[6]!);
+    expect(issued.status).toBe(201);
+    const { id } = (await issued.json()) as { id: string };
+    const [entry] = await dependencies().audit.forLicence(id);
+    expect(entry).toMatchObject({ action: 'licence.issued', actor: runtime.credentials.issuer.clientId });
+    expect(entry).not.toHaveProperty('clerk');
+  });
+});
