@@ -270,7 +270,12 @@ const registerPage = webHandler(
       const deps = dependencies();
       // An empty phone input is no phone: the field is optional.
       const { phone, ...required } = values;
-      const given = { ...required, ...(phone.trim() ? { phone } : {}) };
+      // The privacy notice's box: sending a code passes the phone to the carrier, so it is needed for both.
+      const given = {
+        ...required,
+        ...(phone.trim() ? { phone } : {}),
+        consent: form.get('consent') === 'yes',
+      };
       if (form.has('send')) {
         // 获取验证码: the same answer whether or not the carrier confirms the phone (no oracle).
         const sent = await sendRegistrationCode(given, event.requestContext.http.sourceIp, deps);

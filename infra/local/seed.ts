@@ -249,6 +249,7 @@ async function ensureCitizenAccount(deps: Dependencies, citizenKey: string): Pro
     try {
       await registerPerson(
         {
+          consent: true,
           idNumber: demo.citizen.idNumber,
           name: demo.citizen.name,
           password: demo.citizen.password,

@@ -35,7 +35,7 @@ async function registeredPerson() {
     name: '钱注销',
     password: `Close-${randomBytes(4).toString('hex')}-26`,
   };
-  const response = await postJson(runtime, '/accounts', undefined, person);
+  const response = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
   expect(response.status, await response.clone().text()).toBe(201);
   return person;
 }
@@ -133,7 +133,11 @@ describe('DELETE /me/account', () => {
     expect(JSON.stringify(closed)).not.toContain(person.name);
 
     // The same number registers again, as a new account.
-    const again = await postJson(runtime, '/accounts', undefined, { ...person, password: 'Again-2026-pass' });
+    const again = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      ...person,
+      password: 'Again-2026-pass',
+    });
     expect(again.status, await again.clone().text()).toBe(201);
     expect(await accountIdOf({ ...person, password: 'Again-2026-pass' })).not.toBe(id);
   });

@@ -649,7 +649,12 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
   it('registration and the holder’s API', async () => {
     const person = runtime.credentials.people[0]!;
-    const account = { idNumber: person.idNumber, name: person.name, password: 'Openapi-2026!' };
+    const account = {
+      consent: true,
+      idNumber: person.idNumber,
+      name: person.name,
+      password: 'Openapi-2026!',
+    };
     await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 201);
     await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 409);
 
@@ -793,7 +798,7 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     // The seeded citizen's token says no sign-in time: not fresh enough to close the account.
     await expectStatus(await call('DELETE /me/account', '/me/account', { token: walletToken }), 403);
     await expectStatus(await call('DELETE /me/account', '/me/account'), 401);
-    const person = { idNumber: newIdNumber(), name: '孙关闭', password: 'Sun-Close-2026' };
+    const person = { idNumber: newIdNumber(), name: '孙关闭', password: 'Sun-Close-2026', consent: true };
     await expectStatus(await call('POST /accounts', '/accounts', { body: person }), 201);
     const login = await dependencies().directory.checkPassword({ ...person, source: '192.0.2.83' });
     if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
