@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import { expect } from 'vitest';
@@ -293,4 +294,39 @@ export async function refusal(call: Promise<unknown>): Promise<{ error?: string;
     error: refused!.error ?? challenges.find((c) => c.parameters?.error)?.parameters?.error,
     status: refused!.status,
   };
+}
+
+/**
+ * An access token of a person written through the provider's adapter, as the provider writes one after a
+ * sign-in: `extra` is the sign-in's (`acr`, `auth_time`) as a test chooses it; the wallet's unless
+ * `clientId` says otherwise.
+ *
+ * @example
+ * ```ts
+ * const token = await storedAccessToken(account.id, { extra: { acr: 'urn:elicence:loa:1', auth_time: now } });
+ * ```
+ */
+export async function storedAccessToken(
+  accountId: string,
+  options: { extra: Record<string, unknown>; clientId?: string; scope?: string },
+): Promise<string> {
+  const deps = dependencies();
+  const jti = randomBytes(32).toString('base64url');
+  const iat = Math.floor(Date.now() / 1000);
+  await new deps.adapter('AccessToken').upsert(
+    jti,
+    {
+      jti,
+      kind: 'AccessToken',
+      accountId,
+      clientId: options.clientId ?? walletClientId,
+      scope: options.scope ?? 'openid licences entity',
+      aud: deps.config.issuerUrl,
+      extra: options.extra,
+      iat,
+      exp: iat + 600,
+    },
+    600,
+  );
+  return jti;
 }

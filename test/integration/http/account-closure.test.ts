@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
-import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
-import { signIn, walletPlatform, type RelyingParty } from '../../support/oidc-flows.js';
+import { signIn, storedAccessToken, walletPlatform, type RelyingParty } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -53,27 +52,8 @@ async function walletSignIn(person: { idNumber: string; password: string }, scop
 }
 
 /** A token of the wallet as the provider writes one, with the sign-in's `extra` a test chooses. */
-async function mintedToken(accountId: string, extra: Record<string, unknown>): Promise<string> {
-  const deps = dependencies();
-  const jti = randomBytes(32).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  await new deps.adapter('AccessToken').upsert(
-    jti,
-    {
-      jti,
-      kind: 'AccessToken',
-      accountId,
-      clientId: walletClientId,
-      scope: 'openid licences entity',
-      aud: deps.config.issuerUrl,
-      extra,
-      iat,
-      exp: iat + 600,
-    },
-    600,
-  );
-  return jti;
-}
+const mintedToken = (accountId: string, extra: Record<string, unknown>) =>
+  storedAccessToken(accountId, { extra });
 
 async function accountIdOf(person: { idNumber: string; password: string }): Promise<string> {
   const login = await dependencies().directory.checkPassword({ ...person, source: '192.0.2.81' });
@@ -208,24 +188,11 @@ describe('DELETE /me/account', () => {
   it('refuses a platform other than a first-party app: 403 first_party_only', async () => {
     const person = await registeredPerson();
     const id = await accountIdOf(person);
-    const deps = dependencies();
-    const jti = randomBytes(32).toString('base64url');
-    const iat = Math.floor(Date.now() / 1000);
-    await new deps.adapter('AccessToken').upsert(
-      jti,
-      {
-        jti,
-        kind: 'AccessToken',
-        accountId: id,
-        clientId: runtime.credentials.platform.clientId,
-        scope: 'openid licences',
-        aud: deps.config.issuerUrl,
-        extra: { acr: 'urn:elicence:loa:1', auth_time: iat },
-        iat,
-        exp: iat + 600,
-      },
-      600,
-    );
+    const jti = await storedAccessToken(id, {
+      clientId: runtime.credentials.platform.clientId,
+      scope: 'openid licences',
+      extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
+    });
     await expectProblem(await call('DELETE', '/me/account', jti), 403, 'first_party_only');
     await expectProblem(await call('GET', '/me/account', jti), 403, 'first_party_only');
   });
