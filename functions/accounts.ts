@@ -16,6 +16,8 @@ import {
   sms,
   smsCodes,
   clientReader,
+  passkeys,
+  signIns,
 } from './composition/factories.js';
 import { ForbiddenError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -56,6 +58,12 @@ import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
 import { requireFirstParty } from '../shared/clients/first-party.js';
+import {
+  accountHoldings,
+  closeAccount,
+  type accountHoldingsSchema,
+  type closedAccountSchema,
+} from '../shared/identity/close-account.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -74,6 +82,8 @@ const dependencies = composition({
   sms,
   smsCodes,
   clientReader,
+  passkeys,
+  signIns,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('accounts');
@@ -97,6 +107,8 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     return json(201, personAccountView(account));
   }
 
+  if (served.is(event, 'GET /me/account', 'DELETE /me/account')) return ownAccount(event, deps);
+
   const person = await signedInPerson(event, deps);
   const now = new Date(deps.clock.now());
   const creditCode = event.pathParameters?.creditCode ?? '';
@@ -104,6 +116,8 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     'POST /accounts': handledAbove,
     'GET /register': handledAbove,
     'POST /register': handledAbove,
+    'GET /me/account': handledAbove,
+    'DELETE /me/account': handledAbove,
     'GET /me/entities': async () =>
       json(200, {
         items: (await entitiesFor(person, now, deps)).map(authorityView),
@@ -141,6 +155,39 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
     },
   });
 }, served.edge);
+
+/**
+ * `GET /me/account` (what the account holds) and `DELETE /me/account` (closing it): a person's token with
+ * scope `licences` from a first-party app (403 `first_party_only`: a platform the person signed in to
+ * must neither read the account whole nor close it); closing needs a fresh sign-in at the account's level
+ * (403 `fresh_sign_in_required`, shared/identity/close-account.ts).
+ */
+async function ownAccount(event: HttpEvent, deps: Dependencies): Promise<HttpResult> {
+  const caller = await authenticateBearer(
+    event,
+    'licences',
+    deps,
+    'sign the person in with the scope licences (with openid)',
+  );
+  if (!caller.accountId)
+    throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
+  await requireFirstParty(caller.clientId, deps, 'The account is managed in the wallet (我的证照) only');
+  const { personId } = parseAccountId(caller.accountId);
+  if (served.is(event, 'GET /me/account')) {
+    return json(
+      200,
+      (await accountHoldings(personId, deps)) satisfies z.output<typeof accountHoldingsSchema>,
+    );
+  }
+  if (parseAccountId(caller.accountId).kind !== 'person') {
+    // Acting for an enterprise is not the person's own sign-in to close their account with.
+    throw new ForbiddenError('Close the account from a personal sign-in', 'personal_sign_in_required');
+  }
+  const closed = await closeAccount(personId, { acr: caller.acr, authTime: caller.authTime }, deps, {
+    requestId: event.requestContext?.requestId,
+  });
+  return json(200, closed satisfies z.output<typeof closedAccountSchema>);
+}
 
 /**
  * The person behind a bearer token with scope `entity`: the person of a personal session, or the acting
@@ -223,7 +270,12 @@ const registerPage = webHandler(
       const deps = dependencies();
       // An empty phone input is no phone: the field is optional.
       const { phone, ...required } = values;
-      const given = { ...required, ...(phone.trim() ? { phone } : {}) };
+      // The privacy notice's box: sending a code passes the phone to the carrier, so it is needed for both.
+      const given = {
+        ...required,
+        ...(phone.trim() ? { phone } : {}),
+        consent: form.get('consent') === 'yes',
+      };
       if (form.has('send')) {
         // 获取验证码: the same answer whether or not the carrier confirms the phone (no oracle).
         const sent = await sendRegistrationCode(given, event.requestContext.http.sourceIp, deps);

@@ -568,6 +568,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // key; it sends one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
   // pending codes (put, update a try, conditional delete) and the send limits (get, conditional put, delete);
   // the person's daily ceiling on wrong codes (get, conditional put, update and delete to give a try back).
+  // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
+  // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
+  // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
+  // account and its claim deleted (one transaction of conditional deletes), an audit entry.
   accounts: {
     table: {
       items: {
@@ -598,7 +602,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.smsCheckLimits,
           partitions.smsCode,
           partitions.account,
+          partitions.passkey,
         ],
+        BatchWriteItem: [...grantMembers, partitions.oidcModel('Grant'), partitions.oidcModel('Session')],
       },
       queries: ['gsi1', 'gsi2'],
     },

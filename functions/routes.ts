@@ -319,6 +319,10 @@ const table = [
     auth: 'public',
     throttle: registrationThrottle,
   },
+  // The account itself (shared/identity/close-account.ts): what it holds, and closing it (注销), from a
+  // first-party app with a fresh sign-in at the account's level.
+  { method: 'GET', path: '/me/account', function: 'accounts', auth: { scope: 'licences' } },
+  { method: 'DELETE', path: '/me/account', function: 'accounts', auth: { scope: 'licences' } },
   { method: 'GET', path: '/me/licences', function: 'me', auth: { scope: 'licences' } },
   // The usage record (用证记录): shares, verifications and presentations of the holder's licences.
   { method: 'GET', path: '/me/usage', function: 'me', auth: { scope: 'licences' } },
@@ -457,6 +461,12 @@ const table = [
     auth: 'session',
     parameters: { id: 'passkeyId' },
   },
+
+  // The account (我的账号): what it holds; closing it (注销账号): the confirmation after a fresh sign-in, and
+  // the confirmed form.
+  { method: 'GET', path: '/wallet/account', function: 'wallet', auth: 'session' },
+  { method: 'GET', path: '/wallet/account/close', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/account/close', function: 'wallet', auth: 'session' },
 
   // The platforms the person let read their licences (已授权的平台), and withdrawing one (a form).
   { method: 'GET', path: '/wallet/authorizations', function: 'wallet', auth: 'session' },

@@ -53,6 +53,13 @@ import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-a
 import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
 import { usageBody } from '../shared/web/pages/wallet-usage-page.js';
 import { AuthorizationsApi } from '../shared/web/wallet/authorizations-api.js';
+import { AccountApi, FreshSignInRequiredError } from '../shared/web/wallet/account-api.js';
+import {
+  accountBody,
+  closeAccountHref,
+  closeConfirmBody,
+  closedBody,
+} from '../shared/web/pages/wallet-account-page.js';
 import { authorizationsBody } from '../shared/web/pages/wallet-authorizations-page.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
@@ -311,6 +318,73 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
         return ended(error);
       }
     },
+    'GET /wallet/account': async () => {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      try {
+        const account = await new AccountApi(deps.config.issuerUrl, session.accessToken).read();
+        const body = accountBody(t, account);
+        return htmlPage(
+          200,
+          renderPage({ ...context, section: 'wallet', title: t('我的账号', 'My account'), body }),
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    },
+
+    // Closing the account (注销): the confirmation, shown after the fresh sign-in its link asks for, and
+    // the confirmed form, which the API refuses unless that sign-in is recent (then: sign in again).
+    'GET /wallet/account/close': async () => {
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      try {
+        const account = await new AccountApi(deps.config.issuerUrl, session.accessToken).read();
+        const body = closeConfirmBody(t, account);
+        return htmlPage(
+          200,
+          renderPage({ ...context, section: 'wallet', title: t('注销账号', 'Close the account'), body }),
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    },
+    'POST /wallet/account/close': async () => {
+      const { confirm } = parseForm(event, deps.config.issuerUrl, closeAccountForm);
+      const session = await requireSession();
+      if (!('accessToken' in session)) return session;
+      const accountApi = new AccountApi(deps.config.issuerUrl, session.accessToken);
+      try {
+        if (confirm !== 'yes') {
+          const body = closeConfirmBody(t, await accountApi.read(), { unconfirmed: true });
+          return htmlPage(
+            400,
+            renderPage({ ...context, section: 'wallet', title: t('注销账号', 'Close the account'), body }),
+          );
+        }
+        try {
+          await accountApi.close();
+        } catch (error) {
+          if (error instanceof FreshSignInRequiredError)
+            return redirect(closeAccountHref(await accountApi.read()));
+          throw error;
+        }
+        logger.info('wallet account closed');
+        return htmlPage(
+          200,
+          renderPage({
+            ...context,
+            section: 'wallet',
+            title: t('账号已注销', 'The account is closed'),
+            body: closedBody(t),
+          }),
+          [cookies.clearSession(), cookies.clearPending()],
+        );
+      } catch (error) {
+        return ended(error);
+      }
+    },
+
     'GET /wallet/authorizations': async () => {
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
@@ -376,9 +450,10 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       // `acr=3` (the wallet's step-up links, 提升认证等级) asks the provider for that level: its step-up
       // page then shows even within a live single sign-on session below it.
       const acr = wantedAcr(query.acr);
+      // `fresh=1` (closing the account): a sign-in made now, whatever single sign-on session there is.
       const { url, pending } = await relyingParty(deps).begin(
         query.as === 'entity' ? entityScope : personalScope,
-        acr ? { acr_values: acr } : {},
+        { ...(acr ? { acr_values: acr } : {}), ...(query.fresh === '1' ? { max_age: '0' } : {}) },
         returnTo,
       );
       return redirect(url, [await cookies.pendingCookie(pending, now)]);
@@ -584,6 +659,9 @@ async function refresh(event: HttpEvent): Promise<HttpResult> {
     );
   }
 }
+
+/** The closing form: the box ticked (`confirm=yes`); absent is asked again, not refused. */
+const closeAccountForm = z.strictObject({ confirm: z.literal('yes').optional() });
 
 const scanDecision = z.strictObject({ decision: z.enum(['confirm', 'cancel']) });
 

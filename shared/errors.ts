@@ -72,6 +72,10 @@ export const fieldErrorCodes = [
   'contains_id_number',
   /** A name other than the population registry's for this ID number. */
   'registry_mismatch',
+  /** The privacy notice was not agreed to (`consent` must be true). */
+  'consent_required',
+  /** The ID number's holder is under 14: a guardian must register for them (not offered yet). */
+  'guardian_required',
   /** The holder is a person where the type is issued to an entity, or the other way round. */
   'wrong_holder_kind',
   /** The licence type is not in the catalogue. */

@@ -1,4 +1,5 @@
 import { batchLicencesQuery, batchViewSchema, submitBatchInput } from '../../shared/licence/batches.js';
+import { accountHoldingsSchema, closedAccountSchema } from '../../shared/identity/close-account.js';
 import * as z from 'zod';
 import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
@@ -677,6 +678,27 @@ export const operations: Operations = {
     tag: 'Holder',
     responses: { 204: { description: 'Removed' } },
     problems: passkeyProblems,
+  },
+  'GET /me/account': {
+    operationId: 'myAccount',
+    summary: 'What my account holds (masked ID number, name, level, masked phone, passkeys)',
+    tag: 'Holder',
+    responses: { 200: { description: 'My account', schema: accountHoldingsSchema } },
+    problems: { 403: ['not_a_person', 'first_party_only'], 404: ['account_not_found'] },
+  },
+  'DELETE /me/account': {
+    operationId: 'closeAccount',
+    summary: 'Close my account (注销): every sign-in ends, the account and its ID-number claim are deleted',
+    description:
+      'From a first-party app, with a personal sign-in at the account’s level made in the last ten ' +
+      'minutes (`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`. Licences stay ' +
+      'with their issuing agencies; the same ID number may register again.',
+    tag: 'Holder',
+    responses: { 200: { description: 'Closed', schema: closedAccountSchema } },
+    problems: {
+      403: ['not_a_person', 'first_party_only', 'personal_sign_in_required', 'fresh_sign_in_required'],
+      404: ['account_not_found'],
+    },
   },
   'GET /me/authorizations': {
     operationId: 'myAuthorizations',

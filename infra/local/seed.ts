@@ -283,7 +283,7 @@ async function ensureProvenAccount(
   if (!(await deps.accounts.findByLookupKey(lookupKey))) {
     try {
       const { idNumber, name, password, phone } = person;
-      await registerPerson({ idNumber, name, password, phone }, deps);
+      await registerPerson({ consent: true, idNumber, name, password, phone }, deps);
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }

@@ -28,6 +28,8 @@ export interface Caller {
   issuerId: string | undefined;
   /** For a person's token: the `acr` of the sign-in it came from (`identity/assurance.ts`). */
   acr: string | undefined;
+  /** For a person's token: when the person signed in (`auth_time`, epoch seconds), when the token says. */
+  authTime: number | undefined;
   /** For a person's token: the grant it was issued under. */
   grantId: string | undefined;
   /** The token's authorization details (RFC 9396), as the provider granted them. */
@@ -100,12 +102,14 @@ export async function authenticate(
   }
   const issuerId = record.extra?.issuer_id;
   const acr = record.extra?.acr;
+  const authTime = record.extra?.auth_time;
   return {
     clientId: record.clientId,
     scopes,
     accountId: record.accountId,
     issuerId: typeof issuerId === 'string' ? issuerId : undefined,
     acr: typeof acr === 'string' ? acr : undefined,
+    authTime: typeof authTime === 'number' ? authTime : undefined,
     grantId: typeof record.grantId === 'string' ? record.grantId : undefined,
     authorizationDetails: record.rar,
   };

@@ -76,6 +76,22 @@ export function parseIdNumber(input: string, today: Date): IdNumber {
   return id as IdNumber;
 }
 
+/**
+ * Whether the holder of `id` is younger than `years` on `today` (by the calendar date in China, UTC+8):
+ * born on a date after the same day `years` years before. Someone born on 29 February comes of age on
+ * 1 March in a common year.
+ *
+ * @example
+ * ```ts
+ * isYoungerThan(parseIdNumber('110105201501010012', today), 14, new Date('2026-12-06T00:00:00Z')); // true
+ * ```
+ */
+export function isYoungerThan(id: IdNumber, years: number, today: Date): boolean {
+  const china = new Date(today.getTime() + 8 * 3_600_000);
+  const threshold = `${String(china.getUTCFullYear() - years).padStart(4, '0')}${String(china.getUTCMonth() + 1).padStart(2, '0')}${String(china.getUTCDate()).padStart(2, '0')}`;
+  return id.slice(6, 14) > threshold;
+}
+
 /** The display form: region code and check character only, e.g. `110105********002X`. */
 export function maskIdNumber(id: IdNumber): string {
   return `${id.slice(0, 6)}********${id.slice(14)}`;

@@ -174,7 +174,14 @@ export async function completePhoneProof(
   const tookOver = assuranceLevelOf(account) < 3 && account.provenPhone !== provenPhone;
   const saved = await deps.accounts.save({
     ...account,
-    assurance: assuranceLevelOf(account) < 3 ? 'possession-verified' : account.assurance,
+    // A self-asserted account keeps its level: its name was never checked (a number the registry did not
+    // know, or a name it did not have for the number: register-person.ts), and the phone proves the
+    // registry's person, not that name. The real owner takes it over all the same, and may close it and
+    // register again.
+    assurance:
+      assuranceLevelOf(account) < 3 && account.assurance !== 'self-asserted'
+        ? 'possession-verified'
+        : account.assurance,
     provenPhone,
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),

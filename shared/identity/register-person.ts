@@ -13,7 +13,7 @@ import {
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
-import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { isYoungerThan, maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { LoginThrottle, sourceDigest, type LoginAttemptStore } from './login-throttle.js';
 import { personLookupKey, phoneLookupKey } from '../identifiers/lookup-key.js';
 import { passwordRuleBroken, type PasswordHasher } from './password-hasher.js';
@@ -39,6 +39,11 @@ export const registerPersonInput = z.strictObject({
   password: z.string().max(1024),
   /** Optional: a mobile number in E.164 form, kept (confirmed) only if the carrier registry confirms it. */
   phone: z.string().max(64).optional(),
+  /**
+   * The person agrees to the privacy notice (`GET /register` shows it: what is collected, why, who
+   * receives it, how long it is kept, their rights): must be `true`, or 400 naming `consent`.
+   */
+  consent: z.boolean().optional(),
 });
 export type RegisterPersonInput = z.output<typeof registerPersonInput>;
 
@@ -88,6 +93,13 @@ export function registrationProblems(
       code: 'invalid_characters',
     });
   }
+  if (input.consent !== true) {
+    errors.push({
+      path: 'consent',
+      message: 'must be true: agree to the privacy notice (GET /register shows it)',
+      code: 'consent_required',
+    });
+  }
   const password = passwordRuleBroken(input.password, idNumber);
   if (password) errors.push({ path: 'password', ...password });
   let phone: PhoneNumber | undefined;
@@ -113,12 +125,17 @@ export function registrationProblems(
  * - An ID number that already has an account: 409 `account_exists` (checked before any hashing, so a
  *   duplicate costs no scrypt; the conditional write stays the real guard against races).
  * - The registry knows the number and the name matches: `registry-verified`, and the registry's spelling
- *   is kept. It knows the number under another name: 400 `registry_mismatch`. This tells the caller that
- *   the number is registered under a different name, which is no more than a successful registration
- *   with the right name would tell; accepting instead (as self-asserted) would let anyone who knows a
- *   registered person's number, which is not secret in practice, take that number's one account.
- * - The registry does not know the number: accepted as `self-asserted` (the registry sets the level,
- *   it does not gate registration; `acr` tells relying parties the difference).
+ *   is kept.
+ * - The registry does not know the number, or knows it under another name: one answer for both, accepted
+ *   as `self-asserted` with the name as given (the registry sets the level, it does not gate
+ *   registration; `acr` tells relying parties the difference). Refusing a wrong name (400, as before
+ *   privacy review R9, M6) let anyone check names against numbers in the population registry, as often
+ *   as they liked and without a trace; now a name is checked for nothing but the level of the account it
+ *   creates, once per number (the next registration of it is 409), recorded (`account.registered`), and
+ *   taken back by the real owner with a code to their phone (`phone-proof.ts`), as any squatted account.
+ * - With a phone code (`provePhone`, the `/register` page), the code is checked first, then the name: a
+ *   person who proved the phone the carrier confirms for the registry's person is told a wrong name (400
+ *   `registry_mismatch`); nobody else is.
  * - A `phone` (E.164, `+86…`) that the carrier registry confirms for this ID number and name is kept,
  *   encrypted and as a keyed digest, as the account's confirmed phone; one it does not confirm (or a
  *   carrier that does not answer) is accepted as unconfirmed: the account is created and the phone not
@@ -150,31 +167,29 @@ export async function registerPerson(
   if (errors.length > 0 || !idNumber) {
     throw invalidRequest(errors);
   }
+  refuseChildren(idNumber, now);
   const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
   if (await deps.accounts.findByLookupKey(lookupKey)) throw accountExists();
 
   const registered = await deps.registry.findPerson(lookupKey, idNumber);
-  let assurance: Assurance = 'self-asserted';
-  let accountName = name;
-  if (registered) {
-    if (comparableName(registered.name) !== comparableName(name)) {
-      throw new InvalidInputError(
-        'The name does not match the population registry for this ID number',
-        'registry_mismatch',
-        {
-          errors: [
-            { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
-          ],
-        },
-      );
-    }
-    assurance = 'registry-verified';
-    accountName = registered.name;
-  }
-
   // The code is checked only once every other rule holds, so that a refusal for another field spends none
-  // of its tries.
+  // of its tries; and before the name is compared, so that only the phone's holder learns of a wrong one.
   const provenPhone = phone && provePhone ? await provePhone({ lookupKey, phone }) : undefined;
+  const nameMatches = registered !== undefined && comparableName(registered.name) === comparableName(name);
+  if (registered && !nameMatches && provenPhone) {
+    throw new InvalidInputError(
+      'The name does not match the population registry for this ID number',
+      'registry_mismatch',
+      {
+        errors: [
+          { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+        ],
+      },
+    );
+  }
+  // A wrong name is answered as an unknown number is: self-asserted, with the name as given.
+  const assurance: Assurance = nameMatches ? 'registry-verified' : 'self-asserted';
+  const accountName = nameMatches ? registered.name : name;
 
   const id = randomId('acc');
   const [passwordHash, idNumberEncrypted, confirmedPhone] = await Promise.all([
@@ -233,6 +248,22 @@ async function confirmPhone(
     phoneLookupKey(deps.lookupMac, phone),
   ]);
   return { encrypted, lookupKey: phoneKey, masked: maskPhone(phone), confirmedAt: at.toISOString() };
+}
+
+/** The age under which a person may not register themselves (PIPL Art. 31: a child's data needs a guardian). */
+export const selfRegistrationMinimumAge = 14;
+
+/**
+ * Refuses the self-registration of a child under 14 (PIPL Art. 28 and 31: their personal information is
+ * sensitive and needs a guardian's consent): 400 `guardian_required`, before the registries or the carrier
+ * are asked anything. A guardian's registration for a child is not offered yet (docs/accounts.md).
+ */
+export function refuseChildren(idNumber: IdNumber, today: Date): void {
+  if (!isYoungerThan(idNumber, selfRegistrationMinimumAge, today)) return;
+  const message = `is of someone under ${selfRegistrationMinimumAge}: a guardian must register for them, which is not offered yet`;
+  throw new InvalidInputError(`The holder of this ID number ${message}`, 'guardian_required', {
+    errors: [{ path: 'idNumber', message, code: 'guardian_required' }],
+  });
 }
 
 function accountExists(): ConflictError {

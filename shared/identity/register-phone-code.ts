@@ -3,6 +3,7 @@ import { personLookupKey } from '../identifiers/lookup-key.js';
 import type { PersonAccount } from './person-account.js';
 import { requestPhoneProof, type ProofRequest } from './phone-proof.js';
 import {
+  refuseChildren,
   registerPerson,
   registrationProblems,
   type RegisterPersonDependencies,
@@ -32,7 +33,7 @@ const subjectOf = (lookupKey: string, phone: string) => ({ purpose: 'register' a
  * same whether or not a code went out: the form is no oracle for the carrier registry.
  */
 export async function sendRegistrationCode(
-  input: { idNumber: string; name: string; phone?: string },
+  input: { idNumber: string; name: string; phone?: string; consent?: boolean },
   source: string,
   deps: RegistrationCodeDependencies,
 ): Promise<ProofRequest> {
@@ -43,6 +44,8 @@ export async function sendRegistrationCode(
   if (input.phone === undefined)
     errors.push({ path: 'phone', message: 'is needed to send a code', code: 'phone_required' });
   if (errors.length > 0 || !checked.idNumber || !checked.phone) throw invalidRequest(errors);
+  // A child's number is refused before its phone goes to the carrier.
+  refuseChildren(checked.idNumber, today);
   const lookupKey = await personLookupKey(deps.lookupMac, checked.idNumber);
   return requestPhoneProof(subjectOf(lookupKey, checked.phone), source, deps, checked.idNumber);
 }

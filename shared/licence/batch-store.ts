@@ -74,7 +74,20 @@ export interface BatchChunk {
   licenceIds?: Array<string | null>;
   /** Items refused while processing (those refused at submission are in the job from the start). */
   errors?: BatchItemError[];
+  /**
+   * While the items wait (epoch seconds, the table's TTL attribute): {@link batchItemsRetentionSeconds}
+   * after submission, so that the sealed ID numbers and names of a job that fails every delivery are
+   * deleted rather than kept for ever. A processed chunk holds licence ids only and drops it.
+   */
+  expiresAt?: number;
 }
+
+/**
+ * How long a chunk's items may wait: 30 days, twice the 14 days a failed job's message stays in the
+ * dead-letter queue for an operator to replay (docs/batch-issuance.md); a job replayed later finds its
+ * chunks gone and fails (it never skips them).
+ */
+export const batchItemsRetentionSeconds = 30 * 86_400;
 
 /**
  * The context a chunk's items are sealed under: its purpose (which the PII key's policy allows only the

@@ -9,7 +9,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { canonicalJson } from '../canonical-json.js';
-import type { Clock } from '../clock.js';
+import { epochSeconds, type Clock } from '../clock.js';
 import {
   ConflictError,
   InvalidInputError,
@@ -29,6 +29,7 @@ import {
   BATCH_CHUNK_MAX_SEALED_BYTES,
   BATCH_CHUNK_SIZE,
   batchItemsContext,
+  batchItemsRetentionSeconds,
   chunkSetOf,
   type BatchChunk,
   type BatchItemError,
@@ -168,7 +169,11 @@ export async function submitBatch(
         if (sealedItems.length > BATCH_CHUNK_MAX_SEALED_BYTES) {
           throw new TooLargeError(`Chunk ${n} of this batch is too large to store`, 'batch_too_large');
         }
-        return { ...chunk, sealedItems };
+        return {
+          ...chunk,
+          sealedItems,
+          expiresAt: epochSeconds(deps.clock) + batchItemsRetentionSeconds,
+        };
       }),
     );
     const job: BatchJob = {
@@ -483,6 +488,7 @@ async function processChunk(
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
   if (fault) throw fault.error;
   errors.sort((a, b) => a.index - b.index);
-  const { sealedItems: _sealed, items: _clear, ...rest } = chunk;
+  // What is left is the outcome, no holder's data: it stays as long as the job (its licences' list).
+  const { sealedItems: _sealed, items: _clear, expiresAt: _expiry, ...rest } = chunk;
   return { ...rest, licenceIds, errors };
 }

@@ -326,7 +326,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
       }
       const { AuthorizationCode: code, RefreshToken: refresh } = ctx.oidc.entities;
       const acr = code?.acr ?? refresh?.acr;
-      return typeof acr === 'string' ? { acr } : undefined;
+      // And when the person signed in (a refresh keeps it): closing the account asks for a recent sign-in
+      // (identity/close-account.ts), which only the token can tell our API.
+      const authTime = code?.authTime ?? refresh?.authTime;
+      return typeof acr === 'string'
+        ? { acr, ...(typeof authTime === 'number' ? { auth_time: authTime } : {}) }
+        : undefined;
     },
     // A person's browser gets a page; a program gets the OAuth error JSON.
     renderError: (ctx, out) => {

@@ -1014,8 +1014,9 @@ describe('ElicenceStack', () => {
         verify: { items: [get, batchGet], queries: ['gsi1'] },
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete).
         me: { items: [get, put, del, batchWrite], queries: ['gsi1', 'gsi2'] },
-        // Registration by SMS code: pending codes (put, update a try, delete) and the send limits.
-        accounts: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
+        // Registration by SMS code: pending codes (put, update a try, delete) and the send limits; closing
+        // an account ends its sign-ins (batch delete).
+        accounts: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         web: { items: [], queries: [] },
         // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).
         wallet: { items: [get, update], queries: ['gsi1'] },
@@ -1294,8 +1295,9 @@ describe('ElicenceStack', () => {
         }
       }
       // Sessions, grants, codes and clients are the OpenID provider's; admin saves issuers' clients only;
-      // the holder's API deletes a grant and the tokens under it when the person withdraws a share.
-      expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me']);
+      // the holder's API deletes a grant and the tokens under it when the person withdraws a share; closing
+      // an account ends every sign-in of it.
+      expect(writers('oidc#')).toEqual(['oidc', 'admin', 'me', 'accounts']);
       expect(functionGrants.me.table?.items.PutItem?.filter((k) => k.startsWith('oidc#'))).toEqual([]);
       expect(functionGrants.me.table?.items.DeleteItem?.filter((k) => k.startsWith('oidc#'))).toEqual([
         'oidc#Grant#*',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConflictError } from '../../shared/errors.js';
+import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { PersonAccount } from '../../shared/identity/person-account.js';
 import { randomId } from '../../shared/random-id.js';
@@ -72,6 +72,22 @@ export function accountStoreContract(name: string, make: Make<{ store: AccountSt
       expect(error).toBeInstanceOf(ConflictError);
       expect(error).toMatchObject({ code: 'account_changed' });
       expect(await store.findByLookupKey(created.lookupKey)).toEqual(proven);
+    });
+
+    it('removes the account and its claim together: gone by id and by number, which may register again', async () => {
+      const created = await store.create(account());
+      const other = await store.create(account());
+      await store.remove(created);
+      expect(await store.findById(created.id)).toBeUndefined();
+      expect(await store.findByLookupKey(created.lookupKey)).toBeUndefined();
+      expect(await store.findById(other.id)).toEqual(other);
+      const again = await store.create(account({ lookupKey: created.lookupKey }));
+      expect(await store.findByLookupKey(created.lookupKey)).toEqual(again);
+      // The old account's removal, repeated, takes nothing of the new one.
+      const error = await rejection(store.remove(created));
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect(error).toMatchObject({ code: 'account_not_found' });
+      expect(await store.findByLookupKey(created.lookupKey)).toEqual(again);
     });
   });
 }

@@ -62,6 +62,9 @@ describe('registering through the /register form', () => {
 
     await page.getByLabel('密码', { exact: true }).fill(password);
     await page.getByLabel('确认密码').fill(password);
+    // The privacy notice says what goes to whom (privacy review R9, M4); its box is required.
+    await expect(page.locator('#privacy-notice').textContent()).resolves.toContain('运营商');
+    await page.getByLabel('我已阅读并同意上述个人信息处理说明').check();
     await page.getByRole('button', { name: '注册' }).click();
     const done = page.getByRole('status');
     await expect(done.getByRole('heading').textContent()).resolves.toBe('注册成功');

@@ -41,6 +41,7 @@ describe('sharing a licence with a platform, in a browser', () => {
       const seeded = runtime.credentials.people[index]!;
       const person = { ...seeded, password: `Share-${lang}-2026!` };
       const registered = await postJson(runtime, '/accounts', undefined, {
+        consent: true,
         idNumber: person.idNumber,
         name: person.name,
         password: person.password,

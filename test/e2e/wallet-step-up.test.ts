@@ -17,6 +17,7 @@ describe('raising the level from the wallet in a browser', () => {
     const seeded = runtime.credentials.people[6]!;
     const person = { ...seeded, password: 'Wallet-Step-Up-2026' };
     const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
       idNumber: person.idNumber,
       name: person.name,
       password: person.password,

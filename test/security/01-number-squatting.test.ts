@@ -62,7 +62,12 @@ const passwords = new Map<string, string>();
 async function squat(idNumber: string, name: string): Promise<string> {
   const password = `Squat-${randomUUID()}`;
   passwords.set(idNumber, password);
-  const registered = await postJson(runtime, '/accounts', undefined, { idNumber, name, password });
+  const registered = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
+    idNumber,
+    name,
+    password,
+  });
   expect(registered.status).toBe(201);
   return signInWith(idNumber, password);
 }

@@ -54,7 +54,9 @@ describe('finding 2: an issuer cannot make anyone the representative of an enter
     // The attacker: a real, level-3 account, so nothing but the representative check can stop them.
     const attacker = registryPeople[5]!;
     const password = `Attacker-${randomUUID()}`;
-    expect((await postJson(runtime, '/accounts', undefined, { ...attacker, password })).status).toBe(201);
+    expect(
+      (await postJson(runtime, '/accounts', undefined, { consent: true, ...attacker, password })).status,
+    ).toBe(201);
     await proveAccountInPerson(runtime, attacker.idNumber);
 
     // An issuer whose jurisdiction covers the enterprise signs a business licence naming the attacker.

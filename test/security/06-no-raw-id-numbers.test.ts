@@ -161,7 +161,7 @@ describe('no raw ID number is stored anywhere (finding 6)', () => {
       { idNumber: known.idNumber.toLowerCase(), name: known.name, password: 'Known-2026!' },
       { idNumber: stranger, name: '赵六', password: 'Zhao-Liu-2026' },
     ]) {
-      const response = await postJson(runtime, '/accounts', undefined, body);
+      const response = await postJson(runtime, '/accounts', undefined, { ...body, consent: true });
       expect(response.status, await response.text()).toBe(201);
     }
 

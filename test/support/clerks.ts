@@ -78,6 +78,7 @@ export async function provenAccount(
   const deps = dependencies();
   const { idNumber, name, phone, password } = person;
   const response = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
     idNumber,
     name,
     phone,

@@ -8,7 +8,7 @@ import {
   type UsageRecord,
 } from '../../shared/licence/usage-record.js';
 import type { Clock } from '../../shared/clock.js';
-import { ConflictError } from '../../shared/errors.js';
+import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { AgentAppointment, EntityAccount } from '../../shared/identity/entity-account.js';
 import type { EntityStore } from '../../shared/identity/entity-store.js';
@@ -85,6 +85,13 @@ export class InMemoryAccountStore implements AccountStore {
 
   async findById(id: string): Promise<PersonAccount | undefined> {
     return [...this.byLookupKey.values()].find((account) => account.id === id);
+  }
+
+  async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void> {
+    if (this.byLookupKey.get(account.lookupKey)?.id !== account.id) {
+      throw new NotFoundError('The account no longer exists', 'account_not_found');
+    }
+    this.byLookupKey.delete(account.lookupKey);
   }
 }
 

@@ -301,7 +301,8 @@ export async function refusal(call: Promise<unknown>): Promise<{ error?: string;
 /**
  * An access token written through the provider's adapter as the provider writes one after an
  * authorization-code flow: for a person (`accountId`, or a person acting for an entity), of `clientId`, with
- * `scope` and the sign-in's `acr` (level 3 unless said), for ten minutes; `more` adds fields of the record
+ * `scope` and the sign-in's `acr` (level 3 unless said), for ten minutes; `extra` replaces the sign-in's
+ * claims the record keeps (`acr`, `auth_time`) as a test chooses them; `more` adds fields of the record
  * (a grant, authorization details). For the cases a sign-in cannot make or need not.
  *
  * @example
@@ -314,6 +315,7 @@ export async function writtenAccessToken(record: {
   clientId: string;
   scope: string;
   acr?: string;
+  extra?: Record<string, unknown>;
   more?: Record<string, unknown>;
 }): Promise<string> {
   const deps = dependencies();
@@ -329,7 +331,7 @@ export async function writtenAccessToken(record: {
       scope: record.scope,
       aud: deps.config.issuerUrl,
       // As the provider records it: the acr of the sign-in the token came from.
-      extra: { acr: record.acr ?? 'urn:elicence:loa:3' },
+      extra: record.extra ?? { acr: record.acr ?? 'urn:elicence:loa:3' },
       iat,
       exp: iat + 600,
       ...record.more,
@@ -338,3 +340,23 @@ export async function writtenAccessToken(record: {
   );
   return jti;
 }
+
+/**
+ * A person's access token as {@link writtenAccessToken} writes it, the wallet's unless `clientId` says
+ * otherwise, with the sign-in's claims (`acr`, `auth_time`) as a test chooses them.
+ *
+ * @example
+ * ```ts
+ * const token = await storedAccessToken(account.id, { extra: { acr: 'urn:elicence:loa:1', auth_time: now } });
+ * ```
+ */
+export const storedAccessToken = (
+  accountId: string,
+  options: { extra: Record<string, unknown>; clientId?: string; scope?: string },
+): Promise<string> =>
+  writtenAccessToken({
+    accountId,
+    clientId: options.clientId ?? walletClientId,
+    scope: options.scope ?? 'openid licences entity',
+    extra: options.extra,
+  });

@@ -49,6 +49,7 @@ export async function registerPerson(
   deps.kms.destroy();
   carrier.add(person);
   const response = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
     idNumber: person.idNumber,
     name: person.name,
     password: person.password,

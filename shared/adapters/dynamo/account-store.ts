@@ -1,6 +1,12 @@
-import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { getItem, isConditionalCheckFailed, putNew, type Item } from './conditional.js';
-import { ConflictError } from '../../errors.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import type { AccountStore } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
@@ -16,6 +22,15 @@ function fromItem(item: Record<string, unknown>): PersonAccount {
 /** An ID-number claim as first stored: the whole account (it has a version); today's claim holds the id only. */
 function isLegacyAccount(item: Record<string, unknown>): boolean {
   return typeof item['version'] === 'number';
+}
+
+/** A transaction refused because a condition failed (not throttled or conflicting with another). */
+function isTransactionConditionFailed(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+  return (
+    (error as { name?: string }).name === 'TransactionCanceledException' &&
+    (reasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+  );
 }
 
 const changed = () => new ConflictError('The account changed meanwhile; try again', 'account_changed');
@@ -97,6 +112,37 @@ export class DynamoAccountStore implements AccountStore {
     const item = ahead ? ahead.item : await getItem(this.doc, this.tableName, keys.accountById(id), 0);
     if (item) return fromItem(item as Item);
     return options.legacy === false ? undefined : this.findLegacyById(id);
+  }
+
+  /**
+   * The claim (conditional on naming this account) and the account under its id, in one transaction: a
+   * claim left behind would keep the number from registering again, an account left behind would still
+   * be found by id. An account of the first layout has no item under its id; deleting none is harmless.
+   */
+  async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: keys.account(account.lookupKey),
+                ConditionExpression: '#id = :id',
+                ExpressionAttributeNames: { '#id': 'id' },
+                ExpressionAttributeValues: { ':id': account.id },
+              },
+            },
+            { Delete: { TableName: this.tableName, Key: keys.accountById(account.id) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isTransactionConditionFailed(error)) {
+        throw new NotFoundError('The account no longer exists', 'account_not_found');
+      }
+      throw error;
+    }
   }
 
   /**

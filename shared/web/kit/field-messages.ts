@@ -92,6 +92,13 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
     ),
   contains_id_number: (t) => t('不得包含身份证号码', 'Must not contain your ID number.'),
   registry_mismatch: (t) => t('与人口信息登记不符。', 'Does not match the population registry.'),
+  consent_required: (t) =>
+    t('请阅读并同意个人信息处理说明。', 'Please read and agree to the notice on your personal information.'),
+  guardian_required: (t) =>
+    t(
+      '未满 14 周岁的未成年人需由监护人代为注册，本平台暂未提供监护人注册。',
+      'Children under 14 must be registered by a guardian, which this service does not offer yet.',
+    ),
   wrong_holder_kind: (t) =>
     t('此类证照的持证者不是这一类（个人或单位）。', 'This licence type is issued to another kind of holder.'),
   unknown_licence_type: (t) => t('不在证照目录中。', 'Not a licence type of the catalogue.'),

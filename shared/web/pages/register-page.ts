@@ -5,12 +5,14 @@ import { renderPage } from '../kit/layout.js';
 import type { Assurance } from '../../identity/person-account.js';
 
 type Field = 'idNumber' | 'name' | 'phone' | 'code' | 'password' | 'passwordConfirm';
+/** Where an error may point: an input, or the consent box under the privacy notice. */
+type ErrorField = Field | 'consent';
 
 /** What the form shows: the values typed (never the password), the errors by field, or the result. */
 export interface RegisterPageState {
   values?: { idNumber?: string; name?: string; phone?: string };
   /** `field` is one of the form's input names, or absent for a form-wide message. */
-  errors?: ReadonlyArray<{ field?: Field; message: string }>;
+  errors?: ReadonlyArray<{ field?: ErrorField; message: string }>;
   registered?: { masked: string; name: string; assurance: Assurance };
   /** A code was asked for (获取验证码): the same notice whether or not one went out. */
   codeRequested?: boolean;
@@ -144,7 +146,7 @@ function field(name: Field, t: Translate, value: string | undefined, errors: rea
 export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): string {
   const t = translator(lang);
   const errors = state.errors ?? [];
-  const errorsOf = (name: Field) => errors.filter((e) => e.field === name).map((e) => e.message);
+  const errorsOf = (name: ErrorField) => errors.filter((e) => e.field === name).map((e) => e.message);
   const summary =
     errors.length === 0
       ? ''
@@ -186,6 +188,7 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
         ${field('code', t, undefined, errorsOf('code'))}
         ${field('password', t, undefined, errorsOf('password'))}
         ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}
+        ${privacyNotice(t, errorsOf('consent'))}
         <button type="submit">${t('注册', 'Register')}</button>
       </form>`;
   const title = t('注册统一身份认证账号', 'Register for unified identity sign-in');
@@ -202,6 +205,75 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
       </p>
       ${summary} ${state.codeRequested ? requestedNotice(t) : ''} ${content}`,
   });
+}
+
+/**
+ * The privacy notice (个人信息处理规则, PIPL Art. 17) and the box that agrees to it, required before 注册
+ * and before 获取验证码: what is collected, why, who receives it, how long it is kept, the person's rights
+ * (closing the account among them), and that children under 14 cannot register themselves.
+ */
+function privacyNotice(t: Translate, errors: readonly string[]): SafeHtml {
+  const errorId = errors.length > 0 ? 'consent-error' : undefined;
+  return html`<section class="privacy-notice" id="privacy-notice" aria-labelledby="privacy-title">
+    <h2 id="privacy-title">${t('个人信息处理说明', 'How your personal information is handled')}</h2>
+    <ul>
+      <li>
+        ${t(
+          '收集：公民身份号码、姓名、密码（仅保存其不可逆摘要），以及您选填的手机号码。',
+          'What: your resident ID number, name, password (kept only as a one-way hash), and the mobile number if you give one.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '用途：核验您的身份、让您登录各政务服务平台并查看本人的电子证照。',
+          'Why: to check who you are, sign you in to government service platforms and show you your own licences.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '提供给：公安人口信息库（核验号码与姓名）；填写手机号码时，提供给该号码的运营商（核验号码是否登记在您名下）。',
+          'Who receives it: the population registry (to check the number and name); with a mobile number, its carrier (to check it is registered to you).',
+        )}
+      </li>
+      <li>
+        ${t(
+          '保存期限：账号存续期间；注销后账号信息即删除，审计记录依法留存且不含明文身份证号。',
+          'How long: while the account exists; closing it deletes the account, and audit records kept as the law requires hold no ID number in clear.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '您的权利：在“我的证照 › 我的账号”查阅账号信息、撤回对各平台的授权，并可随时注销账号。',
+          'Your rights: see what the account holds, withdraw what you let platforms read, and close the account at any time, under My licences › My account.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '未满 14 周岁的未成年人不能自行注册，须由监护人代为办理（暂未开放）。',
+          'Children under 14 cannot register themselves; a guardian must do it for them (not offered yet).',
+        )}
+      </li>
+    </ul>
+    ${
+      errorId
+        ? html`<p class="field-error" id="${errorId}">
+            ${errors.map((e, i) => (i > 0 ? html`<br />${e}` : e))}
+          </p>`
+        : ''
+    }
+    <label for="consent" class="checkbox">
+      <input
+        id="consent"
+        name="consent"
+        type="checkbox"
+        value="yes"
+        required
+        ${attr('aria-describedby', errorId)}
+        ${attr('aria-invalid', errorId ? 'true' : undefined)}
+      />
+      ${t('我已阅读并同意上述个人信息处理说明', 'I have read and agree to the notice above')}
+    </label>
+  </section>`;
 }
 
 /** The same notice whether or not a code went out: the form is no oracle for the carrier registry. */
@@ -238,6 +310,8 @@ export function registerPageErrors(
           ),
         },
       ];
+    case 'guardian_required':
+      return [{ field: 'idNumber', message: fieldErrorText(t, { code: 'guardian_required' }) }];
     case 'registry_mismatch':
       return [
         {
@@ -262,7 +336,9 @@ export function registerPageErrors(
       return error.errors.map((e) =>
         isField(e.path)
           ? { field: e.path, message: labelledFieldError(t, labels[e.path](t), e) }
-          : { message: fieldErrorText(t, e) },
+          : e.path === 'consent'
+            ? { field: 'consent', message: fieldErrorText(t, e) }
+            : { message: fieldErrorText(t, e) },
       );
     default:
       return [

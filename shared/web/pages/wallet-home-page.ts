@@ -222,6 +222,9 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
       <a class="button secondary" href="/wallet/authorizations" id="wallet-authorizations"
         >${t('已授权的平台', 'Authorized platforms')}</a
       >
+      <a class="button secondary" href="/wallet/account" id="wallet-account"
+        >${t('我的账号', 'My account')}</a
+      >
       ${
         entity
           ? html`<a class="button secondary" href="/wallet/login"

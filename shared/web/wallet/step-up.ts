@@ -34,10 +34,16 @@ export function wantedAcr(value: string | undefined): string | undefined {
  * stepUpHref('/wallet/passkeys'); // '/wallet/login?acr=3&returnTo=%2Fwallet%2Fpasskeys'
  * ```
  */
-export function stepUpHref(returnTo: string, options: { level?: AssuranceLevel; entity?: boolean } = {}) {
+export function stepUpHref(
+  returnTo: string,
+  options: { level?: AssuranceLevel; entity?: boolean; fresh?: boolean } = {},
+) {
   const query = new URLSearchParams({
     ...(options.entity ? { as: 'entity' } : {}),
     acr: String(options.level ?? 3),
+    // `fresh=1`: the wallet asks with `max_age=0`, so the provider asks for the password (and the step-up)
+    // again even within a live single sign-on session: closing the account needs a sign-in just made.
+    ...(options.fresh ? { fresh: '1' } : {}),
     returnTo,
   });
   return `/wallet/login?${query.toString()}`;

@@ -39,7 +39,7 @@ const citizenId = () =>
 async function registeredPerson(index: number): Promise<{ idNumber: string; token: string; id: string }> {
   const person = registryPeople[index]!;
   const password = `Pass-${index}-2026`;
-  const response = await postJson(runtime, '/accounts', undefined, { ...person, password });
+  const response = await postJson(runtime, '/accounts', undefined, { consent: true, ...person, password });
   expect(response.status, await response.clone().text()).toBe(201);
   const id = await signedInAccountId(person.idNumber, password);
   return { idNumber: person.idNumber, id, token: await personToken(id) };

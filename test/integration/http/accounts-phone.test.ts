@@ -9,6 +9,12 @@ import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { outbox } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
+/** A body with the privacy notice agreed to (`consent`), unless it says otherwise or is not an object. */
+const withConsent = (body: unknown) =>
+  body !== null && typeof body === 'object' && !Array.isArray(body) && !('consent' in body)
+    ? { ...body, consent: true }
+    : body;
+
 let runtime: TestRuntime;
 
 beforeAll(async () => {
@@ -16,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
-const register = (body: unknown) => postJson(runtime, '/accounts', undefined, body);
+const register = (body: unknown) => postJson(runtime, '/accounts', undefined, withConsent(body));
 
 async function storedAccount(idNumber: string) {
   const deps = dependencies();
@@ -140,7 +146,7 @@ describe('the /register page with a phone', () => {
     fetch(`${runtime.baseUrl}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields),
+      body: new URLSearchParams({ consent: 'yes', ...fields }),
     });
 
   it('offers an optional, labelled phone input', async () => {

@@ -3,6 +3,13 @@ import { registryPeople } from '../../../infra/local/demo-data.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
+import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
+
+/** A body with the privacy notice agreed to (`consent`), unless it says otherwise or is not an object. */
+const withConsent = (body: unknown) =>
+  body !== null && typeof body === 'object' && !Array.isArray(body) && !('consent' in body)
+    ? { ...body, consent: true }
+    : body;
 
 let runtime: TestRuntime;
 
@@ -12,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => runtime?.close());
 
 const register = (body: unknown, headers: Record<string, string> = {}) =>
-  postJson(runtime, '/accounts', undefined, body, headers);
+  postJson(runtime, '/accounts', undefined, withConsent(body), headers);
 
 /** Every registered number and password the tests used: none may appear in an answer or in the table. */
 const secrets = new Set<string>();
@@ -71,17 +78,67 @@ describe('POST /accounts', () => {
     expect(JSON.stringify(problem)).not.toContain(person.idNumber);
   });
 
-  it('refuses a name the registry has not for the number: 400 registry_mismatch, saying so', async () => {
+  it('answers a wrong name as an unknown number: 201 self-asserted, the name as given (privacy review R9, M6)', async () => {
+    // Refusing a wrong name told anyone, for free and without a trace, whether a name is the population
+    // registry's for a number. Now the answer is the one an unknown number gets.
     const person = registryPeople[2]!;
+    const wrongName = await registered({ ...person, name: '刘海', password: 'Liu-Hai-2026' });
+    const unknown = newIdNumber();
+    const unknownNumber = await registered({ idNumber: unknown, name: '刘海', password: 'Liu-Hai-2026' });
+    expect(wrongName).toEqual({ masked: masked(person.idNumber), name: '刘海', assurance: 'self-asserted' });
+    expect(Object.keys(wrongName)).toEqual(Object.keys(unknownNumber));
+    expect(unknownNumber).toEqual({ masked: masked(unknown), name: '刘海', assurance: 'self-asserted' });
+  });
+
+  it('refuses a registration without the privacy notice agreed to: 400 naming consent (R9 M4)', async () => {
     const problem = await expectProblem(
-      await register({ ...person, name: '刘海', password: 'Liu-Hai-2026' }),
+      await register({ idNumber: newIdNumber(), name: '吴同意', password: 'Wu-Agree-2026', consent: false }),
       400,
-      'registry_mismatch',
+      'invalid_request',
     );
-    expect(problem.detail).toMatch(/name does not match the population registry/);
     expect(problem.errors).toEqual([
-      { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+      {
+        path: 'consent',
+        message: 'must be true: agree to the privacy notice (GET /register shows it)',
+        code: 'consent_required',
+      },
     ]);
+    const missing = await postJson(runtime, '/accounts', undefined, {
+      idNumber: newIdNumber(),
+      name: '吴同意',
+      password: 'Wu-Agree-2026',
+    });
+    expect((await expectProblem(missing, 400, 'invalid_request')).errors).toEqual([
+      expect.objectContaining({ path: 'consent', code: 'consent_required' }),
+    ]);
+  });
+
+  it('refuses to register a child under 14 themselves: 400 guardian_required naming idNumber (R9 M4)', async () => {
+    const china = new Date(Date.now() + 8 * 3_600_000);
+    const birth = (yearsAgo: number, days: number) => {
+      const date = new Date(
+        Date.UTC(china.getUTCFullYear() - yearsAgo, china.getUTCMonth(), china.getUTCDate() + days),
+      );
+      return date.toISOString().slice(0, 10).replaceAll('-', '');
+    };
+    const idOf = (birthDate: string) => {
+      const first17 = `310104${birthDate}123`;
+      return `${first17}${idNumberCheckCharacter(first17)}`;
+    };
+    // 14 tomorrow: still a child.
+    const child = idOf(birth(14, 1));
+    const problem = await expectProblem(
+      await register({ idNumber: child, name: '小明', password: 'Xiao-Ming-2026' }),
+      400,
+      'guardian_required',
+    );
+    expect(problem.errors).toEqual([
+      expect.objectContaining({ path: 'idNumber', code: 'guardian_required' }),
+    ]);
+    expect(problem.detail).toMatch(/guardian/);
+    expect(JSON.stringify(problem)).not.toContain(child);
+    // 14 today: registers.
+    await registered({ idNumber: idOf(birth(14, 0)), name: '小红', password: 'Xiao-Hong-2026' });
   });
 
   it('names each broken rule: 400 invalid_request with the failing fields', async () => {
@@ -150,7 +207,7 @@ describe('the /register page', () => {
     fetch(`${runtime.baseUrl}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(fields),
+      body: new URLSearchParams({ consent: 'yes', ...fields }),
     });
 
   it('serves an HTML form with labelled inputs in the site layout, in Chinese unless English is chosen', async () => {
@@ -178,6 +235,45 @@ describe('the /register page', () => {
     expect(englishHtml).toMatch(/<html lang="en">/);
     expect(englishHtml).toContain('<label for="idNumber">Resident ID number</label>');
     expect(englishHtml).not.toContain('公民身份号码');
+  });
+
+  it('shows the privacy notice, with a required box, and refuses a form without it ticked (R9 M4)', async () => {
+    for (const [lang, words] of [
+      ['zh', ['个人信息处理说明', '人口信息库', '运营商', '注销账号', '14 周岁']],
+      [
+        'en',
+        [
+          'How your personal information is handled',
+          'population registry',
+          'carrier',
+          'close the account',
+          'under 14',
+        ],
+      ],
+    ] as const) {
+      const html = await (await fetch(`${runtime.baseUrl}/register?lang=${lang}`)).text();
+      const notice = /<section class="privacy-notice"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+      for (const word of words) expect(notice).toContain(word);
+      expect(notice).toMatch(
+        /<input\s+id="consent"\s+name="consent"\s+type="checkbox"\s+value="yes"\s+required/,
+      );
+    }
+    const fields = {
+      idNumber: newIdNumber(),
+      name: '郑未同意',
+      password: 'Zheng-2026-pass',
+      passwordConfirm: 'Zheng-2026-pass',
+    };
+    const refused = await fetch(`${runtime.baseUrl}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+    expect(refused.status).toBe(400);
+    const html = await refused.text();
+    expect(html).toContain('id="consent-error"');
+    expect(html).toContain('请阅读并同意个人信息处理说明');
+    expect((await postForm(fields)).status).toBe(201);
   });
 
   it('shows the errors and keeps the typed number and name, never the password', async () => {

@@ -286,6 +286,7 @@ describe('GET /licences/{id} for the holder', () => {
     const [person] = runtime.credentials.people;
     const password = 'Third-Person-Password-42';
     const created = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
       idNumber: person!.idNumber,
       name: person!.name,
       password,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { table } from '../../../shared/adapters/dynamo/table.js';
 import { createNodeVerifier, nodeEs256 } from '../../../packages/verifier/src/node.js';
 import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
 import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
@@ -197,6 +198,31 @@ describe('POST /licences/batches', () => {
       for (const idNumber of idNumbers) expect(write).not.toContain(idNumber);
       expect(write).not.toContain('李测试');
     }
+  });
+
+  it('expires the waiting items 30 days after submission; the processed outcome keeps no expiry (R9 M5)', async () => {
+    const chunks: Array<Record<string, { S?: string; N?: string }>> = [];
+    const stop = runtime.dynamo!.onWrite((write) => {
+      const item = write.input.Item as Record<string, { S?: string; N?: string }> | undefined;
+      if (item?.pk?.S?.startsWith('batch-items#')) chunks.push(item);
+    });
+    const before = Math.floor(Date.now() / 1000);
+    try {
+      const accepted = await expectJson<BatchJson>(await submit(items(3)), 202);
+      expect(await finished(accepted.id)).toMatchObject({ status: 'done', issued: 3 });
+    } finally {
+      stop();
+    }
+    const after = Math.floor(Date.now() / 1000);
+    const [waiting, processed] = chunks;
+    // The table's TTL attribute (dynalite never expires items; DynamoDB does, within days of it).
+    expect(table.ttlAttribute).toBe('expiresAt');
+    expect(waiting?.sealedItems).toBeDefined();
+    const expiry = Number(waiting?.expiresAt?.N);
+    expect(expiry).toBeGreaterThanOrEqual(before + 30 * 86_400);
+    expect(expiry).toBeLessThanOrEqual(after + 30 * 86_400);
+    expect(processed?.sealedItems).toBeUndefined();
+    expect(processed?.expiresAt).toBeUndefined();
   });
 
   it('refuses a body out of bounds or without a key, and hides a batch from other issuers', async () => {

@@ -634,7 +634,12 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
   it('registration and the holder’s API', async () => {
     const person = runtime.credentials.people[0]!;
-    const account = { idNumber: person.idNumber, name: person.name, password: 'Openapi-2026!' };
+    const account = {
+      consent: true,
+      idNumber: person.idNumber,
+      name: person.name,
+      password: 'Openapi-2026!',
+    };
     await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 201);
     await expectStatus(await call('POST /accounts', '/accounts', { body: account }), 409);
 
@@ -776,6 +781,26 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       404,
     );
     await expectStatus(await call('GET /shared/licences', '/shared/licences', { token }), 401);
+  });
+
+  it('the account: what it holds, and closing it', async () => {
+    await expectStatus(await call('GET /me/account', '/me/account', { token: walletToken }), 200);
+    await expectStatus(await call('GET /me/account', '/me/account', { token: platformToken }), 403);
+    await expectStatus(await call('GET /me/account', '/me/account'), 401);
+    // The seeded citizen's token says no sign-in time: not fresh enough to close the account.
+    await expectStatus(await call('DELETE /me/account', '/me/account', { token: walletToken }), 403);
+    await expectStatus(await call('DELETE /me/account', '/me/account'), 401);
+    const person = { idNumber: newIdNumber(), name: '孙关闭', password: 'Sun-Close-2026', consent: true };
+    await expectStatus(await call('POST /accounts', '/accounts', { body: person }), 201);
+    const login = await dependencies().directory.checkPassword({ ...person, source: '192.0.2.83' });
+    if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+    const fresh = await personToken(walletClientId, 'openid licences', {
+      accountId: login.person.id,
+      extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
+    });
+    await expectStatus(await call('DELETE /me/account', '/me/account', { token: fresh }), 200);
+    // A token written outside any grant (so no ending finds it) finds no account either.
+    await expectStatus(await call('GET /me/account', '/me/account', { token: fresh }), 404);
   });
 
   it('entities and their agents', async () => {

@@ -601,6 +601,7 @@ describe('who may print a licence', () => {
     const stranger = runtime.credentials.people[0]!;
     const password = 'Printable-Licence-2026';
     const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
       idNumber: stranger.idNumber,
       name: stranger.name,
       password,

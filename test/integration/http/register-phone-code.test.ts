@@ -22,7 +22,7 @@ const postForm = (fields: Record<string, string>, headers: Record<string, string
   fetch(`${runtime.baseUrl}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-    body: new URLSearchParams(fields),
+    body: new URLSearchParams({ consent: 'yes', ...fields }),
   });
 
 async function storedAccount(idNumber: string) {

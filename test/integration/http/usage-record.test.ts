@@ -66,6 +66,7 @@ async function registered(index: number, proven: boolean): Promise<{ idNumber: s
   const person = runtime.credentials.people[index]!;
   const password = `Usage-Record-${index}-2026`;
   const response = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
     idNumber: person.idNumber,
     name: person.name,
     password,

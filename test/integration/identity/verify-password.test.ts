@@ -80,7 +80,7 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
   });
 
   it('throttles repeated failures from one address across calls, for an unknown number as for a known one', async () => {
-    const known = { idNumber: newIdNumber(), name: '钱七', password: 'Known-pass-1' };
+    const known = { consent: true, idNumber: newIdNumber(), name: '钱七', password: 'Known-pass-1' };
     await registerPerson(known, deps);
     // A clock that stands still while scrypt runs, so that one-second waits are seen as such.
     const clock = new TestClock(Date.now());
@@ -108,7 +108,7 @@ describe('the password check against the local runtime (dynalite, KMS emulator, 
   });
 
   it('refuses a burst of parallel guesses beyond the free five: the three counters are claimed at once (attack)', async () => {
-    const victim = { idNumber: newIdNumber(), name: '孙八', password: 'Victim-pass-1' };
+    const victim = { consent: true, idNumber: newIdNumber(), name: '孙八', password: 'Victim-pass-1' };
     await registerPerson(victim, deps);
     const clock = new TestClock(Date.now());
     const check: VerifyPasswordDependencies = { ...deps, clock };

@@ -153,7 +153,7 @@ describe('HttpPopulationRegistry', () => {
     const accounts = new InMemoryAccountStore();
     const carrier = new HttpCarrierRegistry({ url: server.url('/carrier'), token }, timeoutMs);
     const error = await registerPerson(
-      { idNumber: newIdNumber(), name: '王小明', password: 'Correct-Horse-1', phone },
+      { consent: true, idNumber: newIdNumber(), name: '王小明', password: 'Correct-Horse-1', phone },
       {
         accounts,
         passwords: new FakePasswordHasher(),

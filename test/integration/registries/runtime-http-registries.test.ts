@@ -7,6 +7,12 @@ import { newIdNumber } from '../../support/in-memory-identity.js';
 import { jsonAnswer, startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
+/** A body with the privacy notice agreed to (`consent`), unless it says otherwise or is not an object. */
+const withConsent = (body: unknown) =>
+  body !== null && typeof body === 'object' && !Array.isArray(body) && !('consent' in body)
+    ? { ...body, consent: true }
+    : body;
+
 /*
  * The local runtime with REGISTRIES=http: POST /accounts asks the population and carrier services (fakes
  * started here) through the composition's HTTP adapters, instead of the table the seed filled.
@@ -41,7 +47,7 @@ beforeEach(() => {
   carrier.received.length = 0;
 });
 
-const register = (body: unknown) => postJson(runtime, '/accounts', undefined, body);
+const register = (body: unknown) => postJson(runtime, '/accounts', undefined, withConsent(body));
 
 async function storedAccount(idNumber: string) {
   const deps = dependencies();

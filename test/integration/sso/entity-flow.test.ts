@@ -169,7 +169,11 @@ describe('an agent appointed by the representative', () => {
   let agentTokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers;
 
   beforeAll(async () => {
-    const registered = await postJson(runtime, '/accounts', undefined, { ...agent, password: agentPassword });
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      ...agent,
+      password: agentPassword,
+    });
     expect(registered.status, await registered.clone().text()).toBe(201);
     // Reading the entity's licences needs level 3, as reading one's own does.
     await proveAccountInPerson(runtime, agent.idNumber);

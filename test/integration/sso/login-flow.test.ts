@@ -195,6 +195,7 @@ describe('the sign-in page', () => {
   it('asks to wait (429, Retry-After) after repeated failures, alike for an existing and a missing account', async () => {
     const existing = registryPeople[3]!;
     const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
       ...existing,
       password: 'Correct-Horse-2026',
     });

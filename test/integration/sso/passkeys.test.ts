@@ -105,7 +105,7 @@ describe('/me/passkeys', () => {
 
   it('refuses a person below level 3 (403 insufficient_assurance), and a caller without a token', async () => {
     const person = { idNumber: newIdNumber(), name: '李自述', password: 'a-long-enough-password-1' };
-    expect((await postJson(runtime, '/accounts', undefined, person)).status).toBe(201);
+    expect((await postJson(runtime, '/accounts', undefined, { ...person, consent: true })).status).toBe(201);
     const { tokens } = await signIn(
       wallet,
       new UserAgent(runtime.baseUrl, [wallet.redirectUri]),

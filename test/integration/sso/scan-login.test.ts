@@ -293,7 +293,11 @@ describe('scan-to-login', () => {
   it('tells a wallet below level 3 to step up, and its confirmation completes nothing', async () => {
     const person = registryPeople[7]!;
     const password = 'Scan-Login-2026';
-    const registered = await postJson(runtime, '/accounts', undefined, { ...person, password });
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      ...person,
+      password,
+    });
     expect(registered.status, await registered.clone().text()).toBe(201);
     const levelTwo = await walletSignedIn(person.idNumber, password);
 

@@ -70,6 +70,7 @@ async function person(options: { account?: boolean } = {}): Promise<Person> {
 
 async function register(p: { idNumber: string; name: string; password: string }) {
   const response = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
     idNumber: p.idNumber,
     name: p.name,
     password: p.password,
@@ -572,6 +573,7 @@ describe('password reset, and the real owner winning', () => {
   it('registration still answers only 409 for a number that has an account', async () => {
     const p = await person();
     const again = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
       idNumber: p.idNumber,
       name: p.name,
       password: 'whatever-1234',

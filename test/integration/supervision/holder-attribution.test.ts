@@ -117,6 +117,7 @@ beforeAll(async () => {
   const attacker = runtime.credentials.people[0]!;
   const password = 'Holder-Attribution-2026';
   const made = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
     idNumber: attacker.idNumber,
     name: attacker.name,
     password,

@@ -30,6 +30,7 @@ async function registered(index: number): Promise<Person> {
   const seeded = runtime.credentials.people[index]!;
   const person = { ...seeded, password: `Step-Up-${index}-2026` };
   const response = await postJson(runtime, '/accounts', undefined, {
+    consent: true,
     idNumber: person.idNumber,
     name: person.name,
     password: person.password,

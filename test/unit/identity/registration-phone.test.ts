@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ServiceError } from '../../../shared/errors.js';
+import { invalidRequest, type ServiceError } from '../../../shared/errors.js';
 import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey, phoneLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneNumber } from '../../../shared/identifiers/phone.js';
@@ -50,9 +50,34 @@ describe('registration with a phone (三要素 at registration)', () => {
     await deps.carrier.putSubscriber({ lookupKey, name: person.name, phone });
   });
 
+  it('checks the phone code before the name: without the code nobody learns that a name is wrong (R9 M6)', async () => {
+    const wrongCode = () =>
+      Promise.reject(
+        invalidRequest([{ path: 'code', message: 'is not the code sent', code: 'code_incorrect' }]),
+      );
+    const wrong = { consent: true, idNumber: person.idNumber, name: '张冒名', password, phone };
+    await expect(registerPerson(wrong, deps, {}, wrongCode)).rejects.toMatchObject({
+      code: 'invalid_request',
+      errors: [expect.objectContaining({ path: 'code', code: 'code_incorrect' })],
+    });
+    expect(deps.accounts.byLookupKey.size).toBe(0);
+    // The phone's holder, with the right code, is told the name is wrong rather than given level 1.
+    const rightCode = async () => 'digest-of-the-phone';
+    await expect(registerPerson(wrong, deps, {}, rightCode)).rejects.toMatchObject({
+      code: 'registry_mismatch',
+    });
+    expect(deps.accounts.byLookupKey.size).toBe(0);
+  });
+
   it('keeps a phone the carrier confirms, encrypted to the account and as a keyed digest', async () => {
     const account = await registerPerson(
-      { idNumber: person.idNumber, name: '阿依古丽・买买提', password, phone: '+86 139 1234 5678' },
+      {
+        consent: true,
+        idNumber: person.idNumber,
+        name: '阿依古丽・买买提',
+        password,
+        phone: '+86 139 1234 5678',
+      },
       deps,
     );
     expect(account.phone).toEqual({
@@ -77,11 +102,11 @@ describe('registration with a phone (三要素 at registration)', () => {
   it('accepts a phone the carrier does not confirm as unconfirmed: the account, and no phone kept', async () => {
     const other = '+8615800001111';
     const confirmed = await registerPerson(
-      { idNumber: person.idNumber, name: person.name, password, phone },
+      { consent: true, idNumber: person.idNumber, name: person.name, password, phone },
       { ...deps, accounts: new InMemoryAccountStore() },
     );
     const account = await registerPerson(
-      { idNumber: person.idNumber, name: person.name, password, phone: other },
+      { consent: true, idNumber: person.idNumber, name: person.name, password, phone: other },
       deps,
     );
     expect(account.phone).toBeUndefined();
@@ -92,13 +117,19 @@ describe('registration with a phone (三要素 at registration)', () => {
   });
 
   it('does not confirm a phone for a self-asserted number the carrier does not know', async () => {
-    const account = await registerPerson({ idNumber: newIdNumber(), name: '赵六', password, phone }, deps);
+    const account = await registerPerson(
+      { consent: true, idNumber: newIdNumber(), name: '赵六', password, phone },
+      deps,
+    );
     expect(account).toMatchObject({ assurance: 'self-asserted' });
     expect(account.phone).toBeUndefined();
   });
 
   it('does not ask the carrier when no phone is given', async () => {
-    const account = await registerPerson({ idNumber: person.idNumber, name: person.name, password }, deps);
+    const account = await registerPerson(
+      { consent: true, idNumber: person.idNumber, name: person.name, password },
+      deps,
+    );
     expect(account.phone).toBeUndefined();
     expect(deps.carrier.queries).toEqual([]);
   });
@@ -106,7 +137,7 @@ describe('registration with a phone (三要素 at registration)', () => {
   it('names a malformed phone with the other broken rules, before anything is stored', async () => {
     for (const bad of ['13912345678', '+8612912345678', '+861391234567', '+85291234567', 'phone']) {
       const error = (await registerPerson(
-        { idNumber: person.idNumber, name: '', password, phone: bad },
+        { consent: true, idNumber: person.idNumber, name: '', password, phone: bad },
         deps,
       ).catch((e: unknown) => e)) as ServiceError;
       expect(error).toMatchObject({ kind: 'invalid_input', code: 'invalid_request' });

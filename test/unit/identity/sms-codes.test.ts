@@ -254,6 +254,25 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
   });
 
+  it('a reset by the real owner of a self-asserted account takes it over but does not raise it (R9 M6)', async () => {
+    // Registered under a name the registry does not have for the number (register-person.ts): the phone
+    // proves the registry's person, not the name the account was given.
+    const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
+    await w.deps.accounts.save({ ...stored, name: '冒名者', assurance: 'self-asserted' });
+    const subject = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(subject, source, w.deps);
+    const outcome = await completePhoneProof(
+      subject,
+      lastCodeSent(),
+      { newPassword: 'owner-pass-1' },
+      w.deps,
+    );
+    expect(outcome).toMatchObject({ ok: true, tookOver: true });
+    const account = await w.deps.accounts.findByLookupKey(lookupKey);
+    expect(account).toMatchObject({ assurance: 'self-asserted', passwordHash: 'fake$2$owner-pass-1' });
+    expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
+  });
+
   // Enrolling a passkey needs level 3, which a squatter cannot reach without the phone: the passkeys are
   // put in the store directly, standing for one enrolled before the rule or through any other gap.
   const passkeyOf = (accountId: string, id: string): StoredPasskey => ({

@@ -1,0 +1,148 @@
+import { levelOfAcr } from '../../identity/assurance.js';
+import { calendarDate } from '../kit/china-time.js';
+import type { Translate } from '../kit/i18n.js';
+import { html, notice, type SafeHtml } from '../kit/layout.js';
+import type { WalletAccount } from '../wallet/account-api.js';
+import { stepUpHref } from '../wallet/step-up.js';
+
+/** Where closing starts: a sign-in made now at the account's level, back to the confirmation. */
+export function closeAccountHref(account: Pick<WalletAccount, 'acr'>): string {
+  return stepUpHref('/wallet/account/close', { level: levelOfAcr(account.acr) ?? 3, fresh: true });
+}
+
+/** What the account holds, as a list of fields (the account page and the confirmation both show it). */
+function holdings(t: Translate, account: WalletAccount): SafeHtml {
+  return html`<dl class="fields" id="account-holdings">
+    <dt>${t('姓名', 'Name')}</dt>
+    <dd>${account.name}</dd>
+    <dt>${t('身份证号', 'ID number')}</dt>
+    <dd id="account-masked">${account.masked}</dd>
+    <dt>${t('认证等级', 'Assurance level')}</dt>
+    <dd>${account.acr}</dd>
+    <dt>${t('手机号', 'Phone')}</dt>
+    <dd>${account.phone ? account.phone.masked : t('未保存', 'None kept')}</dd>
+    <dt>${t('通行密钥', 'Passkeys')}</dt>
+    <dd>${String(account.passkeys)}</dd>
+    <dt>${t('注册时间', 'Registered')}</dt>
+    <dd><time datetime="${account.createdAt}">${calendarDate(account.createdAt)}</time></dd>
+  </dl>`;
+}
+
+/**
+ * `/wallet/account` (我的账号): what the account holds of the person (masked), where the rest is (passkeys,
+ * authorized platforms, usage record), and the way to close the account (注销账号), which starts with a
+ * sign-in made now.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title, body: accountBody(t, await api.read()) });
+ * ```
+ */
+export function accountBody(t: Translate, account: WalletAccount): SafeHtml {
+  return html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>
+    <h1>${t('我的账号', 'My account')}</h1>
+    <p class="lead">
+      ${t('本平台为您的账号保存了以下信息。', 'This is what the service keeps in your account.')}
+    </p>
+    ${holdings(t, account)}
+    <p>
+      <a href="/wallet/passkeys">${t('通行密钥', 'Passkeys')}</a> ·
+      <a href="/wallet/authorizations">${t('已授权的平台', 'Authorized platforms')}</a> ·
+      <a href="/wallet/usage">${t('用证记录', 'Licence usage')}</a>
+    </p>
+    <h2 id="account-close-heading">${t('注销账号', 'Close the account')}</h2>
+    <p>
+      ${t(
+        '注销后，您的账号及其中的个人信息将被删除，所有登录和授权立即失效。注销前需要重新登录确认身份。',
+        'Closing deletes your account and the personal information in it, and ends every sign-in and authorization at once. You will be asked to sign in again first.',
+      )}
+    </p>
+    <p>
+      <a class="button secondary" id="account-close-link" href="${closeAccountHref(account)}"
+        >${t('注销账号…', 'Close the account…')}</a
+      >
+    </p>`;
+}
+
+/**
+ * `/wallet/account/close`: the confirmation, saying what goes and what stays, with a box to tick and the
+ * button that closes the account (a form posted to the same path).
+ */
+export function closeConfirmBody(
+  t: Translate,
+  account: WalletAccount,
+  options: { unconfirmed?: boolean } = {},
+): SafeHtml {
+  return html`<p><a href="/wallet/account">← ${t('返回我的账号', 'Back to my account')}</a></p>
+    <h1>${t('注销账号', 'Close the account')}</h1>
+    ${
+      options.unconfirmed
+        ? notice(
+            'error',
+            t('请勾选确认后再注销。', 'Please tick the box to confirm before closing.'),
+            'account-close-unconfirmed',
+          )
+        : html``
+    }
+    ${holdings(t, account)}
+    <h2>${t('将被删除', 'What goes')}</h2>
+    <ul id="account-close-goes">
+      <li>
+        ${t('账号本身：姓名、加密保存的身份证号和手机号、密码', 'The account: your name, the encrypted ID number and phone, the password')}
+      </li>
+      <li>${t('全部通行密钥', 'Every passkey')}</li>
+      <li>
+        ${t('所有登录状态、令牌，以及对各平台的授权（含授权用证）', 'Every sign-in and token, and every authorization you gave platforms (shared licences included)')}
+      </li>
+      <li>
+        ${t('他人委托您作为企业经办人的授权（撤回）', 'Appointments of you as an enterprise’s agent (withdrawn)')}
+      </li>
+    </ul>
+    <h2>${t('将被保留', 'What stays')}</h2>
+    <ul id="account-close-stays">
+      <li>
+        ${t(
+          '您的电子证照：它们是发证机关的档案，由发证机关保存和管理，不随账号删除。重新注册同一身份证号后仍可看到。',
+          'Your licences: they are the issuing agencies’ records, kept and managed by them, not deleted with the account. Register the same ID number again and you will see them.',
+        )}
+      </li>
+      <li>
+        ${t(
+          '审计记录和用证记录：依法留存，不含明文身份证号（见隐私说明）。',
+          'The audit trail and the usage record: kept as the law requires, with no ID number in clear (see the privacy notes).',
+        )}
+      </li>
+      <li>
+        ${t(
+          '您作为法定代表人委托的经办人：这是企业的授权，仍以企业登记信息为准。',
+          'Agents you appointed as an enterprise’s legal representative: those are the enterprise’s, and stand as the business registry says.',
+        )}
+      </li>
+    </ul>
+    <p>
+      ${t('注销后可以用同一身份证号重新注册，但旧账号无法恢复。', 'You may register the same ID number again afterwards, but this account cannot be restored.')}
+    </p>
+    <form method="post" action="/wallet/account/close" id="account-close-form">
+      <p>
+        <label>
+          <input type="checkbox" name="confirm" value="yes" required id="account-close-confirm" />
+          ${t('我已了解以上内容，确认注销账号。', 'I understand the above and want to close the account.')}
+        </label>
+      </p>
+      <button type="submit" id="account-close-submit">${t('注销账号', 'Close the account')}</button>
+    </form>`;
+}
+
+/** After closing: the account is gone, the browser signed out. */
+export function closedBody(t: Translate): SafeHtml {
+  return html`<h1>${t('账号已注销', 'The account is closed')}</h1>
+    ${notice(
+      'success',
+      t(
+        '您的账号已注销，所有登录和授权均已失效。您的电子证照仍由发证机关保存。',
+        'Your account is closed and every sign-in and authorization has ended. Your licences stay with the agencies that issued them.',
+      ),
+      'account-closed',
+    )}
+    <p><a href="/">${t('返回首页', 'Back to the home page')}</a></p>`;
+}

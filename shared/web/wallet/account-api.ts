@@ -1,0 +1,62 @@
+import * as z from 'zod';
+import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+
+/** What `GET /me/account` answers (shared/identity/close-account.ts), as the wallet shows it. */
+export const walletAccount = z.object({
+  masked: z.string(),
+  name: z.string(),
+  assurance: z.string(),
+  acr: z.string(),
+  phone: z.object({ masked: z.string(), confirmedAt: z.string() }).optional(),
+  phoneProven: z.boolean(),
+  passkeys: z.number(),
+  createdAt: z.string(),
+});
+export type WalletAccount = z.output<typeof walletAccount>;
+
+/** The API asked for a fresh sign-in at the account's level before closing it (403 `fresh_sign_in_required`). */
+export class FreshSignInRequiredError extends Error {
+  constructor() {
+    super('Closing the account needs a fresh sign-in');
+    this.name = 'FreshSignInRequiredError';
+  }
+}
+
+/**
+ * The wallet's client of the holder API's account routes (`/me/account`), with the person's access token,
+ * as any first-party app of theirs would call them.
+ *
+ * @example
+ * ```ts
+ * const account = await new AccountApi(config.issuerUrl, session.accessToken).read();
+ * ```
+ */
+export class AccountApi {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly accessToken: string,
+  ) {}
+
+  async read(): Promise<WalletAccount> {
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'GET', '/me/account');
+    // A token whose account is gone (closed elsewhere) is a sign-in that has ended.
+    if (response.status === 401 || response.status === 404) throw new SessionEndedError();
+    if (response.status !== 200)
+      throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
+    const parsed = walletAccount.safeParse(await response.json());
+    if (!parsed.success) throw new HolderApiUnavailableError('The account had an unexpected shape');
+    return parsed.data;
+  }
+
+  /** Closes the account: resolves when it is closed; throws {@link FreshSignInRequiredError} when too old. */
+  async close(): Promise<void> {
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'DELETE', '/me/account');
+    if (response.status === 200) return;
+    if (response.status === 401 || response.status === 404) throw new SessionEndedError();
+    if (response.status === 403) {
+      const body = (await response.json().catch(() => ({}))) as { code?: unknown };
+      if (body.code === 'fresh_sign_in_required') throw new FreshSignInRequiredError();
+    }
+    throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
+  }
+}

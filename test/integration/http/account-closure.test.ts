@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
+import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { signIn, storedAccessToken, walletPlatform, type RelyingParty } from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/*
+ * Privacy review R9, H2: there was no way to close an account (PIPL Art. 47; GB/T 35273 §8.5). Now
+ * `DELETE /me/account`, with a fresh sign-in at the account's level, ends every sign-in, withdraws the
+ * appointments naming the person, deletes the account and its ID-number claim (the number registers
+ * again) and writes `account.closed`; `GET /me/account` shows what the account holds, masked.
+ */
+
+let runtime: TestRuntime;
+let wallet: RelyingParty;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  wallet = await walletPlatform(runtime);
+});
+afterAll(() => runtime?.close());
+
+const call = (method: string, path: string, token: string) =>
+  fetch(`${runtime.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+
+/** A new self-asserted person (level 1), registered through the API. */
+async function registeredPerson() {
+  const person = {
+    idNumber: newIdNumber(),
+    name: '钱注销',
+    password: `Close-${randomBytes(4).toString('hex')}-26`,
+  };
+  const response = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return person;
+}
+
+/** A real sign-in in the wallet (the provider records the sign-in's `acr` and `auth_time` in the token). */
+async function walletSignIn(person: { idNumber: string; password: string }, scope = 'openid licences') {
+  return signIn(
+    wallet,
+    new UserAgent(runtime.baseUrl, [wallet.redirectUri]),
+    { username: person.idNumber, password: person.password },
+    {
+      scope,
+    },
+  );
+}
+
+/** A token of the wallet as the provider writes one, with the sign-in's `extra` a test chooses. */
+const mintedToken = (accountId: string, extra: Record<string, unknown>) =>
+  storedAccessToken(accountId, { extra });
+
+async function accountIdOf(person: { idNumber: string; password: string }): Promise<string> {
+  const login = await dependencies().directory.checkPassword({ ...person, source: '192.0.2.81' });
+  if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+  return login.person.id;
+}
+
+describe('GET /me/account', () => {
+  it('shows what the account holds, masked, to the person in the wallet', async () => {
+    const person = await registeredPerson();
+    const { tokens } = await walletSignIn(person);
+    const response = await call('GET', '/me/account', tokens.access_token);
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(text).not.toContain(person.idNumber);
+    expect(JSON.parse(text)).toMatchObject({
+      masked: `${person.idNumber.slice(0, 6)}********${person.idNumber.slice(14)}`,
+      name: person.name,
+      assurance: 'self-asserted',
+      acr: 'urn:elicence:loa:1',
+      phoneProven: false,
+      passkeys: 0,
+    });
+  });
+});
+
+describe('DELETE /me/account', () => {
+  it('closes the account: sign-ins end, the account and its claim go, the number registers again', async () => {
+    const person = await registeredPerson();
+    const signedIn = await walletSignIn(person);
+    const id = await accountIdOf(person);
+    const other = await walletSignIn(person);
+
+    const response = await call('DELETE', '/me/account', signedIn.tokens.access_token);
+    const text = await response.text();
+    expect(response.status, text).toBe(200);
+    expect(JSON.parse(text)).toEqual({ closed: true, passkeysRemoved: 0, appointmentsWithdrawn: 0 });
+
+    // Every token of every sign-in of the person stops working at once.
+    for (const token of [signedIn.tokens.access_token, other.tokens.access_token]) {
+      expect((await call('GET', '/me/licences', token)).status).toBe(401);
+    }
+    // Nothing of the account is left under its id or its number's claim.
+    const left = (await scanItems('account#')).filter(
+      (item) => item['id'] === id || item['pk'] === `account#${id}`,
+    );
+    expect(left).toEqual([]);
+    // The password opens nothing any more.
+    const login = await dependencies().directory.checkPassword({ ...person, source: '192.0.2.82' });
+    expect(login.ok).toBe(false);
+
+    // The trace names the closed account's opaque id, nothing else of the person.
+    const entries = await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, id);
+    const closed = entries.find((entry) => entry.action === 'account.closed');
+    expect(closed).toBeDefined();
+    expect(JSON.stringify(closed)).not.toContain(person.idNumber);
+    expect(JSON.stringify(closed)).not.toContain(person.name);
+
+    // The same number registers again, as a new account.
+    const again = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      ...person,
+      password: 'Again-2026-pass',
+    });
+    expect(again.status, await again.clone().text()).toBe(201);
+    expect(await accountIdOf({ ...person, password: 'Again-2026-pass' })).not.toBe(id);
+  });
+
+  it('withdraws the appointments naming the person as an enterprise agent', async () => {
+    const person = await registeredPerson();
+    const citizenId = await accountIdOf({
+      idNumber: runtime.credentials.citizen.idNumber,
+      password: runtime.credentials.citizen.password,
+    });
+    const representative = await mintedToken(citizenId, { acr: 'urn:elicence:loa:3' });
+    const agentsPath = `/me/entities/${runtime.credentials.entity.creditCode}/agents`;
+    const appointed = await postJson(runtime, agentsPath, representative, {
+      idNumber: person.idNumber,
+      scope: ['licences'],
+      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    expect(appointed.status, await appointed.clone().text()).toBe(201);
+    const { agentId } = (await appointed.json()) as { agentId: string };
+
+    const { tokens } = await walletSignIn(person);
+    const response = await call('DELETE', '/me/account', tokens.access_token);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(await response.json()).toMatchObject({ appointmentsWithdrawn: 1 });
+
+    const agents = (await (await call('GET', agentsPath, representative)).json()) as {
+      items: Array<{ agentId: string; status: string }>;
+    };
+    expect(agents.items.find((agent) => agent.agentId === agentId)?.status).toBe('withdrawn');
+  });
+
+  it('refuses a sign-in that is not fresh or below the account’s level: 403 fresh_sign_in_required', async () => {
+    const person = await registeredPerson();
+    const id = await accountIdOf(person);
+    const now = Math.floor(Date.now() / 1000);
+    for (const extra of [
+      // No auth_time: a token of before, or one that cannot say.
+      { acr: 'urn:elicence:loa:1' },
+      // An hour ago.
+      { acr: 'urn:elicence:loa:1', auth_time: now - 3600 },
+    ]) {
+      await expectProblem(
+        await call('DELETE', '/me/account', await mintedToken(id, extra)),
+        403,
+        'fresh_sign_in_required',
+      );
+    }
+    // The demo citizen (proven in person, level 3) signed in at level 2 just now.
+    const citizenId = await accountIdOf({
+      idNumber: runtime.credentials.citizen.idNumber,
+      password: runtime.credentials.citizen.password,
+    });
+    await expectProblem(
+      await call(
+        'DELETE',
+        '/me/account',
+        await mintedToken(citizenId, { acr: 'urn:elicence:loa:2', auth_time: now }),
+      ),
+      403,
+      'fresh_sign_in_required',
+    );
+    // The account is still there.
+    expect(
+      (await call('GET', '/me/account', await mintedToken(id, { acr: 'urn:elicence:loa:1' }))).status,
+    ).toBe(200);
+  });
+
+  it('refuses a platform other than a first-party app: 403 first_party_only', async () => {
+    const person = await registeredPerson();
+    const id = await accountIdOf(person);
+    const jti = await storedAccessToken(id, {
+      clientId: runtime.credentials.platform.clientId,
+      scope: 'openid licences',
+      extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
+    });
+    await expectProblem(await call('DELETE', '/me/account', jti), 403, 'first_party_only');
+    await expectProblem(await call('GET', '/me/account', jti), 403, 'first_party_only');
+  });
+});

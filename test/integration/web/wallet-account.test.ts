@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { postJson } from '../../support/http-api.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { runFlow } from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/*
+ * Privacy review R9, H2: the wallet's account page (我的账号) and closing the account from it (注销账号):
+ * a sign-in made now (the provider asks for the password again within a live session), a confirmation
+ * that says what goes and what stays, a box to tick, and the account gone.
+ */
+
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(() => runtime?.close());
+
+describe('the wallet’s account page', () => {
+  it('shows what the account holds and closes it after a fresh sign-in and a confirmation', async () => {
+    const person = { idNumber: newIdNumber(), name: '冯注销', password: 'Feng-Close-2026' };
+    const registered = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const answers = { username: person.idNumber, password: person.password };
+    const ua = new UserAgent(runtime.baseUrl);
+    expect((await runFlow(ua, '/wallet/login', answers)).page?.url.pathname).toBe('/wallet');
+
+    const account = await ua.navigate('/wallet/account');
+    const html = account.page?.html ?? '';
+    expect(account.page?.status).toBe(200);
+    expect(html).toContain(`${person.idNumber.slice(0, 6)}********${person.idNumber.slice(14)}`);
+    expect(html).toContain(person.name);
+    expect(html).not.toContain(person.idNumber);
+    const closeHref = /id="account-close-link" href="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    expect(closeHref).toBe('/wallet/login?acr=1&fresh=1&returnTo=%2Fwallet%2Faccount%2Fclose');
+
+    // Within the live single sign-on session, the provider asks for the password again (max_age=0).
+    const fresh = await runFlow(ua, closeHref!, answers);
+    expect(fresh.steps).toContain('login');
+    expect(fresh.page?.url.pathname).toBe('/wallet/account/close');
+    const confirmation = fresh.page?.html ?? '';
+    expect(confirmation).toContain('id="account-close-goes"');
+    expect(confirmation).toContain('发证机关'); // licences stay with the issuing agencies
+    expect(confirmation).toContain('id="account-close-confirm"');
+
+    // Not ticked: asked again, nothing closed.
+    const unticked = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), { form: {} });
+    expect(unticked.page?.status).toBe(400);
+    expect(unticked.page?.html).toContain('account-close-unconfirmed');
+    const signIn = () => dependencies().directory.checkPassword({ ...person, source: '192.0.2.84' });
+    expect((await signIn()).ok).toBe(true);
+
+    const closed = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), {
+      form: { confirm: 'yes' },
+    });
+    expect(closed.page?.status).toBe(200);
+    expect(closed.page?.html).toContain('id="account-closed"');
+    expect((await signIn()).ok).toBe(false);
+    // The wallet's session is gone with it.
+    const after = await ua.request('/wallet');
+    expect(await after.text()).not.toContain(person.name);
+  });
+});
