@@ -106,7 +106,8 @@ describe('a first-party client asking for scope entity', () => {
 describe('a platform that is not first-party asking for scope entity', () => {
   it('still meets the consent page after the entity choice', async () => {
     const ua = new UserAgent(runtime.baseUrl, [notFirstParty.redirectUri]);
-    const request = await authorizationRequest(notFirstParty, { scope: entityScope });
+    // Without `licences`: it is first-party only (a platform asking for it gets `invalid_scope`).
+    const request = await authorizationRequest(notFirstParty, { scope: 'openid profile entity' });
     const outcome = await runFlow(ua, request.url, allAnswers());
     expect(outcome.steps).toEqual(['login', 'entity']);
     expect(outcome.stoppedAt).toBe('consent');

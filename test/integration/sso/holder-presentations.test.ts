@@ -3,10 +3,13 @@ import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../.
 import { expectProblem } from '../../support/http-api.js';
 import {
   adminToken,
+  authorizationRequest,
   demoPlatform,
   getWithToken,
   registerPlatform,
+  runFlow,
   signIn,
+  writtenAccessToken,
   type RelyingParty,
   citizenAnswers,
 } from '../../support/oidc-flows.js';
@@ -130,16 +133,33 @@ describe('a holder shows a licence as a short-lived QR code (亮证)', () => {
   // Security review (L1): a platform holding the person's `licences` token (consent: "read your
   // electronic licences") made presentations, each verifying as valid and recorded in the audit trail and
   // the person's usage record as the person showing their licence. Presenting is the holder's own act.
+  // Since review R9 (H1) a platform gets no such token: `licences` is first-party only. One issued before
+  // that rule, still live in the store, is refused all the same.
   it('is refused to a platform that is not first-party, holding the person’s licences token', async () => {
     const platform = await demoPlatform(runtime);
-    const { tokens } = await signIn(
-      platform,
+    // Asking for `licences` now fails at the authorization request.
+    const request = await authorizationRequest(platform, { scope: 'openid licences' });
+    const outcome = await runFlow(
       new UserAgent(runtime.baseUrl, [platform.redirectUri]),
+      request.url,
       citizenAnswers(runtime),
-      { scope: 'openid licences' },
     );
-    // It may read the licences (recorded as a share)…
-    expect((await getWithToken(runtime, '/me/licences', tokens.access_token)).status).toBe(200);
+    expect(outcome.callback?.searchParams.get('error')).toBe('invalid_scope');
+    expect(outcome.callback?.searchParams.has('code')).toBe(false);
+
+    // A `licences` token of the platform's client as the provider wrote one before the rule.
+    const login = await dependencies().directory.checkPassword({
+      ...runtime.credentials.citizen,
+      source: '192.0.2.82',
+    });
+    if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+    const token = await writtenAccessToken({
+      accountId: login.person.id,
+      clientId: platform.clientId,
+      scope: 'openid licences',
+    });
+    // It reads no licence…
+    await expectProblem(await getWithToken(runtime, '/me/licences', token), 403, 'first_party_only');
     const admin = await adminToken(runtime);
     const presented = async () => {
       const response = await getWithToken(
@@ -152,10 +172,10 @@ describe('a holder shows a licence as a short-lived QR code (亮证)', () => {
       return items.filter((entry) => entry.action === 'licence.presented').length;
     };
     const before = await presented();
-    // …but not present them: every field, the longest lifetime, as the review's request.
+    // …nor presents one: every field, the longest lifetime, as the review's request.
     const disclose = Object.keys(drivingLicence.fields);
     await expectProblem(
-      await present(drivingLicence.id, { disclose, ttlSeconds: 300 }, tokens.access_token),
+      await present(drivingLicence.id, { disclose, ttlSeconds: 300 }, token),
       403,
       'first_party_only',
     );
