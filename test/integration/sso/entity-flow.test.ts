@@ -6,10 +6,12 @@ import { dependencies } from '../../../functions/composition/dependencies.js';
 import { walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import {
+  adminToken,
   authorizationRequest,
   demoPlatform,
   getWithToken,
   refusal,
+  registerPlatform,
   runFlow,
   signIn,
   verifyJwt,
@@ -24,19 +26,33 @@ import { UserAgent } from '../../support/user-agent.js';
  * chooses the entity; the tokens name the entity as subject and the person as actor (`act`), and the
  * holder API shows the entity's licences with the person's own. The representative appoints an agent,
  * who then signs in for the entity; once withdrawn, the agent gets no new token.
+ *
+ * Two relying parties: the demo platform (not first-party) signs people in, with the consent page, and
+ * reads no licences (`licences` is first-party only, docs/openid-connect.md); a first-party app of ours,
+ * as the wallet is, reads the holder API and meets no consent page. Each sees its own pairwise `sub`.
  */
 
 let runtime: TestRuntime;
 let platform: RelyingParty;
+let app: RelyingParty;
 
 const citizen = () => runtime.credentials.citizen;
 const entity = () => runtime.credentials.entity;
 const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
-const entityScope = 'openid profile entity licences';
+/** What the platform asks for to sign a person in for an entity. */
+const entityScope = 'openid profile entity';
+/** What the first-party app asks for to read the entity's licences, as the wallet does. */
+const appEntityScope = 'openid profile entity licences';
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
   platform = await demoPlatform(runtime);
+  app = await registerPlatform(runtime, await adminToken(runtime), {
+    name: '自有应用 First-party app',
+    redirectUris: [`${runtime.baseUrl}/demo/callback`],
+    scopes: ['openid', 'profile', 'entity', 'licences', 'offline_access'],
+    firstParty: true,
+  });
 });
 afterAll(() => runtime?.close());
 
@@ -56,7 +72,9 @@ function offeredEntities(html: string): string[] {
 describe('the legal representative acting for the entity', () => {
   const ua = () => representative;
   let representative: UserAgent;
+  /** His pairwise `sub` at the app, and at the platform. */
   let personalSub: string;
+  let platformSub: string;
   let personalToken: string;
 
   beforeAll(() => {
@@ -64,18 +82,26 @@ describe('the legal representative acting for the entity', () => {
   });
 
   it('signs in personally first: the holder API lists only his own driving licence', async () => {
-    const { claims, tokens } = await signIn(
-      platform,
+    const { steps, claims, tokens } = await signIn(
+      app,
       ua(),
       { username: citizen().idNumber, password: citizen().password },
       { scope: 'openid profile licences' },
     );
+    expect(steps).toEqual(['login']);
     expect(claims).toMatchObject({ name: citizen().name });
     expect(claims).not.toHaveProperty('subject_type');
     expect(claims).not.toHaveProperty('act');
     personalSub = claims.sub;
     personalToken = tokens.access_token;
     expect(await licenceTypes(personalToken)).toEqual(['driving-licence']);
+
+    // The platform, in the same session, after its consent page: his own sub there, no entity.
+    const atPlatform = await signIn(platform, ua(), {});
+    expect(atPlatform.steps).toEqual(['consent']);
+    expect(atPlatform.claims).not.toHaveProperty('act');
+    expect(atPlatform.claims.sub).not.toBe(personalSub);
+    platformSub = atPlatform.claims.sub;
   });
 
   it('is offered the entity on a page of radio inputs named entity', async () => {
@@ -89,13 +115,13 @@ describe('the legal representative acting for the entity', () => {
 
   it('gets tokens naming the entity as subject and himself as actor, without typing the password again', async () => {
     const { steps, claims, tokens } = await signIn(
-      platform,
+      app,
       ua(),
       { entity: entity().creditCode },
-      { scope: entityScope },
+      { scope: appEntityScope },
     );
-    expect(steps).toEqual(['entity', 'consent']);
-    const { payload } = await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platform.clientId });
+    expect(steps).toEqual(['entity']);
+    const { payload } = await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: app.clientId });
     expect(payload).toMatchObject({
       sub: claims.sub,
       subject_type: 'legal_person',
@@ -117,15 +143,24 @@ describe('the legal representative acting for the entity', () => {
     // A new personal session: the platform asks for consent again (the old grant ended with the session).
     const { steps, claims } = await signIn(platform, ua(), { personal: true });
     expect(steps).toEqual(['personal', 'consent']);
-    expect(claims.sub).toBe(personalSub);
+    expect(claims.sub).toBe(platformSub);
     expect(claims).not.toHaveProperty('credit_code');
   });
 
   // `entity` is also a scope of the API resource, but a platform's consent to it does not let the platform
   // manage the entity's agents (security review: it appointed one, who then signed in as the entity).
-  // A first-party app's token does (test/integration/sso/first-party-entity.test.ts).
+  // A first-party app's token does (test/integration/sso/first-party-entity.test.ts). Without `licences`
+  // the platform's token is for userinfo only, so it names our API as its resource here.
   it("does not let the platform list or appoint agents with the representative's access token", async () => {
-    const { tokens } = await signIn(platform, ua(), { entity: entity().creditCode }, { scope: entityScope });
+    const { steps, claims, tokens } = await signIn(
+      platform,
+      ua(),
+      { entity: entity().creditCode },
+      { scope: entityScope, resource: dependencies().config.issuerUrl },
+    );
+    // The platform signs him in for the entity after its consent page, under its own subjects.
+    expect(steps).toEqual(['entity', 'consent']);
+    expect(claims).toMatchObject({ subject_type: 'legal_person', act: { sub: platformSub } });
     const agents = `/me/entities/${entity().creditCode}/agents`;
     await expectProblem(await getWithToken(runtime, agents, tokens.access_token), 403, 'first_party_only');
     await expectProblem(
@@ -192,8 +227,9 @@ describe('an agent appointed by the representative', () => {
   });
 
   it('signs in for the entity, offered it as agent, and gets a refresh token with offline_access', async () => {
-    const request = await authorizationRequest(platform, {
-      scope: `${entityScope} offline_access`,
+    // The app, to read the entity's licences with the token (offline_access asks for prompt=consent).
+    const request = await authorizationRequest(app, {
+      scope: `${appEntityScope} offline_access`,
       prompt: 'consent',
     });
     const atChoice = await runFlow(agentBrowser, request.url, {
@@ -205,13 +241,13 @@ describe('an agent appointed by the representative', () => {
     expect(atChoice.page!.html).toContain('经办人');
 
     const { claims, tokens } = await signIn(
-      platform,
+      app,
       agentBrowser,
       { entity: entity().creditCode },
-      { scope: `${entityScope} offline_access`, prompt: 'consent' },
+      { scope: `${appEntityScope} offline_access`, prompt: 'consent' },
     );
     const personal = await signIn(
-      platform,
+      app,
       browser(),
       { username: agent.idNumber, password: agentPassword },
       { scope: 'openid' },
@@ -227,7 +263,7 @@ describe('an agent appointed by the representative', () => {
     expect(await licenceTypes(tokens.access_token)).toEqual(['business-licence']);
 
     // While appointed, the refresh token works (and rotates).
-    const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
+    const refreshed = await client.refreshTokenGrant(app.config, tokens.refresh_token!);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(refreshed.claims()).toMatchObject({ sub: claims.sub, act: { sub: personal.claims.sub } });
     agentTokens = refreshed;
@@ -240,12 +276,12 @@ describe('an agent appointed by the representative', () => {
     });
     expect(withdrawn.status).toBe(204);
 
-    const refused = await refusal(client.refreshTokenGrant(platform.config, agentTokens.refresh_token!));
+    const refused = await refusal(client.refreshTokenGrant(app.config, agentTokens.refresh_token!));
     expect(refused).toMatchObject({ error: 'invalid_grant', status: 400 });
     // The access token still in hand no longer shows the entity's licences: the right is checked now.
     expect(await licenceTypes(agentTokens.access_token)).toEqual([]);
 
-    // A new sign-in offers no entity to act for.
+    // A new sign-in, at the platform, offers no entity to act for.
     const request = await authorizationRequest(platform, { scope: entityScope });
     const outcome = await runFlow(browser(), request.url, {
       username: agent.idNumber,
@@ -259,8 +295,8 @@ describe('an agent appointed by the representative', () => {
   });
 
   it('once withdrawn, is asked to sign in again in the browser still acting for the entity', async () => {
-    // Silently: no.
-    const silent = await authorizationRequest(platform, { scope: entityScope, prompt: 'none' });
+    // Silently, at the app that signed it in: no.
+    const silent = await authorizationRequest(app, { scope: appEntityScope, prompt: 'none' });
     const refused = await runFlow(agentBrowser, silent.url);
     expect(refused.callback?.searchParams.get('error')).toBe('login_required');
     expect(refused.callback?.searchParams.has('code')).toBe(false);
