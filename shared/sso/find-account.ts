@@ -2,6 +2,7 @@ import { sectorOf } from './pairwise.js';
 import type { Account, FindAccount } from 'oidc-provider';
 import { parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
+import { levelOfAcr } from '../identity/assurance.js';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 
@@ -60,7 +61,13 @@ export function accountFinder(
           name: person.name,
           // Userinfo only, never the ID token: platforms put their ID token in URLs (`id_token_hint`
           // at logout), which browsers' histories and proxies keep.
-          ...(use === 'userinfo' && scope.split(' ').includes('idcard')
+          // Only a number the population registry (or a counter) bound to this person: a self-asserted
+          // account (level 1) only claims its number, and anyone may claim any number under any name
+          // (registration answers a wrong name as an unknown number, review R9 M6), so a platform must
+          // not receive it as this person's (review R10).
+          ...(use === 'userinfo' &&
+          scope.split(' ').includes('idcard') &&
+          (levelOfAcr(person.accountAcr ?? person.acr) ?? 1) >= 2
             ? { id_number: await release(subject.personId, ctx.oidc.client?.clientId ?? 'unknown') }
             : {}),
         }),

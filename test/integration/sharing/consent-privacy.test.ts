@@ -2,12 +2,12 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { registerClient, registerClientInput } from '../../../shared/clients/register-client.js';
-import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { onboardIssuer, postJson } from '../../support/http-api.js';
 import { CarrierOfNumbers } from '../../support/in-memory-sms.js';
-import { drivingLicenceBody, issued, licencePath } from '../../support/licences.js';
+import { drivingLicenceBody, issued, licencePath, newIdNumber } from '../../support/licences.js';
 import {
   adminToken,
   authorizationRequest,
@@ -262,6 +262,42 @@ describe('M1, M2: the ID number is a consent of its own, and each release is rec
       client: { id: platform.clientId, name: platformName },
     });
     expect(items[0]).not.toHaveProperty('licenceId');
+  });
+});
+
+describe('review R10: a number someone only claimed is never released as theirs', () => {
+  it('a self-asserted account (a wrong name for a registered number) gets no id_number, even ticked', async () => {
+    // The real person is in the population registry, with no account yet; a squatter registers their
+    // number under another name, which answers as an unknown number does: a self-asserted account,
+    // level 1 (privacy review R9 M6). A platform must not receive that number as the squatter's.
+    const idNumber = newIdNumber();
+    const deps = buildDependencies(runtime.config);
+    const id = parseIdNumber(idNumber, new Date());
+    await deps.registry.putPerson({
+      lookupKey: await personLookupKey(deps.lookupMac, id),
+      name: '真实的人',
+      masked: maskIdNumber(id),
+    });
+    deps.doc.destroy();
+    deps.kms.destroy();
+    const squatter = { idNumber, name: '冒名者', phone: '', password: 'squatter-2026-secret' };
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      idNumber,
+      name: squatter.name,
+      password: squatter.password,
+    });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const ua = browser();
+    const tokens = await approve(
+      platform,
+      ua,
+      await toConsent(platform, ua, squatter, 'openid profile idcard'),
+      true,
+    );
+    const claims = await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
+    expect(claims.name).toBe('冒名者');
+    expect(claims).not.toHaveProperty('id_number');
   });
 });
 
