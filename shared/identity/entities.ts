@@ -27,7 +27,7 @@ import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-nu
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { PersonAccount } from './person-account.js';
 import type { EntityRegistry, RegisteredEntity } from './registry.js';
-import { acrOf, signedInLevel } from './assurance.js';
+import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
 
 /** The longest an appointment may run before the representative must renew it. */
 const maxAppointmentDays = 3 * 366;
@@ -142,6 +142,10 @@ export async function canActFor(
   deps: EntityDependencies,
 ): Promise<ActingAuthority | undefined> {
   const creditCode = parseCreditCode(creditCodeInput);
+  // A self-asserted account only claims its number (anyone may register any number under any name,
+  // answered as an unknown number: review R9 M6): it acts for no entity, as representative or agent
+  // (review R10). The registries match people by that number alone.
+  if (assuranceLevelOf(person) < 2) return undefined;
   const [registered, existing] = await Promise.all([
     deps.registry.findEntity(creditCode),
     deps.entities.findEntityByCreditCode(creditCode),
@@ -186,6 +190,8 @@ export async function entitiesFor(
   now: Date,
   deps: EntityDependencies,
 ): Promise<ActingAuthority[]> {
+  // As canActFor: a self-asserted account acts for no entity (review R10).
+  if (assuranceLevelOf(person) < 2) return [];
   const [registered, appointments] = await Promise.all([
     deps.registry.entitiesRepresentedBy(person.lookupKey),
     deps.entities.appointmentsFor(person.lookupKey),

@@ -138,6 +138,19 @@ describe('entities, representatives and agents', () => {
       expect(await canActFor(stranger, registered, now(), deps)).toBeUndefined();
     });
 
+    it('is never a self-asserted account on the representative’s number: claiming a number proves nothing', async () => {
+      // Anyone may register any number under any name as a self-asserted account (review R9 M6); such
+      // an account acts for no entity, as representative or as agent (review R10).
+      const squatter = { ...rep, assurance: 'self-asserted' as const };
+      expect(await canActFor(squatter, registered, now(), deps)).toBeUndefined();
+      expect(await entitiesFor(squatter, now(), deps)).toEqual([]);
+      await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
+      expect(
+        await canActFor({ ...agent, assurance: 'self-asserted' }, registered, now(), deps),
+      ).toBeUndefined();
+      expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });
+    });
+
     it('is never whom a business licence names: an issuer cannot make anyone a representative', async () => {
       // A valid business licence of a registered entity naming a stranger, and one of an entity the
       // registry does not know: neither lets the stranger act for the entity (issue 12, finding 2).
