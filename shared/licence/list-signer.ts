@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { canonicalJson } from '../canonical-json.js';
 import { epochSeconds, type Clock } from '../clock.js';
 import type { Signer } from '../crypto/signer.js';
 import { invalidRequest, NotFoundError, UnavailableError } from '../errors.js';
@@ -55,7 +56,29 @@ export class ListSignerUnavailableError extends UnavailableError {
  * Thrown by the public functions' stand-in signer when the stored token is stale: the list is to be signed
  * by the {@link ListSigner}. Never leaves this module.
  */
-class SignedElsewhere extends Error {}
+class SignedElsewhere extends Error {
+  constructor(
+    /** What the use case would have had signed: `header.payload`, to compare with the stored token's. */
+    readonly signingInput?: Uint8Array,
+  ) {
+    super('signed elsewhere');
+  }
+}
+
+/** A compact JWS's (or a signing input's) payload, `iat` and `exp` left out: what it says, not when. */
+function statement(jwsOrSigningInput: string): string | undefined {
+  try {
+    const encoded = jwsOrSigningInput.split('.')[1] ?? '';
+    const {
+      iat: _iat,
+      exp: _exp,
+      ...rest
+    } = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as Record<string, unknown>;
+    return canonicalJson(rest);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * A {@link Signer} that signs nothing: `kid` and `publicJwk` from `publicKey` when given (the trust list
@@ -64,12 +87,13 @@ class SignedElsewhere extends Error {}
  * unchanged for their freshness checks, without any kms:Sign.
  */
 function signedElsewhere(publicKey?: Pick<Signer, 'kid' | 'publicJwk'>): Signer {
-  const elsewhere = () => Promise.reject(new SignedElsewhere());
   return {
     alg: 'ES256',
-    kid: publicKey ? () => publicKey.kid() : elsewhere,
-    publicJwk: publicKey ? () => publicKey.publicJwk() : elsewhere,
-    sign: elsewhere,
+    // Without a public key (a status list's issuer key), the header's kid is a placeholder: nothing is
+    // signed, and only the payload of the signing input is read (to compare with the stored token's).
+    kid: publicKey ? () => publicKey.kid() : () => Promise.resolve('signed-elsewhere'),
+    publicJwk: publicKey ? () => publicKey.publicJwk() : () => Promise.reject(new SignedElsewhere()),
+    sign: (data) => Promise.reject(new SignedElsewhere(data)),
   };
 }
 
@@ -95,13 +119,16 @@ export async function servedTrustList(
   deps: ServedTrustListDependencies,
 ): Promise<{ jws: string; ttl: number }> {
   // 1. Fresh: served as stored, exactly as before.
+  let due: SignedElsewhere;
   try {
     return await trustListToken({ ...deps, platformSigner: signedElsewhere(deps.platformKey) });
   } catch (error) {
     if (!(error instanceof SignedElsewhere)) throw error;
+    due = error;
   }
-  // 2. Stale: signed by the signer, or 3. the stored token while it is still valid.
-  return signedOrStored(deps.listSigner, { kind: 'trust-list' }, deps.clock, async () => {
+  // 2. Stale: signed by the signer, or 3. the stored token while it is still valid and says what a new
+  // one would (stale by age alone).
+  return signedOrStored(deps.listSigner, { kind: 'trust-list' }, deps.clock, due, async () => {
     const stored = await deps.trustList.find();
     return stored && { ...stored, ttl: TRUST_LIST_TTL_SECONDS };
   });
@@ -126,13 +153,16 @@ export async function servedStatusList(
   deps: ServedStatusListDependencies,
 ): Promise<StatusListTokenResult> {
   // 1. Fresh: served as stored; unknown: not found.
+  let due: SignedElsewhere;
   try {
     return await statusListToken(listId, { ...deps, signerFor: () => signedElsewhere() });
   } catch (error) {
     if (!(error instanceof SignedElsewhere)) throw error;
+    due = error;
   }
-  // 2. Stale: signed by the signer, or 3. the stored token while it is still valid (for this list's URI).
-  return signedOrStored(deps.listSigner, { kind: 'status-list', listId }, deps.clock, async () => {
+  // 2. Stale: signed by the signer, or 3. the stored token while it is still valid (for this list's URI)
+  // and says what a new one would.
+  return signedOrStored(deps.listSigner, { kind: 'status-list', listId }, deps.clock, due, async () => {
     const { token } = await deps.statusLists.find(listId);
     const uri = statusListUri(deps.config.issuerUrl, listId);
     return token && token.uri === uri ? { ...token, ttl: STATUS_LIST_TTL_SECONDS } : undefined;
@@ -143,6 +173,7 @@ async function signedOrStored(
   signer: ListSigner,
   request: ListRequest,
   clock: Clock,
+  due: SignedElsewhere,
   stored: () => Promise<{ jws: string; iat: number; exp: number; ttl: number } | undefined>,
 ): Promise<StatusListTokenResult> {
   try {
@@ -152,6 +183,11 @@ async function signedOrStored(
     const now = epochSeconds(clock);
     const token = await stored();
     if (!token || token.exp <= now) throw error;
+    // A list whose content changed (an issuer withdrawn, a key rotated, a licence revoked) is not served
+    // from before the change: that would hide the change exactly while it cannot be signed (review R10).
+    // Only a list stale by age alone is, as anyone could replay it until its `exp` anyway.
+    const wouldSay = due.signingInput && statement(Buffer.from(due.signingInput).toString('ascii'));
+    if (wouldSay === undefined || statement(token.jws) !== wouldSay) throw error;
     logger.warn('list signer unavailable: serving the stored token', {
       list: request.kind,
       iat: token.iat,

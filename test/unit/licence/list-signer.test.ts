@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../../shared/errors.js';
+import type { Issuer } from '../../../shared/issuers/issuer.js';
 import {
   ListSignerUnavailableError,
   servedStatusList,
@@ -89,6 +90,39 @@ describe('lists signed off the public path', () => {
     const refused = servedTrustList(publicDeps());
     await expect(refused).rejects.toBeInstanceOf(ListSignerUnavailableError);
     await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 30, kind: 'unavailable' });
+  });
+
+  it('does not serve, while the signer is down, a stored list whose content has changed since (review R10)', async () => {
+    const signer = new LocalSigner();
+    const agency: Issuer = {
+      id: 'iss_one',
+      name: 'Agency one',
+      creditCode: '11310000000000001B',
+      region: '310000',
+      licenceTypes: ['business-licence'],
+      status: 'active',
+      keyId: 'key-one',
+      kid: await signer.kid(),
+      publicJwk: await signer.publicJwk(),
+      createdAt: new Date(start * 1000).toISOString(),
+      version: 1,
+    };
+    await issuers.claim(agency);
+    await servedTrustList(publicDeps());
+    down = true;
+    // The agency is withdrawn (its key compromised, say) while the list cannot be signed: the list from
+    // before would still name it active, and is not served.
+    await issuers.save({ ...(await issuers.findById('iss_one'))!, status: 'withdrawn' });
+    await expect(servedTrustList(publicDeps())).rejects.toBeInstanceOf(ListSignerUnavailableError);
+    now += TRUST_LIST_RESIGN_AGE_SECONDS;
+    await expect(servedTrustList(publicDeps())).rejects.toBeInstanceOf(ListSignerUnavailableError);
+    // Signed again once the signer is back, withdrawn.
+    down = false;
+    const { jws } = await servedTrustList(publicDeps());
+    const payload = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as {
+      issuers: Array<{ id: string; status: string }>;
+    };
+    expect(payload.issuers).toMatchObject([{ id: 'iss_one', status: 'withdrawn' }]);
   });
 
   it('answers an unknown status list not found without asking the signer', async () => {
