@@ -301,6 +301,30 @@ describe('review R10: a number someone only claimed is never released as theirs'
   });
 });
 
+describe('review R10 (checked, holds): a share asks for the ID number itself, whatever the sign-in gave', () => {
+  it('a share made after a sign-in that released the number carries it only if ticked on the share’s page', async () => {
+    const person = await newPerson(runtime, carrier);
+    const ua = browser();
+    // The sign-in gives the number (ticked).
+    await approve(platform, ua, await toConsent(platform, ua, person, 'openid profile idcard'), true);
+    // Then a share asking for it again: its page asks apart, and unticked the share holds no number, so
+    // that withdrawing the sign-in in the wallet stops every release to this platform.
+    const request = await authorizationRequest(platform, {
+      scope: 'openid profile idcard',
+      prompt: 'consent',
+      authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理机动车登记业务')]),
+    });
+    const atStepUp = await runFlow(ua, request.url, { username: person.idNumber, password: person.password });
+    const stepped = await stepUpBySms(runtime, ua, atStepUp.page!.html, person.phone);
+    const consent = stepped.page ?? (await ua.navigate(stepped.leftTo!)).page!;
+    expect(consent.html).toMatch(/<input\b[^>]*name="idcard"/);
+    const { callback } = await callbackOf(ua, consent.url, {});
+    const tokens = await exchange(platform, request, callback);
+    const claims = await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
+    expect(claims).not.toHaveProperty('id_number');
+  });
+});
+
 describe('M3: a share hands over what its consent page lists', () => {
   it('no status reason, and no revoked or replaced licence', async () => {
     const person = await newPerson(runtime, carrier);
