@@ -68,7 +68,7 @@ describe('finding 2: an issuer cannot make anyone the representative of an enter
     // At sign-in the attacker is offered no enterprise, and choosing the demo entity anyway (a forged
     // form) gets no token for it.
     const attackerBrowser = new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]);
-    const request = await authorizationRequest(platform, { scope: 'openid profile entity licences' });
+    const request = await authorizationRequest(platform, { scope: 'openid profile entity' });
     const offered = await runFlow(attackerBrowser, request.url, { username: attacker.idNumber, password });
     expect(offered.page!.html).toContain('您目前不能代表任何企业办事');
     expect(offeredEntities(offered.page!.html)).toEqual([]);
@@ -80,7 +80,7 @@ describe('finding 2: an issuer cannot make anyone the representative of an enter
     // The registry's representative (the demo citizen) is still offered it.
     const citizenFlow = await runFlow(
       new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/demo/callback`]),
-      (await authorizationRequest(platform, { scope: 'openid profile entity licences' })).url,
+      (await authorizationRequest(platform, { scope: 'openid profile entity' })).url,
       citizenAnswers(runtime),
     );
     expect(offeredEntities(citizenFlow.page!.html)).toEqual([entity.creditCode]);

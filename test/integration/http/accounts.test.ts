@@ -191,11 +191,14 @@ describe('POST /accounts', () => {
     const table = JSON.stringify(await scanItems(''));
     expect(secrets.size).toBeGreaterThan(4);
     for (const secret of secrets) expect(table).not.toContain(secret);
-    // Nor the demo citizen's, whose account and business licence the seed made.
-    expect(table).not.toContain(runtime.credentials.citizen.idNumber);
-    expect(table).not.toContain(runtime.credentials.citizen.password);
+    // Nor the demo citizen's and the demo clerk's, whose accounts the seed made.
+    for (const person of [runtime.credentials.citizen, runtime.credentials.clerk]) {
+      expect(table).not.toContain(person.idNumber);
+      expect(table).not.toContain(person.password);
+    }
     // The accounts are there, each under its id, and each number's claim under its lookup key.
-    const accounts = 1 /* the demo citizen */ + [...secrets].filter((s) => /^\d{17}/.test(s)).length;
+    const accounts =
+      2 /* the demo citizen and clerk */ + [...secrets].filter((s) => /^\d{17}/.test(s)).length;
     const items = await scanItems('account#');
     expect(items.filter((item) => item['sk'] === 'account')).toHaveLength(accounts);
     expect(items.filter((item) => item['sk'] === 'person')).toHaveLength(accounts);
