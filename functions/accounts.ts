@@ -22,7 +22,7 @@ import {
 import { ForbiddenError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { httpStatusOf } from '../shared/http/error-mapping.js';
-import { authenticateBearer } from '../shared/http/authenticate.js';
+import { authenticateBearer, authenticatePerson } from '../shared/http/authenticate.js';
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import { sameOrigin } from '../shared/web/kit/form.js';
@@ -163,14 +163,7 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
  * (403 `fresh_sign_in_required`, shared/identity/close-account.ts).
  */
 async function ownAccount(event: HttpEvent, deps: Dependencies): Promise<HttpResult> {
-  const caller = await authenticateBearer(
-    event,
-    'licences',
-    deps,
-    'sign the person in with the scope licences (with openid)',
-  );
-  if (!caller.accountId)
-    throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
+  const caller = await authenticatePerson(event, deps);
   await requireFirstParty(caller.clientId, deps, 'The account is managed in the wallet (我的证照) only');
   const { personId } = parseAccountId(caller.accountId);
   if (served.is(event, 'GET /me/account')) {

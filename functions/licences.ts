@@ -26,7 +26,7 @@ import { ForbiddenError, InvalidInputError } from '../shared/errors.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
 import { requireHolderApp } from '../shared/clients/first-party.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticateBearer } from '../shared/http/authenticate.js';
+import { authenticateBearer, personOf } from '../shared/http/authenticate.js';
 import { header, parseJsonBody, parseQuery } from '../shared/http/request.js';
 import { json, problem } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
@@ -109,13 +109,11 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
   );
   if (holderRoute && !caller.scopes.has('licences:issue')) {
     // A person's token (scope `licences`): their own licences and their entities', as /me/licences.
-    if (!caller.accountId) {
-      throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
-    }
+    const person = personOf(caller);
     // The holder API is the service's own apps' (as /me/licences): a platform reads licences only
     // through a share, GET /shared/licences (privacy review R9 H1).
     await requireHolderApp(caller.clientId, deps);
-    const reader = await licenceReader(parseAccountId(caller.accountId), caller.acr, deps);
+    const reader = await licenceReader(parseAccountId(person.accountId), caller.acr, deps);
     const { licence, issuer } = await readHeldLicence(event.pathParameters?.id ?? '', reader, deps);
     return json(200, licenceView(licence, issuer, new Date(deps.clock.now())), {
       'cache-control': 'private, no-store',

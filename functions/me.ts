@@ -23,7 +23,7 @@ import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
 import { requireFirstParty, requireHolderApp } from '../shared/clients/first-party.js';
 import { apiHandler } from '../shared/http/api-handler.js';
-import { authenticateBearer } from '../shared/http/authenticate.js';
+import { authenticateBearer, authenticatePerson } from '../shared/http/authenticate.js';
 import { json } from '../shared/http/response.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import type * as z from 'zod';
@@ -110,14 +110,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       )) satisfies z.output<typeof sharedLicencesSchema>,
     );
   }
-  const caller = await authenticateBearer(
-    event,
-    'licences',
-    deps,
-    'sign the person in with the scope licences (with openid)',
-  );
-  if (!caller.accountId)
-    throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
+  const caller = await authenticatePerson(event, deps);
   const actor = caller.accountId;
   const subject = parseAccountId(actor);
   const now = new Date(deps.clock.now());

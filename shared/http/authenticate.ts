@@ -1,4 +1,5 @@
 import { epochSeconds, type Clock } from '../clock.js';
+import { ForbiddenError } from '../errors.js';
 import { AuthenticationError } from './api-handler.js';
 import { header } from './request.js';
 import type { HttpEvent } from './types.js';
@@ -144,4 +145,43 @@ export function authenticateBearer(
     nowSeconds: epochSeconds(deps.clock),
     ...(askFor && { askFor }),
   });
+}
+
+/**
+ * `caller`, which must stand for a signed-in person (a token of a sign-in, not of a client): 403
+ * `not_a_person` otherwise.
+ *
+ * @example
+ * ```ts
+ * const { accountId } = personOf(await authenticateBearer(event, 'licences', deps));
+ * ```
+ */
+export function personOf(caller: Caller): Caller & { accountId: string } {
+  if (!caller.accountId) {
+    throw new ForbiddenError('This token does not stand for a signed-in person', 'not_a_person');
+  }
+  return caller as Caller & { accountId: string };
+}
+
+/**
+ * The signed-in person calling a holder route (`/me/…`): a token with scope `licences` ({@link authenticateBearer}),
+ * standing for a person ({@link personOf}).
+ *
+ * @example
+ * ```ts
+ * const caller = await authenticatePerson(event, deps);
+ * ```
+ */
+export async function authenticatePerson(
+  event: HttpEvent,
+  deps: BearerDependencies,
+): Promise<Caller & { accountId: string }> {
+  return personOf(
+    await authenticateBearer(
+      event,
+      'licences',
+      deps,
+      'sign the person in with the scope licences (with openid)',
+    ),
+  );
 }
