@@ -20,7 +20,7 @@ export interface PeerTrustListCopy {
 /** The last failure of a refresh: the last good copy stays in use. */
 export interface PeerError {
   at: string;
-  /** `unreachable`, `bad_response`, `untrusted` (the pinned keys do not verify it), `rolled_back`, `expired`. */
+  /** `unreachable`, `bad_response`, `untrusted` (the pinned keys do not verify it), `rolled_back`, `expired`, `clock_skew` (signed ahead of our clock). */
   code: string;
   detail: string;
 }

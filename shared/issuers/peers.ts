@@ -129,9 +129,12 @@ export function withinRegion(region: string, area: string): boolean {
 }
 
 /** Why a fetched list is refused. */
+/** How far ahead of our clock a peer's trust list may be signed: the two platforms' clocks differ a little. */
+const PEER_CLOCK_SKEW_SECONDS = 300;
+
 class PeerFetchError extends Error {
   constructor(
-    readonly code: 'unreachable' | 'bad_response' | 'untrusted' | 'expired',
+    readonly code: 'unreachable' | 'bad_response' | 'untrusted' | 'expired' | 'clock_skew',
     message: string,
   ) {
     super(message);
@@ -185,6 +188,15 @@ async function fetchPeerTrustList(
   }
   const parsed = trustListPayload.safeParse(payload);
   if (!parsed.success) throw new PeerFetchError('bad_response', 'the trust list claims are malformed');
+  // jose checks a future `iat` only with `maxTokenAge`. A list signed ahead of our clock would, once held,
+  // refuse every later list as older (`rolled_back`) until real time caught up: refused instead.
+  const ahead = parsed.data.iat - Math.floor(deps.clock.now() / 1000);
+  if (ahead > PEER_CLOCK_SKEW_SECONDS) {
+    throw new PeerFetchError(
+      'clock_skew',
+      `signed ${ahead} s ahead of this platform's clock (more than ${PEER_CLOCK_SKEW_SECONDS} s)`,
+    );
+  }
   return { jws: text, payload: parsed.data };
 }
 

@@ -304,6 +304,14 @@ describe('peer platforms (跨地区互认)', () => {
     expect((await trustList(a)).issuers.filter((e) => e.peer === id).map((e) => e.id)).toEqual([
       'iss_fake_good',
     ]);
+    // Signed an hour ahead of our clock: refused (held, it would refuse every later list as older until
+    // real time caught up), recorded; the copy stays, the peer still ok.
+    served = await signed(now + 3600);
+    expect(await refresh(a, id)).toMatchObject({
+      status: 'ok',
+      trustListIat: new Date(now * 1000).toISOString(),
+      lastError: { code: 'clock_skew' },
+    });
     // Signed by a key that was not pinned: refused, recorded as untrusted, the last good copy stays.
     const intruder = await generateKeyPair('ES256');
     const good_ = served;
