@@ -36,6 +36,8 @@ import {
 import { errorResult } from '../shared/http/api-handler.js';
 import { checkRequestLine, withEdgeHeaders } from '../shared/http/edge.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
+import type { Context } from 'aws-lambda';
+import { withRequestLogKeys } from '../shared/logger.js';
 import {
   codeHintKey,
   cookieKeys,
@@ -207,7 +209,12 @@ function pinPublicOrigin(
  * throttled per client and address before the provider sees a request (see
  * {@link throttleClientAuthentication}).
  */
-export async function handler(event: HttpEvent): Promise<HttpResult> {
+export function handler(event: HttpEvent, context?: Context): Promise<HttpResult> {
+  // Each line logged while serving names the request (the id an error page shows a citizen).
+  return withRequestLogKeys(event, context, () => serveOidc(event));
+}
+
+async function serveOidc(event: HttpEvent): Promise<HttpResult> {
   const deps = dependencies();
   let ready = built.get(deps);
   if (!ready) {

@@ -1,5 +1,6 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 
 /** An error's own fields that may reach a log line: what it is and where it failed, never what it carried. */
 const errorFields = ['code', '$fault', 'status', 'statusCode', 'error', 'error_description'] as const;
@@ -66,3 +67,29 @@ export class ServiceLogFormatter extends LogFormatter {
  * keeps none of the data an error carries.
  */
 export const logger = new Logger({ serviceName: 'elicence', logFormatter: new ServiceLogFormatter() });
+
+/**
+ * Serves one HTTP request with every line logged meanwhile naming it: API Gateway's `requestId` (the one
+ * an answer's error body carries and a citizen quotes, also in the access log) and the route, and Lambda's
+ * context when the runtime gives one (`function_request_id`, `cold_start`). The keys are removed after, so
+ * a warm container's next request does not inherit them.
+ *
+ * @example
+ * ```ts
+ * export const handler = (event: HttpEvent, context?: Context) =>
+ *   withRequestLogKeys(event, context, () => serve(event));
+ * ```
+ */
+export async function withRequestLogKeys<T>(
+  event: { routeKey?: string; requestContext?: { requestId?: string } },
+  context: Context | undefined,
+  serve: () => Promise<T>,
+): Promise<T> {
+  if (context) logger.addContext(context);
+  logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
+  try {
+    return await serve();
+  } finally {
+    logger.removeKeys(['requestId', 'route']);
+  }
+}

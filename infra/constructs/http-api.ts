@@ -38,6 +38,8 @@ const accessLogFormat = AccessLogFormat.custom(
     integrationStatus: '$context.integrationStatus',
     integrationLatency: '$context.integrationLatency',
     integrationError: '$context.integrationErrorMessage',
+    // The Lambda invocation's id: the function's log lines carry it as `function_request_id`.
+    integrationRequestId: '$context.integration.requestId',
   }),
 );
 

@@ -5,11 +5,11 @@ import {
   UnavailableError,
   type ErrorKind,
 } from '../errors.js';
-import { logger } from '../logger.js';
+import { logger, withRequestLogKeys } from '../logger.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from './edge.js';
 import { httpStatusOf } from './error-mapping.js';
 import { problem } from './response.js';
-import type { HttpEvent, HttpHandler, HttpResult } from './types.js';
+import type { HttpHandler, HttpResult } from './types.js';
 
 /** The `title` of each status's problem documents (the OpenAPI document's examples use them too). */
 export const problemTitles: Readonly<Record<number, string>> = {
@@ -39,18 +39,15 @@ export const problemTitles: Readonly<Record<number, string>> = {
  * ```
  */
 export function apiHandler(handle: HttpHandler, edge: Edge): HttpHandler {
-  return async (event: HttpEvent): Promise<HttpResult> => {
-    const requestId = event.requestContext?.requestId;
-    logger.appendKeys({ requestId, route: event.routeKey });
-    try {
-      checkRequestLine(event, edge.parametersOf(event.routeKey));
-      return withEdgeHeaders(await handle(event), edge.secure());
-    } catch (error) {
-      return withEdgeHeaders(errorResult(error, requestId), edge.secure());
-    } finally {
-      logger.removeKeys(['requestId', 'route']);
-    }
-  };
+  return (event, context) =>
+    withRequestLogKeys(event, context, async () => {
+      try {
+        checkRequestLine(event, edge.parametersOf(event.routeKey));
+        return withEdgeHeaders(await handle(event), edge.secure());
+      } catch (error) {
+        return withEdgeHeaders(errorResult(error, event.requestContext?.requestId), edge.secure());
+      }
+    });
 }
 
 export function errorResult(error: unknown, requestId: string | undefined): HttpResult {

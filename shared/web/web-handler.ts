@@ -2,7 +2,7 @@ import { ServiceError } from '../errors.js';
 import { checkRequestLine, withEdgeHeaders, type Edge } from '../http/edge.js';
 import { httpStatusOf } from '../http/error-mapping.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
-import { logger } from '../logger.js';
+import { logger, withRequestLogKeys } from '../logger.js';
 import { fieldErrorText } from './kit/field-messages.js';
 import { html } from './kit/html.js';
 import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './kit/i18n.js';
@@ -33,12 +33,11 @@ export function webHandler(
   handle: (event: HttpEvent, context: PageContext) => Promise<HttpResult>,
   edge: Edge,
 ): HttpHandler {
-  return async (event) => {
-    const requestId = event.requestContext?.requestId;
-    logger.appendKeys({ requestId, route: event.routeKey });
-    const lang = langOf(event);
-    const context: PageContext = { lang, t: translator(lang), path: event.rawPath };
-    try {
+  return (event, lambdaContext) =>
+    withRequestLogKeys(event, lambdaContext, async () => {
+      const requestId = event.requestContext?.requestId;
+      const lang = langOf(event);
+      const context: PageContext = { lang, t: translator(lang), path: event.rawPath };
       const result = await Promise.resolve()
         .then(() => {
           checkRequestLine(event, edge.parametersOf(event.routeKey));
@@ -50,10 +49,7 @@ export function webHandler(
       if (!chosen) return withEdgeHeaders(result, secure);
       const cookie = langCookieHeader(chosen, secure);
       return withEdgeHeaders({ ...result, cookies: [...(result.cookies ?? []), cookie] }, secure);
-    } finally {
-      logger.removeKeys(['requestId', 'route']);
-    }
-  };
+    });
 }
 
 function errorPage(

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { apiHandler } from '../../../shared/http/api-handler.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
 import { bareApiEvent, loggedLines } from '../../support/logged-lines.js';
+import { logger } from '../../../shared/logger.js';
 
 const bare = bareApiEvent('POST /accounts');
 const event = bare.event as unknown as HttpEvent;
@@ -48,5 +49,42 @@ describe('an error reaching the logs carries none of the data it held (privacy r
       cause: { name: 'Error', message: 'socket hang up' },
     });
     expect(failed[0]!.error).not.toHaveProperty('Item');
+  });
+});
+
+describe('a failed request can be found from the id its answer carries (operator review M2)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** What Lambda's runtime passes a handler as its second argument. */
+  const lambdaContext = {
+    functionName: 'elicence-oidc',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws-cn:lambda:cn-north-1:123456789012:function:elicence-oidc',
+    memoryLimitInMB: '1024',
+    awsRequestId: 'lambda-req-7',
+    logGroupName: '/aws/lambda/elicence-oidc',
+    logStreamName: 'stream',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 5_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+
+  it('names the gateway request, the route and the Lambda invocation on the failure line, and not after', async () => {
+    const handler = apiHandler(() => Promise.reject(new Error('boom')), edge);
+    const lines = await loggedLines(async () => {
+      const answer = await handler(event, lambdaContext);
+      expect(JSON.parse(answer.body ?? '{}')).toMatchObject({ requestId: 'req-1' });
+      logger.info('between requests');
+    });
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(parsed.find((line) => line.message === 'request failed')).toMatchObject({
+      requestId: 'req-1',
+      route: 'POST /accounts',
+      function_request_id: 'lambda-req-7',
+      function_name: 'elicence-oidc',
+    });
+    expect(parsed.find((line) => line.message === 'between requests')).not.toHaveProperty('requestId');
   });
 });
