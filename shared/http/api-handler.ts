@@ -70,12 +70,12 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
           : {},
     );
   }
-  if (isThrottling(error)) {
+  const transient = transientFailure(error);
+  if (transient) {
     // `error` as Powertools formats an Error (`{ name, message, … }`): the KMS-throttling metric filter
     // (infra/constructs/service-function.ts) counts `$.error.name`; a bare name string went uncounted.
-    if (error instanceof Error) logger.warn('dependency throttled the request', error);
-    else
-      logger.warn('dependency throttled the request', { error: { name: (error as { name: string }).name } });
+    if (error instanceof Error) logger.warn(transient, error);
+    else logger.warn(transient, { error: { name: (error as { name: string }).name } });
     return problem(
       {
         status: 503,
@@ -111,14 +111,21 @@ export function errorResult(error: unknown, requestId: string | undefined): Http
   );
 }
 
-/** AWS answers that outlasted the SDK's retries: the caller should retry, not report a fault. */
-function isThrottling(error: unknown): boolean {
+/**
+ * AWS answers that outlasted the SDK's retries, and a dependency that did not answer within the client's
+ * timeouts (shared/adapters/aws-timeouts.ts), retries included: the caller should retry, not report a
+ * fault. What to log, or undefined for any other error.
+ */
+function transientFailure(error: unknown): string | undefined {
   const name = (error as { name?: unknown } | null)?.name;
-  return (
+  if (
     name === 'ThrottlingException' ||
     name === 'ProvisionedThroughputExceededException' ||
     name === 'RequestLimitExceeded'
-  );
+  )
+    return 'dependency throttled the request';
+  if (name === 'TimeoutError') return 'dependency did not answer in time';
+  return undefined;
 }
 
 /**

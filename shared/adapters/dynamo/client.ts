@@ -1,5 +1,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsRequestTimeouts, requestTimeoutFor } from '../aws-timeouts.js';
 
 /** Where the table lives: AWS by region, or a local endpoint (dynalite, LocalStack). */
 export interface DynamoClientOptions {
@@ -10,12 +11,15 @@ export interface DynamoClientOptions {
   maxAttempts?: number;
   /** Static credentials, for local endpoints; omitted to use the SDK's default provider chain. */
   credentials?: DynamoDBClientConfig['credentials'];
+  /** Per attempt (default {@link requestTimeoutFor}): a table that does not answer in it is retried. */
+  requestTimeoutMs?: number;
 }
 
 /** Low-level client, for table administration (see `ensureTable`). */
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   const client = new DynamoDBClient({
     region: options.region,
+    requestHandler: awsRequestTimeouts(options.requestTimeoutMs ?? requestTimeoutFor(options.endpoint)),
     ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
     ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
     ...(options.credentials !== undefined && { credentials: options.credentials }),

@@ -1,4 +1,5 @@
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { awsRequestTimeouts, requestTimeoutFor } from '../aws-timeouts.js';
 
 /** How to reach KMS: AWS itself by region, or an emulator / LocalStack through `endpoint`. */
 export interface KmsClientOptions {
@@ -9,6 +10,8 @@ export interface KmsClientOptions {
   maxAttempts?: number;
   /** Static credentials (locally); omitted, the SDK's default provider chain applies (the Lambda role). */
   credentials?: KMSClientConfig['credentials'];
+  /** Per attempt (default {@link requestTimeoutFor}): a KMS that does not answer in it is retried. */
+  requestTimeoutMs?: number;
 }
 
 /** Default attempts: KMS throttles per account and region, and bursts of signatures should ride it out. */
@@ -30,6 +33,7 @@ export function createKmsClient(options: KmsClientOptions): KMSClient {
     maxAttempts: options.maxAttempts ?? DEFAULT_KMS_MAX_ATTEMPTS,
     // Pinned so AWS_RETRY_MODE=adaptive cannot make a Lambda wait on its client-side rate limiter.
     retryMode: 'standard',
+    requestHandler: awsRequestTimeouts(options.requestTimeoutMs ?? requestTimeoutFor(options.endpoint)),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });

@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { awsRequestTimeouts } from '../aws-timeouts.js';
 
 /** How to reach Lambda: AWS itself by region, or the local runtime's emulator through `endpoint`. */
 export interface LambdaClientOptions {
@@ -26,7 +27,7 @@ export function createLambdaClient(options: LambdaClientOptions): LambdaClient {
     maxAttempts: 2,
     // Pinned so AWS_RETRY_MODE=adaptive cannot make a function wait on its client-side rate limiter.
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: options.requestTimeoutMs ?? 3_000 },
+    requestHandler: awsRequestTimeouts(options.requestTimeoutMs ?? 3_000),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
   });
   // As for KMS and DynamoDB (kms/client.ts): the SDK's no-op logger's middleware walks every input and

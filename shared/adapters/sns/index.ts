@@ -1,4 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
+import { awsRequestTimeouts } from '../aws-timeouts.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { SnsSmsSender } from './sms-sender.js';
@@ -20,6 +21,7 @@ export function snsSmsSender(config: Pick<Config, 'region' | 'snsEndpoint' | 'sm
     // One retry: a publish retried after an ambiguous failure may send the same text twice, which is harmless.
     maxAttempts: 2,
     retryMode: 'standard',
+    requestHandler: awsRequestTimeouts(3_000),
     ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
   });
   return new SnsSmsSender(client, config.smsSenderId);
@@ -34,6 +36,7 @@ export function snsAlertPublisher(
     region: config.region,
     maxAttempts: 3,
     retryMode: 'standard',
+    requestHandler: awsRequestTimeouts(3_000),
     ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
   });
   return new SnsAlertPublisher(client, topicArn);

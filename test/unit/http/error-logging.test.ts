@@ -88,3 +88,25 @@ describe('a failed request can be found from the id its answer carries (operator
     expect(parsed.find((line) => line.message === 'between requests')).not.toHaveProperty('requestId');
   });
 });
+
+describe('a dependency that did not answer in time is a 503 to retry, not a fault (operator review M4)', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('answers 503 temporarily_unavailable with Retry-After and logs why', async () => {
+    const timedOut = Object.assign(
+      new Error('a request has exceeded the configured 1000 ms requestTimeout'),
+      {
+        name: 'TimeoutError',
+      },
+    );
+    const handler = apiHandler(() => Promise.reject(timedOut), edge);
+    let answer: Awaited<ReturnType<typeof handler>> | undefined;
+    const lines = await loggedLines(async () => {
+      answer = await handler(event);
+    });
+    expect(answer?.statusCode).toBe(503);
+    expect(answer?.headers?.['retry-after']).toBe('1');
+    expect(JSON.parse(answer?.body ?? '{}')).toMatchObject({ code: 'temporarily_unavailable' });
+    expect(lines.some((line) => line.includes('dependency did not answer in time'))).toBe(true);
+  });
+});
