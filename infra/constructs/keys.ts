@@ -80,6 +80,60 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
   });
 }
 
+/** The signing keys rotated by generations, each given as `<kind>Keys` (e.g. `platformKeys: ['2', '1']`). */
+type SigningKeyKind = 'platform' | 'platformRsa' | 'audit' | 'presentation';
+
+/** What sets one signing key apart: its construct id (hence its logical ids), spec, description, alias. */
+interface SigningKeySpec {
+  /** The construct id of generation 1; generation n is `<name><n>`, the alias `<name>Alias`. */
+  name: string;
+  keySpec: kms.KeySpec;
+  purpose: string;
+  detail: string;
+  aliasName: string;
+  /** Checks the generations given (the signing one first), naming `option` in what it refuses. */
+  generations: (generations: readonly string[], option: string) => string[];
+}
+
+/**
+ * The signing keys. A `name` is a construct id and so part of the keys' logical ids: changing one would
+ * make CloudFormation replace a deployed key (`test/cdk/stack.test.ts` pins them).
+ */
+const signingKeys: Record<SigningKeyKind, SigningKeySpec> = {
+  platform: {
+    name: 'Platform',
+    keySpec: kms.KeySpec.ECC_NIST_P256,
+    purpose: 'platform signing key',
+    detail: 'ID tokens, trust list',
+    aliasName: platformKeyAlias,
+    generations: platformGenerations,
+  },
+  platformRsa: {
+    name: 'PlatformRsa',
+    keySpec: kms.KeySpec.RSA_2048,
+    purpose: 'platform RSA signing key',
+    detail: 'RS256 ID tokens',
+    aliasName: platformRsaKeyAlias,
+    generations: platformGenerations,
+  },
+  audit: {
+    name: 'Audit',
+    keySpec: kms.KeySpec.ECC_NIST_P256,
+    purpose: 'audit-checkpoint signing key',
+    detail: 'never deleted',
+    aliasName: auditKeyAlias,
+    generations: auditGenerations,
+  },
+  presentation: {
+    name: 'Presentation',
+    keySpec: kms.KeySpec.ECC_NIST_P256,
+    purpose: 'presentation signing key',
+    detail: 'presentations, holder PDF signatures; never ID tokens',
+    aliasName: presentationKeyAlias,
+    generations: platformGenerations,
+  },
+};
+
 /**
  * The service's own KMS keys:
  *
@@ -163,12 +217,7 @@ export class ServiceKeys extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: {
-      platformKeys?: readonly string[];
-      platformRsaKeys?: readonly string[];
-      auditKeys?: readonly string[];
-      presentationKeys?: readonly string[];
-    } = {},
+    props: { [kind in SigningKeyKind as `${kind}Keys`]?: readonly string[] } = {},
   ) {
     super(scope, id);
     // The signing keys, each by generations: a generation's construct id (generation 1 keeps the bare
@@ -176,101 +225,56 @@ export class ServiceKeys extends Construct {
     // account; the signing generation first, under an alias of its own (`<name>Alias`), so that a rotation
     // moves it (an update in place) rather than creating it anew on the new key while the old key still
     // holds the name.
-    const signingKeys = (
-      name: string,
-      keySpec: kms.KeySpec,
-      purpose: string,
-      detail: string,
-      [current, ...previous]: readonly string[],
-      aliasName: string,
-    ) => {
+    const keyGenerations = (kind: SigningKeyKind, spec: SigningKeySpec): [kms.Key, kms.Key[]] => {
+      const option = `${kind}Keys` as const;
+      const [current, ...previous] = spec.generations(props[option] ?? ['1'], option);
       const key = (generation: string) =>
-        new kms.Key(this, generation === '1' ? name : `${name}${generation}`, {
-          description: `elicence ${purpose}, generation ${generation} (${detail})`,
-          keySpec,
+        new kms.Key(this, generation === '1' ? spec.name : `${spec.name}${generation}`, {
+          description: `elicence ${spec.purpose}, generation ${generation} (${spec.detail})`,
+          keySpec: spec.keySpec,
           keyUsage: kms.KeyUsage.SIGN_VERIFY,
           policy: administrationOnlyPolicy(),
           removalPolicy: RemovalPolicy.RETAIN,
         });
       const signing = key(current!);
       const retiring = previous.map(key);
-      new kms.Alias(this, `${name}Alias`, { aliasName, targetKey: signing });
-      return { signing, retiring };
+      new kms.Alias(this, `${spec.name}Alias`, { aliasName: spec.aliasName, targetKey: signing });
+      return [signing, retiring];
     };
-    const platform = signingKeys(
-      'Platform',
-      kms.KeySpec.ECC_NIST_P256,
-      'platform signing key',
-      'ID tokens, trust list',
-      platformGenerations(props.platformKeys ?? ['1']),
-      platformKeyAlias,
+    [this.platform, this.previousPlatform] = keyGenerations('platform', signingKeys.platform);
+    [this.platformRsa, this.previousPlatformRsa] = keyGenerations('platformRsa', signingKeys.platformRsa);
+    [this.audit, this.previousAudit] = keyGenerations('audit', signingKeys.audit);
+    [this.presentation, this.previousPresentation] = keyGenerations('presentation', signingKeys.presentation);
+    // The HMAC keys: one alias each, never rotated (a new key would change every value they derive).
+    const macKey = (name: string, description: string, alias: string) =>
+      new kms.Key(this, name, {
+        description,
+        keySpec: kms.KeySpec.HMAC_256,
+        keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+        alias,
+        policy: administrationOnlyPolicy(),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    this.lookupMac = macKey(
+      'LookupMac',
+      'elicence HMAC key (identifier lookup keys, pairwise salt, client secrets before rotation)',
+      lookupMacKeyAlias,
     );
-    this.platform = platform.signing;
-    this.previousPlatform = platform.retiring;
-    const platformRsa = signingKeys(
-      'PlatformRsa',
-      kms.KeySpec.RSA_2048,
-      'platform RSA signing key',
-      'RS256 ID tokens',
-      platformGenerations(props.platformRsaKeys ?? ['1'], 'platformRsaKeys'),
-      platformRsaKeyAlias,
+    this.web = macKey(
+      'Web',
+      'elicence web pages HMAC key (session cookies, secrets of the page clients)',
+      webKeyAlias,
     );
-    this.platformRsa = platformRsa.signing;
-    this.previousPlatformRsa = platformRsa.retiring;
-    const audit = signingKeys(
-      'Audit',
-      kms.KeySpec.ECC_NIST_P256,
-      'audit-checkpoint signing key',
-      'never deleted',
-      auditGenerations(props.auditKeys ?? ['1']),
-      auditKeyAlias,
+    this.interaction = macKey(
+      'Interaction',
+      'elicence OpenID provider HMAC key (sign-ins under way: interaction cookies, scan-to-login)',
+      interactionKeyAlias,
     );
-    this.audit = audit.signing;
-    this.previousAudit = audit.retiring;
-    const presentation = signingKeys(
-      'Presentation',
-      kms.KeySpec.ECC_NIST_P256,
-      'presentation signing key',
-      'presentations, holder PDF signatures; never ID tokens',
-      platformGenerations(props.presentationKeys ?? ['1'], 'presentationKeys'),
-      presentationKeyAlias,
+    this.clientSecret = macKey(
+      'ClientSecret',
+      'elicence OAuth client secrets HMAC key (registered clients only; never rotated)',
+      clientSecretKeyAlias,
     );
-    this.presentation = presentation.signing;
-    this.previousPresentation = presentation.retiring;
-    this.lookupMac = new kms.Key(this, 'LookupMac', {
-      description:
-        'elicence HMAC key (identifier lookup keys, pairwise salt, client secrets before rotation)',
-      keySpec: kms.KeySpec.HMAC_256,
-      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
-      alias: lookupMacKeyAlias,
-      policy: administrationOnlyPolicy(),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.web = new kms.Key(this, 'Web', {
-      description: 'elicence web pages HMAC key (session cookies, secrets of the page clients)',
-      keySpec: kms.KeySpec.HMAC_256,
-      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
-      alias: webKeyAlias,
-      policy: administrationOnlyPolicy(),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.interaction = new kms.Key(this, 'Interaction', {
-      description:
-        'elicence OpenID provider HMAC key (sign-ins under way: interaction cookies, scan-to-login)',
-      keySpec: kms.KeySpec.HMAC_256,
-      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
-      alias: interactionKeyAlias,
-      policy: administrationOnlyPolicy(),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.clientSecret = new kms.Key(this, 'ClientSecret', {
-      description: 'elicence OAuth client secrets HMAC key (registered clients only; never rotated)',
-      keySpec: kms.KeySpec.HMAC_256,
-      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
-      alias: clientSecretKeyAlias,
-      policy: administrationOnlyPolicy(),
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
     this.pii = new kms.Key(this, 'Pii', {
       description: 'elicence personal data encryption key (ID numbers of accounts)',
       keySpec: kms.KeySpec.SYMMETRIC_DEFAULT,
@@ -302,18 +306,8 @@ export class ServiceKeys extends Construct {
    * with the PII key (only under the ID-number encryption context).
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {
-    const used =
-      key === 'batchItems'
-        ? [this.pii]
-        : key === 'previousPlatform'
-          ? this.previousPlatform
-          : key === 'previousPlatformRsa'
-            ? this.previousPlatformRsa
-            : key === 'previousAudit'
-              ? this.previousAudit
-              : key === 'previousPresentation'
-                ? this.previousPresentation
-                : [this[key]];
+    // A `previous…` role names every retiring generation; a batch's items are the PII key's.
+    const used = key === 'batchItems' ? [this.pii] : [this[key]].flat();
     for (const usedKey of used) {
       allowUse(
         usedKey,
@@ -350,12 +344,12 @@ function platformGenerations(generations: readonly string[], option = 'platformK
  * skips one (`3,1`), leaves out 1 (`2`) or is out of order is refused at synthesis, before a deployment
  * could remove a key from the audit function (and its public key from `GET /supervision/audit/keys`).
  */
-function auditGenerations(generations: readonly string[]): string[] {
-  const listed = platformGenerations(generations, 'auditKeys');
+function auditGenerations(generations: readonly string[], option = 'auditKeys'): string[] {
+  const listed = platformGenerations(generations, option);
   const expected = listed.map((_, index) => String(listed.length - index));
   if (listed.join(',') !== expected.join(',')) {
     throw new Error(
-      `auditKeys: a generation is never dropped: give ${expected.join(',')} (the signing one first, down to 1), got ${listed.join(',')}`,
+      `${option}: a generation is never dropped: give ${expected.join(',')} (the signing one first, down to 1), got ${listed.join(',')}`,
     );
   }
   return listed;

@@ -1966,6 +1966,66 @@ describe('ElicenceStack', () => {
   });
 });
 
+/**
+ * The logical ids of the deployed keys and aliases, written out: a refactoring that changed a construct id
+ * would make CloudFormation replace the key (a new key, the old one's signatures and ciphertexts orphaned)
+ * rather than update it, and only a literal list notices.
+ */
+describe('ElicenceStack key logical ids (a change would replace a deployed key)', () => {
+  const kmsIds = (props: ElicenceStackProps) =>
+    Object.entries(synthesize(props).template.toJSON().Resources as Record<string, { Type: string }>)
+      .filter(([, resource]) => resource.Type === 'AWS::KMS::Key' || resource.Type === 'AWS::KMS::Alias')
+      .map(([id]) => id)
+      .sort();
+  const unrotated = [
+    'AlarmsKey3C2381B3',
+    'KeysAudit0EC237E3',
+    'KeysAuditAlias5D54027A',
+    'KeysAuditTable20DB0124',
+    'KeysAuditTableAlias2F12794F',
+    'KeysClientSecret55AE22EE',
+    'KeysClientSecretAlias13503A7E',
+    'KeysInteractionAlias266DA4E9',
+    'KeysInteractionD072239F',
+    'KeysLookupMacA5327305',
+    'KeysLookupMacAlias048F997C',
+    'KeysPiiAliasC9017973',
+    'KeysPiiCA691E99',
+    'KeysPlatform9C79BCA6',
+    'KeysPlatformAliasE35CA462',
+    'KeysPlatformRsa5DBCC68D',
+    'KeysPlatformRsaAlias7E581881',
+    'KeysPresentation2E2B8A6C',
+    'KeysPresentationAlias254DB089',
+    'KeysTableF42AC009',
+    'KeysWebAliasDC07807F',
+    'KeysWebE4F840F8',
+  ];
+
+  it('keeps every key and alias of a stack with no rotation under the id it was deployed with', () => {
+    expect(kmsIds({})).toEqual(unrotated);
+  });
+
+  it("adds each signing key's next generation under an id of its own, generation 1 and the alias kept", () => {
+    const rotated = kmsIds({
+      platformKeys: ['2', '1'],
+      platformRsaKeys: ['3', '1'],
+      auditKeys: ['3', '2', '1'],
+      presentationKeys: ['2', '1'],
+    });
+    expect(rotated).toEqual(
+      [
+        ...unrotated,
+        'KeysPlatform21B31CA3B',
+        'KeysPlatformRsa352FBB7B8',
+        'KeysAudit2A8462F3B',
+        'KeysAudit346C0FF88',
+        'KeysPresentation2A2CD1948',
+      ].sort(),
+    );
+  });
+});
+
 describe('ElicenceStack during a platform key rotation (platformKeys: [2, 1])', () => {
   const rotating = synthesize({ platformKeys: ['2', '1'] });
   const resources = rotating.template.toJSON().Resources as Record<

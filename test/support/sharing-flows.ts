@@ -1,3 +1,4 @@
+import * as client from 'openid-client';
 import { expect } from 'vitest';
 import { buildDependencies } from '../../functions/composition/dependencies.js';
 import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
@@ -5,8 +6,17 @@ import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { postJson } from './http-api.js';
 import { newIdNumber } from './in-memory-identity.js';
 import { outbox, type CarrierOfNumbers } from './in-memory-sms.js';
-import type { TestRuntime } from './runtime.js';
-import type { UserAgent } from './user-agent.js';
+import {
+  registerPlatform,
+  runFlow,
+  signIn,
+  walletPlatform,
+  type Answers,
+  type FlowOutcome,
+  type RelyingParty,
+} from './oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from './runtime.js';
+import { parseForm, UserAgent } from './user-agent.js';
 
 /** A person the registries know (population, carrier) with an account: level 2 by password. */
 export interface TestPerson {
@@ -38,16 +48,29 @@ export async function registerPerson(
   carrier: CarrierOfNumbers,
   person: TestPerson,
 ): Promise<TestPerson> {
+  await putInRegistry(runtime, person.idNumber, person.name);
+  carrier.add(person);
+  return openAccount(runtime, person);
+}
+
+/** Puts a person in the population registry, as the name it knows them by. */
+export async function putInRegistry(runtime: TestRuntime, idNumber: string, name: string): Promise<void> {
   const deps = buildDependencies(runtime.config);
-  const id = parseIdNumber(person.idNumber, new Date());
+  const id = parseIdNumber(idNumber, new Date());
   await deps.registry.putPerson({
     lookupKey: await personLookupKey(deps.lookupMac, id),
-    name: person.name,
+    name,
     masked: maskIdNumber(id),
   });
   deps.doc.destroy();
   deps.kms.destroy();
-  carrier.add(person);
+}
+
+/** Registers `person`'s account through `POST /accounts` (consenting), which must answer 201. */
+export async function openAccount<P extends Omit<TestPerson, 'phone'>>(
+  runtime: TestRuntime,
+  person: P,
+): Promise<P> {
   const response = await postJson(runtime, '/accounts', undefined, {
     consent: true,
     idNumber: person.idNumber,
@@ -56,6 +79,50 @@ export async function registerPerson(
   });
   expect(response.status, await response.clone().text()).toBe(201);
   return person;
+}
+
+/** A local runtime whose SMS carrier knows the phones `carrier` is given (`registerPerson` adds them). */
+export function startRuntimeWithCarrier(carrier: CarrierOfNumbers): Promise<TestRuntime> {
+  return startTestRuntime(undefined, {}, { carrier: (operator) => carrier.using(operator.lookupMac) });
+}
+
+/** A browser; the wallet's callback ends a flow (the wallet signs the person in for the holder API). */
+export const sharingBrowser = (runtime: TestRuntime) =>
+  new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+
+/** The person's own token for the holder API, from the wallet (first-party), in the browser session `ua`. */
+export async function walletToken(runtime: TestRuntime, ua: UserAgent): Promise<string> {
+  const wallet = await walletPlatform(runtime);
+  const { tokens } = await signIn(wallet, ua, {}, { scope: 'openid licences' });
+  return tokens.access_token;
+}
+
+/** A platform registered for `licence_access` shares, its redirect URI `<origin>/callback`. */
+export function registerSharingPlatform(
+  runtime: TestRuntime,
+  admin: string,
+  name: string,
+  origin: string,
+  scopes = ['openid', 'profile', 'offline_access'],
+): Promise<RelyingParty> {
+  return registerPlatform(runtime, admin, {
+    name,
+    redirectUris: [`${origin}/callback`],
+    scopes,
+    authorizationDetailsTypes: ['licence_access'],
+  });
+}
+
+/** The person withdraws an authorization (a share or a sign-in) listed in their wallet. */
+export function withdrawAuthorization(
+  runtime: TestRuntime,
+  id: string,
+  personToken: string,
+): Promise<Response> {
+  return fetch(`${runtime.baseUrl}/me/authorizations/${id}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${personToken}` },
+  });
 }
 
 /** The interaction uid of a page (from its form's action). */
@@ -74,4 +141,50 @@ export async function stepUpBySms(runtime: TestRuntime, ua: UserAgent, html: str
 /** One `licence_access` detail as `authorization_details` carries it. */
 export function licenceAccess(licenceTypes: string[], purpose: string, extra: Record<string, unknown> = {}) {
   return { type: 'licence_access', licence_types: licenceTypes, purpose, ...extra };
+}
+
+/** The consent page of a share, reached by signing a level-2 person in and stepping them up by SMS. */
+export async function steppedUpToConsent(runtime: TestRuntime, ua: UserAgent, url: URL, person: TestPerson) {
+  const atStepUp = await runFlow(ua, url, { username: person.idNumber, password: person.password });
+  expect(atStepUp.page?.html, 'a level-2 sign-in is stepped up, not refused').toContain('获取验证码');
+  const stepped = await stepUpBySms(runtime, ua, atStepUp.page!.html, person.phone);
+  // The step-up page posts, and the provider's redirects lead on to the consent page.
+  return stepped.page ?? (await ua.navigate(stepped.leftTo!)).page!;
+}
+
+/**
+ * Drives a flow with `answers`, stepping the person up by SMS to `phone` wherever a page asks, until it
+ * leaves for the platform or stops at a page it has no answer for (the consent page when `consent` is
+ * false); after a step-up it goes on with `again` (by default the same answers).
+ */
+export async function throughStepUps(
+  runtime: TestRuntime,
+  ua: UserAgent,
+  url: URL,
+  { answers, phone, again = answers }: { answers: Answers; phone: string; again?: Answers },
+): Promise<FlowOutcome> {
+  let outcome = await runFlow(ua, url, answers);
+  for (
+    let hops = 0;
+    !outcome.callback && outcome.page && outcome.stoppedAt !== 'consent' && hops < 4;
+    hops++
+  ) {
+    if (outcome.page.html.includes('获取验证码')) {
+      const stepped = await stepUpBySms(runtime, ua, outcome.page.html, phone);
+      outcome = await runFlow(ua, stepped.page?.url ?? stepped.leftTo!, again);
+    } else {
+      outcome = await runFlow(ua, outcome.page.url, again);
+    }
+  }
+  return outcome;
+}
+
+/** The person signs out of everything on the provider's logout page, reached from `rp`'s logout link. */
+export async function logOut(ua: UserAgent, rp: RelyingParty): Promise<void> {
+  const shown = await ua.navigate(client.buildEndSessionUrl(rp.config, {}));
+  const form = parseForm(shown.page!.html, 'op.logoutForm');
+  const done = await ua.navigate(new URL(form!.action, shown.page!.url), {
+    form: { ...form!.fields, logout: 'yes' },
+  });
+  expect(done.page?.status ?? 200).toBe(200);
 }

@@ -119,61 +119,60 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
     await expectProblem(await get('/issuer', token), 403, 'clerk_not_appointed');
   });
 
-  it('refuses a person who is no clerk of the agency: not appointed, appointed for reading only, its head, or acting for another entity', async () => {
-    const agency = runtime.credentials.clerk.creditCode;
-    // Appointed, but to read the agency's licences (`licences`), not to issue.
-    const reader = await appointClerk(runtime, headToken, agency, registryPeople[9]!, ['licences']);
-    const { token: readerToken } = await clerkToken(runtime, reader);
-    await expectProblem(await issue(readerToken), 403, 'clerk_not_appointed');
+  /** The account of `personId` acting for the clerk's agency, as the provider names it. */
+  async function actingForAgency(personId: Promise<string>): Promise<string> {
+    const agency = await dependencies().entities.findEntityByCreditCode(runtime.credentials.clerk.creditCode);
+    return formatAccountId({ kind: 'entity', entityId: agency!.id, personId: await personId });
+  }
+  const clerkId = () => accountIdOf(runtime.credentials.clerk.idNumber, runtime.credentials.clerk.password);
+  /** A token of `accountId` through `clientId` at `acr`, hand-made as the provider would write it. */
+  const tokenOf = async (
+    accountId: Promise<string>,
+    { clientId = consoleClientId, scope = 'openid entity licences:issue', acr = 'urn:elicence:loa:3' } = {},
+  ) => handMadeToken({ accountId: await accountId, clientId, scope, acr });
 
-    // The demo citizen, acting for the entity he represents, which is no issuing agency.
-    const { username, password } = citizenAnswers(runtime);
-    const { token: entityToken } = await clerkToken(runtime, {
-      idNumber: username,
-      password,
-      creditCode: runtime.credentials.entity.creditCode,
-    });
-    await expectProblem(await issue(entityToken), 403, 'not_an_issuer');
-
-    // The agency's head acts for it by role, and appoints clerks: he does not issue.
-    const headId = await accountIdOf(agencyHead.idNumber, 'Head-2026!');
-    const agencyEntity = await dependencies().entities.findEntityByCreditCode(agency);
-    const headAsAgency = await handMadeToken({
-      accountId: formatAccountId({ kind: 'entity', entityId: agencyEntity!.id, personId: headId }),
-      clientId: consoleClientId,
-      scope: 'openid entity licences:issue',
-      acr: 'urn:elicence:loa:3',
-    });
-    await expectProblem(await issue(headAsAgency), 403, 'clerk_not_appointed');
-
-    // A clerk's personal token (not acting for the agency) is not the agency's.
-    const clerkId = await accountIdOf(runtime.credentials.clerk.idNumber, runtime.credentials.clerk.password);
-    const personal = await handMadeToken({
-      accountId: clerkId,
-      clientId: consoleClientId,
-      scope: 'openid licences:issue',
-      acr: 'urn:elicence:loa:3',
-    });
-    await expectProblem(await issue(personal), 403, 'not_a_clerk');
-
-    // The clerk acting for the agency, but through another client than the console: refused.
-    const clerkAsAgency = formatAccountId({ kind: 'entity', entityId: agencyEntity!.id, personId: clerkId });
-    const otherClient = await handMadeToken({
-      accountId: clerkAsAgency,
-      clientId: walletClientId,
-      scope: 'openid entity licences:issue',
-      acr: 'urn:elicence:loa:3',
-    });
-    await expectProblem(await issue(otherClient), 403, 'not_an_issuer');
-
-    // And below level 3 (a sign-in the provider would have stepped up): refused all the same.
-    const lowLevel = await handMadeToken({
-      accountId: clerkAsAgency,
-      clientId: consoleClientId,
-      scope: 'openid entity licences:issue',
-      acr: 'urn:elicence:loa:2',
-    });
-    await expectProblem(await issue(lowLevel), 403, 'insufficient_assurance');
+  // A person who is no clerk of the agency: not appointed to issue, its head, or acting for another entity.
+  it.each<[who: string, code: string, token: () => Promise<string>]>([
+    [
+      'a clerk appointed to read the agency’s licences (`licences`), not to issue',
+      'clerk_not_appointed',
+      async () => {
+        const agency = runtime.credentials.clerk.creditCode;
+        const reader = await appointClerk(runtime, headToken, agency, registryPeople[9]!, ['licences']);
+        return (await clerkToken(runtime, reader)).token;
+      },
+    ],
+    [
+      'the demo citizen, acting for the entity he represents, which is no issuing agency',
+      'not_an_issuer',
+      async () => {
+        const { username, password } = citizenAnswers(runtime);
+        const creditCode = runtime.credentials.entity.creditCode;
+        return (await clerkToken(runtime, { idNumber: username, password, creditCode })).token;
+      },
+    ],
+    [
+      'the agency’s head, who acts for it by role and appoints clerks, but does not issue',
+      'clerk_not_appointed',
+      () => tokenOf(actingForAgency(accountIdOf(agencyHead.idNumber, 'Head-2026!'))),
+    ],
+    [
+      'a clerk’s personal token (not acting for the agency)',
+      'not_a_clerk',
+      () => tokenOf(clerkId(), { scope: 'openid licences:issue' }),
+    ],
+    [
+      'the clerk acting for the agency, but through another client than the console',
+      'not_an_issuer',
+      () => tokenOf(actingForAgency(clerkId()), { clientId: walletClientId }),
+    ],
+    [
+      'the clerk acting for the agency below level 3 (a sign-in the provider would have stepped up)',
+      'insufficient_assurance',
+      () => tokenOf(actingForAgency(clerkId()), { acr: 'urn:elicence:loa:2' }),
+    ],
+  ])('refuses %s (403 %s)', async (_who, code, token) => {
+    await expectProblem(await issue(await token()), 403, code);
   });
 
   it('keeps a clerk of agency A away from agency B’s licences, and out of bulk issuance', async () => {

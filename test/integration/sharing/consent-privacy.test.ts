@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { registerClient, registerClientInput } from '../../../shared/clients/register-client.js';
-import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { onboardIssuer, postJson } from '../../support/http-api.js';
@@ -19,12 +19,23 @@ import {
   registerPlatform,
   runFlow,
   signIn,
-  walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { licenceAccess, newPerson, stepUpBySms, type TestPerson } from '../../support/sharing-flows.js';
-import { parseForm, UserAgent } from '../../support/user-agent.js';
+import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
+import {
+  licenceAccess,
+  newPerson,
+  openAccount,
+  putInRegistry,
+  registerSharingPlatform,
+  sharingBrowser,
+  startRuntimeWithCarrier,
+  steppedUpToConsent,
+  walletToken,
+  withdrawAuthorization,
+  type TestPerson,
+} from '../../support/sharing-flows.js';
+import { parseForm, type UserAgent } from '../../support/user-agent.js';
 
 /**
  * The privacy review R9 (PIPL, GB/T 35273) over real HTTP, openid-client as the platform:
@@ -41,18 +52,14 @@ let platform: RelyingParty;
 const carrier = new CarrierOfNumbers();
 const platformName = '隐私测试平台';
 
-const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+const browser = () => sharingBrowser(runtime);
 
 /** The person's wallet token (first-party) in the same browser session: their 已授权的平台, 用证记录. */
-async function walletToken(ua: UserAgent): Promise<string> {
-  const wallet = await walletPlatform(runtime);
-  const { tokens } = await signIn(wallet, ua, {}, { scope: 'openid licences' });
-  return tokens.access_token;
-}
+const personToken = (ua: UserAgent) => walletToken(runtime, ua);
 
-/** Signs `person` in to `rp` with `scope` and prompt=consent, stopping at the consent page. */
-async function toConsent(rp: RelyingParty, ua: UserAgent, person: TestPerson, scope: string) {
-  const request = await authorizationRequest(rp, { scope, prompt: 'consent' });
+/** Signs `person` in to the platform with `scope` and prompt=consent, stopping at the consent page. */
+async function toConsent(ua: UserAgent, person: TestPerson, scope: string) {
+  const request = await authorizationRequest(platform, { scope, prompt: 'consent' });
   const outcome = await runFlow(ua, request.url, {
     username: person.idNumber,
     password: person.password,
@@ -63,34 +70,25 @@ async function toConsent(rp: RelyingParty, ua: UserAgent, person: TestPerson, sc
 }
 
 /** Approves the consent page, ticking the ID number's own box or not, and exchanges the code. */
-async function approve(
-  rp: RelyingParty,
-  ua: UserAgent,
-  at: Awaited<ReturnType<typeof toConsent>>,
-  idNumber: boolean,
-) {
+async function approve(ua: UserAgent, at: Awaited<ReturnType<typeof toConsent>>, idNumber: boolean) {
   const form = parseForm(at.page.html)!;
   const fields = { ...form.fields, ...(idNumber ? { idcard: 'yes' } : {}) };
   const outcome = await ua.navigate(new URL(form.action, at.page.url), { form: fields });
   expect(outcome.leftTo, outcome.page?.html.slice(0, 300)).toBeDefined();
-  return exchange(rp, at.request, outcome.leftTo!);
+  return exchange(platform, at.request, outcome.leftTo!);
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    { carrier: (operator) => carrier.using(operator.lookupMac) },
-  );
+  runtime = await startRuntimeWithCarrier(carrier);
   admin = await adminToken(runtime);
   const driving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   drivingIssuer = await clientCredentialsToken(runtime, driving, 'licences:issue');
-  platform = await registerPlatform(runtime, admin, {
-    name: platformName,
-    redirectUris: ['https://privacy.example/callback'],
-    scopes: ['openid', 'profile', 'idcard', 'offline_access'],
-    authorizationDetailsTypes: ['licence_access'],
-  });
+  platform = await registerSharingPlatform(runtime, admin, platformName, 'https://privacy.example', [
+    'openid',
+    'profile',
+    'idcard',
+    'offline_access',
+  ]);
 });
 afterAll(() => runtime?.close());
 
@@ -170,13 +168,12 @@ describe('H1: the licences scope is the service’s own apps’', () => {
     const person = await newPerson(runtime, carrier);
     const ua = browser();
     const tokens = await approve(
-      platform,
       ua,
-      await toConsent(platform, ua, person, 'openid profile idcard offline_access'),
+      await toConsent(ua, person, 'openid profile idcard offline_access'),
       true,
     );
     expect(tokens.refresh_token).toBeDefined();
-    const wallet = await walletToken(ua);
+    const wallet = await personToken(ua);
     const listed = await getWithToken(runtime, '/me/authorizations', wallet);
     expect(listed.status).toBe(200);
     const { items } = (await listed.json()) as {
@@ -188,10 +185,7 @@ describe('H1: the licences scope is the service’s own apps’', () => {
     // The wallet is the service's own: not a platform the person let in.
     expect(items.map((item) => item.client.id)).not.toContain('wallet');
 
-    const withdrawn = await fetch(`${runtime.baseUrl}/me/authorizations/${signInGrant!.id}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${wallet}` },
-    });
+    const withdrawn = await withdrawAuthorization(runtime, signInGrant!.id, wallet);
     expect(withdrawn.status).toBe(204);
     expect((await refusal(client.refreshTokenGrant(platform.config, tokens.refresh_token!))).error).toBe(
       'invalid_grant',
@@ -209,20 +203,20 @@ describe('M1, M2: the ID number is a consent of its own, and each release is rec
   it('the consent page asks apart, unticked; unticked, the platform gets no id_number', async () => {
     const person = await newPerson(runtime, carrier);
     const ua = browser();
-    const atConsent = await toConsent(platform, ua, person, 'openid profile idcard');
+    const atConsent = await toConsent(ua, person, 'openid profile idcard');
     const box = /<input\b[^>]*name="idcard"[^>]*>/.exec(atConsent.page.html)?.[0];
     expect(box, 'a checkbox of its own').toMatch(/type="checkbox"/);
     expect(box).not.toMatch(/\bchecked\b/);
     expect(atConsent.page.html).toContain(`同意向 ${platformName} 提供我的身份证号`);
     expect(atConsent.page.html).toMatch(/已授权的平台[^<]*撤回/);
-    const tokens = await approve(platform, ua, atConsent, false);
+    const tokens = await approve(ua, atConsent, false);
     expect(tokens.scope?.split(' ')).not.toContain('idcard');
     const claims = await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
     expect(claims).not.toHaveProperty('id_number');
     expect(claims.name).toBe(person.name);
     // What the grant records is the choice: no idcard in the wallet's list either.
     const { items } = (await (
-      await getWithToken(runtime, '/me/authorizations', await walletToken(ua))
+      await getWithToken(runtime, '/me/authorizations', await personToken(ua))
     ).json()) as {
       items: Array<{ client: { id: string }; scopes: string[] }>;
     };
@@ -232,12 +226,7 @@ describe('M1, M2: the ID number is a consent of its own, and each release is rec
   it('ticked, userinfo releases it, and every release is in the person’s usage record', async () => {
     const person = await newPerson(runtime, carrier);
     const ua = browser();
-    const tokens = await approve(
-      platform,
-      ua,
-      await toConsent(platform, ua, person, 'openid profile idcard'),
-      true,
-    );
+    const tokens = await approve(ua, await toConsent(ua, person, 'openid profile idcard'), true);
     const sub = tokens.claims()!.sub;
     for (let i = 0; i < 2; i++) {
       const claims = await client.fetchUserInfo(platform.config, tokens.access_token, sub);
@@ -253,7 +242,7 @@ describe('M1, M2: the ID number is a consent of its own, and each release is rec
     expect(entries).toHaveLength(2);
     expect(JSON.stringify(entries)).not.toContain(person.idNumber);
 
-    const usage = await getWithToken(runtime, '/me/usage?action=released', await walletToken(ua));
+    const usage = await getWithToken(runtime, '/me/usage?action=released', await personToken(ua));
     expect(usage.status).toBe(200);
     const { items } = (await usage.json()) as { items: Array<Record<string, unknown>> };
     expect(items).toHaveLength(2);
@@ -271,30 +260,15 @@ describe('review R10: a number someone only claimed is never released as theirs'
     // number under another name, which answers as an unknown number does: a self-asserted account,
     // level 1 (privacy review R9 M6). A platform must not receive that number as the squatter's.
     const idNumber = newIdNumber();
-    const deps = buildDependencies(runtime.config);
-    const id = parseIdNumber(idNumber, new Date());
-    await deps.registry.putPerson({
-      lookupKey: await personLookupKey(deps.lookupMac, id),
-      name: '真实的人',
-      masked: maskIdNumber(id),
-    });
-    deps.doc.destroy();
-    deps.kms.destroy();
-    const squatter = { idNumber, name: '冒名者', phone: '', password: 'squatter-2026-secret' };
-    const registered = await postJson(runtime, '/accounts', undefined, {
-      consent: true,
+    await putInRegistry(runtime, idNumber, '真实的人');
+    const squatter = await openAccount(runtime, {
       idNumber,
-      name: squatter.name,
-      password: squatter.password,
+      name: '冒名者',
+      phone: '',
+      password: 'squatter-2026-secret',
     });
-    expect(registered.status, await registered.clone().text()).toBe(201);
     const ua = browser();
-    const tokens = await approve(
-      platform,
-      ua,
-      await toConsent(platform, ua, squatter, 'openid profile idcard'),
-      true,
-    );
+    const tokens = await approve(ua, await toConsent(ua, squatter, 'openid profile idcard'), true);
     const claims = await client.fetchUserInfo(platform.config, tokens.access_token, tokens.claims()!.sub);
     expect(claims.name).toBe('冒名者');
     expect(claims).not.toHaveProperty('id_number');
@@ -306,7 +280,7 @@ describe('review R10 (checked, holds): a share asks for the ID number itself, wh
     const person = await newPerson(runtime, carrier);
     const ua = browser();
     // The sign-in gives the number (ticked).
-    await approve(platform, ua, await toConsent(platform, ua, person, 'openid profile idcard'), true);
+    await approve(ua, await toConsent(ua, person, 'openid profile idcard'), true);
     // Then a share asking for it again: its page asks apart, and unticked the share holds no number, so
     // that withdrawing the sign-in in the wallet stops every release to this platform.
     const request = await authorizationRequest(platform, {
@@ -314,9 +288,7 @@ describe('review R10 (checked, holds): a share asks for the ID number itself, wh
       prompt: 'consent',
       authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理机动车登记业务')]),
     });
-    const atStepUp = await runFlow(ua, request.url, { username: person.idNumber, password: person.password });
-    const stepped = await stepUpBySms(runtime, ua, atStepUp.page!.html, person.phone);
-    const consent = stepped.page ?? (await ua.navigate(stepped.leftTo!)).page!;
+    const consent = await steppedUpToConsent(runtime, ua, request.url, person);
     expect(consent.html).toMatch(/<input\b[^>]*name="idcard"/);
     const { callback } = await callbackOf(ua, consent.url, {});
     const tokens = await exchange(platform, request, callback);
@@ -345,9 +317,7 @@ describe('M3: a share hands over what its consent page lists', () => {
       prompt: 'consent',
       authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理机动车登记业务')]),
     });
-    const atStepUp = await runFlow(ua, request.url, { username: person.idNumber, password: person.password });
-    const stepped = await stepUpBySms(runtime, ua, atStepUp.page!.html, person.phone);
-    const consent = stepped.page ?? (await ua.navigate(stepped.leftTo!)).page!;
+    const consent = await steppedUpToConsent(runtime, ua, request.url, person);
     expect(consent.html).toContain('已吊销或已被换发的不提供');
     const { callback } = await callbackOf(ua, consent.url, {});
     const tokens = await exchange(platform, request, callback);

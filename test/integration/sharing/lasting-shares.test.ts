@@ -9,15 +9,22 @@ import {
   getWithToken,
   refusal,
   registerPlatform,
-  runFlow,
   signIn,
   walletPlatform,
   type Answers,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { licenceAccess, stepUpBySms } from '../../support/sharing-flows.js';
-import { parseForm, UserAgent } from '../../support/user-agent.js';
+import type { TestRuntime } from '../../support/runtime.js';
+import {
+  licenceAccess,
+  logOut,
+  registerSharingPlatform,
+  sharingBrowser,
+  startRuntimeWithCarrier,
+  throughStepUps,
+  withdrawAuthorization,
+} from '../../support/sharing-flows.js';
+import type { UserAgent } from '../../support/user-agent.js';
 
 /**
  * A share of licences (授权用证) lasts as the person approved it on the consent page (`expires_at`, listed
@@ -36,27 +43,19 @@ let withoutRefresh: RelyingParty;
 let enterprisePlatform: RelyingParty;
 const carrier = new CarrierOfNumbers();
 const purpose = '办理机动车登记业务';
-const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+const browser = () => sharingBrowser(runtime);
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    { carrier: (operator) => carrier.using(operator.lookupMac) },
-  );
+  runtime = await startRuntimeWithCarrier(carrier);
   const admin = await adminToken(runtime);
-  platform = await registerPlatform(runtime, admin, {
-    name: '长期授权测试平台',
-    redirectUris: ['https://lasting.example/callback'],
-    scopes: ['openid', 'profile', 'offline_access'],
-    authorizationDetailsTypes: ['licence_access'],
-  });
-  withoutRefresh = await registerPlatform(runtime, admin, {
-    name: '无刷新令牌测试平台',
-    redirectUris: ['https://no-refresh.example/callback'],
-    scopes: ['openid', 'profile'],
-    authorizationDetailsTypes: ['licence_access'],
-  });
+  platform = await registerSharingPlatform(runtime, admin, '长期授权测试平台', 'https://lasting.example');
+  withoutRefresh = await registerSharingPlatform(
+    runtime,
+    admin,
+    '无刷新令牌测试平台',
+    'https://no-refresh.example',
+    ['openid', 'profile'],
+  );
   enterprisePlatform = await registerPlatform(runtime, admin, {
     name: '企业服务测试平台',
     redirectUris: ['https://enterprise.example/callback'],
@@ -68,17 +67,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Drives a flow to the platform's callback, stepping the person up by SMS wherever a page asks. */
-async function throughStepUps(ua: UserAgent, url: URL, answers: Answers): Promise<URL> {
-  let outcome = await runFlow(ua, url, answers);
-  for (let hops = 0; !outcome.callback && outcome.page && hops < 4; hops++) {
-    if (outcome.page.html.includes('获取验证码')) {
-      const stepped = await stepUpBySms(runtime, ua, outcome.page.html, runtime.credentials.citizen.phone);
-      outcome = await runFlow(ua, stepped.page?.url ?? stepped.leftTo!, answers);
-    } else {
-      outcome = await runFlow(ua, outcome.page.url, answers);
-    }
-  }
+/** Drives the demo citizen's flow to the platform's callback, stepping them up by SMS wherever a page asks. */
+async function toCallback(ua: UserAgent, url: URL, answers: Answers): Promise<URL> {
+  const outcome = await throughStepUps(runtime, ua, url, {
+    answers,
+    phone: runtime.credentials.citizen.phone,
+  });
   expect(outcome.callback, outcome.page?.html.replace(/\s+/g, ' ').slice(0, 400)).toBeDefined();
   return outcome.callback!;
 }
@@ -97,19 +91,9 @@ async function share(rp: RelyingParty, ua: UserAgent, expiresAt: Date) {
     scope: 'openid profile',
     authorization_details: JSON.stringify(details),
   });
-  const tokens = await exchange(rp, request, await throughStepUps(ua, request.url, citizenAnswers(runtime)));
+  const tokens = await exchange(rp, request, await toCallback(ua, request.url, citizenAnswers(runtime)));
   expect(tokens.authorization_details).toEqual(details);
   return tokens;
-}
-
-/** The person signs out of everything on the provider's logout page, reached from `rp`'s logout link. */
-async function logOut(ua: UserAgent, rp: RelyingParty) {
-  const shown = await ua.navigate(client.buildEndSessionUrl(rp.config, {}));
-  const form = parseForm(shown.page!.html, 'op.logoutForm');
-  const done = await ua.navigate(new URL(form!.action, shown.page!.url), {
-    form: { ...form!.fields, logout: 'yes' },
-  });
-  expect(done.page?.status ?? 200).toBe(200);
 }
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000);
@@ -140,7 +124,7 @@ describe('a share approved without offline_access or prompt=consent', () => {
     // In the same browser, the person acts for their enterprise at another platform: a session of its
     // own, so the personal session ends (and with it every sign-in bound to it).
     const request = await authorizationRequest(enterprisePlatform, { scope: 'openid entity' });
-    const callback = await throughStepUps(ua, request.url, {
+    const callback = await toCallback(ua, request.url, {
       ...citizenAnswers(runtime),
       entity: runtime.credentials.entity.creditCode,
     });
@@ -170,10 +154,7 @@ describe('a share approved without offline_access or prompt=consent', () => {
 
     // Withdrawing it still ends its tokens at once, session or not.
     for (const { id } of listing) {
-      const withdrawn = await fetch(`${runtime.baseUrl}/me/authorizations/${id}`, {
-        method: 'DELETE',
-        headers: { authorization: `Bearer ${mine}` },
-      });
+      const withdrawn = await withdrawAuthorization(runtime, id, mine);
       expect(withdrawn.status).toBe(204);
     }
     expect(await sharedStatus(afterLogout.access_token)).toBe(401);
@@ -213,7 +194,7 @@ describe('a share approved without offline_access or prompt=consent', () => {
     const tokens = await exchange(
       platform,
       request,
-      await throughStepUps(ua, request.url, citizenAnswers(runtime)),
+      await toCallback(ua, request.url, citizenAnswers(runtime)),
     );
     const before = await client.tokenIntrospection(platform.config, tokens.refresh_token!);
 
@@ -222,11 +203,7 @@ describe('a share approved without offline_access or prompt=consent', () => {
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     vi.setSystemTime(Date.now() + 2 * 3600_000);
     const later = await authorizationRequest(platform, { scope: 'openid profile' });
-    const second = await exchange(
-      platform,
-      later,
-      await throughStepUps(ua, later.url, citizenAnswers(runtime)),
-    );
+    const second = await exchange(platform, later, await toCallback(ua, later.url, citizenAnswers(runtime)));
     expect(second.scope?.split(' ')).toContain('profile');
 
     const refreshed = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);
@@ -248,7 +225,7 @@ describe('a plain sign-in keeps OpenID Connect’s rule', () => {
     const tokens = await exchange(
       platform,
       request,
-      await throughStepUps(ua, request.url, citizenAnswers(runtime)),
+      await toCallback(ua, request.url, citizenAnswers(runtime)),
     );
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.scope?.split(' ')).not.toContain('offline_access');

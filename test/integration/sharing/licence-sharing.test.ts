@@ -18,13 +18,24 @@ import {
   registerPlatform,
   runFlow,
   signIn,
-  walletPlatform,
   type RelyingParty,
   citizenAnswers,
 } from '../../support/oidc-flows.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { licenceAccess, newPerson, stepUpBySms, type TestPerson } from '../../support/sharing-flows.js';
-import { parseForm, UserAgent } from '../../support/user-agent.js';
+import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
+import {
+  licenceAccess,
+  logOut,
+  newPerson,
+  registerSharingPlatform,
+  sharingBrowser,
+  startRuntimeWithCarrier,
+  steppedUpToConsent,
+  throughStepUps,
+  walletToken,
+  withdrawAuthorization,
+  type TestPerson,
+} from '../../support/sharing-flows.js';
+import type { UserAgent } from '../../support/user-agent.js';
 
 /**
  * Sharing licences with a platform (授权用证) over real HTTP: a platform registered for `licence_access`
@@ -45,8 +56,7 @@ const carrier = new CarrierOfNumbers();
 const platformName = '交管业务测试平台';
 const purpose = '办理机动车登记业务';
 
-/** A browser; the wallet's callback ends a flow (the wallet signs the person in for the holder API). */
-const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+const browser = () => sharingBrowser(runtime);
 
 /** A level-2 person holding a driving licence and a social security card. */
 async function holder(): Promise<{ person: TestPerson; driving: LicenceJson; card: LicenceJson }> {
@@ -66,14 +76,8 @@ async function holder(): Promise<{ person: TestPerson; driving: LicenceJson; car
 }
 
 /** The consent page of a share, reached by signing in and stepping up by SMS. */
-async function toConsent(ua: UserAgent, url: URL, person: TestPerson) {
-  const atStepUp = await runFlow(ua, url, { username: person.idNumber, password: person.password });
-  expect(atStepUp.page?.html, 'a level-2 sign-in is stepped up, not refused').toContain('获取验证码');
-  const stepped = await stepUpBySms(runtime, ua, atStepUp.page!.html, person.phone);
-  // The step-up page posts, and the provider's redirects lead on to the consent page.
-  const consent = stepped.page ?? (await ua.navigate(stepped.leftTo!)).page!;
-  return consent;
-}
+const toConsent = (ua: UserAgent, url: URL, person: TestPerson) =>
+  steppedUpToConsent(runtime, ua, url, person);
 
 /** The whole share through openid-client: request, step-up, consent, code exchange. */
 async function share(person: TestPerson, details: unknown[], params: Record<string, string> = {}) {
@@ -92,29 +96,16 @@ async function share(person: TestPerson, details: unknown[], params: Record<stri
 }
 
 /** A person's own token for the holder API, from the wallet (first-party), in the same browser session. */
-async function personToken(ua: UserAgent): Promise<string> {
-  const wallet = await walletPlatform(runtime);
-  const { tokens } = await signIn(wallet, ua, {}, { scope: 'openid licences' });
-  return tokens.access_token;
-}
+const personToken = (ua: UserAgent) => walletToken(runtime, ua);
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    { carrier: (operator) => carrier.using(operator.lookupMac) },
-  );
+  runtime = await startRuntimeWithCarrier(carrier);
   admin = await adminToken(runtime);
   const driving = await onboardIssuer(runtime, admin, { licenceTypes: ['driving-licence'] });
   drivingIssuer = await clientCredentialsToken(runtime, driving, 'licences:issue');
   const card = await onboardIssuer(runtime, admin, { licenceTypes: ['social-security-card'] });
   cardIssuer = await clientCredentialsToken(runtime, card, 'licences:issue');
-  platform = await registerPlatform(runtime, admin, {
-    name: platformName,
-    redirectUris: ['https://traffic.example/callback'],
-    scopes: ['openid', 'profile', 'offline_access'],
-    authorizationDetailsTypes: ['licence_access'],
-  });
+  platform = await registerSharingPlatform(runtime, admin, platformName, 'https://traffic.example');
   unregistered = await registerPlatform(runtime, admin, {
     name: 'Unregistered platform',
     redirectUris: ['https://other.example/callback'],
@@ -304,17 +295,11 @@ describe('a share through openid-client', () => {
     const other = await holder();
     const otherShare = await share(other.person, [licenceAccess(['driving-licence'], purpose)]);
     const otherToken = await personToken(otherShare.ua);
-    const foreign = await fetch(`${runtime.baseUrl}/me/authorizations/${items[0]!.id}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${otherToken}` },
-    });
+    const foreign = await withdrawAuthorization(runtime, items[0]!.id, otherToken);
     expect(foreign.status).toBe(404);
     expect((await getWithToken(runtime, '/shared/licences', result.tokens.access_token)).status).toBe(200);
 
-    const withdrawn = await fetch(`${runtime.baseUrl}/me/authorizations/${items[0]!.id}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${mine}` },
-    });
+    const withdrawn = await withdrawAuthorization(runtime, items[0]!.id, mine);
     expect(withdrawn.status).toBe(204);
     expect((await getWithToken(runtime, '/shared/licences', result.tokens.access_token)).status).toBe(401);
     expect(
@@ -386,12 +371,7 @@ describe('a share through openid-client', () => {
       const tokens = await exchange(platform, request, (await callbackOf(ua, consent.url, {})).callback);
       expect((await getWithToken(runtime, '/shared/licences', tokens.access_token)).status).toBe(200);
       // RP-initiated logout, confirmed on the provider's page (sign out of everything).
-      const shown = await ua.navigate(client.buildEndSessionUrl(platform.config, {}));
-      const form = parseForm(shown.page!.html, 'op.logoutForm');
-      const done = await ua.navigate(new URL(form!.action, shown.page!.url), {
-        form: { ...form!.fields, logout: 'yes' },
-      });
-      expect(done.page?.status ?? 200).toBe(200);
+      await logOut(ua, platform);
       return tokens;
     };
 
@@ -489,12 +469,13 @@ describe('a share through oauth4webapi, pushed (PAR)', () => {
 describe('acting for an enterprise', () => {
   it('its legal representative shares the business licence: the consent page names the enterprise', async () => {
     const { citizen, entity } = runtime.credentials;
-    const enterprisePlatform = await registerPlatform(runtime, admin, {
-      name: '企业年报测试平台',
-      redirectUris: ['https://annual-report.example/callback'],
-      scopes: ['openid', 'entity'],
-      authorizationDetailsTypes: ['licence_access'],
-    });
+    const enterprisePlatform = await registerSharingPlatform(
+      runtime,
+      admin,
+      '企业年报测试平台',
+      'https://annual-report.example',
+      ['openid', 'entity'],
+    );
     const ua = browser();
     // The driving licence too, which the representative holds personally: acting for the enterprise, the
     // page says the enterprise's licences, so the person's own must not go (security review L1).
@@ -504,18 +485,11 @@ describe('acting for an enterprise', () => {
       authorization_details: JSON.stringify(details),
     });
     const answers = { entity: entity.creditCode, consent: false };
-    let outcome = await runFlow(ua, request.url, {
-      ...citizenAnswers(runtime),
-      ...answers,
+    const outcome = await throughStepUps(runtime, ua, request.url, {
+      answers: { ...citizenAnswers(runtime), ...answers },
+      phone: citizen.phone,
+      again: answers,
     });
-    for (let hops = 0; outcome.page && outcome.stoppedAt !== 'consent' && hops < 4; hops++) {
-      if (outcome.page.html.includes('获取验证码')) {
-        const stepped = await stepUpBySms(runtime, ua, outcome.page.html, citizen.phone);
-        outcome = await runFlow(ua, stepped.page?.url ?? stepped.leftTo!, answers);
-      } else {
-        outcome = await runFlow(ua, outcome.page.url, answers);
-      }
-    }
     expect(outcome.stoppedAt, outcome.callback?.href ?? outcome.page?.html.slice(0, 400)).toBe('consent');
     expect(outcome.page!.html).toContain(entity.name);
     expect(outcome.page!.html).toContain('营业执照');

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
-import { maskIdNumber, parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { postJson } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
@@ -18,8 +18,9 @@ import {
   runFlow,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
-import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
 import { drivingLicenceBody, issued } from '../../support/licences.js';
+import { openAccount, putInRegistry, startRuntimeWithCarrier, uidOf } from '../../support/sharing-flows.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { SoftwareAuthenticator } from '../../support/software-authenticator.js';
 import { userHandleOf } from '../../../shared/identity/passkeys.js';
@@ -54,29 +55,13 @@ async function person(options: { account?: boolean } = {}): Promise<Person> {
     phone: `+861390000${String(1000 + phoneSeq)}`,
     password: `pass-${phoneSeq}-secret`,
   };
-  const deps = buildDependencies(runtime.config);
-  const id = parseIdNumber(p.idNumber, new Date());
-  await deps.registry.putPerson({
-    lookupKey: await personLookupKey(deps.lookupMac, id),
-    name: p.name,
-    masked: maskIdNumber(id),
-  });
-  deps.doc.destroy();
-  deps.kms.destroy();
+  await putInRegistry(runtime, p.idNumber, p.name);
   carrier.add(p);
   if (options.account !== false) await register(p);
   return p;
 }
 
-async function register(p: { idNumber: string; name: string; password: string }) {
-  const response = await postJson(runtime, '/accounts', undefined, {
-    consent: true,
-    idNumber: p.idNumber,
-    name: p.name,
-    password: p.password,
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
-}
+const register = (p: Omit<Person, 'phone'>) => openAccount(runtime, p);
 
 /** The ids of the licences `GET /me/licences` shows for `token`, and the level it reads at. */
 async function licencesSeen(token: string) {
@@ -109,9 +94,6 @@ async function auditEntriesOf(deps: ReturnType<typeof buildDependencies>, actor:
   );
 }
 
-/** The interaction uid of a page (from its form's action). */
-const uidOf = (html: string) => /action="\/interaction\/([^/"]+)\//.exec(html)![1]!;
-
 /** The last code the runtime texted to `phone`. */
 async function lastCodeTo(phone: string): Promise<string | undefined> {
   return (await outbox(runtime.dataDir)).filter((m) => m.to === phone).at(-1)?.code;
@@ -135,11 +117,7 @@ async function onToPlatform(ua: UserAgent, outcome: Awaited<ReturnType<UserAgent
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime(
-    undefined,
-    {},
-    { carrier: (operator) => carrier.using(operator.lookupMac) },
-  );
+  runtime = await startRuntimeWithCarrier(carrier);
   platform = await demoPlatform(runtime);
 });
 afterAll(() => runtime?.close());

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { walletCookieNames, walletSession } from '../../../shared/web/wallet/session.js';
-import { postJson } from '../../support/http-api.js';
 import { outbox } from '../../support/in-memory-sms.js';
 import { authorizationRequest, demoPlatform, exchange, runFlow } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { openAccount } from '../../support/sharing-flows.js';
 import { UserAgent } from '../../support/user-agent.js';
 import { demoTokens, issueDrivingLicence } from '../verify/helpers.js';
 
@@ -28,15 +28,7 @@ interface Person {
 /** One of the seeded synthetic people (both registries know them, the carrier by their phone), registered. */
 async function registered(index: number): Promise<Person> {
   const seeded = runtime.credentials.people[index]!;
-  const person = { ...seeded, password: `Step-Up-${index}-2026` };
-  const response = await postJson(runtime, '/accounts', undefined, {
-    consent: true,
-    idNumber: person.idNumber,
-    name: person.name,
-    password: person.password,
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
-  return person;
+  return openAccount(runtime, { ...seeded, password: `Step-Up-${index}-2026` });
 }
 
 async function walletSignedIn(person: Person, path = '/wallet') {
