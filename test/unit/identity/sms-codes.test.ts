@@ -257,20 +257,21 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
   });
 
+  /** The squatted account changed by `changes`, then reset by the owner's code (`between` runs before the code comes back). */
+  async function resetSquatted(changes: Partial<PersonAccount>, between: () => unknown = () => undefined) {
+    const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
+    await w.deps.accounts.save({ ...stored, ...changes });
+    const subject = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(subject, source, w.deps);
+    between();
+    return completePhoneProof(subject, lastCodeSent(), { newPassword: 'owner-pass-1' }, w.deps);
+  }
+
   it('a reset by the real owner of a self-asserted account takes it over under the registry’s name (R10)', async () => {
     // Registered under a name the registry does not have for the number (register-person.ts): the phone
     // proves the registry's person, so the name and level come from the registry, read again, and the
     // squatter's name does not stay (it did, self-asserted, before review R10).
-    const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
-    await w.deps.accounts.save({ ...stored, name: '冒名者', assurance: 'self-asserted' });
-    const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
-    const outcome = await completePhoneProof(
-      subject,
-      lastCodeSent(),
-      { newPassword: 'owner-pass-1' },
-      w.deps,
-    );
+    const outcome = await resetSquatted({ name: '冒名者', assurance: 'self-asserted' });
     expect(outcome).toMatchObject({ ok: true, tookOver: true });
     const account = await w.deps.accounts.findByLookupKey(lookupKey);
     expect(account).toMatchObject({
@@ -297,17 +298,9 @@ describe('proving level 3 by phone, and the real owner winning', () => {
   });
 
   it('a self-asserted account the registry no longer knows keeps its level when taken over', async () => {
-    const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
-    await w.deps.accounts.save({ ...stored, name: '冒名者', assurance: 'self-asserted' });
-    const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
-    // The code went out while the registry knew the person; it forgets them before the code comes back.
-    w.deps.registry.people.delete(lookupKey);
-    const outcome = await completePhoneProof(
-      subject,
-      lastCodeSent(),
-      { newPassword: 'owner-pass-1' },
-      w.deps,
+    // The code goes out while the registry knows the person; it forgets them before the code comes back.
+    const outcome = await resetSquatted({ name: '冒名者', assurance: 'self-asserted' }, () =>
+      w.deps.registry.people.delete(lookupKey),
     );
     expect(outcome).toMatchObject({ ok: true, tookOver: true });
     expect(await w.deps.accounts.findByLookupKey(lookupKey)).toMatchObject({
