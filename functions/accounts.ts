@@ -19,7 +19,7 @@ import {
   passkeys,
   signIns,
 } from './composition/factories.js';
-import { ForbiddenError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
+import { ForbiddenError, InvalidInputError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { httpStatusOf } from '../shared/http/error-mapping.js';
 import { authenticateBearer, authenticatePerson } from '../shared/http/authenticate.js';
@@ -61,6 +61,7 @@ import { requireFirstParty } from '../shared/clients/first-party.js';
 import {
   accountHoldings,
   closeAccount,
+  closeAccountInput,
   type accountHoldingsSchema,
   type closedAccountSchema,
 } from '../shared/identity/close-account.js';
@@ -100,7 +101,7 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   const deps = dependencies();
   const requestId = event.requestContext?.requestId;
   if (served.is(event, 'POST /accounts')) {
-    const account = await registerPerson(parseJsonBody(event, registerPersonInput), deps, {
+    const account = await registerPerson(parseJsonBody(event, registerPersonInput), registering(deps), {
       requestId,
       source: event.requestContext.http.sourceIp,
     });
@@ -156,11 +157,17 @@ const api = apiHandler(async (event: HttpEvent): Promise<HttpResult> => {
   });
 }, served.edge);
 
+/** Registration's dependencies: with what completing a closure left part-way needs (register-person.ts). */
+function registering(deps: Dependencies) {
+  return { ...deps, closures: deps };
+}
+
 /**
  * `GET /me/account` (what the account holds) and `DELETE /me/account` (closing it): a person's token with
  * scope `licences` from a first-party app (403 `first_party_only`: a platform the person signed in to
  * must neither read the account whole nor close it); closing needs a fresh sign-in at the account's level
- * (403 `fresh_sign_in_required`, shared/identity/close-account.ts).
+ * (403 `fresh_sign_in_required`) and the password typed again in the body (400 `password_required`, 403
+ * `wrong_password`: shared/identity/close-account.ts).
  */
 async function ownAccount(event: HttpEvent, deps: Dependencies): Promise<HttpResult> {
   const caller = await authenticatePerson(event, deps);
@@ -176,7 +183,22 @@ async function ownAccount(event: HttpEvent, deps: Dependencies): Promise<HttpRes
     // Acting for an enterprise is not the person's own sign-in to close their account with.
     throw new ForbiddenError('Close the account from a personal sign-in', 'personal_sign_in_required');
   }
-  const closed = await closeAccount(personId, { acr: caller.acr, authTime: caller.authTime }, deps, {
+  // A token alone closes nothing (review R10): the password comes typed again in the request itself.
+  if (bodyBytes(event).length === 0) {
+    throw new InvalidInputError(
+      'Closing the account needs its password typed again: a JSON body {"password": "…"}',
+      'password_required',
+      { errors: [{ path: 'password', message: 'is required to close the account', code: 'required' }] },
+    );
+  }
+  const { password } = parseJsonBody(event, closeAccountInput);
+  const proof = {
+    acr: caller.acr,
+    authTime: caller.authTime,
+    password,
+    source: event.requestContext.http.sourceIp,
+  };
+  const closed = await closeAccount(personId, proof, deps, {
     requestId: event.requestContext?.requestId,
   });
   return json(200, closed satisfies z.output<typeof closedAccountSchema>);
@@ -280,7 +302,7 @@ const registerPage = webHandler(
       const account = await registerWithPhoneCode(
         { ...given, password },
         (form.get('code') ?? '').slice(0, 16),
-        deps,
+        registering(deps),
         {
           requestId: event.requestContext?.requestId,
           source: event.requestContext.http.sourceIp,

@@ -251,6 +251,16 @@ const accessTokens = [
   partitions.oidcModel('Client'),
 ];
 
+/**
+ * The password sign-in's throttle counters (per pair, number and address: login-throttle.ts
+ * `loginThrottleKeys`), which closing an account counts its password under as well (close-account.ts).
+ */
+const closurePasswordCounters = [
+  partitions.loginAttemptsOf('pair'),
+  partitions.loginAttemptsOf('account'),
+  partitions.loginAttemptsOf('source'),
+];
+
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
   // Access tokens of either kind, keyed by their hash since issue 16 (older ones under their model).
@@ -571,13 +581,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
   // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
-  // account and its claim deleted (one transaction of conditional deletes), an audit entry.
+  // account and its claim deleted (one transaction of conditional deletes), an audit entry; the password
+  // typed again to close it, under the sign-in's throttle (its counters: get, conditional put, update and
+  // delete). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
       items: {
         GetItem: [
           ...accessTokens,
           partitions.loginAttemptsOf('registration'),
+          ...closurePasswordCounters,
           partitions.account,
           partitions.registryPerson,
           partitions.registryEntity,
@@ -589,6 +602,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         ],
         PutItem: [
           partitions.loginAttemptsOf('registration'),
+          ...closurePasswordCounters,
           partitions.account,
           partitions.entityAccount,
           partitions.entityAgents,
@@ -596,13 +610,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.smsCheckLimits,
           partitions.smsCode,
         ],
-        UpdateItem: [partitions.smsCode, partitions.smsCheckLimits],
+        UpdateItem: [partitions.smsCode, partitions.smsCheckLimits, ...closurePasswordCounters],
         DeleteItem: [
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
           partitions.account,
           partitions.passkey,
+          ...closurePasswordCounters,
         ],
         BatchWriteItem: [...grantMembers, partitions.oidcModel('Grant'), partitions.oidcModel('Session')],
       },

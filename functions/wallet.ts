@@ -53,7 +53,11 @@ import { PasskeyStepUpError, PasskeysApi } from '../shared/web/wallet/passkeys-a
 import { passkeysBody, walletPasskeyScripts } from '../shared/web/pages/wallet-passkeys-page.js';
 import { usageBody } from '../shared/web/pages/wallet-usage-page.js';
 import { AuthorizationsApi } from '../shared/web/wallet/authorizations-api.js';
-import { AccountApi, FreshSignInRequiredError } from '../shared/web/wallet/account-api.js';
+import {
+  AccountApi,
+  ClosurePasswordRefusedError,
+  FreshSignInRequiredError,
+} from '../shared/web/wallet/account-api.js';
 import {
   accountBody,
   closeAccountHref,
@@ -350,7 +354,7 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       }
     },
     'POST /wallet/account/close': async () => {
-      const { confirm } = parseForm(event, deps.config.issuerUrl, closeAccountForm);
+      const { confirm, password } = parseForm(event, deps.config.issuerUrl, closeAccountForm);
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       const accountApi = new AccountApi(deps.config.issuerUrl, session.accessToken);
@@ -363,10 +367,20 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
           );
         }
         try {
-          await accountApi.close();
+          await accountApi.close(password ?? '');
         } catch (error) {
           if (error instanceof FreshSignInRequiredError)
             return redirect(closeAccountHref(await accountApi.read()));
+          if (error instanceof ClosurePasswordRefusedError) {
+            const body = closeConfirmBody(t, await accountApi.read(), {
+              wrongPassword: true,
+              ...(error.retryAfterSeconds ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
+            });
+            return htmlPage(
+              error.retryAfterSeconds ? 429 : 403,
+              renderPage({ ...context, section: 'wallet', title: t('注销账号', 'Close the account'), body }),
+            );
+          }
           throw error;
         }
         logger.info('wallet account closed');
@@ -661,7 +675,10 @@ async function refresh(event: HttpEvent): Promise<HttpResult> {
 }
 
 /** The closing form: the box ticked (`confirm=yes`); absent is asked again, not refused. */
-const closeAccountForm = z.strictObject({ confirm: z.literal('yes').optional() });
+const closeAccountForm = z.strictObject({
+  confirm: z.literal('yes').optional(),
+  password: z.string().max(1024).optional(),
+});
 
 const scanDecision = z.strictObject({ decision: z.enum(['confirm', 'cancel']) });
 

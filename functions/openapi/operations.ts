@@ -1,5 +1,9 @@
 import { batchLicencesQuery, batchViewSchema, submitBatchInput } from '../../shared/licence/batches.js';
-import { accountHoldingsSchema, closedAccountSchema } from '../../shared/identity/close-account.js';
+import {
+  accountHoldingsSchema,
+  closeAccountInput,
+  closedAccountSchema,
+} from '../../shared/identity/close-account.js';
 import * as z from 'zod';
 import type { Operations } from './operation.js';
 import { auditQuery, auditTrailSchema } from '../../shared/audit/audit-trail.js';
@@ -691,13 +695,27 @@ export const operations: Operations = {
     summary: 'Close my account (注销): every sign-in ends, the account and its ID-number claim are deleted',
     description:
       'From a first-party app, with a personal sign-in at the account’s level made in the last ten ' +
-      'minutes (`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`. Licences stay ' +
-      'with their issuing agencies; the same ID number may register again.',
+      'minutes (`acr_values` and `max_age=0`): otherwise 403 `fresh_sign_in_required`; and the ' +
+      'account’s password typed again in the body (a token alone closes nothing): none is 400 ' +
+      '`password_required`, a wrong one 403 `wrong_password` (throttled as a sign-in, then 429). The ' +
+      'account is marked closing first: it opens no sign-in from then on, and asking again completes a ' +
+      'closure that failed part-way. Licences stay with their issuing agencies; the same ID number may ' +
+      'register again.',
     tag: 'Holder',
+    body: closeAccountInput,
     responses: { 200: { description: 'Closed', schema: closedAccountSchema } },
     problems: {
-      403: ['not_a_person', 'first_party_only', 'personal_sign_in_required', 'fresh_sign_in_required'],
+      400: ['password_required'],
+      403: [
+        'not_a_person',
+        'first_party_only',
+        'personal_sign_in_required',
+        'fresh_sign_in_required',
+        'wrong_password',
+      ],
       404: ['account_not_found'],
+      409: ['account_changed'],
+      429: ['too_many_requests'],
     },
   },
   'GET /me/authorizations': {

@@ -6,15 +6,32 @@ import type { PersonAccount } from './person-account.js';
  * also under concurrency; `save` replaces under optimistic concurrency on `version`; `findById` sees an
  * account as soon as `create` returned; `remove` deletes the account and its ID-number claim together (one
  * transaction: never one without the other), after which the number may register again.
+ *
+ * An account being closed (`closingSince` set, shared/identity/close-account.ts) is found by neither
+ * `findById` nor `findByLookupKey` unless the caller asks with `includeClosing`: every sign-in, token
+ * refresh, share and route reads the account through them, so from the moment the mark is written the
+ * account opens nothing, whatever step of its closure failed after it. Only the closure itself (resuming)
+ * and registration (finishing a closure left half-way before the number registers again) ask for it.
  */
 export interface AccountStore {
   create(account: PersonAccount): Promise<PersonAccount>;
   save(account: PersonAccount): Promise<PersonAccount>;
-  findByLookupKey(lookupKey: string): Promise<PersonAccount | undefined>;
-  findById(id: string): Promise<PersonAccount | undefined>;
+  findByLookupKey(lookupKey: string, options?: FindOptions): Promise<PersonAccount | undefined>;
+  findById(id: string, options?: FindOptions): Promise<PersonAccount | undefined>;
   /**
    * Deletes the account and the claim of its ID number at once (closing an account, 注销). Only the claim
    * that names this account goes; one already gone (or taken by a later account) is `account_not_found`.
    */
   remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void>;
+}
+
+/** How an account is looked for. */
+export interface FindOptions {
+  /** Also an account being closed (`closingSince`): for the closure and registration only. */
+  includeClosing?: boolean;
+}
+
+/** Whether an account may be answered to a lookup with these options (see {@link AccountStore}). */
+export function visible(account: PersonAccount | undefined, options: FindOptions = {}): boolean {
+  return account !== undefined && (options.includeClosing === true || account.closingSince === undefined);
 }

@@ -1,13 +1,16 @@
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../clock.js';
-import { ForbiddenError, NotFoundError } from '../errors.js';
+import type { Mac } from '../crypto/mac.js';
+import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
 import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
 import { appointmentInForce } from './entity-account.js';
 import type { EntityStore } from './entity-store.js';
+import { LoginThrottle, loginThrottleKeys, type LoginAttemptStore } from './login-throttle.js';
 import type { PasskeyStore } from './passkeys.js';
+import { maxPasswordLength, type PasswordHasher } from './password-hasher.js';
 import type { PersonAccount } from './person-account.js';
 import type { SignInRevocation } from './sign-in-revocation.js';
 
@@ -25,12 +28,41 @@ export interface CloseAccountDependencies {
   entities: EntityStore;
   audit: AuditTrail;
   clock: Clock;
+  /** The password is checked again in the closing request, throttled as a password sign-in is. */
+  passwords: PasswordHasher;
+  loginAttempts: LoginAttemptStore;
+  lookupMac: Mac;
 }
+
+/** What {@link finishClosure} needs: no password (the closure was asked for with one already). */
+export type ClosureDependencies = Pick<
+  CloseAccountDependencies,
+  'accounts' | 'passkeys' | 'signIns' | 'entities' | 'audit' | 'clock'
+>;
 
 /** The sign-in behind the caller's token: its `acr` and `auth_time` (epoch seconds), as the token carries them. */
 export interface SignInProof {
   acr: string | undefined;
   authTime: number | undefined;
+}
+
+/**
+ * The body of `DELETE /me/account`: the account's password, typed again in the closing request itself. A
+ * token alone (stolen from a browser in the ten minutes after its sign-in) closes nothing.
+ */
+export const closeAccountInput = z
+  .strictObject({
+    password: z.string().min(1).max(1024).meta({
+      description: 'The account’s password, typed again to confirm the closure',
+    }),
+  })
+  .meta({ title: 'CloseAccount' });
+
+/** The proof of a closing request: the token's sign-in, the password typed again, and where it came from. */
+export interface ClosureProof extends SignInProof {
+  password: string;
+  /** The client's address, for the password's throttle (as a sign-in's). */
+  source: string;
 }
 
 /** What `DELETE /me/account` answers: what went (counts only: the account and its number are gone). */
@@ -67,48 +99,108 @@ export function requireFreshSignIn(account: PersonAccount, proof: SignInProof, n
 }
 
 /**
+ * The password typed again, checked against the account's hash under the sign-in's own throttle (the same
+ * counters, per number, address and pair: a stolen token must not become a way round the sign-in's limit
+ * on guessing). Wrong: 403 `wrong_password`; too many: 429.
+ */
+async function requirePassword(account: PersonAccount, proof: ClosureProof, deps: CloseAccountDependencies) {
+  const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+  const admission = await throttle.admit(
+    await loginThrottleKeys(deps.lookupMac, account.lookupKey, proof.source),
+  );
+  if (!admission.admitted) {
+    throw new TooManyRequestsError(
+      `Too many wrong passwords; try again in ${admission.retryAfterSeconds} seconds`,
+      admission.retryAfterSeconds,
+    );
+  }
+  const long = [...proof.password].length > maxPasswordLength;
+  if (long || !(await deps.passwords.verify(proof.password, account.passwordHash))) {
+    logger.info('account closure refused: wrong password', { accountId: account.id });
+    throw new ForbiddenError('The password is not the account’s: nothing was closed', 'wrong_password');
+  }
+  await throttle.succeeded(admission.keys, admission.counted);
+}
+
+/**
  * Closes a person's account (注销, PIPL Art. 47; GB/T 35273 §8.5), the person asking with a fresh sign-in
- * at the account's level ({@link requireFreshSignIn}). In order, so that a failure part-way leaves an
- * account that can be closed again (after a new sign-in, the old ones may already be ended):
+ * at the account's level ({@link requireFreshSignIn}) and the account's password typed again in the
+ * request. The account is marked closing first, so that whatever fails after, it opens nothing, and a
+ * retry completes what is left:
  *
- * 1. Checks the sign-in (403 `fresh_sign_in_required`); an account already gone is 404 `account_not_found`.
- * 2. Removes every passkey (before the sign-ins: a passkey sign-in in between would outlive the ending).
- * 3. Withdraws every agent appointment (经办人) naming the person that is still in force: they are keyed
- *    by the ID number's lookup key, so they would otherwise come back with a new account of the same
- *    number. Appointments the person made as an entity's legal representative stay: they are the
- *    entity's acts, and count only while the business registry names the person representative.
- * 4. Ends every sign-in: provider sessions, grants (the platforms' consents and shares), codes, access
- *    and refresh tokens, personal and acting for an entity (`SignInRevocation.endAll`).
- * 5. Deletes the account and its ID-number claim together: the name, the encrypted ID number and phone,
- *    the password hash. The same number may then register again, as a new account.
- * 6. Writes `account.closed` (actor the closed account's opaque id; no number, name or phone), awaited.
+ * 1. Finds the account, also one whose closure began (a retry); one already gone is 404 `account_not_found`.
+ * 2. Checks the sign-in (403 `fresh_sign_in_required`) and the password (403 `wrong_password`, throttled).
+ * 3. Marks it closing (`closingSince`, a write conditional on its version): from then on the account
+ *    store answers it to no sign-in (password, passkey, scan, SMS), token refresh, consent or route.
+ * 4. The rest, each step idempotent ({@link finishClosure}): passkeys, appointments, sign-ins, the trace,
+ *    then the account and its ID-number claim.
  *
  * Licences stay with the agencies that issued them (their records), and so do the audit trail and usage
  * record (docs/accounts.md).
  *
  * @example
  * ```ts
- * const closed = await closeAccount(personId, { acr: caller.acr, authTime: caller.authTime }, deps);
+ * const proof = { acr: caller.acr, authTime: caller.authTime, password, source: sourceIp };
+ * const closed = await closeAccount(personId, proof, deps);
  * closed.passkeysRemoved; // 1
  * ```
  */
 export async function closeAccount(
   personId: string,
-  proof: SignInProof,
+  proof: ClosureProof,
   deps: CloseAccountDependencies,
   context: { requestId?: string } = {},
 ): Promise<ClosedAccount> {
-  // 1. The account and a fresh sign-in at its level.
-  const account = await deps.accounts.findById(personId);
+  // 1. The account, closing or not.
+  const account = await deps.accounts.findById(personId, { includeClosing: true });
   if (!account) throw new NotFoundError('The signed-in account no longer exists', 'account_not_found');
-  const now = new Date(deps.clock.now());
-  requireFreshSignIn(account, proof, epochSeconds(deps.clock));
 
-  // 2. Passkeys.
+  // 2. A fresh sign-in at its level, and the password.
+  requireFreshSignIn(account, proof, epochSeconds(deps.clock));
+  await requirePassword(account, proof, deps);
+
+  // 3. The mark (a concurrent change of the account is 409 `account_changed`: ask again).
+  const closing =
+    account.closingSince === undefined
+      ? await deps.accounts.save({ ...account, closingSince: new Date(deps.clock.now()).toISOString() })
+      : account;
+
+  // 4. What depends on it, then the account itself.
+  return finishClosure(closing, deps, context);
+}
+
+/**
+ * Completes the closure of an account marked closing ({@link closeAccount} step 3), each step idempotent
+ * so that a closure failed part-way is completed by asking again (the same request while its token lives;
+ * once its sign-ins have ended, by registering the number again: register-person.ts):
+ *
+ * 1. Removes every passkey (those left).
+ * 2. Withdraws every agent appointment (经办人) naming the person that is still in force: they are keyed
+ *    by the ID number's lookup key, so they would otherwise come back with a new account of the same
+ *    number. Appointments the person made as an entity's legal representative stay: they are the
+ *    entity's acts, and count only while the business registry names the person representative.
+ * 3. Ends every sign-in: provider sessions, grants (the platforms' consents and shares), codes, access
+ *    and refresh tokens, personal and acting for an entity (`SignInRevocation.endAll`).
+ * 4. Writes `account.closed` (actor the closed account's opaque id; no number, name or phone), awaited,
+ *    before the account goes: a closure is never without its trace (a retry may write a second one).
+ * 5. Deletes the account and its ID-number claim together: the name, the encrypted ID number and phone,
+ *    the password hash. The same number may then register again, as a new account.
+ *
+ * The counts answered are what this attempt removed.
+ */
+export async function finishClosure(
+  account: PersonAccount,
+  deps: ClosureDependencies,
+  context: { requestId?: string } = {},
+): Promise<ClosedAccount> {
+  if (account.closingSince === undefined) throw new Error('finishClosure: the account is not marked closing');
+  const now = new Date(deps.clock.now());
+
+  // 1. Passkeys.
   const passkeys = await deps.passkeys.listFor(account.id);
   await Promise.all(passkeys.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
 
-  // 3. Appointments naming the person, still in force.
+  // 2. Appointments naming the person, still in force.
   const appointments = (await deps.entities.appointmentsFor(account.lookupKey)).filter((appointment) =>
     appointmentInForce(appointment, now),
   );
@@ -121,13 +213,10 @@ export async function closeAccount(
     });
   }
 
-  // 4. Every sign-in.
+  // 3. Every sign-in.
   await deps.signIns.endAll(account.id);
 
-  // 5. The account and its claim.
-  await deps.accounts.remove(account);
-
-  // 6. The trace.
+  // 4. The trace.
   await deps.audit.record({
     at: now.toISOString(),
     actor: account.id,
@@ -135,6 +224,9 @@ export async function closeAccount(
     reason: `passkeys ${passkeys.length}, appointments ${appointments.length}`,
     ...(context.requestId ? { requestId: context.requestId } : {}),
   });
+
+  // 5. The account and its claim.
+  await deps.accounts.remove(account);
   logger.info('account closed', {
     accountId: account.id,
     passkeys: passkeys.length,

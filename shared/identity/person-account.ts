@@ -39,6 +39,12 @@ export interface PersonAccount {
    */
   phone?: ConfirmedPhone;
   createdAt: string;
+  /**
+   * When its closure (注销) began (RFC 3339): from then on the account store answers it to nothing but the
+   * closure and registration, so it opens no sign-in, token refresh or share while the closure removes
+   * what depends on it and finally deletes it (shared/identity/close-account.ts).
+   */
+  closingSince?: string;
   version: number;
 }
 

@@ -7,7 +7,8 @@ import type { PasskeyStore } from './passkeys.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
-import type { CarrierRegistry, PopulationRegistry } from './registry.js';
+import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
+import { personIdNumber } from './verify-password.js';
 import type { SignInRevocation } from './sign-in-revocation.js';
 import { epochSeconds } from '../clock.js';
 import {
@@ -140,7 +141,9 @@ export type ProofOutcome =
 
 /**
  * Completes a proof: checks the code ({@link checkSmsCode}: 5 tries, 5 minutes, once), then raises the
- * account of the number to level 3 by possession and records the phone's digest. The real owner wins: an
+ * account of the number to level 3 by possession and records the phone's digest. An account below level
+ * 3 takes its name and level from the population registry, read again (the phone proves the registry's
+ * person, whatever name the account was registered under). The real owner wins: an
  * account that never reached level 3 under this phone (someone else may have registered the number) is
  * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
  * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
@@ -172,16 +175,23 @@ export async function completePhoneProof(
   const account = await deps.accounts.findByLookupKey(subject.lookupKey);
   if (!account) return { ok: false, reason: 'no_account' };
   const tookOver = assuranceLevelOf(account) < 3 && account.provenPhone !== provenPhone;
+  // Below level 3, the phone proves the registry's person (the code went only to a phone the carrier
+  // confirms for them): their name and level come from the registry, read again now, not from whoever
+  // registered the number (a squatter's self-asserted name stayed on the account the owner took back:
+  // review R10).
+  const registered = assuranceLevelOf(account) < 3 ? await registryPerson(account, deps) : undefined;
   const saved = await deps.accounts.save({
     ...account,
-    // A self-asserted account keeps its level: its name was never checked (a number the registry did not
-    // know, or a name it did not have for the number: register-person.ts), and the phone proves the
-    // registry's person, not that name. The real owner takes it over all the same, and may close it and
-    // register again.
-    assurance:
-      assuranceLevelOf(account) < 3 && account.assurance !== 'self-asserted'
-        ? 'possession-verified'
-        : account.assurance,
+    ...(registered
+      ? { name: registered.name, assurance: 'possession-verified' as const }
+      : {
+          // The registry does not know the person now (it did when the code was sent): a self-asserted
+          // account keeps its level, its name was never checked; a checked one is raised by the phone.
+          assurance:
+            assuranceLevelOf(account) < 3 && account.assurance !== 'self-asserted'
+              ? 'possession-verified'
+              : account.assurance,
+        }),
     provenPhone,
     ...(options.newPassword !== undefined && {
       passwordHash: await deps.passwords.hash(options.newPassword),
@@ -201,6 +211,14 @@ export async function completePhoneProof(
   );
   logger.info('level 3 proven by sms', { accountId: account.id, purpose: subject.purpose, tookOver });
   return { ok: true, account: saved, tookOver };
+}
+
+/** The registry's record of the account's person, asked by the ID number (the HTTP registries need it). */
+async function registryPerson(
+  account: PersonAccount,
+  deps: Pick<PhoneProofDependencies, 'registry' | 'pii'>,
+): Promise<RegisteredPerson | undefined> {
+  return deps.registry.findPerson(account.lookupKey, await personIdNumber(account, deps));
 }
 
 /** Removes every passkey of an account taken over: none of them was enrolled by the real owner. */

@@ -7,12 +7,14 @@ import {
   fieldErrorAt,
   InvalidInputError,
   invalidRequest,
+  NotFoundError,
   TooManyRequestsError,
   type FieldError,
 } from '../errors.js';
 import { logger } from '../logger.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
+import { finishClosure, type ClosureDependencies } from './close-account.js';
 import { isYoungerThan, maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { LoginThrottle, sourceDigest, type LoginAttemptStore } from './login-throttle.js';
 import { personLookupKey, phoneLookupKey } from '../identifiers/lookup-key.js';
@@ -57,6 +59,11 @@ export interface RegisterPersonDependencies {
   carrier: CarrierRegistry;
   audit: AuditTrail;
   clock: Clock;
+  /**
+   * What completing a closure left half-way needs ({@link finishClosure}): given, a number whose account
+   * is marked closing registers again once that closure is done; without them it stays 409.
+   */
+  closures?: Pick<ClosureDependencies, 'passkeys' | 'signIns' | 'entities'>;
 }
 
 const maxNameLength = 50;
@@ -169,7 +176,7 @@ export async function registerPerson(
   }
   refuseChildren(idNumber, now);
   const lookupKey = await personLookupKey(deps.lookupMac, idNumber);
-  if (await deps.accounts.findByLookupKey(lookupKey)) throw accountExists();
+  await noAccountYet(lookupKey, deps, context);
 
   const registered = await deps.registry.findPerson(lookupKey, idNumber);
   // The code is checked only once every other rule holds, so that a refusal for another field spends none
@@ -263,6 +270,26 @@ export function refuseChildren(idNumber: IdNumber, today: Date): void {
   const message = `is of someone under ${selfRegistrationMinimumAge}: a guardian must register for them, which is not offered yet`;
   throw new InvalidInputError(`The holder of this ID number ${message}`, 'guardian_required', {
     errors: [{ path: 'idNumber', message, code: 'guardian_required' }],
+  });
+}
+
+/**
+ * 409 `account_exists` when the number has an account. One whose closure began and failed part-way, after
+ * its sign-ins had ended (so its owner could not ask again), is completed here first: the closure was
+ * asked for with a fresh sign-in and the password, and registering the number again is what it promised.
+ */
+async function noAccountYet(
+  lookupKey: string,
+  deps: RegisterPersonDependencies,
+  context: { requestId?: string },
+): Promise<void> {
+  const existing = await deps.accounts.findByLookupKey(lookupKey, { includeClosing: true });
+  if (!existing) return;
+  if (existing.closingSince === undefined || !deps.closures) throw accountExists();
+  logger.info('completing a closure left part-way', { accountId: existing.id });
+  await finishClosure(existing, { ...deps, ...deps.closures }, context).catch((error: unknown) => {
+    // Another request completed it meanwhile: the number is free all the same.
+    if (!(error instanceof NotFoundError)) throw error;
   });
 }
 

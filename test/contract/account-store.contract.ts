@@ -89,5 +89,19 @@ export function accountStoreContract(name: string, make: Make<{ store: AccountSt
       expect(error).toMatchObject({ code: 'account_not_found' });
       expect(await store.findByLookupKey(created.lookupKey)).toEqual(again);
     });
+
+    it('answers an account being closed only to includeClosing: it opens nothing, its number stays taken', async () => {
+      const created = await store.create(account());
+      const closing = await store.save({ ...created, closingSince: '2026-03-01T09:00:00.000Z' });
+      expect(await store.findById(created.id)).toBeUndefined();
+      expect(await store.findByLookupKey(created.lookupKey)).toBeUndefined();
+      expect(await store.findById(created.id, { includeClosing: true })).toEqual(closing);
+      expect(await store.findByLookupKey(created.lookupKey, { includeClosing: true })).toEqual(closing);
+      // Its number is still claimed until the closure deletes it.
+      const error = await rejection(store.create(account({ lookupKey: created.lookupKey })));
+      expect(error).toMatchObject({ code: 'account_exists' });
+      await store.remove(closing);
+      expect(await store.findById(created.id, { includeClosing: true })).toBeUndefined();
+    });
   });
 }

@@ -9,7 +9,7 @@ import {
 } from '../../shared/licence/usage-record.js';
 import type { Clock } from '../../shared/clock.js';
 import { ConflictError, NotFoundError } from '../../shared/errors.js';
-import type { AccountStore } from '../../shared/identity/account-store.js';
+import { visible, type AccountStore, type FindOptions } from '../../shared/identity/account-store.js';
 import type { AgentAppointment, EntityAccount } from '../../shared/identity/entity-account.js';
 import type { EntityStore } from '../../shared/identity/entity-store.js';
 import {
@@ -78,13 +78,15 @@ export class InMemoryAccountStore implements AccountStore {
     return saved;
   }
 
-  async findByLookupKey(lookupKey: string): Promise<PersonAccount | undefined> {
+  async findByLookupKey(lookupKey: string, options: FindOptions = {}): Promise<PersonAccount | undefined> {
     this.lookups += 1;
-    return this.byLookupKey.get(lookupKey);
+    const account = this.byLookupKey.get(lookupKey);
+    return visible(account, options) ? account : undefined;
   }
 
-  async findById(id: string): Promise<PersonAccount | undefined> {
-    return [...this.byLookupKey.values()].find((account) => account.id === id);
+  async findById(id: string, options: FindOptions = {}): Promise<PersonAccount | undefined> {
+    const account = [...this.byLookupKey.values()].find((candidate) => candidate.id === id);
+    return visible(account, options) ? account : undefined;
   }
 
   async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void> {

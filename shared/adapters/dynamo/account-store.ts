@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { getItem, isConditionalCheckFailed, putNew, type Item } from './conditional.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
-import type { AccountStore } from '../../identity/account-store.js';
+import { visible, type AccountStore, type FindOptions } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
 import { takeRequestRead } from './oidc-adapter.js';
@@ -96,21 +96,28 @@ export class DynamoAccountStore implements AccountStore {
     return written;
   }
 
-  async findByLookupKey(lookupKey: string): Promise<PersonAccount | undefined> {
+  async findByLookupKey(lookupKey: string, options: FindOptions = {}): Promise<PersonAccount | undefined> {
     const claim = await getItem(this.doc, this.tableName, keys.account(lookupKey), 0);
     const id = claim?.['id'];
     if (!claim || typeof id !== 'string') return undefined;
-    const account = await this.findById(id, { legacy: false });
+    const account = await this.findById(id, { ...options, legacy: false });
     if (account) return account.lookupKey === lookupKey ? account : undefined;
+    // A legacy account is never closing: marking it saves it, which moves it under its id.
     return isLegacyAccount(claim) ? fromItem(claim) : undefined;
   }
 
-  async findById(id: string, options: { legacy?: boolean } = {}): Promise<PersonAccount | undefined> {
+  async findById(
+    id: string,
+    options: FindOptions & { legacy?: boolean } = {},
+  ): Promise<PersonAccount | undefined> {
     if (!accountIdPattern.test(id)) return undefined;
     // Read ahead with the code at the token endpoint (oidc-adapter.ts, readAheadForCode), in that request only.
     const ahead = takeRequestRead(this.tableName, keys.accountById(id));
     const item = ahead ? ahead.item : await getItem(this.doc, this.tableName, keys.accountById(id), 0);
-    if (item) return fromItem(item as Item);
+    if (item) {
+      const account = fromItem(item as Item);
+      return visible(account, options) ? account : undefined;
+    }
     return options.legacy === false ? undefined : this.findLegacyById(id);
   }
 

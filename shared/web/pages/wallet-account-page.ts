@@ -65,13 +65,14 @@ export function accountBody(t: Translate, account: WalletAccount): SafeHtml {
 }
 
 /**
- * `/wallet/account/close`: the confirmation, saying what goes and what stays, with a box to tick and the
- * button that closes the account (a form posted to the same path).
+ * `/wallet/account/close`: the confirmation, saying what goes and what stays, with the password to type
+ * again (a token left in the browser closes nothing alone), a box to tick and the button that closes the
+ * account (a form posted to the same path).
  */
 export function closeConfirmBody(
   t: Translate,
   account: WalletAccount,
-  options: { unconfirmed?: boolean } = {},
+  options: { unconfirmed?: boolean; wrongPassword?: boolean; retryAfterSeconds?: number } = {},
 ): SafeHtml {
   return html`<p><a href="/wallet/account">← ${t('返回我的账号', 'Back to my account')}</a></p>
     <h1>${t('注销账号', 'Close the account')}</h1>
@@ -81,6 +82,20 @@ export function closeConfirmBody(
             'error',
             t('请勾选确认后再注销。', 'Please tick the box to confirm before closing.'),
             'account-close-unconfirmed',
+          )
+        : html``
+    }
+    ${
+      options.wrongPassword
+        ? notice(
+            'error',
+            options.retryAfterSeconds
+              ? t(
+                  `密码错误次数过多，请 ${options.retryAfterSeconds} 秒后再试。`,
+                  `Too many wrong passwords: try again in ${options.retryAfterSeconds} seconds.`,
+                )
+              : t('密码不正确，账号未注销。', 'The password is not right: the account was not closed.'),
+            'account-close-wrong-password',
           )
         : html``
     }
@@ -123,6 +138,19 @@ export function closeConfirmBody(
       ${t('注销后可以用同一身份证号重新注册，但旧账号无法恢复。', 'You may register the same ID number again afterwards, but this account cannot be restored.')}
     </p>
     <form method="post" action="/wallet/account/close" id="account-close-form">
+      <p>
+        <label for="account-close-password">
+          ${t('请再次输入登录密码以确认是您本人', 'Type your password again to confirm it is you')}
+        </label>
+        <input
+          type="password"
+          name="password"
+          id="account-close-password"
+          autocomplete="current-password"
+          required
+          maxlength="1024"
+        />
+      </p>
       <p>
         <label>
           <input type="checkbox" name="confirm" value="yes" required id="account-close-confirm" />

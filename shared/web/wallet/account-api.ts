@@ -23,6 +23,17 @@ export class FreshSignInRequiredError extends Error {
 }
 
 /**
+ * The API refused the password typed again to close the account: none or a wrong one (400
+ * `password_required`, 403 `wrong_password`), or too many wrong ones (429, `retryAfterSeconds`).
+ */
+export class ClosurePasswordRefusedError extends Error {
+  constructor(readonly retryAfterSeconds?: number) {
+    super('The password typed to close the account was refused');
+    this.name = 'ClosurePasswordRefusedError';
+  }
+}
+
+/**
  * The wallet's client of the holder API's account routes (`/me/account`), with the person's access token,
  * as any first-party app of theirs would call them.
  *
@@ -48,14 +59,26 @@ export class AccountApi {
     return parsed.data;
   }
 
-  /** Closes the account: resolves when it is closed; throws {@link FreshSignInRequiredError} when too old. */
-  async close(): Promise<void> {
-    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'DELETE', '/me/account');
+  /**
+   * Closes the account with its password typed again: resolves when it is closed; throws
+   * {@link FreshSignInRequiredError} when the sign-in is too old, {@link ClosurePasswordRefusedError} when
+   * the password is refused.
+   */
+  async close(password: string): Promise<void> {
+    const response = await holderApiRequest(this.baseUrl, this.accessToken, 'DELETE', '/me/account', {
+      json: { password },
+    });
     if (response.status === 200) return;
     if (response.status === 401 || response.status === 404) throw new SessionEndedError();
+    if (response.status === 429) {
+      throw new ClosurePasswordRefusedError(Number(response.headers.get('retry-after')) || undefined);
+    }
+    // The body's one field is the password: any 400 is about it (none, or an empty one).
+    if (response.status === 400) throw new ClosurePasswordRefusedError();
     if (response.status === 403) {
       const body = (await response.json().catch(() => ({}))) as { code?: unknown };
       if (body.code === 'fresh_sign_in_required') throw new FreshSignInRequiredError();
+      if (body.code === 'wrong_password') throw new ClosurePasswordRefusedError();
     }
     throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
   }

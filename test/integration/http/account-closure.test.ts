@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
+import { closeAccount } from '../../../shared/identity/close-account.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
@@ -24,8 +25,18 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
-const call = (method: string, path: string, token: string) =>
-  fetch(`${runtime.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${token}` } });
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  fetch(`${runtime.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+/** `DELETE /me/account` with the password typed again, as the closure asks (review R10). */
+const close = (token: string, password: string) => call('DELETE', '/me/account', token, { password });
 
 /** A new self-asserted person (level 1), registered through the API. */
 async function registeredPerson() {
@@ -87,7 +98,7 @@ describe('DELETE /me/account', () => {
     const id = await accountIdOf(person);
     const other = await walletSignIn(person);
 
-    const response = await call('DELETE', '/me/account', signedIn.tokens.access_token);
+    const response = await close(signedIn.tokens.access_token, person.password);
     const text = await response.text();
     expect(response.status, text).toBe(200);
     expect(JSON.parse(text)).toEqual({ closed: true, passkeysRemoved: 0, appointmentsWithdrawn: 0 });
@@ -139,7 +150,7 @@ describe('DELETE /me/account', () => {
     const { agentId } = (await appointed.json()) as { agentId: string };
 
     const { tokens } = await walletSignIn(person);
-    const response = await call('DELETE', '/me/account', tokens.access_token);
+    const response = await close(tokens.access_token, person.password);
     expect(response.status, await response.clone().text()).toBe(200);
     expect(await response.json()).toMatchObject({ appointmentsWithdrawn: 1 });
 
@@ -160,7 +171,7 @@ describe('DELETE /me/account', () => {
       { acr: 'urn:elicence:loa:1', auth_time: now - 3600 },
     ]) {
       await expectProblem(
-        await call('DELETE', '/me/account', await mintedToken(id, extra)),
+        await close(await mintedToken(id, extra), person.password),
         403,
         'fresh_sign_in_required',
       );
@@ -171,10 +182,9 @@ describe('DELETE /me/account', () => {
       password: runtime.credentials.citizen.password,
     });
     await expectProblem(
-      await call(
-        'DELETE',
-        '/me/account',
+      await close(
         await mintedToken(citizenId, { acr: 'urn:elicence:loa:2', auth_time: now }),
+        runtime.credentials.citizen.password,
       ),
       403,
       'fresh_sign_in_required',
@@ -193,7 +203,106 @@ describe('DELETE /me/account', () => {
       scope: 'openid licences',
       extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
     });
-    await expectProblem(await call('DELETE', '/me/account', jti), 403, 'first_party_only');
+    await expectProblem(await close(jti, person.password), 403, 'first_party_only');
     await expectProblem(await call('GET', '/me/account', jti), 403, 'first_party_only');
+  });
+});
+
+describe('DELETE /me/account: a token alone closes nothing (review R10)', () => {
+  it('asks for the password typed again: none is 400 password_required, a wrong one 403 wrong_password', async () => {
+    const person = await registeredPerson();
+    const { tokens } = await walletSignIn(person);
+    // The token of a sign-in made just now, as one stolen from the browser would be.
+    const alone = await expectProblem(
+      await call('DELETE', '/me/account', tokens.access_token),
+      400,
+      'password_required',
+    );
+    expect(alone).toMatchObject({ errors: [{ path: 'password' }] });
+    await expectProblem(await close(tokens.access_token, 'Not-the-password-26'), 403, 'wrong_password');
+    // Nothing was closed: the account is whole and the person still signs in.
+    expect((await call('GET', '/me/account', tokens.access_token)).status).toBe(200);
+    expect((await dependencies().directory.checkPassword({ ...person, source: '192.0.2.85' })).ok).toBe(true);
+    expect((await close(tokens.access_token, person.password)).status).toBe(200);
+  });
+});
+
+describe('a closure that fails part-way (review R10)', () => {
+  /** A passkey put in the store directly (enrolling one needs a browser's authenticator). */
+  const passkeyOf = (accountId: string) => ({
+    id: randomBytes(16).toString('base64url'),
+    accountId,
+    publicKey: 'pk',
+    counter: 0,
+    transports: ['internal'],
+    deviceType: 'singleDevice' as const,
+    backedUp: false,
+    name: '我的手机',
+    createdAt: new Date().toISOString(),
+  });
+  const proofOf = (person: { password: string }) => ({
+    acr: 'urn:elicence:loa:1',
+    authTime: Math.floor(Date.now() / 1000),
+    password: person.password,
+    source: '192.0.2.86',
+  });
+
+  it('leaves an account that opens nothing, and asking again completes the closure', async () => {
+    const person = await registeredPerson();
+    const id = await accountIdOf(person);
+    const deps = dependencies();
+    await deps.passkeys.add(passkeyOf(id));
+    const { tokens } = await walletSignIn(person);
+    // The table fails when the sign-ins are to end: the passkeys and appointments went already.
+    const failing = {
+      ...deps,
+      signIns: {
+        endAll: () => Promise.reject(new Error('injected: ending the sign-ins failed')),
+      },
+    };
+    await expect(closeAccount(id, proofOf(person), failing)).rejects.toThrow('injected');
+
+    // The account opens nothing from the first write on: no password sign-in, no passkey or token
+    // refresh (the provider finds no account), no route of the live token. (Before review R10 it stayed
+    // whole and open, only stripped of its passkeys.)
+    const login = await deps.directory.checkPassword({ ...person, source: '192.0.2.87' });
+    expect(login.ok).toBe(false);
+    expect(await deps.directory.findPerson(id)).toBeUndefined();
+    await expectProblem(await call('GET', '/me/licences', tokens.access_token), 403, 'account_not_found');
+    expect(await deps.passkeys.listFor(id)).toEqual([]);
+
+    // Asking again, with the same token and the password, completes it.
+    const again = await close(tokens.access_token, person.password);
+    expect(again.status, await again.clone().text()).toBe(200);
+    const left = (await scanItems('account#')).filter(
+      (item) => item['id'] === id || item['pk'] === `account#${id}`,
+    );
+    expect(left).toEqual([]);
+  });
+
+  it('one whose sign-ins had ended before it failed is completed by registering the number again', async () => {
+    const person = await registeredPerson();
+    const id = await accountIdOf(person);
+    const deps = dependencies();
+    const { tokens } = await walletSignIn(person);
+    // The last step fails: the sign-ins have ended, so the person cannot ask again with a token.
+    const accounts = Object.assign(Object.create(deps.accounts) as typeof deps.accounts, {
+      remove: () => Promise.reject(new Error('injected: deleting the account failed')),
+    });
+    await expect(closeAccount(id, proofOf(person), { ...deps, accounts })).rejects.toThrow('injected');
+    expect((await call('GET', '/me/account', tokens.access_token)).status).toBe(401);
+    expect((await deps.directory.checkPassword({ ...person, source: '192.0.2.88' })).ok).toBe(false);
+
+    // The number registers again (not 409): registering completes the closure first.
+    const again = await postJson(runtime, '/accounts', undefined, {
+      ...person,
+      consent: true,
+      password: 'Again-2026-pass',
+    });
+    expect(again.status, await again.clone().text()).toBe(201);
+    expect(await accountIdOf({ ...person, password: 'Again-2026-pass' })).not.toBe(id);
+    expect(await deps.accounts.findById(id, { includeClosing: true })).toBeUndefined();
+    const entries = await auditEntriesOf(deps.doc, runtime.config.auditTableName, id);
+    expect(entries.filter((entry) => entry.action === 'account.closed').length).toBeGreaterThan(0);
   });
 });

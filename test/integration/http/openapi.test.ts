@@ -788,7 +788,13 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('GET /me/account', '/me/account', { token: platformToken }), 403);
     await expectStatus(await call('GET /me/account', '/me/account'), 401);
     // The seeded citizen's token says no sign-in time: not fresh enough to close the account.
-    await expectStatus(await call('DELETE /me/account', '/me/account', { token: walletToken }), 403);
+    const citizenPassword = { password: runtime.credentials.citizen.password };
+    await expectStatus(
+      await call('DELETE /me/account', '/me/account', { token: walletToken, body: citizenPassword }),
+      403,
+    );
+    // A token alone (no password typed again) closes nothing (review R10).
+    await expectStatus(await call('DELETE /me/account', '/me/account', { token: walletToken }), 400);
     await expectStatus(await call('DELETE /me/account', '/me/account'), 401);
     const person = { idNumber: newIdNumber(), name: '孙关闭', password: 'Sun-Close-2026', consent: true };
     await expectStatus(await call('POST /accounts', '/accounts', { body: person }), 201);
@@ -798,7 +804,14 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       accountId: login.person.id,
       extra: { acr: 'urn:elicence:loa:1', auth_time: Math.floor(Date.now() / 1000) },
     });
-    await expectStatus(await call('DELETE /me/account', '/me/account', { token: fresh }), 200);
+    await expectStatus(
+      await call('DELETE /me/account', '/me/account', { token: fresh, body: { password: 'Not-Sun-2026' } }),
+      403,
+    );
+    await expectStatus(
+      await call('DELETE /me/account', '/me/account', { token: fresh, body: { password: person.password } }),
+      200,
+    );
     // A token written outside any grant (so no ending finds it) finds no account either.
     await expectStatus(await call('GET /me/account', '/me/account', { token: fresh }), 404);
   });

@@ -45,6 +45,8 @@ describe('the wallet’s account page', () => {
     expect(confirmation).toContain('id="account-close-goes"');
     expect(confirmation).toContain('发证机关'); // licences stay with the issuing agencies
     expect(confirmation).toContain('id="account-close-confirm"');
+    // The password is typed again on the form (review R10: the session's token alone closes nothing).
+    expect(confirmation).toContain('id="account-close-password"');
 
     // Not ticked: asked again, nothing closed.
     const unticked = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), { form: {} });
@@ -53,8 +55,20 @@ describe('the wallet’s account page', () => {
     const signIn = () => dependencies().directory.checkPassword({ ...person, source: '192.0.2.84' });
     expect((await signIn()).ok).toBe(true);
 
+    // Ticked, without the password or with a wrong one: refused, nothing closed.
+    const refusedForms: Array<Record<string, string>> = [
+      { confirm: 'yes' },
+      { confirm: 'yes', password: 'Not-Feng-2026' },
+    ];
+    for (const form of refusedForms) {
+      const refused = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), { form });
+      expect(refused.page?.status).toBe(403);
+      expect(refused.page?.html).toContain('id="account-close-wrong-password"');
+      expect((await signIn()).ok).toBe(true);
+    }
+
     const closed = await ua.navigate(new URL('/wallet/account/close', runtime.baseUrl), {
-      form: { confirm: 'yes' },
+      form: { confirm: 'yes', password: person.password },
     });
     expect(closed.page?.status).toBe(200);
     expect(closed.page?.html).toContain('id="account-closed"');

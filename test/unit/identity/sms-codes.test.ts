@@ -2,7 +2,7 @@ import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import type { PersonAccount } from '../../../shared/identity/person-account.js';
+import { idNumberEncryptionContext, type PersonAccount } from '../../../shared/identity/person-account.js';
 import {
   completePhoneProof,
   requestPhoneProof,
@@ -200,12 +200,13 @@ describe('SMS codes', () => {
 describe('proving level 3 by phone, and the real owner winning', () => {
   let w: ReturnType<typeof world>;
   let lookupKey: string;
+  let idNumberEncrypted: string;
   const source = '203.0.113.5';
   const squatter = (): PersonAccount => ({
     id: 'acc_squatter',
     lookupKey,
     masked: '310104********0011',
-    idNumberEncrypted: 'x',
+    idNumberEncrypted,
     name: '王小明',
     passwordHash: 'fake$2$squatter-password',
     assurance: 'registry-verified',
@@ -215,7 +216,9 @@ describe('proving level 3 by phone, and the real owner winning', () => {
   const lastCodeSent = () => w.deps.sms.sent.at(-1)!.code!;
   beforeEach(async () => {
     w = world();
-    lookupKey = await personLookupKey(fakeMac, parseIdNumber(newIdNumber(), new Date()));
+    const idNumber = parseIdNumber(newIdNumber(), new Date());
+    lookupKey = await personLookupKey(fakeMac, idNumber);
+    idNumberEncrypted = await w.deps.pii.encrypt(idNumber, idNumberEncryptionContext('acc_squatter'));
     await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
     await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
     await w.deps.accounts.create(squatter());
@@ -254,23 +257,56 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
   });
 
-  it('a reset by the real owner of a self-asserted account takes it over but does not raise it (R9 M6)', async () => {
-    // Registered under a name the registry does not have for the number (register-person.ts): the phone
-    // proves the registry's person, not the name the account was given.
+  /** The squatted account changed by `changes`, then reset by the owner's code (`between` runs before the code comes back). */
+  async function resetSquatted(changes: Partial<PersonAccount>, between: () => unknown = () => undefined) {
     const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
-    await w.deps.accounts.save({ ...stored, name: '冒名者', assurance: 'self-asserted' });
+    await w.deps.accounts.save({ ...stored, ...changes });
     const subject = { purpose: 'reset' as const, lookupKey, phone };
     await requestPhoneProof(subject, source, w.deps);
-    const outcome = await completePhoneProof(
-      subject,
-      lastCodeSent(),
-      { newPassword: 'owner-pass-1' },
-      w.deps,
-    );
+    between();
+    return completePhoneProof(subject, lastCodeSent(), { newPassword: 'owner-pass-1' }, w.deps);
+  }
+
+  it('a reset by the real owner of a self-asserted account takes it over under the registry’s name (R10)', async () => {
+    // Registered under a name the registry does not have for the number (register-person.ts): the phone
+    // proves the registry's person, so the name and level come from the registry, read again, and the
+    // squatter's name does not stay (it did, self-asserted, before review R10).
+    const outcome = await resetSquatted({ name: '冒名者', assurance: 'self-asserted' });
     expect(outcome).toMatchObject({ ok: true, tookOver: true });
     const account = await w.deps.accounts.findByLookupKey(lookupKey);
-    expect(account).toMatchObject({ assurance: 'self-asserted', passwordHash: 'fake$2$owner-pass-1' });
+    expect(account).toMatchObject({
+      name: '王小明',
+      assurance: 'possession-verified',
+      passwordHash: 'fake$2$owner-pass-1',
+    });
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter' }]);
+  });
+
+  it('a takeover reads the registry again: its name now, not the one registered under', async () => {
+    // The squatter registered while the registry had another spelling (or the registry changed since).
+    const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
+    await w.deps.accounts.save({ ...stored, name: '王晓明' });
+    await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    await requestPhoneProof(subject, source, w.deps);
+    const outcome = await completePhoneProof(subject, lastCodeSent(), {}, w.deps);
+    expect(outcome).toMatchObject({ ok: true, tookOver: true, account: { name: '王小明' } });
+    expect(await w.deps.accounts.findByLookupKey(lookupKey)).toMatchObject({
+      name: '王小明',
+      assurance: 'possession-verified',
+    });
+  });
+
+  it('a self-asserted account the registry no longer knows keeps its level when taken over', async () => {
+    // The code goes out while the registry knows the person; it forgets them before the code comes back.
+    const outcome = await resetSquatted({ name: '冒名者', assurance: 'self-asserted' }, () =>
+      w.deps.registry.people.delete(lookupKey),
+    );
+    expect(outcome).toMatchObject({ ok: true, tookOver: true });
+    expect(await w.deps.accounts.findByLookupKey(lookupKey)).toMatchObject({
+      name: '冒名者',
+      assurance: 'self-asserted',
+    });
   });
 
   // Enrolling a passkey needs level 3, which a squatter cannot reach without the phone: the passkeys are
@@ -452,12 +488,13 @@ describe('a password reset on an account proven by a phone', () => {
   let lookupKey: string;
   const source = '203.0.113.9';
   const family = '+8613700137000';
+  let idNumberEncrypted: string;
   const lastCode = () => w.deps.sms.sent.at(-1)!.code!;
   const owner = (): PersonAccount => ({
     id: 'acc_owner',
     lookupKey,
     masked: '310104********0011',
-    idNumberEncrypted: 'x',
+    idNumberEncrypted,
     name: '王小明',
     passwordHash: 'fake$2$owner-password',
     assurance: 'registry-verified',
@@ -466,7 +503,9 @@ describe('a password reset on an account proven by a phone', () => {
   });
   beforeEach(async () => {
     w = world();
-    lookupKey = await personLookupKey(fakeMac, parseIdNumber(newIdNumber(), new Date()));
+    const idNumber = parseIdNumber(newIdNumber(), new Date());
+    lookupKey = await personLookupKey(fakeMac, idNumber);
+    idNumberEncrypted = await w.deps.pii.encrypt(idNumber, idNumberEncryptionContext('acc_owner'));
     await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
     await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
     await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone: family });
@@ -559,7 +598,8 @@ describe('takeovers and password resets are audited', () => {
       id: 'acc_audited',
       lookupKey,
       masked: '310104********0011',
-      idNumberEncrypted: 'x',
+      // The takeover reads the registry again, asked by the number (the HTTP registries need it).
+      idNumberEncrypted: await w.deps.pii.encrypt(idNumber, idNumberEncryptionContext('acc_audited')),
       name: '王小明',
       passwordHash: 'fake$2$squatter-password',
       assurance: 'registry-verified',

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { axeViolations, browserSuite, signInOnLoginPage } from '../support/browser.js';
+import { postJson } from '../support/http-api.js';
+import { newIdNumber } from '../support/in-memory-identity.js';
+
+/**
+ * Closing the account from the wallet in Chromium (我的账号 › 注销账号): the fresh sign-in its link asks
+ * for, the confirmation with the password typed again (review R10: the session's token alone closes
+ * nothing), a wrong password refused with the account whole, then the right one closing it. The pages
+ * pass axe.
+ */
+describe('closing the account from the wallet in a browser', () => {
+  const suite = browserSuite();
+
+  it('asks for the password again on the confirmation, and closes with the right one', async () => {
+    const { runtime } = suite;
+    const person = { idNumber: newIdNumber(), name: '韩注销', password: 'Han-Close-2026' };
+    const registered = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
+    expect(registered.status).toBe(201);
+
+    const { page, context, errors } = await suite.newPage();
+    const checked: Record<string, string[]> = {};
+    await page.goto('/wallet/login');
+    await signInOnLoginPage(page, person);
+    await page.waitForURL(/\/wallet$/);
+    await page.goto('/wallet/account');
+    checked['account'] = await axeViolations(page);
+    await page.locator('#account-close-link').click();
+    // The provider asks for the password again (max_age=0), then comes back to the confirmation.
+    await signInOnLoginPage(page, person);
+    await page.waitForURL(/\/wallet\/account\/close$/);
+    checked['confirmation'] = await axeViolations(page);
+
+    await page.getByLabel(/请再次输入登录密码/).fill('Not-Han-2026');
+    await page.locator('#account-close-confirm').check();
+    await page.locator('#account-close-submit').click();
+    await page.locator('#account-close-wrong-password').waitFor();
+    checked['wrong password'] = await axeViolations(page);
+
+    await page.getByLabel(/请再次输入登录密码/).fill(person.password);
+    await page.locator('#account-close-confirm').check();
+    await page.locator('#account-close-submit').click();
+    await page.locator('#account-closed').waitFor();
+    await context.close();
+
+    const again = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
+    expect(again.status).toBe(201);
+    // The one refused form is the page's own answer (403 with the form again), not an error of the page.
+    expect(errors).toEqual([
+      'console: Failed to load resource: the server responded with a status of 403 (Forbidden)',
+    ]);
+    expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
+  });
+});
