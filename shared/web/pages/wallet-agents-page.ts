@@ -173,7 +173,7 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
         max: state.latestExpiry,
         hint: t('最长三年，到期自动失效。', 'At most three years; it lapses on that day.'),
       })}
-      <button type="submit" id="appoint-submit">${t('委托', 'Appoint')}</button>
+      <p><button type="submit" id="appoint-submit">${t('委托', 'Appoint')}</button></p>
     </form>`;
 }
 
