@@ -11,7 +11,7 @@ import {
 import { provenAccount } from '../support/clerks.js';
 
 /**
- * The wallet's agents page (经办人, docs/accounts.md#agents) in Chromium: the demo agency's head (its
+ * The wallet's agents page (经办人, docs/accounts.md) in Chromium: the demo agency's head (its
  * legal representative per the business registry, level 3) appoints a counter clerk (办理发证) with the
  * form, errors named by field; the clerk signs in to the issuer console through the unified identity and
  * issues a licence; the head withdraws the appointment after a confirmation; the clerk is refused at
