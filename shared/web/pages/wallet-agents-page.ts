@@ -3,6 +3,7 @@ import { agentScopes } from '../../identity/entity-account.js';
 import type { ProblemDocument } from '../api-request.js';
 import { calendarDate } from '../kit/china-time.js';
 import { labelledFieldError } from '../kit/field-messages.js';
+import { fieldErrorsOf, labelledInput } from '../kit/labelled-input.js';
 import type { Translate } from '../kit/i18n.js';
 import { attr, html, notice, type SafeHtml } from '../kit/layout.js';
 import type { ActingFor } from '../wallet/session.js';
@@ -150,7 +151,7 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
       })}
       <fieldset ${attr('aria-describedby', errorsOf('scope').length > 0 ? 'scope-error' : undefined)}>
         <legend>${appointFieldLabel(t, 'scope')}</legend>
-        ${fieldErrors('scope', errorsOf('scope'))}
+        ${fieldErrorsOf('scope', errorsOf('scope'))}
         ${agentScopes.map(
           (scope) =>
             html`<p>
@@ -251,7 +252,7 @@ export function withdrawConfirmBody(
       )}
     </p>
     <form method="post" action="${withdrawHref(agent.agentId)}" id="withdraw-form">
-      ${fieldErrors('withdraw-confirm', options.unconfirmed ? [t('请勾选以确认。', 'Please tick to confirm.')] : [])}
+      ${fieldErrorsOf('withdraw-confirm', options.unconfirmed ? [t('请勾选以确认。', 'Please tick to confirm.')] : [])}
       <p>
         <label>
           <input
@@ -350,14 +351,6 @@ export function agentsStepUpBody(t: Translate, stepUp: string): SafeHtml {
     <p><a class="button" href="${stepUp}">${t('提升认证等级', 'Raise the assurance level')}</a></p>`;
 }
 
-function fieldErrors(id: string, errors: readonly string[]): SafeHtml {
-  return errors.length === 0
-    ? html``
-    : html`<p class="field-error" id="${id}-error">
-        ${errors.map((e, i) => (i > 0 ? html`<br />${e}` : e))}
-      </p>`;
-}
-
 function textField(
   t: Translate,
   name: Exclude<AppointField, 'scope'>,
@@ -366,21 +359,7 @@ function textField(
   options: { hint?: string; type?: string } & Record<string, string | number | undefined>,
 ): SafeHtml {
   const { hint, type = 'text', ...attributes } = options;
-  const hintId = hint ? `${name}-hint` : undefined;
-  const errorId = errors.length > 0 ? `${name}-error` : undefined;
-  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
-  return html`<label for="${name}">${appointFieldLabel(t, name)}</label>
-    ${hint ? html`<span class="hint" id="${hintId}">${hint}</span>` : html``} ${fieldErrors(name, errors)}
-    <input
-      id="${name}"
-      name="${name}"
-      type="${type}"
-      ${Object.entries(attributes).map(([key, v]) => html`${attr(key, v)} `)}
-      ${attr('value', value)}
-      ${attr('aria-describedby', describedBy)}
-      ${attr('aria-invalid', errorId ? 'true' : undefined)}
-      required
-    />`;
+  return labelledInput({ name, label: appointFieldLabel(t, name), type, value, hint, errors, attributes });
 }
 
 /**
