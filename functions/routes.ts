@@ -478,6 +478,25 @@ const table = [
     parameters: { id: 'authorizationId' },
   },
 
+  // An enterprise's agents (经办人): its legal representative lists, appoints (a form) and withdraws them
+  // (a confirmation, then its form), through /me/entities/{creditCode}/agents with the wallet's token.
+  { method: 'GET', path: '/wallet/agents', function: 'wallet', auth: 'session' },
+  { method: 'POST', path: '/wallet/agents', function: 'wallet', auth: 'session' },
+  {
+    method: 'GET',
+    path: '/wallet/agents/{agentId}/withdraw',
+    function: 'wallet',
+    auth: 'session',
+    parameters: { agentId: 'agentId' },
+  },
+  {
+    method: 'POST',
+    path: '/wallet/agents/{agentId}/withdraw',
+    function: 'wallet',
+    auth: 'session',
+    parameters: { agentId: 'agentId' },
+  },
+
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
   { method: 'GET', path: '/demo/login', function: 'demo-platform', auth: 'session' },
   // 办理业务: the demo asks to read a driving licence (授权用证) and verifies what it receives.

@@ -65,6 +65,22 @@ import {
   closedBody,
 } from '../shared/web/pages/wallet-account-page.js';
 import { authorizationsBody } from '../shared/web/pages/wallet-authorizations-page.js';
+import {
+  agentsBody,
+  agentsNotRepresentativeBody,
+  agentsStepUpBody,
+  appointFieldLabel,
+  appointRefusal,
+  withdrawConfirmBody,
+  type AgentsPageState,
+  type AppointError,
+  type AppointField,
+} from '../shared/web/pages/wallet-agents-page.js';
+import { AgentsApi, AgentsRefusedError } from '../shared/web/wallet/agents-api.js';
+import { agentScopes, type AgentScope } from '../shared/identity/entity-account.js';
+import { calendarDate } from '../shared/web/kit/china-time.js';
+import { labelledFieldError, type CodedFieldError } from '../shared/web/kit/field-messages.js';
+import type { Translate } from '../shared/web/kit/i18n.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
@@ -431,6 +447,11 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       }
     },
 
+    'GET /wallet/agents': () => agents(event, context),
+    'POST /wallet/agents': () => agents(event, context),
+    'GET /wallet/agents/{agentId}/withdraw': () => agents(event, context),
+    'POST /wallet/agents/{agentId}/withdraw': () => agents(event, context),
+
     'GET /wallet': async () => {
       const found = await cookies.session(event, now);
       if (!found) {
@@ -672,6 +693,179 @@ async function refresh(event: HttpEvent): Promise<HttpResult> {
       'The QR code could not be made',
     );
   }
+}
+
+/** The appointment form as posted: strings, checked here and by the API, each error naming its field. */
+const appointForm = z.strictObject({
+  idNumber: z.string().max(64).default(''),
+  name: z.string().max(100).default(''),
+  scope: z
+    .array(z.string().max(40))
+    .max(agentScopes.length * 2)
+    .default([]),
+  expiresAt: z.string().max(40).default(''),
+});
+
+/** The withdrawal's form: the box ticked (`confirm=yes`); absent is asked again, not refused. */
+const withdrawForm = z.strictObject({ confirm: z.literal('yes').optional() });
+
+/** A day's date `days` from `now` in China (`YYYY-MM-DD`), for the form's default and bounds. */
+const chinaDate = (now: number, days = 0) => calendarDate(new Date(now + days * 86_400_000).toISOString());
+
+/**
+ * `/wallet/agents` (经办人): an enterprise's legal representative, signed in for it, lists its agents,
+ * appoints one (the form posts here) and withdraws one (a confirmation at `…/{agentId}/withdraw`, whose
+ * form posts there); all through `/me/entities/{creditCode}/agents` with the session's token, which
+ * decides who may (the representative, at level 3). Anyone else sees what they were appointed to; a
+ * personal sign-in is asked to sign in for the enterprise. Posts from another site are refused before
+ * anything is read (`parseForm`).
+ */
+async function agents(event: HttpEvent, context: PageContext): Promise<HttpResult> {
+  const deps = dependencies();
+  const cookies = new WalletCookies(deps.cookieSealer, secure());
+  const now = epochSeconds(deps.clock);
+  const { t } = context;
+  const method = event.requestContext.http.method;
+  const withdrawing = served.is(
+    event,
+    'GET /wallet/agents/{agentId}/withdraw',
+    'POST /wallet/agents/{agentId}/withdraw',
+  );
+  const appointing = method === 'POST' && !withdrawing;
+  const posted = appointing
+    ? parseForm(event, deps.config.issuerUrl, appointForm)
+    : method === 'POST'
+      ? parseForm(event, deps.config.issuerUrl, withdrawForm)
+      : undefined;
+  const show = (status: number, body: SafeHtml, pageTitle = t('经办人', 'Agents')) =>
+    htmlPage(status, renderPage({ ...context, section: 'wallet', title: pageTitle, body }));
+  const found = await cookies.session(event, now);
+  // A post's sign-in is renewed back to the page, never replayed: the person submits again from there.
+  const here = withdrawing && method === 'GET' ? currentPath(event) : '/wallet/agents';
+  if (!found?.usable) return redirect(signInUrl(here, Boolean(found?.session.entity)));
+  const { session } = found;
+  const api = new AgentsApi(deps.config.issuerUrl, session.accessToken);
+  const asEntity = signInUrl('/wallet/agents', true);
+  const stepUp = () => show(403, agentsStepUpBody(t, stepUpHref('/wallet/agents', { entity: true })));
+  try {
+    // A personal sign-in carries no `entity` scope: the API would refuse it. Say how to get one.
+    if (!session.entity) {
+      return show(200, agentsNotRepresentativeBody(t, { appointments: [], signInAsEntity: asEntity }));
+    }
+    const entity = session.entity;
+    const authorities = await api.authorities();
+    if (authorities.find((a) => a.creditCode === entity.creditCode)?.role !== 'legal_representative') {
+      return show(
+        method === 'GET' ? 200 : 403,
+        agentsNotRepresentativeBody(t, { entity, appointments: authorities, signInAsEntity: asEntity }),
+      );
+    }
+    const today = chinaDate(deps.clock.now());
+    const page = async (status: number, extra: Partial<AgentsPageState> = {}) =>
+      show(
+        status,
+        agentsBody(t, {
+          entity,
+          agents: await api.list(entity.creditCode),
+          today,
+          defaultExpiry: chinaDate(deps.clock.now(), 365),
+          latestExpiry: chinaDate(deps.clock.now(), 3 * 365),
+          ...extra,
+        }),
+        extra.errors?.length ? `${t('错误：', 'Error: ')}${t('经办人', 'Agents')}` : undefined,
+      );
+    if (withdrawing) {
+      const agentId = event.pathParameters?.agentId ?? '';
+      const agent = (await api.list(entity.creditCode)).find(
+        (a) => a.agentId === agentId && a.status === 'active',
+      );
+      if (!agent) return redirect('/wallet/agents');
+      const confirmTitle = t('撤销委托', 'Withdraw the appointment');
+      if (method === 'GET') return show(200, withdrawConfirmBody(t, agent), confirmTitle);
+      if ((posted as z.output<typeof withdrawForm>).confirm !== 'yes') {
+        return show(
+          400,
+          withdrawConfirmBody(t, agent, { unconfirmed: true }),
+          `${t('错误：', 'Error: ')}${confirmTitle}`,
+        );
+      }
+      await api.withdraw(entity.creditCode, agentId);
+      return redirect('/wallet/agents?withdrawn=1');
+    }
+    if (!appointing) {
+      const query = new URLSearchParams(event.rawQueryString ?? '');
+      return await page(200, { appointed: query.has('appointed'), withdrawn: query.has('withdrawn') });
+    }
+    const form = posted as z.output<typeof appointForm>;
+    const values = { name: form.name, scope: form.scope, expiresAt: form.expiresAt };
+    const errors = appointFormErrors(t, form);
+    if (errors.length > 0) return await page(400, { values, errors });
+    try {
+      await api.appoint(entity.creditCode, {
+        idNumber: form.idNumber.trim(),
+        name: form.name.trim(),
+        scope: form.scope as AgentScope[],
+        // The end of the chosen day in China, the licences' own time zone.
+        expiresAt: `${form.expiresAt}T23:59:59+08:00`,
+      });
+    } catch (error) {
+      if (!(error instanceof AgentsRefusedError) || error.status === 403) throw error;
+      return await page(400, { values, errors: appointRefusal(t, error.status, error.problem) });
+    }
+    return redirect('/wallet/agents?appointed=1');
+  } catch (error) {
+    if (error instanceof AgentsRefusedError && error.problem.code === 'insufficient_assurance')
+      return stepUp();
+    if (error instanceof AgentsRefusedError && error.status === 403) {
+      // No longer the representative (the registry changed) since the page was shown: say so.
+      const appointments = await api.authorities().catch(() => []);
+      const body = agentsNotRepresentativeBody(t, {
+        ...(session.entity ? { entity: session.entity } : {}),
+        appointments,
+        signInAsEntity: asEntity,
+      });
+      return show(403, body);
+    }
+    // The appointment was withdrawn meanwhile (another window): what the person asked for.
+    if (error instanceof AgentsRefusedError && error.problem.code === 'agent_not_found') {
+      return redirect('/wallet/agents?withdrawn=1');
+    }
+    if (error instanceof SessionEndedError) {
+      return htmlPage(
+        200,
+        renderPage({
+          ...context,
+          section: 'wallet',
+          title: t('我的证照', 'My licences'),
+          body: signedOutBody(t, true),
+        }),
+        [cookies.clearSession()],
+      );
+    }
+    throw error;
+  }
+}
+
+/** What the wallet checks before asking the API: each field there, the scopes known, the date a date. */
+function appointFormErrors(t: Translate, form: z.output<typeof appointForm>): AppointError[] {
+  const errors: AppointError[] = [];
+  const say = (field: AppointField, error: CodedFieldError) =>
+    errors.push({ field, message: labelledFieldError(t, appointFieldLabel(t, field), error) });
+  if (form.idNumber.trim() === '') say('idNumber', { code: 'required' });
+  if (form.name.trim() === '') say('name', { code: 'required' });
+  if (form.scope.length === 0) {
+    errors.push({
+      field: 'scope',
+      message: `${appointFieldLabel(t, 'scope')}${t('：', ': ')}${t('请至少选择一项。', 'Choose at least one.')}`,
+    });
+  } else if (!form.scope.every((scope) => (agentScopes as readonly string[]).includes(scope))) {
+    say('scope', { code: 'invalid_value' });
+  }
+  if (form.expiresAt === '') say('expiresAt', { code: 'required' });
+  else if (!/^\d{4}-\d{2}-\d{2}$/.test(form.expiresAt) || Number.isNaN(Date.parse(form.expiresAt))) {
+    say('expiresAt', { code: 'invalid_date' });
+  }
+  return errors;
 }
 
 /** The closing form: the box ticked (`confirm=yes`); absent is asked again, not refused. */

@@ -4,7 +4,16 @@ import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { dependencies } from '../functions/composition/dependencies.js';
 import { createPresentation } from '../shared/licence/presentation.js';
-import { desktop, launchBrowser, newPage, phone, signInOnLoginPage } from '../test/support/browser.js';
+import { agencyHead, registryPeople } from '../infra/local/demo-data.js';
+import { proveAccountInPerson } from '../test/support/assurance.js';
+import {
+  desktop,
+  launchBrowser,
+  newPage,
+  phone,
+  signInClerk,
+  signInOnLoginPage,
+} from '../test/support/browser.js';
 import { postJson } from '../test/support/http-api.js';
 import { newIdNumber } from '../test/support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../test/support/in-memory-sms.js';
@@ -123,12 +132,25 @@ const pasteVerdict = async (page: Page, text: string, lang: 'zh' | 'en') => {
   await page.locator('#verdict').evaluate((card) => card.scrollIntoView({ block: 'start' }));
 };
 
+/** The demo agency's counter clerk signs in to the console through the unified identity, in `lang`. */
 const consoleSignIn = async (page: Page, runtime: TestRuntime, lang: 'zh' | 'en') => {
   await page.goto(lang === 'zh' ? '/console' : '/console?lang=en');
-  await page.getByLabel(/客户端 ID|Client id/i).fill(runtime.credentials.issuer.clientId);
-  await page.getByLabel(/客户端密钥|Client secret/).fill(runtime.credentials.issuer.clientSecret);
-  await page.getByRole('button', { name: /^(登录|Sign in)$/ }).click();
+  await signInClerk(page, runtime.credentials.clerk);
   await page.locator('table, .console-list, #licence-list').first().waitFor();
+};
+
+/**
+ * The demo agency's head (its legal representative per the business registry) with an account proven in
+ * person (level 3), signed in to the wallet for the agency, on the agents page (经办人).
+ */
+const headOnAgentsPage = async (page: Page, runtime: TestRuntime) => {
+  const head = { ...agencyHead, password: 'Head-2026!' };
+  const registered = await postJson(runtime, '/accounts', undefined, { consent: true, ...head });
+  if (![201, 409].includes(registered.status)) throw new Error(`head: ${registered.status}`);
+  await proveAccountInPerson(runtime, head.idNumber);
+  await page.goto(`/wallet/login?as=entity&returnTo=${encodeURIComponent('/wallet/agents')}`);
+  await signInOnLoginPage(page, head, runtime.credentials.clerk.creditCode);
+  await page.waitForURL('**/wallet/agents');
 };
 
 const langs = ['zh', 'en'] as const;
@@ -171,6 +193,19 @@ const shots: Record<string, Shot> = {
       await save(page, lang === 'zh' ? 'consent-phone' : 'consent-phone-en', false);
       await context.close();
     }
+  },
+
+  'consent-idcard': async (browser, { runtime }, save) => {
+    // A platform entitled to the ID number asks for it: a consent of its own, a box unticked until ticked.
+    const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+    await page.goto('/demo');
+    await page.getByLabel(/身份证号码（idcard）/).check();
+    await page.getByRole('button', { name: '使用统一身份认证登录' }).click();
+    await page.waitForURL(/\/interaction\/[^/]+$/);
+    await signInOnLoginPage(page, runtime.credentials.citizen);
+    await page.locator('#consent-idcard').waitFor();
+    await save(page, 'consent-idcard-phone');
+    await context.close();
   },
 
   'step-up': async (browser, { runtime, stepUpPerson }, save) => {
@@ -231,6 +266,61 @@ const shots: Record<string, Shot> = {
       await save(agent.page, `wallet-enterprise-phone${suffix(lang)}`);
       await agent.context.close();
     }
+  },
+
+  account: async (browser, { runtime }, save) => {
+    for (const lang of langs) {
+      const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+      await signedInWallet(page, runtime);
+      await page.goto(withLang('/wallet/account', lang));
+      await page.locator('#account-close-link').waitFor();
+      await save(page, `wallet-account-phone${suffix(lang)}`);
+      // The confirmation before closing: what goes, what stays, the box to tick.
+      await page.goto(withLang('/wallet/account/close', lang));
+      await page.locator('#account-close-form').waitFor();
+      await save(page, `wallet-account-close-phone${suffix(lang)}`);
+      await context.close();
+    }
+  },
+
+  agents: async (browser, { runtime }, save) => {
+    const wide = await newPage(browser, runtime.baseUrl, { viewport: desktop });
+    await headOnAgentsPage(wide.page, runtime);
+    await save(wide.page, 'wallet-agents');
+    await wide.page.goto('/wallet/agents?lang=en');
+    await save(wide.page, 'wallet-agents-en');
+    await wide.context.close();
+    const small = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
+    await headOnAgentsPage(small.page, runtime);
+    // A name other than the registry's for the number: the summary names the field.
+    const someone = registryPeople[15]!;
+    await small.page.locator('#idNumber').fill(someone.idNumber);
+    await small.page.locator('#name').fill(`${someone.name}甲`);
+    await small.page.locator('#appoint-submit').click();
+    await small.page.locator('#error-summary').waitFor();
+    await save(small.page, 'wallet-agents-error-phone');
+    // Withdrawing the seed's clerk: the confirmation (not sent).
+    await small.page.goto('/wallet/agents');
+    await small.page.getByRole('link', { name: '撤销委托…' }).first().click();
+    await small.page.locator('#withdraw-form').waitFor();
+    await save(small.page, 'wallet-agents-withdraw-phone');
+    await small.context.close();
+  },
+
+  'console-sign-in': async (browser, { runtime }, save) => {
+    // The clerk's way in: the console's sign-in, then the unified identity's, choosing the agency.
+    const { page, context } = await newPage(browser, runtime.baseUrl, { viewport: desktop });
+    await page.goto('/console');
+    await save(page, 'console-sign-in', false);
+    await page.getByRole('link', { name: '通过统一身份认证登录' }).click();
+    await page.waitForURL(/\/interaction\/[^/]+$/);
+    const { clerk } = runtime.credentials;
+    await page.getByLabel(/身份证号/).fill(clerk.idNumber);
+    await page.getByLabel(/密码/).fill(clerk.password);
+    await page.getByRole('button', { name: /^登录$/ }).click();
+    await page.locator('input[name="entity"]').first().waitFor();
+    await save(page, 'console-sign-in-agency', false);
+    await context.close();
   },
 
   verifier: async (browser, { runtime, valid, revoked, suspended }, save) => {

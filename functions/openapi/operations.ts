@@ -789,8 +789,9 @@ export const operations: Operations = {
     body: appointAgentInput,
     responses: { 201: { description: 'Appointed', schema: appointedAgentSchema, headers: location } },
     problems: {
-      400: ['self_appointment'],
-      403: ['person_required', 'first_party_only', 'not_legal_representative'],
+      400: ['self_appointment', 'registry_mismatch'],
+      403: ['person_required', 'first_party_only', 'not_legal_representative', 'insufficient_assurance'],
+      409: ['agent_exists'],
     },
   },
   'DELETE /me/entities/{creditCode}/agents/{agentId}': {

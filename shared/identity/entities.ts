@@ -25,8 +25,8 @@ import {
 import type { EntityStore } from './entity-store.js';
 import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
-import type { PersonAccount } from './person-account.js';
-import type { EntityRegistry, RegisteredEntity } from './registry.js';
+import { comparableName, type PersonAccount } from './person-account.js';
+import type { EntityRegistry, PopulationRegistry, RegisteredEntity } from './registry.js';
 import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
 
 /** The longest an appointment may run before the representative must renew it. */
@@ -226,9 +226,13 @@ export async function entitiesFor(
 /** `POST /me/entities`: the entity the signed-in person asks to act for. */
 export const actForEntityInput = z.strictObject({ creditCode: z.string().max(64) });
 
-/** The body of `POST /me/entities/{creditCode}/agents`. */
+/**
+ * The body of `POST /me/entities/{creditCode}/agents`. `name`, when given, is checked against the
+ * population registry with the number (实名核验), and never stored.
+ */
 export const appointAgentInput = z.strictObject({
   idNumber: z.string().max(64),
+  name: z.string().min(1).max(100).optional(),
   scope: z
     .array(z.enum(agentScopes))
     .min(1)
@@ -240,6 +244,8 @@ export type AppointAgentInput = z.output<typeof appointAgentInput>;
 
 export interface AgentDependencies extends EntityDependencies {
   audit: AuditTrail;
+  /** The population registry (人口库): the agent's name, when the representative gives it, is checked there. */
+  registry: EntityRegistry & PopulationRegistry;
 }
 
 /**
@@ -312,6 +318,22 @@ export async function appointAgent(
     throw new InvalidInputError('The legal representative already acts for the entity', 'self_appointment', {
       errors: [{ path: 'idNumber', message: 'is the representative’s own' }],
     });
+  }
+  if (input.name !== undefined) {
+    // A mistyped number would hand the entity to a stranger: with the name, the registry catches it. An
+    // unknown number and another person's name get one answer (fail closed, and no more said).
+    const registered = await deps.registry.findPerson(agentKey, idNumber);
+    if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
+      throw new InvalidInputError(
+        'The name does not match the population registry for this ID number',
+        'registry_mismatch',
+        {
+          errors: [
+            { path: 'name', message: 'does not match the population registry', code: 'registry_mismatch' },
+          ],
+        },
+      );
+    }
   }
   const appointment = await deps.entities.appoint(
     {

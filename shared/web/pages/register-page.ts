@@ -2,6 +2,7 @@ import { attr, html, type SafeHtml } from '../kit/html.js';
 import { translator, type Lang, type Translate } from '../kit/i18n.js';
 import { fieldErrorText, labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
 import { renderPage } from '../kit/layout.js';
+import { labelledInput } from '../kit/labelled-input.js';
 import type { Assurance } from '../../identity/person-account.js';
 
 type Field = 'idNumber' | 'name' | 'phone' | 'code' | 'password' | 'passwordConfirm';
@@ -105,30 +106,16 @@ const assuranceText: Record<Assurance, (t: Translate) => string> = {
 
 function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {
   const { type, attributes, hint, optional } = inputs[name];
-  const hintId = hint ? `${name}-hint` : undefined;
-  const errorId = errors.length > 0 ? `${name}-error` : undefined;
-  const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
-  // The error sits between the label and the input, so it is read, and seen when zoomed in, before the
-  // input it is about.
-  return html`<label for="${name}">${labels[name](t)}</label>
-    ${hint ? html`<span class="hint" id="${hintId}">${hint(t)}</span>` : ''}
-    ${
-      errorId
-        ? html`<p class="field-error" id="${errorId}">
-            ${errors.map((e, i) => (i > 0 ? html`<br />${e}` : e))}
-          </p>`
-        : ''
-    }
-    <input
-      id="${name}"
-      name="${name}"
-      type="${type}"
-      ${Object.entries(attributes).map(([key, v]) => html`${attr(key, v)} `)}
-      ${attr('value', value)}
-      ${attr('aria-describedby', describedBy)}
-      ${attr('aria-invalid', errorId ? 'true' : undefined)}
-      ${optional ? '' : html`required`}
-    />`;
+  return labelledInput({
+    name,
+    label: labels[name](t),
+    type,
+    value,
+    hint: hint?.(t),
+    errors,
+    attributes,
+    ...(optional ? { optional } : {}),
+  });
 }
 
 /**

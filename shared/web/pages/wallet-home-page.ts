@@ -227,9 +227,12 @@ function identityCard(t: Translate, session: WalletSession): SafeHtml {
       >
       ${
         entity
-          ? html`<a class="button secondary" href="/wallet/login"
-              >${t('切换为个人身份', 'Switch to personal use')}</a
-            >`
+          ? html`<a class="button secondary" href="/wallet/agents" id="wallet-agents"
+                >${t('经办人', 'Agents')}</a
+              >
+              <a class="button secondary" href="/wallet/login"
+                >${t('切换为个人身份', 'Switch to personal use')}</a
+              >`
           : html`<a class="button secondary" href="/wallet/login?as=entity"
               >${t('以企业经办人身份登录', 'Sign in as an enterprise agent')}</a
             >`

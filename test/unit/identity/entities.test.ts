@@ -256,6 +256,27 @@ describe('entities, representatives and agents', () => {
       ).toThrow();
     });
 
+    it('with a name, are appointed only when the population registry knows that name for the number (a typo would appoint a stranger)', async () => {
+      const masked = maskIdNumber(parseIdNumber(agent.idNumber, new Date()));
+      await deps.registry.putPerson({ lookupKey: agent.lookupKey, name: '赵立新', masked });
+      const withName = (name: string, idNumber = agent.idNumber) => ({ ...appointInput(idNumber), name });
+      const mismatch = {
+        kind: 'invalid_input',
+        code: 'registry_mismatch',
+        errors: [{ path: 'name', code: 'registry_mismatch' }],
+      };
+      await expect(appointAgent(rep, registered, withName('赵立'), deps)).rejects.toMatchObject(mismatch);
+      // A number the registry does not know gets the same answer: nothing more is said about it.
+      await expect(
+        appointAgent(rep, registered, withName('赵立新', stranger.idNumber), deps),
+      ).rejects.toMatchObject(mismatch);
+      await expect(deps.entities.appointmentsOf(registered)).resolves.toEqual([]);
+      // Compared as registries compare names (spaces and full-width forms aside); the name is not kept.
+      const appointed = await appointAgent(rep, registered, withName(' 赵立新 '), deps);
+      expect(appointed.personLookupKey).toBe(agent.lookupKey);
+      expect(JSON.stringify(await deps.entities.appointmentsOf(registered))).not.toContain('赵立新');
+    });
+
     it('count only while the business registry names their appointer representative', async () => {
       await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
       expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });

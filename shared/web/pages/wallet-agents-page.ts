@@ -1,0 +1,426 @@
+import type { AgentScope } from '../../identity/entity-account.js';
+import { agentScopes } from '../../identity/entity-account.js';
+import type { ProblemDocument } from '../api-request.js';
+import { calendarDate } from '../kit/china-time.js';
+import { labelledFieldError } from '../kit/field-messages.js';
+import { fieldErrorsOf, labelledInput } from '../kit/labelled-input.js';
+import type { Translate } from '../kit/i18n.js';
+import { attr, html, notice, type SafeHtml } from '../kit/layout.js';
+import type { ActingFor } from '../wallet/session.js';
+import type { WalletAgent, WalletAuthority } from '../wallet/agents-api.js';
+
+/** The fields of the appointment form, in the order they are shown (and their errors listed). */
+export const appointFields = ['idNumber', 'name', 'scope', 'expiresAt'] as const;
+export type AppointField = (typeof appointFields)[number];
+
+/** A field's label, as the form shows it and as its errors name it. */
+export function appointFieldLabel(t: Translate, field: AppointField): string {
+  switch (field) {
+    case 'idNumber':
+      return t('身份证号码', 'Resident ID number');
+    case 'name':
+      return t('姓名', 'Name');
+    case 'scope':
+      return t('委托事项', 'What they may do');
+    case 'expiresAt':
+      return t('委托有效期至', 'Appointed until');
+  }
+}
+
+/** What each scope lets an agent do, in plain words: what the representative ticks. */
+export function agentScopeLabel(t: Translate, scope: AgentScope): string {
+  return scope === 'licences:issue'
+    ? t('办理发证（在发证机关的管理台签发和管理证照）', 'Issue licences (in the agency’s issuer console)')
+    : t('使用企业证照（查看、出示本企业的电子证照）', 'Use the enterprise’s licences (view and show them)');
+}
+
+/** The short name of a scope, for lists. */
+function scopeName(t: Translate, scope: AgentScope): string {
+  return scope === 'licences:issue' ? t('办理发证', 'Issue licences') : t('使用企业证照', 'Use licences');
+}
+
+const statusWords = {
+  active: (t: Translate) => t('有效', 'In force'),
+  withdrawn: (t: Translate) => t('已撤销', 'Withdrawn'),
+  expired: (t: Translate) => t('已过期', 'Expired'),
+} as const;
+
+/** An error of the form, by field (or none: the whole request), already in the page's words. */
+export interface AppointError {
+  field?: AppointField;
+  message: string;
+}
+
+/** What the appointment form shows again after a refusal: never the ID number, which is typed again. */
+export interface AppointValues {
+  name?: string;
+  scope?: readonly string[];
+  expiresAt?: string;
+}
+
+export interface AgentsPageState {
+  entity: ActingFor;
+  agents: readonly WalletAgent[];
+  /** `YYYY-MM-DD`: the form's default expiry (a year from today) and the latest it accepts (three years). */
+  defaultExpiry: string;
+  today: string;
+  latestExpiry: string;
+  values?: AppointValues;
+  errors?: readonly AppointError[];
+  appointed?: boolean;
+  withdrawn?: boolean;
+}
+
+const back = (t: Translate) =>
+  html`<p><a href="/wallet">← ${t('返回我的证照', 'Back to my licences')}</a></p>`;
+
+const title = (t: Translate) => t('经办人', 'Agents');
+
+/**
+ * `/wallet/agents` for the legal representative (法定代表人) acting for their enterprise: its agents
+ * (经办人) as the API lists them (masked ID number, what they may do, status, dates), each in force with a
+ * link to withdraw it (after a confirmation), and the form that appoints one (ID number and name, checked
+ * together against the population registry; what they may do; until when). A form post, no script.
+ * Errors are summarised at the top, each linking to its field and naming it, and repeated beside it.
+ *
+ * @example
+ * ```ts
+ * renderPage({ ...context, section: 'wallet', title, body: agentsBody(t, { entity, agents, defaultExpiry, today, latestExpiry }) });
+ * ```
+ */
+export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
+  const errors = state.errors ?? [];
+  const errorsOf = (field: AppointField) => errors.filter((e) => e.field === field).map((e) => e.message);
+  const values = state.values ?? {};
+  const ticked = values.scope ?? ['licences:issue'];
+  const summary =
+    errors.length === 0
+      ? html``
+      : html`<div class="notice error" role="alert" aria-labelledby="agents-error-title" id="error-summary">
+          <h2 id="agents-error-title">${t('请更正以下问题', 'Please correct the following')}</h2>
+          <ul>
+            ${errors.map((e) =>
+              e.field
+                ? html`<li>
+                    <a href="#${e.field === 'scope' ? 'scope-licences-issue' : e.field}">${e.message}</a>
+                  </li>`
+                : html`<li>${e.message}</li>`,
+            )}
+          </ul>
+        </div>`;
+  return html`${back(t)}
+    <h1>${title(t)}</h1>
+    <p class="lead">
+      ${t(
+        `您是${state.entity.name}的法定代表人。经办人经您委托后，以本人身份登录、代表企业办理；每次操作都记录到本人。撤销后立即失效。`,
+        `You are the legal representative of ${state.entity.name}. An agent you appoint signs in as themselves and acts for the enterprise; every act is recorded as theirs. Withdrawing an appointment ends it at once.`,
+      )}
+    </p>
+    ${state.appointed ? notice('success', t('已委托经办人。', 'The agent was appointed.'), 'agent-appointed') : html``}
+    ${state.withdrawn ? notice('success', t('已撤销委托。', 'The appointment was withdrawn.'), 'agent-withdrawn') : html``}
+    ${summary}
+    <h2 id="agents-list-title">${t('本企业的经办人', 'The enterprise’s agents')}</h2>
+    ${
+      state.agents.length === 0
+        ? html`<p class="muted" id="agents-empty">
+            ${t('还没有委托经办人。', 'No agent has been appointed yet.')}
+          </p>`
+        : html`<ul class="cards wallet-cards" role="list" aria-labelledby="agents-list-title">
+            ${state.agents.map((agent, i) => agentCard(t, agent, i))}
+          </ul>`
+    }
+    <h2 id="appoint-title">${t('委托经办人', 'Appoint an agent')}</h2>
+    <form method="post" action="/wallet/agents" novalidate aria-labelledby="appoint-title" id="appoint-form">
+      ${textField(t, 'idNumber', undefined, errorsOf('idNumber'), {
+        autocomplete: 'off',
+        inputmode: 'text',
+        maxlength: 18,
+        spellcheck: 'false',
+        hint: t(
+          '18 位居民身份证号码。为保护个人信息，提交后页面不再显示完整号码。',
+          'The 18-character resident ID number. To protect it, the page never shows the full number again.',
+        ),
+      })}
+      ${textField(t, 'name', values.name, errorsOf('name'), {
+        autocomplete: 'off',
+        maxlength: 100,
+        hint: t(
+          '与身份证一致，将与人口信息登记核对。',
+          'As on the ID card: checked against the population registry.',
+        ),
+      })}
+      <fieldset ${attr('aria-describedby', errorsOf('scope').length > 0 ? 'scope-error' : undefined)}>
+        <legend>${appointFieldLabel(t, 'scope')}</legend>
+        ${fieldErrorsOf('scope', errorsOf('scope'))}
+        ${agentScopes.map(
+          (scope) =>
+            html`<p>
+              <label>
+                <input
+                  type="checkbox"
+                  name="scope[]"
+                  value="${scope}"
+                  id="scope-${scope.replace(':', '-')}"
+                  ${ticked.includes(scope) ? html`checked` : html``}
+                />
+                ${agentScopeLabel(t, scope)}
+              </label>
+            </p>`,
+        )}
+      </fieldset>
+      ${textField(t, 'expiresAt', values.expiresAt ?? state.defaultExpiry, errorsOf('expiresAt'), {
+        type: 'date',
+        min: state.today,
+        max: state.latestExpiry,
+        hint: t('最长三年，到期自动失效。', 'At most three years; it lapses on that day.'),
+      })}
+      <p><button type="submit" id="appoint-submit">${t('委托', 'Appoint')}</button></p>
+    </form>`;
+}
+
+function agentCard(t: Translate, agent: WalletAgent, i: number): SafeHtml {
+  return html`<li>
+    <article class="card agent" data-status="${agent.status}">
+      <h2 id="agent-${i}">${t('经办人', 'Agent')} <span class="mono">${agent.masked}</span></h2>
+      <dl class="fields">
+        <dt>${t('委托事项', 'May')}</dt>
+        <dd>${agent.scope.map((scope) => scopeName(t, scope)).join('、')}</dd>
+        <dt>${t('状态', 'Status')}</dt>
+        <dd class="agent-status">${statusWords[agent.status](t)}</dd>
+        <dt>${t('委托日期', 'Appointed')}</dt>
+        <dd><time datetime="${agent.appointedAt}">${calendarDate(agent.appointedAt)}</time></dd>
+        <dt>${agent.status === 'withdrawn' ? t('撤销日期', 'Withdrawn') : t('有效期至', 'Until')}</dt>
+        <dd>
+          ${
+            agent.status === 'withdrawn' && agent.withdrawnAt
+              ? html`<time datetime="${agent.withdrawnAt}">${calendarDate(agent.withdrawnAt)}</time>`
+              : html`<time datetime="${agent.expiresAt}">${calendarDate(agent.expiresAt)}</time>`
+          }
+        </dd>
+      </dl>
+      ${
+        agent.status === 'active'
+          ? html`<p>
+              <a class="button secondary" href="${withdrawHref(agent.agentId)}" aria-describedby="agent-${i}"
+                >${t('撤销委托…', 'Withdraw…')}</a
+              >
+            </p>`
+          : html``
+      }
+    </article>
+  </li>`;
+}
+
+/** The confirmation page of a withdrawal (GET), and where its form posts. */
+export function withdrawHref(agentId: string): string {
+  return `/wallet/agents/${encodeURIComponent(agentId)}/withdraw`;
+}
+
+/**
+ * `/wallet/agents/{agentId}/withdraw`: which agent, what happens (at once, at their next page), a box to
+ * tick and the button that withdraws (a form posted to the same path).
+ */
+export function withdrawConfirmBody(
+  t: Translate,
+  agent: WalletAgent,
+  options: { unconfirmed?: boolean } = {},
+): SafeHtml {
+  const errorId = options.unconfirmed ? 'withdraw-confirm-error' : undefined;
+  return html`<p><a href="/wallet/agents">← ${t('返回经办人', 'Back to the agents')}</a></p>
+    <h1>${t('撤销委托', 'Withdraw the appointment')}</h1>
+    ${
+      options.unconfirmed
+        ? html`<div class="notice error" role="alert" id="error-summary">
+            <a href="#withdraw-confirm"
+              >${t('确认撤销：请勾选后再撤销。', 'Confirm: tick the box before withdrawing.')}</a
+            >
+          </div>`
+        : html``
+    }
+    <dl class="fields">
+      <dt>${t('经办人身份证号码', 'The agent’s ID number')}</dt>
+      <dd class="mono">${agent.masked}</dd>
+      <dt>${t('委托事项', 'May')}</dt>
+      <dd>${agent.scope.map((scope) => scopeName(t, scope)).join('、')}</dd>
+      <dt>${t('有效期至', 'Until')}</dt>
+      <dd><time datetime="${agent.expiresAt}">${calendarDate(agent.expiresAt)}</time></dd>
+    </dl>
+    <p>
+      ${t(
+        '撤销后立即生效：经办人已登录的页面在下一次操作时即被拒绝，不能再代表企业办理。如需恢复，须重新委托。',
+        'It takes effect at once: the agent is refused at their next page, even if signed in, and can no longer act for the enterprise. To restore it, appoint them again.',
+      )}
+    </p>
+    <form method="post" action="${withdrawHref(agent.agentId)}" id="withdraw-form">
+      ${fieldErrorsOf('withdraw-confirm', options.unconfirmed ? [t('请勾选以确认。', 'Please tick to confirm.')] : [])}
+      <p>
+        <label>
+          <input
+            type="checkbox"
+            name="confirm"
+            value="yes"
+            required
+            id="withdraw-confirm"
+            ${attr('aria-describedby', errorId)}
+            ${attr('aria-invalid', errorId ? 'true' : undefined)}
+          />
+          ${t('我确认撤销此经办人的委托。', 'I confirm: withdraw this agent’s appointment.')}
+        </label>
+      </p>
+      <button type="submit" id="withdraw-submit">${t('撤销委托', 'Withdraw')}</button>
+    </form>`;
+}
+
+/**
+ * `/wallet/agents` for anyone but a representative acting for their enterprise: an agent sees the
+ * enterprises that appointed them (what they may do, until when), not the form; a personal sign-in is
+ * asked to sign in for the enterprise.
+ */
+export function agentsNotRepresentativeBody(
+  t: Translate,
+  input: { entity?: ActingFor; appointments: readonly WalletAuthority[]; signInAsEntity: string },
+): SafeHtml {
+  const mine = input.appointments.filter((authority) => authority.role === 'agent');
+  return html`${back(t)}
+    <h1>${title(t)}</h1>
+    ${
+      input.entity
+        ? html`<p class="lead" id="agents-not-representative">
+            ${t(
+              `只有${input.entity.name}的法定代表人可以委托和撤销经办人。`,
+              `Only the legal representative of ${input.entity.name} may appoint and withdraw its agents.`,
+            )}
+          </p>`
+        : html`<p class="lead" id="agents-sign-in-as-entity">
+              ${t(
+                '委托经办人须由法定代表人以企业身份登录后办理。',
+                'A legal representative appoints agents after signing in for the enterprise.',
+              )}
+            </p>
+            <p>
+              <a class="button" href="${input.signInAsEntity}"
+                >${t('以企业身份登录', 'Sign in for the enterprise')}</a
+              >
+            </p>`
+    }
+    ${
+      mine.length === 0
+        ? html``
+        : html`<h2 id="my-appointments-title">${t('我受托的企业', 'Enterprises I act for')}</h2>
+            <ul class="cards wallet-cards" role="list" aria-labelledby="my-appointments-title">
+              ${mine.map(
+                (authority) =>
+                  html`<li>
+                    <article class="card appointment">
+                      <h3>${authority.name}</h3>
+                      <dl class="fields">
+                        <dt>${t('统一社会信用代码', 'Unified social credit code')}</dt>
+                        <dd class="mono">${authority.creditCode}</dd>
+                        <dt>${t('委托事项', 'May')}</dt>
+                        <dd>${authority.scope.map((scope) => scopeName(t, scope)).join('、')}</dd>
+                        <dt>${t('有效期至', 'Until')}</dt>
+                        <dd>
+                          ${
+                            authority.expiresAt
+                              ? html`<time datetime="${authority.expiresAt}"
+                                  >${calendarDate(authority.expiresAt)}</time
+                                >`
+                              : ''
+                          }
+                        </dd>
+                      </dl>
+                    </article>
+                  </li>`,
+              )}
+            </ul>`
+    }`;
+}
+
+/** The representative is below level 3 for this sign-in: the way up, back to this page. */
+export function agentsStepUpBody(t: Translate, stepUp: string): SafeHtml {
+  return html`${back(t)}
+    <h1>${title(t)}</h1>
+    ${notice(
+      'warn',
+      t(
+        '委托和撤销经办人需要三级认证（实名并核验本人）。',
+        'Appointing and withdrawing agents needs level 3 (real name, proven to be you).',
+      ),
+      'agents-step-up',
+    )}
+    <p><a class="button" href="${stepUp}">${t('提升认证等级', 'Raise the assurance level')}</a></p>`;
+}
+
+function textField(
+  t: Translate,
+  name: Exclude<AppointField, 'scope'>,
+  value: string | undefined,
+  errors: readonly string[],
+  options: { hint?: string; type?: string } & Record<string, string | number | undefined>,
+): SafeHtml {
+  const { hint, type = 'text', ...attributes } = options;
+  return labelledInput({ name, label: appointFieldLabel(t, name), type, value, hint, errors, attributes });
+}
+
+/**
+ * The form's errors for the API's refusal of an appointment, in the page's language and naming the field:
+ * each `errors[]` entry said from its code (an expiry out of range, which has none, in words of its own),
+ * the person already appointed (409 `agent_exists`), the representative's own number.
+ *
+ * @example
+ * ```ts
+ * appointRefusal(t, 400, { code: 'registry_mismatch', errors: [{ path: 'name', code: 'registry_mismatch', message: '…' }] });
+ * // [{ field: 'name', message: '姓名：与人口信息登记不符。' }]
+ * ```
+ */
+export function appointRefusal(t: Translate, status: number, problem: ProblemDocument): AppointError[] {
+  const labelled = (field: AppointField, message: string): AppointError => ({
+    field,
+    message: `${appointFieldLabel(t, field)}${t('：', ': ')}${message}`,
+  });
+  if (status === 409) {
+    return [
+      labelled(
+        'idNumber',
+        t(
+          '此人已是本企业的经办人（委托在有效期内）；如需更改委托事项或期限，请先撤销再重新委托。',
+          'This person is already an agent of the enterprise; to change what they may do or until when, withdraw and appoint again.',
+        ),
+      ),
+    ];
+  }
+  if (problem.code === 'self_appointment') {
+    return [
+      labelled(
+        'idNumber',
+        t(
+          '这是您本人的号码：法定代表人无需委托自己。',
+          'This is your own number: a representative needs no appointment.',
+        ),
+      ),
+    ];
+  }
+  const fieldErrors = (problem.errors ?? []).flatMap((error): AppointError[] => {
+    const field = appointFields.find((name) => error.path === name || error.path.startsWith(`${name}.`));
+    if (!field) return [];
+    if (field === 'expiresAt' && error.code === 'invalid') {
+      return [
+        labelled(
+          field,
+          t('须晚于今天，且不超过三年。', 'Must be after today and at most three years ahead.'),
+        ),
+      ];
+    }
+    return [{ field, message: labelledFieldError(t, appointFieldLabel(t, field), error) }];
+  });
+  return fieldErrors.length > 0
+    ? fieldErrors
+    : [
+        {
+          message: t(
+            '委托未能完成，请稍后再试。',
+            'The appointment could not be made; please try again later.',
+          ),
+        },
+      ];
+}
