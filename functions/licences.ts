@@ -64,7 +64,15 @@ import {
   submitBatch,
   submitBatchInput,
 } from '../shared/licence/batches.js';
-import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
+import {
+  listIssuedLicences,
+  listLicencesQuery,
+  readIssuedLicence,
+  refuseHolderInQuery,
+  searchAsQuery,
+  searchLicencesInput,
+  type ListLicencesQuery,
+} from '../shared/licence/read-licences.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
 import { issuerActor, type issuerActorSchema, type IssuerActor } from '../shared/licence/issuer-actor.js';
 
@@ -157,6 +165,22 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     return key;
   };
 
+  /** One page of a search of the issuer's licences, however it came (`GET /licences`, `POST /licences/search`). */
+  const listed = async (query: ListLicencesQuery): Promise<HttpResult> => {
+    const page = await listIssuedLicences(query, issuerId, deps);
+    // A search by holder tells which licences one person holds: traced (never the number searched).
+    if (query.holder) {
+      const at = now().toISOString();
+      const context = { at, ...by, actor: caller.clientId, count: page.items.length };
+      await deps.audit.record(bulkReadEntry('licences.listed', query, context));
+    }
+    return json(200, {
+      items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      ...(page.total ? { total: page.total } : {}),
+    } satisfies z.output<typeof licencePageSchema>);
+  };
+
   return served.dispatch(event, {
     'GET /issuer': async () =>
       json(200, {
@@ -205,20 +229,11 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       });
     },
     'GET /licences': async () => {
-      const query = parseQuery(event, listLicencesQuery);
-      const page = await listIssuedLicences(query, issuerId, deps);
-      // A search by holder tells which licences one person holds: traced (never the number searched).
-      if (query.holder) {
-        const at = now().toISOString();
-        const context = { at, ...by, actor: caller.clientId, count: page.items.length };
-        await deps.audit.record(bulkReadEntry('licences.listed', query, context));
-      }
-      return json(200, {
-        items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
-        ...(page.cursor ? { cursor: page.cursor } : {}),
-        ...(page.total ? { total: page.total } : {}),
-      } satisfies z.output<typeof licencePageSchema>);
+      refuseHolderInQuery(event.queryStringParameters);
+      return listed(parseQuery(event, listLicencesQuery));
     },
+    // The same search with a holder's number in the body, never in a URL (privacy review L1).
+    'POST /licences/search': async () => listed(searchAsQuery(parseJsonBody(event, searchLicencesInput))),
     'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
       // The issuer reads the status history (who, when, why) too; a holder reads the licence alone.
