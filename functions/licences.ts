@@ -11,7 +11,7 @@ import {
   licences,
   idempotency,
   statusLists,
-  audit,
+  groupCommitAudit,
   lookupMac,
   signerFor,
   fingerprint,
@@ -74,6 +74,7 @@ import {
   type ListLicencesQuery,
 } from '../shared/licence/read-licences.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
+import { recordIssuerReads } from '../shared/licence/issuer-reads.js';
 import { issuerActor, type issuerActorSchema, type IssuerActor } from '../shared/licence/issuer-actor.js';
 
 /** What this function's handler uses, built once per container. */
@@ -88,7 +89,8 @@ const dependencies = composition({
   licences,
   idempotency,
   statusLists,
-  audit,
+  // With group commit: the entries of one search's reads (shared/licence/issuer-reads.ts) go together.
+  audit: groupCommitAudit,
   lookupMac,
   signerFor,
   fingerprint,
@@ -172,7 +174,11 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     if (query.holder) {
       const at = now().toISOString();
       const context = { at, ...by, actor: caller.clientId, count: page.items.length };
-      await deps.audit.record(bulkReadEntry('licences.listed', query, context));
+      await Promise.all([
+        deps.audit.record(bulkReadEntry('licences.listed', query, context)),
+        // And in the holder's usage record, each licence the search answered (privacy review L4).
+        recordIssuerReads(page.items, by, deps),
+      ]);
     }
     return json(200, {
       items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
@@ -236,6 +242,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     'POST /licences/search': async () => listed(searchAsQuery(parseJsonBody(event, searchLicencesInput))),
     'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      // In the holder's usage record before it is answered: a read that could not be recorded is not made.
+      await recordIssuerReads([licence], by, deps);
       // The issuer reads the status history (who, when, why) too; a holder reads the licence alone.
       return json(200, { ...licenceView(licence, issuer, now()), history: licenceHistory(licence) });
     },
