@@ -413,7 +413,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       queries: ['gsi1', 'gsi2'],
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // Issuers' reads of licences, in their holders' usage records: the entries of one search written
+    // together (group commit, BatchWriteItem; shared/licence/issuer-reads.ts).
+    auditTable: {
+      items: {
+        PutItem: [partitions.audit, partitions.auditChain],
+        BatchWriteItem: [partitions.audit, partitions.auditChain],
+      },
+    },
     // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
     // open jobs (the per-issuer cap: versioned put).
     batchTable: {

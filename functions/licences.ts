@@ -11,7 +11,7 @@ import {
   licences,
   idempotency,
   statusLists,
-  audit,
+  groupCommitAudit,
   lookupMac,
   signerFor,
   fingerprint,
@@ -64,8 +64,17 @@ import {
   submitBatch,
   submitBatchInput,
 } from '../shared/licence/batches.js';
-import { listIssuedLicences, listLicencesQuery, readIssuedLicence } from '../shared/licence/read-licences.js';
+import {
+  listIssuedLicences,
+  listLicencesQuery,
+  readIssuedLicence,
+  refuseHolderInQuery,
+  searchAsQuery,
+  searchLicencesInput,
+  type ListLicencesQuery,
+} from '../shared/licence/read-licences.js';
 import { bulkReadEntry } from '../shared/licence/bulk-reads.js';
+import { recordIssuerReads } from '../shared/licence/issuer-reads.js';
 import { issuerActor, type issuerActorSchema, type IssuerActor } from '../shared/licence/issuer-actor.js';
 
 /** What this function's handler uses, built once per container. */
@@ -80,7 +89,8 @@ const dependencies = composition({
   licences,
   idempotency,
   statusLists,
-  audit,
+  // With group commit: the entries of one search's reads (shared/licence/issuer-reads.ts) go together.
+  audit: groupCommitAudit,
   lookupMac,
   signerFor,
   fingerprint,
@@ -157,6 +167,26 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     return key;
   };
 
+  /** One page of a search of the issuer's licences, however it came (`GET /licences`, `POST /licences/search`). */
+  const listed = async (query: ListLicencesQuery): Promise<HttpResult> => {
+    const page = await listIssuedLicences(query, issuerId, deps);
+    // A search by holder tells which licences one person holds: traced (never the number searched).
+    if (query.holder) {
+      const at = now().toISOString();
+      const context = { at, ...by, actor: caller.clientId, count: page.items.length };
+      await Promise.all([
+        deps.audit.record(bulkReadEntry('licences.listed', query, context)),
+        // And in the holder's usage record, each licence the search answered (privacy review L4).
+        recordIssuerReads(page.items, by, deps),
+      ]);
+    }
+    return json(200, {
+      items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      ...(page.total ? { total: page.total } : {}),
+    } satisfies z.output<typeof licencePageSchema>);
+  };
+
   return served.dispatch(event, {
     'GET /issuer': async () =>
       json(200, {
@@ -205,22 +235,15 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       });
     },
     'GET /licences': async () => {
-      const query = parseQuery(event, listLicencesQuery);
-      const page = await listIssuedLicences(query, issuerId, deps);
-      // A search by holder tells which licences one person holds: traced (never the number searched).
-      if (query.holder) {
-        const at = now().toISOString();
-        const context = { at, ...by, actor: caller.clientId, count: page.items.length };
-        await deps.audit.record(bulkReadEntry('licences.listed', query, context));
-      }
-      return json(200, {
-        items: page.items.map((licence) => licenceView(licence, page.issuer, now())),
-        ...(page.cursor ? { cursor: page.cursor } : {}),
-        ...(page.total ? { total: page.total } : {}),
-      } satisfies z.output<typeof licencePageSchema>);
+      refuseHolderInQuery(event.queryStringParameters);
+      return listed(parseQuery(event, listLicencesQuery));
     },
+    // The same search with a holder's number in the body, never in a URL (privacy review L1).
+    'POST /licences/search': async () => listed(searchAsQuery(parseJsonBody(event, searchLicencesInput))),
     'GET /licences/{id}': async () => {
       const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      // In the holder's usage record before it is answered: a read that could not be recorded is not made.
+      await recordIssuerReads([licence], by, deps);
       // The issuer reads the status history (who, when, why) too; a holder reads the licence alone.
       return json(200, { ...licenceView(licence, issuer, now()), history: licenceHistory(licence) });
     },

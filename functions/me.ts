@@ -187,6 +187,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
         await usageOf(reader, query, {
           usage: deps.usage,
           clients: deps.clientReader,
+          issuers: deps.issuers,
           commitmentsSince: deps.config.auditHolderCommitmentsSince,
         }),
       );

@@ -168,6 +168,8 @@ const table = [
   // Whom the caller acts as: its issuer and, for a clerk of the issuer console, the clerk's reference.
   { method: 'GET', path: '/issuer', function: 'licences', auth: { scope: 'licences:issue' } },
   { method: 'GET', path: '/licences', function: 'licences', auth: { scope: 'licences:issue' } },
+  // The search by holder: the ID number in the body, never in a URL that access logs keep.
+  { method: 'POST', path: '/licences/search', function: 'licences', auth: { scope: 'licences:issue' } },
   // Bulk issuance (存量证照电子化, docs/batch-issuance.md): a job of up to 1,000 items, run by `batches`.
   { method: 'POST', path: '/licences/batches', function: 'licences', auth: { scope: 'licences:issue' } },
   {

@@ -51,7 +51,7 @@ import { heldLicencesSchema } from '../../shared/licence/holder-licences.js';
 import { idempotencyKey, issueLicenceInput } from '../../shared/licence/issue-licence.js';
 import { licencePageSchema, licenceViewSchema } from '../../shared/licence/licence.js';
 import { createPresentationInput, presentationAnswerSchema } from '../../shared/licence/presentation.js';
-import { listLicencesQuery } from '../../shared/licence/read-licences.js';
+import { listLicencesQuery, searchLicencesInput } from '../../shared/licence/read-licences.js';
 import { usageQuery, usageSchema } from '../../shared/licence/usage.js';
 import { statusListMediaType } from '../../shared/licence/status-list-token.js';
 import { issuerMetadataSchema, trustListMediaType } from '../../shared/licence/trust-list.js';
@@ -320,9 +320,24 @@ export const operations: Operations = {
     operationId: 'listLicences',
     summary: 'List the licences the caller’s issuer issued',
     tag: 'Licences',
+    description:
+      'Every filter but `holder`: a search by holder is posted (`POST /licences/search`), since a URL ' +
+      'stays in access logs; `holder=` here is a 400 `holder_not_in_url`.',
     query: listLicencesQuery,
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
-    problems: issuerClientProblems,
+    problems: { ...issuerClientProblems, 400: ['holder_not_in_url', 'invalid_cursor'] },
+  },
+  'POST /licences/search': {
+    operationId: 'searchLicences',
+    summary: 'Search the licences the caller’s issuer issued, by holder among the rest',
+    description:
+      'The filters and paging of `GET /licences` in a JSON body, with `holder` (an ID number or credit ' +
+      'code, in full): no holder’s number in a URL. Send the answer’s `cursor` back with the same filters ' +
+      'for the next page. A search by holder is recorded in the audit trail (by the filter’s name only).',
+    tag: 'Licences',
+    body: searchLicencesInput,
+    responses: { 200: { description: 'One page', schema: licencePageSchema } },
+    problems: { ...issuerClientProblems, 400: ['invalid_cursor'] },
   },
   'GET /licences/{id}': {
     operationId: 'getLicence',

@@ -12,8 +12,19 @@ import type { LicenceCount, LicenceFilter, LicencePage, LicenceStore } from './l
 
 const calendarDay = z.iso.date().meta({ description: 'A calendar day in China time (UTC+8), `YYYY-MM-DD`' });
 
-export const listLicencesQuery = z.strictObject({
-  holder: z.string().trim().min(1).max(32).optional(),
+/**
+ * The search filters both ways of listing share. `holder` (an ID number or credit code) is only ever
+ * posted (`POST /licences/search`): a number in a URL stays in every access log on its way (CloudFront,
+ * WAF, API Gateway keep query strings), so `GET /licences` refuses it ({@link refuseHolderInQuery}).
+ */
+const searchFilters = {
+  holder: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32)
+    .optional()
+    .meta({ description: 'The holder’s ID number or unified social credit code, in full' }),
   status: z.enum(['valid', 'suspended', 'revoked', 'expired']).optional(),
   type: z.string().trim().min(1).max(64).optional().meta({ description: 'A licence type code' }),
   holderName: z
@@ -52,8 +63,65 @@ export const listLicencesQuery = z.strictObject({
     .meta({ description: '`true` adds `total`: the matching licences, counted up to 1,000' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(2048).optional(),
+};
+
+/** `GET /licences`: every filter but `holder` (refused before this parses, naming the route to use). */
+export const listLicencesQuery = z.strictObject(searchFilters).omit({ holder: true });
+
+/**
+ * `POST /licences/search` (JSON): the filters of `GET /licences` and `holder`, with the same paging
+ * (`cursor` from the previous answer, sent back with the same filters).
+ */
+export const searchLicencesInput = z.strictObject({
+  ...searchFilters,
+  limit: z.number().int().min(1).max(100).default(20),
+  total: z
+    .boolean()
+    .optional()
+    .meta({ description: '`true` adds `total`: the matching licences, counted up to 1,000' }),
+  keyWithdrawn: z
+    .boolean()
+    .optional()
+    .meta({ description: searchFilters.keyWithdrawn.description ?? '' }),
 });
-export type ListLicencesQuery = z.output<typeof listLicencesQuery>;
+
+/** A search, however it came (query string or body). */
+export type ListLicencesQuery = Omit<
+  z.output<z.ZodObject<typeof searchFilters>>,
+  'total' | 'keyWithdrawn'
+> & {
+  total?: 'true' | 'false' | undefined;
+  keyWithdrawn?: 'true' | 'false' | undefined;
+};
+
+/** A posted search in the shape of a listing's query (its flags as the query spells them). */
+export function searchAsQuery(input: z.output<typeof searchLicencesInput>): ListLicencesQuery {
+  const { total, keyWithdrawn, ...rest } = input;
+  return {
+    ...rest,
+    ...(total !== undefined ? { total: String(total) as 'true' | 'false' } : {}),
+    ...(keyWithdrawn !== undefined ? { keyWithdrawn: String(keyWithdrawn) as 'true' | 'false' } : {}),
+  };
+}
+
+/**
+ * Fails closed on `GET /licences?holder=`: answered with a 400 `holder_not_in_url` naming the route to use,
+ * whatever else the query holds, so that a caller learns at its first call, not from its access logs.
+ * The number is already in the logs of this one request; no answer makes that undone, but none follows.
+ */
+export function refuseHolderInQuery(
+  query: Readonly<Record<string, string | undefined>> | null | undefined,
+): void {
+  if (query && Object.hasOwn(query, 'holder')) {
+    throw new InvalidInputError(
+      'Search by holder with POST /licences/search (a JSON body): an ID number in a URL stays in access logs',
+      'holder_not_in_url',
+      {
+        errors: [{ path: 'holder', message: 'not in the URL: POST /licences/search', code: 'unknown_field' }],
+      },
+    );
+  }
+}
 
 /** Where the total of a list stops counting: past it the answer is "1,000+" (`capped`). */
 export const listTotalCap = 1000;

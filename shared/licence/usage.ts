@@ -7,13 +7,14 @@
 import * as z from 'zod';
 import type { AuditEntry } from '../audit/audit-trail.js';
 import type { ClientStore } from '../clients/client-store.js';
+import type { IssuerStore } from '../issuers/issuer-store.js';
 import { logger } from '../logger.js';
 import { holderAttribution, type CommitmentRule } from '../supervision/audit-chain.js';
 import { readerMay, type LicenceReader } from './licence-reader.js';
 import type { UsageRecord } from './usage-record.js';
 
 /** The kinds of entry of the usage record, as the holder reads them. */
-export const usageKinds = ['shared', 'verified', 'presented', 'released'] as const;
+export const usageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
 export type UsageKind = (typeof usageKinds)[number];
 
 /**
@@ -37,6 +38,8 @@ const usageActions = {
   'licence.presented': 'presented',
   // A platform given the person's ID number at userinfo (shared/sso/find-account.ts): no licence.
   'identity.released': 'released',
+  // An issuing agency read the licence, by id or in a search by holder (shared/licence/issuer-reads.ts).
+  'licence.issuer_read': 'issuer_read',
 } as const satisfies Record<string, UsageKind>;
 
 /** The audit action of a kind of entry. */
@@ -52,7 +55,12 @@ export const usageEntrySchema = z
     licenceId: z.string().optional().meta({ description: 'Absent for `released` (no licence)' }),
     licenceType: z.string().optional().meta({ description: 'Absent for `released` (no licence)' }),
     client: z.object({ id: z.string(), name: z.string() }).optional().meta({
-      description: 'The platform or verifier app; absent for an anonymous verification and a presentation',
+      description:
+        'The platform or verifier app; absent for an anonymous verification, a presentation and an issuer’s read',
+    }),
+    issuer: z.object({ id: z.string(), name: z.string() }).optional().meta({
+      description:
+        'For `issuer_read`: the issuing agency that read the licence (never which of its staff: the audit trail keeps that for supervision)',
     }),
     purpose: z.string().optional().meta({ description: 'For shares: the purpose the platform stated' }),
     verdict: z.string().optional().meta({ description: 'For verifications: the verdict given' }),
@@ -103,6 +111,8 @@ export type UsageAnswer = z.output<typeof usageSchema>;
 export interface UsageDependencies {
   usage: UsageRecord;
   clients: Pick<ClientStore, 'find'>;
+  /** Names the agency of an `issuer_read` entry. */
+  issuers: Pick<IssuerStore, 'findById'>;
   /** From when every entry carries a holder commitment (`AUDIT_HOLDER_COMMITMENTS_SINCE`), if set. */
   commitmentsSince?: string | undefined;
 }
@@ -147,19 +157,31 @@ export async function usageOf(
     }
     return name;
   };
+  const issuerNames = new Map<string, Promise<string>>();
+  const issuerNameOf = (issuerId: string): Promise<string> => {
+    let name = issuerNames.get(issuerId);
+    if (!name) {
+      // A withdrawn agency is still named (its record stays); one not found, by its id.
+      name = deps.issuers.findById(issuerId).then((issuer) => issuer?.name ?? issuerId);
+      issuerNames.set(issuerId, name);
+    }
+    return name;
+  };
   const items = await Promise.all(
     page.items
       .filter((entry) => genuinelyTheirs(entry, { commitmentsSince: deps.commitmentsSince }))
       .filter(readable(reader))
       .map(async (entry): Promise<UsageEntry> => {
         const action = usageActions[entry.action as keyof typeof usageActions];
-        const byClient = action !== 'presented' && entry.actor !== 'anonymous';
+        const byIssuer = action === 'issuer_read' && entry.issuerId !== undefined;
+        const byClient = action !== 'presented' && action !== 'issuer_read' && entry.actor !== 'anonymous';
         return {
           at: entry.at,
           action,
           ...(entry.licenceId !== undefined ? { licenceId: entry.licenceId } : {}),
           ...(entry.licenceType !== undefined ? { licenceType: entry.licenceType } : {}),
           ...(byClient ? { client: { id: entry.actor, name: await nameOf(entry.actor) } } : {}),
+          ...(byIssuer ? { issuer: { id: entry.issuerId!, name: await issuerNameOf(entry.issuerId!) } } : {}),
           ...(action === 'shared' && entry.purpose !== undefined ? { purpose: entry.purpose } : {}),
           ...(action === 'verified' && entry.verdict !== undefined ? { verdict: entry.verdict } : {}),
           ...(action === 'verified' && entry.format === 'pdf' ? { format: 'pdf' as const } : {}),

@@ -58,7 +58,11 @@ export function accountFinder(
         accountId,
         claims: async (use, scope) => ({
           sub: accountId,
-          name: person.name,
+          // A platform's ID token never carries the name (privacy review L3): `conformIdTokenClaims` keeps
+          // it at userinfo for a token without an audience, and this for one with ours (a share), which
+          // the provider would otherwise put in the ID token. The service's own apps (the wallet) still
+          // read it there: they never put an ID token in a URL (logout by `client_id`).
+          ...(use === 'id_token' && ctx.oidc.client?.['first_party'] !== true ? {} : { name: person.name }),
           // Userinfo only, never the ID token: platforms put their ID token in URLs (`id_token_hint`
           // at logout), which browsers' histories and proxies keep.
           // Only a number the population registry (or a counter) bound to this person: a self-asserted

@@ -26,6 +26,7 @@ import { passkeyInteractionRoutes } from './passkey-interaction.js';
 import type { PasskeyDependencies } from '../identity/passkeys.js';
 import { pageHeaders, pageLang, pageView, withLang, type PageView } from '../web/pages/interaction-html.js';
 import { errorPage, loggedOutPage, logoutPage } from '../web/pages/interaction-pages.js';
+import { idNumberScope } from '../web/pages/consent-words.js';
 import { pairwiseSubjects, sectorOf } from './pairwise.js';
 import { allScopes, apiScopes, identityScopes } from './scopes.js';
 import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
@@ -185,11 +186,15 @@ export function createProvider(deps: ProviderDependencies): Provider {
       entity: ['subject_type', 'credit_code', 'act'],
     },
     acrValues: [...acrValuesSupported],
-    // ID tokens carry the claims of the granted scopes (`name`, the entity's), so a platform needs no
-    // userinfo call for them (the wallet builds its session from the ID token); `id_number` alone is at
-    // userinfo only, left out by the account's claims (find-account.ts), since ID tokens travel in URLs.
-    // `true` would not do that alone: with an API scope the provider fills the ID token regardless.
-    conformIdTokenClaims: false,
+    // Profile claims (`name`, the entity's `credit_code`…) come from userinfo whenever the access token
+    // can be used there (OpenID Connect Core §5.4), never in the ID token: ID tokens travel in URLs
+    // (`id_token_hint` at logout) and logs (privacy review L3). The provider does this only for an
+    // access token without an audience: for one with ours (an API scope, a share of licences) it assumes
+    // userinfo is out of reach (ours is not: `acceptOwnAudienceAtUserinfo`) and fills the ID token, so
+    // the account's claims leave a platform's person `name` out of it there too (find-account.ts); the
+    // service's own apps (the wallet) keep reading it from their ID token. `id_number` is never in an ID
+    // token, whatever this says: left out by the account's claims.
+    conformIdTokenClaims: true,
     findAccount: accountFinder(deps.directory, pairwise, { audit: deps.proofs.audit, clock: deps.clock }),
     interactions: {
       policy: interactionPolicyWithEntityChoice(),
@@ -681,7 +686,10 @@ async function existingOrFirstPartyGrant(ctx: KoaContextWithOIDC) {
 
   const grant =
     existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-  const asked = [...oidc.requestParamScopes].filter(Boolean);
+  // Never the ID number: a sensitive item (PIPL Art. 28–29, GB/T 35273) asks the person's separate
+  // consent whoever asks, our own apps included, so `idcard` is left for the consent page and its own
+  // box (privacy review L4b). The rest of a first-party request is granted as before.
+  const asked = [...oidc.requestParamScopes].filter((scope) => scope && scope !== idNumberScope);
   const askedOf = Object.entries(oidc.resourceServers ?? {}).map(
     ([indicator, server]) => [indicator, asked.filter((scope) => server.scopes.has(scope))] as const,
   );

@@ -1159,7 +1159,8 @@ describe('ElicenceStack', () => {
         oidc: writer,
         // A licence's entries (GET /admin/audit).
         admin: { items: [put], queries: ['gsi1'] },
-        licences: writer,
+        // Issuers' reads in their holders' usage records: a search's entries together (group commit).
+        licences: { items: [put, batchWrite], queries: [] },
         batches: writer,
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },

@@ -4,6 +4,7 @@ import { parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { clientCredentialsToken } from '../support/runtime.js';
+import { searchLicences } from '../support/licences.js';
 
 describe('the wallet’s usage record (用证记录) in a browser', () => {
   const suite = browserSuite();
@@ -13,9 +14,7 @@ describe('the wallet’s usage record (用证记录) in a browser', () => {
     const { runtime } = suite;
     const { citizen, issuer, verifier, platform } = runtime.credentials;
     const issuerToken = await clientCredentialsToken(runtime, issuer, 'licences:issue');
-    const listed = await fetch(`${runtime.baseUrl}/licences?holder=${citizen.idNumber}`, {
-      headers: { authorization: `Bearer ${issuerToken}` },
-    });
+    const listed = await searchLicences(runtime, issuerToken, { holder: citizen.idNumber });
     const { items } = (await listed.json()) as {
       items: Array<{ id: string; type: string; credential: string }>;
     };

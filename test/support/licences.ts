@@ -183,7 +183,10 @@ export async function statusAt(uri: string, idx: number, keys: KeySet): Promise<
   return readStatus(list.bytes, idx, list.bits);
 }
 
-/** Every licence `GET /licences` lists for the token's issuer, following `cursor` to the end. */
+/**
+ * Every licence `GET /licences` lists for the token's issuer, following `cursor` to the end; a search by
+ * `holder` goes to `POST /licences/search` (the GET refuses it), the same filters in its body.
+ */
 export async function listAll(runtime: Runtime, token: string, query = ''): Promise<LicenceJson[]> {
   const items: LicenceJson[] = [];
   let cursor: string | undefined;
@@ -192,11 +195,40 @@ export async function listAll(runtime: Runtime, token: string, query = ''): Prom
     params.set('limit', '100');
     if (cursor) params.set('cursor', cursor);
     const page = await expectJson<{ items: LicenceJson[]; cursor?: string }>(
-      await getWithToken(runtime, `/licences?${params}`, token),
+      params.has('holder')
+        ? await searchLicences(runtime, token, Object.fromEntries(params))
+        : await getWithToken(runtime, `/licences?${params}`, token),
       200,
     );
     items.push(...page.items);
     cursor = page.cursor;
   } while (cursor);
   return items;
+}
+
+/**
+ * `POST /licences/search` with `filters` as a listing's query spells them (`limit` and the `true`/`false`
+ * flags as text are sent as JSON numbers and booleans).
+ */
+export function searchLicences(
+  runtime: Runtime,
+  token: string,
+  filters: Record<string, string | number | boolean>,
+): Promise<Response> {
+  const flags = new Set(['total', 'keyWithdrawn']);
+  const body = Object.fromEntries(
+    Object.entries(filters).map(([name, value]) => [
+      name,
+      name === 'limit'
+        ? Number(value)
+        : flags.has(name) && typeof value === 'string'
+          ? value === 'true'
+          : value,
+    ]),
+  );
+  return fetch(`${runtime.baseUrl}/licences/search`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }

@@ -45,7 +45,7 @@ const licencePage = z.object({
 });
 export type LicencePage = z.output<typeof licencePage>;
 
-/** The search of `GET /licences` (its query parameters). */
+/** The search of `GET /licences` (its query parameters) or `POST /licences/search` (its body). */
 export interface ListQuery {
   status?: string;
   holder?: string;
@@ -184,8 +184,20 @@ export class IssuerApi {
     return actingIssuerSchema.parse(await this.json('GET', '/issuer'));
   }
 
-  /** This issuer's licences, newest first unless sorted otherwise, a page at a time (`GET /licences`). */
+  /**
+   * This issuer's licences, newest first unless sorted otherwise, a page at a time: `GET /licences`, or
+   * `POST /licences/search` when a holder's number or name is searched for, so that neither is ever in a
+   * URL (API Gateway's and any proxy's access logs keep query strings: privacy review L1).
+   */
   async list(query: ListQuery): Promise<LicencePage> {
+    if (query.holder || query.holderName) {
+      const body: Record<string, unknown> = {};
+      for (const [name, value] of Object.entries(query)) {
+        if (value === undefined || value === '') continue;
+        body[name] = name === 'keyWithdrawn' ? value === 'true' : value;
+      }
+      return licencePage.parse(await this.json('POST', '/licences/search', body));
+    }
     const params = new URLSearchParams();
     for (const [name, value] of Object.entries(query))
       if (value !== undefined && value !== '') params.set(name, String(value));

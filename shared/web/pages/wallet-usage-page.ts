@@ -23,6 +23,7 @@ const filters: Array<[WalletUsageKind | undefined, string, [string, string]]> = 
   ['verified', 'verified', ['核验', 'Verifications']],
   ['presented', 'presented', ['出示', 'Showings']],
   ['released', 'released', ['身份证号', 'ID number']],
+  ['issuer_read', 'issuer-read', ['发证机关查阅', 'Issuer reads']],
 ];
 
 /**
@@ -84,6 +85,12 @@ function usageSentence(t: Translate, entry: WalletUsageEntry): SafeHtml {
     case 'released':
       return html`${client ?? t('某平台', 'a platform')}
       ${t('获取了您的身份证号（经您单独同意）', 'received your resident ID number (with your separate consent)')}`;
+    case 'issuer_read':
+      // The agency, never which of its staff (the audit trail keeps that for supervision).
+      return html`<strong class="usage-client"
+          >${entry.issuer?.name ?? t('发证机关', 'The issuing agency')}</strong
+        >
+        ${t('查阅了其签发给您的', 'read the')} ${type}${t('', ' it issued to you')}`;
     case 'shared':
       return html`${t('您授权', 'You allowed')} ${client ?? t('某平台', 'a platform')}
       ${t('使用您的', 'to use your')}
@@ -134,8 +141,8 @@ export function usageBody(
     <h1>${t('用证记录', 'Licence usage')}</h1>
     <p class="lead">
       ${t(
-        '谁在何时、为何使用了您的证照：平台经您授权读取、核验方扫码核验、您本人出示。只有您本人能查看这些记录。',
-        'Who used your licences, when and why: platforms you allowed to read them, verifiers who scanned them, and your own showings. Only you can see this record.',
+        '谁在何时、为何使用了您的证照：平台经您授权读取、核验方扫码核验、您本人出示、发证机关查阅。只有您本人能查看这些记录。',
+        'Who used your licences, when and why: platforms you allowed to read them, verifiers who scanned them, your own showings, and the issuing agencies’ reads. Only you can see this record.',
       )}
     </p>
     ${filterLinks(t, action)}

@@ -57,7 +57,7 @@ export interface WalletPresentation {
 }
 
 /** The kinds of entry of the usage record, which `GET /me/usage?action=` also filters by. */
-export const walletUsageKinds = ['shared', 'verified', 'presented', 'released'] as const;
+export const walletUsageKinds = ['shared', 'verified', 'presented', 'released', 'issuer_read'] as const;
 export type WalletUsageKind = (typeof walletUsageKinds)[number];
 
 /** One entry of the usage record as `GET /me/usage` answers it (API.md, 用证记录). */
@@ -67,6 +67,7 @@ export const walletUsageEntry = z.object({
   licenceId: z.string().max(200).optional(),
   licenceType: z.string().max(100).optional(),
   client: z.object({ id: z.string(), name: z.string() }).optional(),
+  issuer: z.object({ id: z.string(), name: z.string() }).optional(),
   purpose: z.string().optional(),
   verdict: z.string().max(40).optional(),
   format: z.literal('pdf').optional(),

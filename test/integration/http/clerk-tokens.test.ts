@@ -15,6 +15,7 @@ import {
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
 import { adminToken, citizenAnswers, writtenAccessToken } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { searchLicences } from '../../support/licences.js';
 
 let runtime: TestRuntime;
 let headToken: string;
@@ -89,7 +90,7 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
     expect(text).not.toContain(runtime.credentials.clerk.name);
 
     // A search by holder is traced to the clerk too.
-    const listed = await get(`/licences?holder=${registryPeople[3]!.idNumber}`, token);
+    const listed = await searchLicences(runtime, token, { holder: registryPeople[3]!.idNumber });
     expect(listed.status).toBe(200);
     const { doc, config } = dependencies();
     const reads = await auditEntriesOf(doc, config.auditTableName, consoleClientId);

@@ -16,6 +16,7 @@ import {
   maskedIdNumber,
   newIdNumber,
   type LicenceJson,
+  searchLicences,
 } from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
@@ -474,7 +475,7 @@ describe('reading and changing licences that are not there, or not one’s own',
   it('refuses a bad holder query or status filter (400)', async () => {
     const { id } = wrongCheck(newIdNumber());
     const problem = await expectProblem(
-      await getWithToken(runtime, `/licences?holder=${id}`, token),
+      await searchLicences(runtime, token, { holder: id }),
       400,
       'invalid_id_number',
     );

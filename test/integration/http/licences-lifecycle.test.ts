@@ -21,6 +21,7 @@ import {
   type CredentialClaims,
   type KeySet,
   type LicenceJson,
+  searchLicences,
 } from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
@@ -281,11 +282,11 @@ describe('GET /licences pagination', () => {
     }
 
     // A real cursor of the issuer listing does not continue a listing by holder (another index).
-    const response = await getWithToken(
-      runtime,
-      `/licences?limit=2&holder=${runtime.credentials.citizen.idNumber}&cursor=${first.cursor!}`,
-      token,
-    );
+    const response = await searchLicences(runtime, token, {
+      limit: 2,
+      holder: runtime.credentials.citizen.idNumber,
+      cursor: first.cursor!,
+    });
     const problem = await expectProblem(response, 400, 'invalid_cursor');
     expect(problem.errors?.map((e) => e.path)).toEqual(['cursor']);
   });
@@ -294,7 +295,7 @@ describe('GET /licences pagination', () => {
     const idNumber = newIdNumber();
     for (let i = 0; i < 3; i++) await issued(runtime, token, drivingLicenceBody(idNumber));
     const first = await expectJson<{ items: LicenceJson[]; cursor?: string }>(
-      await getWithToken(runtime, `/licences?holder=${idNumber}&limit=1`, token),
+      await searchLicences(runtime, token, { holder: idNumber, limit: 1 }),
       200,
     );
     expect(first.cursor).toEqual(expect.any(String));
@@ -310,7 +311,7 @@ describe('GET /licences pagination', () => {
     let cursor: string | undefined = first.cursor;
     while (cursor) {
       const page: { items: LicenceJson[]; cursor?: string } = await expectJson(
-        await getWithToken(runtime, `/licences?holder=${idNumber}&limit=1&cursor=${cursor}`, token),
+        await searchLicences(runtime, token, { holder: idNumber, limit: 1, cursor }),
         200,
       );
       ids.push(...page.items.map((item) => item.id));
@@ -327,7 +328,7 @@ describe('GET /licences pagination', () => {
       reencode({ ...decoded, gsi1sk: `${decoded.gsi1sk}0` }),
     ]) {
       const problem = await expectProblem(
-        await getWithToken(runtime, `/licences?holder=${idNumber}&limit=1&cursor=${tampered}`, token),
+        await searchLicences(runtime, token, { holder: idNumber, limit: 1, cursor: tampered }),
         400,
         'invalid_cursor',
       );

@@ -224,6 +224,24 @@ describe('the answers of every documented route match GET /openapi.json', () => 
 
     await expectStatus(await call('GET /licences', '/licences?limit=1', { token: issuerToken }), 200);
     await expectStatus(await call('GET /licences', '/licences?limit=0', { token: issuerToken }), 400);
+    // A holder's number only in a body (privacy review L1): the GET refuses it, the POST answers it.
+    await expectStatus(
+      await call('GET /licences', `/licences?holder=${(body.holder as { idNumber: string }).idNumber}`, {
+        token: issuerToken,
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('POST /licences/search', '/licences/search', {
+        token: issuerToken,
+        body: { holder: (body.holder as { idNumber: string }).idNumber, limit: 5, total: true },
+      }),
+      200,
+    );
+    await expectStatus(
+      await call('POST /licences/search', '/licences/search', { token: issuerToken, body: { limit: 0 } }),
+      400,
+    );
     // Whom the caller acts as (a clerk's token is in test/integration/http/clerk-tokens.test.ts).
     await expectStatus(await call('GET /issuer', '/issuer', { token: issuerToken }), 200);
     await expectStatus(await call('GET /issuer', '/issuer', { token: admin }), 403);

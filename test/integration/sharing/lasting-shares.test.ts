@@ -129,7 +129,10 @@ describe('a share approved without offline_access or prompt=consent', () => {
       entity: runtime.credentials.entity.creditCode,
     });
     const enterprise = await exchange(enterprisePlatform, request, callback);
-    expect(enterprise.claims()).toMatchObject({ subject_type: 'legal_person' });
+    const enterpriseSub = enterprise.claims()!.sub;
+    expect(
+      await client.fetchUserInfo(enterprisePlatform.config, enterprise.access_token, enterpriseSub),
+    ).toMatchObject({ subject_type: 'legal_person' });
 
     expect(await sharedStatus(tokens.access_token)).toBe(200);
     const afterSwitch = await client.refreshTokenGrant(platform.config, tokens.refresh_token!);

@@ -215,6 +215,14 @@ describe('a share through openid-client', () => {
     expect(result.tokens.claims()?.acr).toBe('urn:elicence:loa:3');
   });
 
+  it('leaves the person’s name out of the share’s ID token: it is at userinfo (privacy review L3)', async () => {
+    // The access token has our API as audience, for which the provider would fill the ID token.
+    const claims = result.tokens.claims()!;
+    expect(claims).not.toHaveProperty('name');
+    const userinfo = await client.fetchUserInfo(platform.config, result.tokens.access_token, claims.sub);
+    expect(userinfo).toMatchObject({ sub: claims.sub, name: person.name });
+  });
+
   it('GET /shared/licences gives the granted type only, with a credential that verifies', async () => {
     const response = await getWithToken(runtime, '/shared/licences', result.tokens.access_token);
     expect(response.status, await response.clone().text()).toBe(200);

@@ -126,9 +126,10 @@ describe('authorization code flow with PKCE, nonce and state', () => {
       aud: platform.clientId,
       nonce: request.nonce,
       acr: 'urn:elicence:loa:3',
-      name: citizen().name,
     });
     expect(payload.sub).toMatch(/\S{16,}/);
+    // The name at userinfo (below), not in the ID token, which travels in URLs (privacy review L3).
+    expect(payload).not.toHaveProperty('name');
     expect(payload).not.toHaveProperty('id_number');
     expect(payload).not.toHaveProperty('credit_code');
     subject = payload.sub!;

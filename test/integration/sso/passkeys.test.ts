@@ -1,3 +1,4 @@
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { postJson } from '../../support/http-api.js';
@@ -222,9 +223,10 @@ describe('signing in with a passkey', () => {
     const flow = await runFlow(ua, location, { entity: entity.creditCode });
     expect(flow.steps).toContain('entity');
     const tokens = await exchange(entityPlatform, request, flow.callback!);
-    expect(tokens.claims()).toMatchObject({
-      acr: 'urn:elicence:loa:3',
-      amr: ['swk'],
+    expect(tokens.claims()).toMatchObject({ acr: 'urn:elicence:loa:3', amr: ['swk'] });
+    // The entity's claims at userinfo (OpenID Connect Core §5.4: an access token was issued).
+    const sub = tokens.claims()!.sub;
+    expect(await client.fetchUserInfo(entityPlatform.config, tokens.access_token, sub)).toMatchObject({
       subject_type: 'legal_person',
       credit_code: entity.creditCode,
       act: { sub: expect.any(String) },

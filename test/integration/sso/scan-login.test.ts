@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { postJson } from '../../support/http-api.js';
@@ -180,7 +181,9 @@ describe('scan-to-login', () => {
     const claims = tokens.claims()!;
     expect(claims.acr).toBe('urn:elicence:loa:3');
     expect(claims.amr).toEqual(['mca']);
-    expect(claims.name).toBe(runtime.credentials.citizen.name);
+    expect(await client.fetchUserInfo(rp.config, tokens.access_token, claims.sub)).toMatchObject({
+      name: runtime.credentials.citizen.name,
+    });
   });
 
   it('answers a waiting request as soon as the wallet confirms (long poll)', async () => {

@@ -61,16 +61,23 @@ describe('single sign-on', () => {
   it('signs in on platform A with the password and a consent page', async () => {
     const { steps, claims, tokens } = await signIn(platformA, ua(), password());
     expect(steps).toEqual(['login', 'consent']);
-    expect(claims).toMatchObject({ name: citizen().name, acr: 'urn:elicence:loa:3' });
+    expect(claims).toMatchObject({ acr: 'urn:elicence:loa:3' });
     await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platformA.clientId });
     subOnA = claims.sub;
+    // The name at userinfo only: an ID token travels in URLs (`id_token_hint`) and logs (privacy review L3).
+    expect(decodeJwt(tokens.id_token!)).not.toHaveProperty('name');
+    const userinfo = await client.fetchUserInfo(platformA.config, tokens.access_token, claims.sub);
+    expect(userinfo).toEqual({ sub: claims.sub, name: citizen().name });
   });
 
   it('gives first-party platform B its code from the session: no password, no consent page', async () => {
     const { steps, claims, callback, tokens } = await signIn(platformB, ua(), {});
     expect(steps).toEqual([]);
     expect(callback.origin).toBe('https://platform-b.example');
-    expect(claims.name).toBe(citizen().name);
+    expect(claims).not.toHaveProperty('name');
+    expect(await client.fetchUserInfo(platformB.config, tokens.access_token, claims.sub)).toMatchObject({
+      name: citizen().name,
+    });
     await verifyJwt(runtime.baseUrl, tokens.id_token!, { audience: platformB.clientId });
     // Pairwise: B cannot correlate its users with A's.
     expect(claims.sub).not.toBe(subOnA);
@@ -87,6 +94,9 @@ describe('single sign-on', () => {
     });
     expect(fresh.steps).toEqual(['login']);
     expect((await getWithToken(runtime, '/me/licences', fresh.tokens.access_token)).status).toBe(200);
+    // An access token for our API is refused at userinfo: the provider puts the name in the ID token then
+    // (a first-party app: `licences` scopes are the service's own apps').
+    expect(fresh.claims.name).toBe(citizen().name);
   });
 
   it('answers prompt=none on platform A at once with a code, the consent given before still holding', async () => {
@@ -140,6 +150,34 @@ describe('single sign-on', () => {
 });
 
 describe('the ID number (scope idcard)', () => {
+  it('asks a first-party app’s person too, on the consent page’s own box (privacy review L4b)', async () => {
+    const own = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '本平台 Our own app',
+      redirectUris: ['https://own-app.example/cb'],
+      scopes: ['openid', 'profile', 'idcard'],
+      firstParty: true,
+    });
+    // Without the ID number: no consent page, as for any first-party sign-in.
+    const plain = await signIn(own, new UserAgent(runtime.baseUrl), password(), { scope: 'openid profile' });
+    expect(plain.steps).toEqual(['login']);
+    // With it: the consent page, and the number only if its box is ticked.
+    const refused = await signIn(own, new UserAgent(runtime.baseUrl), password(), {
+      scope: 'openid profile idcard',
+    });
+    expect(refused.steps).toEqual(['login', 'consent']);
+    const without = await client.fetchUserInfo(own.config, refused.tokens.access_token, refused.claims.sub);
+    expect(without).not.toHaveProperty('id_number');
+    const allowed = await signIn(
+      own,
+      new UserAgent(runtime.baseUrl),
+      { ...password(), idNumber: true },
+      { scope: 'openid profile idcard' },
+    );
+    expect(allowed.steps).toEqual(['login', 'consent']);
+    const withIt = await client.fetchUserInfo(own.config, allowed.tokens.access_token, allowed.claims.sub);
+    expect(withIt).toMatchObject({ id_number: citizen().idNumber });
+  });
+
   it('goes to a platform registered for idcard that asks for it, after consent to it, at userinfo only', async () => {
     const ua = new UserAgent(runtime.baseUrl);
     // The consent page's own box for the ID number, ticked (unticked by default: consent-privacy.test.ts).
@@ -155,9 +193,9 @@ describe('the ID number (scope idcard)', () => {
     // Never in the ID token: platforms put it in URLs (`id_token_hint` at logout), where it is logged.
     expect(decodeJwt(tokens.id_token!)).not.toHaveProperty('id_number');
     expect(claims).not.toHaveProperty('id_number');
-    expect(claims.name).toBe(citizen().name);
+    expect(claims).not.toHaveProperty('name');
     const userinfo = await client.fetchUserInfo(platformA.config, tokens.access_token, claims.sub);
-    expect(userinfo).toMatchObject({ sub: claims.sub, id_number: citizen().idNumber });
+    expect(userinfo).toMatchObject({ sub: claims.sub, name: citizen().name, id_number: citizen().idNumber });
 
     // Without asking for idcard, the same platform gets no ID number, at userinfo neither.
     const without = await signIn(platformA, ua, {});

@@ -8,6 +8,8 @@ import { coalesceReads } from '../../../shared/adapters/dynamo/coalescing-reads.
 import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
 import { getItem } from '../../../shared/adapters/dynamo/conditional.js';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
+import { recordIssuerReads } from '../../../shared/licence/issuer-reads.js';
+import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 import { unlinked } from '../../contract/audit-trail.contract.js';
 
@@ -226,5 +228,39 @@ describe('GroupCommitAuditTrail', () => {
     await expect(trail.record(entry(3))).rejects.toThrow('PutItem failed');
     state.tamper = undefined;
     expect(await trail.forLicence(licenceId)).toEqual([]);
+  });
+});
+
+describe('recordIssuerReads on the licences function’s trail (privacy review L4)', () => {
+  it('writes a search’s 100 reads in 4 BatchWriteItems, each filed under its licence’s holder', async () => {
+    const { doc, calls } = client();
+    const trail = new GroupCommitAuditTrail(doc, data.tableName);
+    const licences = Array.from(
+      { length: 100 },
+      (_, i) =>
+        ({
+          id: `1.2.156.3005.2.003.11110000000013223T.${randomUUID()}`,
+          type: 'driving-licence',
+          holder: { lookupKey: `hk_${i % 3}` },
+        }) as unknown as LicenceRecord,
+    );
+    const by = { issuerId: 'iss_1', clientId: 'elicence-console', clerk: 'ref_1', requestId: 'req-1' };
+    await recordIssuerReads(licences, by, { audit: trail, clock: { now: () => Date.UTC(2026, 11, 6) } });
+    // The chain's registration, then 25 at a time: not 100 conditional puts on the search's path.
+    expect(calls).toEqual(['PutItem', ...Array<string>(4).fill('BatchWriteItem')]);
+    const stored = await trail.forLicence(licences[7]!.id);
+    expect(unlinked(stored)).toEqual([
+      {
+        at: '2026-12-06T00:00:00.000Z',
+        actor: 'elicence-console',
+        clerk: 'ref_1',
+        action: 'licence.issuer_read',
+        issuerId: 'iss_1',
+        licenceId: licences[7]!.id,
+        licenceType: 'driving-licence',
+        holderKey: 'hk_1',
+        requestId: 'req-1',
+      },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import {
   issued,
   newIdNumber,
   type LicenceJson,
+  searchLicences,
 } from '../../support/licences.js';
 import { clientCredentialsToken, clientSecretConsole, type TestRuntime } from '../../support/runtime.js';
 import { alertsOf, startSupervisedRuntime, supervisionGet } from '../../support/supervision.js';
@@ -111,7 +112,7 @@ describe('audit entries of bulk reads', () => {
     expect((await getWithToken(runtime, '/licences?status=valid', issuerToken)).status).toBe(200);
     expect(await trail('licences.listed')).toEqual(before);
 
-    const listed = await getWithToken(runtime, `/licences?holder=${idNumbers[1]}`, issuerToken);
+    const listed = await searchLicences(runtime, issuerToken, { holder: idNumbers[1]! });
     expect(listed.status).toBe(200);
     expect(((await listed.json()) as { items: LicenceJson[] }).items.map((l) => l.id)).toEqual([
       licences[1]!.id,

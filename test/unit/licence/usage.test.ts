@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../../shared/audit/audit-trail.js';
 import { usageOf, usageQuery } from '../../../shared/licence/usage.js';
 import { holderCommitmentOf, link } from '../../../shared/supervision/audit-chain.js';
-import { InMemoryClientStore } from '../../support/in-memory.js';
+import type { Issuer } from '../../../shared/issuers/issuer.js';
+import { InMemoryClientStore, InMemoryIssuerStore } from '../../support/in-memory.js';
 import { InMemoryAudit } from '../../support/in-memory-identity.js';
 
 const licenceId = '1.2.156.3005.2.003.11110000000021135M.0001.1.3';
@@ -12,7 +13,18 @@ async function world(entries: AuditEntry[]) {
   for (const entry of entries) await audit.record(entry);
   const clients = new InMemoryClientStore();
   await clients.save({ client_id: 'cl_verifier', client_name: '北京市公安局交通管理局' });
-  return { usage: audit, clients };
+  await clients.save({ client_id: 'elicence-console', client_name: 'Issuer console' });
+  const issuers = new InMemoryIssuerStore();
+  issuers.byCreditCode.set('11110000000021135M', {
+    id: 'iss_1',
+    name: '北京市公安局交通管理局',
+    creditCode: '11110000000021135M',
+    region: '110000',
+    licenceTypes: ['driving-licence'],
+    status: 'active',
+    version: 1,
+  } as Issuer);
+  return { usage: audit, clients, issuers };
 }
 
 const use = (at: string, extra: Partial<AuditEntry>): AuditEntry => ({
@@ -72,6 +84,40 @@ describe('usageOf: the usage record as its holder reads it', () => {
         },
       ],
     });
+  });
+
+  it('names the issuing agency of an issuer’s read, never its client or clerk (privacy review L4)', async () => {
+    const deps = await world([
+      use('2026-12-05T01:00:00.000Z', {
+        actor: 'elicence-console',
+        clerk: 'clerk-ref-1',
+        action: 'licence.issuer_read',
+        issuerId: 'iss_1',
+        requestId: 'req-2',
+      }),
+      use('2026-12-05T02:00:00.000Z', { actor: 'cl_x', action: 'licence.issuer_read', issuerId: 'iss_gone' }),
+    ]);
+    const page = await usageOf(reader, usageQuery.parse({}), deps);
+    expect(page.items).toEqual([
+      {
+        at: '2026-12-05T02:00:00.000Z',
+        action: 'issuer_read',
+        licenceId,
+        licenceType: 'driving-licence',
+        // An agency not found is named by its id.
+        issuer: { id: 'iss_gone', name: 'iss_gone' },
+      },
+      {
+        at: '2026-12-05T01:00:00.000Z',
+        action: 'issuer_read',
+        licenceId,
+        licenceType: 'driving-licence',
+        issuer: { id: 'iss_1', name: '北京市公安局交通管理局' },
+      },
+    ]);
+    expect(JSON.stringify(page)).not.toMatch(/clerk-ref-1|elicence-console|req-2/);
+    const only = await usageOf(reader, usageQuery.parse({ action: 'issuer_read' }), deps);
+    expect(only.items).toHaveLength(2);
   });
 
   it('leaves out other actions, unknown types and types above the reader’s level', async () => {

@@ -90,8 +90,8 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/healthz']!.get!.security).toEqual([]);
     const conflict = JSON.stringify(document.paths['/admin/issuers']!.post!.responses['409']);
     expect(conflict).toContain('"issuer_exists"');
+    // No holder's number in a URL: the search by holder is posted (privacy review L1).
     expect(document.paths['/licences']!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
-      'query:holder',
       'query:status',
       'query:type',
       'query:holderName',
@@ -103,6 +103,11 @@ describe('the OpenAPI document', () => {
       'query:total',
       'query:limit',
       'query:cursor',
+    ]);
+    expect(JSON.stringify(document.paths['/licences']!.get!.responses['400'])).toContain('holder_not_in_url');
+    expect(document.paths['/licences/search']!.post!.security).toEqual([
+      { oauth2: ['licences:issue'] },
+      { bearer: ['licences:issue'] },
     ]);
   });
 

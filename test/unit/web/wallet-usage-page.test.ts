@@ -56,3 +56,21 @@ describe('the wallet’s usage page, a check of the printed copy', () => {
     expect(page(en)).not.toContain('printed copy');
   });
 });
+
+describe('the wallet’s usage page, an issuing agency’s read (privacy review L4)', () => {
+  it('names the agency that read the licence, in both languages, and links the kind', () => {
+    const entry = {
+      at: '2026-12-05T08:00:00Z',
+      action: 'issuer_read' as const,
+      licenceId: '1.2.156.3005.2.x',
+      licenceType: 'driving-licence',
+      issuer: { id: 'iss_1', name: '北京市公安局交通管理局' },
+    };
+    const page = (lang: typeof zh) => usageBody(lang, { items: [entry] }, { older: false }).value;
+    const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+    expect(text(page(zh))).toContain('北京市公安局交通管理局 查阅了其签发给您的 机动车驾驶证');
+    expect(text(page(en))).toContain('北京市公安局交通管理局 read the');
+    expect(text(page(en))).toContain('it issued to you');
+    expect(hrefOf(page(zh), 'usage-filter-issuer-read')).toBe('/wallet/usage?action=issuer_read');
+  });
+});
