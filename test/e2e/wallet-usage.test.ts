@@ -72,10 +72,13 @@ describe('the wallet’s usage record (用证记录) in a browser', () => {
     await expect(axeViolations(page)).resolves.toEqual([]);
     await screenshot(page, 'wallet-usage');
 
-    // 22 entries, 20 a page: the older ones are a link away, and the way back to the newest.
+    // 23 entries, 20 a page: the older ones are a link away, and the way back to the newest. The oldest is
+    // the issuer's search by holder that found the licence (privacy review L4: an agency's reads are
+    // recorded for the person).
     await page.getByRole('link', { name: '更早的记录' }).click();
-    await expect(entries.count()).resolves.toBe(2);
+    await expect(entries.count()).resolves.toBe(3);
     await expect(text(1)).resolves.toMatch(/^匿名核验/);
+    await expect(text(2)).resolves.toMatch(/查阅了其签发给您的 机动车驾驶证/);
     await expect(page.getByRole('link', { name: '更早的记录' }).count()).resolves.toBe(0);
     await page.getByRole('link', { name: '回到最新记录' }).click();
     await expect(entries.count()).resolves.toBe(20);
