@@ -380,6 +380,8 @@ describe('ElicenceStack', () => {
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
+      // Withdrawal notices: signed with the platform key (off every route).
+      notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) =>
@@ -630,6 +632,8 @@ describe('ElicenceStack', () => {
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
         audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
+        // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
+        notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -1030,6 +1034,8 @@ describe('ElicenceStack', () => {
         audit: { items: [get], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
+        // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
+        notices: { items: [get, put, del], queries: [] },
       };
       for (const name of functionNames) {
         expect(
@@ -1063,9 +1069,28 @@ describe('ElicenceStack', () => {
         ).toEqual(
           peerReaders.includes(name)
             ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
-            : [],
+            : // The notices function reads its queue's partition and no other.
+              name === 'notices'
+              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
+              : [],
         );
       }
+    });
+
+    it('lets `me` queue a notice but never sign one, and the notices function its partition only', () => {
+      const leading = (name: FunctionName, action: string) =>
+        grants(name, action).flatMap(
+          (st) =>
+            (
+              st.Condition as
+                { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined
+            )?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [],
+        );
+      expect(leading('me', 'dynamodb:PutItem')).toContain('notices');
+      expect(JSON.stringify(roleStatements('me'))).not.toContain(JSON.stringify(platformKeyArn()));
+      for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem'])
+        expect(leading('notices', action), action).toEqual(['notices']);
+      expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });
 
     it('lets the public functions and the stream consumer ask the indexes for their attributes only', () => {
@@ -1857,6 +1882,25 @@ describe('ElicenceStack', () => {
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] },
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.auditCheckpoints), 'Arn'] },
+      });
+    });
+  });
+
+  describe('withdrawal notices', () => {
+    it('invokes the notices function every minute from an EventBridge rule, and nothing else may', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('notices'), 'Arn'] } })],
+      });
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId('notices')),
+      ) as Array<{ Properties: Json }>;
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Properties).toMatchObject({
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [logicalId(stack.noticeDelivery), 'Arn'] },
       });
     });
   });
