@@ -4,9 +4,12 @@ import { BlockList, isIP } from 'node:net';
  * Addresses no outgoing request of the service goes to, against SSRF: oidc-provider's dispatcher refuses
  * them for back-channel logout tokens, and the withdrawal-notice sender (shared/adapters/http/
  * notice-sender.ts) refuses them for notices. Loopback, private (RFC 1918, RFC 4193), carrier-grade NAT,
- * link-local (the cloud metadata address among them), unspecified, multicast and reserved.
+ * link-local (the cloud metadata address among them), unspecified, multicast and reserved; every
+ * IPv4-mapped IPv6 address too. Two lists: a `BlockList` holding `::ffff:0:0/96` matches every IPv4
+ * address against it, which refused every public IPv4 address written in a URL.
  */
-const unreachableAddresses = new BlockList();
+const unreachableV4 = new BlockList();
+const unreachableV6 = new BlockList();
 for (const [network, prefix] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -19,7 +22,7 @@ for (const [network, prefix] of [
   ['198.18.0.0', 15],
   ['224.0.0.0', 3],
 ] as const) {
-  unreachableAddresses.addSubnet(network, prefix, 'ipv4');
+  unreachableV4.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
   ['::', 127],
@@ -29,7 +32,7 @@ for (const [network, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
 ] as const) {
-  unreachableAddresses.addSubnet(network, prefix, 'ipv6');
+  unreachableV6.addSubnet(network, prefix, 'ipv6');
 }
 
 const loopback = new BlockList();
@@ -49,7 +52,7 @@ loopback.addAddress('::1', 'ipv6');
 export function isUnreachableAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
-  return unreachableAddresses.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? unreachableV4.check(address, 'ipv4') : unreachableV6.check(address, 'ipv6');
 }
 
 /** Whether an IP address is a loopback one (127.0.0.0/8, ::1). */
