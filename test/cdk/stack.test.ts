@@ -470,6 +470,7 @@ describe('ElicenceStack', () => {
         'console',
         'audit',
         'batches',
+        'notices',
       ] as const;
       for (const name of callKms) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -804,8 +805,9 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['list-signer', 'oidc'],
-        'kms:GetPublicKey': ['list-signer', 'oidc', 'trust-list', 'verify'],
+        // The notices function signs withdrawal notices (SETs), off every route as the list signer is.
+        'kms:Sign': ['list-signer', 'notices', 'oidc'],
+        'kms:GetPublicKey': ['list-signer', 'notices', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -1333,7 +1335,9 @@ describe('ElicenceStack', () => {
       // Every other reader of oidc# items looks up bearer tokens, and whether their client is still
       // registered (a deleted client's tokens stop), nothing else.
       // (The holder's API also reads grants: the shares it lists, and the grant a platform reads under.)
-      for (const name of readers('oidc#').filter((n) => n !== 'oidc')) {
+      // The notices function reads a platform's metadata alone (its events endpoint), and no token.
+      expect(functionGrants.notices.table?.items.GetItem).toEqual(['oidc#Client#*']);
+      for (const name of readers('oidc#').filter((n) => n !== 'oidc' && n !== 'notices')) {
         expect(
           functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
           name,
@@ -1865,8 +1869,8 @@ describe('ElicenceStack', () => {
 
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
-      // With the peer refresh and the key deletion watch (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 3);
+      // With the peer refresh, the notice delivery and the key deletion watch (test/cdk/guards.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 4);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
