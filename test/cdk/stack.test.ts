@@ -1890,41 +1890,31 @@ describe('ElicenceStack', () => {
     });
   });
 
-  describe('withdrawal notices', () => {
-    it('invokes the notices function every minute from an EventBridge rule, and nothing else may', () => {
+  describe('scheduled functions: peer refresh, withdrawal notices', () => {
+    /** `name` is invoked on `schedule` by `rule`, an EventBridge rule, and by nothing else. */
+    const expectScheduled = (name: FunctionName, schedule: string, rule: Parameters<typeof logicalId>[0]) => {
       template.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: 'rate(1 minute)',
+        ScheduleExpression: schedule,
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('notices'), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
-        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId('notices')),
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
       ) as Array<{ Properties: Json }>;
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [logicalId(stack.noticeDelivery), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [logicalId(rule), 'Arn'] },
       });
-    });
-  });
+    };
 
-  describe('peer refresh', () => {
     it('invokes the peers function every 15 minutes from an EventBridge rule, and nothing else may', () => {
-      template.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: 'rate(15 minutes)',
-        State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('peers'), 'Arn'] } })],
-      });
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
-        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId('peers')),
-      ) as Array<{ Properties: Json }>;
-      expect(permissions).toHaveLength(1);
-      expect(permissions[0]!.Properties).toMatchObject({
-        Action: 'lambda:InvokeFunction',
-        Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [logicalId(stack.peerRefresh), 'Arn'] },
-      });
+      expectScheduled('peers', 'rate(15 minutes)', stack.peerRefresh);
+    });
+
+    it('invokes the notices function (withdrawal notices) every minute, and nothing else may', () => {
+      expectScheduled('notices', 'rate(1 minute)', stack.noticeDelivery);
     });
 
     it('gives the peers function the peers’ items and the issuers’ index only, no key, and the region', () => {

@@ -6,7 +6,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { NoticeQueue, PendingNotice, WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
-import { isConditionalCheckFailed } from './conditional.js';
+import { isTransactionConditionFailed } from './conditional.js';
 import { fixedPartitions, keys } from './keys.js';
 
 /** How long an abandoned notice stays for the operators to read (TTL), in seconds: 30 days. */
@@ -19,13 +19,6 @@ function toPending(item: Record<string, unknown>): PendingNotice {
   const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...rest } = item;
   return rest as unknown as PendingNotice;
 }
-
-/** A transaction was cancelled because a condition failed (another delivery moved the notice on). */
-const lostRace = (error: unknown) =>
-  isConditionalCheckFailed(error) ||
-  (error instanceof Error &&
-    error.name === 'TransactionCanceledException' &&
-    error.message.includes('ConditionalCheckFailed'));
 
 /**
  * {@link NoticeQueue} on the single table: one `notices` partition sorted by when each notice is due
@@ -105,7 +98,8 @@ export class DynamoNoticeQueue implements NoticeQueue {
         }),
       );
     } catch (error) {
-      if (!lostRace(error)) throw error;
+      // Another delivery moved the notice on: nothing left to do.
+      if (!isTransactionConditionFailed(error)) throw error;
     }
   }
 }
