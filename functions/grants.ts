@@ -543,7 +543,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
-  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grant itself.
+  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grant itself, and
+  // then queues the platform's withdrawal notice (conditional put in the `notices` partition; the
+  // platform's pairwise subject from the lookup key's salt). It never signs the notice: `notices` does.
   me: {
     table: {
       items: {
@@ -557,7 +559,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.licence,
           partitions.oidcModel('Grant'),
         ],
-        PutItem: [partitions.entityAccount, partitions.passkey, partitions.passkeyChallenge],
+        PutItem: [
+          partitions.entityAccount,
+          partitions.passkey,
+          partitions.passkeyChallenge,
+          partitions.notices,
+        ],
         DeleteItem: [partitions.passkey, partitions.passkeyChallenge, partitions.oidcModel('Grant')],
         BatchWriteItem: grantMembers,
       },
@@ -743,6 +750,22 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     issuerKeys: 'sign',
     batchItems: 'open',
+  },
+  // Withdrawal notices (functions/notices.ts, shared/sharing/withdrawal-notices.ts), on a schedule: the
+  // due notices (query of the `notices` partition), each platform's metadata for its events endpoint (get
+  // `oidc#Client#`), a delivered notice deleted, a failed one moved to its next due time or given up on (a
+  // transaction of a conditional delete and a put). Signs each notice with the platform key (the key the
+  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer.
+  notices: {
+    table: {
+      items: {
+        GetItem: [partitions.oidcModel('Client')],
+        PutItem: [partitions.notices],
+        DeleteItem: [partitions.notices],
+      },
+      partitionQueries: [partitions.notices],
+    },
+    platformKey: 'sign',
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

@@ -18,6 +18,8 @@ import {
   sharingGrants,
   clientNames,
   pdfSignatures,
+  notices,
+  platformSubject,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
 import { walletClientId } from '../shared/identifiers/client-ids.js';
@@ -85,6 +87,9 @@ const dependencies = composition({
   sharingGrants,
   clientNames,
   pdfSignatures,
+  // Withdrawal notices queued for the platforms (the `notices` function signs and sends them).
+  notices,
+  platformSubject,
 });
 const served = routesOf('me');
 
@@ -151,7 +156,8 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     'DELETE /me/authorizations/{id}': async () => {
       await firstPartyOnly('Authorizations are managed in the wallet (我的证照) only');
-      await withdrawAuthorization(subject.personId, event.pathParameters?.id ?? '', deps, {
+      const withdrawing = { ...deps, subjectAt: deps.platformSubject };
+      await withdrawAuthorization(subject.personId, event.pathParameters?.id ?? '', withdrawing, {
         requestId: event.requestContext.requestId,
       });
       return { statusCode: 204, headers: { 'cache-control': 'no-store' } };

@@ -42,6 +42,9 @@ export const functionNames = [
   // `trust-list` and `status-lists` (their `invokes` grant), in process by the local runtime's emulator
   // (infra/local/lambda-emulator.ts).
   'list-signer',
+  // No route: delivers withdrawal notices to the platforms (shared/sharing/withdrawal-notices.ts), run by
+  // a schedule in AWS and by the local runtime's delivery round (infra/local/runtime.ts).
+  'notices',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 

@@ -155,6 +155,13 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(60),
     config: true,
   },
+  // Withdrawal notices every minute: up to 10 a round, each one KMS Sign and one POST of 5 s at most.
+  notices: {
+    description: 'elicence withdrawal notices to platforms (scheduled)',
+    memorySize: 512,
+    timeout: Duration.seconds(58),
+    config: true,
+  },
   'supervision-events': {
     description: 'elicence supervision stream consumer (statistics, alerts)',
     memorySize: 512,
@@ -307,6 +314,8 @@ export class ElicenceStack extends Stack {
   readonly batchQueue: BatchQueue;
   readonly auditCheckpoints: events.Rule;
   readonly peerRefresh: events.Rule;
+  /** The schedule delivering withdrawal notices to the platforms (functions/notices.ts). */
+  readonly noticeDelivery: events.Rule;
   readonly keyGuard: KeyDeletionGuard;
   /** Month-to-date SMS spend over `smsSpendAlarmUsd`. */
   readonly smsSpendAlarm: cloudwatch.Alarm;
@@ -494,6 +503,14 @@ export class ElicenceStack extends Stack {
       description: 'Refreshes the peer platforms’ trust lists',
       schedule: events.Schedule.rate(Duration.minutes(15)),
       targets: [new eventTargets.LambdaFunction(functions.peers.function, { retryAttempts: 1 })],
+    });
+
+    // Withdrawal notices (docs/integrating.md) delivered every minute, failed ones retried with a doubling
+    // wait kept in the queue itself. Its grants are functions/grants.ts `notices`.
+    this.noticeDelivery = new events.Rule(this, 'NoticeDeliverySchedule', {
+      description: 'Delivers withdrawal notices (signed Security Event Tokens) to the platforms',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new eventTargets.LambdaFunction(functions.notices.function, { retryAttempts: 0 })],
     });
 
     const withIssuerKeys = (use: FunctionGrants['issuerKeys']) =>

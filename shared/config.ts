@@ -165,6 +165,13 @@ const schema = z
     // At most this many alerts of one rule are published per clock hour (the rest are stored and listed):
     // forged scans must not be able to flood the alarm topic.
     ALERT_PUBLISH_PER_RULE_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(20),
+    // Withdrawal notices to platforms (shared/sharing/withdrawal-notices.ts): the wait after a failed
+    // attempt, doubled after each (up to 6 h), how many attempts before giving up, and how long one may take.
+    NOTICE_RETRY_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    NOTICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+    NOTICE_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5000),
+    // The local runtime's delivery round (AWS: the stack's schedule, every minute); 0: only on demand.
+    NOTICE_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     // Where alerts are announced: the outbox file DATA_DIR/outbox/alerts.jsonl (local), or the SNS topic.
     ALERT_PUBLISHER: z.enum(['outbox', 'sns']).default('outbox'),
     ALERT_TOPIC_ARN: z
@@ -390,6 +397,18 @@ export interface Config {
     readonly fetchTimeoutMs: number;
   };
   readonly alertThresholds: AlertThresholds;
+  /**
+   * Withdrawal notices (docs/integrating.md): the retries' first wait (`NOTICE_RETRY_SECONDS`, default 60,
+   * doubled after each failure up to 6 h), attempts before giving up (`NOTICE_MAX_ATTEMPTS`, 12), one
+   * attempt's time limit (`NOTICE_TIMEOUT_MS`, 5000), and the local runtime's delivery round
+   * (`NOTICE_INTERVAL_SECONDS`, 60; 0 for on demand only; in AWS a schedule runs it every minute).
+   */
+  readonly notices: {
+    readonly retrySeconds: number;
+    readonly maxAttempts: number;
+    readonly timeoutMs: number;
+    readonly intervalSeconds: number;
+  };
   /** Where alerts are announced: `outbox` (`DATA_DIR/outbox/alerts.jsonl`) or `sns` (the alarm topic). */
   readonly alertPublisher: 'outbox' | 'sns';
   /** The SNS topic alerts are published to (`ALERT_TOPIC_ARN`, the stack's alarm topic). */
@@ -503,6 +522,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     consoleClientSecretSignIn: e.CONSOLE_CLIENT_SECRET_SIGN_IN === 'true',
     platformRegion: e.PLATFORM_REGION,
+    notices: {
+      retrySeconds: e.NOTICE_RETRY_SECONDS,
+      maxAttempts: e.NOTICE_MAX_ATTEMPTS,
+      timeoutMs: e.NOTICE_TIMEOUT_MS,
+      intervalSeconds: e.NOTICE_INTERVAL_SECONDS,
+    },
     peers: {
       staleSeconds: e.PEER_STALE_SECONDS,
       maxAgeSeconds: Math.max(e.PEER_MAX_AGE_SECONDS, e.PEER_STALE_SECONDS),

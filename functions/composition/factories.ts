@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
-import { httpCarrierRegistry, httpPopulationRegistry } from '../../shared/adapters/http/index.js';
+import {
+  httpCarrierRegistry,
+  httpNoticeSender,
+  httpPopulationRegistry,
+} from '../../shared/adapters/http/index.js';
 import { snsAlertPublisher, snsSmsSender } from '../../shared/adapters/sns/index.js';
 import { OutboxAlertPublisher } from '../../shared/adapters/outbox/alert-outbox.js';
 import type { AlertPublisher } from '../../shared/supervision/alert-rules.js';
@@ -39,6 +43,7 @@ import {
   dynamoStatusListStore,
   dynamoTrustListStore,
   dynamoPeerStore,
+  dynamoNoticeQueue,
   dynamoBatchStore,
   dynamoBatchSlotStore,
   dynamoUsageRecord,
@@ -72,6 +77,8 @@ import { pairwiseSubjects, sectorOf } from '../../shared/sso/pairwise.js';
 import { AesGcmPayloadSealer } from '../../shared/sso/sealed-payloads.js';
 import { DirectoryAssets, type AssetSource } from '../../shared/web/assets.js';
 import { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
+import { servedOverHttps } from '../../shared/web/kit/cookies.js';
+import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
 import type { Needs } from './needs.js';
 
@@ -223,6 +230,32 @@ export const clerkReference = (c: Needs<'lookupMac'>) => {
     return (await subjects)(personId, sectorOf({ clientId: consoleClientId }));
   };
 };
+/**
+ * The pairwise `sub` a platform knows an account by: as the provider computes it (`shared/sso/provider.ts`
+ * `pairwiseIdentifier`), the entity's own when the person acted for one, in the client's sector.
+ */
+export const platformSubject = (c: Needs<'lookupMac' | 'clientReader'>) => {
+  let subjects: Promise<ReturnType<typeof pairwiseSubjects>> | undefined;
+  return async (accountId: string, clientId: string): Promise<string> => {
+    subjects ??= pairwiseSalt(c.lookupMac).then(pairwiseSubjects);
+    subjects.catch(() => (subjects = undefined));
+    const subject = parseAccountId(accountId);
+    const uri = (await c.clientReader.find(clientId))?.sector_identifier_uri;
+    const sector = sectorOf({
+      clientId,
+      sectorIdentifierUri: uri,
+      sectorIdentifier: uri ? new URL(uri).host : undefined,
+    });
+    return (await subjects)(subject.kind === 'entity' ? subject.entityId : subject.personId, sector);
+  };
+};
+export const notices = (c: Needs<'doc'>) => dynamoNoticeQueue(c.doc);
+/** Loopback and plain http only where the issuer itself is (the local runtime's http on localhost). */
+export const noticeSender = (c: Needs) =>
+  httpNoticeSender({
+    allowLoopback: !servedOverHttps(c.config.issuerUrl),
+    timeoutMs: c.config.notices.timeoutMs,
+  });
 export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock));
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
 /**

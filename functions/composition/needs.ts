@@ -43,6 +43,7 @@ import type { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
 import type { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
 import type { ClientNames, SharingGrants } from '../../shared/sharing/authorizations.js';
+import type { NoticeQueue, NoticeSender } from '../../shared/sharing/withdrawal-notices.js';
 import type { StatisticsStore } from '../../shared/supervision/statistics.js';
 import type { AlertPublisher, AlertStore } from '../../shared/supervision/alert-rules.js';
 import type { AuditStream } from '../../shared/supervision/process-events.js';
@@ -168,6 +169,15 @@ export interface Dependencies extends Connections {
   sharingGrants: SharingGrants;
   /** The registered platforms' names. */
   clientNames: ClientNames;
+  /** Withdrawal notices waiting for delivery to the platforms (shared/sharing/withdrawal-notices.ts). */
+  notices: NoticeQueue;
+  /** Posts a notice to a platform's events endpoint, refusing private addresses (SSRF guard). */
+  noticeSender: NoticeSender;
+  /**
+   * The pairwise `sub` a platform knows an account by (the entity's when the person acted for one),
+   * computed as the provider computes it: the same salt, derived from the lookup key once per container.
+   */
+  platformSubject(accountId: string, clientId: string): Promise<string>;
   /** Supervision counters per China-time day, issuer and licence type (电子监察). */
   statistics: StatisticsStore;
   /** The alert rules' window counters and the alerts they raised. */

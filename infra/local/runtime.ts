@@ -27,6 +27,7 @@ import { startLambdaEmulator, type LambdaEmulator, type LambdaHandler } from './
 import { seedDemo, type DemoCredentials } from './seed.js';
 import { tapStream, type LocalStream } from './streams.js';
 import { tapBatchQueue, type LocalQueue } from './queues.js';
+import { startNoticeRounds, type NoticeRound } from './notice-rounds.js';
 import { prefixes } from '../../shared/adapters/dynamo/keys.js';
 import { createLocalServer, importFunction, type HandlerLoader } from './server.js';
 
@@ -59,6 +60,11 @@ export interface LocalRuntime {
   drainBatches(): Promise<void>;
   /** Batch jobs that failed every delivery (in AWS: the batch queue's dead-letter queue). */
   batchFailures(): ReadonlyArray<{ body: string; error: string }>;
+  /**
+   * Runs a round of the withdrawal notices due (the `notices` function, as the stack's schedule does every
+   * minute), after the round under way, and resolves with what it did.
+   */
+  deliverNotices(): Promise<NoticeRound>;
   /**
    * Resolves with the reason once the runtime stopped on its own: the embedded DynamoDB died, so the
    * runtime logged it and closed itself (its server no longer answers) rather than serve `/healthz` while
@@ -305,9 +311,20 @@ export async function startLocalRuntime(
         return module.handler;
       },
     });
+  // Withdrawal notices to the platforms: a round every NOTICE_INTERVAL_SECONDS and at each new notice.
+  const noticeRounds = startNoticeRounds(dynamo, {
+    tableName: functionConfig.tableName,
+    intervalSeconds: functionConfig.notices.intervalSeconds,
+    load: async () => {
+      const entry = new URL('../../functions/notices.ts', import.meta.url).href;
+      const module = (await import(/* @vite-ignore */ entry)) as { handler: () => Promise<NoticeRound> };
+      return module.handler;
+    },
+  });
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= closeOnce());
   const closeOnce = async () => {
+    await noticeRounds.stop();
     await batchQueue?.stop();
     await stream?.stop();
     server.closeAllConnections();
@@ -362,6 +379,7 @@ export async function startLocalRuntime(
       streamFailures: () => stream?.failures ?? [],
       drainBatches: async () => batchQueue?.drain(),
       batchFailures: () => batchQueue?.failures ?? [],
+      deliverNotices: () => noticeRounds.deliverNow(),
       stopped,
       close,
     };

@@ -1,9 +1,9 @@
-import { BlockList, isIP } from 'node:net';
 import type { ClientMetadata } from 'oidc-provider';
 import * as z from 'zod';
 import { randomId } from '../random-id.js';
 import { onClientSecretKey, type ClientSecrets } from './client-secrets.js';
 import type { ClientStore } from './client-store.js';
+import { isLoopbackHost, onUnreachableHost } from './public-addresses.js';
 
 /** Scopes the admin may grant a registered platform or verifier app (not `admin`, not `licences:issue`). */
 const registrableScopes = [
@@ -35,56 +35,6 @@ const redirectUri = z
     return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   }, 'must use https (http only for localhost)');
 
-/**
- * Addresses oidc-provider never posts to: its outgoing requests go through a dispatcher that refuses
- * special-use addresses against SSRF, so a back-channel logout URI on one of them would be accepted here
- * and then fail, silently, at every logout. Loopback, private (RFC 1918, RFC 4193), carrier-grade NAT,
- * link-local (the cloud metadata address among them), unspecified, multicast and reserved.
- */
-const unreachableAddresses = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const) {
-  unreachableAddresses.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 127],
-  ['::ffff:0:0', 96],
-  ['64:ff9b::', 96],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  unreachableAddresses.addSubnet(network, prefix, 'ipv6');
-}
-
-/**
- * Whether a URL's host is a name or address the provider will never deliver to: `localhost` (and
- * `*.localhost`, RFC 6761) or an address in {@link unreachableAddresses}. A public name that resolves to
- * such an address is refused by the provider's guard at delivery time; this check can only see the URL.
- */
-function onUnreachableHost(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false; // reported by the URL check already
-  }
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
-  const family = isIP(host);
-  return family !== 0 && unreachableAddresses.check(host, family === 4 ? 'ipv4' : 'ipv6');
-}
-
 export const registerClientInput = z
   .strictObject({
     name: z.string().trim().min(2).max(100),
@@ -111,6 +61,18 @@ export const registerClientInput = z
       .refine(
         (value) => !onUnreachableHost(value),
         'must be a public host: the provider never posts logout tokens to loopback, private or link-local addresses',
+      )
+      .optional(),
+    /**
+     * Where the platform is told that a person withdrew a share or their sign-in consent (a signed Security
+     * Event Token, RFC 8417: shared/sharing/withdrawal-notices.ts), so that it deletes its copies. https;
+     * http and loopback only for a platform on the same machine, which the sender refuses in production
+     * (an https issuer), as it refuses any name resolving to a private address.
+     */
+    eventsUri: redirectUri
+      .refine(
+        (value) => !onUnreachableHost(value) || isLoopbackHost(new URL(value)),
+        'must be a public host: notices are never sent to private or link-local addresses',
       )
       .optional(),
     /**
@@ -171,6 +133,13 @@ export const registerClientInput = z
       ctx.addIssue({
         code: 'custom',
         path: ['authorizationDetailsTypes'],
+        message: 'only for platforms that sign people in (redirectUris)',
+      });
+    }
+    if (input.eventsUri && input.redirectUris.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['eventsUri'],
         message: 'only for platforms that sign people in (redirectUris)',
       });
     }
@@ -246,6 +215,7 @@ export function clientMetadata(
       : {}),
     // ES256 is the provider's default for every client; only the exception is stored.
     ...(input.idTokenSignedResponseAlg === 'RS256' ? { id_token_signed_response_alg: 'RS256' } : {}),
+    ...(input.eventsUri ? { events_uri: input.eventsUri } : {}),
     ...(input.backchannelLogoutUri
       ? { backchannel_logout_uri: input.backchannelLogoutUri, backchannel_logout_session_required: true }
       : {}),

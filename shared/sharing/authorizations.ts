@@ -5,6 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
+import { queueWithdrawalNotice, type NoticeQueueing } from './withdrawal-notices.js';
 
 /**
  * A person's consent to a platform as the OpenID provider keeps it: one provider Grant. A sign-in grant
@@ -225,17 +226,19 @@ export async function listAuthorizations(
  * for that account; with them goes every code, access and refresh token issued under them
  * (`SharingGrants.revoke`), so the platform's next call (userinfo, a refresh) is refused. Another
  * person's grant, the service's own apps' (not listed) and an unknown id are "not found" alike, so that
- * ids reveal nothing.
+ * ids reveal nothing. A platform that registered an events endpoint is then told (a signed notice queued
+ * once the withdrawal has committed, delivered by the `notices` function: `./withdrawal-notices.ts`), so
+ * that it deletes its copies; a notice that cannot be queued never undoes the withdrawal.
  *
  * @example
  * ```ts
- * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, clientNames, clientReader, audit, clock }, { requestId });
+ * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, clientReader, audit, clock, notices, subjectAt }, { requestId });
  * ```
  */
 export async function withdrawAuthorization(
   personId: string,
   grantId: string,
-  deps: Omit<AuthorizationDependencies, 'clientNames'> & { audit: AuditTrail; clock: Clock },
+  deps: Omit<AuthorizationDependencies, 'clientNames'> & { audit: AuditTrail; clock: Clock } & NoticeQueueing,
   context: { requestId?: string } = {},
 ): Promise<void> {
   const found = grantId.length <= 200 ? await deps.sharingGrants.find(grantId) : undefined;
@@ -268,4 +271,17 @@ export async function withdrawAuthorization(
     }`,
     ...(context.requestId ? { requestId: context.requestId } : {}),
   });
+  // 4. Committed: now the platform is told to delete its copies (privacy review L5), if it asked to be.
+  const share = grant.details.length > 0;
+  await queueWithdrawalNotice(
+    {
+      clientId: grant.clientId,
+      accountId: grant.accountId,
+      event: share ? 'share-withdrawn' : 'sign-in-withdrawn',
+      grantIds: ending.map((other) => other.id),
+      licenceTypes: share ? grantedLicenceTypes(grant.details) : [],
+      scopes: [...new Set(ending.flatMap((other) => other.scopes))],
+    },
+    deps,
+  );
 }

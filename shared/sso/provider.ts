@@ -216,8 +216,12 @@ export function createProvider(deps: ProviderDependencies): Provider {
     expiresWithSession: (ctx, code) =>
       !code.scopes.has('offline_access') && !licenceAccessRar.codeWillCarry(ctx),
     extraClientMetadata: {
-      properties: ['issuer_id', 'first_party', 'min_acr'],
+      // `events_uri`: where withdrawal notices go (shared/sharing/withdrawal-notices.ts), checked at registration.
+      properties: ['issuer_id', 'first_party', 'min_acr', 'events_uri'],
       validator: (_ctx, key, value) => {
+        if (key === 'events_uri' && value !== undefined && typeof value !== 'string') {
+          throw new errors.InvalidClientMetadata('events_uri must be a string');
+        }
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
         }

@@ -380,6 +380,8 @@ describe('ElicenceStack', () => {
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
+      // Withdrawal notices: signed with the platform key (off every route).
+      notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) =>
@@ -468,6 +470,7 @@ describe('ElicenceStack', () => {
         'console',
         'audit',
         'batches',
+        'notices',
       ] as const;
       for (const name of callKms) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -630,6 +633,8 @@ describe('ElicenceStack', () => {
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
         audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
+        // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
+        notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -800,8 +805,9 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.platform)].Properties;
       expect(key).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(keyUsers(stack.keys.platform)).toEqual({
-        'kms:Sign': ['list-signer', 'oidc'],
-        'kms:GetPublicKey': ['list-signer', 'oidc', 'trust-list', 'verify'],
+        // The notices function signs withdrawal notices (SETs), off every route as the list signer is.
+        'kms:Sign': ['list-signer', 'notices', 'oidc'],
+        'kms:GetPublicKey': ['list-signer', 'notices', 'oidc', 'trust-list', 'verify'],
       });
       for (const statement of key.KeyPolicy.Statement as Statement[]) {
         expect(actionsOf(statement)).not.toContain('kms:*');
@@ -1030,6 +1036,8 @@ describe('ElicenceStack', () => {
         audit: { items: [get], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
+        // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
+        notices: { items: [get, put, del], queries: [] },
       };
       for (const name of functionNames) {
         expect(
@@ -1063,9 +1071,28 @@ describe('ElicenceStack', () => {
         ).toEqual(
           peerReaders.includes(name)
             ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
-            : [],
+            : // The notices function reads its queue's partition and no other.
+              name === 'notices'
+              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
+              : [],
         );
       }
+    });
+
+    it('lets `me` queue a notice but never sign one, and the notices function its partition only', () => {
+      const leading = (name: FunctionName, action: string) =>
+        grants(name, action).flatMap(
+          (st) =>
+            (
+              st.Condition as
+                { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined
+            )?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [],
+        );
+      expect(leading('me', 'dynamodb:PutItem')).toContain('notices');
+      expect(JSON.stringify(roleStatements('me'))).not.toContain(JSON.stringify(platformKeyArn()));
+      for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem'])
+        expect(leading('notices', action), action).toEqual(['notices']);
+      expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });
 
     it('lets the public functions and the stream consumer ask the indexes for their attributes only', () => {
@@ -1309,7 +1336,9 @@ describe('ElicenceStack', () => {
       // Every other reader of oidc# items looks up bearer tokens, and whether their client is still
       // registered (a deleted client's tokens stop), nothing else.
       // (The holder's API also reads grants: the shares it lists, and the grant a platform reads under.)
-      for (const name of readers('oidc#').filter((n) => n !== 'oidc')) {
+      // The notices function reads a platform's metadata alone (its events endpoint), and no token.
+      expect(functionGrants.notices.table?.items.GetItem).toEqual(['oidc#Client#*']);
+      for (const name of readers('oidc#').filter((n) => n !== 'oidc' && n !== 'notices')) {
         expect(
           functionGrants[name].table?.items.GetItem?.filter((key) => key.startsWith('oidc#')),
           name,
@@ -1841,8 +1870,8 @@ describe('ElicenceStack', () => {
 
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
-      // With the peer refresh and the key deletion watch (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 3);
+      // With the peer refresh, the notice delivery and the key deletion watch (test/cdk/guards.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 4);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
@@ -1862,22 +1891,31 @@ describe('ElicenceStack', () => {
     });
   });
 
-  describe('peer refresh', () => {
-    it('invokes the peers function every 15 minutes from an EventBridge rule, and nothing else may', () => {
+  describe('scheduled functions: peer refresh, withdrawal notices', () => {
+    /** `name` is invoked on `schedule` by `rule`, an EventBridge rule, and by nothing else. */
+    const expectScheduled = (name: FunctionName, schedule: string, rule: Parameters<typeof logicalId>[0]) => {
       template.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: 'rate(15 minutes)',
+        ScheduleExpression: schedule,
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('peers'), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
-        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId('peers')),
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
       ) as Array<{ Properties: Json }>;
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [logicalId(stack.peerRefresh), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [logicalId(rule), 'Arn'] },
       });
+    };
+
+    it('invokes the peers function every 15 minutes from an EventBridge rule, and nothing else may', () => {
+      expectScheduled('peers', 'rate(15 minutes)', stack.peerRefresh);
+    });
+
+    it('invokes the notices function (withdrawal notices) every minute, and nothing else may', () => {
+      expectScheduled('notices', 'rate(1 minute)', stack.noticeDelivery);
     });
 
     it('gives the peers function the peers’ items and the issuers’ index only, no key, and the region', () => {

@@ -5,7 +5,7 @@ import { listAuthorizations, withdrawAuthorization } from '../../shared/sharing/
 import { NotFoundError } from '../../shared/errors.js';
 import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
-import { InMemoryClientNames } from '../support/in-memory-sharing.js';
+import { InMemoryClientNames, InMemoryNoticeQueue } from '../support/in-memory-sharing.js';
 import { rejection, type Make } from './subject.js';
 
 /** What a subject offers besides the port: the provider's writes, and a look at a token. */
@@ -19,6 +19,8 @@ export interface SharingGrantsSubject {
 const id = () => randomBytes(16).toString('base64url');
 /** No registered client is first-party (only the built-in wallet is). */
 const noClients = { find: async () => undefined };
+/** The withdrawal notices' ports: no platform here registered an events endpoint, so none is queued. */
+const noNotices = () => ({ notices: new InMemoryNoticeQueue(), subjectAt: async () => 'pairwise-sub' });
 const now = () => Math.floor(Date.now() / 1000);
 const detail = (purpose = '办理车辆登记') => ({
   type: 'licence_access',
@@ -118,7 +120,13 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         }),
       ]);
       const audit = new InMemoryAudit();
-      const deps = { sharingGrants: subject.store, clientReader: noClients, audit, clock: new TestClock() };
+      const deps = {
+        sharingGrants: subject.store,
+        clientReader: noClients,
+        audit,
+        clock: new TestClock(),
+        ...noNotices(),
+      };
       expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
       expect(await subject.store.find(mine)).toBeDefined();
       expect(audit.entries).toEqual([]);
@@ -166,7 +174,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       });
       expect(items[1]).not.toHaveProperty('purpose');
       const audit = new InMemoryAudit();
-      const withdrawing = { ...deps, audit, clock: new TestClock() };
+      const withdrawing = { ...deps, audit, clock: new TestClock(), ...noNotices() };
       expect(await rejection(withdrawAuthorization('acc_me', wallet, withdrawing))).toBeInstanceOf(
         NotFoundError,
       );

@@ -6,6 +6,11 @@ import {
   type StoredGrant,
 } from '../../shared/sharing/authorizations.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
+import type {
+  NoticeQueue,
+  PendingNotice,
+  WithdrawalNotice,
+} from '../../shared/sharing/withdrawal-notices.js';
 
 /**
  * {@link SharingGrants} in memory, with what the provider would write (grants, and tokens under a grant)
@@ -58,5 +63,42 @@ export class InMemoryClientNames implements ClientNames {
 
   async nameOf(clientId: string): Promise<string | undefined> {
     return this.names[clientId];
+  }
+}
+
+/** {@link NoticeQueue} in memory: `pending` by id, `abandoned` kept apart as the table keeps them. */
+export class InMemoryNoticeQueue implements NoticeQueue {
+  readonly pending = new Map<string, PendingNotice>();
+  readonly abandoned = new Map<string, PendingNotice>();
+
+  enqueue(notice: WithdrawalNotice, now: number): Promise<void> {
+    this.pending.set(notice.id, { ...notice, attempts: 0, dueAt: now });
+    return Promise.resolve();
+  }
+
+  due(now: number, limit: number): Promise<PendingNotice[]> {
+    const due = [...this.pending.values()].filter((notice) => notice.dueAt <= now);
+    due.sort((a, b) => a.dueAt - b.dueAt || a.id.localeCompare(b.id));
+    return Promise.resolve(due.slice(0, limit).map((notice) => ({ ...notice })));
+  }
+
+  delivered(notice: PendingNotice): Promise<void> {
+    if (this.pending.get(notice.id)?.dueAt === notice.dueAt) this.pending.delete(notice.id);
+    return Promise.resolve();
+  }
+
+  retry(notice: PendingNotice, dueAt: number, error: string): Promise<void> {
+    if (this.pending.get(notice.id)?.dueAt === notice.dueAt) {
+      this.pending.set(notice.id, { ...notice, attempts: notice.attempts + 1, dueAt, lastError: error });
+    }
+    return Promise.resolve();
+  }
+
+  abandon(notice: PendingNotice, error: string): Promise<void> {
+    if (this.pending.get(notice.id)?.dueAt === notice.dueAt) {
+      this.pending.delete(notice.id);
+      this.abandoned.set(notice.id, { ...notice, lastError: error });
+    }
+    return Promise.resolve();
   }
 }

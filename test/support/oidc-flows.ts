@@ -67,6 +67,7 @@ export async function registerPlatform(
     firstParty?: boolean;
     postLogoutRedirectUris?: string[];
     backchannelLogoutUri?: string;
+    eventsUri?: string;
     minAcr?: string;
     idTokenSignedResponseAlg?: 'ES256' | 'RS256';
     authorizationDetailsTypes?: string[];

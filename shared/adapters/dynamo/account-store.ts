@@ -5,7 +5,13 @@ import {
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { getItem, isConditionalCheckFailed, putNew, type Item } from './conditional.js';
+import {
+  getItem,
+  isConditionalCheckFailed,
+  isTransactionConditionFailed,
+  putNew,
+  type Item,
+} from './conditional.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { visible, type AccountStore, type FindOptions } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
@@ -22,15 +28,6 @@ function fromItem(item: Record<string, unknown>): PersonAccount {
 /** An ID-number claim as first stored: the whole account (it has a version); today's claim holds the id only. */
 function isLegacyAccount(item: Record<string, unknown>): boolean {
   return typeof item['version'] === 'number';
-}
-
-/** A transaction refused because a condition failed (not throttled or conflicting with another). */
-function isTransactionConditionFailed(error: unknown): boolean {
-  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-  return (
-    (error as { name?: string }).name === 'TransactionCanceledException' &&
-    (reasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
-  );
 }
 
 const changed = () => new ConflictError('The account changed meanwhile; try again', 'account_changed');

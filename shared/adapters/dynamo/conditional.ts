@@ -26,6 +26,15 @@ export function isConditionalCheckFailed(error: unknown): boolean {
   );
 }
 
+/** A transaction refused because a condition failed (not throttled or conflicting with another). */
+export function isTransactionConditionFailed(error: unknown): boolean {
+  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+  return (
+    (error as { name?: string }).name === 'TransactionCanceledException' &&
+    (reasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+  );
+}
+
 function toConflict(error: unknown, options: ConflictOptions, fallback: string): unknown {
   if (!isConditionalCheckFailed(error)) return error;
   const { code, message } = options.conflict ?? { code: 'conflict', message: fallback };

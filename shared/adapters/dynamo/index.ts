@@ -57,6 +57,8 @@ import { endSignInsOf } from './oidc-adapter.js';
 import { DynamoStatusListStore } from './status-list-store.js';
 import { DynamoTrustListStore } from './trust-list-store.js';
 import { DynamoPeerStore } from './peer-store.js';
+import { DynamoNoticeQueue } from './notice-queue.js';
+import type { NoticeQueue } from '../../sharing/withdrawal-notices.js';
 import { DynamoPasskeyStore } from './passkey-store.js';
 import type { PasskeyStore } from '../../identity/passkeys.js';
 import type { ClientNames, SharingGrants } from '../../sharing/authorizations.js';
@@ -132,6 +134,9 @@ export const dynamoTrustListStore = (table: TableConnection): TrustListStore =>
   new DynamoTrustListStore(table, table.tableName);
 export const dynamoPeerStore = (table: TableConnection): PeerStore =>
   new DynamoPeerStore(table, table.tableName);
+/** The withdrawal notices waiting for delivery (shared/sharing/withdrawal-notices.ts). */
+export const dynamoNoticeQueue = (table: TableConnection): NoticeQueue =>
+  new DynamoNoticeQueue(table, table.tableName);
 /** Bulk issuance jobs and their items, in the batch table (the licences they issue are in the service table). */
 export const dynamoBatchStore = (table: TableConnection): BatchStore =>
   new DynamoBatchStore(table, table.batchTableName);

@@ -44,6 +44,8 @@ import type { ItemKey } from './conditional.js';
  * | status list (bitmap, revision, token)    | table  | `status-list#<issuerId>.<n>`  | `status-list`       |
  * | signed trust list (cache)                | table  | `trust-list`                  | `trust-list`        |
  * | peer platforms (跨地区互认), all of them  | table  | `peers`                       | `<peer id>`         |
+ * | withdrawal notices due, soonest first    | table  | `notices`                     | `<due at ISO>#<id>` |
+ * | withdrawal notices given up on (TTL)     | table  | `notices`                     | `abandoned#<id>`    |
  * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
@@ -134,6 +136,11 @@ export const fixedPartitions = {
   auditCheckpointLimit: 'audit-checkpoint-limit',
   /** Every peer platform (few): one partition, read whole by a query. */
   peers: 'peers',
+  /**
+   * The withdrawal notices waiting for delivery (shared/sharing/withdrawal-notices.ts): few (a person's
+   * withdrawal of a share is rare), one partition read by due time.
+   */
+  notices: 'notices',
   /**
    * The mark the usage-index backfill (scripts/backfill-usage-index.ts) leaves once every usage entry
    * carries its gsi3 key: until it is there, a page of one kind is read from gsi2 and filtered.
@@ -237,6 +244,10 @@ export const keys = {
   trustList: (): ItemKey => ({ pk: fixedPartitions.trustList, sk: sortKeys.trustList }),
   /** A peer platform, with the last good copy of its trust list. */
   peer: (id: string): ItemKey => ({ pk: fixedPartitions.peers, sk: id }),
+  /** A withdrawal notice due at `dueAt` (ISO 8601): the partition sorts by when each is due. */
+  notice: (dueAt: string, id: string): ItemKey => ({ pk: fixedPartitions.notices, sk: `${dueAt}#${id}` }),
+  /** A notice given up on: sorted after every due time (`a` > any digit), so never read as due. */
+  abandonedNotice: (id: string): ItemKey => ({ pk: fixedPartitions.notices, sk: `abandoned#${id}` }),
   /** A batch job (bulk issuance): its progress and errors. Its insert starts its processing. */
   batch: (batchId: string): ItemKey => ({ pk: `${prefixes.batch}${batchId}`, sk: sortKeys.batch }),
   /**
@@ -389,6 +400,7 @@ export const leadingKeys = {
   auditCheckpointLimit: fixedPartitions.auditCheckpointLimit,
   auditUsageIndex: fixedPartitions.auditUsageIndex,
   peers: fixedPartitions.peers,
+  notices: fixedPartitions.notices,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */

@@ -69,6 +69,7 @@ describe('the table’s keys, as stored', () => {
       auditCheckpoints: 'audit-checkpoint',
       auditCheckpointLimit: 'audit-checkpoint-limit',
       peers: 'peers',
+      notices: 'notices',
       auditUsageIndex: 'audit-usage-index',
     });
     expect(sortKeys).toEqual({
@@ -114,6 +115,11 @@ describe('the table’s keys, as stored', () => {
     expect(keys.statusList('iss_1.0')).toEqual({ pk: 'status-list#iss_1.0', sk: 'status-list' });
     expect(keys.trustList()).toEqual({ pk: 'trust-list', sk: 'trust-list' });
     expect(keys.peer('peer_1')).toEqual({ pk: 'peers', sk: 'peer_1' });
+    expect(keys.notice('2026-12-06T08:00:00.000Z', 'evt_1')).toEqual({
+      pk: 'notices',
+      sk: '2026-12-06T08:00:00.000Z#evt_1',
+    });
+    expect(keys.abandonedNotice('evt_1')).toEqual({ pk: 'notices', sk: 'abandoned#evt_1' });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
     expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });

@@ -1,0 +1,95 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import {
+  bareHost,
+  isLoopbackAddress,
+  isLoopbackHost,
+  isUnreachableAddress,
+} from '../../clients/public-addresses.js';
+import type { NoticeSender } from '../../sharing/withdrawal-notices.js';
+
+/** Refused before any byte is sent: the endpoint is not one the service posts to. */
+export class RefusedEndpointError extends Error {
+  override readonly name = 'RefusedEndpointError';
+}
+
+/**
+ * Posts withdrawal notices (RFC 8935 push delivery: `Content-Type: application/secevent+jwt`, a 2xx, 202 by
+ * the RFC, is acceptance) over `node:http(s)`, with the SSRF guard of a webhook sender: https only, and
+ * every address the host resolves to must be public; the connection goes to the very address checked
+ * (the guarded `lookup`), so a name that resolves anew to a private address between the check and the
+ * connection (DNS rebinding) gains nothing. Redirects are not followed. `allowLoopback` (the local runtime,
+ * whose issuer is http on localhost) lets plain http and loopback addresses through, and nothing else
+ * private.
+ *
+ * @example
+ * ```ts
+ * await new HttpNoticeSender({ allowLoopback: false, timeoutMs: 5000 }).send('https://platform.example/events', set);
+ * ```
+ */
+export class HttpNoticeSender implements NoticeSender {
+  constructor(private readonly options: { allowLoopback: boolean; timeoutMs: number }) {}
+
+  /** Whether the service may connect to `address`. */
+  private permitted(address: string): boolean {
+    return !isUnreachableAddress(address) || (this.options.allowLoopback && isLoopbackAddress(address));
+  }
+
+  async send(eventsUri: string, token: string): Promise<void> {
+    const url = new URL(eventsUri);
+    // 1. The scheme: https, or http to this machine in local mode.
+    const plainHttpOk = this.options.allowLoopback && url.protocol === 'http:' && isLoopbackHost(url);
+    if (url.protocol !== 'https:' && !plainHttpOk) {
+      throw new RefusedEndpointError(`refused: ${url.protocol} (https only)`);
+    }
+    // 2. An address written in the URL is checked here (no lookup is made for it).
+    const host = bareHost(url);
+    if (isIP(host) !== 0 && !this.permitted(host)) {
+      throw new RefusedEndpointError(`refused: ${host} is not a public address`);
+    }
+    // 3. A name: every address it resolves to is checked, and the connection uses the one checked.
+    const lookup: LookupFunction = (hostname, options, callback) => {
+      dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (error, addresses: LookupAddress[]) => {
+        if (error) return callback(error, '', 4);
+        const refused = addresses.find((entry) => !this.permitted(entry.address));
+        if (refused || addresses.length === 0) {
+          return callback(
+            new RefusedEndpointError(`refused: ${hostname} resolves to a non-public address`),
+            '',
+            4,
+          );
+        }
+        if (options.all) return (callback as (e: null, all: LookupAddress[]) => void)(null, addresses);
+        return callback(null, addresses[0]!.address, addresses[0]!.family);
+      });
+    };
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const body = Buffer.from(token);
+    await new Promise<void>((resolve, reject) => {
+      const outgoing = request(
+        url,
+        {
+          method: 'POST',
+          lookup,
+          timeout: this.options.timeoutMs,
+          headers: {
+            'content-type': 'application/secevent+jwt',
+            accept: 'application/json',
+            'content-length': body.length,
+          },
+        },
+        (response) => {
+          response.resume();
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolve();
+          else reject(new Error(`the events endpoint answered ${status}`));
+        },
+      );
+      outgoing.on('timeout', () => outgoing.destroy(new Error('the events endpoint timed out')));
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * Addresses no outgoing request of the service goes to, against SSRF: oidc-provider's dispatcher refuses
+ * them for back-channel logout tokens, and the withdrawal-notice sender (shared/adapters/http/
+ * notice-sender.ts) refuses them for notices. Loopback, private (RFC 1918, RFC 4193), carrier-grade NAT,
+ * link-local (the cloud metadata address among them), unspecified, multicast and reserved; every
+ * IPv4-mapped IPv6 address too. Two lists: a `BlockList` holding `::ffff:0:0/96` matches every IPv4
+ * address against it, which refused every public IPv4 address written in a URL.
+ */
+const unreachableV4 = new BlockList();
+const unreachableV6 = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const) {
+  unreachableV4.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 127],
+  ['::ffff:0:0', 96],
+  ['64:ff9b::', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const) {
+  unreachableV6.addSubnet(network, prefix, 'ipv6');
+}
+
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/**
+ * Whether an IP address (v4 or v6, no brackets) is one of the special-use ranges above; anything that is
+ * not an IP address counts as one (fail closed).
+ *
+ * @example
+ * ```ts
+ * isUnreachableAddress('10.0.0.7'); // true
+ * isUnreachableAddress('203.0.113.9'); // false (a documentation range, but public as far as routing goes)
+ * ```
+ */
+export function isUnreachableAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true;
+  return family === 4 ? unreachableV4.check(address, 'ipv4') : unreachableV6.check(address, 'ipv6');
+}
+
+/** Whether an IP address is a loopback one (127.0.0.0/8, ::1). */
+export function isLoopbackAddress(address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && loopback.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** A URL's host without IPv6 brackets, lower case. */
+export const bareHost = (url: URL) => url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+
+/** Whether a URL names this machine: `localhost`, `*.localhost` (RFC 6761) or a loopback address. */
+export function isLoopbackHost(url: URL): boolean {
+  const host = bareHost(url);
+  return host === 'localhost' || host.endsWith('.localhost') || isLoopbackAddress(host);
+}
+
+/**
+ * Whether a URL's host is a name or address the service will never deliver to: `localhost` (and
+ * `*.localhost`) or an address in the special-use ranges. A public name that resolves to such an address
+ * is refused at delivery time; this check can only see the URL.
+ */
+export function onUnreachableHost(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false; // reported by the URL check already
+  }
+  const host = bareHost(url);
+  if (isLoopbackHost(url)) return true;
+  return isIP(host) !== 0 && isUnreachableAddress(host);
+}

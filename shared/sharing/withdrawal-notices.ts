@@ -1,0 +1,235 @@
+import type { ClientMetadata } from 'oidc-provider';
+import type { Clock } from '../clock.js';
+import { signCompactJws } from '../crypto/compact-jws.js';
+import type { Signer } from '../crypto/signer.js';
+import { logger } from '../logger.js';
+import { randomId } from '../random-id.js';
+
+/**
+ * The events a platform is told of (RFC 8417 Security Event Tokens): a share of licences (授权用证)
+ * withdrawn, or the person's sign-in consent withdrawn. Both ask the platform to delete what it copied
+ * under that consent (docs/integrating.md, "Withdrawal notices"). Stable identifiers: never change one.
+ */
+export const withdrawalEvents = {
+  'share-withdrawn': 'https://elicence.example/events/share-withdrawn',
+  'sign-in-withdrawn': 'https://elicence.example/events/sign-in-withdrawn',
+} as const;
+export type WithdrawalEvent = keyof typeof withdrawalEvents;
+
+/**
+ * A withdrawal a platform is to be told of, as queued: what the Security Event Token will say, and no
+ * more. `subject` is the pairwise `sub` the platform knows the person (or the entity they acted for) by;
+ * no ID number, name or internal account id is ever queued or sent.
+ */
+export interface WithdrawalNotice {
+  /** The notice's id: the SET's `jti`, the same at every delivery attempt (platforms dedupe by it). */
+  id: string;
+  clientId: string;
+  subject: string;
+  event: WithdrawalEvent;
+  /** The withdrawn grants: the share's id (as `GET /me/authorizations` listed it), or the sign-ins'. */
+  grantIds: string[];
+  /** The shared licence types (a share), or the scopes the sign-in held (a sign-in). */
+  licenceTypes: string[];
+  scopes: string[];
+  /** Epoch seconds. */
+  withdrawnAt: number;
+}
+
+/** A queued notice with its delivery state. */
+export interface PendingNotice extends WithdrawalNotice {
+  /** Attempts made so far. */
+  attempts: number;
+  /** When it is next due (epoch ms). */
+  dueAt: number;
+  lastError?: string;
+}
+
+/**
+ * The notices waiting to be delivered. Contract: `enqueue` stores a notice due at once; `due` answers up to
+ * `limit` notices whose time has come at `now` (epoch ms), oldest due first; `delivered` removes one;
+ * `retry` makes it due again at `dueAt` with one more attempt counted and the error kept; `abandon` takes it
+ * out of the queue for good (kept for the operators to read, not delivered again). Each of `delivered`,
+ * `retry` and `abandon` is a no-op for a notice another delivery already moved on.
+ */
+export interface NoticeQueue {
+  enqueue(notice: WithdrawalNotice, now: number): Promise<void>;
+  due(now: number, limit: number): Promise<PendingNotice[]>;
+  delivered(notice: PendingNotice): Promise<void>;
+  retry(notice: PendingNotice, dueAt: number, error: string): Promise<void>;
+  abandon(notice: PendingNotice, error: string): Promise<void>;
+}
+
+/** Posts a signed notice to a platform's events endpoint; resolves when it was accepted (2xx), throws otherwise. */
+export interface NoticeSender {
+  send(eventsUri: string, token: string): Promise<void>;
+}
+
+/** The events endpoint a platform registered (`events_uri`), if any. */
+export function eventsUriOf(metadata: ClientMetadata | undefined): string | undefined {
+  const uri = (metadata as { events_uri?: unknown } | undefined)?.events_uri;
+  return typeof uri === 'string' ? uri : undefined;
+}
+
+/** What queueing a notice at withdrawal needs. */
+export interface NoticeQueueing {
+  notices: NoticeQueue;
+  /** The pairwise `sub` the platform knows `accountId` by (the entity's, when the person acted for one). */
+  subjectAt(accountId: string, clientId: string): Promise<string>;
+}
+
+/**
+ * Queues the notice of a withdrawal that has already committed, when the platform registered an events
+ * endpoint. Never throws: the withdrawal stands whatever happens here, and a notice that cannot be queued
+ * is logged (without the person) for the operators.
+ *
+ * @example
+ * ```ts
+ * await queueWithdrawalNotice({ clientId, accountId, event: 'share-withdrawn', grantIds, licenceTypes, scopes }, { notices, subjectAt, clientReader, clock });
+ * ```
+ */
+export async function queueWithdrawalNotice(
+  withdrawal: {
+    clientId: string;
+    accountId: string;
+    event: WithdrawalEvent;
+    grantIds: string[];
+    licenceTypes: string[];
+    scopes: string[];
+  },
+  deps: NoticeQueueing & {
+    clientReader: { find(clientId: string): Promise<ClientMetadata | undefined> };
+    clock: Clock;
+  },
+): Promise<void> {
+  try {
+    // 1. Only a platform that asked to be told (its registered `events_uri`).
+    if (!eventsUriOf(await deps.clientReader.find(withdrawal.clientId))) return;
+    // 2. The notice names the person as the platform knows them, and nothing else about them.
+    const now = deps.clock.now();
+    await deps.notices.enqueue(
+      {
+        id: randomId('evt'),
+        clientId: withdrawal.clientId,
+        subject: await deps.subjectAt(withdrawal.accountId, withdrawal.clientId),
+        event: withdrawal.event,
+        grantIds: withdrawal.grantIds,
+        licenceTypes: withdrawal.licenceTypes,
+        scopes: withdrawal.scopes,
+        withdrawnAt: Math.floor(now / 1000),
+      },
+      now,
+    );
+  } catch (error) {
+    logger.error('withdrawal notice not queued', {
+      client: withdrawal.clientId,
+      event: withdrawal.event,
+      error: String(error),
+    });
+  }
+}
+
+/**
+ * The Security Event Token of a notice (RFC 8417): `typ: secevent+jwt`, issued by the service, for the
+ * platform (`aud` its client id), about the person as it knows them (`sub`, pairwise), one event.
+ */
+export function securityEventClaims(notice: WithdrawalNotice, issuerUrl: string, iat: number) {
+  const event =
+    notice.event === 'share-withdrawn'
+      ? { share_id: notice.grantIds[0], licence_types: notice.licenceTypes }
+      : { grant_ids: notice.grantIds, scopes: notice.scopes };
+  return {
+    iss: issuerUrl,
+    aud: notice.clientId,
+    sub: notice.subject,
+    jti: notice.id,
+    iat,
+    toe: notice.withdrawnAt,
+    events: { [withdrawalEvents[notice.event]]: { ...event, withdrawn_at: notice.withdrawnAt } },
+  };
+}
+
+/** How often a notice is tried, and how long between tries. */
+export interface RetryPolicy {
+  /** The wait after the first failed attempt, doubled after each further one (up to `maxDelaySeconds`). */
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  /** After this many failed attempts the notice is abandoned. */
+  maxAttempts: number;
+}
+
+/** The wait before attempt `attempts + 1`, after `attempts` failed ones. */
+export function retryDelaySeconds(attempts: number, policy: RetryPolicy): number {
+  return Math.min(policy.baseDelaySeconds * 2 ** Math.max(0, attempts - 1), policy.maxDelaySeconds);
+}
+
+/** What delivering needs: the queue, the platforms' metadata, the platform key, the sender. */
+export interface NoticeDelivery {
+  notices: NoticeQueue;
+  clientReader: { find(clientId: string): Promise<ClientMetadata | undefined> };
+  /** The platform key (ES256), which the JWKS publishes: platforms verify notices as they verify ID tokens. */
+  signer: Signer;
+  sender: NoticeSender;
+  issuerUrl: string;
+  clock: Clock;
+  retry: RetryPolicy;
+}
+
+/**
+ * Delivers the notices that are due: each signed afresh (`iat` now, the same `jti`) and posted to its
+ * platform's events endpoint; accepted ones leave the queue, the others are tried again later with a
+ * doubling wait, and abandoned after `retry.maxAttempts`. A platform that no longer has an events endpoint
+ * (or is gone) is not told. One platform's failure never holds up another's notice.
+ *
+ * @example
+ * ```ts
+ * const { delivered, retried, abandoned } = await deliverDueNotices({ notices, clientReader, signer, sender, issuerUrl, clock, retry });
+ * ```
+ */
+export async function deliverDueNotices(
+  deps: NoticeDelivery,
+  // A round must end within its schedule's minute: each attempt may take the sender's time limit.
+  limit = 10,
+): Promise<{ delivered: number; retried: number; abandoned: number }> {
+  const counts = { delivered: 0, retried: 0, abandoned: 0 };
+  const due = await deps.notices.due(deps.clock.now(), limit);
+  for (const notice of due) {
+    // 1. Where to: the endpoint registered now (a platform may have changed or dropped it).
+    const eventsUri = eventsUriOf(await deps.clientReader.find(notice.clientId));
+    if (!eventsUri) {
+      await deps.notices.abandon(notice, 'the platform has no events endpoint');
+      counts.abandoned += 1;
+      continue;
+    }
+    try {
+      // 2. Signed with the platform key, then posted (RFC 8935 push delivery).
+      const token = await signCompactJws(
+        { typ: 'secevent+jwt' },
+        securityEventClaims(notice, deps.issuerUrl, Math.floor(deps.clock.now() / 1000)),
+        deps.signer,
+      );
+      await deps.sender.send(eventsUri, token);
+      await deps.notices.delivered(notice);
+      counts.delivered += 1;
+    } catch (error) {
+      // 3. Not accepted: again later, or given up on.
+      const message = String(error instanceof Error ? error.message : error).slice(0, 300);
+      const attempts = notice.attempts + 1;
+      if (attempts >= deps.retry.maxAttempts) {
+        await deps.notices.abandon({ ...notice, attempts }, message);
+        counts.abandoned += 1;
+        logger.error('withdrawal notice abandoned', {
+          client: notice.clientId,
+          id: notice.id,
+          error: message,
+        });
+      } else {
+        const dueAt = deps.clock.now() + retryDelaySeconds(attempts, deps.retry) * 1000;
+        await deps.notices.retry(notice, dueAt, message);
+        counts.retried += 1;
+        logger.warn('withdrawal notice to retry', { client: notice.clientId, id: notice.id, error: message });
+      }
+    }
+  }
+  return counts;
+}

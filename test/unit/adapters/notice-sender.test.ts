@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpNoticeSender, RefusedEndpointError } from '../../../shared/adapters/http/notice-sender.js';
+import { isUnreachableAddress } from '../../../shared/clients/public-addresses.js';
+import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
+
+/**
+ * The notice sender is a webhook sender: in production (an https issuer) it posts to public https
+ * endpoints only, checks every address a name resolves to and connects to the one checked, so a platform's
+ * events URI cannot make the service reach its own network (the cloud metadata address, a private
+ * service). Tried against a real receiver on this machine: a refused request never reaches it. No request
+ * is ever sent to a private range: those are refused before any connection (their literal addresses) and
+ * only classified here.
+ */
+
+let receiver: FakeHttpServer;
+const production = new HttpNoticeSender({ allowLoopback: false, timeoutMs: 2000 });
+const local = new HttpNoticeSender({ allowLoopback: true, timeoutMs: 2000 });
+
+beforeAll(async () => {
+  receiver = await startFakeHttpServer();
+  receiver.answer((_, res) => {
+    res.writeHead(202).end();
+  });
+});
+afterAll(() => receiver.close());
+
+const port = () => new URL(receiver.url()).port;
+
+describe('in production', () => {
+  it.each([
+    ['plain http', () => receiver.url('/events')],
+    ['https to a name resolving to loopback', () => `https://localhost:${port()}/events`],
+    ['https to a loopback address', () => `https://127.0.0.1:${port()}/events`],
+    ['https to an IPv4-mapped loopback address', () => `https://[::ffff:127.0.0.1]:${port()}/events`],
+    ['https to a private address', () => 'https://10.20.30.40/events'],
+    ['https to the metadata address', () => 'https://169.254.169.254/latest/meta-data'],
+    ['https to a unique-local IPv6 address', () => 'https://[fd12::1]/events'],
+  ])('refuses %s, sending nothing', async (_, url) => {
+    const before = receiver.received.length;
+    await expect(production.send(url(), 'a.b.c')).rejects.toBeInstanceOf(RefusedEndpointError);
+    expect(receiver.received.length).toBe(before);
+  });
+});
+
+describe('in the local runtime', () => {
+  it('posts to loopback over http, as application/secevent+jwt', async () => {
+    await local.send(receiver.url('/events'), 'a.b.c');
+    expect(receiver.received.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/events',
+      body: 'a.b.c',
+      headers: expect.objectContaining({ 'content-type': 'application/secevent+jwt' }),
+    });
+  });
+
+  it('still refuses private addresses other than loopback', async () => {
+    await expect(local.send('https://192.168.1.1/events', 'a.b.c')).rejects.toBeInstanceOf(
+      RefusedEndpointError,
+    );
+  });
+
+  it('fails on an answer other than 2xx, and follows no redirect', async () => {
+    receiver.answer((_, res) => {
+      res.writeHead(302, { location: 'http://169.254.169.254/' }).end();
+    });
+    await expect(local.send(receiver.url('/events'), 'a.b.c')).rejects.toThrow('answered 302');
+    receiver.answer((_, res) => {
+      res.writeHead(500).end();
+    });
+    await expect(local.send(receiver.url('/events'), 'a.b.c')).rejects.toThrow('answered 500');
+  });
+});
+
+describe('the address ranges', () => {
+  it.each([
+    ['10.0.0.1', true],
+    ['172.16.5.4', true],
+    ['192.168.0.1', true],
+    ['100.64.0.1', true],
+    ['127.0.0.1', true],
+    ['169.254.169.254', true],
+    ['::1', true],
+    ['fe80::1', true],
+    ['::ffff:10.0.0.1', true],
+    ['not an address', true],
+    ['8.8.8.8', false],
+    ['2001:4860:4860::8888', false],
+  ])('%s is unreachable: %s', (address, unreachable) => {
+    expect(isUnreachableAddress(address)).toBe(unreachable);
+  });
+});

@@ -1,0 +1,98 @@
+import { compactVerify, importJWK } from 'jose';
+import { describe, expect, it } from 'vitest';
+import {
+  deliverDueNotices,
+  queueWithdrawalNotice,
+  retryDelaySeconds,
+  type NoticeDelivery,
+} from '../../../shared/sharing/withdrawal-notices.js';
+import { TestClock } from '../../support/in-memory-identity.js';
+import { InMemoryNoticeQueue } from '../../support/in-memory-sharing.js';
+import { LocalSigner } from '../../support/local-signer.js';
+
+const withEndpoint = { events_uri: 'https://platform.example/events' };
+const retry = { baseDelaySeconds: 60, maxDelaySeconds: 6 * 3600, maxAttempts: 3 };
+
+/** A delivery whose sender answers with `outcome` (throws to refuse) and records what it was given. */
+function delivery(outcome: () => void, metadata: Record<string, unknown> | undefined = withEndpoint) {
+  const sent: Array<{ uri: string; token: string }> = [];
+  const deps: NoticeDelivery = {
+    notices: new InMemoryNoticeQueue(),
+    clientReader: { find: async () => metadata as never },
+    signer: new LocalSigner(),
+    sender: {
+      send: async (uri, token) => {
+        sent.push({ uri, token });
+        outcome();
+      },
+    },
+    issuerUrl: 'https://id.example',
+    clock: new TestClock(),
+    retry,
+  };
+  return { deps, sent, queue: deps.notices as InMemoryNoticeQueue, clock: deps.clock as TestClock };
+}
+
+const withdrawal = {
+  clientId: 'cl_p',
+  accountId: 'acc_person',
+  event: 'share-withdrawn' as const,
+  grantIds: ['g1'],
+  licenceTypes: ['driving-licence'],
+  scopes: ['openid'],
+};
+
+describe('withdrawal notices', () => {
+  it('are queued only for a platform with an events endpoint, naming the person by the pairwise sub', async () => {
+    const { deps, queue } = delivery(() => undefined, { client_id: 'cl_p' });
+    const subjectAt = async (accountId: string, clientId: string) => `sub-of-${accountId}-at-${clientId}`;
+    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt });
+    expect(queue.pending.size).toBe(0);
+    const told = delivery(() => undefined);
+    await queueWithdrawalNotice(withdrawal, { ...told.deps, subjectAt });
+    expect([...told.queue.pending.values()]).toEqual([
+      expect.objectContaining({ clientId: 'cl_p', subject: 'sub-of-acc_person-at-cl_p', attempts: 0 }),
+    ]);
+  });
+
+  it('never fail the withdrawal when the queue cannot take them', async () => {
+    const { deps } = delivery(() => undefined);
+    const broken = { ...deps.notices, enqueue: () => Promise.reject(new Error('table down')) };
+    await expect(
+      queueWithdrawalNotice(withdrawal, { ...deps, notices: broken, subjectAt: async () => 's' }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('are signed ES256 with typ secevent+jwt, and retried with a doubling wait, then abandoned', async () => {
+    const { deps, sent, queue, clock } = delivery(() => {
+      throw new Error('the events endpoint answered 503');
+    });
+    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 'sub-1' });
+    expect(await deliverDueNotices(deps)).toEqual({ delivered: 0, retried: 1, abandoned: 0 });
+    const key = await importJWK(await deps.signer.publicJwk(), 'ES256');
+    const { protectedHeader } = await compactVerify(sent[0]!.token, key);
+    expect(protectedHeader).toMatchObject({ alg: 'ES256', typ: 'secevent+jwt' });
+    // Not due before its wait (60 s), then 120 s, then given up after the third attempt.
+    clock.advanceSeconds(59);
+    expect(await deliverDueNotices(deps)).toEqual({ delivered: 0, retried: 0, abandoned: 0 });
+    clock.advanceSeconds(1);
+    expect(await deliverDueNotices(deps)).toEqual({ delivered: 0, retried: 1, abandoned: 0 });
+    clock.advanceSeconds(retryDelaySeconds(2, retry));
+    expect(await deliverDueNotices(deps)).toEqual({ delivered: 0, retried: 0, abandoned: 1 });
+    expect(sent).toHaveLength(3);
+    expect([...queue.abandoned.values()][0]).toMatchObject({
+      attempts: 3,
+      lastError: expect.stringContaining('503'),
+    });
+    expect(retryDelaySeconds(20, retry)).toBe(6 * 3600);
+  });
+
+  it('are dropped, not sent, when the platform no longer has an events endpoint', async () => {
+    const { deps, sent, queue } = delivery(() => undefined);
+    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 's' });
+    const gone = { ...deps, clientReader: { find: async () => undefined } };
+    expect(await deliverDueNotices(gone)).toEqual({ delivered: 0, retried: 0, abandoned: 1 });
+    expect(sent).toEqual([]);
+    expect(queue.pending.size).toBe(0);
+  });
+});
