@@ -399,11 +399,20 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryEntity,
         ],
         PutItem: [partitions.licence, partitions.statusList, partitions.entityAccount],
-        UpdateItem: [partitions.idempotency, partitions.statusListCounter],
+        // A change's pending work (shared/licence/pending-work.ts): its pointer marked, claimed and
+        // released (update), removed (conditional delete), and the licence's marker cleared (update).
+        UpdateItem: [
+          partitions.idempotency,
+          partitions.statusListCounter,
+          partitions.licence,
+          partitions.pendingWork,
+        ],
+        DeleteItem: [partitions.pendingWork],
       },
       queries: ['gsi1', 'gsi2'],
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // Audit entries written; a retry finishing an earlier attempt's work first reads the licence's (gsi1).
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
     // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
     // open jobs (the per-issuer cap: versioned put).
     batchTable: {
@@ -703,13 +712,21 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.issuer, partitions.licence],
         PutItem: [partitions.issuer, partitions.licence],
-        UpdateItem: [partitions.idempotency, partitions.statusListCounter],
+        // Each licence's pending work, as POST /licences (shared/licence/pending-work.ts).
+        UpdateItem: [
+          partitions.idempotency,
+          partitions.statusListCounter,
+          partitions.licence,
+          partitions.pendingWork,
+        ],
+        DeleteItem: [partitions.pendingWork],
       },
       // Fed by the batch table's stream (through the pipe and queue): an issuer's credit code by id,
       // nothing else of the index.
       queries: [restricted('gsi1', 'issuerById')],
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // Audit entries written; a redelivered item finishing an earlier attempt's work reads the licence's (gsi1).
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
     // The job and its chunks, in the batch table (the licences issued go to the service table, above); the
     // issuer's open jobs, whose slot a finished job gives back (versioned put).
     batchTable: {
@@ -721,6 +738,22 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     lookupMac: true,
     issuerKeys: 'sign',
     batchItems: 'open',
+  },
+  // The reconciler (functions/licence-reconciler.ts, every minute): the pointers to licences whose change
+  // left work undone (query of the `pending-work#` shards; claimed, released by update, removed by
+  // conditional delete), each licence (get; its marker cleared by update), its status list (get, versioned
+  // put) and its audit entries (gsi1, to write none twice; conditional put). No key: it signs nothing.
+  'licence-reconciler': {
+    table: {
+      items: {
+        GetItem: [partitions.licence, partitions.statusList],
+        PutItem: [partitions.statusList],
+        UpdateItem: [partitions.licence, partitions.pendingWork],
+        DeleteItem: [partitions.pendingWork],
+      },
+      partitionQueries: [partitions.pendingWork],
+    },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

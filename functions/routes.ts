@@ -42,6 +42,9 @@ export const functionNames = [
   // `trust-list` and `status-lists` (their `invokes` grant), in process by the local runtime's emulator
   // (infra/local/lambda-emulator.ts).
   'list-signer',
+  // No route: finishes what changes of licences left undone (audit entries, status lists), run every
+  // minute by the stack's schedule and by the local runtime's (shared/licence/pending-work.ts).
+  'licence-reconciler',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { Issuer } from '../issuers/issuer.js';
 import { credentialKeyPublished, issuerPublishedKeys } from '../issuers/credential-key.js';
 import { findLicenceType, publicFields } from './catalogue.js';
+import type { PendingWork } from './pending-work.js';
 
 export type StoredStatus = 'valid' | 'suspended' | 'revoked';
 export type LicenceStatus = StoredStatus | 'expired';
@@ -55,6 +56,11 @@ export interface LicenceRecord {
    * so a retry issues no second one), final once this one is revoked with the `revoked` entry naming it.
    */
   replacedBy?: string;
+  /**
+   * What the last changes still have to do (audit entries, the status list), written in the same
+   * conditional write as the change and removed once done (shared/licence/pending-work.ts). Never answered.
+   */
+  pending?: PendingWork;
   version: number;
 }
 

@@ -380,6 +380,7 @@ describe('ElicenceStack', () => {
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
+      'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) =>
@@ -480,7 +481,62 @@ describe('ElicenceStack', () => {
           MetricName: 'ThrottlingExceptions',
         });
       }
-      template.resourceCountIs('AWS::Logs::MetricFilter', callKms.length);
+      template.resourceCountIs('AWS::Logs::MetricFilter', callKms.length + writeAfterChanges.length);
+    });
+
+    // The functions that write audit entries, or finish licence changes' pending work (the reconciler).
+    const writeAfterChanges = [
+      'oidc',
+      'admin',
+      'licences',
+      'verify',
+      'me',
+      'accounts',
+      'batches',
+      'licence-reconciler',
+      'console',
+    ] as const;
+
+    it('counts and alarms on audit entries and status lists not written after a change', () => {
+      for (const name of writeAfterChanges) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: logicalId(stack.functions[name].logGroup) },
+          // The lines of test/unit/infra/unfinished-writes-filter.test.ts.
+          FilterPattern:
+            '{ ($.message = "audit entry not written*") || ($.message = "status list not updated") || ($.message = "pending work not completed") }',
+          MetricTransformations: [
+            Match.objectLike({ MetricNamespace: `Elicence/${name}`, MetricName: 'UnfinishedWrites' }),
+          ],
+        });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: `Elicence/${name}`,
+          MetricName: 'UnfinishedWrites',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+      }
+    });
+
+    it('runs the reconciler of pending work every minute from an EventBridge rule, and nothing else may', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(stack.functions['licence-reconciler'].function), 'Arn'] },
+          }),
+        ],
+      });
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(
+          logicalId(stack.functions['licence-reconciler'].function),
+        ),
+      ) as Array<{ Properties: Json }>;
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Properties).toMatchObject({
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [logicalId(stack.pendingWorkReconciler), 'Arn'] },
+      });
     });
   });
 
@@ -630,6 +686,8 @@ describe('ElicenceStack', () => {
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
         audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
+        // Signs nothing: the pending work is entries and bits, never a credential.
+        'licence-reconciler': [],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -1002,9 +1060,10 @@ describe('ElicenceStack', () => {
         // The code exchange reads the code's session and grant as one BatchGetItem.
         oidc: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         admin: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
-        licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
+        // A change's pending work: its pointer removed (conditional delete).
+        licences: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         // Bulk issuance jobs: as POST /licences, plus the job and its chunks, and the issuer's batch keys.
-        batches: { items: [get, put, update], queries: ['gsi1'] },
+        batches: { items: [get, put, update, del], queries: ['gsi1'] },
         // The public list functions only read; the list signer stores what it signs.
         'status-lists': { items: [get], queries: ['gsi1'] },
         'trust-list': { items: [get], queries: ['gsi1', 'gsi2'] },
@@ -1030,6 +1089,8 @@ describe('ElicenceStack', () => {
         audit: { items: [get], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
+        // The pointers (a query of their partitions, below), the licences and their status lists.
+        'licence-reconciler': { items: [get, put, update, del], queries: [] },
       };
       for (const name of functionNames) {
         expect(
@@ -1063,7 +1124,9 @@ describe('ElicenceStack', () => {
         ).toEqual(
           peerReaders.includes(name)
             ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
-            : [],
+            : name === 'licence-reconciler'
+              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pending-work#*'] } }]
+              : [],
         );
       }
     });
@@ -1159,8 +1222,11 @@ describe('ElicenceStack', () => {
         oidc: writer,
         // A licence's entries (GET /admin/audit).
         admin: { items: [put], queries: ['gsi1'] },
-        licences: writer,
-        batches: writer,
+        // A retry finishing an earlier attempt's pending work looks for its entry first (gsi1).
+        licences: { items: [put], queries: ['gsi1'] },
+        batches: { items: [put], queries: ['gsi1'] },
+        // The reconciler of pending work: the same, for every licence change left unfinished.
+        'licence-reconciler': { items: [put], queries: ['gsi1'] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
@@ -1320,8 +1386,9 @@ describe('ElicenceStack', () => {
           ...(name === 'me' ? ['oidc#Grant#*'] : []),
         ]);
       }
-      // Licences are written by the issuing API and its bulk jobs alone; verification only reads them.
-      expect(writers('licence#')).toEqual(['licences', 'batches']);
+      // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
+      // cleared by the reconciler); verification only reads them.
+      expect(writers('licence#')).toEqual(['licences', 'batches', 'licence-reconciler']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
@@ -1840,8 +1907,8 @@ describe('ElicenceStack', () => {
 
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
-      // With the peer refresh and the key deletion watch (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 3);
+      // With the peer refresh, the pending-work reconciler and the key deletion watch (test/cdk/guards.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 4);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
