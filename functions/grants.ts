@@ -251,6 +251,19 @@ const accessTokens = [
   partitions.oidcModel('Client'),
 ];
 
+/**
+ * Issuance's updates (its idempotency record, the issuer's serial counter) and a licence change's pending
+ * work (shared/licence/pending-work.ts): its pointer marked, claimed and released (update), and the
+ * licence's marker cleared (update); the pointer is removed by conditional delete ({@link pendingWork}).
+ */
+const issuanceUpdates = [
+  partitions.idempotency,
+  partitions.statusListCounter,
+  partitions.licence,
+  partitions.pendingWork,
+];
+const pendingWork = [partitions.pendingWork];
+
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
   // Access tokens of either kind, keyed by their hash since issue 16 (older ones under their model).
@@ -399,15 +412,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryEntity,
         ],
         PutItem: [partitions.licence, partitions.statusList, partitions.entityAccount],
-        // A change's pending work (shared/licence/pending-work.ts): its pointer marked, claimed and
-        // released (update), removed (conditional delete), and the licence's marker cleared (update).
-        UpdateItem: [
-          partitions.idempotency,
-          partitions.statusListCounter,
-          partitions.licence,
-          partitions.pendingWork,
-        ],
-        DeleteItem: [partitions.pendingWork],
+        UpdateItem: issuanceUpdates,
+        DeleteItem: pendingWork,
       },
       queries: ['gsi1', 'gsi2'],
     },
@@ -712,14 +718,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.issuer, partitions.licence],
         PutItem: [partitions.issuer, partitions.licence],
-        // Each licence's pending work, as POST /licences (shared/licence/pending-work.ts).
-        UpdateItem: [
-          partitions.idempotency,
-          partitions.statusListCounter,
-          partitions.licence,
-          partitions.pendingWork,
-        ],
-        DeleteItem: [partitions.pendingWork],
+        // As POST /licences, each licence's pending work included.
+        UpdateItem: issuanceUpdates,
+        DeleteItem: pendingWork,
       },
       // Fed by the batch table's stream (through the pipe and queue): an issuer's credit code by id,
       // nothing else of the index.
@@ -749,9 +750,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         GetItem: [partitions.licence, partitions.statusList],
         PutItem: [partitions.statusList],
         UpdateItem: [partitions.licence, partitions.pendingWork],
-        DeleteItem: [partitions.pendingWork],
+        DeleteItem: pendingWork,
       },
-      partitionQueries: [partitions.pendingWork],
+      partitionQueries: pendingWork,
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
   },

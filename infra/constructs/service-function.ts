@@ -257,23 +257,13 @@ export class ServiceFunction extends Construct {
    * reconciler, the work is still undone (docs/operating.md, "Pending work of licence changes").
    */
   private alarmOnUnfinishedWrites(name: FunctionName): void {
-    const filter = this.logGroup.addMetricFilter('UnfinishedWrites', {
-      filterPattern: unfinishedWritesFilterPattern,
-      metricNamespace: `Elicence/${name}`,
+    this.alarmOnLogLines(name, {
+      id: 'UnfinishedWrites',
+      alarmId: 'UnfinishedWritesAlarm',
+      pattern: unfinishedWritesFilterPattern,
       metricName: 'UnfinishedWrites',
-      metricValue: '1',
-      unit: cloudwatch.Unit.COUNT,
+      description: 'an audit entry or a status list was not written after a change',
     });
-    this.alarms.push(
-      new cloudwatch.Alarm(this, 'UnfinishedWritesAlarm', {
-        alarmDescription: `elicence ${name}: an audit entry or a status list was not written after a change`,
-        metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
   }
 
   /**
@@ -286,17 +276,37 @@ export class ServiceFunction extends Construct {
    * internally (a token endpoint's signature) are not logged and show up in the API's 5xx rate instead.
    */
   private alarmOnKmsThrottling(name: FunctionName): void {
-    const filter = this.logGroup.addMetricFilter('ThrottledCalls', {
-      filterPattern: kmsThrottlingFilterPattern,
+    this.alarmOnLogLines(name, {
+      id: 'ThrottledCalls',
+      alarmId: 'KmsThrottling',
+      pattern: kmsThrottlingFilterPattern,
+      metricName: 'ThrottlingExceptions',
+      description: "KMS calls throttled beyond the SDK's retries",
+    });
+  }
+
+  /** Counts the function's log lines that match `pattern`, and alarms at the first in 5 minutes. */
+  private alarmOnLogLines(
+    name: FunctionName,
+    line: {
+      id: string;
+      alarmId: string;
+      pattern: logs.IFilterPattern;
+      metricName: string;
+      description: string;
+    },
+  ): void {
+    const filter = this.logGroup.addMetricFilter(line.id, {
+      filterPattern: line.pattern,
       // One namespace per function (each has its own log group): a filter cannot set a constant dimension.
       metricNamespace: `Elicence/${name}`,
-      metricName: 'ThrottlingExceptions',
+      metricName: line.metricName,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'KmsThrottling', {
-        alarmDescription: `elicence ${name}: KMS calls throttled beyond the SDK's retries`,
+      new cloudwatch.Alarm(this, line.alarmId, {
+        alarmDescription: `elicence ${name}: ${line.description}`,
         metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         evaluationPeriods: 1,
