@@ -2,29 +2,10 @@ import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { logger } from '../logger.js';
 import type { LicenceRecord, StoredStatus } from './licence.js';
+
+export type { PendingWork } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
-
-/**
- * What a change of a licence still has to do after its one conditional write (its audit entry, its
- * status-list entry), recorded on the licence in that same write (`LicenceRecord.pending`), so that no
- * failure after the write can lose it: whoever completes it (the request itself, its retry, or the
- * reconciler) reads it from the record, and clears it once done.
- */
-export interface PendingWork {
-  /** When the oldest outstanding part was recorded (RFC 3339). */
-  since: string;
-  /**
-   * Audit entries to record, each exactly once: a completion that may repeat an earlier attempt's first
-   * looks for the entry (same licence, `action` and `at`) in the trail.
-   */
-  audit?: AuditEntry[];
-  /**
-   * The status list must carry the licence's status. The completion writes the status of the record as it
-   * then reads it (this one, or a newer), which is never older than the value written here.
-   */
-  statusList?: { listId: string; idx: number; status: StoredStatus };
-}
 
 /**
  * The pointers the reconciler follows to licences with pending work (one small item per licence, written

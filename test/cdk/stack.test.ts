@@ -1396,7 +1396,8 @@ describe('ElicenceStack', () => {
       expect(writers('sms-code#')).toEqual(['oidc', 'accounts']);
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
-      expect(writers('status-list#')).toEqual(['licences', 'list-signer']);
+      // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
+      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'licence-reconciler']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],
         PutItem: ['web-session#*'],
