@@ -260,6 +260,18 @@ const closurePasswordCounters = [
   partitions.loginAttemptsOf('account'),
   partitions.loginAttemptsOf('source'),
 ];
+/**
+ * Issuance's updates (its idempotency record, the issuer's serial counter) and a licence change's pending
+ * work (shared/licence/pending-work.ts): its pointer marked, claimed and released (update), and the
+ * licence's marker cleared (update); the pointer is removed by conditional delete ({@link pendingWork}).
+ */
+const issuanceUpdates = [
+  partitions.idempotency,
+  partitions.statusListCounter,
+  partitions.licence,
+  partitions.pendingWork,
+];
+const pendingWork = [partitions.pendingWork];
 
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
@@ -409,7 +421,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.registryEntity,
         ],
         PutItem: [partitions.licence, partitions.statusList, partitions.entityAccount],
-        UpdateItem: [partitions.idempotency, partitions.statusListCounter],
+        UpdateItem: issuanceUpdates,
+        DeleteItem: pendingWork,
       },
       queries: ['gsi1', 'gsi2'],
     },
@@ -420,6 +433,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         PutItem: [partitions.audit, partitions.auditChain],
         BatchWriteItem: [partitions.audit, partitions.auditChain],
       },
+      // A retry finishing an earlier attempt's work first reads the licence's entries (gsi1).
+      queries: ['gsi1'],
     },
     // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
     // open jobs (the per-issuer cap: versioned put).
@@ -732,13 +747,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.issuer, partitions.licence],
         PutItem: [partitions.issuer, partitions.licence],
-        UpdateItem: [partitions.idempotency, partitions.statusListCounter],
+        // As POST /licences, each licence's pending work included.
+        UpdateItem: issuanceUpdates,
+        DeleteItem: pendingWork,
       },
       // Fed by the batch table's stream (through the pipe and queue): an issuer's credit code by id,
       // nothing else of the index.
       queries: [restricted('gsi1', 'issuerById')],
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // Audit entries written; a redelivered item finishing an earlier attempt's work reads the licence's (gsi1).
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
     // The job and its chunks, in the batch table (the licences issued go to the service table, above); the
     // issuer's open jobs, whose slot a finished job gives back (versioned put).
     batchTable: {
@@ -766,6 +784,22 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       partitionQueries: [partitions.notices],
     },
     platformKey: 'sign',
+  },
+  // The reconciler (functions/licence-reconciler.ts, every minute): the pointers to licences whose change
+  // left work undone (query of the `pending-work#` shards; claimed, released by update, removed by
+  // conditional delete), each licence (get; its marker cleared by update), its status list (get, versioned
+  // put) and its audit entries (gsi1, to write none twice; conditional put). No key: it signs nothing.
+  'licence-reconciler': {
+    table: {
+      items: {
+        GetItem: [partitions.licence, partitions.statusList],
+        PutItem: [partitions.statusList],
+        UpdateItem: [partitions.licence, partitions.pendingWork],
+        DeleteItem: pendingWork,
+      },
+      partitionQueries: pendingWork,
+    },
+    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

@@ -9,6 +9,7 @@ import {
   registry,
   issuers,
   licences,
+  pendingWork,
   idempotency,
   statusLists,
   groupCommitAudit,
@@ -87,6 +88,7 @@ const dependencies = composition({
   registry,
   issuers,
   licences,
+  pendingWork,
   idempotency,
   statusLists,
   // With group commit: the entries of one search's reads (shared/licence/issuer-reads.ts) go together.

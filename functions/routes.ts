@@ -45,6 +45,9 @@ export const functionNames = [
   // No route: delivers withdrawal notices to the platforms (shared/sharing/withdrawal-notices.ts), run by
   // a schedule in AWS and by the local runtime's delivery round (infra/local/runtime.ts).
   'notices',
+  // No route: finishes what changes of licences left undone (audit entries, status lists), run every
+  // minute by the stack's schedule and by the local runtime's (shared/licence/pending-work.ts).
+  'licence-reconciler',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 

@@ -162,6 +162,13 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(58),
     config: true,
   },
+  // Finishes what changes of licences left undone, every minute: a few reads and writes per licence.
+  'licence-reconciler': {
+    description: 'elicence pending work of licence changes (scheduled)',
+    memorySize: 512,
+    timeout: Duration.seconds(60),
+    config: true,
+  },
   'supervision-events': {
     description: 'elicence supervision stream consumer (statistics, alerts)',
     memorySize: 512,
@@ -316,6 +323,8 @@ export class ElicenceStack extends Stack {
   readonly peerRefresh: events.Rule;
   /** The schedule delivering withdrawal notices to the platforms (functions/notices.ts). */
   readonly noticeDelivery: events.Rule;
+  /** Runs the reconciler of licence changes' pending work every minute. */
+  readonly pendingWorkReconciler: events.Rule;
   readonly keyGuard: KeyDeletionGuard;
   /** Month-to-date SMS spend over `smsSpendAlarmUsd`. */
   readonly smsSpendAlarm: cloudwatch.Alarm;
@@ -453,6 +462,10 @@ export class ElicenceStack extends Stack {
         logLevel,
         logRetention: logs.RetentionDays.SIX_MONTHS,
         callsKms: Object.keys(kmsByKey).length > 0,
+        // Audit entries, and the pending work of licence changes (functions/grants.ts): alarmed when unwritten.
+        writesAfterChanges:
+          grants.auditTable?.items.PutItem?.includes(leadingKeys.audit) === true ||
+          grants.table?.items.DeleteItem?.includes(leadingKeys.pendingWork) === true,
         sendsSms: grants.sms === true,
         readsStream: grants.auditStream === true,
         webAssets: spec.webAssets ?? false,
@@ -511,6 +524,17 @@ export class ElicenceStack extends Stack {
       description: 'Delivers withdrawal notices (signed Security Event Tokens) to the platforms',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new eventTargets.LambdaFunction(functions.notices.function, { retryAttempts: 0 })],
+    });
+
+    // What a change of a licence left undone (its audit entry, its status-list entry: a timeout, a
+    // `status_list_contended` 503) finished within about two minutes (shared/licence/pending-work.ts,
+    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `licence-reconciler`.
+    this.pendingWorkReconciler = new events.Rule(this, 'PendingWorkSchedule', {
+      description: 'Finishes the pending work of licence changes (audit entries, status lists)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new eventTargets.LambdaFunction(functions['licence-reconciler'].function, { retryAttempts: 0 }),
+      ],
     });
 
     const withIssuerKeys = (use: FunctionGrants['issuerKeys']) =>

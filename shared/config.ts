@@ -132,6 +132,9 @@ const schema = z
     // At most one on-demand audit checkpoint per this many seconds, across containers (docs/supervision.md);
     // 0 lifts the limit (tests that sign several in a row).
     AUDIT_CHECKPOINT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    // The reconciler finishes a licence change's pending work once it is this old (shared/licence/
+    // pending-work.ts): the request had its chance by then. 0 (tests) takes everything at once.
+    PENDING_WORK_AGE_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     // The UTC day from which every audit entry carries a holder commitment (docs/supervision.md, security
     // review L2, M2b): one dated on or after it without one is not genuine. By default the day commitments
     // were released; an operator whose stack still ran older code after that day sets the day after the
@@ -369,6 +372,12 @@ export interface Config {
    */
   readonly auditCheckpointIntervalSeconds: number;
   /**
+   * How old a licence change's pending work (audit entry, status list) must be before the reconciler
+   * finishes it (`PENDING_WORK_AGE_SECONDS`, 0 to 3600, default 60): younger, its own request may still be
+   * finishing it (docs/operating.md, "Pending work").
+   */
+  readonly pendingWorkAgeSeconds: number;
+  /**
    * The UTC day (`AUDIT_HOLDER_COMMITMENTS_SINCE`, `YYYY-MM-DD`, by default {@link holderCommitmentsReleased})
    * from which every audit entry carries its holder commitment, so that an entry of that day or later
    * without one (its commitment stripped to pass as old) fails closed in the usage record and is reported
@@ -506,6 +515,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       holdSeconds: e.BATCH_OPEN_JOB_HOLD_SECONDS,
     },
     auditCheckpointIntervalSeconds: e.AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+    pendingWorkAgeSeconds: e.PENDING_WORK_AGE_SECONDS,
     auditHolderCommitmentsSince: e.AUDIT_HOLDER_COMMITMENTS_SINCE,
     supervisionHistoryBefore: e.SUPERVISION_HISTORY_BEFORE,
     snsEndpoint: e.AWS_ENDPOINT_URL_SNS ?? e.AWS_ENDPOINT_URL,

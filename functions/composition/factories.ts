@@ -26,6 +26,7 @@ import {
   dynamoIdempotencyStore,
   dynamoIssuerStore,
   dynamoLicenceStore,
+  dynamoPendingWork,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
   dynamoProviderReads,
@@ -209,6 +210,8 @@ export const carrier = (c: Needs<'doc' | 'lookupMac'>): CarrierStore => {
   };
 };
 export const licences = (c: Needs<'doc'>) => dynamoLicenceStore(c.doc);
+/** Pointers to licences whose change left work to finish (shared/licence/pending-work.ts). */
+export const pendingWork = (c: Needs<'doc'>) => dynamoPendingWork(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */

@@ -19,6 +19,7 @@ import { Construct } from 'constructs';
 import type { FunctionName } from '../../functions/routes.js';
 import { functionBuild } from '../bundling.js';
 import { pdfFontFile } from '../../shared/licence/pdf-font.js';
+import { pendingWorkLogLines } from '../../shared/licence/pending-work.js';
 
 /**
  * What the KMS-throttling metric filter counts: a log line whose `error` is a throttled call, in either of
@@ -31,6 +32,20 @@ import { pdfFontFile } from '../../shared/licence/pdf-font.js';
 export const kmsThrottlingFilterPattern = logs.FilterPattern.any(
   logs.FilterPattern.stringValue('$.error.name', '=', 'ThrottlingException'),
   logs.FilterPattern.stringValue('$.error', '=', 'ThrottlingException*'),
+);
+
+/**
+ * What the unfinished-writes metric filter counts: a log line saying a write that follows a change was not
+ * made (its `message`), the lines of shared/licence/pending-work.ts `pendingWorkLogLines` (an audit
+ * entry, a status list, the rest of a licence change's pending work) and every other use case's "audit
+ * entry not written…" (the `*` wildcard: verifications add why no verdict was given). Each such line
+ * means a derived record lags its truth: for a licence change until the reconciler finishes it, for the
+ * others for good. test/unit/infra/unfinished-writes-filter.test.ts evaluates it against logged lines.
+ */
+export const unfinishedWritesFilterPattern = logs.FilterPattern.any(
+  logs.FilterPattern.stringValue('$.message', '=', `${pendingWorkLogLines.audit}*`),
+  logs.FilterPattern.stringValue('$.message', '=', pendingWorkLogLines.statusList),
+  logs.FilterPattern.stringValue('$.message', '=', pendingWorkLogLines.incomplete),
 );
 
 /**
@@ -89,6 +104,11 @@ export interface ServiceFunctionProps {
    * the function's logs and raise an alarm (KMS has no throttling metric of its own).
    */
   callsKms: boolean;
+  /**
+   * Whether the code writes audit entries or finishes licence changes' pending work: then the lines saying
+   * such a write was not made ({@link unfinishedWritesFilterPattern}) are counted and raise an alarm.
+   */
+  writesAfterChanges?: boolean;
   /**
    * Whether the code sends text messages: then the role may `sns:Publish` to phone numbers (SMS), and
    * never to a topic or an application endpoint.
@@ -192,6 +212,7 @@ export class ServiceFunction extends Construct {
       }),
     );
     if (props.callsKms) this.alarmOnKmsThrottling(props.name);
+    if (props.writesAfterChanges) this.alarmOnUnfinishedWrites(props.name);
 
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
@@ -230,6 +251,22 @@ export class ServiceFunction extends Construct {
   }
 
   /**
+   * A write that follows a change and failed (an audit entry, a status list): logged where it failed
+   * ({@link unfinishedWritesFilterPattern}), counted here, and alarmed on the first one. On the issuers'
+   * functions the reconciler finishes a licence change's work within about two minutes; on the
+   * reconciler, the work is still undone (docs/operating.md, "Pending work of licence changes").
+   */
+  private alarmOnUnfinishedWrites(name: FunctionName): void {
+    this.alarmOnLogLines(name, {
+      id: 'UnfinishedWrites',
+      alarmId: 'UnfinishedWritesAlarm',
+      pattern: unfinishedWritesFilterPattern,
+      metricName: 'UnfinishedWrites',
+      description: 'an audit entry or a status list was not written after a change',
+    });
+  }
+
+  /**
    * KMS publishes no per-key throttling metric (only account-wide usage against quotas in `AWS/Usage`), and
    * the SDK retries a throttled call up to 5 times (`shared/adapters/kms/client.ts`). What matters is a call
    * that still failed: the function logs it (`error.name`, or `error` as a string; see
@@ -239,17 +276,37 @@ export class ServiceFunction extends Construct {
    * internally (a token endpoint's signature) are not logged and show up in the API's 5xx rate instead.
    */
   private alarmOnKmsThrottling(name: FunctionName): void {
-    const filter = this.logGroup.addMetricFilter('ThrottledCalls', {
-      filterPattern: kmsThrottlingFilterPattern,
+    this.alarmOnLogLines(name, {
+      id: 'ThrottledCalls',
+      alarmId: 'KmsThrottling',
+      pattern: kmsThrottlingFilterPattern,
+      metricName: 'ThrottlingExceptions',
+      description: "KMS calls throttled beyond the SDK's retries",
+    });
+  }
+
+  /** Counts the function's log lines that match `pattern`, and alarms at the first in 5 minutes. */
+  private alarmOnLogLines(
+    name: FunctionName,
+    line: {
+      id: string;
+      alarmId: string;
+      pattern: logs.IFilterPattern;
+      metricName: string;
+      description: string;
+    },
+  ): void {
+    const filter = this.logGroup.addMetricFilter(line.id, {
+      filterPattern: line.pattern,
       // One namespace per function (each has its own log group): a filter cannot set a constant dimension.
       metricNamespace: `Elicence/${name}`,
-      metricName: 'ThrottlingExceptions',
+      metricName: line.metricName,
       metricValue: '1',
       unit: cloudwatch.Unit.COUNT,
     });
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'KmsThrottling', {
-        alarmDescription: `elicence ${name}: KMS calls throttled beyond the SDK's retries`,
+      new cloudwatch.Alarm(this, line.alarmId, {
+        alarmDescription: `elicence ${name}: ${line.description}`,
         metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         evaluationPeriods: 1,

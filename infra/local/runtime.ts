@@ -28,6 +28,7 @@ import { seedDemo, type DemoCredentials } from './seed.js';
 import { tapStream, type LocalStream } from './streams.js';
 import { tapBatchQueue, type LocalQueue } from './queues.js';
 import { startNoticeRounds, type NoticeRound } from './notice-rounds.js';
+import { startSchedules } from './schedules.js';
 import { prefixes } from '../../shared/adapters/dynamo/keys.js';
 import { createLocalServer, importFunction, type HandlerLoader } from './server.js';
 
@@ -65,6 +66,11 @@ export interface LocalRuntime {
    * minute), after the round under way, and resolves with what it did.
    */
   deliverNotices(): Promise<NoticeRound>;
+  /**
+   * Runs a scheduled function now, as its schedule does every minute (`licence-reconciler`, the stack's
+   * `PendingWorkSchedule`), in its own invocation; resolves with what it answered.
+   */
+  runSchedule(functionName: 'licence-reconciler'): Promise<unknown>;
   /**
    * Resolves with the reason once the runtime stopped on its own: the embedded DynamoDB died, so the
    * runtime logged it and closed itself (its server no longer answers) rather than serve `/healthz` while
@@ -263,8 +269,13 @@ export async function startLocalRuntime(
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }
       const running = invocation.getStore();
-      // Consumers off the request path (the stream's, the batch queue's) are counted apart.
-      if ((running?.functionName === 'supervision-events' || running?.functionName === 'batches') && dynamo) {
+      // Consumers off the request path (the stream's, the batch queue's, the schedules') are counted apart.
+      if (
+        (running?.functionName === 'supervision-events' ||
+          running?.functionName === 'batches' ||
+          running?.functionName === 'licence-reconciler') &&
+        dynamo
+      ) {
         markStreamConsumer(container);
       }
       if (running) {
@@ -321,10 +332,24 @@ export async function startLocalRuntime(
       return module.handler;
     },
   });
+  // EventBridge's schedules, locally: the reconciler of licence changes' pending work, every minute
+  // (the stack's `PendingWorkSchedule`).
+  const schedules = startSchedules([
+    {
+      functionName: 'licence-reconciler',
+      everySeconds: 60,
+      load: async () => {
+        const entry = new URL('../../functions/licence-reconciler.ts', import.meta.url).href;
+        const module = (await import(/* @vite-ignore */ entry)) as { handler: () => Promise<unknown> };
+        return module.handler;
+      },
+    },
+  ]);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= closeOnce());
   const closeOnce = async () => {
     await noticeRounds.stop();
+    await schedules.stop();
     await batchQueue?.stop();
     await stream?.stop();
     server.closeAllConnections();
@@ -380,6 +405,7 @@ export async function startLocalRuntime(
       drainBatches: async () => batchQueue?.drain(),
       batchFailures: () => batchQueue?.failures ?? [],
       deliverNotices: () => noticeRounds.deliverNow(),
+      runSchedule: (functionName) => schedules.run(functionName),
       stopped,
       close,
     };

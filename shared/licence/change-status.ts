@@ -1,11 +1,14 @@
 import * as z from 'zod';
-import type { AuditTrail } from '../audit/audit-trail.js';
-import type { Clock } from '../clock.js';
+import type { AuditEntry } from '../audit/audit-trail.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { logger } from '../logger.js';
 import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
-import type { LicenceStore } from './licence-store.js';
-import type { StatusListStore } from './status-list-store.js';
+import {
+  applyStatus,
+  completePendingWork,
+  finishPendingWork,
+  withoutPending,
+  type PendingWorkDependencies,
+} from './pending-work.js';
 import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
 import { actedBy } from './issuer-actor.js';
 
@@ -42,11 +45,7 @@ export const changeStatusInput = z
   });
 export type ChangeStatusInput = z.output<typeof changeStatusInput>;
 
-/** Token Status List values: 0 valid, 1 invalid (our revoked), 2 suspended. */
-export const statusListValue = { valid: 0, revoked: 1, suspended: 2 } as const satisfies Record<
-  StoredStatus,
-  number
->;
+export { statusListValue } from './pending-work.js';
 
 const actions: Record<StoredStatus, LicenceEvent['action']> = {
   valid: 'reinstated',
@@ -54,19 +53,17 @@ const actions: Record<StoredStatus, LicenceEvent['action']> = {
   revoked: 'revoked',
 };
 
-export interface ChangeStatusDependencies {
-  licences: LicenceStore;
-  statusLists: StatusListStore;
-  audit: AuditTrail;
-  clock: Clock;
-}
+/** The licences, their status lists, the audit trail and the pending-work pointers, and a clock. */
+export type ChangeStatusDependencies = PendingWorkDependencies;
 
 /**
  * Suspends (暂扣), reinstates, or revokes (吊销/撤销) a licence of the caller's issuer. Revocation is
  * final. The licence record changes in one conditional write under its `version`, with the history entry
- * in the same write; then the status list (derived state) takes the new value. Asking for the status a
- * licence already has changes nothing and re-applies it to the status list, which repairs a list an
- * earlier failure left behind.
+ * and, as pending work, the audit entry and the status list's new value in the same write (a pointer to
+ * it written just before); then the status list (derived state) takes the new value and the audit entry
+ * is written, and the pending work is cleared (shared/licence/pending-work.ts). A failure half-way leaves
+ * the work recorded: asking for the status a licence already has changes nothing and finishes it (and
+ * re-applies the status to the status list in any case), and the reconciler finishes it a minute later.
  *
  * @example
  * ```ts
@@ -97,69 +94,61 @@ export async function changeLicenceStatus(
   if (!current || current.issuerId !== context.issuerId)
     throw new NotFoundError(`No licence ${id} of this issuer`, 'licence_not_found');
 
-  let licence = current;
   if (context.from && current.status !== context.from && current.status !== input.status) {
     throw new ConflictError('The licence changed meanwhile; read it again and retry', 'licence_changed');
   }
-  if (current.status !== input.status) {
-    if (current.status === 'revoked') {
-      throw new ConflictError(
-        'A revoked licence cannot change status: revocation is final',
-        'licence_revoked',
-      );
-    }
-    const at = new Date(deps.clock.now()).toISOString();
-    const reason = reasonText(input.status, input.reasonCode, input.reason);
-    licence = await deps.licences.save({
-      ...current,
-      status: input.status,
-      statusReason: reason,
-      history: [
-        ...current.history,
-        {
-          at,
-          action: actions[input.status],
-          ...actedBy(context),
-          reason,
-          ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
-          ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
-          requestId: context.requestId,
-        },
-      ],
-    });
-    await deps.audit
-      .record({
+  if (current.status === input.status) {
+    // Nothing to change: finish what an earlier change left, and write the status into the list again
+    // whoever holds that work (idempotent), which repairs a list any earlier failure left behind.
+    const finished = await finishPendingWork(current, deps);
+    await applyStatus(finished, deps);
+    return withoutPending(finished);
+  }
+  if (current.status === 'revoked') {
+    throw new ConflictError('A revoked licence cannot change status: revocation is final', 'licence_revoked');
+  }
+  const at = new Date(deps.clock.now()).toISOString();
+  const reason = reasonText(input.status, input.reasonCode, input.reason);
+  const changed: AuditEntry = {
+    at,
+    ...actedBy(context),
+    action: `licence.${actions[input.status]}`,
+    licenceId: id,
+    issuerId: current.issuerId,
+    licenceType: current.type,
+    holderMasked: current.holder.masked,
+    requestId: context.requestId,
+    reason,
+    // The code too, so that supervision can tell a replacement from a loss of licences (a re-issue's
+    // revocation, which alone names the licence replacing it, is no bulk revocation).
+    ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+    ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
+  };
+  const claim = await deps.pendingWork.mark(id, new Date(at));
+  const saved = await deps.licences.save({
+    ...current,
+    status: input.status,
+    statusReason: reason,
+    history: [
+      ...current.history,
+      {
         at,
+        action: actions[input.status],
         ...actedBy(context),
-        action: `licence.${actions[input.status]}`,
-        licenceId: id,
-        issuerId: current.issuerId,
-        licenceType: current.type,
-        holderMasked: current.holder.masked,
-        requestId: context.requestId,
         reason,
-        // The code too, so that supervision can tell a replacement from a loss of licences (a re-issue's
-        // revocation, which alone names the licence replacing it, is no bulk revocation).
         ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
         ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
-      })
-      .catch((error: unknown) =>
-        logger.error('audit entry not written', { licenceId: id, error: String(error) }),
-      );
-  }
-  // A concurrent change of this licence may have saved a newer status while this list write waited (it
-  // retries under contention), and written the list before it: write again until the list carries the
-  // status of the version read after the write. The last writer then always leaves the latest status. A
-  // late write over a revocation is not even momentary: the store never overwrites a revoked entry.
-  for (let applied = licence; ;) {
-    await deps.statusLists.setStatus(
-      applied.statusList.listId,
-      applied.statusList.idx,
-      statusListValue[applied.status],
-    );
-    const latest = await deps.licences.get(id);
-    if (!latest || latest.version === applied.version) break;
-    applied = latest;
-  }
-  return licence;
+        requestId: context.requestId,
+      },
+    ],
+    // Work an earlier change left undone is carried, and completed with this one's.
+    pending: {
+      since: current.pending?.since ?? at,
+      audit: [...(current.pending?.audit ?? []), changed],
+      statusList: { ...current.statusList, status: input.status },
+    },
+  });
+  // The status list failing (`status_list_contended`) is answered (503: retry); the change is recorded.
+  await completePendingWork(saved, claim, deps, [changed]);
+  return withoutPending(saved);
 }

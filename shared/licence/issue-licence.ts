@@ -12,7 +12,7 @@ import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import type { Issuer } from '../issuers/issuer.js';
 import type { IssuerStore } from '../issuers/issuer-store.js';
 import { holderDivision, inJurisdiction, jurisdictionOf } from '../issuers/jurisdiction.js';
-import type { AuditTrail } from '../audit/audit-trail.js';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import { logger } from '../logger.js';
 import {
   findLicenceType,
@@ -29,6 +29,13 @@ import type { LicenceStore } from './licence-store.js';
 import { maxCredentialQrVersion, QrCapacityError, qrVersion } from './qr.js';
 import { allocationFor, LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import { actedBy } from './issuer-actor.js';
+import {
+  completePendingWork,
+  finishPendingWork,
+  pendingWorkLogLines,
+  withoutPending,
+  type PendingWorkIndex,
+} from './pending-work.js';
 
 const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 
@@ -63,6 +70,8 @@ export interface IssueLicenceDependencies {
   /** Keyed fingerprint of a request body (see `keyedFingerprint`). */
   fingerprint(text: string): Promise<string>;
   audit: AuditTrail;
+  /** Pointers to licences whose audit entry is still to write (shared/licence/pending-work.ts). */
+  pendingWork: PendingWorkIndex;
   clock: Clock;
   /** Base of the status list URIs written into credentials. */
   issuerUrl: string;
@@ -91,9 +100,13 @@ export interface IssueContext {
  *    has two credentials (a signature made by an attempt that died before recording it was never
  *    stored or answered, so nobody holds it); it names the holder by kind, name and masked number only
  *    (no lookup key: nothing links one person's licences);
- * 5. the licence is written in one conditional write, with its first history entry; its id follows from
- *    the slot and its index keys from the pinned time, so a retry finds or overwrites exactly what an
- *    earlier attempt wrote.
+ * 5. the licence is written in one conditional write, with its first history entry and its `licence.issued`
+ *    audit entry as pending work (a pointer to it written just before); its id follows from the slot and
+ *    its index keys from the pinned time, so a retry finds or overwrites exactly what an earlier attempt
+ *    wrote;
+ * 6. the audit entry is written and the pending work cleared (shared/licence/pending-work.ts). A failure
+ *    there leaves the licence issued and the entry pending: a retry under the same key, or the reconciler
+ *    a minute later, writes it, once.
  *
  * A serial can be skipped (a gap in the status list), never reused: only when an attempt dies between
  * the counter's increment and recording it (or the increment is repeated by a retry of its own call).
@@ -245,7 +258,7 @@ export async function issueChecked(
       if (done) {
         await request.beforeWrite?.(done.id);
         await deps.idempotency.release(record);
-        return { licence: done, issuer, created: false };
+        return { licence: await finishQuietly(done, deps), issuer, created: false };
       }
     }
     const holder = await request.holder();
@@ -264,7 +277,7 @@ export async function issueChecked(
     const existing = await deps.licences.get(id);
     if (existing) {
       await deps.idempotency.release(record, id);
-      return { licence: existing, issuer, created: false };
+      return { licence: await finishQuietly(existing, deps), issuer, created: false };
     }
 
     const statusUri = `${deps.issuerUrl}/status-lists/${encodeURIComponent(allocation.listId)}`;
@@ -292,6 +305,18 @@ export async function issueChecked(
               : deps.signerFor(issuer.keyId),
           ),
         );
+    const issued: AuditEntry = {
+      at: now.toISOString(),
+      ...actedBy(context),
+      action: 'licence.issued',
+      licenceId: id,
+      issuerId: issuer.id,
+      // Supervision counts per issuer and type (shared/supervision/statistics.ts).
+      licenceType: type.code,
+      holderMasked: holder.masked,
+      requestId: context.requestId,
+      ...(request.auditReason ? { reason: request.auditReason } : {}),
+    };
     const licence: LicenceRecord = {
       id,
       type: type.code,
@@ -314,31 +339,33 @@ export async function issueChecked(
         },
       ],
       ...(request.replaces ? { replaces: request.replaces } : {}),
+      pending: { since: now.toISOString(), audit: [issued] },
       version: 0,
     };
+    const claim = await deps.pendingWork.mark(id, now);
     const created = await deps.licences.create(licence);
     await deps.idempotency.release(record, id);
-    await deps.audit
-      .record({
-        at: now.toISOString(),
-        ...actedBy(context),
-        action: 'licence.issued',
-        licenceId: id,
-        issuerId: issuer.id,
-        // Supervision counts per issuer and type (shared/supervision/statistics.ts).
-        licenceType: licence.type,
-        holderMasked: holder.masked,
-        requestId: context.requestId,
-        ...(request.auditReason ? { reason: request.auditReason } : {}),
-      })
-      .catch((error: unknown) =>
-        logger.error('audit entry not written', { licenceId: id, error: String(error) }),
-      );
-    return { licence: created, issuer, created: true };
+    // Issued: what remains is the audit entry, left pending (and logged) if it cannot be written now.
+    const completed = await completePendingWork(created, claim, deps, [issued]).catch((error: unknown) => {
+      logger.error(pendingWorkLogLines.incomplete, { licenceId: id, error: String(error) });
+      return withoutPending(created);
+    });
+    return { licence: completed, issuer, created: true };
   } catch (error) {
     await deps.idempotency.release(record).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The work an earlier attempt left on a licence (its audit entry), finished by a retry: the licence is
+ * issued whatever happens here, so a failure is logged (the reconciler finishes it) rather than answered.
+ */
+async function finishQuietly(licence: LicenceRecord, deps: IssueLicenceDependencies): Promise<LicenceRecord> {
+  return finishPendingWork(licence, deps).catch((error: unknown) => {
+    logger.error(pendingWorkLogLines.incomplete, { licenceId: licence.id, error: String(error) });
+    return withoutPending(licence);
+  });
 }
 
 /** What a licence credential signs; one place, so the size check measures exactly what is signed. */

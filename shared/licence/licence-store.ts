@@ -48,13 +48,19 @@ export interface LicenceCount {
 /**
  * Where licences are kept. Contract: `create` is one conditional write that fails with `ConflictError`
  * if the id exists; `save` replaces under optimistic concurrency on `version`; lists are newest first
- * (an issuer's list oldest first on request);
+ * (an issuer's list oldest first on request); `clearPending` changes no `version`;
  * a cursor is only valid for the query that produced it (else an `InvalidInputError` `invalid_cursor`).
  */
 export interface LicenceStore {
   create(licence: LicenceRecord): Promise<LicenceRecord>;
   get(id: string): Promise<LicenceRecord | undefined>;
   save(licence: LicenceRecord): Promise<LicenceRecord>;
+  /**
+   * Removes the record's pending work (shared/licence/pending-work.ts) if it is still at `version`, without
+   * a new version (bookkeeping, not a change: a concurrent change is not refused for it). Answers the record
+   * without it, or `undefined` when the version moved on.
+   */
+  clearPending(id: string, version: number): Promise<LicenceRecord | undefined>;
   listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage>;
   /**
    * How many of an issuer's licences match `filter`, counting no further than `cap` (then `capped`).

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { Issuer } from '../issuers/issuer.js';
 import { credentialKeyPublished, issuerPublishedKeys } from '../issuers/credential-key.js';
 import { findLicenceType, publicFields } from './catalogue.js';
+import type { AuditEntry } from '../audit/audit-trail.js';
 
 export type StoredStatus = 'valid' | 'suspended' | 'revoked';
 export type LicenceStatus = StoredStatus | 'expired';
@@ -13,6 +14,27 @@ export interface Holder {
   masked: string;
   /** HMAC (KMS) of the normalised number: how the holder is found without storing the number. */
   lookupKey: string;
+}
+
+/**
+ * What a change of a licence still has to do after its one conditional write (its audit entry, its
+ * status-list entry), recorded on the licence in that same write (`LicenceRecord.pending`), so that no
+ * failure after the write can lose it: whoever completes it (the request itself, its retry, or the
+ * reconciler, shared/licence/pending-work.ts) reads it from the record, and clears it once done.
+ */
+export interface PendingWork {
+  /** When the oldest outstanding part was recorded (RFC 3339). */
+  since: string;
+  /**
+   * Audit entries to record, each exactly once: a completion that may repeat an earlier attempt's first
+   * looks for the entry (same licence, `action` and `at`) in the trail.
+   */
+  audit?: AuditEntry[];
+  /**
+   * The status list must carry the licence's status. The completion writes the status of the record as it
+   * then reads it (this one, or a newer), which is never older than the value written here.
+   */
+  statusList?: { listId: string; idx: number; status: StoredStatus };
 }
 
 /** One entry of a licence's own history, written in the same conditional write as the change. */
@@ -55,6 +77,11 @@ export interface LicenceRecord {
    * so a retry issues no second one), final once this one is revoked with the `revoked` entry naming it.
    */
   replacedBy?: string;
+  /**
+   * What the last changes still have to do (audit entries, the status list), written in the same
+   * conditional write as the change and removed once done (shared/licence/pending-work.ts). Never answered.
+   */
+  pending?: PendingWork;
   version: number;
 }
 

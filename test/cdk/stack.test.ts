@@ -382,6 +382,7 @@ describe('ElicenceStack', () => {
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
+      'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) =>
@@ -483,7 +484,62 @@ describe('ElicenceStack', () => {
           MetricName: 'ThrottlingExceptions',
         });
       }
-      template.resourceCountIs('AWS::Logs::MetricFilter', callKms.length);
+      template.resourceCountIs('AWS::Logs::MetricFilter', callKms.length + writeAfterChanges.length);
+    });
+
+    // The functions that write audit entries, or finish licence changes' pending work (the reconciler).
+    const writeAfterChanges = [
+      'oidc',
+      'admin',
+      'licences',
+      'verify',
+      'me',
+      'accounts',
+      'batches',
+      'licence-reconciler',
+      'console',
+    ] as const;
+
+    it('counts and alarms on audit entries and status lists not written after a change', () => {
+      for (const name of writeAfterChanges) {
+        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+          LogGroupName: { Ref: logicalId(stack.functions[name].logGroup) },
+          // The lines of test/unit/infra/unfinished-writes-filter.test.ts.
+          FilterPattern:
+            '{ ($.message = "audit entry not written*") || ($.message = "status list not updated") || ($.message = "pending work not completed") }',
+          MetricTransformations: [
+            Match.objectLike({ MetricNamespace: `Elicence/${name}`, MetricName: 'UnfinishedWrites' }),
+          ],
+        });
+        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          Namespace: `Elicence/${name}`,
+          MetricName: 'UnfinishedWrites',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        });
+      }
+    });
+
+    it('runs the reconciler of pending work every minute from an EventBridge rule, and nothing else may', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(stack.functions['licence-reconciler'].function), 'Arn'] },
+          }),
+        ],
+      });
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(
+          logicalId(stack.functions['licence-reconciler'].function),
+        ),
+      ) as Array<{ Properties: Json }>;
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Properties).toMatchObject({
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [logicalId(stack.pendingWorkReconciler), 'Arn'] },
+      });
     });
   });
 
@@ -635,6 +691,8 @@ describe('ElicenceStack', () => {
         peers: [],
         // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
         notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
+        // Signs nothing: the pending work is entries and bits, never a credential.
+        'licence-reconciler': [],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -1008,9 +1066,10 @@ describe('ElicenceStack', () => {
         // The code exchange reads the code's session and grant as one BatchGetItem.
         oidc: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         admin: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
-        licences: { items: [get, put, update], queries: ['gsi1', 'gsi2'] },
+        // A change's pending work: its pointer removed (conditional delete).
+        licences: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         // Bulk issuance jobs: as POST /licences, plus the job and its chunks, and the issuer's batch keys.
-        batches: { items: [get, put, update], queries: ['gsi1'] },
+        batches: { items: [get, put, update, del], queries: ['gsi1'] },
         // The public list functions only read; the list signer stores what it signs.
         'status-lists': { items: [get], queries: ['gsi1'] },
         'trust-list': { items: [get], queries: ['gsi1', 'gsi2'] },
@@ -1038,6 +1097,8 @@ describe('ElicenceStack', () => {
         peers: { items: [get, put], queries: ['gsi2'] },
         // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
         notices: { items: [get, put, del], queries: [] },
+        // The pointers (a query of their partitions, below), the licences and their status lists.
+        'licence-reconciler': { items: [get, put, update, del], queries: [] },
       };
       for (const name of functionNames) {
         expect(
@@ -1074,7 +1135,9 @@ describe('ElicenceStack', () => {
             : // The notices function reads its queue's partition and no other.
               name === 'notices'
               ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
-              : [],
+              : name === 'licence-reconciler'
+                ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pending-work#*'] } }]
+                : [],
         );
       }
     });
@@ -1186,9 +1249,12 @@ describe('ElicenceStack', () => {
         oidc: writer,
         // A licence's entries (GET /admin/audit).
         admin: { items: [put], queries: ['gsi1'] },
-        // Issuers' reads in their holders' usage records: a search's entries together (group commit).
-        licences: { items: [put, batchWrite], queries: [] },
-        batches: writer,
+        // Issuers' reads in their holders' usage records: a search's entries together (group commit);
+        // a retry finishing an earlier attempt's pending work looks for its entry first (gsi1).
+        licences: { items: [put, batchWrite], queries: ['gsi1'] },
+        batches: { items: [put], queries: ['gsi1'] },
+        // The reconciler of pending work: the same, for every licence change left unfinished.
+        'licence-reconciler': { items: [put], queries: ['gsi1'] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
@@ -1350,8 +1416,9 @@ describe('ElicenceStack', () => {
           ...(name === 'me' ? ['oidc#Grant#*'] : []),
         ]);
       }
-      // Licences are written by the issuing API and its bulk jobs alone; verification only reads them.
-      expect(writers('licence#')).toEqual(['licences', 'batches']);
+      // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
+      // cleared by the reconciler); verification only reads them.
+      expect(writers('licence#')).toEqual(['licences', 'batches', 'licence-reconciler']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
@@ -1359,7 +1426,8 @@ describe('ElicenceStack', () => {
       expect(writers('sms-code#')).toEqual(['oidc', 'accounts']);
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
-      expect(writers('status-list#')).toEqual(['licences', 'list-signer']);
+      // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
+      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'licence-reconciler']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],
         PutItem: ['web-session#*'],
@@ -1870,8 +1938,9 @@ describe('ElicenceStack', () => {
 
   describe('audit checkpoints', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
-      // With the peer refresh, the notice delivery and the key deletion watch (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 4);
+      // With the peer refresh, the notice delivery, the pending-work reconciler and the key deletion watch
+      // (test/cdk/guards.test.ts).
+      template.resourceCountIs('AWS::Events::Rule', 5);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',

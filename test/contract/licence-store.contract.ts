@@ -86,6 +86,26 @@ export function licenceStoreContract(name: string, make: Make<{ store: LicenceSt
       expect(await store.get(created.id)).toEqual(suspended);
     });
 
+    it('clears pending work at its version without a new one; a moved version or unknown id clears nothing', async () => {
+      const pending = {
+        since: '2026-03-01T08:00:00.000Z',
+        audit: [{ at: '2026-03-01T08:00:00.000Z', actor: 'cl', action: 'licence.issued' }],
+      };
+      const created = await store.create(licenceRecord({ pending }));
+      expect(created.pending).toEqual(pending);
+      const saved = await store.save({ ...created, status: 'suspended' });
+      expect(await store.clearPending(created.id, created.version)).toBeUndefined();
+      expect((await store.get(created.id))?.pending).toEqual(pending);
+
+      const cleared = await store.clearPending(created.id, saved.version);
+      const { pending: _pending, ...withoutPending } = saved;
+      expect(cleared).toEqual(withoutPending);
+      expect(await store.get(created.id)).toEqual(withoutPending);
+      // Bookkeeping, not a change: a save of the version read before the clear still goes through.
+      expect(await store.save({ ...saved, status: 'valid' })).toMatchObject({ version: saved.version + 1 });
+      expect(await store.clearPending(`lic-${randomUUID()}`, 1)).toBeUndefined();
+    });
+
     it('lets exactly one of concurrent saves of one version win', async () => {
       const created = await store.create(licenceRecord());
       const outcomes = await Promise.allSettled(

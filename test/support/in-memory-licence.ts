@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { credentialKid } from '../../shared/issuers/credential-key.js';
 import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
+import type { PendingWorkIndex } from '../../shared/licence/pending-work.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
 import type {
   LicenceCount,
@@ -58,6 +60,14 @@ export class InMemoryLicenceStore implements LicenceStore {
     const saved = { ...structuredClone(licence), version: licence.version + 1 };
     this.byId.set(licence.id, saved);
     return structuredClone(saved);
+  }
+
+  async clearPending(id: string, version: number): Promise<LicenceRecord | undefined> {
+    const found = this.byId.get(id);
+    if (found?.version !== version) return undefined;
+    const { pending: _pending, ...cleared } = found;
+    this.byId.set(id, cleared);
+    return structuredClone(cleared);
   }
 
   async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {
@@ -282,5 +292,40 @@ export class InMemoryTrustListStore implements TrustListStore {
     if ((this.stored?.version ?? 0) !== expectedVersion) return false;
     this.stored = { ...token, version: expectedVersion + 1 };
     return true;
+  }
+}
+
+/** The {@link PendingWorkIndex} contract in memory: one pointer per licence, claims held for 60 s. */
+export class InMemoryPendingWork implements PendingWorkIndex {
+  readonly pointers = new Map<string, { since: string; claim?: string; claimedUntil?: number }>();
+
+  async mark(licenceId: string, now: Date): Promise<string> {
+    const claim = randomUUID();
+    this.pointers.set(licenceId, { since: now.toISOString(), claim, claimedUntil: now.getTime() + 60_000 });
+    return claim;
+  }
+
+  async claim(licenceId: string, now: Date): Promise<string | undefined> {
+    const pointer = this.pointers.get(licenceId);
+    if (!pointer || (pointer.claim !== undefined && pointer.claimedUntil! >= now.getTime())) return undefined;
+    const claim = randomUUID();
+    this.pointers.set(licenceId, { ...pointer, claim, claimedUntil: now.getTime() + 60_000 });
+    return claim;
+  }
+
+  async release(licenceId: string, claim: string): Promise<void> {
+    const pointer = this.pointers.get(licenceId);
+    if (pointer?.claim === claim) this.pointers.set(licenceId, { since: pointer.since });
+  }
+
+  async remove(licenceId: string, claim: string): Promise<void> {
+    if (this.pointers.get(licenceId)?.claim === claim) this.pointers.delete(licenceId);
+  }
+
+  async olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>> {
+    return [...this.pointers]
+      .filter(([, pointer]) => pointer.since < before.toISOString())
+      .slice(0, limit)
+      .map(([licenceId, { since }]) => ({ licenceId, since }));
   }
 }

@@ -8,6 +8,7 @@ import { InMemoryAudit, TestClock } from './in-memory-identity.js';
 import {
   InMemoryIdempotencyStore,
   InMemoryLicenceStore,
+  InMemoryPendingWork,
   InMemoryStatusListStore,
 } from './in-memory-licence.js';
 import { LocalSigner } from './local-signer.js';
@@ -25,6 +26,7 @@ export function licenceWorld() {
   const idempotency = new InMemoryIdempotencyStore(clock);
   const statusLists = new InMemoryStatusListStore();
   const audit = new InMemoryAudit();
+  const pendingWork = new InMemoryPendingWork();
   const signers = new Map<string, LocalSigner>();
   const platformSigner = new LocalSigner();
   // Presentations have a key of their own, never the platform key (review R7 M1).
@@ -44,10 +46,11 @@ export function licenceWorld() {
     lookupMac: fakeMac,
     fingerprint: keyedFingerprint(fakeMac, 'idempotency/v1'),
     audit,
+    pendingWork,
     clock,
     issuerUrl,
   };
-  const statusDeps: ChangeStatusDependencies = { licences, statusLists, audit, clock };
+  const statusDeps: ChangeStatusDependencies = { licences, statusLists, audit, pendingWork, clock };
   const verifyDeps: VerifyScanDependencies = {
     issuers,
     licences,
@@ -91,6 +94,7 @@ export function licenceWorld() {
     idempotency,
     statusLists,
     audit,
+    pendingWork,
     platformSigner,
     presentationSigner,
     issueDeps,

@@ -41,6 +41,8 @@ import { DynamoEntityStore } from './entity-store.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { DynamoIssuerStore } from './issuer-store.js';
 import { DynamoLicenceStore } from './licence-store.js';
+import { DynamoPendingWork } from './pending-work.js';
+import type { PendingWorkIndex } from '../../licence/pending-work.js';
 import { DynamoLoginAttemptStore } from './login-attempt-store.js';
 import {
   clientStillRegistered,
@@ -150,6 +152,8 @@ export const dynamoCarrierRegistry = (table: TableConnection, mac: Mac): Carrier
   new DynamoCarrierRegistry(table, table.tableName, mac);
 export const dynamoLicenceStore = (table: TableConnection): LicenceStore =>
   new DynamoLicenceStore(table, table.tableName);
+export const dynamoPendingWork = (table: TableConnection): PendingWorkIndex =>
+  new DynamoPendingWork(table, table.tableName);
 export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>
   new DynamoIdempotencyStore(table, table.tableName, clock);
 // The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in

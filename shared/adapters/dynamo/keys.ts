@@ -73,6 +73,7 @@ import type { ItemKey } from './conditional.js';
  * | alert rule counter of a subject and window (TTL) | table | `alert-window#<rule>#<subject>#<window start>` | `alert-window` |
  * | supervision alert, by rule, subject and window (created once) | table | `alert#<rule>#<subject>#<window start>` | `alert` |
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
+ * | licence with work outstanding (audit entry, status list), by shard (0-7) of its id | table | `pending-work#<shard>` | `<licenceId>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -125,6 +126,9 @@ export const prefixes = {
   batchItems: 'batch-items#',
   // An issuer's unfinished bulk jobs (shared/licence/batch-slots.ts): the per-issuer cap on them.
   batchSlots: 'batch-slots#',
+  // A licence whose change is not yet complete (its audit entry, its status-list entry), by shard
+  // (shared/licence/pending-work.ts): what the reconciler reads.
+  pendingWork: 'pending-work#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -331,6 +335,11 @@ export const keys = {
   }),
   /** An alert, by its id (`<rule>#<subject>#<window start>`): one per rule, subject and window. */
   alert: (id: string): ItemKey => ({ pk: `${prefixes.alert}${id}`, sk: sortKeys.alert }),
+  /** A licence's pending-work pointer: in shard `shard` of {@link pendingWorkShards}, sorted by licence id. */
+  pendingWork: (shard: number, licenceId: string): ItemKey => ({
+    pk: `${prefixes.pendingWork}${shard}`,
+    sk: licenceId,
+  }),
 } as const;
 
 /** The index keys (`gsi1pk`/`gsi1sk`, `gsi2pk`/`gsi2sk`, the audit table's `gsi3pk`/`gsi3sk`) the items carry and the queries ask for. */

@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import { lowSCompactJws } from '../../crypto/compact-jws.js';
 import { credentialKid } from '../../issuers/credential-key.js';
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../../errors.js';
-import { getItem, putNew, putVersioned } from './conditional.js';
+import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
 import type { LicenceRecord } from '../../licence/licence.js';
 import type {
   LicenceCount,
@@ -152,6 +157,26 @@ export class DynamoLicenceStore implements LicenceStore {
       },
     });
     return fromItem(saved);
+  }
+
+  async clearPending(id: string, version: number): Promise<LicenceRecord | undefined> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(id),
+          UpdateExpression: 'REMOVE #pending',
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#pending': 'pending', '#version': 'version' },
+          ExpressionAttributeValues: { ':version': version },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes && fromItem(Attributes);
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
   }
 
   async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {

@@ -54,6 +54,7 @@ function faultyLicences(store: LicenceStore): LicenceStore {
       }
       return store.save(licence);
     },
+    clearPending: (id, version) => store.clearPending(id, version),
     listByIssuer: (issuerId, query) => store.listByIssuer(issuerId, query),
     countByIssuer: (issuerId, filter, cap) => store.countByIssuer(issuerId, filter, cap),
     listByHolder: (key) => store.listByHolder(key),

@@ -62,6 +62,7 @@ describe('the table’s keys, as stored', () => {
       batch: 'batch#',
       batchItems: 'batch-items#',
       batchSlots: 'batch-slots#',
+      pendingWork: 'pending-work#',
     });
     expect(fixedPartitions).toEqual({
       trustList: 'trust-list',

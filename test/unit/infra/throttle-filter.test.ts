@@ -2,31 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kmsThrottlingFilterPattern } from '../../../infra/constructs/service-function.js';
 import { apiHandler } from '../../../shared/http/api-handler.js';
 import type { HttpEvent } from '../../../shared/http/types.js';
-import { bareApiEvent, loggedLines } from '../../support/logged-lines.js';
+import { bareApiEvent, filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
 import { logger } from '../../../shared/logger.js';
-
-/**
- * The subset of CloudWatch Logs' JSON filter patterns the stack uses: `{ A || B || … }` where each term is
- * `$.a.b = "value"` (or `($.a.b = "value")`), a value that may end with the `*` wildcard. A term on a field
- * that is absent, or not a string, does not match (as CloudWatch: an object is not equal to a string).
- * Anything else is refused, so a filter the stack comes to use beyond this subset fails here loudly.
- */
-function matches(pattern: string, line: string): boolean {
-  const body = /^\{\s*(.*?)\s*\}$/.exec(pattern)?.[1];
-  if (body === undefined) throw new Error(`not a JSON filter pattern: ${pattern}`);
-  const event = JSON.parse(line) as unknown;
-  return body.split('||').some((term) => {
-    const parsed = /^\(?\s*\$((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*=\s*"([^"]*)"\s*\)?$/.exec(term.trim());
-    if (!parsed) throw new Error(`term outside the evaluated subset: ${term}`);
-    const [, path, expected] = parsed as unknown as [string, string, string];
-    let value: unknown = event;
-    for (const key of path.slice(1).split('.')) {
-      value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-    }
-    if (typeof value !== 'string') return false;
-    return expected.endsWith('*') ? value.startsWith(expected.slice(0, -1)) : value === expected;
-  });
-}
 
 const bare = bareApiEvent('POST /verify');
 const event = bare.event as unknown as HttpEvent;

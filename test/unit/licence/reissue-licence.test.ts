@@ -28,6 +28,7 @@ describe('reissueLicence', () => {
       ...world.licences,
       get: (id: string) => world.licences.get(id),
       save: (licence: LicenceRecord) => world.licences.save(licence),
+      clearPending: world.licences.clearPending.bind(world.licences),
       listByIssuer: world.licences.listByIssuer.bind(world.licences),
       countByIssuer: world.licences.countByIssuer.bind(world.licences),
       listByHolder: world.licences.listByHolder.bind(world.licences),

@@ -1,0 +1,27 @@
+import { composition } from './composition/dependencies.js';
+import { audit, doc, licences, pendingWork, statusLists } from './composition/factories.js';
+import { reconcilePendingWork } from '../shared/licence/pending-work.js';
+import { logger } from '../shared/logger.js';
+
+/** What this function's handler uses, built once per container. */
+const dependencies = composition({ doc, licences, statusLists, audit, pendingWork });
+
+/** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */
+const PER_RUN = 500;
+
+/**
+ * No route: the stack's schedule (every minute) and the local runtime's invoke it to finish what changes
+ * of licences left undone, older than `PENDING_WORK_AGE_SECONDS` (a Lambda timeout, a
+ * `status_list_contended` 503, an audit write that failed): the `licence.issued`/status audit entry, once,
+ * and the status-list entry (shared/licence/pending-work.ts). What fails again is logged (and alarmed,
+ * docs/operating.md) and stays for the next run.
+ */
+export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {
+  const deps = dependencies();
+  const result = await reconcilePendingWork(deps, {
+    minAgeSeconds: deps.config.pendingWorkAgeSeconds,
+    limit: PER_RUN,
+  });
+  if (result.completed + result.failed + result.skipped > 0) logger.info('pending work reconciled', result);
+  return result;
+}

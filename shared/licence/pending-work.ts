@@ -1,0 +1,246 @@
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { logger } from '../logger.js';
+import type { LicenceRecord, StoredStatus } from './licence.js';
+
+export type { PendingWork } from './licence.js';
+import type { LicenceStore } from './licence-store.js';
+import type { StatusListStore } from './status-list-store.js';
+
+/**
+ * The pointers the reconciler follows to licences with pending work (one small item per licence, written
+ * before the licence's own write, removed once its work is done: DynamoDB has no index of "items with an
+ * attribute" but a query of a key), and who is completing each (its claim, a lease).
+ *
+ * - `mark` writes or rewrites the pointer, claimed by the caller, before the write that records the work:
+ *   a process that dies after that write has left a pointer to it.
+ * - `claim` takes a pointer nobody holds (released, or its lease lapsed): one completer at a time, so that
+ *   two never both find an audit entry missing and both write it.
+ * - `release` gives a claim up (the completion failed), so that a retry need not wait for the lease.
+ * - `remove` deletes the pointer if the claim is still the caller's.
+ * - `olderThan` lists pointers marked before `before`, oldest shards first, at most `limit`.
+ */
+export interface PendingWorkIndex {
+  mark(licenceId: string, now: Date): Promise<string>;
+  claim(licenceId: string, now: Date): Promise<string | undefined>;
+  release(licenceId: string, claim: string): Promise<void>;
+  remove(licenceId: string, claim: string): Promise<void>;
+  olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>>;
+}
+
+export interface PendingWorkDependencies {
+  licences: LicenceStore;
+  statusLists: StatusListStore;
+  audit: AuditTrail;
+  pendingWork: PendingWorkIndex;
+  clock: Clock;
+}
+
+/** Token Status List values: 0 valid, 1 invalid (our revoked), 2 suspended. */
+export const statusListValue = { valid: 0, revoked: 1, suspended: 2 } as const satisfies Record<
+  StoredStatus,
+  number
+>;
+
+/** The lines the stack's metric filter counts (infra/constructs/service-function.ts): each raises an alarm. */
+export const pendingWorkLogLines = {
+  audit: 'audit entry not written',
+  statusList: 'status list not updated',
+  /** Anything else that stopped a completion (the marker's or the pointer's write): the work stays. */
+  incomplete: 'pending work not completed',
+} as const;
+
+/** An audit entry's identity within its licence's trail: its action and time. */
+const entryId = (entry: Pick<AuditEntry, 'action' | 'at'>) => `${entry.action}\u0000${entry.at}`;
+
+/**
+ * Completes a licence's pending work under `claim` (from `mark` or `claim`), in this order:
+ *
+ * 1. the status list takes the record's status (read again until no newer version was saved meanwhile);
+ * 2. each audit entry is recorded unless the trail has it already (`fresh` entries, which the caller has
+ *    just recorded in the write and knows unwritten, are not looked for);
+ * 3. the marker is removed from the record (only if it is still the version completed: work a concurrent
+ *    change added is completed in another round), then the pointer.
+ *
+ * A status list that cannot be written is logged and thrown; an audit entry that cannot be written is
+ * logged and left pending (the change itself stands). Either way the claim is released, so that a retry
+ * or the reconciler finishes it. Answers the record as it stands.
+ *
+ * @example
+ * ```ts
+ * const claim = await deps.pendingWork.mark(licence.id, now);
+ * const saved = await deps.licences.save({ ...licence, pending: { since, audit: [entry] } });
+ * const done = await completePendingWork(saved, claim, deps, [entry]);
+ * ```
+ */
+export async function completePendingWork(
+  licence: LicenceRecord,
+  claim: string,
+  deps: PendingWorkDependencies,
+  fresh: readonly AuditEntry[] = [],
+): Promise<LicenceRecord> {
+  const known = new Set(fresh.map(entryId));
+  let current = licence;
+  try {
+    for (;;) {
+      const pending = current.pending;
+      if (!pending) break;
+      // Both parts are tried whatever the other's outcome: each one done is one fewer left behind.
+      let listFailure: { error: unknown } | undefined;
+      if (pending.statusList) {
+        try {
+          const latest = await applyStatus(current, deps);
+          // A newer version (another change, or a completer that cleared it): complete what it holds.
+          if (latest.version !== current.version) {
+            current = latest;
+            continue;
+          }
+        } catch (error) {
+          listFailure = { error };
+        }
+      }
+      let auditFailed = false;
+      for (const entry of await auditUnwritten(current.id, pending.audit ?? [], known, deps.audit)) {
+        try {
+          await deps.audit.record(entry);
+          known.add(entryId(entry));
+        } catch (error) {
+          logger.error(pendingWorkLogLines.audit, { licenceId: current.id, error: String(error) });
+          auditFailed = true;
+          break;
+        }
+      }
+      if (listFailure) throw listFailure.error;
+      if (auditFailed) {
+        await deps.pendingWork.release(current.id, claim).catch(() => undefined);
+        return withoutPending(current);
+      }
+      const cleared = await deps.licences.clearPending(current.id, current.version);
+      if (cleared) {
+        current = cleared;
+        break;
+      }
+      // A change saved meanwhile, with its own work (and ours, unless it read after we cleared): again.
+      const latest = await deps.licences.get(current.id);
+      if (!latest) break;
+      current = latest;
+    }
+  } catch (error) {
+    await deps.pendingWork.release(current.id, claim).catch(() => undefined);
+    throw error;
+  }
+  await deps.pendingWork.remove(current.id, claim);
+  return current;
+}
+
+/**
+ * {@link completePendingWork} for a licence found with work outstanding (a retry, the reconciler): claims
+ * it first, and leaves it to whoever holds it if someone does (the record as read is answered).
+ */
+export async function finishPendingWork(
+  licence: LicenceRecord,
+  deps: PendingWorkDependencies,
+): Promise<LicenceRecord> {
+  if (!licence.pending) return licence;
+  const claim = await deps.pendingWork.claim(licence.id, new Date(deps.clock.now()));
+  if (!claim) return withoutPending(licence);
+  return completePendingWork(licence, claim, deps);
+}
+
+/** The record as answered: the pending work is bookkeeping, never part of a licence's view. */
+export function withoutPending(licence: LicenceRecord): LicenceRecord {
+  const { pending: _pending, ...rest } = licence;
+  return rest;
+}
+
+/**
+ * Writes the record's status into its status list, then reads the record again: a concurrent change may
+ * have saved a newer status while this write waited (the store retries under contention), and written the
+ * list before it. The last writer then always leaves the latest status; a late write over a revocation is
+ * not even momentary (the store never overwrites a revoked entry). Logs a list it could not write.
+ */
+export async function applyStatus(
+  licence: LicenceRecord,
+  deps: Pick<PendingWorkDependencies, 'licences' | 'statusLists'>,
+): Promise<LicenceRecord> {
+  for (let applied = licence; ;) {
+    try {
+      await deps.statusLists.setStatus(
+        applied.statusList.listId,
+        applied.statusList.idx,
+        statusListValue[applied.status],
+      );
+    } catch (error) {
+      logger.error(pendingWorkLogLines.statusList, {
+        licenceId: applied.id,
+        listId: applied.statusList.listId,
+        error: String(error),
+      });
+      throw error;
+    }
+    const latest = await deps.licences.get(applied.id);
+    if (!latest || latest.version === applied.version) return latest ?? applied;
+    applied = latest;
+  }
+}
+
+/**
+ * The entries of `entries` not yet in the licence's trail. Those in `known` were not written before this
+ * completion (or were by it); the others are looked for by action and time, and read only when there are
+ * any (a retry or the reconciler), never on a first attempt.
+ */
+async function auditUnwritten(
+  licenceId: string,
+  entries: readonly AuditEntry[],
+  known: ReadonlySet<string>,
+  audit: AuditTrail,
+): Promise<AuditEntry[]> {
+  const unsure = entries.filter((entry) => !known.has(entryId(entry)));
+  if (unsure.length === 0) return [...entries];
+  const written = new Set((await audit.forLicence(licenceId)).map(entryId));
+  return entries.filter((entry) => known.has(entryId(entry)) || !written.has(entryId(entry)));
+}
+
+/**
+ * Finishes what changes of licences left undone (a Lambda timeout, a `status_list_contended` 503, an audit
+ * write that failed): every pointer older than `minAgeSeconds` (the requests' own completion had its
+ * chance) is claimed and completed, or removed when its licence was never written or has nothing left.
+ * A licence another completer holds is skipped (the next run sees it again). Answers what it did.
+ *
+ * @example
+ * ```ts
+ * const { completed, failed } = await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 500 });
+ * ```
+ */
+export async function reconcilePendingWork(
+  deps: PendingWorkDependencies,
+  options: { minAgeSeconds: number; limit: number },
+): Promise<{ completed: number; failed: number; skipped: number }> {
+  const now = new Date(deps.clock.now());
+  const due = await deps.pendingWork.olderThan(
+    new Date(now.getTime() - options.minAgeSeconds * 1000),
+    options.limit,
+  );
+  const result = { completed: 0, failed: 0, skipped: 0 };
+  for (const { licenceId } of due) {
+    const claim = await deps.pendingWork.claim(licenceId, now);
+    if (!claim) {
+      result.skipped += 1;
+      continue;
+    }
+    try {
+      // Absent: the write the pointer announced never happened (its request failed before it, and has
+      // since timed out), so there is nothing to complete.
+      const licence = await deps.licences.get(licenceId);
+      const done = licence ? await completePendingWork(licence, claim, deps) : undefined;
+      if (!licence) await deps.pendingWork.remove(licenceId, claim);
+      const left = done && (await deps.licences.get(licenceId))?.pending;
+      if (left) result.failed += 1;
+      else result.completed += 1;
+    } catch {
+      // Logged where it failed (the alarm's lines); the pointer stays for the next run.
+      result.failed += 1;
+    }
+  }
+  return result;
+}
