@@ -177,7 +177,8 @@ export async function closeAccount(
  * 1. Removes every passkey (those left).
  * 2. Withdraws every agent appointment (经办人) naming the person that is still in force: they are keyed
  *    by the ID number's lookup key, so they would otherwise come back with a new account of the same
- *    number. Appointments the person made as an entity's legal representative stay: they are the
+ *    number. Only for an account at level 3: one below has not proved it is the number's person (a
+ *    squatter's account), and its closing leaves the person's appointments alone. Appointments the person made as an entity's legal representative stay: they are the
  *    entity's acts, and count only while the business registry names the person representative.
  * 3. Ends every sign-in: provider sessions, grants (the platforms' consents and shares), codes, access
  *    and refresh tokens, personal and acting for an entity (`SignInRevocation.endAll`).
@@ -200,10 +201,15 @@ export async function finishClosure(
   const passkeys = await deps.passkeys.listFor(account.id);
   await Promise.all(passkeys.map((passkey) => deps.passkeys.remove(account.id, passkey.id)));
 
-  // 2. Appointments naming the person, still in force.
-  const appointments = (await deps.entities.appointmentsFor(account.lookupKey)).filter((appointment) =>
-    appointmentInForce(appointment, now),
-  );
+  // 2. Appointments naming the person, still in force: only when the account proved it is that person
+  //    (level 3). A squatter's account of the number (self-asserted, or registry-verified by knowing a
+  //    name) closing would otherwise withdraw the real person's appointments.
+  const appointments =
+    assuranceLevelOf(account) < 3
+      ? []
+      : (await deps.entities.appointmentsFor(account.lookupKey)).filter((appointment) =>
+          appointmentInForce(appointment, now),
+        );
   for (const appointment of appointments) {
     await deps.entities.saveAppointment({
       ...appointment,

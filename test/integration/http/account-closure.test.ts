@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dependencies } from '../../../functions/composition/dependencies.js';
+import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
 import { closeAccount } from '../../../shared/identity/close-account.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
@@ -133,8 +133,8 @@ describe('DELETE /me/account', () => {
     expect(await accountIdOf({ ...person, password: 'Again-2026-pass' })).not.toBe(id);
   });
 
-  it('withdraws the appointments naming the person as an enterprise agent', async () => {
-    const person = await registeredPerson();
+  /** An appointment of `person` as the demo entity's agent, by its representative (the demo citizen). */
+  async function appoint(person: { idNumber: string }) {
     const citizenId = await accountIdOf({
       idNumber: runtime.credentials.citizen.idNumber,
       password: runtime.credentials.citizen.password,
@@ -148,16 +148,41 @@ describe('DELETE /me/account', () => {
     });
     expect(appointed.status, await appointed.clone().text()).toBe(201);
     const { agentId } = (await appointed.json()) as { agentId: string };
+    return async () =>
+      (
+        (await (await call('GET', agentsPath, representative)).json()) as {
+          items: Array<{ agentId: string; status: string }>;
+        }
+      ).items.find((agent) => agent.agentId === agentId)?.status;
+  }
 
-    const { tokens } = await walletSignIn(person);
-    const response = await close(tokens.access_token, person.password);
+  it('leaves the appointments of the number alone when a squatter’s account of it (below level 3) closes', async () => {
+    // The number's person was appointed; someone else registered the number (self-asserted, any name).
+    const squatter = await registeredPerson();
+    const statusOfAppointment = await appoint(squatter);
+    const { tokens } = await walletSignIn(squatter);
+    const response = await close(tokens.access_token, squatter.password);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(await response.json()).toMatchObject({ appointmentsWithdrawn: 0 });
+    expect(await statusOfAppointment()).toBe('active');
+  });
+
+  it('withdraws the appointments naming the person as an enterprise agent', async () => {
+    const person = await registeredPerson();
+    // Level 3: the account proved it is the number's person (an SMS code to the registry's phone), and
+    // signed in at level 3 just now (a possession factor; minted as the provider writes it).
+    const accounts = buildDependencies(runtime.config).accounts;
+    const id = await accountIdOf(person);
+    await accounts.save({ ...(await accounts.findById(id))!, assurance: 'possession-verified' });
+    const statusOfAppointment = await appoint(person);
+    const token = await mintedToken(id, {
+      acr: 'urn:elicence:loa:3',
+      auth_time: Math.floor(Date.now() / 1000),
+    });
+    const response = await close(token, person.password);
     expect(response.status, await response.clone().text()).toBe(200);
     expect(await response.json()).toMatchObject({ appointmentsWithdrawn: 1 });
-
-    const agents = (await (await call('GET', agentsPath, representative)).json()) as {
-      items: Array<{ agentId: string; status: string }>;
-    };
-    expect(agents.items.find((agent) => agent.agentId === agentId)?.status).toBe('withdrawn');
+    expect(await statusOfAppointment()).toBe('withdrawn');
   });
 
   it('refuses a sign-in that is not fresh or below the account’s level: 403 fresh_sign_in_required', async () => {
