@@ -612,13 +612,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
   // account and its claim deleted (one transaction of conditional deletes), an audit entry; the password
   // typed again to close it, under the sign-in's throttle (its counters: get, conditional put, update and
-  // delete). Registering a number whose closure failed part-way completes that closure (the same calls).
+  // delete). An appointment checked against the registry counts on the representative's own counter (get, put). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
       items: {
         GetItem: [
           ...accessTokens,
           partitions.loginAttemptsOf('registration'),
+          partitions.loginAttemptsOf('appointment'),
           ...closurePasswordCounters,
           partitions.account,
           partitions.registryPerson,
@@ -631,6 +632,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
         ],
         PutItem: [
           partitions.loginAttemptsOf('registration'),
+          partitions.loginAttemptsOf('appointment'),
           ...closurePasswordCounters,
           partitions.account,
           partitions.entityAccount,

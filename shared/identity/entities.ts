@@ -8,6 +8,7 @@ import {
   InvalidInputError,
   NotFoundError,
   invalidRequest,
+  TooManyRequestsError,
   fieldErrorAt,
   type FieldError,
 } from '../errors.js';
@@ -27,6 +28,7 @@ import { maskIdNumber, parseIdNumber, type IdNumber } from '../identifiers/id-nu
 import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import { comparableName, type PersonAccount } from './person-account.js';
 import type { EntityRegistry, PopulationRegistry, RegisteredEntity } from './registry.js';
+import { LoginThrottle, type LoginAttemptStore } from './login-throttle.js';
 import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
 
 /** The longest an appointment may run before the representative must renew it. */
@@ -244,6 +246,8 @@ export type AppointAgentInput = z.output<typeof appointAgentInput>;
 
 export interface AgentDependencies extends EntityDependencies {
   audit: AuditTrail;
+  /** The representative's counter of appointments checked against the registry (an oracle of names). */
+  loginAttempts: LoginAttemptStore;
   /** The population registry (人口库): the agent's name, when the representative gives it, is checked there. */
   registry: EntityRegistry & PopulationRegistry;
 }
@@ -321,9 +325,28 @@ export async function appointAgent(
   }
   if (input.name !== undefined) {
     // A mistyped number would hand the entity to a stranger: with the name, the registry catches it. An
-    // unknown number and another person's name get one answer (fail closed, and no more said).
+    // unknown number and another person's name get one answer (fail closed, and no more said). Each
+    // answer says whether a name goes with a number: counted per representative before the registry is
+    // asked (`appointmentThrottle`), and a mismatch is audited.
+    const admission = await new LoginThrottle(deps.loginAttempts, deps.clock).admit([
+      { kind: 'appointment', key: representative.lookupKey },
+    ]);
+    if (!admission.admitted) {
+      throw new TooManyRequestsError(
+        `Too many appointments checked against the registry; try again in ${admission.retryAfterSeconds} seconds`,
+        admission.retryAfterSeconds,
+      );
+    }
     const registered = await deps.registry.findPerson(agentKey, idNumber);
     if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
+      await audit(deps, {
+        at: now.toISOString(),
+        actor: representative.id,
+        action: 'agent.name_mismatch',
+        holderMasked: maskIdNumber(idNumber),
+        reason: entity.creditCode,
+        ...(context.requestId ? { requestId: context.requestId } : {}),
+      });
       throw new InvalidInputError(
         'The name does not match the population registry for this ID number',
         'registry_mismatch',

@@ -144,6 +144,19 @@ export const registrationThrottle: ThrottlePolicy = {
 };
 
 /**
+ * Appointments checked against the population registry per legal representative (their number's lookup
+ * key): each says whether a name goes with an ID number (`registry_mismatch` or 201), so a representative
+ * gets 30 free, drained one per 10 minutes, then a growing wait up to an hour. An agency appointing its
+ * clerks is never slowed; testing a list of names against numbers is.
+ */
+export const appointmentThrottle: ThrottlePolicy = {
+  freeFailures: 30,
+  maxDelaySeconds: 3600,
+  windowSeconds: 24 * 3600,
+  leakSeconds: 600,
+};
+
+/**
  * Failed client authentications per (client id, source address) at the token, introspection and
  * revocation endpoints: a client's software that got its secret wrong a few times is not stopped; a
  * guesser waits as on the login page. Per pair only: a ceiling per client would let anyone stop a
@@ -236,7 +249,7 @@ export async function loginThrottleKeys(mac: Mac, lookupKey: string, source: str
 }
 
 /** What a counter counts; each kind has its own policy and its own key prefix in the table. */
-export type ThrottleKind = 'pair' | 'account' | 'source' | 'registration' | 'client';
+export type ThrottleKind = 'pair' | 'account' | 'source' | 'registration' | 'client' | 'appointment';
 
 export interface ThrottleKey {
   kind: ThrottleKind;
@@ -260,6 +273,7 @@ const defaultPolicies: Record<ThrottleKind, ThrottlePolicy> = {
   source: sourceThrottle,
   registration: registrationThrottle,
   client: clientThrottle,
+  appointment: appointmentThrottle,
 };
 
 /** Counters that a success starts over; the others (shared with other people) only get it back. */

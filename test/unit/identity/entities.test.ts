@@ -19,6 +19,7 @@ import {
   InMemoryAudit,
   InMemoryEntityStore,
   InMemoryIssuers,
+  InMemoryLoginAttemptStore,
   InMemoryLicences,
   InMemoryRegistry,
   newCreditCode,
@@ -111,6 +112,7 @@ describe('entities, representatives and agents', () => {
       licences: new InMemoryLicences(),
       issuers: new InMemoryIssuers(),
       audit: new InMemoryAudit(),
+      loginAttempts: new InMemoryLoginAttemptStore(),
       lookupMac: fakeMac,
       clock,
     };
@@ -275,6 +277,25 @@ describe('entities, representatives and agents', () => {
       const appointed = await appointAgent(rep, registered, withName(' 赵立新 '), deps);
       expect(appointed.personLookupKey).toBe(agent.lookupKey);
       expect(JSON.stringify(await deps.entities.appointmentsOf(registered))).not.toContain('赵立新');
+    });
+
+    it('with a name, are counted per representative and a mismatch audited: no oracle of names behind numbers', async () => {
+      const masked = maskIdNumber(parseIdNumber(agent.idNumber, new Date()));
+      await deps.registry.putPerson({ lookupKey: agent.lookupKey, name: '赵立新', masked });
+      const guess = (name: string) =>
+        appointAgent(rep, registered, { ...appointInput(agent.idNumber), name }, deps);
+      // 30 free checks, then a wait: a list of names tried against a number stops there.
+      for (let i = 0; i < 30; i++) {
+        await expect(guess(`猜${i}`)).rejects.toMatchObject({ code: 'registry_mismatch' });
+      }
+      await expect(guess('赵立新')).rejects.toMatchObject({ kind: 'too_many_requests' });
+      const mismatches = deps.audit.entries.filter((entry) => entry.action === 'agent.name_mismatch');
+      expect(mismatches).toHaveLength(30);
+      expect(mismatches[0]).toMatchObject({ actor: rep.id, holderMasked: masked, reason: registered });
+      expect(JSON.stringify(mismatches)).not.toContain(agent.idNumber);
+      // Drained one per 10 minutes: an agency appointing its clerks later is not held up.
+      clock.advanceSeconds(20 * 60);
+      await expect(guess('赵立新')).resolves.toMatchObject({ personLookupKey: agent.lookupKey });
     });
 
     it('count only while the business registry names their appointer representative', async () => {
