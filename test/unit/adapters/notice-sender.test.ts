@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpNoticeSender, RefusedEndpointError } from '../../../shared/adapters/http/notice-sender.js';
 import { isUnreachableAddress } from '../../../shared/clients/public-addresses.js';
@@ -68,6 +69,40 @@ describe('in the local runtime', () => {
       res.writeHead(500).end();
     });
     await expect(local.send(receiver.url('/events'), 'a.b.c')).rejects.toThrow('answered 500');
+  });
+});
+
+/** Answers `text` one byte every 300 ms, then one more byte every 300 ms forever (until the client hangs up). */
+function drip(response: ServerResponse, text: string) {
+  const socket = response.socket!;
+  let sent = 0;
+  const timer = setInterval(() => socket.write(text[sent++] ?? 'a'), 300);
+  socket.on('close', () => clearInterval(timer));
+}
+
+describe('a platform that drips its answer', () => {
+  // Each byte comes well within the socket's idle timeout (1 s), so only a deadline for the whole attempt
+  // ends it: without one, the notices function is killed at its time limit before it counts the attempt.
+  const quick = new HttpNoticeSender({ allowLoopback: true, timeoutMs: 1000 });
+
+  it('is given up on at the deadline when it drips its status line and headers', async () => {
+    receiver.answer((_, res) => drip(res, 'HTTP/1.1 202 Accepted\r\nx-padding: '));
+    const started = Date.now();
+    await expect(quick.send(receiver.url('/events'), 'a.b.c')).rejects.toThrow(
+      'did not answer within 1000 ms',
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(1600);
+  });
+
+  it('has delivered once the status is in, however slowly the body comes', async () => {
+    receiver.answer((_, res) => {
+      res.socket!.write('HTTP/1.1 202 Accepted\r\ncontent-length: 1000\r\n\r\n');
+      drip(res, '');
+    });
+    const started = Date.now();
+    await quick.send(receiver.url('/events'), 'a.b.c');
+    expect(Date.now() - started).toBeLessThan(500);
   });
 });
 
