@@ -36,6 +36,10 @@ describe('in production', () => {
     ['https to a private address', () => 'https://10.20.30.40/events'],
     ['https to the metadata address', () => 'https://169.254.169.254/latest/meta-data'],
     ['https to a unique-local IPv6 address', () => 'https://[fd12::1]/events'],
+    ['https to an IPv4-compatible loopback address', () => `https://[::127.0.0.1]:${port()}/events`],
+    ['https to a 6to4 address of a private one', () => 'https://[2002:a00:1::1]/events'],
+    ['https to a Teredo address', () => 'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/events'],
+    ['https to a NAT64 address of the metadata one', () => 'https://[64:ff9b::169.254.169.254]/events'],
   ])('refuses %s, sending nothing', async (_, url) => {
     const before = receiver.received.length;
     await expect(production.send(url(), 'a.b.c')).rejects.toBeInstanceOf(RefusedEndpointError);
@@ -117,9 +121,20 @@ describe('the address ranges', () => {
     ['::1', true],
     ['fe80::1', true],
     ['::ffff:10.0.0.1', true],
+    ['::7f00:1', true],
+    ['::127.0.0.1', true],
+    ['::a00:1', true],
+    ['64:ff9b::a9fe:a9fe', true],
+    ['64:ff9b:1::a00:1', true],
+    ['2002:7f00:1::1', true],
+    ['2002:a9fe:a9fe::', true],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true],
     ['not an address', true],
     ['8.8.8.8', false],
     ['2001:4860:4860::8888', false],
+    ['2001:1::1', false],
+    ['2003::1', false],
+    ['64:ff9b:2::1', false],
   ])('%s is unreachable: %s', (address, unreachable) => {
     expect(isUnreachableAddress(address)).toBe(unreachable);
   });
