@@ -4,8 +4,10 @@ import { BlockList, isIP } from 'node:net';
  * Addresses no outgoing request of the service goes to, against SSRF: oidc-provider's dispatcher refuses
  * them for back-channel logout tokens, and the withdrawal-notice sender (shared/adapters/http/
  * notice-sender.ts) refuses them for notices. Loopback, private (RFC 1918, RFC 4193), carrier-grade NAT,
- * link-local (the cloud metadata address among them), unspecified, multicast and reserved; every
- * IPv4-mapped IPv6 address too. Two lists: a `BlockList` holding `::ffff:0:0/96` matches every IPv4
+ * link-local (the cloud metadata address among them), unspecified, multicast and reserved; and every IPv6
+ * range that carries an IPv4 address inside it (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo), since
+ * any of them may lead to a private IPv4 address (`[::127.0.0.1]` is `::7f00:1`, `2002:7f00:1::` 6to4's
+ * loopback). Two lists: a `BlockList` holding `::ffff:0:0/96` matches every IPv4
  * address against it, which refused every public IPv4 address written in a URL.
  */
 const unreachableV4 = new BlockList();
@@ -25,9 +27,12 @@ for (const [network, prefix] of [
   unreachableV4.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 127],
-  ['::ffff:0:0', 96],
-  ['64:ff9b::', 96],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (deprecated)
+  ['::ffff:0:0', 96], // IPv4-mapped
+  ['64:ff9b::', 96], // NAT64
+  ['64:ff9b:1::', 48], // NAT64, local use
+  ['2001::', 32], // Teredo
+  ['2002::', 16], // 6to4
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],

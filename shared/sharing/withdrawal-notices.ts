@@ -178,7 +178,8 @@ export interface NoticeDelivery {
 /**
  * Delivers the notices that are due: each signed afresh (`iat` now, the same `jti`) and posted to its
  * platform's events endpoint; accepted ones leave the queue, the others are tried again later with a
- * doubling wait, and abandoned after `retry.maxAttempts`. A platform that no longer has an events endpoint
+ * doubling wait, and abandoned after `retry.maxAttempts`. Each attempt is counted before the notice is
+ * posted, so a round the function's time limit cuts short still moves the notice on. A platform that no longer has an events endpoint
  * (or is gone) is not told. One platform's failure never holds up another's notice.
  *
  * @example
@@ -194,42 +195,61 @@ export async function deliverDueNotices(
   const counts = { delivered: 0, retried: 0, abandoned: 0 };
   const due = await deps.notices.due(deps.clock.now(), limit);
   for (const notice of due) {
-    // 1. Where to: the endpoint registered now (a platform may have changed or dropped it).
+    // 1. Tried as often as allowed: the last attempt was counted when it began, and its round ended
+    // (the function's time limit) before the platform answered.
+    if (notice.attempts >= deps.retry.maxAttempts) {
+      await abandonNotice(deps, notice, notice.lastError ?? unanswered, counts);
+      continue;
+    }
+    // 2. Where to: the endpoint registered now (a platform may have changed or dropped it).
     const eventsUri = eventsUriOf(await deps.clientReader.find(notice.clientId));
     if (!eventsUri) {
       await deps.notices.abandon(notice, 'the platform has no events endpoint');
       counts.abandoned += 1;
       continue;
     }
+    // 3. The attempt is counted before it is made: the notice moves to when it would next be due, so a
+    // round cut short by a platform that answers too slowly still moves it on, and the next round starts
+    // with the other platforms' notices instead of the same one.
+    const attempts = notice.attempts + 1;
+    const dueAt = deps.clock.now() + retryDelaySeconds(attempts, deps.retry) * 1000;
+    await deps.notices.retry(notice, dueAt, unanswered);
+    const attempted: PendingNotice = { ...notice, attempts, dueAt, lastError: unanswered };
     try {
-      // 2. Signed with the platform key, then posted (RFC 8935 push delivery).
+      // 4. Signed with the platform key, then posted (RFC 8935 push delivery).
       const token = await signCompactJws(
         { typ: 'secevent+jwt' },
         securityEventClaims(notice, deps.issuerUrl, Math.floor(deps.clock.now() / 1000)),
         deps.signer,
       );
       await deps.sender.send(eventsUri, token);
-      await deps.notices.delivered(notice);
+      await deps.notices.delivered(attempted);
       counts.delivered += 1;
     } catch (error) {
-      // 3. Not accepted: again later, or given up on.
+      // 5. Not accepted: it is already due again later (step 3), unless this was the last attempt.
       const message = String(error instanceof Error ? error.message : error).slice(0, 300);
-      const attempts = notice.attempts + 1;
       if (attempts >= deps.retry.maxAttempts) {
-        await deps.notices.abandon({ ...notice, attempts }, message);
-        counts.abandoned += 1;
-        logger.error('withdrawal notice abandoned', {
-          client: notice.clientId,
-          id: notice.id,
-          error: message,
-        });
+        await abandonNotice(deps, attempted, message, counts);
       } else {
-        const dueAt = deps.clock.now() + retryDelaySeconds(attempts, deps.retry) * 1000;
-        await deps.notices.retry(notice, dueAt, message);
         counts.retried += 1;
         logger.warn('withdrawal notice to retry', { client: notice.clientId, id: notice.id, error: message });
       }
     }
   }
   return counts;
+}
+
+/** What a notice's attempt left when its round ended before the platform answered. */
+const unanswered = 'no answer: the delivery round ended before the events endpoint answered';
+
+/** Gives up on a notice, for the operators to read. */
+async function abandonNotice(
+  deps: NoticeDelivery,
+  notice: PendingNotice,
+  error: string,
+  counts: { abandoned: number },
+): Promise<void> {
+  await deps.notices.abandon(notice, error);
+  counts.abandoned += 1;
+  logger.error('withdrawal notice abandoned', { client: notice.clientId, id: notice.id, error });
 }

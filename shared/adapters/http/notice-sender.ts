@@ -81,14 +81,28 @@ export class HttpNoticeSender implements NoticeSender {
           },
         },
         (response) => {
-          response.resume();
+          clearTimeout(deadline);
+          // Only the status matters: the body is not read, so a platform dripping it holds nothing up.
+          response.destroy();
           const status = response.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve();
           else reject(new Error(`the events endpoint answered ${status}`));
         },
       );
+      // The socket's `timeout` fires only when it is idle: an endpoint that sends a byte every few seconds
+      // never is. The attempt's deadline holds whatever the socket does.
+      const deadline = setTimeout(
+        () =>
+          outgoing.destroy(
+            new Error(`the events endpoint did not answer within ${this.options.timeoutMs} ms`),
+          ),
+        this.options.timeoutMs,
+      );
       outgoing.on('timeout', () => outgoing.destroy(new Error('the events endpoint timed out')));
-      outgoing.on('error', reject);
+      outgoing.on('error', (error) => {
+        clearTimeout(deadline);
+        reject(error);
+      });
       outgoing.end(body);
     });
   }

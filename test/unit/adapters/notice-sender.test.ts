@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpNoticeSender, RefusedEndpointError } from '../../../shared/adapters/http/notice-sender.js';
 import { isUnreachableAddress } from '../../../shared/clients/public-addresses.js';
@@ -35,6 +36,10 @@ describe('in production', () => {
     ['https to a private address', () => 'https://10.20.30.40/events'],
     ['https to the metadata address', () => 'https://169.254.169.254/latest/meta-data'],
     ['https to a unique-local IPv6 address', () => 'https://[fd12::1]/events'],
+    ['https to an IPv4-compatible loopback address', () => `https://[::127.0.0.1]:${port()}/events`],
+    ['https to a 6to4 address of a private one', () => 'https://[2002:a00:1::1]/events'],
+    ['https to a Teredo address', () => 'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/events'],
+    ['https to a NAT64 address of the metadata one', () => 'https://[64:ff9b::169.254.169.254]/events'],
   ])('refuses %s, sending nothing', async (_, url) => {
     const before = receiver.received.length;
     await expect(production.send(url(), 'a.b.c')).rejects.toBeInstanceOf(RefusedEndpointError);
@@ -71,6 +76,40 @@ describe('in the local runtime', () => {
   });
 });
 
+/** Answers `text` one byte every 300 ms, then one more byte every 300 ms forever (until the client hangs up). */
+function drip(response: ServerResponse, text: string) {
+  const socket = response.socket!;
+  let sent = 0;
+  const timer = setInterval(() => socket.write(text[sent++] ?? 'a'), 300);
+  socket.on('close', () => clearInterval(timer));
+}
+
+describe('a platform that drips its answer', () => {
+  // Each byte comes well within the socket's idle timeout (1 s), so only a deadline for the whole attempt
+  // ends it: without one, the notices function is killed at its time limit before it counts the attempt.
+  const quick = new HttpNoticeSender({ allowLoopback: true, timeoutMs: 1000 });
+
+  it('is given up on at the deadline when it drips its status line and headers', async () => {
+    receiver.answer((_, res) => drip(res, 'HTTP/1.1 202 Accepted\r\nx-padding: '));
+    const started = Date.now();
+    await expect(quick.send(receiver.url('/events'), 'a.b.c')).rejects.toThrow(
+      'did not answer within 1000 ms',
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(1600);
+  });
+
+  it('has delivered once the status is in, however slowly the body comes', async () => {
+    receiver.answer((_, res) => {
+      res.socket!.write('HTTP/1.1 202 Accepted\r\ncontent-length: 1000\r\n\r\n');
+      drip(res, '');
+    });
+    const started = Date.now();
+    await quick.send(receiver.url('/events'), 'a.b.c');
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+});
+
 describe('the address ranges', () => {
   it.each([
     ['10.0.0.1', true],
@@ -82,9 +121,20 @@ describe('the address ranges', () => {
     ['::1', true],
     ['fe80::1', true],
     ['::ffff:10.0.0.1', true],
+    ['::7f00:1', true],
+    ['::127.0.0.1', true],
+    ['::a00:1', true],
+    ['64:ff9b::a9fe:a9fe', true],
+    ['64:ff9b:1::a00:1', true],
+    ['2002:7f00:1::1', true],
+    ['2002:a9fe:a9fe::', true],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', true],
     ['not an address', true],
     ['8.8.8.8', false],
     ['2001:4860:4860::8888', false],
+    ['2001:1::1', false],
+    ['2003::1', false],
+    ['64:ff9b:2::1', false],
   ])('%s is unreachable: %s', (address, unreachable) => {
     expect(isUnreachableAddress(address)).toBe(unreachable);
   });

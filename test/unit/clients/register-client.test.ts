@@ -29,6 +29,11 @@ describe('outgoing endpoints at registration', () => {
     ['https://10.0.0.8/events'],
     ['https://[::ffff:a00:1]/events'],
     ['https://169.254.169.254/'],
+    ['https://[::127.0.0.1]/events'],
+    ['https://[2002:a00:1::1]/events'],
+    ['https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/events'],
+    ['https://[64:ff9b::169.254.169.254]/'],
+    ['https://[64:ff9b:1::a00:1]/events'],
   ])('refuses the events endpoint %s', (eventsUri) => {
     expect(pathsOf(platform({ eventsUri }))).toEqual(['eventsUri']);
   });

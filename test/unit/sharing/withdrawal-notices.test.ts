@@ -1,5 +1,5 @@
 import { compactVerify, importJWK } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   deliverDueNotices,
   queueWithdrawalNotice,
@@ -93,6 +93,55 @@ describe('withdrawal notices', () => {
     const gone = { ...deps, clientReader: { find: async () => undefined } };
     expect(await deliverDueNotices(gone)).toEqual({ delivered: 0, retried: 0, abandoned: 1 });
     expect(sent).toEqual([]);
+    expect(queue.pending.size).toBe(0);
+  });
+
+  it('count an attempt before it is made, so a round cut short still moves the notice on', async () => {
+    // The platform never answers and the round never ends: the function is killed at its time limit.
+    const { deps, sent, queue, clock } = delivery(() => undefined);
+    const hanging = {
+      ...deps,
+      sender: {
+        send: (uri: string, token: string) => {
+          sent.push({ uri, token });
+          return new Promise<void>(() => undefined);
+        },
+      },
+    };
+    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 's' });
+    for (const [round, wait] of [
+      [1, 0],
+      [2, 60],
+      [3, 120],
+    ] as const) {
+      clock.advanceSeconds(wait);
+      void deliverDueNotices(hanging);
+      await vi.waitFor(() => expect(sent).toHaveLength(round));
+      // Already due later, with the attempt counted: the next round starts with other platforms' notices.
+      const [stored] = [...queue.pending.values()];
+      expect(stored).toMatchObject({
+        attempts: round,
+        dueAt: clock.now() + retryDelaySeconds(round, retry) * 1000,
+      });
+      expect(await deps.notices.due(clock.now(), 10)).toEqual([]);
+    }
+    // Every attempt used up: the next round gives up on it without posting again.
+    clock.advanceSeconds(retryDelaySeconds(3, retry));
+    expect(await deliverDueNotices(hanging)).toEqual({ delivered: 0, retried: 0, abandoned: 1 });
+    expect(sent).toHaveLength(3);
+    expect([...queue.abandoned.values()][0]).toMatchObject({
+      attempts: 3,
+      lastError: expect.stringContaining('no answer'),
+    });
+  });
+
+  it('are delivered once, and leave the queue, when the platform accepts them', async () => {
+    const { deps, sent, queue, clock } = delivery(() => undefined);
+    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 's' });
+    expect(await deliverDueNotices(deps)).toEqual({ delivered: 1, retried: 0, abandoned: 0 });
+    clock.advanceSeconds(3600);
+    expect(await deliverDueNotices(deps)).toEqual({ delivered: 0, retried: 0, abandoned: 0 });
+    expect(sent).toHaveLength(1);
     expect(queue.pending.size).toBe(0);
   });
 });
