@@ -169,11 +169,22 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     return key;
   };
 
+  /**
+   * One licence read by its issuer, in its holder's usage record before it is answered (a read that could
+   * not be recorded is not made): the licence, its QR code and its printable PDF all show the holder's data.
+   */
+  const readAndRecord = async (licenceId: string) => {
+    const read = await readIssuedLicence(licenceId, issuerId, deps);
+    await recordIssuerReads([read.licence], by, deps);
+    return read;
+  };
+
   /** One page of a search of the issuer's licences, however it came (`GET /licences`, `POST /licences/search`). */
   const listed = async (query: ListLicencesQuery): Promise<HttpResult> => {
     const page = await listIssuedLicences(query, issuerId, deps);
-    // A search by holder tells which licences one person holds: traced (never the number searched).
-    if (query.holder) {
+    // A search by holder's number or name (a name is most often one person's) tells which licences one
+    // person holds: traced (never the number or name searched).
+    if (query.holder || query.holderName) {
       const at = now().toISOString();
       const context = { at, ...by, actor: caller.clientId, count: page.items.length };
       await Promise.all([
@@ -240,12 +251,10 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       refuseHolderInQuery(event.queryStringParameters);
       return listed(parseQuery(event, listLicencesQuery));
     },
-    // The same search with a holder's number in the body, never in a URL (privacy review L1).
+    // The same search with a holder's number or name in the body, never in a URL (privacy review L1).
     'POST /licences/search': async () => listed(searchAsQuery(parseJsonBody(event, searchLicencesInput))),
     'GET /licences/{id}': async () => {
-      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
-      // In the holder's usage record before it is answered: a read that could not be recorded is not made.
-      await recordIssuerReads([licence], by, deps);
+      const { licence, issuer } = await readAndRecord(id);
       // The issuer reads the status history (who, when, why) too; a holder reads the licence alone.
       return json(200, { ...licenceView(licence, issuer, now()), history: licenceHistory(licence) });
     },
@@ -277,7 +286,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       });
     },
     'GET /licences/{id}/qr.svg': async () => {
-      const { licence } = await readIssuedLicence(id, issuerId, deps);
+      const { licence } = await readAndRecord(id);
       return {
         statusCode: 200,
         headers: qrHeaders('image/svg+xml'),
@@ -286,16 +295,18 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
     },
     'GET /licences/{id}/pdf': async () => {
       const { layout } = parseQuery(event, licencePdfQuery);
-      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
+      const { licence, issuer } = await readAndRecord(id);
       const pdf = await printLicence(licence, issuer, layout, now());
       return download(pdf, 'application/pdf', pdfFileName(licence.id, layout, 'pdf'));
     },
     'GET /licences/{id}/pdf.jws': async () => {
       const { layout } = parseQuery(event, licencePdfQuery);
-      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
       // Signed by the issuer's own key: the issuer vouches for the file it prints for its holder. Every
-      // check above runs on each request; the cache stands in for rendering and signing only.
+      // check above runs on each request; the cache stands in for rendering and signing only. An issuer
+      // refused for want of a key has read nothing: refused before its read is recorded.
+      const { licence, issuer } = await readIssuedLicence(id, issuerId, deps);
       if (!issuer.keyId) throw new ForbiddenError('This issuer has no signing key yet', 'issuer_inactive');
+      await recordIssuerReads([licence], by, deps);
       const jws = await cachedPdfSignature(
         licence,
         issuer,
@@ -311,7 +322,7 @@ export const handler = apiHandler(async (event: HttpEvent): Promise<HttpResult> 
       return download(jws, 'application/jose', pdfFileName(licence.id, layout, 'pdf.jws'));
     },
     'GET /licences/{id}/qr.png': async () => {
-      const { licence } = await readIssuedLicence(id, issuerId, deps);
+      const { licence } = await readAndRecord(id);
       const png = await renderQrPng(licence.credential);
       return {
         statusCode: 200,

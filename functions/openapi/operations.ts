@@ -321,8 +321,9 @@ export const operations: Operations = {
     summary: 'List the licences the caller’s issuer issued',
     tag: 'Licences',
     description:
-      'Every filter but `holder`: a search by holder is posted (`POST /licences/search`), since a URL ' +
-      'stays in access logs; `holder=` here is a 400 `holder_not_in_url`.',
+      'Every filter but `holder` and `holderName`: a search by holder’s number or name is posted ' +
+      '(`POST /licences/search`), since a URL stays in access logs; either here is a 400 `holder_not_in_url` ' +
+      'naming it.',
     query: listLicencesQuery,
     responses: { 200: { description: 'One page', schema: licencePageSchema } },
     problems: { ...issuerClientProblems, 400: ['holder_not_in_url', 'invalid_cursor'] },
@@ -332,8 +333,9 @@ export const operations: Operations = {
     summary: 'Search the licences the caller’s issuer issued, by holder among the rest',
     description:
       'The filters and paging of `GET /licences` in a JSON body, with `holder` (an ID number or credit ' +
-      'code, in full): no holder’s number in a URL. Send the answer’s `cursor` back with the same filters ' +
-      'for the next page. A search by holder is recorded in the audit trail (by the filter’s name only).',
+      'code, in full) and `holderName`: no holder’s number or name in a URL. Send the answer’s `cursor` ' +
+      'back with the same filters for the next page. A search by `holder` or `holderName` is recorded in ' +
+      'the audit trail (by the filter’s name only) and each licence it answers in its holder’s usage record.',
     tag: 'Licences',
     body: searchLicencesInput,
     responses: { 200: { description: 'One page', schema: licencePageSchema } },

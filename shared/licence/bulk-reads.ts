@@ -1,7 +1,7 @@
 /**
  * Audit entries of an issuer's bulk reads (网上留痕 for reads, docs/supervision.md "Bulk reads"): a CSV
  * export of the console (`licences.exported`, up to 5,000 holders' names, masked numbers and reasons per
- * call) and a listing filtered by a holder (`licences.listed`, which tells which licences one person or
+ * call) and a listing filtered by a holder's number or name (`licences.listed`, which tells which licences one person or
  * entity holds from this issuer). Neither names anyone: the search is recorded with the values of its
  * non-personal filters and only the names of the personal ones.
  *

@@ -1,13 +1,14 @@
 /**
  * Issuers' reads of a person's licences, in that person's usage record (用证记录; privacy review L4): an
- * issuing agency that reads one of its licences by id (`GET /licences/{id}`), or searches its licences by
- * holder (`POST /licences/search` with `holder`), has looked at that person's licences, which PIPL lets
+ * issuing agency that reads one of its licences by id (`GET /licences/{id}`) or one of its renderings (QR
+ * code, printable PDF and its signature), or searches its licences by holder (`POST /licences/search` with
+ * `holder` or `holderName`), has looked at that person's licences, which PIPL lets
  * the person know of (who, when, what). Each licence read is one audit entry, `licence.issuer_read`,
  * carrying the holder's lookup key (so it is in their record), the licence and its type, and the issuer;
  * the person reads the agency's name, never the clerk (the entry's `clerk` reference stays in the audit
  * trail for supervision, as on every act of a clerk).
  *
- * Listings without a holder filter are not recorded per licence: they read an agency's register, not one
+ * Listings without a holder's filter are not recorded per licence: they read an agency's register, not one
  * person's licences, and one entry per licence of every page paged through would be most of the trail.
  *
  * @packageDocumentation

@@ -13,9 +13,10 @@ import type { LicenceCount, LicenceFilter, LicencePage, LicenceStore } from './l
 const calendarDay = z.iso.date().meta({ description: 'A calendar day in China time (UTC+8), `YYYY-MM-DD`' });
 
 /**
- * The search filters both ways of listing share. `holder` (an ID number or credit code) is only ever
- * posted (`POST /licences/search`): a number in a URL stays in every access log on its way (CloudFront,
- * WAF, API Gateway keep query strings), so `GET /licences` refuses it ({@link refuseHolderInQuery}).
+ * The search filters both ways of listing share. `holder` (an ID number or credit code) and `holderName`
+ * are only ever posted (`POST /licences/search`): a number or name in a URL stays in every access log on
+ * its way (CloudFront, WAF, API Gateway keep query strings), so `GET /licences` refuses them
+ * ({@link refuseHolderInQuery}).
  */
 const searchFilters = {
   holder: z
@@ -65,11 +66,14 @@ const searchFilters = {
   cursor: z.string().max(2048).optional(),
 };
 
-/** `GET /licences`: every filter but `holder` (refused before this parses, naming the route to use). */
-export const listLicencesQuery = z.strictObject(searchFilters).omit({ holder: true });
+/** The filters that identify a holder: posted only, never in a URL. */
+export const holderFilters = ['holder', 'holderName'] as const;
+
+/** `GET /licences`: every filter but the holder's (refused before this parses, naming the route to use). */
+export const listLicencesQuery = z.strictObject(searchFilters).omit({ holder: true, holderName: true });
 
 /**
- * `POST /licences/search` (JSON): the filters of `GET /licences` and `holder`, with the same paging
+ * `POST /licences/search` (JSON): the filters of `GET /licences`, `holder` and `holderName`, with the same paging
  * (`cursor` from the previous answer, sent back with the same filters).
  */
 export const searchLicencesInput = z.strictObject({
@@ -105,19 +109,25 @@ export function searchAsQuery(input: z.output<typeof searchLicencesInput>): List
 }
 
 /**
- * Fails closed on `GET /licences?holder=`: answered with a 400 `holder_not_in_url` naming the route to use,
- * whatever else the query holds, so that a caller learns at its first call, not from its access logs.
- * The number is already in the logs of this one request; no answer makes that undone, but none follows.
+ * Fails closed on `GET /licences?holder=` or `?holderName=`: answered with a 400 `holder_not_in_url` naming
+ * each such field and the route to use, whatever else the query holds, so that a caller learns at its first
+ * call, not from its access logs. The number or name is already in the logs of this one request; no answer
+ * makes that undone, but none follows.
  */
 export function refuseHolderInQuery(
   query: Readonly<Record<string, string | undefined>> | null | undefined,
 ): void {
-  if (query && Object.hasOwn(query, 'holder')) {
+  const sent = holderFilters.filter((name) => query && Object.hasOwn(query, name));
+  if (sent.length > 0) {
     throw new InvalidInputError(
-      'Search by holder with POST /licences/search (a JSON body): an ID number in a URL stays in access logs',
+      'Search by holder with POST /licences/search (a JSON body): an ID number or name in a URL stays in access logs',
       'holder_not_in_url',
       {
-        errors: [{ path: 'holder', message: 'not in the URL: POST /licences/search', code: 'unknown_field' }],
+        errors: sent.map((path) => ({
+          path,
+          message: 'not in the URL: POST /licences/search',
+          code: 'unknown_field',
+        })),
       },
     );
   }

@@ -185,7 +185,7 @@ export async function statusAt(uri: string, idx: number, keys: KeySet): Promise<
 
 /**
  * Every licence `GET /licences` lists for the token's issuer, following `cursor` to the end; a search by
- * `holder` goes to `POST /licences/search` (the GET refuses it), the same filters in its body.
+ * `holder` or `holderName` goes to `POST /licences/search` (the GET refuses them), the same filters in its body.
  */
 export async function listAll(runtime: Runtime, token: string, query = ''): Promise<LicenceJson[]> {
   const items: LicenceJson[] = [];
@@ -195,7 +195,7 @@ export async function listAll(runtime: Runtime, token: string, query = ''): Prom
     params.set('limit', '100');
     if (cursor) params.set('cursor', cursor);
     const page = await expectJson<{ items: LicenceJson[]; cursor?: string }>(
-      params.has('holder')
+      params.has('holder') || params.has('holderName')
         ? await searchLicences(runtime, token, Object.fromEntries(params))
         : await getWithToken(runtime, `/licences?${params}`, token),
       200,

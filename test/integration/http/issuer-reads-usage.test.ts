@@ -13,8 +13,9 @@ import {
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 /**
- * Privacy review L4: an issuing agency's reads of a person's licences (one licence by id, or a search by
- * holder) are in that person's usage record (用证记录), naming the agency, never its client or clerk.
+ * Privacy review L4: an issuing agency's reads of a person's licences (one licence by id, its QR code or
+ * printable PDF, or a search by holder's number or name) are in that person's usage record (用证记录),
+ * naming the agency, never its client or clerk.
  */
 interface UsageEntry {
   at: string;
@@ -99,5 +100,51 @@ describe('issuers’ reads in the holder’s usage record', () => {
     expect(added.map((entry) => entry.licenceId).sort()).toEqual(page.items.map((item) => item.id).sort());
     // One instant for the whole search.
     expect(new Set(added.map((entry) => entry.at)).size).toBe(1);
+  });
+
+  it('records each rendering the issuer fetches: QR codes, the PDF and its signature', async () => {
+    const { citizen, issuer } = runtime.credentials;
+    const mine = await issued(runtime, issuerToken, drivingLicenceBody(citizen.idNumber));
+    const before = await issuerReads();
+    for (const rendering of ['qr.svg', 'qr.png', 'pdf?layout=a4', 'pdf.jws?layout=card']) {
+      const response = await getWithToken(runtime, `${licencePath(mine.id)}/${rendering}`, issuerToken);
+      expect(response.status, rendering).toBe(200);
+      await response.arrayBuffer();
+    }
+    const reads = await issuerReads();
+    expect(reads.slice(0, reads.length - before.length)).toEqual(
+      Array.from({ length: 4 }, () => ({
+        at: expect.any(String),
+        action: 'issuer_read',
+        licenceId: mine.id,
+        licenceType: 'driving-licence',
+        issuer: { id: issuer.id, name: demo.issuer.name },
+      })),
+    );
+    // A rendering of a licence not the issuer's is a 404 that records nothing.
+    const other = await onboardIssuer(runtime, await adminToken(runtime), {
+      licenceTypes: ['driving-licence'],
+    });
+    const otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
+    expect((await getWithToken(runtime, `${licencePath(mine.id)}/pdf`, otherToken)).status).toBe(404);
+    expect(await issuerReads()).toHaveLength(reads.length);
+  });
+
+  it('records each licence a search by holder’s name answered, as one by number', async () => {
+    const { citizen } = runtime.credentials;
+    const name = '名查甲';
+    const mine = await issued(
+      runtime,
+      issuerToken,
+      drivingLicenceBody(citizen.idNumber, { holderName: name }),
+    );
+    const before = await issuerReads();
+    const page = await expectJson<{ items: LicenceJson[] }>(
+      await searchLicences(runtime, issuerToken, { holderName: name, limit: 100 }),
+      200,
+    );
+    expect(page.items.map((item) => item.id)).toEqual([mine.id]);
+    const reads = await issuerReads();
+    expect(reads.slice(0, reads.length - before.length).map((entry) => entry.licenceId)).toEqual([mine.id]);
   });
 });

@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => runtime?.close());
 
 describe('the search by holder', () => {
-  it('refuses GET /licences?holder= (400 holder_not_in_url, naming holder), whatever else it asks', async () => {
+  it('refuses GET /licences?holder= or ?holderName= (400 holder_not_in_url, naming each), whatever else it asks', async () => {
     for (const query of [`holder=${idNumber}`, `status=valid&holder=${idNumber}`, 'holder=']) {
       const response = await getWithToken(runtime, `/licences?${query}`, token);
       const text = await response.clone().text();
@@ -38,6 +38,17 @@ describe('the search by holder', () => {
       expect(problem.errors?.map((error) => error.path)).toEqual(['holder']);
       expect(problem.detail).toContain('POST /licences/search');
       expect(text).not.toContain(idNumber);
+    }
+    // A holder's name is refused alike (privacy review L1): a name in a URL is in the access logs too.
+    for (const [query, paths] of [
+      ['holderName=%E6%9D%8E', ['holderName']],
+      ['status=valid&holderName=', ['holderName']],
+      [`holder=${idNumber}&holderName=%E6%9D%8E`, ['holder', 'holderName']],
+    ] as const) {
+      const response = await getWithToken(runtime, `/licences?${query}`, token);
+      const problem = await expectProblem(response, 400, 'holder_not_in_url');
+      expect(problem.errors?.map((error) => error.path)).toEqual(paths);
+      expect(problem.detail).toContain('POST /licences/search');
     }
     // The other filters still work on the GET.
     const page = await expectJson<{ items: LicenceJson[] }>(

@@ -247,13 +247,9 @@ describe('the answers of every documented route match GET /openapi.json', () => 
     await expectStatus(await call('GET /issuer', '/issuer', { token: admin }), 403);
     // The console's search: filters, a sort and the capped total, answered as documented.
     await expectStatus(
-      await call(
-        'GET /licences',
-        '/licences?holderName=%E6%9D%8E&sort=number&total=true&issuedTo=2099-12-31',
-        {
-          token: issuerToken,
-        },
-      ),
+      await call('GET /licences', '/licences?number=1&sort=number&total=true&issuedTo=2099-12-31', {
+        token: issuerToken,
+      }),
       200,
     );
     await expectStatus(

@@ -94,7 +94,6 @@ describe('the OpenAPI document', () => {
     expect(document.paths['/licences']!.get!.parameters?.map((p) => `${p.in}:${p.name}`)).toEqual([
       'query:status',
       'query:type',
-      'query:holderName',
       'query:number',
       'query:issuedFrom',
       'query:issuedTo',
