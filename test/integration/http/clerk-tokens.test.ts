@@ -83,6 +83,8 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
     expect(trail.map((entry) => [entry.action, entry.actor, entry.clerk, entry.issuerId])).toEqual([
       ['licence.issued', consoleClientId, reference, runtime.credentials.issuer.id],
       ['licence.suspended', consoleClientId, reference, runtime.credentials.issuer.id],
+      // The clerk's read of it above, recorded for the holder too (privacy review L4).
+      ['licence.issuer_read', consoleClientId, reference, runtime.credentials.issuer.id],
     ]);
     // A reference, never the clerk's number or name.
     const text = JSON.stringify(trail);
