@@ -252,14 +252,10 @@ const accessTokens = [
 ];
 
 /**
- * The password sign-in's throttle counters (per pair, number and address: login-throttle.ts
- * `loginThrottleKeys`), which closing an account counts its password under as well (close-account.ts).
+ * The password sign-in's throttle counters per pair and per number (login-throttle.ts `loginThrottleKeys`),
+ * which closing an account counts its password under as well; not the per-address one (close-account.ts).
  */
-const closurePasswordCounters = [
-  partitions.loginAttemptsOf('pair'),
-  partitions.loginAttemptsOf('account'),
-  partitions.loginAttemptsOf('source'),
-];
+const closurePasswordCounters = [partitions.loginAttemptsOf('pair'), partitions.loginAttemptsOf('account')];
 /**
  * Issuance's updates (its idempotency record, the issuer's serial counter) and a licence change's pending
  * work (shared/licence/pending-work.ts): its pointer marked, claimed and released (update), and the
@@ -611,7 +607,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
   // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
   // account and its claim deleted (one transaction of conditional deletes), an audit entry; the password
-  // typed again to close it, under the sign-in's throttle (its counters: get, conditional put, update and
+  // typed again to close it, under the sign-in's throttle (its pair and account counters: get, conditional put, update and
   // delete). An appointment checked against the registry counts on the representative's own counter (get, put). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {

@@ -14,7 +14,9 @@ const levelNames = { 1: ['一级', 'Level 1'], 2: ['二级', 'Level 2'], 3: ['�
 
 /** The account's assurance level in words (`urn:elicence:loa:3` is for platforms, not people). */
 function levelText(t: Translate, level: 1 | 2 | 3 | undefined): string {
-  return level ? t(...levelNames[level]) : t('未知', 'Unknown');
+  if (!level) return t('未知', 'Unknown');
+  const [zh, en] = levelNames[level];
+  return t(zh, en);
 }
 
 /** What the account holds, as a list of fields (the account page and the confirmation both show it). */
