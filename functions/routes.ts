@@ -102,6 +102,7 @@ const issuer = { id: 'issuerId' } as const;
 const peer = { id: 'peerId' } as const;
 const client = { id: 'clientId' } as const;
 const scanCode = { code: 'scanLoginCode' } as const;
+const agent = { agentId: 'agentId' } as const;
 /**
  * The throttles of the public routes that write on every call (security review r2, Medium: floods of
  * anonymous verifications). A verification records a usage entry per call, and a static QR code is on
@@ -495,14 +496,14 @@ const table = [
     path: '/wallet/agents/{agentId}/withdraw',
     function: 'wallet',
     auth: 'session',
-    parameters: { agentId: 'agentId' },
+    parameters: agent,
   },
   {
     method: 'POST',
     path: '/wallet/agents/{agentId}/withdraw',
     function: 'wallet',
     auth: 'session',
-    parameters: { agentId: 'agentId' },
+    parameters: agent,
   },
 
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },
