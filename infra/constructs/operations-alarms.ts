@@ -133,7 +133,7 @@ export class OperationsAlarms extends Construct {
     const alarm = (id: string, description: string, expression: cloudwatch.IMetric) =>
       this.alarms.push(
         new cloudwatch.Alarm(this, `${label}${id}`, {
-          alarmDescription: `elicence ${label} table: ${description}`,
+          alarmDescription: `elicence ${label.toLowerCase()} table: ${description}`,
           metric: expression,
           threshold: 1,
           evaluationPeriods: 3,
