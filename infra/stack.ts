@@ -643,13 +643,9 @@ export class ElicenceStack extends Stack {
 
     this.operationsAlarms = new OperationsAlarms(this, 'Operations', {
       tables: [
-        { label: 'Service', table: data.table, indexes: table.globalSecondaryIndexes.map((i) => i.indexName) },
-        {
-          label: 'Audit',
-          table: auditTrail.table,
-          indexes: auditTable.globalSecondaryIndexes.map((i) => i.indexName),
-        },
-        { label: 'Batch', table: batchJobs.table, indexes: table.globalSecondaryIndexes.map((i) => i.indexName) },
+        { label: 'Service', table: data.table, declaration: table },
+        { label: 'Audit', table: auditTrail.table, declaration: auditTable },
+        { label: 'Batch', table: batchJobs.table, declaration: table },
       ],
       auditCheck: functions['audit-check'],
       notices: functions.notices,
@@ -670,7 +666,8 @@ export class ElicenceStack extends Stack {
       value: this.alarmNotifications.topic.topicArn,
     });
     new CfnOutput(this, 'AlertTopicArn', {
-      description: 'SNS topic the supervision alerts are published to (subscribe the supervising office here)',
+      description:
+        'SNS topic the supervision alerts are published to (subscribe the supervising office here)',
       value: alertTopic.topicArn,
     });
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });

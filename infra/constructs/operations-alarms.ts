@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
 import { peersRefreshedLine } from '../../shared/issuers/peers.js';
 import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
 import type { ServiceFunction } from './service-function.js';
@@ -41,8 +42,8 @@ export const operationsFilterPatterns = {
 };
 
 export interface OperationsAlarmsProps {
-  /** Each table by the name its alarms carry (`service`, `audit`, `batch`), with its indexes' names. */
-  tables: ReadonlyArray<{ label: string; table: dynamodb.Table; indexes: readonly string[] }>;
+  /** Each table by the name its alarms carry (`Service`, `Audit`, `Batch`), with its declaration (indexes). */
+  tables: ReadonlyArray<{ label: string; table: dynamodb.Table; declaration: TableDeclaration }>;
   /** The daily audit-chain check (functions/audit-check.ts). */
   auditCheck: ServiceFunction;
   /** The withdrawal-notice rounds (functions/notices.ts). */
@@ -68,7 +69,13 @@ export class OperationsAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
-    for (const { label, table, indexes } of props.tables) this.tableAlarms(label, table, indexes);
+    for (const { label, table, declaration } of props.tables) {
+      this.tableAlarms(
+        label,
+        table,
+        declaration.globalSecondaryIndexes.map((index) => index.indexName),
+      );
+    }
     this.auditCheckAlarms(props.auditCheck);
 
     // Every notice given up on: the platform was not told of a withdrawal (docs/integrating.md).

@@ -2004,7 +2004,9 @@ describe('ElicenceStack', () => {
         expect.objectContaining({
           Protocol: 'email',
           Endpoint: 'jiancha@example.gov.cn',
-          TopicArn: { Ref: withEmail.getLogicalId(withEmail.alertNotifications.topic.node.defaultChild as CfnElement) },
+          TopicArn: {
+            Ref: withEmail.getLogicalId(withEmail.alertNotifications.topic.node.defaultChild as CfnElement),
+          },
         }),
       ]);
     });
@@ -2158,7 +2160,10 @@ describe('ElicenceStack', () => {
         const [throttles] = alarmsMatching(new RegExp(`^elicence ${label} table: reads or writes throttled`));
         const stats = (throttles?.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
         const named = stats.map((stat) => JSON.stringify(stat));
-        expect(named.every((text) => text.includes(tableName)), label).toBe(true);
+        expect(
+          named.every((text) => text.includes(tableName)),
+          label,
+        ).toBe(true);
         for (const metricName of ['ReadThrottleEvents', 'WriteThrottleEvents']) {
           for (const index of [undefined, ...declared.globalSecondaryIndexes.map((i) => i.indexName)]) {
             expect(
