@@ -83,16 +83,10 @@ export class OperationsAlarms extends Construct {
       pattern: operationsFilterPatterns.noticesAbandoned,
       metricName: 'NoticesAbandoned',
     });
-    this.alarms.push(
-      new cloudwatch.Alarm(this, 'NoticesAbandonedAlarm', {
-        alarmDescription:
-          'elicence notices: a withdrawal notice was given up on after its last attempt (the platform was never told)',
-        metric: abandoned.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+    this.atLeastOne(
+      'NoticesAbandonedAlarm',
+      'elicence notices: a withdrawal notice was given up on after its last attempt (the platform was never told)',
+      abandoned.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
     );
 
     // The peers past their stale age, as each 15-minute round counts them (0 included).
@@ -101,13 +95,30 @@ export class OperationsAlarms extends Construct {
       metricName: 'StalePeers',
       value: '$.stalePeers',
     });
+    this.atLeastOne(
+      'StalePeersAlarm',
+      "elicence peers: a peer platform's trust list copy is older than PEER_STALE_SECONDS (served marked stale; its issuers are dropped at PEER_MAX_AGE_SECONDS)",
+      stale.metric({ period: Duration.minutes(15), statistic: 'Maximum' }),
+    );
+  }
+
+  /**
+   * An alarm when `metric` reaches 1 (no data: not breaching), in one period, or in `datapoints` of
+   * `periods` periods.
+   */
+  private atLeastOne(
+    id: string,
+    description: string,
+    metric: cloudwatch.IMetric,
+    over: { periods: number; datapoints: number } = { periods: 1, datapoints: 1 },
+  ): void {
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'StalePeersAlarm', {
-        alarmDescription:
-          "elicence peers: a peer platform's trust list copy is older than PEER_STALE_SECONDS (served marked stale; its issuers are dropped at PEER_MAX_AGE_SECONDS)",
-        metric: stale.metric({ period: Duration.minutes(15), statistic: 'Maximum' }),
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
         threshold: 1,
-        evaluationPeriods: 1,
+        evaluationPeriods: over.periods,
+        datapointsToAlarm: over.datapoints,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
@@ -138,17 +149,10 @@ export class OperationsAlarms extends Construct {
       throttleEvents[`w${i}`] = metric('WriteThrottleEvents', index);
     }
     const alarm = (id: string, description: string, expression: cloudwatch.IMetric) =>
-      this.alarms.push(
-        new cloudwatch.Alarm(this, `${label}${id}`, {
-          alarmDescription: `elicence ${label.toLowerCase()} table: ${description}`,
-          metric: expression,
-          threshold: 1,
-          evaluationPeriods: 3,
-          datapointsToAlarm: 2,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+      this.atLeastOne(`${label}${id}`, `elicence ${label.toLowerCase()} table: ${description}`, expression, {
+        periods: 3,
+        datapoints: 2,
+      });
     alarm(
       'Throttles',
       'reads or writes throttled (the table or an index), in 2 of 3 five-minute periods',
@@ -180,16 +184,12 @@ export class OperationsAlarms extends Construct {
       pattern: operationsFilterPatterns.auditChainsIntact,
       metricName: 'AuditChainsIntact',
     });
+    this.atLeastOne(
+      'AuditChainsBrokenAlarm',
+      'elicence audit-check: the audit trail does not verify (an entry changed, removed or added, or a checkpoint that does not verify)',
+      broken.metric({ period: Duration.hours(1), statistic: 'Sum' }),
+    );
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'AuditChainsBrokenAlarm', {
-        alarmDescription:
-          'elicence audit-check: the audit trail does not verify (an entry changed, removed or added, or a checkpoint that does not verify)',
-        metric: broken.metric({ period: Duration.hours(1), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
       new cloudwatch.Alarm(this, 'AuditChainsUncheckedAlarm', {
         alarmDescription:
           'elicence audit-check: no check found the audit trail intact in 30 hours (it broke, failed or did not run)',

@@ -3,52 +3,15 @@ import { serverErrorFilterPattern } from '../../../infra/constructs/http-api.js'
 import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
 import { peersRefreshedLine, stalePeers } from '../../../shared/issuers/peers.js';
 import { logger } from '../../../shared/logger.js';
-import {
-  deliverDueNotices,
-  queueWithdrawalNotice,
-  retryDelaySeconds,
-} from '../../../shared/sharing/withdrawal-notices.js';
-import { TestClock } from '../../support/in-memory-identity.js';
-import { InMemoryNoticeQueue } from '../../support/in-memory-sharing.js';
-import { LocalSigner } from '../../support/local-signer.js';
 import { filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
 
 /**
  * The metric filters of the on-call's alarms (infra/constructs/operations-alarms.ts, http-api.ts),
- * evaluated against the lines the code really logs, so that a reworded message cannot silence an alarm.
+ * evaluated against the lines the code really logs, so that a reworded message cannot silence an alarm
+ * (the abandoned notices' in test/unit/sharing/withdrawal-notices.test.ts, the audit check's in
+ * test/integration/supervision/audit-check.test.ts).
  */
 describe('the on-call alarms’ metric filters', () => {
-  it('count each withdrawal notice given up on after its last attempt, and no other line of a round', async () => {
-    const retry = { baseDelaySeconds: 60, maxDelaySeconds: 3600, maxAttempts: 2 };
-    const clock = new TestClock();
-    const deps = {
-      notices: new InMemoryNoticeQueue(),
-      clientReader: { find: async () => ({ events_uri: 'https://platform.example/events' }) as never },
-      signer: new LocalSigner(),
-      sender: {
-        send: () => Promise.reject(new Error('the events endpoint answered 503')),
-      },
-      issuerUrl: 'https://id.example',
-      clock,
-      retry,
-    };
-    const withdrawal = {
-      clientId: 'cl_p',
-      accountId: 'acc_person',
-      event: 'share-withdrawn' as const,
-      grantIds: ['g1'],
-      licenceTypes: ['driving-licence'],
-      scopes: ['openid'],
-    };
-    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 'sub-1' });
-    const pattern = operationsFilterPatterns.noticesAbandoned.logPatternString;
-    const first = await loggedLines(() => deliverDueNotices(deps));
-    expect(first.filter((line) => matches(pattern, line))).toEqual([]);
-    clock.advanceSeconds(retryDelaySeconds(1, retry));
-    const last = await loggedLines(() => deliverDueNotices(deps));
-    expect(last.filter((line) => matches(pattern, line))).toHaveLength(1);
-  });
-
   it('count the peers whose copy is past the stale age, whatever their status, on every round', async () => {
     const config = {
       platformRegion: '110000',
