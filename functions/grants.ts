@@ -126,8 +126,9 @@ export interface FunctionGrants {
   /**
    * The audit-checkpoint key: signs checkpoints with it and publishes its public key, with every earlier
    * generation's (public keys only, kept for ever: a checkpoint must verify as long as the trail is kept).
+   * `publicKey`: only reads the public keys of every generation, to verify checkpoints.
    */
-  auditKey?: true;
+  auditKey?: true | 'publicKey';
   /** Computes HMACs with the lookup key. */
   lookupMac?: true;
   /** Computes HMACs with the web key: page sessions and page clients' secrets. */
@@ -209,7 +210,10 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     }),
     ...(grants.previousPlatformKeys && { previousPlatform: ['kms:GetPublicKey'] }),
     ...(grants.platformRsaKey && { platformRsa: sign, previousPlatformRsa: ['kms:GetPublicKey'] }),
-    ...(grants.auditKey && { audit: sign, previousAudit: ['kms:GetPublicKey'] }),
+    ...(grants.auditKey && {
+      audit: grants.auditKey === 'publicKey' ? ['kms:GetPublicKey'] : sign,
+      previousAudit: ['kms:GetPublicKey'],
+    }),
     // Signing needs the current generation alone; reading keys reads the retiring ones too.
     ...(grants.presentationKey === 'sign' && { presentation: sign }),
     ...(grants.presentationKey === 'publicKey' && {
@@ -680,6 +684,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
     },
     auditKey: true,
+  },
+  // The daily check of the audit trail (functions/audit-check.ts, shared/supervision/audit-chain-check.ts):
+  // reads only. The checkpoints (query `audit-checkpoint*`) and their heads (get `audit-checkpoint-heads#`),
+  // yesterday's and today's entries (queries of the day partitions `audit#`), verified with the audit keys'
+  // public keys (never Sign: a checker that could sign could make a broken trail look intact).
+  'audit-check': {
+    auditTable: {
+      items: { GetItem: [partitions.auditCheckpointHeads] },
+      partitionQueries: [partitions.audit, partitions.auditCheckpoints],
+    },
+    auditKey: 'publicKey',
   },
   // The schedule refreshing the peer platforms (functions/peers.ts, docs/peers.md): every peer (query of
   // the `peers` partition, get, versioned put) and our issuers (gsi2) to keep ids and credit codes apart.

@@ -48,6 +48,9 @@ export const functionNames = [
   // No route: finishes what changes of licences left undone (audit entries, status lists), run every
   // minute by the stack's schedule and by the local runtime's (shared/licence/pending-work.ts).
   'licence-reconciler',
+  // No route: checks the audit trail's hash chains daily, as `npm run audit:verify` does, and logs the
+  // outcome the stack alarms on (shared/supervision/audit-chain-check.ts).
+  'audit-check',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
