@@ -558,9 +558,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
-  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grant itself, and
-  // then queues the platform's withdrawal notice (conditional put in the `notices` partition; the
-  // platform's pairwise subject from the lookup key's salt). It never signs the notice: `notices` does.
+  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
+  // deletes) and the platform's withdrawal notice (a put in the `notices` partition) in one transaction;
+  // the platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
   me: {
     table: {
       items: {
