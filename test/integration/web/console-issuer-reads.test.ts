@@ -8,7 +8,7 @@ import {
   startTestRuntime,
   type TestRuntime,
 } from '../../support/runtime.js';
-import { UserAgent } from '../../support/user-agent.js';
+import { issuerConsole } from '../../support/clerks.js';
 
 /**
  * The issuer console's reads of a person's licences are in that person's usage record (用证记录) as the
@@ -59,14 +59,7 @@ beforeAll(async () => {
 });
 afterAll(() => runtime?.close());
 
-async function signedIn(): Promise<UserAgent> {
-  const ua = new UserAgent(runtime.baseUrl);
-  const response = await ua.request('/console/login', {
-    form: { clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-  });
-  expect(response.status).toBe(303);
-  return ua;
-}
+const signedIn = () => issuerConsole(runtime, issuer);
 
 describe('the console’s reads in the holder’s usage record', () => {
   it('records one issuer_read per view of a licence page, its QR code shown', async () => {
