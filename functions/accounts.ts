@@ -18,6 +18,9 @@ import {
   clientReader,
   passkeys,
   signIns,
+  sharingGrants,
+  platformSubject,
+  platformConsents,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -85,6 +88,10 @@ const dependencies = composition({
   clientReader,
   passkeys,
   signIns,
+  // Closing an account withdraws its consents to platforms, each platform told (a withdrawal notice).
+  sharingGrants,
+  platformSubject,
+  platformConsents,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('accounts');

@@ -31,8 +31,9 @@ import { issuerView } from '../shared/issuers/issuer.js';
 import { findLicenceType } from '../shared/licence/catalogue.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
-import { registerClient, registerClientInput } from '../shared/clients/register-client.js';
+import { registerClient, registerClientInput, updateClientInput } from '../shared/clients/register-client.js';
 import { rotateClientSecret } from '../shared/clients/rotate-client-secret.js';
+import { updateClient } from '../shared/clients/update-client.js';
 import {
   peerView,
   refreshPeer,
@@ -113,6 +114,8 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
+    'PATCH /admin/clients/{id}': async () =>
+      json(200, await updateClient(issuerId, parseJsonBody(event, updateClientInput), context, deps)),
     'POST /admin/clients/{id}/secret': async () =>
       json(200, await rotateClientSecret(issuerId, context, deps)),
     'POST /admin/peers': async () => {

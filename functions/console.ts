@@ -85,6 +85,7 @@ import {
   supervisionTrailBody,
 } from '../shared/web/pages/supervision-page.js';
 import { checkLicenceTrail } from '../shared/web/supervision/check-licence-trail.js';
+import { renderQrSvg } from '../shared/licence/qr.js';
 
 /** What this function's handler uses, built once per container. */
 const dependencies = composition({
@@ -1017,15 +1018,16 @@ async function licencePage(
   reissued?: LicencePageInput['reissue'],
 ): Promise<HttpResult> {
   const { t } = context;
-  const [licence, types, qr] = await Promise.all([
-    api.get(id),
-    api.licenceTypes(),
-    // A licence without its QR code is still worth showing.
-    api.qrSvg(id).catch((error: unknown) => {
-      if (error instanceof TokenRejectedError) throw error;
-      return undefined;
-    }),
-  ]);
+  const [licence, types] = await Promise.all([api.get(id), api.licenceTypes()]);
+  // The QR code drawn here from the credential the licence read carried: one view of the page is one
+  // read in the holder's usage record (GET /licences/{id}/qr.svg would record a second). A licence
+  // without its QR code is still worth showing.
+  const qr = licence.credential
+    ? await renderQrSvg(licence.credential).catch((error: unknown) => {
+        logger.warn('console: QR code not drawn', { error: String(error) });
+        return undefined;
+      })
+    : undefined;
   // An action the status no longer allows (another tab changed it) is not offered again.
   const shown = action && actionsFor(licence.status).includes(action.status) ? action : undefined;
   return page(

@@ -307,8 +307,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
   // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
-  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete); a
-  // takeover and a password reset each write an audit entry (conditional put).
+  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete) and
+  // withdraws its consents to platforms as the wallet does (grants by person (gsi2, get), their tokens
+  // batch-deleted, the grants' conditional deletes and each platform's withdrawal notice (put `notices`)
+  // in one transaction, the pairwise subject from the lookup key's salt); a takeover and a password reset
+  // each write an audit entry (conditional put).
   // It signs ID tokens with the platform key (and publishes those being retired), derives client secrets
   // with the client-secret key (those of clients registered before it, and the pairwise salt and lookup keys, with
   // the lookup key; its cookie keys with the interaction key), and decrypts ID numbers for the `id_number` claim with the PII key; the page clients'
@@ -343,6 +346,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.scanLogin,
           partitions.passkeyChallenge,
           partitions.smsCode,
+          partitions.notices,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -558,9 +562,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The usage record (GET /me/usage, shared/licence/usage.ts): the holder's audit entries (gsi2) and the
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
-  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grant itself, and
-  // then queues the platform's withdrawal notice (conditional put in the `notices` partition; the
-  // platform's pairwise subject from the lookup key's salt). It never signs the notice: `notices` does.
+  // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
+  // deletes) and the platform's withdrawal notice (a put in the `notices` partition) in one transaction;
+  // the platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
   me: {
     table: {
       items: {
@@ -612,7 +616,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
   // account and its claim deleted (one transaction of conditional deletes), an audit entry; the password
   // typed again to close it, under the sign-in's throttle (its pair and account counters: get, conditional put, update and
-  // delete). An appointment checked against the registry counts on the representative's own counter (get, put). Registering a number whose closure failed part-way completes that closure (the same calls).
+  // delete). Closing withdraws the consents to platforms first, as the wallet does: the grants (get), each
+  // platform's metadata (get `oidc#Client#`, granted with the access tokens), the grants' conditional
+  // deletes and the platform's withdrawal notice (put `notices`) in one transaction, the pairwise subject
+  // from the lookup key's salt. An appointment checked against the registry counts on the representative's own counter (get, put). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
       items: {
@@ -629,6 +636,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.entityAgents,
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
+          partitions.oidcModel('Grant'),
         ],
         PutItem: [
           partitions.loginAttemptsOf('registration'),
@@ -640,6 +648,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
+          partitions.notices,
         ],
         UpdateItem: [partitions.smsCode, partitions.smsCheckLimits, ...closurePasswordCounters],
         DeleteItem: [
@@ -648,6 +657,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.smsCode,
           partitions.account,
           partitions.passkey,
+          partitions.oidcModel('Grant'),
           ...closurePasswordCounters,
         ],
         BatchWriteItem: [...grantMembers, partitions.oidcModel('Grant'), partitions.oidcModel('Session')],

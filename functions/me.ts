@@ -18,7 +18,6 @@ import {
   sharingGrants,
   clientNames,
   pdfSignatures,
-  notices,
   platformSubject,
 } from './composition/factories.js';
 import { ForbiddenError } from '../shared/errors.js';
@@ -87,8 +86,8 @@ const dependencies = composition({
   sharingGrants,
   clientNames,
   pdfSignatures,
-  // Withdrawal notices queued for the platforms (the `notices` function signs and sends them).
-  notices,
+  // The pairwise `sub` of a withdrawal notice to a platform (queued with the withdrawal by `sharingGrants`;
+  // the `notices` function signs and sends it).
   platformSubject,
 });
 const served = routesOf('me');

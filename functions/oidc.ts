@@ -30,6 +30,10 @@ import {
   sms,
   smsCodes,
   signIns,
+  sharingGrants,
+  platformSubject,
+  clientReader,
+  platformConsents,
   carrier,
   audit,
 } from './composition/factories.js';
@@ -87,6 +91,11 @@ const dependencies = composition({
   sms,
   smsCodes,
   signIns,
+  // The real owner taking an account back withdraws the squatter's consents, each platform told.
+  sharingGrants,
+  platformSubject,
+  clientReader,
+  platformConsents,
   carrier,
   audit,
 });

@@ -265,6 +265,13 @@ const table = [
   },
   { method: 'POST', path: '/admin/clients', function: 'admin', auth: { scope: 'admin' } },
   {
+    method: 'PATCH',
+    path: '/admin/clients/{id}',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: client,
+  },
+  {
     method: 'POST',
     path: '/admin/clients/{id}/secret',
     function: 'admin',

@@ -81,6 +81,8 @@ import { RelayedAddresses } from '../../shared/web/kit/relayed-address.js';
 import { servedOverHttps } from '../../shared/web/kit/cookies.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import { CookieSealer } from '../../shared/web/kit/sealed-cookie.js';
+import type { PlatformConsents } from '../../shared/identity/sign-in-revocation.js';
+import { withdrawEveryAuthorization } from '../../shared/sharing/authorizations.js';
 import type { Needs } from './needs.js';
 
 /*
@@ -289,6 +291,18 @@ export const passkeys = (c: Needs<'doc'>) => dynamoPasskeyStore(c.doc);
 export const smsCodes = (c: Needs<'doc'>) => dynamoSmsCodeStore(c.doc);
 export const signIns = (c: Needs<'doc'>) => dynamoSignInRevocation(c.doc, c.clock);
 export const sharingGrants = (c: Needs<'doc'>) => dynamoSharingGrants(c.doc, c.clock);
+/** Every consent of a person to platforms withdrawn as the person would, each platform told (notices). */
+export const platformConsents = (
+  c: Needs<'sharingGrants' | 'clientReader' | 'platformSubject'>,
+): PlatformConsents => ({
+  withdrawAll: (personId) =>
+    withdrawEveryAuthorization(personId, {
+      sharingGrants: c.sharingGrants,
+      clientReader: c.clientReader,
+      subjectAt: c.platformSubject,
+      clock: c.clock,
+    }),
+});
 export const clientNames = (c: Needs<'doc'>) => dynamoClientNames(c.doc, c.clock);
 export const statistics = (c: Needs<'doc'>) => dynamoStatisticsStore(c.doc);
 export const alerts = (c: Needs<'doc'>) => dynamoAlertStore(c.doc);

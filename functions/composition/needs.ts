@@ -24,7 +24,7 @@ import type { PasskeyStore } from '../../shared/identity/passkeys.js';
 import type { PasswordHasher } from '../../shared/identity/password-hasher.js';
 import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
-import type { SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
 import type { SmsCodeStore } from '../../shared/identity/sms-code-store.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
@@ -169,6 +169,8 @@ export interface Dependencies extends Connections {
   signIns: SignInRevocation;
   /** The provider's grants that share licences with platforms (授权用证). */
   sharingGrants: SharingGrants;
+  /** A person's consents to platforms withdrawn, each platform told (closing an account, a takeover). */
+  platformConsents: PlatformConsents;
   /** The registered platforms' names. */
   clientNames: ClientNames;
   /** Withdrawal notices waiting for delivery to the platforms (shared/sharing/withdrawal-notices.ts). */

@@ -22,7 +22,12 @@ import {
   checkpointListSchema,
   checkpointSchema,
 } from '../../shared/supervision/checkpoints.js';
-import { registerClientInput, registeredClientSchema } from '../../shared/clients/register-client.js';
+import {
+  registerClientInput,
+  registeredClientSchema,
+  updateClientInput,
+  updatedClientSchema,
+} from '../../shared/clients/register-client.js';
 import { healthSchema } from '../../shared/http/response.js';
 import { actForEntityInput, appointAgentInput } from '../../shared/identity/entities.js';
 import {
@@ -478,6 +483,18 @@ export const operations: Operations = {
     tag: 'Admin',
     body: registerClientInput,
     responses: { 201: { description: 'Registered', schema: registeredClientSchema } },
+  },
+  'PATCH /admin/clients/{id}': {
+    operationId: 'updateClient',
+    summary: 'Change a registered client: its events endpoint (withdrawal notices)',
+    description:
+      'Sets, replaces or removes (`null`) where the platform is told of withdrawals (docs/integrating.md), with ' +
+      'the checks of registration (https, a public host; only for a platform that signs people in). Recorded ' +
+      'as `client.updated`. Other containers read the change within `CLIENT_CACHE_SECONDS`.',
+    tag: 'Admin',
+    body: updateClientInput,
+    responses: { 200: { description: 'The client’s settings as changed', schema: updatedClientSchema } },
+    problems: { 404: ['client_not_found'] },
   },
   'POST /admin/clients/{id}/secret': {
     operationId: 'rotateClientSecret',

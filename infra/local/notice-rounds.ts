@@ -59,12 +59,25 @@ export function startNoticeRounds(
     options.intervalSeconds > 0 ? setInterval(inBackground, options.intervalSeconds * 1000) : undefined;
   timer?.unref();
   const unsubscribe = dynamo?.onWrite((write) => {
-    if (write.operation !== 'PutItem') return;
-    if (write.input.TableName !== undefined && write.input.TableName !== options.tableName) return;
-    const item = write.input.Item as Record<string, AttributeValue> | undefined;
-    // A notice's first write (no attempt yet) is its queueing; retries wait for their time.
-    if (item?.pk?.S !== fixedPartitions.notices || item.attempts?.N !== '0') return;
-    setImmediate(inBackground);
+    // A notice is queued by a put of its own, or within the transaction that withdraws its grants.
+    const puts =
+      write.operation === 'PutItem'
+        ? [write.input as { TableName?: string; Item?: Record<string, AttributeValue> }]
+        : write.operation === 'TransactWriteItems'
+          ? (
+              (write.input.TransactItems ?? []) as Array<{
+                Put?: { TableName?: string; Item?: Record<string, AttributeValue> };
+              }>
+            ).flatMap((member) => (member.Put ? [member.Put] : []))
+          : [];
+    const queued = puts.some(
+      ({ TableName, Item: item }) =>
+        (TableName === undefined || TableName === options.tableName) &&
+        // A notice's first write (no attempt yet) is its queueing; retries wait for their time.
+        item?.pk?.S === fixedPartitions.notices &&
+        item.attempts?.N === '0',
+    );
+    if (queued) setImmediate(inBackground);
   });
 
   return {

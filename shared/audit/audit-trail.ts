@@ -73,7 +73,7 @@ export const auditEntrySchema = z
     }),
     targetClientId: z.string().optional().meta({
       description:
-        'For a change to an OAuth client (`client.secret_rotated`): the client changed (`actor` is the operator’s)',
+        'For a change to an OAuth client (`client.secret_rotated`, `client.updated`): the client changed (`actor` is the operator’s)',
     }),
     secretVersion: z.int().optional().meta({
       description: 'For `client.secret_rotated`: the version of the new secret (never the secret itself)',

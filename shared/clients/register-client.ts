@@ -35,6 +35,19 @@ const redirectUri = z
     return url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
   }, 'must use https (http only for localhost)');
 
+/**
+ * A platform's events endpoint (withdrawal notices): https, or http only for localhost; never a private,
+ * link-local or reserved address (a loopback one only for a platform on the same machine, which the
+ * sender refuses in production). Checked alike at registration and when an operator changes it.
+ */
+const eventsUri = redirectUri.refine(
+  (value) => !onUnreachableHost(value) || isLoopbackHost(new URL(value)),
+  'must be a public host: notices are never sent to private or link-local addresses',
+);
+
+/** Why an events endpoint is refused on a client that signs nobody in. */
+export const eventsUriNeedsSignIn = 'only for platforms that sign people in (redirectUris)';
+
 export const registerClientInput = z
   .strictObject({
     name: z.string().trim().min(2).max(100),
@@ -69,12 +82,7 @@ export const registerClientInput = z
      * http and loopback only for a platform on the same machine, which the sender refuses in production
      * (an https issuer), as it refuses any name resolving to a private address.
      */
-    eventsUri: redirectUri
-      .refine(
-        (value) => !onUnreachableHost(value) || isLoopbackHost(new URL(value)),
-        'must be a public host: notices are never sent to private or link-local addresses',
-      )
-      .optional(),
+    eventsUri: eventsUri.optional(),
     /**
      * The lowest assurance level (`acr`, `urn:elicence:loa:1..3`: identity/assurance.ts, a layer this one
      * does not import) every sign-in at this platform must reach; a person below it is stepped up.
@@ -137,17 +145,48 @@ export const registerClientInput = z
       });
     }
     if (input.eventsUri && input.redirectUris.length === 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['eventsUri'],
-        message: 'only for platforms that sign people in (redirectUris)',
-      });
+      ctx.addIssue({ code: 'custom', path: ['eventsUri'], message: eventsUriNeedsSignIn });
     }
     if (input.tokenEndpointAuthMethod === 'private_key_jwt' && !input.jwksUri) {
       ctx.addIssue({ code: 'custom', path: ['jwksUri'], message: 'required with private_key_jwt' });
     }
   });
 export type RegisterClientInput = z.output<typeof registerClientInput>;
+
+/**
+ * The body of `PATCH /admin/clients/{id}`: what an operator may change on a registered client. Today its
+ * events endpoint (`eventsUri`, the same checks as at registration; `null` removes it), so that a platform
+ * registered before withdrawal notices, or one that moves its endpoint, can be told.
+ */
+export const updateClientInput = z
+  .strictObject({
+    eventsUri: eventsUri.nullable().optional().meta({
+      description: 'Where withdrawal notices are posted (docs/integrating.md); `null` removes it',
+    }),
+  })
+  .superRefine((input, ctx) => {
+    if (input.eventsUri === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['eventsUri'],
+        message: 'required: the field to change (null removes the events endpoint)',
+      });
+    }
+  })
+  .meta({ title: 'UpdateClient' });
+export type UpdateClientInput = z.output<typeof updateClientInput>;
+
+/** What `PATCH /admin/clients/{id}` answers: the client's changeable settings as they now are. */
+export const updatedClientSchema = z
+  .object({
+    clientId: z.string(),
+    eventsUri: z.string().nullable().meta({ description: 'The events endpoint; `null` when none' }),
+  })
+  .meta({
+    title: 'UpdatedClient',
+    examples: [{ clientId: 'cl_8Hk2mQ0xV3', eventsUri: 'https://platform.example/elicence/events' }],
+  });
+export type UpdatedClient = z.output<typeof updatedClientSchema>;
 
 /** What `POST /admin/clients` answers: {@link registerClient} is typed by it; the OpenAPI document publishes it. */
 export const registeredClientSchema = z

@@ -12,7 +12,7 @@ import { LoginThrottle, loginThrottleKeys, type LoginAttemptStore } from './logi
 import type { PasskeyStore } from './passkeys.js';
 import { maxPasswordLength, type PasswordHasher } from './password-hasher.js';
 import type { PersonAccount } from './person-account.js';
-import type { SignInRevocation } from './sign-in-revocation.js';
+import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
 
 /**
  * How recent the sign-in behind the token must be to close the account: ten minutes after `auth_time`,
@@ -25,6 +25,8 @@ export interface CloseAccountDependencies {
   accounts: AccountStore;
   passkeys: PasskeyStore;
   signIns: SignInRevocation;
+  /** The platforms' consents, withdrawn with a notice to each platform that asked to be told. */
+  platformConsents: PlatformConsents;
   entities: EntityStore;
   audit: AuditTrail;
   clock: Clock;
@@ -37,7 +39,7 @@ export interface CloseAccountDependencies {
 /** What {@link finishClosure} needs: no password (the closure was asked for with one already). */
 export type ClosureDependencies = Pick<
   CloseAccountDependencies,
-  'accounts' | 'passkeys' | 'signIns' | 'entities' | 'audit' | 'clock'
+  'accounts' | 'passkeys' | 'signIns' | 'platformConsents' | 'entities' | 'audit' | 'clock'
 >;
 
 /** The sign-in behind the caller's token: its `acr` and `auth_time` (epoch seconds), as the token carries them. */
@@ -182,8 +184,11 @@ export async function closeAccount(
  *    number. Only for an account at level 3: one below has not proved it is the number's person (a
  *    squatter's account), and its closing leaves the person's appointments alone. Appointments the person made as an entity's legal representative stay: they are the
  *    entity's acts, and count only while the business registry names the person representative.
- * 3. Ends every sign-in: provider sessions, grants (the platforms' consents and shares), codes, access
- *    and refresh tokens, personal and acting for an entity (`SignInRevocation.endAll`).
+ * 3. Withdraws the platforms' consents and shares as the person would one by one, so that each platform
+ *    that registered an events endpoint is told to delete its copies (`PlatformConsents.withdrawAll`: each
+ *    withdrawal's notice queued in the write that deletes its grants, so a retry neither loses nor
+ *    repeats one); then ends every sign-in: provider sessions, the service's own apps' grants, codes,
+ *    access and refresh tokens, personal and acting for an entity (`SignInRevocation.endAll`).
  * 4. Writes `account.closed` (actor the closed account's opaque id; no number, name or phone), awaited,
  *    before the account goes: a closure is never without its trace (a retry may write a second one).
  * 5. Deletes the account and its ID-number claim together: the name, the encrypted ID number and phone,
@@ -221,7 +226,8 @@ export async function finishClosure(
     });
   }
 
-  // 3. Every sign-in.
+  // 3. The platforms told (each its own withdrawal, notice included), then every sign-in ended.
+  const platforms = await deps.platformConsents.withdrawAll(account.id);
   await deps.signIns.endAll(account.id);
 
   // 4. The trace.
@@ -229,7 +235,7 @@ export async function finishClosure(
     at: now.toISOString(),
     actor: account.id,
     action: 'account.closed',
-    reason: `passkeys ${passkeys.length}, appointments ${appointments.length}`,
+    reason: `passkeys ${passkeys.length}, appointments ${appointments.length}, platform consents ${platforms}`,
     ...(context.requestId ? { requestId: context.requestId } : {}),
   });
 

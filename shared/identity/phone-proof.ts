@@ -9,7 +9,7 @@ import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
 import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
 import { personIdNumber } from './verify-password.js';
-import type { SignInRevocation } from './sign-in-revocation.js';
+import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
 import { epochSeconds } from '../clock.js';
 import {
   admitSend,
@@ -33,6 +33,11 @@ export interface PhoneProofDependencies extends SmsCodeDependencies {
   carrier: CarrierRegistry;
   passwords: PasswordHasher;
   signIns: SignInRevocation;
+  /**
+   * A squatted account's consents to platforms, withdrawn when the real owner takes it back: each platform
+   * that asked is told (a withdrawal notice) to delete what the squatter's sign-ins and shares gave it.
+   */
+  platformConsents: PlatformConsents;
   /** A squatted account's passkeys are removed when the real owner takes it over. */
   passkeys: PasskeyStore;
   /** Reads the account's ID number back for the registries' HTTP services (the step-up knows no other). */
@@ -180,6 +185,10 @@ export async function completePhoneProof(
   // registered the number (a squatter's self-asserted name stayed on the account the owner took back:
   // review R10).
   const registered = assuranceLevelOf(account) < 3 ? await registryPerson(account, deps) : undefined;
+  // The squatter's consents to platforms, each platform told as if the person withdrew it, before the
+  // account changes hands: once saved, a retry no longer sees a takeover (a reset by the account's own
+  // person ends the sessions below, but tells no platform: nothing was given to them wrongly).
+  if (tookOver) await deps.platformConsents.withdrawAll(account.id);
   const saved = await deps.accounts.save({
     ...account,
     ...(registered

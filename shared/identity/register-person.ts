@@ -63,7 +63,7 @@ export interface RegisterPersonDependencies {
    * What completing a closure left half-way needs ({@link finishClosure}): given, a number whose account
    * is marked closing registers again once that closure is done; without them it stays 409.
    */
-  closures?: Pick<ClosureDependencies, 'passkeys' | 'signIns' | 'entities'>;
+  closures?: Pick<ClosureDependencies, 'passkeys' | 'signIns' | 'platformConsents' | 'entities'>;
 }
 
 const maxNameLength = 50;

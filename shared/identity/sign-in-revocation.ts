@@ -7,3 +7,15 @@ export interface SignInRevocation {
   /** `keepSession`: the id of the provider session to spare (the sign-in under way that proved the owner). */
   endAll(personId: string, options?: { keepSession?: string }): Promise<void>;
 }
+
+/**
+ * The consents a person gave platforms (shares of licences, sign-ins), withdrawn as the person would
+ * withdraw each in the wallet (`shared/sharing/authorizations.ts` `withdrawEveryAuthorization`): every
+ * platform that registered an events endpoint is told, by a withdrawal notice queued in the same write
+ * that deletes the grants, to delete what it copied. Called before {@link SignInRevocation.endAll} when the
+ * account closes, and when the real owner takes a squatted account back (what the platforms hold came
+ * from an account that is no more, or was never the owner's). Answers how many were withdrawn.
+ */
+export interface PlatformConsents {
+  withdrawAll(personId: string): Promise<number>;
+}

@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
-import { queueWithdrawalNotice, type NoticeQueueing } from './withdrawal-notices.js';
+import { withdrawalNotice, type NoticeQueueing, type WithdrawalNotice } from './withdrawal-notices.js';
 
 /**
  * A person's consent to a platform as the OpenID provider keeps it: one provider Grant. A sign-in grant
@@ -29,14 +29,17 @@ export interface SharingGrant {
 /**
  * The provider's grants, as the wallet's 已授权的平台 needs them. Contract: `listOf` returns every live
  * grant made by the person (personally or acting for an entity), sign-ins and shares, whatever the
- * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `revoke` deletes the
- * grant and every code, access and refresh token issued under it, at once, and is a no-op for an unknown
- * id.
+ * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `withdraw` deletes
+ * every code, access and refresh token issued under the grants, then the grants themselves **and queues
+ * `notice` (when given) in one all-or-nothing write**: the grants are never gone without their notice
+ * queued, nor a notice queued for grants still there. A grant already gone is left out of that write; when
+ * every one was gone (another withdrawal's, which queued its own notice) nothing is queued. Unknown ids
+ * are a no-op. The notice is due at once.
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
   find(grantId: string): Promise<SharingGrant | undefined>;
-  revoke(grantId: string): Promise<void>;
+  withdraw(grantIds: readonly string[], notice?: WithdrawalNotice): Promise<void>;
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -167,6 +170,23 @@ async function platformGrants(
  */
 const signInKey = (grant: SharingGrant) => `${grant.clientId} ${grant.accountId}`;
 
+/** The grants as authorizations: each share alone, each platform's sign-ins for one account together. */
+function authorizationGroups(grants: readonly SharingGrant[]): SharingGrant[][] {
+  const signIns = new Map<string, SharingGrant[]>();
+  const groups: SharingGrant[][] = [];
+  for (const grant of grants) {
+    if (grant.details.length > 0) {
+      groups.push([grant]);
+      continue;
+    }
+    const group = signIns.get(signInKey(grant));
+    if (group) group.push(grant);
+    else signIns.set(signInKey(grant), [grant]);
+  }
+  groups.push(...signIns.values());
+  return groups;
+}
+
 /** One authorization as `GET /me/authorizations` lists it, from its grants (one, or a platform's sign-ins). */
 async function authorizationView(
   grants: readonly SharingGrant[],
@@ -203,36 +223,54 @@ export async function listAuthorizations(
   personId: string,
   deps: AuthorizationDependencies,
 ): Promise<z.output<typeof authorizationListSchema>> {
-  const grants = await platformGrants(await deps.sharingGrants.listOf(personId), deps);
-  const signIns = new Map<string, SharingGrant[]>();
-  const groups: SharingGrant[][] = [];
-  for (const grant of grants) {
-    if (grant.details.length > 0) {
-      groups.push([grant]);
-      continue;
-    }
-    const group = signIns.get(signInKey(grant));
-    if (group) group.push(grant);
-    else signIns.set(signInKey(grant), [grant]);
-  }
-  groups.push(...signIns.values());
+  const groups = authorizationGroups(await platformGrants(await deps.sharingGrants.listOf(personId), deps));
   const items = await Promise.all(groups.map((group) => authorizationView(group, deps.clientNames)));
   items.sort((a, b) => b.grantedAt.localeCompare(a.grantedAt));
   return { items };
 }
 
 /**
+ * Ends one authorization's grants with the notice its platform is owed, if it registered an events
+ * endpoint: the notice is made first (`withdrawalNotice`: a failure there withdraws nothing), then the
+ * grants go and the notice is queued in one write (`SharingGrants.withdraw`). A failure anywhere leaves
+ * either nothing withdrawn or everything withdrawn and told: asking again completes it, and the notice's
+ * id, derived from the grants, is the same each time.
+ */
+async function endAuthorization(
+  grant: SharingGrant,
+  ending: readonly SharingGrant[],
+  deps: { sharingGrants: SharingGrants } & NoticeQueueing,
+): Promise<void> {
+  const share = grant.details.length > 0;
+  const notice = await withdrawalNotice(
+    {
+      clientId: grant.clientId,
+      accountId: grant.accountId,
+      event: share ? 'share-withdrawn' : 'sign-in-withdrawn',
+      grantIds: ending.map((other) => other.id),
+      licenceTypes: share ? grantedLicenceTypes(grant.details) : [],
+      scopes: [...new Set(ending.flatMap((other) => other.scopes))],
+    },
+    deps,
+  );
+  await deps.sharingGrants.withdraw(
+    ending.map((other) => other.id),
+    notice,
+  );
+}
+
+/**
  * Withdraws one of the person's authorizations: a share's grant, or every sign-in grant of that platform
- * for that account; with them goes every code, access and refresh token issued under them
- * (`SharingGrants.revoke`), so the platform's next call (userinfo, a refresh) is refused. Another
- * person's grant, the service's own apps' (not listed) and an unknown id are "not found" alike, so that
- * ids reveal nothing. A platform that registered an events endpoint is then told (a signed notice queued
- * once the withdrawal has committed, delivered by the `notices` function: `./withdrawal-notices.ts`), so
- * that it deletes its copies; a notice that cannot be queued never undoes the withdrawal.
+ * for that account; with them goes every code, access and refresh token issued under them, so the
+ * platform's next call (userinfo, a refresh) is refused. Another person's grant, the service's own apps'
+ * (not listed) and an unknown id are "not found" alike, so that ids reveal nothing. A platform that
+ * registered an events endpoint is told (a signed notice, delivered by the `notices` function:
+ * `./withdrawal-notices.ts`), so that it deletes its copies: the notice is queued by the same write that
+ * deletes the grants, so no withdrawal is ever without its notice (docs/integrating.md, section 4).
  *
  * @example
  * ```ts
- * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, clientReader, audit, clock, notices, subjectAt }, { requestId });
+ * await withdrawAuthorization(subject.personId, grantId, { sharingGrants, clientReader, audit, clock, subjectAt }, { requestId });
  * ```
  */
 export async function withdrawAuthorization(
@@ -257,8 +295,8 @@ export async function withdrawAuthorization(
           (other) => other.details.length === 0 && signInKey(other) === signInKey(grant),
         );
   if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
-  // 2. Each grant with its tokens (SharingGrants.revoke: tokens first, then the grant).
-  for (const other of ending) await deps.sharingGrants.revoke(other.id);
+  // 2. Each grant with its tokens, and the platform's notice (privacy review L5) in the same write.
+  await endAuthorization(grant, ending, deps);
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   await deps.audit.record({
     at: new Date(deps.clock.now()).toISOString(),
@@ -271,17 +309,36 @@ export async function withdrawAuthorization(
     }`,
     ...(context.requestId ? { requestId: context.requestId } : {}),
   });
-  // 4. Committed: now the platform is told to delete its copies (privacy review L5), if it asked to be.
-  const share = grant.details.length > 0;
-  await queueWithdrawalNotice(
-    {
-      clientId: grant.clientId,
-      accountId: grant.accountId,
-      event: share ? 'share-withdrawn' : 'sign-in-withdrawn',
-      grantIds: ending.map((other) => other.id),
-      licenceTypes: share ? grantedLicenceTypes(grant.details) : [],
-      scopes: [...new Set(ending.flatMap((other) => other.scopes))],
-    },
-    deps,
-  );
+}
+
+/**
+ * What withdrawing every authorization of a person needs (closing the account, the real owner taking it
+ * back): the grants, which clients are the service's own, and what the platforms' notices need.
+ */
+export type WithdrawEveryDependencies = { sharingGrants: SharingGrants } & Pick<
+  AuthorizationDependencies,
+  'clientReader'
+> &
+  NoticeQueueing;
+
+/**
+ * Withdraws every platform authorization of a person (personal and acting for an entity), each as
+ * `DELETE /me/authorizations/{id}` would, notice included: a share, or a platform's sign-ins for one
+ * account. The service's own apps' grants are left to the caller (they are no platform to tell). Each
+ * authorization is one all-or-nothing write, so a failure half-way leaves the rest for a retry, and the
+ * ones done are not done (nor told) twice. Answers how many were withdrawn.
+ *
+ * @example
+ * ```ts
+ * await withdrawEveryAuthorization(account.id, { sharingGrants, clientReader, subjectAt, clock });
+ * await signIns.endAll(account.id);
+ * ```
+ */
+export async function withdrawEveryAuthorization(
+  personId: string,
+  deps: WithdrawEveryDependencies,
+): Promise<number> {
+  const groups = authorizationGroups(await platformGrants(await deps.sharingGrants.listOf(personId), deps));
+  for (const group of groups) await endAuthorization(group[0]!, group, deps);
+  return groups.length;
 }

@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Clock } from '../clock.js';
 import { signCompactJws } from '../crypto/compact-jws.js';
 import type { Signer } from '../crypto/signer.js';
 import { logger } from '../logger.js';
-import { randomId } from '../random-id.js';
 
 /**
  * The events a platform is told of (RFC 8417 Security Event Tokens): a share of licences (授权用证)
@@ -71,62 +71,65 @@ export function eventsUriOf(metadata: ClientMetadata | undefined): string | unde
   return typeof uri === 'string' ? uri : undefined;
 }
 
-/** What queueing a notice at withdrawal needs. */
+/** What preparing a withdrawal's notice needs. */
 export interface NoticeQueueing {
-  notices: NoticeQueue;
   /** The pairwise `sub` the platform knows `accountId` by (the entity's, when the person acted for one). */
   subjectAt(accountId: string, clientId: string): Promise<string>;
+  clientReader: { find(clientId: string): Promise<ClientMetadata | undefined> };
+  clock: Clock;
+}
+
+/** A withdrawal a platform may have to be told of: whose, which platform, what it ended. */
+export interface Withdrawal {
+  clientId: string;
+  accountId: string;
+  event: WithdrawalEvent;
+  grantIds: string[];
+  licenceTypes: string[];
+  scopes: string[];
 }
 
 /**
- * Queues the notice of a withdrawal that has already committed, when the platform registered an events
- * endpoint. Never throws: the withdrawal stands whatever happens here, and a notice that cannot be queued
- * is logged (without the person) for the operators.
+ * The id of a withdrawal's notice (its SET's `jti`): derived from the platform, the event and the grants
+ * withdrawn, so that asking again for the same withdrawal makes the same notice, never a second one.
+ */
+export function noticeIdOf(withdrawal: Pick<Withdrawal, 'clientId' | 'event' | 'grantIds'>): string {
+  const grants = [...withdrawal.grantIds].sort().join(' ');
+  const digest = createHash('sha256').update(`${withdrawal.clientId}\n${withdrawal.event}\n${grants}`);
+  return `evt_${digest.digest('base64url').slice(0, 27)}`;
+}
+
+/**
+ * The notice of a withdrawal, to be queued by the very write that withdraws (`SharingGrants.withdraw`:
+ * the grants deleted and the notice put, all or nothing), or `undefined` when the platform registered no
+ * events endpoint. Made before anything is withdrawn, and it throws (the platform's metadata or the
+ * pairwise subject unreadable): the withdrawal is then refused whole and can be asked again, rather than
+ * done without its notice (which was lost before: a notice queued after the withdrawal had committed
+ * failed on its own, logged only).
  *
  * @example
  * ```ts
- * await queueWithdrawalNotice({ clientId, accountId, event: 'share-withdrawn', grantIds, licenceTypes, scopes }, { notices, subjectAt, clientReader, clock });
+ * const notice = await withdrawalNotice({ clientId, accountId, event: 'share-withdrawn', grantIds, licenceTypes, scopes }, { subjectAt, clientReader, clock });
+ * await sharingGrants.withdraw(grantIds, notice);
  * ```
  */
-export async function queueWithdrawalNotice(
-  withdrawal: {
-    clientId: string;
-    accountId: string;
-    event: WithdrawalEvent;
-    grantIds: string[];
-    licenceTypes: string[];
-    scopes: string[];
-  },
-  deps: NoticeQueueing & {
-    clientReader: { find(clientId: string): Promise<ClientMetadata | undefined> };
-    clock: Clock;
-  },
-): Promise<void> {
-  try {
-    // 1. Only a platform that asked to be told (its registered `events_uri`).
-    if (!eventsUriOf(await deps.clientReader.find(withdrawal.clientId))) return;
-    // 2. The notice names the person as the platform knows them, and nothing else about them.
-    const now = deps.clock.now();
-    await deps.notices.enqueue(
-      {
-        id: randomId('evt'),
-        clientId: withdrawal.clientId,
-        subject: await deps.subjectAt(withdrawal.accountId, withdrawal.clientId),
-        event: withdrawal.event,
-        grantIds: withdrawal.grantIds,
-        licenceTypes: withdrawal.licenceTypes,
-        scopes: withdrawal.scopes,
-        withdrawnAt: Math.floor(now / 1000),
-      },
-      now,
-    );
-  } catch (error) {
-    logger.error('withdrawal notice not queued', {
-      client: withdrawal.clientId,
-      event: withdrawal.event,
-      error: String(error),
-    });
-  }
+export async function withdrawalNotice(
+  withdrawal: Withdrawal,
+  deps: NoticeQueueing,
+): Promise<WithdrawalNotice | undefined> {
+  // 1. Only a platform that asked to be told (its registered `events_uri`).
+  if (!eventsUriOf(await deps.clientReader.find(withdrawal.clientId))) return undefined;
+  // 2. The notice names the person as the platform knows them, and nothing else about them.
+  return {
+    id: noticeIdOf(withdrawal),
+    clientId: withdrawal.clientId,
+    subject: await deps.subjectAt(withdrawal.accountId, withdrawal.clientId),
+    event: withdrawal.event,
+    grantIds: withdrawal.grantIds,
+    licenceTypes: withdrawal.licenceTypes,
+    scopes: withdrawal.scopes,
+    withdrawnAt: Math.floor(deps.clock.now() / 1000),
+  };
 }
 
 /**

@@ -1427,7 +1427,8 @@ describe('ElicenceStack', () => {
       ]);
       // Every other reader of oidc# items looks up bearer tokens, and whether their client is still
       // registered (a deleted client's tokens stop), nothing else.
-      // (The holder's API also reads grants: the shares it lists, and the grant a platform reads under.)
+      // (The holder's API also reads grants: the shares it lists, and the grant a platform reads under;
+      // so does the accounts API, whose closing of an account withdraws the platforms' grants as it does.)
       // The notices function reads a platform's metadata alone (its events endpoint), and no token.
       expect(functionGrants.notices.table?.items.GetItem).toEqual(['oidc#Client#*']);
       for (const name of readers('oidc#').filter((n) => n !== 'oidc' && n !== 'notices')) {
@@ -1439,7 +1440,7 @@ describe('ElicenceStack', () => {
           'oidc#AccessToken#*',
           'oidc#ClientCredentials#*',
           'oidc#Client#*',
-          ...(name === 'me' ? ['oidc#Grant#*'] : []),
+          ...(name === 'me' || name === 'accounts' ? ['oidc#Grant#*'] : []),
         ]);
       }
       // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker

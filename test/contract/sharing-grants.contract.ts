@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
+import type { NoticeQueue, WithdrawalNotice } from '../../shared/sharing/withdrawal-notices.js';
 import { listAuthorizations, withdrawAuthorization } from '../../shared/sharing/authorizations.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
-import { InMemoryClientNames, InMemoryNoticeQueue } from '../support/in-memory-sharing.js';
+import { InMemoryClientNames } from '../support/in-memory-sharing.js';
 import { rejection, type Make } from './subject.js';
 
-/** What a subject offers besides the port: the provider's writes, and a look at a token. */
+/** What a subject offers besides the port: the provider's writes, a look at a token, the notices queued. */
 export interface SharingGrantsSubject {
   store: SharingGrants;
+  /** The queue `withdraw` puts its notice in. */
+  notices: NoticeQueue;
   saveGrant(id: string, grant: StoredGrant): Promise<void>;
   saveToken(tokenId: string, grantId: string): Promise<void>;
   tokenExists(tokenId: string): Promise<boolean>;
@@ -19,8 +22,19 @@ export interface SharingGrantsSubject {
 const id = () => randomBytes(16).toString('base64url');
 /** No registered client is first-party (only the built-in wallet is). */
 const noClients = { find: async () => undefined };
-/** The withdrawal notices' ports: no platform here registered an events endpoint, so none is queued. */
-const noNotices = () => ({ notices: new InMemoryNoticeQueue(), subjectAt: async () => 'pairwise-sub' });
+/** The withdrawal notices' port: no platform here registered an events endpoint, so none is queued. */
+const noNotices = () => ({ subjectAt: async () => 'pairwise-sub' });
+const notice = (grantIds: string[]): WithdrawalNotice => ({
+  id: `evt_${id()}`,
+  clientId: 'cl_platform',
+  subject: 'pairwise-sub',
+  event: 'sign-in-withdrawn',
+  grantIds,
+  licenceTypes: [],
+  scopes: ['openid', 'profile'],
+  withdrawnAt: now(),
+});
+const allDue = (queue: NoticeQueue) => queue.due(Date.now() + 60_000, 100);
 const now = () => Math.floor(Date.now() / 1000);
 const detail = (purpose = '办理车辆登记') => ({
   type: 'licence_access',
@@ -83,7 +97,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await subject.store.find(id())).toBeUndefined();
     });
 
-    it('revoke ends the grant and its tokens, not another grant’s', async () => {
+    it('withdraw ends the grants and their tokens, not another grant’s, and queues no notice unasked', async () => {
       const [a, b] = [id(), id()];
       await subject.saveGrant(a, grant('acc_me'));
       await subject.saveGrant(b, grant('acc_me'));
@@ -91,13 +105,33 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       await subject.saveToken(tokenA, a);
       await subject.saveToken(refreshA, a);
       await subject.saveToken(tokenB, b);
-      await subject.store.revoke(a);
+      await subject.store.withdraw([a]);
       expect(await subject.store.find(a)).toBeUndefined();
       expect(await subject.tokenExists(tokenA)).toBe(false);
       expect(await subject.tokenExists(refreshA)).toBe(false);
       expect(await subject.tokenExists(tokenB)).toBe(true);
       expect(await subject.store.find(b)).toBeDefined();
-      await subject.store.revoke(id());
+      await subject.store.withdraw([id()]);
+      expect(await allDue(subject.notices)).toEqual([]);
+    });
+
+    it('withdraw queues the notice with the grants’ deletion, once: grants already gone queue none', async () => {
+      const [a, b] = [id(), id()];
+      await subject.saveGrant(a, grant('acc_me', { rar: undefined }));
+      await subject.saveGrant(b, grant('acc_me', { rar: undefined }));
+      const told = notice([a, b]);
+      await subject.store.withdraw([a, b], told);
+      for (const gone of [a, b]) expect(await subject.store.find(gone)).toBeUndefined();
+      expect(await allDue(subject.notices)).toEqual([expect.objectContaining({ ...told, attempts: 0 })]);
+      // A second withdrawal of the same grants (two tabs, a retry whose answer was lost) tells no one again.
+      await subject.store.withdraw([a, b], notice([a, b]));
+      expect((await allDue(subject.notices)).map((queued) => queued.id)).toEqual([told.id]);
+      // One of them gone already (withdrawn elsewhere): the rest go, with their notice.
+      const [c, d] = [id(), id()];
+      await subject.saveGrant(c, grant('acc_me', { rar: undefined }));
+      await subject.store.withdraw([c, d], notice([c, d]));
+      expect(await subject.store.find(c)).toBeUndefined();
+      expect(await allDue(subject.notices)).toHaveLength(2);
     });
 
     it('the use cases: the list names the platform; only the person’s own can be withdrawn', async () => {

@@ -1,5 +1,7 @@
+import { DynamoNoticeQueue } from '../../shared/adapters/dynamo/notice-queue.js';
 import { DynamoSharingGrants } from '../../shared/adapters/dynamo/sharing-grants.js';
 import { createDynamoAdapter } from '../../shared/adapters/dynamo/oidc-adapter.js';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../shared/clock.js';
 import { InMemorySharingGrants } from '../support/in-memory-sharing.js';
 import { sharingGrantsContract } from './sharing-grants.contract.js';
@@ -11,6 +13,7 @@ sharingGrantsContract('InMemorySharingGrants', async () => {
   const store = new InMemorySharingGrants();
   return {
     store,
+    notices: store.notices,
     saveGrant: async (id, grant) => store.saveGrant(id, grant),
     saveToken: async (tokenId, grantId) => store.saveToken(tokenId, grantId),
     tokenExists: async (tokenId) => store.tokenExists(tokenId),
@@ -27,6 +30,7 @@ sharingGrantsContract('DynamoSharingGrants on dynalite (the provider’s own sto
   const now = () => Math.floor(Date.now() / 1000);
   return {
     store: new DynamoSharingGrants(deps),
+    notices: new DynamoNoticeQueue(doc, tableName),
     // As the provider saves them: the payload, and the seconds it has left.
     saveGrant: (id, grant) =>
       grants.upsert(
@@ -39,4 +43,44 @@ sharingGrantsContract('DynamoSharingGrants on dynalite (the provider’s own sto
     tokenExists: async (tokenId) => (await tokens.find(tokenId)) !== undefined,
     cleanup: nothingToClean,
   };
+});
+
+describe('DynamoSharingGrants: the grants and their notice are one write', () => {
+  it('leaves the grant in place when the notice cannot be written', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const deps = { doc, tableName, clock: systemClock };
+    const grants = new (createDynamoAdapter(deps))('Grant');
+    const now = Math.floor(Date.now() / 1000);
+    await grants.upsert(
+      'g-atomic',
+      {
+        jti: 'g-atomic',
+        kind: 'Grant',
+        accountId: 'acc_me',
+        clientId: 'cl_p',
+        iat: now,
+        exp: now + 600,
+      } as never,
+      600,
+    );
+    const store = new DynamoSharingGrants(deps);
+    const queue = new DynamoNoticeQueue(doc, tableName);
+    // Over DynamoDB's 400 KB item limit: the transaction is refused whole.
+    const tooLarge = {
+      id: 'evt_large',
+      clientId: 'cl_p',
+      subject: 's',
+      event: 'sign-in-withdrawn' as const,
+      grantIds: ['g-atomic'],
+      licenceTypes: [],
+      scopes: ['x'.repeat(410_000)],
+      withdrawnAt: now,
+    };
+    await expect(store.withdraw(['g-atomic'], tooLarge)).rejects.toThrow();
+    expect(await store.find('g-atomic')).toBeDefined();
+    expect(await queue.due(Date.now() + 60_000, 10)).toEqual([]);
+    await store.withdraw(['g-atomic'], { ...tooLarge, scopes: ['openid'] });
+    expect(await store.find('g-atomic')).toBeUndefined();
+    expect((await queue.due(Date.now() + 60_000, 10)).map((n) => n.id)).toEqual(['evt_large']);
+  });
 });

@@ -60,6 +60,22 @@ export async function clerkConsole(
   return { ua, response: await ua.request(callback) };
 }
 
+/**
+ * A browser signed in to `/console` with an issuer's own client and secret (the console's
+ * `clientSecretConsole` mode of a test runtime): `POST /console/login`, answered 303.
+ */
+export async function issuerConsole(
+  runtime: TestRuntime,
+  issuer: { clientId: string; clientSecret: string },
+): Promise<UserAgent> {
+  const ua = new UserAgent(runtime.baseUrl);
+  const response = await ua.request('/console/login', {
+    form: { clientId: issuer.clientId, clientSecret: issuer.clientSecret },
+  });
+  expect(response.status).toBe(303);
+  return ua;
+}
+
 /** A person's account id, from a sign-in with their password (the login page's path). */
 export async function accountIdOf(idNumber: string, password: string): Promise<string> {
   const login = await dependencies().directory.checkPassword({ idNumber, password, source: '192.0.2.90' });

@@ -21,7 +21,11 @@ export class InMemorySharingGrants implements SharingGrants {
   /** Token ids by grant id. */
   readonly tokens = new Map<string, Set<string>>();
 
-  constructor(private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000)) {}
+  constructor(
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+    /** Where `withdraw` queues the notices (the table's `notices` partition in the Dynamo adapter). */
+    readonly notices: InMemoryNoticeQueue = new InMemoryNoticeQueue(),
+  ) {}
 
   saveGrant(id: string, grant: StoredGrant): void {
     this.grants.set(id, { ...grant });
@@ -51,9 +55,13 @@ export class InMemorySharingGrants implements SharingGrants {
     return stored ? sharingGrantOf(grantId, stored, this.nowSeconds()) : undefined;
   }
 
-  async revoke(grantId: string): Promise<void> {
-    this.tokens.delete(grantId);
-    this.grants.delete(grantId);
+  async withdraw(grantIds: readonly string[], notice?: WithdrawalNotice): Promise<void> {
+    for (const id of grantIds) this.tokens.delete(id);
+    const left = grantIds.filter((id) => this.grants.has(id));
+    if (left.length === 0) return;
+    // As one write: a notice that cannot be queued leaves the grants where they were.
+    if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
+    for (const id of left) this.grants.delete(id);
   }
 }
 

@@ -6,7 +6,7 @@ import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import type { CarrierStore, CarrierSubscriber } from '../../shared/identity/registry.js';
 import type { SmsCodeStore, StoredSmsCode } from '../../shared/identity/sms-code-store.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
-import type { SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
 
 /** The {@link SmsCodeStore} contract in memory. */
 export class InMemorySmsCodeStore implements SmsCodeStore {
@@ -44,10 +44,16 @@ export class MemorySmsSender implements SmsSender {
 }
 
 /** Records whose sign-ins were ended. */
-export class RecordingSignInRevocation implements SignInRevocation {
+export class RecordingSignInRevocation implements SignInRevocation, PlatformConsents {
   readonly ended: Array<{ personId: string; keepSession?: string }> = [];
+  /** The people whose consents to platforms were withdrawn (`PlatformConsents`), in order. */
+  readonly withdrawn: string[] = [];
   async endAll(personId: string, options: { keepSession?: string } = {}): Promise<void> {
     this.ended.push({ personId, ...options });
+  }
+  async withdrawAll(personId: string): Promise<number> {
+    this.withdrawn.push(personId);
+    return 0;
   }
 }
 

@@ -1,17 +1,5 @@
-import {
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import {
-  getItem,
-  isConditionalCheckFailed,
-  isTransactionConditionFailed,
-  putNew,
-  type Item,
-} from './conditional.js';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { getItem, isConditionalCheckFailed, putNew, writeAllOrNothing, type Item } from './conditional.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { visible, type AccountStore, type FindOptions } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
@@ -124,29 +112,19 @@ export class DynamoAccountStore implements AccountStore {
    * be found by id. An account of the first layout has no item under its id; deleting none is harmless.
    */
   async remove(account: Pick<PersonAccount, 'id' | 'lookupKey'>): Promise<void> {
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: keys.account(account.lookupKey),
-                ConditionExpression: '#id = :id',
-                ExpressionAttributeNames: { '#id': 'id' },
-                ExpressionAttributeValues: { ':id': account.id },
-              },
-            },
-            { Delete: { TableName: this.tableName, Key: keys.accountById(account.id) } },
-          ],
-        }),
-      );
-    } catch (error) {
-      if (isTransactionConditionFailed(error)) {
-        throw new NotFoundError('The account no longer exists', 'account_not_found');
-      }
-      throw error;
-    }
+    const outcome = await writeAllOrNothing(this.doc, [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: keys.account(account.lookupKey),
+          ConditionExpression: '#id = :id',
+          ExpressionAttributeNames: { '#id': 'id' },
+          ExpressionAttributeValues: { ':id': account.id },
+        },
+      },
+      { Delete: { TableName: this.tableName, Key: keys.accountById(account.id) } },
+    ]);
+    if (!outcome.written) throw new NotFoundError('The account no longer exists', 'account_not_found');
   }
 
   /**

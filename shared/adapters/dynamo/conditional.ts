@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 import { ConflictError } from '../../errors.js';
 import { isExpired } from './table.js';
@@ -33,6 +39,38 @@ export function isTransactionConditionFailed(error: unknown): boolean {
     (error as { name?: string }).name === 'TransactionCanceledException' &&
     (reasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
   );
+}
+
+/** One write of a transaction (`TransactItems` member). */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * Sends `items` as one all-or-nothing write (TransactWriteItems). Answers `{ written: true }`, or, when
+ * a condition of one of them failed (so that nothing was written), `{ written: false, failed }` with the
+ * indexes of the items whose condition failed; any other error is thrown. For a write whose conditions
+ * say "someone else already did this", which the caller then answers in its own terms.
+ *
+ * @example
+ * ```ts
+ * const outcome = await writeAllOrNothing(doc, [{ Delete: { TableName, Key, ConditionExpression: 'attribute_exists(pk)' } }, { Put: { TableName, Item } }]);
+ * if (!outcome.written) return; // another delivery moved it on
+ * ```
+ */
+export async function writeAllOrNothing(
+  doc: DynamoDBDocumentClient,
+  items: TransactItem[],
+): Promise<{ written: true } | { written: false; failed: number[] }> {
+  try {
+    await doc.send(new TransactWriteCommand({ TransactItems: items }));
+    return { written: true };
+  } catch (error) {
+    if (!isTransactionConditionFailed(error)) throw error;
+    const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+    const failed = reasons.flatMap((reason, index) =>
+      reason.Code === 'ConditionalCheckFailed' ? [index] : [],
+    );
+    return { written: false, failed };
+  }
 }
 
 function toConflict(error: unknown, options: ConflictOptions, fallback: string): unknown {

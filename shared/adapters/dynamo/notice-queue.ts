@@ -1,18 +1,21 @@
-import {
-  DeleteCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NoticeQueue, PendingNotice, WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
-import { isTransactionConditionFailed } from './conditional.js';
+import { writeAllOrNothing } from './conditional.js';
 import { fixedPartitions, keys } from './keys.js';
 
 /** How long an abandoned notice stays for the operators to read (TTL), in seconds: 30 days. */
 const abandonedKeptSeconds = 30 * 86_400;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * The item of a notice queued at `now` (epoch ms), due at once: for {@link DynamoNoticeQueue.enqueue}, and
+ * for the write that withdraws grants and queues their notice together (`sharing-grants.ts`).
+ */
+export function noticeItem(notice: WithdrawalNotice, now: number): Record<string, unknown> {
+  const pending: PendingNotice = { ...notice, attempts: 0, dueAt: now };
+  return { ...keys.notice(iso(now), notice.id), ...pending };
+}
 
 /** A stored notice's members, without its key (JSON-safe values). */
 function toPending(item: Record<string, unknown>): PendingNotice {
@@ -38,11 +41,10 @@ export class DynamoNoticeQueue implements NoticeQueue {
   ) {}
 
   async enqueue(notice: WithdrawalNotice, now: number): Promise<void> {
-    const pending: PendingNotice = { ...notice, attempts: 0, dueAt: now };
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...keys.notice(iso(now), notice.id), ...pending },
+        Item: noticeItem(notice, now),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -80,26 +82,17 @@ export class DynamoNoticeQueue implements NoticeQueue {
     await this.move(notice, { ...keys.abandonedNotice(notice.id), ...kept, expiresAt });
   }
 
-  /** Replaces the notice's item by `item`, unless another delivery already moved it on. */
+  /** Replaces the notice's item by `item`, unless another delivery already moved it on (then a no-op). */
   private async move(notice: PendingNotice, item: Record<string, unknown>): Promise<void> {
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Delete: {
-                TableName: this.tableName,
-                Key: keys.notice(iso(notice.dueAt), notice.id),
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            { Put: { TableName: this.tableName, Item: item } },
-          ],
-        }),
-      );
-    } catch (error) {
-      // Another delivery moved the notice on: nothing left to do.
-      if (!isTransactionConditionFailed(error)) throw error;
-    }
+    await writeAllOrNothing(this.doc, [
+      {
+        Delete: {
+          TableName: this.tableName,
+          Key: keys.notice(iso(notice.dueAt), notice.id),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      { Put: { TableName: this.tableName, Item: item } },
+    ]);
   }
 }

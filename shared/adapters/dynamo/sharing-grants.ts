@@ -6,12 +6,19 @@ import {
   type SharingGrants,
   type StoredGrant,
 } from '../../sharing/authorizations.js';
-import { createDynamoAdapter, grantsOfPerson, type DynamoAdapterDeps } from './oidc-adapter.js';
+import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
+import { writeAllOrNothing } from './conditional.js';
+import { noticeItem } from './notice-queue.js';
+import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
+
+/** TransactWriteItems takes 100 items: the grants' deletes and the notice's put. */
+const maxWrites = 100;
 
 /**
  * {@link SharingGrants} on the OpenID provider's own storage: a share is a provider Grant (`oidc#Grant#…`)
  * carrying `licence_access` details, listed per person through gsi2, and withdrawn as the provider revokes
- * a grant (`revokeByGrantId`: every code and token of it, then the grant itself).
+ * a grant (`revokeByGrantId`: every code and token of it), then the grants deleted and the platform's
+ * notice put in one transaction (the notice item is the queue's own, `notice-queue.ts`).
  */
 export class DynamoSharingGrants implements SharingGrants {
   readonly #deps: DynamoAdapterDeps;
@@ -37,10 +44,37 @@ export class DynamoSharingGrants implements SharingGrants {
       : undefined;
   }
 
-  async revoke(grantId: string): Promise<void> {
-    // Tokens first: were the grant deleted first and this fail half way, tokens would outlive it unseen.
-    await this.#grants.revokeByGrantId(grantId);
-    await this.#grants.destroy(grantId);
+  async withdraw(grantIds: readonly string[], notice?: WithdrawalNotice): Promise<void> {
+    // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
+    //    unseen; a grant outliving its tokens is withdrawn again by asking again.
+    for (const id of grantIds) await this.#grants.revokeByGrantId(id);
+    // 2. Past what one transaction holds (a platform's sign-ins of years), the oldest go alone first: the
+    //    last ones still go with the notice.
+    const left = [...grantIds];
+    while (left.length > maxWrites - 1) await this.#grants.destroy(left.shift()!);
+    // 3. The grants deleted (each only if still there) and the notice put, all or nothing. A grant another
+    //    withdrawal deleted meanwhile fails its condition: the write is made again without it.
+    while (left.length > 0) {
+      const outcome = await writeAllOrNothing(this.#deps.doc, [
+        ...left.map((id) => ({
+          Delete: {
+            TableName: this.#deps.tableName,
+            Key: oidcItemKey('Grant', id),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        })),
+        ...(notice
+          ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
+          : []),
+      ]);
+      if (outcome.written) return;
+      const gone = new Set(outcome.failed);
+      // Only a grant's condition can fail; were it none of them, say so rather than loop.
+      if (gone.size === 0 || [...gone].some((index) => index >= left.length)) {
+        throw new Error('withdrawal not written: a condition other than the grants’ failed');
+      }
+      for (const index of [...gone].sort((a, b) => b - a)) left.splice(index, 1);
+    }
   }
 }
 

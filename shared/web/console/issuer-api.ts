@@ -15,6 +15,8 @@ export const licenceSchema = z.object({
   issuedAt: z.string(),
   validFrom: z.string(),
   validUntil: z.string().optional(),
+  // The signed credential its QR code carries: the licence page draws the code from it (one read).
+  credential: z.string().optional(),
   // The key that signed its credential was withdrawn: its QR code no longer verifies, its PDF is not signed.
   keyWithdrawn: z.literal(true).optional(),
   // A re-issue (POST /licences/{id}/reissue): the licence this one replaces, or that replaced it.
@@ -232,12 +234,6 @@ export class IssuerApi {
   /** Re-issues a licence (`POST /licences/{id}/reissue`): answers the new licence. */
   async reissue(id: string): Promise<Licence> {
     return licenceSchema.parse(await this.json('POST', `/licences/${encodeURIComponent(id)}/reissue`));
-  }
-
-  /** The licence credential's QR code as SVG text. */
-  async qrSvg(id: string): Promise<string> {
-    const response = await this.send('GET', `/licences/${encodeURIComponent(id)}/qr.svg`);
-    return response.text();
   }
 
   /**

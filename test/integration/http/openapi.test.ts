@@ -465,6 +465,23 @@ describe('the answers of every documented route match GET /openapi.json', () => 
       409,
     );
     await expectStatus(await call('POST /admin/clients', '/admin/clients', { token: admin, body: '{' }), 400);
+    const platformClient = `/admin/clients/${registeredPublic.clientId}`;
+    const eventsUri = { eventsUri: 'https://platform.example/events' };
+    await expectStatus(
+      await call('PATCH /admin/clients/{id}', platformClient, { token: admin, body: eventsUri }),
+      200,
+    );
+    await expectStatus(
+      await call('PATCH /admin/clients/{id}', `/admin/clients/${registered.clientId}`, {
+        token: admin,
+        body: eventsUri,
+      }),
+      400,
+    );
+    await expectStatus(
+      await call('PATCH /admin/clients/{id}', '/admin/clients/cl_none', { token: admin, body: eventsUri }),
+      404,
+    );
 
     const licence = await issued(runtime, issuerToken, drivingLicenceBody(newIdNumber()));
     await expectStatus(

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withdrawalEvents } from '../../../shared/sharing/withdrawal-notices.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
-import { postJson } from '../../support/http-api.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
+import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import {
   adminToken,
   citizenAnswers,
@@ -223,5 +225,85 @@ describe('registering an events endpoint', () => {
     const body = (await response.json()) as { errors: Array<{ path: string; message: string }> };
     expect(body.errors).toEqual([expect.objectContaining({ path: 'eventsUri' })]);
     expect(body.errors[0]!.message).toContain(message);
+  });
+});
+
+describe('changing an events endpoint (PATCH /admin/clients/{id})', () => {
+  const patch = (clientId: string, body: unknown) =>
+    fetch(`${runtime.baseUrl}/admin/clients/${clientId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  /** A share of the platform withdrawn: how many notices the receiver got for it. */
+  async function noticesOfAWithdrawal(): Promise<number> {
+    receiver.received.length = 0;
+    await share();
+    const mine = await walletToken();
+    const [listed] = (await authorizations(mine)).filter((item) => item.kind === 'licence_access');
+    expect(await withdraw(mine, listed!.id)).toBe(204);
+    for (let i = 0; i < 5; i++) await runtime.deliverNotices();
+    return receiver.received.length;
+  }
+
+  it('removes it (null), and sets it again on the existing platform, each change in the audit trail', async () => {
+    accepted();
+    const removed = await patch(platform.clientId, { eventsUri: null });
+    expect(removed.status, await removed.clone().text()).toBe(200);
+    expect(await removed.json()).toEqual({ clientId: platform.clientId, eventsUri: null });
+    expect(await noticesOfAWithdrawal()).toBe(0);
+
+    const set = await patch(platform.clientId, { eventsUri: receiver.url('/events') });
+    expect(await set.json()).toEqual({ clientId: platform.clientId, eventsUri: receiver.url('/events') });
+    expect(await noticesOfAWithdrawal()).toBe(1);
+    // The platform's other settings stay: it still signs people in and is asked for shares.
+    const stored = (await scanItems(`oidc#Client#${platform.clientId}`))[0]!.payload as Record<
+      string,
+      unknown
+    >;
+    expect(stored).toMatchObject({
+      redirect_uris: ['https://notices.example/callback'],
+      authorization_details_types: ['licence_access'],
+      events_uri: receiver.url('/events'),
+    });
+
+    const operator = runtime.credentials.admin.clientId;
+    const entries = await auditEntriesOf(dependencies().doc, runtime.config.auditTableName, operator);
+    expect(entries.filter((entry) => entry.action === 'client.updated')).toEqual([
+      expect.objectContaining({ targetClientId: platform.clientId, reason: 'eventsUri removed' }),
+      expect.objectContaining({
+        targetClientId: platform.clientId,
+        reason: `eventsUri ${receiver.url('/events')}`,
+      }),
+    ]);
+  });
+
+  it.each([
+    [{ eventsUri: 'https://10.1.2.3/events' }, 'eventsUri', 'must be a public host'],
+    [{ eventsUri: 'http://platform.example/events' }, 'eventsUri', 'must use https'],
+    [{}, 'eventsUri', 'required'],
+    // Only what may be changed: another member is refused (the strict body names it).
+    [{ eventsUri: 'https://platform.example/events', name: '改名' }, '(body)', 'name'],
+  ])('refuses %j, naming the field', async (body, path, message) => {
+    const response = await patch(platform.clientId, body);
+    const problem = await expectProblem(response, 400, 'invalid_request');
+    expect(problem.errors).toEqual([expect.objectContaining({ path })]);
+    expect(problem.errors![0]!.message).toContain(message);
+  });
+
+  it('refuses an endpoint on a client that signs nobody in, and an unknown client', async () => {
+    const machine = await postJson(runtime, '/admin/clients', admin, {
+      name: '核验终端',
+      scopes: ['licences:verify'],
+    });
+    const { clientId } = (await machine.json()) as { clientId: string };
+    const refused = await expectProblem(
+      await patch(clientId, { eventsUri: 'https://verifier.example/events' }),
+      400,
+      'invalid_request',
+    );
+    expect(refused.errors).toEqual([expect.objectContaining({ path: 'eventsUri' })]);
+    await expectProblem(await patch('cl_nobody', { eventsUri: null }), 404, 'client_not_found');
   });
 });

@@ -7,7 +7,7 @@ import {
   type TestRuntime,
   clientSecretConsole,
 } from '../../support/runtime.js';
-import { UserAgent } from '../../support/user-agent.js';
+import { issuerConsole } from '../../support/clerks.js';
 
 let runtime: TestRuntime;
 let issuer: OnboardedIssuer;
@@ -36,14 +36,7 @@ afterAll(async () => {
   await runtime?.close();
 });
 
-async function signedIn(): Promise<UserAgent> {
-  const ua = new UserAgent(runtime.baseUrl);
-  const response = await ua.request('/console/login', {
-    form: { clientId: issuer.clientId, clientSecret: issuer.clientSecret },
-  });
-  expect(response.status).toBe(303);
-  return ua;
-}
+const signedIn = () => issuerConsole(runtime, issuer);
 
 /** The licence ids of a list page's rows, in order. */
 const rowIds = (html: string) =>

@@ -42,6 +42,7 @@ const phone = '+8613800138000';
 
 function world() {
   const clock = new TestClock();
+  const signIns = new RecordingSignInRevocation();
   const deps = {
     smsCodes: new InMemorySmsCodeStore(),
     loginAttempts: new InMemoryLoginAttemptStore(),
@@ -52,7 +53,8 @@ function world() {
     registry: new InMemoryRegistry(),
     carrier: new InMemoryCarrierRegistry(),
     passwords: new FakePasswordHasher(),
-    signIns: new RecordingSignInRevocation(),
+    signIns,
+    platformConsents: signIns,
     passkeys: new InMemoryPasskeyStore(),
     pii: new FakePiiCipher(),
     audit: new InMemoryAudit(),

@@ -37,6 +37,7 @@ describe('route keys are the table’s', () => {
       | 'POST /admin/issuers/{id}/keys'
       | 'POST /admin/issuers/{id}/withdraw'
       | 'POST /admin/clients'
+      | 'PATCH /admin/clients/{id}'
       | 'POST /admin/clients/{id}/secret'
       | 'GET /admin/audit'
       | 'POST /admin/peers'

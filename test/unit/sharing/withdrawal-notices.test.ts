@@ -1,13 +1,15 @@
 import { compactVerify, importJWK } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
+import { withdrawAuthorization } from '../../../shared/sharing/authorizations.js';
 import {
   deliverDueNotices,
-  queueWithdrawalNotice,
   retryDelaySeconds,
+  withdrawalNotice,
   type NoticeDelivery,
+  type NoticeQueueing,
 } from '../../../shared/sharing/withdrawal-notices.js';
-import { TestClock } from '../../support/in-memory-identity.js';
-import { InMemoryNoticeQueue } from '../../support/in-memory-sharing.js';
+import { InMemoryAudit, TestClock } from '../../support/in-memory-identity.js';
+import { InMemoryNoticeQueue, InMemorySharingGrants } from '../../support/in-memory-sharing.js';
 import { LocalSigner } from '../../support/local-signer.js';
 import { filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
 import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
@@ -35,6 +37,15 @@ function delivery(outcome: () => void, metadata: Record<string, unknown> | undef
   return { deps, sent, queue: deps.notices as InMemoryNoticeQueue, clock: deps.clock as TestClock };
 }
 
+/** Queues the notice of `withdrawal` as the withdrawal's own write would (`SharingGrants.withdraw`). */
+async function queueWithdrawalNotice(
+  given: typeof withdrawal,
+  deps: NoticeQueueing & Pick<NoticeDelivery, 'notices'>,
+): Promise<void> {
+  const notice = await withdrawalNotice(given, deps);
+  if (notice) await deps.notices.enqueue(notice, deps.clock.now());
+}
+
 const withdrawal = {
   clientId: 'cl_p',
   accountId: 'acc_person',
@@ -57,12 +68,58 @@ describe('withdrawal notices', () => {
     ]);
   });
 
-  it('never fail the withdrawal when the queue cannot take them', async () => {
+  it('are never lost: a notice that cannot be queued withdraws nothing, and asking again queues one', async () => {
     const { deps } = delivery(() => undefined);
-    const broken = { ...deps.notices, enqueue: () => Promise.reject(new Error('table down')) };
-    await expect(
-      queueWithdrawalNotice(withdrawal, { ...deps, notices: broken, subjectAt: async () => 's' }),
-    ).resolves.toBeUndefined();
+    const clock = deps.clock as TestClock;
+    // The table refuses the notice once (unreachable, throttled): the grant's deletion is the same write.
+    const queue = new InMemoryNoticeQueue();
+    let refusals = 1;
+    const enqueue = queue.enqueue.bind(queue);
+    queue.enqueue = (notice, now) =>
+      refusals-- > 0 ? Promise.reject(new Error('table unreachable')) : enqueue(notice, now);
+    const sharingGrants = new InMemorySharingGrants(() => Math.floor(clock.now() / 1000), queue);
+    sharingGrants.saveGrant('g1', {
+      clientId: 'cl_p',
+      accountId: 'acc_person',
+      openid: { scope: 'openid' },
+      rar: [{ type: 'licence_access', licence_types: ['driving-licence'], purpose: '办理业务' }],
+      iat: Math.floor(clock.now() / 1000),
+    });
+    const withdrawing = {
+      sharingGrants,
+      clientReader: deps.clientReader,
+      audit: new InMemoryAudit(),
+      clock,
+      notices: queue,
+      subjectAt: async () => 'sub-1',
+    };
+    await expect(withdrawAuthorization('acc_person', 'g1', withdrawing)).rejects.toThrow('table unreachable');
+    // Not withdrawn without its notice: the share is still there, listed, to be withdrawn again.
+    expect(await sharingGrants.find('g1')).toBeDefined();
+    expect(queue.pending.size).toBe(0);
+    await withdrawAuthorization('acc_person', 'g1', withdrawing);
+    expect(await sharingGrants.find('g1')).toBeUndefined();
+    expect([...queue.pending.values()]).toEqual([
+      expect.objectContaining({
+        clientId: 'cl_p',
+        subject: 'sub-1',
+        event: 'share-withdrawn',
+        grantIds: ['g1'],
+      }),
+    ]);
+  });
+
+  it('have an id the same withdrawal always makes, and another withdrawal never', async () => {
+    const { deps } = delivery(() => undefined);
+    const made = () => withdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 's' });
+    const first = await made();
+    expect(first!.id).toMatch(/^evt_[\w-]{27}$/);
+    expect((await made())!.id).toBe(first!.id);
+    const other = await withdrawalNotice(
+      { ...withdrawal, grantIds: ['g2'] },
+      { ...deps, subjectAt: async () => 's' },
+    );
+    expect(other!.id).not.toBe(first!.id);
   });
 
   it('are signed ES256 with typ secevent+jwt, and retried with a doubling wait, then abandoned', async () => {

@@ -1,0 +1,59 @@
+import type { AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import type { ClientStore } from './client-store.js';
+import { eventsUriNeedsSignIn, type UpdateClientInput, type UpdatedClient } from './register-client.js';
+import type { RotationContext } from './rotate-client-secret.js';
+
+/**
+ * Changes what an operator may change on a registered client: today its events endpoint (`events_uri`,
+ * where withdrawal notices go: shared/sharing/withdrawal-notices.ts), set, replaced or removed (`null`).
+ * The new endpoint passed the same checks as at registration (`updateClientInput`: https, a public host);
+ * a client that signs nobody in may not have one. Every other member of the record stays as it was.
+ *
+ * 1. Finds the client (404 `client_not_found` for one not registered: the service's built-in clients are
+ *    not, and have no endpoint to tell).
+ * 2. Refuses an endpoint on a machine client (400, `errors[].path` `eventsUri`), as registration does.
+ * 3. Saves the record with the change (the provider's storage forgets its cached copy in this process;
+ *    other containers read it within `CLIENT_CACHE_SECONDS`).
+ * 4. Records `client.updated` (the operator's client, the client changed, what changed), awaited: a
+ *    change without its trace fails the request (the change stays, and asking again records it).
+ *
+ * @example
+ * ```ts
+ * await updateClient('cl_8Hk2mQ0xV3', { eventsUri: 'https://platform.example/events' }, { clientId: 'cl_op' }, deps);
+ * ```
+ */
+export async function updateClient(
+  clientId: string,
+  input: UpdateClientInput,
+  context: RotationContext,
+  deps: { clients: ClientStore; audit: AuditTrail; clock: Clock },
+): Promise<UpdatedClient> {
+  // 1. The client as registered.
+  const found = clientId.length <= 200 ? await deps.clients.find(clientId) : undefined;
+  if (!found) throw new NotFoundError(`No client ${clientId.slice(0, 64)}`, 'client_not_found');
+  // 2. Notices are about people's consents: only a platform people sign in to has any.
+  if (input.eventsUri && (found.redirect_uris ?? []).length === 0) {
+    throw new InvalidInputError(`Invalid request: eventsUri: ${eventsUriNeedsSignIn}`, 'invalid_request', {
+      errors: [{ path: 'eventsUri', message: eventsUriNeedsSignIn, code: 'invalid' }],
+    });
+  }
+  // 3. The record, with the change.
+  const { events_uri: _previous, ...rest } = found as typeof found & { events_uri?: string };
+  await deps.clients.save({
+    ...rest,
+    client_id: clientId,
+    ...(input.eventsUri ? { events_uri: input.eventsUri } : {}),
+  });
+  // 4. Its trace: who changed which client, to what (an endpoint is no one's personal data).
+  await deps.audit.record({
+    at: new Date(deps.clock.now()).toISOString(),
+    actor: context.clientId,
+    action: 'client.updated',
+    targetClientId: clientId,
+    reason: input.eventsUri ? `eventsUri ${input.eventsUri}` : 'eventsUri removed',
+    ...(context.requestId !== undefined && { requestId: context.requestId }),
+  });
+  return { clientId, eventsUri: input.eventsUri ?? null };
+}
