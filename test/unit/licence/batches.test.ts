@@ -71,6 +71,20 @@ async function submitted(
   return job;
 }
 
+/** Makes the licence table fail the writes `fails` picks (counted from 1); answers how to mend it. */
+function failLicenceWrites(fails: (write: number) => boolean): () => void {
+  const create = world.licences.create.bind(world.licences);
+  let writes = 0;
+  world.licences.create = async (licence) => {
+    writes += 1;
+    if (fails(writes)) throw new Error('the table went away');
+    return create(licence);
+  };
+  return () => {
+    world.licences.create = create;
+  };
+}
+
 beforeEach(async () => {
   world = licenceWorld();
   batches = new InMemoryBatchStore();
@@ -177,16 +191,10 @@ describe('runBatch', () => {
 
   it('issues every item once, even when the run dies part-way and is run again', async () => {
     const job = await submitted(250);
-    const create = world.licences.create.bind(world.licences);
-    let writes = 0;
-    world.licences.create = async (licence) => {
-      writes += 1;
-      if (writes === 140) throw new Error('the table went away');
-      return create(licence);
-    };
+    const restore = failLicenceWrites((write) => write === 140);
     await expect(runBatch(job.id, deps())).rejects.toThrow('the table went away');
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
-    world.licences.create = create;
+    restore();
     const done = await runBatch(job.id, deps());
     expect(done).toMatchObject({ status: 'done', total: 250, issued: 250, failed: 0, errors: [] });
     expect(world.licences.byId.size).toBe(250);
@@ -205,13 +213,7 @@ describe('runBatch', () => {
 
   it('issues nothing twice when the job comes back from the dead-letter queue days later (SRE review M5)', async () => {
     const job = await submitted(250);
-    const create = world.licences.create.bind(world.licences);
-    let writes = 0;
-    world.licences.create = async (licence) => {
-      writes += 1;
-      if (writes >= 140) throw new Error('the table went away');
-      return create(licence);
-    };
+    const restore = failLicenceWrites((write) => write >= 140);
     // Nor is the progress of the chunk under way saved (a crash): only the items' idempotency records know.
     const saveChunk = batches.saveChunk.bind(batches);
     batches.saveChunk = async (chunk) => {
@@ -224,7 +226,7 @@ describe('runBatch', () => {
     }
     const issuedBefore = world.licences.byId.size;
     expect(issuedBefore).toBeGreaterThan(100);
-    world.licences.create = create;
+    restore();
     batches.saveChunk = saveChunk;
     // Redriven 10 days on: a request's idempotency record (a day) would be gone by now.
     world.clock.advanceSeconds(10 * 86_400);
@@ -238,15 +240,9 @@ describe('runBatch', () => {
 
   it('skips what the chunk under way recorded when the items’ idempotency records are gone', async () => {
     const job = await submitted(150);
-    const create = world.licences.create.bind(world.licences);
-    let writes = 0;
-    world.licences.create = async (licence) => {
-      writes += 1;
-      if (writes === 120) throw new Error('the table went away');
-      return create(licence);
-    };
+    const restore = failLicenceWrites((write) => write === 120);
     await expect(runBatch(job.id, deps())).rejects.toThrow('the table went away');
-    world.licences.create = create;
+    restore();
     // Every idempotency record deleted (expired and swept), as DynamoDB's TTL would.
     world.idempotency.records.clear();
     const done = await runBatch(job.id, deps());
