@@ -10,6 +10,7 @@ import {
   issuers,
   clients,
   audit,
+  auditPages,
   webMac,
   clientSecretMac,
   registrationSecrets,
@@ -51,6 +52,7 @@ const dependencies = composition({
   issuers,
   clients,
   audit,
+  auditPages,
   webMac,
   clientSecretMac,
   // Secrets on the client-secret key only: the operators' API holds no lookup key.
@@ -104,13 +106,15 @@ export const handler = apiHandler(async (event: HttpEvent) => {
       return json(200, issuerView(await withdrawIssuer(issuerId, input, context, deps)));
     },
     'GET /admin/audit': async () => {
-      const { licence } = parseQuery(event, auditQuery);
+      const { licence, limit, cursor } = parseQuery(event, auditQuery);
+      const page = await deps.auditPages.licencePage(licence, { limit, ...(cursor ? { cursor } : {}) });
       // The holder's lookup key (and its commitment's salt) is stored for their usage record (用证记录)
       // and never answered.
-      const items = (await deps.audit.forLicence(licence)).map(
-        ({ holderKey: _holderKey, holderSalt: _holderSalt, ...entry }) => entry,
-      );
-      return json(200, { items } satisfies z.output<typeof auditTrailSchema>);
+      const items = page.items.map(({ holderKey: _holderKey, holderSalt: _holderSalt, ...entry }) => entry);
+      return json(200, {
+        items,
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      } satisfies z.output<typeof auditTrailSchema>);
     },
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),

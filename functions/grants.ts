@@ -741,7 +741,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     table: { items: { GetItem: accessTokens }, queries: ['gsi1'] },
   },
   // The audit table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
-  // counters (update, ADD) and the rules' window counters (update, ADD), reads an issuer's past days for
+  // counters (update, ADD), each with its entry's mark of being counted (conditional put, in the same
+  // TransactWriteItems: a retried batch counts nothing twice), and the rules' window counters (update, ADD), reads an issuer's past days for
   // the issuance rule (gsi1), creates alerts (conditional put) and publishes them to the alarm topic; reads
   // a licence a failed scan claims to be (get), since only a licence on record counts; marks an alert
   // published (update) and, on a retried batch, reads whether it still is pending (get).
@@ -750,7 +751,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       items: {
         GetItem: [partitions.licence, partitions.alert],
         UpdateItem: [partitions.statistics, partitions.alertWindow, partitions.alert],
-        PutItem: [partitions.alert],
+        PutItem: [partitions.alert, partitions.statisticsCounted],
       },
       // The issuer's past days' issued counts, nothing else of the index.
       queries: [restricted('gsi1', 'issuedCounters')],

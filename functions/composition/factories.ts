@@ -48,6 +48,7 @@ import {
   dynamoBatchStore,
   dynamoBatchSlotStore,
   dynamoUsageRecord,
+  dynamoLicenceAuditPages,
 } from '../../shared/adapters/dynamo/index.js';
 import {
   connectKms,
@@ -220,6 +221,7 @@ export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc);
 export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
+export const auditPages = (c: Needs<'doc'>) => dynamoLicenceAuditPages(c.doc);
 export const auditChains = (c: Needs<'doc'>) => dynamoAuditChainStore(c.doc);
 /** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
 /**

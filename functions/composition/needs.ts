@@ -7,7 +7,7 @@ import type { LambdaConnection } from '../../shared/adapters/lambda/index.js';
 import type { ListSigner } from '../../shared/licence/list-signer.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
 import type { ProviderReads } from '../../shared/sso/client-auth-throttle.js';
-import type { AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { AuditTrail, LicenceAuditPages } from '../../shared/audit/audit-trail.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
@@ -124,6 +124,8 @@ export interface Dependencies extends Connections {
   pendingWork: PendingWorkIndex;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
+  /** A licence's audit entries a page at a time: what the API answers (never the whole trail). */
+  auditPages: LicenceAuditPages;
   /** The usage record (用证记录): the audit entries of a holder, newest first. */
   usage: UsageRecord;
   /** The audit trail's chains as supervision reads them, and the signed checkpoints. */

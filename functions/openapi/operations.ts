@@ -514,8 +514,11 @@ export const operations: Operations = {
     operationId: 'auditTrail',
     summary: 'A licence’s audit trail',
     tag: 'Admin',
+    description:
+      'A page of at most `limit` entries (100 by default, at most 1000), oldest first; `cursor` in the answer, passed back, answers the next page, each entry once.',
     query: auditQuery,
-    responses: { 200: { description: 'Its entries, oldest first', schema: auditTrailSchema } },
+    problems: { 400: ['invalid_request', 'invalid_cursor'] },
+    responses: { 200: { description: 'A page of its entries, oldest first', schema: auditTrailSchema } },
   },
   'POST /admin/peers': {
     operationId: 'registerPeer',

@@ -25,7 +25,7 @@ import { startLocalDynamo, streamConsumerHeader, type LocalDynamo } from './dyna
 import { startKmsEmulator, type KmsEmulator } from './kms-emulator.js';
 import { startLambdaEmulator, type LambdaEmulator, type LambdaHandler } from './lambda-emulator.js';
 import { seedDemo, type DemoCredentials } from './seed.js';
-import { tapStream, type LocalStream } from './streams.js';
+import { tapStream, type LocalStream, type LocalStreamFailure } from './streams.js';
 import { tapBatchQueue, type LocalQueue } from './queues.js';
 import { startNoticeRounds, type NoticeRound } from './notice-rounds.js';
 import { startSchedules } from './schedules.js';
@@ -53,7 +53,7 @@ export interface LocalRuntime {
    */
   drainStreams(): Promise<void>;
   /** The stream batches the consumer failed every attempt at (in AWS: the dead-letter queue). */
-  streamFailures(): ReadonlyArray<{ records: number; error: string }>;
+  streamFailures(): ReadonlyArray<LocalStreamFailure>;
   /**
    * Resolves once every bulk issuance job submitted so far has been run by `batches` (fed by the local
    * batch queue, infra/local/queues.ts; at once without the embedded DynamoDB).

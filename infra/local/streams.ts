@@ -1,18 +1,30 @@
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { functionGrants } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
+import type { StreamBatchInfo } from '../../shared/supervision/replay.js';
 import type { LocalDynamo, WriteRequest } from './dynamo.js';
 import { deliveryLoop } from './delivery-loop.js';
 import { LocalAccessDenied, streamRefusal, type GuardedTables } from './grant-guard.js';
 
 type Image = Record<string, AttributeValue>;
+
+/** A batch given up, as the on-failure destination describes it (no record's content, only where it was). */
+export interface LocalStreamFailure {
+  records: number;
+  error: string;
+  DDBStreamBatchInfo: StreamBatchInfo;
+}
 type StreamHandler = (event: DynamoDBStreamEvent) => Promise<void>;
 
 export interface LocalStream {
   /** Resolves once every record written so far has been delivered (or given up on). */
   drain(): Promise<void>;
-  /** Batches that failed every attempt (locally in place of the dead-letter queue), newest last. */
-  readonly failures: ReadonlyArray<{ records: number; error: string }>;
+  /**
+   * Batches that failed every attempt (locally in place of the dead-letter queue), newest last: each with
+   * the pointers the event source mapping's on-failure record carries (`DDBStreamBatchInfo`), which
+   * `npm run supervision:replay` takes.
+   */
+  readonly failures: ReadonlyArray<LocalStreamFailure>;
   /** Stops delivering; waits for the batch under way. */
   stop(): Promise<void>;
 }
@@ -52,6 +64,21 @@ function putItems(write: WriteRequest, tableName: string): Image[] {
   );
 }
 
+/** The pointers of a failed batch, as AWS's on-failure record names them: sequence numbers and arrival times. */
+function batchInfoOf(records: readonly DynamoDBRecord[], tableName: string): StreamBatchInfo {
+  const arrival = (record: DynamoDBRecord | undefined) =>
+    new Date((record?.dynamodb?.ApproximateCreationDateTime ?? 0) * 1000).toISOString();
+  return {
+    shardId: 'local',
+    startSequenceNumber: records[0]?.dynamodb?.SequenceNumber ?? '',
+    endSequenceNumber: records.at(-1)?.dynamodb?.SequenceNumber ?? '',
+    approximateArrivalOfFirstRecord: arrival(records[0]),
+    approximateArrivalOfLastRecord: arrival(records.at(-1)),
+    batchSize: records.length,
+    streamArn: `local:${tableName}/stream`,
+  };
+}
+
 /**
  * The local runtime's stand-in for DynamoDB Streams and the event source mapping in front of a consumer:
  * every item put under `partitionKeyPrefix` (PutItem, BatchWriteItem, a TransactWriteItems' Puts; dynalite has no streams) becomes an
@@ -88,7 +115,7 @@ export function tapStream(
       `Function ${options.functionName} is not granted ${refused} (functions/grants.ts): IAM would refuse this in AWS`,
     );
   }
-  const failures: Array<{ records: number; error: string }> = [];
+  const failures: LocalStreamFailure[] = [];
   let sequence = 0;
   const loop = deliveryLoop<DynamoDBRecord, StreamHandler>({
     functionName: options.functionName,
@@ -100,7 +127,12 @@ export function tapStream(
       await handler({ Records: records });
       return true;
     },
-    failed: (records, error) => failures.push({ records: records.length, error }),
+    failed: (records, error) =>
+      failures.push({
+        records: records.length,
+        error,
+        DDBStreamBatchInfo: batchInfoOf(records, options.tableName),
+      }),
     logMessage: 'stream batch failed every attempt',
   });
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { InvalidInputError } from '../errors.js';
 
 /**
  * One trace of a state change (网上留痕). It names who did what to which licence and when; the holder
@@ -96,11 +97,27 @@ export const auditEntrySchema = z
       },
     ],
   });
-/** `GET /admin/audit?licence=`: the licence whose trail is asked for. */
-export const auditQuery = z.strictObject({ licence: z.string().min(1).max(200) });
+/**
+ * `GET /admin/audit?licence=&limit=&cursor=`: the licence whose trail is asked for, a page of at most
+ * `limit` entries (1–1000, 100 by default), after `cursor`. A licence whose QR code is scanned millions
+ * of times has millions of entries: no request reads them all (SRE review M7).
+ */
+export const auditQuery = z.strictObject({
+  licence: z.string().min(1).max(200),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).max(400).optional().meta({ description: 'The `cursor` of the previous page' }),
+});
 
-/** What `GET /admin/audit` answers: a licence's entries, oldest first. */
-export const auditTrailSchema = z.object({ items: z.array(auditEntrySchema) }).meta({ title: 'AuditTrail' });
+/** What `GET /admin/audit` answers: a page of a licence's entries, oldest first. */
+export const auditTrailSchema = z
+  .object({
+    items: z.array(auditEntrySchema),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'Present when more entries follow: pass it back as `cursor`' }),
+  })
+  .meta({ title: 'AuditTrail' });
 
 /**
  * One entry of the audit trail (`GET /admin/audit` lists them). `holderKey` is the licence holder's
@@ -115,6 +132,74 @@ export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: strin
 /** Append-only: `record` never overwrites, and nothing updates or deletes an entry. */
 export interface AuditTrail {
   record(entry: AuditEntry): Promise<void>;
-  /** The entries about one licence, oldest first. */
+  /**
+   * Every entry about one licence, oldest first: unbounded, so never for an answer to a request (a
+   * flooded licence has millions); {@link LicenceAuditPages} pages them.
+   */
   forLicence(licenceId: string): Promise<AuditEntry[]>;
+}
+
+/** Which page of a licence's entries: at most `limit`, after `cursor` (a cursor of an earlier page). */
+export interface AuditPageRequest {
+  limit: number;
+  cursor?: string;
+}
+
+/** A page of audit entries, and where the next starts (opaque; absent on the last page). */
+export interface AuditPage {
+  items: AuditEntry[];
+  cursor?: string;
+}
+
+/**
+ * A licence's entries a page at a time, oldest first: what the API answers (`GET /admin/audit`,
+ * `GET /supervision/audit?licence=`), bounded however many entries the licence has.
+ *
+ * Contract: at most `limit` entries, in the order of {@link AuditTrail.forLicence}; `cursor` is present
+ * when more follow and, passed back, answers the entries after the last one answered, each once. A
+ * cursor this port did not make is an `InvalidInputError` (`invalid_cursor`, naming `cursor`).
+ */
+export interface LicenceAuditPages {
+  licencePage(licenceId: string, page: AuditPageRequest): Promise<AuditPage>;
+}
+
+/**
+ * Where an entry stands in the trail's time-ordered indexes (a licence's, a holder's): its time and its
+ * unique id (`<at>#<id>`), which also orders entries of one instant. Cursors carry the position of the
+ * last entry answered.
+ */
+const entryPosition = /^\d{4}-\d{2}-\d{2}T[0-9:.Z+-]{1,30}#[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The cursor that continues after `position` (`<at>#<id>`), for the adapters' paged listings.
+ *
+ * @example
+ * ```ts
+ * entryCursor('2026-12-05T02:31:00.000Z#audit_x'); // 'MjAyNi0xMi0wNVQwMjozMTowMC4wMDBaI2F1ZGl0X3g'
+ * ```
+ */
+export function entryCursor(position: string): string {
+  return Buffer.from(position, 'utf8').toString('base64url');
+}
+
+/**
+ * The position a cursor of {@link entryCursor} carries; anything else is refused (`invalid_cursor`), so
+ * that no caller-made text reaches a key condition.
+ *
+ * @example
+ * ```ts
+ * positionOfCursor(entryCursor('2026-12-05T02:31:00.000Z#audit_x')); // '2026-12-05T02:31:00.000Z#audit_x'
+ * ```
+ */
+export function positionOfCursor(cursor: string): string {
+  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? Buffer.from(cursor, 'base64url').toString('utf8')
+    : '';
+  if (!entryPosition.test(decoded) || entryCursor(decoded) !== cursor) {
+    const message = 'not a cursor of this listing';
+    throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
+      errors: [{ path: 'cursor', message }],
+    });
+  }
+  return decoded;
 }

@@ -110,6 +110,15 @@ export function batchIdFor(issuerId: string, idempotencyKey: string): string {
  */
 export const batchItemKey = (batchId: string, index: number) => `batch:${batchId}:${index}`;
 
+/**
+ * How long the idempotency record of a batch item is kept from its first attempt: as long as its chunk's
+ * items can still be issued ({@link batchItemsRetentionSeconds} from submission, which no chunk is issued
+ * past, `runBatch`) and a week more, so that a job redriven from the dead-letter queue (kept 14 days, and
+ * redriven again) finds every item it issued before, never issuing it a second time (SRE review M5). A
+ * request's own key is kept a day.
+ */
+export const batchItemKeyRetentionSeconds = batchItemsRetentionSeconds + 7 * 86_400;
+
 export interface SubmitBatchDependencies {
   batches: BatchStore;
   /** Seals each chunk's items (holders' ID numbers among them) while they wait to be issued. */
@@ -395,6 +404,12 @@ export interface RunBatchDependencies extends IssueLicenceDependencies {
  * counted into the job, so a re-run after a crash at any point issues nothing twice and counts nothing
  * twice. A fault (the table, KMS) throws: the queue delivers the job again, and the re-run picks up there.
  *
+ * However late the re-run (a message redriven from the dead-letter queue weeks on), an item issued before
+ * is not issued again: the chunk under way keeps the ids of its items issued so far when a fault stops it
+ * (skipped on the re-run), and each item's idempotency record is kept
+ * {@link batchItemKeyRetentionSeconds}, longer than its chunk's items may be issued (a crash that saves
+ * nothing). A chunk whose items have expired is a fault: never issued, never skipped.
+ *
  * @example
  * ```ts
  * await runBatch(batchId, { ...issueDeps, batches, batchSigners });
@@ -420,7 +435,11 @@ export async function runBatch(batchId: string, deps: RunBatchDependencies): Pro
     const chunk = await deps.batches.chunk(job.id, chunkSetOf(job), job.nextChunk);
     if (!chunk) throw new Error(`batch ${job.id}: chunk ${job.nextChunk} is missing`);
     const items = chunk.sealedItems ? await openItems(chunk, deps) : chunk.items;
-    const done = items ? await processChunk(job, chunk, items, issueDeps, deps.concurrency ?? 8) : chunk;
+    // Past its expiry (the table's TTL deletes late): its items' idempotency records may be gone too.
+    if (items && chunk.expiresAt !== undefined && chunk.expiresAt <= epochSeconds(deps.clock)) {
+      throw new Error(`batch ${job.id}: chunk ${chunk.n}'s items expired before they were issued`);
+    }
+    const done = items ? await processChunk(job, chunk, items, issueDeps, deps) : chunk;
     if (items) await deps.batches.saveChunk(done);
     const ids = done.licenceIds ?? [];
     const chunkErrors = done.errors ?? [];
@@ -447,9 +466,12 @@ async function processChunk(
   chunk: BatchChunk,
   items: BatchItems,
   deps: IssueLicenceDependencies,
-  concurrency: number,
+  run: Pick<RunBatchDependencies, 'batches' | 'concurrency'>,
 ): Promise<BatchChunk & { errors: BatchItemError[] }> {
-  const licenceIds: Array<string | null> = items.map(() => null);
+  const concurrency = run.concurrency ?? 8;
+  // What an earlier run stopped by a fault issued of this chunk: kept, never issued again.
+  const licenceIds: Array<string | null> = items.map((_, position) => chunk.licenceIds?.[position] ?? null);
+  const retainIdempotencyUntil = epochSeconds(deps.clock) + batchItemKeyRetentionSeconds;
   const errors: BatchItemError[] = [];
   let next = 0;
   // After a fault no worker takes another item, and the chunk fails only once every item under way has
@@ -460,8 +482,8 @@ async function processChunk(
       const position = next;
       next += 1;
       const item = items[position]!;
-      // Refused at submission, and already counted there.
-      if ('invalid' in item) continue;
+      // Refused at submission, and already counted there; or issued by an earlier run.
+      if ('invalid' in item || licenceIds[position] !== null) continue;
       const index = chunk.first + position;
       try {
         const { licence } = await issueLicence(
@@ -470,6 +492,7 @@ async function processChunk(
             issuerId: job.issuerId,
             clientId: job.clientId,
             idempotencyKey: batchItemKey(job.id, index),
+            retainIdempotencyUntil,
             ...(job.requestId !== undefined && { requestId: job.requestId }),
           },
           deps,
@@ -486,7 +509,17 @@ async function processChunk(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (fault) throw fault.error;
+  if (fault) {
+    // The items issued so far, in the chunk (its items kept): a re-run skips them, however late it comes.
+    await run.batches.saveChunk({ ...chunk, licenceIds }).catch((error: unknown) =>
+      logger.warn('batch chunk progress not saved; the items’ idempotency records stand in', {
+        batchId: job.id,
+        chunk: chunk.n,
+        error: String(error),
+      }),
+    );
+    throw fault.error;
+  }
   errors.sort((a, b) => a.index - b.index);
   // What is left is the outcome, no holder's data: it stays as long as the job (its licences' list).
   const { sealedItems: _sealed, items: _clear, expiresAt: _expiry, ...rest } = chunk;

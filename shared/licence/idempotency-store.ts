@@ -22,9 +22,11 @@ export interface IdempotencyRecord {
 }
 
 /**
- * Where issuance idempotency is kept (24 hours). Contract:
+ * Where issuance idempotency is kept (24 hours, or longer when asked). Contract:
  * - `acquire` creates the record or takes the lock of an existing one in one conditional write; it
- *   returns the record, or `undefined` when another request holds the lock;
+ *   returns the record, or `undefined` when another request holds the lock. A record it creates is kept
+ *   24 hours, or until `retainUntil` (epoch seconds) when that is later: a batch item's key must outlive
+ *   every redelivery of its job (shared/licence/batches.ts `batchItemKeyRetentionSeconds`);
  * - `recordAllocation` sets the allocation only if none is set, and returns the one that stands;
  * - `recordCredential` sets the credential only if none is set, and returns the one that stands;
  * - `release` records the licence id (if given) and frees the lock.
@@ -34,6 +36,7 @@ export interface IdempotencyStore {
     issuerId: string;
     key: string;
     requestHash: string;
+    retainUntil?: number;
   }): Promise<IdempotencyRecord | undefined>;
   recordAllocation(
     record: IdempotencyRecord,

@@ -83,6 +83,11 @@ export interface IssueContext {
   /** The clerk who issues through the issuer console (`issuer-actor.ts`), named beside the client. */
   clerk?: string;
   idempotencyKey: string;
+  /**
+   * Keep the key's record at least until then (epoch seconds), not only the day a request's key is kept:
+   * a batch item's job may be delivered again for weeks (shared/licence/batches.ts).
+   */
+  retainIdempotencyUntil?: number;
   requestId?: string;
 }
 
@@ -239,6 +244,7 @@ export async function issueChecked(
     issuerId: issuer.id,
     key: context.idempotencyKey,
     requestHash,
+    ...(context.retainIdempotencyUntil !== undefined && { retainUntil: context.retainIdempotencyUntil }),
   });
   if (!record) {
     throw new ConflictError(

@@ -1,4 +1,3 @@
-import { InvalidInputError } from '../errors.js';
 import type { AuditEntry } from '../audit/audit-trail.js';
 
 /** One page of a usage record: entries newest first, and where the next page starts. */
@@ -45,41 +44,7 @@ export interface UsagePageRequest {
 }
 
 /**
- * Where an entry stands in every usage record: its time and its unique id (`<at>#<id>`), which also
- * orders entries of one instant. Cursors carry the position of the last entry answered.
+ * The cursor that continues after an entry's position, and the position a cursor carries (refused
+ * unless one of these): the audit trail's own, shared with the listing of a licence's entries.
  */
-const position = /^\d{4}-\d{2}-\d{2}T[0-9:.Z+-]{1,30}#[A-Za-z0-9_-]{1,64}$/;
-
-/**
- * The cursor that continues after `entryPosition` (`<at>#<id>`), for the adapters of {@link UsageRecord}.
- *
- * @example
- * ```ts
- * usageCursor('2026-12-05T02:31:00.000Z#audit_x'); // 'MjAyNi0xMi0wNVQwMjozMTowMC4wMDBaI2F1ZGl0X3g'
- * ```
- */
-export function usageCursor(entryPosition: string): string {
-  return Buffer.from(entryPosition, 'utf8').toString('base64url');
-}
-
-/**
- * The position a cursor of {@link usageCursor} carries; anything else is refused (`invalid_cursor`), so
- * that no caller-made text reaches a key condition.
- *
- * @example
- * ```ts
- * positionOf(usageCursor('2026-12-05T02:31:00.000Z#audit_x')); // '2026-12-05T02:31:00.000Z#audit_x'
- * ```
- */
-export function positionOf(cursor: string): string {
-  const decoded = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
-    ? Buffer.from(cursor, 'base64url').toString('utf8')
-    : '';
-  if (!position.test(decoded) || usageCursor(decoded) !== cursor) {
-    const message = 'not a cursor of this usage record';
-    throw new InvalidInputError(`Invalid request: cursor: ${message}`, 'invalid_cursor', {
-      errors: [{ path: 'cursor', message }],
-    });
-  }
-  return decoded;
-}
+export { entryCursor as usageCursor, positionOfCursor as positionOf } from '../audit/audit-trail.js';

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { auditEntrySchema, type AuditTrail } from '../audit/audit-trail.js';
+import { auditEntrySchema, type LicenceAuditPages } from '../audit/audit-trail.js';
 import { forSupervisor } from './audit-chain.js';
 import type { AuditChainStore } from './audit-chain-store.js';
 import { maxDaysPerRequest, validRange } from './checkpoints.js';
@@ -8,7 +8,7 @@ const day = z.iso.date();
 
 /**
  * `GET /supervision/audit`: one licence's entries (`licence`), or the entries of the UTC days
- * `from`..`to` (at most 31), optionally one issuer's (`issuer`), paged by `cursor`.
+ * `from`..`to` (at most 31), optionally one issuer's (`issuer`); either paged by `limit` and `cursor`.
  */
 export const supervisionAuditQuery = z
   .strictObject({
@@ -21,7 +21,7 @@ export const supervisionAuditQuery = z
   })
   .superRefine((query, ctx) => {
     if (query.licence !== undefined) {
-      for (const name of ['issuer', 'from', 'to', 'cursor'] as const) {
+      for (const name of ['issuer', 'from', 'to'] as const) {
         if (query[name] !== undefined)
           ctx.addIssue({ code: 'custom', path: [name], message: 'not with licence' });
       }
@@ -74,7 +74,7 @@ export const supervisionAuditSchema = z
 /**
  * The entries a supervisor asked for, masked holders only (the holder's lookup key is never answered),
  * entries not about a licence redacted to their time, action and chain link (still verifiable):
- * a licence's whole story in time order, or a day range in chain order (each chain's entries by `seq`),
+ * a licence's story in time order (a page of it), or a day range in chain order (each chain's entries by `seq`),
  * which is what recomputing the chains needs.
  *
  * @example
@@ -85,14 +85,17 @@ export const supervisionAuditSchema = z
 export async function listAudit(
   query: z.output<typeof supervisionAuditQuery>,
   deps: {
-    audit: AuditTrail;
+    auditPages: LicenceAuditPages;
     auditChains: AuditChainStore;
     config: { auditHolderCommitmentsSince: string | undefined };
   },
 ): Promise<z.output<typeof supervisionAuditSchema>> {
   const page =
     query.licence !== undefined
-      ? { items: await deps.audit.forLicence(query.licence) }
+      ? await deps.auditPages.licencePage(query.licence, {
+          limit: query.limit,
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        })
       : await deps.auditChains.entries({
           from: query.from!,
           to: query.to!,
@@ -104,6 +107,6 @@ export async function listAudit(
     items: page.items.map((entry) =>
       forSupervisor(entry, { commitmentsSince: deps.config.auditHolderCommitmentsSince }),
     ),
-    ...('cursor' in page && page.cursor ? { cursor: page.cursor } : {}),
+    ...(page.cursor ? { cursor: page.cursor } : {}),
   };
 }

@@ -45,7 +45,8 @@ export interface AuditPage {
  * Contract: `chainsOf(day)` lists the chains registered on `day`; `headOf` answers a chain's last entry
  * (`undefined` for a chain with none); `entries` answers the entries of the days `from`..`to` (UTC days of
  * their partitions), each once across pages, a chain's entries in `seq` order, optionally only those of
- * one issuer; a cursor this port did not make is an `InvalidInputError` (`invalid_cursor`);
+ * one issuer, each page reading a bounded part of the range (a page may hold fewer than `limit` entries,
+ * even none, while `cursor` says more may follow); a cursor this port did not make is an `InvalidInputError` (`invalid_cursor`);
  * `checkpoints(limit, cursor?)` answers them newest first, `cursor` present when older ones follow (passed
  * back, the next page; one it did not make is `invalid_cursor`). `saveCheckpoint(checkpoint, heads)`
  * stores the heads (in pages, each within the store's item limit) **before** the checkpoint, so that a

@@ -33,6 +33,40 @@ export function addDays(day: string, delta: number): string {
  */
 export type SupervisedEntry = AuditEntry & { claimedLicenceId?: string };
 
+/**
+ * What supervision reads of a stored audit item (from the stream, or from the table by a replay): the
+ * fields the statistics and the rules use, and the entry's place on its chain (`chain`, `seq`: its id,
+ * `auditEntryId`), never the holder's lookup key or masked number; `undefined` without `at` and `action`.
+ * Both paths read an entry through this, so that an entry has the same id whichever read it.
+ *
+ * @example
+ * ```ts
+ * supervisedEntryOf({ pk, sk, at, action: 'licence.verified', actor: 'cl_1', verdict: 'valid', chain, seq: 3 });
+ * // { at, action: 'licence.verified', actor: 'cl_1', verdict: 'valid', chain, seq: 3 }
+ * ```
+ */
+export function supervisedEntryOf(item: Record<string, unknown>): SupervisedEntry | undefined {
+  const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
+  const at = text('at');
+  const action = text('action');
+  if (!at || !action) return undefined;
+  return {
+    at,
+    action,
+    actor: text('actor') ?? 'anonymous',
+    ...(text('licenceId') ? { licenceId: text('licenceId') } : {}),
+    ...(text('issuerId') ? { issuerId: text('issuerId') } : {}),
+    ...(text('licenceType') ? { licenceType: text('licenceType') } : {}),
+    ...(text('verdict') ? { verdict: text('verdict') } : {}),
+    ...(text('claimedLicenceId') ? { claimedLicenceId: text('claimedLicenceId') } : {}),
+    // A bulk read's rows (licences.exported): what the bulk-export alert counts.
+    ...(typeof item.count === 'number' ? { count: item.count } : {}),
+    ...(text('reasonCode') ? { reasonCode: text('reasonCode') } : {}),
+    ...(text('replacedBy') ? { replacedBy: text('replacedBy') } : {}),
+    ...(text('chain') && typeof item.seq === 'number' ? { chain: text('chain'), seq: item.seq } : {}),
+  };
+}
+
 /** What statistics and alert rules count: the audit actions about licences. */
 export const countedActions = ['issued', 'suspended', 'reinstated', 'revoked', 'verified', 'shared'] as const;
 export type CountedAction = (typeof countedActions)[number];

@@ -9,7 +9,9 @@ import {
   type LicencesOnRecord,
 } from './alert-rules.js';
 import { toSupervisionEvent, type SupervisedEntry } from './events.js';
-import { aggregate, type StatisticsStore } from './statistics.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.js';
+import type { StatisticsStore } from './statistics.js';
 
 /**
  * Reads the audit entries out of a batch of the table's stream records (an adapter: it knows the
@@ -21,9 +23,10 @@ export interface AuditStream {
 
 /**
  * The supervision consumer's use case (电子监察, off the request path): a batch of audit entries, in the
- * order they were written, counted into the statistics (one atomic add per day, issuer and type) and run
- * through the alert rules. Entries about anything else (accounts, sign-ins) are skipped. A failure
- * rejects, so the caller retries the batch: counts are at-least-once (docs/supervision-statistics-and-alerts.md).
+ * order they were written, counted into the statistics once each (`addOnce`: each entry's id marked with
+ * its counts in one atomic write, so a retried or replayed batch counts nothing twice) and run through the
+ * alert rules. Entries about anything else (accounts, sign-ins) are skipped. A failure rejects, so the
+ * caller retries the batch (docs/supervision-statistics-and-alerts.md).
  *
  * @example
  * ```ts
@@ -41,10 +44,31 @@ export async function processAuditEntries(
     memory: AlertMemory;
   },
 ): Promise<{ counted: number; raised: Alert[] }> {
-  const events = entries.flatMap((entry) => toSupervisionEvent(entry) ?? []);
-  if (events.length === 0) return { counted: 0, raised: [] };
+  const counted = entries.flatMap((entry) => {
+    const event = toSupervisionEvent(entry);
+    return event ? [{ id: auditEntryId(entry), event }] : [];
+  });
+  if (counted.length === 0) return { counted: 0, raised: [] };
   // Counters first: the issuance rule's baseline reads them (past days only, so this batch does not skew it).
-  await deps.statistics.add(aggregate(events));
-  const raised = await evaluateAlerts(events, deps);
-  return { counted: events.length, raised };
+  const added = await deps.statistics.addOnce(counted);
+  const raised = await evaluateAlerts(
+    counted.map(({ event }) => event),
+    deps,
+  );
+  return { counted: added, raised };
+}
+
+/**
+ * An audit entry's own id: its chain and position (`<chain>#<seq>`, unique), or for an entry older than
+ * the chains a digest of what supervision reads of it. The same entry, read from the stream or again from
+ * the table by a replay (both through `supervisedEntryOf`), always has the same id.
+ *
+ * @example
+ * ```ts
+ * auditEntryId({ chain: '2026-12-05.abcdefghijkl', seq: 7, … }); // '2026-12-05.abcdefghijkl#7'
+ * ```
+ */
+export function auditEntryId(entry: SupervisedEntry): string {
+  if (typeof entry.chain === 'string' && typeof entry.seq === 'number') return `${entry.chain}#${entry.seq}`;
+  return `sha256:${createHash('sha256').update(canonicalJson(entry)).digest('base64url')}`;
 }

@@ -46,6 +46,19 @@ export function addCounts(into: Counts, more: Counts): Counts {
   return into;
 }
 
+/** A supervised event with the id of the audit entry it was read from: what {@link StatisticsStore.addOnce} counts once. */
+export interface CountedEvent {
+  /** The audit entry's own id (its chain and position): the same entry always has the same. */
+  id: string;
+  event: SupervisionEvent;
+}
+
+/**
+ * How long an entry's mark of having been counted is kept, from the entry's time: longer than any replay
+ * can come (the stream's 24 hours, then the on-failure queue's 14 days), with margin.
+ */
+export const countedMarkRetentionSeconds = 30 * 86_400;
+
 /**
  * The counters (`STATISTICS` of the supervising office): each day (China time), issuer and licence type
  * has its counts, added atomically and read back summed.
@@ -53,6 +66,13 @@ export function addCounts(into: Counts, more: Counts): Counts {
 export interface StatisticsStore {
   /** Adds each increment to its counter, atomically (concurrent batches never lose a count). */
   add(increments: readonly CounterIncrement[]): Promise<void>;
+  /**
+   * Counts each event once however often it is given (a retried stream batch, a replay): each counted
+   * entry's id is marked in the same atomic write as its counts, and an id already marked (for
+   * {@link countedMarkRetentionSeconds} after its entry) is skipped. Events that count nothing (exports)
+   * are skipped. Answers how many were counted now.
+   */
+  addOnce(events: readonly CountedEvent[]): Promise<number>;
   /**
    * Every counter of the days `from`..`to` (inclusive), of `issuerId`/`licenceType` when given. With
    * `issuedOnly`, only the `issued` count is read and every other reads as 0 (the stream consumer's

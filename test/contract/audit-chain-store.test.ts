@@ -1,4 +1,6 @@
-import { DynamoAuditChainStore } from '../../shared/adapters/dynamo/audit-chain-store.js';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { DynamoAuditChainStore, maxReadsPerPage } from '../../shared/adapters/dynamo/audit-chain-store.js';
 import { DynamoAuditTrail } from '../../shared/adapters/dynamo/audit-trail.js';
 import { InMemoryAuditChains } from '../support/in-memory-audit-chain.js';
 import { auditChainStoreContract } from './audit-chain-store.contract.js';
@@ -18,4 +20,48 @@ auditChainStoreContract('DynamoAuditChainStore on dynalite', async () => {
     writer: () => new DynamoAuditTrail(doc, tableName),
     cleanup: nothingToClean,
   };
+});
+
+describe('DynamoAuditChainStore: one page reads a bounded part of the range (SRE review M7)', () => {
+  it('stops after its reads with a cursor, when an issuer’s entries are few among many partitions', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    let queries = 0;
+    const counting = {
+      send: (command: unknown) => {
+        if (command instanceof QueryCommand) queries += 1;
+        return doc.send(command as QueryCommand);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const store = new DynamoAuditChainStore(counting, tableName);
+    const trail = new DynamoAuditTrail(doc, tableName);
+    // Three days, 48 partitions: the issuer asked for has one entry, on the last day.
+    for (const day of ['2026-12-03', '2026-12-04'])
+      await trail.record({
+        at: `${day}T09:00:00.000Z`,
+        actor: 'cl_x',
+        action: 'licence.verified',
+        issuerId: 'iss_other',
+      });
+    await trail.record({
+      at: '2026-12-05T09:00:00.000Z',
+      actor: 'cl_x',
+      action: 'licence.verified',
+      issuerId: 'iss_few',
+    });
+
+    const range = { from: '2026-12-03', to: '2026-12-05', issuerId: 'iss_few', limit: 500 };
+    const found: unknown[] = [];
+    const reads: number[] = [];
+    let cursor: string | undefined;
+    do {
+      queries = 0;
+      const page = await store.entries({ ...range, ...(cursor ? { cursor } : {}) });
+      reads.push(queries);
+      found.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(maxReadsPerPage);
+    expect(reads.length).toBeGreaterThan(1);
+    expect(found).toEqual([expect.objectContaining({ issuerId: 'iss_few' })]);
+  });
 });

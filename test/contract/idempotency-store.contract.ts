@@ -99,5 +99,17 @@ export function idempotencyStoreContract(
       expect(fresh?.licenceId).toBeUndefined();
       expect(await store.acquire(key)).toBeUndefined();
     });
+
+    it('keeps a record asked to be retained past the day until then, and forgets it after (batch items)', async () => {
+      const key = input();
+      const retainUntil = Math.floor(subject.clock.now() / 1000) + 40 * 86_400;
+      const record = (await store.acquire({ ...key, retainUntil }))!;
+      await store.release(record, 'lic-1');
+      subject.clock.advanceSeconds(39 * 86_400);
+      expect(await store.acquire({ ...key, retainUntil })).toMatchObject({ licenceId: 'lic-1' });
+      subject.clock.advanceSeconds(86_400);
+      const fresh = await store.acquire(key);
+      expect(fresh?.licenceId).toBeUndefined();
+    });
   });
 }

@@ -29,6 +29,46 @@ export function statisticsStoreContract(name: string, make: Make<{ store: Statis
     const sum = async (query: { from: string; to: string; issuerId?: string; licenceType?: string }) =>
       (await subject.store.read(query)).reduce((total, row) => addCounts(total, row.counts), emptyCounts());
 
+    it('counts each event once however often it is given, in batches of any size (addOnce)', async () => {
+      const issuerId = `iss_${randomUUID()}`;
+      const at = '2026-03-01T02:00:00.000Z';
+      const event = (n: number, licenceType = 'driving-licence') =>
+        n % 3 === 0
+          ? {
+              id: `c.${issuerId}#${n}`,
+              event: { at, action: 'issued' as const, actor: 'cl_1', issuerId, licenceType },
+            }
+          : {
+              id: `c.${issuerId}#${n}`,
+              event: {
+                at,
+                action: 'verified' as const,
+                actor: 'cl_1',
+                issuerId,
+                licenceType,
+                verdict: 'valid',
+              },
+            };
+      // 150 entries over 60 types: more marks and counters than one transaction holds.
+      const first = Array.from({ length: 150 }, (_, n) => event(n, `type-${n % 60}`));
+      expect(await subject.store.addOnce(first)).toBe(150);
+      // Retried whole, then with new entries among the counted ones, then twice in one call.
+      expect(await subject.store.addOnce(first)).toBe(0);
+      const more = Array.from({ length: 30 }, (_, n) => event(150 + n, `type-${n % 60}`));
+      expect(await subject.store.addOnce([...first.slice(0, 40), ...more, ...first.slice(100)])).toBe(30);
+      const last = event(999);
+      expect(await subject.store.addOnce([last, last])).toBe(1);
+      // An export counts nothing, and is not marked.
+      const exported = {
+        id: `c.${issuerId}#export`,
+        event: { at, action: 'exported' as const, actor: 'cl_1', issuerId, licenceType: '-', rows: 5 },
+      };
+      expect(await subject.store.addOnce([exported])).toBe(0);
+      const total = await sum({ from: '2026-03-01', to: '2026-03-01', issuerId });
+      // 180 entries numbered 0..179, every third issued, and entry 999 (issued too).
+      expect(total).toEqual(counts({ issued: 61, verified: { valid: 120 } }));
+    });
+
     it('adds increments up, 50 concurrent batches included, and reads them back summed', async () => {
       const issuerId = `iss_${randomUUID()}`;
       const one = { day: '2026-03-01', issuerId, licenceType: 'driving-licence' };

@@ -147,7 +147,10 @@ const retentionSeconds = 24 * 60 * 60;
 
 type StoredIdempotency = Omit<IdempotencyRecord, 'key'> & { key: string; expiresAt: number };
 
-/** The {@link IdempotencyStore} contract in memory: a 30 s lock and a 24 h record, on the given clock. */
+/**
+ * The {@link IdempotencyStore} contract in memory: a 30 s lock and a 24 h record (or one kept until
+ * `retainUntil`), on the given clock.
+ */
 export class InMemoryIdempotencyStore implements IdempotencyStore {
   readonly records = new Map<string, StoredIdempotency>();
 
@@ -157,13 +160,16 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     issuerId: string;
     key: string;
     requestHash: string;
+    retainUntil?: number;
   }): Promise<IdempotencyRecord | undefined> {
     const now = epochSeconds(this.clock);
+    const { retainUntil, ...key } = input;
     const id = `${input.issuerId}#${input.key}`;
     const current = this.records.get(id);
     if (!current || current.expiresAt <= now) {
       // A new record, or an expired one that stands for nothing any more.
-      const fresh = { ...input, lockedUntil: now + lockSeconds, expiresAt: now + retentionSeconds };
+      const expiresAt = Math.max(now + retentionSeconds, retainUntil ?? 0);
+      const fresh = { ...key, lockedUntil: now + lockSeconds, expiresAt };
       this.records.set(id, fresh);
       return withoutExpiry(fresh);
     }

@@ -8,7 +8,9 @@ import {
 import type { Alert } from '../../shared/supervision/alert-rules.js';
 import {
   addCounts,
+  aggregate,
   emptyCounts,
+  type CountedEvent,
   type CounterIncrement,
   type CounterRow,
   type StatisticsStore,
@@ -17,6 +19,16 @@ import {
 /** {@link StatisticsStore} in memory: one counter per day, issuer and type (no shards to sum). */
 export class InMemoryStatistics implements StatisticsStore {
   readonly counters = new Map<string, CounterRow>();
+  /** The ids of the entries counted by `addOnce`. */
+  readonly counted = new Set<string>();
+
+  async addOnce(events: readonly CountedEvent[]): Promise<number> {
+    const fresh = events.filter(
+      ({ id, event }) => aggregate([event]).length > 0 && !this.counted.has(id) && this.counted.add(id),
+    );
+    await this.add(aggregate(fresh.map(({ event }) => event)));
+    return fresh.length;
+  }
 
   add(increments: readonly CounterIncrement[]): Promise<void> {
     for (const { day, issuerId, licenceType, counts } of increments) {

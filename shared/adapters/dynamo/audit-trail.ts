@@ -1,8 +1,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  PutCommand,
+  QueryCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, putNew } from './conditional.js';
-import type { AuditEntry, AuditTrail } from '../../audit/audit-trail.js';
+import {
+  entryCursor,
+  positionOfCursor,
+  type AuditEntry,
+  type AuditPage,
+  type AuditPageRequest,
+  type AuditTrail,
+  type LicenceAuditPages,
+} from '../../audit/audit-trail.js';
 import { link, type ChainLink } from '../../supervision/audit-chain.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys, prefixes } from './keys.js';
@@ -293,4 +306,44 @@ async function putRegistration(
  */
 export class GroupCommitAuditTrail extends DynamoAuditTrail {
   protected override readonly batches = true;
+}
+
+/**
+ * {@link LicenceAuditPages} on the audit table: one query of `limit + 1` entries of the licence's index
+ * (gsi1, oldest first) after the cursor's position, so a request reads at most a page however flooded the
+ * licence (DynamoDB's 1 MB a query may cut it shorter; the cursor then resumes after the last entry
+ * answered).
+ *
+ * @example
+ * ```ts
+ * const first = await new DynamoLicenceAuditPages(doc, auditTable).licencePage(licenceId, { limit: 100 });
+ * ```
+ */
+export class DynamoLicenceAuditPages implements LicenceAuditPages {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async licencePage(licenceId: string, page: AuditPageRequest): Promise<AuditPage> {
+    const after = page.cursor === undefined ? undefined : positionOfCursor(page.cursor);
+    const { Items = [], LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: after ? 'gsi1pk = :pk AND gsi1sk > :after' : 'gsi1pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': indexKeys.auditLicence(licenceId),
+          ...(after ? { ':after': after } : {}),
+        },
+        Limit: page.limit + 1,
+      }),
+    );
+    const items = Items.slice(0, page.limit);
+    const more = Items.length > page.limit || (LastEvaluatedKey !== undefined && items.length > 0);
+    return {
+      items: items.map(entryOf),
+      ...(more ? { cursor: entryCursor(String(items.at(-1)!.gsi1sk)) } : {}),
+    };
+  }
 }

@@ -10,7 +10,10 @@ const lockSeconds = 30;
 
 const key = keys.idempotency;
 
-/** {@link IdempotencyStore} on the single table, one item per issuer and key, expiring after a day. */
+/**
+ * {@link IdempotencyStore} on the single table, one item per issuer and key, expiring after a day (its
+ * `expiresAt`, the table's TTL, also checked on read: TTL deletes late), or at `retainUntil` when later.
+ */
 export class DynamoIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -22,8 +25,10 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     issuerId: string;
     key: string;
     requestHash: string;
+    retainUntil?: number;
   }): Promise<IdempotencyRecord | undefined> {
     const now = epochSeconds(this.clock);
+    const expires = Math.max(now + retentionSeconds, input.retainUntil ?? 0);
     try {
       // Creates the record, replaces an expired one, or takes the lock of an unlocked one: one write.
       const { Attributes } = await this.doc.send(
@@ -39,7 +44,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
             ':issuer': input.issuerId,
             ':key': input.key,
             ':hash': input.requestHash,
-            ':expires': now + retentionSeconds,
+            ':expires': expires,
             ':now': now,
           },
           ReturnValues: 'ALL_NEW',
@@ -48,7 +53,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
       const item = Attributes as Record<string, unknown>;
       if (typeof item.expiresAt === 'number' && item.expiresAt <= now) {
         // An expired record whose lock we just took: it stands for nothing any more.
-        return this.#reset(input, now);
+        return this.#reset(input, now, expires);
       }
       return {
         issuerId: input.issuerId,
@@ -65,14 +70,21 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  async #reset(input: { issuerId: string; key: string; requestHash: string }, now: number) {
+  async #reset(
+    {
+      retainUntil: _retainUntil,
+      ...input
+    }: { issuerId: string; key: string; requestHash: string; retainUntil?: number },
+    now: number,
+    expires: number,
+  ) {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: key(input.issuerId, input.key),
         UpdateExpression:
           'SET requestHash = :hash, expiresAt = :expires REMOVE allocation, credential, licenceId',
-        ExpressionAttributeValues: { ':hash': input.requestHash, ':expires': now + retentionSeconds },
+        ExpressionAttributeValues: { ':hash': input.requestHash, ':expires': expires },
       }),
     );
     return { ...input, lockedUntil: now + lockSeconds };

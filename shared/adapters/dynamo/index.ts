@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Adapter } from 'oidc-provider';
-import type { AuditTrail } from '../../audit/audit-trail.js';
+import type { AuditTrail, LicenceAuditPages } from '../../audit/audit-trail.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { AccessTokenLookup } from '../../http/authenticate.js';
@@ -29,7 +29,7 @@ import type { ProviderReads } from '../../sso/client-auth-throttle.js';
 import { keys } from './keys.js';
 import type { SessionRegistry } from '../../web/session-registry.js';
 import { DynamoAccountStore } from './account-store.js';
-import { DynamoAuditTrail, GroupCommitAuditTrail } from './audit-trail.js';
+import { DynamoAuditTrail, DynamoLicenceAuditPages, GroupCommitAuditTrail } from './audit-trail.js';
 import { DynamoAuditChainStore } from './audit-chain-store.js';
 import type { AuditChainStore } from '../../supervision/audit-chain-store.js';
 import { coalesceReads } from './coalescing-reads.js';
@@ -163,6 +163,9 @@ export const dynamoAuditTrail = (table: TableConnection): AuditTrail =>
 /** The audit trail with group commit: concurrent entries in one BatchWriteItem, each awaited until written. */
 export const dynamoGroupCommitAuditTrail = (table: TableConnection): AuditTrail =>
   new GroupCommitAuditTrail(table, table.auditTableName);
+/** A licence's audit entries a page at a time (what the API answers of them). */
+export const dynamoLicenceAuditPages = (table: TableConnection): LicenceAuditPages =>
+  new DynamoLicenceAuditPages(table, table.auditTableName);
 /** What supervision reads of the audit chains, and its signed checkpoints. */
 export const dynamoAuditChainStore = (table: TableConnection): AuditChainStore =>
   new DynamoAuditChainStore(table, table.auditTableName);

@@ -70,6 +70,7 @@ import type { ItemKey } from './conditional.js';
  * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
  * | supervision counter of a China-time day, issuer, type and shard (0-7) | table | `stats#<day>#<issuerId>#<type>#<shard>` | `stats` |
  * | supervision counters of a month, by shard | gsi1 | `stats-month#<YYYY-MM>#<shard>` | `<day>#<issuerId>#<type>` |
+ * | an audit entry counted into them (30 days from the entry, TTL) | table | `stats-counted#<entry id>` | `stats` |
  * | alert rule counter of a subject and window (TTL) | table | `alert-window#<rule>#<subject>#<window start>` | `alert-window` |
  * | supervision alert, by rule, subject and window (created once) | table | `alert#<rule>#<subject>#<window start>` | `alert` |
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
@@ -118,6 +119,8 @@ export const prefixes = {
   registryCarrier: 'registry-carrier#',
   statistics: 'stats#',
   statisticsMonth: 'stats-month#',
+  /** An audit entry counted into the statistics (its id): a retried batch counts it once. */
+  statisticsCounted: 'stats-counted#',
   alertWindow: 'alert-window#',
   alert: 'alert#',
   alertsMonth: 'alerts#',
@@ -326,6 +329,11 @@ export const keys = {
   /** One shard of the supervision counter of a China-time `day`, an issuer and a licence type. */
   statistics: (day: string, issuerId: string, licenceType: string, shard: number): ItemKey => ({
     pk: `${prefixes.statistics}${day}#${issuerId}#${licenceType}#${shard}`,
+    sk: sortKeys.statistics,
+  }),
+  /** The mark that the audit entry `entryId` is counted (`shared/supervision/process-events.ts` `auditEntryId`). */
+  statisticsCounted: (entryId: string): ItemKey => ({
+    pk: `${prefixes.statisticsCounted}${entryId}`,
     sk: sortKeys.statistics,
   }),
   /** An alert rule's counter: `counter` is the rule's own `<rule>#<subject>#<window start>`. */

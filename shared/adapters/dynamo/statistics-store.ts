@@ -1,7 +1,15 @@
 import { randomInt } from 'node:crypto';
-import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  aggregate,
+  countedMarkRetentionSeconds,
   emptyCounts,
+  type CountedEvent,
   type CounterIncrement,
   type CounterRow,
   type StatisticsStore,
@@ -60,7 +68,8 @@ function monthsOf(from: string, to: string): string[] {
 /**
  * {@link StatisticsStore} on the single table: one item per China-time day, issuer, licence type and
  * shard (`stats#<day>#<issuer>#<type>#<shard>`), each increment one `UpdateItem` with `ADD` (atomic, no
- * read), on a shard chosen at random. gsi1 lists a month's counters per shard (`stats-month#<YYYY-MM>#<shard>`,
+ * read), on a shard chosen at random; {@link DynamoStatisticsStore.addOnce} adds them with each audit
+ * entry's mark (`stats-counted#<entry id>`, TTL 30 days after the entry) in one transaction. gsi1 lists a month's counters per shard (`stats-month#<YYYY-MM>#<shard>`,
  * sorted by day, issuer, type), so a range is read with one query per month and shard, and the shards
  * spread the index's writes as the table's.
  *
@@ -78,10 +87,67 @@ export class DynamoStatisticsStore implements StatisticsStore {
   ) {}
 
   async add(increments: readonly CounterIncrement[]): Promise<void> {
-    await Promise.all(increments.map((increment) => this.addOne(increment)));
+    await Promise.all(
+      increments.map(async (increment) => {
+        const update = this.updateOf(increment);
+        if (update) await this.doc.send(new UpdateCommand({ TableName: this.tableName, ...update }));
+      }),
+    );
   }
 
-  private async addOne({ day, issuerId, licenceType, counts }: CounterIncrement): Promise<void> {
+  /**
+   * One TransactWriteItems per group of up to {@link transactionItems} operations: a conditional put of
+   * each entry's mark (`stats-counted#<id>`, absent before) and the group's increments, aggregated. When
+   * marks are already there (a retried batch), the transaction is cancelled, names them, and is written
+   * again without them: nothing is counted twice, nothing of the others lost.
+   */
+  async addOnce(events: readonly CountedEvent[]): Promise<number> {
+    const unique = new Map<string, CountedEvent>();
+    for (const counted of events) {
+      if (aggregate([counted.event]).length > 0 && !unique.has(counted.id)) unique.set(counted.id, counted);
+    }
+    let added = 0;
+    for (const group of transactionGroups([...unique.values()])) added += await this.addGroup(group);
+    return added;
+  }
+
+  private async addGroup(group: readonly CountedEvent[]): Promise<number> {
+    let pending = group;
+    while (pending.length > 0) {
+      const marks = pending.map(({ id, event }) => ({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...keys.statisticsCounted(id),
+            expiresAt: Math.floor(Date.parse(event.at) / 1000) + countedMarkRetentionSeconds,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      }));
+      const updates = aggregate(pending.map(({ event }) => event)).flatMap((increment) => {
+        const update = this.updateOf(increment);
+        return update ? [{ Update: { TableName: this.tableName, ...update } }] : [];
+      });
+      try {
+        await this.doc.send(new TransactWriteCommand({ TransactItems: [...marks, ...updates] }));
+        return pending.length;
+      } catch (error) {
+        const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+        const marked = new Set(
+          (reasons ?? []).flatMap((reason, i) =>
+            i < marks.length && reason.Code === 'ConditionalCheckFailed' ? [i] : [],
+          ),
+        );
+        // Anything else (a conflict with a concurrent write, throttling) is the caller's to retry.
+        if (marked.size === 0) throw error;
+        pending = pending.filter((_, i) => !marked.has(i));
+      }
+    }
+    return 0;
+  }
+
+  /** The update adding `increment` to one shard of its counter, or `undefined` when it adds nothing. */
+  private updateOf({ day, issuerId, licenceType, counts }: CounterIncrement): CounterUpdate | undefined {
     const shard = this.shardOf();
     const names: Record<string, string> = {
       '#day': 'day',
@@ -109,16 +175,13 @@ export class DynamoStatisticsStore implements StatisticsStore {
     for (const [verdict, n] of Object.entries(counts.verified)) {
       addCount(`${verdictPrefix}${safeVerdict(verdict)}`, n);
     }
-    if (adds.length === 0) return;
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.statistics(day, issuerId, licenceType, shard),
-        UpdateExpression: `SET #day = :day, #issuer = :issuer, #type = :type, #g = :g, #gs = :gs ADD ${adds.join(', ')}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+    if (adds.length === 0) return undefined;
+    return {
+      Key: keys.statistics(day, issuerId, licenceType, shard),
+      UpdateExpression: `SET #day = :day, #issuer = :issuer, #type = :type, #g = :g, #gs = :gs ADD ${adds.join(', ')}`,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    };
   }
 
   async read(query: {
@@ -155,6 +218,41 @@ export class DynamoStatisticsStore implements StatisticsStore {
     );
     return pages.flat().map(toRow);
   }
+}
+
+/** One counter's update, as an `UpdateItem` or an `Update` of a transaction takes it. */
+type CounterUpdate = Required<
+  Pick<
+    UpdateCommandInput,
+    'Key' | 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+  >
+>;
+
+/** DynamoDB's limit of operations in one TransactWriteItems. */
+const transactionItems = 100;
+
+/**
+ * `events` in groups whose marks and distinct counters fit one transaction: greedy, in order (a group of
+ * verifications of one type is 99 marks and one update).
+ */
+function transactionGroups(events: readonly CountedEvent[]): CountedEvent[][] {
+  const groups: CountedEvent[][] = [];
+  let group: CountedEvent[] = [];
+  let counters = new Set<string>();
+  for (const counted of events) {
+    const [increment] = aggregate([counted.event]);
+    const counter = `${increment!.day}\u0000${increment!.issuerId}\u0000${increment!.licenceType}`;
+    const more = counters.has(counter) ? 0 : 1;
+    if (group.length + 1 + counters.size + more > transactionItems) {
+      groups.push(group);
+      group = [];
+      counters = new Set();
+    }
+    group.push(counted);
+    counters.add(counter);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }
 
 function toRow(item: Record<string, unknown>): CounterRow {

@@ -1,5 +1,5 @@
 import type { AttributeValue, DynamoDBRecord } from 'aws-lambda';
-import type { SupervisedEntry } from '../../supervision/events.js';
+import { supervisedEntryOf, type SupervisedEntry } from '../../supervision/events.js';
 import { logger } from '../../logger.js';
 import { chainIdPattern } from '../../supervision/audit-chain.js';
 import { prefixes } from './keys.js';
@@ -75,9 +75,9 @@ function activeHistoryBefore(historyBefore: string | undefined, now: number): nu
 /**
  * The audit entries a DynamoDB Streams batch inserted, in stream order: records of other items, and
  * changes other than inserts, are skipped (the event source mapping filters them already in AWS; the
- * check here keeps the consumer correct without the filter). Only the entry's fields are kept, never the
- * item's keys, its chain fields or the holder's lookup key, so nothing downstream depends on the sort
- * key's shape or can store personal data. While `historyBefore` is set (an ISO instant, only during a
+ * check here keeps the consumer correct without the filter). Only what supervision reads of the entry is
+ * kept (`supervisedEntryOf`: never the item's keys or the holder's lookup key), so nothing downstream
+ * depends on the sort key's shape or can store personal data. While `historyBefore` is set (an ISO instant, only during a
  * move of the audit trail) and at most 7 days old at `now`, copies of history are skipped and their
  * number logged per batch; after that it is ignored, with a warning per batch.
  *
@@ -99,28 +99,13 @@ export function auditEntriesOf(
     const pk = image?.pk?.S;
     if (!image || !pk?.startsWith(prefixes.audit)) continue;
     const item = plainItem(image);
-    const text = (name: string) => (typeof item[name] === 'string' ? (item[name] as string) : undefined);
-    const at = text('at');
-    const action = text('action');
-    if (!at || !action) continue;
-    if (copiedHistory(item, at, historyBefore)) {
+    const entry = supervisedEntryOf(item);
+    if (!entry) continue;
+    if (copiedHistory(item, entry.at, historyBefore)) {
       skipped += 1;
       continue;
     }
-    entries.push({
-      at,
-      action,
-      actor: text('actor') ?? 'anonymous',
-      ...(text('licenceId') ? { licenceId: text('licenceId') } : {}),
-      ...(text('issuerId') ? { issuerId: text('issuerId') } : {}),
-      ...(text('licenceType') ? { licenceType: text('licenceType') } : {}),
-      ...(text('verdict') ? { verdict: text('verdict') } : {}),
-      ...(text('claimedLicenceId') ? { claimedLicenceId: text('claimedLicenceId') } : {}),
-      // A bulk read's rows (licences.exported): what the bulk-export alert counts.
-      ...(typeof item.count === 'number' ? { count: item.count } : {}),
-      ...(text('reasonCode') ? { reasonCode: text('reasonCode') } : {}),
-      ...(text('replacedBy') ? { replacedBy: text('replacedBy') } : {}),
-    });
+    entries.push(entry);
   }
   // A count and the cut-over only (no entry, no personal data): the operator sees the move at work, and
   // that nothing is skipped once the variable is removed.

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { audit } from '../../../functions/composition/factories.js';
 import {
   drivingLicenceBody,
   getWithToken,
@@ -6,7 +9,7 @@ import {
   licencePath,
   newIdNumber,
 } from '../../support/licences.js';
-import { postJson } from '../../support/http-api.js';
+import { expectProblem, postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 let runtime: TestRuntime;
@@ -68,5 +71,64 @@ describe('the operator reads a licence’s audit trail (网上留痕)', () => {
     expect((await getWithToken(runtime, '/admin/audit', adminToken)).status).toBe(400);
     const issuerToken = await clientCredentialsToken(runtime, runtime.credentials.issuer, 'licences:issue');
     expect((await getWithToken(runtime, '/admin/audit?licence=x', issuerToken)).status).toBe(403);
+  });
+
+  it('answers a flooded licence a page at a time (100 by default, at most 1000), each entry once, oldest first', async () => {
+    // A printed QR code scanned over and over: every verification is an entry of the licence's trail.
+    const licenceId = `lic-flood-${randomUUID()}`;
+    const trail = audit(dependencies());
+    const base = Date.parse('2026-12-05T08:00:00.000Z');
+    const written = Array.from({ length: 130 }, (_, i) => new Date(base + i * 1000).toISOString());
+    await Promise.all(
+      written.map((at) =>
+        trail.record({ at, actor: 'anonymous', action: 'licence.verified', licenceId, verdict: 'valid' }),
+      ),
+    );
+    const adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const path = `/admin/audit?licence=${encodeURIComponent(licenceId)}`;
+    const read = async (query: string) => {
+      const response = await getWithToken(runtime, `${path}${query}`, adminToken);
+      expect(response.status).toBe(200);
+      return (await response.json()) as { items: Array<{ at: string }>; cursor?: string };
+    };
+
+    const first = await read('');
+    expect(first.items).toHaveLength(100);
+    expect(first.cursor).toEqual(expect.any(String));
+    const rest = await read(`&cursor=${encodeURIComponent(first.cursor!)}`);
+    expect(rest.items).toHaveLength(30);
+    expect(rest.cursor).toBeUndefined();
+    expect([...first.items, ...rest.items].map((entry) => entry.at)).toEqual(written);
+
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await read(`&limit=40${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      pages.push(page.items.map((entry) => entry.at));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(pages.map((page) => page.length)).toEqual([40, 40, 40, 10]);
+    expect(pages.flat()).toEqual(written);
+  });
+
+  it('refuses a limit out of range or a cursor it did not make, naming the field', async () => {
+    const adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const path = '/admin/audit?licence=lic-x';
+    for (const limit of ['0', '1001', 'many']) {
+      const problem = await expectProblem(
+        await getWithToken(runtime, `${path}&limit=${limit}`, adminToken),
+        400,
+      );
+      expect(JSON.stringify(problem)).toContain('limit');
+    }
+    const forged = Buffer.from('../../audit-chain#x').toString('base64url');
+    for (const cursor of ['abc!', forged]) {
+      const problem = await expectProblem(
+        await getWithToken(runtime, `${path}&cursor=${encodeURIComponent(cursor)}`, adminToken),
+        400,
+        'invalid_cursor',
+      );
+      expect(JSON.stringify(problem)).toContain('cursor');
+    }
   });
 });

@@ -117,6 +117,27 @@ describe('the audit chains under concurrent writers', () => {
     expect(JSON.stringify(items)).not.toContain('holderKey');
   });
 
+  it('pages a licence’s story with limit and cursor, each entry once, as one page would list it', async () => {
+    const licence = encodeURIComponent(licences[0]!.id);
+    const whole = await getJson<{ items: unknown[]; cursor?: string }>(
+      `/supervision/audit?licence=${licence}`,
+    );
+    expect(whole.cursor).toBeUndefined();
+    expect(whole.items.length).toBeGreaterThan(2);
+    const pages: unknown[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await getJson<{ items: unknown[]; cursor?: string }>(
+        `/supervision/audit?licence=${licence}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      pages.push(page.items);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(pages.length).toBe(Math.ceil(whole.items.length / 2));
+    expect(pages.flat()).toEqual(whole.items);
+  });
+
   it('answers entries not about a licence redacted to time, action and link, and they still verify', async () => {
     // An account event, written through the trail as the accounts function writes it.
     const trail = audit(dependencies());

@@ -6,6 +6,7 @@ import {
   BATCH_CHUNK_MAX_ITEM_BYTES,
   BATCH_CHUNK_MAX_SEALED_BYTES,
   batchItemsContext,
+  batchItemsRetentionSeconds,
   chunkSetOf,
 } from '../../../shared/licence/batch-store.js';
 import { chunkBounds, runBatch, submitBatch } from '../../../shared/licence/batches.js';
@@ -68,6 +69,20 @@ async function submitted(
     { batches, batchItemsSealer, fingerprint: world.issueDeps.fingerprint, clock: world.clock },
   );
   return job;
+}
+
+/** Makes the licence table fail the writes `fails` picks (counted from 1); answers how to mend it. */
+function failLicenceWrites(fails: (write: number) => boolean): () => void {
+  const create = world.licences.create.bind(world.licences);
+  let writes = 0;
+  world.licences.create = async (licence) => {
+    writes += 1;
+    if (fails(writes)) throw new Error('the table went away');
+    return create(licence);
+  };
+  return () => {
+    world.licences.create = create;
+  };
 }
 
 beforeEach(async () => {
@@ -176,16 +191,10 @@ describe('runBatch', () => {
 
   it('issues every item once, even when the run dies part-way and is run again', async () => {
     const job = await submitted(250);
-    const create = world.licences.create.bind(world.licences);
-    let writes = 0;
-    world.licences.create = async (licence) => {
-      writes += 1;
-      if (writes === 140) throw new Error('the table went away');
-      return create(licence);
-    };
+    const restore = failLicenceWrites((write) => write === 140);
     await expect(runBatch(job.id, deps())).rejects.toThrow('the table went away');
     expect((await batches.find(job.id))?.nextChunk).toBe(1);
-    world.licences.create = create;
+    restore();
     const done = await runBatch(job.id, deps());
     expect(done).toMatchObject({ status: 'done', total: 250, issued: 250, failed: 0, errors: [] });
     expect(world.licences.byId.size).toBe(250);
@@ -200,6 +209,52 @@ describe('runBatch', () => {
     // A third run (a redelivered message) changes nothing.
     await runBatch(job.id, deps());
     expect(world.licences.byId.size).toBe(250);
+  });
+
+  it('issues nothing twice when the job comes back from the dead-letter queue days later (SRE review M5)', async () => {
+    const job = await submitted(250);
+    const restore = failLicenceWrites((write) => write >= 140);
+    // Nor is the progress of the chunk under way saved (a crash): only the items' idempotency records know.
+    const saveChunk = batches.saveChunk.bind(batches);
+    batches.saveChunk = async (chunk) => {
+      if (chunk.sealedItems) throw new Error('the table went away');
+      return saveChunk(chunk);
+    };
+    // Three deliveries fail in chunk 1 (items 100.. under way), then the message waits in the DLQ.
+    for (let delivery = 0; delivery < 3; delivery += 1) {
+      await expect(runBatch(job.id, deps())).rejects.toThrow('the table went away');
+    }
+    const issuedBefore = world.licences.byId.size;
+    expect(issuedBefore).toBeGreaterThan(100);
+    restore();
+    batches.saveChunk = saveChunk;
+    // Redriven 10 days on: a request's idempotency record (a day) would be gone by now.
+    world.clock.advanceSeconds(10 * 86_400);
+    const done = await runBatch(job.id, deps());
+    expect(done).toMatchObject({ status: 'done', total: 250, issued: 250, failed: 0 });
+    expect(world.licences.byId.size).toBe(250);
+    const holders = [...world.licences.byId.values()].map((licence) => licence.holder.lookupKey);
+    expect(new Set(holders).size).toBe(250);
+    expect(world.audit.entries.filter((entry) => entry.action === 'licence.issued')).toHaveLength(250);
+  });
+
+  it('skips what the chunk under way recorded when the items’ idempotency records are gone', async () => {
+    const job = await submitted(150);
+    const restore = failLicenceWrites((write) => write === 120);
+    await expect(runBatch(job.id, deps())).rejects.toThrow('the table went away');
+    restore();
+    // Every idempotency record deleted (expired and swept), as DynamoDB's TTL would.
+    world.idempotency.records.clear();
+    const done = await runBatch(job.id, deps());
+    expect(done).toMatchObject({ status: 'done', issued: 150, failed: 0 });
+    expect(world.licences.byId.size).toBe(150);
+  });
+
+  it('refuses to issue a chunk whose items expired (the table’s TTL is late), and issues none of it', async () => {
+    const job = await submitted(3);
+    world.clock.advanceSeconds(batchItemsRetentionSeconds);
+    await expect(runBatch(job.id, deps())).rejects.toThrow(/expired/);
+    expect(world.licences.byId.size).toBe(0);
   });
 
   it('certifies one batch key for several jobs of an issuer, a new one past its count or its window', async () => {

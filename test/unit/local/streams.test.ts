@@ -173,7 +173,19 @@ describe('the local stream tap (DynamoDB Streams and the event source mapping, l
     write(put('audit#a', 2));
     await stream.drain();
     expect(attempts).toBe(3);
-    expect(stream.failures).toEqual([{ records: 1, error: 'Error: consumer failed' }]);
+    // With the pointers AWS's on-failure record carries (the records' sequence numbers and arrival).
+    expect(stream.failures).toEqual([
+      {
+        records: 1,
+        error: 'Error: consumer failed',
+        DDBStreamBatchInfo: expect.objectContaining({
+          startSequenceNumber: expect.stringMatching(/^0+1$/),
+          endSequenceNumber: expect.stringMatching(/^0+1$/),
+          batchSize: 1,
+          approximateArrivalOfFirstRecord: expect.any(String),
+        }),
+      },
+    ]);
     expect(sink.batches.flat().map((r) => r.dynamodb?.NewImage?.n?.N)).toEqual(['2']);
     await stream.stop();
     write(put('audit#a', 3));

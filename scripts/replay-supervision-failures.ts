@@ -1,0 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import {
+  connectTable,
+  dynamoAuditChainStore,
+  dynamoStatisticsStore,
+} from '../shared/adapters/dynamo/index.js';
+import { loadConfig, type Config } from '../shared/config.js';
+import { replayFailedBatch, streamFailureRecord } from '../shared/supervision/replay.js';
+
+/**
+ * `npm run supervision:replay -- <file>…`: counts into the statistics, once, the audit entries of stream
+ * batches the supervision consumer gave up (docs/operating.md "Replaying supervision batches"). Each file
+ * holds on-failure records of the consumer's dead-letter queue, as `aws sqs receive-message` prints their
+ * bodies: one JSON record per line (or one JSON array). For each, the entries of its time window are read
+ * again from the audit table (`replayFailedBatch`) and counted unless already counted (the entries' marks):
+ * running it twice, or over a batch that was counted after all, changes nothing. Tables from the
+ * configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials and region from the environment.
+ * Prints per record `{ batch, read, counted }` as JSON; exits 0 when every record was replayed (then delete
+ * the messages), 1 when one was not a failure record, 2 on a usage, configuration or connection error.
+ */
+export async function runReplay(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const say = (message: string) => console.error(`supervision:replay: ${message}`);
+  let files: string[];
+  let config: Config;
+  try {
+    ({ positionals: files } = parseArgs({ args: argv, allowPositionals: true, options: {} }));
+    if (files.length === 0) throw new Error('usage: npm run supervision:replay -- <failure records file>…');
+    config = loadConfig(env);
+  } catch (error) {
+    say((error as Error).message);
+    return 2;
+  }
+  const table = connectTable(config);
+  const deps = { auditChains: dynamoAuditChainStore(table), statistics: dynamoStatisticsStore(table) };
+  let refused = 0;
+  try {
+    for (const file of files) {
+      const text = (await readFile(file, 'utf8')).trim();
+      const records: unknown[] = text.startsWith('[')
+        ? (JSON.parse(text) as unknown[])
+        : text.split('\n').flatMap((line) => (line.trim() ? [JSON.parse(line) as unknown] : []));
+      for (const record of records) {
+        const parsed = streamFailureRecord.safeParse(record);
+        if (!parsed.success) {
+          say(`${file}: not an on-failure record of a stream batch (no DDBStreamBatchInfo)`);
+          refused += 1;
+          continue;
+        }
+        const batch = parsed.data.DDBStreamBatchInfo;
+        const run = await replayFailedBatch(batch, deps);
+        console.log(
+          JSON.stringify({ batch: `${batch.startSequenceNumber}..${batch.endSequenceNumber}`, ...run }),
+        );
+      }
+    }
+    return refused > 0 ? 1 : 0;
+  } catch (error) {
+    say((error as Error).message);
+    return 2;
+  } finally {
+    table.destroy();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  process.exitCode = await runReplay(process.argv.slice(2), process.env);
+}
