@@ -126,8 +126,9 @@ export interface FunctionGrants {
   /**
    * The audit-checkpoint key: signs checkpoints with it and publishes its public key, with every earlier
    * generation's (public keys only, kept for ever: a checkpoint must verify as long as the trail is kept).
+   * `publicKey`: only reads the public keys of every generation, to verify checkpoints.
    */
-  auditKey?: true;
+  auditKey?: true | 'publicKey';
   /** Computes HMACs with the lookup key. */
   lookupMac?: true;
   /** Computes HMACs with the web key: page sessions and page clients' secrets. */
@@ -209,7 +210,10 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     }),
     ...(grants.previousPlatformKeys && { previousPlatform: ['kms:GetPublicKey'] }),
     ...(grants.platformRsaKey && { platformRsa: sign, previousPlatformRsa: ['kms:GetPublicKey'] }),
-    ...(grants.auditKey && { audit: sign, previousAudit: ['kms:GetPublicKey'] }),
+    ...(grants.auditKey && {
+      audit: grants.auditKey === 'publicKey' ? ['kms:GetPublicKey'] : sign,
+      previousAudit: ['kms:GetPublicKey'],
+    }),
     // Signing needs the current generation alone; reading keys reads the retiring ones too.
     ...(grants.presentationKey === 'sign' && { presentation: sign }),
     ...(grants.presentationKey === 'publicKey' && {
@@ -252,14 +256,10 @@ const accessTokens = [
 ];
 
 /**
- * The password sign-in's throttle counters (per pair, number and address: login-throttle.ts
- * `loginThrottleKeys`), which closing an account counts its password under as well (close-account.ts).
+ * The password sign-in's throttle counters per pair and per number (login-throttle.ts `loginThrottleKeys`),
+ * which closing an account counts its password under as well; not the per-address one (close-account.ts).
  */
-const closurePasswordCounters = [
-  partitions.loginAttemptsOf('pair'),
-  partitions.loginAttemptsOf('account'),
-  partitions.loginAttemptsOf('source'),
-];
+const closurePasswordCounters = [partitions.loginAttemptsOf('pair'), partitions.loginAttemptsOf('account')];
 /**
  * Issuance's updates (its idempotency record, the issuer's serial counter) and a licence change's pending
  * work (shared/licence/pending-work.ts): its pointer marked, claimed and released (update), and the
@@ -611,7 +611,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
   // person and by grant, then batch-deletes of the sessions, grants and what the grants hold), the
   // account and its claim deleted (one transaction of conditional deletes), an audit entry; the password
-  // typed again to close it, under the sign-in's throttle (its counters: get, conditional put, update and
+  // typed again to close it, under the sign-in's throttle (its pair and account counters: get, conditional put, update and
   // delete). An appointment checked against the registry counts on the representative's own counter (get, put). Registering a number whose closure failed part-way completes that closure (the same calls).
   accounts: {
     table: {
@@ -684,6 +684,17 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
     },
     auditKey: true,
+  },
+  // The daily check of the audit trail (functions/audit-check.ts, shared/supervision/audit-chain-check.ts):
+  // reads only. The checkpoints (query `audit-checkpoint*`) and their heads (get `audit-checkpoint-heads#`),
+  // yesterday's and today's entries (queries of the day partitions `audit#`), verified with the audit keys'
+  // public keys (never Sign: a checker that could sign could make a broken trail look intact).
+  'audit-check': {
+    auditTable: {
+      items: { GetItem: [partitions.auditCheckpointHeads] },
+      partitionQueries: [partitions.audit, partitions.auditCheckpoints],
+    },
+    auditKey: 'publicKey',
   },
   // The schedule refreshing the peer platforms (functions/peers.ts, docs/peers.md): every peer (query of
   // the `peers` partition, get, versioned put) and our issuers (gsi2) to keep ids and credit codes apart.

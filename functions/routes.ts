@@ -48,6 +48,9 @@ export const functionNames = [
   // No route: finishes what changes of licences left undone (audit entries, status lists), run every
   // minute by the stack's schedule and by the local runtime's (shared/licence/pending-work.ts).
   'licence-reconciler',
+  // No route: checks the audit trail's hash chains daily, as `npm run audit:verify` does, and logs the
+  // outcome the stack alarms on (shared/supervision/audit-chain-check.ts).
+  'audit-check',
 ] as const;
 export type FunctionName = (typeof functionNames)[number];
 
@@ -102,6 +105,7 @@ const issuer = { id: 'issuerId' } as const;
 const peer = { id: 'peerId' } as const;
 const client = { id: 'clientId' } as const;
 const scanCode = { code: 'scanLoginCode' } as const;
+const agent = { agentId: 'agentId' } as const;
 /**
  * The throttles of the public routes that write on every call (security review r2, Medium: floods of
  * anonymous verifications). A verification records a usage entry per call, and a static QR code is on
@@ -495,14 +499,14 @@ const table = [
     path: '/wallet/agents/{agentId}/withdraw',
     function: 'wallet',
     auth: 'session',
-    parameters: { agentId: 'agentId' },
+    parameters: agent,
   },
   {
     method: 'POST',
     path: '/wallet/agents/{agentId}/withdraw',
     function: 'wallet',
     auth: 'session',
-    parameters: { agentId: 'agentId' },
+    parameters: agent,
   },
 
   { method: 'GET', path: '/demo', function: 'demo-platform', auth: 'session' },

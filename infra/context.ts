@@ -22,6 +22,7 @@ import type { ElicenceStackProps } from './stack.js';
 export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const context = (name: string): unknown => app.node.tryGetContext(name);
   const alarmEmail = context('alarmEmail');
+  const alertEmail = context('alertEmail');
   const platformKeys = context('platformKeys');
   const platformRsaKeys = context('platformRsaKeys');
   const presentationKeys = context('presentationKeys');
@@ -66,6 +67,8 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   return {
     // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
     ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
+    // `-c alertEmail=supervision@example.gov.cn`: who is told of supervision alerts (not the pager).
+    ...(typeof alertEmail === 'string' && alertEmail ? { alertEmail } : {}),
     // cdk.json's `"platformKeys": "2,1"` while platform key generation 2 replaces 1: the signing one first.
     platformKeys: String(platformKeys).split(','),
     // cdk.json's `"platformRsaKeys"` likewise for the RSA key that signs RS256 ID tokens.

@@ -11,6 +11,7 @@ import type { Construct } from 'constructs';
 import { functionGrants, kmsActions, type FunctionGrants } from '../functions/grants.js';
 import { functionNames, routes, type FunctionName } from '../functions/routes.js';
 import { AlarmNotifications } from './constructs/alarm-notifications.js';
+import { OperationsAlarms } from './constructs/operations-alarms.js';
 import { ServiceApi } from './constructs/http-api.js';
 import { IssuerKeyProvisioning } from './constructs/issuer-keys.js';
 import { KeyDeletionGuard } from './constructs/key-guard.js';
@@ -21,7 +22,7 @@ import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { BatchQueue } from './constructs/batch-queue.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
-import { auditTable } from '../shared/adapters/dynamo/table.js';
+import { auditTable, table } from '../shared/adapters/dynamo/table.js';
 
 /** The repository root: function entries and the lock file are found from here. */
 const rootDir = fileURLToPath(new URL('..', import.meta.url));
@@ -163,6 +164,14 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.seconds(58),
     config: true,
   },
+  // Recomputes yesterday's and today's audit chains daily (every entry of two days in memory, as
+  // `audit:verify` does): the memory and the 15 minutes are for a busy day's trail.
+  'audit-check': {
+    description: 'elicence audit chains check (scheduled, read-only)',
+    memorySize: 1024,
+    timeout: Duration.minutes(15),
+    config: true,
+  },
   // Finishes what changes of licences left undone, every minute: a few reads and writes per licence.
   'licence-reconciler': {
     description: 'elicence pending work of licence changes (scheduled)',
@@ -249,6 +258,11 @@ export interface ElicenceStackProps
   /** An email address told of every alarm (it must confirm the subscription). */
   alarmEmail?: string;
   /**
+   * An email address told of every supervision alert (the alerts topic, apart from the alarm topic: a
+   * business event for the supervising office does not page the on-call). It must confirm.
+   */
+  alertEmail?: string;
+  /**
    * The platform key generations, the signing one first. Default `['1']`. To rotate, deploy `['2', '1']`:
    * generation 2 signs, generation 1 stays published and trusted; once what it signed has expired, deploy
    * `['2']` (see docs/operating.md, "Backup and key rotation").
@@ -332,6 +346,12 @@ export class ElicenceStack extends Stack {
   readonly issuerKeys: IssuerKeyProvisioning;
   readonly functions: Record<FunctionName, ServiceFunction>;
   readonly alarmNotifications: AlarmNotifications;
+  /** The supervision alerts' topic (`ALERT_TOPIC_ARN`): business alerts, never the pager's alarms. */
+  readonly alertNotifications: AlarmNotifications;
+  /** DynamoDB, the audit check, abandoned notices and stale peers (infra/constructs/operations-alarms.ts). */
+  readonly operationsAlarms: OperationsAlarms;
+  /** Runs the audit chains check daily, after the checkpoint (functions/audit-check.ts). */
+  readonly auditCheck: events.Rule;
   readonly supervisionStream: StreamConsumer;
   readonly batchQueue: BatchQueue;
   readonly auditCheckpoints: events.Rule;
@@ -416,6 +436,12 @@ export class ElicenceStack extends Stack {
     // Before the functions: the alert publisher's role and environment name the topic.
     this.alarmNotifications = new AlarmNotifications(this, 'Alarms', { email: props.alarmEmail });
     const alarmTopic = this.alarmNotifications.topic;
+    // Supervision alerts on a topic and key of their own: the alert publisher cannot page, nor an alarm alert.
+    this.alertNotifications = new AlarmNotifications(this, 'SupervisionAlerts', {
+      email: props.alertEmail,
+      purpose: 'supervision alerts',
+    });
+    const alertTopic = this.alertNotifications.topic;
 
     const functions = {} as Record<FunctionName, ServiceFunction>;
     for (const name of functionNames) {
@@ -471,7 +497,7 @@ export class ElicenceStack extends Stack {
           ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
           ...((grants.pii || grants.batchItems) && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && { SMS_SENDER: 'sns' }),
-          ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alarmTopic.topicArn }),
+          ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alertTopic.topicArn }),
           ...(grants.table?.partitionQueries?.includes(leadingKeys.peers) && {
             PLATFORM_REGION: props.platformRegion ?? '110000',
           }),
@@ -500,8 +526,8 @@ export class ElicenceStack extends Stack {
       if (grants.table) data.grant(role, grants.table);
       if (grants.auditTable) auditTrail.grant(role, grants.auditTable);
       if (grants.batchTable) batchJobs.grant(role, grants.batchTable);
-      // sns:Publish on the alarm topic only (and its key, to encrypt what it publishes).
-      if (grants.alerts) alarmTopic.grantPublish(role);
+      // sns:Publish on the alerts topic only (and its key, to encrypt what it publishes).
+      if (grants.alerts) alertTopic.grantPublish(role);
       for (const [key, actions] of Object.entries(serviceKeys)) {
         keys.allow(role, key as keyof typeof serviceKeys, actions);
       }
@@ -559,6 +585,14 @@ export class ElicenceStack extends Stack {
       targets: [
         new eventTargets.LambdaFunction(functions['licence-reconciler'].function, { retryAttempts: 0 }),
       ],
+    });
+
+    // The audit chains of yesterday and today checked daily, after the 00:15 checkpoint has signed them
+    // (functions/audit-check.ts, read-only grants). Its outcome is alarmed (OperationsAlarms below).
+    this.auditCheck = new events.Rule(this, 'AuditCheckSchedule', {
+      description: 'Checks the audit trail hash chains of yesterday and today against their checkpoints',
+      schedule: events.Schedule.cron({ minute: '45', hour: '0' }),
+      targets: [new eventTargets.LambdaFunction(functions['audit-check'].function, { retryAttempts: 2 })],
     });
 
     const withIssuerKeys = (use: FunctionGrants['issuerKeys']) =>
@@ -631,7 +665,19 @@ export class ElicenceStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.operationsAlarms = new OperationsAlarms(this, 'Operations', {
+      tables: [
+        { label: 'Service', table: data.table, declaration: table },
+        { label: 'Audit', table: auditTrail.table, declaration: auditTable },
+        { label: 'Batch', table: batchJobs.table, declaration: table },
+      ],
+      auditCheck: functions['audit-check'],
+      notices: functions.notices,
+      peers: functions.peers,
+    });
+
     this.alarmNotifications.notifyOn([
+      ...this.operationsAlarms.alarms,
       this.smsSpendAlarm,
       ...this.supervisionStream.alarms,
       ...this.batchQueue.alarms,
@@ -642,6 +688,11 @@ export class ElicenceStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'SNS topic every alarm notifies (subscribe pagers or chat here)',
       value: this.alarmNotifications.topic.topicArn,
+    });
+    new CfnOutput(this, 'AlertTopicArn', {
+      description:
+        'SNS topic the supervision alerts are published to (subscribe the supervising office here)',
+      value: alertTopic.topicArn,
     });
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });
     new CfnOutput(this, 'IssuerUrl', { description: 'OpenID issuer identifier', value: issuerUrl });

@@ -13,6 +13,7 @@ import {
   phone,
   signInClerk,
   signInOnLoginPage,
+  signInToWallet,
 } from '../test/support/browser.js';
 import { postJson } from '../test/support/http-api.js';
 import { newIdNumber } from '../test/support/in-memory-identity.js';
@@ -107,15 +108,10 @@ async function presentationOf(licence: LicenceJson): Promise<string> {
   return token;
 }
 
-const signedInWallet = async (page: Page, runtime: TestRuntime, actFor: 'self' | 'entity' = 'self') => {
-  await page.goto(actFor === 'entity' ? '/wallet/login?as=entity' : '/wallet/login');
-  await signInOnLoginPage(
-    page,
-    runtime.credentials.citizen,
-    actFor === 'entity' ? runtime.credentials.entity.creditCode : 'self',
-  );
-  await page.waitForURL('**/wallet');
-};
+const signedInWallet = (page: Page, runtime: TestRuntime, actFor: 'self' | 'entity' = 'self') =>
+  signInToWallet(page, runtime.credentials.citizen, {
+    actFor: actFor === 'entity' ? runtime.credentials.entity.creditCode : 'self',
+  });
 
 const openVerifier = async (page: Page, path: string) => {
   // No smooth scrolling to the verdict: the picture is taken once it is in place.
@@ -148,15 +144,23 @@ const headOnAgentsPage = async (page: Page, runtime: TestRuntime) => {
   const registered = await postJson(runtime, '/accounts', undefined, { consent: true, ...head });
   if (![201, 409].includes(registered.status)) throw new Error(`head: ${registered.status}`);
   await proveAccountInPerson(runtime, head.idNumber);
-  await page.goto(`/wallet/login?as=entity&returnTo=${encodeURIComponent('/wallet/agents')}`);
-  await signInOnLoginPage(page, head, runtime.credentials.clerk.creditCode);
-  await page.waitForURL('**/wallet/agents');
+  await signInToWallet(page, head, {
+    actFor: runtime.credentials.clerk.creditCode,
+    returnTo: '/wallet/agents',
+  });
 };
 
 const langs = ['zh', 'en'] as const;
 const suffix = (lang: 'zh' | 'en') => (lang === 'zh' ? '' : '-en');
 const withLang = (path: string, lang: 'zh' | 'en') =>
   lang === 'zh' ? path : `${path}${path.includes('?') ? '&' : '?'}lang=en`;
+
+/** Shoots the page as `name` (in Chinese, as it stands), then goes to `path` in English and shoots `name-en`. */
+const inBothLangs = async (page: Page, path: string, name: string, save: Parameters<Shot>[2]) => {
+  await save(page, name);
+  await page.goto(withLang(path, 'en'));
+  await save(page, `${name}${suffix('en')}`);
+};
 
 /** From the demo platform's button to the sign-in page, as a platform sends people there, in `lang`. */
 const openSignInFromDemo = async (page: Page, lang: 'zh' | 'en') => {
@@ -244,9 +248,7 @@ const shots: Record<string, Shot> = {
   wallet: async (browser, { runtime }, save) => {
     const wide = await newPage(browser, runtime.baseUrl, { viewport: desktop });
     await signedInWallet(wide.page, runtime);
-    await save(wide.page, 'wallet-revoked');
-    await wide.page.goto('/wallet?lang=en');
-    await save(wide.page, 'wallet-revoked-en');
+    await inBothLangs(wide.page, '/wallet', 'wallet-revoked', save);
     await wide.context.close();
     for (const lang of langs) {
       const small = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
@@ -286,9 +288,7 @@ const shots: Record<string, Shot> = {
   agents: async (browser, { runtime }, save) => {
     const wide = await newPage(browser, runtime.baseUrl, { viewport: desktop });
     await headOnAgentsPage(wide.page, runtime);
-    await save(wide.page, 'wallet-agents');
-    await wide.page.goto('/wallet/agents?lang=en');
-    await save(wide.page, 'wallet-agents-en');
+    await inBothLangs(wide.page, '/wallet/agents', 'wallet-agents', save);
     await wide.context.close();
     const small = await newPage(browser, runtime.baseUrl, { viewport: phone, mobile: true });
     await headOnAgentsPage(small.page, runtime);

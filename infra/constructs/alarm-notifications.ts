@@ -10,11 +10,19 @@ import { Construct } from 'constructs';
 export interface AlarmNotificationsProps {
   /** Who is told: an email address subscribed to the topic (confirmed by the recipient). */
   email?: string;
+  /**
+   * What the topic carries, in its display name and its key's description. Default `alarms`: the pager
+   * topic, which CloudWatch publishes to. Another (`supervision alerts`) is a topic of its own, for
+   * business alerts published by a function's role, which CloudWatch never publishes to.
+   */
+  purpose?: 'alarms' | 'supervision alerts';
 }
 
 /**
  * Where alarms go: one SNS topic that every alarm notifies when it fires and when it recovers. Other
- * subscribers (a pager, a chat hook) subscribe to the topic's ARN.
+ * subscribers (a pager, a chat hook) subscribe to the topic's ARN. With `purpose: 'supervision alerts'`,
+ * the topic the supervision alerts are published to (business events for the supervising office, not
+ * the on-call's pager), built alike but for CloudWatch's right to its key.
  *
  * The topic is encrypted with a key of its own (rotated yearly) that CloudWatch may use to publish, and
  * refuses publishing over plain HTTP.
@@ -31,21 +39,25 @@ export class AlarmNotifications extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmNotificationsProps = {}) {
     super(scope, id);
+    const purpose = props.purpose ?? 'alarms';
     this.key = new kms.Key(this, 'Key', {
-      description: 'elicence alarm topic encryption key',
+      description: `elicence ${purpose} topic encryption key`,
       enableKeyRotation: true,
       rotationPeriod: Duration.days(365),
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    // CloudWatch publishes alarm state changes to the encrypted topic on its own behalf.
-    this.key.grant(
-      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
-    );
+    // CloudWatch publishes alarm state changes to the encrypted topic on its own behalf: to the pager
+    // topic only, so that no alarm can be pointed at the alerts topic and no alert at the pager.
+    if (purpose === 'alarms') {
+      this.key.grant(
+        new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+        'kms:Decrypt',
+        'kms:GenerateDataKey*',
+      );
+    }
     this.topic = new sns.Topic(this, 'Topic', {
-      displayName: 'elicence alarms',
+      displayName: `elicence ${purpose}`,
       masterKey: this.key,
       enforceSSL: true,
     });

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -13,6 +13,20 @@ import {
   type RouteKey,
   type RouteThrottle,
 } from '../../functions/routes.js';
+
+/** Where the per-route 5xx counts of the access log are published (dimension `Route`, the route key). */
+export const routeMetricsNamespace = 'Elicence/Api';
+
+/**
+ * What the per-route 5xx metric filter counts: an access-log line whose `status` is 5xx (a string: the
+ * format quotes it). A handler that catches an error and answers 500 (`server_error`, shared/http/
+ * api-handler.ts; a page's error page) is not a Lambda error, and the function's `Errors` alarm never
+ * sees it: the access log sees every answer, with its route.
+ */
+export const serverErrorFilterPattern = logs.FilterPattern.stringValue('$.status', '=', '5*');
+
+/** A route answering this many 5xx within 5 minutes, in 2 of 3 such periods, raises the route alarm. */
+export const routeServerErrorThreshold = 5;
 
 export interface ServiceApiProps {
   /** Steady-state requests per second and burst for the whole stage (API Gateway's token bucket). */
@@ -95,6 +109,12 @@ export class ServiceApi extends Construct {
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The stage's access log: one JSON line per request (route key, status, latency, the Lambda request id). */
+  readonly accessLogs: logs.LogGroup;
+  /** The 5xx answers per route (metric `ServerErrors`, dimension `Route`), from the access log. */
+  readonly routeServerErrors: logs.MetricFilter;
+  /** The routes answering the most 5xx, and the API's error rate: where the on-call looks first. */
+  readonly dashboard: cloudwatch.Dashboard;
   private readonly stageThrottle: ServiceApiProps['throttle'];
 
   constructor(scope: Construct, id: string, props: ServiceApiProps) {
@@ -106,10 +126,10 @@ export class ServiceApi extends Construct {
       createDefaultStage: false,
     });
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+    const accessLogs = (this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
@@ -120,7 +140,17 @@ export class ServiceApi extends Construct {
       },
     });
 
-    this.alarms.push(this.serverErrorRateAlarm());
+    this.routeServerErrors = accessLogs.addMetricFilter('RouteServerErrors', {
+      filterPattern: serverErrorFilterPattern,
+      metricNamespace: routeMetricsNamespace,
+      metricName: 'ServerErrors',
+      metricValue: '1',
+      // A metric per route that answered a 5xx (none for the routes that never do: no cost for them).
+      dimensions: { Route: '$.routeKey' },
+      unit: cloudwatch.Unit.COUNT,
+    });
+    this.alarms.push(this.serverErrorRateAlarm(), this.routeServerErrorAlarm());
+    this.dashboard = this.routeDashboard();
   }
 
   /**
@@ -189,6 +219,63 @@ export class ServiceApi extends Construct {
         `The throttle of ${key} (${throttle.rateLimit} rps, burst ${throttle.burstLimit}) must be below the stage's (${stage.rateLimit} rps, burst ${stage.burstLimit})`,
       );
     }
+  }
+
+  /**
+   * One route answering 5xx again and again, which the API-wide rate hides when the other routes are
+   * busy (an issuer's route failing every call among a million verifications): the route with the most
+   * 5xx answers, by a Metrics Insights query over the per-route metrics (one alarm, not one per route:
+   * 130 alarms would take the stack past CloudFormation's resource limit). Which route it is, the
+   * dashboard shows (its top routes).
+   */
+  private routeServerErrorAlarm(): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    return new cloudwatch.Alarm(this, 'RouteServerErrors', {
+      alarmDescription: `elicence API: one route answered ${routeServerErrorThreshold} or more 5xx within 5 minutes, twice in 15 minutes (a handled 500 included: see the dashboard's top routes)`,
+      metric: new cloudwatch.MathExpression({
+        label: '5xx of the route with the most',
+        expression: `SELECT SUM(ServerErrors) FROM SCHEMA("${routeMetricsNamespace}", Route) GROUP BY Route ORDER BY SUM() DESC LIMIT 1`,
+        usingMetrics: {},
+        period,
+      }),
+      threshold: routeServerErrorThreshold,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** The dashboard the route alarm points to: the ten routes with the most 5xx, and the API's rate. */
+  private routeDashboard(): cloudwatch.Dashboard {
+    const period = Duration.minutes(5);
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `${Stack.of(this).stackName}-api`,
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: '5xx by route (the ten with the most)',
+            width: 12,
+            left: [
+              new cloudwatch.MathExpression({
+                label: '',
+                expression: `SELECT SUM(ServerErrors) FROM SCHEMA("${routeMetricsNamespace}", Route) GROUP BY Route ORDER BY SUM() DESC LIMIT 10`,
+                usingMetrics: {},
+                period,
+              }),
+            ],
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Requests and 5xx (whole API)',
+            width: 12,
+            left: [
+              this.api.metricCount({ period, statistic: 'Sum' }),
+              this.api.metricServerError({ period, statistic: 'Sum' }),
+            ],
+          }),
+        ],
+      ],
+    });
   }
 
   /** More than 5 % of requests answered 5xx in two of three 5-minute periods. */

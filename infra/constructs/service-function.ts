@@ -142,9 +142,12 @@ export class ServiceFunction extends Construct {
   readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The entry point's name (`functions/<name>.ts`), which names its metrics' namespace. */
+  readonly name: FunctionName;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
+    this.name = props.name;
 
     // An explicit role instead of the default one, which would carry the AWSLambdaBasicExecutionRole
     // managed policy (logs in any group); this one writes to its own log group only.
@@ -296,23 +299,33 @@ export class ServiceFunction extends Construct {
       description: string;
     },
   ): void {
-    const filter = this.logGroup.addMetricFilter(line.id, {
-      filterPattern: line.pattern,
-      // One namespace per function (each has its own log group): a filter cannot set a constant dimension.
-      metricNamespace: `Elicence/${name}`,
-      metricName: line.metricName,
-      metricValue: '1',
-      unit: cloudwatch.Unit.COUNT,
-    });
     this.alarms.push(
       new cloudwatch.Alarm(this, line.alarmId, {
         alarmDescription: `elicence ${name}: ${line.description}`,
-        metric: filter.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
+        metric: this.countLogLines(line.id, line).metric({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );
+  }
+
+  /**
+   * A metric of the function's log lines that match `pattern`, in the function's own namespace
+   * `Elicence/<name>` (each function has its own log group, and a filter cannot set a constant
+   * dimension): 1 per line, or the number a field of the line carries (`value`, e.g. `$.abandoned`).
+   */
+  countLogLines(
+    id: string,
+    line: { pattern: logs.IFilterPattern; metricName: string; value?: string },
+  ): logs.MetricFilter {
+    return this.logGroup.addMetricFilter(id, {
+      filterPattern: line.pattern,
+      metricNamespace: `Elicence/${this.name}`,
+      metricName: line.metricName,
+      metricValue: line.value ?? '1',
+      unit: cloudwatch.Unit.COUNT,
+    });
   }
 }

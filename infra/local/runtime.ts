@@ -67,10 +67,11 @@ export interface LocalRuntime {
    */
   deliverNotices(): Promise<NoticeRound>;
   /**
-   * Runs a scheduled function now, as its schedule does every minute (`licence-reconciler`, the stack's
-   * `PendingWorkSchedule`), in its own invocation; resolves with what it answered.
+   * Runs a scheduled function now, as its schedule does (`licence-reconciler` every minute, the stack's
+   * `PendingWorkSchedule`; `audit-check` daily, its `AuditCheckSchedule`), in its own invocation; resolves
+   * with what it answered.
    */
-  runSchedule(functionName: 'licence-reconciler'): Promise<unknown>;
+  runSchedule(functionName: 'licence-reconciler' | 'audit-check'): Promise<unknown>;
   /**
    * Resolves with the reason once the runtime stopped on its own: the embedded DynamoDB died, so the
    * runtime logged it and closed itself (its server no longer answers) rather than serve `/healthz` while
@@ -273,7 +274,8 @@ export async function startLocalRuntime(
       if (
         (running?.functionName === 'supervision-events' ||
           running?.functionName === 'batches' ||
-          running?.functionName === 'licence-reconciler') &&
+          running?.functionName === 'licence-reconciler' ||
+          running?.functionName === 'audit-check') &&
         dynamo
       ) {
         markStreamConsumer(container);
@@ -333,18 +335,17 @@ export async function startLocalRuntime(
     },
   });
   // EventBridge's schedules, locally: the reconciler of licence changes' pending work, every minute
-  // (the stack's `PendingWorkSchedule`).
-  const schedules = startSchedules([
-    {
-      functionName: 'licence-reconciler',
-      everySeconds: 60,
-      load: async () => {
-        const entry = new URL('../../functions/licence-reconciler.ts', import.meta.url).href;
-        const module = (await import(/* @vite-ignore */ entry)) as { handler: () => Promise<unknown> };
-        return module.handler;
-      },
+  // (the stack's `PendingWorkSchedule`), and the audit chains' check, daily (`AuditCheckSchedule`).
+  const scheduled = (functionName: 'licence-reconciler' | 'audit-check', everySeconds: number) => ({
+    functionName,
+    everySeconds,
+    load: async () => {
+      const entry = new URL(`../../functions/${functionName}.ts`, import.meta.url).href;
+      const module = (await import(/* @vite-ignore */ entry)) as { handler: () => Promise<unknown> };
+      return module.handler;
     },
-  ]);
+  });
+  const schedules = startSchedules([scheduled('licence-reconciler', 60), scheduled('audit-check', 86_400)]);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= closeOnce());
   const closeOnce = async () => {

@@ -29,12 +29,15 @@ for (const [network, prefix] of [
 for (const [network, prefix] of [
   ['::', 96], // unspecified, loopback and IPv4-compatible (deprecated)
   ['::ffff:0:0', 96], // IPv4-mapped
+  ['::ffff:0:0:0', 96], // IPv4-translated (SIIT)
   ['64:ff9b::', 96], // NAT64
   ['64:ff9b:1::', 48], // NAT64, local use
+  ['100::', 64], // discard-only
   ['2001::', 32], // Teredo
   ['2002::', 16], // 6to4
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated, still routed inside some networks)
   ['ff00::', 8],
 ] as const) {
   unreachableV6.addSubnet(network, prefix, 'ipv6');

@@ -99,15 +99,17 @@ export function requireFreshSignIn(account: PersonAccount, proof: SignInProof, n
 }
 
 /**
- * The password typed again, checked against the account's hash under the sign-in's own throttle (the same
- * counters, per number, address and pair: a stolen token must not become a way round the sign-in's limit
- * on guessing). Wrong: 403 `wrong_password`; too many: 429.
+ * The password typed again, checked against the account's hash under the sign-in's own counters per number
+ * and per (number, address) pair: a stolen token must not become a way round the sign-in's limit on
+ * guessing. Not the per-address counter: closures come from the wallet's servers, so that counter would be
+ * one for every wallet user, and a few accounts of an attacker's failing on purpose would keep everyone
+ * from closing theirs (review R12); a guess at a closure needs a fresh sign-in of that very account, so
+ * no spray over many accounts is left for it to slow. Wrong: 403 `wrong_password`; too many: 429.
  */
 async function requirePassword(account: PersonAccount, proof: ClosureProof, deps: CloseAccountDependencies) {
   const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
-  const admission = await throttle.admit(
-    await loginThrottleKeys(deps.lookupMac, account.lookupKey, proof.source),
-  );
+  const keys = await loginThrottleKeys(deps.lookupMac, account.lookupKey, proof.source);
+  const admission = await throttle.admit(keys.filter((key) => key.kind !== 'source'));
   if (!admission.admitted) {
     throw new TooManyRequestsError(
       `Too many wrong passwords; try again in ${admission.retryAfterSeconds} seconds`,

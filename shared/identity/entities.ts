@@ -339,7 +339,9 @@ export async function appointAgent(
     }
     const registered = await deps.registry.findPerson(agentKey, idNumber);
     if (!registered || comparableName(registered.name) !== comparableName(input.name)) {
-      await audit(deps, {
+      // Written, or no answer at all (review R12): an answer about a name that left no trace would be the
+      // oracle again.
+      await deps.audit.record({
         at: now.toISOString(),
         actor: representative.id,
         action: 'agent.name_mismatch',

@@ -419,18 +419,43 @@ export async function refreshPeer(id: string, deps: Omit<PeerDependencies, 'audi
  */
 export async function refreshAllPeers(
   deps: Omit<PeerDependencies, 'audit'>,
-): Promise<Array<{ id: string; status: PeerStatus | 'failed' }>> {
+): Promise<Array<{ id: string; status: PeerStatus | 'failed'; fetchedAt: string }>> {
   const peers = await deps.peers.list();
-  const results: Array<{ id: string; status: PeerStatus | 'failed' }> = [];
+  const results: Array<{ id: string; status: PeerStatus | 'failed'; fetchedAt: string }> = [];
   for (const peer of peers) {
     try {
-      results.push({ id: peer.id, status: (await refreshPeer(peer.id, deps)).status });
+      const { status, fetchedAt } = await refreshPeer(peer.id, deps);
+      results.push({ id: peer.id, status, fetchedAt });
     } catch (error) {
       logger.error('peer refresh failed', { peer: peer.id, error: String(error) });
-      results.push({ id: peer.id, status: 'failed' });
+      results.push({ id: peer.id, status: 'failed', fetchedAt: peer.fetchedAt });
     }
   }
   return results;
+}
+
+/** The line the schedule logs after each round, with `stalePeers`, the count the stack alarms on. */
+export const peersRefreshedLine = 'peers refreshed';
+
+/**
+ * The peers whose copy in use was last fetched and verified longer ago than the stale age
+ * (`PEER_STALE_SECONDS`): served marked stale now, dropped at `PEER_MAX_AGE_SECONDS`. Whatever the reason
+ * (unreachable, untrusted, rolled back), this is what the schedule counts and the stack alarms on
+ * (`stalePeers` of its line), so that someone acts before the peer's licences stop verifying.
+ *
+ * @example
+ * ```ts
+ * stalePeers(await refreshAllPeers(deps), clock.now(), config); // ['peer_x']
+ * ```
+ */
+export function stalePeers(
+  peers: ReadonlyArray<{ id: string; fetchedAt: string }>,
+  now: number,
+  config: PeerSettings,
+): string[] {
+  return peers
+    .filter((peer) => now - Date.parse(peer.fetchedAt) > config.peers.staleSeconds * 1000)
+    .map((peer) => peer.id);
 }
 
 /**

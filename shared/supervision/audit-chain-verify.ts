@@ -230,52 +230,19 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     const kid = String(protectedHeader.kid);
     return { payload, iat: Number(payload.iat), kid, set: keys.setOf(kid), days: payload.days as string[] };
   };
-  /**
-   * The heads a verified checkpoint signs: in its payload (the first format), or read page by page from
-   * `GET /supervision/audit/checkpoints/heads` and trusted only if they are as many as its `headCount` and
-   * hash to its `headsDigest`. A page altered or missing (or a set half written) throws: a bad checkpoint,
-   * never "ok".
-   */
-  const headsOf = async (payload: JWTPayload, kept?: readonly ChainHead[]): Promise<ChainHead[]> => {
-    if (Array.isArray(payload.chains)) return payload.chains as ChainHead[];
-    const { jti, headCount, headsDigest: digest } = payload as Record<string, unknown>;
-    if (
-      typeof jti !== 'string' ||
-      !checkpointIdPattern.test(jti) ||
-      typeof digest !== 'string' ||
-      !Number.isSafeInteger(headCount)
-    ) {
-      throw new Error('its payload has neither heads nor an id, count and digest of them');
-    }
-    const count = headCount as number;
-    const heads: ChainHead[] = [];
-    if (kept) {
-      heads.push(...kept);
-    } else {
-      let next: string | undefined;
-      let pages = 0;
-      do {
-        const query = new URLSearchParams({ checkpoint: jti, ...(next ? { cursor: next } : {}) });
-        const answer = (await call(`/supervision/audit/checkpoints/heads?${query}`, { headers: auth }))
-          .body as {
+  /** The heads a verified checkpoint signs ({@link signedHeads}), read from the service's listing. */
+  const headsOf = (payload: JWTPayload, kept?: readonly ChainHead[]): Promise<ChainHead[]> =>
+    signedHeads(
+      payload,
+      async (checkpoint, next) => {
+        const query = new URLSearchParams({ checkpoint, ...(next ? { cursor: next } : {}) });
+        return (await call(`/supervision/audit/checkpoints/heads?${query}`, { headers: auth })).body as {
           items: ChainHead[];
           cursor?: string;
         };
-        heads.push(...answer.items);
-        next = answer.cursor;
-        pages += 1;
-        // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
-      } while (next && heads.length <= count && pages <= count);
-    }
-    if (heads.length !== count || headsDigest(heads) !== digest) {
-      throw new Error(
-        kept
-          ? `the heads kept with it do not match its headsDigest (${heads.length} kept of ${count} signed)`
-          : `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
-      );
-    }
-    return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
-  };
+      },
+      kept,
+    );
   /** The heads read and held to their checkpoint's digest (not of the first format), by JWS: archived. */
   const headsRead = new Map<string, ChainHead[]>();
   const headsOfSigned = async (jws: string, payload: JWTPayload, kept?: readonly ChainHead[]) => {
@@ -611,10 +578,61 @@ async function checkedKeys(
 }
 
 /**
+ * The heads a verified checkpoint signs: in its payload (the first format), or read page by page (`read`:
+ * `GET /supervision/audit/checkpoints/heads`, or the store itself) and trusted only if they are as many
+ * as its `headCount` and hash to its `headsDigest`; `kept`, heads an archive kept, are held to the same.
+ * A page altered or missing (or a set half written) throws: a bad checkpoint, never "ok".
+ *
+ * @example
+ * ```ts
+ * const heads = await signedHeads(payload, (id, cursor) => auditChains.checkpointHeads(id, cursor));
+ * ```
+ */
+export async function signedHeads(
+  payload: JWTPayload,
+  read: (checkpoint: string, cursor?: string) => Promise<{ items: ChainHead[]; cursor?: string }>,
+  kept?: readonly ChainHead[],
+): Promise<ChainHead[]> {
+  if (Array.isArray(payload.chains)) return payload.chains as ChainHead[];
+  const { jti, headCount, headsDigest: digest } = payload as Record<string, unknown>;
+  if (
+    typeof jti !== 'string' ||
+    !checkpointIdPattern.test(jti) ||
+    typeof digest !== 'string' ||
+    !Number.isSafeInteger(headCount)
+  ) {
+    throw new Error('its payload has neither heads nor an id, count and digest of them');
+  }
+  const count = headCount as number;
+  const heads: ChainHead[] = [];
+  if (kept) {
+    heads.push(...kept);
+  } else {
+    let next: string | undefined;
+    let pages = 0;
+    do {
+      const answer = await read(jti, next);
+      heads.push(...answer.items);
+      next = answer.cursor;
+      pages += 1;
+      // Never more pages than heads (each holds at least one): a listing that does not end is a fault.
+    } while (next && heads.length <= count && pages <= count);
+  }
+  if (heads.length !== count || headsDigest(heads) !== digest) {
+    throw new Error(
+      kept
+        ? `the heads kept with it do not match its headsDigest (${heads.length} kept of ${count} signed)`
+        : `its heads do not match its headsDigest (${heads.length} answered of ${count} signed: a page of them altered, missing or not yet written)`,
+    );
+  }
+  return heads.map(({ chain, seq, hash }) => ({ chain, seq, hash }));
+}
+
+/**
  * A fault for each UTC day with chained entries that no verified checkpoint covers: recomputing its
  * chains proves only that they are consistent, not that they were not rewritten whole.
  */
-function unsignedDays(
+export function unsignedDays(
   entries: readonly Record<string, unknown>[],
   checkpoints: readonly VerifiedCheckpoint[],
 ) {

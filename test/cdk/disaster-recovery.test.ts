@@ -65,10 +65,10 @@ describe('multi-Region keys (operator review H3)', () => {
         'Presentation2',
       ].sort(),
     );
-    // Sessions and sign-ins under way, the alarm topic, the backup vault: new keys in a DR region.
+    // Sessions and sign-ins under way, the two topics, the backup vault: new keys in a DR region.
     const singleRegion = Object.keys(keys).filter((name) => keys[name]!.Properties.MultiRegion === undefined);
     expect(singleRegion.map((name) => name.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(
-      ['AlarmsKey', 'BackupsKey', 'Interaction', 'Web'].sort(),
+      ['AlarmsKey', 'BackupsKey', 'Interaction', 'SupervisionAlertsKey', 'Web'].sort(),
     );
   });
 

@@ -257,6 +257,7 @@ describe('ElicenceStack', () => {
         expect(alarm.Properties.OKActions).toEqual([topic]);
       }
       template.hasResourceProperties('AWS::SNS::Topic', {
+        DisplayName: 'elicence alarms',
         KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(stack.alarmNotifications.key), 'Arn'] },
       });
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -393,10 +394,12 @@ describe('ElicenceStack', () => {
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
+      // The daily audit check: the audit table and the audit keys (public keys only, below).
+      'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
     };
     /** scrypt (32 MiB, CPU-bound) runs in oidc (logins) and accounts (registration): memory buys CPU. */
     const memorySize = (name: FunctionName) =>
-      name === 'oidc' || name === 'accounts' || name === 'batches' ? 1024 : 512;
+      name === 'oidc' || name === 'accounts' || name === 'batches' || name === 'audit-check' ? 1024 : 512;
 
     it('has one function per entry of functionNames', () => {
       template.resourceCountIs('AWS::Lambda::Function', functionNames.length);
@@ -482,6 +485,7 @@ describe('ElicenceStack', () => {
         'audit',
         'batches',
         'notices',
+        'audit-check',
       ] as const;
       for (const name of callKms) {
         template.hasResourceProperties('AWS::Logs::MetricFilter', {
@@ -494,7 +498,12 @@ describe('ElicenceStack', () => {
           MetricName: 'ThrottlingExceptions',
         });
       }
-      template.resourceCountIs('AWS::Logs::MetricFilter', callKms.length + writeAfterChanges.length);
+      // And the on-call's (below): the audit check's two, abandoned notices, stale peers, 5xx by route.
+      const operations = 5;
+      template.resourceCountIs(
+        'AWS::Logs::MetricFilter',
+        callKms.length + writeAfterChanges.length + operations,
+      );
     });
 
     // The functions that write audit entries, or finish licence changes' pending work (the reconciler).
@@ -592,6 +601,7 @@ describe('ElicenceStack', () => {
         ['table', stack.keys.table],
         ['auditTable', stack.keys.auditTable],
         ['alarm topic', stack.alarmNotifications.key],
+        ['alerts topic', stack.alertNotifications.key],
       ];
       for (const [name, key] of named) {
         if (JSON.stringify(resource) === JSON.stringify({ 'Fn::GetAtt': [logicalId(key), 'Arn'] }))
@@ -694,8 +704,8 @@ describe('ElicenceStack', () => {
         'demo-platform': ['kms:GenerateMac web'],
         console: ['kms:GenerateMac web'],
         supervision: [],
-        // Publishing to the encrypted alarm topic encrypts with its key.
-        'supervision-events': ['kms:Decrypt alarm topic', 'kms:GenerateDataKey* alarm topic'],
+        // Publishing to the encrypted alerts topic encrypts with its key (never the alarm topic's).
+        'supervision-events': ['kms:Decrypt alerts topic', 'kms:GenerateDataKey* alerts topic'],
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
         audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
@@ -703,6 +713,9 @@ describe('ElicenceStack', () => {
         notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
         // Signs nothing: the pending work is entries and bits, never a credential.
         'licence-reconciler': [],
+        // Verifies checkpoints: the audit keys' public keys, never Sign (a checker that could sign could
+        // make a broken trail look intact).
+        'audit-check': ['kms:GetPublicKey audit'],
       };
       for (const name of functionNames) expect(kmsPermissions(name), name).toEqual(expected[name]);
     });
@@ -785,17 +798,17 @@ describe('ElicenceStack', () => {
       });
     });
 
-    it('has an ES256 audit key for checkpoints, used by the audit function alone, retained', () => {
+    it('has an ES256 audit key for checkpoints, used by the audit function alone (the check reads its public key), retained', () => {
       const auditKeyArn = { 'Fn::GetAtt': [logicalId(stack.keys.audit), 'Arn'] };
       const resource = template.toJSON().Resources[logicalId(stack.keys.audit)];
       expect(resource.Properties).toMatchObject({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' });
       expect(resource).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
       expect(keyUsers(stack.keys.audit)).toEqual({
         'kms:Sign': ['audit'],
-        'kms:GetPublicKey': ['audit'],
+        'kms:GetPublicKey': ['audit', 'audit-check'],
       });
       expect(grants('audit', 'kms:Sign').map((s) => s.Resource)).toEqual([auditKeyArn]);
-      for (const name of functionNames.filter((n) => n !== 'audit')) {
+      for (const name of functionNames.filter((n) => n !== 'audit' && n !== 'audit-check')) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.audit));
       }
       for (const statement of resource.Properties.KeyPolicy.Statement as Statement[]) {
@@ -1109,6 +1122,7 @@ describe('ElicenceStack', () => {
         notices: { items: [get, put, del], queries: [] },
         // The pointers (a query of their partitions, below), the licences and their status lists.
         'licence-reconciler': { items: [get, put, update, del], queries: [] },
+        'audit-check': { items: [], queries: [] },
       };
       for (const name of functionNames) {
         expect(
@@ -1276,6 +1290,8 @@ describe('ElicenceStack', () => {
         // The day partitions, the chain registry and the checkpoints (base-table queries, LeadingKeys), a
         // licence's entries (gsi1), a checkpoint and its heads stored (put), the heads read back (get).
         audit: { items: [get, put, 'dynamodb:Query'], queries: ['gsi1'] },
+        // The daily check: the day partitions and checkpoints (queries), the checkpoints' heads (get).
+        'audit-check': { items: [get, 'dynamodb:Query'], queries: [] },
       };
       for (const name of functionNames) {
         const statements = onAudit(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
@@ -1449,8 +1465,8 @@ describe('ElicenceStack', () => {
       const keyRole = (key: string) => (key.startsWith('issuer') || key === '*' ? 'issuer' : key);
       for (const name of functionNames) {
         const synthesized: Record<string, string[]> = {};
-        // The alarm topic's key comes with publishing alerts (the `alerts` grant, tested on its own).
-        for (const permission of kmsPermissions(name).filter((p) => !p.endsWith(' alarm topic'))) {
+        // The alerts topic's key comes with publishing alerts (the `alerts` grant, tested on its own).
+        for (const permission of kmsPermissions(name).filter((p) => !p.endsWith(' alerts topic'))) {
           const [action, key] = permission.split(' ') as [string, string];
           const actions = (synthesized[keyRole(key)] ??= []);
           if (!actions.includes(action)) actions.push(action);
@@ -1643,8 +1659,8 @@ describe('ElicenceStack', () => {
         const statements = roleStatements(name).filter(
           (s) =>
             actionsOf(s).some((action) => action.startsWith('sns:')) &&
-            // Publishing alerts to the alarm topic (the `alerts` grant, tested with the stream consumer).
-            JSON.stringify(s.Resource) !== JSON.stringify({ Ref: logicalId(stack.alarmNotifications.topic) }),
+            // Publishing alerts to the alerts topic (the `alerts` grant, tested with the stream consumer).
+            JSON.stringify(s.Resource) !== JSON.stringify({ Ref: logicalId(stack.alertNotifications.topic) }),
         );
         if (!senders.includes(name)) {
           expect(statements, name).toEqual([]);
@@ -1902,8 +1918,8 @@ describe('ElicenceStack', () => {
       expect(JSON.stringify(policies)).toContain('aws:SecureTransport');
     });
 
-    it('lets the consumer read the stream, publish alerts to the alarm topic only, and nothing else', () => {
-      const topic = { Ref: logicalId(stack.alarmNotifications.topic) };
+    it('lets the consumer read the stream, publish alerts to the alerts topic only, and nothing else', () => {
+      const topic = { Ref: logicalId(stack.alertNotifications.topic) };
       const statements = roleStatements('supervision-events');
       const sns = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
       expect(sns.map((s) => ({ Action: s.Action, Resource: s.Resource }))).toEqual([
@@ -1944,12 +1960,62 @@ describe('ElicenceStack', () => {
           .flatMap(actionsOf)
           .filter((a) => a.startsWith('dynamodb:')),
       ).toEqual(['dynamodb:ListStreams']);
-      // No other function reads the stream or publishes to the topic.
+      // No other function reads the stream or publishes to the topic; none publishes to the pager's.
       for (const name of functionNames.filter((n) => n !== 'supervision-events')) {
         const text = JSON.stringify(roleStatements(name));
         expect(text, name).not.toContain('StreamArn');
-        expect(text, name).not.toContain(logicalId(stack.alarmNotifications.topic));
+        expect(text, name).not.toContain(logicalId(stack.alertNotifications.topic));
       }
+      for (const name of functionNames) {
+        expect(JSON.stringify(roleStatements(name)), name).not.toContain(
+          logicalId(stack.alarmNotifications.topic),
+        );
+      }
+    });
+
+    it('keeps the supervision alerts off the pager: a topic and key of their own, and neither side reaches the other', () => {
+      const pager = stack.alarmNotifications;
+      const alerts = stack.alertNotifications;
+      expect(logicalId(alerts.topic)).not.toBe(logicalId(pager.topic));
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        DisplayName: 'elicence supervision alerts',
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(alerts.key), 'Arn'] },
+      });
+      // The alerts publisher: sns:Publish on the alerts topic and its key only, nothing on the pager's.
+      const publisher = JSON.stringify(roleStatements('supervision-events'));
+      expect(publisher).toContain(logicalId(alerts.topic));
+      expect(publisher).toContain(logicalId(alerts.key));
+      expect(publisher).not.toContain(logicalId(pager.topic));
+      expect(publisher).not.toContain(logicalId(pager.key));
+      // The pager's publisher, CloudWatch: no alarm notifies the alerts topic, and the alerts key does
+      // not let CloudWatch encrypt (an encrypted topic refuses a publisher that cannot).
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(JSON.stringify(alarms)).not.toContain(logicalId(alerts.topic));
+      const principals = (key: typeof alerts.key) =>
+        (
+          template.toJSON().Resources[logicalId(key)].Properties.KeyPolicy as { Statement: Statement[] }
+        ).Statement.map((statement) => JSON.stringify(statement.Principal));
+      expect(principals(pager.key)).toContain(JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
+      expect(principals(alerts.key).join()).not.toContain('cloudwatch');
+      // The key-deletion watch (EventBridge) reports to the pager, not to the alerts.
+      const rules = JSON.stringify(template.findResources('AWS::Events::Rule'));
+      expect(rules).not.toContain(logicalId(alerts.topic));
+      template.hasOutput('AlertTopicArn', { Value: { Ref: logicalId(alerts.topic) } });
+    });
+
+    it('subscribes the alert email to the alerts topic alone when one is given', () => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const withEmail = new ElicenceStack(app, 'Elicence', { alertEmail: 'jiancha@example.gov.cn' });
+      const subscriptions = Template.fromStack(withEmail).findResources('AWS::SNS::Subscription');
+      expect(Object.values(subscriptions).map((s) => (s as { Properties: Json }).Properties)).toEqual([
+        expect.objectContaining({
+          Protocol: 'email',
+          Endpoint: 'jiancha@example.gov.cn',
+          TopicArn: {
+            Ref: withEmail.getLogicalId(withEmail.alertNotifications.topic.node.defaultChild as CfnElement),
+          },
+        }),
+      ]);
     });
   });
 
@@ -1957,7 +2023,7 @@ describe('ElicenceStack', () => {
     it('invokes the audit function daily from an EventBridge schedule, and nothing else may', () => {
       // With the peer refresh, the notice delivery, the pending-work reconciler and the key deletion watch
       // (test/cdk/guards.test.ts).
-      template.resourceCountIs('AWS::Events::Rule', 5);
+      template.resourceCountIs('AWS::Events::Rule', 6);
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
@@ -2010,6 +2076,154 @@ describe('ElicenceStack', () => {
       for (const action of ['kms:Sign', 'kms:GetPublicKey', 'kms:GenerateMac'])
         expect(text).not.toContain(action);
       expect(environmentOf('peers')).toMatchObject({ PLATFORM_REGION: '110000' });
+    });
+  });
+
+  describe('on-call alarms (SRE review M3)', () => {
+    type AlarmProperties = Json & { Metrics?: Array<Json & { Expression?: string; MetricStat?: Json }> };
+    const alarmsMatching = (description: RegExp) =>
+      Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+        .map((alarm) => (alarm as { Properties: AlarmProperties }).Properties)
+        .filter((alarm) => description.test(String(alarm.AlarmDescription)));
+    const filterOn = (logGroup: { node: { defaultChild?: unknown } }, metricName: string) => {
+      const found = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+        .map((filter) => (filter as { Properties: Json }).Properties)
+        .filter(
+          (filter) =>
+            JSON.stringify(filter.LogGroupName) === JSON.stringify({ Ref: logicalId(logGroup) }) &&
+            JSON.stringify(filter.MetricTransformations).includes(`"MetricName":"${metricName}"`),
+        );
+      expect(found, metricName).toHaveLength(1);
+      return found[0]! as { FilterPattern: string; MetricTransformations: Json[] };
+    };
+
+    /** `name` is invoked on `schedule` by `rule`, an EventBridge rule, and by nothing else. */
+    const expectScheduledDaily = (
+      name: FunctionName,
+      schedule: string,
+      rule: Parameters<typeof logicalId>[0],
+    ) => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: schedule,
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
+      });
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
+        JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
+      ) as Array<{ Properties: Json }>;
+      expect(permissions.map((p) => p.Properties.SourceArn)).toEqual([
+        { 'Fn::GetAtt': [logicalId(rule), 'Arn'] },
+      ]);
+    };
+
+    it('runs the audit check daily after the checkpoint, reading the audit table and the audit keys’ public keys only', () => {
+      expectScheduledDaily('audit-check', 'cron(45 0 * * ? *)', stack.auditCheck);
+      const statements = roleStatements('audit-check');
+      const on = (resource: { node: { defaultChild?: unknown } }) =>
+        statements
+          .filter((s) => JSON.stringify(s.Resource).includes(`"${logicalId(resource)}"`))
+          .flatMap(actionsOf)
+          .filter((action) => action.startsWith('dynamodb:'))
+          .sort();
+      expect(on(stack.auditTrail.table)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+      expect(on(stack.data.table)).toEqual([]);
+      expect(on(stack.batchJobs.table)).toEqual([]);
+      // The audit key: its public key only (it verifies checkpoints, and could not sign one).
+      const kms = statements.flatMap(actionsOf).filter((action) => action.startsWith('kms:'));
+      expect(kms).not.toContain('kms:Sign');
+      expect(functionGrants['audit-check'].auditTable?.items).toEqual({
+        GetItem: ['audit-checkpoint-heads#*'],
+      });
+    });
+
+    it('alarms when the audit chains are broken, and when no run found them intact for 30 hours', () => {
+      const logs = stack.functions['audit-check'].logGroup;
+      expect(filterOn(logs, 'AuditChainsBroken').FilterPattern).toBe('{ $.message = "audit chains broken" }');
+      expect(filterOn(logs, 'AuditChainsIntact').FilterPattern).toBe('{ $.message = "audit chains intact" }');
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Elicence/audit-check',
+        MetricName: 'AuditChainsBroken',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Elicence/audit-check',
+        MetricName: 'AuditChainsIntact',
+        Period: 6 * 3600,
+        EvaluationPeriods: 5,
+        DatapointsToAlarm: 5,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+    });
+
+    it('alarms on throttled reads and writes (the table and each index) and system errors of each table', () => {
+      for (const [built, declared, label] of [
+        [stack.data.table, table, 'service'],
+        [stack.auditTrail.table, auditTable, 'audit'],
+        [stack.batchJobs.table, table, 'batch'],
+      ] as const) {
+        const tableName = JSON.stringify({ Ref: logicalId(built) });
+        const [throttles] = alarmsMatching(new RegExp(`^elicence ${label} table: reads or writes throttled`));
+        const stats = (throttles?.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
+        const named = stats.map((stat) => JSON.stringify(stat));
+        expect(
+          named.every((text) => text.includes(tableName)),
+          label,
+        ).toBe(true);
+        for (const metricName of ['ReadThrottleEvents', 'WriteThrottleEvents']) {
+          for (const index of [undefined, ...declared.globalSecondaryIndexes.map((i) => i.indexName)]) {
+            expect(
+              named.some(
+                (text) =>
+                  text.includes(`"MetricName":"${metricName}"`) &&
+                  (index ? text.includes(`"Value":"${index}"`) : !text.includes('GlobalSecondaryIndexName')),
+              ),
+              `${label} ${metricName} ${index ?? 'table'}`,
+            ).toBe(true);
+          }
+        }
+        const [errors] = alarmsMatching(new RegExp(`^elicence ${label} table: DynamoDB answered 500`));
+        const errorStats = (errors?.Metrics ?? []).flatMap((m) => (m.MetricStat ? [m.MetricStat] : []));
+        expect(JSON.stringify(errorStats)).toContain('"MetricName":"SystemErrors"');
+        for (const operation of ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'TransactWriteItems']) {
+          expect(JSON.stringify(errorStats), `${label} ${operation}`).toContain(`"Value":"${operation}"`);
+        }
+      }
+    });
+
+    it('counts 5xx per route from the access log, alarms on the route with the most, and charts the top ten', () => {
+      const filter = filterOn(stack.http.accessLogs, 'ServerErrors');
+      expect(filter.FilterPattern).toBe('{ $.status = "5*" }');
+      expect(filter.MetricTransformations[0]).toMatchObject({
+        MetricNamespace: 'Elicence/Api',
+        Dimensions: [{ Key: 'Route', Value: '$.routeKey' }],
+      });
+      const [alarm] = alarmsMatching(/^elicence API: one route answered/);
+      expect(alarm?.Metrics?.[0]?.Expression).toBe(
+        'SELECT SUM(ServerErrors) FROM SCHEMA("Elicence/Api", Route) GROUP BY Route ORDER BY SUM() DESC LIMIT 1',
+      );
+      template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+      expect(JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'))).toContain('LIMIT 10');
+    });
+
+    it('alarms on an abandoned withdrawal notice and on a peer copy past its stale age', () => {
+      const notices = filterOn(stack.functions.notices.logGroup, 'NoticesAbandoned');
+      expect(notices.FilterPattern).toBe('{ $.message = "withdrawal notice abandoned" }');
+      const peers = filterOn(stack.functions.peers.logGroup, 'StalePeers');
+      expect(peers.FilterPattern).toBe('{ $.message = "peers refreshed" }');
+      expect(peers.MetricTransformations[0]).toMatchObject({ MetricValue: '$.stalePeers' });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Elicence/notices',
+        MetricName: 'NoticesAbandoned',
+        Threshold: 1,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Elicence/peers',
+        MetricName: 'StalePeers',
+        Statistic: 'Maximum',
+        Threshold: 1,
+      });
     });
   });
 
@@ -2127,6 +2341,8 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
     'KeysTableF42AC009',
     'KeysWebAliasDC07807F',
     'KeysWebE4F840F8',
+    // The supervision alerts' topic key (its own, apart from the alarm topic's).
+    'SupervisionAlertsKey94B3DA6F',
   ];
 
   it('keeps every key and alias of a stack with no rotation under the id it was deployed with', () => {
@@ -2266,8 +2482,12 @@ describe('ElicenceStack after two audit key rotations (auditKeys: [3, 2, 1])', (
     for (const key of previous) {
       const policy = resources[idOf(key)]!.Properties.KeyPolicy as { Statement: Statement[] };
       const users = policy.Statement.filter((st) => st.Sid?.startsWith('UseBy'));
-      expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey']]);
-      expect(users.map((st) => st.Principal)).toEqual([{ AWS: { 'Fn::GetAtt': [auditRole(), 'Arn'] } }]);
+      // The audit function publishes them; the daily check verifies checkpoints with them.
+      expect(users.map((st) => actionsOf(st))).toEqual([['kms:GetPublicKey'], ['kms:GetPublicKey']]);
+      expect(users.map((st) => st.Principal)).toEqual([
+        { AWS: { 'Fn::GetAtt': [auditRole(), 'Arn'] } },
+        { AWS: { 'Fn::GetAtt': [idOf(rotated.stack.functions['audit-check'].role), 'Arn'] } },
+      ]);
     }
   });
 

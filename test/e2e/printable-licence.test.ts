@@ -6,7 +6,7 @@ import {
   browserSuite,
   phone,
   screenshot,
-  signInOnLoginPage,
+  signInToWallet,
   signInClerk,
 } from '../support/browser.js';
 import { onboardIssuer, postJson } from '../support/http-api.js';
@@ -27,9 +27,7 @@ describe('the printable licence in the wallet and the console', () => {
   it('the wallet offers the PDFs and their signatures on a phone, in Chinese and in English', async () => {
     const { page, errors } = await suite.newPage({ viewport: phone, mobile: true });
     page.setDefaultTimeout(8000);
-    await page.goto('/wallet/login');
-    await signInOnLoginPage(page, suite.runtime.credentials.citizen);
-    await page.waitForURL('**/wallet');
+    await signInToWallet(page, suite.runtime.credentials.citizen);
     errors.length = 0; // the provider's pages' favicon 404 (see wallet.test.ts)
     const href = await page.locator('article.licence-card a').first().getAttribute('href');
     expect(href).toMatch(/^\/wallet\/licences\//);
@@ -99,9 +97,7 @@ describe('the printable licence in the wallet and the console', () => {
 
     const { page, errors } = await suite.newPage({ viewport: phone, mobile: true });
     page.setDefaultTimeout(8000);
-    await page.goto('/wallet/login');
-    await signInOnLoginPage(page, citizen);
-    await page.waitForURL('**/wallet');
+    await signInToWallet(page, citizen);
     errors.length = 0; // the provider's pages' favicon 404 (see wallet.test.ts)
     for (const [lang, words, a4] of [
       ['', '请联系发证机关重新签发', 'A4 版 PDF'],

@@ -1,13 +1,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { agencyHead, registryPeople } from '../../infra/local/demo-data.js';
-import {
-  axeViolations,
-  browserSuite,
-  screenshot,
-  signInClerk,
-  signInOnLoginPage,
-} from '../support/browser.js';
+import { axeViolations, browserSuite, screenshot, signInClerk, signInToWallet } from '../support/browser.js';
 import { provenAccount } from '../support/clerks.js';
 
 /**
@@ -34,9 +28,7 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
   async function walletForAgency(who: { idNumber: string; password: string }): Promise<Page> {
     const { page } = await suite.newPage();
     page.setDefaultTimeout(10_000);
-    await page.goto(`/wallet/login?as=entity&returnTo=${encodeURIComponent('/wallet/agents')}`);
-    await signInOnLoginPage(page, who, clerk.creditCode);
-    await page.waitForURL('**/wallet/agents');
+    await signInToWallet(page, who, { actFor: clerk.creditCode, returnTo: '/wallet/agents' });
     return page;
   }
 

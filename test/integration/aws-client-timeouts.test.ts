@@ -47,43 +47,43 @@ describe('a dependency that never answers fails the call within its timeout', ()
     expect(requestTimeoutFor('http://127.0.0.1:8000')).toBe(30_000);
   });
 
-  it('DynamoDB (one attempt)', async () => {
-    const doc = createDocumentClient({
-      region: 'cn-north-1',
-      endpoint,
-      credentials,
-      maxAttempts: 1,
-      requestTimeoutMs: 500,
-    });
-    const failed = await failure(() =>
-      doc.send(new GetCommand({ TableName: 't', Key: { pk: 'a', sk: 'b' } })),
-    );
-    expect(failed.name).toBe('TimeoutError');
-    expect(failed.ms).toBeLessThan(3_000);
-    doc.destroy();
+  /** One attempt of 500 ms, at the server that never answers. */
+  const oneAttempt = () => ({
+    region: 'cn-north-1',
+    endpoint,
+    credentials,
+    maxAttempts: 1,
+    requestTimeoutMs: 500,
   });
 
-  it('KMS (one attempt)', async () => {
-    const kms = createKmsClient({
-      region: 'cn-north-1',
-      endpoint,
-      credentials,
-      maxAttempts: 1,
-      requestTimeoutMs: 500,
-    });
-    const failed = await failure(() =>
-      kms.send(
-        new SignCommand({
+  it.each([
+    [
+      'DynamoDB',
+      () => {
+        const doc = createDocumentClient(oneAttempt());
+        const get = new GetCommand({ TableName: 't', Key: { pk: 'a', sk: 'b' } });
+        return { call: () => doc.send(get), destroy: () => doc.destroy() };
+      },
+    ],
+    [
+      'KMS',
+      () => {
+        const kms = createKmsClient(oneAttempt());
+        const sign = new SignCommand({
           KeyId: 'alias/x',
           Message: new Uint8Array(32),
           MessageType: 'DIGEST',
           SigningAlgorithm: 'ECDSA_SHA_256',
-        }),
-      ),
-    );
+        });
+        return { call: () => kms.send(sign), destroy: () => kms.destroy() };
+      },
+    ],
+  ] as const)('%s (one attempt)', async (_service, open) => {
+    const client = open();
+    const failed = await failure(client.call);
     expect(failed.name).toBe('TimeoutError');
     expect(failed.ms).toBeLessThan(3_000);
-    kms.destroy();
+    client.destroy();
   });
 
   it('Lambda (the list signer’s caller, two attempts)', async () => {

@@ -86,6 +86,30 @@ export async function signInOnLoginPage(
 }
 
 /**
+ * Signs in to the wallet from its login page, for personal use or, given `actFor` (a credit code), for that
+ * enterprise, and waits for the wallet's page `returnTo` (default `/wallet`).
+ *
+ * @example
+ * ```ts
+ * await signInToWallet(page, head, { actFor: creditCode, returnTo: '/wallet/agents' });
+ * ```
+ */
+export async function signInToWallet(
+  page: Page,
+  credentials: { idNumber: string; password: string },
+  options: { actFor?: 'self' | string; returnTo?: string } = {},
+): Promise<void> {
+  const { actFor = 'self', returnTo } = options;
+  const query = new URLSearchParams({
+    ...(actFor === 'self' ? {} : { as: 'entity' }),
+    ...(returnTo === undefined ? {} : { returnTo }),
+  }).toString();
+  await page.goto(query ? `/wallet/login?${query}` : '/wallet/login');
+  await signInOnLoginPage(page, credentials, actFor);
+  await page.waitForURL(`**${returnTo ?? '/wallet'}`);
+}
+
+/**
  * Signs the demo agency's counter clerk (`credentials.json` `clerk`) in to the issuer console: its sign-in
  * link, the unified identity's login page, the agency chosen, back on the console's list.
  */

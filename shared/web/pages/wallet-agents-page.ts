@@ -34,9 +34,18 @@ export function agentScopeLabel(t: Translate, scope: AgentScope): string {
     : t('使用企业证照（查看、出示本企业的电子证照）', 'Use the enterprise’s licences (view and show them)');
 }
 
-/** The short name of a scope, for lists. */
-function scopeName(t: Translate, scope: AgentScope): string {
-  return scope === 'licences:issue' ? t('办理发证', 'Issue licences') : t('使用企业证照', 'Use licences');
+/** The short names of scopes, for lists. */
+function scopeNames(t: Translate, scopes: readonly AgentScope[]): string {
+  return scopes
+    .map((scope) =>
+      scope === 'licences:issue' ? t('办理发证', 'Issue licences') : t('使用企业证照', 'Use licences'),
+    )
+    .join('、');
+}
+
+/** A timestamp as its calendar day, machine-readable in `datetime`. */
+function day(at: string): SafeHtml {
+  return html`<time datetime="${at}">${calendarDate(at)}</time>`;
 }
 
 const statusWords = {
@@ -179,24 +188,20 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
 }
 
 function agentCard(t: Translate, agent: WalletAgent, i: number): SafeHtml {
+  // A withdrawn appointment says when it was withdrawn; any other, until when it runs.
+  const withdrawnAt = agent.status === 'withdrawn' ? agent.withdrawnAt : undefined;
   return html`<li>
     <article class="card agent" data-status="${agent.status}">
       <h2 id="agent-${i}">${t('经办人', 'Agent')} <span class="mono">${agent.masked}</span></h2>
       <dl class="fields">
         <dt>${t('委托事项', 'May')}</dt>
-        <dd>${agent.scope.map((scope) => scopeName(t, scope)).join('、')}</dd>
+        <dd>${scopeNames(t, agent.scope)}</dd>
         <dt>${t('状态', 'Status')}</dt>
         <dd class="agent-status">${statusWords[agent.status](t)}</dd>
         <dt>${t('委托日期', 'Appointed')}</dt>
-        <dd><time datetime="${agent.appointedAt}">${calendarDate(agent.appointedAt)}</time></dd>
-        <dt>${agent.status === 'withdrawn' ? t('撤销日期', 'Withdrawn') : t('有效期至', 'Until')}</dt>
-        <dd>
-          ${
-            agent.status === 'withdrawn' && agent.withdrawnAt
-              ? html`<time datetime="${agent.withdrawnAt}">${calendarDate(agent.withdrawnAt)}</time>`
-              : html`<time datetime="${agent.expiresAt}">${calendarDate(agent.expiresAt)}</time>`
-          }
-        </dd>
+        <dd>${day(agent.appointedAt)}</dd>
+        <dt>${withdrawnAt ? t('撤销日期', 'Withdrawn') : t('有效期至', 'Until')}</dt>
+        <dd>${day(withdrawnAt ?? agent.expiresAt)}</dd>
       </dl>
       ${
         agent.status === 'active'
@@ -241,9 +246,9 @@ export function withdrawConfirmBody(
       <dt>${t('经办人身份证号码', 'The agent’s ID number')}</dt>
       <dd class="mono">${agent.masked}</dd>
       <dt>${t('委托事项', 'May')}</dt>
-      <dd>${agent.scope.map((scope) => scopeName(t, scope)).join('、')}</dd>
+      <dd>${scopeNames(t, agent.scope)}</dd>
       <dt>${t('有效期至', 'Until')}</dt>
-      <dd><time datetime="${agent.expiresAt}">${calendarDate(agent.expiresAt)}</time></dd>
+      <dd>${day(agent.expiresAt)}</dd>
     </dl>
     <p>
       ${t(
@@ -317,17 +322,9 @@ export function agentsNotRepresentativeBody(
                         <dt>${t('统一社会信用代码', 'Unified social credit code')}</dt>
                         <dd class="mono">${authority.creditCode}</dd>
                         <dt>${t('委托事项', 'May')}</dt>
-                        <dd>${authority.scope.map((scope) => scopeName(t, scope)).join('、')}</dd>
+                        <dd>${scopeNames(t, authority.scope)}</dd>
                         <dt>${t('有效期至', 'Until')}</dt>
-                        <dd>
-                          ${
-                            authority.expiresAt
-                              ? html`<time datetime="${authority.expiresAt}"
-                                  >${calendarDate(authority.expiresAt)}</time
-                                >`
-                              : ''
-                          }
-                        </dd>
+                        <dd>${authority.expiresAt ? day(authority.expiresAt) : ''}</dd>
                       </dl>
                     </article>
                   </li>`,

@@ -141,8 +141,8 @@ export function usageBody(
     <h1>${t('用证记录', 'Licence usage')}</h1>
     <p class="lead">
       ${t(
-        '谁在何时、为何使用了您的证照：平台经您授权读取、核验方扫码核验、您本人出示、发证机关查阅。只有您本人能查看这些记录。',
-        'Who used your licences, when and why: platforms you allowed to read them, verifiers who scanned them, your own showings, and the issuing agencies’ reads. Only you can see this record.',
+        '谁在何时、为何使用了您的证照：平台经您授权读取、核验方扫码核验、您本人出示，以及发证机关打开您的某一证照或按您的身份查找证照。发证机关浏览其所发全部证照的清单不逐一记录。只有您本人能查看这些记录。',
+        'Who used your licences, when and why: platforms you allowed to read them, verifiers who scanned them, your own showings, and an issuing agency opening one of your licences or searching by your identity. An agency browsing the list of all it has issued is not recorded licence by licence. Only you can see this record.',
       )}
     </p>
     ${filterLinks(t, action)}

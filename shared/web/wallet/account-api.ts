@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+import { answerOf, holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** What `GET /me/account` answers (shared/identity/close-account.ts), as the wallet shows it. */
 export const walletAccount = z.object({
@@ -54,9 +54,7 @@ export class AccountApi {
     if (response.status === 401 || response.status === 404) throw new SessionEndedError();
     if (response.status !== 200)
       throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
-    const parsed = walletAccount.safeParse(await response.json());
-    if (!parsed.success) throw new HolderApiUnavailableError('The account had an unexpected shape');
-    return parsed.data;
+    return answerOf(response, walletAccount, 'account');
   }
 
   /**

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { AgentScope } from '../../identity/entity-account.js';
 import { agentViewSchema, authorityViewSchema } from '../../identity/entity-account.js';
 import { readProblem, type ProblemDocument } from '../api-request.js';
-import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+import { answerOf, holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** An enterprise the person acts for, as `GET /me/entities` lists it. */
 export type WalletAuthority = z.output<typeof authorityViewSchema>;
@@ -87,10 +87,8 @@ export class AgentsApi {
     throw new HolderApiUnavailableError(`The agents API answered ${response.status}`);
   }
 
-  private async parse<S extends z.ZodType>(response: Response, schema: S): Promise<z.output<S>> {
-    const parsed = schema.safeParse(await response.json().catch(() => undefined));
-    if (!parsed.success) throw new HolderApiUnavailableError('The agents API answered an unexpected shape');
-    return parsed.data;
+  private parse<S extends z.ZodType>(response: Response, schema: S): Promise<z.output<S>> {
+    return answerOf(response, schema, 'agents API answer');
   }
 
   private request(method: string, path: string, json?: unknown): Promise<Response> {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+import { answerOf, holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** An authorization as `GET /me/authorizations` lists it (shared/sharing/authorizations.ts). */
 export const walletAuthorization = z.object({
@@ -34,10 +34,8 @@ export class AuthorizationsApi {
     if (response.status === 401) throw new SessionEndedError();
     if (response.status !== 200)
       throw new HolderApiUnavailableError(`The holder API answered ${response.status}`);
-    const parsed = z.object({ items: z.array(walletAuthorization) }).safeParse(await response.json());
-    if (!parsed.success)
-      throw new HolderApiUnavailableError('The authorization list had an unexpected shape');
-    return parsed.data.items;
+    const list = z.object({ items: z.array(walletAuthorization) });
+    return (await answerOf(response, list, 'authorization list')).items;
   }
 
   async withdraw(id: string): Promise<void> {

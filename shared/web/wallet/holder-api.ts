@@ -97,6 +97,26 @@ export class HolderApiUnavailableError extends DependencyError {
   }
 }
 
+/**
+ * The body of a holder API answer, read against `schema`: one that is not JSON, or not of that shape (a
+ * proxy's HTML error page with a 200, an API of another version), is the API being unavailable, which the
+ * pages explain, not an exception that becomes a bare 500.
+ *
+ * @example
+ * ```ts
+ * const { items } = await answerOf(response, z.object({ items: z.array(walletPasskey) }), 'passkey list');
+ * ```
+ */
+export async function answerOf<S extends z.ZodType>(
+  response: Response,
+  schema: S,
+  what: string,
+): Promise<z.output<S>> {
+  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new HolderApiUnavailableError(`The ${what} had an unexpected shape`);
+  return parsed.data;
+}
+
 /** Long enough for a KMS signature on a cold start, short enough that a page does not hang. */
 /**
  * The wallet's client of the public holder API: it calls `/me/licences` over HTTP with the person's

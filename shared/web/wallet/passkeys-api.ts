@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ForbiddenError } from '../../errors.js';
 import { readProblem } from '../api-request.js';
-import { holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
+import { answerOf, holderApiRequest, HolderApiUnavailableError, SessionEndedError } from './holder-api.js';
 
 /** A passkey as `GET /me/passkeys` lists it. */
 export const walletPasskey = z.object({
@@ -46,9 +46,7 @@ export class PasskeysApi {
   async list(): Promise<WalletPasskey[]> {
     const response = await this.request('GET', '/me/passkeys');
     if (response.status !== 200) throw await this.refusal(response);
-    const parsed = z.object({ items: z.array(walletPasskey) }).safeParse(await response.json());
-    if (!parsed.success) throw new HolderApiUnavailableError('The passkey list had an unexpected shape');
-    return parsed.data.items;
+    return (await answerOf(response, z.object({ items: z.array(walletPasskey) }), 'passkey list')).items;
   }
 
   async remove(id: string): Promise<void> {

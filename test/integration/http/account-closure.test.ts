@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, dependencies } from '../../../functions/composition/dependencies.js';
 import { closeAccount } from '../../../shared/identity/close-account.js';
+import { LoginThrottle, sourceDigest, type ThrottleKey } from '../../../shared/identity/login-throttle.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { expectProblem, postJson, scanItems } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
@@ -249,6 +250,29 @@ describe('DELETE /me/account: a token alone closes nothing (review R10)', () => 
     expect((await call('GET', '/me/account', tokens.access_token)).status).toBe(200);
     expect((await dependencies().directory.checkPassword({ ...person, source: '192.0.2.85' })).ok).toBe(true);
     expect((await close(tokens.access_token, person.password)).status).toBe(200);
+  });
+});
+
+describe('closing is not throttled by the address the wallet calls from (review R12)', () => {
+  it('an address full of wrong passwords does not keep another person from closing', async () => {
+    // Every closure reaches the API from the wallet's servers, one address for all. An attacker's own
+    // accounts failing on purpose fill that address's counter past its 100 free tries.
+    const wallet = '192.0.2.90';
+    const deps = dependencies();
+    const throttle = new LoginThrottle(deps.loginAttempts, deps.clock);
+    const source: ThrottleKey = { kind: 'source', key: await sourceDigest(deps.lookupMac, wallet) };
+    for (let i = 0; i < 130; i++) await throttle.failed(source);
+    expect(await throttle.retryAfter(source)).toBeGreaterThan(0);
+
+    const person = await registeredPerson();
+    const proof = {
+      acr: 'urn:elicence:loa:1',
+      authTime: Math.floor(Date.now() / 1000),
+      password: person.password,
+      source: wallet,
+    };
+    await expect(closeAccount(await accountIdOf(person), proof, deps)).resolves.toMatchObject({});
+    expect((await deps.directory.checkPassword({ ...person, source: '192.0.2.91' })).ok).toBe(false);
   });
 });
 

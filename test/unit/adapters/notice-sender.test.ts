@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpNoticeSender, RefusedEndpointError } from '../../../shared/adapters/http/notice-sender.js';
@@ -110,6 +111,35 @@ describe('a platform that drips its answer', () => {
   });
 });
 
+describe('a platform whose DNS server never answers', () => {
+  it('is given up on at the deadline, its name asked of the DNS servers, not through getaddrinfo', async () => {
+    // getaddrinfo (`dns.lookup`) would hold one of libuv's four threads for as long as the server stalls
+    // (review R12); the sender asks the servers itself, with the attempt's timeout.
+    const silent = createSocket('udp4');
+    const asked: number[] = [];
+    silent.on('message', (message) => asked.push(message.length));
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    const server = `127.0.0.1:${silent.address().port}`;
+    const sender = new HttpNoticeSender({ allowLoopback: false, timeoutMs: 500, dnsServers: [server] });
+    try {
+      const started = Date.now();
+      await expect(sender.send('https://platform.example/events', 'a.b.c')).rejects.toMatchObject({
+        code: 'ETIMEOUT',
+      });
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(asked.length).toBeGreaterThan(0);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('takes localhost for loopback without asking anyone', async () => {
+    await expect(production.send(`https://localhost:${port()}/events`, 'a.b.c')).rejects.toThrow(
+      'resolves to a non-public address',
+    );
+  });
+});
+
 describe('the address ranges', () => {
   it.each([
     ['10.0.0.1', true],
@@ -120,6 +150,9 @@ describe('the address ranges', () => {
     ['169.254.169.254', true],
     ['::1', true],
     ['fe80::1', true],
+    ['fec0::1', true],
+    ['::ffff:0:a00:1', true], // IPv4-translated 10.0.0.1
+    ['100::1', true],
     ['::ffff:10.0.0.1', true],
     ['::7f00:1', true],
     ['::127.0.0.1', true],

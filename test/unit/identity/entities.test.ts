@@ -298,6 +298,18 @@ describe('entities, representatives and agents', () => {
       await expect(guess('赵立新')).resolves.toMatchObject({ personLookupKey: agent.lookupKey });
     });
 
+    it('with a name, answer nothing when the mismatch cannot be audited (review R12: fail closed)', async () => {
+      const masked = maskIdNumber(parseIdNumber(agent.idNumber, new Date()));
+      await deps.registry.putPerson({ lookupKey: agent.lookupKey, name: '赵立新', masked });
+      const unaudited = {
+        ...deps,
+        audit: { record: () => Promise.reject(new Error('injected: the audit table is down')) },
+      } as unknown as typeof deps;
+      const guess = appointAgent(rep, registered, { ...appointInput(agent.idNumber), name: '猜' }, unaudited);
+      // Not `registry_mismatch`: an answer about a name that leaves no trace is an oracle again.
+      await expect(guess).rejects.toThrow('injected');
+    });
+
     it('count only while the business registry names their appointer representative', async () => {
       await appointAgent(rep, registered, appointInput(agent.idNumber), deps);
       expect(await canActFor(agent, registered, now(), deps)).toMatchObject({ role: 'agent' });

@@ -9,6 +9,8 @@ import {
 import { TestClock } from '../../support/in-memory-identity.js';
 import { InMemoryNoticeQueue } from '../../support/in-memory-sharing.js';
 import { LocalSigner } from '../../support/local-signer.js';
+import { filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
+import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
 
 const withEndpoint = { events_uri: 'https://platform.example/events' };
 const retry = { baseDelaySeconds: 60, maxDelaySeconds: 6 * 3600, maxAttempts: 3 };
@@ -143,5 +145,20 @@ describe('withdrawal notices', () => {
     expect(await deliverDueNotices(deps)).toEqual({ delivered: 0, retried: 0, abandoned: 0 });
     expect(sent).toHaveLength(1);
     expect(queue.pending.size).toBe(0);
+  });
+
+  it('log each notice given up on with the line the stack’s NoticesAbandoned alarm counts, and no other', async () => {
+    const { deps, clock } = delivery(() => {
+      throw new Error('the events endpoint answered 503');
+    });
+    await queueWithdrawalNotice(withdrawal, { ...deps, subjectAt: async () => 'sub-1' });
+    const pattern = operationsFilterPatterns.noticesAbandoned.logPatternString;
+    const counted = async () =>
+      (await loggedLines(() => deliverDueNotices(deps))).filter((line) => matches(pattern, line));
+    expect(await counted()).toEqual([]);
+    clock.advanceSeconds(retryDelaySeconds(1, retry));
+    expect(await counted()).toEqual([]);
+    clock.advanceSeconds(retryDelaySeconds(2, retry));
+    expect(await counted()).toHaveLength(1);
   });
 });

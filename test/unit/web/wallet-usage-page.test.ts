@@ -5,6 +5,13 @@ import { usageBody } from '../../../shared/web/pages/wallet-usage-page.js';
 const zh = translator('zh');
 const en = translator('en');
 
+/** What every entry below shares: when, and the licence it is about. */
+const aboutALicence = {
+  at: '2026-12-05T08:00:00Z',
+  licenceId: '1.2.156.3005.2.x',
+  licenceType: 'driving-licence',
+} as const;
+
 /** The `href` of the link with this id, its `&amp;` read back. */
 function hrefOf(html: string, id: string): string | undefined {
   const tag = [...html.matchAll(/<a\s[^>]*>/g)].map((m) => m[0]).find((a) => a.includes(`id="${id}"`));
@@ -41,13 +48,7 @@ describe('the wallet’s usage page, filtered by kind', () => {
 
 describe('the wallet’s usage page, a check of the printed copy', () => {
   it('says a verification was of the printed copy (PDF), and says nothing of the kind for a scanned QR code', () => {
-    const entry = {
-      at: '2026-12-05T08:00:00Z',
-      action: 'verified' as const,
-      licenceId: '1.2.156.3005.2.x',
-      licenceType: 'driving-licence',
-      verdict: 'valid',
-    };
+    const entry = { ...aboutALicence, action: 'verified' as const, verdict: 'valid' };
     const page = (lang: typeof zh, format?: 'pdf') =>
       usageBody(lang, { items: [{ ...entry, ...(format && { format }) }] }, { older: false }).value;
     expect(page(zh, 'pdf')).toContain('（打印件）');
@@ -60,10 +61,8 @@ describe('the wallet’s usage page, a check of the printed copy', () => {
 describe('the wallet’s usage page, an issuing agency’s read (privacy review L4)', () => {
   it('names the agency that read the licence, in both languages, and links the kind', () => {
     const entry = {
-      at: '2026-12-05T08:00:00Z',
+      ...aboutALicence,
       action: 'issuer_read' as const,
-      licenceId: '1.2.156.3005.2.x',
-      licenceType: 'driving-licence',
       issuer: { id: 'iss_1', name: '北京市公安局交通管理局' },
     };
     const page = (lang: typeof zh) => usageBody(lang, { items: [entry] }, { older: false }).value;

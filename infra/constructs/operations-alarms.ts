@@ -1,0 +1,205 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
+import { peersRefreshedLine } from '../../shared/issuers/peers.js';
+import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
+import type { ServiceFunction } from './service-function.js';
+
+/**
+ * The DynamoDB operations the service's code sends (the document client's commands, and the stream
+ * reads of the event source mapping): those whose system errors are summed. A math expression takes 10
+ * metrics at most, and this is 9.
+ */
+const tableOperations = [
+  dynamodb.Operation.GET_ITEM,
+  dynamodb.Operation.BATCH_GET_ITEM,
+  dynamodb.Operation.QUERY,
+  dynamodb.Operation.PUT_ITEM,
+  dynamodb.Operation.UPDATE_ITEM,
+  dynamodb.Operation.DELETE_ITEM,
+  dynamodb.Operation.BATCH_WRITE_ITEM,
+  dynamodb.Operation.TRANSACT_WRITE_ITEMS,
+  dynamodb.Operation.GET_RECORDS,
+];
+
+/**
+ * The line each withdrawal notice given up on is logged with (shared/sharing/withdrawal-notices.ts,
+ * `abandonNotice`): after `NOTICE_MAX_ATTEMPTS` failed deliveries the platform will never be told, and
+ * may keep a person's data it should have deleted. test/unit/infra/operations-filters.test.ts holds the
+ * pattern to the line the use case logs.
+ */
+export const noticeAbandonedLine = 'withdrawal notice abandoned';
+
+/** The filter patterns of the alarms below, by what they count (evaluated in test/unit/infra). */
+export const operationsFilterPatterns = {
+  auditChainsIntact: logs.FilterPattern.stringValue('$.message', '=', auditCheckLogLines.intact),
+  auditChainsBroken: logs.FilterPattern.stringValue('$.message', '=', auditCheckLogLines.broken),
+  noticesAbandoned: logs.FilterPattern.stringValue('$.message', '=', noticeAbandonedLine),
+  peersRefreshed: logs.FilterPattern.stringValue('$.message', '=', peersRefreshedLine),
+};
+
+export interface OperationsAlarmsProps {
+  /** Each table by the name its alarms carry (`Service`, `Audit`, `Batch`), with its declaration (indexes). */
+  tables: ReadonlyArray<{ label: string; table: dynamodb.Table; declaration: TableDeclaration }>;
+  /** The daily audit-chain check (functions/audit-check.ts). */
+  auditCheck: ServiceFunction;
+  /** The withdrawal-notice rounds (functions/notices.ts). */
+  notices: ServiceFunction;
+  /** The peer-platform refresh (functions/peers.ts). */
+  peers: ServiceFunction;
+}
+
+/**
+ * The alarms an on-call needs beyond each function's and the API's own (SRE review M3): DynamoDB throttles
+ * and system errors per table, the audit trail broken or not checked for a day, withdrawal notices given
+ * up on, and peer copies past their stale age. Each is described, with the first thing to do, in
+ * docs/operating.md ("Alarms"); the stack sends them all to the alarm topic.
+ *
+ * @example
+ * ```ts
+ * const operations = new OperationsAlarms(this, 'Operations', { tables, auditCheck, notices, peers });
+ * alarmNotifications.notifyOn(operations.alarms);
+ * ```
+ */
+export class OperationsAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
+    super(scope, id);
+    for (const { label, table, declaration } of props.tables) {
+      this.tableAlarms(
+        label,
+        table,
+        declaration.globalSecondaryIndexes.map((index) => index.indexName),
+      );
+    }
+    this.auditCheckAlarms(props.auditCheck);
+
+    // Every notice given up on: the platform was not told of a withdrawal (docs/integrating.md).
+    const abandoned = props.notices.countLogLines('NoticesAbandoned', {
+      pattern: operationsFilterPatterns.noticesAbandoned,
+      metricName: 'NoticesAbandoned',
+    });
+    this.atLeastOne(
+      'NoticesAbandonedAlarm',
+      'elicence notices: a withdrawal notice was given up on after its last attempt (the platform was never told)',
+      abandoned.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
+    );
+
+    // The peers past their stale age, as each 15-minute round counts them (0 included).
+    const stale = props.peers.countLogLines('StalePeers', {
+      pattern: operationsFilterPatterns.peersRefreshed,
+      metricName: 'StalePeers',
+      value: '$.stalePeers',
+    });
+    this.atLeastOne(
+      'StalePeersAlarm',
+      "elicence peers: a peer platform's trust list copy is older than PEER_STALE_SECONDS (served marked stale; its issuers are dropped at PEER_MAX_AGE_SECONDS)",
+      stale.metric({ period: Duration.minutes(15), statistic: 'Maximum' }),
+    );
+  }
+
+  /**
+   * An alarm when `metric` reaches 1 (no data: not breaching), in one period, or in `datapoints` of
+   * `periods` periods.
+   */
+  private atLeastOne(
+    id: string,
+    description: string,
+    metric: cloudwatch.IMetric,
+    over: { periods: number; datapoints: number } = { periods: 1, datapoints: 1 },
+  ): void {
+    this.alarms.push(
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: over.periods,
+        datapointsToAlarm: over.datapoints,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /**
+   * Throttled reads and writes of the table and its indexes (an index's throttled writes hold up the
+   * table's), and DynamoDB's own failures (HTTP 500), each over 2 of 3 five-minute periods: the SDK
+   * retries both, so one event is noise, and a second period is a table that is failing callers.
+   */
+  private tableAlarms(label: string, table: dynamodb.Table, indexes: readonly string[]): void {
+    const period = Duration.minutes(5);
+    const throttleEvents: Record<string, cloudwatch.IMetric> = {};
+    const metric = (metricName: string, index?: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/DynamoDB',
+        metricName,
+        dimensionsMap: {
+          TableName: table.tableName,
+          ...(index ? { GlobalSecondaryIndexName: index } : {}),
+        },
+        statistic: 'Sum',
+        period,
+      });
+    for (const [i, index] of [undefined, ...indexes].entries()) {
+      throttleEvents[`r${i}`] = metric('ReadThrottleEvents', index);
+      throttleEvents[`w${i}`] = metric('WriteThrottleEvents', index);
+    }
+    const alarm = (id: string, description: string, expression: cloudwatch.IMetric) =>
+      this.atLeastOne(`${label}${id}`, `elicence ${label.toLowerCase()} table: ${description}`, expression, {
+        periods: 3,
+        datapoints: 2,
+      });
+    alarm(
+      'Throttles',
+      'reads or writes throttled (the table or an index), in 2 of 3 five-minute periods',
+      new cloudwatch.MathExpression({
+        label: 'throttle events',
+        expression: Object.keys(throttleEvents).join(' + '),
+        usingMetrics: throttleEvents,
+        period,
+      }),
+    );
+    alarm(
+      'SystemErrors',
+      'DynamoDB answered 500 (system errors), in 2 of 3 five-minute periods',
+      table.metricSystemErrorsForOperations({ operations: tableOperations, period }),
+    );
+  }
+
+  /**
+   * The daily check of the audit chains: broken at once (a run logged `audit chains broken`), and not
+   * found intact for 30 hours (a run broke, failed, timed out or never ran: missing data breaches). The
+   * check runs daily, so the second alarm stays in ALARM from a broken run until an intact one.
+   */
+  private auditCheckAlarms(check: ServiceFunction): void {
+    const broken = check.countLogLines('AuditChainsBroken', {
+      pattern: operationsFilterPatterns.auditChainsBroken,
+      metricName: 'AuditChainsBroken',
+    });
+    const intact = check.countLogLines('AuditChainsIntact', {
+      pattern: operationsFilterPatterns.auditChainsIntact,
+      metricName: 'AuditChainsIntact',
+    });
+    this.atLeastOne(
+      'AuditChainsBrokenAlarm',
+      'elicence audit-check: the audit trail does not verify (an entry changed, removed or added, or a checkpoint that does not verify)',
+      broken.metric({ period: Duration.hours(1), statistic: 'Sum' }),
+    );
+    this.alarms.push(
+      new cloudwatch.Alarm(this, 'AuditChainsUncheckedAlarm', {
+        alarmDescription:
+          'elicence audit-check: no check found the audit trail intact in 30 hours (it broke, failed or did not run)',
+        metric: intact.metric({ period: Duration.hours(6), statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 5,
+        datapointsToAlarm: 5,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+    );
+  }
+}
