@@ -1,17 +1,27 @@
 import { App } from 'aws-cdk-lib';
 import { stackPropsFromContext } from './context.js';
+import { ElicenceDrStack } from './dr-stack.js';
 import { addComplianceChecks, ElicenceStack } from './stack.js';
 
 /**
  * The CDK entry point (`cdk.json`). Environment-agnostic: deploy to whichever account and region the CLI's
  * credentials name; synthesis needs neither. The deployment choices come from the context (`cdk.json`,
  * then `-c`): see `stackPropsFromContext`, which refuses a context without `auditKeys`, `platformKeys`,
- * `platformRsaKeys` or `presentationKeys`.
+ * `platformRsaKeys` or `presentationKeys`. A `drRegion` adds the `ElicenceDr` stack in that region.
  */
 const app = new App();
+const props = stackPropsFromContext(app);
 new ElicenceStack(app, 'Elicence', {
   description: 'elicence: electronic licences and unified identity (API Gateway, Lambda, DynamoDB, KMS)',
-  ...stackPropsFromContext(app),
+  ...props,
 });
+// With a disaster-recovery region, the vault the backups are copied to and the restore role, there
+// (docs/operating.md, "Disaster recovery"): deploy it before the first copy is due.
+if (props.drRegion) {
+  new ElicenceDrStack(app, 'ElicenceDr', {
+    description: 'elicence: disaster-recovery vault and restore role (copies of the tables’ backups)',
+    env: { region: props.drRegion },
+  });
+}
 addComplianceChecks(app);
 app.synth();

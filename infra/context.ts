@@ -52,6 +52,16 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
       );
     }
   }
+  // Retired key generations and keys deployed single-Region (review M1, H3): comma-separated lists.
+  const list = (name: string) => {
+    const value = context(name);
+    return missing(value)
+      ? undefined
+      : String(value)
+          .split(',')
+          .map((item) => item.trim());
+  };
+  const drRegion = context('drRegion');
   const reservedConcurrency = context('reservedConcurrency');
   const smsSpendAlarmUsd = context('smsSpendAlarmUsd');
   return {
@@ -65,6 +75,22 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     platformRsaKeys: String(platformRsaKeys).split(','),
     // cdk.json's `"presentationKeys"` likewise for the key that signs presentations (never ID tokens).
     presentationKeys: String(presentationKeys).split(','),
+    // cdk.json's `"retiredPlatformKeys": "1"` once generation 2 alone is in use: generation 1 stays in the
+    // stack, disabled (a generation below the highest must be listed or retired; docs/operating.md).
+    ...Object.fromEntries(
+      (
+        [
+          'retiredPlatformKeys',
+          'retiredPlatformRsaKeys',
+          'retiredPresentationKeys',
+          'singleRegionKeys',
+        ] as const
+      )
+        .map((name) => [name, list(name)] as const)
+        .filter(([, value]) => value !== undefined),
+    ),
+    // cdk.json's `"drRegion": "cn-northwest-1"`: backups copied there, and the ElicenceDr stack (infra/app.ts).
+    ...(!missing(drRegion) && { drRegion: String(drRegion) }),
     // `"reservedConcurrency": { "oidc": 200 }` in cdk.json, or `-c reservedConcurrency='{"oidc":200}'`.
     ...(reservedConcurrency !== undefined && {
       reservedConcurrency: (typeof reservedConcurrency === 'string'

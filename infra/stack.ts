@@ -15,7 +15,8 @@ import { OperationsAlarms } from './constructs/operations-alarms.js';
 import { ServiceApi } from './constructs/http-api.js';
 import { IssuerKeyProvisioning } from './constructs/issuer-keys.js';
 import { KeyDeletionGuard } from './constructs/key-guard.js';
-import { ServiceKeys } from './constructs/keys.js';
+import { ServiceKeys, type ServiceKeysProps } from './constructs/keys.js';
+import { TableBackups } from './constructs/backup.js';
 import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
@@ -232,7 +233,19 @@ function specOf(name: FunctionName): FunctionSpec {
   return spec;
 }
 
-export interface ElicenceStackProps extends StackProps {
+export interface ElicenceStackProps
+  extends
+    StackProps,
+    Pick<
+      ServiceKeysProps,
+      'retiredPlatformKeys' | 'retiredPlatformRsaKeys' | 'retiredPresentationKeys' | 'singleRegionKeys'
+    > {
+  /**
+   * The disaster-recovery region (`cn-northwest-1` beside `cn-north-1`): the daily and monthly backups are
+   * copied to the vault `ElicenceDr` creates there (infra/app.ts; docs/operating.md, "Disaster recovery").
+   * Default none: backups stay in the stack's region.
+   */
+  drRegion?: string;
   /**
    * The public base URL, when a custom domain fronts the API. Default: the API's own endpoint
    * `https://<api id>.execute-api.<region>.<url suffix>`.
@@ -327,6 +340,8 @@ export class ElicenceStack extends Stack {
    * batch pipe reads, with the pipe's own role; the service table has no stream at all.
    */
   readonly batchJobs: ServiceTable;
+  /** AWS Backup of the three tables (infra/constructs/backup.ts). */
+  readonly backups: TableBackups;
   readonly http: ServiceApi;
   readonly issuerKeys: IssuerKeyProvisioning;
   readonly functions: Record<FunctionName, ServiceFunction>;
@@ -389,6 +404,10 @@ export class ElicenceStack extends Stack {
       platformRsaKeys: props.platformRsaKeys,
       auditKeys: props.auditKeys,
       presentationKeys: props.presentationKeys,
+      retiredPlatformKeys: props.retiredPlatformKeys,
+      retiredPlatformRsaKeys: props.retiredPlatformRsaKeys,
+      retiredPresentationKeys: props.retiredPresentationKeys,
+      singleRegionKeys: props.singleRegionKeys,
     });
     this.data = new ServiceTable(this, 'Data', { encryptionKey: this.keys.table });
     // A key of its own: the audit trail's key-level controls (policy, CloudTrail, disabling) stay apart
@@ -400,6 +419,11 @@ export class ElicenceStack extends Stack {
       declaration: auditTable,
     });
     this.batchJobs = new ServiceTable(this, 'BatchJobs', { encryptionKey: this.keys.table, stream: true });
+    // Every table backed up daily and monthly, copied to the DR region when one is given.
+    this.backups = new TableBackups(this, 'Backups', {
+      tables: [this.data, this.auditTrail, this.batchJobs].map((built) => built.table),
+      drRegion: props.drRegion,
+    });
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
       accessLogRetention: logs.RetentionDays.ONE_YEAR,

@@ -8,8 +8,9 @@ import { Construct } from 'constructs';
 
 /**
  * What could take a key away from the service or hand it to someone else: tagging (which can make it look
- * like an issuer key, see `IssuerKeyProvisioning`), disabling, scheduling or cancelling its deletion, and
- * replacing its policy. No function of the service does any of these to a key the stack defines.
+ * like an issuer key, see `IssuerKeyProvisioning`), disabling, scheduling or cancelling its deletion,
+ * replacing its policy, and replicating it (a multi-Region key's replica shares its key material under a
+ * policy the replicator chooses). No function of the service does any of these to a key the stack defines.
  */
 export const destructiveKeyActions = [
   'kms:TagResource',
@@ -18,6 +19,7 @@ export const destructiveKeyActions = [
   'kms:CancelKeyDeletion',
   'kms:DisableKey',
   'kms:PutKeyPolicy',
+  'kms:ReplicateKey',
 ] as const;
 
 /** The CloudTrail events of KMS that the watch reports: a key that stops working, now or in a few days. */

@@ -64,6 +64,10 @@ const accountAdministration = [
   'kms:ScheduleKeyDeletion',
   'kms:CancelKeyDeletion',
   'kms:RevokeGrant',
+  // A multi-Region key's replica in the disaster-recovery region (docs/operating.md, "Disaster recovery").
+  // Whoever replicates sets the replica's own policy, so this is as strong as `kms:PutKeyPolicy` above
+  // (both recorded by CloudTrail); the functions' roles are denied it (`KeyDeletionGuard`).
+  'kms:ReplicateKey',
 ];
 
 /** A key policy that lets the account administer the key but not use it; users are added by name. */
@@ -79,6 +83,21 @@ function administrationOnlyPolicy(): iam.PolicyDocument {
     ],
   });
 }
+
+/**
+ * The construct ids of the keys whose output is kept in the tables (MACs, ciphertexts, the tables
+ * themselves), made multi-Region primary keys like every signing key generation (whose signatures live on
+ * in relying parties, verifier apps and printed QR codes), so that a replica in another region (same key
+ * material, same key id) can read, look up and verify everything after a region outage
+ * (docs/operating.md, "Disaster recovery"), and the DR region signs under the public keys already
+ * published. The web and interaction keys are not: they seal sessions and sign-ins under way, which a
+ * failover may end (everyone signs in again once), and their material stays in one region.
+ *
+ * KMS fixes the multi-Region property at creation: CloudFormation refuses to change it on a deployed key
+ * (AWS::KMS::Key `MultiRegion`), so a stack deployed before this list names its keys in
+ * `singleRegionKeys` and moves to multi-Region keys by new generations.
+ */
+export const multiRegionKeyNames = ['LookupMac', 'ClientSecret', 'Pii', 'Table', 'AuditTable'] as const;
 
 /** The signing keys rotated by generations, each given as `<kind>Keys` (e.g. `platformKeys: ['2', '1']`). */
 type SigningKeyKind = 'platform' | 'platformRsa' | 'audit' | 'presentation';
@@ -132,6 +151,30 @@ const signingKeys: Record<SigningKeyKind, SigningKeySpec> = {
     aliasName: presentationKeyAlias,
     generations: platformGenerations,
   },
+};
+
+/** The signing key kinds that may retire generations (the audit key never does). */
+type RetiringKind = Exclude<SigningKeyKind, 'audit'>;
+
+/** `retiredPlatformKeys`, `retiredPlatformRsaKeys`, `retiredPresentationKeys`. */
+type RetiredOption = `retired${Capitalize<RetiringKind>}Keys`;
+
+const retiredOption = (kind: SigningKeyKind) =>
+  `retired${kind[0]!.toUpperCase()}${kind.slice(1)}Keys` as RetiredOption;
+
+export type ServiceKeysProps = { [kind in SigningKeyKind as `${kind}Keys`]?: readonly string[] } & {
+  /**
+   * Generations taken out of use, each kept in the stack disabled (no alias, no user), so that a
+   * generation's logical id never names another key (review M1). A generation below the highest one must
+   * be listed in `<kind>Keys` or here.
+   */
+  [option in RetiredOption]?: readonly string[];
+} & {
+  /**
+   * Construct ids of keys deployed before they were multi-Region (`Platform`, `LookupMac`, `Pii`, …): they
+   * stay single-Region, since CloudFormation cannot change a deployed key's `MultiRegion`. Default none.
+   */
+  singleRegionKeys?: readonly string[];
 };
 
 /**
@@ -214,30 +257,47 @@ export class ServiceKeys extends Construct {
   /** The audit table's encryption key: the service table's key never encrypts the audit trail. */
   readonly auditTable: kms.Key;
 
-  constructor(
-    scope: Construct,
-    id: string,
-    props: { [kind in SigningKeyKind as `${kind}Keys`]?: readonly string[] } = {},
-  ) {
+  constructor(scope: Construct, id: string, props: ServiceKeysProps = {}) {
     super(scope, id);
+    // Keys deployed before they were multi-Region stay as they are (CloudFormation cannot change it).
+    const singleRegion = new Set(props.singleRegionKeys ?? []);
+    const multiRegionNames: string[] = [];
+    // Spread into a key's props: absent rather than `false` for a single-Region key, as it was deployed,
+    // so that its template does not change at all.
+    const multiRegion = (name: string): { multiRegion?: true } => {
+      multiRegionNames.push(name);
+      return singleRegion.has(name) ? {} : { multiRegion: true };
+    };
+    // The other keys: multi-Region when their output is kept (`multiRegionKeyNames`).
+    const kept = (name: string) =>
+      (multiRegionKeyNames as readonly string[]).includes(name) ? multiRegion(name) : {};
     // The signing keys, each by generations: a generation's construct id (generation 1 keeps the bare
     // name, so the first deployment's keys are never replaced), retained, administered only by the
     // account; the signing generation first, under an alias of its own (`<name>Alias`), so that a rotation
     // moves it (an update in place) rather than creating it anew on the new key while the old key still
-    // holds the name.
+    // holds the name. A retired generation stays in the template, disabled, with no alias and no user
+    // (review M1): dropping it would orphan the key, and listing it again later would create a new key,
+    // other key material, under the old logical id.
     const keyGenerations = (kind: SigningKeyKind, spec: SigningKeySpec): [kms.Key, kms.Key[]] => {
       const option = `${kind}Keys` as const;
-      const [current, ...previous] = spec.generations(props[option] ?? ['1'], option);
-      const key = (generation: string) =>
-        new kms.Key(this, generation === '1' ? spec.name : `${spec.name}${generation}`, {
+      const listed = spec.generations(props[option] ?? ['1'], option);
+      const retired = kind === 'audit' ? [] : retiredGenerations(listed, props[retiredOption(kind)], kind);
+      const [current, ...previous] = listed;
+      const key = (generation: string, enabled = true) => {
+        const name = generation === '1' ? spec.name : `${spec.name}${generation}`;
+        return new kms.Key(this, name, {
           description: `elicence ${spec.purpose}, generation ${generation} (${spec.detail})`,
           keySpec: spec.keySpec,
           keyUsage: kms.KeyUsage.SIGN_VERIFY,
           policy: administrationOnlyPolicy(),
           removalPolicy: RemovalPolicy.RETAIN,
+          ...multiRegion(name),
+          ...(!enabled && { enabled: false }),
         });
+      };
       const signing = key(current!);
-      const retiring = previous.map(key);
+      const retiring = previous.map((generation) => key(generation));
+      for (const generation of retired) key(generation, false);
       new kms.Alias(this, `${spec.name}Alias`, { aliasName: spec.aliasName, targetKey: signing });
       return [signing, retiring];
     };
@@ -254,6 +314,7 @@ export class ServiceKeys extends Construct {
         alias,
         policy: administrationOnlyPolicy(),
         removalPolicy: RemovalPolicy.RETAIN,
+        ...kept(name),
       });
     this.lookupMac = macKey(
       'LookupMac',
@@ -284,12 +345,14 @@ export class ServiceKeys extends Construct {
       alias: piiKeyAlias,
       policy: administrationOnlyPolicy(),
       removalPolicy: RemovalPolicy.RETAIN,
+      ...kept('Pii'),
     });
     this.table = new kms.Key(this, 'Table', {
       description: 'elicence DynamoDB table encryption key',
       enableKeyRotation: true,
       rotationPeriod: Duration.days(365),
       removalPolicy: RemovalPolicy.RETAIN,
+      ...kept('Table'),
     });
     this.auditTable = new kms.Key(this, 'AuditTable', {
       description: 'elicence audit table encryption key (the audit trail only)',
@@ -297,7 +360,16 @@ export class ServiceKeys extends Construct {
       rotationPeriod: Duration.days(365),
       alias: auditTableKeyAlias,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...kept('AuditTable'),
     });
+    // A misspelt name would leave the key it meant multi-Region, which CloudFormation then refuses to
+    // change on the deployed key: refuse it here, naming the keys.
+    const unknown = [...singleRegion].filter((name) => !multiRegionNames.includes(name));
+    if (unknown.length > 0) {
+      throw new Error(
+        `singleRegionKeys: ${unknown.join(',')} is no multi-Region key of this stack (keys: ${multiRegionNames.join(',')})`,
+      );
+    }
   }
 
   /**
@@ -336,6 +408,39 @@ function platformGenerations(generations: readonly string[], option = 'platformK
     }
   }
   return [...generations];
+}
+
+/**
+ * The retired generations of `kind`, checked against those `listed` (in use) (review M1): each a
+ * generation number, in use or retired but not both, and together every generation from 1 to the highest.
+ * A list that leaves one out is refused at synthesis: CloudFormation would orphan its key (retained), and
+ * a later list naming it again would create a new key, other key material, under its logical id.
+ */
+function retiredGenerations(
+  listed: readonly string[],
+  retired: readonly string[] = [],
+  kind: RetiringKind,
+): string[] {
+  const option = `${kind}Keys`;
+  const retiredName = retiredOption(kind);
+  if (retired.length > 0) platformGenerations(retired, retiredName);
+  const both = retired.filter((generation) => listed.includes(generation));
+  if (both.length > 0) {
+    throw new Error(
+      `${retiredName}: generation ${both.join(',')} is in ${option} too: a generation is in use or retired, not both`,
+    );
+  }
+  const known = new Set([...listed, ...retired].map(Number));
+  const highest = Math.max(...known);
+  const missing = Array.from({ length: highest }, (_, index) => index + 1).filter((n) => !known.has(n));
+  if (missing.length > 0) {
+    throw new Error(
+      `${option}: generation ${missing.join(',')} (below ${highest}) is neither listed nor retired: dropped from ` +
+        `the template its key would be orphaned, and listed again later a new key would take its logical id. ` +
+        `Keep it in ${option}, or retire it: ${retiredName}: "${missing.join(',')}" (docs/operating.md, "Key rotation")`,
+    );
+  }
+  return [...retired];
 }
 
 /**

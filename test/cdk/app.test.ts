@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -8,11 +8,14 @@ import { stackPropsFromContext } from '../../infra/context.js';
 
 const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context?: Record<string, unknown> };
 
-/** Runs the CDK app as `cdk synth` would, with `context` as the CLI's merged context (no bundling). */
-function runApp(context: Record<string, unknown>) {
+/**
+ * Runs the CDK app as `cdk synth` would, with `context` as the CLI's merged context (no bundling), and
+ * gives `inspect` the cloud assembly's directory before it is removed.
+ */
+function runApp(context: Record<string, unknown>, inspect?: (outdir: string) => void) {
   const outdir = mkdtempSync(join(tmpdir(), 'elicence-cdk-'));
   try {
-    return spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
       encoding: 'utf8',
       env: {
         ...process.env,
@@ -21,6 +24,8 @@ function runApp(context: Record<string, unknown>) {
       },
       timeout: 120_000,
     });
+    inspect?.(outdir);
+    return run;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -110,4 +115,53 @@ describe('the CDK app reads the presentation key generations from cdk.json (revi
     const section = operating.slice(operating.indexOf('- **The presentation key'));
     expect(section.slice(0, 2000)).toMatch(/cdk\.json[^]*"presentationKeys": "2,1"[^]*commit/);
   });
+});
+
+describe('the CDK app reads retired generations, single-Region keys and the DR region (operator review M1, H3)', () => {
+  it('reads each as a comma-separated list, and none by default', () => {
+    const props = stackPropsFromContext(
+      new App({
+        context: {
+          ...cdkJson.context,
+          platformKeys: '2',
+          retiredPlatformKeys: '1',
+          retiredPlatformRsaKeys: '1, 2',
+          retiredPresentationKeys: '1',
+          singleRegionKeys: 'Platform,LookupMac',
+          drRegion: 'cn-northwest-1',
+        },
+      }),
+    );
+    expect(props).toMatchObject({
+      platformKeys: ['2'],
+      retiredPlatformKeys: ['1'],
+      retiredPlatformRsaKeys: ['1', '2'],
+      retiredPresentationKeys: ['1'],
+      singleRegionKeys: ['Platform', 'LookupMac'],
+      drRegion: 'cn-northwest-1',
+    });
+    const defaults = stackPropsFromContext(new App({ context: cdkJson.context }));
+    for (const name of ['retiredPlatformKeys', 'singleRegionKeys', 'drRegion']) {
+      expect(defaults, name).not.toHaveProperty(name);
+    }
+  });
+
+  it('refuses, at synthesis, a platform key list that drops generation 1 without retiring it', () => {
+    const run = runApp({ ...cdkJson.context, platformKeys: '2' });
+    expect(run.status, run.stdout).not.toBe(0);
+    expect(run.stderr).toMatch(/platformKeys: generation 1 \(below 2\) is neither listed nor retired/);
+  });
+
+  it('adds the ElicenceDr stack in the DR region when one is given', () => {
+    let templates: string[] = [];
+    const run = runApp({ ...cdkJson.context, drRegion: 'cn-northwest-1' }, (outdir) => {
+      templates = readdirSync(outdir).filter((file) => file.endsWith('.template.json'));
+      const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+        artifacts: Record<string, { environment?: string }>;
+      };
+      expect(manifest.artifacts.ElicenceDr?.environment).toBe('aws://unknown-account/cn-northwest-1');
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(templates.sort()).toEqual(['Elicence.template.json', 'ElicenceDr.template.json']);
+  }, 180_000);
 });

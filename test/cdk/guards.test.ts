@@ -81,6 +81,8 @@ describe('infrastructure review 24', () => {
           'kms:CancelKeyDeletion',
           'kms:DisableKey',
           'kms:PutKeyPolicy',
+          // A replica's policy is the replicator's choice (operator review H3: multi-Region keys).
+          'kms:ReplicateKey',
         ]),
       );
       expect(deny!.Condition).toBeUndefined();

@@ -1541,6 +1541,13 @@ describe('ElicenceStack', () => {
       }
       for (const [role, statements] of onAuditKey) if (statements.length === 0) onAuditKey.delete(role);
       const byRole = new Map(functionNames.map((name) => [roleId(name), name]));
+      // AWS Backup's role reads the table to back it up: through DynamoDB and AWS Backup only.
+      const backupRole = logicalId(stack.backups.role);
+      expect(onAuditKey.get(backupRole)?.map((s) => [s.Sid, Object.keys(s.Condition ?? {})])).toEqual([
+        ['TableAndVaultKeys', ['StringLike']],
+        ['KeyGrantsForAwsResources', ['Bool']],
+      ]);
+      onAuditKey.delete(backupRole);
       const holders = [...onAuditKey.keys()].map((role) => byRole.get(role) ?? role).sort();
       const granted = functionNames
         .filter((name) => functionGrants[name].auditTable || functionGrants[name].auditStream)
@@ -2302,7 +2309,8 @@ describe('ElicenceStack', () => {
 /**
  * The logical ids of the deployed keys and aliases, written out: a refactoring that changed a construct id
  * would make CloudFormation replace the key (a new key, the old one's signatures and ciphertexts orphaned)
- * rather than update it, and only a literal list notices.
+ * rather than update it, and only a literal list notices. Making keys multi-Region (operator review H3)
+ * kept every id; the property itself cannot change on a deployed key (test/cdk/disaster-recovery.test.ts).
  */
 describe('ElicenceStack key logical ids (a change would replace a deployed key)', () => {
   const kmsIds = (props: ElicenceStackProps) =>
@@ -2312,6 +2320,7 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
       .sort();
   const unrotated = [
     'AlarmsKey3C2381B3',
+    'BackupsKeyC696F888',
     'KeysAudit0EC237E3',
     'KeysAuditAlias5D54027A',
     'KeysAuditTable20DB0124',
@@ -2344,7 +2353,9 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
   it("adds each signing key's next generation under an id of its own, generation 1 and the alias kept", () => {
     const rotated = kmsIds({
       platformKeys: ['2', '1'],
+      // Generation 2 retired (review M1): kept, disabled, under its own id.
       platformRsaKeys: ['3', '1'],
+      retiredPlatformRsaKeys: ['2'],
       auditKeys: ['3', '2', '1'],
       presentationKeys: ['2', '1'],
     });
@@ -2353,6 +2364,7 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
         ...unrotated,
         'KeysPlatform21B31CA3B',
         'KeysPlatformRsa352FBB7B8',
+        'KeysPlatformRsa2D6238AF3',
         'KeysAudit2A8462F3B',
         'KeysAudit346C0FF88',
         'KeysPresentation2A2CD1948',
