@@ -10,6 +10,7 @@ import {
   httpPopulationRegistry,
 } from '../../shared/adapters/http/index.js';
 import { snsAlertPublisher, snsSmsSender } from '../../shared/adapters/sns/index.js';
+import { tencentSmsSender } from '../../shared/adapters/tencent/index.js';
 import { OutboxAlertPublisher } from '../../shared/adapters/outbox/alert-outbox.js';
 import type { AlertPublisher } from '../../shared/supervision/alert-rules.js';
 import {
@@ -275,11 +276,16 @@ export const passwords = (): PasswordHasher => new ScryptPasswordHasher();
 export const pii = (c: Needs<'kms'>) => kmsPiiCipher(c.kms, c.config.piiKeyId);
 export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory => new AccountsDirectory(c);
 export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
-/** Text messages: the outbox file (`SMS_SENDER=outbox`, locally) or Amazon SNS (`SMS_SENDER=sns`, the stack). */
+/**
+ * Text messages: the outbox file (`SMS_SENDER=outbox`, locally), Amazon SNS (`sns`) or, in the AWS China
+ * regions, Tencent Cloud SMS (`tencent`); the stack sets one of the last two (its `smsProvider`).
+ */
 export const sms = (c: Needs): SmsSender =>
   c.config.smsSender === 'sns'
     ? snsSmsSender(c.config)
-    : new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
+    : c.config.smsSender === 'tencent'
+      ? tencentSmsSender(c.config, c.clock)
+      : new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
 export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);
