@@ -123,7 +123,11 @@ export class TencentSmsSender implements SmsSender {
     // Tencent's codes are identifiers (`FailedOperation.…`); anything else is not echoed into the logs.
     const given = body?.Error?.Code ?? status;
     const reason =
-      given === undefined ? `HTTP ${response.status}` : /^[A-Za-z0-9.]{1,100}$/.test(given) ? given : 'unreadable';
+      given === undefined
+        ? `HTTP ${response.status}`
+        : /^[A-Za-z0-9.]{1,100}$/.test(given)
+          ? given
+          : 'unreadable';
     if (reason.startsWith('AuthFailure')) this.credentials.forget();
     logger.warn('sms not sent', { provider: 'tencent', reason, requestId: body?.RequestId });
     throw new DependencyError(`Tencent Cloud SMS did not send the message: ${reason}`, 'sms_not_sent');

@@ -52,9 +52,12 @@ export function tc3Authorization(request: Tc3Request, credentials: TencentCreden
   // 2. The string to sign, scoped to the UTC day of the timestamp.
   const day = new Date(request.timestamp * 1000).toISOString().slice(0, 10);
   const scope = `${day}/${request.service}/tc3_request`;
-  const stringToSign = ['TC3-HMAC-SHA256', String(request.timestamp), scope, sha256Hex(canonicalRequest)].join(
-    '\n',
-  );
+  const stringToSign = [
+    'TC3-HMAC-SHA256',
+    String(request.timestamp),
+    scope,
+    sha256Hex(canonicalRequest),
+  ].join('\n');
   // 3. The signing key, then the signature.
   const signingKey = hmac(hmac(hmac(`TC3${credentials.secretKey}`, day), request.service), 'tc3_request');
   const signature = createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
