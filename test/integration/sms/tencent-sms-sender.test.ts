@@ -141,6 +141,15 @@ function adapter(
   );
 }
 
+/** The SendSms of a code as one writes it with the official SDK (what the adapter must send alike). */
+const officialRequest = {
+  PhoneNumberSet: [phone],
+  SmsSdkAppId: settings.sdkAppId,
+  SignName: settings.signName,
+  TemplateId: settings.templateId,
+  TemplateParamSet: [code, '5'],
+};
+
 function officialClient() {
   return new tencentCloudSms.v20210111.Client({
     credential: credentials,
@@ -172,13 +181,7 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
     async (instant) => {
       tencent.answer(sendStatus('Ok'));
       vi.useFakeTimers({ toFake: ['Date'], now: Date.parse(instant) });
-      await officialClient().SendSms({
-        PhoneNumberSet: [phone],
-        SmsSdkAppId: settings.sdkAppId,
-        SignName: settings.signName,
-        TemplateId: settings.templateId,
-        TemplateParamSet: [code, '5'],
-      });
+      await officialClient().SendSms(officialRequest);
       const clock = new TestClock(Date.parse(instant));
       await adapter({ clock }).send(smsCodeMessage(phone, code));
       expect(tencent.received).toHaveLength(2);
@@ -250,15 +253,9 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
       sendStatus('LimitExceeded.PhoneNumberDailyLimit', `${phone} 单个手机号日下发短信条数超过设定的上限`),
     );
     // The official SDK resolves here (the request was accepted): the refusal is per number.
-    await expect(
-      officialClient().SendSms({
-        PhoneNumberSet: [phone],
-        SmsSdkAppId: '1',
-        SignName: 's',
-        TemplateId: '1',
-        TemplateParamSet: [code],
-      }),
-    ).resolves.toMatchObject({ SendStatusSet: [{ Code: 'LimitExceeded.PhoneNumberDailyLimit' }] });
+    await expect(officialClient().SendSms(officialRequest)).resolves.toMatchObject({
+      SendStatusSet: [{ Code: 'LimitExceeded.PhoneNumberDailyLimit' }],
+    });
     let failure: unknown;
     const lines = await loggedLines(() =>
       adapter()
@@ -282,15 +279,9 @@ describe('SMS_SENDER=tencent: the Tencent Cloud SMS adapter', () => {
 
   it('rejects sms_not_sent when Tencent refuses the request (Response.Error), as the official SDK does', async () => {
     tencent.answer(refusal('FailedOperation.TemplateIncorrectOrUnapproved', '模板未审批或内容不匹配'));
-    await expect(
-      officialClient().SendSms({
-        PhoneNumberSet: [phone],
-        SmsSdkAppId: '1',
-        SignName: 's',
-        TemplateId: '1',
-        TemplateParamSet: [code],
-      }),
-    ).rejects.toMatchObject({ code: 'FailedOperation.TemplateIncorrectOrUnapproved' });
+    await expect(officialClient().SendSms(officialRequest)).rejects.toMatchObject({
+      code: 'FailedOperation.TemplateIncorrectOrUnapproved',
+    });
     const source = countingCredentials();
     await expect(adapter({ source }).send(smsCodeMessage(phone, code))).rejects.toMatchObject({
       name: 'DependencyError',
