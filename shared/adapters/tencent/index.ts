@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { awsRequestTimeouts } from '../aws-timeouts.js';
-import { SecretsManagerTencentCredentials } from '../secrets-manager/tencent-credentials.js';
+import { SecretsManagerTencentCredentials } from './secrets-manager-credentials.js';
 import { TencentSmsSender } from './sms-sender.js';
 
 /*

@@ -60,7 +60,7 @@ function templateParams(template: SmsTemplate): string[] {
  *
  * @example
  * ```ts
- * const sms = new TencentSmsSender(settings, secretsManagerCredentials(client, secretArn), systemClock);
+ * const sms = new TencentSmsSender(settings, new SecretsManagerTencentCredentials(client, arn), systemClock);
  * await sms.send(smsCodeMessage('+8613912345678', '483920'));
  * ```
  */

@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DependencyError } from '../../errors.js';
-import type { TencentCredentialSource } from '../tencent/sms-sender.js';
-import type { TencentCredentials } from '../tencent/tc3-signer.js';
+import type { TencentCredentialSource } from './sms-sender.js';
+import type { TencentCredentials } from './tc3-signer.js';
 
 /**
  * The Tencent Cloud API key pair kept in an AWS Secrets Manager secret, as JSON
