@@ -162,8 +162,10 @@ export interface FunctionGrants {
   /** Creates issuer keys at onboarding, or signs with them. */
   issuerKeys?: 'provision' | 'sign';
   /**
-   * Sends text messages: `sns:Publish` straight to phone numbers (never to a topic) in AWS; locally the
-   * grant guard refuses the outbox to a function without it.
+   * Sends text messages, through the stack's SMS provider (infra/constructs/sms-provider.ts): with SNS,
+   * `sns:Publish` straight to phone numbers (never to a topic); with Tencent Cloud SMS (the China regions),
+   * `secretsmanager:GetSecretValue` on the provider's key-pair secret alone and `kms:Decrypt` of it alone,
+   * and no `sns:Publish`. Locally the grant guard refuses the outbox to a function without it.
    */
   sms?: true;
   /**

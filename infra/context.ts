@@ -64,6 +64,11 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const drRegion = context('drRegion');
   const reservedConcurrency = context('reservedConcurrency');
   const smsSpendAlarmUsd = context('smsSpendAlarmUsd');
+  const smsProvider = context('smsProvider');
+  const tencentSms = context('tencentSms');
+  if (smsProvider !== undefined && smsProvider !== 'sns' && smsProvider !== 'tencent') {
+    throw new Error(`smsProvider: "sns" or "tencent", got ${JSON.stringify(smsProvider)}`);
+  }
   return {
     // `npx cdk deploy -c alarmEmail=ops@example.gov.cn`: who is told of alarms.
     ...(typeof alarmEmail === 'string' && alarmEmail ? { alarmEmail } : {}),
@@ -99,6 +104,14 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     }),
     // `-c smsSpendAlarmUsd=400`: the month-to-date SMS spend that raises the alarm.
     ...(smsSpendAlarmUsd !== undefined && { smsSpendAlarmUsd: Number(smsSpendAlarmUsd) }),
+    // `-c smsProvider=tencent` and `-c tencentSms='{"sdkAppId":…,"signName":…,"templateId":…}'` (or an
+    // object in cdk.json): text messages through Tencent Cloud SMS (docs/operating.md, "SMS in AWS China regions").
+    ...(smsProvider !== undefined && { smsProvider }),
+    ...(tencentSms !== undefined && {
+      tencentSms: (typeof tencentSms === 'string'
+        ? JSON.parse(tencentSms)
+        : tencentSms) as ElicenceStackProps['tencentSms'],
+    }),
     // `-c auditHolderCommitmentsSince=2027-01-05`: audit entries from that day on must commit to their holder.
     ...(auditHolderCommitmentsSince !== undefined && {
       auditHolderCommitmentsSince: String(auditHolderCommitmentsSince),

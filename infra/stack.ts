@@ -21,6 +21,7 @@ import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { BatchQueue } from './constructs/batch-queue.js';
+import { SmsProvider, type SmsProviderName, type TencentSmsSettings } from './constructs/sms-provider.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
 import { auditTable, table } from '../shared/adapters/dynamo/table.js';
 
@@ -317,6 +318,15 @@ export interface ElicenceStackProps
    * past which SNS stops sending (and sign-up and phone sign-in with it).
    */
   smsSpendAlarmUsd?: number;
+  /**
+   * Who sends text messages (infra/constructs/sms-provider.ts): `sns`, or `tencent` (Tencent Cloud SMS,
+   * for the AWS China regions, where SNS sends no SMS; then {@link tencentSms} is required). Default:
+   * `tencent` when `tencentSms` is given or the stack's region is `cn-*`, `sns` otherwise; `sns` in a
+   * `cn-*` region is refused (docs/operating.md, "SMS in AWS China regions").
+   */
+  smsProvider?: SmsProviderName;
+  /** The Tencent Cloud SMS application, signature and template (`-c tencentSms='{…}'`). */
+  tencentSms?: TencentSmsSettings;
 }
 
 /**
@@ -361,8 +371,10 @@ export class ElicenceStack extends Stack {
   /** Runs the reconciler of licence changes' pending work every minute. */
   readonly pendingWorkReconciler: events.Rule;
   readonly keyGuard: KeyDeletionGuard;
-  /** Month-to-date SMS spend over `smsSpendAlarmUsd`. */
-  readonly smsSpendAlarm: cloudwatch.Alarm;
+  /** Month-to-date SMS spend over `smsSpendAlarmUsd` (SNS only: Tencent's spend is capped in its console). */
+  readonly smsSpendAlarm: cloudwatch.Alarm | undefined;
+  /** Who sends text messages, and (Tencent) the key pair's secret. */
+  readonly sms: SmsProvider;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -442,6 +454,10 @@ export class ElicenceStack extends Stack {
       purpose: 'supervision alerts',
     });
     const alertTopic = this.alertNotifications.topic;
+    const sms = (this.sms = new SmsProvider(this, 'Sms', {
+      provider: props.smsProvider,
+      tencent: props.tencentSms,
+    }));
 
     const functions = {} as Record<FunctionName, ServiceFunction>;
     for (const name of functionNames) {
@@ -496,7 +512,7 @@ export class ElicenceStack extends Stack {
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
           ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
           ...((grants.pii || grants.batchItems) && { PII_KEY_ID: keys.pii.keyArn }),
-          ...(grants.sms && { SMS_SENDER: 'sns' }),
+          ...(grants.sms && sms.environment),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alertTopic.topicArn }),
           ...(grants.table?.partitionQueries?.includes(leadingKeys.peers) && {
             PLATFORM_REGION: props.platformRegion ?? '110000',
@@ -516,7 +532,7 @@ export class ElicenceStack extends Stack {
         writesAfterChanges:
           grants.auditTable?.items.PutItem?.includes(leadingKeys.audit) === true ||
           grants.table?.items.DeleteItem?.includes(leadingKeys.pendingWork) === true,
-        sendsSms: grants.sms === true,
+        sendsSms: grants.sms === true && sms.provider === 'sns',
         readsStream: grants.auditStream === true,
         webAssets: spec.webAssets ?? false,
         pdfFont: spec.pdfFont ?? false,
@@ -528,6 +544,7 @@ export class ElicenceStack extends Stack {
       if (grants.batchTable) batchJobs.grant(role, grants.batchTable);
       // sns:Publish on the alerts topic only (and its key, to encrypt what it publishes).
       if (grants.alerts) alertTopic.grantPublish(role);
+      if (grants.sms) sms.grantSend(role);
       for (const [key, actions] of Object.entries(serviceKeys)) {
         keys.allow(role, key as keyof typeof serviceKeys, actions);
       }
@@ -651,19 +668,22 @@ export class ElicenceStack extends Stack {
 
     // SNS stops sending text messages once the month's spend would pass the account's limit: tell someone
     // before (the metric has no dimension: it is the account's, per region).
-    this.smsSpendAlarm = new cloudwatch.Alarm(this, 'SmsSpend', {
-      alarmDescription: `elicence: SMS spend this month passed ${smsSpendAlarmUsd} USD (the account's SMS spend limit stops sending)`,
-      metric: new cloudwatch.Metric({
-        namespace: 'AWS/SNS',
-        metricName: 'SMSMonthToDateSpentUSD',
-        statistic: 'Maximum',
-        period: Duration.hours(1),
-      }),
-      threshold: smsSpendAlarmUsd,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.smsSpendAlarm =
+      sms.provider !== 'sns'
+        ? undefined
+        : new cloudwatch.Alarm(this, 'SmsSpend', {
+            alarmDescription: `elicence: SMS spend this month passed ${smsSpendAlarmUsd} USD (the account's SMS spend limit stops sending)`,
+            metric: new cloudwatch.Metric({
+              namespace: 'AWS/SNS',
+              metricName: 'SMSMonthToDateSpentUSD',
+              statistic: 'Maximum',
+              period: Duration.hours(1),
+            }),
+            threshold: smsSpendAlarmUsd,
+            evaluationPeriods: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          });
 
     this.operationsAlarms = new OperationsAlarms(this, 'Operations', {
       tables: [
@@ -678,7 +698,12 @@ export class ElicenceStack extends Stack {
 
     this.alarmNotifications.notifyOn([
       ...this.operationsAlarms.alarms,
-      this.smsSpendAlarm,
+      ...(this.smsSpendAlarm ? [this.smsSpendAlarm] : []),
+      ...sms.refusalAlarms(
+        functionNames
+          .filter((name) => functionGrants[name].sms)
+          .map((name) => ({ name, logGroup: functions[name].logGroup })),
+      ),
       ...this.supervisionStream.alarms,
       ...this.batchQueue.alarms,
       ...http.alarms,

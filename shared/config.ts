@@ -88,13 +88,45 @@ const schema = z
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
     WEB_ASSETS_DIR: z.string().min(1).default('web-assets'),
-    // Where text messages go: the outbox file under DATA_DIR (the local runtime), or Amazon SNS (the stack).
-    SMS_SENDER: z.enum(['outbox', 'sns']).default('outbox'),
+    // Where text messages go: the outbox file under DATA_DIR (the local runtime), Amazon SNS, or Tencent
+    // Cloud SMS (the AWS China regions, where SNS sends no SMS: docs/operating.md).
+    SMS_SENDER: z.enum(['outbox', 'sns', 'tencent']).default('outbox'),
     AWS_ENDPOINT_URL_SNS: optionalUrl,
     SMS_SENDER_ID: z
       .string()
       .regex(/^[A-Za-z0-9]{1,11}$/, 'must be 1 to 11 letters or digits (an SNS sender id)')
       .optional(),
+    // Tencent Cloud SMS (SMS_SENDER=tencent): the account's application, approved signature and template,
+    // the API region and address, and the Secrets Manager secret holding the API key pair (never the key
+    // itself in the environment).
+    TENCENT_SMS_SDK_APP_ID: z
+      .string()
+      .regex(/^\d{6,12}$/, 'must be the SMS application id (SdkAppId, digits such as 1400000000)')
+      .optional(),
+    TENCENT_SMS_SIGN_NAME: z
+      .string()
+      .regex(/^[^【】\s]{2,20}$/, 'must be the approved signature without 【】 (2 to 20 characters)')
+      .optional(),
+    TENCENT_SMS_TEMPLATE_ID: z
+      .string()
+      .regex(/^\d{1,12}$/, 'must be the approved template id (digits)')
+      .optional(),
+    TENCENT_SMS_REGION: z
+      .string()
+      .regex(/^[a-z]{2}-[a-z]+$/, 'must be a Tencent Cloud region such as ap-guangzhou')
+      .default('ap-guangzhou'),
+    TENCENT_SMS_ENDPOINT: z
+      .url({ protocol: /^https?$/ })
+      .refine((url) => isHttpsOrLoopback(new URL(url)), 'must be an https URL (http only to localhost)')
+      .default('https://sms.tencentcloudapi.com'),
+    TENCENT_SMS_SECRET_ARN: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/,
+        'must be a Secrets Manager secret ARN',
+      )
+      .optional(),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: optionalUrl,
     // Where the population and carrier registries are: the table the seed fills, or HTTP services.
     REGISTRIES: z.enum(['local', 'http']).default('local'),
     POPULATION_REGISTRY_URL: registryUrl,
@@ -338,8 +370,15 @@ export interface Config {
   readonly clientCacheSeconds: number;
   /** Where the browser assets were built (beside the `web` function's code in Lambda). */
   readonly webAssetsDir: string;
-  /** Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`, or `sns`, Amazon SNS. */
-  readonly smsSender: 'outbox' | 'sns';
+  /**
+   * Where text messages go: `outbox`, the file `DATA_DIR/outbox/sms.jsonl`; `sns`, Amazon SNS; or
+   * `tencent`, Tencent Cloud SMS ({@link tencentSms}).
+   */
+  readonly smsSender: 'outbox' | 'sns' | 'tencent';
+  /** Tencent Cloud SMS, when `SMS_SENDER=tencent` (every `TENCENT_SMS_*` setting is then required). */
+  readonly tencentSms: TencentSmsConfig | undefined;
+  /** Secrets Manager's endpoint (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, a test's fake); unset in AWS. */
+  readonly secretsManagerEndpoint: string | undefined;
   readonly snsEndpoint: string | undefined;
   /** The SNS sender id (`AWS.SNS.SMS.SenderID`), where the destination supports one. */
   readonly smsSenderId: string | undefined;
@@ -424,6 +463,22 @@ export interface Config {
   readonly alertTopicArn: string | undefined;
 }
 
+/** Tencent Cloud SMS (docs/operating.md, "SMS in AWS China regions"). */
+export interface TencentSmsConfig {
+  /** `TENCENT_SMS_SDK_APP_ID`: the SMS application (应用) id. */
+  readonly sdkAppId: string;
+  /** `TENCENT_SMS_SIGN_NAME`: the approved signature (签名), without 【】. */
+  readonly signName: string;
+  /** `TENCENT_SMS_TEMPLATE_ID`: the approved template (模板) of the one-time code. */
+  readonly templateId: string;
+  /** `TENCENT_SMS_REGION`, default `ap-guangzhou`. */
+  readonly region: string;
+  /** `TENCENT_SMS_ENDPOINT`, default `https://sms.tencentcloudapi.com`. */
+  readonly endpoint: string;
+  /** `TENCENT_SMS_SECRET_ARN`: the secret holding `{ "secretId", "secretKey" }`. */
+  readonly secretArn: string;
+}
+
 /** Where the population and carrier registries are. */
 export type RegistriesConfig =
   | { readonly kind: 'local' }
@@ -472,6 +527,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       );
     }
   }
+  if (e.SMS_SENDER === 'tencent') {
+    const missing = (
+      [
+        'TENCENT_SMS_SDK_APP_ID',
+        'TENCENT_SMS_SIGN_NAME',
+        'TENCENT_SMS_TEMPLATE_ID',
+        'TENCENT_SMS_SECRET_ARN',
+      ] as const
+    ).filter((name) => !e[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((variable) => ({ variable, message: 'is required when SMS_SENDER=tencent' })),
+      );
+    }
+  }
   if (e.ALERT_PUBLISHER === 'sns' && !e.ALERT_TOPIC_ARN) {
     throw new ConfigError([{ variable: 'ALERT_TOPIC_ARN', message: 'is required when ALERT_PUBLISHER=sns' }]);
   }
@@ -506,6 +576,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,
     webAssetsDir: e.WEB_ASSETS_DIR,
     smsSender: e.SMS_SENDER,
+    tencentSms:
+      e.SMS_SENDER === 'tencent'
+        ? {
+            sdkAppId: e.TENCENT_SMS_SDK_APP_ID ?? '',
+            signName: e.TENCENT_SMS_SIGN_NAME ?? '',
+            templateId: e.TENCENT_SMS_TEMPLATE_ID ?? '',
+            region: e.TENCENT_SMS_REGION,
+            endpoint: e.TENCENT_SMS_ENDPOINT,
+            secretArn: e.TENCENT_SMS_SECRET_ARN ?? '',
+          }
+        : undefined,
+    secretsManagerEndpoint: e.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? e.AWS_ENDPOINT_URL,
     scanLoginSeconds: e.SCAN_LOGIN_SECONDS,
     scanLoginWaitSeconds: e.SCAN_LOGIN_WAIT_SECONDS,
     issuerCacheSeconds: e.ISSUER_CACHE_SECONDS,

@@ -279,11 +279,34 @@ export const passwords = (): PasswordHasher => new ScryptPasswordHasher();
 export const pii = (c: Needs<'kms'>) => kmsPiiCipher(c.kms, c.config.piiKeyId);
 export const directory = (c: AccountsDirectoryDependencies): IdentityDirectory => new AccountsDirectory(c);
 export const webAssets = (c: Needs): AssetSource => new DirectoryAssets(c.config.webAssetsDir);
-/** Text messages: the outbox file (`SMS_SENDER=outbox`, locally) or Amazon SNS (`SMS_SENDER=sns`, the stack). */
+/**
+ * A sender built on its first message: its module (and the Secrets Manager client it brings) is a chunk of
+ * its own, out of what every cold start of the sign-in functions reads (docs/benchmarks.md, "Cold start").
+ */
+function onFirstSend(build: () => Promise<SmsSender>): SmsSender {
+  let sender: Promise<SmsSender> | undefined;
+  return {
+    send: async (message) => {
+      sender ??= build();
+      return (await sender).send(message);
+    },
+  };
+}
+
+/**
+ * Text messages: the outbox file (`SMS_SENDER=outbox`, locally), Amazon SNS (`sns`) or, in the AWS China
+ * regions, Tencent Cloud SMS (`tencent`); the stack sets one of the last two (its `smsProvider`).
+ */
 export const sms = (c: Needs): SmsSender =>
   c.config.smsSender === 'sns'
     ? snsSmsSender(c.config)
-    : new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
+    : c.config.smsSender === 'tencent'
+      ? onFirstSend(() =>
+          import('../../shared/adapters/tencent/index.js').then((tencent) =>
+            tencent.tencentSmsSender(c.config, c.clock),
+          ),
+        )
+      : new OutboxSmsSender(join(c.config.dataDir, 'outbox', 'sms.jsonl'), c.clock);
 export const cookieSealer = (c: Needs<'webMac'>) =>
   new CookieSealer(() => derivedSecret(c.webMac, 'web-session/v1'));
 export const relayedAddresses = (c: Needs<'cookieSealer'>) => new RelayedAddresses(c.cookieSealer, c.clock);

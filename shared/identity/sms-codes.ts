@@ -5,7 +5,7 @@ import type { Mac } from '../crypto/mac.js';
 import { logger } from '../logger.js';
 import { sourceDigest, type LoginAttemptStore } from './login-throttle.js';
 import type { SmsCodeStore } from './sms-code-store.js';
-import type { SmsSender } from './sms-sender.js';
+import type { SmsMessage, SmsSender } from './sms-sender.js';
 
 /**
  * How SMS codes behave: a code lives 5 minutes and takes at most 5 tries; a phone number gets at most one
@@ -60,9 +60,34 @@ export function normalisePhone(typed: string): string | undefined {
   return national ? `+86${national}` : undefined;
 }
 
-/** The text of a code, in Chinese, naming the service. */
+/** How many minutes a code lives, as its text says ({@link smsCodePolicy.ttlSeconds}). */
+const codeMinutes = smsCodePolicy.ttlSeconds / 60;
+
+/**
+ * The text of a code, in Chinese, naming the service. A template provider's approved template must read
+ * the same (docs/operating.md, "SMS in AWS China regions"): 【电子证照】 is its signature, and the code and
+ * the minutes its parameters {1} and {2}.
+ */
 export function smsCodeText(code: string): string {
-  return `【电子证照】您的验证码是 ${code}，5 分钟内有效。请勿告诉他人。`;
+  return `【电子证照】您的验证码是 ${code}，${codeMinutes} 分钟内有效。请勿告诉他人。`;
+}
+
+/**
+ * The message carrying a code to `to`: its text (the outbox, SNS) and the same as the `one-time-code`
+ * template with its parameters (Tencent Cloud SMS).
+ *
+ * @example
+ * ```ts
+ * await sms.send(smsCodeMessage('+8613800138000', '123456'));
+ * ```
+ */
+export function smsCodeMessage(to: string, code: string): SmsMessage {
+  return {
+    to,
+    text: smsCodeText(code),
+    code,
+    template: { name: 'one-time-code', params: { code, minutes: codeMinutes } },
+  };
 }
 
 async function macOf(mac: Mac, text: string): Promise<string> {
@@ -184,7 +209,7 @@ export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDep
     codeMac: prepared.codeMac,
     expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
   });
-  await deps.sms.send({ to: prepared.subject.phone, text: smsCodeText(prepared.code), code: prepared.code });
+  await deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
   logger.info('sms code sent', { purpose: prepared.subject.purpose });
 }
 

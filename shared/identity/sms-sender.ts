@@ -1,22 +1,36 @@
+/**
+ * The messages a template provider (a mainland SMS service, where every text is a template approved in
+ * advance under a signature, 签名 and 模板) can send, each with the parameters its template takes, in the
+ * order the template numbers them. The one-time code's template reads as {@link smsCodeText} does:
+ * `您的验证码是{1}，{2}分钟内有效。请勿告诉他人。` with `{1}` the code and `{2}` the minutes.
+ */
+export type SmsTemplate = { name: 'one-time-code'; params: { code: string; minutes: number } };
+
 /** One text message to one mobile number. */
 export interface SmsMessage {
   /** The mobile number in E.164 form (`+8613…`). */
   to: string;
-  /** The whole text as the person reads it, in Chinese, naming the service. */
+  /** The whole text as the person reads it, in Chinese, naming the service (the outbox, SNS). */
   text: string;
   /**
    * The one-time code the text carries, when it carries one. Only the local outbox records it (so a
    * person trying the service, and tests, can read it); a sender over a network never sends it apart.
    */
   code?: string;
+  /**
+   * The same message as a template and its parameters, for a sender that can only send approved
+   * templates (Tencent Cloud SMS): it refuses a message without one rather than send other words.
+   */
+  template?: SmsTemplate;
 }
 
 /**
- * Sends text messages (短信). In AWS, Amazon SNS; locally, the outbox file under `DATA_DIR`.
+ * Sends text messages (短信). In AWS, Amazon SNS or, in the China regions (where SNS sends no SMS), Tencent
+ * Cloud SMS; locally, the outbox file under `DATA_DIR`. A message that was not sent rejects.
  *
  * @example
  * ```ts
- * await sms.send({ to: '+8613800138000', text: '【电子证照】验证码 123456，5 分钟内有效。', code: '123456' });
+ * await sms.send(smsCodeMessage('+8613800138000', '123456'));
  * ```
  */
 export interface SmsSender {

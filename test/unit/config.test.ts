@@ -111,6 +111,12 @@ describe('configuration', () => {
     ['SMS_SENDER', 'pigeon'],
     ['SMS_SENDER_ID', 'elicence-sender'],
     ['AWS_ENDPOINT_URL_SNS', 'sns.local'],
+    ['TENCENT_SMS_SDK_APP_ID', 'app-1400'],
+    ['TENCENT_SMS_SIGN_NAME', '【电子证照】'],
+    ['TENCENT_SMS_TEMPLATE_ID', 'code'],
+    ['TENCENT_SMS_REGION', 'Guangzhou'],
+    ['TENCENT_SMS_ENDPOINT', 'http://sms.tencentcloudapi.com'],
+    ['TENCENT_SMS_SECRET_ARN', 'tencent-sms-key'],
     ['REGISTRIES', 'ldap'],
     ['POPULATION_REGISTRY_URL', 'http://population.example/v1'],
     ['CARRIER_REGISTRY_URL', 'ftp://127.0.0.1/c'],
@@ -137,6 +143,40 @@ describe('configuration', () => {
       loadConfig({ AWS_ENDPOINT_URL: 'http://localhost:4566', AWS_ENDPOINT_URL_SNS: 'http://localhost:4575' })
         .snsEndpoint,
     ).toBe('http://localhost:4575');
+  });
+
+  it('sends through Tencent Cloud SMS only with every setting, the key pair by secret ARN, never in the environment', () => {
+    const tencent = {
+      SMS_SENDER: 'tencent',
+      TENCENT_SMS_SDK_APP_ID: '1400000001',
+      TENCENT_SMS_SIGN_NAME: '电子证照',
+      TENCENT_SMS_TEMPLATE_ID: '2101234',
+      TENCENT_SMS_SECRET_ARN:
+        'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:elicence/tencent-sms-AbCdEf',
+    };
+    expect(loadConfig(tencent)).toMatchObject({
+      smsSender: 'tencent',
+      tencentSms: {
+        sdkAppId: '1400000001',
+        signName: '电子证照',
+        templateId: '2101234',
+        region: 'ap-guangzhou',
+        endpoint: 'https://sms.tencentcloudapi.com',
+        secretArn: tencent.TENCENT_SMS_SECRET_ARN,
+      },
+      secretsManagerEndpoint: undefined,
+    });
+    expect(loadConfig({}).tencentSms).toBeUndefined();
+    for (const variable of [
+      'TENCENT_SMS_SDK_APP_ID',
+      'TENCENT_SMS_SIGN_NAME',
+      'TENCENT_SMS_TEMPLATE_ID',
+      'TENCENT_SMS_SECRET_ARN',
+    ]) {
+      expect(() => loadConfig({ ...tencent, [variable]: undefined })).toThrow(
+        new RegExp(`${variable} is required when SMS_SENDER=tencent`),
+      );
+    }
   });
 
   it('names every bad variable at once', () => {

@@ -86,6 +86,9 @@ describe('SMS codes', () => {
     expect(message.code).toMatch(/^\d{6}$/);
     expect(message.text).toBe(smsCodeText(message.code!));
     expect(message.text).toContain('【电子证照】');
+    // The same message for a template provider: the approved template's parameters {1} and {2}.
+    expect(message.template).toEqual({ name: 'one-time-code', params: { code: message.code, minutes: 5 } });
+    expect(message.text).toBe(`【电子证照】您的验证码是 ${message.code}，5 分钟内有效。请勿告诉他人。`);
     const stored = JSON.stringify([...w.deps.smsCodes.codes]);
     expect(stored).not.toContain(message.code);
     expect(stored).not.toContain(phone);

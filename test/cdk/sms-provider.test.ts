@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { functionGrants } from '../../functions/grants.js';
+import { functionNames, type FunctionName } from '../../functions/routes.js';
+import { stackPropsFromContext } from '../../infra/context.js';
+import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: Json;
+}
+
+const tencentSms = { sdkAppId: '1400000001', signName: '电子证照', templateId: '2101234' };
+
+function synthesize(props: ElicenceStackProps = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ElicenceStack(app, 'Elicence', props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+describe('ElicenceStack with Tencent Cloud SMS (smsProvider: tencent, operator review H1)', () => {
+  const { stack, template } = synthesize({ tencentSms });
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const secretId = idOf(stack.sms.secret!);
+  const keyId = idOf(stack.sms.key!);
+  const senders = functionNames.filter((name) => functionGrants[name].sms);
+
+  function roleStatements(name: FunctionName): Statement[] {
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: Match.arrayWith([{ Ref: idOf(stack.functions[name].role) }]) },
+    });
+    return Object.values(policies).flatMap(
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+  }
+  const environmentOf = (name: FunctionName) =>
+    (resources[idOf(stack.functions[name].function)]!.Properties.Environment as { Variables: Json })
+      .Variables;
+
+  it('chooses tencent when its settings are given, and keeps the secret in a KMS key of its own', () => {
+    expect(stack.sms.provider).toBe('tencent');
+    expect(resources[secretId]).toMatchObject({
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: { KmsKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+    });
+    // Created with a placeholder, never with a value in the template.
+    expect(resources[secretId]!.Properties).not.toHaveProperty('SecretString');
+    expect(resources[keyId]).toMatchObject({
+      Type: 'AWS::KMS::Key',
+      Properties: { EnableKeyRotation: true },
+    });
+  });
+
+  it('gives exactly the functions granted sms the settings and the secret, and no sns:Publish', () => {
+    expect(senders.sort()).toEqual(['accounts', 'oidc']);
+    for (const name of functionNames) {
+      const environment = environmentOf(name);
+      // What the role is allowed (admin's Deny on every stack key, KeyDeletionGuard, names this one too).
+      const statements = roleStatements(name).filter((s) => s.Effect === 'Allow');
+      const onSecret = statements.filter((s) => JSON.stringify(s).includes(secretId));
+      const onKey = statements.filter((s) => JSON.stringify(s).includes(keyId));
+      const smsPublish = statements.filter((s) => s.Sid === 'SendSms' || s.Sid === 'NoTopicPublishing');
+      expect(smsPublish, name).toEqual([]);
+      if (!senders.includes(name)) {
+        expect(environment.SMS_SENDER, name).toBeUndefined();
+        expect(environment.TENCENT_SMS_SECRET_ARN, name).toBeUndefined();
+        expect([...onSecret, ...onKey], name).toEqual([]);
+        continue;
+      }
+      expect(environment, name).toMatchObject({
+        SMS_SENDER: 'tencent',
+        TENCENT_SMS_SDK_APP_ID: '1400000001',
+        TENCENT_SMS_SIGN_NAME: '电子证照',
+        TENCENT_SMS_TEMPLATE_ID: '2101234',
+        TENCENT_SMS_REGION: 'ap-guangzhou',
+        TENCENT_SMS_SECRET_ARN: { Ref: secretId },
+      });
+      // The key itself is in no environment variable: the Tencent settings are these, and none more.
+      expect(
+        Object.keys(environment)
+          .filter((variable) => variable.startsWith('TENCENT_'))
+          .sort(),
+        name,
+      ).toEqual([
+        'TENCENT_SMS_REGION',
+        'TENCENT_SMS_SDK_APP_ID',
+        'TENCENT_SMS_SECRET_ARN',
+        'TENCENT_SMS_SIGN_NAME',
+        'TENCENT_SMS_TEMPLATE_ID',
+      ]);
+      expect(
+        [...new Set([...onSecret, ...onKey])].map(({ Effect, Action, Resource, Condition }) => ({
+          Effect,
+          Action,
+          Resource,
+          Condition,
+        })),
+        name,
+      ).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: { Ref: secretId },
+          Condition: undefined,
+        },
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: { 'Fn::GetAtt': [keyId, 'Arn'] },
+          Condition: { StringEquals: { 'kms:EncryptionContext:SecretARN': { Ref: secretId } } },
+        },
+      ]);
+    }
+    // No role anywhere may read secrets beyond that one, nor on "*".
+    const secretStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+            .Statement,
+      )
+      .filter((s) => [s.Action].flat().some((action) => action.startsWith('secretsmanager:')));
+    expect(secretStatements).toHaveLength(senders.length);
+    for (const s of secretStatements) expect(s.Resource).toEqual({ Ref: secretId });
+  });
+
+  it('replaces the SNS spend alarm with an alarm on messages Tencent refused, told to the alarm topic', () => {
+    expect(stack.smsSpendAlarm).toBeUndefined();
+    template.resourceCountIs(
+      'AWS::CloudWatch::Alarm',
+      Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length,
+    );
+    expect(
+      Object.values(resources).filter(
+        (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'SMSMonthToDateSpentUSD',
+      ),
+    ).toEqual([]);
+    const filters = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Logs::MetricFilter' &&
+        JSON.stringify(r.Properties.MetricTransformations).includes('SmsNotSent'),
+    );
+    expect(filters.map((f) => JSON.stringify(f.Properties.LogGroupName)).sort()).toEqual(
+      senders.map((name) => JSON.stringify({ Ref: idOf(stack.functions[name].logGroup) })).sort(),
+    );
+    for (const filter of filters)
+      expect(filter.Properties.FilterPattern).toBe('{ $.message = "sms not sent" }');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('Tencent Cloud SMS refused'),
+      Threshold: 5,
+      AlarmActions: [{ Ref: idOf(stack.alarmNotifications.topic) }],
+    });
+  });
+
+  it('passes cdk-nag', () => {
+    const { app } = synthesize({ tencentSms });
+    addComplianceChecks(app);
+    const report = JSON.parse(
+      readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8'),
+    ) as {
+      pluginReports: Array<{ violations: unknown[] }>;
+    };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+});
+
+describe('choosing the SMS provider', () => {
+  const china = { env: { account: '123456789012', region: 'cn-north-1' } };
+
+  it('is SNS by default for a stack of no particular region, with its spend alarm', () => {
+    const { stack } = synthesize();
+    expect(stack.sms.provider).toBe('sns');
+    expect(stack.sms.secret).toBeUndefined();
+    expect(stack.smsSpendAlarm).toBeDefined();
+  });
+
+  it('is Tencent in a China region, and refuses SNS there or Tencent without its settings', () => {
+    expect(synthesize({ ...china, tencentSms }).stack.sms.provider).toBe('tencent');
+    expect(() => synthesize(china)).toThrow(/needs tencentSms/);
+    expect(() => synthesize({ ...china, smsProvider: 'sns' })).toThrow(/SNS sends no SMS in cn-north-1/);
+    expect(() => synthesize({ smsProvider: 'tencent' })).toThrow(/needs tencentSms/);
+    expect(synthesize({ env: { account: '123456789012', region: 'eu-west-1' } }).stack.sms.provider).toBe(
+      'sns',
+    );
+  });
+
+  it('refuses settings the functions would refuse, naming the variable', () => {
+    expect(() => synthesize({ tencentSms: { ...tencentSms, signName: '【电子证照】' } })).toThrow(
+      /tencentSms: .*TENCENT_SMS_SIGN_NAME/,
+    );
+    expect(() => synthesize({ tencentSms: { ...tencentSms, templateId: 'code' } })).toThrow(
+      /TENCENT_SMS_TEMPLATE_ID/,
+    );
+  });
+
+  it('reads smsProvider and tencentSms from the context', () => {
+    const cdkJson = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Json };
+    const app = new App({
+      context: { ...cdkJson.context, smsProvider: 'tencent', tencentSms: JSON.stringify(tencentSms) },
+    });
+    expect(stackPropsFromContext(app)).toMatchObject({ smsProvider: 'tencent', tencentSms });
+    expect(() =>
+      stackPropsFromContext(new App({ context: { ...cdkJson.context, smsProvider: 'aliyun' } })),
+    ).toThrow(/smsProvider/);
+  });
+});
