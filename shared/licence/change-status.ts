@@ -4,8 +4,9 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
 import {
   applyStatus,
-  completePendingWork,
+  completeChange,
   finishPendingWork,
+  pendingAudit,
   withoutPending,
   type PendingWorkDependencies,
 } from './pending-work.js';
@@ -144,11 +145,11 @@ export async function changeLicenceStatus(
     // Work an earlier change left undone is carried, and completed with this one's.
     pending: {
       since: current.pending?.since ?? at,
-      audit: [...(current.pending?.audit ?? []), changed],
+      audit: [...(current.pending?.audit ?? []), ...pendingAudit(id, current.version + 1, [changed])],
       statusList: { ...current.statusList, status: input.status },
     },
   });
   // The status list failing (`status_list_contended`) is answered (503: retry); the change is recorded.
-  await completePendingWork(saved, claim, deps, [changed]);
+  await completeChange(saved, claim, deps);
   return withoutPending(saved);
 }

@@ -51,12 +51,12 @@ function faultyStatusLists(store: StatusListStore): StatusListStore {
 /** The audit trail every function uses, failing the next `faults.audit` entries about a licence change. */
 function faultyAudit(trail: AuditTrail): AuditTrail {
   return {
-    record: async (entry) => {
+    record: async (entry, once) => {
       if (faults.audit > 0 && entry.action.startsWith('licence.') && entry.action !== 'licence.verified') {
         faults.audit -= 1;
         throw new Error('injected: the audit write failed');
       }
-      return trail.record(entry);
+      return trail.record(entry, once);
     },
     forLicence: (licenceId) => trail.forLicence(licenceId),
   };

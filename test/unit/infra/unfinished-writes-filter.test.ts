@@ -39,7 +39,7 @@ describe('the unfinished-writes metric filter counts what a failed completion lo
       version: 0,
     };
     const created = await world.licences.create(licence);
-    const claim = await world.pendingWork.mark(licence.id, new Date(world.clock.now()));
+    const claim = (await world.pendingWork.mark(licence.id, new Date(world.clock.now())))!;
     const deps = {
       ...world.statusDeps,
       audit: {
