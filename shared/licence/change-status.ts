@@ -8,6 +8,7 @@ import {
   finishPendingWork,
   pendingAudit,
   withoutPending,
+  writeMarked,
   type PendingWorkDependencies,
 } from './pending-work.js';
 import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
@@ -126,29 +127,31 @@ export async function changeLicenceStatus(
     ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
   };
   const claim = await deps.pendingWork.mark(id, new Date(at));
-  const saved = await deps.licences.save({
-    ...current,
-    status: input.status,
-    statusReason: reason,
-    history: [
-      ...current.history,
-      {
-        at,
-        action: actions[input.status],
-        ...actedBy(context),
-        reason,
-        ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
-        ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
-        requestId: context.requestId,
+  const saved = await writeMarked(id, claim, deps, () =>
+    deps.licences.save({
+      ...current,
+      status: input.status,
+      statusReason: reason,
+      history: [
+        ...current.history,
+        {
+          at,
+          action: actions[input.status],
+          ...actedBy(context),
+          reason,
+          ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+          ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
+          requestId: context.requestId,
+        },
+      ],
+      // Work an earlier change left undone is carried, and completed with this one's.
+      pending: {
+        since: current.pending?.since ?? at,
+        audit: [...(current.pending?.audit ?? []), ...pendingAudit(id, current.version + 1, [changed])],
+        statusList: { ...current.statusList, status: input.status },
       },
-    ],
-    // Work an earlier change left undone is carried, and completed with this one's.
-    pending: {
-      since: current.pending?.since ?? at,
-      audit: [...(current.pending?.audit ?? []), ...pendingAudit(id, current.version + 1, [changed])],
-      statusList: { ...current.statusList, status: input.status },
-    },
-  });
+    }),
+  );
   // The status list failing (`status_list_contended`) is answered (503: retry); the change is recorded.
   await completeChange(saved, claim, deps);
   return withoutPending(saved);

@@ -34,6 +34,7 @@ import {
   finishPendingWork,
   pendingAudit,
   pendingWorkLogLines,
+  writeMarked,
   withoutPending,
   type PendingWorkIndex,
 } from './pending-work.js';
@@ -345,7 +346,7 @@ export async function issueChecked(
       version: 0,
     };
     const claim = await deps.pendingWork.mark(id, now);
-    const created = await deps.licences.create(licence);
+    const created = await writeMarked(id, claim, deps, () => deps.licences.create(licence));
     await deps.idempotency.release(record, id);
     // Issued: what remains is the audit entry, left pending (and logged) if it cannot be written now.
     const completed = await completeChange(created, claim, deps).catch((error: unknown) => {

@@ -176,6 +176,30 @@ export async function finishPendingWork(
 }
 
 /**
+ * The change's own write (`write`, after its `mark`): if it fails, the claim the mark answered is given up
+ * at once, so that a retry (a redelivered batch item, the same request again) need not wait for its lease.
+ *
+ * @example
+ * ```ts
+ * const claim = await deps.pendingWork.mark(id, now);
+ * const saved = await writeMarked(id, claim, deps, () => deps.licences.save({ ...licence, pending }));
+ * ```
+ */
+export async function writeMarked<T>(
+  licenceId: string,
+  claim: string | undefined,
+  deps: Pick<PendingWorkDependencies, 'pendingWork'>,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (claim) await deps.pendingWork.release(licenceId, claim).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
  * Completes the work a change just saved under the claim its `mark` answered. Without one (another
  * completer held the pointer when the change marked it), the pointer is claimed again, as the holder may
  * be done by now; still held, the status list alone is written here (it must not wait for the holder:

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
 import { DynamoAuditTrail } from '../../../shared/adapters/dynamo/audit-trail.js';
-import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import { pendingAudit, reconcilePendingWork } from '../../../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
 import { checkTrail } from '../../../shared/supervision/audit-chain.js';
 import { signCheckpoint } from '../../../shared/supervision/checkpoints.js';
 import { useDynamo } from '../../contract/subject.js';
@@ -11,6 +10,7 @@ import {
   InMemoryPendingWork,
   InMemoryStatusListStore,
 } from '../../support/in-memory-licence.js';
+import { halfWayLicence } from '../../support/licence-world.js';
 import { LocalSigner } from '../../support/local-signer.js';
 
 const dynamo = useDynamo();
@@ -42,27 +42,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
     const licences = new InMemoryLicenceStore();
     const pendingWork = new InMemoryPendingWork();
     const at = new Date(clock.now()).toISOString();
-    const licence: LicenceRecord = {
-      id: 'lic-late',
-      type: 'driving-licence',
-      issuerId: 'iss_1',
-      holder: { kind: 'person', name: '李测试', masked: '110105********002X', lookupKey: 'k' },
-      fields: {},
-      status: 'suspended',
-      statusList: { listId: 'iss_1.0', idx: 1 },
-      issuedAt: at,
-      validFrom: at,
-      credential: 'x.y.z',
-      history: [],
-      pending: {
-        since: at,
-        audit: pendingAudit('lic-late', 1, [
-          { at, actor: 'cl', action: 'licence.suspended', licenceId: 'lic-late' },
-        ]),
-        statusList: { listId: 'iss_1.0', idx: 1, status: 'suspended' },
-      },
-      version: 0,
-    };
+    const licence = halfWayLicence('lic-late', { at, status: 'suspended', idx: 1 });
     await licences.create(licence);
     await pendingWork.release('lic-late', (await pendingWork.mark('lic-late', new Date(at)))!);
 

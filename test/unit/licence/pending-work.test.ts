@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { changeLicenceStatus, type ChangeStatusDependencies } from '../../../shared/licence/change-status.js';
-import { pendingAudit, reconcilePendingWork } from '../../../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
 import { readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
-import { licenceWorld } from '../../support/licence-world.js';
+import { halfWayLicence, licenceWorld } from '../../support/licence-world.js';
 
 /** A licence changed to `status` whose status-list and audit entries are still pending, its pointer free. */
 async function leftHalfWay(
@@ -13,25 +13,7 @@ async function leftHalfWay(
 ): Promise<LicenceRecord> {
   const at = new Date(world.clock.now() - 10_000).toISOString();
   const id = `lic-${n}`;
-  const created = await world.licences.create({
-    id,
-    type: 'driving-licence',
-    issuerId: 'iss_1',
-    holder: { kind: 'person', name: '李测试', masked: '110105********002X', lookupKey: 'k' },
-    fields: {},
-    status,
-    statusList: { listId: 'iss_1.0', idx: n },
-    issuedAt: at,
-    validFrom: at,
-    credential: 'x.y.z',
-    history: [],
-    pending: {
-      since: at,
-      audit: pendingAudit(id, 1, [{ at, actor: 'cl', action: `licence.${status}`, licenceId: id }]),
-      statusList: { listId: 'iss_1.0', idx: n, status },
-    },
-    version: 0,
-  });
+  const created = await world.licences.create(halfWayLicence(id, { at, status, idx: n }));
   const claim = await world.pendingWork.mark(id, new Date(at));
   await world.pendingWork.release(id, claim!);
   return created;
