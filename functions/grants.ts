@@ -274,6 +274,12 @@ const issuanceUpdates = [
   partitions.pendingWork,
 ];
 const pendingWork = [partitions.pendingWork];
+/**
+ * The audit puts of a licence change's pending work: its chained entry (`audit#`, a chain's registration
+ * `audit-chain#` first) and, in the same TransactWriteItems, its key's mark (`audit-once#`), which makes a
+ * second write of the entry a no-op (shared/adapters/dynamo/audit-trail.ts).
+ */
+const pendingAuditWrites = [partitions.audit, partitions.auditChain, partitions.auditOnce];
 
 /** What the provider stores under a grant and deletes with it (oidc-adapter.ts `GRANT_MODELS`). */
 const grantMembers = [
@@ -433,14 +439,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       queries: ['gsi1', 'gsi2'],
     },
     // Issuers' reads of licences, in their holders' usage records: the entries of one search written
-    // together (group commit, BatchWriteItem; shared/licence/issuer-reads.ts).
+    // together (group commit, BatchWriteItem; shared/licence/issuer-reads.ts). A change's entries are
+    // written once under their keys (a transaction's puts, {@link pendingAuditWrites}).
     auditTable: {
       items: {
-        PutItem: [partitions.audit, partitions.auditChain],
+        PutItem: pendingAuditWrites,
         BatchWriteItem: [partitions.audit, partitions.auditChain],
       },
-      // A retry finishing an earlier attempt's work first reads the licence's entries (gsi1).
-      queries: ['gsi1'],
     },
     // Bulk issuance: a job and its pages of licences (POST and GET /licences/batches…), and the issuer's
     // open jobs (the per-issuer cap: versioned put).
@@ -781,8 +786,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       // nothing else of the index.
       queries: [restricted('gsi1', 'issuerById')],
     },
-    // Audit entries written; a redelivered item finishing an earlier attempt's work reads the licence's (gsi1).
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
+    // Audit entries written, each licence's once under its key ({@link pendingAuditWrites}).
+    auditTable: { items: { PutItem: pendingAuditWrites } },
     // The job and its chunks, in the batch table (the licences issued go to the service table, above); the
     // issuer's open jobs, whose slot a finished job gives back (versioned put).
     batchTable: {
@@ -814,7 +819,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // The reconciler (functions/licence-reconciler.ts, every minute): the pointers to licences whose change
   // left work undone (query of the `pending-work#` shards; claimed, released by update, removed by
   // conditional delete), each licence (get; its marker cleared by update), its status list (get, versioned
-  // put) and its audit entries (gsi1, to write none twice; conditional put). No key: it signs nothing.
+  // put) and its audit entries (written once under their keys: a transaction's conditional puts,
+  // {@link pendingAuditWrites}). No key: it signs nothing.
   'licence-reconciler': {
     table: {
       items: {
@@ -825,7 +831,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
       },
       partitionQueries: pendingWork,
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
+    auditTable: { items: { PutItem: pendingAuditWrites } },
   },
   // The console's open sessions (shared/adapters/dynamo/session-registry.ts): registered at sign-in (conditional put),
   // read on every page (get), deleted at sign-out. A CSV export's audit entry (conditional put).

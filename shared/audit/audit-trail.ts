@@ -129,9 +129,28 @@ export const auditTrailSchema = z
  */
 export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: string; holderSalt?: string };
 
+/**
+ * How an entry recorded after the fact is written: the audit entries of a licence change's pending work
+ * (shared/licence/pending-work.ts), which a request, its retry and the reconciler may each try to write,
+ * late, and after a write whose outcome was unknown.
+ */
+export interface RecordOnce {
+  /**
+   * The entry's own key (its licence, the version of the change that recorded it, its index there): the
+   * entry is written at most once under it, and a second `record` with the same key is a no-op that
+   * resolves (the first may have landed even if it failed). Nothing is looked up first.
+   */
+  key: string;
+  /**
+   * When it is being written (RFC 3339): the entry goes on a chain of this UTC day, which may be later than
+   * its `at`, so that an entry finished after midnight never opens a chain on a day already checkpointed.
+   */
+  writtenAt: string;
+}
+
 /** Append-only: `record` never overwrites, and nothing updates or deletes an entry. */
 export interface AuditTrail {
-  record(entry: AuditEntry): Promise<void>;
+  record(entry: AuditEntry, once?: RecordOnce): Promise<void>;
   /**
    * Every entry about one licence, oldest first: unbounded, so never for an answer to a request (a
    * flooded licence has millions); {@link LicenceAuditPages} pages them.

@@ -4,9 +4,11 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { LicenceEvent, LicenceRecord, StoredStatus } from './licence.js';
 import {
   applyStatus,
-  completePendingWork,
+  completeChange,
   finishPendingWork,
+  pendingAudit,
   withoutPending,
+  writeMarked,
   type PendingWorkDependencies,
 } from './pending-work.js';
 import { reasonText, statusReason, statusReasonCodes } from './status-reasons.js';
@@ -125,30 +127,32 @@ export async function changeLicenceStatus(
     ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
   };
   const claim = await deps.pendingWork.mark(id, new Date(at));
-  const saved = await deps.licences.save({
-    ...current,
-    status: input.status,
-    statusReason: reason,
-    history: [
-      ...current.history,
-      {
-        at,
-        action: actions[input.status],
-        ...actedBy(context),
-        reason,
-        ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
-        ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
-        requestId: context.requestId,
+  const saved = await writeMarked(id, claim, deps, () =>
+    deps.licences.save({
+      ...current,
+      status: input.status,
+      statusReason: reason,
+      history: [
+        ...current.history,
+        {
+          at,
+          action: actions[input.status],
+          ...actedBy(context),
+          reason,
+          ...(input.reasonCode ? { reasonCode: input.reasonCode } : {}),
+          ...(context.replacedBy ? { replacedBy: context.replacedBy } : {}),
+          requestId: context.requestId,
+        },
+      ],
+      // Work an earlier change left undone is carried, and completed with this one's.
+      pending: {
+        since: current.pending?.since ?? at,
+        audit: [...(current.pending?.audit ?? []), ...pendingAudit(id, current.version + 1, [changed])],
+        statusList: { ...current.statusList, status: input.status },
       },
-    ],
-    // Work an earlier change left undone is carried, and completed with this one's.
-    pending: {
-      since: current.pending?.since ?? at,
-      audit: [...(current.pending?.audit ?? []), changed],
-      statusList: { ...current.statusList, status: input.status },
-    },
-  });
+    }),
+  );
   // The status list failing (`status_list_contended`) is answered (503: retry); the change is recorded.
-  await completePendingWork(saved, claim, deps, [changed]);
+  await completeChange(saved, claim, deps);
   return withoutPending(saved);
 }

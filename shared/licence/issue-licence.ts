@@ -30,9 +30,11 @@ import { maxCredentialQrVersion, QrCapacityError, qrVersion } from './qr.js';
 import { allocationFor, LIST_SIZE, type StatusListStore } from './status-list-store.js';
 import { actedBy } from './issuer-actor.js';
 import {
-  completePendingWork,
+  completeChange,
   finishPendingWork,
+  pendingAudit,
   pendingWorkLogLines,
+  writeMarked,
   withoutPending,
   type PendingWorkIndex,
 } from './pending-work.js';
@@ -345,14 +347,15 @@ export async function issueChecked(
         },
       ],
       ...(request.replaces ? { replaces: request.replaces } : {}),
-      pending: { since: now.toISOString(), audit: [issued] },
+      // Created as version 1 (LicenceStore.create): the key of its entry.
+      pending: { since: now.toISOString(), audit: pendingAudit(id, 1, [issued]) },
       version: 0,
     };
     const claim = await deps.pendingWork.mark(id, now);
-    const created = await deps.licences.create(licence);
+    const created = await writeMarked(id, claim, deps, () => deps.licences.create(licence));
     await deps.idempotency.release(record, id);
     // Issued: what remains is the audit entry, left pending (and logged) if it cannot be written now.
-    const completed = await completePendingWork(created, claim, deps, [issued]).catch((error: unknown) => {
+    const completed = await completeChange(created, claim, deps).catch((error: unknown) => {
       logger.error(pendingWorkLogLines.incomplete, { licenceId: id, error: String(error) });
       return withoutPending(created);
     });

@@ -26,15 +26,22 @@ export interface PendingWork {
   /** When the oldest outstanding part was recorded (RFC 3339). */
   since: string;
   /**
-   * Audit entries to record, each exactly once: a completion that may repeat an earlier attempt's first
-   * looks for the entry (same licence, `action` and `at`) in the trail.
+   * Audit entries to record, each exactly once: under its own key (shared/licence/pending-work.ts
+   * `pendingAudit`), which the trail writes at most once whoever completes it and however often. (A record
+   * saved before keys holds bare entries.)
    */
-  audit?: AuditEntry[];
+  audit?: Array<PendingAuditEntry | AuditEntry>;
   /**
    * The status list must carry the licence's status. The completion writes the status of the record as it
    * then reads it (this one, or a newer), which is never older than the value written here.
    */
   statusList?: { listId: string; idx: number; status: StoredStatus };
+}
+
+/** An audit entry of a change, and the key it is written once under (`<licenceId>#<version>#<index>`). */
+export interface PendingAuditEntry {
+  key: string;
+  entry: AuditEntry;
 }
 
 /** One entry of a licence's own history, written in the same conditional write as the change. */

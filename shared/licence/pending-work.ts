@@ -1,9 +1,9 @@
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { logger } from '../logger.js';
-import type { LicenceRecord, StoredStatus } from './licence.js';
+import type { LicenceRecord, PendingAuditEntry, StoredStatus } from './licence.js';
 
-export type { PendingWork } from './licence.js';
+export type { PendingAuditEntry, PendingWork } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
 
@@ -12,16 +12,19 @@ import type { StatusListStore } from './status-list-store.js';
  * before the licence's own write, removed once its work is done: DynamoDB has no index of "items with an
  * attribute" but a query of a key), and who is completing each (its claim, a lease).
  *
- * - `mark` writes or rewrites the pointer, claimed by the caller, before the write that records the work:
- *   a process that dies after that write has left a pointer to it.
- * - `claim` takes a pointer nobody holds (released, or its lease lapsed): one completer at a time, so that
- *   two never both find an audit entry missing and both write it.
+ * - `mark` writes or rewrites the pointer before the write that records the work (a process that dies
+ *   after that write has left a pointer to it), and answers a claim on it for the caller, unless another
+ *   completer holds a live claim: that one is never taken over (`undefined`).
+ * - `claim` takes a pointer nobody holds (released, or its lease lapsed) for `claimSeconds` from `now`:
+ *   one completer at a time (the audit writes are idempotent whoever makes them; the claim spares the
+ *   work twice over).
  * - `release` gives a claim up (the completion failed), so that a retry need not wait for the lease.
- * - `remove` deletes the pointer if the claim is still the caller's.
+ * - `remove` deletes the pointer if the claim is still the caller's and no change marked it since the
+ *   claim was taken; marked since, it releases the claim instead and the pointer stays for that change.
  * - `olderThan` lists pointers marked before `before`, oldest shards first, at most `limit`.
  */
 export interface PendingWorkIndex {
-  mark(licenceId: string, now: Date): Promise<string>;
+  mark(licenceId: string, now: Date): Promise<string | undefined>;
   claim(licenceId: string, now: Date): Promise<string | undefined>;
   release(licenceId: string, claim: string): Promise<void>;
   remove(licenceId: string, claim: string): Promise<void>;
@@ -50,15 +53,44 @@ export const pendingWorkLogLines = {
   incomplete: 'pending work not completed',
 } as const;
 
-/** An audit entry's identity within its licence's trail: its action and time. */
-const entryId = (entry: Pick<AuditEntry, 'action' | 'at'>) => `${entry.action}\u0000${entry.at}`;
+/**
+ * The key a change's audit entry is written once under: the licence, the version the change saved (each
+ * version is saved once), and the entry's index among that change's entries.
+ *
+ * @example
+ * ```ts
+ * pendingAudit(licence.id, current.version + 1, [entry]); // [{ key: '<id>#4#0', entry }]
+ * ```
+ */
+export function pendingAudit(
+  licenceId: string,
+  version: number,
+  entries: readonly AuditEntry[],
+): PendingAuditEntry[] {
+  return entries.map((entry, index) => ({ key: `${licenceId}#${version}#${index}`, entry }));
+}
+
+/**
+ * The pending audit entries of a record. One written before entries had keys is a bare entry: its key is
+ * made of its action and time, unique within its licence's trail.
+ */
+function pendingAuditOf(licence: LicenceRecord): PendingAuditEntry[] {
+  return (licence.pending?.audit ?? []).map((item) =>
+    'key' in item && 'entry' in item
+      ? item
+      : {
+          key: `${licence.id}#${(item as AuditEntry).action}#${(item as AuditEntry).at}`,
+          entry: item as AuditEntry,
+        },
+  );
+}
 
 /**
  * Completes a licence's pending work under `claim` (from `mark` or `claim`), in this order:
  *
  * 1. the status list takes the record's status (read again until no newer version was saved meanwhile);
- * 2. each audit entry is recorded unless the trail has it already (`fresh` entries, which the caller has
- *    just recorded in the write and knows unwritten, are not looked for);
+ * 2. each audit entry is recorded under its key ({@link pendingAudit}): one written before, by whatever
+ *    completer and even if its write seemed to fail, is not written again (nothing is looked up first);
  * 3. the marker is removed from the record (only if it is still the version completed: work a concurrent
  *    change added is completed in another round), then the pointer.
  *
@@ -68,18 +100,15 @@ const entryId = (entry: Pick<AuditEntry, 'action' | 'at'>) => `${entry.action}\u
  *
  * @example
  * ```ts
- * const claim = await deps.pendingWork.mark(licence.id, now);
- * const saved = await deps.licences.save({ ...licence, pending: { since, audit: [entry] } });
- * const done = await completePendingWork(saved, claim, deps, [entry]);
+ * const claim = await deps.pendingWork.claim(licence.id, now);
+ * if (claim) await completePendingWork(licence, claim, deps);
  * ```
  */
 export async function completePendingWork(
   licence: LicenceRecord,
   claim: string,
   deps: PendingWorkDependencies,
-  fresh: readonly AuditEntry[] = [],
 ): Promise<LicenceRecord> {
-  const known = new Set(fresh.map(entryId));
   let current = licence;
   try {
     for (;;) {
@@ -100,10 +129,9 @@ export async function completePendingWork(
         }
       }
       let auditFailed = false;
-      for (const entry of await auditUnwritten(current.id, pending.audit ?? [], known, deps.audit)) {
+      for (const { key, entry } of pendingAuditOf(current)) {
         try {
-          await deps.audit.record(entry);
-          known.add(entryId(entry));
+          await deps.audit.record(entry, { key, writtenAt: new Date(deps.clock.now()).toISOString() });
         } catch (error) {
           logger.error(pendingWorkLogLines.audit, { licenceId: current.id, error: String(error) });
           auditFailed = true;
@@ -147,6 +175,55 @@ export async function finishPendingWork(
   return completePendingWork(licence, claim, deps);
 }
 
+/**
+ * The change's own write (`write`, after its `mark`): if it fails, the claim the mark answered is given up
+ * at once, so that a retry (a redelivered batch item, the same request again) need not wait for its lease.
+ *
+ * @example
+ * ```ts
+ * const claim = await deps.pendingWork.mark(id, now);
+ * const saved = await writeMarked(id, claim, deps, () => deps.licences.save({ ...licence, pending }));
+ * ```
+ */
+export async function writeMarked<T>(
+  licenceId: string,
+  claim: string | undefined,
+  deps: Pick<PendingWorkDependencies, 'pendingWork'>,
+  write: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (claim) await deps.pendingWork.release(licenceId, claim).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Completes the work a change just saved under the claim its `mark` answered. Without one (another
+ * completer held the pointer when the change marked it), the pointer is claimed again, as the holder may
+ * be done by now; still held, the status list alone is written here (it must not wait for the holder:
+ * an offline verifier reads it), and the rest is left to the holder, which reads the newer version, or to
+ * the reconciler, which finds the pointer marked again. Answers the record as it stands, without its
+ * pending work.
+ *
+ * @example
+ * ```ts
+ * const claim = await deps.pendingWork.mark(id, now);
+ * const saved = await deps.licences.save({ ...licence, pending });
+ * await completeChange(saved, claim, deps);
+ * ```
+ */
+export async function completeChange(
+  saved: LicenceRecord,
+  claim: string | undefined,
+  deps: PendingWorkDependencies,
+): Promise<LicenceRecord> {
+  const held = claim ?? (await deps.pendingWork.claim(saved.id, new Date(deps.clock.now())));
+  if (held) return completePendingWork(saved, held, deps);
+  return withoutPending(saved.pending?.statusList ? await applyStatus(saved, deps) : saved);
+}
+
 /** The record as answered: the pending work is bookkeeping, never part of a licence's view. */
 export function withoutPending(licence: LicenceRecord): LicenceRecord {
   const { pending: _pending, ...rest } = licence;
@@ -185,23 +262,6 @@ export async function applyStatus(
 }
 
 /**
- * The entries of `entries` not yet in the licence's trail. Those in `known` were not written before this
- * completion (or were by it); the others are looked for by action and time, and read only when there are
- * any (a retry or the reconciler), never on a first attempt.
- */
-async function auditUnwritten(
-  licenceId: string,
-  entries: readonly AuditEntry[],
-  known: ReadonlySet<string>,
-  audit: AuditTrail,
-): Promise<AuditEntry[]> {
-  const unsure = entries.filter((entry) => !known.has(entryId(entry)));
-  if (unsure.length === 0) return [...entries];
-  const written = new Set((await audit.forLicence(licenceId)).map(entryId));
-  return entries.filter((entry) => known.has(entryId(entry)) || !written.has(entryId(entry)));
-}
-
-/**
  * Finishes what changes of licences left undone (a Lambda timeout, a `status_list_contended` 503, an audit
  * write that failed): every pointer older than `minAgeSeconds` (the requests' own completion had its
  * chance) is claimed and completed, or removed when its licence was never written or has nothing left.
@@ -216,14 +276,15 @@ export async function reconcilePendingWork(
   deps: PendingWorkDependencies,
   options: { minAgeSeconds: number; limit: number },
 ): Promise<{ completed: number; failed: number; skipped: number }> {
-  const now = new Date(deps.clock.now());
   const due = await deps.pendingWork.olderThan(
-    new Date(now.getTime() - options.minAgeSeconds * 1000),
+    new Date(deps.clock.now() - options.minAgeSeconds * 1000),
     options.limit,
   );
   const result = { completed: 0, failed: 0, skipped: 0 };
   for (const { licenceId } of due) {
-    const claim = await deps.pendingWork.claim(licenceId, now);
+    // The lease runs from this claim, not from the run's start (security review R11): late in a long run
+    // a claim dated from the start would lapse at once, and another completer take the same work.
+    const claim = await deps.pendingWork.claim(licenceId, new Date(deps.clock.now()));
     if (!claim) {
       result.skipped += 1;
       continue;

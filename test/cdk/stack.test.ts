@@ -1273,12 +1273,12 @@ describe('ElicenceStack', () => {
         oidc: writer,
         // A licence's entries (GET /admin/audit).
         admin: { items: [put], queries: ['gsi1'] },
-        // Issuers' reads in their holders' usage records: a search's entries together (group commit);
-        // a retry finishing an earlier attempt's pending work looks for its entry first (gsi1).
-        licences: { items: [put, batchWrite], queries: ['gsi1'] },
-        batches: { items: [put], queries: ['gsi1'] },
+        // Issuers' reads in their holders' usage records: a search's entries together (group commit). A
+        // change's pending entries are written once under their keys (a transaction's puts): no look-up.
+        licences: { items: [put, batchWrite], queries: [] },
+        batches: { items: [put], queries: [] },
         // The reconciler of pending work: the same, for every licence change left unfinished.
-        'licence-reconciler': { items: [put], queries: ['gsi1'] },
+        'licence-reconciler': { items: [put], queries: [] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is

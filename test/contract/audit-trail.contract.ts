@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import { checkTrail } from '../../shared/supervision/audit-chain.js';
 import type { Make } from './subject.js';
 
 /** An entry without the chain links and holder commitment a chained trail adds (shared/supervision/audit-chain.ts): as recorded. */
@@ -58,6 +59,42 @@ export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail 
       };
       await Promise.all([subject.trail.record(verified), subject.trail.record(verified)]);
       expect(unlinked(await subject.trail.forLicence(licenceId))).toEqual([verified, verified]);
+    });
+
+    it('writes an entry recorded under a key once: again under it is a no-op, and the chain runs on unbroken', async () => {
+      const licenceId = `lic-${randomUUID()}`;
+      const revoked: AuditEntry = {
+        at: '2026-01-01T10:00:00.000Z',
+        actor: 'cl_issuer',
+        action: 'licence.revoked',
+        licenceId,
+      };
+      const once = { key: `${licenceId}#2#0`, writtenAt: '2026-01-01T10:00:01.000Z' };
+      await subject.trail.record(revoked, once);
+      // A retry, the reconciler, a completer that took the first write for failed: nothing more.
+      await subject.trail.record(revoked, once);
+      await subject.trail.record(revoked, { ...once, writtenAt: '2026-01-01T10:05:00.000Z' });
+      const after = { ...revoked, at: '2026-01-01T10:06:00.000Z', action: 'licence.verified' };
+      await subject.trail.record(after);
+      const entries = await subject.trail.forLicence(licenceId);
+      expect(unlinked(entries)).toEqual([revoked, after]);
+      // A chained trail: the entry after the no-op links to the one entry, no gap, no fork.
+      expect(checkTrail(entries).faults).toEqual([]);
+    });
+
+    it('puts an entry written once after its day ended on a chain of the day it is written', async () => {
+      const licenceId = `lic-${randomUUID()}`;
+      const late: AuditEntry = {
+        at: '2026-01-01T23:59:50.000Z',
+        actor: 'cl_issuer',
+        action: 'licence.suspended',
+        licenceId,
+      };
+      await subject.trail.record(late, { key: `${licenceId}#3#0`, writtenAt: '2026-01-02T00:20:00.000Z' });
+      const [entry] = await subject.trail.forLicence(licenceId);
+      expect(entry?.at).toBe(late.at);
+      // Chained trails only (the in-memory one has no chains).
+      if (entry?.chain !== undefined) expect(entry.chain.slice(0, 10)).toBe('2026-01-02');
     });
   });
 }

@@ -34,12 +34,19 @@ export class InMemoryAuditChains implements AuditChainStore {
   constructor(private readonly headsPerPage = 1_000) {}
 
   /** A trail of its own writer: a new chain per UTC day. */
+  /** The keys entries were recorded once under. */
+  readonly #onceKeys = new Set<string>();
+
   writer(): AuditTrail {
     const writer = Array.from(randomBytes(12), (b) => 'abcdefghijklmnopqrstuvwxyz234567'[b & 31]).join('');
     let head: Chained | undefined;
     return {
-      record: async (entry) => {
-        const day = entry.at.slice(0, 10);
+      record: async (entry, once) => {
+        // As DynamoAuditTrail: once under a key, on a chain of the day written when later than `at`.
+        if (once && this.#onceKeys.has(once.key)) return;
+        if (once) this.#onceKeys.add(once.key);
+        const written = once?.writtenAt.slice(0, 10) ?? '';
+        const day = written > entry.at.slice(0, 10) ? written : entry.at.slice(0, 10);
         const chain = `${day}.${writer}`;
         if (head?.chain !== chain) {
           head = undefined;

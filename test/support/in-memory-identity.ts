@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { AuditEntry, AuditTrail, RecordOnce } from '../../shared/audit/audit-trail.js';
 import {
   positionOf,
   usageCursor,
@@ -342,7 +342,13 @@ export class InMemoryAudit implements AuditTrail, UsageRecord {
   readonly entries: AuditEntry[] = [];
   /** Each entry's position (`<at>#<id>`), as `DynamoAuditTrail` sorts it: the usage record's order. */
   readonly #positions = new Map<AuditEntry, string>();
-  async record(entry: AuditEntry): Promise<void> {
+  /** The keys entries were recorded once under (`RecordOnce`): a second record under one is a no-op. */
+  readonly #keys = new Set<string>();
+  async record(entry: AuditEntry, once?: RecordOnce): Promise<void> {
+    if (once) {
+      if (this.#keys.has(once.key)) return;
+      this.#keys.add(once.key);
+    }
     const stored = { ...entry };
     this.entries.push(stored);
     this.#positions.set(stored, `${entry.at}#audit_${randomBytes(12).toString('base64url')}`);

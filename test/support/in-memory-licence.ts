@@ -301,13 +301,31 @@ export class InMemoryTrustListStore implements TrustListStore {
   }
 }
 
-/** The {@link PendingWorkIndex} contract in memory: one pointer per licence, claims held for 60 s. */
+/**
+ * The {@link PendingWorkIndex} contract in memory: one pointer per licence, claims held for 60 s from their
+ * taking, a live claim never taken over by `mark`, a pointer marked since its claim kept by `remove`.
+ */
 export class InMemoryPendingWork implements PendingWorkIndex {
-  readonly pointers = new Map<string, { since: string; claim?: string; claimedUntil?: number }>();
+  readonly pointers = new Map<
+    string,
+    { since: string; marked: string; claim?: string; claimedUntil?: number; claimedMark?: string }
+  >();
 
-  async mark(licenceId: string, now: Date): Promise<string> {
+  async mark(licenceId: string, now: Date): Promise<string | undefined> {
+    const marked = randomUUID();
+    const pointer = this.pointers.get(licenceId);
+    if (pointer?.claim !== undefined && pointer.claimedUntil! >= now.getTime()) {
+      this.pointers.set(licenceId, { ...pointer, since: now.toISOString(), marked });
+      return undefined;
+    }
     const claim = randomUUID();
-    this.pointers.set(licenceId, { since: now.toISOString(), claim, claimedUntil: now.getTime() + 60_000 });
+    this.pointers.set(licenceId, {
+      since: now.toISOString(),
+      marked,
+      claim,
+      claimedUntil: now.getTime() + 60_000,
+      claimedMark: marked,
+    });
     return claim;
   }
 
@@ -315,17 +333,26 @@ export class InMemoryPendingWork implements PendingWorkIndex {
     const pointer = this.pointers.get(licenceId);
     if (!pointer || (pointer.claim !== undefined && pointer.claimedUntil! >= now.getTime())) return undefined;
     const claim = randomUUID();
-    this.pointers.set(licenceId, { ...pointer, claim, claimedUntil: now.getTime() + 60_000 });
+    this.pointers.set(licenceId, {
+      ...pointer,
+      claim,
+      claimedUntil: now.getTime() + 60_000,
+      claimedMark: pointer.marked,
+    });
     return claim;
   }
 
   async release(licenceId: string, claim: string): Promise<void> {
     const pointer = this.pointers.get(licenceId);
-    if (pointer?.claim === claim) this.pointers.set(licenceId, { since: pointer.since });
+    if (pointer?.claim === claim) {
+      this.pointers.set(licenceId, { since: pointer.since, marked: pointer.marked });
+    }
   }
 
   async remove(licenceId: string, claim: string): Promise<void> {
-    if (this.pointers.get(licenceId)?.claim === claim) this.pointers.delete(licenceId);
+    const pointer = this.pointers.get(licenceId);
+    if (pointer?.claim === claim && pointer.claimedMark === pointer.marked) this.pointers.delete(licenceId);
+    else await this.release(licenceId, claim);
   }
 
   async olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>> {

@@ -2,6 +2,8 @@ import { keyedFingerprint } from '../../shared/crypto/keyed-fingerprint.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import type { ChangeStatusDependencies } from '../../shared/licence/change-status.js';
 import type { IssueLicenceDependencies } from '../../shared/licence/issue-licence.js';
+import type { LicenceRecord } from '../../shared/licence/licence.js';
+import { pendingAudit } from '../../shared/licence/pending-work.js';
 import type { VerifyScanDependencies } from '../../shared/verification/verify-scan.js';
 import { fakeMac, InMemoryIssuerStore } from './in-memory.js';
 import { InMemoryAudit, TestClock } from './in-memory-identity.js';
@@ -107,3 +109,37 @@ export function licenceWorld() {
 }
 
 export type LicenceWorld = ReturnType<typeof licenceWorld>;
+
+/**
+ * A licence record (version 0, to `create`) changed to `status` at `at` whose work is still pending: the
+ * change's audit entry, under its key, and its status-list entry at `idx` of list `iss_1.0`.
+ *
+ * @example
+ * ```ts
+ * await licences.create(halfWayLicence('lic-1', { at, status: 'revoked', idx: 3 }));
+ * ```
+ */
+export function halfWayLicence(
+  id: string,
+  { at, status, idx }: { at: string; status: 'revoked' | 'suspended'; idx: number },
+): LicenceRecord {
+  return {
+    id,
+    type: 'driving-licence',
+    issuerId: 'iss_1',
+    holder: { kind: 'person', name: '李测试', masked: '110105********002X', lookupKey: 'k' },
+    fields: {},
+    status,
+    statusList: { listId: 'iss_1.0', idx },
+    issuedAt: at,
+    validFrom: at,
+    credential: 'x.y.z',
+    history: [],
+    pending: {
+      since: at,
+      audit: pendingAudit(id, 1, [{ at, actor: 'cl', action: `licence.${status}`, licenceId: id }]),
+      statusList: { listId: 'iss_1.0', idx, status },
+    },
+    version: 0,
+  };
+}

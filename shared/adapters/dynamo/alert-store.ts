@@ -12,7 +12,7 @@ import {
   type AlertStore,
   type StoredAlert,
 } from '../../supervision/alert-rules.js';
-import { isConditionalCheckFailed } from './conditional.js';
+import { writeIf } from './conditional.js';
 import { indexKeys, keys } from './keys.js';
 
 /** The UTC months (`YYYY-MM`) that instants `from`..`to` touch. */
@@ -60,25 +60,20 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async create(alert: StoredAlert): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...keys.alert(alert.id),
-            gsi1pk: indexKeys.alertsMonth(alert.at.slice(0, 7)),
-            gsi1sk: indexKeys.alertOf(alert.at, alert.id),
-            ...alert,
-            published: false,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return writeIf(
+      this.doc,
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.alert(alert.id),
+          gsi1pk: indexKeys.alertsMonth(alert.at.slice(0, 7)),
+          gsi1sk: indexKeys.alertOf(alert.at, alert.id),
+          ...alert,
+          published: false,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async pending(id: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import {
   BatchWriteCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed, putNew } from './conditional.js';
@@ -15,6 +16,7 @@ import {
   type AuditPageRequest,
   type AuditTrail,
   type LicenceAuditPages,
+  type RecordOnce,
 } from '../../audit/audit-trail.js';
 import { link, type ChainLink } from '../../supervision/audit-chain.js';
 import { queryAll } from './query-all.js';
@@ -57,11 +59,24 @@ interface OpenChain {
 
 interface Waiting {
   entry: AuditEntry;
+  once?: RecordOnce | undefined;
   resolve(): void;
   reject(error: unknown): void;
 }
 
 type Stored = Record<string, unknown> & { pk: string; sk: string };
+
+/**
+ * The UTC day of the chain an entry goes on: its `at`'s, or, for an entry written once after the fact
+ * ({@link RecordOnce}), the day it is written if later. A checkpoint signed after a day ended names that
+ * day's chains for good (`checkTrail`'s closing rule): a pending entry finished after midnight must not
+ * open a chain on the day it happened.
+ */
+function chainDay({ entry, once }: Pick<Waiting, 'entry' | 'once'>): string {
+  const day = entry.at.slice(0, 10);
+  const written = once?.writtenAt.slice(0, 10);
+  return written !== undefined && written > day ? written : day;
+}
 
 /** A chained entry as stored: its key (day, writer's shard, position) and its licence's and holder's index keys. */
 function chainedItem(chain: OpenChain, linked: AuditEntry & ChainLink): Stored {
@@ -146,7 +161,10 @@ function holderOfIndexKey(indexKey: unknown): string | undefined {
  *
  * Writes of a chain go one at a time, each entry by a conditional put (its chain's registration first, for
  * the first); {@link GroupCommitAuditTrail} writes the entries recorded while none is in flight together
- * instead. Each `record` resolves only once
+ * instead. An entry recorded with a key ({@link RecordOnce}: a licence change's pending entry) is written
+ * alone, in one transaction with its key's mark (`audit-once#<key>`): under a key already marked nothing is
+ * written and the chain goes on from the same head, so a repeated write neither duplicates nor forks; it
+ * goes on a chain of the day it is written when that is later than its `at`. Each `record` resolves only once
  * its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
  * and the chain is closed; later entries start a new chain, so no entry is ever numbered after one that
  * may be missing. (A BatchWriteItem that still leaves an item unprocessed after its retries has written
@@ -171,9 +189,9 @@ export class DynamoAuditTrail implements AuditTrail {
     private readonly writerId: () => string = newWriterId,
   ) {}
 
-  record(entry: AuditEntry): Promise<void> {
+  record(entry: AuditEntry, once?: RecordOnce): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ entry, resolve, reject });
+      this.waiting.push({ entry, once, resolve, reject });
       this.schedule();
     });
   }
@@ -203,13 +221,18 @@ export class DynamoAuditTrail implements AuditTrail {
   }
 
   private async flush(): Promise<void> {
-    const day = this.waiting[0]!.entry.at.slice(0, 10);
+    const day = chainDay(this.waiting[0]!);
     const chain = this.chainFor(day);
     const registers = chain.head === undefined;
-    // One day's entries, in the order recorded.
-    const room = this.batches ? BATCH_WRITES : 1;
+    // One day's entries, in the order recorded; an entry written once goes alone (its own transaction).
+    const room = this.batches && !this.waiting[0]!.once ? BATCH_WRITES : 1;
     const group: Waiting[] = [];
-    while (group.length < room && this.waiting[0]?.entry.at.slice(0, 10) === day) {
+    while (
+      group.length < room &&
+      this.waiting[0] !== undefined &&
+      chainDay(this.waiting[0]) === day &&
+      (group.length === 0 || !this.waiting[0].once)
+    ) {
       group.push(this.waiting.shift()!);
     }
     let head = chain.head;
@@ -228,13 +251,19 @@ export class DynamoAuditTrail implements AuditTrail {
       // The registration lands before any entry of the chain: an entry is never on a chain the checkpoints
       // cannot find (a conditional put; already there, from an attempt whose answer was lost, is fine).
       if (registers) await putRegistration(this.doc, this.tableName, registration);
-      if (items.length === 1) {
+      const once = group[0]!.once;
+      let appended = true;
+      if (once) {
+        // Written before under its key: nothing is written now, and the chain's head stays where it was.
+        appended = await putOnce(this.doc, this.tableName, items[0]!, once);
+        group[0]!.resolve();
+      } else if (items.length === 1) {
         await putNew(this.doc, this.tableName, items[0]!);
         group[0]!.resolve();
       } else {
         await this.writeBatch(items, group);
       }
-      chain.head = head && { seq: head.seq, hash: head.hash };
+      if (appended) chain.head = head && { seq: head.seq, hash: head.hash };
     } catch (error) {
       // Closed: nothing is ever numbered after entries that may be missing.
       if (this.chain === chain) this.chain = undefined;
@@ -270,6 +299,53 @@ export class DynamoAuditTrail implements AuditTrail {
       }
       requests = left;
     }
+  }
+}
+
+/**
+ * Writes a chained entry and its key's mark (`audit-once#<key>`) in one TransactWriteItems, each on
+ * condition that it is new: false (and nothing written) when the mark is there, i.e. an earlier write
+ * under the key landed, even one whose answer was lost. Only the entry's own put failing is an error.
+ */
+async function putOnce(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Stored,
+  once: RecordOnce,
+): Promise<boolean> {
+  const isNew = 'attribute_not_exists(pk)';
+  try {
+    await doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: item, ConditionExpression: isNew } },
+          {
+            Put: {
+              TableName: tableName,
+              // Where the entry is, for whoever traces a key: never read by the service.
+              Item: {
+                ...keys.auditOnce(once.key),
+                chain: item.chain,
+                seq: item.seq,
+                writtenAt: once.writtenAt,
+              },
+              ConditionExpression: isNew,
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+    if (
+      (error as Error)?.name === 'TransactionCanceledException' &&
+      reasons?.[1]?.Code === 'ConditionalCheckFailed' &&
+      reasons[0]?.Code !== 'ConditionalCheckFailed'
+    ) {
+      return false;
+    }
+    throw error;
   }
 }
 

@@ -3,8 +3,10 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  type DeleteCommand,
   type DynamoDBDocumentClient,
   type TransactWriteCommandInput,
+  type UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
 import { ConflictError } from '../../errors.js';
@@ -30,6 +32,28 @@ export function isConditionalCheckFailed(error: unknown): boolean {
     error instanceof ConditionalCheckFailedException ||
     (error instanceof Error && error.name === 'ConditionalCheckFailedException')
   );
+}
+
+/**
+ * Sends one conditional write (a put, update or delete with a `ConditionExpression`): true when it was
+ * made, false when its condition did not hold. Any other failure is thrown.
+ *
+ * @example
+ * ```ts
+ * const created = await writeIf(doc, new PutCommand({ TableName, Item, ConditionExpression: 'attribute_not_exists(pk)' }));
+ * ```
+ */
+export async function writeIf(
+  doc: DynamoDBDocumentClient,
+  command: PutCommand | UpdateCommand | DeleteCommand,
+): Promise<boolean> {
+  try {
+    await doc.send(command as PutCommand);
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
 }
 
 /** A transaction refused because a condition failed (not throttled or conflicting with another). */

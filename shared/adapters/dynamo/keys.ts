@@ -37,6 +37,7 @@ import type { ItemKey } from './conditional.js';
  * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
+ * | an audit entry written once under its key (a licence change's pending entry) | table | `audit-once#<licenceId>#<version>#<index>` | `audit-once` |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
  * | the on-demand checkpoint limit (one item) | table | `audit-checkpoint-limit`      | `audit-checkpoint-limit` |
@@ -95,6 +96,11 @@ export const prefixes = {
   /** A holder's entries of one action (gsi3 of the audit table): `audit-holder-action#<lookupKey>#<action>`. */
   auditHolderAction: 'audit-holder-action#',
   auditChain: 'audit-chain#',
+  /**
+   * The mark of an audit entry written once under its own key (shared/licence/pending-work.ts), in the same
+   * transaction as the entry: a second write under the key is refused whole, so never a second entry.
+   */
+  auditOnce: 'audit-once#',
   /** The heads a checkpoint signs the digest of, in pages (shared/supervision/checkpoints.ts). */
   auditCheckpointHeads: 'audit-checkpoint-heads#',
   statusListCounter: 'status-list-counter#',
@@ -180,6 +186,7 @@ export const sortKeys = {
   alert: 'alert',
   batch: 'batch',
   batchSlots: 'batch-slots',
+  auditOnce: 'audit-once',
 } as const;
 
 /** Sort-key prefixes: a holder's licences in gsi1 (so `begins_with` skips other items), an entity's agents. */
@@ -220,6 +227,11 @@ export const keys = {
   auditChainRegistry: (day: string, chain: string): ItemKey => ({
     pk: `${prefixes.auditChain}${day}`,
     sk: chain,
+  }),
+  /** The mark that the entry with key `key` (`<licenceId>#<version>#<index>`) is written. */
+  auditOnce: (key: string): ItemKey => ({
+    pk: `${prefixes.auditOnce}${key}`,
+    sk: sortKeys.auditOnce,
   }),
   auditCheckpoint: (iat: string, id: string): ItemKey => ({
     pk: fixedPartitions.auditCheckpoints,

@@ -6,7 +6,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { PendingWorkIndex } from '../../licence/pending-work.js';
-import { isConditionalCheckFailed } from './conditional.js';
+import { writeIf } from './conditional.js';
 import { keys, prefixes } from './keys.js';
 
 /**
@@ -21,6 +21,12 @@ export const pendingWorkShards = 8;
  */
 export const claimSeconds = 60;
 
+/** The `claimedMark` of a claim on a pointer marked before marks were recorded (it has no `marked`). */
+const noMark = 'none';
+
+/** When a claim taken at `now` lapses (epoch milliseconds): each claim's lease runs from its own taking. */
+const leaseEnd = (now: Date) => now.getTime() + claimSeconds * 1000;
+
 /** The shard of a licence's pointer: a stable function of its id. */
 export function shardOfLicence(licenceId: string): number {
   return createHash('sha256').update(licenceId).digest()[0]! % pendingWorkShards;
@@ -28,16 +34,21 @@ export function shardOfLicence(licenceId: string): number {
 
 const pointerKey = (licenceId: string) => keys.pendingWork(shardOfLicence(licenceId), licenceId);
 
+/** `claimedUntil` is past (or absent with the claim): whoever held the claim is gone. */
+const unclaimed = 'attribute_not_exists(#claim) OR claimedUntil < :now';
+
 /**
  * {@link PendingWorkIndex} on the service table: one item per licence with work outstanding,
- * `pending-work#<shard>` / `<licenceId>`, holding when it was marked (`since`) and its claim (`claim`,
- * `claimedUntil`, epoch milliseconds). `mark` and `claim` are one UpdateItem each, `remove` a conditional
- * DeleteItem; the reconciler reads the shards with a query each.
+ * `pending-work#<shard>` / `<licenceId>`, holding when it was last marked (`since`) and by which mark
+ * (`marked`, new on every mark), and its claim (`claim`, `claimedUntil` in epoch milliseconds, and
+ * `claimedMark`, the mark it was taken under). Each operation is one conditional UpdateItem or DeleteItem
+ * ({@link DynamoPendingWork.write}; `mark` a second, unconditional, when the pointer is held); the reconciler
+ * reads the shards with a query each.
  *
  * @example
  * ```ts
  * const pending = new DynamoPendingWork(doc, tableName);
- * const claim = await pending.mark(licenceId, now);
+ * const claim = await pending.mark(licenceId, now); // undefined: another completer holds it
  * ```
  */
 export class DynamoPendingWork implements PendingWorkIndex {
@@ -46,81 +57,75 @@ export class DynamoPendingWork implements PendingWorkIndex {
     private readonly tableName: string,
   ) {}
 
-  async mark(licenceId: string, now: Date): Promise<string> {
+  async mark(licenceId: string, now: Date): Promise<string | undefined> {
     const claim = randomUUID();
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: pointerKey(licenceId),
-        UpdateExpression: 'SET since = :since, #claim = :claim, claimedUntil = :until',
-        ExpressionAttributeNames: { '#claim': 'claim' },
-        ExpressionAttributeValues: {
-          ':since': now.toISOString(),
-          ':claim': claim,
-          ':until': now.getTime() + claimSeconds * 1000,
-        },
-      }),
-    );
-    return claim;
+    const values = { ':since': now.toISOString(), ':mark': randomUUID() };
+    const taken = await this.write(licenceId, {
+      update:
+        'SET since = :since, marked = :mark, #claim = :claim, claimedUntil = :until, claimedMark = :mark',
+      condition: unclaimed,
+      values: { ...values, ':claim': claim, ':until': leaseEnd(now), ':now': now.getTime() },
+    });
+    if (taken) return claim;
+    // Held by a live claim (security review R11): never taken over, or two completers would finish the
+    // same work. Marked all the same, so that the holder's `remove` leaves the pointer for this change.
+    await this.write(licenceId, { update: 'SET since = :since, marked = :mark', values });
+    return undefined;
   }
 
   async claim(licenceId: string, now: Date): Promise<string | undefined> {
     const claim = randomUUID();
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: pointerKey(licenceId),
-          UpdateExpression: 'SET #claim = :claim, claimedUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(#claim) OR claimedUntil < :now)',
-          ExpressionAttributeNames: { '#claim': 'claim' },
-          ExpressionAttributeValues: {
-            ':claim': claim,
-            ':until': now.getTime() + claimSeconds * 1000,
-            ':now': now.getTime(),
-          },
-        }),
-      );
-      return claim;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+    const taken = await this.write(licenceId, {
+      // A pointer marked before marks were recorded has none: `none` stands for it.
+      update: 'SET #claim = :claim, claimedUntil = :until, claimedMark = if_not_exists(marked, :none)',
+      condition: `attribute_exists(pk) AND (${unclaimed})`,
+      values: { ':claim': claim, ':until': leaseEnd(now), ':now': now.getTime(), ':none': noMark },
+    });
+    return taken ? claim : undefined;
   }
 
   async release(licenceId: string, claim: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: pointerKey(licenceId),
-          UpdateExpression: 'REMOVE #claim, claimedUntil',
-          ConditionExpression: '#claim = :claim',
-          ExpressionAttributeNames: { '#claim': 'claim' },
-          ExpressionAttributeValues: { ':claim': claim },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    await this.write(licenceId, {
+      update: 'REMOVE #claim, claimedUntil, claimedMark',
+      condition: '#claim = :claim',
+      values: { ':claim': claim },
+    });
   }
 
   async remove(licenceId: string, claim: string): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: pointerKey(licenceId),
-          ConditionExpression: '#claim = :claim',
-          ExpressionAttributeNames: { '#claim': 'claim' },
-          ExpressionAttributeValues: { ':claim': claim },
-        }),
-      );
-    } catch (error) {
-      // Marked again meanwhile (another change of the licence): the pointer is that change's now.
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    const removed = await this.write(licenceId, {
+      condition:
+        '#claim = :claim AND (claimedMark = marked OR (attribute_not_exists(marked) AND claimedMark = :none))',
+      values: { ':claim': claim, ':none': noMark },
+    });
+    // Marked again since the claim (a change whose work may not be saved yet): the pointer stays, free for
+    // that change or the reconciler. Or the claim is no longer the caller's: then this changes nothing.
+    if (!removed) await this.release(licenceId, claim);
+  }
+
+  /**
+   * One conditional write of a licence's pointer: an UpdateItem with `update`, else a DeleteItem; true when
+   * made, false when `condition` did not hold.
+   */
+  private write(
+    licenceId: string,
+    input: { update?: string; condition?: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
+    const expressions = `${input.update ?? ''} ${input.condition ?? ''}`;
+    const common = {
+      TableName: this.tableName,
+      Key: pointerKey(licenceId),
+      ...(input.condition ? { ConditionExpression: input.condition } : {}),
+      // DynamoDB refuses a name or a value the expressions do not use.
+      ...(expressions.includes('#claim') ? { ExpressionAttributeNames: { '#claim': 'claim' } } : {}),
+      ExpressionAttributeValues: input.values,
+    };
+    return writeIf(
+      this.doc,
+      input.update
+        ? new UpdateCommand({ ...common, UpdateExpression: input.update })
+        : new DeleteCommand(common),
+    );
   }
 
   async olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>> {

@@ -4,6 +4,7 @@ import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { UnavailableError } from '../../../shared/errors.js';
 import type { StatusListStore } from '../../../shared/licence/status-list-store.js';
 import { StatusType } from '../../../packages/verifier/src/status-list.js';
+import { verifyAuditTrail } from '../../../shared/supervision/audit-chain-verify.js';
 import { postJson } from '../../support/http-api.js';
 import {
   drivingLicenceBody,
@@ -29,7 +30,14 @@ import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../.
  */
 
 /** Failures injected once into the runtime's own stores, after what they follow was written. */
-const faults = { statusList: 0, audit: 0 };
+const faults: {
+  statusList: number;
+  audit: number;
+  /** Entries about a licence change written, then reported failed (the answer lost). */
+  auditLanded: number;
+  /** Run once before the next licence-change entry is written (another request landing meanwhile). */
+  beforeAudit?: (() => Promise<void>) | undefined;
+} = { statusList: 0, audit: 0, auditLanded: 0 };
 
 /** The status-list store every function uses, refusing the next `faults.statusList` writes as contended. */
 function faultyStatusLists(store: StatusListStore): StatusListStore {
@@ -51,12 +59,20 @@ function faultyStatusLists(store: StatusListStore): StatusListStore {
 /** The audit trail every function uses, failing the next `faults.audit` entries about a licence change. */
 function faultyAudit(trail: AuditTrail): AuditTrail {
   return {
-    record: async (entry) => {
-      if (faults.audit > 0 && entry.action.startsWith('licence.') && entry.action !== 'licence.verified') {
+    record: async (entry, once) => {
+      const change = entry.action.startsWith('licence.') && !/verified|issuer_read/.test(entry.action);
+      if (change && faults.audit > 0) {
         faults.audit -= 1;
         throw new Error('injected: the audit write failed');
       }
-      return trail.record(entry);
+      const before = change ? faults.beforeAudit : undefined;
+      faults.beforeAudit = change ? undefined : faults.beforeAudit;
+      await before?.();
+      await trail.record(entry, once);
+      if (change && faults.auditLanded > 0) {
+        faults.auditLanded -= 1;
+        throw new Error('injected: the audit write landed, but its answer was lost');
+      }
     },
     forLicence: (licenceId) => trail.forLicence(licenceId),
   };
@@ -71,7 +87,7 @@ beforeAll(async () => {
   // Pending work is due at once (the default waits a minute for the request's own completion).
   runtime = await startTestRuntime(
     undefined,
-    { PENDING_WORK_AGE_SECONDS: '0' },
+    { PENDING_WORK_AGE_SECONDS: '0', AUDIT_CHECKPOINT_INTERVAL_SECONDS: '0' },
     {
       statusLists: (operator) => faultyStatusLists(operator.statusLists),
       audit: (operator) => faultyAudit(operator.audit),
@@ -84,6 +100,8 @@ beforeAll(async () => {
 afterEach(() => {
   faults.statusList = 0;
   faults.audit = 0;
+  faults.auditLanded = 0;
+  faults.beforeAudit = undefined;
 });
 afterAll(async () => {
   await runtime?.close();
@@ -183,5 +201,65 @@ describe('an issuance whose audit entry fails after the licence is written', () 
     expect(await auditActions(licence.id)).toEqual([]);
     expect(await runtime.runSchedule('licence-reconciler')).toMatchObject({ failed: 0 });
     expect(await auditActions(licence.id)).toEqual(['licence.issued']);
+  });
+});
+
+/** What `npm run audit:verify` runs: every chain of today recomputed from the public API, checkpoint first. */
+async function auditVerifies(): Promise<void> {
+  const registered = await postJson(runtime, '/admin/clients', adminToken, {
+    name: '电子监察 supervising office',
+    scopes: ['supervision'],
+  });
+  expect(registered.status).toBe(201);
+  const supervisor = (await registered.json()) as { clientId: string; clientSecret: string };
+  const today = new Date().toISOString().slice(0, 10);
+  const report = await verifyAuditTrail({
+    base: runtime.baseUrl,
+    ...supervisor,
+    from: today,
+    to: today,
+    checkpointFirst: true,
+  });
+  expect(report.faults).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+describe('completions that race or repeat (security review R11)', () => {
+  it('a change landing while the reconciler writes the last one’s entry: each entry once, the chains intact', async () => {
+    const licence = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
+    const suspend = (status: 'suspended' | 'valid') =>
+      postJson(runtime, `${licencePath(licence.id)}/status`, token, { status, reason: '核查' });
+    // The suspension's entry fails: recorded, pending.
+    faults.audit = 1;
+    await expectJson<LicenceJson>(await suspend('suspended'), 200);
+    expect(await auditActions(licence.id)).toEqual(['licence.issued']);
+    // The reconciler claims it; just before it writes the entry, the licence is reinstated (and that
+    // request, which cannot take the reconciler's claim, writes the status list itself).
+    let reinstated: Response | undefined;
+    faults.beforeAudit = async () => {
+      reinstated = await suspend('valid');
+    };
+    await runtime.runSchedule('licence-reconciler');
+    expect(reinstated?.status).toBe(200);
+    expect(await listed(licence)).toBe(StatusType.VALID);
+    await runtime.runSchedule('licence-reconciler');
+    expect(await auditActions(licence.id)).toEqual([
+      'licence.issued',
+      'licence.suspended',
+      'licence.reinstated',
+    ]);
+    await auditVerifies();
+  });
+
+  it('an entry whose write landed but was reported failed: completed again, written once, the chains intact', async () => {
+    const licence = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
+    faults.auditLanded = 1;
+    await expectJson<LicenceJson>(await revoke(licence), 200);
+    // A retry of the change, and the reconciler twice: each writes it under its key, a no-op.
+    await expectJson<LicenceJson>(await revoke(licence), 200);
+    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('licence-reconciler');
+    expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
+    await auditVerifies();
   });
 });

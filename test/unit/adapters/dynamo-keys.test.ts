@@ -33,6 +33,7 @@ describe('the table’s keys, as stored', () => {
       auditHolder: 'audit-holder#',
       auditHolderAction: 'audit-holder-action#',
       auditChain: 'audit-chain#',
+      auditOnce: 'audit-once#',
       auditCheckpointHeads: 'audit-checkpoint-heads#',
       statusListCounter: 'status-list-counter#',
       statusList: 'status-list#',
@@ -96,6 +97,7 @@ describe('the table’s keys, as stored', () => {
       alert: 'alert',
       batch: 'batch',
       batchSlots: 'batch-slots',
+      auditOnce: 'audit-once',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#', auditChain: 'chain#' });
   });
@@ -170,6 +172,7 @@ describe('the table’s keys, as stored', () => {
     expect(indexKeys.auditHolderAction('hk_1', 'licence.shared')).toBe(
       'audit-holder-action#hk_1#licence.shared',
     );
+    expect(keys.auditOnce('lic_1#2#0')).toEqual({ pk: 'audit-once#lic_1#2#0', sk: 'audit-once' });
     expect(keys.auditUsageIndex()).toEqual({ pk: 'audit-usage-index', sk: 'audit-usage-index' });
     expect(indexKeys.registryRepresentative('lk')).toBe('registry-representative#lk');
     expect(indexKeys.accountId('acc_1')).toBe('account-id#acc_1');

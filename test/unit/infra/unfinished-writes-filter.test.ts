@@ -3,7 +3,7 @@ import { unfinishedWritesFilterPattern } from '../../../infra/constructs/service
 import { completePendingWork, reconcilePendingWork } from '../../../shared/licence/pending-work.js';
 import { logger } from '../../../shared/logger.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import { licenceWorld } from '../../support/licence-world.js';
+import { halfWayLicence, licenceWorld } from '../../support/licence-world.js';
 import { filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
 
 /**
@@ -17,29 +17,18 @@ describe('the unfinished-writes metric filter counts what a failed completion lo
   /** A licence whose pending work is an audit entry and its status list, and stores that fail as asked. */
   async function pendingLicence(fail: { audit?: boolean; list?: boolean }) {
     const world = licenceWorld();
+    const at = '2026-03-01T08:00:00.000Z';
+    const changed = halfWayLicence('lic-1', { at, status: 'revoked', idx: 3 });
+    // Its entry as a record saved before entries had keys holds it (bare): completed all the same.
     const licence: LicenceRecord = {
-      id: 'lic-1',
-      type: 'driving-licence',
-      issuerId: 'iss_1',
-      holder: { kind: 'person', name: '李测试', masked: '110105********002X', lookupKey: 'k' },
-      fields: {},
-      status: 'revoked',
-      statusList: { listId: 'iss_1.0', idx: 3 },
-      issuedAt: '2026-03-01T08:00:00.000Z',
-      validFrom: '2026-03-01T08:00:00.000Z',
-      credential: 'x.y.z',
-      history: [],
+      ...changed,
       pending: {
-        since: '2026-03-01T08:00:00.000Z',
-        audit: [
-          { at: '2026-03-01T08:00:00.000Z', actor: 'cl', action: 'licence.revoked', licenceId: 'lic-1' },
-        ],
-        statusList: { listId: 'iss_1.0', idx: 3, status: 'revoked' },
+        ...changed.pending!,
+        audit: [{ at, actor: 'cl', action: 'licence.revoked', licenceId: 'lic-1' }],
       },
-      version: 0,
     };
     const created = await world.licences.create(licence);
-    const claim = await world.pendingWork.mark(licence.id, new Date(world.clock.now()));
+    const claim = (await world.pendingWork.mark(licence.id, new Date(world.clock.now())))!;
     const deps = {
       ...world.statusDeps,
       audit: {
