@@ -56,6 +56,7 @@ describe('the table’s keys, as stored', () => {
       oidcAccount: 'oidc-account#',
       registryCarrier: 'registry-carrier#',
       statistics: 'stats#',
+      statisticsCounted: 'stats-counted#',
       statisticsMonth: 'stats-month#',
       alertWindow: 'alert-window#',
       alert: 'alert#',
