@@ -8,19 +8,11 @@ import { backupRetention, drVaultKeyAlias, drVaultName } from '../../infra/const
 import { ElicenceDrStack, restoredTablePrefix } from '../../infra/dr-stack.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 
-type Json = Record<string, unknown>;
+import type { Json, Statement } from '../support/iam-statement.js';
 interface Resource {
   Type: string;
   Properties: Json;
   DeletionPolicy?: string;
-}
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource?: unknown;
-  Principal?: unknown;
-  Condition?: Json;
 }
 
 /** Synthesises the stack without bundling. */

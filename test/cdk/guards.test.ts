@@ -11,15 +11,7 @@ import {
   type ElicenceStackProps,
 } from '../../infra/stack.js';
 
-type Json = Record<string, unknown>;
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource?: unknown;
-  Principal?: { AWS?: unknown; Service?: unknown };
-  Condition?: Json;
-}
+import type { Json, Statement } from '../support/iam-statement.js';
 interface Resource {
   Type: string;
   Properties: Json;

@@ -8,14 +8,7 @@ import { functionNames, type FunctionName } from '../../functions/routes.js';
 import { stackPropsFromContext } from '../../infra/context.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 
-type Json = Record<string, unknown>;
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource?: unknown;
-  Condition?: Json;
-}
+import type { Json, Statement } from '../support/iam-statement.js';
 
 const tencentSms = { sdkAppId: '1400000001', signName: '电子证照', templateId: '2101234' };
 

@@ -15,15 +15,7 @@ import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 
-type Json = Record<string, unknown>;
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource?: unknown;
-  Principal?: unknown;
-  Condition?: Json;
-  Sid?: string;
-}
+import type { Json, Statement } from '../support/iam-statement.js';
 
 /** Synthesises the stack without bundling: the code assets skip esbuild for stacks not listed here. */
 function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; template: Template } {
