@@ -1,6 +1,11 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  DynamoDBDocumentClientCommand,
+  type TranslateConfig,
+} from '@aws-sdk/lib-dynamodb';
 import { awsRequestTimeouts, requestTimeoutFor } from '../aws-timeouts.js';
+import { onStackChange } from '../resolve-once.js';
 
 /** Where the table lives: AWS by region, or a local endpoint (dynalite, LocalStack). */
 export interface DynamoClientOptions {
@@ -42,14 +47,79 @@ export function withoutSdkLogging(client: { middlewareStack: { remove(name: stri
   client.middlewareStack.remove('loggerMiddleware');
 }
 
+/** What `CachingDocumentClient` reaches of a document command (members the SDK declares protected). */
+interface DocumentCommandInternals {
+  addMarshallingMiddleware(configuration: unknown): void;
+  clientCommand: {
+    middlewareStack: DynamoDBDocumentClient['middlewareStack'];
+    resolveMiddleware(stack: unknown, configuration: unknown, options: undefined): Chain;
+  };
+  middlewareStack: DynamoDBDocumentClient['middlewareStack'];
+}
+
+/** A resolved middleware chain: takes a low-level command, answers its output (and HTTP response). */
+type Chain = (command: unknown) => Promise<{ output: unknown }>;
+
+/**
+ * A document client that resolves each command class's middleware chain once (see `../resolve-once.ts`
+ * for why: a third of the SDK's CPU per call) and again after any change to the client's stack.
+ *
+ * A document command marshals its input in a middleware of its own low-level command, which it creates
+ * per instance; the chain resolved for the first `GetCommand` therefore serves every later one, because
+ * that middleware reads only the class's key nodes and the input passed down the chain. Calls with
+ * options or a callback, and other commands, go through the SDK's own `send` unchanged. Middleware added
+ * to one command's own stack (none is, here) would be ignored after its class's first call.
+ *
+ * @example
+ * ```ts
+ * const doc = new CachingDocumentClient(new DynamoDBClient({ region: 'cn-north-1' }), {});
+ * await doc.send(new GetCommand({ TableName: 'elicence', Key: { pk, sk } }));
+ * ```
+ */
+export class CachingDocumentClient extends DynamoDBDocumentClient {
+  readonly #chains = new Map<unknown, Chain>();
+
+  constructor(client: DynamoDBClient, translateConfig: TranslateConfig) {
+    super(client, translateConfig);
+    onStackChange(this.middlewareStack, () => this.#chains.clear());
+  }
+
+  // The SDK's overloads (promise, callback, options) are kept by handing anything but `send(command)` on;
+  // `any` as in the SDK's own implementation signature, which the overloads narrow.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override send(command: any, optionsOrCallback?: any, callback?: any): any {
+    if (
+      optionsOrCallback !== undefined ||
+      callback !== undefined ||
+      !(command instanceof DynamoDBDocumentClientCommand)
+    ) {
+      return super.send(command, optionsOrCallback, callback);
+    }
+    const internals = command as unknown as DocumentCommandInternals;
+    let chain = this.#chains.get(command.constructor);
+    if (chain === undefined) {
+      internals.addMarshallingMiddleware(this.config);
+      const stack = this.middlewareStack.concat(internals.middlewareStack);
+      chain = internals.clientCommand.resolveMiddleware(stack, this.config, undefined);
+      this.#chains.set(command.constructor, chain);
+    }
+    return chain(internals.clientCommand).then((result) => result.output);
+  }
+
+  override destroy(): void {
+    this.#chains.clear();
+    super.destroy();
+  }
+}
+
 /**
  * Wraps a low-level client with the project's marshalling rules: `undefined` values are dropped (optional
  * fields simply do not appear in the item) and class instances are rejected rather than silently turned
  * into maps, so only plain data reaches the table. The document client shares, and on `destroy()` closes,
- * the wrapped client's connections.
+ * the wrapped client's connections, and resolves each command's middleware once (`CachingDocumentClient`).
  */
 export function documentClientFor(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, {
+  return new CachingDocumentClient(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }

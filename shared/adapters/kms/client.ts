@@ -1,4 +1,5 @@
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { resolveOncePerCommand } from '../resolve-once.js';
 import { awsRequestTimeouts, requestTimeoutFor } from '../aws-timeouts.js';
 
 /** How to reach KMS: AWS itself by region, or an emulator / LocalStack through `endpoint`. */
@@ -40,5 +41,6 @@ export function createKmsClient(options: KmsClientOptions): KMSClient {
   // The SDK's logger middleware walks every input and output through sensitive-data filters for the
   // client's logger, the SDK's no-op one (none is configured): removed, as for DynamoDB (dynamo/client.ts).
   client.middlewareStack.remove('loggerMiddleware');
-  return client;
+  // Each command class's middleware chain resolved once, not on every signature (../resolve-once.ts).
+  return resolveOncePerCommand(client);
 }

@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { resolveOncePerCommand } from '../resolve-once.js';
 import { awsRequestTimeouts } from '../aws-timeouts.js';
 
 /** How to reach Lambda: AWS itself by region, or the local runtime's emulator through `endpoint`. */
@@ -33,5 +34,5 @@ export function createLambdaClient(options: LambdaClientOptions): LambdaClient {
   // As for KMS and DynamoDB (kms/client.ts): the SDK's no-op logger's middleware walks every input and
   // output through sensitive-data filters for nothing.
   client.middlewareStack.remove('loggerMiddleware');
-  return client;
+  return resolveOncePerCommand(client);
 }

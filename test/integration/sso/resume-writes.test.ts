@@ -1,4 +1,5 @@
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { CachingDocumentClient } from '../../../shared/adapters/dynamo/client.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   citizenAnswers,
@@ -64,10 +65,11 @@ describe('the end of a sign-in', () => {
 
   it('answers with the code only once the grant, code and session are written', async () => {
     const { ua, resume } = await signedInUpToResume();
-    const send = DynamoDBDocumentClient.prototype.send;
+    // The project's document client (shared/adapters/dynamo/client.ts), whose `send` every module calls.
+    const send = CachingDocumentClient.prototype.send;
     let refused = 0;
-    vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (
-      this: DynamoDBDocumentClient,
+    vi.spyOn(CachingDocumentClient.prototype, 'send').mockImplementation(function (
+      this: CachingDocumentClient,
       ...args: Parameters<typeof send>
     ) {
       const [command] = args;

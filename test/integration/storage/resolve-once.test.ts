@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
+import { startKmsEmulator, type KmsEmulator } from '../../../infra/local/kms-emulator.js';
+import { documentClientFor } from '../../../shared/adapters/dynamo/client.js';
+import { ensureTable } from '../../../shared/adapters/dynamo/create-table.js';
+import { createKmsClient } from '../../../shared/adapters/kms/client.js';
+
+/**
+ * The project's SDK clients resolve a command class's middleware chain once, not per call
+ * (`shared/adapters/resolve-once.ts`, issue 16): the reused chain must still carry each call's own
+ * input and answer, concurrent calls included, and a middleware added later must still run.
+ */
+const region = 'cn-north-1';
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const TableName = 'resolve-once-test';
+
+let dataDir: string;
+let dynamo: LocalDynamo;
+let kmsEmulator: KmsEmulator;
+let doc: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'elicence-resolve-once-'));
+  dynamo = await startLocalDynamo({ dataDir });
+  kmsEmulator = await startKmsEmulator({ dataDir });
+  doc = documentClientFor(new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials }));
+  await ensureTable(new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials }), TableName);
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+afterAll(async () => {
+  doc.destroy();
+  await dynamo.close();
+  await kmsEmulator.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the document client', () => {
+  it('resolves each command class once and still answers every call with its own item', async () => {
+    const getResolved = vi.spyOn(GetItemCommand.prototype, 'resolveMiddleware');
+    const putResolved = vi.spyOn(PutItemCommand.prototype, 'resolveMiddleware');
+    const names = Array.from({ length: 40 }, (_, i) => `n${i}`);
+
+    await Promise.all(
+      names.map((name) => doc.send(new PutCommand({ TableName, Item: { pk: `p#${name}`, sk: 's', name } }))),
+    );
+    const answers = await Promise.all(
+      names.map((name) => doc.send(new GetCommand({ TableName, Key: { pk: `p#${name}`, sk: 's' } }))),
+    );
+
+    expect(answers.map((answer) => answer.Item)).toEqual(
+      names.map((name) => ({ pk: `p#${name}`, sk: 's', name })),
+    );
+    expect(answers[0]?.$metadata.httpStatusCode).toBe(200);
+    expect(getResolved).toHaveBeenCalledTimes(1);
+    expect(putResolved).toHaveBeenCalledTimes(1);
+  });
+
+  it('marshals and unmarshals every command class through its reused chain', async () => {
+    await doc.send(
+      new PutCommand({ TableName, Item: { pk: 'q', sk: 'a', n: 1, tags: ['x'], skip: undefined } }),
+    );
+    await doc.send(new PutCommand({ TableName, Item: { pk: 'q', sk: 'b', n: 2, nested: { deep: true } } }));
+    const updated = await doc.send(
+      new UpdateCommand({
+        TableName,
+        Key: { pk: 'q', sk: 'a' },
+        UpdateExpression: 'SET n = n + :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const queried = await doc.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'q' },
+      }),
+    );
+    const batch = await doc.send(
+      new BatchGetCommand({ RequestItems: { [TableName]: { Keys: [{ pk: 'q', sk: 'b' }] } } }),
+    );
+
+    expect(updated.Attributes).toEqual({ pk: 'q', sk: 'a', n: 2, tags: ['x'] });
+    expect(queried.Items).toEqual([
+      { pk: 'q', sk: 'a', n: 2, tags: ['x'] },
+      { pk: 'q', sk: 'b', n: 2, nested: { deep: true } },
+    ]);
+    expect(batch.Responses?.[TableName]).toEqual([{ pk: 'q', sk: 'b', n: 2, nested: { deep: true } }]);
+  });
+
+  it('runs a middleware added after the first call (the grant guard, a test fault)', async () => {
+    const key = { pk: 'late', sk: 's' };
+    await doc.send(new PutCommand({ TableName, Item: key }));
+    await doc.send(new GetCommand({ TableName, Key: key }));
+
+    const seen: string[] = [];
+    doc.middlewareStack.add(
+      (next) => (args) => {
+        seen.push(JSON.stringify(args.input));
+        return next(args);
+      },
+      { step: 'initialize', name: 'lateWatcher' },
+    );
+    await doc.send(new GetCommand({ TableName, Key: key }));
+    doc.middlewareStack.remove('lateWatcher');
+    await doc.send(new GetCommand({ TableName, Key: key }));
+
+    expect(seen).toEqual([JSON.stringify({ TableName, Key: key })]);
+  });
+
+  it('leaves calls with options to the SDK, which answers them the same', async () => {
+    await doc.send(new PutCommand({ TableName, Item: { pk: 'opt', sk: 's', v: 'w' } }));
+    const answer = await doc.send(new GetCommand({ TableName, Key: { pk: 'opt', sk: 's' } }), {
+      abortSignal: new AbortController().signal,
+    });
+    expect(answer.Item).toEqual({ pk: 'opt', sk: 's', v: 'w' });
+  });
+});
+
+describe('the KMS client', () => {
+  it('reuses its chain per command class and runs a middleware added after the first call', async () => {
+    const kms: KMSClient = createKmsClient({ region, endpoint: kmsEmulator.endpoint, credentials });
+    const resolved = vi.spyOn(DescribeKeyCommand.prototype, 'resolveMiddleware');
+    const created = await Promise.all(
+      [1, 2, 3].map(() =>
+        kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' })),
+      ),
+    );
+    const ids = created.map((key) => key.KeyMetadata?.KeyId);
+    const described = await Promise.all(ids.map((KeyId) => kms.send(new DescribeKeyCommand({ KeyId }))));
+    expect(described.map((answer) => answer.KeyMetadata?.KeyId)).toEqual(ids);
+    expect(resolved).toHaveBeenCalledTimes(1);
+
+    const seen: unknown[] = [];
+    kms.middlewareStack.add(
+      (next) => (args) => {
+        seen.push((args.input as { KeyId?: string }).KeyId);
+        return next(args);
+      },
+      { step: 'initialize', name: 'lateWatcher' },
+    );
+    await kms.send(new DescribeKeyCommand({ KeyId: ids[0] }));
+    expect(seen).toEqual([ids[0]]);
+    kms.destroy();
+  });
+});
