@@ -17,6 +17,25 @@ export type TrailResult =
   /** No entry of the licence is on a chain (all written before chains existed). */
   | { kind: 'unchecked' };
 
+/**
+ * Where a page of the licence's list stands in it: whether pages come before it (`earlier`) and after it
+ * (`later`). Only the entries between the page's first and last belong on it: the licence's other entries
+ * on the same chains are on the other pages, not missing.
+ */
+export interface TrailSpan {
+  earlier: boolean;
+  later: boolean;
+}
+
+/**
+ * An entry's place in the licence's list (the API's order: oldest first, entries of one instant by their
+ * chain's writer, then `seq`), comparable as text: `<at>#<writer>_<seq, 10 digits>`.
+ */
+function listPosition(entry: { at?: unknown; chain?: unknown; seq?: unknown }): string {
+  const writer = String(entry.chain ?? '').split('.')[1] ?? '';
+  return `${String(entry.at)}#${writer}_${String(Number(entry.seq ?? 0)).padStart(10, '0')}`;
+}
+
 /** At most this many days of chains are recomputed for one page view; the command checks any range. */
 export const maxTrailDays = 10;
 
@@ -47,6 +66,7 @@ export async function checkLicenceTrail(
   licenceId: string,
   entries: readonly TrailEntry[],
   fetchImpl: typeof fetch = fetch,
+  span: TrailSpan = { earlier: false, later: false },
 ): Promise<LicenceTrailCheck> {
   const chained = entries.filter((entry) => entry.chain !== undefined);
   const unchained = entries.length - chained.length;
@@ -91,9 +111,20 @@ export async function checkLicenceTrail(
     if (fault) return outcome({ kind: 'broken', ...fault });
     // The licence's list is an index (gsi1), which no hash covers: an entry taken off it leaves the chain
     // intact. So every entry about this licence on the recomputed chains must also be on its list.
+    // A page of a long trail lists a stretch of it: an entry before the page's first or after its last is
+    // on another page.
     const listed = new Set(chained.map((entry) => `${entry.chain}#${entry.seq}`));
+    const from = span.earlier ? listPosition(entries[0]!) : undefined;
+    const to = span.later ? listPosition(entries.at(-1)!) : undefined;
+    const onThisPage = (item: Record<string, unknown>): boolean => {
+      const position = listPosition(item);
+      return (from === undefined || position >= from) && (to === undefined || position <= to);
+    };
     const hidden = report.items.find(
-      (item) => item.licenceId === licenceId && !listed.has(`${String(item.chain)}#${String(item.seq)}`),
+      (item) =>
+        item.licenceId === licenceId &&
+        !listed.has(`${String(item.chain)}#${String(item.seq)}`) &&
+        onThisPage(item),
     );
     if (hidden) {
       return outcome({
