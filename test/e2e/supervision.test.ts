@@ -2,7 +2,9 @@ import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dependencies } from '../../functions/composition/dependencies.js';
+import { audit } from '../../functions/composition/factories.js';
 import { indexKeys } from '../../shared/adapters/dynamo/keys.js';
+import { trailPageSize } from '../../shared/web/supervision/supervision-api.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 import { axeViolations, browserSuite, phone, screenshot } from '../support/browser.js';
 import { changeStatus, demoTokens, issueDrivingLicence, verified } from '../integration/verify/helpers.js';
@@ -153,6 +155,39 @@ describe('the supervision console in a browser', () => {
     } finally {
       await doc.send(new PutCommand({ TableName: config.auditTableName, Item: revocation }));
     }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('pages a licence’s trail longer than a page with 下一页, to entry 501 and on', async () => {
+    // A printed QR code scanned over and over: more entries than one page holds.
+    const licenceId = `lic-long-${Date.now()}`;
+    const trail = audit(dependencies());
+    const base = Date.now() - 60_000;
+    const written = Array.from({ length: trailPageSize + 3 }, (_, i) =>
+      new Date(base + i * 10).toISOString(),
+    );
+    await Promise.all(
+      written.map((at) =>
+        trail.record({ at, actor: 'anonymous', action: 'licence.verified', licenceId, verdict: 'valid' }),
+      ),
+    );
+    const { page, errors, context } = await suite.newPage();
+    await signIn(page);
+    await page.getByLabel('证照标识').fill(licenceId);
+    await page.getByRole('button', { name: '查看并验证' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('证照审计链');
+    const rows = page.locator('.trail-table tbody tr');
+    await expect(rows.count()).resolves.toBe(trailPageSize);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('审计链完整');
+    await page.getByRole('link', { name: '下一页' }).click();
+    await expect.poll(() => rows.count()).toBe(3);
+    await expect(rows.first().locator('time').getAttribute('datetime')).resolves.toBe(written[trailPageSize]);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('审计链完整');
+    await expect(page.getByRole('link', { name: '下一页' }).count()).resolves.toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: '第一页' }).click();
+    await expect.poll(() => rows.count()).toBe(trailPageSize);
     expect(errors).toEqual([]);
     await context.close();
   });
