@@ -1,10 +1,10 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dependencies } from '../../functions/composition/dependencies.js';
 import { audit } from '../../functions/composition/factories.js';
-import { indexKeys } from '../../shared/adapters/dynamo/keys.js';
 import { trailPageSize } from '../../shared/web/supervision/supervision-api.js';
+import { licenceAuditItems } from '../support/audit-entries.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 import { axeViolations, browserSuite, phone, screenshot } from '../support/browser.js';
 import { changeStatus, demoTokens, issueDrivingLicence, verified } from '../integration/verify/helpers.js';
@@ -104,14 +104,7 @@ describe('the supervision console in a browser', () => {
     // Another licence's entry removed from the table: this licence's own entries are untouched, but the
     // chain they share has a gap, and the page names where.
     const { doc, config } = dependencies();
-    const { Items = [] } = await doc.send(
-      new QueryCommand({
-        TableName: config.auditTableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(keptId) },
-      }),
-    );
+    const Items = await licenceAuditItems(doc, config.auditTableName, keptId);
     const issuedEntry = Items.find((item) => item.action === 'licence.issued')!;
     await doc.send(
       new DeleteCommand({
@@ -132,14 +125,7 @@ describe('the supervision console in a browser', () => {
 
     // This licence's revocation taken off its list (the index, which no hash covers): the chain is intact,
     // but the entry about this licence on it is missing from the licence's list, and the page says so.
-    const { Items: revokedItems = [] } = await doc.send(
-      new QueryCommand({
-        TableName: config.auditTableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(revokedId) },
-      }),
-    );
+    const revokedItems = await licenceAuditItems(doc, config.auditTableName, revokedId);
     const revocation = revokedItems.find((item) => item.action === 'licence.revoked')!;
     const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = revocation;
     await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { audit } from '../../../functions/composition/factories.js';
-import { indexKeys } from '../../../shared/adapters/dynamo/keys.js';
 import { trailPageSize } from '../../../shared/web/supervision/supervision-api.js';
+import { licenceAuditItems } from '../../support/audit-entries.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -77,14 +77,7 @@ describe('the supervision console’s trail page of a long trail', () => {
 
   it('still names an entry of the page’s own stretch taken off the licence’s list, and only on its page', async () => {
     const { doc, config } = dependencies();
-    const { Items = [] } = await doc.send(
-      new QueryCommand({
-        TableName: config.auditTableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(licenceId) },
-      }),
-    );
+    const Items = await licenceAuditItems(doc, config.auditTableName, licenceId);
     const target = Items.find((item) => item.at === written[trailPageSize + 5])!;
     const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
     await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
