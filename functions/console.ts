@@ -79,6 +79,7 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
 import type { Section } from '../shared/web/kit/layout.js';
 import { SupervisionApi, type TrailPage } from '../shared/web/supervision/supervision-api.js';
+import { positionOfCursor } from '../shared/audit/audit-trail.js';
 import {
   supervisionBar,
   supervisionOverviewBody,
@@ -549,7 +550,11 @@ async function trailPage(
       'supervision',
     );
   }
-  const span = { earlier: cursor !== undefined, later: trail.cursor !== undefined };
+  // The page continues after the position its cursor carries (the API accepted it, so it is one of its own).
+  const span = {
+    ...(cursor !== undefined ? { after: positionOfCursor(cursor) } : {}),
+    later: trail.cursor !== undefined,
+  };
   const check = await checkLicenceTrail(
     dependencies().config.issuerUrl,
     session.accessToken,
@@ -570,7 +575,7 @@ async function trailPage(
       licenceId,
       entries,
       ...check,
-      pages: { ...(span.earlier ? { first: firstPage } : {}), ...(next ? { next } : {}) },
+      pages: { ...(cursor !== undefined ? { first: firstPage } : {}), ...(next ? { next } : {}) },
     }),
     'supervision',
   );

@@ -18,18 +18,22 @@ export type TrailResult =
   | { kind: 'unchecked' };
 
 /**
- * Where a page of the licence's list stands in it: whether pages come before it (`earlier`) and after it
- * (`later`). Only the entries between the page's first and last belong on it: the licence's other entries
- * on the same chains are on the other pages, not missing.
+ * Where a page of the licence's list stands in it: `after`, the position the page continues from (the
+ * last entry of the page before, as its cursor carries it; absent on the first page), and whether more
+ * pages follow (`later`). The pages partition the list: this one holds every place after `after` up to
+ * its own last entry (to the end, on the last page), so the licence's entries on the same chains but on
+ * other pages are not "missing from its list", and an entry missing between two pages still is, on the
+ * later one.
  */
 export interface TrailSpan {
-  earlier: boolean;
+  after?: string;
   later: boolean;
 }
 
 /**
  * An entry's place in the licence's list (the API's order: oldest first, entries of one instant by their
- * chain's writer, then `seq`), comparable as text: `<at>#<writer>_<seq, 10 digits>`.
+ * chain's writer, then `seq`), comparable as text: `<at>#<writer>_<seq, 10 digits>`, the position the
+ * API's cursors carry (shared/audit/audit-trail.ts `positionOfCursor`).
  */
 function listPosition(entry: { at?: unknown; chain?: unknown; seq?: unknown }): string {
   const writer = String(entry.chain ?? '').split('.')[1] ?? '';
@@ -66,7 +70,7 @@ export async function checkLicenceTrail(
   licenceId: string,
   entries: readonly TrailEntry[],
   fetchImpl: typeof fetch = fetch,
-  span: TrailSpan = { earlier: false, later: false },
+  span: TrailSpan = { later: false },
 ): Promise<LicenceTrailCheck> {
   const chained = entries.filter((entry) => entry.chain !== undefined);
   const unchained = entries.length - chained.length;
@@ -114,11 +118,10 @@ export async function checkLicenceTrail(
     // A page of a long trail lists a stretch of it: an entry before the page's first or after its last is
     // on another page.
     const listed = new Set(chained.map((entry) => `${entry.chain}#${entry.seq}`));
-    const from = span.earlier ? listPosition(entries[0]!) : undefined;
     const to = span.later ? listPosition(entries.at(-1)!) : undefined;
     const onThisPage = (item: Record<string, unknown>): boolean => {
       const position = listPosition(item);
-      return (from === undefined || position >= from) && (to === undefined || position <= to);
+      return (span.after === undefined || position > span.after) && (to === undefined || position <= to);
     };
     const hidden = report.items.find(
       (item) =>

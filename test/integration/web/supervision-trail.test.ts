@@ -93,6 +93,36 @@ describe('the supervision console’s trail page of a long trail', () => {
     }
   });
 
+  it('names an entry taken off the list between two pages, on the later one', async () => {
+    // An entry of the licence between the first page's last entry and the second page's first, then taken
+    // off the list: it belongs to neither page's entries, yet the pages together hold its place.
+    const between = new Date(Date.parse(written[trailPageSize - 1]!) + 5).toISOString();
+    await audit(dependencies()).record({
+      at: between,
+      actor: 'anonymous',
+      action: 'licence.verified',
+      licenceId,
+      verdict: 'valid',
+    });
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === between,
+    )!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      const first = await trailPage(firstPath);
+      expect(first.times).toEqual(written.slice(0, trailPageSize));
+      expect(first.html).toContain('审计链完整');
+      const second = await trailPage(first.next!);
+      expect(second.times).toEqual(written.slice(trailPageSize));
+      expect(second.html).toContain('审计链被破坏');
+      expect(second.html).toContain(`${String(target.chain)}</code> #${String(target.seq)}`);
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+  });
+
   it('answers a cursor it did not make with a 400 page that offers the first page', async () => {
     const forged = Buffer.from('../../audit-chain#x').toString('base64url');
     const page = await trailPage(`${firstPath}&cursor=${forged}`);
