@@ -78,7 +78,8 @@ import { consoleSignInBody, type ConsoleSignInInput } from '../shared/web/pages/
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
 import type { Section } from '../shared/web/kit/layout.js';
-import { SupervisionApi } from '../shared/web/supervision/supervision-api.js';
+import { SupervisionApi, type TrailPage } from '../shared/web/supervision/supervision-api.js';
+import { positionOfCursor } from '../shared/audit/audit-trail.js';
 import {
   supervisionBar,
   supervisionOverviewBody,
@@ -484,9 +485,17 @@ async function supervisionRoute(
   });
 }
 
+/** The trail page's query: the licence, and the API's cursor of the page to show (absent: the first). */
+const trailQuery = z.object({
+  licence: z.string().trim().min(1).max(200),
+  cursor: z.string().min(1).max(400).optional().catch(undefined),
+});
+
 /**
- * A licence's chained audit trail, checked through the public API as a third party would
- * (`checkLicenceTrail`). An id the form did not send (blank, too long) is the overview again.
+ * A licence's chained audit trail, a page at a time (`trailPageSize` entries, 下一页 to the next
+ * through the API's cursor), each page checked through the public API as a third party would
+ * (`checkLicenceTrail`). An id the form did not send (blank, too long) is the overview again; a cursor the
+ * API did not make is a 400 page that offers the first.
  */
 async function trailPage(
   event: HttpEvent,
@@ -495,33 +504,79 @@ async function trailPage(
   api: SupervisionApi,
 ): Promise<HttpResult> {
   const { t } = context;
-  const licenceId = z.string().trim().min(1).max(200).safeParse(event.queryStringParameters?.licence);
-  if (!licenceId.success) return redirect('/supervision');
-  const entries = await api.auditOfLicence(licenceId.data);
+  const query = trailQuery.safeParse(event.queryStringParameters ?? {});
+  if (!query.success) return redirect('/supervision');
+  const { licence: licenceId, cursor } = query.data;
   const title = t('证照审计链', 'A licence’s audit trail');
-  if (entries.length === 0) {
+  const firstPage = `/supervision/trail?${new URLSearchParams({ licence: licenceId }).toString()}`;
+  let trail: TrailPage;
+  try {
+    trail = await api.auditOfLicence(licenceId, cursor);
+  } catch (error) {
+    if (!(error instanceof ApiProblem && error.status === 400 && cursor !== undefined)) throw error;
     return page(
       context,
-      404,
+      400,
       title,
       html`${supervisionBar(t, session.clientId)}
         <h1>${title}</h1>
-        ${notice('error', t('没有这个证照标识的审计记录。', 'There is no audit entry for this licence id.'))}
-        <p><a href="/supervision">${t('返回监察概览', 'Back to the overview')}</a></p>`,
+        ${notice('error', t('翻页链接无效或已损坏。', 'This page link is not valid (its cursor was changed).'))}
+        <p><a href="${firstPage}">${t('从第一页查看', 'Start from the first page')}</a></p>`,
       'supervision',
     );
   }
+  const entries = trail.items;
+  if (entries.length === 0) {
+    // Past the last entry (a page cut short by DynamoDB's 1 MB left a cursor with nothing after it).
+    const later = cursor !== undefined;
+    return page(
+      context,
+      later ? 200 : 404,
+      title,
+      html`${supervisionBar(t, session.clientId)}
+        <h1>${title}</h1>
+        ${
+          later
+            ? notice('info', t('没有更多记录了。', 'There are no more entries.'))
+            : notice(
+                'error',
+                t('没有这个证照标识的审计记录。', 'There is no audit entry for this licence id.'),
+              )
+        }
+        <p>
+          ${later ? html`<a href="${firstPage}">${t('第一页', 'First page')}</a> · ` : ''}
+          <a href="/supervision">${t('返回监察概览', 'Back to the overview')}</a>
+        </p>`,
+      'supervision',
+    );
+  }
+  // The page continues after the position its cursor carries (the API accepted it, so it is one of its own).
+  const span = {
+    ...(cursor !== undefined ? { after: positionOfCursor(cursor) } : {}),
+    later: trail.cursor !== undefined,
+  };
   const check = await checkLicenceTrail(
     dependencies().config.issuerUrl,
     session.accessToken,
-    licenceId.data,
+    licenceId,
     entries,
+    fetch,
+    span,
   );
+  const next = trail.cursor
+    ? `/supervision/trail?${new URLSearchParams({ licence: licenceId, cursor: trail.cursor }).toString()}`
+    : undefined;
   return page(
     context,
     200,
     title,
-    supervisionTrailBody(t, { clientId: session.clientId, licenceId: licenceId.data, entries, ...check }),
+    supervisionTrailBody(t, {
+      clientId: session.clientId,
+      licenceId,
+      entries,
+      ...check,
+      pages: { ...(cursor !== undefined ? { first: firstPage } : {}), ...(next ? { next } : {}) },
+    }),
     'supervision',
   );
 }

@@ -14,8 +14,9 @@ import { replayFailedBatch, streamFailureRecord } from '../shared/supervision/re
  * holds on-failure records of the consumer's dead-letter queue, as `aws sqs receive-message` prints their
  * bodies: one JSON record per line (or one JSON array). For each, the entries of its time window are read
  * again from the audit table (`replayFailedBatch`) and counted unless already counted (the entries' marks):
- * running it twice, or over a batch that was counted after all, changes nothing. Tables from the
- * configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials and region from the environment.
+ * running it twice, or over a batch that was counted after all, changes nothing. Copies of history are
+ * skipped as the consumer skips them (`SUPERVISION_HISTORY_BEFORE`, as of the batch's arrival). Tables from
+ * the configuration (`TABLE_NAME`, `AUDIT_TABLE_NAME`), AWS credentials and region from the environment.
  * Prints per record `{ batch, read, counted }` as JSON; exits 0 when every record was replayed (then delete
  * the messages), 1 when one was not a failure record, 2 on a usage, configuration or connection error.
  */
@@ -32,7 +33,12 @@ export async function runReplay(argv: string[], env: NodeJS.ProcessEnv): Promise
     return 2;
   }
   const table = connectTable(config);
-  const deps = { auditChains: dynamoAuditChainStore(table), statistics: dynamoStatisticsStore(table) };
+  const deps = {
+    auditChains: dynamoAuditChainStore(table),
+    statistics: dynamoStatisticsStore(table),
+    // The consumer's own cut-over: set it as the deployment had it when the batch failed.
+    historyBefore: config.supervisionHistoryBefore,
+  };
   let refused = 0;
   try {
     for (const file of files) {

@@ -130,6 +130,27 @@ export const auditTrailSchema = z
 export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: string; holderSalt?: string };
 
 /**
+ * How long an entry's key ({@link RecordOnce}) keeps a second write under it out: 35 days from its first
+ * write, after which the table's TTL may delete its mark (`audit-once#`). What it guards against is a
+ * completer writing a licence change's pending entry again after it landed, and how late that can come is
+ * bounded by how long the entry stays pending after its write:
+ *
+ * - racing completers and retries: minutes (a claim's 60 s lease, the longest completer's own timeout,
+ *   60 s for `licence-reconciler`, and the SDK's retries within it);
+ * - work left pending after its entry was written (the status list or the record's clear failed): the
+ *   reconciler tries again every minute, rewriting under the same key, until an operator fixes the cause;
+ *   its `UnfinishedWrites` alarm fires within 5 minutes (docs/operating.md), so days at the very worst;
+ * - the service table restored to an earlier point (point-in-time recovery and the daily backups reach
+ *   35 days back, infra/constructs/backup.ts): a record restored with pending work finds the marks of the
+ *   entries written since, so long as the point is within this lifetime.
+ *
+ * So 35 days covers every way a duplicate can arrive but a restore from a monthly backup (kept a year),
+ * and costs one small item per licence change for that long instead of forever. A mark past its time but
+ * not yet deleted (TTL deletes late; dynalite never) still keeps a write out: never weaker than before.
+ */
+export const recordOnceSeconds = 35 * 24 * 60 * 60;
+
+/**
  * How an entry recorded after the fact is written: the audit entries of a licence change's pending work
  * (shared/licence/pending-work.ts), which a request, its retry and the reconciler may each try to write,
  * late, and after a write whose outcome was unknown.
@@ -137,8 +158,9 @@ export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: strin
 export interface RecordOnce {
   /**
    * The entry's own key (its licence, the version of the change that recorded it, its index there): the
-   * entry is written at most once under it, and a second `record` with the same key is a no-op that
-   * resolves (the first may have landed even if it failed). Nothing is looked up first.
+   * entry is written at most once under it, and a second `record` with the same key within
+   * {@link recordOnceSeconds} of the first write is a no-op that resolves (the first may have landed even
+   * if it failed). Nothing is looked up first.
    */
   key: string;
   /**

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AuditChainStore } from './audit-chain-store.js';
+import { withoutCopiedHistory } from './copied-history.js';
 import { auditEntryId } from './process-events.js';
 import { supervisedEntryOf, toSupervisionEvent } from './events.js';
 import type { StatisticsStore } from './statistics.js';
@@ -46,19 +47,27 @@ function utcDays(from: number, to: number): string[] {
  * (`addOnce`: entries the failed batch, or any other, did count already are skipped by their marks). A
  * window wider than the batch is harmless for that reason. Alerts are not raised again (an entry's window
  * counter would count twice; a day-old alert helps no one): the statistics are what the replay restores.
+ * Copies of history are skipped by the consumer's own rule (`withoutCopiedHistory`, with `historyBefore`,
+ * `SUPERVISION_HISTORY_BEFORE`), as of the batch's arrival: a batch the consumer gave up during a move
+ * of the audit trail is counted as it would have counted it, not twice.
  *
  * 1. the window, from the failure record's arrivals;
- * 2. the entries of its UTC days, page by page (the supervision listing's own read), those within it kept;
+ * 2. the entries of its UTC days, page by page (the supervision listing's own read), those within it kept,
+ *    less copies of history;
  * 3. counted once.
  *
  * @example
  * ```ts
- * const { read, counted } = await replayFailedBatch(record.DDBStreamBatchInfo, { auditChains, statistics });
+ * const { read, counted } = await replayFailedBatch(record.DDBStreamBatchInfo, {
+ *   auditChains,
+ *   statistics,
+ *   historyBefore: config.supervisionHistoryBefore,
+ * });
  * ```
  */
 export async function replayFailedBatch(
   batch: StreamBatchInfo,
-  deps: { auditChains: AuditChainStore; statistics: StatisticsStore },
+  deps: { auditChains: AuditChainStore; statistics: StatisticsStore; historyBefore: string | undefined },
 ): Promise<{ read: number; counted: number }> {
   // 1.
   const from = Date.parse(batch.approximateArrivalOfFirstRecord) - replayMarginMs;
@@ -76,11 +85,17 @@ export async function replayFailedBatch(
       ...(cursor ? { cursor } : {}),
     });
     cursor = page.cursor;
-    const events = page.items.flatMap((item) => {
+    const inWindow = page.items.flatMap((item) => {
       // Read as the stream's records are: the same fields, so the same id.
       const entry = supervisedEntryOf(item as Record<string, unknown>);
       const at = entry ? Date.parse(entry.at) : Number.NaN;
-      if (!entry || !(at >= from && at <= to)) return [];
+      return entry && at >= from && at <= to ? [{ entry, chain: item.chain }] : [];
+    });
+    const kept = withoutCopiedHistory(inWindow, ({ entry, chain }) => ({ at: entry.at, chain }), {
+      historyBefore: deps.historyBefore,
+      now: Date.parse(batch.approximateArrivalOfLastRecord),
+    });
+    const events = kept.flatMap(({ entry }) => {
       const event = toSupervisionEvent(entry);
       return event ? [{ id: auditEntryId(entry), event }] : [];
     });

@@ -1,3 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { recordOnceSeconds, type AuditEntry } from '../../shared/audit/audit-trail.js';
+import { keys } from '../../shared/adapters/dynamo/keys.js';
+import { auditTable } from '../../shared/adapters/dynamo/table.js';
 import { DynamoAuditTrail, GroupCommitAuditTrail } from '../../shared/adapters/dynamo/audit-trail.js';
 import { InMemoryAudit } from '../support/in-memory-identity.js';
 import { auditTrailContract } from './audit-trail.contract.js';
@@ -15,4 +21,41 @@ auditTrailContract('DynamoAuditTrail on dynalite', async () => {
 auditTrailContract('GroupCommitAuditTrail on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return { trail: new GroupCommitAuditTrail(doc, tableName), cleanup: nothingToClean };
+});
+
+describe('the mark of an entry written once under a key (audit-once#)', () => {
+  const at = '2026-12-06T08:00:00.000Z';
+  const writtenAt = '2026-12-06T08:00:30.000Z';
+  const day = 24 * 60 * 60;
+
+  async function marked() {
+    const { doc, tableName } = await dynamo.newTable();
+    const trail = new DynamoAuditTrail(doc, tableName);
+    const licenceId = `lic-${randomUUID()}`;
+    const entry: AuditEntry = { at, actor: 'cl_issuer', action: 'licence.revoked', licenceId };
+    const once = { key: `${licenceId}#2#0`, writtenAt };
+    await trail.record(entry, once);
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: tableName, Key: keys.auditOnce(once.key), ConsistentRead: true }),
+    );
+    return { trail, licenceId, entry, once, mark: Item };
+  }
+
+  it('carries the table’s TTL attribute: 35 days after the write it marks, in epoch seconds', async () => {
+    const { mark } = await marked();
+    expect(recordOnceSeconds).toBe(35 * day);
+    expect(mark?.[auditTable.ttlAttribute]).toBe(Date.parse(writtenAt) / 1000 + 35 * day);
+    expect(mark).toMatchObject({ writtenAt, chain: expect.any(String), seq: 1 });
+  });
+
+  it('keeps a second write under the key out all its lifetime, and after it until the TTL deletes it', async () => {
+    const { trail, licenceId, entry, once } = await marked();
+    // The reconciler, still finding the change pending a day, then 34 days, later; then past the lifetime
+    // (DynamoDB deletes late, dynalite never: a mark still there still holds).
+    for (const later of [1, 34, 36]) {
+      const again = new Date(Date.parse(writtenAt) + later * day * 1000).toISOString();
+      await trail.record(entry, { ...once, writtenAt: again });
+    }
+    expect(await trail.forLicence(licenceId)).toHaveLength(1);
+  });
 });

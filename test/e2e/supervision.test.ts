@@ -1,8 +1,10 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dependencies } from '../../functions/composition/dependencies.js';
-import { indexKeys } from '../../shared/adapters/dynamo/keys.js';
+import { audit } from '../../functions/composition/factories.js';
+import { trailPageSize } from '../../shared/web/supervision/supervision-api.js';
+import { licenceAuditItems } from '../support/audit-entries.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 import { axeViolations, browserSuite, phone, screenshot } from '../support/browser.js';
 import { changeStatus, demoTokens, issueDrivingLicence, verified } from '../integration/verify/helpers.js';
@@ -102,14 +104,7 @@ describe('the supervision console in a browser', () => {
     // Another licence's entry removed from the table: this licence's own entries are untouched, but the
     // chain they share has a gap, and the page names where.
     const { doc, config } = dependencies();
-    const { Items = [] } = await doc.send(
-      new QueryCommand({
-        TableName: config.auditTableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(keptId) },
-      }),
-    );
+    const Items = await licenceAuditItems(doc, config.auditTableName, keptId);
     const issuedEntry = Items.find((item) => item.action === 'licence.issued')!;
     await doc.send(
       new DeleteCommand({
@@ -130,14 +125,7 @@ describe('the supervision console in a browser', () => {
 
     // This licence's revocation taken off its list (the index, which no hash covers): the chain is intact,
     // but the entry about this licence on it is missing from the licence's list, and the page says so.
-    const { Items: revokedItems = [] } = await doc.send(
-      new QueryCommand({
-        TableName: config.auditTableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(revokedId) },
-      }),
-    );
+    const revokedItems = await licenceAuditItems(doc, config.auditTableName, revokedId);
     const revocation = revokedItems.find((item) => item.action === 'licence.revoked')!;
     const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = revocation;
     await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
@@ -153,6 +141,39 @@ describe('the supervision console in a browser', () => {
     } finally {
       await doc.send(new PutCommand({ TableName: config.auditTableName, Item: revocation }));
     }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('pages a licence’s trail longer than a page with 下一页, to entry 501 and on', async () => {
+    // A printed QR code scanned over and over: more entries than one page holds.
+    const licenceId = `lic-long-${Date.now()}`;
+    const trail = audit(dependencies());
+    const base = Date.now() - 60_000;
+    const written = Array.from({ length: trailPageSize + 3 }, (_, i) =>
+      new Date(base + i * 10).toISOString(),
+    );
+    await Promise.all(
+      written.map((at) =>
+        trail.record({ at, actor: 'anonymous', action: 'licence.verified', licenceId, verdict: 'valid' }),
+      ),
+    );
+    const { page, errors, context } = await suite.newPage();
+    await signIn(page);
+    await page.getByLabel('证照标识').fill(licenceId);
+    await page.getByRole('button', { name: '查看并验证' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('证照审计链');
+    const rows = page.locator('.trail-table tbody tr');
+    await expect(rows.count()).resolves.toBe(trailPageSize);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('审计链完整');
+    await page.getByRole('link', { name: '下一页' }).click();
+    await expect.poll(() => rows.count()).toBe(3);
+    await expect(rows.first().locator('time').getAttribute('datetime')).resolves.toBe(written[trailPageSize]);
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('审计链完整');
+    await expect(page.getByRole('link', { name: '下一页' }).count()).resolves.toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: '第一页' }).click();
+    await expect.poll(() => rows.count()).toBe(trailPageSize);
     expect(errors).toEqual([]);
     await context.close();
   });

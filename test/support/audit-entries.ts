@@ -1,6 +1,6 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { auditShards } from '../../shared/adapters/dynamo/audit-trail.js';
-import { keys } from '../../shared/adapters/dynamo/keys.js';
+import { indexKeys, keys } from '../../shared/adapters/dynamo/keys.js';
 
 /**
  * The audit entries an actor wrote today or yesterday, read straight from the table (every shard of both
@@ -34,4 +34,29 @@ export async function auditEntriesOf(
   return pages.flatMap(
     (page) => (page.Items ?? []) as Array<Record<string, unknown> & { action: string; actor: string }>,
   );
+}
+
+/**
+ * A licence's audit items as stored (keys, index keys and all), read straight from its index (gsi1): for
+ * tests that tamper with one. One query: a licence of at most a few thousand entries.
+ *
+ * @example
+ * ```ts
+ * const items = await licenceAuditItems(deps.doc, runtime.config.auditTableName, licence.id);
+ * ```
+ */
+export async function licenceAuditItems(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  licenceId: string,
+): Promise<Array<Record<string, unknown>>> {
+  const { Items = [] } = await doc.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(licenceId) },
+    }),
+  );
+  return Items;
 }

@@ -11,6 +11,7 @@ import { isConditionalCheckFailed, putNew } from './conditional.js';
 import {
   entryCursor,
   positionOfCursor,
+  recordOnceSeconds,
   type AuditEntry,
   type AuditPage,
   type AuditPageRequest,
@@ -162,10 +163,10 @@ function holderOfIndexKey(indexKey: unknown): string | undefined {
  * Writes of a chain go one at a time, each entry by a conditional put (its chain's registration first, for
  * the first); {@link GroupCommitAuditTrail} writes the entries recorded while none is in flight together
  * instead. An entry recorded with a key ({@link RecordOnce}: a licence change's pending entry) is written
- * alone, in one transaction with its key's mark (`audit-once#<key>`): under a key already marked nothing is
- * written and the chain goes on from the same head, so a repeated write neither duplicates nor forks; it
- * goes on a chain of the day it is written when that is later than its `at`. Each `record` resolves only once
- * its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
+ * alone, in one transaction with its key's mark (`audit-once#<key>`, kept {@link recordOnceSeconds} by the
+ * table's TTL): under a key already marked nothing is written and the chain goes on from the same head,
+ * so a repeated write neither duplicates nor forks; it goes on a chain of the day it is written when that
+ * is later than its `at`. Each `record` resolves only once its entry is written. No gap: when a write fails or its outcome is unknown, its entries' records reject
  * and the chain is closed; later entries start a new chain, so no entry is ever numbered after one that
  * may be missing. (A BatchWriteItem that still leaves an item unprocessed after its retries has written
  * the others: that chain then has a gap, which `npm run audit:verify` reports like a deletion.)
@@ -303,6 +304,19 @@ export class DynamoAuditTrail implements AuditTrail {
 }
 
 /**
+ * When a key's mark may go (epoch seconds, the table's TTL attribute): {@link recordOnceSeconds} after the
+ * write it marks.
+ *
+ * @example
+ * ```ts
+ * onceExpiresAt({ key: 'lic_1#2#0', writtenAt: '2026-12-06T00:00:00.000Z' }); // 1799539200 (35 days on)
+ * ```
+ */
+export function onceExpiresAt(once: RecordOnce): number {
+  return Math.floor(Date.parse(once.writtenAt) / 1000) + recordOnceSeconds;
+}
+
+/**
  * Writes a chained entry and its key's mark (`audit-once#<key>`) in one TransactWriteItems, each on
  * condition that it is new: false (and nothing written) when the mark is there, i.e. an earlier write
  * under the key landed, even one whose answer was lost. Only the entry's own put failing is an error.
@@ -322,12 +336,14 @@ async function putOnce(
           {
             Put: {
               TableName: tableName,
-              // Where the entry is, for whoever traces a key: never read by the service.
+              // Where the entry is, for whoever traces a key: never read by the service. Deleted by the
+              // table's TTL once no completer can still come with the same key (recordOnceSeconds).
               Item: {
                 ...keys.auditOnce(once.key),
                 chain: item.chain,
                 seq: item.seq,
                 writtenAt: once.writtenAt,
+                expiresAt: onceExpiresAt(once),
               },
               ConditionExpression: isNew,
             },

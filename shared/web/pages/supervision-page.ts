@@ -261,6 +261,11 @@ export interface TrailInput {
   /** The days whose chains were recomputed; days beyond the limit are counted, not checked. */
   daysChecked: readonly string[];
   daysSkipped: number;
+  /**
+   * The links to other pages of a long trail (a page holds the API page of `trailPageSize` entries): the
+   * first page's when this one is not, the next page's when more entries follow.
+   */
+  pages?: { first?: string; next?: string };
 }
 
 /** An audit action in words. */
@@ -290,6 +295,8 @@ export function actionLabel(action: string, t: Translate): string {
  */
 export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml {
   const { result } = input;
+  const pages = input.pages ?? {};
+  const paged = pages.first !== undefined || pages.next !== undefined;
   const summary =
     result.kind === 'intact'
       ? html`<section class="card trail-result intact" role="status" aria-labelledby="trail-result-title">
@@ -362,7 +369,17 @@ export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml 
     <div class="table-scroll">
       <table class="trail-table">
         <caption>
-          ${t(`共 ${input.entries.length} 条记录，按时间先后`, `${input.entries.length} entries, oldest first`)}
+          ${
+            paged
+              ? t(
+                  `本页 ${input.entries.length} 条记录，按时间先后`,
+                  `${input.entries.length} entries on this page, oldest first`,
+                )
+              : t(
+                  `共 ${input.entries.length} 条记录，按时间先后`,
+                  `${input.entries.length} entries, oldest first`,
+                )
+          }
         </caption>
         <thead>
           <tr>
@@ -402,5 +419,13 @@ export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml 
         </tbody>
       </table>
     </div>
+    ${
+      paged
+        ? html`<nav class="trail-pager" aria-label="${t('审计记录分页', 'Pages of the trail')}">
+            ${pages.first ? html`<a href="${pages.first}">${t('第一页', 'First page')}</a>` : ''}
+            ${pages.next ? html`<a href="${pages.next}" rel="next">${t('下一页', 'Next page')}</a>` : ''}
+          </nav>`
+        : ''
+    }
     <p><a href="/supervision">${t('返回监察概览', 'Back to the overview')}</a></p>`;
 }

@@ -17,6 +17,29 @@ export type TrailResult =
   /** No entry of the licence is on a chain (all written before chains existed). */
   | { kind: 'unchecked' };
 
+/**
+ * Where a page of the licence's list stands in it: `after`, the position the page continues from (the
+ * last entry of the page before, as its cursor carries it; absent on the first page), and whether more
+ * pages follow (`later`). The pages partition the list: this one holds every place after `after` up to
+ * its own last entry (to the end, on the last page), so the licence's entries on the same chains but on
+ * other pages are not "missing from its list", and an entry missing between two pages still is, on the
+ * later one.
+ */
+export interface TrailSpan {
+  after?: string;
+  later: boolean;
+}
+
+/**
+ * An entry's place in the licence's list (the API's order: oldest first, entries of one instant by their
+ * chain's writer, then `seq`), comparable as text: `<at>#<writer>_<seq, 10 digits>`, the position the
+ * API's cursors carry (shared/audit/audit-trail.ts `positionOfCursor`).
+ */
+function listPosition(entry: { at?: unknown; chain?: unknown; seq?: unknown }): string {
+  const writer = String(entry.chain ?? '').split('.')[1] ?? '';
+  return `${String(entry.at)}#${writer}_${String(Number(entry.seq ?? 0)).padStart(10, '0')}`;
+}
+
 /** At most this many days of chains are recomputed for one page view; the command checks any range. */
 export const maxTrailDays = 10;
 
@@ -47,6 +70,7 @@ export async function checkLicenceTrail(
   licenceId: string,
   entries: readonly TrailEntry[],
   fetchImpl: typeof fetch = fetch,
+  span: TrailSpan = { later: false },
 ): Promise<LicenceTrailCheck> {
   const chained = entries.filter((entry) => entry.chain !== undefined);
   const unchained = entries.length - chained.length;
@@ -91,9 +115,19 @@ export async function checkLicenceTrail(
     if (fault) return outcome({ kind: 'broken', ...fault });
     // The licence's list is an index (gsi1), which no hash covers: an entry taken off it leaves the chain
     // intact. So every entry about this licence on the recomputed chains must also be on its list.
+    // A page of a long trail lists a stretch of it: an entry before the page's first or after its last is
+    // on another page.
     const listed = new Set(chained.map((entry) => `${entry.chain}#${entry.seq}`));
+    const to = span.later ? listPosition(entries.at(-1)!) : undefined;
+    const onThisPage = (item: Record<string, unknown>): boolean => {
+      const position = listPosition(item);
+      return (span.after === undefined || position > span.after) && (to === undefined || position <= to);
+    };
     const hidden = report.items.find(
-      (item) => item.licenceId === licenceId && !listed.has(`${String(item.chain)}#${String(item.seq)}`),
+      (item) =>
+        item.licenceId === licenceId &&
+        !listed.has(`${String(item.chain)}#${String(item.seq)}`) &&
+        onThisPage(item),
     );
     if (hidden) {
       return outcome({

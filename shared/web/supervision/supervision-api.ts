@@ -41,6 +41,16 @@ export const trailEntrySchema = z.looseObject({
 });
 export type TrailEntry = z.output<typeof trailEntrySchema>;
 
+/** A page of a licence's trail, and the cursor of the next when more follow. */
+const trailPageSchema = z.object({ items: z.array(trailEntrySchema), cursor: z.string().optional() });
+export type TrailPage = z.output<typeof trailPageSchema>;
+
+/**
+ * Entries on one page of the trail view (the API's default page): one request a page, and one page's days
+ * of chains recomputed, however long the licence's trail (a printed QR code scanned a million times).
+ */
+export const trailPageSize = 500;
+
 /** The most alerts the overview lists, whatever the API's pages hold. */
 export const maxAlerts = 2000;
 
@@ -89,10 +99,16 @@ export class SupervisionApi {
     return items.slice(0, maxAlerts).toSorted((a, b) => b.at.localeCompare(a.at));
   }
 
-  /** A licence's audit entries, oldest first, each with its place on its hash chain. */
-  async auditOfLicence(licenceId: string): Promise<TrailEntry[]> {
-    const answer = z.object({ items: z.array(trailEntrySchema) });
-    return answer.parse(await this.json(`/supervision/audit?${search({ licence: licenceId })}`)).items;
+  /**
+   * A page of a licence's audit entries, oldest first, each with its place on its hash chain: at most
+   * {@link trailPageSize}, after `cursor` (the API's, opaque); `cursor` answered when more follow.
+   */
+  async auditOfLicence(licenceId: string, cursor?: string): Promise<TrailPage> {
+    return trailPageSchema.parse(
+      await this.json(
+        `/supervision/audit?${search({ licence: licenceId, limit: String(trailPageSize), cursor })}`,
+      ),
+    );
   }
 
   /**

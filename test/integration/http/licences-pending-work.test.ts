@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { UnavailableError } from '../../../shared/errors.js';
 import type { StatusListStore } from '../../../shared/licence/status-list-store.js';
@@ -37,7 +38,9 @@ const faults: {
   auditLanded: number;
   /** Run once before the next licence-change entry is written (another request landing meanwhile). */
   beforeAudit?: (() => Promise<void>) | undefined;
-} = { statusList: 0, audit: 0, auditLanded: 0 };
+  /** Reads of a licence's whole trail (`forLicence`) through the functions' audit trail. */
+  trailReads: number;
+} = { statusList: 0, audit: 0, auditLanded: 0, trailReads: 0 };
 
 /** The status-list store every function uses, refusing the next `faults.statusList` writes as contended. */
 function faultyStatusLists(store: StatusListStore): StatusListStore {
@@ -74,7 +77,10 @@ function faultyAudit(trail: AuditTrail): AuditTrail {
         throw new Error('injected: the audit write landed, but its answer was lost');
       }
     },
-    forLicence: (licenceId) => trail.forLicence(licenceId),
+    forLicence: (licenceId) => {
+      faults.trailReads += 1;
+      return trail.forLicence(licenceId);
+    },
   };
 }
 
@@ -102,6 +108,7 @@ afterEach(() => {
   faults.audit = 0;
   faults.auditLanded = 0;
   faults.beforeAudit = undefined;
+  faults.trailReads = 0;
 });
 afterAll(async () => {
   await runtime?.close();
@@ -172,6 +179,58 @@ describe('a status change whose status list fails after the record is saved', ()
     await runtime.runSchedule('licence-reconciler');
     await expectJson<LicenceJson>(await revoke(licence), 200);
     expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
+  });
+});
+
+describe('the reconciler and a licence with a long trail', () => {
+  it('finishes a revocation reading none of the trail: the list says revoked, the entry written once', async () => {
+    const licence = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
+    // A printed QR code scanned over and over: more entries than any page or query answers at once.
+    const trail = dependencies().audit;
+    const base = Date.now() - 600_000;
+    await Promise.all(
+      Array.from({ length: 1_200 }, (_, i) =>
+        trail.record({
+          at: new Date(base + i * 100).toISOString(),
+          actor: 'anonymous',
+          action: 'licence.verified',
+          licenceId: licence.id,
+          verdict: 'valid',
+        }),
+      ),
+    );
+    faults.statusList = 1;
+    expect((await revoke(licence)).status).toBe(503);
+    faults.trailReads = 0;
+    // The reconciler's grants hold no query of the audit table (the local grant guard refuses one as IAM
+    // would), and it reads no trail through the port either.
+    expect(await runtime.runSchedule('licence-reconciler')).toMatchObject({ failed: 0 });
+    expect(faults.trailReads).toBe(0);
+    expect(await listed(licence)).toBe(StatusType.INVALID);
+    const changes = async () => {
+      const actions: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const response = await fetch(
+          `${runtime.baseUrl}/admin/audit?licence=${encodeURIComponent(licence.id)}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          { headers: { authorization: `Bearer ${adminToken}` } },
+        );
+        const page = await expectJson<{ items: Array<{ action: string }>; cursor?: string }>(response, 200);
+        actions.push(...page.items.map((entry) => entry.action));
+        cursor = page.cursor;
+      } while (cursor);
+      return actions;
+    };
+    const all = await changes();
+    expect(all.filter((action) => action === 'licence.verified')).toHaveLength(1_200);
+    expect(all.filter((action) => !/verified|issuer_read/.test(action))).toEqual([
+      'licence.issued',
+      'licence.revoked',
+    ]);
+    // Run again, and the change asked again: still one entry.
+    await runtime.runSchedule('licence-reconciler');
+    await expectJson<LicenceJson>(await revoke(licence), 200);
+    expect((await changes()).filter((action) => action === 'licence.revoked')).toHaveLength(1);
   });
 });
 

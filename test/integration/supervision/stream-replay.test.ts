@@ -97,7 +97,11 @@ describe('the supervision stream consumer', () => {
     // Pointers only: nothing of the entries.
     expect(JSON.stringify(failures)).not.toContain(licence.id);
 
-    const deps = { auditChains: auditChains(dependencies()), statistics: statistics(dependencies()) };
+    const deps = {
+      auditChains: auditChains(dependencies()),
+      statistics: statistics(dependencies()),
+      historyBefore: undefined,
+    };
     const replay = async () => {
       let counted = 0;
       for (const failure of failures)

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { audit } from '../../../functions/composition/factories.js';
+import { trailPageSize } from '../../../shared/web/supervision/supervision-api.js';
+import { licenceAuditItems } from '../../support/audit-entries.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { UserAgent } from '../../support/user-agent.js';
+
+/**
+ * The supervision console's trail page over HTTP for a licence with more entries than a page holds (a
+ * printed QR code scanned over and over): every entry is reachable through 下一页, and each page's check
+ * finds the trail intact (the licence's entries on other pages are not "missing from its list"), yet
+ * still names an entry of its own stretch taken off the list.
+ */
+let runtime: TestRuntime;
+let ua: UserAgent;
+const licenceId = `lic-long-${randomUUID()}`;
+const extra = 20;
+let written: string[];
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  const trail = audit(dependencies());
+  const base = Date.now() - 120_000;
+  written = Array.from({ length: trailPageSize + extra }, (_, i) => new Date(base + i * 10).toISOString());
+  await Promise.all(
+    written.map((at) =>
+      trail.record({ at, actor: 'anonymous', action: 'licence.verified', licenceId, verdict: 'valid' }),
+    ),
+  );
+  ua = new UserAgent(runtime.baseUrl);
+  const signIn = await ua.request('/supervision/login', { form: runtime.credentials.supervisor });
+  expect(signIn.status).toBe(303);
+}, 120_000);
+afterAll(() => runtime?.close());
+
+/** The page at `path`: its status, the times of its rows, its 下一页 and 第一页 links. */
+async function trailPage(path: string) {
+  const response = await ua.request(path);
+  const html = await response.text();
+  const link = (label: string) => {
+    const found = new RegExp(`<a href="([^"]+)"[^>]*>${label}</a>`).exec(html)?.[1];
+    return found?.replaceAll('&amp;', '&');
+  };
+  const table = html.slice(html.indexOf('<tbody>'), html.indexOf('</tbody>'));
+  return {
+    status: response.status,
+    html,
+    times: [...table.matchAll(/<time datetime="([^"]+)"/g)].map((match) => match[1]),
+    next: link('下一页'),
+    first: link('第一页'),
+  };
+}
+
+const firstPath = `/supervision/trail?licence=${encodeURIComponent(licenceId)}`;
+
+describe('the supervision console’s trail page of a long trail', () => {
+  it('pages through every entry with 下一页, each once, oldest first, each page checked intact', async () => {
+    const first = await trailPage(firstPath);
+    expect(first.status).toBe(200);
+    expect(first.times).toEqual(written.slice(0, trailPageSize));
+    expect(first.html).toContain(`本页 ${trailPageSize} 条记录`);
+    expect(first.html).toContain('审计链完整');
+    expect(first.first).toBeUndefined();
+    expect(first.next).toMatch(/^\/supervision\/trail\?licence=.+&cursor=/);
+
+    const second = await trailPage(first.next!);
+    expect(second.status).toBe(200);
+    // Entry 501 onwards: what the first page could not show.
+    expect(second.times).toEqual(written.slice(trailPageSize));
+    expect(second.html).toContain('审计链完整');
+    expect(second.next).toBeUndefined();
+    expect(second.first).toBe(firstPath);
+  });
+
+  it('still names an entry of the page’s own stretch taken off the licence’s list, and only on its page', async () => {
+    const { doc, config } = dependencies();
+    const Items = await licenceAuditItems(doc, config.auditTableName, licenceId);
+    const target = Items.find((item) => item.at === written[trailPageSize + 5])!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      const first = await trailPage(firstPath);
+      expect(first.html).toContain('审计链完整');
+      const second = await trailPage(first.next!);
+      expect(second.times).toHaveLength(extra - 1);
+      expect(second.html).toContain('审计链被破坏');
+      expect(second.html).toContain(`${String(target.chain)}</code> #${String(target.seq)}`);
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+  });
+
+  it('names an entry taken off the list between two pages, on the later one', async () => {
+    // An entry of the licence between the first page's last entry and the second page's first, then taken
+    // off the list: it belongs to neither page's entries, yet the pages together hold its place.
+    const between = new Date(Date.parse(written[trailPageSize - 1]!) + 5).toISOString();
+    await audit(dependencies()).record({
+      at: between,
+      actor: 'anonymous',
+      action: 'licence.verified',
+      licenceId,
+      verdict: 'valid',
+    });
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === between,
+    )!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      const first = await trailPage(firstPath);
+      expect(first.times).toEqual(written.slice(0, trailPageSize));
+      expect(first.html).toContain('审计链完整');
+      const second = await trailPage(first.next!);
+      expect(second.times).toEqual(written.slice(trailPageSize));
+      expect(second.html).toContain('审计链被破坏');
+      expect(second.html).toContain(`${String(target.chain)}</code> #${String(target.seq)}`);
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+  });
+
+  it('answers a cursor it did not make with a 400 page that offers the first page', async () => {
+    const forged = Buffer.from('../../audit-chain#x').toString('base64url');
+    const page = await trailPage(`${firstPath}&cursor=${forged}`);
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('翻页链接无效');
+    expect(page.html).toContain(`href="${firstPath}"`);
+  });
+});
