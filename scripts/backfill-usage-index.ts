@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../shared/adapters/dynamo/client.js';
 import { backfillUsageIndex } from '../shared/adapters/dynamo/usage-index-backfill.js';
-import { readCommandLine, sayer } from './cli.js';
+import { ranAsScript, readCommandLine, sayer } from './cli.js';
 
 /**
  * `npx tsx scripts/backfill-usage-index.ts [--audit-table <audit table>]`: gives the usage entries written
@@ -38,6 +38,6 @@ export async function runBackfill(argv: string[], env: NodeJS.ProcessEnv): Promi
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+if (ranAsScript(import.meta.url)) {
   process.exitCode = await runBackfill(process.argv.slice(2), process.env);
 }

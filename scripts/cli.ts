@@ -31,3 +31,12 @@ export function readCommandLine<T>(
     return undefined;
   }
 }
+
+/**
+ * Whether the module at `moduleUrl` (its `import.meta.url`) is the script node was started with, not an
+ * import (the tests import `run…` and call it with their own arguments and environment).
+ */
+export function ranAsScript(moduleUrl: string): boolean {
+  const started = process.argv[1];
+  return started !== undefined && started !== '' && moduleUrl.endsWith(started.replace(/\\/g, '/'));
+}

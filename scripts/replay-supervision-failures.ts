@@ -6,7 +6,7 @@ import {
   dynamoStatisticsStore,
 } from '../shared/adapters/dynamo/index.js';
 import { replayFailedBatch, streamFailureRecord } from '../shared/supervision/replay.js';
-import { readCommandLine, sayer } from './cli.js';
+import { ranAsScript, readCommandLine, sayer } from './cli.js';
 
 /**
  * `npm run supervision:replay -- <file>…`: counts into the statistics, once, the audit entries of stream
@@ -61,6 +61,6 @@ export async function runReplay(argv: string[], env: NodeJS.ProcessEnv): Promise
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+if (ranAsScript(import.meta.url)) {
   process.exitCode = await runReplay(process.argv.slice(2), process.env);
 }
