@@ -94,7 +94,6 @@ const sectionHome: Record<Section, string> = {
   supervision: '/supervision',
 };
 
-/** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */
 /**
  * A refusal without words of its own, in the page's language: each failing input named, its rule said
  * from its code. Its English message is for developers, and stays off a Chinese page.
@@ -105,6 +104,7 @@ function refusalWords(t: Translate, error: ServiceError): string {
   return `${t('请求未被接受：', 'The request was not accepted: ')}${inputs.join(t('；', '; '))}`;
 }
 
+/** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */
 const pageMessages: Partial<Record<string, (t: Translate) => string>> = {
   cross_site_request: (t) => t('请从本站页面提交表单。', 'Please submit the form from this site’s own page.'),
   login_expired: (t) =>
