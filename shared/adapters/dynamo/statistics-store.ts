@@ -128,8 +128,11 @@ export class DynamoStatisticsStore implements StatisticsStore {
       // caller's to retry.
       const outcome = await writeAllOrNothing(this.doc, [...marks, ...updates]);
       if (outcome.written) return pending.length;
-      // Only the marks are conditional: the indexes refused are theirs, the events' in `pending`.
-      const marked = new Set(outcome.failed);
+      // Only the marks are conditional: the indexes refused are theirs, the events' in `pending`. Were
+      // none of them refused, say so rather than loop.
+      const marked = new Set(outcome.failed.filter((i) => i < marks.length));
+      if (marked.size === 0)
+        throw new Error('statistics not counted: a condition other than the marks’ failed');
       pending = pending.filter((_, i) => !marked.has(i));
     }
     return 0;
