@@ -849,15 +849,12 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
 /** What the wallet checks before asking the API: each field there, the scopes known, the date a date. */
 function appointFormErrors(t: Translate, form: z.output<typeof appointForm>): AppointError[] {
   const errors: AppointError[] = [];
-  const say = (field: AppointField, error: CodedFieldError) =>
+  const say = (field: AppointField, error: CodedFieldError | string) =>
     errors.push({ field, message: labelledFieldError(t, appointFieldLabel(t, field), error) });
   if (form.idNumber.trim() === '') say('idNumber', { code: 'required' });
   if (form.name.trim() === '') say('name', { code: 'required' });
   if (form.scope.length === 0) {
-    errors.push({
-      field: 'scope',
-      message: `${appointFieldLabel(t, 'scope')}${t('：', ': ')}${t('请至少选择一项。', 'Choose at least one.')}`,
-    });
+    say('scope', t('请至少选择一项。', 'Choose at least one.'));
   } else if (!form.scope.every((scope) => (agentScopes as readonly string[]).includes(scope))) {
     say('scope', { code: 'invalid_value' });
   }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../shared/adapters/dynamo/client.js';
 import { backfillUsageIndex } from '../shared/adapters/dynamo/usage-index-backfill.js';
-import { loadConfig, type Config } from '../shared/config.js';
+import { ranAsScript, readCommandLine, sayer } from './cli.js';
 
 /**
  * `npx tsx scripts/backfill-usage-index.ts [--audit-table <audit table>]`: gives the usage entries written
@@ -16,17 +16,14 @@ import { loadConfig, type Config } from '../shared/config.js';
  * filtered pages keep reading gsi2), 2 on a usage, configuration or connection error.
  */
 export async function runBackfill(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const say = (message: string) => console.error(`backfill-usage-index: ${message}`);
-  let values: { 'audit-table'?: string };
-  let config: Config;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { 'audit-table': { type: 'string' } } }));
-    // A configuration the service would refuse (e.g. an audit table named as the service table): exit 2.
-    config = loadConfig(env);
-  } catch (error) {
-    say((error as Error).message);
-    return 2;
-  }
+  const say = sayer('backfill-usage-index');
+  const start = readCommandLine(
+    say,
+    env,
+    () => parseArgs({ args: argv, options: { 'audit-table': { type: 'string' } } }).values,
+  );
+  if (!start) return 2;
+  const { args: values, config } = start;
   const table = values['audit-table'] ?? config.auditTableName;
   const doc = createDocumentClient({ region: config.region, endpoint: config.dynamodbEndpoint });
   try {
@@ -41,6 +38,6 @@ export async function runBackfill(argv: string[], env: NodeJS.ProcessEnv): Promi
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+if (ranAsScript(import.meta.url)) {
   process.exitCode = await runBackfill(process.argv.slice(2), process.env);
 }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../shared/adapters/dynamo/client.js';
-import { loadConfig, type Config } from '../shared/config.js';
+import { type Config } from '../shared/config.js';
+import { readCommandLine, sayer } from './cli.js';
 
 /** What a move script moves: from the service table into `target`, by `move`. */
 export interface MoveCommand {
@@ -30,29 +31,22 @@ export interface MoveCommand {
  * ```
  */
 export async function runMove(argv: string[], command: MoveCommand): Promise<number> {
-  const say = (message: string) => console.error(`${command.name}: ${message}`);
-  let values: { table?: string; delete?: boolean } & Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        table: { type: 'string' },
-        [command.targetOption]: { type: 'string' },
-        delete: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (error) {
-    say((error as Error).message);
-    return 2;
-  }
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    // A configuration the service would refuse (e.g. a table name equal to TABLE_NAME): exit 2, said.
-    say((error as Error).message);
-    return 2;
-  }
+  const say = sayer(command.name);
+  const start = readCommandLine(
+    say,
+    process.env,
+    (): { table?: string; delete?: boolean } & Record<string, string | boolean | undefined> =>
+      parseArgs({
+        args: argv,
+        options: {
+          table: { type: 'string' },
+          [command.targetOption]: { type: 'string' },
+          delete: { type: 'boolean', default: false },
+        },
+      }).values,
+  );
+  if (!start) return 2;
+  const { args: values, config } = start;
   const from = values.table ?? config.tableName;
   const target = values[command.targetOption];
   const to = typeof target === 'string' ? target : command.defaultTarget(config);

@@ -5,8 +5,8 @@ import {
   dynamoAuditChainStore,
   dynamoStatisticsStore,
 } from '../shared/adapters/dynamo/index.js';
-import { loadConfig, type Config } from '../shared/config.js';
 import { replayFailedBatch, streamFailureRecord } from '../shared/supervision/replay.js';
+import { ranAsScript, readCommandLine, sayer } from './cli.js';
 
 /**
  * `npm run supervision:replay -- <file>…`: counts into the statistics, once, the audit entries of stream
@@ -21,17 +21,15 @@ import { replayFailedBatch, streamFailureRecord } from '../shared/supervision/re
  * the messages), 1 when one was not a failure record, 2 on a usage, configuration or connection error.
  */
 export async function runReplay(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const say = (message: string) => console.error(`supervision:replay: ${message}`);
-  let files: string[];
-  let config: Config;
-  try {
-    ({ positionals: files } = parseArgs({ args: argv, allowPositionals: true, options: {} }));
-    if (files.length === 0) throw new Error('usage: npm run supervision:replay -- <failure records file>…');
-    config = loadConfig(env);
-  } catch (error) {
-    say((error as Error).message);
-    return 2;
-  }
+  const say = sayer('supervision:replay');
+  const start = readCommandLine(say, env, () => {
+    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    if (positionals.length === 0)
+      throw new Error('usage: npm run supervision:replay -- <failure records file>…');
+    return positionals;
+  });
+  if (!start) return 2;
+  const { args: files, config } = start;
   const table = connectTable(config);
   const deps = {
     auditChains: dynamoAuditChainStore(table),
@@ -69,6 +67,6 @@ export async function runReplay(argv: string[], env: NodeJS.ProcessEnv): Promise
   }
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+if (ranAsScript(import.meta.url)) {
   process.exitCode = await runReplay(process.argv.slice(2), process.env);
 }

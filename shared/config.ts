@@ -25,15 +25,15 @@ export function isHttpsOrLoopback(url: URL): boolean {
 }
 
 /**
- * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
- * newcomer needs none of them; the CDK stack sets what differs in AWS.
- */
-/**
  * The UTC day holder commitments were released (security review L2): entries dated on or after it must
  * carry one unless `AUDIT_HOLDER_COMMITMENTS_SINCE` says a later day (M2b: unset must not mean "never").
  */
 export const holderCommitmentsReleased = '2026-12-06';
 
+/**
+ * Every setting the service reads from its environment. Defaults are those of the local runtime, so a
+ * newcomer needs none of them; the CDK stack sets what differs in AWS.
+ */
 const schema = z
   .object({
     PORT: port.default(3000),

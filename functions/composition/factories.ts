@@ -223,7 +223,6 @@ export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
 export const auditPages = (c: Needs<'doc'>) => dynamoLicenceAuditPages(c.doc);
 export const auditChains = (c: Needs<'doc'>) => dynamoAuditChainStore(c.doc);
-/** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
 /**
  * A clerk's reference: the person's pairwise subject at the issuer console, computed as the provider
  * computes it (the same salt, derived from the lookup key once per container), so that the API's audit
@@ -263,6 +262,7 @@ export const noticeSender = (c: Needs) =>
     allowLoopback: !servedOverHttps(c.config.issuerUrl),
     timeoutMs: c.config.notices.timeoutMs,
   });
+/** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
 export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock));
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
 /**

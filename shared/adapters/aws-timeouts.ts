@@ -18,6 +18,38 @@ export function awsRequestTimeouts(requestTimeoutMs: number): {
   return { connectionTimeout: 1_000, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true };
 }
 
+/** Where and how an AWS client of the functions calls its service; see {@link awsClientSettings}. */
+export interface AwsClientOptions {
+  region: string;
+  /** An emulator or LocalStack; omitted in AWS (the regional endpoint). */
+  endpoint?: string | undefined;
+  /** Attempts per call, the first included. */
+  maxAttempts: number;
+  /** Per attempt, passed to {@link awsRequestTimeouts}. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * The settings the AWS clients the adapters build share: `maxAttempts` by the SDK's standard retry
+ * strategy (exponential backoff with jitter; pinned so that `AWS_RETRY_MODE=adaptive` cannot make a
+ * function wait on its client-side rate limiter), {@link awsRequestTimeouts} per attempt, and `endpoint`
+ * only when one is given.
+ *
+ * @example
+ * ```ts
+ * const sns = new SNSClient(awsClientSettings({ region: 'cn-north-1', maxAttempts: 2, requestTimeoutMs: 3_000 }));
+ * ```
+ */
+export function awsClientSettings(options: AwsClientOptions) {
+  return {
+    region: options.region,
+    maxAttempts: options.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: awsRequestTimeouts(options.requestTimeoutMs),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+  };
+}
+
 /**
  * Per attempt, for DynamoDB and KMS: in AWS both answer in milliseconds (a 1 MB query page in a few
  * hundred), so a second is a hang; with DynamoDB's 3 attempts and KMS's 5 and the SDK's backoff between

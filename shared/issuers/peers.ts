@@ -128,10 +128,10 @@ export function withinRegion(region: string, area: string): boolean {
   return prefix.length > 0 && region.startsWith(prefix);
 }
 
-/** Why a fetched list is refused. */
 /** How far ahead of our clock a peer's trust list may be signed: the two platforms' clocks differ a little. */
 const PEER_CLOCK_SKEW_SECONDS = 300;
 
+/** Why a fetched list is refused. */
 class PeerFetchError extends Error {
   constructor(
     readonly code: 'unreachable' | 'bad_response' | 'untrusted' | 'expired' | 'clock_skew',

@@ -55,13 +55,14 @@ export interface TrustListDependencies {
  * ttl, platform key, presentation keys) hashes the same, it is younger than {@link TRUST_LIST_RESIGN_AGE_SECONDS} and more
  * than {@link TRUST_LIST_REFRESH_SECONDS} from `exp`; otherwise a new
  * one is signed (one KMS call) and stored with a conditional write, so concurrent requests do not fight.
+ * Answers the token, and `ttl`: the seconds a consumer may cache it (what is left of its `ttl` from its
+ * `iat`).
  *
  * @example
  * ```ts
  * const { jws, ttl } = await trustListToken(dependencies());
  * ```
  */
-/** The token, and `ttl`: the seconds a consumer may cache it (what is left of its `ttl` from its `iat`). */
 export async function trustListToken(deps: TrustListDependencies): Promise<{ jws: string; ttl: number }> {
   const iss = deps.config.issuerUrl;
   const [all, peers] = await Promise.all([deps.issuers.listAll(), deps.peers?.list() ?? []]);

@@ -3,7 +3,7 @@ import { checkRequestLine, withEdgeHeaders, type Edge } from '../http/edge.js';
 import { httpStatusOf } from '../http/error-mapping.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger, withRequestLogKeys } from '../logger.js';
-import { fieldErrorText } from './kit/field-messages.js';
+import { labelledFieldError } from './kit/field-messages.js';
 import { html } from './kit/html.js';
 import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './kit/i18n.js';
 import { htmlPage, notice, renderPage, type Section } from './kit/layout.js';
@@ -94,17 +94,17 @@ const sectionHome: Record<Section, string> = {
   supervision: '/supervision',
 };
 
-/** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */
 /**
  * A refusal without words of its own, in the page's language: each failing input named, its rule said
  * from its code. Its English message is for developers, and stays off a Chinese page.
  */
 function refusalWords(t: Translate, error: ServiceError): string {
-  const inputs = error.errors.map((e) => `${e.path}${t('：', ': ')}${fieldErrorText(t, e)}`);
+  const inputs = error.errors.map((e) => labelledFieldError(t, e.path, e));
   if (inputs.length === 0) return t('请求未被接受，请返回上一页检查后重试。', error.message);
   return `${t('请求未被接受：', 'The request was not accepted: ')}${inputs.join(t('；', '; '))}`;
 }
 
+/** Words for the refusals a visitor is likely to meet, by stable code; others show their own message. */
 const pageMessages: Partial<Record<string, (t: Translate) => string>> = {
   cross_site_request: (t) => t('请从本站页面提交表单。', 'Please submit the form from this site’s own page.'),
   login_expired: (t) =>

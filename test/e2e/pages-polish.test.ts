@@ -1,7 +1,14 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { adminToken, authorizationRequest, registerPlatform } from '../support/oidc-flows.js';
-import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
+import {
+  axeViolations,
+  browserSuite,
+  phone,
+  screenshot,
+  signInOnLoginPage,
+  signInToWallet,
+} from '../support/browser.js';
 
 /**
  * The finish of the pages as their users meet them: no stray bullets, no developer words on a citizen's
@@ -88,9 +95,7 @@ describe('page polish', () => {
 
   it('keeps 退出登录 quiet and the wallet’s identifier explained, not shown as "sub"', async () => {
     const { page, context } = await suite.newPage();
-    await page.goto('/wallet/login');
-    await signInOnLoginPage(page, suite.runtime.credentials.citizen);
-    await page.waitForURL('**/wallet');
+    await signInToWallet(page, suite.runtime.credentials.citizen);
     const signOut = page.getByRole('button', { name: '退出登录' });
     const [signOutBg, brandBg] = await Promise.all([
       signOut.evaluate((element) => getComputedStyle(element).backgroundColor),

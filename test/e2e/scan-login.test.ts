@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, phone, screenshot, signInToWallet } from '../support/browser.js';
 
 describe('scan-to-login (扫码登录) in Chromium, with two browser contexts', () => {
   const suite = browserSuite();
@@ -10,9 +10,7 @@ describe('scan-to-login (扫码登录) in Chromium, with two browser contexts', 
     async () => {
       // The phone: the wallet, signed in as the demo citizen (level 3).
       const phoneSide = await suite.newPage({ viewport: phone, mobile: true });
-      await phoneSide.page.goto('/wallet/login');
-      await signInOnLoginPage(phoneSide.page, suite.runtime.credentials.citizen);
-      await phoneSide.page.waitForURL(`${suite.runtime.baseUrl}/wallet`);
+      await signInToWallet(phoneSide.page, suite.runtime.credentials.citizen);
 
       // The desktop: the demo platform's sign-in page shows the QR code and its link.
       const desk = await suite.newPage();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, signInOnLoginPage, signInToWallet } from '../support/browser.js';
 import { postJson } from '../support/http-api.js';
 import { newIdNumber } from '../support/in-memory-identity.js';
 
@@ -20,9 +20,7 @@ describe('closing the account from the wallet in a browser', () => {
 
     const { page, context, errors } = await suite.newPage();
     const checked: Record<string, string[]> = {};
-    await page.goto('/wallet/login');
-    await signInOnLoginPage(page, person);
-    await page.waitForURL(/\/wallet$/);
+    await signInToWallet(page, person);
     await page.goto('/wallet/account');
     checked['account'] = await axeViolations(page);
     await page.locator('#account-close-link').click();

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../support/http-api.js';
-import { axeViolations, browserSuite, phone, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, phone, signInToWallet } from '../support/browser.js';
 import { drivingLicenceBody, expectJson, issued, licencePath } from '../support/licences.js';
 import { clientCredentialsToken } from '../support/runtime.js';
 
@@ -38,10 +38,8 @@ describe('the wallet’s enterprise and personal groups', () => {
   async function signIn(actFor: 'self' | 'entity', path: string): Promise<Page> {
     const { page } = await suite.newPage({ viewport: phone, mobile: true });
     page.setDefaultTimeout(8000);
-    await page.goto(actFor === 'entity' ? '/wallet/login?as=entity' : '/wallet/login');
     const { citizen, entity } = suite.runtime.credentials;
-    await signInOnLoginPage(page, citizen, actFor === 'entity' ? entity.creditCode : 'self');
-    await page.waitForURL('**/wallet');
+    await signInToWallet(page, citizen, { actFor: actFor === 'entity' ? entity.creditCode : 'self' });
     await page.goto(path);
     return page;
   }

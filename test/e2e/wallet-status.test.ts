@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { postJson } from '../support/http-api.js';
-import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, phone, screenshot, signInToWallet } from '../support/browser.js';
 import {
   drivingLicenceBody,
   expectJson,
@@ -56,9 +56,7 @@ describe('the wallet with a revoked and a suspended licence', () => {
   async function signedIn(options: Parameters<typeof suite.newPage>[0] = {}, path = '/wallet') {
     const opened = await suite.newPage(options);
     opened.page.setDefaultTimeout(8000);
-    await opened.page.goto('/wallet/login');
-    await signInOnLoginPage(opened.page, suite.runtime.credentials.citizen);
-    await opened.page.waitForURL('**/wallet');
+    await signInToWallet(opened.page, suite.runtime.credentials.citizen);
     if (path !== '/wallet') await opened.page.goto(path);
     return opened;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { axeViolations, browserSuite, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, screenshot, signInToWallet } from '../support/browser.js';
 import { postJson } from '../support/http-api.js';
 import { outbox } from '../support/in-memory-sms.js';
 import { demoTokens, issueDrivingLicence } from '../integration/verify/helpers.js';
@@ -31,9 +31,7 @@ describe('raising the level from the wallet in a browser', () => {
 
     const { page, context, errors } = await suite.newPage();
     const checked: Record<string, string[]> = {};
-    await page.goto('/wallet/login');
-    await signInOnLoginPage(page, person);
-    await page.waitForURL(/\/wallet$/);
+    await signInToWallet(page, person);
     await page.locator('#wallet-step-up').waitFor();
     expect(await page.locator('.licence-card').count()).toBe(0);
     checked['wallet (level 2)'] = await axeViolations(page);

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import { buildDependencies } from '../../functions/composition/dependencies.js';
 import { maskIdNumber, parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
+import { startFakeHttpServer, type FakeHttpServer } from './fake-http-server.js';
 import { postJson } from './http-api.js';
 import { newIdNumber } from './in-memory-identity.js';
 import { outbox, type CarrierOfNumbers } from './in-memory-sms.js';
@@ -104,13 +105,43 @@ export function registerSharingPlatform(
   name: string,
   origin: string,
   scopes = ['openid', 'profile', 'offline_access'],
+  eventsUri?: string,
 ): Promise<RelyingParty> {
   return registerPlatform(runtime, admin, {
     name,
     redirectUris: [`${origin}/callback`],
     scopes,
     authorizationDetailsTypes: ['licence_access'],
+    ...(eventsUri === undefined ? {} : { eventsUri }),
   });
+}
+
+/**
+ * A sharing platform (`openid profile`) that registered an events endpoint, and the receiver there: a
+ * server on this machine that keeps the Security Event Tokens it is sent (it answers 500 until told).
+ */
+export async function registerNotifiedPlatform(
+  runtime: TestRuntime,
+  admin: string,
+  name: string,
+  origin: string,
+): Promise<{ platform: RelyingParty; receiver: FakeHttpServer }> {
+  const receiver = await startFakeHttpServer();
+  try {
+    const scopes = ['openid', 'profile'];
+    const platform = await registerSharingPlatform(
+      runtime,
+      admin,
+      name,
+      origin,
+      scopes,
+      receiver.url('/events'),
+    );
+    return { platform, receiver };
+  } catch (error) {
+    await receiver.close();
+    throw error;
+  }
 }
 
 /** The person withdraws an authorization (a share or a sign-in) listed in their wallet. */

@@ -56,12 +56,16 @@ export async function writeIf(
   }
 }
 
+/** Why a transaction was cancelled, one reason per item in order (`None` for an item not at fault). */
+function cancellationReasons(error: unknown): Array<{ Code?: string }> {
+  return (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
+}
+
 /** A transaction refused because a condition failed (not throttled or conflicting with another). */
 export function isTransactionConditionFailed(error: unknown): boolean {
-  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
   return (
     (error as { name?: string }).name === 'TransactionCanceledException' &&
-    (reasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed')
+    cancellationReasons(error).some((reason) => reason.Code === 'ConditionalCheckFailed')
   );
 }
 
@@ -89,8 +93,7 @@ export async function writeAllOrNothing(
     return { written: true };
   } catch (error) {
     if (!isTransactionConditionFailed(error)) throw error;
-    const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-    const failed = reasons.flatMap((reason, index) =>
+    const failed = cancellationReasons(error).flatMap((reason, index) =>
       reason.Code === 'ConditionalCheckFailed' ? [index] : [],
     );
     return { written: false, failed };

@@ -265,8 +265,10 @@ export const dynamoStatisticsStore = (table: TableConnection): StatisticsStore =
 /** The alert rules' counters and the alerts. */
 export const dynamoAlertStore = (table: TableConnection): AlertStore =>
   new DynamoAlertStore(table, table.tableName);
-/** The audit entries of the audit table's stream records (supervision-events). */
-/** The supervision consumer's reading of the audit table's stream; `historyBefore`: see `auditEntriesOf`. */
+/**
+ * The supervision consumer's reading of the audit table's stream: the audit entries of its records
+ * (supervision-events); `historyBefore`: see `auditEntriesOf`.
+ */
 export const dynamoAuditStream = (historyBefore?: string): AuditStream => ({
   entriesOf: (records) => auditEntriesOf(records, { historyBefore }),
 });

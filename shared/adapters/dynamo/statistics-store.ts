@@ -1,10 +1,5 @@
 import { randomInt } from 'node:crypto';
-import {
-  TransactWriteCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   aggregate,
   countedMarkRetentionSeconds,
@@ -14,6 +9,7 @@ import {
   type CounterRow,
   type StatisticsStore,
 } from '../../supervision/statistics.js';
+import { writeAllOrNothing } from './conditional.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 import { projectionOf } from './projections.js';
@@ -128,20 +124,16 @@ export class DynamoStatisticsStore implements StatisticsStore {
         const update = this.updateOf(increment);
         return update ? [{ Update: { TableName: this.tableName, ...update } }] : [];
       });
-      try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: [...marks, ...updates] }));
-        return pending.length;
-      } catch (error) {
-        const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
-        const marked = new Set(
-          (reasons ?? []).flatMap((reason, i) =>
-            i < marks.length && reason.Code === 'ConditionalCheckFailed' ? [i] : [],
-          ),
-        );
-        // Anything else (a conflict with a concurrent write, throttling) is the caller's to retry.
-        if (marked.size === 0) throw error;
-        pending = pending.filter((_, i) => !marked.has(i));
-      }
+      // Anything but a mark already there (a conflict with a concurrent write, throttling) is thrown: the
+      // caller's to retry.
+      const outcome = await writeAllOrNothing(this.doc, [...marks, ...updates]);
+      if (outcome.written) return pending.length;
+      // Only the marks are conditional: the indexes refused are theirs, the events' in `pending`. Were
+      // none of them refused, say so rather than loop.
+      const marked = new Set(outcome.failed.filter((i) => i < marks.length));
+      if (marked.size === 0)
+        throw new Error('statistics not counted: a condition other than the marks’ failed');
+      pending = pending.filter((_, i) => !marked.has(i));
     }
     return 0;
   }

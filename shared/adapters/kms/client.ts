@@ -1,6 +1,6 @@
 import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
 import { resolveOncePerCommand } from '../resolve-once.js';
-import { awsRequestTimeouts, requestTimeoutFor } from '../aws-timeouts.js';
+import { awsClientSettings, requestTimeoutFor } from '../aws-timeouts.js';
 
 /** How to reach KMS: AWS itself by region, or an emulator / LocalStack through `endpoint`. */
 export interface KmsClientOptions {
@@ -30,12 +30,12 @@ export const DEFAULT_KMS_MAX_ATTEMPTS = 5;
  */
 export function createKmsClient(options: KmsClientOptions): KMSClient {
   const client = new KMSClient({
-    region: options.region,
-    maxAttempts: options.maxAttempts ?? DEFAULT_KMS_MAX_ATTEMPTS,
-    // Pinned so AWS_RETRY_MODE=adaptive cannot make a Lambda wait on its client-side rate limiter.
-    retryMode: 'standard',
-    requestHandler: awsRequestTimeouts(options.requestTimeoutMs ?? requestTimeoutFor(options.endpoint)),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...awsClientSettings({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: options.maxAttempts ?? DEFAULT_KMS_MAX_ATTEMPTS,
+      requestTimeoutMs: options.requestTimeoutMs ?? requestTimeoutFor(options.endpoint),
+    }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   });
   // The SDK's logger middleware walks every input and output through sensitive-data filters for the

@@ -1,6 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { resolveOncePerCommand } from '../resolve-once.js';
-import { awsRequestTimeouts } from '../aws-timeouts.js';
+import { awsClientSettings } from '../aws-timeouts.js';
 
 /** How to reach Lambda: AWS itself by region, or the local runtime's emulator through `endpoint`. */
 export interface LambdaClientOptions {
@@ -23,14 +23,14 @@ export interface LambdaClientOptions {
  * ```
  */
 export function createLambdaClient(options: LambdaClientOptions): LambdaClient {
-  const client = new LambdaClient({
-    region: options.region,
-    maxAttempts: 2,
-    // Pinned so AWS_RETRY_MODE=adaptive cannot make a function wait on its client-side rate limiter.
-    retryMode: 'standard',
-    requestHandler: awsRequestTimeouts(options.requestTimeoutMs ?? 3_000),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-  });
+  const client = new LambdaClient(
+    awsClientSettings({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: 2,
+      requestTimeoutMs: options.requestTimeoutMs ?? 3_000,
+    }),
+  );
   // As for KMS and DynamoDB (kms/client.ts): the SDK's no-op logger's middleware walks every input and
   // output through sensitive-data filters for nothing.
   client.middlewareStack.remove('loggerMiddleware');

@@ -1,5 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
-import { awsRequestTimeouts } from '../aws-timeouts.js';
+import { awsClientSettings } from '../aws-timeouts.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { SnsSmsSender } from './sms-sender.js';
@@ -16,14 +16,15 @@ import { SnsAlertPublisher } from './alert-publisher.js';
  * region otherwise; the function's role supplies the credentials). Makes no network call until a send.
  */
 export function snsSmsSender(config: Pick<Config, 'region' | 'snsEndpoint' | 'smsSenderId'>): SmsSender {
-  const client = new SNSClient({
-    region: config.region,
-    // One retry: a publish retried after an ambiguous failure may send the same text twice, which is harmless.
-    maxAttempts: 2,
-    retryMode: 'standard',
-    requestHandler: awsRequestTimeouts(3_000),
-    ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
-  });
+  const client = new SNSClient(
+    awsClientSettings({
+      region: config.region,
+      endpoint: config.snsEndpoint,
+      // One retry: a publish retried after an ambiguous failure may send the same text twice, which is harmless.
+      maxAttempts: 2,
+      requestTimeoutMs: 3_000,
+    }),
+  );
   return new SnsSmsSender(client, config.smsSenderId);
 }
 
@@ -32,12 +33,13 @@ export function snsAlertPublisher(
   config: Pick<Config, 'region' | 'snsEndpoint'>,
   topicArn: string,
 ): AlertPublisher {
-  const client = new SNSClient({
-    region: config.region,
-    maxAttempts: 3,
-    retryMode: 'standard',
-    requestHandler: awsRequestTimeouts(3_000),
-    ...(config.snsEndpoint === undefined ? {} : { endpoint: config.snsEndpoint }),
-  });
+  const client = new SNSClient(
+    awsClientSettings({
+      region: config.region,
+      endpoint: config.snsEndpoint,
+      maxAttempts: 3,
+      requestTimeoutMs: 3_000,
+    }),
+  );
   return new SnsAlertPublisher(client, topicArn);
 }

@@ -2,7 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
-import { awsRequestTimeouts } from '../aws-timeouts.js';
+import { awsClientSettings } from '../aws-timeouts.js';
 import { SecretsManagerTencentCredentials } from './secrets-manager-credentials.js';
 import { TencentSmsSender } from './sms-sender.js';
 
@@ -27,13 +27,14 @@ export function tencentSmsSender(
 ): SmsSender {
   const tencent = config.tencentSms;
   if (!tencent) throw new Error('SMS_SENDER=tencent needs the TENCENT_SMS_* settings');
-  const secrets = new SecretsManagerClient({
-    region: config.region,
-    maxAttempts: 3,
-    retryMode: 'standard',
-    requestHandler: awsRequestTimeouts(1_000),
-    ...(config.secretsManagerEndpoint === undefined ? {} : { endpoint: config.secretsManagerEndpoint }),
-  });
+  const secrets = new SecretsManagerClient(
+    awsClientSettings({
+      region: config.region,
+      endpoint: config.secretsManagerEndpoint,
+      maxAttempts: 3,
+      requestTimeoutMs: 1_000,
+    }),
+  );
   return new TencentSmsSender(
     {
       endpoint: tencent.endpoint,

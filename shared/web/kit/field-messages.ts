@@ -133,13 +133,16 @@ export function fieldErrorText(t: Translate, error: CodedFieldError): string {
 }
 
 /**
- * A field error with the field's label in front, as error summaries list them: `卡号：格式不正确。`.
+ * A field error with the field's label in front, as error summaries list them: `卡号：格式不正确。`. The
+ * error is said from its code ({@link fieldErrorText}), or is given in the page's language by a page
+ * with words of its own for it.
  *
  * @example
  * ```ts
  * labelledFieldError(t, '卡号', { code: 'invalid_format' }); // '卡号：格式不正确。'
+ * labelledFieldError(t, '委托事项', t('请至少选择一项。', 'Choose at least one.')); // '委托事项：请至少选择一项。'
  * ```
  */
-export function labelledFieldError(t: Translate, label: string, error: CodedFieldError): string {
-  return `${label}${t('：', ': ')}${fieldErrorText(t, error)}`;
+export function labelledFieldError(t: Translate, label: string, error: CodedFieldError | string): string {
+  return `${label}${t('：', ': ')}${typeof error === 'string' ? error : fieldErrorText(t, error)}`;
 }

@@ -373,7 +373,7 @@ function textField(
 export function appointRefusal(t: Translate, status: number, problem: ProblemDocument): AppointError[] {
   const labelled = (field: AppointField, message: string): AppointError => ({
     field,
-    message: `${appointFieldLabel(t, field)}${t('：', ': ')}${message}`,
+    message: labelledFieldError(t, appointFieldLabel(t, field), message),
   });
   if (status === 409) {
     return [

@@ -112,12 +112,16 @@ export async function answerOf<S extends z.ZodType>(
   schema: S,
   what: string,
 ): Promise<z.output<S>> {
-  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  return shapeOf(await response.json().catch(() => undefined), schema, what);
+}
+
+/** {@link answerOf} for a body already read (undefined when it was not JSON). */
+function shapeOf<S extends z.ZodType>(body: unknown, schema: S, what: string): z.output<S> {
+  const parsed = schema.safeParse(body);
   if (!parsed.success) throw new HolderApiUnavailableError(`The ${what} had an unexpected shape`);
   return parsed.data;
 }
 
-/** Long enough for a KMS signature on a cold start, short enough that a page does not hang. */
 /**
  * The wallet's client of the public holder API: it calls `/me/licences` over HTTP with the person's
  * access token, exactly as any other platform would, so the wallet holds no privilege of its own.
@@ -146,10 +150,9 @@ export class HolderApi {
   /** {@link licences}, with what the API says of the person's assurance level. */
   async holding(): Promise<WalletHolding> {
     const body = await this.call('GET', '/me/licences', undefined, 200);
-    const parsed = licenceList.safeParse(body);
-    if (!parsed.success) throw new HolderApiUnavailableError('The licence list had an unexpected shape');
-    const stepUpTo = parsed.data.assurance?.stepUpTo;
-    return { licences: parsed.data.items, ...(stepUpTo ? { stepUpTo } : {}) };
+    const list = shapeOf(body, licenceList, 'licence list');
+    const stepUpTo = list.assurance?.stepUpTo;
+    return { licences: list.items, ...(stepUpTo ? { stepUpTo } : {}) };
   }
 
   /** One of {@link licences}, or a 404 `licence_not_found`, as the API treats a licence one may not see. */
@@ -170,16 +173,13 @@ export class HolderApi {
       ...(action ? { action } : {}),
     });
     const body = await this.call('GET', `/me/usage?${query.toString()}`, undefined, 200);
-    const parsed = usagePage.safeParse(body);
-    if (!parsed.success) throw new HolderApiUnavailableError('The usage record had an unexpected shape');
-    return parsed.data;
+    return shapeOf(body, usagePage, 'usage record');
   }
 
   async present(id: string, input: { disclose: string[]; ttlSeconds: number }): Promise<WalletPresentation> {
     const body = await this.call('POST', `/me/licences/${encodeURIComponent(id)}/presentations`, input, 201);
-    const parsed = presentationAnswer.safeParse(body);
-    if (!parsed.success) throw new HolderApiUnavailableError('The presentation had an unexpected shape');
-    return { svg: parsed.data.qr.svg, expiresAt: parsed.data.expiresAt };
+    const { qr, expiresAt } = shapeOf(body, presentationAnswer, 'presentation');
+    return { svg: qr.svg, expiresAt };
   }
 
   /**

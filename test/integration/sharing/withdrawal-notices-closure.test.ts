@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withdrawalEvents } from '../../../shared/sharing/withdrawal-notices.js';
-import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
+import { type FakeHttpServer } from '../../support/fake-http-server.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
 import {
@@ -9,7 +9,6 @@ import {
   authorizationRequest,
   callbackOf,
   exchange,
-  registerPlatform,
   runFlow,
   signIn,
   verifyJwt,
@@ -21,6 +20,7 @@ import {
   licenceAccess,
   openAccount,
   putInRegistry,
+  registerNotifiedPlatform,
   startRuntimeWithCarrier,
   uidOf,
 } from '../../support/sharing-flows.js';
@@ -44,16 +44,14 @@ let seq = 0;
 
 beforeAll(async () => {
   runtime = await startRuntimeWithCarrier(carrier);
-  receiver = await startFakeHttpServer();
+  ({ platform, receiver } = await registerNotifiedPlatform(
+    runtime,
+    await adminToken(runtime),
+    '注销通知测试平台',
+    'https://closure.example',
+  ));
   receiver.answer((_, res) => {
     res.writeHead(202).end();
-  });
-  platform = await registerPlatform(runtime, await adminToken(runtime), {
-    name: '注销通知测试平台',
-    redirectUris: ['https://closure.example/callback'],
-    scopes: ['openid', 'profile'],
-    authorizationDetailsTypes: ['licence_access'],
-    eventsUri: receiver.url('/events'),
   });
 });
 afterAll(async () => {

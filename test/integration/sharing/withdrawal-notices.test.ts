@@ -15,7 +15,7 @@ import {
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { licenceAccess } from '../../support/sharing-flows.js';
+import { licenceAccess, registerNotifiedPlatform } from '../../support/sharing-flows.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /**
@@ -41,15 +41,13 @@ const accepted = () =>
 beforeAll(async () => {
   // No timer: each test runs its rounds (a new notice still starts one at once, as `npm start` does).
   runtime = await startTestRuntime(undefined, { NOTICE_INTERVAL_SECONDS: '0', NOTICE_RETRY_SECONDS: '1' });
-  receiver = await startFakeHttpServer();
   admin = await adminToken(runtime);
-  platform = await registerPlatform(runtime, admin, {
-    name: '撤回通知测试平台',
-    redirectUris: ['https://notices.example/callback'],
-    scopes: ['openid', 'profile'],
-    authorizationDetailsTypes: ['licence_access'],
-    eventsUri: receiver.url('/events'),
-  });
+  ({ platform, receiver } = await registerNotifiedPlatform(
+    runtime,
+    admin,
+    '撤回通知测试平台',
+    'https://notices.example',
+  ));
 });
 afterAll(async () => {
   await runtime?.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fieldErrorCodes } from '../../../shared/errors.js';
-import { fieldErrorText } from '../../../shared/web/kit/field-messages.js';
+import { fieldErrorText, labelledFieldError } from '../../../shared/web/kit/field-messages.js';
 import { translator } from '../../../shared/web/kit/i18n.js';
 
 const zh = translator('zh');
@@ -37,5 +37,15 @@ describe('field error messages', () => {
     expect(fieldErrorText(zh, { code: 'invalid_check_character', params: { expected: 'X' } })).toBe(
       '校验码应为 X',
     );
+  });
+
+  it('names the field in front of its error, said from its code or in the page’s own words', () => {
+    expect(labelledFieldError(zh, '卡号', { code: 'too_long', params: { maximum: 50 } })).toBe(
+      '卡号：最多 50 个字符。',
+    );
+    expect(labelledFieldError(en, 'Card number', { code: 'too_long', params: { maximum: 50 } })).toBe(
+      'Card number: At most 50 characters.',
+    );
+    expect(labelledFieldError(zh, '委托事项', '请至少选择一项。')).toBe('委托事项：请至少选择一项。');
   });
 });
