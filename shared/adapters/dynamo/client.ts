@@ -4,7 +4,7 @@ import {
   DynamoDBDocumentClientCommand,
   type TranslateConfig,
 } from '@aws-sdk/lib-dynamodb';
-import { awsRequestTimeouts, requestTimeoutFor } from '../aws-timeouts.js';
+import { awsClientSettings, requestTimeoutFor } from '../aws-timeouts.js';
 import { onStackChange } from '../resolve-once.js';
 
 /** Where the table lives: AWS by region, or a local endpoint (dynalite, LocalStack). */
@@ -20,13 +20,18 @@ export interface DynamoClientOptions {
   requestTimeoutMs?: number;
 }
 
+/** The SDK's own default: DynamoDB rarely throttles an on-demand table, and a function's time is short. */
+export const DEFAULT_DYNAMO_MAX_ATTEMPTS = 3;
+
 /** Low-level client, for table administration (see `ensureTable`). */
 export function createDynamoClient(options: DynamoClientOptions): DynamoDBClient {
   const client = new DynamoDBClient({
-    region: options.region,
-    requestHandler: awsRequestTimeouts(options.requestTimeoutMs ?? requestTimeoutFor(options.endpoint)),
-    ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-    ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+    ...awsClientSettings({
+      region: options.region,
+      endpoint: options.endpoint,
+      maxAttempts: options.maxAttempts ?? DEFAULT_DYNAMO_MAX_ATTEMPTS,
+      requestTimeoutMs: options.requestTimeoutMs ?? requestTimeoutFor(options.endpoint),
+    }),
     ...(options.credentials !== undefined && { credentials: options.credentials }),
   });
   withoutSdkLogging(client);
