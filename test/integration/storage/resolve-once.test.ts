@@ -126,6 +126,36 @@ describe('the document client', () => {
     expect(seen).toEqual([JSON.stringify({ TableName, Key: key })]);
   });
 
+  it('leaves nothing of one call on the reused chain: the 60th request is built as the first', async () => {
+    const client = documentClientFor(new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials }));
+    const built: Array<{ userAgent: string; target: string; host: string }> = [];
+    client.middlewareStack.add(
+      (next) => (args) => {
+        const { headers } = args.request as { headers: Record<string, string> };
+        built.push({
+          userAgent: headers['user-agent']!,
+          target: headers['x-amz-target']!,
+          host: headers.host!,
+        });
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'requestWatcher' },
+    );
+    const key = { pk: 'sixty', sk: 's' };
+    await client.send(new PutCommand({ TableName, Item: key }));
+    for (let round = 0; round < 6; round++) {
+      await Promise.all(
+        Array.from({ length: 10 }, () => client.send(new GetCommand({ TableName, Key: key }))),
+      );
+    }
+    client.destroy();
+
+    expect(built).toHaveLength(61);
+    const gets = built.slice(1);
+    expect(new Set(gets.map((request) => JSON.stringify(request))).size).toBe(1);
+    expect(gets[0]?.target).toBe('DynamoDB_20120810.GetItem');
+  });
+
   it('leaves calls with options to the SDK, which answers them the same', async () => {
     await doc.send(new PutCommand({ TableName, Item: { pk: 'opt', sk: 's', v: 'w' } }));
     const answer = await doc.send(new GetCommand({ TableName, Key: { pk: 'opt', sk: 's' } }), {
