@@ -4,7 +4,7 @@ import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../infra/local/demo-data.js';
 import { axeViolations, browserSuite, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../support/fake-http-server.js';
-import { postJson } from '../support/http-api.js';
+import { openAccount } from '../support/sharing-flows.js';
 import { authorizationRequest, demoPlatform } from '../support/oidc-flows.js';
 
 /**
@@ -53,13 +53,7 @@ describe('a code the SMS provider refused, in a browser', () => {
     const { runtime } = suite;
     const person = { ...registryPeople[9]!, password: 'Refused-Sms-2026' };
     const othersPhone = registryPeople[10]!.phone;
-    const registered = await postJson(runtime, '/accounts', undefined, {
-      consent: true,
-      idNumber: person.idNumber,
-      name: person.name,
-      password: person.password,
-    });
-    expect(registered.status).toBe(201);
+    await openAccount(runtime, person);
 
     const { page, context, errors } = await suite.newPage();
     const request = await authorizationRequest(await demoPlatform(runtime), {
