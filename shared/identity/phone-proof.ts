@@ -90,9 +90,9 @@ async function resetPhoneRefusal(
  * `requested` too ({@link deliverSmsCode}: nothing stored, the failure logged for the operators' alarm):
  * answering otherwise would tell confirmed phones apart, as only they reach the provider. The send limits
  * stay counted for it, as for any request, and the page says how to try again (docs/security.md). A
- * reset (`purpose: 'reset'`, which needs `accounts`)
- * on an account proven by a phone sends only to that phone: another is `not_proven_phone` (a few times a
- * day per person, then `requested` without a code, see {@link resetPhoneRefusalsPerDay}).
+ * reset (`purpose: 'reset'`, which needs `accounts`) on an account proven by a phone sends only to that
+ * phone: another is `not_proven_phone` (a few times a day per person, then `requested` without a code,
+ * see {@link resetPhoneRefusalsPerDay}).
  *
  * @example
  * ```ts
