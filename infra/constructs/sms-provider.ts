@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConfigError, loadConfig } from '../../shared/config.js';
+
+/**
+ * Why an environment-agnostic stack with SNS does not deploy in a China region: what the operator reads
+ * in the CloudFormation error (docs/operating.md, "SMS in AWS China regions").
+ */
+export const snsInChinaRefusal =
+  'smsProvider: Amazon SNS sends no SMS in the AWS China regions. Deploy with -c smsProvider=tencent and -c tencentSms=\'{"sdkAppId":"1400…","signName":"…","templateId":"…"}\' (docs/operating.md, "SMS in AWS China regions").';
 
 /** Who sends the service's text messages in AWS. */
 export type SmsProviderName = 'sns' | 'tencent';
@@ -26,7 +33,8 @@ export interface TencentSmsSettings {
 export interface SmsProviderProps {
   /**
    * Default: `tencent` when Tencent settings are given or the stack's region is a China region (`cn-*`,
-   * where SNS sends no SMS), `sns` otherwise (an environment-agnostic stack included).
+   * where SNS sends no SMS), `sns` otherwise. An environment-agnostic stack with `sns` carries a template
+   * rule ({@link snsInChinaRefusal}) that stops its deployment in the `aws-cn` partition.
    */
   provider?: SmsProviderName;
   tencent?: TencentSmsSettings;
@@ -68,6 +76,18 @@ export class SmsProvider extends Construct {
     }
     if (this.provider === 'sns') {
       this.environment = { SMS_SENDER: 'sns' };
+      // A stack of no particular region learns it only at deployment: there, CloudFormation refuses the
+      // China partition before it creates anything, rather than deploy senders SNS will never serve.
+      if (Token.isUnresolved(region)) {
+        new CfnRule(this, 'SnsNotInChina', {
+          assertions: [
+            {
+              assert: Fn.conditionNot(Fn.conditionEquals(Aws.PARTITION, 'aws-cn')),
+              assertDescription: snsInChinaRefusal,
+            },
+          ],
+        });
+      }
       return;
     }
     const tencent = props.tencent;
@@ -140,13 +160,15 @@ export class SmsProvider extends Construct {
   }
 
   /**
-   * With Tencent, what replaces the SNS spend alarm: messages the provider did not send (the adapter's
-   * `sms not sent` lines: an exhausted package or balance, a withdrawn template, a refused key, a number's
-   * daily limit), counted across the senders' log groups. Five in five minutes is past what one person's
-   * retries make; spending itself is capped and alerted in Tencent's console (docs/operating.md).
+   * Messages the provider did not send: the `sms not sent` lines the SMS-code use case logs for each send
+   * the provider refused or did not answer (with Tencent: an exhausted package or balance, a withdrawn
+   * template, a refused key, a number's daily limit; with SNS: a spending limit, throttling), counted across
+   * the senders' log groups. A citizen is answered as if the code went out (the answer must not tell
+   * confirmed phones apart, docs/security.md), so this alarm is how anyone learns of it. Five in five
+   * minutes is past what one person's retries make. With Tencent it also replaces the SNS spend alarm:
+   * spending there is capped and alerted in Tencent's console (docs/operating.md).
    */
   refusalAlarms(senders: ReadonlyArray<{ name: string; logGroup: logs.ILogGroup }>): cloudwatch.Alarm[] {
-    if (this.provider !== 'tencent') return [];
     const metrics = Object.fromEntries(
       senders.map(({ name, logGroup }, index) => {
         const filter = new logs.MetricFilter(this, `NotSent-${name}`, {
@@ -163,7 +185,9 @@ export class SmsProvider extends Construct {
     return [
       new cloudwatch.Alarm(this, 'NotSent', {
         alarmDescription:
-          'elicence: Tencent Cloud SMS refused messages (balance, template, key or limits: see the functions’ "sms not sent" lines)',
+          this.provider === 'tencent'
+            ? 'elicence: Tencent Cloud SMS refused messages (balance, template, key or limits: see the functions’ "sms not sent" and "sms provider refused" lines)'
+            : 'elicence: Amazon SNS refused or did not answer text messages (spending limit, throttling: see the functions’ "sms not sent" lines)',
         metric: new cloudwatch.MathExpression({
           expression: Object.keys(metrics)
             .map((m) => `FILL(${m}, 0)`)

@@ -86,9 +86,13 @@ async function resetPhoneRefusal(
  * Sends a code for `subject` if, and only if, the carrier registry confirms its phone for the person the
  * registry knows under its lookup key. The answer is the same either way (`requested`): it never tells
  * whether a number belongs to someone. The send limits count every request, confirmed or not, so that the
- * form is no oracle for the carrier registry either. A reset (`purpose: 'reset'`, which needs `accounts`)
- * on an account proven by a phone sends only to that phone: another is `not_proven_phone` (a few times a
- * day per person, then `requested` without a code, see {@link resetPhoneRefusalsPerDay}).
+ * form is no oracle for the carrier registry either. A code the SMS provider refused or did not answer is
+ * `requested` too ({@link deliverSmsCode}: nothing stored, the failure logged for the operators' alarm):
+ * answering otherwise would tell confirmed phones apart, as only they reach the provider. The send limits
+ * stay counted for it, as for any request, and the page says how to try again (docs/security.md). A
+ * reset (`purpose: 'reset'`, which needs `accounts`) on an account proven by a phone sends only to that
+ * phone: another is `not_proven_phone` (a few times a day per person, then `requested` without a code,
+ * see {@link resetPhoneRefusalsPerDay}).
  *
  * @example
  * ```ts
@@ -129,6 +133,8 @@ export async function requestPhoneProof(
       phone: subject.phone,
       ...(idNumber ? { idNumber } : {}),
     }));
+  // Sent or not, the same answer: whether the provider took the text is for the operators (`sms not
+  // sent`), not for whoever typed the phone.
   if (confirmed && !withheld) await deliverSmsCode(prepared, deps);
   else logger.info('sms code not sent: phone not confirmed for the person', { purpose: subject.purpose });
   return { status: 'requested' };

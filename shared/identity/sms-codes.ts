@@ -201,21 +201,46 @@ export async function prepareSmsCode(
 }
 
 /**
- * Stores a prepared code's keyed hash (replacing any earlier code of the subject) and texts the code to
- * the phone. The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
+ * Why a send failed, as an identifier fit for a log line: the error's stable `code` (`sms_not_sent`) or
+ * its name (`TimeoutError`, an SDK's `Throttling`). Never its message, which may quote the phone number
+ * (SNS's `InvalidParameter` does).
  */
-export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDependencies): Promise<void> {
+function sendFailureReason(error: unknown): string {
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  const given = typeof code === 'string' ? code : name;
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : 'unreadable';
+}
+
+/**
+ * Texts a prepared code to the phone, then stores its keyed hash (replacing any earlier code of the
+ * subject). The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
+ *
+ * A send the provider refused or did not answer (the sender rejects) stores nothing, so that a code no one
+ * received never replaces one that was: the earlier code still works, and typing it counts as it did. It
+ * resolves `false` rather than rejecting, with the line `sms not sent` (the purpose and the reason, never
+ * the phone or the code) that the stack's `Sms/NotSent` alarm counts: the caller answers as for any
+ * request, so that the failure tells no one whether the phone was confirmed (docs/security.md).
+ */
+export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDependencies): Promise<boolean> {
+  const { purpose } = prepared.subject;
+  try {
+    await deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
+  } catch (error) {
+    logger.warn('sms not sent', { purpose, reason: sendFailureReason(error) });
+    return false;
+  }
+  // Stored once sent: a text arrives seconds after this write, which takes milliseconds.
   await deps.smsCodes.put(prepared.key, {
     codeMac: prepared.codeMac,
     expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
   });
-  await deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
-  logger.info('sms code sent', { purpose: prepared.subject.purpose });
+  logger.info('sms code sent', { purpose });
+  return true;
 }
 
-/** {@link prepareSmsCode} then {@link deliverSmsCode}. */
-export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependencies): Promise<void> {
-  await deliverSmsCode(await prepareSmsCode(subject, deps), deps);
+/** {@link prepareSmsCode} then {@link deliverSmsCode}: whether the code went out. */
+export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependencies): Promise<boolean> {
+  return deliverSmsCode(await prepareSmsCode(subject, deps), deps);
 }
 
 export type SmsCodeCheck =

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { functionGrants } from '../../functions/grants.js';
 import { functionNames, type FunctionName } from '../../functions/routes.js';
 import { stackPropsFromContext } from '../../infra/context.js';
+import { snsInChinaRefusal } from '../../infra/constructs/sms-provider.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
@@ -16,6 +17,37 @@ function synthesize(props: ElicenceStackProps = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ElicenceStack(app, 'Elicence', props);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/**
+ * The alarm on texts not sent: one `SmsNotSent` metric filter on each SMS sender's log group, matching the
+ * use case's `sms not sent` line, and an alarm (`description`) at 5 in 5 minutes told to the alarm topic.
+ */
+function expectNotSentAlarm(
+  { stack, template }: { stack: ElicenceStack; template: Template },
+  description: string,
+) {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+  const idOf = (construct: { node: { defaultChild?: unknown } }) =>
+    stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  const filters = Object.values(resources).filter(
+    (r) =>
+      r.Type === 'AWS::Logs::MetricFilter' &&
+      JSON.stringify(r.Properties.MetricTransformations).includes('SmsNotSent'),
+  );
+  expect(filters.map((f) => JSON.stringify(f.Properties.LogGroupName)).sort()).toEqual(
+    functionNames
+      .filter((name) => functionGrants[name].sms)
+      .map((name) => JSON.stringify({ Ref: idOf(stack.functions[name].logGroup) }))
+      .sort(),
+  );
+  for (const filter of filters)
+    expect(filter.Properties.FilterPattern).toBe('{ $.message = "sms not sent" }');
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    AlarmDescription: Match.stringLikeRegexp(description),
+    Threshold: 5,
+    AlarmActions: [{ Ref: idOf(stack.alarmNotifications.topic) }],
+  });
 }
 
 describe('ElicenceStack with Tencent Cloud SMS (smsProvider: tencent, operator review H1)', () => {
@@ -138,21 +170,7 @@ describe('ElicenceStack with Tencent Cloud SMS (smsProvider: tencent, operator r
         (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'SMSMonthToDateSpentUSD',
       ),
     ).toEqual([]);
-    const filters = Object.values(resources).filter(
-      (r) =>
-        r.Type === 'AWS::Logs::MetricFilter' &&
-        JSON.stringify(r.Properties.MetricTransformations).includes('SmsNotSent'),
-    );
-    expect(filters.map((f) => JSON.stringify(f.Properties.LogGroupName)).sort()).toEqual(
-      senders.map((name) => JSON.stringify({ Ref: idOf(stack.functions[name].logGroup) })).sort(),
-    );
-    for (const filter of filters)
-      expect(filter.Properties.FilterPattern).toBe('{ $.message = "sms not sent" }');
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: Match.stringLikeRegexp('Tencent Cloud SMS refused'),
-      Threshold: 5,
-      AlarmActions: [{ Ref: idOf(stack.alarmNotifications.topic) }],
-    });
+    expectNotSentAlarm({ stack, template }, 'Tencent Cloud SMS refused');
   });
 
   it('passes cdk-nag', () => {
@@ -185,6 +203,53 @@ describe('choosing the SMS provider', () => {
     expect(synthesize({ env: { account: '123456789012', region: 'eu-west-1' } }).stack.sms.provider).toBe(
       'sns',
     );
+  });
+
+  /** A rule's assertion, as CloudFormation evaluates it in `partition` (the subset the stack uses). */
+  function holds(expression: Json, partition: string): boolean | string {
+    const e = expression as Record<string, Json[]> & { Ref?: string };
+    if (typeof expression === 'string') return expression;
+    if (e.Ref === 'AWS::Partition') return partition;
+    if (e['Fn::Not']) return !holds(e['Fn::Not'][0]!, partition);
+    if (e['Fn::Equals'])
+      return holds(e['Fn::Equals'][0]!, partition) === holds(e['Fn::Equals'][1]!, partition);
+    throw new Error(`outside the evaluated subset: ${JSON.stringify(expression)}`);
+  }
+  const rulesOf = (template: Template) =>
+    Object.entries((template.toJSON().Rules ?? {}) as Record<string, { Assertions: Json[] }>).filter(
+      ([id]) => id !== 'CheckBootstrapVersion',
+    );
+
+  it('stops an environment-agnostic SNS stack from deploying in the China partition, before anything is created', () => {
+    for (const props of [{}, { smsProvider: 'sns' as const }]) {
+      const rules = rulesOf(synthesize(props).template);
+      expect(rules).toHaveLength(1);
+      const [[id, rule]] = rules as [
+        [string, { Assertions: Array<{ Assert: Json; AssertDescription: string }> }],
+      ];
+      expect(id).toMatch(/SnsNotInChina/);
+      expect(rule).not.toHaveProperty('RuleCondition');
+      const [assertion] = rule.Assertions;
+      expect(holds(assertion!.Assert, 'aws-cn')).toBe(false);
+      expect(holds(assertion!.Assert, 'aws')).toBe(true);
+      expect(holds(assertion!.Assert, 'aws-us-gov')).toBe(true);
+      expect(assertion!.AssertDescription).toBe(snsInChinaRefusal);
+      expect(assertion!.AssertDescription).toMatch(
+        /-c smsProvider=tencent.*tencentSms.*SMS in AWS China regions/,
+      );
+    }
+    // A stack that knows its region was checked at synthesis; Tencent sends everywhere.
+    expect(rulesOf(synthesize({ env: { account: '123456789012', region: 'eu-west-1' } }).template)).toEqual(
+      [],
+    );
+    expect(rulesOf(synthesize({ tencentSms }).template)).toEqual([]);
+  });
+
+  it('alarms on texts SNS did not send too: the citizen is answered as usual, so only the operator can know', () => {
+    const synthesized = synthesize();
+    expectNotSentAlarm(synthesized, 'Amazon SNS refused or did not answer');
+    // Beside the spend alarm, not instead of it.
+    expect(synthesized.stack.smsSpendAlarm).toBeDefined();
   });
 
   it('refuses settings the functions would refuse, naming the variable', () => {

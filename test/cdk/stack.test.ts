@@ -492,9 +492,11 @@ describe('ElicenceStack', () => {
       }
       // And the on-call's (below): the audit check's two, abandoned notices, stale peers, 5xx by route.
       const operations = 5;
+      // And the SMS senders' texts not sent (test/cdk/sms-provider.test.ts).
+      const smsSenders = functionNames.filter((name) => functionGrants[name].sms).length;
       template.resourceCountIs(
         'AWS::Logs::MetricFilter',
-        callKms.length + writeAfterChanges.length + operations,
+        callKms.length + writeAfterChanges.length + operations + smsSenders,
       );
     });
 

@@ -56,7 +56,7 @@ function templateParams(template: SmsTemplate): string[] {
  * than `Ok`, e.g. `LimitExceeded.PhoneNumberDailyLimit`) is a {@link DependencyError} `sms_not_sent`, an
  * unanswered one a `TimeoutError` after {@link TencentSmsSettings.timeoutMs} (the edge answers 503, retry).
  * An `AuthFailure.*` also drops the kept key pair, so that a key the operator replaced is read again. Only
- * Tencent's code and request id are logged: never the number, the code or the key.
+ * Tencent's code and request id are logged (`sms provider refused`): never the number, the code or the key.
  *
  * @example
  * ```ts
@@ -129,7 +129,9 @@ export class TencentSmsSender implements SmsSender {
           ? given
           : 'unreadable';
     if (reason.startsWith('AuthFailure')) this.credentials.forget();
-    logger.warn('sms not sent', { provider: 'tencent', reason, requestId: body?.RequestId });
+    // Tencent's detail for the operator; the use case's own `sms not sent` line is the one the alarm counts
+    // (once per failure, whatever the provider, timeouts included).
+    logger.warn('sms provider refused', { provider: 'tencent', reason, requestId: body?.RequestId });
     throw new DependencyError(`Tencent Cloud SMS did not send the message: ${reason}`, 'sms_not_sent');
   }
 }

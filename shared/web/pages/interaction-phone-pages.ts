@@ -11,13 +11,19 @@ function notice(message: { text: string; error?: boolean } | undefined) {
 
 export type PageMessage = { text: string; error?: boolean };
 
-/** The same answer whether or not the phone belongs to the person: the form is no oracle. */
-export const codeRequested = (t: Translate): PageMessage => ({
-  text: t(
-    '如果该手机号是运营商登记在您名下的号码，验证码已发送，5 分钟内有效。',
-    'If this mobile number is registered to you with its carrier, a code is on its way; it is valid for 5 minutes.',
-  ),
-});
+/**
+ * The answer to 获取验证码, the same whether or not the phone belongs to the person and whether or not
+ * the SMS provider took the text: the form is no oracle (docs/security.md, "SMS codes"). So it promises
+ * nothing it cannot know, and says what to do when no text comes: ask again once the minute between two
+ * codes has passed (the page keeps the phone and its button).
+ */
+export const codeRequestedText = (t: Translate): string =>
+  t(
+    '如果该手机号是运营商登记在您名下的号码，验证码将以短信发送到该号码，5 分钟内有效。如未收到短信，请在 1 分钟后重新获取验证码。',
+    'If this mobile number is registered to you with its carrier, a code is sent to it by text message, valid for 5 minutes. If no text arrives, ask for a new code in a minute.',
+  );
+
+export const codeRequested = (t: Translate): PageMessage => ({ text: codeRequestedText(t) });
 
 export const wrongCode = (t: Translate): PageMessage => ({
   text: t('验证码不正确。', 'The code is not correct.'),

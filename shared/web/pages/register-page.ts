@@ -3,6 +3,7 @@ import { translator, type Lang, type Translate } from '../kit/i18n.js';
 import { fieldErrorText, labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
 import { renderPage } from '../kit/layout.js';
 import { labelledInput } from '../kit/labelled-input.js';
+import { codeRequestedText } from './interaction-phone-pages.js';
 import type { Assurance } from '../../identity/person-account.js';
 
 type Field = 'idNumber' | 'name' | 'phone' | 'code' | 'password' | 'passwordConfirm';
@@ -266,10 +267,7 @@ function privacyNotice(t: Translate, errors: readonly string[]): SafeHtml {
 /** The same notice whether or not a code went out: the form is no oracle for the carrier registry. */
 function requestedNotice(t: Translate): SafeHtml {
   return html`<p class="notice" role="status">
-    ${t(
-      '如果该手机号是运营商登记在您名下的号码，验证码已发送，5 分钟内有效。请填写验证码和密码后注册。',
-      'If this mobile number is registered to you with its carrier, a code is on its way; it is valid for 5 minutes. Enter it and a password, then register.',
-    )}
+    ${codeRequestedText(t)} ${t('请填写验证码和密码后注册。', 'Enter it and a password, then register.')}
   </p>`;
 }
 

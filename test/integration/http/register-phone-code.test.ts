@@ -34,7 +34,7 @@ async function storedAccount(idNumber: string) {
 const codesTo = async (phone: string) =>
   (await outbox(runtime.dataDir)).filter((m) => m.to === phone).map((m) => m.code);
 
-const notice = '如果该手机号是运营商登记在您名下的号码，验证码已发送';
+const notice = '如果该手机号是运营商登记在您名下的号码，验证码将以短信发送到该号码';
 
 describe('the /register page with a phone', () => {
   it('sends a code to a phone the carrier confirms; a wrong code is refused, the right one registers at level 3', async () => {

@@ -104,7 +104,7 @@ async function stepUp(ua: UserAgent, html: string, phone: string) {
   const action = new URL(`/interaction/${uidOf(html)}/stepup`, runtime.baseUrl);
   const sent = await ua.navigate(action, { form: { phone, send: '1' } });
   expect(sent.page?.status).toBe(200);
-  expect(sent.page?.html).toContain('验证码已发送');
+  expect(sent.page?.html).toContain('验证码将以短信发送到该号码');
   const code = await lastCodeTo(phone);
   expect(code).toMatch(/^\d{6}$/);
   return ua.navigate(action, { form: { phone, code: code! } });
@@ -164,7 +164,7 @@ describe('step-up by acr_values', () => {
     const other = '+8613700000001';
     const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
     const sent = await ua.navigate(action, { form: { phone: other, send: '1' } });
-    expect(sent.page?.html).toContain('验证码已发送');
+    expect(sent.page?.html).toContain('验证码将以短信发送到该号码');
     expect(await lastCodeTo(other)).toBeUndefined();
     const bad = await ua.navigate(action, { form: { phone: 'not a phone', send: '1' } });
     expect(bad.page?.status).toBe(400);

@@ -36,6 +36,8 @@ import {
   RecordingSignInRevocation,
 } from '../../support/in-memory-sms.js';
 import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
+import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
+import { DependencyError } from '../../../shared/errors.js';
 import type { StoredPasskey } from '../../../shared/identity/passkeys.js';
 
 const phone = '+8613800138000';
@@ -236,6 +238,57 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     w.clock.advanceSeconds(60);
     expect(await requestPhoneProof({ ...other, phone }, source, w.deps)).toEqual({ status: 'requested' });
     expect(w.deps.sms.sent).toHaveLength(1);
+  });
+
+  it('answers a send the provider refused or did not answer as any request: nothing stored, the earlier code still works', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    expect(await requestPhoneProof(subject, source, w.deps)).toEqual({ status: 'requested' });
+    const earlier = lastCodeSent();
+    const refusals = [
+      new DependencyError(`Tencent Cloud SMS did not send the message to ${phone}`, 'sms_not_sent'),
+      Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }),
+      // SNS quotes the number in its message: only the error's name may be logged.
+      Object.assign(new Error(`Invalid parameter: PhoneNumber Reason: ${phone} is not valid`), {
+        name: 'InvalidParameterException',
+      }),
+    ];
+    for (const refusal of refusals) {
+      w.clock.advanceSeconds(60);
+      w.deps.sms.send = () => Promise.reject(refusal);
+      let answer: unknown;
+      const lines = await loggedLines(async () => {
+        answer = await requestPhoneProof(subject, source, w.deps);
+      });
+      expect(answer).toEqual({ status: 'requested' });
+      const notSent = lines.filter((line) => filterPatternMatches('{ $.message = "sms not sent" }', line));
+      expect(notSent).toHaveLength(1);
+      expect(JSON.parse(notSent[0]!)).toMatchObject({
+        level: 'WARN',
+        purpose: 'step-up',
+        reason: 'code' in refusal ? refusal.code : refusal.name,
+      });
+      for (const personal of [phone, phone.slice(3), lookupKey])
+        expect(lines.join('\n')).not.toContain(personal);
+    }
+    // The code that did go out still works: no unsent code replaced it.
+    const outcome = await completePhoneProof(subject, earlier, {}, w.deps);
+    expect(outcome).toMatchObject({ ok: true });
+  });
+
+  it('counts a refused send on the send limits, as an unconfirmed phone’s: the next request waits the same', async () => {
+    w.deps.sms.send = () => Promise.reject(new DependencyError('refused', 'sms_not_sent'));
+    const confirmed = { purpose: 'step-up' as const, lookupKey, phone };
+    const unconfirmed = { ...confirmed, phone: '+8613900139000' };
+    for (const subject of [confirmed, unconfirmed])
+      expect(await requestPhoneProof(subject, source, w.deps)).toEqual({ status: 'requested' });
+    w.clock.advanceSeconds(30);
+    const again = await Promise.all(
+      [confirmed, unconfirmed].map((subject) => requestPhoneProof(subject, source, w.deps)),
+    );
+    expect(again).toEqual([
+      { status: 'throttled', retryAfterSeconds: 30 },
+      { status: 'throttled', retryAfterSeconds: 30 },
+    ]);
   });
 
   it('sends nothing for a number the population registry does not know', async () => {
