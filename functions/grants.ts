@@ -570,8 +570,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
   // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
-  // deletes) and the platform's withdrawal notice (a put in the `notices` partition) in one transaction;
-  // the platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
+  // deletes), the platform's withdrawal notice (a put in the `notices` partition) and the withdrawal's
+  // audit entry kept until written (a put in `withdrawals-unrecorded`) in one transaction; the entry then
+  // written once (its `audit-once#` mark with it) and the kept one deleted; a retry reads it (get). The
+  // platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
   me: {
     table: {
       items: {
@@ -584,22 +586,30 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.issuer,
           partitions.licence,
           partitions.oidcModel('Grant'),
+          partitions.unrecordedWithdrawals,
         ],
         PutItem: [
           partitions.entityAccount,
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.notices,
+          partitions.unrecordedWithdrawals,
         ],
-        DeleteItem: [partitions.passkey, partitions.passkeyChallenge, partitions.oidcModel('Grant')],
+        DeleteItem: [
+          partitions.passkey,
+          partitions.passkeyChallenge,
+          partitions.oidcModel('Grant'),
+          partitions.unrecordedWithdrawals,
+        ],
         BatchWriteItem: grantMembers,
       },
       queries: ['gsi1', 'gsi2'],
     },
-    // Presentations' audit entries written; the usage record read (the holder's entries, gsi2; of one
-    // kind, gsi3, once the backfill's mark `audit-usage-index` is there: get).
+    // Presentations' audit entries written, and withdrawals' (once: `pendingAuditWrites`); the usage record
+    // read (the holder's entries, gsi2; of one kind, gsi3, once the backfill's mark `audit-usage-index` is
+    // there: get).
     auditTable: {
-      items: { GetItem: [partitions.auditUsageIndex], PutItem: [partitions.audit, partitions.auditChain] },
+      items: { GetItem: [partitions.auditUsageIndex], PutItem: pendingAuditWrites },
       queries: ['gsi2', 'gsi3'],
     },
     lookupMac: true,
