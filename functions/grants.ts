@@ -387,15 +387,18 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     sms: true,
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
-  // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
-  // then get), reads a licence's audit entries (gsi1), writes audit entries (conditional put), derives
-  // client secrets (the client-secret key; rotates a client onto it) and creates issuer keys. It never signs with the platform key. Onboarding makes
-  // several calls in a row and undoes them on failure.
+  // clients (conditional put, delete), changes a client's members (its events endpoint, its secret's
+  // markers: a conditional update of those members alone), finds issuers by id to rotate their keys or
+  // withdraw them (gsi1, then get), reads a licence's audit entries (gsi1), writes audit entries
+  // (conditional put), derives client secrets (the client-secret key; rotates a client onto it) and
+  // creates issuer keys. It never signs with the platform key. Onboarding makes several calls in a row
+  // and undoes them on failure.
   admin: {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.peers],
         PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
+        UpdateItem: [partitions.oidcModel('Client')],
         DeleteItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
       },
       // Peers (docs/peers.md): every issuer (gsi2) and every peer (the `peers` partition) to keep ids and
