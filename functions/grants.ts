@@ -315,8 +315,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
   // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
-  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete) and
-  // withdraws its consents to platforms as the wallet does (grants by person (gsi2, get), their tokens
+  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete); a
+  // takeover and a password reset withdraw the account's consents to platforms as the wallet does, before
+  // ending its sign-ins (grants by person (gsi2, get), their tokens
   // batch-deleted, the grants' conditional deletes and each platform's withdrawal notice (put `notices`)
   // in one transaction, the pairwise subject from the lookup key's salt); a takeover and a password reset
   // each write an audit entry (conditional put).
