@@ -818,16 +818,19 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // due notices (query of the `notices` partition), each platform's metadata for its events endpoint (get
   // `oidc#Client#`), a delivered notice deleted, a failed one moved to its next due time or given up on (a
   // transaction of a conditional delete and a put). Signs each notice with the platform key (the key the
-  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer.
+  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer. Then the
+  // withdrawals whose audit entry their request could not write (query of `withdrawals-unrecorded`): each
+  // entry written once (`pendingAuditWrites`), the kept withdrawal deleted.
   notices: {
     table: {
       items: {
         GetItem: [partitions.oidcModel('Client')],
         PutItem: [partitions.notices],
-        DeleteItem: [partitions.notices],
+        DeleteItem: [partitions.notices, partitions.unrecordedWithdrawals],
       },
-      partitionQueries: [partitions.notices],
+      partitionQueries: [partitions.notices, partitions.unrecordedWithdrawals],
     },
+    auditTable: { items: { PutItem: pendingAuditWrites } },
     platformKey: 'sign',
   },
   // The reconciler (functions/licence-reconciler.ts, every minute): the pointers to licences whose change

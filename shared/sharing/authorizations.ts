@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
+import { logger } from '../logger.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -47,7 +48,8 @@ export interface UnrecordedWithdrawal {
  * there. A grant already gone is left out of that write; when every one was gone (another withdrawal's,
  * which queued its own notice and kept its own entry) nothing is queued or kept. Unknown ids are a no-op.
  * The notice is due at once. `unrecorded` answers the withdrawal kept under a grant id until `recorded`
- * removes it (a no-op when there is none).
+ * removes it (a no-op when there is none); `keptBefore` up to `limit` of those kept whose entry's `at` is
+ * before `before` (RFC 3339).
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
@@ -59,6 +61,7 @@ export interface SharingGrants {
   ): Promise<void>;
   unrecorded(grantId: string): Promise<UnrecordedWithdrawal | undefined>;
   recorded(grantId: string): Promise<void>;
+  keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]>;
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -370,6 +373,41 @@ export async function withdrawAuthorization(
   await endAuthorization(grant, ending, deps, unrecorded);
   // 5. The entry written (once), then forgotten: a failure here leaves it kept, for the retry (step 1).
   await recordWithdrawal(unrecorded, deps);
+}
+
+/**
+ * How long a kept withdrawal is left to the request that made it (which writes its entry a moment after
+ * the withdrawal) before {@link recordKeptWithdrawals} writes it: a request's time limit, and then some.
+ */
+export const keptWithdrawalSeconds = 60;
+
+/**
+ * Writes the audit entries of withdrawals kept longer than {@link keptWithdrawalSeconds} (their request's
+ * audit write failed, and the person did not ask again), each once under its key, so that every withdrawal
+ * is traced whether or not anyone retries. Run on the `notices` function's schedule. One that fails again
+ * is logged and stays for the next run. Answers how many were written and how many failed.
+ *
+ * @example
+ * ```ts
+ * const { recorded, failed } = await recordKeptWithdrawals({ sharingGrants, audit, clock });
+ * ```
+ */
+export async function recordKeptWithdrawals(
+  deps: { sharingGrants: SharingGrants; audit: AuditTrail; clock: Clock },
+  limit = 25,
+): Promise<{ recorded: number; failed: number }> {
+  const before = new Date(deps.clock.now() - keptWithdrawalSeconds * 1000).toISOString();
+  const counts = { recorded: 0, failed: 0 };
+  for (const kept of await deps.sharingGrants.keptBefore(before, limit)) {
+    try {
+      await recordWithdrawal(kept, deps);
+      counts.recorded += 1;
+    } catch (error) {
+      counts.failed += 1;
+      logger.error('withdrawal audit entry not written', { grantId: kept.grantId, error: String(error) });
+    }
+  }
+  return counts;
 }
 
 /**

@@ -141,7 +141,12 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       await subject.store.withdraw([a], undefined, { grantId: a, personId: 'acc_me', entry });
       expect(await subject.store.find(a)).toBeUndefined();
       expect(await subject.store.unrecorded(a)).toEqual({ grantId: a, personId: 'acc_me', entry });
+      // Listed once older than asked: what the notices function's round writes.
+      expect(await subject.store.keptBefore(entry.at, 10)).toEqual([]);
+      const later = new Date(Date.parse(entry.at) + 1).toISOString();
+      expect(await subject.store.keptBefore(later, 10)).toEqual([{ grantId: a, personId: 'acc_me', entry }]);
       await subject.store.recorded(a);
+      expect(await subject.store.keptBefore(later, 10)).toEqual([]);
       expect(await subject.store.unrecorded(a)).toBeUndefined();
       await subject.store.recorded(a);
       // Nothing withdrawn (unknown, or another withdrawal's): nothing kept, that one keeps its own.

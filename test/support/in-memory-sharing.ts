@@ -76,6 +76,10 @@ export class InMemorySharingGrants implements SharingGrants {
     return this.kept.get(grantId);
   }
 
+  async keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]> {
+    return [...this.kept.values()].filter((kept) => kept.entry.at < before).slice(0, limit);
+  }
+
   async recorded(grantId: string): Promise<void> {
     this.kept.delete(grantId);
   }

@@ -11,7 +11,8 @@ import {
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
 import { writeAllOrNothing } from './conditional.js';
-import { keys } from './keys.js';
+import { fixedPartitions, keys } from './keys.js';
+import { queryAll } from './query-all.js';
 import { noticeItem } from './notice-queue.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
 
@@ -99,8 +100,23 @@ export class DynamoSharingGrants implements SharingGrants {
         ConsistentRead: true,
       }),
     );
-    if (typeof Item?.personId !== 'string' || typeof Item.entry !== 'object') return undefined;
-    return { grantId, personId: Item.personId, entry: Item.entry as AuditEntry };
+    return Item ? keptOf(Item) : undefined;
+  }
+
+  async keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]> {
+    // One small partition (each item lives the moment between two writes, unless the second failed).
+    const items = await queryAll(this.#deps.doc, {
+      TableName: this.#deps.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: '#entry.#at < :before',
+      ExpressionAttributeNames: { '#entry': 'entry', '#at': 'at' },
+      ExpressionAttributeValues: { ':pk': fixedPartitions.unrecordedWithdrawals, ':before': before },
+      ConsistentRead: true,
+    });
+    return items.slice(0, limit).flatMap((item) => {
+      const kept = keptOf(item);
+      return kept ? [kept] : [];
+    });
   }
 
   async recorded(grantId: string): Promise<void> {
@@ -108,6 +124,13 @@ export class DynamoSharingGrants implements SharingGrants {
       new DeleteCommand({ TableName: this.#deps.tableName, Key: keys.unrecordedWithdrawal(grantId) }),
     );
   }
+}
+
+/** A kept withdrawal as stored, or undefined for an item that is not one. */
+function keptOf(item: Record<string, unknown>): UnrecordedWithdrawal | undefined {
+  if (typeof item.sk !== 'string' || typeof item.personId !== 'string') return undefined;
+  if (typeof item.entry !== 'object' || item.entry === null) return undefined;
+  return { grantId: item.sk, personId: item.personId, entry: item.entry as AuditEntry };
 }
 
 /** The item of a withdrawal kept until its audit entry is written. */

@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
@@ -22,7 +23,8 @@ import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-htt
  * platform's notice and the `authorization.withdrawn` audit entry. An audit write that fails after the
  * grants are gone used to leave the withdrawal done, its notice queued, and nothing in the trail; asking
  * again answered 404 (no such grant), so nothing ever wrote it. Now the entry is kept by the withdrawal's
- * own write, and asking again writes it, once, and answers 204.
+ * own write: asking again writes it, once, and answers 204; left alone, the `notices` function's next
+ * round writes it a minute later.
  */
 
 /** Failures injected into the audit trail every function uses, for `authorization.withdrawn` entries. */
@@ -146,6 +148,30 @@ describe('a withdrawal whose audit entry fails to be written', () => {
     expect((await withdraw(token, id)).status).toBeGreaterThanOrEqual(500);
     expect((await withdraw(token, id)).status).toBe(204);
     expect(await withdrawnEntries(id)).toHaveLength(1);
+  });
+
+  it('nobody asking again: the notices function’s round writes it, once, a minute later', async () => {
+    const { token, id } = await sharedAndListed();
+    faults.fail = 1;
+    expect((await withdraw(token, id)).status).toBeGreaterThanOrEqual(500);
+    // Left to the request for a minute: not yet.
+    await runtime.deliverNotices();
+    expect(await withdrawnEntries(id)).toEqual([]);
+    // A minute on (the kept withdrawal's time moved back, as the runtime's clock cannot be).
+    const { doc, config } = dependencies();
+    await doc.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: { pk: 'withdrawals-unrecorded', sk: id },
+        UpdateExpression: 'SET #entry.#at = :at',
+        ExpressionAttributeNames: { '#entry': 'entry', '#at': 'at' },
+        ExpressionAttributeValues: { ':at': new Date(Date.now() - 120_000).toISOString() },
+      }),
+    );
+    await runtime.deliverNotices();
+    expect(await withdrawnEntries(id)).toHaveLength(1);
+    expect(await scanItems('withdrawals-unrecorded')).toEqual([]);
+    expect((await withdraw(token, id)).status).toBe(404);
   });
 
   it('a withdrawal that succeeds leaves nothing kept behind', async () => {
