@@ -315,8 +315,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Step-up and password reset by SMS (shared/identity/phone-proof.ts): registry people (get), pending
   // codes (put, update a try, conditional delete), send limits on the login-attempt counters, the account
   // (versioned put), and ending a person's sign-ins (gsi2 by person, then batch-deletes of `oidc#` items);
-  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete) and
-  // withdraws its consents to platforms as the wallet does (grants by person (gsi2, get), their tokens
+  // a takeover by the real owner removes the squatted account's passkeys (gsi1, conditional delete); a
+  // takeover and a password reset withdraw the account's consents to platforms as the wallet does, before
+  // ending its sign-ins (grants by person (gsi2, get), their tokens
   // batch-deleted, the grants' conditional deletes and each platform's withdrawal notice (put `notices`)
   // in one transaction, the pairwise subject from the lookup key's salt); a takeover and a password reset
   // each write an audit entry (conditional put).
@@ -387,15 +388,18 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     sms: true,
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
-  // clients (conditional put, delete), finds issuers by id to rotate their keys or withdraw them (gsi1,
-  // then get), reads a licence's audit entries (gsi1), writes audit entries (conditional put), derives
-  // client secrets (the client-secret key; rotates a client onto it) and creates issuer keys. It never signs with the platform key. Onboarding makes
-  // several calls in a row and undoes them on failure.
+  // clients (conditional put, delete), changes a client's members (its events endpoint, its secret's
+  // markers: a conditional update of those members alone), finds issuers by id to rotate their keys or
+  // withdraw them (gsi1, then get), reads a licence's audit entries (gsi1), writes audit entries
+  // (conditional put), derives client secrets (the client-secret key; rotates a client onto it) and
+  // creates issuer keys. It never signs with the platform key. Onboarding makes several calls in a row
+  // and undoes them on failure.
   admin: {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.peers],
         PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
+        UpdateItem: [partitions.oidcModel('Client')],
         DeleteItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
       },
       // Peers (docs/peers.md): every issuer (gsi2) and every peer (the `peers` partition) to keep ids and
@@ -570,8 +574,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // names of the clients in them (get `oidc#Client#`, granted with the access tokens).
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
   // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
-  // deletes) and the platform's withdrawal notice (a put in the `notices` partition) in one transaction;
-  // the platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
+  // deletes), the platform's withdrawal notice (a put in the `notices` partition) and the withdrawal's
+  // audit entry kept until written (a put in `withdrawals-unrecorded`) in one transaction; the entry then
+  // written once (its `audit-once#` mark with it) and the kept one deleted; a retry reads it (get). The
+  // platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
   me: {
     table: {
       items: {
@@ -584,22 +590,30 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.issuer,
           partitions.licence,
           partitions.oidcModel('Grant'),
+          partitions.unrecordedWithdrawals,
         ],
         PutItem: [
           partitions.entityAccount,
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.notices,
+          partitions.unrecordedWithdrawals,
         ],
-        DeleteItem: [partitions.passkey, partitions.passkeyChallenge, partitions.oidcModel('Grant')],
+        DeleteItem: [
+          partitions.passkey,
+          partitions.passkeyChallenge,
+          partitions.oidcModel('Grant'),
+          partitions.unrecordedWithdrawals,
+        ],
         BatchWriteItem: grantMembers,
       },
       queries: ['gsi1', 'gsi2'],
     },
-    // Presentations' audit entries written; the usage record read (the holder's entries, gsi2; of one
-    // kind, gsi3, once the backfill's mark `audit-usage-index` is there: get).
+    // Presentations' audit entries written, and withdrawals' (once: `pendingAuditWrites`); the usage record
+    // read (the holder's entries, gsi2; of one kind, gsi3, once the backfill's mark `audit-usage-index` is
+    // there: get).
     auditTable: {
-      items: { GetItem: [partitions.auditUsageIndex], PutItem: [partitions.audit, partitions.auditChain] },
+      items: { GetItem: [partitions.auditUsageIndex], PutItem: pendingAuditWrites },
       queries: ['gsi2', 'gsi3'],
     },
     lookupMac: true,
@@ -804,16 +818,19 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // due notices (query of the `notices` partition), each platform's metadata for its events endpoint (get
   // `oidc#Client#`), a delivered notice deleted, a failed one moved to its next due time or given up on (a
   // transaction of a conditional delete and a put). Signs each notice with the platform key (the key the
-  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer.
+  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer. Then the
+  // withdrawals whose audit entry their request could not write (query of `withdrawals-unrecorded`): each
+  // entry written once (`pendingAuditWrites`), the kept withdrawal deleted.
   notices: {
     table: {
       items: {
         GetItem: [partitions.oidcModel('Client')],
         PutItem: [partitions.notices],
-        DeleteItem: [partitions.notices],
+        DeleteItem: [partitions.notices, partitions.unrecordedWithdrawals],
       },
-      partitionQueries: [partitions.notices],
+      partitionQueries: [partitions.notices, partitions.unrecordedWithdrawals],
     },
+    auditTable: { items: { PutItem: pendingAuditWrites } },
     platformKey: 'sign',
   },
   // The reconciler (functions/licence-reconciler.ts, every minute): the pointers to licences whose change

@@ -219,7 +219,7 @@ export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */
 export const groupCommitAudit = (c: Needs<'doc'>) => dynamoGroupCommitAuditTrail(c.doc);
-export const clients = (c: Needs<'adapter'>) => dynamoClientStore(c.adapter);
+export const clients = (c: Needs<'adapter' | 'doc'>) => dynamoClientStore(c.adapter, c.doc);
 export const usage = (c: Needs<'doc'>) => dynamoUsageRecord(c.doc);
 export const auditPages = (c: Needs<'doc'>) => dynamoLicenceAuditPages(c.doc);
 export const auditChains = (c: Needs<'doc'>) => dynamoAuditChainStore(c.doc);
@@ -263,7 +263,7 @@ export const noticeSender = (c: Needs) =>
     timeoutMs: c.config.notices.timeoutMs,
   });
 /** Clients are stored unsealed: reading them needs the table only, not the web key that seals sessions. */
-export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock));
+export const clientReader = (c: Needs<'doc'>) => dynamoClientStore(dynamoOidcAdapter(c.doc, c.clock), c.doc);
 export const fingerprint = (c: Needs<'lookupMac'>) => keyedFingerprint(c.lookupMac, 'idempotency/v1');
 /**
  * Bearer tokens of our API: found by hash, and only while their client is still registered, so that

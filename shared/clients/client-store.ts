@@ -4,10 +4,21 @@ import type { ClientMetadata } from 'oidc-provider';
  * Where OAuth clients are registered: the same records the OpenID provider loads. Contract: `save`
  * stores the metadata without any `client_secret` (secrets are derived, see `ClientSecrets`);
  * `delete` removes a client and is a no-op for an unknown id; `find` answers what `save` stored (never a
- * secret), or `undefined` for an unknown or deleted client.
+ * secret), or `undefined` for an unknown or deleted client; `update` changes only the members `change`
+ * names (`set` to the values given, `remove` taken out) of a registered client, every other member staying
+ * as stored, whatever another writer saved since the caller read it (an operator's change and a secret's
+ * rotation at the same moment each keep the other's), and answers false, writing nothing, for an unknown
+ * client.
  */
 export interface ClientStore {
   save(metadata: ClientMetadata & { client_id: string }): Promise<void>;
+  update(clientId: string, change: ClientChange): Promise<boolean>;
   delete(clientId: string): Promise<void>;
   find(clientId: string): Promise<ClientMetadata | undefined>;
+}
+
+/** A change of some members of a client record: never `client_id`, never a secret. */
+export interface ClientChange {
+  set?: Readonly<Record<string, unknown>>;
+  remove?: readonly string[];
 }

@@ -25,6 +25,8 @@ export interface RotationContext {
  * secret that leaked). Its previous secret is refused from then on: at once in the container that
  * answered, in the others once their copy of the registration expires (`CLIENT_CACHE_SECONDS`).
  * Concurrent rotations of one client answer the same secret (the version is derived from what was read).
+ * Only the secret's markers are written (`ClientStore.update`), so that a change of the client's other
+ * members saved meanwhile is kept.
  *
  * Every rotation is recorded (`client.secret_rotated`: the operator's client, the client rotated, the new
  * version; never the secret) before the secret is answered: a rotation hands a working secret of any
@@ -83,8 +85,12 @@ export async function rotateClientSecret(
   const current = secretVersionOf(markers);
   const version = current === undefined ? 1 : current + 1;
   const next = onClientSecretKey(version);
-  const { secret_version: _previous, ...rest } = found;
-  await deps.clients.save({ ...rest, client_id: clientId, ...next });
+  // Its secret's markers alone: an operator's change saved meanwhile (`updateClient`) stays.
+  const written = await deps.clients.update(clientId, {
+    set: next,
+    ...(next.secret_version === undefined && { remove: ['secret_version'] }),
+  });
+  if (!written) throw new NotFoundError(`No client ${clientId}`, 'client_not_found');
   // Not caught: without its entry the rotation answers no secret (fail closed).
   await deps.audit.record({
     at: new Date(deps.clock.now()).toISOString(),

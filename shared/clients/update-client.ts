@@ -14,8 +14,11 @@ import type { RotationContext } from './rotate-client-secret.js';
  * 1. Finds the client (404 `client_not_found` for one not registered: the service's built-in clients are
  *    not, and have no endpoint to tell).
  * 2. Refuses an endpoint on a machine client (400, `errors[].path` `eventsUri`), as registration does.
- * 3. Saves the record with the change (the provider's storage forgets its cached copy in this process;
- *    other containers read it within `CLIENT_CACHE_SECONDS`).
+ * 3. Writes the change alone (`ClientStore.update`: the endpoint set or removed, nothing else), never the
+ *    record as read: a secret rotated meanwhile (`rotateClientSecret`) stays rotated, where saving the
+ *    record read in step 1 would put the old secret's version back. A client deleted meanwhile is 404.
+ *    The provider's storage forgets its cached copy in this process; other containers read it within
+ *    `CLIENT_CACHE_SECONDS`.
  * 4. Records `client.updated` (the operator's client, the client changed, what changed), awaited: a
  *    change without its trace fails the request (the change stays, and asking again records it).
  *
@@ -39,13 +42,12 @@ export async function updateClient(
       errors: [{ path: 'eventsUri', message: eventsUriNeedsSignIn, code: 'invalid' }],
     });
   }
-  // 3. The record, with the change.
-  const { events_uri: _previous, ...rest } = found as typeof found & { events_uri?: string };
-  await deps.clients.save({
-    ...rest,
-    client_id: clientId,
-    ...(input.eventsUri ? { events_uri: input.eventsUri } : {}),
-  });
+  // 3. The change, and only it.
+  const updated = await deps.clients.update(
+    clientId,
+    input.eventsUri ? { set: { events_uri: input.eventsUri } } : { remove: ['events_uri'] },
+  );
+  if (!updated) throw new NotFoundError(`No client ${clientId.slice(0, 64)}`, 'client_not_found');
   // 4. Its trace: who changed which client, to what (an endpoint is no one's personal data).
   await deps.audit.record({
     at: new Date(deps.clock.now()).toISOString(),

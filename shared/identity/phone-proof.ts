@@ -34,8 +34,9 @@ export interface PhoneProofDependencies extends SmsCodeDependencies {
   passwords: PasswordHasher;
   signIns: SignInRevocation;
   /**
-   * A squatted account's consents to platforms, withdrawn when the real owner takes it back: each platform
-   * that asked is told (a withdrawal notice) to delete what the squatter's sign-ins and shares gave it.
+   * The account's consents to platforms, withdrawn when its sign-ins end (the real owner taking a squatted
+   * account back, a password reset): each platform that asked is told (a withdrawal notice) to delete what
+   * the sign-ins and shares gave it.
    */
   platformConsents: PlatformConsents;
   /** A squatted account's passkeys are removed when the real owner takes it over. */
@@ -159,7 +160,9 @@ export type ProofOutcome =
  * frozen in its old state: every session, grant, refresh and access token of it ends at once (but
  * `keepSession`, the sign-in under way), and with `newPassword` (the reset) the password is replaced first,
  * so the old one opens nothing again; every passkey of it is removed too, so that no authenticator the
- * squatter kept opens it again. A reset on an account proven by another phone is `not_proven_phone`
+ * squatter kept opens it again. A reset ends every other sign-in as well. Either way the account's consents
+ * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
+ * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
  * before any code is checked. A takeover writes the audit entry `account.taken_over`, a reset
  * `account.password_reset` (actor the account, no phone or ID number).
  *
@@ -191,10 +194,13 @@ export async function completePhoneProof(
   // registered the number (a squatter's self-asserted name stayed on the account the owner took back:
   // review R10).
   const registered = assuranceLevelOf(account) < 3 ? await registryPerson(account, deps) : undefined;
-  // The squatter's consents to platforms, each platform told as if the person withdrew it, before the
-  // account changes hands: once saved, a retry no longer sees a takeover (a reset by the account's own
-  // person ends the sessions below, but tells no platform: nothing was given to them wrongly).
-  if (tookOver) await deps.platformConsents.withdrawAll(account.id);
+  // What ends every sign-in (a takeover, a new password) ends the platforms' consents with it, and each
+  // platform that asked is told, as when the person withdraws one in the wallet or closes the account
+  // (`PlatformConsents.withdrawAll`, the same code): a platform whose grant a reset ended must not keep
+  // what it copied under it unknowingly, nor find out only when its next refresh fails. Before the account
+  // changes hands: once saved, a retry no longer sees a takeover.
+  const endsSignIns = tookOver || options.newPassword !== undefined;
+  if (endsSignIns) await deps.platformConsents.withdrawAll(account.id);
   const saved = await deps.accounts.save({
     ...account,
     ...(registered
@@ -214,7 +220,7 @@ export async function completePhoneProof(
   });
   // Passkeys first, then sign-ins: a passkey sign-in in between would otherwise outlive the ending.
   if (tookOver) await removePasskeys(account.id, deps.passkeys);
-  if (tookOver || options.newPassword !== undefined) {
+  if (endsSignIns) {
     // A new password ends every other sign-in too: whoever knew the old one is out.
     await deps.signIns.endAll(account.id, { keepSession: options.keepSession });
   }

@@ -12,9 +12,11 @@ export interface SignInRevocation {
  * The consents a person gave platforms (shares of licences, sign-ins), withdrawn as the person would
  * withdraw each in the wallet (`shared/sharing/authorizations.ts` `withdrawEveryAuthorization`): every
  * platform that registered an events endpoint is told, by a withdrawal notice queued in the same write
- * that deletes the grants, to delete what it copied. Called before {@link SignInRevocation.endAll} when the
- * account closes, and when the real owner takes a squatted account back (what the platforms hold came
- * from an account that is no more, or was never the owner's). Answers how many were withdrawn.
+ * that deletes the grants, to delete what it copied. Called before every {@link SignInRevocation.endAll}
+ * (which would otherwise end the platforms' grants silently): when the account closes, when the real owner
+ * takes a squatted account back (what the platforms hold came from an account that is no more, or was
+ * never the owner's), and when a password reset ends the account's sign-ins. Answers how many were
+ * withdrawn.
  */
 export interface PlatformConsents {
   withdrawAll(personId: string): Promise<number>;

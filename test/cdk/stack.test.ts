@@ -383,8 +383,8 @@ describe('ElicenceStack', () => {
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
-      // Withdrawal notices: signed with the platform key (off every route).
-      notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
+      // Withdrawal notices: signed with the platform key (off every route); withdrawals' kept audit entries.
+      notices: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID'],
       'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
@@ -500,7 +500,8 @@ describe('ElicenceStack', () => {
       );
     });
 
-    // The functions that write audit entries, or finish licence changes' pending work (the reconciler).
+    // The functions that write audit entries, or finish licence changes' pending work (the reconciler),
+    // or withdrawals' kept entries (notices).
     const writeAfterChanges = [
       'oidc',
       'admin',
@@ -511,6 +512,7 @@ describe('ElicenceStack', () => {
       'batches',
       'licence-reconciler',
       'console',
+      'notices',
     ] as const;
 
     it('counts and alarms on audit entries and status lists not written after a change', () => {
@@ -1082,7 +1084,8 @@ describe('ElicenceStack', () => {
         catalogue: { items: [], queries: [] },
         // The code exchange reads the code's session and grant as one BatchGetItem.
         oidc: { items: [get, batchGet, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
-        admin: { items: [get, put, del], queries: ['gsi1', 'gsi2'] },
+        // A client's members changed alone (its events endpoint, its secret's markers): update.
+        admin: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         // A change's pending work: its pointer removed (conditional delete).
         licences: { items: [get, put, update, del], queries: ['gsi1', 'gsi2'] },
         // Bulk issuance jobs: as POST /licences, plus the job and its chunks, and the issuer's batch keys.
@@ -1112,7 +1115,8 @@ describe('ElicenceStack', () => {
         audit: { items: [get], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
-        // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
+        // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on; a
+        // withdrawal's kept audit entry deleted once written.
         notices: { items: [get, put, del], queries: [] },
         // The pointers (a query of their partitions, below), the licences and their status lists.
         'licence-reconciler': { items: [get, put, update, del], queries: [] },
@@ -1150,9 +1154,15 @@ describe('ElicenceStack', () => {
         ).toEqual(
           peerReaders.includes(name)
             ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
-            : // The notices function reads its queue's partition and no other.
+            : // The notices function reads its queue's partition and the kept withdrawals', no other.
               name === 'notices'
-              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
+              ? [
+                  {
+                    'ForAllValues:StringLike': {
+                      'dynamodb:LeadingKeys': ['notices', 'withdrawals-unrecorded'],
+                    },
+                  },
+                ]
               : name === 'licence-reconciler'
                 ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pending-work#*'] } }]
                 : [],
@@ -1171,8 +1181,15 @@ describe('ElicenceStack', () => {
         );
       expect(leading('me', 'dynamodb:PutItem')).toContain('notices');
       expect(JSON.stringify(roleStatements('me'))).not.toContain(JSON.stringify(platformKeyArn()));
-      for (const action of ['dynamodb:PutItem', 'dynamodb:DeleteItem'])
-        expect(leading('notices', action), action).toEqual(['notices']);
+      // Its queue's partition; on the audit table, a withdrawal's kept entry written once (asserted there).
+      expect(leading('notices', 'dynamodb:PutItem')).toEqual([
+        'notices',
+        'audit#*',
+        'audit-chain#*',
+        'audit-once#*',
+      ]);
+      // And a withdrawal's kept audit entry, once written.
+      expect(leading('notices', 'dynamodb:DeleteItem')).toEqual(['notices', 'withdrawals-unrecorded']);
       expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });
 
@@ -1286,6 +1303,8 @@ describe('ElicenceStack', () => {
         audit: { items: [get, put, 'dynamodb:Query'], queries: ['gsi1'] },
         // The daily check: the day partitions and checkpoints (queries), the checkpoints' heads (get).
         'audit-check': { items: [get, 'dynamodb:Query'], queries: [] },
+        // Withdrawals' entries their request could not write, once under their keys (a transaction's puts).
+        notices: writer,
       };
       for (const name of functionNames) {
         const statements = onAudit(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));

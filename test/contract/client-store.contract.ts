@@ -10,7 +10,10 @@ export interface ObservedClientStore {
   loaded(clientId: string): Promise<ClientMetadata | undefined>;
 }
 
-/** The {@link ClientStore} contract: saved without any secret, replaced by a later save, deleted for good. */
+/**
+ * The {@link ClientStore} contract: saved without any secret, replaced by a later save, changed member by
+ * member by an update, deleted for good.
+ */
 export function clientStoreContract(name: string, make: Make<ObservedClientStore>): void {
   describe(`ClientStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
@@ -38,6 +41,35 @@ export function clientStoreContract(name: string, make: Make<ObservedClientStore
       await subject.store.save({ ...metadata, scope: 'licences:verify' });
       expect(await subject.loaded(clientId)).toEqual({ ...stored, scope: 'licences:verify' });
       expect(await subject.store.find(clientId)).toEqual({ ...stored, scope: 'licences:verify' });
+    });
+
+    it('update changes the members named and keeps every other, as stored now; an unknown client is false', async () => {
+      const clientId = `cl_${randomUUID().slice(0, 8)}`;
+      const metadata = {
+        client_id: clientId,
+        grant_types: ['authorization_code'],
+        response_types: ['code' as const],
+        redirect_uris: ['https://platform.example/callback'],
+        secret_key: 'client-secret',
+        secret_version: 2,
+      };
+      await subject.store.save(metadata);
+      expect(
+        await subject.store.update(clientId, { set: { events_uri: 'https://platform.example/e' } }),
+      ).toBe(true);
+      // Another writer's change of another member, then a removal: neither undoes the other.
+      expect(await subject.store.update(clientId, { set: { secret_version: 3 } })).toBe(true);
+      expect(await subject.store.find(clientId)).toEqual({
+        ...metadata,
+        secret_version: 3,
+        events_uri: 'https://platform.example/e',
+      });
+      expect(await subject.store.update(clientId, { remove: ['events_uri', 'secret_version'] })).toBe(true);
+      const { secret_version: _version, ...rest } = metadata;
+      expect(await subject.loaded(clientId)).toEqual(rest);
+      const unknown = `cl_${randomUUID().slice(0, 8)}`;
+      expect(await subject.store.update(unknown, { set: { events_uri: 'https://x.example/e' } })).toBe(false);
+      expect(await subject.store.find(unknown)).toBeUndefined();
     });
 
     it('deletes a client, and deleting an unknown one is no error', async () => {

@@ -17,7 +17,7 @@ clientStoreContract('DynamoClientStore through the provider’s adapter, on dyna
   const Adapter = createDynamoAdapter({ doc, tableName, clock: systemClock });
   const clients = new Adapter('Client');
   return {
-    store: new DynamoClientStore(Adapter),
+    store: new DynamoClientStore(Adapter, { doc, tableName }),
     loaded: async (clientId) => (await clients.find(clientId)) as never,
     cleanup: nothingToClean,
   };

@@ -134,6 +134,26 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await allDue(subject.notices)).toHaveLength(2);
     });
 
+    it('withdraw keeps the audit entry with the grants’ deletion until it is recorded; none for grants gone', async () => {
+      const [a, b] = [id(), id()];
+      await subject.saveGrant(a, grant('acc_me'));
+      const entry = { at: new Date().toISOString(), actor: 'acc_me', action: 'authorization.withdrawn' };
+      await subject.store.withdraw([a], undefined, { grantId: a, personId: 'acc_me', entry });
+      expect(await subject.store.find(a)).toBeUndefined();
+      expect(await subject.store.unrecorded(a)).toEqual({ grantId: a, personId: 'acc_me', entry });
+      // Listed once older than asked: what the notices function's round writes.
+      expect(await subject.store.keptBefore(entry.at, 10)).toEqual([]);
+      const later = new Date(Date.parse(entry.at) + 1).toISOString();
+      expect(await subject.store.keptBefore(later, 10)).toEqual([{ grantId: a, personId: 'acc_me', entry }]);
+      await subject.store.recorded(a);
+      expect(await subject.store.keptBefore(later, 10)).toEqual([]);
+      expect(await subject.store.unrecorded(a)).toBeUndefined();
+      await subject.store.recorded(a);
+      // Nothing withdrawn (unknown, or another withdrawal's): nothing kept, that one keeps its own.
+      await subject.store.withdraw([b], undefined, { grantId: b, personId: 'acc_me', entry });
+      expect(await subject.store.unrecorded(b)).toBeUndefined();
+    });
+
     it('the use cases: the list names the platform; only the person’s own can be withdrawn', async () => {
       const mine = id();
       await subject.saveGrant(mine, grant('acc_me'));

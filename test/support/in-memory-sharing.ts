@@ -4,6 +4,7 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
+  type UnrecordedWithdrawal,
 } from '../../shared/sharing/authorizations.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import type {
@@ -20,6 +21,8 @@ export class InMemorySharingGrants implements SharingGrants {
   readonly grants = new Map<string, StoredGrant>();
   /** Token ids by grant id. */
   readonly tokens = new Map<string, Set<string>>();
+  /** Withdrawals kept until their audit entry is written, by the grant id asked. */
+  readonly kept = new Map<string, UnrecordedWithdrawal>();
 
   constructor(
     private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
@@ -55,13 +58,30 @@ export class InMemorySharingGrants implements SharingGrants {
     return stored ? sharingGrantOf(grantId, stored, this.nowSeconds()) : undefined;
   }
 
-  async withdraw(grantIds: readonly string[], notice?: WithdrawalNotice): Promise<void> {
+  async withdraw(
+    grantIds: readonly string[],
+    notice?: WithdrawalNotice,
+    unrecorded?: UnrecordedWithdrawal,
+  ): Promise<void> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
     if (left.length === 0) return;
     // As one write: a notice that cannot be queued leaves the grants where they were.
     if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
     for (const id of left) this.grants.delete(id);
+    if (unrecorded) this.kept.set(unrecorded.grantId, structuredClone(unrecorded));
+  }
+
+  async unrecorded(grantId: string): Promise<UnrecordedWithdrawal | undefined> {
+    return this.kept.get(grantId);
+  }
+
+  async keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]> {
+    return [...this.kept.values()].filter((kept) => kept.entry.at < before).slice(0, limit);
+  }
+
+  async recorded(grantId: string): Promise<void> {
+    this.kept.delete(grantId);
   }
 }
 

@@ -5,7 +5,7 @@ import type { Mac } from '../../shared/crypto/mac.js';
 import { ConflictError } from '../../shared/errors.js';
 import { issuerListing, type Issuer, type IssuerListing } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
-import type { ClientStore } from '../../shared/clients/client-store.js';
+import type { ClientChange, ClientStore } from '../../shared/clients/client-store.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
 import { LocalSigner } from './local-signer.js';
 
@@ -87,6 +87,19 @@ export class InMemoryClientStore implements ClientStore {
     // Never the secret: secrets are derived (`ClientSecrets`), as `DynamoClientStore` stores them.
     const { client_secret: _secret, ...stored } = metadata;
     this.clients.set(metadata.client_id, stored);
+  }
+
+  async update(clientId: string, change: ClientChange): Promise<boolean> {
+    if (this.failNext) throw this.failNext;
+    const stored = this.clients.get(clientId);
+    if (!stored) return false;
+    const changed: Record<string, unknown> = { ...stored };
+    for (const member of change.remove ?? []) delete changed[member];
+    for (const [member, value] of Object.entries(change.set ?? {})) {
+      if (value !== undefined) changed[member] = structuredClone(value);
+    }
+    this.clients.set(clientId, changed as ClientMetadata);
+    return true;
   }
 
   async delete(clientId: string): Promise<void> {

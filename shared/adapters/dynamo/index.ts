@@ -230,8 +230,10 @@ export const dynamoProviderReads = (table: TableConnection, clock: Clock): Provi
 };
 
 /** {@link ClientStore} through the provider's storage adapter, so that the provider finds what is saved. */
-export const dynamoClientStore = (adapter: new (model: string) => Adapter): ClientStore =>
-  new DynamoClientStore(adapter);
+export const dynamoClientStore = (
+  adapter: new (model: string) => Adapter,
+  table: TableConnection,
+): ClientStore => new DynamoClientStore(adapter, { doc: table, tableName: table.tableName });
 
 /**
  * Bearer tokens of the service's API: found by hash, and only while their client is still registered (the

@@ -37,7 +37,7 @@ import type { ItemKey } from './conditional.js';
  * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
- * | an audit entry written once under its key (a licence change's pending entry) | table | `audit-once#<licenceId>#<version>#<index>` | `audit-once` |
+ * | an audit entry written once under its key (a licence change's pending entry; a withdrawal's) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#authorization-withdrawn#<grantId>` | `audit-once` |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
  * | the on-demand checkpoint limit (one item) | table | `audit-checkpoint-limit`      | `audit-checkpoint-limit` |
@@ -47,6 +47,7 @@ import type { ItemKey } from './conditional.js';
  * | peer platforms (跨地区互认), all of them  | table  | `peers`                       | `<peer id>`         |
  * | withdrawal notices due, soonest first    | table  | `notices`                     | `<due at ISO>#<id>` |
  * | withdrawal notices given up on (TTL)     | table  | `notices`                     | `abandoned#<id>`    |
+ * | a person's withdrawal whose audit entry is not written yet | table | `withdrawals-unrecorded` | `<grant id asked>` |
  * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
@@ -154,6 +155,12 @@ export const fixedPartitions = {
    * withdrawal of a share is rare), one partition read by due time.
    */
   notices: 'notices',
+  /**
+   * The withdrawals of authorizations whose audit entry is not written yet (shared/sharing/authorizations.ts
+   * `withdrawAuthorization`): put by the withdrawal's own transaction, deleted once the entry is written.
+   * Few (each lives for the moment between the two writes, unless the second failed): one partition.
+   */
+  unrecordedWithdrawals: 'withdrawals-unrecorded',
   /**
    * The mark the usage-index backfill (scripts/backfill-usage-index.ts) leaves once every usage entry
    * carries its gsi3 key: until it is there, a page of one kind is read from gsi2 and filtered.
@@ -267,6 +274,11 @@ export const keys = {
   notice: (dueAt: string, id: string): ItemKey => ({ pk: fixedPartitions.notices, sk: `${dueAt}#${id}` }),
   /** A notice given up on: sorted after every due time (`a` > any digit), so never read as due. */
   abandonedNotice: (id: string): ItemKey => ({ pk: fixedPartitions.notices, sk: `abandoned#${id}` }),
+  /** A withdrawal kept until its audit entry is written, under the grant id the person asked to withdraw. */
+  unrecordedWithdrawal: (grantId: string): ItemKey => ({
+    pk: fixedPartitions.unrecordedWithdrawals,
+    sk: grantId,
+  }),
   /** A batch job (bulk issuance): its progress and errors. Its insert starts its processing. */
   batch: (batchId: string): ItemKey => ({ pk: `${prefixes.batch}${batchId}`, sk: sortKeys.batch }),
   /**
@@ -430,6 +442,7 @@ export const leadingKeys = {
   auditUsageIndex: fixedPartitions.auditUsageIndex,
   peers: fixedPartitions.peers,
   notices: fixedPartitions.notices,
+  unrecordedWithdrawals: fixedPartitions.unrecordedWithdrawals,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */

@@ -19,7 +19,7 @@ import providerContext from 'oidc-provider/lib/helpers/als.js';
 
 import { epochSeconds, type Clock } from '../../clock.js';
 import { ConflictError } from '../../errors.js';
-import { isConditionalCheckFailed, type ItemKey } from './conditional.js';
+import { isConditionalCheckFailed, writeIf, type ItemKey } from './conditional.js';
 import { isExpired } from './table.js';
 import type { PayloadSealer } from '../../sso/sealed-payloads.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
@@ -254,13 +254,60 @@ function rememberSession(deps: DynamoAdapterDeps, key: string, payload: AdapterP
 const SESSION_RESAVE_FRACTION = 0.1;
 
 /** Forgets a client this process changed, so that every container of it reads the change next. */
-function forgetClient(_deps: DynamoAdapterDeps, id: string): void {
+function forgetClient(_deps: Pick<DynamoAdapterDeps, 'doc'>, id: string): void {
   clientChanges += 1;
   for (const ref of processClientCaches) {
     const cache = ref.deref();
     if (cache) cache.delete(id);
     else processClientCaches.delete(ref);
   }
+}
+
+/**
+ * Changes some members of a stored client's metadata (`payload`), and only those: one UpdateItem, on
+ * condition that the client is there (false, nothing written, when it is not). Never a read-modify-write
+ * of the whole record, which would undo whatever another writer saved between the read and the write (an
+ * operator's change of `events_uri` and a rotation's `secret_version`). Forgets the client in this
+ * process's caches, as a save does.
+ */
+export async function updateClientMembers(
+  deps: Pick<DynamoAdapterDeps, 'doc' | 'tableName'>,
+  id: string,
+  change: { set?: Readonly<Record<string, unknown>>; remove?: readonly string[] },
+): Promise<boolean> {
+  const set = Object.entries(change.set ?? {}).filter(([, value]) => value !== undefined);
+  const remove = (change.remove ?? []).filter((name) => !set.some(([member]) => member === name));
+  if (set.length + remove.length === 0) throw new Error('updateClientMembers: nothing to change');
+  const names: Record<string, string> = { '#payload': 'payload' };
+  const values: Record<string, unknown> = {};
+  const sets = set.map(([member, value], i) => {
+    names[`#s${i}`] = member;
+    // JSON data, as `upsert` stores a payload.
+    values[`:s${i}`] = JSON.parse(JSON.stringify(value)) as unknown;
+    return `#payload.#s${i} = :s${i}`;
+  });
+  const removes = remove.map((member, i) => {
+    names[`#r${i}`] = member;
+    return `#payload.#r${i}`;
+  });
+  const updated = await writeIf(
+    deps.doc,
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: oidcItemKey('Client', id),
+      UpdateExpression: [
+        sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+        removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+      ]
+        .join(' ')
+        .trim(),
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ...(sets.length > 0 && { ExpressionAttributeValues: values }),
+    }),
+  );
+  forgetClient(deps, id);
+  return updated;
 }
 
 async function getLive(deps: DynamoAdapterDeps, key: ItemKey): Promise<OidcItem | undefined> {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withdrawalEvents } from '../../../shared/sharing/withdrawal-notices.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { scanItems } from '../../support/http-api.js';
 import { type FakeHttpServer } from '../../support/fake-http-server.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
@@ -141,6 +144,53 @@ describe('closing an account', () => {
   });
 });
 
+/** As if a minute had passed since the last code was sent: the phones' send intervals forgotten. */
+async function aMinuteBetweenCodes() {
+  const { doc, config } = dependencies();
+  for (const item of await scanItems('login-attempts#sms-send#')) {
+    if (!String(item.pk).endsWith('#interval')) continue;
+    await doc.send(new DeleteCommand({ TableName: config.tableName, Key: { pk: item.pk, sk: item.sk } }));
+  }
+}
+
+/** The person resets their password by a code to `phone`, from a platform's sign-in page, in a new browser. */
+async function resetPassword(p: { idNumber: string; phone: string }, password: string) {
+  const ua = browser();
+  const atLogin = await runFlow(ua, (await authorizationRequest(platform, { scope: 'openid' })).url, {});
+  const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+  const fields = { idNumber: p.idNumber, phone: p.phone };
+  await ua.navigate(reset, { form: { ...fields, send: '1' } });
+  const code = (await outbox(runtime.dataDir)).filter((m) => m.to === p.phone).at(-1)?.code;
+  const done = await ua.navigate(reset, { form: { ...fields, code: code!, password } });
+  const said = done.page?.html.match(/class="[^"]*(?:problem|error|alert)[^"]*"[^>]*>([\s\S]{0,300})/)?.[1];
+  expect(done.page?.status ?? 302, said ?? done.page?.html.slice(0, 500)).toBeLessThan(400);
+  if (!done.leftTo) await callbackOf(ua, done.page!.url, {});
+}
+
+describe('a password reset by the account’s own person', () => {
+  it('tells each platform of the shares and sign-ins it ends, as a closure does', async () => {
+    const p = await person();
+    await openAccount(runtime, p);
+    const ua = browser();
+    const sub = await platformSignIn(ua, { username: p.idNumber, password: p.password });
+    // The share's step-up proves the account by this phone (level 3, ending the sign-ins before it): the
+    // reset is then no takeover. A sign-in on another device after it: a grant of its own.
+    await share(ua, p.phone);
+    await platformSignIn(browser(), { username: p.idNumber, password: p.password });
+    receiver.received.length = 0;
+    await aMinuteBetweenCodes();
+
+    await resetPassword(p, `Reset-${randomBytes(4).toString('hex')}-26`);
+
+    const told = await noticesFor(sub);
+    expect(told.map((payload) => Object.keys(payload.events as object)[0]).sort()).toEqual(
+      [withdrawalEvents['share-withdrawn'], withdrawalEvents['sign-in-withdrawn']].sort(),
+    );
+    // Told once each: the grants are gone, and another round sends nothing.
+    expect(await runtime.deliverNotices()).toEqual({ delivered: 0, retried: 0, abandoned: 0 });
+  });
+});
+
 describe('the real owner taking an account back', () => {
   it('tells each platform of the squatter’s sign-ins it ends', async () => {
     const owner = await person();
@@ -151,17 +201,7 @@ describe('the real owner taking an account back', () => {
     const sub = await platformSignIn(browser(), { username: owner.idNumber, password: squatter.password });
 
     // The owner resets the password by a code to their phone: the account is theirs.
-    const mine = browser();
-    const atLogin = await runFlow(mine, (await authorizationRequest(platform, { scope: 'openid' })).url, {});
-    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
-    const fields = { idNumber: owner.idNumber, phone: owner.phone };
-    await mine.navigate(reset, { form: { ...fields, send: '1' } });
-    const code = (await outbox(runtime.dataDir)).filter((m) => m.to === owner.phone).at(-1)?.code;
-    const done = await mine.navigate(reset, {
-      form: { ...fields, code: code!, password: 'owner-password-9' },
-    });
-    expect(done.page?.status ?? 302, done.page?.html.slice(0, 500)).toBeLessThan(400);
-    if (!done.leftTo) await callbackOf(mine, done.page!.url, {});
+    await resetPassword(owner, 'owner-password-9');
 
     const told = await noticesFor(sub);
     expect(told.map((payload) => payload.events)).toEqual([

@@ -442,6 +442,15 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     const again = await completePhoneProof(subject, w.deps.sms.sent[1]!.code!, { keepSession: 's2' }, w.deps);
     expect(again).toMatchObject({ ok: true, tookOver: false });
     expect(w.deps.signIns.ended).toHaveLength(1);
+    expect(w.deps.signIns.withdrawn).toHaveLength(1);
+    // A reset by the account's own person (no takeover) ends the sign-ins, the platforms told first.
+    w.clock.advanceSeconds(60);
+    const reset = { purpose: 'reset' as const, lookupKey, phone };
+    await requestPhoneProof(reset, source, w.deps);
+    const outcome = await completePhoneProof(reset, lastCodeSent(), { newPassword: 'owner-pass-3' }, w.deps);
+    expect(outcome).toMatchObject({ ok: true, tookOver: false });
+    expect(w.deps.signIns.withdrawn).toEqual(['acc_squatter', 'acc_squatter']);
+    expect(w.deps.signIns.ended).toHaveLength(2);
   });
 
   it('a wrong code changes nothing', async () => {
