@@ -59,6 +59,30 @@ export function auditTrailContract(
       expect(await licenceAuditEntries(subject.pages, `lic-${randomUUID()}`)).toEqual([]);
     });
 
+    it('pages a licence’s entries: at most `limit` a page, each once, no cursor after the last', async () => {
+      const licenceId = `lic-${randomUUID()}`;
+      const entries = Array.from({ length: 5 }, (_, i): AuditEntry => ({
+        at: `2026-01-01T00:00:0${i}.000Z`,
+        actor: 'anonymous',
+        action: 'licence.verified',
+        licenceId,
+        verdict: 'valid',
+      }));
+      for (const entry of entries) await subject.trail.record(entry);
+      const pages: AuditEntry[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await subject.pages.licencePage(licenceId, { limit: 2, ...(cursor ? { cursor } : {}) });
+        pages.push(page.items);
+        cursor = page.cursor;
+      } while (cursor && pages.length < 10);
+      expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+      expect(unlinked(pages.flat())).toEqual(entries);
+      await expect(
+        subject.pages.licencePage(licenceId, { limit: 2, cursor: 'not-a-cursor' }),
+      ).rejects.toMatchObject({ code: 'invalid_cursor' });
+    });
+
     it('never overwrites: the same entry twice is two entries', async () => {
       const licenceId = `lic-${randomUUID()}`;
       const verified = {
