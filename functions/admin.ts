@@ -89,7 +89,8 @@ export const handler = apiHandler(async (event: HttpEvent) => {
   const deps = dependencies();
   const caller = await authenticateBearer(event, 'admin', deps);
   const context = { clientId: caller.clientId, requestId: event.requestContext?.requestId };
-  const issuerId = event.pathParameters?.id ?? '';
+  // The path's `{id}`: an issuer's, a client's or a peer's, by the route.
+  const pathId = event.pathParameters?.id ?? '';
 
   return served.dispatch(event, {
     'POST /admin/issuers': async () => {
@@ -99,11 +100,11 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     },
     'POST /admin/issuers/{id}/keys': async () => {
       const input = parseJsonBody(event, rotateIssuerKeyInput);
-      return json(201, issuerView(await rotateIssuerKey(issuerId, input, context, deps)));
+      return json(201, issuerView(await rotateIssuerKey(pathId, input, context, deps)));
     },
     'POST /admin/issuers/{id}/withdraw': async () => {
       const input = parseJsonBody(event, withdrawIssuerInput);
-      return json(200, issuerView(await withdrawIssuer(issuerId, input, context, deps)));
+      return json(200, issuerView(await withdrawIssuer(pathId, input, context, deps)));
     },
     'GET /admin/audit': async () => {
       const { licence, limit, cursor } = parseQuery(event, auditQuery);
@@ -119,9 +120,8 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     'POST /admin/clients': async () =>
       json(201, await registerClient(parseJsonBody(event, registerClientInput), deps)),
     'PATCH /admin/clients/{id}': async () =>
-      json(200, await updateClient(issuerId, parseJsonBody(event, updateClientInput), context, deps)),
-    'POST /admin/clients/{id}/secret': async () =>
-      json(200, await rotateClientSecret(issuerId, context, deps)),
+      json(200, await updateClient(pathId, parseJsonBody(event, updateClientInput), context, deps)),
+    'POST /admin/clients/{id}/secret': async () => json(200, await rotateClientSecret(pathId, context, deps)),
     'POST /admin/peers': async () => {
       const { id } = await registerPeer(parseJsonBody(event, registerPeerInput), context, deps);
       return json(201, { id }, { location: `/admin/peers/${id}` });
@@ -131,9 +131,9 @@ export const handler = apiHandler(async (event: HttpEvent) => {
       const items = (await deps.peers.list()).map((peer) => peerView(peer, now, deps.config));
       return json(200, { items });
     },
-    'POST /admin/peers/{id}/refresh': async () => json(200, await refreshPeer(issuerId, deps)),
+    'POST /admin/peers/{id}/refresh': async () => json(200, await refreshPeer(pathId, deps)),
     'DELETE /admin/peers/{id}': async () => {
-      await removePeer(issuerId, context, deps);
+      await removePeer(pathId, context, deps);
       return { statusCode: 204 };
     },
   });

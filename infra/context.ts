@@ -30,6 +30,11 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const auditKeys = context('auditKeys');
   const supervisionHistoryBefore = context('supervisionHistoryBefore');
   const missing = (value: unknown) => value === undefined || value === null || String(value).trim() === '';
+  // Every list of the context is read one way: comma-separated, spaces around an item dropped (`"2, 1"`).
+  const items = (value: unknown) =>
+    String(value)
+      .split(',')
+      .map((item) => item.trim());
   if (missing(auditKeys)) {
     throw new Error(
       'auditKeys: no audit key generations in the CDK context: cdk.json carries them ("auditKeys": "1", ' +
@@ -55,11 +60,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   // Retired key generations and keys deployed single-Region (review M1, H3): comma-separated lists.
   const list = (name: string) => {
     const value = context(name);
-    return missing(value)
-      ? undefined
-      : String(value)
-          .split(',')
-          .map((item) => item.trim());
+    return missing(value) ? undefined : items(value);
   };
   const drRegion = context('drRegion');
   const reservedConcurrency = context('reservedConcurrency');
@@ -75,11 +76,11 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     // `-c alertEmail=supervision@example.gov.cn`: who is told of supervision alerts (not the pager).
     ...(typeof alertEmail === 'string' && alertEmail ? { alertEmail } : {}),
     // cdk.json's `"platformKeys": "2,1"` while platform key generation 2 replaces 1: the signing one first.
-    platformKeys: String(platformKeys).split(','),
+    platformKeys: items(platformKeys),
     // cdk.json's `"platformRsaKeys"` likewise for the RSA key that signs RS256 ID tokens.
-    platformRsaKeys: String(platformRsaKeys).split(','),
+    platformRsaKeys: items(platformRsaKeys),
     // cdk.json's `"presentationKeys"` likewise for the key that signs presentations (never ID tokens).
-    presentationKeys: String(presentationKeys).split(','),
+    presentationKeys: items(presentationKeys),
     // cdk.json's `"retiredPlatformKeys": "1"` once generation 2 alone is in use: generation 1 stays in the
     // stack, disabled (a generation below the highest must be listed or retired; docs/operating.md).
     ...Object.fromEntries(
@@ -121,6 +122,6 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
       supervisionHistoryBefore: String(supervisionHistoryBefore),
     }),
     // cdk.json's `"auditKeys": "2,1"` when audit key generation 2 takes over; every generation is kept for ever.
-    auditKeys: String(auditKeys).split(','),
+    auditKeys: items(auditKeys),
   };
 }

@@ -170,14 +170,13 @@ export interface RecordOnce {
   writtenAt: string;
 }
 
-/** Append-only: `record` never overwrites, and nothing updates or deletes an entry. */
+/**
+ * Append-only: `record` never overwrites, and nothing updates or deletes an entry. It reads nothing back:
+ * a licence's entries are read a page at a time ({@link LicenceAuditPages}), never whole (a flooded
+ * licence has millions).
+ */
 export interface AuditTrail {
   record(entry: AuditEntry, once?: RecordOnce): Promise<void>;
-  /**
-   * Every entry about one licence, oldest first: unbounded, so never for an answer to a request (a
-   * flooded licence has millions); {@link LicenceAuditPages} pages them.
-   */
-  forLicence(licenceId: string): Promise<AuditEntry[]>;
 }
 
 /** Which page of a licence's entries: at most `limit`, after `cursor` (a cursor of an earlier page). */
@@ -196,7 +195,7 @@ export interface AuditPage {
  * A licence's entries a page at a time, oldest first: what the API answers (`GET /admin/audit`,
  * `GET /supervision/audit?licence=`), bounded however many entries the licence has.
  *
- * Contract: at most `limit` entries, in the order of {@link AuditTrail.forLicence}; `cursor` is present
+ * Contract: at most `limit` entries, oldest first (entries of one instant in a fixed order); `cursor` is present
  * when more follow and, passed back, answers the entries after the last one answered, each once. A
  * cursor this port did not make is an `InvalidInputError` (`invalid_cursor`, naming `cursor`).
  */

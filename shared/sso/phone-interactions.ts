@@ -6,7 +6,7 @@ import { personLookupKey } from '../identifiers/lookup-key.js';
 import { acrOf } from '../identity/assurance.js';
 import { idNumberEncryptionContext, type PersonAccount } from '../identity/person-account.js';
 import { passwordRuleBroken } from '../identity/password-hasher.js';
-import { fieldErrorText } from '../web/kit/field-messages.js';
+import { labelledFieldError } from '../web/kit/field-messages.js';
 import {
   completePhoneProof,
   requestPhoneProof,
@@ -175,7 +175,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         return show(
           400,
           fields,
-          fieldProblem(`${view.t('新密码：', 'New password: ')}${fieldErrorText(view.t, problem)}`),
+          fieldProblem(labelledFieldError(view.t, view.t('新密码', 'New password'), problem)),
         );
       const outcome = await completePhoneProof(
         subject,

@@ -146,6 +146,28 @@ describe('the CDK app reads retired generations, single-Region keys and the DR r
     }
   });
 
+  it('reads every list the same way, spaces around an item dropped, the required generations too', () => {
+    const props = stackPropsFromContext(
+      new App({
+        context: {
+          ...cdkJson.context,
+          auditKeys: '2, 1',
+          platformKeys: ' 2 ,1',
+          platformRsaKeys: '2,  1',
+          presentationKeys: '2 , 1 ',
+          retiredPlatformRsaKeys: ' 3',
+        },
+      }),
+    );
+    expect(props).toMatchObject({
+      auditKeys: ['2', '1'],
+      platformKeys: ['2', '1'],
+      platformRsaKeys: ['2', '1'],
+      presentationKeys: ['2', '1'],
+      retiredPlatformRsaKeys: ['3'],
+    });
+  });
+
   it('refuses, at synthesis, a platform key list that drops generation 1 without retiring it', () => {
     const run = runApp({ ...cdkJson.context, platformKeys: '2' });
     expect(run.status, run.stdout).not.toBe(0);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import type { AuditEntry, AuditTrail, LicenceAuditPages } from '../../shared/audit/audit-trail.js';
 import { checkTrail } from '../../shared/supervision/audit-chain.js';
+import { licenceAuditEntries } from '../support/audit-entries.js';
 import type { Make } from './subject.js';
 
 /** An entry without the chain links and holder commitment a chained trail adds (shared/supervision/audit-chain.ts): as recorded. */
@@ -11,8 +12,14 @@ export const unlinked = (entries: readonly AuditEntry[]) =>
       entry,
   );
 
-/** The {@link AuditTrail} contract: append-only (nothing overwritten), one licence's entries oldest first. */
-export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail }>): void {
+/**
+ * The {@link AuditTrail} contract: append-only (nothing overwritten), one licence's entries oldest first,
+ * as read back page by page through the same store's {@link LicenceAuditPages}.
+ */
+export function auditTrailContract(
+  name: string,
+  make: Make<{ trail: AuditTrail; pages: LicenceAuditPages }>,
+): void {
   describe(`AuditTrail contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
     beforeEach(async () => {
@@ -44,8 +51,36 @@ export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail 
         action: 'licence.verified',
       });
       await subject.trail.record({ ...issued, licenceId: `lic-${randomUUID()}` });
-      expect(unlinked(await subject.trail.forLicence(licenceId))).toEqual([issued, suspended, revoked]);
-      expect(await subject.trail.forLicence(`lic-${randomUUID()}`)).toEqual([]);
+      expect(unlinked(await licenceAuditEntries(subject.pages, licenceId))).toEqual([
+        issued,
+        suspended,
+        revoked,
+      ]);
+      expect(await licenceAuditEntries(subject.pages, `lic-${randomUUID()}`)).toEqual([]);
+    });
+
+    it('pages a licence’s entries: at most `limit` a page, each once, no cursor after the last', async () => {
+      const licenceId = `lic-${randomUUID()}`;
+      const entries = Array.from({ length: 5 }, (_, i): AuditEntry => ({
+        at: `2026-01-01T00:00:0${i}.000Z`,
+        actor: 'anonymous',
+        action: 'licence.verified',
+        licenceId,
+        verdict: 'valid',
+      }));
+      for (const entry of entries) await subject.trail.record(entry);
+      const pages: AuditEntry[][] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await subject.pages.licencePage(licenceId, { limit: 2, ...(cursor ? { cursor } : {}) });
+        pages.push(page.items);
+        cursor = page.cursor;
+      } while (cursor && pages.length < 10);
+      expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
+      expect(unlinked(pages.flat())).toEqual(entries);
+      await expect(
+        subject.pages.licencePage(licenceId, { limit: 2, cursor: 'not-a-cursor' }),
+      ).rejects.toMatchObject({ code: 'invalid_cursor' });
     });
 
     it('never overwrites: the same entry twice is two entries', async () => {
@@ -58,7 +93,7 @@ export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail 
         verdict: 'valid',
       };
       await Promise.all([subject.trail.record(verified), subject.trail.record(verified)]);
-      expect(unlinked(await subject.trail.forLicence(licenceId))).toEqual([verified, verified]);
+      expect(unlinked(await licenceAuditEntries(subject.pages, licenceId))).toEqual([verified, verified]);
     });
 
     it('writes an entry recorded under a key once: again under it is a no-op, and the chain runs on unbroken', async () => {
@@ -76,7 +111,7 @@ export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail 
       await subject.trail.record(revoked, { ...once, writtenAt: '2026-01-01T10:05:00.000Z' });
       const after = { ...revoked, at: '2026-01-01T10:06:00.000Z', action: 'licence.verified' };
       await subject.trail.record(after);
-      const entries = await subject.trail.forLicence(licenceId);
+      const entries = await licenceAuditEntries(subject.pages, licenceId);
       expect(unlinked(entries)).toEqual([revoked, after]);
       // A chained trail: the entry after the no-op links to the one entry, no gap, no fork.
       expect(checkTrail(entries).faults).toEqual([]);
@@ -91,7 +126,7 @@ export function auditTrailContract(name: string, make: Make<{ trail: AuditTrail 
         licenceId,
       };
       await subject.trail.record(late, { key: `${licenceId}#3#0`, writtenAt: '2026-01-02T00:20:00.000Z' });
-      const [entry] = await subject.trail.forLicence(licenceId);
+      const [entry] = await licenceAuditEntries(subject.pages, licenceId);
       expect(entry?.at).toBe(late.at);
       // Chained trails only (the in-memory one has no chains).
       if (entry?.chain !== undefined) expect(entry.chain.slice(0, 10)).toBe('2026-01-02');

@@ -4,23 +4,39 @@ import { describe, expect, it } from 'vitest';
 import { recordOnceSeconds, type AuditEntry } from '../../shared/audit/audit-trail.js';
 import { keys } from '../../shared/adapters/dynamo/keys.js';
 import { auditTable } from '../../shared/adapters/dynamo/table.js';
-import { DynamoAuditTrail, GroupCommitAuditTrail } from '../../shared/adapters/dynamo/audit-trail.js';
+import {
+  DynamoAuditTrail,
+  DynamoLicenceAuditPages,
+  GroupCommitAuditTrail,
+} from '../../shared/adapters/dynamo/audit-trail.js';
+import { licenceAuditEntries } from '../support/audit-entries.js';
 import { InMemoryAudit } from '../support/in-memory-identity.js';
 import { auditTrailContract } from './audit-trail.contract.js';
 import { nothingToClean, useDynamo } from './subject.js';
 
 const dynamo = useDynamo();
 
-auditTrailContract('InMemoryAudit', async () => ({ trail: new InMemoryAudit(), cleanup: nothingToClean }));
+auditTrailContract('InMemoryAudit', async () => {
+  const audit = new InMemoryAudit();
+  return { trail: audit, pages: audit, cleanup: nothingToClean };
+});
 
 auditTrailContract('DynamoAuditTrail on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
-  return { trail: new DynamoAuditTrail(doc, tableName), cleanup: nothingToClean };
+  return {
+    trail: new DynamoAuditTrail(doc, tableName),
+    pages: new DynamoLicenceAuditPages(doc, tableName),
+    cleanup: nothingToClean,
+  };
 });
 
 auditTrailContract('GroupCommitAuditTrail on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
-  return { trail: new GroupCommitAuditTrail(doc, tableName), cleanup: nothingToClean };
+  return {
+    trail: new GroupCommitAuditTrail(doc, tableName),
+    pages: new DynamoLicenceAuditPages(doc, tableName),
+    cleanup: nothingToClean,
+  };
 });
 
 describe('the mark of an entry written once under a key (audit-once#)', () => {
@@ -38,7 +54,7 @@ describe('the mark of an entry written once under a key (audit-once#)', () => {
     const { Item } = await doc.send(
       new GetCommand({ TableName: tableName, Key: keys.auditOnce(once.key), ConsistentRead: true }),
     );
-    return { trail, licenceId, entry, once, mark: Item };
+    return { trail, pages: new DynamoLicenceAuditPages(doc, tableName), licenceId, entry, once, mark: Item };
   }
 
   it('carries the table’s TTL attribute: 35 days after the write it marks, in epoch seconds', async () => {
@@ -49,13 +65,13 @@ describe('the mark of an entry written once under a key (audit-once#)', () => {
   });
 
   it('keeps a second write under the key out all its lifetime, and after it until the TTL deletes it', async () => {
-    const { trail, licenceId, entry, once } = await marked();
+    const { trail, pages, licenceId, entry, once } = await marked();
     // The reconciler, still finding the change pending a day, then 34 days, later; then past the lifetime
     // (DynamoDB deletes late, dynalite never: a mark still there still holds).
     for (const later of [1, 34, 36]) {
       const again = new Date(Date.parse(writtenAt) + later * day * 1000).toISOString();
       await trail.record(entry, { ...once, writtenAt: again });
     }
-    expect(await trail.forLicence(licenceId)).toHaveLength(1);
+    expect(await licenceAuditEntries(pages, licenceId)).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { auditShards } from '../../shared/adapters/dynamo/audit-trail.js';
 import { indexKeys, keys } from '../../shared/adapters/dynamo/keys.js';
+import type { AuditEntry, LicenceAuditPages } from '../../shared/audit/audit-trail.js';
 
 /**
  * The audit entries an actor wrote today or yesterday, read straight from the table (every shard of both
@@ -59,4 +60,27 @@ export async function licenceAuditItems(
     }),
   );
   return Items;
+}
+
+/**
+ * Every audit entry of a licence, oldest first, read a page at a time through the bounded listing (the
+ * audit port reads no whole trail back): for tests of a licence with a few entries.
+ *
+ * @example
+ * ```ts
+ * const entries = await licenceAuditEntries(dependencies().auditPages, licence.id);
+ * ```
+ */
+export async function licenceAuditEntries(
+  pages: LicenceAuditPages,
+  licenceId: string,
+): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await pages.licencePage(licenceId, { limit: 100, ...(cursor ? { cursor } : {}) });
+    entries.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return entries;
 }

@@ -55,11 +55,6 @@ export class InMemoryAuditChains implements AuditChainStore {
         head = link(entry, chain, head);
         this.written.push(head);
       },
-      forLicence: async (licenceId) =>
-        this.written
-          .filter((entry) => entry.licenceId === licenceId)
-          .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-          .map((entry) => ({ ...entry })),
     };
   }
 

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry, AuditTrail, RecordOnce } from '../../shared/audit/audit-trail.js';
+import {
+  entryCursor,
+  positionOfCursor,
+  type AuditEntry,
+  type AuditPage,
+  type AuditPageRequest,
+  type AuditTrail,
+  type LicenceAuditPages,
+  type RecordOnce,
+} from '../../shared/audit/audit-trail.js';
 import {
   positionOf,
   usageCursor,
@@ -338,7 +347,7 @@ export class InMemoryIssuers {
   }
 }
 
-export class InMemoryAudit implements AuditTrail, UsageRecord {
+export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord {
   readonly entries: AuditEntry[] = [];
   /** Each entry's position (`<at>#<id>`), as `DynamoAuditTrail` sorts it: the usage record's order. */
   readonly #positions = new Map<AuditEntry, string>();
@@ -369,11 +378,22 @@ export class InMemoryAudit implements AuditTrail, UsageRecord {
       ...(matching.length > page.limit && last ? { cursor: usageCursor(last.position) } : {}),
     };
   }
-  /** Oldest first, as the table's index orders them (by `at`; entries of one instant as written). */
-  async forLicence(licenceId: string): Promise<AuditEntry[]> {
-    return this.entries
+  /**
+   * Oldest first, as the table's index orders them (by `at`; entries of one instant as written); the
+   * cursor continues after the last entry answered.
+   */
+  async licencePage(licenceId: string, page: AuditPageRequest): Promise<AuditPage> {
+    const after = page.cursor === undefined ? undefined : positionOfCursor(page.cursor);
+    const all = this.entries
       .filter((entry) => entry.licenceId === licenceId)
       .sort((a, b) => a.at.localeCompare(b.at));
+    const from = after === undefined ? 0 : all.findIndex((entry) => this.#positions.get(entry) === after) + 1;
+    const items = from === 0 && after !== undefined ? [] : all.slice(from, from + page.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map((entry) => ({ ...entry })),
+      ...(from + page.limit < all.length && last ? { cursor: entryCursor(this.#positions.get(last)!) } : {}),
+    };
   }
 }
 

@@ -20,7 +20,6 @@ import {
   type RecordOnce,
 } from '../../audit/audit-trail.js';
 import { link, type ChainLink } from '../../supervision/audit-chain.js';
-import { queryAll } from './query-all.js';
 import { indexKeys, keys, prefixes } from './keys.js';
 
 /**
@@ -195,16 +194,6 @@ export class DynamoAuditTrail implements AuditTrail {
       this.waiting.push({ entry, once, resolve, reject });
       this.schedule();
     });
-  }
-
-  async forLicence(licenceId: string): Promise<AuditEntry[]> {
-    const items = await queryAll(this.doc, {
-      TableName: this.tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': indexKeys.auditLicence(licenceId) },
-    });
-    return items.map(entryOf);
   }
 
   private schedule(): void {

@@ -6,7 +6,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { getItem, isConditionalCheckFailed, type Item } from './conditional.js';
+import { getItem, writeIf, type Item } from './conditional.js';
 import type {
   AttemptCounter,
   ClaimOutcome,
@@ -135,49 +135,39 @@ export class DynamoLoginAttemptStore implements LoginAttemptStore {
     expiresAt: number,
     nowSeconds: number,
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...itemKey(key), ...next, expiresAt },
-          ...claimCondition(expected, nowSeconds),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return writeIf(
+      this.doc,
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...itemKey(key), ...next, expiresAt },
+        ...claimCondition(expected, nowSeconds),
+      }),
+    );
   }
 
   async forgiveOne(key: string, nowSeconds: number): Promise<void> {
     // The usual case, a counter this attempt made and nothing else added to: it goes, in one call.
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: itemKey(key),
-          ConditionExpression: 'failures <= :one',
-          ExpressionAttributeValues: { ':one': 1 },
-        }),
-      );
-      return;
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: itemKey(key),
-          UpdateExpression: 'SET failures = failures - :one',
-          ConditionExpression: 'attribute_exists(pk) AND failures > :zero AND expiresAt > :now',
-          ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': nowSeconds },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+    const deleted = await writeIf(
+      this.doc,
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: itemKey(key),
+        ConditionExpression: 'failures <= :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    if (deleted) return;
+    // Otherwise one less, if there is still a live counter above zero (none left is nothing to forgive).
+    await writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: itemKey(key),
+        UpdateExpression: 'SET failures = failures - :one',
+        ConditionExpression: 'attribute_exists(pk) AND failures > :zero AND expiresAt > :now',
+        ExpressionAttributeValues: { ':one': 1, ':zero': 0, ':now': nowSeconds },
+      }),
+    );
   }
 
   async clear(key: string): Promise<void> {
@@ -190,20 +180,17 @@ export class DynamoLoginAttemptStore implements LoginAttemptStore {
    */
   async countFailure(key: string, nowSeconds: number, expiresAt: number): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: itemKey(key),
-            UpdateExpression: 'SET failures = failures + :one, lastFailureAt = :now, expiresAt = :expires',
-            ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
-            ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':expires': expiresAt },
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      const added = await writeIf(
+        this.doc,
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: itemKey(key),
+          UpdateExpression: 'SET failures = failures + :one, lastFailureAt = :now, expiresAt = :expires',
+          ConditionExpression: 'attribute_exists(pk) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':expires': expiresAt },
+        }),
+      );
+      if (added) return;
       const started = await this.replace(
         key,
         undefined,

@@ -6,7 +6,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
-import { isConditionalCheckFailed } from './conditional.js';
+import { isConditionalCheckFailed, writeIf } from './conditional.js';
 
 /** What a move of items from one table into another did. */
 export interface ItemsMove {
@@ -66,18 +66,18 @@ export async function moveItems(
       if (options.belongs && !options.belongs(key.pk)) continue;
       move.found += 1;
       let same: boolean;
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName: options.to,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
+      const copied = await writeIf(
+        doc,
+        new PutCommand({
+          TableName: options.to,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      if (copied) {
         move.copied += 1;
         same = true;
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
+      } else {
         const { Item } = await doc.send(
           new GetCommand({ TableName: options.to, Key: key, ConsistentRead: true }),
         );
@@ -138,18 +138,15 @@ export async function deleteIfUnchanged(
     throw error;
   }
   if (isDeepStrictEqual(deleted, item)) return true;
-  try {
-    await doc.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: deleted,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-  } catch (error) {
-    // Written again meanwhile: the writer's item stands, and is still not the one compared.
-    if (!isConditionalCheckFailed(error)) throw error;
-  }
+  // Not put back when written again meanwhile: the writer's item stands, and is still not the one compared.
+  await writeIf(
+    doc,
+    new PutCommand({
+      TableName: tableName,
+      Item: deleted,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
   return false;
 }
 

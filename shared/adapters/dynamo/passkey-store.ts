@@ -1,5 +1,5 @@
 import { DeleteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getItem, isConditionalCheckFailed, putNew } from './conditional.js';
+import { getItem, putNew, writeIf } from './conditional.js';
 import { indexKeys, keys } from './keys.js';
 import { queryAll } from './query-all.js';
 import { isExpired } from './table.js';
@@ -69,46 +69,36 @@ export class DynamoPasskeyStore implements PasskeyStore {
   }
 
   async remove(accountId: string, credentialId: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.passkey(credentialId),
-          ConditionExpression: 'accountId = :account',
-          ExpressionAttributeValues: { ':account': accountId },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return writeIf(
+      this.doc,
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: keys.passkey(credentialId),
+        ConditionExpression: 'accountId = :account',
+        ExpressionAttributeValues: { ':account': accountId },
+      }),
+    );
   }
 
   async recordUse(
     credentialId: string,
     use: { previousCounter: number; counter: number; at: string },
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.passkey(credentialId),
-          UpdateExpression: 'SET #counter = :counter, lastUsedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND #counter = :previous',
-          ExpressionAttributeNames: { '#counter': 'counter' },
-          ExpressionAttributeValues: {
-            ':counter': use.counter,
-            ':previous': use.previousCounter,
-            ':at': use.at,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.passkey(credentialId),
+        UpdateExpression: 'SET #counter = :counter, lastUsedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND #counter = :previous',
+        ExpressionAttributeNames: { '#counter': 'counter' },
+        ExpressionAttributeValues: {
+          ':counter': use.counter,
+          ':previous': use.previousCounter,
+          ':at': use.at,
+        },
+      }),
+    );
   }
 
   async saveChallenge(challenge: PasskeyChallenge): Promise<void> {

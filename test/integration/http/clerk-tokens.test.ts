@@ -4,7 +4,7 @@ import { agencyHead, registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { consoleClientId, walletClientId } from '../../../shared/identifiers/client-ids.js';
 import { formatAccountId } from '../../../shared/identifiers/account-id.js';
-import { auditEntriesOf } from '../../support/audit-entries.js';
+import { auditEntriesOf, licenceAuditEntries } from '../../support/audit-entries.js';
 import {
   accountIdOf,
   agencyHeadToken,
@@ -79,7 +79,7 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
       expect.objectContaining({ action: 'suspended', actor: consoleClientId, clerk: reference }),
     ]);
 
-    const trail = await dependencies().audit.forLicence(id);
+    const trail = await licenceAuditEntries(dependencies().auditPages, id);
     expect(trail.map((entry) => [entry.action, entry.actor, entry.clerk, entry.issuerId])).toEqual([
       ['licence.issued', consoleClientId, reference, runtime.credentials.issuer.id],
       ['licence.suspended', consoleClientId, reference, runtime.credentials.issuer.id],
@@ -220,7 +220,7 @@ describe('the issuer API with a clerk’s token (the issuer console’s, acting 
     const issued = await issue(token, registryPeople[6]!);
     expect(issued.status).toBe(201);
     const { id } = (await issued.json()) as { id: string };
-    const [entry] = await dependencies().audit.forLicence(id);
+    const [entry] = await licenceAuditEntries(dependencies().auditPages, id);
     expect(entry).toMatchObject({ action: 'licence.issued', actor: runtime.credentials.issuer.clientId });
     expect(entry).not.toHaveProperty('clerk');
   });

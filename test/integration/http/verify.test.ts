@@ -6,6 +6,7 @@ import { createPresentation } from '../../../shared/licence/presentation.js';
 import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
 import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
+import { licenceAuditEntries } from '../../support/audit-entries.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import {
@@ -149,7 +150,7 @@ describe('POST /verify: what each caller sees', () => {
 
   it('is audited: who, which licence, which verdict, when — and nothing about the holder', async () => {
     await verified(runtime, licence.credential, tokens.verifier);
-    const entries = await dependencies().audit.forLicence(licence.id);
+    const entries = await licenceAuditEntries(dependencies().auditPages, licence.id);
     const verifications = entries.filter((entry) => entry.action === 'licence.verified');
     expect(verifications.length).toBeGreaterThanOrEqual(2);
     expect(verifications).toContainEqual(

@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
-import { DynamoAuditTrail } from '../../../shared/adapters/dynamo/audit-trail.js';
+import { DynamoAuditTrail, DynamoLicenceAuditPages } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { moveAuditTrail } from '../../../shared/adapters/dynamo/move-audit-trail.js';
 import { checkTrail } from '../../../shared/supervision/audit-chain.js';
+import { licenceAuditEntries } from '../../support/audit-entries.js';
 import { startTestDynamo, type TestDynamo } from '../../support/dynamo-table.js';
 
 /**
@@ -60,7 +61,7 @@ describe('moving the audit trail into the audit table (scripts/move-audit-trail.
     const { items } = await store.entries({ from: day, to: day, limit: 100 });
     expect(items).toHaveLength(3);
     expect(checkTrail(items, [{ ...chain!, ...(await store.headOf(chain!))! }]).faults).toEqual([]);
-    expect(await new DynamoAuditTrail(doc, audit).forLicence('lic_1')).toHaveLength(1);
+    expect(await licenceAuditEntries(new DynamoLicenceAuditPages(doc, audit), 'lic_1')).toHaveLength(1);
   });
 
   it('runs again without copying twice, names a differing copy, and deletes only what is identical', async () => {

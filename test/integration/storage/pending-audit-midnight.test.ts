@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
-import { DynamoAuditTrail } from '../../../shared/adapters/dynamo/audit-trail.js';
+import { DynamoAuditTrail, DynamoLicenceAuditPages } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
 import { checkTrail } from '../../../shared/supervision/audit-chain.js';
 import { signCheckpoint } from '../../../shared/supervision/checkpoints.js';
 import { useDynamo } from '../../contract/subject.js';
+import { licenceAuditEntries } from '../../support/audit-entries.js';
 import {
   InMemoryLicenceStore,
   InMemoryPendingWork,
@@ -62,7 +63,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
       completed: 1,
     });
 
-    const [late] = await reconciler.forLicence('lic-late');
+    const [late] = await licenceAuditEntries(new DynamoLicenceAuditPages(doc, tableName), 'lic-late');
     expect(late?.at).toBe(at);
     expect(late?.chain?.slice(0, 10)).toBe('2026-03-02');
     // What audit:verify checks: every chain of both days, under the checkpoints signed so far (the next

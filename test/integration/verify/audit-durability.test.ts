@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { GroupCommitAuditTrail } from '../../../shared/adapters/dynamo/audit-trail.js';
 import { createDynamoClient, documentClientFor } from '../../../shared/adapters/dynamo/client.js';
+import { licenceAuditEntries } from '../../support/audit-entries.js';
 import { postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from './helpers.js';
@@ -21,7 +22,9 @@ import { demoTokens, issueDrivingLicence, postVerify, type IssuedLicence } from 
 
 /** Verification entries of a licence in the runtime's table. */
 const verifiedEntries = async (licenceId: string) =>
-  (await dependencies().audit.forLicence(licenceId)).filter((entry) => entry.action === 'licence.verified');
+  (await licenceAuditEntries(dependencies().auditPages, licenceId)).filter(
+    (entry) => entry.action === 'licence.verified',
+  );
 
 describe('POST /verify when its audit entry cannot be written', () => {
   let runtime: TestRuntime;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { consoleClientId } from '../../../shared/identifiers/client-ids.js';
-import { auditEntriesOf } from '../../support/audit-entries.js';
+import { auditEntriesOf, licenceAuditEntries } from '../../support/audit-entries.js';
 import {
   accountIdOf,
   agencyHeadToken,
@@ -96,7 +96,7 @@ describe('clerks in the issuer console', () => {
     expect(listHtml).not.toContain(clerk.idNumber);
 
     const id = await issueThroughConsole(ua);
-    const trail = await dependencies().audit.forLicence(id);
+    const trail = await licenceAuditEntries(dependencies().auditPages, id);
     expect(trail).toEqual([
       expect.objectContaining({
         action: 'licence.issued',

@@ -35,7 +35,6 @@ describe('the unfinished-writes metric filter counts what a failed completion lo
         record: fail.audit
           ? () => Promise.reject(new Error('audit down'))
           : world.audit.record.bind(world.audit),
-        forLicence: world.audit.forLicence.bind(world.audit),
       },
       statusLists: Object.assign(Object.create(world.statusLists) as typeof world.statusLists, {
         ...(fail.list && { setStatus: () => Promise.reject(new Error('list down')) }),

@@ -69,7 +69,6 @@ describe('the reconciler’s claims (security review R11)', () => {
           }
           return world.audit.record(entry, once);
         },
-        forLicence: (id) => world.audit.forLicence(id),
       },
     };
     await reconcilePendingWork(deps, { minAgeSeconds: 0, limit: 10 });

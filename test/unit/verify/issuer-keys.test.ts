@@ -21,7 +21,7 @@ function deps() {
     issuers,
     keys,
     signerFor: keys.signerFor,
-    audit: { record: async (entry: AuditEntry) => void entries.push(entry), forLicence: async () => [] },
+    audit: { record: async (entry: AuditEntry) => void entries.push(entry) },
     clock: { now: () => time },
     clients,
   };

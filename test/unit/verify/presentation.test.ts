@@ -24,9 +24,6 @@ class FakeAudit implements AuditTrail {
   async record(entry: AuditEntry) {
     this.entries.push(entry);
   }
-  async forLicence(id: string) {
-    return this.entries.filter((entry) => entry.licenceId === id);
-  }
 }
 
 let world: World;
