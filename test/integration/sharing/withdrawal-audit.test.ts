@@ -47,7 +47,6 @@ function faultyAudit(trail: AuditTrail): AuditTrail {
         throw new Error('injected: the audit write landed, but its answer was lost');
       }
     },
-    forLicence: (licenceId) => trail.forLicence(licenceId),
   };
 }
 
