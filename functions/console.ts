@@ -488,7 +488,8 @@ async function supervisionRoute(
 /** The trail page's query: the licence, and the API's cursor of the page to show (absent: the first). */
 const trailQuery = z.object({
   licence: z.string().trim().min(1).max(200),
-  cursor: z.string().min(1).max(400).optional().catch(undefined),
+  // Any text: the API judges it (a cursor it did not make is the 400 page below, not the first page).
+  cursor: z.string().optional(),
 });
 
 /**
@@ -509,11 +510,14 @@ async function trailPage(
   const { licence: licenceId, cursor } = query.data;
   const title = t('证照审计链', 'A licence’s audit trail');
   const firstPage = `/supervision/trail?${new URLSearchParams({ licence: licenceId }).toString()}`;
-  let trail: TrailPage;
+  let trail: TrailPage | undefined;
   try {
-    trail = await api.auditOfLicence(licenceId, cursor);
+    // An empty cursor is not the first page's (the API client would send none): refused like any other.
+    if (cursor !== '') trail = await api.auditOfLicence(licenceId, cursor);
   } catch (error) {
     if (!(error instanceof ApiProblem && error.status === 400 && cursor !== undefined)) throw error;
+  }
+  if (trail === undefined) {
     return page(
       context,
       400,
@@ -550,11 +554,11 @@ async function trailPage(
       'supervision',
     );
   }
-  // The page continues after the position its cursor carries (the API accepted it, so it is one of its own).
-  const span = {
-    ...(cursor !== undefined ? { after: positionOfCursor(cursor) } : {}),
-    later: trail.cursor !== undefined,
-  };
+  // The page continues after the position its cursor carries. The API accepts any well-formed position,
+  // not only the ends of its own pages, so the page says where its stretch starts (a link made to start
+  // just past some entry shows that start, and the entries before it are not this page's to check).
+  const after = cursor !== undefined ? positionOfCursor(cursor) : undefined;
+  const span = { ...(after !== undefined ? { after } : {}), later: trail.cursor !== undefined };
   const check = await checkLicenceTrail(
     dependencies().config.issuerUrl,
     session.accessToken,
@@ -575,7 +579,11 @@ async function trailPage(
       licenceId,
       entries,
       ...check,
-      pages: { ...(cursor !== undefined ? { first: firstPage } : {}), ...(next ? { next } : {}) },
+      pages: {
+        ...(cursor !== undefined ? { first: firstPage } : {}),
+        ...(next ? { next } : {}),
+        ...(after !== undefined ? { after: after.slice(0, after.indexOf('#')) } : {}),
+      },
     }),
     'supervision',
   );

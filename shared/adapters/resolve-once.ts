@@ -10,6 +10,11 @@
  *   guard and tests add middleware to a client they did not build), so every change drops the cache;
  * - `@aws-sdk/lib-dynamodb` refuses the setting, because its commands capture their own instance in the
  *   chain they resolve; `CachingDocumentClient` (dynamo/client.ts) caches the chain underneath them.
+ *
+ * A reused chain keeps its first call's context, and with it that call's command (and its input) for the
+ * container's life, as the SDK's own cache does; nothing reads them again (each call's input travels down
+ * the chain), and a container's memory is its own. Per-call values the SDK writes on the shared context
+ * (the endpoint, the auth scheme, the signing region) are the same for every call of one client.
  */
 
 /** The methods that change a middleware stack (`use` applies a plugin through `add`/`addRelativeTo`). */

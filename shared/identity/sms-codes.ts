@@ -24,6 +24,13 @@ export const smsCodePolicy = {
    * this ceiling each resend (10 a day per phone) would give 5 more guesses.
    */
   personDailyFailureCap: 20,
+  /**
+   * The whole send, the provider's retries included, in ms: past it the code counts as not sent. Only a
+   * confirmed phone waits on the provider, so a send that ran into the function's own timeout (a 5xx at
+   * the edge) would tell a confirmed phone from an unconfirmed one (200) again; with the registry's and
+   * the carrier's 3 s each before it, 3 s here keeps the request well inside the function's 10 s.
+   */
+  sendDeadlineMs: 3_000,
 } as const;
 
 /** What a code proves possession for: signing in at level 3, or resetting the password. */
@@ -223,11 +230,24 @@ function sendFailureReason(error: unknown): string {
  */
 export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDependencies): Promise<boolean> {
   const { purpose } = prepared.subject;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
+    const sending = deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
+    // Past the deadline the send is left to finish or fail on its own: caught, so nothing rejects unheard.
+    sending.catch(() => undefined);
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(Object.assign(new Error('the SMS provider did not answer in time'), { code: 'deadline' })),
+        smsCodePolicy.sendDeadlineMs,
+      );
+    });
+    await Promise.race([sending, deadline]);
   } catch (error) {
     logger.warn('sms not sent', { purpose, reason: sendFailureReason(error) });
     return false;
+  } finally {
+    clearTimeout(timer);
   }
   // Stored once sent: a text arrives seconds after this write, which takes milliseconds.
   await deps.smsCodes.put(prepared.key, {

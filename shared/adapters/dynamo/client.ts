@@ -89,10 +89,23 @@ export class CachingDocumentClient extends DynamoDBDocumentClient {
     onStackChange(this.middlewareStack, () => this.#chains.clear());
   }
 
+  /**
+   * The SDK's own cache must stay off on the shared configuration: a document command's chain replays
+   * the first command of its class (lib-dynamodb refuses the setting at construction for that reason), so
+   * a call with options reaching the SDK's cached path would answer another call's request. Checked per
+   * call because the configuration object is the wrapped client's, which anyone holding it could change.
+   */
+  #sdkCacheOff(): void {
+    if (this.config.cacheMiddleware === true) {
+      throw new Error('CachingDocumentClient: cacheMiddleware must stay off on the wrapped DynamoDB client');
+    }
+  }
+
   // The SDK's overloads (promise, callback, options) are kept by handing anything but `send(command)` on;
   // `any` as in the SDK's own implementation signature, which the overloads narrow.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override send(command: any, optionsOrCallback?: any, callback?: any): any {
+    this.#sdkCacheOff();
     if (
       optionsOrCallback !== undefined ||
       callback !== undefined ||

@@ -12,7 +12,8 @@ import { TencentSmsSender } from './sms-sender.js';
 
 /**
  * How long one `SendSms` may take: the SNS sender's per-attempt limit, well inside the sign-in
- * functions' timeouts, so that a hung provider answers 503 (retry) rather than a Lambda timeout.
+ * functions' timeouts; a code's whole send has its own deadline too (`smsCodePolicy.sendDeadlineMs`), past
+ * which the citizen is answered as for any request and the operators see `sms not sent`.
  */
 export const tencentSmsTimeoutMs = 3_000;
 

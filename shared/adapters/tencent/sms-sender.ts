@@ -54,7 +54,8 @@ function templateParams(template: SmsTemplate): string[] {
  * A send that was not accepted rejects, so that the caller says the code was not sent: a refused request
  * (`Response.Error`, e.g. `AuthFailure.SignatureFailure`) or a refused number (a `SendStatusSet` code other
  * than `Ok`, e.g. `LimitExceeded.PhoneNumberDailyLimit`) is a {@link DependencyError} `sms_not_sent`, an
- * unanswered one a `TimeoutError` after {@link TencentSmsSettings.timeoutMs} (the edge answers 503, retry).
+ * unanswered one a `TimeoutError` after {@link TencentSmsSettings.timeoutMs} (the code use case answers as
+ * for any request and logs `sms not sent`: shared/identity/sms-codes.ts).
  * An `AuthFailure.*` also drops the kept key pair, so that a key the operator replaced is read again. Only
  * Tencent's code and request id are logged (`sms provider refused`): never the number, the code or the key.
  *

@@ -265,7 +265,12 @@ export interface TrailInput {
    * The links to other pages of a long trail (a page holds the API page of `trailPageSize` entries): the
    * first page's when this one is not, the next page's when more entries follow.
    */
-  pages?: { first?: string; next?: string };
+  pages?: {
+    first?: string;
+    next?: string;
+    /** When the page continues a list: the time (ISO 8601) of the place it continues after. */
+    after?: string;
+  };
 }
 
 /** An audit action in words. */
@@ -421,10 +426,20 @@ export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml 
     </div>
     ${
       paged
-        ? html`<nav class="trail-pager" aria-label="${t('审计记录分页', 'Pages of the trail')}">
-            ${pages.first ? html`<a href="${pages.first}">${t('第一页', 'First page')}</a>` : ''}
-            ${pages.next ? html`<a href="${pages.next}" rel="next">${t('下一页', 'Next page')}</a>` : ''}
-          </nav>`
+        ? html`${
+              pages.after
+                ? html`<p class="trail-stretch">
+                    ${t(
+                      `本页列出并核对 ${pages.after} 之后的记录；更早的记录在第一页起的各页。`,
+                      `This page lists and checks the entries after ${pages.after}; earlier entries are on the pages from the first.`,
+                    )}
+                  </p>`
+                : ''
+            }
+            <nav class="trail-pager" aria-label="${t('审计记录分页', 'Pages of the trail')}">
+              ${pages.first ? html`<a href="${pages.first}">${t('第一页', 'First page')}</a>` : ''}
+              ${pages.next ? html`<a href="${pages.next}" rel="next">${t('下一页', 'Next page')}</a>` : ''}
+            </nav>`
         : ''
     }
     <p><a href="/supervision">${t('返回监察概览', 'Back to the overview')}</a></p>`;

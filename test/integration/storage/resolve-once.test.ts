@@ -156,6 +156,16 @@ describe('the document client', () => {
     expect(gets[0]?.target).toBe('DynamoDB_20120810.GetItem');
   });
 
+  it('refuses to send once the SDK’s own cache was turned on under it (it would replay the first command)', async () => {
+    const low = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials });
+    const client = documentClientFor(low);
+    low.config.cacheMiddleware = true;
+    expect(() => client.send(new GetCommand({ TableName, Key: { pk: 'x', sk: 'y' } }))).toThrow(
+      /cacheMiddleware/,
+    );
+    client.destroy();
+  });
+
   it('leaves calls with options to the SDK, which answers them the same', async () => {
     await doc.send(new PutCommand({ TableName, Item: { pk: 'opt', sk: 's', v: 'w' } }));
     const answer = await doc.send(new GetCommand({ TableName, Key: { pk: 'opt', sk: 's' } }), {

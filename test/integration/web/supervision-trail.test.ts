@@ -129,5 +129,22 @@ describe('the supervision console’s trail page of a long trail', () => {
     expect(page.status).toBe(400);
     expect(page.html).toContain('翻页链接无效');
     expect(page.html).toContain(`href="${firstPath}"`);
+    // An empty cursor too: it is not a way back to the first page that would pass for one.
+    const empty = await trailPage(`${firstPath}&cursor=`);
+    expect(empty.status).toBe(400);
+    expect(empty.html).toContain('翻页链接无效');
+  });
+
+  it('says where a page made to start at any well-formed place starts: its check covers only that stretch', async () => {
+    const start = written[7]!;
+    const made = Buffer.from(`${start}#audit_made-up`).toString('base64url');
+    const page = await trailPage(`${firstPath}&cursor=${made}`);
+    expect(page.status).toBe(200);
+    // Entries from that place on (one at the very time, its id past the made-up one, may be the first).
+    expect(page.times.every((time) => time! >= start)).toBe(true);
+    expect(page.times).not.toContain(written[6]);
+    expect(page.html).toContain(`本页列出并核对 ${start} 之后的记录`);
+    // The first page, a real one, says nothing of the kind.
+    expect((await trailPage(firstPath)).html).not.toContain('本页列出并核对');
   });
 });

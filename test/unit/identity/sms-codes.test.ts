@@ -1,5 +1,5 @@
 import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { idNumberEncryptionContext, type PersonAccount } from '../../../shared/identity/person-account.js';
@@ -273,6 +273,28 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     // The code that did go out still works: no unsent code replaced it.
     const outcome = await completePhoneProof(subject, earlier, {}, w.deps);
     expect(outcome).toMatchObject({ ok: true });
+  });
+
+  it('gives up on a provider that never answers at the send’s deadline, well inside the function’s time', async () => {
+    const subject = { purpose: 'step-up' as const, lookupKey, phone };
+    w.deps.sms.send = () => new Promise<never>(() => undefined);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let answer: unknown;
+      const lines = await loggedLines(async () => {
+        const answering = requestPhoneProof(subject, source, w.deps).then((a) => (answer = a));
+        await vi.advanceTimersByTimeAsync(smsCodePolicy.sendDeadlineMs - 1);
+        expect(answer).toBeUndefined();
+        await vi.advanceTimersByTimeAsync(1);
+        await answering;
+      });
+      expect(answer).toEqual({ status: 'requested' });
+      expect(smsCodePolicy.sendDeadlineMs).toBeLessThanOrEqual(3_000);
+      const notSent = lines.filter((line) => filterPatternMatches('{ $.message = "sms not sent" }', line));
+      expect(notSent.map((line) => JSON.parse(line).reason)).toEqual(['deadline']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts a refused send on the send limits, as an unconfirmed phone’s: the next request waits the same', async () => {
