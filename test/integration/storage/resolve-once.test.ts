@@ -13,11 +13,10 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startLocalDynamo, type LocalDynamo } from '../../../infra/local/dynamo.js';
 import { startKmsEmulator, type KmsEmulator } from '../../../infra/local/kms-emulator.js';
 import { documentClientFor } from '../../../shared/adapters/dynamo/client.js';
-import { ensureTable } from '../../../shared/adapters/dynamo/create-table.js';
 import { createKmsClient } from '../../../shared/adapters/kms/client.js';
+import { startTestTable, type TestTable } from '../../support/dynamo-table.js';
 
 /**
  * The project's SDK clients resolve a command class's middleware chain once, not per call
@@ -29,16 +28,15 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const TableName = 'resolve-once-test';
 
 let dataDir: string;
-let dynamo: LocalDynamo;
+let table: TestTable;
 let kmsEmulator: KmsEmulator;
 let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
+  table = await startTestTable(TableName);
+  ({ doc } = table);
   dataDir = await mkdtemp(join(tmpdir(), 'elicence-resolve-once-'));
-  dynamo = await startLocalDynamo({ dataDir });
   kmsEmulator = await startKmsEmulator({ dataDir });
-  doc = documentClientFor(new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials }));
-  await ensureTable(new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials }), TableName);
 });
 
 afterEach(() => {
@@ -46,8 +44,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  doc.destroy();
-  await dynamo.close();
+  await table.close();
   await kmsEmulator.close();
   await rm(dataDir, { recursive: true, force: true });
 });
@@ -127,7 +124,7 @@ describe('the document client', () => {
   });
 
   it('leaves nothing of one call on the reused chain: the 60th request is built as the first', async () => {
-    const client = documentClientFor(new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials }));
+    const client = documentClientFor(new DynamoDBClient({ region, endpoint: table.endpoint, credentials }));
     const built: Array<{ userAgent: string; target: string; host: string }> = [];
     client.middlewareStack.add(
       (next) => (args) => {
@@ -157,7 +154,7 @@ describe('the document client', () => {
   });
 
   it('refuses to send once the SDK’s own cache was turned on under it (it would replay the first command)', async () => {
-    const low = new DynamoDBClient({ region, endpoint: dynamo.endpoint, credentials });
+    const low = new DynamoDBClient({ region, endpoint: table.endpoint, credentials });
     const client = documentClientFor(low);
     low.config.cacheMiddleware = true;
     expect(() => client.send(new GetCommand({ TableName, Key: { pk: 'x', sk: 'y' } }))).toThrow(
