@@ -575,9 +575,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
   // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
   // deletes), the platform's withdrawal notice (a put in the `notices` partition) and the withdrawal's
-  // audit entry kept until written (a put in `withdrawals-unrecorded`) in one transaction; the entry then
-  // written once (its `audit-once#` mark with it) and the kept one deleted; a retry reads it (get). The
-  // platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
+  // audit entry saved as pending work that carries it (a put in a `pending-work#` shard) in one
+  // transaction; that pending work then claimed and released (update), the entry written once (its
+  // `audit-once#` mark with it) and the pending work removed (conditional delete); a retry reads it (get).
+  // The platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
   me: {
     table: {
       items: {
@@ -590,20 +591,21 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
           partitions.issuer,
           partitions.licence,
           partitions.oidcModel('Grant'),
-          partitions.unrecordedWithdrawals,
+          partitions.pendingWork,
         ],
         PutItem: [
           partitions.entityAccount,
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.notices,
-          partitions.unrecordedWithdrawals,
+          partitions.pendingWork,
         ],
+        UpdateItem: pendingWork,
         DeleteItem: [
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.oidcModel('Grant'),
-          partitions.unrecordedWithdrawals,
+          partitions.pendingWork,
         ],
         BatchWriteItem: grantMembers,
       },
@@ -818,26 +820,25 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
   // due notices (query of the `notices` partition), each platform's metadata for its events endpoint (get
   // `oidc#Client#`), a delivered notice deleted, a failed one moved to its next due time or given up on (a
   // transaction of a conditional delete and a put). Signs each notice with the platform key (the key the
-  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer. Then the
-  // withdrawals whose audit entry their request could not write (query of `withdrawals-unrecorded`): each
-  // entry written once (`pendingAuditWrites`), the kept withdrawal deleted.
+  // platforms verify ID tokens with, in the JWKS): reachable by no route, like the list signer. (The
+  // withdrawals' audit entries their request could not write are the reconciler's, below.)
   notices: {
     table: {
       items: {
         GetItem: [partitions.oidcModel('Client')],
         PutItem: [partitions.notices],
-        DeleteItem: [partitions.notices, partitions.unrecordedWithdrawals],
+        DeleteItem: [partitions.notices],
       },
-      partitionQueries: [partitions.notices, partitions.unrecordedWithdrawals],
+      partitionQueries: [partitions.notices],
     },
-    auditTable: { items: { PutItem: pendingAuditWrites } },
     platformKey: 'sign',
   },
-  // The reconciler (functions/licence-reconciler.ts, every minute): the pointers to licences whose change
-  // left work undone (query of the `pending-work#` shards; claimed, released by update, removed by
-  // conditional delete), each licence (get; its marker cleared by update), its status list (get, versioned
-  // put) and its audit entries (written once under their keys: a transaction's conditional puts,
-  // {@link pendingAuditWrites}). No key: it signs nothing.
+  // The reconciler (functions/licence-reconciler.ts, every minute): the pending work changes left undone
+  // (query of the `pending-work#` shards; claimed, released by update, removed by conditional delete):
+  // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
+  // entries, or the audit entry a withdrawal's pending work carries (in the query's answer), written once
+  // under their keys (a transaction's conditional puts, {@link pendingAuditWrites}). No key: it signs
+  // nothing.
   'licence-reconciler': {
     table: {
       items: {

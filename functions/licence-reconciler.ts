@@ -11,10 +11,12 @@ const PER_RUN = 500;
 
 /**
  * No route: the stack's schedule (every minute) and the local runtime's invoke it to finish what changes
- * of licences left undone, older than `PENDING_WORK_AGE_SECONDS` (a Lambda timeout, a
- * `status_list_contended` 503, an audit write that failed): the `licence.issued`/status audit entry, once,
- * and the status-list entry (shared/licence/pending-work.ts). What fails again is logged (and alarmed,
- * docs/operating.md) and stays for the next run.
+ * left undone, older than `PENDING_WORK_AGE_SECONDS` (a Lambda timeout, a `status_list_contended` 503, an
+ * audit write that failed, a process gone between a change's write and its audit write): a licence's
+ * `licence.issued`/status audit entry, once, and its status-list entry; a withdrawal's
+ * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction
+ * (shared/licence/pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
+ * for the next run.
  */
 export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {
   const deps = dependencies();

@@ -16,6 +16,7 @@ import {
   usage,
   clientReader,
   sharingGrants,
+  pendingWork,
   clientNames,
   pdfSignatures,
   platformSubject,
@@ -84,6 +85,8 @@ const dependencies = composition({
   usage,
   clientReader,
   sharingGrants,
+  // A withdrawal's audit entry, saved with it as pending work until written (shared/licence/pending-work.ts).
+  pendingWork,
   clientNames,
   pdfSignatures,
   // The pairwise `sub` of a withdrawal notice to a platform (queued with the withdrawal by `sharingGrants`;

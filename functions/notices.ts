@@ -1,15 +1,5 @@
 import { composition } from './composition/dependencies.js';
-import {
-  audit,
-  clientReader,
-  doc,
-  kms,
-  noticeSender,
-  notices,
-  platformSigner,
-  sharingGrants,
-} from './composition/factories.js';
-import { recordKeptWithdrawals } from '../shared/sharing/authorizations.js';
+import { clientReader, doc, kms, noticeSender, notices, platformSigner } from './composition/factories.js';
 import { deliverDueNotices } from '../shared/sharing/withdrawal-notices.js';
 import { logger } from '../shared/logger.js';
 
@@ -21,18 +11,15 @@ const dependencies = composition({
   clientReader,
   platformSigner,
   noticeSender,
-  sharingGrants,
-  audit,
 });
 
 /**
  * No route: the stack's schedule (every minute) invokes it, and the local runtime after each round, to
  * deliver the withdrawal notices that are due (docs/integrating.md, "Withdrawal notices"): each a Security
  * Event Token signed with the platform key, posted to the platform's registered events endpoint; one that
- * fails is tried again later with a doubling wait. It also writes the audit entries of withdrawals whose
- * request could not (`recordKeptWithdrawals`: kept by the withdrawal's own write, a minute old), so that
- * every withdrawal is traced though nobody asks again. It reads the queue and the platforms' metadata, and
- * signs: nothing reachable from the internet calls it.
+ * fails is tried again later with a doubling wait. (The withdrawals' audit entries their request could not
+ * write are the reconciler's, as every change's pending work: functions/licence-reconciler.ts.) It reads
+ * the queue and the platforms' metadata, and signs: nothing reachable from the internet calls it.
  */
 export async function handler(): Promise<{ delivered: number; retried: number; abandoned: number }> {
   const deps = dependencies();
@@ -50,7 +37,5 @@ export async function handler(): Promise<{ delivered: number; retried: number; a
     },
   });
   if (counts.delivered + counts.retried + counts.abandoned > 0) logger.info('notices delivered', counts);
-  const traced = await recordKeptWithdrawals(deps);
-  if (traced.recorded + traced.failed > 0) logger.info('withdrawals traced', traced);
   return counts;
 }

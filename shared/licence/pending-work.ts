@@ -8,27 +8,57 @@ import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
 
 /**
- * The pointers the reconciler follows to licences with pending work (one small item per licence, written
- * before the licence's own write, removed once its work is done: DynamoDB has no index of "items with an
- * attribute" but a query of a key), and who is completing each (its claim, a lease).
+ * The pointers the reconciler follows to work a change left to do after it (one small item each: DynamoDB
+ * has no index of "items with an attribute" but a query of a key), and who is completing each (its claim,
+ * a lease). A pointer is of one of two kinds, by what holds its work:
  *
- * - `mark` writes or rewrites the pointer before the write that records the work (a process that dies
- *   after that write has left a pointer to it), and answers a claim on it for the caller, unless another
- *   completer holds a live claim: that one is never taken over (`undefined`).
+ * - a licence's (its id is the licence's): the work is in the licence record (`pending`: audit entries,
+ *   the status list), and the pointer is written before the licence's own write by `mark`;
+ * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
+ *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
+ *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB), its id the key of its entry.
+ *
+ * Both are claimed, completed and removed alike, and both are swept by {@link reconcilePendingWork}.
+ *
+ * - `mark` writes or rewrites a licence's pointer before the write that records the work (a process that
+ *   dies after that write has left a pointer to it), and answers a claim on it for the caller, unless
+ *   another completer holds a live claim: that one is never taken over (`undefined`).
  * - `claim` takes a pointer nobody holds (released, or its lease lapsed) for `claimSeconds` from `now`:
  *   one completer at a time (the audit writes are idempotent whoever makes them; the claim spares the
  *   work twice over).
  * - `release` gives a claim up (the completion failed), so that a retry need not wait for the lease.
  * - `remove` deletes the pointer if the claim is still the caller's and no change marked it since the
  *   claim was taken; marked since, it releases the claim instead and the pointer stays for that change.
- * - `olderThan` lists pointers marked before `before`, oldest shards first, at most `limit`.
+ * - `carried` reads a pointer that carries its own entries (undefined for none, or a licence's).
+ * - `olderThan` lists pointers marked (or put) before `before`, oldest shards first, at most `limit`,
+ *   with the entries of those that carry them.
  */
 export interface PendingWorkIndex {
-  mark(licenceId: string, now: Date): Promise<string | undefined>;
-  claim(licenceId: string, now: Date): Promise<string | undefined>;
-  release(licenceId: string, claim: string): Promise<void>;
-  remove(licenceId: string, claim: string): Promise<void>;
-  olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>>;
+  mark(id: string, now: Date): Promise<string | undefined>;
+  claim(id: string, now: Date): Promise<string | undefined>;
+  release(id: string, claim: string): Promise<void>;
+  remove(id: string, claim: string): Promise<void>;
+  carried(id: string): Promise<CarriedAudit | undefined>;
+  olderThan(before: Date, limit: number): Promise<PendingPointer[]>;
+}
+
+/** A pointer as {@link PendingWorkIndex.olderThan} lists it; `audit` when it carries its own entries. */
+export interface PendingPointer {
+  id: string;
+  since: string;
+  audit?: PendingAuditEntry[];
+}
+
+/**
+ * Audit entries a change saved with itself, in a pointer of their own, until each is written once under
+ * its key: `id` names the pointer (the key of its entry), `owner` who may finish it by asking again (a
+ * withdrawal's person), `since` when the change was saved (RFC 3339).
+ */
+export interface CarriedAudit {
+  id: string;
+  owner: string;
+  since: string;
+  audit: PendingAuditEntry[];
 }
 
 export interface PendingWorkDependencies {
@@ -86,6 +116,27 @@ function pendingAuditOf(licence: LicenceRecord): PendingAuditEntry[] {
 }
 
 /**
+ * Writes pending audit entries, each once under its key: one written before, by whatever completer and
+ * even if its write seemed to fail, is not written again (nothing is looked up first). Stops at the first
+ * that cannot be written, logged with `context` (the alarm's line); answers whether all were written.
+ */
+async function recordPendingAudit(
+  entries: readonly PendingAuditEntry[],
+  deps: Pick<PendingWorkDependencies, 'audit' | 'clock'>,
+  context: Record<string, string>,
+): Promise<boolean> {
+  for (const { key, entry } of entries) {
+    try {
+      await deps.audit.record(entry, { key, writtenAt: new Date(deps.clock.now()).toISOString() });
+    } catch (error) {
+      logger.error(pendingWorkLogLines.audit, { ...context, error: String(error) });
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Completes a licence's pending work under `claim` (from `mark` or `claim`), in this order:
  *
  * 1. the status list takes the record's status (read again until no newer version was saved meanwhile);
@@ -128,16 +179,9 @@ export async function completePendingWork(
           listFailure = { error };
         }
       }
-      let auditFailed = false;
-      for (const { key, entry } of pendingAuditOf(current)) {
-        try {
-          await deps.audit.record(entry, { key, writtenAt: new Date(deps.clock.now()).toISOString() });
-        } catch (error) {
-          logger.error(pendingWorkLogLines.audit, { licenceId: current.id, error: String(error) });
-          auditFailed = true;
-          break;
-        }
-      }
+      const auditFailed = !(await recordPendingAudit(pendingAuditOf(current), deps, {
+        licenceId: current.id,
+      }));
       if (listFailure) throw listFailure.error;
       if (auditFailed) {
         await deps.pendingWork.release(current.id, claim).catch(() => undefined);
@@ -261,10 +305,59 @@ export async function applyStatus(
   }
 }
 
+/** What completing a pointer that carries its own entries needs: no licence, no status list. */
+export type CarriedAuditDependencies = Pick<PendingWorkDependencies, 'audit' | 'pendingWork' | 'clock'>;
+
 /**
- * Finishes what changes of licences left undone (a Lambda timeout, a `status_list_contended` 503, an audit
- * write that failed): every pointer older than `minAgeSeconds` (the requests' own completion had its
- * chance) is claimed and completed, or removed when its licence was never written or has nothing left.
+ * Completes a pointer that carries its own audit entries ({@link CarriedAudit}) under `claim`: each entry
+ * written once under its key, then the pointer removed. An entry that cannot be written is logged (the
+ * alarm's line), the claim released so that a retry or the reconciler need not wait for its lease, and
+ * the error thrown: the change stands, its entries stay saved.
+ *
+ * @example
+ * ```ts
+ * const claim = await deps.pendingWork.claim(carried.id, now);
+ * if (claim) await completeCarriedAudit(carried, claim, deps);
+ * ```
+ */
+export async function completeCarriedAudit(
+  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  claim: string,
+  deps: CarriedAuditDependencies,
+): Promise<void> {
+  if (!(await recordPendingAudit(carried.audit, deps, { pendingWorkId: carried.id }))) {
+    await deps.pendingWork.release(carried.id, claim).catch(() => undefined);
+    throw new Error(`${pendingWorkLogLines.audit}: ${carried.id}`);
+  }
+  await deps.pendingWork.remove(carried.id, claim);
+}
+
+/**
+ * {@link completeCarriedAudit} for the change that saved `carried`, or a retry of it: claims the pointer
+ * first. Held by another completer (a concurrent retry; the reconciler), or gone (written meanwhile), it
+ * is theirs: answers false, and the entries are written by them or, past the lease, the reconciler.
+ *
+ * @example
+ * ```ts
+ * await sharingGrants.withdraw(ids, notice, carried); // the pointer put by the change's transaction
+ * await finishCarriedAudit(carried, deps);
+ * ```
+ */
+export async function finishCarriedAudit(
+  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  deps: CarriedAuditDependencies,
+): Promise<boolean> {
+  const claim = await deps.pendingWork.claim(carried.id, new Date(deps.clock.now()));
+  if (!claim) return false;
+  await completeCarriedAudit(carried, claim, deps);
+  return true;
+}
+
+/**
+ * Finishes what changes left undone (a Lambda timeout, a `status_list_contended` 503, an audit write that
+ * failed, a process gone between a withdrawal's transaction and its audit write): every pointer older than
+ * `minAgeSeconds` (the requests' own completion had its chance) is claimed and completed (a licence's
+ * work, or the entries a pointer carries), or removed when its licence was never written or has nothing left.
  * A licence another completer holds is skipped (the next run sees it again). Answers what it did.
  *
  * @example
@@ -281,27 +374,45 @@ export async function reconcilePendingWork(
     options.limit,
   );
   const result = { completed: 0, failed: 0, skipped: 0 };
-  for (const { licenceId } of due) {
+  for (const { id, audit } of due) {
     // The lease runs from this claim, not from the run's start (security review R11): late in a long run
     // a claim dated from the start would lapse at once, and another completer take the same work.
-    const claim = await deps.pendingWork.claim(licenceId, new Date(deps.clock.now()));
+    const claim = await deps.pendingWork.claim(id, new Date(deps.clock.now()));
     if (!claim) {
       result.skipped += 1;
       continue;
     }
     try {
-      // Absent: the write the pointer announced never happened (its request failed before it, and has
-      // since timed out), so there is nothing to complete.
-      const licence = await deps.licences.get(licenceId);
-      const done = licence ? await completePendingWork(licence, claim, deps) : undefined;
-      if (!licence) await deps.pendingWork.remove(licenceId, claim);
-      const left = done && (await deps.licences.get(licenceId))?.pending;
-      if (left) result.failed += 1;
-      else result.completed += 1;
+      // A pointer that carries its own entries (a withdrawal's): they are all its work.
+      if (audit) await completeCarriedAudit({ id, audit }, claim, deps);
+      else if (await leftPending(id, claim, deps)) {
+        result.failed += 1;
+        continue;
+      }
+      result.completed += 1;
     } catch {
       // Logged where it failed (the alarm's lines); the pointer stays for the next run.
       result.failed += 1;
     }
   }
   return result;
+}
+
+/**
+ * Completes a licence's pending work for the reconciler (under `claim`), or removes its pointer if the
+ * licence is absent: the write the pointer announced never happened (its request failed before it, and has
+ * since timed out), so there is nothing to complete. Answers whether work is still left.
+ */
+async function leftPending(
+  licenceId: string,
+  claim: string,
+  deps: PendingWorkDependencies,
+): Promise<boolean> {
+  const licence = await deps.licences.get(licenceId);
+  if (!licence) {
+    await deps.pendingWork.remove(licenceId, claim);
+    return false;
+  }
+  await completePendingWork(licence, claim, deps);
+  return (await deps.licences.get(licenceId))?.pending !== undefined;
 }

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
-import { logger } from '../logger.js';
+import { finishCarriedAudit, type CarriedAudit, type PendingWorkIndex } from '../licence/pending-work.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -28,40 +28,21 @@ export interface SharingGrant {
 }
 
 /**
- * A withdrawal's audit entry, put by the write that withdraws and kept until the entry is written: under
- * the id the person asked to withdraw (`grantId`), with whose it was (`personId`), so that asking again
- * after a failure finds it and writes the entry (once: `withdrawalAuditKey`) instead of answering 404.
- */
-export interface UnrecordedWithdrawal {
-  grantId: string;
-  personId: string;
-  entry: AuditEntry;
-}
-
-/**
  * The provider's grants, as the wallet's 已授权的平台 needs them. Contract: `listOf` returns every live
  * grant made by the person (personally or acting for an entity), sign-ins and shares, whatever the
  * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `withdraw` deletes
  * every code, access and refresh token issued under the grants, then the grants themselves **and queues
- * `notice` (when given) and keeps `unrecorded` (when given) in one all-or-nothing write**: the grants are
- * never gone without their notice queued and their audit entry kept, nor a notice queued for grants still
- * there. A grant already gone is left out of that write; when every one was gone (another withdrawal's,
- * which queued its own notice and kept its own entry) nothing is queued or kept. Unknown ids are a no-op.
- * The notice is due at once. `unrecorded` answers the withdrawal kept under a grant id until `recorded`
- * removes it (a no-op when there is none); `keptBefore` up to `limit` of those kept whose entry's `at` is
- * before `before` (RFC 3339).
+ * `notice` (when given) and saves `pending` (when given: the withdrawal's audit entry, as pending work that
+ * carries it, `PendingWorkIndex.carried`) in one all-or-nothing write**: the grants are never gone without
+ * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
+ * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
+ * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
+ * due at once.
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
   find(grantId: string): Promise<SharingGrant | undefined>;
-  withdraw(
-    grantIds: readonly string[],
-    notice?: WithdrawalNotice,
-    unrecorded?: UnrecordedWithdrawal,
-  ): Promise<void>;
-  unrecorded(grantId: string): Promise<UnrecordedWithdrawal | undefined>;
-  recorded(grantId: string): Promise<void>;
-  keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]>;
+  withdraw(grantIds: readonly string[], notice?: WithdrawalNotice, pending?: CarriedAudit): Promise<void>;
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -254,16 +235,16 @@ export async function listAuthorizations(
 /**
  * Ends one authorization's grants with the notice its platform is owed, if it registered an events
  * endpoint: the notice is made first (`withdrawalNotice`: a failure there withdraws nothing), then the
- * grants go, the notice is queued and `unrecorded` (the person's own withdrawal: its audit entry) is kept
+ * grants go, the notice is queued and `pending` (the person's own withdrawal: its audit entry) is saved
  * in one write (`SharingGrants.withdraw`). A failure anywhere leaves either nothing withdrawn or everything
- * withdrawn, told and kept for its trace: asking again completes it, and the notice's id, derived from the
+ * withdrawn, told and saved for its trace: asking again completes it, and the notice's id, derived from the
  * grants, is the same each time.
  */
 async function endAuthorization(
   grant: SharingGrant,
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
-  unrecorded?: UnrecordedWithdrawal,
+  pending?: CarriedAudit,
 ): Promise<void> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
@@ -280,31 +261,16 @@ async function endAuthorization(
   await deps.sharingGrants.withdraw(
     ending.map((other) => other.id),
     notice,
-    unrecorded,
+    pending,
   );
 }
 
 /**
- * The key a withdrawal's audit entry is written once under (`RecordOnce`): the grant id asked for, which
- * names one withdrawal (a grant is withdrawn once), so that the request, its retry and whatever finishes a
- * kept withdrawal write one entry between them.
+ * The key a withdrawal's audit entry is written once under (`RecordOnce`), and the id of the pending work
+ * that carries it: the grant id asked for, which names one withdrawal (a grant is withdrawn once), so that
+ * the request, its retry and the reconciler write one entry between them.
  */
 export const withdrawalAuditKey = (grantId: string) => `authorization-withdrawn#${grantId}`;
-
-/**
- * Writes a withdrawal's audit entry (once under its key: a write that landed but whose answer was lost is
- * not repeated), then forgets the kept withdrawal. A failure leaves it kept, for the next attempt.
- */
-async function recordWithdrawal(
-  withdrawal: UnrecordedWithdrawal,
-  deps: { sharingGrants: SharingGrants; audit: AuditTrail; clock: Clock },
-): Promise<void> {
-  await deps.audit.record(withdrawal.entry, {
-    key: withdrawalAuditKey(withdrawal.grantId),
-    writtenAt: new Date(deps.clock.now()).toISOString(),
-  });
-  await deps.sharingGrants.recorded(withdrawal.grantId);
-}
 
 /**
  * Withdraws one of the person's authorizations: a share's grant, or every sign-in grant of that platform
@@ -314,9 +280,10 @@ async function recordWithdrawal(
  * registered an events endpoint is told (a signed notice, delivered by the `notices` function:
  * `./withdrawal-notices.ts`), so that it deletes its copies: the notice is queued by the same write that
  * deletes the grants, so no withdrawal is ever without its notice (docs/integrating.md, section 4). Its
- * audit entry (`authorization.withdrawn`) is kept by that write too, and written after it under a key of
- * its own: were that write to fail, asking again writes it (once) and answers done, where it would
- * otherwise find no grant and answer 404 with the withdrawal untraced.
+ * audit entry (`authorization.withdrawn`) is saved by that write too, as pending work that carries it
+ * (shared/licence/pending-work.ts), and written after it under a key of its own: were that write to fail,
+ * asking again writes it (once) and answers done, where it would otherwise find no grant and answer 404
+ * with the withdrawal untraced; left alone (the process gone), the reconciler writes it a minute later.
  *
  * @example
  * ```ts
@@ -326,7 +293,11 @@ async function recordWithdrawal(
 export async function withdrawAuthorization(
   personId: string,
   grantId: string,
-  deps: Omit<AuthorizationDependencies, 'clientNames'> & { audit: AuditTrail; clock: Clock } & NoticeQueueing,
+  deps: Omit<AuthorizationDependencies, 'clientNames'> & {
+    audit: AuditTrail;
+    pendingWork: PendingWorkIndex;
+    clock: Clock;
+  } & NoticeQueueing,
   context: { requestId?: string } = {},
 ): Promise<void> {
   const notFound = () =>
@@ -340,9 +311,11 @@ export async function withdrawAuthorization(
   if (!grant) {
     // 1. Withdrawn already by an attempt whose trace was not written (its audit write failed): this one
     //    writes it and answers done, rather than 404 with the withdrawal untraced.
-    const kept = found ? undefined : await deps.sharingGrants.unrecorded(grantId);
-    if (kept?.personId === personId) return recordWithdrawal(kept, deps);
-    throw notFound();
+    //    (Held by another completer, it is theirs to write: done all the same.)
+    const saved = found ? undefined : await deps.pendingWork.carried(withdrawalAuditKey(grantId));
+    if (saved?.owner !== personId) throw notFound();
+    await finishCarriedAudit(saved, deps);
+    return;
   }
   // 2. What goes: the share itself, or the platform's every sign-in grant for this account.
   const ending =
@@ -353,62 +326,35 @@ export async function withdrawAuthorization(
         );
   if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
-  //    Kept by the withdrawal's own write, so that no withdrawal is ever done without it.
-  const unrecorded: UnrecordedWithdrawal = {
-    grantId,
-    personId,
-    entry: {
-      at: new Date(deps.clock.now()).toISOString(),
-      action: 'authorization.withdrawn',
-      actor: grant.accountId,
-      reason: `client ${grant.clientId}, grant ${ending.map((other) => other.id).join(' ')}, ${
-        grant.details.length > 0
-          ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
-          : `scopes ${[...new Set(ending.flatMap((other) => other.scopes))].join(' ')}`
-      }`,
-      ...(context.requestId ? { requestId: context.requestId } : {}),
-    },
+  //    Saved by the withdrawal's own write, so that no withdrawal is ever done without it.
+  const at = new Date(deps.clock.now()).toISOString();
+  const key = withdrawalAuditKey(grantId);
+  const pending: CarriedAudit = {
+    id: key,
+    owner: personId,
+    since: at,
+    audit: [
+      {
+        key,
+        entry: {
+          at,
+          action: 'authorization.withdrawn',
+          actor: grant.accountId,
+          reason: `client ${grant.clientId}, grant ${ending.map((other) => other.id).join(' ')}, ${
+            grant.details.length > 0
+              ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
+              : `scopes ${[...new Set(ending.flatMap((other) => other.scopes))].join(' ')}`
+          }`,
+          ...(context.requestId ? { requestId: context.requestId } : {}),
+        },
+      },
+    ],
   };
-  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the kept entry, in one write.
-  await endAuthorization(grant, ending, deps, unrecorded);
-  // 5. The entry written (once), then forgotten: a failure here leaves it kept, for the retry (step 1).
-  await recordWithdrawal(unrecorded, deps);
-}
-
-/**
- * How long a kept withdrawal is left to the request that made it (which writes its entry a moment after
- * the withdrawal) before {@link recordKeptWithdrawals} writes it: a request's time limit, and then some.
- */
-export const keptWithdrawalSeconds = 60;
-
-/**
- * Writes the audit entries of withdrawals kept longer than {@link keptWithdrawalSeconds} (their request's
- * audit write failed, and the person did not ask again), each once under its key, so that every withdrawal
- * is traced whether or not anyone retries. Run on the `notices` function's schedule. One that fails again
- * is logged and stays for the next run. Answers how many were written and how many failed.
- *
- * @example
- * ```ts
- * const { recorded, failed } = await recordKeptWithdrawals({ sharingGrants, audit, clock });
- * ```
- */
-export async function recordKeptWithdrawals(
-  deps: { sharingGrants: SharingGrants; audit: AuditTrail; clock: Clock },
-  limit = 25,
-): Promise<{ recorded: number; failed: number }> {
-  const before = new Date(deps.clock.now() - keptWithdrawalSeconds * 1000).toISOString();
-  const counts = { recorded: 0, failed: 0 };
-  for (const kept of await deps.sharingGrants.keptBefore(before, limit)) {
-    try {
-      await recordWithdrawal(kept, deps);
-      counts.recorded += 1;
-    } catch (error) {
-      counts.failed += 1;
-      // The line the stack's metric filter counts (UnfinishedWrites, as a licence change's): an alarm.
-      logger.error('audit entry not written: a withdrawal', { grantId: kept.grantId, error: String(error) });
-    }
-  }
-  return counts;
+  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write.
+  await endAuthorization(grant, ending, deps, pending);
+  // 5. The entry written (once), then its pending work removed: a failure here leaves it saved, for the
+  //    retry (step 1) or the reconciler.
+  await finishCarriedAudit(pending, deps);
 }
 
 /**

@@ -383,8 +383,8 @@ describe('ElicenceStack', () => {
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
       audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
-      // Withdrawal notices: signed with the platform key (off every route); withdrawals' kept audit entries.
-      notices: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'PLATFORM_KEY_ID'],
+      // Withdrawal notices: signed with the platform key (off every route).
+      notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
       'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
@@ -500,8 +500,8 @@ describe('ElicenceStack', () => {
       );
     });
 
-    // The functions that write audit entries, or finish licence changes' pending work (the reconciler),
-    // or withdrawals' kept entries (notices).
+    // The functions that write audit entries, or finish changes' pending work (the reconciler: licences',
+    // and withdrawals' saved audit entries).
     const writeAfterChanges = [
       'oidc',
       'admin',
@@ -512,7 +512,6 @@ describe('ElicenceStack', () => {
       'batches',
       'licence-reconciler',
       'console',
-      'notices',
     ] as const;
 
     it('counts and alarms on audit entries and status lists not written after a change', () => {
@@ -1097,8 +1096,9 @@ describe('ElicenceStack', () => {
         // Reads issued together go as one BatchGetItem; it writes nothing here (its audit entries go to
         // the audit table, below).
         verify: { items: [get, batchGet], queries: ['gsi1'] },
-        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete).
-        me: { items: [get, put, del, batchWrite], queries: ['gsi1', 'gsi2'] },
+        // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete);
+        // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
+        me: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         // Registration by SMS code: pending codes (put, update a try, delete) and the send limits; closing
         // an account ends its sign-ins (batch delete).
         accounts: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
@@ -1115,10 +1115,10 @@ describe('ElicenceStack', () => {
         audit: { items: [get], queries: [] },
         // Peer platforms (docs/peers.md): the peers' items (get, versioned put) and our issuers (gsi2).
         peers: { items: [get, put], queries: ['gsi2'] },
-        // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on; a
-        // withdrawal's kept audit entry deleted once written.
+        // Withdrawal notices: the platform's metadata (get), a notice delivered (delete) or moved on.
         notices: { items: [get, put, del], queries: [] },
-        // The pointers (a query of their partitions, below), the licences and their status lists.
+        // The pointers (a query of their partitions, below), the licences and their status lists, and
+        // the withdrawals' audit entries the pointers carry.
         'licence-reconciler': { items: [get, put, update, del], queries: [] },
         'audit-check': { items: [], queries: [] },
       };
@@ -1154,15 +1154,9 @@ describe('ElicenceStack', () => {
         ).toEqual(
           peerReaders.includes(name)
             ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['peers'] } }]
-            : // The notices function reads its queue's partition and the kept withdrawals', no other.
+            : // The notices function reads its queue's partition, no other.
               name === 'notices'
-              ? [
-                  {
-                    'ForAllValues:StringLike': {
-                      'dynamodb:LeadingKeys': ['notices', 'withdrawals-unrecorded'],
-                    },
-                  },
-                ]
+              ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
               : name === 'licence-reconciler'
                 ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pending-work#*'] } }]
                 : [],
@@ -1181,15 +1175,15 @@ describe('ElicenceStack', () => {
         );
       expect(leading('me', 'dynamodb:PutItem')).toContain('notices');
       expect(JSON.stringify(roleStatements('me'))).not.toContain(JSON.stringify(platformKeyArn()));
-      // Its queue's partition; on the audit table, a withdrawal's kept entry written once (asserted there).
-      expect(leading('notices', 'dynamodb:PutItem')).toEqual([
-        'notices',
-        'audit#*',
-        'audit-chain#*',
-        'audit-once#*',
-      ]);
-      // And a withdrawal's kept audit entry, once written.
-      expect(leading('notices', 'dynamodb:DeleteItem')).toEqual(['notices', 'withdrawals-unrecorded']);
+      // Its queue's partition, and nothing on the audit table: a withdrawal's audit entry its request could
+      // not write is pending work, the reconciler's.
+      expect(leading('notices', 'dynamodb:PutItem')).toEqual(['notices']);
+      expect(leading('notices', 'dynamodb:DeleteItem')).toEqual(['notices']);
+      // `me` saves the withdrawal's audit entry as pending work in the withdrawal's transaction (put),
+      // claims it (update), reads it on a retry (get) and removes it once written (delete).
+      for (const action of ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem']) {
+        expect(leading('me', `dynamodb:${action}`), action).toContain('pending-work#*');
+      }
       expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });
 
@@ -1288,7 +1282,7 @@ describe('ElicenceStack', () => {
         // change's pending entries are written once under their keys (a transaction's puts): no look-up.
         licences: { items: [put, batchWrite], queries: [] },
         batches: { items: [put], queries: [] },
-        // The reconciler of pending work: the same, for every licence change left unfinished.
+        // The reconciler of pending work: the same, for every change left unfinished (licences', withdrawals').
         'licence-reconciler': { items: [put], queries: [] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
@@ -1303,8 +1297,6 @@ describe('ElicenceStack', () => {
         audit: { items: [get, put, 'dynamodb:Query'], queries: ['gsi1'] },
         // The daily check: the day partitions and checkpoints (queries), the checkpoints' heads (get).
         'audit-check': { items: [get, 'dynamodb:Query'], queries: [] },
-        // Withdrawals' entries their request could not write, once under their keys (a transaction's puts).
-        notices: writer,
       };
       for (const name of functionNames) {
         const statements = onAudit(name).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));

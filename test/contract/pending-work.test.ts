@@ -36,7 +36,7 @@ function pendingWorkContract(name: string, make: Make<{ index: PendingWorkIndex 
       expect(await index.claim(licenceId, at(claimSeconds + 3))).toBeUndefined();
       // The holder's `remove` keeps the pointer (the change's work may not be saved yet) and frees it.
       await index.remove(licenceId, held!);
-      expect((await index.olderThan(at(3600), 10)).map((p) => p.licenceId)).toEqual([licenceId]);
+      expect((await index.olderThan(at(3600), 10)).map((p) => p.id)).toEqual([licenceId]);
       const next = await index.claim(licenceId, at(claimSeconds + 4));
       expect(next).toEqual(expect.any(String));
       await index.remove(licenceId, next!);

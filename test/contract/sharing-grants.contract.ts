@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
+import type { CarriedAudit, PendingWorkIndex } from '../../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../../shared/licence/pending-work.js';
 import type { NoticeQueue, WithdrawalNotice } from '../../shared/sharing/withdrawal-notices.js';
-import { listAuthorizations, withdrawAuthorization } from '../../shared/sharing/authorizations.js';
+import {
+  listAuthorizations,
+  withdrawAuthorization,
+  withdrawalAuditKey,
+} from '../../shared/sharing/authorizations.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import { InMemoryClientNames } from '../support/in-memory-sharing.js';
+import { InMemoryLicenceStore, InMemoryStatusListStore } from '../support/in-memory-licence.js';
 import { rejection, type Make } from './subject.js';
 
 /** What a subject offers besides the port: the provider's writes, a look at a token, the notices queued. */
@@ -14,6 +21,8 @@ export interface SharingGrantsSubject {
   store: SharingGrants;
   /** The queue `withdraw` puts its notice in. */
   notices: NoticeQueue;
+  /** The pending work `withdraw` saves a withdrawal's audit entry in. */
+  pendingWork: PendingWorkIndex;
   saveGrant(id: string, grant: StoredGrant): Promise<void>;
   saveToken(tokenId: string, grantId: string): Promise<void>;
   tokenExists(tokenId: string): Promise<boolean>;
@@ -134,24 +143,90 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await allDue(subject.notices)).toHaveLength(2);
     });
 
-    it('withdraw keeps the audit entry with the grants’ deletion until it is recorded; none for grants gone', async () => {
+    it('withdraw saves the audit entry with the grants’ deletion, as pending work; none for grants gone', async () => {
       const [a, b] = [id(), id()];
       await subject.saveGrant(a, grant('acc_me'));
-      const entry = { at: new Date().toISOString(), actor: 'acc_me', action: 'authorization.withdrawn' };
-      await subject.store.withdraw([a], undefined, { grantId: a, personId: 'acc_me', entry });
+      const at = new Date().toISOString();
+      const entry = { at, actor: 'acc_me', action: 'authorization.withdrawn' };
+      const carried = (grantId: string): CarriedAudit => ({
+        id: withdrawalAuditKey(grantId),
+        owner: 'acc_me',
+        since: at,
+        audit: [{ key: withdrawalAuditKey(grantId), entry }],
+      });
+      await subject.store.withdraw([a], undefined, carried(a));
       expect(await subject.store.find(a)).toBeUndefined();
-      expect(await subject.store.unrecorded(a)).toEqual({ grantId: a, personId: 'acc_me', entry });
-      // Listed once older than asked: what the notices function's round writes.
-      expect(await subject.store.keptBefore(entry.at, 10)).toEqual([]);
-      const later = new Date(Date.parse(entry.at) + 1).toISOString();
-      expect(await subject.store.keptBefore(later, 10)).toEqual([{ grantId: a, personId: 'acc_me', entry }]);
-      await subject.store.recorded(a);
-      expect(await subject.store.keptBefore(later, 10)).toEqual([]);
-      expect(await subject.store.unrecorded(a)).toBeUndefined();
-      await subject.store.recorded(a);
-      // Nothing withdrawn (unknown, or another withdrawal's): nothing kept, that one keeps its own.
-      await subject.store.withdraw([b], undefined, { grantId: b, personId: 'acc_me', entry });
-      expect(await subject.store.unrecorded(b)).toBeUndefined();
+      expect(await subject.pendingWork.carried(withdrawalAuditKey(a))).toEqual(carried(a));
+      // Listed once older than asked, with its entry: what the reconciler completes.
+      expect(await subject.pendingWork.olderThan(new Date(at), 10)).toEqual([]);
+      const later = new Date(Date.parse(at) + 1);
+      expect(await subject.pendingWork.olderThan(later, 10)).toEqual([
+        { id: withdrawalAuditKey(a), since: at, audit: carried(a).audit },
+      ]);
+      const claim = await subject.pendingWork.claim(withdrawalAuditKey(a), later);
+      await subject.pendingWork.remove(withdrawalAuditKey(a), claim!);
+      expect(await subject.pendingWork.olderThan(later, 10)).toEqual([]);
+      expect(await subject.pendingWork.carried(withdrawalAuditKey(a))).toBeUndefined();
+      // Nothing withdrawn (unknown, or another withdrawal's): nothing saved, that one saves its own.
+      await subject.store.withdraw([b], undefined, carried(b));
+      expect(await subject.pendingWork.carried(withdrawalAuditKey(b))).toBeUndefined();
+    });
+
+    it('a withdrawal whose process is gone after its write: traced once by the reconciler, or by asking again', async () => {
+      const [left, retried] = [id(), id()];
+      for (const grantId of [left, retried]) await subject.saveGrant(grantId, grant('acc_me'));
+      const audit = new InMemoryAudit();
+      const clock = new TestClock();
+      // The process ends right after the withdrawal's transaction: nothing after it runs.
+      let gone = true;
+      const dying: PendingWorkIndex = Object.create(subject.pendingWork) as PendingWorkIndex;
+      dying.claim = (...args) => {
+        if (gone) throw new Error('process gone');
+        return subject.pendingWork.claim(...args);
+      };
+      const deps = {
+        sharingGrants: subject.store,
+        clientReader: noClients,
+        audit,
+        clock,
+        pendingWork: dying,
+        ...noNotices(),
+      };
+      for (const grantId of [left, retried]) {
+        await expect(withdrawAuthorization('acc_me', grantId, deps)).rejects.toThrow('process gone');
+        expect(await subject.store.find(grantId)).toBeUndefined();
+      }
+      expect(audit.entries).toEqual([]);
+      gone = false;
+      // Asked again: done (not 404), its entry written; another person asking finds nothing.
+      expect(await rejection(withdrawAuthorization('acc_other', retried, deps))).toBeInstanceOf(
+        NotFoundError,
+      );
+      await withdrawAuthorization('acc_me', retried, deps);
+      const written = () => audit.entries.map((entry) => String(entry.reason).split('grant ')[1]);
+      expect(written()).toEqual([`${retried}, types driving-licence`]);
+      // Left alone: the reconciler's run a minute on writes the other, and nothing twice.
+      const sweep = () =>
+        reconcilePendingWork(
+          {
+            licences: new InMemoryLicenceStore(),
+            statusLists: new InMemoryStatusListStore(),
+            audit,
+            pendingWork: subject.pendingWork,
+            clock,
+          },
+          { minAgeSeconds: 60, limit: 10 },
+        );
+      expect(await sweep()).toEqual({ completed: 0, failed: 0, skipped: 0 });
+      clock.advanceSeconds(61);
+      expect(await sweep()).toEqual({ completed: 1, failed: 0, skipped: 0 });
+      expect(written().sort()).toEqual(
+        [`${left}, types driving-licence`, `${retried}, types driving-licence`].sort(),
+      );
+      expect(await sweep()).toEqual({ completed: 0, failed: 0, skipped: 0 });
+      // Done and traced: asking again finds nothing, as for any unknown id.
+      expect(await rejection(withdrawAuthorization('acc_me', left, deps))).toBeInstanceOf(NotFoundError);
+      expect(audit.entries).toHaveLength(2);
     });
 
     it('the use cases: the list names the platform; only the person’s own can be withdrawn', async () => {
@@ -179,6 +254,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         clientReader: noClients,
         audit,
         clock: new TestClock(),
+        pendingWork: subject.pendingWork,
         ...noNotices(),
       };
       expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
@@ -228,7 +304,13 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       });
       expect(items[1]).not.toHaveProperty('purpose');
       const audit = new InMemoryAudit();
-      const withdrawing = { ...deps, audit, clock: new TestClock(), ...noNotices() };
+      const withdrawing = {
+        ...deps,
+        audit,
+        clock: new TestClock(),
+        pendingWork: subject.pendingWork,
+        ...noNotices(),
+      };
       expect(await rejection(withdrawAuthorization('acc_me', wallet, withdrawing))).toBeInstanceOf(
         NotFoundError,
       );

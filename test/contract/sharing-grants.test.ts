@@ -1,4 +1,5 @@
 import { DynamoNoticeQueue } from '../../shared/adapters/dynamo/notice-queue.js';
+import { DynamoPendingWork } from '../../shared/adapters/dynamo/pending-work.js';
 import { DynamoSharingGrants } from '../../shared/adapters/dynamo/sharing-grants.js';
 import { createDynamoAdapter } from '../../shared/adapters/dynamo/oidc-adapter.js';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ sharingGrantsContract('InMemorySharingGrants', async () => {
   return {
     store,
     notices: store.notices,
+    pendingWork: store.pendingWork,
     saveGrant: async (id, grant) => store.saveGrant(id, grant),
     saveToken: async (tokenId, grantId) => store.saveToken(tokenId, grantId),
     tokenExists: async (tokenId) => store.tokenExists(tokenId),
@@ -31,6 +33,7 @@ sharingGrantsContract('DynamoSharingGrants on dynalite (the provider’s own sto
   return {
     store: new DynamoSharingGrants(deps),
     notices: new DynamoNoticeQueue(doc, tableName),
+    pendingWork: new DynamoPendingWork(doc, tableName),
     // As the provider saves them: the payload, and the seconds it has left.
     saveGrant: (id, grant) =>
       grants.upsert(

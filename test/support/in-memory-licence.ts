@@ -3,7 +3,7 @@ import { credentialKid } from '../../shared/issuers/credential-key.js';
 import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
-import type { PendingWorkIndex } from '../../shared/licence/pending-work.js';
+import type { CarriedAudit, PendingPointer, PendingWorkIndex } from '../../shared/licence/pending-work.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
 import type {
   LicenceCount,
@@ -302,14 +302,35 @@ export class InMemoryTrustListStore implements TrustListStore {
 }
 
 /**
- * The {@link PendingWorkIndex} contract in memory: one pointer per licence, claims held for 60 s from their
- * taking, a live claim never taken over by `mark`, a pointer marked since its claim kept by `remove`.
+ * The {@link PendingWorkIndex} contract in memory: one pointer per licence (or per carried entry, put by
+ * {@link keep} as a change's transaction would), claims held for 60 s from their taking, a live claim never
+ * taken over by `mark`, a pointer marked since its claim kept by `remove`.
  */
 export class InMemoryPendingWork implements PendingWorkIndex {
   readonly pointers = new Map<
     string,
-    { since: string; marked: string; claim?: string; claimedUntil?: number; claimedMark?: string }
+    {
+      since: string;
+      marked: string;
+      claim?: string;
+      claimedUntil?: number;
+      claimedMark?: string;
+      carried?: CarriedAudit;
+    }
   >();
+
+  /** What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it). */
+  keep(carried: CarriedAudit): void {
+    this.pointers.set(carried.id, {
+      since: carried.since,
+      marked: randomUUID(),
+      carried: structuredClone(carried),
+    });
+  }
+
+  async carried(id: string): Promise<CarriedAudit | undefined> {
+    return structuredClone(this.pointers.get(id)?.carried);
+  }
 
   async mark(licenceId: string, now: Date): Promise<string | undefined> {
     const marked = randomUUID();
@@ -345,7 +366,8 @@ export class InMemoryPendingWork implements PendingWorkIndex {
   async release(licenceId: string, claim: string): Promise<void> {
     const pointer = this.pointers.get(licenceId);
     if (pointer?.claim === claim) {
-      this.pointers.set(licenceId, { since: pointer.since, marked: pointer.marked });
+      const { claim: _claim, claimedUntil: _until, claimedMark: _mark, ...rest } = pointer;
+      this.pointers.set(licenceId, rest);
     }
   }
 
@@ -355,10 +377,10 @@ export class InMemoryPendingWork implements PendingWorkIndex {
     else await this.release(licenceId, claim);
   }
 
-  async olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>> {
+  async olderThan(before: Date, limit: number): Promise<PendingPointer[]> {
     return [...this.pointers]
       .filter(([, pointer]) => pointer.since < before.toISOString())
       .slice(0, limit)
-      .map(([licenceId, { since }]) => ({ licenceId, since }));
+      .map(([id, { since, carried }]) => ({ id, since, ...(carried ? { audit: carried.audit } : {}) }));
   }
 }

@@ -4,8 +4,9 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
-  type UnrecordedWithdrawal,
 } from '../../shared/sharing/authorizations.js';
+import type { CarriedAudit } from '../../shared/licence/pending-work.js';
+import { InMemoryPendingWork } from './in-memory-licence.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import type {
   NoticeQueue,
@@ -21,13 +22,13 @@ export class InMemorySharingGrants implements SharingGrants {
   readonly grants = new Map<string, StoredGrant>();
   /** Token ids by grant id. */
   readonly tokens = new Map<string, Set<string>>();
-  /** Withdrawals kept until their audit entry is written, by the grant id asked. */
-  readonly kept = new Map<string, UnrecordedWithdrawal>();
 
   constructor(
     private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
     /** Where `withdraw` queues the notices (the table's `notices` partition in the Dynamo adapter). */
     readonly notices: InMemoryNoticeQueue = new InMemoryNoticeQueue(),
+    /** Where `withdraw` saves a withdrawal's audit entry (the table's `pending-work#` shards in the Dynamo adapter). */
+    readonly pendingWork: InMemoryPendingWork = new InMemoryPendingWork(),
   ) {}
 
   saveGrant(id: string, grant: StoredGrant): void {
@@ -61,7 +62,7 @@ export class InMemorySharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    unrecorded?: UnrecordedWithdrawal,
+    pending?: CarriedAudit,
   ): Promise<void> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
@@ -69,19 +70,7 @@ export class InMemorySharingGrants implements SharingGrants {
     // As one write: a notice that cannot be queued leaves the grants where they were.
     if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
     for (const id of left) this.grants.delete(id);
-    if (unrecorded) this.kept.set(unrecorded.grantId, structuredClone(unrecorded));
-  }
-
-  async unrecorded(grantId: string): Promise<UnrecordedWithdrawal | undefined> {
-    return this.kept.get(grantId);
-  }
-
-  async keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]> {
-    return [...this.kept.values()].filter((kept) => kept.entry.at < before).slice(0, limit);
-  }
-
-  async recorded(grantId: string): Promise<void> {
-    this.kept.delete(grantId);
+    if (pending) this.pendingWork.keep(pending);
   }
 }
 

@@ -47,7 +47,6 @@ import type { ItemKey } from './conditional.js';
  * | peer platforms (跨地区互认), all of them  | table  | `peers`                       | `<peer id>`         |
  * | withdrawal notices due, soonest first    | table  | `notices`                     | `<due at ISO>#<id>` |
  * | withdrawal notices given up on (TTL)     | table  | `notices`                     | `abandoned#<id>`    |
- * | a person's withdrawal whose audit entry is not written yet | table | `withdrawals-unrecorded` | `<grant id asked>` |
  * | registry person by lookup key (HMAC)     | table  | `registry-person#<lookupKey>` | `person`            |
  * | registry entity by credit code           | table  | `registry-entity#<creditCode>`| `entity`            |
  * | registry entities by representative      | gsi1   | `registry-representative#<lookupKey>` | `<creditCode>` |
@@ -77,6 +76,7 @@ import type { ItemKey } from './conditional.js';
  * | supervision alert, by rule, subject and window (created once) | table | `alert#<rule>#<subject>#<window start>` | `alert` |
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
  * | licence with work outstanding (audit entry, status list), by shard (0-7) of its id | table | `pending-work#<shard>` | `<licenceId>` |
+ * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its key | table | `pending-work#<shard>` | `authorization-withdrawn#<grant id asked>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -136,8 +136,9 @@ export const prefixes = {
   batchItems: 'batch-items#',
   // An issuer's unfinished bulk jobs (shared/licence/batch-slots.ts): the per-issuer cap on them.
   batchSlots: 'batch-slots#',
-  // A licence whose change is not yet complete (its audit entry, its status-list entry), by shard
-  // (shared/licence/pending-work.ts): what the reconciler reads.
+  // A licence whose change is not yet complete (its audit entry, its status-list entry), or an audit entry
+  // carried until written (a withdrawal's), by shard (shared/licence/pending-work.ts): what the
+  // reconciler reads.
   pendingWork: 'pending-work#',
 } as const;
 
@@ -155,12 +156,6 @@ export const fixedPartitions = {
    * withdrawal of a share is rare), one partition read by due time.
    */
   notices: 'notices',
-  /**
-   * The withdrawals of authorizations whose audit entry is not written yet (shared/sharing/authorizations.ts
-   * `withdrawAuthorization`): put by the withdrawal's own transaction, deleted once the entry is written.
-   * Few (each lives for the moment between the two writes, unless the second failed): one partition.
-   */
-  unrecordedWithdrawals: 'withdrawals-unrecorded',
   /**
    * The mark the usage-index backfill (scripts/backfill-usage-index.ts) leaves once every usage entry
    * carries its gsi3 key: until it is there, a page of one kind is read from gsi2 and filtered.
@@ -274,11 +269,6 @@ export const keys = {
   notice: (dueAt: string, id: string): ItemKey => ({ pk: fixedPartitions.notices, sk: `${dueAt}#${id}` }),
   /** A notice given up on: sorted after every due time (`a` > any digit), so never read as due. */
   abandonedNotice: (id: string): ItemKey => ({ pk: fixedPartitions.notices, sk: `abandoned#${id}` }),
-  /** A withdrawal kept until its audit entry is written, under the grant id the person asked to withdraw. */
-  unrecordedWithdrawal: (grantId: string): ItemKey => ({
-    pk: fixedPartitions.unrecordedWithdrawals,
-    sk: grantId,
-  }),
   /** A batch job (bulk issuance): its progress and errors. Its insert starts its processing. */
   batch: (batchId: string): ItemKey => ({ pk: `${prefixes.batch}${batchId}`, sk: sortKeys.batch }),
   /**
@@ -367,10 +357,13 @@ export const keys = {
   }),
   /** An alert, by its id (`<rule>#<subject>#<window start>`): one per rule, subject and window. */
   alert: (id: string): ItemKey => ({ pk: `${prefixes.alert}${id}`, sk: sortKeys.alert }),
-  /** A licence's pending-work pointer: in shard `shard` of {@link pendingWorkShards}, sorted by licence id. */
-  pendingWork: (shard: number, licenceId: string): ItemKey => ({
+  /**
+   * A pending-work pointer (a licence's, or one carrying its audit entry): in shard `shard` of
+   * {@link pendingWorkShards}, sorted by its id (the licence's, or the entry's key).
+   */
+  pendingWork: (shard: number, id: string): ItemKey => ({
     pk: `${prefixes.pendingWork}${shard}`,
-    sk: licenceId,
+    sk: id,
   }),
 } as const;
 
@@ -442,7 +435,6 @@ export const leadingKeys = {
   auditUsageIndex: fixedPartitions.auditUsageIndex,
   peers: fixedPartitions.peers,
   notices: fixedPartitions.notices,
-  unrecordedWithdrawals: fixedPartitions.unrecordedWithdrawals,
   /** One OIDC model's items, e.g. `oidc#AccessToken#*`. */
   oidcModel: <M extends string>(model: M) => anyUnder(`${prefixes.oidc}${model}#` as const),
   /** One kind of login-throttle counter, e.g. `login-attempts#registration#*`. */

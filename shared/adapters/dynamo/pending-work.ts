@@ -1,17 +1,24 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
+  GetCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { PendingWorkIndex } from '../../licence/pending-work.js';
+import type { AuditEntry } from '../../audit/audit-trail.js';
+import type {
+  CarriedAudit,
+  PendingAuditEntry,
+  PendingPointer,
+  PendingWorkIndex,
+} from '../../licence/pending-work.js';
 import { writeIf } from './conditional.js';
 import { keys, prefixes } from './keys.js';
 
 /**
  * Partitions of the pointers: every issuance writes one and removes it, so one partition would cap the
- * service's issuance near DynamoDB's 1,000 writes/s per partition; a licence's shard is fixed by its id.
+ * service's issuance near DynamoDB's 1,000 writes/s per partition; a pointer's shard is fixed by its id.
  */
 export const pendingWorkShards = 8;
 
@@ -27,28 +34,50 @@ const noMark = 'none';
 /** When a claim taken at `now` lapses (epoch milliseconds): each claim's lease runs from its own taking. */
 const leaseEnd = (now: Date) => now.getTime() + claimSeconds * 1000;
 
-/** The shard of a licence's pointer: a stable function of its id. */
-export function shardOfLicence(licenceId: string): number {
-  return createHash('sha256').update(licenceId).digest()[0]! % pendingWorkShards;
+/** The shard of a pointer (a licence's, or one carrying its own entries): a stable function of its id. */
+export function shardOfPointer(id: string): number {
+  return createHash('sha256').update(id).digest()[0]! % pendingWorkShards;
 }
 
-const pointerKey = (licenceId: string) => keys.pendingWork(shardOfLicence(licenceId), licenceId);
+/** The key of the pointer `id`. */
+export const pointerKey = (id: string) => keys.pendingWork(shardOfPointer(id), id);
+
+/**
+ * The item of a pointer that carries its own audit entries ({@link CarriedAudit}), for the change's own
+ * transaction to put (a withdrawal's: shared/adapters/dynamo/sharing-grants.ts): marked as `mark` would,
+ * unclaimed, so that the change's request claims it next (or, past its time, the reconciler).
+ *
+ * @example
+ * ```ts
+ * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried) } }]);
+ * ```
+ */
+export function carriedAuditItem(carried: CarriedAudit): Record<string, unknown> {
+  return {
+    ...pointerKey(carried.id),
+    since: carried.since,
+    marked: randomUUID(),
+    ownedBy: carried.owner,
+    audit: carried.audit,
+  };
+}
 
 /** `claimedUntil` is past (or absent with the claim): whoever held the claim is gone. */
 const unclaimed = 'attribute_not_exists(#claim) OR claimedUntil < :now';
 
 /**
  * {@link PendingWorkIndex} on the service table: one item per licence with work outstanding,
- * `pending-work#<shard>` / `<licenceId>`, holding when it was last marked (`since`) and by which mark
+ * `pending-work#<shard>` / `<licenceId>` (or per carried entry, `<its key>`), holding when it was last marked (`since`) and by which mark
  * (`marked`, new on every mark), and its claim (`claim`, `claimedUntil` in epoch milliseconds, and
  * `claimedMark`, the mark it was taken under). Each operation is one conditional UpdateItem or DeleteItem
  * ({@link DynamoPendingWork.write}; `mark` a second, unconditional, when the pointer is held); the reconciler
- * reads the shards with a query each.
+ * reads the shards with a query each. A pointer that carries its own entries holds them too (`audit`, and
+ * `ownedBy`: {@link carriedAuditItem}), its sort key the key of its entry.
  *
  * @example
  * ```ts
  * const pending = new DynamoPendingWork(doc, tableName);
- * const claim = await pending.mark(licenceId, now); // undefined: another completer holds it
+ * const claim = await pending.mark(id, now); // undefined: another completer holds it
  * ```
  */
 export class DynamoPendingWork implements PendingWorkIndex {
@@ -57,10 +86,10 @@ export class DynamoPendingWork implements PendingWorkIndex {
     private readonly tableName: string,
   ) {}
 
-  async mark(licenceId: string, now: Date): Promise<string | undefined> {
+  async mark(id: string, now: Date): Promise<string | undefined> {
     const claim = randomUUID();
     const values = { ':since': now.toISOString(), ':mark': randomUUID() };
-    const taken = await this.write(licenceId, {
+    const taken = await this.write(id, {
       update:
         'SET since = :since, marked = :mark, #claim = :claim, claimedUntil = :until, claimedMark = :mark',
       condition: unclaimed,
@@ -69,13 +98,13 @@ export class DynamoPendingWork implements PendingWorkIndex {
     if (taken) return claim;
     // Held by a live claim (security review R11): never taken over, or two completers would finish the
     // same work. Marked all the same, so that the holder's `remove` leaves the pointer for this change.
-    await this.write(licenceId, { update: 'SET since = :since, marked = :mark', values });
+    await this.write(id, { update: 'SET since = :since, marked = :mark', values });
     return undefined;
   }
 
-  async claim(licenceId: string, now: Date): Promise<string | undefined> {
+  async claim(id: string, now: Date): Promise<string | undefined> {
     const claim = randomUUID();
-    const taken = await this.write(licenceId, {
+    const taken = await this.write(id, {
       // A pointer marked before marks were recorded has none: `none` stands for it.
       update: 'SET #claim = :claim, claimedUntil = :until, claimedMark = if_not_exists(marked, :none)',
       condition: `attribute_exists(pk) AND (${unclaimed})`,
@@ -84,37 +113,37 @@ export class DynamoPendingWork implements PendingWorkIndex {
     return taken ? claim : undefined;
   }
 
-  async release(licenceId: string, claim: string): Promise<void> {
-    await this.write(licenceId, {
+  async release(id: string, claim: string): Promise<void> {
+    await this.write(id, {
       update: 'REMOVE #claim, claimedUntil, claimedMark',
       condition: '#claim = :claim',
       values: { ':claim': claim },
     });
   }
 
-  async remove(licenceId: string, claim: string): Promise<void> {
-    const removed = await this.write(licenceId, {
+  async remove(id: string, claim: string): Promise<void> {
+    const removed = await this.write(id, {
       condition:
         '#claim = :claim AND (claimedMark = marked OR (attribute_not_exists(marked) AND claimedMark = :none))',
       values: { ':claim': claim, ':none': noMark },
     });
     // Marked again since the claim (a change whose work may not be saved yet): the pointer stays, free for
     // that change or the reconciler. Or the claim is no longer the caller's: then this changes nothing.
-    if (!removed) await this.release(licenceId, claim);
+    if (!removed) await this.release(id, claim);
   }
 
   /**
-   * One conditional write of a licence's pointer: an UpdateItem with `update`, else a DeleteItem; true when
+   * One conditional write of a pointer: an UpdateItem with `update`, else a DeleteItem; true when
    * made, false when `condition` did not hold.
    */
   private write(
-    licenceId: string,
+    id: string,
     input: { update?: string; condition?: string; values: Record<string, unknown> },
   ): Promise<boolean> {
     const expressions = `${input.update ?? ''} ${input.condition ?? ''}`;
     const common = {
       TableName: this.tableName,
-      Key: pointerKey(licenceId),
+      Key: pointerKey(id),
       ...(input.condition ? { ConditionExpression: input.condition } : {}),
       // DynamoDB refuses a name or a value the expressions do not use.
       ...(expressions.includes('#claim') ? { ExpressionAttributeNames: { '#claim': 'claim' } } : {}),
@@ -128,8 +157,17 @@ export class DynamoPendingWork implements PendingWorkIndex {
     );
   }
 
-  async olderThan(before: Date, limit: number): Promise<Array<{ licenceId: string; since: string }>> {
-    const found: Array<{ licenceId: string; since: string }> = [];
+  async carried(id: string): Promise<CarriedAudit | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: pointerKey(id), ConsistentRead: true }),
+    );
+    const audit = Item && auditOf(Item.audit);
+    if (!audit || typeof Item.ownedBy !== 'string') return undefined;
+    return { id, owner: Item.ownedBy, since: String(Item.since), audit };
+  }
+
+  async olderThan(before: Date, limit: number): Promise<PendingPointer[]> {
+    const found: PendingPointer[] = [];
     for (let shard = 0; shard < pendingWorkShards && found.length < limit; shard += 1) {
       let start: Record<string, unknown> | undefined;
       do {
@@ -138,7 +176,7 @@ export class DynamoPendingWork implements PendingWorkIndex {
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk',
             FilterExpression: 'since < :before',
-            ProjectionExpression: 'sk, since',
+            ProjectionExpression: 'sk, since, audit',
             ExpressionAttributeValues: {
               ':pk': `${prefixes.pendingWork}${shard}`,
               ':before': before.toISOString(),
@@ -147,11 +185,22 @@ export class DynamoPendingWork implements PendingWorkIndex {
           }),
         );
         for (const item of page.Items ?? []) {
-          found.push({ licenceId: String(item.sk), since: String(item.since) });
+          const audit = auditOf(item.audit);
+          found.push({ id: String(item.sk), since: String(item.since), ...(audit ? { audit } : {}) });
         }
         start = page.LastEvaluatedKey;
       } while (start && found.length < limit);
     }
     return found.slice(0, limit);
   }
+}
+
+/** The entries a pointer carries, or undefined for a licence's pointer (its work is in the licence). */
+function auditOf(stored: unknown): PendingAuditEntry[] | undefined {
+  if (!Array.isArray(stored)) return undefined;
+  return stored.flatMap((item: { key?: unknown; entry?: unknown }) =>
+    typeof item?.key === 'string' && typeof item.entry === 'object' && item.entry !== null
+      ? [{ key: item.key, entry: item.entry as AuditEntry }]
+      : [],
+  );
 }

@@ -1,30 +1,28 @@
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry } from '../../audit/audit-trail.js';
 import { epochSeconds, type Clock } from '../../clock.js';
+import type { CarriedAudit } from '../../licence/pending-work.js';
 import {
   sharingGrantOf,
   type ClientNames,
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
-  type UnrecordedWithdrawal,
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
 import { writeAllOrNothing } from './conditional.js';
-import { fixedPartitions, keys } from './keys.js';
-import { queryAll } from './query-all.js';
 import { noticeItem } from './notice-queue.js';
+import { carriedAuditItem } from './pending-work.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
 
-/** TransactWriteItems takes 100 items: the grants' deletes, the notice's put and the kept audit entry's. */
+/** TransactWriteItems takes 100 items: the grants' deletes, the notice's put and the audit entry's. */
 const maxWrites = 100;
 
 /**
  * {@link SharingGrants} on the OpenID provider's own storage: a share is a provider Grant (`oidc#Grant#…`)
  * carrying `licence_access` details, listed per person through gsi2, and withdrawn as the provider revokes
  * a grant (`revokeByGrantId`: every code and token of it), then the grants deleted, the platform's notice
- * put (the notice item is the queue's own, `notice-queue.ts`) and the withdrawal's audit entry kept
- * (`withdrawals-unrecorded` / `<grant id>`) in one transaction.
+ * put (the notice item is the queue's own, `notice-queue.ts`) and the withdrawal's audit entry saved as
+ * pending work that carries it (`pending-work#<shard>` / `authorization-withdrawn#<grant id>`, the item
+ * `pending-work.ts` makes) in one transaction.
  */
 export class DynamoSharingGrants implements SharingGrants {
   readonly #deps: DynamoAdapterDeps;
@@ -53,17 +51,17 @@ export class DynamoSharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    unrecorded?: UnrecordedWithdrawal,
+    pending?: CarriedAudit,
   ): Promise<void> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
-    // 2. What goes with the grants: the notice, and the audit entry kept until it is written.
+    // 2. What goes with the grants: the notice, and the audit entry saved until it is written.
     const alongside = [
       ...(notice
         ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
         : []),
-      ...(unrecorded ? [{ Put: { TableName: this.#deps.tableName, Item: unrecordedItem(unrecorded) } }] : []),
+      ...(pending ? [{ Put: { TableName: this.#deps.tableName, Item: carriedAuditItem(pending) } }] : []),
     ];
     // 3. Past what one transaction holds (a platform's sign-ins of years), the oldest go alone first: the
     //    last ones still go with the notice and the entry.
@@ -91,55 +89,6 @@ export class DynamoSharingGrants implements SharingGrants {
       for (const index of [...gone].sort((a, b) => b - a)) left.splice(index, 1);
     }
   }
-
-  async unrecorded(grantId: string): Promise<UnrecordedWithdrawal | undefined> {
-    const { Item } = await this.#deps.doc.send(
-      new GetCommand({
-        TableName: this.#deps.tableName,
-        Key: keys.unrecordedWithdrawal(grantId),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? keptOf(Item) : undefined;
-  }
-
-  async keptBefore(before: string, limit: number): Promise<UnrecordedWithdrawal[]> {
-    // One small partition (each item lives the moment between two writes, unless the second failed).
-    const items = await queryAll(this.#deps.doc, {
-      TableName: this.#deps.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      FilterExpression: '#entry.#at < :before',
-      ExpressionAttributeNames: { '#entry': 'entry', '#at': 'at' },
-      ExpressionAttributeValues: { ':pk': fixedPartitions.unrecordedWithdrawals, ':before': before },
-      ConsistentRead: true,
-    });
-    return items.slice(0, limit).flatMap((item) => {
-      const kept = keptOf(item);
-      return kept ? [kept] : [];
-    });
-  }
-
-  async recorded(grantId: string): Promise<void> {
-    await this.#deps.doc.send(
-      new DeleteCommand({ TableName: this.#deps.tableName, Key: keys.unrecordedWithdrawal(grantId) }),
-    );
-  }
-}
-
-/** A kept withdrawal as stored, or undefined for an item that is not one. */
-function keptOf(item: Record<string, unknown>): UnrecordedWithdrawal | undefined {
-  if (typeof item.sk !== 'string' || typeof item.personId !== 'string') return undefined;
-  if (typeof item.entry !== 'object' || item.entry === null) return undefined;
-  return { grantId: item.sk, personId: item.personId, entry: item.entry as AuditEntry };
-}
-
-/** The item of a withdrawal kept until its audit entry is written. */
-function unrecordedItem(unrecorded: UnrecordedWithdrawal): Record<string, unknown> {
-  return {
-    ...keys.unrecordedWithdrawal(unrecorded.grantId),
-    personId: unrecorded.personId,
-    entry: unrecorded.entry,
-  };
 }
 
 /** The registered platforms' names (`client_name`), read from the provider's client records. */

@@ -2,6 +2,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
+import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
+import { withdrawalAuditKey } from '../../../shared/sharing/authorizations.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { scanItems } from '../../support/http-api.js';
 import {
@@ -22,9 +24,9 @@ import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-htt
  * A withdrawal (`DELETE /me/authorizations/{id}`) and its trace are one: the grants' deletion, the
  * platform's notice and the `authorization.withdrawn` audit entry. An audit write that fails after the
  * grants are gone used to leave the withdrawal done, its notice queued, and nothing in the trail; asking
- * again answered 404 (no such grant), so nothing ever wrote it. Now the entry is kept by the withdrawal's
- * own write: asking again writes it, once, and answers 204; left alone, the `notices` function's next
- * round writes it a minute later.
+ * again answered 404 (no such grant), so nothing ever wrote it. Now the entry is saved by the withdrawal's
+ * own write, as pending work (shared/licence/pending-work.ts): asking again writes it, once, and answers
+ * 204; left alone, the reconciler's next run writes it a minute later.
  */
 
 /** Failures injected into the audit trail every function uses, for `authorization.withdrawn` entries. */
@@ -112,6 +114,12 @@ async function withdrawnEntries(id: string) {
   );
 }
 
+/** The withdrawals' audit entries saved as pending work, not yet written. */
+async function savedWithdrawals() {
+  const items = await scanItems('pending-work#');
+  return items.filter((item) => String(item.sk).startsWith(withdrawalAuditKey('')));
+}
+
 /** Whether the platform was told of the withdrawal of share `id` (a notice delivered to its receiver). */
 async function platformTold(id: string): Promise<boolean> {
   for (let i = 0; i < 5; i++) await runtime.deliverNotices();
@@ -149,34 +157,33 @@ describe('a withdrawal whose audit entry fails to be written', () => {
     expect(await withdrawnEntries(id)).toHaveLength(1);
   });
 
-  it('nobody asking again: the notices function’s round writes it, once, a minute later', async () => {
+  it('nobody asking again: the reconciler’s run writes it, once, a minute later', async () => {
     const { token, id } = await sharedAndListed();
     faults.fail = 1;
     expect((await withdraw(token, id)).status).toBeGreaterThanOrEqual(500);
     // Left to the request for a minute: not yet.
-    await runtime.deliverNotices();
+    await runtime.runSchedule('licence-reconciler');
     expect(await withdrawnEntries(id)).toEqual([]);
-    // A minute on (the kept withdrawal's time moved back, as the runtime's clock cannot be).
+    // A minute on (the saved entry's time moved back, as the runtime's clock cannot be).
     const { doc, config } = dependencies();
     await doc.send(
       new UpdateCommand({
         TableName: config.tableName,
-        Key: { pk: 'withdrawals-unrecorded', sk: id },
-        UpdateExpression: 'SET #entry.#at = :at',
-        ExpressionAttributeNames: { '#entry': 'entry', '#at': 'at' },
-        ExpressionAttributeValues: { ':at': new Date(Date.now() - 120_000).toISOString() },
+        Key: pointerKey(withdrawalAuditKey(id)),
+        UpdateExpression: 'SET since = :since',
+        ExpressionAttributeValues: { ':since': new Date(Date.now() - 120_000).toISOString() },
       }),
     );
-    await runtime.deliverNotices();
+    await runtime.runSchedule('licence-reconciler');
     expect(await withdrawnEntries(id)).toHaveLength(1);
-    expect(await scanItems('withdrawals-unrecorded')).toEqual([]);
+    expect(await savedWithdrawals()).toEqual([]);
     expect((await withdraw(token, id)).status).toBe(404);
   });
 
-  it('a withdrawal that succeeds leaves nothing kept behind', async () => {
+  it('a withdrawal that succeeds leaves nothing saved behind', async () => {
     const { token, id } = await sharedAndListed();
     expect((await withdraw(token, id)).status).toBe(204);
     expect(await withdrawnEntries(id)).toHaveLength(1);
-    expect(await scanItems('withdrawals-unrecorded')).toEqual([]);
+    expect(await savedWithdrawals()).toEqual([]);
   });
 });

@@ -73,7 +73,6 @@ describe('the table’s keys, as stored', () => {
       auditCheckpointLimit: 'audit-checkpoint-limit',
       peers: 'peers',
       notices: 'notices',
-      unrecordedWithdrawals: 'withdrawals-unrecorded',
       auditUsageIndex: 'audit-usage-index',
     });
     expect(sortKeys).toEqual({
@@ -125,7 +124,11 @@ describe('the table’s keys, as stored', () => {
       sk: '2026-12-06T08:00:00.000Z#evt_1',
     });
     expect(keys.abandonedNotice('evt_1')).toEqual({ pk: 'notices', sk: 'abandoned#evt_1' });
-    expect(keys.unrecordedWithdrawal('g_1')).toEqual({ pk: 'withdrawals-unrecorded', sk: 'g_1' });
+    // A withdrawal's audit entry, saved as pending work under its key.
+    expect(keys.pendingWork(3, 'authorization-withdrawn#g_1')).toEqual({
+      pk: 'pending-work#3',
+      sk: 'authorization-withdrawn#g_1',
+    });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
     expect(keys.registryCarrier('lk', 'pk')).toEqual({ pk: 'registry-carrier#lk#pk', sk: 'subscriber' });

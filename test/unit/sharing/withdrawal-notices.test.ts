@@ -90,6 +90,7 @@ describe('withdrawal notices', () => {
       clientReader: deps.clientReader,
       audit: new InMemoryAudit(),
       clock,
+      pendingWork: sharingGrants.pendingWork,
       notices: queue,
       subjectAt: async () => 'sub-1',
     };
