@@ -4,6 +4,8 @@ import { changeLicenceStatus, type ChangeStatusDependencies } from '../../../sha
 import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
 import { readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
 import { halfWayLicence, licenceWorld } from '../../support/licence-world.js';
+import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
+import { unfinishedWritesFilterPattern } from '../../../infra/constructs/service-function.js';
 
 /** A licence changed to `status` whose status-list and audit entries are still pending, its pointer free. */
 async function leftHalfWay(
@@ -82,6 +84,56 @@ describe('the reconciler’s claims (security review R11)', () => {
     ]);
     expect(listed()).toBe(StatusType.VALID);
     expect((await world.licences.get(licence.id))?.pending).toBeUndefined();
+    expect(await world.pendingWork.olderThan(new Date(world.clock.now() + 1), 10)).toEqual([]);
+  });
+});
+
+describe('pending work that carries its own audit entry (a withdrawal’s)', () => {
+  it('is written once by the reconciler; a failed write is alarmed, released and written by the next run', async () => {
+    const world = licenceWorld();
+    const key = 'authorization-withdrawn#g_1';
+    const entry = {
+      at: new Date(world.clock.now()).toISOString(),
+      actor: 'acc_me',
+      action: 'authorization.withdrawn',
+    };
+    // As the withdrawal's transaction leaves it when its process dies right after: saved, unclaimed.
+    world.pendingWork.keep({ id: key, owner: 'acc_me', since: entry.at, audit: [{ key, entry }] });
+    let down = true;
+    const deps = {
+      ...world.statusDeps,
+      audit: {
+        record: async (...args: Parameters<typeof world.audit.record>) => {
+          if (down) throw new Error('audit table unreachable');
+          return world.audit.record(...args);
+        },
+      },
+    };
+    world.clock.advanceSeconds(61);
+    const lines = await loggedLines(async () =>
+      expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toEqual({
+        completed: 0,
+        failed: 1,
+        skipped: 0,
+      }),
+    );
+    // The UnfinishedWrites alarm's line, naming the pending work.
+    const alarmed = lines.filter((line) =>
+      filterPatternMatches(unfinishedWritesFilterPattern.logPatternString, line),
+    );
+    expect(alarmed.map((line) => (JSON.parse(line) as { pendingWorkId?: string }).pendingWorkId)).toEqual([
+      key,
+    ]);
+    expect(world.audit.entries).toEqual([]);
+    // Released at once: the next run (the audit table back) takes it, without waiting for a lease.
+    down = false;
+    world.clock.advanceSeconds(1);
+    expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toEqual({
+      completed: 1,
+      failed: 0,
+      skipped: 0,
+    });
+    expect(world.audit.entries).toEqual([entry]);
     expect(await world.pendingWork.olderThan(new Date(world.clock.now() + 1), 10)).toEqual([]);
   });
 });
