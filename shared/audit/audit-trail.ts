@@ -151,9 +151,9 @@ export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: strin
 export const recordOnceSeconds = 35 * 24 * 60 * 60;
 
 /**
- * How an entry recorded after the fact is written: the audit entries of a licence change's pending work
- * (shared/licence/pending-work.ts), which a request, its retry and the reconciler may each try to write,
- * late, and after a write whose outcome was unknown.
+ * How an entry recorded after the fact is written: the audit entries of a change's pending work (a licence
+ * change's, a withdrawal's: shared/licence/pending-work.ts), which a request, its retry and the reconciler
+ * may each try to write, late, and after a write whose outcome was unknown.
  */
 export interface RecordOnce {
   /**
