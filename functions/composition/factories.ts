@@ -213,7 +213,7 @@ export const carrier = (c: Needs<'doc' | 'lookupMac'>): CarrierStore => {
   };
 };
 export const licences = (c: Needs<'doc'>) => dynamoLicenceStore(c.doc);
-/** Pointers to licences whose change left work to finish (shared/licence/pending-work.ts). */
+/** Pointers to work changes left to finish: licences', withdrawals' audit entries (shared/licence/pending-work.ts). */
 export const pendingWork = (c: Needs<'doc'>) => dynamoPendingWork(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
