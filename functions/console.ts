@@ -79,7 +79,6 @@ import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
 import type { Section } from '../shared/web/kit/layout.js';
 import { SupervisionApi, type TrailPage } from '../shared/web/supervision/supervision-api.js';
-import { positionOfCursor } from '../shared/audit/audit-trail.js';
 import {
   supervisionBar,
   supervisionOverviewBody,
@@ -554,18 +553,15 @@ async function trailPage(
       'supervision',
     );
   }
-  // The page continues after the position its cursor carries. The API accepts any well-formed position,
-  // not only the ends of its own pages, so the page says where its stretch starts (a link made to start
-  // just past some entry shows that start, and the entries before it are not this page's to check).
-  const after = cursor !== undefined ? positionOfCursor(cursor) : undefined;
-  const span = { ...(after !== undefined ? { after } : {}), later: trail.cursor !== undefined };
+  // The page continues after the place its cursor carries, as the API says (`after`: the cursor stays
+  // opaque here). The API accepts any well-formed place, not only the ends of its own pages, so the page
+  // says where its stretch starts (a link made to start just past some entry shows that start, and the
+  // entries before it are not this page's to check).
   const check = await checkLicenceTrail(
     dependencies().config.issuerUrl,
     session.accessToken,
     licenceId,
-    entries,
-    fetch,
-    span,
+    trail,
   );
   const next = trail.cursor
     ? `/supervision/trail?${new URLSearchParams({ licence: licenceId, cursor: trail.cursor }).toString()}`
@@ -582,7 +578,7 @@ async function trailPage(
       pages: {
         ...(cursor !== undefined ? { first: firstPage } : {}),
         ...(next ? { next } : {}),
-        ...(after !== undefined ? { after: after.slice(0, after.indexOf('#')) } : {}),
+        ...(trail.after !== undefined ? { after: trail.after.at } : {}),
       },
     }),
     'supervision',

@@ -1,7 +1,8 @@
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { encryptionKey } from './constructs/encryption-key.js';
 import type { Construct } from 'constructs';
 import { drVaultKeyAlias, drVaultName } from './constructs/backup.js';
 
@@ -30,12 +31,9 @@ export class ElicenceDrStack extends Stack {
 
   constructor(scope: Construct, id: string, props: StackProps & { env: { region: string } }) {
     super(scope, id, props);
-    this.key = new kms.Key(this, 'VaultKey', {
+    this.key = encryptionKey(this, 'VaultKey', {
       description: 'elicence DR backup vault encryption key (copies of the tables’ recovery points)',
       alias: drVaultKeyAlias,
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.vault = new backup.BackupVault(this, 'Vault', {
       backupVaultName: drVaultName,

@@ -2,7 +2,8 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { encryptionKey } from './encryption-key.js';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -40,10 +41,8 @@ export class AlarmNotifications extends Construct {
   constructor(scope: Construct, id: string, props: AlarmNotificationsProps = {}) {
     super(scope, id);
     const purpose = props.purpose ?? 'alarms';
-    this.key = new kms.Key(this, 'Key', {
+    this.key = encryptionKey(this, 'Key', {
       description: `elicence ${purpose} topic encryption key`,
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });

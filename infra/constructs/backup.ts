@@ -3,7 +3,8 @@ import * as backup from 'aws-cdk-lib/aws-backup';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { encryptionKey } from './encryption-key.js';
 import { Construct } from 'constructs';
 
 /** The vault in the disaster-recovery region that `DisasterRecoveryVault` creates and the plan copies to. */
@@ -67,11 +68,8 @@ export class TableBackups extends Construct {
         `drRegion: a region name such as cn-northwest-1, got ${JSON.stringify(props.drRegion)}`,
       );
     }
-    this.key = new kms.Key(this, 'Key', {
+    this.key = encryptionKey(this, 'Key', {
       description: 'elicence backup vault encryption key (recovery points of the tables)',
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.vault = new backup.BackupVault(this, 'Vault', {
       encryptionKey: this.key,

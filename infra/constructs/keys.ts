@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { encryptionKey } from './encryption-key.js';
 import { Construct } from 'constructs';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
@@ -336,30 +337,21 @@ export class ServiceKeys extends Construct {
       'elicence OAuth client secrets HMAC key (registered clients only; never rotated)',
       clientSecretKeyAlias,
     );
-    this.pii = new kms.Key(this, 'Pii', {
+    this.pii = encryptionKey(this, 'Pii', {
       description: 'elicence personal data encryption key (ID numbers of accounts)',
       keySpec: kms.KeySpec.SYMMETRIC_DEFAULT,
       keyUsage: kms.KeyUsage.ENCRYPT_DECRYPT,
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
       alias: piiKeyAlias,
       policy: administrationOnlyPolicy(),
-      removalPolicy: RemovalPolicy.RETAIN,
       ...kept('Pii'),
     });
-    this.table = new kms.Key(this, 'Table', {
+    this.table = encryptionKey(this, 'Table', {
       description: 'elicence DynamoDB table encryption key',
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
-      removalPolicy: RemovalPolicy.RETAIN,
       ...kept('Table'),
     });
-    this.auditTable = new kms.Key(this, 'AuditTable', {
+    this.auditTable = encryptionKey(this, 'AuditTable', {
       description: 'elicence audit table encryption key (the audit trail only)',
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
       alias: auditTableKeyAlias,
-      removalPolicy: RemovalPolicy.RETAIN,
       ...kept('AuditTable'),
     });
     // A misspelt name would leave the key it meant multi-Region, which CloudFormation then refuses to

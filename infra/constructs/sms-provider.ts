@@ -2,7 +2,8 @@ import { Aws, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token, Validations } 
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { encryptionKey } from './encryption-key.js';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -98,11 +99,8 @@ export class SmsProvider extends Construct {
         'smsProvider "tencent" needs tencentSms: { sdkAppId, signName, templateId } (-c tencentSms=\'{"sdkAppId":"1400…","signName":"…","templateId":"…"}\'; docs/operating.md)',
       );
     }
-    this.key = new kms.Key(this, 'Key', {
+    this.key = encryptionKey(this, 'Key', {
       description: 'elicence SMS provider secret encryption key (the Tencent Cloud API key pair)',
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
-      removalPolicy: RemovalPolicy.RETAIN,
     });
     // Created with a random placeholder (CloudFormation never rewrites it afterwards): the senders refuse to
     // send until the operator puts `{ "secretId", "secretKey" }` (docs/operating.md).

@@ -192,15 +192,38 @@ export interface AuditPage {
 }
 
 /**
+ * Where a page of a licence's list starts, when it was asked after a cursor: the place the cursor carries
+ * ({@link listPlace}, opaque) and its time, so that a reader can say where the page's stretch begins
+ * without knowing what a cursor holds.
+ */
+export interface PageStart {
+  /** RFC 3339. */
+  at: string;
+  position: string;
+}
+
+/**
+ * A page of a licence's list ({@link LicenceAuditPages}): the entries, each one's place in the list
+ * (`positions`, one per item, in order; {@link listPlace}), and, after a cursor, where the page starts
+ * (`after`). A page holds every place after `after` up to its last entry's (to the end, on the last page).
+ */
+export interface LicenceAuditPage extends AuditPage {
+  positions: string[];
+  after?: PageStart;
+}
+
+/**
  * A licence's entries a page at a time, oldest first: what the API answers (`GET /admin/audit`,
  * `GET /supervision/audit?licence=`), bounded however many entries the licence has.
  *
  * Contract: at most `limit` entries, oldest first (entries of one instant in a fixed order); `cursor` is present
  * when more follow and, passed back, answers the entries after the last one answered, each once. A
- * cursor this port did not make is an `InvalidInputError` (`invalid_cursor`, naming `cursor`).
+ * cursor this port did not make is an `InvalidInputError` (`invalid_cursor`, naming `cursor`). Each entry
+ * comes with its place in the list (`positions`, {@link listPlace}: ordered as text as the list is), and a
+ * page asked after a cursor says where it starts (`after`: the cursor's place and time).
  */
 export interface LicenceAuditPages {
-  licencePage(licenceId: string, page: AuditPageRequest): Promise<AuditPage>;
+  licencePage(licenceId: string, page: AuditPageRequest): Promise<LicenceAuditPage>;
 }
 
 /**
@@ -242,4 +265,33 @@ export function positionOfCursor(cursor: string): string {
     });
   }
   return decoded;
+}
+
+/**
+ * The place answered for a position (`<at>#<id>`, or any sort key of a list): opaque to clients, but
+ * ordered as text as the list is (hex of its UTF-8 bytes: DynamoDB orders sort keys by those bytes, and
+ * hex keeps that order), so that a reader can tell whether an entry falls within a page's stretch without
+ * knowing the key format. Not a cursor: cursors stay {@link entryCursor}'s.
+ *
+ * @example
+ * ```ts
+ * listPlace('2026-12-05T02:31:00.000Z#a') < listPlace('2026-12-05T02:31:00.000Z#b'); // true
+ * ```
+ */
+export function listPlace(position: string): string {
+  return Buffer.from(position, 'utf8').toString('hex');
+}
+
+/**
+ * Where a page asked after `cursor` starts: the cursor's place ({@link listPlace}) and its time. A cursor
+ * this listing did not make is refused, as by {@link positionOfCursor}.
+ *
+ * @example
+ * ```ts
+ * pageStart(entryCursor('2026-12-05T02:31:00.000Z#audit_x')); // { at: '2026-12-05T02:31:00.000Z', position: '3230…' }
+ * ```
+ */
+export function pageStart(cursor: string): PageStart {
+  const position = positionOfCursor(cursor);
+  return { at: position.slice(0, position.indexOf('#')), position: listPlace(position) };
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { auditEntrySchema, type LicenceAuditPages } from '../audit/audit-trail.js';
+import { auditEntrySchema, type LicenceAuditPages, type PageStart } from '../audit/audit-trail.js';
 import { forSupervisor } from './audit-chain.js';
-import type { AuditChainStore } from './audit-chain-store.js';
+import type { AuditChainStore, AuditPage } from './audit-chain-store.js';
 import { maxDaysPerRequest, validRange } from './checkpoints.js';
 
 const day = z.iso.date();
@@ -64,6 +64,20 @@ export const redactedAuditEntrySchema = z
 export const supervisionAuditSchema = z
   .object({
     items: z.array(z.union([auditEntrySchema, redactedAuditEntrySchema])),
+    positions: z.array(z.string().nullable()).meta({
+      description:
+        "One per item, in order: where the entry stands in its licence's list, opaque, but ordered as text (code units) as the list is, so that a reader can tell which of a day's entries fall within a page of a licence's list; computed from the entry's content, so an entry taken off the list has one too. `null` for an entry about no licence. Not a cursor. Outside the entries, which their hashes cover whole",
+    }),
+    after: z
+      .strictObject({
+        at: z.string().meta({ description: 'RFC 3339' }),
+        position: z.string().meta({ description: 'Of the same kind as `positions`' }),
+      })
+      .optional()
+      .meta({
+        description:
+          "A licence's list asked with a `cursor`: where the page starts (its entries are those after this place); absent on the first page and on a day range",
+      }),
     cursor: z
       .string()
       .optional()
@@ -75,7 +89,9 @@ export const supervisionAuditSchema = z
  * The entries a supervisor asked for, masked holders only (the holder's lookup key is never answered),
  * entries not about a licence redacted to their time, action and chain link (still verifiable):
  * a licence's story in time order (a page of it), or a day range in chain order (each chain's entries by `seq`),
- * which is what recomputing the chains needs.
+ * which is what recomputing the chains needs. Each entry's place in its licence's list goes beside it
+ * (`positions`), and a page of a licence's list asked after a cursor says where it starts (`after`): what a
+ * reader checking one page of a long list needs, without knowing what a cursor holds.
  *
  * @example
  * ```ts
@@ -90,7 +106,7 @@ export async function listAudit(
     config: { auditHolderCommitmentsSince: string | undefined };
   },
 ): Promise<z.output<typeof supervisionAuditSchema>> {
-  const page =
+  const page: AuditPage & { after?: PageStart } =
     query.licence !== undefined
       ? await deps.auditPages.licencePage(query.licence, {
           limit: query.limit,
@@ -107,6 +123,8 @@ export async function listAudit(
     items: page.items.map((entry) =>
       forSupervisor(entry, { commitmentsSince: deps.config.auditHolderCommitmentsSince }),
     ),
+    positions: page.positions,
+    ...(page.after ? { after: page.after } : {}),
     ...(page.cursor ? { cursor: page.cursor } : {}),
   };
 }

@@ -35,6 +35,12 @@ export type OnDemandClaim = { claimed: true } | { claimed: false; until: number 
 /** One page of a day range's entries, in chain order. */
 export interface AuditPage {
   items: AuditEntry[];
+  /**
+   * One per item, in order: where the entry stands in its licence's list (opaque, ordered as text as that
+   * list is, as `LicenceAuditPages` answers it), taken from what the entry stores, so an entry taken off the
+   * list has one too; `null` for an entry about no licence.
+   */
+  positions: Array<string | null>;
   /** Opaque; absent on the last page. */
   cursor?: string;
 }

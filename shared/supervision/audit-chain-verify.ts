@@ -112,6 +112,11 @@ export interface AuditVerifyReport {
   archiveKeys: ArchivedKey[];
   /** The entries read, as answered: for a caller that also checks what a listing of its own left out. */
   items: Record<string, unknown>[];
+  /**
+   * One per item, as answered beside it: its place in its licence's list (opaque, ordered as text as that
+   * list is), `null` for an entry about no licence or one the API answered none for.
+   */
+  positions: Array<string | null>;
 }
 
 interface Answer {
@@ -330,14 +335,22 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
   }
 
   const entries: Record<string, unknown>[] = [];
+  const positions: Array<string | null> = [];
   let cursor: string | undefined;
   do {
     const query = new URLSearchParams({ from: options.from, to: options.to, ...(cursor ? { cursor } : {}) });
     const page = (await call(`/supervision/audit?${query}`, { headers: auth })).body as {
       items: Record<string, unknown>[];
+      positions?: unknown[];
       cursor?: string;
     };
     entries.push(...page.items);
+    positions.push(
+      ...page.items.map((_, i) => {
+        const position = page.positions?.[i];
+        return typeof position === 'string' ? position : null;
+      }),
+    );
     cursor = page.cursor;
   } while (cursor);
 
@@ -391,6 +404,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
     // kid as already seen, and the rule against backdating under a new kid would hold one run only.
     archiveKeys: ok ? keys.archive() : [...(options.archiveKeys ?? [])],
     items: entries,
+    positions,
   };
 }
 

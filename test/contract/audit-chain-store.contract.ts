@@ -55,6 +55,9 @@ export function auditChainStoreContract(
           ...(cursor ? { cursor } : {}),
         });
         expect(page.items.length).toBeLessThanOrEqual(2);
+        // Each entry (all about a licence here) with its place in its licence's list.
+        expect(page.positions).toHaveLength(page.items.length);
+        expect(page.positions.every((position) => typeof position === 'string')).toBe(true);
         seen.push(...page.items);
         cursor = page.cursor;
       } while (cursor);

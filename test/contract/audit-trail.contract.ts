@@ -83,6 +83,30 @@ export function auditTrailContract(
       ).rejects.toMatchObject({ code: 'invalid_cursor' });
     });
 
+    it('answers each entry’s place in the list, ordered as the list is, and where a page after a cursor starts', async () => {
+      const licenceId = `lic-${randomUUID()}`;
+      for (let i = 0; i < 5; i += 1) {
+        await subject.trail.record({
+          at: `2026-01-01T00:00:0${i}.000Z`,
+          actor: 'anonymous',
+          action: 'licence.verified',
+          licenceId,
+        });
+      }
+      const first = await subject.pages.licencePage(licenceId, { limit: 2 });
+      const second = await subject.pages.licencePage(licenceId, { limit: 2, cursor: first.cursor! });
+      const last = await subject.pages.licencePage(licenceId, { limit: 2, cursor: second.cursor! });
+      for (const page of [first, second, last]) expect(page.positions).toHaveLength(page.items.length);
+      // Compared as text, the places run as the list does (oldest first), across pages.
+      const places = [first, second, last].flatMap((page) => page.positions);
+      expect([...places].sort()).toEqual(places);
+      expect(new Set(places).size).toBe(5);
+      // A page says where it starts: just after the last place of the page before, at that entry's time.
+      expect(first.after).toBeUndefined();
+      expect(second.after).toEqual({ at: first.items[1]!.at, position: first.positions[1] });
+      expect(last.after).toEqual({ at: second.items[1]!.at, position: second.positions[1] });
+    });
+
     it('never overwrites: the same entry twice is two entries', async () => {
       const licenceId = `lic-${randomUUID()}`;
       const verified = {

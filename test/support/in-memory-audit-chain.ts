@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AuditEntry, AuditTrail } from '../../shared/audit/audit-trail.js';
+import { listPlace, type AuditEntry, type AuditTrail } from '../../shared/audit/audit-trail.js';
 import { InvalidInputError } from '../../shared/errors.js';
 import type {
   AuditChainStore,
@@ -100,7 +100,13 @@ export class InMemoryAuditChains implements AuditChainStore {
     const items = all.slice(start, start + query.limit).map((entry) => ({ ...entry }));
     const next = start + query.limit;
     const day = all[next]?.chain.slice(0, 10) ?? query.from;
-    return { items, ...(next < all.length ? { cursor: `m${day}.${query.to}.${next}` } : {}) };
+    // Places of its own making (no licence list reads them here): time, then chain and seq.
+    const positions = items.map((entry) =>
+      entry.licenceId === undefined
+        ? null
+        : listPlace(`${entry.at}#${entry.chain}#${String(entry.seq).padStart(10, '0')}`),
+    );
+    return { items, positions, ...(next < all.length ? { cursor: `m${day}.${query.to}.${next}` } : {}) };
   }
 
   async saveCheckpoint({ id, at, jws }: NewCheckpoint, heads: readonly ChainHead[]): Promise<void> {

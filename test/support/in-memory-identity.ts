@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import {
   entryCursor,
+  listPlace,
+  pageStart,
   positionOfCursor,
   type AuditEntry,
-  type AuditPage,
   type AuditPageRequest,
   type AuditTrail,
+  type LicenceAuditPage,
   type LicenceAuditPages,
   type RecordOnce,
 } from '../../shared/audit/audit-trail.js';
@@ -382,7 +384,7 @@ export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord
    * Oldest first, as the table's index orders them (by `at`; entries of one instant as written); the
    * cursor continues after the last entry answered.
    */
-  async licencePage(licenceId: string, page: AuditPageRequest): Promise<AuditPage> {
+  async licencePage(licenceId: string, page: AuditPageRequest): Promise<LicenceAuditPage> {
     const after = page.cursor === undefined ? undefined : positionOfCursor(page.cursor);
     const all = this.entries
       .filter((entry) => entry.licenceId === licenceId)
@@ -392,7 +394,9 @@ export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord
     const last = items.at(-1);
     return {
       items: items.map((entry) => ({ ...entry })),
+      positions: items.map((entry) => listPlace(this.#positions.get(entry)!)),
       ...(from + page.limit < all.length && last ? { cursor: entryCursor(this.#positions.get(last)!) } : {}),
+      ...(page.cursor === undefined ? {} : { after: pageStart(page.cursor) }),
     };
   }
 }

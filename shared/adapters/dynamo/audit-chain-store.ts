@@ -13,7 +13,7 @@ import type {
 import type { ChainHead } from '../../supervision/audit-chain.js';
 import { chainIdPattern } from '../../supervision/audit-chain.js';
 import { daysFrom } from '../../supervision/checkpoints.js';
-import { auditShards, entryOf } from './audit-trail.js';
+import { auditShards, entryOf, licenceListPlace } from './audit-trail.js';
 import { isConditionalCheckFailed, putNew } from './conditional.js';
 import { fixedPartitions, keys, prefixes, sortPrefixes } from './keys.js';
 import { queryAll } from './query-all.js';
@@ -126,6 +126,11 @@ function decodeCursor(cursor: string, range: { from: string; to: string }): Posi
   });
 }
 
+/** Items read as a page's entries, each with its place in its licence's list. */
+function pageOf(items: Record<string, unknown>[]): Pick<AuditPage, 'items' | 'positions'> {
+  return { items: items.map(entryOf), positions: items.map(licenceListPlace) };
+}
+
 /**
  * {@link AuditChainStore} on the audit table: the chain registry (`audit-chain#<day>`), the chains' entries
  * in the day partitions the trail writes (`audit#<day>#<shard>`; queried per partition, in sort-key order:
@@ -207,7 +212,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
             // many empty partitions): what was found, and a cursor where the reading stopped.
             const more = last !== undefined || shard < auditShards - 1 || day < query.to;
             return {
-              items: items.map(entryOf),
+              ...pageOf(items),
               ...(more
                 ? { cursor: encodeCursor(last ? { d: day, s: shard, k: last } : nextPartition(day, shard)) }
                 : {}),
@@ -218,7 +223,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
             const k = last ?? (items.at(-1)?.sk as string | undefined);
             const more = last !== undefined || shard < auditShards - 1 || day < query.to;
             return {
-              items: items.map(entryOf),
+              ...pageOf(items),
               ...(more
                 ? { cursor: encodeCursor(last ? { d: day, s: shard, k } : nextPartition(day, shard)) }
                 : {}),
@@ -229,7 +234,7 @@ export class DynamoAuditChainStore implements AuditChainStore {
         }
       }
     }
-    return { items: items.map(entryOf) };
+    return pageOf(items);
   }
 
   async saveCheckpoint({ id, at, jws }: NewCheckpoint, heads: readonly ChainHead[]): Promise<void> {

@@ -10,16 +10,18 @@ import {
 import { isConditionalCheckFailed, putNew } from './conditional.js';
 import {
   entryCursor,
+  listPlace,
+  pageStart,
   positionOfCursor,
   recordOnceSeconds,
   type AuditEntry,
-  type AuditPage,
   type AuditPageRequest,
   type AuditTrail,
+  type LicenceAuditPage,
   type LicenceAuditPages,
   type RecordOnce,
 } from '../../audit/audit-trail.js';
-import { link, type ChainLink } from '../../supervision/audit-chain.js';
+import { chainIdPattern, link, type ChainLink } from '../../supervision/audit-chain.js';
 import { indexKeys, keys, prefixes } from './keys.js';
 
 /**
@@ -94,6 +96,27 @@ function chainedItem(chain: OpenChain, linked: AuditEntry & ChainLink): Stored {
       : {}),
     ...linked,
   };
+}
+
+/**
+ * The place ({@link listPlace}) of an item of the audit table in its licence's list (gsi1), from what it
+ * stores rather than its index key, so that an entry taken off the list still has one: a chained entry's
+ * {@link chainedItem} gives it, an entry older than the chains its own sort key (`<at>#<id>`, its index
+ * key too). `null` for an entry about no licence.
+ *
+ * @example
+ * ```ts
+ * const positions = items.map(licenceListPlace); // beside items.map(entryOf)
+ * ```
+ */
+export function licenceListPlace(item: Record<string, unknown>): string | null {
+  if (typeof item.licenceId !== 'string') return null;
+  const writer = typeof item.chain === 'string' ? chainIdPattern.exec(item.chain)?.[2] : undefined;
+  return listPlace(
+    writer !== undefined
+      ? indexKeys.auditChainedPosition(String(item.at), writer, Number(item.seq))
+      : String(item.sk),
+  );
 }
 
 /**
@@ -406,7 +429,7 @@ export class DynamoLicenceAuditPages implements LicenceAuditPages {
     private readonly tableName: string,
   ) {}
 
-  async licencePage(licenceId: string, page: AuditPageRequest): Promise<AuditPage> {
+  async licencePage(licenceId: string, page: AuditPageRequest): Promise<LicenceAuditPage> {
     const after = page.cursor === undefined ? undefined : positionOfCursor(page.cursor);
     const { Items = [], LastEvaluatedKey } = await this.doc.send(
       new QueryCommand({
@@ -424,7 +447,10 @@ export class DynamoLicenceAuditPages implements LicenceAuditPages {
     const more = Items.length > page.limit || (LastEvaluatedKey !== undefined && items.length > 0);
     return {
       items: items.map(entryOf),
+      // Where each entry is on the list: its index key, which the cursor after it carries too.
+      positions: items.map((item) => listPlace(String(item.gsi1sk))),
       ...(more ? { cursor: entryCursor(String(items.at(-1)!.gsi1sk)) } : {}),
+      ...(page.cursor === undefined ? {} : { after: pageStart(page.cursor) }),
     };
   }
 }

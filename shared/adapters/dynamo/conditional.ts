@@ -100,6 +100,56 @@ export async function writeAllOrNothing(
   }
 }
 
+/** What {@link writeAllButRefused} writes: the members, each one's own conditional item, and what goes with them. */
+export interface RefusableWrite<T> {
+  members: readonly T[];
+  /** A member's item, conditional on what makes it still worth writing (the grant still there, the mark not yet). */
+  itemOf: (member: T) => TransactItem;
+  /** What goes in the same transaction as the members left (recomputed each round; unconditional). */
+  alongside?: (kept: readonly T[]) => TransactItem[];
+  /** What was not written, for the error when a condition other than the members' fails. */
+  what: string;
+}
+
+/**
+ * Writes every member's item, and what goes alongside them, in one transaction (at most 100 items in
+ * all); when members' conditions fail (another writer got there first: the grant already deleted, the
+ * event already counted), DynamoDB cancels the whole transaction and names them (one cancellation reason per
+ * item, in order), and it is written again without them, until it is written or no member is left (then
+ * nothing is written, not even what goes alongside them). Answers the members written, in order.
+ * A refusal naming no member, or naming an item alongside, is thrown rather than looped on; any other
+ * error (a conflict with a concurrent transaction, throttling) is thrown as it is, for the caller to retry.
+ *
+ * @example
+ * ```ts
+ * const deleted = await writeAllButRefused(doc, {
+ *   members: grantIds,
+ *   itemOf: (id) => ({ Delete: { TableName, Key: oidcItemKey('Grant', id), ConditionExpression: 'attribute_exists(pk)' } }),
+ *   alongside: () => [{ Put: { TableName, Item: notice } }],
+ *   what: 'withdrawal',
+ * });
+ * ```
+ */
+export async function writeAllButRefused<T>(
+  doc: DynamoDBDocumentClient,
+  write: RefusableWrite<T>,
+): Promise<T[]> {
+  let kept = [...write.members];
+  while (kept.length > 0) {
+    const outcome = await writeAllOrNothing(doc, [
+      ...kept.map(write.itemOf),
+      ...(write.alongside?.(kept) ?? []),
+    ]);
+    if (outcome.written) return kept;
+    const refused = new Set(outcome.failed);
+    if (refused.size === 0 || outcome.failed.some((index) => index >= kept.length)) {
+      throw new Error(`${write.what} not written: a condition other than its members’ failed`);
+    }
+    kept = kept.filter((_, index) => !refused.has(index));
+  }
+  return [];
+}
+
 function toConflict(error: unknown, options: ConflictOptions, fallback: string): unknown {
   if (!isConditionalCheckFailed(error)) return error;
   const { code, message } = options.conflict ?? { code: 'conflict', message: fallback };

@@ -8,7 +8,7 @@ import {
   type StoredGrant,
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
-import { writeAllOrNothing } from './conditional.js';
+import { writeAllButRefused } from './conditional.js';
 import { noticeItem } from './notice-queue.js';
 import { carriedAuditItem } from './pending-work.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
@@ -69,25 +69,18 @@ export class DynamoSharingGrants implements SharingGrants {
     while (left.length > maxWrites - alongside.length) await this.#grants.destroy(left.shift()!);
     // 4. The grants deleted (each only if still there) with what goes with them, all or nothing. A grant
     //    another withdrawal deleted meanwhile fails its condition: the write is made again without it.
-    while (left.length > 0) {
-      const outcome = await writeAllOrNothing(this.#deps.doc, [
-        ...left.map((id) => ({
-          Delete: {
-            TableName: this.#deps.tableName,
-            Key: oidcItemKey('Grant', id),
-            ConditionExpression: 'attribute_exists(pk)',
-          },
-        })),
-        ...alongside,
-      ]);
-      if (outcome.written) return;
-      const gone = new Set(outcome.failed);
-      // Only a grant's condition can fail; were it none of them, say so rather than loop.
-      if (gone.size === 0 || [...gone].some((index) => index >= left.length)) {
-        throw new Error('withdrawal not written: a condition other than the grants’ failed');
-      }
-      for (const index of [...gone].sort((a, b) => b - a)) left.splice(index, 1);
-    }
+    await writeAllButRefused(this.#deps.doc, {
+      members: left,
+      itemOf: (id) => ({
+        Delete: {
+          TableName: this.#deps.tableName,
+          Key: oidcItemKey('Grant', id),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      }),
+      alongside: () => alongside,
+      what: 'withdrawal',
+    });
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type CounterRow,
   type StatisticsStore,
 } from '../../supervision/statistics.js';
-import { writeAllOrNothing } from './conditional.js';
+import { writeAllButRefused } from './conditional.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys } from './keys.js';
 import { projectionOf } from './projections.js';
@@ -108,9 +108,11 @@ export class DynamoStatisticsStore implements StatisticsStore {
   }
 
   private async addGroup(group: readonly CountedEvent[]): Promise<number> {
-    let pending = group;
-    while (pending.length > 0) {
-      const marks = pending.map(({ id, event }) => ({
+    // Only the marks are conditional: the events refused are those already counted. Anything else (a
+    // conflict with a concurrent write, throttling) is thrown: the caller's to retry.
+    const counted = await writeAllButRefused(this.doc, {
+      members: group,
+      itemOf: ({ id, event }) => ({
         Put: {
           TableName: this.tableName,
           Item: {
@@ -119,23 +121,16 @@ export class DynamoStatisticsStore implements StatisticsStore {
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
-      }));
-      const updates = aggregate(pending.map(({ event }) => event)).flatMap((increment) => {
-        const update = this.updateOf(increment);
-        return update ? [{ Update: { TableName: this.tableName, ...update } }] : [];
-      });
-      // Anything but a mark already there (a conflict with a concurrent write, throttling) is thrown: the
-      // caller's to retry.
-      const outcome = await writeAllOrNothing(this.doc, [...marks, ...updates]);
-      if (outcome.written) return pending.length;
-      // Only the marks are conditional: the indexes refused are theirs, the events' in `pending`. Were
-      // none of them refused, say so rather than loop.
-      const marked = new Set(outcome.failed.filter((i) => i < marks.length));
-      if (marked.size === 0)
-        throw new Error('statistics not counted: a condition other than the marks’ failed');
-      pending = pending.filter((_, i) => !marked.has(i));
-    }
-    return 0;
+      }),
+      // The increments of the events left, aggregated anew each time.
+      alongside: (pending) =>
+        aggregate(pending.map(({ event }) => event)).flatMap((increment) => {
+          const update = this.updateOf(increment);
+          return update ? [{ Update: { TableName: this.tableName, ...update } }] : [];
+        }),
+      what: 'statistics',
+    });
+    return counted.length;
   }
 
   /** The update adding `increment` to one shard of its counter, or `undefined` when it adds nothing. */

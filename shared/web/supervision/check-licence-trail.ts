@@ -1,6 +1,6 @@
 import { chainIdPattern, entryHash } from '../../supervision/audit-chain.js';
 import { verifyAuditTrail } from '../../supervision/audit-chain-verify.js';
-import type { TrailEntry } from './supervision-api.js';
+import type { TrailPage } from './supervision-api.js';
 
 /** What checking a licence's trail found. */
 export type TrailResult =
@@ -16,29 +16,6 @@ export type TrailResult =
   | { kind: 'broken'; chain: string; seq: number; problem: string }
   /** No entry of the licence is on a chain (all written before chains existed). */
   | { kind: 'unchecked' };
-
-/**
- * Where a page of the licence's list stands in it: `after`, the position the page continues from (the
- * last entry of the page before, as its cursor carries it; absent on the first page), and whether more
- * pages follow (`later`). The pages partition the list: this one holds every place after `after` up to
- * its own last entry (to the end, on the last page), so the licence's entries on the same chains but on
- * other pages are not "missing from its list", and an entry missing between two pages still is, on the
- * later one.
- */
-export interface TrailSpan {
-  after?: string;
-  later: boolean;
-}
-
-/**
- * An entry's place in the licence's list (the API's order: oldest first, entries of one instant by their
- * chain's writer, then `seq`), comparable as text: `<at>#<writer>_<seq, 10 digits>`, the position the
- * API's cursors carry (shared/audit/audit-trail.ts `positionOfCursor`).
- */
-function listPosition(entry: { at?: unknown; chain?: unknown; seq?: unknown }): string {
-  const writer = String(entry.chain ?? '').split('.')[1] ?? '';
-  return `${String(entry.at)}#${writer}_${String(Number(entry.seq ?? 0)).padStart(10, '0')}`;
-}
 
 /** At most this many days of chains are recomputed for one page view; the command checks any range. */
 export const maxTrailDays = 10;
@@ -58,9 +35,17 @@ export interface LicenceTrailCheck {
  * checked whole. Each of the licence's own entries must also hash to what it claims. The newest days are
  * checked first, up to {@link maxTrailDays}.
  *
+ * `page` is one page of the licence's list as the API answered it. The pages partition the list: this one
+ * holds every place after the one it starts after (`after`, absent on the first page) up to its own last
+ * entry's (to the end, on the last page), so the licence's entries on the same chains but on other pages
+ * are not "missing from its list", and an entry missing between two pages still is, on the later one.
+ * Places are the API's (`positions`, opaque, ordered as text as the list is): compared, never taken apart,
+ * so the check holds whatever the storage's keys look like.
+ *
  * @example
  * ```ts
- * const check = await checkLicenceTrail(issuerUrl, session.accessToken, await api.auditOfLicence(id));
+ * const page = await api.auditOfLicence(id, cursor);
+ * const check = await checkLicenceTrail(issuerUrl, session.accessToken, id, page);
  * if (check.result.kind === 'broken') console.log(check.result.chain, check.result.seq);
  * ```
  */
@@ -68,10 +53,10 @@ export async function checkLicenceTrail(
   base: string,
   accessToken: string,
   licenceId: string,
-  entries: readonly TrailEntry[],
+  page: TrailPage,
   fetchImpl: typeof fetch = fetch,
-  span: TrailSpan = { later: false },
 ): Promise<LicenceTrailCheck> {
+  const entries = page.items;
   const chained = entries.filter((entry) => entry.chain !== undefined);
   const unchained = entries.length - chained.length;
   const days = [...new Set(chained.map((entry) => chainIdPattern.exec(entry.chain!)?.[1] ?? ''))]
@@ -118,16 +103,16 @@ export async function checkLicenceTrail(
     // A page of a long trail lists a stretch of it: an entry before the page's first or after its last is
     // on another page.
     const listed = new Set(chained.map((entry) => `${entry.chain}#${entry.seq}`));
-    const to = span.later ? listPosition(entries.at(-1)!) : undefined;
-    const onThisPage = (item: Record<string, unknown>): boolean => {
-      const position = listPosition(item);
-      return (span.after === undefined || position > span.after) && (to === undefined || position <= to);
-    };
+    const after = page.after?.position;
+    const to = page.cursor !== undefined ? page.positions.at(-1) : undefined;
+    // An entry the API gave no place is counted as this page's: fail closed.
+    const onThisPage = (position: string | null | undefined): boolean =>
+      position == null || ((after === undefined || position > after) && (to === undefined || position <= to));
     const hidden = report.items.find(
-      (item) =>
+      (item, i) =>
         item.licenceId === licenceId &&
         !listed.has(`${String(item.chain)}#${String(item.seq)}`) &&
-        onThisPage(item),
+        onThisPage(report.positions[i]),
     );
     if (hidden) {
       return outcome({

@@ -521,6 +521,30 @@ describe('entries older than the chains', () => {
       verdict: 'valid',
     });
     expect(items.slice(1).every((item) => typeof item.seq === 'number')).toBe(true);
+    // Its place in the licence's list, as the licence's list and the day's listing each answer it: the same,
+    // and before the chained entries after it (a reader compares places, never reads them).
+    type Listing = { items: Array<Record<string, unknown>>; positions: Array<string | null> };
+    const list = await getJson<Listing>(`/supervision/audit?licence=${encodeURIComponent(licenceId)}`);
+    const day: Listing = { items: [], positions: [] };
+    let cursor: string | undefined;
+    do {
+      const page = await getJson<Listing & { cursor?: string }>(
+        `/supervision/audit?from=${today}&to=${today}${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      day.items.push(...page.items);
+      day.positions.push(...page.positions);
+      cursor = page.cursor;
+    } while (cursor);
+    const placeOf = (
+      { items: listed, positions }: Listing,
+      match: (item: Record<string, unknown>) => boolean,
+    ) => positions[listed.findIndex(match)];
+    expect(placeOf(day, (item) => item.actor === 'cl_before')).toBe(list.positions[0]);
+    const chained = list.items[1]!;
+    expect(placeOf(day, (item) => item.chain === chained.chain && item.seq === chained.seq)).toBe(
+      list.positions[1],
+    );
+    expect(list.positions[0]! < list.positions[1]!).toBe(true);
     // Dated today, after chains began: an entry stripped of its chain fields looks just like this.
     const report = await verify();
     expect(report.ok).toBe(false);

@@ -3,9 +3,10 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { audit } from '../../../functions/composition/factories.js';
-import { trailPageSize } from '../../../shared/web/supervision/supervision-api.js';
+import { checkLicenceTrail } from '../../../shared/web/supervision/check-licence-trail.js';
+import { SupervisionApi, trailPageSize } from '../../../shared/web/supervision/supervision-api.js';
 import { licenceAuditItems } from '../../support/audit-entries.js';
-import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
 /**
@@ -146,5 +147,54 @@ describe('the supervision console’s trail page of a long trail', () => {
     expect(page.html).toContain(`本页列出并核对 ${start} 之后的记录`);
     // The first page, a real one, says nothing of the kind.
     expect((await trailPage(firstPath)).html).not.toContain('本页列出并核对');
+  });
+
+  it('takes the API’s places as they come: re-encoded into a form nothing like the storage’s keys, each page still checks only its own stretch', async () => {
+    // Between the API and the check, every place is written another way that keeps its order as text
+    // (each hex digit a letter G–V): a check that rebuilt places from the entries (the table's key format)
+    // or read into them would compare unlike things, and find entries of other pages missing or miss one.
+    const reencode = (place: unknown) =>
+      typeof place === 'string'
+        ? Array.from(place, (digit) => String.fromCharCode(71 + Number.parseInt(digit, 16))).join('')
+        : place;
+    const proxied: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.pathname !== '/supervision/audit' || !response.ok) return response;
+      const body = (await response.json()) as { positions: unknown[]; after?: { position: string } };
+      body.positions = body.positions.map(reencode);
+      if (body.after) body.after.position = reencode(body.after.position) as string;
+      return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+    };
+    const token = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
+    const api = new SupervisionApi(runtime.baseUrl, token, proxied);
+    const check = async (cursor?: string) => {
+      const page = await api.auditOfLicence(licenceId, cursor);
+      expect(page.positions.every((place) => /^[G-V]+$/.test(place))).toBe(true);
+      return { page, check: await checkLicenceTrail(runtime.baseUrl, token, licenceId, page, proxied) };
+    };
+
+    const first = await check();
+    expect(first.check.result.kind).toBe('intact');
+    const second = await check(first.page.cursor);
+    expect(second.page.after?.at).toBe(written[trailPageSize - 1]);
+    expect(second.check.result.kind).toBe('intact');
+
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === written[trailPageSize + 3],
+    )!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      expect((await check()).check.result.kind).toBe('intact');
+      expect((await check(first.page.cursor)).check.result).toMatchObject({
+        kind: 'broken',
+        chain: target.chain,
+        seq: target.seq,
+      });
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
   });
 });
