@@ -64,23 +64,28 @@ function stringLikeSource(pattern: string): string {
 
 type Item = Record<string, unknown>;
 
+/** An item's or key's partition-key value, native or marshalled. */
+function partitionValue(item: unknown, partitionKey: string): string {
+  const raw = (item as Item | undefined)?.[partitionKey];
+  return typeof raw === 'string' ? raw : String((raw as { S?: string } | undefined)?.S);
+}
+
 /** The partition-key values a request names (`dynamodb:LeadingKeys`), native or marshalled. */
 function leadingKeys(action: string, input: Item, partitionKey: string): string[] {
-  const value = (item: unknown) => {
-    const raw = (item as Item | undefined)?.[partitionKey];
-    return typeof raw === 'string' ? raw : String((raw as { S?: string } | undefined)?.S);
-  };
   if (action === 'BatchWriteItem') {
     const writes = Object.values(input.RequestItems as Record<string, Item[]>).flat();
     return writes.map((write) =>
-      value((write.PutRequest as Item | undefined)?.Item ?? (write.DeleteRequest as Item | undefined)?.Key),
+      partitionValue(
+        (write.PutRequest as Item | undefined)?.Item ?? (write.DeleteRequest as Item | undefined)?.Key,
+        partitionKey,
+      ),
     );
   }
   if (action === 'BatchGetItem') {
     const reads = Object.values(input.RequestItems as Record<string, { Keys?: Item[] }>);
-    return reads.flatMap((read) => (read.Keys ?? []).map(value));
+    return reads.flatMap((read) => (read.Keys ?? []).map((key) => partitionValue(key, partitionKey)));
   }
-  return [value(input.Key ?? input.Item)];
+  return [partitionValue(input.Key ?? input.Item, partitionKey)];
 }
 
 /** The partition key a base-table query names (`pk = :value` in its key condition). */
@@ -289,9 +294,19 @@ export function streamRefusal(
 
 /** Why a KMS request on a key of `role` is refused under `grants`, or `undefined` when it is allowed. */
 export function kmsRefusal(grants: FunctionGrants, action: string, role: KeyRole): string | undefined {
-  const allowed = kmsActions(grants)[role] ?? [];
+  let byRole = kmsActionsOf.get(grants);
+  if (!byRole) {
+    byRole = kmsActions(grants);
+    kmsActionsOf.set(grants, byRole);
+  }
+  const allowed = byRole[role] ?? [];
   return allowed.includes(`kms:${action}`) ? undefined : `kms:${action} on the ${role} key`;
 }
+/**
+ * Each function's KMS actions by key role, derived once per grants object rather than on every call (the
+ * grants are the fixed declarations of `functions/grants.ts`; a test's own grants get their own entry).
+ */
+const kmsActionsOf = new WeakMap<FunctionGrants, ReturnType<typeof kmsActions>>();
 
 /** `GetItemCommand` → `GetItem`, once per command name. */
 function actionOf(commandName: string): string {
