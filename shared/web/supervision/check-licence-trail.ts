@@ -74,6 +74,9 @@ export async function checkLicenceTrail(
 
   if (chained.length === 0) return outcome({ kind: 'unchecked' });
 
+  const disorder = placesOutOfOrder(page);
+  if (disorder) return outcome({ kind: 'broken', chain: '-', seq: 0, problem: disorder });
+
   for (const entry of chained) {
     if (entry.hash !== entryHash(entry)) {
       return outcome({
@@ -142,4 +145,21 @@ export async function checkLicenceTrail(
     ...(checkpointAt !== undefined ? { checkpointAt: new Date(checkpointAt * 1000).toISOString() } : {}),
     unsigned,
   });
+}
+
+/**
+ * Why the page's places cannot be trusted to mark its stretch, if they cannot: each after the one before,
+ * and after where the page says it starts (one per entry is the API client's check). The check draws the
+ * page's stretch from them; places out of order (an API fault, or something between it and the console)
+ * could draw it around an entry taken off the list and pass it over, so such a page is not reported
+ * intact (fail closed).
+ */
+function placesOutOfOrder(page: TrailPage): string | undefined {
+  let previous = page.after?.position;
+  for (const place of page.positions) {
+    if (previous !== undefined && !(place > previous))
+      return 'the API’s places of this page’s entries are out of order';
+    previous = place;
+  }
+  return undefined;
 }

@@ -149,6 +149,50 @@ describe('the supervision console’s trail page of a long trail', () => {
     expect((await trailPage(firstPath)).html).not.toContain('本页列出并核对');
   });
 
+  it('reports a page whose places are out of order as not intact: such places could draw its stretch around a hidden entry', async () => {
+    // Between the API and the check, the second page's start is moved past its first entries, or two of
+    // its places swapped: the stretch drawn from them would leave entries of the page outside it.
+    const proxiedWith =
+      (change: (body: { positions: string[]; after?: { position: string } }) => void): typeof fetch =>
+      async (input, init) => {
+        const response = await fetch(input, init);
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (url.pathname !== '/supervision/audit' || !response.ok || !url.searchParams.has('cursor'))
+          return response;
+        const body = (await response.json()) as { positions: string[]; after?: { position: string } };
+        change(body);
+        return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+      };
+    const token = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
+    const { cursor } = await new SupervisionApi(runtime.baseUrl, token).auditOfLicence(licenceId);
+    const checkWith = async (proxied: typeof fetch) => {
+      const page = await new SupervisionApi(runtime.baseUrl, token, proxied).auditOfLicence(
+        licenceId,
+        cursor,
+      );
+      return (await checkLicenceTrail(runtime.baseUrl, token, licenceId, page, proxied)).result;
+    };
+    const disorder = {
+      kind: 'broken',
+      problem: 'the API’s places of this page’s entries are out of order',
+    };
+    expect(await checkWith(proxiedWith(() => {}))).toMatchObject({ kind: 'intact' });
+    expect(
+      await checkWith(
+        proxiedWith((body) => {
+          body.after!.position = body.positions[5]!;
+        }),
+      ),
+    ).toMatchObject(disorder);
+    expect(
+      await checkWith(
+        proxiedWith((body) => {
+          [body.positions[2], body.positions[3]] = [body.positions[3]!, body.positions[2]!];
+        }),
+      ),
+    ).toMatchObject(disorder);
+  });
+
   it('takes the API’s places as they come: re-encoded into a form nothing like the storage’s keys, each page still checks only its own stretch', async () => {
     // Between the API and the check, every place is written another way that keeps its order as text
     // (each hex digit a letter G–V): a check that rebuilt places from the entries (the table's key format)
