@@ -296,9 +296,11 @@ const grantMembers = [
 /**
  * Every function of the route table. A `Record` over its names: a function added there must be granted
  * here before anything compiles. Each entry says what the code does today; keep them in step (the local
- * runtime fails the tests of a function that outgrows its grants).
+ * runtime fails the tests of a function that outgrows its grants). Frozen, deep: the local grant guard
+ * derives what each function may do once per grants object, so a grant changed at run time would be a
+ * grant the guard never saw.
  */
-export const functionGrants: Record<FunctionName, FunctionGrants> = {
+export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   health: {},
   catalogue: {},
   // The OpenID provider. Its storage adapter (shared/adapters/dynamo/oidc-adapter.ts) owns every `oidc#` item: gets,
@@ -864,4 +866,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = {
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
   },
-};
+});
+
+/** `value`, with every object and array in it frozen (in place). */
+function deepFrozen<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFrozen(member);
+  }
+  return value;
+}

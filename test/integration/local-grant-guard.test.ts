@@ -494,6 +494,18 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     );
   });
 
+  it('holds the grants fixed: a grant changed at run time throws, rather than go unseen by the guard’s per-function cache', () => {
+    // The guard derives each function's KMS actions once per grants object (kmsRefusal): a later change
+    // to the declarations would be a grant it never checked, so the declarations cannot change.
+    const wallet = functionGrants.wallet as { kms?: Record<string, unknown> };
+    expect(() => {
+      wallet.kms = {};
+    }).toThrow(TypeError);
+    const granted = Object.values(functionGrants.verify.table?.items ?? {}).find(Array.isArray);
+    expect(granted).toBeDefined();
+    expect(() => (granted as unknown[]).push('anything#*')).toThrow(TypeError);
+  });
+
   it('lets the audit function alone sign with the audit key, and it no longer signs with the platform key', async () => {
     const audit = clientsOf('audit');
     await audit.kms.send(sign(config.auditKeyId));
