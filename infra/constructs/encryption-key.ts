@@ -23,10 +23,15 @@ export type EncryptionKeyProps = Omit<
  * ```
  */
 export function encryptionKey(scope: Construct, id: string, props: EncryptionKeyProps): kms.Key {
+  // Only a symmetric key rotates its material in KMS; the type keeps rotation out of `props`, but an object
+  // built elsewhere could still carry it, so rotation is set after them, and another key spec refused.
+  if (props.keySpec !== undefined && props.keySpec !== kms.KeySpec.SYMMETRIC_DEFAULT) {
+    throw new Error(`encryptionKey ${id}: a symmetric key (SYMMETRIC_DEFAULT), got ${props.keySpec}`);
+  }
   return new kms.Key(scope, id, {
-    enableKeyRotation: true,
-    rotationPeriod: Duration.days(365),
     removalPolicy: RemovalPolicy.RETAIN,
     ...props,
+    enableKeyRotation: true,
+    rotationPeriod: Duration.days(365),
   });
 }
