@@ -1,5 +1,3 @@
-import { getSchemaSerdePlugin } from '@smithy/core/schema';
-
 /*
  * An AWS SDK v3 client resolves its whole middleware stack on every `send`: it concatenates the client's
  * and the command's stacks, sorts them by step, priority and relation, and composes a fresh handler
@@ -73,9 +71,7 @@ type SignerProvider = (authScheme?: {
   signingRegion?: string;
 }) => Promise<unknown>;
 
-/**
- * Configurations and stacks already changed here (two document clients may share one low-level client).
- */
+/** Configurations whose signer is already memoized (two document clients may share one low-level client). */
 const memoized = new WeakSet<object>();
 
 /**
@@ -113,79 +109,6 @@ export function signOncePerClient<C extends SigningClient>(client: C): C {
   return client;
 }
 
-/*
- * The SDK's serializer and deserializer middlewares (`@smithy/core/schema`) hand the protocol a fresh
- * `{ ...config, ...context }` on every call: a copy of the client's whole configuration (about 50 keys,
- * one of them a getter) merged with the call's context, twice per request. In issue 16's profiles they
- * were two of the three largest self-time items of a DynamoDB call after the signer. `mergeWithoutCopy`
- * installs the SDK's own two middlewares again (same names, so they replace the originals; their error
- * handling unchanged) over a view of the configuration whose only own property is a protocol wrapper: the
- * spread then copies only the context, and the wrapper gives the protocol an object that reads the
- * configuration through its prototype. Why that is safe: the only reader of the merged object is the
- * protocol's `serializeRequest`/`deserializeResponse`, which read named properties (`endpoint`, the
- * encoders, the logger) and never enumerate or copy it (checked in @aws-sdk/core and @smithy/core
- * protocols at the pinned versions); the configuration is read at the moment of use instead of copied
- * at the start of the call, and nothing changes it during a call. The protocol's own serde context (the
- * configuration, set when the client was built) is left as it is.
- */
-
-/** The protocol calls of the SDK's serde middlewares, which receive the merged configuration and context. */
-interface SerdeProtocol {
-  serializeRequest(operation: unknown, input: unknown, context: object): Promise<unknown>;
-  deserializeResponse(operation: unknown, context: object, response: unknown): Promise<unknown>;
-}
-
-/** What of an SDK client `mergeWithoutCopy` touches. */
-interface SerdeClient {
-  config: object;
-  middlewareStack: object;
-}
-
-/**
- * Makes an SDK client's serializer and deserializer hand the protocol the call's context chained to the
- * client's configuration instead of a copy of both (see above). Returns the client.
- *
- * @example
- * ```ts
- * const kms = mergeWithoutCopy(new KMSClient({ region: 'cn-north-1' }));
- * ```
- */
-export function mergeWithoutCopy<C extends SerdeClient>(client: C): C {
-  const config = client.config as { protocol?: SerdeProtocol };
-  const protocol = config.protocol;
-  if (protocol === undefined || memoized.has(client.middlewareStack)) return client;
-  memoized.add(client.middlewareStack);
-  const chained = (context: object) => Object.assign(Object.create(config) as object, context);
-  const wrapper = {
-    serializeRequest: (operation: unknown, input: unknown, context: object) =>
-      protocol.serializeRequest(operation, input, chained(context)),
-    deserializeResponse: (operation: unknown, context: object, response: unknown) =>
-      protocol.deserializeResponse(operation, chained(context), response),
-    // The plugin sets the protocol's serde context to the configuration it is given; the real protocol
-    // keeps the one it was given with the real configuration.
-    setSerdeContext: () => undefined,
-  };
-  // Non-enumerable: the middlewares' spread copies own enumerable properties only.
-  const view = Object.create(config, { protocol: { value: wrapper, enumerable: false } }) as object;
-  const stack = client.middlewareStack as { use(plugin: unknown): void };
-  stack.use(getSchemaSerdePlugin(view as Parameters<typeof getSchemaSerdePlugin>[0]));
-  return client;
-}
-
-/**
- * Both per-call savings for a client whose middleware chain the caller resolves its own way (the document
- * client) or leaves to the SDK (SNS, Secrets Manager: few calls): the signer built once, the
- * configuration not copied per call.
- *
- * @example
- * ```ts
- * const sns = lighterCalls(new SNSClient({ region: 'cn-north-1' }));
- * ```
- */
-export function lighterCalls<C extends SigningClient & SerdeClient>(client: C): C {
-  return mergeWithoutCopy(signOncePerClient(client));
-}
-
 /** What of a low-level SDK client `resolveOncePerCommand` touches. */
 interface LowLevelClient {
   config: { cacheMiddleware?: boolean };
@@ -196,8 +119,7 @@ interface LowLevelClient {
 /**
  * Makes a low-level SDK client (KMS, Lambda, ...) resolve its middleware once per command class, as the
  * SDK's `cacheMiddleware: true` does, and resolve it again after any change to its stack; and build its
- * request signer once ({@link signOncePerClient}) and merge its context without copying its configuration
- * ({@link mergeWithoutCopy}).
+ * request signer once ({@link signOncePerClient}).
  *
  * @example
  * ```ts
@@ -210,5 +132,5 @@ export function resolveOncePerCommand<C extends LowLevelClient>(client: C): C {
     // The SDK's own cache (smithy `Client.send`): a WeakMap from command class to resolved chain.
     (client as unknown as { handlers?: unknown }).handlers = undefined;
   });
-  return lighterCalls(client);
+  return signOncePerClient(client);
 }

@@ -1,6 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { awsClientSettings } from '../aws-timeouts.js';
-import { lighterCalls } from '../resolve-once.js';
+import { signOncePerClient } from '../resolve-once.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { SnsSmsSender } from './sms-sender.js';
@@ -17,7 +17,7 @@ import { SnsAlertPublisher } from './alert-publisher.js';
  * region otherwise; the function's role supplies the credentials). Makes no network call until a send.
  */
 export function snsSmsSender(config: Pick<Config, 'region' | 'snsEndpoint' | 'smsSenderId'>): SmsSender {
-  const client = lighterCalls(
+  const client = signOncePerClient(
     new SNSClient(
       awsClientSettings({
         region: config.region,
@@ -36,7 +36,7 @@ export function snsAlertPublisher(
   config: Pick<Config, 'region' | 'snsEndpoint'>,
   topicArn: string,
 ): AlertPublisher {
-  const client = lighterCalls(
+  const client = signOncePerClient(
     new SNSClient(
       awsClientSettings({
         region: config.region,

@@ -1,12 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import {
@@ -174,55 +169,6 @@ describe('the document client', () => {
       abortSignal: new AbortController().signal,
     });
     expect(answer.Item).toEqual({ pk: 'opt', sk: 's', v: 'w' });
-  });
-});
-
-describe('the serde middlewares’ merged configuration (mergeWithoutCopy)', () => {
-  it('hands the protocol the call’s context over the client’s configuration, not a copy of it', async () => {
-    const low = new DynamoDBClient({ region, endpoint: table.endpoint, credentials });
-    const client = documentClientFor(low);
-    const protocol = low.config.protocol as unknown as Record<
-      'serializeRequest' | 'deserializeResponse',
-      unknown
-    >;
-    const serialize = vi.spyOn(
-      protocol as { serializeRequest(...args: unknown[]): unknown },
-      'serializeRequest',
-    );
-    const deserialize = vi.spyOn(
-      protocol as { deserializeResponse(...args: unknown[]): unknown },
-      'deserializeResponse',
-    );
-    await client.send(new PutCommand({ TableName, Item: { pk: 'merge', sk: 's', v: 1 } }));
-    const answer = await client.send(new GetCommand({ TableName, Key: { pk: 'merge', sk: 's' } }));
-
-    expect(answer.Item).toEqual({ pk: 'merge', sk: 's', v: 1 });
-    const serialized = serialize.mock.calls.at(-1)?.[2] as Record<string, unknown>;
-    const deserialized = deserialize.mock.calls.at(-1)?.[1] as Record<string, unknown>;
-    for (const merged of [serialized, deserialized]) {
-      expect(Object.getPrototypeOf(merged)).toBe(low.config);
-      expect(Object.keys(merged)).not.toContain('credentials');
-      expect(merged.commandName).toBe('GetItemCommand');
-    }
-    client.destroy();
-  });
-
-  it('still gives a service error its name, HTTP status and raw response', async () => {
-    await doc.send(new PutCommand({ TableName, Item: { pk: 'taken', sk: 's' } }));
-    const failed = await doc
-      .send(
-        new PutCommand({
-          TableName,
-          Item: { pk: 'taken', sk: 's' },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      )
-      .catch((error: unknown) => error);
-
-    expect(failed).toBeInstanceOf(ConditionalCheckFailedException);
-    const error = failed as ConditionalCheckFailedException & { $response?: { statusCode: number } };
-    expect(error.$metadata.httpStatusCode).toBe(400);
-    expect(error.$response?.statusCode).toBe(400);
   });
 });
 
