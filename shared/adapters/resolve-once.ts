@@ -57,6 +57,12 @@ export function onStackChange(stack: object, changed: () => void): void {
  * - the memo is per client and per auth scheme (name, signing service and region, which endpoint rules
  *   may vary per request), and starts over when `config.credentials` is replaced (a test does that), as
  *   the SDK reads them when it builds a signer. A failed build is not kept.
+ *
+ * The SDK's other per-call copies of the configuration (`{ ...config, ...context }` in the schema
+ * serializer and deserializer, `{ ...config }` in the endpoint middleware, `@smithy/core`) are left: a
+ * copy-free version of the first two (the context chained to the configuration, tried on this branch in
+ * 62ab64a and reverted) was no clear gain in paired runs, and in separate processes slower
+ * (docs/benchmarks.md, "The request signer built once").
  */
 
 /** What of an SDK client `signOncePerClient` touches: the provider of its request signer. */
