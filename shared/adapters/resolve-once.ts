@@ -43,8 +43,9 @@ export function onStackChange(stack: object, changed: () => void): void {
 /*
  * The SDK also builds a new request signer on every call: its `config.signer` (`@aws-sdk/core`,
  * `resolveAwsSdkSigV4Config`) spreads the client's whole configuration (about 50 keys) into the options
- * of a fresh `SignatureV4` each time it is asked, and the SigV4 auth scheme asks once per request. In
- * issue 16's profiles that was the largest single item of the SDK's own CPU. `signOncePerClient` keeps
+ * of a fresh `SignatureV4` each time it is asked, and the SigV4 auth scheme asks once per request (issue
+ * 16's profiles listed it among the SDK's largest self-time items; measured, 2-4 µs of a call's 150-250,
+ * docs/benchmarks.md). `signOncePerClient` keeps
  * the signer each distinct request needs for the client's life. Why it signs exactly as before:
  *
  * - the signer holds the client's credentials *provider*, not keys: it asks it on every signature, so
@@ -104,7 +105,8 @@ export function signOncePerClient<C extends SigningClient>(client: C): C {
     const key = `${authScheme?.name}|${authScheme?.signingName}|${authScheme?.signingRegion}`;
     let signer = signers.get(key);
     if (signer === undefined) {
-      signer = build(authScheme);
+      // Promise.resolve: a signer provider given in the client's settings may answer without a promise.
+      signer = Promise.resolve(build(authScheme));
       signers.set(key, signer);
       signer.catch(() => {
         if (signers.get(key) === signer) signers.delete(key);
