@@ -5,7 +5,7 @@ import {
   type TranslateConfig,
 } from '@aws-sdk/lib-dynamodb';
 import { awsClientSettings, requestTimeoutFor } from '../aws-timeouts.js';
-import { onStackChange } from '../resolve-once.js';
+import { onStackChange, signOncePerClient } from '../resolve-once.js';
 
 /** Where the table lives: AWS by region, or a local endpoint (dynalite, LocalStack). */
 export interface DynamoClientOptions {
@@ -67,7 +67,8 @@ type Chain = (command: unknown) => Promise<{ output: unknown }>;
 
 /**
  * A document client that resolves each command class's middleware chain once (see `../resolve-once.ts`
- * for why: a third of the SDK's CPU per call) and again after any change to the client's stack.
+ * for why: a third of the SDK's CPU per call) and again after any change to the client's stack, and whose
+ * wrapped client builds its request signer once (`signOncePerClient`).
  *
  * A document command marshals its input in a middleware of its own low-level command, which it creates
  * per instance; the chain resolved for the first `GetCommand` therefore serves every later one, because
@@ -87,6 +88,8 @@ export class CachingDocumentClient extends DynamoDBDocumentClient {
   constructor(client: DynamoDBClient, translateConfig: TranslateConfig) {
     super(client, translateConfig);
     onStackChange(this.middlewareStack, () => this.#chains.clear());
+    // The wrapped client's signer built once, not per request (../resolve-once.ts).
+    signOncePerClient(client);
   }
 
   /**

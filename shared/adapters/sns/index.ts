@@ -1,5 +1,6 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { awsClientSettings } from '../aws-timeouts.js';
+import { signOncePerClient } from '../resolve-once.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { SnsSmsSender } from './sms-sender.js';
@@ -16,14 +17,16 @@ import { SnsAlertPublisher } from './alert-publisher.js';
  * region otherwise; the function's role supplies the credentials). Makes no network call until a send.
  */
 export function snsSmsSender(config: Pick<Config, 'region' | 'snsEndpoint' | 'smsSenderId'>): SmsSender {
-  const client = new SNSClient(
-    awsClientSettings({
-      region: config.region,
-      endpoint: config.snsEndpoint,
-      // One retry: a publish retried after an ambiguous failure may send the same text twice, which is harmless.
-      maxAttempts: 2,
-      requestTimeoutMs: 3_000,
-    }),
+  const client = signOncePerClient(
+    new SNSClient(
+      awsClientSettings({
+        region: config.region,
+        endpoint: config.snsEndpoint,
+        // One retry: a publish retried after an ambiguous failure may send the same text twice, which is harmless.
+        maxAttempts: 2,
+        requestTimeoutMs: 3_000,
+      }),
+    ),
   );
   return new SnsSmsSender(client, config.smsSenderId);
 }
@@ -33,13 +36,15 @@ export function snsAlertPublisher(
   config: Pick<Config, 'region' | 'snsEndpoint'>,
   topicArn: string,
 ): AlertPublisher {
-  const client = new SNSClient(
-    awsClientSettings({
-      region: config.region,
-      endpoint: config.snsEndpoint,
-      maxAttempts: 3,
-      requestTimeoutMs: 3_000,
-    }),
+  const client = signOncePerClient(
+    new SNSClient(
+      awsClientSettings({
+        region: config.region,
+        endpoint: config.snsEndpoint,
+        maxAttempts: 3,
+        requestTimeoutMs: 3_000,
+      }),
+    ),
   );
   return new SnsAlertPublisher(client, topicArn);
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { SmsSender } from '../../identity/sms-sender.js';
 import { awsClientSettings } from '../aws-timeouts.js';
+import { signOncePerClient } from '../resolve-once.js';
 import { SecretsManagerTencentCredentials } from './secrets-manager-credentials.js';
 import { TencentSmsSender } from './sms-sender.js';
 
@@ -28,13 +29,15 @@ export function tencentSmsSender(
 ): SmsSender {
   const tencent = config.tencentSms;
   if (!tencent) throw new Error('SMS_SENDER=tencent needs the TENCENT_SMS_* settings');
-  const secrets = new SecretsManagerClient(
-    awsClientSettings({
-      region: config.region,
-      endpoint: config.secretsManagerEndpoint,
-      maxAttempts: 3,
-      requestTimeoutMs: 1_000,
-    }),
+  const secrets = signOncePerClient(
+    new SecretsManagerClient(
+      awsClientSettings({
+        region: config.region,
+        endpoint: config.secretsManagerEndpoint,
+        maxAttempts: 3,
+        requestTimeoutMs: 1_000,
+      }),
+    ),
   );
   return new TencentSmsSender(
     {
