@@ -136,10 +136,12 @@ export const prefixes = {
   batchItems: 'batch-items#',
   // An issuer's unfinished bulk jobs (shared/licence/batch-slots.ts): the per-issuer cap on them.
   batchSlots: 'batch-slots#',
-  // A licence whose change is not yet complete (its audit entry, its status-list entry), or an audit entry
-  // carried until written (a withdrawal's), by shard (shared/licence/pending-work.ts): what the
-  // reconciler reads.
+  // A licence whose change is not yet complete (its audit entry, its status-list entry), by shard
+  // (shared/licence/pending-work.ts): what the reconciler reads.
   pendingWork: 'pending-work#',
+  // A withdrawal's audit entry carried until written, by shard: a partition apart from licences' pointers,
+  // so that the person-facing `me`, which puts and finishes these, cannot touch a licence's (review M1).
+  pendingAudit: 'pending-audit#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -357,12 +359,17 @@ export const keys = {
   }),
   /** An alert, by its id (`<rule>#<subject>#<window start>`): one per rule, subject and window. */
   alert: (id: string): ItemKey => ({ pk: `${prefixes.alert}${id}`, sk: sortKeys.alert }),
-  /**
-   * A pending-work pointer (a licence's, or one carrying its audit entry): in shard `shard` of
-   * {@link pendingWorkShards}, sorted by its id (the licence's, or the entry's key).
-   */
+  /** A licence's pending-work pointer: in shard `shard` of {@link pendingWorkShards}, sorted by its id. */
   pendingWork: (shard: number, id: string): ItemKey => ({
     pk: `${prefixes.pendingWork}${shard}`,
+    sk: id,
+  }),
+  /**
+   * A pointer carrying its own audit entry (a withdrawal's): in shard `shard` of {@link pendingWorkShards},
+   * sorted by its id (the entry's key, `authorization-withdrawn#<grant>#<withdrawal>`).
+   */
+  pendingAudit: (shard: number, id: string): ItemKey => ({
+    pk: `${prefixes.pendingAudit}${shard}`,
     sk: id,
   }),
 } as const;
