@@ -37,7 +37,7 @@ import type { ItemKey } from './conditional.js';
  * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
- * | an audit entry written once under its key (a licence change's pending entry; a withdrawal's) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#authorization-withdrawn#<grantId>` | `audit-once` |
+ * | an audit entry written once under its key (a licence change's pending entry; a withdrawal's) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#authorization-withdrawn#<grantId>#<withdrawalId>` | `audit-once` |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
  * | the on-demand checkpoint limit (one item) | table | `audit-checkpoint-limit`      | `audit-checkpoint-limit` |
@@ -76,7 +76,7 @@ import type { ItemKey } from './conditional.js';
  * | supervision alert, by rule, subject and window (created once) | table | `alert#<rule>#<subject>#<window start>` | `alert` |
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
  * | licence with work outstanding (audit entry, status list), by shard (0-7) of its id | table | `pending-work#<shard>` | `<licenceId>` |
- * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its key | table | `pending-work#<shard>` | `authorization-withdrawn#<grant id asked>` |
+ * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its grant's group, apart from licences' (`me` is granted this alone) | table | `pending-audit#<shard>` | `authorization-withdrawn#<grant id asked>#<withdrawal id>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
