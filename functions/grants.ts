@@ -275,6 +275,11 @@ const issuanceUpdates = [
 ];
 const pendingWork = [partitions.pendingWork];
 /**
+ * Withdrawals' audit entries saved as pending work (`pending-audit#`): a partition apart from licences'
+ * pointers, so that `me`, granted these alone, can never touch a licence's pending work (review M1).
+ */
+const pendingAudit = [partitions.pendingAudit];
+/**
  * The audit puts of a licence change's pending work: its chained entry (`audit#`, a chain's registration
  * `audit-chain#` first) and, in the same TransactWriteItems, its key's mark (`audit-once#`), which makes a
  * second write of the entry a no-op (shared/adapters/dynamo/audit-trail.ts).
@@ -577,9 +582,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // Sharing (授权用证, shared/sharing/): a share is a provider grant, read by key (and listed per person
   // through gsi2); withdrawing it deletes its codes and tokens in batches, then the grants (conditional
   // deletes), the platform's withdrawal notice (a put in the `notices` partition) and the withdrawal's
-  // audit entry saved as pending work that carries it (a put in a `pending-work#` shard) in one
-  // transaction; that pending work then claimed and released (update), the entry written once (its
-  // `audit-once#` mark with it) and the pending work removed (conditional delete); a retry reads it (get).
+  // audit entry saved as pending work that carries it (a conditional put in a `pending-audit#` shard,
+  // never `pending-work#`: licences' pointers are not `me`'s, review M1) in one transaction; that pending
+  // work then claimed and released (update), the entry written once (its `audit-once#` mark with it) and
+  // the pending work removed (conditional delete); a retry finds the grant's (query of its shard).
   // The platform's pairwise subject from the lookup key's salt. It never signs the notice: `notices` does.
   me: {
     table: {
@@ -593,25 +599,25 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.issuer,
           partitions.licence,
           partitions.oidcModel('Grant'),
-          partitions.pendingWork,
         ],
         PutItem: [
           partitions.entityAccount,
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.notices,
-          partitions.pendingWork,
+          partitions.pendingAudit,
         ],
-        UpdateItem: pendingWork,
+        UpdateItem: pendingAudit,
         DeleteItem: [
           partitions.passkey,
           partitions.passkeyChallenge,
           partitions.oidcModel('Grant'),
-          partitions.pendingWork,
+          partitions.pendingAudit,
         ],
         BatchWriteItem: grantMembers,
       },
       queries: ['gsi1', 'gsi2'],
+      partitionQueries: pendingAudit,
     },
     // Presentations' audit entries written, and withdrawals' (once: `pendingAuditWrites`); the usage record
     // read (the holder's entries, gsi2; of one kind, gsi3, once the backfill's mark `audit-usage-index` is
@@ -836,7 +842,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     platformKey: 'sign',
   },
   // The reconciler (functions/licence-reconciler.ts, every minute): the pending work changes left undone
-  // (query of the `pending-work#` shards; claimed, released by update, removed by conditional delete):
+  // (query of the `pending-work#` and `pending-audit#` shards; claimed, released by update, removed by
+  // conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
   // entries, or the audit entry a withdrawal's pending work carries (in the query's answer), written once
   // under their keys (a transaction's conditional puts, {@link pendingAuditWrites}). No key: it signs
@@ -846,10 +853,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       items: {
         GetItem: [partitions.licence, partitions.statusList],
         PutItem: [partitions.statusList],
-        UpdateItem: [partitions.licence, partitions.pendingWork],
-        DeleteItem: pendingWork,
+        UpdateItem: [partitions.licence, partitions.pendingWork, partitions.pendingAudit],
+        DeleteItem: [...pendingWork, ...pendingAudit],
       },
-      partitionQueries: pendingWork,
+      partitionQueries: [...pendingWork, ...pendingAudit],
     },
     auditTable: { items: { PutItem: pendingAuditWrites } },
   },

@@ -1,10 +1,10 @@
 import { composition } from './composition/dependencies.js';
-import { audit, doc, licences, pendingWork, statusLists } from './composition/factories.js';
+import { audit, doc, licences, pendingAudit, pendingWork, statusLists } from './composition/factories.js';
 import { reconcilePendingWork } from '../shared/licence/pending-work.js';
 import { logger } from '../shared/logger.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ doc, licences, statusLists, audit, pendingWork });
+const dependencies = composition({ doc, licences, statusLists, audit, pendingWork, pendingAudit });
 
 /** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */
 const PER_RUN = 500;

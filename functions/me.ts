@@ -16,7 +16,7 @@ import {
   usage,
   clientReader,
   sharingGrants,
-  pendingWork,
+  pendingAudit,
   clientNames,
   pdfSignatures,
   platformSubject,
@@ -85,8 +85,9 @@ const dependencies = composition({
   usage,
   clientReader,
   sharingGrants,
-  // A withdrawal's audit entry, saved with it as pending work until written (shared/licence/pending-work.ts).
-  pendingWork,
+  // A withdrawal's audit entry, saved with it as pending work until written (shared/licence/pending-work.ts),
+  // in withdrawals' own partition: never a licence's pointer (review M1).
+  pendingAudit,
   clientNames,
   pdfSignatures,
   // The pairwise `sub` of a withdrawal notice to a platform (queued with the withdrawal by `sharingGrants`;

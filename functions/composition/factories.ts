@@ -26,6 +26,7 @@ import {
   dynamoIdempotencyStore,
   dynamoIssuerStore,
   dynamoLicenceStore,
+  dynamoPendingAudit,
   dynamoPendingWork,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
@@ -213,8 +214,13 @@ export const carrier = (c: Needs<'doc' | 'lookupMac'>): CarrierStore => {
   };
 };
 export const licences = (c: Needs<'doc'>) => dynamoLicenceStore(c.doc);
-/** Pointers to work changes left to finish: licences', withdrawals' audit entries (shared/licence/pending-work.ts). */
+/** Pointers to work licences' changes left to finish (shared/licence/pending-work.ts). */
 export const pendingWork = (c: Needs<'doc'>) => dynamoPendingWork(c.doc);
+/**
+ * Withdrawals' audit entries saved until written, apart from licences' pointers, so that `me` is granted
+ * these alone (review M1).
+ */
+export const pendingAudit = (c: Needs<'doc'>) => dynamoPendingAudit(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */

@@ -122,6 +122,8 @@ export interface Dependencies extends Connections {
   carrier: CarrierStore;
   licences: LicenceStore;
   pendingWork: PendingWorkIndex;
+  /** Withdrawals' audit entries saved until written: a partition apart from licences' pointers. */
+  pendingAudit: PendingWorkIndex;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
   /** A licence's audit entries a page at a time: what the API answers (never the whole trail). */

@@ -10,15 +10,18 @@ import type { StatusListStore } from './status-list-store.js';
 /**
  * The pointers the reconciler follows to work a change left to do after it (one small item each: DynamoDB
  * has no index of "items with an attribute" but a query of a key), and who is completing each (its claim,
- * a lease). A pointer is of one of two kinds, by what holds its work:
+ * a lease). An index holds pointers of one of two kinds, by what holds their work, each kind apart (its
+ * own partition on DynamoDB, so that a function granted one kind cannot touch the other's: review M1):
  *
  * - a licence's (its id is the licence's): the work is in the licence record (`pending`: audit entries,
  *   the status list), and the pointer is written before the licence's own write by `mark`;
  * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
  *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
- *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB), its id the key of its entry.
+ *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB), its id the key of its entry, made of a
+ *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
  *
- * Both are claimed, completed and removed alike, and both are swept by {@link reconcilePendingWork}.
+ * Both are claimed, completed and removed alike, and both are swept by {@link reconcilePendingWork}. A
+ * claim that lasts longer than one taken now would (forged, or a broken clock) counts as lapsed.
  *
  * - `mark` writes or rewrites a licence's pointer before the write that records the work (a process that
  *   dies after that write has left a pointer to it), and answers a claim on it for the caller, unless
@@ -29,16 +32,16 @@ import type { StatusListStore } from './status-list-store.js';
  * - `release` gives a claim up (the completion failed), so that a retry need not wait for the lease.
  * - `remove` deletes the pointer if the claim is still the caller's and no change marked it since the
  *   claim was taken; marked since, it releases the claim instead and the pointer stays for that change.
- * - `carried` reads a pointer that carries its own entries (undefined for none, or a licence's).
+ * - `carried` lists the pointers of a group that carry their own entries (none in a licences' index).
  * - `olderThan` lists pointers marked (or put) before `before`, oldest shards first, at most `limit`,
- *   with the entries of those that carry them.
+ *   with the entries of those that carry them (never a licence's).
  */
 export interface PendingWorkIndex {
   mark(id: string, now: Date): Promise<string | undefined>;
   claim(id: string, now: Date): Promise<string | undefined>;
   release(id: string, claim: string): Promise<void>;
   remove(id: string, claim: string): Promise<void>;
-  carried(id: string): Promise<CarriedAudit | undefined>;
+  carried(group: string): Promise<CarriedAudit[]>;
   olderThan(before: Date, limit: number): Promise<PendingPointer[]>;
 }
 
@@ -60,6 +63,12 @@ export interface CarriedAudit {
   since: string;
   audit: PendingAuditEntry[];
 }
+
+/**
+ * The ids of the pointers that carry a withdrawal's audit entry start with this (`shared/sharing/authorizations.ts`
+ * `withdrawalAuditGroup`): the reconciler completes no other pointer from the entries it carries.
+ */
+export const carriedAuditPrefix = 'authorization-withdrawn#';
 
 export interface PendingWorkDependencies {
   licences: LicenceStore;
@@ -305,8 +314,13 @@ export async function applyStatus(
   }
 }
 
-/** What completing a pointer that carries its own entries needs: no licence, no status list. */
-export type CarriedAuditDependencies = Pick<PendingWorkDependencies, 'audit' | 'pendingWork' | 'clock'>;
+/**
+ * What completing a pointer that carries its own entries needs: no licence, no status list; the index of
+ * such pointers (`pendingAudit`), never licences'.
+ */
+export type CarriedAuditDependencies = Pick<PendingWorkDependencies, 'audit' | 'clock'> & {
+  pendingAudit: PendingWorkIndex;
+};
 
 /**
  * Completes a pointer that carries its own audit entries ({@link CarriedAudit}) under `claim`: each entry
@@ -316,7 +330,7 @@ export type CarriedAuditDependencies = Pick<PendingWorkDependencies, 'audit' | '
  *
  * @example
  * ```ts
- * const claim = await deps.pendingWork.claim(carried.id, now);
+ * const claim = await deps.pendingAudit.claim(carried.id, now);
  * if (claim) await completeCarriedAudit(carried, claim, deps);
  * ```
  */
@@ -326,10 +340,10 @@ export async function completeCarriedAudit(
   deps: CarriedAuditDependencies,
 ): Promise<void> {
   if (!(await recordPendingAudit(carried.audit, deps, { pendingWorkId: carried.id }))) {
-    await deps.pendingWork.release(carried.id, claim).catch(() => undefined);
+    await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
     throw new Error(`${pendingWorkLogLines.audit}: ${carried.id}`);
   }
-  await deps.pendingWork.remove(carried.id, claim);
+  await deps.pendingAudit.remove(carried.id, claim);
 }
 
 /**
@@ -347,7 +361,7 @@ export async function finishCarriedAudit(
   carried: Pick<CarriedAudit, 'id' | 'audit'>,
   deps: CarriedAuditDependencies,
 ): Promise<boolean> {
-  const claim = await deps.pendingWork.claim(carried.id, new Date(deps.clock.now()));
+  const claim = await deps.pendingAudit.claim(carried.id, new Date(deps.clock.now()));
   if (!claim) return false;
   await completeCarriedAudit(carried, claim, deps);
   return true;
@@ -356,9 +370,11 @@ export async function finishCarriedAudit(
 /**
  * Finishes what changes left undone (a Lambda timeout, a `status_list_contended` 503, an audit write that
  * failed, a process gone between a withdrawal's transaction and its audit write): every pointer older than
- * `minAgeSeconds` (the requests' own completion had its chance) is claimed and completed (a licence's
- * work, or the entries a pointer carries), or removed when its licence was never written or has nothing left.
- * A licence another completer holds is skipped (the next run sees it again). Answers what it did.
+ * `minAgeSeconds` (the requests' own completion had its chance), of both indexes, is claimed and completed
+ * (a licence's work; the entries a withdrawal's pointer carries), or removed when its licence was never
+ * written or has nothing left. A pointer another completer holds is skipped (the next run sees it again).
+ * A pointer in `pendingAudit` that is no withdrawal's ({@link carriedEntries}) is logged and left: its
+ * entries are not trusted to be the work of any change. Answers what it did.
  *
  * @example
  * ```ts
@@ -366,36 +382,55 @@ export async function finishCarriedAudit(
  * ```
  */
 export async function reconcilePendingWork(
-  deps: PendingWorkDependencies,
+  deps: PendingWorkDependencies & { pendingAudit: PendingWorkIndex },
   options: { minAgeSeconds: number; limit: number },
 ): Promise<{ completed: number; failed: number; skipped: number }> {
-  const due = await deps.pendingWork.olderThan(
-    new Date(deps.clock.now() - options.minAgeSeconds * 1000),
-    options.limit,
-  );
+  const before = new Date(deps.clock.now() - options.minAgeSeconds * 1000);
   const result = { completed: 0, failed: 0, skipped: 0 };
-  for (const { id, audit } of due) {
-    // The lease runs from this claim, not from the run's start (security review R11): late in a long run
-    // a claim dated from the start would lapse at once, and another completer take the same work.
-    const claim = await deps.pendingWork.claim(id, new Date(deps.clock.now()));
-    if (!claim) {
-      result.skipped += 1;
-      continue;
-    }
-    try {
-      // A pointer that carries its own entries (a withdrawal's): they are all its work.
-      if (audit) await completeCarriedAudit({ id, audit }, claim, deps);
-      else if (await leftPending(id, claim, deps)) {
-        result.failed += 1;
+  const sweep = async (
+    index: PendingWorkIndex,
+    complete: (pointer: PendingPointer, claim: string) => Promise<boolean>,
+  ) => {
+    for (const pointer of await index.olderThan(before, options.limit)) {
+      const { id } = pointer;
+      // The lease runs from this claim, not from the run's start (security review R11): late in a long
+      // run a claim dated from the start would lapse at once, and another completer take the same work.
+      const claim = await index.claim(id, new Date(deps.clock.now()));
+      if (!claim) {
+        result.skipped += 1;
         continue;
       }
-      result.completed += 1;
-    } catch {
-      // Logged where it failed (the alarm's lines); the pointer stays for the next run.
-      result.failed += 1;
+      try {
+        result[(await complete(pointer, claim)) ? 'completed' : 'failed'] += 1;
+      } catch {
+        // Logged where it failed (the alarm's lines); the pointer stays for the next run.
+        result.failed += 1;
+      }
     }
-  }
+  };
+  // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
+  await sweep(deps.pendingWork, async ({ id }, claim) => !(await leftPending(id, claim, deps)));
+  // 2. Withdrawals' pointers, each carrying its entries (put once, never rewritten: as listed).
+  await sweep(deps.pendingAudit, async ({ id, audit: listed }, claim) => {
+    const audit = carriedEntries(id, listed ?? []);
+    if (!audit) {
+      logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: 'not a withdrawal’s' });
+      await deps.pendingAudit.release(id, claim).catch(() => undefined);
+      return false;
+    }
+    await completeCarriedAudit({ id, audit }, claim, deps);
+    return true;
+  });
   return result;
+}
+
+/**
+ * The entries of a carried pointer, if it is a withdrawal's: its id under {@link carriedAuditPrefix}, and
+ * each entry keyed by that id (the one entry the withdrawal saved); else undefined.
+ */
+function carriedEntries(id: string, audit: PendingAuditEntry[]): PendingAuditEntry[] | undefined {
+  const own = id.startsWith(carriedAuditPrefix) && audit.length > 0 && audit.every((item) => item.key === id);
+  return own ? audit : undefined;
 }
 
 /**

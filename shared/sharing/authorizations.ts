@@ -1,8 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
-import { finishCarriedAudit, type CarriedAudit, type PendingWorkIndex } from '../licence/pending-work.js';
+import {
+  carriedAuditPrefix,
+  finishCarriedAudit,
+  type CarriedAudit,
+  type PendingWorkIndex,
+} from '../licence/pending-work.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -37,12 +43,13 @@ export interface SharingGrant {
  * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
  * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
  * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
- * due at once.
+ * due at once. Answers whether the write was made (false: every grant was gone, nothing saved). `pending`
+ * is saved only where no pointer of its id is (never over another withdrawal's).
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
   find(grantId: string): Promise<SharingGrant | undefined>;
-  withdraw(grantIds: readonly string[], notice?: WithdrawalNotice, pending?: CarriedAudit): Promise<void>;
+  withdraw(grantIds: readonly string[], notice?: WithdrawalNotice, pending?: CarriedAudit): Promise<boolean>;
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -245,7 +252,7 @@ async function endAuthorization(
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
   pending?: CarriedAudit,
-): Promise<void> {
+): Promise<boolean> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
     {
@@ -258,7 +265,7 @@ async function endAuthorization(
     },
     deps,
   );
-  await deps.sharingGrants.withdraw(
+  return deps.sharingGrants.withdraw(
     ending.map((other) => other.id),
     notice,
     pending,
@@ -266,11 +273,20 @@ async function endAuthorization(
 }
 
 /**
- * The key a withdrawal's audit entry is written once under (`RecordOnce`), and the id of the pending work
- * that carries it: the grant id asked for, which names one withdrawal (a grant is withdrawn once), so that
- * the request, its retry and the reconciler write one entry between them.
+ * The group of the pending work that carries the audit entries of withdrawals asked under `grantId`: a
+ * retry that finds the grant gone finishes those (the person's) it finds there.
  */
-export const withdrawalAuditKey = (grantId: string) => `authorization-withdrawn#${grantId}`;
+export const withdrawalAuditGroup = (grantId: string) => `${carriedAuditPrefix}${grantId}#`;
+
+/**
+ * The key a withdrawal's audit entry is written once under (`RecordOnce`), and the id of the pending work
+ * that carries it: the grant id asked for and one id of this withdrawal's own, so that the request, its
+ * retry and the reconciler write its one entry between them, and two withdrawals asked under one grant id
+ * at once (each deleting what the other had not: a sign-in made between them) keep two entries, neither
+ * replacing the other's (review L1).
+ */
+export const withdrawalAuditKey = (grantId: string, withdrawalId: string) =>
+  `${withdrawalAuditGroup(grantId)}${withdrawalId}`;
 
 /**
  * Withdraws one of the person's authorizations: a share's grant, or every sign-in grant of that platform
@@ -295,7 +311,8 @@ export async function withdrawAuthorization(
   grantId: string,
   deps: Omit<AuthorizationDependencies, 'clientNames'> & {
     audit: AuditTrail;
-    pendingWork: PendingWorkIndex;
+    /** Withdrawals' pending work: their index alone, never licences' (review M1). */
+    pendingAudit: PendingWorkIndex;
     clock: Clock;
   } & NoticeQueueing,
   context: { requestId?: string } = {},
@@ -312,9 +329,10 @@ export async function withdrawAuthorization(
     // 1. Withdrawn already by an attempt whose trace was not written (its audit write failed): this one
     //    writes it and answers done, rather than 404 with the withdrawal untraced.
     //    (Held by another completer, it is theirs to write: done all the same.)
-    const saved = found ? undefined : await deps.pendingWork.carried(withdrawalAuditKey(grantId));
-    if (saved?.owner !== personId) throw notFound();
-    await finishCarriedAudit(saved, deps);
+    const saved = found ? [] : await deps.pendingAudit.carried(withdrawalAuditGroup(grantId));
+    const own = saved.filter((carried) => carried.owner === personId);
+    if (own.length === 0) throw notFound();
+    for (const carried of own) await finishCarriedAudit(carried, deps);
     return;
   }
   // 2. What goes: the share itself, or the platform's every sign-in grant for this account.
@@ -328,7 +346,7 @@ export async function withdrawAuthorization(
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   //    Saved by the withdrawal's own write, so that no withdrawal is ever done without it.
   const at = new Date(deps.clock.now()).toISOString();
-  const key = withdrawalAuditKey(grantId);
+  const key = withdrawalAuditKey(grantId, randomUUID());
   const pending: CarriedAudit = {
     id: key,
     owner: personId,
@@ -351,7 +369,8 @@ export async function withdrawAuthorization(
     ],
   };
   // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write.
-  await endAuthorization(grant, ending, deps, pending);
+  //    Nothing written (every grant gone: a concurrent withdrawal's, with its own entry), nothing to finish.
+  if (!(await endAuthorization(grant, ending, deps, pending))) return;
   // 5. The entry written (once), then its pending work removed: a failure here leaves it saved, for the
   //    retry (step 1) or the reconciler.
   await finishCarriedAudit(pending, deps);

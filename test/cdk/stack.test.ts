@@ -1158,8 +1158,17 @@ describe('ElicenceStack', () => {
               name === 'notices'
               ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
               : name === 'licence-reconciler'
-                ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pending-work#*'] } }]
-                : [],
+                ? [
+                    {
+                      'ForAllValues:StringLike': {
+                        'dynamodb:LeadingKeys': ['pending-work#*', 'pending-audit#*'],
+                      },
+                    },
+                  ]
+                : // `me` finds a grant's saved withdrawals on a retry, in their own partition only.
+                  name === 'me'
+                  ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['pending-audit#*'] } }]
+                  : [],
         );
       }
     });
@@ -1180,9 +1189,13 @@ describe('ElicenceStack', () => {
       expect(leading('notices', 'dynamodb:PutItem')).toEqual(['notices']);
       expect(leading('notices', 'dynamodb:DeleteItem')).toEqual(['notices']);
       // `me` saves the withdrawal's audit entry as pending work in the withdrawal's transaction (put),
-      // claims it (update), reads it on a retry (get) and removes it once written (delete).
-      for (const action of ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem']) {
-        expect(leading('me', `dynamodb:${action}`), action).toContain('pending-work#*');
+      // claims it (update) and removes it once written (delete), in withdrawals' own partition; a
+      // licence's pending work (`pending-work#`) it can neither read nor write (review M1).
+      for (const action of ['PutItem', 'UpdateItem', 'DeleteItem']) {
+        expect(leading('me', `dynamodb:${action}`), action).toContain('pending-audit#*');
+      }
+      for (const action of ['PutItem', 'UpdateItem', 'GetItem', 'DeleteItem', 'Query']) {
+        expect(leading('me', `dynamodb:${action}`), action).not.toContain('pending-work#*');
       }
       expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });

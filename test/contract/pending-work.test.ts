@@ -1,8 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { claimSeconds, DynamoPendingWork } from '../../shared/adapters/dynamo/pending-work.js';
-import type { PendingWorkIndex } from '../../shared/licence/pending-work.js';
-import { InMemoryPendingWork } from '../support/in-memory-licence.js';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { claimSeconds, DynamoPendingWork, pointerKey } from '../../shared/adapters/dynamo/pending-work.js';
+import {
+  pendingWorkLogLines,
+  reconcilePendingWork,
+  type PendingWorkIndex,
+} from '../../shared/licence/pending-work.js';
+import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
+import {
+  InMemoryLicenceStore,
+  InMemoryPendingWork,
+  InMemoryStatusListStore,
+} from '../support/in-memory-licence.js';
+import { halfWayLicence } from '../support/licence-world.js';
+import { loggedLines } from '../support/logged-lines.js';
 import { useDynamo, type Make } from './subject.js';
 
 const dynamo = useDynamo();
@@ -64,4 +76,102 @@ pendingWorkContract('InMemoryPendingWork', async () => ({
 pendingWorkContract('DynamoPendingWork on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return { index: new DynamoPendingWork(doc, tableName), cleanup: async () => undefined };
+});
+
+/**
+ * What a function granted a pointer's item could plant on it (review M1), and what the reconciler makes of
+ * it: a claim held further ahead than any holder can hold is lapsed, a licence's pointer is the licence's
+ * work whatever `audit` it holds, and a withdrawal's entries are written only if they are its own.
+ */
+describe('forged pointers on dynalite (review M1)', () => {
+  async function world() {
+    const { doc, tableName } = await dynamo.newTable();
+    const clock = new TestClock(t0);
+    const deps = {
+      licences: new InMemoryLicenceStore(),
+      statusLists: new InMemoryStatusListStore(),
+      audit: new InMemoryAudit(),
+      pendingWork: new DynamoPendingWork(doc, tableName),
+      pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
+      clock,
+    };
+    /** Sets attributes of a pointer's item directly, as a function with the item's grant could. */
+    const plant = (id: string, kind: 'licences' | 'withdrawals', values: Record<string, unknown>) =>
+      doc.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: pointerKey(id, kind),
+          UpdateExpression: `SET ${Object.keys(values)
+            .map((name) => `#${name} = :${name}`)
+            .join(', ')}`,
+          ExpressionAttributeNames: Object.fromEntries(Object.keys(values).map((name) => [`#${name}`, name])),
+          ExpressionAttributeValues: Object.fromEntries(
+            Object.entries(values).map(([name, value]) => [`:${name}`, value]),
+          ),
+        }),
+      );
+    /** A licence changed an hour ago whose status list and audit entry are still to do, its pointer free. */
+    const halfWay = async (id: string) => {
+      const since = new Date(t0 - 3_600_000);
+      await deps.licences.create(halfWayLicence(id, { at: since.toISOString(), status: 'revoked', idx: 1 }));
+      await deps.pendingWork.release(id, (await deps.pendingWork.mark(id, since))!);
+    };
+    return { deps, plant, halfWay, clock };
+  }
+
+  it('takes a claim held further ahead than any holder could as lapsed: the reconciler completes the work', async () => {
+    const { deps, plant, halfWay } = await world();
+    await halfWay('lic-held');
+    await plant('lic-held', 'licences', { claim: 'forged', claimedUntil: t0 + 365 * 86_400_000 });
+    expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toEqual({
+      completed: 1,
+      failed: 0,
+      skipped: 0,
+    });
+    expect(deps.audit.entries.map((entry) => entry.action)).toEqual(['licence.revoked']);
+    expect((await deps.licences.get('lic-held'))?.pending).toBeUndefined();
+    // A live claim of a real holder (no further ahead than one taken now) is still respected.
+    await halfWay('lic-live');
+    expect(await deps.pendingWork.claim('lic-live', at(-30))).toEqual(expect.any(String));
+    expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toMatchObject({ skipped: 1 });
+  });
+
+  it('completes a licence’s pointer as the licence’s work, whatever entries were planted on it', async () => {
+    const { deps, plant, halfWay } = await world();
+    await halfWay('lic-planted');
+    await plant('lic-planted', 'licences', { audit: [], ownedBy: 'acc_x' });
+    await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 });
+    // The licence's own entry written and its status list updated, not dropped with the pointer.
+    expect(deps.audit.entries.map((entry) => entry.action)).toEqual(['licence.revoked']);
+    expect((await deps.licences.get('lic-planted'))?.pending).toBeUndefined();
+    expect(deps.statusLists.lists.get('iss_1.0')).toBeDefined();
+  });
+
+  it('writes a withdrawal’s pointer’s entries only if they are its own; another is alarmed and left', async () => {
+    const { deps, plant } = await world();
+    const since = new Date(t0 - 3_600_000).toISOString();
+    const entry = { at: since, actor: 'acc_me', action: 'authorization.withdrawn' };
+    const own = 'authorization-withdrawn#g_1#w_1';
+    const stray = 'authorization-withdrawn#g_2#w_1';
+    await plant(own, 'withdrawals', { since, marked: 'm', ownedBy: 'acc_me', audit: [{ key: own, entry }] });
+    // Keyed as another's entry (it would be written in that one's place, and that one's never).
+    await plant(stray, 'withdrawals', {
+      since,
+      marked: 'm',
+      ownedBy: 'acc_me',
+      audit: [{ key: own, entry }],
+    });
+    const lines = await loggedLines(async () =>
+      expect(await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 10 })).toEqual({
+        completed: 1,
+        failed: 1,
+        skipped: 0,
+      }),
+    );
+    expect(deps.audit.entries).toEqual([entry]);
+    expect(lines.some((line) => line.includes(pendingWorkLogLines.incomplete) && line.includes(stray))).toBe(
+      true,
+    );
+    expect((await deps.pendingAudit.olderThan(at(1), 10)).map((pointer) => pointer.id)).toEqual([stray]);
+  });
 });

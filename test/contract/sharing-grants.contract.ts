@@ -7,13 +7,18 @@ import type { NoticeQueue, WithdrawalNotice } from '../../shared/sharing/withdra
 import {
   listAuthorizations,
   withdrawAuthorization,
+  withdrawalAuditGroup,
   withdrawalAuditKey,
 } from '../../shared/sharing/authorizations.js';
 import { NotFoundError } from '../../shared/errors.js';
 import { walletClientId } from '../../shared/identifiers/client-ids.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import { InMemoryClientNames } from '../support/in-memory-sharing.js';
-import { InMemoryLicenceStore, InMemoryStatusListStore } from '../support/in-memory-licence.js';
+import {
+  InMemoryLicenceStore,
+  InMemoryPendingWork,
+  InMemoryStatusListStore,
+} from '../support/in-memory-licence.js';
 import { rejection, type Make } from './subject.js';
 
 /** What a subject offers besides the port: the provider's writes, a look at a token, the notices queued. */
@@ -22,7 +27,7 @@ export interface SharingGrantsSubject {
   /** The queue `withdraw` puts its notice in. */
   notices: NoticeQueue;
   /** The pending work `withdraw` saves a withdrawal's audit entry in. */
-  pendingWork: PendingWorkIndex;
+  pendingAudit: PendingWorkIndex;
   saveGrant(id: string, grant: StoredGrant): Promise<void>;
   saveToken(tokenId: string, grantId: string): Promise<void>;
   tokenExists(tokenId: string): Promise<boolean>;
@@ -43,6 +48,12 @@ const notice = (grantIds: string[]): WithdrawalNotice => ({
   scopes: ['openid', 'profile'],
   withdrawnAt: now(),
 });
+/** A promise and its resolve, for holding a request at a step. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
 const allDue = (queue: NoticeQueue) => queue.due(Date.now() + 60_000, 100);
 const now = () => Math.floor(Date.now() / 1000);
 const detail = (purpose = '办理车辆登记') => ({
@@ -148,28 +159,110 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       await subject.saveGrant(a, grant('acc_me'));
       const at = new Date().toISOString();
       const entry = { at, actor: 'acc_me', action: 'authorization.withdrawn' };
-      const carried = (grantId: string): CarriedAudit => ({
-        id: withdrawalAuditKey(grantId),
+      const carried = (grantId: string, withdrawal = 'w_1'): CarriedAudit => ({
+        id: withdrawalAuditKey(grantId, withdrawal),
         owner: 'acc_me',
         since: at,
-        audit: [{ key: withdrawalAuditKey(grantId), entry }],
+        audit: [{ key: withdrawalAuditKey(grantId, withdrawal), entry }],
       });
-      await subject.store.withdraw([a], undefined, carried(a));
+      expect(await subject.store.withdraw([a], undefined, carried(a))).toBe(true);
       expect(await subject.store.find(a)).toBeUndefined();
-      expect(await subject.pendingWork.carried(withdrawalAuditKey(a))).toEqual(carried(a));
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(a))).toEqual([carried(a)]);
       // Listed once older than asked, with its entry: what the reconciler completes.
-      expect(await subject.pendingWork.olderThan(new Date(at), 10)).toEqual([]);
+      expect(await subject.pendingAudit.olderThan(new Date(at), 10)).toEqual([]);
       const later = new Date(Date.parse(at) + 1);
-      expect(await subject.pendingWork.olderThan(later, 10)).toEqual([
-        { id: withdrawalAuditKey(a), since: at, audit: carried(a).audit },
+      expect(await subject.pendingAudit.olderThan(later, 10)).toEqual([
+        { id: carried(a).id, since: at, audit: carried(a).audit },
       ]);
-      const claim = await subject.pendingWork.claim(withdrawalAuditKey(a), later);
-      await subject.pendingWork.remove(withdrawalAuditKey(a), claim!);
-      expect(await subject.pendingWork.olderThan(later, 10)).toEqual([]);
-      expect(await subject.pendingWork.carried(withdrawalAuditKey(a))).toBeUndefined();
+      const claim = await subject.pendingAudit.claim(carried(a).id, later);
+      await subject.pendingAudit.remove(carried(a).id, claim!);
+      expect(await subject.pendingAudit.olderThan(later, 10)).toEqual([]);
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(a))).toEqual([]);
       // Nothing withdrawn (unknown, or another withdrawal's): nothing saved, that one saves its own.
-      await subject.store.withdraw([b], undefined, carried(b));
-      expect(await subject.pendingWork.carried(withdrawalAuditKey(b))).toBeUndefined();
+      expect(await subject.store.withdraw([b], undefined, carried(b))).toBe(false);
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b))).toEqual([]);
+      // A pointer is never put over another (review L1): the write fails, and takes nothing with it.
+      const [c, d] = [id(), id()];
+      for (const grantId of [c, d]) await subject.saveGrant(grantId, grant('acc_me'));
+      await subject.store.withdraw([c], undefined, carried(c));
+      const over = { ...carried(c), audit: [{ key: carried(c).id, entry: { ...entry, actor: 'acc_x' } }] };
+      expect(await rejection(subject.store.withdraw([d], undefined, over))).toBeInstanceOf(Error);
+      expect(await subject.store.find(d)).toBeDefined();
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(c))).toEqual([carried(c)]);
+    });
+
+    it('two withdrawals asked under one grant id at once each trace what they deleted; one that deleted nothing traces nothing (review L1)', async () => {
+      const signIn = () => grant('acc_me', { rar: undefined });
+      const [g1, g2, g3] = [id(), id(), id()];
+      for (const grantId of [g1, g2]) await subject.saveGrant(grantId, signIn());
+      const audit = new InMemoryAudit();
+      /** `withdraw` held before it writes and after, each until the test lets it go on. */
+      const held = () => {
+        const gates = { reached: deferred(), go: deferred() };
+        const after = { reached: deferred(), go: deferred() };
+        const store: SharingGrants = {
+          listOf: (personId) => subject.store.listOf(personId),
+          find: (grantId) => subject.store.find(grantId),
+          withdraw: async (...args) => {
+            gates.reached.resolve();
+            await gates.go.promise;
+            const saved = await subject.store.withdraw(...args);
+            after.reached.resolve();
+            await after.go.promise;
+            return saved;
+          },
+        };
+        return { store, before: gates, after };
+      };
+      const request = (store: SharingGrants, grantId: string, requestId: string) =>
+        withdrawAuthorization(
+          'acc_me',
+          grantId,
+          {
+            sharingGrants: store,
+            clientReader: noClients,
+            audit,
+            clock: new TestClock(),
+            pendingAudit: subject.pendingAudit,
+            ...noNotices(),
+          },
+          { requestId },
+        );
+      /** R1 and R2 both past their reads, R1 writes, then R2 goes to its end, then R1 finishes. */
+      const interleave = async (grantId: string, between: () => Promise<void>) => {
+        const r1 = held();
+        const first = request(r1.store, grantId, 'r1');
+        await r1.before.reached.promise;
+        await between();
+        const r2 = held();
+        const second = request(r2.store, grantId, 'r2');
+        await r2.before.reached.promise;
+        r1.before.go.resolve();
+        await r1.after.reached.promise;
+        r2.before.go.resolve();
+        r2.after.go.resolve();
+        await second;
+        r1.after.go.resolve();
+        await first;
+      };
+      // R1 and R2 both find g1 and list the platform's sign-ins; a new sign-in (g3) comes between the
+      // lists. R1 deletes g1, g2 and saves its entry; before it writes it, R2 deletes g3 (g1, g2 refused).
+      await interleave(g1, () => subject.saveGrant(g3, signIn()));
+      for (const gone of [g1, g2, g3]) expect(await subject.store.find(gone)).toBeUndefined();
+      const traced = audit.entries.map((entry) => [entry.requestId, String(entry.reason).split('grant ')[1]]);
+      expect(traced.sort()).toEqual([
+        ['r1', expect.stringMatching(new RegExp(`^${g1} ${g2}|^${g2} ${g1}`))],
+        ['r2', expect.stringContaining(g3)],
+      ]);
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(g1))).toEqual([]);
+
+      // Both find the grants and list the same ones; R1 deletes them all, R2 none: R2 writes no entry of
+      // its own (not in place of R1's), and R1's is written once.
+      const [g4, g5] = [id(), id()];
+      for (const grantId of [g4, g5]) await subject.saveGrant(grantId, signIn());
+      await interleave(g4, async () => undefined);
+      const forG4 = audit.entries.filter((entry) => String(entry.reason).includes(g4));
+      expect(forG4.map((entry) => entry.requestId)).toEqual(['r1']);
     });
 
     it('a withdrawal whose process is gone after its write: traced once by the reconciler, or by asking again', async () => {
@@ -179,17 +272,17 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       const clock = new TestClock();
       // The process ends right after the withdrawal's transaction: nothing after it runs.
       let gone = true;
-      const dying: PendingWorkIndex = Object.create(subject.pendingWork) as PendingWorkIndex;
+      const dying: PendingWorkIndex = Object.create(subject.pendingAudit) as PendingWorkIndex;
       dying.claim = (...args) => {
         if (gone) throw new Error('process gone');
-        return subject.pendingWork.claim(...args);
+        return subject.pendingAudit.claim(...args);
       };
       const deps = {
         sharingGrants: subject.store,
         clientReader: noClients,
         audit,
         clock,
-        pendingWork: dying,
+        pendingAudit: dying,
         ...noNotices(),
       };
       for (const grantId of [left, retried]) {
@@ -212,7 +305,8 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
             licences: new InMemoryLicenceStore(),
             statusLists: new InMemoryStatusListStore(),
             audit,
-            pendingWork: subject.pendingWork,
+            pendingWork: new InMemoryPendingWork(),
+            pendingAudit: subject.pendingAudit,
             clock,
           },
           { minAgeSeconds: 60, limit: 10 },
@@ -254,7 +348,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         clientReader: noClients,
         audit,
         clock: new TestClock(),
-        pendingWork: subject.pendingWork,
+        pendingAudit: subject.pendingAudit,
         ...noNotices(),
       };
       expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
@@ -308,7 +402,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         ...deps,
         audit,
         clock: new TestClock(),
-        pendingWork: subject.pendingWork,
+        pendingAudit: subject.pendingAudit,
         ...noNotices(),
       };
       expect(await rejection(withdrawAuthorization('acc_me', wallet, withdrawing))).toBeInstanceOf(

@@ -15,7 +15,7 @@ sharingGrantsContract('InMemorySharingGrants', async () => {
   return {
     store,
     notices: store.notices,
-    pendingWork: store.pendingWork,
+    pendingAudit: store.pendingAudit,
     saveGrant: async (id, grant) => store.saveGrant(id, grant),
     saveToken: async (tokenId, grantId) => store.saveToken(tokenId, grantId),
     tokenExists: async (tokenId) => store.tokenExists(tokenId),
@@ -33,7 +33,7 @@ sharingGrantsContract('DynamoSharingGrants on dynalite (the provider’s own sto
   return {
     store: new DynamoSharingGrants(deps),
     notices: new DynamoNoticeQueue(doc, tableName),
-    pendingWork: new DynamoPendingWork(doc, tableName),
+    pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
     // As the provider saves them: the payload, and the seconds it has left.
     saveGrant: (id, grant) =>
       grants.upsert(

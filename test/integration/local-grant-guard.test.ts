@@ -28,6 +28,7 @@ import { createKmsClient } from '../../shared/adapters/kms/client.js';
 import { createDynamoClient, documentClientFor } from '../../shared/adapters/dynamo/client.js';
 import { table } from '../../shared/adapters/dynamo/table.js';
 import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js';
+import { DynamoPendingWork, pointerKey } from '../../shared/adapters/dynamo/pending-work.js';
 import { projectionOf } from '../../shared/adapters/dynamo/projections.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
@@ -287,6 +288,56 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     await expect(clientsOf('me').doc.send(batch('oidc#AccessToken#a'))).rejects.toThrow(
       'not granted dynamodb:BatchGetItem',
     );
+  });
+
+  it('keeps `me` off a licence’s pending work: withdrawals’ own partition only (review M1)', async () => {
+    const me = clientsOf('me').doc;
+    // A licence's pointer, as issuance leaves it: `me` can neither claim it far ahead, nor plant entries
+    // on it, nor read or remove it.
+    const reconciler = new DynamoPendingWork(clientsOf('licence-reconciler').doc, tableName);
+    const now = new Date();
+    const claim = await reconciler.mark('lic_m1', now);
+    await reconciler.release('lic_m1', claim!);
+    const licences = new DynamoPendingWork(me, tableName);
+    await expect(licences.claim('lic_m1', now)).rejects.toThrow(
+      /Function me is not granted dynamodb:UpdateItem on partition key pending-work#\d/,
+    );
+    await expect(
+      me.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...pointerKey('lic_m1'), since: now.toISOString(), audit: [] },
+        }),
+      ),
+    ).rejects.toThrow(LocalAccessDenied);
+    await expect(
+      me.send(new GetCommand({ TableName: tableName, Key: pointerKey('lic_m1') })),
+    ).rejects.toThrow(LocalAccessDenied);
+    await expect(licences.olderThan(new Date(now.getTime() + 1), 10)).rejects.toThrow(
+      /not granted dynamodb:Query on the base table, partition key pending-work#0/,
+    );
+    // Its withdrawals' pointers it claims, finds and removes.
+    const withdrawals = new DynamoPendingWork(me, tableName, 'withdrawals');
+    const id = 'authorization-withdrawn#g_m1#w_1';
+    await data.doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...pointerKey(id, 'withdrawals'),
+          since: now.toISOString(),
+          marked: 'm',
+          ownedBy: 'acc_me',
+          audit: [{ key: id, entry: { action: 'authorization.withdrawn' } }],
+        },
+      }),
+    );
+    const taken = await withdrawals.claim(id, now);
+    expect(taken).toBeDefined();
+    expect((await withdrawals.carried('authorization-withdrawn#g_m1#')).map((found) => found.id)).toEqual([
+      id,
+    ]);
+    await withdrawals.remove(id, taken!);
+    expect(await reconciler.claim('lic_m1', now)).toBeDefined();
   });
 
   it('allows queries on granted indexes, and on the base table only on the partitions granted', async () => {

@@ -302,9 +302,9 @@ export class InMemoryTrustListStore implements TrustListStore {
 }
 
 /**
- * The {@link PendingWorkIndex} contract in memory: one pointer per licence (or per carried entry, put by
- * {@link keep} as a change's transaction would), claims held for 60 s from their taking, a live claim never
- * taken over by `mark`, a pointer marked since its claim kept by `remove`.
+ * The {@link PendingWorkIndex} contract in memory: one pointer per licence (or, in a withdrawals' index,
+ * per carried entry, put by {@link keep} as a change's transaction would), claims held for 60 s from their
+ * taking, a live claim never taken over by `mark`, a pointer marked since its claim kept by `remove`.
  */
 export class InMemoryPendingWork implements PendingWorkIndex {
   readonly pointers = new Map<
@@ -328,14 +328,25 @@ export class InMemoryPendingWork implements PendingWorkIndex {
     });
   }
 
-  async carried(id: string): Promise<CarriedAudit | undefined> {
-    return structuredClone(this.pointers.get(id)?.carried);
+  async carried(group: string): Promise<CarriedAudit[]> {
+    return [...this.pointers].flatMap(([id, { carried }]) =>
+      carried && id.slice(0, id.lastIndexOf('#') + 1) === group ? [structuredClone(carried)] : [],
+    );
+  }
+
+  /** A claim held: one not past, nor later than one taken now could be (forged: lapsed, as on DynamoDB). */
+  private held(pointer: { claim?: string; claimedUntil?: number }, now: Date): boolean {
+    return (
+      pointer.claim !== undefined &&
+      pointer.claimedUntil! >= now.getTime() &&
+      pointer.claimedUntil! <= now.getTime() + 60_000
+    );
   }
 
   async mark(licenceId: string, now: Date): Promise<string | undefined> {
     const marked = randomUUID();
     const pointer = this.pointers.get(licenceId);
-    if (pointer?.claim !== undefined && pointer.claimedUntil! >= now.getTime()) {
+    if (pointer && this.held(pointer, now)) {
       this.pointers.set(licenceId, { ...pointer, since: now.toISOString(), marked });
       return undefined;
     }
@@ -352,7 +363,7 @@ export class InMemoryPendingWork implements PendingWorkIndex {
 
   async claim(licenceId: string, now: Date): Promise<string | undefined> {
     const pointer = this.pointers.get(licenceId);
-    if (!pointer || (pointer.claim !== undefined && pointer.claimedUntil! >= now.getTime())) return undefined;
+    if (!pointer || this.held(pointer, now)) return undefined;
     const claim = randomUUID();
     this.pointers.set(licenceId, {
       ...pointer,

@@ -27,8 +27,8 @@ export class InMemorySharingGrants implements SharingGrants {
     private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
     /** Where `withdraw` queues the notices (the table's `notices` partition in the Dynamo adapter). */
     readonly notices: InMemoryNoticeQueue = new InMemoryNoticeQueue(),
-    /** Where `withdraw` saves a withdrawal's audit entry (the table's `pending-work#` shards in the Dynamo adapter). */
-    readonly pendingWork: InMemoryPendingWork = new InMemoryPendingWork(),
+    /** Where `withdraw` saves a withdrawal's audit entry (the table's `pending-audit#` shards in the Dynamo adapter). */
+    readonly pendingAudit: InMemoryPendingWork = new InMemoryPendingWork(),
   ) {}
 
   saveGrant(id: string, grant: StoredGrant): void {
@@ -63,14 +63,16 @@ export class InMemorySharingGrants implements SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: CarriedAudit,
-  ): Promise<void> {
+  ): Promise<boolean> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
-    if (left.length === 0) return;
+    if (left.length === 0) return false;
+    if (pending && this.pendingAudit.pointers.has(pending.id)) throw new Error('withdrawal not written');
     // As one write: a notice that cannot be queued leaves the grants where they were.
     if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
     for (const id of left) this.grants.delete(id);
-    if (pending) this.pendingWork.keep(pending);
+    if (pending) this.pendingAudit.keep(pending);
+    return true;
   }
 }
 

@@ -3,7 +3,7 @@ import type { Issuer } from '../../shared/issuers/issuer.js';
 import type { ChangeStatusDependencies } from '../../shared/licence/change-status.js';
 import type { IssueLicenceDependencies } from '../../shared/licence/issue-licence.js';
 import type { LicenceRecord } from '../../shared/licence/licence.js';
-import { pendingAudit } from '../../shared/licence/pending-work.js';
+import { pendingAudit, type PendingWorkIndex } from '../../shared/licence/pending-work.js';
 import type { VerifyScanDependencies } from '../../shared/verification/verify-scan.js';
 import { fakeMac, InMemoryIssuerStore } from './in-memory.js';
 import { InMemoryAudit, TestClock } from './in-memory-identity.js';
@@ -29,6 +29,8 @@ export function licenceWorld() {
   const statusLists = new InMemoryStatusListStore();
   const audit = new InMemoryAudit();
   const pendingWork = new InMemoryPendingWork();
+  // Withdrawals' pending work: an index apart, swept by the reconciler with licences'.
+  const withdrawalsPending = new InMemoryPendingWork();
   const signers = new Map<string, LocalSigner>();
   const platformSigner = new LocalSigner();
   // Presentations have a key of their own, never the platform key (review R7 M1).
@@ -52,7 +54,14 @@ export function licenceWorld() {
     clock,
     issuerUrl,
   };
-  const statusDeps: ChangeStatusDependencies = { licences, statusLists, audit, pendingWork, clock };
+  const statusDeps: ChangeStatusDependencies & { pendingAudit: PendingWorkIndex } = {
+    licences,
+    statusLists,
+    audit,
+    pendingWork,
+    pendingAudit: withdrawalsPending,
+    clock,
+  };
   const verifyDeps: VerifyScanDependencies = {
     issuers,
     licences,
@@ -97,6 +106,7 @@ export function licenceWorld() {
     statusLists,
     audit,
     pendingWork,
+    pendingAudit: withdrawalsPending,
     platformSigner,
     presentationSigner,
     issueDeps,

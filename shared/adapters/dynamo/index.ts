@@ -154,6 +154,9 @@ export const dynamoLicenceStore = (table: TableConnection): LicenceStore =>
   new DynamoLicenceStore(table, table.tableName);
 export const dynamoPendingWork = (table: TableConnection): PendingWorkIndex =>
   new DynamoPendingWork(table, table.tableName);
+/** Withdrawals' pending work (their audit entries): a partition apart from licences' (`pending-audit#`). */
+export const dynamoPendingAudit = (table: TableConnection): PendingWorkIndex =>
+  new DynamoPendingWork(table, table.tableName, 'withdrawals');
 export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>
   new DynamoIdempotencyStore(table, table.tableName, clock);
 // The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in

@@ -37,7 +37,7 @@ import type { ItemKey } from './conditional.js';
  * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
- * | an audit entry written once under its key (a licence change's pending entry; a withdrawal's) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#authorization-withdrawn#<grantId>` | `audit-once` |
+ * | an audit entry written once under its key (a licence change's pending entry; a withdrawal's) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#authorization-withdrawn#<grantId>#<withdrawalId>` | `audit-once` |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
  * | the on-demand checkpoint limit (one item) | table | `audit-checkpoint-limit`      | `audit-checkpoint-limit` |
@@ -76,7 +76,7 @@ import type { ItemKey } from './conditional.js';
  * | supervision alert, by rule, subject and window (created once) | table | `alert#<rule>#<subject>#<window start>` | `alert` |
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
  * | licence with work outstanding (audit entry, status list), by shard (0-7) of its id | table | `pending-work#<shard>` | `<licenceId>` |
- * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its key | table | `pending-work#<shard>` | `authorization-withdrawn#<grant id asked>` |
+ * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its grant's group, apart from licences' (`me` is granted this alone) | table | `pending-audit#<shard>` | `authorization-withdrawn#<grant id asked>#<withdrawal id>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -136,10 +136,12 @@ export const prefixes = {
   batchItems: 'batch-items#',
   // An issuer's unfinished bulk jobs (shared/licence/batch-slots.ts): the per-issuer cap on them.
   batchSlots: 'batch-slots#',
-  // A licence whose change is not yet complete (its audit entry, its status-list entry), or an audit entry
-  // carried until written (a withdrawal's), by shard (shared/licence/pending-work.ts): what the
-  // reconciler reads.
+  // A licence whose change is not yet complete (its audit entry, its status-list entry), by shard
+  // (shared/licence/pending-work.ts): what the reconciler reads.
   pendingWork: 'pending-work#',
+  // A withdrawal's audit entry carried until written, by shard: a partition apart from licences' pointers,
+  // so that the person-facing `me`, which puts and finishes these, cannot touch a licence's (review M1).
+  pendingAudit: 'pending-audit#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -357,12 +359,17 @@ export const keys = {
   }),
   /** An alert, by its id (`<rule>#<subject>#<window start>`): one per rule, subject and window. */
   alert: (id: string): ItemKey => ({ pk: `${prefixes.alert}${id}`, sk: sortKeys.alert }),
-  /**
-   * A pending-work pointer (a licence's, or one carrying its audit entry): in shard `shard` of
-   * {@link pendingWorkShards}, sorted by its id (the licence's, or the entry's key).
-   */
+  /** A licence's pending-work pointer: in shard `shard` of {@link pendingWorkShards}, sorted by its id. */
   pendingWork: (shard: number, id: string): ItemKey => ({
     pk: `${prefixes.pendingWork}${shard}`,
+    sk: id,
+  }),
+  /**
+   * A pointer carrying its own audit entry (a withdrawal's): in shard `shard` of {@link pendingWorkShards},
+   * sorted by its id (the entry's key, `authorization-withdrawn#<grant>#<withdrawal>`).
+   */
+  pendingAudit: (shard: number, id: string): ItemKey => ({
+    pk: `${prefixes.pendingAudit}${shard}`,
     sk: id,
   }),
 } as const;

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
-  GetCommand,
   QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
@@ -34,27 +33,46 @@ const noMark = 'none';
 /** When a claim taken at `now` lapses (epoch milliseconds): each claim's lease runs from its own taking. */
 const leaseEnd = (now: Date) => now.getTime() + claimSeconds * 1000;
 
-/** The shard of a pointer (a licence's, or one carrying its own entries): a stable function of its id. */
+/** The shard of a pointer (a licence's, or a group of carried ones): a stable function of its id. */
 export function shardOfPointer(id: string): number {
   return createHash('sha256').update(id).digest()[0]! % pendingWorkShards;
 }
 
-/** The key of the pointer `id`. */
-export const pointerKey = (id: string) => keys.pendingWork(shardOfPointer(id), id);
+/**
+ * Which pointers an index holds, each kind in a partition of its own (review M1): IAM bounds a function by
+ * partition alone, so the person-facing `me`, which puts and finishes withdrawals' pointers, is granted
+ * `pending-audit#*` and never a licence's `pending-work#*`.
+ *
+ * - `licences`: a licence's pointer, its work in the licence record (`pending-work#<shard>` / `<licence id>`);
+ * - `withdrawals`: one carrying its own audit entry ({@link carriedAuditItem}), `pending-audit#<shard>` /
+ *   `<its key>`, the shard that of its group (the id up to its last `#`, a withdrawal's grant: so that a
+ *   retry finds every withdrawal of that grant with one query, {@link DynamoPendingWork.carried}).
+ */
+export type PointerKind = 'licences' | 'withdrawals';
+
+/** The group of a carried pointer: its id up to and with its last `#` (`authorization-withdrawn#<grant>#`). */
+const groupOf = (id: string) => id.slice(0, id.lastIndexOf('#') + 1);
+
+/** The key of the pointer `id` of kind `kind`. */
+export const pointerKey = (id: string, kind: PointerKind = 'licences') =>
+  kind === 'licences'
+    ? keys.pendingWork(shardOfPointer(id), id)
+    : keys.pendingAudit(shardOfPointer(groupOf(id)), id);
 
 /**
  * The item of a pointer that carries its own audit entries ({@link CarriedAudit}), for the change's own
- * transaction to put (a withdrawal's: shared/adapters/dynamo/sharing-grants.ts): marked as `mark` would,
- * unclaimed, so that the change's request claims it next (or, past its time, the reconciler).
+ * transaction to put (a withdrawal's: shared/adapters/dynamo/sharing-grants.ts, only where no such pointer
+ * is: {@link carriedAuditCondition}): marked as `mark` would, unclaimed, so that the change's request claims
+ * it next (or, past its time, the reconciler).
  *
  * @example
  * ```ts
- * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried) } }]);
+ * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried), ConditionExpression: carriedAuditCondition } }]);
  * ```
  */
 export function carriedAuditItem(carried: CarriedAudit): Record<string, unknown> {
   return {
-    ...pointerKey(carried.id),
+    ...pointerKey(carried.id, 'withdrawals'),
     since: carried.since,
     marked: randomUUID(),
     ownedBy: carried.owner,
@@ -62,28 +80,38 @@ export function carriedAuditItem(carried: CarriedAudit): Record<string, unknown>
   };
 }
 
-/** `claimedUntil` is past (or absent with the claim): whoever held the claim is gone. */
-const unclaimed = 'attribute_not_exists(#claim) OR claimedUntil < :now';
+/** A carried pointer is put once, never over another (whose claim and entries it would replace: review L1). */
+export const carriedAuditCondition = 'attribute_not_exists(pk)';
 
 /**
- * {@link PendingWorkIndex} on the service table: one item per licence with work outstanding,
- * `pending-work#<shard>` / `<licenceId>` (or per carried entry, `<its key>`), holding when it was last marked (`since`) and by which mark
+ * `claimedUntil` is past (or absent with the claim): whoever held the claim is gone. One later than a claim
+ * taken now could hold (`:until`) is no holder's either (review M1: forged, or a clock gone wrong), and
+ * would otherwise keep every completer off the work with no alarm: it counts as lapsed too.
+ */
+const unclaimed = 'attribute_not_exists(#claim) OR claimedUntil < :now OR claimedUntil > :until';
+
+/**
+ * {@link PendingWorkIndex} on the service table, in the partition of its {@link PointerKind}: one item per
+ * licence with work outstanding, `pending-work#<shard>` / `<licenceId>` (or per carried entry,
+ * `pending-audit#<shard>` / `<its key>`), holding when it was last marked (`since`) and by which mark
  * (`marked`, new on every mark), and its claim (`claim`, `claimedUntil` in epoch milliseconds, and
  * `claimedMark`, the mark it was taken under). Each operation is one conditional UpdateItem or DeleteItem
  * ({@link DynamoPendingWork.write}; `mark` a second, unconditional, when the pointer is held); the reconciler
  * reads the shards with a query each. A pointer that carries its own entries holds them too (`audit`, and
- * `ownedBy`: {@link carriedAuditItem}), its sort key the key of its entry.
+ * `ownedBy`: {@link carriedAuditItem}); only the `withdrawals` index reads them.
  *
  * @example
  * ```ts
  * const pending = new DynamoPendingWork(doc, tableName);
  * const claim = await pending.mark(id, now); // undefined: another completer holds it
+ * const withdrawals = new DynamoPendingWork(doc, tableName, 'withdrawals');
  * ```
  */
 export class DynamoPendingWork implements PendingWorkIndex {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly kind: PointerKind = 'licences',
   ) {}
 
   async mark(id: string, now: Date): Promise<string | undefined> {
@@ -143,7 +171,7 @@ export class DynamoPendingWork implements PendingWorkIndex {
     const expressions = `${input.update ?? ''} ${input.condition ?? ''}`;
     const common = {
       TableName: this.tableName,
-      Key: pointerKey(id),
+      Key: pointerKey(id, this.kind),
       ...(input.condition ? { ConditionExpression: input.condition } : {}),
       // DynamoDB refuses a name or a value the expressions do not use.
       ...(expressions.includes('#claim') ? { ExpressionAttributeNames: { '#claim': 'claim' } } : {}),
@@ -157,13 +185,33 @@ export class DynamoPendingWork implements PendingWorkIndex {
     );
   }
 
-  async carried(id: string): Promise<CarriedAudit | undefined> {
-    const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: pointerKey(id), ConsistentRead: true }),
-    );
-    const audit = Item && auditOf(Item.audit);
-    if (!audit || typeof Item.ownedBy !== 'string') return undefined;
-    return { id, owner: Item.ownedBy, since: String(Item.since), audit };
+  async carried(group: string): Promise<CarriedAudit[]> {
+    if (this.kind !== 'withdrawals') return [];
+    const found: CarriedAudit[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :group)',
+          ExpressionAttributeValues: {
+            ':pk': `${prefixes.pendingAudit}${shardOfPointer(group)}`,
+            ':group': group,
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const id = String(item.sk);
+        const audit = auditOf(item.audit);
+        // Another grant's whose id goes on past a `#` of this one's shares the prefix: not of this group.
+        if (groupOf(id) !== group || !audit || typeof item.ownedBy !== 'string') continue;
+        found.push({ id, owner: item.ownedBy, since: String(item.since), audit });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   async olderThan(before: Date, limit: number): Promise<PendingPointer[]> {
@@ -176,9 +224,10 @@ export class DynamoPendingWork implements PendingWorkIndex {
             TableName: this.tableName,
             KeyConditionExpression: 'pk = :pk',
             FilterExpression: 'since < :before',
-            ProjectionExpression: 'sk, since, audit',
+            // A licence's pointer carries nothing: whatever `audit` one holds is no work of it (review M1).
+            ProjectionExpression: this.kind === 'withdrawals' ? 'sk, since, audit' : 'sk, since',
             ExpressionAttributeValues: {
-              ':pk': `${prefixes.pendingWork}${shard}`,
+              ':pk': `${this.kind === 'withdrawals' ? prefixes.pendingAudit : prefixes.pendingWork}${shard}`,
               ':before': before.toISOString(),
             },
             ExclusiveStartKey: start,
@@ -195,7 +244,7 @@ export class DynamoPendingWork implements PendingWorkIndex {
   }
 }
 
-/** The entries a pointer carries, or undefined for a licence's pointer (its work is in the licence). */
+/** The entries a carried pointer holds (undefined for none). */
 function auditOf(stored: unknown): PendingAuditEntry[] | undefined {
   if (!Array.isArray(stored)) return undefined;
   return stored.flatMap((item: { key?: unknown; entry?: unknown }) =>

@@ -10,7 +10,7 @@ import {
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
 import { writeAllButRefused } from './conditional.js';
 import { noticeItem } from './notice-queue.js';
-import { carriedAuditItem } from './pending-work.js';
+import { carriedAuditCondition, carriedAuditItem } from './pending-work.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
 
 /** TransactWriteItems takes 100 items: the grants' deletes, the notice's put and the audit entry's. */
@@ -21,8 +21,8 @@ const maxWrites = 100;
  * carrying `licence_access` details, listed per person through gsi2, and withdrawn as the provider revokes
  * a grant (`revokeByGrantId`: every code and token of it), then the grants deleted, the platform's notice
  * put (the notice item is the queue's own, `notice-queue.ts`) and the withdrawal's audit entry saved as
- * pending work that carries it (`pending-work#<shard>` / `authorization-withdrawn#<grant id>`, the item
- * `pending-work.ts` makes) in one transaction.
+ * pending work that carries it (`pending-audit#<shard>` / `authorization-withdrawn#<grant id>#<withdrawal>`,
+ * the item `pending-work.ts` makes, put only where none is) in one transaction.
  */
 export class DynamoSharingGrants implements SharingGrants {
   readonly #deps: DynamoAdapterDeps;
@@ -52,7 +52,7 @@ export class DynamoSharingGrants implements SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: CarriedAudit,
-  ): Promise<void> {
+  ): Promise<boolean> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
@@ -61,7 +61,17 @@ export class DynamoSharingGrants implements SharingGrants {
       ...(notice
         ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
         : []),
-      ...(pending ? [{ Put: { TableName: this.#deps.tableName, Item: carriedAuditItem(pending) } }] : []),
+      ...(pending
+        ? [
+            {
+              Put: {
+                TableName: this.#deps.tableName,
+                Item: carriedAuditItem(pending),
+                ConditionExpression: carriedAuditCondition,
+              },
+            },
+          ]
+        : []),
     ];
     // 3. Past what one transaction holds (a platform's sign-ins of years), the oldest go alone first: the
     //    last ones still go with the notice and the entry.
@@ -69,7 +79,8 @@ export class DynamoSharingGrants implements SharingGrants {
     while (left.length > maxWrites - alongside.length) await this.#grants.destroy(left.shift()!);
     // 4. The grants deleted (each only if still there) with what goes with them, all or nothing. A grant
     //    another withdrawal deleted meanwhile fails its condition: the write is made again without it.
-    await writeAllButRefused(this.#deps.doc, {
+    //    Every one gone: nothing is written, and the caller has nothing to finish.
+    const deleted = await writeAllButRefused(this.#deps.doc, {
       members: left,
       itemOf: (id) => ({
         Delete: {
@@ -81,6 +92,7 @@ export class DynamoSharingGrants implements SharingGrants {
       alongside: () => alongside,
       what: 'withdrawal',
     });
+    return deleted.length > 0;
   }
 }
 

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { pointerKey } from '../../../shared/adapters/dynamo/pending-work.js';
-import { withdrawalAuditKey } from '../../../shared/sharing/authorizations.js';
+import { withdrawalAuditGroup } from '../../../shared/sharing/authorizations.js';
 import { auditEntriesOf } from '../../support/audit-entries.js';
 import { scanItems } from '../../support/http-api.js';
 import {
@@ -116,8 +116,7 @@ async function withdrawnEntries(id: string) {
 
 /** The withdrawals' audit entries saved as pending work, not yet written. */
 async function savedWithdrawals() {
-  const items = await scanItems('pending-work#');
-  return items.filter((item) => String(item.sk).startsWith(withdrawalAuditKey('')));
+  return scanItems('pending-audit#');
 }
 
 /** Whether the platform was told of the withdrawal of share `id` (a notice delivered to its receiver). */
@@ -166,10 +165,13 @@ describe('a withdrawal whose audit entry fails to be written', () => {
     expect(await withdrawnEntries(id)).toEqual([]);
     // A minute on (the saved entry's time moved back, as the runtime's clock cannot be).
     const { doc, config } = dependencies();
+    const [saved] = (await savedWithdrawals()).filter((item) =>
+      String(item.sk).startsWith(withdrawalAuditGroup(id)),
+    );
     await doc.send(
       new UpdateCommand({
         TableName: config.tableName,
-        Key: pointerKey(withdrawalAuditKey(id)),
+        Key: pointerKey(String(saved!.sk), 'withdrawals'),
         UpdateExpression: 'SET since = :since',
         ExpressionAttributeValues: { ':since': new Date(Date.now() - 120_000).toISOString() },
       }),

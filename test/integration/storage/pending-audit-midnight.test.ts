@@ -55,6 +55,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
     const deps = {
       licences,
       pendingWork,
+      pendingAudit: new InMemoryPendingWork(),
       statusLists: new InMemoryStatusListStore(),
       audit: reconciler,
       clock,

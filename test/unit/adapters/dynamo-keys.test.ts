@@ -65,6 +65,7 @@ describe('the table’s keys, as stored', () => {
       batchItems: 'batch-items#',
       batchSlots: 'batch-slots#',
       pendingWork: 'pending-work#',
+      pendingAudit: 'pending-audit#',
     });
     expect(fixedPartitions).toEqual({
       trustList: 'trust-list',
@@ -124,10 +125,11 @@ describe('the table’s keys, as stored', () => {
       sk: '2026-12-06T08:00:00.000Z#evt_1',
     });
     expect(keys.abandonedNotice('evt_1')).toEqual({ pk: 'notices', sk: 'abandoned#evt_1' });
-    // A withdrawal's audit entry, saved as pending work under its key.
-    expect(keys.pendingWork(3, 'authorization-withdrawn#g_1')).toEqual({
-      pk: 'pending-work#3',
-      sk: 'authorization-withdrawn#g_1',
+    // A licence's pending work, and a withdrawal's audit entry saved under its key in a partition apart.
+    expect(keys.pendingWork(3, 'lic_1')).toEqual({ pk: 'pending-work#3', sk: 'lic_1' });
+    expect(keys.pendingAudit(3, 'authorization-withdrawn#g_1#w_1')).toEqual({
+      pk: 'pending-audit#3',
+      sk: 'authorization-withdrawn#g_1#w_1',
     });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
-import { changeLicenceStatus, type ChangeStatusDependencies } from '../../../shared/licence/change-status.js';
+import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
 import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
 import { readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
 import { halfWayLicence, licenceWorld } from '../../support/licence-world.js';
@@ -27,7 +27,7 @@ describe('the reconciler’s claims (security review R11)', () => {
     const licences = await Promise.all([1, 2, 3].map((n) => leftHalfWay(world, n)));
     const taken: string[] = [];
     // Each completion takes 45 s (a slow status list); meanwhile another completer tries the same licence.
-    const deps: ChangeStatusDependencies = {
+    const deps: typeof world.statusDeps = {
       ...world.statusDeps,
       statusLists: Object.assign(Object.create(world.statusLists) as typeof world.statusLists, {
         setStatus: async (listId: string, idx: number, value: 0 | 1 | 2) => {
@@ -53,7 +53,7 @@ describe('the reconciler’s claims (security review R11)', () => {
     const licence = await leftHalfWay(world, 7, 'suspended');
     const listed = () => readStatus(world.statusLists.lists.get('iss_1.0')!.bytes, 7);
     let landed = false;
-    const deps: ChangeStatusDependencies = {
+    const deps: typeof world.statusDeps = {
       ...world.statusDeps,
       audit: {
         // Just before the reconciler writes the suspension's entry, the licence is reinstated.
@@ -91,14 +91,14 @@ describe('the reconciler’s claims (security review R11)', () => {
 describe('pending work that carries its own audit entry (a withdrawal’s)', () => {
   it('is written once by the reconciler; a failed write is alarmed, released and written by the next run', async () => {
     const world = licenceWorld();
-    const key = 'authorization-withdrawn#g_1';
+    const key = 'authorization-withdrawn#g_1#w_1';
     const entry = {
       at: new Date(world.clock.now()).toISOString(),
       actor: 'acc_me',
       action: 'authorization.withdrawn',
     };
     // As the withdrawal's transaction leaves it when its process dies right after: saved, unclaimed.
-    world.pendingWork.keep({ id: key, owner: 'acc_me', since: entry.at, audit: [{ key, entry }] });
+    world.pendingAudit.keep({ id: key, owner: 'acc_me', since: entry.at, audit: [{ key, entry }] });
     let down = true;
     const deps = {
       ...world.statusDeps,
@@ -134,6 +134,6 @@ describe('pending work that carries its own audit entry (a withdrawal’s)', () 
       skipped: 0,
     });
     expect(world.audit.entries).toEqual([entry]);
-    expect(await world.pendingWork.olderThan(new Date(world.clock.now() + 1), 10)).toEqual([]);
+    expect(await world.pendingAudit.olderThan(new Date(world.clock.now() + 1), 10)).toEqual([]);
   });
 });

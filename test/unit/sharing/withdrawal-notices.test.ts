@@ -90,7 +90,7 @@ describe('withdrawal notices', () => {
       clientReader: deps.clientReader,
       audit: new InMemoryAudit(),
       clock,
-      pendingWork: sharingGrants.pendingWork,
+      pendingAudit: sharingGrants.pendingAudit,
       notices: queue,
       subjectAt: async () => 'sub-1',
     };
