@@ -283,15 +283,14 @@ export function listPlace(position: string): string {
 }
 
 /**
- * Where a page asked after `cursor` starts: the cursor's place ({@link listPlace}) and its time. A cursor
- * this listing did not make is refused, as by {@link positionOfCursor}.
+ * Where a page asked after a cursor starts, from the position the cursor carries ({@link positionOfCursor},
+ * which refuses a cursor this listing did not make): that position's place ({@link listPlace}) and its time.
  *
  * @example
  * ```ts
- * pageStart(entryCursor('2026-12-05T02:31:00.000Z#audit_x')); // { at: '2026-12-05T02:31:00.000Z', position: '3230…' }
+ * pageStart(positionOfCursor(cursor)); // { at: '2026-12-05T02:31:00.000Z', position: '3230…' }
  * ```
  */
-export function pageStart(cursor: string): PageStart {
-  const position = positionOfCursor(cursor);
+export function pageStart(position: string): PageStart {
   return { at: position.slice(0, position.indexOf('#')), position: listPlace(position) };
 }

@@ -450,7 +450,7 @@ export class DynamoLicenceAuditPages implements LicenceAuditPages {
       // Where each entry is on the list: its index key, which the cursor after it carries too.
       positions: items.map((item) => listPlace(String(item.gsi1sk))),
       ...(more ? { cursor: entryCursor(String(items.at(-1)!.gsi1sk)) } : {}),
-      ...(page.cursor === undefined ? {} : { after: pageStart(page.cursor) }),
+      ...(after === undefined ? {} : { after: pageStart(after) }),
     };
   }
 }

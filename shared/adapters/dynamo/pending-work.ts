@@ -14,6 +14,7 @@ import type {
 } from '../../licence/pending-work.js';
 import { writeIf } from './conditional.js';
 import { keys, prefixes } from './keys.js';
+import { queryAll } from './query-all.js';
 
 /**
  * Partitions of the pointers: every issuance writes one and removes it, so one partition would cap the
@@ -187,31 +188,22 @@ export class DynamoPendingWork implements PendingWorkIndex {
 
   async carried(group: string): Promise<CarriedAudit[]> {
     if (this.kind !== 'withdrawals') return [];
-    const found: CarriedAudit[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :group)',
-          ExpressionAttributeValues: {
-            ':pk': `${prefixes.pendingAudit}${shardOfPointer(group)}`,
-            ':group': group,
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const id = String(item.sk);
-        const audit = auditOf(item.audit);
-        // Another grant's whose id goes on past a `#` of this one's shares the prefix: not of this group.
-        if (groupOf(id) !== group || !audit || typeof item.ownedBy !== 'string') continue;
-        found.push({ id, owner: item.ownedBy, since: String(item.since), audit });
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found;
+    const items = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :group)',
+      ExpressionAttributeValues: {
+        ':pk': `${prefixes.pendingAudit}${shardOfPointer(group)}`,
+        ':group': group,
+      },
+      ConsistentRead: true,
+    });
+    return items.flatMap((item) => {
+      const id = String(item.sk);
+      const audit = auditOf(item.audit);
+      // Another grant's whose id goes on past a `#` of this one's shares the prefix: not of this group.
+      if (groupOf(id) !== group || !audit || typeof item.ownedBy !== 'string') return [];
+      return [{ id, owner: item.ownedBy, since: String(item.since), audit }];
+    });
   }
 
   async olderThan(before: Date, limit: number): Promise<PendingPointer[]> {
