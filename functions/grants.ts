@@ -75,6 +75,13 @@ export interface TableGrant {
 }
 
 /**
+ * The alias every function is invoked through, by another function as by API Gateway, the schedules, the
+ * stream and the queue: CodeDeploy moves it to a new version gradually (infra/constructs/gradual-deploys.ts),
+ * so `$LATEST` is never what serves. An `invokes` grant names `<function arn>:live` and nothing else.
+ */
+export const invokeQualifier = 'live';
+
+/**
  * What one function may touch, as its code uses it. The CDK stack turns this into the function's role
  * policies and environment; the local runtime refuses, as IAM would, any call outside it
  * (`infra/local/grant-guard.ts`), so the test suite proves each grant is enough for what the tests do.
@@ -169,8 +176,9 @@ export interface FunctionGrants {
    */
   sms?: true;
   /**
-   * Functions it may invoke (Lambda `InvokeFunction`, synchronously): IAM on each one's ARN in AWS, the
-   * local grant guard's refusal otherwise. Only the list functions invoke one, the list signer.
+   * Functions it may invoke (Lambda `InvokeFunction`, synchronously), through their {@link invokeQualifier}
+   * alias only: IAM on `<arn>:live` in AWS, the local grant guard's refusal otherwise (of `$LATEST` and any
+   * other alias too). Only the list functions invoke one, the list signer.
    */
   invokes?: readonly FunctionName[];
   /**

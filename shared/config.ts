@@ -47,12 +47,13 @@ const schema = z
     AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
     AWS_ENDPOINT_URL_KMS: optionalUrl,
     AWS_ENDPOINT_URL_LAMBDA: optionalUrl,
-    // The function that signs the trust list and status lists (functions/list-signer.ts), by name or ARN:
-    // the public list functions invoke it when the stored token is stale. The stack sets its name.
+    // The function that signs the trust list and status lists (functions/list-signer.ts), by name or ARN
+    // with its live alias (`<name>:live`, all the grant names): the public list functions invoke it when the
+    // stored token is stale. The stack sets its name.
     LIST_SIGNER_FUNCTION: z
       .string()
       .regex(/^[A-Za-z0-9_:.-]{1,170}$/, 'must be a Lambda function name or ARN')
-      .default('list-signer'),
+      .default('list-signer:live'),
     TABLE_NAME: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
@@ -288,7 +289,7 @@ export interface Config {
    * serves the Invoke API in process, and in AWS the regional endpoint is used.
    */
   readonly lambdaEndpoint: string | undefined;
-  /** The list signer's function name or ARN (`LIST_SIGNER_FUNCTION`, default `list-signer`). */
+  /** The list signer's function name or ARN, with its alias (`LIST_SIGNER_FUNCTION`, default `list-signer:live`). */
   readonly listSignerFunction: string;
   readonly tableName: string;
   /**

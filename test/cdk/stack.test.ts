@@ -16,6 +16,7 @@ import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/
 import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
+import { liveAliases, liveArnOf, liveNameOf } from '../support/live-aliases.js';
 
 /** Synthesises the stack without bundling: the code assets skip esbuild for stacks not listed here. */
 function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; template: Template } {
@@ -45,6 +46,8 @@ function render(value: unknown): string {
 describe('ElicenceStack', () => {
   let stack: ElicenceStack;
   let template: Template;
+  /** The live aliases' nested stack (infra/constructs/gradual-deploys.ts), read with this template. */
+  let live: ReturnType<typeof liveAliases>;
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const functionId = (name: FunctionName) => logicalId(stack.functions[name].function);
@@ -104,16 +107,29 @@ describe('ElicenceStack', () => {
 
   beforeAll(() => {
     ({ stack, template } = synthesize());
+    live = liveAliases(stack, template);
   });
 
   describe('HTTP API', () => {
     it('lets API Gateway invoke each function through one permission, not one per route', () => {
       // CloudFormation refuses a stack of more than 500 resources: with a permission per route (130) the
       // stack reached 513. Headroom kept for what comes next.
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
-        (p) => (p as { Properties: Json }).Properties.Principal === 'apigateway.amazonaws.com',
-      );
+      // Beside the live aliases, in their nested stack, which the parent counts as one resource.
+      const onApi = (found: Template) =>
+        Object.values(found.findResources('AWS::Lambda::Permission')).filter(
+          (p) => (p as { Properties: Json }).Properties.Principal === 'apigateway.amazonaws.com',
+        ) as Array<{ Properties: Json }>;
+      expect(onApi(template)).toEqual([]);
+      const permissions = onApi(live.nested);
       expect(permissions.length).toBe(new Set(routes.map((route) => route.function)).size);
+      for (const name of new Set(routes.map((route) => route.function))) {
+        expect(
+          permissions.filter(
+            (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify({ Ref: live.aliasId(name) }),
+          ),
+          name,
+        ).toHaveLength(1);
+      }
       expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(450);
     });
 
@@ -131,9 +147,10 @@ describe('ElicenceStack', () => {
         const target = render((resource as { Properties: Json }).Properties.Target);
         const integrationId = /^integrations\/\$\{(.+)\}$/.exec(target)?.[1] ?? '';
         const integration = (integrations[integrationId] as { Properties: Json }).Properties;
-        expect(integration.IntegrationUri, routeKey(route)).toEqual({
-          'Fn::GetAtt': [functionId(route.function), 'Arn'],
-        });
+        // Its function's live alias, never $LATEST (gradual deploys, test/cdk/gradual-deploys.test.ts).
+        expect(live.aliasNamedBy(integration.IntegrationUri), routeKey(route)).toBe(
+          live.aliasId(route.function),
+        );
         expect(integration.PayloadFormatVersion).toBe('2.0');
         expect((resource as { Properties: Json }).Properties.AuthorizationType ?? 'NONE').toBe('NONE');
       }
@@ -540,7 +557,7 @@ describe('ElicenceStack', () => {
         State: 'ENABLED',
         Targets: [
           Match.objectLike({
-            Arn: { 'Fn::GetAtt': [logicalId(stack.functions['licence-reconciler'].function), 'Arn'] },
+            Arn: liveArnOf(logicalId(stack.functions['licence-reconciler'].function)),
           }),
         ],
       });
@@ -552,6 +569,7 @@ describe('ElicenceStack', () => {
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Principal: 'events.amazonaws.com',
+        FunctionName: liveArnOf(logicalId(stack.functions['licence-reconciler'].function)),
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.pendingWorkReconciler), 'Arn'] },
       });
     });
@@ -844,7 +862,8 @@ describe('ElicenceStack', () => {
     });
 
     it('lets only the two list functions invoke the list signer, and nothing else be invoked by a function', () => {
-      const signerArn = { 'Fn::GetAtt': [functionId('list-signer'), 'Arn'] };
+      // Its live alias alone: neither $LATEST nor `:*` (the local guard refuses the same: test/security/18).
+      const signerArn = liveArnOf(functionId('list-signer'));
       for (const name of functionNames) {
         const invokes = roleStatements(name).filter(
           (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('lambda:')),
@@ -854,7 +873,9 @@ describe('ElicenceStack', () => {
             invokes.map((s) => [actionsOf(s), s.Resource]),
             name,
           ).toEqual([[['lambda:InvokeFunction'], signerArn]]);
-          expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toEqual({ Ref: functionId('list-signer') });
+          expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toEqual(
+            liveNameOf(functionId('list-signer')),
+          );
         } else {
           expect(invokes, name).toEqual([]);
           expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toBeUndefined();
@@ -865,6 +886,11 @@ describe('ElicenceStack', () => {
       for (const permission of Object.values(permissions)) {
         expect(JSON.stringify(permission), 'a Lambda permission on the list signer').not.toContain(
           functionId('list-signer'),
+        );
+      }
+      for (const permission of Object.values(live.nested.findResources('AWS::Lambda::Permission'))) {
+        expect(JSON.stringify(permission), 'a Lambda permission on the list signer’s alias').not.toContain(
+          live.aliasId('list-signer'),
         );
       }
     });
@@ -1742,12 +1768,11 @@ describe('ElicenceStack', () => {
     });
 
     it('feeds the batches function one job at a time, reporting failures, with a bounded concurrency', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
-        .map((mapping) => (mapping as { Properties: Json }).Properties)
-        .filter(
-          (mapping) =>
-            JSON.stringify(mapping.FunctionName) === JSON.stringify({ Ref: functionId('batches') }),
-        );
+      // Beside the live alias it invokes, in the nested stack (test/cdk/gradual-deploys.test.ts).
+      expect(template.findResources('AWS::Lambda::EventSourceMapping')).toEqual({});
+      const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
+        .filter((mapping) => JSON.stringify(mapping.FunctionName).includes(live.aliasId('batches')));
       expect(mappings).toHaveLength(1);
       expect(mappings[0]).toMatchObject({
         EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] },
@@ -1884,16 +1909,13 @@ describe('ElicenceStack', () => {
     });
 
     it('feeds supervision-events audit inserts only, in batches, bisecting, with a dead-letter queue', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
-        .map((mapping) => (mapping as { Properties: Json }).Properties)
+      const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
         // The batch queue's mapping is tested below (bulk issuance).
-        .filter(
-          (mapping) =>
-            JSON.stringify(mapping.FunctionName) !== JSON.stringify({ Ref: functionId('batches') }),
-        );
+        .filter((mapping) => !JSON.stringify(mapping.FunctionName).includes(live.aliasId('batches')));
       expect(mappings).toHaveLength(1);
       const [mapping] = mappings as [Json];
-      expect(mapping.FunctionName).toEqual({ Ref: functionId('supervision-events') });
+      expect(JSON.stringify(mapping.FunctionName)).toContain(`"Ref":"${live.aliasId('supervision-events')}"`);
       // The audit table's stream: a filter is no permission, and its writes are all audit data.
       expect(mapping.EventSourceArn).toEqual({
         'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'StreamArn'],
@@ -2046,7 +2068,7 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: liveArnOf(functionId('audit')) })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
         (p) =>
@@ -2056,7 +2078,7 @@ describe('ElicenceStack', () => {
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] },
+        FunctionName: liveArnOf(functionId('audit')),
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.auditCheckpoints), 'Arn'] },
       });
     });
@@ -2068,7 +2090,7 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: schedule,
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: liveArnOf(functionId(name)) })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
@@ -2124,7 +2146,7 @@ describe('ElicenceStack', () => {
     ) => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: schedule,
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: liveArnOf(functionId(name)) })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
