@@ -760,6 +760,10 @@ export class ElicenceStack extends Stack {
         'SNS topic the supervision alerts are published to (subscribe the supervising office here)',
       value: alertTopic.topicArn,
     });
+    new CfnOutput(this, 'DeployApplication', {
+      description: 'CodeDeploy application whose deployments move the functions’ live aliases',
+      value: this.deploys.application.applicationName,
+    });
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });
     new CfnOutput(this, 'IssuerUrl', { description: 'OpenID issuer identifier', value: issuerUrl });
   }
