@@ -127,7 +127,7 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
       supervisionHistoryBefore: String(supervisionHistoryBefore),
     }),
     // `-c skipCanary=true`, in an emergency only and never in cdk.json: every new version at once
-    // (docs/operating.md, "Deploys").
+    // (docs/operating.md, "How a deploy rolls out").
     ...((skipCanary === true || skipCanary === 'true') && { skipCanary: true }),
     // cdk.json's `"auditKeys": "2,1"` when audit key generation 2 takes over; every generation is kept for ever.
     auditKeys: items(auditKeys),

@@ -331,7 +331,8 @@ export interface ElicenceStackProps
   tencentSms?: TencentSmsSettings;
   /**
    * Emergency only (`-c skipCanary=true`): every function's new version takes all traffic at once instead
-   * of a 10 % canary for 5 minutes; the rollback alarms are still watched (docs/operating.md, "Deploys").
+   * of a 10 % canary for 5 minutes, so nothing is rolled back automatically (docs/operating.md, "How a
+   * deploy rolls out").
    * Default false.
    */
   skipCanary?: boolean;
@@ -596,13 +597,11 @@ export class ElicenceStack extends Stack {
     const { aliases } = this.deploys;
     // A rule's target is the alias by the ARN built here, and its permission is made here: the nested
     // stack's alias as target would make a cycle (the rule needs the alias, the alias's permission the rule).
-    const scheduled = (name: FunctionName) => {
-      const live = lambda.Function.fromFunctionAttributes(this, `${name}LiveTarget`, {
+    const scheduled = (name: FunctionName) =>
+      lambda.Function.fromFunctionAttributes(this, `${name}LiveTarget`, {
         functionArn: liveArn(functions[name].function),
         sameEnvironment: true,
       });
-      return live;
-    };
 
     // A checkpoint of the audit chains a day (shortly after midnight UTC, when yesterday's chains are
     // final), signed by the audit function with the audit key; supervisors also ask for one on demand.

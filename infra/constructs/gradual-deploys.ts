@@ -32,8 +32,8 @@ export interface GradualDeploysProps {
   /** Every function of the service, published as `currentVersion`, with how its deploys roll out. */
   functions: ReadonlyArray<{ name: FunctionName; function: lambda.Function; rollout: RolloutKind }>;
   /**
-   * Emergency only (`-c skipCanary=true`, docs/operating.md): every function all at once, the alarms
-   * still watched. Default false.
+   * Emergency only (`-c skipCanary=true`, docs/operating.md): every function all at once; the alarms stay,
+   * but an all-at-once deployment ends before they could stop it. Default false.
    */
   skipCanary?: boolean;
 }
@@ -81,7 +81,7 @@ export class GradualDeploys extends NestedStack {
       // The new version alone (`ExecutedVersion`): the function-wide Errors would count the old version's
       // errors too and roll back a sound deploy. 1-minute periods, so that a 5-minute canary sees them.
       const alarm = new cloudwatch.Alarm(this, `${name}NewVersionErrors`, {
-        alarmDescription: `elicence ${name}: the version being deployed failed invocations (CodeDeploy rolls the deploy back)`,
+        alarmDescription: `elicence ${name}: the version being deployed failed invocations (during a canary, CodeDeploy rolls the deploy back)`,
         metric: new cloudwatch.Metric({
           namespace: 'AWS/Lambda',
           metricName: 'Errors',
