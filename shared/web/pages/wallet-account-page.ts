@@ -1,5 +1,6 @@
 import { levelOfAcr } from '../../identity/assurance.js';
 import { calendarDate } from '../kit/china-time.js';
+import type { FieldLabels } from '../kit/form.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletAccount } from '../wallet/account-api.js';
@@ -148,9 +149,7 @@ export function closeConfirmBody(
     </p>
     <form method="post" action="/wallet/account/close" id="account-close-form">
       <p>
-        <label for="account-close-password">
-          ${t('请再次输入登录密码以确认是您本人', 'Type your password again to confirm it is you')}
-        </label>
+        <label for="account-close-password">${closeAccountLabels.password(t)}</label>
         <input
           type="password"
           name="password"
@@ -163,12 +162,20 @@ export function closeConfirmBody(
       <p>
         <label>
           <input type="checkbox" name="confirm" value="yes" required id="account-close-confirm" />
-          ${t('我已了解以上内容，确认注销账号。', 'I understand the above and want to close the account.')}
+          ${closeAccountLabels.confirm(t)}
         </label>
       </p>
       <button type="submit" id="account-close-submit">${t('注销账号', 'Close the account')}</button>
     </form>`;
 }
+
+/** The closing form's labels: rendered by {@link closeConfirmBody}, and what a refusal names. */
+export const closeAccountLabels = {
+  password: (t: Translate) =>
+    t('请再次输入登录密码以确认是您本人', 'Type your password again to confirm it is you'),
+  confirm: (t: Translate) =>
+    t('我已了解以上内容，确认注销账号。', 'I understand the above and want to close the account.'),
+} satisfies FieldLabels;
 
 /** After closing: the account is gone, the browser signed out. */
 export function closedBody(t: Translate): SafeHtml {
