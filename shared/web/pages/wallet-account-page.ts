@@ -1,4 +1,5 @@
 import { levelOfAcr } from '../../identity/assurance.js';
+import { assuranceName } from '../kit/assurance-words.js';
 import { calendarDate } from '../kit/china-time.js';
 import type { FieldLabels } from '../kit/form.js';
 import type { Translate } from '../kit/i18n.js';
@@ -11,15 +12,6 @@ export function closeAccountHref(account: Pick<WalletAccount, 'acr'>): string {
   return stepUpHref('/wallet/account/close', { level: levelOfAcr(account.acr) ?? 3, fresh: true });
 }
 
-const levelNames = { 1: ['一级', 'Level 1'], 2: ['二级', 'Level 2'], 3: ['三级', 'Level 3'] } as const;
-
-/** The account's assurance level in words (`urn:elicence:loa:3` is for platforms, not people). */
-function levelText(t: Translate, level: 1 | 2 | 3 | undefined): string {
-  if (!level) return t('未知', 'Unknown');
-  const [zh, en] = levelNames[level];
-  return t(zh, en);
-}
-
 /** What the account holds, as a list of fields (the account page and the confirmation both show it). */
 function holdings(t: Translate, account: WalletAccount): SafeHtml {
   return html`<dl class="fields" id="account-holdings">
@@ -28,7 +20,7 @@ function holdings(t: Translate, account: WalletAccount): SafeHtml {
     <dt>${t('身份证号', 'ID number')}</dt>
     <dd id="account-masked">${account.masked}</dd>
     <dt>${t('认证等级', 'Assurance level')}</dt>
-    <dd id="account-level">${levelText(t, levelOfAcr(account.acr))}</dd>
+    <dd id="account-level">${assuranceName(t, account.acr)}</dd>
     <dt>${t('手机号', 'Phone')}</dt>
     <dd>${account.phone ? account.phone.masked : t('未保存', 'None kept')}</dd>
     <dt>${t('通行密钥', 'Passkeys')}</dt>
