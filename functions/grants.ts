@@ -149,7 +149,7 @@ export interface FunctionGrants {
    */
   clientSecretMac?: true;
   /**
-   * Computes HMACs with the cursor key: the audit trail's listings' cursors (shared/audit/trail-cursors.ts),
+   * Computes HMACs with the cursor key: the audit trail's listings' cursors (shared/supervision/trail-cursors.ts),
    * sealed so that only those the service answered are taken back (security review R14 L2). A key of its
    * own: it can forge a cursor and nothing else.
    */

@@ -361,7 +361,7 @@ export interface Config {
    */
   readonly clientSecretKeyId: string;
   /**
-   * HMAC key (`GENERATE_VERIFY_MAC`) of the audit trail's listings' cursors alone (shared/audit/trail-cursors.ts):
+   * HMAC key (`GENERATE_VERIFY_MAC`) of the audit trail's listings' cursors alone (shared/supervision/trail-cursors.ts):
    * a key derived from it once per container seals each cursor answered, so that only those are taken
    * back. A key of its own, not one of the MAC keys above: whoever holds one of those can do more than
    * forge a cursor (a client's secret, a page session), and the listings' functions should not.

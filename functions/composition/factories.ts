@@ -64,7 +64,10 @@ import { connectLambda, lambdaListSigner } from '../../shared/adapters/lambda/in
 import { ScryptPasswordHasher } from '../../shared/adapters/scrypt/password-hasher.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import { keyedFingerprint } from '../../shared/crypto/keyed-fingerprint.js';
-import { trailCursors as trailCursorCodec, type TrailCursors } from '../../shared/audit/trail-cursors.js';
+import {
+  trailCursors as trailCursorCodec,
+  type TrailCursors,
+} from '../../shared/supervision/trail-cursors.js';
 import type { Mac } from '../../shared/crypto/mac.js';
 import type { Signer } from '../../shared/crypto/signer.js';
 import { consoleClientId, pageClientIds } from '../../shared/identifiers/client-ids.js';

@@ -8,7 +8,7 @@ import type { ListSigner } from '../../shared/licence/list-signer.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
 import type { ProviderReads } from '../../shared/sso/client-auth-throttle.js';
 import type { AuditTrail, LicenceAuditPages } from '../../shared/audit/audit-trail.js';
-import type { TrailCursors } from '../../shared/audit/trail-cursors.js';
+import type { TrailCursors } from '../../shared/supervision/trail-cursors.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';

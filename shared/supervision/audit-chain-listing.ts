@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { auditEntrySchema, type LicenceAuditPages, type PageStart } from '../audit/audit-trail.js';
-import type { TrailCursors, TrailListing } from '../audit/trail-cursors.js';
+import type { TrailCursors, TrailListing } from './trail-cursors.js';
 import { forSupervisor } from './audit-chain.js';
 import type { AuditChainStore, AuditPage } from './audit-chain-store.js';
 import { maxDaysPerRequest, validRange } from './checkpoints.js';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Mac } from '../../../shared/crypto/mac.js';
-import { trailCursors, type TrailListing } from '../../../shared/audit/trail-cursors.js';
+import { trailCursors, type TrailListing } from '../../../shared/supervision/trail-cursors.js';
 
 /** HMAC-SHA-256 under a fixed key, as KMS GenerateMac computes it; counts its calls. */
 function hmacKey(key: string): Mac & { calls: number } {
