@@ -511,6 +511,7 @@ export class ElicenceStack extends Stack {
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
           ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
+          ...(grants.cursorMac && { CURSOR_KEY_ID: keys.cursor.keyArn }),
           ...((grants.pii || grants.batchItems) && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && sms.environment),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alertTopic.topicArn }),

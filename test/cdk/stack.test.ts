@@ -341,6 +341,7 @@ describe('ElicenceStack', () => {
         'TABLE_NAME',
         'AUDIT_TABLE_NAME',
         'CLIENT_SECRET_KEY_ID',
+        'CURSOR_KEY_ID',
         'ISSUER_KEY_POLICY',
         'PLATFORM_REGION',
       ],
@@ -381,7 +382,7 @@ describe('ElicenceStack', () => {
       console: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
-      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
+      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID', 'CURSOR_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
@@ -592,6 +593,7 @@ describe('ElicenceStack', () => {
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
         ['clientSecret', stack.keys.clientSecret],
+        ['cursor', stack.keys.cursor],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
         ['auditTable', stack.keys.auditTable],
@@ -670,6 +672,7 @@ describe('ElicenceStack', () => {
           'kms:CreateAlias issuer keys',
           'kms:CreateKey *',
           'kms:GenerateMac clientSecret',
+          'kms:GenerateMac cursor',
           'kms:GetPublicKey issuer keys',
           'kms:ScheduleKeyDeletion issuer keys',
           'kms:TagResource issuer keys',
@@ -702,7 +705,7 @@ describe('ElicenceStack', () => {
         // Publishing to the encrypted alerts topic encrypts with its key (never the alarm topic's).
         'supervision-events': ['kms:Decrypt alerts topic', 'kms:GenerateDataKey* alerts topic'],
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
-        audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
+        audit: ['kms:GenerateMac cursor', 'kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
         // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
         notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
@@ -972,6 +975,34 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::KMS::Alias', {
         AliasName: 'alias/elicence-interaction-mac',
         TargetKeyId: interactionArn,
+      });
+    });
+
+    it('gives the cursor key to the trail listings alone (audit, admin), GenerateMac only (R14 L2)', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.cursor)] as {
+        DeletionPolicy: string;
+        Properties: Json & { KeyPolicy: { Statement: Statement[] } };
+      };
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      expect(key.Properties).not.toHaveProperty('MultiRegion');
+      const cursorArn = { 'Fn::GetAtt': [logicalId(stack.keys.cursor), 'Arn'] };
+      expect(keyUsers(stack.keys.cursor)).toEqual({ 'kms:GenerateMac': ['admin', 'audit'] });
+      for (const name of ['admin', 'audit'] as const) {
+        expect(kmsPermissions(name).filter((p) => p.includes('cursor'))).toEqual(['kms:GenerateMac cursor']);
+        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(cursorArn);
+        expect(environmentOf(name)).toHaveProperty('CURSOR_KEY_ID');
+      }
+      for (const name of functionNames.filter((n) => n !== 'admin' && n !== 'audit')) {
+        expect(
+          kmsPermissions(name).filter((p) => p.includes('cursor')),
+          name,
+        ).toEqual([]);
+        expect(environmentOf(name), name).not.toHaveProperty('CURSOR_KEY_ID');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-cursor-mac',
+        TargetKeyId: cursorArn,
       });
     });
 
@@ -2345,6 +2376,8 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
     'KeysAuditTableAlias2F12794F',
     'KeysClientSecret55AE22EE',
     'KeysClientSecretAlias13503A7E',
+    'KeysCursor49585D0D',
+    'KeysCursorAlias997D50A5',
     'KeysInteractionAlias266DA4E9',
     'KeysInteractionD072239F',
     'KeysLookupMacA5327305',
