@@ -17,7 +17,8 @@ import type { StatusListStore } from './status-list-store.js';
  *   the status list), and the pointer is written before the licence's own write by `mark`;
  * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
  *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
- *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB), its id the key of its entry, made of a
+ *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB) already claimed for the change's request,
+ *   as `claim` would have taken it then (its lease from `since`), its id the key of its entry, made of a
  *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
  *
  * Both are claimed, completed and removed alike, and both are swept by {@link reconcilePendingWork}. A
@@ -330,7 +331,7 @@ export type CarriedAuditDependencies = Pick<PendingWorkDependencies, 'audit' | '
  *
  * @example
  * ```ts
- * const claim = await deps.pendingAudit.claim(carried.id, now);
+ * const { claim } = await sharingGrants.withdraw(ids, notice, carried); // put claimed by its transaction
  * if (claim) await completeCarriedAudit(carried, claim, deps);
  * ```
  */
@@ -347,14 +348,16 @@ export async function completeCarriedAudit(
 }
 
 /**
- * {@link completeCarriedAudit} for the change that saved `carried`, or a retry of it: claims the pointer
- * first. Held by another completer (a concurrent retry; the reconciler), or gone (written meanwhile), it
- * is theirs: answers false, and the entries are written by them or, past the lease, the reconciler.
+ * {@link completeCarriedAudit} for a retry of the change that saved `carried` (the change itself holds the
+ * claim its transaction put): claims the pointer first. Held by another completer (the change's request,
+ * alive or gone; a concurrent retry; the reconciler), or gone (written meanwhile), it is theirs: answers
+ * false, and the entries are written by them or, past the lease, the reconciler.
  *
  * @example
  * ```ts
- * await sharingGrants.withdraw(ids, notice, carried); // the pointer put by the change's transaction
- * await finishCarriedAudit(carried, deps);
+ * for (const carried of await deps.pendingAudit.carried(withdrawalAuditGroup(grantId))) {
+ *   await finishCarriedAudit(carried, deps);
+ * }
  * ```
  */
 export async function finishCarriedAudit(

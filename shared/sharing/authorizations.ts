@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import {
   carriedAuditPrefix,
+  completeCarriedAudit,
   finishCarriedAudit,
   type CarriedAudit,
   type PendingWorkIndex,
@@ -43,13 +44,26 @@ export interface SharingGrant {
  * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
  * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
  * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
- * due at once. Answers whether the write was made (false: every grant was gone, nothing saved). `pending`
- * is saved only where no pointer of its id is (never over another withdrawal's).
+ * due at once. Answers the grants it deleted (none: every grant was gone, nothing saved). `pending` is
+ * saved only where no pointer of its id is (never over another withdrawal's), and saved **claimed** for the
+ * caller (`PendingWorkIndex.claim`'s lease, from `pending.since`): the claim is answered with the grants,
+ * for the caller to complete it (`completeCarriedAudit`) with no claim write of its own; a caller gone
+ * before it does leaves a claim that lapses, and the reconciler takes it then.
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
   find(grantId: string): Promise<SharingGrant | undefined>;
-  withdraw(grantIds: readonly string[], notice?: WithdrawalNotice, pending?: CarriedAudit): Promise<boolean>;
+  withdraw(
+    grantIds: readonly string[],
+    notice?: WithdrawalNotice,
+    pending?: CarriedAudit,
+  ): Promise<Withdrawal>;
+}
+
+/** What {@link SharingGrants.withdraw} did: the grants it deleted, and the claim on `pending` when saved. */
+export interface Withdrawal {
+  deleted: string[];
+  claim?: string;
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -252,7 +266,7 @@ async function endAuthorization(
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
   pending?: CarriedAudit,
-): Promise<boolean> {
+): Promise<Withdrawal> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
     {
@@ -368,12 +382,15 @@ export async function withdrawAuthorization(
       },
     ],
   };
-  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write.
-  //    Nothing written (every grant gone: a concurrent withdrawal's, with its own entry), nothing to finish.
-  if (!(await endAuthorization(grant, ending, deps, pending))) return;
-  // 5. The entry written (once), then its pending work removed: a failure here leaves it saved, for the
-  //    retry (step 1) or the reconciler.
-  await finishCarriedAudit(pending, deps);
+  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write,
+  //    the entry's pointer claimed for this request. Nothing written (every grant gone: a concurrent
+  //    withdrawal's, with its own entry), nothing to finish.
+  const { claim } = await endAuthorization(grant, ending, deps, pending);
+  if (!claim) return;
+  // 5. The entry written (once), then its pending work removed: a failure here releases the claim and
+  //    leaves the entry saved, for the retry (step 1) or the reconciler; a process gone here leaves the
+  //    claim to lapse, and the reconciler takes it then.
+  await completeCarriedAudit(pending, claim, deps);
 }
 
 /**

@@ -319,13 +319,22 @@ export class InMemoryPendingWork implements PendingWorkIndex {
     }
   >();
 
-  /** What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it). */
-  keep(carried: CarriedAudit): void {
+  /**
+   * What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it), put
+   * already claimed by the change's request (its lease from `since`, as `carriedAuditItem`): answers the claim.
+   */
+  keep(carried: CarriedAudit): string {
+    const marked = randomUUID();
+    const claim = randomUUID();
     this.pointers.set(carried.id, {
       since: carried.since,
-      marked: randomUUID(),
+      marked,
+      claim,
+      claimedUntil: Date.parse(carried.since) + 60_000,
+      claimedMark: marked,
       carried: structuredClone(carried),
     });
+    return claim;
   }
 
   async carried(group: string): Promise<CarriedAudit[]> {

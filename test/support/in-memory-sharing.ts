@@ -4,6 +4,7 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
+  type Withdrawal,
 } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit } from '../../shared/licence/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
@@ -63,16 +64,15 @@ export class InMemorySharingGrants implements SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: CarriedAudit,
-  ): Promise<boolean> {
+  ): Promise<Withdrawal> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
-    if (left.length === 0) return false;
+    if (left.length === 0) return { deleted: [] };
     if (pending && this.pendingAudit.pointers.has(pending.id)) throw new Error('withdrawal not written');
     // As one write: a notice that cannot be queued leaves the grants where they were.
     if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
     for (const id of left) this.grants.delete(id);
-    if (pending) this.pendingAudit.keep(pending);
-    return true;
+    return { deleted: left, ...(pending ? { claim: this.pendingAudit.keep(pending) } : {}) };
   }
 }
 

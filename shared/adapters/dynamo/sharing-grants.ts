@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { epochSeconds, type Clock } from '../../clock.js';
 import type { CarriedAudit } from '../../licence/pending-work.js';
 import {
@@ -6,6 +7,7 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
+  type Withdrawal,
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
 import { writeAllButRefused } from './conditional.js';
@@ -22,7 +24,7 @@ const maxWrites = 100;
  * a grant (`revokeByGrantId`: every code and token of it), then the grants deleted, the platform's notice
  * put (the notice item is the queue's own, `notice-queue.ts`) and the withdrawal's audit entry saved as
  * pending work that carries it (`pending-audit#<shard>` / `authorization-withdrawn#<grant id>#<withdrawal>`,
- * the item `pending-work.ts` makes, put only where none is) in one transaction.
+ * the item `pending-work.ts` makes, put only where none is, claimed for the request) in one transaction.
  */
 export class DynamoSharingGrants implements SharingGrants {
   readonly #deps: DynamoAdapterDeps;
@@ -52,11 +54,13 @@ export class DynamoSharingGrants implements SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: CarriedAudit,
-  ): Promise<boolean> {
+  ): Promise<Withdrawal> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
-    // 2. What goes with the grants: the notice, and the audit entry saved until it is written.
+    // 2. What goes with the grants: the notice, and the audit entry saved until it is written, its pointer
+    //    claimed for this request (so that it needs no claim write of its own before writing the entry).
+    const claim = randomUUID();
     const alongside = [
       ...(notice
         ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
@@ -66,7 +70,7 @@ export class DynamoSharingGrants implements SharingGrants {
             {
               Put: {
                 TableName: this.#deps.tableName,
-                Item: carriedAuditItem(pending),
+                Item: carriedAuditItem(pending, claim),
                 ConditionExpression: carriedAuditCondition,
               },
             },
@@ -92,7 +96,7 @@ export class DynamoSharingGrants implements SharingGrants {
       alongside: () => alongside,
       what: 'withdrawal',
     });
-    return deleted.length > 0;
+    return { deleted, ...(pending && deleted.length > 0 ? { claim } : {}) };
   }
 }
 
