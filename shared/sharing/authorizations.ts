@@ -40,7 +40,8 @@ export interface SharingGrant {
  * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `withdraw` deletes
  * every code, access and refresh token issued under the grants, then the grants themselves **and queues
  * `notice` (when given) and saves `pending` (when given: the withdrawal's audit entry, as pending work that
- * carries it, `PendingWorkIndex.carried`) in one all-or-nothing write**: the grants are never gone without
+ * carries it, `PendingWorkIndex.carried`, made from the ids of the grants this write deletes, so that it
+ * names those and no grant another withdrawal deleted first) in one all-or-nothing write**: the grants are never gone without
  * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
  * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
  * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
@@ -56,7 +57,7 @@ export interface SharingGrants {
   withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: CarriedAudit,
+    pending?: (deleted: readonly string[]) => CarriedAudit,
   ): Promise<Withdrawal>;
 }
 
@@ -265,7 +266,7 @@ async function endAuthorization(
   grant: SharingGrant,
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
-  pending?: CarriedAudit,
+  pending?: (deleted: readonly string[]) => CarriedAudit,
 ): Promise<Withdrawal> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
@@ -359,38 +360,43 @@ export async function withdrawAuthorization(
   if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   //    Saved by the withdrawal's own write, so that no withdrawal is ever done without it.
+  //    It names the grants the write deleted, not all it meant to: a concurrent withdrawal may have
+  //    deleted some first, and traces those itself.
   const at = new Date(deps.clock.now()).toISOString();
   const key = withdrawalAuditKey(grantId, randomUUID());
-  const pending: CarriedAudit = {
-    id: key,
-    owner: personId,
-    since: at,
-    audit: [
-      {
-        key,
-        entry: {
-          at,
-          action: 'authorization.withdrawn',
-          actor: grant.accountId,
-          reason: `client ${grant.clientId}, grant ${ending.map((other) => other.id).join(' ')}, ${
-            grant.details.length > 0
-              ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
-              : `scopes ${[...new Set(ending.flatMap((other) => other.scopes))].join(' ')}`
-          }`,
-          ...(context.requestId ? { requestId: context.requestId } : {}),
+  const pending = (deleted: readonly string[]): CarriedAudit => {
+    const gone = ending.filter((other) => deleted.includes(other.id));
+    return {
+      id: key,
+      owner: personId,
+      since: at,
+      audit: [
+        {
+          key,
+          entry: {
+            at,
+            action: 'authorization.withdrawn',
+            actor: grant.accountId,
+            reason: `client ${grant.clientId}, grant ${gone.map((other) => other.id).join(' ')}, ${
+              grant.details.length > 0
+                ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
+                : `scopes ${[...new Set(gone.flatMap((other) => other.scopes))].join(' ')}`
+            }`,
+            ...(context.requestId ? { requestId: context.requestId } : {}),
+          },
         },
-      },
-    ],
+      ],
+    };
   };
   // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write,
   //    the entry's pointer claimed for this request. Nothing written (every grant gone: a concurrent
   //    withdrawal's, with its own entry), nothing to finish.
-  const { claim } = await endAuthorization(grant, ending, deps, pending);
+  const { deleted, claim } = await endAuthorization(grant, ending, deps, pending);
   if (!claim) return;
   // 5. The entry written (once), then its pending work removed: a failure here releases the claim and
   //    leaves the entry saved, for the retry (step 1) or the reconciler; a process gone here leaves the
   //    claim to lapse, and the reconciler takes it then.
-  await completeCarriedAudit(pending, claim, deps);
+  await completeCarriedAudit(pending(deleted), claim, deps);
 }
 
 /**

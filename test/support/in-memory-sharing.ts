@@ -63,16 +63,17 @@ export class InMemorySharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: CarriedAudit,
+    pending?: (deleted: readonly string[]) => CarriedAudit,
   ): Promise<Withdrawal> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
     if (left.length === 0) return { deleted: [] };
-    if (pending && this.pendingAudit.pointers.has(pending.id)) throw new Error('withdrawal not written');
+    const carried = pending?.(left);
+    if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
     // As one write: a notice that cannot be queued leaves the grants where they were.
     if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
     for (const id of left) this.grants.delete(id);
-    return { deleted: left, ...(pending ? { claim: this.pendingAudit.keep(pending) } : {}) };
+    return { deleted: left, ...(carried ? { claim: this.pendingAudit.keep(carried) } : {}) };
   }
 }
 

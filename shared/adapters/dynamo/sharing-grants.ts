@@ -53,39 +53,24 @@ export class DynamoSharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: CarriedAudit,
+    pending?: (deleted: readonly string[]) => CarriedAudit,
   ): Promise<Withdrawal> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
-    // 2. What goes with the grants: the notice, and the audit entry saved until it is written, its pointer
-    //    claimed for this request (so that it needs no claim write of its own before writing the entry).
-    const claim = randomUUID();
-    const alongside = [
-      ...(notice
-        ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
-        : []),
-      ...(pending
-        ? [
-            {
-              Put: {
-                TableName: this.#deps.tableName,
-                Item: carriedAuditItem(pending, claim),
-                ConditionExpression: carriedAuditCondition,
-              },
-            },
-          ]
-        : []),
-    ];
-    // 3. Past what one transaction holds (a platform's sign-ins of years), the oldest go alone first: the
+    // 2. Past what one transaction holds (a platform's sign-ins of years), the first go alone first: the
     //    last ones still go with the notice and the entry.
-    const left = [...grantIds];
-    while (left.length > maxWrites - alongside.length) await this.#grants.destroy(left.shift()!);
-    // 4. The grants deleted (each only if still there) with what goes with them, all or nothing. A grant
-    //    another withdrawal deleted meanwhile fails its condition: the write is made again without it.
-    //    Every one gone: nothing is written, and the caller has nothing to finish.
-    const deleted = await writeAllButRefused(this.#deps.doc, {
-      members: left,
+    const room = maxWrites - (notice ? 1 : 0) - (pending ? 1 : 0);
+    const early = grantIds.slice(0, Math.max(0, grantIds.length - room));
+    for (const id of early) await this.#grants.destroy(id);
+    // 3. The grants deleted (each only if still there) with what goes with them, all or nothing: the
+    //    notice, and the audit entry saved until it is written, naming the grants this write deletes, its
+    //    pointer claimed for this request (so that it needs no claim write of its own before writing the
+    //    entry). A grant another withdrawal deleted meanwhile fails its condition: the write is made again
+    //    without it. Every one gone: nothing is written, and the caller has nothing to finish.
+    const claim = randomUUID();
+    const kept = await writeAllButRefused(this.#deps.doc, {
+      members: grantIds.slice(early.length),
       itemOf: (id) => ({
         Delete: {
           TableName: this.#deps.tableName,
@@ -93,10 +78,26 @@ export class DynamoSharingGrants implements SharingGrants {
           ConditionExpression: 'attribute_exists(pk)',
         },
       }),
-      alongside: () => alongside,
+      alongside: (members) => [
+        ...(notice
+          ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
+          : []),
+        ...(pending
+          ? [
+              {
+                Put: {
+                  TableName: this.#deps.tableName,
+                  Item: carriedAuditItem(pending([...early, ...members]), claim),
+                  ConditionExpression: carriedAuditCondition,
+                },
+              },
+            ]
+          : []),
+      ],
       what: 'withdrawal',
     });
-    return { deleted, ...(pending && deleted.length > 0 ? { claim } : {}) };
+    if (kept.length === 0) return { deleted: [] };
+    return { deleted: [...early, ...kept], ...(pending ? { claim } : {}) };
   }
 }
 
