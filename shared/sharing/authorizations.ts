@@ -45,7 +45,8 @@ export interface SharingGrant {
  * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
  * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
  * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
- * due at once. Answers the grants it deleted (none: every grant was gone, nothing saved). `pending` is
+ * due at once. Past what one write holds (a platform's sign-ins of years), the first grants listed are deleted
+ * alone before it: the caller lists last the grant a retry looks up. Answers the grants it deleted (none: every grant was gone, nothing saved). `pending` is
  * saved only where no pointer of its id is (never over another withdrawal's), and saved **claimed** for the
  * caller (`PendingWorkIndex.claim`'s lease, from `pending.since`): the claim is answered with the grants,
  * for the caller to complete it (`completeCarriedAudit`) with no claim write of its own; a caller gone
@@ -58,11 +59,11 @@ export interface SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: (deleted: readonly string[]) => CarriedAudit,
-  ): Promise<Withdrawal>;
+  ): Promise<WithdrawnGrants>;
 }
 
 /** What {@link SharingGrants.withdraw} did: the grants it deleted, and the claim on `pending` when saved. */
-export interface Withdrawal {
+export interface WithdrawnGrants {
   deleted: string[];
   claim?: string;
 }
@@ -267,7 +268,7 @@ async function endAuthorization(
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
   pending?: (deleted: readonly string[]) => CarriedAudit,
-): Promise<Withdrawal> {
+): Promise<WithdrawnGrants> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
     {
@@ -358,6 +359,11 @@ export async function withdrawAuthorization(
           (other) => other.details.length === 0 && signInKey(other) === signInKey(grant),
         );
   if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
+  //    Oldest first, the one asked for last: past what one write holds, the first go alone before it
+  //    (`SharingGrants.withdraw`), and the grant asked for stays until the write that saves the entry, so
+  //    that a retry after a failure anywhere finds either it (and withdraws what is left) or the entry.
+  const asked = (other: SharingGrant) => (other.id === grant.id ? 1 : 0);
+  ending.sort((a, b) => asked(a) - asked(b) || a.grantedAt - b.grantedAt);
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   //    Saved by the withdrawal's own write, so that no withdrawal is ever done without it.
   //    It names the grants the write deleted, not all it meant to: a concurrent withdrawal may have

@@ -4,7 +4,7 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
-  type Withdrawal,
+  type WithdrawnGrants,
 } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit } from '../../shared/licence/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
@@ -64,7 +64,7 @@ export class InMemorySharingGrants implements SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: (deleted: readonly string[]) => CarriedAudit,
-  ): Promise<Withdrawal> {
+  ): Promise<WithdrawnGrants> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
     if (left.length === 0) return { deleted: [] };

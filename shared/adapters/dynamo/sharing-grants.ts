@@ -7,10 +7,11 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
-  type Withdrawal,
+  type WithdrawnGrants,
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
-import { writeAllButRefused } from './conditional.js';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { writeAllButRefused, writeIf } from './conditional.js';
 import { noticeItem } from './notice-queue.js';
 import { carriedAuditCondition, carriedAuditItem } from './pending-work.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
@@ -54,15 +55,25 @@ export class DynamoSharingGrants implements SharingGrants {
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
     pending?: (deleted: readonly string[]) => CarriedAudit,
-  ): Promise<Withdrawal> {
+  ): Promise<WithdrawnGrants> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
-    // 2. Past what one transaction holds (a platform's sign-ins of years), the first go alone first: the
-    //    last ones still go with the notice and the entry.
+    // 2. Past what one transaction holds (a platform's sign-ins of years), the first go alone first, each
+    //    only if still there (the entry names those this withdrawal deleted): the last ones, the one the
+    //    caller looks up again among them, still go with the notice and the entry.
     const room = maxWrites - (notice ? 1 : 0) - (pending ? 1 : 0);
-    const early = grantIds.slice(0, Math.max(0, grantIds.length - room));
-    for (const id of early) await this.#grants.destroy(id);
+    const early: string[] = [];
+    for (const id of grantIds.slice(0, Math.max(0, grantIds.length - room))) {
+      const Key = oidcItemKey('Grant', id);
+      const condition = 'attribute_exists(pk)';
+      const gone = new DeleteCommand({
+        TableName: this.#deps.tableName,
+        Key,
+        ConditionExpression: condition,
+      });
+      if (await writeIf(this.#deps.doc, gone)) early.push(id);
+    }
     // 3. The grants deleted (each only if still there) with what goes with them, all or nothing: the
     //    notice, and the audit entry saved until it is written, naming the grants this write deletes, its
     //    pointer claimed for this request (so that it needs no claim write of its own before writing the
@@ -70,7 +81,7 @@ export class DynamoSharingGrants implements SharingGrants {
     //    without it. Every one gone: nothing is written, and the caller has nothing to finish.
     const claim = randomUUID();
     const kept = await writeAllButRefused(this.#deps.doc, {
-      members: grantIds.slice(early.length),
+      members: grantIds.slice(Math.max(0, grantIds.length - room)),
       itemOf: (id) => ({
         Delete: {
           TableName: this.#deps.tableName,
