@@ -9,7 +9,7 @@ import {
   finishCarriedAudit,
   type CarriedAudit,
   type PendingWorkIndex,
-} from '../licence/pending-work.js';
+} from '../pending-work/pending-work.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -313,7 +313,7 @@ export const withdrawalAuditKey = (grantId: string, withdrawalId: string) =>
  * `./withdrawal-notices.ts`), so that it deletes its copies: the notice is queued by the same write that
  * deletes the grants, so no withdrawal is ever without its notice (docs/integrating.md, section 4). Its
  * audit entry (`authorization.withdrawn`) is saved by that write too, as pending work that carries it
- * (shared/licence/pending-work.ts), and written after it under a key of its own: were that write to fail,
+ * (shared/pending-work/pending-work.ts), and written after it under a key of its own: were that write to fail,
  * asking again writes it (once) and answers done, where it would otherwise find no grant and answer 404
  * with the withdrawal untraced; left alone (the process gone), the reconciler writes it a minute later.
  *

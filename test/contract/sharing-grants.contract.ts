@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
-import type { CarriedAudit, PendingWorkIndex } from '../../shared/licence/pending-work.js';
-import { reconcilePendingWork } from '../../shared/licence/pending-work.js';
+import type { CarriedAudit, PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
+import { reconcilePendingWork } from '../../shared/reconciler/reconcile-pending-work.js';
 import type { NoticeQueue, WithdrawalNotice } from '../../shared/sharing/withdrawal-notices.js';
 import {
   listAuthorizations,

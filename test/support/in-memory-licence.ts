@@ -3,7 +3,11 @@ import { credentialKid } from '../../shared/issuers/credential-key.js';
 import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
-import type { CarriedAudit, PendingPointer, PendingWorkIndex } from '../../shared/licence/pending-work.js';
+import type {
+  CarriedAudit,
+  PendingPointer,
+  PendingWorkIndex,
+} from '../../shared/pending-work/pending-work.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
 import type {
   LicenceCount,

@@ -6,7 +6,7 @@ import {
   type StoredGrant,
   type WithdrawnGrants,
 } from '../../shared/sharing/authorizations.js';
-import type { CarriedAudit } from '../../shared/licence/pending-work.js';
+import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import type {

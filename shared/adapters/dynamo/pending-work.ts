@@ -11,7 +11,7 @@ import type {
   PendingAuditEntry,
   PendingPointer,
   PendingWorkIndex,
-} from '../../licence/pending-work.js';
+} from '../../pending-work/pending-work.js';
 import { writeIf } from './conditional.js';
 import { keys, prefixes } from './keys.js';
 import { queryAll } from './query-all.js';

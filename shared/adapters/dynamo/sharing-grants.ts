@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { epochSeconds, type Clock } from '../../clock.js';
-import type { CarriedAudit } from '../../licence/pending-work.js';
+import type { CarriedAudit } from '../../pending-work/pending-work.js';
 import {
   sharingGrantOf,
   type ClientNames,
