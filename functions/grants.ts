@@ -853,14 +853,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     },
     platformKey: 'sign',
   },
-  // The reconciler (functions/licence-reconciler.ts, every minute): the pending work changes left undone
+  // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
   // (query of the `pending-work#` and `pending-audit#` shards; claimed, released by update, removed by
   // conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
   // entries, or the audit entry a withdrawal's pending work carries (in the query's answer), written once
   // under their keys (a transaction's conditional puts, {@link pendingAuditWrites}). No key: it signs
   // nothing.
-  'licence-reconciler': {
+  'pending-work-reconciler': {
     table: {
       items: {
         GetItem: [partitions.licence, partitions.statusList],

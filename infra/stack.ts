@@ -174,7 +174,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     config: true,
   },
   // Finishes what changes of licences left undone, every minute: a few reads and writes per licence.
-  'licence-reconciler': {
+  'pending-work-reconciler': {
     description: 'elicence pending work of licence changes (scheduled)',
     memorySize: 512,
     timeout: Duration.seconds(60),
@@ -595,13 +595,13 @@ export class ElicenceStack extends Stack {
     });
 
     // What a change of a licence left undone (its audit entry, its status-list entry: a timeout, a
-    // `status_list_contended` 503) finished within about two minutes (shared/licence/pending-work.ts,
-    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `licence-reconciler`.
+    // `status_list_contended` 503) finished within about two minutes (shared/reconciler/reconcile-pending-work.ts,
+    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `pending-work-reconciler`.
     this.pendingWorkReconciler = new events.Rule(this, 'PendingWorkSchedule', {
       description: 'Finishes the pending work of licence changes (audit entries, status lists)',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [
-        new eventTargets.LambdaFunction(functions['licence-reconciler'].function, { retryAttempts: 0 }),
+        new eventTargets.LambdaFunction(functions['pending-work-reconciler'].function, { retryAttempts: 0 }),
       ],
     });
 

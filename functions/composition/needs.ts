@@ -32,7 +32,7 @@ import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
-import type { PendingWorkIndex } from '../../shared/licence/pending-work.js';
+import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import type { PdfSignatureCache } from '../../shared/licence/pdf-signature-cache.js';
 import type { StatusListStore } from '../../shared/licence/status-list-store.js';
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';

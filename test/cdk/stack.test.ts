@@ -386,7 +386,7 @@ describe('ElicenceStack', () => {
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
-      'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
+      'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
     };
@@ -511,7 +511,7 @@ describe('ElicenceStack', () => {
       'me',
       'accounts',
       'batches',
-      'licence-reconciler',
+      'pending-work-reconciler',
       'console',
     ] as const;
 
@@ -541,13 +541,13 @@ describe('ElicenceStack', () => {
         State: 'ENABLED',
         Targets: [
           Match.objectLike({
-            Arn: { 'Fn::GetAtt': [logicalId(stack.functions['licence-reconciler'].function), 'Arn'] },
+            Arn: { 'Fn::GetAtt': [logicalId(stack.functions['pending-work-reconciler'].function), 'Arn'] },
           }),
         ],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(
-          logicalId(stack.functions['licence-reconciler'].function),
+          logicalId(stack.functions['pending-work-reconciler'].function),
         ),
       ) as Array<{ Properties: Json }>;
       expect(permissions).toHaveLength(1);
@@ -710,7 +710,7 @@ describe('ElicenceStack', () => {
         // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
         notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
         // Signs nothing: the pending work is entries and bits, never a credential.
-        'licence-reconciler': [],
+        'pending-work-reconciler': [],
         // Verifies checkpoints: the audit keys' public keys, never Sign (a checker that could sign could
         // make a broken trail look intact).
         'audit-check': ['kms:GetPublicKey audit'],
@@ -1150,7 +1150,7 @@ describe('ElicenceStack', () => {
         notices: { items: [get, put, del], queries: [] },
         // The pointers (a query of their partitions, below), the licences and their status lists, and
         // the withdrawals' audit entries the pointers carry.
-        'licence-reconciler': { items: [get, put, update, del], queries: [] },
+        'pending-work-reconciler': { items: [get, put, update, del], queries: [] },
         'audit-check': { items: [], queries: [] },
       };
       for (const name of functionNames) {
@@ -1188,7 +1188,7 @@ describe('ElicenceStack', () => {
             : // The notices function reads its queue's partition, no other.
               name === 'notices'
               ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
-              : name === 'licence-reconciler'
+              : name === 'pending-work-reconciler'
                 ? [
                     {
                       'ForAllValues:StringLike': {
@@ -1327,7 +1327,7 @@ describe('ElicenceStack', () => {
         licences: { items: [put, batchWrite], queries: [] },
         batches: { items: [put], queries: [] },
         // The reconciler of pending work: the same, for every change left unfinished (licences', withdrawals').
-        'licence-reconciler': { items: [put], queries: [] },
+        'pending-work-reconciler': { items: [put], queries: [] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
@@ -1494,7 +1494,7 @@ describe('ElicenceStack', () => {
       }
       // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
       // cleared by the reconciler); verification only reads them.
-      expect(writers('licence#')).toEqual(['licences', 'batches', 'licence-reconciler']);
+      expect(writers('licence#')).toEqual(['licences', 'batches', 'pending-work-reconciler']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
@@ -1503,7 +1503,7 @@ describe('ElicenceStack', () => {
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
       // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
-      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'licence-reconciler']);
+      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'pending-work-reconciler']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],
         PutItem: ['web-session#*'],
