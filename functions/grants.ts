@@ -156,6 +156,12 @@ export interface FunctionGrants {
    */
   clientSecretMac?: true;
   /**
+   * Computes HMACs with the cursor key: the audit trail's listings' cursors (shared/supervision/trail-cursors.ts),
+   * sealed so that only those the service answered are taken back (security review R14 L2). A key of its
+   * own: it can forge a cursor and nothing else.
+   */
+  cursorMac?: true;
+  /**
    * The PII key: `encrypt` seals ID numbers at registration, `decrypt` opens them for the `id_number`
    * claim. Never both: whoever registers cannot read back, and the reader cannot forge.
    */
@@ -202,6 +208,7 @@ export type KeyRole =
   | 'web'
   | 'interaction'
   | 'clientSecret'
+  | 'cursor'
   | 'pii'
   | 'batchItems'
   | 'issuer';
@@ -234,6 +241,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.interactionMac && { interaction: ['kms:GenerateMac'] }),
     ...(grants.clientSecretMac && { clientSecret: ['kms:GenerateMac'] }),
+    ...(grants.cursorMac && { cursor: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
     ...(grants.batchItems && {
       batchItems: [grants.batchItems === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
@@ -428,6 +436,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // registered before that key is rotated (POST /admin/clients/{id}/secret), not shown.
     clientSecretMac: true,
     issuerKeys: 'provision',
+    // GET /admin/audit's cursors, sealed.
+    cursorMac: true,
   },
   // Issuing agencies' API. Access tokens, licences (get, conditional put), idempotency records (update),
   // status-list counters (update) and lists (get, versioned put), audit entries (conditional put); issuers
@@ -733,6 +743,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
     },
     auditKey: true,
+    // GET /supervision/audit's cursors, sealed (R14 L2).
+    cursorMac: true,
   },
   // The daily check of the audit trail (functions/audit-check.ts, shared/supervision/audit-chain-check.ts):
   // reads only. The checkpoints (query `audit-checkpoint*`) and their heads (get `audit-checkpoint-heads#`),
@@ -849,14 +861,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     },
     platformKey: 'sign',
   },
-  // The reconciler (functions/licence-reconciler.ts, every minute): the pending work changes left undone
+  // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
   // (query of the `pending-work#` and `pending-audit#` shards; claimed, released by update, removed by
   // conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
   // entries, or the audit entry a withdrawal's pending work carries (in the query's answer), written once
   // under their keys (a transaction's conditional puts, {@link pendingAuditWrites}). No key: it signs
   // nothing.
-  'licence-reconciler': {
+  'pending-work-reconciler': {
     table: {
       items: {
         GetItem: [partitions.licence, partitions.statusList],

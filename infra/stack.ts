@@ -176,7 +176,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     config: true,
   },
   // Finishes what changes of licences left undone, every minute: a few reads and writes per licence.
-  'licence-reconciler': {
+  'pending-work-reconciler': {
     description: 'elicence pending work of licence changes (scheduled)',
     memorySize: 512,
     timeout: Duration.seconds(60),
@@ -522,6 +522,7 @@ export class ElicenceStack extends Stack {
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
           ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
+          ...(grants.cursorMac && { CURSOR_KEY_ID: keys.cursor.keyArn }),
           ...((grants.pii || grants.batchItems) && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && sms.environment),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alertTopic.topicArn }),
@@ -628,12 +629,12 @@ export class ElicenceStack extends Stack {
     });
 
     // What a change of a licence left undone (its audit entry, its status-list entry: a timeout, a
-    // `status_list_contended` 503) finished within about two minutes (shared/licence/pending-work.ts,
-    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `licence-reconciler`.
+    // `status_list_contended` 503) finished within about two minutes (shared/reconciler/reconcile-pending-work.ts,
+    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `pending-work-reconciler`.
     this.pendingWorkReconciler = new events.Rule(this, 'PendingWorkSchedule', {
       description: 'Finishes the pending work of licence changes (audit entries, status lists)',
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new eventTargets.LambdaFunction(scheduled('licence-reconciler'), { retryAttempts: 0 })],
+      targets: [new eventTargets.LambdaFunction(scheduled('pending-work-reconciler'), { retryAttempts: 0 })],
     });
 
     // The audit chains of yesterday and today checked daily, after the 00:15 checkpoint has signed them

@@ -85,6 +85,7 @@ const schema = z
     WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
     INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
     CLIENT_SECRET_KEY_ID: z.string().min(1).default('alias/elicence-client-secret'),
+    CURSOR_KEY_ID: z.string().min(1).default('alias/elicence-cursor-mac'),
     ISSUER_KEY_POLICY: z.string().optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -360,6 +361,13 @@ export interface Config {
    * compute a client's secret (an operator's among them). Never rotated: every secret would change.
    */
   readonly clientSecretKeyId: string;
+  /**
+   * HMAC key (`GENERATE_VERIFY_MAC`) of the audit trail's listings' cursors alone (shared/supervision/trail-cursors.ts):
+   * a key derived from it once per container seals each cursor answered, so that only those are taken
+   * back. A key of its own, not one of the MAC keys above: whoever holds one of those can do more than
+   * forge a cursor (a client's secret, a page session), and the listings' functions should not.
+   */
+  readonly cursorKeyId: string;
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -572,6 +580,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webKeyId: e.WEB_KEY_ID,
     interactionKeyId: e.INTERACTION_KEY_ID,
     clientSecretKeyId: e.CLIENT_SECRET_KEY_ID,
+    cursorKeyId: e.CURSOR_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,

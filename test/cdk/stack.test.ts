@@ -358,6 +358,7 @@ describe('ElicenceStack', () => {
         'TABLE_NAME',
         'AUDIT_TABLE_NAME',
         'CLIENT_SECRET_KEY_ID',
+        'CURSOR_KEY_ID',
         'ISSUER_KEY_POLICY',
         'PLATFORM_REGION',
       ],
@@ -398,11 +399,11 @@ describe('ElicenceStack', () => {
       console: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
-      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
+      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID', 'CURSOR_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
-      'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
+      'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
     };
@@ -527,7 +528,7 @@ describe('ElicenceStack', () => {
       'me',
       'accounts',
       'batches',
-      'licence-reconciler',
+      'pending-work-reconciler',
       'console',
     ] as const;
 
@@ -557,19 +558,19 @@ describe('ElicenceStack', () => {
         State: 'ENABLED',
         Targets: [
           Match.objectLike({
-            Arn: liveArnOf(logicalId(stack.functions['licence-reconciler'].function)),
+            Arn: liveArnOf(logicalId(stack.functions['pending-work-reconciler'].function)),
           }),
         ],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(
-          logicalId(stack.functions['licence-reconciler'].function),
+          logicalId(stack.functions['pending-work-reconciler'].function),
         ),
       ) as Array<{ Properties: Json }>;
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Principal: 'events.amazonaws.com',
-        FunctionName: liveArnOf(logicalId(stack.functions['licence-reconciler'].function)),
+        FunctionName: liveArnOf(logicalId(stack.functions['pending-work-reconciler'].function)),
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.pendingWorkReconciler), 'Arn'] },
       });
     });
@@ -610,6 +611,7 @@ describe('ElicenceStack', () => {
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
         ['clientSecret', stack.keys.clientSecret],
+        ['cursor', stack.keys.cursor],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
         ['auditTable', stack.keys.auditTable],
@@ -688,6 +690,7 @@ describe('ElicenceStack', () => {
           'kms:CreateAlias issuer keys',
           'kms:CreateKey *',
           'kms:GenerateMac clientSecret',
+          'kms:GenerateMac cursor',
           'kms:GetPublicKey issuer keys',
           'kms:ScheduleKeyDeletion issuer keys',
           'kms:TagResource issuer keys',
@@ -720,12 +723,12 @@ describe('ElicenceStack', () => {
         // Publishing to the encrypted alerts topic encrypts with its key (never the alarm topic's).
         'supervision-events': ['kms:Decrypt alerts topic', 'kms:GenerateDataKey* alerts topic'],
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
-        audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
+        audit: ['kms:GenerateMac cursor', 'kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
         // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
         notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
         // Signs nothing: the pending work is entries and bits, never a credential.
-        'licence-reconciler': [],
+        'pending-work-reconciler': [],
         // Verifies checkpoints: the audit keys' public keys, never Sign (a checker that could sign could
         // make a broken trail look intact).
         'audit-check': ['kms:GetPublicKey audit'],
@@ -1001,6 +1004,34 @@ describe('ElicenceStack', () => {
       });
     });
 
+    it('gives the cursor key to the trail listings alone (audit, admin), GenerateMac only (R14 L2)', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.cursor)] as {
+        DeletionPolicy: string;
+        Properties: Json & { KeyPolicy: { Statement: Statement[] } };
+      };
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      expect(key.Properties).not.toHaveProperty('MultiRegion');
+      const cursorArn = { 'Fn::GetAtt': [logicalId(stack.keys.cursor), 'Arn'] };
+      expect(keyUsers(stack.keys.cursor)).toEqual({ 'kms:GenerateMac': ['admin', 'audit'] });
+      for (const name of ['admin', 'audit'] as const) {
+        expect(kmsPermissions(name).filter((p) => p.includes('cursor'))).toEqual(['kms:GenerateMac cursor']);
+        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(cursorArn);
+        expect(environmentOf(name)).toHaveProperty('CURSOR_KEY_ID');
+      }
+      for (const name of functionNames.filter((n) => n !== 'admin' && n !== 'audit')) {
+        expect(
+          kmsPermissions(name).filter((p) => p.includes('cursor')),
+          name,
+        ).toEqual([]);
+        expect(environmentOf(name), name).not.toHaveProperty('CURSOR_KEY_ID');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-cursor-mac',
+        TargetKeyId: cursorArn,
+      });
+    });
+
     it('has a rotated symmetric PII key: accounts encrypt ID numbers, only oidc decrypts them; batches seal apart', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.pii)] as {
         DeletionPolicy: string;
@@ -1145,7 +1176,7 @@ describe('ElicenceStack', () => {
         notices: { items: [get, put, del], queries: [] },
         // The pointers (a query of their partitions, below), the licences and their status lists, and
         // the withdrawals' audit entries the pointers carry.
-        'licence-reconciler': { items: [get, put, update, del], queries: [] },
+        'pending-work-reconciler': { items: [get, put, update, del], queries: [] },
         'audit-check': { items: [], queries: [] },
       };
       for (const name of functionNames) {
@@ -1183,7 +1214,7 @@ describe('ElicenceStack', () => {
             : // The notices function reads its queue's partition, no other.
               name === 'notices'
               ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
-              : name === 'licence-reconciler'
+              : name === 'pending-work-reconciler'
                 ? [
                     {
                       'ForAllValues:StringLike': {
@@ -1322,7 +1353,7 @@ describe('ElicenceStack', () => {
         licences: { items: [put, batchWrite], queries: [] },
         batches: { items: [put], queries: [] },
         // The reconciler of pending work: the same, for every change left unfinished (licences', withdrawals').
-        'licence-reconciler': { items: [put], queries: [] },
+        'pending-work-reconciler': { items: [put], queries: [] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
@@ -1489,7 +1520,7 @@ describe('ElicenceStack', () => {
       }
       // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
       // cleared by the reconciler); verification only reads them.
-      expect(writers('licence#')).toEqual(['licences', 'batches', 'licence-reconciler']);
+      expect(writers('licence#')).toEqual(['licences', 'batches', 'pending-work-reconciler']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
       expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
@@ -1498,7 +1529,7 @@ describe('ElicenceStack', () => {
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
       // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
-      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'licence-reconciler']);
+      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'pending-work-reconciler']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],
         PutItem: ['web-session#*'],
@@ -2367,6 +2398,8 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
     'KeysAuditTableAlias2F12794F',
     'KeysClientSecret55AE22EE',
     'KeysClientSecretAlias13503A7E',
+    'KeysCursor49585D0D',
+    'KeysCursorAlias997D50A5',
     'KeysInteractionAlias266DA4E9',
     'KeysInteractionD072239F',
     'KeysLookupMacA5327305',
