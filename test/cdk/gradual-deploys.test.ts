@@ -220,9 +220,9 @@ describe('gradual deploys', () => {
     expect(functionNames.filter((name) => configs[name] === allAtOnce).sort()).toEqual([
       'audit-check',
       'batches',
-      'pending-work-reconciler',
       'notices',
       'peers',
+      'pending-work-reconciler',
       'supervision-events',
     ]);
     expect(configs['list-signer']).toBe(canary);
