@@ -112,6 +112,17 @@ export const auditQuery = z.strictObject({
 export const auditTrailSchema = z
   .object({
     items: z.array(auditEntrySchema),
+    after: z
+      .strictObject({
+        at: z.string().meta({ description: 'RFC 3339' }),
+        position: z.string().meta({ description: "Where the page starts on the licence's list (opaque)" }),
+        entry: auditEntrySchema.nullable().meta({
+          description:
+            "The entry the cursor stands on (the previous page's last), as `items` are answered; `null` when it is no longer on the licence's list: the list was changed since the cursor was answered",
+        }),
+      })
+      .optional()
+      .meta({ description: 'Asked with a `cursor`: where the page starts; absent on the first page' }),
     cursor: z
       .string()
       .optional()
