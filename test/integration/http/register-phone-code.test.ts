@@ -3,8 +3,7 @@ import { dependencies } from '../../../functions/composition/dependencies.js';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { normalisePhone, phoneDigest, smsCodePolicy } from '../../../shared/identity/sms-codes.js';
-import { outbox } from '../../support/in-memory-sms.js';
+import { dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 /**
@@ -137,19 +136,10 @@ describe('the /register page with a phone', () => {
   // Review finding: a daily cap's Retry-After (up to 86 400 s) was counted down as 重新获取（86400 秒）.
   it('a daily cap’s wait is said in hours, and the button does not count it down', async () => {
     const person = registryPeople[19]!;
-    const deps = dependencies();
-    const now = Math.floor(Date.now() / 1000);
-    const phone = await phoneDigest(deps.lookupMac, normalisePhone(person.phone)!);
-    const usedUp = { failures: smsCodePolicy.phoneDailyCap, lastFailureAt: now };
-    await deps.loginAttempts.replace(`sms-send#phone#${phone}#day`, undefined, usedUp, now + 86_400, now);
+    await phoneDayUsedUp(dependencies(), person.phone);
     const fields = { idNumber: person.idNumber, name: person.name, phone: person.phone };
     const refused = await postForm({ ...fields, send: '1' });
-    expect(refused.status).toBe(429);
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(smsCodePolicy.phoneIntervalSeconds);
-    const html = await refused.text();
-    expect(html).toContain('尝试次数过多，请在 24 小时后重试。');
-    expect(html).not.toContain('data-resend-after');
-    expect(html).not.toContain('sms-countdown.js');
+    expect(await dailyCapPage(refused)).toContain('尝试次数过多，请在 24 小时后重试。');
     expect(await codesTo(person.phone)).toEqual([]);
   });
 });
