@@ -117,8 +117,8 @@ export type CarriedAuditDependencies = { audit: AuditTrail; clock: Clock } & {
  *
  * @example
  * ```ts
- * const { claim } = await sharingGrants.withdraw(ids, notice, carried); // put claimed by its transaction
- * if (claim) await completeCarriedAudit(carried, claim, deps);
+ * const { saved } = await sharingGrants.withdraw(ids, notice, pending); // each put claimed by its transaction
+ * for (const { carried, claim } of saved) await completeCarriedAudit(carried, claim, deps);
  * ```
  */
 export async function completeCarriedAudit(

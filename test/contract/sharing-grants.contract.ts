@@ -74,6 +74,11 @@ function grant(accountId: string, overrides: Partial<StoredGrant> = {}): StoredG
   };
 }
 
+/** The grants the withdrawal entries name (`client …, grant <id> <id>…, scopes …`), one item per naming. */
+export function namedGrants(entries: ReadonlyArray<{ reason?: string }>): string[] {
+  return entries.flatMap((entry) => String(entry.reason).split('grant ')[1]!.split(', ')[0]!.split(' '));
+}
+
 /**
  * The {@link SharingGrants} contract: the live provider grants that a person made (personally, or acting
  * for an entity), sign-ins and shares (`licence_access`), are listed with their scopes less the rejected
@@ -166,7 +171,10 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         audit: [{ key: withdrawalAuditKey(grantId, withdrawal), entry }],
       });
       const withdrawn = await subject.store.withdraw([a], undefined, () => carried(a));
-      expect(withdrawn).toEqual({ deleted: [a], claim: expect.any(String) });
+      expect(withdrawn).toEqual({
+        deleted: [a],
+        saved: [{ carried: carried(a), claim: expect.any(String) }],
+      });
       expect(await subject.store.find(a)).toBeUndefined();
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(a))).toEqual([carried(a)]);
       // Listed once older than asked, with its entry: what the reconciler completes.
@@ -183,11 +191,14 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         await subject.pendingAudit.claim(carried(a).id, new Date(Date.parse(at) + 61_000)),
       ).toBeDefined();
       // The claim answered is the one the pointer holds: the request completes it with no claim write.
-      const { claim: c2 } = await subject.store.withdraw([b2], undefined, () => carried(b2));
-      await subject.pendingAudit.remove(carried(b2).id, c2!);
+      const { saved } = await subject.store.withdraw([b2], undefined, () => carried(b2));
+      await subject.pendingAudit.remove(carried(b2).id, saved[0]!.claim);
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b2))).toEqual([]);
       // Nothing withdrawn (unknown, or another withdrawal's): nothing saved, that one saves its own.
-      expect(await subject.store.withdraw([b], undefined, () => carried(b))).toEqual({ deleted: [] });
+      expect(await subject.store.withdraw([b], undefined, () => carried(b))).toEqual({
+        deleted: [],
+        saved: [],
+      });
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b))).toEqual([]);
       // A pointer is never put over another (review L1): the write fails, and takes nothing with it.
       const [c, d] = [id(), id()];
@@ -382,6 +393,28 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
           reason: `client cl_platform, grant ${mine}, types driving-licence`,
         }),
       ]);
+    });
+
+    it('a platform’s sign-ins past what one write holds go in several, each grant named by exactly one entry', async () => {
+      // Years of sign-ins: 200 grants of one platform, past two writes' worth (99 grants and the entry each).
+      const ids = Array.from({ length: 200 }, () => id());
+      for (const [i, grantId] of ids.entries()) {
+        await subject.saveGrant(grantId, grant('acc_me', { rar: undefined, iat: now() - 1000 + i }));
+      }
+      const audit = new InMemoryAudit();
+      const deps = {
+        sharingGrants: subject.store,
+        clientReader: noClients,
+        audit,
+        clock: new TestClock(),
+        pendingAudit: subject.pendingAudit,
+        ...noNotices(),
+      };
+      await withdrawAuthorization('acc_me', ids[0]!, deps, { requestId: 'r-many' });
+      expect(await subject.store.listOf('acc_me')).toEqual([]);
+      expect(audit.entries).toHaveLength(3);
+      expect(namedGrants(audit.entries).sort()).toEqual([...ids].sort());
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(ids[0]!))).toEqual([]);
     });
 
     it('a platform’s sign-ins are one authorization with what they hold; withdrawing it ends them all', async () => {

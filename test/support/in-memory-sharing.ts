@@ -5,6 +5,7 @@ import {
   type SharingGrants,
   type StoredGrant,
   type WithdrawnGrants,
+  withdrawalParts,
 } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
@@ -60,20 +61,30 @@ export class InMemorySharingGrants implements SharingGrants {
     return stored ? sharingGrantOf(grantId, stored, this.nowSeconds()) : undefined;
   }
 
+  /**
+   * As DynamoDB's: tokens first, then the grants in writes of at most 100 items ({@link withdrawalParts}:
+   * the notice with the last), each all or nothing with the entry it saves.
+   */
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: (deleted: readonly string[]) => CarriedAudit,
+    pending?: (deleted: readonly string[], part: number) => CarriedAudit,
   ): Promise<WithdrawnGrants> {
     for (const id of grantIds) this.tokens.delete(id);
-    const left = grantIds.filter((id) => this.grants.has(id));
-    if (left.length === 0) return { deleted: [] };
-    const carried = pending?.(left);
-    if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
-    // As one write: a notice that cannot be queued leaves the grants where they were.
-    if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
-    for (const id of left) this.grants.delete(id);
-    return { deleted: left, ...(carried ? { claim: this.pendingAudit.keep(carried) } : {}) };
+    const room = 100 - (notice ? 1 : 0) - (pending ? 1 : 0);
+    const withdrawn: WithdrawnGrants = { deleted: [], saved: [] };
+    for (const { part, ids } of withdrawalParts(grantIds, room)) {
+      const left = ids.filter((id) => this.grants.has(id));
+      if (left.length === 0) continue;
+      const carried = pending?.(left, part);
+      if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
+      // As one write: a notice that cannot be queued leaves the grants where they were.
+      if (notice && part === 0) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
+      for (const id of left) this.grants.delete(id);
+      withdrawn.deleted.push(...left);
+      if (carried) withdrawn.saved.push({ carried, claim: this.pendingAudit.keep(carried) });
+    }
+    return withdrawn;
   }
 }
 
