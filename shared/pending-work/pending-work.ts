@@ -13,7 +13,7 @@ import { logger } from '../logger.js';
  * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
  *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
  *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB) already claimed for the change's request,
- *   as `claim` would have taken it then (its lease from `since`), its id the key of its entry, made of a
+ *   as `claim` would have taken it then (its lease from the moment of that write), its id the key of its entry, made of a
  *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
  *
  * Both are claimed, completed and removed alike, and both are swept by the reconciler (`reconcilePendingWork`, ./reconcile.ts). A

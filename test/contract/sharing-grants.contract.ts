@@ -31,6 +31,8 @@ export interface SharingGrantsSubject {
   saveGrant(id: string, grant: StoredGrant): Promise<void>;
   saveToken(tokenId: string, grantId: string): Promise<void>;
   tokenExists(tokenId: string): Promise<boolean>;
+  /** The store's clock (its writes' time: a withdrawal's claim runs from it), for a test to move on. */
+  clock: TestClock;
 }
 
 const id = () => randomBytes(16).toString('base64url');
@@ -162,7 +164,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
     it('withdraw saves the audit entry with the grants’ deletion, as pending work; none for grants gone', async () => {
       const [a, b, b2] = [id(), id(), id()];
       for (const grantId of [a, b2]) await subject.saveGrant(grantId, grant('acc_me'));
-      const at = new Date().toISOString();
+      const at = new Date(subject.clock.now()).toISOString();
       const entry = { at, actor: 'acc_me', action: 'authorization.withdrawn' };
       const carried = (grantId: string, withdrawal = 'w_1'): CarriedAudit => ({
         id: withdrawalAuditKey(grantId, withdrawal),
@@ -183,7 +185,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await subject.pendingAudit.olderThan(later, 10)).toEqual([
         { id: carried(a).id, since: at, audit: carried(a).audit },
       ]);
-      // Put claimed for the request: nobody else takes it within the lease (from `since`), anyone after.
+      // Put claimed for the request: nobody else takes it within the lease (from its write), anyone after.
       expect(
         await subject.pendingAudit.claim(carried(a).id, new Date(Date.parse(at) + 59_000)),
       ).toBeUndefined();
@@ -289,7 +291,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       const [left, retried] = [id(), id()];
       for (const grantId of [left, retried]) await subject.saveGrant(grantId, grant('acc_me'));
       const audit = new InMemoryAudit();
-      const clock = new TestClock();
+      const clock = subject.clock;
       // The process ends right after the withdrawal's transaction: nothing after it runs.
       let gone = true;
       const dying: SharingGrants = {

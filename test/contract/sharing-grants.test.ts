@@ -11,7 +11,11 @@ import {
 import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../shared/errors.js';
-import { withdrawAuthorization } from '../../shared/sharing/authorizations.js';
+import {
+  withdrawAuthorization,
+  withdrawalAuditGroup,
+  type SharingGrants,
+} from '../../shared/sharing/authorizations.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import { systemClock } from '../../shared/clock.js';
 import { InMemorySharingGrants } from '../support/in-memory-sharing.js';
@@ -21,9 +25,11 @@ import { nothingToClean, useDynamo } from './subject.js';
 const dynamo = useDynamo();
 
 sharingGrantsContract('InMemorySharingGrants', async () => {
-  const store = new InMemorySharingGrants();
+  const clock = new TestClock(Date.now());
+  const store = new InMemorySharingGrants(clock);
   return {
     store,
+    clock,
     notices: store.notices,
     pendingAudit: store.pendingAudit,
     saveGrant: async (id, grant) => store.saveGrant(id, grant),
@@ -35,13 +41,15 @@ sharingGrantsContract('InMemorySharingGrants', async () => {
 
 sharingGrantsContract('DynamoSharingGrants on dynalite (the provider’s own storage)', async () => {
   const { doc, tableName } = await dynamo.newTable();
-  const deps = { doc, tableName, clock: systemClock };
+  const clock = new TestClock(Date.now());
+  const deps = { doc, tableName, clock };
   const Adapter = createDynamoAdapter(deps);
   const grants = new Adapter('Grant');
   const tokens = new Adapter('AccessToken');
-  const now = () => Math.floor(Date.now() / 1000);
+  const now = () => Math.floor(clock.now() / 1000);
   return {
     store: new DynamoSharingGrants(deps),
+    clock,
     notices: new DynamoNoticeQueue(doc, tableName),
     pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
     // As the provider saves them: the payload, and the seconds it has left.
@@ -208,4 +216,65 @@ describe('DynamoSharingGrants: a platform’s sign-ins past what one transaction
     expect(await a.sharingGrants.listOf('acc_me')).toEqual([]);
     expect(namedGrants(audit.entries).sort()).toEqual(ids);
   });
+});
+
+describe('A withdrawal’s pointer is put claimed from its write, not from the request’s start (review)', () => {
+  const grant = (clock: TestClock) => ({
+    jti: 'g-slow',
+    kind: 'Grant',
+    accountId: 'acc_me',
+    clientId: 'cl_p',
+    rar: [{ type: 'licence_access', licence_types: ['driving-licence'], purpose: '办理业务' }],
+    iat: Math.floor(clock.now() / 1000),
+    exp: Math.floor(clock.now() / 1000) + 600,
+  });
+  const subjects = {
+    InMemorySharingGrants: async (clock: TestClock) => {
+      const store = new InMemorySharingGrants(clock);
+      store.saveGrant('g-slow', grant(clock));
+      return { store, pendingAudit: store.pendingAudit };
+    },
+    DynamoSharingGrants: async (clock: TestClock) => {
+      const { doc, tableName } = await dynamo.newTable();
+      await new (createDynamoAdapter({ doc, tableName, clock }))('Grant').upsert(
+        'g-slow',
+        grant(clock) as never,
+        600,
+      );
+      const pendingAudit = new DynamoPendingWork(doc, tableName, 'withdrawals');
+      return { store: new DynamoSharingGrants({ doc, tableName, clock }), pendingAudit };
+    },
+  };
+  for (const [name, make] of Object.entries(subjects)) {
+    it(`${name}: a write made 50 s into the request holds its claim a full lease from then`, async () => {
+      const clock = new TestClock(Date.now());
+      const { store, pendingAudit } = await make(clock);
+      // Revoking the tokens takes 50 s (a platform's sign-ins of years); the process is gone after the write.
+      const slow: SharingGrants = {
+        listOf: (personId) => store.listOf(personId),
+        find: (grantId) => store.find(grantId),
+        withdraw: async (...args) => {
+          clock.advanceSeconds(50);
+          await store.withdraw(...args);
+          throw new Error('process gone');
+        },
+      };
+      const deps = {
+        sharingGrants: slow,
+        clientReader: { find: async () => undefined },
+        audit: new InMemoryAudit(),
+        clock,
+        pendingAudit,
+        subjectAt: async () => 'pairwise-sub',
+      };
+      await expect(withdrawAuthorization('acc_me', 'g-slow', deps)).rejects.toThrow('process gone');
+      const [carried] = await pendingAudit.carried(withdrawalAuditGroup('g-slow'));
+      // 70 s after the request began, 20 s after its write: the claim is still the request's.
+      clock.advanceSeconds(20);
+      expect(await pendingAudit.claim(carried!.id, new Date(clock.now()))).toBeUndefined();
+      // Past a lease from the write: lapsed, anyone's.
+      clock.advanceSeconds(41);
+      expect(await pendingAudit.claim(carried!.id, new Date(clock.now()))).toBeDefined();
+    });
+  }
 });

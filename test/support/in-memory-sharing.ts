@@ -9,6 +9,7 @@ import {
 } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import type {
   NoticeQueue,
@@ -26,12 +27,17 @@ export class InMemorySharingGrants implements SharingGrants {
   readonly tokens = new Map<string, Set<string>>();
 
   constructor(
-    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+    /** The time of the writes (the claims' leases run from it) and of the grants' expiry. */
+    private readonly clock: Clock = systemClock,
     /** Where `withdraw` queues the notices (the table's `notices` partition in the Dynamo adapter). */
     readonly notices: InMemoryNoticeQueue = new InMemoryNoticeQueue(),
     /** Where `withdraw` saves a withdrawal's audit entry (the table's `pending-audit#` shards in the Dynamo adapter). */
     readonly pendingAudit: InMemoryPendingWork = new InMemoryPendingWork(),
   ) {}
+
+  private get nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
 
   saveGrant(id: string, grant: StoredGrant): void {
     this.grants.set(id, { ...grant });
@@ -51,14 +57,14 @@ export class InMemorySharingGrants implements SharingGrants {
     return [...this.grants.entries()].flatMap(([id, stored]) => {
       if (typeof stored.accountId !== 'string') return [];
       if (parseAccountId(stored.accountId).personId !== personId) return [];
-      const grant = sharingGrantOf(id, stored, this.nowSeconds());
+      const grant = sharingGrantOf(id, stored, this.nowSeconds);
       return grant ? [grant] : [];
     });
   }
 
   async find(grantId: string): Promise<SharingGrant | undefined> {
     const stored = this.grants.get(grantId);
-    return stored ? sharingGrantOf(grantId, stored, this.nowSeconds()) : undefined;
+    return stored ? sharingGrantOf(grantId, stored, this.nowSeconds) : undefined;
   }
 
   /**
@@ -79,10 +85,11 @@ export class InMemorySharingGrants implements SharingGrants {
       const carried = pending?.(left, part);
       if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
       // As one write: a notice that cannot be queued leaves the grants where they were.
-      if (notice && part === 0) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
+      if (notice && part === 0) await this.notices.enqueue(notice, this.clock.now());
       for (const id of left) this.grants.delete(id);
       withdrawn.deleted.push(...left);
-      if (carried) withdrawn.saved.push({ carried, claim: this.pendingAudit.keep(carried) });
+      if (carried)
+        withdrawn.saved.push({ carried, claim: this.pendingAudit.keep(carried, new Date(this.clock.now())) });
     }
     return withdrawn;
   }

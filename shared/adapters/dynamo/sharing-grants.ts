@@ -98,7 +98,8 @@ export class DynamoSharingGrants implements SharingGrants {
                   {
                     Put: {
                       TableName: this.#deps.tableName,
-                      Item: carriedAuditItem(carried, claim),
+                      // The lease from now, the write's moment: revoking the tokens may have taken long.
+                      Item: carriedAuditItem(carried, claim, new Date(this.#deps.clock.now())),
                       ConditionExpression: carriedAuditCondition,
                     },
                   },
