@@ -16,7 +16,8 @@ import { logger } from '../logger.js';
  *   as `claim` would have taken it then (its lease from the moment of that write), its id the key of its entry, made of a
  *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
  *
- * Both are claimed, completed and removed alike, and both are swept by the reconciler (`reconcilePendingWork`, ./reconcile.ts). A
+ * Both are claimed, completed and removed alike, and both are swept by the reconciler (`reconcilePendingWork`,
+ * shared/reconciler/reconcile-pending-work.ts). A
  * claim that lasts longer than one taken now would (forged, or a broken clock) counts as lapsed.
  *
  * - `mark` writes or rewrites a licence's pointer before the write that records the work (a process that
