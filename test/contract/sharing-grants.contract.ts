@@ -94,6 +94,15 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       subject = await make();
     });
     afterEach(() => subject.cleanup());
+    /** What `withdrawAuthorization` needs, on the subject's store, index and clock; no platform to tell. */
+    const withdrawing = (audit: InMemoryAudit, sharingGrants: SharingGrants = subject.store) => ({
+      sharingGrants,
+      clientReader: noClients,
+      audit,
+      clock: subject.clock,
+      pendingAudit: subject.pendingAudit,
+      ...noNotices(),
+    });
 
     it('lists a person’s grants, shares and sign-ins, personal and for an entity, and no one else’s', async () => {
       const [mine, forEntity, plain, theirs, expired] = [id(), id(), id(), id(), id()];
@@ -236,19 +245,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         return { store, before: gates, after };
       };
       const request = (store: SharingGrants, grantId: string, requestId: string) =>
-        withdrawAuthorization(
-          'acc_me',
-          grantId,
-          {
-            sharingGrants: store,
-            clientReader: noClients,
-            audit,
-            clock: new TestClock(),
-            pendingAudit: subject.pendingAudit,
-            ...noNotices(),
-          },
-          { requestId },
-        );
+        withdrawAuthorization('acc_me', grantId, withdrawing(audit, store), { requestId });
       /** R1 and R2 both past their reads, R1 writes, then R2 goes to its end, then R1 finishes. */
       const interleave = async (grantId: string, between: () => Promise<void>) => {
         const r1 = held();
@@ -303,14 +300,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
           return withdrawn;
         },
       };
-      const deps = {
-        sharingGrants: dying,
-        clientReader: noClients,
-        audit,
-        clock,
-        pendingAudit: subject.pendingAudit,
-        ...noNotices(),
-      };
+      const deps = withdrawing(audit, dying);
       for (const grantId of [left, retried]) {
         await expect(withdrawAuthorization('acc_me', grantId, deps)).rejects.toThrow('process gone');
         expect(await subject.store.find(grantId)).toBeUndefined();
@@ -374,14 +364,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         }),
       ]);
       const audit = new InMemoryAudit();
-      const deps = {
-        sharingGrants: subject.store,
-        clientReader: noClients,
-        audit,
-        clock: new TestClock(),
-        pendingAudit: subject.pendingAudit,
-        ...noNotices(),
-      };
+      const deps = withdrawing(audit);
       expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
       expect(await subject.store.find(mine)).toBeDefined();
       expect(audit.entries).toEqual([]);
@@ -404,14 +387,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         await subject.saveGrant(grantId, grant('acc_me', { rar: undefined, iat: now() - 1000 + i }));
       }
       const audit = new InMemoryAudit();
-      const deps = {
-        sharingGrants: subject.store,
-        clientReader: noClients,
-        audit,
-        clock: new TestClock(),
-        pendingAudit: subject.pendingAudit,
-        ...noNotices(),
-      };
+      const deps = withdrawing(audit);
       await withdrawAuthorization('acc_me', ids[0]!, deps, { requestId: 'r-many' });
       expect(await subject.store.listOf('acc_me')).toEqual([]);
       expect(audit.entries).toHaveLength(3);
