@@ -280,7 +280,8 @@ const accessTokens = [
 const closurePasswordCounters = [partitions.loginAttemptsOf('pair'), partitions.loginAttemptsOf('account')];
 /**
  * Issuance's updates (its idempotency record, the issuer's serial counter) and a licence change's pending
- * work (shared/licence/pending-work.ts): its pointer marked, claimed and released (update), and the
+ * work (shared/licence/pending-work.ts, its pointers' port shared/pending-work/): its pointer marked, claimed
+ * and released (update), and the
  * licence's marker cleared (update); the pointer is removed by conditional delete ({@link pendingWork}).
  */
 const issuanceUpdates = [

@@ -177,7 +177,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
   },
   // Finishes what changes of licences left undone, every minute: a few reads and writes per licence.
   'pending-work-reconciler': {
-    description: 'elicence pending work of licence changes (scheduled)',
+    description: 'elicence pending work of licence changes and withdrawals (scheduled)',
     memorySize: 512,
     timeout: Duration.seconds(60),
     config: true,
@@ -632,7 +632,8 @@ export class ElicenceStack extends Stack {
     // `status_list_contended` 503) finished within about two minutes (shared/reconciler/reconcile-pending-work.ts,
     // docs/operating.md "Pending work"). Its grants are functions/grants.ts `pending-work-reconciler`.
     this.pendingWorkReconciler = new events.Rule(this, 'PendingWorkSchedule', {
-      description: 'Finishes the pending work of licence changes (audit entries, status lists)',
+      description:
+        'Finishes the pending work of licence changes and withdrawals (audit entries, status lists)',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [new eventTargets.LambdaFunction(scheduled('pending-work-reconciler'), { retryAttempts: 0 })],
     });

@@ -224,7 +224,7 @@ export const carrier = (c: Needs<'doc' | 'lookupMac'>): CarrierStore => {
   };
 };
 export const licences = (c: Needs<'doc'>) => dynamoLicenceStore(c.doc);
-/** Pointers to work licences' changes left to finish (shared/licence/pending-work.ts). */
+/** Pointers to work licences' changes left to finish (shared/pending-work/pending-work.ts). */
 export const pendingWork = (c: Needs<'doc'>) => dynamoPendingWork(c.doc);
 /**
  * Withdrawals' audit entries saved until written, apart from licences' pointers, so that `me` is granted

@@ -71,7 +71,7 @@ export interface IssueLicenceDependencies {
   /** Keyed fingerprint of a request body (see `keyedFingerprint`). */
   fingerprint(text: string): Promise<string>;
   audit: AuditTrail;
-  /** Pointers to licences whose audit entry is still to write (shared/licence/pending-work.ts). */
+  /** Pointers to licences whose audit entry is still to write (shared/pending-work/pending-work.ts). */
   pendingWork: PendingWorkIndex;
   clock: Clock;
   /** Base of the status list URIs written into credentials. */

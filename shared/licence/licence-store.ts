@@ -56,7 +56,7 @@ export interface LicenceStore {
   get(id: string): Promise<LicenceRecord | undefined>;
   save(licence: LicenceRecord): Promise<LicenceRecord>;
   /**
-   * Removes the record's pending work (shared/licence/pending-work.ts) if it is still at `version`, without
+   * Removes the record's pending work (`PendingWork`, ./licence.ts) if it is still at `version`, without
    * a new version (bookkeeping, not a change: a concurrent change is not refused for it). Answers the record
    * without it, or `undefined` when the version moved on.
    */

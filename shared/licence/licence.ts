@@ -20,7 +20,7 @@ export interface Holder {
  * What a change of a licence still has to do after its one conditional write (its audit entry, its
  * status-list entry), recorded on the licence in that same write (`LicenceRecord.pending`), so that no
  * failure after the write can lose it: whoever completes it (the request itself, its retry, or the
- * reconciler, shared/licence/pending-work.ts) reads it from the record, and clears it once done.
+ * reconciler, shared/reconciler/reconcile-pending-work.ts) reads it from the record, and clears it once done.
  */
 export interface PendingWork {
   /** When the oldest outstanding part was recorded (RFC 3339). */

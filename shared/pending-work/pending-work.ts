@@ -13,10 +13,11 @@ import { logger } from '../logger.js';
  * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
  *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
  *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB) already claimed for the change's request,
- *   as `claim` would have taken it then (its lease from `since`), its id the key of its entry, made of a
+ *   as `claim` would have taken it then (its lease from the moment of that write), its id the key of its entry, made of a
  *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
  *
- * Both are claimed, completed and removed alike, and both are swept by the reconciler (`reconcilePendingWork`, ./reconcile.ts). A
+ * Both are claimed, completed and removed alike, and both are swept by the reconciler (`reconcilePendingWork`,
+ * shared/reconciler/reconcile-pending-work.ts). A
  * claim that lasts longer than one taken now would (forged, or a broken clock) counts as lapsed.
  *
  * - `mark` writes or rewrites a licence's pointer before the write that records the work (a process that
@@ -117,8 +118,8 @@ export type CarriedAuditDependencies = { audit: AuditTrail; clock: Clock } & {
  *
  * @example
  * ```ts
- * const { claim } = await sharingGrants.withdraw(ids, notice, carried); // put claimed by its transaction
- * if (claim) await completeCarriedAudit(carried, claim, deps);
+ * const { saved } = await sharingGrants.withdraw(ids, notice, pending); // each put claimed by its transaction
+ * for (const { carried, claim } of saved) await completeCarriedAudit(carried, claim, deps);
  * ```
  */
 export async function completeCarriedAudit(

@@ -68,7 +68,7 @@ export async function reconcilePendingWork(
 
 /**
  * The entries of a carried pointer, if it is a withdrawal's: its id under {@link carriedAuditPrefix}, and
- * each entry keyed by that id (the one entry the withdrawal saved); else undefined.
+ * each entry keyed by that id (the one entry the withdrawal's write saved); else undefined.
  */
 function carriedEntries(id: string, audit: PendingAuditEntry[]): PendingAuditEntry[] | undefined {
   const own = id.startsWith(carriedAuditPrefix) && audit.length > 0 && audit.every((item) => item.key === id);

@@ -41,16 +41,26 @@ export interface SharingGrant {
  * every code, access and refresh token issued under the grants, then the grants themselves **and queues
  * `notice` (when given) and saves `pending` (when given: the withdrawal's audit entry, as pending work that
  * carries it, `PendingWorkIndex.carried`, made from the ids of the grants this write deletes, so that it
- * names those and no grant another withdrawal deleted first) in one all-or-nothing write**: the grants are never gone without
- * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
- * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
- * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
- * due at once. Past what one write holds (a platform's sign-ins of years), the first grants listed are deleted
- * alone before it: the caller lists last the grant a retry looks up. Answers the grants it deleted (none: every grant was gone, nothing saved). `pending` is
- * saved only where no pointer of its id is (never over another withdrawal's), and saved **claimed** for the
- * caller (`PendingWorkIndex.claim`'s lease, from `pending.since`): the claim is answered with the grants,
- * for the caller to complete it (`completeCarriedAudit`) with no claim write of its own; a caller gone
- * before it does leaves a claim that lapses, and the reconciler takes it then.
+ * names those and no grant another withdrawal deleted first) in one all-or-nothing write**: the grants are
+ * never gone without their notice queued and their audit entry saved, nor a notice queued for grants still
+ * there. A grant already gone is left out of that write; when every one was gone (another withdrawal's,
+ * which queued its own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op.
+ * The notice is due at once.
+ *
+ * Past what one write holds (a platform's sign-ins of years), the grants go in several
+ * ({@link withdrawalParts}): the first listed in writes of their own first, each with an entry of its own
+ * (`pending(deleted, part)`, part 1, 2…) naming exactly the grants it deleted, the last ones with the
+ * notice and part 0; the caller lists last the grant a retry looks up. So every grant deleted is named by
+ * an entry saved with its deletion, whichever write fails after it and whatever another withdrawal
+ * deleted meanwhile (review: grants deleted alone before the last write were named by no entry when it
+ * failed, or when a concurrent withdrawal's took what was left).
+ *
+ * Answers the grants it deleted and the entries it saved (none: every grant was gone). Each entry is
+ * saved only where no pointer of its id is (never over another withdrawal's), and saved **claimed** for
+ * the caller (`PendingWorkIndex.claim`'s lease, from the moment its write is made): each claim is answered
+ * with its entry, for the caller to complete it (`completeCarriedAudit`) with no claim write of its own; a
+ * caller gone before it does (or a later write failed, so that `withdraw` threw) leaves claims that lapse,
+ * and the reconciler, or the person asking again, takes them then.
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
@@ -58,14 +68,36 @@ export interface SharingGrants {
   withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: (deleted: readonly string[]) => CarriedAudit,
+    pending?: (deleted: readonly string[], part: number) => CarriedAudit,
   ): Promise<WithdrawnGrants>;
 }
 
-/** What {@link SharingGrants.withdraw} did: the grants it deleted, and the claim on `pending` when saved. */
+/** What {@link SharingGrants.withdraw} did: the grants it deleted, and each entry it saved with its claim. */
 export interface WithdrawnGrants {
   deleted: string[];
-  claim?: string;
+  saved: Array<{ carried: CarriedAudit; claim: string }>;
+}
+
+/**
+ * The writes a withdrawal of `grantIds` is made in when one holds at most `room` grants, in the order
+ * they are made: the first grants listed in writes of `room` (parts 1, 2…), the last `room` in the last
+ * (part 0, the one with the notice). One write, part 0, when they fit.
+ *
+ * @example
+ * ```ts
+ * withdrawalParts(ids, 98); // 100 ids: [{ part: 1, ids: ids.slice(0, 2) }, { part: 0, ids: ids.slice(2) }]
+ * ```
+ */
+export function withdrawalParts(
+  grantIds: readonly string[],
+  room: number,
+): Array<{ part: number; ids: string[] }> {
+  const split = Math.max(0, grantIds.length - room);
+  const parts: Array<{ part: number; ids: string[] }> = [];
+  for (let start = 0; start < split; start += room) {
+    parts.push({ part: parts.length + 1, ids: grantIds.slice(start, Math.min(start + room, split)) });
+  }
+  return [...parts, { part: 0, ids: grantIds.slice(split) }];
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -267,7 +299,7 @@ async function endAuthorization(
   grant: SharingGrant,
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
-  pending?: (deleted: readonly string[]) => CarriedAudit,
+  pending?: (deleted: readonly string[], part: number) => CarriedAudit,
 ): Promise<WithdrawnGrants> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
@@ -359,18 +391,21 @@ export async function withdrawAuthorization(
           (other) => other.details.length === 0 && signInKey(other) === signInKey(grant),
         );
   if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
-  //    Oldest first, the one asked for last: past what one write holds, the first go alone before it
-  //    (`SharingGrants.withdraw`), and the grant asked for stays until the write that saves the entry, so
-  //    that a retry after a failure anywhere finds either it (and withdraws what is left) or the entry.
+  //    Oldest first, the one asked for last: past what one write holds, the first go in writes of their
+  //    own before it (`SharingGrants.withdraw`), and the grant asked for stays until the last write, so
+  //    that a retry after a failure anywhere finds either it (and withdraws what is left) or the entries.
   const asked = (other: SharingGrant) => (other.id === grant.id ? 1 : 0);
   ending.sort((a, b) => asked(a) - asked(b) || a.grantedAt - b.grantedAt);
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   //    Saved by the withdrawal's own write, so that no withdrawal is ever done without it.
   //    It names the grants the write deleted, not all it meant to: a concurrent withdrawal may have
   //    deleted some first, and traces those itself.
+  //    Past what one write holds, each write saves an entry of its own (`part`: 1, 2… for the first
+  //    grants, 0 for the last write's), naming the grants it deleted: every grant deleted is named once.
   const at = new Date(deps.clock.now()).toISOString();
-  const key = withdrawalAuditKey(grantId, randomUUID());
-  const pending = (deleted: readonly string[]): CarriedAudit => {
+  const withdrawal = randomUUID();
+  const pending = (deleted: readonly string[], part: number): CarriedAudit => {
+    const key = withdrawalAuditKey(grantId, part === 0 ? withdrawal : `${withdrawal}-${part}`);
     const gone = ending.filter((other) => deleted.includes(other.id));
     return {
       id: key,
@@ -394,15 +429,18 @@ export async function withdrawAuthorization(
       ],
     };
   };
-  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write,
-  //    the entry's pointer claimed for this request. Nothing written (every grant gone: a concurrent
-  //    withdrawal's, with its own entry), nothing to finish.
-  const { deleted, claim } = await endAuthorization(grant, ending, deps, pending);
-  if (!claim) return;
-  // 5. The entry written (once), then its pending work removed: a failure here releases the claim and
+  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entries, each
+  //    entry in the write that deletes its grants, its pointer claimed for this request. Nothing written
+  //    (every grant gone: a concurrent withdrawal's, with its own entry), nothing to finish.
+  const { saved } = await endAuthorization(grant, ending, deps, pending);
+  // 5. Each entry written (once), then its pending work removed: a failure here releases the claim and
   //    leaves the entry saved, for the retry (step 1) or the reconciler; a process gone here leaves the
-  //    claim to lapse, and the reconciler takes it then.
-  await completeCarriedAudit(pending(deleted), claim, deps);
+  //    claim to lapse, and the reconciler takes it then. Every entry is tried before a failure is thrown.
+  const failures: unknown[] = [];
+  for (const { carried, claim } of saved) {
+    await completeCarriedAudit(carried, claim, deps).catch((error: unknown) => failures.push(error));
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 /**

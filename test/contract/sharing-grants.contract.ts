@@ -31,6 +31,8 @@ export interface SharingGrantsSubject {
   saveGrant(id: string, grant: StoredGrant): Promise<void>;
   saveToken(tokenId: string, grantId: string): Promise<void>;
   tokenExists(tokenId: string): Promise<boolean>;
+  /** The store's clock (its writes' time: a withdrawal's claim runs from it), for a test to move on. */
+  clock: TestClock;
 }
 
 const id = () => randomBytes(16).toString('base64url');
@@ -74,6 +76,11 @@ function grant(accountId: string, overrides: Partial<StoredGrant> = {}): StoredG
   };
 }
 
+/** The grants the withdrawal entries name (`client …, grant <id> <id>…, scopes …`), one item per naming. */
+export function namedGrants(entries: ReadonlyArray<{ reason?: string }>): string[] {
+  return entries.flatMap((entry) => String(entry.reason).split('grant ')[1]!.split(', ')[0]!.split(' '));
+}
+
 /**
  * The {@link SharingGrants} contract: the live provider grants that a person made (personally, or acting
  * for an entity), sign-ins and shares (`licence_access`), are listed with their scopes less the rejected
@@ -87,6 +94,15 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       subject = await make();
     });
     afterEach(() => subject.cleanup());
+    /** What `withdrawAuthorization` needs, on the subject's store, index and clock; no platform to tell. */
+    const withdrawing = (audit: InMemoryAudit, sharingGrants: SharingGrants = subject.store) => ({
+      sharingGrants,
+      clientReader: noClients,
+      audit,
+      clock: subject.clock,
+      pendingAudit: subject.pendingAudit,
+      ...noNotices(),
+    });
 
     it('lists a person’s grants, shares and sign-ins, personal and for an entity, and no one else’s', async () => {
       const [mine, forEntity, plain, theirs, expired] = [id(), id(), id(), id(), id()];
@@ -157,7 +173,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
     it('withdraw saves the audit entry with the grants’ deletion, as pending work; none for grants gone', async () => {
       const [a, b, b2] = [id(), id(), id()];
       for (const grantId of [a, b2]) await subject.saveGrant(grantId, grant('acc_me'));
-      const at = new Date().toISOString();
+      const at = new Date(subject.clock.now()).toISOString();
       const entry = { at, actor: 'acc_me', action: 'authorization.withdrawn' };
       const carried = (grantId: string, withdrawal = 'w_1'): CarriedAudit => ({
         id: withdrawalAuditKey(grantId, withdrawal),
@@ -166,7 +182,10 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         audit: [{ key: withdrawalAuditKey(grantId, withdrawal), entry }],
       });
       const withdrawn = await subject.store.withdraw([a], undefined, () => carried(a));
-      expect(withdrawn).toEqual({ deleted: [a], claim: expect.any(String) });
+      expect(withdrawn).toEqual({
+        deleted: [a],
+        saved: [{ carried: carried(a), claim: expect.any(String) }],
+      });
       expect(await subject.store.find(a)).toBeUndefined();
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(a))).toEqual([carried(a)]);
       // Listed once older than asked, with its entry: what the reconciler completes.
@@ -175,7 +194,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await subject.pendingAudit.olderThan(later, 10)).toEqual([
         { id: carried(a).id, since: at, audit: carried(a).audit },
       ]);
-      // Put claimed for the request: nobody else takes it within the lease (from `since`), anyone after.
+      // Put claimed for the request: nobody else takes it within the lease (from its write), anyone after.
       expect(
         await subject.pendingAudit.claim(carried(a).id, new Date(Date.parse(at) + 59_000)),
       ).toBeUndefined();
@@ -183,11 +202,14 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         await subject.pendingAudit.claim(carried(a).id, new Date(Date.parse(at) + 61_000)),
       ).toBeDefined();
       // The claim answered is the one the pointer holds: the request completes it with no claim write.
-      const { claim: c2 } = await subject.store.withdraw([b2], undefined, () => carried(b2));
-      await subject.pendingAudit.remove(carried(b2).id, c2!);
+      const { saved } = await subject.store.withdraw([b2], undefined, () => carried(b2));
+      await subject.pendingAudit.remove(carried(b2).id, saved[0]!.claim);
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b2))).toEqual([]);
       // Nothing withdrawn (unknown, or another withdrawal's): nothing saved, that one saves its own.
-      expect(await subject.store.withdraw([b], undefined, () => carried(b))).toEqual({ deleted: [] });
+      expect(await subject.store.withdraw([b], undefined, () => carried(b))).toEqual({
+        deleted: [],
+        saved: [],
+      });
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b))).toEqual([]);
       // A pointer is never put over another (review L1): the write fails, and takes nothing with it.
       const [c, d] = [id(), id()];
@@ -223,19 +245,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         return { store, before: gates, after };
       };
       const request = (store: SharingGrants, grantId: string, requestId: string) =>
-        withdrawAuthorization(
-          'acc_me',
-          grantId,
-          {
-            sharingGrants: store,
-            clientReader: noClients,
-            audit,
-            clock: new TestClock(),
-            pendingAudit: subject.pendingAudit,
-            ...noNotices(),
-          },
-          { requestId },
-        );
+        withdrawAuthorization('acc_me', grantId, withdrawing(audit, store), { requestId });
       /** R1 and R2 both past their reads, R1 writes, then R2 goes to its end, then R1 finishes. */
       const interleave = async (grantId: string, between: () => Promise<void>) => {
         const r1 = held();
@@ -278,7 +288,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       const [left, retried] = [id(), id()];
       for (const grantId of [left, retried]) await subject.saveGrant(grantId, grant('acc_me'));
       const audit = new InMemoryAudit();
-      const clock = new TestClock();
+      const clock = subject.clock;
       // The process ends right after the withdrawal's transaction: nothing after it runs.
       let gone = true;
       const dying: SharingGrants = {
@@ -290,14 +300,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
           return withdrawn;
         },
       };
-      const deps = {
-        sharingGrants: dying,
-        clientReader: noClients,
-        audit,
-        clock,
-        pendingAudit: subject.pendingAudit,
-        ...noNotices(),
-      };
+      const deps = withdrawing(audit, dying);
       for (const grantId of [left, retried]) {
         await expect(withdrawAuthorization('acc_me', grantId, deps)).rejects.toThrow('process gone');
         expect(await subject.store.find(grantId)).toBeUndefined();
@@ -361,14 +364,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         }),
       ]);
       const audit = new InMemoryAudit();
-      const deps = {
-        sharingGrants: subject.store,
-        clientReader: noClients,
-        audit,
-        clock: new TestClock(),
-        pendingAudit: subject.pendingAudit,
-        ...noNotices(),
-      };
+      const deps = withdrawing(audit);
       expect(await rejection(withdrawAuthorization('acc_other', mine, deps))).toBeInstanceOf(NotFoundError);
       expect(await subject.store.find(mine)).toBeDefined();
       expect(audit.entries).toEqual([]);
@@ -382,6 +378,21 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
           reason: `client cl_platform, grant ${mine}, types driving-licence`,
         }),
       ]);
+    });
+
+    it('a platform’s sign-ins past what one write holds go in several, each grant named by exactly one entry', async () => {
+      // Years of sign-ins: 200 grants of one platform, past two writes' worth (99 grants and the entry each).
+      const ids = Array.from({ length: 200 }, () => id());
+      for (const [i, grantId] of ids.entries()) {
+        await subject.saveGrant(grantId, grant('acc_me', { rar: undefined, iat: now() - 1000 + i }));
+      }
+      const audit = new InMemoryAudit();
+      const deps = withdrawing(audit);
+      await withdrawAuthorization('acc_me', ids[0]!, deps, { requestId: 'r-many' });
+      expect(await subject.store.listOf('acc_me')).toEqual([]);
+      expect(audit.entries).toHaveLength(3);
+      expect(namedGrants(audit.entries).sort()).toEqual([...ids].sort());
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(ids[0]!))).toEqual([]);
     });
 
     it('a platform’s sign-ins are one authorization with what they hold; withdrawing it ends them all', async () => {

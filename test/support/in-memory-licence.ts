@@ -325,16 +325,17 @@ export class InMemoryPendingWork implements PendingWorkIndex {
 
   /**
    * What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it), put
-   * already claimed by the change's request (its lease from `since`, as `carriedAuditItem`): answers the claim.
+   * already claimed by the change's request (its lease from `now`, the write's moment, as
+   * `carriedAuditItem`): answers the claim.
    */
-  keep(carried: CarriedAudit): string {
+  keep(carried: CarriedAudit, now: Date): string {
     const marked = randomUUID();
     const claim = randomUUID();
     this.pointers.set(carried.id, {
       since: carried.since,
       marked,
       claim,
-      claimedUntil: Date.parse(carried.since) + 60_000,
+      claimedUntil: now.getTime() + 60_000,
       claimedMark: marked,
       carried: structuredClone(carried),
     });

@@ -5,9 +5,11 @@ import {
   type SharingGrants,
   type StoredGrant,
   type WithdrawnGrants,
+  withdrawalParts,
 } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import type {
   NoticeQueue,
@@ -25,12 +27,17 @@ export class InMemorySharingGrants implements SharingGrants {
   readonly tokens = new Map<string, Set<string>>();
 
   constructor(
-    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+    /** The time of the writes (the claims' leases run from it) and of the grants' expiry. */
+    private readonly clock: Clock = systemClock,
     /** Where `withdraw` queues the notices (the table's `notices` partition in the Dynamo adapter). */
     readonly notices: InMemoryNoticeQueue = new InMemoryNoticeQueue(),
     /** Where `withdraw` saves a withdrawal's audit entry (the table's `pending-audit#` shards in the Dynamo adapter). */
     readonly pendingAudit: InMemoryPendingWork = new InMemoryPendingWork(),
   ) {}
+
+  private get nowSeconds(): number {
+    return Math.floor(this.clock.now() / 1000);
+  }
 
   saveGrant(id: string, grant: StoredGrant): void {
     this.grants.set(id, { ...grant });
@@ -50,30 +57,41 @@ export class InMemorySharingGrants implements SharingGrants {
     return [...this.grants.entries()].flatMap(([id, stored]) => {
       if (typeof stored.accountId !== 'string') return [];
       if (parseAccountId(stored.accountId).personId !== personId) return [];
-      const grant = sharingGrantOf(id, stored, this.nowSeconds());
+      const grant = sharingGrantOf(id, stored, this.nowSeconds);
       return grant ? [grant] : [];
     });
   }
 
   async find(grantId: string): Promise<SharingGrant | undefined> {
     const stored = this.grants.get(grantId);
-    return stored ? sharingGrantOf(grantId, stored, this.nowSeconds()) : undefined;
+    return stored ? sharingGrantOf(grantId, stored, this.nowSeconds) : undefined;
   }
 
+  /**
+   * As DynamoDB's: tokens first, then the grants in writes of at most 100 items ({@link withdrawalParts}:
+   * the notice with the last), each all or nothing with the entry it saves.
+   */
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: (deleted: readonly string[]) => CarriedAudit,
+    pending?: (deleted: readonly string[], part: number) => CarriedAudit,
   ): Promise<WithdrawnGrants> {
     for (const id of grantIds) this.tokens.delete(id);
-    const left = grantIds.filter((id) => this.grants.has(id));
-    if (left.length === 0) return { deleted: [] };
-    const carried = pending?.(left);
-    if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
-    // As one write: a notice that cannot be queued leaves the grants where they were.
-    if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
-    for (const id of left) this.grants.delete(id);
-    return { deleted: left, ...(carried ? { claim: this.pendingAudit.keep(carried) } : {}) };
+    const room = 100 - (notice ? 1 : 0) - (pending ? 1 : 0);
+    const withdrawn: WithdrawnGrants = { deleted: [], saved: [] };
+    for (const { part, ids } of withdrawalParts(grantIds, room)) {
+      const left = ids.filter((id) => this.grants.has(id));
+      if (left.length === 0) continue;
+      const carried = pending?.(left, part);
+      if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
+      // As one write: a notice that cannot be queued leaves the grants where they were.
+      if (notice && part === 0) await this.notices.enqueue(notice, this.clock.now());
+      for (const id of left) this.grants.delete(id);
+      withdrawn.deleted.push(...left);
+      if (carried)
+        withdrawn.saved.push({ carried, claim: this.pendingAudit.keep(carried, new Date(this.clock.now())) });
+    }
+    return withdrawn;
   }
 }
 

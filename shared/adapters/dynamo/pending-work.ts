@@ -64,25 +64,27 @@ export const pointerKey = (id: string, kind: PointerKind = 'licences') =>
  * The item of a pointer that carries its own audit entries ({@link CarriedAudit}), for the change's own
  * transaction to put (a withdrawal's: shared/adapters/dynamo/sharing-grants.ts, only where no such pointer
  * is: {@link carriedAuditCondition}), **already claimed** under `claim` by the change's request, as `claim`
- * would take it when the change was saved (its lease runs `claimSeconds` from `since`, the change's time),
- * so that the request completes it next with no claim write of its own. A request gone before it does
+ * would take it at `now`, the moment the transaction is made (its lease runs `claimSeconds` from then, not
+ * from `since`: a change that took long before its write, revoking many grants' tokens, would otherwise
+ * put a claim already lapsed, for another completer to take from the request: review), so that the request
+ * completes it next with no claim write of its own. A request gone before it does
  * leaves a claim that lapses like any other: the reconciler, which claims only lapsed pointers, takes it then.
  *
  * @example
  * ```ts
  * const claim = randomUUID();
- * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried, claim), ConditionExpression: carriedAuditCondition } }]);
+ * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried, claim, new Date(clock.now())), ConditionExpression: carriedAuditCondition } }]);
  * await completeCarriedAudit(carried, claim, deps);
  * ```
  */
-export function carriedAuditItem(carried: CarriedAudit, claim: string): Record<string, unknown> {
+export function carriedAuditItem(carried: CarriedAudit, claim: string, now: Date): Record<string, unknown> {
   const marked = randomUUID();
   return {
     ...pointerKey(carried.id, 'withdrawals'),
     since: carried.since,
     marked,
     claim,
-    claimedUntil: leaseEnd(new Date(carried.since)),
+    claimedUntil: leaseEnd(now),
     claimedMark: marked,
     ownedBy: carried.owner,
     audit: carried.audit,

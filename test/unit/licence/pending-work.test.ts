@@ -98,7 +98,10 @@ describe('pending work that carries its own audit entry (a withdrawal’s)', () 
       action: 'authorization.withdrawn',
     };
     // As the withdrawal's transaction leaves it when its process dies right after: saved, unclaimed.
-    world.pendingAudit.keep({ id: key, owner: 'acc_me', since: entry.at, audit: [{ key, entry }] });
+    world.pendingAudit.keep(
+      { id: key, owner: 'acc_me', since: entry.at, audit: [{ key, entry }] },
+      new Date(entry.at),
+    );
     let down = true;
     const deps = {
       ...world.statusDeps,

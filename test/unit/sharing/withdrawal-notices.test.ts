@@ -77,7 +77,7 @@ describe('withdrawal notices', () => {
     const enqueue = queue.enqueue.bind(queue);
     queue.enqueue = (notice, now) =>
       refusals-- > 0 ? Promise.reject(new Error('table unreachable')) : enqueue(notice, now);
-    const sharingGrants = new InMemorySharingGrants(() => Math.floor(clock.now() / 1000), queue);
+    const sharingGrants = new InMemorySharingGrants(clock, queue);
     sharingGrants.saveGrant('g1', {
       clientId: 'cl_p',
       accountId: 'acc_person',
