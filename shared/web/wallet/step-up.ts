@@ -1,10 +1,15 @@
 import { acrOf, assuranceLevels, levelOfAcr, type AssuranceLevel } from '../../identity/assurance.js';
-import { InvalidInputError } from '../../errors.js';
+import { FormRefusal, type FieldLabels } from '../kit/form.js';
+
+/** The words for `/wallet/login`'s parameters on a refusal page: the parameter itself, and what it means. */
+export const loginLinkLabels: FieldLabels = { acr: (t) => t('认证等级（acr）', 'Assurance level (acr)') };
 
 /**
  * The level a wallet sign-in asks for (`/wallet/login?acr=…`): a level number (`3`) or its `acr` value
  * (`urn:elicence:loa:3`, as `GET /me/licences` names it in `stepUpTo`). Absent asks for none; anything
- * else is refused naming the field, rather than signing in at a level the person did not ask for.
+ * else is refused naming the field, rather than signing in at a level the person did not ask for. The
+ * refusal page names it by {@link loginLinkLabels} (the link's parameter as the person sees it in the
+ * address bar, with its meaning), since a parameter no page labels is never shown.
  *
  * @example
  * ```ts
@@ -17,9 +22,11 @@ export function wantedAcr(value: string | undefined): string | undefined {
   const level = levelOfAcr(value) ?? assuranceLevels.find((candidate) => String(candidate) === value.trim());
   if (!level) {
     const message = 'must be 1, 2, 3 or urn:elicence:loa:1..3';
-    throw new InvalidInputError(`acr ${message}`, 'invalid_request', {
-      errors: [{ path: 'acr', message, code: 'invalid_format' }],
-    });
+    throw new FormRefusal(
+      `acr ${message}`,
+      [{ path: 'acr', message, code: 'invalid_format' }],
+      loginLinkLabels,
+    );
   }
   return acrOf(level);
 }

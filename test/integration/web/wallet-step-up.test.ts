@@ -215,7 +215,7 @@ describe('raising the level from the wallet', () => {
         headers: { accept: 'text/html' },
       });
       expect(response.status, acr).toBe(400);
-      expect(await response.text()).toContain('acr');
+      expect(await response.text()).toContain('认证等级（acr）');
     }
     const ok = await fetch(`${runtime.baseUrl}/wallet/login?acr=urn%3Aelicence%3Aloa%3A3`, {
       redirect: 'manual',
