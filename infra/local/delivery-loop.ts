@@ -10,6 +10,8 @@ export interface DeliveryLoop<Item> {
   drain(): Promise<void>;
   /** Stops delivering (items still queued and pushed later are dropped); waits for the batch under way. */
   stop(): Promise<void>;
+  /** Delivers nothing until the returned function is called; items pushed meanwhile wait. */
+  hold(): () => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export function deliveryLoop<Item, Handler>(options: {
   const queue: Item[] = [];
   let running: Promise<void> | undefined;
   let stopped = false;
+  let held = 0;
   let handler: Promise<Handler> | undefined;
 
   const deliver = async (batch: Item[]) => {
@@ -71,7 +74,7 @@ export function deliveryLoop<Item, Handler>(options: {
   };
 
   const pump = async () => {
-    while (queue.length > 0 && !stopped) {
+    while (queue.length > 0 && !stopped && held === 0) {
       if (options.batchingWindow) await new Promise((resolve) => setImmediate(resolve));
       await deliver(queue.splice(0, options.batchSize));
     }
@@ -86,6 +89,16 @@ export function deliveryLoop<Item, Handler>(options: {
     },
     async drain() {
       while (running) await running;
+    },
+    hold() {
+      held += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        held -= 1;
+        if (held === 0 && queue.length > 0) running ??= pump();
+      };
     },
     async stop() {
       stopped = true;

@@ -1,3 +1,9 @@
+import {
+  runSmsJob,
+  type SmsJob,
+  type SmsJobDependencies,
+  type SmsJobQueue,
+} from '../../shared/identity/sms-jobs.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mac } from '../../shared/crypto/mac.js';
@@ -95,13 +101,39 @@ export class CarrierOfNumbers implements CarrierStore {
   }
 }
 
-/** The texts the local runtime sent (its outbox file), oldest first. */
-export async function outbox(
-  dataDir: string,
-): Promise<Array<{ at: string; to: string; text: string; code?: string }>> {
+/**
+ * The texts the local runtime sent (its outbox file), oldest first, once every code asked for so far has
+ * been through the SMS queue (codes are sent after the answer, by `sms-codes`).
+ */
+export async function outbox(runtime: {
+  dataDir: string;
+  smsQueue?: { drain(): Promise<void> } | undefined;
+}): Promise<Array<{ at: string; to: string; text: string; code?: string }>> {
+  await runtime.smsQueue?.drain();
+  const dataDir = runtime.dataDir;
   const text = await readFile(join(dataDir, 'outbox', 'sms.jsonl'), 'utf8').catch(() => '');
   return text
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { at: string; to: string; text: string; code?: string });
+}
+
+/** {@link SmsJobQueue} in memory: the jobs left by requests, until the sender runs them. */
+export class InMemorySmsJobQueue implements SmsJobQueue {
+  readonly jobs = new Map<string, SmsJob>();
+  async enqueue(job: SmsJob): Promise<void> {
+    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} exists`);
+    this.jobs.set(job.id, { ...job });
+  }
+  async find(id: string): Promise<SmsJob | undefined> {
+    const job = this.jobs.get(id);
+    return job && { ...job };
+  }
+  async remove(id: string): Promise<void> {
+    this.jobs.delete(id);
+  }
+  /** Runs every job waiting, oldest first, as the `sms-codes` function would. */
+  async runAll(deps: SmsJobDependencies): Promise<void> {
+    for (const id of [...this.jobs.keys()]) await runSmsJob(id, deps);
+  }
 }
