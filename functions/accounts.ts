@@ -59,6 +59,7 @@ import {
 } from '../shared/web/pages/register-page.js';
 import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
+import { smsCodePolicy } from '../shared/identity/sms-codes.js';
 import { findPersonById } from '../shared/identity/verify-password.js';
 import { parseAccountId } from '../shared/identifiers/account-id.js';
 import { requireFirstParty } from '../shared/clients/first-party.js';
@@ -306,7 +307,7 @@ const registerPage = webHandler(
         if (sent.status === 'throttled') {
           throw new TooManyRequestsError('Too many codes requested', sent.retryAfterSeconds);
         }
-        return page(200, { values, codeRequested: true });
+        return page(200, { values, codeRequested: smsCodePolicy });
       }
       const account = await registerWithPhoneCode(
         { ...given, password },
@@ -324,7 +325,14 @@ const registerPage = webHandler(
         logger.info('registration refused', { code: error.code, status });
         return page(
           status,
-          { values, errors: registerPageErrors(t, error) },
+          {
+            values,
+            errors: registerPageErrors(t, error),
+            // Too soon for another code: the button counts down the server's own wait.
+            ...(error instanceof TooManyRequestsError && form.has('send')
+              ? { resendAfterSeconds: error.retryAfterSeconds }
+              : {}),
+          },
           error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
         );
       }

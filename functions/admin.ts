@@ -17,6 +17,7 @@ import {
   keys,
   signerFor,
   peers,
+  trailCursors,
 } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
@@ -60,6 +61,7 @@ const dependencies = composition({
   keys,
   signerFor,
   peers,
+  trailCursors,
 });
 const served = routesOf('admin');
 
@@ -107,14 +109,17 @@ export const handler = apiHandler(async (event: HttpEvent) => {
       return json(200, issuerView(await withdrawIssuer(pathId, input, context, deps)));
     },
     'GET /admin/audit': async () => {
-      const { licence, limit, cursor } = parseQuery(event, auditQuery);
+      const { licence, limit, cursor: sealed } = parseQuery(event, auditQuery);
+      // Its cursors sealed as the supervision listing's are, to this listing and licence (R14 L2).
+      const listing = { listing: 'admin-licence', licence } as const;
+      const cursor = sealed === undefined ? undefined : await deps.trailCursors.open(listing, sealed);
       const page = await deps.auditPages.licencePage(licence, { limit, ...(cursor ? { cursor } : {}) });
       // The holder's lookup key (and its commitment's salt) is stored for their usage record (用证记录)
       // and never answered.
       const items = page.items.map(({ holderKey: _holderKey, holderSalt: _holderSalt, ...entry }) => entry);
       return json(200, {
         items,
-        ...(page.cursor ? { cursor: page.cursor } : {}),
+        ...(page.cursor ? { cursor: await deps.trailCursors.seal(listing, page.cursor) } : {}),
       } satisfies z.output<typeof auditTrailSchema>);
     },
     'POST /admin/clients': async () =>

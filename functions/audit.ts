@@ -9,6 +9,7 @@ import {
   auditChains,
   auditSigner,
   auditPreviousSigners,
+  trailCursors,
 } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
@@ -37,6 +38,7 @@ const dependencies = composition({
   auditChains,
   auditSigner,
   auditPreviousSigners,
+  trailCursors,
 });
 const served = routesOf('audit');
 

@@ -554,9 +554,9 @@ async function trailPage(
     );
   }
   // The page continues after the place its cursor carries, as the API says (`after`: the cursor stays
-  // opaque here). The API accepts any well-formed place, not only the ends of its own pages, so the page
-  // says where its stretch starts (a link made to start just past some entry shows that start, and the
-  // entries before it are not this page's to check).
+  // opaque here). The API takes back only the cursors it answered (sealed, security review R14 L2), so the
+  // page starts where one of its pages ended; it still says where its stretch starts, since the entries
+  // before it are not this page's to check.
   const check = await checkLicenceTrail(
     dependencies().config.issuerUrl,
     session.accessToken,

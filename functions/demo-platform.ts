@@ -191,7 +191,8 @@ export const handler = webHandler(
         return redirect('/demo', [clearLogin, signedInCookie]);
       },
       'POST /demo/logout': async () => {
-        parseForm(event, deps.config.issuerUrl, z.object({}));
+        // The form has no fields of its own: nothing for a refusal to name.
+        parseForm(event, deps.config.issuerUrl, z.object({}), {});
         const clear = cookies.session.clear();
         if (!session) return redirect('/demo?m=signed-out', [clear]);
         const url = await relyingParty().endSessionUrl(`${deps.config.issuerUrl}/demo`);

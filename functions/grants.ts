@@ -75,6 +75,13 @@ export interface TableGrant {
 }
 
 /**
+ * The alias every function is invoked through, by another function as by API Gateway, the schedules, the
+ * stream and the queue: CodeDeploy moves it to a new version gradually (infra/constructs/gradual-deploys.ts),
+ * so `$LATEST` is never what serves. An `invokes` grant names `<function arn>:live` and nothing else.
+ */
+export const invokeQualifier = 'live';
+
+/**
  * What one function may touch, as its code uses it. The CDK stack turns this into the function's role
  * policies and environment; the local runtime refuses, as IAM would, any call outside it
  * (`infra/local/grant-guard.ts`), so the test suite proves each grant is enough for what the tests do.
@@ -149,6 +156,12 @@ export interface FunctionGrants {
    */
   clientSecretMac?: true;
   /**
+   * Computes HMACs with the cursor key: the audit trail's listings' cursors (shared/supervision/trail-cursors.ts),
+   * sealed so that only those the service answered are taken back (security review R14 L2). A key of its
+   * own: it can forge a cursor and nothing else.
+   */
+  cursorMac?: true;
+  /**
    * The PII key: `encrypt` seals ID numbers at registration, `decrypt` opens them for the `id_number`
    * claim. Never both: whoever registers cannot read back, and the reader cannot forge.
    */
@@ -175,8 +188,9 @@ export interface FunctionGrants {
    */
   sms?: true;
   /**
-   * Functions it may invoke (Lambda `InvokeFunction`, synchronously): IAM on each one's ARN in AWS, the
-   * local grant guard's refusal otherwise. Only the list functions invoke one, the list signer.
+   * Functions it may invoke (Lambda `InvokeFunction`, synchronously), through their {@link invokeQualifier}
+   * alias only: IAM on `<arn>:live` in AWS, the local grant guard's refusal otherwise (of `$LATEST` and any
+   * other alias too). Only the list functions invoke one, the list signer.
    */
   invokes?: readonly FunctionName[];
   /**
@@ -200,6 +214,7 @@ export type KeyRole =
   | 'web'
   | 'interaction'
   | 'clientSecret'
+  | 'cursor'
   | 'pii'
   | 'batchItems'
   | 'smsJobs'
@@ -233,6 +248,7 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.webMac && { web: ['kms:GenerateMac'] }),
     ...(grants.interactionMac && { interaction: ['kms:GenerateMac'] }),
     ...(grants.clientSecretMac && { clientSecret: ['kms:GenerateMac'] }),
+    ...(grants.cursorMac && { cursor: ['kms:GenerateMac'] }),
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
     ...(grants.batchItems && {
       batchItems: [grants.batchItems === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
@@ -433,6 +449,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     // registered before that key is rotated (POST /admin/clients/{id}/secret), not shown.
     clientSecretMac: true,
     issuerKeys: 'provision',
+    // GET /admin/audit's cursors, sealed.
+    cursorMac: true,
   },
   // Issuing agencies' API. Access tokens, licences (get, conditional put), idempotency records (update),
   // status-list counters (update) and lists (get, versioned put), audit entries (conditional put); issuers
@@ -740,6 +758,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
       partitionQueries: [partitions.audit, partitions.auditChain, partitions.auditCheckpoints],
     },
     auditKey: true,
+    // GET /supervision/audit's cursors, sealed (R14 L2).
+    cursorMac: true,
   },
   // The daily check of the audit trail (functions/audit-check.ts, shared/supervision/audit-chain-check.ts):
   // reads only. The checkpoints (query `audit-checkpoint*`) and their heads (get `audit-checkpoint-heads#`),
@@ -873,14 +893,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     },
     platformKey: 'sign',
   },
-  // The reconciler (functions/licence-reconciler.ts, every minute): the pending work changes left undone
+  // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
   // (query of the `pending-work#` and `pending-audit#` shards; claimed, released by update, removed by
   // conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
   // entries, or the audit entry a withdrawal's pending work carries (in the query's answer), written once
   // under their keys (a transaction's conditional puts, {@link pendingAuditWrites}). No key: it signs
   // nothing.
-  'licence-reconciler': {
+  'pending-work-reconciler': {
     table: {
       items: {
         GetItem: [partitions.licence, partitions.statusList],

@@ -85,7 +85,7 @@ const dependencies = composition({
   usage,
   clientReader,
   sharingGrants,
-  // A withdrawal's audit entry, saved with it as pending work until written (shared/licence/pending-work.ts),
+  // A withdrawal's audit entry, saved with it as pending work until written (shared/pending-work/pending-work.ts),
   // in withdrawals' own partition: never a licence's pointer (review M1).
   pendingAudit,
   clientNames,

@@ -18,7 +18,7 @@ const dependencies = composition({
  * deliver the withdrawal notices that are due (docs/integrating.md, "Withdrawal notices"): each a Security
  * Event Token signed with the platform key, posted to the platform's registered events endpoint; one that
  * fails is tried again later with a doubling wait. (The withdrawals' audit entries their request could not
- * write are the reconciler's, as every change's pending work: functions/licence-reconciler.ts.) It reads
+ * write are the reconciler's, as every change's pending work: functions/pending-work-reconciler.ts.) It reads
  * the queue and the platforms' metadata, and signs: nothing reachable from the internet calls it.
  */
 export async function handler(): Promise<{ delivered: number; retried: number; abandoned: number }> {

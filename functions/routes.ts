@@ -49,8 +49,8 @@ export const functionNames = [
   // a schedule in AWS and by the local runtime's delivery round (infra/local/runtime.ts).
   'notices',
   // No route: finishes what changes of licences left undone (audit entries, status lists), run every
-  // minute by the stack's schedule and by the local runtime's (shared/licence/pending-work.ts).
-  'licence-reconciler',
+  // minute by the stack's schedule and by the local runtime's (shared/pending-work/pending-work.ts).
+  'pending-work-reconciler',
   // No route: checks the audit trail's hash chains daily, as `npm run audit:verify` does, and logs the
   // outcome the stack alarms on (shared/supervision/audit-chain-check.ts).
   'audit-check',

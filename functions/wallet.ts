@@ -61,6 +61,7 @@ import {
 import {
   accountBody,
   closeAccountHref,
+  closeAccountLabels,
   closeConfirmBody,
   closedBody,
 } from '../shared/web/pages/wallet-account-page.js';
@@ -70,8 +71,10 @@ import {
   agentsNotRepresentativeBody,
   agentsStepUpBody,
   appointFieldLabel,
+  appointFieldLabels,
   appointRefusal,
   withdrawConfirmBody,
+  withdrawLabels,
   type AgentsPageState,
   type AppointError,
   type AppointField,
@@ -92,6 +95,7 @@ import { approverOf } from '../shared/web/wallet/scan-login-approver.js';
 import {
   scanAnsweredBody,
   scanConfirmBody,
+  scanDecisionLabels,
   scanStepUpBody,
   scanWalletProblemBody,
 } from '../shared/web/pages/scan-login-pages.js';
@@ -370,7 +374,12 @@ async function page(event: HttpEvent, context: PageContext): Promise<HttpResult>
       }
     },
     'POST /wallet/account/close': async () => {
-      const { confirm, password } = parseForm(event, deps.config.issuerUrl, closeAccountForm);
+      const { confirm, password } = parseForm(
+        event,
+        deps.config.issuerUrl,
+        closeAccountForm,
+        closeAccountLabels,
+      );
       const session = await requireSession();
       if (!('accessToken' in session)) return session;
       const accountApi = new AccountApi(deps.config.issuerUrl, session.accessToken);
@@ -733,9 +742,9 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
   );
   const appointing = method === 'POST' && !withdrawing;
   const posted = appointing
-    ? parseForm(event, deps.config.issuerUrl, appointForm)
+    ? parseForm(event, deps.config.issuerUrl, appointForm, appointFieldLabels)
     : method === 'POST'
-      ? parseForm(event, deps.config.issuerUrl, withdrawForm)
+      ? parseForm(event, deps.config.issuerUrl, withdrawForm, withdrawLabels)
       : undefined;
   const show = (status: number, body: SafeHtml, pageTitle = t('经办人', 'Agents')) =>
     htmlPage(status, renderPage({ ...context, section: 'wallet', title: pageTitle, body }));
@@ -894,7 +903,7 @@ async function scanLogin(event: HttpEvent, context: PageContext): Promise<HttpRe
   // A post from another site is refused before anything else is read.
   const decision =
     event.requestContext.http.method === 'POST'
-      ? parseForm(event, deps.config.issuerUrl, scanDecision).decision
+      ? parseForm(event, deps.config.issuerUrl, scanDecision, scanDecisionLabels).decision
       : undefined;
   const found = await cookies.session(event, now);
   if (!found?.usable) return redirect(signInUrl(here, Boolean(found?.session.entity)));

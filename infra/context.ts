@@ -67,6 +67,11 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
   const smsSpendAlarmUsd = context('smsSpendAlarmUsd');
   const smsProvider = context('smsProvider');
   const tencentSms = context('tencentSms');
+  const skipCanary = context('skipCanary');
+  // A typo must not deploy all at once by surprise, nor a `false` be read as a wish to skip.
+  if (skipCanary !== undefined && ![true, false, 'true', 'false'].includes(skipCanary as string | boolean)) {
+    throw new Error(`skipCanary: true or false, got ${JSON.stringify(skipCanary)}`);
+  }
   if (smsProvider !== undefined && smsProvider !== 'sns' && smsProvider !== 'tencent') {
     throw new Error(`smsProvider: "sns" or "tencent", got ${JSON.stringify(smsProvider)}`);
   }
@@ -121,6 +126,9 @@ export function stackPropsFromContext(app: App): Partial<ElicenceStackProps> {
     ...(supervisionHistoryBefore !== undefined && {
       supervisionHistoryBefore: String(supervisionHistoryBefore),
     }),
+    // `-c skipCanary=true`, in an emergency only and never in cdk.json: every new version at once
+    // (docs/operating.md, "How a deploy rolls out").
+    ...((skipCanary === true || skipCanary === 'true') && { skipCanary: true }),
     // cdk.json's `"auditKeys": "2,1"` when audit key generation 2 takes over; every generation is kept for ever.
     auditKeys: items(auditKeys),
   };

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -22,6 +23,7 @@ import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { BatchQueue } from './constructs/batch-queue.js';
 import { encryptionKey } from './constructs/encryption-key.js';
+import { GradualDeploys, liveArn, liveName } from './constructs/gradual-deploys.js';
 import { SmsProvider, type SmsProviderName, type TencentSmsSettings } from './constructs/sms-provider.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
 import { auditTable, table } from '../shared/adapters/dynamo/table.js';
@@ -175,7 +177,7 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     config: true,
   },
   // Finishes what changes of licences left undone, every minute: a few reads and writes per licence.
-  'licence-reconciler': {
+  'pending-work-reconciler': {
     description: 'elicence pending work of licence changes (scheduled)',
     memorySize: 512,
     timeout: Duration.seconds(60),
@@ -335,6 +337,13 @@ export interface ElicenceStackProps
   smsProvider?: SmsProviderName;
   /** The Tencent Cloud SMS application, signature and template (`-c tencentSms='{…}'`). */
   tencentSms?: TencentSmsSettings;
+  /**
+   * Emergency only (`-c skipCanary=true`): every function's new version takes all traffic at once instead
+   * of a 10 % canary for 5 minutes, so nothing is rolled back automatically (docs/operating.md, "How a
+   * deploy rolls out").
+   * Default false.
+   */
+  skipCanary?: boolean;
 }
 
 /**
@@ -385,6 +394,8 @@ export class ElicenceStack extends Stack {
   readonly smsSpendAlarm: cloudwatch.Alarm | undefined;
   /** Who sends text messages, and (Tencent) the key pair's secret. */
   readonly sms: SmsProvider;
+  /** Each function's live alias, CodeDeploy group and rollback alarm (a nested stack). */
+  readonly deploys: GradualDeploys;
 
   constructor(scope: Construct, id: string, props: ElicenceStackProps = {}) {
     super(scope, id, props);
@@ -521,6 +532,7 @@ export class ElicenceStack extends Stack {
           ...(grants.webMac && { WEB_KEY_ID: keys.web.keyArn }),
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
           ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
+          ...(grants.cursorMac && { CURSOR_KEY_ID: keys.cursor.keyArn }),
           ...((grants.pii || grants.batchItems || grants.smsJobs) && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && sms.environment),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alertTopic.topicArn }),
@@ -561,30 +573,53 @@ export class ElicenceStack extends Stack {
     }
     this.functions = functions;
 
-    // Invocations (functions/grants.ts `invokes`): lambda:InvokeFunction on the target's unqualified ARN
-    // alone (what `grantInvoke` grants, less its `:*` of every version and alias, which nothing here
-    // invokes), and the target's name in the caller's environment (`LIST_SIGNER_FUNCTION`).
+    // Invocations (functions/grants.ts `invokes`): lambda:InvokeFunction on the target's live alias alone
+    // (`<arn>:live`: neither $LATEST nor `:*`, every version and alias), and the alias-qualified name in the
+    // caller's environment (`LIST_SIGNER_FUNCTION` = `<name>:live`), so a call reaches the deployed version.
     for (const name of functionNames) {
       for (const target of functionGrants[name].invokes ?? []) {
         functions[name].role.addToPrincipalPolicy(
           new iam.PolicyStatement({
             actions: ['lambda:InvokeFunction'],
-            resources: [functions[target].function.functionArn],
+            resources: [liveArn(functions[target].function)],
           }),
         );
         functions[name].function.addEnvironment(
           `${target.toUpperCase().replace(/-/g, '_')}_FUNCTION`,
-          functions[target].function.functionName,
+          liveName(functions[target].function),
         );
       }
     }
+
+    // Gradual deploys: every function is invoked through its `live` alias, which CodeDeploy moves to a new
+    // version, 10 % first for the request path, rolled back on the new version's errors. Scheduled and
+    // queue/stream consumers go all at once: a canary would see next to none of their invocations in its 5
+    // minutes, and a failed canary elsewhere rolls the whole stack back, their aliases included.
+    const invokedBy = new Set(functionNames.flatMap((name) => functionGrants[name].invokes ?? []));
+    this.deploys = new GradualDeploys(this, 'Deploys', {
+      functions: functionNames.map((name) => ({
+        name,
+        function: functions[name].function,
+        rollout:
+          routes.some((route) => route.function === name) || invokedBy.has(name) ? 'canary' : 'all-at-once',
+      })),
+      skipCanary: props.skipCanary,
+    });
+    const { aliases } = this.deploys;
+    // A rule's target is the alias by the ARN built here, and its permission is made here: the nested
+    // stack's alias as target would make a cycle (the rule needs the alias, the alias's permission the rule).
+    const scheduled = (name: FunctionName) =>
+      lambda.Function.fromFunctionAttributes(this, `${name}LiveTarget`, {
+        functionArn: liveArn(functions[name].function),
+        sameEnvironment: true,
+      });
 
     // A checkpoint of the audit chains a day (shortly after midnight UTC, when yesterday's chains are
     // final), signed by the audit function with the audit key; supervisors also ask for one on demand.
     this.auditCheckpoints = new events.Rule(this, 'AuditCheckpointSchedule', {
       description: 'Signs a checkpoint of the audit trail chains (yesterday and today, UTC)',
       schedule: events.Schedule.cron({ minute: '15', hour: '0' }),
-      targets: [new eventTargets.LambdaFunction(functions.audit.function, { retryAttempts: 2 })],
+      targets: [new eventTargets.LambdaFunction(scheduled('audit'), { retryAttempts: 2 })],
     });
 
     // Peer platforms' trust lists (跨地区互认, docs/peers.md) fetched every 15 minutes; admins also refresh
@@ -592,7 +627,7 @@ export class ElicenceStack extends Stack {
     this.peerRefresh = new events.Rule(this, 'PeerRefreshSchedule', {
       description: 'Refreshes the peer platforms’ trust lists',
       schedule: events.Schedule.rate(Duration.minutes(15)),
-      targets: [new eventTargets.LambdaFunction(functions.peers.function, { retryAttempts: 1 })],
+      targets: [new eventTargets.LambdaFunction(scheduled('peers'), { retryAttempts: 1 })],
     });
 
     // Withdrawal notices (docs/integrating.md) delivered every minute, failed ones retried with a doubling
@@ -600,18 +635,16 @@ export class ElicenceStack extends Stack {
     this.noticeDelivery = new events.Rule(this, 'NoticeDeliverySchedule', {
       description: 'Delivers withdrawal notices (signed Security Event Tokens) to the platforms',
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [new eventTargets.LambdaFunction(functions.notices.function, { retryAttempts: 0 })],
+      targets: [new eventTargets.LambdaFunction(scheduled('notices'), { retryAttempts: 0 })],
     });
 
     // What a change of a licence left undone (its audit entry, its status-list entry: a timeout, a
-    // `status_list_contended` 503) finished within about two minutes (shared/licence/pending-work.ts,
-    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `licence-reconciler`.
+    // `status_list_contended` 503) finished within about two minutes (shared/reconciler/reconcile-pending-work.ts,
+    // docs/operating.md "Pending work"). Its grants are functions/grants.ts `pending-work-reconciler`.
     this.pendingWorkReconciler = new events.Rule(this, 'PendingWorkSchedule', {
       description: 'Finishes the pending work of licence changes (audit entries, status lists)',
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      targets: [
-        new eventTargets.LambdaFunction(functions['licence-reconciler'].function, { retryAttempts: 0 }),
-      ],
+      targets: [new eventTargets.LambdaFunction(scheduled('pending-work-reconciler'), { retryAttempts: 0 })],
     });
 
     // The audit chains of yesterday and today checked daily, after the 00:15 checkpoint has signed them
@@ -619,8 +652,19 @@ export class ElicenceStack extends Stack {
     this.auditCheck = new events.Rule(this, 'AuditCheckSchedule', {
       description: 'Checks the audit trail hash chains of yesterday and today against their checkpoints',
       schedule: events.Schedule.cron({ minute: '45', hour: '0' }),
-      targets: [new eventTargets.LambdaFunction(functions['audit-check'].function, { retryAttempts: 2 })],
+      targets: [new eventTargets.LambdaFunction(scheduled('audit-check'), { retryAttempts: 2 })],
     });
+
+    // A rule's permission names the alias, which must exist first.
+    for (const rule of [
+      this.auditCheckpoints,
+      this.peerRefresh,
+      this.noticeDelivery,
+      this.pendingWorkReconciler,
+      this.auditCheck,
+    ]) {
+      rule.node.addDependency(this.deploys);
+    }
 
     const withIssuerKeys = (use: FunctionGrants['issuerKeys']) =>
       functionNames.filter((name) => functionGrants[name].issuerKeys === use).map((name) => functions[name]);
@@ -636,13 +680,7 @@ export class ElicenceStack extends Stack {
     for (const fn of [provisioner, ...withIssuerKeys('sign')])
       fn.function.node.addDependency(this.issuerKeys);
 
-    http.addRoutes(
-      routes,
-      Object.fromEntries(functionNames.map((name) => [name, functions[name].function])) as Record<
-        FunctionName,
-        ServiceFunction['function']
-      >,
-    );
+    http.addRoutes(routes, aliases);
 
     // Audit entries reach the supervision consumer through the audit table's stream, never the request
     // path. The event source mapping reads the stream with the consumer's role, and a stream is granted
@@ -654,6 +692,7 @@ export class ElicenceStack extends Stack {
     this.supervisionStream = new StreamConsumer(this, 'SupervisionEvents', {
       table: auditTrail.table,
       consumer: functions[streamReader].function,
+      target: aliases[streamReader],
       partitionKeyPrefix: prefixes.audit,
       name: 'supervision-events',
     });
@@ -661,7 +700,7 @@ export class ElicenceStack extends Stack {
     // pipe's role reads the batch table's stream, which carries nothing but jobs (a stream is granted whole).
     this.batchQueue = new BatchQueue(this, 'Batches', {
       table: batchJobs.table,
-      consumer: functions.batches.function,
+      consumer: aliases.batches,
       consumerTimeout: specOf('batches').timeout,
       partitionKeyPrefix: prefixes.batch,
       maxConcurrency: 5,
@@ -670,7 +709,7 @@ export class ElicenceStack extends Stack {
     // the same way, through a pipe of its own and the SMS queue, both queues under a KMS key of their own.
     this.smsQueue = new BatchQueue(this, 'SmsCodes', {
       table: batchJobs.table,
-      consumer: functions['sms-codes'].function,
+      consumer: aliases['sms-codes'],
       consumerTimeout: specOf('sms-codes').timeout,
       partitionKeyPrefix: prefixes.smsJob,
       maxConcurrency: 20,
@@ -739,6 +778,8 @@ export class ElicenceStack extends Stack {
       ...this.smsQueue.alarms,
       ...http.alarms,
       ...functionNames.flatMap((name) => functions[name].alarms),
+      // A deploy rolled back says so: the new version's errors stopped it.
+      ...Object.values(this.deploys.alarms),
     ]);
 
     new CfnOutput(this, 'AlarmTopicArn', {
@@ -749,6 +790,10 @@ export class ElicenceStack extends Stack {
       description:
         'SNS topic the supervision alerts are published to (subscribe the supervising office here)',
       value: alertTopic.topicArn,
+    });
+    new CfnOutput(this, 'DeployApplication', {
+      description: 'CodeDeploy application whose deployments move the functions’ live aliases',
+      value: this.deploys.application.applicationName,
     });
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the HTTP API', value: http.endpoint });
     new CfnOutput(this, 'IssuerUrl', { description: 'OpenID issuer identifier', value: issuerUrl });

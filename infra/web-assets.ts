@@ -12,6 +12,7 @@ export const webAssetEntries: Readonly<Record<string, string>> = {
   'wallet.js': 'shared/web/browser/wallet.ts',
   'wallet-passkeys.js': 'shared/web/browser/wallet-passkeys.ts',
   'passkey-sign-in.js': 'shared/web/browser/passkey-sign-in.ts',
+  'sms-countdown.js': 'shared/web/browser/sms-countdown.ts',
   'sw.js': 'shared/web/browser/service-worker.ts',
 };
 

@@ -47,12 +47,13 @@ const schema = z
     AWS_ENDPOINT_URL_DYNAMODB: optionalUrl,
     AWS_ENDPOINT_URL_KMS: optionalUrl,
     AWS_ENDPOINT_URL_LAMBDA: optionalUrl,
-    // The function that signs the trust list and status lists (functions/list-signer.ts), by name or ARN:
-    // the public list functions invoke it when the stored token is stale. The stack sets its name.
+    // The function that signs the trust list and status lists (functions/list-signer.ts), by name or ARN
+    // with its live alias (`<name>:live`, all the grant names): the public list functions invoke it when the
+    // stored token is stale. The stack sets its name.
     LIST_SIGNER_FUNCTION: z
       .string()
       .regex(/^[A-Za-z0-9_:.-]{1,170}$/, 'must be a Lambda function name or ARN')
-      .default('list-signer'),
+      .default('list-signer:live'),
     TABLE_NAME: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -)')
@@ -84,6 +85,7 @@ const schema = z
     WEB_KEY_ID: z.string().min(1).default('alias/elicence-web'),
     INTERACTION_KEY_ID: z.string().min(1).default('alias/elicence-interaction-mac'),
     CLIENT_SECRET_KEY_ID: z.string().min(1).default('alias/elicence-client-secret'),
+    CURSOR_KEY_ID: z.string().min(1).default('alias/elicence-cursor-mac'),
     ISSUER_KEY_POLICY: z.string().optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
     CLIENT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
@@ -288,7 +290,7 @@ export interface Config {
    * serves the Invoke API in process, and in AWS the regional endpoint is used.
    */
   readonly lambdaEndpoint: string | undefined;
-  /** The list signer's function name or ARN (`LIST_SIGNER_FUNCTION`, default `list-signer`). */
+  /** The list signer's function name or ARN, with its alias (`LIST_SIGNER_FUNCTION`, default `list-signer:live`). */
   readonly listSignerFunction: string;
   readonly tableName: string;
   /**
@@ -359,6 +361,13 @@ export interface Config {
    * compute a client's secret (an operator's among them). Never rotated: every secret would change.
    */
   readonly clientSecretKeyId: string;
+  /**
+   * HMAC key (`GENERATE_VERIFY_MAC`) of the audit trail's listings' cursors alone (shared/supervision/trail-cursors.ts):
+   * a key derived from it once per container seals each cursor answered, so that only those are taken
+   * back. A key of its own, not one of the MAC keys above: whoever holds one of those can do more than
+   * forge a cursor (a client's secret, a page session), and the listings' functions should not.
+   */
+  readonly cursorKeyId: string;
   /** Key policy attached to issuer keys created at onboarding (set by the CDK stack). */
   readonly issuerKeyPolicy: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -571,6 +580,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     webKeyId: e.WEB_KEY_ID,
     interactionKeyId: e.INTERACTION_KEY_ID,
     clientSecretKeyId: e.CLIENT_SECRET_KEY_ID,
+    cursorKeyId: e.CURSOR_KEY_ID,
     issuerKeyPolicy: e.ISSUER_KEY_POLICY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     clientCacheSeconds: e.CLIENT_CACHE_SECONDS,

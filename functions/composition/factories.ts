@@ -65,6 +65,10 @@ import { connectLambda, lambdaListSigner } from '../../shared/adapters/lambda/in
 import { ScryptPasswordHasher } from '../../shared/adapters/scrypt/password-hasher.js';
 import type { KeyManager } from '../../shared/crypto/key-manager.js';
 import { keyedFingerprint } from '../../shared/crypto/keyed-fingerprint.js';
+import {
+  trailCursors as trailCursorCodec,
+  type TrailCursors,
+} from '../../shared/supervision/trail-cursors.js';
 import type { Mac } from '../../shared/crypto/mac.js';
 import type { Signer } from '../../shared/crypto/signer.js';
 import { consoleClientId, pageClientIds } from '../../shared/identifiers/client-ids.js';
@@ -127,6 +131,12 @@ export const interactionMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.i
  * (authenticating clients) and the operators' API (showing a secret once) hold it.
  */
 export const clientSecretMac = (c: Needs<'kms'>): Mac => kmsMac(c.kms, c.config.clientSecretKeyId);
+/**
+ * The audit trail's listings' cursors (`GET /supervision/audit`, `GET /admin/audit`), sealed under a key
+ * derived once per container from the cursor key, which only those listings' functions hold.
+ */
+export const trailCursors = (c: Needs<'kms'>): TrailCursors =>
+  trailCursorCodec(kmsMac(c.kms, c.config.cursorKeyId));
 /**
  * Every client's secret (the OpenID provider's): registered clients' from the client-secret key, those
  * registered before it from the lookup key (until rotated), the page clients' from the web key.

@@ -8,6 +8,7 @@ import type { ListSigner } from '../../shared/licence/list-signer.js';
 import type { TableConnection } from '../../shared/adapters/dynamo/index.js';
 import type { ProviderReads } from '../../shared/sso/client-auth-throttle.js';
 import type { AuditTrail, LicenceAuditPages } from '../../shared/audit/audit-trail.js';
+import type { TrailCursors } from '../../shared/supervision/trail-cursors.js';
 import type { AuditChainStore } from '../../shared/supervision/audit-chain-store.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
@@ -32,7 +33,7 @@ import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
 import type { IdempotencyStore } from '../../shared/licence/idempotency-store.js';
 import type { LicenceStore } from '../../shared/licence/licence-store.js';
-import type { PendingWorkIndex } from '../../shared/licence/pending-work.js';
+import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import type { PdfSignatureCache } from '../../shared/licence/pdf-signature-cache.js';
 import type { StatusListStore } from '../../shared/licence/status-list-store.js';
 import type { TrustListStore } from '../../shared/licence/trust-list-store.js';
@@ -129,6 +130,8 @@ export interface Dependencies extends Connections {
   audit: AuditTrail;
   /** A licence's audit entries a page at a time: what the API answers (never the whole trail). */
   auditPages: LicenceAuditPages;
+  /** Seals and opens the cursors of the trail's listings (only those the service answered are taken). */
+  trailCursors: TrailCursors;
   /** The usage record (用证记录): the audit entries of a holder, newest first. */
   usage: UsageRecord;
   /** The audit trail's chains as supervision reads them, and the signed checkpoints. */

@@ -1,8 +1,9 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -24,6 +25,38 @@ export const routeMetricsNamespace = 'Elicence/Api';
  * sees it: the access log sees every answer, with its route.
  */
 export const serverErrorFilterPattern = logs.FilterPattern.stringValue('$.status', '=', '5*');
+
+/**
+ * A Lambda integration whose invoke permission (one per function for this API, on all its routes) is made
+ * beside its target rather than beside the route: the target is a function's live alias, in the nested
+ * stack of infra/constructs/gradual-deploys.ts, and there the 16 permissions do not count against the
+ * parent stack's 500 resources. What it grants is what `scopePermissionToRoute: false` grants.
+ */
+class TargetScopedLambdaIntegration extends HttpLambdaIntegration {
+  constructor(
+    id: string,
+    private readonly target: lambda.IFunction,
+  ) {
+    super(id, target, {
+      payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
+      scopePermissionToRoute: false,
+    });
+  }
+
+  protected override completeBind(options: apigw.HttpRouteIntegrationBindOptions): void {
+    const { httpApi } = options.route;
+    const id = `ApiPermission${Names.nodeUniqueId(httpApi.node)}`;
+    if (this.target.node.tryFindChild(id)) return;
+    this.target.addPermission(id, {
+      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: Stack.of(options.route).formatArn({
+        service: 'execute-api',
+        resource: httpApi.apiId,
+        resourceName: '*/*/*',
+      }),
+    });
+  }
+}
 
 /** A route answering this many 5xx within 5 minutes, in 2 of 3 such periods, raises the route alarm. */
 export const routeServerErrorThreshold = 5;
@@ -162,19 +195,19 @@ export class ServiceApi extends Construct {
     return this.api.apiEndpoint;
   }
 
-  /** Adds one API Gateway route per route-table entry, each to the integration of its function. */
+  /**
+   * Adds one API Gateway route per route-table entry, each to the integration of its function: its live
+   * alias (infra/constructs/gradual-deploys.ts), never `$LATEST`.
+   */
   addRoutes(routes: readonly Route[], functions: Record<FunctionName, lambda.IFunction>): void {
     const integrations = new Map<FunctionName, HttpLambdaIntegration>();
     const integrationOf = (name: FunctionName) => {
       let integration = integrations.get(name);
       if (!integration) {
-        integration = new HttpLambdaIntegration(`${name}Integration`, functions[name], {
-          payloadFormatVersion: apigw.PayloadFormatVersion.VERSION_2_0,
-          // One invoke permission per function for this API (`<api>/*/*/*`), not one per route: 130 routes
-          // made 134 permissions, and with them the stack passed CloudFormation's 500 resources. A function
-          // is this API's integration only for its own routes, so a route-scoped source ARN bought nothing.
-          scopePermissionToRoute: false,
-        });
+        // One invoke permission per function for this API (`<api>/*/*/*`), not one per route: 130 routes
+        // made 134 permissions, and with them the stack passed CloudFormation's 500 resources. A function
+        // is this API's integration only for its own routes, so a route-scoped source ARN bought nothing.
+        integration = new TargetScopedLambdaIntegration(`${name}Integration`, functions[name]);
         integrations.set(name, integration);
       }
       return integration;

@@ -18,6 +18,7 @@ export const piiKeyAlias = 'alias/elicence-pii';
 export const webKeyAlias = 'alias/elicence-web';
 export const interactionKeyAlias = 'alias/elicence-interaction-mac';
 export const clientSecretKeyAlias = 'alias/elicence-client-secret';
+export const cursorKeyAlias = 'alias/elicence-cursor-mac';
 export const auditTableKeyAlias = 'alias/elicence-audit-table';
 
 /**
@@ -223,6 +224,11 @@ export type ServiceKeysProps = { [kind in SigningKeyKind as `${kind}Keys`]?: rea
  *   (authenticating clients) and `admin` (showing a secret once) may use it: the lookup key's other
  *   holders (the internet-facing holder, issuer and account APIs) could otherwise compute any client's
  *   secret, an operator's among them. Never rotated (every secret would change). Same policy shape.
+ * - `cursor` (HMAC_256): seals the cursors of the audit trail's listings (`GET /supervision/audit`,
+ *   `GET /admin/audit`), so that a page starts only where one of the service's pages ended (R14 L2). Only
+ *   `audit` and `admin` may use it; it can forge a cursor and nothing else. Replacing it (a new key under
+ *   the alias) only sends readers of a long list back to its first page; single-Region like `web` for that
+ *   reason. Same policy shape.
  * - `pii` (symmetric ENCRYPT_DECRYPT, rotated yearly): encrypts the ID number of each account, so that it
  *   can be released in the `id_number` claim. Same policy shape, split by direction: registration may
  *   only encrypt and the OpenID provider may only decrypt, both only under the ID-number encryption
@@ -260,6 +266,8 @@ export class ServiceKeys extends Construct {
   readonly interaction: kms.Key;
   /** The HMAC key of registered clients' secrets; its only users are `oidc` and `admin`. */
   readonly clientSecret: kms.Key;
+  /** The HMAC key of the audit trail's listings' cursors; its only users are `audit` and `admin`. */
+  readonly cursor: kms.Key;
   readonly pii: kms.Key;
   readonly table: kms.Key;
   /** The audit table's encryption key: the service table's key never encrypts the audit trail. */
@@ -343,6 +351,11 @@ export class ServiceKeys extends Construct {
       'ClientSecret',
       'elicence OAuth client secrets HMAC key (registered clients only; never rotated)',
       clientSecretKeyAlias,
+    );
+    this.cursor = macKey(
+      'Cursor',
+      'elicence audit trail listing cursors HMAC key (seals the cursors answered; nothing else)',
+      cursorKeyAlias,
     );
     this.pii = encryptionKey(this, 'Pii', {
       description: 'elicence personal data encryption key (ID numbers of accounts)',

@@ -19,7 +19,7 @@ import { Construct } from 'constructs';
 import type { FunctionName } from '../../functions/routes.js';
 import { functionBuild } from '../bundling.js';
 import { pdfFontFile } from '../../shared/licence/pdf-font.js';
-import { pendingWorkLogLines } from '../../shared/licence/pending-work.js';
+import { pendingWorkLogLines } from '../../shared/pending-work/pending-work.js';
 
 /**
  * What the KMS-throttling metric filter counts: a log line whose `error` is a throttled call, in either of
@@ -36,7 +36,7 @@ export const kmsThrottlingFilterPattern = logs.FilterPattern.any(
 
 /**
  * What the unfinished-writes metric filter counts: a log line saying a write that follows a change was not
- * made (its `message`), the lines of shared/licence/pending-work.ts `pendingWorkLogLines` (an audit
+ * made (its `message`), the lines of shared/pending-work/pending-work.ts `pendingWorkLogLines` (an audit
  * entry, a status list, the rest of a licence change's pending work) and every other use case's "audit
  * entry not written…" (the `*` wildcard: verifications add why no verdict was given). Each such line
  * means a derived record lags its truth: for a licence change until the reconciler finishes it, for the

@@ -13,8 +13,10 @@ export interface StreamConsumerProps {
    * filter is no permission), so it is the audit table, whose writes are all audit data.
    */
   table: dynamodb.ITable;
-  /** The consuming function. */
+  /** The consuming function: its metrics (all versions) raise the backlog alarm. */
   consumer: lambda.IFunction;
+  /** What the mapping invokes: the consumer's live alias (infra/constructs/gradual-deploys.ts). Default the consumer. */
+  target?: lambda.IFunction;
   /** Only inserts of items whose partition key starts with this are delivered (`audit#`). */
   partitionKeyPrefix: string;
   /** What the alarm description calls the consumer. */
@@ -45,7 +47,7 @@ export class StreamConsumer extends Construct {
       this,
       'This queue is itself the on-failure destination of the stream consumer: it holds the positions of batches that failed every retry, for replay; a queue behind it would add nothing.',
     );
-    props.consumer.addEventSource(
+    (props.target ?? props.consumer).addEventSource(
       new DynamoEventSource(props.table, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: 100,

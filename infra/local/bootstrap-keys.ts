@@ -49,7 +49,7 @@ async function ensureKey(
  * Creates the platform's own keys when absent (in AWS the CDK stack creates them): the ES256 key that
  * signs ID tokens and the trust list, the ES256 key that signs presentations (and the holder's printable
  * licences), the ES256 key that signs audit checkpoints, the RSA key that signs RS256 ID tokens, the HMAC key for lookup keys and derived secrets,
- * the web pages' HMAC key, the OpenID provider's interaction HMAC key, the HMAC key of client secrets, and the symmetric key that encrypts ID numbers for the `id_number` claim.
+ * the web pages' HMAC key, the OpenID provider's interaction HMAC key, the HMAC key of client secrets, the HMAC key of the audit listings' cursors, and the symmetric key that encrypts ID numbers for the `id_number` claim.
  * Only a setting that names an alias gets a key made for it; one naming a key id or ARN must name a key
  * that exists (a `ConfigError` naming the setting otherwise).
  *
@@ -125,6 +125,14 @@ export async function ensurePlatformKeys(kms: KMSClient, config: Config): Promis
   );
   await ensureKey(
     kms,
+    'CURSOR_KEY_ID',
+    config.cursorKeyId,
+    'HMAC_256',
+    'GENERATE_VERIFY_MAC',
+    'elicence audit trail listing cursors MAC key',
+  );
+  await ensureKey(
+    kms,
     'PII_KEY_ID',
     config.piiKeyId,
     'SYMMETRIC_DEFAULT',
@@ -158,6 +166,7 @@ export async function serviceKeyRoles(kms: KMSClient, config: Config): Promise<M
     [config.webKeyId, 'web'],
     [config.interactionKeyId, 'interaction'],
     [config.clientSecretKeyId, 'clientSecret'],
+    [config.cursorKeyId, 'cursor'],
     [config.piiKeyId, 'pii'],
   ];
   const roles = new Map<string, KeyRole>();

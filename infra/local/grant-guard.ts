@@ -3,6 +3,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { InitializeMiddleware } from '@smithy/types';
 import {
   indexOf,
+  invokeQualifier,
   kmsActions,
   type FunctionGrants,
   type ItemAction,
@@ -10,6 +11,7 @@ import {
   type TableGrant,
 } from '../../functions/grants.js';
 import type { FunctionName } from '../../functions/routes.js';
+import { functionTarget } from './function-target.js';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
@@ -347,7 +349,8 @@ function guard<Input extends object, Output extends object>(
  * with the missing grant named, instead of failing in AWS with an `AccessDeniedException`. A container
  * without a DynamoDB or KMS client (a function that composed none) is left as it is.
  *
- * Lambda invocations (the list signer) are checked against `invokes` before they are sent.
+ * Lambda invocations (the list signer) are checked against `invokes` before they are sent, and only
+ * through the target's live alias (`invokeQualifier`), as IAM grants them.
  *
  * Text messages locally go to the outbox file, through no SDK client: a container that composed an SMS
  * sender without the `sms` grant (`sns:Publish` in AWS) gets one that refuses every message instead.
@@ -396,12 +399,14 @@ export function guardGrants(
   );
   clients.lambda?.middlewareStack.add(
     guard(functionName, (action, input) => {
-      // A name or an ARN (`arn:aws-cn:lambda:<region>:<account>:function:<name>[:<qualifier>]`).
-      const target = String(input.FunctionName);
-      const name = /:function:([^:]+)/.exec(target)?.[1] ?? target;
-      return action === 'Invoke' && grants.invokes?.some((granted) => granted === name)
+      // IAM grants the live alias alone (`<arn>:live`): `$LATEST` and every other qualifier are refused.
+      const { name, qualifier } = functionTarget(String(input.FunctionName), input.Qualifier as string);
+      if (action !== 'Invoke' || !grants.invokes?.some((granted) => granted === name)) {
+        return `lambda:InvokeFunction on function ${name}`;
+      }
+      return qualifier === invokeQualifier
         ? undefined
-        : `lambda:InvokeFunction on function ${name}`;
+        : `lambda:InvokeFunction on function ${name} as ${qualifier} (only its ${invokeQualifier} alias is granted)`;
     }),
     step,
   );

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { functionNames, type FunctionName } from '../../functions/routes.js';
+import { invokeQualifier } from '../../functions/grants.js';
+import { functionTarget } from './function-target.js';
 import { inProcessTransport, type InProcessTransport } from './in-process-transport.js';
 import { invocation } from './invocation.js';
 import { BodyTooLarge, readBody } from './server.js';
@@ -79,14 +81,17 @@ export async function startLambdaEmulator(options: {
   let fault: LambdaFault | undefined;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = INVOKE_PATH.exec(new URL(req.url ?? '/', 'http://local').pathname);
+    const url = new URL(req.url ?? '/', 'http://local');
+    const path = INVOKE_PATH.exec(url.pathname);
     if (req.method !== 'POST' || !path) {
       throw new InvokeFault('UnrecognizedClientException', 'Only Invoke is emulated.', 404);
     }
-    // A name or an ARN (`…:function:<name>[:<qualifier>]`).
+    // A name or an ARN (`…:function:<name>[:<qualifier>]`), or the qualifier as `?Qualifier=`. Every
+    // function has its live alias and `$LATEST` here (one code for both); no other version or alias.
     const target = decodeURIComponent(path[1]!);
-    const name = (/:function:([^:]+)/.exec(target)?.[1] ?? target) as FunctionName;
-    if (!functionNames.includes(name)) {
+    const found = functionTarget(target, url.searchParams.get('Qualifier') ?? undefined);
+    const name = found.name as FunctionName;
+    if (!functionNames.includes(name) || ![invokeQualifier, '$LATEST'].includes(found.qualifier)) {
       throw new InvokeFault('ResourceNotFoundException', `Function not found: ${target}`, 404);
     }
     const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';

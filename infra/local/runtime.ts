@@ -73,11 +73,11 @@ export interface LocalRuntime {
    */
   deliverNotices(): Promise<NoticeRound>;
   /**
-   * Runs a scheduled function now, as its schedule does (`licence-reconciler` every minute, the stack's
+   * Runs a scheduled function now, as its schedule does (`pending-work-reconciler` every minute, the stack's
    * `PendingWorkSchedule`; `audit-check` daily, its `AuditCheckSchedule`), in its own invocation; resolves
    * with what it answered.
    */
-  runSchedule(functionName: 'licence-reconciler' | 'audit-check'): Promise<unknown>;
+  runSchedule(functionName: 'pending-work-reconciler' | 'audit-check'): Promise<unknown>;
   /**
    * Resolves with the reason once the runtime stopped on its own: the embedded DynamoDB died, so the
    * runtime logged it and closed itself (its server no longer answers) rather than serve `/healthz` while
@@ -289,7 +289,7 @@ export async function startLocalRuntime(
       if (
         (running?.functionName === 'supervision-events' ||
           running?.functionName === 'batches' ||
-          running?.functionName === 'licence-reconciler' ||
+          running?.functionName === 'pending-work-reconciler' ||
           running?.functionName === 'audit-check') &&
         dynamo
       ) {
@@ -357,7 +357,7 @@ export async function startLocalRuntime(
   });
   // EventBridge's schedules, locally: the reconciler of licence changes' pending work, every minute
   // (the stack's `PendingWorkSchedule`), and the audit chains' check, daily (`AuditCheckSchedule`).
-  const scheduled = (functionName: 'licence-reconciler' | 'audit-check', everySeconds: number) => ({
+  const scheduled = (functionName: 'pending-work-reconciler' | 'audit-check', everySeconds: number) => ({
     functionName,
     everySeconds,
     load: async () => {
@@ -366,7 +366,10 @@ export async function startLocalRuntime(
       return module.handler;
     },
   });
-  const schedules = startSchedules([scheduled('licence-reconciler', 60), scheduled('audit-check', 86_400)]);
+  const schedules = startSchedules([
+    scheduled('pending-work-reconciler', 60),
+    scheduled('audit-check', 86_400),
+  ]);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= closeOnce());
   const closeOnce = async () => {

@@ -27,8 +27,8 @@ export interface LocalSchedules {
  *
  * @example
  * ```ts
- * const schedules = startSchedules([{ functionName: 'licence-reconciler', everySeconds: 60, load }]);
- * await schedules.run('licence-reconciler');
+ * const schedules = startSchedules([{ functionName: 'pending-work-reconciler', everySeconds: 60, load }]);
+ * await schedules.run('pending-work-reconciler');
  * await schedules.stop();
  * ```
  */

@@ -136,7 +136,7 @@ export type AuditEntry = z.output<typeof auditEntrySchema> & { holderKey?: strin
  * bounded by how long the entry stays pending after its write:
  *
  * - racing completers and retries: minutes (a claim's 60 s lease, the longest completer's own timeout,
- *   60 s for `licence-reconciler`, and the SDK's retries within it);
+ *   60 s for `pending-work-reconciler`, and the SDK's retries within it);
  * - work left pending after its entry was written (the status list or the record's clear failed): the
  *   reconciler tries again every minute, rewriting under the same key, until an operator fixes the cause;
  *   its `UnfinishedWrites` alarm fires within 5 minutes (docs/operating.md), so days at the very worst;
@@ -152,7 +152,7 @@ export const recordOnceSeconds = 35 * 24 * 60 * 60;
 
 /**
  * How an entry recorded after the fact is written: the audit entries of a change's pending work (a licence
- * change's, a withdrawal's: shared/licence/pending-work.ts), which a request, its retry and the reconciler
+ * change's, a withdrawal's: shared/pending-work/pending-work.ts), which a request, its retry and the reconciler
  * may each try to write, late, and after a write whose outcome was unknown.
  */
 export interface RecordOnce {

@@ -33,11 +33,10 @@ import {
   completeChange,
   finishPendingWork,
   pendingAudit,
-  pendingWorkLogLines,
   writeMarked,
   withoutPending,
-  type PendingWorkIndex,
 } from './pending-work.js';
+import { pendingWorkLogLines, type PendingWorkIndex } from '../pending-work/pending-work.js';
 
 const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
 

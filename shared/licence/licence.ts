@@ -38,11 +38,9 @@ export interface PendingWork {
   statusList?: { listId: string; idx: number; status: StoredStatus };
 }
 
-/** An audit entry of a change, and the key it is written once under (`<licenceId>#<version>#<index>`). */
-export interface PendingAuditEntry {
-  key: string;
-  entry: AuditEntry;
-}
+import type { PendingAuditEntry } from '../pending-work/pending-work.js';
+
+export type { PendingAuditEntry };
 
 /** One entry of a licence's own history, written in the same conditional write as the change. */
 export interface LicenceEvent {

@@ -1,75 +1,24 @@
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { logger } from '../logger.js';
-import type { LicenceRecord, PendingAuditEntry, StoredStatus } from './licence.js';
-
-export type { PendingAuditEntry, PendingWork } from './licence.js';
+import {
+  pendingWorkLogLines,
+  recordPendingAudit,
+  type PendingAuditEntry,
+  type PendingWorkIndex,
+} from '../pending-work/pending-work.js';
+import type { LicenceRecord, StoredStatus } from './licence.js';
 import type { LicenceStore } from './licence-store.js';
 import type { StatusListStore } from './status-list-store.js';
 
-/**
- * The pointers the reconciler follows to work a change left to do after it (one small item each: DynamoDB
- * has no index of "items with an attribute" but a query of a key), and who is completing each (its claim,
- * a lease). An index holds pointers of one of two kinds, by what holds their work, each kind apart (its
- * own partition on DynamoDB, so that a function granted one kind cannot touch the other's: review M1):
- *
- * - a licence's (its id is the licence's): the work is in the licence record (`pending`: audit entries,
- *   the status list), and the pointer is written before the licence's own write by `mark`;
- * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
- *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
- *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB), its id the key of its entry, made of a
- *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
- *
- * Both are claimed, completed and removed alike, and both are swept by {@link reconcilePendingWork}. A
- * claim that lasts longer than one taken now would (forged, or a broken clock) counts as lapsed.
- *
- * - `mark` writes or rewrites a licence's pointer before the write that records the work (a process that
- *   dies after that write has left a pointer to it), and answers a claim on it for the caller, unless
- *   another completer holds a live claim: that one is never taken over (`undefined`).
- * - `claim` takes a pointer nobody holds (released, or its lease lapsed) for `claimSeconds` from `now`:
- *   one completer at a time (the audit writes are idempotent whoever makes them; the claim spares the
- *   work twice over).
- * - `release` gives a claim up (the completion failed), so that a retry need not wait for the lease.
- * - `remove` deletes the pointer if the claim is still the caller's and no change marked it since the
- *   claim was taken; marked since, it releases the claim instead and the pointer stays for that change.
- * - `carried` lists the pointers of a group that carry their own entries (none in a licences' index).
- * - `olderThan` lists pointers marked (or put) before `before`, oldest shards first, at most `limit`,
- *   with the entries of those that carry them (never a licence's).
- */
-export interface PendingWorkIndex {
-  mark(id: string, now: Date): Promise<string | undefined>;
-  claim(id: string, now: Date): Promise<string | undefined>;
-  release(id: string, claim: string): Promise<void>;
-  remove(id: string, claim: string): Promise<void>;
-  carried(group: string): Promise<CarriedAudit[]>;
-  olderThan(before: Date, limit: number): Promise<PendingPointer[]>;
-}
-
-/** A pointer as {@link PendingWorkIndex.olderThan} lists it; `audit` when it carries its own entries. */
-export interface PendingPointer {
-  id: string;
-  since: string;
-  audit?: PendingAuditEntry[];
-}
+export type { PendingWork } from './licence.js';
 
 /**
- * Audit entries a change saved with itself, in a pointer of their own, until each is written once under
- * its key: `id` names the pointer (the key of its entry), `owner` who may finish it by asking again (a
- * withdrawal's person), `since` when the change was saved (RFC 3339).
+ * A licence's pending work: its audit entries and its status-list entry, held in the licence record
+ * (`pending`), its pointer in a {@link PendingWorkIndex} of licences' (the generic port,
+ * shared/pending-work/pending-work.ts), completed by the change's request, a retry, or the reconciler
+ * (shared/reconciler/reconcile-pending-work.ts).
  */
-export interface CarriedAudit {
-  id: string;
-  owner: string;
-  since: string;
-  audit: PendingAuditEntry[];
-}
-
-/**
- * The ids of the pointers that carry a withdrawal's audit entry start with this (`shared/sharing/authorizations.ts`
- * `withdrawalAuditGroup`): the reconciler completes no other pointer from the entries it carries.
- */
-export const carriedAuditPrefix = 'authorization-withdrawn#';
-
 export interface PendingWorkDependencies {
   licences: LicenceStore;
   statusLists: StatusListStore;
@@ -83,14 +32,6 @@ export const statusListValue = { valid: 0, revoked: 1, suspended: 2 } as const s
   StoredStatus,
   number
 >;
-
-/** The lines the stack's metric filter counts (infra/constructs/service-function.ts): each raises an alarm. */
-export const pendingWorkLogLines = {
-  audit: 'audit entry not written',
-  statusList: 'status list not updated',
-  /** Anything else that stopped a completion (the marker's or the pointer's write): the work stays. */
-  incomplete: 'pending work not completed',
-} as const;
 
 /**
  * The key a change's audit entry is written once under: the licence, the version the change saved (each
@@ -122,27 +63,6 @@ function pendingAuditOf(licence: LicenceRecord): PendingAuditEntry[] {
           entry: item as AuditEntry,
         },
   );
-}
-
-/**
- * Writes pending audit entries, each once under its key: one written before, by whatever completer and
- * even if its write seemed to fail, is not written again (nothing is looked up first). Stops at the first
- * that cannot be written, logged with `context` (the alarm's line); answers whether all were written.
- */
-async function recordPendingAudit(
-  entries: readonly PendingAuditEntry[],
-  deps: Pick<PendingWorkDependencies, 'audit' | 'clock'>,
-  context: Record<string, string>,
-): Promise<boolean> {
-  for (const { key, entry } of entries) {
-    try {
-      await deps.audit.record(entry, { key, writtenAt: new Date(deps.clock.now()).toISOString() });
-    } catch (error) {
-      logger.error(pendingWorkLogLines.audit, { ...context, error: String(error) });
-      return false;
-    }
-  }
-  return true;
 }
 
 /**
@@ -315,130 +235,11 @@ export async function applyStatus(
 }
 
 /**
- * What completing a pointer that carries its own entries needs: no licence, no status list; the index of
- * such pointers (`pendingAudit`), never licences'.
- */
-export type CarriedAuditDependencies = Pick<PendingWorkDependencies, 'audit' | 'clock'> & {
-  pendingAudit: PendingWorkIndex;
-};
-
-/**
- * Completes a pointer that carries its own audit entries ({@link CarriedAudit}) under `claim`: each entry
- * written once under its key, then the pointer removed. An entry that cannot be written is logged (the
- * alarm's line), the claim released so that a retry or the reconciler need not wait for its lease, and
- * the error thrown: the change stands, its entries stay saved.
- *
- * @example
- * ```ts
- * const claim = await deps.pendingAudit.claim(carried.id, now);
- * if (claim) await completeCarriedAudit(carried, claim, deps);
- * ```
- */
-export async function completeCarriedAudit(
-  carried: Pick<CarriedAudit, 'id' | 'audit'>,
-  claim: string,
-  deps: CarriedAuditDependencies,
-): Promise<void> {
-  if (!(await recordPendingAudit(carried.audit, deps, { pendingWorkId: carried.id }))) {
-    await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
-    throw new Error(`${pendingWorkLogLines.audit}: ${carried.id}`);
-  }
-  await deps.pendingAudit.remove(carried.id, claim);
-}
-
-/**
- * {@link completeCarriedAudit} for the change that saved `carried`, or a retry of it: claims the pointer
- * first. Held by another completer (a concurrent retry; the reconciler), or gone (written meanwhile), it
- * is theirs: answers false, and the entries are written by them or, past the lease, the reconciler.
- *
- * @example
- * ```ts
- * await sharingGrants.withdraw(ids, notice, carried); // the pointer put by the change's transaction
- * await finishCarriedAudit(carried, deps);
- * ```
- */
-export async function finishCarriedAudit(
-  carried: Pick<CarriedAudit, 'id' | 'audit'>,
-  deps: CarriedAuditDependencies,
-): Promise<boolean> {
-  const claim = await deps.pendingAudit.claim(carried.id, new Date(deps.clock.now()));
-  if (!claim) return false;
-  await completeCarriedAudit(carried, claim, deps);
-  return true;
-}
-
-/**
- * Finishes what changes left undone (a Lambda timeout, a `status_list_contended` 503, an audit write that
- * failed, a process gone between a withdrawal's transaction and its audit write): every pointer older than
- * `minAgeSeconds` (the requests' own completion had its chance), of both indexes, is claimed and completed
- * (a licence's work; the entries a withdrawal's pointer carries), or removed when its licence was never
- * written or has nothing left. A pointer another completer holds is skipped (the next run sees it again).
- * A pointer in `pendingAudit` that is no withdrawal's ({@link carriedEntries}) is logged and left: its
- * entries are not trusted to be the work of any change. Answers what it did.
- *
- * @example
- * ```ts
- * const { completed, failed } = await reconcilePendingWork(deps, { minAgeSeconds: 60, limit: 500 });
- * ```
- */
-export async function reconcilePendingWork(
-  deps: PendingWorkDependencies & { pendingAudit: PendingWorkIndex },
-  options: { minAgeSeconds: number; limit: number },
-): Promise<{ completed: number; failed: number; skipped: number }> {
-  const before = new Date(deps.clock.now() - options.minAgeSeconds * 1000);
-  const result = { completed: 0, failed: 0, skipped: 0 };
-  const sweep = async (
-    index: PendingWorkIndex,
-    complete: (pointer: PendingPointer, claim: string) => Promise<boolean>,
-  ) => {
-    for (const pointer of await index.olderThan(before, options.limit)) {
-      const { id } = pointer;
-      // The lease runs from this claim, not from the run's start (security review R11): late in a long
-      // run a claim dated from the start would lapse at once, and another completer take the same work.
-      const claim = await index.claim(id, new Date(deps.clock.now()));
-      if (!claim) {
-        result.skipped += 1;
-        continue;
-      }
-      try {
-        result[(await complete(pointer, claim)) ? 'completed' : 'failed'] += 1;
-      } catch {
-        // Logged where it failed (the alarm's lines); the pointer stays for the next run.
-        result.failed += 1;
-      }
-    }
-  };
-  // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
-  await sweep(deps.pendingWork, async ({ id }, claim) => !(await leftPending(id, claim, deps)));
-  // 2. Withdrawals' pointers, each carrying its entries (put once, never rewritten: as listed).
-  await sweep(deps.pendingAudit, async ({ id, audit: listed }, claim) => {
-    const audit = carriedEntries(id, listed ?? []);
-    if (!audit) {
-      logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: 'not a withdrawal’s' });
-      await deps.pendingAudit.release(id, claim).catch(() => undefined);
-      return false;
-    }
-    await completeCarriedAudit({ id, audit }, claim, deps);
-    return true;
-  });
-  return result;
-}
-
-/**
- * The entries of a carried pointer, if it is a withdrawal's: its id under {@link carriedAuditPrefix}, and
- * each entry keyed by that id (the one entry the withdrawal saved); else undefined.
- */
-function carriedEntries(id: string, audit: PendingAuditEntry[]): PendingAuditEntry[] | undefined {
-  const own = id.startsWith(carriedAuditPrefix) && audit.length > 0 && audit.every((item) => item.key === id);
-  return own ? audit : undefined;
-}
-
-/**
  * Completes a licence's pending work for the reconciler (under `claim`), or removes its pointer if the
  * licence is absent: the write the pointer announced never happened (its request failed before it, and has
  * since timed out), so there is nothing to complete. Answers whether work is still left.
  */
-async function leftPending(
+export async function leftPending(
   licenceId: string,
   claim: string,
   deps: PendingWorkDependencies,

@@ -5,10 +5,11 @@ import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import {
   carriedAuditPrefix,
+  completeCarriedAudit,
   finishCarriedAudit,
   type CarriedAudit,
   type PendingWorkIndex,
-} from '../licence/pending-work.js';
+} from '../pending-work/pending-work.js';
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
@@ -39,17 +40,32 @@ export interface SharingGrant {
  * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `withdraw` deletes
  * every code, access and refresh token issued under the grants, then the grants themselves **and queues
  * `notice` (when given) and saves `pending` (when given: the withdrawal's audit entry, as pending work that
- * carries it, `PendingWorkIndex.carried`) in one all-or-nothing write**: the grants are never gone without
+ * carries it, `PendingWorkIndex.carried`, made from the ids of the grants this write deletes, so that it
+ * names those and no grant another withdrawal deleted first) in one all-or-nothing write**: the grants are never gone without
  * their notice queued and their audit entry saved, nor a notice queued for grants still there. A grant
  * already gone is left out of that write; when every one was gone (another withdrawal's, which queued its
  * own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op. The notice is
- * due at once. Answers whether the write was made (false: every grant was gone, nothing saved). `pending`
- * is saved only where no pointer of its id is (never over another withdrawal's).
+ * due at once. Past what one write holds (a platform's sign-ins of years), the first grants listed are deleted
+ * alone before it: the caller lists last the grant a retry looks up. Answers the grants it deleted (none: every grant was gone, nothing saved). `pending` is
+ * saved only where no pointer of its id is (never over another withdrawal's), and saved **claimed** for the
+ * caller (`PendingWorkIndex.claim`'s lease, from `pending.since`): the claim is answered with the grants,
+ * for the caller to complete it (`completeCarriedAudit`) with no claim write of its own; a caller gone
+ * before it does leaves a claim that lapses, and the reconciler takes it then.
  */
 export interface SharingGrants {
   listOf(personId: string): Promise<SharingGrant[]>;
   find(grantId: string): Promise<SharingGrant | undefined>;
-  withdraw(grantIds: readonly string[], notice?: WithdrawalNotice, pending?: CarriedAudit): Promise<boolean>;
+  withdraw(
+    grantIds: readonly string[],
+    notice?: WithdrawalNotice,
+    pending?: (deleted: readonly string[]) => CarriedAudit,
+  ): Promise<WithdrawnGrants>;
+}
+
+/** What {@link SharingGrants.withdraw} did: the grants it deleted, and the claim on `pending` when saved. */
+export interface WithdrawnGrants {
+  deleted: string[];
+  claim?: string;
 }
 
 /** The platforms' names, as registered (`client_name`). */
@@ -251,8 +267,8 @@ async function endAuthorization(
   grant: SharingGrant,
   ending: readonly SharingGrant[],
   deps: { sharingGrants: SharingGrants } & NoticeQueueing,
-  pending?: CarriedAudit,
-): Promise<boolean> {
+  pending?: (deleted: readonly string[]) => CarriedAudit,
+): Promise<WithdrawnGrants> {
   const share = grant.details.length > 0;
   const notice = await withdrawalNotice(
     {
@@ -297,7 +313,7 @@ export const withdrawalAuditKey = (grantId: string, withdrawalId: string) =>
  * `./withdrawal-notices.ts`), so that it deletes its copies: the notice is queued by the same write that
  * deletes the grants, so no withdrawal is ever without its notice (docs/integrating.md, section 4). Its
  * audit entry (`authorization.withdrawn`) is saved by that write too, as pending work that carries it
- * (shared/licence/pending-work.ts), and written after it under a key of its own: were that write to fail,
+ * (shared/pending-work/pending-work.ts), and written after it under a key of its own: were that write to fail,
  * asking again writes it (once) and answers done, where it would otherwise find no grant and answer 404
  * with the withdrawal untraced; left alone (the process gone), the reconciler writes it a minute later.
  *
@@ -343,37 +359,50 @@ export async function withdrawAuthorization(
           (other) => other.details.length === 0 && signInKey(other) === signInKey(grant),
         );
   if (!ending.some((other) => other.id === grant.id)) ending.push(grant);
+  //    Oldest first, the one asked for last: past what one write holds, the first go alone before it
+  //    (`SharingGrants.withdraw`), and the grant asked for stays until the write that saves the entry, so
+  //    that a retry after a failure anywhere finds either it (and withdraws what is left) or the entry.
+  const asked = (other: SharingGrant) => (other.id === grant.id ? 1 : 0);
+  ending.sort((a, b) => asked(a) - asked(b) || a.grantedAt - b.grantedAt);
   // 3. A state change leaves its trace (security review): who withdrew which platform's access, to what.
   //    Saved by the withdrawal's own write, so that no withdrawal is ever done without it.
+  //    It names the grants the write deleted, not all it meant to: a concurrent withdrawal may have
+  //    deleted some first, and traces those itself.
   const at = new Date(deps.clock.now()).toISOString();
   const key = withdrawalAuditKey(grantId, randomUUID());
-  const pending: CarriedAudit = {
-    id: key,
-    owner: personId,
-    since: at,
-    audit: [
-      {
-        key,
-        entry: {
-          at,
-          action: 'authorization.withdrawn',
-          actor: grant.accountId,
-          reason: `client ${grant.clientId}, grant ${ending.map((other) => other.id).join(' ')}, ${
-            grant.details.length > 0
-              ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
-              : `scopes ${[...new Set(ending.flatMap((other) => other.scopes))].join(' ')}`
-          }`,
-          ...(context.requestId ? { requestId: context.requestId } : {}),
+  const pending = (deleted: readonly string[]): CarriedAudit => {
+    const gone = ending.filter((other) => deleted.includes(other.id));
+    return {
+      id: key,
+      owner: personId,
+      since: at,
+      audit: [
+        {
+          key,
+          entry: {
+            at,
+            action: 'authorization.withdrawn',
+            actor: grant.accountId,
+            reason: `client ${grant.clientId}, grant ${gone.map((other) => other.id).join(' ')}, ${
+              grant.details.length > 0
+                ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
+                : `scopes ${[...new Set(gone.flatMap((other) => other.scopes))].join(' ')}`
+            }`,
+            ...(context.requestId ? { requestId: context.requestId } : {}),
+          },
         },
-      },
-    ],
+      ],
+    };
   };
-  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write.
-  //    Nothing written (every grant gone: a concurrent withdrawal's, with its own entry), nothing to finish.
-  if (!(await endAuthorization(grant, ending, deps, pending))) return;
-  // 5. The entry written (once), then its pending work removed: a failure here leaves it saved, for the
-  //    retry (step 1) or the reconciler.
-  await finishCarriedAudit(pending, deps);
+  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entry, in one write,
+  //    the entry's pointer claimed for this request. Nothing written (every grant gone: a concurrent
+  //    withdrawal's, with its own entry), nothing to finish.
+  const { deleted, claim } = await endAuthorization(grant, ending, deps, pending);
+  if (!claim) return;
+  // 5. The entry written (once), then its pending work removed: a failure here releases the claim and
+  //    leaves the entry saved, for the retry (step 1) or the reconciler; a process gone here leaves the
+  //    claim to lapse, and the reconciler takes it then.
+  await completeCarriedAudit(pending(deleted), claim, deps);
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   requestPhoneProof,
   type PhoneProofDependencies,
 } from '../identity/phone-proof.js';
-import { normalisePhone } from '../identity/sms-codes.js';
+import { normalisePhone, smsCodePolicy } from '../identity/sms-codes.js';
 import type { PageView } from '../web/pages/interaction-html.js';
 import {
   checksThrottled,
@@ -28,7 +28,8 @@ import {
 } from '../web/pages/interaction-phone-pages.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
-type Send = (status: number, body: string) => void;
+/** Answers with a page; these pages load their countdown script (`sms-countdown.js`). */
+type Send = (status: number, body: string, options?: { scripts?: boolean }) => void;
 
 /** The check of the login prompt that asks for a step-up (`provider.ts`). */
 export const stepUpReason = 'acr_too_low';
@@ -78,7 +79,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
     ) {
       if (!isStepUp(details) || !details.session) throw new errors.InvalidRequest('not a step-up step');
       const show = (status: number, phone: string | undefined, message?: PageMessage) =>
-        send(status, stepUpPage(view, { uid: details.uid, clientName, phone, message }));
+        send(status, stepUpPage(view, { uid: details.uid, clientName, phone, message }), { scripts: true });
       if (!form) return show(200, undefined);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
       const phone = normalisePhone(typedPhone);
@@ -100,7 +101,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
           ctx.set('retry-after', String(request.retryAfterSeconds));
           return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds));
         }
-        return show(200, typedPhone, codeRequested(view.t));
+        return show(200, typedPhone, codeRequested(view.t, smsCodePolicy));
       }
       const outcome = await completePhoneProof(
         subject,
@@ -132,7 +133,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
     ) {
       if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
       const show = (status: number, fields: { idNumber?: string; phone?: string }, message?: PageMessage) =>
-        send(status, resetPage(view, { uid: details.uid, ...fields, message }));
+        send(status, resetPage(view, { uid: details.uid, ...fields, message }), { scripts: true });
       if (!form) return show(200, {});
       const typedId = (form.get('idNumber') ?? '').trim().slice(0, 32);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
@@ -165,8 +166,11 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
           ctx.set('retry-after', String(request.retryAfterSeconds));
           return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds));
         }
-        if (request.status === 'not_proven_phone') return show(400, fields, notProvenPhone(view.t));
-        return show(200, fields, codeRequested(view.t));
+        // The send was counted (the phone's interval runs): the button counts it down here too.
+        if (request.status === 'not_proven_phone') {
+          return show(400, fields, notProvenPhone(view.t, smsCodePolicy.phoneIntervalSeconds));
+        }
+        return show(200, fields, codeRequested(view.t, smsCodePolicy));
       }
       const password = form.get('password') ?? '';
       const problem = passwordRuleBroken(password, idNumber);

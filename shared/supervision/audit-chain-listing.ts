@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { auditEntrySchema, type LicenceAuditPages, type PageStart } from '../audit/audit-trail.js';
+import type { TrailCursors, TrailListing } from './trail-cursors.js';
 import { forSupervisor } from './audit-chain.js';
 import type { AuditChainStore, AuditPage } from './audit-chain-store.js';
 import { maxDaysPerRequest, validRange } from './checkpoints.js';
@@ -78,10 +79,10 @@ export const supervisionAuditSchema = z
         description:
           "A licence's list asked with a `cursor`: where the page starts (its entries are those after this place); absent on the first page and on a day range",
       }),
-    cursor: z
-      .string()
-      .optional()
-      .meta({ description: 'Present when more entries follow: pass it back as `cursor`' }),
+    cursor: z.string().optional().meta({
+      description:
+        'Present when more entries follow: pass it back as `cursor`, with the same `licence`, or the same `from`, `to` and `issuer` (it is sealed to them: any other cursor is a `400` `invalid_cursor`)',
+    }),
   })
   .meta({ title: 'SupervisionAuditTrail' });
 
@@ -93,6 +94,13 @@ export const supervisionAuditSchema = z
  * (`positions`), and a page of a licence's list asked after a cursor says where it starts (`after`): what a
  * reader checking one page of a long list needs, without knowing what a cursor holds.
  *
+ * 1. The cursor, if any, is opened for this listing and query (`deps.trailCursors`): only a cursor this service
+ *    answered for the same licence, or the same days and issuer, is taken (security review R14 L2). A page
+ *    made to start anywhere else (just past an entry taken off the licence's list, say) would be checked
+ *    from there and pass, though no 下一页 leads to it; it is refused, `invalid_cursor`.
+ * 2. The page is read from the store after the store's own cursor.
+ * 3. The entries are answered as supervisors see them, and the next page's cursor sealed the same way.
+ *
  * @example
  * ```ts
  * const page = await listAudit({ from: '2026-12-05', to: '2026-12-05', limit: 500 }, deps);
@@ -103,28 +111,37 @@ export async function listAudit(
   deps: {
     auditPages: LicenceAuditPages;
     auditChains: AuditChainStore;
+    trailCursors: TrailCursors;
     config: { auditHolderCommitmentsSince: string | undefined };
   },
 ): Promise<z.output<typeof supervisionAuditSchema>> {
+  // 1. What the cursor is sealed to: the listing and its query, `limit` aside.
+  const listing: TrailListing =
+    query.licence !== undefined
+      ? { listing: 'supervision-licence', licence: query.licence }
+      : { listing: 'supervision-days', from: query.from!, to: query.to!, issuer: query.issuer ?? null };
+  const cursor = query.cursor === undefined ? undefined : await deps.trailCursors.open(listing, query.cursor);
+  // 2. The page.
   const page: AuditPage & { after?: PageStart } =
     query.licence !== undefined
       ? await deps.auditPages.licencePage(query.licence, {
           limit: query.limit,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
+          ...(cursor ? { cursor } : {}),
         })
       : await deps.auditChains.entries({
           from: query.from!,
           to: query.to!,
           limit: query.limit,
           ...(query.issuer ? { issuerId: query.issuer } : {}),
-          ...(query.cursor ? { cursor: query.cursor } : {}),
+          ...(cursor ? { cursor } : {}),
         });
+  // 3. As supervisors see them, and the next page's cursor sealed.
   return {
     items: page.items.map((entry) =>
       forSupervisor(entry, { commitmentsSince: deps.config.auditHolderCommitmentsSince }),
     ),
     positions: page.positions,
     ...(page.after ? { after: page.after } : {}),
-    ...(page.cursor ? { cursor: page.cursor } : {}),
+    ...(page.cursor ? { cursor: await deps.trailCursors.seal(listing, page.cursor) } : {}),
   };
 }

@@ -3,7 +3,8 @@ import { checkRequestLine, withEdgeHeaders, type Edge } from '../http/edge.js';
 import { httpStatusOf } from '../http/error-mapping.js';
 import type { HttpEvent, HttpHandler, HttpResult } from '../http/types.js';
 import { logger, withRequestLogKeys } from '../logger.js';
-import { labelledFieldError } from './kit/field-messages.js';
+import { fieldErrorText, labelledFieldError } from './kit/field-messages.js';
+import { fieldLabelOf, FormRefusal } from './kit/form.js';
 import { html } from './kit/html.js';
 import { langChosen, langCookieHeader, langOf, translator, type Lang, type Translate } from './kit/i18n.js';
 import { htmlPage, notice, renderPage, type Section } from './kit/layout.js';
@@ -95,11 +96,23 @@ const sectionHome: Record<Section, string> = {
 };
 
 /**
- * A refusal without words of its own, in the page's language: each failing input named, its rule said
- * from its code. Its English message is for developers, and stays off a Chinese page.
+ * A refusal without words of its own, in the page's language: each failing input named by the label its
+ * form shows ({@link FormRefusal}), its rule said from its code. A path no form labels (a query
+ * parameter, an API's body path) is never shown: only its rule is. The English message is for
+ * developers, and stays off a Chinese page.
+ *
+ * @example
+ * ```ts
+ * refusalWords(t, new FormRefusal('…', [{ path: 'password', message: '…', code: 'too_long', params: { maximum: 1024 } }], { password: (t) => t('登录密码', 'Password') }));
+ * // '请求未被接受：登录密码：最多 1024 个字符。'
+ * ```
  */
-function refusalWords(t: Translate, error: ServiceError): string {
-  const inputs = error.errors.map((e) => labelledFieldError(t, e.path, e));
+export function refusalWords(t: Translate, error: ServiceError): string {
+  const labels = error instanceof FormRefusal ? error.labels : {};
+  const inputs = error.errors.map((e) => {
+    const label = fieldLabelOf(labels, e.path, t);
+    return label ? labelledFieldError(t, label, e) : fieldErrorText(t, e);
+  });
   if (inputs.length === 0) return t('请求未被接受，请返回上一页检查后重试。', error.message);
   return `${t('请求未被接受：', 'The request was not accepted: ')}${inputs.join(t('；', '; '))}`;
 }

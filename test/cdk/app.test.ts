@@ -85,6 +85,17 @@ describe('the CDK app reads the platform key generations from cdk.json (infrastr
     });
   });
 
+  it('skips the canary only when told so in the context, refusing what is not a yes or no', () => {
+    const props = (skipCanary?: unknown) =>
+      stackPropsFromContext(new App({ context: { ...cdkJson.context, skipCanary } }));
+    expect(cdkJson.context).not.toHaveProperty('skipCanary');
+    expect(props()).not.toHaveProperty('skipCanary');
+    expect(props('false')).not.toHaveProperty('skipCanary');
+    expect(props('true')).toMatchObject({ skipCanary: true });
+    expect(props(true)).toMatchObject({ skipCanary: true });
+    expect(() => props('yes')).toThrow(/skipCanary: true or false/);
+  });
+
   it('documents a platform key rotation as an edit of cdk.json that is committed', () => {
     const operating = readFileSync('docs/operating.md', 'utf8');
     const section = operating.slice(operating.indexOf('- **The platform signing key'));
@@ -184,6 +195,11 @@ describe('the CDK app reads retired generations, single-Region keys and the DR r
       expect(manifest.artifacts.ElicenceDr?.environment).toBe('aws://unknown-account/cn-northwest-1');
     });
     expect(run.status, run.stderr).toBe(0);
-    expect(templates.sort()).toEqual(['Elicence.template.json', 'ElicenceDr.template.json']);
+    // With the gradual deploys' nested stack (infra/constructs/gradual-deploys.ts), in Elicence.
+    expect(templates.filter((file) => !file.endsWith('.nested.template.json')).sort()).toEqual([
+      'Elicence.template.json',
+      'ElicenceDr.template.json',
+    ]);
+    expect(templates.filter((file) => file.endsWith('.nested.template.json'))).toHaveLength(1);
   }, 180_000);
 });

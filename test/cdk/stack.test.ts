@@ -16,6 +16,7 @@ import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/
 import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
+import { liveAliases, liveArnOf, liveNameOf } from '../support/live-aliases.js';
 
 /** Synthesises the stack without bundling: the code assets skip esbuild for stacks not listed here. */
 function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; template: Template } {
@@ -45,6 +46,8 @@ function render(value: unknown): string {
 describe('ElicenceStack', () => {
   let stack: ElicenceStack;
   let template: Template;
+  /** The live aliases' nested stack (infra/constructs/gradual-deploys.ts), read with this template. */
+  let live: ReturnType<typeof liveAliases>;
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const functionId = (name: FunctionName) => logicalId(stack.functions[name].function);
@@ -104,18 +107,31 @@ describe('ElicenceStack', () => {
 
   beforeAll(() => {
     ({ stack, template } = synthesize());
+    live = liveAliases(stack, template);
   });
 
   describe('HTTP API', () => {
     it('lets API Gateway invoke each function through one permission, not one per route', () => {
       // CloudFormation refuses a stack of more than 500 resources: with a permission per route (130) the
       // stack reached 513. Headroom kept for what comes next (the SMS queue, its pipe, key and consumer
-      // took it from 444 to 456).
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
-        (p) => (p as { Properties: Json }).Properties.Principal === 'apigateway.amazonaws.com',
-      );
+      // took it from 444 to 456 before gradual deploys).
+      // Beside the live aliases, in their nested stack, which the parent counts as one resource.
+      const onApi = (found: Template) =>
+        Object.values(found.findResources('AWS::Lambda::Permission')).filter(
+          (p) => (p as { Properties: Json }).Properties.Principal === 'apigateway.amazonaws.com',
+        ) as Array<{ Properties: Json }>;
+      expect(onApi(template)).toEqual([]);
+      const permissions = onApi(live.nested);
       expect(permissions.length).toBe(new Set(routes.map((route) => route.function)).size);
-      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(465);
+      for (const name of new Set(routes.map((route) => route.function))) {
+        expect(
+          permissions.filter(
+            (p) => JSON.stringify(p.Properties.FunctionName) === JSON.stringify({ Ref: live.aliasId(name) }),
+          ),
+          name,
+        ).toHaveLength(1);
+      }
+      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(450);
     });
 
     it('has exactly the routes of the route table, each to the function it names', () => {
@@ -132,9 +148,10 @@ describe('ElicenceStack', () => {
         const target = render((resource as { Properties: Json }).Properties.Target);
         const integrationId = /^integrations\/\$\{(.+)\}$/.exec(target)?.[1] ?? '';
         const integration = (integrations[integrationId] as { Properties: Json }).Properties;
-        expect(integration.IntegrationUri, routeKey(route)).toEqual({
-          'Fn::GetAtt': [functionId(route.function), 'Arn'],
-        });
+        // Its function's live alias, never $LATEST (gradual deploys, test/cdk/gradual-deploys.test.ts).
+        expect(live.aliasNamedBy(integration.IntegrationUri), routeKey(route)).toBe(
+          live.aliasId(route.function),
+        );
         expect(integration.PayloadFormatVersion).toBe('2.0');
         expect((resource as { Properties: Json }).Properties.AuthorizationType ?? 'NONE').toBe('NONE');
       }
@@ -343,6 +360,7 @@ describe('ElicenceStack', () => {
         'TABLE_NAME',
         'AUDIT_TABLE_NAME',
         'CLIENT_SECRET_KEY_ID',
+        'CURSOR_KEY_ID',
         'ISSUER_KEY_POLICY',
         'PLATFORM_REGION',
       ],
@@ -392,11 +410,11 @@ describe('ElicenceStack', () => {
       console: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'WEB_KEY_ID'],
       supervision: [...service, 'TABLE_NAME'],
       'supervision-events': [...service, 'TABLE_NAME', 'ALERT_PUBLISHER', 'ALERT_TOPIC_ARN'],
-      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
+      audit: [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID', 'CURSOR_KEY_ID'],
       peers: [...service, 'TABLE_NAME', 'PLATFORM_REGION'],
       // Withdrawal notices: signed with the platform key (off every route).
       notices: [...service, 'TABLE_NAME', 'PLATFORM_KEY_ID'],
-      'licence-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
+      'pending-work-reconciler': [...service, 'TABLE_NAME', 'AUDIT_TABLE_NAME'],
       // The daily audit check: the audit table and the audit keys (public keys only, below).
       'audit-check': [...service, 'AUDIT_TABLE_NAME', 'AUDIT_KEY_ID'],
     };
@@ -522,7 +540,7 @@ describe('ElicenceStack', () => {
       'me',
       'accounts',
       'batches',
-      'licence-reconciler',
+      'pending-work-reconciler',
       'console',
     ] as const;
 
@@ -552,18 +570,19 @@ describe('ElicenceStack', () => {
         State: 'ENABLED',
         Targets: [
           Match.objectLike({
-            Arn: { 'Fn::GetAtt': [logicalId(stack.functions['licence-reconciler'].function), 'Arn'] },
+            Arn: liveArnOf(logicalId(stack.functions['pending-work-reconciler'].function)),
           }),
         ],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(
-          logicalId(stack.functions['licence-reconciler'].function),
+          logicalId(stack.functions['pending-work-reconciler'].function),
         ),
       ) as Array<{ Properties: Json }>;
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Principal: 'events.amazonaws.com',
+        FunctionName: liveArnOf(logicalId(stack.functions['pending-work-reconciler'].function)),
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.pendingWorkReconciler), 'Arn'] },
       });
     });
@@ -609,6 +628,7 @@ describe('ElicenceStack', () => {
         ['web', stack.keys.web],
         ['interaction', stack.keys.interaction],
         ['clientSecret', stack.keys.clientSecret],
+        ['cursor', stack.keys.cursor],
         ['pii', stack.keys.pii],
         ['table', stack.keys.table],
         ['auditTable', stack.keys.auditTable],
@@ -690,6 +710,7 @@ describe('ElicenceStack', () => {
           'kms:CreateAlias issuer keys',
           'kms:CreateKey *',
           'kms:GenerateMac clientSecret',
+          'kms:GenerateMac cursor',
           'kms:GetPublicKey issuer keys',
           'kms:ScheduleKeyDeletion issuer keys',
           'kms:TagResource issuer keys',
@@ -725,12 +746,12 @@ describe('ElicenceStack', () => {
         // Publishing to the encrypted alerts topic encrypts with its key (never the alarm topic's).
         'supervision-events': ['kms:Decrypt alerts topic', 'kms:GenerateDataKey* alerts topic'],
         // Checkpoints: the audit key, never the platform key (docs/supervision.md, "Keys").
-        audit: ['kms:GetPublicKey audit', 'kms:Sign audit'],
+        audit: ['kms:GenerateMac cursor', 'kms:GetPublicKey audit', 'kms:Sign audit'],
         peers: [],
         // Withdrawal notices are Security Event Tokens the platforms verify against the JWKS.
         notices: ['kms:GetPublicKey platform', 'kms:Sign platform'],
         // Signs nothing: the pending work is entries and bits, never a credential.
-        'licence-reconciler': [],
+        'pending-work-reconciler': [],
         // Verifies checkpoints: the audit keys' public keys, never Sign (a checker that could sign could
         // make a broken trail look intact).
         'audit-check': ['kms:GetPublicKey audit'],
@@ -867,7 +888,8 @@ describe('ElicenceStack', () => {
     });
 
     it('lets only the two list functions invoke the list signer, and nothing else be invoked by a function', () => {
-      const signerArn = { 'Fn::GetAtt': [functionId('list-signer'), 'Arn'] };
+      // Its live alias alone: neither $LATEST nor `:*` (the local guard refuses the same: test/security/18).
+      const signerArn = liveArnOf(functionId('list-signer'));
       for (const name of functionNames) {
         const invokes = roleStatements(name).filter(
           (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('lambda:')),
@@ -877,7 +899,9 @@ describe('ElicenceStack', () => {
             invokes.map((s) => [actionsOf(s), s.Resource]),
             name,
           ).toEqual([[['lambda:InvokeFunction'], signerArn]]);
-          expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toEqual({ Ref: functionId('list-signer') });
+          expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toEqual(
+            liveNameOf(functionId('list-signer')),
+          );
         } else {
           expect(invokes, name).toEqual([]);
           expect(environmentOf(name).LIST_SIGNER_FUNCTION, name).toBeUndefined();
@@ -888,6 +912,11 @@ describe('ElicenceStack', () => {
       for (const permission of Object.values(permissions)) {
         expect(JSON.stringify(permission), 'a Lambda permission on the list signer').not.toContain(
           functionId('list-signer'),
+        );
+      }
+      for (const permission of Object.values(live.nested.findResources('AWS::Lambda::Permission'))) {
+        expect(JSON.stringify(permission), 'a Lambda permission on the list signer’s alias').not.toContain(
+          live.aliasId('list-signer'),
         );
       }
     });
@@ -996,6 +1025,34 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::KMS::Alias', {
         AliasName: 'alias/elicence-interaction-mac',
         TargetKeyId: interactionArn,
+      });
+    });
+
+    it('gives the cursor key to the trail listings alone (audit, admin), GenerateMac only (R14 L2)', () => {
+      const key = template.toJSON().Resources[logicalId(stack.keys.cursor)] as {
+        DeletionPolicy: string;
+        Properties: Json & { KeyPolicy: { Statement: Statement[] } };
+      };
+      expect(key.DeletionPolicy).toBe('Retain');
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      expect(key.Properties).not.toHaveProperty('MultiRegion');
+      const cursorArn = { 'Fn::GetAtt': [logicalId(stack.keys.cursor), 'Arn'] };
+      expect(keyUsers(stack.keys.cursor)).toEqual({ 'kms:GenerateMac': ['admin', 'audit'] });
+      for (const name of ['admin', 'audit'] as const) {
+        expect(kmsPermissions(name).filter((p) => p.includes('cursor'))).toEqual(['kms:GenerateMac cursor']);
+        expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(cursorArn);
+        expect(environmentOf(name)).toHaveProperty('CURSOR_KEY_ID');
+      }
+      for (const name of functionNames.filter((n) => n !== 'admin' && n !== 'audit')) {
+        expect(
+          kmsPermissions(name).filter((p) => p.includes('cursor')),
+          name,
+        ).toEqual([]);
+        expect(environmentOf(name), name).not.toHaveProperty('CURSOR_KEY_ID');
+      }
+      template.hasResourceProperties('AWS::KMS::Alias', {
+        AliasName: 'alias/elicence-cursor-mac',
+        TargetKeyId: cursorArn,
       });
     });
 
@@ -1160,7 +1217,7 @@ describe('ElicenceStack', () => {
         notices: { items: [get, put, del], queries: [] },
         // The pointers (a query of their partitions, below), the licences and their status lists, and
         // the withdrawals' audit entries the pointers carry.
-        'licence-reconciler': { items: [get, put, update, del], queries: [] },
+        'pending-work-reconciler': { items: [get, put, update, del], queries: [] },
         'audit-check': { items: [], queries: [] },
       };
       for (const name of functionNames) {
@@ -1198,7 +1255,7 @@ describe('ElicenceStack', () => {
             : // The notices function reads its queue's partition, no other.
               name === 'notices'
               ? [{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['notices'] } }]
-              : name === 'licence-reconciler'
+              : name === 'pending-work-reconciler'
                 ? [
                     {
                       'ForAllValues:StringLike': {
@@ -1337,7 +1394,7 @@ describe('ElicenceStack', () => {
         licences: { items: [put, batchWrite], queries: [] },
         batches: { items: [put], queries: [] },
         // The reconciler of pending work: the same, for every change left unfinished (licences', withdrawals').
-        'licence-reconciler': { items: [put], queries: [] },
+        'pending-work-reconciler': { items: [put], queries: [] },
         // Concurrent verifications' entries as one BatchWriteItem (group commit).
         verify: { items: [put, batchWrite], queries: [] },
         // The usage record: the holder's entries (gsi2), of one kind (gsi3) once the backfill's mark is
@@ -1512,7 +1569,7 @@ describe('ElicenceStack', () => {
       }
       // Licences are written by the issuing API and its bulk jobs alone (and their pending-work marker
       // cleared by the reconciler); verification only reads them.
-      expect(writers('licence#')).toEqual(['licences', 'batches', 'licence-reconciler']);
+      expect(writers('licence#')).toEqual(['licences', 'batches', 'pending-work-reconciler']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
       // The sign-in's SMS proof of level 3 reads the registry's name again; the SMS sender reads it for
       // the carrier check.
@@ -1528,7 +1585,7 @@ describe('ElicenceStack', () => {
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
       // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
-      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'licence-reconciler']);
+      expect(writers('status-list#')).toEqual(['licences', 'list-signer', 'pending-work-reconciler']);
       expect(functionGrants.console.table?.items).toEqual({
         GetItem: ['web-session#*'],
         PutItem: ['web-session#*'],
@@ -1794,12 +1851,10 @@ describe('ElicenceStack', () => {
     });
 
     it('feeds sms-codes from a queue under a KMS key of its own, dead-lettering after 3 deliveries, with alarms', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
-        .map((mapping) => (mapping as { Properties: Json }).Properties)
-        .filter(
-          (mapping) =>
-            JSON.stringify(mapping.FunctionName) === JSON.stringify({ Ref: functionId('sms-codes') }),
-        );
+      // Beside the live alias it invokes, in the nested stack (test/cdk/gradual-deploys.test.ts).
+      const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
+        .filter((mapping) => JSON.stringify(mapping.FunctionName).includes(live.aliasId('sms-codes')));
       expect(mappings).toHaveLength(1);
       expect(mappings[0]).toMatchObject({
         EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.smsQueue.queue), 'Arn'] },
@@ -1881,12 +1936,11 @@ describe('ElicenceStack', () => {
     });
 
     it('feeds the batches function one job at a time, reporting failures, with a bounded concurrency', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
-        .map((mapping) => (mapping as { Properties: Json }).Properties)
-        .filter(
-          (mapping) =>
-            JSON.stringify(mapping.FunctionName) === JSON.stringify({ Ref: functionId('batches') }),
-        );
+      // Beside the live alias it invokes, in the nested stack (test/cdk/gradual-deploys.test.ts).
+      expect(template.findResources('AWS::Lambda::EventSourceMapping')).toEqual({});
+      const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
+        .filter((mapping) => JSON.stringify(mapping.FunctionName).includes(live.aliasId('batches')));
       expect(mappings).toHaveLength(1);
       expect(mappings[0]).toMatchObject({
         EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] },
@@ -2025,18 +2079,18 @@ describe('ElicenceStack', () => {
     });
 
     it('feeds supervision-events audit inserts only, in batches, bisecting, with a dead-letter queue', () => {
-      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
-        .map((mapping) => (mapping as { Properties: Json }).Properties)
+      const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
         // The batch queue's and the SMS queue's mappings are tested with them.
         .filter(
           (mapping) =>
-            ![functionId('batches'), functionId('sms-codes')].some(
-              (id) => JSON.stringify(mapping.FunctionName) === JSON.stringify({ Ref: id }),
+            !(['batches', 'sms-codes'] as const).some((name) =>
+              JSON.stringify(mapping.FunctionName).includes(live.aliasId(name)),
             ),
         );
       expect(mappings).toHaveLength(1);
       const [mapping] = mappings as [Json];
-      expect(mapping.FunctionName).toEqual({ Ref: functionId('supervision-events') });
+      expect(JSON.stringify(mapping.FunctionName)).toContain(`"Ref":"${live.aliasId('supervision-events')}"`);
       // The audit table's stream: a filter is no permission, and its writes are all audit data.
       expect(mapping.EventSourceArn).toEqual({
         'Fn::GetAtt': [logicalId(stack.auditTrail.table), 'StreamArn'],
@@ -2189,7 +2243,7 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: 'cron(15 0 * * ? *)',
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: liveArnOf(functionId('audit')) })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
         (p) =>
@@ -2199,7 +2253,7 @@ describe('ElicenceStack', () => {
       expect(permissions).toHaveLength(1);
       expect(permissions[0]!.Properties).toMatchObject({
         Action: 'lambda:InvokeFunction',
-        FunctionName: { 'Fn::GetAtt': [functionId('audit'), 'Arn'] },
+        FunctionName: liveArnOf(functionId('audit')),
         SourceArn: { 'Fn::GetAtt': [logicalId(stack.auditCheckpoints), 'Arn'] },
       });
     });
@@ -2211,7 +2265,7 @@ describe('ElicenceStack', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: schedule,
         State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: liveArnOf(functionId(name)) })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
@@ -2267,7 +2321,7 @@ describe('ElicenceStack', () => {
     ) => {
       template.hasResourceProperties('AWS::Events::Rule', {
         ScheduleExpression: schedule,
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
+        Targets: [Match.objectLike({ Arn: liveArnOf(functionId(name)) })],
       });
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter((p) =>
         JSON.stringify((p as { Properties: Json }).Properties.FunctionName).includes(functionId(name)),
@@ -2488,6 +2542,8 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
     'KeysAuditTableAlias2F12794F',
     'KeysClientSecret55AE22EE',
     'KeysClientSecretAlias13503A7E',
+    'KeysCursor49585D0D',
+    'KeysCursorAlias997D50A5',
     'KeysInteractionAlias266DA4E9',
     'KeysInteractionD072239F',
     'KeysLookupMacA5327305',

@@ -2,11 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { claimSeconds, DynamoPendingWork, pointerKey } from '../../shared/adapters/dynamo/pending-work.js';
-import {
-  pendingWorkLogLines,
-  reconcilePendingWork,
-  type PendingWorkIndex,
-} from '../../shared/licence/pending-work.js';
+import { pendingWorkLogLines, type PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
+import { reconcilePendingWork } from '../../shared/reconciler/reconcile-pending-work.js';
 import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import {
   InMemoryLicenceStore,

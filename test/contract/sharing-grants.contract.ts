@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
-import type { CarriedAudit, PendingWorkIndex } from '../../shared/licence/pending-work.js';
-import { reconcilePendingWork } from '../../shared/licence/pending-work.js';
+import type { CarriedAudit, PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
+import { reconcilePendingWork } from '../../shared/reconciler/reconcile-pending-work.js';
 import type { NoticeQueue, WithdrawalNotice } from '../../shared/sharing/withdrawal-notices.js';
 import {
   listAuthorizations,
@@ -155,8 +155,8 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
     });
 
     it('withdraw saves the audit entry with the grants’ deletion, as pending work; none for grants gone', async () => {
-      const [a, b] = [id(), id()];
-      await subject.saveGrant(a, grant('acc_me'));
+      const [a, b, b2] = [id(), id(), id()];
+      for (const grantId of [a, b2]) await subject.saveGrant(grantId, grant('acc_me'));
       const at = new Date().toISOString();
       const entry = { at, actor: 'acc_me', action: 'authorization.withdrawn' };
       const carried = (grantId: string, withdrawal = 'w_1'): CarriedAudit => ({
@@ -165,7 +165,8 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
         since: at,
         audit: [{ key: withdrawalAuditKey(grantId, withdrawal), entry }],
       });
-      expect(await subject.store.withdraw([a], undefined, carried(a))).toBe(true);
+      const withdrawn = await subject.store.withdraw([a], undefined, () => carried(a));
+      expect(withdrawn).toEqual({ deleted: [a], claim: expect.any(String) });
       expect(await subject.store.find(a)).toBeUndefined();
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(a))).toEqual([carried(a)]);
       // Listed once older than asked, with its entry: what the reconciler completes.
@@ -174,19 +175,26 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(await subject.pendingAudit.olderThan(later, 10)).toEqual([
         { id: carried(a).id, since: at, audit: carried(a).audit },
       ]);
-      const claim = await subject.pendingAudit.claim(carried(a).id, later);
-      await subject.pendingAudit.remove(carried(a).id, claim!);
-      expect(await subject.pendingAudit.olderThan(later, 10)).toEqual([]);
-      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(a))).toEqual([]);
+      // Put claimed for the request: nobody else takes it within the lease (from `since`), anyone after.
+      expect(
+        await subject.pendingAudit.claim(carried(a).id, new Date(Date.parse(at) + 59_000)),
+      ).toBeUndefined();
+      expect(
+        await subject.pendingAudit.claim(carried(a).id, new Date(Date.parse(at) + 61_000)),
+      ).toBeDefined();
+      // The claim answered is the one the pointer holds: the request completes it with no claim write.
+      const { claim: c2 } = await subject.store.withdraw([b2], undefined, () => carried(b2));
+      await subject.pendingAudit.remove(carried(b2).id, c2!);
+      expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b2))).toEqual([]);
       // Nothing withdrawn (unknown, or another withdrawal's): nothing saved, that one saves its own.
-      expect(await subject.store.withdraw([b], undefined, carried(b))).toBe(false);
+      expect(await subject.store.withdraw([b], undefined, () => carried(b))).toEqual({ deleted: [] });
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(b))).toEqual([]);
       // A pointer is never put over another (review L1): the write fails, and takes nothing with it.
       const [c, d] = [id(), id()];
       for (const grantId of [c, d]) await subject.saveGrant(grantId, grant('acc_me'));
-      await subject.store.withdraw([c], undefined, carried(c));
+      await subject.store.withdraw([c], undefined, () => carried(c));
       const over = { ...carried(c), audit: [{ key: carried(c).id, entry: { ...entry, actor: 'acc_x' } }] };
-      expect(await rejection(subject.store.withdraw([d], undefined, over))).toBeInstanceOf(Error);
+      expect(await rejection(subject.store.withdraw([d], undefined, () => over))).toBeInstanceOf(Error);
       expect(await subject.store.find(d)).toBeDefined();
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(c))).toEqual([carried(c)]);
     });
@@ -247,12 +255,13 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       };
       // R1 and R2 both find g1 and list the platform's sign-ins; a new sign-in (g3) comes between the
       // lists. R1 deletes g1, g2 and saves its entry; before it writes it, R2 deletes g3 (g1, g2 refused).
+      // Each entry names the grants its own withdrawal deleted, no more: R2's not g1 and g2, R1's.
       await interleave(g1, () => subject.saveGrant(g3, signIn()));
       for (const gone of [g1, g2, g3]) expect(await subject.store.find(gone)).toBeUndefined();
       const traced = audit.entries.map((entry) => [entry.requestId, String(entry.reason).split('grant ')[1]]);
       expect(traced.sort()).toEqual([
-        ['r1', expect.stringMatching(new RegExp(`^${g1} ${g2}|^${g2} ${g1}`))],
-        ['r2', expect.stringContaining(g3)],
+        ['r1', expect.stringMatching(new RegExp(`^(${g1} ${g2}|${g2} ${g1}), scopes openid profile$`))],
+        ['r2', `${g3}, scopes openid profile`],
       ]);
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(g1))).toEqual([]);
 
@@ -265,24 +274,28 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(forG4.map((entry) => entry.requestId)).toEqual(['r1']);
     });
 
-    it('a withdrawal whose process is gone after its write: traced once by the reconciler, or by asking again', async () => {
+    it('a withdrawal whose process is gone after its write: its claim lapses, then traced once by the reconciler or by asking again', async () => {
       const [left, retried] = [id(), id()];
       for (const grantId of [left, retried]) await subject.saveGrant(grantId, grant('acc_me'));
       const audit = new InMemoryAudit();
       const clock = new TestClock();
       // The process ends right after the withdrawal's transaction: nothing after it runs.
       let gone = true;
-      const dying: PendingWorkIndex = Object.create(subject.pendingAudit) as PendingWorkIndex;
-      dying.claim = (...args) => {
-        if (gone) throw new Error('process gone');
-        return subject.pendingAudit.claim(...args);
+      const dying: SharingGrants = {
+        listOf: (personId) => subject.store.listOf(personId),
+        find: (grantId) => subject.store.find(grantId),
+        withdraw: async (...args) => {
+          const withdrawn = await subject.store.withdraw(...args);
+          if (gone) throw new Error('process gone');
+          return withdrawn;
+        },
       };
       const deps = {
-        sharingGrants: subject.store,
+        sharingGrants: dying,
         clientReader: noClients,
         audit,
         clock,
-        pendingAudit: dying,
+        pendingAudit: subject.pendingAudit,
         ...noNotices(),
       };
       for (const grantId of [left, retried]) {
@@ -291,15 +304,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       }
       expect(audit.entries).toEqual([]);
       gone = false;
-      // Asked again: done (not 404), its entry written; another person asking finds nothing.
-      expect(await rejection(withdrawAuthorization('acc_other', retried, deps))).toBeInstanceOf(
-        NotFoundError,
-      );
-      await withdrawAuthorization('acc_me', retried, deps);
-      const written = () => audit.entries.map((entry) => String(entry.reason).split('grant ')[1]);
-      expect(written()).toEqual([`${retried}, types driving-licence`]);
-      // Left alone: the reconciler's run a minute on writes the other, and nothing twice.
-      const sweep = () =>
+      const sweep = (minAgeSeconds = 60) =>
         reconcilePendingWork(
           {
             licences: new InMemoryLicenceStore(),
@@ -309,10 +314,23 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
             pendingAudit: subject.pendingAudit,
             clock,
           },
-          { minAgeSeconds: 60, limit: 10 },
+          { minAgeSeconds, limit: 10 },
         );
-      expect(await sweep()).toEqual({ completed: 0, failed: 0, skipped: 0 });
-      clock.advanceSeconds(61);
+      // Within the lease the pointers are the gone request's (put claimed): even a sweep of every age
+      // leaves them, and asking again answers done (not 404), the entry still theirs to write.
+      clock.advanceSeconds(30);
+      expect(await sweep(0)).toEqual({ completed: 0, failed: 0, skipped: 2 });
+      await withdrawAuthorization('acc_me', retried, deps);
+      expect(audit.entries).toEqual([]);
+      // Another person asking finds nothing.
+      expect(await rejection(withdrawAuthorization('acc_other', retried, deps))).toBeInstanceOf(
+        NotFoundError,
+      );
+      // The lease lapsed: asked again, its entry is written; left alone, the reconciler writes the other.
+      clock.advanceSeconds(31);
+      await withdrawAuthorization('acc_me', retried, deps);
+      const written = () => audit.entries.map((entry) => String(entry.reason).split('grant ')[1]);
+      expect(written()).toEqual([`${retried}, types driving-licence`]);
       expect(await sweep()).toEqual({ completed: 1, failed: 0, skipped: 0 });
       expect(written().sort()).toEqual(
         [`${left}, types driving-licence`, `${retried}, types driving-licence`].sort(),

@@ -2,7 +2,11 @@ import { DynamoNoticeQueue } from '../../shared/adapters/dynamo/notice-queue.js'
 import { DynamoPendingWork } from '../../shared/adapters/dynamo/pending-work.js';
 import { DynamoSharingGrants } from '../../shared/adapters/dynamo/sharing-grants.js';
 import { createDynamoAdapter } from '../../shared/adapters/dynamo/oidc-adapter.js';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { NotFoundError } from '../../shared/errors.js';
+import { withdrawAuthorization } from '../../shared/sharing/authorizations.js';
+import { InMemoryAudit, TestClock } from '../support/in-memory-identity.js';
 import { systemClock } from '../../shared/clock.js';
 import { InMemorySharingGrants } from '../support/in-memory-sharing.js';
 import { sharingGrantsContract } from './sharing-grants.contract.js';
@@ -85,5 +89,64 @@ describe('DynamoSharingGrants: the grants and their notice are one write', () =>
     await store.withdraw(['g-atomic'], { ...tooLarge, scopes: ['openid'] });
     expect(await store.find('g-atomic')).toBeUndefined();
     expect((await queue.due(Date.now() + 60_000, 10)).map((n) => n.id)).toEqual(['evt_large']);
+  });
+});
+
+describe('DynamoSharingGrants: a platform’s sign-ins past what one transaction holds (98 grants)', () => {
+  it('a withdrawal whose last transaction fails is completed by asking again: 204, its entry written once', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const clock = new TestClock(Date.now());
+    // The withdrawal's own transaction fails once (throttled, a conflict): everything before it is done.
+    let failTransactions = 1;
+    const faulty = Object.create(doc) as typeof doc;
+    faulty.send = ((command: unknown) => {
+      if (command instanceof TransactWriteCommand && failTransactions > 0) {
+        failTransactions -= 1;
+        return Promise.reject(new Error('injected: the transaction failed'));
+      }
+      return doc.send(command as never);
+    }) as typeof doc.send;
+    const deps = { doc: faulty, tableName, clock };
+    const grants = new (createDynamoAdapter(deps))('Grant');
+    const now = Math.floor(Date.now() / 1000);
+    // Years of sign-ins: 100 grants of one platform for one account, the oldest first.
+    const ids = Array.from({ length: 100 }, (_, i) => `g-many-${String(i).padStart(3, '0')}`);
+    for (const [i, grantId] of ids.entries()) {
+      await grants.upsert(
+        grantId,
+        {
+          jti: grantId,
+          kind: 'Grant',
+          accountId: 'acc_me',
+          clientId: 'cl_p',
+          openid: { scope: 'openid profile' },
+          iat: now - 1000 + i,
+          exp: now + 600,
+        } as never,
+        600,
+      );
+    }
+    const store = new DynamoSharingGrants(deps);
+    const audit = new InMemoryAudit();
+    const withdrawing = {
+      sharingGrants: store,
+      clientReader: { find: async () => undefined },
+      audit,
+      clock,
+      pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
+      subjectAt: async () => 'pairwise-sub',
+    };
+    // Asked under the grant the provider lists first: any of a platform's sign-ins withdraws them all.
+    const asked = (await store.listOf('acc_me'))[0]!.id;
+    await expect(withdrawAuthorization('acc_me', asked, withdrawing)).rejects.toThrow('injected');
+    expect(audit.entries).toEqual([]);
+    // Asked again: done (never 404 with grants left and nothing traced), every grant gone, one entry.
+    await withdrawAuthorization('acc_me', asked, withdrawing);
+    expect(await store.listOf('acc_me')).toEqual([]);
+    expect(audit.entries).toEqual([
+      expect.objectContaining({ action: 'authorization.withdrawn', reason: expect.stringContaining(asked) }),
+    ]);
+    await expect(withdrawAuthorization('acc_me', asked, withdrawing)).rejects.toBeInstanceOf(NotFoundError);
+    expect(audit.entries).toHaveLength(1);
   });
 });

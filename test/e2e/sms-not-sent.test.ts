@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Page } from 'playwright-core';
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { registryPeople } from '../../infra/local/demo-data.js';
+import { smsCodePolicy } from '../../shared/identity/sms-codes.js';
 import { axeViolations, browserSuite, screenshot, signInOnLoginPage } from '../support/browser.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../support/fake-http-server.js';
 import { openAccount } from '../support/sharing-flows.js';
@@ -45,7 +46,8 @@ describe('a code the SMS provider refused, in a browser', () => {
       notice: await page.locator('#form-notice').textContent({ timeout: 5_000 }),
       errors: await page.locator('#form-error, .error').count(),
       phoneKept: await page.getByLabel('手机号').inputValue(),
-      canAskAgain: await page.getByRole('button', { name: '获取验证码' }).isEnabled(),
+      // The button counts down the server's wait before the next code, whatever the phone.
+      countdown: await page.locator('#send-code').getAttribute('data-resend-after'),
     };
   }
 
@@ -74,7 +76,11 @@ describe('a code the SMS provider refused, in a browser', () => {
     // Each phone kept as typed, and nothing else different.
     expect(confirmed).toEqual({ ...unconfirmed, phoneKept: person.phone });
     expect(unconfirmed.phoneKept).toBe(othersPhone);
-    expect(confirmed).toMatchObject({ status: 200, errors: 0, canAskAgain: true });
+    expect(confirmed).toMatchObject({
+      status: 200,
+      errors: 0,
+      countdown: String(smsCodePolicy.phoneIntervalSeconds),
+    });
     expect(confirmed.notice).toContain('如未收到短信，请在 1 分钟后重新获取验证码');
 
     // No error anywhere so far (the refused code's answer below is a 400, as any expired code's).

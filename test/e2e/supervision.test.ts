@@ -178,6 +178,39 @@ describe('the supervision console in a browser', () => {
     await context.close();
   });
 
+  it('shows a crafted page link (its cursor on an entry taken off the list) as refused, with the way to the first page', async () => {
+    // The link a supervisor could be handed: a cursor as the API used to take any, sitting exactly on an
+    // entry hidden from the licence's list (R14 L2). The page says the link is not valid rather than list
+    // and check only what follows it, and offers the first page.
+    const { doc, config } = dependencies();
+    const [first, hidden] = await licenceAuditItems(doc, config.auditTableName, keptId);
+    expect(first && hidden).toBeTruthy();
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = hidden!;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    const { page, errors, context } = await suite.newPage();
+    try {
+      await signIn(page);
+      const crafted = Buffer.from(String(hidden!.gsi1sk)).toString('base64url');
+      await page.goto(`/supervision/trail?licence=${encodeURIComponent(keptId)}&cursor=${crafted}`);
+      await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('证照审计链');
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('翻页链接无效');
+      await expect(page.getByText('审计链完整').count()).resolves.toBe(0);
+      await expect(page.locator('.trail-table tbody tr').count()).resolves.toBe(0);
+      expect(await axeViolations(page)).toEqual([]);
+      // The first page, which 下一页 starts from, names the hidden entry.
+      await page.getByRole('link', { name: '从第一页查看' }).click();
+      await expect.poll(() => page.locator('.trail-table tbody tr').count()).toBeGreaterThan(0);
+      await expect(page.getByText('审计链被破坏').count()).resolves.toBeGreaterThan(0);
+      // The refusal's own status, and nothing else.
+      expect(errors).toEqual([
+        'console: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      ]);
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: hidden! }));
+      await context.close();
+    }
+  });
+
   it('filters by issuer and type, in English, on a phone without sideways scrolling', async () => {
     const { page, errors, context } = await suite.newPage({ viewport: phone, mobile: true });
     await signIn(page, '/supervision?lang=en');

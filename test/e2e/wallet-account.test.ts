@@ -49,4 +49,33 @@ describe('closing the account from the wallet in a browser', () => {
     ]);
     expect(checked).toEqual(Object.fromEntries(Object.keys(checked).map((k) => [k, []])));
   });
+
+  it('names a refused field of the closing form by the label the page shows, not the name it posts', async () => {
+    const { runtime } = suite;
+    const person = { idNumber: newIdNumber(), name: '韩标签', password: 'Han-Label-2026' };
+    expect((await postJson(runtime, '/accounts', undefined, { ...person, consent: true })).status).toBe(201);
+    const { page, context } = await suite.newPage();
+    await signInToWallet(page, person);
+    await page.goto('/wallet/account');
+    await page.locator('#account-close-link').click();
+    await signInOnLoginPage(page, person);
+    await page.waitForURL(/\/wallet\/account\/close$/);
+    const label = (await page.locator('label[for="account-close-password"]').textContent())!.trim();
+
+    // Longer than the form allows (a browser without maxlength, or a crafted post): the form's schema refuses it.
+    const password = page.getByLabel(/请再次输入登录密码/);
+    await password.evaluate((input: HTMLInputElement) => input.removeAttribute('maxlength'));
+    await password.fill('x'.repeat(1100));
+    await page.locator('#account-close-confirm').check();
+    await page.locator('#account-close-submit').click();
+    const refusal = page.locator('.notice.error');
+    await refusal.waitFor();
+    const words = (await refusal.textContent())!.trim();
+    expect(words).toBe(`请求未被接受：${label}：最多 1024 个字符。`);
+    expect(words).not.toMatch(/password|body/);
+    // Nothing was closed: the account is still there (registering the number again is refused).
+    await context.close();
+    const again = await postJson(runtime, '/accounts', undefined, { ...person, consent: true });
+    expect(again.status).toBe(409);
+  });
 });

@@ -294,7 +294,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     const me = clientsOf('me').doc;
     // A licence's pointer, as issuance leaves it: `me` can neither claim it far ahead, nor plant entries
     // on it, nor read or remove it.
-    const reconciler = new DynamoPendingWork(clientsOf('licence-reconciler').doc, tableName);
+    const reconciler = new DynamoPendingWork(clientsOf('pending-work-reconciler').doc, tableName);
     const now = new Date();
     const claim = await reconciler.mark('lic_m1', now);
     await reconciler.release('lic_m1', claim!);

@@ -93,11 +93,37 @@ describe('the anonymous list functions sign nothing', () => {
     await expect(invokeWith('trust-list', 'oidc', payload)).rejects.toThrow(
       'Function trust-list is not granted lambda:InvokeFunction on function oidc',
     );
-    const answer = await invokeWith('status-lists', 'list-signer', payload);
+    const answer = await invokeWith('status-lists', 'list-signer:live', payload);
     expect(answer.FunctionError).toBeUndefined();
     expect(JSON.parse(Buffer.from(answer.Payload!).toString('utf8'))).toMatchObject({
       jws: expect.any(String),
     });
+  });
+});
+
+describe('the signer is invoked through its live alias alone (gradual deploys)', () => {
+  // In AWS the grant is lambda:InvokeFunction on `<arn>:live` alone (test/cdk/gradual-deploys.test.ts):
+  // $LATEST is what CodeDeploy has not yet let take traffic, and another alias or version is not granted.
+  it.each([
+    ['list-signer', '$LATEST'],
+    ['list-signer:$LATEST', '$LATEST'],
+    ['list-signer:1', '1'],
+    ['arn:aws-cn:lambda:cn-north-1:123456789012:function:list-signer', '$LATEST'],
+  ])('refuses the list functions %s', async (target, qualifier) => {
+    await expect(invokeWith('trust-list', target, { kind: 'trust-list' })).rejects.toThrow(
+      `Function trust-list is not granted lambda:InvokeFunction on function list-signer as ${qualifier} (only its live alias is granted)`,
+    );
+  });
+
+  it('lets them invoke it by its qualified name or ARN, which the configuration names by default', async () => {
+    expect(runtime.config.listSignerFunction).toBe('list-signer:live');
+    for (const target of [
+      'list-signer:live',
+      'arn:aws-cn:lambda:cn-north-1:123456789012:function:list-signer:live',
+    ]) {
+      const answer = await invokeWith('trust-list', target, { kind: 'trust-list' });
+      expect(answer.FunctionError, target).toBeUndefined();
+    }
   });
 });
 
@@ -163,7 +189,7 @@ describe('the lists are still served, and signed again when stale', () => {
 
 describe('the signer takes only which list to sign', () => {
   const invoke = async (event: unknown) => {
-    const answer = await invokeWith('trust-list', 'list-signer', event);
+    const answer = await invokeWith('trust-list', 'list-signer:live', event);
     expect(answer.FunctionError).toBeUndefined();
     return JSON.parse(Buffer.from(answer.Payload!).toString('utf8')) as unknown;
   };
@@ -194,7 +220,7 @@ describe('the signer takes only which list to sign', () => {
     expect(await invoke({ kind: 'status-list', listId: 'iss_AAAAAAAAAAAAAAAA.0' })).toEqual({
       error: 'status_list_not_found',
     });
-    const signer = lambdaListSigner(clientsOf('status-lists').lambda, 'list-signer');
+    const signer = lambdaListSigner(clientsOf('status-lists').lambda, 'list-signer:live');
     await expect(signer.sign({ kind: 'status-list', listId: 'not-a-list' })).rejects.toBeInstanceOf(
       NotFoundError,
     );

@@ -3,7 +3,11 @@ import { credentialKid } from '../../shared/issuers/credential-key.js';
 import { epochSeconds, type Clock } from '../../shared/clock.js';
 import { ConflictError, InvalidInputError } from '../../shared/errors.js';
 import type { IdempotencyRecord, IdempotencyStore } from '../../shared/licence/idempotency-store.js';
-import type { CarriedAudit, PendingPointer, PendingWorkIndex } from '../../shared/licence/pending-work.js';
+import type {
+  CarriedAudit,
+  PendingPointer,
+  PendingWorkIndex,
+} from '../../shared/pending-work/pending-work.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
 import type {
   LicenceCount,
@@ -319,13 +323,22 @@ export class InMemoryPendingWork implements PendingWorkIndex {
     }
   >();
 
-  /** What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it). */
-  keep(carried: CarriedAudit): void {
+  /**
+   * What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it), put
+   * already claimed by the change's request (its lease from `since`, as `carriedAuditItem`): answers the claim.
+   */
+  keep(carried: CarriedAudit): string {
+    const marked = randomUUID();
+    const claim = randomUUID();
     this.pointers.set(carried.id, {
       since: carried.since,
-      marked: randomUUID(),
+      marked,
+      claim,
+      claimedUntil: Date.parse(carried.since) + 60_000,
+      claimedMark: marked,
       carried: structuredClone(carried),
     });
+    return claim;
   }
 
   async carried(group: string): Promise<CarriedAudit[]> {

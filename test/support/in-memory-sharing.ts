@@ -4,8 +4,9 @@ import {
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
+  type WithdrawnGrants,
 } from '../../shared/sharing/authorizations.js';
-import type { CarriedAudit } from '../../shared/licence/pending-work.js';
+import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
 import { parseAccountId } from '../../shared/identifiers/account-id.js';
 import type {
@@ -62,17 +63,17 @@ export class InMemorySharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: CarriedAudit,
-  ): Promise<boolean> {
+    pending?: (deleted: readonly string[]) => CarriedAudit,
+  ): Promise<WithdrawnGrants> {
     for (const id of grantIds) this.tokens.delete(id);
     const left = grantIds.filter((id) => this.grants.has(id));
-    if (left.length === 0) return false;
-    if (pending && this.pendingAudit.pointers.has(pending.id)) throw new Error('withdrawal not written');
+    if (left.length === 0) return { deleted: [] };
+    const carried = pending?.(left);
+    if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
     // As one write: a notice that cannot be queued leaves the grants where they were.
     if (notice) await this.notices.enqueue(notice, this.nowSeconds() * 1000);
     for (const id of left) this.grants.delete(id);
-    if (pending) this.pendingAudit.keep(pending);
-    return true;
+    return { deleted: left, ...(carried ? { claim: this.pendingAudit.keep(carried) } : {}) };
   }
 }
 

@@ -15,7 +15,7 @@ describe('configuration', () => {
       dynamodbEndpoint: undefined,
       kmsEndpoint: undefined,
       lambdaEndpoint: undefined,
-      listSignerFunction: 'list-signer',
+      listSignerFunction: 'list-signer:live',
     });
   });
 

@@ -44,7 +44,7 @@ import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { DynamoIssuerStore } from './issuer-store.js';
 import { DynamoLicenceStore } from './licence-store.js';
 import { DynamoPendingWork } from './pending-work.js';
-import type { PendingWorkIndex } from '../../licence/pending-work.js';
+import type { PendingWorkIndex } from '../../pending-work/pending-work.js';
 import { DynamoLoginAttemptStore } from './login-attempt-store.js';
 import {
   clientStillRegistered,

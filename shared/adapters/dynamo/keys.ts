@@ -100,7 +100,7 @@ export const prefixes = {
   auditHolderAction: 'audit-holder-action#',
   auditChain: 'audit-chain#',
   /**
-   * The mark of an audit entry written once under its own key (shared/licence/pending-work.ts), in the same
+   * The mark of an audit entry written once under its own key (shared/pending-work/pending-work.ts), in the same
    * transaction as the entry: a second write under the key is refused whole, so never a second entry.
    */
   auditOnce: 'audit-once#',
@@ -141,7 +141,7 @@ export const prefixes = {
   // A requested SMS code waiting for the `sms-codes` consumer (shared/identity/sms-jobs.ts), batch table.
   smsJob: 'sms-job#',
   // A licence whose change is not yet complete (its audit entry, its status-list entry), by shard
-  // (shared/licence/pending-work.ts): what the reconciler reads.
+  // (shared/pending-work/pending-work.ts): what the reconciler reads.
   pendingWork: 'pending-work#',
   // A withdrawal's audit entry carried until written, by shard: a partition apart from licences' pointers,
   // so that the person-facing `me`, which puts and finishes these, cannot touch a licence's (review M1).

@@ -11,7 +11,7 @@ import type {
   PendingAuditEntry,
   PendingPointer,
   PendingWorkIndex,
-} from '../../licence/pending-work.js';
+} from '../../pending-work/pending-work.js';
 import { writeIf } from './conditional.js';
 import { keys, prefixes } from './keys.js';
 import { queryAll } from './query-all.js';
@@ -63,19 +63,27 @@ export const pointerKey = (id: string, kind: PointerKind = 'licences') =>
 /**
  * The item of a pointer that carries its own audit entries ({@link CarriedAudit}), for the change's own
  * transaction to put (a withdrawal's: shared/adapters/dynamo/sharing-grants.ts, only where no such pointer
- * is: {@link carriedAuditCondition}): marked as `mark` would, unclaimed, so that the change's request claims
- * it next (or, past its time, the reconciler).
+ * is: {@link carriedAuditCondition}), **already claimed** under `claim` by the change's request, as `claim`
+ * would take it when the change was saved (its lease runs `claimSeconds` from `since`, the change's time),
+ * so that the request completes it next with no claim write of its own. A request gone before it does
+ * leaves a claim that lapses like any other: the reconciler, which claims only lapsed pointers, takes it then.
  *
  * @example
  * ```ts
- * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried), ConditionExpression: carriedAuditCondition } }]);
+ * const claim = randomUUID();
+ * await writeAllOrNothing(doc, [...changes, { Put: { TableName, Item: carriedAuditItem(carried, claim), ConditionExpression: carriedAuditCondition } }]);
+ * await completeCarriedAudit(carried, claim, deps);
  * ```
  */
-export function carriedAuditItem(carried: CarriedAudit): Record<string, unknown> {
+export function carriedAuditItem(carried: CarriedAudit, claim: string): Record<string, unknown> {
+  const marked = randomUUID();
   return {
     ...pointerKey(carried.id, 'withdrawals'),
     since: carried.since,
-    marked: randomUUID(),
+    marked,
+    claim,
+    claimedUntil: leaseEnd(new Date(carried.since)),
+    claimedMark: marked,
     ownedBy: carried.owner,
     audit: carried.audit,
   };

@@ -1,14 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { epochSeconds, type Clock } from '../../clock.js';
-import type { CarriedAudit } from '../../licence/pending-work.js';
+import type { CarriedAudit } from '../../pending-work/pending-work.js';
 import {
   sharingGrantOf,
   type ClientNames,
   type SharingGrant,
   type SharingGrants,
   type StoredGrant,
+  type WithdrawnGrants,
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
-import { writeAllButRefused } from './conditional.js';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { writeAllButRefused, writeIf } from './conditional.js';
 import { noticeItem } from './notice-queue.js';
 import { carriedAuditCondition, carriedAuditItem } from './pending-work.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
@@ -22,7 +25,7 @@ const maxWrites = 100;
  * a grant (`revokeByGrantId`: every code and token of it), then the grants deleted, the platform's notice
  * put (the notice item is the queue's own, `notice-queue.ts`) and the withdrawal's audit entry saved as
  * pending work that carries it (`pending-audit#<shard>` / `authorization-withdrawn#<grant id>#<withdrawal>`,
- * the item `pending-work.ts` makes, put only where none is) in one transaction.
+ * the item `pending-work.ts` makes, put only where none is, claimed for the request) in one transaction.
  */
 export class DynamoSharingGrants implements SharingGrants {
   readonly #deps: DynamoAdapterDeps;
@@ -51,37 +54,34 @@ export class DynamoSharingGrants implements SharingGrants {
   async withdraw(
     grantIds: readonly string[],
     notice?: WithdrawalNotice,
-    pending?: CarriedAudit,
-  ): Promise<boolean> {
+    pending?: (deleted: readonly string[]) => CarriedAudit,
+  ): Promise<WithdrawnGrants> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
-    // 2. What goes with the grants: the notice, and the audit entry saved until it is written.
-    const alongside = [
-      ...(notice
-        ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
-        : []),
-      ...(pending
-        ? [
-            {
-              Put: {
-                TableName: this.#deps.tableName,
-                Item: carriedAuditItem(pending),
-                ConditionExpression: carriedAuditCondition,
-              },
-            },
-          ]
-        : []),
-    ];
-    // 3. Past what one transaction holds (a platform's sign-ins of years), the oldest go alone first: the
-    //    last ones still go with the notice and the entry.
-    const left = [...grantIds];
-    while (left.length > maxWrites - alongside.length) await this.#grants.destroy(left.shift()!);
-    // 4. The grants deleted (each only if still there) with what goes with them, all or nothing. A grant
-    //    another withdrawal deleted meanwhile fails its condition: the write is made again without it.
-    //    Every one gone: nothing is written, and the caller has nothing to finish.
-    const deleted = await writeAllButRefused(this.#deps.doc, {
-      members: left,
+    // 2. Past what one transaction holds (a platform's sign-ins of years), the first go alone first, each
+    //    only if still there (the entry names those this withdrawal deleted): the last ones, the one the
+    //    caller looks up again among them, still go with the notice and the entry.
+    const room = maxWrites - (notice ? 1 : 0) - (pending ? 1 : 0);
+    const early: string[] = [];
+    for (const id of grantIds.slice(0, Math.max(0, grantIds.length - room))) {
+      const Key = oidcItemKey('Grant', id);
+      const condition = 'attribute_exists(pk)';
+      const gone = new DeleteCommand({
+        TableName: this.#deps.tableName,
+        Key,
+        ConditionExpression: condition,
+      });
+      if (await writeIf(this.#deps.doc, gone)) early.push(id);
+    }
+    // 3. The grants deleted (each only if still there) with what goes with them, all or nothing: the
+    //    notice, and the audit entry saved until it is written, naming the grants this write deletes, its
+    //    pointer claimed for this request (so that it needs no claim write of its own before writing the
+    //    entry). A grant another withdrawal deleted meanwhile fails its condition: the write is made again
+    //    without it. Every one gone: nothing is written, and the caller has nothing to finish.
+    const claim = randomUUID();
+    const kept = await writeAllButRefused(this.#deps.doc, {
+      members: grantIds.slice(Math.max(0, grantIds.length - room)),
       itemOf: (id) => ({
         Delete: {
           TableName: this.#deps.tableName,
@@ -89,10 +89,26 @@ export class DynamoSharingGrants implements SharingGrants {
           ConditionExpression: 'attribute_exists(pk)',
         },
       }),
-      alongside: () => alongside,
+      alongside: (members) => [
+        ...(notice
+          ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(notice, this.#deps.clock.now()) } }]
+          : []),
+        ...(pending
+          ? [
+              {
+                Put: {
+                  TableName: this.#deps.tableName,
+                  Item: carriedAuditItem(pending([...early, ...members]), claim),
+                  ConditionExpression: carriedAuditCondition,
+                },
+              },
+            ]
+          : []),
+      ],
       what: 'withdrawal',
     });
-    return deleted.length > 0;
+    if (kept.length === 0) return { deleted: [] };
+    return { deleted: [...early, ...kept], ...(pending ? { claim } : {}) };
   }
 }
 

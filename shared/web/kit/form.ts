@@ -2,6 +2,34 @@ import type * as z from 'zod';
 import { ForbiddenError, InvalidInputError, TooLargeError, UnsupportedMediaTypeError } from '../../errors.js';
 import { bodyBytes, header, maxBodyBytes, zodErrors } from '../../http/request.js';
 import type { HttpEvent } from '../../http/types.js';
+import type { Translate } from './i18n.js';
+
+/**
+ * A form's own label of each field, by the name the field posts: the page renders its `<label>` from it,
+ * and a refusal of the form names the field by it ({@link FormRefusal}), so the two cannot drift apart.
+ */
+export type FieldLabels = Readonly<Partial<Record<string, (t: Translate) => string>>>;
+
+/** The label `labels` gives the field of an error's `path` (`scope.0` is the field `scope`), if any. */
+export function fieldLabelOf(labels: FieldLabels, path: string, t: Translate): string | undefined {
+  const field = path.split('.')[0] ?? path;
+  return Object.hasOwn(labels, field) ? labels[field]?.(t) : undefined;
+}
+
+/**
+ * A form post refused by its schema (400 `invalid_form`), with the form's labels: the error page names
+ * each refused field as the page showed it, never by the name it posts.
+ */
+export class FormRefusal extends InvalidInputError {
+  constructor(
+    message: string,
+    errors: ReturnType<typeof zodErrors>,
+    readonly labels: FieldLabels,
+  ) {
+    super(message, 'invalid_form', { errors });
+    this.name = 'FormRefusal';
+  }
+}
 
 /**
  * A cross-site form post is refused: browsers send `Origin` (and `Sec-Fetch-Site`) with form posts and
@@ -78,22 +106,26 @@ export class CrossSiteError extends ForbiddenError {
 /**
  * Reads an `application/x-www-form-urlencoded` post from this site into `schema` (fields as strings;
  * a repeated field keeps its last value unless the schema asks for an array under `name[]`): 403 when
- * it comes from another site, 413 when too large, 415 for another media type, 400 naming each bad field.
+ * it comes from another site, 413 when too large, 415 for another media type, 400 naming each bad field
+ * by its label in `labels` (the form's own, {@link FieldLabels}).
  *
  * @example
  * ```ts
- * const { reason } = parseForm(event, baseUrl, z.strictObject({ reason: z.string().max(200) }));
+ * const { reason } = parseForm(event, baseUrl, z.strictObject({ reason: z.string().max(200) }), reasonLabels);
  * ```
  */
-export function parseForm<S extends z.ZodType>(event: HttpEvent, baseUrl: string, schema: S): z.output<S> {
+export function parseForm<S extends z.ZodType>(
+  event: HttpEvent,
+  baseUrl: string,
+  schema: S,
+  labels: FieldLabels,
+): z.output<S> {
   if (!sameOrigin(event, baseUrl)) throw new CrossSiteError();
   const fields = formFields(event);
   const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     const errors = zodErrors(parsed.error, fields);
-    throw new InvalidInputError(`Please correct: ${errors.map((e) => e.path).join(', ')}`, 'invalid_form', {
-      errors,
-    });
+    throw new FormRefusal(`Please correct: ${errors.map((e) => e.path).join(', ')}`, errors, labels);
   }
   return parsed.data;
 }

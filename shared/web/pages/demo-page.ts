@@ -1,4 +1,5 @@
 import { claimsByScope, optionalScopes, type ShownClaim } from '../demo/demo-session.js';
+import { assuranceName } from '../kit/assurance-words.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';
@@ -138,7 +139,10 @@ export function demoSignedInBody(t: Translate, input: DemoSignedInInput): SafeHt
         <dt>sub</dt>
         <dd><code id="demo-sub">${String(claims.sub ?? '')}</code></dd>
         <dt>acr</dt>
-        <dd><code id="demo-acr">${String(claims.acr ?? '—')}</code></dd>
+        <dd>
+          <code id="demo-acr">${String(claims.acr ?? '—')}</code>
+          ${claims.acr === undefined ? '' : html`<span id="demo-acr-name">${assuranceName(t, claims.acr)}</span>`}
+        </dd>
         ${
           claims.amr !== undefined
             ? html`<dt>amr</dt>
@@ -203,7 +207,10 @@ function claimRow(claim: ShownClaim, t: Translate): SafeHtml {
   }[claim.source];
   return html`<tr>
     <th scope="row"><code>${claim.name}</code></th>
-    <td><code data-claim="${claim.name}">${display(claim.value)}</code></td>
+    <td>
+      <code data-claim="${claim.name}">${display(claim.value)}</code>
+      ${claim.name === 'acr' ? html` ${assuranceName(t, claim.value)}` : ''}
+    </td>
     <td>${source}</td>
   </tr>`;
 }

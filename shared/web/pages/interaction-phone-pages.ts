@@ -9,21 +9,82 @@ function notice(message: { text: string; error?: boolean } | undefined) {
     : html`<div class="notice" role="status" id="form-notice">${message.text}</div>`;
 }
 
-export type PageMessage = { text: string; error?: boolean };
+/**
+ * A notice or error above a form; `resendAfterSeconds` when it answers 获取验证码 (a send the server
+ * counted): the wait before the next code, which the 获取验证码 button counts down ({@link sendCodeButton}).
+ */
+export type PageMessage = { text: string; error?: boolean; resendAfterSeconds?: number };
+
+/**
+ * How long a code lives and the wait between two codes to one phone: the server's own policy
+ * (`smsCodePolicy` in shared/identity/sms-codes.ts), passed in by the handler so that the page never
+ * says a number of its own.
+ */
+export interface CodeTiming {
+  ttlSeconds: number;
+  phoneIntervalSeconds: number;
+}
 
 /**
  * The answer to 获取验证码, the same whether or not the phone belongs to the person and whether or not
  * the SMS provider took the text: the form is no oracle (docs/security.md, "SMS codes"). So it promises
- * nothing it cannot know, and says what to do when no text comes: ask again once the minute between two
- * codes has passed (the page keeps the phone and its button).
+ * nothing it cannot know, and says what to do when no text comes: ask again once the wait between two
+ * codes has passed (the page keeps the phone and its button, which counts the wait down).
  */
-export const codeRequestedText = (t: Translate): string =>
-  t(
-    '如果该手机号是运营商登记在您名下的号码，验证码将以短信发送到该号码，5 分钟内有效。如未收到短信，请在 1 分钟后重新获取验证码。',
-    'If this mobile number is registered to you with its carrier, a code is sent to it by text message, valid for 5 minutes. If no text arrives, ask for a new code in a minute.',
+export const codeRequestedText = (t: Translate, timing: CodeTiming): string => {
+  const minutes = Math.ceil(timing.ttlSeconds / 60);
+  const wait = timing.phoneIntervalSeconds;
+  const [zhWait, enWait] =
+    wait % 60 === 0
+      ? [`${wait / 60} 分钟`, `${wait / 60} minute${wait === 60 ? '' : 's'}`]
+      : [`${wait} 秒`, `${wait} seconds`];
+  return t(
+    `如果该手机号是运营商登记在您名下的号码，验证码将以短信发送到该号码，${minutes} 分钟内有效。如未收到短信，请在 ${zhWait}后重新获取验证码。`,
+    `If this mobile number is registered to you with its carrier, a code is sent to it by text message, valid for ${minutes} minutes. If no text arrives, ask for a new code in ${enWait}.`,
   );
+};
 
-export const codeRequested = (t: Translate): PageMessage => ({ text: codeRequestedText(t) });
+export const codeRequested = (t: Translate, timing: CodeTiming): PageMessage => ({
+  text: codeRequestedText(t, timing),
+  resendAfterSeconds: timing.phoneIntervalSeconds,
+});
+
+/**
+ * The scripts of a page whose 获取验证码 button waits `resendAfterSeconds`: the countdown's
+ * (`shared/web/browser/sms-countdown.ts`), and none while there is nothing to count down.
+ */
+export const smsCountdownScripts = (resendAfterSeconds: number | undefined): readonly string[] =>
+  resendAfterSeconds !== undefined && resendAfterSeconds > 0 ? ['sms-countdown.js'] : [];
+
+/**
+ * The 获取验证码 button. After a send the server counted, it carries the seconds until the server
+ * allows the next one (`data-resend-after`) and the words of the countdown in the page's language; the
+ * page's script disables it and counts down, and a polite live region says when the wait begins and
+ * ends. Without the script the button stays usable and the notice above says when to ask again (an
+ * early ask gets the server's own 请在 N 秒后重试), so the countdown is an enhancement only. It starts
+ * on every counted ask, whatever the phone: the page may not tell a confirmed phone from another.
+ */
+export function sendCodeButton(t: Translate, resendAfterSeconds?: number) {
+  const waiting =
+    resendAfterSeconds !== undefined && resendAfterSeconds > 0
+      ? html` data-resend-after="${String(Math.ceil(resendAfterSeconds))}"
+        data-wait-label="${t('重新获取（{s} 秒）', 'Send again ({s} s)')}"
+        data-wait-announce="${t('{s} 秒后可重新获取验证码', 'You can ask for a new code in {s} seconds')}"
+        data-ready-announce="${t('现在可以重新获取验证码', 'You can ask for a new code now')}"`
+      : html``;
+  return html`<button
+      type="submit"
+      name="send"
+      value="1"
+      class="secondary"
+      id="send-code"
+      formnovalidate
+      ${waiting}
+    >
+      ${t('获取验证码', 'Send code')}
+    </button>
+    <span class="visually-hidden" id="send-code-status" role="status" aria-live="polite"></span>`;
+}
 
 export const wrongCode = (t: Translate): PageMessage => ({
   text: t('验证码不正确。', 'The code is not correct.'),
@@ -41,6 +102,7 @@ export const expiredCode = (t: Translate): PageMessage => ({
 export const codeThrottled = (t: Translate, seconds: number): PageMessage => ({
   text: t(`发送过于频繁，请在 ${seconds} 秒后重试。`, `Too many codes: try again in ${seconds} seconds.`),
   error: true,
+  resendAfterSeconds: seconds,
 });
 
 /** The person's wrong codes for today are used up (shared/identity/sms-codes.ts `checkSmsCode`). */
@@ -56,17 +118,18 @@ export const checksThrottled = (t: Translate, seconds: number): PageMessage => (
  * A reset asked for with a phone other than the one that proved the account: the code goes only there.
  * It names no phone, not even masked: anyone may type an ID number here.
  */
-export const notProvenPhone = (t: Translate): PageMessage => ({
+export const notProvenPhone = (t: Translate, resendAfterSeconds?: number): PageMessage => ({
   text: t(
     '该账号已由另一手机号验证，重置密码的验证码只发送到该手机号。请使用该手机号；如已不再使用，请持身份证到政务服务窗口办理。',
     'This account was proven by another mobile number: reset codes go to that number only. Use it; if you no longer have it, bring your ID card to a service counter.',
   ),
   error: true,
+  ...(resendAfterSeconds === undefined ? {} : { resendAfterSeconds }),
 });
 
 export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
 
-function phoneAndCode(t: Translate, phone: string | undefined) {
+function phoneAndCode(t: Translate, phone: string | undefined, resendAfterSeconds?: number) {
   return html`<label for="phone">${t('手机号', 'Mobile number')}</label>
     <input
       type="tel"
@@ -77,9 +140,7 @@ function phoneAndCode(t: Translate, phone: string | undefined) {
       maxlength="20"
       value="${phone ?? ''}"
     />
-    <button type="submit" name="send" value="1" class="secondary" formnovalidate>
-      ${t('获取验证码', 'Send code')}
-    </button>
+    ${sendCodeButton(t, resendAfterSeconds)}
     <label for="code">${t('短信验证码', 'Code from the text message')}</label>
     <input
       type="text"
@@ -94,7 +155,8 @@ function phoneAndCode(t: Translate, phone: string | undefined) {
 
 /**
  * The step-up of a sign-in (API.md, "Identity assurance (v2)"): the platform asks for level 3, the person
- * proves it with a code sent to their own mobile number. A server-rendered form; no script.
+ * proves it with a code sent to their own mobile number. A server-rendered form; its one script only
+ * counts down the wait before the next code ({@link sendCodeButton}).
  */
 export function stepUpPage(
   view: PageView,
@@ -113,12 +175,13 @@ export function stepUpPage(
       </p>
       ${notice(input.message)}
       <form class="card" method="post" action="/interaction/${input.uid}/stepup" novalidate>
-        ${phoneAndCode(t, input.phone)}
+        ${phoneAndCode(t, input.phone, input.message?.resendAfterSeconds)}
         <button type="submit">${t('验证', 'Confirm')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/unmet"
           >${t('无法验证，返回', 'I cannot, go back')}</a
         >
       </form>`,
+    smsCountdownScripts(input.message?.resendAfterSeconds),
   );
 }
 
@@ -152,11 +215,12 @@ export function resetPage(
           maxlength="18"
           value="${input.idNumber ?? ''}"
         />
-        ${phoneAndCode(t, input.phone)}
+        ${phoneAndCode(t, input.phone, input.message?.resendAfterSeconds)}
         <label for="password">${t('新密码', 'New password')}</label>
         <input type="password" id="password" name="password" autocomplete="new-password" maxlength="128" />
         <button type="submit">${t('重设密码并登录', 'Reset and sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}">${t('返回登录', 'Back to sign-in')}</a>
       </form>`,
+    smsCountdownScripts(input.message?.resendAfterSeconds),
   );
 }

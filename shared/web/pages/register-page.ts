@@ -3,7 +3,12 @@ import { translator, type Lang, type Translate } from '../kit/i18n.js';
 import { fieldErrorText, labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
 import { renderPage } from '../kit/layout.js';
 import { labelledInput } from '../kit/labelled-input.js';
-import { codeRequestedText } from './interaction-phone-pages.js';
+import {
+  codeRequestedText,
+  sendCodeButton,
+  smsCountdownScripts,
+  type CodeTiming,
+} from './interaction-phone-pages.js';
 import type { Assurance } from '../../identity/person-account.js';
 
 type Field = 'idNumber' | 'name' | 'phone' | 'code' | 'password' | 'passwordConfirm';
@@ -16,8 +21,13 @@ export interface RegisterPageState {
   /** `field` is one of the form's input names, or absent for a form-wide message. */
   errors?: ReadonlyArray<{ field?: ErrorField; message: string }>;
   registered?: { masked: string; name: string; assurance: Assurance };
-  /** A code was asked for (获取验证码): the same notice whether or not one went out. */
-  codeRequested?: boolean;
+  /**
+   * A code was asked for (获取验证码): the same notice whether or not one went out, with the server's
+   * timing (its wait before the next code is what the button counts down).
+   */
+  codeRequested?: CodeTiming;
+  /** An ask for a code refused as too soon: the seconds the server said to wait, counted down too. */
+  resendAfterSeconds?: number;
 }
 
 const labels: Record<Field, (t: Translate) => string> = {
@@ -124,7 +134,7 @@ function field(name: Field, t: Translate, value: string | undefined, errors: rea
  * (reached from the login page), so in the site's layout without its navigation, in one language with
  * the switch. Every input is labelled; errors are listed in a summary that links to each field and
  * repeated beside it (`aria-describedby`); the typed ID number and name are kept, the password never
- * echoed. No script.
+ * echoed. Its one script counts down the wait before the next code; the form works without it.
  *
  * @example
  * ```ts
@@ -147,6 +157,7 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
           </ul>
         </div>`;
   const registered = state.registered;
+  const resendAfter = state.codeRequested?.phoneIntervalSeconds ?? state.resendAfterSeconds;
   const content = registered
     ? html`<section class="notice success" role="status" aria-labelledby="done-title">
           <h2 id="done-title">${t('注册成功', 'Registration complete')}</h2>
@@ -169,10 +180,7 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
     : html`<form method="post" action="/register" novalidate>
         ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
         ${field('name', t, state.values?.name, errorsOf('name'))}
-        ${field('phone', t, state.values?.phone, errorsOf('phone'))}
-        <button type="submit" name="send" value="1" class="secondary" formnovalidate>
-          ${t('获取验证码', 'Send code')}
-        </button>
+        ${field('phone', t, state.values?.phone, errorsOf('phone'))} ${sendCodeButton(t, resendAfter)}
         ${field('code', t, undefined, errorsOf('code'))}
         ${field('password', t, undefined, errorsOf('password'))}
         ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}
@@ -187,11 +195,12 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
     title: errors.length > 0 ? `${t('错误：', 'Error: ')}${title}` : title,
     section: 'home',
     hideNavigation: true,
+    scripts: smsCountdownScripts(resendAfter),
     body: html`<h1>${title}</h1>
       <p class="lead">
         ${t('一个账号，登录所有政务服务平台。', 'One account for every government service platform.')}
       </p>
-      ${summary} ${state.codeRequested ? requestedNotice(t) : ''} ${content}`,
+      ${summary} ${state.codeRequested ? requestedNotice(t, state.codeRequested) : ''} ${content}`,
   });
 }
 
@@ -265,9 +274,10 @@ function privacyNotice(t: Translate, errors: readonly string[]): SafeHtml {
 }
 
 /** The same notice whether or not a code went out: the form is no oracle for the carrier registry. */
-function requestedNotice(t: Translate): SafeHtml {
+function requestedNotice(t: Translate, timing: CodeTiming): SafeHtml {
   return html`<p class="notice" role="status">
-    ${codeRequestedText(t)} ${t('请填写验证码和密码后注册。', 'Enter it and a password, then register.')}
+    ${codeRequestedText(t, timing)}
+    ${t('请填写验证码和密码后注册。', 'Enter it and a password, then register.')}
   </p>`;
 }
 

@@ -1,5 +1,6 @@
 import type { ScanLoginProblem } from '../../identity/scan-login.js';
 import { dateTime } from '../kit/china-time.js';
+import type { FieldLabels } from '../kit/form.js';
 import type { Translate } from '../kit/i18n.js';
 import type { SafeHtml } from '../kit/layout.js';
 import { html, notice } from '../kit/layout.js';
@@ -147,6 +148,14 @@ export interface ScanRequestView {
   shownAt: string;
 }
 
+const confirmWords = (t: Translate) => t('确认登录', 'Confirm sign-in');
+const cancelWords = (t: Translate) => t('取消', 'Cancel');
+
+/** The confirmation form's one field, `decision`: its two buttons, as a refusal names it. */
+export const scanDecisionLabels = {
+  decision: (t: Translate) => `${confirmWords(t)} / ${cancelWords(t)}`,
+} satisfies FieldLabels;
+
 /** The wallet's request to confirm: which platform, which browser, when; 确认登录 or 取消. */
 export function scanConfirmBody(t: Translate, request: ScanRequestView, personName?: string): SafeHtml {
   return html`<h1>${t('扫码登录确认', 'Confirm the sign-in')}</h1>
@@ -175,10 +184,10 @@ export function scanConfirmBody(t: Translate, request: ScanRequestView, personNa
     )}
     <form method="post" action="/scan-login/${request.code}">
       <button type="submit" name="decision" value="confirm" id="scan-login-confirm">
-        ${t('确认登录', 'Confirm sign-in')}
+        ${confirmWords(t)}
       </button>
       <button type="submit" name="decision" value="cancel" class="secondary" id="scan-login-cancel">
-        ${t('取消', 'Cancel')}
+        ${cancelWords(t)}
       </button>
     </form>`;
 }

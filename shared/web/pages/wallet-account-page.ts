@@ -1,5 +1,7 @@
 import { levelOfAcr } from '../../identity/assurance.js';
+import { assuranceName } from '../kit/assurance-words.js';
 import { calendarDate } from '../kit/china-time.js';
+import type { FieldLabels } from '../kit/form.js';
 import type { Translate } from '../kit/i18n.js';
 import { html, notice, type SafeHtml } from '../kit/layout.js';
 import type { WalletAccount } from '../wallet/account-api.js';
@@ -10,15 +12,6 @@ export function closeAccountHref(account: Pick<WalletAccount, 'acr'>): string {
   return stepUpHref('/wallet/account/close', { level: levelOfAcr(account.acr) ?? 3, fresh: true });
 }
 
-const levelNames = { 1: ['一级', 'Level 1'], 2: ['二级', 'Level 2'], 3: ['三级', 'Level 3'] } as const;
-
-/** The account's assurance level in words (`urn:elicence:loa:3` is for platforms, not people). */
-function levelText(t: Translate, level: 1 | 2 | 3 | undefined): string {
-  if (!level) return t('未知', 'Unknown');
-  const [zh, en] = levelNames[level];
-  return t(zh, en);
-}
-
 /** What the account holds, as a list of fields (the account page and the confirmation both show it). */
 function holdings(t: Translate, account: WalletAccount): SafeHtml {
   return html`<dl class="fields" id="account-holdings">
@@ -27,7 +20,7 @@ function holdings(t: Translate, account: WalletAccount): SafeHtml {
     <dt>${t('身份证号', 'ID number')}</dt>
     <dd id="account-masked">${account.masked}</dd>
     <dt>${t('认证等级', 'Assurance level')}</dt>
-    <dd id="account-level">${levelText(t, levelOfAcr(account.acr))}</dd>
+    <dd id="account-level">${assuranceName(t, account.acr)}</dd>
     <dt>${t('手机号', 'Phone')}</dt>
     <dd>${account.phone ? account.phone.masked : t('未保存', 'None kept')}</dd>
     <dt>${t('通行密钥', 'Passkeys')}</dt>
@@ -148,9 +141,7 @@ export function closeConfirmBody(
     </p>
     <form method="post" action="/wallet/account/close" id="account-close-form">
       <p>
-        <label for="account-close-password">
-          ${t('请再次输入登录密码以确认是您本人', 'Type your password again to confirm it is you')}
-        </label>
+        <label for="account-close-password">${closeAccountLabels.password(t)}</label>
         <input
           type="password"
           name="password"
@@ -163,12 +154,20 @@ export function closeConfirmBody(
       <p>
         <label>
           <input type="checkbox" name="confirm" value="yes" required id="account-close-confirm" />
-          ${t('我已了解以上内容，确认注销账号。', 'I understand the above and want to close the account.')}
+          ${closeAccountLabels.confirm(t)}
         </label>
       </p>
       <button type="submit" id="account-close-submit">${t('注销账号', 'Close the account')}</button>
     </form>`;
 }
+
+/** The closing form's labels: rendered by {@link closeConfirmBody}, and what a refusal names. */
+export const closeAccountLabels = {
+  password: (t: Translate) =>
+    t('请再次输入登录密码以确认是您本人', 'Type your password again to confirm it is you'),
+  confirm: (t: Translate) =>
+    t('我已了解以上内容，确认注销账号。', 'I understand the above and want to close the account.'),
+} satisfies FieldLabels;
 
 /** After closing: the account is gone, the browser signed out. */
 export function closedBody(t: Translate): SafeHtml {

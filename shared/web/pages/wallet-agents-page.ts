@@ -3,6 +3,7 @@ import { agentScopes } from '../../identity/entity-account.js';
 import type { ProblemDocument } from '../api-request.js';
 import { calendarDate } from '../kit/china-time.js';
 import { labelledFieldError } from '../kit/field-messages.js';
+import type { FieldLabels } from '../kit/form.js';
 import { fieldErrorsOf, labelledInput } from '../kit/labelled-input.js';
 import type { Translate } from '../kit/i18n.js';
 import { attr, html, notice, type SafeHtml } from '../kit/layout.js';
@@ -13,19 +14,23 @@ import type { WalletAgent, WalletAuthority } from '../wallet/agents-api.js';
 export const appointFields = ['idNumber', 'name', 'scope', 'expiresAt'] as const;
 export type AppointField = (typeof appointFields)[number];
 
+/** Each field's label, as the form shows it and as its errors (and the form's refusal) name it. */
+export const appointFieldLabels = {
+  idNumber: (t: Translate) => t('身份证号码', 'Resident ID number'),
+  name: (t: Translate) => t('姓名', 'Name'),
+  scope: (t: Translate) => t('委托事项', 'What they may do'),
+  expiresAt: (t: Translate) => t('委托有效期至', 'Appointed until'),
+} satisfies Record<AppointField, (t: Translate) => string> & FieldLabels;
+
 /** A field's label, as the form shows it and as its errors name it. */
 export function appointFieldLabel(t: Translate, field: AppointField): string {
-  switch (field) {
-    case 'idNumber':
-      return t('身份证号码', 'Resident ID number');
-    case 'name':
-      return t('姓名', 'Name');
-    case 'scope':
-      return t('委托事项', 'What they may do');
-    case 'expiresAt':
-      return t('委托有效期至', 'Appointed until');
-  }
+  return appointFieldLabels[field](t);
 }
+
+/** The withdrawal form's one field: its box, as the page labels it. */
+export const withdrawLabels = {
+  confirm: (t: Translate) => t('我确认撤销此经办人的委托。', 'I confirm: withdraw this agent’s appointment.'),
+} satisfies FieldLabels;
 
 /** What each scope lets an agent do, in plain words: what the representative ticks. */
 export function agentScopeLabel(t: Translate, scope: AgentScope): string {
@@ -269,7 +274,7 @@ export function withdrawConfirmBody(
             ${attr('aria-describedby', errorId)}
             ${attr('aria-invalid', errorId ? 'true' : undefined)}
           />
-          ${t('我确认撤销此经办人的委托。', 'I confirm: withdraw this agent’s appointment.')}
+          ${withdrawLabels.confirm(t)}
         </label>
       </p>
       <button type="submit" id="withdraw-submit">${t('撤销委托', 'Withdraw')}</button>

@@ -26,7 +26,7 @@ import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../.
  * Operator review H2: a change of a licence that fails half-way (after its record is written) leaves no
  * half-written state for good. The licence's audit entry and its status-list entry are recorded as pending
  * work in the record's own write; a retry of the request (the same Idempotency-Key, or the same status
- * change asked again) finishes them, and so does the reconciler on its own (`licence-reconciler`, run
+ * change asked again) finishes them, and so does the reconciler on its own (`pending-work-reconciler`, run
  * here on demand, as its schedule runs it every minute). Each audit entry is written exactly once.
  */
 
@@ -157,19 +157,19 @@ describe('a status change whose status list fails after the record is saved', ()
     expect(await listed(licence)).toBe(StatusType.INVALID);
     expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
     // Nothing left for the reconciler, which writes nothing more.
-    expect(await runtime.runSchedule('licence-reconciler')).toMatchObject({ failed: 0 });
+    expect(await runtime.runSchedule('pending-work-reconciler')).toMatchObject({ failed: 0 });
     expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
   });
 
   it('is finished by one reconciler run without any retry: the list says revoked, one audit entry', async () => {
     const licence = await revokedHalfWay();
-    const run = await runtime.runSchedule('licence-reconciler');
+    const run = await runtime.runSchedule('pending-work-reconciler');
     expect(run).toMatchObject({ failed: 0 });
     expect((run as { completed: number }).completed).toBeGreaterThanOrEqual(1);
     expect(await listed(licence)).toBe(StatusType.INVALID);
     expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
     // A second run finds nothing of this licence's left, and a late retry of the change writes no second entry.
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     await expectJson<LicenceJson>(await revoke(licence), 200);
     expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
   });
@@ -196,7 +196,7 @@ describe('the reconciler and a licence with a long trail', () => {
     expect((await revoke(licence)).status).toBe(503);
     // The reconciler's grants hold no query of the audit table (the local grant guard refuses one as IAM
     // would), and its audit port has no read of a trail at all (AuditTrail only records).
-    expect(await runtime.runSchedule('licence-reconciler')).toMatchObject({ failed: 0 });
+    expect(await runtime.runSchedule('pending-work-reconciler')).toMatchObject({ failed: 0 });
     expect(await listed(licence)).toBe(StatusType.INVALID);
     const changes = async () => {
       const actions: string[] = [];
@@ -219,7 +219,7 @@ describe('the reconciler and a licence with a long trail', () => {
       'licence.revoked',
     ]);
     // Run again, and the change asked again: still one entry.
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     await expectJson<LicenceJson>(await revoke(licence), 200);
     expect((await changes()).filter((action) => action === 'licence.revoked')).toHaveLength(1);
   });
@@ -241,7 +241,7 @@ describe('an issuance whose audit entry fails after the licence is written', () 
 
     // Neither another retry nor the reconciler writes it again.
     await expectJson<LicenceJson>(await issueLicence(runtime, token, body, key), 200);
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     expect(await auditActions(first.id)).toEqual(['licence.issued']);
   });
 
@@ -249,7 +249,7 @@ describe('an issuance whose audit entry fails after the licence is written', () 
     faults.audit = 1;
     const licence = await issued(runtime, token, drivingLicenceBody(newIdNumber()));
     expect(await auditActions(licence.id)).toEqual([]);
-    expect(await runtime.runSchedule('licence-reconciler')).toMatchObject({ failed: 0 });
+    expect(await runtime.runSchedule('pending-work-reconciler')).toMatchObject({ failed: 0 });
     expect(await auditActions(licence.id)).toEqual(['licence.issued']);
   });
 });
@@ -289,10 +289,10 @@ describe('completions that race or repeat (security review R11)', () => {
     faults.beforeAudit = async () => {
       reinstated = await suspend('valid');
     };
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     expect(reinstated?.status).toBe(200);
     expect(await listed(licence)).toBe(StatusType.VALID);
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     expect(await auditActions(licence.id)).toEqual([
       'licence.issued',
       'licence.suspended',
@@ -307,8 +307,8 @@ describe('completions that race or repeat (security review R11)', () => {
     await expectJson<LicenceJson>(await revoke(licence), 200);
     // A retry of the change, and the reconciler twice: each writes it under its key, a no-op.
     await expectJson<LicenceJson>(await revoke(licence), 200);
-    await runtime.runSchedule('licence-reconciler');
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     expect(await auditActions(licence.id)).toEqual(['licence.issued', 'licence.revoked']);
     await auditVerifies();
   });

@@ -25,7 +25,7 @@ import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-htt
  * platform's notice and the `authorization.withdrawn` audit entry. An audit write that fails after the
  * grants are gone used to leave the withdrawal done, its notice queued, and nothing in the trail; asking
  * again answered 404 (no such grant), so nothing ever wrote it. Now the entry is saved by the withdrawal's
- * own write, as pending work (shared/licence/pending-work.ts): asking again writes it, once, and answers
+ * own write, as pending work (shared/pending-work/pending-work.ts): asking again writes it, once, and answers
  * 204; left alone, the reconciler's next run writes it a minute later.
  */
 
@@ -161,7 +161,7 @@ describe('a withdrawal whose audit entry fails to be written', () => {
     faults.fail = 1;
     expect((await withdraw(token, id)).status).toBeGreaterThanOrEqual(500);
     // Left to the request for a minute: not yet.
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     expect(await withdrawnEntries(id)).toEqual([]);
     // A minute on (the saved entry's time moved back, as the runtime's clock cannot be).
     const { doc, config } = dependencies();
@@ -176,7 +176,7 @@ describe('a withdrawal whose audit entry fails to be written', () => {
         ExpressionAttributeValues: { ':since': new Date(Date.now() - 120_000).toISOString() },
       }),
     );
-    await runtime.runSchedule('licence-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
     expect(await withdrawnEntries(id)).toHaveLength(1);
     expect(await savedWithdrawals()).toEqual([]);
     expect((await withdraw(token, id)).status).toBe(404);

@@ -7,8 +7,11 @@ import {
   exchange,
   getWithToken,
   registerPlatform,
+  signIn,
+  walletPlatform,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
+import { licenceAccess } from '../../support/sharing-flows.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { UserAgent } from '../../support/user-agent.js';
 
@@ -95,5 +98,61 @@ describe('DynamoDB calls per sign-in (warm containers)', () => {
       expect([401, 403]).toContain(result.status);
       expect(calls, by).toBe(1);
     }
+  });
+});
+
+describe('DynamoDB calls per withdrawal (DELETE /me/authorizations/{id}, warm containers)', () => {
+  let sharing: RelyingParty;
+  let token: string;
+  const browser = () => new UserAgent(runtime.baseUrl, [`${runtime.baseUrl}/wallet/callback`]);
+
+  beforeAll(async () => {
+    sharing = await registerPlatform(runtime, await adminToken(runtime), {
+      name: '往返撤回 Round trips',
+      redirectUris: ['https://round-trips.example/share'],
+      scopes: ['openid', 'profile'],
+      authorizationDetailsTypes: ['licence_access'],
+    });
+    const wallet = await walletPlatform(runtime);
+    token = (await signIn(wallet, browser(), citizenAnswers(runtime), { scope: 'openid licences' })).tokens
+      .access_token;
+  });
+
+  /** The citizen shares their driving licence with the platform: the id of the share to withdraw. */
+  async function shared(): Promise<string> {
+    await signIn(sharing, browser(), citizenAnswers(runtime), {
+      scope: 'openid profile',
+      authorization_details: JSON.stringify([licenceAccess(['driving-licence'], '办理往返测试业务')]),
+    });
+    const listed = await getWithToken(runtime, '/me/authorizations', token);
+    const { items } = (await listed.json()) as { items: Array<{ id: string; client: { id: string } }> };
+    return items.find((item) => item.client.id === sharing.clientId)!.id;
+  }
+
+  const withdraw = (id: string) =>
+    fetch(`${runtime.baseUrl}/me/authorizations/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+
+  // A share's withdrawal, 10: the token, the grant, the platform's registration (first-party or not, its
+  // events endpoint) and the person's pairwise subject read (5 GetItem); the share's tokens found and
+  // deleted (revokeByGrantId: a Query, a BatchWriteItem); one transaction (the grant deleted, the notice
+  // queued, the audit entry's pointer put already claimed for this request); the entry written once (the
+  // trail's own transaction) and the pointer removed (DeleteItem). No UpdateItem: the pointer was claimed
+  // by a write of its own before (11).
+  it('a share’s withdrawal makes 10, its audit entry’s pointer claimed by its transaction', async () => {
+    expect((await withdraw(await shared())).status).toBe(204); // warms the containers on the way
+    const id = await shared();
+    const { result, calls, by } = await counted(() => withdraw(id));
+    expect(result.status).toBe(204);
+    expect(JSON.parse(by)).toEqual({
+      GetItem: 5,
+      Query: 1,
+      BatchWriteItem: 1,
+      TransactWriteItems: 2,
+      DeleteItem: 1,
+    });
+    expect(calls, by).toBe(10);
   });
 });

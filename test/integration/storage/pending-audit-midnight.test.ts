@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoAuditChainStore } from '../../../shared/adapters/dynamo/audit-chain-store.js';
 import { DynamoAuditTrail, DynamoLicenceAuditPages } from '../../../shared/adapters/dynamo/audit-trail.js';
-import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../../../shared/reconciler/reconcile-pending-work.js';
 import { checkTrail } from '../../../shared/supervision/audit-chain.js';
 import { signCheckpoint } from '../../../shared/supervision/checkpoints.js';
 import { useDynamo } from '../../contract/subject.js';

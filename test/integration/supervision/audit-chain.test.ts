@@ -188,6 +188,57 @@ describe('the audit chains under concurrent writers', () => {
     expect(all).toEqual(whole.items);
   });
 
+  it('takes back only the cursors it answered, for the same listing and query: any other is 400 invalid_cursor naming cursor (R14 L2)', async () => {
+    const admin = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    const [a, b] = [encodeURIComponent(licences[0]!.id), encodeURIComponent(licences[1]!.id)];
+    const yesterday = new Date(Date.parse(today) - 86_400_000).toISOString().slice(0, 10);
+    const cursorOf = async (path: string, bearer = token) => {
+      const response = await fetch(`${runtime.baseUrl}${path}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      expect(response.status, path).toBe(200);
+      return ((await response.json()) as { cursor?: string }).cursor!;
+    };
+    const refusedAt = async (path: string, cursor: string, bearer = token) => {
+      const response = await fetch(`${runtime.baseUrl}${path}&cursor=${encodeURIComponent(cursor)}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      expect(response.status, `${path} ${cursor}`).toBe(400);
+      expect(await response.json()).toMatchObject({
+        code: 'invalid_cursor',
+        errors: [{ path: 'cursor', message: expect.any(String) }],
+      });
+    };
+    const ofA = await cursorOf(`/supervision/audit?licence=${a}&limit=1`);
+    const ofDay = await cursorOf(`/supervision/audit?from=${today}&to=${today}&limit=1`);
+    const ofAdmin = await cursorOf(`/admin/audit?licence=${a}&limit=1`, admin);
+    // Each is taken back where it was answered.
+    await cursorOf(`/supervision/audit?licence=${a}&limit=1&cursor=${encodeURIComponent(ofA)}`);
+    await cursorOf(
+      `/supervision/audit?from=${today}&to=${today}&limit=1&cursor=${encodeURIComponent(ofDay)}`,
+    );
+    await cursorOf(`/admin/audit?licence=${a}&limit=1&cursor=${encodeURIComponent(ofAdmin)}`, admin);
+    expect(Math.max(ofA.length, ofDay.length, ofAdmin.length)).toBeLessThanOrEqual(400);
+
+    // As the API used to take any: a well-formed place of the licence's list (here a real page's end).
+    await refusedAt(`/supervision/audit?licence=${a}&limit=1`, ofA.split('.')[0]!);
+    await refusedAt(`/admin/audit?licence=${a}&limit=1`, ofAdmin.split('.')[0]!, admin);
+    // Altered: one character of its MAC, or its place with the MAC kept.
+    const flip = (text: string, at: number) =>
+      `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`;
+    await refusedAt(`/supervision/audit?licence=${a}&limit=1`, flip(ofA, ofA.length - 1));
+    await refusedAt(`/supervision/audit?licence=${a}&limit=1`, flip(ofA, 3));
+    await refusedAt(`/supervision/audit?from=${today}&to=${today}&limit=1`, flip(ofDay, ofDay.length - 2));
+    // Foreign: another licence's list, another range, another issuer filter, another listing.
+    await refusedAt(`/supervision/audit?licence=${b}&limit=1`, ofA);
+    await refusedAt(`/supervision/audit?from=${yesterday}&to=${today}&limit=1`, ofDay);
+    await refusedAt(`/supervision/audit?from=${today}&to=${today}&issuer=iss_other&limit=1`, ofDay);
+    await refusedAt(`/supervision/audit?from=${today}&to=${today}&limit=1`, ofA);
+    await refusedAt(`/supervision/audit?licence=${a}&limit=1`, ofDay);
+    await refusedAt(`/supervision/audit?licence=${a}&limit=1`, ofAdmin);
+    await refusedAt(`/admin/audit?licence=${a}&limit=1`, ofA, admin);
+  });
+
   it('refuses bad queries naming the field, and callers without the scope', async () => {
     const bad = await fetch(`${runtime.baseUrl}/supervision/audit?from=${today}`, {
       headers: { authorization: `Bearer ${token}` },

@@ -64,6 +64,13 @@ describe('the demo platform over HTTP', () => {
     const sub = textOf(html, 'id="demo-sub"');
     expect(sub).toMatch(/^[\w-]{16,}$/);
     expect(html).toContain('<code id="demo-acr">');
+    // Beside the platform's raw `acr`, the level's name people read (shared/web/kit/assurance-words.ts).
+    const acr = textOf(html, 'id="demo-acr"') ?? '';
+    const names = { 1: '一级（本人声明）', 2: '二级（实名）', 3: '三级（实名并核验本人）' } as const;
+    const level = Number(/^urn:elicence:loa:([123])$/.exec(acr)?.[1]) as keyof typeof names;
+    expect(/<span id="demo-acr-name">([^<]*)<\/span>/.exec(html)?.[1]).toBe(names[level]);
+    // The claims table too: the acr row says the level's name after its value.
+    expect(group(html, 'openid')).toMatch(new RegExp(`data-claim="acr">${acr}</code>\\s*${names[level]}`));
     expect(group(html, 'openid')).toContain('data-claim="sub"');
     expect(group(html, 'profile')).toContain(`>${runtime.credentials.citizen.name}</code>`);
     // The ID number came from userinfo: the ID token does not carry it.

@@ -3,6 +3,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { audit } from '../../../functions/composition/factories.js';
+import { entryCursor } from '../../../shared/audit/audit-trail.js';
 import { checkLicenceTrail } from '../../../shared/web/supervision/check-licence-trail.js';
 import { SupervisionApi, trailPageSize } from '../../../shared/web/supervision/supervision-api.js';
 import { licenceAuditItems } from '../../support/audit-entries.js';
@@ -136,17 +137,43 @@ describe('the supervision console’s trail page of a long trail', () => {
     expect(empty.html).toContain('翻页链接无效');
   });
 
-  it('says where a page made to start at any well-formed place starts: its check covers only that stretch', async () => {
-    const start = written[7]!;
-    const made = Buffer.from(`${start}#audit_made-up`).toString('base64url');
-    const page = await trailPage(`${firstPath}&cursor=${made}`);
-    expect(page.status).toBe(200);
-    // Entries from that place on (one at the very time, its id past the made-up one, may be the first).
-    expect(page.times.every((time) => time! >= start)).toBe(true);
-    expect(page.times).not.toContain(written[6]);
-    expect(page.html).toContain(`本页列出并核对 ${start} 之后的记录`);
-    // The first page, a real one, says nothing of the kind.
-    expect((await trailPage(firstPath)).html).not.toContain('本页列出并核对');
+  it('refuses a link whose cursor sits on an entry taken off the list: the page would start past it and pass (R14 L2)', async () => {
+    // A cursor as the API used to take any (the base64url of a place on the licence's list), made to sit
+    // exactly on an entry hidden from the list: the page after it would list and check only what follows,
+    // and find the trail intact, though no 下一页 leads there.
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === written[trailPageSize + 2],
+    )!;
+    const crafted = entryCursor(String(target.gsi1sk));
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      const page = await trailPage(`${firstPath}&cursor=${crafted}`);
+      expect(page.html).not.toContain('审计链完整');
+      expect(page.status).toBe(400);
+      expect(page.html).toContain('翻页链接无效');
+      expect(page.html).toContain(`href="${firstPath}"`);
+      // The pages 下一页 leads to still name it.
+      const second = await trailPage((await trailPage(firstPath)).next!);
+      expect(second.html).toContain('审计链被破坏');
+      expect(second.html).toContain(`${String(target.chain)}</code> #${String(target.seq)}`);
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+  });
+
+  it('refuses a genuine 下一页 cursor altered by one character, or taken to another licence’s trail', async () => {
+    const first = await trailPage(firstPath);
+    const cursor = new URL(first.next!, runtime.baseUrl).searchParams.get('cursor')!;
+    const last = cursor.at(-1) === 'A' ? 'B' : 'A';
+    const altered = await trailPage(`${firstPath}&cursor=${cursor.slice(0, -1)}${last}`);
+    expect(altered.status).toBe(400);
+    expect(altered.html).toContain('翻页链接无效');
+    const other = `/supervision/trail?licence=${encodeURIComponent(`${licenceId}-other`)}`;
+    const elsewhere = await trailPage(`${other}&cursor=${cursor}`);
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.html).toContain('翻页链接无效');
   });
 
   it('reports a page whose places are out of order as not intact: such places could draw its stretch around a hidden entry', async () => {

@@ -35,7 +35,7 @@ describe('the wallet’s account page', () => {
     expect(html).toContain(person.name);
     expect(html).not.toContain(person.idNumber);
     // The level in words, not the platforms' `urn:elicence:loa:1`.
-    expect(/id="account-level">([^<]+)</.exec(html)?.[1]).toBe('一级');
+    expect(/id="account-level">([^<]+)</.exec(html)?.[1]).toBe('一级（本人声明）');
     expect(html).not.toContain('urn:elicence:loa');
     const closeHref = /id="account-close-link" href="([^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
     expect(closeHref).toBe('/wallet/login?acr=1&fresh=1&returnTo=%2Fwallet%2Faccount%2Fclose');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { unfinishedWritesFilterPattern } from '../../../infra/constructs/service-function.js';
-import { completePendingWork, reconcilePendingWork } from '../../../shared/licence/pending-work.js';
+import { completePendingWork } from '../../../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../../../shared/reconciler/reconcile-pending-work.js';
 import { logger } from '../../../shared/logger.js';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { halfWayLicence, licenceWorld } from '../../support/licence-world.js';

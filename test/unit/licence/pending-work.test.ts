@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LicenceRecord } from '../../../shared/licence/licence.js';
 import { changeLicenceStatus } from '../../../shared/licence/change-status.js';
-import { reconcilePendingWork } from '../../../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../../../shared/reconciler/reconcile-pending-work.js';
 import { readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
 import { halfWayLicence, licenceWorld } from '../../support/licence-world.js';
 import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';

@@ -1,6 +1,6 @@
 import { composition } from './composition/dependencies.js';
 import { audit, doc, licences, pendingAudit, pendingWork, statusLists } from './composition/factories.js';
-import { reconcilePendingWork } from '../shared/licence/pending-work.js';
+import { reconcilePendingWork } from '../shared/reconciler/reconcile-pending-work.js';
 import { logger } from '../shared/logger.js';
 
 /** What this function's handler uses, built once per container. */
@@ -15,7 +15,7 @@ const PER_RUN = 500;
  * audit write that failed, a process gone between a change's write and its audit write): a licence's
  * `licence.issued`/status audit entry, once, and its status-list entry; a withdrawal's
  * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction
- * (shared/licence/pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
+ * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */
 export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {

@@ -1,0 +1,157 @@
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
+import type { Clock } from '../clock.js';
+import { logger } from '../logger.js';
+
+/**
+ * The pointers the reconciler follows to work a change left to do after it (one small item each: DynamoDB
+ * has no index of "items with an attribute" but a query of a key), and who is completing each (its claim,
+ * a lease). An index holds pointers of one of two kinds, by what holds their work, each kind apart (its
+ * own partition on DynamoDB, so that a function granted one kind cannot touch the other's: review M1):
+ *
+ * - a licence's (its id is the licence's): the work is in the licence record (`pending`: audit entries,
+ *   the status list), and the pointer is written before the licence's own write by `mark`;
+ * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
+ *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
+ *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB) already claimed for the change's request,
+ *   as `claim` would have taken it then (its lease from `since`), its id the key of its entry, made of a
+ *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
+ *
+ * Both are claimed, completed and removed alike, and both are swept by the reconciler (`reconcilePendingWork`, ./reconcile.ts). A
+ * claim that lasts longer than one taken now would (forged, or a broken clock) counts as lapsed.
+ *
+ * - `mark` writes or rewrites a licence's pointer before the write that records the work (a process that
+ *   dies after that write has left a pointer to it), and answers a claim on it for the caller, unless
+ *   another completer holds a live claim: that one is never taken over (`undefined`).
+ * - `claim` takes a pointer nobody holds (released, or its lease lapsed) for `claimSeconds` from `now`:
+ *   one completer at a time (the audit writes are idempotent whoever makes them; the claim spares the
+ *   work twice over).
+ * - `release` gives a claim up (the completion failed), so that a retry need not wait for the lease.
+ * - `remove` deletes the pointer if the claim is still the caller's and no change marked it since the
+ *   claim was taken; marked since, it releases the claim instead and the pointer stays for that change.
+ * - `carried` lists the pointers of a group that carry their own entries (none in a licences' index).
+ * - `olderThan` lists pointers marked (or put) before `before`, oldest shards first, at most `limit`,
+ *   with the entries of those that carry them (never a licence's).
+ */
+export interface PendingWorkIndex {
+  mark(id: string, now: Date): Promise<string | undefined>;
+  claim(id: string, now: Date): Promise<string | undefined>;
+  release(id: string, claim: string): Promise<void>;
+  remove(id: string, claim: string): Promise<void>;
+  carried(group: string): Promise<CarriedAudit[]>;
+  olderThan(before: Date, limit: number): Promise<PendingPointer[]>;
+}
+
+/** A pointer as {@link PendingWorkIndex.olderThan} lists it; `audit` when it carries its own entries. */
+export interface PendingPointer {
+  id: string;
+  since: string;
+  audit?: PendingAuditEntry[];
+}
+
+/**
+ * Audit entries a change saved with itself, in a pointer of their own, until each is written once under
+ * its key: `id` names the pointer (the key of its entry), `owner` who may finish it by asking again (a
+ * withdrawal's person), `since` when the change was saved (RFC 3339).
+ */
+export interface CarriedAudit {
+  id: string;
+  owner: string;
+  since: string;
+  audit: PendingAuditEntry[];
+}
+
+/**
+ * The ids of the pointers that carry a withdrawal's audit entry start with this (`shared/sharing/authorizations.ts`
+ * `withdrawalAuditGroup`): the reconciler completes no other pointer from the entries it carries.
+ */
+export const carriedAuditPrefix = 'authorization-withdrawn#';
+
+/** An audit entry of a change, and the key it is written once under (a licence's: `<licenceId>#<version>#<index>`). */
+export interface PendingAuditEntry {
+  key: string;
+  entry: AuditEntry;
+}
+
+/** The lines the stack's metric filter counts (infra/constructs/service-function.ts): each raises an alarm. */
+export const pendingWorkLogLines = {
+  audit: 'audit entry not written',
+  statusList: 'status list not updated',
+  /** Anything else that stopped a completion (the marker's or the pointer's write): the work stays. */
+  incomplete: 'pending work not completed',
+} as const;
+
+/**
+ * Writes pending audit entries, each once under its key: one written before, by whatever completer and
+ * even if its write seemed to fail, is not written again (nothing is looked up first). Stops at the first
+ * that cannot be written, logged with `context` (the alarm's line); answers whether all were written.
+ */
+export async function recordPendingAudit(
+  entries: readonly PendingAuditEntry[],
+  deps: { audit: AuditTrail; clock: Clock },
+  context: Record<string, string>,
+): Promise<boolean> {
+  for (const { key, entry } of entries) {
+    try {
+      await deps.audit.record(entry, { key, writtenAt: new Date(deps.clock.now()).toISOString() });
+    } catch (error) {
+      logger.error(pendingWorkLogLines.audit, { ...context, error: String(error) });
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * What completing a pointer that carries its own entries needs: no licence, no status list; the index of
+ * such pointers (`pendingAudit`), never licences'.
+ */
+export type CarriedAuditDependencies = { audit: AuditTrail; clock: Clock } & {
+  pendingAudit: PendingWorkIndex;
+};
+
+/**
+ * Completes a pointer that carries its own audit entries ({@link CarriedAudit}) under `claim`: each entry
+ * written once under its key, then the pointer removed. An entry that cannot be written is logged (the
+ * alarm's line), the claim released so that a retry or the reconciler need not wait for its lease, and
+ * the error thrown: the change stands, its entries stay saved.
+ *
+ * @example
+ * ```ts
+ * const { claim } = await sharingGrants.withdraw(ids, notice, carried); // put claimed by its transaction
+ * if (claim) await completeCarriedAudit(carried, claim, deps);
+ * ```
+ */
+export async function completeCarriedAudit(
+  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  claim: string,
+  deps: CarriedAuditDependencies,
+): Promise<void> {
+  if (!(await recordPendingAudit(carried.audit, deps, { pendingWorkId: carried.id }))) {
+    await deps.pendingAudit.release(carried.id, claim).catch(() => undefined);
+    throw new Error(`${pendingWorkLogLines.audit}: ${carried.id}`);
+  }
+  await deps.pendingAudit.remove(carried.id, claim);
+}
+
+/**
+ * {@link completeCarriedAudit} for a retry of the change that saved `carried` (the change itself holds the
+ * claim its transaction put): claims the pointer first. Held by another completer (the change's request,
+ * alive or gone; a concurrent retry; the reconciler), or gone (written meanwhile), it is theirs: answers
+ * false, and the entries are written by them or, past the lease, the reconciler.
+ *
+ * @example
+ * ```ts
+ * for (const carried of await deps.pendingAudit.carried(withdrawalAuditGroup(grantId))) {
+ *   await finishCarriedAudit(carried, deps);
+ * }
+ * ```
+ */
+export async function finishCarriedAudit(
+  carried: Pick<CarriedAudit, 'id' | 'audit'>,
+  deps: CarriedAuditDependencies,
+): Promise<boolean> {
+  const claim = await deps.pendingAudit.claim(carried.id, new Date(deps.clock.now()));
+  if (!claim) return false;
+  await completeCarriedAudit(carried, claim, deps);
+  return true;
+}

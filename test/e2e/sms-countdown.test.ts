@@ -1,0 +1,167 @@
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { registryPeople } from '../../infra/local/demo-data.js';
+import { smsCodePolicy } from '../../shared/identity/sms-codes.js';
+import { axeViolations, browserSuite, signInOnLoginPage } from '../support/browser.js';
+import { authorizationRequest, demoPlatform } from '../support/oidc-flows.js';
+import { openAccount } from '../support/sharing-flows.js';
+
+/** The wait the server enforces between two codes to one phone: the countdown's only source. */
+const wait = smsCodePolicy.phoneIntervalSeconds;
+
+/** What the 获取验证码 button and its live region show now. */
+async function sendButton(page: Page) {
+  const button = page.locator('#send-code');
+  const status = page.locator('#send-code-status');
+  return {
+    disabled: await button.isDisabled(),
+    label: (await button.textContent())?.trim(),
+    announced: await status.textContent(),
+    live: await status.getAttribute('aria-live'),
+  };
+}
+
+/** Asks for a code to `phone` with the button, and waits for the page that answers. */
+async function askForCode(page: Page, phone: string): Promise<number> {
+  await page.getByLabel(/^手机号/).fill(phone);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document'),
+    page.getByRole('button', { name: '获取验证码' }).click(),
+  ]);
+  await page.waitForLoadState();
+  return response.status();
+}
+
+/** Fills the /register form for `person` (privacy box ticked) and asks for a code to their phone. */
+async function askOnRegisterPage(page: Page, person: { idNumber: string; name: string; phone: string }) {
+  await page.goto('/register');
+  await page.getByLabel('公民身份号码').fill(person.idNumber);
+  await page.getByLabel('姓名').fill(person.name);
+  await page.getByLabel('我已阅读并同意上述个人信息处理说明').check();
+  return askForCode(page, person.phone);
+}
+
+/**
+ * The 获取验证码 button's countdown in Chromium (page clock installed, so the seconds are the test's):
+ * after every ask the server counted, the button is disabled and counts down the server's own wait
+ * (`smsCodePolicy`), a polite live region says when the wait starts and ends, and a confirmed phone's
+ * page cannot be told from another's. Without JavaScript the button stays usable and the notice says
+ * when to ask again.
+ */
+describe('the 获取验证码 countdown', () => {
+  const suite = browserSuite();
+
+  it('counts down on the step-up page, the same for a confirmed and an unconfirmed phone', async () => {
+    const { runtime } = suite;
+    const person = { ...registryPeople[15]!, password: 'Countdown-2026' };
+    await openAccount(runtime, person);
+    const { page, context, errors } = await suite.newPage();
+    page.setDefaultTimeout(8000);
+    await page.clock.install();
+    const request = await authorizationRequest(await demoPlatform(runtime), {
+      acr_values: 'urn:elicence:loa:3',
+    });
+    await page.goto(request.url.href);
+    await signInOnLoginPage(page, person);
+    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+
+    expect(await askForCode(page, person.phone)).toBe(200);
+    const confirmed = await sendButton(page);
+    expect(confirmed).toEqual({
+      disabled: true,
+      label: `重新获取（${wait} 秒）`,
+      announced: `${wait} 秒后可重新获取验证码`,
+      live: 'polite',
+    });
+    const checked = await axeViolations(page);
+
+    // Another number is not under this one's wait: the button is free for it, and counts down again.
+    const othersPhone = registryPeople[16]!.phone;
+    await page.getByLabel(/^手机号/).fill(othersPhone);
+    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    expect(await askForCode(page, othersPhone)).toBe(200);
+    await expect(sendButton(page)).resolves.toEqual(confirmed);
+
+    await page.clock.runFor((wait / 2) * 1000);
+    await expect(sendButton(page)).resolves.toMatchObject({
+      disabled: true,
+      label: `重新获取（${wait / 2} 秒）`,
+    });
+    await page.clock.runFor((wait / 2) * 1000);
+    await expect(sendButton(page)).resolves.toEqual({
+      disabled: false,
+      label: '获取验证码',
+      announced: '现在可以重新获取验证码',
+      live: 'polite',
+    });
+    expect(checked).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('counts down on the reset and registration pages, and the server’s own wait after an early ask', async () => {
+    const { runtime } = suite;
+    const person = { ...registryPeople[17]!, password: 'Countdown-2026' };
+    await openAccount(runtime, person);
+    const { page, context } = await suite.newPage();
+    page.setDefaultTimeout(8000);
+    await page.clock.install();
+    await page.goto((await authorizationRequest(await demoPlatform(runtime))).url.href);
+    await page.getByRole('link', { name: '忘记密码' }).click();
+    await page.getByLabel('身份证号').fill(person.idNumber);
+    expect(await askForCode(page, person.phone)).toBe(200);
+    await expect(sendButton(page)).resolves.toMatchObject({
+      disabled: true,
+      label: `重新获取（${wait} 秒）`,
+    });
+
+    const newcomer = registryPeople[18]!;
+    expect(await askOnRegisterPage(page, newcomer)).toBe(200);
+    await expect(sendButton(page)).resolves.toMatchObject({
+      disabled: true,
+      label: `重新获取（${wait} 秒）`,
+    });
+    // Asked again too soon (as a page without the script could): the server's Retry-After is counted down.
+    await page.clock.runFor(20_000);
+    await page.getByLabel('我已阅读并同意上述个人信息处理说明').check();
+    await page.locator('#send-code').evaluate((button: HTMLButtonElement) => {
+      button.disabled = false;
+    });
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.locator('#send-code').click(),
+    ]);
+    expect(response.status()).toBe(429);
+    await page.waitForLoadState();
+    const retryAfter = Number(await response.headerValue('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    await expect(sendButton(page)).resolves.toMatchObject({
+      disabled: true,
+      label: `重新获取（${retryAfter} 秒）`,
+    });
+    await context.close();
+  });
+
+  it('without JavaScript, leaves the button usable and says when to ask again', async () => {
+    const { runtime } = suite;
+    const context = await suite.browser.newContext({
+      baseURL: runtime.baseUrl,
+      javaScriptEnabled: false,
+      locale: 'zh-CN',
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(8000);
+    const newcomer = registryPeople[19]!;
+    expect(await askOnRegisterPage(page, newcomer)).toBe(200);
+    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain(
+      '如未收到短信，请在 1 分钟后重新获取验证码',
+    );
+    // Asked again at once: the server's own wait, said on the page, the button still there to use later.
+    await page.getByLabel('我已阅读并同意上述个人信息处理说明').check();
+    expect(await askForCode(page, newcomer.phone)).toBe(429);
+    await expect(page.locator('#error-summary').textContent()).resolves.toMatch(/请在 \d+ 秒后重试/);
+    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    await context.close();
+  });
+});
