@@ -306,7 +306,8 @@ describe('gradual deploys', () => {
     // Every function deployed before keeps its id (a function added since adds its own).
     expect(ids('AWS::Lambda::Function')).toEqual(expect.arrayContaining(deployedFunctionIds));
     expect(ids('AWS::SNS::Topic')).toEqual(['AlarmsTopic3A2DFEBA', 'SupervisionAlertsTopic1042F294']);
-    // The parent keeps its headroom under CloudFormation's 500 resources: the deploys' 90 are nested.
-    expect(Object.keys(parent).length).toBeLessThan(450);
+    // The parent keeps its headroom under CloudFormation's 500 resources: the deploys' 90 are nested (the
+    // SMS queue, its pipe, key, alarms and consumer took the parent from 451 to 464).
+    expect(Object.keys(parent).length).toBeLessThan(470);
   });
 });

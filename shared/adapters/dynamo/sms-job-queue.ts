@@ -6,7 +6,7 @@ import { keys } from './keys.js';
 /**
  * {@link SmsJobQueue} on the batch table (`BATCH_TABLE_NAME`): one item per job (`sms-job#<id>`, its
  * expiry the table's TTL). Its insert is the message: the table's stream, through the SMS pipe, puts
- * `{ "smsJob": <id> }` on the SMS queue (infra/constructs/job-queue.ts); locally the runtime's queue tap
+ * `{ "smsJob": <id> }` on the SMS queue (infra/constructs/batch-queue.ts); locally the runtime's queue tap
  * does the same (infra/local/queues.ts). Nothing else in the request functions talks to a queue.
  *
  * @example
