@@ -57,6 +57,7 @@ import {
   renderRegisterPage,
   type RegisterPageState,
 } from '../shared/web/pages/register-page.js';
+import { countedWait } from '../shared/web/pages/interaction-phone-pages.js';
 import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { smsCodePolicy } from '../shared/identity/sms-codes.js';
@@ -328,9 +329,10 @@ const registerPage = webHandler(
           {
             values,
             errors: registerPageErrors(t, error),
-            // Too soon for another code: the button counts down the server's own wait.
+            // Too soon for another code: the button counts down the server's own wait, up to the
+            // phone's interval (a daily cap's hours are said in words only).
             ...(error instanceof TooManyRequestsError && form.has('send')
-              ? { resendAfterSeconds: error.retryAfterSeconds }
+              ? { resendAfterSeconds: countedWait(error.retryAfterSeconds, smsCodePolicy) }
               : {}),
           },
           error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},

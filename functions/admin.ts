@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { auditQuery, type auditTrailSchema } from '../shared/audit/audit-trail.js';
+import { auditQuery, type AuditEntry, type auditTrailSchema } from '../shared/audit/audit-trail.js';
 import { composition } from './composition/dependencies.js';
 import { routesOf } from './dispatch.js';
 import {
@@ -116,9 +116,13 @@ export const handler = apiHandler(async (event: HttpEvent) => {
       const page = await deps.auditPages.licencePage(licence, { limit, ...(cursor ? { cursor } : {}) });
       // The holder's lookup key (and its commitment's salt) is stored for their usage record (用证记录)
       // and never answered.
-      const items = page.items.map(({ holderKey: _holderKey, holderSalt: _holderSalt, ...entry }) => entry);
+      const answered = ({ holderKey: _holderKey, holderSalt: _holderSalt, ...entry }: AuditEntry) => entry;
       return json(200, {
-        items,
+        items: page.items.map(answered),
+        // After a cursor, the entry it stands on, or `null` once it is off the list (R14 L2).
+        ...(page.after
+          ? { after: { ...page.after, entry: page.after.entry === null ? null : answered(page.after.entry) } }
+          : {}),
         ...(page.cursor ? { cursor: await deps.trailCursors.seal(listing, page.cursor) } : {}),
       } satisfies z.output<typeof auditTrailSchema>);
     },

@@ -61,6 +61,7 @@ import {
 import {
   accountBody,
   closeAccountHref,
+  closeAccountForm,
   closeAccountLabels,
   closeConfirmBody,
   closedBody,
@@ -873,12 +874,6 @@ function appointFormErrors(t: Translate, form: z.output<typeof appointForm>): Ap
   }
   return errors;
 }
-
-/** The closing form: the box ticked (`confirm=yes`); absent is asked again, not refused. */
-const closeAccountForm = z.strictObject({
-  confirm: z.literal('yes').optional(),
-  password: z.string().max(1024).optional(),
-});
 
 const scanDecision = z.strictObject({ decision: z.enum(['confirm', 'cancel']) });
 

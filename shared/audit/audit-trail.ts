@@ -112,6 +112,17 @@ export const auditQuery = z.strictObject({
 export const auditTrailSchema = z
   .object({
     items: z.array(auditEntrySchema),
+    after: z
+      .strictObject({
+        at: z.string().meta({ description: 'RFC 3339' }),
+        position: z.string().meta({ description: "Where the page starts on the licence's list (opaque)" }),
+        entry: auditEntrySchema.nullable().meta({
+          description:
+            "The entry the cursor stands on (the previous page's last), as `items` are answered; `null` when it is no longer on the licence's list: the list was changed since the cursor was answered",
+        }),
+      })
+      .optional()
+      .meta({ description: 'Asked with a `cursor`: where the page starts; absent on the first page' }),
     cursor: z
       .string()
       .optional()
@@ -200,6 +211,13 @@ export interface PageStart {
   /** RFC 3339. */
   at: string;
   position: string;
+  /**
+   * The entry the cursor stands on (the last one the page before answered), read in the same query as the
+   * page; `null` when it is no longer on the licence's list (taken off since the cursor was answered: the
+   * list was changed). Sealing a cursor proves the service answered it, not that its entry is still
+   * listed (security review R14 L2), so the page says which, and a reader checks it.
+   */
+  entry: AuditEntry | null;
 }
 
 /**
@@ -220,7 +238,8 @@ export interface LicenceAuditPage extends AuditPage {
  * when more follow and, passed back, answers the entries after the last one answered, each once. A
  * cursor this port did not make is an `InvalidInputError` (`invalid_cursor`, naming `cursor`). Each entry
  * comes with its place in the list (`positions`, {@link listPlace}: ordered as text as the list is), and a
- * page asked after a cursor says where it starts (`after`: the cursor's place and time).
+ * page asked after a cursor says where it starts (`after`: the cursor's place and time, and the entry the
+ * cursor stands on, or `null` when that entry is no longer on the list).
  */
 export interface LicenceAuditPages {
   licencePage(licenceId: string, page: AuditPageRequest): Promise<LicenceAuditPage>;
@@ -288,9 +307,9 @@ export function listPlace(position: string): string {
  *
  * @example
  * ```ts
- * pageStart(positionOfCursor(cursor)); // { at: '2026-12-05T02:31:00.000Z', position: '3230…' }
+ * pageStart(positionOfCursor(cursor), anchor); // { at: '2026-12-05T02:31:00.000Z', position: '3230…', entry: anchor }
  * ```
  */
-export function pageStart(position: string): PageStart {
-  return { at: position.slice(0, position.indexOf('#')), position: listPlace(position) };
+export function pageStart(position: string, entry: AuditEntry | null): PageStart {
+  return { at: position.slice(0, position.indexOf('#')), position: listPlace(position), entry };
 }

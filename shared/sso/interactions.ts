@@ -5,7 +5,13 @@ import { logger } from '../logger.js';
 import { clientDisplayName } from '../identifiers/client-ids.js';
 import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
-import { pageHeaders, pageLang, pageView, type PageView } from '../web/pages/interaction-html.js';
+import {
+  pageHeaders,
+  pageLang,
+  pageView,
+  type PageScripts,
+  type PageView,
+} from '../web/pages/interaction-html.js';
 import {
   consentPage,
   entityPage,
@@ -33,7 +39,7 @@ import { servedOverHttps } from '../web/kit/cookies.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Answers with a page; `scripts` for the sign-in page, whose passkey button has a script. */
-type Send = (status: number, body: string, options?: { scripts?: boolean }) => void;
+type Send = (status: number, body: string, options?: { scripts?: PageScripts }) => void;
 
 const maxFormBytes = 16 * 1024;
 const route =
@@ -185,7 +191,7 @@ export function interactionRoutes(
             username: String(details.params.login_hint ?? ''),
             ...(scan ? { scan } : {}),
           }),
-          { scripts: true },
+          { scripts: 'self-and-fetch' },
         );
       }
       case 'select_entity': {
@@ -275,7 +281,7 @@ export function interactionRoutes(
           username,
           error: message,
         }),
-        { scripts: true },
+        { scripts: 'self-and-fetch' },
       );
     }
     return finished(ctx, details, {

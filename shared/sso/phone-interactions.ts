@@ -13,7 +13,7 @@ import {
   type PhoneProofDependencies,
 } from '../identity/phone-proof.js';
 import { normalisePhone, smsCodePolicy } from '../identity/sms-codes.js';
-import type { PageView } from '../web/pages/interaction-html.js';
+import type { PageScripts, PageView } from '../web/pages/interaction-html.js';
 import {
   checksThrottled,
   codeRequested,
@@ -22,14 +22,22 @@ import {
   fieldProblem,
   notProvenPhone,
   resetPage,
+  smsCountdownScripts,
   stepUpPage,
   wrongCode,
   type PageMessage,
 } from '../web/pages/interaction-phone-pages.js';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
-/** Answers with a page; these pages load their countdown script (`sms-countdown.js`). */
-type Send = (status: number, body: string, options?: { scripts?: boolean }) => void;
+/** Answers with a page, allowed to run our own script files when it loads one (`scripts: 'self'`). */
+type Send = (status: number, body: string, options?: { scripts?: PageScripts }) => void;
+
+/**
+ * The CSP a page with `message` needs: our own script when its 获取验证码 button counts down (the
+ * countdown fetches nothing), none otherwise.
+ */
+const scriptsOf = (message: PageMessage | undefined): { scripts?: PageScripts } =>
+  smsCountdownScripts(message?.resendAfterSeconds).length > 0 ? { scripts: 'self' } : {};
 
 /** The check of the login prompt that asks for a step-up (`provider.ts`). */
 export const stepUpReason = 'acr_too_low';
@@ -79,7 +87,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
     ) {
       if (!isStepUp(details) || !details.session) throw new errors.InvalidRequest('not a step-up step');
       const show = (status: number, phone: string | undefined, message?: PageMessage) =>
-        send(status, stepUpPage(view, { uid: details.uid, clientName, phone, message }), { scripts: true });
+        send(status, stepUpPage(view, { uid: details.uid, clientName, phone, message }), scriptsOf(message));
       if (!form) return show(200, undefined);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
       const phone = normalisePhone(typedPhone);
@@ -99,7 +107,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds));
+          return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
         }
         return show(200, typedPhone, codeRequested(view.t, smsCodePolicy));
       }
@@ -133,7 +141,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
     ) {
       if (details.prompt.name !== 'login') throw new errors.InvalidRequest('not a sign-in step');
       const show = (status: number, fields: { idNumber?: string; phone?: string }, message?: PageMessage) =>
-        send(status, resetPage(view, { uid: details.uid, ...fields, message }), { scripts: true });
+        send(status, resetPage(view, { uid: details.uid, ...fields, message }), scriptsOf(message));
       if (!form) return show(200, {});
       const typedId = (form.get('idNumber') ?? '').trim().slice(0, 32);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
@@ -164,7 +172,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds));
+          return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
         }
         // The send was counted (the phone's interval runs): the button counts it down here too.
         if (request.status === 'not_proven_phone') {

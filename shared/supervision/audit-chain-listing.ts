@@ -73,6 +73,10 @@ export const supervisionAuditSchema = z
       .strictObject({
         at: z.string().meta({ description: 'RFC 3339' }),
         position: z.string().meta({ description: 'Of the same kind as `positions`' }),
+        entry: z.union([auditEntrySchema, redactedAuditEntrySchema]).nullable().meta({
+          description:
+            "The entry the cursor stands on (the last the page before answered), as `items` are answered, read in the same query as the page; `null` when it is no longer on the licence's list (taken off since the cursor was answered): the list was changed, and a reader reports the trail broken",
+        }),
       })
       .optional()
       .meta({
@@ -98,7 +102,10 @@ export const supervisionAuditSchema = z
  *    answered for the same licence, or the same days and issuer, is taken (security review R14 L2). A page
  *    made to start anywhere else (just past an entry taken off the licence's list, say) would be checked
  *    from there and pass, though no 下一页 leads to it; it is refused, `invalid_cursor`.
- * 2. The page is read from the store after the store's own cursor.
+ * 2. The page is read from the store after the store's own cursor, with the entry the cursor stands on
+ *    (`after.entry`), or `null` when that entry is no longer on the licence's list: a sealed cursor proves
+ *    the service answered it, not that its entry was not taken off the list since (R14 L2). Answered, not
+ *    refused, so that a reader (the console's trail check) reports the page broken rather than retrying.
  * 3. The entries are answered as supervisors see them, and the next page's cursor sealed the same way.
  *
  * @example
@@ -135,13 +142,19 @@ export async function listAudit(
           ...(query.issuer ? { issuerId: query.issuer } : {}),
           ...(cursor ? { cursor } : {}),
         });
-  // 3. As supervisors see them, and the next page's cursor sealed.
+  // 3. As supervisors see them (the anchor too, or `null` when it is gone), and the next page's cursor sealed.
+  const rule = { commitmentsSince: deps.config.auditHolderCommitmentsSince };
   return {
-    items: page.items.map((entry) =>
-      forSupervisor(entry, { commitmentsSince: deps.config.auditHolderCommitmentsSince }),
-    ),
+    items: page.items.map((entry) => forSupervisor(entry, rule)),
     positions: page.positions,
-    ...(page.after ? { after: page.after } : {}),
+    ...(page.after
+      ? {
+          after: {
+            ...page.after,
+            entry: page.after.entry === null ? null : forSupervisor(page.after.entry, rule),
+          },
+        }
+      : {}),
     ...(page.cursor ? { cursor: await deps.trailCursors.seal(listing, page.cursor) } : {}),
   };
 }

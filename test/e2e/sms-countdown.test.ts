@@ -9,12 +9,16 @@ import { openAccount } from '../support/sharing-flows.js';
 /** The wait the server enforces between two codes to one phone: the countdown's only source. */
 const wait = smsCodePolicy.phoneIntervalSeconds;
 
-/** What the 获取验证码 button and its live region show now. */
+/**
+ * What the 获取验证码 button and its live region show now: `waiting` while its clicks are held
+ * (`aria-disabled`), `disabled` if it left the tab order (it never should).
+ */
 async function sendButton(page: Page) {
   const button = page.locator('#send-code');
   const status = page.locator('#send-code-status');
   return {
-    disabled: await button.isDisabled(),
+    waiting: (await button.getAttribute('aria-disabled')) === 'true',
+    disabled: await button.evaluate((b: HTMLButtonElement) => b.disabled),
     label: (await button.textContent())?.trim(),
     announced: await status.textContent(),
     live: await status.getAttribute('aria-live'),
@@ -43,8 +47,9 @@ async function askOnRegisterPage(page: Page, person: { idNumber: string; name: s
 
 /**
  * The 获取验证码 button's countdown in Chromium (page clock installed, so the seconds are the test's):
- * after every ask the server counted, the button is disabled and counts down the server's own wait
- * (`smsCodePolicy`), a polite live region says when the wait starts and ends, and a confirmed phone's
+ * after every ask the server counted, the button holds its clicks (aria-disabled, still in the tab
+ * order) and counts down the server's own wait (`smsCodePolicy`), a polite live region says only when the
+ * wait ends, and a confirmed phone's
  * page cannot be told from another's. Without JavaScript the button stays usable and the notice says
  * when to ask again.
  */
@@ -63,32 +68,51 @@ describe('the 获取验证码 countdown', () => {
     });
     await page.goto(request.url.href);
     await signInOnLoginPage(page, person);
-    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    await expect(sendButton(page)).resolves.toMatchObject({ waiting: false, label: '获取验证码' });
 
     expect(await askForCode(page, person.phone)).toBe(200);
     const confirmed = await sendButton(page);
+    // Waiting but still in the tab order, and the live region quiet on load (the notice says it).
     expect(confirmed).toEqual({
-      disabled: true,
+      waiting: true,
+      disabled: false,
       label: `重新获取（${wait} 秒）`,
-      announced: `${wait} 秒后可重新获取验证码`,
+      announced: '',
       live: 'polite',
     });
     const checked = await axeViolations(page);
+    await page.getByLabel(/^手机号/).focus();
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('send-code');
+    // A click, Enter or Space on it, or Enter in the phone field, sends nothing while it waits.
+    const posts: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
+    await page.locator('#send-code').click({ force: true });
+    await page.keyboard.press('Enter');
+    await page.keyboard.press(' ');
+    await page.getByLabel(/^手机号/).press('Enter');
+    await page.waitForTimeout(300);
+    expect(posts).toEqual([]);
+    await expect(sendButton(page)).resolves.toEqual(confirmed);
 
     // Another number is not under this one's wait: the button is free for it, and counts down again.
     const othersPhone = registryPeople[16]!.phone;
     await page.getByLabel(/^手机号/).fill(othersPhone);
-    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    await expect(sendButton(page)).resolves.toMatchObject({ waiting: false, label: '获取验证码' });
     expect(await askForCode(page, othersPhone)).toBe(200);
     await expect(sendButton(page)).resolves.toEqual(confirmed);
 
     await page.clock.runFor((wait / 2) * 1000);
     await expect(sendButton(page)).resolves.toMatchObject({
-      disabled: true,
+      waiting: true,
       label: `重新获取（${wait / 2} 秒）`,
+      announced: '',
     });
     await page.clock.runFor((wait / 2) * 1000);
     await expect(sendButton(page)).resolves.toEqual({
+      waiting: false,
       disabled: false,
       label: '获取验证码',
       announced: '现在可以重新获取验证码',
@@ -111,32 +135,29 @@ describe('the 获取验证码 countdown', () => {
     await page.getByLabel('身份证号').fill(person.idNumber);
     expect(await askForCode(page, person.phone)).toBe(200);
     await expect(sendButton(page)).resolves.toMatchObject({
-      disabled: true,
+      waiting: true,
       label: `重新获取（${wait} 秒）`,
     });
 
     const newcomer = registryPeople[18]!;
     expect(await askOnRegisterPage(page, newcomer)).toBe(200);
     await expect(sendButton(page)).resolves.toMatchObject({
-      disabled: true,
+      waiting: true,
       label: `重新获取（${wait} 秒）`,
     });
     // Asked again too soon (as a page without the script could): the server's Retry-After is counted down.
     await page.clock.runFor(20_000);
     await page.getByLabel('我已阅读并同意上述个人信息处理说明').check();
-    await page.locator('#send-code').evaluate((button: HTMLButtonElement) => {
-      button.disabled = false;
-    });
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.locator('#send-code').click(),
+      page.locator('#send-code').evaluate((button: HTMLButtonElement) => button.form!.requestSubmit(button)),
     ]);
     expect(response.status()).toBe(429);
     await page.waitForLoadState();
     const retryAfter = Number(await response.headerValue('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     await expect(sendButton(page)).resolves.toMatchObject({
-      disabled: true,
+      waiting: true,
       label: `重新获取（${retryAfter} 秒）`,
     });
     await context.close();
@@ -153,7 +174,7 @@ describe('the 获取验证码 countdown', () => {
     page.setDefaultTimeout(8000);
     const newcomer = registryPeople[19]!;
     expect(await askOnRegisterPage(page, newcomer)).toBe(200);
-    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    await expect(sendButton(page)).resolves.toMatchObject({ waiting: false, label: '获取验证码' });
     await expect(page.getByRole('status').first().textContent()).resolves.toContain(
       '如未收到短信，请在 1 分钟后重新获取验证码',
     );
@@ -161,7 +182,7 @@ describe('the 获取验证码 countdown', () => {
     await page.getByLabel('我已阅读并同意上述个人信息处理说明').check();
     expect(await askForCode(page, newcomer.phone)).toBe(429);
     await expect(page.locator('#error-summary').textContent()).resolves.toMatch(/请在 \d+ 秒后重试/);
-    await expect(sendButton(page)).resolves.toMatchObject({ disabled: false, label: '获取验证码' });
+    await expect(sendButton(page)).resolves.toMatchObject({ waiting: false, label: '获取验证码' });
     await context.close();
   });
 });

@@ -396,7 +396,7 @@ export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord
       items: items.map((entry) => ({ ...entry })),
       positions: items.map((entry) => listPlace(this.#positions.get(entry)!)),
       ...(from + page.limit < all.length && last ? { cursor: entryCursor(this.#positions.get(last)!) } : {}),
-      ...(after === undefined ? {} : { after: pageStart(after) }),
+      ...(after === undefined ? {} : { after: pageStart(after, from > 0 ? { ...all[from - 1]! } : null) }),
     };
   }
 }

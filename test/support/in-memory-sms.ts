@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import {
   runSmsJob,
   type SmsJob,
@@ -11,6 +12,12 @@ import { parseIdNumber } from '../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../shared/identifiers/lookup-key.js';
 import type { CarrierStore, CarrierSubscriber } from '../../shared/identity/registry.js';
 import type { SmsCodeStore, StoredSmsCode } from '../../shared/identity/sms-code-store.js';
+import {
+  normalisePhone,
+  phoneDigest,
+  smsCodePolicy,
+  type SmsCodeDependencies,
+} from '../../shared/identity/sms-codes.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
 import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
 
@@ -136,4 +143,39 @@ export class InMemorySmsJobQueue implements SmsJobQueue {
   async runAll(deps: SmsJobDependencies): Promise<void> {
     for (const id of [...this.jobs.keys()]) await runSmsJob(id, deps);
   }
+}
+
+/**
+ * Today's codes to `phone` (as typed) used up, as `smsCodePolicy.phoneDailyCap` sends would have: the
+ * daily counter the send limits keep (`admitSend`), written through the runtime's own store, so that the
+ * next ask is refused with a wait of about a day.
+ */
+export async function phoneDayUsedUp(
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac'>,
+  phone: string,
+): Promise<void> {
+  const now = Math.floor(Date.now() / 1000);
+  const digest = await phoneDigest(deps.lookupMac, normalisePhone(phone)!);
+  const counter = { failures: smsCodePolicy.phoneDailyCap, lastFailureAt: now };
+  const written = await deps.loginAttempts.replace(
+    `sms-send#phone#${digest}#day`,
+    undefined,
+    counter,
+    now + 86_400,
+    now,
+  );
+  if (!written) throw new Error('the phone already had a daily counter');
+}
+
+/**
+ * Checks that `refused` is a daily cap's answer to 获取验证码 (429, a `Retry-After` longer than the
+ * phone's interval) with no countdown on the page (no `data-resend-after`, no script), and gives its HTML.
+ */
+export async function dailyCapPage(refused: Response): Promise<string> {
+  expect(refused.status).toBe(429);
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(smsCodePolicy.phoneIntervalSeconds);
+  const html = await refused.text();
+  expect(html).not.toContain('data-resend-after');
+  expect(html).not.toContain('sms-countdown.js');
+  return html;
 }

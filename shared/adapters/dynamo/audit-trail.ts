@@ -414,7 +414,8 @@ export class GroupCommitAuditTrail extends DynamoAuditTrail {
 
 /**
  * {@link LicenceAuditPages} on the audit table: one query of `limit + 1` entries of the licence's index
- * (gsi1, oldest first) after the cursor's position, so a request reads at most a page however flooded the
+ * (gsi1, oldest first) after the cursor's position, and one more from the cursor's position itself (the
+ * entry it stands on, answered as `after.entry`, or `null` when it is no longer listed), so a request reads at most a page however flooded the
  * licence (DynamoDB's 1 MB a query may cut it shorter; the cursor then resumes after the last entry
  * answered).
  *
@@ -431,26 +432,31 @@ export class DynamoLicenceAuditPages implements LicenceAuditPages {
 
   async licencePage(licenceId: string, page: AuditPageRequest): Promise<LicenceAuditPage> {
     const after = page.cursor === undefined ? undefined : positionOfCursor(page.cursor);
+    // After a cursor, the query starts at the cursor's own place (inclusive) and reads one more: the entry
+    // the cursor stands on comes first if it is still on the list (R14 L2: a sealed cursor proves the
+    // service answered it, not that its entry was not taken off the list since). No second read.
     const { Items = [], LastEvaluatedKey } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: 'gsi1',
-        KeyConditionExpression: after ? 'gsi1pk = :pk AND gsi1sk > :after' : 'gsi1pk = :pk',
+        KeyConditionExpression: after ? 'gsi1pk = :pk AND gsi1sk >= :after' : 'gsi1pk = :pk',
         ExpressionAttributeValues: {
           ':pk': indexKeys.auditLicence(licenceId),
           ...(after ? { ':after': after } : {}),
         },
-        Limit: page.limit + 1,
+        Limit: page.limit + (after ? 2 : 1),
       }),
     );
-    const items = Items.slice(0, page.limit);
-    const more = Items.length > page.limit || (LastEvaluatedKey !== undefined && items.length > 0);
+    const anchor = after !== undefined && Items[0]?.gsi1sk === after ? Items[0] : undefined;
+    const rest = anchor ? Items.slice(1) : Items;
+    const items = rest.slice(0, page.limit);
+    const more = rest.length > page.limit || (LastEvaluatedKey !== undefined && items.length > 0);
     return {
       items: items.map(entryOf),
       // Where each entry is on the list: its index key, which the cursor after it carries too.
       positions: items.map((item) => listPlace(String(item.gsi1sk))),
       ...(more ? { cursor: entryCursor(String(items.at(-1)!.gsi1sk)) } : {}),
-      ...(after === undefined ? {} : { after: pageStart(after) }),
+      ...(after === undefined ? {} : { after: pageStart(after, anchor ? entryOf(anchor) : null) }),
     };
   }
 }

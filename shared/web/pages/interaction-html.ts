@@ -5,15 +5,22 @@ import type { SafeHtml } from '../kit/html.js';
 export { escapeHtml, html, SafeHtml } from '../kit/html.js';
 
 /**
- * Security headers of the unified identity's pages: the site's stylesheet and icon, no script at all,
- * no framing, nothing cached. Forms post only here, and may end where the request being answered is
+ * What a page of the unified identity runs: nothing (the default), our own script files only (the
+ * 获取验证码 countdown, which talks to no one), or our own files that also fetch from us (the sign-in
+ * page's passkey button and scan-to-login code).
+ */
+export type PageScripts = 'none' | 'self' | 'self-and-fetch';
+
+/**
+ * Security headers of the unified identity's pages: the site's stylesheet and icon, no script unless the
+ * page asks for its own ({@link PageScripts}), no framing, nothing cached. Forms post only here, and may end where the request being answered is
  * going: `redirectTo` (the client's validated `redirect_uri`, or the logout's `post_logout_redirect_uri`)
  * is a form target too, since `form-action` also governs the redirects that follow a form post, and the
  * provider answers a finished sign-in or logout with a redirect to the platform.
  */
 export function pageHeaders(
   redirectTo?: string,
-  options: { scripts?: boolean } = {},
+  options: { scripts?: PageScripts } = {},
 ): Record<string, string> {
   const target = redirectTo ? formTarget(redirectTo) : undefined;
   return {
@@ -26,8 +33,9 @@ export function pageHeaders(
       `form-action 'self'${target ? ` ${target}` : ''}`,
       "frame-ancestors 'none'",
       "base-uri 'none'",
-      // Only the sign-in page loads a script: its passkey button's, our own file, talking to us alone.
-      ...(options.scripts ? ["script-src 'self'", "connect-src 'self'"] : []),
+      // Our own files only, and a fetch only for the page whose script makes one (the sign-in page's).
+      ...(options.scripts === 'self' || options.scripts === 'self-and-fetch' ? ["script-src 'self'"] : []),
+      ...(options.scripts === 'self-and-fetch' ? ["connect-src 'self'"] : []),
     ].join('; '),
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',

@@ -50,6 +50,28 @@ export const codeRequested = (t: Translate, timing: CodeTiming): PageMessage => 
 });
 
 /**
+ * The part of a refused send's wait (`Retry-After`) that the 获取验证码 button counts down: a wait up to
+ * the phone's interval only. A longer one is a daily cap's (the phone's codes of the day, or the source
+ * address's, which another number typed in would not free), and a button counting down 86 400 seconds
+ * helps no one: the notice says in words when to try again, and the button stays as it is.
+ */
+export const countedWait = (
+  retryAfterSeconds: number,
+  timing: Pick<CodeTiming, 'phoneIntervalSeconds'>,
+): number | undefined =>
+  retryAfterSeconds > 0 && retryAfterSeconds <= timing.phoneIntervalSeconds ? retryAfterSeconds : undefined;
+
+/** A wait said in words: seconds up to two minutes, then minutes, then hours (rounded up). */
+export function waitInWords(t: Translate, seconds: number): string {
+  if (seconds >= 3600) {
+    const hours = Math.ceil(seconds / 3600);
+    return t(`${hours} 小时`, `${hours} hour${hours === 1 ? '' : 's'}`);
+  }
+  if (seconds >= 120) return t(`${Math.ceil(seconds / 60)} 分钟`, `${Math.ceil(seconds / 60)} minutes`);
+  return t(`${seconds} 秒`, `${seconds} seconds`);
+}
+
+/**
  * The scripts of a page whose 获取验证码 button waits `resendAfterSeconds`: the countdown's
  * (`shared/web/browser/sms-countdown.ts`), and none while there is nothing to count down.
  */
@@ -58,18 +80,19 @@ export const smsCountdownScripts = (resendAfterSeconds: number | undefined): rea
 
 /**
  * The 获取验证码 button. After a send the server counted, it carries the seconds until the server
- * allows the next one (`data-resend-after`) and the words of the countdown in the page's language; the
- * page's script disables it and counts down, and a polite live region says when the wait begins and
- * ends. Without the script the button stays usable and the notice above says when to ask again (an
- * early ask gets the server's own 请在 N 秒后重试), so the countdown is an enhancement only. It starts
- * on every counted ask, whatever the phone: the page may not tell a confirmed phone from another.
+ * allows the next one (`data-resend-after`, at most the phone's interval: {@link countedWait}) and the
+ * words of the countdown in the page's language; the page's script marks it `aria-disabled` (it stays
+ * in the tab order, its clicks are held) and counts down, and a polite live region, empty until then,
+ * says when the wait has ended (the notice above, role status, already says it began). Without the
+ * script the button stays usable and the notice says when to ask again (an early ask gets the server's
+ * own 请在 N 秒后重试), so the countdown is an enhancement only. It starts on every counted ask,
+ * whatever the phone: the page may not tell a confirmed phone from another.
  */
 export function sendCodeButton(t: Translate, resendAfterSeconds?: number) {
   const waiting =
     resendAfterSeconds !== undefined && resendAfterSeconds > 0
       ? html` data-resend-after="${String(Math.ceil(resendAfterSeconds))}"
         data-wait-label="${t('重新获取（{s} 秒）', 'Send again ({s} s)')}"
-        data-wait-announce="${t('{s} 秒后可重新获取验证码', 'You can ask for a new code in {s} seconds')}"
         data-ready-announce="${t('现在可以重新获取验证码', 'You can ask for a new code now')}"`
       : html``;
   return html`<button
@@ -99,11 +122,29 @@ export const expiredCode = (t: Translate): PageMessage => ({
   error: true,
 });
 
-export const codeThrottled = (t: Translate, seconds: number): PageMessage => ({
-  text: t(`发送过于频繁，请在 ${seconds} 秒后重试。`, `Too many codes: try again in ${seconds} seconds.`),
-  error: true,
-  resendAfterSeconds: seconds,
-});
+/**
+ * A send refused (`Retry-After` `seconds`): too soon after the last code to this phone (the button
+ * counts it down), or a daily cap reached (said in hours, no countdown: {@link countedWait}).
+ */
+export const codeThrottled = (
+  t: Translate,
+  seconds: number,
+  timing: Pick<CodeTiming, 'phoneIntervalSeconds'>,
+): PageMessage => {
+  const counted = countedWait(seconds, timing);
+  const wait = waitInWords(t, seconds);
+  return {
+    text:
+      counted === undefined
+        ? t(
+            `今天获取验证码的次数已达上限，请在 ${wait}后重试。`,
+            `No more codes can be sent for now (a daily limit): try again in ${wait}.`,
+          )
+        : t(`发送过于频繁，请在 ${wait}后重试。`, `Too many codes: try again in ${wait}.`),
+    error: true,
+    ...(counted === undefined ? {} : { resendAfterSeconds: counted }),
+  };
+};
 
 /** The person's wrong codes for today are used up (shared/identity/sms-codes.ts `checkSmsCode`). */
 export const checksThrottled = (t: Translate, seconds: number): PageMessage => ({

@@ -7,6 +7,7 @@ import {
   codeRequestedText,
   sendCodeButton,
   smsCountdownScripts,
+  waitInWords,
   type CodeTiming,
 } from './interaction-phone-pages.js';
 import type { Assurance } from '../../identity/person-account.js';
@@ -321,8 +322,8 @@ export function registerPageErrors(
             error.retryAfterSeconds === undefined
               ? t('尝试次数过多，请稍后再试。', 'Too many attempts: please try again later.')
               : t(
-                  `尝试次数过多，请在 ${error.retryAfterSeconds} 秒后重试。`,
-                  `Too many attempts: try again in ${error.retryAfterSeconds} seconds.`,
+                  `尝试次数过多，请在 ${waitInWords(t, error.retryAfterSeconds)}后重试。`,
+                  `Too many attempts: try again in ${waitInWords(t, error.retryAfterSeconds)}.`,
                 ),
         },
       ];

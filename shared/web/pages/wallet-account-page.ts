@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { levelOfAcr } from '../../identity/assurance.js';
 import { assuranceName } from '../kit/assurance-words.js';
 import { calendarDate } from '../kit/china-time.js';
@@ -160,6 +161,16 @@ export function closeConfirmBody(
       <button type="submit" id="account-close-submit">${t('注销账号', 'Close the account')}</button>
     </form>`;
 }
+
+/**
+ * The closing form as posted (`POST /wallet/account/close` parses it): the box ticked (`confirm=yes`;
+ * absent is asked again, not refused) and the password. Beside the form and its labels, so that a
+ * field added to one is seen missing from the others (test/unit/web/refusal-words.test.ts).
+ */
+export const closeAccountForm = z.strictObject({
+  confirm: z.literal('yes').optional(),
+  password: z.string().max(1024).optional(),
+});
 
 /** The closing form's labels: rendered by {@link closeConfirmBody}, and what a refusal names. */
 export const closeAccountLabels = {

@@ -59,7 +59,8 @@ export async function checkLicenceTrail(
   const entries = page.items;
   const chained = entries.filter((entry) => entry.chain !== undefined);
   const unchained = entries.length - chained.length;
-  const days = [...new Set(chained.map((entry) => chainIdPattern.exec(entry.chain!)?.[1] ?? ''))]
+  const anchored = page.after?.entry?.chain !== undefined ? [page.after.entry, ...chained] : chained;
+  const days = [...new Set(anchored.map((entry) => chainIdPattern.exec(entry.chain!)?.[1] ?? ''))]
     .filter(Boolean)
     .sort()
     .reverse();
@@ -72,12 +73,25 @@ export async function checkLicenceTrail(
     daysSkipped,
   });
 
+  // The entry the page starts after (the cursor's) must still be on the list: a page that starts past an
+  // entry taken off it would otherwise check clean, the entry being neither on it nor in its stretch
+  // (R14 L2; the API's cursors are sealed, which proves only that it answered them).
+  if (page.after?.entry === null) {
+    return outcome({
+      kind: 'broken',
+      chain: '-',
+      seq: 0,
+      problem: 'the entry this page starts after is no longer on the licence’s list (its index was changed)',
+    });
+  }
   if (chained.length === 0) return outcome({ kind: 'unchecked' });
 
   const disorder = placesOutOfOrder(page);
   if (disorder) return outcome({ kind: 'broken', chain: '-', seq: 0, problem: disorder });
 
-  for (const entry of chained) {
+  // The anchor is checked as the page's own entries are (its hash, its day's chains, listed), but not
+  // counted as this page's (`anchored`).
+  for (const entry of anchored) {
     if (entry.hash !== entryHash(entry)) {
       return outcome({
         kind: 'broken',
@@ -105,12 +119,14 @@ export async function checkLicenceTrail(
     // intact. So every entry about this licence on the recomputed chains must also be on its list.
     // A page of a long trail lists a stretch of it: an entry before the page's first or after its last is
     // on another page.
-    const listed = new Set(chained.map((entry) => `${entry.chain}#${entry.seq}`));
+    // The stretch includes the anchor's own place, which must be listed (as `after.entry`) too.
+    const listed = new Set(anchored.map((entry) => `${entry.chain}#${entry.seq}`));
     const after = page.after?.position;
     const to = page.cursor !== undefined ? page.positions.at(-1) : undefined;
     // An entry the API gave no place is counted as this page's: fail closed.
     const onThisPage = (position: string | null | undefined): boolean =>
-      position == null || ((after === undefined || position > after) && (to === undefined || position <= to));
+      position == null ||
+      ((after === undefined || position >= after) && (to === undefined || position <= to));
     const hidden = report.items.find(
       (item, i) =>
         item.licenceId === licenceId &&

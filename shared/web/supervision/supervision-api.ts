@@ -43,14 +43,15 @@ export type TrailEntry = z.output<typeof trailEntrySchema>;
 
 /**
  * A page of a licence's trail: its entries, each one's place in the list (`positions`, opaque, ordered as
- * text as the list is), where the page starts when it continues the list (`after`), and the cursor of the
+ * text as the list is), where the page starts when it continues the list (`after`: with the entry it starts
+ * after, or `null` when that entry is no longer on the list), and the cursor of the
  * next when more follow. The page never looks inside a cursor or a position (the API's, not its own).
  */
 const trailPageSchema = z
   .object({
     items: z.array(trailEntrySchema),
     positions: z.array(z.string()),
-    after: z.object({ at: z.string(), position: z.string() }).optional(),
+    after: z.object({ at: z.string(), position: z.string(), entry: trailEntrySchema.nullable() }).optional(),
     cursor: z.string().optional(),
   })
   .refine((page) => page.positions.length === page.items.length, {

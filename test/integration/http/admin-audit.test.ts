@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { audit } from '../../../functions/composition/factories.js';
@@ -9,6 +10,7 @@ import {
   licencePath,
   newIdNumber,
 } from '../../support/licences.js';
+import { licenceAuditItems } from '../../support/audit-entries.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
@@ -109,6 +111,48 @@ describe('the operator reads a licence’s audit trail (网上留痕)', () => {
     } while (cursor);
     expect(pages.map((page) => page.length)).toEqual([40, 40, 40, 10]);
     expect(pages.flat()).toEqual(written);
+  });
+
+  it('says on a page asked after a cursor whether the entry it stands on is still on the list (R14 L2)', async () => {
+    const licenceId = `lic-anchor-${randomUUID()}`;
+    const trail = audit(dependencies());
+    const base = Date.now() - 60_000;
+    const written = Array.from({ length: 6 }, (_, i) => new Date(base + i * 1000).toISOString());
+    for (const at of written)
+      await trail.record({ at, actor: 'anonymous', action: 'licence.verified', licenceId, verdict: 'valid' });
+    const adminToken = await clientCredentialsToken(runtime, runtime.credentials.admin, 'admin');
+    type Page = {
+      items: Array<{ at: string; hash?: string }>;
+      after?: { at: string; entry: { at: string; hash?: string; holderKey?: string } | null };
+      cursor?: string;
+    };
+    const read = async (cursor?: string): Promise<Page> => {
+      const query = new URLSearchParams({ licence: licenceId, limit: '2', ...(cursor ? { cursor } : {}) });
+      const response = await getWithToken(runtime, `/admin/audit?${query.toString()}`, adminToken);
+      expect(response.status).toBe(200);
+      return (await response.json()) as Page;
+    };
+    const first = await read();
+    expect(first.after).toBeUndefined();
+    const second = await read(first.cursor);
+    expect(second.after).toMatchObject({ at: written[1], entry: first.items[1] });
+    expect(second.after?.entry).not.toHaveProperty('holderKey');
+
+    // The entry the cursor stands on deleted from the table: the service's own cursor still opens.
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === written[1],
+    )!;
+    await doc.send(
+      new DeleteCommand({ TableName: config.auditTableName, Key: { pk: target.pk, sk: target.sk } }),
+    );
+    try {
+      const gone = await read(first.cursor);
+      expect(gone.after).toMatchObject({ at: written[1], entry: null });
+      expect(gone.items.map((item) => item.at)).toEqual(written.slice(2, 4));
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
   });
 
   it('refuses a limit out of range or a cursor it did not make, naming the field', async () => {

@@ -3,7 +3,7 @@ import { dependencies } from '../../../functions/composition/dependencies.js';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { outbox } from '../../support/in-memory-sms.js';
+import { dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 /**
@@ -131,5 +131,15 @@ describe('the /register page with a phone', () => {
     );
     expect(english.status).toBe(200);
     expect(await english.text()).toContain('If this mobile number is registered to you with its carrier');
+  });
+
+  // Review finding: a daily cap's Retry-After (up to 86 400 s) was counted down as 重新获取（86400 秒）.
+  it('a daily cap’s wait is said in hours, and the button does not count it down', async () => {
+    const person = registryPeople[19]!;
+    await phoneDayUsedUp(dependencies(), person.phone);
+    const fields = { idNumber: person.idNumber, name: person.name, phone: person.phone };
+    const refused = await postForm({ ...fields, send: '1' });
+    expect(await dailyCapPage(refused)).toContain('尝试次数过多，请在 24 小时后重试。');
+    expect(await codesTo(person.phone)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { postJson } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers, outbox } from '../../support/in-memory-sms.js';
+import { CarrierOfNumbers, dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
 import {
   adminToken,
   authorizationRequest,
@@ -274,6 +274,78 @@ describe('step-up by acr_values', () => {
     });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain('minAcr');
+  });
+});
+
+/** The script and fetch sources a page's CSP allows (`undefined` when it names none). */
+function scriptSources(response: Response) {
+  const csp = response.headers.get('content-security-policy') ?? '';
+  const directive = (name: string) =>
+    csp
+      .split(';')
+      .map((part) => part.trim())
+      .find((part) => part.startsWith(`${name} `));
+  return { script: directive('script-src'), connect: directive('connect-src') };
+}
+
+// Review findings: the step-up and reset pages always allowed script-src and connect-src, and a daily
+// cap's Retry-After (up to 86 400 s) was counted down on the button as 重新获取（86400 秒）.
+describe('the step-up and reset pages’ scripts and waits', () => {
+  it('allow our own script only when the button counts down, and never a fetch', async () => {
+    const p = await person();
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const uid = uidOf(atStepUp.page!.html);
+    const stepUp = new URL(`/interaction/${uid}/stepup`, runtime.baseUrl);
+    const shown = await ua.request(new URL(`/interaction/${uid}`, runtime.baseUrl));
+    expect(await shown.text()).toContain('获取验证码');
+    expect(scriptSources(shown)).toEqual({ script: undefined, connect: undefined });
+    const sent = await ua.request(stepUp, { form: { phone: p.phone, send: '1' } });
+    expect(await sent.text()).toContain('data-resend-after');
+    expect(scriptSources(sent)).toEqual({ script: "script-src 'self'", connect: undefined });
+    const wrong = await ua.request(stepUp, { form: { phone: p.phone, code: '000000' } });
+    expect(wrong.status).toBe(400);
+    expect(scriptSources(wrong)).toEqual({ script: undefined, connect: undefined });
+
+    const resetUa = browser();
+    const atLogin = await runFlow(resetUa, (await authorizationRequest(platform)).url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    const form = await resetUa.request(reset);
+    expect(await form.text()).toContain('获取验证码');
+    expect(scriptSources(form)).toEqual({ script: undefined, connect: undefined });
+    const asked = await resetUa.request(reset, {
+      form: { idNumber: p.idNumber, phone: (await person()).phone, send: '1' },
+    });
+    expect(await asked.text()).toContain('data-resend-after');
+    expect(scriptSources(asked)).toEqual({ script: "script-src 'self'", connect: undefined });
+    // The sign-in page's passkey button still fetches from us.
+    const loginUa = browser();
+    const authorize = await loginUa.request((await authorizationRequest(platform)).url);
+    const login = await loginUa.request(authorize.headers.get('location')!);
+    expect(await login.text()).toContain('忘记密码');
+    expect(scriptSources(login)).toEqual({ script: "script-src 'self'", connect: "connect-src 'self'" });
+  });
+
+  it('a daily cap’s wait is said in hours, not counted down on the button', async () => {
+    const p = await person();
+    await phoneDayUsedUp(buildDependencies(runtime.config), p.phone);
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const stepUp = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    const refused = await ua.request(stepUp, { form: { phone: p.phone, send: '1' } });
+    expect(await dailyCapPage(refused)).toContain('今天获取验证码的次数已达上限，请在 24 小时后重试。');
+    expect(scriptSources(refused)).toEqual({ script: undefined, connect: undefined });
+
+    const resetUa = browser();
+    const atLogin = await runFlow(resetUa, (await authorizationRequest(platform)).url, {});
+    const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
+    const resetRefused = await resetUa.request(reset, {
+      form: { idNumber: p.idNumber, phone: p.phone, send: '1' },
+    });
+    expect(await dailyCapPage(resetRefused)).toContain('请在 24 小时后重试');
+    expect(scriptSources(resetRefused).script).toBeUndefined();
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { audit } from '../../../functions/composition/factories.js';
@@ -158,6 +158,73 @@ describe('the supervision console’s trail page of a long trail', () => {
       const second = await trailPage((await trailPage(firstPath)).next!);
       expect(second.html).toContain('审计链被破坏');
       expect(second.html).toContain(`${String(target.chain)}</code> #${String(target.seq)}`);
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+  });
+
+  it('reports broken a genuine 下一页 whose entry was taken off the list since: the page would start past it and pass (R14 L2)', async () => {
+    // The cursor is the service's own (sealed), on the first page's last entry; that entry is then taken
+    // off the licence's list (its index keys removed, the chain left whole). A bookmarked 下一页 still opens.
+    const first = await trailPage(firstPath);
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === written[trailPageSize - 1],
+    )!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      const second = await trailPage(first.next!);
+      expect(second.status).toBe(200);
+      expect(second.times).toContain(written.at(-1));
+      expect(second.times).not.toContain(written[trailPageSize - 1]);
+      expect(second.html).not.toContain('审计链完整');
+      expect(second.html).toContain('审计链被破坏');
+      expect(second.html).toContain('no longer on the licence’s list');
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+    // Put back, the same link checks clean again.
+    expect((await trailPage(first.next!)).html).toContain('审计链完整');
+  });
+
+  it('answers over HTTP the entry a cursor stands on, or null once it is off the list (R14 L2)', async () => {
+    const token = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
+    const get = async (query: Record<string, string>) => {
+      const response = await fetch(
+        `${runtime.baseUrl}/supervision/audit?${new URLSearchParams({ licence: licenceId, ...query }).toString()}`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
+      expect(response.status).toBe(200);
+      return (await response.json()) as {
+        items: Array<{ at: string; hash?: string }>;
+        positions: string[];
+        after?: { at: string; position: string; entry: { at: string; hash?: string } | null };
+        cursor?: string;
+      };
+    };
+    const first = await get({ limit: '3' });
+    expect(first.after).toBeUndefined();
+    const x = first.items[2]!;
+    const second = await get({ limit: '3', cursor: first.cursor! });
+    expect(second.after).toEqual({ at: x.at, position: first.positions[2], entry: x });
+    expect(second.items.map((item) => item.at)).toEqual(written.slice(3, 6));
+
+    // Entry X deleted from the table outright: the same genuine cursor still opens, and says so.
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === x.at,
+    )!;
+    await doc.send(
+      new DeleteCommand({ TableName: config.auditTableName, Key: { pk: target.pk, sk: target.sk } }),
+    );
+    try {
+      const gone = await get({ limit: '3', cursor: first.cursor! });
+      expect(gone.after).toEqual({ at: x.at, position: first.positions[2], entry: null });
+      expect(gone.items.map((item) => item.at)).toEqual(written.slice(3, 6));
+      const page = await new SupervisionApi(runtime.baseUrl, token).auditOfLicence(licenceId, first.cursor!);
+      const check = await checkLicenceTrail(runtime.baseUrl, token, licenceId, page);
+      expect(check.result).toMatchObject({ kind: 'broken' });
     } finally {
       await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
     }

@@ -4,7 +4,11 @@ import { InvalidInputError } from '../../../shared/errors.js';
 import { zodErrors } from '../../../shared/http/request.js';
 import { FormRefusal } from '../../../shared/web/kit/form.js';
 import { translator } from '../../../shared/web/kit/i18n.js';
-import { closeAccountLabels } from '../../../shared/web/pages/wallet-account-page.js';
+import {
+  closeAccountForm,
+  closeAccountLabels,
+  closeConfirmBody,
+} from '../../../shared/web/pages/wallet-account-page.js';
 import { appointFieldLabels } from '../../../shared/web/pages/wallet-agents-page.js';
 import { refusalWords } from '../../../shared/web/web-handler.js';
 
@@ -23,8 +27,37 @@ function refused(schema: z.ZodType, fields: Record<string, unknown>, labels: For
  * refused field named by the label its form shows, in the page's language, never by the name it posts
  * (`password`, `scope.0`) nor by an API path.
  */
+/** The text of the label the rendered form gives its input `name` (`<label for>`, or one around it). */
+function labelOf(form: string, name: string): string | undefined {
+  const input = new RegExp(`<input\\b[^>]*\\bname="${name}"[^>]*>`).exec(form)?.[0];
+  if (!input) return undefined;
+  const id = /\bid="([^"]+)"/.exec(input)?.[1];
+  const byFor = id ? new RegExp(`<label for="${id}">([^<]*)</label>`).exec(form)?.[1] : undefined;
+  const around = new RegExp(`<label>\\s*<input\\b[^>]*\\bname="${name}"[^>]*>([^<]*)</label>`).exec(
+    form,
+  )?.[1];
+  return (byFor ?? around)?.trim();
+}
+
 describe('the refusal summary of a page', () => {
-  const closing = z.strictObject({ password: z.string().max(1024).optional() });
+  // The real closing form (as `POST /wallet/account/close` parses it), not a copy that cannot drift.
+  const closing = closeAccountForm;
+
+  // Review finding: the test used its own schema, so labels drifting from the real form passed.
+  it('has a label for every field the closing form posts, the one the form shows', () => {
+    const account = {
+      ...{ masked: '1101**********0011', name: '王小明', assurance: 'possession-verified' },
+      ...{ acr: 'urn:elicence:loa:3', phoneProven: true, passkeys: 0, createdAt: '2026-01-01T00:00:00Z' },
+    };
+    for (const t of [zh, en]) {
+      const form = closeConfirmBody(t, account).toString();
+      for (const name of Object.keys(closeAccountForm.shape)) {
+        const label = closeAccountLabels[name as keyof typeof closeAccountLabels];
+        expect(label, name).toBeDefined();
+        expect(labelOf(form, name), name).toBe(label(t));
+      }
+    }
+  });
 
   it('names a refused field by the label its form shows', () => {
     const error = refused(closing, { password: 'x'.repeat(1100) }, closeAccountLabels);
