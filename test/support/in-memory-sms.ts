@@ -20,6 +20,15 @@ import {
 } from '../../shared/identity/sms-codes.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
 import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+import { InMemoryEnvelopeSealer } from './in-memory-batches.js';
+import { InMemoryCarrierRegistry } from './in-memory-carrier.js';
+import {
+  InMemoryAccountStore,
+  InMemoryLoginAttemptStore,
+  InMemoryRegistry,
+  TestClock,
+} from './in-memory-identity.js';
+import { fakeMac } from './in-memory.js';
 
 /** The {@link SmsCodeStore} contract in memory. */
 export class InMemorySmsCodeStore implements SmsCodeStore {
@@ -178,4 +187,23 @@ export async function dailyCapPage(refused: Response): Promise<string> {
   expect(html).not.toContain('data-resend-after');
   expect(html).not.toContain('sms-countdown.js');
   return html;
+}
+
+/**
+ * What the `sms-codes` function runs a job with, in memory (codes, send limits, sender, registries, the
+ * job queue and its sealer), on `clock`: the base of the SMS unit tests' worlds.
+ */
+export function smsJobDependencies(clock = new TestClock()) {
+  return {
+    smsCodes: new InMemorySmsCodeStore(),
+    loginAttempts: new InMemoryLoginAttemptStore(),
+    sms: new MemorySmsSender(),
+    lookupMac: fakeMac,
+    clock,
+    accounts: new InMemoryAccountStore(),
+    registry: new InMemoryRegistry(),
+    carrier: new InMemoryCarrierRegistry(),
+    smsJobs: new InMemorySmsJobQueue(),
+    smsJobSealer: new InMemoryEnvelopeSealer(),
+  } satisfies SmsJobDependencies;
 }

@@ -1,4 +1,3 @@
-import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
@@ -22,21 +21,11 @@ import {
 import {
   FakePasswordHasher,
   FakePiiCipher,
-  InMemoryAccountStore,
   InMemoryAudit,
-  InMemoryLoginAttemptStore,
-  InMemoryRegistry,
   newIdNumber,
-  TestClock,
 } from '../../support/in-memory-identity.js';
 import { fakeMac } from '../../support/in-memory.js';
-import {
-  InMemorySmsCodeStore,
-  InMemorySmsJobQueue,
-  MemorySmsSender,
-  RecordingSignInRevocation,
-} from '../../support/in-memory-sms.js';
-import { InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
+import { RecordingSignInRevocation, smsJobDependencies } from '../../support/in-memory-sms.js';
 import type { IdNumber } from '../../../shared/identifiers/id-number.js';
 import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
 import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
@@ -47,25 +36,17 @@ import type { SmsJobDependencies } from '../../../shared/identity/sms-jobs.js';
 const phone = '+8613800138000';
 
 function world() {
-  const clock = new TestClock();
+  const base = smsJobDependencies();
+  const { clock } = base;
   const signIns = new RecordingSignInRevocation();
   const deps = {
-    smsCodes: new InMemorySmsCodeStore(),
-    loginAttempts: new InMemoryLoginAttemptStore(),
-    sms: new MemorySmsSender(),
-    lookupMac: fakeMac,
-    clock,
-    accounts: new InMemoryAccountStore(),
-    registry: new InMemoryRegistry(),
-    carrier: new InMemoryCarrierRegistry(),
+    ...base,
     passwords: new FakePasswordHasher(),
     signIns,
     platformConsents: signIns,
     passkeys: new InMemoryPasskeyStore(),
     pii: new FakePiiCipher(),
     audit: new InMemoryAudit(),
-    smsJobs: new InMemorySmsJobQueue(),
-    smsJobSealer: new InMemoryEnvelopeSealer(),
   } satisfies PhoneProofDependencies & SmsJobDependencies;
   return { clock, deps };
 }

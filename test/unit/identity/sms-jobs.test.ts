@@ -7,19 +7,9 @@ import {
   runSmsJob,
   smsJobContext,
   smsJobIdPattern,
-  type SmsJobDependencies,
 } from '../../../shared/identity/sms-jobs.js';
-import { InMemoryEnvelopeSealer } from '../../support/in-memory-batches.js';
-import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
-import {
-  InMemoryAccountStore,
-  InMemoryLoginAttemptStore,
-  InMemoryRegistry,
-  newIdNumber,
-  TestClock,
-} from '../../support/in-memory-identity.js';
-import { fakeMac } from '../../support/in-memory.js';
-import { InMemorySmsCodeStore, InMemorySmsJobQueue, MemorySmsSender } from '../../support/in-memory-sms.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { smsJobDependencies } from '../../support/in-memory-sms.js';
 
 /**
  * The SMS jobs (shared/identity/sms-jobs.ts): what the request path leaves for the `sms-codes` function,
@@ -28,20 +18,8 @@ import { InMemorySmsCodeStore, InMemorySmsJobQueue, MemorySmsSender } from '../.
 const phone = '+8613800138000';
 
 function world() {
-  const clock = new TestClock();
-  const deps = {
-    smsCodes: new InMemorySmsCodeStore(),
-    loginAttempts: new InMemoryLoginAttemptStore(),
-    sms: new MemorySmsSender(),
-    lookupMac: fakeMac,
-    clock,
-    accounts: new InMemoryAccountStore(),
-    registry: new InMemoryRegistry(),
-    carrier: new InMemoryCarrierRegistry(),
-    smsJobs: new InMemorySmsJobQueue(),
-    smsJobSealer: new InMemoryEnvelopeSealer(),
-  } satisfies SmsJobDependencies;
-  return { clock, deps };
+  const deps = smsJobDependencies();
+  return { clock: deps.clock, deps };
 }
 
 describe('SMS jobs', () => {
@@ -53,7 +31,7 @@ describe('SMS jobs', () => {
   beforeEach(async () => {
     w = world();
     idNumber = parseIdNumber(newIdNumber(), new Date());
-    const lookupKey = await personLookupKey(fakeMac, idNumber);
+    const lookupKey = await personLookupKey(w.deps.lookupMac, idNumber);
     subject = { purpose: 'step-up', lookupKey, phone };
     await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
     await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
