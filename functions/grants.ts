@@ -172,6 +172,12 @@ export interface FunctionGrants {
    * encryption context (so neither can open an account's ID number, nor the ID-number readers a batch).
    */
   batchItems?: 'seal' | 'open';
+  /**
+   * Data keys of the PII key for a requested SMS code's phone and ID number while its job waits
+   * (shared/identity/sms-jobs.ts): `seal` generates one per job on the request path, `open` decrypts it in
+   * the sender, both only under the `sms-job` encryption context.
+   */
+  smsJobs?: 'seal' | 'open';
   /** Creates issuer keys at onboarding, or signs with them. */
   issuerKeys?: 'provision' | 'sign';
   /**
@@ -211,6 +217,7 @@ export type KeyRole =
   | 'cursor'
   | 'pii'
   | 'batchItems'
+  | 'smsJobs'
   | 'issuer';
 
 const sign = ['kms:Sign', 'kms:GetPublicKey'];
@@ -245,6 +252,9 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
     ...(grants.pii && { pii: [grants.pii === 'encrypt' ? 'kms:Encrypt' : 'kms:Decrypt'] }),
     ...(grants.batchItems && {
       batchItems: [grants.batchItems === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
+    }),
+    ...(grants.smsJobs && {
+      smsJobs: [grants.smsJobs === 'seal' ? 'kms:GenerateDataKey' : 'kms:Decrypt'],
     }),
     ...(grants.issuerKeys && {
       issuer:
@@ -351,8 +361,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // secrets come from the web key. Scan-to-login (shared/sso/scan-login.ts): the sign-in page stores a code
   // (conditional put), the waiting page reads it and uses it up (get, conditional update). Passkey sign-in
   // (shared/sso/passkey-interaction.ts): sign-in challenges stored (put) and taken (delete), the passkey
-  // read (get) and its counter moved (conditional update). It asks the local carrier
-  // registry (get, the phone digested with the MAC key) and sends one-time codes by SMS (step-up, reset).
+  // read (get) and its counter moved (conditional update). One-time codes by SMS (step-up, reset): it counts
+  // the send limits and leaves one job per request in the batch table (conditional put `sms-job#`, the
+  // phone and ID number sealed with a data key of the PII key, `sms-job` context only); the `sms-codes`
+  // function asks the carrier and texts the code after the answer, so this function neither asks the
+  // carrier nor sends, and never writes a code (it checks and uses them up: update, delete).
   oidc: {
     table: {
       items: {
@@ -366,7 +379,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.scanLogin,
           partitions.passkey,
           partitions.registryPerson,
-          partitions.registryCarrier,
         ],
         // The code exchange reads the client-authentication counter, the code, its session, grant and
         // account together (oidc-adapter.ts, readAheadCodeExchange and readAheadForCode).
@@ -378,7 +390,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.entityAccount,
           partitions.scanLogin,
           partitions.passkeyChallenge,
-          partitions.smsCode,
           partitions.notices,
         ],
         UpdateItem: [
@@ -408,8 +419,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     webMac: true,
     interactionMac: true,
     clientSecretMac: true,
+    // A requested code's job, in the batch table, for the `sms-codes` function.
+    batchTable: { items: { PutItem: [partitions.smsJob] } },
     pii: 'decrypt',
-    sms: true,
+    smsJobs: 'seal',
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
   // clients (conditional put, delete), changes a client's members (its events endpoint, its secret's
@@ -658,8 +671,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // and appointments written (conditional
   // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
   // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
-  // key; it sends one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
-  // pending codes (put, update a try, conditional delete) and the send limits (get, conditional put, delete);
+  // key; it asks for one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
+  // one job per request in the batch table (conditional put `sms-job#`, the phone and ID number sealed with
+  // a data key of the PII key, `sms-job` context only; the `sms-codes` function sends), pending codes
+  // checked (update a try, conditional delete) and the send limits (get, conditional put, delete);
   // the person's daily ceiling on wrong codes (get, conditional put, update and delete to give a try back).
   // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
@@ -697,7 +712,6 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.entityAgents,
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
-          partitions.smsCode,
           partitions.notices,
         ],
         UpdateItem: [partitions.smsCode, partitions.smsCheckLimits, ...closurePasswordCounters],
@@ -716,8 +730,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     },
     auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
     lookupMac: true,
+    batchTable: { items: { PutItem: [partitions.smsJob] } },
     pii: 'encrypt',
-    sms: true,
+    smsJobs: 'seal',
   },
   // The pages (shared/web). Landing page, verifier page, service worker and assets: no data, no key. The
   // verifier page verifies in the browser from the public trust and status lists.
@@ -844,6 +859,23 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     lookupMac: true,
     issuerKeys: 'sign',
     batchItems: 'open',
+  },
+  // Requested SMS codes (shared/identity/sms-jobs.ts), fed by the SMS queue: reads a job and removes it once
+  // done (get, delete), in the batch table, opening its phone and ID number with a data key of the PII key
+  // (`sms-job` context only); asks the local population and carrier registries (get, the phone digested
+  // with the MAC key) and, for a reset, the account's proven phone (get); makes the code and stores its
+  // keyed hash (put) once the SMS provider took the text. The only function that sends SMS codes.
+  'sms-codes': {
+    table: {
+      items: {
+        GetItem: [partitions.account, partitions.registryPerson, partitions.registryCarrier],
+        PutItem: [partitions.smsCode],
+      },
+    },
+    batchTable: { items: { GetItem: [partitions.smsJob], DeleteItem: [partitions.smsJob] } },
+    lookupMac: true,
+    smsJobs: 'open',
+    sms: true,
   },
   // Withdrawal notices (functions/notices.ts, shared/sharing/withdrawal-notices.ts), on a schedule: the
   // due notices (query of the `notices` partition), each platform's metadata for its events endpoint (get

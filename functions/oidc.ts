@@ -27,14 +27,14 @@ import {
   cookieSealer,
   scanLogins,
   passkeys,
-  sms,
   smsCodes,
+  smsJobs,
+  smsJobSealer,
   signIns,
   sharingGrants,
   platformSubject,
   clientReader,
   platformConsents,
-  carrier,
   audit,
 } from './composition/factories.js';
 import { errorResult } from '../shared/http/api-handler.js';
@@ -88,15 +88,15 @@ const dependencies = composition({
   cookieSealer,
   scanLogins,
   passkeys,
-  sms,
   smsCodes,
+  smsJobs,
+  smsJobSealer,
   signIns,
   // The real owner taking an account back withdraws the squatter's consents, each platform told.
   sharingGrants,
   platformSubject,
   clientReader,
   platformConsents,
-  carrier,
   audit,
 });
 type Dependencies = ReturnType<typeof dependencies>;

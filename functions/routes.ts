@@ -38,6 +38,9 @@ export const functionNames = [
   // No route: bulk issuance jobs (docs/batch-issuance.md), fed by an SQS queue in AWS and by the local
   // runtime's queue (infra/local/queues.ts).
   'batches',
+  // No route: sends the SMS codes people asked for, after the answer (shared/identity/sms-jobs.ts), fed by
+  // the SMS queue in AWS and by the local runtime's queue (infra/local/queues.ts).
+  'sms-codes',
   // No route: signs the trust list and status lists (shared/licence/list-signer.ts), invoked only by
   // `trust-list` and `status-lists` (their `invokes` grant), in process by the local runtime's emulator
   // (infra/local/lambda-emulator.ts).

@@ -22,6 +22,7 @@ import { ServiceFunction } from './constructs/service-function.js';
 import { ServiceTable } from './constructs/table.js';
 import { StreamConsumer } from './constructs/stream-consumer.js';
 import { BatchQueue } from './constructs/batch-queue.js';
+import { encryptionKey } from './constructs/encryption-key.js';
 import { GradualDeploys, liveArn, liveName } from './constructs/gradual-deploys.js';
 import { SmsProvider, type SmsProviderName, type TencentSmsSettings } from './constructs/sms-provider.js';
 import { leadingKeys, prefixes } from '../shared/adapters/dynamo/keys.js';
@@ -203,6 +204,13 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.minutes(5),
     config: true,
   },
+  // One requested SMS code: the registries (3 s each at most), then the provider (its 3 s deadline).
+  'sms-codes': {
+    description: 'elicence SMS codes sent after the answer (SMS queue consumer)',
+    memorySize: 512,
+    timeout: Duration.seconds(15),
+    config: true,
+  },
 };
 
 /**
@@ -373,6 +381,8 @@ export class ElicenceStack extends Stack {
   readonly auditCheck: events.Rule;
   readonly supervisionStream: StreamConsumer;
   readonly batchQueue: BatchQueue;
+  /** Requested SMS codes, from the batch table's stream to the `sms-codes` function. */
+  readonly smsQueue: BatchQueue;
   readonly auditCheckpoints: events.Rule;
   readonly peerRefresh: events.Rule;
   /** The schedule delivering withdrawal notices to the platforms (functions/notices.ts). */
@@ -523,7 +533,7 @@ export class ElicenceStack extends Stack {
           ...(grants.interactionMac && { INTERACTION_KEY_ID: keys.interaction.keyArn }),
           ...(grants.clientSecretMac && { CLIENT_SECRET_KEY_ID: keys.clientSecret.keyArn }),
           ...(grants.cursorMac && { CURSOR_KEY_ID: keys.cursor.keyArn }),
-          ...((grants.pii || grants.batchItems) && { PII_KEY_ID: keys.pii.keyArn }),
+          ...((grants.pii || grants.batchItems || grants.smsJobs) && { PII_KEY_ID: keys.pii.keyArn }),
           ...(grants.sms && sms.environment),
           ...(grants.alerts && { ALERT_PUBLISHER: 'sns', ALERT_TOPIC_ARN: alertTopic.topicArn }),
           ...(grants.table?.partitionQueries?.includes(leadingKeys.peers) && {
@@ -696,6 +706,26 @@ export class ElicenceStack extends Stack {
       partitionKeyPrefix: prefixes.batch,
       maxConcurrency: 5,
     });
+    // SMS codes, sent after the answer (docs/security.md, "Timing"): a request's job reaches `sms-codes`
+    // the same way, through a pipe of its own and the SMS queue, both queues under a KMS key of their own.
+    this.smsQueue = new BatchQueue(this, 'SmsCodes', {
+      table: batchJobs.table,
+      consumer: aliases['sms-codes'],
+      consumerTimeout: specOf('sms-codes').timeout,
+      partitionKeyPrefix: prefixes.smsJob,
+      maxConcurrency: 20,
+      kind: {
+        inputTemplate: '{"smsJob": "<$.dynamodb.NewImage.id.S>"}',
+        label: 'SMS',
+        job: 'SMS code job',
+        // A code lives 5 minutes: one that waits a minute is already late for the person waiting.
+        backlogSeconds: 60,
+        backlogText: 'a minute',
+        encryptionKey: encryptionKey(this, 'SmsQueueKey', {
+          description: 'elicence SMS queue encryption key (requested codes waiting to be sent)',
+        }),
+      },
+    });
     // Every KMS key defined above (the service's, the alarm topic's, any added later): none may be tagged,
     // disabled, re-policied or scheduled for deletion by a function's role (infra/constructs/key-guard.ts).
     this.keyGuard = new KeyDeletionGuard(this, 'KeyGuard', {
@@ -746,6 +776,7 @@ export class ElicenceStack extends Stack {
       ),
       ...this.supervisionStream.alarms,
       ...this.batchQueue.alarms,
+      ...this.smsQueue.alarms,
       ...http.alarms,
       ...functionNames.flatMap((name) => functions[name].alarms),
       // A deploy rolled back says so: the new version's errors stopped it.

@@ -222,7 +222,7 @@ const shots: Record<string, Shot> = {
     await page.getByLabel(/手机号/).fill(stepUpPerson.phone);
     await page.getByRole('button', { name: '获取验证码' }).click();
     await page.locator('#form-notice').waitFor();
-    if ((await outbox(runtime.dataDir)).every((message) => message.to !== stepUpPerson.phone)) {
+    if ((await outbox(runtime)).every((message) => message.to !== stepUpPerson.phone)) {
       throw new Error('no code was sent');
     }
     await save(page, 'step-up', false);

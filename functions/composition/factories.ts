@@ -42,6 +42,7 @@ import {
   dynamoAlertStore,
   dynamoAuditStream,
   dynamoSmsCodeStore,
+  dynamoSmsJobQueue,
   dynamoStatusListStore,
   dynamoTrustListStore,
   dynamoPeerStore,
@@ -182,6 +183,13 @@ export const batches = (c: Needs<'doc'>) => dynamoBatchStore(c.doc);
 export const batchSlots = (c: Needs<'doc'>) => dynamoBatchSlotStore(c.doc);
 /** Seals a batch's items (holders' ID numbers among them) while they wait: data keys of the PII key. */
 export const batchItemsSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.config.piiKeyId);
+/**
+ * Seals and opens an SMS job's phone and ID number: data keys of the PII key under the `sms-job` context
+ * alone (the request functions seal, the `sms-codes` function opens; shared/identity/sms-jobs.ts).
+ */
+export const smsJobSealer = (c: Needs<'kms'>) => kmsEnvelopeSealer(c.kms, c.config.piiKeyId);
+/** Requested SMS codes waiting for the `sms-codes` function, in the batch table. */
+export const smsJobs = (c: Needs<'doc'>) => dynamoSmsJobQueue(c.doc);
 /** One per container: the printable licences' signatures, reused while their bytes and key hold. */
 export const pdfSignatures = (c: Needs) => new PdfSignatureCache(c.clock);
 export const batchSigners = (c: Needs<'issuers' | 'signerFor'>) =>

@@ -27,6 +27,7 @@ import type { PiiCipher } from '../../shared/identity/pii-cipher.js';
 import type { CarrierStore, RegistryStore } from '../../shared/identity/registry.js';
 import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
 import type { SmsCodeStore } from '../../shared/identity/sms-code-store.js';
+import type { SmsJobQueue } from '../../shared/identity/sms-jobs.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import type { ScanLoginStore } from '../../shared/identity/scan-login.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
@@ -172,6 +173,10 @@ export interface Dependencies extends Connections {
   passkeys: PasskeyStore;
   /** Pending SMS codes (keyed hashes only). */
   smsCodes: SmsCodeStore;
+  /** Requested SMS codes waiting for the `sms-codes` function (shared/identity/sms-jobs.ts). */
+  smsJobs: SmsJobQueue;
+  /** Seals an SMS job's phone and ID number (the `sms-job` context of the PII key). */
+  smsJobSealer: EnvelopeSealer;
   /** Ends every sign-in of a person (the real owner taking an account back). */
   signIns: SignInRevocation;
   /** The provider's grants that share licences with platforms (授权用证). */

@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as pipes from 'aws-cdk-lib/aws-pipes';
@@ -22,6 +23,12 @@ export interface BatchQueueProps {
   partitionKeyPrefix: string;
   /** Jobs run at once, at most: bounds the load an import puts on the table and the issuer keys. */
   maxConcurrency: number;
+  /**
+   * What the queue carries instead of bulk issuance jobs (the SMS codes' jobs): the message the pipe makes
+   * of an insert (a Pipes input template), the words of the descriptions, the backlog alarm's threshold,
+   * and a KMS key of the stack for both queues (instead of SQS's own), when what waits is personal data.
+   */
+  kind?: QueueKind;
 }
 
 /**
@@ -40,6 +47,29 @@ export interface BatchQueueProps {
  * alarmNotifications.notifyOn(batchQueue.alarms);
  * ```
  */
+/** What a {@link BatchQueue} carries, as its descriptions and alarms say it. */
+export interface QueueKind {
+  /** The message the pipe makes of an insert (a Pipes input template; quoted: Pipes quotes nothing itself). */
+  inputTemplate: string;
+  /** The queue's name in descriptions (`batch`, `SMS`). */
+  label: string;
+  /** One job, in descriptions (`bulk issuance job`). */
+  job: string;
+  /** The backlog alarm: the oldest job's age, and the same in words. */
+  backlogSeconds: number;
+  backlogText: string;
+  /** A KMS key of the stack for both queues (absent: SQS's own), when what waits is personal. */
+  encryptionKey?: kms.IKey;
+}
+
+const bulkIssuance: QueueKind = {
+  inputTemplate: '{"batchId": "<$.dynamodb.NewImage.id.S>"}',
+  label: 'batch',
+  job: 'bulk issuance job',
+  backlogSeconds: 3600,
+  backlogText: 'an hour',
+};
+
 export class BatchQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetters: sqs.Queue;
@@ -48,12 +78,17 @@ export class BatchQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: BatchQueueProps) {
     super(scope, id);
+    const kind = props.kind ?? bulkIssuance;
+    const encryption = kind.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: kind.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     this.deadLetters = deadLetterQueue(
       this,
-      'This queue is itself the dead-letter queue of the batch queue and of its pipe: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.',
+      `This queue is itself the dead-letter queue of the ${kind.label} queue and of its pipe: it holds jobs that failed every delivery, for replay; a queue behind it would add nothing.`,
+      kind.encryptionKey,
     );
     this.queue = new sqs.Queue(this, 'Jobs', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...encryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(4),
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * 6),
@@ -69,11 +104,28 @@ export class BatchQueue extends Construct {
 
     const role = new iam.Role(this, 'PipeRole', {
       assumedBy: new iam.ServicePrincipal('pipes.amazonaws.com'),
-      description: 'elicence batch pipe: reads the batch table stream, sends job ids to the batch queue',
+      description: `elicence ${kind.label} pipe: reads the batch table stream, sends job ids to the ${kind.label} queue`,
     });
     props.table.grantStreamRead(role);
-    this.queue.grantSendMessages(role);
-    this.deadLetters.grantSendMessages(role);
+    if (kind.encryptionKey) {
+      // What `grantSendMessages` gives, less its `kms:GenerateDataKey*` and `kms:ReEncrypt*` wildcards:
+      // sending to a queue under a KMS key needs a data key and decrypting it, no more.
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          resources: [this.queue.queueArn, this.deadLetters.queueArn],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [kind.encryptionKey.keyArn],
+        }),
+      );
+    } else {
+      this.queue.grantSendMessages(role);
+      this.deadLetters.grantSendMessages(role);
+    }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -81,7 +133,7 @@ export class BatchQueue extends Construct {
     });
     if (!props.table.tableStreamArn) throw new Error('BatchQueue: the table has no stream');
     this.pipe = new pipes.CfnPipe(this, 'Pipe', {
-      description: 'elicence: each new bulk issuance job to the batch queue',
+      description: `elicence: each new ${kind.job} to the ${kind.label} queue`,
       roleArn: role.roleArn,
       source: props.table.tableStreamArn,
       sourceParameters: {
@@ -103,8 +155,7 @@ export class BatchQueue extends Construct {
         },
       },
       target: this.queue.queueArn,
-      // Quoted: the path names a string (Pipes quotes nothing itself).
-      targetParameters: { inputTemplate: '{"batchId": "<$.dynamodb.NewImage.id.S>"}' },
+      targetParameters: { inputTemplate: kind.inputTemplate },
     });
     this.pipe.node.addDependency(role);
 
@@ -113,15 +164,15 @@ export class BatchQueue extends Construct {
         this,
         'FailedJobs',
         this.deadLetters,
-        'elicence batches: bulk issuance jobs failed every delivery (see the batch dead-letter queue)',
+        `elicence ${id.toLowerCase()}: ${kind.job}s failed every delivery (see the ${kind.label} dead-letter queue)`,
       ),
       new cloudwatch.Alarm(this, 'Backlog', {
-        alarmDescription: 'elicence batches: a bulk issuance job has waited more than an hour to start',
+        alarmDescription: `elicence ${id.toLowerCase()}: a ${kind.job} has waited more than ${kind.backlogText} to start`,
         metric: this.queue.metricApproximateAgeOfOldestMessage({
           period: Duration.minutes(5),
           statistic: 'Maximum',
         }),
-        threshold: 3600,
+        threshold: kind.backlogSeconds,
         evaluationPeriods: 3,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

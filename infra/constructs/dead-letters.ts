@@ -1,20 +1,23 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /**
- * The dead-letter queue of an asynchronous consumer, as `scope`'s `DeadLetters`: encrypted, TLS-only, kept
- * 14 days for replay. `reason` says why it has no dead-letter queue of its own (cdk-nag's SQS3).
+ * The dead-letter queue of an asynchronous consumer, as `scope`'s `DeadLetters`: encrypted (with `key`, a
+ * KMS key of the stack, when given; else SQS's own), TLS-only, kept 14 days for replay. `reason` says why it has no dead-letter queue of its own (cdk-nag's SQS3).
  *
  * @example
  * ```ts
  * this.deadLetters = deadLetterQueue(this, 'This queue is itself the on-failure destination of …');
  * ```
  */
-export function deadLetterQueue(scope: Construct, reason: string): sqs.Queue {
+export function deadLetterQueue(scope: Construct, reason: string, key?: kms.IKey): sqs.Queue {
   const queue = new sqs.Queue(scope, 'DeadLetters', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    ...(key
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });

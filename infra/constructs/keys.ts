@@ -5,6 +5,7 @@ import { encryptionKey } from './encryption-key.js';
 import { Construct } from 'constructs';
 import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
+import { smsJobContext } from '../../shared/identity/sms-jobs.js';
 import type { KeyRole } from '../../functions/grants.js';
 
 /** The aliases the service's configuration names by default (see `shared/config.ts`). */
@@ -43,6 +44,12 @@ const batchItemsKeyContext = {
     'kms:EncryptionContext:purpose': batchItemsContext({ batchId: '', requestHash: '', n: 0 }).purpose,
   },
   Null: { 'kms:EncryptionContext:batch': 'false', 'kms:EncryptionContext:chunk': 'false' },
+};
+
+/** A requested SMS code's phone and ID number: the PII key's data keys, only under the `sms-job` context. */
+const smsJobKeyContext = {
+  StringEquals: { 'kms:EncryptionContext:purpose': smsJobContext('').purpose },
+  Null: { 'kms:EncryptionContext:job': 'false' },
 };
 
 /**
@@ -384,13 +391,19 @@ export class ServiceKeys extends Construct {
    */
   allow(role: iam.IRole, key: Exclude<KeyRole, 'issuer'>, actions: readonly string[]): void {
     // A `previous…` role names every retiring generation; a batch's items are the PII key's.
-    const used = key === 'batchItems' ? [this.pii] : [this[key]].flat();
+    const used = key === 'batchItems' || key === 'smsJobs' ? [this.pii] : [this[key]].flat();
     for (const usedKey of used) {
       allowUse(
         usedKey,
         role,
         [...actions],
-        key === 'pii' ? idNumberContext : key === 'batchItems' ? batchItemsKeyContext : undefined,
+        key === 'pii'
+          ? idNumberContext
+          : key === 'batchItems'
+            ? batchItemsKeyContext
+            : key === 'smsJobs'
+              ? smsJobKeyContext
+              : undefined,
       );
     }
   }

@@ -10,6 +10,8 @@ export interface DeliveryLoop<Item> {
   drain(): Promise<void>;
   /** Stops delivering (items still queued and pushed later are dropped); waits for the batch under way. */
   stop(): Promise<void>;
+  /** Delivers nothing until the returned function is called; items pushed meanwhile wait. */
+  hold(): () => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export function deliveryLoop<Item, Handler>(options: {
   const queue: Item[] = [];
   let running: Promise<void> | undefined;
   let stopped = false;
+  let held = 0;
   let handler: Promise<Handler> | undefined;
 
   const deliver = async (batch: Item[]) => {
@@ -71,21 +74,39 @@ export function deliveryLoop<Item, Handler>(options: {
   };
 
   const pump = async () => {
-    while (queue.length > 0 && !stopped) {
+    // One turn first, so that `running` is this run's promise when the run ends and clears it. A run that
+    // ended before its caller's assignment (a held loop: nothing to deliver) would leave a settled promise
+    // in `running` for good: `drain()` would spin on it without end and a release would start nothing.
+    await Promise.resolve();
+    while (queue.length > 0 && !stopped && held === 0) {
       if (options.batchingWindow) await new Promise((resolve) => setImmediate(resolve));
       await deliver(queue.splice(0, options.batchSize));
     }
     running = undefined;
+  };
+  /** Starts delivering, unless a run is under way, the loop is held or stopped, or nothing waits. */
+  const start = () => {
+    if (!running && !stopped && held === 0 && queue.length > 0) running = pump();
   };
 
   return {
     push(items) {
       if (stopped || items.length === 0) return;
       queue.push(...items);
-      running ??= pump();
+      start();
     },
     async drain() {
       while (running) await running;
+    },
+    hold() {
+      held += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        held -= 1;
+        start();
+      };
     },
     async stop() {
       stopped = true;

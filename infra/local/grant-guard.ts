@@ -15,6 +15,7 @@ import { functionTarget } from './function-target.js';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
+import { smsJobContext } from '../../shared/identity/sms-jobs.js';
 
 /**
  * What IAM answers when a role lacks a permission, as the SDK would surface it: a client fault the service
@@ -43,6 +44,7 @@ export function stringLike(pattern: string, value: string): boolean {
 const compiledPatterns = new Map<string, RegExp>();
 
 const batchItemsPurpose = batchItemsContext({ batchId: '', requestHash: '', n: 0 }).purpose;
+const smsJobPurpose = smsJobContext('').purpose;
 
 /** IAM's `StringLike` against any of `patterns`: one expression per list (the grants' lists are fixed). */
 function anyLike(patterns: readonly string[], value: string): boolean {
@@ -387,10 +389,11 @@ export function guardGrants(
     guard(functionName, (action, input) => {
       const keyId = (input.KeyId ?? input.TargetKeyId) as string | undefined;
       const role = (keyId && keyRoles.get(keyId)) || 'issuer';
-      // The PII key serves two uses, told apart by the encryption context as its key policy does.
+      // The PII key serves three uses, told apart by the encryption context as its key policy does.
       const context = input.EncryptionContext as Record<string, string> | undefined;
-      const batchItems = role === 'pii' && context?.purpose === batchItemsPurpose;
-      return kmsRefusal(grants, action, batchItems ? 'batchItems' : role);
+      const purpose = role === 'pii' ? context?.purpose : undefined;
+      const use = purpose === batchItemsPurpose ? 'batchItems' : purpose === smsJobPurpose ? 'smsJobs' : role;
+      return kmsRefusal(grants, action, use);
     }),
     step,
   );

@@ -13,6 +13,11 @@ export interface LocalQueue {
   readonly failures: ReadonlyArray<{ body: string; error: string }>;
   /** Stops delivering; waits for the message under way. */
   stop(): Promise<void>;
+  /**
+   * Holds deliveries until the returned function is called (messages wait, as in a queue whose consumer
+   * is slow): how a test sees what a request did before its job ran.
+   */
+  hold(): () => void;
 }
 
 /** Deliveries of a message before it is given up (the queue's `maxReceiveCount`, infra/constructs/batch-queue.ts). */
@@ -39,8 +44,20 @@ export function tapBatchQueue(
     partitionKeyPrefix: string;
     functionName: FunctionName;
     load: () => Promise<QueueHandler>;
+    /**
+     * The message of an item's insert, or none: by default a bulk issuance job's first write (version 1)
+     * as `{ batchId }`, as the batch pipe's input template makes it.
+     */
+    message?: (item: Record<string, AttributeValue>) => string | undefined;
+    /** The queue's ARN in the records (`batches` by default). */
+    queueName?: string;
   },
 ): LocalQueue {
+  const message =
+    options.message ??
+    ((item: Record<string, AttributeValue>) =>
+      // The job's first write (version 1) is its insert; its progress writes are not.
+      item.version?.N === '1' && item.id?.S ? JSON.stringify({ batchId: item.id.S }) : undefined);
   const failures: Array<{ body: string; error: string }> = [];
   const loop = deliveryLoop<SQSRecord, QueueHandler>({
     functionName: options.functionName,
@@ -63,10 +80,9 @@ export function tapBatchQueue(
     if (write.operation !== 'PutItem') return;
     if (write.input.TableName !== undefined && write.input.TableName !== options.tableName) return;
     const item = write.input.Item as Record<string, AttributeValue> | undefined;
-    // The job's first write (version 1) is its insert; its progress writes are not.
-    if (!item?.pk?.S?.startsWith(options.partitionKeyPrefix) || item.version?.N !== '1' || !item.id?.S)
-      return;
-    const body = JSON.stringify({ batchId: item.id.S });
+    if (!item?.pk?.S?.startsWith(options.partitionKeyPrefix)) return;
+    const body = message(item);
+    if (body === undefined) return;
     loop.push([
       {
         messageId: randomUUID(),
@@ -81,7 +97,7 @@ export function tapBatchQueue(
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:local:000000000000:batches',
+        eventSourceARN: `arn:aws:sqs:local:000000000000:${options.queueName ?? 'batches'}`,
         awsRegion: 'local',
       },
     ]);
@@ -90,6 +106,7 @@ export function tapBatchQueue(
   return {
     failures,
     drain: () => loop.drain(),
+    hold: () => loop.hold(),
     async stop() {
       unsubscribe();
       await loop.stop();

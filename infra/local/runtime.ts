@@ -62,6 +62,12 @@ export interface LocalRuntime {
   /** Batch jobs that failed every delivery (in AWS: the batch queue's dead-letter queue). */
   batchFailures(): ReadonlyArray<{ body: string; error: string }>;
   /**
+   * The SMS queue (requested codes, run by `sms-codes` after the answer; absent without the embedded
+   * DynamoDB): `drain()` resolves once every code asked for so far was sent or dropped, `failures` are
+   * the jobs that failed every delivery (in AWS: the SMS dead-letter queue), `hold()` delays sending.
+   */
+  smsQueue: LocalQueue | undefined;
+  /**
    * Runs a round of the withdrawal notices due (the `notices` function, as the stack's schedule does every
    * minute), after the round under way, and resolves with what it did.
    */
@@ -201,6 +207,15 @@ export async function startLocalRuntime(
   const readiness = new Promise<void>((resolve) => (ready = resolve));
   const server = createLocalServer(routes, { ready: readiness, loadHandler: options.loadHandler });
 
+  /** A queue consumer's handler, imported at its first message (as Lambda loads it at a cold start). */
+  const queueConsumer = (name: 'batches' | 'sms-codes') => async () => {
+    const entry = new URL(`../../functions/${name}.ts`, import.meta.url).href;
+    const module = (await import(/* @vite-ignore */ entry)) as {
+      handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+    };
+    return module.handler;
+  };
+
   // Lambda's Invoke API, for the functions that invoke another (the list signer): each runs in its own
   // invocation, with its own grants, as the server's routes do.
   const lambda =
@@ -316,13 +331,19 @@ export async function startLocalRuntime(
       tableName: functionConfig.batchTableName,
       partitionKeyPrefix: prefixes.batch,
       functionName: 'batches',
-      load: async () => {
-        const entry = new URL('../../functions/batches.ts', import.meta.url).href;
-        const module = (await import(/* @vite-ignore */ entry)) as {
-          handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
-        };
-        return module.handler;
-      },
+      load: queueConsumer('batches'),
+    });
+  // Requested SMS codes: each job's insert in the batch table becomes a message of the SMS queue, run by
+  // `sms-codes` after the request was answered (docs/security.md, "Timing").
+  const smsQueue: LocalQueue | undefined =
+    dynamo &&
+    tapBatchQueue(dynamo, {
+      tableName: functionConfig.batchTableName,
+      partitionKeyPrefix: prefixes.smsJob,
+      functionName: 'sms-codes',
+      queueName: 'sms-codes',
+      message: (item) => (item.id?.S ? JSON.stringify({ smsJob: item.id.S }) : undefined),
+      load: queueConsumer('sms-codes'),
     });
   // Withdrawal notices to the platforms: a round every NOTICE_INTERVAL_SECONDS and at each new notice.
   const noticeRounds = startNoticeRounds(dynamo, {
@@ -355,6 +376,7 @@ export async function startLocalRuntime(
     await noticeRounds.stop();
     await schedules.stop();
     await batchQueue?.stop();
+    await smsQueue?.stop();
     await stream?.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -408,6 +430,7 @@ export async function startLocalRuntime(
       streamFailures: () => stream?.failures ?? [],
       drainBatches: async () => batchQueue?.drain(),
       batchFailures: () => batchQueue?.failures ?? [],
+      smsQueue,
       deliverNotices: () => noticeRounds.deliverNow(),
       runSchedule: (functionName) => schedules.run(functionName),
       stopped,

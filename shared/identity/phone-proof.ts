@@ -7,30 +7,32 @@ import type { PasskeyStore } from './passkeys.js';
 import type { PasswordHasher } from './password-hasher.js';
 import type { PiiCipher } from './pii-cipher.js';
 import type { PersonAccount } from './person-account.js';
-import type { CarrierRegistry, PopulationRegistry, RegisteredPerson } from './registry.js';
+import type { PopulationRegistry, RegisteredPerson } from './registry.js';
 import { personIdNumber } from './verify-password.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
 import { epochSeconds } from '../clock.js';
+import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import {
   admitSend,
   checkSmsCode,
   countDaily,
   phoneDigest,
-  deliverSmsCode,
-  prepareSmsCode,
   type SmsCodeDependencies,
   type SmsCodeSubject,
 } from './sms-codes.js';
+import { enqueueSmsJob, type SmsJobQueue } from './sms-jobs.js';
 
 /**
  * Proving level 3 by possession: an SMS code to the mobile number the carrier registry confirms for the
  * person an ID number names (三要素核验: number, the population registry's name, phone). Used by the
- * step-up of a sign-in and by the password reset; whoever completes it controls that number's account.
+ * step-up of a sign-in and by the password reset; whoever completes it controls that number's account. The
+ * request functions ask for codes and check them; only the `sms-codes` function asks the carrier and
+ * texts them (./sms-jobs.ts), so these dependencies hold neither.
  */
-export interface PhoneProofDependencies extends SmsCodeDependencies {
+export interface PhoneProofDependencies extends Omit<SmsCodeDependencies, 'sms'>, SmsRequestDependencies {
   accounts: AccountStore;
+  /** The person's name and level are read again from it when a code raises an account to level 3. */
   registry: PopulationRegistry;
-  carrier: CarrierRegistry;
   passwords: PasswordHasher;
   signIns: SignInRevocation;
   /**
@@ -69,7 +71,8 @@ export const resetPhoneRefusalsPerDay = 5;
  */
 async function resetPhoneRefusal(
   subject: SmsCodeSubject,
-  deps: SmsCodeDependencies & Pick<PhoneProofDependencies, 'accounts'>,
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'> &
+    Pick<PhoneProofDependencies, 'accounts'>,
 ): Promise<'refuse' | 'silent' | undefined> {
   const account = await deps.accounts.findByLookupKey(subject.lookupKey);
   if (!account?.provenPhone) return undefined;
@@ -84,16 +87,15 @@ async function resetPhoneRefusal(
 }
 
 /**
- * Sends a code for `subject` if, and only if, the carrier registry confirms its phone for the person the
- * registry knows under its lookup key. The answer is the same either way (`requested`): it never tells
- * whether a number belongs to someone. The send limits count every request, confirmed or not, so that the
- * form is no oracle for the carrier registry either. A code the SMS provider refused or did not answer is
- * `requested` too ({@link deliverSmsCode}: nothing stored, the failure logged for the operators' alarm):
- * answering otherwise would tell confirmed phones apart, as only they reach the provider. The send limits
- * stay counted for it, as for any request, and the page says how to try again (docs/security.md). A
- * reset (`purpose: 'reset'`, which needs `accounts`) on an account proven by a phone sends only to that
- * phone: another is `not_proven_phone` (a few times a day per person, then `requested` without a code,
- * see {@link resetPhoneRefusalsPerDay}).
+ * Asks for a code for `subject`; the code goes out later, off the request path, if and only if the carrier
+ * registry confirms its phone for the person the registry knows under its lookup key ({@link runSmsJob}).
+ * Every request does the same work, confirmed or not: the send limits counted, one job left (the phone
+ * and ID number sealed); nothing here waits on the registries or the SMS provider, so neither the answer
+ * (`requested`) nor its time tells whether a number belongs to someone, nor whether the provider took the
+ * text (docs/security.md, "Timing"). The send limits count every request, so that the form is no oracle for
+ * the carrier registry either. A reset (`purpose: 'reset'`, which needs `accounts`) on an account proven by
+ * a phone sends only to that phone: another is `not_proven_phone` (a few times a day per person, then
+ * `requested`, a job left as for any request, which the sender drops, see {@link resetPhoneRefusalsPerDay}).
  *
  * @example
  * ```ts
@@ -103,43 +105,31 @@ async function resetPhoneRefusal(
 export async function requestPhoneProof(
   subject: SmsCodeSubject,
   source: string,
-  deps: SmsCodeDependencies &
-    Pick<PhoneProofDependencies, 'registry' | 'carrier'> &
-    Partial<Pick<PhoneProofDependencies, 'accounts'>>,
-  /** The ID number itself: the registries' HTTP services need it (the lookup key is our own MAC). */
+  deps: SmsRequestDependencies & Partial<Pick<PhoneProofDependencies, 'accounts'>>,
+  /** The ID number itself, sealed in the job: the registries' HTTP services need it (the lookup key is our own MAC). */
   idNumber?: IdNumber,
 ): Promise<ProofRequest> {
+  // 1. The send limits, counted for every request.
   const admission = await admitSend({ phone: subject.phone, source }, deps);
   if (!admission.admitted) return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
-  let withheld = false;
+  // 2. A reset to a phone other than the proven one is refused while the page may say so.
   if (subject.purpose === 'reset') {
     // Fail closed: a reset that cannot see the account's proven phone sends nothing.
     if (!deps.accounts) throw new Error('a reset needs the accounts to find the proven phone');
     const refusal = await resetPhoneRefusal(subject, { ...deps, accounts: deps.accounts });
     if (refusal === 'refuse') return { status: 'not_proven_phone' };
-    // Past the day's refusals: the same work and answer as any request, without the code.
-    withheld = refusal === 'silent';
+    // Past the day's refusals: the same work and answer as any request; the sender checks the phone again.
   }
-  // The code is made and hashed either way, so that the time taken says less about the answer; what is
-  // left (storing and texting it) is documented in docs/sign-in.md.
-  const [prepared, person] = await Promise.all([
-    prepareSmsCode(subject, deps),
-    deps.registry.findPerson(subject.lookupKey, idNumber),
-  ]);
-  const confirmed =
-    person !== undefined &&
-    (await deps.carrier.confirms({
-      lookupKey: subject.lookupKey,
-      name: person.name,
-      phone: subject.phone,
-      ...(idNumber ? { idNumber } : {}),
-    }));
-  // Sent or not, the same answer: whether the provider took the text is for the operators (`sms not
-  // sent`), not for whoever typed the phone.
-  if (confirmed && !withheld) await deliverSmsCode(prepared, deps);
-  else logger.info('sms code not sent: phone not confirmed for the person', { purpose: subject.purpose });
+  // 3. One job, whatever the phone: whether it is the person's is the sender's question.
+  await enqueueSmsJob(subject, idNumber, deps);
   return { status: 'requested' };
 }
+
+/** What asking for a code needs: the send limits' counters and MAC, and where jobs wait. */
+export type SmsRequestDependencies = Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'> & {
+  smsJobs: Pick<SmsJobQueue, 'enqueue'>;
+  smsJobSealer: Pick<EnvelopeSealer, 'seal'>;
+};
 
 export type ProofOutcome =
   | {

@@ -1,7 +1,7 @@
 import { invalidRequest, TooManyRequestsError, type FieldError } from '../errors.js';
 import { personLookupKey } from '../identifiers/lookup-key.js';
 import type { PersonAccount } from './person-account.js';
-import { requestPhoneProof, type ProofRequest } from './phone-proof.js';
+import { requestPhoneProof, type ProofRequest, type SmsRequestDependencies } from './phone-proof.js';
 import {
   refuseChildren,
   registerPerson,
@@ -17,12 +17,15 @@ import { checkSmsCode, phoneDigest, type SmsCodeDependencies } from './sms-codes
  * the person the population registry knows under the ID number (as for the step-up and the reset), so a
  * right code proves both that the number is the person's (三要素) and that whoever registers holds it,
  * which is level 3 by possession: the account starts `possession-verified`, with the phone's digest as its
- * `provenPhone`, exactly as if it had registered at level 2 and stepped up at once. A phone the carrier does
+ * `provenPhone`, exactly as if it had registered at level 2 and stepped up at once (the carrier is asked,
+ * and the code sent, by the `sms-codes` function after the answer: ./sms-jobs.ts). A phone the carrier does
  * not confirm gets no code, so the registration with it is refused (`code`) and never leads to level 3;
  * the person may register without a phone. The JSON `POST /accounts` takes no code: there a phone is kept
  * when the carrier confirms it, and the level stays 2 (see docs/sign-in.md).
  */
-export type RegistrationCodeDependencies = RegisterPersonDependencies & SmsCodeDependencies;
+export type RegistrationCodeDependencies = RegisterPersonDependencies &
+  Omit<SmsCodeDependencies, 'sms'> &
+  SmsRequestDependencies;
 
 /** The subject of a registration code: the number's lookup key and the phone it goes to. */
 const subjectOf = (lookupKey: string, phone: string) => ({ purpose: 'register' as const, lookupKey, phone });

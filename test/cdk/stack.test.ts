@@ -113,7 +113,8 @@ describe('ElicenceStack', () => {
   describe('HTTP API', () => {
     it('lets API Gateway invoke each function through one permission, not one per route', () => {
       // CloudFormation refuses a stack of more than 500 resources: with a permission per route (130) the
-      // stack reached 513. Headroom kept for what comes next.
+      // stack reached 513. Headroom kept for what comes next (the SMS queue, its pipe, key and consumer
+      // took it from 444 to 456 before gradual deploys).
       // Beside the live aliases, in their nested stack, which the parent counts as one resource.
       const onApi = (found: Template) =>
         Object.values(found.findResources('AWS::Lambda::Permission')).filter(
@@ -130,7 +131,7 @@ describe('ElicenceStack', () => {
           name,
         ).toHaveLength(1);
       }
-      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(450);
+      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(470);
     });
 
     it('has exactly the routes of the route table, each to the function it names', () => {
@@ -351,7 +352,8 @@ describe('ElicenceStack', () => {
         'CLIENT_SECRET_KEY_ID',
         'PII_KEY_ID',
         'ACCESS_TOKEN_TTL_SECONDS',
-        'SMS_SENDER',
+        // SMS codes are asked for here (a job in the batch table) and sent by `sms-codes`.
+        'BATCH_TABLE_NAME',
       ],
       admin: [
         ...service,
@@ -389,6 +391,15 @@ describe('ElicenceStack', () => {
         ...service,
         'TABLE_NAME',
         'AUDIT_TABLE_NAME',
+        'LOOKUP_MAC_KEY_ID',
+        'PII_KEY_ID',
+        'BATCH_TABLE_NAME',
+      ],
+      // The only function that texts SMS codes (shared/identity/sms-jobs.ts).
+      'sms-codes': [
+        ...service,
+        'TABLE_NAME',
+        'BATCH_TABLE_NAME',
         'LOOKUP_MAC_KEY_ID',
         'PII_KEY_ID',
         'SMS_SENDER',
@@ -494,6 +505,7 @@ describe('ElicenceStack', () => {
         'console',
         'audit',
         'batches',
+        'sms-codes',
         'notices',
         'audit-check',
       ] as const;
@@ -588,6 +600,10 @@ describe('ElicenceStack', () => {
       StringEquals: { 'kms:EncryptionContext:purpose': 'batch-items' },
       Null: { 'kms:EncryptionContext:batch': 'false', 'kms:EncryptionContext:chunk': 'false' },
     });
+    const smsJobCondition = () => ({
+      StringEquals: { 'kms:EncryptionContext:purpose': 'sms-job' },
+      Null: { 'kms:EncryptionContext:job': 'false' },
+    });
     const idNumberContext = () => ({
       StringEquals: {
         'kms:EncryptionContext:purpose': [
@@ -602,6 +618,7 @@ describe('ElicenceStack', () => {
     /** The key a statement names, and for the PII key which of its uses the condition allows. */
     function keyName(resource: unknown, condition?: unknown): string {
       if (JSON.stringify(condition) === JSON.stringify(batchItemsCondition())) return 'batchItems';
+      if (JSON.stringify(condition) === JSON.stringify(smsJobCondition())) return 'smsJobs';
       const named: Array<[string, { node: { defaultChild?: unknown } }]> = [
         ['platform', stack.keys.platform],
         ['platformRsa', stack.keys.platformRsa],
@@ -617,6 +634,7 @@ describe('ElicenceStack', () => {
         ['auditTable', stack.keys.auditTable],
         ['alarm topic', stack.alarmNotifications.key],
         ['alerts topic', stack.alertNotifications.key],
+        ['sms queue', stack.smsQueue.queue.encryptionMasterKey as { node: { defaultChild?: unknown } }],
       ];
       for (const [name, key] of named) {
         if (JSON.stringify(resource) === JSON.stringify({ 'Fn::GetAtt': [logicalId(key), 'Arn'] }))
@@ -676,6 +694,8 @@ describe('ElicenceStack', () => {
         catalogue: [],
         oidc: [
           'kms:Decrypt pii',
+          // An SMS job's phone and ID number sealed, only under the sms-job context.
+          'kms:GenerateDataKey smsJobs',
           'kms:GenerateMac clientSecret',
           'kms:GenerateMac interaction',
           'kms:GenerateMac lookupMac',
@@ -714,7 +734,10 @@ describe('ElicenceStack', () => {
         verify: ['kms:GetPublicKey platform', 'kms:GetPublicKey presentation'],
         // Presentations and the holder's PDF signatures: the presentation key, never the platform key (R7 M1).
         me: ['kms:GenerateMac lookupMac', 'kms:GetPublicKey presentation', 'kms:Sign presentation'],
-        accounts: ['kms:Encrypt pii', 'kms:GenerateMac lookupMac'],
+        accounts: ['kms:Encrypt pii', 'kms:GenerateDataKey smsJobs', 'kms:GenerateMac lookupMac'],
+        // Opens a job's phone and ID number (sms-job context only), digests the phone, makes the code's MAC.
+        // And the SMS queue's messages, under its own key (the event source mapping's receive).
+        'sms-codes': ['kms:Decrypt sms queue', 'kms:Decrypt smsJobs', 'kms:GenerateMac lookupMac'],
         web: [],
         wallet: ['kms:GenerateMac web'],
         'demo-platform': ['kms:GenerateMac web'],
@@ -945,7 +968,8 @@ describe('ElicenceStack', () => {
       const key = template.toJSON().Resources[logicalId(stack.keys.lookupMac)].Properties;
       expect(key).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
       const macArn = { 'Fn::GetAtt': [logicalId(stack.keys.lookupMac), 'Arn'] };
-      const users = ['accounts', 'batches', 'licences', 'me', 'oidc'] as const;
+      // `sms-codes`: the phone's digest (the carrier registry, a reset's proven phone) and the code's MAC.
+      const users = ['accounts', 'batches', 'licences', 'me', 'oidc', 'sms-codes'] as const;
       for (const name of users) {
         expect(grants(name, 'kms:GenerateMac').map((s) => s.Resource)).toContainEqual(macArn);
       }
@@ -1053,10 +1077,12 @@ describe('ElicenceStack', () => {
       // ID-number context; a batch's items (data keys) under the batch-items context, never the other's.
       expect(keyUsers(stack.keys.pii)).toEqual({
         'kms:Encrypt': ['accounts'],
-        'kms:Decrypt': ['batches', 'oidc'],
-        'kms:GenerateDataKey': ['licences'],
+        'kms:Decrypt': ['batches', 'oidc', 'sms-codes'],
+        'kms:GenerateDataKey': ['accounts', 'licences', 'oidc'],
       });
       const batchItemUsers = new Set([roleId('licences'), roleId('batches')]);
+      // An SMS job's phone and ID number: sealed by the request functions, opened by `sms-codes` alone.
+      const smsJobUsers = new Set([roleId('sms-codes')]);
       for (const statement of key.Properties.KeyPolicy.Statement) {
         const actions = actionsOf(statement);
         expect(actions).not.toContain('kms:*');
@@ -1069,7 +1095,11 @@ describe('ElicenceStack', () => {
           actions.includes('kms:GenerateDataKey')
         ) {
           expect(statement.Condition).toEqual(
-            batchItemUsers.has(role!) ? batchItemsCondition() : idNumberContext(),
+            batchItemUsers.has(role!)
+              ? batchItemsCondition()
+              : smsJobUsers.has(role!) || actions.includes('kms:GenerateDataKey')
+                ? smsJobCondition()
+                : idNumberContext(),
           );
         }
         for (const action of actions)
@@ -1093,7 +1123,16 @@ describe('ElicenceStack', () => {
       expect(direct('licences', 'kms:Decrypt')).toEqual([]);
       expect(direct('batches', 'kms:Decrypt')).toEqual(underBatchItemsContext);
       expect(direct('batches', 'kms:GenerateDataKey')).toEqual([]);
-      const piiUsers = ['accounts', 'oidc', 'licences', 'batches'];
+      const underSmsJobContext = [
+        expect.objectContaining({ Resource: piiKeyArn(), Condition: smsJobCondition() }),
+      ];
+      for (const name of ['accounts', 'oidc'] as const)
+        expect(direct(name, 'kms:GenerateDataKey'), name).toEqual(underSmsJobContext);
+      expect(direct('sms-codes', 'kms:Decrypt').filter((st) => keyName(st.Resource) === 'pii')).toEqual(
+        underSmsJobContext,
+      );
+      expect(direct('sms-codes', 'kms:GenerateDataKey')).toEqual([]);
+      const piiUsers = ['accounts', 'oidc', 'licences', 'batches', 'sms-codes'];
       for (const name of functionNames.filter((n) => !piiUsers.includes(n))) {
         expect(JSON.stringify(roleStatements(name)), name).not.toContain(logicalId(stack.keys.pii));
       }
@@ -1156,9 +1195,11 @@ describe('ElicenceStack', () => {
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete);
         // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
         me: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
-        // Registration by SMS code: pending codes (put, update a try, delete) and the send limits; closing
+        // Registration by SMS code: pending codes (update a try, delete) and the send limits; closing
         // an account ends its sign-ins (batch delete).
         accounts: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
+        // The registries and a reset's account (get), the code stored once sent (put).
+        'sms-codes': { items: [get, put], queries: [] },
         web: { items: [], queries: [] },
         // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).
         wallet: { items: [get, update], queries: ['gsi1'] },
@@ -1415,9 +1456,10 @@ describe('ElicenceStack', () => {
       for (const name of functionNames) {
         const declared = declaredGrants(functionGrants[name].batchTable);
         expect(leadingKeyGrants(name, stack.batchJobs.table), name).toEqual(declared);
-        // Nothing but jobs, their items and the issuers' open jobs in the batch table; none elsewhere.
+        // Nothing but jobs, their items and the issuers' open jobs in the batch table, and SMS code jobs;
+        // none elsewhere.
         for (const keys of Object.values(declared) as string[][]) {
-          for (const key of keys) expect(key, name).toMatch(/^batch(-items|-slots)?#/);
+          for (const key of keys) expect(key, name).toMatch(/^(batch(-items|-slots)?|sms-job)#/);
         }
         for (const grant of [functionGrants[name].table, functionGrants[name].auditTable]) {
           for (const keys of Object.values(grant?.items ?? {})) {
@@ -1434,7 +1476,13 @@ describe('ElicenceStack', () => {
             JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.batchJobs.table)}"`),
         ),
       );
-      expect(withAccess).toEqual(['licences', 'batches']);
+      expect(withAccess).toEqual(['oidc', 'licences', 'accounts', 'batches', 'sms-codes']);
+      // An SMS code's job: put by the functions that ask for codes, read and deleted by its sender.
+      const smsJobActions: Partial<Record<FunctionName, string[]>> = {
+        oidc: ['dynamodb:PutItem'],
+        accounts: ['dynamodb:PutItem'],
+        'sms-codes': ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
+      };
       for (const name of withAccess) {
         const onBatch = roleStatements(name).filter((s) =>
           JSON.stringify(s.Resource ?? '').includes(`"${logicalId(stack.batchJobs.table)}"`),
@@ -1445,9 +1493,10 @@ describe('ElicenceStack', () => {
         ).toBe(true);
         // Gets and puts; the submitting function also deletes the chunks of a submission it could not store.
         expect(onBatch.flatMap(actionsOf).sort(), name).toEqual(
-          name === 'licences'
-            ? ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']
-            : ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          smsJobActions[name] ??
+            (name === 'licences'
+              ? ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']
+              : ['dynamodb:GetItem', 'dynamodb:PutItem']),
         );
         expect(environmentOf(name).BATCH_TABLE_NAME, name).toEqual({ Ref: logicalId(stack.batchJobs.table) });
       }
@@ -1522,10 +1571,17 @@ describe('ElicenceStack', () => {
       // cleared by the reconciler); verification only reads them.
       expect(writers('licence#')).toEqual(['licences', 'batches', 'pending-work-reconciler']);
       expect(writers('account#')).toEqual(['oidc', 'accounts']);
-      // The sign-in's SMS proof of level 3 reads the registry's name for the carrier check.
-      expect(readers('registry-person#')).toEqual(['oidc', 'accounts']);
-      // Codes: the sign-in's step-up and reset, and confirming a phone on the /register page.
-      expect(writers('sms-code#')).toEqual(['oidc', 'accounts']);
+      // The sign-in's SMS proof of level 3 reads the registry's name again; the SMS sender reads it for
+      // the carrier check.
+      expect(readers('registry-person#')).toEqual(['oidc', 'accounts', 'sms-codes']);
+      // Codes (the sign-in's step-up and reset, confirming a phone on the /register page) are written by
+      // the SMS sender alone, once the provider took the text; the request functions only leave a job.
+      expect(
+        functionNames.filter((name) => functionGrants[name].table?.items.PutItem?.includes('sms-code#*')),
+      ).toEqual(['sms-codes']);
+      expect(
+        functionNames.filter((name) => functionGrants[name].batchTable?.items.PutItem?.includes('sms-job#*')),
+      ).toEqual(['oidc', 'accounts']);
       // The lists' tokens are stored by the list signer alone (the public list functions only read).
       expect(writers('trust-list')).toEqual(['list-signer']);
       // Status changes write the list's bits (and the reconciler the bits a failed change left unwritten).
@@ -1542,7 +1598,10 @@ describe('ElicenceStack', () => {
       for (const name of functionNames) {
         const synthesized: Record<string, string[]> = {};
         // The alerts topic's key comes with publishing alerts (the `alerts` grant, tested on its own).
-        for (const permission of kmsPermissions(name).filter((p) => !p.endsWith(' alerts topic'))) {
+        // So does the SMS queue's key with receiving from it (its event source mapping).
+        for (const permission of kmsPermissions(name).filter(
+          (p) => !p.endsWith(' alerts topic') && !p.endsWith(' sms queue'),
+        )) {
           const [action, key] = permission.split(' ') as [string, string];
           const actions = (synthesized[keyRole(key)] ??= []);
           if (!actions.includes(action)) actions.push(action);
@@ -1729,8 +1788,9 @@ describe('ElicenceStack', () => {
     });
 
     it('lets exactly the functions that send SMS publish to phone numbers, never to a topic, and sets SMS_SENDER=sns', () => {
+      // SMS codes are texted after the answer, by their own function (docs/security.md, "Timing").
       const senders = functionNames.filter((name) => functionGrants[name].sms).sort();
-      expect(senders).toEqual(['accounts', 'oidc']);
+      expect(senders).toEqual(['sms-codes']);
       for (const name of functionNames) {
         const statements = roleStatements(name).filter(
           (s) =>
@@ -1772,13 +1832,90 @@ describe('ElicenceStack', () => {
     });
   });
 
+  describe('SMS queue (codes sent after the answer, docs/security.md "Timing")', () => {
+    it('pipes only inserts of SMS jobs from the batch table stream to its queue, as { smsJob }', () => {
+      const pipe = Object.values(template.findResources('AWS::Pipes::Pipe'))
+        .map((p) => (p as { Properties: Json }).Properties)
+        .find(
+          (p) =>
+            JSON.stringify(p.Target) ===
+            JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.smsQueue.queue), 'Arn'] }),
+        )!;
+      expect(pipe.Source).toEqual({ 'Fn::GetAtt': [logicalId(stack.batchJobs.table), 'StreamArn'] });
+      const source = pipe.SourceParameters as { FilterCriteria: { Filters: Array<{ Pattern: string }> } };
+      expect(source.FilterCriteria.Filters.map((filter) => JSON.parse(filter.Pattern) as unknown)).toEqual([
+        { eventName: ['INSERT'], dynamodb: { NewImage: { pk: { S: [{ prefix: 'sms-job#' }] } } } },
+      ]);
+      // The job's id alone: the phone stays sealed in the table, and never reaches the queue in clear.
+      expect(pipe.TargetParameters).toEqual({ InputTemplate: '{"smsJob": "<$.dynamodb.NewImage.id.S>"}' });
+    });
+
+    it('feeds sms-codes from a queue under a KMS key of its own, dead-lettering after 3 deliveries, with alarms', () => {
+      // Beside the live alias it invokes, in the nested stack (test/cdk/gradual-deploys.test.ts).
+      const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
+        .filter((mapping) => JSON.stringify(mapping.FunctionName).includes(live.aliasId('sms-codes')));
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.smsQueue.queue), 'Arn'] },
+        BatchSize: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      const key = stack.smsQueue.queue.encryptionMasterKey!;
+      const queues = template.findResources('AWS::SQS::Queue');
+      for (const q of [stack.smsQueue.queue, stack.smsQueue.deadLetters]) {
+        expect((queues[logicalId(q)] as { Properties: Json }).Properties).toMatchObject({
+          KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(key), 'Arn'] },
+        });
+      }
+      expect((queues[logicalId(stack.smsQueue.queue)] as { Properties: Json }).Properties).toMatchObject({
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.smsQueue.deadLetters), 'Arn'] },
+          maxReceiveCount: 3,
+        },
+      });
+      expect(template.toJSON().Resources[logicalId(key)].Properties).toMatchObject({
+        EnableKeyRotation: true,
+      });
+      // Its key: the pipe encrypts, sms-codes decrypts, no other function touches it.
+      const users = functionNames.filter((name) =>
+        JSON.stringify(roleStatements(name)).includes(logicalId(key)),
+      );
+      expect(users).toEqual(['sms-codes']);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [logicalId(stack.smsQueue.deadLetters), 'QueueName'] },
+          },
+        ],
+        Threshold: 1,
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.smsQueue.queue), 'QueueName'] } },
+        ],
+        Threshold: 60,
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+    });
+  });
+
   describe('batch queue (bulk issuance, docs/batch-issuance.md)', () => {
     it('pipes only inserts of batch jobs from the table stream to the queue, as { batchId }', () => {
       const pipes = Object.values(template.findResources('AWS::Pipes::Pipe')).map(
         (pipe) => (pipe as { Properties: Json }).Properties,
       );
-      expect(pipes).toHaveLength(1);
-      const [pipe] = pipes as [Json];
+      // The batch queue's and the SMS queue's (below).
+      expect(pipes).toHaveLength(2);
+      const pipe = pipes.find(
+        (p) =>
+          JSON.stringify(p.Target) ===
+          JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] }),
+      )!;
       // The batch table's stream: it carries nothing but jobs (the service table has no stream).
       expect(pipe.Source).toEqual({ 'Fn::GetAtt': [logicalId(stack.batchJobs.table), 'StreamArn'] });
       expect(pipe.Target).toEqual({ 'Fn::GetAtt': [logicalId(stack.batchQueue.queue), 'Arn'] });
@@ -1911,11 +2048,13 @@ describe('ElicenceStack', () => {
       const readers = allStatements().filter(({ statement }) =>
         actionsOf(statement).some((a) => a === 'dynamodb:GetRecords' || a === 'dynamodb:GetShardIterator'),
       );
-      const pipeRole = Object.entries(template.findResources('AWS::IAM::Role')).find(([, role]) =>
-        JSON.stringify(role).includes('pipes.amazonaws.com'),
-      )![0];
+      // The batch pipe's role and the SMS pipe's: each reads the batch table's stream, nothing else.
+      const pipeRoles = Object.entries(template.findResources('AWS::IAM::Role'))
+        .filter(([, role]) => JSON.stringify(role).includes('pipes.amazonaws.com'))
+        .map(([id]) => id);
+      expect(pipeRoles).toHaveLength(2);
       const byResource = readers.map(({ roles, statement }) => ({
-        reader: roles.includes(pipeRole)
+        reader: pipeRoles.some((id) => roles.includes(id))
           ? 'pipe'
           : roles.includes(roleId('supervision-events'))
             ? 'supervision-events'
@@ -1928,7 +2067,7 @@ describe('ElicenceStack', () => {
           { reader: 'supervision-events', resource: streamOf(stack.auditTrail.table) },
         ]),
       );
-      expect(byResource).toHaveLength(2);
+      expect(byResource).toHaveLength(3);
     });
   });
 
@@ -1942,8 +2081,13 @@ describe('ElicenceStack', () => {
     it('feeds supervision-events audit inserts only, in batches, bisecting, with a dead-letter queue', () => {
       const mappings = Object.values(live.nested.findResources('AWS::Lambda::EventSourceMapping'))
         .map((mapping) => live.fromParent((mapping as { Properties: Json }).Properties) as Json)
-        // The batch queue's mapping is tested below (bulk issuance).
-        .filter((mapping) => !JSON.stringify(mapping.FunctionName).includes(live.aliasId('batches')));
+        // The batch queue's and the SMS queue's mappings are tested with them.
+        .filter(
+          (mapping) =>
+            !(['batches', 'sms-codes'] as const).some((name) =>
+              JSON.stringify(mapping.FunctionName).includes(live.aliasId(name)),
+            ),
+        );
       expect(mappings).toHaveLength(1);
       const [mapping] = mappings as [Json];
       expect(JSON.stringify(mapping.FunctionName)).toContain(`"Ref":"${live.aliasId('supervision-events')}"`);
@@ -2415,6 +2559,8 @@ describe('ElicenceStack key logical ids (a change would replace a deployed key)'
     'KeysTableF42AC009',
     'KeysWebAliasDC07807F',
     'KeysWebE4F840F8',
+    // The SMS queue's key (requested codes waiting to be sent).
+    'SmsQueueKey18789D20',
     // The supervision alerts' topic key (its own, apart from the alarm topic's).
     'SupervisionAlertsKey94B3DA6F',
   ];

@@ -19,7 +19,7 @@ async function stepUp(page: Page, runtime: TestRuntime, phoneNumber: string) {
   await page.getByLabel(/手机号|Mobile number/).fill(phoneNumber);
   await page.getByRole('button', { name: /获取验证码|Send code/ }).click();
   await page.locator('#form-notice').waitFor();
-  const code = (await outbox(runtime.dataDir)).filter((m) => m.to === phoneNumber).at(-1)!.code!;
+  const code = (await outbox(runtime)).filter((m) => m.to === phoneNumber).at(-1)!.code!;
   await page.getByLabel(/短信验证码|Code from the text message/).fill(code);
   await page.getByRole('button', { name: /^(验证|Confirm)$/ }).click();
   await page.waitForLoadState();

@@ -49,7 +49,7 @@ describe('the SMS pages in a browser', () => {
     await page.locator('#form-notice').waitFor();
     checked['step-up (code sent)'] = await axeViolations(page);
     await screenshot(page, 'step-up');
-    const code = (await outbox(runtime.dataDir)).filter((m) => m.to === person.phone).at(-1)!.code!;
+    const code = (await outbox(runtime)).filter((m) => m.to === person.phone).at(-1)!.code!;
     await page.getByLabel('短信验证码').fill(code === '000000' ? '000001' : '000000');
     await page.getByRole('button', { name: '验证', exact: true }).click();
     await page.locator('#form-error').waitFor();

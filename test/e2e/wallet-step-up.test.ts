@@ -43,7 +43,7 @@ describe('raising the level from the wallet in a browser', () => {
     await page.getByLabel('手机号').fill(person.phone);
     await page.getByRole('button', { name: '获取验证码' }).click();
     await page.locator('#form-notice').waitFor();
-    const code = (await outbox(runtime.dataDir)).filter((m) => m.to === person.phone).at(-1)!.code!;
+    const code = (await outbox(runtime)).filter((m) => m.to === person.phone).at(-1)!.code!;
     await page.getByLabel('短信验证码').fill(code);
     await page.getByRole('button', { name: '验证', exact: true }).click();
 

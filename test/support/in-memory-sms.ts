@@ -1,4 +1,10 @@
 import { expect } from 'vitest';
+import {
+  runSmsJob,
+  type SmsJob,
+  type SmsJobDependencies,
+  type SmsJobQueue,
+} from '../../shared/identity/sms-jobs.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Mac } from '../../shared/crypto/mac.js';
@@ -14,6 +20,15 @@ import {
 } from '../../shared/identity/sms-codes.js';
 import type { SmsMessage, SmsSender } from '../../shared/identity/sms-sender.js';
 import type { PlatformConsents, SignInRevocation } from '../../shared/identity/sign-in-revocation.js';
+import { InMemoryEnvelopeSealer } from './in-memory-batches.js';
+import { InMemoryCarrierRegistry } from './in-memory-carrier.js';
+import {
+  InMemoryAccountStore,
+  InMemoryLoginAttemptStore,
+  InMemoryRegistry,
+  TestClock,
+} from './in-memory-identity.js';
+import { fakeMac } from './in-memory.js';
 
 /** The {@link SmsCodeStore} contract in memory. */
 export class InMemorySmsCodeStore implements SmsCodeStore {
@@ -102,15 +117,41 @@ export class CarrierOfNumbers implements CarrierStore {
   }
 }
 
-/** The texts the local runtime sent (its outbox file), oldest first. */
-export async function outbox(
-  dataDir: string,
-): Promise<Array<{ at: string; to: string; text: string; code?: string }>> {
+/**
+ * The texts the local runtime sent (its outbox file), oldest first, once every code asked for so far has
+ * been through the SMS queue (codes are sent after the answer, by `sms-codes`).
+ */
+export async function outbox(runtime: {
+  dataDir: string;
+  smsQueue?: { drain(): Promise<void> } | undefined;
+}): Promise<Array<{ at: string; to: string; text: string; code?: string }>> {
+  await runtime.smsQueue?.drain();
+  const dataDir = runtime.dataDir;
   const text = await readFile(join(dataDir, 'outbox', 'sms.jsonl'), 'utf8').catch(() => '');
   return text
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { at: string; to: string; text: string; code?: string });
+}
+
+/** {@link SmsJobQueue} in memory: the jobs left by requests, until the sender runs them. */
+export class InMemorySmsJobQueue implements SmsJobQueue {
+  readonly jobs = new Map<string, SmsJob>();
+  async enqueue(job: SmsJob): Promise<void> {
+    if (this.jobs.has(job.id)) throw new Error(`job ${job.id} exists`);
+    this.jobs.set(job.id, { ...job });
+  }
+  async find(id: string): Promise<SmsJob | undefined> {
+    const job = this.jobs.get(id);
+    return job && { ...job };
+  }
+  async remove(id: string): Promise<void> {
+    this.jobs.delete(id);
+  }
+  /** Runs every job waiting, oldest first, as the `sms-codes` function would. */
+  async runAll(deps: SmsJobDependencies): Promise<void> {
+    for (const id of [...this.jobs.keys()]) await runSmsJob(id, deps);
+  }
 }
 
 /**
@@ -146,4 +187,23 @@ export async function dailyCapPage(refused: Response): Promise<string> {
   expect(html).not.toContain('data-resend-after');
   expect(html).not.toContain('sms-countdown.js');
   return html;
+}
+
+/**
+ * What the `sms-codes` function runs a job with, in memory (codes, send limits, sender, registries, the
+ * job queue and its sealer), on `clock`: the base of the SMS unit tests' worlds.
+ */
+export function smsJobDependencies(clock = new TestClock()) {
+  return {
+    smsCodes: new InMemorySmsCodeStore(),
+    loginAttempts: new InMemoryLoginAttemptStore(),
+    sms: new MemorySmsSender(),
+    lookupMac: fakeMac,
+    clock,
+    accounts: new InMemoryAccountStore(),
+    registry: new InMemoryRegistry(),
+    carrier: new InMemoryCarrierRegistry(),
+    smsJobs: new InMemorySmsJobQueue(),
+    smsJobSealer: new InMemoryEnvelopeSealer(),
+  } satisfies SmsJobDependencies;
 }

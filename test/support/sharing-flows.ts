@@ -164,7 +164,7 @@ export async function stepUpBySms(runtime: TestRuntime, ua: UserAgent, html: str
   const action = new URL(`/interaction/${uidOf(html)}/stepup`, runtime.baseUrl);
   const sent = await ua.navigate(action, { form: { phone, send: '1' } });
   expect(sent.page?.status).toBe(200);
-  const code = (await outbox(runtime.dataDir)).filter((m) => m.to === phone).at(-1)?.code;
+  const code = (await outbox(runtime)).filter((m) => m.to === phone).at(-1)?.code;
   expect(code).toMatch(/^\d{6}$/);
   return ua.navigate(action, { form: { phone, code: code! } });
 }

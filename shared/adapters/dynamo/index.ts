@@ -20,6 +20,8 @@ import type { TrustListStore } from '../../licence/trust-list-store.js';
 import type { PeerStore } from '../../issuers/peer-store.js';
 import type { BatchStore } from '../../licence/batch-store.js';
 import { DynamoBatchStore } from './batch-store.js';
+import { DynamoSmsJobQueue } from './sms-job-queue.js';
+import type { SmsJobQueue } from '../../identity/sms-jobs.js';
 import type { BatchSlotStore } from '../../licence/batch-slots.js';
 import { DynamoBatchSlotStore } from './batch-slots.js';
 import type { ClientStore } from '../../clients/client-store.js';
@@ -142,6 +144,9 @@ export const dynamoNoticeQueue = (table: TableConnection): NoticeQueue =>
 /** Bulk issuance jobs and their items, in the batch table (the licences they issue are in the service table). */
 export const dynamoBatchStore = (table: TableConnection): BatchStore =>
   new DynamoBatchStore(table, table.batchTableName);
+/** Requested SMS codes waiting for their sender, in the batch table beside the bulk jobs. */
+export const dynamoSmsJobQueue = (table: TableConnection): SmsJobQueue =>
+  new DynamoSmsJobQueue(table, table.batchTableName);
 /** Each issuer's open bulk jobs (the per-issuer cap), in the batch table beside the jobs. */
 export const dynamoBatchSlotStore = (table: TableConnection): BatchSlotStore =>
   new DynamoBatchSlotStore(table, table.batchTableName);

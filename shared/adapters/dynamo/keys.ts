@@ -11,7 +11,8 @@ import type { ItemKey } from './conditional.js';
  * Access patterns (`#` separates parts; `gsi1` and `gsi2` are the overloaded indexes of `./table.ts`). The
  * audit trail's rows (`audit#`, `audit-licence#`, `audit-holder#`, `audit-chain#`, `audit-checkpoint*`)
  * are in the audit table (`AUDIT_TABLE_NAME`, same keys and indexes), bulk issuance jobs (`batch#`,
- * `batch-items#`) in the batch table (`BATCH_TABLE_NAME`, same keys), every other row in the service table:
+ * `batch-items#`) and SMS code jobs (`sms-job#`) in the batch table (`BATCH_TABLE_NAME`, same keys), every
+ * other row in the service table:
  *
  * | pattern                                  | index  | partition key                 | sort key            |
  * | ---------------------------------------- | ------ | ----------------------------- | ------------------- |
@@ -65,6 +66,7 @@ import type { ItemKey } from './conditional.js';
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
+ * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
  * | SMS code checks a day per person (TTL): wrong codes per purpose, refused reset phones | table | `login-attempts#sms-check#<step-up|reset|register|reset-phone>#<lookupKey>#day` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
@@ -136,6 +138,8 @@ export const prefixes = {
   batchItems: 'batch-items#',
   // An issuer's unfinished bulk jobs (shared/licence/batch-slots.ts): the per-issuer cap on them.
   batchSlots: 'batch-slots#',
+  // A requested SMS code waiting for the `sms-codes` consumer (shared/identity/sms-jobs.ts), batch table.
+  smsJob: 'sms-job#',
   // A licence whose change is not yet complete (its audit entry, its status-list entry), by shard
   // (shared/pending-work/pending-work.ts): what the reconciler reads.
   pendingWork: 'pending-work#',
@@ -190,6 +194,7 @@ export const sortKeys = {
   alert: 'alert',
   batch: 'batch',
   batchSlots: 'batch-slots',
+  smsJob: 'sms-job',
   auditOnce: 'audit-once',
 } as const;
 
@@ -286,6 +291,8 @@ export const keys = {
     pk: `${prefixes.batchSlots}${issuerId}`,
     sk: sortKeys.batchSlots,
   }),
+  /** A requested SMS code's job: its insert is what the batch table's stream hands to the SMS pipe. */
+  smsJob: (id: string): ItemKey => ({ pk: `${prefixes.smsJob}${id}`, sk: sortKeys.smsJob }),
   registryPerson: (lookupKey: string): ItemKey => ({
     pk: `${prefixes.registryPerson}${lookupKey}`,
     sk: sortKeys.person,

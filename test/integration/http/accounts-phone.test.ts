@@ -162,7 +162,7 @@ describe('the /register page with a phone', () => {
     const [withPhone, without] = [registryPeople[16]!, registryPeople[17]!];
     // A phone on the page needs the code sent to it (test/integration/http/register-phone-code.test.ts).
     expect((await postForm({ ...withPhone, send: '1' })).status).toBe(200);
-    const code = (await outbox(runtime.dataDir)).filter((m) => m.to === withPhone.phone).at(-1)?.code;
+    const code = (await outbox(runtime)).filter((m) => m.to === withPhone.phone).at(-1)?.code;
     const first = await postForm({
       ...withPhone,
       code: code ?? '',

@@ -32,7 +32,7 @@ async function storedAccount(idNumber: string) {
 }
 
 const codesTo = async (phone: string) =>
-  (await outbox(runtime.dataDir)).filter((m) => m.to === phone).map((m) => m.code);
+  (await outbox(runtime)).filter((m) => m.to === phone).map((m) => m.code);
 
 const notice = '如果该手机号是运营商登记在您名下的号码，验证码将以短信发送到该号码';
 

@@ -101,7 +101,7 @@ async function share(ua: UserAgent, phone: string) {
   const atStepUp = await runFlow(ua, request.url, {});
   const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
   await ua.navigate(action, { form: { phone, send: '1' } });
-  const code = (await outbox(runtime.dataDir)).filter((m) => m.to === phone).at(-1)?.code;
+  const code = (await outbox(runtime)).filter((m) => m.to === phone).at(-1)?.code;
   const done = await ua.navigate(action, { form: { phone, code: code! } });
   await exchange(platform, request, done.leftTo ?? (await callbackOf(ua, done.page!.url, {})).callback);
 }
@@ -160,7 +160,7 @@ async function resetPassword(p: { idNumber: string; phone: string }, password: s
   const reset = new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
   const fields = { idNumber: p.idNumber, phone: p.phone };
   await ua.navigate(reset, { form: { ...fields, send: '1' } });
-  const code = (await outbox(runtime.dataDir)).filter((m) => m.to === p.phone).at(-1)?.code;
+  const code = (await outbox(runtime)).filter((m) => m.to === p.phone).at(-1)?.code;
   const done = await ua.navigate(reset, { form: { ...fields, code: code!, password } });
   const said = done.page?.html.match(/class="[^"]*(?:problem|error|alert)[^"]*"[^>]*>([\s\S]{0,300})/)?.[1];
   expect(done.page?.status ?? 302, said ?? done.page?.html.slice(0, 500)).toBeLessThan(400);

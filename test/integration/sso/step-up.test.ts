@@ -96,7 +96,7 @@ async function auditEntriesOf(deps: ReturnType<typeof buildDependencies>, actor:
 
 /** The last code the runtime texted to `phone`. */
 async function lastCodeTo(phone: string): Promise<string | undefined> {
-  return (await outbox(runtime.dataDir)).filter((m) => m.to === phone).at(-1)?.code;
+  return (await outbox(runtime)).filter((m) => m.to === phone).at(-1)?.code;
 }
 
 /** Asks for a code on the step-up page and types it: the flow goes on to its next page or the platform. */
@@ -143,9 +143,7 @@ describe('step-up by acr_values', () => {
     expect(atStepUp.page!.html).toContain('获取验证码');
     expect(atStepUp.page!.html).toContain('name="code"');
     const text = (await stepUp(ua, atStepUp.page!.html, p.phone)).page;
-    expect((await outbox(runtime.dataDir)).at(-1)!.text).toMatch(
-      /^【电子证照】您的验证码是 \d{6}，5 分钟内有效。/,
-    );
+    expect((await outbox(runtime)).at(-1)!.text).toMatch(/^【电子证照】您的验证码是 \d{6}，5 分钟内有效。/);
     const callback = await onToPlatform(ua, { page: text });
     const tokens = await exchange(platform, request, callback);
     const claims = tokens.claims()!;

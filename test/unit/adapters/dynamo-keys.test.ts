@@ -64,6 +64,7 @@ describe('the table’s keys, as stored', () => {
       batch: 'batch#',
       batchItems: 'batch-items#',
       batchSlots: 'batch-slots#',
+      smsJob: 'sms-job#',
       pendingWork: 'pending-work#',
       pendingAudit: 'pending-audit#',
     });
@@ -99,6 +100,7 @@ describe('the table’s keys, as stored', () => {
       alert: 'alert',
       batch: 'batch',
       batchSlots: 'batch-slots',
+      smsJob: 'sms-job',
       auditOnce: 'audit-once',
     });
     expect(sortPrefixes).toEqual({ holderLicence: 'licence#', agent: 'person#', auditChain: 'chain#' });
@@ -145,6 +147,7 @@ describe('the table’s keys, as stored', () => {
     expect(keys.batch('bat_1')).toEqual({ pk: 'batch#bat_1', sk: 'batch' });
     expect(keys.batchChunk('bat_1', 'h4sh', 3)).toEqual({ pk: 'batch-items#bat_1', sk: 'h4sh#0003' });
     expect(keys.batchSlots('iss_1')).toEqual({ pk: 'batch-slots#iss_1', sk: 'batch-slots' });
+    expect(keys.smsJob('j1')).toEqual({ pk: 'sms-job#j1', sk: 'sms-job' });
     expect(keys.account('lk')).toEqual({ pk: 'account#lk', sk: 'person' });
     expect(keys.accountById('acc_1')).toEqual({ pk: 'account#acc_1', sk: 'account' });
     expect(keys.entityAccount('cc')).toEqual({ pk: 'entity-account#cc', sk: 'entity' });

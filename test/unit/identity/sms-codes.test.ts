@@ -1,4 +1,3 @@
-import { InMemoryCarrierRegistry } from '../../support/in-memory-carrier.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
@@ -22,46 +21,49 @@ import {
 import {
   FakePasswordHasher,
   FakePiiCipher,
-  InMemoryAccountStore,
   InMemoryAudit,
-  InMemoryLoginAttemptStore,
-  InMemoryRegistry,
   newIdNumber,
-  TestClock,
 } from '../../support/in-memory-identity.js';
 import { fakeMac } from '../../support/in-memory.js';
-import {
-  InMemorySmsCodeStore,
-  MemorySmsSender,
-  RecordingSignInRevocation,
-} from '../../support/in-memory-sms.js';
+import { RecordingSignInRevocation, smsJobDependencies } from '../../support/in-memory-sms.js';
+import type { IdNumber } from '../../../shared/identifiers/id-number.js';
 import { InMemoryPasskeyStore } from '../../support/in-memory-passkeys.js';
 import { filterPatternMatches, loggedLines } from '../../support/logged-lines.js';
 import { DependencyError } from '../../../shared/errors.js';
 import type { StoredPasskey } from '../../../shared/identity/passkeys.js';
+import type { SmsJobDependencies } from '../../../shared/identity/sms-jobs.js';
 
 const phone = '+8613800138000';
 
 function world() {
-  const clock = new TestClock();
+  const base = smsJobDependencies();
+  const { clock } = base;
   const signIns = new RecordingSignInRevocation();
   const deps = {
-    smsCodes: new InMemorySmsCodeStore(),
-    loginAttempts: new InMemoryLoginAttemptStore(),
-    sms: new MemorySmsSender(),
-    lookupMac: fakeMac,
-    clock,
-    accounts: new InMemoryAccountStore(),
-    registry: new InMemoryRegistry(),
-    carrier: new InMemoryCarrierRegistry(),
+    ...base,
     passwords: new FakePasswordHasher(),
     signIns,
     platformConsents: signIns,
     passkeys: new InMemoryPasskeyStore(),
     pii: new FakePiiCipher(),
     audit: new InMemoryAudit(),
-  } satisfies PhoneProofDependencies;
+  } satisfies PhoneProofDependencies & SmsJobDependencies;
   return { clock, deps };
+}
+
+/**
+ * A request for a code (the request path's answer), then the job it left run by the sender, as the SMS
+ * queue does once the answer has gone.
+ */
+async function requestAndSend(
+  subject: SmsCodeSubject,
+  source: string,
+  deps: ReturnType<typeof world>['deps'],
+  idNumber?: IdNumber,
+) {
+  const answer = await requestPhoneProof(subject, source, deps, idNumber);
+  await deps.smsJobs.runAll(deps);
+  return answer;
 }
 
 describe('SMS codes', () => {
@@ -233,16 +235,16 @@ describe('proving level 3 by phone, and the real owner winning', () => {
 
   it('sends no code to a phone the carrier does not confirm, and answers the same', async () => {
     const other = { purpose: 'reset' as const, lookupKey, phone: '+8613900139000' };
-    expect(await requestPhoneProof(other, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend(other, source, w.deps)).toEqual({ status: 'requested' });
     expect(w.deps.sms.sent).toHaveLength(0);
     w.clock.advanceSeconds(60);
-    expect(await requestPhoneProof({ ...other, phone }, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend({ ...other, phone }, source, w.deps)).toEqual({ status: 'requested' });
     expect(w.deps.sms.sent).toHaveLength(1);
   });
 
   it('answers a send the provider refused or did not answer as any request: nothing stored, the earlier code still works', async () => {
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
-    expect(await requestPhoneProof(subject, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend(subject, source, w.deps)).toEqual({ status: 'requested' });
     const earlier = lastCodeSent();
     const refusals = [
       new DependencyError(`Tencent Cloud SMS did not send the message to ${phone}`, 'sms_not_sent'),
@@ -257,7 +259,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
       w.deps.sms.send = () => Promise.reject(refusal);
       let answer: unknown;
       const lines = await loggedLines(async () => {
-        answer = await requestPhoneProof(subject, source, w.deps);
+        answer = await requestAndSend(subject, source, w.deps);
       });
       expect(answer).toEqual({ status: 'requested' });
       const notSent = lines.filter((line) => filterPatternMatches('{ $.message = "sms not sent" }', line));
@@ -282,7 +284,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     try {
       let answer: unknown;
       const lines = await loggedLines(async () => {
-        const answering = requestPhoneProof(subject, source, w.deps).then((a) => (answer = a));
+        const answering = requestAndSend(subject, source, w.deps).then((a) => (answer = a));
         await vi.advanceTimersByTimeAsync(smsCodePolicy.sendDeadlineMs - 1);
         expect(answer).toBeUndefined();
         await vi.advanceTimersByTimeAsync(1);
@@ -302,10 +304,10 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     const confirmed = { purpose: 'step-up' as const, lookupKey, phone };
     const unconfirmed = { ...confirmed, phone: '+8613900139000' };
     for (const subject of [confirmed, unconfirmed])
-      expect(await requestPhoneProof(subject, source, w.deps)).toEqual({ status: 'requested' });
+      expect(await requestAndSend(subject, source, w.deps)).toEqual({ status: 'requested' });
     w.clock.advanceSeconds(30);
     const again = await Promise.all(
-      [confirmed, unconfirmed].map((subject) => requestPhoneProof(subject, source, w.deps)),
+      [confirmed, unconfirmed].map((subject) => requestAndSend(subject, source, w.deps)),
     );
     expect(again).toEqual([
       { status: 'throttled', retryAfterSeconds: 30 },
@@ -315,13 +317,13 @@ describe('proving level 3 by phone, and the real owner winning', () => {
 
   it('sends nothing for a number the population registry does not know', async () => {
     const unknown = { purpose: 'reset' as const, lookupKey: 'not-registered', phone };
-    expect(await requestPhoneProof(unknown, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend(unknown, source, w.deps)).toEqual({ status: 'requested' });
     expect(w.deps.sms.sent).toHaveLength(0);
   });
 
   it('a reset by the real owner takes the account: level 3, new password, old sign-ins ended', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     const outcome = await completePhoneProof(
       subject,
       w.deps.sms.sent[0]!.code!,
@@ -342,7 +344,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     const stored = (await w.deps.accounts.findByLookupKey(lookupKey))!;
     await w.deps.accounts.save({ ...stored, ...changes });
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     between();
     return completePhoneProof(subject, lastCodeSent(), { newPassword: 'owner-pass-1' }, w.deps);
   }
@@ -368,7 +370,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     await w.deps.accounts.save({ ...stored, name: '王晓明' });
     await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     const outcome = await completePhoneProof(subject, lastCodeSent(), {}, w.deps);
     expect(outcome).toMatchObject({ ok: true, tookOver: true, account: { name: '王小明' } });
     expect(await w.deps.accounts.findByLookupKey(lookupKey)).toMatchObject({
@@ -408,7 +410,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     await w.deps.passkeys.add(passkeyOf('acc_squatter', 'cred-2'));
     await w.deps.passkeys.add(passkeyOf('acc_other', 'cred-3'));
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     const outcome = await completePhoneProof(
       subject,
       lastCodeSent(),
@@ -423,19 +425,19 @@ describe('proving level 3 by phone, and the real owner winning', () => {
 
   it("a step-up on an account already at level 3 by this phone keeps its owner's passkeys", async () => {
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, lastCodeSent(), { keepSession: 's1' }, w.deps);
     // Now the owner's: a passkey enrolled at level 3 survives a later step-up and a later reset.
     await w.deps.passkeys.add(passkeyOf('acc_squatter', 'owner-cred'));
     w.clock.advanceSeconds(60);
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     expect(await completePhoneProof(subject, lastCodeSent(), { keepSession: 's2' }, w.deps)).toMatchObject({
       ok: true,
       tookOver: false,
     });
     w.clock.advanceSeconds(60);
     const reset = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(reset, source, w.deps);
+    await requestAndSend(reset, source, w.deps);
     await completePhoneProof(reset, lastCodeSent(), { newPassword: 'owner-pass-2' }, w.deps);
     expect((await w.deps.passkeys.listFor('acc_squatter')).map((p) => p.id)).toEqual(['owner-cred']);
   });
@@ -443,7 +445,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
   it('a wrong code removes no passkey', async () => {
     await w.deps.passkeys.add(passkeyOf('acc_squatter', 'cred-1'));
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     const code = lastCodeSent();
     await completePhoneProof(
       subject,
@@ -456,11 +458,11 @@ describe('proving level 3 by phone, and the real owner winning', () => {
 
   it('a step-up on an account already proven by this phone ends nothing', async () => {
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, w.deps.sms.sent[0]!.code!, { keepSession: 's1' }, w.deps);
     expect(w.deps.signIns.ended).toEqual([{ personId: 'acc_squatter', keepSession: 's1' }]);
     w.clock.advanceSeconds(60);
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     const again = await completePhoneProof(subject, w.deps.sms.sent[1]!.code!, { keepSession: 's2' }, w.deps);
     expect(again).toMatchObject({ ok: true, tookOver: false });
     expect(w.deps.signIns.ended).toHaveLength(1);
@@ -468,7 +470,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
     // A reset by the account's own person (no takeover) ends the sign-ins, the platforms told first.
     w.clock.advanceSeconds(60);
     const reset = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(reset, source, w.deps);
+    await requestAndSend(reset, source, w.deps);
     const outcome = await completePhoneProof(reset, lastCodeSent(), { newPassword: 'owner-pass-3' }, w.deps);
     expect(outcome).toMatchObject({ ok: true, tookOver: false });
     expect(w.deps.signIns.withdrawn).toEqual(['acc_squatter', 'acc_squatter']);
@@ -477,7 +479,7 @@ describe('proving level 3 by phone, and the real owner winning', () => {
 
   it('a wrong code changes nothing', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     const code = w.deps.sms.sent[0]!.code!;
     const outcome = await completePhoneProof(
       subject,
@@ -603,7 +605,7 @@ describe('a password reset on an account proven by a phone', () => {
 
   async function proveWith(p: string) {
     const subject = { purpose: 'step-up' as const, lookupKey, phone: p };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     expect(await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps)).toMatchObject({
       ok: true,
     });
@@ -614,7 +616,7 @@ describe('a password reset on an account proven by a phone', () => {
     await proveWith(phone);
     const sent = w.deps.sms.sent.length;
     const other = { purpose: 'reset' as const, lookupKey, phone: family };
-    expect(await requestPhoneProof(other, source, w.deps)).toEqual({ status: 'not_proven_phone' });
+    expect(await requestAndSend(other, source, w.deps)).toEqual({ status: 'not_proven_phone' });
     expect(w.deps.sms.sent).toHaveLength(sent);
     // A code that reached the other phone anyway (sent before this rule) resets nothing.
     await sendSmsCode(other, w.deps);
@@ -627,7 +629,7 @@ describe('a password reset on an account proven by a phone', () => {
     expect(account!.provenPhone).toBe(await phoneDigest(fakeMac, phone));
     // The proven phone resets as before.
     const mine = { purpose: 'reset' as const, lookupKey, phone };
-    expect(await requestPhoneProof(mine, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend(mine, source, w.deps)).toEqual({ status: 'requested' });
     expect(await completePhoneProof(mine, lastCode(), { newPassword: 'owner-pass-2' }, w.deps)).toMatchObject(
       {
         ok: true,
@@ -642,17 +644,17 @@ describe('a password reset on an account proven by a phone', () => {
     for (let i = 0; i < resetPhoneRefusalsPerDay; i++) {
       const guess = `+86137001370${String(10 + i)}`;
       expect(
-        await requestPhoneProof({ purpose: 'reset', lookupKey, phone: guess }, `198.51.100.${i}`, w.deps),
+        await requestAndSend({ purpose: 'reset', lookupKey, phone: guess }, `198.51.100.${i}`, w.deps),
       ).toEqual({
         status: 'not_proven_phone',
       });
     }
-    expect(await requestPhoneProof({ purpose: 'reset', lookupKey, phone: family }, source, w.deps)).toEqual({
+    expect(await requestAndSend({ purpose: 'reset', lookupKey, phone: family }, source, w.deps)).toEqual({
       status: 'requested',
     });
     expect(w.deps.sms.sent).toHaveLength(sent);
     // The owner's own phone still gets its code.
-    expect(await requestPhoneProof({ purpose: 'reset', lookupKey, phone }, '198.51.100.77', w.deps)).toEqual({
+    expect(await requestAndSend({ purpose: 'reset', lookupKey, phone }, '198.51.100.77', w.deps)).toEqual({
       status: 'requested',
     });
     expect(w.deps.sms.sent).toHaveLength(sent + 1);
@@ -660,7 +662,7 @@ describe('a password reset on an account proven by a phone', () => {
 
   it('an account never proven by a phone resets with any phone the carrier confirms, as before', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone: family };
-    expect(await requestPhoneProof(subject, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend(subject, source, w.deps)).toEqual({ status: 'requested' });
     expect(
       await completePhoneProof(subject, lastCode(), { newPassword: 'family-pass-1' }, w.deps),
     ).toMatchObject({
@@ -699,7 +701,7 @@ describe('takeovers and password resets are audited', () => {
 
   it('a reset that takes the account over writes account.taken_over and account.password_reset', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, lastCode(), { newPassword: 'owner-pass-1' }, w.deps);
     const entries = w.deps.audit.entries;
     expect(entries.map((e) => [e.action, e.actor, e.reason])).toEqual([
@@ -714,16 +716,16 @@ describe('takeovers and password resets are audited', () => {
 
   it('a step-up takeover writes account.taken_over only; a later step-up nothing; a later reset its reset', async () => {
     const subject = { purpose: 'step-up' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, lastCode(), { keepSession: 's1' }, w.deps);
     expect(w.deps.audit.entries.map((e) => e.action)).toEqual(['account.taken_over']);
     w.clock.advanceSeconds(60);
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, lastCode(), { keepSession: 's2' }, w.deps);
     expect(w.deps.audit.entries).toHaveLength(1);
     w.clock.advanceSeconds(60);
     const reset = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(reset, source, w.deps);
+    await requestAndSend(reset, source, w.deps);
     await completePhoneProof(reset, lastCode(), { newPassword: 'owner-pass-2' }, w.deps);
     expect(w.deps.audit.entries.map((e) => e.action)).toEqual([
       'account.taken_over',
@@ -733,7 +735,7 @@ describe('takeovers and password resets are audited', () => {
 
   it('a wrong code writes nothing', async () => {
     const subject = { purpose: 'reset' as const, lookupKey, phone };
-    await requestPhoneProof(subject, source, w.deps);
+    await requestAndSend(subject, source, w.deps);
     await completePhoneProof(subject, 'abcdef', { newPassword: 'owner-pass-1' }, w.deps);
     expect(w.deps.audit.entries).toHaveLength(0);
   });

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import * as z from 'zod';
+import { epochSeconds } from '../clock.js';
+import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
+import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { logger } from '../logger.js';
+import type { AccountStore } from './account-store.js';
+import type { CarrierRegistry, PopulationRegistry } from './registry.js';
+import {
+  deliverSmsCode,
+  phoneDigest,
+  prepareSmsCode,
+  smsCodePolicy,
+  type SmsCodeDependencies,
+  type SmsCodePurpose,
+  type SmsCodeSubject,
+} from './sms-codes.js';
+
+/**
+ * A requested SMS code waiting for its sender (the `sms-codes` function): what the request path leaves
+ * behind, the same for every request whether or not the phone turns out to be the person's, so that the
+ * answer's timing tells nothing (docs/security.md, "Timing"). It names the person by the lookup key the
+ * code is stored under, never by ID number; the phone, and the ID number the registries' HTTP services
+ * need, travel only sealed ({@link smsJobContext}), since the job passes through the batch table and its
+ * stream (kept 24 hours) on its way to the queue.
+ */
+export interface SmsJob {
+  id: string;
+  purpose: SmsCodePurpose;
+  lookupKey: string;
+  /** `{ phone, idNumber? }` sealed under {@link smsJobContext}: only the sender may open it. */
+  sealed: string;
+  /** Past it (the code's own lifetime) the job is dropped unsent: no one waits for that code any more. */
+  expiresAt: number;
+}
+
+/** What a job carries sealed: the phone to text and, for the registries' HTTP services, the ID number. */
+const sealedContent = z.strictObject({
+  phone: z.string().regex(/^\+861[3-9]\d{9}$/),
+  idNumber: z.string().optional(),
+});
+
+/**
+ * Where jobs wait: written on the request path (one conditional put), read and removed by the sender. In
+ * AWS the write's insert reaches the sender through the batch table's stream, a pipe and the SMS queue; a
+ * job delivered again once done finds nothing and does nothing.
+ */
+export interface SmsJobQueue {
+  enqueue(job: SmsJob): Promise<void>;
+  /** The job, expired or not (the sender drops an expired one itself, and says so). */
+  find(id: string): Promise<SmsJob | undefined>;
+  remove(id: string): Promise<void>;
+}
+
+/**
+ * The encryption context of a job's sealed part: the PII key's policy lets the request functions seal and
+ * the sender open under this purpose alone (neither opens an account's ID number with it), and the job id
+ * binds it to its job.
+ */
+export function smsJobContext(id: string): Record<string, string> {
+  return { purpose: 'sms-job', job: id };
+}
+
+/** A job id: 128 random bits, base64url (`smsj_` and 22 characters). */
+export const smsJobIdPattern = /^smsj_[A-Za-z0-9_-]{22}$/;
+
+/**
+ * Leaves a job for the code of `subject`: the phone (and the ID number, when the caller has it) sealed, the
+ * job written. This is all the request path does after the send limits, whatever the answer will be.
+ *
+ * @example
+ * ```ts
+ * await enqueueSmsJob({ purpose: 'step-up', lookupKey, phone }, idNumber, deps);
+ * ```
+ */
+export async function enqueueSmsJob(
+  subject: SmsCodeSubject,
+  idNumber: IdNumber | undefined,
+  deps: { smsJobs: Pick<SmsJobQueue, 'enqueue'>; smsJobSealer: Pick<EnvelopeSealer, 'seal'> } & Pick<
+    SmsCodeDependencies,
+    'clock'
+  >,
+): Promise<void> {
+  const id = `smsj_${randomBytes(16).toString('base64url')}`;
+  const sealed = await deps.smsJobSealer.seal(smsJobContext(id), {
+    phone: subject.phone,
+    ...(idNumber !== undefined && { idNumber }),
+  });
+  await deps.smsJobs.enqueue({
+    id,
+    purpose: subject.purpose,
+    lookupKey: subject.lookupKey,
+    sealed,
+    expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
+  });
+}
+
+export interface SmsJobDependencies extends SmsCodeDependencies {
+  smsJobs: SmsJobQueue;
+  smsJobSealer: Pick<EnvelopeSealer, 'open'>;
+  registry: PopulationRegistry;
+  carrier: CarrierRegistry;
+  /** A reset's code goes only to the phone that proved the account, when one did. */
+  accounts: Pick<AccountStore, 'findByLookupKey'>;
+}
+
+export type SmsJobOutcome = 'sent' | 'not_sent' | 'not_confirmed' | 'expired' | 'absent';
+
+/**
+ * Runs one job, off the request path: 1. reads it (absent: already done, nothing to do); 2. drops it once
+ * past the code's lifetime; 3. opens its sealed part (an altered or moved job throws: the queue tries it
+ * again, then keeps it in its dead-letter queue); 4. asks the population registry for the person and the
+ * carrier whether the phone is theirs (三要素), and for a reset whether it is the phone that proved the
+ * account, if one did (the request path refused it, or answered silently past the day's refusals); 5. only
+ * then makes the code, texts it and stores it ({@link deliverSmsCode}: stored only once the provider took
+ * it, so a refused send leaves an earlier code working, logged `sms not sent`); 6. removes the job. A
+ * registry or carrier that fails throws before anything is sent, and the job is tried again.
+ *
+ * @example
+ * ```ts
+ * const outcome = await runSmsJob('smsj_…', deps); // 'sent'
+ * ```
+ */
+export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<SmsJobOutcome> {
+  // 1. The job, if still there.
+  const job = await deps.smsJobs.find(id);
+  if (!job) {
+    logger.info('sms job absent: already done', { job: id });
+    return 'absent';
+  }
+  // 2. A code no one waits for any more is not sent.
+  if (job.expiresAt <= epochSeconds(deps.clock)) {
+    await deps.smsJobs.remove(id);
+    logger.warn('sms job expired unsent', { purpose: job.purpose });
+    return 'expired';
+  }
+  // 3. The phone and the ID number, opened under this job's context alone.
+  const content = sealedContent.parse(await deps.smsJobSealer.open(smsJobContext(id), job.sealed));
+  const idNumber =
+    content.idNumber === undefined ? undefined : parseIdNumber(content.idNumber, new Date(deps.clock.now()));
+  const subject: SmsCodeSubject = { purpose: job.purpose, lookupKey: job.lookupKey, phone: content.phone };
+  // 4. Whether the phone may carry the code.
+  const confirmed = await phoneConfirmed(subject, idNumber, deps);
+  let outcome: SmsJobOutcome = 'not_confirmed';
+  if (confirmed) {
+    // 5. Made, sent, and stored once sent.
+    outcome = (await deliverSmsCode(await prepareSmsCode(subject, deps), deps)) ? 'sent' : 'not_sent';
+  } else {
+    logger.info('sms code not sent: phone not confirmed for the person', { purpose: job.purpose });
+  }
+  // 6. Done: a delivery again finds nothing.
+  await deps.smsJobs.remove(id);
+  return outcome;
+}
+
+async function phoneConfirmed(
+  subject: SmsCodeSubject,
+  idNumber: IdNumber | undefined,
+  deps: SmsJobDependencies,
+): Promise<boolean> {
+  if (subject.purpose === 'reset') {
+    const account = await deps.accounts.findByLookupKey(subject.lookupKey);
+    if (account?.provenPhone && account.provenPhone !== (await phoneDigest(deps.lookupMac, subject.phone)))
+      return false;
+  }
+  const person = await deps.registry.findPerson(subject.lookupKey, idNumber);
+  return (
+    person !== undefined &&
+    deps.carrier.confirms({
+      lookupKey: subject.lookupKey,
+      name: person.name,
+      phone: subject.phone,
+      ...(idNumber ? { idNumber } : {}),
+    })
+  );
+}

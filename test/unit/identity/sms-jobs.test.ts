@@ -1,0 +1,94 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
+import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { checkSmsCode, smsCodePolicy, type SmsCodeSubject } from '../../../shared/identity/sms-codes.js';
+import {
+  enqueueSmsJob,
+  runSmsJob,
+  smsJobContext,
+  smsJobIdPattern,
+} from '../../../shared/identity/sms-jobs.js';
+import { newIdNumber } from '../../support/in-memory-identity.js';
+import { smsJobDependencies } from '../../support/in-memory-sms.js';
+
+/**
+ * The SMS jobs (shared/identity/sms-jobs.ts): what the request path leaves for the `sms-codes` function,
+ * and how that function runs one (docs/security.md, "Timing").
+ */
+const phone = '+8613800138000';
+
+function world() {
+  const deps = smsJobDependencies();
+  return { clock: deps.clock, deps };
+}
+
+describe('SMS jobs', () => {
+  let w: ReturnType<typeof world>;
+  let subject: SmsCodeSubject;
+  let idNumber: ReturnType<typeof parseIdNumber>;
+  const onlyJob = () => [...w.deps.smsJobs.jobs.values()][0]!;
+
+  beforeEach(async () => {
+    w = world();
+    idNumber = parseIdNumber(newIdNumber(), new Date());
+    const lookupKey = await personLookupKey(w.deps.lookupMac, idNumber);
+    subject = { purpose: 'step-up', lookupKey, phone };
+    await w.deps.registry.putPerson({ lookupKey, name: '王小明', masked: '310104********0011' });
+    await w.deps.carrier.putSubscriber({ lookupKey, name: '王小明', phone });
+  });
+
+  it('stores a job that holds no phone and no ID number in clear, sealed to its own id', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const job = onlyJob();
+    expect(job.id).toMatch(smsJobIdPattern);
+    const stored = JSON.stringify([...w.deps.smsJobs.jobs]);
+    for (const personal of [phone, phone.slice(3), String(idNumber), String(idNumber).slice(-8)])
+      expect(stored).not.toContain(personal);
+    expect(job.expiresAt).toBe(Math.floor(w.clock.now() / 1000) + smsCodePolicy.ttlSeconds);
+    // The sealed part opens under its own job's context, and no other.
+    expect(await w.deps.smsJobSealer.open(smsJobContext(job.id), job.sealed)).toEqual({
+      phone,
+      idNumber: String(idNumber),
+    });
+    await expect(w.deps.smsJobSealer.open(smsJobContext('smsj_another'), job.sealed)).rejects.toThrow();
+  });
+
+  it('sends a job once, however many times it is delivered', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    expect(await runSmsJob(id, w.deps)).toBe('sent');
+    expect(await runSmsJob(id, w.deps)).toBe('absent');
+    expect(w.deps.sms.sent).toHaveLength(1);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('drops a job past the code’s lifetime unsent, storing no code', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    w.clock.advanceSeconds(smsCodePolicy.ttlSeconds);
+    expect(await runSmsJob(id, w.deps)).toBe('expired');
+    expect(w.deps.sms.sent).toEqual([]);
+    expect(w.deps.smsCodes.codes.size).toBe(0);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+  });
+
+  it('sends nothing to a phone the carrier does not confirm, and still removes the job', async () => {
+    await enqueueSmsJob({ ...subject, phone: '+8613900139000' }, idNumber, w.deps);
+    expect(await runSmsJob(onlyJob().id, w.deps)).toBe('not_confirmed');
+    expect(w.deps.sms.sent).toEqual([]);
+    expect(w.deps.smsCodes.codes.size).toBe(0);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+  });
+
+  it('throws on a job whose sealed part was moved from another job, sending and storing nothing, keeping it for replay', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const original = onlyJob();
+    const moved = { ...original, id: 'smsj_AAAAAAAAAAAAAAAAAAAAAA' };
+    await w.deps.smsJobs.enqueue(moved);
+    await expect(runSmsJob(moved.id, w.deps)).rejects.toThrow();
+    expect(w.deps.sms.sent).toEqual([]);
+    expect(w.deps.smsCodes.codes.size).toBe(0);
+    expect(await w.deps.smsJobs.find(moved.id)).toBeDefined();
+  });
+});
