@@ -204,7 +204,8 @@ const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeout: Duration.minutes(5),
     config: true,
   },
-  // One requested SMS code: the registries (3 s each at most), then the provider (its 3 s deadline).
+  // One requested SMS code: the registries (3 s each at most), then the provider (its 8 s deadline,
+  // smsCodePolicy.sendDeadlineMs), then the code stored.
   'sms-codes': {
     description: 'elicence SMS codes sent after the answer (SMS queue consumer)',
     memorySize: 512,

@@ -25,12 +25,14 @@ export const smsCodePolicy = {
    */
   personDailyFailureCap: 20,
   /**
-   * The whole send, the provider's retries included, in ms: past it the code counts as not sent. Only a
-   * confirmed phone waits on the provider, so a send that ran into the function's own timeout (a 5xx at
-   * the edge) would tell a confirmed phone from an unconfirmed one (200) again; with the registry's and
-   * the carrier's 3 s each before it, 3 s here keeps the request well inside the function's 10 s.
+   * The whole send, the provider's retries included, in ms: past it the code counts as not sent (logged
+   * `sms not sent`, the job done) though the text may still arrive, with a code never stored. The send runs
+   * after the answer, in the `sms-codes` function (15 s): this deadline only has to leave that function
+   * time to store the code, after the registry's and the carrier's 3 s each and the job's reads. 8 s does
+   * (3 + 3 + 8, and a second for KMS and DynamoDB), so a slow provider (SNS's retries, a template
+   * provider's 3 s attempts) still has its code stored.
    */
-  sendDeadlineMs: 3_000,
+  sendDeadlineMs: 8_000,
 } as const;
 
 /** What a code proves possession for: signing in at level 3, or resetting the password. */

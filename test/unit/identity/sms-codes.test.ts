@@ -291,7 +291,8 @@ describe('proving level 3 by phone, and the real owner winning', () => {
         await answering;
       });
       expect(answer).toEqual({ status: 'requested' });
-      expect(smsCodePolicy.sendDeadlineMs).toBeLessThanOrEqual(3_000);
+      // The registry's and the carrier's 3 s each, then the send: inside the sms-codes function's 15 s.
+      expect(3_000 + 3_000 + smsCodePolicy.sendDeadlineMs).toBeLessThan(15_000);
       const notSent = lines.filter((line) => filterPatternMatches('{ $.message = "sms not sent" }', line));
       expect(notSent.map((line) => JSON.parse(line).reason)).toEqual(['deadline']);
     } finally {

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { checkSmsCode, smsCodePolicy, type SmsCodeSubject } from '../../../shared/identity/sms-codes.js';
@@ -60,6 +60,24 @@ describe('SMS jobs', () => {
     expect(await runSmsJob(id, w.deps)).toBe('absent');
     expect(w.deps.sms.sent).toHaveLength(1);
     expect(w.deps.smsJobs.jobs.size).toBe(0);
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('stores the code of a provider that answers in 4 s: the sender is past the answer, no longer hurried', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    const send = w.deps.sms.send.bind(w.deps.sms);
+    w.deps.sms.send = (message) =>
+      new Promise((resolve, reject) => setTimeout(() => send(message).then(resolve, reject), 4_000));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const running = runSmsJob(id, w.deps);
+      await vi.advanceTimersByTimeAsync(4_000);
+      expect(await running).toBe('sent');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(w.deps.sms.sent).toHaveLength(1);
     expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
   });
 
