@@ -860,11 +860,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     issuerKeys: 'sign',
     batchItems: 'open',
   },
-  // Requested SMS codes (shared/identity/sms-jobs.ts), fed by the SMS queue: reads a job and removes it once
-  // done (get, delete), in the batch table, opening its phone and ID number with a data key of the PII key
+  // Requested SMS codes (shared/identity/sms-jobs.ts), fed by the SMS queue: claims a job (conditional
+  // update, given back by update on a failure), reads it and removes it once done (get, delete), in the
+  // batch table, opening its phone and ID number with a data key of the PII key
   // (`sms-job` context only); asks the local population and carrier registries (get, the phone digested
   // with the MAC key) and, for a reset, the account's proven phone (get); makes the code and stores its
-  // keyed hash (put) once the SMS provider took the text. The only function that sends SMS codes.
+  // keyed hash (conditional put) once the SMS provider took the text. The only function that sends SMS
+  // codes.
   'sms-codes': {
     table: {
       items: {
@@ -872,7 +874,13 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
         PutItem: [partitions.smsCode],
       },
     },
-    batchTable: { items: { GetItem: [partitions.smsJob], DeleteItem: [partitions.smsJob] } },
+    batchTable: {
+      items: {
+        GetItem: [partitions.smsJob],
+        UpdateItem: [partitions.smsJob],
+        DeleteItem: [partitions.smsJob],
+      },
+    },
     lookupMac: true,
     smsJobs: 'open',
     sms: true,

@@ -10,14 +10,16 @@ export interface StoredSmsCode {
 
 /**
  * Where pending SMS codes live, one per key (a keyed digest of purpose, person and phone: no ID number or
- * phone number in clear). Contract: `put` replaces any earlier code of the key (its tries start over);
+ * phone number in clear). Contract: `put` replaces the code of the key (its tries start over) unless that
+ * code was requested later than this one (`requestedAt`, epoch seconds; a code stored without it counts as
+ * earlier), and says whether it did, one conditional write under concurrency;
  * `countTry` counts one try atomically on a live code that has tries left and returns it as counted, or
  * nothing (absent, expired, or out of tries): so concurrent guesses never get more than `maxTries` between
  * them; `consume` deletes the code only if it still has this hash and is live, exactly once under
  * concurrency. Reads treat a code past its `expiresAt` as absent.
  */
 export interface SmsCodeStore {
-  put(key: string, code: { codeMac: string; expiresAt: number }): Promise<void>;
+  put(key: string, code: { codeMac: string; expiresAt: number; requestedAt: number }): Promise<boolean>;
   countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined>;
   consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean>;
 }

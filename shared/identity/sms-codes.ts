@@ -221,8 +221,8 @@ function sendFailureReason(error: unknown): string {
 }
 
 /**
- * Texts a prepared code to the phone, then stores its keyed hash (replacing any earlier code of the
- * subject). The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
+ * Texts a prepared code to the phone, then stores its keyed hash (replacing the code of any earlier
+ * request of the subject: `requestedAt`, epoch seconds, is when the code was asked for). The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
  *
  * A send the provider refused or did not answer (the sender rejects) stores nothing, so that a code no one
  * received never replaces one that was: the earlier code still works, and typing it counts as it did. It
@@ -230,7 +230,11 @@ function sendFailureReason(error: unknown): string {
  * the phone or the code) that the stack's `Sms/NotSent` alarm counts: the caller answers as for any
  * request, so that the failure tells no one whether the phone was confirmed (docs/security.md).
  */
-export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDependencies): Promise<boolean> {
+export async function deliverSmsCode(
+  prepared: PreparedSmsCode,
+  deps: SmsCodeDependencies,
+  requestedAt = epochSeconds(deps.clock),
+): Promise<boolean> {
   const { purpose } = prepared.subject;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -251,12 +255,15 @@ export async function deliverSmsCode(prepared: PreparedSmsCode, deps: SmsCodeDep
   } finally {
     clearTimeout(timer);
   }
-  // Stored once sent: a text arrives seconds after this write, which takes milliseconds.
-  await deps.smsCodes.put(prepared.key, {
+  // Stored once sent: a text arrives seconds after this write, which takes milliseconds. Not over the
+  // code of a later request (a job run late, after a newer one): the newer text's code is the one typed.
+  const stored = await deps.smsCodes.put(prepared.key, {
     codeMac: prepared.codeMac,
     expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
+    requestedAt,
   });
-  logger.info('sms code sent', { purpose });
+  if (!stored) logger.warn('sms code sent but not stored: a later request’s code is', { purpose });
+  else logger.info('sms code sent', { purpose });
   return true;
 }
 

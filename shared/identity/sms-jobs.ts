@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { epochSeconds } from '../clock.js';
 import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import { parseIdNumber, type IdNumber } from '../identifiers/id-number.js';
+import { personLookupKey } from '../identifiers/lookup-key.js';
 import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
 import type { CarrierRegistry, PopulationRegistry } from './registry.js';
@@ -34,23 +35,53 @@ export interface SmsJob {
   expiresAt: number;
 }
 
-/** What a job carries sealed: the phone to text and, for the registries' HTTP services, the ID number. */
+/**
+ * What a job carries sealed: the phone to text, for the registries' HTTP services the ID number, and the
+ * purpose and person the request was for, so that an item rewritten in the batch table (its clear
+ * `purpose` or `lookupKey` changed) is refused rather than texted to and stored for someone else.
+ */
 const sealedContent = z.strictObject({
   phone: z.string().regex(/^\+861[3-9]\d{9}$/),
   idNumber: z.string().optional(),
+  purpose: z.enum(['step-up', 'reset', 'register']),
+  lookupKey: z.string(),
 });
 
+/** A job whose clear fields are not those sealed in it: altered in the table. */
+export class SmsJobAlteredError extends Error {
+  readonly code = 'sms_job_altered';
+  constructor() {
+    super('the SMS job’s purpose or person differ from what was sealed in it');
+    this.name = 'SmsJobAlteredError';
+  }
+}
+
 /**
- * Where jobs wait: written on the request path (one conditional put), read and removed by the sender. In
- * AWS the write's insert reaches the sender through the batch table's stream, a pipe and the SMS queue; a
- * job delivered again once done finds nothing and does nothing.
+ * Where jobs wait: written on the request path (one conditional put), claimed and removed by the sender. In
+ * AWS the write's insert reaches the sender through the batch table's stream, a pipe and the SMS queue,
+ * each delivering at least once: a copy delivered while another runs the job finds it claimed, and one
+ * delivered once it is done finds nothing; either does nothing.
  */
 export interface SmsJobQueue {
   enqueue(job: SmsJob): Promise<void>;
-  /** The job, expired or not (the sender drops an expired one itself, and says so). */
+  /** The job, expired or not, claimed or not. */
   find(id: string): Promise<SmsJob | undefined>;
+  /**
+   * Claims the job until `nowSeconds + leaseSeconds` (one conditional write: of parallel claims one wins),
+   * unless a claim of it is still running: the job, expired or not, or why not.
+   */
+  claim(id: string, nowSeconds: number, leaseSeconds: number): Promise<SmsJob | 'absent' | 'claimed'>;
+  /** Gives a claim back (a run that failed before sending), so that the next delivery takes the job. */
+  release(id: string): Promise<void>;
   remove(id: string): Promise<void>;
 }
+
+/**
+ * How long a run holds its job: longer than the `sms-codes` function's 15 s, so no copy takes a job a run
+ * still works on, and shorter than the SMS queue's visibility timeout (6 × 15 s), so that the delivery
+ * again of a run that crashed (its claim never given back) finds the claim lapsed and takes the job.
+ */
+export const smsJobLeaseSeconds = 60;
 
 /**
  * The encryption context of a job's sealed part: the PII key's policy lets the request functions seal and
@@ -85,6 +116,8 @@ export async function enqueueSmsJob(
   const sealed = await deps.smsJobSealer.seal(smsJobContext(id), {
     phone: subject.phone,
     ...(idNumber !== undefined && { idNumber }),
+    purpose: subject.purpose,
+    lookupKey: subject.lookupKey,
   });
   await deps.smsJobs.enqueue({
     id,
@@ -104,17 +137,21 @@ export interface SmsJobDependencies extends SmsCodeDependencies {
   accounts: Pick<AccountStore, 'findByLookupKey'>;
 }
 
-export type SmsJobOutcome = 'sent' | 'not_sent' | 'not_confirmed' | 'expired' | 'absent';
+export type SmsJobOutcome = 'sent' | 'not_sent' | 'not_confirmed' | 'expired' | 'absent' | 'claimed';
 
 /**
- * Runs one job, off the request path: 1. reads it (absent: already done, nothing to do); 2. drops it once
+ * Runs one job, off the request path: 1. claims it ({@link smsJobLeaseSeconds}; absent: already done;
+ * claimed: another delivery of it runs now; either way nothing to do); 2. drops it once
  * past the code's lifetime; 3. opens its sealed part (an altered or moved job throws: the queue tries it
- * again, then keeps it in its dead-letter queue); 4. asks the population registry for the person and the
+ * again, then keeps it in its dead-letter queue), and refuses it so (throws) when its purpose or person
+ * differ from those sealed in it; 4. asks the population registry for the person and the
  * carrier whether the phone is theirs (三要素), and for a reset whether it is the phone that proved the
  * account, if one did (the request path refused it, or answered silently past the day's refusals); 5. only
  * then makes the code, texts it and stores it ({@link deliverSmsCode}: stored only once the provider took
- * it, so a refused send leaves an earlier code working, logged `sms not sent`); 6. removes the job. A
- * registry or carrier that fails throws before anything is sent, and the job is tried again.
+ * it, so a refused send leaves an earlier code working, logged `sms not sent`; and only if no later
+ * request's code is stored, so a job run late never replaces the code of a newer text); 6. removes the
+ * job. A registry or carrier that fails throws before anything is sent, the claim is given back, and the
+ * job is tried again.
  *
  * @example
  * ```ts
@@ -122,11 +159,13 @@ export type SmsJobOutcome = 'sent' | 'not_sent' | 'not_confirmed' | 'expired' | 
  * ```
  */
 export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<SmsJobOutcome> {
-  // 1. The job, if still there.
-  const job = await deps.smsJobs.find(id);
-  if (!job) {
-    logger.info('sms job absent: already done', { job: id });
-    return 'absent';
+  // 1. The job, if still there and no other delivery of it runs.
+  const job = await deps.smsJobs.claim(id, epochSeconds(deps.clock), smsJobLeaseSeconds);
+  if (job === 'absent' || job === 'claimed') {
+    logger.info(job === 'absent' ? 'sms job absent: already done' : 'sms job claimed: running elsewhere', {
+      job: id,
+    });
+    return job;
   }
   // 2. A code no one waits for any more is not sent.
   if (job.expiresAt <= epochSeconds(deps.clock)) {
@@ -134,17 +173,38 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
     logger.warn('sms job expired unsent', { purpose: job.purpose });
     return 'expired';
   }
-  // 3. The phone and the ID number, opened under this job's context alone.
-  const content = sealedContent.parse(await deps.smsJobSealer.open(smsJobContext(id), job.sealed));
-  const idNumber =
-    content.idNumber === undefined ? undefined : parseIdNumber(content.idNumber, new Date(deps.clock.now()));
-  const subject: SmsCodeSubject = { purpose: job.purpose, lookupKey: job.lookupKey, phone: content.phone };
-  // 4. Whether the phone may carry the code.
-  const confirmed = await phoneConfirmed(subject, idNumber, deps);
+  let subject: SmsCodeSubject;
+  let idNumber: IdNumber | undefined;
+  let confirmed: boolean;
+  try {
+    // 3. The phone and the ID number, opened under this job's context alone, for the purpose and person
+    // sealed with them (the ID number's own lookup key the person's).
+    const content = sealedContent.parse(await deps.smsJobSealer.open(smsJobContext(id), job.sealed));
+    idNumber =
+      content.idNumber === undefined
+        ? undefined
+        : parseIdNumber(content.idNumber, new Date(deps.clock.now()));
+    if (
+      content.purpose !== job.purpose ||
+      content.lookupKey !== job.lookupKey ||
+      (idNumber !== undefined && (await personLookupKey(deps.lookupMac, idNumber)) !== job.lookupKey)
+    )
+      throw new SmsJobAlteredError();
+    subject = { purpose: job.purpose, lookupKey: job.lookupKey, phone: content.phone };
+    // 4. Whether the phone may carry the code.
+    confirmed = await phoneConfirmed(subject, idNumber, deps);
+  } catch (error) {
+    // Nothing sent: the next delivery may take the job at once (locally it comes straight away).
+    await deps.smsJobs.release(id);
+    throw error;
+  }
   let outcome: SmsJobOutcome = 'not_confirmed';
   if (confirmed) {
-    // 5. Made, sent, and stored once sent.
-    outcome = (await deliverSmsCode(await prepareSmsCode(subject, deps), deps)) ? 'sent' : 'not_sent';
+    // 5. Made, sent, and stored once sent, unless a later request's code is there.
+    const prepared = await prepareSmsCode(subject, deps);
+    outcome = (await deliverSmsCode(prepared, deps, job.expiresAt - smsCodePolicy.ttlSeconds))
+      ? 'sent'
+      : 'not_sent';
   } else {
     logger.info('sms code not sent: phone not confirmed for the person', { purpose: job.purpose });
   }

@@ -1481,7 +1481,7 @@ describe('ElicenceStack', () => {
       const smsJobActions: Partial<Record<FunctionName, string[]>> = {
         oidc: ['dynamodb:PutItem'],
         accounts: ['dynamodb:PutItem'],
-        'sms-codes': ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        'sms-codes': ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
       };
       for (const name of withAccess) {
         const onBatch = roleStatements(name).filter((s) =>

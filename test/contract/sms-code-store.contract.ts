@@ -7,7 +7,8 @@ const now = 1_772_352_000;
 
 /**
  * The {@link SmsCodeStore} contract: a new code replaces the old one and its tries; tries are counted
- * atomically up to the maximum, never on an expired code; a code is consumed once, only with its own hash.
+ * atomically up to the maximum, never on an expired code; a code is consumed once, only with its own hash;
+ * a code requested earlier never replaces one requested later.
  */
 export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeStore }>): void {
   describe(`SmsCodeStore contract: ${name}`, () => {
@@ -25,7 +26,7 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
 
     it('counts tries up to the maximum, then the code is dead', async () => {
       expect(await store.countTry(key, 5, now)).toBeUndefined();
-      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       for (let i = 1; i <= 5; i++) {
         expect(await store.countTry(key, 5, now)).toEqual({
           codeMac: 'mac-1',
@@ -37,27 +38,45 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
     });
 
     it('gives concurrent tries no more than the maximum between them', async () => {
-      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       const tries = await Promise.all(Array.from({ length: 12 }, () => store.countTry(key, 5, now)));
       expect(tries.filter(Boolean)).toHaveLength(5);
     });
 
     it('replaces an earlier code and starts its tries over', async () => {
-      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       await store.countTry(key, 5, now);
-      await store.put(key, { codeMac: 'mac-2', expiresAt: now + 400 });
+      await store.put(key, { codeMac: 'mac-2', expiresAt: now + 400, requestedAt: now + 60 });
       expect(await store.countTry(key, 5, now)).toEqual({ codeMac: 'mac-2', tries: 1, expiresAt: now + 400 });
       expect(await store.consume(key, 'mac-1', now)).toBe(false);
     });
 
+    it('never replaces the code of a later request with an earlier one, also under concurrency', async () => {
+      expect(await store.put(key, { codeMac: 'later', expiresAt: now + 360, requestedAt: now + 60 })).toBe(
+        true,
+      );
+      expect(await store.put(key, { codeMac: 'earlier', expiresAt: now + 400, requestedAt: now })).toBe(
+        false,
+      );
+      expect(await store.countTry(key, 5, now)).toMatchObject({ codeMac: 'later', tries: 1 });
+      const other = randomUUID();
+      const puts = await Promise.all(
+        [now + 60, now].map((at) =>
+          store.put(other, { codeMac: `at-${at}`, expiresAt: now + 400, requestedAt: at }),
+        ),
+      );
+      expect(puts[0]).toBe(true);
+      expect(await store.countTry(other, 5, now)).toMatchObject({ codeMac: `at-${now + 60}` });
+    });
+
     it('treats a code past its expiry as absent', async () => {
-      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       expect(await store.countTry(key, 5, now + 300)).toBeUndefined();
       expect(await store.consume(key, 'mac-1', now + 300)).toBe(false);
     });
 
     it('consumes a code once, only with its hash, also under concurrency', async () => {
-      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300 });
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       expect(await store.consume(key, 'other', now)).toBe(false);
       const outcomes = await Promise.all([1, 2, 3, 4].map(() => store.consume(key, 'mac-1', now)));
       expect(outcomes.filter(Boolean)).toHaveLength(1);

@@ -34,8 +34,17 @@ import { fakeMac } from './in-memory.js';
 export class InMemorySmsCodeStore implements SmsCodeStore {
   readonly codes = new Map<string, StoredSmsCode>();
 
-  async put(key: string, code: { codeMac: string; expiresAt: number }): Promise<void> {
-    this.codes.set(key, { ...code, tries: 0 });
+  readonly #requestedAt = new Map<string, number>();
+
+  async put(
+    key: string,
+    code: { codeMac: string; expiresAt: number; requestedAt: number },
+  ): Promise<boolean> {
+    await Promise.resolve();
+    if ((this.#requestedAt.get(key) ?? -Infinity) > code.requestedAt) return false;
+    this.#requestedAt.set(key, code.requestedAt);
+    this.codes.set(key, { codeMac: code.codeMac, expiresAt: code.expiresAt, tries: 0 });
+    return true;
   }
 
   async countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined> {
@@ -145,8 +154,22 @@ export class InMemorySmsJobQueue implements SmsJobQueue {
     const job = this.jobs.get(id);
     return job && { ...job };
   }
+  readonly #claimedUntil = new Map<string, number>();
+  async claim(id: string, nowSeconds: number, leaseSeconds: number): Promise<SmsJob | 'absent' | 'claimed'> {
+    // Asynchronous like a real store; the check and the claim are then one synchronous step.
+    await Promise.resolve();
+    const job = this.jobs.get(id);
+    if (!job) return 'absent';
+    if ((this.#claimedUntil.get(id) ?? 0) > nowSeconds) return 'claimed';
+    this.#claimedUntil.set(id, nowSeconds + leaseSeconds);
+    return { ...job };
+  }
+  async release(id: string): Promise<void> {
+    this.#claimedUntil.delete(id);
+  }
   async remove(id: string): Promise<void> {
     this.jobs.delete(id);
+    this.#claimedUntil.delete(id);
   }
   /** Runs every job waiting, oldest first, as the `sms-codes` function would. */
   async runAll(deps: SmsJobDependencies): Promise<void> {

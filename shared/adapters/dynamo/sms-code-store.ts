@@ -14,13 +14,25 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
     private readonly tableName: string,
   ) {}
 
-  async put(key: string, code: { codeMac: string; expiresAt: number }): Promise<void> {
-    await this.doc.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.smsCode(key), codeMac: code.codeMac, tries: 0, expiresAt: code.expiresAt },
-      }),
-    );
+  async put(
+    key: string,
+    code: { codeMac: string; expiresAt: number; requestedAt: number },
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.smsCode(key), ...code, tries: 0 },
+          // Not over a later request's code (a code stored with no request time counts as earlier).
+          ConditionExpression: 'attribute_not_exists(requestedAt) OR requestedAt <= :requestedAt',
+          ExpressionAttributeValues: { ':requestedAt': code.requestedAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
   }
 
   async countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined> {

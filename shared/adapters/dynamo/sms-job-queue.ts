@@ -1,13 +1,14 @@
-import { DeleteCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SmsJob, SmsJobQueue } from '../../identity/sms-jobs.js';
-import { putNew } from './conditional.js';
+import { isConditionalCheckFailed, putNew } from './conditional.js';
 import { keys } from './keys.js';
 
 /**
  * {@link SmsJobQueue} on the batch table (`BATCH_TABLE_NAME`): one item per job (`sms-job#<id>`, its
  * expiry the table's TTL). Its insert is the message: the table's stream, through the SMS pipe, puts
  * `{ "smsJob": <id> }` on the SMS queue (infra/constructs/batch-queue.ts); locally the runtime's queue tap
- * does the same (infra/local/queues.ts). Nothing else in the request functions talks to a queue.
+ * does the same (infra/local/queues.ts). Nothing else in the request functions talks to a queue. A run
+ * claims its job by update (`claimedUntil`, epoch seconds), which the stream's pipe ignores (inserts only).
  *
  * @example
  * ```ts
@@ -29,17 +30,55 @@ export class DynamoSmsJobQueue implements SmsJobQueue {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.smsJob(id), ConsistentRead: true }),
     );
-    if (!Item) return undefined;
-    return {
-      id: String(Item.id),
-      purpose: Item.purpose as SmsJob['purpose'],
-      lookupKey: String(Item.lookupKey),
-      sealed: String(Item.sealed),
-      expiresAt: Number(Item.expiresAt),
-    };
+    return Item && jobOf(Item);
+  }
+
+  async claim(id: string, nowSeconds: number, leaseSeconds: number): Promise<SmsJob | 'absent' | 'claimed'> {
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.smsJob(id),
+          UpdateExpression: 'SET claimedUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)',
+          ExpressionAttributeValues: { ':until': nowSeconds + leaseSeconds, ':now': nowSeconds },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return jobOf(Attributes!);
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      return (await this.find(id)) ? 'claimed' : 'absent';
+    }
+  }
+
+  async release(id: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.smsJob(id),
+          UpdateExpression: 'REMOVE claimedUntil',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   async remove(id: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.smsJob(id) }));
   }
+}
+
+function jobOf(item: Record<string, unknown>): SmsJob {
+  return {
+    id: String(item.id),
+    purpose: item.purpose as SmsJob['purpose'],
+    lookupKey: String(item.lookupKey),
+    sealed: String(item.sealed),
+    expiresAt: Number(item.expiresAt),
+  };
 }

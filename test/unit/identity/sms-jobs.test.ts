@@ -7,6 +7,7 @@ import {
   runSmsJob,
   smsJobContext,
   smsJobIdPattern,
+  smsJobLeaseSeconds,
 } from '../../../shared/identity/sms-jobs.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { smsJobDependencies } from '../../support/in-memory-sms.js';
@@ -49,6 +50,8 @@ describe('SMS jobs', () => {
     expect(await w.deps.smsJobSealer.open(smsJobContext(job.id), job.sealed)).toEqual({
       phone,
       idNumber: String(idNumber),
+      purpose: 'step-up',
+      lookupKey: subject.lookupKey,
     });
     await expect(w.deps.smsJobSealer.open(smsJobContext('smsj_another'), job.sealed)).rejects.toThrow();
   });
@@ -79,6 +82,77 @@ describe('SMS jobs', () => {
     }
     expect(w.deps.sms.sent).toHaveLength(1);
     expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('sends one text and stores one code when two copies of a job run at once (at-least-once delivery)', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    const outcomes = await Promise.all([runSmsJob(id, w.deps), runSmsJob(id, w.deps)]);
+    expect(outcomes.sort()).toEqual(['claimed', 'sent']);
+    expect(w.deps.sms.sent).toHaveLength(1);
+    // The code of the one text is the one that works.
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('takes a job whose run crashed once its claim has lapsed, and one given back at once', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    // A run that crashed after its claim: the next delivery within the lease does nothing.
+    expect(await w.deps.smsJobs.claim(id, Math.floor(w.clock.now() / 1000), smsJobLeaseSeconds)).not.toBe(
+      'claimed',
+    );
+    expect(await runSmsJob(id, w.deps)).toBe('claimed');
+    w.clock.advanceSeconds(smsJobLeaseSeconds);
+    expect(await runSmsJob(id, w.deps)).toBe('sent');
+    // A registry that fails gives the claim back: the delivery again (locally at once) runs the job.
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const second = onlyJob().id;
+    const findPerson = w.deps.registry.findPerson.bind(w.deps.registry);
+    w.deps.registry.findPerson = () => Promise.reject(new Error('registry down'));
+    await expect(runSmsJob(second, w.deps)).rejects.toThrow('registry down');
+    w.deps.registry.findPerson = findPerson;
+    expect(await runSmsJob(second, w.deps)).toBe('sent');
+    expect(w.deps.sms.sent).toHaveLength(2);
+  });
+
+  it('keeps the code of a newer request when an older job runs late', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const older = onlyJob().id;
+    w.clock.advanceSeconds(smsCodePolicy.phoneIntervalSeconds);
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const newer = [...w.deps.smsJobs.jobs.keys()].find((id) => id !== older)!;
+    expect(await runSmsJob(newer, w.deps)).toBe('sent');
+    expect(await runSmsJob(older, w.deps)).toBe('sent');
+    const [newerText, olderText] = w.deps.sms.sent;
+    expect(await checkSmsCode(subject, olderText!.code!, w.deps)).toMatchObject({ ok: false });
+    expect(await checkSmsCode(subject, newerText!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('refuses a job rewritten to name another person or purpose, texting and storing nothing', async () => {
+    // Another person whose carrier record has the same phone: a job moved to them would be confirmed.
+    const otherKey = await personLookupKey(w.deps.lookupMac, parseIdNumber(newIdNumber(), new Date()));
+    await w.deps.registry.putPerson({ lookupKey: otherKey, name: '李四', masked: '310104********0022' });
+    await w.deps.carrier.putSubscriber({ lookupKey: otherKey, name: '李四', phone });
+    for (const [change, withIdNumber] of [
+      [{ lookupKey: otherKey }, true],
+      [{ lookupKey: otherKey }, false],
+      [{ purpose: 'reset' as const }, true],
+    ] as const) {
+      w.deps.smsJobs.jobs.clear();
+      await enqueueSmsJob(subject, withIdNumber ? idNumber : undefined, w.deps);
+      const job = onlyJob();
+      w.deps.smsJobs.jobs.set(job.id, { ...job, ...change });
+      await expect(runSmsJob(job.id, w.deps)).rejects.toMatchObject({ code: 'sms_job_altered' });
+    }
+    expect(w.deps.sms.sent).toEqual([]);
+    expect(w.deps.smsCodes.codes.size).toBe(0);
+  });
+
+  it('refuses a job whose sealed ID number is not the person the job names', async () => {
+    const otherNumber = parseIdNumber(newIdNumber(), new Date());
+    await enqueueSmsJob(subject, otherNumber, w.deps);
+    await expect(runSmsJob(onlyJob().id, w.deps)).rejects.toMatchObject({ code: 'sms_job_altered' });
+    expect(w.deps.sms.sent).toEqual([]);
   });
 
   it('drops a job past the code’s lifetime unsent, storing no code', async () => {
