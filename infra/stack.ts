@@ -364,8 +364,9 @@ export class ElicenceStack extends Stack {
    */
   readonly auditTrail: ServiceTable;
   /**
-   * The batch table: bulk issuance jobs alone (a job, its items in chunks). Its stream is the one the
-   * batch pipe reads, with the pipe's own role; the service table has no stream at all.
+   * The batch table: jobs alone, bulk issuance's (a job, its items in chunks) and requested SMS codes'
+   * (`sms-job#`, the phone and ID number sealed). Its stream is the one the batch pipe and the SMS pipe read,
+   * each with its own role and a filter on its prefix; the service table has no stream at all.
    */
   readonly batchJobs: ServiceTable;
   /** AWS Backup of the three tables (infra/constructs/backup.ts). */
@@ -699,7 +700,8 @@ export class ElicenceStack extends Stack {
       name: 'supervision-events',
     });
     // Bulk issuance: a job's insert reaches the batches function through a pipe and the batch queue. The
-    // pipe's role reads the batch table's stream, which carries nothing but jobs (a stream is granted whole).
+    // pipe's role reads the batch table's stream, which carries nothing but jobs (a stream is granted
+    // whole): bulk issuance's and, sealed, requested SMS codes' (whose pipe is below).
     this.batchQueue = new BatchQueue(this, 'Batches', {
       table: batchJobs.table,
       consumer: aliases.batches,

@@ -45,6 +45,14 @@ const compiledPatterns = new Map<string, RegExp>();
 
 const batchItemsPurpose = batchItemsContext({ batchId: '', requestHash: '', n: 0 }).purpose;
 const smsJobPurpose = smsJobContext('').purpose;
+/**
+ * The encryption context keys each use of the PII key must name, as its key policy's `Null` conditions
+ * require (infra/constructs/keys.ts): a batch and a chunk for batch items, a job for an SMS job.
+ */
+const requiredContext: Partial<Record<KeyRole, string[]>> = {
+  batchItems: ['batch', 'chunk'],
+  smsJobs: ['job'],
+};
 
 /** IAM's `StringLike` against any of `patterns`: one expression per list (the grants' lists are fixed). */
 function anyLike(patterns: readonly string[], value: string): boolean {
@@ -389,10 +397,14 @@ export function guardGrants(
     guard(functionName, (action, input) => {
       const keyId = (input.KeyId ?? input.TargetKeyId) as string | undefined;
       const role = (keyId && keyRoles.get(keyId)) || 'issuer';
-      // The PII key serves three uses, told apart by the encryption context as its key policy does.
+      // The PII key serves three uses, told apart by the encryption context as its key policy does: a
+      // purpose, and the keys that use's statement requires present (its `Null` conditions).
       const context = input.EncryptionContext as Record<string, string> | undefined;
       const purpose = role === 'pii' ? context?.purpose : undefined;
       const use = purpose === batchItemsPurpose ? 'batchItems' : purpose === smsJobPurpose ? 'smsJobs' : role;
+      const missing = requiredContext[use]?.filter((key) => context?.[key] === undefined) ?? [];
+      if (missing.length > 0)
+        return `kms:${action} on the ${use} key without ${missing.join(', ')} in its encryption context`;
       return kmsRefusal(grants, action, use);
     }),
     step,

@@ -16,6 +16,7 @@ import {
   admitSend,
   checkSmsCode,
   countDaily,
+  giveBackSend,
   phoneDigest,
   type SmsCodeDependencies,
   type SmsCodeSubject,
@@ -120,8 +121,14 @@ export async function requestPhoneProof(
     if (refusal === 'refuse') return { status: 'not_proven_phone' };
     // Past the day's refusals: the same work and answer as any request; the sender checks the phone again.
   }
-  // 3. One job, whatever the phone: whether it is the person's is the sender's question.
-  await enqueueSmsJob(subject, idNumber, deps);
+  // 3. One job, whatever the phone: whether it is the person's is the sender's question. A job that could
+  // not be written (KMS, DynamoDB) sends nothing, so the phone's interval is given back for a retry.
+  try {
+    await enqueueSmsJob(subject, idNumber, deps);
+  } catch (error) {
+    await giveBackSend({ phone: subject.phone, source }, deps);
+    throw error;
+  }
   return { status: 'requested' };
 }
 

@@ -123,14 +123,14 @@ export type SendAdmission = { admitted: true } | { admitted: false; retryAfterSe
  * exists only while the interval runs (claimed by one conditional write, so two parallel sends cannot
  * both pass), and a daily counter. A send refused by one limit counts on none of the daily counters.
  */
-export async function admitSend(
+/** The send limits of a phone and a source: each counter's key, its interval and its daily cap. */
+async function sendLimits(
   input: { phone: string; source: string },
-  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'>,
-): Promise<SendAdmission> {
-  const now = epochSeconds(deps.clock);
+  deps: Pick<SmsCodeDependencies, 'lookupMac'>,
+): Promise<Array<{ key: string; interval: number; cap: number }>> {
   const phone = await phoneDigest(deps.lookupMac, input.phone);
   const source = await sourceDigest(deps.lookupMac, input.source);
-  const limits = [
+  return [
     {
       key: `sms-send#phone#${phone}`,
       interval: smsCodePolicy.phoneIntervalSeconds,
@@ -142,6 +142,14 @@ export async function admitSend(
       cap: smsCodePolicy.sourceDailyCap,
     },
   ];
+}
+
+export async function admitSend(
+  input: { phone: string; source: string },
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'>,
+): Promise<SendAdmission> {
+  const now = epochSeconds(deps.clock);
+  const limits = await sendLimits(input, deps);
   const store = deps.loginAttempts;
   // The daily counters first (read only), so that a send refused there claims no interval.
   const daily = await Promise.all(limits.map((limit) => store.read(`${limit.key}#day`, now)));
@@ -186,6 +194,23 @@ export async function admitSend(
     }
   }
   return { admitted: true };
+}
+
+/**
+ * Gives back the intervals an admitted send claimed ({@link admitSend}), as a send that lost a claim does:
+ * for a request that failed after its admission (its job could not be written), so the person may ask
+ * again at once. Its daily counts stay: giving those back would let failures be forced to ask for more.
+ */
+export async function giveBackSend(
+  input: { phone: string; source: string },
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac'>,
+): Promise<void> {
+  const limits = await sendLimits(input, deps);
+  await Promise.all(
+    limits
+      .filter((limit) => limit.interval > 0)
+      .map((limit) => deps.loginAttempts.clear(`${limit.key}#interval`)),
+  );
 }
 
 /** A new code for a subject, made and hashed but not yet stored or sent. */

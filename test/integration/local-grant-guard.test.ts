@@ -35,6 +35,7 @@ import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
 import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
+import { smsJobContext } from '../../shared/identity/sms-jobs.js';
 import { startTestTable, type TestTable } from '../support/dynamo-table.js';
 import { signDigest } from '../support/kms-commands.js';
 
@@ -627,6 +628,17 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
         }),
       ),
     ).rejects.toThrow('Function licences is not granted kms:GenerateDataKey on the pii key');
+  });
+
+  it('refuses an SMS job or batch items data key whose context lacks the job or chunk, as the key policy does', async () => {
+    const generate = (context: Record<string, string>) =>
+      new GenerateDataKeyCommand({ KeyId: config.piiKeyId, KeySpec: 'AES_256', EncryptionContext: context });
+    await clientsOf('oidc').kms.send(generate(smsJobContext('smsj_1')));
+    await expect(clientsOf('oidc').kms.send(generate({ purpose: 'sms-job' }))).rejects.toThrow(
+      'Function oidc is not granted kms:GenerateDataKey on the smsJobs key without job in its encryption context',
+    );
+    const { batch: _batch, ...noBatch } = batchItemsContext({ batchId: 'bat_1', requestHash: 'h', n: 0 });
+    await expect(clientsOf('licences').kms.send(generate(noBatch))).rejects.toThrow(LocalAccessDenied);
   });
 
   it('leaves the operator’s clients alone: bootstrap, seeding and tests arranging data', async () => {

@@ -83,6 +83,21 @@ describe('SMS codes', () => {
     expect(normalisePhone('')).toBeUndefined();
   });
 
+  it('gives the phone’s interval back when the job cannot be written, so asking again works at once', async () => {
+    const enqueue = w.deps.smsJobs.enqueue.bind(w.deps.smsJobs);
+    w.deps.smsJobs.enqueue = () => Promise.reject(new Error('the batch table is unavailable'));
+    await expect(requestPhoneProof(subject, '203.0.113.7', w.deps)).rejects.toThrow('unavailable');
+    w.deps.smsJobs.enqueue = enqueue;
+    expect(await requestAndSend(subject, '203.0.113.7', w.deps)).toEqual({ status: 'requested' });
+    // A failed seal (KMS) likewise.
+    w.clock.advanceSeconds(smsCodePolicy.phoneIntervalSeconds);
+    const seal = w.deps.smsJobSealer.seal.bind(w.deps.smsJobSealer);
+    w.deps.smsJobSealer.seal = () => Promise.reject(new Error('KMS unavailable'));
+    await expect(requestPhoneProof(subject, '203.0.113.7', w.deps)).rejects.toThrow('KMS unavailable');
+    w.deps.smsJobSealer.seal = seal;
+    expect(await requestPhoneProof(subject, '203.0.113.7', w.deps)).toEqual({ status: 'requested' });
+  });
+
   it('sends six digits in a Chinese text naming the service, and stores only a keyed hash', async () => {
     await sendSmsCode(subject, w.deps);
     const message = w.deps.sms.sent[0]!;
