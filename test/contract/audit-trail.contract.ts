@@ -101,10 +101,19 @@ export function auditTrailContract(
       const places = [first, second, last].flatMap((page) => page.positions);
       expect([...places].sort()).toEqual(places);
       expect(new Set(places).size).toBe(5);
-      // A page says where it starts: just after the last place of the page before, at that entry's time.
+      // A page says where it starts: just after the last place of the page before, at that entry's time,
+      // and answers that entry (the cursor's anchor) while it is still on the list.
       expect(first.after).toBeUndefined();
-      expect(second.after).toEqual({ at: first.items[1]!.at, position: first.positions[1] });
-      expect(last.after).toEqual({ at: second.items[1]!.at, position: second.positions[1] });
+      expect(second.after).toEqual({
+        at: first.items[1]!.at,
+        position: first.positions[1],
+        entry: first.items[1],
+      });
+      expect(last.after).toEqual({
+        at: second.items[1]!.at,
+        position: second.positions[1],
+        entry: second.items[1],
+      });
     });
 
     it('never overwrites: the same entry twice is two entries', async () => {

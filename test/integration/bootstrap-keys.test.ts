@@ -21,6 +21,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const defaultAliases = [
   'alias/elicence-audit',
   'alias/elicence-client-secret',
+  'alias/elicence-cursor-mac',
   'alias/elicence-interaction-mac',
   'alias/elicence-lookup-mac',
   'alias/elicence-pii',

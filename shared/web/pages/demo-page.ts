@@ -1,5 +1,5 @@
 import { claimsByScope, optionalScopes, type ShownClaim } from '../demo/demo-session.js';
-import { assuranceName } from '../kit/assurance-words.js';
+import { assuranceName } from './assurance-words.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 import { notice } from '../kit/layout.js';

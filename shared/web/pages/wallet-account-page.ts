@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { levelOfAcr } from '../../identity/assurance.js';
-import { assuranceName } from '../kit/assurance-words.js';
+import { assuranceName } from './assurance-words.js';
 import { calendarDate } from '../kit/china-time.js';
 import type { FieldLabels } from '../kit/form.js';
 import type { Translate } from '../kit/i18n.js';

@@ -64,7 +64,7 @@ describe('the demo platform over HTTP', () => {
     const sub = textOf(html, 'id="demo-sub"');
     expect(sub).toMatch(/^[\w-]{16,}$/);
     expect(html).toContain('<code id="demo-acr">');
-    // Beside the platform's raw `acr`, the level's name people read (shared/web/kit/assurance-words.ts).
+    // Beside the platform's raw `acr`, the level's name people read (shared/web/pages/assurance-words.ts).
     const acr = textOf(html, 'id="demo-acr"') ?? '';
     const names = { 1: '一级（本人声明）', 2: '二级（实名）', 3: '三级（实名并核验本人）' } as const;
     const level = Number(/^urn:elicence:loa:([123])$/.exec(acr)?.[1]) as keyof typeof names;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { acrValuesSupported } from '../../../shared/identity/assurance.js';
-import { assuranceName } from '../../../shared/web/kit/assurance-words.js';
+import { assuranceName } from '../../../shared/web/pages/assurance-words.js';
 import { translator } from '../../../shared/web/kit/i18n.js';
 
 const zh = translator('zh');
 const en = translator('en');
 
-/** Levels in words on every page (shared/web/kit/assurance-words.ts): never a raw `urn:elicence:loa:N`. */
+/** Levels in words on every page (shared/web/pages/assurance-words.ts): never a raw `urn:elicence:loa:N`. */
 describe('assurance level names', () => {
   it('names each acr value the service issues, and its level number, the same way', () => {
     expect(acrValuesSupported.map((acr) => assuranceName(zh, acr))).toEqual([

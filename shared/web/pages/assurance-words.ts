@@ -1,5 +1,5 @@
 import { levelOfAcr, type AssuranceLevel } from '../../identity/assurance.js';
-import type { Translate } from './i18n.js';
+import type { Translate } from '../kit/i18n.js';
 
 /**
  * Each assurance level's name as people read it (docs/sign-in.md, "levels"). The `acr` value
