@@ -365,7 +365,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // the send limits and leaves one job per request in the batch table (conditional put `sms-job#`, the
   // phone and ID number sealed with a data key of the PII key, `sms-job` context only); the `sms-codes`
   // function asks the carrier and texts the code after the answer, so this function neither asks the
-  // carrier nor sends, and never writes a code (it checks and uses them up: update, delete).
+  // carrier nor sends, and never creates or changes a code: it reads them (get), counts a try on the code's
+  // own counter (conditional update `sms-try#`) and uses them up (conditional delete).
   oidc: {
     table: {
       items: {
@@ -379,6 +380,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.scanLogin,
           partitions.passkey,
           partitions.registryPerson,
+          partitions.smsCode,
         ],
         // The code exchange reads the client-authentication counter, the code, its session, grant and
         // account together (oidc-adapter.ts, readAheadCodeExchange and readAheadForCode).
@@ -397,7 +399,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.loginAttempts,
           partitions.scanLogin,
           partitions.passkey,
-          partitions.smsCode,
+          partitions.smsTry,
         ],
         DeleteItem: [
           partitions.oidc,
@@ -674,7 +676,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // key; it asks for one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
   // one job per request in the batch table (conditional put `sms-job#`, the phone and ID number sealed with
   // a data key of the PII key, `sms-job` context only; the `sms-codes` function sends), pending codes
-  // checked (update a try, conditional delete) and the send limits (get, conditional put, delete);
+  // checked, never written (get; a try counted on the code's own counter, conditional update `sms-try#`;
+  // conditional delete) and the send limits (get, conditional put, delete);
   // the person's daily ceiling on wrong codes (get, conditional put, update and delete to give a try back).
   // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
@@ -701,6 +704,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.entityAgents,
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
+          partitions.smsCode,
           partitions.oidcModel('Grant'),
         ],
         PutItem: [
@@ -714,7 +718,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsCheckLimits,
           partitions.notices,
         ],
-        UpdateItem: [partitions.smsCode, partitions.smsCheckLimits, ...closurePasswordCounters],
+        UpdateItem: [partitions.smsTry, partitions.smsCheckLimits, ...closurePasswordCounters],
         DeleteItem: [
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
@@ -866,7 +870,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // (`sms-job` context only); asks the local population and carrier registries (get, the phone digested
   // with the MAC key) and, for a reset, the account's proven phone (get); makes the code and stores its
   // keyed hash (conditional put) once the SMS provider took the text. The only function that sends SMS
-  // codes.
+  // codes, and the only one that writes them (the request functions read, count tries apart and delete).
   'sms-codes': {
     table: {
       items: {

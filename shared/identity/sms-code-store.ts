@@ -12,11 +12,16 @@ export interface StoredSmsCode {
  * Where pending SMS codes live, one per key (a keyed digest of purpose, person and phone: no ID number or
  * phone number in clear). Contract: `put` replaces the code of the key (its tries start over) unless that
  * code was requested later than this one (`requestedAt`, epoch seconds; a code stored without it counts as
- * earlier), and says whether it did, one conditional write under concurrency;
+ * earlier), and says whether it did, one conditional write under concurrency; each stored code has tries
+ * of its own, so a replacing code starts at none (even one requested in the same second);
  * `countTry` counts one try atomically on a live code that has tries left and returns it as counted, or
  * nothing (absent, expired, or out of tries): so concurrent guesses never get more than `maxTries` between
  * them; `consume` deletes the code only if it still has this hash and is live, exactly once under
  * concurrency. Reads treat a code past its `expiresAt` as absent.
+ *
+ * Who calls what: `put` is the sender's alone (the `sms-codes` function); the code check (`countTry`,
+ * `consume`) neither creates nor changes a code, so an adapter must not need the right to write one for
+ * it (the DynamoDB adapter counts tries on an item apart, docs/security.md).
  */
 export interface SmsCodeStore {
   put(key: string, code: { codeMac: string; expiresAt: number; requestedAt: number }): Promise<boolean>;

@@ -1195,7 +1195,8 @@ describe('ElicenceStack', () => {
         // Sharing (授权用证): lists a person's grants (gsi2), withdraws one with its tokens (batch delete);
         // the withdrawal's audit entry saved as pending work, claimed (update) and removed once written.
         me: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
-        // Registration by SMS code: pending codes (update a try, delete) and the send limits; closing
+        // Registration by SMS code: pending codes (get, delete; a try on its own counter: update) and the
+        // send limits; closing
         // an account ends its sign-ins (batch delete).
         accounts: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
         // The registries and a reset's account (get), the code stored once sent (put).
@@ -1450,6 +1451,26 @@ describe('ElicenceStack', () => {
           declaredGrants(functionGrants[name].table),
         );
       }
+    });
+
+    it('lets sms-codes alone write an SMS code: the code checks read and delete codes, and count tries apart', () => {
+      const onSms = (name: FunctionName) =>
+        Object.entries(leadingKeyGrants(name, stack.data.table))
+          .flatMap(([action, keys]) =>
+            (keys as string[]).filter((key) => /^sms-(code|try)#/.test(key)).map((key) => `${action} ${key}`),
+          )
+          .sort();
+      const checks = [
+        'dynamodb:DeleteItem sms-code#*',
+        'dynamodb:GetItem sms-code#*',
+        'dynamodb:UpdateItem sms-try#*',
+      ];
+      const expected: Partial<Record<FunctionName, string[]>> = {
+        oidc: checks,
+        accounts: checks,
+        'sms-codes': ['dynamodb:PutItem sms-code#*'],
+      };
+      for (const name of functionNames) expect(onSms(name), name).toEqual(expected[name] ?? []);
     });
 
     it('grants each item action on the batch table on the partition keys of functions/grants.ts only', () => {

@@ -6,7 +6,8 @@ import type { Make } from './subject.js';
 const now = 1_772_352_000;
 
 /**
- * The {@link SmsCodeStore} contract: a new code replaces the old one and its tries; tries are counted
+ * The {@link SmsCodeStore} contract: a new code replaces the old one and its tries (each stored code has
+ * tries of its own, whatever its request time); tries are counted
  * atomically up to the maximum, never on an expired code; a code is consumed once, only with its own hash;
  * a code requested earlier never replaces one requested later.
  */
@@ -24,17 +25,18 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       await subject.cleanup();
     });
 
+    /** Counts the 5 tries of the live code `codeMac`, each returned as counted, then none. */
+    async function spendsTries(codeMac: string, expiresAt: number) {
+      for (let tries = 1; tries <= 5; tries++) {
+        expect(await store.countTry(key, 5, now)).toEqual({ codeMac, tries, expiresAt });
+      }
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+    }
+
     it('counts tries up to the maximum, then the code is dead', async () => {
       expect(await store.countTry(key, 5, now)).toBeUndefined();
       await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
-      for (let i = 1; i <= 5; i++) {
-        expect(await store.countTry(key, 5, now)).toEqual({
-          codeMac: 'mac-1',
-          tries: i,
-          expiresAt: now + 300,
-        });
-      }
-      expect(await store.countTry(key, 5, now)).toBeUndefined();
+      await spendsTries('mac-1', now + 300);
     });
 
     it('gives concurrent tries no more than the maximum between them', async () => {
@@ -49,6 +51,18 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       await store.put(key, { codeMac: 'mac-2', expiresAt: now + 400, requestedAt: now + 60 });
       expect(await store.countTry(key, 5, now)).toEqual({ codeMac: 'mac-2', tries: 1, expiresAt: now + 400 });
       expect(await store.consume(key, 'mac-1', now)).toBe(false);
+    });
+
+    it('gives a newer code tries of its own once an older one’s are spent, even a code of the same second', async () => {
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
+      for (let i = 0; i < 5; i++) await store.countTry(key, 5, now);
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+      await store.put(key, { codeMac: 'mac-2', expiresAt: now + 360, requestedAt: now + 60 });
+      await spendsTries('mac-2', now + 360);
+      // A job run again after a lapsed claim stores a new code under the same request time.
+      await store.put(key, { codeMac: 'mac-3', expiresAt: now + 360, requestedAt: now + 60 });
+      expect(await store.countTry(key, 5, now)).toEqual({ codeMac: 'mac-3', tries: 1, expiresAt: now + 360 });
+      expect(await store.consume(key, 'mac-3', now)).toBe(true);
     });
 
     it('never replaces the code of a later request with an earlier one, also under concurrency', async () => {

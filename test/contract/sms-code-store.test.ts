@@ -1,3 +1,6 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { keys } from '../../shared/adapters/dynamo/keys.js';
 import { DynamoSmsCodeStore } from '../../shared/adapters/dynamo/sms-code-store.js';
 import { InMemorySmsCodeStore } from '../support/in-memory-sms.js';
 import { smsCodeStoreContract } from './sms-code-store.contract.js';
@@ -13,4 +16,51 @@ smsCodeStoreContract('InMemorySmsCodeStore', async () => ({
 smsCodeStoreContract('DynamoSmsCodeStore on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return { store: new DynamoSmsCodeStore(doc, tableName), cleanup: nothingToClean };
+});
+
+describe('DynamoSmsCodeStore’s items', () => {
+  const now = 1_772_352_000;
+
+  it('counts tries on an item apart, expiring with the code, and never writes the code’s item to count', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const store = new DynamoSmsCodeStore(doc, tableName);
+    await store.put('k', { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
+    const before = (await doc.send(new GetCommand({ TableName: tableName, Key: keys.smsCode('k') }))).Item!;
+    expect(before).toEqual({
+      ...keys.smsCode('k'),
+      codeMac: 'mac-1',
+      expiresAt: now + 300,
+      requestedAt: now,
+      codeId: expect.stringMatching(/^[\w-]{22}$/),
+    });
+    await store.countTry('k', 5, now);
+    await store.countTry('k', 5, now);
+    const after = await doc.send(new GetCommand({ TableName: tableName, Key: keys.smsCode('k') }));
+    expect(after.Item).toEqual(before);
+    const counter = await doc.send(
+      new GetCommand({ TableName: tableName, Key: keys.smsTry('k', String(before.codeId)) }),
+    );
+    expect(counter.Item).toEqual({
+      ...keys.smsTry('k', String(before.codeId)),
+      tries: 2,
+      expiresAt: now + 300,
+    });
+  });
+
+  it('still counts the tries of a code stored with them on its item (before they moved)', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const store = new DynamoSmsCodeStore(doc, tableName);
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...keys.smsCode('old'), codeMac: 'mac-0', expiresAt: now + 300, tries: 3 },
+      }),
+    );
+    expect(await store.countTry('old', 5, now)).toEqual({ codeMac: 'mac-0', tries: 4, expiresAt: now + 300 });
+    expect(await store.countTry('old', 5, now)).toEqual({ codeMac: 'mac-0', tries: 5, expiresAt: now + 300 });
+    expect(await store.countTry('old', 5, now)).toBeUndefined();
+    // Replaced by a code of the new layout: its own tries.
+    await store.put('old', { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
+    expect(await store.countTry('old', 5, now)).toMatchObject({ codeMac: 'mac-1', tries: 1 });
+  });
 });

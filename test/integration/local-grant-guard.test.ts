@@ -15,6 +15,7 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,8 @@ import { createDynamoClient, documentClientFor } from '../../shared/adapters/dyn
 import { table } from '../../shared/adapters/dynamo/table.js';
 import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js';
 import { DynamoPendingWork, pointerKey } from '../../shared/adapters/dynamo/pending-work.js';
+import { keys } from '../../shared/adapters/dynamo/keys.js';
+import { DynamoSmsCodeStore } from '../../shared/adapters/dynamo/sms-code-store.js';
 import { projectionOf } from '../../shared/adapters/dynamo/projections.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
@@ -639,6 +642,58 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     );
     const { batch: _batch, ...noBatch } = batchItemsContext({ batchId: 'bat_1', requestHash: 'h', n: 0 });
     await expect(clientsOf('licences').kms.send(generate(noBatch))).rejects.toThrow(LocalAccessDenied);
+  });
+
+  it('lets only sms-codes write an SMS code: the request functions read, count tries apart and delete', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const key = 'digest-of-purpose-person-phone';
+    const sender = new DynamoSmsCodeStore(clientsOf('sms-codes').doc, tableName);
+    await sender.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
+    for (const name of ['oidc', 'accounts'] as const) {
+      const { doc } = clientsOf(name);
+      // A stolen request role cannot plant a hash of its own on a person's code, nor make one.
+      await expect(
+        doc.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keys.smsCode(key),
+            UpdateExpression: 'SET codeMac = :mine',
+            ExpressionAttributeValues: { ':mine': 'attacker-mac' },
+          }),
+        ),
+      ).rejects.toThrow(
+        `Function ${name} is not granted dynamodb:UpdateItem on partition key sms-code#${key}`,
+      );
+      await expect(
+        doc.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { ...keys.smsCode(key), codeMac: 'attacker-mac', expiresAt: now + 300 },
+          }),
+        ),
+      ).rejects.toThrow(`Function ${name} is not granted dynamodb:PutItem on partition key sms-code#${key}`);
+      await expect(
+        new DynamoSmsCodeStore(doc, tableName).put(key, {
+          codeMac: 'attacker-mac',
+          expiresAt: now + 300,
+          requestedAt: now + 60,
+        }),
+      ).rejects.toThrow(LocalAccessDenied);
+    }
+    const stored = await data.doc.send(new GetCommand({ TableName: tableName, Key: keys.smsCode(key) }));
+    expect(stored.Item?.codeMac).toBe('mac-1');
+    // What they are granted is enough to check codes: 5 tries of a code, then it is dead.
+    const oidc = new DynamoSmsCodeStore(clientsOf('oidc').doc, tableName);
+    for (let tries = 1; tries <= 5; tries++) {
+      expect(await oidc.countTry(key, 5, now)).toMatchObject({ codeMac: 'mac-1', tries });
+    }
+    expect(await oidc.countTry(key, 5, now)).toBeUndefined();
+    // A newer code has tries of its own, and is used up once.
+    await sender.put(key, { codeMac: 'mac-2', expiresAt: now + 300, requestedAt: now + 60 });
+    const accounts = new DynamoSmsCodeStore(clientsOf('accounts').doc, tableName);
+    expect(await accounts.countTry(key, 5, now)).toMatchObject({ codeMac: 'mac-2', tries: 1 });
+    expect(await accounts.consume(key, 'mac-2', now)).toBe(true);
+    expect(await oidc.countTry(key, 5, now)).toBeUndefined();
   });
 
   it('leaves the operator’s clients alone: bootstrap, seeding and tests arranging data', async () => {

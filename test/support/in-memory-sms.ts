@@ -30,11 +30,16 @@ import {
 } from './in-memory-identity.js';
 import { fakeMac } from './in-memory.js';
 
-/** The {@link SmsCodeStore} contract in memory. */
+/**
+ * The {@link SmsCodeStore} contract in memory, laid out as the DynamoDB adapter: the codes (never their
+ * tries) and, apart, the tries of each stored code by its id.
+ */
 export class InMemorySmsCodeStore implements SmsCodeStore {
-  readonly codes = new Map<string, StoredSmsCode>();
+  readonly codes = new Map<string, Omit<StoredSmsCode, 'tries'> & { codeId: number }>();
 
   readonly #requestedAt = new Map<string, number>();
+  readonly #tries = new Map<string, number>();
+  #stored = 0;
 
   async put(
     key: string,
@@ -43,7 +48,7 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     await Promise.resolve();
     if ((this.#requestedAt.get(key) ?? -Infinity) > code.requestedAt) return false;
     this.#requestedAt.set(key, code.requestedAt);
-    this.codes.set(key, { codeMac: code.codeMac, expiresAt: code.expiresAt, tries: 0 });
+    this.codes.set(key, { codeMac: code.codeMac, expiresAt: code.expiresAt, codeId: ++this.#stored });
     return true;
   }
 
@@ -51,10 +56,12 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     // Asynchronous like a real store; the check and the count are then one synchronous step.
     await Promise.resolve();
     const code = this.codes.get(key);
-    if (!code || code.expiresAt <= nowSeconds || code.tries >= maxTries) return undefined;
-    const counted = { ...code, tries: code.tries + 1 };
-    this.codes.set(key, counted);
-    return { ...counted };
+    if (!code || code.expiresAt <= nowSeconds) return undefined;
+    const counter = `${key}#${code.codeId}`;
+    const tries = this.#tries.get(counter) ?? 0;
+    if (tries >= maxTries) return undefined;
+    this.#tries.set(counter, tries + 1);
+    return { codeMac: code.codeMac, expiresAt: code.expiresAt, tries: tries + 1 };
   }
 
   async consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean> {

@@ -66,6 +66,7 @@ import type { ItemKey } from './conditional.js';
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
+ * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id | table | `sms-try#<digest>#<code id>` | `sms-try` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
  * | SMS code checks a day per person (TTL): wrong codes per purpose, refused reset phones | table | `login-attempts#sms-check#<step-up|reset|register|reset-phone>#<lookupKey>#day` | `login-attempts` |
@@ -124,6 +125,11 @@ export const prefixes = {
   passkeysOf: 'passkeys-of#',
   passkeyChallenge: 'passkey-challenge#',
   smsCode: 'sms-code#',
+  /**
+   * The tries of one SMS code, apart from the code: the request functions count tries here and never
+   * write a code (only `sms-codes` does), so no request role can plant a code's hash.
+   */
+  smsTry: 'sms-try#',
   oidcAccount: 'oidc-account#',
   registryCarrier: 'registry-carrier#',
   statistics: 'stats#',
@@ -188,6 +194,7 @@ export const sortKeys = {
   passkey: 'passkey',
   passkeyChallenge: 'passkey-challenge',
   smsCode: 'sms-code',
+  smsTry: 'sms-try',
   subscriber: 'subscriber',
   statistics: 'stats',
   alertWindow: 'alert-window',
@@ -343,6 +350,11 @@ export const keys = {
   smsCode: (codeDigest: string): ItemKey => ({
     pk: `${prefixes.smsCode}${codeDigest}`,
     sk: sortKeys.smsCode,
+  }),
+  /** The tries counter of the code `codeId` (a random id each stored code gets) of `codeDigest`. */
+  smsTry: (codeDigest: string, codeId: string): ItemKey => ({
+    pk: `${prefixes.smsTry}${codeDigest}#${codeId}`,
+    sk: sortKeys.smsTry,
   }),
   /** `phoneKey` is the keyed digest of the number (`phoneLookupKey`): the table never holds a phone. */
   registryCarrier: (lookupKey: string, phoneKey: string): ItemKey => ({

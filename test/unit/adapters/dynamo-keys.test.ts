@@ -53,6 +53,7 @@ describe('the table’s keys, as stored', () => {
       passkeysOf: 'passkeys-of#',
       passkeyChallenge: 'passkey-challenge#',
       smsCode: 'sms-code#',
+      smsTry: 'sms-try#',
       oidcAccount: 'oidc-account#',
       registryCarrier: 'registry-carrier#',
       statistics: 'stats#',
@@ -94,6 +95,7 @@ describe('the table’s keys, as stored', () => {
       passkey: 'passkey',
       passkeyChallenge: 'passkey-challenge',
       smsCode: 'sms-code',
+      smsTry: 'sms-try',
       subscriber: 'subscriber',
       statistics: 'stats',
       alertWindow: 'alert-window',
@@ -163,6 +165,7 @@ describe('the table’s keys, as stored', () => {
     expect(indexKeys.passkeysOf('acc_1')).toBe('passkeys-of#acc_1');
     expect(indexKeys.passkeyOf('2026-01-01T00:00:00Z', 'cred')).toBe('2026-01-01T00:00:00Z#cred');
     expect(keys.smsCode('digest')).toEqual({ pk: 'sms-code#digest', sk: 'sms-code' });
+    expect(keys.smsTry('digest', 'c1')).toEqual({ pk: 'sms-try#digest#c1', sk: 'sms-try' });
     expect(indexKeys.oidcAccount('acc_1')).toBe('oidc-account#acc_1');
   });
 
