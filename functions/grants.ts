@@ -868,7 +868,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // update, given back by update on a failure), reads it and removes it once done (get, delete), in the
   // batch table, opening its phone and ID number with a data key of the PII key
   // (`sms-job` context only); asks the local population and carrier registries (get, the phone digested
-  // with the MAC key) and, for a reset, the account's proven phone (get); makes the code and stores its
+  // with the MAC key) and, for a reset, the account (get: the request path reads none, so it is here that a
+  // reset with no account, or to a phone other than the proven one, is dropped); makes the code and stores its
   // keyed hash (conditional put) once the SMS provider took the text. The only function that sends SMS
   // codes, and the only one that writes them (the request functions read, count tries apart and delete).
   'sms-codes': {

@@ -285,10 +285,13 @@ export async function startLocalRuntime(
         Object.defineProperty(container, 'webAssets', { value: webAssets, enumerable: true });
       }
       const running = invocation.getStore();
-      // Consumers off the request path (the stream's, the batch queue's, the schedules') are counted apart.
+      // Consumers off the request path (the stream's, the batch and SMS queues', the schedules') are
+      // counted apart: a request's count must not depend on when they happen to run.
       if (
         (running?.functionName === 'supervision-events' ||
           running?.functionName === 'batches' ||
+          running?.functionName === 'sms-codes' ||
+          running?.functionName === 'notices' ||
           running?.functionName === 'pending-work-reconciler' ||
           running?.functionName === 'audit-check') &&
         dynamo

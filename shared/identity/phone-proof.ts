@@ -10,12 +10,10 @@ import type { PersonAccount } from './person-account.js';
 import type { PopulationRegistry, RegisteredPerson } from './registry.js';
 import { personIdNumber } from './verify-password.js';
 import type { PlatformConsents, SignInRevocation } from './sign-in-revocation.js';
-import { epochSeconds } from '../clock.js';
 import type { EnvelopeSealer } from '../crypto/envelope-sealer.js';
 import {
   admitSend,
   checkSmsCode,
-  countDaily,
   giveBackSend,
   phoneDigest,
   type SmsCodeDependencies,
@@ -50,53 +48,24 @@ export interface PhoneProofDependencies extends Omit<SmsCodeDependencies, 'sms'>
   audit: AuditTrail;
 }
 
-export type ProofRequest =
-  | { status: 'requested' }
-  | { status: 'throttled'; retryAfterSeconds: number }
-  /** A reset asked for with a phone other than the one that proved the account (see {@link resetPhoneRefusal}). */
-  | { status: 'not_proven_phone' };
-
 /**
- * Refused phones a day per person before the reset stops saying so: past it, a reset with another phone
- * gets the same notice as any request (and still no code), so the refusal is no oracle for guessing which
- * phone an account was proven by, and filling it locks no one out (the right phone still gets its code).
+ * The answer to a request for a code: the same for every request the send limits admit, whoever the
+ * person and whatever their account (docs/security.md, "Timing").
  */
-export const resetPhoneRefusalsPerDay = 5;
-
-/**
- * A password reset's code goes only to the phone that proved the account, when one did (`provenPhone`):
- * another phone the carrier lists under the same person and name (a family SIM) must not replace the
- * password and the proven phone behind its back. Accounts never proven by a phone keep the carrier's
- * answer alone. `refuse` says whether the page may tell (the first {@link resetPhoneRefusalsPerDay} a
- * day per person), `silent` that it must answer as for any request.
- */
-async function resetPhoneRefusal(
-  subject: SmsCodeSubject,
-  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'> &
-    Pick<PhoneProofDependencies, 'accounts'>,
-): Promise<'refuse' | 'silent' | undefined> {
-  const account = await deps.accounts.findByLookupKey(subject.lookupKey);
-  if (!account?.provenPhone) return undefined;
-  if ((await phoneDigest(deps.lookupMac, subject.phone)) === account.provenPhone) return undefined;
-  const told = await countDaily(
-    `sms-check#reset-phone#${subject.lookupKey}#day`,
-    resetPhoneRefusalsPerDay,
-    deps,
-    epochSeconds(deps.clock),
-  );
-  return told.counted ? 'refuse' : 'silent';
-}
+export type ProofRequest = { status: 'requested' } | { status: 'throttled'; retryAfterSeconds: number };
 
 /**
  * Asks for a code for `subject`; the code goes out later, off the request path, if and only if the carrier
- * registry confirms its phone for the person the registry knows under its lookup key ({@link runSmsJob}).
+ * registry confirms its phone for the person the registry knows under its lookup key, and for a reset the
+ * account allows it ({@link runSmsJob}).
  * Every request does the same work, confirmed or not: the send limits counted, one job left (the phone
  * and ID number sealed); nothing here waits on the registries or the SMS provider, so neither the answer
  * (`requested`) nor its time tells whether a number belongs to someone, nor whether the provider took the
  * text (docs/security.md, "Timing"). The send limits count every request, so that the form is no oracle for
- * the carrier registry either. A reset (`purpose: 'reset'`, which needs `accounts`) on an account proven by
- * a phone sends only to that phone: another is `not_proven_phone` (a few times a day per person, then
- * `requested`, a job left as for any request, which the sender drops, see {@link resetPhoneRefusalsPerDay}).
+ * the carrier registry either. A reset reads no account here: whether the ID number has one, and whether
+ * the phone is the one that proved it, are the sender's questions ({@link runSmsJob}: it texts only an
+ * account's proven phone, or for an account no phone proved the carrier's), so the answer and its time
+ * tell no one typing an ID number whether an account exists or which phone proved it (review R16 H1).
  *
  * @example
  * ```ts
@@ -106,23 +75,16 @@ async function resetPhoneRefusal(
 export async function requestPhoneProof(
   subject: SmsCodeSubject,
   source: string,
-  deps: SmsRequestDependencies & Partial<Pick<PhoneProofDependencies, 'accounts'>>,
+  deps: SmsRequestDependencies,
   /** The ID number itself, sealed in the job: the registries' HTTP services need it (the lookup key is our own MAC). */
   idNumber?: IdNumber,
 ): Promise<ProofRequest> {
   // 1. The send limits, counted for every request.
   const admission = await admitSend({ phone: subject.phone, source }, deps);
   if (!admission.admitted) return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
-  // 2. A reset to a phone other than the proven one is refused while the page may say so.
-  if (subject.purpose === 'reset') {
-    // Fail closed: a reset that cannot see the account's proven phone sends nothing.
-    if (!deps.accounts) throw new Error('a reset needs the accounts to find the proven phone');
-    const refusal = await resetPhoneRefusal(subject, { ...deps, accounts: deps.accounts });
-    if (refusal === 'refuse') return { status: 'not_proven_phone' };
-    // Past the day's refusals: the same work and answer as any request; the sender checks the phone again.
-  }
-  // 3. One job, whatever the phone: whether it is the person's is the sender's question. A job that could
-  // not be written (KMS, DynamoDB) sends nothing, so the phone's interval is given back for a retry.
+  // 2. One job, whatever the phone and the account: whether it may carry the code is the sender's
+  // question. A job that could not be written (KMS, DynamoDB) sends nothing, so the phone's interval is
+  // given back for a retry.
   try {
     await enqueueSmsJob(subject, idNumber, deps);
   } catch (error) {
@@ -160,7 +122,7 @@ export type ProofOutcome =
  * squatter kept opens it again. A reset ends every other sign-in as well. Either way the account's consents
  * to platforms are withdrawn first, each platform that registered an events endpoint told by a withdrawal
  * notice (`PlatformConsents.withdrawAll`, as the account's closure does). A reset on an account proven by another phone is `not_proven_phone`
- * before any code is checked. A takeover writes the audit entry `account.taken_over`, a reset
+ * once its code is checked (never before: a guess must tell nothing of the account). A takeover writes the audit entry `account.taken_over`, a reset
  * `account.password_reset` (actor the account, no phone or ID number).
  *
  * @example
@@ -175,16 +137,16 @@ export async function completePhoneProof(
   deps: PhoneProofDependencies,
 ): Promise<ProofOutcome> {
   const provenPhone = await phoneDigest(deps.lookupMac, subject.phone);
-  if (subject.purpose === 'reset') {
-    // No code goes to another phone (requestPhoneProof), but one sent before that rule must not count.
-    const before = await deps.accounts.findByLookupKey(subject.lookupKey);
-    if (before?.provenPhone && before.provenPhone !== provenPhone)
-      return { ok: false, reason: 'not_proven_phone' };
-  }
+  // The code first: until it is right, nothing here reads the account, so a guess answers alike whatever
+  // the account (no oracle of it: review R16 H1).
   const checked = await checkSmsCode(subject, code, deps);
   if (!checked.ok) return checked;
   const account = await deps.accounts.findByLookupKey(subject.lookupKey);
   if (!account) return { ok: false, reason: 'no_account' };
+  // The sender texts a reset's code to the proven phone alone (runSmsJob), but a code sent before that rule,
+  // or before another phone proved the account, must not count.
+  if (subject.purpose === 'reset' && account.provenPhone && account.provenPhone !== provenPhone)
+    return { ok: false, reason: 'not_proven_phone' };
   const tookOver = assuranceLevelOf(account) < 3 && account.provenPhone !== provenPhone;
   // Below level 3, the phone proves the registry's person (the code went only to a phone the carrier
   // confirms for them): their name and level come from the registry, read again now, not from whoever

@@ -316,7 +316,7 @@ function failureCounterKey(subject: SmsCodeSubject): string {
  * the cap between them. The day starts at the first counted event. Refused when full, or when parallel
  * requests kept winning the write (fail closed).
  */
-export async function countDaily(
+async function countDaily(
   key: string,
   cap: number,
   deps: Pick<SmsCodeDependencies, 'loginAttempts'>,

@@ -133,20 +133,34 @@ export interface SmsJobDependencies extends SmsCodeDependencies {
   smsJobSealer: Pick<EnvelopeSealer, 'open'>;
   registry: PopulationRegistry;
   carrier: CarrierRegistry;
-  /** A reset's code goes only to the phone that proved the account, when one did. */
+  /**
+   * A reset's code goes only to an account's phone: the one that proved it, when one did. The request path
+   * reads no account (its answer would tell whether one exists), so this is where a reset is refused.
+   */
   accounts: Pick<AccountStore, 'findByLookupKey'>;
 }
 
-export type SmsJobOutcome = 'sent' | 'not_sent' | 'not_confirmed' | 'expired' | 'absent' | 'claimed';
+export type SmsJobOutcome =
+  | 'sent'
+  | 'not_sent'
+  | 'not_confirmed'
+  /** A reset of an ID number no account has: nothing to reset, no text. */
+  | 'no_account'
+  /** A reset asked with a phone other than the one that proved the account. */
+  | 'not_proven_phone'
+  | 'expired'
+  | 'absent'
+  | 'claimed';
 
 /**
  * Runs one job, off the request path: 1. claims it ({@link smsJobLeaseSeconds}; absent: already done;
  * claimed: another delivery of it runs now; either way nothing to do); 2. drops it once
  * past the code's lifetime; 3. opens its sealed part (an altered or moved job throws: the queue tries it
  * again, then keeps it in its dead-letter queue), and refuses it so (throws) when its purpose or person
- * differ from those sealed in it; 4. asks the population registry for the person and the
- * carrier whether the phone is theirs (三要素), and for a reset whether it is the phone that proved the
- * account, if one did (the request path refused it, or answered silently past the day's refusals); 5. only
+ * differ from those sealed in it; 4. for a reset, reads the account: none (`no_account`), or a phone
+ * proved it and this is another (`not_proven_phone`), drops the job silently (the request path answered
+ * as for any request, and reads no account: docs/security.md, "Timing"); then asks the population
+ * registry for the person and the carrier whether the phone is theirs (三要素); 5. only
  * then makes the code, texts it and stores it ({@link deliverSmsCode}: stored only once the provider took
  * it, so a refused send leaves an earlier code working, logged `sms not sent`; and only if no later
  * request's code is stored, so a job run late never replaces the code of a newer text); 6. removes the
@@ -175,7 +189,7 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
   }
   let subject: SmsCodeSubject;
   let idNumber: IdNumber | undefined;
-  let confirmed: boolean;
+  let confirmed: 'confirmed' | 'not_confirmed' | 'no_account' | 'not_proven_phone';
   try {
     // 3. The phone and the ID number, opened under this job's context alone, for the purpose and person
     // sealed with them (the ID number's own lookup key the person's).
@@ -198,39 +212,56 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
     await deps.smsJobs.release(id);
     throw error;
   }
-  let outcome: SmsJobOutcome = 'not_confirmed';
-  if (confirmed) {
+  let outcome: SmsJobOutcome;
+  if (confirmed === 'confirmed') {
     // 5. Made, sent, and stored once sent, unless a later request's code is there.
     const prepared = await prepareSmsCode(subject, deps);
     outcome = (await deliverSmsCode(prepared, deps, job.expiresAt - smsCodePolicy.ttlSeconds))
       ? 'sent'
       : 'not_sent';
   } else {
-    logger.info('sms code not sent: phone not confirmed for the person', { purpose: job.purpose });
+    outcome = confirmed;
+    // The purpose alone: neither phone nor person (nor the job, which the queue's messages name).
+    logger.info(droppedLines[confirmed], { purpose: job.purpose });
   }
   // 6. Done: a delivery again finds nothing.
   await deps.smsJobs.remove(id);
   return outcome;
 }
 
+/** The log line of a job dropped unsent, by why. */
+const droppedLines = {
+  not_confirmed: 'sms code not sent: phone not confirmed for the person',
+  no_account: 'sms code not sent: reset of no account',
+  not_proven_phone: 'sms code not sent: reset to not the proven phone',
+} as const;
+
+/**
+ * Whether the phone may carry the code. A reset's goes only to an account's phone: none without an account
+ * (nothing to reset), and only the proven phone of an account a phone proved (a family SIM the carrier
+ * lists under the same person must not replace the password: review issue 13); an account no phone proved
+ * yet keeps the carrier's answer alone, as step-up and registration codes do. The account is read before
+ * the registries, so a refused reset asks neither.
+ */
 async function phoneConfirmed(
   subject: SmsCodeSubject,
   idNumber: IdNumber | undefined,
   deps: SmsJobDependencies,
-): Promise<boolean> {
+): Promise<'confirmed' | keyof typeof droppedLines> {
   if (subject.purpose === 'reset') {
     const account = await deps.accounts.findByLookupKey(subject.lookupKey);
-    if (account?.provenPhone && account.provenPhone !== (await phoneDigest(deps.lookupMac, subject.phone)))
-      return false;
+    if (!account) return 'no_account';
+    if (account.provenPhone && account.provenPhone !== (await phoneDigest(deps.lookupMac, subject.phone)))
+      return 'not_proven_phone';
   }
   const person = await deps.registry.findPerson(subject.lookupKey, idNumber);
-  return (
+  const confirmed =
     person !== undefined &&
-    deps.carrier.confirms({
+    (await deps.carrier.confirms({
       lookupKey: subject.lookupKey,
       name: person.name,
       phone: subject.phone,
       ...(idNumber ? { idNumber } : {}),
-    })
-  );
+    }));
+  return confirmed ? 'confirmed' : 'not_confirmed';
 }

@@ -21,6 +21,7 @@ import {
   expiredCode,
   fieldProblem,
   notProvenPhone,
+  resetCodeRequested,
   resetPage,
   smsCountdownScripts,
   stepUpPage,
@@ -174,11 +175,8 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
           ctx.set('retry-after', String(request.retryAfterSeconds));
           return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
         }
-        // The send was counted (the phone's interval runs): the button counts it down here too.
-        if (request.status === 'not_proven_phone') {
-          return show(400, fields, notProvenPhone(view.t, smsCodePolicy.phoneIntervalSeconds));
-        }
-        return show(200, fields, codeRequested(view.t, smsCodePolicy));
+        // The same answer whatever the account: the sender alone reads it (docs/security.md, "Timing").
+        return show(200, fields, resetCodeRequested(view.t, smsCodePolicy));
       }
       const password = form.get('password') ?? '';
       const problem = passwordRuleBroken(password, idNumber);
@@ -199,6 +197,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         ctx.set('retry-after', String(outcome.retryAfterSeconds));
         return show(429, fields, checksThrottled(view.t, outcome.retryAfterSeconds));
       }
+      // Only after a right code (completePhoneProof checks the phone after it): a guess learns nothing.
       if (!outcome.ok && outcome.reason === 'not_proven_phone') {
         return show(400, fields, notProvenPhone(view.t));
       }

@@ -70,6 +70,8 @@ describe('the SMS pages in a browser', () => {
     await page.getByRole('link', { name: '忘记密码' }).click();
     await page.getByRole('button', { name: '获取验证码' }).waitFor();
     checked['reset'] = await axeViolations(page);
+    // The rule said up front, to everyone: its answers never tell whether an account exists (R16 H1).
+    expect(await page.locator('.lead').textContent()).toContain('验证码只会发送到已验证的手机号');
     await screenshot(page, 'password-reset');
     await page.getByLabel('身份证号').fill(person.idNumber);
     await page.getByLabel('手机号').fill('12345');

@@ -69,7 +69,7 @@ import type { ItemKey } from './conditional.js';
  * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id | table | `sms-try#<digest>#<code id>` | `sms-try` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
- * | SMS code checks a day per person (TTL): wrong codes per purpose, refused reset phones | table | `login-attempts#sms-check#<step-up|reset|register|reset-phone>#<lookupKey>#day` | `login-attempts` |
+ * | SMS code checks a day per person (TTL): wrong codes per purpose | table | `login-attempts#sms-check#<step-up|reset|register>#<lookupKey>#day` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
  * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
  * | supervision counter of a China-time day, issuer, type and shard (0-7) | table | `stats#<day>#<issuerId>#<type>#<shard>` | `stats` |
@@ -469,8 +469,8 @@ export const leadingKeys = {
   /** The send limits of SMS codes (shared/identity/sms-codes.ts `admitSend`): `login-attempts#sms-send#*`. */
   smsSendLimits: anyUnder(`${prefixes.loginAttempts}sms-send#` as const),
   /**
-   * The daily ceilings on SMS code checks per person (shared/identity/sms-codes.ts `checkSmsCode`, and the
-   * reset's refused phones in phone-proof.ts): `login-attempts#sms-check#*`.
+   * The daily ceilings on SMS code checks per person (shared/identity/sms-codes.ts `checkSmsCode`):
+   * `login-attempts#sms-check#*`.
    */
   smsCheckLimits: anyUnder(`${prefixes.loginAttempts}sms-check#` as const),
 } as const;

@@ -31,7 +31,15 @@ export interface CodeTiming {
  * nothing it cannot know, and says what to do when no text comes: ask again once the wait between two
  * codes has passed (the page keeps the phone and its button, which counts the wait down).
  */
-export const codeRequestedText = (t: Translate, timing: CodeTiming): string => {
+export const codeRequestedText = (
+  t: Translate,
+  timing: CodeTiming,
+  /** Which phone the code goes to, in both languages: for a reset, the account's ({@link resetCodeRequested}). */
+  recipient: readonly [zh: string, en: string] = [
+    '运营商登记在您名下的号码',
+    'registered to you with its carrier',
+  ],
+): string => {
   const minutes = Math.ceil(timing.ttlSeconds / 60);
   const wait = timing.phoneIntervalSeconds;
   const [zhWait, enWait] =
@@ -39,13 +47,27 @@ export const codeRequestedText = (t: Translate, timing: CodeTiming): string => {
       ? [`${wait / 60} 分钟`, `${wait / 60} minute${wait === 60 ? '' : 's'}`]
       : [`${wait} 秒`, `${wait} seconds`];
   return t(
-    `如果该手机号是运营商登记在您名下的号码，验证码将以短信发送到该号码，${minutes} 分钟内有效。如未收到短信，请在 ${zhWait}后重新获取验证码。`,
-    `If this mobile number is registered to you with its carrier, a code is sent to it by text message, valid for ${minutes} minutes. If no text arrives, ask for a new code in ${enWait}.`,
+    `如果该手机号是${recipient[0]}，验证码将以短信发送到该号码，${minutes} 分钟内有效。如未收到短信，请在 ${zhWait}后重新获取验证码。`,
+    `If this mobile number is ${recipient[1]}, a code is sent to it by text message, valid for ${minutes} minutes. If no text arrives, ask for a new code in ${enWait}.`,
   );
 };
 
 export const codeRequested = (t: Translate, timing: CodeTiming): PageMessage => ({
   text: codeRequestedText(t, timing),
+  resendAfterSeconds: timing.phoneIntervalSeconds,
+});
+
+/**
+ * The answer to 获取验证码 on the reset page, the same whatever the account (none, proven by this phone or
+ * another, proven by none): the request reads no account, the sender decides (docs/security.md,
+ * "Timing"). It says the one rule instead: the code goes to the account's verified phone only, or for an
+ * account no phone verified yet to the carrier's.
+ */
+export const resetCodeRequested = (t: Translate, timing: CodeTiming): PageMessage => ({
+  text: codeRequestedText(t, timing, [
+    '您账号已验证的手机号（账号尚未验证过手机号的，为运营商登记在您名下的号码）',
+    'your account’s verified number (for an account no number has verified yet, one registered to you with its carrier)',
+  ]),
   resendAfterSeconds: timing.phoneIntervalSeconds,
 });
 
@@ -156,16 +178,16 @@ export const checksThrottled = (t: Translate, seconds: number): PageMessage => (
 });
 
 /**
- * A reset asked for with a phone other than the one that proved the account: the code goes only there.
- * It names no phone, not even masked: anyone may type an ID number here.
+ * A reset's right code typed for a phone other than the one that proved the account (a code sent before
+ * another phone proved it): shown only once the code is right, so only to whoever holds that code, never
+ * to a guess (which gets the wrong-code answer, whatever the account). It names no phone, not even masked.
  */
-export const notProvenPhone = (t: Translate, resendAfterSeconds?: number): PageMessage => ({
+export const notProvenPhone = (t: Translate): PageMessage => ({
   text: t(
     '该账号已由另一手机号验证，重置密码的验证码只发送到该手机号。请使用该手机号；如已不再使用，请持身份证到政务服务窗口办理。',
     'This account was proven by another mobile number: reset codes go to that number only. Use it; if you no longer have it, bring your ID card to a service counter.',
   ),
   error: true,
-  ...(resendAfterSeconds === undefined ? {} : { resendAfterSeconds }),
 });
 
 export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
@@ -228,7 +250,8 @@ export function stepUpPage(
 
 /**
  * Password reset (忘记密码): ID number and mobile number, a code to that phone, a new password. It proves
- * level 3 and signs the person in.
+ * level 3 and signs the person in. The page says up front where the code goes (the account's verified
+ * phone only): its answers never say whether the ID number has an account or which phone proved it.
  */
 export function resetPage(
   view: PageView,
@@ -241,8 +264,8 @@ export function resetPage(
     html`<h1>${t('找回密码', 'Reset your password')}</h1>
       <p class="lead">
         ${t(
-          '输入身份证号和运营商登记在您名下的手机号，获取验证码后设置新密码。',
-          'Enter your ID number and the mobile number registered to you with its carrier, ask for a code, then set a new password.',
+          '输入身份证号和手机号，获取验证码后设置新密码。验证码只会发送到已验证的手机号：验证过您账号的手机号；账号尚未验证过手机号的，为运营商登记在您名下的号码。如已不再使用该手机号，请持身份证到政务服务窗口办理。',
+          'Enter your ID number and mobile number, ask for a code, then set a new password. The code goes only to the verified number: the one that verified your account, or for an account no number has verified yet, one registered to you with its carrier. If you no longer have that number, bring your ID card to a service counter.',
         )}
       </p>
       ${notice(input.message)}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies } from '../../../functions/composition/dependencies.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
+import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { postJson } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { CarrierOfNumbers, dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
@@ -97,6 +98,12 @@ async function auditEntriesOf(deps: ReturnType<typeof buildDependencies>, actor:
 /** The last code the runtime texted to `phone`. */
 async function lastCodeTo(phone: string): Promise<string | undefined> {
   return (await outbox(runtime)).filter((m) => m.to === phone).at(-1)?.code;
+}
+
+/** A new sign-in in `ua`, up to its login page: the reset page's URL for it. */
+async function resetIn(ua: UserAgent): Promise<URL> {
+  const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
+  return new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
 }
 
 /** Asks for a code on the step-up page and types it: the flow goes on to its next page or the platform. */
@@ -557,10 +564,6 @@ describe('password reset, and the real owner winning', () => {
     const p = await person();
     const family = `+8613700${String(200_000 + phoneSeq)}`;
     carrier.add({ ...p, phone: family });
-    const resetIn = async (ua: UserAgent) => {
-      const atLogin = await runFlow(ua, (await authorizationRequest(platform)).url, {});
-      return new URL(`/interaction/${uidOf(atLogin.page!.html)}/reset`, runtime.baseUrl);
-    };
     // The owner resets with their phone: the account is proven by it (and taken over: it was level 2).
     const owner = browser();
     const reset = await resetIn(owner);
@@ -580,22 +583,18 @@ describe('password reset, and the real owner winning', () => {
       expect(JSON.stringify(entries)).not.toContain(p.idNumber);
       expect(JSON.stringify(entries)).not.toContain(p.phone.slice(3));
 
-      // The family SIM: refused, in both languages, and no code goes to it.
+      // The family SIM: answered as any request (review R16 H1: no oracle of the account), and no code
+      // goes to it; the page said up front where codes go.
       const other = browser();
       const otherReset = await resetIn(other);
+      expect((await other.navigate(otherReset)).page!.html).toContain('验证码只会发送到已验证的手机号');
       const theirs = { idNumber: p.idNumber, phone: family };
-      const refused = await other.navigate(otherReset, { form: { ...theirs, send: '1' } });
-      expect(refused.page!.status).toBe(400);
-      expect(refused.page!.html).toContain('重置密码的验证码只发送到该手机号');
+      const answered = await other.navigate(otherReset, { form: { ...theirs, send: '1' } });
+      expect(answered.page!.status).toBe(200);
+      expect(answered.page!.html).toContain('如果该手机号是您账号已验证的手机号');
       // Not even a masked hint of the proven phone: anyone may type an ID number here.
-      expect(refused.page!.html).not.toContain(p.phone.slice(3));
-      expect(refused.page!.html).not.toMatch(/\d{3}\*{4}\d{4}/);
-      // (Another number: the refusal counted on the first one's send limit, one a minute.)
-      const english = await other.navigate(new URL(`${otherReset.pathname}?lang=en`, otherReset), {
-        form: { ...theirs, phone: `+8613700${String(300_000 + phoneSeq)}`, send: '1' },
-      });
-      expect(english.page!.status).toBe(400);
-      expect(english.page!.html).toContain('reset codes go to that number only');
+      expect(answered.page!.html).not.toContain(p.phone.slice(3));
+      expect(answered.page!.html).not.toMatch(/\d{3}\*{4}\d{4}/);
       expect(await lastCodeTo(family)).toBeUndefined();
       const guessed = await other.navigate(otherReset, {
         form: { ...theirs, code: '123456', password: 'family-password-1' },
@@ -616,6 +615,94 @@ describe('password reset, and the real owner winning', () => {
       deps.doc.destroy();
       deps.kms.destroy();
     }
+  });
+
+  // Review R16 H1: a reset request read the account on the request path (one DynamoDB read without an
+  // account, two with one) and answered a phone other than the proven one `not_proven_phone`, so anyone
+  // with an ID number learned that an account existed and whether a phone proved it. Now the request does
+  // the same work and answers the same whatever the account; the sender decides, after the answer.
+  it('a reset request answers the same, with the same DynamoDB and KMS calls, whatever the account', async () => {
+    const nobody = await person({ account: false });
+    const owner = await person();
+    const family = `+8613700${String(400_000 + phoneSeq)}`;
+    carrier.add({ ...owner, phone: family });
+    // The owner's account proven by their phone (as a step-up or a reset with it leaves it).
+    const deps = buildDependencies(runtime.config);
+    try {
+      const lookupKey = await personLookupKey(deps.lookupMac, parseIdNumber(owner.idNumber, new Date()));
+      const account = (await deps.accounts.findByLookupKey(lookupKey))!;
+      await deps.accounts.save({ ...account, provenPhone: await phoneDigest(deps.lookupMac, owner.phone) });
+    } finally {
+      deps.doc.destroy();
+      deps.kms.destroy();
+    }
+    const cases = {
+      noAccount: { idNumber: nobody.idNumber, phone: nobody.phone },
+      anotherPhone: { idNumber: owner.idNumber, phone: family },
+      provenPhone: { idNumber: owner.idNumber, phone: owner.phone },
+    };
+    const dynamo = runtime.dynamo!;
+    const kms = runtime.kms!;
+    /** One POST of the reset form, its answer with what the person typed taken out, and its calls. */
+    const counted = async (fields: { idNumber: string; phone: string }, extra: Record<string, string>) => {
+      const ua = browser();
+      const reset = await resetIn(ua);
+      await ua.navigate(reset);
+      dynamo.resetStats();
+      kms.resetStats();
+      const answer = await ua.navigate(reset, { form: { ...fields, ...extra } });
+      const calls = { dynamo: dynamo.stats(), kms: kms.stats() };
+      const page = answer.page!;
+      const body = page.html
+        .replaceAll(uidOf(page.html), '<uid>')
+        .replaceAll(fields.idNumber, '<id>')
+        .replaceAll(fields.phone, '<phone>');
+      return { status: page.status, body, calls };
+    };
+    // The queue held: the request path alone runs while counting, as in AWS the sender runs after it.
+    const release = runtime.smsQueue!.hold();
+    let asked;
+    try {
+      asked = {
+        noAccount: await counted(cases.noAccount, { send: '1' }),
+        anotherPhone: await counted(cases.anotherPhone, { send: '1' }),
+        provenPhone: await counted(cases.provenPhone, { send: '1' }),
+      };
+    } finally {
+      release();
+    }
+    expect(asked.provenPhone.status).toBe(200);
+    expect(asked.provenPhone.body).toContain('如果该手机号是您账号已验证的手机号');
+    expect(asked.noAccount).toEqual(asked.provenPhone);
+    expect(asked.anotherPhone).toEqual(asked.provenPhone);
+    // The sender texted the proven phone only.
+    expect(await lastCodeTo(nobody.phone)).toBeUndefined();
+    expect(await lastCodeTo(family)).toBeUndefined();
+    const code = await lastCodeTo(owner.phone);
+    expect(code).toMatch(/^\d{6}$/);
+
+    // A guessed code says nothing either: the proven phone is checked only once a code is right.
+    const guessed = {
+      noAccount: await counted(cases.noAccount, { code: '000000', password: 'guess-password-1' }),
+      anotherPhone: await counted(cases.anotherPhone, { code: '000000', password: 'guess-password-1' }),
+    };
+    expect(guessed.noAccount.status).toBe(400);
+    expect(guessed.anotherPhone).toEqual(guessed.noAccount);
+
+    // The proven phone's code resets the password.
+    const ua = browser();
+    const done = await ua.navigate(await resetIn(ua), {
+      form: { ...cases.provenPhone, code: code!, password: 'owner-new-password-1' },
+    });
+    expect(done.page?.status ?? 302, done.page?.html).not.toBe(400);
+    expect(
+      (
+        await runFlow(browser(), (await authorizationRequest(platform)).url, {
+          username: owner.idNumber,
+          password: 'owner-new-password-1',
+        })
+      ).callback,
+    ).toBeDefined();
   });
 
   it('registration still answers only 409 for a number that has an account', async () => {

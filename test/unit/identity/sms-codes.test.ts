@@ -5,7 +5,6 @@ import { idNumberEncryptionContext, type PersonAccount } from '../../../shared/i
 import {
   completePhoneProof,
   requestPhoneProof,
-  resetPhoneRefusalsPerDay,
   type PhoneProofDependencies,
 } from '../../../shared/identity/phone-proof.js';
 import {
@@ -628,12 +627,26 @@ describe('a password reset on an account proven by a phone', () => {
     w.clock.advanceSeconds(60);
   }
 
-  it('sends the code only to the proven phone: another is refused and gets none', async () => {
+  // Review R16 H1: the request path answered another phone `not_proven_phone` (an oracle of the account
+  // and its proof). It answers `requested` for every phone now; the sender texts the proven phone only.
+  it('answers every phone alike; the sender texts the proven phone only, dropping the others’ jobs', async () => {
     await proveWith(phone);
     const sent = w.deps.sms.sent.length;
+    const codes = w.deps.smsCodes.codes.size;
     const other = { purpose: 'reset' as const, lookupKey, phone: family };
-    expect(await requestAndSend(other, source, w.deps)).toEqual({ status: 'not_proven_phone' });
+    const lines = await loggedLines(async () => {
+      expect(await requestPhoneProof(other, source, w.deps)).toEqual({ status: 'requested' });
+      expect(w.deps.smsJobs.jobs.size).toBe(1);
+      await w.deps.smsJobs.runAll(w.deps);
+    });
+    // Dropped: no text, no code stored, the job gone; a line that names neither phone nor person.
     expect(w.deps.sms.sent).toHaveLength(sent);
+    expect(w.deps.smsCodes.codes.size).toBe(codes);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    const dropped = lines.filter((line) => line.includes('not the proven phone'));
+    expect(dropped).toHaveLength(1);
+    for (const personal of [family.slice(3), phone.slice(3), lookupKey])
+      expect(dropped[0]).not.toContain(personal);
     // A code that reached the other phone anyway (sent before this rule) resets nothing.
     await sendSmsCode(other, w.deps);
     expect(await completePhoneProof(other, lastCode(), { newPassword: 'family-pass-1' }, w.deps)).toEqual({
@@ -643,9 +656,11 @@ describe('a password reset on an account proven by a phone', () => {
     const account = await w.deps.accounts.findByLookupKey(lookupKey);
     expect(account!.passwordHash).toBe('fake$2$owner-password');
     expect(account!.provenPhone).toBe(await phoneDigest(fakeMac, phone));
-    // The proven phone resets as before.
+    // The proven phone is texted, and its code resets the password.
     const mine = { purpose: 'reset' as const, lookupKey, phone };
-    expect(await requestAndSend(mine, source, w.deps)).toEqual({ status: 'requested' });
+    expect(await requestAndSend(mine, '198.51.100.77', w.deps)).toEqual({ status: 'requested' });
+    expect(w.deps.sms.sent).toHaveLength(sent + 2);
+    expect(w.deps.sms.sent.at(-1)!.to).toBe(phone);
     expect(await completePhoneProof(mine, lastCode(), { newPassword: 'owner-pass-2' }, w.deps)).toMatchObject(
       {
         ok: true,
@@ -654,26 +669,29 @@ describe('a password reset on an account proven by a phone', () => {
     );
   });
 
-  it('says so only a few times a day per person, then answers as for any request (no oracle)', async () => {
+  it('checks a reset’s phone only once its code is right: a guess tells nothing of the account', async () => {
     await proveWith(phone);
-    const sent = w.deps.sms.sent.length;
-    for (let i = 0; i < resetPhoneRefusalsPerDay; i++) {
-      const guess = `+86137001370${String(10 + i)}`;
-      expect(
-        await requestAndSend({ purpose: 'reset', lookupKey, phone: guess }, `198.51.100.${i}`, w.deps),
-      ).toEqual({
-        status: 'not_proven_phone',
-      });
-    }
-    expect(await requestAndSend({ purpose: 'reset', lookupKey, phone: family }, source, w.deps)).toEqual({
-      status: 'requested',
-    });
-    expect(w.deps.sms.sent).toHaveLength(sent);
-    // The owner's own phone still gets its code.
-    expect(await requestAndSend({ purpose: 'reset', lookupKey, phone }, '198.51.100.77', w.deps)).toEqual({
-      status: 'requested',
-    });
-    expect(w.deps.sms.sent).toHaveLength(sent + 1);
+    const other = { purpose: 'reset' as const, lookupKey, phone: family };
+    const nobody = { purpose: 'reset' as const, lookupKey: 'lk-nobody', phone: family };
+    const guess = (subject: SmsCodeSubject) =>
+      completePhoneProof(subject, '000000', { newPassword: 'guess-pass-1' }, w.deps);
+    expect(await guess(other)).toEqual(await guess(nobody));
+  });
+
+  it('drops a reset job when no account has the ID number: no text, no code, the job gone', async () => {
+    const nobody = parseIdNumber(newIdNumber(), new Date());
+    const nobodyKey = await personLookupKey(fakeMac, nobody);
+    await w.deps.registry.putPerson({ lookupKey: nobodyKey, name: '李四', masked: '310104********0022' });
+    await w.deps.carrier.putSubscriber({ lookupKey: nobodyKey, name: '李四', phone: family });
+    const subject = { purpose: 'reset' as const, lookupKey: nobodyKey, phone: family };
+    const lines = await loggedLines(() => requestAndSend(subject, source, w.deps, nobody));
+    expect(w.deps.sms.sent).toEqual([]);
+    expect(w.deps.smsCodes.codes.size).toBe(0);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    const dropped = lines.filter((line) => line.includes('no account'));
+    expect(dropped).toHaveLength(1);
+    for (const personal of [family.slice(3), String(nobody), nobodyKey])
+      expect(dropped[0]).not.toContain(personal);
   });
 
   it('an account never proven by a phone resets with any phone the carrier confirms, as before', async () => {
