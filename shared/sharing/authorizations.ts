@@ -13,7 +13,12 @@ import {
 import { parseAccountId } from '../identifiers/account-id.js';
 import { isFirstPartyClient, type FirstPartyDependencies } from '../clients/first-party.js';
 import { grantedLicenceTypes, licenceAccessDetails, type LicenceAccessDetail } from './licence-access.js';
-import { withdrawalNotice, type NoticeQueueing, type WithdrawalNotice } from './withdrawal-notices.js';
+import {
+  noticeOfPart,
+  withdrawalNotice,
+  type NoticeQueueing,
+  type WithdrawalNotice,
+} from './withdrawal-notices.js';
 
 /**
  * A person's consent to a platform as the OpenID provider keeps it: one provider Grant. A sign-in grant
@@ -39,21 +44,22 @@ export interface SharingGrant {
  * grant made by the person (personally or acting for an entity), sign-ins and shares, whatever the
  * platform; `find` a live grant by id (undefined when unknown, expired or revoked); `withdraw` deletes
  * every code, access and refresh token issued under the grants, then the grants themselves **and queues
- * `notice` (when given) and saves `pending` (when given: the withdrawal's audit entry, as pending work that
- * carries it, `PendingWorkIndex.carried`, made from the ids of the grants this write deletes, so that it
- * names those and no grant another withdrawal deleted first) in one all-or-nothing write**: the grants are
- * never gone without their notice queued and their audit entry saved, nor a notice queued for grants still
- * there. A grant already gone is left out of that write; when every one was gone (another withdrawal's,
- * which queued its own notice and saved its own entry) nothing is queued or saved. Unknown ids are a no-op.
- * The notice is due at once.
+ * `notice(deleted)` (when given: the platform's notice of exactly the grants this write deletes) and saves
+ * `pending(deleted, part)` (when given: the withdrawal's audit entry, as pending work that carries it,
+ * `PendingWorkIndex.carried`, naming the grants this write deletes) in one all-or-nothing write**: the
+ * grants are never gone without their notice queued and their audit entry saved, nor a notice queued or an
+ * entry saved for grants still there, nor for a grant another withdrawal deleted first (which queued its
+ * own notice and saved its own entry). A grant already gone is left out of that write; when every one was
+ * gone nothing is queued or saved. Unknown ids are a no-op. The notices are due at once.
  *
  * Past what one write holds (a platform's sign-ins of years), the grants go in several
- * ({@link withdrawalParts}): the first listed in writes of their own first, each with an entry of its own
- * (`pending(deleted, part)`, part 1, 2…) naming exactly the grants it deleted, the last ones with the
- * notice and part 0; the caller lists last the grant a retry looks up. So every grant deleted is named by
- * an entry saved with its deletion, whichever write fails after it and whatever another withdrawal
- * deleted meanwhile (review: grants deleted alone before the last write were named by no entry when it
- * failed, or when a concurrent withdrawal's took what was left).
+ * ({@link withdrawalParts}): the first listed in writes of their own first, the last ones in part 0; the
+ * caller lists last the grant a retry looks up. **Each** write queues the notice of the grants it deletes
+ * and saves an entry of its own (`pending(deleted, part)`, part 1, 2…, 0 for the last) naming them. So
+ * every grant deleted is told and named by the write that deletes it, whichever write fails after it and
+ * whatever another withdrawal deleted meanwhile, and by no other (reviews: grants deleted alone before the
+ * last write were named by no entry when it failed; R17 M3: nor told, the notice riding in the last write
+ * alone, and a retry's notice naming only the grants left).
  *
  * Answers the grants it deleted and the entries it saved (none: every grant was gone). Each entry is
  * saved only where no pointer of its id is (never over another withdrawal's), and saved **claimed** for
@@ -67,10 +73,24 @@ export interface SharingGrants {
   find(grantId: string): Promise<SharingGrant | undefined>;
   withdraw(
     grantIds: readonly string[],
-    notice?: WithdrawalNotice,
+    notice?: (deleted: readonly string[]) => WithdrawalNotice,
     pending?: (deleted: readonly string[], part: number) => CarriedAudit,
   ): Promise<WithdrawnGrants>;
 }
+
+/**
+ * The most items one write (a DynamoDB transaction, TransactWriteItems) holds: a part's grants' deletes,
+ * its notice's put and its audit entry's pointer. A part holds what is left (`withdrawalParts`' `room`):
+ * 98 grants with both, 99 with one of them.
+ */
+export const maxWriteItems = 100;
+
+/**
+ * The grants one write of a withdrawal holds: {@link maxWriteItems} less its notice (every part queues
+ * its own) and its audit entry (every part saves its own), when the withdrawal has them.
+ */
+export const withdrawalRoom = (told: boolean, traced: boolean) =>
+  maxWriteItems - (told ? 1 : 0) - (traced ? 1 : 0);
 
 /** What {@link SharingGrants.withdraw} did: the grants it deleted, and each entry it saved with its claim. */
 export interface WithdrawnGrants {
@@ -79,13 +99,14 @@ export interface WithdrawnGrants {
 }
 
 /**
- * The writes a withdrawal of `grantIds` is made in when one holds at most `room` grants, in the order
- * they are made: the first grants listed in writes of `room` (parts 1, 2…), the last `room` in the last
- * (part 0, the one with the notice). One write, part 0, when they fit.
+ * The writes a withdrawal of `grantIds` is made in when one holds at most `room` grants
+ * ({@link withdrawalRoom}), in the order they are made: the first grants listed in writes of `room`
+ * (parts 1, 2…), the last `room` in the last (part 0). One write, part 0, when they fit. Both stores
+ * (DynamoDB's and the tests' in-memory one) split by it, so that the contract suite runs the parts on both.
  *
  * @example
  * ```ts
- * withdrawalParts(ids, 98); // 100 ids: [{ part: 1, ids: ids.slice(0, 2) }, { part: 0, ids: ids.slice(2) }]
+ * withdrawalParts(ids, withdrawalRoom(true, true)); // 100 ids, 98 a write: [{ part: 1, ids: ids.slice(0, 2) }, { part: 0, ids: ids.slice(2) }]
  * ```
  */
 export function withdrawalParts(
@@ -287,13 +308,23 @@ export async function listAuthorizations(
   return { items };
 }
 
+/** The grants of `ending` that `deleted` names, in `ending`'s order (oldest first for a withdrawal). */
+function deletedOf(ending: readonly SharingGrant[], deleted: readonly string[]): SharingGrant[] {
+  const gone = new Set(deleted);
+  return ending.filter((grant) => gone.has(grant.id));
+}
+
+/** The OpenID scopes `grants` held between them, each once. */
+const scopesOf = (grants: readonly SharingGrant[]) => [...new Set(grants.flatMap((grant) => grant.scopes))];
+
 /**
- * Ends one authorization's grants with the notice its platform is owed, if it registered an events
+ * Ends one authorization's grants with the notices its platform is owed, if it registered an events
  * endpoint: the notice is made first (`withdrawalNotice`: a failure there withdraws nothing), then the
- * grants go, the notice is queued and `pending` (the person's own withdrawal: its audit entry) is saved
- * in one write (`SharingGrants.withdraw`). A failure anywhere leaves either nothing withdrawn or everything
- * withdrawn, told and saved for its trace: asking again completes it, and the notice's id, derived from the
- * grants, is the same each time.
+ * grants go, each write queuing the notice of the grants it deleted (their ids and scopes:
+ * `noticeOfPart`) and saving `pending` (the person's own withdrawal: its audit entry) with them
+ * (`SharingGrants.withdraw`). A failure anywhere leaves each grant either there or withdrawn, told and
+ * saved for its trace: asking again completes it, and a notice's id, derived from the grants its write
+ * deleted, is the same at each delivery; a grant is in one notice only, since it is deleted once.
  */
 async function endAuthorization(
   grant: SharingGrant,
@@ -302,17 +333,23 @@ async function endAuthorization(
   pending?: (deleted: readonly string[], part: number) => CarriedAudit,
 ): Promise<WithdrawnGrants> {
   const share = grant.details.length > 0;
-  const notice = await withdrawalNotice(
+  const whole = await withdrawalNotice(
     {
       clientId: grant.clientId,
       accountId: grant.accountId,
       event: share ? 'share-withdrawn' : 'sign-in-withdrawn',
       grantIds: ending.map((other) => other.id),
       licenceTypes: share ? grantedLicenceTypes(grant.details) : [],
-      scopes: [...new Set(ending.flatMap((other) => other.scopes))],
+      scopes: scopesOf(ending),
     },
     deps,
   );
+  const notice =
+    whole &&
+    ((deleted: readonly string[]) => {
+      const gone = deletedOf(ending, deleted);
+      return noticeOfPart(whole, { grantIds: gone.map((other) => other.id), scopes: scopesOf(gone) });
+    });
   return deps.sharingGrants.withdraw(
     ending.map((other) => other.id),
     notice,
@@ -342,8 +379,8 @@ export const withdrawalAuditKey = (grantId: string, withdrawalId: string) =>
  * platform's next call (userinfo, a refresh) is refused. Another person's grant, the service's own apps'
  * (not listed) and an unknown id are "not found" alike, so that ids reveal nothing. A platform that
  * registered an events endpoint is told (a signed notice, delivered by the `notices` function:
- * `./withdrawal-notices.ts`), so that it deletes its copies: the notice is queued by the same write that
- * deletes the grants, so no withdrawal is ever without its notice (docs/integrating.md, section 4). Its
+ * `./withdrawal-notices.ts`), so that it deletes its copies: each notice is queued by the write that
+ * deletes its grants, so no grant is ever withdrawn without its notice (docs/integrating.md, section 4). Its
  * audit entry (`authorization.withdrawn`) is saved by that write too, as pending work that carries it
  * (shared/pending-work/pending-work.ts), and written after it under a key of its own: were that write to fail,
  * asking again writes it (once) and answers done, where it would otherwise find no grant and answer 404
@@ -406,7 +443,7 @@ export async function withdrawAuthorization(
   const withdrawal = randomUUID();
   const pending = (deleted: readonly string[], part: number): CarriedAudit => {
     const key = withdrawalAuditKey(grantId, part === 0 ? withdrawal : `${withdrawal}-${part}`);
-    const gone = ending.filter((other) => deleted.includes(other.id));
+    const gone = deletedOf(ending, deleted);
     return {
       id: key,
       owner: personId,
@@ -421,7 +458,7 @@ export async function withdrawAuthorization(
             reason: `client ${grant.clientId}, grant ${gone.map((other) => other.id).join(' ')}, ${
               grant.details.length > 0
                 ? `types ${grant.details.flatMap((detail) => detail.licence_types).join(' ')}`
-                : `scopes ${[...new Set(gone.flatMap((other) => other.scopes))].join(' ')}`
+                : `scopes ${scopesOf(gone).join(' ')}`
             }`,
             ...(context.requestId ? { requestId: context.requestId } : {}),
           },
@@ -429,8 +466,9 @@ export async function withdrawAuthorization(
       ],
     };
   };
-  // 4. Each grant with its tokens, the platform's notice (privacy review L5) and the saved entries, each
-  //    entry in the write that deletes its grants, its pointer claimed for this request. Nothing written
+  // 4. Each grant with its tokens, the platform's notices (privacy review L5) and the saved entries, each
+  //    notice and entry in the write that deletes its grants (review R17 M3), its pointer claimed for
+  //    this request. Nothing written
   //    (every grant gone: a concurrent withdrawal's, with its own entry), nothing to finish.
   const { saved } = await endAuthorization(grant, ending, deps, pending);
   // 5. Each entry written (once), then its pending work removed: a failure here releases the claim and
@@ -457,8 +495,9 @@ export type WithdrawEveryDependencies = { sharingGrants: SharingGrants } & Pick<
  * Withdraws every platform authorization of a person (personal and acting for an entity), each as
  * `DELETE /me/authorizations/{id}` would, notice included: a share, or a platform's sign-ins for one
  * account. The service's own apps' grants are left to the caller (they are no platform to tell). Each
- * authorization is one all-or-nothing write, so a failure half-way leaves the rest for a retry, and the
- * ones done are not done (nor told) twice. Answers how many were withdrawn.
+ * write deletes its grants and queues their notice all or nothing (one write an authorization, or several
+ * for a platform's sign-ins of years), so a failure half-way leaves the rest for a retry, and the grants
+ * gone are neither gone untold nor told twice. Answers how many were withdrawn.
  *
  * @example
  * ```ts

@@ -100,17 +100,17 @@ export function noticeIdOf(withdrawal: Pick<Withdrawal, 'clientId' | 'event' | '
 }
 
 /**
- * The notice of a withdrawal, to be queued by the very write that withdraws (`SharingGrants.withdraw`:
- * the grants deleted and the notice put, all or nothing), or `undefined` when the platform registered no
- * events endpoint. Made before anything is withdrawn, and it throws (the platform's metadata or the
- * pairwise subject unreadable): the withdrawal is then refused whole and can be asked again, rather than
- * done without its notice (which was lost before: a notice queued after the withdrawal had committed
- * failed on its own, logged only).
+ * The notice of a withdrawal, to be queued by the very writes that withdraw (`SharingGrants.withdraw`:
+ * the grants deleted and their notice put, all or nothing, each write with the notice of what it deleted,
+ * {@link noticeOfPart}), or `undefined` when the platform registered no events endpoint. Made before
+ * anything is withdrawn, and it throws (the platform's metadata or the pairwise subject unreadable): the
+ * withdrawal is then refused whole and can be asked again, rather than done without its notice (which was
+ * lost before: a notice queued after the withdrawal had committed failed on its own, logged only).
  *
  * @example
  * ```ts
  * const notice = await withdrawalNotice({ clientId, accountId, event: 'share-withdrawn', grantIds, licenceTypes, scopes }, { subjectAt, clientReader, clock });
- * await sharingGrants.withdraw(grantIds, notice);
+ * await sharingGrants.withdraw(grantIds, notice && ((deleted) => noticeOfPart(notice, { grantIds: [...deleted], scopes })));
  * ```
  */
 export async function withdrawalNotice(
@@ -130,6 +130,26 @@ export async function withdrawalNotice(
     scopes: withdrawal.scopes,
     withdrawnAt: Math.floor(deps.clock.now() / 1000),
   };
+}
+
+/**
+ * The notice of what one write of a withdrawal deleted (`SharingGrants.withdraw`: past what one write
+ * holds, each write deletes its share of the grants and queues its own notice): `whole`'s, made for every
+ * grant meant to go, narrowed to `part`'s grants and the scopes they held, its id derived from them
+ * ({@link noticeIdOf}). Every grant is deleted once (each only if still there), so each is named by exactly
+ * one notice whatever fails, is retried or runs at once; a withdrawal done in one write, of every grant it
+ * meant, keeps `whole`'s id.
+ *
+ * @example
+ * ```ts
+ * const told = noticeOfPart(whole, { grantIds: deleted, scopes: ['openid', 'profile'] });
+ * ```
+ */
+export function noticeOfPart(
+  whole: WithdrawalNotice,
+  part: Pick<WithdrawalNotice, 'grantIds' | 'scopes'>,
+): WithdrawalNotice {
+  return { ...whole, id: noticeIdOf({ ...whole, grantIds: part.grantIds }), ...part };
 }
 
 /**

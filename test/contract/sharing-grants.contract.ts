@@ -3,10 +3,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SharingGrants, StoredGrant } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit, PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import { reconcilePendingWork } from '../../shared/reconciler/reconcile-pending-work.js';
-import type { NoticeQueue, WithdrawalNotice } from '../../shared/sharing/withdrawal-notices.js';
+import {
+  noticeIdOf,
+  type NoticeQueue,
+  type WithdrawalNotice,
+} from '../../shared/sharing/withdrawal-notices.js';
 import {
   listAuthorizations,
   withdrawAuthorization,
+  withdrawEveryAuthorization,
   withdrawalAuditGroup,
   withdrawalAuditKey,
 } from '../../shared/sharing/authorizations.js';
@@ -33,6 +38,12 @@ export interface SharingGrantsSubject {
   tokenExists(tokenId: string): Promise<boolean>;
   /** The store's clock (its writes' time: a withdrawal's claim runs from it), for a test to move on. */
   clock: TestClock;
+  /**
+   * The store on the same storage, whose `nth` write of grants from now (1 the next; a part of a
+   * withdrawal, `withdrawalParts`) fails once, nothing of it done (throttled, a conflict), the writes
+   * before it done.
+   */
+  failingOnce(nth: number): SharingGrants;
 }
 
 const id = () => randomBytes(16).toString('base64url');
@@ -40,15 +51,16 @@ const id = () => randomBytes(16).toString('base64url');
 const noClients = { find: async () => undefined };
 /** The withdrawal notices' port: no platform here registered an events endpoint, so none is queued. */
 const noNotices = () => ({ subjectAt: async () => 'pairwise-sub' });
-const notice = (grantIds: string[]): WithdrawalNotice => ({
-  id: `evt_${id()}`,
+/** The notice of the grants a write deletes, as `withdraw` is given it (`SharingGrants.withdraw`). */
+const notice = (deleted: readonly string[]): WithdrawalNotice => ({
+  id: noticeIdOf({ clientId: 'cl_platform', event: 'sign-in-withdrawn', grantIds: [...deleted] }),
   clientId: 'cl_platform',
   subject: 'pairwise-sub',
   event: 'sign-in-withdrawn',
-  grantIds,
+  grantIds: [...deleted],
   licenceTypes: [],
   scopes: ['openid', 'profile'],
-  withdrawnAt: now(),
+  withdrawnAt: 1_767_225_600,
 });
 /** A promise and its resolve, for holding a request at a step. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -156,18 +168,21 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       await subject.saveGrant(a, grant('acc_me', { rar: undefined }));
       await subject.saveGrant(b, grant('acc_me', { rar: undefined }));
       const told = notice([a, b]);
-      await subject.store.withdraw([a, b], told);
+      await subject.store.withdraw([a, b], notice);
       for (const gone of [a, b]) expect(await subject.store.find(gone)).toBeUndefined();
       expect(await allDue(subject.notices)).toEqual([expect.objectContaining({ ...told, attempts: 0 })]);
       // A second withdrawal of the same grants (two tabs, a retry whose answer was lost) tells no one again.
-      await subject.store.withdraw([a, b], notice([a, b]));
+      await subject.store.withdraw([a, b], notice);
       expect((await allDue(subject.notices)).map((queued) => queued.id)).toEqual([told.id]);
-      // One of them gone already (withdrawn elsewhere): the rest go, with their notice.
+      // One of them gone already (withdrawn elsewhere, whose notice named it): the rest go, with a notice
+      // of those alone, so that no grant is told twice under two ids.
       const [c, d] = [id(), id()];
       await subject.saveGrant(c, grant('acc_me', { rar: undefined }));
-      await subject.store.withdraw([c, d], notice([c, d]));
+      await subject.store.withdraw([c, d], notice);
       expect(await subject.store.find(c)).toBeUndefined();
-      expect(await allDue(subject.notices)).toHaveLength(2);
+      const queued = await allDue(subject.notices);
+      expect(queued).toHaveLength(2);
+      expect(queued.find((other) => other.id !== told.id)).toMatchObject({ ...notice([c]), grantIds: [c] });
     });
 
     it('withdraw saves the audit entry with the grants’ deletion, as pending work; none for grants gone', async () => {
@@ -393,6 +408,83 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
       expect(audit.entries).toHaveLength(3);
       expect(namedGrants(audit.entries).sort()).toEqual([...ids].sort());
       expect(await subject.pendingAudit.carried(withdrawalAuditGroup(ids[0]!))).toEqual([]);
+    });
+
+    describe('a platform with an events endpoint, its sign-ins past what one write holds (review R17 M3)', () => {
+      /** The platform registered `events_uri`: each withdrawal of its grants is to be told. */
+      const toldClients = {
+        find: async (clientId: string) =>
+          clientId === 'cl_platform'
+            ? { client_id: 'cl_platform', events_uri: 'https://platform.example/events' }
+            : undefined,
+      };
+      /** 200 sign-ins (three writes' worth), the older ones holding the ID number, the newer not. */
+      async function yearsOfSignIns(): Promise<Map<string, string[]>> {
+        const scopes = new Map<string, string[]>();
+        for (let i = 0; i < 200; i++) {
+          const held = i < 60 ? ['openid', 'profile', 'idcard'] : ['openid', 'profile', 'offline_access'];
+          const grantId = id();
+          await subject.saveGrant(
+            grantId,
+            grant('acc_me', { rar: undefined, openid: { scope: held.join(' ') }, iat: now() - 1000 + i }),
+          );
+          scopes.set(grantId, held);
+        }
+        return scopes;
+      }
+      /** Every grant withdrawn is in exactly one queued notice, which holds its scopes and no others. */
+      async function toldOnceEach(scopes: Map<string, string[]>) {
+        const queued = await allDue(subject.notices);
+        const told = queued.flatMap((queuedNotice) => queuedNotice.grantIds);
+        expect(told.sort()).toEqual([...scopes.keys()].sort());
+        for (const queuedNotice of queued) {
+          expect(queuedNotice).toMatchObject({
+            clientId: 'cl_platform',
+            subject: 'pairwise-sub',
+            event: 'sign-in-withdrawn',
+            id: noticeIdOf({ ...queuedNotice, grantIds: queuedNotice.grantIds }),
+          });
+          const held = new Set(queuedNotice.grantIds.flatMap((grantId) => scopes.get(grantId)!));
+          expect([...queuedNotice.scopes].sort()).toEqual([...held].sort());
+          // One write's worth (100 items, less the notice's): queued by the write that deleted its grants.
+          expect(queuedNotice.grantIds.length).toBeLessThanOrEqual(99);
+        }
+        // The ID number, held only by the older sign-ins, is among what the platform is told of.
+        expect(queued.some((queuedNotice) => queuedNotice.scopes.includes('idcard'))).toBe(true);
+        return queued;
+      }
+      const ways = {
+        'withdrawing the authorization': (sharingGrants: SharingGrants, asked: string) =>
+          withdrawAuthorization('acc_me', asked, {
+            ...withdrawing(new InMemoryAudit(), sharingGrants),
+            clientReader: toldClients,
+          }),
+        'withdrawing every authorization (closing the account)': (sharingGrants: SharingGrants) =>
+          withdrawEveryAuthorization('acc_me', {
+            sharingGrants,
+            clientReader: toldClients,
+            clock: subject.clock,
+            ...noNotices(),
+          }).then(() => undefined),
+      };
+      for (const [way, withdrawAll] of Object.entries(ways)) {
+        it(`${way}: the last write failing once, then asked again: every grant told, in one notice`, async () => {
+          const scopes = await yearsOfSignIns();
+          const asked = [...scopes.keys()].at(-1)!;
+          // Three writes: the first two done, the last (the grant asked for among its own) fails once.
+          await expect(withdrawAll(subject.failingOnce(3), asked)).rejects.toThrow('injected');
+          expect((await subject.store.listOf('acc_me')).length).toBeGreaterThan(0);
+          await withdrawAll(subject.store, asked);
+          expect(await subject.store.listOf('acc_me')).toEqual([]);
+          await toldOnceEach(scopes);
+        });
+
+        it(`${way}: done at once, every grant in exactly one notice, one per write`, async () => {
+          const scopes = await yearsOfSignIns();
+          await withdrawAll(subject.store, [...scopes.keys()].at(-1)!);
+          expect(await toldOnceEach(scopes)).toHaveLength(3);
+        });
+      }
     });
 
     it('a platform’s sign-ins are one authorization with what they hold; withdrawing it ends them all', async () => {

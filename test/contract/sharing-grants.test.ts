@@ -24,6 +24,18 @@ import { nothingToClean, useDynamo } from './subject.js';
 
 const dynamo = useDynamo();
 
+/** The grants a command deletes: alone (a DeleteItem), or among a transaction's. */
+function grantKeys(command: unknown): string[] {
+  if (command instanceof TransactWriteCommand) {
+    return (command.input.TransactItems ?? []).flatMap((item) =>
+      item.Delete ? [String(item.Delete.Key?.pk)] : [],
+    );
+  }
+  return command instanceof DeleteCommand && String(command.input.Key?.pk).includes('Grant')
+    ? [String(command.input.Key?.pk)]
+    : [];
+}
+
 sharingGrantsContract('InMemorySharingGrants', async () => {
   const clock = new TestClock(Date.now());
   const store = new InMemorySharingGrants(clock);
@@ -35,6 +47,13 @@ sharingGrantsContract('InMemorySharingGrants', async () => {
     saveGrant: async (id, grant) => store.saveGrant(id, grant),
     saveToken: async (tokenId, grantId) => store.saveToken(tokenId, grantId),
     tokenExists: async (tokenId) => store.tokenExists(tokenId),
+    failingOnce: (nth) => {
+      let writes = 0;
+      store.beforeWrite = () => {
+        if (++writes === nth) throw new Error('injected: the transaction failed');
+      };
+      return store;
+    },
     cleanup: nothingToClean,
   };
 });
@@ -62,6 +81,15 @@ sharingGrantsContract('DynamoSharingGrants on dynalite (the provider’s own sto
     saveToken: (tokenId, grantId) =>
       tokens.upsert(tokenId, { jti: tokenId, kind: 'AccessToken', grantId, exp: now() + 600 } as never, 600),
     tokenExists: async (tokenId) => (await tokens.find(tokenId)) !== undefined,
+    failingOnce: (nth) => {
+      let writes = 0;
+      const through = Object.create(doc) as typeof doc;
+      through.send = ((command: unknown) =>
+        grantKeys(command).length > 0 && ++writes === nth
+          ? Promise.reject(new Error('injected: the transaction failed'))
+          : doc.send(command as never)) as typeof doc.send;
+      return new DynamoSharingGrants({ ...deps, doc: through });
+    },
     cleanup: nothingToClean,
   };
 });
@@ -97,10 +125,10 @@ describe('DynamoSharingGrants: the grants and their notice are one write', () =>
       scopes: ['x'.repeat(410_000)],
       withdrawnAt: now,
     };
-    await expect(store.withdraw(['g-atomic'], tooLarge)).rejects.toThrow();
+    await expect(store.withdraw(['g-atomic'], () => tooLarge)).rejects.toThrow();
     expect(await store.find('g-atomic')).toBeDefined();
     expect(await queue.due(Date.now() + 60_000, 10)).toEqual([]);
-    await store.withdraw(['g-atomic'], { ...tooLarge, scopes: ['openid'] });
+    await store.withdraw(['g-atomic'], () => ({ ...tooLarge, scopes: ['openid'] }));
     expect(await store.find('g-atomic')).toBeUndefined();
     expect((await queue.due(Date.now() + 60_000, 10)).map((n) => n.id)).toEqual(['evt_large']);
   });
@@ -160,17 +188,6 @@ describe('DynamoSharingGrants: a platform’s sign-ins past what one transaction
     const asked = (await new DynamoSharingGrants({ doc, tableName, clock }).listOf('acc_me'))[0]!.id;
     return { doc, tableName, clock, ids, audit, withdrawing, sweep, asked };
   }
-  /** Whether a command deletes a grant: alone (a DeleteItem), or among a transaction's. */
-  const grantKeys = (command: unknown): string[] => {
-    if (command instanceof TransactWriteCommand) {
-      return (command.input.TransactItems ?? []).flatMap((item) =>
-        item.Delete ? [String(item.Delete.Key?.pk)] : [],
-      );
-    }
-    return command instanceof DeleteCommand && String(command.input.Key?.pk).includes('Grant')
-      ? [String(command.input.Key?.pk)]
-      : [];
-  };
 
   it('the last write failing once: every grant named by exactly one entry, by asking again and the reconciler', async () => {
     const { doc, clock, ids, audit, withdrawing, sweep, asked } = await manySignIns(100);

@@ -6,6 +6,7 @@ import {
   type StoredGrant,
   type WithdrawnGrants,
   withdrawalParts,
+  withdrawalRoom,
 } from '../../shared/sharing/authorizations.js';
 import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
@@ -25,6 +26,11 @@ export class InMemorySharingGrants implements SharingGrants {
   readonly grants = new Map<string, StoredGrant>();
   /** Token ids by grant id. */
   readonly tokens = new Map<string, Set<string>>();
+  /**
+   * Called before each write of grants `withdraw` makes (one per part): a test makes one fail by throwing
+   * here (throttled, a conflict), before anything of that write is done, as DynamoDB's transaction would.
+   */
+  beforeWrite?: () => void;
 
   constructor(
     /** The time of the writes (the claims' leases run from it) and of the grants' expiry. */
@@ -68,24 +74,26 @@ export class InMemorySharingGrants implements SharingGrants {
   }
 
   /**
-   * As DynamoDB's: tokens first, then the grants in writes of at most 100 items ({@link withdrawalParts}:
-   * the notice with the last), each all or nothing with the entry it saves.
+   * As DynamoDB's: tokens first, then the grants in writes of at most 100 items ({@link withdrawalParts},
+   * {@link withdrawalRoom}), each all or nothing with the notice it queues and the entry it saves, both of
+   * the grants it deletes.
    */
   async withdraw(
     grantIds: readonly string[],
-    notice?: WithdrawalNotice,
+    notice?: (deleted: readonly string[]) => WithdrawalNotice,
     pending?: (deleted: readonly string[], part: number) => CarriedAudit,
   ): Promise<WithdrawnGrants> {
     for (const id of grantIds) this.tokens.delete(id);
-    const room = 100 - (notice ? 1 : 0) - (pending ? 1 : 0);
+    const room = withdrawalRoom(notice !== undefined, pending !== undefined);
     const withdrawn: WithdrawnGrants = { deleted: [], saved: [] };
     for (const { part, ids } of withdrawalParts(grantIds, room)) {
       const left = ids.filter((id) => this.grants.has(id));
       if (left.length === 0) continue;
+      this.beforeWrite?.();
       const carried = pending?.(left, part);
       if (carried && this.pendingAudit.pointers.has(carried.id)) throw new Error('withdrawal not written');
       // As one write: a notice that cannot be queued leaves the grants where they were.
-      if (notice && part === 0) await this.notices.enqueue(notice, this.clock.now());
+      if (notice) await this.notices.enqueue(notice(left), this.clock.now());
       for (const id of left) this.grants.delete(id);
       withdrawn.deleted.push(...left);
       if (carried)

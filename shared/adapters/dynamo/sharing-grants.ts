@@ -9,15 +9,13 @@ import {
   type StoredGrant,
   type WithdrawnGrants,
   withdrawalParts,
+  withdrawalRoom,
 } from '../../sharing/authorizations.js';
 import type { WithdrawalNotice } from '../../sharing/withdrawal-notices.js';
 import { writeAllButRefused } from './conditional.js';
 import { noticeItem } from './notice-queue.js';
 import { carriedAuditCondition, carriedAuditItem } from './pending-work.js';
 import { createDynamoAdapter, grantsOfPerson, oidcItemKey, type DynamoAdapterDeps } from './oidc-adapter.js';
-
-/** TransactWriteItems takes 100 items: the grants' deletes, the notice's put and the audit entry's. */
-const maxWrites = 100;
 
 /**
  * {@link SharingGrants} on the OpenID provider's own storage: a share is a provider Grant (`oidc#Grant#…`)
@@ -26,7 +24,8 @@ const maxWrites = 100;
  * put (the notice item is the queue's own, `notice-queue.ts`) and the withdrawal's audit entry saved as
  * pending work that carries it (`pending-audit#<shard>` / `authorization-withdrawn#<grant id>#<withdrawal>`,
  * the item `pending-work.ts` makes, put only where none is, claimed for the request) in one transaction;
- * past 100 items, in several, each with an entry of its own (`…#<withdrawal>-<part>`).
+ * past 100 items, in several, each with a notice and an entry of its own (`…#<withdrawal>-<part>`) for
+ * the grants it deletes.
  */
 export class DynamoSharingGrants implements SharingGrants {
   readonly #deps: DynamoAdapterDeps;
@@ -54,19 +53,22 @@ export class DynamoSharingGrants implements SharingGrants {
 
   async withdraw(
     grantIds: readonly string[],
-    notice?: WithdrawalNotice,
+    notice?: (deleted: readonly string[]) => WithdrawalNotice,
     pending?: (deleted: readonly string[], part: number) => CarriedAudit,
   ): Promise<WithdrawnGrants> {
     // 1. Tokens first: were a grant deleted first and this fail half way, its tokens would outlive it
     //    unseen; a grant outliving its tokens is withdrawn again by asking again.
     for (const id of grantIds) await this.#grants.revokeByGrantId(id);
     // 2. The grants deleted (each only if still there) with what goes with them, all or nothing, in as
-    //    many writes as they need (a platform's sign-ins of years): the notice with the last, and in each
-    //    the audit entry saved until it is written, naming the grants this write deletes, its pointer
-    //    claimed for this request (so that it needs no claim write of its own before writing the entry).
-    //    A grant another withdrawal deleted meanwhile fails its condition: the write is made again
-    //    without it. Every one of a write's gone: nothing is written by it, and nothing to finish.
-    const room = maxWrites - (notice ? 1 : 0) - (pending ? 1 : 0);
+    //    many writes as they need (a platform's sign-ins of years), each with the platform's notice of
+    //    the grants it deletes (review R17 M3: never a grant deleted untold, whichever write fails after
+    //    it) and the audit entry saved until it is written, naming them, its pointer claimed for this
+    //    request (so that it needs no claim write of its own before writing the entry). A grant another
+    //    withdrawal deleted meanwhile fails its condition: the write is made again without it, and its
+    //    notice and entry made anew for the grants left (that withdrawal told and traced it). Every one of
+    //    a write's gone: nothing is written by it, and nothing to finish. A write is 100 items at most:
+    //    its grants, its notice's put and its pointer's (`withdrawalRoom`).
+    const room = withdrawalRoom(notice !== undefined, pending !== undefined);
     const withdrawn: WithdrawnGrants = { deleted: [], saved: [] };
     for (const { part, ids } of withdrawalParts(grantIds, room)) {
       const claim = randomUUID();
@@ -82,16 +84,10 @@ export class DynamoSharingGrants implements SharingGrants {
         }),
         alongside: (members) => {
           carried = pending?.(members, part);
+          const told = notice?.(members);
           return [
-            ...(notice && part === 0
-              ? [
-                  {
-                    Put: {
-                      TableName: this.#deps.tableName,
-                      Item: noticeItem(notice, this.#deps.clock.now()),
-                    },
-                  },
-                ]
+            ...(told
+              ? [{ Put: { TableName: this.#deps.tableName, Item: noticeItem(told, this.#deps.clock.now()) } }]
               : []),
             ...(carried
               ? [

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { withdrawAuthorization } from '../../../shared/sharing/authorizations.js';
 import {
   deliverDueNotices,
+  noticeOfPart,
   retryDelaySeconds,
   withdrawalNotice,
   type NoticeDelivery,
@@ -121,6 +122,18 @@ describe('withdrawal notices', () => {
       { ...deps, subjectAt: async () => 's' },
     );
     expect(other!.id).not.toBe(first!.id);
+  });
+
+  it('of one write of a withdrawal: its grants and scopes, an id of its own, the whole’s when it is all', async () => {
+    const { deps } = delivery(() => undefined);
+    const signIns = { ...withdrawal, event: 'sign-in-withdrawn' as const, grantIds: ['g1', 'g2', 'g3'] };
+    const whole = (await withdrawalNotice(signIns, { ...deps, subjectAt: async () => 's' }))!;
+    const first = noticeOfPart(whole, { grantIds: ['g1'], scopes: ['openid', 'idcard'] });
+    expect(first).toEqual({ ...whole, id: first.id, grantIds: ['g1'], scopes: ['openid', 'idcard'] });
+    const rest = noticeOfPart(whole, { grantIds: ['g3', 'g2'], scopes: ['openid'] });
+    expect(new Set([whole.id, first.id, rest.id]).size).toBe(3);
+    // Every grant in one write: the same notice as the whole, its id unchanged.
+    expect(noticeOfPart(whole, { grantIds: ['g3', 'g1', 'g2'], scopes: whole.scopes }).id).toBe(whole.id);
   });
 
   it('are signed ES256 with typ secevent+jwt, and retried with a doubling wait, then abandoned', async () => {
