@@ -781,9 +781,10 @@ export class ElicenceStack extends Stack {
       ...this.batchQueue.alarms,
       ...this.smsQueue.alarms,
       ...http.alarms,
+      // Each function's `Errors` counts every version's: a canary's failures page through it. The
+      // deploys' rollback alarms are CodeDeploy's alone (gradual-deploys.ts): they stay on the live version
+      // after a deploy, where paging with them would tell of a rollback that did not happen.
       ...functionNames.flatMap((name) => functions[name].alarms),
-      // A deploy rolled back says so: the new version's errors stopped it.
-      ...Object.values(this.deploys.alarms),
     ]);
 
     new CfnOutput(this, 'AlarmTopicArn', {

@@ -1,4 +1,5 @@
-import { ArnFormat, Duration, Fn, NestedStack } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { ArnFormat, type CfnElement, Duration, Fn, Lazy, NestedStack, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -81,7 +82,7 @@ export class GradualDeploys extends NestedStack {
       // The new version alone (`ExecutedVersion`): the function-wide Errors would count the old version's
       // errors too and roll back a sound deploy. 1-minute periods, so that a 5-minute canary sees them.
       const alarm = new cloudwatch.Alarm(this, `${name}NewVersionErrors`, {
-        alarmDescription: `elicence ${name}: the version being deployed failed invocations (during a canary, CodeDeploy rolls the deploy back)`,
+        alarmDescription: `elicence ${name}: this version failed invocations (CodeDeploy's rollback alarm: during a canary it rolls the deploy back; it pages no one, ${name}/Errors does)`,
         metric: new cloudwatch.Metric({
           namespace: 'AWS/Lambda',
           metricName: 'Errors',
@@ -98,6 +99,12 @@ export class GradualDeploys extends NestedStack {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+      // An alarm of each version, replaced when the version is: CloudWatch keeps an updated alarm's state,
+      // so one alarm whose `ExecutedVersion` moved would still be in ALARM from the old version's error of
+      // the minute before, and CodeDeploy would roll a sound deploy back. A new one starts with no data.
+      (alarm.node.defaultChild as CfnElement).overrideLogicalId(
+        Lazy.uncachedString({ produce: () => versionAlarmId(name, version) }),
+      );
       this.groups[name] = new codedeploy.LambdaDeploymentGroup(this, `${name}Deploys`, {
         application: this.application,
         alias,
@@ -120,16 +127,22 @@ export class GradualDeploys extends NestedStack {
     const policy = new iam.Policy(this, 'Policy', {
       roles: [this.role],
       statements: [
+        // The service authorization reference lists these actions on the `function` resource, whose ARN
+        // Lambda may check unqualified (`function:<name>`, the alias a request parameter) or qualified
+        // (`function:<name>:live`): both, for these functions alone. Without the unqualified one, every
+        // deploy, and the rollback after it, could fail on AccessDenied (UPDATE_ROLLBACK_FAILED).
         new iam.PolicyStatement({
           sid: 'MoveLiveAliases',
           actions: ['lambda:GetAlias', 'lambda:UpdateAlias', 'lambda:GetProvisionedConcurrencyConfig'],
-          resources: props.functions.map(({ function: fn }) =>
-            this.formatArn({
-              service: 'lambda',
-              resource: 'function',
-              resourceName: liveName(fn),
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
+          resources: props.functions.flatMap(({ function: fn }) =>
+            [fn.functionName, liveName(fn)].map((resourceName) =>
+              this.formatArn({
+                service: 'lambda',
+                resource: 'function',
+                resourceName,
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ),
           ),
         }),
         new iam.PolicyStatement({
@@ -142,4 +155,16 @@ export class GradualDeploys extends NestedStack {
     // CodeDeploy acts with the role when an alias changes: the policy is in place before any group is.
     for (const group of Object.values(this.groups)) group.node.addDependency(policy);
   }
+}
+
+/**
+ * The logical id of `name`'s rollback alarm for `version`: the construct's name and a hash of the version's
+ * own logical id (which carries the hash of the function's code and configuration), so that a new version
+ * gets a new alarm and the old one is deleted with the old version. Resolved at synthesis, as the
+ * version's id is.
+ */
+function versionAlarmId(name: FunctionName, version: lambda.Version): string {
+  const versionId = Stack.of(version).resolve((version.node.defaultChild as CfnElement).logicalId) as string;
+  const hash = createHash('sha256').update(versionId).digest('hex').slice(0, 16).toUpperCase();
+  return `${name.replace(/[^A-Za-z0-9]/g, '')}NewVersionErrors${hash}`;
 }

@@ -16,6 +16,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import { smsJobContext } from '../../shared/identity/sms-jobs.js';
+import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 
 /**
  * What IAM answers when a role lacks a permission, as the SDK would surface it: a client fault the service
@@ -47,12 +48,22 @@ const batchItemsPurpose = batchItemsContext({ batchId: '', requestHash: '', n: 0
 const smsJobPurpose = smsJobContext('').purpose;
 /**
  * The encryption context keys each use of the PII key must name, as its key policy's `Null` conditions
- * require (infra/constructs/keys.ts): a batch and a chunk for batch items, a job for an SMS job.
+ * require (infra/constructs/keys.ts): an account for an ID number or phone, a batch and a chunk for batch
+ * items, a job for an SMS job.
  */
 const requiredContext: Partial<Record<KeyRole, string[]>> = {
+  pii: ['account'],
   batchItems: ['batch', 'chunk'],
   smsJobs: ['job'],
 };
+/**
+ * The purposes the PII key's plain use allows (its `StringEquals` on `purpose`): an ID number or a phone.
+ * Any other purpose (or none) is not one of the key's uses, and AWS refuses it; so does the guard.
+ */
+const piiPurposes: readonly string[] = [
+  idNumberEncryptionContext('').purpose!,
+  phoneEncryptionContext('').purpose!,
+];
 
 /** IAM's `StringLike` against any of `patterns`: one expression per list (the grants' lists are fixed). */
 function anyLike(patterns: readonly string[], value: string): boolean {
@@ -402,6 +413,9 @@ export function guardGrants(
       const context = input.EncryptionContext as Record<string, string> | undefined;
       const purpose = role === 'pii' ? context?.purpose : undefined;
       const use = purpose === batchItemsPurpose ? 'batchItems' : purpose === smsJobPurpose ? 'smsJobs' : role;
+      if (use === 'pii' && !piiPurposes.includes(purpose ?? '')) {
+        return `kms:${action} on the pii key with purpose ${purpose === undefined ? '(none)' : `'${purpose}'`} in its encryption context (the key policy allows ${piiPurposes.join(', ')})`;
+      }
       const missing = requiredContext[use]?.filter((key) => context?.[key] === undefined) ?? [];
       if (missing.length > 0)
         return `kms:${action} on the ${use} key without ${missing.join(', ')} in its encryption context`;

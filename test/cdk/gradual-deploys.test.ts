@@ -199,14 +199,44 @@ describe('gradual deploys', () => {
         { Name: 'FunctionName', Value: { Ref: live.functionId(name) } },
         { Name: 'Resource', Value: { 'Fn::Join': [':', [{ Ref: live.functionId(name) }, 'live']] } },
       ]);
-      // A rolled-back deploy tells the on-call.
-      expect(alarm.AlarmActions, name).toEqual([
-        {
-          Ref: built.stack.getLogicalId(built.stack.alarmNotifications.topic.node.defaultChild as CfnElement),
-        },
-      ]);
+      // CodeDeploy's alone: after the deploy it watches the live version, whose errors `<fn>/Errors`
+      // pages on (every version's); paging with this one would tell of a rollback that did not happen.
+      expect(alarm.AlarmActions, name).toBeUndefined();
+      expect(alarm.OKActions, name).toBeUndefined();
     }
   });
+
+  it('gives each new version a new rollback alarm, so no state of the old version’s carries over', () => {
+    // CloudWatch keeps an updated alarm's state: an alarm moved to the new version would still be in ALARM
+    // from the old version's error the minute before, and roll a sound deploy back.
+    const alarmOf = (of: ReturnType<typeof synthesize>, name: FunctionName) => {
+      const update = of.live.nestedResources[of.live.aliasId(name)]!.UpdatePolicy
+        ?.CodeDeployLambdaAliasUpdate as Json;
+      const group = of.live.nestedResources[(update.DeploymentGroupName as { Ref: string }).Ref]!;
+      const [named] = (group.Properties.AlarmConfiguration as { Alarms: Array<{ Name: { Ref: string } }> })
+        .Alarms;
+      return named!.Name.Ref;
+    };
+    // A change of configuration publishes a new version of every function (as a change of code does).
+    const next = synthesize({ logLevel: 'DEBUG' });
+    const alarmIds = (of: ReturnType<typeof synthesize>) =>
+      ofType(of.live.nestedResources, 'AWS::CloudWatch::Alarm').map(([id]) => id);
+    for (const name of functionNames) {
+      expect(next.live.versionId(name), name).not.toBe(built.live.versionId(name));
+      const [before, after] = [alarmOf(built, name), alarmOf(next, name)];
+      expect(after, name).not.toBe(before);
+      // The group names the new version's alarm, which watches the new version; the old one is gone.
+      expect(
+        (next.live.fromParent(next.live.nestedResources[after]!.Properties.Dimensions) as Json[])[0],
+        name,
+      ).toEqual({ Name: 'ExecutedVersion', Value: { 'Fn::GetAtt': [next.live.versionId(name), 'Version'] } });
+      expect(alarmIds(next), name).not.toContain(before);
+    }
+    expect(alarmIds(next)).toHaveLength(functionNames.length);
+    // The same code and configuration keep the same alarm (no churn on a deploy that changes nothing).
+    const again = synthesize();
+    for (const name of functionNames) expect(alarmOf(again, name), name).toBe(alarmOf(built, name));
+  }, 120_000);
 
   it('canaries the request path (10 % for 5 minutes), and schedules and consumers all at once', () => {
     const invoked = new Set(functionNames.flatMap((name) => functionGrants[name].invokes ?? []));
@@ -263,24 +293,31 @@ describe('gradual deploys', () => {
       ],
       ['ReadRollbackAlarms', 'cloudwatch:DescribeAlarms'],
     ]);
-    // `arn:<partition>:lambda:<region>:<account>:function:<name>:live`, each function's.
-    expect(live.fromParent(statements[0]!.Resource)).toEqual(
-      functionNames.map((name) => ({
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':lambda:',
-            { Ref: 'AWS::Region' },
-            ':',
-            { Ref: 'AWS::AccountId' },
-            ':function:',
-            { 'Fn::Join': [':', [{ Ref: live.functionId(name) }, 'live']] },
-          ],
+    // `arn:<partition>:lambda:<region>:<account>:function:<name>` and `…:<name>:live`, each function's:
+    // the service authorization reference lists the alias actions on the function resource, which Lambda
+    // may check unqualified (the alias a parameter of the request) or qualified; never `*`.
+    const functionArn = (name: unknown) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':lambda:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':function:',
+          name,
         ],
-      })),
+      ],
+    });
+    expect(live.fromParent(statements[0]!.Resource)).toEqual(
+      functionNames.flatMap((name) => [
+        functionArn({ Ref: live.functionId(name) }),
+        functionArn({ 'Fn::Join': [':', [{ Ref: live.functionId(name) }, 'live']] }),
+      ]),
     );
+    expect(JSON.stringify(statements)).not.toMatch(/"Resource":"\*"|:function:\*/);
     const alarmArns = statements[1]!.Resource as Array<{ 'Fn::GetAtt': [string, string] }>;
     expect(alarmArns.map((arn) => live.nestedResources[arn['Fn::GetAtt'][0]]?.Type)).toEqual(
       functionNames.map(() => 'AWS::CloudWatch::Alarm'),

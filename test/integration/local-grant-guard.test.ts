@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DecryptCommand,
+  EncryptCommand,
   GenerateDataKeyCommand,
   GenerateMacCommand,
   GetPublicKeyCommand,
@@ -35,7 +36,7 @@ import { DynamoSmsCodeStore } from '../../shared/adapters/dynamo/sms-code-store.
 import { projectionOf } from '../../shared/adapters/dynamo/projections.js';
 import { ensureTable } from '../../shared/adapters/dynamo/create-table.js';
 import { OutboxSmsSender } from '../../shared/adapters/outbox/sms-outbox.js';
-import { idNumberEncryptionContext } from '../../shared/identity/person-account.js';
+import { idNumberEncryptionContext, phoneEncryptionContext } from '../../shared/identity/person-account.js';
 import type { SmsSender } from '../../shared/identity/sms-sender.js';
 import { batchItemsContext } from '../../shared/licence/batch-store.js';
 import { smsJobContext } from '../../shared/identity/sms-jobs.js';
@@ -694,6 +695,49 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     expect(await accounts.countTry(key, 5, now)).toMatchObject({ codeMac: 'mac-2', tries: 1 });
     expect(await accounts.consume(key, 'mac-2', now)).toBe(true);
     expect(await oidc.countTry(key, 5, now)).toBeUndefined();
+  });
+
+  it('refuses the PII key for any purpose but an ID number or a phone, or without an account, as its key policy does', async () => {
+    const accounts = clientsOf('accounts');
+    const oidc = clientsOf('oidc');
+    const encrypt = (context: Record<string, string>) =>
+      new EncryptCommand({
+        KeyId: config.piiKeyId,
+        Plaintext: Buffer.from('110101…'),
+        EncryptionContext: context,
+      });
+    // The granted uses pass: an ID number and a phone, each bound to its account.
+    const { CiphertextBlob } = await accounts.kms.send(encrypt(idNumberEncryptionContext('acc_1')));
+    await accounts.kms.send(encrypt(phoneEncryptionContext('acc_1')));
+    const decrypt = (context: Record<string, string>) =>
+      new DecryptCommand({ KeyId: config.piiKeyId, CiphertextBlob, EncryptionContext: context });
+    await oidc.kms.send(decrypt(idNumberEncryptionContext('acc_1')));
+    // Another purpose, no purpose, or no account: AWS refuses each (the statement's conditions fail).
+    await expect(accounts.kms.send(encrypt({ purpose: 'x', account: 'acc_1' }))).rejects.toThrow(
+      "Function accounts is not granted kms:Encrypt on the pii key with purpose 'x' in its encryption context",
+    );
+    await expect(accounts.kms.send(encrypt({ account: 'acc_1' }))).rejects.toThrow(
+      'Function accounts is not granted kms:Encrypt on the pii key with purpose (none)',
+    );
+    await expect(accounts.kms.send(encrypt({ purpose: 'id-number' }))).rejects.toThrow(
+      'Function accounts is not granted kms:Encrypt on the pii key without account in its encryption context',
+    );
+    await expect(accounts.kms.send(encrypt({}))).rejects.toThrow(LocalAccessDenied);
+    await expect(oidc.kms.send(decrypt({ purpose: 'x', account: 'acc_1' }))).rejects.toThrow(
+      "Function oidc is not granted kms:Decrypt on the pii key with purpose 'x'",
+    );
+    await expect(oidc.kms.send(decrypt({ purpose: 'phone' }))).rejects.toThrow(
+      'Function oidc is not granted kms:Decrypt on the pii key without account',
+    );
+    await expect(
+      accounts.kms.send(
+        new GenerateDataKeyCommand({
+          KeyId: config.piiKeyId,
+          KeySpec: 'AES_256',
+          EncryptionContext: { purpose: 'x' },
+        }),
+      ),
+    ).rejects.toThrow(LocalAccessDenied);
   });
 
   it('leaves the operator’s clients alone: bootstrap, seeding and tests arranging data', async () => {

@@ -337,15 +337,25 @@ export function supervisionTrailBody(t: Translate, input: TrailInput): SafeHtml 
             <p>${t('第一处问题：', 'The first bad entry: ')}<code>${result.chain}</code> #${result.seq}</p>
             <p>${result.problem}</p>
           </section>`
-        : html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
-            <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
-            <p>
-              ${t(
-                '本证照的记录都写于哈希链启用之前，没有可重新计算的链。',
-                'Every entry of this licence was written before chains existed: there is no chain to recompute.',
-              )}
-            </p>
-          </section>`;
+        : result.kind === 'unverifiable'
+          ? html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
+              <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
+              <p>
+                ${t(
+                  '服务正在更新，接口未返回本页起点的记录，本页无法证明完整（未发现问题）。请几分钟后刷新。',
+                  'The service is being updated and the API did not answer the entry this page starts after: this page cannot be proven intact (nothing wrong was found). Reload it in a few minutes.',
+                )}
+              </p>
+            </section>`
+          : html`<section class="card trail-result" role="status" aria-labelledby="trail-result-title">
+              <h2 id="trail-result-title">${t('无法验证', 'Cannot be checked')}</h2>
+              <p>
+                ${t(
+                  '本证照的记录都写于哈希链启用之前，没有可重新计算的链。',
+                  'Every entry of this licence was written before chains existed: there is no chain to recompute.',
+                )}
+              </p>
+            </section>`;
 
   return html`${supervisionBar(t, input.clientId)}
     <h1>${t('证照审计链', 'A licence’s audit trail')}</h1>

@@ -15,7 +15,13 @@ export type TrailResult =
     }
   | { kind: 'broken'; chain: string; seq: number; problem: string }
   /** No entry of the licence is on a chain (all written before chains existed). */
-  | { kind: 'unchecked' };
+  | { kind: 'unchecked' }
+  /**
+   * Nothing found wrong, but the page cannot be shown intact: the API did not answer the entry the page
+   * starts after (`after.entry`, an older release during a deploy), so an entry taken off the list at
+   * that place could not be told from one that is there.
+   */
+  | { kind: 'unverifiable'; problem: string };
 
 /** At most this many days of chains are recomputed for one page view; the command checks any range. */
 export const maxTrailDays = 10;
@@ -85,6 +91,9 @@ export async function checkLicenceTrail(
     });
   }
   if (chained.length === 0) return outcome({ kind: 'unchecked' });
+  // An API of the release before `after.entry` answered none (version skew during a deploy): the check
+  // runs on the rest, and what it finds broken is broken, but the page is at best unverifiable.
+  const anchorUnknown = page.after !== undefined && page.after.entry === undefined;
 
   const disorder = placesOutOfOrder(page);
   if (disorder) return outcome({ kind: 'broken', chain: '-', seq: 0, problem: disorder });
@@ -123,10 +132,12 @@ export async function checkLicenceTrail(
     const listed = new Set(anchored.map((entry) => `${entry.chain}#${entry.seq}`));
     const after = page.after?.position;
     const to = page.cursor !== undefined ? page.positions.at(-1) : undefined;
-    // An entry the API gave no place is counted as this page's: fail closed.
+    // An entry the API gave no place is counted as this page's: fail closed. With the anchor unknown its
+    // own place is left out (the result is then unverifiable, never intact).
     const onThisPage = (position: string | null | undefined): boolean =>
       position == null ||
-      ((after === undefined || position >= after) && (to === undefined || position <= to));
+      ((after === undefined || position > after || (position === after && !anchorUnknown)) &&
+        (to === undefined || position <= to));
     const hidden = report.items.find(
       (item, i) =>
         item.licenceId === licenceId &&
@@ -149,6 +160,13 @@ export async function checkLicenceTrail(
       for (const head of checkpoint.chains)
         heads.set(head.chain, Math.max(heads.get(head.chain) ?? 0, head.seq));
     }
+  }
+  if (anchorUnknown) {
+    return outcome({
+      kind: 'unverifiable',
+      problem:
+        'the API did not answer the entry this page starts after (a release before it, during a deploy): reload the page in a few minutes',
+    });
   }
   const checkedDays = new Set(daysChecked);
   const unsigned = chained.filter((entry) => {

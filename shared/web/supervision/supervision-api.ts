@@ -46,12 +46,18 @@ export type TrailEntry = z.output<typeof trailEntrySchema>;
  * text as the list is), where the page starts when it continues the list (`after`: with the entry it starts
  * after, or `null` when that entry is no longer on the list), and the cursor of the
  * next when more follow. The page never looks inside a cursor or a position (the API's, not its own).
+ *
+ * `after.entry` may be absent: an API of the release before it answered none, and during a deploy's canary
+ * (docs/operating.md, "Version skew") the console may ask one. Such a page parses, and its check says it
+ * cannot be verified (`checkLicenceTrail`), never that it is intact.
  */
 const trailPageSchema = z
   .object({
     items: z.array(trailEntrySchema),
     positions: z.array(z.string()),
-    after: z.object({ at: z.string(), position: z.string(), entry: trailEntrySchema.nullable() }).optional(),
+    after: z
+      .object({ at: z.string(), position: z.string(), entry: trailEntrySchema.nullable().optional() })
+      .optional(),
     cursor: z.string().optional(),
   })
   .refine((page) => page.positions.length === page.items.length, {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { audit } from '../../../functions/composition/factories.js';
 import { entryCursor } from '../../../shared/audit/audit-trail.js';
+import { supervisionTrailBody } from '../../../shared/web/pages/supervision-page.js';
 import { checkLicenceTrail } from '../../../shared/web/supervision/check-licence-trail.js';
 import { SupervisionApi, trailPageSize } from '../../../shared/web/supervision/supervision-api.js';
 import { licenceAuditItems } from '../../support/audit-entries.js';
@@ -331,6 +332,58 @@ describe('the supervision console’s trail page of a long trail', () => {
         chain: target.chain,
         seq: target.seq,
       });
+    } finally {
+      await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
+    }
+  });
+
+  it('shows a page whose API answered no after.entry (the release before, during a deploy) as not verifiable, never intact', async () => {
+    // Version skew (docs/operating.md): a canary's console may ask a supervision API of the release
+    // before `after.entry`. The page parses and is checked, but an entry taken off the list at its
+    // starting place could not be seen, so it is not shown intact; what is broken is still broken.
+    const withoutAnchor: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.pathname !== '/supervision/audit' || !response.ok) return response;
+      const body = (await response.json()) as { after?: { entry?: unknown } };
+      if (body.after) delete body.after.entry;
+      return new Response(JSON.stringify(body), { status: response.status, headers: response.headers });
+    };
+    const token = await clientCredentialsToken(runtime, runtime.credentials.supervisor, 'supervision');
+    const api = new SupervisionApi(runtime.baseUrl, token, withoutAnchor);
+    const { cursor } = await api.auditOfLicence(licenceId);
+    const check = async () => {
+      const page = await api.auditOfLicence(licenceId, cursor);
+      expect(page.after).toBeDefined();
+      expect(page.after).not.toHaveProperty('entry');
+      return checkLicenceTrail(runtime.baseUrl, token, licenceId, page, withoutAnchor);
+    };
+    const unverifiable = await check();
+    expect(unverifiable.result).toMatchObject({ kind: 'unverifiable' });
+    const body = String(
+      supervisionTrailBody((zh) => zh, {
+        clientId: 'supervisor',
+        licenceId,
+        entries: [],
+        result: unverifiable.result,
+        unchained: 0,
+        daysChecked: unverifiable.daysChecked,
+        daysSkipped: 0,
+      }),
+    );
+    expect(body).toContain('无法验证');
+    expect(body).not.toContain('审计链完整');
+    expect(body).not.toContain('审计链被破坏');
+
+    // An entry of the page's stretch taken off the list is still named.
+    const { doc, config } = dependencies();
+    const target = (await licenceAuditItems(doc, config.auditTableName, licenceId)).find(
+      (item) => item.at === written[trailPageSize + 4],
+    )!;
+    const { gsi1pk: _pk, gsi1sk: _sk, ...unindexed } = target;
+    await doc.send(new PutCommand({ TableName: config.auditTableName, Item: unindexed }));
+    try {
+      expect((await check()).result).toMatchObject({ kind: 'broken', chain: target.chain, seq: target.seq });
     } finally {
       await doc.send(new PutCommand({ TableName: config.auditTableName, Item: target }));
     }
