@@ -30,7 +30,6 @@ import { authenticateBearer, authenticatePerson } from '../shared/http/authentic
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import { sameOrigin } from '../shared/web/kit/form.js';
-import { htmlPage } from '../shared/web/kit/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
@@ -54,6 +53,7 @@ import {
 import { personAccountView, type PersonAccount } from '../shared/identity/person-account.js';
 import {
   registerPageErrors,
+  registerPageHeaders,
   renderRegisterPage,
   type RegisterPageState,
 } from '../shared/web/pages/register-page.js';
@@ -244,7 +244,8 @@ async function signedInPerson(
 /**
  * `GET /register` shows the form; `POST /register` (urlencoded) registers and shows the outcome. A page
  * of the site like the others: the visitor's language (a `?lang=` choice remembered in the cookie, so
- * the post that follows answers in it too) and the site's headers.
+ * the post that follows answers in it too), with the identity pages' headers rather than the site's: a
+ * step of signing in, it fetches nothing and runs a script only while its button counts down.
  */
 const registerPage = webHandler(
   'home',
@@ -253,10 +254,11 @@ const registerPage = webHandler(
       statusCode: number,
       state: RegisterPageState = {},
       headers: Record<string, string> = {},
-    ): HttpResult => {
-      const result = htmlPage(statusCode, renderRegisterPage(lang, state));
-      return { ...result, headers: { ...result.headers, ...headers } };
-    };
+    ): HttpResult => ({
+      statusCode,
+      headers: { ...registerPageHeaders(state), ...headers },
+      body: renderRegisterPage(lang, state),
+    });
     if (served.is(event, 'GET /register')) return page(200);
 
     const bytes = bodyBytes(event);

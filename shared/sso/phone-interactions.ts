@@ -22,7 +22,7 @@ import {
   fieldProblem,
   notProvenPhone,
   resetPage,
-  smsCountdownScripts,
+  smsCountdownPolicy,
   stepUpPage,
   wrongCode,
   type PageMessage,
@@ -36,8 +36,9 @@ type Send = (status: number, body: string, options?: { scripts?: PageScripts }) 
  * The CSP a page with `message` needs: our own script when its 获取验证码 button counts down (the
  * countdown fetches nothing), none otherwise.
  */
-const scriptsOf = (message: PageMessage | undefined): { scripts?: PageScripts } =>
-  smsCountdownScripts(message?.resendAfterSeconds).length > 0 ? { scripts: 'self' } : {};
+const scriptsOf = (message: PageMessage | undefined): { scripts?: PageScripts } => ({
+  scripts: smsCountdownPolicy(message?.resendAfterSeconds),
+});
 
 /** The check of the login prompt that asks for a step-up (`provider.ts`). */
 export const stepUpReason = 'acr_too_low';

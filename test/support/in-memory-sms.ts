@@ -199,6 +199,17 @@ export async function phoneDayUsedUp(
   if (!written) throw new Error('the phone already had a daily counter');
 }
 
+/** The script and fetch sources a page's CSP allows (`undefined` when it names none). */
+export function scriptSources(response: Response) {
+  const csp = response.headers.get('content-security-policy') ?? '';
+  const directive = (name: string) =>
+    csp
+      .split(';')
+      .map((part) => part.trim())
+      .find((part) => part.startsWith(`${name} `));
+  return { script: directive('script-src'), connect: directive('connect-src') };
+}
+
 /**
  * Checks that `refused` is a daily cap's answer to 获取验证码 (429, a `Retry-After` longer than the
  * phone's interval) with no countdown on the page (no `data-resend-after`, no script), and gives its HTML.

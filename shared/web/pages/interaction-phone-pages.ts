@@ -1,5 +1,5 @@
 import type { Translate } from '../kit/i18n.js';
-import { html, page, type PageView } from './interaction-html.js';
+import { html, page, type PageScripts, type PageView } from './interaction-html.js';
 
 /** A notice (role status) or an error (role alert) above a form. */
 function notice(message: { text: string; error?: boolean } | undefined) {
@@ -77,6 +77,13 @@ export function waitInWords(t: Translate, seconds: number): string {
  */
 export const smsCountdownScripts = (resendAfterSeconds: number | undefined): readonly string[] =>
   resendAfterSeconds !== undefined && resendAfterSeconds > 0 ? ['sms-countdown.js'] : [];
+
+/**
+ * What the CSP of a page with a 获取验证码 button allows ({@link pageHeaders}): our own script while the
+ * button counts down ({@link smsCountdownScripts}; the countdown fetches nothing), none otherwise.
+ */
+export const smsCountdownPolicy = (resendAfterSeconds: number | undefined): PageScripts =>
+  smsCountdownScripts(resendAfterSeconds).length > 0 ? 'self' : 'none';
 
 /**
  * The 获取验证码 button. After a send the server counted, it carries the seconds until the server

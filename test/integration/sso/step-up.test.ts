@@ -5,7 +5,13 @@ import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { postJson } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers, dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
+import {
+  CarrierOfNumbers,
+  dailyCapPage,
+  outbox,
+  phoneDayUsedUp,
+  scriptSources,
+} from '../../support/in-memory-sms.js';
 import {
   adminToken,
   authorizationRequest,
@@ -276,17 +282,6 @@ describe('step-up by acr_values', () => {
     expect(await refused.text()).toContain('minAcr');
   });
 });
-
-/** The script and fetch sources a page's CSP allows (`undefined` when it names none). */
-function scriptSources(response: Response) {
-  const csp = response.headers.get('content-security-policy') ?? '';
-  const directive = (name: string) =>
-    csp
-      .split(';')
-      .map((part) => part.trim())
-      .find((part) => part.startsWith(`${name} `));
-  return { script: directive('script-src'), connect: directive('connect-src') };
-}
 
 // Review findings: the step-up and reset pages always allowed script-src and connect-src, and a daily
 // cap's Retry-After (up to 86 400 s) was counted down on the button as 重新获取（86400 秒）.
