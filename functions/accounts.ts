@@ -57,7 +57,7 @@ import {
   renderRegisterPage,
   type RegisterPageState,
 } from '../shared/web/pages/register-page.js';
-import { countedWait } from '../shared/web/pages/interaction-phone-pages.js';
+import { codeThrottled } from '../shared/web/pages/interaction-phone-pages.js';
 import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { smsCodePolicy } from '../shared/identity/sms-codes.js';
@@ -308,7 +308,20 @@ const registerPage = webHandler(
         // 获取验证码: the same answer whether or not the carrier confirms the phone (no oracle).
         const sent = await sendRegistrationCode(given, event.requestContext.http.sourceIp, deps);
         if (sent.status === 'throttled') {
-          throw new TooManyRequestsError('Too many codes requested', sent.retryAfterSeconds);
+          // Said as the step-up says it: the phone's interval counted down, a day's cap in words only.
+          const refused = codeThrottled(t, sent.retryAfterSeconds, sent.limit);
+          return page(
+            429,
+            {
+              values,
+              errors: [{ message: refused.text }],
+              sendLimit: sent.limit,
+              ...(refused.resendAfterSeconds === undefined
+                ? {}
+                : { resendAfterSeconds: refused.resendAfterSeconds }),
+            },
+            { 'retry-after': String(sent.retryAfterSeconds) },
+          );
         }
         return page(200, { values, codeRequested: smsCodePolicy });
       }
@@ -328,15 +341,7 @@ const registerPage = webHandler(
         logger.info('registration refused', { code: error.code, status });
         return page(
           status,
-          {
-            values,
-            errors: registerPageErrors(t, error),
-            // Too soon for another code: the button counts down the server's own wait, up to the
-            // phone's interval (a daily cap's hours are said in words only).
-            ...(error instanceof TooManyRequestsError && form.has('send')
-              ? { resendAfterSeconds: countedWait(error.retryAfterSeconds, smsCodePolicy) }
-              : {}),
-          },
+          { values, errors: registerPageErrors(t, error) },
           error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
         );
       }

@@ -12,7 +12,7 @@ import {
   requestPhoneProof,
   type PhoneProofDependencies,
 } from '../identity/phone-proof.js';
-import { normalisePhone, smsCodePolicy } from '../identity/sms-codes.js';
+import { normalisePhone, refusingSendLimit, smsCodePolicy } from '../identity/sms-codes.js';
 import type { PageScripts, PageView } from '../web/pages/interaction-html.js';
 import {
   checksThrottled,
@@ -65,6 +65,13 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
   const finish = (ctx: KoaContextWithOIDC, login: { accountId: string; acr: string; amr: string[] }) =>
     provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
 
+  /** A refused send's message, from the limit that refused it: counted down only for the phone's interval. */
+  const refusedSend = async (
+    view: PageView,
+    request: { retryAfterSeconds: number },
+    sent: { phone: string; source: string },
+  ) => codeThrottled(view.t, request.retryAfterSeconds, await refusingSendLimit(sent, proofs));
+
   return {
     async unmet(ctx: KoaContextWithOIDC) {
       return provider.interactionFinished(
@@ -108,7 +115,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
+          return show(429, typedPhone, await refusedSend(view, request, { phone, source: sourceOf(ctx) }));
         }
         return show(200, typedPhone, codeRequested(view.t, smsCodePolicy));
       }
@@ -173,7 +180,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
+          return show(429, fields, await refusedSend(view, request, { phone, source: sourceOf(ctx) }));
         }
         // The send was counted (the phone's interval runs): the button counts it down here too.
         if (request.status === 'not_proven_phone') {

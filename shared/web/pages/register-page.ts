@@ -13,6 +13,7 @@ import {
 } from './interaction-phone-pages.js';
 import { assuranceLevelOf } from '../../identity/assurance.js';
 import type { Assurance } from '../../identity/person-account.js';
+import type { SendLimit } from '../../identity/sms-codes.js';
 import { assuranceName } from './assurance-words.js';
 import { pageHeaders } from './interaction-html.js';
 
@@ -33,6 +34,8 @@ export interface RegisterPageState {
   codeRequested?: CodeTiming;
   /** An ask for a code refused as too soon: the seconds the server said to wait, counted down too. */
   resendAfterSeconds?: number;
+  /** The limit that refused an ask for a code: a day's cap is never counted down. */
+  sendLimit?: SendLimit;
 }
 
 const labels: Record<Field, (t: Translate) => string> = {
@@ -194,7 +197,8 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
     : html`<form method="post" action="/register" novalidate>
         ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
         ${field('name', t, state.values?.name, errorsOf('name'))}
-        ${field('phone', t, state.values?.phone, errorsOf('phone'))} ${sendCodeButton(t, resendAfter)}
+        ${field('phone', t, state.values?.phone, errorsOf('phone'))}
+        ${sendCodeButton(t, { resendAfterSeconds: resendAfter, sendLimit: state.sendLimit })}
         ${field('code', t, undefined, errorsOf('code'))}
         ${field('password', t, undefined, errorsOf('password'))}
         ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}

@@ -342,6 +342,20 @@ describe('the step-up and reset pages’ scripts and waits', () => {
     expect(await dailyCapPage(resetRefused)).toContain('请在 24 小时后重试');
     expect(scriptSources(resetRefused).script).toBeUndefined();
   });
+
+  // Review finding: the page told a cap from the phone's interval by the wait's length, so a cap's last
+  // minute (a wait under 60 s) was counted down on the button as if it were the interval.
+  it('a daily cap in its last minute is said in words, not counted down', async () => {
+    const p = await person();
+    await phoneDayUsedUp(buildDependencies(runtime.config), p.phone, 30);
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const stepUp = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    const refused = await ua.request(stepUp, { form: { phone: p.phone, send: '1' } });
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(30);
+    expect(await dailyCapPage(refused)).toMatch(/今天获取验证码的次数已达上限，请在 (29|30) 秒后重试。/);
+  });
 });
 
 describe('password reset, and the real owner winning', () => {
