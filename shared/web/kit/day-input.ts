@@ -52,6 +52,8 @@ export function dayInputAttributes(t: Translate): SafeHtml {
     pattern: dayPattern,
     placeholder: dayFormat(t),
     maxlength: '16',
+    // A day's width, not a text input's default 20 characters: two fit side by side in a narrow column.
+    size: '10',
     autocomplete: 'off',
     spellcheck: 'false',
   };
