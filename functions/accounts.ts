@@ -30,7 +30,6 @@ import { authenticateBearer, authenticatePerson } from '../shared/http/authentic
 import { bodyBytes, header, maxBodyBytes, parseJsonBody } from '../shared/http/request.js';
 import { json } from '../shared/http/response.js';
 import { sameOrigin } from '../shared/web/kit/form.js';
-import { htmlPage } from '../shared/web/kit/layout.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
 import type { HttpEvent, HttpResult } from '../shared/http/types.js';
 import { logger } from '../shared/logger.js';
@@ -54,10 +53,11 @@ import {
 import { personAccountView, type PersonAccount } from '../shared/identity/person-account.js';
 import {
   registerPageErrors,
+  registerPageHeaders,
   renderRegisterPage,
   type RegisterPageState,
 } from '../shared/web/pages/register-page.js';
-import { countedWait } from '../shared/web/pages/interaction-phone-pages.js';
+import { codeThrottled } from '../shared/web/pages/interaction-phone-pages.js';
 import { registerPerson, registerPersonInput } from '../shared/identity/register-person.js';
 import { registerWithPhoneCode, sendRegistrationCode } from '../shared/identity/register-phone-code.js';
 import { smsCodePolicy } from '../shared/identity/sms-codes.js';
@@ -244,7 +244,8 @@ async function signedInPerson(
 /**
  * `GET /register` shows the form; `POST /register` (urlencoded) registers and shows the outcome. A page
  * of the site like the others: the visitor's language (a `?lang=` choice remembered in the cookie, so
- * the post that follows answers in it too) and the site's headers.
+ * the post that follows answers in it too), with the identity pages' headers rather than the site's: a
+ * step of signing in, it fetches nothing and runs a script only while its button counts down.
  */
 const registerPage = webHandler(
   'home',
@@ -253,10 +254,11 @@ const registerPage = webHandler(
       statusCode: number,
       state: RegisterPageState = {},
       headers: Record<string, string> = {},
-    ): HttpResult => {
-      const result = htmlPage(statusCode, renderRegisterPage(lang, state));
-      return { ...result, headers: { ...result.headers, ...headers } };
-    };
+    ): HttpResult => ({
+      statusCode,
+      headers: { ...registerPageHeaders(state), ...headers },
+      body: renderRegisterPage(lang, state),
+    });
     if (served.is(event, 'GET /register')) return page(200);
 
     const bytes = bodyBytes(event);
@@ -306,7 +308,20 @@ const registerPage = webHandler(
         // 获取验证码: the same answer whether or not the carrier confirms the phone (no oracle).
         const sent = await sendRegistrationCode(given, event.requestContext.http.sourceIp, deps);
         if (sent.status === 'throttled') {
-          throw new TooManyRequestsError('Too many codes requested', sent.retryAfterSeconds);
+          // Said as the step-up says it: the phone's interval counted down, a day's cap in words only.
+          const refused = codeThrottled(t, sent.retryAfterSeconds, sent.limit);
+          return page(
+            429,
+            {
+              values,
+              errors: [{ message: refused.text }],
+              sendLimit: sent.limit,
+              ...(refused.resendAfterSeconds === undefined
+                ? {}
+                : { resendAfterSeconds: refused.resendAfterSeconds }),
+            },
+            { 'retry-after': String(sent.retryAfterSeconds) },
+          );
         }
         return page(200, { values, codeRequested: smsCodePolicy });
       }
@@ -326,15 +341,7 @@ const registerPage = webHandler(
         logger.info('registration refused', { code: error.code, status });
         return page(
           status,
-          {
-            values,
-            errors: registerPageErrors(t, error),
-            // Too soon for another code: the button counts down the server's own wait, up to the
-            // phone's interval (a daily cap's hours are said in words only).
-            ...(error instanceof TooManyRequestsError && form.has('send')
-              ? { resendAfterSeconds: countedWait(error.retryAfterSeconds, smsCodePolicy) }
-              : {}),
-          },
+          { values, errors: registerPageErrors(t, error) },
           error instanceof TooManyRequestsError ? { 'retry-after': String(error.retryAfterSeconds) } : {},
         );
       }

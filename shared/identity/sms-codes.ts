@@ -118,11 +118,6 @@ function codeMacOf(mac: Mac, key: string, code: string): Promise<string> {
 
 export type SendAdmission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
 
-/**
- * Counts one send on the phone's and the source's limits ({@link smsCodePolicy}): an interval counter that
- * exists only while the interval runs (claimed by one conditional write, so two parallel sends cannot
- * both pass), and a daily counter. A send refused by one limit counts on none of the daily counters.
- */
 /** The send limits of a phone and a source: each counter's key, its interval and its daily cap. */
 async function sendLimits(
   input: { phone: string; source: string },
@@ -144,6 +139,51 @@ async function sendLimits(
   ];
 }
 
+/** The daily counters of `limits` as they stand, and the wait of each one full (a day from its first send). */
+async function dailyCounts(
+  limits: ReadonlyArray<{ key: string; cap: number }>,
+  deps: Pick<SmsCodeDependencies, 'loginAttempts'>,
+  now: number,
+) {
+  const daily = await Promise.all(limits.map((limit) => deps.loginAttempts.read(`${limit.key}#day`, now)));
+  const waits = daily.flatMap((counter, i) =>
+    counter && counter.failures >= limits[i]!.cap ? [counter.lastFailureAt + 86_400 - now] : [],
+  );
+  return { daily, waits };
+}
+
+/**
+ * Which of the send limits a refused send ran into: `daily`, a day's cap (the phone's or the source's,
+ * which no wait of seconds and no other number frees), or `interval`, the wait between two codes to one
+ * phone (and any refusal not a cap's: a claim lost to a parallel send). The page counts down only an
+ * interval and says a cap in words, whatever its wait: in a cap's last minute the wait is as short as an
+ * interval's, so its length tells nothing.
+ */
+export type SendLimit = 'interval' | 'daily';
+
+/**
+ * The {@link SendLimit} of a send just refused ({@link admitSend}), read from the daily counters (read only:
+ * nothing is counted). Asked only after a refusal, for the page's words; a cap filled meanwhile by a
+ * parallel send says `daily`, the safe side (words, not a countdown).
+ *
+ * @example
+ * ```ts
+ * if (request.status === 'throttled') show(codeThrottled(t, request.retryAfterSeconds, await refusingSendLimit({ phone, source }, deps)));
+ * ```
+ */
+export async function refusingSendLimit(
+  input: { phone: string; source: string },
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'>,
+): Promise<SendLimit> {
+  const { waits } = await dailyCounts(await sendLimits(input, deps), deps, epochSeconds(deps.clock));
+  return waits.length > 0 ? 'daily' : 'interval';
+}
+
+/**
+ * Counts one send on the phone's and the source's limits ({@link smsCodePolicy}): an interval counter that
+ * exists only while the interval runs (claimed by one conditional write, so two parallel sends cannot
+ * both pass), and a daily counter. A send refused by one limit counts on none of the daily counters.
+ */
 export async function admitSend(
   input: { phone: string; source: string },
   deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'>,
@@ -152,11 +192,7 @@ export async function admitSend(
   const limits = await sendLimits(input, deps);
   const store = deps.loginAttempts;
   // The daily counters first (read only), so that a send refused there claims no interval.
-  const daily = await Promise.all(limits.map((limit) => store.read(`${limit.key}#day`, now)));
-  const full = daily.map((counter, i) =>
-    counter && counter.failures >= limits[i]!.cap ? counter : undefined,
-  );
-  const waits = full.flatMap((counter) => (counter ? [counter.lastFailureAt + 86_400 - now] : []));
+  const { daily, waits } = await dailyCounts(limits, deps, now);
   if (waits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(1, ...waits) };
   // The intervals: looked at first (a refused send writes nothing), then each claimed by one
   // conditional write; a claim lost to a parallel send gives back the ones this send made.

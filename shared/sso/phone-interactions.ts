@@ -12,7 +12,7 @@ import {
   requestPhoneProof,
   type PhoneProofDependencies,
 } from '../identity/phone-proof.js';
-import { normalisePhone, smsCodePolicy } from '../identity/sms-codes.js';
+import { normalisePhone, refusingSendLimit, smsCodePolicy } from '../identity/sms-codes.js';
 import type { PageScripts, PageView } from '../web/pages/interaction-html.js';
 import {
   checksThrottled,
@@ -23,7 +23,7 @@ import {
   notProvenPhone,
   resetCodeRequested,
   resetPage,
-  smsCountdownScripts,
+  smsCountdownPolicy,
   stepUpPage,
   wrongCode,
   type PageMessage,
@@ -37,8 +37,9 @@ type Send = (status: number, body: string, options?: { scripts?: PageScripts }) 
  * The CSP a page with `message` needs: our own script when its 获取验证码 button counts down (the
  * countdown fetches nothing), none otherwise.
  */
-const scriptsOf = (message: PageMessage | undefined): { scripts?: PageScripts } =>
-  smsCountdownScripts(message?.resendAfterSeconds).length > 0 ? { scripts: 'self' } : {};
+const scriptsOf = (message: PageMessage | undefined): { scripts?: PageScripts } => ({
+  scripts: smsCountdownPolicy(message?.resendAfterSeconds),
+});
 
 /** The check of the login prompt that asks for a step-up (`provider.ts`). */
 export const stepUpReason = 'acr_too_low';
@@ -64,6 +65,13 @@ const sourceOf = (ctx: KoaContextWithOIDC) => ctx.req.socket.remoteAddress ?? 'u
 export function phoneInteractions(provider: Provider, proofs: PhoneProofDependencies) {
   const finish = (ctx: KoaContextWithOIDC, login: { accountId: string; acr: string; amr: string[] }) =>
     provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
+
+  /** A refused send's message, from the limit that refused it: counted down only for the phone's interval. */
+  const refusedSend = async (
+    view: PageView,
+    request: { retryAfterSeconds: number },
+    sent: { phone: string; source: string },
+  ) => codeThrottled(view.t, request.retryAfterSeconds, await refusingSendLimit(sent, proofs));
 
   return {
     async unmet(ctx: KoaContextWithOIDC) {
@@ -108,7 +116,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
+          return show(429, typedPhone, await refusedSend(view, request, { phone, source: sourceOf(ctx) }));
         }
         return show(200, typedPhone, codeRequested(view.t, smsCodePolicy));
       }
@@ -173,7 +181,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds, smsCodePolicy));
+          return show(429, fields, await refusedSend(view, request, { phone, source: sourceOf(ctx) }));
         }
         // The same answer whatever the account: the sender alone reads it (docs/security.md, "Timing").
         return show(200, fields, resetCodeRequested(view.t, smsCodePolicy));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { axeViolations, browserSuite, phone, screenshot, signInClerk } from '../support/browser.js';
 import { drivingLicenceBody, issued, newIdNumber } from '../support/licences.js';
 import { clientCredentialsToken } from '../support/runtime.js';
+import { calendarDate } from '../../shared/web/kit/china-time.js';
 
 /** Issue 20, point 4: the console's list (search, sort, total, pages), the review step and the history. */
 describe('the console’s list, review step and licence history in a browser', () => {
@@ -104,6 +105,49 @@ describe('the console’s list, review step and licence history in a browser', (
     await expect(axeViolations(page)).resolves.toEqual([]);
     await screenshot(page, 'console-list-search-en');
     expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  // Review finding: the issue-day filters were `<input type="date">`, which a Chromium set to English shows
+  // as mm/dd/yyyy on the Chinese page. They are text inputs in the page's own format, read on the server.
+  it('takes issue days as 年-月-日 text in a browser of any locale, and names a wrong one by its label', async () => {
+    await seed(2);
+    const { page, errors, context } = await suite.newPage({ locale: 'en-US' });
+    await signIn(page, '?lang=zh');
+    const from = page.getByLabel('起', { exact: true });
+    await expect(from.evaluate((input: HTMLInputElement) => input.type)).resolves.toBe('text');
+    await expect(from.getAttribute('placeholder')).resolves.toBe('年-月-日');
+    await expect(from.getAttribute('inputmode')).resolves.toBe('numeric');
+    await expect(page.locator('#filter-dates-hint').textContent()).resolves.toContain('2026-03-05');
+    const [year, month, day] = calendarDate(new Date().toISOString()).split('-');
+    await page.getByLabel('持证人姓名').fill('浏览器测试人');
+    // Slashes, one-digit parts, 年月日 and eight digits are all the same day.
+    await from.fill(`${year}/${Number(month)}/${Number(day)}`);
+    await page.getByLabel('止', { exact: true }).fill(`${year}年${month}月${day}日`);
+    await page.getByRole('button', { name: '查询', exact: true }).click();
+    await expect.poll(() => page.locator('#console-summary').textContent()).toMatch(/共 \d+ 条/);
+    await expect(from.inputValue()).resolves.toBe(`${year}-${month}-${day}`);
+    await expect(page.locator('tbody tr').count()).resolves.toBeGreaterThanOrEqual(2);
+
+    await from.fill(`${year}0230`);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: '查询', exact: true }).click(),
+    ]);
+    expect(response.status()).toBe(400);
+    await page.waitForLoadState();
+    await expect(page.locator('#filter-issued-from-error').textContent()).resolves.toContain(
+      '签发日期（起）：请按“年-月-日”填写有效日期',
+    );
+    await expect(from.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(from.inputValue()).resolves.toBe(`${year}0230`);
+    await expect(axeViolations(page)).resolves.toEqual([]);
+
+    await page.goto('/console?lang=en');
+    await expect(page.getByLabel('From', { exact: true }).getAttribute('placeholder')).resolves.toBe(
+      'YYYY-MM-DD',
+    );
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
     await context.close();
   });
 

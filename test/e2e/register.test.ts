@@ -70,7 +70,7 @@ describe('registering through the /register form', () => {
     await expect(done.getByRole('heading').textContent()).resolves.toBe('注册成功');
     const masked = `${person.idNumber.slice(0, 6)}********${person.idNumber.slice(14)}`;
     await expect(done.textContent()).resolves.toContain(masked);
-    await expect(done.textContent()).resolves.toContain('已通过人口信息核验');
+    await expect(done.textContent()).resolves.toContain('二级（实名）；查看电子证照需三级（实名并核验本人）');
     await expect(page.content()).resolves.not.toContain(person.idNumber);
     await expect(page.locator('form').count()).resolves.toBe(0);
     await screenshot(page, 'register-done');

@@ -1,7 +1,9 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { registryPeople } from '../../infra/local/demo-data.js';
+import { buildDependencies } from '../../functions/composition/dependencies.js';
 import { smsCodePolicy } from '../../shared/identity/sms-codes.js';
+import { phoneDayUsedUp } from '../support/in-memory-sms.js';
 import { axeViolations, browserSuite, signInOnLoginPage } from '../support/browser.js';
 import { authorizationRequest, demoPlatform } from '../support/oidc-flows.js';
 import { openAccount } from '../support/sharing-flows.js';
@@ -160,6 +162,30 @@ describe('the 获取验证码 countdown', () => {
       waiting: true,
       label: `重新获取（${retryAfter} 秒）`,
     });
+    await context.close();
+  });
+
+  // Review finding: the countdown told a cap from the phone's interval by the wait's length, so in a
+  // cap's last minute (a wait under 60 s) the button counted the cap down as if it were the interval.
+  it('never counts down a daily cap, even in its last minute: the server names the limit', async () => {
+    const { runtime } = suite;
+    const newcomer = registryPeople[14]!;
+    await phoneDayUsedUp(buildDependencies(runtime.config), newcomer.phone, 30);
+    const { page, context, errors } = await suite.newPage();
+    page.setDefaultTimeout(8000);
+    await page.clock.install();
+    expect(await askOnRegisterPage(page, newcomer)).toBe(429);
+    const said = /今天获取验证码的次数已达上限，请在 (\d+) 秒后重试/.exec(
+      (await page.locator('#error-summary').textContent()) ?? '',
+    );
+    expect(Number(said?.[1])).toBeLessThanOrEqual(30);
+    await expect(page.locator('#send-code').getAttribute('data-limit')).resolves.toBe('daily');
+    const ready = { waiting: false, disabled: false, label: '获取验证码', announced: '', live: 'polite' };
+    await expect(sendButton(page)).resolves.toEqual(ready);
+    await page.clock.runFor(10_000);
+    await expect(sendButton(page)).resolves.toEqual(ready);
+    // The 429 answering the form is the browser's one console line; no script ran, none failed.
+    expect(errors.filter((e) => !/status of 429/.test(e))).toEqual([]);
     await context.close();
   });
 

@@ -187,33 +187,49 @@ export class InMemorySmsJobQueue implements SmsJobQueue {
 /**
  * Today's codes to `phone` (as typed) used up, as `smsCodePolicy.phoneDailyCap` sends would have: the
  * daily counter the send limits keep (`admitSend`), written through the runtime's own store, so that the
- * next ask is refused with a wait of about a day.
+ * next ask is refused with a wait of about a day, or of `secondsLeft` (a cap in its last minute).
  */
 export async function phoneDayUsedUp(
   deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac'>,
   phone: string,
+  secondsLeft = 86_400,
 ): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const digest = await phoneDigest(deps.lookupMac, normalisePhone(phone)!);
-  const counter = { failures: smsCodePolicy.phoneDailyCap, lastFailureAt: now };
+  const firstSend = now + secondsLeft - 86_400;
+  const counter = { failures: smsCodePolicy.phoneDailyCap, lastFailureAt: firstSend };
   const written = await deps.loginAttempts.replace(
     `sms-send#phone#${digest}#day`,
     undefined,
     counter,
-    now + 86_400,
+    firstSend + 86_400,
     now,
   );
   if (!written) throw new Error('the phone already had a daily counter');
 }
 
+/** The script and fetch sources a page's CSP allows (`undefined` when it names none). */
+export function scriptSources(response: Response) {
+  const csp = response.headers.get('content-security-policy') ?? '';
+  const directive = (name: string) =>
+    csp
+      .split(';')
+      .map((part) => part.trim())
+      .find((part) => part.startsWith(`${name} `));
+  return { script: directive('script-src'), connect: directive('connect-src') };
+}
+
 /**
- * Checks that `refused` is a daily cap's answer to 获取验证码 (429, a `Retry-After` longer than the
- * phone's interval) with no countdown on the page (no `data-resend-after`, no script), and gives its HTML.
+ * Checks that `refused` is a daily cap's answer to 获取验证码 (429, a `Retry-After`, the button naming the
+ * cap) with no countdown on the page (no `data-resend-after`, no script, no `script-src`), however short
+ * the wait, and gives its HTML.
  */
 export async function dailyCapPage(refused: Response): Promise<string> {
   expect(refused.status).toBe(429);
-  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(smsCodePolicy.phoneIntervalSeconds);
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(scriptSources(refused).script).toBeUndefined();
   const html = await refused.text();
+  expect(html).toContain('data-limit="daily"');
   expect(html).not.toContain('data-resend-after');
   expect(html).not.toContain('sms-countdown.js');
   return html;

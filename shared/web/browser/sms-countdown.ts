@@ -1,8 +1,9 @@
 /**
  * The 获取验证码 button's countdown (`/assets/sms-countdown.js`), on the step-up, reset and registration
  * pages: when the page answers a counted ask for a code, the button carries the seconds until the server
- * allows the next one (`data-resend-after`, from the server's own `smsCodePolicy` or its `Retry-After`,
- * never more than the phone's interval: a daily cap is said in words, not counted down).
+ * allows the next one (`data-resend-after`, from the server's own `smsCodePolicy` or its `Retry-After`)
+ * and the limit the wait is of (`data-limit`, as the server names it): only the phone's interval
+ * (`interval`) is counted down; a day's cap (`daily`) is said in words, even in its last minute.
  * While the wait runs the button is `aria-disabled` and shows the seconds left; its clicks (a mouse,
  * Enter or Space, or Enter in a field, which clicks the form's first button) are held, so nothing is
  * sent, but it stays in the tab order (a `disabled` button would vanish from it and leave a keyboard user
@@ -50,7 +51,10 @@ function start(button: HTMLButtonElement, status: HTMLElement | null, phone: HTM
   }, 250);
 }
 
-const button = document.querySelector<HTMLButtonElement>('#send-code[data-resend-after]');
+// Only the phone's interval is counted down: the server names the limit, and a day's cap is said in words.
+const button = document.querySelector<HTMLButtonElement>(
+  '#send-code[data-limit="interval"][data-resend-after]',
+);
 if (button) {
   start(button, document.getElementById('send-code-status'), document.querySelector('input#phone'));
 }

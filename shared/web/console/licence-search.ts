@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { calendarDayText } from '../kit/day-input.js';
 import type { ListQuery } from './issuer-api.js';
 
 /** A blank field is no filter, as a search form left empty sends it. */
@@ -29,8 +30,10 @@ export const consoleSearch = z.object({
   holder: optional(z.string().trim().max(32)),
   holderName: optional(z.string().trim().max(50)),
   number: optional(z.string().trim().max(100)),
-  issuedFrom: optional(z.iso.date()),
-  issuedTo: optional(z.iso.date()),
+  // Typed days (text inputs, any browser locale): one unreadable is refused, naming its field
+  // (readConsoleSearch), never dropped, since a search quietly without its dates would mislead.
+  issuedFrom: z.preprocess(blank, calendarDayText.optional()),
+  issuedTo: z.preprocess(blank, calendarDayText.optional()),
   // Only licences whose signing key was withdrawn (the API's `keyWithdrawn=true`): those to re-issue.
   keyWithdrawn: optional(z.enum(['true'])),
   sort: z.enum(listSorts).catch('-issuedAt').default('-issuedAt'),
@@ -55,6 +58,37 @@ export const consoleSearch = z.object({
     .catch(undefined),
 });
 export type ConsoleSearch = z.output<typeof consoleSearch>;
+
+/** The search's day fields, typed as text. */
+export const dayFilters = ['issuedFrom', 'issuedTo'] as const;
+export type DayFilter = (typeof dayFilters)[number];
+
+/**
+ * The search a form or query asks for, and the day fields it could not read (as typed, to show again
+ * with their error): the rest of the search stands without them. The page answers 400 naming each.
+ *
+ * @example
+ * ```ts
+ * readConsoleSearch({ issuedFrom: '2026-02-30' }); // { search: { …, issuedFrom: undefined }, invalid: { issuedFrom: '2026-02-30' } }
+ * ```
+ */
+export function readConsoleSearch(input: Record<string, unknown>): {
+  search: ConsoleSearch;
+  invalid: Partial<Record<DayFilter, string>>;
+} {
+  const parsed = consoleSearch.safeParse(input);
+  if (parsed.success) return { search: parsed.data, invalid: {} };
+  const invalid: Partial<Record<DayFilter, string>> = {};
+  const rest = { ...input };
+  for (const issue of parsed.error.issues) {
+    const field = dayFilters.find((name) => name === issue.path[0]);
+    if (!field) continue;
+    invalid[field] = String(input[field] ?? '').slice(0, 32);
+    delete rest[field];
+  }
+  // Only the day fields can fail (every other field falls back): without them the search parses.
+  return { search: consoleSearch.parse(rest), invalid };
+}
 
 /** The fields that name a person: only ever posted, never in a URL, the history or a server log. */
 export const personalFilters = ['holder', 'holderName'] as const;

@@ -5,8 +5,10 @@ import {
   searchFilters,
   totalField,
   type ConsoleSearch,
+  type DayFilter,
   type ListSort,
 } from '../console/licence-search.js';
+import { dayHint, dayInputAttributes } from '../kit/day-input.js';
 import { chinaDate, statusBadge, statusLabel, typeName, validity } from '../console/labels.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
@@ -24,7 +26,20 @@ export interface ConsoleListInput {
   notice?: { kind: 'error' | 'success' | 'info'; text: string };
   /** Search fields the API refused, with the message to show under each. */
   errors?: Partial<Record<'holder' | 'issuedTo' | 'issuedFrom', string>>;
+  /** Day fields typed unreadable, shown again as typed (with their error) to correct. */
+  typed?: Partial<Record<DayFilter, string>>;
 }
+
+/** A day field's name as the page labels it: the legend and the field's own label. */
+export const dayFilterName = (t: Translate, field: DayFilter): string =>
+  field === 'issuedFrom' ? t('签发日期（起）', 'Issued from') : t('签发日期（止）', 'Issued to');
+
+/** The error of a day field that is no day, naming it by its label and saying the format. */
+export const dayFilterError = (t: Translate, field: DayFilter): string =>
+  t(
+    `${dayFilterName(t, field)}：请按“年-月-日”填写有效日期，如 2026-03-05。`,
+    `${dayFilterName(t, field)}: enter a real date as YYYY-MM-DD, such as 2026-03-05.`,
+  );
 
 const statuses = ['valid', 'suspended', 'revoked', 'expired'] as const;
 
@@ -43,6 +58,7 @@ const statuses = ['valid', 'suspended', 'revoked', 'expired'] as const;
 export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml {
   const { page, search, types } = input;
   const errors = input.errors ?? {};
+  const typed = input.typed ?? {};
   const filtered = Object.keys(searchFilters(search)).length > 0;
   return html`${consoleBar(t, input.who)}
     <h1>${t('已签发证照', 'Issued licences')}</h1>
@@ -55,6 +71,7 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
       id="console-search"
       role="search"
       aria-label="${t('查询证照', 'Search licences')}"
+      novalidate
     >
       ${textField('filter-holder-name', 'holderName', t('持证人姓名', 'Holder’s name'), search.holderName, {
         maxlength: 50,
@@ -103,8 +120,9 @@ export function consoleListBody(t: Translate, input: ConsoleListInput): SafeHtml
       </div>
       <fieldset class="field console-dates">
         <legend>${t('签发日期', 'Issued between')}</legend>
-        ${dateField('filter-issued-from', 'issuedFrom', t('起', 'From'), search.issuedFrom, errors.issuedFrom)}
-        ${dateField('filter-issued-to', 'issuedTo', t('止', 'To'), search.issuedTo, errors.issuedTo)}
+        ${dateField(t, 'filter-issued-from', 'issuedFrom', t('起', 'From'), typed.issuedFrom ?? search.issuedFrom, errors.issuedFrom)}
+        ${dateField(t, 'filter-issued-to', 'issuedTo', t('止', 'To'), typed.issuedTo ?? search.issuedTo, errors.issuedTo)}
+        <span class="hint" id="filter-dates-hint">${dayHint(t)}</span>
       </fieldset>
       <div class="field check">
         <input
@@ -353,22 +371,28 @@ function textField(
   </div>`;
 }
 
+/**
+ * A day of the search as a text input ({@link dayInputAttributes}), not `type="date"`: that one shows the
+ * browser's locale (`mm/dd/yyyy` in an English Chromium) whatever the page's language.
+ */
 function dateField(
+  t: Translate,
   id: string,
-  name: string,
+  name: DayFilter,
   label: string,
   value: string | undefined,
   error: string | undefined,
 ): SafeHtml {
+  const describedBy = ['filter-dates-hint', error ? `${id}-error` : undefined].filter(Boolean).join(' ');
   return html`<div class="console-date">
     <label for="${id}">${label}</label>
     <input
       id="${id}"
       name="${name}"
-      type="date"
+      ${dayInputAttributes(t)}
       value="${value ?? ''}"
       ${attr('aria-invalid', error ? 'true' : undefined)}
-      ${attr('aria-describedby', error ? `${id}-error` : undefined)}
+      aria-describedby="${describedBy}"
     />
     ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : ''}
   </div>`;

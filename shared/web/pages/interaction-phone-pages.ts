@@ -1,5 +1,6 @@
+import type { SendLimit } from '../../identity/sms-codes.js';
 import type { Translate } from '../kit/i18n.js';
-import { html, page, type PageView } from './interaction-html.js';
+import { html, page, type PageScripts, type PageView } from './interaction-html.js';
 
 /** A notice (role status) or an error (role alert) above a form. */
 function notice(message: { text: string; error?: boolean } | undefined) {
@@ -13,7 +14,13 @@ function notice(message: { text: string; error?: boolean } | undefined) {
  * A notice or error above a form; `resendAfterSeconds` when it answers 获取验证码 (a send the server
  * counted): the wait before the next code, which the 获取验证码 button counts down ({@link sendCodeButton}).
  */
-export type PageMessage = { text: string; error?: boolean; resendAfterSeconds?: number };
+export type PageMessage = {
+  text: string;
+  error?: boolean;
+  resendAfterSeconds?: number;
+  /** The limit that refused a send, when one did: the button names it ({@link sendCodeButton}). */
+  sendLimit?: SendLimit;
+};
 
 /**
  * How long a code lives and the wait between two codes to one phone: the server's own policy
@@ -72,16 +79,14 @@ export const resetCodeRequested = (t: Translate, timing: CodeTiming): PageMessag
 });
 
 /**
- * The part of a refused send's wait (`Retry-After`) that the 获取验证码 button counts down: a wait up to
- * the phone's interval only. A longer one is a daily cap's (the phone's codes of the day, or the source
- * address's, which another number typed in would not free), and a button counting down 86 400 seconds
- * helps no one: the notice says in words when to try again, and the button stays as it is.
+ * The part of a refused send's wait (`Retry-After`) that the 获取验证码 button counts down: the wait
+ * between two codes to the phone only, as the server says which limit refused it ({@link SendLimit}). A
+ * daily cap's wait (the phone's codes of the day, or the source address's, which another number typed in
+ * would not free) is said in words and never counted down, even in its last minute, when it is as short
+ * as an interval's.
  */
-export const countedWait = (
-  retryAfterSeconds: number,
-  timing: Pick<CodeTiming, 'phoneIntervalSeconds'>,
-): number | undefined =>
-  retryAfterSeconds > 0 && retryAfterSeconds <= timing.phoneIntervalSeconds ? retryAfterSeconds : undefined;
+export const countedWait = (retryAfterSeconds: number, limit: SendLimit): number | undefined =>
+  limit === 'interval' && retryAfterSeconds > 0 ? retryAfterSeconds : undefined;
 
 /** A wait said in words: seconds up to two minutes, then minutes, then hours (rounded up). */
 export function waitInWords(t: Translate, seconds: number): string {
@@ -101,8 +106,17 @@ export const smsCountdownScripts = (resendAfterSeconds: number | undefined): rea
   resendAfterSeconds !== undefined && resendAfterSeconds > 0 ? ['sms-countdown.js'] : [];
 
 /**
+ * What the CSP of a page with a 获取验证码 button allows ({@link pageHeaders}): our own script while the
+ * button counts down ({@link smsCountdownScripts}; the countdown fetches nothing), none otherwise.
+ */
+export const smsCountdownPolicy = (resendAfterSeconds: number | undefined): PageScripts =>
+  smsCountdownScripts(resendAfterSeconds).length > 0 ? 'self' : 'none';
+
+/**
  * The 获取验证码 button. After a send the server counted, it carries the seconds until the server
- * allows the next one (`data-resend-after`, at most the phone's interval: {@link countedWait}) and the
+ * allows the next one (`data-resend-after`, the phone's interval only: {@link countedWait}), the limit
+ * they are of (`data-limit="interval"`; a send refused by a day's cap is `data-limit="daily"` and never
+ * counted down) and the
  * words of the countdown in the page's language; the page's script marks it `aria-disabled` (it stays
  * in the tab order, its clicks are held) and counts down, and a polite live region, empty until then,
  * says when the wait has ended (the notice above, role status, already says it began). Without the
@@ -110,13 +124,19 @@ export const smsCountdownScripts = (resendAfterSeconds: number | undefined): rea
  * own 请在 N 秒后重试), so the countdown is an enhancement only. It starts on every counted ask,
  * whatever the phone: the page may not tell a confirmed phone from another.
  */
-export function sendCodeButton(t: Translate, resendAfterSeconds?: number) {
+export function sendCodeButton(
+  t: Translate,
+  wait: { resendAfterSeconds?: number | undefined; sendLimit?: SendLimit | undefined } = {},
+) {
+  const { resendAfterSeconds, sendLimit } = wait;
   const waiting =
-    resendAfterSeconds !== undefined && resendAfterSeconds > 0
-      ? html` data-resend-after="${String(Math.ceil(resendAfterSeconds))}"
+    resendAfterSeconds !== undefined && resendAfterSeconds > 0 && sendLimit !== 'daily'
+      ? html` data-limit="interval" data-resend-after="${String(Math.ceil(resendAfterSeconds))}"
         data-wait-label="${t('重新获取（{s} 秒）', 'Send again ({s} s)')}"
         data-ready-announce="${t('现在可以重新获取验证码', 'You can ask for a new code now')}"`
-      : html``;
+      : sendLimit === 'daily'
+        ? html` data-limit="daily"`
+        : html``;
   return html`<button
       type="submit"
       name="send"
@@ -145,15 +165,12 @@ export const expiredCode = (t: Translate): PageMessage => ({
 });
 
 /**
- * A send refused (`Retry-After` `seconds`): too soon after the last code to this phone (the button
- * counts it down), or a daily cap reached (said in hours, no countdown: {@link countedWait}).
+ * A send refused (`Retry-After` `seconds`) by `limit`, as the server says: too soon after the last code to
+ * this phone (the button counts it down), or a daily cap reached (said in words, no countdown:
+ * {@link countedWait}).
  */
-export const codeThrottled = (
-  t: Translate,
-  seconds: number,
-  timing: Pick<CodeTiming, 'phoneIntervalSeconds'>,
-): PageMessage => {
-  const counted = countedWait(seconds, timing);
+export const codeThrottled = (t: Translate, seconds: number, limit: SendLimit): PageMessage => {
+  const counted = countedWait(seconds, limit);
   const wait = waitInWords(t, seconds);
   return {
     text:
@@ -164,6 +181,7 @@ export const codeThrottled = (
           )
         : t(`发送过于频繁，请在 ${wait}后重试。`, `Too many codes: try again in ${wait}.`),
     error: true,
+    sendLimit: limit,
     ...(counted === undefined ? {} : { resendAfterSeconds: counted }),
   };
 };
@@ -192,7 +210,7 @@ export const notProvenPhone = (t: Translate): PageMessage => ({
 
 export const fieldProblem = (text: string): PageMessage => ({ text, error: true });
 
-function phoneAndCode(t: Translate, phone: string | undefined, resendAfterSeconds?: number) {
+function phoneAndCode(t: Translate, phone: string | undefined, message: PageMessage | undefined) {
   return html`<label for="phone">${t('手机号', 'Mobile number')}</label>
     <input
       type="tel"
@@ -203,7 +221,7 @@ function phoneAndCode(t: Translate, phone: string | undefined, resendAfterSecond
       maxlength="20"
       value="${phone ?? ''}"
     />
-    ${sendCodeButton(t, resendAfterSeconds)}
+    ${sendCodeButton(t, message ?? {})}
     <label for="code">${t('短信验证码', 'Code from the text message')}</label>
     <input
       type="text"
@@ -238,7 +256,7 @@ export function stepUpPage(
       </p>
       ${notice(input.message)}
       <form class="card" method="post" action="/interaction/${input.uid}/stepup" novalidate>
-        ${phoneAndCode(t, input.phone, input.message?.resendAfterSeconds)}
+        ${phoneAndCode(t, input.phone, input.message)}
         <button type="submit">${t('验证', 'Confirm')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/unmet"
           >${t('无法验证，返回', 'I cannot, go back')}</a
@@ -279,7 +297,7 @@ export function resetPage(
           maxlength="18"
           value="${input.idNumber ?? ''}"
         />
-        ${phoneAndCode(t, input.phone, input.message?.resendAfterSeconds)}
+        ${phoneAndCode(t, input.phone, input.message)}
         <label for="password">${t('新密码', 'New password')}</label>
         <input type="password" id="password" name="password" autocomplete="new-password" maxlength="128" />
         <button type="submit">${t('重设密码并登录', 'Reset and sign in')}</button>

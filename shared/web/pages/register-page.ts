@@ -6,11 +6,16 @@ import { labelledInput } from '../kit/labelled-input.js';
 import {
   codeRequestedText,
   sendCodeButton,
+  smsCountdownPolicy,
   smsCountdownScripts,
   waitInWords,
   type CodeTiming,
 } from './interaction-phone-pages.js';
+import { assuranceLevelOf } from '../../identity/assurance.js';
 import type { Assurance } from '../../identity/person-account.js';
+import type { SendLimit } from '../../identity/sms-codes.js';
+import { assuranceName } from './assurance-words.js';
+import { pageHeaders } from './interaction-html.js';
 
 type Field = 'idNumber' | 'name' | 'phone' | 'code' | 'password' | 'passwordConfirm';
 /** Where an error may point: an input, or the consent box under the privacy notice. */
@@ -29,6 +34,8 @@ export interface RegisterPageState {
   codeRequested?: CodeTiming;
   /** An ask for a code refused as too soon: the seconds the server said to wait, counted down too. */
   resendAfterSeconds?: number;
+  /** The limit that refused an ask for a code: a day's cap is never counted down. */
+  sendLimit?: SendLimit;
 }
 
 const labels: Record<Field, (t: Translate) => string> = {
@@ -99,22 +106,31 @@ const inputs: Record<
   passwordConfirm: { type: 'password', attributes: { autocomplete: 'new-password', maxlength: 128 } },
 };
 
-// Levels 1 and 2 cannot read licences (level 3 by default): say so, so that an empty wallet is no surprise.
-const assuranceText: Record<Assurance, (t: Translate) => string> = {
-  'registry-verified': (t) =>
-    t(
-      '二级（已通过人口信息核验）；查看电子证照需三级认证',
-      'Level 2 (checked against the population registry); reading licences needs level 3',
-    ),
-  'self-asserted': (t) =>
-    t(
-      '一级（本人声明，未经人口信息核验）；查看电子证照需三级认证',
-      'Level 1 (self-asserted, not checked against the population registry); reading licences needs level 3',
-    ),
-  'in-person-verified': (t) => t('三级（已当面核验）', 'Level 3 (proven in person)'),
-  'possession-verified': (t) =>
-    t('三级（已短信核验本人手机）', 'Level 3 (proven by a code to their own phone)'),
-};
+/**
+ * The level an account registered at, in the words every page uses for levels (./assurance-words.ts).
+ * Levels 1 and 2 cannot read licences (level 3 by default): the page says so, so that an empty wallet is
+ * no surprise.
+ */
+export function registeredLevelText(t: Translate, assurance: Assurance): string {
+  const level = assuranceLevelOf({ assurance });
+  return level >= 3
+    ? assuranceName(t, level)
+    : t(
+        `${assuranceName(t, level)}；查看电子证照需${assuranceName(t, 3)}`,
+        `${assuranceName(t, level)}; reading licences needs ${assuranceName(t, 3)}`,
+      );
+}
+
+/** The seconds the 获取验证码 button counts down: after a counted ask, or a refused one's interval. */
+const countdownOf = (state: RegisterPageState) =>
+  state.codeRequested?.phoneIntervalSeconds ?? state.resendAfterSeconds;
+
+/**
+ * The security headers of the page showing `state`: the identity pages' own ({@link pageHeaders}), with
+ * our own script only while its button counts down, and no fetch (the countdown talks to no one).
+ */
+export const registerPageHeaders = (state: RegisterPageState): Record<string, string> =>
+  pageHeaders(undefined, { scripts: smsCountdownPolicy(countdownOf(state)) });
 
 function field(name: Field, t: Translate, value: string | undefined, errors: readonly string[]): SafeHtml {
   const { type, attributes, hint, optional } = inputs[name];
@@ -158,7 +174,7 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
           </ul>
         </div>`;
   const registered = state.registered;
-  const resendAfter = state.codeRequested?.phoneIntervalSeconds ?? state.resendAfterSeconds;
+  const resendAfter = countdownOf(state);
   const content = registered
     ? html`<section class="notice success" role="status" aria-labelledby="done-title">
           <h2 id="done-title">${t('注册成功', 'Registration complete')}</h2>
@@ -168,7 +184,7 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
             <dt>${labels.name(t)}</dt>
             <dd>${registered.name}</dd>
             <dt>${t('认证级别', 'Assurance')}</dt>
-            <dd>${assuranceText[registered.assurance](t)}</dd>
+            <dd>${registeredLevelText(t, registered.assurance)}</dd>
           </dl>
         </section>
         <p>
@@ -181,7 +197,8 @@ export function renderRegisterPage(lang: Lang, state: RegisterPageState = {}): s
     : html`<form method="post" action="/register" novalidate>
         ${field('idNumber', t, state.values?.idNumber, errorsOf('idNumber'))}
         ${field('name', t, state.values?.name, errorsOf('name'))}
-        ${field('phone', t, state.values?.phone, errorsOf('phone'))} ${sendCodeButton(t, resendAfter)}
+        ${field('phone', t, state.values?.phone, errorsOf('phone'))}
+        ${sendCodeButton(t, { resendAfterSeconds: resendAfter, sendLimit: state.sendLimit })}
         ${field('code', t, undefined, errorsOf('code'))}
         ${field('password', t, undefined, errorsOf('password'))}
         ${field('passwordConfirm', t, undefined, errorsOf('passwordConfirm'))}

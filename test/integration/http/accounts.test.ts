@@ -343,7 +343,7 @@ describe('the /register page', () => {
     expect(html).toContain('注册成功');
     expect(html).toContain(masked(person.idNumber));
     expect(html).not.toContain(person.idNumber);
-    expect(html).toContain('已通过人口信息核验');
+    expect(html).toContain('<dd>二级（实名）；查看电子证照需三级（实名并核验本人）</dd>');
   });
 
   it('refuses what is not its form: too large (413), another media type (415), a cross-site fetch (403)', async () => {

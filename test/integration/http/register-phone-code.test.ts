@@ -3,7 +3,7 @@ import { dependencies } from '../../../functions/composition/dependencies.js';
 import { registryPeople } from '../../../infra/local/demo-data.js';
 import { parseIdNumber } from '../../../shared/identifiers/id-number.js';
 import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
-import { dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
+import { dailyCapPage, outbox, phoneDayUsedUp, scriptSources } from '../../support/in-memory-sms.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 
 /**
@@ -62,7 +62,7 @@ describe('the /register page with a phone', () => {
     const done = await postForm({ ...fields, code: code!, password, passwordConfirm: password });
     const html = await done.text();
     expect(done.status, html).toBe(201);
-    expect(html).toContain('三级（已短信核验本人手机）');
+    expect(html).toContain('<dd>三级（实名并核验本人）</dd>');
     expect(html).not.toContain(person.phone.slice(3));
     const account = await storedAccount(person.idNumber);
     expect(account).toMatchObject({ assurance: 'possession-verified', provenPhone: expect.any(String) });
@@ -139,7 +139,43 @@ describe('the /register page with a phone', () => {
     await phoneDayUsedUp(dependencies(), person.phone);
     const fields = { idNumber: person.idNumber, name: person.name, phone: person.phone };
     const refused = await postForm({ ...fields, send: '1' });
-    expect(await dailyCapPage(refused)).toContain('尝试次数过多，请在 24 小时后重试。');
+    expect(await dailyCapPage(refused)).toContain('今天获取验证码的次数已达上限，请在 24 小时后重试。');
     expect(await codesTo(person.phone)).toEqual([]);
+  });
+
+  // Review finding: in a cap's last minute its wait (under the phone's 60 s interval) was counted down.
+  it('a daily cap in its last minute is said in words too, never counted down', async () => {
+    const person = registryPeople[13]!;
+    await phoneDayUsedUp(dependencies(), person.phone, 30);
+    const fields = { idNumber: person.idNumber, name: person.name, phone: person.phone };
+    const refused = await postForm({ ...fields, send: '1' });
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(30);
+    expect(await dailyCapPage(refused)).toMatch(/今天获取验证码的次数已达上限，请在 (29|30) 秒后重试。/);
+    expect(await codesTo(person.phone)).toEqual([]);
+  });
+
+  // Review finding: /register was served with the site's headers, always allowing script-src and
+  // connect-src; like the step-up and reset pages, it allows our own script only while the button counts
+  // down, and never a fetch.
+  it('allows our own script only while the button counts down, and never a fetch', async () => {
+    const shown = await fetch(`${runtime.baseUrl}/register`);
+    expect(await shown.text()).toContain('获取验证码');
+    expect(scriptSources(shown)).toEqual({ script: undefined, connect: undefined });
+    expect(shown.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    const person = registryPeople[14]!;
+    const fields = { idNumber: person.idNumber, name: person.name, phone: person.phone };
+    const sent = await postForm({ ...fields, send: '1' });
+    expect(sent.status).toBe(200);
+    expect(await sent.text()).toContain('sms-countdown.js');
+    expect(scriptSources(sent)).toEqual({ script: "script-src 'self'", connect: undefined });
+    const wrong = await postForm({
+      ...fields,
+      code: '000000',
+      password: 'Reg-Csp-2026!',
+      passwordConfirm: 'x',
+    });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).not.toContain('<script');
+    expect(scriptSources(wrong)).toEqual({ script: undefined, connect: undefined });
   });
 });

@@ -63,7 +63,7 @@ describe('SMS codes sent after the answer', () => {
     const password = 'After-Answer-2026!';
     const done = await postForm({ ...fields, code: codes[0]!, password, passwordConfirm: password });
     expect(done.status, await done.clone().text()).toBe(201);
-    expect(await done.text()).toContain('三级（已短信核验本人手机）');
+    expect(await done.text()).toContain('<dd>三级（实名并核验本人）</dd>');
   });
 
   it('keeps a job that cannot be opened in the dead-letter failures after its deliveries, sending and storing nothing', async () => {

@@ -6,7 +6,13 @@ import { personLookupKey } from '../../../shared/identifiers/lookup-key.js';
 import { phoneDigest } from '../../../shared/identity/sms-codes.js';
 import { postJson } from '../../support/http-api.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
-import { CarrierOfNumbers, dailyCapPage, outbox, phoneDayUsedUp } from '../../support/in-memory-sms.js';
+import {
+  CarrierOfNumbers,
+  dailyCapPage,
+  outbox,
+  phoneDayUsedUp,
+  scriptSources,
+} from '../../support/in-memory-sms.js';
 import {
   adminToken,
   authorizationRequest,
@@ -284,17 +290,6 @@ describe('step-up by acr_values', () => {
   });
 });
 
-/** The script and fetch sources a page's CSP allows (`undefined` when it names none). */
-function scriptSources(response: Response) {
-  const csp = response.headers.get('content-security-policy') ?? '';
-  const directive = (name: string) =>
-    csp
-      .split(';')
-      .map((part) => part.trim())
-      .find((part) => part.startsWith(`${name} `));
-  return { script: directive('script-src'), connect: directive('connect-src') };
-}
-
 // Review findings: the step-up and reset pages always allowed script-src and connect-src, and a daily
 // cap's Retry-After (up to 86 400 s) was counted down on the button as 重新获取（86400 秒）.
 describe('the step-up and reset pages’ scripts and waits', () => {
@@ -353,6 +348,20 @@ describe('the step-up and reset pages’ scripts and waits', () => {
     });
     expect(await dailyCapPage(resetRefused)).toContain('请在 24 小时后重试');
     expect(scriptSources(resetRefused).script).toBeUndefined();
+  });
+
+  // Review finding: the page told a cap from the phone's interval by the wait's length, so a cap's last
+  // minute (a wait under 60 s) was counted down on the button as if it were the interval.
+  it('a daily cap in its last minute is said in words, not counted down', async () => {
+    const p = await person();
+    await phoneDayUsedUp(buildDependencies(runtime.config), p.phone, 30);
+    const ua = browser();
+    const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
+    const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
+    const stepUp = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
+    const refused = await ua.request(stepUp, { form: { phone: p.phone, send: '1' } });
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(30);
+    expect(await dailyCapPage(refused)).toMatch(/今天获取验证码的次数已达上限，请在 (29|30) 秒后重试。/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { registerPageErrors, renderRegisterPage } from '../../../shared/web/pages/register-page.js';
 import { translator } from '../../../shared/web/kit/i18n.js';
+import { assuranceName } from '../../../shared/web/pages/assurance-words.js';
 
 const zh = translator('zh');
 const en = translator('en');
@@ -137,8 +138,37 @@ describe('the registration page', () => {
     const html = renderRegisterPage('zh', { registered });
     expect(html).toContain('注册成功');
     expect(html).toContain('<dd>110105********1239</dd>');
-    expect(html).toContain('已通过人口信息核验');
+    expect(html).toContain(`<dd>${assuranceName(zh, 2)}；查看电子证照需${assuranceName(zh, 3)}</dd>`);
     expect(html).not.toContain('<form');
-    expect(renderRegisterPage('en', { registered })).toContain('checked against the population registry');
+    expect(renderRegisterPage('en', { registered })).toContain(
+      `<dd>${assuranceName(en, 2)}; reading licences needs ${assuranceName(en, 3)}</dd>`,
+    );
+  });
+
+  // Review finding: the page worded levels with its own text (二级（已通过人口信息核验）), apart from the
+  // one table every other page uses.
+  it('words each level it can register at as the assurance table does', () => {
+    const levels = {
+      'self-asserted': 1,
+      'registry-verified': 2,
+      'possession-verified': 3,
+      'in-person-verified': 3,
+    } as const;
+    for (const [assurance, level] of Object.entries(levels)) {
+      for (const [lang, t] of [
+        ['zh', zh],
+        ['en', en],
+      ] as const) {
+        const html = renderRegisterPage(lang, {
+          registered: {
+            masked: '110105********1239',
+            name: '王小明',
+            assurance: assurance as keyof typeof levels,
+          },
+        });
+        const said = /<dt>(?:认证级别|Assurance)<\/dt>\s*<dd>([^<]*)<\/dd>/.exec(html)?.[1];
+        expect(said?.split(/；|; /)[0]).toBe(assuranceName(t, level));
+      }
+    }
   });
 });

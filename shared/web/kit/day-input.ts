@@ -1,0 +1,65 @@
+import * as z from 'zod';
+import { attr, SafeHtml } from './html.js';
+import type { Translate } from './i18n.js';
+
+/**
+ * A calendar day typed as text, the same in every browser: `<input type="date">` shows the browser's
+ * locale (`mm/dd/yyyy` in a Chromium set to English, on a clerk's machine in China too) whatever the
+ * page's language, and a text input says one format, the page's own. Accepted: `YYYY-MM-DD`, with `/`,
+ * `.` or 年/月/日 between the parts, one-digit months and days, or eight digits (`20260305`, what a phone's
+ * numeric keypad, which has no `-`, can type). {@link calendarDayText} checks and normalises it on the
+ * server; the input's `pattern` only matches the same shapes, for the browser's own styling.
+ */
+const dayShape = /^\s*(\d{4})(?:(\d{2})(\d{2})|\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?)\s*$/;
+
+/** The `pattern` attribute of {@link dayShape} (anchored by the browser; `v`-flag safe). */
+const dayPattern = String.raw`\s*\d{4}(?:\d{4}|\s*[\-\/.年]\s*\d{1,2}\s*[\-\/.月]\s*\d{1,2}\s*日?)\s*`;
+
+/**
+ * The typed day as `YYYY-MM-DD`, or the text unchanged when it has no day's shape (zod then refuses it).
+ *
+ * @example
+ * ```ts
+ * normaliseDay('2026年3月5日'); // '2026-03-05'
+ * normaliseDay('20260305'); // '2026-03-05'
+ * ```
+ */
+export function normaliseDay(text: string): string {
+  const match = dayShape.exec(text);
+  if (!match) return text;
+  const [, year, month = match[4]!, day = match[5]!] = match;
+  return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+}
+
+/** A typed calendar day ({@link normaliseDay}), then a real one (`2026-02-30` is refused). */
+export const calendarDayText = z.preprocess(
+  (value) => (typeof value === 'string' ? normaliseDay(value) : value),
+  z.iso.date(),
+);
+
+/** The format, as the page says it: in the placeholder and the hint. */
+export const dayFormat = (t: Translate): string => t('年-月-日', 'YYYY-MM-DD');
+
+/** The hint under a day input: the format with an example, and the short form a phone can type. */
+export const dayHint = (t: Translate): string =>
+  t('按“年-月-日”填写，如 2026-03-05（也可填 20260305）', 'As YYYY-MM-DD, such as 2026-03-05 (or 20260305)');
+
+/** The attributes of a day's text input: a numeric keypad on phones, the shape, the format shown. */
+export function dayInputAttributes(t: Translate): SafeHtml {
+  const attributes = {
+    type: 'text',
+    inputmode: 'numeric',
+    pattern: dayPattern,
+    placeholder: dayFormat(t),
+    maxlength: '16',
+    // A day's width, not a text input's default 20 characters: two fit side by side in a narrow column.
+    size: '10',
+    autocomplete: 'off',
+    spellcheck: 'false',
+  };
+  return new SafeHtml(
+    Object.entries(attributes)
+      .map(([name, value]) => attr(name, value).value)
+      .join(' '),
+  );
+}
