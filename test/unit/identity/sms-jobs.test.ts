@@ -128,6 +128,55 @@ describe('SMS jobs', () => {
     expect(await checkSmsCode(subject, newerText!.code!, w.deps)).toEqual({ ok: true });
   });
 
+  it('texts once, and the code received still works, when the job’s removal fails after the send', async () => {
+    // Review R17 L2: the delivery again ran the job again: a second text, and its code, stored under the
+    // same request time, replaced the first, so the code the person had just received stopped working.
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    const remove = w.deps.smsJobs.remove.bind(w.deps.smsJobs);
+    w.deps.smsJobs.remove = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockImplementation(remove);
+    await expect(runSmsJob(id, w.deps)).rejects.toThrow('throttled');
+    // The queue delivers it again once its visibility timeout passed, the claim lapsed by then.
+    w.clock.advanceSeconds(smsJobLeaseSeconds);
+    const again = await runSmsJob(id, w.deps);
+    expect(w.deps.sms.sent).toHaveLength(1);
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+    expect(again).toBe('already_sent');
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+  });
+
+  it('texts once when storing the code failed after the send: the person asks again', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    const put = w.deps.smsCodes.put.bind(w.deps.smsCodes);
+    w.deps.smsCodes.put = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockImplementation(put);
+    await expect(runSmsJob(id, w.deps)).rejects.toThrow('throttled');
+    w.clock.advanceSeconds(smsJobLeaseSeconds);
+    expect(await runSmsJob(id, w.deps)).toBe('already_sent');
+    expect(w.deps.sms.sent).toHaveLength(1);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    // That text's code was never stored (nor is it kept anywhere to store later); a new request works.
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({
+      ok: false,
+      reason: 'expired_code',
+    });
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    expect(await runSmsJob(onlyJob().id, w.deps)).toBe('sent');
+    expect(await checkSmsCode(subject, w.deps.sms.sent[1]!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('leaves no working code when an older job runs late after the newer code was used', async () => {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const older = onlyJob().id;
+    w.clock.advanceSeconds(smsCodePolicy.phoneIntervalSeconds);
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const newer = [...w.deps.smsJobs.jobs.keys()].find((id) => id !== older)!;
+    expect(await runSmsJob(newer, w.deps)).toBe('sent');
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+    expect(await runSmsJob(older, w.deps)).toBe('sent');
+    expect(await checkSmsCode(subject, w.deps.sms.sent[1]!.code!, w.deps)).toMatchObject({ ok: false });
+  });
+
   it('refuses a job rewritten to name another person or purpose, texting and storing nothing', async () => {
     // Another person whose carrier record has the same phone: a job moved to them would be confirmed.
     const otherKey = await personLookupKey(w.deps.lookupMac, parseIdNumber(newIdNumber(), new Date()));
