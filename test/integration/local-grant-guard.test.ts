@@ -695,6 +695,12 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     expect(counted).toMatchObject({ codeMac: 'mac-2', tries: 1 });
     expect(await accounts.consume(key, counted!, now)).toBe(true);
     expect(await oidc.countTry(key, 5, now)).toBeUndefined();
+    // Used, its request time kept (`sms-used#`, written by the code check): a job of an earlier request,
+    // run late, stores no code.
+    expect(await sender.put(key, { codeMac: 'mac-late', expiresAt: now + 300, requestedAt: now })).toBe(
+      false,
+    );
+    expect(await oidc.countTry(key, 5, now)).toBeUndefined();
   });
 
   it('leaves the operator’s clients alone: bootstrap, seeding and tests arranging data', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed, writeAllOrNothing } from './conditional.js';
+import { isConditionalCheckFailed, isTransactionConflict, writeAllOrNothing } from './conditional.js';
 import type { SmsCodeStore, StoredSmsCode } from '../../identity/sms-code-store.js';
 import { keys } from './keys.js';
 
@@ -129,16 +129,4 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
       throw error;
     }
   }
-}
-
-/** A transaction cancelled because another one was writing the same item at the time. */
-function isTransactionConflict(error: unknown): boolean {
-  const { name, CancellationReasons } = error as {
-    name?: string;
-    CancellationReasons?: Array<{ Code?: string }>;
-  };
-  return (
-    name === 'TransactionCanceledException' &&
-    (CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict')
-  );
 }
