@@ -8,6 +8,7 @@ import {
   smsJobContext,
   smsJobIdPattern,
   smsJobLeaseSeconds,
+  type SmsJobOutcome,
 } from '../../../shared/identity/sms-jobs.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { smsJobDependencies } from '../../support/in-memory-sms.js';
@@ -128,33 +129,39 @@ describe('SMS jobs', () => {
     expect(await checkSmsCode(subject, newerText!.code!, w.deps)).toEqual({ ok: true });
   });
 
-  it('texts once, and the code received still works, when the job’s removal fails after the send', async () => {
-    // Review R17 L2: the delivery again ran the job again: a second text, and its code, stored under the
-    // same request time, replaced the first, so the code the person had just received stopped working.
+  /** Makes `target[name]` (a store's step after the send) fail once, then work as before. */
+  function failOnce<T, K extends keyof T>(target: T, name: K): void {
+    const real = (target[name] as (...args: unknown[]) => Promise<unknown>).bind(target);
+    target[name] = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockImplementation(real) as T[K];
+  }
+
+  /**
+   * Runs a job whose run fails after the send, then again as the queue delivers it once its visibility
+   * timeout passed (the claim lapsed by then): one text, the job gone, and the second run's outcome.
+   */
+  async function failedThenDeliveredAgain(): Promise<SmsJobOutcome> {
     await enqueueSmsJob(subject, idNumber, w.deps);
     const { id } = onlyJob();
-    const remove = w.deps.smsJobs.remove.bind(w.deps.smsJobs);
-    w.deps.smsJobs.remove = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockImplementation(remove);
     await expect(runSmsJob(id, w.deps)).rejects.toThrow('throttled');
-    // The queue delivers it again once its visibility timeout passed, the claim lapsed by then.
     w.clock.advanceSeconds(smsJobLeaseSeconds);
     const again = await runSmsJob(id, w.deps);
     expect(w.deps.sms.sent).toHaveLength(1);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    return again;
+  }
+
+  it('texts once, and the code received still works, when the job’s removal fails after the send', async () => {
+    // Review R17 L2: the delivery again ran the job again: a second text, and its code, stored under the
+    // same request time, replaced the first, so the code the person had just received stopped working.
+    failOnce(w.deps.smsJobs, 'remove');
+    const again = await failedThenDeliveredAgain();
     expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
     expect(again).toBe('already_sent');
-    expect(w.deps.smsJobs.jobs.size).toBe(0);
   });
 
   it('texts once when storing the code failed after the send: the person asks again', async () => {
-    await enqueueSmsJob(subject, idNumber, w.deps);
-    const { id } = onlyJob();
-    const put = w.deps.smsCodes.put.bind(w.deps.smsCodes);
-    w.deps.smsCodes.put = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockImplementation(put);
-    await expect(runSmsJob(id, w.deps)).rejects.toThrow('throttled');
-    w.clock.advanceSeconds(smsJobLeaseSeconds);
-    expect(await runSmsJob(id, w.deps)).toBe('already_sent');
-    expect(w.deps.sms.sent).toHaveLength(1);
-    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    failOnce(w.deps.smsCodes, 'put');
+    expect(await failedThenDeliveredAgain()).toBe('already_sent');
     // That text's code was never stored (nor is it kept anywhere to store later); a new request works.
     expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({
       ok: false,
