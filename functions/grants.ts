@@ -366,7 +366,8 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // phone and ID number sealed with a data key of the PII key, `sms-job` context only); the `sms-codes`
   // function asks the carrier and texts the code after the answer, so this function neither asks the
   // carrier nor sends, and never creates or changes a code: it reads them (get), counts a try on the code's
-  // own counter (conditional update `sms-try#`) and uses them up (conditional delete).
+  // own counter (conditional update `sms-try#`) and uses them up (conditional delete, with a put of the
+  // used code's request time on `sms-used#` in the same transaction, so that no earlier job stores one).
   oidc: {
     table: {
       items: {
@@ -393,6 +394,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.scanLogin,
           partitions.passkeyChallenge,
           partitions.notices,
+          partitions.smsUsed,
         ],
         UpdateItem: [
           partitions.oidc,
@@ -677,7 +679,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // one job per request in the batch table (conditional put `sms-job#`, the phone and ID number sealed with
   // a data key of the PII key, `sms-job` context only; the `sms-codes` function sends), pending codes
   // checked, never written (get; a try counted on the code's own counter, conditional update `sms-try#`;
-  // conditional delete) and the send limits (get, conditional put, delete);
+  // conditional delete, with a put of its request time on `sms-used#`) and the send limits (get, conditional put, delete);
   // the person's daily ceiling on wrong codes (get, conditional put, update and delete to give a try back).
   // The account read and closed (shared/identity/close-account.ts): its passkeys (gsi1, conditional
   // delete), the appointments naming the person withdrawn (versioned put), every sign-in ended (gsi2 by
@@ -717,6 +719,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.notices,
+          partitions.smsUsed,
         ],
         UpdateItem: [partitions.smsTry, partitions.smsCheckLimits, ...closurePasswordCounters],
         DeleteItem: [
@@ -870,13 +873,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // (`sms-job` context only); asks the local population and carrier registries (get, the phone digested
   // with the MAC key) and, for a reset, the account (get: the request path reads none, so it is here that a
   // reset with no account, or to a phone other than the proven one, is dropped); makes the code and stores its
-  // keyed hash (conditional put) once the SMS provider took the text. The only function that sends SMS
+  // keyed hash (conditional put, in a transaction with a condition check of the last used code's request
+  // time `sms-used#`, so that a job run late stores no code after a later one was used) once the SMS
+  // provider took the text, marking the job sent first (update), so that a job run again never texts twice. The only function that sends SMS
   // codes, and the only one that writes them (the request functions read, count tries apart and delete).
   'sms-codes': {
     table: {
       items: {
         GetItem: [partitions.account, partitions.registryPerson, partitions.registryCarrier],
         PutItem: [partitions.smsCode],
+        ConditionCheckItem: [partitions.smsUsed],
       },
     },
     batchTable: {

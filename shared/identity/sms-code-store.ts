@@ -6,6 +6,8 @@ export interface StoredSmsCode {
   tries: number;
   /** Epoch seconds after which the code is dead. */
   expiresAt: number;
+  /** When the code was asked for (epoch seconds; 0 for a code stored without it), kept by `consume`. */
+  requestedAt: number;
 }
 
 /**
@@ -16,8 +18,10 @@ export interface StoredSmsCode {
  * of its own, so a replacing code starts at none (even one requested in the same second);
  * `countTry` counts one try atomically on a live code that has tries left and returns it as counted, or
  * nothing (absent, expired, or out of tries): so concurrent guesses never get more than `maxTries` between
- * them; `consume` deletes the code only if it still has this hash and is live, exactly once under
- * concurrency. Reads treat a code past its `expiresAt` as absent.
+ * them; `consume` deletes the code only if it is still the one `countTry` returned (its hash and request
+ * time) and live, exactly once under concurrency, and from then on `put` refuses a code requested before
+ * the one used, as it would had the used code stayed (a job of an earlier request, run late, must not leave
+ * a working code once the proof is done). Reads treat a code past its `expiresAt` as absent.
  *
  * Who calls what: `put` is the sender's alone (the `sms-codes` function); the code check (`countTry`,
  * `consume`) neither creates nor changes a code, so an adapter must not need the right to write one for
@@ -26,5 +30,5 @@ export interface StoredSmsCode {
 export interface SmsCodeStore {
   put(key: string, code: { codeMac: string; expiresAt: number; requestedAt: number }): Promise<boolean>;
   countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined>;
-  consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean>;
+  consume(key: string, code: Omit<StoredSmsCode, 'tries'>, nowSeconds: number): Promise<boolean>;
 }

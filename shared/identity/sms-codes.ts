@@ -282,21 +282,33 @@ function sendFailureReason(error: unknown): string {
 }
 
 /**
- * Texts a prepared code to the phone, then stores its keyed hash (replacing the code of any earlier
- * request of the subject: `requestedAt`, epoch seconds, is when the code was asked for). The caller has admitted the send ({@link admitSend}) and checked that the phone may carry it.
- *
- * A send the provider refused or did not answer (the sender rejects) stores nothing, so that a code no one
- * received never replaces one that was: the earlier code still works, and typing it counts as it did. It
- * resolves `false` rather than rejecting, with the line `sms not sent` (the purpose and the reason, never
- * the phone or the code) that the stack's `Sms/NotSent` alarm counts: the caller answers as for any
- * request, so that the failure tells no one whether the phone was confirmed (docs/security.md).
+ * Texts a prepared code to the phone ({@link textSmsCode}), then stores its keyed hash
+ * ({@link storeSmsCode}): whether it went out. The caller has admitted the send ({@link admitSend}) and
+ * checked that the phone may carry it.
  */
 export async function deliverSmsCode(
   prepared: PreparedSmsCode,
   deps: SmsCodeDependencies,
   requestedAt = epochSeconds(deps.clock),
 ): Promise<boolean> {
-  const { purpose } = prepared.subject;
+  if (!(await textSmsCode(prepared, deps))) return false;
+  await storeSmsCode(prepared, deps, requestedAt);
+  return true;
+}
+
+/**
+ * Texts a prepared code to the phone, storing nothing: whether the provider took it.
+ *
+ * A send the provider refused or did not answer (the sender rejects) is never followed by a store, so that a
+ * code no one received never replaces one that was: the earlier code still works, and typing it counts as
+ * it did. It resolves `false` rather than rejecting, with the line `sms not sent` (the purpose and the
+ * reason, never the phone or the code) that the stack's `Sms/NotSent` alarm counts: the caller answers as
+ * for any request, so that the failure tells no one whether the phone was confirmed (docs/security.md).
+ */
+export async function textSmsCode(
+  prepared: PreparedSmsCode,
+  deps: Pick<SmsCodeDependencies, 'sms'>,
+): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const sending = deps.sms.send(smsCodeMessage(prepared.subject.phone, prepared.code));
@@ -310,14 +322,28 @@ export async function deliverSmsCode(
       );
     });
     await Promise.race([sending, deadline]);
+    return true;
   } catch (error) {
-    logger.warn('sms not sent', { purpose, reason: sendFailureReason(error) });
+    logger.warn('sms not sent', { purpose: prepared.subject.purpose, reason: sendFailureReason(error) });
     return false;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Stores the keyed hash of a code the provider took ({@link textSmsCode}), replacing the code of any
+ * earlier request of the subject (`requestedAt`, epoch seconds, is when the code was asked for).
+ */
+export async function storeSmsCode(
+  prepared: PreparedSmsCode,
+  deps: Pick<SmsCodeDependencies, 'smsCodes' | 'clock'>,
+  requestedAt: number,
+): Promise<void> {
+  const { purpose } = prepared.subject;
   // Stored once sent: a text arrives seconds after this write, which takes milliseconds. Not over the
-  // code of a later request (a job run late, after a newer one): the newer text's code is the one typed.
+  // code of a later request (a job run late, after a newer one), stored or already used: the newer text's
+  // code is the one typed, and a used one ended the proof.
   const stored = await deps.smsCodes.put(prepared.key, {
     codeMac: prepared.codeMac,
     expiresAt: epochSeconds(deps.clock) + smsCodePolicy.ttlSeconds,
@@ -325,7 +351,6 @@ export async function deliverSmsCode(
   });
   if (!stored) logger.warn('sms code sent but not stored: a later request’s code is', { purpose });
   else logger.info('sms code sent', { purpose });
-  return true;
 }
 
 /** {@link prepareSmsCode} then {@link deliverSmsCode}: whether the code went out. */
@@ -409,7 +434,7 @@ export async function checkSmsCode(
   const matches =
     /^\d{6}$/.test(code) && constantTimeEqual(await codeMacOf(deps.lookupMac, key, code), pending.codeMac);
   if (!matches) return { ok: false, reason: 'wrong_code' };
-  if (!(await deps.smsCodes.consume(key, pending.codeMac, now))) return { ok: false, reason: 'expired_code' };
+  if (!(await deps.smsCodes.consume(key, pending, now))) return { ok: false, reason: 'expired_code' };
   // A right code was no failure: its try is given back.
   await deps.loginAttempts.forgiveOne(failureCounterKey(subject), now);
   return { ok: true };

@@ -8,10 +8,11 @@ import { logger } from '../logger.js';
 import type { AccountStore } from './account-store.js';
 import type { CarrierRegistry, PopulationRegistry } from './registry.js';
 import {
-  deliverSmsCode,
   phoneDigest,
   prepareSmsCode,
   smsCodePolicy,
+  storeSmsCode,
+  textSmsCode,
   type SmsCodeDependencies,
   type SmsCodePurpose,
   type SmsCodeSubject,
@@ -33,6 +34,11 @@ export interface SmsJob {
   sealed: string;
   /** Past it (the code's own lifetime) the job is dropped unsent: no one waits for that code any more. */
   expiresAt: number;
+  /**
+   * When a run had its text taken by the provider (epoch seconds; {@link SmsJobQueue.markSent}): a run
+   * again of a job so marked texts nothing.
+   */
+  sentAt?: number;
 }
 
 /**
@@ -73,6 +79,11 @@ export interface SmsJobQueue {
   claim(id: string, nowSeconds: number, leaseSeconds: number): Promise<SmsJob | 'absent' | 'claimed'>;
   /** Gives a claim back (a run that failed before sending), so that the next delivery takes the job. */
   release(id: string): Promise<void>;
+  /**
+   * Marks the job sent (one conditional write, only on a job there and not yet marked): whether it did.
+   * False when another run marked it, or removed it, first.
+   */
+  markSent(id: string, nowSeconds: number): Promise<boolean>;
   remove(id: string): Promise<void>;
 }
 
@@ -150,7 +161,9 @@ export type SmsJobOutcome =
   | 'not_proven_phone'
   | 'expired'
   | 'absent'
-  | 'claimed';
+  | 'claimed'
+  /** A run again of a job whose text went out (its removal failed): not texted again. */
+  | 'already_sent';
 
 /**
  * Runs one job, off the request path: 1. claims it ({@link smsJobLeaseSeconds}; absent: already done;
@@ -161,11 +174,22 @@ export type SmsJobOutcome =
  * proved it and this is another (`not_proven_phone`), drops the job silently (the request path answered
  * as for any request, and reads no account: docs/security.md, "Timing"); then asks the population
  * registry for the person and the carrier whether the phone is theirs (三要素); 5. only
- * then makes the code, texts it and stores it ({@link deliverSmsCode}: stored only once the provider took
- * it, so a refused send leaves an earlier code working, logged `sms not sent`; and only if no later
- * request's code is stored, so a job run late never replaces the code of a newer text); 6. removes the
- * job. A registry or carrier that fails throws before anything is sent, the claim is given back, and the
- * job is tried again.
+ * then makes the code, texts it ({@link textSmsCode}), marks the job sent and stores the code
+ * ({@link storeSmsCode}): stored only once the provider took it, so a refused send leaves an earlier code
+ * working, logged `sms not sent`; and only if no later request's code is stored or used, so a job run late
+ * never replaces the code of a newer text nor leaves one once the proof is done); 6. removes the job. A
+ * registry or carrier that fails throws before anything is sent, the claim is given back, and the job is
+ * tried again.
+ *
+ * A job marked sent is not run again (`already_sent`: removed, nothing texted or stored). Without the mark,
+ * a run whose removal (or store) failed after the text went out was run again by the next delivery: a
+ * second text, whose code, stored under the same request time, replaced the first one's, so the code the
+ * person had just received stopped working (review R17 L2). The mark comes before the store, so a store
+ * that failed leaves the text's code unstored for good: the code is not kept anywhere to store it later
+ * (only its hash would be, and the batch table is no place for it), and texting another would be the
+ * double text again; the person asks for a new code, as after any text that did not come. Only a run that
+ * stops between the provider's answer and the mark (its function ended in those milliseconds) is still run
+ * again and texts twice.
  *
  * @example
  * ```ts
@@ -180,6 +204,12 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
       job: id,
     });
     return job;
+  }
+  // A run again of a job whose text went out: done, and never texted twice.
+  if (job.sentAt !== undefined) {
+    await deps.smsJobs.remove(id);
+    logger.warn('sms job already sent: not texted again', { purpose: job.purpose });
+    return 'already_sent';
   }
   // 2. A code no one waits for any more is not sent.
   if (job.expiresAt <= epochSeconds(deps.clock)) {
@@ -214,11 +244,18 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
   }
   let outcome: SmsJobOutcome;
   if (confirmed === 'confirmed') {
-    // 5. Made, sent, and stored once sent, unless a later request's code is there.
+    // 5. Made, sent, the job marked sent, and the code stored, unless a later request's is there or used.
     const prepared = await prepareSmsCode(subject, deps);
-    outcome = (await deliverSmsCode(prepared, deps, job.expiresAt - smsCodePolicy.ttlSeconds))
-      ? 'sent'
-      : 'not_sent';
+    outcome = (await textSmsCode(prepared, deps)) ? 'sent' : 'not_sent';
+    if (outcome === 'sent') {
+      if (await deps.smsJobs.markSent(id, epochSeconds(deps.clock)))
+        await storeSmsCode(prepared, deps, job.expiresAt - smsCodePolicy.ttlSeconds);
+      // Another run marked it first (a lease that lapsed mid-run): that run's code is the one to keep.
+      else
+        logger.warn('sms code sent but not stored: another run of its job sent one', {
+          purpose: job.purpose,
+        });
+    }
   } else {
     outcome = confirmed;
     // The purpose alone: neither phone nor person (nor the job, which the queue's messages name).

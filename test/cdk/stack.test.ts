@@ -1199,8 +1199,9 @@ describe('ElicenceStack', () => {
         // send limits; closing
         // an account ends its sign-ins (batch delete).
         accounts: { items: [get, put, update, del, batchWrite], queries: ['gsi1', 'gsi2'] },
-        // The registries and a reset's account (get), the code stored once sent (put).
-        'sms-codes': { items: [get, put], queries: [] },
+        // The registries and a reset's account (get), the code stored once sent (put), in a transaction
+        // with a check of the last used code's request time (condition check).
+        'sms-codes': { items: ['dynamodb:ConditionCheckItem', get, put], queries: [] },
         web: { items: [], queries: [] },
         // Scan-to-login: its session's token and account (level 3), the code (get, conditional update).
         wallet: { items: [get, update], queries: ['gsi1'] },
@@ -1457,18 +1458,23 @@ describe('ElicenceStack', () => {
       const onSms = (name: FunctionName) =>
         Object.entries(leadingKeyGrants(name, stack.data.table))
           .flatMap(([action, keys]) =>
-            (keys as string[]).filter((key) => /^sms-(code|try)#/.test(key)).map((key) => `${action} ${key}`),
+            (keys as string[])
+              .filter((key) => /^sms-(code|try|used)#/.test(key))
+              .map((key) => `${action} ${key}`),
           )
           .sort();
+      // A used code's request time (`sms-used#`, no code in it): written as a code is used, only checked
+      // by the sender's store.
       const checks = [
         'dynamodb:DeleteItem sms-code#*',
         'dynamodb:GetItem sms-code#*',
+        'dynamodb:PutItem sms-used#*',
         'dynamodb:UpdateItem sms-try#*',
       ];
       const expected: Partial<Record<FunctionName, string[]>> = {
         oidc: checks,
         accounts: checks,
-        'sms-codes': ['dynamodb:PutItem sms-code#*'],
+        'sms-codes': ['dynamodb:ConditionCheckItem sms-used#*', 'dynamodb:PutItem sms-code#*'],
       };
       for (const name of functionNames) expect(onSms(name), name).toEqual(expected[name] ?? []);
     });

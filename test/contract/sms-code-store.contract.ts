@@ -8,8 +8,8 @@ const now = 1_772_352_000;
 /**
  * The {@link SmsCodeStore} contract: a new code replaces the old one and its tries (each stored code has
  * tries of its own, whatever its request time); tries are counted
- * atomically up to the maximum, never on an expired code; a code is consumed once, only with its own hash;
- * a code requested earlier never replaces one requested later.
+ * atomically up to the maximum, never on an expired code; a code is consumed once, only as counted (its
+ * hash and request time); a code requested earlier never replaces one requested later, stored or used.
  */
 export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeStore }>): void {
   describe(`SmsCodeStore contract: ${name}`, () => {
@@ -26,9 +26,9 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
     });
 
     /** Counts the 5 tries of the live code `codeMac`, each returned as counted, then none. */
-    async function spendsTries(codeMac: string, expiresAt: number) {
+    async function spendsTries(codeMac: string, expiresAt: number, requestedAt: number) {
       for (let tries = 1; tries <= 5; tries++) {
-        expect(await store.countTry(key, 5, now)).toEqual({ codeMac, tries, expiresAt });
+        expect(await store.countTry(key, 5, now)).toEqual({ codeMac, tries, expiresAt, requestedAt });
       }
       expect(await store.countTry(key, 5, now)).toBeUndefined();
     }
@@ -36,7 +36,7 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
     it('counts tries up to the maximum, then the code is dead', async () => {
       expect(await store.countTry(key, 5, now)).toBeUndefined();
       await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
-      await spendsTries('mac-1', now + 300);
+      await spendsTries('mac-1', now + 300, now);
     });
 
     it('gives concurrent tries no more than the maximum between them', async () => {
@@ -49,8 +49,15 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       await store.countTry(key, 5, now);
       await store.put(key, { codeMac: 'mac-2', expiresAt: now + 400, requestedAt: now + 60 });
-      expect(await store.countTry(key, 5, now)).toEqual({ codeMac: 'mac-2', tries: 1, expiresAt: now + 400 });
-      expect(await store.consume(key, 'mac-1', now)).toBe(false);
+      expect(await store.countTry(key, 5, now)).toEqual({
+        codeMac: 'mac-2',
+        tries: 1,
+        expiresAt: now + 400,
+        requestedAt: now + 60,
+      });
+      expect(
+        await store.consume(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now }, now),
+      ).toBe(false);
     });
 
     it('gives a newer code tries of its own once an older one’s are spent, even a code of the same second', async () => {
@@ -58,11 +65,12 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       for (let i = 0; i < 5; i++) await store.countTry(key, 5, now);
       expect(await store.countTry(key, 5, now)).toBeUndefined();
       await store.put(key, { codeMac: 'mac-2', expiresAt: now + 360, requestedAt: now + 60 });
-      await spendsTries('mac-2', now + 360);
+      await spendsTries('mac-2', now + 360, now + 60);
       // A job run again after a lapsed claim stores a new code under the same request time.
       await store.put(key, { codeMac: 'mac-3', expiresAt: now + 360, requestedAt: now + 60 });
-      expect(await store.countTry(key, 5, now)).toEqual({ codeMac: 'mac-3', tries: 1, expiresAt: now + 360 });
-      expect(await store.consume(key, 'mac-3', now)).toBe(true);
+      const third = await store.countTry(key, 5, now);
+      expect(third).toEqual({ codeMac: 'mac-3', tries: 1, expiresAt: now + 360, requestedAt: now + 60 });
+      expect(await store.consume(key, third!, now)).toBe(true);
     });
 
     it('never replaces the code of a later request with an earlier one, also under concurrency', async () => {
@@ -86,15 +94,36 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
     it('treats a code past its expiry as absent', async () => {
       await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
       expect(await store.countTry(key, 5, now + 300)).toBeUndefined();
-      expect(await store.consume(key, 'mac-1', now + 300)).toBe(false);
+      const code = { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now };
+      expect(await store.consume(key, code, now + 300)).toBe(false);
     });
 
-    it('consumes a code once, only with its hash, also under concurrency', async () => {
-      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
-      expect(await store.consume(key, 'other', now)).toBe(false);
-      const outcomes = await Promise.all([1, 2, 3, 4].map(() => store.consume(key, 'mac-1', now)));
+    it('consumes a code once, only as counted (its hash and request time), also under concurrency', async () => {
+      const code = { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now };
+      await store.put(key, code);
+      expect(await store.consume(key, { ...code, codeMac: 'other' }, now)).toBe(false);
+      expect(await store.consume(key, { ...code, requestedAt: now - 60 }, now)).toBe(false);
+      const outcomes = await Promise.all([1, 2, 3, 4].map(() => store.consume(key, code, now)));
       expect(outcomes.filter(Boolean)).toHaveLength(1);
       expect(await store.countTry(key, 5, now)).toBeUndefined();
+    });
+
+    it('never stores, once a code is used, a code requested before it (a job run late)', async () => {
+      // Review R17 L1: using a code deleted it and its request time with it, so a job of an earlier
+      // request, delivered late, stored a working code after the proof was done.
+      const used = { codeMac: 'used', expiresAt: now + 400, requestedAt: now + 100 };
+      expect(await store.put(key, used)).toBe(true);
+      expect(await store.consume(key, used, now)).toBe(true);
+      expect(await store.put(key, { codeMac: 'late', expiresAt: now + 460, requestedAt: now + 50 })).toBe(
+        false,
+      );
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+      // A later request's code is stored and works as ever.
+      const later = { codeMac: 'later', expiresAt: now + 460, requestedAt: now + 160 };
+      expect(await store.put(key, later)).toBe(true);
+      expect(await store.countTry(key, 5, now)).toMatchObject({ codeMac: 'later', tries: 1 });
+      expect(await store.consume(key, later, now)).toBe(true);
+      expect(await store.put(key, { ...used, codeMac: 'late-again' })).toBe(false);
     });
   });
 }

@@ -45,6 +45,16 @@ describe('DynamoSmsCodeStore’s items', () => {
       tries: 2,
       expiresAt: now + 300,
     });
+    // Used: the code's item gone, its request time kept on a marker with no code (the request roles write
+    // it, so it must hold nothing that passes a proof).
+    expect(await store.consume('k', { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now }, now)).toBe(
+      true,
+    );
+    expect(
+      (await doc.send(new GetCommand({ TableName: tableName, Key: keys.smsCode('k') }))).Item,
+    ).toBeUndefined();
+    const marker = await doc.send(new GetCommand({ TableName: tableName, Key: keys.smsUsed('k') }));
+    expect(marker.Item).toEqual({ ...keys.smsUsed('k'), requestedAt: now, expiresAt: now + 300 });
   });
 
   it('still counts the tries of a code stored with them on its item (before they moved)', async () => {
@@ -56,8 +66,9 @@ describe('DynamoSmsCodeStore’s items', () => {
         Item: { ...keys.smsCode('old'), codeMac: 'mac-0', expiresAt: now + 300, tries: 3 },
       }),
     );
-    expect(await store.countTry('old', 5, now)).toEqual({ codeMac: 'mac-0', tries: 4, expiresAt: now + 300 });
-    expect(await store.countTry('old', 5, now)).toEqual({ codeMac: 'mac-0', tries: 5, expiresAt: now + 300 });
+    const old = { codeMac: 'mac-0', expiresAt: now + 300, requestedAt: 0 };
+    expect(await store.countTry('old', 5, now)).toEqual({ ...old, tries: 4 });
+    expect(await store.countTry('old', 5, now)).toEqual({ ...old, tries: 5 });
     expect(await store.countTry('old', 5, now)).toBeUndefined();
     // Replaced by a code of the new layout: its own tries.
     await store.put('old', { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });

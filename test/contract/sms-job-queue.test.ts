@@ -16,7 +16,8 @@ const job: SmsJob = {
 
 /**
  * The {@link SmsJobQueue} contract: of parallel claims of a job one wins; a claim holds until its lease
- * lapses or it is given back; a removed job is absent.
+ * lapses or it is given back; a job is marked sent once, and claimed again so marked; a removed job is
+ * absent.
  */
 function smsJobQueueContract(name: string, make: () => Promise<SmsJobQueue>): void {
   describe(`SmsJobQueue contract: ${name}`, () => {
@@ -34,6 +35,17 @@ function smsJobQueueContract(name: string, make: () => Promise<SmsJobQueue>): vo
       expect(await queue.claim(job.id, now + 200, 60)).toBe('absent');
       await queue.release(job.id);
       expect(await queue.find(job.id)).toBeUndefined();
+    });
+
+    it('marks a job sent once, and a claim again gives it marked', async () => {
+      const queue = await make();
+      await queue.enqueue(job);
+      expect(await queue.claim(job.id, now, 60)).toEqual(job);
+      const marks = await Promise.all([1, 2].map(() => queue.markSent(job.id, now + 2)));
+      expect(marks.sort()).toEqual([false, true]);
+      expect(await queue.claim(job.id, now + 60, 60)).toEqual({ ...job, sentAt: now + 2 });
+      await queue.remove(job.id);
+      expect(await queue.markSent(job.id, now + 61)).toBe(false);
     });
   });
 }

@@ -32,7 +32,8 @@ import { fakeMac } from './in-memory.js';
 
 /**
  * The {@link SmsCodeStore} contract in memory, laid out as the DynamoDB adapter: the codes (never their
- * tries) and, apart, the tries of each stored code by its id.
+ * tries) and, apart, the tries of each stored code by its id; and the request time of the last code stored
+ * or used of each key, which a used code keeps (the DynamoDB adapter's `sms-used#` marker).
  */
 export class InMemorySmsCodeStore implements SmsCodeStore {
   readonly codes = new Map<string, Omit<StoredSmsCode, 'tries'> & { codeId: number }>();
@@ -48,7 +49,7 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     await Promise.resolve();
     if ((this.#requestedAt.get(key) ?? -Infinity) > code.requestedAt) return false;
     this.#requestedAt.set(key, code.requestedAt);
-    this.codes.set(key, { codeMac: code.codeMac, expiresAt: code.expiresAt, codeId: ++this.#stored });
+    this.codes.set(key, { ...code, codeId: ++this.#stored });
     return true;
   }
 
@@ -61,13 +62,19 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     const tries = this.#tries.get(counter) ?? 0;
     if (tries >= maxTries) return undefined;
     this.#tries.set(counter, tries + 1);
-    return { codeMac: code.codeMac, expiresAt: code.expiresAt, tries: tries + 1 };
+    return {
+      codeMac: code.codeMac,
+      expiresAt: code.expiresAt,
+      requestedAt: code.requestedAt,
+      tries: tries + 1,
+    };
   }
 
-  async consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean> {
+  async consume(key: string, used: Omit<StoredSmsCode, 'tries'>, nowSeconds: number): Promise<boolean> {
     await Promise.resolve();
     const code = this.codes.get(key);
-    if (!code || code.codeMac !== codeMac || code.expiresAt <= nowSeconds) return false;
+    if (!code || code.codeMac !== used.codeMac || code.requestedAt !== used.requestedAt) return false;
+    if (code.expiresAt <= nowSeconds) return false;
     this.codes.delete(key);
     return true;
   }
@@ -173,6 +180,13 @@ export class InMemorySmsJobQueue implements SmsJobQueue {
   }
   async release(id: string): Promise<void> {
     this.#claimedUntil.delete(id);
+  }
+  async markSent(id: string, nowSeconds: number): Promise<boolean> {
+    await Promise.resolve();
+    const job = this.jobs.get(id);
+    if (!job || job.sentAt !== undefined) return false;
+    job.sentAt = nowSeconds;
+    return true;
   }
   async remove(id: string): Promise<void> {
     this.jobs.delete(id);

@@ -69,6 +69,14 @@ export function isTransactionConditionFailed(error: unknown): boolean {
   );
 }
 
+/** A transaction cancelled because another one was writing one of its items at the time. */
+export function isTransactionConflict(error: unknown): boolean {
+  return (
+    (error as { name?: string }).name === 'TransactionCanceledException' &&
+    cancellationReasons(error).some((reason) => reason.Code === 'TransactionConflict')
+  );
+}
+
 /** One write of a transaction (`TransactItems` member). */
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 

@@ -67,6 +67,7 @@ import type { ItemKey } from './conditional.js';
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
  * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id | table | `sms-try#<digest>#<code id>` | `sms-try` |
+ * | request time of the last SMS code used (TTL, that code's expiry), by the code's digest | table | `sms-used#<digest>` | `sms-used` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
  * | SMS code checks a day per person (TTL): wrong codes per purpose | table | `login-attempts#sms-check#<step-up|reset|register>#<lookupKey>#day` | `login-attempts` |
@@ -130,6 +131,12 @@ export const prefixes = {
    * write a code (only `sms-codes` does), so no request role can plant a code's hash.
    */
   smsTry: 'sms-try#',
+  /**
+   * When the last used SMS code of a digest was requested: using a code deletes it, and this keeps a job
+   * of an earlier request, run late, from storing a code after it (the request functions write it as they
+   * use a code; `sms-codes` only checks it).
+   */
+  smsUsed: 'sms-used#',
   oidcAccount: 'oidc-account#',
   registryCarrier: 'registry-carrier#',
   statistics: 'stats#',
@@ -195,6 +202,7 @@ export const sortKeys = {
   passkeyChallenge: 'passkey-challenge',
   smsCode: 'sms-code',
   smsTry: 'sms-try',
+  smsUsed: 'sms-used',
   subscriber: 'subscriber',
   statistics: 'stats',
   alertWindow: 'alert-window',
@@ -355,6 +363,11 @@ export const keys = {
   smsTry: (codeDigest: string, codeId: string): ItemKey => ({
     pk: `${prefixes.smsTry}${codeDigest}#${codeId}`,
     sk: sortKeys.smsTry,
+  }),
+  /** When the last used code of `codeDigest` was requested. */
+  smsUsed: (codeDigest: string): ItemKey => ({
+    pk: `${prefixes.smsUsed}${codeDigest}`,
+    sk: sortKeys.smsUsed,
   }),
   /** `phoneKey` is the keyed digest of the number (`phoneLookupKey`): the table never holds a phone. */
   registryCarrier: (lookupKey: string, phoneKey: string): ItemKey => ({

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailed, writeIf } from './conditional.js';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed, isTransactionConflict, writeAllOrNothing } from './conditional.js';
 import type { SmsCodeStore, StoredSmsCode } from '../../identity/sms-code-store.js';
 import { keys } from './keys.js';
 
@@ -22,6 +16,14 @@ import { keys } from './keys.js';
  * the counter apart they only read and delete codes (functions/grants.ts); `sms-codes`, which texts, alone
  * writes them. A counter is keyed by its code's id, so a replacing code (even one of the same second, a
  * job run again) starts at no tries, and an old code's counter never touches a new one.
+ *
+ * Using a code deletes its item, and with it its request time, which is what keeps a job of an earlier
+ * request, run late, from storing a code over a later one: so using it also records that time on a marker
+ * (`sms-used#<digest>`: the request time and an expiry, no code), in the same transaction, and `put` is
+ * refused, in one transaction with its own condition, when the marker is later than its request. Why a
+ * marker rather than a used code kept with its hash cleared: clearing is an update of `sms-code#`, which
+ * would give the request roles `UpdateItem` there again; writing the marker lets them at most keep a code
+ * from being stored (as deleting one already does), never plant one (review R17 L1).
  */
 export class DynamoSmsCodeStore implements SmsCodeStore {
   constructor(
@@ -33,16 +35,23 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
     key: string,
     code: { codeMac: string; expiresAt: number; requestedAt: number },
   ): Promise<boolean> {
-    return writeIf(
-      this.doc,
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.smsCode(key), ...code, codeId: randomBytes(16).toString('base64url') },
-        // Not over a later request's code (a code stored with no request time counts as earlier).
-        ConditionExpression: 'attribute_not_exists(requestedAt) OR requestedAt <= :requestedAt',
-        ExpressionAttributeValues: { ':requestedAt': code.requestedAt },
-      }),
-    );
+    // Not over a later request's code, stored or used (a code stored with no request time counts as
+    // earlier).
+    const notLater = {
+      ConditionExpression: 'attribute_not_exists(requestedAt) OR requestedAt <= :requestedAt',
+      ExpressionAttributeValues: { ':requestedAt': code.requestedAt },
+    };
+    const outcome = await writeAllOrNothing(this.doc, [
+      { ConditionCheck: { TableName: this.tableName, Key: keys.smsUsed(key), ...notLater } },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { ...keys.smsCode(key), ...code, codeId: randomBytes(16).toString('base64url') },
+          ...notLater,
+        },
+      },
+    ]);
+    return outcome.written;
   }
 
   /**
@@ -76,6 +85,7 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
         codeMac: String(code.codeMac),
         tries: earlierTries + Number(Attributes?.tries),
         expiresAt: Number(code.expiresAt),
+        requestedAt: Number(code.requestedAt ?? 0),
       };
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
@@ -83,15 +93,40 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
     }
   }
 
-  async consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean> {
-    return writeIf(
-      this.doc,
-      new DeleteCommand({
-        TableName: this.tableName,
-        Key: keys.smsCode(key),
-        ConditionExpression: 'codeMac = :mac AND expiresAt > :now',
-        ExpressionAttributeValues: { ':mac': codeMac, ':now': nowSeconds },
-      }),
-    );
+  /**
+   * One transaction: the code deleted, if it is still the one counted (its hash and request time) and
+   * live, and its request time recorded on the marker for `put`. The marker's write needs no condition:
+   * codes are used in the order they were requested, since `put` never stores one earlier than the marker.
+   * It lives as long as the code would have: a job of an earlier request is dropped before that.
+   */
+  async consume(key: string, code: Omit<StoredSmsCode, 'tries'>, nowSeconds: number): Promise<boolean> {
+    try {
+      const outcome = await writeAllOrNothing(this.doc, [
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: keys.smsCode(key),
+            ConditionExpression:
+              'codeMac = :mac AND expiresAt > :now AND (requestedAt = :requestedAt OR attribute_not_exists(requestedAt))',
+            ExpressionAttributeValues: {
+              ':mac': code.codeMac,
+              ':now': nowSeconds,
+              ':requestedAt': code.requestedAt,
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...keys.smsUsed(key), requestedAt: code.requestedAt, expiresAt: code.expiresAt },
+          },
+        },
+      ]);
+      return outcome.written;
+    } catch (error) {
+      // A parallel use of the same code holds the item: it is the one that uses it (fail closed).
+      if (isTransactionConflict(error)) return false;
+      throw error;
+    }
   }
 }

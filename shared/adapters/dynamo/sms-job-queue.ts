@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SmsJob, SmsJobQueue } from '../../identity/sms-jobs.js';
-import { isConditionalCheckFailed, putNew } from './conditional.js';
+import { isConditionalCheckFailed, putNew, writeIf } from './conditional.js';
 import { keys } from './keys.js';
 
 /**
@@ -8,7 +8,8 @@ import { keys } from './keys.js';
  * expiry the table's TTL). Its insert is the message: the table's stream, through the SMS pipe, puts
  * `{ "smsJob": <id> }` on the SMS queue (infra/constructs/batch-queue.ts); locally the runtime's queue tap
  * does the same (infra/local/queues.ts). Nothing else in the request functions talks to a queue. A run
- * claims its job by update (`claimedUntil`, epoch seconds), which the stream's pipe ignores (inserts only).
+ * claims its job by update (`claimedUntil`, epoch seconds), and marks it sent by another (`sentAt`), which
+ * the stream's pipe ignores (inserts only).
  *
  * @example
  * ```ts
@@ -68,6 +69,19 @@ export class DynamoSmsJobQueue implements SmsJobQueue {
     }
   }
 
+  async markSent(id: string, nowSeconds: number): Promise<boolean> {
+    return writeIf(
+      this.doc,
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.smsJob(id),
+        UpdateExpression: 'SET sentAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(sentAt)',
+        ExpressionAttributeValues: { ':now': nowSeconds },
+      }),
+    );
+  }
+
   async remove(id: string): Promise<void> {
     await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.smsJob(id) }));
   }
@@ -80,5 +94,6 @@ function jobOf(item: Record<string, unknown>): SmsJob {
     lookupKey: String(item.lookupKey),
     sealed: String(item.sealed),
     expiresAt: Number(item.expiresAt),
+    ...(item.sentAt !== undefined && { sentAt: Number(item.sentAt) }),
   };
 }

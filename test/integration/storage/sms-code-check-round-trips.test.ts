@@ -52,17 +52,18 @@ describe('DynamoDB calls per SMS code check', () => {
   }
 
   // A right code, 6: the code read and its try counted (GetItem, UpdateItem of `sms-try#`); the daily
-  // ceiling read and counted (GetItem, PutItem); the code used up (conditional DeleteItem); its try on the
-  // ceiling given back (a conditional DeleteItem of a ceiling at one).
+  // ceiling read and counted (GetItem, PutItem); the code used up (its conditional delete and the put of
+  // its request time on `sms-used#`, one TransactWriteItems); its try on the ceiling given back (a
+  // conditional DeleteItem of a ceiling at one).
   it('a right code makes 6', async () => {
     const { result, calls } = await checked((code) => code);
     expect(result).toEqual({ ok: true });
     expect(calls).toEqual([
       'DeleteItemCommand',
-      'DeleteItemCommand',
       'GetItemCommand',
       'GetItemCommand',
       'PutItemCommand',
+      'TransactWriteItemsCommand',
       'UpdateItemCommand',
     ]);
   });

@@ -8,6 +8,7 @@ import {
   smsJobContext,
   smsJobIdPattern,
   smsJobLeaseSeconds,
+  type SmsJobOutcome,
 } from '../../../shared/identity/sms-jobs.js';
 import { newIdNumber } from '../../support/in-memory-identity.js';
 import { smsJobDependencies } from '../../support/in-memory-sms.js';
@@ -115,17 +116,73 @@ describe('SMS jobs', () => {
     expect(w.deps.sms.sent).toHaveLength(2);
   });
 
-  it('keeps the code of a newer request when an older job runs late', async () => {
+  /** Two jobs of the subject, a phone interval apart, the newer one run (texted and stored). */
+  async function newerRunFirst(): Promise<{ older: string }> {
     await enqueueSmsJob(subject, idNumber, w.deps);
     const older = onlyJob().id;
     w.clock.advanceSeconds(smsCodePolicy.phoneIntervalSeconds);
     await enqueueSmsJob(subject, idNumber, w.deps);
     const newer = [...w.deps.smsJobs.jobs.keys()].find((id) => id !== older)!;
     expect(await runSmsJob(newer, w.deps)).toBe('sent');
+    return { older };
+  }
+
+  it('keeps the code of a newer request when an older job runs late', async () => {
+    const { older } = await newerRunFirst();
     expect(await runSmsJob(older, w.deps)).toBe('sent');
     const [newerText, olderText] = w.deps.sms.sent;
     expect(await checkSmsCode(subject, olderText!.code!, w.deps)).toMatchObject({ ok: false });
     expect(await checkSmsCode(subject, newerText!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  /** Makes `target[name]` (a store's step after the send) fail once, then work as before. */
+  function failOnce<T, K extends keyof T>(target: T, name: K): void {
+    const real = (target[name] as (...args: unknown[]) => Promise<unknown>).bind(target);
+    target[name] = vi.fn().mockRejectedValueOnce(new Error('throttled')).mockImplementation(real) as T[K];
+  }
+
+  /**
+   * Runs a job whose run fails after the send, then again as the queue delivers it once its visibility
+   * timeout passed (the claim lapsed by then): one text, the job gone, and the second run's outcome.
+   */
+  async function failedThenDeliveredAgain(): Promise<SmsJobOutcome> {
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    const { id } = onlyJob();
+    await expect(runSmsJob(id, w.deps)).rejects.toThrow('throttled');
+    w.clock.advanceSeconds(smsJobLeaseSeconds);
+    const again = await runSmsJob(id, w.deps);
+    expect(w.deps.sms.sent).toHaveLength(1);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    return again;
+  }
+
+  it('texts once, and the code received still works, when the job’s removal fails after the send', async () => {
+    // Review R17 L2: the delivery again ran the job again: a second text, and its code, stored under the
+    // same request time, replaced the first, so the code the person had just received stopped working.
+    failOnce(w.deps.smsJobs, 'remove');
+    const again = await failedThenDeliveredAgain();
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+    expect(again).toBe('already_sent');
+  });
+
+  it('texts once when storing the code failed after the send: the person asks again', async () => {
+    failOnce(w.deps.smsCodes, 'put');
+    expect(await failedThenDeliveredAgain()).toBe('already_sent');
+    // That text's code was never stored (nor is it kept anywhere to store later); a new request works.
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({
+      ok: false,
+      reason: 'expired_code',
+    });
+    await enqueueSmsJob(subject, idNumber, w.deps);
+    expect(await runSmsJob(onlyJob().id, w.deps)).toBe('sent');
+    expect(await checkSmsCode(subject, w.deps.sms.sent[1]!.code!, w.deps)).toEqual({ ok: true });
+  });
+
+  it('leaves no working code when an older job runs late after the newer code was used', async () => {
+    const { older } = await newerRunFirst();
+    expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({ ok: true });
+    expect(await runSmsJob(older, w.deps)).toBe('sent');
+    expect(await checkSmsCode(subject, w.deps.sms.sent[1]!.code!, w.deps)).toMatchObject({ ok: false });
   });
 
   it('refuses a job rewritten to name another person or purpose, texting and storing nothing', async () => {
