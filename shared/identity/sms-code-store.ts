@@ -17,7 +17,10 @@ export interface StoredSmsCode {
  * `countTry` counts one try atomically on a live code that has tries left and returns it as counted, or
  * nothing (absent, expired, or out of tries): so concurrent guesses never get more than `maxTries` between
  * them; `consume` deletes the code only if it still has this hash and is live, exactly once under
- * concurrency. Reads treat a code past its `expiresAt` as absent.
+ * concurrency. Reads treat a code past its `expiresAt` as absent. Given `whenNone`, a `countTry` with no
+ * code to count on (absent, expired, out of tries) counts the try on a placeholder counter of the key
+ * instead (expiring at `whenNone.expiresAt`, as many tries at most), so that it does the same work as a try
+ * on a live code and a guess cannot tell by its cost whether a code was stored; it still returns nothing.
  *
  * Who calls what: `put` is the sender's alone (the `sms-codes` function); the code check (`countTry`,
  * `consume`) neither creates nor changes a code, so an adapter must not need the right to write one for
@@ -25,6 +28,11 @@ export interface StoredSmsCode {
  */
 export interface SmsCodeStore {
   put(key: string, code: { codeMac: string; expiresAt: number; requestedAt: number }): Promise<boolean>;
-  countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined>;
+  countTry(
+    key: string,
+    maxTries: number,
+    nowSeconds: number,
+    whenNone?: { expiresAt: number },
+  ): Promise<StoredSmsCode | undefined>;
   consume(key: string, codeMac: string, nowSeconds: number): Promise<boolean>;
 }

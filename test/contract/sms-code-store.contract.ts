@@ -96,5 +96,17 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       expect(outcomes.filter(Boolean)).toHaveLength(1);
       expect(await store.countTry(key, 5, now)).toBeUndefined();
     });
+
+    // Review R18 H1: a check with no code does the work of one with a code (on a placeholder counter),
+    // and tells nothing more: it returns nothing, and a code stored later has all its tries.
+    it('counts a try with no code to count on apart (`whenNone`), touching no code', async () => {
+      const whenNone = { expiresAt: now + 300 };
+      for (let i = 0; i < 7; i++) expect(await store.countTry(key, 5, now, whenNone)).toBeUndefined();
+      await store.put(key, { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
+      await spendsTries('mac-1', now + 300);
+      expect(await store.countTry(key, 5, now, whenNone)).toBeUndefined();
+      expect(await store.countTry(key, 5, now + 300, whenNone)).toBeUndefined();
+      expect(await store.consume(key, 'mac-1', now)).toBe(true);
+    });
   });
 }
