@@ -86,10 +86,11 @@ export const fieldErrorCodes = [
   'phone_required',
   /** The text-message code was not given, though a phone was. */
   'code_required',
-  /** The text-message code is not the one sent. */
-  'code_incorrect',
-  /** The text-message code expired, was used or had too many tries. */
-  'code_expired',
+  /**
+   * The text-message code is not the one sent, or none is to be checked (expired, used, too many tries, never
+   * stored): one code for both, so that it cannot tell whether a code was stored.
+   */
+  'code_wrong_or_expired',
   /**
    * The licence's credential would not fit its QR code (`params.maximum`: the largest QR version, at
    * level M); named on the longest value.

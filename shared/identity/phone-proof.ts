@@ -107,7 +107,7 @@ export type ProofOutcome =
       /** True when the account had never reached level 3 under this phone: its old sign-ins were ended. */
       tookOver: boolean;
     }
-  | { ok: false; reason: 'wrong_code' | 'expired_code' | 'no_account' | 'not_proven_phone' }
+  | { ok: false; reason: 'wrong_or_expired_code' | 'no_account' | 'not_proven_phone' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**

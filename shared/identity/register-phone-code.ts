@@ -100,9 +100,10 @@ export async function registerWithPhoneCode(
       throw invalidRequest([
         {
           path: 'code',
-          ...(checked.reason === 'wrong_code'
-            ? { message: 'is not the code sent', code: 'code_incorrect' }
-            : { message: 'has expired or was used: send a new one', code: 'code_expired' }),
+          // One answer whether the code was wrong or none was stored: a guess must not tell whether the
+          // carrier confirmed the phone (review R18 M1).
+          message: 'is wrong or has expired: send a new one',
+          code: 'code_wrong_or_expired',
         },
       ]);
     }

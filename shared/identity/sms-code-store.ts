@@ -22,6 +22,10 @@ export interface StoredSmsCode {
  * time) and live, exactly once under concurrency, and from then on `put` refuses a code requested before
  * the one used, as it would had the used code stayed (a job of an earlier request, run late, must not leave
  * a working code once the proof is done). Reads treat a code past its `expiresAt` as absent.
+ * Given `whenNone`, a `countTry` with no
+ * code to count on (absent, expired, out of tries) counts the try on a placeholder counter of the key
+ * instead (expiring at `whenNone.expiresAt`, as many tries at most), so that it does the same work as a try
+ * on a live code and a guess cannot tell by its cost whether a code was stored; it still returns nothing.
  *
  * Who calls what: `put` is the sender's alone (the `sms-codes` function); the code check (`countTry`,
  * `consume`) neither creates nor changes a code, so an adapter must not need the right to write one for
@@ -29,6 +33,11 @@ export interface StoredSmsCode {
  */
 export interface SmsCodeStore {
   put(key: string, code: { codeMac: string; expiresAt: number; requestedAt: number }): Promise<boolean>;
-  countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined>;
+  countTry(
+    key: string,
+    maxTries: number,
+    nowSeconds: number,
+    whenNone?: { expiresAt: number },
+  ): Promise<StoredSmsCode | undefined>;
   consume(key: string, code: Omit<StoredSmsCode, 'tries'>, nowSeconds: number): Promise<boolean>;
 }

@@ -360,15 +360,22 @@ export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependen
 
 export type SmsCodeCheck =
   | { ok: true }
-  | { ok: false; reason: 'wrong_code' | 'expired_code' }
+  /**
+   * A code that is wrong, or none to check against (never sent, expired, used, out of tries): one answer,
+   * so that a guess tells nothing of whether a code was stored, hence of the account or the carrier.
+   */
+  | { ok: false; reason: 'wrong_or_expired_code' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 /**
- * The login-throttle counter of a person's wrong codes for one purpose today (key documented in
- * shared/adapters/dynamo/keys.ts: `login-attempts#sms-check#<purpose>#<lookupKey>#day`).
+ * The login-throttle counter of the wrong codes typed today for one purpose, person and phone (key
+ * documented in shared/adapters/dynamo/keys.ts: `login-attempts#sms-check#<purpose>#<code digest>#day`,
+ * the digest the code's key, a keyed hash of the three). Per phone, not per person: every check counts on
+ * it, a code stored or not, so that its answer (`throttled` or not) cannot tell whether codes were stored;
+ * and a stranger guessing with a phone not the person's then fills a counter the person never uses.
  */
-function failureCounterKey(subject: SmsCodeSubject): string {
-  return `sms-check#${subject.purpose}#${subject.lookupKey}#day`;
+function failureCounterKey(subject: SmsCodeSubject, key: string): string {
+  return `sms-check#${subject.purpose}#${key}#day`;
 }
 
 /**
@@ -398,11 +405,16 @@ async function countDaily(
 /**
  * Checks a typed code against the subject's pending one: each check counts one try first (at most
  * {@link smsCodePolicy.maxTries}, then the code is dead), and a right code is consumed, so it works once.
- * A code that is absent, expired, out of tries or already used is `expired_code`. A check against a live
- * code also counts on the person's daily ceiling for the purpose
- * ({@link smsCodePolicy.personDailyFailureCap}, across codes and phones); once it is full, checks are
- * `throttled` until a day after its first try, whatever the code. A check with no live code counts
- * nothing there, so that no one without a code can fill someone's ceiling.
+ * Every check also counts on the daily ceiling of the purpose, person and phone
+ * ({@link smsCodePolicy.personDailyFailureCap}, across codes); once it is full, checks are `throttled`
+ * until a day after its first try, whatever the code.
+ *
+ * A wrong code and no code to check against (never stored, expired, used, out of tries) are one answer,
+ * `wrong_or_expired_code`, after the same work: the try counted (on a placeholder counter when there is no
+ * code, `SmsCodeStore.countTry`'s `whenNone`), the ceiling read and written, the typed code's MAC made. So a
+ * guess tells no one whether a code was stored, and hence neither whether an account exists and which phone
+ * proved it (a reset: the sender texts only the proven phone) nor the carrier's answer (registration,
+ * step-up): review R18 H1.
  *
  * @example
  * ```ts
@@ -417,25 +429,27 @@ export async function checkSmsCode(
 ): Promise<SmsCodeCheck> {
   const now = epochSeconds(deps.clock);
   const key = await codeKey(deps.lookupMac, subject);
-  const pending = await deps.smsCodes.countTry(key, smsCodePolicy.maxTries, now);
-  if (!pending) return { ok: false, reason: 'expired_code' };
-  // The person's daily ceiling: a right code gives its try back below.
-  const admitted = await countDaily(
-    failureCounterKey(subject),
-    smsCodePolicy.personDailyFailureCap,
-    deps,
-    now,
-  );
+  // 1. The try, counted on the code's counter, or on a placeholder one when there is no live code.
+  const pending = await deps.smsCodes.countTry(key, smsCodePolicy.maxTries, now, {
+    expiresAt: now + smsCodePolicy.ttlSeconds,
+  });
+  // 2. The daily ceiling, code or not: a right code gives its try back below.
+  const counterKey = failureCounterKey(subject, key);
+  const admitted = await countDaily(counterKey, smsCodePolicy.personDailyFailureCap, deps, now);
   if (!admitted.counted) {
     logger.info('sms code check refused: daily ceiling', { purpose: subject.purpose });
     return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
   }
+  // 3. The typed code's MAC, made whether or not there is one to compare it with.
   const code = typed.normalize('NFKC').replace(/\s/g, '').slice(0, 16);
+  const typedMac = /^\d{6}$/.test(code) ? await codeMacOf(deps.lookupMac, key, code) : undefined;
   const matches =
-    /^\d{6}$/.test(code) && constantTimeEqual(await codeMacOf(deps.lookupMac, key, code), pending.codeMac);
-  if (!matches) return { ok: false, reason: 'wrong_code' };
-  if (!(await deps.smsCodes.consume(key, pending, now))) return { ok: false, reason: 'expired_code' };
+    pending !== undefined && typedMac !== undefined && constantTimeEqual(typedMac, pending.codeMac);
+  if (!matches) return { ok: false, reason: 'wrong_or_expired_code' };
+  // 4. A right code, used once (a parallel check of it may have used it first).
+  if (!(await deps.smsCodes.consume(key, pending, now)))
+    return { ok: false, reason: 'wrong_or_expired_code' };
   // A right code was no failure: its try is given back.
-  await deps.loginAttempts.forgiveOne(failureCounterKey(subject), now);
+  await deps.loginAttempts.forgiveOne(counterKey, now);
   return { ok: true };
 }

@@ -18,14 +18,13 @@ import {
   checksThrottled,
   codeRequested,
   codeThrottled,
-  expiredCode,
   fieldProblem,
   notProvenPhone,
   resetCodeRequested,
   resetPage,
   smsCountdownPolicy,
   stepUpPage,
-  wrongCode,
+  wrongOrExpiredCode,
   type PageMessage,
 } from '../web/pages/interaction-phone-pages.js';
 
@@ -131,11 +130,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         return show(429, typedPhone, checksThrottled(view.t, outcome.retryAfterSeconds));
       }
       if (!outcome.ok) {
-        return show(
-          400,
-          typedPhone,
-          outcome.reason === 'wrong_code' ? wrongCode(view.t) : expiredCode(view.t),
-        );
+        return show(400, typedPhone, wrongOrExpiredCode(view.t));
       }
       const amr = [...new Set([...(details.session.amr ?? ['pwd']), 'sms'])];
       return finish(ctx, { accountId, acr: acrOf(3), amr });
@@ -222,7 +217,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
             ),
           );
         }
-        return show(400, fields, outcome.reason === 'wrong_code' ? wrongCode(view.t) : expiredCode(view.t));
+        return show(400, fields, wrongOrExpiredCode(view.t));
       }
       return finish(ctx, { accountId: outcome.account.id, acr: acrOf(3), amr: ['sms'] });
     },

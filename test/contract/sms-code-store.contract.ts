@@ -125,5 +125,18 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       expect(await store.consume(key, later, now)).toBe(true);
       expect(await store.put(key, { ...used, codeMac: 'late-again' })).toBe(false);
     });
+
+    // Review R18 H1: a check with no code does the work of one with a code (on a placeholder counter),
+    // and tells nothing more: it returns nothing, and a code stored later has all its tries.
+    it('counts a try with no code to count on apart (`whenNone`), touching no code', async () => {
+      const whenNone = { expiresAt: now + 300 };
+      const code = { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now };
+      for (let i = 0; i < 7; i++) expect(await store.countTry(key, 5, now, whenNone)).toBeUndefined();
+      await store.put(key, code);
+      await spendsTries('mac-1', now + 300, now);
+      expect(await store.countTry(key, 5, now, whenNone)).toBeUndefined();
+      expect(await store.countTry(key, 5, now + 300, whenNone)).toBeUndefined();
+      expect(await store.consume(key, code, now)).toBe(true);
+    });
   });
 }

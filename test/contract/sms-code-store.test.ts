@@ -75,3 +75,34 @@ describe('DynamoSmsCodeStore’s items', () => {
     expect(await store.countTry('old', 5, now)).toMatchObject({ codeMac: 'mac-1', tries: 1 });
   });
 });
+
+describe('DynamoSmsCodeStore’s placeholder counter (review R18 H1)', () => {
+  const now = 1_772_352_000;
+
+  it('counts a try with no code on `sms-try#<digest>#none`, as a code’s try, with the same calls', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const store = new DynamoSmsCodeStore(doc, tableName);
+    const sent: string[] = [];
+    const send = doc.send.bind(doc);
+    doc.send = ((command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return send(command as never);
+    }) as typeof doc.send;
+    await store.countTry('k', 5, now, { expiresAt: now + 300 });
+    const withNone = sent.splice(0);
+    const counter = await doc.send(new GetCommand({ TableName: tableName, Key: keys.smsTry('k', 'none') }));
+    expect(counter.Item).toEqual({ ...keys.smsTry('k', 'none'), tries: 1, expiresAt: now + 300 });
+    expect(
+      (await doc.send(new GetCommand({ TableName: tableName, Key: keys.smsCode('k') }))).Item,
+    ).toBeUndefined();
+    await store.put('k', { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now });
+    sent.splice(0);
+    await store.countTry('k', 5, now, { expiresAt: now + 300 });
+    expect(sent).toEqual(withNone);
+    expect(withNone).toEqual(['GetCommand', 'UpdateCommand']);
+    // Without `whenNone`, as before: a read alone.
+    sent.splice(0);
+    await store.countTry('none-here', 5, now);
+    expect(sent).toEqual(['GetCommand']);
+  });
+});

@@ -83,14 +83,14 @@ describe('a code the SMS provider refused, in a browser', () => {
     });
     expect(confirmed.notice).toContain('如未收到短信，请在 1 分钟后重新获取验证码');
 
-    // No error anywhere so far (the refused code's answer below is a 400, as any expired code's).
+    // No error anywhere so far (the refused code's answer below is a 400, as any wrong or expired code's).
     expect(errors).toEqual([]);
     // The code the provider refused (in the refused request's text) was never kept: it is no code at all.
     const refused = /(\d{6})/.exec(new URLSearchParams(sns.received[0]!.body).get('Message')!)![1]!;
     await page.getByLabel('手机号').fill(person.phone);
     await page.getByLabel('短信验证码').fill(refused);
     await page.getByRole('button', { name: '验证', exact: true }).click();
-    await expect(page.locator('#form-error').textContent()).resolves.toContain('验证码已失效');
+    await expect(page.locator('#form-error').textContent()).resolves.toContain('验证码不正确或已失效');
     await context.close();
     expect(checked).toEqual([]);
   });

@@ -53,14 +53,31 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     return true;
   }
 
-  async countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined> {
+  /** The tries counted on the placeholder counter of `key` (checks with no code, `whenNone`). */
+  triesWithNoCode(key: string): number {
+    return this.#tries.get(`${key}#none`) ?? 0;
+  }
+
+  async countTry(
+    key: string,
+    maxTries: number,
+    nowSeconds: number,
+    whenNone?: { expiresAt: number },
+  ): Promise<StoredSmsCode | undefined> {
     // Asynchronous like a real store; the check and the count are then one synchronous step.
     await Promise.resolve();
     const code = this.codes.get(key);
-    if (!code || code.expiresAt <= nowSeconds) return undefined;
+    // No code to count on: the try goes on the placeholder counter when asked, as in the DynamoDB adapter
+    // (its expiry is not kept: nothing here reads it).
+    const none = () => {
+      const tries = this.#tries.get(`${key}#none`) ?? 0;
+      if (whenNone && tries < maxTries) this.#tries.set(`${key}#none`, tries + 1);
+      return undefined;
+    };
+    if (!code || code.expiresAt <= nowSeconds) return none();
     const counter = `${key}#${code.codeId}`;
     const tries = this.#tries.get(counter) ?? 0;
-    if (tries >= maxTries) return undefined;
+    if (tries >= maxTries) return none();
     this.#tries.set(counter, tries + 1);
     return {
       codeMac: code.codeMac,

@@ -66,11 +66,11 @@ import type { ItemKey } from './conditional.js';
  * | passkeys of an account, oldest first     | gsi1   | `passkeys-of#<accountId>`     | `<createdAt>#<credentialId>` |
  * | passkey ceremony challenge (TTL, single use) | table | `passkey-challenge#<challenge>` | `passkey-challenge` |
  * | pending SMS code (TTL), by keyed digest of purpose, person and phone | table | `sms-code#<digest>` | `sms-code` |
- * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id | table | `sms-try#<digest>#<code id>` | `sms-try` |
+ * | tries of one SMS code (TTL, the code's expiry): the code's digest and its own id, or `none` for checks with no code (TTL 5 minutes) | table | `sms-try#<digest>#<code id>`, `sms-try#<digest>#none` | `sms-try` |
  * | request time of the last SMS code used (TTL, that code's expiry), by the code's digest | table | `sms-used#<digest>` | `sms-used` |
  * | SMS code job (TTL, batch table): a requested code waiting for its sender | table | `sms-job#<id>` | `sms-job` |
  * | SMS send limits (TTL), per phone or source digest | table | `login-attempts#sms-send#<phone|source>#<digest>#<interval|day>` | `login-attempts` |
- * | SMS code checks a day per person (TTL): wrong codes per purpose | table | `login-attempts#sms-check#<step-up|reset|register>#<lookupKey>#day` | `login-attempts` |
+ * | SMS code checks a day per person and phone (TTL): codes not accepted per purpose; the digest the code's (purpose, lookup key, phone) | table | `login-attempts#sms-check#<step-up|reset|register>#<code digest>#day` | `login-attempts` |
  * | OIDC Grant and Session by person (to end them all) | gsi2 | `oidc-account#<personId>` | `<Model>#<id>` |
  * | carrier subscriber by person and phone (local 三要素) | table | `registry-carrier#<lookupKey>#<phoneKey>`: both keyed digests | `subscriber` |
  * | supervision counter of a China-time day, issuer, type and shard (0-7) | table | `stats#<day>#<issuerId>#<type>#<shard>` | `stats` |

@@ -60,15 +60,20 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
    * between them). A code replaced between the two is counted under its old id and its old hash returned:
    * that try can only fail (`consume` is conditioned on the hash), as it would have a moment earlier.
    */
-  async countTry(key: string, maxTries: number, nowSeconds: number): Promise<StoredSmsCode | undefined> {
+  async countTry(
+    key: string,
+    maxTries: number,
+    nowSeconds: number,
+    whenNone?: { expiresAt: number },
+  ): Promise<StoredSmsCode | undefined> {
     const { Item: code } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.smsCode(key), ConsistentRead: true }),
     );
-    if (!code || !(Number(code.expiresAt) > nowSeconds)) return undefined;
+    if (!code || !(Number(code.expiresAt) > nowSeconds)) return this.countNone(key, maxTries, whenNone);
     // A code stored before the tries moved out carries its tries so far (and no id): they still count.
     const earlierTries = Number(code.tries ?? 0);
     const left = maxTries - earlierTries;
-    if (left <= 0) return undefined;
+    if (left <= 0) return this.countNone(key, maxTries, whenNone);
     const codeId = typeof code.codeId === 'string' ? code.codeId : `stored-${String(code.requestedAt ?? 0)}`;
     try {
       const { Attributes } = await this.doc.send(
@@ -91,6 +96,35 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * The try of a check with no code to count on, when the caller asks for one (`whenNone`): the same
+   * conditional update as a code's try, on the placeholder counter `sms-try#<digest>#none` (a code's id is
+   * random base64url, never `none`), so that such a check costs what a wrong guess at a live code does
+   * (review R18 H1). Its outcome is not used: it returns nothing whatever it counted.
+   */
+  private async countNone(
+    key: string,
+    maxTries: number,
+    whenNone: { expiresAt: number } | undefined,
+  ): Promise<undefined> {
+    if (!whenNone) return undefined;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.smsTry(key, 'none'),
+          UpdateExpression: 'ADD tries :one SET expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(tries) OR tries < :left',
+          ExpressionAttributeValues: { ':one': 1, ':left': maxTries, ':expiresAt': whenNone.expiresAt },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    return undefined;
   }
 
   /**

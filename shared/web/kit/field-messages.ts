@@ -106,12 +106,8 @@ const messages: Record<string, (t: Translate, params: Params | undefined) => str
   phone_required: (t) => t('获取验证码需填写手机号码', 'Needed to send a code.'),
   code_required: (t) =>
     t('填写了手机号码时必填：请先获取验证码', 'Needed with a mobile number: send a code first.'),
-  code_incorrect: (t) => t('不正确', 'Not the code that was sent.'),
-  code_expired: (t) =>
-    t(
-      '已失效（超时、已使用或尝试次数过多），请重新获取',
-      'Expired, used or tried too often: send a new one.',
-    ),
+  code_wrong_or_expired: (t) =>
+    t('验证码不正确或已失效，请重新获取', 'The code is wrong or has expired; ask for a new one.'),
 };
 
 /**

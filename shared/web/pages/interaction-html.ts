@@ -1,6 +1,6 @@
 import { langCookie, langCookieHeader, translator, type Lang, type Translate } from '../kit/i18n.js';
 import { renderPage } from '../kit/layout.js';
-import type { SafeHtml } from '../kit/html.js';
+import { html, type SafeHtml } from '../kit/html.js';
 
 export { escapeHtml, html, SafeHtml } from '../kit/html.js';
 
@@ -111,4 +111,14 @@ export function page(view: PageView, title: string, body: SafeHtml, scripts?: re
     langSwitchHref: view.langSwitchHref,
     hideNavigation: true,
   });
+}
+
+/**
+ * The way to registration under a sign-in form (还没有账号？注册): on the login page and the reset page. On
+ * the reset page it tells nothing new: registration itself answers 409 for a number with an account.
+ */
+export function registerLink(t: Translate): SafeHtml {
+  return html`<p>
+    <small>${t('还没有账号？', 'No account yet?')} <a href="/register">${t('注册', 'Register')}</a></small>
+  </p>`;
 }

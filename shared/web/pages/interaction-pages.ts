@@ -1,6 +1,6 @@
 import type { Translate } from '../kit/i18n.js';
 import { attr } from '../kit/html.js';
-import { html, page, SafeHtml, type PageView } from './interaction-html.js';
+import { html, page, registerLink, SafeHtml, type PageView } from './interaction-html.js';
 import { passkeySection, passkeySignInScripts } from './passkey-sign-in-page.js';
 import { idNumberChoice, idNumberScope, scopeDescriptions } from './consent-words.js';
 
@@ -58,12 +58,7 @@ export function loginPage(
         <button type="submit">${t('登录', 'Sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}/abort">${t('取消', 'Cancel')}</a>
       </form>
-      ${passkeySection(view, input.uid)} ${input.scan ?? html``}
-      <p>
-        <small
-          >${t('还没有账号？', 'No account yet?')} <a href="/register">${t('注册', 'Register')}</a></small
-        >
-      </p>
+      ${passkeySection(view, input.uid)} ${input.scan ?? html``} ${registerLink(t)}
       <p>
         <small><a href="/interaction/${input.uid}/reset">${t('忘记密码', 'Forgot your password?')}</a></small>
       </p>`,

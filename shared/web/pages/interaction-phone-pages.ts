@@ -1,6 +1,6 @@
 import type { SendLimit } from '../../identity/sms-codes.js';
 import type { Translate } from '../kit/i18n.js';
-import { html, page, type PageScripts, type PageView } from './interaction-html.js';
+import { html, page, registerLink, type PageScripts, type PageView } from './interaction-html.js';
 
 /** A notice (role status) or an error (role alert) above a form. */
 function notice(message: { text: string; error?: boolean } | undefined) {
@@ -151,16 +151,12 @@ export function sendCodeButton(
     <span class="visually-hidden" id="send-code-status" role="status" aria-live="polite"></span>`;
 }
 
-export const wrongCode = (t: Translate): PageMessage => ({
-  text: t('验证码不正确。', 'The code is not correct.'),
-  error: true,
-});
-
-export const expiredCode = (t: Translate): PageMessage => ({
-  text: t(
-    '验证码已失效（超时、已使用或尝试次数过多），请重新获取。',
-    'The code is no longer valid (expired, used, or tried too often): ask for a new one.',
-  ),
+/**
+ * A code not accepted: wrong, or none to check against (expired, used, tried too often, never stored).
+ * One message for both, so that a guess cannot tell whether a code was stored (review R18 H1).
+ */
+export const wrongOrExpiredCode = (t: Translate): PageMessage => ({
+  text: t('验证码不正确或已失效，请重新获取。', 'The code is wrong or has expired; ask for a new one.'),
   error: true,
 });
 
@@ -302,7 +298,8 @@ export function resetPage(
         <input type="password" id="password" name="password" autocomplete="new-password" maxlength="128" />
         <button type="submit">${t('重设密码并登录', 'Reset and sign in')}</button>
         <a class="button secondary" href="/interaction/${input.uid}">${t('返回登录', 'Back to sign-in')}</a>
-      </form>`,
+      </form>
+      ${registerLink(t)}`,
     smsCountdownScripts(input.message?.resendAfterSeconds),
   );
 }

@@ -56,7 +56,9 @@ describe('the /register page with a phone', () => {
       passwordConfirm: password,
     });
     expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain('短信验证码（填写手机号码时必填）：不正确');
+    expect(await wrong.text()).toContain(
+      '短信验证码（填写手机号码时必填）：验证码不正确或已失效，请重新获取',
+    );
     expect(await storedAccount(person.idNumber)).toBeUndefined();
 
     const done = await postForm({ ...fields, code: code!, password, passwordConfirm: password });
@@ -86,7 +88,7 @@ describe('the /register page with a phone', () => {
     for (const code of ['123456', '000000']) {
       const guessed = await postForm({ ...fields, code, password, passwordConfirm: password });
       expect(guessed.status).toBe(400);
-      expect(await guessed.text()).toContain('已失效');
+      expect(await guessed.text()).toContain('验证码不正确或已失效');
     }
     expect(await storedAccount(person.idNumber)).toBeUndefined();
 
@@ -101,6 +103,49 @@ describe('the /register page with a phone', () => {
     expect(withoutPhone.status).toBe(201);
     expect(await storedAccount(person.idNumber)).toMatchObject({ assurance: 'registry-verified' });
     expect((await storedAccount(person.idNumber))?.provenPhone).toBeUndefined();
+  });
+
+  // Review R18 M1: a guess was 不正确 only when the carrier had confirmed the phone (a code was stored) and
+  // 已失效 otherwise, after 4 DynamoDB calls against 1: the guess told the carrier's answer. Now the same.
+  it('answers a guessed code alike, with the same DynamoDB and KMS calls, whether the carrier confirmed the phone', async () => {
+    const mine = registryPeople[11]!;
+    const notMine = { ...registryPeople[12]!, phone: '+8613700009999' };
+    for (const person of [mine, notMine]) {
+      const sent = await postForm({
+        idNumber: person.idNumber,
+        name: person.name,
+        phone: person.phone,
+        send: '1',
+      });
+      expect(sent.status).toBe(200);
+    }
+    const [code] = await codesTo(mine.phone);
+    expect(code).toMatch(/^\d{6}$/);
+    expect(await codesTo(notMine.phone)).toEqual([]);
+    const password = 'Guess-Code-2026!';
+    const typed = code === '000000' ? '000001' : '000000';
+    const guess = async (person: { idNumber: string; name: string; phone: string }) => {
+      runtime.dynamo!.resetStats();
+      runtime.kms!.resetStats();
+      const answer = await postForm({
+        idNumber: person.idNumber,
+        name: person.name,
+        phone: person.phone,
+        code: typed,
+        password,
+        passwordConfirm: password,
+      });
+      const body = (await answer.text())
+        .replaceAll(person.idNumber, '<id>')
+        .replaceAll(person.name, '<name>')
+        .replaceAll(person.phone, '<phone>');
+      return { status: answer.status, body, dynamo: runtime.dynamo!.stats(), kms: runtime.kms!.stats() };
+    };
+    const confirmed = await guess(mine);
+    expect(confirmed.status).toBe(400);
+    expect(confirmed.body).toContain('短信验证码（填写手机号码时必填）：验证码不正确或已失效，请重新获取');
+    expect(await guess(notMine)).toEqual(confirmed);
+    expect(await storedAccount(mine.idNumber)).toBeUndefined();
   });
 
   it('asks for the code when a phone is given without one, and names the fields wrong before sending', async () => {

@@ -182,30 +182,53 @@ describe('step-up by acr_values', () => {
     expect(bad.page?.html).toContain('phone');
   });
 
-  // Review finding (issue 13): each new code gave 5 new tries. Here four phones of the person, five
-  // wrong codes each, fill the day's ceiling of 20: the fifth phone's right code is refused too.
-  it('20 wrong codes a day across codes and phones, then 429, the right code too', async () => {
+  // Review finding (issue 13): each new code gave 5 new tries; a day's ceiling of 20 wrong codes per
+  // phone caps them. Review R18 M1: a guess was `wrong` only if the carrier confirmed the phone (a code was
+  // stored), and only those counted on the ceiling. Now a phone the carrier confirms and one it does not
+  // get the same pages, to the same 21st guess's 429, with the same DynamoDB and KMS calls.
+  it('20 wrong codes a day per phone, then 429, the right code too, whether the carrier confirmed it or not', async () => {
     const p = await person();
-    const phones = Array.from({ length: 5 }, (_, i) => `+8613600${String(100_000 + phoneSeq * 10 + i)}`);
-    for (const phone of phones) carrier.add({ ...p, phone });
+    const [confirmed, other, unconfirmed] = Array.from(
+      { length: 3 },
+      (_, i) => `+8613600${String(100_000 + phoneSeq * 10 + i)}`,
+    );
+    carrier.add({ ...p, phone: confirmed! });
+    carrier.add({ ...p, phone: other! });
     const ua = browser();
     const request = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:3' });
     const atStepUp = await runFlow(ua, request.url, { username: p.idNumber, password: p.password });
-    const action = new URL(`/interaction/${uidOf(atStepUp.page!.html)}/stepup`, runtime.baseUrl);
-    for (const phone of phones.slice(0, 4)) {
-      await ua.navigate(action, { form: { phone, send: '1' } });
-      const code = (await lastCodeTo(phone))!;
-      const wrong = code === '000000' ? '000001' : '000000';
-      for (let i = 0; i < 5; i++) {
-        expect((await ua.navigate(action, { form: { phone, code: wrong } })).page!.status).toBe(400);
+    const uid = uidOf(atStepUp.page!.html);
+    const action = new URL(`/interaction/${uid}/stepup`, runtime.baseUrl);
+    for (const phone of [confirmed!, unconfirmed!]) await ua.navigate(action, { form: { phone, send: '1' } });
+    const code = (await lastCodeTo(confirmed!))!;
+    expect(await lastCodeTo(unconfirmed!)).toBeUndefined();
+    const wrong = code === '000000' ? '000001' : '000000';
+    /** The day's guesses with `phone`: each answer's status and page (the phone masked) and their calls. */
+    const guesses = async (phone: string) => {
+      runtime.dynamo!.resetStats();
+      runtime.kms!.resetStats();
+      const answers = [];
+      for (let i = 0; i < 21; i++) {
+        const answer = await ua.navigate(action, { form: { phone, code: wrong } });
+        answers.push(`${answer.page!.status} ${answer.page!.html.replaceAll(phone, '<phone>')}`);
       }
-    }
-    const last = phones[4]!;
-    await ua.navigate(action, { form: { phone: last, send: '1' } });
-    const refused = await ua.navigate(action, { form: { phone: last, code: (await lastCodeTo(last))! } });
+      return { answers, dynamo: runtime.dynamo!.stats(), kms: runtime.kms!.stats() };
+    };
+    const withCode = await guesses(confirmed!);
+    expect(withCode.answers[0]).toMatch(/^400 /);
+    expect(withCode.answers[0]).toContain('验证码不正确或已失效，请重新获取。');
+    expect(withCode.answers[19]).toBe(withCode.answers[0]);
+    expect(withCode.answers[20]).toMatch(/^429 /);
+    expect(withCode.answers[20]).toContain('今天输错验证码的次数过多');
+    expect(await guesses(unconfirmed!)).toEqual(withCode);
+    // The right code is refused now too, on that phone; the person's other phone still works.
+    const refused = await ua.navigate(action, { form: { phone: confirmed!, code } });
     expect(refused.leftTo).toBeUndefined();
     expect(refused.page!.status).toBe(429);
-    expect(refused.page!.html).toContain('今天输错验证码的次数过多');
+    await ua.navigate(action, { form: { phone: other!, send: '1' } });
+    const passed = await ua.navigate(action, { form: { phone: other!, code: (await lastCodeTo(other!))! } });
+    expect(passed.page?.status ?? 302).not.toBe(429);
+    expect(passed.page?.status ?? 302).not.toBe(400);
   });
 
   it('an essential acr claim asks the same', async () => {
@@ -596,7 +619,11 @@ describe('password reset, and the real owner winning', () => {
       // goes to it; the page said up front where codes go.
       const other = browser();
       const otherReset = await resetIn(other);
-      expect((await other.navigate(otherReset)).page!.html).toContain('验证码只会发送到已验证的手机号');
+      const resetHtml = (await other.navigate(otherReset)).page!.html;
+      expect(resetHtml).toContain('验证码只会发送到已验证的手机号');
+      // Review R18 L3: the way to registration, for whoever has no account (it tells nothing: /register
+      // answers 409 for a number with one).
+      expect(resetHtml).toMatch(/还没有账号？\s*<a href="\/register">注册<\/a>/);
       const theirs = { idNumber: p.idNumber, phone: family };
       const answered = await other.navigate(otherReset, { form: { ...theirs, send: '1' } });
       expect(answered.page!.status).toBe(200);
@@ -690,13 +717,19 @@ describe('password reset, and the real owner winning', () => {
     const code = await lastCodeTo(owner.phone);
     expect(code).toMatch(/^\d{6}$/);
 
-    // A guessed code says nothing either: the proven phone is checked only once a code is right.
+    // A guessed code says nothing either, with the same work, whether a code was stored (the proven
+    // phone) or not (no account, another phone): review R18 H1, where a stored code answered 验证码不正确
+    // after 4 DynamoDB calls and none 验证码已失效 after 1. The proven phone is checked only once a code is right.
+    const wrong = { code: code === '000000' ? '000001' : '000000', password: 'guess-password-1' };
     const guessed = {
-      noAccount: await counted(cases.noAccount, { code: '000000', password: 'guess-password-1' }),
-      anotherPhone: await counted(cases.anotherPhone, { code: '000000', password: 'guess-password-1' }),
+      noAccount: await counted(cases.noAccount, wrong),
+      anotherPhone: await counted(cases.anotherPhone, wrong),
+      provenPhone: await counted(cases.provenPhone, wrong),
     };
-    expect(guessed.noAccount.status).toBe(400);
-    expect(guessed.anotherPhone).toEqual(guessed.noAccount);
+    expect(guessed.provenPhone.status).toBe(400);
+    expect(guessed.provenPhone.body).toContain('验证码不正确或已失效，请重新获取。');
+    expect(guessed.noAccount).toEqual(guessed.provenPhone);
+    expect(guessed.anotherPhone).toEqual(guessed.provenPhone);
 
     // The proven phone's code resets the password.
     const ua = browser();

@@ -30,7 +30,7 @@ afterAll(() => data?.close());
 
 describe('DynamoDB calls per SMS code check', () => {
   let n = 0;
-  async function checked(typed: (code: string) => string) {
+  async function checked(typed: (code: string) => string, stored = true) {
     const clock = new TestClock();
     const deps = {
       smsCodes: new DynamoSmsCodeStore(data.doc, data.tableName),
@@ -41,11 +41,12 @@ describe('DynamoDB calls per SMS code check', () => {
     const subject: SmsCodeSubject = { purpose: 'step-up', lookupKey: `lk-${++n}`, phone: '+8613800138000' };
     const prepared = await prepareSmsCode(subject, deps);
     const now = epochSeconds(clock);
-    await deps.smsCodes.put(prepared.key, {
-      codeMac: prepared.codeMac,
-      expiresAt: now + 300,
-      requestedAt: now,
-    });
+    if (stored)
+      await deps.smsCodes.put(prepared.key, {
+        codeMac: prepared.codeMac,
+        expiresAt: now + 300,
+        requestedAt: now,
+      });
     sent.length = 0;
     const result = await checkSmsCode(subject, typed(prepared.code), deps);
     return { result, calls: [...sent].sort() };
@@ -71,7 +72,15 @@ describe('DynamoDB calls per SMS code check', () => {
   // A wrong code, 4: the code read and its try counted; the daily ceiling read and counted.
   it('a wrong code makes 4', async () => {
     const { result, calls } = await checked((code) => (code === '000000' ? '000001' : '000000'));
-    expect(result).toEqual({ ok: false, reason: 'wrong_code' });
+    expect(result).toEqual({ ok: false, reason: 'wrong_or_expired_code' });
+    expect(calls).toEqual(['GetItemCommand', 'GetItemCommand', 'PutItemCommand', 'UpdateItemCommand']);
+  });
+
+  // No code stored, the same 4 (review R18 H1): the code read, the try counted on the placeholder counter
+  // (`sms-try#<digest>#none`), the daily ceiling read and counted. A guess cannot tell by its wait.
+  it('a guess with no code stored makes the same 4', async () => {
+    const { result, calls } = await checked(() => '000000', false);
+    expect(result).toEqual({ ok: false, reason: 'wrong_or_expired_code' });
     expect(calls).toEqual(['GetItemCommand', 'GetItemCommand', 'PutItemCommand', 'UpdateItemCommand']);
   });
 });

@@ -53,12 +53,12 @@ describe('registration with a phone (三要素 at registration)', () => {
   it('checks the phone code before the name: without the code nobody learns that a name is wrong (R9 M6)', async () => {
     const wrongCode = () =>
       Promise.reject(
-        invalidRequest([{ path: 'code', message: 'is not the code sent', code: 'code_incorrect' }]),
+        invalidRequest([{ path: 'code', message: 'is not the code sent', code: 'code_wrong_or_expired' }]),
       );
     const wrong = { consent: true, idNumber: person.idNumber, name: '张冒名', password, phone };
     await expect(registerPerson(wrong, deps, {}, wrongCode)).rejects.toMatchObject({
       code: 'invalid_request',
-      errors: [expect.objectContaining({ path: 'code', code: 'code_incorrect' })],
+      errors: [expect.objectContaining({ path: 'code', code: 'code_wrong_or_expired' })],
     });
     expect(deps.accounts.byLookupKey.size).toBe(0);
     // The phone's holder, with the right code, is told the name is wrong rather than given level 1.

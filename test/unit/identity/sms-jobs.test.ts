@@ -171,7 +171,7 @@ describe('SMS jobs', () => {
     // That text's code was never stored (nor is it kept anywhere to store later); a new request works.
     expect(await checkSmsCode(subject, w.deps.sms.sent[0]!.code!, w.deps)).toEqual({
       ok: false,
-      reason: 'expired_code',
+      reason: 'wrong_or_expired_code',
     });
     await enqueueSmsJob(subject, idNumber, w.deps);
     expect(await runSmsJob(onlyJob().id, w.deps)).toBe('sent');
