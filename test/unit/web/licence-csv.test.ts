@@ -6,7 +6,7 @@ import {
   exportLimits,
   maskHolderNumber,
 } from '../../../shared/web/console/licence-csv.js';
-import { consoleSearch } from '../../../shared/web/console/licence-search.js';
+import { consoleSearch, readConsoleSearch } from '../../../shared/web/console/licence-search.js';
 
 describe('the console’s CSV cells', () => {
   it('puts an apostrophe before every cell a spreadsheet would run as a formula', () => {
@@ -48,13 +48,16 @@ describe('the console’s CSV cells', () => {
 });
 
 describe('the console’s search form', () => {
-  it('reads a blank or unreadable field as no filter, and keeps at most 50 earlier cursors', () => {
-    expect(
-      consoleSearch.parse({ holderName: ' ', status: 'lost', issuedFrom: '2026-02-30', sort: 'x' }),
-    ).toEqual({
+  it('reads a blank or unknown field as no filter, a day it cannot read as refused, and keeps at most 50 earlier cursors', () => {
+    expect(consoleSearch.parse({ holderName: ' ', status: 'lost', sort: 'x' })).toEqual({
       sort: '-issuedAt',
       back: [],
       page: 1,
+    });
+    // A day that is no day is not dropped silently: the page answers 400 naming it (console.md).
+    expect(readConsoleSearch({ status: 'lost', issuedFrom: '2026-02-30' })).toEqual({
+      search: { sort: '-issuedAt', back: [], page: 1 },
+      invalid: { issuedFrom: '2026-02-30' },
     });
     const back = Array.from({ length: 51 }, (_, i) => `c${i}`).join(' ');
     expect(consoleSearch.parse({ back }).back).toEqual([]);
