@@ -875,12 +875,19 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // reset with no account, or to a phone other than the proven one, is dropped); makes the code and stores its
   // keyed hash (conditional put, in a transaction with a condition check of the last used code's request
   // time `sms-used#`, so that a job run late stores no code after a later one was used) once the SMS
-  // provider took the text, marking the job sent first (update), so that a job run again never texts twice. The only function that sends SMS
+  // provider took the text, marking the job sent first (update), so that a job run again never texts twice.
+  // Before the registries, the person's wrong guesses at live codes of the purpose today (get
+  // `login-attempts#sms-check#person#`): past the cap no code is texted. The only function that sends SMS
   // codes, and the only one that writes them (the request functions read, count tries apart and delete).
   'sms-codes': {
     table: {
       items: {
-        GetItem: [partitions.account, partitions.registryPerson, partitions.registryCarrier],
+        GetItem: [
+          partitions.account,
+          partitions.registryPerson,
+          partitions.registryCarrier,
+          partitions.smsPersonChecks,
+        ],
         PutItem: [partitions.smsCode],
         ConditionCheckItem: [partitions.smsUsed],
       },

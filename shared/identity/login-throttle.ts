@@ -81,6 +81,13 @@ export interface LoginAttemptStore {
    * leak, counted after the fact (client authentication).
    */
   countFailure(key: string, nowSeconds: number, expiresAt: number): Promise<void>;
+  /**
+   * Adds `amount` (0 or more) failures, atomically, in one unconditional write whatever the amount and
+   * whether the counter exists: an absent one is created with `amount` (its `lastFailureAt` and
+   * `expiresAt` set once, at creation). For counters of a fixed period (the key names it) that a caller
+   * writes the same way whether or not there is a failure to count, so that the write tells nothing.
+   */
+  addFailures(key: string, amount: number, nowSeconds: number, expiresAt: number): Promise<void>;
 }
 
 /**

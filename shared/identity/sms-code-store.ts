@@ -20,8 +20,10 @@ export interface StoredSmsCode {
  * nothing (absent, expired, or out of tries): so concurrent guesses never get more than `maxTries` between
  * them; `consume` deletes the code only if it is still the one `countTry` returned (its hash and request
  * time) and live, exactly once under concurrency, and from then on `put` refuses a code requested before
- * the one used, as it would had the used code stayed (a job of an earlier request, run late, must not leave
- * a working code once the proof is done). Reads treat a code past its `expiresAt` as absent.
+ * the one used or with it (a job of an earlier request, run late, must not leave a working code once the
+ * proof is done); a used code's request time that no real use leaves (one not before its own expiry, or an
+ * expiry later than the code being put's by more than a minute) is ignored, so that whoever can write it
+ * blocks no code for good. Reads treat a code past its `expiresAt` as absent.
  * Given `whenNone`, a `countTry` with no
  * code to count on (absent, expired, out of tries) counts the try on a placeholder counter of the key
  * instead (expiring at `whenNone.expiresAt`, as many tries at most), so that it does the same work as a try

@@ -20,8 +20,11 @@ export const smsCodePolicy = {
   sourceIntervalSeconds: 0,
   sourceDailyCap: 200,
   /**
-   * Wrong codes a day per person and purpose, whatever the code: a new code gives new tries, so without
-   * this ceiling each resend (10 a day per phone) would give 5 more guesses.
+   * Checks a day per purpose, person and phone (`throttled` past it), and wrong guesses at live codes a
+   * UTC day per purpose and person (past it the sender texts the person no new code for that purpose, on
+   * any phone): a new code gives new tries, so without it each resend (10 a day per phone) would give 5
+   * more guesses. A person with several confirmed phones still gets no more than about this many guesses a
+   * day per purpose, plus the tries left on the codes already out when it was reached (at most 5 a phone).
    */
   personDailyFailureCap: 20,
   /**
@@ -379,6 +382,33 @@ function failureCounterKey(subject: SmsCodeSubject, key: string): string {
 }
 
 /**
+ * The login-throttle counter of the wrong guesses at live codes in one UTC day for one purpose and person,
+ * whatever the phone (`login-attempts#sms-check#person#<purpose>#<lookup key>#<day number>`, keys.ts).
+ * Written by every check that is not throttled, never read by one: a check refused on it would answer
+ * differently for a live code and none. The sender reads it ({@link smsPersonCapped}) and texts no new
+ * code once it is full, so that a person's N phones do not give N ceilings of guesses (review R19 M1).
+ */
+function personFailureKey(purpose: SmsCodePurpose, lookupKey: string, nowSeconds: number): string {
+  return `sms-check#person#${purpose}#${lookupKey}#${Math.floor(nowSeconds / 86_400)}`;
+}
+
+/**
+ * Whether the person's wrong guesses at live codes for this purpose have reached
+ * {@link smsCodePolicy.personDailyFailureCap} today (UTC): then no new code is texted to them for it.
+ */
+export async function smsPersonCapped(
+  subject: Pick<SmsCodeSubject, 'purpose' | 'lookupKey'>,
+  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'clock'>,
+): Promise<boolean> {
+  const now = epochSeconds(deps.clock);
+  const counter = await deps.loginAttempts.read(
+    personFailureKey(subject.purpose, subject.lookupKey, now),
+    now,
+  );
+  return (counter?.failures ?? 0) >= smsCodePolicy.personDailyFailureCap;
+}
+
+/**
  * Counts one event on a daily counter of the login throttle's store (`key`, at most `cap`), before the
  * thing it limits is done: one conditional write on the counter as read, so parallel requests never pass
  * the cap between them. The day starts at the first counted event. Refused when full, or when parallel
@@ -407,13 +437,15 @@ async function countDaily(
  * {@link smsCodePolicy.maxTries}, then the code is dead), and a right code is consumed, so it works once.
  * Every check also counts on the daily ceiling of the purpose, person and phone
  * ({@link smsCodePolicy.personDailyFailureCap}, across codes); once it is full, checks are `throttled`
- * until a day after its first try, whatever the code.
+ * until a day after its first try, whatever the code. A check not throttled also adds a wrong guess at a
+ * live code to the person's counter of the purpose, whatever the phone, which the sender heeds
+ * ({@link smsPersonCapped}), not the check.
  *
  * A wrong code and no code to check against (never stored, expired, used, out of tries) are one answer,
  * `wrong_or_expired_code`, after the same work: the try counted (on a placeholder counter when there is no
- * code, `SmsCodeStore.countTry`'s `whenNone`), the ceiling read and written, the typed code's MAC made. So a
- * guess tells no one whether a code was stored, and hence neither whether an account exists and which phone
- * proved it (a reset: the sender texts only the proven phone) nor the carrier's answer (registration,
+ * code, `SmsCodeStore.countTry`'s `whenNone`), the ceiling read and written, the typed code's MAC made,
+ * the person's counter written. So a guess tells no one whether a code was stored, and hence neither
+ * whether an account exists and which phone proved it (a reset: the sender texts only the proven phone) nor the carrier's answer (registration,
  * step-up): review R18 H1.
  *
  * @example
@@ -445,8 +477,18 @@ export async function checkSmsCode(
   const typedMac = /^\d{6}$/.test(code) ? await codeMacOf(deps.lookupMac, key, code) : undefined;
   const matches =
     pending !== undefined && typedMac !== undefined && constantTimeEqual(typedMac, pending.codeMac);
+  // 4. The person's wrong guesses at live codes, whatever the phone: the same write (adding 0 or 1) on
+  // every path, and not read here, so the answer stays the same for a live code and none.
+  const wrongAtLive = pending !== undefined && !matches ? 1 : 0;
+  const dayEnd = (Math.floor(now / 86_400) + 1) * 86_400;
+  await deps.loginAttempts.addFailures(
+    personFailureKey(subject.purpose, subject.lookupKey, now),
+    wrongAtLive,
+    now,
+    dayEnd,
+  );
   if (!matches) return { ok: false, reason: 'wrong_or_expired_code' };
-  // 4. A right code, used once (a parallel check of it may have used it first).
+  // 5. A right code, used once (a parallel check of it may have used it first).
   if (!(await deps.smsCodes.consume(key, pending, now)))
     return { ok: false, reason: 'wrong_or_expired_code' };
   // A right code was no failure: its try is given back.

@@ -11,6 +11,7 @@ import {
   phoneDigest,
   prepareSmsCode,
   smsCodePolicy,
+  smsPersonCapped,
   storeSmsCode,
   textSmsCode,
   type SmsCodeDependencies,
@@ -159,6 +160,11 @@ export type SmsJobOutcome =
   | 'no_account'
   /** A reset asked with a phone other than the one that proved the account. */
   | 'not_proven_phone'
+  /**
+   * The person's wrong guesses at live codes of the purpose reached the daily cap today (any phone:
+   * `smsPersonCapped`): no new code, so more phones give no more guesses.
+   */
+  | 'person_capped'
   | 'expired'
   | 'absent'
   | 'claimed'
@@ -170,7 +176,10 @@ export type SmsJobOutcome =
  * claimed: another delivery of it runs now; either way nothing to do); 2. drops it once
  * past the code's lifetime; 3. opens its sealed part (an altered or moved job throws: the queue tries it
  * again, then keeps it in its dead-letter queue), and refuses it so (throws) when its purpose or person
- * differ from those sealed in it; 4. for a reset, reads the account: none (`no_account`), or a phone
+ * differ from those sealed in it; 4. drops it silently (`person_capped`) once the person's wrong guesses at
+ * live codes of the purpose reached {@link smsCodePolicy.personDailyFailureCap} today, whatever the phone
+ * (the check counts them but never refuses on them, which would tell a live code from none); for a reset,
+ * reads the account: none (`no_account`), or a phone
  * proved it and this is another (`not_proven_phone`), drops the job silently (the request path answered
  * as for any request, and reads no account: docs/security.md, "Timing"); then asks the population
  * registry for the person and the carrier whether the phone is theirs (三要素); 5. only
@@ -219,7 +228,7 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
   }
   let subject: SmsCodeSubject;
   let idNumber: IdNumber | undefined;
-  let confirmed: 'confirmed' | 'not_confirmed' | 'no_account' | 'not_proven_phone';
+  let confirmed: 'confirmed' | keyof typeof droppedLines;
   try {
     // 3. The phone and the ID number, opened under this job's context alone, for the purpose and person
     // sealed with them (the ID number's own lookup key the person's).
@@ -235,8 +244,10 @@ export async function runSmsJob(id: string, deps: SmsJobDependencies): Promise<S
     )
       throw new SmsJobAlteredError();
     subject = { purpose: job.purpose, lookupKey: job.lookupKey, phone: content.phone };
-    // 4. Whether the phone may carry the code.
-    confirmed = await phoneConfirmed(subject, idNumber, deps);
+    // 4. Whether the person may have another code today, and the phone carry it.
+    confirmed = (await smsPersonCapped(subject, deps))
+      ? 'person_capped'
+      : await phoneConfirmed(subject, idNumber, deps);
   } catch (error) {
     // Nothing sent: the next delivery may take the job at once (locally it comes straight away).
     await deps.smsJobs.release(id);
@@ -271,6 +282,7 @@ const droppedLines = {
   not_confirmed: 'sms code not sent: phone not confirmed for the person',
   no_account: 'sms code not sent: reset of no account',
   not_proven_phone: 'sms code not sent: reset to not the proven phone',
+  person_capped: 'sms code not sent: the person’s wrong codes reached the daily cap',
 } as const;
 
 /**
@@ -284,7 +296,7 @@ async function phoneConfirmed(
   subject: SmsCodeSubject,
   idNumber: IdNumber | undefined,
   deps: SmsJobDependencies,
-): Promise<'confirmed' | keyof typeof droppedLines> {
+): Promise<'confirmed' | Exclude<keyof typeof droppedLines, 'person_capped'>> {
   if (subject.purpose === 'reset') {
     const account = await deps.accounts.findByLookupKey(subject.lookupKey);
     if (!account) return 'no_account';

@@ -1479,6 +1479,24 @@ describe('ElicenceStack', () => {
       for (const name of functionNames) expect(onSms(name), name).toEqual(expected[name] ?? []);
     });
 
+    it('lets sms-codes read the person’s wrong guesses at live codes, and no other throttle counter (review R19 M1)', () => {
+      const onCounters = (name: FunctionName) =>
+        Object.entries(leadingKeyGrants(name, stack.data.table))
+          .flatMap(([action, keys]) =>
+            (keys as string[])
+              .filter((key) => key.startsWith('login-attempts#'))
+              .map((key) => `${action} ${key}`),
+          )
+          .sort();
+      expect(onCounters('sms-codes')).toEqual(['dynamodb:GetItem login-attempts#sms-check#person#*']);
+      // The code checks write them (under their ceilings' partition).
+      for (const name of ['accounts', 'oidc'] as const)
+        expect(
+          onCounters(name).filter((grant) => grant.startsWith('dynamodb:UpdateItem')),
+          name,
+        ).toContainEqual(expect.stringMatching(/^dynamodb:UpdateItem login-attempts#(sms-check#)?\*$/));
+    });
+
     it('grants each item action on the batch table on the partition keys of functions/grants.ts only', () => {
       for (const name of functionNames) {
         const declared = declaredGrants(functionGrants[name].batchTable);

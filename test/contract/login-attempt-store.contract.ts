@@ -49,6 +49,17 @@ export function loginAttemptStoreContract(name: string, make: Make<{ store: Logi
       expect(await store.read(key, now + 601)).toEqual({ failures: 1, lastFailureAt: now + 601 });
     });
 
+    it('adds any amount in one write, zero included: an absent counter starts at the amount', async () => {
+      await store.addFailures(key, 0, now, now + 600);
+      expect(await store.read(key, now)).toEqual({ failures: 0, lastFailureAt: now });
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.addFailures(key, i % 2, now + 1, now + 900)),
+      );
+      // Its start and expiry are those of its creation.
+      expect(await store.read(key, now + 1)).toEqual({ failures: 5, lastFailureAt: now });
+      expect(await store.read(key, now + 600)).toBeUndefined();
+    });
+
     it('lets exactly one of concurrent writers of the same expected counter win', async () => {
       const outcomes = await Promise.all(
         [1, 2, 3, 4, 5].map((i) =>

@@ -126,6 +126,32 @@ export function smsCodeStoreContract(name: string, make: Make<{ store: SmsCodeSt
       expect(await store.put(key, { ...used, codeMac: 'late-again' })).toBe(false);
     });
 
+    it('never stores again, once a code is used, a code of the same request (review R19 L3)', async () => {
+      const code = { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now };
+      expect(await store.put(key, code)).toBe(true);
+      expect(await store.consume(key, code, now)).toBe(true);
+      expect(await store.put(key, { ...code, codeMac: 'again' })).toBe(false);
+      expect(await store.countTry(key, 5, now)).toBeUndefined();
+    });
+
+    it('ignores a used code’s request time that no real use leaves (review R19 L1)', async () => {
+      // Requested after its own expiry: a used code never is; the next request's code is stored.
+      const future = { codeMac: 'future', expiresAt: now + 300, requestedAt: 9_000_000_000 };
+      expect(await store.put(key, future)).toBe(true);
+      expect(await store.consume(key, future, now)).toBe(true);
+      const next = { codeMac: 'next', expiresAt: now + 310, requestedAt: now + 10 };
+      expect(await store.put(key, next)).toBe(true);
+      expect(await store.consume(key, next, now)).toBe(true);
+      // Expiring long after any code stored since could: ignored too.
+      const lasting = { codeMac: 'lasting', expiresAt: now + 100_000, requestedAt: now + 20 };
+      expect(await store.put(key, lasting)).toBe(true);
+      expect(await store.consume(key, lasting, now)).toBe(true);
+      expect(await store.put(key, { codeMac: 'mine', expiresAt: now + 320, requestedAt: now + 20 })).toBe(
+        true,
+      );
+      expect(await store.countTry(key, 5, now)).toMatchObject({ codeMac: 'mine' });
+    });
+
     // Review R18 H1: a check with no code does the work of one with a code (on a placeholder counter),
     // and tells nothing more: it returns nothing, and a code stored later has all its tries.
     it('counts a try with no code to count on apart (`whenNone`), touching no code', async () => {

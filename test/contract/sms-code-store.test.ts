@@ -76,6 +76,32 @@ describe('DynamoSmsCodeStore’s items', () => {
   });
 });
 
+describe('DynamoSmsCodeStore’s used-code markers as a stolen request role could write them (review R19 L1)', () => {
+  const now = 1_772_352_000;
+
+  it('ignores a marker no use writes, and honours a plausible one only for the requests before it', async () => {
+    const { doc, tableName } = await dynamo.newTable();
+    const store = new DynamoSmsCodeStore(doc, tableName);
+    const code = { codeMac: 'mac-1', expiresAt: now + 300, requestedAt: now };
+    const plant = (marker: Record<string, unknown>) =>
+      doc.send(new PutCommand({ TableName: tableName, Item: { ...keys.smsUsed('k'), ...marker } }));
+    for (const forged of [
+      { requestedAt: 9_000_000_000 },
+      { requestedAt: 9_000_000_000, expiresAt: 9_000_000_300 },
+      { requestedAt: 9_000_000_000, expiresAt: now + 300 },
+      { requestedAt: '9000000000', expiresAt: now + 300 },
+      { requestedAt: now + 100, expiresAt: '9000000000' },
+    ]) {
+      await plant(forged);
+      expect(await store.put('k', code), JSON.stringify(forged)).toBe(true);
+    }
+    // At most a code's lifetime (and a minute) ahead: the requests before it only.
+    await plant({ requestedAt: now + 350, expiresAt: now + 360 });
+    expect(await store.put('k', { ...code, requestedAt: now + 350 })).toBe(false);
+    expect(await store.put('k', { ...code, requestedAt: now + 351 })).toBe(true);
+  });
+});
+
 describe('DynamoSmsCodeStore’s placeholder counter (review R18 H1)', () => {
   const now = 1_772_352_000;
 

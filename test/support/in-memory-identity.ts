@@ -196,6 +196,15 @@ export class InMemoryLoginAttemptStore implements LoginAttemptStore {
     const failures = (this.#live(key, nowSeconds)?.failures ?? 0) + 1;
     this.counters.set(key, { failures, lastFailureAt: nowSeconds, expiresAt });
   }
+
+  async addFailures(key: string, amount: number, nowSeconds: number, expiresAt: number): Promise<void> {
+    await Promise.resolve();
+    this.writes += 1;
+    // As DynamoDB's ADD: an item kept past its expiry (until TTL removes it) is added to, not restarted.
+    const counter = this.counters.get(key);
+    if (counter) counter.failures += amount;
+    else this.counters.set(key, { failures: amount, lastFailureAt: nowSeconds, expiresAt });
+  }
 }
 
 /**

@@ -32,13 +32,14 @@ import { fakeMac } from './in-memory.js';
 
 /**
  * The {@link SmsCodeStore} contract in memory, laid out as the DynamoDB adapter: the codes (never their
- * tries) and, apart, the tries of each stored code by its id; and the request time of the last code stored
- * or used of each key, which a used code keeps (the DynamoDB adapter's `sms-used#` marker).
+ * tries) and, apart, the tries of each stored code by its id; and the request time and expiry of the last
+ * code used of each key (the DynamoDB adapter's `sms-used#` marker).
  */
 export class InMemorySmsCodeStore implements SmsCodeStore {
   readonly codes = new Map<string, Omit<StoredSmsCode, 'tries'> & { codeId: number }>();
 
-  readonly #requestedAt = new Map<string, number>();
+  /** The `sms-used#` markers: the used code's request time and expiry, as `consume` writes them. */
+  readonly used = new Map<string, { requestedAt: number; expiresAt?: number }>();
   readonly #tries = new Map<string, number>();
   #stored = 0;
 
@@ -47,8 +48,15 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     code: { codeMac: string; expiresAt: number; requestedAt: number },
   ): Promise<boolean> {
     await Promise.resolve();
-    if ((this.#requestedAt.get(key) ?? -Infinity) > code.requestedAt) return false;
-    this.#requestedAt.set(key, code.requestedAt);
+    if ((this.codes.get(key)?.requestedAt ?? -Infinity) > code.requestedAt) return false;
+    // As the DynamoDB adapter: a used code of the same request refuses it too, and an implausible marker
+    // (no expiry, its request not before it, or an expiry later than this code's and a minute) is none.
+    const marker = this.used.get(key);
+    const plausible =
+      marker?.expiresAt !== undefined &&
+      marker.requestedAt < marker.expiresAt &&
+      marker.expiresAt <= code.expiresAt + 60;
+    if (marker && plausible && marker.requestedAt >= code.requestedAt) return false;
     this.codes.set(key, { ...code, codeId: ++this.#stored });
     return true;
   }
@@ -93,6 +101,7 @@ export class InMemorySmsCodeStore implements SmsCodeStore {
     if (!code || code.codeMac !== used.codeMac || code.requestedAt !== used.requestedAt) return false;
     if (code.expiresAt <= nowSeconds) return false;
     this.codes.delete(key);
+    this.used.set(key, { requestedAt: code.requestedAt, expiresAt: code.expiresAt });
     return true;
   }
 }

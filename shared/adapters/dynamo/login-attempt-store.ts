@@ -202,6 +202,19 @@ export class DynamoLoginAttemptStore implements LoginAttemptStore {
     }
     throw new Error('The failure counter is contended beyond three rounds');
   }
+
+  /** One UpdateItem with no condition: `ADD` is atomic and starts an absent counter at `amount`. */
+  async addFailures(key: string, amount: number, nowSeconds: number, expiresAt: number): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: itemKey(key),
+        UpdateExpression:
+          'ADD failures :amount SET lastFailureAt = if_not_exists(lastFailureAt, :now), expiresAt = if_not_exists(expiresAt, :expires)',
+        ExpressionAttributeValues: { ':amount': amount, ':now': nowSeconds, ':expires': expiresAt },
+      }),
+    );
+  }
 }
 
 /** The condition of a claim: the counter is absent or expired, or exactly as `expected` and live. */

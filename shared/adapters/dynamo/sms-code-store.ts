@@ -20,11 +20,29 @@ import { keys } from './keys.js';
  * Using a code deletes its item, and with it its request time, which is what keeps a job of an earlier
  * request, run late, from storing a code over a later one: so using it also records that time on a marker
  * (`sms-used#<digest>`: the request time and an expiry, no code), in the same transaction, and `put` is
- * refused, in one transaction with its own condition, when the marker is later than its request. Why a
+ * refused, in one transaction with its own condition, when the marker is not earlier than its request
+ * (a used code's own request included: review R19 L3), unless the marker is implausible
+ * ({@link implausibleMarker}, review R19 L1). Why a
  * marker rather than a used code kept with its hash cleared: clearing is an update of `sms-code#`, which
  * would give the request roles `UpdateItem` there again; writing the marker lets them at most keep a code
  * from being stored (as deleting one already does), never plant one (review R17 L1).
  */
+/** The clock difference between two functions' instances a marker is allowed (seconds). */
+const markerSkewSeconds = 60;
+
+/**
+ * A marker `put` ignores, as if absent (review R19 L1): the request roles write markers, so a stolen one
+ * could write `{ requestedAt: 9e9 }` and keep every code of the key from being stored for good. A marker
+ * `consume` writes holds the used code's request time and expiry, numbers, the request before the expiry,
+ * and that expiry (its store's time plus the code's lifetime) no later than the expiry of any code stored
+ * after it (`:latestExpiry`, the new code's, plus {@link markerSkewSeconds}). Anything else is not one.
+ * A condition has no arithmetic (no `requestedAt + ttl`), hence these bounds: a marker honoured has
+ * `requestedAt < expiresAt <= latestExpiry`, so a forged one blocks only the codes of requests made before
+ * its `requestedAt`, at most a code's lifetime and a minute after it was written.
+ */
+const implausibleMarker =
+  'NOT attribute_type(requestedAt, :number) OR NOT attribute_type(expiresAt, :number) OR requestedAt >= expiresAt OR expiresAt > :latestExpiry';
+
 export class DynamoSmsCodeStore implements SmsCodeStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -35,14 +53,22 @@ export class DynamoSmsCodeStore implements SmsCodeStore {
     key: string,
     code: { codeMac: string; expiresAt: number; requestedAt: number },
   ): Promise<boolean> {
-    // Not over a later request's code, stored or used (a code stored with no request time counts as
-    // earlier).
+    // Not over a later request's code, stored (a code stored with no request time counts as earlier; one
+    // of the same request is replaced) or used (one of the same request too: its proof is done).
     const notLater = {
       ConditionExpression: 'attribute_not_exists(requestedAt) OR requestedAt <= :requestedAt',
       ExpressionAttributeValues: { ':requestedAt': code.requestedAt },
     };
+    const notLaterUsed = {
+      ConditionExpression: `attribute_not_exists(requestedAt) OR requestedAt < :requestedAt OR ${implausibleMarker}`,
+      ExpressionAttributeValues: {
+        ':requestedAt': code.requestedAt,
+        ':number': 'N',
+        ':latestExpiry': code.expiresAt + markerSkewSeconds,
+      },
+    };
     const outcome = await writeAllOrNothing(this.doc, [
-      { ConditionCheck: { TableName: this.tableName, Key: keys.smsUsed(key), ...notLater } },
+      { ConditionCheck: { TableName: this.tableName, Key: keys.smsUsed(key), ...notLaterUsed } },
       {
         Put: {
           TableName: this.tableName,

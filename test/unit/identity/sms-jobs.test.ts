@@ -230,6 +230,59 @@ describe('SMS jobs', () => {
     expect(w.deps.smsJobs.jobs.size).toBe(0);
   });
 
+  it('texts a person no new code of a purpose, on any phone, once their wrong guesses at live codes reach the daily cap', async () => {
+    // Review R19 M1: the ceiling is per phone, so a person with 3 confirmed phones gave 60 guesses a day.
+    const phones = [phone, '+8613800138001', '+8613800138002'] as const;
+    for (const other of phones.slice(1))
+      await w.deps.carrier.putSubscriber({ lookupKey: subject.lookupKey, name: '王小明', phone: other });
+    const on = (to: string, purpose = subject.purpose): SmsCodeSubject => ({
+      ...subject,
+      phone: to,
+      purpose,
+    });
+    const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    const sendTo = async (to: SmsCodeSubject) => {
+      w.deps.smsJobs.jobs.clear();
+      await enqueueSmsJob(to, idNumber, w.deps);
+      return runSmsJob(onlyJob().id, w.deps);
+    };
+    // Guesses at no code (a phone never texted) are not guesses at a live code: they cap nothing.
+    for (let i = 0; i < smsCodePolicy.personDailyFailureCap; i++)
+      expect(await checkSmsCode(on(phones[2]), '000000', w.deps)).toEqual({
+        ok: false,
+        reason: 'wrong_or_expired_code',
+      });
+    // 20 wrong guesses at live codes on phone 1: four codes, each out of tries.
+    const perCode = smsCodePolicy.maxTries;
+    for (let n = 0; n < smsCodePolicy.personDailyFailureCap / perCode; n++) {
+      w.clock.advanceSeconds(smsCodePolicy.phoneIntervalSeconds);
+      expect(await sendTo(on(phones[0]))).toBe('sent');
+      const text = w.deps.sms.sent.at(-1)!;
+      for (let t = 0; t < perCode; t++)
+        expect(await checkSmsCode(on(phones[0]), wrong(text.code!), w.deps)).toEqual({
+          ok: false,
+          reason: 'wrong_or_expired_code',
+        });
+    }
+    const texts = w.deps.sms.sent.length;
+    // Phone 2 gets no code for that purpose: nothing texted, nothing stored, the job gone.
+    const codesBefore = w.deps.smsCodes.codes.size;
+    expect(await sendTo(on(phones[1]))).toBe('person_capped');
+    expect(w.deps.sms.sent).toHaveLength(texts);
+    expect(w.deps.smsCodes.codes.size).toBe(codesBefore);
+    expect(w.deps.smsJobs.jobs.size).toBe(0);
+    // Guesses there answer as ever (never `throttled` by this counter: that would tell a live code from none).
+    expect(await checkSmsCode(on(phones[1]), '123456', w.deps)).toEqual({
+      ok: false,
+      reason: 'wrong_or_expired_code',
+    });
+    // Another purpose is its own, and the next UTC day starts over.
+    expect(await sendTo(on(phones[1], 'register'))).toBe('sent');
+    w.clock.advanceSeconds(86_400);
+    expect(await sendTo(on(phones[1]))).toBe('sent');
+    expect(await checkSmsCode(on(phones[1]), w.deps.sms.sent.at(-1)!.code!, w.deps)).toEqual({ ok: true });
+  });
+
   it('throws on a job whose sealed part was moved from another job, sending and storing nothing, keeping it for replay', async () => {
     await enqueueSmsJob(subject, idNumber, w.deps);
     const original = onlyJob();
