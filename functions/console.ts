@@ -908,7 +908,8 @@ async function issue(
       issueReviewBody(t, {
         who: whoOf(session),
         model,
-        values,
+        // Each day as read (`2026年3月5日` shown and carried on as `2026-03-05`): what will be signed.
+        values: parsed.values,
         request: parsed.request,
         idempotencyKey: key.data,
       }),

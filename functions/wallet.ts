@@ -71,20 +71,16 @@ import {
   agentsBody,
   agentsNotRepresentativeBody,
   agentsStepUpBody,
-  appointFieldLabel,
   appointFieldLabels,
   appointRefusal,
+  readAppointForm,
   withdrawConfirmBody,
   withdrawLabels,
   type AgentsPageState,
-  type AppointError,
-  type AppointField,
 } from '../shared/web/pages/wallet-agents-page.js';
 import { AgentsApi, AgentsRefusedError } from '../shared/web/wallet/agents-api.js';
 import { agentScopes, type AgentScope } from '../shared/identity/entity-account.js';
 import { calendarDate } from '../shared/web/kit/china-time.js';
-import { labelledFieldError, type CodedFieldError } from '../shared/web/kit/field-messages.js';
-import type { Translate } from '../shared/web/kit/i18n.js';
 import { licenceTypeName } from '../shared/web/wallet/licence-format.js';
 import { sessionFromSignIn, WalletCookies, type WalletSession } from '../shared/web/wallet/session.js';
 import { webHandler, type PageContext } from '../shared/web/web-handler.js';
@@ -770,14 +766,12 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
         agentsNotRepresentativeBody(t, { entity, appointments: authorities, signInAsEntity: asEntity }),
       );
     }
-    const today = chinaDate(deps.clock.now());
     const page = async (status: number, extra: Partial<AgentsPageState> = {}) =>
       show(
         status,
         agentsBody(t, {
           entity,
           agents: await api.list(entity.creditCode),
-          today,
           defaultExpiry: chinaDate(deps.clock.now(), 365),
           latestExpiry: chinaDate(deps.clock.now(), 3 * 365),
           ...extra,
@@ -807,16 +801,17 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
       return await page(200, { appointed: query.has('appointed'), withdrawn: query.has('withdrawn') });
     }
     const form = posted as z.output<typeof appointForm>;
-    const values = { name: form.name, scope: form.scope, expiresAt: form.expiresAt };
-    const errors = appointFormErrors(t, form);
-    if (errors.length > 0) return await page(400, { values, errors });
+    const { errors, expiresOn } = readAppointForm(t, form);
+    // A day typed unreadable is shown again as typed, to correct; a readable one as it was read.
+    const values = { name: form.name, scope: form.scope, expiresAt: expiresOn ?? form.expiresAt };
+    if (errors.length > 0 || !expiresOn) return await page(400, { values, errors });
     try {
       await api.appoint(entity.creditCode, {
         idNumber: form.idNumber.trim(),
         name: form.name.trim(),
         scope: form.scope as AgentScope[],
         // The end of the chosen day in China, the licences' own time zone.
-        expiresAt: `${form.expiresAt}T23:59:59+08:00`,
+        expiresAt: `${expiresOn}T23:59:59+08:00`,
       });
     } catch (error) {
       if (!(error instanceof AgentsRefusedError) || error.status === 403) throw error;
@@ -854,25 +849,6 @@ async function agents(event: HttpEvent, context: PageContext): Promise<HttpResul
     }
     throw error;
   }
-}
-
-/** What the wallet checks before asking the API: each field there, the scopes known, the date a date. */
-function appointFormErrors(t: Translate, form: z.output<typeof appointForm>): AppointError[] {
-  const errors: AppointError[] = [];
-  const say = (field: AppointField, error: CodedFieldError | string) =>
-    errors.push({ field, message: labelledFieldError(t, appointFieldLabel(t, field), error) });
-  if (form.idNumber.trim() === '') say('idNumber', { code: 'required' });
-  if (form.name.trim() === '') say('name', { code: 'required' });
-  if (form.scope.length === 0) {
-    say('scope', t('请至少选择一项。', 'Choose at least one.'));
-  } else if (!form.scope.every((scope) => (agentScopes as readonly string[]).includes(scope))) {
-    say('scope', { code: 'invalid_value' });
-  }
-  if (form.expiresAt === '') say('expiresAt', { code: 'required' });
-  else if (!/^\d{4}-\d{2}-\d{2}$/.test(form.expiresAt) || Number.isNaN(Date.parse(form.expiresAt))) {
-    say('expiresAt', { code: 'invalid_date' });
-  }
-  return errors;
 }
 
 const scanDecision = z.strictObject({ decision: z.enum(['confirm', 'cancel']) });

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
+import { axeViolations, browserSuite, phone, screenshot, signInOnLoginPage } from '../support/browser.js';
 
 describe('the issuer console in a browser', () => {
   const suite = browserSuite();
@@ -39,14 +39,44 @@ describe('the issuer console in a browser', () => {
     await page.getByLabel(/持证人公民身份号码/).fill(suite.runtime.credentials.citizen.idNumber);
     await page.getByLabel(/持证人姓名/).fill(suite.runtime.credentials.citizen.name);
     await page.getByLabel(/准驾车型/).selectOption('B1');
-    await page.getByLabel(/初次领证日期/).fill('2012-07-01');
+    // Days are typed as text in the page's format (not type="date", which shows the browser's locale).
+    const firstIssued = page.getByLabel(/初次领证日期/);
+    await expect(firstIssued.evaluate((input: HTMLInputElement) => input.type)).resolves.toBe('text');
+    await expect(firstIssued.getAttribute('placeholder')).resolves.toBe('年-月-日');
+    await expect(firstIssued.getAttribute('inputmode')).resolves.toBe('numeric');
     await page.getByLabel(/档案编号/).fill('110100246810');
+    // A day that is none: the form again (400), the error beside the field and in the summary under its
+    // label, the typed text kept to correct, nothing else lost.
+    await firstIssued.fill('2012/2/30');
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: '下一步：核对' }).click(),
+    ]);
+    expect(refused.status()).toBe(400);
+    await page.waitForLoadState();
+    await expect(page.locator('#field-fields-firstIssuedOn-error').textContent()).resolves.toBe(
+      '请按“年-月-日”填写有效日期，如 2026-03-05。',
+    );
+    await expect(page.locator('#issue-error-summary').innerText()).resolves.toContain(
+      '初次领证日期：请按“年-月-日”填写有效日期',
+    );
+    await expect(firstIssued.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(firstIssued.inputValue()).resolves.toBe('2012/2/30');
+    await expect(page.getByLabel(/档案编号/).inputValue()).resolves.toBe('110100246810');
+    await expect(axeViolations(page)).resolves.toEqual([]);
+    errors.length = 0; // the 400 is reported by Chromium as a failed load
+    // Typed with 年月日: read as the day, reviewed and signed as 2012-07-01.
+    await page.getByLabel(/持证人公民身份号码/).fill(suite.runtime.credentials.citizen.idNumber);
+    await firstIssued.fill('2012年7月1日');
     await page.getByRole('button', { name: '下一步：核对' }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('核对证照信息');
+    await expect(page.locator('#issue-review').textContent()).resolves.toContain('2012-07-01');
+    await expect(page.locator('#issue-review').textContent()).resolves.not.toContain('2012年7月1日');
     await page.getByRole('button', { name: '确认签发' }).click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toContain('证照已签发');
     const id = (await page.locator('#licence-id').textContent())!.trim();
     expect(id).toMatch(/^1\.2\.156\.3005\.2\.003\./);
+    await expect(page.locator('main').textContent()).resolves.toContain('2012-07-01');
     await expect(page.locator('img[src^="data:image/svg+xml;base64,"]').isVisible()).resolves.toBe(true);
 
     await page.getByRole('link', { name: '已签发证照' }).click();

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { agencyHead, registryPeople } from '../../infra/local/demo-data.js';
+import { calendarDate } from '../../shared/web/kit/china-time.js';
 import { axeViolations, browserSuite, screenshot, signInClerk, signInToWallet } from '../support/browser.js';
 import { provenAccount } from '../support/clerks.js';
 
@@ -50,6 +51,15 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     await expect(headPage.content()).resolves.not.toContain(seeded);
     await expect(axeViolations(headPage)).resolves.toEqual([]);
 
+    // The end day is typed as text in the page's format (type="date" showed the browser's locale); a day
+    // that is none is refused with the rest, named by its label, and kept as typed.
+    const until = headPage.locator('#expiresAt');
+    await expect(until.evaluate((input: HTMLInputElement) => input.type)).resolves.toBe('text');
+    await expect(until.getAttribute('placeholder')).resolves.toBe('年-月-日');
+    await expect(until.getAttribute('inputmode')).resolves.toBe('numeric');
+    const [year, month, day] = calendarDate(new Date(Date.now() + 200 * 86_400_000).toISOString()).split('-');
+    await until.fill(`${year}0230`);
+
     // Keyboard only: an empty form says, for each field, what is missing, and names it.
     await headPage.locator('#idNumber').focus();
     await headPage.keyboard.press('Tab'); // 姓名
@@ -63,6 +73,10 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     expect(empty).toContain('身份证号码：请填写此项。');
     expect(empty).toContain('姓名：请填写此项。');
     expect(empty).toContain('委托事项：请至少选择一项。');
+    expect(empty).toContain('委托有效期至：请按“年-月-日”填写有效日期，如 2026-03-05。');
+    await expect(headPage.locator('#expiresAt-error').textContent()).resolves.toContain('委托有效期至：请按');
+    await expect(until.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(until.inputValue()).resolves.toBe(`${year}0230`);
     await expect(headPage.locator('#idNumber').getAttribute('aria-invalid')).resolves.toBe('true');
     // The summary's link takes the focus to the field.
     await headPage.locator('#error-summary a', { hasText: '姓名' }).click();
@@ -72,8 +86,12 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     await headPage.locator('#idNumber').fill(person.idNumber);
     await headPage.locator('#name').fill(`${person.name}甲`);
     await headPage.getByLabel(/办理发证/).check();
+    // Typed with 年月日 (one-digit parts too): read as the day, shown back as YYYY-MM-DD.
+    await until.fill(`${year}年${Number(month)}月${Number(day)}日`);
     await posting(headPage, () => headPage.getByRole('button', { name: '委托', exact: true }).click());
     await expect(summary(headPage)).resolves.toContain('姓名：与人口信息登记不符。');
+    await expect(summary(headPage)).resolves.not.toContain('委托有效期至');
+    await expect(until.inputValue()).resolves.toBe(`${year}-${month}-${day}`);
     await expect(headPage.content()).resolves.not.toContain(person.idNumber);
     await expect(headPage.locator('#name').inputValue()).resolves.toBe(`${person.name}甲`);
     await expect(headPage.getByLabel(/办理发证/).isChecked()).resolves.toBe(true);
@@ -89,6 +107,8 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     await expect(card.getAttribute('data-status')).resolves.toBe('active');
     await expect(card.textContent()).resolves.toContain(masked);
     await expect(card.textContent()).resolves.toContain('办理发证');
+    // Until the day typed, as the API stored it (the end of that day, China time).
+    await expect(card.textContent()).resolves.toContain(`${year}-${month}-${day}`);
     await expect(headPage.content()).resolves.not.toContain(person.idNumber);
     await expect(axeViolations(headPage)).resolves.toEqual([]);
     await screenshot(headPage, 'wallet-agents');

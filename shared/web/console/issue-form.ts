@@ -1,10 +1,11 @@
+import { dayHint, readDay } from '../kit/day-input.js';
 import { fieldErrorText, type CodedFieldError } from '../kit/field-messages.js';
 import type { Translate } from '../kit/i18n.js';
 import type { IssueRequest, LicenceTypeEntry } from './issuer-api.js';
 import {
-  isCalendarDate,
   parseField,
   parseSchemaFields,
+  schemaFields,
   schemaFormModel,
   type FieldErrors,
   type FormValues,
@@ -23,7 +24,7 @@ export interface IssueFormModel {
 }
 
 /**
- * Licences take effect and end on calendar days in China: a date picked in the form is read in Beijing
+ * Licences take effect and end on calendar days in China: a day typed in the form is read in Beijing
  * time (UTC+8, no daylight saving), from the start of `validFrom` to the end of `validUntil`.
  */
 const chinaOffset = '+08:00';
@@ -47,6 +48,8 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
           `留空则按此类证照的默认有效期（${type.defaultValidityDays} 天）。`,
           `Leave blank for this type’s default validity (${type.defaultValidityDays} days).`,
         );
+  // The validity's days are typed as text (day-input.ts): their hints say the format too.
+  const withFormat = (hint: string) => `${hint}${t('', ' ')}${dayHint(t)}`;
   return {
     type,
     holderNumber: {
@@ -79,7 +82,7 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
       name: 'validFrom',
       key: 'validFrom',
       label: t('生效日期', 'Valid from'),
-      hint: t('留空则立即生效。', 'Leave blank to take effect now.'),
+      hint: withFormat(t('留空则立即生效。', 'Leave blank to take effect now.')),
       required: false,
       writeOnly: false,
     },
@@ -88,7 +91,7 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
       name: 'validUntil',
       key: 'validUntil',
       label: t('有效期至', 'Valid until'),
-      hint: validity,
+      hint: withFormat(validity),
       required: false,
       writeOnly: false,
     },
@@ -97,9 +100,12 @@ export function issueFormModel(type: LicenceTypeEntry, t: Translate): IssueFormM
 }
 
 /**
- * The posted issuance form as the request of `POST /licences`, or a message per field. Dates become
- * RFC 3339 instants in Beijing time; a blank date is left out, so the API's defaults apply and a second
- * submission of the same form is the same request (idempotency compares bodies).
+ * The posted issuance form as the request of `POST /licences`, or a message per field. Days are typed as
+ * text (`2026-03-05`, `2026/3/5`, `2026年3月5日`, `20260305`: `shared/web/kit/day-input.ts`) and read as
+ * `YYYY-MM-DD`, the form the licence's schema has; validity days become RFC 3339 instants in Beijing
+ * time; a blank date is left out, so the API's defaults apply and a second submission of the same form is
+ * the same request (idempotency compares bodies). `values` is the form as read, each day in that
+ * canonical form: what the review shows and carries on.
  *
  * @example
  * ```ts
@@ -111,7 +117,7 @@ export function parseIssueForm(
   model: IssueFormModel,
   posted: FormValues,
   t: Translate,
-): { request: IssueRequest } | { errors: FieldErrors } {
+): { request: IssueRequest; values: FormValues } | { errors: FieldErrors } {
   const errors: FieldErrors = {};
   const take = (field: SchemaField): string | undefined => {
     const result = parseField(field, posted[field.name], t);
@@ -125,19 +131,20 @@ export function parseIssueForm(
   const holderName = take(model.holderName);
   const validFrom = take(model.validFrom);
   const validUntil = take(model.validUntil);
-  if (
-    validFrom &&
-    validUntil &&
-    isCalendarDate(validFrom) &&
-    isCalendarDate(validUntil) &&
-    validUntil < validFrom
-  ) {
+  // Both read as `YYYY-MM-DD` (or undefined): compared as text, as days.
+  if (validFrom && validUntil && validUntil < validFrom) {
     errors.validUntil = t('有效期至不能早于生效日期。', 'The end of validity cannot be before its start.');
   }
   const fields = parseSchemaFields(model.fields, posted, t);
   Object.assign(errors, fields.errors);
   if (Object.keys(errors).length > 0 || !number || !holderName) return { errors };
+  const values = { ...posted };
+  for (const field of [model.validFrom, model.validUntil, ...schemaFields(model.fields)]) {
+    const typed = posted[field.name];
+    if (field.kind === 'date' && typed !== undefined) values[field.name] = readDay(typed.trim()) ?? typed;
+  }
   return {
+    values,
     request: {
       type: model.type.code,
       holder: model.type.holderKind === 'person' ? { idNumber: number } : { creditCode: number },

@@ -1,3 +1,4 @@
+import { dayError, dayHint, dayInputAttributes, readDay } from '../kit/day-input.js';
 import { attr, html, type SafeHtml } from '../kit/html.js';
 import type { Translate } from '../kit/i18n.js';
 
@@ -60,7 +61,8 @@ const textareaFrom = 250;
 /**
  * The form model of an object's JSON Schema (as `GET /licence-types` publishes each type's `fields`):
  * one node per property, in the schema's order. Strings become text inputs (long ones text areas),
- * enums selects, `format: date` date inputs, integers and numbers number inputs, booleans checkboxes,
+ * enums selects, `format: date` day inputs (text, `shared/web/kit/day-input.ts`), integers and numbers
+ * number inputs, booleans checkboxes,
  * nested objects fieldsets. A property of a type it does not know becomes a text input, so that the
  * API, which validates everything anyway, can say what is wrong with it. Labels, hints and option names
  * are in the page's language (`t`): the schema's `title`/`description` in Chinese, `x-title-en`/
@@ -134,7 +136,8 @@ function schemaNode(key: string, name: string, property: Json, required: boolean
     const value = num(property[bound]);
     if (value !== undefined) field[bound] = value;
   }
-  // A date input has its own picker and syntax: the long calendar regex zod publishes is not for it.
+  // A day input has its own shapes (day-input.ts: 年月日, slashes, eight digits): the long calendar regex
+  // zod publishes, YYYY-MM-DD only, is not for it.
   const pattern = str(property.pattern);
   if (pattern && kind !== 'date') field.pattern = pattern;
   return field;
@@ -202,7 +205,8 @@ const requiredMark = (t: Translate) =>
 
 /**
  * One labelled input. Exported for the console's own fields (holder, validity), so that every input
- * of the issuance form is built, labelled and linked to its error the same way.
+ * of the issuance form is built, labelled and linked to its error the same way. A day without a hint of
+ * its own gets the format's ({@link dayHint}).
  *
  * @example
  * ```ts
@@ -216,13 +220,14 @@ export function renderField(
   t: Translate,
 ): SafeHtml {
   const id = fieldId(field.name);
-  const hintId = field.hint ? `${id}-hint` : undefined;
+  const hintText = field.hint ?? (field.kind === 'date' ? dayHint(t) : undefined);
+  const hintId = hintText ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
   const common = html`id="${id}" name="${field.name}" ${attr('aria-describedby', describedBy)}
   ${attr('aria-invalid', error ? 'true' : undefined)}
   ${attr('required', field.required && field.kind !== 'checkbox' ? 'required' : undefined)}`;
-  const hint = field.hint ? html`<span class="hint" id="${hintId}">${field.hint}</span>` : '';
+  const hint = hintText ? html`<span class="hint" id="${hintId}">${hintText}</span>` : '';
   const errorText = error ? html`<p class="field-error" id="${errorId}">${error}</p>` : '';
   if (field.kind === 'checkbox') {
     return html`<div class="field check">
@@ -263,7 +268,9 @@ function control(field: SchemaField, value: string, common: SafeHtml, t: Transla
       >
 ${value}</textarea>`;
     case 'date':
-      return html`<input type="date" ${common} value="${value}" />`;
+      // Text in the page's format, not `type="date"`, which shows the browser's locale (`mm/dd/yyyy` in an
+      // English Chromium, on a clerk's machine in China too) whatever the page's language.
+      return html`<input ${dayInputAttributes(t)} ${common} value="${value}" />`;
     case 'integer':
     case 'number':
       return html`<input
@@ -370,10 +377,11 @@ export function parseField(
       const range = rangeError(field, n, t);
       return range ? { error: range } : { value: n };
     }
-    case 'date':
-      return isCalendarDate(text)
-        ? { value: text }
-        : { error: t('请输入有效日期（年-月-日）。', 'Please enter a real date (YYYY-MM-DD).') };
+    case 'date': {
+      // Typed as text: `2026/3/5`, `2026年3月5日`, `20260305` are the day `2026-03-05`, as the schema has it.
+      const day = readDay(text);
+      return day ? { value: day } : { error: dayError(t) };
+    }
     default: {
       if (field.maxLength !== undefined && text.length > field.maxLength) {
         return { error: t(`最多 ${field.maxLength} 个字符。`, `At most ${field.maxLength} characters.`) };
@@ -415,15 +423,6 @@ function safeTest(pattern: string, text: string): boolean {
     // A pattern this engine cannot compile is the API's to judge.
     return true;
   }
-}
-
-/** `YYYY-MM-DD` naming a day that exists (no 2 月 30 日). */
-export function isCalendarDate(text: string): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /**

@@ -37,6 +37,25 @@ export const calendarDayText = z.preprocess(
   z.iso.date(),
 );
 
+/**
+ * The typed day as `YYYY-MM-DD` ({@link calendarDayText}), or `undefined` when it names no day: what a
+ * form's server side stores or sends, whatever separators were typed.
+ *
+ * @example
+ * ```ts
+ * readDay('2026年3月5日'); // '2026-03-05'
+ * readDay('2026-02-30'); // undefined
+ * ```
+ */
+export function readDay(text: string): string | undefined {
+  const read = calendarDayText.safeParse(text);
+  return read.success ? read.data : undefined;
+}
+
+/** What a day that is none is told, beside its field: the format and an example (the label is the page's). */
+export const dayError = (t: Translate): string =>
+  t('请按“年-月-日”填写有效日期，如 2026-03-05。', 'Enter a real date as YYYY-MM-DD, such as 2026-03-05.');
+
 /** The format, as the page says it: in the placeholder and the hint. */
 export const dayFormat = (t: Translate): string => t('年-月-日', 'YYYY-MM-DD');
 
@@ -44,10 +63,12 @@ export const dayFormat = (t: Translate): string => t('年-月-日', 'YYYY-MM-DD'
 export const dayHint = (t: Translate): string =>
   t('按“年-月-日”填写，如 2026-03-05（也可填 20260305）', 'As YYYY-MM-DD, such as 2026-03-05 (or 20260305)');
 
-/** The attributes of a day's text input: a numeric keypad on phones, the shape, the format shown. */
-export function dayInputAttributes(t: Translate): SafeHtml {
-  const attributes = {
-    type: 'text',
+/**
+ * The attributes of a day's text input but its `type` (`text`): a numeric keypad on phones, the shape, the
+ * format shown. For a page that builds its inputs from a record ({@link dayInputAttributes} otherwise).
+ */
+export function dayInputProperties(t: Translate): Record<string, string> {
+  return {
     inputmode: 'numeric',
     pattern: dayPattern,
     placeholder: dayFormat(t),
@@ -57,8 +78,12 @@ export function dayInputAttributes(t: Translate): SafeHtml {
     autocomplete: 'off',
     spellcheck: 'false',
   };
+}
+
+/** The attributes of a day's text input: `type="text"` and {@link dayInputProperties}. */
+export function dayInputAttributes(t: Translate): SafeHtml {
   return new SafeHtml(
-    Object.entries(attributes)
+    Object.entries({ type: 'text', ...dayInputProperties(t) })
       .map(([name, value]) => attr(name, value).value)
       .join(' '),
   );

@@ -174,7 +174,10 @@ export interface IssueReviewInput {
   /** Who is signed in (the bar above the page). */
   who: ConsoleWho;
   model: IssueFormModel;
-  /** The form as posted: carried on in hidden fields, so the confirmation issues exactly this. */
+  /**
+   * The form as {@link parseIssueForm} read it (each day `YYYY-MM-DD`, however typed): shown, and carried
+   * on in hidden fields, so the confirmation issues exactly this.
+   */
   values: FormValues;
   /** The API request the form makes, as {@link parseIssueForm} read it. */
   request: IssueRequest;

@@ -2,7 +2,8 @@ import type { AgentScope } from '../../identity/entity-account.js';
 import { agentScopes } from '../../identity/entity-account.js';
 import type { ProblemDocument } from '../api-request.js';
 import { calendarDate } from '../kit/china-time.js';
-import { labelledFieldError } from '../kit/field-messages.js';
+import { dayError, dayHint, dayInputProperties, readDay } from '../kit/day-input.js';
+import { labelledFieldError, type CodedFieldError } from '../kit/field-messages.js';
 import type { FieldLabels } from '../kit/form.js';
 import { fieldErrorsOf, labelledInput } from '../kit/labelled-input.js';
 import type { Translate } from '../kit/i18n.js';
@@ -65,6 +66,47 @@ export interface AppointError {
   message: string;
 }
 
+/** The appointment form as posted (strings; `scope` as many as ticked), before {@link readAppointForm}. */
+export interface AppointForm {
+  idNumber: string;
+  name: string;
+  scope: readonly string[];
+  expiresAt: string;
+}
+
+/**
+ * What the wallet checks of an appointment before asking the API, each error naming its field: each
+ * field there, the scopes known, the end day a day. The day is typed as text (day-input.ts: `2027-03-05`,
+ * `2027/3/5`, `2027年3月5日`, `20270305`) and read as `expiresOn`, `YYYY-MM-DD`; a day that is none
+ * (`2027-02-30`, `3/5/2027`) is refused here, never sent on as something else.
+ *
+ * @example
+ * ```ts
+ * readAppointForm(t, { idNumber: '…', name: '赵立新', scope: ['licences:issue'], expiresAt: '2027年3月5日' });
+ * // { errors: [], expiresOn: '2027-03-05' }
+ * ```
+ */
+export function readAppointForm(
+  t: Translate,
+  form: AppointForm,
+): { errors: AppointError[]; expiresOn: string | undefined } {
+  const errors: AppointError[] = [];
+  const say = (field: AppointField, error: CodedFieldError | string) =>
+    errors.push({ field, message: labelledFieldError(t, appointFieldLabel(t, field), error) });
+  if (form.idNumber.trim() === '') say('idNumber', { code: 'required' });
+  if (form.name.trim() === '') say('name', { code: 'required' });
+  if (form.scope.length === 0) {
+    say('scope', t('请至少选择一项。', 'Choose at least one.'));
+  } else if (!form.scope.every((scope) => (agentScopes as readonly string[]).includes(scope))) {
+    say('scope', { code: 'invalid_value' });
+  }
+  const typed = form.expiresAt.trim();
+  const expiresOn = readDay(typed);
+  if (typed === '') say('expiresAt', { code: 'required' });
+  else if (!expiresOn) say('expiresAt', dayError(t));
+  return { errors, expiresOn };
+}
+
 /** What the appointment form shows again after a refusal: never the ID number, which is typed again. */
 export interface AppointValues {
   name?: string;
@@ -75,9 +117,8 @@ export interface AppointValues {
 export interface AgentsPageState {
   entity: ActingFor;
   agents: readonly WalletAgent[];
-  /** `YYYY-MM-DD`: the form's default expiry (a year from today) and the latest it accepts (three years). */
+  /** `YYYY-MM-DD`: the form's default expiry (a year from today) and the latest its hint says (three years). */
   defaultExpiry: string;
-  today: string;
   latestExpiry: string;
   values?: AppointValues;
   errors?: readonly AppointError[];
@@ -99,7 +140,7 @@ const title = (t: Translate) => t('经办人', 'Agents');
  *
  * @example
  * ```ts
- * renderPage({ ...context, section: 'wallet', title, body: agentsBody(t, { entity, agents, defaultExpiry, today, latestExpiry }) });
+ * renderPage({ ...context, section: 'wallet', title, body: agentsBody(t, { entity, agents, defaultExpiry, latestExpiry }) });
  * ```
  */
 export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
@@ -183,10 +224,13 @@ export function agentsBody(t: Translate, state: AgentsPageState): SafeHtml {
         )}
       </fieldset>
       ${textField(t, 'expiresAt', values.expiresAt ?? state.defaultExpiry, errorsOf('expiresAt'), {
-        type: 'date',
-        min: state.today,
-        max: state.latestExpiry,
-        hint: t('最长三年，到期自动失效。', 'At most three years; it lapses on that day.'),
+        // Text in the page's format, not `type="date"`, which shows the browser's locale (`mm/dd/yyyy` in
+        // an English Chromium) whatever the page's language; the latest day is said, as no picker bounds it.
+        ...dayInputProperties(t),
+        hint: `${t(
+          `最长三年（不晚于 ${state.latestExpiry}），到期自动失效。`,
+          `At most three years (by ${state.latestExpiry}); it lapses on that day.`,
+        )}${t('', ' ')}${dayHint(t)}`,
       })}
       <p><button type="submit" id="appoint-submit">${t('委托', 'Appoint')}</button></p>
     </form>`;

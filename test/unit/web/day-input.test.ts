@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readConsoleSearch } from '../../../shared/web/console/licence-search.js';
-import { normaliseDay } from '../../../shared/web/kit/day-input.js';
+import { normaliseDay, readDay } from '../../../shared/web/kit/day-input.js';
 
 /** The console's issue days, typed as text (shared/web/kit/day-input.ts), read on the server. */
 describe('a day typed as text', () => {
@@ -16,6 +16,14 @@ describe('a day typed as text', () => {
       expect(normaliseDay(typed)).toBe('2026-03-05');
     }
     expect(normaliseDay('3/5/2026')).toBe('3/5/2026');
+  });
+
+  it('reads a day as YYYY-MM-DD, or nothing when it is none', () => {
+    expect(readDay('2026年3月5日')).toBe('2026-03-05');
+    expect(readDay('20260305')).toBe('2026-03-05');
+    for (const none of ['2026-02-30', '2026年13月1日', '3/5/2026', '202603', '']) {
+      expect(readDay(none)).toBeUndefined();
+    }
   });
 
   it('refuses a day that is none, by its field, and keeps the rest of the search', () => {

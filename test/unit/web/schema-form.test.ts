@@ -147,7 +147,11 @@ describe('the form generated from a licence type’s JSON Schema', () => {
     ).value;
     expect(driving).toMatch(/<select\b[^>]*name="fields.vehicleClass"/s);
     expect(driving).toContain('<option value="C1"');
-    expect(driving).toMatch(/<input\s+type="date"[^>]*name="fields.firstIssuedOn"/s);
+    // A day is a text input in the page's format (shared/web/kit/day-input.ts), not type="date".
+    expect(driving).toMatch(
+      /<input\s+type="text"\s+inputmode="numeric"[^>]*placeholder="年-月-日"[^>]*name="fields.firstIssuedOn"/s,
+    );
+    expect(driving).not.toContain('type="date"');
     expect(driving).toMatch(/name="fields.archiveNumber"[^>]*pattern="\^\\d\{12\}\$"/s);
     const business = renderSchemaFields(
       schemaFormModel(findLicenceTypeView('business-licence').fields),
@@ -276,6 +280,7 @@ describe('the form generated from a licence type’s JSON Schema', () => {
         fields: { vehicleClass: 'C1', firstIssuedOn: '2015-03-01', archiveNumber: '110100123456' },
         validFrom: '2026-01-01T00:00:00+08:00',
       },
+      values: expect.objectContaining({ validFrom: '2026-01-01', 'fields.firstIssuedOn': '2015-03-01' }),
     });
     const entity = issueFormModel(findLicenceTypeView('business-licence'), t);
     const refused = parseIssueForm(
@@ -311,6 +316,89 @@ describe('the form generated from a licence type’s JSON Schema', () => {
       holderNumber: 'The check character should be X.',
       'fields.vehicleClass': 'Please choose one of the listed values.',
       '': 'This value is not accepted; please check it.',
+    });
+  });
+
+  // Review finding: the form's days were `<input type="date">`, which shows the browser's locale
+  // (mm/dd/yyyy in an English Chromium) whatever the page's language. They are typed as text now, and
+  // the server reads what the console's search reads.
+  describe('days typed as text', () => {
+    const driving = issueFormModel(findLicenceTypeView('driving-licence'), t);
+    const base = {
+      ...validSubmissions['driving-licence'],
+      holderNumber: '110105199003071239',
+      holderName: '王小明',
+      validFrom: '',
+      validUntil: '',
+    };
+    const requestOf = (posted: FormValues) => {
+      const parsed = parseIssueForm(driving, posted, t);
+      if (!('request' in parsed)) throw new Error(JSON.stringify(parsed.errors));
+      return parsed;
+    };
+
+    it('reads 年月日, slashes, dots and eight digits as the day the schema stores, YYYY-MM-DD', () => {
+      const typedAsBefore = requestOf(base);
+      for (const typed of ['2015年3月1日', '2015/3/1', '2015.03.01', '20150301', ' 2015-3-1 ']) {
+        const read = requestOf({ ...base, 'fields.firstIssuedOn': typed });
+        // The same request, so the same stored licence, as a day typed YYYY-MM-DD (as the picker sent it).
+        expect(read.request).toEqual(typedAsBefore.request);
+        expect(read.request.fields.firstIssuedOn).toBe('2015-03-01');
+        // The review shows, and carries on, the day as read.
+        expect(read.values['fields.firstIssuedOn']).toBe('2015-03-01');
+        expect(() => validateFields(findLicenceType('driving-licence')!, read.request.fields)).not.toThrow();
+      }
+      const validity = requestOf({ ...base, validFrom: '2026年1月2日', validUntil: '20260302' });
+      expect(validity.request).toMatchObject({
+        validFrom: '2026-01-02T00:00:00+08:00',
+        validUntil: '2026-03-02T23:59:59+08:00',
+      });
+      expect(validity.values).toMatchObject({ validFrom: '2026-01-02', validUntil: '2026-03-02' });
+    });
+
+    it('refuses a day that is none, in the page’s words, and compares days however typed', () => {
+      for (const typed of ['2015-02-30', '3/1/2015', '2015-13-01', '15-3-1', '明天']) {
+        const refused = parseIssueForm(driving, { ...base, 'fields.firstIssuedOn': typed }, t);
+        expect(refused).toEqual({
+          errors: { 'fields.firstIssuedOn': '请按“年-月-日”填写有效日期，如 2026-03-05。' },
+        });
+      }
+      expect(parseIssueForm(driving, { ...base, validFrom: '2026-02-30' }, en)).toEqual({
+        errors: { validFrom: 'Enter a real date as YYYY-MM-DD, such as 2026-03-05.' },
+      });
+      // 2026/3/10 is after 2026-03-09, though "2026/3/10" < "2026-03-09" as typed text.
+      expect(
+        requestOf({ ...base, validFrom: '2026-03-09', validUntil: '2026/3/10' }).request.validUntil,
+      ).toBe('2026-03-10T23:59:59+08:00');
+      expect(
+        parseIssueForm(driving, { ...base, validFrom: '2026/3/10', validUntil: '2026-03-09' }, t),
+      ).toEqual({ errors: { validUntil: '有效期至不能早于生效日期。' } });
+    });
+
+    it('renders a refused day as typed, marked and described by its error, with the format in its hint', () => {
+      const errors = { 'fields.firstIssuedOn': '请按“年-月-日”填写有效日期，如 2026-03-05。' };
+      const markup = renderSchemaFields(
+        driving.fields,
+        { 'fields.firstIssuedOn': '2015-02-30' },
+        errors,
+        t,
+      ).value;
+      expect(markup).toMatch(
+        /id="field-fields-firstIssuedOn"[^>]*aria-describedby="field-fields-firstIssuedOn-hint field-fields-firstIssuedOn-error"[^>]*aria-invalid="true"[^>]*value="2015-02-30"/s,
+      );
+      // The validity's own days say the format in their hints; a day the schema gives no hint gets it.
+      expect(driving.validFrom.hint).toBe(
+        '留空则立即生效。按“年-月-日”填写，如 2026-03-05（也可填 20260305）',
+      );
+      const bare = renderSchemaFields(
+        schemaFormModel({ type: 'object', properties: { on: { type: 'string', format: 'date' } } }),
+        {},
+        {},
+        en,
+      ).value;
+      expect(bare).toContain(
+        '<span class="hint" id="field-fields-on-hint">As YYYY-MM-DD, such as 2026-03-05',
+      );
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translator } from '../../../shared/web/kit/i18n.js';
-import { agentsBody, appointRefusal } from '../../../shared/web/pages/wallet-agents-page.js';
+import { agentsBody, appointRefusal, readAppointForm } from '../../../shared/web/pages/wallet-agents-page.js';
 
 const zh = translator('zh');
 const en = translator('en');
@@ -65,7 +65,6 @@ describe('the wallet’s agents page: refusals named by field', () => {
           appointedAt: '2026-12-06T04:00:00.000Z',
         },
       ],
-      today: '2026-12-06',
       defaultExpiry: '2027-12-06',
       latestExpiry: '2029-12-05',
     }).toString();
@@ -73,5 +72,68 @@ describe('the wallet’s agents page: refusals named by field', () => {
     expect(body).toContain('办理发证');
     expect(body).toContain('href="/wallet/agents/agt_1/withdraw"');
     expect(body).not.toContain('<b>示范</b>');
+  });
+
+  // Review finding: the end day was `<input type="date">` (mm/dd/yyyy in an English Chromium, whatever
+  // the page's language), and the server took any text Date.parse took: `2027-02-30` went on to the API
+  // as `2027-02-30T23:59:59+08:00`. It is typed as text now, read as the console reads its days.
+  describe('the end day, typed as text', () => {
+    const form = { idNumber: '110105199003071239', name: '赵立新', scope: ['licences:issue'] };
+
+    it('reads 年月日, slashes and eight digits as YYYY-MM-DD', () => {
+      for (const typed of ['2027-03-05', '2027年3月5日', '2027/3/5', '20270305', ' 2027.3.5 ']) {
+        expect(readAppointForm(zh, { ...form, expiresAt: typed })).toEqual({
+          errors: [],
+          expiresOn: '2027-03-05',
+        });
+      }
+    });
+
+    it('refuses a day that is none, naming the field, and a blank one as missing', () => {
+      for (const typed of ['2027-02-30', '3/5/2027', '2027-3', 'next year']) {
+        expect(readAppointForm(zh, { ...form, expiresAt: typed })).toEqual({
+          errors: [
+            { field: 'expiresAt', message: '委托有效期至：请按“年-月-日”填写有效日期，如 2026-03-05。' },
+          ],
+          expiresOn: undefined,
+        });
+      }
+      expect(readAppointForm(en, { ...form, expiresAt: '2027-02-30' }).errors).toEqual([
+        {
+          field: 'expiresAt',
+          message: 'Appointed until: Enter a real date as YYYY-MM-DD, such as 2026-03-05.',
+        },
+      ]);
+      expect(readAppointForm(zh, { ...form, expiresAt: ' ' }).errors).toEqual([
+        { field: 'expiresAt', message: '委托有效期至：请填写此项。' },
+      ]);
+    });
+
+    it('is a text input in the page’s format, the latest day in its hint, a refused day kept as typed', () => {
+      const body = agentsBody(en, {
+        entity: { name: '示范', creditCode: '91110105MA01DEM078' },
+        agents: [],
+        defaultExpiry: '2027-12-06',
+        latestExpiry: '2029-12-05',
+        values: { name: '赵立新', scope: ['licences:issue'], expiresAt: '2027-02-30' },
+        errors: [
+          {
+            field: 'expiresAt',
+            message: 'Appointed until: Enter a real date as YYYY-MM-DD, such as 2026-03-05.',
+          },
+        ],
+      }).toString();
+      const input = /<input\s+id="expiresAt"[^>]*>/s.exec(body)?.[0] ?? '';
+      expect(input).toMatch(/type="text"/);
+      expect(input).toMatch(/inputmode="numeric"/);
+      expect(input).toMatch(/placeholder="YYYY-MM-DD"/);
+      expect(input).toMatch(/value="2027-02-30"/);
+      expect(input).toMatch(/aria-invalid="true"/);
+      expect(body).not.toContain('type="date"');
+      expect(body).toContain('At most three years (by 2029-12-05); it lapses on that day. As YYYY-MM-DD');
+      expect(body).toMatch(
+        /<p class="field-error" id="expiresAt-error">\s*Appointed until: Enter a real date/,
+      );
+    });
   });
 });
