@@ -12,8 +12,11 @@ import type { Translate } from './i18n.js';
  */
 const dayShape = /^\s*(\d{4})(?:(\d{2})(\d{2})|\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?)\s*$/;
 
-/** The `pattern` attribute of {@link dayShape} (anchored by the browser; `v`-flag safe). */
-const dayPattern = String.raw`\s*\d{4}(?:\d{4}|\s*[\-\/.年]\s*\d{1,2}\s*[\-\/.月]\s*\d{1,2}\s*日?)\s*`;
+/**
+ * The `pattern` attribute of {@link dayShape} (anchored by the browser; `v`-flag safe), with the full-width
+ * digits and separators the server reads through NFKC ({@link normaliseDay}).
+ */
+const dayPattern = String.raw`\s*[\d０-９]{4}(?:[\d０-９]{4}|\s*[\-\/.－／．年]\s*[\d０-９]{1,2}\s*[\-\/.－／．月]\s*[\d０-９]{1,2}\s*日?)\s*`;
 
 /**
  * The typed day as `YYYY-MM-DD`, or the text unchanged when it has no day's shape (zod then refuses it).
@@ -25,7 +28,9 @@ const dayPattern = String.raw`\s*\d{4}(?:\d{4}|\s*[\-\/.年]\s*\d{1,2}\s*[\-\/.�
  * ```
  */
 export function normaliseDay(text: string): string {
-  const match = dayShape.exec(text);
+  // NFKC first: a Chinese input method set to full width types ２０２６－０３－０５ or ２０２６年３月５日, digits
+  // and separators that `\d` and `[-/.]` do not match; their compatibility forms are the ASCII ones.
+  const match = dayShape.exec(text.normalize('NFKC'));
   if (!match) return text;
   const [, year, month = match[4]!, day = match[5]!] = match;
   return `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;

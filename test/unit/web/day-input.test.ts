@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readConsoleSearch } from '../../../shared/web/console/licence-search.js';
-import { normaliseDay, readDay } from '../../../shared/web/kit/day-input.js';
+import { dayInputProperties, normaliseDay, readDay } from '../../../shared/web/kit/day-input.js';
 
 /** The console's issue days, typed as text (shared/web/kit/day-input.ts), read on the server. */
 describe('a day typed as text', () => {
@@ -16,6 +16,22 @@ describe('a day typed as text', () => {
       expect(normaliseDay(typed)).toBe('2026-03-05');
     }
     expect(normaliseDay('3/5/2026')).toBe('3/5/2026');
+  });
+
+  it('reads the full-width digits and separators a Chinese input method types, and the page lets them through', () => {
+    const typedFullWidth = [
+      '２０２６－０３－０５',
+      '２０２６年３月５日',
+      '２０２６／３／５',
+      '２０２６．３．５',
+      '２０２６０３０５',
+    ];
+    const pattern = new RegExp(`^(?:${dayInputProperties((zh) => zh).pattern})$`, 'v');
+    for (const typed of typedFullWidth) {
+      expect(readDay(typed)).toBe('2026-03-05');
+      expect(pattern.test(typed)).toBe(true);
+    }
+    expect(readDay('２０２６年１３月１日')).toBeUndefined();
   });
 
   it('reads a day as YYYY-MM-DD, or nothing when it is none', () => {
