@@ -358,6 +358,14 @@ export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependen
   return deliverSmsCode(await prepareSmsCode(subject, deps), deps);
 }
 
+/**
+ * The line a check refused by the daily ceiling logs ({@link checkSmsCode}), with the purpose alone (never
+ * the phone, the person or the code): the stack's `Operations/SmsCheckCeilingAlarm` counts it in every
+ * function that checks codes (infra/constructs/operations-alarms.ts, docs/operating.md "Alarms"), since
+ * whoever holds someone's ID number and phone can lock that person's checks on it for a day.
+ */
+export const smsCheckCeilingLine = 'sms code check refused: daily ceiling';
+
 export type SmsCodeCheck =
   | { ok: true }
   /**
@@ -466,7 +474,7 @@ export async function checkSmsCode(
   const counterKey = failureCounterKey(subject, key);
   const admitted = await countDaily(counterKey, smsCodePolicy.personDailyFailureCap, deps, now);
   if (!admitted.counted) {
-    logger.info('sms code check refused: daily ceiling', { purpose: subject.purpose });
+    logger.info(smsCheckCeilingLine, { purpose: subject.purpose });
     return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
   }
   // 3. The typed code's MAC, made whether or not there is one to compare it with.
