@@ -727,6 +727,7 @@ describe('password reset, and the real owner winning', () => {
   it('a reset request answers the same, with the same DynamoDB and KMS calls, whatever the account', async () => {
     const nobody = await person({ account: false });
     const owner = await person();
+    const warmUp = await person({ account: false });
     const family = `+8613700${String(400_000 + phoneSeq)}`;
     carrier.add({ ...owner, phone: family });
     // The owner's account proven by their phone (as a step-up or a reset with it leaves it).
@@ -766,6 +767,10 @@ describe('password reset, and the real owner winning', () => {
     const release = runtime.smsQueue!.hold();
     let asked;
     try {
+      // A first ask, not compared: the first in a function derives the source digest's key, one
+      // GenerateMac more (login-throttle.ts `sourceDigest`, once per container). Asked here, so that the
+      // three compared asks find it derived whether or not an earlier test ran.
+      await counted({ idNumber: warmUp.idNumber, phone: warmUp.phone }, { send: '1' });
       asked = {
         noAccount: await counted(cases.noAccount, { send: '1' }),
         anotherPhone: await counted(cases.anotherPhone, { send: '1' }),
