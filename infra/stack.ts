@@ -767,6 +767,11 @@ export class ElicenceStack extends Stack {
       auditCheck: functions['audit-check'],
       notices: functions.notices,
       peers: functions.peers,
+      // The functions that check SMS codes: those allowed to count a try on one (`sms-try#`, which only
+      // `checkSmsCode` writes).
+      smsCodeCheckers: functionNames
+        .filter((name) => functionGrants[name].table?.items.UpdateItem?.includes(leadingKeys.smsTry))
+        .map((name) => functions[name]),
     });
 
     this.alarmNotifications.notifyOn([

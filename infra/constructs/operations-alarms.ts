@@ -4,6 +4,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { TableDeclaration } from '../../shared/adapters/dynamo/table.js';
+import { smsCheckCeilingLine, smsCodePolicy } from '../../shared/identity/sms-codes.js';
 import { peersRefreshedLine } from '../../shared/issuers/peers.js';
 import { auditCheckLogLines } from '../../shared/supervision/audit-chain-check.js';
 import type { ServiceFunction } from './service-function.js';
@@ -39,7 +40,18 @@ export const operationsFilterPatterns = {
   auditChainsBroken: logs.FilterPattern.stringValue('$.message', '=', auditCheckLogLines.broken),
   noticesAbandoned: logs.FilterPattern.stringValue('$.message', '=', noticeAbandonedLine),
   peersRefreshed: logs.FilterPattern.stringValue('$.message', '=', peersRefreshedLine),
+  smsCheckCeiling: logs.FilterPattern.stringValue('$.message', '=', smsCheckCeilingLine),
 };
+
+/**
+ * SMS code checks refused by their daily ceiling, in 5 minutes across the functions that check codes, at
+ * which the alarm fires. A ceiling is 20 checks a day per purpose, person and phone, and only the checks
+ * past it are refused (and logged): a person who used theirs up and tries a few more times makes a
+ * handful, and people type codes far slower than 10 a minute. 50 in 5 minutes is someone scripting checks
+ * against phones already locked, or many people at once finding theirs locked (docs/operating.md,
+ * "Alarms").
+ */
+export const smsCheckCeilingThreshold = 50;
 
 export interface OperationsAlarmsProps {
   /** Each table by the name its alarms carry (`Service`, `Audit`, `Batch`), with its declaration (indexes). */
@@ -50,17 +62,20 @@ export interface OperationsAlarmsProps {
   notices: ServiceFunction;
   /** The peer-platform refresh (functions/peers.ts). */
   peers: ServiceFunction;
+  /** The functions that check SMS codes (the step-up and reset in `oidc`, `/register` in `accounts`). */
+  smsCodeCheckers: readonly ServiceFunction[];
 }
 
 /**
  * The alarms an on-call needs beyond each function's and the API's own (SRE review M3): DynamoDB throttles
  * and system errors per table, the audit trail broken or not checked for a day, withdrawal notices given
- * up on, and peer copies past their stale age. Each is described, with the first thing to do, in
- * docs/operating.md ("Alarms"); the stack sends them all to the alarm topic.
+ * up on, peer copies past their stale age, and SMS code checks refused by their daily ceiling. Each is
+ * described, with the first thing to do, in docs/operating.md ("Alarms"); the stack sends them all to the
+ * alarm topic.
  *
  * @example
  * ```ts
- * const operations = new OperationsAlarms(this, 'Operations', { tables, auditCheck, notices, peers });
+ * const operations = new OperationsAlarms(this, 'Operations', { tables, auditCheck, notices, peers, smsCodeCheckers });
  * alarmNotifications.notifyOn(operations.alarms);
  * ```
  */
@@ -88,6 +103,8 @@ export class OperationsAlarms extends Construct {
       'elicence notices: a withdrawal notice was given up on after its last attempt (the platform was never told)',
       abandoned.metric({ period: Duration.minutes(5), statistic: 'Sum' }),
     );
+
+    this.smsCheckCeilingAlarm(props.smsCodeCheckers);
 
     // The peers past their stale age, as each 15-minute round counts them (0 included).
     const stale = props.peers.countLogLines('StalePeers', {
@@ -167,6 +184,45 @@ export class OperationsAlarms extends Construct {
       'SystemErrors',
       'DynamoDB answered 500 (system errors), in 2 of 3 five-minute periods',
       table.metricSystemErrorsForOperations({ operations: tableOperations, period }),
+    );
+  }
+
+  /**
+   * SMS code checks refused by their daily ceiling (`sms code check refused: daily ceiling`): one metric
+   * filter on each checking function's log group (a filter reads one group), summed by one alarm, at
+   * {@link smsCheckCeilingThreshold} in 5 minutes. Anyone with a person's ID number and phone can use up
+   * the ceiling of that person's checks on that phone with 20 blind checks; the person is then refused for
+   * a day, and the operator should know.
+   */
+  private smsCheckCeilingAlarm(checkers: readonly ServiceFunction[]): void {
+    const period = Duration.minutes(5);
+    const refusals = Object.fromEntries(
+      checkers.map((checker, i) => [
+        `m${i}`,
+        checker
+          .countLogLines('SmsCheckCeiling', {
+            pattern: operationsFilterPatterns.smsCheckCeiling,
+            metricName: 'SmsCheckCeilingRefusals',
+          })
+          .metric({ period, statistic: 'Sum' }),
+      ]),
+    );
+    this.alarms.push(
+      new cloudwatch.Alarm(this, 'SmsCheckCeilingAlarm', {
+        alarmDescription: `elicence: ${smsCheckCeilingThreshold} or more SMS code checks refused by their daily ceiling in 5 minutes (phones locked for a day by ${smsCodePolicy.personDailyFailureCap} checks each: see docs/operating.md, "Alarms")`,
+        metric: new cloudwatch.MathExpression({
+          label: 'checks refused by the daily ceiling',
+          expression: Object.keys(refusals)
+            .map((m) => `FILL(${m}, 0)`)
+            .join(' + '),
+          usingMetrics: refusals,
+          period,
+        }),
+        threshold: smsCheckCeilingThreshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
     );
   }
 

@@ -16,6 +16,7 @@ import {
   checkSmsCode,
   giveBackSend,
   phoneDigest,
+  type SendLimit,
   type SmsCodeDependencies,
   type SmsCodeSubject,
 } from './sms-codes.js';
@@ -50,9 +51,11 @@ export interface PhoneProofDependencies extends Omit<SmsCodeDependencies, 'sms'>
 
 /**
  * The answer to a request for a code: the same for every request the send limits admit, whoever the
- * person and whatever their account (docs/security.md, "Timing").
+ * person and whatever their account (docs/security.md, "Timing"). A refusal names the limit that refused
+ * it ({@link SendLimit}, from {@link admitSend}), so that the page counts down only the phone's interval.
  */
-export type ProofRequest = { status: 'requested' } | { status: 'throttled'; retryAfterSeconds: number };
+export type ProofRequest =
+  { status: 'requested' } | { status: 'throttled'; retryAfterSeconds: number; limit: SendLimit };
 
 /**
  * Asks for a code for `subject`; the code goes out later, off the request path, if and only if the carrier
@@ -81,7 +84,8 @@ export async function requestPhoneProof(
 ): Promise<ProofRequest> {
   // 1. The send limits, counted for every request.
   const admission = await admitSend({ phone: subject.phone, source }, deps);
-  if (!admission.admitted) return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds };
+  if (!admission.admitted)
+    return { status: 'throttled', retryAfterSeconds: admission.retryAfterSeconds, limit: admission.limit };
   // 2. One job, whatever the phone and the account: whether it may carry the code is the sender's
   // question. A job that could not be written (KMS, DynamoDB) sends nothing, so the phone's interval is
   // given back for a retry.

@@ -9,13 +9,7 @@ import {
   type RegisterPersonDependencies,
   type RegisterPersonInput,
 } from './register-person.js';
-import {
-  checkSmsCode,
-  phoneDigest,
-  refusingSendLimit,
-  type SendLimit,
-  type SmsCodeDependencies,
-} from './sms-codes.js';
+import { checkSmsCode, phoneDigest, type SmsCodeDependencies } from './sms-codes.js';
 
 /**
  * Confirming a phone at registration by SMS code (the `/register` page). A phone given on the page is kept
@@ -36,22 +30,17 @@ export type RegistrationCodeDependencies = RegisterPersonDependencies &
 /** The subject of a registration code: the number's lookup key and the phone it goes to. */
 const subjectOf = (lookupKey: string, phone: string) => ({ purpose: 'register' as const, lookupKey, phone });
 
-/** The answer to a registration's ask for a code: a refusal names the limit that refused it. */
-export type RegistrationCodeRequest =
-  | Exclude<ProofRequest, { status: 'throttled' }>
-  | { status: 'throttled'; retryAfterSeconds: number; limit: SendLimit };
-
 /**
  * Sends a registration code to `input.phone` (the send limits of every SMS code apply), after checking the
  * ID number, name and phone as registration does (400 naming each field that fails). The answer is the
  * same whether or not a code went out: the form is no oracle for the carrier registry. A send the limits
- * refuse says which limit ({@link SendLimit}).
+ * refuse says which limit (`SendLimit`, as the send limits found it).
  */
 export async function sendRegistrationCode(
   input: { idNumber: string; name: string; phone?: string; consent?: boolean },
   source: string,
   deps: RegistrationCodeDependencies,
-): Promise<RegistrationCodeRequest> {
+): Promise<ProofRequest> {
   const today = new Date(deps.clock.now());
   // The password is not asked for yet: its rules are checked with the registration itself.
   const checked = registrationProblems({ ...input, password: 'not-checked-here' }, today);
@@ -62,16 +51,8 @@ export async function sendRegistrationCode(
   // A child's number is refused before its phone goes to the carrier.
   refuseChildren(checked.idNumber, today);
   const lookupKey = await personLookupKey(deps.lookupMac, checked.idNumber);
-  const request = await requestPhoneProof(
-    subjectOf(lookupKey, checked.phone),
-    source,
-    deps,
-    checked.idNumber,
-  );
   // A refusal says which limit refused it, so that the page counts down only the phone's interval.
-  return request.status === 'throttled'
-    ? { ...request, limit: await refusingSendLimit({ phone: checked.phone, source }, deps) }
-    : request;
+  return requestPhoneProof(subjectOf(lookupKey, checked.phone), source, deps, checked.idNumber);
 }
 
 /**

@@ -119,7 +119,21 @@ function codeMacOf(mac: Mac, key: string, code: string): Promise<string> {
   return macOf(mac, `elicence/sms-code/value\0${key}\0${code}`);
 }
 
-export type SendAdmission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
+/**
+ * Which of the send limits a refused send ran into: `daily`, a day's cap (the phone's or the source's,
+ * which no wait of seconds and no other number frees), or `interval`, the wait between two codes to one
+ * phone (and any refusal not a cap's: a claim lost to a parallel send). The page counts down only an
+ * interval and says a cap in words, whatever its wait: in a cap's last minute the wait is as short as an
+ * interval's, so its length tells nothing.
+ */
+export type SendLimit = 'interval' | 'daily';
+
+/**
+ * Whether a send may go out; a refusal says how long to wait and which limit refused it, as
+ * {@link admitSend} found it (the caller reads no counter again to tell the page).
+ */
+export type SendAdmission =
+  { admitted: true } | { admitted: false; retryAfterSeconds: number; limit: SendLimit };
 
 /** The send limits of a phone and a source: each counter's key, its interval and its daily cap. */
 async function sendLimits(
@@ -156,36 +170,11 @@ async function dailyCounts(
 }
 
 /**
- * Which of the send limits a refused send ran into: `daily`, a day's cap (the phone's or the source's,
- * which no wait of seconds and no other number frees), or `interval`, the wait between two codes to one
- * phone (and any refusal not a cap's: a claim lost to a parallel send). The page counts down only an
- * interval and says a cap in words, whatever its wait: in a cap's last minute the wait is as short as an
- * interval's, so its length tells nothing.
- */
-export type SendLimit = 'interval' | 'daily';
-
-/**
- * The {@link SendLimit} of a send just refused ({@link admitSend}), read from the daily counters (read only:
- * nothing is counted). Asked only after a refusal, for the page's words; a cap filled meanwhile by a
- * parallel send says `daily`, the safe side (words, not a countdown).
- *
- * @example
- * ```ts
- * if (request.status === 'throttled') show(codeThrottled(t, request.retryAfterSeconds, await refusingSendLimit({ phone, source }, deps)));
- * ```
- */
-export async function refusingSendLimit(
-  input: { phone: string; source: string },
-  deps: Pick<SmsCodeDependencies, 'loginAttempts' | 'lookupMac' | 'clock'>,
-): Promise<SendLimit> {
-  const { waits } = await dailyCounts(await sendLimits(input, deps), deps, epochSeconds(deps.clock));
-  return waits.length > 0 ? 'daily' : 'interval';
-}
-
-/**
  * Counts one send on the phone's and the source's limits ({@link smsCodePolicy}): an interval counter that
  * exists only while the interval runs (claimed by one conditional write, so two parallel sends cannot
- * both pass), and a daily counter. A send refused by one limit counts on none of the daily counters.
+ * both pass), and a daily counter. A send refused by one limit counts on none of the daily counters. A
+ * refusal names its {@link SendLimit}: `daily` when a day's cap refused it (read before, or filled
+ * meanwhile by parallel sends), `interval` otherwise.
  */
 export async function admitSend(
   input: { phone: string; source: string },
@@ -196,14 +185,15 @@ export async function admitSend(
   const store = deps.loginAttempts;
   // The daily counters first (read only), so that a send refused there claims no interval.
   const { daily, waits } = await dailyCounts(limits, deps, now);
-  if (waits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(1, ...waits) };
+  if (waits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(1, ...waits), limit: 'daily' };
   // The intervals: looked at first (a refused send writes nothing), then each claimed by one
   // conditional write; a claim lost to a parallel send gives back the ones this send made.
   const running = await Promise.all(limits.map((limit) => store.read(`${limit.key}#interval`, now)));
   const intervalWaits = running.flatMap((counter, i) =>
     counter ? [Math.max(1, counter.lastFailureAt + limits[i]!.interval - now)] : [],
   );
-  if (intervalWaits.length > 0) return { admitted: false, retryAfterSeconds: Math.max(...intervalWaits) };
+  if (intervalWaits.length > 0)
+    return { admitted: false, retryAfterSeconds: Math.max(...intervalWaits), limit: 'interval' };
   const claimed: string[] = [];
   for (const limit of limits.filter((limit) => limit.interval > 0)) {
     const key = `${limit.key}#interval`;
@@ -211,16 +201,21 @@ export async function admitSend(
       !(await store.replace(key, undefined, { failures: 1, lastFailureAt: now }, now + limit.interval, now))
     ) {
       await Promise.all(claimed.map((mine) => store.clear(mine)));
-      return { admitted: false, retryAfterSeconds: limit.interval };
+      return { admitted: false, retryAfterSeconds: limit.interval, limit: 'interval' };
     }
     claimed.push(key);
   }
   for (const [i, limit] of limits.entries()) {
     // The window of a daily counter starts at its first send (kept as `lastFailureAt`).
     let counted = false;
+    // The wait of the day when parallel sends filled it meanwhile.
+    let dayFull: number | undefined;
     for (let round = 0; round < 5 && !counted; round++) {
       const counter = round === 0 ? daily[i] : await store.read(`${limit.key}#day`, now);
-      if (counter && counter.failures >= limit.cap) break;
+      if (counter && counter.failures >= limit.cap) {
+        dayFull = Math.max(1, counter.lastFailureAt + 86_400 - now);
+        break;
+      }
       const start = counter?.lastFailureAt ?? now;
       const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: start };
       counted = await store.replace(`${limit.key}#day`, counter, next, start + 86_400, now);
@@ -229,7 +224,9 @@ export async function admitSend(
     // day meanwhile) is not admitted, so a burst from one address cannot slip past its daily cap.
     if (!counted) {
       await Promise.all(claimed.map((mine) => store.clear(mine)));
-      return { admitted: false, retryAfterSeconds: limit.interval || 60 };
+      return dayFull !== undefined
+        ? { admitted: false, retryAfterSeconds: dayFull, limit: 'daily' }
+        : { admitted: false, retryAfterSeconds: limit.interval || 60, limit: 'interval' };
     }
   }
   return { admitted: true };
@@ -361,6 +358,14 @@ export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependen
   return deliverSmsCode(await prepareSmsCode(subject, deps), deps);
 }
 
+/**
+ * The line a check refused by the daily ceiling logs ({@link checkSmsCode}), with the purpose alone (never
+ * the phone, the person or the code): the stack's `Operations/SmsCheckCeilingAlarm` counts it in every
+ * function that checks codes (infra/constructs/operations-alarms.ts, docs/operating.md "Alarms"), since
+ * whoever holds someone's ID number and phone can lock that person's checks on it for a day.
+ */
+export const smsCheckCeilingLine = 'sms code check refused: daily ceiling';
+
 export type SmsCodeCheck =
   | { ok: true }
   /**
@@ -469,7 +474,7 @@ export async function checkSmsCode(
   const counterKey = failureCounterKey(subject, key);
   const admitted = await countDaily(counterKey, smsCodePolicy.personDailyFailureCap, deps, now);
   if (!admitted.counted) {
-    logger.info('sms code check refused: daily ceiling', { purpose: subject.purpose });
+    logger.info(smsCheckCeilingLine, { purpose: subject.purpose });
     return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
   }
   // 3. The typed code's MAC, made whether or not there is one to compare it with.

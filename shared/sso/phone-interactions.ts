@@ -12,7 +12,7 @@ import {
   requestPhoneProof,
   type PhoneProofDependencies,
 } from '../identity/phone-proof.js';
-import { normalisePhone, refusingSendLimit, smsCodePolicy } from '../identity/sms-codes.js';
+import { normalisePhone, smsCodePolicy } from '../identity/sms-codes.js';
 import type { PageScripts, PageView } from '../web/pages/interaction-html.js';
 import {
   checksThrottled,
@@ -65,13 +65,6 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
   const finish = (ctx: KoaContextWithOIDC, login: { accountId: string; acr: string; amr: string[] }) =>
     provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
 
-  /** A refused send's message, from the limit that refused it: counted down only for the phone's interval. */
-  const refusedSend = async (
-    view: PageView,
-    request: { retryAfterSeconds: number },
-    sent: { phone: string; source: string },
-  ) => codeThrottled(view.t, request.retryAfterSeconds, await refusingSendLimit(sent, proofs));
-
   return {
     async unmet(ctx: KoaContextWithOIDC) {
       return provider.interactionFinished(
@@ -115,7 +108,8 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, typedPhone, await refusedSend(view, request, { phone, source: sourceOf(ctx) }));
+          // Counted down only when the phone's interval refused it (`request.limit`, as the limits found it).
+          return show(429, typedPhone, codeThrottled(view.t, request.retryAfterSeconds, request.limit));
         }
         return show(200, typedPhone, codeRequested(view.t, smsCodePolicy));
       }
@@ -176,7 +170,7 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         const request = await requestPhoneProof(subject, sourceOf(ctx), proofs, idNumber);
         if (request.status === 'throttled') {
           ctx.set('retry-after', String(request.retryAfterSeconds));
-          return show(429, fields, await refusedSend(view, request, { phone, source: sourceOf(ctx) }));
+          return show(429, fields, codeThrottled(view.t, request.retryAfterSeconds, request.limit));
         }
         // The same answer whatever the account: the sender alone reads it (docs/security.md, "Timing").
         return show(200, fields, resetCodeRequested(view.t, smsCodePolicy));

@@ -524,9 +524,11 @@ describe('ElicenceStack', () => {
       const operations = 5;
       // And the SMS senders' texts not sent (test/cdk/sms-provider.test.ts).
       const smsSenders = functionNames.filter((name) => functionGrants[name].sms).length;
+      // And the SMS code checks refused by their daily ceiling, in the two functions that check codes.
+      const smsCodeCheckers = 2;
       template.resourceCountIs(
         'AWS::Logs::MetricFilter',
-        callKms.length + writeAfterChanges.length + operations + smsSenders,
+        callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers,
       );
     });
 
@@ -2466,6 +2468,56 @@ describe('ElicenceStack', () => {
       );
       template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
       expect(JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'))).toContain('LIMIT 10');
+    });
+
+    // Whoever holds a person's ID number and phone can lock that person's SMS code checks on that phone
+    // for a day with 20 blind checks: the checks refused past the ceiling are counted where codes are
+    // checked (the step-up and reset in oidc, /register in accounts), and 50 in 5 minutes page.
+    it('alarms on SMS code checks refused by their daily ceiling, in the functions that check codes', () => {
+      const checkers = ['oidc', 'accounts'] as const;
+      expect(
+        functionNames.filter((name) => functionGrants[name].table?.items.UpdateItem?.includes('sms-try#*')),
+      ).toEqual(checkers);
+      for (const name of checkers) {
+        const filter = filterOn(stack.functions[name].logGroup, 'SmsCheckCeilingRefusals');
+        expect(filter.FilterPattern).toBe('{ $.message = "sms code check refused: daily ceiling" }');
+        expect(filter.MetricTransformations[0]).toMatchObject({
+          MetricNamespace: `Elicence/${name}`,
+          MetricValue: '1',
+        });
+      }
+      const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).filter((filter) =>
+        JSON.stringify(filter).includes('"MetricName":"SmsCheckCeilingRefusals"'),
+      );
+      expect(filters).toHaveLength(checkers.length);
+      const [alarm, ...others] = alarmsMatching(/SMS code checks refused by their daily ceiling/);
+      expect(others).toEqual([]);
+      expect(alarm).toMatchObject({
+        Threshold: 50,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
+      });
+      const metrics = alarm?.Metrics ?? [];
+      expect(metrics.find((m) => m.Expression)?.Expression).toBe('FILL(m0, 0) + FILL(m1, 0)');
+      expect(
+        metrics
+          .flatMap((m) => (m.MetricStat ? [m.MetricStat] : []))
+          .map((stat) => ({
+            metric: (stat.Metric as Json).Namespace,
+            name: (stat.Metric as Json).MetricName,
+            period: stat.Period,
+            stat: stat.Stat,
+          })),
+      ).toEqual(
+        checkers.map((name) => ({
+          metric: `Elicence/${name}`,
+          name: 'SmsCheckCeilingRefusals',
+          period: 300,
+          stat: 'Sum',
+        })),
+      );
     });
 
     it('alarms on an abandoned withdrawal notice and on a peer copy past its stale age', () => {

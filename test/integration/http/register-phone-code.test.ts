@@ -199,6 +199,46 @@ describe('the /register page with a phone', () => {
     expect(await codesTo(person.phone)).toEqual([]);
   });
 
+  // Review finding: a refused ask read the two daily counters again (two DynamoDB reads and a KMS
+  // GenerateMac) to learn which limit had refused it, which the send limits knew. Now a refused ask reads
+  // and MACs what an admitted one does, or two reads fewer when a day's cap refuses it.
+  it('a refused ask reads no counter again: no DynamoDB read or MAC beyond the limits’ own', async () => {
+    const ask = (person: { idNumber: string; name: string; phone: string }) =>
+      postForm({ idNumber: person.idNumber, name: person.name, phone: person.phone, send: '1' });
+    const counted = async (person: { idNumber: string; name: string; phone: string }) => {
+      runtime.dynamo!.resetStats();
+      runtime.kms!.resetStats();
+      const answer = await ask(person);
+      const html = await answer.text();
+      const d = runtime.dynamo!.stats();
+      return {
+        status: answer.status,
+        limit: /data-limit="(\w+)"/.exec(html)?.[1],
+        reads: { GetItem: d.GetItem ?? 0, Query: d.Query ?? 0, BatchGetItem: d.BatchGetItem ?? 0 },
+        macs: runtime.kms!.stats().GenerateMac ?? 0,
+      };
+    };
+    const capped = registryPeople[10]!;
+    await phoneDayUsedUp(dependencies(), capped.phone);
+    // The queue held: the asks alone run while counting, as in AWS the sender runs after them.
+    const release = runtime.smsQueue!.hold();
+    try {
+      // A first ask, uncounted: it warms what a function derives once (the source digest's key).
+      expect((await ask(registryPeople[8]!)).status).toBe(200);
+      const admitted = await counted(registryPeople[9]!);
+      expect(admitted.status).toBe(200);
+      expect(await counted(registryPeople[9]!)).toEqual({ ...admitted, status: 429, limit: 'interval' });
+      expect(await counted(capped)).toEqual({
+        ...admitted,
+        status: 429,
+        limit: 'daily',
+        reads: { ...admitted.reads, GetItem: admitted.reads.GetItem - 2 },
+      });
+    } finally {
+      release();
+    }
+  });
+
   // Review finding: /register was served with the site's headers, always allowing script-src and
   // connect-src; like the step-up and reset pages, it allows our own script only while the button counts
   // down, and never a fetch.

@@ -170,16 +170,20 @@ describe('SMS codes', () => {
     const send = (source: string) => admitSend({ phone, source }, w.deps);
     expect(await send('192.0.2.1')).toEqual({ admitted: true });
     // Another address, the same phone: still a minute to wait.
-    expect(await send('192.0.2.2')).toEqual({ admitted: false, retryAfterSeconds: 60 });
+    expect(await send('192.0.2.2')).toEqual({ admitted: false, retryAfterSeconds: 60, limit: 'interval' });
     w.clock.advanceSeconds(30);
-    expect(await send('192.0.2.3')).toEqual({ admitted: false, retryAfterSeconds: 30 });
+    expect(await send('192.0.2.3')).toEqual({ admitted: false, retryAfterSeconds: 30, limit: 'interval' });
     for (let i = 1; i < smsCodePolicy.phoneDailyCap; i++) {
       w.clock.advanceSeconds(60);
       expect(await send(`192.0.2.${10 + i}`)).toEqual({ admitted: true });
     }
     w.clock.advanceSeconds(60);
-    const refused = await send('192.0.2.99');
-    expect(refused.admitted).toBe(false);
+    // The day's cap, until a day after the first send (10 and a half minutes ago).
+    expect(await send('192.0.2.99')).toEqual({
+      admitted: false,
+      retryAfterSeconds: 86_400 - 30 - smsCodePolicy.phoneDailyCap * 60,
+      limit: 'daily',
+    });
     // The day runs from the first send.
     w.clock.advanceSeconds(86_400);
     expect(await send('192.0.2.100')).toEqual({ admitted: true });
@@ -204,17 +208,51 @@ describe('SMS codes', () => {
       { phone, source: '198.51.100.9' },
       { ...w.deps, loginAttempts: losing },
     );
-    expect(admission.admitted).toBe(false);
+    // Not a cap (the day is not full): the page may count it down as the phone's interval.
+    expect(admission).toEqual({ admitted: false, retryAfterSeconds: 60, limit: 'interval' });
     // What it claimed is given back: once counts go through again, the same send is admitted.
     expect(await admitSend({ phone, source: '198.51.100.9' }, w.deps)).toEqual({ admitted: true });
+  });
+
+  // A day filled by parallel sends between this send's first look and its count: refused as the cap it
+  // is (said in words, with the day's wait), not as an interval of a minute the page would count down.
+  it('refuses a send whose day parallel sends filled meanwhile as the daily cap', async () => {
+    const store = w.deps.loginAttempts;
+    const filling: typeof store = new Proxy(store, {
+      get(target, property) {
+        if (property !== 'replace') {
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        const replace: typeof store.replace = async (key, expected, next, expiresAt, now) => {
+          if (!key.startsWith('sms-send#phone#') || !key.endsWith('#day'))
+            return target.replace(key, expected, next, expiresAt, now);
+          // The parallel sends win: the day is full when this send counts.
+          const full = { failures: smsCodePolicy.phoneDailyCap, lastFailureAt: now };
+          await target.replace(key, expected, full, expiresAt, now);
+          return false;
+        };
+        return replace;
+      },
+    });
+    const admission = await admitSend(
+      { phone, source: '198.51.100.9' },
+      { ...w.deps, loginAttempts: filling },
+    );
+    expect(admission).toEqual({ admitted: false, retryAfterSeconds: 86_400, limit: 'daily' });
+    // The day stays full: the next send, from another address, is refused by the cap too.
+    expect(await admitSend({ phone, source: '198.51.100.10' }, w.deps)).toEqual({
+      admitted: false,
+      retryAfterSeconds: 86_400,
+      limit: 'daily',
+    });
   });
 
   it('throttles resends per source address, whatever the phone: a daily cap', async () => {
     const send = (n: number) =>
       admitSend({ phone: `+86138${String(10_000_000 + n).slice(-8)}`, source: '198.51.100.7' }, w.deps);
     for (let i = 1; i <= smsCodePolicy.sourceDailyCap; i++) expect((await send(i)).admitted).toBe(true);
-    const refused = await send(999);
-    expect(refused.admitted).toBe(false);
+    expect(await send(999)).toEqual({ admitted: false, retryAfterSeconds: 86_400, limit: 'daily' });
     // Another address is not affected.
     expect(await admitSend({ phone: '+8613912345678', source: '198.51.100.8' }, w.deps)).toEqual({
       admitted: true,
@@ -329,8 +367,8 @@ describe('proving level 3 by phone, and the real owner winning', () => {
       [confirmed, unconfirmed].map((subject) => requestAndSend(subject, source, w.deps)),
     );
     expect(again).toEqual([
-      { status: 'throttled', retryAfterSeconds: 30 },
-      { status: 'throttled', retryAfterSeconds: 30 },
+      { status: 'throttled', retryAfterSeconds: 30, limit: 'interval' },
+      { status: 'throttled', retryAfterSeconds: 30, limit: 'interval' },
     ]);
   });
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { serverErrorFilterPattern } from '../../../infra/constructs/http-api.js';
 import { operationsFilterPatterns } from '../../../infra/constructs/operations-alarms.js';
+import { checkSmsCode, smsCodePolicy } from '../../../shared/identity/sms-codes.js';
 import { peersRefreshedLine, stalePeers } from '../../../shared/issuers/peers.js';
 import { logger } from '../../../shared/logger.js';
+import { smsJobDependencies } from '../../support/in-memory-sms.js';
 import { filterPatternMatches as matches, loggedLines } from '../../support/logged-lines.js';
 
 /**
@@ -33,6 +35,29 @@ describe('the on-call alarms’ metric filters', () => {
     expect(matches(operationsFilterPatterns.peersRefreshed.logPatternString, lines[0]!)).toBe(true);
     // The metric's value is the line's `stalePeers` (MetricValue `$.stalePeers`).
     expect((JSON.parse(lines[0]!) as { stalePeers: number }).stalePeers).toBe(2);
+  });
+
+  it('count each SMS code check the daily ceiling refuses, from a line with the purpose and no phone or person', async () => {
+    const deps = smsJobDependencies();
+    const subject = {
+      purpose: 'reset' as const,
+      lookupKey: 'lookup-key-of-the-person',
+      phone: '+8613800138000',
+    };
+    const checks = smsCodePolicy.personDailyFailureCap + 2;
+    const lines = await loggedLines(async () => {
+      for (let i = 0; i < checks; i++) await checkSmsCode(subject, '000000', deps);
+    });
+    // The ceiling's checks are not counted; the two past it are, one line each.
+    const counted = lines.filter((line) =>
+      matches(operationsFilterPatterns.smsCheckCeiling.logPatternString, line),
+    );
+    expect(counted).toHaveLength(2);
+    for (const line of counted) {
+      expect(JSON.parse(line)).toMatchObject({ purpose: 'reset' });
+      expect(line).not.toContain('13800138000');
+      expect(line).not.toContain(subject.lookupKey);
+    }
   });
 
   it('count an access-log line answered 5xx, by its route, and not a 4xx', () => {
