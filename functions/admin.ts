@@ -18,6 +18,7 @@ import {
   signerFor,
   peers,
   trailCursors,
+  issuerAudit,
 } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
@@ -33,6 +34,7 @@ import { issuerView } from '../shared/issuers/issuer.js';
 import { findLicenceType } from '../shared/licence/catalogue.js';
 import { rotateIssuerKey, rotateIssuerKeyInput } from '../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuer, withdrawIssuerInput } from '../shared/issuers/withdraw-issuer.js';
+import { withdrawIssuerKey, withdrawIssuerKeyInput } from '../shared/issuers/withdraw-issuer-key.js';
 import { registerClient, registerClientInput, updateClientInput } from '../shared/clients/register-client.js';
 import { rotateClientSecret } from '../shared/clients/rotate-client-secret.js';
 import { updateClient } from '../shared/clients/update-client.js';
@@ -62,11 +64,13 @@ const dependencies = composition({
   signerFor,
   peers,
   trailCursors,
+  // Issuer changes' audit entries saved until written: their own partition, no other pending work.
+  issuerAudit,
 });
 const served = routesOf('admin');
 
 /**
- * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing them,
+ * The operators' API (scope `admin`): onboarding issuers, rotating their keys, withdrawing a key or them,
  * registering relying parties, and peer platforms (跨地区互认, docs/peers.md).
  */
 
@@ -103,6 +107,11 @@ export const handler = apiHandler(async (event: HttpEvent) => {
     'POST /admin/issuers/{id}/keys': async () => {
       const input = parseJsonBody(event, rotateIssuerKeyInput);
       return json(201, issuerView(await rotateIssuerKey(pathId, input, context, deps)));
+    },
+    'POST /admin/issuers/{id}/keys/{kid}/withdraw': async () => {
+      const input = parseJsonBody(event, withdrawIssuerKeyInput);
+      const kid = event.pathParameters?.kid ?? '';
+      return json(200, issuerView(await withdrawIssuerKey(pathId, kid, input, context, deps)));
     },
     'POST /admin/issuers/{id}/withdraw': async () => {
       const input = parseJsonBody(event, withdrawIssuerInput);

@@ -307,6 +307,12 @@ const pendingWork = [partitions.pendingWork];
  */
 const pendingAudit = [partitions.pendingAudit];
 /**
+ * Operators' changes of issuers, their audit entries saved as pending work (`pending-issuer-audit#`): a
+ * partition apart from both others, so that `admin`, granted these alone, touches neither a licence's nor
+ * a person's withdrawal's pending work, and `me` can plant no operator's entry.
+ */
+const issuerAudit = [partitions.pendingIssuerAudit];
+/**
  * The audit puts of a licence change's pending work: its chained entry (`audit#`, a chain's registration
  * `audit-chain#` first) and, in the same TransactWriteItems, its key's mark (`audit-once#`), which makes a
  * second write of the entry a no-op (shared/adapters/dynamo/audit-trail.ts).
@@ -430,26 +436,39 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   },
   // Operators' API. Reads access tokens, claims, saves and releases issuers and saves or deletes their
   // clients (conditional put, delete), changes a client's members (its events endpoint, its secret's
-  // markers: a conditional update of those members alone), finds issuers by id to rotate their keys or
-  // withdraw them (gsi1, then get), reads a licence's audit entries (gsi1), writes audit entries
-  // (conditional put), derives client secrets (the client-secret key; rotates a client onto it) and
-  // creates issuer keys. It never signs with the platform key. Onboarding makes several calls in a row
-  // and undoes them on failure.
+  // markers: a conditional update of those members alone), finds issuers by id to rotate their keys,
+  // withdraw one of their keys or withdraw them (gsi1, then get), reads a licence's audit entries (gsi1),
+  // writes audit entries (conditional put), derives client secrets (the client-secret key; rotates a
+  // client onto it) and creates issuer keys. It never signs with the platform key. Onboarding makes
+  // several calls in a row and undoes them on failure. An issuer's key rotated or withdrawn, or the issuer
+  // withdrawn, is one transaction of the issuer's versioned put and the put of its audit entry's pending
+  // work (`pending-issuer-audit#`, {@link issuerAudit}), which is then released on a failure (update) and
+  // removed (conditional delete) once the entry is written once (its `audit-once#` mark with it).
   admin: {
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.peers],
-        PutItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
-        UpdateItem: [partitions.oidcModel('Client')],
-        DeleteItem: [partitions.issuer, partitions.oidcModel('Client'), partitions.peers],
+        PutItem: [
+          partitions.issuer,
+          partitions.oidcModel('Client'),
+          partitions.peers,
+          partitions.pendingIssuerAudit,
+        ],
+        UpdateItem: [partitions.oidcModel('Client'), partitions.pendingIssuerAudit],
+        DeleteItem: [
+          partitions.issuer,
+          partitions.oidcModel('Client'),
+          partitions.peers,
+          partitions.pendingIssuerAudit,
+        ],
       },
       // Peers (docs/peers.md): every issuer (gsi2) and every peer (the `peers` partition) to keep ids and
       // credit codes apart.
       queries: ['gsi1', 'gsi2'],
       partitionQueries: [partitions.peers],
     },
-    // Audit entries written, and a licence's read (gsi1).
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] }, queries: ['gsi1'] },
+    // Audit entries written (issuer changes' once: {@link pendingAuditWrites}), and a licence's read (gsi1).
+    auditTable: { items: { PutItem: pendingAuditWrites }, queries: ['gsi1'] },
     // Client secrets on their own key (registration, rotation): never the lookup key, so a client
     // registered before that key is rotated (POST /admin/clients/{id}/secret), not shown.
     clientSecretMac: true,
@@ -921,21 +940,26 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     platformKey: 'sign',
   },
   // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
-  // (query of the `pending-work#` and `pending-audit#` shards; claimed, released by update, removed by
-  // conditional delete):
+  // (query of the `pending-work#`, `pending-audit#` and `pending-issuer-audit#` shards; claimed, released
+  // by update, removed by conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
-  // entries, or the audit entry a withdrawal's pending work carries (in the query's answer), written once
-  // under their keys (a transaction's conditional puts, {@link pendingAuditWrites}). No key: it signs
-  // nothing.
+  // entries, or the audit entry a withdrawal's or an issuer change's pending work carries (in the query's
+  // answer), written once under their keys (a transaction's conditional puts, {@link pendingAuditWrites}).
+  // No key: it signs nothing.
   'pending-work-reconciler': {
     table: {
       items: {
         GetItem: [partitions.licence, partitions.statusList],
         PutItem: [partitions.statusList],
-        UpdateItem: [partitions.licence, partitions.pendingWork, partitions.pendingAudit],
-        DeleteItem: [...pendingWork, ...pendingAudit],
+        UpdateItem: [
+          partitions.licence,
+          partitions.pendingWork,
+          partitions.pendingAudit,
+          partitions.pendingIssuerAudit,
+        ],
+        DeleteItem: [...pendingWork, ...pendingAudit, ...issuerAudit],
       },
-      partitionQueries: [...pendingWork, ...pendingAudit],
+      partitionQueries: [...pendingWork, ...pendingAudit, ...issuerAudit],
     },
     auditTable: { items: { PutItem: pendingAuditWrites } },
   },

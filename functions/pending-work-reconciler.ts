@@ -1,10 +1,26 @@
 import { composition } from './composition/dependencies.js';
-import { audit, doc, licences, pendingAudit, pendingWork, statusLists } from './composition/factories.js';
+import {
+  audit,
+  doc,
+  issuerAudit,
+  licences,
+  pendingAudit,
+  pendingWork,
+  statusLists,
+} from './composition/factories.js';
 import { reconcilePendingWork } from '../shared/reconciler/reconcile-pending-work.js';
 import { logger } from '../shared/logger.js';
 
 /** What this function's handler uses, built once per container. */
-const dependencies = composition({ doc, licences, statusLists, audit, pendingWork, pendingAudit });
+const dependencies = composition({
+  doc,
+  licences,
+  statusLists,
+  audit,
+  pendingWork,
+  pendingAudit,
+  issuerAudit,
+});
 
 /** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */
 const PER_RUN = 500;
@@ -14,8 +30,9 @@ const PER_RUN = 500;
  * left undone, older than `PENDING_WORK_AGE_SECONDS` (a Lambda timeout, a `status_list_contended` 503, an
  * audit write that failed, a process gone between a change's write and its audit write): a licence's
  * `licence.issued`/status audit entry, once, and its status-list entry; a withdrawal's
- * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction
- * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
+ * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction; an operator's change
+ * of an issuer's (`issuer.key-rotated`, `issuer.key-withdrawn`, `issuer.withdrawn`), once, saved by the
+ * issuer's own write (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */
 export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {

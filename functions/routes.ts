@@ -105,6 +105,7 @@ function oidc<
 }
 const licence = { id: 'licenceId' } as const;
 const issuer = { id: 'issuerId' } as const;
+const issuerKey = { id: 'issuerId', kid: 'issuerKeyId' } as const;
 const peer = { id: 'peerId' } as const;
 const client = { id: 'clientId' } as const;
 const scanCode = { code: 'scanLoginCode' } as const;
@@ -258,6 +259,13 @@ const table = [
     function: 'admin',
     auth: { scope: 'admin' },
     parameters: issuer,
+  },
+  {
+    method: 'POST',
+    path: '/admin/issuers/{id}/keys/{kid}/withdraw',
+    function: 'admin',
+    auth: { scope: 'admin' },
+    parameters: issuerKey,
   },
   {
     method: 'POST',

@@ -27,6 +27,7 @@ import {
   dynamoIssuerStore,
   dynamoLicenceStore,
   dynamoPendingAudit,
+  dynamoIssuerAudit,
   dynamoPendingWork,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
@@ -239,6 +240,11 @@ export const pendingWork = (c: Needs<'doc'>) => dynamoPendingWork(c.doc);
  * these alone (review M1).
  */
 export const pendingAudit = (c: Needs<'doc'>) => dynamoPendingAudit(c.doc);
+/**
+ * Operators' changes of issuers, their audit entries saved until written: a partition apart from both
+ * above, so that `admin` is granted these alone, and no other function can plant an operator's entry.
+ */
+export const issuerAudit = (c: Needs<'doc'>) => dynamoIssuerAudit(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */

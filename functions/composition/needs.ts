@@ -126,6 +126,8 @@ export interface Dependencies extends Connections {
   pendingWork: PendingWorkIndex;
   /** Withdrawals' audit entries saved until written: a partition apart from licences' pointers. */
   pendingAudit: PendingWorkIndex;
+  /** Operators' changes of issuers, their audit entries saved until written: a partition of their own. */
+  issuerAudit: PendingWorkIndex;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
   /** A licence's audit entries a page at a time: what the API answers (never the whole trail). */

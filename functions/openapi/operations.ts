@@ -48,6 +48,7 @@ import { createIssuerInput, createdIssuerAnswerSchema } from '../../shared/issue
 import { issuerViewSchema } from '../../shared/issuers/issuer.js';
 import { rotateIssuerKeyInput } from '../../shared/issuers/rotate-issuer-key.js';
 import { withdrawIssuerInput } from '../../shared/issuers/withdraw-issuer.js';
+import { withdrawIssuerKeyInput } from '../../shared/issuers/withdraw-issuer-key.js';
 import { peerViewSchema, registerPeerInput } from '../../shared/issuers/peers.js';
 import { catalogueSchema, licenceTypeViewSchema } from '../../shared/licence/catalogue.js';
 import { changeStatusInput } from '../../shared/licence/change-status.js';
@@ -463,11 +464,30 @@ export const operations: Operations = {
   },
   'POST /admin/issuers/{id}/keys': {
     operationId: 'rotateIssuerKey',
-    summary: 'Rotate an issuer’s signing key (or withdraw a compromised one)',
+    summary: 'Rotate an issuer’s signing key (and withdraw the current one, if compromised)',
+    description:
+      'A new key signs from now on. `previousKey: withdraw` takes the key current until now out of the ' +
+      'trust list in the same write; a key retired earlier is withdrawn with ' +
+      '`POST /admin/issuers/{id}/keys/{kid}/withdraw`. Recorded as `issuer.key-rotated` ' +
+      '(`issuer.key-rotated.previous-withdrawn`).',
     tag: 'Admin',
     body: rotateIssuerKeyInput,
     responses: { 201: { description: 'The issuer with its new key', schema: issuerViewSchema } },
     problems: { 409: ['issuer_not_active', 'rotation_in_progress'] },
+  },
+  'POST /admin/issuers/{id}/keys/{kid}/withdraw': {
+    operationId: 'withdrawIssuerKey',
+    summary: 'Withdraw one key an issuer rotated out earlier (a compromise found after its rotation)',
+    description:
+      'The key (`kid`, as in the issuer’s `keys`) leaves the trust list at once: what it signed verifies ' +
+      '`unknown_issuer` (`key_not_trusted`), its licences are listed by `GET /licences?keyWithdrawn=true` ' +
+      'for re-issue; the issuer’s other keys stay. The current key is refused (409 `issuer_key_current`): ' +
+      'rotate with `{"previousKey":"withdraw"}` instead, so that a new key signs. A key withdrawn already ' +
+      'answers 200 as it is. Recorded as `issuer.key-withdrawn`.',
+    tag: 'Admin',
+    body: withdrawIssuerKeyInput,
+    responses: { 200: { description: 'The issuer, the key withdrawn', schema: issuerViewSchema } },
+    problems: { 409: ['issuer_not_active', 'issuer_key_current', 'rotation_in_progress', 'issuer_changed'] },
   },
   'POST /admin/issuers/{id}/withdraw': {
     operationId: 'withdrawIssuer',

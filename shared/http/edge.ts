@@ -15,6 +15,7 @@ import type { HttpEvent, HttpResult } from './types.js';
 export type ParameterKind =
   | 'licenceId'
   | 'issuerId'
+  | 'issuerKeyId'
   | 'licenceTypeCode'
   | 'listId'
   | 'creditCode'
@@ -75,6 +76,8 @@ export const parameterRules: Record<ParameterKind, ParameterRule> = {
     notFound: 'licence_not_found',
   },
   issuerId: { ...urlSafe(100), notFound: 'issuer_not_found' },
+  // An issuer key's `kid`: the RFC 7638 thumbprint of its public key (43 characters of base64url).
+  issuerKeyId: { ...urlSafe(64), notFound: 'issuer_key_not_found' },
   // `peer_<random>` (shared/issuers/peers.ts).
   peerId: { ...urlSafe(100), notFound: 'peer_not_found' },
   // `cl_<random>` (shared/random-id.ts), or a demo client's id.

@@ -1,30 +1,26 @@
 import * as z from 'zod';
-import type { AuditTrail } from '../audit/audit-trail.js';
-import type { Clock } from '../clock.js';
 import type { KeyManager } from '../crypto/key-manager.js';
 import type { Signer } from '../crypto/signer.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
+import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.js';
 import { issuerKeyHistory } from './issuer-keys.js';
-import type { IssuerStore } from './issuer-store.js';
 
 export const rotateIssuerKeyInput = z.strictObject({
   /**
    * `keep` (a scheduled rotation): the previous key stops signing but stays published, so everything it
-   * signed still verifies. `withdraw` (the key is compromised, or lost): it leaves the trust list at once,
-   * and everything it signed verifies as `unknown_issuer` until the issuer signs it again.
+   * signed still verifies. `withdraw` (the current key is compromised, or lost): it leaves the trust list
+   * at once, and everything it signed verifies as `unknown_issuer` until the issuer signs it again. A key
+   * retired earlier is withdrawn on its own (`withdrawIssuerKey`, ./withdraw-issuer-key.ts), never by this.
    */
   previousKey: z.enum(['keep', 'withdraw']).default('keep'),
 });
 export type RotateIssuerKeyInput = z.output<typeof rotateIssuerKeyInput>;
 
-export interface RotateIssuerKeyDependencies {
-  issuers: IssuerStore;
+export interface RotateIssuerKeyDependencies extends IssuerChangeDependencies {
   keys: KeyManager;
   signerFor(keyId: string): Signer;
-  audit: AuditTrail;
-  clock: Clock;
 }
 
 /**
@@ -49,8 +45,10 @@ const inProgress = (issuerId: string, cause?: unknown) =>
  * (its `version`) records the rotation (`rotation`: when, and the alias the new key gets); every other
  * rotation then fails that write, or sees the lock, and is answered `409 rotation_in_progress` having
  * created nothing. The winner creates the key and, in a second conditional write, makes it current and
- * drops the lock. If anything fails after the key exists, the key is scheduled for deletion and the lock
- * released, so a key that never became current never signs. A crash leaves the lock, which expires after
+ * drops the lock, its audit entry saved with it as pending work (`saveIssuerChange`, ./issuer-audit.ts:
+ * written at once, or by the reconciler if that fails). If anything fails after the key exists and before
+ * that write, the key is scheduled for deletion and the lock released, so a key that never became current
+ * never signs. A crash leaves the lock, which expires after
  * {@link rotationLockMs}; the rotation that takes it over names its alias apart, since the crashed one
  * may have taken the usual name.
  *
@@ -113,6 +111,7 @@ export async function rotateIssuerKey(
     const publicJwk = await signer.publicJwk();
     const kid = await signer.kid();
     const now = new Date(deps.clock.now()).toISOString();
+    // The current key retires (and is withdrawn, if asked); keys retired before stay as they are.
     const keys = history.map((previous) =>
       previous.kid === issuer.kid
         ? {
@@ -123,25 +122,21 @@ export async function rotateIssuerKey(
         : previous,
     );
     keys.push({ kid, keyId: key.keyId, publicJwk, createdAt: now });
-    const saved = await deps.issuers.save({
-      ...withoutLock(locked),
-      keyId: key.keyId,
-      kid,
-      publicJwk,
-      keys,
-    });
-    await deps.audit
-      .record({
+    // Once this write is made the key is current: nothing after it may undo it (it never throws for
+    // the entry's own write, which stays saved for the reconciler).
+    return await saveIssuerChange(
+      { ...withoutLock(locked), keyId: key.keyId, kid, publicJwk, keys },
+      {
         at: now,
         actor: context.clientId,
         action:
           input.previousKey === 'withdraw' ? 'issuer.key-rotated.previous-withdrawn' : 'issuer.key-rotated',
         issuerId: issuer.id,
-        requestId: context.requestId,
+        ...(context.requestId ? { requestId: context.requestId } : {}),
         reason: `kid ${issuer.kid} → ${kid}`,
-      })
-      .catch((error: unknown) => logger.error('audit entry not written', { issuerId, error: String(error) }));
-    return saved;
+      },
+      deps,
+    );
   } catch (error) {
     await deps.keys
       .scheduleDeletion(key.keyId)

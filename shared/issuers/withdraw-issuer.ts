@@ -1,27 +1,22 @@
 import * as z from 'zod';
-import type { AuditTrail } from '../audit/audit-trail.js';
-import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { logger } from '../logger.js';
 import type { Issuer } from './issuer.js';
-import type { IssuerStore } from './issuer-store.js';
+import { saveIssuerChange, type IssuerChangeDependencies } from './issuer-audit.js';
 import type { ClientStore } from '../clients/client-store.js';
 
 export const withdrawIssuerInput = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export type WithdrawIssuerInput = z.output<typeof withdrawIssuerInput>;
 
-export interface WithdrawIssuerDependencies {
-  issuers: IssuerStore;
+export interface WithdrawIssuerDependencies extends IssuerChangeDependencies {
   clients: ClientStore;
-  audit: AuditTrail;
-  clock: Clock;
 }
 
 /**
  * Withdraws an issuing agency (撤销发证机关资格): it may no longer issue (issuance requires `active`), and
  * verifiers give its licences `unknown_issuer`. It stays in the trust list, marked `withdrawn`, so that
  * those verdicts can say who it was; its status lists stay served. Final: there is no way back, an
- * agency that is trusted again is onboarded anew. One conditional write.
+ * agency that is trusted again is onboarded anew. One conditional write, which saves its audit entry
+ * (`issuer.withdrawn`) as pending work with it (./issuer-audit.ts): written at once, or by the reconciler.
  *
  * Its OAuth client ends first: no new token, and the tokens it holds stop on their next request (our API
  * accepts a token only while its client is registered, see `clientStillRegistered`). Deleting first fails
@@ -50,21 +45,16 @@ export async function withdrawIssuer(
     throw new ConflictError(`Issuer ${issuerId} is still being onboarded`, 'issuer_not_active');
   }
   const now = new Date(deps.clock.now()).toISOString();
-  const saved = await deps.issuers.save({
-    ...issuer,
-    status: 'withdrawn',
-    withdrawnAt: now,
-    withdrawalReason: input.reason,
-  });
-  await deps.audit
-    .record({
+  return saveIssuerChange(
+    { ...issuer, status: 'withdrawn', withdrawnAt: now, withdrawalReason: input.reason },
+    {
       at: now,
       actor: context.clientId,
       action: 'issuer.withdrawn',
       issuerId,
-      requestId: context.requestId,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
       reason: input.reason,
-    })
-    .catch((error: unknown) => logger.error('audit entry not written', { issuerId, error: String(error) }));
-  return saved;
+    },
+    deps,
+  );
 }

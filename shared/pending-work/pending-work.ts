@@ -11,7 +11,8 @@ import { logger } from '../logger.js';
  * - a licence's (its id is the licence's): the work is in the licence record (`pending`: audit entries,
  *   the status list), and the pointer is written before the licence's own write by `mark`;
  * - one that carries its own audit entries ({@link CarriedAudit}: a change with no record of its own to
- *   hold them, as a person's withdrawal of an authorization): put by the change's own transaction
+ *   hold them, as a person's withdrawal of an authorization, or whose record is not the reconciler's to
+ *   read, as an operator's change of an issuer): put by the change's own transaction
  *   (the adapter's item, e.g. `carriedAuditItem` on DynamoDB) already claimed for the change's request,
  *   as `claim` would have taken it then (its lease from the moment of that write), its id the key of its entry, made of a
  *   group and a part unique to the change (`<group><change>`, the group ending in `#`).
@@ -66,6 +67,13 @@ export interface CarriedAudit {
  * `withdrawalAuditGroup`): the reconciler completes no other pointer from the entries it carries.
  */
 export const carriedAuditPrefix = 'authorization-withdrawn#';
+
+/**
+ * The ids of the pointers that carry the audit entry of an operator's change of an issuer (a key rotated
+ * or withdrawn, the issuer withdrawn: `shared/issuers/issuer-audit.ts`) start with this, in an index of
+ * their own: the reconciler completes no other pointer of that index.
+ */
+export const issuerAuditPrefix = 'issuer-changed#';
 
 /** An audit entry of a change, and the key it is written once under (a licence's: `<licenceId>#<version>#<index>`). */
 export interface PendingAuditEntry {

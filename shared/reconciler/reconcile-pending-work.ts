@@ -3,6 +3,7 @@ import { leftPending, type PendingWorkDependencies } from '../licence/pending-wo
 import {
   carriedAuditPrefix,
   completeCarriedAudit,
+  issuerAuditPrefix,
   pendingWorkLogLines,
   type PendingAuditEntry,
   type PendingPointer,
@@ -11,12 +12,13 @@ import {
 
 /**
  * Finishes what changes left undone (a Lambda timeout, a `status_list_contended` 503, an audit write that
- * failed, a process gone between a withdrawal's transaction and its audit write): every pointer older than
- * `minAgeSeconds` (the requests' own completion had its chance), of both indexes, is claimed and completed
- * (a licence's work; the entries a withdrawal's pointer carries), or removed when its licence was never
- * written or has nothing left. A pointer another completer holds is skipped (the next run sees it again).
- * A pointer in `pendingAudit` that is no withdrawal's ({@link carriedEntries}) is logged and left: its
- * entries are not trusted to be the work of any change. Answers what it did.
+ * failed, a process gone between a withdrawal's or an issuer change's write and its audit write): every
+ * pointer older than `minAgeSeconds` (the requests' own completion had its chance), of the three indexes,
+ * is claimed and completed (a licence's work; the entries a withdrawal's or an issuer change's pointer
+ * carries), or removed when its licence was never written or has nothing left. A pointer another completer
+ * holds is skipped (the next run sees it again). A pointer in `pendingAudit` that is no withdrawal's, or in
+ * `issuerAudit` no issuer change's ({@link carriedEntries}), is logged and left: its entries are not
+ * trusted to be the work of any change. Answers what it did.
  *
  * @example
  * ```ts
@@ -24,7 +26,7 @@ import {
  * ```
  */
 export async function reconcilePendingWork(
-  deps: PendingWorkDependencies & { pendingAudit: PendingWorkIndex },
+  deps: PendingWorkDependencies & { pendingAudit: PendingWorkIndex; issuerAudit: PendingWorkIndex },
   options: { minAgeSeconds: number; limit: number },
 ): Promise<{ completed: number; failed: number; skipped: number }> {
   const before = new Date(deps.clock.now() - options.minAgeSeconds * 1000);
@@ -52,25 +54,35 @@ export async function reconcilePendingWork(
   };
   // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
   await sweep(deps.pendingWork, async ({ id }, claim) => !(await leftPending(id, claim, deps)));
-  // 2. Withdrawals' pointers, each carrying its entries (put once, never rewritten: as listed).
-  await sweep(deps.pendingAudit, async ({ id, audit: listed }, claim) => {
-    const audit = carriedEntries(id, listed ?? []);
-    if (!audit) {
-      logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: 'not a withdrawal’s' });
-      await deps.pendingAudit.release(id, claim).catch(() => undefined);
-      return false;
-    }
-    await completeCarriedAudit({ id, audit }, claim, deps);
-    return true;
-  });
+  // 2. Pointers that carry their entries (put once, never rewritten: as listed), each index its own kind:
+  //    withdrawals', then operators' changes of issuers'.
+  const carrying =
+    (index: PendingWorkIndex, prefix: string, kind: string) =>
+    async ({ id, audit: listed }: PendingPointer, claim: string) => {
+      const audit = carriedEntries(id, listed ?? [], prefix);
+      if (!audit) {
+        logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: `not ${kind}` });
+        await index.release(id, claim).catch(() => undefined);
+        return false;
+      }
+      await completeCarriedAudit({ id, audit }, claim, { ...deps, pendingAudit: index });
+      return true;
+    };
+  await sweep(deps.pendingAudit, carrying(deps.pendingAudit, carriedAuditPrefix, 'a withdrawal’s'));
+  await sweep(deps.issuerAudit, carrying(deps.issuerAudit, issuerAuditPrefix, 'an issuer change’s'));
   return result;
 }
 
 /**
- * The entries of a carried pointer, if it is a withdrawal's: its id under {@link carriedAuditPrefix}, and
- * each entry keyed by that id (the one entry the withdrawal's write saved); else undefined.
+ * The entries of a carried pointer, if it is of the kind its index holds: its id under `prefix`
+ * ({@link carriedAuditPrefix} for a withdrawal's, {@link issuerAuditPrefix} for an issuer change's), and
+ * each entry keyed by that id (the one entry the change's write saved); else undefined.
  */
-function carriedEntries(id: string, audit: PendingAuditEntry[]): PendingAuditEntry[] | undefined {
-  const own = id.startsWith(carriedAuditPrefix) && audit.length > 0 && audit.every((item) => item.key === id);
+function carriedEntries(
+  id: string,
+  audit: PendingAuditEntry[],
+  prefix: string,
+): PendingAuditEntry[] | undefined {
+  const own = id.startsWith(prefix) && audit.length > 0 && audit.every((item) => item.key === id);
   return own ? audit : undefined;
 }

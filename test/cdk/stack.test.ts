@@ -1263,7 +1263,11 @@ describe('ElicenceStack', () => {
                 ? [
                     {
                       'ForAllValues:StringLike': {
-                        'dynamodb:LeadingKeys': ['pending-work#*', 'pending-audit#*'],
+                        'dynamodb:LeadingKeys': [
+                          'pending-work#*',
+                          'pending-audit#*',
+                          'pending-issuer-audit#*',
+                        ],
                       },
                     },
                   ]
@@ -1300,6 +1304,32 @@ describe('ElicenceStack', () => {
         expect(leading('me', `dynamodb:${action}`), action).not.toContain('pending-work#*');
       }
       expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
+    });
+
+    it('keeps issuer changes’ pending work to admin and the reconciler, and admin to it alone (R20)', () => {
+      const leading = (name: FunctionName, action: string) =>
+        grants(name, action).flatMap(
+          (st) =>
+            (
+              st.Condition as
+                { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined
+            )?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [],
+        );
+      // Admin saves an issuer change's audit entry with the issuer (a transaction's put), releases it
+      // (update) and removes it once written (delete): its own partition, no other pending work.
+      for (const action of ['PutItem', 'UpdateItem', 'DeleteItem']) {
+        expect(leading('admin', `dynamodb:${action}`), action).toContain('pending-issuer-audit#*');
+        expect(leading('admin', `dynamodb:${action}`), action).not.toContain('pending-work#*');
+        expect(leading('admin', `dynamodb:${action}`), action).not.toContain('pending-audit#*');
+      }
+      // No other function may plant an operator's entry there; the reconciler finishes them.
+      const writers = functionNames.filter((name) =>
+        ['PutItem', 'UpdateItem'].some((action) =>
+          leading(name, `dynamodb:${action}`).includes('pending-issuer-audit#*'),
+        ),
+      );
+      expect(writers.sort()).toEqual(['admin', 'pending-work-reconciler']);
+      expect(leading('pending-work-reconciler', 'dynamodb:PutItem')).not.toContain('pending-issuer-audit#*');
     });
 
     it('lets the public functions and the stream consumer ask the indexes for their attributes only', () => {

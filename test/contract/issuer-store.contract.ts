@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../shared/errors.js';
 import { issuerListing, type Issuer } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
+import type { CarriedAudit, PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import { rejection, type Make } from './subject.js';
 
 /** An issuer being onboarded; id and credit code fresh unless given. */
@@ -21,12 +22,27 @@ function provisioning(overrides: Partial<Issuer> = {}): Issuer {
   };
 }
 
+/** The audit entry of an operator's change of `issuer` (its version `version`), as pending work carries it. */
+function carriedChange(issuer: Issuer, version: number, at: string): CarriedAudit {
+  const key = `issuer-changed#${issuer.id}#${version}`;
+  return {
+    id: key,
+    owner: 'demo-admin',
+    since: at,
+    audit: [{ key, entry: { at, actor: 'demo-admin', action: 'issuer.withdrawn', issuerId: issuer.id } }],
+  };
+}
+
 /**
  * The {@link IssuerStore} contract: a credit code claimed once (`issuer_exists`), saves under the
- * version (`issuer_changed`), a release that removes only a claim still provisioning, and reads by id,
+ * version (`issuer_changed`), a save with its audit entry's pending work all or nothing (in `issuerAudit`,
+ * the index of issuer changes), a release that removes only a claim still provisioning, and reads by id,
  * credit code and all.
  */
-export function issuerStoreContract(name: string, make: Make<{ store: IssuerStore }>): void {
+export function issuerStoreContract(
+  name: string,
+  make: Make<{ store: IssuerStore; issuerAudit: PendingWorkIndex }>,
+): void {
   describe(`IssuerStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
     let store: IssuerStore;
@@ -73,6 +89,34 @@ export function issuerStoreContract(name: string, make: Make<{ store: IssuerStor
       expect(error).toBeInstanceOf(ConflictError);
       expect(error).toMatchObject({ code: 'issuer_changed' });
       expect(await store.findByCreditCode(claimed.creditCode)).toEqual(active);
+    });
+
+    it('saves a change with its audit entry as pending work, claimed for the caller, or neither (issuer_changed)', async () => {
+      const active = await store.save({ ...(await store.claim(provisioning())), status: 'active' });
+      const at = '2026-03-01T08:00:00.000Z';
+      const now = new Date(at);
+      const change = carriedChange(active, active.version + 1, at);
+      const { saved, claim } = await store.saveWithAudit({ ...active, status: 'withdrawn' }, change, now);
+      expect(saved).toMatchObject({ status: 'withdrawn', version: active.version + 1 });
+      expect(await store.findById(active.id)).toEqual(saved);
+      const later = new Date(now.getTime() + 3_600_000);
+      expect(await subject.issuerAudit.olderThan(later, 10)).toEqual([
+        { id: change.id, since: at, audit: change.audit },
+      ]);
+      // Put already claimed, its lease from `now`: nobody else takes it within it; the caller removes it.
+      expect(await subject.issuerAudit.claim(change.id, new Date(now.getTime() + 59_000))).toBeUndefined();
+      await subject.issuerAudit.remove(change.id, claim);
+      expect(await subject.issuerAudit.olderThan(later, 10)).toEqual([]);
+
+      // A stale copy: neither the issuer nor the pointer is written.
+      const stale = carriedChange(active, active.version + 1, at);
+      const error = await rejection(
+        store.saveWithAudit({ ...active, name: 'stale' }, { ...stale, id: `${stale.id}x` }, now),
+      );
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ code: 'issuer_changed' });
+      expect(await store.findById(active.id)).toEqual(saved);
+      expect(await subject.issuerAudit.olderThan(later, 10)).toEqual([]);
     });
 
     it('releases a claim still provisioning, and nothing else', async () => {

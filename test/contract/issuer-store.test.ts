@@ -1,16 +1,21 @@
 import { DynamoIssuerStore } from '../../shared/adapters/dynamo/issuer-store.js';
+import { DynamoPendingWork } from '../../shared/adapters/dynamo/pending-work.js';
 import { InMemoryIssuerStore } from '../support/in-memory.js';
 import { issuerStoreContract } from './issuer-store.contract.js';
 import { nothingToClean, useDynamo } from './subject.js';
 
 const dynamo = useDynamo();
 
-issuerStoreContract('InMemoryIssuerStore', async () => ({
-  store: new InMemoryIssuerStore(),
-  cleanup: nothingToClean,
-}));
+issuerStoreContract('InMemoryIssuerStore', async () => {
+  const store = new InMemoryIssuerStore();
+  return { store, issuerAudit: store.pendingAudit, cleanup: nothingToClean };
+});
 
 issuerStoreContract('DynamoIssuerStore on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
-  return { store: new DynamoIssuerStore(doc, tableName), cleanup: nothingToClean };
+  return {
+    store: new DynamoIssuerStore(doc, tableName),
+    issuerAudit: new DynamoPendingWork(doc, tableName, 'issuers'),
+    cleanup: nothingToClean,
+  };
 });

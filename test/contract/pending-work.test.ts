@@ -90,6 +90,7 @@ describe('forged pointers on dynalite (review M1)', () => {
       audit: new InMemoryAudit(),
       pendingWork: new DynamoPendingWork(doc, tableName),
       pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
+      issuerAudit: new DynamoPendingWork(doc, tableName, 'issuers'),
       clock,
     };
     /** Sets attributes of a pointer's item directly, as a function with the item's grant could. */

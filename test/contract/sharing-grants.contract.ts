@@ -330,6 +330,7 @@ export function sharingGrantsContract(name: string, make: Make<SharingGrantsSubj
             audit,
             pendingWork: new InMemoryPendingWork(),
             pendingAudit: subject.pendingAudit,
+            issuerAudit: new InMemoryPendingWork(),
             clock,
           },
           { minAgeSeconds, limit: 10 },

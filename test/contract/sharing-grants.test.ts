@@ -180,6 +180,7 @@ describe('DynamoSharingGrants: a platform’s sign-ins past what one transaction
           audit,
           pendingWork: new InMemoryPendingWork(),
           pendingAudit,
+          issuerAudit: new InMemoryPendingWork(),
           clock,
         },
         { minAgeSeconds: 60, limit: 10 },

@@ -345,6 +345,46 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     expect(await reconciler.claim('lic_m1', now)).toBeDefined();
   });
 
+  it('keeps an issuer change’s pending work to admin and the reconciler, and admin off the others (R20)', async () => {
+    const id = 'issuer-changed#iss_r20#2';
+    const pointer = {
+      ...pointerKey(id, 'issuers'),
+      since: new Date().toISOString(),
+      marked: 'm',
+      ownedBy: 'demo-admin',
+      audit: [{ key: id, entry: { action: 'issuer.key-withdrawn' } }],
+    };
+    // `me` (or any other function) cannot plant an operator's entry for the reconciler to write.
+    for (const name of ['me', 'licences', 'accounts', 'oidc'] as const) {
+      await expect(
+        clientsOf(name).doc.send(new PutCommand({ TableName: tableName, Item: pointer })),
+      ).rejects.toThrow(LocalAccessDenied);
+    }
+    // Admin puts it (with the issuer, in one transaction: IAM checks each put), claims and removes it…
+    await clientsOf('admin').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
+    const admin = new DynamoPendingWork(clientsOf('admin').doc, tableName, 'issuers');
+    const now = new Date();
+    await admin.remove(id, (await admin.claim(id, now))!);
+    // …and touches no other pending work.
+    await expect(
+      new DynamoPendingWork(clientsOf('admin').doc, tableName).claim('lic_r20', now),
+    ).rejects.toThrow(/Function admin is not granted dynamodb:UpdateItem on partition key pending-work#\d/);
+    await expect(
+      new DynamoPendingWork(clientsOf('admin').doc, tableName, 'withdrawals').claim(
+        'authorization-withdrawn#g#w',
+        now,
+      ),
+    ).rejects.toThrow(/Function admin is not granted dynamodb:UpdateItem on partition key pending-audit#\d/);
+    // The reconciler finds them.
+    await clientsOf('admin').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
+    const reconciler = new DynamoPendingWork(clientsOf('pending-work-reconciler').doc, tableName, 'issuers');
+    expect(
+      (await reconciler.olderThan(new Date(now.getTime() + 60_000), 10)).map((found) => found.id),
+    ).toEqual([id]);
+    const taken = await reconciler.claim(id, now);
+    await reconciler.remove(id, taken!);
+  });
+
   it('allows queries on granted indexes, and on the base table only on the partitions granted', async () => {
     const query = (index?: string, pk = 'issuer-id#x', TableName = tableName) =>
       new QueryCommand({

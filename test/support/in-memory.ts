@@ -5,16 +5,23 @@ import type { Mac } from '../../shared/crypto/mac.js';
 import { ConflictError } from '../../shared/errors.js';
 import { issuerListing, type Issuer, type IssuerListing } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
+import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
 import type { ClientChange, ClientStore } from '../../shared/clients/client-store.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
+import { InMemoryPendingWork } from './in-memory-licence.js';
 import { LocalSigner } from './local-signer.js';
 
 /** An HMAC with a fixed test key. */
 export const fakeMac: Mac = { mac: async (data) => createHmac('sha256', 'test-key').update(data).digest() };
 
-/** The {@link IssuerStore} contract in memory. */
+/**
+ * The {@link IssuerStore} contract in memory; the changes saved with their audit entries keep them in
+ * `pendingAudit` (the index of issuer changes' pointers, for the use cases and the reconciler).
+ */
 export class InMemoryIssuerStore implements IssuerStore {
   readonly byCreditCode = new Map<string, Issuer>();
+
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
 
   async claim(issuer: Issuer): Promise<Issuer> {
     if (this.byCreditCode.has(issuer.creditCode)) throw new ConflictError('taken', 'issuer_exists');
@@ -29,6 +36,16 @@ export class InMemoryIssuerStore implements IssuerStore {
     const saved = { ...issuer, version: issuer.version + 1 };
     this.byCreditCode.set(issuer.creditCode, saved);
     return saved;
+  }
+
+  async saveWithAudit(
+    issuer: Issuer,
+    carried: CarriedAudit,
+    now: Date,
+  ): Promise<{ saved: Issuer; claim: string }> {
+    // All or nothing, as one transaction: the pointer only with the issuer's write.
+    const saved = await this.save(issuer);
+    return { saved, claim: this.pendingAudit.keep(carried, now) };
   }
 
   async release(issuer: Issuer): Promise<void> {

@@ -55,12 +55,17 @@ export function licenceWorld() {
     clock,
     issuerUrl,
   };
-  const statusDeps: ChangeStatusDependencies & { pendingAudit: PendingWorkIndex } = {
+  const statusDeps: ChangeStatusDependencies & {
+    pendingAudit: PendingWorkIndex;
+    issuerAudit: PendingWorkIndex;
+  } = {
     licences,
     statusLists,
     audit,
     pendingWork,
     pendingAudit: withdrawalsPending,
+    // Operators' changes of issuers: the issuer store keeps them, swept by the reconciler with the rest.
+    issuerAudit: issuers.pendingAudit,
     clock,
   };
   const verifyDeps: VerifyScanDependencies = {

@@ -1,8 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
+import {
+  getItem,
+  isConditionalCheckFailed,
+  isTransactionConflict,
+  putNew,
+  putVersioned,
+  writeAllOrNothing,
+} from './conditional.js';
+import { ConflictError } from '../../errors.js';
 import type { Issuer, IssuerListing } from '../../issuers/issuer.js';
 import { announceIssuerChange } from '../../issuers/issuer-cache.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
+import type { CarriedAudit } from '../../pending-work/pending-work.js';
+import { carriedAuditCondition, carriedAuditItem } from './pending-work.js';
 import { queryAll } from './query-all.js';
 import { fixedPartitions, indexKeys, keys, sortKeys } from './keys.js';
 import { projectionOf } from './projections.js';
@@ -25,7 +36,15 @@ function fromItem(item: Record<string, unknown>): Issuer {
   return issuer as unknown as Issuer;
 }
 
-/** {@link IssuerStore} on the single table: one item per issuer, keyed by its credit code. */
+const changed = (cause?: unknown) =>
+  new ConflictError('The issuer changed since it was read', 'issuer_changed', { cause });
+
+/**
+ * {@link IssuerStore} on the single table: one item per issuer, keyed by its credit code. A change saved
+ * with its audit entry (`saveWithAudit`) is one transaction of the issuer's versioned put and the put of
+ * the pointer that carries the entry (`pending-issuer-audit#<shard>` / `issuer-changed#<issuer id>#<version>`,
+ * the item `pending-work.ts` makes).
+ */
 export class DynamoIssuerStore implements IssuerStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -47,6 +66,47 @@ export class DynamoIssuerStore implements IssuerStore {
     // Verification caches of this process read it again at once (others within their lifetime).
     announceIssuerChange(issuer.creditCode);
     return fromItem(written);
+  }
+
+  async saveWithAudit(
+    issuer: Issuer,
+    carried: CarriedAudit,
+    now: Date,
+  ): Promise<{ saved: Issuer; claim: string }> {
+    const written = { ...toItem(issuer), version: issuer.version + 1 };
+    const claim = randomUUID();
+    let outcome;
+    try {
+      outcome = await writeAllOrNothing(this.doc, [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: written,
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': issuer.version },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: carriedAuditItem(carried, claim, now, 'issuers'),
+            ConditionExpression: carriedAuditCondition,
+          },
+        },
+      ]);
+    } catch (error) {
+      // Another write of the issuer under way at that moment: as a stale version, for the caller to read again.
+      if (isTransactionConflict(error)) throw changed(error);
+      throw error;
+    }
+    if (!outcome.written) {
+      if (outcome.failed.includes(0)) throw changed();
+      // The pointer's id names the version written, which no other write can take: one there is no change's.
+      throw new Error(`issuer change not written: its audit pointer ${carried.id} exists`);
+    }
+    announceIssuerChange(issuer.creditCode);
+    return { saved: fromItem(written), claim };
   }
 
   async release(issuer: Issuer): Promise<void> {

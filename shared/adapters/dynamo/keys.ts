@@ -82,6 +82,7 @@ import type { ItemKey } from './conditional.js';
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
  * | licence with work outstanding (audit entry, status list), by shard (0-7) of its id | table | `pending-work#<shard>` | `<licenceId>` |
  * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its grant's group, apart from licences' (`me` is granted this alone) | table | `pending-audit#<shard>` | `authorization-withdrawn#<grant id asked>#<withdrawal id>` |
+ * | audit entry carried until written (an operator's change of an issuer: a key rotated or withdrawn, the issuer withdrawn), by shard (0-7) of its issuer's group, apart from both (`admin` is granted this alone) | table | `pending-issuer-audit#<shard>` | `issuer-changed#<issuer id>#<issuer version written>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -160,6 +161,10 @@ export const prefixes = {
   // A withdrawal's audit entry carried until written, by shard: a partition apart from licences' pointers,
   // so that the person-facing `me`, which puts and finishes these, cannot touch a licence's (review M1).
   pendingAudit: 'pending-audit#',
+  // An operator's change of an issuer, its audit entry carried until written, by shard: a partition apart
+  // from licences' and withdrawals', so that `admin`, which puts and finishes these, touches neither, and
+  // `me` can plant no operator's entry here.
+  pendingIssuerAudit: 'pending-issuer-audit#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -403,6 +408,14 @@ export const keys = {
    */
   pendingAudit: (shard: number, id: string): ItemKey => ({
     pk: `${prefixes.pendingAudit}${shard}`,
+    sk: id,
+  }),
+  /**
+   * A pointer carrying its own audit entry (an operator's change of an issuer): in shard `shard` of
+   * {@link pendingWorkShards}, sorted by its id (the entry's key, `issuer-changed#<issuer id>#<version>`).
+   */
+  pendingIssuerAudit: (shard: number, id: string): ItemKey => ({
+    pk: `${prefixes.pendingIssuerAudit}${shard}`,
     sk: id,
   }),
 } as const;

@@ -47,9 +47,22 @@ export function shardOfPointer(id: string): number {
  * - `licences`: a licence's pointer, its work in the licence record (`pending-work#<shard>` / `<licence id>`);
  * - `withdrawals`: one carrying its own audit entry ({@link carriedAuditItem}), `pending-audit#<shard>` /
  *   `<its key>`, the shard that of its group (the id up to its last `#`, a withdrawal's grant: so that a
- *   retry finds every withdrawal of that grant with one query, {@link DynamoPendingWork.carried}).
+ *   retry finds every withdrawal of that grant with one query, {@link DynamoPendingWork.carried});
+ * - `issuers`: one carrying the audit entry of an operator's change of an issuer (its key rotated or
+ *   withdrawn, the issuer withdrawn), alike under `pending-issuer-audit#<shard>`: `admin` is granted
+ *   these alone, and no other function may put one.
  */
-export type PointerKind = 'licences' | 'withdrawals';
+export type PointerKind = 'licences' | 'withdrawals' | 'issuers';
+
+/** The kinds of pointer that carry their own audit entries. */
+export type CarryingKind = Exclude<PointerKind, 'licences'>;
+
+/** The partition-key prefix of each kind's shards. */
+const partitionOf: Record<PointerKind, string> = {
+  licences: prefixes.pendingWork,
+  withdrawals: prefixes.pendingAudit,
+  issuers: prefixes.pendingIssuerAudit,
+};
 
 /** The group of a carried pointer: its id up to and with its last `#` (`authorization-withdrawn#<grant>#`). */
 const groupOf = (id: string) => id.slice(0, id.lastIndexOf('#') + 1);
@@ -58,7 +71,7 @@ const groupOf = (id: string) => id.slice(0, id.lastIndexOf('#') + 1);
 export const pointerKey = (id: string, kind: PointerKind = 'licences') =>
   kind === 'licences'
     ? keys.pendingWork(shardOfPointer(id), id)
-    : keys.pendingAudit(shardOfPointer(groupOf(id)), id);
+    : (kind === 'withdrawals' ? keys.pendingAudit : keys.pendingIssuerAudit)(shardOfPointer(groupOf(id)), id);
 
 /**
  * The item of a pointer that carries its own audit entries ({@link CarriedAudit}), for the change's own
@@ -77,10 +90,15 @@ export const pointerKey = (id: string, kind: PointerKind = 'licences') =>
  * await completeCarriedAudit(carried, claim, deps);
  * ```
  */
-export function carriedAuditItem(carried: CarriedAudit, claim: string, now: Date): Record<string, unknown> {
+export function carriedAuditItem(
+  carried: CarriedAudit,
+  claim: string,
+  now: Date,
+  kind: CarryingKind = 'withdrawals',
+): Record<string, unknown> {
   const marked = randomUUID();
   return {
-    ...pointerKey(carried.id, 'withdrawals'),
+    ...pointerKey(carried.id, kind),
     since: carried.since,
     marked,
     claim,
@@ -104,12 +122,12 @@ const unclaimed = 'attribute_not_exists(#claim) OR claimedUntil < :now OR claime
 /**
  * {@link PendingWorkIndex} on the service table, in the partition of its {@link PointerKind}: one item per
  * licence with work outstanding, `pending-work#<shard>` / `<licenceId>` (or per carried entry,
- * `pending-audit#<shard>` / `<its key>`), holding when it was last marked (`since`) and by which mark
+ * `pending-audit#<shard>` or `pending-issuer-audit#<shard>` / `<its key>`), holding when it was last marked (`since`) and by which mark
  * (`marked`, new on every mark), and its claim (`claim`, `claimedUntil` in epoch milliseconds, and
  * `claimedMark`, the mark it was taken under). Each operation is one conditional UpdateItem or DeleteItem
  * ({@link DynamoPendingWork.write}; `mark` a second, unconditional, when the pointer is held); the reconciler
  * reads the shards with a query each. A pointer that carries its own entries holds them too (`audit`, and
- * `ownedBy`: {@link carriedAuditItem}); only the `withdrawals` index reads them.
+ * `ownedBy`: {@link carriedAuditItem}); only the indexes of such pointers (`withdrawals`, `issuers`) read them.
  *
  * @example
  * ```ts
@@ -197,12 +215,12 @@ export class DynamoPendingWork implements PendingWorkIndex {
   }
 
   async carried(group: string): Promise<CarriedAudit[]> {
-    if (this.kind !== 'withdrawals') return [];
+    if (this.kind === 'licences') return [];
     const items = await queryAll(this.doc, {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :group)',
       ExpressionAttributeValues: {
-        ':pk': `${prefixes.pendingAudit}${shardOfPointer(group)}`,
+        ':pk': `${partitionOf[this.kind]}${shardOfPointer(group)}`,
         ':group': group,
       },
       ConsistentRead: true,
@@ -227,9 +245,9 @@ export class DynamoPendingWork implements PendingWorkIndex {
             KeyConditionExpression: 'pk = :pk',
             FilterExpression: 'since < :before',
             // A licence's pointer carries nothing: whatever `audit` one holds is no work of it (review M1).
-            ProjectionExpression: this.kind === 'withdrawals' ? 'sk, since, audit' : 'sk, since',
+            ProjectionExpression: this.kind === 'licences' ? 'sk, since' : 'sk, since, audit',
             ExpressionAttributeValues: {
-              ':pk': `${this.kind === 'withdrawals' ? prefixes.pendingAudit : prefixes.pendingWork}${shard}`,
+              ':pk': `${partitionOf[this.kind]}${shard}`,
               ':before': before.toISOString(),
             },
             ExclusiveStartKey: start,

@@ -412,13 +412,29 @@ describe('the answers of every documented route match GET /openapi.json', () => 
   it('the operators’ API', async () => {
     const input = issuerBody({ licenceTypes: ['driving-licence'], region: '110000' });
     const created = await call('POST /admin/issuers', '/admin/issuers', { token: admin, body: input });
-    const issuer = (await (await expectStatus(created, 201)).json()) as { id: string };
+    const issuer = (await (await expectStatus(created, 201)).json()) as { id: string; kid: string };
     await expectStatus(
       await call('POST /admin/issuers', '/admin/issuers', { token: admin, body: input }),
       409,
     );
     const keys = `/admin/issuers/${issuer.id}/keys`;
-    await expectStatus(await call('POST /admin/issuers/{id}/keys', keys, { token: admin, body: {} }), 201);
+    const rotated = (await (
+      await expectStatus(await call('POST /admin/issuers/{id}/keys', keys, { token: admin, body: {} }), 201)
+    ).json()) as { kid: string };
+    const withdrawKey = 'POST /admin/issuers/{id}/keys/{kid}/withdraw';
+    const reason = { reason: 'test' };
+    await expectStatus(
+      await call(withdrawKey, `${keys}/${issuer.kid}/withdraw`, { token: admin, body: reason }),
+      200,
+    );
+    await expectStatus(
+      await call(withdrawKey, `${keys}/${rotated.kid}/withdraw`, { token: admin, body: reason }),
+      409,
+    );
+    await expectStatus(
+      await call(withdrawKey, `${keys}/nokid/withdraw`, { token: admin, body: reason }),
+      404,
+    );
     await expectStatus(
       await call('POST /admin/issuers/{id}/keys', '/admin/issuers/iss_none/keys', { token: admin, body: {} }),
       404,

@@ -5,6 +5,7 @@ import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.
 import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
 import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { expectProblem, issuerBody, postJson } from '../../support/http-api.js';
+import { getWithToken } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
 import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
 
@@ -42,14 +43,22 @@ const rotate = (body: unknown = {}, token = admin, id = issuer.id) =>
 const withdraw = (body: unknown = { reason: '机构撤并' }, token = admin, id = issuer.id) =>
   postJson(runtime, `/admin/issuers/${encodeURIComponent(id)}/withdraw`, token, body);
 
-async function trustListKids(): Promise<{ status: string; kids: string[] }> {
+const withdrawKey = (kid: string, body: unknown = { reason: '密钥泄露' }, id = issuer.id) =>
+  postJson(
+    runtime,
+    `/admin/issuers/${encodeURIComponent(id)}/keys/${encodeURIComponent(kid)}/withdraw`,
+    admin,
+    body,
+  );
+
+async function trustListKids(id = issuer.id): Promise<{ status: string; kids: string[] }> {
   const store = new OfflineTrustStore({
     baseUrl: runtime.baseUrl,
     crypto: nodeEs256,
     compression: zlibCompression,
   });
   await store.sync();
-  const entry = store.issuerById(issuer.id);
+  const entry = store.issuerById(id);
   return { status: entry?.status ?? 'absent', kids: entry?.keys.map((key) => key.kid ?? '') ?? [] };
 }
 
@@ -153,5 +162,88 @@ describe('keys over time', () => {
     await expectProblem(await withdraw({}, admin, runtime.credentials.issuer.id), 400, 'invalid_request');
     const { verifier } = await demoTokens(runtime);
     await expectProblem(await rotate({}, verifier, runtime.credentials.issuer.id), 403, 'insufficient_scope');
+  });
+});
+
+describe('a key found compromised after it was rotated out (R20)', () => {
+  it('POST /admin/issuers/{id}/keys/{kid}/withdraw: that key alone leaves the trust list; the current one signs on', async () => {
+    const created = await postJson(
+      runtime,
+      '/admin/issuers',
+      admin,
+      issuerBody({ licenceTypes: ['driving-licence'] }),
+    );
+    expect(created.status).toBe(201);
+    const other = (await created.json()) as typeof issuer;
+    const otherToken = await clientCredentialsToken(runtime, other, 'licences:issue');
+    const old = await issueDrivingLicence(runtime, otherToken);
+    // A scheduled rotation: the first key is kept, and then found compromised.
+    const rotated = (await (await rotate({ previousKey: 'keep' }, admin, other.id)).json()) as IssuerAnswer;
+    const recent = await issueDrivingLicence(runtime, otherToken);
+
+    const response = await withdrawKey(other.kid, { reason: '密钥泄露（事件 42）' }, other.id);
+    const answer = (await response.json()) as IssuerAnswer;
+    expect(response.status, JSON.stringify(answer)).toBe(200);
+    expect(answer.kid).toBe(rotated.kid);
+    expect(answer.keys).toEqual([
+      expect.objectContaining({
+        kid: other.kid,
+        retiredAt: expect.any(String),
+        withdrawnAt: expect.any(String),
+      }),
+      expect.not.objectContaining({ withdrawnAt: expect.anything() }),
+    ]);
+    expect(JSON.stringify(answer)).not.toContain('keyId');
+
+    // What the compromised key signed (a forgery under it alike) verifies unknown_issuer, online and
+    // offline; what the current key signed stays valid, and the issuer goes on issuing with it.
+    expect(await verified(runtime, old.credential)).toMatchObject({
+      verdict: 'unknown_issuer',
+      reason: 'key_not_trusted',
+    });
+    expect((await verified(runtime, recent.credential)).verdict).toBe('valid');
+    expect(await trustListKids(other.id)).toEqual({ status: 'active', kids: [rotated.kid] });
+    const store = new OfflineTrustStore({
+      baseUrl: runtime.baseUrl,
+      crypto: nodeEs256,
+      compression: zlibCompression,
+    });
+    await store.sync();
+    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    expect((await offline.verify(old.credential)).verdict).toBe('unknown_issuer');
+    expect((await offline.verify(recent.credential)).verdict).toBe('valid');
+    const next = await issueDrivingLicence(runtime, otherToken);
+    expect(decodeProtectedHeader(next.credential).kid).toBe(rotated.kid);
+    // The issuer finds what to re-issue.
+    const listed = await getWithToken(runtime, '/licences?keyWithdrawn=true', otherToken);
+    expect(((await listed.json()) as { items: Array<{ id: string }> }).items.map((item) => item.id)).toEqual([
+      old.id,
+    ]);
+
+    // Again (a retry): 200, as it is.
+    const again = await withdrawKey(other.kid, { reason: '重试' }, other.id);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual(answer);
+  });
+
+  it('refuses the current key (409 issuer_key_current), an unknown key (404) and a body without a reason (400)', async () => {
+    const demo = runtime.credentials.issuer.id;
+    const [demoKid] = (await trustListKids(demo)).kids;
+    const current = await expectProblem(
+      await withdrawKey(demoKid!, undefined, demo),
+      409,
+      'issuer_key_current',
+    );
+    expect(current.detail).toContain('"previousKey":"withdraw"');
+    await expectProblem(await withdrawKey('nokid', undefined, demo), 404, 'issuer_key_not_found');
+    await expectProblem(await withdrawKey('k'.repeat(65), undefined, demo), 404, 'issuer_key_not_found');
+    await expectProblem(await withdrawKey(demoKid!, undefined, 'iss_doesNotExist'), 404, 'issuer_not_found');
+    await expectProblem(await withdrawKey(demoKid!, {}, demo), 400, 'invalid_request');
+    const { verifier } = await demoTokens(runtime);
+    const asVerifier = await postJson(runtime, `/admin/issuers/${demo}/keys/${demoKid}/withdraw`, verifier, {
+      reason: 'x',
+    });
+    await expectProblem(asVerifier, 403, 'insufficient_scope');
+    expect((await trustListKids(demo)).kids).toEqual([demoKid]);
   });
 });

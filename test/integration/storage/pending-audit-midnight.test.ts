@@ -56,6 +56,7 @@ describe('a pending audit entry finished after its day was checkpointed', () => 
       licences,
       pendingWork,
       pendingAudit: new InMemoryPendingWork(),
+      issuerAudit: new InMemoryPendingWork(),
       statusLists: new InMemoryStatusListStore(),
       audit: reconciler,
       clock,

@@ -69,6 +69,7 @@ describe('the table’s keys, as stored', () => {
       smsJob: 'sms-job#',
       pendingWork: 'pending-work#',
       pendingAudit: 'pending-audit#',
+      pendingIssuerAudit: 'pending-issuer-audit#',
     });
     expect(fixedPartitions).toEqual({
       trustList: 'trust-list',
@@ -136,6 +137,11 @@ describe('the table’s keys, as stored', () => {
     expect(keys.pendingAudit(3, 'authorization-withdrawn#g_1#w_1')).toEqual({
       pk: 'pending-audit#3',
       sk: 'authorization-withdrawn#g_1#w_1',
+    });
+    // An operator's change of an issuer, its audit entry saved under its key in a partition of its own.
+    expect(keys.pendingIssuerAudit(3, 'issuer-changed#iss_1#7')).toEqual({
+      pk: 'pending-issuer-audit#3',
+      sk: 'issuer-changed#iss_1#7',
     });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
@@ -215,6 +221,17 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     // `issuer#*` must not reach the issuer-id or issuer-licences partitions, nor `status-list#*` the counters.
     expect(stringLike(leadingKeys.issuer, indexKeys.issuerId('x'))).toBe(false);
     expect(stringLike(leadingKeys.statusList, keys.statusListCounter('iss_1').pk)).toBe(false);
+    // The three kinds of pending work: no grant of one reaches another's (admin's, me's, the licences').
+    const pendingKinds = [leadingKeys.pendingWork, leadingKeys.pendingAudit, leadingKeys.pendingIssuerAudit];
+    const pendingItems = [
+      keys.pendingWork(0, 'l'),
+      keys.pendingAudit(0, 'w'),
+      keys.pendingIssuerAudit(0, 'i'),
+    ];
+    pendingKinds.forEach((pattern, i) =>
+      pendingItems.forEach((item, j) => expect(stringLike(pattern, item.pk)).toBe(i === j)),
+    );
+    expect(stringLike(leadingKeys.issuer, keys.pendingIssuerAudit(0, 'i').pk)).toBe(false);
     expect(stringLike(leadingKeys.trustList, keys.trustList().pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);

@@ -35,6 +35,7 @@ describe('route keys are the table’s', () => {
     expectTypeOf<RouteKey<'admin'>>().toEqualTypeOf<
       | 'POST /admin/issuers'
       | 'POST /admin/issuers/{id}/keys'
+      | 'POST /admin/issuers/{id}/keys/{kid}/withdraw'
       | 'POST /admin/issuers/{id}/withdraw'
       | 'POST /admin/clients'
       | 'PATCH /admin/clients/{id}'
