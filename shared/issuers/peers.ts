@@ -128,8 +128,11 @@ export function withinRegion(region: string, area: string): boolean {
   return prefix.length > 0 && region.startsWith(prefix);
 }
 
-/** How far ahead of our clock a peer's trust list may be signed: the two platforms' clocks differ a little. */
-const PEER_CLOCK_SKEW_SECONDS = 300;
+/**
+ * How far ahead of our clock a peer's trust list, or one of its issuers' status lists (`PeerTrust`), may be
+ * signed: the two platforms' clocks differ a little.
+ */
+export const PEER_CLOCK_SKEW_SECONDS = 300;
 
 /** Why a fetched list is refused. */
 class PeerFetchError extends Error {

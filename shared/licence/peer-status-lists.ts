@@ -13,7 +13,12 @@ import { DependencyError, NotFoundError } from '../errors.js';
 import { parseListId, statusListUri } from './status-list-store.js';
 import { logger } from '../logger.js';
 import type { PeerIssuer, PeerStore } from '../issuers/peer-store.js';
-import { onPeerChange, peerTrustListIssuers, type PeerSettings } from '../issuers/peers.js';
+import {
+  onPeerChange,
+  PEER_CLOCK_SKEW_SECONDS,
+  peerTrustListIssuers,
+  type PeerSettings,
+} from '../issuers/peers.js';
 
 /** How long a relayed token is kept per container: a revocation at the peer shows here within a minute. */
 export const PEER_STATUS_LIST_CACHE_SECONDS = 60;
@@ -173,6 +178,10 @@ export class PeerStatusListRelay {
     }
     const claims = statusListTokenClaims.safeParse(payload);
     if (!claims.success) throw badResponse('its claims are malformed');
+    // Signed ahead of our clock beyond the peers' skew: verifiers refuse it (`clock_skew`), and relayed it
+    // would go out with a max-age counted from its future `iat`, kept by HTTP caches all that time.
+    const ahead = claims.data.iat - Math.floor(now / 1000);
+    if (ahead > PEER_CLOCK_SKEW_SECONDS) throw badResponse(`it was signed ${ahead} s ahead of our clock`);
     // Naming this very list, as verifiers check (`sub` is the peer's URI of it).
     if (!claims.data.sub.endsWith(`/status-lists/${encodeURIComponent(listId)}`)) {
       throw badResponse('it names another list');

@@ -7,7 +7,12 @@
  */
 import type { Clock } from '../clock.js';
 import type { PeerRecord, PeerStore } from '../issuers/peer-store.js';
-import { onPeerChange, peerTrustListIssuers, type PeerSettings } from '../issuers/peers.js';
+import {
+  onPeerChange,
+  PEER_CLOCK_SKEW_SECONDS,
+  peerTrustListIssuers,
+  type PeerSettings,
+} from '../issuers/peers.js';
 import { logger } from '../logger.js';
 import { nodeEs256, zlibCompression } from '../../packages/verifier/src/node.js';
 import { OfflineTrustStore } from '../../packages/verifier/src/offline-store.js';
@@ -189,6 +194,9 @@ export class PeerTrust implements StatusSource {
         platformKeys: peer.jwks.keys,
         fetch: this.fetcher,
         clock: () => this.clock.now(),
+        // As for the peer's trust list: a status list signed further ahead of our clock is refused
+        // (`clock_skew`), never held, so that it cannot make the peer's genuine later lists look older.
+        clockSkewSeconds: PEER_CLOCK_SKEW_SECONDS,
       });
       // The last good copy, verified again against the pinned keys.
       await offline.restore({

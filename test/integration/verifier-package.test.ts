@@ -134,7 +134,7 @@ export const wrong: Verdict = 'approved';
     expect(result.stdout).toBe('');
   });
 
-  it('bundles the browser entry under 40 KB minified, with no Node built-in', async () => {
+  it('bundles the browser entry under 44 KB minified, with no Node built-in', async () => {
     await writeFile(
       join(app, 'browser.js'),
       `import { createVerifier, OfflineTrustStore, webCryptoEs256 } from '@elicence/verifier';
@@ -154,7 +154,8 @@ globalThis.verifier = createVerifier({ crypto, trust: store, status: store });
     });
     const code = bundle.outputFiles[0]!.text;
     expect(code).not.toMatch(/node:|require\(/);
-    expect(code.length).toBeLessThan(40 * 1024);
+    // 41 KB since the offline status precedence and the clock-skew refusal of lists (review R20).
+    expect(code.length).toBeLessThan(44 * 1024);
     console.log(`the verifier's browser bundle: ${code.length} bytes minified; tarball ${tarball}`);
   });
 });

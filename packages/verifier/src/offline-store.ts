@@ -11,7 +11,9 @@
  * refused (`rolled_back`) and the held copy stays, so that no one who can answer the store's requests (a
  * network attacker, a stale cache) can bring back a list from before a revocation or a withdrawal. Age and
  * staleness count from each token's `iat`, never from when it was fetched: an old token fetched now is
- * old data.
+ * old data. Nor is a list signed ahead of the store's clock (beyond the clock skew) ever held: it would
+ * make every genuine later list look older (`rolled_back`) until real time caught up with it, so it is
+ * refused (`clock_skew`).
  *
  * An app that is online can keep its data current without syncing everything before each verdict:
  * {@link OfflineTrustStore.refreshStatusList} fetches the one list a verdict rests on, and
@@ -28,6 +30,7 @@ import {
   type StatusBits,
 } from './status-list.js';
 import { streamCompression } from './status-list-streams.js';
+import { DEFAULT_CLOCK_SKEW_SECONDS } from './clock-skew.js';
 import { statusListTokenClaims, statusListTokenType } from './claims.js';
 import type { Es256Verifier, PublicJwk } from './crypto.js';
 import { readCompactJws } from './jws.js';
@@ -53,6 +56,12 @@ export interface OfflineTrustStoreOptions {
   fetch?: typeof fetch;
   /** Milliseconds since the epoch. */
   clock?: () => number;
+  /**
+   * How far ahead of {@link clock} a trust list or status list may be signed (its `iat`), in seconds:
+   * {@link DEFAULT_CLOCK_SKEW_SECONDS} (60) unless told. One signed further ahead is refused
+   * (`clock_skew`): held, it would refuse every later list as older until real time caught up with it.
+   */
+  clockSkewSeconds?: number;
   /**
    * The platform's public keys, pinned (shipped with the app): then `/.well-known/jwks.json` is never
    * fetched, and a network attacker cannot substitute a trust list. Fetched over HTTPS otherwise.
@@ -86,10 +95,12 @@ const maxDocumentLength = 4 * 1024 * 1024;
 /**
  * `rolled_back`: the token was signed before the copy already held (an older `iat`): refused, the held
  * copy kept. `expired_token`: the token is past its `exp` (fetched, or in a snapshot given to
- * {@link OfflineTrustStore.restore}).
+ * {@link OfflineTrustStore.restore}). `clock_skew`: the token was signed (`iat`) further ahead of the
+ * store's clock than its `clockSkewSeconds` (a signer's clock, or this device's, is wrong): refused, the
+ * held copy kept.
  */
 export type SyncErrorCode =
-  'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token' | 'rolled_back';
+  'unreachable' | 'bad_response' | 'invalid_token' | 'expired_token' | 'rolled_back' | 'clock_skew';
 
 /** A sync that could not get a usable trust list or platform keys; the store keeps what it had. */
 export class SyncError extends Error {
@@ -266,6 +277,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
   private readonly keys: KeyCache;
   private readonly maxStatusListBytes: number;
   private readonly maxListsPerIssuer: number;
+  private readonly clockSkewSeconds: number;
   private platform: { keys: PublicJwk[]; fetchedAt: number } | undefined;
   private trustList: KeptTrustList | undefined;
   private lists = new Map<string, KeptStatusList>();
@@ -278,6 +290,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     this.keys = new KeyCache(options.crypto);
     this.maxStatusListBytes = options.maxStatusListBytes ?? DEFAULT_MAX_STATUS_LIST_BYTES / 4;
     this.maxListsPerIssuer = options.maxListsPerIssuer ?? 64;
+    this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
     if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
   }
 
@@ -379,8 +392,8 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * `exp`; its `ttl` then governs staleness. The list is fetched from the issuer's `statusBase` when the
    * trust list gives one (a peer platform's issuer), else from this store's `baseUrl` (the path of
    * `uri`), never from a host a scan names. Needs a trust list (a {@link sync} or {@link restore} first).
-   * Throws {@link SyncError} and keeps the previous copy when the list cannot be had, does not verify, or
-   * was signed before the copy held (`rolled_back`).
+   * Throws {@link SyncError} and keeps the previous copy when the list cannot be had, does not verify,
+   * was signed before the copy held (`rolled_back`) or ahead of the clock beyond the skew (`clock_skew`).
    *
    * One request, and no 404 probe: the way to get a verdict that reflects a revocation of a moment ago.
    *
@@ -441,9 +454,11 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
    * with the times they were first fetched. Throws {@link SyncError} and keeps what it had when the
    * snapshot is not one or does not verify, when its trust list is past its `exp` (`expired_token`: a
    * trust list that old vouches for nothing; sync instead), or when its trust list was signed before the
-   * one held (`rolled_back`); a status list the store holds a newer copy of keeps that copy. Status lists
-   * past their `exp` are kept (they still bar a rollback) but answer only `revoked` (revocation is final;
-   * see {@link status}): their `valid` or `suspended` is no answer.
+   * one held (`rolled_back`), or when a token in it was signed ahead of the clock beyond the skew
+   * (`clock_skew`: the device's clock is slow, or was fast when it synced); a status list the store holds
+   * a newer copy of keeps that copy. Status lists past their `exp` are kept (they still bar a rollback)
+   * but answer only `revoked` (revocation is final; see {@link status}): their `valid` or `suspended` is
+   * no answer.
    */
   async restore(snapshot: OfflineSnapshot): Promise<void> {
     if (
@@ -648,6 +663,22 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     }
   }
 
+  /**
+   * Refuses a list signed (`iat`, in seconds) further ahead of this store's clock than the skew: fetched
+   * or restored, whoever signed it. Held, it would be "newer" than every genuine list until real time
+   * caught up with its `iat` (a year, for a signer whose clock was a year ahead), and each of those would
+   * be refused as `rolled_back`: revocations would go unseen all that time.
+   */
+  private refuseSignedAhead(what: string, iat: number): void {
+    const ahead = iat - Math.floor(this.clock() / 1000);
+    if (ahead > this.clockSkewSeconds) {
+      throw new SyncError(
+        'clock_skew',
+        `The ${what} was signed ${ahead} s ahead of this clock (more than ${this.clockSkewSeconds} s)`,
+      );
+    }
+  }
+
   /** Verifies a compact JWS of type `typ` against `keys` (by `kid`, ES256 only); its payload and the key. */
   private async verified(
     jws: string,
@@ -679,6 +710,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
       (await this.verified(jws, trustListTokenType, platformKeys)).payload,
     );
     if (!parsed.success) throw new SyncError('invalid_token', 'The trust list claims are malformed');
+    this.refuseSignedAhead('trust list', parsed.data.iat);
     const issuers = issuersOf(parsed.data);
     const byId = new Map(issuers.map((issuer) => [issuer.id, issuer]));
     const issuedAt = parsed.data.iat * 1000;
@@ -720,6 +752,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     const { payload, key } = await this.verified(jws, statusListTokenType, issuer.keys);
     const claims = statusListTokenClaims.safeParse(payload);
     if (!claims.success) throw new SyncError('invalid_token', 'The status list claims are malformed');
+    this.refuseSignedAhead('status list', claims.data.iat);
     let decoded;
     try {
       decoded = await decodeStatusList(claims.data.status_list, this.compression, {

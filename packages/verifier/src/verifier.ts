@@ -13,7 +13,9 @@
  * 5. the claims, strictly → `malformed`; the issuer of a presentation's licence must be trusted too;
  *    and trusted for this licence: its type among the issuer's, the id's type code that type's and the
  *    id's credit code the issuer's → `unknown_issuer` (a trusted key signing what it may not);
- * 6. the status: `revoked`, then `suspended`, win over everything after them;
+ * 6. the status: `revoked`, then `suspended`, win over everything after them (a presentation's: the one
+ *    the platform signed into it, or its list's where that was signed later or says revoked; see
+ *    `presentationAnswer`);
  * 7. the periods, with the clock skew tolerated: a presentation's own, then the licence's →
  *    `expired` / `not_yet_valid`;
  * 8. what could not be confirmed: a trust list past its `exp` (`trust_list_expired`), or a credential
@@ -24,6 +26,7 @@
  * @packageDocumentation
  */
 import { issuerIdOf, licenceCredentialType, readLicenceClaims } from './claims.js';
+import { DEFAULT_CLOCK_SKEW_SECONDS } from './clock-skew.js';
 import { coseEs256 } from './cose.js';
 import { isLowS, type Es256Verifier, type PublicJwk, type VerifierCodec } from './crypto.js';
 import { FormatError } from './errors.js';
@@ -59,8 +62,7 @@ import type {
   Verdict,
 } from './verdict.js';
 
-/** Tolerated difference between the verifier's clock and the signer's: one minute unless told. */
-export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+export { DEFAULT_CLOCK_SKEW_SECONDS };
 
 export interface VerifierOptions {
   /** ES256: `nodeEs256` in Node (fast), `webCryptoEs256()` anywhere. */
@@ -410,7 +412,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
           const query: StatusQuery = { licenceId: licence.id, issuerId: issuer.id };
           if (entry) query.list = { uri: `/status-lists/${issuer.id}.${entry.list}`, idx: entry.idx };
           return then(run.status?.status(query), (given) => {
-            const answer = usable(given);
+            // The list's answer only where it is the later word (or says revoked): see `presentationAnswer`.
+            const answer = presentationAnswer(usable(given), licence.status, claims.issuedAt);
             run.data.push(answer?.freshness);
             const judged = judge(
               answer?.status ?? licence.status,
@@ -565,6 +568,42 @@ function issuerView(issuer: TrustedIssuer) {
  */
 function usable(answer: StatusAnswer | undefined): StatusAnswer | undefined {
   return answer?.freshness?.expired && answer.status !== 'revoked' ? undefined : answer;
+}
+
+/**
+ * The answer of a status source a presentation is judged by, or `undefined` when the status the platform
+ * signed into it (`carried`, at `presentedAt`, in seconds) stands instead. Both are signed statements of
+ * the licence's status at a moment (the list's `iat`, the presentation's), so offline the later one
+ * holds, except that revocation is final, so a `revoked` from either holds whatever the other says (the
+ * list's answer as {@link usable} leaves it: a list past its `exp` answers `revoked` or nothing):
+ *
+ * | the list's answer      | the presentation's     | signed later     | judged by                     |
+ * | ---------------------- | ---------------------- | ---------------- | ----------------------------- |
+ * | none                   | any                    | —                | the presentation              |
+ * | read live (`online`)   | any                    | —                | the answer (the record, now)  |
+ * | `revoked`              | any                    | either           | the list: `revoked`           |
+ * | `valid` or `suspended` | `revoked`              | either           | the presentation: `revoked`   |
+ * | `valid` or `suspended` | `valid` or `suspended` | the list         | the list                      |
+ * | `valid` or `suspended` | `valid` or `suspended` | the presentation | the presentation              |
+ * | `valid` or `suspended` | `valid` or `suspended` | the same second  | `suspended` if either says so |
+ *
+ * A list signed before the presentation says nothing about the moment the presentation was made: it
+ * predates a suspension, a revocation or a reinstatement the platform's signature already reflects (a
+ * list held from before a revocation must not turn the presentation made after it green). In the same
+ * second neither is known to be later, and the worse of the two is taken.
+ */
+function presentationAnswer(
+  answer: StatusAnswer | undefined,
+  carried: LicenceStatusValue,
+  presentedAt: number,
+): StatusAnswer | undefined {
+  // Online (`POST /verify`) the answer is the licence record now, the truth there: as before.
+  if (!answer?.freshness) return answer;
+  if (answer.status === 'revoked') return answer;
+  if (carried === 'revoked') return undefined;
+  const listedAt = Math.floor(answer.freshness.issuedAt / 1000);
+  if (listedAt !== presentedAt) return listedAt > presentedAt ? answer : undefined;
+  return carried === 'suspended' && answer.status !== 'suspended' ? undefined : answer;
 }
 
 function statusCheck(answer: StatusAnswer | undefined, carried?: LicenceStatusValue): StatusCheck {

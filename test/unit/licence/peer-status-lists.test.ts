@@ -138,6 +138,18 @@ describe('PeerStatusListRelay', () => {
       await token({ sub: `${base}/status-lists/iss_b.1` }),
       await token({ exp: Math.floor(now / 1000) - 1 }),
       '<html>hello</html>',
+      // Signed more than the peers' five minutes ahead of our clock (R20): relayed, it would be cached
+      // (max-age) until real time caught up with it, and verifiers refuse it anyway (`clock_skew`).
+      await new SignJWT({
+        sub: `${base}/status-lists/${listId}`,
+        ttl: 300,
+        exp: Math.floor(now / 1000) + 365 * 86_400,
+        status_list: { bits: 2, lst: 'eNrbuRgAAhcBXQ' },
+      })
+        .setProtectedHeader({ alg: 'ES256', typ: 'statuslist+jwt', kid: 'k1' })
+        .setIssuer('iss_b')
+        .setIssuedAt(Math.floor(now / 1000) + 301)
+        .sign(issuerKey),
     ];
     for (const body of bad) {
       const { relay } = relayFor(async () => ok(body));
