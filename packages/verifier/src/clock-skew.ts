@@ -11,3 +11,18 @@
  * than this (`clock_skew`).
  */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * The skew an app passed, or {@link DEFAULT_CLOCK_SKEW_SECONDS}. A value that is not a finite number of
+ * seconds, zero or more, is refused when the verifier or store is made: `NaN` would make every
+ * comparison with it false, which switches the checks that use it off (fail closed: no verifier).
+ */
+export function clockSkewSecondsOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_CLOCK_SKEW_SECONDS;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(
+      `clockSkewSeconds must be a finite number of seconds, zero or more (got ${String(value)})`,
+    );
+  }
+  return value;
+}

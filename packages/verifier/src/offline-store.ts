@@ -30,7 +30,7 @@ import {
   type StatusBits,
 } from './status-list.js';
 import { streamCompression } from './status-list-streams.js';
-import { DEFAULT_CLOCK_SKEW_SECONDS } from './clock-skew.js';
+import { clockSkewSecondsOf } from './clock-skew.js';
 import { statusListTokenClaims, statusListTokenType } from './claims.js';
 import type { Es256Verifier, PublicJwk } from './crypto.js';
 import { readCompactJws } from './jws.js';
@@ -58,7 +58,7 @@ export interface OfflineTrustStoreOptions {
   clock?: () => number;
   /**
    * How far ahead of {@link clock} a trust list or status list may be signed (its `iat`), in seconds:
-   * {@link DEFAULT_CLOCK_SKEW_SECONDS} (60) unless told. One signed further ahead is refused
+   * `DEFAULT_CLOCK_SKEW_SECONDS` (60) unless told. One signed further ahead is refused
    * (`clock_skew`): held, it would refuse every later list as older until real time caught up with it.
    */
   clockSkewSeconds?: number;
@@ -290,7 +290,7 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     this.keys = new KeyCache(options.crypto);
     this.maxStatusListBytes = options.maxStatusListBytes ?? DEFAULT_MAX_STATUS_LIST_BYTES / 4;
     this.maxListsPerIssuer = options.maxListsPerIssuer ?? 64;
-    this.clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+    this.clockSkewSeconds = clockSkewSecondsOf(options.clockSkewSeconds);
     if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
   }
 

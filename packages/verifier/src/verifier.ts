@@ -26,7 +26,7 @@
  * @packageDocumentation
  */
 import { issuerIdOf, licenceCredentialType, readLicenceClaims } from './claims.js';
-import { DEFAULT_CLOCK_SKEW_SECONDS } from './clock-skew.js';
+import { clockSkewSecondsOf, DEFAULT_CLOCK_SKEW_SECONDS } from './clock-skew.js';
 import { coseEs256 } from './cose.js';
 import { isLowS, type Es256Verifier, type PublicJwk, type VerifierCodec } from './crypto.js';
 import { FormatError } from './errors.js';
@@ -170,7 +170,7 @@ interface Run {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const clock = options.clock ?? (() => Date.now());
-  const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const skew = clockSkewSecondsOf(options.clockSkewSeconds);
   const keys = new KeyCache(options.crypto);
   const codec = options.codec ?? portableCodec;
   const { trust, status: statusSource } = options;

@@ -249,3 +249,18 @@ describe('offline, a status list or trust list signed ahead of the verifier’s 
     expect(store.freshness()?.issuedAt).toBe(now * 1000);
   });
 });
+
+describe('a clock skew that is no number of seconds', () => {
+  it('is refused when the store or the verifier is made, never taken as "no check"', () => {
+    for (const clockSkewSeconds of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      expect(
+        () => new OfflineTrustStore({ baseUrl: BASE, crypto: nodeEs256, fetch: fetcher, clockSkewSeconds }),
+      ).toThrow(RangeError);
+      const store = storeOf();
+      expect(() =>
+        createVerifier({ crypto: nodeEs256, trust: store, status: store, clockSkewSeconds }),
+      ).toThrow(/clockSkewSeconds/);
+    }
+    expect(() => createVerifier({ crypto: nodeEs256, trust: storeOf(), clockSkewSeconds: 0 })).not.toThrow();
+  });
+});
