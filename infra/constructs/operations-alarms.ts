@@ -44,7 +44,7 @@ export const operationsFilterPatterns = {
 };
 
 /**
- * SMS code checks refused by their daily ceiling, in 5 minutes across the functions that check codes, at
+ * SMS code checks at their daily ceiling (filling it or refused past it), in 5 minutes across the functions that check codes, at
  * which the alarm fires. A ceiling is 20 checks a day per purpose, person and phone, and only the checks
  * past it are refused (and logged): a person who used theirs up and tries a few more times makes a
  * handful, and people type codes far slower than 10 a minute. 50 in 5 minutes is someone scripting checks
@@ -69,7 +69,7 @@ export interface OperationsAlarmsProps {
 /**
  * The alarms an on-call needs beyond each function's and the API's own (SRE review M3): DynamoDB throttles
  * and system errors per table, the audit trail broken or not checked for a day, withdrawal notices given
- * up on, peer copies past their stale age, and SMS code checks refused by their daily ceiling. Each is
+ * up on, peer copies past their stale age, and SMS code checks at their daily ceiling. Each is
  * described, with the first thing to do, in docs/operating.md ("Alarms"); the stack sends them all to the
  * alarm topic.
  *
@@ -188,7 +188,7 @@ export class OperationsAlarms extends Construct {
   }
 
   /**
-   * SMS code checks refused by their daily ceiling (`sms code check refused: daily ceiling`): one metric
+   * SMS code checks at their daily ceiling ({@link smsCheckCeilingLine}: the one that fills it, each refused past it): one metric
    * filter on each checking function's log group (a filter reads one group), summed by one alarm, at
    * {@link smsCheckCeilingThreshold} in 5 minutes. Anyone with a person's ID number and phone can use up
    * the ceiling of that person's checks on that phone with 20 blind checks; the person is then refused for
@@ -209,7 +209,7 @@ export class OperationsAlarms extends Construct {
     );
     this.alarms.push(
       new cloudwatch.Alarm(this, 'SmsCheckCeilingAlarm', {
-        alarmDescription: `elicence: ${smsCheckCeilingThreshold} or more SMS code checks refused by their daily ceiling in 5 minutes (phones locked for a day by ${smsCodePolicy.personDailyFailureCap} checks each: see docs/operating.md, "Alarms")`,
+        alarmDescription: `elicence: ${smsCheckCeilingThreshold} or more SMS code checks at their daily ceiling in 5 minutes (filling it or refused past it; phones locked for a day by ${smsCodePolicy.personDailyFailureCap} checks each: see docs/operating.md, "Alarms")`,
         metric: new cloudwatch.MathExpression({
           label: 'checks refused by the daily ceiling',
           expression: Object.keys(refusals)

@@ -359,12 +359,14 @@ export async function sendSmsCode(subject: SmsCodeSubject, deps: SmsCodeDependen
 }
 
 /**
- * The line a check refused by the daily ceiling logs ({@link checkSmsCode}), with the purpose alone (never
- * the phone, the person or the code): the stack's `Operations/SmsCheckCeilingAlarm` counts it in every
+ * The line a check logs at the daily ceiling ({@link checkSmsCode}): `outcome: 'filled'` from the wrong
+ * check that fills it, `'refused'` from each check refused past it, with the purpose alone (never the
+ * phone, the person or the code). The stack's `Operations/SmsCheckCeilingAlarm` counts both in every
  * function that checks codes (infra/constructs/operations-alarms.ts, docs/operating.md "Alarms"), since
- * whoever holds someone's ID number and phone can lock that person's checks on it for a day.
+ * whoever holds someone's ID number and phone can lock that person's checks on it for a day: the filling
+ * line makes a lock seen even when whoever made it stops there.
  */
-export const smsCheckCeilingLine = 'sms code check refused: daily ceiling';
+export const smsCheckCeilingLine = 'sms code checks at their daily ceiling';
 
 export type SmsCodeCheck =
   | { ok: true }
@@ -424,7 +426,7 @@ async function countDaily(
   cap: number,
   deps: Pick<SmsCodeDependencies, 'loginAttempts'>,
   now: number,
-): Promise<{ counted: true } | { counted: false; retryAfterSeconds: number }> {
+): Promise<{ counted: true; filled: boolean } | { counted: false; retryAfterSeconds: number }> {
   for (let round = 0; round < 5; round++) {
     const counter = await deps.loginAttempts.read(key, now);
     if (counter && counter.failures >= cap) {
@@ -432,7 +434,9 @@ async function countDaily(
     }
     const start = counter?.lastFailureAt ?? now;
     const next = { failures: (counter?.failures ?? 0) + 1, lastFailureAt: start };
-    if (await deps.loginAttempts.replace(key, counter, next, start + 86_400, now)) return { counted: true };
+    if (await deps.loginAttempts.replace(key, counter, next, start + 86_400, now)) {
+      return { counted: true, filled: next.failures >= cap };
+    }
   }
   return { counted: false, retryAfterSeconds: 60 };
 }
@@ -474,7 +478,7 @@ export async function checkSmsCode(
   const counterKey = failureCounterKey(subject, key);
   const admitted = await countDaily(counterKey, smsCodePolicy.personDailyFailureCap, deps, now);
   if (!admitted.counted) {
-    logger.info(smsCheckCeilingLine, { purpose: subject.purpose });
+    logger.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'refused' });
     return { ok: false, reason: 'throttled', retryAfterSeconds: admitted.retryAfterSeconds };
   }
   // 3. The typed code's MAC, made whether or not there is one to compare it with.
@@ -492,10 +496,13 @@ export async function checkSmsCode(
     now,
     dayEnd,
   );
-  if (!matches) return { ok: false, reason: 'wrong_or_expired_code' };
   // 5. A right code, used once (a parallel check of it may have used it first).
-  if (!(await deps.smsCodes.consume(key, pending, now)))
+  if (!matches || !(await deps.smsCodes.consume(key, pending, now))) {
+    // This check, not given back, filled the ceiling: the phone's checks of the purpose are locked for the
+    // day from now, which the alarm counts even if whoever filled it stops here.
+    if (admitted.filled) logger.info(smsCheckCeilingLine, { purpose: subject.purpose, outcome: 'filled' });
     return { ok: false, reason: 'wrong_or_expired_code' };
+  }
   // A right code was no failure: its try is given back.
   await deps.loginAttempts.forgiveOne(counterKey, now);
   return { ok: true };

@@ -2510,7 +2510,7 @@ describe('ElicenceStack', () => {
       ).toEqual(checkers);
       for (const name of checkers) {
         const filter = filterOn(stack.functions[name].logGroup, 'SmsCheckCeilingRefusals');
-        expect(filter.FilterPattern).toBe('{ $.message = "sms code check refused: daily ceiling" }');
+        expect(filter.FilterPattern).toBe('{ $.message = "sms code checks at their daily ceiling" }');
         expect(filter.MetricTransformations[0]).toMatchObject({
           MetricNamespace: `Elicence/${name}`,
           MetricValue: '1',
@@ -2520,7 +2520,7 @@ describe('ElicenceStack', () => {
         JSON.stringify(filter).includes('"MetricName":"SmsCheckCeilingRefusals"'),
       );
       expect(filters).toHaveLength(checkers.length);
-      const [alarm, ...others] = alarmsMatching(/SMS code checks refused by their daily ceiling/);
+      const [alarm, ...others] = alarmsMatching(/SMS code checks at their daily ceiling/);
       expect(others).toEqual([]);
       expect(alarm).toMatchObject({
         Threshold: 50,

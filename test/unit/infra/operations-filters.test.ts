@@ -37,7 +37,7 @@ describe('the on-call alarms’ metric filters', () => {
     expect((JSON.parse(lines[0]!) as { stalePeers: number }).stalePeers).toBe(2);
   });
 
-  it('count each SMS code check the daily ceiling refuses, from a line with the purpose and no phone or person', async () => {
+  it('count the SMS code check that fills the daily ceiling and each it refuses, from a line with the purpose and no phone or person', async () => {
     const deps = smsJobDependencies();
     const subject = {
       purpose: 'reset' as const,
@@ -48,11 +48,16 @@ describe('the on-call alarms’ metric filters', () => {
     const lines = await loggedLines(async () => {
       for (let i = 0; i < checks; i++) await checkSmsCode(subject, '000000', deps);
     });
-    // The ceiling's checks are not counted; the two past it are, one line each.
+    // The check that fills the ceiling is counted (a lock is seen even if its maker stops there), and the
+    // two past it, one line each; the 19 before it are not.
     const counted = lines.filter((line) =>
       matches(operationsFilterPatterns.smsCheckCeiling.logPatternString, line),
     );
-    expect(counted).toHaveLength(2);
+    expect(counted.map((line) => (JSON.parse(line) as { outcome: string }).outcome)).toEqual([
+      'filled',
+      'refused',
+      'refused',
+    ]);
     for (const line of counted) {
       expect(JSON.parse(line)).toMatchObject({ purpose: 'reset' });
       expect(line).not.toContain('13800138000');
