@@ -18,6 +18,7 @@ import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js'
 import {
   agentScopes,
   appointmentInForce,
+  platformSignInScope,
   representativeScopes,
   type ActingAuthority,
   type AgentAppointment,
@@ -223,6 +224,59 @@ export async function entitiesFor(
     }
   }
   return [...found.values()].sort((a, b) => a.entity.name.localeCompare(b.entity.name, 'zh-CN'));
+}
+
+/**
+ * Where a person signs in as an entity: one of the service's own apps (`firstParty`: the wallet, the issuer
+ * console, a client registered first-party), or a platform.
+ */
+export interface SignInClient {
+  firstParty: boolean;
+}
+
+/**
+ * Whether `authority` covers signing in as its entity at `client` (review R22): at a platform only with
+ * {@link platformSignInScope} (the representative holds it by role); at the service's own apps, any
+ * authority in force, since they check on every call what it allows (the console issues only with
+ * `licences:issue`, the wallet shows the entity's licences only with `licences`). Without this, a clerk
+ * appointed only to issue signed in at any platform as the agency.
+ *
+ * @example
+ * ```ts
+ * coversSignIn({ scope: ['licences:issue'] }, { firstParty: false }); // false
+ * ```
+ */
+export function coversSignIn(authority: Pick<ActingAuthority, 'scope'>, client: SignInClient): boolean {
+  return client.firstParty || authority.scope.includes(platformSignInScope);
+}
+
+/**
+ * The entities `person` may sign in as at `client` now: {@link entitiesFor}, less those whose authority
+ * does not cover it ({@link coversSignIn}). What the entity chooser offers.
+ */
+export async function signInEntitiesFor(
+  person: Person,
+  client: SignInClient,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<ActingAuthority[]> {
+  return (await entitiesFor(person, now, deps)).filter((authority) => coversSignIn(authority, client));
+}
+
+/**
+ * May `person` sign in as the entity `creditCode` at `client` now: {@link canActFor}, and the authority
+ * covers it ({@link coversSignIn}). Asked when the person chooses the entity and again at every token
+ * issuance and userinfo answer, so a withdrawn or narrowed appointment ends there too.
+ */
+export async function canSignInAs(
+  person: Person,
+  creditCode: string,
+  client: SignInClient,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<ActingAuthority | undefined> {
+  const authority = await canActFor(person, creditCode, now, deps);
+  return authority && coversSignIn(authority, client) ? authority : undefined;
 }
 
 /** `POST /me/entities`: the entity the signed-in person asks to act for. */

@@ -25,6 +25,14 @@ export interface ActingRight {
   expiresAt?: string;
 }
 
+/**
+ * Where the person signs in as an entity: one of the service's own apps (a first-party client: the wallet,
+ * the issuer console), or a platform. At a platform an appointment must cover it (`sign-in`, review R22).
+ */
+export interface SignInAt {
+  firstParty: boolean;
+}
+
 export type LoginOutcome =
   | { ok: true; person: DirectoryPerson }
   | { ok: false; reason: 'invalid_credentials' | 'throttled'; retryAfterSeconds?: number };
@@ -32,8 +40,8 @@ export type LoginOutcome =
 /**
  * What the OpenID provider asks of the accounts domain. Contract: `checkPassword` answers the same,
  * in the same time, for an unknown number, an unknown account and a wrong password; it throttles per
- * account and per source. `canActFor` is asked again at every token issuance, so a withdrawn agent gets
- * no new token.
+ * account and per source. `signInAs` is asked again at every token issuance and userinfo answer, so a
+ * withdrawn agent, or one whose appointment no longer covers signing in there, gets no new token.
  */
 export interface IdentityDirectory {
   checkPassword(input: { idNumber: string; password: string; source: string }): Promise<LoginOutcome>;
@@ -43,8 +51,14 @@ export interface IdentityDirectory {
    * their lookup key (the keyed MAC of the number), which the audit entry of its release names.
    */
   personIdNumber(id: string): Promise<{ idNumber: string; lookupKey: string } | undefined>;
-  /** The entities the person may act for now, with their names and the person's role. */
-  entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>>;
+  /**
+   * The entities the person may sign in as at `at` now (the entity chooser), with their names and the
+   * person's role.
+   */
+  entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & ActingRight>>;
+  /** Whether the person may sign in as the entity at `at` now: choosing it, and every token of it. */
+  signInAs(personId: string, creditCode: string, at: SignInAt): Promise<ActingRight | undefined>;
+  /** Whether, and as what, the person may act for the entity now, wherever they signed in. */
   canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined>;
   findEntity(id: string): Promise<DirectoryEntity | undefined>;
   /** The entity's account, made on first use. */

@@ -14,8 +14,9 @@ import type { Clock } from '../clock.js';
  * has an audience and the provider puts every scope's claims in the ID token anyway): a platform's ID
  * token travels in URLs (RP-initiated logout's `id_token_hint`), and what it carries is logged. An entity session answers the entity's `name`,
  * `subject_type: 'legal_person'`, `credit_code` and `act: { sub }`, the acting person's pairwise subject
- * for the same platform. The right to act is checked at every lookup, which the provider makes at every
- * token issuance: a withdrawn agent gets no new token.
+ * for the same platform. The right to sign in as the entity at this client is checked at every lookup,
+ * which the provider makes at every token issuance and userinfo answer: a withdrawn agent, or one whose
+ * appointment does not cover signing in at a platform (`sign-in`), gets no new token.
  *
  * The token endpoint's lookup (the code exchange) reads the account again although authorize read it
  * moments before (in the same round trip as the code's session and grant: oidc-adapter.ts, readAheadForCode). Taking the claims authorize saw instead would be safe against a takeover or a password
@@ -79,7 +80,11 @@ export function accountFinder(
     }
 
     const entity = await directory.findEntity(subject.entityId);
-    if (!entity || !(await directory.canActFor(subject.personId, entity.creditCode))) return undefined;
+    // Whether the person may still sign in as the entity at this client: an appointment withdrawn, or
+    // one that does not cover a platform (`sign-in`), gets no token and no userinfo answer (review R22).
+    // Without a client the answer is a platform's.
+    const at = { firstParty: ctx.oidc.client?.['first_party'] === true };
+    if (!entity || !(await directory.signInAs(subject.personId, entity.creditCode, at))) return undefined;
     const sector = ctx.oidc.client ? sectorOf(ctx.oidc.client) : undefined;
     return {
       accountId,

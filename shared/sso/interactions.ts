@@ -4,7 +4,7 @@ import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-p
 import { logger } from '../logger.js';
 import { clientDisplayName } from '../identifiers/client-ids.js';
 import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
-import type { IdentityDirectory } from '../identity/identity-directory.js';
+import type { IdentityDirectory, SignInAt } from '../identity/identity-directory.js';
 import {
   pageHeaders,
   pageLang,
@@ -166,6 +166,15 @@ export function interactionRoutes(
     );
   }
 
+  /**
+   * Where the person would sign in as an entity: at one of the service's own apps (first-party), or at a
+   * platform, where an appointment must cover it (`sign-in`, shared/identity/entity-account.ts).
+   */
+  async function signInAt(clientId: unknown): Promise<SignInAt> {
+    const client = await provider.Client.find(String(clientId));
+    return { firstParty: client?.['first_party'] === true };
+  }
+
   async function show(
     ctx: KoaContextWithOIDC,
     view: PageView,
@@ -210,7 +219,10 @@ export function interactionRoutes(
             }),
           );
         }
-        const entities = await directory.entitiesFor(subject.personId);
+        const entities = await directory.entitiesFor(
+          subject.personId,
+          await signInAt(details.params.client_id),
+        );
         return send(200, entityPage(view, { uid, clientName: name, personName: person.name, entities }));
       }
       case 'consent': {
@@ -302,7 +314,10 @@ export function interactionRoutes(
       throw new errors.InvalidRequest('not an entity choice step');
     }
     const creditCode = (form.get('entity') ?? '').trim().toUpperCase();
-    const right = creditCode ? await directory.canActFor(subject.personId, creditCode) : undefined;
+    const at = await signInAt(details.params.client_id);
+    // Whether the person may act for the entity, and whether that covers signing in as it here: an agent
+    // appointed only to issue may not sign in at a platform as the agency (review R22).
+    const right = creditCode ? await directory.signInAs(subject.personId, creditCode, at) : undefined;
     const entity = right ? await directory.entityAccount(creditCode) : undefined;
     if (!entity) {
       const person = await directory.findPerson(subject.personId);
@@ -312,7 +327,7 @@ export function interactionRoutes(
           uid: details.uid,
           clientName: await clientName(details.params.client_id, view),
           personName: person?.name ?? '',
-          entities: await directory.entitiesFor(subject.personId),
+          entities: await directory.entitiesFor(subject.personId, at),
           error: invalidEntityChoice(view.t),
         }),
       );
