@@ -3,6 +3,7 @@ import type {
   ActingRight,
   DirectoryEntity,
   DirectoryPerson,
+  EntitySignInRight,
   IdentityDirectory,
   LoginOutcome,
   SignInAt,
@@ -81,19 +82,23 @@ export class AccountsDirectory implements IdentityDirectory {
     return account && { idNumber: await personIdNumber(account, this.deps), lookupKey: account.lookupKey };
   }
 
-  async entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & ActingRight>> {
+  async entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & EntitySignInRight>> {
     const account = await findPersonById(personId, this.deps);
     if (!account) return [];
     const authorities = await signInEntitiesFor(account, at, this.#now(), this.deps);
-    return authorities.map((authority) => ({ ...toEntity(authority.entity), ...toRight(authority) }));
+    return authorities.map((authority) => ({
+      ...toEntity(authority.entity),
+      ...toRight(authority),
+      stepUp: authority.stepUp,
+    }));
   }
 
-  async signInAs(personId: string, creditCode: string, at: SignInAt): Promise<ActingRight | undefined> {
+  async signInAs(personId: string, creditCode: string, at: SignInAt): Promise<EntitySignInRight | undefined> {
     const account = await findPersonById(personId, this.deps);
     if (!account) return undefined;
     try {
       const authority = await canSignInAs(account, creditCode, at, this.#now(), this.deps);
-      return authority && toRight(authority);
+      return authority && { ...toRight(authority), stepUp: authority.stepUp };
     } catch (error) {
       if (isClientError(error)) return undefined;
       throw error;

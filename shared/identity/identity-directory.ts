@@ -26,12 +26,17 @@ export interface ActingRight {
 }
 
 /**
- * Where the person signs in as an entity: one of the service's own apps (a first-party client: the wallet,
- * the issuer console), or a platform. At a platform an appointment must cover it (`sign-in`, review R22).
+ * Where and how the person signs in as an entity: at one of the service's own apps (a first-party client:
+ * the wallet, the issuer console) or a platform, where an appointment must cover it (`sign-in`); with a
+ * sign-in of `acr`, which must be level 3 (review R22).
  */
 export interface SignInAt {
   firstParty: boolean;
+  acr: string | undefined;
 }
+
+/** A right to sign in as an entity; `stepUp` when the sign-in must first reach level 3 (the step-up page). */
+export type EntitySignInRight = ActingRight & { stepUp: boolean };
 
 export type LoginOutcome =
   | { ok: true; person: DirectoryPerson }
@@ -52,12 +57,15 @@ export interface IdentityDirectory {
    */
   personIdNumber(id: string): Promise<{ idNumber: string; lookupKey: string } | undefined>;
   /**
-   * The entities the person may sign in as at `at` now (the entity chooser), with their names and the
-   * person's role.
+   * The entities the person may sign in as at `at` now (the entity chooser), with their names, the
+   * person's role, and whether the sign-in must step up first.
    */
-  entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & ActingRight>>;
-  /** Whether the person may sign in as the entity at `at` now: choosing it, and every token of it. */
-  signInAs(personId: string, creditCode: string, at: SignInAt): Promise<ActingRight | undefined>;
+  entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & EntitySignInRight>>;
+  /**
+   * Whether the person may sign in as the entity at `at` now (choosing it, and every token of it): not at
+   * all, after a step-up (`stepUp`), or as they are.
+   */
+  signInAs(personId: string, creditCode: string, at: SignInAt): Promise<EntitySignInRight | undefined>;
   /** Whether, and as what, the person may act for the entity now, wherever they signed in. */
   canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined>;
   findEntity(id: string): Promise<DirectoryEntity | undefined>;

@@ -313,8 +313,8 @@ describe('entities, representatives and agents', () => {
     });
 
     it('sign in as the entity at a platform only when the appointment says so (sign-in); at the service’s own apps with any scope (review R22)', async () => {
-      const platform = { firstParty: false };
-      const ownApp = { firstParty: true };
+      const platform = { firstParty: false, acr: 'urn:elicence:loa:3' };
+      const ownApp = { firstParty: true, acr: 'urn:elicence:loa:3' };
       const appointed = (idNumber: string, scope: string[]) =>
         appointAgentInput.parse({
           idNumber,
@@ -339,6 +339,25 @@ describe('entities, representatives and agents', () => {
       expect(await canSignInAs(rep, registered, platform, now(), deps)).toMatchObject({
         role: 'legal_representative',
       });
+    });
+
+    it('sign in as the entity at level 3 only, the account’s and the sign-in’s; below it, after a step-up (review R22)', async () => {
+      const platform = { firstParty: false, acr: 'urn:elicence:loa:3' };
+      // Whoever registered the representative's number and name: level 2, and no further without the phone.
+      const squatter = { ...rep, assurance: 'registry-verified' as const };
+      expect(await canSignInAs(squatter, registered, platform, now(), deps)).toMatchObject({
+        role: 'legal_representative',
+        stepUp: true,
+      });
+      expect(await signInEntitiesFor(squatter, platform, now(), deps)).toMatchObject([{ stepUp: true }]);
+      // A level-3 account signed in at level 2 (its password alone): the step-up too.
+      const byPassword = { ...platform, acr: 'urn:elicence:loa:2' };
+      expect(await canSignInAs(rep, registered, byPassword, now(), deps)).toMatchObject({ stepUp: true });
+      expect(await canSignInAs(rep, registered, { ...platform, acr: undefined }, now(), deps)).toMatchObject({
+        stepUp: true,
+      });
+      // Level 3 both ways: as it is.
+      expect(await canSignInAs(rep, registered, platform, now(), deps)).toMatchObject({ stepUp: false });
     });
 
     it('count only while the business registry names their appointer representative', async () => {
