@@ -3,13 +3,21 @@ import type {
   ActingRight,
   DirectoryEntity,
   DirectoryPerson,
+  EntitySignInRight,
   IdentityDirectory,
   LoginOutcome,
+  SignInAt,
 } from './identity-directory.js';
 import { acrOf, assuranceLevelOf, passwordSignInLevel } from './assurance.js';
 import { parseCreditCode } from '../identifiers/credit-code.js';
 import type { ActingAuthority, EntityAccount } from './entity-account.js';
-import { canActFor, ensureEntityAccount, entitiesFor, type EntityDependencies } from './entities.js';
+import {
+  canActFor,
+  canSignInAs,
+  ensureEntityAccount,
+  signInEntitiesFor,
+  type EntityDependencies,
+} from './entities.js';
 import type { PersonAccount } from './person-account.js';
 import type { PiiCipher } from './pii-cipher.js';
 import {
@@ -49,7 +57,7 @@ function isClientError(error: unknown): boolean {
 /**
  * The OpenID provider's {@link IdentityDirectory}, answered by the accounts domain: people by opaque
  * id, passwords through {@link verifyPassword} (throttled, indistinguishable), and acting rights
- * through {@link canActFor} and {@link entitiesFor}, asked afresh at every call.
+ * through {@link canActFor}, {@link canSignInAs} and {@link signInEntitiesFor}, asked afresh at every call.
  *
  * @example
  * ```ts
@@ -74,11 +82,27 @@ export class AccountsDirectory implements IdentityDirectory {
     return account && { idNumber: await personIdNumber(account, this.deps), lookupKey: account.lookupKey };
   }
 
-  async entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>> {
+  async entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & EntitySignInRight>> {
     const account = await findPersonById(personId, this.deps);
     if (!account) return [];
-    const authorities = await entitiesFor(account, this.#now(), this.deps);
-    return authorities.map((authority) => ({ ...toEntity(authority.entity), ...toRight(authority) }));
+    const authorities = await signInEntitiesFor(account, at, this.#now(), this.deps);
+    return authorities.map((authority) => ({
+      ...toEntity(authority.entity),
+      ...toRight(authority),
+      stepUp: authority.stepUp,
+    }));
+  }
+
+  async signInAs(personId: string, creditCode: string, at: SignInAt): Promise<EntitySignInRight | undefined> {
+    const account = await findPersonById(personId, this.deps);
+    if (!account) return undefined;
+    try {
+      const authority = await canSignInAs(account, creditCode, at, this.#now(), this.deps);
+      return authority && { ...toRight(authority), stepUp: authority.stepUp };
+    } catch (error) {
+      if (isClientError(error)) return undefined;
+      throw error;
+    }
   }
 
   async canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined> {

@@ -18,6 +18,7 @@ import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js'
 import {
   agentScopes,
   appointmentInForce,
+  platformSignInScope,
   representativeScopes,
   type ActingAuthority,
   type AgentAppointment,
@@ -29,7 +30,7 @@ import { entityLookupKey, personLookupKey } from '../identifiers/lookup-key.js';
 import { comparableName, type PersonAccount } from './person-account.js';
 import type { EntityRegistry, PopulationRegistry, RegisteredEntity } from './registry.js';
 import { LoginThrottle, type LoginAttemptStore } from './login-throttle.js';
-import { acrOf, assuranceLevelOf, signedInLevel } from './assurance.js';
+import { acrOf, assuranceLevelOf, signedInLevel, type AssuranceLevel } from './assurance.js';
 
 /** The longest an appointment may run before the representative must renew it. */
 const maxAppointmentDays = 3 * 366;
@@ -146,7 +147,9 @@ export async function canActFor(
   const creditCode = parseCreditCode(creditCodeInput);
   // A self-asserted account only claims its number (anyone may register any number under any name,
   // answered as an unknown number: review R9 M6): it acts for no entity, as representative or agent
-  // (review R10). The registries match people by that number alone.
+  // (review R10). The registries match people by that number alone. Level 2 is not enough either to act
+  // for an entity anywhere: each use asks for level 3 on top (signing in as it, `canSignInAs`; managing
+  // agents; the console; its licences, by type), and a level-2 person is told so and stepped up (R22).
   if (assuranceLevelOf(person) < 2) return undefined;
   const [registered, existing] = await Promise.all([
     deps.registry.findEntity(creditCode),
@@ -192,7 +195,8 @@ export async function entitiesFor(
   now: Date,
   deps: EntityDependencies,
 ): Promise<ActingAuthority[]> {
-  // As canActFor: a self-asserted account acts for no entity (review R10).
+  // As canActFor: a self-asserted account acts for no entity (review R10); a level-2 one is listed its
+  // entities, which each use then asks level 3 for (`signInEntitiesFor`: the chooser's step-up).
   if (assuranceLevelOf(person) < 2) return [];
   const [registered, appointments] = await Promise.all([
     deps.registry.entitiesRepresentedBy(person.lookupKey),
@@ -223,6 +227,91 @@ export async function entitiesFor(
     }
   }
   return [...found.values()].sort((a, b) => a.entity.name.localeCompare(b.entity.name, 'zh-CN'));
+}
+
+/**
+ * The level a person acts at when they sign in as an entity, anywhere (review R22): the account's and the
+ * sign-in's (`signedInLevel`), as the console asks of clerks and the wallet of a representative managing
+ * agents. Level 2 proves only that a number and a name belong together, both easy to learn: whoever knew
+ * a representative's number and name (an ID card copy) registered it and signed in at platforms as the
+ * enterprise's legal representative.
+ */
+export const entitySignInLevel: AssuranceLevel = 3;
+
+/**
+ * Where and how a person signs in as an entity: at one of the service's own apps (`firstParty`: the
+ * wallet, the issuer console, a client registered first-party) or at a platform, with a sign-in of `acr`
+ * (the session's at the provider, the code's or token's after it; none counts as level 1).
+ */
+export interface SignInAt {
+  firstParty: boolean;
+  acr: string | undefined;
+}
+
+/** An authority to sign in as its entity; `stepUp` when the sign-in must first reach {@link entitySignInLevel}. */
+export type EntitySignIn = ActingAuthority & { stepUp: boolean };
+
+/**
+ * Whether `authority` covers signing in as its entity at `at` (review R22): at a platform only with
+ * {@link platformSignInScope} (the representative holds it by role); at the service's own apps, any
+ * authority in force, since they check on every call what it allows (the console issues only with
+ * `licences:issue`, the wallet shows the entity's licences only with `licences`). Without this, a clerk
+ * appointed only to issue signed in at any platform as the agency.
+ *
+ * @example
+ * ```ts
+ * coversSignIn({ scope: ['licences:issue'] }, { firstParty: false }); // false
+ * ```
+ */
+export function coversSignIn(
+  authority: Pick<ActingAuthority, 'scope'>,
+  at: Pick<SignInAt, 'firstParty'>,
+): boolean {
+  return at.firstParty || authority.scope.includes(platformSignInScope);
+}
+
+function entitySignIn(person: Person, authority: ActingAuthority, at: SignInAt): EntitySignIn {
+  return { ...authority, stepUp: signedInLevel(person, at.acr) < entitySignInLevel };
+}
+
+/**
+ * The entities `person` may sign in as at `at` now: {@link entitiesFor}, less those whose authority does
+ * not cover it ({@link coversSignIn}); each with `stepUp` when the sign-in is below
+ * {@link entitySignInLevel}. What the entity chooser offers: a level-2 person is offered their entities,
+ * reached through the step-up, rather than stranded.
+ */
+export async function signInEntitiesFor(
+  person: Person,
+  at: SignInAt,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<EntitySignIn[]> {
+  return (await entitiesFor(person, now, deps))
+    .filter((authority) => coversSignIn(authority, at))
+    .map((authority) => entitySignIn(person, authority, at));
+}
+
+/**
+ * May `person` sign in as the entity `creditCode` at `at` now: {@link canActFor}, the authority covers it
+ * ({@link coversSignIn}), and, unless `stepUp`, the sign-in is at {@link entitySignInLevel}. Asked when
+ * the person chooses the entity and again at every token issuance and userinfo answer, so a withdrawn or
+ * narrowed appointment ends there too, and a sign-in below the level gets no token as the entity.
+ *
+ * @example
+ * ```ts
+ * const signIn = await canSignInAs(account, code, { firstParty: false, acr: session.acr }, now, deps);
+ * if (!signIn || signIn.stepUp) return refuse();
+ * ```
+ */
+export async function canSignInAs(
+  person: Person,
+  creditCode: string,
+  at: SignInAt,
+  now: Date,
+  deps: EntityDependencies,
+): Promise<EntitySignIn | undefined> {
+  const authority = await canActFor(person, creditCode, now, deps);
+  return authority && coversSignIn(authority, at) ? entitySignIn(person, authority, at) : undefined;
 }
 
 /** `POST /me/entities`: the entity the signed-in person asks to act for. */

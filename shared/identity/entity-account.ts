@@ -19,20 +19,31 @@ export interface EntityAccount {
 }
 
 /**
- * What an agent (经办人) may be authorised to do for an entity, as OAuth scopes of tokens issued with the
- * entity as subject. A representative may do all of them but `licences:issue`. Add here; never rename.
+ * What an agent (经办人) may be authorised to do for an entity. A representative may do all of them but
+ * `licences:issue`. An appointment covers what it lists and nothing else. Add here; never rename.
  *
- * - `licences`: read and show the entity's licences (the wallet).
+ * - `licences`: read and show the entity's licences (the wallet), and share them with a platform the
+ *   agent signed in to for the entity.
  * - `licences:issue`: a counter clerk of an issuing agency (the entity whose credit code is the issuer's):
  *   issue and manage the agency's licences in the issuer console (shared/licence/issuer-actor.ts). Only an
  *   appointed agent holds it there, never the representative by role: the head of an agency appoints
  *   clerks, and every act in the audit trail names the clerk who did it.
+ * - `sign-in` (代表企业登录其他平台): sign in as the entity at a platform that is not the service's own (any
+ *   registered client that is not first-party): the platform is told the person acts for the entity
+ *   (`subject_type: legal_person`, `credit_code`) and lets them do its business as the entity. The
+ *   service's own apps (the wallet, the issuer console) check on every call what the appointment allows,
+ *   so any appointment in force signs in there ({@link platformSignInScope}, review R22). Appointments
+ *   stored before this scope existed do not list it, so they do not cover it: the representative
+ *   appoints again to give it.
  */
-export const agentScopes = ['licences', 'licences:issue'] as const;
+export const agentScopes = ['licences', 'licences:issue', 'sign-in'] as const;
 export type AgentScope = (typeof agentScopes)[number];
 
+/** The scope an appointment needs to sign in as the entity at a platform (see {@link agentScopes}). */
+export const platformSignInScope: AgentScope = 'sign-in';
+
 /** What a legal representative may do by role: every {@link agentScopes} but the clerk's. */
-export const representativeScopes: readonly AgentScope[] = ['licences'];
+export const representativeScopes: readonly AgentScope[] = ['licences', 'sign-in'];
 
 /**
  * A representative's appointment of an agent, one per (entity, person): re-appointing after a withdrawal
@@ -154,7 +165,7 @@ export const authorityViewSchema = z
         creditCode: '91110000MA01ABCD2X',
         name: '北京示例科技有限公司',
         role: 'legal_representative',
-        scope: ['licences'],
+        scope: ['licences', 'sign-in'],
       },
     ],
   });

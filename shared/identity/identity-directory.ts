@@ -25,6 +25,19 @@ export interface ActingRight {
   expiresAt?: string;
 }
 
+/**
+ * Where and how the person signs in as an entity: at one of the service's own apps (a first-party client:
+ * the wallet, the issuer console) or a platform, where an appointment must cover it (`sign-in`); with a
+ * sign-in of `acr`, which must be level 3 (review R22).
+ */
+export interface SignInAt {
+  firstParty: boolean;
+  acr: string | undefined;
+}
+
+/** A right to sign in as an entity; `stepUp` when the sign-in must first reach level 3 (the step-up page). */
+export type EntitySignInRight = ActingRight & { stepUp: boolean };
+
 export type LoginOutcome =
   | { ok: true; person: DirectoryPerson }
   | { ok: false; reason: 'invalid_credentials' | 'throttled'; retryAfterSeconds?: number };
@@ -32,8 +45,8 @@ export type LoginOutcome =
 /**
  * What the OpenID provider asks of the accounts domain. Contract: `checkPassword` answers the same,
  * in the same time, for an unknown number, an unknown account and a wrong password; it throttles per
- * account and per source. `canActFor` is asked again at every token issuance, so a withdrawn agent gets
- * no new token.
+ * account and per source. `signInAs` is asked again at every token issuance and userinfo answer, so a
+ * withdrawn agent, or one whose appointment no longer covers signing in there, gets no new token.
  */
 export interface IdentityDirectory {
   checkPassword(input: { idNumber: string; password: string; source: string }): Promise<LoginOutcome>;
@@ -43,8 +56,17 @@ export interface IdentityDirectory {
    * their lookup key (the keyed MAC of the number), which the audit entry of its release names.
    */
   personIdNumber(id: string): Promise<{ idNumber: string; lookupKey: string } | undefined>;
-  /** The entities the person may act for now, with their names and the person's role. */
-  entitiesFor(personId: string): Promise<Array<DirectoryEntity & ActingRight>>;
+  /**
+   * The entities the person may sign in as at `at` now (the entity chooser), with their names, the
+   * person's role, and whether the sign-in must step up first.
+   */
+  entitiesFor(personId: string, at: SignInAt): Promise<Array<DirectoryEntity & EntitySignInRight>>;
+  /**
+   * Whether the person may sign in as the entity at `at` now (choosing it, and every token of it): not at
+   * all, after a step-up (`stepUp`), or as they are.
+   */
+  signInAs(personId: string, creditCode: string, at: SignInAt): Promise<EntitySignInRight | undefined>;
+  /** Whether, and as what, the person may act for the entity now, wherever they signed in. */
   canActFor(personId: string, creditCode: string): Promise<ActingRight | undefined>;
   findEntity(id: string): Promise<DirectoryEntity | undefined>;
   /** The entity's account, made on first use. */

@@ -49,7 +49,8 @@ export interface LicenceCount {
  * Where licences are kept. Contract: `create` is one conditional write that fails with `ConflictError`
  * if the id exists; `save` replaces under optimistic concurrency on `version`; lists are newest first
  * (an issuer's list oldest first on request); `clearPending` changes no `version`;
- * a cursor is only valid for the query that produced it (else an `InvalidInputError` `invalid_cursor`).
+ * a cursor is only valid for the query that produced it: its holder or issuer, issue-date range and
+ * direction (else an `InvalidInputError` `invalid_cursor` naming `cursor`, never a store's own error).
  */
 export interface LicenceStore {
   create(licence: LicenceRecord): Promise<LicenceRecord>;

@@ -1,5 +1,5 @@
 import { sectorOf } from './pairwise.js';
-import type { Account, FindAccount } from 'oidc-provider';
+import type { Account, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import { parseAccountId } from '../identifiers/account-id.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { levelOfAcr } from '../identity/assurance.js';
@@ -14,8 +14,9 @@ import type { Clock } from '../clock.js';
  * has an audience and the provider puts every scope's claims in the ID token anyway): a platform's ID
  * token travels in URLs (RP-initiated logout's `id_token_hint`), and what it carries is logged. An entity session answers the entity's `name`,
  * `subject_type: 'legal_person'`, `credit_code` and `act: { sub }`, the acting person's pairwise subject
- * for the same platform. The right to act is checked at every lookup, which the provider makes at every
- * token issuance: a withdrawn agent gets no new token.
+ * for the same platform. The right to sign in as the entity at this client is checked at every lookup,
+ * which the provider makes at every token issuance and userinfo answer: a withdrawn agent, or one whose
+ * appointment does not cover signing in at a platform (`sign-in`), gets no new token.
  *
  * The token endpoint's lookup (the code exchange) reads the account again although authorize read it
  * moments before (in the same round trip as the code's session and grant: oidc-adapter.ts, readAheadForCode). Taking the claims authorize saw instead would be safe against a takeover or a password
@@ -48,7 +49,7 @@ export function accountFinder(
     });
     return found.idNumber;
   };
-  return async (ctx, accountId): Promise<Account | undefined> => {
+  return async (ctx, accountId, token): Promise<Account | undefined> => {
     const subject = parseAccountId(accountId);
     const person = await directory.findPerson(subject.personId);
     if (!person) return undefined;
@@ -79,7 +80,12 @@ export function accountFinder(
     }
 
     const entity = await directory.findEntity(subject.entityId);
-    if (!entity || !(await directory.canActFor(subject.personId, entity.creditCode))) return undefined;
+    // Whether the person may still sign in as the entity at this client, with this sign-in: an appointment
+    // withdrawn, one that does not cover a platform (`sign-in`), or a sign-in below level 3 gets no token
+    // and no userinfo answer (review R22). Without a client the answer is a platform's.
+    const at = { firstParty: ctx.oidc.client?.['first_party'] === true, acr: signInAcr(ctx, token) };
+    const right = entity && (await directory.signInAs(subject.personId, entity.creditCode, at));
+    if (!entity || !right || right.stepUp) return undefined;
     const sector = ctx.oidc.client ? sectorOf(ctx.oidc.client) : undefined;
     return {
       accountId,
@@ -92,4 +98,16 @@ export function accountFinder(
       }),
     };
   };
+}
+
+/**
+ * The `acr` of the sign-in behind a lookup: the code's or the refresh token's own at the token endpoint,
+ * the access token's (recorded by `extraTokenClaims`, provider.ts) at userinfo, the session's at the
+ * authorization endpoint. None counts as level 1.
+ */
+function signInAcr(ctx: KoaContextWithOIDC, token: Parameters<FindAccount>[2]): string | undefined {
+  const acr = token
+    ? ((token as { acr?: unknown }).acr ?? (token as { extra?: { acr?: unknown } }).extra?.acr)
+    : ctx.oidc.session?.acr;
+  return typeof acr === 'string' ? acr : undefined;
 }

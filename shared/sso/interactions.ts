@@ -4,7 +4,7 @@ import { errors, type InteractionResults, type KoaContextWithOIDC } from 'oidc-p
 import { logger } from '../logger.js';
 import { clientDisplayName } from '../identifiers/client-ids.js';
 import { formatAccountId, parseAccountId } from '../identifiers/account-id.js';
-import type { IdentityDirectory } from '../identity/identity-directory.js';
+import type { IdentityDirectory, SignInAt } from '../identity/identity-directory.js';
 import {
   pageHeaders,
   pageLang,
@@ -31,7 +31,9 @@ import {
   mayShareForEntity,
   type LicenceAccessDetail,
 } from '../sharing/licence-access.js';
-import { levelOfAcr } from '../identity/assurance.js';
+import { acrOf, levelOfAcr } from '../identity/assurance.js';
+import { entitySignInLevel } from '../identity/entities.js';
+import { entityAwaitingStepUp, entityStepUpResult } from './entity-step-up.js';
 import type { ScanLoginInteractions } from './scan-login.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { isStepUp, phoneInteractions } from './phone-interactions.js';
@@ -66,7 +68,27 @@ export function interactionRoutes(
   scanLogin?: ScanLoginInteractions,
 ) {
   const secure = servedOverHttps(provider.issuer);
-  const phone = phoneInteractions(provider, proofs);
+  const phone = phoneInteractions(provider, proofs, {
+    // A step-up for an entity the person chose below level 3 (entity-step-up.ts): the page names it, and
+    // once at level 3 the person acts for it, if they still may.
+    async purpose(details) {
+      const creditCode = entityAwaitingStepUp(details.lastSubmission);
+      const entity = creditCode === undefined ? undefined : await directory.entityAccount(creditCode);
+      return entity && { entityName: entity.name };
+    },
+    async accountAfter(details, accountId) {
+      const creditCode = entityAwaitingStepUp(details.lastSubmission);
+      const subject = parseAccountId(accountId);
+      if (creditCode === undefined || subject.kind !== 'person') return accountId;
+      const at = await signInAt(details.params.client_id, acrOf(entitySignInLevel));
+      const right = await directory.signInAs(subject.personId, creditCode, at);
+      const entity = right && !right.stepUp ? await directory.entityAccount(creditCode) : undefined;
+      // No longer allowed meanwhile: the person's own sign-in, and the chooser again.
+      return entity
+        ? formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId })
+        : accountId;
+    },
+  });
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> => {
     const matched = route.exec(ctx.path);
     if (!matched) return next();
@@ -166,6 +188,16 @@ export function interactionRoutes(
     );
   }
 
+  /**
+   * Where and how the person would sign in as an entity: at one of the service's own apps (first-party)
+   * or at a platform, where an appointment must cover it (`sign-in`, shared/identity/entity-account.ts);
+   * with a sign-in of `acr`, which must be level 3 (`entitySignInLevel`).
+   */
+  async function signInAt(clientId: unknown, acr: unknown): Promise<SignInAt> {
+    const client = await provider.Client.find(String(clientId));
+    return { firstParty: client?.['first_party'] === true, acr: typeof acr === 'string' ? acr : undefined };
+  }
+
   async function show(
     ctx: KoaContextWithOIDC,
     view: PageView,
@@ -210,7 +242,10 @@ export function interactionRoutes(
             }),
           );
         }
-        const entities = await directory.entitiesFor(subject.personId);
+        const entities = await directory.entitiesFor(
+          subject.personId,
+          await signInAt(details.params.client_id, details.session?.acr),
+        );
         return send(200, entityPage(view, { uid, clientName: name, personName: person.name, entities }));
       }
       case 'consent': {
@@ -302,7 +337,10 @@ export function interactionRoutes(
       throw new errors.InvalidRequest('not an entity choice step');
     }
     const creditCode = (form.get('entity') ?? '').trim().toUpperCase();
-    const right = creditCode ? await directory.canActFor(subject.personId, creditCode) : undefined;
+    const at = await signInAt(details.params.client_id, details.session?.acr);
+    // Whether the person may act for the entity, and whether that covers signing in as it here: an agent
+    // appointed only to issue may not sign in at a platform as the agency (review R22).
+    const right = creditCode ? await directory.signInAs(subject.personId, creditCode, at) : undefined;
     const entity = right ? await directory.entityAccount(creditCode) : undefined;
     if (!entity) {
       const person = await directory.findPerson(subject.personId);
@@ -312,11 +350,14 @@ export function interactionRoutes(
           uid: details.uid,
           clientName: await clientName(details.params.client_id, view),
           personName: person?.name ?? '',
-          entities: await directory.entitiesFor(subject.personId),
+          entities: await directory.entitiesFor(subject.personId, at),
           error: invalidEntityChoice(view.t),
         }),
       );
     }
+    // Below level 3 (review R22: a level-2 account is whoever knew the number and the name), the step-up
+    // first: the provider asks for it on this result, and it then signs the person in as the entity.
+    if (right?.stepUp) return finished(ctx, details, entityStepUpResult(entity.creditCode));
     return finished(ctx, details, {
       login: {
         accountId: formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),

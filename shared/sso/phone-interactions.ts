@@ -56,12 +56,26 @@ export function isStepUp(details: InteractionDetails): boolean {
 const sourceOf = (ctx: KoaContextWithOIDC) => ctx.req.socket.remoteAddress ?? 'unknown';
 
 /**
+ * What a step-up is for beyond the platform's own ask: acting for an entity the person chose below level 3
+ * (entity-step-up.ts). `purpose` names it on the page; `accountAfter` is the account the step-up then
+ * signs in (the entity's, or the session's own when it is for nothing more).
+ */
+export interface StepUpContinuation {
+  purpose(details: InteractionDetails): Promise<{ entityName: string } | undefined>;
+  accountAfter(details: InteractionDetails, accountId: string): Promise<string>;
+}
+
+/**
  * The interaction steps that prove level 3 with an SMS code (`identity/phone-proof.ts`): the step-up of a
  * signed-in person (`/interaction/{uid}/stepup`), the password reset (`/interaction/{uid}/reset`), and the
  * way out when the person cannot (`/interaction/{uid}/unmet`: the platform gets
  * `unmet_authentication_requirements`).
  */
-export function phoneInteractions(provider: Provider, proofs: PhoneProofDependencies) {
+export function phoneInteractions(
+  provider: Provider,
+  proofs: PhoneProofDependencies,
+  continuation?: StepUpContinuation,
+) {
   const finish = (ctx: KoaContextWithOIDC, login: { accountId: string; acr: string; amr: string[] }) =>
     provider.interactionFinished(ctx.req, ctx.res, { login }, { mergeWithLastSubmission: false });
 
@@ -87,8 +101,19 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
       send: Send,
     ) {
       if (!isStepUp(details) || !details.session) throw new errors.InvalidRequest('not a step-up step');
+      const purpose = await continuation?.purpose(details);
       const show = (status: number, phone: string | undefined, message?: PageMessage) =>
-        send(status, stepUpPage(view, { uid: details.uid, clientName, phone, message }), scriptsOf(message));
+        send(
+          status,
+          stepUpPage(view, {
+            uid: details.uid,
+            clientName,
+            phone,
+            message,
+            ...(purpose ? { entityName: purpose.entityName } : {}),
+          }),
+          scriptsOf(message),
+        );
       if (!form) return show(200, undefined);
       const typedPhone = (form.get('phone') ?? '').slice(0, 32);
       const phone = normalisePhone(typedPhone);
@@ -127,7 +152,8 @@ export function phoneInteractions(provider: Provider, proofs: PhoneProofDependen
         return show(400, typedPhone, wrongOrExpiredCode(view.t));
       }
       const amr = [...new Set([...(details.session.amr ?? ['pwd']), 'sms'])];
-      return finish(ctx, { accountId, acr: acrOf(3), amr });
+      const signedIn = continuation ? await continuation.accountAfter(details, accountId) : accountId;
+      return finish(ctx, { accountId: signedIn, acr: acrOf(3), amr });
     },
 
     async reset(

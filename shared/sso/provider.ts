@@ -16,6 +16,8 @@ import type { ClientSecrets } from '../clients/client-secrets.js';
 import { acrValuesSupported, levelOfAcr, requiredLevel } from '../identity/assurance.js';
 import type { PhoneProofDependencies } from '../identity/phone-proof.js';
 import { stepUpReason } from './phone-interactions.js';
+import { entityAwaitingStepUp } from './entity-step-up.js';
+import { entitySignInLevel } from '../identity/entities.js';
 import { accountFinder } from './find-account.js';
 import type { IdentityDirectory } from '../identity/identity-directory.js';
 import { interactionRoutes } from './interactions.js';
@@ -573,6 +575,8 @@ function interactionPolicyWithEntityChoice() {
         // Sharing licences needs the level their types require (licence-reader.ts): a person below it
         // is stepped up before the consent page, never refused there.
         const toShare = licenceAccessAsked(oidc.params?.authorization_details);
+        // Likewise acting for the entity the person just chose below level 3 (entity-step-up.ts).
+        const toActForEntity = entityAwaitingStepUp(oidc.result) === undefined ? 1 : entitySignInLevel;
         const asked = requiredLevel({
           acrValues: oidc.params?.acr_values,
           essentialAcr: (
@@ -582,7 +586,7 @@ function interactionPolicyWithEntityChoice() {
             : undefined,
           clientMinAcr: oidc.client?.['min_acr'],
         });
-        return (levelOfAcr(oidc.acr) ?? 1) < Math.max(asked, toShare);
+        return (levelOfAcr(oidc.acr) ?? 1) < Math.max(asked, toShare, toActForEntity);
       },
     ),
   );

@@ -7,8 +7,8 @@ import { provenAccount } from '../support/clerks.js';
 
 /**
  * The wallet's agents page (经办人, docs/accounts.md) in Chromium: the demo agency's head (its
- * legal representative per the business registry, level 3) appoints a counter clerk (办理发证) with the
- * form, errors named by field; the clerk signs in to the issuer console through the unified identity and
+ * legal representative per the business registry, level 3) appoints a counter clerk (办理发证, and
+ * 代表企业登录其他平台) with the form, errors named by field; the clerk signs in to the issuer console through the unified identity and
  * issues a licence; the head withdraws the appointment after a confirmation; the clerk is refused at
  * their next page. The clerk's own wallet shows the appointment, never the form.
  */
@@ -96,9 +96,12 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     await expect(headPage.locator('#name').inputValue()).resolves.toBe(`${person.name}甲`);
     await expect(headPage.getByLabel(/办理发证/).isChecked()).resolves.toBe(true);
 
-    // Right this time: appointed, listed by masked number with 办理发证.
+    // Right this time, and to sign in for the agency at other platforms too (unticked by default):
+    // appointed, listed by masked number with both.
     await headPage.locator('#idNumber').fill(person.idNumber);
     await headPage.locator('#name').fill(person.name);
+    await expect(headPage.getByLabel(/代表企业登录其他平台/).isChecked()).resolves.toBe(false);
+    await headPage.getByLabel(/代表企业登录其他平台/).check();
     await headPage.getByRole('button', { name: '委托', exact: true }).click();
     await headPage.waitForURL('**/wallet/agents?appointed=1');
     await expect(headPage.locator('#agent-appointed').textContent()).resolves.toContain('已委托经办人');
@@ -106,7 +109,7 @@ describe('an enterprise head appoints and withdraws a counter clerk in the walle
     const card = headPage.locator('article.agent', { hasText: masked });
     await expect(card.getAttribute('data-status')).resolves.toBe('active');
     await expect(card.textContent()).resolves.toContain(masked);
-    await expect(card.textContent()).resolves.toContain('办理发证');
+    await expect(card.textContent()).resolves.toContain('办理发证、代表企业登录其他平台');
     // Until the day typed, as the API stored it (the end of that day, China time).
     await expect(card.textContent()).resolves.toContain(`${year}-${month}-${day}`);
     await expect(headPage.content()).resolves.not.toContain(person.idNumber);

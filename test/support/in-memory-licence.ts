@@ -75,8 +75,14 @@ export class InMemoryLicenceStore implements LicenceStore {
   }
 
   async listByIssuer(issuerId: string, query: LicenceQuery): Promise<LicencePage> {
-    const scope = query.holderLookupKey ? `holder:${query.holderLookupKey}` : `issuer:${issuerId}`;
     const oldest = query.order === 'oldest';
+    // As the table's: a cursor continues its partition, issue-date range and direction only.
+    const scope = JSON.stringify([
+      query.holderLookupKey ? `holder:${query.holderLookupKey}` : `issuer:${issuerId}`,
+      query.issuedFrom ?? null,
+      query.issuedBefore ?? null,
+      oldest,
+    ]);
     const ordered = oldest ? this.#newestFirst().reverse() : this.#newestFirst();
     const matching = ordered.filter((licence) => matches(licence, issuerId, query));
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
@@ -142,7 +148,9 @@ function decodeCursor(cursor: string, scope: string): string {
   } catch {
     // falls through to the refusal
   }
-  throw new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor');
+  throw new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor', {
+    errors: [{ path: 'cursor', message: 'not a cursor of this listing', code: 'invalid_format' }],
+  });
 }
 
 /** Longer than a request may run, as `DynamoIdempotencyStore` locks. */

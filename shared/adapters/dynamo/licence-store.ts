@@ -8,6 +8,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../../errors.js';
+import { logger } from '../../logger.js';
 import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
 import type { LicenceRecord } from '../../licence/licence.js';
 import type {
@@ -58,55 +59,84 @@ function fromItem(item: Record<string, unknown>): LicenceRecord {
 type Index = { name: 'gsi1' | 'gsi2'; partition: string };
 
 /**
+ * Where a start key may lie: the index partition, the key condition's issue-date range (its two sort-key
+ * bounds, when the query has one) and the direction. A start key outside the range is a
+ * `ValidationException` of DynamoDB (review R22: a cursor reused with another range was a 500).
+ */
+interface CursorScope {
+  index: Index;
+  range?: readonly [string, string];
+  oldest: boolean;
+}
+
+/** What a cursor that does not continue this query is: a 400 naming `cursor`. */
+function invalidCursor(): InvalidInputError {
+  return new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor', {
+    errors: [
+      {
+        path: 'cursor',
+        message: 'not a cursor of this listing, with these issue dates and this order',
+        code: 'invalid_format',
+      },
+    ],
+  });
+}
+
+/**
  * Where the next page starts, without the index partition: the query knows it (the issuer, or the
  * holder's lookup key, a MAC of their ID number that must not travel to the client and back in URLs
  * and logs), so the cursor names only the item (its licence key and index sort key) and is read back
- * into the same partition ({@link decodeCursor}). `q` binds it to that partition: a digest of the
- * partition and the item, which differs from item to item (no stable handle on the holder) and cannot
- * be turned back into the lookup key (itself a MAC).
+ * into the same partition ({@link decodeCursor}). `q` binds it to that partition, the issue-date range
+ * and the direction: a digest of them and the item, which differs from item to item (no stable handle
+ * on the holder) and cannot be turned back into the lookup key (itself a MAC).
  */
-function encodeCursor(item: Record<string, unknown>, index: Index): string {
-  const skName = `${index.name}sk`;
+function encodeCursor(item: Record<string, unknown>, scope: CursorScope): string {
+  const skName = `${scope.index.name}sk`;
   const position = { pk: String(item.pk), sk: String(item.sk), [skName]: String(item[skName]) };
-  return Buffer.from(JSON.stringify({ ...position, q: cursorBinding(position, index) })).toString(
+  return Buffer.from(JSON.stringify({ ...position, q: cursorBinding(position, scope) })).toString(
     'base64url',
   );
 }
 
-function cursorBinding(position: Record<string, string>, index: Index): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([index.name, index.partition, position.pk, position.sk, position[`${index.name}sk`]]),
-    )
-    .digest('base64url')
-    .slice(0, 22);
+function cursorBinding(position: Record<string, string>, scope: CursorScope): string {
+  const { index } = scope;
+  const bound = [index.name, index.partition, position.pk, position.sk, position[`${index.name}sk`]];
+  // The default listing (no range, newest first) binds what it bound before ranges and the direction
+  // were bound, so its pages open across a deploy still turn; any other is a different digest.
+  if (scope.range || scope.oldest) {
+    bound.push(scope.range?.[0] ?? '', scope.range?.[1] ?? '', scope.oldest ? 'oldest' : 'newest');
+  }
+  return createHash('sha256').update(JSON.stringify(bound)).digest('base64url').slice(0, 22);
 }
 
 /**
- * A cursor continues only the query it came from (same index, same partition, by its `q`), and its
- * partition is the query's own, never read from the cursor.
+ * A cursor continues only the query it came from (same index, same partition, same issue-date range,
+ * same direction, by its `q`), and its partition is the query's own, never read from the cursor.
  */
-function decodeCursor(cursor: string, index: Index): Record<string, string> {
-  const invalid = new InvalidInputError('The cursor does not belong to this query', 'invalid_cursor', {
-    errors: [{ path: 'cursor', message: 'not a cursor of this listing', code: 'invalid_format' }],
-  });
+function decodeCursor(cursor: string, scope: CursorScope): Record<string, string> {
+  const { index } = scope;
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalid;
+    throw invalidCursor();
   }
   const names = ['pk', 'sk', `${index.name}sk`];
-  if (typeof decoded !== 'object' || decoded === null) throw invalid;
+  if (typeof decoded !== 'object' || decoded === null) throw invalidCursor();
   const { q, ...position } = decoded as Record<string, unknown>;
   if (
     Object.keys(position).length !== names.length ||
     !names.every((n) => typeof position[n] === 'string' && (position[n] as string).length <= 512) ||
-    q !== cursorBinding(position as Record<string, string>, index)
+    q !== cursorBinding(position as Record<string, string>, scope)
   ) {
-    throw invalid;
+    throw invalidCursor();
   }
   return { ...(position as Record<string, string>), [`${index.name}pk`]: index.partition };
+}
+
+/** DynamoDB's refusal of a request as malformed (a start key outside the key condition, too long…). */
+function isValidationException(error: unknown): boolean {
+  return (error as { name?: unknown } | undefined)?.name === 'ValidationException';
 }
 
 function statusFilter(query: LicenceFilter) {
@@ -253,7 +283,8 @@ export class DynamoLicenceStore implements LicenceStore {
   }
 
   /** Reads until a page is full: a filter applies after DynamoDB's own `Limit`, so one read may be short. */
-  async #page({ index, input: base }: IssuerQuery, query: LicenceQuery): Promise<LicencePage> {
+  async #page({ index, range, input: base }: IssuerQuery, query: LicenceQuery): Promise<LicencePage> {
+    const scope: CursorScope = { index, ...(range ? { range } : {}), oldest: query.order === 'oldest' };
     const input: QueryCommandInput = {
       ...base,
       ScanIndexForward: query.order === 'oldest',
@@ -264,10 +295,21 @@ export class DynamoLicenceStore implements LicenceStore {
     };
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined = query.cursor
-      ? decodeCursor(query.cursor, index)
+      ? decodeCursor(query.cursor, scope)
       : undefined;
     for (let scans = 0; scans < maxPageScans; scans++) {
-      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: start }));
+      const page = await this.doc
+        .send(new QueryCommand({ ...input, ExclusiveStartKey: start }))
+        .catch((error: unknown) => {
+          // Second line of defence: a start key DynamoDB refuses came from the client's cursor (its
+          // binding is a digest of public values, so one can be made to pass it): a 400, never a 500.
+          if (scans === 0 && query.cursor !== undefined && isValidationException(error)) {
+            // Its name only: the refusal may quote the query's values (a holder's name filter).
+            logger.warn('a paging cursor refused by DynamoDB', { error: 'ValidationException' });
+            throw invalidCursor();
+          }
+          throw error;
+        });
       // The index projects whole items, the credential included: a kid filter keeps its matches here,
       // within the same bounded reads, and only they are read again by key.
       const signedBy = query.signedBy;
@@ -283,7 +325,7 @@ export class DynamoLicenceStore implements LicenceStore {
     const resumeAt = items.length > query.limit ? pageItems.at(-1) : start;
     return {
       items: await this.#current(pageItems, index),
-      ...(resumeAt ? { cursor: encodeCursor(resumeAt, index) } : {}),
+      ...(resumeAt ? { cursor: encodeCursor(resumeAt, scope) } : {}),
     };
   }
 }
@@ -296,6 +338,8 @@ function signedByOneOf(item: Record<string, unknown>, kids: readonly string[]): 
 
 interface IssuerQuery {
   index: Index;
+  /** The key condition's sort-key bounds, when the filter has an issue-date range. */
+  range?: readonly [string, string];
   input: Omit<QueryCommandInput, 'Limit' | 'ScanIndexForward' | 'ExclusiveStartKey'>;
 }
 
@@ -342,15 +386,18 @@ function issuerQuery(tableName: string, issuerId: string, filter: LicenceFilter)
     prefix = '';
   }
   let keyCondition = `${index.name}pk = :pk`;
+  let range: [string, string] | undefined;
   if (filter.issuedFrom !== undefined || filter.issuedBefore !== undefined) {
     // An entry issued exactly at `issuedBefore` sorts after it (its key goes on with `#<id>`), so the
     // inclusive BETWEEN leaves it out; "~" sorts after every digit, so no upper bound is "to the end".
     keyCondition += ` AND ${index.name}sk BETWEEN :issuedFrom AND :issuedBefore`;
-    values[':issuedFrom'] = `${prefix}${filter.issuedFrom ?? ''}`;
-    values[':issuedBefore'] = `${prefix}${filter.issuedBefore ?? '~'}`;
+    range = [`${prefix}${filter.issuedFrom ?? ''}`, `${prefix}${filter.issuedBefore ?? '~'}`];
+    values[':issuedFrom'] = range[0];
+    values[':issuedBefore'] = range[1];
   }
   return {
     index,
+    ...(range ? { range } : {}),
     input: {
       TableName: tableName,
       IndexName: index.name,

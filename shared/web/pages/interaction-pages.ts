@@ -87,7 +87,13 @@ export function entityPage(
     uid: string;
     clientName: string;
     personName: string;
-    entities: Array<{ creditCode: string; name: string; role: 'legal_representative' | 'agent' }>;
+    entities: Array<{
+      creditCode: string;
+      name: string;
+      role: 'legal_representative' | 'agent';
+      /** Acting for it needs level 3, which this sign-in has not reached: the step-up comes first. */
+      stepUp?: boolean;
+    }>;
     error?: string;
   },
 ): string {
@@ -96,6 +102,10 @@ export function entityPage(
     legal_representative: t('法定代表人', 'legal representative'),
     agent: t('经办人', 'agent'),
   };
+  const stepUpNote = t(
+    '以企业身份办事需要三级身份认证：选择后先验证本人手机。',
+    'Acting for an enterprise needs assurance level 3: you confirm your mobile number first.',
+  );
   const body =
     input.entities.length === 0
       ? html`<p>${t('您目前不能代表任何企业办事。', 'You may not act for any enterprise at present.')}</p>
@@ -113,7 +123,9 @@ export function entityPage(
                     ${i === 0 ? html`checked` : html``}
                   />
                   <span
-                    >${entity.name}<br /><small>${entity.creditCode} · ${roles[entity.role]}</small></span
+                    >${entity.name}<br /><small>${entity.creditCode} · ${roles[entity.role]}</small>${
+                      entity.stepUp ? html`<br /><small class="step-up-note">${stepUpNote}</small>` : html``
+                    }</span
                   ></label
                 >`,
             )}

@@ -237,17 +237,34 @@ function phoneAndCode(t: Translate, phone: string | undefined, message: PageMess
  */
 export function stepUpPage(
   view: PageView,
-  input: { uid: string; clientName: string; phone?: string; message?: PageMessage },
+  input: {
+    uid: string;
+    clientName: string;
+    phone?: string;
+    message?: PageMessage;
+    /** The enterprise the person chose to act for, when that is what needs the level (entity-step-up.ts). */
+    entityName?: string;
+  },
 ): string {
   const { t } = view;
+  const why =
+    input.entityName === undefined
+      ? t(
+          `${input.clientName} 要求更高的身份认证等级（三级）。`,
+          `${input.clientName} asks for a higher assurance level (3).`,
+        )
+      : t(
+          `以“${input.entityName}”的身份办事需要三级身份认证。`,
+          `Acting for ${input.entityName} needs assurance level 3.`,
+        );
   return page(
     view,
     t('验证本人手机', 'Confirm it is you'),
     html`<h1>${t('验证本人手机', 'Confirm it is you')}</h1>
       <p class="lead">
-        ${t(
-          `${input.clientName} 要求更高的身份认证等级（三级）。请输入运营商登记在您本人名下的手机号，获取短信验证码。`,
-          `${input.clientName} asks for a higher assurance level (3). Enter the mobile number registered to you with its carrier and ask for a code.`,
+        ${why}${t(
+          '请输入运营商登记在您本人名下的手机号，获取短信验证码。',
+          ' Enter the mobile number registered to you with its carrier and ask for a code.',
         )}
       </p>
       ${notice(input.message)}

@@ -34,18 +34,37 @@ export const withdrawLabels = {
 } satisfies FieldLabels;
 
 /** What each scope lets an agent do, in plain words: what the representative ticks. */
+const scopeWords: Record<AgentScope, { label: (t: Translate) => string; name: (t: Translate) => string }> = {
+  licences: {
+    label: (t) =>
+      t('使用企业证照（查看、出示本企业的电子证照）', 'Use the enterprise’s licences (view and show them)'),
+    name: (t) => t('使用企业证照', 'Use licences'),
+  },
+  'licences:issue': {
+    label: (t) =>
+      t('办理发证（在发证机关的管理台签发和管理证照）', 'Issue licences (in the agency’s issuer console)'),
+    name: (t) => t('办理发证', 'Issue licences'),
+  },
+  'sign-in': {
+    label: (t) =>
+      t(
+        '代表企业登录其他平台（以本企业身份登录使用统一身份认证的其他平台并在其上办事）',
+        'Sign in as the enterprise at other platforms (those using the unified identity, to do business there for it)',
+      ),
+    name: (t) => t('代表企业登录其他平台', 'Sign in as it at other platforms'),
+  },
+};
+
+/** What a scope lets an agent do, in plain words: what the representative ticks. */
 export function agentScopeLabel(t: Translate, scope: AgentScope): string {
-  return scope === 'licences:issue'
-    ? t('办理发证（在发证机关的管理台签发和管理证照）', 'Issue licences (in the agency’s issuer console)')
-    : t('使用企业证照（查看、出示本企业的电子证照）', 'Use the enterprise’s licences (view and show them)');
+  return scopeWords[scope].label(t);
 }
 
-/** The short names of scopes, for lists. */
+/** The short names of scopes, for lists; a scope this version does not know is left out. */
 function scopeNames(t: Translate, scopes: readonly AgentScope[]): string {
   return scopes
-    .map((scope) =>
-      scope === 'licences:issue' ? t('办理发证', 'Issue licences') : t('使用企业证照', 'Use licences'),
-    )
+    .filter((scope) => Object.hasOwn(scopeWords, scope))
+    .map((scope) => scopeWords[scope].name(t))
     .join('、');
 }
 

@@ -72,7 +72,7 @@ describe('entities a person acts for, and their agents', () => {
         creditCode: entity().creditCode,
         name: entity().name,
         role: 'legal_representative',
-        scope: ['licences'],
+        scope: ['licences', 'sign-in'],
       },
     ]);
   });

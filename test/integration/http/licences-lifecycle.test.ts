@@ -291,6 +291,55 @@ describe('GET /licences pagination', () => {
     expect(problem.errors?.map((e) => e.path)).toEqual(['cursor']);
   });
 
+  it('refuses a cursor reused with another issue-date range or order (400 invalid_cursor, not a 500), and pages a range to its end', async () => {
+    const first = await expectJson<{ cursor?: string }>(
+      await getWithToken(runtime, '/licences?limit=1', token),
+      200,
+    );
+    const cursor = encodeURIComponent(first.cursor!);
+    // Review R22: the cursor's start key lies outside the new range, which DynamoDB refused (a 500).
+    for (const query of [`issuedFrom=2099-01-01&cursor=${cursor}`, `sort=issuedAt&cursor=${cursor}`]) {
+      const problem = await expectProblem(
+        await getWithToken(runtime, `/licences?limit=1&${query}`, token),
+        400,
+        'invalid_cursor',
+      );
+      expect(problem.errors?.map((e) => e.path)).toEqual(['cursor']);
+    }
+    const searched = await postJson(runtime, '/licences/search', token, {
+      limit: 1,
+      issuedFrom: '2000-01-01',
+      issuedTo: '2000-01-02',
+      cursor: first.cursor,
+    });
+    const problem = await expectProblem(searched, 400, 'invalid_cursor');
+    expect(problem.errors?.map((e) => e.path)).toEqual(['cursor']);
+
+    // With the same range, page after page to its end: what one page of the range holds.
+    const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+    const range = `issuedFrom=${today}&issuedTo=${today}`;
+    const whole = await expectJson<{ items: LicenceJson[] }>(
+      await getWithToken(runtime, `/licences?limit=100&${range}`, token),
+      200,
+    );
+    expect(whole.items.length).toBeGreaterThanOrEqual(fresh.length);
+    const paged: string[] = [];
+    let next: string | undefined;
+    do {
+      const page = await expectJson<{ items: LicenceJson[]; cursor?: string }>(
+        await getWithToken(
+          runtime,
+          `/licences?limit=2&${range}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`,
+          token,
+        ),
+        200,
+      );
+      paged.push(...page.items.map((item) => item.id));
+      next = page.cursor;
+    } while (next && paged.length < 200);
+    expect(paged).toEqual(whole.items.map((item) => item.id));
+  });
+
   it('gives a listing by holder a cursor without the holder’s lookup key, and refuses it tampered', async () => {
     const idNumber = newIdNumber();
     for (let i = 0; i < 3; i++) await issued(runtime, token, drivingLicenceBody(idNumber));

@@ -90,6 +90,17 @@ describe('the console’s list over HTTP', () => {
     expect(secondHtml.match(/href="[^"]*"/g)?.join(' ')).not.toContain(encodeURIComponent('列表'));
   });
 
+  it('says a page turn whose issue days were changed is not a valid search (400), not a server error', async () => {
+    const ua = await signedIn();
+    const firstHtml = await (await ua.request('/console', { form: { holderName: '列表' } })).text();
+    const next = pagerForm(firstHtml, '下一页')!;
+    expect(next.cursor).toEqual(expect.any(String));
+    // The pager's cursor with days it was not made for (review R22: the API answered 500).
+    const changed = await ua.request('/console', { form: { ...next, issuedFrom: '2099-01-01' } });
+    expect(changed.status).toBe(400);
+    expect(await changed.text()).toContain('查询条件有误');
+  });
+
   it('counts the total on a search’s first page only: a page turn carries it, and counts nothing', async () => {
     const ua = await signedIn();
     const dynamo = runtime.dynamo!;

@@ -5,9 +5,11 @@ import {
   appointAgent,
   appointAgentInput,
   canActFor,
+  canSignInAs,
   ensureEntityAccount,
   entitiesFor,
   listAgents,
+  signInEntitiesFor,
   withdrawAgent,
   type AgentDependencies,
 } from '../../../shared/identity/entities.js';
@@ -133,7 +135,7 @@ describe('entities, representatives and agents', () => {
       expect(authority).toMatchObject({
         role: 'legal_representative',
         proof: 'entity-registry',
-        scope: ['licences'],
+        scope: ['licences', 'sign-in'],
         entity: { id: expect.stringMatching(/^ent_/), creditCode: registered, name: '北京示范科技有限公司' },
       });
       expect((await canActFor(rep, registered, now(), deps))?.entity.id).toBe(authority?.entity.id);
@@ -308,6 +310,54 @@ describe('entities, representatives and agents', () => {
       const guess = appointAgent(rep, registered, { ...appointInput(agent.idNumber), name: '猜' }, unaudited);
       // Not `registry_mismatch`: an answer about a name that leaves no trace is an oracle again.
       await expect(guess).rejects.toThrow('injected');
+    });
+
+    it('sign in as the entity at a platform only when the appointment says so (sign-in); at the service’s own apps with any scope (review R22)', async () => {
+      const platform = { firstParty: false, acr: 'urn:elicence:loa:3' };
+      const ownApp = { firstParty: true, acr: 'urn:elicence:loa:3' };
+      const appointed = (idNumber: string, scope: string[]) =>
+        appointAgentInput.parse({
+          idNumber,
+          scope,
+          expiresAt: new Date(clock.now() + 30 * 86_400_000).toISOString(),
+        });
+      const issueOnly = appointed(agent.idNumber, ['licences:issue']);
+      await appointAgent(rep, registered, issueOnly, deps);
+      // A clerk appointed only to issue acts for the agency (the console checks the scope at every call)…
+      expect(await canSignInAs(agent, registered, ownApp, now(), deps)).toMatchObject({ role: 'agent' });
+      expect(await signInEntitiesFor(agent, ownApp, now(), deps)).toHaveLength(1);
+      // …but is not the agency at any platform.
+      expect(await canSignInAs(agent, registered, platform, now(), deps)).toBeUndefined();
+      expect(await signInEntitiesFor(agent, platform, now(), deps)).toEqual([]);
+
+      await appointAgent(rep, registered, appointed(stranger.idNumber, ['licences', 'sign-in']), deps);
+      expect(await canSignInAs(stranger, registered, platform, now(), deps)).toMatchObject({
+        role: 'agent',
+        scope: ['licences', 'sign-in'],
+      });
+      // The representative, by role.
+      expect(await canSignInAs(rep, registered, platform, now(), deps)).toMatchObject({
+        role: 'legal_representative',
+      });
+    });
+
+    it('sign in as the entity at level 3 only, the account’s and the sign-in’s; below it, after a step-up (review R22)', async () => {
+      const platform = { firstParty: false, acr: 'urn:elicence:loa:3' };
+      // Whoever registered the representative's number and name: level 2, and no further without the phone.
+      const squatter = { ...rep, assurance: 'registry-verified' as const };
+      expect(await canSignInAs(squatter, registered, platform, now(), deps)).toMatchObject({
+        role: 'legal_representative',
+        stepUp: true,
+      });
+      expect(await signInEntitiesFor(squatter, platform, now(), deps)).toMatchObject([{ stepUp: true }]);
+      // A level-3 account signed in at level 2 (its password alone): the step-up too.
+      const byPassword = { ...platform, acr: 'urn:elicence:loa:2' };
+      expect(await canSignInAs(rep, registered, byPassword, now(), deps)).toMatchObject({ stepUp: true });
+      expect(await canSignInAs(rep, registered, { ...platform, acr: undefined }, now(), deps)).toMatchObject({
+        stepUp: true,
+      });
+      // Level 3 both ways: as it is.
+      expect(await canSignInAs(rep, registered, platform, now(), deps)).toMatchObject({ stepUp: false });
     });
 
     it('count only while the business registry names their appointer representative', async () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { translator } from '../../../shared/web/kit/i18n.js';
-import { agentsBody, appointRefusal, readAppointForm } from '../../../shared/web/pages/wallet-agents-page.js';
+import {
+  agentsBody,
+  appointRefusal,
+  readAppointForm,
+  type AgentsPageState,
+} from '../../../shared/web/pages/wallet-agents-page.js';
 
 const zh = translator('zh');
 const en = translator('en');
@@ -135,5 +140,33 @@ describe('the wallet’s agents page: refusals named by field', () => {
         /<p class="field-error" id="expiresAt-error">\s*Appointed until: Enter a real date/,
       );
     });
+  });
+
+  it('offers signing in as the enterprise at other platforms as a scope of its own, unticked, and names it in the list', () => {
+    const state: AgentsPageState = {
+      entity: { name: '示范', creditCode: '91110105MA01DEM078' },
+      agents: [
+        {
+          agentId: 'agt_2',
+          masked: '110102********0316',
+          scope: ['licences', 'sign-in'],
+          expiresAt: '2027-12-06T15:59:59.000Z',
+          status: 'active',
+          appointedAt: '2026-12-06T04:00:00.000Z',
+        },
+      ],
+      defaultExpiry: '2027-12-06',
+      latestExpiry: '2029-12-05',
+    };
+    const body = agentsBody(zh, state).toString();
+    const box = /<input[^>]*value="sign-in"[^>]*>/.exec(body)?.[0];
+    expect(box).toBeDefined();
+    expect(box).not.toContain('checked');
+    expect(body).toContain('代表企业登录其他平台（');
+    // The list names both scopes of the appointment.
+    expect(body).toContain('使用企业证照、代表企业登录其他平台');
+    expect(agentsBody(en, { ...state, agents: [] }).toString()).toContain(
+      'Sign in as the enterprise at other platforms',
+    );
   });
 });
