@@ -33,6 +33,7 @@ import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
+import { interactionBudgetProblem } from './interaction-budget.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -786,6 +787,16 @@ export function providerAdapter(
     }
 
     override async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // An interaction first saved, at the authorization request: refused now (the platform gets
+      // `invalid_request` at its redirect URI) if the sign-in's later steps could not keep it in a cookie,
+      // rather than failing after the person typed their password (interaction-budget.ts).
+      if (this.#model === 'Interaction' && Provider.ctx?.oidc?.route === 'authorization') {
+        const problem = interactionBudgetProblem(id, payload, Math.floor(Date.now() / 1000) + expiresIn, {
+          issuerUrl,
+          secure: servedOverHttps(issuerUrl),
+        });
+        if (problem) throw new errors.InvalidRequest(problem);
+      }
       try {
         await super.upsert(id, payload, expiresIn);
       } catch (error) {
