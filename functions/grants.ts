@@ -272,15 +272,29 @@ export function kmsActions(grants: FunctionGrants): Partial<Record<KeyRole, read
 }
 
 /**
+ * A token bound to its sign-in session is accepted only while that session holds it: its session (by uid)
+ * and its grant are read in one BatchGetItem, with the client's registration when this container does not
+ * keep it (shared/adapters/dynamo/oidc-adapter.ts `findBearerToken`). Every function that accepts bearer
+ * tokens has it, with {@link accessTokens}.
+ */
+const sessionBoundTokens = [
+  partitions.oidcModel('Client'),
+  partitions.oidcModel('Session'),
+  partitions.oidcModel('Grant'),
+];
+
+/**
  * Bearer tokens are looked up by the hash of the token, both kinds under one key (`oidc#Bearer#`; tokens
  * issued before that under their own model's key), and accepted only while their client is still
- * registered (shared/adapters/dynamo/oidc-adapter.ts, functions/composition/factories.ts `accessTokens`).
+ * registered and, bound to a session, while that session and their grant hold them ({@link
+ * sessionBoundTokens}; shared/adapters/dynamo/oidc-adapter.ts, functions/composition/factories.ts
+ * `accessTokens`).
  */
 const accessTokens = [
   partitions.oidcModel('Bearer'),
   partitions.oidcModel('AccessToken'),
   partitions.oidcModel('ClientCredentials'),
-  partitions.oidcModel('Client'),
+  ...sessionBoundTokens,
 ];
 
 /**
@@ -448,6 +462,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     table: {
       items: {
         GetItem: [...accessTokens, partitions.issuer, partitions.peers],
+        BatchGetItem: sessionBoundTokens,
         PutItem: [
           partitions.issuer,
           partitions.oidcModel('Client'),
@@ -498,6 +513,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.entityAgents,
           partitions.registryEntity,
         ],
+        BatchGetItem: sessionBoundTokens,
         PutItem: [partitions.licence, partitions.statusList, partitions.entityAccount],
         UpdateItem: issuanceUpdates,
         DeleteItem: pendingWork,
@@ -653,8 +669,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.registryEntity,
           partitions.issuer,
           partitions.licence,
-          partitions.oidcModel('Grant'),
+          // The shares' grants too (oidc#Grant#, with the access tokens' partitions).
         ],
+        BatchGetItem: sessionBoundTokens,
         PutItem: [
           partitions.entityAccount,
           partitions.passkey,
@@ -726,8 +743,9 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
           partitions.smsCode,
-          partitions.oidcModel('Grant'),
+          // The platforms' grants too, withdrawn at closing (oidc#Grant#, with the access tokens' partitions).
         ],
+        BatchGetItem: sessionBoundTokens,
         PutItem: [
           partitions.loginAttemptsOf('registration'),
           partitions.loginAttemptsOf('appointment'),
@@ -771,7 +789,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // conditional put `audit-checkpoint-heads#`). Also run daily by a schedule. An on-demand checkpoint first
   // claims the one limit item (conditional put; get when refused, to name when to retry).
   audit: {
-    table: { items: { GetItem: accessTokens } },
+    table: { items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens } },
     auditTable: {
       items: {
         GetItem: [partitions.auditCheckpointHeads, partitions.auditCheckpointLimit],
@@ -822,6 +840,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     table: {
       items: {
         GetItem: [...accessTokens, partitions.account, partitions.scanLogin],
+        BatchGetItem: sessionBoundTokens,
         UpdateItem: [partitions.scanLogin],
       },
       queries: ['gsi1'],
@@ -831,7 +850,7 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // The supervisor's API (电子监察, shared/supervision/): its access token (get), the counters of the days
   // asked for (gsi1, a month's counters per shard) and the alerts (gsi1, a month's alerts). Reads only.
   supervision: {
-    table: { items: { GetItem: accessTokens }, queries: ['gsi1'] },
+    table: { items: { GetItem: accessTokens, BatchGetItem: sessionBoundTokens }, queries: ['gsi1'] },
   },
   // The audit table stream's consumer (functions/supervision-events.ts): adds each batch's audit entries to the
   // counters (update, ADD), each with its entry's mark of being counted (conditional put, in the same

@@ -16,6 +16,17 @@ export interface AccessTokenRecord {
   grantId?: string;
   /** Its Rich Authorization Request details (RFC 9396), as granted. */
   rar?: unknown;
+  /**
+   * Whether the token ends with the sign-in session it was issued in (oidc-provider's
+   * `expiresWithSession`: a sign-in without `offline_access` and without a share).
+   */
+  expiresWithSession?: boolean;
+  /**
+   * For such a token: whether its session still holds it (the session is live, signed in as the token's
+   * account, with the token's grant for its client, and that grant is live), read when asked. A token
+   * bound to its session without this is never accepted ({@link sessionStillHolds}).
+   */
+  stillBound?: () => Promise<boolean>;
 }
 
 /** Finds the stored record of an opaque access token, or nothing when it is unknown or expired. */
@@ -45,7 +56,8 @@ const bearerPattern = /^Bearer +([A-Za-z0-9\-._~+/]{20,512}=*)$/i;
 
 /**
  * Authenticates the bearer token of a request for our API: it must be ours, unexpired, meant for this
- * API (`aud`), and carry `requiredScope`. A missing or bad token is a 401, a missing scope a 403.
+ * API (`aud`), carry `requiredScope`, and, when it is bound to its sign-in session, that session must
+ * still hold it ({@link sessionStillHolds}). A missing or bad token is a 401, a missing scope a 403.
  *
  * @example
  * ```ts
@@ -101,6 +113,10 @@ export async function authenticate(
       `The access token lacks the scope ${accepted.join(' or ')}`,
     );
   }
+  // Last, so that a token refused for its audience or scope costs no read of its session.
+  if (!(await sessionStillHolds(record))) {
+    throw new AuthenticationError('invalid_token', 401, 'The access token is unknown, revoked or expired');
+  }
   const issuerId = record.extra?.issuer_id;
   const acr = record.extra?.acr;
   const authTime = record.extra?.auth_time;
@@ -114,6 +130,23 @@ export async function authenticate(
     grantId: typeof record.grantId === 'string' ? record.grantId : undefined,
     authorizationDetails: record.rar,
   };
+}
+
+/**
+ * Whether `record`'s sign-in session still holds it: always for a token not bound to a session (a machine
+ * client's, one with `offline_access`, a share's); for one bound to its session, only while that session
+ * lasts with the token's grant, as the provider's own endpoints check it (userinfo, introspection). So a
+ * logout, or the switch to acting for an enterprise (which ends the session), ends the token at our API
+ * too, not only when its `exp` comes. Fails closed: a session-bound record that cannot say is refused.
+ *
+ * @example
+ * ```ts
+ * if (!(await sessionStillHolds(record))) throw new AuthenticationError('invalid_token', 401, '…');
+ * ```
+ */
+export async function sessionStillHolds(record: AccessTokenRecord): Promise<boolean> {
+  if (!record.expiresWithSession) return true;
+  return record.stillBound !== undefined && (await record.stillBound());
 }
 
 /** What {@link authenticateBearer} reads: the token store, the API's own URL (the audience) and the clock. */

@@ -95,7 +95,7 @@ export class InteractionCookies {
 
   /** The cookie's name for the interaction `uid`. */
   nameOf(uid: string): string {
-    return `${this.options.secure ? '__Secure-' : ''}interaction-${uid}`;
+    return interactionCookieName(uid, this.options.secure);
   }
 
   /**
@@ -276,6 +276,34 @@ export class RequestInteractionCookies implements InteractionCookieJar {
         ].join('; '),
       );
   }
+}
+
+function interactionCookieName(uid: string, secure: boolean): string {
+  return `${secure ? '__Secure-' : ''}interaction-${uid}`;
+}
+
+/**
+ * The bytes the cookie of `payload` sealed for `uid` (expiring at `expiresAt`) takes, name and value, as
+ * {@link RequestInteractionCookies.write} counts them against {@link MAX_INTERACTION_COOKIE_BYTES}: the
+ * length of a seal follows from the length of what it seals (AES-GCM adds the nonce and the tag, base64url
+ * a third), so no key is needed to know it.
+ *
+ * @example
+ * ```ts
+ * interactionCookieBytes(uid, { returnTo: '…', params: { … } }, nowSeconds + 3600, { secure: true }); // 1268
+ * ```
+ */
+export function interactionCookieBytes(
+  uid: string,
+  payload: Record<string, unknown>,
+  expiresAt: number,
+  options: { secure: boolean },
+): number {
+  // A binding's digest is always 43 characters (SHA-256, base64url).
+  const sealed = { exp: expiresAt, browser: 'x'.repeat(43), payload };
+  const bytes = IV_BYTES + Buffer.byteLength(JSON.stringify(sealed), 'utf8') + TAG_BYTES;
+  const base64url = Math.floor(bytes / 3) * 4 + [0, 2, 3][bytes % 3]!;
+  return Buffer.byteLength(interactionCookieName(uid, options.secure)) + 1 + base64url;
 }
 
 /** What a seal holds of a browser's binding value: its SHA-256, base64url. */

@@ -359,11 +359,10 @@ export function interactionRoutes(
     // first: the provider asks for it on this result, and it then signs the person in as the entity.
     if (right?.stepUp) return finished(ctx, details, entityStepUpResult(entity.creditCode));
     return finished(ctx, details, {
-      login: {
-        accountId: formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),
-        acr: details.session?.acr,
-        amr: details.session?.amr ?? ['pwd'],
-      },
+      login: sameSignIn(
+        details,
+        formatAccountId({ kind: 'entity', entityId: entity.id, personId: subject.personId }),
+      ),
     });
   }
 
@@ -373,13 +372,7 @@ export function interactionRoutes(
     if (details.prompt.name !== 'select_entity' || subject.kind !== 'entity') {
       throw new errors.InvalidRequest('not a return to personal use');
     }
-    return finished(ctx, details, {
-      login: {
-        accountId: subject.personId,
-        acr: details.session?.acr,
-        amr: details.session?.amr ?? ['pwd'],
-      },
-    });
+    return finished(ctx, details, { login: sameSignIn(details, subject.personId) });
   }
 
   /**
@@ -487,6 +480,27 @@ export function interactionRoutes(
       { mergeWithLastSubmission: true },
     );
   }
+}
+
+/**
+ * The login result of a step that changes whom the session acts for (an enterprise, or the person again)
+ * without authenticating anyone: `accountId`, with the sign-in the session had, its time (`ts`, the ID
+ * token's `auth_time`, kept in the interaction by provider.ts), `acr` and `amr` as they were. Without `ts`
+ * the provider would take it for a sign-in now, and a platform's `max_age` would pass without the
+ * password. An interaction that does not know the time (saved before it was kept) is not finished: the
+ * person starts the sign-in again.
+ */
+function sameSignIn(details: InteractionDetails, accountId: string) {
+  const session = details.session as (InteractionDetails['session'] & { loginTs?: unknown }) | undefined;
+  if (!session || typeof session.loginTs !== 'number') {
+    throw new errors.SessionNotFound('the sign-in time of the session is not known: sign in again');
+  }
+  return {
+    accountId,
+    ts: session.loginTs,
+    ...(session.acr !== undefined && { acr: session.acr }),
+    ...(session.amr !== undefined && { amr: session.amr }),
+  };
 }
 
 /**

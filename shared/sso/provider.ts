@@ -35,6 +35,7 @@ import { cookieName, servedOverHttps } from '../web/kit/cookies.js';
 import { sessionIdFor } from './session-ids.js';
 import { personOfAccountId, type CodeIds } from './code-ids.js';
 import { licenceAccessRar, licenceAccessAsked } from './licence-access-rar.js';
+import { interactionBudgetProblem } from './interaction-budget.js';
 
 type AdapterConstructor = new (name: string) => Adapter;
 
@@ -178,7 +179,8 @@ export function createProvider(deps: ProviderDependencies): Provider {
     },
     claims: {
       acr: null,
-      // How the person authenticated (RFC 8176): `pwd` for every sign-in today, kept across single sign-on.
+      // How the person authenticated (RFC 8176): `pwd`, `sms`, `swk`, `mca` (docs/sign-in.md), kept across
+      // single sign-on and an entity switch, added to by a step-up (docs/openid-connect.md, `auth_time`).
       amr: null,
       auth_time: null,
       sid: null,
@@ -379,6 +381,7 @@ export function createProvider(deps: ProviderDependencies): Provider {
   acceptOwnAudienceAtUserinfo(provider, deps.issuerUrl);
   includeSidForEveryClient(provider);
   sessionIdsNamingTheirUid(provider);
+  interactionsKeepTheSignInTime(provider);
   if (deps.codeIds) codeIdsNamingTheirReads(provider, deps.codeIds);
   provider.use(authorizationServerMetadata);
   // No proxy header is trusted: the scheme and host are the public origin's (functions/oidc.ts pins
@@ -470,6 +473,44 @@ function acceptOwnAudienceAtUserinfo(provider: Provider, issuerUrl: string): voi
 function includeSidForEveryClient(provider: Provider): void {
   Object.defineProperty(provider.Client.prototype, 'includeSid', {
     value: () => true,
+    configurable: true,
+    writable: true,
+  });
+}
+
+/**
+ * An interaction keeps, with the rest of the session it was made for, when that session's person signed
+ * in (`loginTs`, the ID token's `auth_time`). The provider keeps only the session's account, uid, cookie,
+ * `acr` and `amr` in it, and a login result without `ts` is a sign-in now: the steps that change whom the
+ * session acts for without authenticating anyone (choosing an enterprise, going back to personal use,
+ * interactions.ts) would have made an old sign-in look fresh, and a platform's `max_age` pass without the
+ * password. Taken from the request's own session when the interaction is first saved (the authorization
+ * request, or the resume that opens the next step), and only for the session the interaction names; no
+ * table call, about 20 bytes more in its cookie.
+ */
+function interactionsKeepTheSignInTime(provider: Provider): void {
+  interface InteractionLike {
+    session?: { uid?: string; loginTs?: number };
+  }
+  const prototype = provider.Interaction.prototype as unknown as {
+    save(this: InteractionLike, ttl: number): Promise<string>;
+  };
+  const save = prototype.save;
+  Object.defineProperty(prototype, 'save', {
+    value(this: InteractionLike, ttl: number) {
+      const current = (Provider.ctx as KoaContextWithOIDC | undefined)?.oidc?.session as
+        { uid?: string; loginTs?: unknown } | undefined;
+      const session = this.session;
+      if (
+        session?.uid !== undefined &&
+        session.loginTs === undefined &&
+        current?.uid === session.uid &&
+        typeof current.loginTs === 'number'
+      ) {
+        session.loginTs = current.loginTs;
+      }
+      return save.call(this, ttl);
+    },
     configurable: true,
     writable: true,
   });
@@ -750,6 +791,16 @@ export function providerAdapter(
     }
 
     override async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // An interaction first saved, at the authorization request: refused now (the platform gets
+      // `invalid_request` at its redirect URI) if the sign-in's later steps could not keep it in a cookie,
+      // rather than failing after the person typed their password (interaction-budget.ts).
+      if (this.#model === 'Interaction' && Provider.ctx?.oidc?.route === 'authorization') {
+        const problem = interactionBudgetProblem(id, payload, Math.floor(Date.now() / 1000) + expiresIn, {
+          issuerUrl,
+          secure: servedOverHttps(issuerUrl),
+        });
+        if (problem) throw new errors.InvalidRequest(problem);
+      }
       try {
         await super.upsert(id, payload, expiresIn);
       } catch (error) {

@@ -361,3 +361,39 @@ export const storedAccessToken = (
     scope: options.scope ?? 'openid licences entity',
     extra: options.extra,
   });
+
+/**
+ * The single sign-on session `ua` holds (its cookie `session`, the local runtime's plain-http name): its id
+ * and its payload as stored.
+ */
+export async function sessionOf(
+  runtime: TestRuntime,
+  ua: UserAgent,
+): Promise<{ id: string; payload: Record<string, unknown> }> {
+  const pair = ua
+    .cookieHeader(new URL('/', runtime.baseUrl))
+    .split('; ')
+    .find((one) => one.startsWith('session='));
+  if (!pair) throw new Error('the browser holds no session');
+  const id = pair.slice('session='.length);
+  const payload = await new (dependencies().adapter)('Session').find(id);
+  if (!payload) throw new Error('the session is not stored');
+  return { id, payload };
+}
+
+/**
+ * Moves the sign-in of the session `ua` holds `seconds` into the past (its `loginTs`, which becomes the ID
+ * token's `auth_time`), as if the person had typed their password that long ago: the sign-in time the
+ * session itself stores, read back by the provider at the next request. Returns the new `loginTs`.
+ */
+export async function signedInAgo(runtime: TestRuntime, ua: UserAgent, seconds: number): Promise<number> {
+  const { id, payload } = await sessionOf(runtime, ua);
+  const loginTs = (payload.loginTs as number) - seconds;
+  const now = Math.floor(Date.now() / 1000);
+  await new (dependencies().adapter)('Session').upsert(
+    id,
+    { ...payload, loginTs },
+    (payload.exp as number) - now,
+  );
+  return loginTs;
+}

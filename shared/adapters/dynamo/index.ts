@@ -47,9 +47,8 @@ import { DynamoPendingWork } from './pending-work.js';
 import type { PendingWorkIndex } from '../../pending-work/pending-work.js';
 import { DynamoLoginAttemptStore } from './login-attempt-store.js';
 import {
-  clientStillRegistered,
   createDynamoAdapter,
-  findAccessToken,
+  findBearerToken,
   readAheadCodeExchange,
   withRequestReads,
 } from './oidc-adapter.js';
@@ -249,7 +248,9 @@ export const dynamoClientStore = (
 /**
  * Bearer tokens of the service's API: found by hash, and only while their client is still registered (the
  * built-in clients, which the provider finds in code, always are), so that deleting a client ends its
- * tokens on their next request without finding them.
+ * tokens on their next request without finding them. A token bound to its sign-in session comes with
+ * `stillBound`, which reads that session and the token's grant ({@link findBearerToken}): `authenticate`
+ * asks it once the token is otherwise accepted.
  *
  * @example
  * ```ts
@@ -266,11 +267,15 @@ export const dynamoAccessTokens =
   ): AccessTokenLookup =>
   async (token) => {
     const deps = { doc: table, tableName: table.tableName, clock, clientCacheSeconds };
-    const record = await findAccessToken(deps, token);
-    if (!record?.clientId) return undefined;
-    const registered =
-      builtInClientIds.includes(record.clientId) || (await clientStillRegistered(deps, record.clientId));
-    return registered ? { ...record, clientId: record.clientId } : undefined;
+    const found = await findBearerToken(deps, token, builtInClientIds);
+    if (!found) return undefined;
+    const { payload, stillBound } = found;
+    return {
+      ...payload,
+      clientId: payload.clientId as string,
+      expiresWithSession: payload.expiresWithSession === true,
+      ...(stillBound && { stillBound }),
+    };
   };
 /** The supervision counters (statistics per day, issuer and type). */
 export const dynamoStatisticsStore = (table: TableConnection): StatisticsStore =>

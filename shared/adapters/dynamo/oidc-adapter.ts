@@ -215,6 +215,26 @@ async function getClient(deps: DynamoAdapterDeps, id: string): Promise<OidcItem 
   return item;
 }
 
+/** Whether this container keeps `id`'s registration, fresh: reading it then costs no call. */
+function clientKnown(deps: DynamoAdapterDeps, id: string): boolean {
+  const cached = clientCache(deps)?.get(id);
+  return cached !== undefined && cached.until > deps.clock.now();
+}
+
+/**
+ * Keeps a client's registration read some other way (a batch) as {@link getClient} keeps what it reads:
+ * not when this process changed a client since the read began (`readSince`, a count of the changes).
+ */
+function keepClient(deps: DynamoAdapterDeps, id: string, item: OidcItem, readSince: number): void {
+  const cache = clientCache(deps);
+  if (!cache) return;
+  if (readSince !== clientChanges) {
+    cache.delete(id);
+    return;
+  }
+  cache.set(id, { item: structuredClone(item), until: deps.clock.now() + deps.clientCacheSeconds! * 1000 });
+}
+
 /**
  * What this container last read or wrote of each session (its payload without the times, and when the item
  * expires), so that the provider's re-save of a session it did not change, at the end of every request
@@ -654,19 +674,22 @@ async function readAheadForSession(deps: DynamoAdapterDeps, payload: AdapterPayl
   await readAhead(deps, currentReads()!, [oidcItemKey('Grant', grantId), keys.accountById(person)]);
 }
 
-/** Reads `wanted` in one BatchGetItem (retrying unprocessed keys) and keeps them in `reads`. */
-async function readAhead(
+/**
+ * Reads `keysWanted` in one BatchGetItem, consistently, retrying the keys DynamoDB leaves unprocessed: by
+ * `readKey`, each key read (its live item, or undefined for none or expired); a key still unprocessed
+ * after the retries is not in the answer.
+ */
+async function batchRead(
   deps: DynamoAdapterDeps,
-  reads: Map<string, { item: OidcItem | undefined }>,
-  keysWanted: ItemKey[],
-): Promise<void> {
+  keysWanted: readonly ItemKey[],
+): Promise<Map<string, OidcItem | undefined>> {
   // DynamoDB refuses a batch naming a key twice.
   const wanted = [...new Map(keysWanted.map((key) => [readKey(deps.tableName, key), key])).values()];
-  if (wanted.length === 0) return;
+  const answer = new Map<string, OidcItem | undefined>();
+  if (wanted.length === 0) return answer;
   let requests: ItemKey[] = wanted;
   const found: OidcItem[] = [];
   for (let attempt = 0; requests.length > 0; attempt += 1) {
-    // Keys left unprocessed after retries are simply not read ahead: the provider then reads them itself.
     if (attempt === BATCH_ATTEMPTS) break;
     if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000) * Math.random());
     const { Responses, UnprocessedKeys } = await deps.doc.send(
@@ -679,8 +702,19 @@ async function readAhead(
   for (const key of wanted) {
     if (requests.some((left) => left.pk === key.pk && left.sk === key.sk)) continue;
     const item = found.find((candidate) => candidate.pk === key.pk && candidate.sk === key.sk);
-    reads.set(readKey(deps.tableName, key), { item: item && !isExpired(item, now) ? item : undefined });
+    answer.set(readKey(deps.tableName, key), item && !isExpired(item, now) ? item : undefined);
   }
+  return answer;
+}
+
+/** Reads `wanted` in one BatchGetItem ({@link batchRead}) and keeps them in `reads`. */
+async function readAhead(
+  deps: DynamoAdapterDeps,
+  reads: Map<string, { item: OidcItem | undefined }>,
+  keysWanted: ItemKey[],
+): Promise<void> {
+  // Keys left unprocessed after retries are simply not read ahead: the provider then reads them itself.
+  for (const [key, item] of await batchRead(deps, keysWanted)) reads.set(key, { item });
 }
 
 async function batchDelete(deps: DynamoAdapterDeps, keys: ItemKey[]): Promise<void> {
@@ -1109,4 +1143,128 @@ export async function findAccessToken(
 export async function clientStillRegistered(deps: DynamoAdapterDeps, clientId: string): Promise<boolean> {
   if (clientId.length === 0 || !fits(clientId)) return false;
   return (await getClient(deps, clientId)) !== undefined;
+}
+
+/** A bearer token a resource server accepts, as {@link findBearerToken} finds it. */
+export interface BearerToken {
+  /** The provider's payload, with `jti`. */
+  payload: AdapterPayload;
+  /**
+   * For a token that ends with the session it was issued in (`expiresWithSession`): whether that session
+   * and the token's grant still hold it ({@link sessionBindingHolds}), read on the first call (one
+   * BatchGetItem of the session and the grant, none when they were read with the client) and answered
+   * from that read after. Asked once the token is otherwise accepted, so that a refusal for audience or
+   * scope costs no read of it.
+   */
+  stillBound?: () => Promise<boolean>;
+}
+
+/**
+ * A bearer token of our API, for a resource server: found by hash ({@link findAccessToken}), live, its
+ * client still registered ({@link clientStillRegistered}; `builtInClientIds` always are), and, for a token
+ * bound to its session, the means to check that binding ({@link BearerToken.stillBound}), as
+ * oidc-provider checks it for its own endpoints (`checkSessionBinding`, and the grant userinfo loads). The
+ * fewest round trips: the token's read, then, when the client's registration is not kept in this
+ * container, that one read; for a session-bound token, the session and grant are read in the same
+ * BatchGetItem as the client, or alone when the client is kept. Undefined for a token not found, or of a
+ * client no longer registered.
+ *
+ * @example
+ * ```ts
+ * const found = await findBearerToken(deps, bearer, builtInClientIds);
+ * if (found?.stillBound && !(await found.stillBound())) throw new UnauthenticatedError('…', 'invalid_token');
+ * ```
+ */
+export async function findBearerToken(
+  deps: DynamoAdapterDeps,
+  token: string,
+  builtInClientIds: readonly string[],
+): Promise<BearerToken | undefined> {
+  const payload = await findAccessToken(deps, token);
+  const clientId = payload?.clientId;
+  if (typeof clientId !== 'string' || clientId.length === 0 || !fits(clientId)) return undefined;
+  const builtIn = builtInClientIds.includes(clientId);
+  if (!payload!.expiresWithSession) {
+    return builtIn || (await clientStillRegistered(deps, clientId)) ? { payload: payload! } : undefined;
+  }
+  const binding = bindingKeys(payload!);
+  const now = () => epochSeconds(deps.clock);
+  /** The session and grant as read, checked against the token. */
+  const holds = (read: Map<string, OidcItem | undefined>) =>
+    binding !== undefined &&
+    sessionBindingHolds(
+      payload!,
+      read.get(readKey(deps.tableName, binding.session)),
+      read.get(readKey(deps.tableName, binding.grant)),
+      now(),
+    );
+  const readBinding = async (also: readonly ItemKey[]) => {
+    const wanted = [...also, ...(binding ? [binding.session, binding.grant] : [])];
+    const read = await batchRead(deps, wanted);
+    // Fail closed, and say why: a key DynamoDB would not read is no answer about the session.
+    if (wanted.some((key) => !read.has(readKey(deps.tableName, key)))) {
+      throw new Error('the session of an access token could not be read (throttled)');
+    }
+    return read;
+  };
+  if (builtIn || clientKnown(deps, clientId)) {
+    let bound: Promise<boolean> | undefined;
+    const stillBound = () => (bound ??= binding ? readBinding([]).then(holds) : Promise.resolve(false));
+    return builtIn || (await clientStillRegistered(deps, clientId))
+      ? { payload: payload!, stillBound }
+      : undefined;
+  }
+  // The client's registration is read anyway: the session and grant come with it, in one round trip.
+  const clientKey = oidcItemKey('Client', clientId);
+  const readSince = clientChanges;
+  const read = await readBinding([clientKey]);
+  const client = read.get(readKey(deps.tableName, clientKey));
+  if (!client) return undefined;
+  keepClient(deps, clientId, client, readSince);
+  const bound = holds(read);
+  return { payload: payload!, stillBound: () => Promise.resolve(bound) };
+}
+
+/** The keys of what a session-bound token rests on: its session (by uid) and its grant; none when malformed. */
+function bindingKeys(token: AdapterPayload): { session: ItemKey; grant: ItemKey } | undefined {
+  const { sessionUid, grantId } = token;
+  if (typeof sessionUid !== 'string' || sessionUid.length === 0 || sessionUid.includes('.')) return undefined;
+  if (!fits(sessionUid) || typeof grantId !== 'string' || grantId.length === 0 || !fits(grantId)) {
+    return undefined;
+  }
+  return { session: keys.oidc('Session', sessionUid), grant: oidcItemKey('Grant', grantId) };
+}
+
+/**
+ * Whether a session-bound token's session and grant, as read, still hold it: the session (stored under
+ * its uid, shared/sso/session-ids.ts) is live, is the token's, is signed in as the token's account and
+ * holds the token's grant for the token's client, as oidc-provider's `checkSessionBinding` asks; and the
+ * grant is live, of that client and account, as userinfo's `loadAccessTokenGrant` asks. A logout (the
+ * session destroyed), an entity switch (the session ended), a revoked grant (its item deleted by key,
+ * whatever the eventually consistent index found of its tokens) each end the token here. A session stored
+ * under the provider's own id form (before ids named their uid) is not found under its uid: its tokens
+ * are refused (fail closed) until the next sign-in renews its id.
+ */
+function sessionBindingHolds(
+  token: AdapterPayload,
+  session: OidcItem | undefined,
+  grant: OidcItem | undefined,
+  nowSeconds: number,
+): boolean {
+  if (!session || !grant) return false;
+  const live = (payload: AdapterPayload) => typeof payload.exp !== 'number' || payload.exp > nowSeconds;
+  const stored = session.payload;
+  const authorizations = stored.authorizations as Record<string, { grantId?: unknown }> | undefined;
+  const clientId = token.clientId as string;
+  const held =
+    authorizations && Object.hasOwn(authorizations, clientId) ? authorizations[clientId]?.grantId : undefined;
+  return (
+    live(stored) &&
+    stored.uid === token.sessionUid &&
+    stored.accountId === token.accountId &&
+    held === token.grantId &&
+    live(grant.payload) &&
+    grant.payload.clientId === clientId &&
+    grant.payload.accountId === token.accountId
+  );
 }

@@ -1,5 +1,5 @@
 import { epochSeconds, type Clock } from '../../clock.js';
-import type { AccessTokenLookup } from '../../http/authenticate.js';
+import { sessionStillHolds, type AccessTokenLookup } from '../../http/authenticate.js';
 import { parseAccountId } from '../../identifiers/account-id.js';
 import { walletClientId } from '../../identifiers/client-ids.js';
 import type { AccountStore } from '../../identity/account-store.js';
@@ -22,7 +22,8 @@ export interface Approver {
 
 /**
  * The person a wallet session stands for, as the API would see its access token: the token must still be
- * stored and unexpired (a revoked or signed-out session approves nothing), and the level is the lower of
+ * stored, unexpired and, bound to its sign-in session, held by it (a revoked or signed-out session
+ * approves nothing), and the level is the lower of
  * the account's and the sign-in's (`signedInLevel`, the same rule that gates licences). While acting for
  * an entity, the approver is the acting person: scan-to-login signs in a person, who may then choose an
  * entity on the platform as after any sign-in.
@@ -42,7 +43,8 @@ export async function approverOf(
     !record?.accountId ||
     record.clientId !== walletClientId ||
     record.exp === undefined ||
-    record.exp <= epochSeconds(deps.clock)
+    record.exp <= epochSeconds(deps.clock) ||
+    !(await sessionStillHolds(record))
   )
     return undefined;
   const subject = parseAccountId(record.accountId);

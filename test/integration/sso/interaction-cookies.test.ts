@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDependencies, type Dependencies } from '../../../functions/composition/dependencies.js';
 import { interactionCookieKey } from '../../../shared/sso/derived-secrets.js';
 import { InteractionCookies, MAX_INTERACTION_COOKIE_BYTES } from '../../../shared/sso/interaction-cookies.js';
+import { INTERACTION_COOKIE_MARGIN_BYTES } from '../../../shared/sso/interaction-budget.js';
 import {
   citizenAnswers,
   adminToken,
   authorizationRequest,
   exchange,
   registerPlatform,
+  runFlow,
   type AuthorizationRequest,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
@@ -410,5 +412,80 @@ describe('the sign-in under way, in a sealed cookie', () => {
     expect(location.href.startsWith(platform.redirectUri)).toBe(true);
     expect(location.searchParams.get('error')).toBe('invalid_request');
     expect(location.searchParams.get('error_description')).toMatch(/too large/);
+  });
+
+  describe('a request is admitted only if the sign-in’s steps will fit (R21)', () => {
+    let sharing: RelyingParty;
+    /** A share of two licence types with a 50-character purpose, acting for the enterprise, and `state`. */
+    const request = (stateLength: number) =>
+      authorizationRequest(sharing, {
+        scope: 'openid profile entity',
+        state: 'S'.repeat(stateLength),
+        authorization_details: JSON.stringify([
+          {
+            type: 'licence_access',
+            licence_types: ['business-licence', 'production-operation-permit'],
+            purpose: '办'.repeat(50),
+          },
+        ]),
+      });
+    /** Whether `/authorize` admits the request with a `state` this long (the sign-in page, not an error). */
+    const admits = async (stateLength: number) => {
+      const answer = await fetch((await request(stateLength)).url, { redirect: 'manual' });
+      return (answer.headers.get('location') ?? '').startsWith('/interaction/');
+    };
+
+    beforeAll(async () => {
+      sharing = await registerPlatform(runtime, await adminToken(runtime), {
+        name: '企业授权 Enterprise sharing',
+        redirectUris: ['https://interaction-budget.example/cb'],
+        scopes: ['openid', 'profile', 'entity'],
+        authorizationDetailsTypes: ['licence_access'],
+      });
+    });
+
+    it('the largest admitted goes through password, enterprise, consent; one character more is refused at /authorize', async () => {
+      // The longest state admitted: admitted at 0, refused at 4,000, found by halving.
+      let [admitted, refused] = [0, 4000];
+      expect(await admits(admitted)).toBe(true);
+      expect(await admits(refused)).toBe(false);
+      while (refused - admitted > 1) {
+        const middle = Math.floor((admitted + refused) / 2);
+        if (await admits(middle)) admitted = middle;
+        else refused = middle;
+      }
+
+      // One more character: the platform is told at its redirect URI, before anyone signs in.
+      const tooLarge = await new UserAgent(runtime.baseUrl).request((await request(refused)).url);
+      expect(tooLarge.status).toBe(303);
+      const location = new URL(tooLarge.headers.get('location')!);
+      expect(location.href.startsWith(sharing.redirectUri)).toBe(true);
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('error_description')).toMatch(/too large/);
+      expect(tooLarge.headers.getSetCookie().filter((line) => line.startsWith('interaction-'))).toEqual([]);
+
+      // The longest admitted: every step's cookie fits, and the platform gets its code.
+      const largest: number[] = [];
+      const ua = new UserAgent(runtime.baseUrl, [], async (input, init) => {
+        const answer = await fetch(input, init);
+        for (const line of answer.headers.getSetCookie()) {
+          if (line.startsWith('interaction-')) largest.push(line.split(';')[0]!.length);
+        }
+        return answer;
+      });
+      const asked = await request(admitted);
+      const outcome = await runFlow(ua, asked.url, {
+        ...citizen(),
+        entity: runtime.credentials.entity.creditCode,
+        consent: true,
+      });
+      expect(outcome.steps).toEqual(['login', 'entity', 'consent']);
+      expect(outcome.callback?.searchParams.get('error')).toBeNull();
+      expect(outcome.callback?.searchParams.has('code')).toBe(true);
+      // Within the margin kept: the projection at /authorize was an upper bound.
+      expect(Math.max(...largest)).toBeLessThanOrEqual(
+        MAX_INTERACTION_COOKIE_BYTES - INTERACTION_COOKIE_MARGIN_BYTES,
+      );
+    });
   });
 });

@@ -23,6 +23,7 @@ import {
   refusal,
   registerPlatform,
   runFlow,
+  signedInAgo,
   type RelyingParty,
 } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
@@ -285,6 +286,28 @@ describe('step-up by acr_values', () => {
     const third = await authorizationRequest(platform, { acr_values: 'urn:elicence:loa:2', prompt: 'none' });
     const silent = await runFlow(ua, third.url, {});
     expect((await exchange(platform, third, silent.callback!)).claims()!.acr).toBe('urn:elicence:loa:3');
+  });
+
+  it('a step-up is an authentication: auth_time becomes its own, and amr adds sms to the password', async () => {
+    const p = await person();
+    const ua = browser();
+    const first = await authorizationRequest(platform);
+    const { callback } = await callbackOf(ua, first.url, { username: p.idNumber, password: p.password });
+    await exchange(platform, first, callback);
+    // The password was typed an hour ago; the SMS code is typed now.
+    const passwordAt = await signedInAgo(runtime, ua, 3600);
+    const stepUpStarts = Math.floor(Date.now() / 1000);
+    const second = await authorizationRequest(platform, {
+      acr_values: 'urn:elicence:loa:3',
+      max_age: '86400',
+    });
+    const outcome = await runFlow(ua, second.url, {});
+    expect(outcome.page!.html).toContain('获取验证码');
+    const done = await onToPlatform(ua, await stepUp(ua, outcome.page!.html, p.phone));
+    const claims = (await exchange(platform, second, done)).claims()!;
+    expect(claims).toMatchObject({ acr: 'urn:elicence:loa:3', amr: ['pwd', 'sms'] });
+    expect(claims.auth_time).toBeGreaterThanOrEqual(stepUpStarts);
+    expect(claims.auth_time).toBeGreaterThan(passwordAt);
   });
 
   it('a platform registered with minAcr gets level 3 without asking', async () => {

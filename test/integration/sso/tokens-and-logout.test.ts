@@ -2,14 +2,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dependencies } from '../../../functions/composition/dependencies.js';
 import {
   adminToken,
   authorizationRequest,
   callbackOf,
   demoPlatform,
   exchange,
+  getWithToken,
   refusal,
   registerPlatform,
+  sessionOf,
   signIn,
   verifyJwt,
   type RelyingParty,
@@ -189,6 +192,65 @@ describe('RP-initiated logout', () => {
     expect(shown.page?.status).toBe(400);
     expect(shown.page?.html).toContain('role="alert"');
     expect(shown.page?.html).not.toContain('op.logoutForm');
+  });
+});
+
+describe('a session-bound access token at our API', () => {
+  let app: RelyingParty;
+
+  beforeAll(async () => {
+    app = await registerPlatform(runtime, token, {
+      name: '自有应用 First-party app',
+      redirectUris: ['https://session-bound.example/cb'],
+      postLogoutRedirectUris: ['https://session-bound.example/signed-out'],
+      scopes: ['openid', 'licences', 'offline_access'],
+      firstParty: true,
+    });
+  });
+
+  /** `GET /me/licences` and `/userinfo` with `accessToken`: their statuses. */
+  const statuses = async (accessToken: string) => ({
+    me: (await getWithToken(runtime, '/me/licences', accessToken)).status,
+    userinfo: (
+      await fetch(`${runtime.baseUrl}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } })
+    ).status,
+  });
+
+  it('is refused once the person signs out, also where the session once gave the platform offline_access (R21)', async () => {
+    const ua = new UserAgent(runtime.baseUrl);
+    // A sign-in with offline_access marks the platform's grant in this session to outlive a logout…
+    const lasting = await signIn(
+      app,
+      ua,
+      { ...password(), consent: true },
+      { scope: 'openid licences offline_access', prompt: 'consent' },
+    );
+    expect(lasting.tokens.refresh_token).toBeTruthy();
+    // …and a later sign-in in the same session, without it, gets a token bound to the session.
+    const plain = await signIn(app, ua, {}, { scope: 'openid licences' });
+    expect(plain.steps).toEqual([]);
+    expect(plain.tokens.refresh_token).toBeUndefined();
+    expect(await statuses(plain.tokens.access_token)).toEqual({ me: 200, userinfo: 200 });
+
+    await logOut(ua, app, plain.tokens.id_token!, 'https://session-bound.example/signed-out');
+    // docs/openid-connect.md: when that session ends, the platform's access token is refused (401).
+    expect(await statuses(plain.tokens.access_token)).toEqual({ me: 401, userinfo: 401 });
+    // The token of the offline_access sign-in is not bound to the session: it outlives the logout.
+    expect((await statuses(lasting.tokens.access_token)).me).toBe(200);
+  });
+
+  it('is refused once its grant is gone, even where the revocation missed the token itself', async () => {
+    // Revoking a grant deletes its tokens as an eventually consistent index (gsi2) lists them, and the
+    // grant by its key: a token the index did not list yet is still stored, and must still be refused.
+    const ua = new UserAgent(runtime.baseUrl);
+    const { tokens } = await signIn(app, ua, password(), { scope: 'openid licences' });
+    expect((await statuses(tokens.access_token)).me).toBe(200);
+    const authorizations = (await sessionOf(runtime, ua)).payload.authorizations as Record<
+      string,
+      { grantId: string }
+    >;
+    await new (dependencies().adapter)('Grant').destroy(authorizations[app.clientId]!.grantId);
+    expect(await statuses(tokens.access_token)).toEqual({ me: 401, userinfo: 401 });
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BROWSER_BINDING_SECONDS,
   InteractionCookies,
+  interactionCookieBytes,
   MAX_INTERACTION_COOKIE_BYTES,
 } from '../../../shared/sso/interaction-cookies.js';
 
@@ -181,6 +182,19 @@ describe('InteractionCookies', () => {
     jar.write(uid, { state: 'x'.repeat(2000) }, now + 60);
     for (const line of jar.setCookies()) {
       expect(line.split(';')[0]!.length).toBeLessThanOrEqual(MAX_INTERACTION_COOKIE_BYTES);
+    }
+  });
+
+  it('knows the size of a cookie without sealing it: the same as the cookie it sets', () => {
+    for (const secure of [true, false]) {
+      // Every remainder of the base64 groups, and characters of three bytes.
+      for (const state of ['', 'x', 'xy', 'xyz', '办'.repeat(101), 'S'.repeat(2500)]) {
+        const payload = { returnTo: '/authorize/x', params: { state } };
+        const jar = cookies(secure).jar([], () => now);
+        jar.write(uid, payload, now + 3600);
+        const set = jar.setCookies().find((line) => line.includes(`interaction-${uid}=`))!;
+        expect(interactionCookieBytes(uid, payload, now + 3600, { secure })).toBe(set.split(';')[0]!.length);
+      }
     }
   });
 });
