@@ -131,7 +131,7 @@ describe('ElicenceStack', () => {
           name,
         ).toHaveLength(1);
       }
-      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(470);
+      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(480);
     });
 
     it('has exactly the routes of the route table, each to the function it names', () => {
