@@ -22,6 +22,7 @@ import {
   sharingGrants,
   platformSubject,
   platformConsents,
+  accountAudit,
 } from './composition/factories.js';
 import { ForbiddenError, InvalidInputError, ServiceError, TooManyRequestsError } from '../shared/errors.js';
 import { apiHandler } from '../shared/http/api-handler.js';
@@ -96,6 +97,8 @@ const dependencies = composition({
   sharingGrants,
   platformSubject,
   platformConsents,
+  // Registrations' and agents' audit entries saved until written: their own partition, no other pending work.
+  accountAudit,
 });
 type Dependencies = ReturnType<typeof dependencies>;
 const served = routesOf('accounts');

@@ -18,7 +18,7 @@ import {
   signerFor,
   peers,
   trailCursors,
-  issuerAudit,
+  operatorAudit,
 } from './composition/factories.js';
 import { apiHandler } from '../shared/http/api-handler.js';
 import { authenticateBearer } from '../shared/http/authenticate.js';
@@ -64,8 +64,9 @@ const dependencies = composition({
   signerFor,
   peers,
   trailCursors,
-  // Issuer changes' audit entries saved until written: their own partition, no other pending work.
-  issuerAudit,
+  // Operators' changes' audit entries (issuers', clients', peers') saved until written: their own
+  // partition, no other pending work.
+  operatorAudit,
 });
 const served = routesOf('admin');
 

@@ -321,11 +321,19 @@ const pendingWork = [partitions.pendingWork];
  */
 const pendingAudit = [partitions.pendingAudit];
 /**
- * Operators' changes of issuers, their audit entries saved as pending work (`pending-issuer-audit#`): a
- * partition apart from both others, so that `admin`, granted these alone, touches neither a licence's nor
- * a person's withdrawal's pending work, and `me` can plant no operator's entry.
+ * Operators' changes (of issuers, clients, peers), their audit entries saved as pending work
+ * (`pending-issuer-audit#`): a partition apart from the others, so that `admin`, granted these alone,
+ * touches neither a licence's nor a person's withdrawal's pending work, and no other function can plant
+ * an operator's entry.
  */
-const issuerAudit = [partitions.pendingIssuerAudit];
+const operatorAudit = [partitions.pendingIssuerAudit];
+/**
+ * The accounts function's changes (an account registered, an entity's agent appointed or withdrawn), their
+ * audit entries saved as pending work (`pending-account-audit#`): a partition apart from every other, so
+ * that `accounts`, granted these alone, touches no other function's pending work, and no other function
+ * can plant an entry of a registration or an appointment.
+ */
+const accountAudit = [partitions.pendingAccountAudit];
 /**
  * The audit puts of a licence change's pending work: its chained entry (`audit#`, a chain's registration
  * `audit-chain#` first) and, in the same TransactWriteItems, its key's mark (`audit-once#`), which makes a
@@ -455,8 +463,10 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // writes audit entries (conditional put), derives client secrets (the client-secret key; rotates a
   // client onto it) and creates issuer keys. It never signs with the platform key. Onboarding makes
   // several calls in a row and undoes them on failure. An issuer's key rotated or withdrawn, or the issuer
-  // withdrawn, is one transaction of the issuer's versioned put and the put of its audit entry's pending
-  // work (`pending-issuer-audit#`, {@link issuerAudit}), which is then released on a failure (update) and
+  // withdrawn, a client's members changed (its events endpoint, its secret rotated), a peer registered or
+  // removed, is one transaction of that write (the issuer's or the peer's versioned put, the client's
+  // conditional update, the peer's conditional delete) and the put of its audit entry's pending work
+  // (`pending-issuer-audit#`, {@link operatorAudit}), which is then released on a failure (update) and
   // removed (conditional delete) once the entry is written once (its `audit-once#` mark with it).
   admin: {
     table: {
@@ -704,12 +714,16 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
   // People's accounts. Registration (shared/identity/register-person.ts): the source's registration counter (get,
   // conditional put), the ID number's lookup key (MAC), the account and the population registry (get),
   // scrypt, the ID number encrypted with the PII key, the account and its ID-number claim (conditional puts;
-  // the account is deleted again when the claim is lost to a concurrent registration), an audit entry
-  // (conditional put). Entities and agents (shared/identity/entities.ts): the access token (get), the
+  // the claim in one transaction with the put of its audit entry's pending work, `pending-account-audit#`,
+  // {@link accountAudit}; the account is deleted again when the claim is lost to a concurrent
+  // registration). Entities and agents (shared/identity/entities.ts): the access token (get), the
   // person by id (gsi1, then get), who may act for what (as the holder API: get; gsi1 for registry entities
   // by representative and appointments by person), an entity's agents (gsi2, then get), entity accounts
-  // and appointments written (conditional
-  // put; a withdrawal is a versioned put), audit entries (conditional put). A phone given at registration:
+  // and appointments written (conditional put; a withdrawal is a versioned put), an appointment and a
+  // withdrawal each in one transaction with the put of its audit entry's pending work (as the
+  // registration's). That pending work is then released on a failure (update) and removed (conditional
+  // delete) once its entry is written once (its `audit-once#` mark with it); other audit entries
+  // (conditional put). A phone given at registration:
   // the local carrier registry (get, the phone digested with the MAC key), the phone encrypted with the PII
   // key; it asks for one-time codes by SMS (confirming a phone on the /register page, register-phone-code.ts):
   // one job per request in the batch table (conditional put `sms-job#`, the phone and ID number sealed with
@@ -757,8 +771,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.smsCheckLimits,
           partitions.notices,
           partitions.smsUsed,
+          partitions.pendingAccountAudit,
         ],
-        UpdateItem: [partitions.smsTry, partitions.smsCheckLimits, ...closurePasswordCounters],
+        UpdateItem: [
+          partitions.smsTry,
+          partitions.smsCheckLimits,
+          ...closurePasswordCounters,
+          partitions.pendingAccountAudit,
+        ],
         DeleteItem: [
           partitions.smsSendLimits,
           partitions.smsCheckLimits,
@@ -767,12 +787,14 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.passkey,
           partitions.oidcModel('Grant'),
           ...closurePasswordCounters,
+          partitions.pendingAccountAudit,
         ],
         BatchWriteItem: [...grantMembers, partitions.oidcModel('Grant'), partitions.oidcModel('Session')],
       },
       queries: ['gsi1', 'gsi2'],
     },
-    auditTable: { items: { PutItem: [partitions.audit, partitions.auditChain] } },
+    // Registrations' and agents' entries written once under their keys ({@link pendingAuditWrites}).
+    auditTable: { items: { PutItem: pendingAuditWrites } },
     lookupMac: true,
     batchTable: { items: { PutItem: [partitions.smsJob] } },
     pii: 'encrypt',
@@ -959,11 +981,12 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
     platformKey: 'sign',
   },
   // The reconciler (functions/pending-work-reconciler.ts, every minute): the pending work changes left undone
-  // (query of the `pending-work#`, `pending-audit#` and `pending-issuer-audit#` shards; claimed, released
-  // by update, removed by conditional delete):
+  // (query of the `pending-work#`, `pending-audit#`, `pending-issuer-audit#` and `pending-account-audit#`
+  // shards; claimed, released by update, removed by conditional delete):
   // each licence (get; its marker cleared by update), its status list (get, versioned put) and its audit
-  // entries, or the audit entry a withdrawal's or an issuer change's pending work carries (in the query's
-  // answer), written once under their keys (a transaction's conditional puts, {@link pendingAuditWrites}).
+  // entries, or the audit entry a withdrawal's, an operator's change's or an account's change's pending
+  // work carries (in the query's answer), written once under their keys (a transaction's conditional puts,
+  // {@link pendingAuditWrites}).
   // No key: it signs nothing.
   'pending-work-reconciler': {
     table: {
@@ -975,10 +998,11 @@ export const functionGrants: Record<FunctionName, FunctionGrants> = deepFrozen({
           partitions.pendingWork,
           partitions.pendingAudit,
           partitions.pendingIssuerAudit,
+          partitions.pendingAccountAudit,
         ],
-        DeleteItem: [...pendingWork, ...pendingAudit, ...issuerAudit],
+        DeleteItem: [...pendingWork, ...pendingAudit, ...operatorAudit, ...accountAudit],
       },
-      partitionQueries: [...pendingWork, ...pendingAudit, ...issuerAudit],
+      partitionQueries: [...pendingWork, ...pendingAudit, ...operatorAudit, ...accountAudit],
     },
     auditTable: { items: { PutItem: pendingAuditWrites } },
   },

@@ -1,8 +1,9 @@
 import { composition } from './composition/dependencies.js';
 import {
+  accountAudit,
   audit,
   doc,
-  issuerAudit,
+  operatorAudit,
   licences,
   pendingAudit,
   pendingWork,
@@ -19,7 +20,8 @@ const dependencies = composition({
   audit,
   pendingWork,
   pendingAudit,
-  issuerAudit,
+  operatorAudit,
+  accountAudit,
 });
 
 /** Pointers one run takes at most: a run stays well within its timeout; the next takes the rest. */
@@ -30,9 +32,11 @@ const PER_RUN = 500;
  * left undone, older than `PENDING_WORK_AGE_SECONDS` (a Lambda timeout, a `status_list_contended` 503, an
  * audit write that failed, a process gone between a change's write and its audit write): a licence's
  * `licence.issued`/status audit entry, once, and its status-list entry; a withdrawal's
- * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction; an operator's change
- * of an issuer's (`issuer.key-rotated`, `issuer.key-withdrawn`, `issuer.withdrawn`), once, saved by the
- * issuer's own write (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
+ * `authorization.withdrawn` entry, once, saved by the withdrawal's own transaction; an operator's change's
+ * (of an issuer: `issuer.key-rotated`, `issuer.key-withdrawn`, `issuer.withdrawn`; `client.updated`,
+ * `client.secret_rotated`; `peer.registered`, `peer.removed`) and an account's change's
+ * (`account.registered`, `agent.appointed`, `agent.withdrawn`), once, saved by the change's own write
+ * (shared/reconciler/reconcile-pending-work.ts). What fails again is logged (and alarmed, docs/operating.md) and stays
  * for the next run.
  */
 export async function handler(): Promise<{ completed: number; failed: number; skipped: number }> {

@@ -27,7 +27,8 @@ import {
   dynamoIssuerStore,
   dynamoLicenceStore,
   dynamoPendingAudit,
-  dynamoIssuerAudit,
+  dynamoOperatorAudit,
+  dynamoAccountAudit,
   dynamoPendingWork,
   dynamoLoginAttemptStore,
   dynamoOidcAdapter,
@@ -241,10 +242,15 @@ export const pendingWork = (c: Needs<'doc'>) => dynamoPendingWork(c.doc);
  */
 export const pendingAudit = (c: Needs<'doc'>) => dynamoPendingAudit(c.doc);
 /**
- * Operators' changes of issuers, their audit entries saved until written: a partition apart from both
+ * Operators' changes (of issuers, clients, peers), their audit entries saved until written: a partition apart from both
  * above, so that `admin` is granted these alone, and no other function can plant an operator's entry.
  */
-export const issuerAudit = (c: Needs<'doc'>) => dynamoIssuerAudit(c.doc);
+export const operatorAudit = (c: Needs<'doc'>) => dynamoOperatorAudit(c.doc);
+/**
+ * The accounts function's changes (an account registered, an entity's agent appointed or withdrawn), their
+ * audit entries saved until written: a partition of their own, so that `accounts` is granted these alone.
+ */
+export const accountAudit = (c: Needs<'doc'>) => dynamoAccountAudit(c.doc);
 export const idempotency = (c: Needs<'doc'>) => dynamoIdempotencyStore(c.doc, c.clock);
 export const audit = (c: Needs<'doc'>) => dynamoAuditTrail(c.doc);
 /** `audit` with group commit (`POST /verify`): concurrent entries written together, each awaited. */

@@ -126,8 +126,13 @@ export interface Dependencies extends Connections {
   pendingWork: PendingWorkIndex;
   /** Withdrawals' audit entries saved until written: a partition apart from licences' pointers. */
   pendingAudit: PendingWorkIndex;
-  /** Operators' changes of issuers, their audit entries saved until written: a partition of their own. */
-  issuerAudit: PendingWorkIndex;
+  /** Operators' changes (of issuers, clients, peers), their audit entries saved until written: a partition of their own. */
+  operatorAudit: PendingWorkIndex;
+  /**
+   * The accounts function's changes (an account registered, an entity's agent appointed or withdrawn),
+   * their audit entries saved until written: a partition of their own.
+   */
+  accountAudit: PendingWorkIndex;
   idempotency: IdempotencyStore;
   audit: AuditTrail;
   /** A licence's audit entries a page at a time: what the API answers (never the whole trail). */

@@ -1,4 +1,5 @@
 import type { ClientMetadata } from 'oidc-provider';
+import type { Trace } from '../pending-work/pending-work.js';
 
 /**
  * Where OAuth clients are registered: the same records the OpenID provider loads. Contract: `save`
@@ -12,7 +13,13 @@ import type { ClientMetadata } from 'oidc-provider';
  */
 export interface ClientStore {
   save(metadata: ClientMetadata & { client_id: string }): Promise<void>;
-  update(clientId: string, change: ClientChange): Promise<boolean>;
+  /**
+   * Writes the change with the pointer that carries its audit entry (`trace`,
+   * shared/pending-work/pending-work.ts, in the index of operators' changes), all or nothing: an
+   * operator's change of a client is never made untraced. Another write of the client under way at that
+   * moment may refuse it (`ConflictError` `client_changed`, nothing written: ask again).
+   */
+  update(clientId: string, change: ClientChange, trace: Trace): Promise<boolean>;
   delete(clientId: string): Promise<void>;
   find(clientId: string): Promise<ClientMetadata | undefined>;
 }

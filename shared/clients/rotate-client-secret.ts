@@ -1,7 +1,6 @@
-import type { AuditTrail } from '../audit/audit-trail.js';
-import type { Clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { logger } from '../logger.js';
+import { saveClientChange, type ClientChangeDependencies } from './client-audit.js';
 import {
   knownSecretMarkers,
   onClientSecretKey,
@@ -9,7 +8,6 @@ import {
   secretVersionOf,
   type ClientSecrets,
 } from './client-secrets.js';
-import type { ClientStore } from './client-store.js';
 import type { RegisteredClient } from './register-client.js';
 
 /** Who asks for a rotation: the operator's client, and the request (for the audit entry). */
@@ -29,10 +27,12 @@ export interface RotationContext {
  * members saved meanwhile is kept.
  *
  * Every rotation is recorded (`client.secret_rotated`: the operator's client, the client rotated, the new
- * version; never the secret) before the secret is answered: a rotation hands a working secret of any
- * issuer's or operator's client to the caller, and locks its holder out. When the entry cannot be written
- * no secret is answered (the record already names the new version, which nobody was shown: rotating again
- * gives the next one, recorded).
+ * version; never the secret) in the same write as the rotation (`saveClientChange`), and written before
+ * the secret is answered: a rotation hands a working secret of any issuer's or operator's client to the
+ * caller, and locks its holder out. When the entry cannot be written at once no secret is answered (the
+ * record already names the new version, which nobody was shown: rotating again gives the next one); the
+ * rotation stands, traced all the same: the reconciler writes its entry a minute later (it used to be
+ * lost).
  *
  * @throws NotFoundError `client_not_found` for a client not registered (the service's own page clients
  *   are not: their secrets derive from the web key).
@@ -50,7 +50,7 @@ export interface RotationContext {
 export async function rotateClientSecret(
   clientId: string,
   context: RotationContext,
-  deps: { clients: ClientStore; secrets: ClientSecrets; audit: AuditTrail; clock: Clock },
+  deps: ClientChangeDependencies & { secrets: ClientSecrets },
 ): Promise<RegisteredClient & { clientSecret: string }> {
   const found = await deps.clients.find(clientId);
   if (!found) throw new NotFoundError(`No client ${clientId}`, 'client_not_found');
@@ -85,20 +85,22 @@ export async function rotateClientSecret(
   const current = secretVersionOf(markers);
   const version = current === undefined ? 1 : current + 1;
   const next = onClientSecretKey(version);
-  // Its secret's markers alone: an operator's change saved meanwhile (`updateClient`) stays.
-  const written = await deps.clients.update(clientId, {
-    set: next,
-    ...(next.secret_version === undefined && { remove: ['secret_version'] }),
-  });
-  if (!written) throw new NotFoundError(`No client ${clientId}`, 'client_not_found');
-  // Not caught: without its entry the rotation answers no secret (fail closed).
-  await deps.audit.record({
-    at: new Date(deps.clock.now()).toISOString(),
-    actor: context.clientId,
-    action: 'client.secret_rotated',
-    targetClientId: clientId,
-    secretVersion: version,
-    ...(context.requestId !== undefined && { requestId: context.requestId }),
-  });
+  // Its secret's markers alone: an operator's change saved meanwhile (`updateClient`) stays. With them
+  // its trace (a client deleted meanwhile: 404, nothing written).
+  await saveClientChange(
+    clientId,
+    { set: next, ...(next.secret_version === undefined && { remove: ['secret_version'] }) },
+    {
+      at: new Date(deps.clock.now()).toISOString(),
+      actor: context.clientId,
+      action: 'client.secret_rotated',
+      targetClientId: clientId,
+      secretVersion: version,
+      ...(context.requestId !== undefined && { requestId: context.requestId }),
+    },
+    deps,
+    // The new secret is answered only once its rotation's entry is written (fail closed).
+    { discloses: true },
+  );
   return { clientId, clientSecret: await deps.secrets.secretFor(clientId, next) };
 }

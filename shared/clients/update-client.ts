@@ -1,7 +1,5 @@
-import type { AuditTrail } from '../audit/audit-trail.js';
-import type { Clock } from '../clock.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import type { ClientStore } from './client-store.js';
+import { saveClientChange, type ClientChangeDependencies } from './client-audit.js';
 import { eventsUriNeedsSignIn, type UpdateClientInput, type UpdatedClient } from './register-client.js';
 import type { RotationContext } from './rotate-client-secret.js';
 
@@ -19,8 +17,10 @@ import type { RotationContext } from './rotate-client-secret.js';
  *    record read in step 1 would put the old secret's version back. A client deleted meanwhile is 404.
  *    The provider's storage forgets its cached copy in this process; other containers read it within
  *    `CLIENT_CACHE_SECONDS`.
- * 4. Records `client.updated` (the operator's client, the client changed, what changed), awaited: a
- *    change without its trace fails the request (the change stays, and asking again records it).
+ * 4. With it, in the same write, its trace, `client.updated` (the operator's client, the client changed,
+ *    what changed: `saveClientChange`), then written: never a change without it. An entry that cannot be
+ *    written now is written by the reconciler a minute later; the change stands and is answered (it used
+ *    to answer 5xx with the change made and no entry, unless the operator asked again).
  *
  * @example
  * ```ts
@@ -31,7 +31,7 @@ export async function updateClient(
   clientId: string,
   input: UpdateClientInput,
   context: RotationContext,
-  deps: { clients: ClientStore; audit: AuditTrail; clock: Clock },
+  deps: ClientChangeDependencies,
 ): Promise<UpdatedClient> {
   // 1. The client as registered.
   const found = clientId.length <= 200 ? await deps.clients.find(clientId) : undefined;
@@ -42,20 +42,20 @@ export async function updateClient(
       errors: [{ path: 'eventsUri', message: eventsUriNeedsSignIn, code: 'invalid' }],
     });
   }
-  // 3. The change, and only it.
-  const updated = await deps.clients.update(
+  // 3, 4. The change, and only it, with its trace: who changed which client, to what (an endpoint is no
+  // one's personal data).
+  await saveClientChange(
     clientId,
     input.eventsUri ? { set: { events_uri: input.eventsUri } } : { remove: ['events_uri'] },
+    {
+      at: new Date(deps.clock.now()).toISOString(),
+      actor: context.clientId,
+      action: 'client.updated',
+      targetClientId: clientId,
+      reason: input.eventsUri ? `eventsUri ${input.eventsUri}` : 'eventsUri removed',
+      ...(context.requestId !== undefined && { requestId: context.requestId }),
+    },
+    deps,
   );
-  if (!updated) throw new NotFoundError(`No client ${clientId.slice(0, 64)}`, 'client_not_found');
-  // 4. Its trace: who changed which client, to what (an endpoint is no one's personal data).
-  await deps.audit.record({
-    at: new Date(deps.clock.now()).toISOString(),
-    actor: context.clientId,
-    action: 'client.updated',
-    targetClientId: clientId,
-    reason: input.eventsUri ? `eventsUri ${input.eventsUri}` : 'eventsUri removed',
-    ...(context.requestId !== undefined && { requestId: context.requestId }),
-  });
   return { clientId, eventsUri: input.eventsUri ?? null };
 }

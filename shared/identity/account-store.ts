@@ -1,3 +1,4 @@
+import type { Trace } from '../pending-work/pending-work.js';
 import type { PersonAccount } from './person-account.js';
 
 /**
@@ -14,7 +15,13 @@ import type { PersonAccount } from './person-account.js';
  * and registration (finishing a closure left half-way before the number registers again) ask for it.
  */
 export interface AccountStore {
-  create(account: PersonAccount): Promise<PersonAccount>;
+  /**
+   * Given a `trace`, the account's claim is written with the pointer that carries its audit entry
+   * (shared/pending-work/pending-work.ts `Trace`), all or nothing: no account is found by its number
+   * untraced. A registration of the same number under way at the same moment may be refused with
+   * `UnavailableError` (ask again).
+   */
+  create(account: PersonAccount, trace?: Trace): Promise<PersonAccount>;
   save(account: PersonAccount): Promise<PersonAccount>;
   findByLookupKey(lookupKey: string, options?: FindOptions): Promise<PersonAccount | undefined>;
   findById(id: string, options?: FindOptions): Promise<PersonAccount | undefined>;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { AuditTrail } from '../audit/audit-trail.js';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import type { Mac } from '../crypto/mac.js';
 import {
@@ -12,7 +12,12 @@ import {
   fieldErrorAt,
   type FieldError,
 } from '../errors.js';
-import { logger } from '../logger.js';
+import {
+  agentAuditPrefix,
+  saveWithTrace,
+  type PendingWorkIndex,
+  type Trace,
+} from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
 import { parseCreditCode, type CreditCode } from '../identifiers/credit-code.js';
 import {
@@ -335,6 +340,11 @@ export type AppointAgentInput = z.output<typeof appointAgentInput>;
 
 export interface AgentDependencies extends EntityDependencies {
   audit: AuditTrail;
+  /**
+   * The pending work of the accounts function's changes: an appointment or withdrawal is saved with its
+   * audit entry there, so that it never stands untraced ({@link saveAgentChange}).
+   */
+  accountAudit: PendingWorkIndex;
   /** The representative's counter of appointments checked against the registry (an oracle of names). */
   loginAttempts: LoginAttemptStore;
   /** The population registry (人口库): the agent's name, when the representative gives it, is checked there. */
@@ -373,7 +383,8 @@ async function requireRepresentative(
  * The representative appoints an agent (委托经办人) by the agent's ID number, with a scope and an expiry
  * (in the future, at most three years ahead). The agent needs no account yet: the appointment is keyed
  * by the number's lookup key and takes effect when that person signs in. One appointment per person and
- * entity: 409 `agent_exists` while one is in force.
+ * entity: 409 `agent_exists` while one is in force. Saved with its audit entry `agent.appointed`
+ * ({@link saveAgentChange}): never in force untraced.
  *
  * @example
  * ```ts
@@ -449,36 +460,38 @@ export async function appointAgent(
       );
     }
   }
-  const appointment = await deps.entities.appoint(
+  const appointment: AgentAppointment = {
+    agentId: randomId('agt'),
+    creditCode: entity.creditCode,
+    personLookupKey: agentKey,
+    masked: maskIdNumber(idNumber),
+    scope: input.scope,
+    validUntil: input.expiresAt.toISOString(),
+    status: 'active',
+    appointedAt: now.toISOString(),
+    appointedBy: representative.id,
+    appointedByLookupKey: representative.lookupKey,
+    version: 0,
+  };
+  return saveAgentChange(
+    appointment,
     {
-      agentId: randomId('agt'),
-      creditCode: entity.creditCode,
-      personLookupKey: agentKey,
-      masked: maskIdNumber(idNumber),
-      scope: input.scope,
-      validUntil: input.expiresAt.toISOString(),
-      status: 'active',
-      appointedAt: now.toISOString(),
-      appointedBy: representative.id,
-      appointedByLookupKey: representative.lookupKey,
-      version: 0,
+      at: appointment.appointedAt,
+      actor: representative.id,
+      action: 'agent.appointed',
+      holderMasked: appointment.masked,
+      reason: `${entity.creditCode} ${appointment.scope.join(' ')} until ${appointment.validUntil}`,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
     },
-    now,
+    (trace) => deps.entities.appoint(appointment, now, trace),
+    deps,
   );
-  await audit(deps, {
-    at: appointment.appointedAt,
-    actor: representative.id,
-    action: 'agent.appointed',
-    holderMasked: appointment.masked,
-    reason: `${entity.creditCode} ${appointment.scope.join(' ')} until ${appointment.validUntil}`,
-    ...(context.requestId ? { requestId: context.requestId } : {}),
-  });
-  return appointment;
 }
 
 /**
  * The representative withdraws an agent: from then on {@link canActFor} refuses the agent, so no new
  * token names the entity for them. Withdrawing again changes nothing; an unknown `agentId` is a 404.
+ * Saved with its audit entry `agent.withdrawn` ({@link saveAgentChange}).
  */
 export async function withdrawAgent(
   representative: Person,
@@ -494,21 +507,25 @@ export async function withdrawAgent(
   );
   if (!appointment) throw new NotFoundError('The entity has no such agent', 'agent_not_found');
   if (appointment.status === 'withdrawn') return appointment;
-  const withdrawn = await deps.entities.saveAppointment({
+  const withdrawn: AgentAppointment = {
     ...appointment,
     status: 'withdrawn',
     withdrawnAt: now.toISOString(),
     withdrawnBy: representative.id,
-  });
-  await audit(deps, {
-    at: now.toISOString(),
-    actor: representative.id,
-    action: 'agent.withdrawn',
-    holderMasked: appointment.masked,
-    reason: entity.creditCode,
-    ...(context.requestId ? { requestId: context.requestId } : {}),
-  });
-  return withdrawn;
+  };
+  return saveAgentChange(
+    withdrawn,
+    {
+      at: now.toISOString(),
+      actor: representative.id,
+      action: 'agent.withdrawn',
+      holderMasked: appointment.masked,
+      reason: entity.creditCode,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+    },
+    (trace) => deps.entities.saveAppointment(withdrawn, trace),
+    deps,
+  );
 }
 
 /** The entity's agents, withdrawn and expired ones included, for its representative only. */
@@ -523,10 +540,22 @@ export async function listAgents(
   return appointments.sort((a, b) => b.appointedAt.localeCompare(a.appointedAt));
 }
 
-async function audit(deps: AgentDependencies, entry: Parameters<AuditTrail['record']>[0]): Promise<void> {
-  await deps.audit
-    .record(entry)
-    .catch((error: unknown) =>
-      logger.error('audit entry not written', { action: entry.action, error: String(error) }),
-    );
+/**
+ * Saves an appointment or its withdrawal with its audit entry (`agent.appointed`, `agent.withdrawn`) as one
+ * write ({@link saveWithTrace}): the entry is saved as pending work in the appointment's own write, keyed by
+ * the agent and the appointment's version written (`agent-changed#<agent id>#<version>`: each version is
+ * written by one change only), so that no appointment (a clerk's right to issue among them) stands, nor
+ * is withdrawn, untraced. An entry that cannot be written now stays saved and the change stands: the
+ * reconciler writes it a minute later.
+ */
+function saveAgentChange(
+  appointment: AgentAppointment,
+  entry: AuditEntry,
+  save: (trace: Trace) => Promise<AgentAppointment>,
+  deps: AgentDependencies,
+): Promise<AgentAppointment> {
+  return saveWithTrace(`${agentAuditPrefix}${appointment.agentId}#${appointment.version + 1}`, entry, save, {
+    ...deps,
+    pendingAudit: deps.accountAudit,
+  });
 }

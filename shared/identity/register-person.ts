@@ -12,6 +12,11 @@ import {
   type FieldError,
 } from '../errors.js';
 import { logger } from '../logger.js';
+import {
+  registrationAuditPrefix,
+  saveWithTrace,
+  type PendingWorkIndex,
+} from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
 import type { AccountStore } from './account-store.js';
 import { finishClosure, type ClosureDependencies } from './close-account.js';
@@ -58,6 +63,11 @@ export interface RegisterPersonDependencies {
   registry: PopulationRegistry;
   carrier: CarrierRegistry;
   audit: AuditTrail;
+  /**
+   * The pending work of the accounts function's changes: an account is created with its audit entry
+   * `account.registered` saved there, so that no registration stands untraced.
+   */
+  accountAudit: PendingWorkIndex;
   clock: Clock;
   /**
    * What completing a closure left half-way needs ({@link finishClosure}): given, a number whose account
@@ -204,7 +214,7 @@ export async function registerPerson(
     deps.pii.encrypt(idNumber, idNumberEncryptionContext(id)),
     phone && confirmPhone({ id, lookupKey, idNumber, name: accountName, phone, at: now }, deps),
   ]);
-  const account = await deps.accounts.create({
+  const created: PersonAccount = {
     id,
     lookupKey,
     masked: maskIdNumber(idNumber),
@@ -217,19 +227,23 @@ export async function registerPerson(
     ...(provenPhone && confirmedPhone ? { provenPhone } : {}),
     createdAt: now.toISOString(),
     version: 0,
-  });
-  await deps.audit
-    .record({
-      at: account.createdAt,
-      actor: account.id,
+  };
+  // A state change (an account that signs in from now on) and, through its level, an answer about the
+  // registry: saved with its audit entry, or not at all; a failed write of the entry leaves it to the
+  // reconciler (saveWithTrace), never lost.
+  const account = await saveWithTrace(
+    `${registrationAuditPrefix}${id}`,
+    {
+      at: created.createdAt,
+      actor: id,
       action: 'account.registered',
-      holderMasked: account.masked,
-      reason: account.assurance,
+      holderMasked: created.masked,
+      reason: created.assurance,
       ...(context.requestId ? { requestId: context.requestId } : {}),
-    })
-    .catch((error: unknown) =>
-      logger.error('audit entry not written', { accountId: account.id, error: String(error) }),
-    );
+    },
+    (trace) => deps.accounts.create(created, trace),
+    { ...deps, pendingAudit: deps.accountAudit },
+  );
   logger.info('account registered', {
     accountId: account.id,
     masked: account.masked,

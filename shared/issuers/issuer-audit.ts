@@ -1,21 +1,14 @@
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
-import { logger } from '../logger.js';
-import {
-  completeCarriedAudit,
-  issuerAuditPrefix,
-  pendingWorkLogLines,
-  type CarriedAudit,
-  type PendingWorkIndex,
-} from '../pending-work/pending-work.js';
+import { issuerAuditPrefix, saveWithTrace, type PendingWorkIndex } from '../pending-work/pending-work.js';
 import type { Issuer } from './issuer.js';
 import type { IssuerStore } from './issuer-store.js';
 
 /** What saving an operator's change of an issuer with its audit entry takes. */
 export interface IssuerChangeDependencies {
   issuers: IssuerStore;
-  /** The pending work of issuer changes: their own index, neither licences' nor withdrawals'. */
-  issuerAudit: PendingWorkIndex;
+  /** The pending work of operators' changes: their own index, neither licences' nor withdrawals'. */
+  operatorAudit: PendingWorkIndex;
   audit: AuditTrail;
   clock: Clock;
 }
@@ -35,32 +28,26 @@ export const issuerAuditKey = (issuerId: string, version: number) =>
 
 /**
  * Saves an operator's change of an issuer (a key rotated or withdrawn, the issuer withdrawn) and its audit
- * entry together: the entry is saved as pending work in the issuer's own write (`IssuerStore.saveWithAudit`),
- * so that no change is ever made untraced, then written once under its key and the pending work removed.
- * An entry that cannot be written now is logged (the alarm's line) and stays saved: the change stands and
- * is answered, and the reconciler (shared/reconciler/reconcile-pending-work.ts) writes it a minute later.
- * Answers the issuer saved; `ConflictError` `issuer_changed` when it changed since it was read.
+ * entry together ({@link saveWithTrace}): the entry is saved as pending work in the issuer's own write
+ * (`IssuerStore.saveWithAudit`), so that no change is ever made untraced, then written once under its key
+ * and the pending work removed. An entry that cannot be written now stays saved: the change stands and is
+ * answered, and the reconciler writes it a minute later. Answers the issuer saved; `ConflictError`
+ * `issuer_changed` when it changed since it was read.
  *
  * @example
  * ```ts
  * const saved = await saveIssuerChange({ ...issuer, status: 'withdrawn' }, { at, actor, action: 'issuer.withdrawn', issuerId }, deps);
  * ```
  */
-export async function saveIssuerChange(
+export function saveIssuerChange(
   issuer: Issuer,
   entry: AuditEntry,
   deps: IssuerChangeDependencies,
 ): Promise<Issuer> {
-  const key = issuerAuditKey(issuer.id, issuer.version + 1);
-  const carried: CarriedAudit = { id: key, owner: entry.actor, since: entry.at, audit: [{ key, entry }] };
-  const { saved, claim } = await deps.issuers.saveWithAudit(issuer, carried, new Date(deps.clock.now()));
-  await completeCarriedAudit(carried, claim, { ...deps, pendingAudit: deps.issuerAudit }).catch(
-    (error: unknown) =>
-      logger.error(pendingWorkLogLines.incomplete, {
-        issuerId: issuer.id,
-        pendingWorkId: key,
-        error: String(error),
-      }),
+  return saveWithTrace(
+    issuerAuditKey(issuer.id, issuer.version + 1),
+    entry,
+    (trace) => deps.issuers.saveWithAudit(issuer, trace),
+    { ...deps, pendingAudit: deps.operatorAudit },
   );
-  return saved;
 }

@@ -1,4 +1,4 @@
-import type { CarriedAudit } from '../pending-work/pending-work.js';
+import type { Trace } from '../pending-work/pending-work.js';
 import type { Issuer, IssuerListing } from './issuer.js';
 
 /**
@@ -11,13 +11,13 @@ export interface IssuerStore {
   claim(issuer: Issuer): Promise<Issuer>;
   save(issuer: Issuer): Promise<Issuer>;
   /**
-   * `save`, with the change's audit entries saved as pending work that carries them (`carried`, put in
-   * the index of issuer changes, shared/pending-work/pending-work.ts), all or nothing: the issuer is never
-   * changed without them. The pointer is put already claimed for the caller, as `PendingWorkIndex.claim`
-   * would take it at `now`, and only where none is. Answers the issuer saved and that claim, for the
-   * caller to write the entries (`completeCarriedAudit`); `ConflictError` `issuer_changed` as `save`.
+   * `save`, with the change's audit entry saved as pending work that carries it (`trace`, its pointer put
+   * in the index of operators' changes, shared/pending-work/pending-work.ts, already claimed as the trace
+   * says, and only where none is), all or nothing: the issuer is never changed without it. Answers the
+   * issuer saved, for the caller to write the entry (`saveWithTrace`); `ConflictError` `issuer_changed`
+   * as `save`.
    */
-  saveWithAudit(issuer: Issuer, carried: CarriedAudit, now: Date): Promise<{ saved: Issuer; claim: string }>;
+  saveWithAudit(issuer: Issuer, trace: Trace): Promise<Issuer>;
   release(issuer: Issuer): Promise<void>;
   findById(id: string): Promise<Issuer | undefined>;
   findByCreditCode(creditCode: string): Promise<Issuer | undefined>;

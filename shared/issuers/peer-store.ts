@@ -1,5 +1,6 @@
 import type { PublicJwk } from '../../packages/verifier/src/crypto.js';
 import type { TrustListIssuer } from '../../packages/verifier/src/trust-list.js';
+import type { Trace } from '../pending-work/pending-work.js';
 
 /**
  * An issuer of a peer platform as we accepted it from that peer's trust list (跨地区互认): the peer's
@@ -51,11 +52,14 @@ export interface PeerRecord {
  * Where peer platforms are kept: one record each, with the last good copy of its trust list.
  *
  * `save` stores only if the stored version is still `expectedVersion` (0: a new peer) and throws a
- * `ConflictError` otherwise; `remove` deletes (absent: nothing happens).
+ * `ConflictError` otherwise; `remove` deletes, answering whether the peer was there (absent: nothing
+ * happens, false). Given a `trace` (an operator's registration or removal), each writes with the peer, all
+ * or nothing, the pointer that carries its audit entry (shared/pending-work/pending-work.ts, in the index
+ * of operators' changes): never one without the other.
  */
 export interface PeerStore {
   get(id: string): Promise<PeerRecord | undefined>;
   list(): Promise<PeerRecord[]>;
-  save(peer: Omit<PeerRecord, 'version'>, expectedVersion: number): Promise<PeerRecord>;
-  remove(id: string): Promise<void>;
+  save(peer: Omit<PeerRecord, 'version'>, expectedVersion: number, trace?: Trace): Promise<PeerRecord>;
+  remove(id: string, trace?: Trace): Promise<boolean>;
 }

@@ -13,7 +13,7 @@ import {
   type TrustListIssuer,
   type TrustListPayload,
 } from '../../packages/verifier/src/trust-list.js';
-import type { AuditTrail } from '../audit/audit-trail.js';
+import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { isHttpsOrLoopback } from '../config.js';
 import {
@@ -24,6 +24,12 @@ import {
   UnprocessableError,
 } from '../errors.js';
 import { logger } from '../logger.js';
+import {
+  peerAuditPrefix,
+  saveWithTrace,
+  type PendingWorkIndex,
+  type Trace,
+} from '../pending-work/pending-work.js';
 import { randomId } from '../random-id.js';
 import type { IssuerStore } from './issuer-store.js';
 import type { PeerError, PeerIssuer, PeerRecord, PeerStore } from './peer-store.js';
@@ -87,6 +93,11 @@ export interface PeerDependencies {
   peers: PeerStore;
   issuers: Pick<IssuerStore, 'listAll'>;
   audit: AuditTrail;
+  /**
+   * The pending work of operators' changes: a peer registered or removed is saved with its audit entry
+   * there ({@link savePeerChange}), never untraced.
+   */
+  operatorAudit: PendingWorkIndex;
   clock: Clock;
   config: PeerSettings;
   /** The HTTP client peers are fetched with (`globalThis.fetch`; a fake in unit tests). */
@@ -328,26 +339,29 @@ export async function registerPeer(
     deps.config.platformRegion,
     taken,
   );
-  await deps.peers.save(
+  const peer = {
+    id,
+    ...input,
+    createdAt: now,
+    fetchedAt: now,
+    trustList: { jws: fetched.jws, iat: fetched.payload.iat, exp: fetched.payload.exp },
+    issuers: accepted,
+  };
+  await savePeerChange(
+    id,
+    'registered',
     {
-      id,
-      ...input,
-      createdAt: now,
-      fetchedAt: now,
-      trustList: { jws: fetched.jws, iat: fetched.payload.iat, exp: fetched.payload.exp },
-      issuers: accepted,
+      at: now,
+      actor: context.clientId,
+      action: 'peer.registered',
+      peerId: id,
+      reason: `${input.name} (${input.region}) ${input.baseUrl}`,
+      requestId: context.requestId,
     },
-    0,
+    (trace) => deps.peers.save(peer, 0, trace),
+    deps,
   );
   announcePeerChange();
-  await deps.audit.record({
-    at: now,
-    actor: context.clientId,
-    action: 'peer.registered',
-    peerId: id,
-    reason: `${input.name} (${input.region}) ${input.baseUrl}`,
-    requestId: context.requestId,
-  });
   return { id };
 }
 
@@ -363,7 +377,10 @@ export async function registerPeer(
  * const view = await refreshPeer('peer_x', deps);
  * ```
  */
-export async function refreshPeer(id: string, deps: Omit<PeerDependencies, 'audit'>): Promise<PeerView> {
+export async function refreshPeer(
+  id: string,
+  deps: Omit<PeerDependencies, 'audit' | 'operatorAudit'>,
+): Promise<PeerView> {
   const peer = await deps.peers.get(id);
   if (!peer) throw new NotFoundError(`No peer ${id}`, 'peer_not_found');
   const { version, ...record } = peer;
@@ -421,7 +438,7 @@ export async function refreshPeer(id: string, deps: Omit<PeerDependencies, 'audi
  * ```
  */
 export async function refreshAllPeers(
-  deps: Omit<PeerDependencies, 'audit'>,
+  deps: Omit<PeerDependencies, 'audit' | 'operatorAudit'>,
 ): Promise<Array<{ id: string; status: PeerStatus | 'failed'; fetchedAt: string }>> {
   const peers = await deps.peers.list();
   const results: Array<{ id: string; status: PeerStatus | 'failed'; fetchedAt: string }> = [];
@@ -473,18 +490,47 @@ export function stalePeers(
 export async function removePeer(
   id: string,
   context: { clientId: string; requestId?: string },
-  deps: Pick<PeerDependencies, 'peers' | 'audit' | 'clock'>,
+  deps: Pick<PeerDependencies, 'peers' | 'audit' | 'operatorAudit' | 'clock'>,
 ): Promise<void> {
   const peer = await deps.peers.get(id);
   if (!peer) throw new NotFoundError(`No peer ${id}`, 'peer_not_found');
-  await deps.peers.remove(id);
+  await savePeerChange(
+    id,
+    'removed',
+    {
+      at: new Date(deps.clock.now()).toISOString(),
+      actor: context.clientId,
+      action: 'peer.removed',
+      peerId: id,
+      requestId: context.requestId,
+    },
+    async (trace) => {
+      // Removed meanwhile by another operator: theirs is the removal, and its trace.
+      if (!(await deps.peers.remove(id, trace))) throw new NotFoundError(`No peer ${id}`, 'peer_not_found');
+    },
+    deps,
+  );
   announcePeerChange();
-  await deps.audit.record({
-    at: new Date(deps.clock.now()).toISOString(),
-    actor: context.clientId,
-    action: 'peer.removed',
-    peerId: id,
-    requestId: context.requestId,
+}
+
+/**
+ * Saves a peer's registration or removal with its audit entry (`peer.registered`, `peer.removed`) as one
+ * write (`saveWithTrace`): the entry saved as pending work in the peer's own write, keyed by the peer and
+ * what happened to it (`peer-changed#<peer id>#registered|removed`: each happens once to a peer id), so
+ * that no peer is trusted, nor dropped, untraced. An entry that cannot be written now stays saved and the
+ * change stands: the reconciler writes it a minute later (it used to answer 5xx with the change made and
+ * no entry).
+ */
+function savePeerChange<T>(
+  peerId: string,
+  change: 'registered' | 'removed',
+  entry: AuditEntry,
+  save: (trace: Trace) => Promise<T>,
+  deps: Pick<PeerDependencies, 'audit' | 'operatorAudit' | 'clock'>,
+): Promise<T> {
+  return saveWithTrace(`${peerAuditPrefix}${peerId}#${change}`, entry, save, {
+    ...deps,
+    pendingAudit: deps.operatorAudit,
   });
 }
 

@@ -126,7 +126,8 @@ export interface CreatedPresentation {
  * licence does not carry, or a lookup key, is a 400 `field_not_disclosable`; a licence of a type that needs
  * a higher assurance level than the caller's is a 403 `insufficient_assurance`; a licence the caller does
  * not hold is a 404, as if it did not exist. Any status may be presented: a suspended or revoked licence
- * shows as such to the verifier. Audited as `licence.presented`.
+ * shows as such to the verifier. Audited as `licence.presented`, written before the token is answered:
+ * an entry that cannot be written fails the request, and the token is never shown.
  *
  * @example
  * ```ts
@@ -189,19 +190,25 @@ export async function createPresentation(
   };
   const token = await signPresentation(claims, deps.presentationSigner);
   const at = new Date(issuedAt * 1000).toISOString();
-  await deps.audit
-    .record({
-      at: new Date(now).toISOString(),
-      actor: context.actor,
-      action: 'licence.presented',
-      licenceId: licence.id,
-      licenceType: licence.type,
-      issuerId: licence.issuerId,
-      holderKey: licence.holder.lookupKey,
-      requestId: context.requestId,
-      reason: `presentation ${claims.id}, ${ttlSeconds} s, fields: ${disclose.join(',') || 'none'}`,
-    })
-    .catch((error: unknown) => logger.error('audit entry not written', { licenceId, error: String(error) }));
+  // A disclosure, as a licence read is (nothing is stored but this entry): the token is answered only
+  // once its entry is written, never without it (fail closed; docs/architecture.md, "Every change and
+  // disclosure leaves a trace"). A failed write is a 5xx (the alarm's line, as a verification's) and the
+  // token, signed, is dropped unseen.
+  const entry = {
+    at: new Date(now).toISOString(),
+    actor: context.actor,
+    action: 'licence.presented',
+    licenceId: licence.id,
+    licenceType: licence.type,
+    issuerId: licence.issuerId,
+    holderKey: licence.holder.lookupKey,
+    requestId: context.requestId,
+    reason: `presentation ${claims.id}, ${ttlSeconds} s, fields: ${disclose.join(',') || 'none'}`,
+  };
+  await deps.audit.record(entry).catch((error: unknown) => {
+    logger.error('audit entry not written: no presentation is given', { licenceId, error: String(error) });
+    throw error;
+  });
   return {
     token,
     id: claims.id,

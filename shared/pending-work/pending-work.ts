@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AuditEntry, AuditTrail } from '../audit/audit-trail.js';
 import type { Clock } from '../clock.js';
 import { logger } from '../logger.js';
@@ -70,10 +71,44 @@ export const carriedAuditPrefix = 'authorization-withdrawn#';
 
 /**
  * The ids of the pointers that carry the audit entry of an operator's change of an issuer (a key rotated
- * or withdrawn, the issuer withdrawn: `shared/issuers/issuer-audit.ts`) start with this, in an index of
- * their own: the reconciler completes no other pointer of that index.
+ * or withdrawn, the issuer withdrawn: `shared/issuers/issuer-audit.ts`) start with this, in the index of
+ * operators' changes.
  */
 export const issuerAuditPrefix = 'issuer-changed#';
+
+/** An operator's change of a registered client (`client-changed#<client id>#<change id>`: shared/clients/). */
+export const clientAuditPrefix = 'client-changed#';
+
+/** A peer platform registered or removed (`peer-changed#<peer id>#registered|removed`: shared/issuers/peers.ts). */
+export const peerAuditPrefix = 'peer-changed#';
+
+/**
+ * An entity's agent appointed or withdrawn by its representative
+ * (`agent-changed#<agent id>#<appointment version written>`: shared/identity/entities.ts).
+ */
+export const agentAuditPrefix = 'agent-changed#';
+
+/** A person's account registered (`account-registered#<account id>`: shared/identity/register-person.ts). */
+export const registrationAuditPrefix = 'account-registered#';
+
+/**
+ * The indexes of pointers that carry their own entries, each holding the changes of one function alone
+ * (its own partition on DynamoDB, which IAM grants that function and the reconciler only), and the groups
+ * of ids each may hold: the reconciler writes a pointer's entries only if its id starts with one of its
+ * index's groups (shared/reconciler/reconcile-pending-work.ts).
+ *
+ * - `withdrawals`: a person's withdrawal of an authorization (`me`);
+ * - `operators`: an operator's change of an issuer, a client or a peer platform (`admin`);
+ * - `accounts`: an account registered, an entity's agent appointed or withdrawn (`accounts`).
+ */
+export const carriedGroups = {
+  withdrawals: [carriedAuditPrefix],
+  operators: [issuerAuditPrefix, clientAuditPrefix, peerAuditPrefix],
+  accounts: [agentAuditPrefix, registrationAuditPrefix],
+} as const satisfies Record<string, readonly string[]>;
+
+/** An index of pointers that carry their own entries ({@link carriedGroups}). */
+export type CarryingKind = keyof typeof carriedGroups;
 
 /** An audit entry of a change, and the key it is written once under (a licence's: `<licenceId>#<version>#<index>`). */
 export interface PendingAuditEntry {
@@ -163,4 +198,58 @@ export async function finishCarriedAudit(
   if (!claim) return false;
   await completeCarriedAudit(carried, claim, deps);
   return true;
+}
+
+/**
+ * A change's audit entry as the change's own write saves it ({@link saveWithTrace}): the pointer that
+ * carries it (`carried`), put by the store in the same all-or-nothing write as the change, only where
+ * none is, and already claimed under `claim` for the request as `PendingWorkIndex.claim` would have taken
+ * it at `at` (the adapter's item: `carriedAuditItem` on DynamoDB).
+ */
+export interface Trace {
+  carried: CarriedAudit;
+  claim: string;
+  at: Date;
+}
+
+/**
+ * Makes a change and its audit entry one (网上留痕): `save` writes the change together with the
+ * {@link Trace} it is handed (its store's write puts the pointer in the index `pendingAudit` reads, all or
+ * nothing), so that no change is ever made untraced; then the entry is written once under `key` and the
+ * pointer removed ({@link completeCarriedAudit}). An entry that cannot be written now is logged (the
+ * alarm's line) and stays saved: the change stands and is answered, and the reconciler writes it once the
+ * claim has lapsed (shared/reconciler/reconcile-pending-work.ts). `key` names the change once (the same
+ * change asked twice writes the same key, whose pointer is put only once), under a group of
+ * {@link carriedGroups} of the index. `save` throws whenever it saved nothing (a change refused must not
+ * be answered as made, nor its entry written): what it throws is thrown. Answers what `save` answered.
+ * With `discloses` (the answer hands out something the entry must record first, as a client's new
+ * secret), an entry not written at once throws instead, once saved: the change stands and is traced,
+ * nothing is disclosed (fail closed, as reads are).
+ *
+ * @example
+ * ```ts
+ * const saved = await saveWithTrace(issuerAuditKey(issuer.id, issuer.version + 1), entry,
+ *   (trace) => deps.issuers.saveWithAudit(issuer, trace), { ...deps, pendingAudit: deps.operatorAudit });
+ * ```
+ */
+export async function saveWithTrace<T>(
+  key: string,
+  entry: AuditEntry,
+  save: (trace: Trace) => Promise<T>,
+  deps: CarriedAuditDependencies,
+  options: { discloses?: boolean } = {},
+): Promise<T> {
+  const trace: Trace = {
+    carried: { id: key, owner: entry.actor, since: entry.at, audit: [{ key, entry }] },
+    claim: randomUUID(),
+    at: new Date(deps.clock.now()),
+  };
+  const saved = await save(trace);
+  try {
+    await completeCarriedAudit(trace.carried, trace.claim, deps);
+  } catch (error) {
+    logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: key, error: String(error) });
+    if (options.discloses) throw error;
+  }
+  return saved;
 }

@@ -1,24 +1,42 @@
 import { logger } from '../logger.js';
 import { leftPending, type PendingWorkDependencies } from '../licence/pending-work.js';
 import {
-  carriedAuditPrefix,
+  carriedGroups,
   completeCarriedAudit,
-  issuerAuditPrefix,
   pendingWorkLogLines,
+  type CarryingKind,
   type PendingAuditEntry,
   type PendingPointer,
   type PendingWorkIndex,
 } from '../pending-work/pending-work.js';
 
 /**
+ * The indexes of pointers that carry their own entries, by their kind ({@link carriedGroups}): withdrawals'
+ * (`pendingAudit`), operators' changes' (`operatorAudit`), the accounts function's changes' (`accountAudit`).
+ */
+export interface CarriedIndexes {
+  pendingAudit: PendingWorkIndex;
+  operatorAudit: PendingWorkIndex;
+  accountAudit: PendingWorkIndex;
+}
+
+/** Which of {@link CarriedIndexes} holds each kind. */
+const indexOf: Record<CarryingKind, keyof CarriedIndexes> = {
+  withdrawals: 'pendingAudit',
+  operators: 'operatorAudit',
+  accounts: 'accountAudit',
+};
+
+/**
  * Finishes what changes left undone (a Lambda timeout, a `status_list_contended` 503, an audit write that
- * failed, a process gone between a withdrawal's or an issuer change's write and its audit write): every
- * pointer older than `minAgeSeconds` (the requests' own completion had its chance), of the three indexes,
- * is claimed and completed (a licence's work; the entries a withdrawal's or an issuer change's pointer
- * carries), or removed when its licence was never written or has nothing left. A pointer another completer
- * holds is skipped (the next run sees it again). A pointer in `pendingAudit` that is no withdrawal's, or in
- * `issuerAudit` no issuer change's ({@link carriedEntries}), is logged and left: its entries are not
- * trusted to be the work of any change. Answers what it did.
+ * failed, a process gone between a change's write that saved its entry and its audit write): every pointer
+ * older than `minAgeSeconds` (the requests' own completion had its chance), of every index, is claimed and
+ * completed (a licence's work; the entries a withdrawal's, an operator's change's or an account's change's
+ * pointer carries), or removed when its licence was never written or has nothing left. A pointer another
+ * completer holds is skipped (the next run sees it again). A pointer in an index of carried ones that is
+ * none of that index's kinds ({@link carriedEntries}: a withdrawal's in `pendingAudit`; an issuer's, a
+ * client's or a peer's change in `operatorAudit`; an agent's or a registration in `accountAudit`) is
+ * logged and left: its entries are not trusted to be the work of any change. Answers what it did.
  *
  * @example
  * ```ts
@@ -26,7 +44,7 @@ import {
  * ```
  */
 export async function reconcilePendingWork(
-  deps: PendingWorkDependencies & { pendingAudit: PendingWorkIndex; issuerAudit: PendingWorkIndex },
+  deps: PendingWorkDependencies & CarriedIndexes,
   options: { minAgeSeconds: number; limit: number },
 ): Promise<{ completed: number; failed: number; skipped: number }> {
   const before = new Date(deps.clock.now() - options.minAgeSeconds * 1000);
@@ -54,35 +72,37 @@ export async function reconcilePendingWork(
   };
   // 1. Licences' pointers: their work is in the licence, whatever else a pointer holds.
   await sweep(deps.pendingWork, async ({ id }, claim) => !(await leftPending(id, claim, deps)));
-  // 2. Pointers that carry their entries (put once, never rewritten: as listed), each index its own kind:
-  //    withdrawals', then operators' changes of issuers'.
-  const carrying =
-    (index: PendingWorkIndex, prefix: string, kind: string) =>
-    async ({ id, audit: listed }: PendingPointer, claim: string) => {
-      const audit = carriedEntries(id, listed ?? [], prefix);
+  // 2. Pointers that carry their entries (put once, never rewritten: as listed), each index its own kinds:
+  //    withdrawals', operators' changes', the accounts function's changes'.
+  for (const kind of Object.keys(indexOf) as CarryingKind[]) {
+    const index = deps[indexOf[kind]];
+    await sweep(index, async ({ id, audit: listed }, claim) => {
+      const audit = carriedEntries(id, listed ?? [], carriedGroups[kind]);
       if (!audit) {
-        logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: `not ${kind}` });
+        logger.error(pendingWorkLogLines.incomplete, { pendingWorkId: id, reason: `not of ${kind}` });
         await index.release(id, claim).catch(() => undefined);
         return false;
       }
       await completeCarriedAudit({ id, audit }, claim, { ...deps, pendingAudit: index });
       return true;
-    };
-  await sweep(deps.pendingAudit, carrying(deps.pendingAudit, carriedAuditPrefix, 'a withdrawal’s'));
-  await sweep(deps.issuerAudit, carrying(deps.issuerAudit, issuerAuditPrefix, 'an issuer change’s'));
+    });
+  }
   return result;
 }
 
 /**
- * The entries of a carried pointer, if it is of the kind its index holds: its id under `prefix`
- * ({@link carriedAuditPrefix} for a withdrawal's, {@link issuerAuditPrefix} for an issuer change's), and
- * each entry keyed by that id (the one entry the change's write saved); else undefined.
+ * The entries of a carried pointer, if it is of a kind its index holds: its id under one of `groups`
+ * ({@link carriedGroups}), and each entry keyed by that id (the one entry the change's write saved); else
+ * undefined.
  */
 function carriedEntries(
   id: string,
   audit: PendingAuditEntry[],
-  prefix: string,
+  groups: readonly string[],
 ): PendingAuditEntry[] | undefined {
-  const own = id.startsWith(prefix) && audit.length > 0 && audit.every((item) => item.key === id);
+  const own =
+    groups.some((group) => id.startsWith(group)) &&
+    audit.length > 0 &&
+    audit.every((item) => item.key === id);
   return own ? audit : undefined;
 }

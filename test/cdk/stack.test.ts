@@ -597,6 +597,14 @@ describe('ElicenceStack', () => {
     const piiKeyArn = () => ({ 'Fn::GetAtt': [logicalId(stack.keys.pii), 'Arn'] });
     const grants = (name: FunctionName, action: string) =>
       roleStatements(name).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+    /** The partition-key patterns (`dynamodb:LeadingKeys`) `name` is granted `action` on. */
+    const leading = (name: FunctionName, action: string) =>
+      grants(name, action).flatMap(
+        (st) =>
+          (
+            st.Condition as { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined
+          )?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [],
+      );
     /** The ID-number and phone encryption contexts, as the code builds them, as IAM conditions. */
     const batchItemsCondition = () => ({
       StringEquals: { 'kms:EncryptionContext:purpose': 'batch-items' },
@@ -1269,6 +1277,7 @@ describe('ElicenceStack', () => {
                           'pending-work#*',
                           'pending-audit#*',
                           'pending-issuer-audit#*',
+                          'pending-account-audit#*',
                         ],
                       },
                     },
@@ -1282,14 +1291,6 @@ describe('ElicenceStack', () => {
     });
 
     it('lets `me` queue a notice but never sign one, and the notices function its partition only', () => {
-      const leading = (name: FunctionName, action: string) =>
-        grants(name, action).flatMap(
-          (st) =>
-            (
-              st.Condition as
-                { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined
-            )?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [],
-        );
       expect(leading('me', 'dynamodb:PutItem')).toContain('notices');
       expect(JSON.stringify(roleStatements('me'))).not.toContain(JSON.stringify(platformKeyArn()));
       // Its queue's partition, and nothing on the audit table: a withdrawal's audit entry its request could
@@ -1308,31 +1309,36 @@ describe('ElicenceStack', () => {
       expect(leading('notices', 'dynamodb:GetItem')).toEqual(['oidc#Client#*']);
     });
 
-    it('keeps issuer changes’ pending work to admin and the reconciler, and admin to it alone (R20)', () => {
-      const leading = (name: FunctionName, action: string) =>
-        grants(name, action).flatMap(
-          (st) =>
-            (
-              st.Condition as
-                { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } } | undefined
-            )?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? [],
+    // Operators' changes (R20: issuers'; clients' and peers' since) are admin's; registrations' and
+    // agents' the accounts function's.
+    for (const [partition, writer] of [
+      ['pending-issuer-audit#*', 'admin'],
+      ['pending-account-audit#*', 'accounts'],
+    ] as const) {
+      it(`keeps ${partition} to ${writer} and the reconciler, and ${writer} to it alone`, () => {
+        // The writer saves a change's audit entry with the change (a transaction's put), releases it
+        // (update) and removes it once written (delete): its own partition, no other pending work.
+        const others = [
+          'pending-work#*',
+          'pending-audit#*',
+          'pending-issuer-audit#*',
+          'pending-account-audit#*',
+        ];
+        for (const action of ['PutItem', 'UpdateItem', 'DeleteItem']) {
+          const granted = leading(writer, `dynamodb:${action}`);
+          expect(granted, action).toContain(partition);
+          for (const other of others.filter((name) => name !== partition)) {
+            expect(granted, `${action} ${other}`).not.toContain(other);
+          }
+        }
+        // No other function may plant an entry there; the reconciler finishes them.
+        const writers = functionNames.filter((name) =>
+          ['PutItem', 'UpdateItem'].some((action) => leading(name, `dynamodb:${action}`).includes(partition)),
         );
-      // Admin saves an issuer change's audit entry with the issuer (a transaction's put), releases it
-      // (update) and removes it once written (delete): its own partition, no other pending work.
-      for (const action of ['PutItem', 'UpdateItem', 'DeleteItem']) {
-        expect(leading('admin', `dynamodb:${action}`), action).toContain('pending-issuer-audit#*');
-        expect(leading('admin', `dynamodb:${action}`), action).not.toContain('pending-work#*');
-        expect(leading('admin', `dynamodb:${action}`), action).not.toContain('pending-audit#*');
-      }
-      // No other function may plant an operator's entry there; the reconciler finishes them.
-      const writers = functionNames.filter((name) =>
-        ['PutItem', 'UpdateItem'].some((action) =>
-          leading(name, `dynamodb:${action}`).includes('pending-issuer-audit#*'),
-        ),
-      );
-      expect(writers.sort()).toEqual(['admin', 'pending-work-reconciler']);
-      expect(leading('pending-work-reconciler', 'dynamodb:PutItem')).not.toContain('pending-issuer-audit#*');
-    });
+        expect(writers.sort()).toEqual([writer, 'pending-work-reconciler'].sort());
+        expect(leading('pending-work-reconciler', 'dynamodb:PutItem')).not.toContain(partition);
+      });
+    }
 
     it('lets the public functions and the stream consumer ask the indexes for their attributes only', () => {
       const tableIndex = `\${${logicalId(stack.data.table)}.Arn}/index/`;

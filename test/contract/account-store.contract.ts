@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../shared/errors.js';
 import type { AccountStore } from '../../shared/identity/account-store.js';
 import type { PersonAccount } from '../../shared/identity/person-account.js';
+import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import { randomId } from '../../shared/random-id.js';
+import { listedPointer, traceFor } from '../support/traces.js';
 import { rejection, type Make } from './subject.js';
 
 function account(overrides: Partial<PersonAccount> = {}): PersonAccount {
@@ -23,9 +25,13 @@ function account(overrides: Partial<PersonAccount> = {}): PersonAccount {
 
 /**
  * The {@link AccountStore} contract: one account per lookup key (`account_exists`, also under
- * concurrency), found by id at once, saved under its version (`account_changed`).
+ * concurrency), found by id at once, saved under its version (`account_changed`); created with its trace,
+ * both or neither (`accountAudit`, the index of the accounts function's changes, holds the traces).
  */
-export function accountStoreContract(name: string, make: Make<{ store: AccountStore }>): void {
+export function accountStoreContract(
+  name: string,
+  make: Make<{ store: AccountStore; accountAudit: PendingWorkIndex }>,
+): void {
   describe(`AccountStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
     let store: AccountStore;
@@ -45,6 +51,22 @@ export function accountStoreContract(name: string, make: Make<{ store: AccountSt
       expect(await store.findById(person.id)).toEqual(created);
       expect(await store.findById(randomId('acc'))).toBeUndefined();
       expect(await store.findByLookupKey(`lk-${randomUUID()}`)).toBeUndefined();
+    });
+
+    it('creates with the trace, both or neither', async () => {
+      const now = new Date();
+      const later = new Date(now.getTime() + 3_600_000);
+      const person = account();
+      const registered = traceFor(`account-registered#${person.id}`, 'account.registered', now, person.id);
+      expect(await store.create(person, registered)).toEqual({ ...person, version: 1 });
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(registered)]);
+      expect(await subject.accountAudit.claim(registered.carried.id, now)).toBeUndefined();
+      // The number taken: account_exists, neither the account nor its trace.
+      const twin = account({ lookupKey: person.lookupKey });
+      const refused = traceFor(`account-registered#${twin.id}`, 'account.registered', now, twin.id);
+      expect(await rejection(store.create(twin, refused))).toMatchObject({ code: 'account_exists' });
+      expect(await store.findById(twin.id)).toBeUndefined();
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(registered)]);
     });
 
     it('keeps one account per lookup key: of concurrent creates one wins, the rest are account_exists', async () => {

@@ -1,20 +1,25 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoAccountStore } from '../../shared/adapters/dynamo/account-store.js';
+import { DynamoPendingWork } from '../../shared/adapters/dynamo/pending-work.js';
 import { InMemoryAccountStore } from '../support/in-memory-identity.js';
 import { accountStoreContract } from './account-store.contract.js';
 import { nothingToClean, useDynamo } from './subject.js';
 
 const dynamo = useDynamo();
 
-accountStoreContract('InMemoryAccountStore', async () => ({
-  store: new InMemoryAccountStore(),
-  cleanup: nothingToClean,
-}));
+accountStoreContract('InMemoryAccountStore', async () => {
+  const store = new InMemoryAccountStore();
+  return { store, accountAudit: store.pendingAudit, cleanup: nothingToClean };
+});
 
 accountStoreContract('DynamoAccountStore on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
-  return { store: new DynamoAccountStore(doc, tableName), cleanup: nothingToClean };
+  return {
+    store: new DynamoAccountStore(doc, tableName),
+    accountAudit: new DynamoPendingWork(doc, tableName, 'accounts'),
+    cleanup: nothingToClean,
+  };
 });
 
 describe('DynamoAccountStore: accounts stored in the first layout (one item under the ID-number claim)', () => {

@@ -2,17 +2,27 @@ import { randomUUID } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClientStore } from '../../shared/clients/client-store.js';
+import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
+import { listedPointer, traceFor } from '../support/traces.js';
 import type { Make } from './subject.js';
 
-/** A client store, and what the provider would load for a client id (not part of the port). */
+/**
+ * A client store, what the provider would load for a client id (not part of the port), and the index of
+ * operators' changes its updates put their traces in.
+ */
 export interface ObservedClientStore {
   store: ClientStore;
   loaded(clientId: string): Promise<ClientMetadata | undefined>;
+  operatorAudit: PendingWorkIndex;
 }
+
+/** A trace of a change of `clientId`, at a moment of its own. */
+const change = (clientId: string) =>
+  traceFor(`client-changed#${clientId}#${randomUUID()}`, 'client.updated', new Date(), 'cl_operator');
 
 /**
  * The {@link ClientStore} contract: saved without any secret, replaced by a later save, changed member by
- * member by an update, deleted for good.
+ * member by an update (with its trace, or neither), deleted for good.
  */
 export function clientStoreContract(name: string, make: Make<ObservedClientStore>): void {
   describe(`ClientStore contract: ${name}`, () => {
@@ -54,22 +64,37 @@ export function clientStoreContract(name: string, make: Make<ObservedClientStore
         secret_version: 2,
       };
       await subject.store.save(metadata);
+      const first = change(clientId);
       expect(
-        await subject.store.update(clientId, { set: { events_uri: 'https://platform.example/e' } }),
+        await subject.store.update(clientId, { set: { events_uri: 'https://platform.example/e' } }, first),
       ).toBe(true);
       // Another writer's change of another member, then a removal: neither undoes the other.
-      expect(await subject.store.update(clientId, { set: { secret_version: 3 } })).toBe(true);
+      expect(await subject.store.update(clientId, { set: { secret_version: 3 } }, change(clientId))).toBe(
+        true,
+      );
       expect(await subject.store.find(clientId)).toEqual({
         ...metadata,
         secret_version: 3,
         events_uri: 'https://platform.example/e',
       });
-      expect(await subject.store.update(clientId, { remove: ['events_uri', 'secret_version'] })).toBe(true);
+      expect(
+        await subject.store.update(clientId, { remove: ['events_uri', 'secret_version'] }, change(clientId)),
+      ).toBe(true);
       const { secret_version: _version, ...rest } = metadata;
       expect(await subject.loaded(clientId)).toEqual(rest);
+      // Each change with its trace: a pointer put, claimed as the trace says (nobody else takes it now).
+      const later = new Date(Date.now() + 3_600_000);
+      const saved = await subject.operatorAudit.olderThan(later, 10);
+      expect(saved).toHaveLength(3);
+      expect(saved).toContainEqual(listedPointer(first));
+      expect(await subject.operatorAudit.claim(first.carried.id, new Date())).toBeUndefined();
+      // An unknown client: false, and neither the change nor its trace written.
       const unknown = `cl_${randomUUID().slice(0, 8)}`;
-      expect(await subject.store.update(unknown, { set: { events_uri: 'https://x.example/e' } })).toBe(false);
+      expect(
+        await subject.store.update(unknown, { set: { events_uri: 'https://x.example/e' } }, change(unknown)),
+      ).toBe(false);
       expect(await subject.store.find(unknown)).toBeUndefined();
+      expect(await subject.operatorAudit.olderThan(later, 10)).toHaveLength(3);
     });
 
     it('deletes a client, and deleting an unknown one is no error', async () => {

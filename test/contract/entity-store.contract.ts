@@ -3,8 +3,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../shared/errors.js';
 import type { AgentAppointment, EntityAccount } from '../../shared/identity/entity-account.js';
 import type { EntityStore } from '../../shared/identity/entity-store.js';
+import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
 import { randomId } from '../../shared/random-id.js';
 import { newCreditCode } from '../support/in-memory-identity.js';
+import { listedPointer, traceFor } from '../support/traces.js';
 import { rejection, type Make } from './subject.js';
 
 const before = new Date('2026-03-02T00:00:00Z');
@@ -39,9 +41,14 @@ function entity(): EntityAccount {
 /**
  * The {@link EntityStore} contract: one account per credit code (`entity_exists`), one appointment in
  * force per (entity, person) and appointer (`agent_exists`), replaceable once withdrawn, lapsed or made
- * by another appointer, saved under its version (`agent_changed`), listed by entity and by person.
+ * by another appointer, saved under its version (`agent_changed`), listed by entity and by person; an
+ * appointment or withdrawal with its trace writes both or neither (`accountAudit`, the index of the
+ * accounts function's changes, holds the traces).
  */
-export function entityStoreContract(name: string, make: Make<{ store: EntityStore }>): void {
+export function entityStoreContract(
+  name: string,
+  make: Make<{ store: EntityStore; accountAudit: PendingWorkIndex }>,
+): void {
   describe(`EntityStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
     let store: EntityStore;
@@ -63,6 +70,38 @@ export function entityStoreContract(name: string, make: Make<{ store: EntityStor
       expect(await store.findEntityByCreditCode(first.creditCode)).toEqual(first);
       expect(await store.findEntityById(randomId('ent'))).toBeUndefined();
       expect(await store.findEntityByCreditCode(newCreditCode())).toBeUndefined();
+    });
+
+    it('appoints and withdraws with the trace, both or neither', async () => {
+      const creditCode = newCreditCode();
+      const person = `lk-${randomUUID()}`;
+      const later = new Date(before.getTime() + 3_600_000);
+      const first = appointment(creditCode, person);
+      const appointed = traceFor(`agent-changed#${first.agentId}#1`, 'agent.appointed', before);
+      const saved = await store.appoint(first, before, appointed);
+      expect(saved).toMatchObject({ agentId: first.agentId, version: 1 });
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(appointed)]);
+      // Claimed as the trace says: nobody else takes it within its lease.
+      expect(await subject.accountAudit.claim(appointed.carried.id, before)).toBeUndefined();
+      await subject.accountAudit.remove(appointed.carried.id, appointed.claim);
+
+      // Refused (one in force): neither the appointment nor its trace.
+      const second = appointment(creditCode, person);
+      const refused = traceFor(`agent-changed#${second.agentId}#1`, 'agent.appointed', before);
+      expect(await rejection(store.appoint(second, before, refused))).toMatchObject({ code: 'agent_exists' });
+      expect(await store.findAppointment(creditCode, person)).toEqual(saved);
+
+      const withdrawn = traceFor(`agent-changed#${first.agentId}#2`, 'agent.withdrawn', before);
+      expect(await store.saveAppointment({ ...saved, status: 'withdrawn' }, withdrawn)).toMatchObject({
+        status: 'withdrawn',
+        version: 2,
+      });
+      // A stale copy: refused, no trace.
+      const stale = traceFor(`agent-changed#${first.agentId}#2-stale`, 'agent.withdrawn', before);
+      expect(await rejection(store.saveAppointment({ ...saved, status: 'withdrawn' }, stale))).toMatchObject({
+        code: 'agent_changed',
+      });
+      expect(await subject.accountAudit.olderThan(later, 10)).toEqual([listedPointer(withdrawn)]);
     });
 
     it('keeps one appointment in force per person and entity, replaceable once lapsed or withdrawn', async () => {

@@ -35,13 +35,13 @@ function carriedChange(issuer: Issuer, version: number, at: string): CarriedAudi
 
 /**
  * The {@link IssuerStore} contract: a credit code claimed once (`issuer_exists`), saves under the
- * version (`issuer_changed`), a save with its audit entry's pending work all or nothing (in `issuerAudit`,
+ * version (`issuer_changed`), a save with its audit entry's pending work all or nothing (in `operatorAudit`,
  * the index of issuer changes), a release that removes only a claim still provisioning, and reads by id,
  * credit code and all.
  */
 export function issuerStoreContract(
   name: string,
-  make: Make<{ store: IssuerStore; issuerAudit: PendingWorkIndex }>,
+  make: Make<{ store: IssuerStore; operatorAudit: PendingWorkIndex }>,
 ): void {
   describe(`IssuerStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
@@ -96,27 +96,34 @@ export function issuerStoreContract(
       const at = '2026-03-01T08:00:00.000Z';
       const now = new Date(at);
       const change = carriedChange(active, active.version + 1, at);
-      const { saved, claim } = await store.saveWithAudit({ ...active, status: 'withdrawn' }, change, now);
+      const claim = randomUUID();
+      const saved = await store.saveWithAudit(
+        { ...active, status: 'withdrawn' },
+        { carried: change, claim, at: now },
+      );
       expect(saved).toMatchObject({ status: 'withdrawn', version: active.version + 1 });
       expect(await store.findById(active.id)).toEqual(saved);
       const later = new Date(now.getTime() + 3_600_000);
-      expect(await subject.issuerAudit.olderThan(later, 10)).toEqual([
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([
         { id: change.id, since: at, audit: change.audit },
       ]);
       // Put already claimed, its lease from `now`: nobody else takes it within it; the caller removes it.
-      expect(await subject.issuerAudit.claim(change.id, new Date(now.getTime() + 59_000))).toBeUndefined();
-      await subject.issuerAudit.remove(change.id, claim);
-      expect(await subject.issuerAudit.olderThan(later, 10)).toEqual([]);
+      expect(await subject.operatorAudit.claim(change.id, new Date(now.getTime() + 59_000))).toBeUndefined();
+      await subject.operatorAudit.remove(change.id, claim);
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([]);
 
       // A stale copy: neither the issuer nor the pointer is written.
       const stale = carriedChange(active, active.version + 1, at);
       const error = await rejection(
-        store.saveWithAudit({ ...active, name: 'stale' }, { ...stale, id: `${stale.id}x` }, now),
+        store.saveWithAudit(
+          { ...active, name: 'stale' },
+          { carried: { ...stale, id: `${stale.id}x` }, claim: randomUUID(), at: now },
+        ),
       );
       expect(error).toBeInstanceOf(ConflictError);
       expect(error).toMatchObject({ code: 'issuer_changed' });
       expect(await store.findById(active.id)).toEqual(saved);
-      expect(await subject.issuerAudit.olderThan(later, 10)).toEqual([]);
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([]);
     });
 
     it('releases a claim still provisioning, and nothing else', async () => {

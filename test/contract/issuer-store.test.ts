@@ -8,14 +8,14 @@ const dynamo = useDynamo();
 
 issuerStoreContract('InMemoryIssuerStore', async () => {
   const store = new InMemoryIssuerStore();
-  return { store, issuerAudit: store.pendingAudit, cleanup: nothingToClean };
+  return { store, operatorAudit: store.pendingAudit, cleanup: nothingToClean };
 });
 
 issuerStoreContract('DynamoIssuerStore on dynalite', async () => {
   const { doc, tableName } = await dynamo.newTable();
   return {
     store: new DynamoIssuerStore(doc, tableName),
-    issuerAudit: new DynamoPendingWork(doc, tableName, 'issuers'),
+    operatorAudit: new DynamoPendingWork(doc, tableName, 'operators'),
     cleanup: nothingToClean,
   };
 });

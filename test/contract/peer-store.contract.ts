@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PeerRecord, PeerStore } from '../../shared/issuers/peer-store.js';
+import type { PendingWorkIndex } from '../../shared/pending-work/pending-work.js';
+import { listedPointer, traceFor } from '../support/traces.js';
 import type { Make } from './subject.js';
 
 const key = {
@@ -35,8 +37,15 @@ const peer = (id: string, iat = 100): Omit<PeerRecord, 'version'> => ({
   ],
 });
 
-/** The {@link PeerStore} contract: records kept whole, replaced only over the version read, removed. */
-export function peerStoreContract(name: string, make: Make<{ store: PeerStore }>): void {
+/**
+ * The {@link PeerStore} contract: records kept whole, replaced only over the version read, removed; a
+ * registration or removal with its trace writes both or neither (`operatorAudit`, the index of operators'
+ * changes, holds the traces).
+ */
+export function peerStoreContract(
+  name: string,
+  make: Make<{ store: PeerStore; operatorAudit: PendingWorkIndex }>,
+): void {
   describe(`PeerStore contract: ${name}`, () => {
     let subject: Awaited<ReturnType<typeof make>>;
     let store: PeerStore;
@@ -69,12 +78,37 @@ export function peerStoreContract(name: string, make: Make<{ store: PeerStore }>
       expect((await store.get('peer_a'))?.trustList.iat).toBe(200);
     });
 
-    it('removes a peer, and removing an absent one does nothing', async () => {
+    it('removes a peer, and removing an absent one does nothing (false)', async () => {
       await store.save(peer('peer_a'), 0);
-      await store.remove('peer_a');
-      await store.remove('peer_a');
+      expect(await store.remove('peer_a')).toBe(true);
+      expect(await store.remove('peer_a')).toBe(false);
       expect(await store.get('peer_a')).toBeUndefined();
       expect(await store.list()).toEqual([]);
+    });
+
+    it('registers and removes a peer with its trace, both or neither', async () => {
+      const now = new Date();
+      const later = new Date(now.getTime() + 3_600_000);
+      const registered = traceFor('peer-changed#peer_a#registered', 'peer.registered', now, 'cl_op');
+      expect(await store.save(peer('peer_a'), 0, registered)).toMatchObject({ version: 1 });
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([listedPointer(registered)]);
+      // Claimed as the trace says: nobody else takes it within its lease.
+      expect(await subject.operatorAudit.claim(registered.carried.id, now)).toBeUndefined();
+      await subject.operatorAudit.remove(registered.carried.id, registered.claim);
+
+      // Refused (the id taken): neither the peer nor its trace.
+      const again = traceFor('peer-changed#peer_a#registered-again', 'peer.registered', now, 'cl_op');
+      await expect(store.save(peer('peer_a', 300), 0, again)).rejects.toMatchObject({ code: 'peer_changed' });
+      expect((await store.get('peer_a'))?.trustList.iat).toBe(100);
+
+      const removed = traceFor('peer-changed#peer_a#removed', 'peer.removed', now, 'cl_op');
+      expect(await store.remove('peer_a', removed)).toBe(true);
+      expect(await store.get('peer_a')).toBeUndefined();
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([listedPointer(removed)]);
+      // Gone already: false, and no second trace.
+      const twice = traceFor('peer-changed#peer_a#removed-again', 'peer.removed', now, 'cl_op');
+      expect(await store.remove('peer_a', twice)).toBe(false);
+      expect(await subject.operatorAudit.olderThan(later, 10)).toEqual([listedPointer(removed)]);
     });
   });
 }

@@ -90,7 +90,8 @@ describe('forged pointers on dynalite (review M1)', () => {
       audit: new InMemoryAudit(),
       pendingWork: new DynamoPendingWork(doc, tableName),
       pendingAudit: new DynamoPendingWork(doc, tableName, 'withdrawals'),
-      issuerAudit: new DynamoPendingWork(doc, tableName, 'issuers'),
+      operatorAudit: new DynamoPendingWork(doc, tableName, 'operators'),
+      accountAudit: new DynamoPendingWork(doc, tableName, 'accounts'),
       clock,
     };
     /** Sets attributes of a pointer's item directly, as a function with the item's grant could. */

@@ -348,7 +348,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
   it('keeps an issuer change’s pending work to admin and the reconciler, and admin off the others (R20)', async () => {
     const id = 'issuer-changed#iss_r20#2';
     const pointer = {
-      ...pointerKey(id, 'issuers'),
+      ...pointerKey(id, 'operators'),
       since: new Date().toISOString(),
       marked: 'm',
       ownedBy: 'demo-admin',
@@ -362,7 +362,7 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     }
     // Admin puts it (with the issuer, in one transaction: IAM checks each put), claims and removes it…
     await clientsOf('admin').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
-    const admin = new DynamoPendingWork(clientsOf('admin').doc, tableName, 'issuers');
+    const admin = new DynamoPendingWork(clientsOf('admin').doc, tableName, 'operators');
     const now = new Date();
     await admin.remove(id, (await admin.claim(id, now))!);
     // …and touches no other pending work.
@@ -377,12 +377,59 @@ describe('a function’s clients refuse what IAM would refuse its role (local gr
     ).rejects.toThrow(/Function admin is not granted dynamodb:UpdateItem on partition key pending-audit#\d/);
     // The reconciler finds them.
     await clientsOf('admin').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
-    const reconciler = new DynamoPendingWork(clientsOf('pending-work-reconciler').doc, tableName, 'issuers');
+    const reconciler = new DynamoPendingWork(
+      clientsOf('pending-work-reconciler').doc,
+      tableName,
+      'operators',
+    );
     expect(
       (await reconciler.olderThan(new Date(now.getTime() + 60_000), 10)).map((found) => found.id),
     ).toEqual([id]);
     const taken = await reconciler.claim(id, now);
     await reconciler.remove(id, taken!);
+  });
+
+  it('keeps an account’s or an agent’s pending work to accounts and the reconciler, and accounts off the others', async () => {
+    const id = 'agent-changed#agt_trace#1';
+    const pointer = {
+      ...pointerKey(id, 'accounts'),
+      since: new Date().toISOString(),
+      marked: 'm',
+      ownedBy: 'acc_rep',
+      audit: [{ key: id, entry: { action: 'agent.appointed' } }],
+    };
+    expect(pointer.pk).toBe('pending-account-audit#0');
+    // No other function can plant an appointment's entry for the reconciler to write.
+    for (const name of ['me', 'admin', 'licences', 'oidc'] as const) {
+      await expect(
+        clientsOf(name).doc.send(new PutCommand({ TableName: tableName, Item: pointer })),
+      ).rejects.toThrow(LocalAccessDenied);
+    }
+    // Accounts puts it (with the appointment or the account's claim, in one transaction), claims and
+    // removes it…
+    await clientsOf('accounts').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
+    const accounts = new DynamoPendingWork(clientsOf('accounts').doc, tableName, 'accounts');
+    const now = new Date();
+    await accounts.remove(id, (await accounts.claim(id, now))!);
+    // …and touches no other pending work.
+    for (const [kind, partition] of [
+      ['licences', 'pending-work'],
+      ['withdrawals', 'pending-audit'],
+      ['operators', 'pending-issuer-audit'],
+    ] as const) {
+      await expect(
+        new DynamoPendingWork(clientsOf('accounts').doc, tableName, kind).claim(`${kind}#x#1`, now),
+      ).rejects.toThrow(
+        new RegExp(`Function accounts is not granted dynamodb:UpdateItem on partition key ${partition}#\\d`),
+      );
+    }
+    // The reconciler finds them: one query, its partition has one shard.
+    await clientsOf('accounts').doc.send(new PutCommand({ TableName: tableName, Item: pointer }));
+    const reconciler = new DynamoPendingWork(clientsOf('pending-work-reconciler').doc, tableName, 'accounts');
+    expect(
+      (await reconciler.olderThan(new Date(now.getTime() + 60_000), 10)).map((found) => found.id),
+    ).toEqual([id]);
+    await reconciler.remove(id, (await reconciler.claim(id, now))!);
   });
 
   it('allows queries on granted indexes, and on the base table only on the partitions granted', async () => {

@@ -46,6 +46,8 @@ import type {
 } from '../../shared/identity/registry.js';
 import type { Issuer } from '../../shared/issuers/issuer.js';
 import type { LicenceRecord } from '../../shared/licence/licence.js';
+import type { Trace } from '../../shared/pending-work/pending-work.js';
+import { InMemoryPendingWork } from './in-memory-licence.js';
 
 /** A clock that moves only when told. */
 export class TestClock implements Clock {
@@ -68,16 +70,24 @@ export function newIdNumber(): string {
   return `${first17}${idNumberCheckCharacter(first17)}`;
 }
 
+/**
+ * The {@link AccountStore} contract in memory; an account created with its trace keeps the pointer in
+ * `pendingAudit` (the index of the accounts function's changes).
+ */
 export class InMemoryAccountStore implements AccountStore {
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+
   readonly byLookupKey = new Map<string, PersonAccount>();
   lookups = 0;
 
-  async create(account: PersonAccount): Promise<PersonAccount> {
+  async create(account: PersonAccount, trace?: Trace): Promise<PersonAccount> {
     if (this.byLookupKey.has(account.lookupKey)) {
       throw new ConflictError('An account with this ID number already exists', 'account_exists');
     }
     const created = { ...account, version: 1 };
     this.byLookupKey.set(account.lookupKey, created);
+    // All or nothing, as one transaction: the pointer only with the account's claim.
+    if (trace) this.pendingAudit.keepTrace(trace);
     return created;
   }
 
@@ -278,7 +288,14 @@ export class InMemoryRegistry implements PopulationRegistry, EntityRegistry {
   }
 }
 
+/**
+ * The {@link EntityStore} contract in memory; an appointment or withdrawal saved with its trace keeps the
+ * pointer in `pendingAudit` (the index of the accounts function's changes, for the use cases and the
+ * reconciler).
+ */
 export class InMemoryEntityStore implements EntityStore {
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+
   readonly entities = new Map<string, EntityAccount>();
   readonly appointments = new Map<string, AgentAppointment>();
   /** Makes the next `createEntity` lose a race to `entity` (written just before). */
@@ -302,7 +319,7 @@ export class InMemoryEntityStore implements EntityStore {
     return [...this.entities.values()].find((entity) => entity.id === id);
   }
 
-  async appoint(appointment: AgentAppointment, now: Date): Promise<AgentAppointment> {
+  async appoint(appointment: AgentAppointment, now: Date, trace?: Trace): Promise<AgentAppointment> {
     const key = `${appointment.creditCode}/${appointment.personLookupKey}`;
     const current = this.appointments.get(key);
     if (
@@ -316,15 +333,18 @@ export class InMemoryEntityStore implements EntityStore {
     }
     const written = { ...appointment, version: 1 };
     this.appointments.set(key, written);
+    // All or nothing, as one transaction: the pointer only with the appointment's write.
+    if (trace) this.pendingAudit.keepTrace(trace);
     return written;
   }
 
-  async saveAppointment(appointment: AgentAppointment): Promise<AgentAppointment> {
+  async saveAppointment(appointment: AgentAppointment, trace?: Trace): Promise<AgentAppointment> {
     const key = `${appointment.creditCode}/${appointment.personLookupKey}`;
     if (this.appointments.get(key)?.version !== appointment.version)
       throw new ConflictError('The appointment changed meanwhile; try again', 'agent_changed');
     const saved = { ...appointment, version: appointment.version + 1 };
     this.appointments.set(key, saved);
+    if (trace) this.pendingAudit.keepTrace(trace);
     return saved;
   }
 
@@ -407,6 +427,19 @@ export class InMemoryAudit implements AuditTrail, LicenceAuditPages, UsageRecord
       ...(from + page.limit < all.length && last ? { cursor: entryCursor(this.#positions.get(last)!) } : {}),
       ...(after === undefined ? {} : { after: pageStart(after, from > 0 ? { ...all[from - 1]! } : null) }),
     };
+  }
+}
+
+/** {@link InMemoryAudit} whose next `failures` writes fail, as an audit table that does not answer would. */
+export class FailingAudit extends InMemoryAudit {
+  failures = 0;
+
+  override async record(entry: AuditEntry, once?: RecordOnce): Promise<void> {
+    if (this.failures > 0) {
+      this.failures -= 1;
+      throw new Error('audit table unavailable');
+    }
+    await super.record(entry, once);
   }
 }
 

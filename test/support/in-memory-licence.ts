@@ -7,6 +7,7 @@ import type {
   CarriedAudit,
   PendingPointer,
   PendingWorkIndex,
+  Trace,
 } from '../../shared/pending-work/pending-work.js';
 import { effectiveStatus, type LicenceRecord } from '../../shared/licence/licence.js';
 import type {
@@ -334,11 +335,10 @@ export class InMemoryPendingWork implements PendingWorkIndex {
   /**
    * What the change's own write does with a pointer that carries its entries (DynamoDB: a put in it), put
    * already claimed by the change's request (its lease from `now`, the write's moment, as
-   * `carriedAuditItem`): answers the claim.
+   * `carriedAuditItem`), under `claim` (a new one unless given: a {@link Trace}'s): answers the claim.
    */
-  keep(carried: CarriedAudit, now: Date): string {
+  keep(carried: CarriedAudit, now: Date, claim: string = randomUUID()): string {
     const marked = randomUUID();
-    const claim = randomUUID();
     this.pointers.set(carried.id, {
       since: carried.since,
       marked,
@@ -348,6 +348,11 @@ export class InMemoryPendingWork implements PendingWorkIndex {
       carried: structuredClone(carried),
     });
     return claim;
+  }
+
+  /** What a store's write does with the {@link Trace} it is handed ({@link keep}, claimed as it says). */
+  keepTrace(trace: Trace): void {
+    this.keep(trace.carried, trace.at, trace.claim);
   }
 
   async carried(group: string): Promise<CarriedAudit[]> {

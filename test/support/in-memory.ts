@@ -5,7 +5,7 @@ import type { Mac } from '../../shared/crypto/mac.js';
 import { ConflictError } from '../../shared/errors.js';
 import { issuerListing, type Issuer, type IssuerListing } from '../../shared/issuers/issuer.js';
 import type { IssuerStore } from '../../shared/issuers/issuer-store.js';
-import type { CarriedAudit } from '../../shared/pending-work/pending-work.js';
+import type { Trace } from '../../shared/pending-work/pending-work.js';
 import type { ClientChange, ClientStore } from '../../shared/clients/client-store.js';
 import type { SessionRegistry } from '../../shared/web/session-registry.js';
 import { InMemoryPendingWork } from './in-memory-licence.js';
@@ -38,14 +38,11 @@ export class InMemoryIssuerStore implements IssuerStore {
     return saved;
   }
 
-  async saveWithAudit(
-    issuer: Issuer,
-    carried: CarriedAudit,
-    now: Date,
-  ): Promise<{ saved: Issuer; claim: string }> {
+  async saveWithAudit(issuer: Issuer, trace: Trace): Promise<Issuer> {
     // All or nothing, as one transaction: the pointer only with the issuer's write.
     const saved = await this.save(issuer);
-    return { saved, claim: this.pendingAudit.keep(carried, now) };
+    this.pendingAudit.keepTrace(trace);
+    return saved;
   }
 
   async release(issuer: Issuer): Promise<void> {
@@ -94,8 +91,13 @@ export class InMemoryKeyManager implements KeyManager {
   };
 }
 
-/** The {@link ClientStore} contract in memory: what the provider would load, by client id. */
+/**
+ * The {@link ClientStore} contract in memory: what the provider would load, by client id; a change's trace
+ * kept in `pendingAudit` (the index of operators' changes).
+ */
 export class InMemoryClientStore implements ClientStore {
+  constructor(readonly pendingAudit = new InMemoryPendingWork()) {}
+
   readonly clients = new Map<string, ClientMetadata>();
   failNext: Error | undefined;
 
@@ -106,7 +108,7 @@ export class InMemoryClientStore implements ClientStore {
     this.clients.set(metadata.client_id, stored);
   }
 
-  async update(clientId: string, change: ClientChange): Promise<boolean> {
+  async update(clientId: string, change: ClientChange, trace: Trace): Promise<boolean> {
     if (this.failNext) throw this.failNext;
     const stored = this.clients.get(clientId);
     if (!stored) return false;
@@ -116,6 +118,8 @@ export class InMemoryClientStore implements ClientStore {
       if (value !== undefined) changed[member] = structuredClone(value);
     }
     this.clients.set(clientId, changed as ClientMetadata);
+    // All or nothing, as one transaction: the pointer only with the client's write.
+    this.pendingAudit.keepTrace(trace);
     return true;
   }
 

@@ -57,7 +57,8 @@ export function licenceWorld() {
   };
   const statusDeps: ChangeStatusDependencies & {
     pendingAudit: PendingWorkIndex;
-    issuerAudit: PendingWorkIndex;
+    operatorAudit: PendingWorkIndex;
+    accountAudit: PendingWorkIndex;
   } = {
     licences,
     statusLists,
@@ -65,7 +66,9 @@ export function licenceWorld() {
     pendingWork,
     pendingAudit: withdrawalsPending,
     // Operators' changes of issuers: the issuer store keeps them, swept by the reconciler with the rest.
-    issuerAudit: issuers.pendingAudit,
+    operatorAudit: issuers.pendingAudit,
+    // The accounts function's changes: none in a licence world, swept all the same.
+    accountAudit: new InMemoryPendingWork(),
     clock,
   };
   const verifyDeps: VerifyScanDependencies = {

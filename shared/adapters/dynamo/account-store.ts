@@ -1,10 +1,12 @@
 import { DeleteCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { getItem, isConditionalCheckFailed, putNew, writeAllOrNothing, type Item } from './conditional.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../../errors.js';
 import { visible, type AccountStore, type FindOptions } from '../../identity/account-store.js';
 import type { PersonAccount } from '../../identity/person-account.js';
+import type { Trace } from '../../pending-work/pending-work.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
 import { takeRequestRead } from './oidc-adapter.js';
+import { writeWithTrace } from './pending-work.js';
 
 const accountIdPattern = /^acc_[A-Za-z0-9_-]{1,64}$/;
 
@@ -40,17 +42,36 @@ export class DynamoAccountStore implements AccountStore {
     private readonly tableName: string,
   ) {}
 
-  /** The account first (a random id, which nothing finds yet), then the claim; a lost claim undoes it. */
-  async create(account: PersonAccount): Promise<PersonAccount> {
+  /**
+   * The account first (a random id, which nothing finds yet), then the claim, with a trace the pointer
+   * that carries its audit entry in the same transaction (`pending-account-audit#0`: `writeWithTrace`,
+   * pending-work.ts); a lost claim undoes it.
+   */
+  async create(account: PersonAccount, trace?: Trace): Promise<PersonAccount> {
     const created = { ...account, version: 1 };
     await putNew(this.doc, this.tableName, { ...keys.accountById(account.id), ...created });
+    const claim = { ...keys.account(account.lookupKey), id: account.id };
+    const exists = { code: 'account_exists', message: 'An account with this ID number already exists' };
     try {
-      await putNew(
-        this.doc,
-        this.tableName,
-        { ...keys.account(account.lookupKey), id: account.id },
-        { conflict: { code: 'account_exists', message: 'An account with this ID number already exists' } },
-      );
+      if (!trace) {
+        await putNew(this.doc, this.tableName, claim, { conflict: exists });
+        return created;
+      }
+      const put = {
+        Put: { TableName: this.tableName, Item: claim, ConditionExpression: 'attribute_not_exists(pk)' },
+      };
+      const outcome = await writeWithTrace(this.doc, this.tableName, put, trace, 'accounts');
+      if (outcome === 'refused') throw new ConflictError(exists.message, exists.code);
+      // Another registration of the number at that very moment: either may have won; asking again tells.
+      if (outcome === 'contended') {
+        throw new UnavailableError(
+          'Another registration of this ID number is under way; try again',
+          undefined,
+          {
+            retryAfterSeconds: 1,
+          },
+        );
+      }
     } catch (error) {
       await this.doc.send(
         new DeleteCommand({ TableName: this.tableName, Key: keys.accountById(account.id) }),

@@ -1,10 +1,12 @@
 import type { Adapter, ClientMetadata } from 'oidc-provider';
 import type { ClientChange, ClientStore } from '../../clients/client-store.js';
+import type { Trace } from '../../pending-work/pending-work.js';
 import { updateClientMembers, type DynamoAdapterDeps } from './oidc-adapter.js';
 
 /**
  * {@link ClientStore} through the provider's own storage adapter, so the provider finds what we save; an
- * `update` is one UpdateItem of the members changed, on the same item (`updateClientMembers`).
+ * `update` is one transaction of an UpdateItem of the members changed, on the same item, and the put of
+ * the pointer that carries its audit entry (`updateClientMembers`).
  */
 export class DynamoClientStore implements ClientStore {
   readonly #clients: Adapter;
@@ -21,8 +23,8 @@ export class DynamoClientStore implements ClientStore {
     await this.#clients.upsert(metadata.client_id, stored, 0);
   }
 
-  update(clientId: string, change: ClientChange): Promise<boolean> {
-    return updateClientMembers(this.table, clientId, change);
+  update(clientId: string, change: ClientChange, trace: Trace): Promise<boolean> {
+    return updateClientMembers(this.table, clientId, change, trace);
   }
 
   async delete(clientId: string): Promise<void> {

@@ -200,6 +200,29 @@ export async function putNew(
 }
 
 /**
+ * The condition of a write under optimistic concurrency: the stored `version` is still `expectedVersion`
+ * (0: no item yet). For a write of a transaction ({@link writeAllOrNothing}) as for {@link putVersioned}.
+ *
+ * @example
+ * ```ts
+ * const put = { Put: { TableName, Item: { ...item, version: 3 }, ...versionCondition(2) } };
+ * ```
+ */
+export function versionCondition(expectedVersion: number): {
+  ConditionExpression: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  return expectedVersion === 0
+    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+    : {
+        ConditionExpression: '#version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      };
+}
+
+/**
  * Replaces an item under optimistic concurrency: writes it with `version: expectedVersion + 1` only if the
  * stored `version` is still `expectedVersion`, else throws {@link ConflictError} and leaves the item as it
  * was. `expectedVersion` 0 means "must not exist yet", so versions start at 1. Returns the written item.
@@ -223,13 +246,7 @@ export async function putVersioned<T extends Item>(
       new PutCommand({
         TableName: tableName,
         Item: written,
-        ...(expectedVersion === 0
-          ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : {
-              ConditionExpression: '#version = :expected',
-              ExpressionAttributeNames: { '#version': 'version' },
-              ExpressionAttributeValues: { ':expected': expectedVersion },
-            }),
+        ...versionCondition(expectedVersion),
       }),
     );
   } catch (error) {

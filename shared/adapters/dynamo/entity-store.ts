@@ -1,8 +1,10 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../errors.js';
-import { getItem, isConditionalCheckFailed, putNew, putVersioned } from './conditional.js';
+import { getItem, isConditionalCheckFailed, putNew, putVersioned, versionCondition } from './conditional.js';
 import type { AgentAppointment, EntityAccount } from '../../identity/entity-account.js';
 import type { EntityStore } from '../../identity/entity-store.js';
+import type { Trace } from '../../pending-work/pending-work.js';
+import { writeWithTrace } from './pending-work.js';
 import { queryAll } from './query-all.js';
 import { indexKeys, keys, sortKeys } from './keys.js';
 
@@ -25,7 +27,9 @@ function appointmentItem(appointment: AgentAppointment) {
 /**
  * {@link EntityStore} on the single table: entity accounts under `entity-account#<creditCode>` (by id
  * through gsi1), appointments under `entity-agents#<creditCode>` one per person (by person through gsi1,
- * by entity through gsi2, each hit re-read by key).
+ * by entity through gsi2, each hit re-read by key). An appointment or withdrawal with its trace is one
+ * transaction of its put and the pointer that carries its audit entry (`pending-account-audit#0`:
+ * `writeWithTrace`, pending-work.ts).
  */
 export class DynamoEntityStore implements EntityStore {
   constructor(
@@ -64,49 +68,70 @@ export class DynamoEntityStore implements EntityStore {
     return undefined;
   }
 
-  async appoint(appointment: AgentAppointment, now: Date): Promise<AgentAppointment> {
+  async appoint(appointment: AgentAppointment, now: Date, trace?: Trace): Promise<AgentAppointment> {
     const written = { ...appointment, version: 1 };
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: appointmentItem(written),
-          // ISO 8601 UTC strings of one format compare as their instants do. An appointment made by
-          // someone other than this appointer (a former representative, or one recorded before the
-          // appointer was) no longer stands, so the representative of today may replace it.
-          ConditionExpression:
-            'attribute_not_exists(pk) OR #status = :withdrawn OR validUntil <= :now OR ' +
-            'attribute_not_exists(appointedByLookupKey) OR appointedByLookupKey <> :appointer',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':withdrawn': 'withdrawn',
-            ':now': now.toISOString(),
-            ':appointer': appointment.appointedByLookupKey ?? '',
-          },
-        }),
+    const put = {
+      TableName: this.tableName,
+      Item: appointmentItem(written),
+      // ISO 8601 UTC strings of one format compare as their instants do. An appointment made by
+      // someone other than this appointer (a former representative, or one recorded before the
+      // appointer was) no longer stands, so the representative of today may replace it.
+      ConditionExpression:
+        'attribute_not_exists(pk) OR #status = :withdrawn OR validUntil <= :now OR ' +
+        'attribute_not_exists(appointedByLookupKey) OR appointedByLookupKey <> :appointer',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':withdrawn': 'withdrawn',
+        ':now': now.toISOString(),
+        ':appointer': appointment.appointedByLookupKey ?? '',
+      },
+    };
+    const exists = (cause?: unknown) =>
+      new ConflictError(
+        'This person is already an agent of the entity; withdraw the appointment first',
+        'agent_exists',
+        { cause },
       );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) {
-        throw new ConflictError(
-          'This person is already an agent of the entity; withdraw the appointment first',
-          'agent_exists',
-          { cause: error },
-        );
+    if (trace) {
+      // Refused, or another appointment of the same person written at that moment: one is in force.
+      if ((await writeWithTrace(this.doc, this.tableName, { Put: put }, trace, 'accounts')) !== 'written') {
+        throw exists();
       }
+      return written;
+    }
+    try {
+      await this.doc.send(new PutCommand(put));
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw exists(error);
       throw error;
     }
     return written;
   }
 
-  async saveAppointment(appointment: AgentAppointment): Promise<AgentAppointment> {
-    const saved = await putVersioned(
-      this.doc,
-      this.tableName,
-      appointmentItem(appointment),
-      appointment.version,
-      { conflict: { code: 'agent_changed', message: 'The appointment changed meanwhile; try again' } },
-    );
-    return strip<AgentAppointment>(saved);
+  async saveAppointment(appointment: AgentAppointment, trace?: Trace): Promise<AgentAppointment> {
+    const conflict = { code: 'agent_changed', message: 'The appointment changed meanwhile; try again' };
+    if (!trace) {
+      const saved = await putVersioned(
+        this.doc,
+        this.tableName,
+        appointmentItem(appointment),
+        appointment.version,
+        { conflict },
+      );
+      return strip<AgentAppointment>(saved);
+    }
+    const written = { ...appointment, version: appointment.version + 1 };
+    const put = {
+      Put: {
+        TableName: this.tableName,
+        Item: appointmentItem(written),
+        ...versionCondition(appointment.version),
+      },
+    };
+    if ((await writeWithTrace(this.doc, this.tableName, put, trace, 'accounts')) !== 'written') {
+      throw new ConflictError(conflict.message, conflict.code);
+    }
+    return written;
   }
 
   async findAppointment(creditCode: string, personLookupKey: string): Promise<AgentAppointment | undefined> {

@@ -161,9 +161,18 @@ export const dynamoPendingWork = (table: TableConnection): PendingWorkIndex =>
 /** Withdrawals' pending work (their audit entries): a partition apart from licences' (`pending-audit#`). */
 export const dynamoPendingAudit = (table: TableConnection): PendingWorkIndex =>
   new DynamoPendingWork(table, table.tableName, 'withdrawals');
-/** Operators' changes of issuers (their audit entries): a partition apart from both (`pending-issuer-audit#`). */
-export const dynamoIssuerAudit = (table: TableConnection): PendingWorkIndex =>
-  new DynamoPendingWork(table, table.tableName, 'issuers');
+/**
+ * Operators' changes (of issuers, clients, peers: their audit entries): a partition apart from both
+ * (`pending-issuer-audit#`).
+ */
+export const dynamoOperatorAudit = (table: TableConnection): PendingWorkIndex =>
+  new DynamoPendingWork(table, table.tableName, 'operators');
+/**
+ * The accounts function's changes (an account registered, an agent appointed or withdrawn: their audit
+ * entries): a partition of their own (`pending-account-audit#`).
+ */
+export const dynamoAccountAudit = (table: TableConnection): PendingWorkIndex =>
+  new DynamoPendingWork(table, table.tableName, 'accounts');
 export const dynamoIdempotencyStore = (table: TableConnection, clock: Clock): IdempotencyStore =>
   new DynamoIdempotencyStore(table, table.tableName, clock);
 // The audit trail, its chains and checkpoints, and the usage record (the holder's audit entries) are in

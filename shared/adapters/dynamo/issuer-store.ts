@@ -1,19 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { DeleteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  getItem,
-  isConditionalCheckFailed,
-  isTransactionConflict,
-  putNew,
-  putVersioned,
-  writeAllOrNothing,
-} from './conditional.js';
+import { getItem, isConditionalCheckFailed, putNew, putVersioned, versionCondition } from './conditional.js';
 import { ConflictError } from '../../errors.js';
 import type { Issuer, IssuerListing } from '../../issuers/issuer.js';
 import { announceIssuerChange } from '../../issuers/issuer-cache.js';
 import type { IssuerStore } from '../../issuers/issuer-store.js';
-import type { CarriedAudit } from '../../pending-work/pending-work.js';
-import { carriedAuditCondition, carriedAuditItem } from './pending-work.js';
+import type { Trace } from '../../pending-work/pending-work.js';
+import { writeWithTrace } from './pending-work.js';
 import { queryAll } from './query-all.js';
 import { fixedPartitions, indexKeys, keys, sortKeys } from './keys.js';
 import { projectionOf } from './projections.js';
@@ -36,14 +28,13 @@ function fromItem(item: Record<string, unknown>): Issuer {
   return issuer as unknown as Issuer;
 }
 
-const changed = (cause?: unknown) =>
-  new ConflictError('The issuer changed since it was read', 'issuer_changed', { cause });
+const changed = () => new ConflictError('The issuer changed since it was read', 'issuer_changed');
 
 /**
  * {@link IssuerStore} on the single table: one item per issuer, keyed by its credit code. A change saved
  * with its audit entry (`saveWithAudit`) is one transaction of the issuer's versioned put and the put of
- * the pointer that carries the entry (`pending-issuer-audit#<shard>` / `issuer-changed#<issuer id>#<version>`,
- * the item `pending-work.ts` makes).
+ * the pointer that carries the entry (`pending-issuer-audit#<shard>` / `issuer-changed#<issuer id>#<version>`:
+ * `writeWithTrace`, pending-work.ts).
  */
 export class DynamoIssuerStore implements IssuerStore {
   constructor(
@@ -68,45 +59,21 @@ export class DynamoIssuerStore implements IssuerStore {
     return fromItem(written);
   }
 
-  async saveWithAudit(
-    issuer: Issuer,
-    carried: CarriedAudit,
-    now: Date,
-  ): Promise<{ saved: Issuer; claim: string }> {
+  async saveWithAudit(issuer: Issuer, trace: Trace): Promise<Issuer> {
     const written = { ...toItem(issuer), version: issuer.version + 1 };
-    const claim = randomUUID();
-    let outcome;
-    try {
-      outcome = await writeAllOrNothing(this.doc, [
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: written,
-            ConditionExpression: '#version = :expected',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':expected': issuer.version },
-          },
-        },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: carriedAuditItem(carried, claim, now, 'issuers'),
-            ConditionExpression: carriedAuditCondition,
-          },
-        },
-      ]);
-    } catch (error) {
-      // Another write of the issuer under way at that moment: as a stale version, for the caller to read again.
-      if (isTransactionConflict(error)) throw changed(error);
-      throw error;
-    }
-    if (!outcome.written) {
-      if (outcome.failed.includes(0)) throw changed();
-      // The pointer's id names the version written, which no other write can take: one there is no change's.
-      throw new Error(`issuer change not written: its audit pointer ${carried.id} exists`);
+    const change = {
+      Put: {
+        TableName: this.tableName,
+        Item: written,
+        ...versionCondition(issuer.version),
+      },
+    };
+    // Another write of the issuer under way at that moment: as a stale version, for the caller to read again.
+    if ((await writeWithTrace(this.doc, this.tableName, change, trace, 'operators')) !== 'written') {
+      throw changed();
     }
     announceIssuerChange(issuer.creditCode);
-    return { saved: fromItem(written), claim };
+    return fromItem(written);
   }
 
   async release(issuer: Issuer): Promise<void> {

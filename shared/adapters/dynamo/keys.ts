@@ -38,7 +38,7 @@ import type { ItemKey } from './conditional.js';
  * | chained audit entry (a writer's chain, shard fixed by the writer) | table | `audit#<YYYY-MM-DD>#<0-15>` | `chain#<writer>#<seq, 10 digits>` |
  * | chained audit entries of a licence / a holder | gsi1 / gsi2 | as above              | `<at>#<writer>_<seq, 10 digits>` |
  * | audit chains started on a day (registry) | table  | `audit-chain#<YYYY-MM-DD>`    | `<chain id>`        |
- * | an audit entry written once under its key (a licence change's pending entry; a withdrawal's) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#authorization-withdrawn#<grantId>#<withdrawalId>` | `audit-once` |
+ * | an audit entry written once under its key (a licence change's pending entry; a carried one: a withdrawal's, an operator's or an account's change) | table | `audit-once#<licenceId>#<version>#<index>`, `audit-once#<the carried pointer's id>` (`audit-once#authorization-withdrawn#<grantId>#<withdrawalId>`, …) | `audit-once` |
  * | signed audit checkpoints, newest last    | table  | `audit-checkpoint`            | `<iat>#<random>`    |
  * | a checkpoint's chain heads, in pages     | table  | `audit-checkpoint-heads#<checkpoint id>` | `<page, 5 digits>` |
  * | the on-demand checkpoint limit (one item) | table | `audit-checkpoint-limit`      | `audit-checkpoint-limit` |
@@ -82,7 +82,8 @@ import type { ItemKey } from './conditional.js';
  * | supervision alerts of a month (UTC), in time order | gsi1 | `alerts#<YYYY-MM>`    | `<at>#<alert id>`   |
  * | licence with work outstanding (audit entry, status list), by shard (0-7) of its id | table | `pending-work#<shard>` | `<licenceId>` |
  * | audit entry carried until written (a person's withdrawal), by shard (0-7) of its grant's group, apart from licences' (`me` is granted this alone) | table | `pending-audit#<shard>` | `authorization-withdrawn#<grant id asked>#<withdrawal id>` |
- * | audit entry carried until written (an operator's change of an issuer: a key rotated or withdrawn, the issuer withdrawn), by shard (0-7) of its issuer's group, apart from both (`admin` is granted this alone) | table | `pending-issuer-audit#<shard>` | `issuer-changed#<issuer id>#<issuer version written>` |
+ * | audit entry carried until written (an operator's change: of an issuer, a key rotated or withdrawn, the issuer withdrawn; a client changed; a peer registered or removed), by shard (0-7) of its group, apart from both (`admin` is granted this alone) | table | `pending-issuer-audit#<shard>` | `issuer-changed#<issuer id>#<issuer version written>`, `client-changed#<client id>#<change id>`, `peer-changed#<peer id>#registered\|removed` |
+ * | audit entry carried until written (the `accounts` function's changes: an account registered, an entity's agent appointed or withdrawn), one shard, apart from every other (`accounts` is granted this alone) | table | `pending-account-audit#0` | `account-registered#<account id>`, `agent-changed#<agent id>#<appointment version written>` |
  */
 
 /** The partition-key prefixes, of the table and of the indexes, each followed by the item's own part. */
@@ -161,10 +162,15 @@ export const prefixes = {
   // A withdrawal's audit entry carried until written, by shard: a partition apart from licences' pointers,
   // so that the person-facing `me`, which puts and finishes these, cannot touch a licence's (review M1).
   pendingAudit: 'pending-audit#',
-  // An operator's change of an issuer, its audit entry carried until written, by shard: a partition apart
-  // from licences' and withdrawals', so that `admin`, which puts and finishes these, touches neither, and
-  // `me` can plant no operator's entry here.
+  // An operator's change (of an issuer, and since of a client or a peer platform: named for its first
+  // kind), its audit entry carried until written, by shard: a partition apart from licences' and
+  // withdrawals', so that `admin`, which puts and finishes these, touches neither, and `me` can plant no
+  // operator's entry here.
   pendingIssuerAudit: 'pending-issuer-audit#',
+  // The `accounts` function's changes (an account registered, an entity's agent appointed or withdrawn),
+  // their audit entries carried until written, in one shard: a partition apart from every other, so that
+  // `accounts`, which puts and finishes these, touches no other function's pending work.
+  pendingAccountAudit: 'pending-account-audit#',
 } as const;
 
 /** Partition keys that are whole values: one item (the trust list) or one index partition (every issuer). */
@@ -416,6 +422,15 @@ export const keys = {
    */
   pendingIssuerAudit: (shard: number, id: string): ItemKey => ({
     pk: `${prefixes.pendingIssuerAudit}${shard}`,
+    sk: id,
+  }),
+  /**
+   * A pointer carrying its own audit entry (an account registered, an entity's agent appointed or
+   * withdrawn: the `accounts` function's changes), in one shard (`0`: they are rare), sorted by its id
+   * (`account-registered#<account id>`, `agent-changed#<agent id>#<version>`).
+   */
+  pendingAccountAudit: (shard: number, id: string): ItemKey => ({
+    pk: `${prefixes.pendingAccountAudit}${shard}`,
     sk: id,
   }),
 } as const;

@@ -28,6 +28,8 @@ import type { CodeReadHints } from '../../sso/code-ids.js';
 import type { InteractionCookieJar } from '../../sso/interaction-cookies.js';
 import { canonicalJson } from '../../canonical-json.js';
 import { indexKeys, keys, prefixes, sortKeys } from './keys.js';
+import { writeWithTrace } from './pending-work.js';
+import type { Trace } from '../../pending-work/pending-work.js';
 
 /** What the adapter needs: the table, the time, and the key that seals authorization requests. */
 export interface DynamoAdapterDeps {
@@ -287,13 +289,17 @@ function forgetClient(_deps: Pick<DynamoAdapterDeps, 'doc'>, id: string): void {
  * Changes some members of a stored client's metadata (`payload`), and only those: one UpdateItem, on
  * condition that the client is there (false, nothing written, when it is not). Never a read-modify-write
  * of the whole record, which would undo whatever another writer saved between the read and the write (an
- * operator's change of `events_uri` and a rotation's `secret_version`). Forgets the client in this
- * process's caches, as a save does.
+ * operator's change of `events_uri` and a rotation's `secret_version`). With `trace`, the update and the
+ * pointer that carries its audit entry are one transaction (`writeWithTrace`, `pending-issuer-audit#`:
+ * an operator's change); another write of the client under way at that moment is `ConflictError`
+ * `client_changed` (nothing written: ask again). Forgets the client in this process's caches, as a save
+ * does.
  */
 export async function updateClientMembers(
   deps: Pick<DynamoAdapterDeps, 'doc' | 'tableName'>,
   id: string,
   change: { set?: Readonly<Record<string, unknown>>; remove?: readonly string[] },
+  trace?: Trace,
 ): Promise<boolean> {
   const set = Object.entries(change.set ?? {}).filter(([, value]) => value !== undefined);
   const remove = (change.remove ?? []).filter((name) => !set.some(([member]) => member === name));
@@ -310,22 +316,29 @@ export async function updateClientMembers(
     names[`#r${i}`] = member;
     return `#payload.#r${i}`;
   });
-  const updated = await writeIf(
-    deps.doc,
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: oidcItemKey('Client', id),
-      UpdateExpression: [
-        sets.length > 0 ? `SET ${sets.join(', ')}` : '',
-        removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-      ]
-        .join(' ')
-        .trim(),
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: names,
-      ...(sets.length > 0 && { ExpressionAttributeValues: values }),
-    }),
-  );
+  const update = {
+    TableName: deps.tableName,
+    Key: oidcItemKey('Client', id),
+    UpdateExpression: [
+      sets.length > 0 ? `SET ${sets.join(', ')}` : '',
+      removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+    ]
+      .join(' ')
+      .trim(),
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeNames: names,
+    ...(sets.length > 0 && { ExpressionAttributeValues: values }),
+  };
+  let updated: boolean;
+  if (trace) {
+    const outcome = await writeWithTrace(deps.doc, deps.tableName, { Update: update }, trace, 'operators');
+    if (outcome === 'contended') {
+      throw new ConflictError('The client changed meanwhile; try again', 'client_changed');
+    }
+    updated = outcome === 'written';
+  } else {
+    updated = await writeIf(deps.doc, new UpdateCommand(update));
+  }
   forgetClient(deps, id);
   return updated;
 }

@@ -1,7 +1,10 @@
 import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../../errors.js';
 import type { PeerRecord, PeerStore } from '../../issuers/peer-store.js';
-import { getItem, putVersioned } from './conditional.js';
+import type { Trace } from '../../pending-work/pending-work.js';
+import { getItem, putVersioned, versionCondition } from './conditional.js';
 import { fixedPartitions, keys } from './keys.js';
+import { writeWithTrace } from './pending-work.js';
 import { queryAll } from './query-all.js';
 
 /** The record's own members, as stored (JSON-safe values; the key members are added on write). */
@@ -12,7 +15,8 @@ function toRecord(item: Record<string, unknown>): PeerRecord {
 
 /**
  * {@link PeerStore} on the single table: one item per peer under the `peers` partition (few: one per
- * peer region), listed by one query, replaced under optimistic concurrency.
+ * peer region), listed by one query, replaced under optimistic concurrency. A write with its trace is one
+ * transaction of it and the pointer that carries its audit entry (`writeWithTrace`, pending-work.ts).
  *
  * @example
  * ```ts
@@ -40,18 +44,38 @@ export class DynamoPeerStore implements PeerStore {
     return items.map(toRecord);
   }
 
-  async save(peer: Omit<PeerRecord, 'version'>, expectedVersion: number): Promise<PeerRecord> {
-    const written = await putVersioned(
-      this.doc,
-      this.tableName,
-      { ...keys.peer(peer.id), ...peer },
-      expectedVersion,
-      { conflict: { code: 'peer_changed', message: `Peer ${peer.id} changed meanwhile` } },
-    );
+  async save(peer: Omit<PeerRecord, 'version'>, expectedVersion: number, trace?: Trace): Promise<PeerRecord> {
+    const conflict = { code: 'peer_changed', message: `Peer ${peer.id} changed meanwhile` };
+    const item = { ...keys.peer(peer.id), ...peer };
+    if (!trace) {
+      return toRecord(await putVersioned(this.doc, this.tableName, item, expectedVersion, { conflict }));
+    }
+    const written = { ...item, version: expectedVersion + 1 };
+    const put = {
+      Put: {
+        TableName: this.tableName,
+        Item: written,
+        ...versionCondition(expectedVersion),
+      },
+    };
+    if ((await writeWithTrace(this.doc, this.tableName, put, trace, 'operators')) !== 'written') {
+      throw new ConflictError(conflict.message, conflict.code);
+    }
     return toRecord(written);
   }
 
-  async remove(id: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: keys.peer(id) }));
+  async remove(id: string, trace?: Trace): Promise<boolean> {
+    if (!trace) {
+      const { Attributes } = await this.doc.send(
+        new DeleteCommand({ TableName: this.tableName, Key: keys.peer(id), ReturnValues: 'ALL_OLD' }),
+      );
+      return Attributes !== undefined;
+    }
+    const removal = {
+      Delete: { TableName: this.tableName, Key: keys.peer(id), ConditionExpression: 'attribute_exists(pk)' },
+    };
+    const outcome = await writeWithTrace(this.doc, this.tableName, removal, trace, 'operators');
+    if (outcome === 'contended') throw new ConflictError(`Peer ${id} changed meanwhile`, 'peer_changed');
+    return outcome === 'written';
   }
 }

@@ -8,17 +8,26 @@ import {
 import type { AuditEntry } from '../../audit/audit-trail.js';
 import type {
   CarriedAudit,
+  CarryingKind,
   PendingAuditEntry,
   PendingPointer,
   PendingWorkIndex,
+  Trace,
 } from '../../pending-work/pending-work.js';
-import { writeIf } from './conditional.js';
+import {
+  isTransactionConflict,
+  writeAllOrNothing,
+  writeIf,
+  type ItemKey,
+  type TransactItem,
+} from './conditional.js';
 import { keys, prefixes } from './keys.js';
 import { queryAll } from './query-all.js';
 
 /**
- * Partitions of the pointers: every issuance writes one and removes it, so one partition would cap the
- * service's issuance near DynamoDB's 1,000 writes/s per partition; a pointer's shard is fixed by its id.
+ * Partitions of a licence's pointers (and of the first kinds of carried ones): every issuance writes one
+ * and removes it, so one partition would cap the service's issuance near DynamoDB's 1,000 writes/s per
+ * partition; a pointer's shard is fixed by its id.
  */
 export const pendingWorkShards = 8;
 
@@ -34,44 +43,55 @@ const noMark = 'none';
 /** When a claim taken at `now` lapses (epoch milliseconds): each claim's lease runs from its own taking. */
 const leaseEnd = (now: Date) => now.getTime() + claimSeconds * 1000;
 
-/** The shard of a pointer (a licence's, or a group of carried ones): a stable function of its id. */
+/**
+ * The shard of a pointer (a licence's, or a group of carried ones) among {@link pendingWorkShards}: a
+ * stable function of its id (a kind of one shard puts every pointer in shard 0).
+ */
 export function shardOfPointer(id: string): number {
   return createHash('sha256').update(id).digest()[0]! % pendingWorkShards;
 }
 
 /**
  * Which pointers an index holds, each kind in a partition of its own (review M1): IAM bounds a function by
- * partition alone, so the person-facing `me`, which puts and finishes withdrawals' pointers, is granted
- * `pending-audit#*` and never a licence's `pending-work#*`.
+ * partition alone, so that each function is granted the pointers of its own changes and no other's (the
+ * person-facing `me`, which puts and finishes withdrawals' pointers, is granted `pending-audit#*` and never
+ * a licence's `pending-work#*`).
  *
  * - `licences`: a licence's pointer, its work in the licence record (`pending-work#<shard>` / `<licence id>`);
  * - `withdrawals`: one carrying its own audit entry ({@link carriedAuditItem}), `pending-audit#<shard>` /
  *   `<its key>`, the shard that of its group (the id up to its last `#`, a withdrawal's grant: so that a
  *   retry finds every withdrawal of that grant with one query, {@link DynamoPendingWork.carried});
- * - `issuers`: one carrying the audit entry of an operator's change of an issuer (its key rotated or
- *   withdrawn, the issuer withdrawn), alike under `pending-issuer-audit#<shard>`: `admin` is granted
- *   these alone, and no other function may put one.
+ * - `operators`: one carrying the audit entry of an operator's change (an issuer's key rotated or
+ *   withdrawn, the issuer withdrawn; a client changed; a peer registered or removed), alike under
+ *   `pending-issuer-audit#<shard>` (named for its first kind): `admin` is granted these alone, and no other
+ *   function may put one;
+ * - `accounts`: one carrying the audit entry of an account registered or an entity's agent appointed or
+ *   withdrawn, under `pending-account-audit#0`: `accounts` is granted these alone.
  */
-export type PointerKind = 'licences' | 'withdrawals' | 'issuers';
+export type PointerKind = 'licences' | CarryingKind;
 
-/** The kinds of pointer that carry their own audit entries. */
-export type CarryingKind = Exclude<PointerKind, 'licences'>;
-
-/** The partition-key prefix of each kind's shards. */
-const partitionOf: Record<PointerKind, string> = {
-  licences: prefixes.pendingWork,
-  withdrawals: prefixes.pendingAudit,
-  issuers: prefixes.pendingIssuerAudit,
+/**
+ * The partition-key prefix of each kind's shards, and how many: a kind whose changes are rare (an
+ * account's, an agent's) has one, so that the reconciler's idle run reads it with one query a minute.
+ */
+const partitionOf: Record<
+  PointerKind,
+  { prefix: string; shards: number; key: (shard: number, id: string) => ItemKey }
+> = {
+  licences: { prefix: prefixes.pendingWork, shards: pendingWorkShards, key: keys.pendingWork },
+  withdrawals: { prefix: prefixes.pendingAudit, shards: pendingWorkShards, key: keys.pendingAudit },
+  operators: { prefix: prefixes.pendingIssuerAudit, shards: pendingWorkShards, key: keys.pendingIssuerAudit },
+  accounts: { prefix: prefixes.pendingAccountAudit, shards: 1, key: keys.pendingAccountAudit },
 };
 
 /** The group of a carried pointer: its id up to and with its last `#` (`authorization-withdrawn#<grant>#`). */
 const groupOf = (id: string) => id.slice(0, id.lastIndexOf('#') + 1);
 
 /** The key of the pointer `id` of kind `kind`. */
-export const pointerKey = (id: string, kind: PointerKind = 'licences') =>
-  kind === 'licences'
-    ? keys.pendingWork(shardOfPointer(id), id)
-    : (kind === 'withdrawals' ? keys.pendingAudit : keys.pendingIssuerAudit)(shardOfPointer(groupOf(id)), id);
+export const pointerKey = (id: string, kind: PointerKind = 'licences'): ItemKey => {
+  const { shards, key } = partitionOf[kind];
+  return key(shardOfPointer(kind === 'licences' ? id : groupOf(id)) % shards, id);
+};
 
 /**
  * The item of a pointer that carries its own audit entries ({@link CarriedAudit}), for the change's own
@@ -113,6 +133,48 @@ export function carriedAuditItem(
 export const carriedAuditCondition = 'attribute_not_exists(pk)';
 
 /**
+ * Writes `change` (one conditional item of a transaction) and, in the same all-or-nothing write, the
+ * pointer of kind `kind` that carries its audit entry ({@link carriedAuditItem}, claimed as `trace` says):
+ * one TransactWriteItems of two items. Answers `written`; `refused` when `change`'s own condition failed
+ * (nothing written); `contended` when another write of one of its items was under way at that moment
+ * (nothing written: for the caller to answer as a change made meanwhile). A pointer already there is no
+ * change's (its id names the change once): thrown, nothing written.
+ *
+ * @example
+ * ```ts
+ * const outcome = await writeWithTrace(doc, tableName, { Put: { TableName, Item, ConditionExpression } }, trace, 'operators');
+ * if (outcome !== 'written') throw changed();
+ * ```
+ */
+export async function writeWithTrace(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  change: TransactItem,
+  trace: Trace,
+  kind: CarryingKind,
+): Promise<'written' | 'refused' | 'contended'> {
+  let outcome;
+  try {
+    outcome = await writeAllOrNothing(doc, [
+      change,
+      {
+        Put: {
+          TableName: tableName,
+          Item: carriedAuditItem(trace.carried, trace.claim, trace.at, kind),
+          ConditionExpression: carriedAuditCondition,
+        },
+      },
+    ]);
+  } catch (error) {
+    if (isTransactionConflict(error)) return 'contended';
+    throw error;
+  }
+  if (outcome.written) return 'written';
+  if (outcome.failed.includes(0)) return 'refused';
+  throw new Error(`change not written: its audit pointer ${trace.carried.id} exists`);
+}
+
+/**
  * `claimedUntil` is past (or absent with the claim): whoever held the claim is gone. One later than a claim
  * taken now could hold (`:until`) is no holder's either (review M1: forged, or a clock gone wrong), and
  * would otherwise keep every completer off the work with no alarm: it counts as lapsed too.
@@ -127,7 +189,7 @@ const unclaimed = 'attribute_not_exists(#claim) OR claimedUntil < :now OR claime
  * `claimedMark`, the mark it was taken under). Each operation is one conditional UpdateItem or DeleteItem
  * ({@link DynamoPendingWork.write}; `mark` a second, unconditional, when the pointer is held); the reconciler
  * reads the shards with a query each. A pointer that carries its own entries holds them too (`audit`, and
- * `ownedBy`: {@link carriedAuditItem}); only the indexes of such pointers (`withdrawals`, `issuers`) read them.
+ * `ownedBy`: {@link carriedAuditItem}); only the indexes of such pointers (every kind but `licences`) read them.
  *
  * @example
  * ```ts
@@ -220,7 +282,7 @@ export class DynamoPendingWork implements PendingWorkIndex {
       TableName: this.tableName,
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :group)',
       ExpressionAttributeValues: {
-        ':pk': `${partitionOf[this.kind]}${shardOfPointer(group)}`,
+        ':pk': pointerKey(group, this.kind).pk,
         ':group': group,
       },
       ConsistentRead: true,
@@ -236,7 +298,8 @@ export class DynamoPendingWork implements PendingWorkIndex {
 
   async olderThan(before: Date, limit: number): Promise<PendingPointer[]> {
     const found: PendingPointer[] = [];
-    for (let shard = 0; shard < pendingWorkShards && found.length < limit; shard += 1) {
+    const { prefix, shards } = partitionOf[this.kind];
+    for (let shard = 0; shard < shards && found.length < limit; shard += 1) {
       let start: Record<string, unknown> | undefined;
       do {
         const page = await this.doc.send(
@@ -247,7 +310,7 @@ export class DynamoPendingWork implements PendingWorkIndex {
             // A licence's pointer carries nothing: whatever `audit` one holds is no work of it (review M1).
             ProjectionExpression: this.kind === 'licences' ? 'sk, since' : 'sk, since, audit',
             ExpressionAttributeValues: {
-              ':pk': `${partitionOf[this.kind]}${shard}`,
+              ':pk': `${prefix}${shard}`,
               ':before': before.toISOString(),
             },
             ExclusiveStartKey: start,

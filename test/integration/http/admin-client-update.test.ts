@@ -20,7 +20,7 @@ let meanwhile: (() => Promise<void>) | undefined;
 function interleaved(store: ClientStore): ClientStore {
   return {
     save: (metadata) => store.save(metadata),
-    update: (clientId, change) => store.update(clientId, change),
+    update: (clientId, change, trace) => store.update(clientId, change, trace),
     delete: (clientId) => store.delete(clientId),
     find: async (clientId) => {
       const read = await store.find(clientId);

@@ -87,7 +87,7 @@ describe('an issuer change whose audit entry fails to be written', () => {
       await doc.send(
         new UpdateCommand({
           TableName: config.tableName,
-          Key: pointerKey(String(saved.sk), 'issuers'),
+          Key: pointerKey(String(saved.sk), 'operators'),
           UpdateExpression: 'SET since = :since',
           ExpressionAttributeValues: { ':since': new Date(Date.now() - 120_000).toISOString() },
         }),

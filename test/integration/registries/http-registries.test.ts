@@ -156,6 +156,7 @@ describe('HttpPopulationRegistry', () => {
       { consent: true, idNumber: newIdNumber(), name: '王小明', password: 'Correct-Horse-1', phone },
       {
         accounts,
+        accountAudit: accounts.pendingAudit,
         passwords: new FakePasswordHasher(),
         pii: new FakePiiCipher(),
         lookupMac: fakeMac,

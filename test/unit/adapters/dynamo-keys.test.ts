@@ -70,6 +70,7 @@ describe('the table’s keys, as stored', () => {
       pendingWork: 'pending-work#',
       pendingAudit: 'pending-audit#',
       pendingIssuerAudit: 'pending-issuer-audit#',
+      pendingAccountAudit: 'pending-account-audit#',
     });
     expect(fixedPartitions).toEqual({
       trustList: 'trust-list',
@@ -138,10 +139,16 @@ describe('the table’s keys, as stored', () => {
       pk: 'pending-audit#3',
       sk: 'authorization-withdrawn#g_1#w_1',
     });
-    // An operator's change of an issuer, its audit entry saved under its key in a partition of its own.
+    // An operator's change (of an issuer, a client, a peer), its audit entry saved under its key in a
+    // partition of its own.
     expect(keys.pendingIssuerAudit(3, 'issuer-changed#iss_1#7')).toEqual({
       pk: 'pending-issuer-audit#3',
       sk: 'issuer-changed#iss_1#7',
+    });
+    // The accounts function's changes (a registration, an agent appointed or withdrawn): one shard.
+    expect(keys.pendingAccountAudit(0, 'agent-changed#agt_1#2')).toEqual({
+      pk: 'pending-account-audit#0',
+      sk: 'agent-changed#agt_1#2',
     });
     expect(keys.registryPerson('lk')).toEqual({ pk: 'registry-person#lk', sk: 'person' });
     expect(keys.registryEntity('cc')).toEqual({ pk: 'registry-entity#cc', sk: 'entity' });
@@ -221,17 +228,25 @@ describe('the IAM LeadingKeys patterns, from the same prefixes', () => {
     // `issuer#*` must not reach the issuer-id or issuer-licences partitions, nor `status-list#*` the counters.
     expect(stringLike(leadingKeys.issuer, indexKeys.issuerId('x'))).toBe(false);
     expect(stringLike(leadingKeys.statusList, keys.statusListCounter('iss_1').pk)).toBe(false);
-    // The three kinds of pending work: no grant of one reaches another's (admin's, me's, the licences').
-    const pendingKinds = [leadingKeys.pendingWork, leadingKeys.pendingAudit, leadingKeys.pendingIssuerAudit];
+    // The four kinds of pending work: no grant of one reaches another's (admin's, me's, accounts', the
+    // licences').
+    const pendingKinds = [
+      leadingKeys.pendingWork,
+      leadingKeys.pendingAudit,
+      leadingKeys.pendingIssuerAudit,
+      leadingKeys.pendingAccountAudit,
+    ];
     const pendingItems = [
       keys.pendingWork(0, 'l'),
       keys.pendingAudit(0, 'w'),
       keys.pendingIssuerAudit(0, 'i'),
+      keys.pendingAccountAudit(0, 'a'),
     ];
     pendingKinds.forEach((pattern, i) =>
       pendingItems.forEach((item, j) => expect(stringLike(pattern, item.pk)).toBe(i === j)),
     );
     expect(stringLike(leadingKeys.issuer, keys.pendingIssuerAudit(0, 'i').pk)).toBe(false);
+    expect(stringLike(leadingKeys.account, keys.pendingAccountAudit(0, 'a').pk)).toBe(false);
     expect(stringLike(leadingKeys.trustList, keys.trustList().pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('AccessToken'), keys.oidc('AccessToken', 'h').pk)).toBe(true);
     expect(stringLike(leadingKeys.oidcModel('Client'), keys.oidc('ClientCredentials', 'h').pk)).toBe(false);

@@ -45,8 +45,10 @@ describe('people: registration and password check', () => {
   let registered: { idNumber: string; name: string };
 
   beforeEach(async () => {
+    const accounts = new InMemoryAccountStore();
     deps = {
-      accounts: new InMemoryAccountStore(),
+      accounts,
+      accountAudit: accounts.pendingAudit,
       passwords: new FakePasswordHasher(),
       pii: new FakePiiCipher(),
       lookupMac: new CountingMac(),

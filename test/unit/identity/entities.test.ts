@@ -108,8 +108,10 @@ describe('entities, representatives and agents', () => {
 
   beforeEach(async () => {
     clock = new TestClock();
+    const entities = new InMemoryEntityStore();
     deps = {
-      entities: new InMemoryEntityStore(),
+      entities,
+      accountAudit: entities.pendingAudit,
       registry: new InMemoryRegistry(),
       licences: new InMemoryLicences(),
       issuers: new InMemoryIssuers(),

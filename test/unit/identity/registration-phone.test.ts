@@ -31,8 +31,10 @@ describe('registration with a phone (三要素 at registration)', () => {
   let person: { idNumber: string; name: string; lookupKey: string };
 
   beforeEach(async () => {
+    const accounts = new InMemoryAccountStore();
     deps = {
-      accounts: new InMemoryAccountStore(),
+      accounts,
+      accountAudit: accounts.pendingAudit,
       passwords: new FakePasswordHasher(),
       pii: new FakePiiCipher(),
       lookupMac: fakeMac,

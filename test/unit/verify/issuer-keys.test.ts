@@ -30,7 +30,7 @@ const context = { clientId: 'demo-admin' };
 function deps() {
   return {
     issuers,
-    issuerAudit: issuers.pendingAudit,
+    operatorAudit: issuers.pendingAudit,
     keys,
     signerFor: keys.signerFor,
     audit: {
@@ -56,6 +56,7 @@ const reconcile = () =>
       statusLists: new InMemoryStatusListStore(),
       pendingWork: new InMemoryPendingWork(),
       pendingAudit: new InMemoryPendingWork(),
+      accountAudit: new InMemoryPendingWork(),
     },
     { minAgeSeconds: 60, limit: 10 },
   );

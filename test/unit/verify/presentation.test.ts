@@ -176,6 +176,21 @@ describe('createPresentation', () => {
       kind: 'not_found',
     });
   });
+
+  it('discloses nothing without its entry: an audit write that fails fails the presentation, no token', async () => {
+    // A presentation shows the licence to whoever scans it, and stores nothing but its entry: a disclosure,
+    // refused without its trace as a licence read is (it used to be logged and the token answered).
+    audit.record = async () => {
+      throw new Error('audit table unavailable');
+    };
+    let answered: unknown;
+    await expect(
+      createPresentation(licence.id, { disclose: ['legalRepresentativeName'] }, holder, deps()).then(
+        (created) => (answered = created),
+      ),
+    ).rejects.toThrow('audit table unavailable');
+    expect(answered).toBeUndefined();
+  });
 });
 
 describe('the EL1 format', () => {

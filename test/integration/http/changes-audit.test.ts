@@ -1,0 +1,161 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { registryPeople } from '../../../infra/local/demo-data.js';
+import { dependencies } from '../../../functions/composition/dependencies.js';
+import { pointerKey, type PointerKind } from '../../../shared/adapters/dynamo/pending-work.js';
+import type { AuditTrail } from '../../../shared/audit/audit-trail.js';
+import { walletClientId } from '../../../shared/identifiers/client-ids.js';
+import { auditEntriesOf } from '../../support/audit-entries.js';
+import { postJson, scanItems } from '../../support/http-api.js';
+import { adminToken, registerPlatform, writtenAccessToken } from '../../support/oidc-flows.js';
+import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
+
+/**
+ * A registration, an agent appointed and withdrawn, and an operator's change of a client, each with its
+ * trace, under the functions' own grants (the runtime's grant guard): an audit write that failed after the
+ * change used to leave it made with nothing in the trail (the registration and the agents answered as if
+ * all was well, the client change a 5xx). Now each change saves its entry in its own write, as pending
+ * work (`pending-account-audit#`, accounts'; `pending-issuer-audit#`, admin's): the change stands and
+ * answers, and the reconciler's next run writes every entry, once.
+ */
+
+/** The actions whose next audit writes fail. */
+const traced = ['account.registered', 'agent.appointed', 'agent.withdrawn', 'client.updated'];
+let failures = 0;
+
+function faultyAudit(trail: AuditTrail): AuditTrail {
+  return {
+    record: async (entry, once) => {
+      if (traced.includes(entry.action) && failures > 0) {
+        failures -= 1;
+        throw new Error('injected: the audit write failed');
+      }
+      await trail.record(entry, once);
+    },
+  };
+}
+
+let runtime: TestRuntime;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime(undefined, {}, { audit: (operator) => faultyAudit(operator.audit) });
+});
+afterEach(() => {
+  failures = 0;
+});
+afterAll(() => runtime?.close());
+
+/** The entries of `actions` (the traced ones unless told) `actor` wrote. */
+const entriesOf = (actor: string, actions = traced) =>
+  auditEntriesOf(dependencies().doc, runtime.config.auditTableName, actor).then((entries) =>
+    entries.filter((entry) => actions.includes(entry.action)).map((entry) => entry.action),
+  );
+/** The agents' entries (the citizen registered, at the seed). */
+const agentActions = ['agent.appointed', 'agent.withdrawn'];
+
+/** A person's account id, from a sign-in with their password. */
+async function signedIn(idNumber: string, password: string): Promise<string> {
+  const login = await dependencies().directory.checkPassword({ idNumber, password, source: '192.0.2.81' });
+  if (!login.ok) throw new Error(`sign-in failed: ${login.reason}`);
+  return login.person.id;
+}
+
+/** The changes' entries saved as pending work, not yet written: accounts', and operators'. */
+const saved = async () => [
+  ...(await scanItems('pending-account-audit#')).map((item) => ['accounts', String(item.sk)] as const),
+  ...(await scanItems('pending-issuer-audit#')).map((item) => ['operators', String(item.sk)] as const),
+];
+
+/** Moves every saved entry's time back two minutes, as the runtime's clock cannot be. */
+async function aMinuteLater(): Promise<void> {
+  const { doc, config } = dependencies();
+  for (const [kind, id] of await saved()) {
+    await doc.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: pointerKey(id, kind as PointerKind),
+        UpdateExpression: 'SET since = :since',
+        ExpressionAttributeValues: { ':since': new Date(Date.now() - 120_000).toISOString() },
+      }),
+    );
+  }
+}
+
+describe('changes whose audit entry fails to be written', () => {
+  it('stand and are answered; the reconciler’s run writes each entry, once, a minute later', async () => {
+    // A registration (its entry failing), then the demo citizen, the demo entity's representative,
+    // appoints that person agent and withdraws them (both failing).
+    const person = registryPeople[7]!;
+    const password = 'Pass-7-2026';
+    failures = 3;
+    const registered = await postJson(runtime, '/accounts', undefined, {
+      consent: true,
+      ...person,
+      password,
+    });
+    expect(registered.status, await registered.clone().text()).toBe(201);
+    const accountId = await signedIn(person.idNumber, password);
+    const citizen = await signedIn(
+      runtime.credentials.citizen.idNumber,
+      runtime.credentials.citizen.password,
+    );
+    const token = await writtenAccessToken({
+      accountId: citizen,
+      clientId: walletClientId,
+      scope: 'openid entity',
+      acr: 'urn:elicence:loa:3',
+    });
+    const agents = `/me/entities/${runtime.credentials.entity.creditCode}/agents`;
+    const appointed = await postJson(runtime, agents, token, {
+      idNumber: person.idNumber,
+      scope: ['licences'],
+      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    expect(appointed.status, await appointed.clone().text()).toBe(201);
+    const { agentId } = (await appointed.json()) as { agentId: string };
+    const withdrawn = await fetch(`${runtime.baseUrl}${agents}/${agentId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(withdrawn.status).toBe(204);
+    expect(failures).toBe(0);
+
+    // An operator's change of a client's events endpoint (its entry failing).
+    const admin = await adminToken(runtime);
+    const platform = await registerPlatform(runtime, admin, {
+      name: '留痕测试平台',
+      redirectUris: ['https://trace.example/callback'],
+      scopes: ['openid', 'profile'],
+    });
+    failures = 1;
+    const patched = await fetch(`${runtime.baseUrl}/admin/clients/${platform.clientId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ eventsUri: 'https://trace.example/events' }),
+    });
+    expect(patched.status, await patched.clone().text()).toBe(200);
+    expect(failures).toBe(0);
+
+    expect(await entriesOf(accountId)).toEqual([]);
+    expect(await entriesOf(citizen, agentActions)).toEqual([]);
+    const operator = runtime.credentials.admin.clientId;
+    expect(await entriesOf(operator)).toEqual([]);
+    expect((await saved()).map(([kind]) => kind).sort()).toEqual([
+      'accounts',
+      'accounts',
+      'accounts',
+      'operators',
+    ]);
+
+    // Left to the requests for a minute: not yet. A minute on: each entry, once.
+    await runtime.runSchedule('pending-work-reconciler');
+    expect(await entriesOf(citizen, agentActions)).toEqual([]);
+    await aMinuteLater();
+    await runtime.runSchedule('pending-work-reconciler');
+    await runtime.runSchedule('pending-work-reconciler');
+    expect(await entriesOf(accountId)).toEqual(['account.registered']);
+    expect((await entriesOf(citizen, agentActions)).sort()).toEqual(agentActions);
+    expect(await entriesOf(operator)).toEqual(['client.updated']);
+    expect(await saved()).toEqual([]);
+  });
+});
