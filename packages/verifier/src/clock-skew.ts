@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 
+import { numberOption } from './number-option.js';
+
 /**
  * Tolerated difference between the verifier's clock and the signer's: one minute unless told. A token's
  * periods are judged with it (a presentation made up to this far ahead is not `not_yet_valid`), and an
@@ -18,11 +20,5 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
  * comparison with it false, which switches the checks that use it off (fail closed: no verifier).
  */
 export function clockSkewSecondsOf(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_CLOCK_SKEW_SECONDS;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(
-      `clockSkewSeconds must be a finite number of seconds, zero or more (got ${String(value)})`,
-    );
-  }
-  return value;
+  return numberOption('clockSkewSeconds', value, DEFAULT_CLOCK_SKEW_SECONDS, { min: 0 });
 }

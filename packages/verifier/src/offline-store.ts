@@ -31,6 +31,7 @@ import {
 } from './status-list.js';
 import { streamCompression } from './status-list-streams.js';
 import { clockSkewSecondsOf } from './clock-skew.js';
+import { numberOption } from './number-option.js';
 import { statusListTokenClaims, statusListTokenType } from './claims.js';
 import type { Es256Verifier, PublicJwk } from './crypto.js';
 import { readCompactJws } from './jws.js';
@@ -67,9 +68,15 @@ export interface OfflineTrustStoreOptions {
    * fetched, and a network attacker cannot substitute a trust list. Fetched over HTTPS otherwise.
    */
   platformKeys?: readonly PublicJwk[];
-  /** Bound on a decompressed status list (1 MiB unless given; ours are 32 KiB). */
+  /**
+   * Bound on a decompressed status list, in bytes (1 MiB unless given; ours are 32 KiB): a whole number,
+   * 1 or more, else the store is not made (`RangeError`).
+   */
   maxStatusListBytes?: number;
-  /** Lists fetched per issuer at most (each holds 131,072 licences). */
+  /**
+   * Lists fetched per issuer at most (each holds 131,072 licences; 64 unless given): a whole number, 1 or
+   * more, else the store is not made (`RangeError`).
+   */
   maxListsPerIssuer?: number;
 }
 
@@ -288,8 +295,16 @@ export class OfflineTrustStore implements TrustAnchors, StatusSource {
     this.clock = options.clock ?? (() => Date.now());
     this.compression = options.compression ?? streamCompression;
     this.keys = new KeyCache(options.crypto);
-    this.maxStatusListBytes = options.maxStatusListBytes ?? DEFAULT_MAX_STATUS_LIST_BYTES / 4;
-    this.maxListsPerIssuer = options.maxListsPerIssuer ?? 64;
+    this.maxStatusListBytes = numberOption(
+      'maxStatusListBytes',
+      options.maxStatusListBytes,
+      DEFAULT_MAX_STATUS_LIST_BYTES / 4,
+      { min: 1, integer: true },
+    );
+    this.maxListsPerIssuer = numberOption('maxListsPerIssuer', options.maxListsPerIssuer, 64, {
+      min: 1,
+      integer: true,
+    });
     this.clockSkewSeconds = clockSkewSecondsOf(options.clockSkewSeconds);
     if (options.platformKeys) this.platform = { keys: [...options.platformKeys], fetchedAt: this.clock() };
   }

@@ -264,3 +264,27 @@ describe('a clock skew that is no number of seconds', () => {
     expect(() => createVerifier({ crypto: nodeEs256, trust: storeOf(), clockSkewSeconds: 0 })).not.toThrow();
   });
 });
+
+describe("the store's other bounds when they are no whole number", () => {
+  // NaN made the decompression limit compare false (no limit: a zip bomb inflated in full) and the
+  // per-issuer list count fetch nothing; Infinity is no bound at all.
+  it('refuses them when the store is made, naming the option', () => {
+    for (const bad of [Number.NaN, 0, -1, 1.5, Number.POSITIVE_INFINITY]) {
+      for (const option of ['maxStatusListBytes', 'maxListsPerIssuer'] as const) {
+        expect(
+          () => new OfflineTrustStore({ baseUrl: BASE, crypto: nodeEs256, fetch: fetcher, [option]: bad }),
+        ).toThrow(new RegExp(`^${option} must be an integer, 1 or more`));
+      }
+    }
+    expect(
+      () =>
+        new OfflineTrustStore({
+          baseUrl: BASE,
+          crypto: nodeEs256,
+          fetch: fetcher,
+          maxStatusListBytes: 1 << 15,
+          maxListsPerIssuer: 1,
+        }),
+    ).not.toThrow();
+  });
+});
