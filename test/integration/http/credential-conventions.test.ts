@@ -16,12 +16,7 @@ import { signCompactJws } from '../../../shared/crypto/compact-jws.js';
 import { catalogueAnnotationKeywords } from '../../../shared/licence/catalogue.js';
 import { licenceCredentialType } from '../../../packages/verifier/src/claims.js';
 import { readPresentationEnvelope } from '../../../packages/verifier/src/presentation-format.js';
-import {
-  createNodeVerifier,
-  nodeEs256,
-  OfflineTrustStore,
-  zlibCompression,
-} from '../../../packages/verifier/src/node.js';
+import { syncedOfflineVerifier } from '../verify/helpers.js';
 import { expectProblem, newCreditCode, onboardIssuer, postJson } from '../../support/http-api.js';
 import {
   businessLicenceBody,
@@ -377,13 +372,7 @@ describe('a credential of the older form (iss the bare issuer id, no vct) keeps 
     );
     expect(online).toMatchObject({ verdict: 'valid', licence: { id: fresh.id }, issuer: { id: issuer.id } });
 
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    await store.sync();
-    const verifier = createNodeVerifier({ trust: store, status: store });
+    const { verifier } = await syncedOfflineVerifier(runtime.baseUrl);
     for (const credential of [old, fresh.credential]) {
       const offline = await verifier.verify(credential);
       expect(offline).toMatchObject({

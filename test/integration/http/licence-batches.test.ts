@@ -2,9 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../../shared/adapters/dynamo/table.js';
-import { createNodeVerifier, nodeEs256 } from '../../../packages/verifier/src/node.js';
-import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
-import { zlibCompression } from '../../../packages/verifier/src/status-list-zlib.js';
 import { qrVersion } from '../../../shared/licence/qr.js';
 import { expectProblem, onboardIssuer, postJson } from '../../support/http-api.js';
 import {
@@ -16,7 +13,7 @@ import {
   type LicenceJson,
 } from '../../support/licences.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { verified } from '../verify/helpers.js';
+import { syncedOfflineVerifier, verified } from '../verify/helpers.js';
 
 /**
  * Bulk issuance (存量证照电子化, API.md "Bulk issuance", docs/batch-issuance.md) through the local runtime:
@@ -127,13 +124,7 @@ describe('POST /licences/batches', () => {
     }
 
     // Offline, with the verifier package synced from the service: every one is valid.
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    await store.sync();
-    const verifier = createNodeVerifier({ trust: store, status: store });
+    const { verifier } = await syncedOfflineVerifier(runtime.baseUrl);
     for (const licence of licences) {
       const result = await verifier.verify(licence.credential);
       expect(result.verdict, `${licence.id}: ${result.reason}`).toBe('valid');

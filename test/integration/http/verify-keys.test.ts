@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
-import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
-import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { expectProblem, issuerBody, postJson } from '../../support/http-api.js';
 import { getWithToken } from '../../support/oidc-flows.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { demoTokens, issueDrivingLicence, verified, type IssuedLicence } from '../verify/helpers.js';
+import {
+  demoTokens,
+  issueDrivingLicence,
+  syncedOfflineVerifier,
+  verified,
+  type IssuedLicence,
+} from '../verify/helpers.js';
 
 let runtime: TestRuntime;
 let admin: string;
@@ -52,12 +55,7 @@ const withdrawKey = (kid: string, body: unknown = { reason: '密钥泄露' }, id
   );
 
 async function trustListKids(id = issuer.id): Promise<{ status: string; kids: string[] }> {
-  const store = new OfflineTrustStore({
-    baseUrl: runtime.baseUrl,
-    crypto: nodeEs256,
-    compression: zlibCompression,
-  });
-  await store.sync();
+  const { store } = await syncedOfflineVerifier(runtime.baseUrl);
   const entry = store.issuerById(id);
   return { status: entry?.status ?? 'absent', kids: entry?.keys.map((key) => key.kid ?? '') ?? [] };
 }
@@ -85,13 +83,7 @@ describe('keys over time', () => {
     expect((await verified(runtime, second.credential)).verdict).toBe('valid');
 
     expect(await trustListKids()).toEqual({ status: 'active', kids: [issuer.kid, secondKid] });
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    await store.sync();
-    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    const { verifier: offline } = await syncedOfflineVerifier(runtime.baseUrl);
     expect((await offline.verify(first.credential)).verdict).toBe('valid');
     expect((await offline.verify(second.credential)).verdict).toBe('valid');
   });
@@ -109,13 +101,7 @@ describe('keys over time', () => {
     expect((await verified(runtime, first.credential)).verdict).toBe('valid');
     expect(await trustListKids()).toEqual({ status: 'active', kids: [issuer.kid, rotated.kid] });
 
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    await store.sync();
-    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    const { verifier: offline } = await syncedOfflineVerifier(runtime.baseUrl);
     expect((await offline.verify(second.credential)).verdict).toBe('unknown_issuer');
   });
 
@@ -203,13 +189,7 @@ describe('a key found compromised after it was rotated out (R20)', () => {
     });
     expect((await verified(runtime, recent.credential)).verdict).toBe('valid');
     expect(await trustListKids(other.id)).toEqual({ status: 'active', kids: [rotated.kid] });
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    await store.sync();
-    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    const { verifier: offline } = await syncedOfflineVerifier(runtime.baseUrl);
     expect((await offline.verify(old.credential)).verdict).toBe('unknown_issuer');
     expect((await offline.verify(recent.credential)).verdict).toBe('valid');
     const next = await issueDrivingLicence(runtime, otherToken);

@@ -3,9 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dependencies } from '../../../functions/composition/dependencies.js';
 import { renderQrPng } from '../../../shared/licence/qr.js';
 import { createPresentation } from '../../../shared/licence/presentation.js';
-import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
-import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
-import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { licenceAuditEntries } from '../../support/audit-entries.js';
 import { expectProblem, postJson } from '../../support/http-api.js';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.js';
@@ -15,6 +12,7 @@ import {
   issueDrivingLicence,
   postVerify,
   readQrPng,
+  syncedOfflineVerifier,
   verified,
   type IssuedLicence,
 } from '../verify/helpers.js';
@@ -68,15 +66,8 @@ describe('POST /verify: the round trip', () => {
     const licence = await issueDrivingLicence(runtime, tokens.issuer);
     let now = Date.now();
     const clock = () => now;
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-      clock,
-    });
-    const report = await store.sync();
+    const { store, verifier, report } = await syncedOfflineVerifier(runtime.baseUrl, clock);
     expect(report.failures).toEqual([]);
-    const verifier = createVerifier({ crypto: nodeEs256, trust: store, status: store, clock });
     expect(await verifier.verify(licence.credential)).toMatchObject({
       verdict: 'valid',
       status: { source: 'status-list', status: 'valid' },
@@ -196,13 +187,7 @@ describe('POST /verify: presentations (亮证)', () => {
 
     // It points to the licence's status list entry: a verifier holding the list reads the status there,
     // so a revocation after the QR was shown is seen at the next sync; online, the record decides at once.
-    const store = new OfflineTrustStore({
-      baseUrl: runtime.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    await store.sync();
-    const offline = createVerifier({ crypto: nodeEs256, trust: store, status: store });
+    const { store, verifier: offline } = await syncedOfflineVerifier(runtime.baseUrl);
     // Valid by the later signed word (docs/verifier.md): the list, if signed after the presentation was
     // made; the presentation's own status if the list held was signed before it (the second decides).
     expect(await offline.verify(scanned)).toMatchObject({ verdict: 'valid', status: { status: 'valid' } });

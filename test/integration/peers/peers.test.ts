@@ -1,15 +1,13 @@
 import { exportJWK, generateKeyPair, SignJWT, decodeJwt, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
-import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import { zlibCompression } from '../../../packages/verifier/src/node.js';
 import { decodeStatusList, readStatus, StatusType } from '../../../packages/verifier/src/status-list.js';
-import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import type { TrustListPayload } from '../../../packages/verifier/src/trust-list.js';
 import { startFakeHttpServer, type FakeHttpServer } from '../../support/fake-http-server.js';
 import { expectProblem, newCreditCode, onboardIssuer, postJson } from '../../support/http-api.js';
 import { spawnRuntime, type SpawnedRuntime } from '../../support/peer-runtime.js';
 import { clientCredentialsToken, startTestRuntime, type TestRuntime } from '../../support/runtime.js';
-import { changeStatus, issueDrivingLicence, verified } from '../verify/helpers.js';
+import { changeStatus, issueDrivingLicence, syncedOfflineVerifier, verified } from '../verify/helpers.js';
 
 /*
  * Peer platforms (跨地区互认, docs/peers.md) with real HTTP between three local platforms: A (this
@@ -154,14 +152,8 @@ describe('peer platforms (跨地区互认)', () => {
     expect(entries).toContainEqual(expect.objectContaining({ action: 'licence.verified', peerId: peerB }));
 
     // Offline: the verifier package with A's trust list only (B's status list relayed by A).
-    const store = new OfflineTrustStore({
-      baseUrl: a.baseUrl,
-      crypto: nodeEs256,
-      compression: zlibCompression,
-    });
-    const report = await store.sync();
+    const { verifier, report } = await syncedOfflineVerifier(a.baseUrl);
     expect(report.failures).toEqual([]);
-    const verifier = createVerifier({ crypto: nodeEs256, trust: store, status: store });
     const offline = await verifier.verify(licence.credential);
     expect(offline).toMatchObject({ verdict: 'valid', status: { source: 'status-list' } });
     expect(offline.issuer).toMatchObject({ id: bIssuer, region: '310000' });

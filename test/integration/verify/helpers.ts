@@ -2,6 +2,9 @@ import { randomInt, randomUUID } from 'node:crypto';
 import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
 import { expect } from 'vitest';
+import { nodeEs256, zlibCompression } from '../../../packages/verifier/src/node.js';
+import { OfflineTrustStore } from '../../../packages/verifier/src/offline-store.js';
+import { createVerifier } from '../../../packages/verifier/src/verifier.js';
 import { idNumberCheckCharacter } from '../../../shared/identifiers/id-number.js';
 import { postJson } from '../../support/http-api.js';
 import { clientCredentialsToken, type TestRuntime } from '../../support/runtime.js';
@@ -104,4 +107,26 @@ export async function verified(runtime: Runtime, qr: unknown, token?: string): P
   expect(response.status, text).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^application\/json/);
   return JSON.parse(text) as VerifyAnswer;
+}
+
+/**
+ * The verifier package as an app runs it offline: a store synced once from the service at `baseUrl`
+ * (its trust list and every status list) and a verifier reading trust and status from it, with `clock`
+ * for both when given. The sync's report is returned for the tests that look at it.
+ */
+export async function syncedOfflineVerifier(baseUrl: string, clock?: () => number) {
+  const store = new OfflineTrustStore({
+    baseUrl,
+    crypto: nodeEs256,
+    compression: zlibCompression,
+    ...(clock && { clock }),
+  });
+  const report = await store.sync();
+  const verifier = createVerifier({
+    crypto: nodeEs256,
+    trust: store,
+    status: store,
+    ...(clock && { clock }),
+  });
+  return { store, verifier, report };
 }
