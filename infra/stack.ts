@@ -377,7 +377,10 @@ export class ElicenceStack extends Stack {
   readonly alarmNotifications: AlarmNotifications;
   /** The supervision alerts' topic (`ALERT_TOPIC_ARN`): business alerts, never the pager's alarms. */
   readonly alertNotifications: AlarmNotifications;
-  /** DynamoDB, the audit check, abandoned notices and stale peers (infra/constructs/operations-alarms.ts). */
+  /**
+   * Every alarm that pages and its metric filters, a nested stack (infra/constructs/operations-alarms.ts):
+   * its `alarms` are the on-call's own (DynamoDB, the audit check, abandoned notices, stale peers, SMS checks).
+   */
   readonly operationsAlarms: OperationsAlarms;
   /** Runs the audit chains check daily, after the checkpoint (functions/audit-check.ts). */
   readonly auditCheck: events.Rule;
@@ -459,9 +462,13 @@ export class ElicenceStack extends Stack {
       tables: [this.data, this.auditTrail, this.batchJobs].map((built) => built.table),
       drRegion: props.drRegion,
     });
+    // Every alarm that pages, with its metric filters, in a nested stack (the parent counts it as one
+    // resource): each construct below makes its own there, under its id (infra/constructs/operations-alarms.ts).
+    const operations = (this.operationsAlarms = new OperationsAlarms(this, 'Operations'));
     this.http = new ServiceApi(this, 'Http', {
       throttle: props.throttle ?? { rateLimit: 200, burstLimit: 400 },
       accessLogRetention: logs.RetentionDays.ONE_YEAR,
+      alarmScope: operations.scopeFor('Http'),
     });
     const { keys, data, auditTrail, batchJobs, http } = this;
     // The issuer URL is the API's endpoint attribute: functions depend on the API resource only, while the
@@ -561,6 +568,7 @@ export class ElicenceStack extends Stack {
         webAssets: spec.webAssets ?? false,
         pdfFont: spec.pdfFont ?? false,
         reservedConcurrentExecutions: reserved[name],
+        alarmScope: operations.scopeFor(name),
       });
       const { role } = functions[name];
       if (grants.table) data.grant(role, grants.table);
@@ -651,7 +659,7 @@ export class ElicenceStack extends Stack {
     });
 
     // The audit chains of yesterday and today checked daily, after the 00:15 checkpoint has signed them
-    // (functions/audit-check.ts, read-only grants). Its outcome is alarmed (OperationsAlarms below).
+    // (functions/audit-check.ts, read-only grants). Its outcome is alarmed (`operations.watch` below).
     this.auditCheck = new events.Rule(this, 'AuditCheckSchedule', {
       description: 'Checks the audit trail hash chains of yesterday and today against their checkpoints',
       schedule: events.Schedule.cron({ minute: '45', hour: '0' }),
@@ -698,6 +706,7 @@ export class ElicenceStack extends Stack {
       target: aliases[streamReader],
       partitionKeyPrefix: prefixes.audit,
       name: 'supervision-events',
+      alarmScope: operations.scopeFor('SupervisionEvents'),
     });
     // Bulk issuance: a job's insert reaches the batches function through a pipe and the batch queue. The
     // pipe's role reads the batch table's stream, which carries nothing but jobs (a stream is granted
@@ -708,6 +717,7 @@ export class ElicenceStack extends Stack {
       consumerTimeout: specOf('batches').timeout,
       partitionKeyPrefix: prefixes.batch,
       maxConcurrency: 5,
+      alarmScope: operations.scopeFor('Batches'),
     });
     // SMS codes, sent after the answer (docs/security.md, "Timing"): a request's job reaches `sms-codes`
     // the same way, through a pipe of its own and the SMS queue, both queues under a KMS key of their own.
@@ -717,6 +727,7 @@ export class ElicenceStack extends Stack {
       consumerTimeout: specOf('sms-codes').timeout,
       partitionKeyPrefix: prefixes.smsJob,
       maxConcurrency: 20,
+      alarmScope: operations.scopeFor('SmsCodes'),
       kind: {
         inputTemplate: '{"smsJob": "<$.dynamodb.NewImage.id.S>"}',
         label: 'SMS',
@@ -744,7 +755,7 @@ export class ElicenceStack extends Stack {
     this.smsSpendAlarm =
       sms.provider !== 'sns'
         ? undefined
-        : new cloudwatch.Alarm(this, 'SmsSpend', {
+        : new cloudwatch.Alarm(operations, 'SmsSpend', {
             alarmDescription: `elicence: SMS spend this month passed ${smsSpendAlarmUsd} USD (the account's SMS spend limit stops sending)`,
             metric: new cloudwatch.Metric({
               namespace: 'AWS/SNS',
@@ -758,7 +769,7 @@ export class ElicenceStack extends Stack {
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           });
 
-    this.operationsAlarms = new OperationsAlarms(this, 'Operations', {
+    operations.watch({
       tables: [
         { label: 'Service', table: data.table, declaration: table },
         { label: 'Audit', table: auditTrail.table, declaration: auditTable },
@@ -781,6 +792,7 @@ export class ElicenceStack extends Stack {
         functionNames
           .filter((name) => functionGrants[name].sms)
           .map((name) => ({ name, logGroup: functions[name].logGroup })),
+        operations.scopeFor('Sms'),
       ),
       ...this.supervisionStream.alarms,
       ...this.batchQueue.alarms,

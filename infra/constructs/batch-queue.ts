@@ -29,6 +29,11 @@ export interface BatchQueueProps {
    * and a KMS key of the stack for both queues (instead of SQS's own), when what waits is personal data.
    */
   kind?: QueueKind;
+  /**
+   * Where its alarms are made: its scope in the alarms' nested stack (`OperationsAlarms.scopeFor`,
+   * infra/constructs/operations-alarms.ts). The queues stay here.
+   */
+  alarmScope: Construct;
 }
 
 /**
@@ -161,12 +166,12 @@ export class BatchQueue extends Construct {
 
     this.alarms = [
       deadLetterAlarm(
-        this,
+        props.alarmScope,
         'FailedJobs',
         this.deadLetters,
         `elicence ${id.toLowerCase()}: ${kind.job}s failed every delivery (see the ${kind.label} dead-letter queue)`,
       ),
-      new cloudwatch.Alarm(this, 'Backlog', {
+      new cloudwatch.Alarm(props.alarmScope, 'Backlog', {
         alarmDescription: `elicence ${id.toLowerCase()}: a ${kind.job} has waited more than ${kind.backlogText} to start`,
         metric: this.queue.metricApproximateAgeOfOldestMessage({
           period: Duration.minutes(5),

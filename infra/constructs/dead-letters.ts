@@ -25,7 +25,10 @@ export function deadLetterQueue(scope: Construct, reason: string, key?: kms.IKey
   return queue;
 }
 
-/** An alarm on the first message in a dead-letter queue (the 5-minute maximum of visible messages). */
+/**
+ * An alarm on the first message in a dead-letter queue (the 5-minute maximum of visible messages), made in
+ * `scope`: the queue's owner's scope in the alarms' nested stack (infra/constructs/operations-alarms.ts).
+ */
 export function deadLetterAlarm(
   scope: Construct,
   id: string,

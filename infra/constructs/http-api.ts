@@ -65,6 +65,11 @@ export interface ServiceApiProps {
   /** Steady-state requests per second and burst for the whole stage (API Gateway's token bucket). */
   throttle: { rateLimit: number; burstLimit: number };
   accessLogRetention: logs.RetentionDays;
+  /**
+   * Where the 5xx alarms and the access log's metric filter are made: the API's scope in the alarms' nested
+   * stack (`OperationsAlarms.scopeFor`). The access log and the dashboard stay here.
+   */
+  alarmScope: Construct;
 }
 
 /**
@@ -173,16 +178,25 @@ export class ServiceApi extends Construct {
       },
     });
 
-    this.routeServerErrors = accessLogs.addMetricFilter('RouteServerErrors', {
-      filterPattern: serverErrorFilterPattern,
-      metricNamespace: routeMetricsNamespace,
-      metricName: 'ServerErrors',
-      metricValue: '1',
-      // A metric per route that answered a 5xx (none for the routes that never do: no cost for them).
-      dimensions: { Route: '$.routeKey' },
-      unit: cloudwatch.Unit.COUNT,
-    });
-    this.alarms.push(this.serverErrorRateAlarm(), this.routeServerErrorAlarm());
+    // Under `AccessLogs` there as here: the alarm beside it bears the same name.
+    this.routeServerErrors = new logs.MetricFilter(
+      new Construct(props.alarmScope, 'AccessLogs'),
+      'RouteServerErrors',
+      {
+        logGroup: accessLogs,
+        filterPattern: serverErrorFilterPattern,
+        metricNamespace: routeMetricsNamespace,
+        metricName: 'ServerErrors',
+        metricValue: '1',
+        // A metric per route that answered a 5xx (none for the routes that never do: no cost for them).
+        dimensions: { Route: '$.routeKey' },
+        unit: cloudwatch.Unit.COUNT,
+      },
+    );
+    this.alarms.push(
+      this.serverErrorRateAlarm(props.alarmScope),
+      this.routeServerErrorAlarm(props.alarmScope),
+    );
     this.dashboard = this.routeDashboard();
   }
 
@@ -258,12 +272,12 @@ export class ServiceApi extends Construct {
    * One route answering 5xx again and again, which the API-wide rate hides when the other routes are
    * busy (an issuer's route failing every call among a million verifications): the route with the most
    * 5xx answers, by a Metrics Insights query over the per-route metrics (one alarm, not one per route:
-   * 130 alarms would take the stack past CloudFormation's resource limit). Which route it is, the
-   * dashboard shows (its top routes).
+   * 130 alarms, each billed, would be a quarter of the alarms' nested stack's 500 resources). Which route
+   * it is, the dashboard shows (its top routes).
    */
-  private routeServerErrorAlarm(): cloudwatch.Alarm {
+  private routeServerErrorAlarm(scope: Construct): cloudwatch.Alarm {
     const period = Duration.minutes(5);
-    return new cloudwatch.Alarm(this, 'RouteServerErrors', {
+    return new cloudwatch.Alarm(scope, 'RouteServerErrors', {
       alarmDescription: `elicence API: one route answered ${routeServerErrorThreshold} or more 5xx within 5 minutes, twice in 15 minutes (a handled 500 included: see the dashboard's top routes)`,
       metric: new cloudwatch.MathExpression({
         label: '5xx of the route with the most',
@@ -312,9 +326,9 @@ export class ServiceApi extends Construct {
   }
 
   /** More than 5 % of requests answered 5xx in two of three 5-minute periods. */
-  private serverErrorRateAlarm(): cloudwatch.Alarm {
+  private serverErrorRateAlarm(scope: Construct): cloudwatch.Alarm {
     const period = Duration.minutes(5);
-    return new cloudwatch.Alarm(this, 'ServerErrorRate', {
+    return new cloudwatch.Alarm(scope, 'ServerErrorRate', {
       alarmDescription: 'elicence API: more than 5% of requests answered with a 5xx status',
       metric: new cloudwatch.MathExpression({
         label: '5xx rate (%)',

@@ -129,13 +129,19 @@ export interface ServiceFunctionProps {
    * of the account's concurrency and its cap. Unset, it shares the unreserved pool.
    */
   reservedConcurrentExecutions?: number;
+  /**
+   * Where its alarms and metric filters are made: its scope in the alarms' nested stack
+   * (`OperationsAlarms.scopeFor`, infra/constructs/operations-alarms.ts), which keeps them out of the
+   * parent's 500 resources. The log group they read stays here, with the function.
+   */
+  alarmScope: Construct;
 }
 
 /**
  * One Lambda function of the service: bundled with local esbuild exactly as `infra/bundling.ts` says (ESM
  * for Node 22, minified, source maps, `keepNames`, the `createRequire` banner, code splitting), on arm64, traced with X-Ray,
  * logging to its own log group with a retention, under its own role that starts with nothing but writing
- * its logs. Its alarms (errors, throttles) come with it.
+ * its logs. Its alarms (errors, throttles) and metric filters come with it, made in `alarmScope`.
  */
 export class ServiceFunction extends Construct {
   readonly role: iam.Role;
@@ -144,10 +150,13 @@ export class ServiceFunction extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   /** The entry point's name (`functions/<name>.ts`), which names its metrics' namespace. */
   readonly name: FunctionName;
+  /** Where its alarms and metric filters are ({@link ServiceFunctionProps.alarmScope}). */
+  private readonly alarmScope: Construct;
 
   constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
     super(scope, id);
     this.name = props.name;
+    this.alarmScope = props.alarmScope;
 
     // An explicit role instead of the default one, which would carry the AWSLambdaBasicExecutionRole
     // managed policy (logs in any group); this one writes to its own log group only.
@@ -197,7 +206,7 @@ export class ServiceFunction extends Construct {
     });
 
     this.alarms.push(
-      new cloudwatch.Alarm(this, 'Errors', {
+      new cloudwatch.Alarm(this.alarmScope, 'Errors', {
         alarmDescription: `elicence ${props.name}: invocations failed (unhandled errors, timeouts)`,
         metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
@@ -205,7 +214,7 @@ export class ServiceFunction extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
-      new cloudwatch.Alarm(this, 'Throttles', {
+      new cloudwatch.Alarm(this.alarmScope, 'Throttles', {
         alarmDescription: `elicence ${props.name}: invocations throttled (concurrency limit reached)`,
         metric: this.function.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
@@ -300,7 +309,7 @@ export class ServiceFunction extends Construct {
     },
   ): void {
     this.alarms.push(
-      new cloudwatch.Alarm(this, line.alarmId, {
+      new cloudwatch.Alarm(this.alarmScope, line.alarmId, {
         alarmDescription: `elicence ${name}: ${line.description}`,
         metric: this.countLogLines(line.id, line).metric({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
@@ -315,12 +324,14 @@ export class ServiceFunction extends Construct {
    * A metric of the function's log lines that match `pattern`, in the function's own namespace
    * `Elicence/<name>` (each function has its own log group, and a filter cannot set a constant
    * dimension): 1 per line, or the number a field of the line carries (`value`, e.g. `$.abandoned`).
+   * The filter is made in the function's `alarmScope`, on its log group.
    */
   countLogLines(
     id: string,
     line: { pattern: logs.IFilterPattern; metricName: string; value?: string },
   ): logs.MetricFilter {
-    return this.logGroup.addMetricFilter(id, {
+    return new logs.MetricFilter(this.alarmScope, id, {
+      logGroup: this.logGroup,
       filterPattern: line.pattern,
       metricNamespace: `Elicence/${this.name}`,
       metricName: line.metricName,

@@ -166,12 +166,16 @@ export class SmsProvider extends Construct {
    * the senders' log groups. A citizen is answered as if the code went out (the answer must not tell
    * confirmed phones apart, docs/security.md), so this alarm is how anyone learns of it. Five in five
    * minutes is past what one person's retries make. With Tencent it also replaces the SNS spend alarm:
-   * spending there is capped and alerted in Tencent's console (docs/operating.md).
+   * spending there is capped and alerted in Tencent's console (docs/operating.md). The filters and the
+   * alarm are made in `scope`: the provider's scope in the alarms' nested stack (`OperationsAlarms.scopeFor`).
    */
-  refusalAlarms(senders: ReadonlyArray<{ name: string; logGroup: logs.ILogGroup }>): cloudwatch.Alarm[] {
+  refusalAlarms(
+    senders: ReadonlyArray<{ name: string; logGroup: logs.ILogGroup }>,
+    scope: Construct,
+  ): cloudwatch.Alarm[] {
     const metrics = Object.fromEntries(
       senders.map(({ name, logGroup }, index) => {
-        const filter = new logs.MetricFilter(this, `NotSent-${name}`, {
+        const filter = new logs.MetricFilter(scope, `NotSent-${name}`, {
           logGroup,
           filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'sms not sent'),
           metricNamespace: `Elicence/${name}`,
@@ -183,7 +187,7 @@ export class SmsProvider extends Construct {
       }),
     );
     return [
-      new cloudwatch.Alarm(this, 'NotSent', {
+      new cloudwatch.Alarm(scope, 'NotSent', {
         alarmDescription:
           this.provider === 'tencent'
             ? 'elicence: Tencent Cloud SMS refused messages (balance, template, key or limits: see the functions’ "sms not sent" and "sms provider refused" lines)'

@@ -21,6 +21,11 @@ export interface StreamConsumerProps {
   partitionKeyPrefix: string;
   /** What the alarm description calls the consumer. */
   name: string;
+  /**
+   * Where its alarms are made: its scope in the alarms' nested stack (`OperationsAlarms.scopeFor`,
+   * infra/constructs/operations-alarms.ts). The dead-letter queue stays here.
+   */
+  alarmScope: Construct;
 }
 
 /**
@@ -66,7 +71,7 @@ export class StreamConsumer extends Construct {
     );
     this.alarms = [
       // Statistics and alerts are as late as the consumer: a backlog of more than 5 minutes is worth a page.
-      new cloudwatch.Alarm(this, 'Backlog', {
+      new cloudwatch.Alarm(props.alarmScope, 'Backlog', {
         alarmDescription: `elicence ${props.name}: the oldest stream record waits more than 5 minutes (statistics and alerts are late)`,
         metric: props.consumer.metric('IteratorAge', { period: Duration.minutes(5), statistic: 'Maximum' }),
         threshold: 300_000,
@@ -75,7 +80,7 @@ export class StreamConsumer extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       deadLetterAlarm(
-        this,
+        props.alarmScope,
         'FailedBatches',
         this.deadLetters,
         `elicence ${props.name}: stream batches failed every retry (see the dead-letter queue)`,

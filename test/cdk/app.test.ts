@@ -195,11 +195,17 @@ describe('the CDK app reads retired generations, single-Region keys and the DR r
       expect(manifest.artifacts.ElicenceDr?.environment).toBe('aws://unknown-account/cn-northwest-1');
     });
     expect(run.status, run.stderr).toBe(0);
-    // With the gradual deploys' nested stack (infra/constructs/gradual-deploys.ts), in Elicence.
+    // With Elicence's two nested stacks: the gradual deploys' (infra/constructs/gradual-deploys.ts) and the
+    // alarms' (infra/constructs/operations-alarms.ts).
     expect(templates.filter((file) => !file.endsWith('.nested.template.json')).sort()).toEqual([
       'Elicence.template.json',
       'ElicenceDr.template.json',
     ]);
-    expect(templates.filter((file) => file.endsWith('.nested.template.json'))).toHaveLength(1);
+    expect(
+      templates
+        .filter((file) => file.endsWith('.nested.template.json'))
+        .map((file) => file.replace(/[0-9A-F]{8}\.nested\.template\.json$/, ''))
+        .sort(),
+    ).toEqual(['ElicenceDeploys', 'ElicenceOperations']);
   }, 180_000);
 });

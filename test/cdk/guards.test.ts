@@ -12,17 +12,23 @@ import {
 } from '../../infra/stack.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
+import { nestedTemplate } from '../support/nested-template.js';
 interface Resource {
   Type: string;
   Properties: Json;
 }
 
-/** Synthesises the stack without bundling. */
+/** Synthesises the stack without bundling; `alarms` is the alarms' nested stack, read with the parent. */
 function synthesize(props: ElicenceStackProps = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new ElicenceStack(app, 'Elicence', props);
   const template = Template.fromStack(stack);
-  return { stack, template, resources: template.toJSON().Resources as Record<string, Resource> };
+  return {
+    stack,
+    template,
+    resources: template.toJSON().Resources as Record<string, Resource>,
+    alarms: nestedTemplate(stack, template, stack.operationsAlarms).resolved,
+  };
 }
 
 const actionsOf = (statement: Statement) => [statement.Action].flat();
@@ -209,11 +215,11 @@ describe('infrastructure review 24', () => {
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: [{ Ref: idOf(synth.stack.alarmNotifications.topic) }],
       };
-      synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      synth.alarms.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...alarm,
         Threshold: defaultSmsSpendAlarmUsd,
       });
-      synthesize({ smsSpendAlarmUsd: 400 }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      synthesize({ smsSpendAlarmUsd: 400 }).alarms.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...alarm,
         AlarmActions: Match.anyValue(),
         Threshold: 400,

@@ -10,6 +10,7 @@ import { snsInChinaRefusal } from '../../infra/constructs/sms-provider.js';
 import { addComplianceChecks, ElicenceStack, type ElicenceStackProps } from '../../infra/stack.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
+import { nestedTemplate } from '../support/nested-template.js';
 
 const tencentSms = { sdkAppId: '1400000001', signName: '电子证照', templateId: '2101234' };
 
@@ -21,13 +22,17 @@ function synthesize(props: ElicenceStackProps = {}) {
 
 /**
  * The alarm on texts not sent: one `SmsNotSent` metric filter on each SMS sender's log group, matching the
- * use case's `sms not sent` line, and an alarm (`description`) at 5 in 5 minutes told to the alarm topic.
+ * use case's `sms not sent` line, and an alarm (`description`) at 5 in 5 minutes told to the alarm topic,
+ * both in the alarms' nested stack (infra/constructs/operations-alarms.ts), none in the parent.
  */
 function expectNotSentAlarm(
   { stack, template }: { stack: ElicenceStack; template: Template },
   description: string,
 ) {
-  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+  template.resourceCountIs('AWS::Logs::MetricFilter', 0);
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  const alarms = nestedTemplate(stack, template, stack.operationsAlarms).resolved;
+  const resources = alarms.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
   const idOf = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const filters = Object.values(resources).filter(
@@ -43,7 +48,7 @@ function expectNotSentAlarm(
   );
   for (const filter of filters)
     expect(filter.Properties.FilterPattern).toBe('{ $.message = "sms not sent" }');
-  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+  alarms.hasResourceProperties('AWS::CloudWatch::Alarm', {
     AlarmDescription: Match.stringLikeRegexp(description),
     Threshold: 5,
     AlarmActions: [{ Ref: idOf(stack.alarmNotifications.topic) }],
@@ -162,12 +167,15 @@ describe('ElicenceStack with Tencent Cloud SMS (smsProvider: tencent, operator r
 
   it('replaces the SNS spend alarm with an alarm on messages Tencent refused, told to the alarm topic', () => {
     expect(stack.smsSpendAlarm).toBeUndefined();
-    template.resourceCountIs(
+    // Every alarm is in the alarms' nested stack (none in the parent: expectNotSentAlarm).
+    const alarms = nestedTemplate(stack, template, stack.operationsAlarms).resolved;
+    const alarmResources = alarms.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
+    alarms.resourceCountIs(
       'AWS::CloudWatch::Alarm',
-      Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length,
+      Object.values(alarmResources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').length,
     );
     expect(
-      Object.values(resources).filter(
+      Object.values(alarmResources).filter(
         (r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.MetricName === 'SMSMonthToDateSpentUSD',
       ),
     ).toEqual([]);

@@ -17,6 +17,7 @@ import { auditTable, table } from '../../shared/adapters/dynamo/table.js';
 
 import type { Json, Statement } from '../support/iam-statement.js';
 import { liveAliases, liveArnOf, liveNameOf } from '../support/live-aliases.js';
+import { nestedTemplate } from '../support/nested-template.js';
 
 /** Synthesises the stack without bundling: the code assets skip esbuild for stacks not listed here. */
 function synthesize(props: ElicenceStackProps = {}): { stack: ElicenceStack; template: Template } {
@@ -48,6 +49,12 @@ describe('ElicenceStack', () => {
   let template: Template;
   /** The live aliases' nested stack (infra/constructs/gradual-deploys.ts), read with this template. */
   let live: ReturnType<typeof liveAliases>;
+  /**
+   * The alarms' nested stack (infra/constructs/operations-alarms.ts), every parameter replaced by what the
+   * parent passes: its alarms and metric filters name the parent's functions, log groups and topic by
+   * their logical ids, as they did in the parent.
+   */
+  let alarmTemplate: Template;
   const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
     stack.getLogicalId(construct.node.defaultChild as CfnElement);
   const functionId = (name: FunctionName) => logicalId(stack.functions[name].function);
@@ -108,6 +115,7 @@ describe('ElicenceStack', () => {
   beforeAll(() => {
     ({ stack, template } = synthesize());
     live = liveAliases(stack, template);
+    alarmTemplate = nestedTemplate(stack, template, stack.operationsAlarms).resolved;
   });
 
   describe('HTTP API', () => {
@@ -131,7 +139,11 @@ describe('ElicenceStack', () => {
           name,
         ).toHaveLength(1);
       }
-      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(480);
+      // The parent holds the 132 routes and their integrations, the functions (each with its version,
+      // role, policy and log group), the keys, tables, queues, pipes, topics and schedules: 342 resources
+      // when the alarms moved out. Every alarm that pages and its metric filter is in the nested stack
+      // `Operations` (below), the aliases and deploys in `Deploys`: each counts as one resource here.
+      expect(Object.keys(template.toJSON().Resources as Json).length).toBeLessThan(400);
     });
 
     it('has exactly the routes of the route table, each to the function it names', () => {
@@ -255,9 +267,28 @@ describe('ElicenceStack', () => {
       );
     });
 
+    it('keeps every alarm and metric filter in the nested stack Operations, which holds nothing else', () => {
+      // Not in the parent, where 94 alarms and 33 filters took it to 468 of CloudFormation's 500 resources.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 0);
+      template.resourceCountIs('AWS::Logs::MetricFilter', 0);
+      const nested = nestedTemplate(stack, template, stack.operationsAlarms);
+      const types = new Set(Object.values(nested.resources).map((resource) => resource.Type));
+      // No role, policy or permission: nothing there acts; CloudWatch publishes to the topic on its own.
+      expect([...types].sort()).toEqual(['AWS::CloudWatch::Alarm', 'AWS::Logs::MetricFilter']);
+      // CloudFormation's limits hold for it too: 500 resources, 200 parameters (what it watches: functions,
+      // log groups, tables, queues, the API and the topic, each passed by the parent).
+      expect(Object.keys(nested.resources).length).toBeLessThan(500);
+      expect(Object.keys(nested.parameters).length).toBeLessThan(200);
+      expect(Object.values(nested.parameters)).toContainEqual({
+        Ref: logicalId(stack.alarmNotifications.topic),
+      });
+      // Nothing of it is referenced back by the parent (no output), so no cycle through it.
+      expect(nested.template.toJSON().Outputs ?? {}).toEqual({});
+    });
+
     it('tells the alarm topic of every alarm, firing and recovering; the topic is encrypted and TLS-only', () => {
       const topic = { Ref: logicalId(stack.alarmNotifications.topic) };
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      const alarms = Object.values(alarmTemplate.findResources('AWS::CloudWatch::Alarm')) as Array<{
         Properties: { AlarmActions?: unknown[]; OKActions?: unknown[] };
       }>;
       // The API's 5xx rate, each function's errors and throttles, and KMS throttling where KMS is called.
@@ -306,7 +337,7 @@ describe('ElicenceStack', () => {
     });
 
     it('alarms on the 5xx rate and outputs the API and issuer URLs', () => {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Metrics: Match.arrayWith([
           Match.objectLike({
             Id: 'errors',
@@ -482,7 +513,7 @@ describe('ElicenceStack', () => {
 
     it.each(functionNames)('%s: alarms on errors and throttles', (name) => {
       for (const metric of ['Errors', 'Throttles']) {
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: 'AWS/Lambda',
           MetricName: metric,
           Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(name) } }],
@@ -510,12 +541,12 @@ describe('ElicenceStack', () => {
         'audit-check',
       ] as const;
       for (const name of callKms) {
-        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        alarmTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
           LogGroupName: { Ref: logicalId(stack.functions[name].logGroup) },
           // Both shapes the code logs an error in (test/unit/infra/throttle-filter.test.ts).
           FilterPattern: '{ ($.error.name = "ThrottlingException") || ($.error = "ThrottlingException*") }',
         });
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: `Elicence/${name}`,
           MetricName: 'ThrottlingExceptions',
         });
@@ -526,7 +557,7 @@ describe('ElicenceStack', () => {
       const smsSenders = functionNames.filter((name) => functionGrants[name].sms).length;
       // And the SMS code checks refused by their daily ceiling, in the two functions that check codes.
       const smsCodeCheckers = 2;
-      template.resourceCountIs(
+      alarmTemplate.resourceCountIs(
         'AWS::Logs::MetricFilter',
         callKms.length + writeAfterChanges.length + operations + smsSenders + smsCodeCheckers,
       );
@@ -548,7 +579,7 @@ describe('ElicenceStack', () => {
 
     it('counts and alarms on audit entries and status lists not written after a change', () => {
       for (const name of writeAfterChanges) {
-        template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        alarmTemplate.hasResourceProperties('AWS::Logs::MetricFilter', {
           LogGroupName: { Ref: logicalId(stack.functions[name].logGroup) },
           // The lines of test/unit/infra/unfinished-writes-filter.test.ts.
           FilterPattern:
@@ -557,7 +588,7 @@ describe('ElicenceStack', () => {
             Match.objectLike({ MetricNamespace: `Elicence/${name}`, MetricName: 'UnfinishedWrites' }),
           ],
         });
-        template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
           Namespace: `Elicence/${name}`,
           MetricName: 'UnfinishedWrites',
           Threshold: 1,
@@ -1969,7 +2000,7 @@ describe('ElicenceStack', () => {
         JSON.stringify(roleStatements(name)).includes(logicalId(key)),
       );
       expect(users).toEqual(['sms-codes']);
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Dimensions: [
           {
@@ -1980,7 +2011,7 @@ describe('ElicenceStack', () => {
         Threshold: 1,
         AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
       });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateAgeOfOldestMessage',
         Dimensions: [
           { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.smsQueue.queue), 'QueueName'] } },
@@ -2058,7 +2089,7 @@ describe('ElicenceStack', () => {
           policies.some((policy) => policy.includes(logicalId(q)) && policy.includes('aws:SecureTransport')),
         ).toBe(true);
       }
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Namespace: 'AWS/SQS',
         Dimensions: [
@@ -2203,14 +2234,14 @@ describe('ElicenceStack', () => {
     it('alarms on the dead-letter queue to the alarm topic; the queue is encrypted and TLS-only', () => {
       const queue = logicalId(stack.supervisionStream.deadLetters);
       template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Namespace: 'AWS/SQS',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
         Threshold: 1,
         AlarmActions: [{ Ref: logicalId(stack.alarmNotifications.topic) }],
       });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'IteratorAge',
         Namespace: 'AWS/Lambda',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('supervision-events') } }],
@@ -2292,7 +2323,7 @@ describe('ElicenceStack', () => {
       expect(publisher).not.toContain(logicalId(pager.key));
       // The pager's publisher, CloudWatch: no alarm notifies the alerts topic, and the alerts key does
       // not let CloudWatch encrypt (an encrypted topic refuses a publisher that cannot).
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      const alarms = Object.values(alarmTemplate.findResources('AWS::CloudWatch::Alarm'));
       expect(JSON.stringify(alarms)).not.toContain(logicalId(alerts.topic));
       const principals = (key: typeof alerts.key) =>
         (
@@ -2385,11 +2416,11 @@ describe('ElicenceStack', () => {
   describe('on-call alarms (SRE review M3)', () => {
     type AlarmProperties = Json & { Metrics?: Array<Json & { Expression?: string; MetricStat?: Json }> };
     const alarmsMatching = (description: RegExp) =>
-      Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      Object.values(alarmTemplate.findResources('AWS::CloudWatch::Alarm'))
         .map((alarm) => (alarm as { Properties: AlarmProperties }).Properties)
         .filter((alarm) => description.test(String(alarm.AlarmDescription)));
     const filterOn = (logGroup: { node: { defaultChild?: unknown } }, metricName: string) => {
-      const found = Object.values(template.findResources('AWS::Logs::MetricFilter'))
+      const found = Object.values(alarmTemplate.findResources('AWS::Logs::MetricFilter'))
         .map((filter) => (filter as { Properties: Json }).Properties)
         .filter(
           (filter) =>
@@ -2442,13 +2473,13 @@ describe('ElicenceStack', () => {
       const logs = stack.functions['audit-check'].logGroup;
       expect(filterOn(logs, 'AuditChainsBroken').FilterPattern).toBe('{ $.message = "audit chains broken" }');
       expect(filterOn(logs, 'AuditChainsIntact').FilterPattern).toBe('{ $.message = "audit chains intact" }');
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'Elicence/audit-check',
         MetricName: 'AuditChainsBroken',
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         Threshold: 1,
       });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'Elicence/audit-check',
         MetricName: 'AuditChainsIntact',
         Period: 6 * 3600,
@@ -2526,7 +2557,7 @@ describe('ElicenceStack', () => {
           MetricValue: '1',
         });
       }
-      const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')).filter((filter) =>
+      const filters = Object.values(alarmTemplate.findResources('AWS::Logs::MetricFilter')).filter((filter) =>
         JSON.stringify(filter).includes('"MetricName":"SmsCheckCeilingRefusals"'),
       );
       expect(filters).toHaveLength(checkers.length);
@@ -2566,12 +2597,12 @@ describe('ElicenceStack', () => {
       const peers = filterOn(stack.functions.peers.logGroup, 'StalePeers');
       expect(peers.FilterPattern).toBe('{ $.message = "peers refreshed" }');
       expect(peers.MetricTransformations[0]).toMatchObject({ MetricValue: '$.stalePeers' });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'Elicence/notices',
         MetricName: 'NoticesAbandoned',
         Threshold: 1,
       });
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      alarmTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'Elicence/peers',
         MetricName: 'StalePeers',
         Statistic: 'Maximum',

@@ -1,9 +1,10 @@
 import type { CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { isDeepStrictEqual } from 'node:util';
 import type { FunctionName } from '../../functions/routes.js';
 import type { ElicenceStack } from '../../infra/stack.js';
 import type { Json } from './iam-statement.js';
+import { nestedTemplate } from './nested-template.js';
 
 interface Resource {
   Type: string;
@@ -26,27 +27,13 @@ export const liveNameOf = (functionId: string) => ({ 'Fn::Join': [':', [{ Ref: f
  * (a nested output holding the alias's `Ref`), so a test follows a reference across the two templates.
  */
 export function liveAliases(stack: ElicenceStack, parent: Template) {
-  const parentJson = parent.toJSON() as { Resources: Record<string, Resource> };
-  const nested = Template.fromStack(stack.deploys);
+  const { template: nested, nestedStackId, fromParent } = nestedTemplate(stack, parent, stack.deploys);
   const nestedJson = nested.toJSON() as {
     Resources: Record<string, Resource>;
     Outputs: Record<string, { Value: unknown }>;
   };
   const id = (construct: { node: { defaultChild?: unknown } }, of: { getLogicalId(e: CfnElement): string }) =>
     of.getLogicalId(construct.node.defaultChild as CfnElement);
-  const nestedStackId = stack.getLogicalId(stack.deploys.nestedStackResource as CfnElement);
-  const parameters = parentJson.Resources[nestedStackId]!.Properties.Parameters as Json;
-
-  /** `value`, from the nested template, with each of its parameters replaced by what the parent passes. */
-  const fromParent = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(fromParent);
-    if (value && typeof value === 'object') {
-      const object = value as Json;
-      if (typeof object.Ref === 'string' && object.Ref in parameters) return parameters[object.Ref];
-      return Object.fromEntries(Object.entries(object).map(([key, inner]) => [key, fromParent(inner)]));
-    }
-    return value;
-  };
   const functionId = (name: FunctionName) => id(stack.functions[name].function, stack);
   // The current version's id carries a hash of the function, set at synthesis (an override of its id).
   const versionId = (name: FunctionName) =>
